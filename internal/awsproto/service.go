@@ -1,0 +1,95 @@
+// Package awsproto is the hand-written runtime of AWS's wire protocols —
+// json (1.0 and 1.1), query, ec2, rest-json and rest-xml — for the server
+// side: it decodes requests into the generated shapes of internal/api/<svc>,
+// calls the service, and encodes results and errors the way AWS does.
+//
+// The generated shapes carry botocore's traits in `aws:"..."` struct tags
+// (and lists and maps in an AWSCollection method); this package compiles
+// them once per type into a plan and walks values by reflection. Service
+// code never sees JSON, XML or form encoding.
+package awsproto
+
+import "context"
+
+// Service is a generated description of one AWS service.
+type Service struct {
+	ID              string   // Go package name, e.g. "iam", "applicationautoscaling"
+	ServiceID       string   // botocore serviceId, e.g. "IAM"
+	APIVersion      string   // e.g. "2010-05-08"
+	Protocols       []string // in the model's order of preference
+	JSONVersion     string   // "1.0" or "1.1" for json protocols
+	TargetPrefix    string   // X-Amz-Target prefix for json protocols
+	SigningName     string   // SigV4 credential scope service
+	EndpointPrefix  string
+	XMLNamespace    string // query/ec2 response namespace
+	QueryCompatible bool   // json service that also reports query-style error codes
+	GlobalEndpoint  string
+	Unimplemented   any // the generated UnimplementedServer
+	Operations      []Operation
+}
+
+// Operation is one operation of a Service.
+type Operation struct {
+	Name              string
+	HTTPMethod        string
+	RequestURI        string
+	ResponseCode      int // success status of REST operations; 0 means 200
+	Unsigned          bool
+	HostPrefix        string
+	ResultWrapper     string // query: element wrapping the result
+	InputLocationName string // rest-xml: root element of the request body
+	InputNS           XMLNamespace
+	NewInput          func() any // nil when the operation takes no input
+	NewOutput         func() any // nil when the operation returns no output
+	// Call invokes the Server method; s is the implementation, in the value
+	// from NewInput.
+	Call func(ctx context.Context, s, in any) (any, error)
+}
+
+// XMLNamespace is an xmlns declaration; an empty Prefix is the default namespace.
+type XMLNamespace struct {
+	Prefix string
+	URI    string
+}
+
+// Collection carries the wire traits of a list or map shape. Generated list
+// and map types return it from an AWSCollection method when they have any.
+type Collection struct {
+	Flattened bool
+	Member    ElemTraits // list element
+	Key       ElemTraits // map key
+	Value     ElemTraits // map value
+}
+
+// ElemTraits are the traits of the reference from a list or map to its elements.
+type ElemTraits struct {
+	LocationName    string
+	NS              XMLNamespace
+	TimestampFormat string
+	JSONValue       bool
+}
+
+// collectionShape is implemented by generated list and map types with traits.
+type collectionShape interface {
+	AWSCollection() Collection
+}
+
+// Operation returns the named operation, or nil.
+func (s *Service) Operation(name string) *Operation {
+	for i := range s.Operations {
+		if s.Operations[i].Name == name {
+			return &s.Operations[i]
+		}
+	}
+	return nil
+}
+
+// Speaks reports whether the service's model lists the protocol.
+func (s *Service) Speaks(protocol string) bool {
+	for _, p := range s.Protocols {
+		if p == protocol {
+			return true
+		}
+	}
+	return false
+}
