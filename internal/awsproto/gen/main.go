@@ -3,10 +3,13 @@
 // and the typed shapes of the botocore protocol test suites that the codec
 // conformance test runs.
 //
-//	go run ./internal/awsproto/gen                 # write what changed
+//	go generate ./internal/awsproto/gen            # from the repository root: write what changed
+//	go run ./internal/awsproto/gen                 # the same
 //	go run ./internal/awsproto/gen -check          # fail if anything would change
 //	go run ./internal/awsproto/gen -models /path/to/botocore/data
 package main
+
+//go:generate go run . -models ../../../../shared/aws-models -out ../../api -prototests ../testdata/protocol-tests -prototests-out ../prototest
 
 import (
 	"bytes"

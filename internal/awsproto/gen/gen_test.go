@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestGeneratedFilesUpToDate fails when running the generator would change
+// a committed *_gen.go file: generated code is never edited by hand.
+func TestGeneratedFilesUpToDate(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	models := os.Getenv("OVERCAST_MODELS")
+	if models == "" {
+		models = filepath.Join(root, "..", "shared", "aws-models")
+	}
+	files := map[string][]byte{}
+	apiDir := filepath.Join(root, "internal", "api")
+	testsDir := filepath.Join(root, "internal", "awsproto", "prototest")
+	dirs := []string{testsDir}
+	if _, err := os.Stat(models); err != nil {
+		t.Logf("models folder %s is absent (set OVERCAST_MODELS): checking only the protocol test shapes", models)
+	} else {
+		if err := addServices(files, models, apiDir); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, apiDir)
+	}
+	if err := addProtocolTests(files, filepath.Join(root, "internal", "awsproto", "testdata", "protocol-tests"), testsDir); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := diff(files, dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range changed {
+		t.Errorf("stale generated file %s: run go generate ./internal/awsproto/gen", path)
+	}
+}
+
+func TestExportName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"userNameType", "UserNameType"},
+		{"3dThing", "X3dThing"},
+		{"a-b.c", "A_b_c"},
+	}
+	for _, tt := range tests {
+		if got := exportName(tt.in); got != tt.want {
+			t.Errorf("exportName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := camel("us-east-1"); got != "UsEast1" {
+		t.Errorf("camel = %q, want UsEast1", got)
+	}
+}
