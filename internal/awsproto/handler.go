@@ -51,6 +51,10 @@ func NewHandler(svc *Service, impl any, logger *slog.Logger) *Handler {
 // Service returns the service h serves.
 func (h *Handler) Service() *Service { return h.svc }
 
+// Implemented reports whether a real implementation serves the service,
+// rather than the generated one that answers every operation with 501.
+func (h *Handler) Implemented() bool { return h.impl != h.svc.Unimplemented }
+
 func (h *Handler) init() {
 	h.once.Do(func() {
 		h.byName = make(map[string]*Operation, len(h.svc.Operations))
@@ -111,6 +115,31 @@ func (h *Handler) Protocol(r *http.Request) string {
 		}
 	}
 	return svc.Protocols[0]
+}
+
+// UnsignedOperation reports whether r is for an operation AWS serves
+// without a signature (STS's AssumeRoleWithWebIdentity, for one). It looks
+// only at what is known without reading the body: the target, the URL, and
+// a body the gateway already buffered.
+func (h *Handler) UnsignedOperation(r *http.Request) bool {
+	h.init()
+	var op *Operation
+	switch proto := h.Protocol(r); proto {
+	case "json":
+		_, name, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		op = h.byName[name]
+	case "query", "ec2":
+		body, _ := r.Context().Value(bodyKey).([]byte)
+		values, err := queryValues(r, body)
+		if err == nil {
+			op = h.byName[values.Get("Action")]
+		}
+	default:
+		if rt, _ := h.router.find(r); rt != nil {
+			op = rt.op
+		}
+	}
+	return op != nil && op.Unsigned
 }
 
 // ServeHTTP implements http.Handler.

@@ -1,0 +1,101 @@
+// Command overcast runs AWS's application-delivery stack on one machine.
+//
+//	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict]
+//	overcast version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+
+	"overcast/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "up":
+		if err := up(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "overcast:", err)
+			os.Exit(1)
+		}
+	case "version", "--version", "-v":
+		fmt.Println("overcast", buildVersion())
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "overcast: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage:
+  overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
+  overcast version                                              print the version
+`)
+}
+
+func up(args []string) error {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	addr := fs.String("addr", envOr("OVERCAST_ADDR", "127.0.0.1:4566"), "listen address (env OVERCAST_ADDR)")
+	dataDir := fs.String("data-dir", envOr("OVERCAST_DATA_DIR", defaultDataDir()), "state directory (env OVERCAST_DATA_DIR)")
+	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger})
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	mode := ""
+	if *strict {
+		mode = ", strict"
+	}
+	fmt.Fprintf(os.Stderr, "overcast %s listening on %s (data dir %s%s)\n", buildVersion(), m.URL(), *dataDir, mode)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "overcast: shutting down")
+	return m.Close()
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func defaultDataDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".overcast"
+	}
+	return filepath.Join(home, ".overcast")
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,188 @@
+// Package app wires overcast together: the one place that knows every
+// package. cmd/overcast calls it; tests start it in-process (awstest).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"overcast"
+	"overcast/internal/api"
+	"overcast/internal/awsproto"
+	"overcast/internal/docker"
+	"overcast/internal/gateway"
+	"overcast/internal/iam"
+	"overcast/internal/store/sqlite"
+	"overcast/internal/sts"
+)
+
+// Config is everything `overcast up` can be told.
+type Config struct {
+	Addr    string // listen address; "127.0.0.1:0" picks a free port
+	DataDir string // state lives here; created if absent
+	Strict  bool   // reject unknown access keys and bad signatures
+	Version string
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock; tests inject one
+}
+
+// Main is a running overcast.
+type Main struct {
+	cfg    Config
+	lock   *os.File
+	db     *sqlite.DB
+	ln     net.Listener
+	srv    *http.Server
+	served chan error
+}
+
+// New returns a Main for cfg; Run starts it.
+func New(cfg Config) *Main {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Main{cfg: cfg}
+}
+
+// Run opens the data dir, starts the services and listens. It returns once
+// the endpoint accepts connections; Close stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("app: data dir: %w", err)
+	}
+	if m.lock, err = lockDataDir(m.cfg.DataDir); err != nil {
+		return err
+	}
+	if m.db, err = sqlite.Open(ctx, filepath.Join(m.cfg.DataDir, "overcast.db")); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+
+	iamSvc := iam.New(m.db, m.cfg.Now)
+	stsSvc := sts.New(sts.Config{Store: m.db, IAM: iamSvc, Now: m.cfg.Now, Logger: m.cfg.Logger, Strict: m.cfg.Strict})
+	impls := map[string]any{
+		"iam": iamSvc,
+		"sts": stsSvc,
+	}
+	var handlers []*awsproto.Handler
+	for _, svc := range api.Services {
+		handlers = append(handlers, awsproto.NewHandler(svc, impls[svc.ID], m.cfg.Logger))
+	}
+	keys := keyStores{stsSvc, iamSvc}
+	if m.cfg.Strict {
+		keys = append(keys, rootKeys{})
+	}
+	gw := gateway.New(gateway.Config{
+		APIs:            handlers,
+		Keys:            keys,
+		Strict:          m.cfg.Strict,
+		Version:         m.cfg.Version,
+		Logger:          m.cfg.Logger,
+		Now:             m.cfg.Now,
+		DockerReachable: docker.Reachable,
+	})
+
+	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	m.srv = &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.srv.Serve(m.ln) }()
+	return nil
+}
+
+// URL is the endpoint clients point at.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops accepting requests, lets running ones finish (up to 10 s)
+// and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		m.srv = nil
+	} else if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
+		m.db = nil
+	}
+	if m.lock != nil {
+		m.lock.Close()
+		m.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// lockDataDir keeps a second overcast from opening the same state.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("app: data dir %s is in use by another overcast", dir)
+	}
+	return f, nil
+}
+
+// keyStores asks each store in turn: STS knows temporary credentials, IAM
+// long-term keys.
+type keyStores []gateway.KeyStore
+
+func (ks keyStores) LookupAccessKey(ctx context.Context, id string) (gateway.Credentials, error) {
+	for _, k := range ks {
+		c, err := k.LookupAccessKey(ctx, id)
+		if !errors.Is(err, gateway.ErrUnknownAccessKey) {
+			return c, err
+		}
+	}
+	return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+}
+
+// RootSecret is the secret of the root keys --strict accepts: access key
+// "test" for the default account, or an account's 12-digit ID for that
+// account. Without them nobody could create the first IAM user.
+const RootSecret = "test"
+
+// rootKeys is the bootstrap KeyStore of --strict.
+type rootKeys struct{}
+
+func (rootKeys) LookupAccessKey(ctx context.Context, id string) (gateway.Credentials, error) {
+	account, ok := overcast.AccountFromAccessKey(id)
+	if id == "test" {
+		account, ok = overcast.DefaultAccountID, true
+	}
+	if !ok {
+		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+	}
+	return gateway.Credentials{SecretAccessKey: RootSecret, Caller: overcast.RootCaller(account, "")}, nil
+}

@@ -1,0 +1,269 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"overcast"
+	"overcast/internal/awsproto"
+	"overcast/internal/sigv4"
+)
+
+// authenticator checks who signed a request.
+type authenticator struct {
+	keys     KeyStore
+	strict   bool
+	now      func() time.Time
+	verifier *sigv4.Verifier
+}
+
+func newAuthenticator(keys KeyStore, strict bool, now func() time.Time) *authenticator {
+	v := sigv4.NewVerifier()
+	v.Now = now
+	return &authenticator{keys: keys, strict: strict, now: now, verifier: v}
+}
+
+// authenticate verifies the signature of r (when there is one) and returns
+// r carrying its caller, with a body the service can read: buffered, or
+// wrapped in a reader that checks the signed hash or decodes aws-chunked.
+func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, h *awsproto.Handler, proto string) (*http.Request, error) {
+	svc := h.Service()
+	if auth == nil {
+		if a.strict && !h.UnsignedOperation(r) {
+			return r, failure(proto, missingAuth, "")
+		}
+		caller := overcast.RootCaller(overcast.DefaultAccountID, overcast.DefaultRegion)
+		if svc.SigningName == "s3" {
+			// Anonymous S3 access is decided by bucket policies, not granted.
+			caller = overcast.Caller{AccountID: overcast.DefaultAccountID, Region: overcast.DefaultRegion, Kind: overcast.PrincipalAnonymous, ARN: "*"}
+		}
+		return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
+	}
+
+	var creds Credentials
+	known := false
+	if a.keys != nil {
+		c, err := a.keys.LookupAccessKey(r.Context(), auth.AccessKeyID)
+		switch {
+		case err == nil:
+			creds, known = c, true
+		case !errors.Is(err, ErrUnknownAccessKey):
+			return r, err
+		}
+	}
+	if !known {
+		if a.strict {
+			return r, failure(proto, unknownKey, "")
+		}
+		account, ok := overcast.AccountFromAccessKey(auth.AccessKeyID)
+		if !ok {
+			account = overcast.DefaultAccountID
+		}
+		creds.Caller = overcast.RootCaller(account, auth.Region)
+	} else {
+		switch {
+		case creds.Inactive:
+			return r, failure(proto, unknownKey, "")
+		case creds.SessionToken != "" && auth.SessionToken != creds.SessionToken:
+			return r, failure(proto, badToken, "")
+		case !creds.Expires.IsZero() && !a.now().Before(creds.Expires):
+			return r, failure(proto, expiredToken, "")
+		}
+	}
+
+	payloadHash := auth.PayloadHash
+	if payloadHash == "" {
+		body, err := readBounded(r)
+		if err != nil {
+			return r, err
+		}
+		r = withBody(r, body)
+		payloadHash = sigv4.HashHex(body)
+	}
+	if known {
+		if err := a.verifier.Verify(r, auth, creds.SecretAccessKey, payloadHash); err != nil {
+			return r, authError(err, proto)
+		}
+	}
+	if err := wrapBody(r, auth, creds.SecretAccessKey, known); err != nil {
+		return r, authError(err, proto)
+	}
+
+	caller := creds.Caller
+	caller.Region = auth.Region
+	caller.AccessKeyID = auth.AccessKeyID
+	if caller.AccountID == "" {
+		caller.AccountID = overcast.DefaultAccountID
+	}
+	return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
+}
+
+// readBounded buffers a body that has no declared hash (every API but S3's
+// uploads), to hash it for the signature.
+func readBounded(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, awsproto.MaxBodySize+1))
+	if err != nil {
+		return nil, &awsproto.Error{Code: "IncompleteBody", Status: http.StatusBadRequest, Message: "The request body could not be read."}
+	}
+	if len(body) > awsproto.MaxBodySize {
+		return nil, awsproto.ErrBodyTooLarge
+	}
+	return body, nil
+}
+
+// wrapBody makes a streamed body check what its signature promised: the hex
+// SHA-256 it declared, or the aws-chunked signatures and checksums. Errors
+// surface from Read as S3 errors, since S3 is the API that streams.
+func wrapBody(r *http.Request, auth *sigv4.Auth, secret string, verify bool) error {
+	switch {
+	case auth.PayloadHash == "" || auth.PayloadHash == sigv4.UnsignedPayload:
+		return nil
+	case strings.HasPrefix(auth.PayloadHash, "STREAMING-"):
+		cr, err := newChunkedReader(r, auth, secret, verify)
+		if err != nil {
+			return err
+		}
+		r.Body = &apiErrorBody{r: cr, c: r.Body}
+		if n := r.Header.Get("X-Amz-Decoded-Content-Length"); n != "" {
+			var size int64
+			if _, err := fmt.Sscan(n, &size); err == nil {
+				r.ContentLength = size
+			}
+		}
+	case verify && len(auth.PayloadHash) == 64:
+		r.Body = &apiErrorBody{r: sigv4.NewHashCheckingReader(r.Body, auth.PayloadHash), c: r.Body}
+	}
+	return nil
+}
+
+// newChunkedReader decodes aws-chunked; without the secret (an unknown key
+// accepted outside --strict) it decodes without checking signatures.
+func newChunkedReader(r *http.Request, auth *sigv4.Auth, secret string, verify bool) (io.Reader, error) {
+	if verify {
+		return sigv4.NewChunkedRequestReader(r, auth, secret)
+	}
+	return sigv4.NewUnverifiedChunkedRequestReader(r)
+}
+
+// apiErrorBody turns the sigv4 errors a streamed body reports into the S3
+// errors a client expects when its upload is refused.
+type apiErrorBody struct {
+	r io.Reader
+	c io.Closer
+}
+
+func (b *apiErrorBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			err = authError(se, "rest-xml")
+		}
+	}
+	return n, err
+}
+
+func (b *apiErrorBody) Close() error { return b.c.Close() }
+
+// failure kinds the gateway itself decides.
+type failureKind int
+
+const (
+	missingAuth failureKind = iota
+	unknownKey
+	badToken
+	expiredToken
+)
+
+// failure returns the error each protocol family gives for k.
+func failure(proto string, k failureKind, msg string) *awsproto.Error {
+	family := family(proto)
+	type code struct {
+		code   string
+		status int
+		msg    string
+	}
+	table := map[failureKind]map[string]code{
+		missingAuth: {
+			"query": {"MissingAuthenticationToken", 403, "Request is missing Authentication Token"},
+			"json":  {"MissingAuthenticationTokenException", 403, "Missing Authentication Token"},
+			"s3":    {"AccessDenied", 403, "Access Denied"},
+		},
+		unknownKey: {
+			"query": {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
+			"json":  {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
+			"s3":    {"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."},
+		},
+		badToken: {
+			"query": {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
+			"json":  {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
+			"s3":    {"InvalidToken", 400, "The provided token is malformed or otherwise invalid."},
+		},
+		expiredToken: {
+			"query": {"ExpiredToken", 403, "The security token included in the request is expired"},
+			"json":  {"ExpiredTokenException", 403, "The security token included in the request is expired"},
+			"s3":    {"ExpiredToken", 400, "The provided token has expired."},
+		},
+	}
+	c := table[k][family]
+	if msg == "" {
+		msg = c.msg
+	}
+	return &awsproto.Error{Code: c.code, Status: c.status, Message: msg}
+}
+
+// family groups protocols by the error codes their services use.
+func family(proto string) string {
+	switch proto {
+	case "json", "rest-json":
+		return "json"
+	case "rest-xml":
+		return "s3"
+	}
+	return "query"
+}
+
+// authError maps a sigv4 failure to the error each protocol family gives.
+func authError(err error, proto string) awsproto.APIError {
+	var se *sigv4.Error
+	if !errors.As(err, &se) {
+		if e, ok := awsproto.AsAPIError(err); ok {
+			return e
+		}
+		return &awsproto.Error{Code: "IncompleteSignature", Status: 400, Message: err.Error()}
+	}
+	fam := family(proto)
+	pick := func(query, json, s3 string) string {
+		switch fam {
+		case "json":
+			return json
+		case "s3":
+			return s3
+		}
+		return query
+	}
+	switch se.Kind {
+	case sigv4.KindIncomplete:
+		return &awsproto.Error{Code: pick("IncompleteSignature", "IncompleteSignatureException", "AuthorizationHeaderMalformed"), Status: 400, Message: se.Message}
+	case sigv4.KindSignatureMismatch, sigv4.KindChunkSignatureMismatch:
+		return &awsproto.Error{Code: pick("SignatureDoesNotMatch", "InvalidSignatureException", "SignatureDoesNotMatch"), Status: 403, Message: se.Message}
+	case sigv4.KindExpired:
+		return &awsproto.Error{Code: pick("SignatureDoesNotMatch", "InvalidSignatureException", "AccessDenied"), Status: 403, Message: se.Message}
+	case sigv4.KindSkewed:
+		return &awsproto.Error{Code: pick("SignatureDoesNotMatch", "InvalidSignatureException", "RequestTimeTooSkewed"), Status: 403, Message: se.Message}
+	case sigv4.KindContentSHA256Mismatch:
+		return &awsproto.Error{Code: "XAmzContentSHA256Mismatch", Status: 400, Message: se.Message}
+	case sigv4.KindChecksumMismatch:
+		return &awsproto.Error{Code: "BadDigest", Status: 400, Message: se.Message}
+	case sigv4.KindMalformedChunk:
+		return &awsproto.Error{Code: "IncompleteBody", Status: 400, Message: se.Message}
+	}
+	return &awsproto.Error{Code: pick("IncompleteSignature", "IncompleteSignatureException", "AccessDenied"), Status: 403, Message: se.Message}
+}

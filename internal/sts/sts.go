@@ -1,0 +1,363 @@
+// Package sts implements AWS Security Token Service: who am I, and
+// temporary credentials (assumed roles, session and federation tokens) that
+// the gateway then accepts like any access key.
+package sts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/sts"
+	"overcast/internal/awsproto"
+	"overcast/internal/gateway"
+	"overcast/internal/iam"
+	"overcast/internal/store"
+)
+
+// Directory is what STS needs from IAM: roles to assume and long-term keys.
+type Directory interface {
+	RoleByARN(ctx context.Context, roleARN string) (iam.Role, error)
+	LookupAccessKey(ctx context.Context, accessKeyID string) (gateway.Credentials, error)
+}
+
+// Config configures the service.
+type Config struct {
+	Store  store.Store
+	IAM    Directory
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Strict refuses AssumeRole when the role's trust policy does not allow
+	// the caller. Outside strict mode the refusal is logged and the role
+	// assumed anyway: identity enforcement is opt-in, as --strict is.
+	Strict bool
+}
+
+// Service is the STS API and the KeyStore of temporary credentials.
+type Service struct {
+	api.UnimplementedServer
+	cfg Config
+
+	mu    sync.RWMutex
+	cache map[string]session // by access key ID; sessions never change, they only expire
+}
+
+var (
+	_ api.Server       = (*Service)(nil)
+	_ gateway.KeyStore = (*Service)(nil)
+)
+
+// New returns STS.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, cache: map[string]session{}}
+}
+
+const sessionsTable = "sts.sessions"
+
+// session is a set of temporary credentials and who they act as.
+type session struct {
+	SecretAccessKey string          `json:"secret"`
+	SessionToken    string          `json:"token"`
+	Expires         time.Time       `json:"expires"`
+	Caller          overcast.Caller `json:"caller"`
+}
+
+// maxCachedSessions bounds the cache; beyond it the cache starts over and
+// refills from the store on demand.
+const maxCachedSessions = 100_000
+
+// LookupAccessKey resolves temporary credentials (ASIA...) for the gateway.
+func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (gateway.Credentials, error) {
+	if !strings.HasPrefix(accessKeyID, "ASIA") {
+		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+	}
+	s.mu.RLock()
+	sess, ok := s.cache[accessKeyID]
+	s.mu.RUnlock()
+	if !ok {
+		err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+			_, err := store.GetJSON(tx, sessionsTable, accessKeyID, &sess)
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+		}
+		if err != nil {
+			return gateway.Credentials{}, err
+		}
+		s.remember(accessKeyID, sess)
+	}
+	return gateway.Credentials{SecretAccessKey: sess.SecretAccessKey, SessionToken: sess.SessionToken,
+		Expires: sess.Expires, Caller: sess.Caller}, nil
+}
+
+func (s *Service) remember(id string, sess session) {
+	s.mu.Lock()
+	if len(s.cache) >= maxCachedSessions {
+		s.cache = map[string]session{}
+	}
+	s.cache[id] = sess
+	s.mu.Unlock()
+}
+
+// issue stores new temporary credentials for caller.
+func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Duration) (*api.Credentials, error) {
+	now := s.cfg.Now().UTC().Truncate(time.Second)
+	id := "ASIA" + randomID(16)
+	sess := session{
+		SecretAccessKey: randomSecret(),
+		SessionToken:    randomToken(),
+		Expires:         now.Add(d),
+		Caller:          caller,
+	}
+	sess.Caller.AccessKeyID = id
+	sess.Caller.SessionToken = sess.SessionToken
+	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		_, err := store.PutJSON(tx, sessionsTable, id, sess, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.remember(id, sess)
+	return &api.Credentials{AccessKeyId: &id, SecretAccessKey: new(sess.SecretAccessKey),
+		SessionToken: new(sess.SessionToken), Expiration: new(sess.Expires)}, nil
+}
+
+// GetCallerIdentity says who signed the request.
+func (s *Service) GetCallerIdentity(ctx context.Context, in *api.GetCallerIdentityRequest) (*api.GetCallerIdentityResponse, error) {
+	c := overcast.CallerFrom(ctx)
+	return &api.GetCallerIdentityResponse{UserId: new(c.UserID), Account: new(c.AccountID), Arn: new(c.ARN)}, nil
+}
+
+// GetAccessKeyInfo names the account an access key belongs to.
+func (s *Service) GetAccessKeyInfo(ctx context.Context, in *api.GetAccessKeyInfoRequest) (*api.GetAccessKeyInfoResponse, error) {
+	id := *in.AccessKeyId
+	if len(id) < 16 || len(id) > 128 {
+		return nil, validation("accessKeyId", id, "Member must have length greater than or equal to 16")
+	}
+	for _, ks := range []gateway.KeyStore{s, s.cfg.IAM} {
+		c, err := ks.LookupAccessKey(ctx, id)
+		if err == nil {
+			return &api.GetAccessKeyInfoResponse{Account: new(c.Caller.AccountID)}, nil
+		}
+		if !errors.Is(err, gateway.ErrUnknownAccessKey) {
+			return nil, err
+		}
+	}
+	account, ok := overcast.AccountFromAccessKey(id)
+	if !ok {
+		account = overcast.DefaultAccountID
+	}
+	return &api.GetAccessKeyInfoResponse{Account: &account}, nil
+}
+
+var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]*$`)
+
+// AssumeRole issues credentials that act as a role.
+func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*api.AssumeRoleResponse, error) {
+	caller := overcast.CallerFrom(ctx)
+	name := *in.RoleSessionName
+	if len(name) < 2 || len(name) > 64 || !sessionNamePattern.MatchString(name) {
+		return nil, validation("roleSessionName", name, `Member must have length less than or equal to 64, greater than or equal to 2 and satisfy regular expression pattern: [\w+=,.@-]*`)
+	}
+	if err := checkPolicy(in.Policy); err != nil {
+		return nil, err
+	}
+	role, err := s.cfg.IAM.RoleByARN(ctx, *in.RoleArn)
+	if err != nil {
+		if _, ok := awsproto.AsAPIError(err); ok {
+			return nil, notAuthorized(caller, "sts:AssumeRole", *in.RoleArn)
+		}
+		return nil, err
+	}
+	maxDuration := role.MaxSessionDuration
+	if maxDuration == 0 {
+		maxDuration = 3600
+	}
+	// Role chaining: a role session may only assume a role for an hour.
+	if caller.Kind == overcast.PrincipalAssumedRole && maxDuration > 3600 {
+		maxDuration = 3600
+	}
+	d := int32(3600)
+	if in.DurationSeconds != nil {
+		d = *in.DurationSeconds
+	}
+	if d < 900 || d > 43200 {
+		return nil, validation("durationSeconds", fmt.Sprint(d), "Member must have value less than or equal to 43200, greater than or equal to 900")
+	}
+	if d > maxDuration {
+		return nil, validation("durationSeconds", fmt.Sprint(d),
+			fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role. (max %d)", maxDuration))
+	}
+	externalID := ""
+	if in.ExternalId != nil {
+		externalID = *in.ExternalId
+	}
+	if !trusts(role.AssumeRolePolicyDocument, caller, externalID) {
+		if s.cfg.Strict {
+			return nil, notAuthorized(caller, "sts:AssumeRole", role.ARN)
+		}
+		s.cfg.Logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
+			"role", role.ARN, "caller", caller.ARN)
+	}
+	assumedARN := overcast.NewARN("sts", "", role.AccountID, "assumed-role/"+role.Name+"/"+name).String()
+	assumedID := role.RoleID + ":" + name
+	creds, err := s.issue(ctx, overcast.Caller{AccountID: role.AccountID, Kind: overcast.PrincipalAssumedRole,
+		ARN: assumedARN, UserID: assumedID, RoleARN: role.ARN}, time.Duration(d)*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.AssumeRoleResponse{Credentials: creds,
+		AssumedRoleUser: &api.AssumedRoleUser{AssumedRoleId: &assumedID, Arn: &assumedARN},
+		SourceIdentity:  in.SourceIdentity}
+	if size := packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)); size > 0 {
+		out.PackedPolicySize = &size
+	}
+	return out, nil
+}
+
+// GetSessionToken issues credentials that act as the calling user.
+func (s *Service) GetSessionToken(ctx context.Context, in *api.GetSessionTokenRequest) (*api.GetSessionTokenResponse, error) {
+	caller := overcast.CallerFrom(ctx)
+	if caller.SessionToken != "" {
+		return nil, &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden,
+			Message: "Cannot call GetSessionToken with session credentials"}
+	}
+	lo, hi, d := int32(900), int32(129600), int32(43200)
+	if caller.Kind == overcast.PrincipalRoot {
+		hi, d = 3600, 3600
+	}
+	if in.DurationSeconds != nil {
+		d = *in.DurationSeconds
+	}
+	if d < lo || d > hi {
+		return nil, validation("durationSeconds", fmt.Sprint(d),
+			fmt.Sprintf("Member must have value less than or equal to %d, greater than or equal to %d", hi, lo))
+	}
+	caller.AccessKeyID, caller.SessionToken = "", ""
+	creds, err := s.issue(ctx, caller, time.Duration(d)*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetSessionTokenResponse{Credentials: creds}, nil
+}
+
+var federatedNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,32}$`)
+
+// GetFederationToken issues credentials for a federated user of the
+// calling user's account.
+func (s *Service) GetFederationToken(ctx context.Context, in *api.GetFederationTokenRequest) (*api.GetFederationTokenResponse, error) {
+	caller := overcast.CallerFrom(ctx)
+	if caller.SessionToken != "" {
+		return nil, &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden,
+			Message: "Cannot call GetFederationToken with session credentials"}
+	}
+	name := *in.Name
+	if !federatedNamePattern.MatchString(name) {
+		return nil, validation("name", name, `Member must have length less than or equal to 32, greater than or equal to 2 and satisfy regular expression pattern: [\w+=,.@-]*`)
+	}
+	if err := checkPolicy(in.Policy); err != nil {
+		return nil, err
+	}
+	lo, hi, d := int32(900), int32(129600), int32(43200)
+	if caller.Kind == overcast.PrincipalRoot {
+		hi, d = 3600, 3600
+	}
+	if in.DurationSeconds != nil {
+		d = *in.DurationSeconds
+	}
+	if d < lo || d > hi {
+		return nil, validation("durationSeconds", fmt.Sprint(d),
+			fmt.Sprintf("Member must have value less than or equal to %d, greater than or equal to %d", hi, lo))
+	}
+	arn := overcast.NewARN("sts", "", caller.AccountID, "federated-user/"+name).String()
+	userID := caller.AccountID + ":" + name
+	creds, err := s.issue(ctx, overcast.Caller{AccountID: caller.AccountID, Kind: overcast.PrincipalFederated, ARN: arn, UserID: userID},
+		time.Duration(d)*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.GetFederationTokenResponse{Credentials: creds, FederatedUser: &api.FederatedUser{FederatedUserId: &userID, Arn: &arn}}
+	if size := packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)); size > 0 {
+		out.PackedPolicySize = &size
+	}
+	return out, nil
+}
+
+// packedSize approximates AWS's packed session-policy size, as a percentage
+// of the allowed maximum.
+func packedSize(policy *string, arns, tags int) int32 {
+	n := arns*100 + tags*30
+	if policy != nil {
+		n += len(*policy)
+	}
+	if n == 0 {
+		return 0
+	}
+	return int32(min(100, 1+n*100/2048))
+}
+
+// checkPolicy validates an inline session policy.
+func checkPolicy(p *string) error {
+	if p == nil {
+		return nil
+	}
+	if len(*p) > 2048 {
+		return api.NewPackedPolicyTooLargeException("Packed size of consumed session policies exceeds the limit.")
+	}
+	if _, err := parsePolicy(*p); err != nil {
+		return api.NewMalformedPolicyDocumentException("The policy is not in the valid JSON format.")
+	}
+	return nil
+}
+
+func validation(member, value, constraint string) error {
+	return &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
+		Message: fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint)}
+}
+
+func notAuthorized(c overcast.Caller, action, resource string) error {
+	return &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden,
+		Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", c.ARN, action, resource)}
+}
+
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// randomID returns n characters of AWS-key-like upper-case base32.
+func randomID(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b)
+}
+
+func randomSecret() string {
+	b := make([]byte, 30)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b) // 40 characters
+}
+
+// randomToken is an opaque session token, about as long as AWS's.
+func randomToken() string {
+	b := make([]byte, 192)
+	rand.Read(b)
+	return "IQoJb3JpZ2luX2VjE" + base64.StdEncoding.EncodeToString(b)
+}

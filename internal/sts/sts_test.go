@@ -1,0 +1,234 @@
+package sts_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
+)
+
+const trustAccount = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`
+
+func identity(t *testing.T, cfg aws.Config) (account, arn, userID string) {
+	t.Helper()
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("GetCallerIdentity: %v", err)
+	}
+	return aws.ToString(out.Account), aws.ToString(out.Arn), aws.ToString(out.UserId)
+}
+
+func TestGetCallerIdentityAccounts(t *testing.T) {
+	srv := awstest.Start(t)
+	tests := []struct {
+		key, wantAccount string
+	}{
+		{"test", "000000000000"},
+		{"AKIAIOSFODNN7EXAMPLE", "000000000000"},
+		{"123456789012", "123456789012"},
+	}
+	for _, tt := range tests {
+		account, arn, userID := identity(t, srv.ConfigWith(tt.key, "secret", ""))
+		if account != tt.wantAccount || arn != "arn:aws:iam::"+tt.wantAccount+":root" || userID != tt.wantAccount {
+			t.Errorf("key %s: got %s %s %s, want the root of %s", tt.key, account, arn, userID, tt.wantAccount)
+		}
+	}
+}
+
+func apiError(t *testing.T, err error) (code string, status int) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want an API error", err)
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	return ae.ErrorCode(), status
+}
+
+// TestUserKeyAndAssumedRole walks the path a CI job takes: an IAM user's
+// key, then a role assumed with it, each seeing its own identity.
+func TestUserKeyAndAssumedRole(t *testing.T) {
+	ctx := context.Background()
+	srv := awstest.Start(t)
+	admin := iam.NewFromConfig(srv.ConfigWith("123456789012", "x", ""))
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ci")}); err != nil {
+		t.Skipf("IAM users not available yet: %v", err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ci")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	userCfg := srv.ConfigWith(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, "")
+	account, arn, _ := identity(t, userCfg)
+	if diff := cmp.Diff([]string{"123456789012", "arn:aws:iam::123456789012:user/ci"}, []string{account, arn}); diff != "" {
+		t.Errorf("user identity (-want +got):\n%s", diff)
+	}
+
+	// A wrong secret for a known key is refused.
+	_, err = sts.NewFromConfig(srv.ConfigWith(*key.AccessKey.AccessKeyId, "wrong", "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if code, status := apiError(t, err); code != "SignatureDoesNotMatch" || status != http.StatusForbidden {
+		t.Errorf("wrong secret: got %s %d, want SignatureDoesNotMatch 403", code, status)
+	}
+
+	role, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deployer"),
+		AssumeRolePolicyDocument: aws.String(strings.ReplaceAll(trustAccount, "000000000000", "123456789012"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assumed, err := sts.NewFromConfig(userCfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: role.Role.Arn, RoleSessionName: aws.String("build-42"), DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := aws.ToString(assumed.AssumedRoleUser.Arn), "arn:aws:sts::123456789012:assumed-role/deployer/build-42"; got != want {
+		t.Errorf("assumed role ARN = %s, want %s", got, want)
+	}
+	c := assumed.Credentials
+	if !strings.HasPrefix(*c.AccessKeyId, "ASIA") || c.Expiration.Sub(time.Now()) > 901*time.Second {
+		t.Errorf("credentials %s expiring %v, want ASIA... within 900 s", *c.AccessKeyId, c.Expiration)
+	}
+	roleCfg := srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
+	account, arn, userID := identity(t, roleCfg)
+	if account != "123456789012" || arn != *assumed.AssumedRoleUser.Arn || userID != *assumed.AssumedRoleUser.AssumedRoleId {
+		t.Errorf("role identity = %s %s %s", account, arn, userID)
+	}
+
+	// Temporary credentials without their token are refused.
+	_, err = sts.NewFromConfig(srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if code, status := apiError(t, err); code != "InvalidClientTokenId" || status != http.StatusForbidden {
+		t.Errorf("missing token: got %s %d, want InvalidClientTokenId 403", code, status)
+	}
+
+	// They survive a restart: nothing acknowledged is lost.
+	srv.Restart(t)
+	if _, arn2, _ := identity(t, srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)); arn2 != arn {
+		t.Errorf("after restart the session is %s, want %s", arn2, arn)
+	}
+}
+
+func TestAssumeRoleErrors(t *testing.T) {
+	ctx := context.Background()
+	srv := awstest.Start(t)
+	client := sts.NewFromConfig(srv.Config())
+	_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/none"), RoleSessionName: aws.String("s1")})
+	if code, status := apiError(t, err); code != "AccessDenied" || status != 403 {
+		t.Errorf("unknown role: got %s %d, want AccessDenied 403", code, status)
+	}
+	_, err = client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/none"), RoleSessionName: aws.String("bad name!")})
+	if code, status := apiError(t, err); code != "ValidationError" || status != 400 {
+		t.Errorf("bad session name: got %s %d, want ValidationError 400", code, status)
+	}
+	_, err = client.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(60)})
+	if code, _ := apiError(t, err); code != "ValidationError" {
+		t.Errorf("short session: got %s, want ValidationError", code)
+	}
+}
+
+func TestStrictTrustPolicy(t *testing.T) {
+	ctx := context.Background()
+	srv := awstest.Start(t)
+	admin := iam.NewFromConfig(srv.Config())
+	role, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("svc"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Skipf("IAM roles not available yet: %v", err)
+	}
+	// Outside --strict a trust mismatch is logged, not enforced.
+	if _, err := sts.NewFromConfig(srv.Config()).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("me")}); err != nil {
+		t.Errorf("non-strict AssumeRole: %v", err)
+	}
+}
+
+func TestGetSessionTokenActsAsCaller(t *testing.T) {
+	ctx := context.Background()
+	srv := awstest.Start(t)
+	out, err := sts.NewFromConfig(srv.ConfigWith("210987654321", "x", "")).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	cfg := srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
+	if account, arn, _ := identity(t, cfg); account != "210987654321" || arn != "arn:aws:iam::210987654321:root" {
+		t.Errorf("session identity = %s %s", account, arn)
+	}
+	_, err = sts.NewFromConfig(cfg).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if code, _ := apiError(t, err); code != "AccessDenied" {
+		t.Errorf("GetSessionToken with a session: got %s, want AccessDenied", code)
+	}
+	info, err := sts.NewFromConfig(srv.Config()).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: c.AccessKeyId})
+	if err != nil || aws.ToString(info.Account) != "210987654321" {
+		t.Errorf("GetAccessKeyInfo = %v, %v; want 210987654321", aws.ToString(info.Account), err)
+	}
+}
+
+func TestExpiredSession(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	srv := awstest.Start(t, awstest.Clock(func() time.Time { return clock() }))
+	out, err := sts.NewFromConfig(srv.Config()).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	later := now.Add(901 * time.Second)
+	clock = func() time.Time { return later }
+	cfg := srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
+	// The SDK signs with the real clock; the server's clock has moved on
+	// 15 minutes, inside the skew window, past the session's expiry.
+	_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if code, status := apiError(t, err); code != "ExpiredToken" || status != 403 {
+		t.Errorf("expired session: got %s %d, want ExpiredToken 403", code, status)
+	}
+}
+
+func TestStrictMode(t *testing.T) {
+	ctx := context.Background()
+	srv := awstest.Start(t, awstest.Strict())
+	tests := []struct {
+		name, key, secret string
+		wantCode          string
+		wantStatus        int
+	}{
+		{"root key", "test", "test", "", 200},
+		{"account root key", "123456789012", "test", "", 200},
+		{"unknown key", "AKIAUNKNOWNKEY000000", "x", "InvalidClientTokenId", 403},
+		{"root key, wrong secret", "test", "nope", "SignatureDoesNotMatch", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sts.NewFromConfig(srv.ConfigWith(tt.key, tt.secret, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("got %v, want success", err)
+				}
+				return
+			}
+			if code, status := apiError(t, err); code != tt.wantCode || status != tt.wantStatus {
+				t.Errorf("got %s %d, want %s %d", code, status, tt.wantCode, tt.wantStatus)
+			}
+		})
+	}
+	resp, err := http.Post(srv.URL, "application/x-www-form-urlencoded", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("unsigned request under --strict: status %d, want 403", resp.StatusCode)
+	}
+}
