@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// UpdateRetry runs fn in a new Update transaction, again and again while it
+// fails with ErrConflict, at most attempts times (at least once). Use it for
+// read-modify-write cycles guarded by ifVersion: the conflict means another
+// writer got there first, and re-running fn re-reads their result.
+//
+// Between attempts it waits a short random time, growing with the attempt
+// number, so that writers contending for one item spread out instead of
+// colliding in lockstep. Any other error, including ctx's, is returned at once.
+func UpdateRetry(ctx context.Context, s Store, attempts int, fn func(Tx) error) error {
+	attempts = max(attempts, 1)
+	var err error
+	for attempt := range attempts {
+		if attempt > 0 {
+			if werr := sleepCtx(ctx, retryBackoff(attempt)); werr != nil {
+				return werr
+			}
+		}
+		err = s.Update(ctx, fn)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("store: gave up after %d attempts: %w", attempts, err)
+}
+
+// retryBackoff is full jitter over an exponential ceiling: the first retry
+// usually goes immediately, since a lost race rarely repeats, and the ceiling
+// stays small because store transactions are short.
+func retryBackoff(attempt int) time.Duration {
+	ceiling := min(50*time.Microsecond<<min(attempt, 16), 20*time.Millisecond)
+	return rand.N(ceiling)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
