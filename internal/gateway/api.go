@@ -19,7 +19,11 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string)
 	if parseErr == sigv4.ErrNoAuth {
 		auth, parseErr = nil, nil
 	}
-	h, r := g.resolve(r, auth)
+	h, r, resolveErr := g.resolve(r, auth)
+	if resolveErr != nil {
+		awsproto.WriteError(w, nil, "query", resolveErr, reqID, r.Method == http.MethodHead)
+		return "unknown"
+	}
 	if h == nil {
 		writeUnknownService(w, r, auth, reqID)
 		return "unknown"
@@ -48,36 +52,35 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string)
 // names it; unsigned requests are recognized by their X-Amz-Target, by the
 // Version of a query request, and S3 takes the rest. It may buffer a form
 // body to read Version, in which case it returns the request carrying it.
-func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*awsproto.Handler, *http.Request) {
+func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*awsproto.Handler, *http.Request, awsproto.APIError) {
 	if auth != nil {
-		if h := g.bySigning[auth.Service]; h != nil {
-			return h, r
-		}
-		return nil, r
+		return g.bySigning[auth.Service], r, nil
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		prefix, _, _ := strings.Cut(target, ".")
 		if h := g.byTarget[prefix]; h != nil {
-			return h, r
+			return h, r, nil
 		}
 	}
 	if version := r.URL.Query().Get("Version"); version != "" {
 		if h := g.byVersion[version]; h != nil {
-			return h, r
+			return h, r, nil
 		}
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" && r.Method == http.MethodPost {
-		body, err := io.ReadAll(io.LimitReader(r.Body, awsproto.MaxBodySize+1))
-		if err == nil && len(body) <= awsproto.MaxBodySize {
-			r = withBody(r, body)
-			if form, err := url.ParseQuery(string(body)); err == nil {
-				if h := g.byVersion[form.Get("Version")]; h != nil {
-					return h, r
-				}
+		body, err := readBounded(r)
+		if err != nil {
+			apiErr, _ := awsproto.AsAPIError(err)
+			return nil, r, apiErr
+		}
+		r = withBody(r, body)
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			if h := g.byVersion[form.Get("Version")]; h != nil {
+				return h, r, nil
 			}
 		}
 	}
-	return g.bySigning["s3"], r
+	return g.bySigning["s3"], r, nil
 }
 
 // withBody returns r with an already-read body: readable again, and handed

@@ -1,0 +1,23 @@
+# Helpers for the e2e scripts. OVERCAST_ENDPOINT is set by run.sh.
+set -euo pipefail
+: "${OVERCAST_ENDPOINT:?run through test/e2e/run.sh}"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+# The two aws CLIs every script runs with: v1 from PATH, v2 from Debian.
+CLIS=(aws /usr/bin/aws)
+
+fail() { echo "  FAIL: $*" >&2; exit 1; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+# expect_contains WHAT HAYSTACK NEEDLE
+expect_contains() { case "$2" in *"$3"*) ;; *) fail "$1: '$2' does not contain '$3'";; esac; }
+
+# awsc CLI ARGS... runs one CLI against overcast.
+awsc() { local cli=$1; shift; "$cli" --endpoint-url "$OVERCAST_ENDPOINT" "$@"; }
+
+# cli_tag CLI: a short name for resource names (v1 or v2).
+cli_tag() { if [ "$1" = aws ]; then echo v1; else echo v2; fi; }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# STS and IAM with both aws CLIs: who am I, a new user and key, and the key
+# in use seeing its own identity.
+source "$(dirname "$0")/lib.sh"
+
+for cli in "${CLIS[@]}"; do
+  tag=$(cli_tag "$cli")
+  echo "  $cli ($tag)"
+
+  account=$(awsc "$cli" sts get-caller-identity --query Account --output text)
+  expect_eq "default account" "$account" 000000000000
+  arn=$(AWS_ACCESS_KEY_ID=123456789012 awsc "$cli" sts get-caller-identity --query Arn --output text)
+  expect_eq "12-digit key account" "$arn" "arn:aws:iam::123456789012:root"
+
+  user="e2e-$tag"
+  awsc "$cli" iam create-user --user-name "$user" --tags Key=team,Value=ci >/dev/null
+  read -r key secret < <(awsc "$cli" iam create-access-key --user-name "$user" \
+    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
+  expect_contains "access key id" "$key" AKIA
+
+  users=$(awsc "$cli" iam list-users --query 'Users[].UserName' --output text)
+  expect_contains "list-users" "$users" "$user"
+
+  got=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret awsc "$cli" sts get-caller-identity --query '[Account,Arn]' --output text)
+  expect_eq "new key identity" "$got" "000000000000	arn:aws:iam::000000000000:user/$user"
+
+  # A known key with the wrong secret is refused with AWS's error.
+  if out=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=wrong awsc "$cli" sts get-caller-identity 2>&1); then
+    fail "wrong secret accepted"
+  fi
+  expect_contains "wrong secret" "$out" SignatureDoesNotMatch
+
+  # Temporary credentials from the new user.
+  read -r tkey tsecret ttoken < <(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret \
+    awsc "$cli" sts get-session-token --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
+  got=$(AWS_ACCESS_KEY_ID=$tkey AWS_SECRET_ACCESS_KEY=$tsecret AWS_SESSION_TOKEN=$ttoken \
+    awsc "$cli" sts get-caller-identity --query Arn --output text)
+  expect_eq "session identity" "$got" "arn:aws:iam::000000000000:user/$user"
+
+  awsc "$cli" iam delete-access-key --user-name "$user" --access-key-id "$key"
+  awsc "$cli" iam delete-user --user-name "$user"
+done
