@@ -5,8 +5,12 @@ package iam
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync"
 	"time"
 
+	"overcast"
 	api "overcast/internal/api/iam"
 	"overcast/internal/gateway"
 	"overcast/internal/store"
@@ -15,8 +19,11 @@ import (
 // Service is the IAM API.
 type Service struct {
 	api.UnimplementedServer
-	db  store.Store
-	now func() time.Time
+	db      store.Store
+	now     func() time.Time
+	managed *managedPolicies
+	keys    keyCache
+	usage   usageThrottle
 }
 
 var (
@@ -26,12 +33,125 @@ var (
 
 // New returns IAM over db.
 func New(db store.Store, now func() time.Time) *Service {
-	return &Service{db: db, now: now}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, now: now, managed: awsManagedPolicies(),
+		keys: keyCache{entries: map[string]cachedKey{}}, usage: usageThrottle{last: map[string]keyUsage{}}}
 }
 
+// updateAttempts bounds how often a write re-runs after losing a race with
+// another writer (store.ErrConflict).
+const updateAttempts = 8
+
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return store.UpdateRetry(ctx, s.db, updateAttempts, fn)
+}
+
+// clock is the time IAM records: UTC, whole seconds, as AWS reports it.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+func accountOf(ctx context.Context) string { return overcast.CallerFrom(ctx).AccountID }
+
 // LookupAccessKey resolves a long-term access key (AKIA...) for the gateway.
+// It runs on every signed request, so answers are cached; every write that
+// changes a key invalidates its entry, and entries expire after
+// keyCacheTTL so that another process sharing the store is seen too.
 func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (gateway.Credentials, error) {
-	return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+	// Every key IAM issues has this shape: anything else (the "test" keys
+	// of local tools, STS's ASIA keys) is not ours, without a query.
+	if len(accessKeyID) != 20 || !strings.HasPrefix(accessKeyID, accessKeyIDPrefix) {
+		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+	}
+	now := s.now()
+	e, gen, ok := s.keys.get(accessKeyID, now)
+	if !ok {
+		var rec accessKeyRec
+		err := s.db.View(ctx, func(tx store.Tx) error {
+			_, err := store.GetJSON(tx, accessKeysTable, accessKeyID, &rec)
+			return err
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			e = cachedKey{at: now}
+		case err != nil:
+			return gateway.Credentials{}, err
+		default:
+			e = cachedKey{at: now, known: true, creds: rec.credentials()}
+		}
+		s.keys.put(accessKeyID, gen, e)
+	}
+	if !e.known {
+		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+	}
+	return e.creds, nil
+}
+
+func (k accessKeyRec) credentials() gateway.Credentials {
+	c := gateway.Credentials{SecretAccessKey: k.Secret, Inactive: k.Status != api.StatusTypeActive}
+	if k.UserName == "" {
+		c.Caller = overcast.RootCaller(k.Account, "")
+	} else {
+		c.Caller = overcast.Caller{AccountID: k.Account, Kind: overcast.PrincipalUser,
+			ARN: userARN(k.Account, k.UserPath, k.UserName), UserID: k.UserID}
+	}
+	return c
+}
+
+const (
+	keyCacheTTL = 10 * time.Second
+	keyCacheMax = 10_000
+)
+
+// keyCache remembers LookupAccessKey's answers, unknown keys included.
+//
+// A lookup that missed reads the store and then caches what it read. If a
+// write committed in between, what it read may already be stale, so every
+// invalidation bumps gen, and put drops an answer read under an older gen.
+type keyCache struct {
+	mu      sync.RWMutex
+	gen     uint64
+	entries map[string]cachedKey
+}
+
+type cachedKey struct {
+	at    time.Time
+	known bool
+	creds gateway.Credentials
+}
+
+// get returns the fresh entry for id, or the generation to pass to put.
+func (c *keyCache) get(id string, now time.Time) (cachedKey, uint64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.entries[id]
+	if ok && now.Sub(e.at) < keyCacheTTL && !now.Before(e.at) {
+		return e, c.gen, true
+	}
+	return cachedKey{}, c.gen, false
+}
+
+func (c *keyCache) put(id string, gen uint64, e cachedKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.entries) >= keyCacheMax {
+		clear(c.entries)
+	}
+	c.entries[id] = e
+}
+
+// invalidate forgets ids; call it after the write that changed them
+// committed.
+func (c *keyCache) invalidate(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, id := range ids {
+		delete(c.entries, id)
+	}
 }
 
 // Role is what STS needs to know about a role to assume it.
@@ -46,6 +166,59 @@ type Role struct {
 }
 
 // RoleByARN returns the role an ARN names, or *api.NoSuchEntityException.
-func (s *Service) RoleByARN(ctx context.Context, roleARN string) (Role, error) {
-	return Role{}, api.NewNoSuchEntityException("The role with name %s cannot be found.", roleARN)
+// The role is looked up in the ARN's account, not the caller's: assuming a
+// role in another account is what cross-account trust is for.
+func (s *Service) RoleByARN(ctx context.Context, arn string) (Role, error) {
+	notFound := api.NewNoSuchEntityException("The role with name %s cannot be found.", arn)
+	a, ok := overcast.ParseARN(arn)
+	if !ok || a.Service != "iam" || !overcast.IsAccountID(a.AccountID) || !strings.HasPrefix(a.Resource, "role/") {
+		return Role{}, notFound
+	}
+	rest := strings.TrimPrefix(a.Resource, "role")
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:]
+	if name == "" {
+		return Role{}, notFound
+	}
+	var r roleRec
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		_, err := rolesTable.get(tx, a.AccountID, name, &r)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.Path != path) {
+		return Role{}, api.NewNoSuchEntityException("The role with name %s cannot be found.", name)
+	}
+	if err != nil {
+		return Role{}, err
+	}
+	return Role{ARN: roleARN(a.AccountID, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
+		AccountID: a.AccountID, AssumeRolePolicyDocument: r.Trust, MaxSessionDuration: r.MaxSession}, nil
+}
+
+func userARN(acct, path, name string) string {
+	return overcast.NewARN("iam", "", acct, "user"+path+name).String()
+}
+
+func groupARN(acct, path, name string) string {
+	return overcast.NewARN("iam", "", acct, "group"+path+name).String()
+}
+
+func roleARN(acct, path, name string) string {
+	return overcast.NewARN("iam", "", acct, "role"+path+name).String()
+}
+
+func policyARN(acct, path, name string) string {
+	return overcast.NewARN("iam", "", acct, "policy"+path+name).String()
+}
+
+func instanceProfileARN(acct, path, name string) string {
+	return overcast.NewARN("iam", "", acct, "instance-profile"+path+name).String()
+}
+
+// orDefault returns *s, or def when s is nil.
+func orDefault(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return *s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func TestUserKeyAndAssumedRole(t *testing.T) {
 	srv := awstest.Start(t)
 	admin := iam.NewFromConfig(srv.ConfigWith("123456789012", "x", ""))
 	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ci")}); err != nil {
-		t.Skipf("IAM users not available yet: %v", err)
+		t.Fatal(err)
 	}
 	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ci")})
 	if err != nil {
@@ -145,11 +146,36 @@ func TestStrictTrustPolicy(t *testing.T) {
 	role, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("svc"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	if err != nil {
-		t.Skipf("IAM roles not available yet: %v", err)
+		t.Fatal(err)
 	}
 	// Outside --strict a trust mismatch is logged, not enforced.
 	if _, err := sts.NewFromConfig(srv.Config()).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("me")}); err != nil {
 		t.Errorf("non-strict AssumeRole: %v", err)
+	}
+	// Under --strict it is enforced: only the ECS tasks service may assume it.
+	strict := awstest.Start(t, awstest.Strict())
+	root := strict.ConfigWith("test", "test", "")
+	// IAM returns policy documents URL-encoded, as AWS does.
+	doc, err := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iam.NewFromConfig(root).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("svc"),
+		AssumeRolePolicyDocument: &doc}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sts.NewFromConfig(root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("me")})
+	if code, status := apiError(t, err); code != "AccessDenied" || status != 403 {
+		t.Errorf("strict AssumeRole against a service trust policy: got %s %d, want AccessDenied 403", code, status)
+	}
+	// A trust policy naming the account lets its principals in.
+	if _, err := iam.NewFromConfig(root).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("acct"),
+		AssumeRolePolicyDocument: aws.String(trustAccount)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(root).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/acct"), RoleSessionName: aws.String("me")}); err != nil {
+		t.Errorf("strict AssumeRole with an account trust: %v", err)
 	}
 }
 

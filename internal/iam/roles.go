@@ -1,0 +1,529 @@
+package iam
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	api "overcast/internal/api/iam"
+	"overcast/internal/store"
+)
+
+const defaultMaxSessionDuration = 3600
+
+// roleOut describes a role. ListRoles leaves out tags, the permissions
+// boundary and last use (full false), as AWS's does.
+func roleOut(acct string, r roleRec, full bool) *api.Role {
+	out := &api.Role{Path: new(r.Path), RoleName: new(r.Name), RoleId: new(r.ID),
+		Arn: new(roleARN(acct, r.Path, r.Name)), CreateDate: new(r.Created),
+		AssumeRolePolicyDocument: new(encodeDocument(r.Trust)), Description: r.Description,
+		MaxSessionDuration: new(r.MaxSession)}
+	if full {
+		out.Tags = apiTags(r.Tags)
+		out.PermissionsBoundary = boundaryOut(r.Boundary)
+		out.RoleLastUsed = &api.RoleLastUsed{}
+	}
+	return out
+}
+
+func loadRole(tx store.Tx, acct, name string) (roleRec, int64, error) {
+	var r roleRec
+	version, err := rolesTable.get(tx, acct, name, &r)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, 0, roleHolder.notFound(name)
+	}
+	return r, version, err
+}
+
+// checkTrustPolicy validates a role's trust policy and its size.
+func checkTrustPolicy(field string, doc *string) error {
+	var v validator
+	v.str(field, doc, policyDocumentType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if err := checkPolicyDocument(*doc, trustPolicy); err != nil {
+		return err
+	}
+	if policySize(*doc) > trustPolicySizeQuota {
+		return api.NewLimitExceededException("Cannot exceed quota for ACLSizePerRole: %d", trustPolicySizeQuota)
+	}
+	return nil
+}
+
+func (s *Service) CreateRole(ctx context.Context, in *api.CreateRoleRequest) (*api.CreateRoleResponse, error) {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.str("path", in.Path, pathType)
+	v.str("description", in.Description, roleDescriptionType)
+	v.num("maxSessionDuration", in.MaxSessionDuration, 3600, 43200)
+	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
+	v.tags(in.Tags)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := checkTagKeys(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := checkTrustPolicy("assumeRolePolicyDocument", in.AssumeRolePolicyDocument); err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	r := roleRec{Name: *in.RoleName, Path: orDefault(in.Path, "/"), ID: newID(roleIDPrefix), Created: s.clock(),
+		Trust: *in.AssumeRolePolicyDocument, Description: in.Description, MaxSession: defaultMaxSessionDuration,
+		Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
+	if in.MaxSessionDuration != nil {
+		r.MaxSession = *in.MaxSessionDuration
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		return s.createRole(tx, acct, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreateRoleResponse{Role: roleOut(acct, r, true)}, nil
+}
+
+func (s *Service) createRole(tx store.Tx, acct string, r roleRec) error {
+	if ok, err := rolesTable.exists(tx, acct, r.Name); err != nil || ok {
+		return errOr(err, api.NewEntityAlreadyExistsException("Role with name %s already exists.", r.Name))
+	}
+	if r.Boundary != "" {
+		if err := s.useAsBoundary(tx, acct, r.Boundary, "role", r.Name); err != nil {
+			return err
+		}
+	}
+	return rolesTable.create(tx, acct, r)
+}
+
+func (s *Service) GetRole(ctx context.Context, in *api.GetRoleRequest) (*api.GetRoleResponse, error) {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	var r roleRec
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		r, _, err = loadRole(tx, acct, *in.RoleName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetRoleResponse{Role: roleOut(acct, r, true)}, nil
+}
+
+func (s *Service) ListRoles(ctx context.Context, in *api.ListRolesRequest) (*api.ListRolesResponse, error) {
+	var v validator
+	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
+	v.page(in.Marker, in.MaxItems)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	pg, err := newPage(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	var roles []roleRec
+	var next string
+	err = s.db.View(ctx, func(tx store.Tx) (err error) {
+		roles, next, err = listEntities[roleRec](tx, rolesTable, acct, orDefault(in.PathPrefix, "/"), pg, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListRolesResponse{Roles: api.RoleListType{}}
+	for _, r := range roles {
+		out.Roles = append(out.Roles, *roleOut(acct, r, false))
+	}
+	out.IsTruncated, out.Marker = truncated(next)
+	return out, nil
+}
+
+// modifyRole runs change on a role inside a transaction and saves it.
+func (s *Service) modifyRole(ctx context.Context, name string, change func(tx store.Tx, r *roleRec) error) (roleRec, error) {
+	acct := accountOf(ctx)
+	var r roleRec
+	err := s.update(ctx, func(tx store.Tx) error {
+		old, version, err := loadRole(tx, acct, name)
+		if err != nil {
+			return err
+		}
+		r = old
+		if err := change(tx, &r); err != nil {
+			return err
+		}
+		return rolesTable.save(tx, acct, old, version, r)
+	})
+	return r, err
+}
+
+func (s *Service) UpdateRole(ctx context.Context, in *api.UpdateRoleRequest) (*api.UpdateRoleResponse, error) {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.str("description", in.Description, roleDescriptionType)
+	v.num("maxSessionDuration", in.MaxSessionDuration, 3600, 43200)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+		if in.Description != nil {
+			r.Description = in.Description
+		}
+		if in.MaxSessionDuration != nil {
+			r.MaxSession = *in.MaxSessionDuration
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UpdateRoleResponse{}, nil
+}
+
+func (s *Service) UpdateRoleDescription(ctx context.Context, in *api.UpdateRoleDescriptionRequest) (*api.UpdateRoleDescriptionResponse, error) {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.str("description", in.Description, roleDescriptionType)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	r, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+		r.Description = in.Description
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UpdateRoleDescriptionResponse{Role: roleOut(accountOf(ctx), r, true)}, nil
+}
+
+func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *api.UpdateAssumeRolePolicyRequest) error {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if err := checkTrustPolicy("policyDocument", in.PolicyDocument); err != nil {
+		return err
+	}
+	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+		if r.ServiceLinked != "" {
+			return protectedRole(r.Name)
+		}
+		r.Trust = *in.PolicyDocument
+		return nil
+	})
+	return err
+}
+
+func (s *Service) DeleteRole(ctx context.Context, in *api.DeleteRoleRequest) error {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	return s.update(ctx, func(tx store.Tx) error {
+		r, version, err := loadRole(tx, acct, *in.RoleName)
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.ServiceLinked != "":
+			return protectedRole(r.Name)
+		case len(r.InstanceProfiles) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must remove roles from instance profile first.")
+		case len(r.Attached) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must detach all policies first.")
+		case len(r.Inline) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must delete policies first.")
+		}
+		return deleteRole(tx, acct, r, version)
+	})
+}
+
+// deleteRole removes a role and what only it refers to.
+func deleteRole(tx store.Tx, acct string, r roleRec, version int64) error {
+	for _, arn := range r.Attached {
+		if err := removeAttachment(tx, acct, arn, usagePermissions, "role", r.Name); err != nil {
+			return err
+		}
+	}
+	if r.Boundary != "" {
+		if err := removeAttachment(tx, acct, r.Boundary, usageBoundary, "role", r.Name); err != nil {
+			return err
+		}
+	}
+	return rolesTable.remove(tx, acct, r, version)
+}
+
+func (s *Service) TagRole(ctx context.Context, in *api.TagRoleRequest) error {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.tags(in.Tags)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if err := checkTagKeys(in.Tags); err != nil {
+		return err
+	}
+	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) (err error) {
+		r.Tags, err = mergeTags(r.Tags, in.Tags)
+		return err
+	})
+	return err
+}
+
+func (s *Service) UntagRole(ctx context.Context, in *api.UntagRoleRequest) error {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.tagKeys(in.TagKeys)
+	if err := v.err(); err != nil {
+		return err
+	}
+	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+		r.Tags = removeTags(r.Tags, in.TagKeys)
+		return nil
+	})
+	return err
+}
+
+func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest) (*api.ListRoleTagsResponse, error) {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.page(in.Marker, in.MaxItems)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var r roleRec
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		r, _, err = loadRole(tx, accountOf(ctx), *in.RoleName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListRoleTagsResponse{}
+	out.Tags, out.IsTruncated, out.Marker, err = tagsPage(r.Tags, in.Marker, in.MaxItems)
+	return out, err
+}
+
+func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *api.PutRolePermissionsBoundaryRequest) error {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	_, err := s.modifyRole(ctx, *in.RoleName, func(tx store.Tx, r *roleRec) error {
+		if r.ServiceLinked != "" {
+			return protectedRole(r.Name)
+		}
+		if r.Boundary != "" {
+			if err := removeAttachment(tx, acct, r.Boundary, usageBoundary, "role", r.Name); err != nil {
+				return err
+			}
+		}
+		r.Boundary = *in.PermissionsBoundary
+		return s.useAsBoundary(tx, acct, r.Boundary, "role", r.Name)
+	})
+	return err
+}
+
+func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *api.DeleteRolePermissionsBoundaryRequest) error {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	_, err := s.modifyRole(ctx, *in.RoleName, func(tx store.Tx, r *roleRec) error {
+		if r.Boundary == "" {
+			return api.NewNoSuchEntityException("The role %s does not have a permissions boundary.", r.Name)
+		}
+		err := removeAttachment(tx, acct, r.Boundary, usageBoundary, "role", r.Name)
+		r.Boundary = ""
+		return err
+	})
+	return err
+}
+
+// Service-linked roles.
+
+// serviceLinkedRole is how AWS names and equips the role a service creates
+// for itself.
+type serviceLinkedRole struct {
+	name        string
+	policy      string // AWS managed policy attached to it, if overcast has it
+	description string
+	suffix      bool // whether CustomSuffix is allowed
+}
+
+const awsPolicyPrefix = "arn:aws:iam::aws:policy/"
+
+var serviceLinkedRoles = map[string]serviceLinkedRole{
+	"ecs.amazonaws.com": {name: "AWSServiceRoleForECS", policy: awsPolicyPrefix + "aws-service-role/AmazonECSServiceRolePolicy",
+		description: "Role to enable Amazon ECS to manage your cluster."},
+	"elasticloadbalancing.amazonaws.com": {name: "AWSServiceRoleForElasticLoadBalancing",
+		policy:      awsPolicyPrefix + "aws-service-role/AWSElasticLoadBalancingServiceRolePolicy",
+		description: "Allows ELB to call AWS services on your behalf."},
+	"autoscaling.amazonaws.com": {name: "AWSServiceRoleForAutoScaling", policy: awsPolicyPrefix + "aws-service-role/AutoScalingServiceRolePolicy",
+		description: "Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling", suffix: true},
+	"ecs.application-autoscaling.amazonaws.com": {name: "AWSServiceRoleForApplicationAutoScaling_ECSService",
+		policy: awsPolicyPrefix + "aws-service-role/AWSApplicationAutoscalingECSServicePolicy"},
+	"elasticbeanstalk.amazonaws.com": {name: "AWSServiceRoleForElasticBeanstalk",
+		policy: awsPolicyPrefix + "aws-service-role/AWSElasticBeanstalkServiceRolePolicy"},
+	"managedupdates.elasticbeanstalk.amazonaws.com": {name: "AWSServiceRoleForElasticBeanstalkManagedUpdates"},
+	"spot.amazonaws.com":                            {name: "AWSServiceRoleForEC2Spot"},
+	"spotfleet.amazonaws.com":                       {name: "AWSServiceRoleForEC2SpotFleet"},
+	"replication.ecr.amazonaws.com":                 {name: "AWSServiceRoleForECRReplication"},
+	"logger.cloudfront.amazonaws.com":               {name: "AWSServiceRoleForCloudFrontLogger"},
+	"codestar-notifications.amazonaws.com":          {name: "AWSServiceRoleForCodeStarNotifications"},
+	"codeguru-reviewer.amazonaws.com":               {name: "AWSServiceRoleForAmazonCodeGuruReviewer"},
+	"ssm.amazonaws.com":                             {name: "AWSServiceRoleForAmazonSSM"},
+	"events.amazonaws.com":                          {name: "AWSServiceRoleForCloudWatchEvents"},
+}
+
+// serviceLinkedRoleFor returns the role a service gets. Services not in the
+// table get the name AWS's pattern gives them (foo-bar.amazonaws.com:
+// AWSServiceRoleForFooBar) so that tools written for newer services work.
+func serviceLinkedRoleFor(service string) (serviceLinkedRole, bool) {
+	if slr, ok := serviceLinkedRoles[service]; ok {
+		return slr, true
+	}
+	label, ok := strings.CutSuffix(service, ".amazonaws.com")
+	if !ok || label == "" || strings.Contains(label, ".") {
+		return serviceLinkedRole{}, false
+	}
+	var b strings.Builder
+	b.WriteString("AWSServiceRoleFor")
+	for _, part := range strings.Split(label, "-") {
+		if part != "" {
+			r := []rune(part)
+			b.WriteString(string(unicode.ToUpper(r[0])) + string(r[1:]))
+		}
+	}
+	return serviceLinkedRole{name: b.String(), suffix: true}, true
+}
+
+func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *api.CreateServiceLinkedRoleRequest) (*api.CreateServiceLinkedRoleResponse, error) {
+	var v validator
+	v.str("aWSServiceName", in.AWSServiceName, serviceNameType)
+	v.str("description", in.Description, roleDescriptionType)
+	v.str("customSuffix", in.CustomSuffix, customSuffixType)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	service := *in.AWSServiceName
+	slr, ok := serviceLinkedRoleFor(service)
+	if !ok {
+		return nil, api.NewInvalidInputException("Invalid ServiceName %s. Service principal must end with .amazonaws.com", service)
+	}
+	name := slr.name
+	if in.CustomSuffix != nil {
+		if !slr.suffix {
+			return nil, api.NewInvalidInputException("Custom suffix is not allowed for %s", service)
+		}
+		name += "_" + *in.CustomSuffix
+	}
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":[%q]},"Action":["sts:AssumeRole"]}]}`, service)
+	description := in.Description
+	if description == nil && slr.description != "" {
+		description = new(slr.description)
+	}
+	acct := accountOf(ctx)
+	r := roleRec{Name: name, Path: "/aws-service-role/" + service + "/", ID: newID(roleIDPrefix), Created: s.clock(),
+		Trust: trust, Description: description, MaxSession: defaultMaxSessionDuration, ServiceLinked: service}
+	if _, ok := s.managed.byARN[slr.policy]; ok {
+		r.Attached = []string{slr.policy}
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		if ok, err := rolesTable.exists(tx, acct, name); err != nil || ok {
+			return errOr(err, api.NewInvalidInputException("Service role name %s has been taken in this account, please try a different suffix.", name))
+		}
+		if err := rolesTable.create(tx, acct, r); err != nil {
+			return err
+		}
+		for _, arn := range r.Attached {
+			if err := addAttachment(tx, acct, arn, usagePermissions, "role", name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreateServiceLinkedRoleResponse{Role: roleOut(acct, r, false)}, nil
+}
+
+// DeleteServiceLinkedRole deletes the role at once; AWS does it in the
+// background, so the answer is a task whose status says it succeeded.
+func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteServiceLinkedRoleRequest) (*api.DeleteServiceLinkedRoleResponse, error) {
+	var v validator
+	v.str("roleName", in.RoleName, roleNameType)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	var taskID string
+	err := s.update(ctx, func(tx store.Tx) error {
+		r, version, err := loadRole(tx, acct, *in.RoleName)
+		if err != nil {
+			return err
+		}
+		if r.ServiceLinked == "" {
+			return api.NewInvalidInputException("Role %s is not a service-linked role.", r.Name)
+		}
+		if len(r.InstanceProfiles) > 0 {
+			return api.NewDeleteConflictException("Cannot delete entity, must remove roles from instance profile first.")
+		}
+		if err := deleteRole(tx, acct, r, version); err != nil {
+			return err
+		}
+		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + newUUID()
+		_, err = store.PutJSON(tx, deletionTasksTable, taskID, deletionTask{Account: acct, Status: api.DeletionTaskStatusTypeSUCCEEDED}, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.DeleteServiceLinkedRoleResponse{DeletionTaskId: &taskID}, nil
+}
+
+func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *api.GetServiceLinkedRoleDeletionStatusRequest) (*api.GetServiceLinkedRoleDeletionStatusResponse, error) {
+	var v validator
+	v.str("deletionTaskId", in.DeletionTaskId, newConstraint(1, 1000, "", ""))
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var task deletionTask
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, deletionTasksTable, *in.DeletionTaskId, &task)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && task.Account != accountOf(ctx)) {
+			return api.NewNoSuchEntityException("Deletion task %s cannot be found.", *in.DeletionTaskId)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetServiceLinkedRoleDeletionStatusResponse{Status: new(task.Status)}, nil
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

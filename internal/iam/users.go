@@ -1,0 +1,473 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/iam"
+	"overcast/internal/store"
+)
+
+func userOut(acct string, u userRec, full bool) *api.User {
+	out := &api.User{Path: new(u.Path), UserName: new(u.Name), UserId: new(u.ID),
+		Arn: new(userARN(acct, u.Path, u.Name)), CreateDate: new(u.Created)}
+	if full {
+		out.Tags = apiTags(u.Tags)
+		out.PermissionsBoundary = boundaryOut(u.Boundary)
+	}
+	return out
+}
+
+func boundaryOut(arn string) *api.AttachedPermissionsBoundary {
+	if arn == "" {
+		return nil
+	}
+	return &api.AttachedPermissionsBoundary{PermissionsBoundaryArn: new(arn),
+		PermissionsBoundaryType: new(api.PermissionsBoundaryAttachmentTypePermissionsBoundaryPolicy)}
+}
+
+func loadUser(tx store.Tx, acct, name string) (userRec, int64, error) {
+	var u userRec
+	version, err := usersTable.get(tx, acct, name, &u)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, 0, userHolder.notFound(name)
+	}
+	return u, version, err
+}
+
+// callerUser names the IAM user who signed the request, for operations
+// whose UserName defaults to the caller. root is true for the account's
+// root user, which has no name; other principals are refused as AWS does.
+func callerUser(ctx context.Context) (name string, root bool, err error) {
+	c := overcast.CallerFrom(ctx)
+	switch c.Kind {
+	case overcast.PrincipalRoot:
+		return "", true, nil
+	case overcast.PrincipalUser:
+		return c.ARN[strings.LastIndexByte(c.ARN, '/')+1:], false, nil
+	}
+	return "", false, validationError("Must specify userName when calling with non-User credentials")
+}
+
+// CreateUser creates an IAM user.
+func (s *Service) CreateUser(ctx context.Context, in *api.CreateUserRequest) (*api.CreateUserResponse, error) {
+	var v validator
+	v.str("userName", in.UserName, userNameType)
+	v.str("path", in.Path, pathType)
+	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
+	v.tags(in.Tags)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := checkTagKeys(in.Tags); err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	u := userRec{Name: *in.UserName, Path: orDefault(in.Path, "/"), ID: newID(userIDPrefix),
+		Created: s.clock(), Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
+	err := s.update(ctx, func(tx store.Tx) error {
+		if ok, err := usersTable.exists(tx, acct, u.Name); err != nil || ok {
+			return errOr(err, api.NewEntityAlreadyExistsException("User with name %s already exists.", u.Name))
+		}
+		if u.Boundary != "" {
+			if err := s.useAsBoundary(tx, acct, u.Boundary, "user", u.Name); err != nil {
+				return err
+			}
+		}
+		return usersTable.create(tx, acct, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreateUserResponse{User: userOut(acct, u, true)}, nil
+}
+
+// errOr returns err if the existence check failed to run, else the
+// conflict it found.
+func errOr(err, conflict error) error {
+	if err != nil {
+		return err
+	}
+	return conflict
+}
+
+// GetUser returns a user, by default the caller. For the account's root
+// AWS answers with the account itself: its ID as UserId, its root ARN, and
+// no name or path.
+func (s *Service) GetUser(ctx context.Context, in *api.GetUserRequest) (*api.GetUserResponse, error) {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	name := orDefault(in.UserName, "")
+	if name == "" {
+		n, root, err := callerUser(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if root {
+			created, err := s.accountCreated(ctx, acct)
+			if err != nil {
+				return nil, err
+			}
+			return &api.GetUserResponse{User: &api.User{UserId: new(acct),
+				Arn: new(overcast.NewARN("iam", "", acct, "root").String()), CreateDate: &created}}, nil
+		}
+		name = n
+	}
+	var u userRec
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		u, _, err = loadUser(tx, acct, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetUserResponse{User: userOut(acct, u, true)}, nil
+}
+
+// accountCreated is when IAM first saw the account: the root user's
+// CreateDate.
+func (s *Service) accountCreated(ctx context.Context, acct string) (time.Time, error) {
+	var a accountRec
+	err := s.update(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, accountsTable, acct, &a)
+		if errors.Is(err, store.ErrNotFound) {
+			a = accountRec{Created: s.clock()}
+			_, err = store.PutJSON(tx, accountsTable, acct, a, 0)
+		}
+		return err
+	})
+	return a.Created, err
+}
+
+// UpdateUser renames a user or moves it to another path. Everything that
+// refers to the user by name (group memberships, policy attachments, its
+// access keys) follows it.
+func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	v.str("newUserName", in.NewUserName, userNameType)
+	v.str("newPath", in.NewPath, pathType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	var keys []string
+	err := s.update(ctx, func(tx store.Tx) error {
+		old, version, err := loadUser(tx, acct, *in.UserName)
+		if err != nil {
+			return err
+		}
+		u := old
+		u.Name = orDefault(in.NewUserName, old.Name)
+		u.Path = orDefault(in.NewPath, old.Path)
+		renamed := !strings.EqualFold(u.Name, old.Name)
+		if renamed {
+			if ok, err := usersTable.exists(tx, acct, u.Name); err != nil || ok {
+				return errOr(err, api.NewEntityAlreadyExistsException("User with name %s already exists.", u.Name))
+			}
+		}
+		if err := usersTable.save(tx, acct, old, version, u); err != nil {
+			return err
+		}
+		if renamed {
+			for _, g := range u.Groups {
+				if err := tx.Delete(groupMembersTable, memberKey(acct, g, old.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if _, err := tx.Put(groupMembersTable, memberKey(acct, g, u.Name), []byte(u.Name), store.AnyVersion); err != nil {
+					return err
+				}
+			}
+			if err := renameAttachments(tx, acct, "user", old.Name, u.Name, u.Attached, u.Boundary); err != nil {
+				return err
+			}
+		}
+		keys = u.AccessKeys
+		for _, id := range u.AccessKeys {
+			var k accessKeyRec
+			kv, err := store.GetJSON(tx, accessKeysTable, id, &k)
+			if err != nil {
+				return err
+			}
+			k.UserName, k.UserPath = u.Name, u.Path
+			if _, err := store.PutJSON(tx, accessKeysTable, id, k, kv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		s.keys.invalidate(keys...)
+	}
+	return err
+}
+
+// DeleteUser deletes a user that nothing refers to any more, as AWS
+// insists: keys, policies, groups and login profile must go first.
+func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	return s.update(ctx, func(tx store.Tx) error {
+		u, version, err := loadUser(tx, acct, *in.UserName)
+		if err != nil {
+			return err
+		}
+		switch {
+		case u.Login != nil:
+			return api.NewDeleteConflictException("Cannot delete entity, must delete login profile first.")
+		case len(u.AccessKeys) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must delete access keys first.")
+		case len(u.Attached) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must detach all policies first.")
+		case len(u.Inline) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must delete policies first.")
+		case len(u.Groups) > 0:
+			return api.NewDeleteConflictException("Cannot delete entity, must remove user from all groups first.")
+		}
+		if u.Boundary != "" {
+			if err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name); err != nil {
+				return err
+			}
+		}
+		return usersTable.remove(tx, acct, u, version)
+	})
+}
+
+// ListUsers lists the account's users, optionally under a path prefix.
+func (s *Service) ListUsers(ctx context.Context, in *api.ListUsersRequest) (*api.ListUsersResponse, error) {
+	var v validator
+	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
+	v.page(in.Marker, in.MaxItems)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	pg, err := newPage(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	acct := accountOf(ctx)
+	var users []userRec
+	var next string
+	err = s.db.View(ctx, func(tx store.Tx) (err error) {
+		users, next, err = listEntities[userRec](tx, usersTable, acct, orDefault(in.PathPrefix, "/"), pg, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListUsersResponse{Users: api.UserListType{}}
+	for _, u := range users {
+		out.Users = append(out.Users, *userOut(acct, u, false))
+	}
+	out.IsTruncated, out.Marker = truncated(next)
+	return out, nil
+}
+
+// modifyUser runs change on a user inside a transaction and saves it.
+func (s *Service) modifyUser(ctx context.Context, name string, change func(tx store.Tx, u *userRec) error) error {
+	acct := accountOf(ctx)
+	return s.update(ctx, func(tx store.Tx) error {
+		u, version, err := loadUser(tx, acct, name)
+		if err != nil {
+			return err
+		}
+		old := u
+		if err := change(tx, &u); err != nil {
+			return err
+		}
+		return usersTable.save(tx, acct, old, version, u)
+	})
+}
+
+func (s *Service) TagUser(ctx context.Context, in *api.TagUserRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	v.tags(in.Tags)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if err := checkTagKeys(in.Tags); err != nil {
+		return err
+	}
+	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) (err error) {
+		u.Tags, err = mergeTags(u.Tags, in.Tags)
+		return err
+	})
+}
+
+func (s *Service) UntagUser(ctx context.Context, in *api.UntagUserRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	v.tagKeys(in.TagKeys)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) error {
+		u.Tags = removeTags(u.Tags, in.TagKeys)
+		return nil
+	})
+}
+
+func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest) (*api.ListUserTagsResponse, error) {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	v.page(in.Marker, in.MaxItems)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var u userRec
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		u, _, err = loadUser(tx, accountOf(ctx), *in.UserName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListUserTagsResponse{}
+	out.Tags, out.IsTruncated, out.Marker, err = tagsPage(u.Tags, in.Marker, in.MaxItems)
+	return out, err
+}
+
+func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *api.PutUserPermissionsBoundaryRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	return s.modifyUser(ctx, *in.UserName, func(tx store.Tx, u *userRec) error {
+		if u.Boundary != "" {
+			if err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name); err != nil {
+				return err
+			}
+		}
+		u.Boundary = *in.PermissionsBoundary
+		return s.useAsBoundary(tx, acct, u.Boundary, "user", u.Name)
+	})
+}
+
+func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *api.DeleteUserPermissionsBoundaryRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	if err := v.err(); err != nil {
+		return err
+	}
+	acct := accountOf(ctx)
+	return s.modifyUser(ctx, *in.UserName, func(tx store.Tx, u *userRec) error {
+		if u.Boundary == "" {
+			return api.NewNoSuchEntityException("The user %s does not have a permissions boundary.", u.Name)
+		}
+		err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name)
+		u.Boundary = ""
+		return err
+	})
+}
+
+// Login profiles: overcast has no console, so only the profile's
+// existence is kept (DeleteUser must refuse while there is one), never
+// the password.
+
+func (s *Service) CreateLoginProfile(ctx context.Context, in *api.CreateLoginProfileRequest) (*api.CreateLoginProfileResponse, error) {
+	name, err := s.userOrCaller(ctx, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	var v validator
+	v.str("password", in.Password, newConstraint(1, 128, "", ""))
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var lp loginProfile
+	err = s.modifyUser(ctx, name, func(_ store.Tx, u *userRec) error {
+		if u.Login != nil {
+			return api.NewEntityAlreadyExistsException("Login Profile for user %s already exists.", u.Name)
+		}
+		lp = loginProfile{Created: s.clock(), ResetRequired: in.PasswordResetRequired != nil && *in.PasswordResetRequired}
+		u.Login, name = &lp, u.Name
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreateLoginProfileResponse{LoginProfile: loginOut(name, lp)}, nil
+}
+
+func loginOut(name string, lp loginProfile) *api.LoginProfile {
+	return &api.LoginProfile{UserName: new(name), CreateDate: new(lp.Created), PasswordResetRequired: new(lp.ResetRequired)}
+}
+
+// userOrCaller is the user an operation names, or the calling user.
+func (s *Service) userOrCaller(ctx context.Context, name *string) (string, error) {
+	if name != nil && *name != "" {
+		var v validator
+		v.str("userName", name, existingUserNameType)
+		return *name, v.err()
+	}
+	n, root, err := callerUser(ctx)
+	if err == nil && root {
+		err = validationError("Must specify userName when calling with non-User credentials")
+	}
+	return n, err
+}
+
+func (s *Service) GetLoginProfile(ctx context.Context, in *api.GetLoginProfileRequest) (*api.GetLoginProfileResponse, error) {
+	name, err := s.userOrCaller(ctx, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	var u userRec
+	if err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		u, _, err = loadUser(tx, accountOf(ctx), name)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if u.Login == nil {
+		return nil, api.NewNoSuchEntityException("Login Profile for User %s cannot be found.", u.Name)
+	}
+	return &api.GetLoginProfileResponse{LoginProfile: loginOut(u.Name, *u.Login)}, nil
+}
+
+func (s *Service) UpdateLoginProfile(ctx context.Context, in *api.UpdateLoginProfileRequest) error {
+	var v validator
+	v.str("userName", in.UserName, existingUserNameType)
+	v.str("password", in.Password, newConstraint(1, 128, "", ""))
+	if err := v.err(); err != nil {
+		return err
+	}
+	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) error {
+		if u.Login == nil {
+			return api.NewNoSuchEntityException("Login Profile for User %s cannot be found.", u.Name)
+		}
+		if in.PasswordResetRequired != nil {
+			u.Login.ResetRequired = *in.PasswordResetRequired
+		}
+		return nil
+	})
+}
+
+func (s *Service) DeleteLoginProfile(ctx context.Context, in *api.DeleteLoginProfileRequest) error {
+	name, err := s.userOrCaller(ctx, in.UserName)
+	if err != nil {
+		return err
+	}
+	return s.modifyUser(ctx, name, func(_ store.Tx, u *userRec) error {
+		if u.Login == nil {
+			return api.NewNoSuchEntityException("Login Profile for User %s cannot be found.", u.Name)
+		}
+		u.Login = nil
+		return nil
+	})
+}
