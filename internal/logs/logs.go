@@ -1,0 +1,274 @@
+// Package logs implements Amazon CloudWatch Logs: log groups and streams,
+// retention, tags, PutLogEvents, GetLogEvents and FilterLogEvents with the
+// filter-pattern language, in the store, per account and region. Other
+// services (ECS's awslogs driver, CodeBuild) write through Append.
+//
+// Storage layout, chosen so that one stream's reads stay fast however many
+// events the store holds:
+//
+//	logs.groups   account/region/name        → group (JSON)
+//	logs.streams  %016x(groupID)/streamName  → stream (JSON)
+//	logs.events   be64(groupID) be64(streamID) be64(timestamp) be64(seq) → be64(ingestion) message
+//	logs.gc       be64(groupID)[be64(streamID)] → nothing: event ranges to delete
+//	logs.meta     "next-id"                   → the last ID handed out
+//
+// Events are keyed by IDs, not names: a stream's events are one contiguous
+// key range ordered by time, so GetLogEvents is a single range scan, and
+// deleting a group or stream only drops its record and leaves a tombstone;
+// the sweeper reclaims the range in small transactions. A re-created group
+// of the same name gets a new ID and never sees the old events.
+package logs
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	api "overcast/internal/api/logs"
+	"overcast/internal/awsproto"
+	"overcast/internal/store"
+)
+
+const (
+	groupsTable  = "logs.groups"
+	streamsTable = "logs.streams"
+	eventsTable  = "logs.events"
+	gcTable      = "logs.gc"
+	metaTable    = "logs.meta"
+)
+
+// Limits AWS documents for CloudWatch Logs.
+const (
+	maxBatchEvents    = 10_000
+	maxBatchBytes     = 1_048_576
+	eventOverhead     = 26 // bytes AWS adds to each message when sizing a batch
+	maxBatchSpan      = 24 * time.Hour
+	maxEventAge       = 14 * 24 * time.Hour
+	maxEventAhead     = 2 * time.Hour
+	maxResponseEvents = 10_000
+	maxResponseBytes  = 1_048_576
+	maxTagsPerGroup   = 50
+	msPerDay          = int64(24 * time.Hour / time.Millisecond)
+	// maxLogGroups is the per account and region quota (AWS's default is
+	// 1,000,000); beyond it CreateLogGroup is LimitExceededException.
+	maxLogGroups = 1_000_000
+)
+
+// Config configures the service.
+type Config struct {
+	Store  store.Store
+	Now    func() time.Time
+	Logger *slog.Logger
+	// SweepInterval is how often expired events and deleted groups' events
+	// are reclaimed; 0 means one minute.
+	SweepInterval time.Duration
+	// MaxLogGroups overrides the per account and region quota (tests).
+	MaxLogGroups int
+}
+
+// Service is the CloudWatch Logs API.
+type Service struct {
+	api.UnimplementedServer
+	cfg Config
+
+	filterScan int // maxFilterScan; tests lower it
+
+	kick      chan struct{} // asks the sweeper for a pass now
+	stop      chan struct{}
+	done      chan struct{}
+	startOnce sync.Once
+	stopOnce  sync.Once
+}
+
+var _ api.Server = (*Service)(nil)
+
+// New returns CloudWatch Logs over cfg.Store. Start runs its sweeper.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = time.Minute
+	}
+	if cfg.MaxLogGroups <= 0 {
+		cfg.MaxLogGroups = maxLogGroups
+	}
+	return &Service{cfg: cfg, filterScan: maxFilterScan, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Start runs the background sweeper until Close: it deletes events past
+// their group's retention and the events of deleted groups and streams.
+func (s *Service) Start() {
+	s.startOnce.Do(func() { go s.sweepLoop() })
+}
+
+// Close stops the sweeper and waits for it.
+func (s *Service) Close() error {
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		started := true
+		s.startOnce.Do(func() { started = false })
+		if started {
+			<-s.done
+		}
+	})
+	return nil
+}
+
+// wake asks the sweeper for an early pass, without waiting for it.
+func (s *Service) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) nowMillis() int64 { return s.cfg.Now().UnixMilli() }
+
+// group is a log group's record.
+type group struct {
+	ID                 uint64            `json:"id"`
+	Account            string            `json:"account"`
+	Region             string            `json:"region"`
+	Name               string            `json:"name"`
+	Created            int64             `json:"created"` // ms since the epoch
+	RetentionDays      int32             `json:"retentionDays,omitempty"`
+	KmsKeyID           string            `json:"kmsKeyId,omitempty"`
+	Class              string            `json:"class"`
+	Tags               map[string]string `json:"tags,omitempty"`
+	StoredBytes        int64             `json:"storedBytes"`
+	DeletionProtection bool              `json:"deletionProtection,omitempty"`
+}
+
+// retentionCutoff is the oldest timestamp (ms) still kept at now, or 0.
+func (g *group) retentionCutoff(now int64) int64 {
+	if g.RetentionDays <= 0 {
+		return 0
+	}
+	return now - int64(g.RetentionDays)*msPerDay
+}
+
+func (g *group) arn() string {
+	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", g.Region, g.Account, g.Name)
+}
+
+// stream is a log stream's record, including the counters DescribeLogStreams
+// reports, kept up to date by every write so that describing is one read.
+type stream struct {
+	ID            uint64 `json:"id"`
+	Name          string `json:"name"`
+	Created       int64  `json:"created"`
+	FirstEvent    int64  `json:"firstEvent,omitempty"`
+	LastEvent     int64  `json:"lastEvent,omitempty"`
+	LastIngestion int64  `json:"lastIngestion,omitempty"`
+	StoredBytes   int64  `json:"storedBytes"`
+	HasEvents     bool   `json:"hasEvents,omitempty"`
+	// Seq numbers this stream's events in arrival order; it breaks ties
+	// between equal timestamps and is part of every event's key.
+	Seq uint64 `json:"seq"`
+	// Oldest is a lower bound on the timestamps still stored: the sweeper
+	// skips streams with nothing older than the retention cutoff.
+	Oldest int64 `json:"oldest,omitempty"`
+}
+
+func groupKey(account, region, name string) string { return account + "/" + region + "/" + name }
+
+func streamPrefix(groupID uint64) string { return fmt.Sprintf("%016x/", groupID) }
+
+func streamKey(groupID uint64, name string) string { return streamPrefix(groupID) + name }
+
+// position is where an event sits in its stream: events sort by timestamp,
+// then by arrival.
+type position struct {
+	TS  int64
+	Seq uint64
+}
+
+func (p position) less(q position) bool {
+	return p.TS < q.TS || p.TS == q.TS && p.Seq < q.Seq
+}
+
+// eventPrefix is the key prefix of one stream's events (or, with streamID
+// 0 and len 8, of a whole group's).
+func eventPrefix(groupID, streamID uint64) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], groupID)
+	binary.BigEndian.PutUint64(b[8:], streamID)
+	return string(b[:])
+}
+
+func eventKey(prefix string, p position) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(p.TS))
+	binary.BigEndian.PutUint64(b[8:], p.Seq)
+	return prefix + string(b[:])
+}
+
+// storedEvent is one event as read back.
+type storedEvent struct {
+	Pos       position
+	Ingestion int64
+	Message   string
+}
+
+func decodeEvent(it store.Item) (storedEvent, error) {
+	k, v := it.Key, it.Value
+	if len(k) != 32 || len(v) < 8 {
+		return storedEvent{}, fmt.Errorf("logs: corrupt event %x", k)
+	}
+	return storedEvent{
+		Pos:       position{TS: int64(binary.BigEndian.Uint64([]byte(k[16:24]))), Seq: binary.BigEndian.Uint64([]byte(k[24:32]))},
+		Ingestion: int64(binary.BigEndian.Uint64(v[:8])),
+		Message:   string(v[8:]),
+	}, nil
+}
+
+func encodeEventValue(ingestion int64, message string) []byte {
+	v := make([]byte, 8+len(message))
+	binary.BigEndian.PutUint64(v, uint64(ingestion))
+	copy(v[8:], message)
+	return v
+}
+
+// nextID hands out group and stream IDs, unique across accounts and
+// regions; it must run inside the Update that uses the ID.
+func nextID(tx store.Tx) (uint64, error) {
+	var last uint64
+	it, err := tx.Get(metaTable, "next-id")
+	switch {
+	case err == nil:
+		if last, err = strconv.ParseUint(string(it.Value), 10, 64); err != nil {
+			return 0, fmt.Errorf("logs: corrupt id counter: %w", err)
+		}
+	case err != store.ErrNotFound:
+		return 0, err
+	}
+	last++
+	if _, err := tx.Put(metaTable, "next-id", []byte(strconv.FormatUint(last, 10)), store.AnyVersion); err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// Errors with the messages AWS sends. The modeled exceptions of this API
+// carry no message member, so these are plain awsproto errors with the
+// modeled codes; the SDKs decode them into the modeled types all the same.
+func errGroupNotFound() error {
+	return &awsproto.Error{Code: "ResourceNotFoundException", Status: 400, Message: "The specified log group does not exist."}
+}
+
+func errStreamNotFound() error {
+	return &awsproto.Error{Code: "ResourceNotFoundException", Status: 400, Message: "The specified log stream does not exist."}
+}
+
+func invalidParameter(format string, args ...any) error {
+	return &awsproto.Error{Code: "InvalidParameterException", Status: 400, Message: fmt.Sprintf(format, args...)}
+}
+
+func errBadToken() error { return invalidParameter("The specified nextToken is invalid.") }

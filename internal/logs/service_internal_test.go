@@ -1,0 +1,265 @@
+package logs
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"overcast"
+	api "overcast/internal/api/logs"
+	"overcast/internal/store"
+	"overcast/internal/store/sqlite"
+)
+
+// newService is the service over a fresh SQLite store with a clock the
+// test moves; the sweeper is not started, tests call Sweep.
+func newService(t testing.TB) (*Service, store.Store, *atomic.Int64) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := &atomic.Int64{}
+	now.Store(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
+	s := New(Config{Store: db, Now: func() time.Time { return time.UnixMilli(now.Load()) }})
+	return s, db, now
+}
+
+func count(t testing.TB, db store.Store, table, prefix string) int {
+	t.Helper()
+	var n int
+	err := db.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		n, err = tx.Count(table, prefix)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestAppendCreatesGroupAndStream(t *testing.T) {
+	ctx := context.Background()
+	s, _, now := newService(t)
+	at := time.UnixMilli(now.Load())
+	events := []Event{
+		{Timestamp: at.Add(2 * time.Millisecond), Message: "third"},
+		{Timestamp: at, Message: "first"},
+		{Timestamp: at.Add(time.Millisecond), Message: ""}, // skipped, as the awslogs driver does
+		{Timestamp: at.Add(time.Millisecond), Message: "second"},
+		{Timestamp: at.Add(-30 * 24 * time.Hour), Message: "too old: dropped"},
+	}
+	if err := s.Append(ctx, "123456789012", "eu-west-1", "/ecs/web", "web/app/abc123", events); err != nil {
+		t.Fatal(err)
+	}
+	// The events are the caller's account and region's, not the default's.
+	ctx = overcast.WithCaller(ctx, overcast.RootCaller("123456789012", "eu-west-1"))
+	out, err := s.GetLogEvents(ctx, &api.GetLogEventsRequest{LogGroupName: new("/ecs/web"), LogStreamName: new("web/app/abc123"), StartFromHead: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range out.Events {
+		got = append(got, *e.Message)
+	}
+	if diff := cmp.Diff([]string{"first", "second", "third"}, got); diff != "" {
+		t.Errorf("appended events (-want +got):\n%s", diff)
+	}
+
+	// Appending again reuses them; no events at all still creates the stream.
+	if err := s.Append(ctx, "123456789012", "eu-west-1", "/ecs/web", "web/app/abc123", events[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, "123456789012", "eu-west-1", "/ecs/web", "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	streams, err := s.DescribeLogStreams(ctx, &api.DescribeLogStreamsRequest{LogGroupName: new("/ecs/web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(streams.LogStreams) != 2 || *streams.LogStreams[1].StoredBytes != int64(len("firstsecondthirdthird")) {
+		t.Errorf("streams after appends: %+v", streams.LogStreams)
+	}
+
+	if err := s.Append(ctx, "123456789012", "eu-west-1", "bad name", "s", nil); err == nil {
+		t.Error("Append to an invalid group name: got no error")
+	}
+}
+
+func TestAppendSplitsLargeInput(t *testing.T) {
+	ctx := context.Background()
+	s, db, now := newService(t)
+	at := time.UnixMilli(now.Load())
+	events := make([]Event, 25_000) // more than one PutLogEvents batch
+	for i := range events {
+		events[i] = Event{Timestamp: at, Message: fmt.Sprint("line ", i)}
+	}
+	if err := s.Append(ctx, overcast.DefaultAccountID, "us-east-1", "g", "s", events); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, eventsTable, ""); got != len(events) {
+		t.Errorf("stored %d events, want %d", got, len(events))
+	}
+}
+
+// TestSweepReclaims checks that deleting a group or stream only leaves a
+// tombstone, and a sweep then deletes the data; and that retention deletes
+// exactly the expired events.
+func TestSweepReclaims(t *testing.T) {
+	ctx := context.Background()
+	s, db, now := newService(t)
+	at := time.UnixMilli(now.Load())
+	var evs []Event
+	for i := range 12_000 { // more than one sweep chunk
+		evs = append(evs, Event{Timestamp: at.Add(-time.Duration(i) * time.Second), Message: "m"})
+	}
+	for _, st := range []string{"a", "b"} {
+		if err := s.Append(ctx, overcast.DefaultAccountID, "us-east-1", "doomed", st, evs); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Append(ctx, overcast.DefaultAccountID, "us-east-1", "kept", st, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteLogGroup(ctx, &api.DeleteLogGroupRequest{LogGroupName: new("doomed")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLogStream(ctx, &api.DeleteLogStreamRequest{LogGroupName: new("kept"), LogStreamName: new("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, eventsTable, ""); got != 4*len(evs) {
+		t.Errorf("before the sweep: %d events, want all %d still there", got, 4*len(evs))
+	}
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := []int{count(t, db, eventsTable, ""), count(t, db, streamsTable, ""), count(t, db, gcTable, "")}, []int{len(evs), 1, 0}; !cmp.Equal(got, want) {
+		t.Errorf("after the sweep: events, streams, tombstones = %v, want %v", got, want)
+	}
+
+	// One day of retention, and the clock moves so that exactly 1,000 of
+	// the remaining events are older than that.
+	if err := s.PutRetentionPolicy(ctx, &api.PutRetentionPolicyRequest{LogGroupName: new("kept"), RetentionInDays: new(int32(1))}); err != nil {
+		t.Fatal(err)
+	}
+	now.Add(int64(24*time.Hour/time.Millisecond) - int64(len(evs)-1000)*1000 + 1)
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, eventsTable, ""); got != len(evs)-1000 {
+		t.Errorf("after retention: %d events, want %d", got, len(evs)-1000)
+	}
+	g, err := s.DescribeLogGroups(ctx, &api.DescribeLogGroupsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *g.LogGroups[0].StoredBytes; got != int64(len(evs)-1000) {
+		t.Errorf("group storedBytes: got %d, want %d", got, len(evs)-1000)
+	}
+	// A second sweep finds nothing more to do.
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, eventsTable, ""); got != len(evs)-1000 {
+		t.Errorf("after a second sweep: %d events, want %d", got, len(evs)-1000)
+	}
+}
+
+func TestStartLiveTailRefused(t *testing.T) {
+	s, _, _ := newService(t)
+	_, err := s.StartLiveTail(context.Background(), &api.StartLiveTailRequest{LogGroupIdentifiers: []string{"g"}})
+	if code, msg := apiCode(err); code != "InvalidOperationException" || msg == "" {
+		t.Errorf("StartLiveTail: got %q %q, want InvalidOperationException with a reason", code, msg)
+	}
+}
+
+func TestCloseWithoutStart(t *testing.T) {
+	s, _, _ := newService(t)
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close of a service never started hangs")
+	}
+}
+
+func TestLogGroupQuota(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	s.cfg.MaxLogGroups = 2
+	for _, name := range []string{"a", "b"} {
+		if err := s.CreateLogGroup(ctx, &api.CreateLogGroupRequest{LogGroupName: new(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.CreateLogGroup(ctx, &api.CreateLogGroupRequest{LogGroupName: new("c")})
+	if code, msg := apiCode(err); code != "LimitExceededException" || msg != "Resource limit exceeded." {
+		t.Errorf("third group: got %q %q, want LimitExceededException", code, msg)
+	}
+	// The quota is per account and region.
+	other := overcast.WithCaller(ctx, overcast.RootCaller("123456789012", "us-east-1"))
+	if err := s.CreateLogGroup(other, &api.CreateLogGroupRequest{LogGroupName: new("c")}); err != nil {
+		t.Errorf("another account's first group: %v", err)
+	}
+}
+
+// TestFilterScanBudget checks that a search stopped by its scan budget
+// returns a nextToken, possibly with no events, and that following the
+// tokens finds every match exactly once.
+func TestFilterScanBudget(t *testing.T) {
+	ctx := context.Background()
+	s, _, now := newService(t)
+	s.filterScan = 7
+	at := time.UnixMilli(now.Load())
+	for _, st := range []string{"a", "b", "c"} {
+		var evs []Event
+		for i := range 20 {
+			msg := fmt.Sprintf("%s %d", st, i)
+			if i%9 == 0 {
+				msg += " MATCH"
+			}
+			evs = append(evs, Event{Timestamp: at.Add(time.Duration(i) * time.Millisecond), Message: msg})
+		}
+		if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", st, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	in := &api.FilterLogEventsRequest{LogGroupName: new("g"), FilterPattern: new("MATCH")}
+	calls, empty := 0, 0
+	for {
+		out, err := s.FilterLogEvents(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls++; calls > 20 {
+			t.Fatal("FilterLogEvents never stops returning nextToken")
+		}
+		if len(out.Events) == 0 {
+			empty++
+		}
+		for _, e := range out.Events {
+			got = append(got, *e.Message)
+		}
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	// Merged in time order: a 0, b 0, c 0, a 9, b 9, c 9, a 18, ...
+	wantOrder := []string{"a 0 MATCH", "b 0 MATCH", "c 0 MATCH", "a 9 MATCH", "b 9 MATCH", "c 9 MATCH", "a 18 MATCH", "b 18 MATCH", "c 18 MATCH"}
+	if diff := cmp.Diff(wantOrder, got); diff != "" {
+		t.Errorf("matches (-want +got):\n%s", diff)
+	}
+	if calls != 9 || empty == 0 { // 60 events, 7 per call
+		t.Errorf("got %d calls, %d of them empty; want 9 calls, some empty", calls, empty)
+	}
+}

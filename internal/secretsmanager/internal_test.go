@@ -1,0 +1,348 @@
+package secretsmanager
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"overcast"
+	api "overcast/internal/api/secretsmanager"
+	"overcast/internal/awsproto"
+	"overcast/internal/secretbox"
+	"overcast/internal/store"
+	"overcast/internal/store/sqlite"
+)
+
+var _ Sealer = (*secretbox.Box)(nil)
+
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+func newTestService(t *testing.T) (*Service, store.Store, *testClock) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	box, err := secretbox.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := New(Config{Store: db, Sealer: box, Now: clk.Now, SweepInterval: 10 * time.Millisecond})
+	t.Cleanup(func() { s.Close() })
+	return s, db, clk
+}
+
+func callerIn(account, region string) context.Context {
+	return overcast.WithCaller(context.Background(), overcast.RootCaller(account, region))
+}
+
+func mustCreate(t *testing.T, s *Service, ctx context.Context, name, value string) *api.CreateSecretResponse {
+	t.Helper()
+	out, err := s.CreateSecret(ctx, &api.CreateSecretRequest{Name: &name, SecretString: &value})
+	if err != nil {
+		t.Fatalf("CreateSecret %s: %v", name, err)
+	}
+	return out
+}
+
+func codeOf(t *testing.T, err error) string {
+	t.Helper()
+	if err == nil {
+		return ""
+	}
+	e, ok := awsproto.AsAPIError(err)
+	if !ok {
+		t.Fatalf("got %v, want an API error", err)
+	}
+	return e.ErrorCode()
+}
+
+func TestParseValueFrom(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db-AbCdEf"
+	tests := []struct {
+		in   string
+		want ValueFrom
+		ok   bool
+	}{
+		{"app/db", ValueFrom{Account: "000000000000", Region: "us-east-1", SecretID: "app/db"}, true},
+		{arn, ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn}, true},
+		{arn + ":username::", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn, JSONKey: "username"}, true},
+		{arn + ":username:AWSPREVIOUS:", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn, JSONKey: "username", VersionStage: "AWSPREVIOUS"}, true},
+		{arn + "::AWSCURRENT", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn, VersionStage: "AWSCURRENT"}, true},
+		{arn + ":::11111111-1111-4111-8111-111111111111", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn,
+			VersionID: "11111111-1111-4111-8111-111111111111"}, true},
+		{arn + ":a:b:c:d", ValueFrom{}, false},
+		{"arn:aws:ssm:us-east-1:123456789012:parameter/x", ValueFrom{}, false},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:", ValueFrom{}, false},
+		{"name:key", ValueFrom{}, false},
+		{"", ValueFrom{}, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseValueFrom("000000000000", "us-east-1", tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("ParseValueFrom(%q): got error %v, want ok=%v", tt.in, err, tt.ok)
+			continue
+		}
+		if tt.ok {
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ParseValueFrom(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		}
+	}
+}
+
+func TestResolveSecret(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := callerIn("111111111111", "us-east-1")
+	first := mustCreate(t, s, ctx, "app/db", `{"username":"admin","password":"pw1","port":5432,"opts":{"ssl":true}}`)
+	if _, err := s.PutSecretValue(ctx, &api.PutSecretValueRequest{SecretId: new("app/db"), SecretString: new(`{"username":"admin","password":"pw2"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, ctx, "plain", "just text")
+	if _, err := s.CreateSecret(ctx, &api.CreateSecretRequest{Name: new("bin"), SecretBinary: []byte("raw-bytes")}); err != nil {
+		t.Fatal(err)
+	}
+	west := mustCreate(t, s, callerIn("111111111111", "us-west-2"), "app/db", `{"password":"west"}`)
+	if _, err := s.DeleteSecret(ctx, &api.DeleteSecretRequest{SecretId: new("plain")}); err != nil {
+		t.Fatal(err)
+	}
+	arn := *first.ARN
+	partial := arn[:len(arn)-7]
+	tests := []struct {
+		valueFrom, want, code string
+	}{
+		{"app/db", `{"username":"admin","password":"pw2"}`, ""},
+		{arn, `{"username":"admin","password":"pw2"}`, ""},
+		{arn + ":password::", "pw2", ""},
+		{arn + ":password:AWSPREVIOUS:", "pw1", ""},
+		{arn + ":password::" + *first.VersionId, "pw1", ""},
+		{arn + ":password:AWSCURRENT:" + *first.VersionId, "", "InvalidRequestException"},
+		{partial + ":username", "admin", ""},
+		{arn + ":port:AWSPREVIOUS", "5432", ""},
+		{arn + ":opts:AWSPREVIOUS", `{"ssl":true}`, ""},
+		{arn + ":missing", "", "ResourceNotFoundException"},
+		{*west.ARN + ":password", "west", ""},
+		{"bin", "raw-bytes", ""},
+		{"bin:key", "", "not-api"},
+		{"plain", "", "InvalidRequestException"},
+		{"nope", "", "ResourceNotFoundException"},
+		{"arn:aws:secretsmanager:us-east-1:222222222222:secret:app/db", "", "ResourceNotFoundException"},
+	}
+	for _, tt := range tests {
+		got, err := s.ResolveSecret(context.Background(), "111111111111", "us-east-1", tt.valueFrom)
+		code := ""
+		if err != nil {
+			if e, ok := awsproto.AsAPIError(err); ok {
+				code = e.ErrorCode()
+			} else {
+				code = "not-api"
+			}
+		}
+		if got != tt.want || code != tt.code {
+			t.Errorf("ResolveSecret(%q): got %q, %q (%v); want %q, %q", tt.valueFrom, got, code, err, tt.want, tt.code)
+		}
+	}
+}
+
+// countItems counts the items of a table whose key contains substr.
+func countItems(t *testing.T, db store.Store, table, substr string) int {
+	t.Helper()
+	n := 0
+	err := db.View(context.Background(), func(tx store.Tx) error {
+		return tx.Scan(table, store.ScanOptions{}, func(it store.Item) error {
+			if bytes.Contains([]byte(it.Key), []byte(substr)) {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSweepPurgesAfterTheWindow(t *testing.T) {
+	s, db, clk := newTestService(t)
+	ctx := callerIn("111111111111", "us-east-1")
+	mustCreate(t, s, ctx, "doomed", "v1")
+	if _, err := s.PutSecretValue(ctx, &api.PutSecretValueRequest{SecretId: new("doomed"), SecretString: new("v2")}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, ctx, "restored", "v")
+	mustCreate(t, s, ctx, "kept", "v")
+	for _, name := range []string{"doomed", "restored"} {
+		if _, err := s.DeleteSecret(ctx, &api.DeleteSecretRequest{SecretId: new(name), RecoveryWindowInDays: new(int64(7))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.RestoreSecret(ctx, &api.RestoreSecretRequest{SecretId: new("restored")}); err != nil {
+		t.Fatal(err)
+	}
+
+	clk.Advance(7*24*time.Hour - time.Second)
+	if n, err := s.Sweep(context.Background()); err != nil || n != 0 {
+		t.Fatalf("sweep before the window ends: purged %d, %v; want 0", n, err)
+	}
+	if got := countItems(t, db, secretsTable, "doomed"); got != 1 {
+		t.Errorf("before the window ends: got %d records, want the secret still stored", got)
+	}
+
+	clk.Advance(time.Second)
+	if n, err := s.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep after the window: purged %d, %v; want 1", n, err)
+	}
+	tests := []struct {
+		table, key string
+		want       int
+	}{
+		{secretsTable, "doomed", 0},
+		{valuesTable, "doomed", 0},
+		{deletionsTable, "", 0},
+		{secretsTable, "restored", 1},
+		{secretsTable, "kept", 1},
+		{valuesTable, "kept", 1},
+	}
+	for _, tt := range tests {
+		if got := countItems(t, db, tt.table, tt.key); got != tt.want {
+			t.Errorf("%s items with %q: got %d, want %d", tt.table, tt.key, got, tt.want)
+		}
+	}
+	if _, err := s.DescribeSecret(ctx, &api.DescribeSecretRequest{SecretId: new("restored")}); err != nil {
+		t.Errorf("the restored secret: %v", err)
+	}
+}
+
+func TestBackgroundSweeper(t *testing.T) {
+	s, db, clk := newTestService(t)
+	ctx := callerIn("111111111111", "us-east-1")
+	mustCreate(t, s, ctx, "doomed", "v")
+	if _, err := s.DeleteSecret(ctx, &api.DeleteSecretRequest{SecretId: new("doomed")}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(31 * 24 * time.Hour)
+	s.Start()
+	deadline := time.Now().Add(5 * time.Second)
+	for countItems(t, db, secretsTable, "doomed") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the sweeper did not purge the secret within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.Close()
+	s.Close() // idempotent
+}
+
+func TestAttachStages(t *testing.T) {
+	tests := []struct {
+		name   string
+		start  map[string][]string
+		id     string
+		stages []string
+		want   map[string][]string
+	}{
+		{"first version", map[string][]string{"a": nil}, "a", []string{"AWSCURRENT"}, map[string][]string{"a": {"AWSCURRENT"}}},
+		{"current moves, previous follows",
+			map[string][]string{"a": {"AWSPREVIOUS"}, "b": {"AWSCURRENT"}, "c": nil}, "c", []string{"AWSCURRENT"},
+			map[string][]string{"a": {}, "b": {"AWSPREVIOUS"}, "c": {"AWSCURRENT"}}},
+		{"custom stage moves alone",
+			map[string][]string{"a": {"AWSCURRENT", "blue"}, "b": nil}, "b", []string{"blue"},
+			map[string][]string{"a": {"AWSCURRENT"}, "b": {"blue"}}},
+		{"back to the previous version",
+			map[string][]string{"a": {"AWSPREVIOUS"}, "b": {"AWSCURRENT"}}, "a", []string{"AWSCURRENT"},
+			map[string][]string{"a": {"AWSCURRENT"}, "b": {"AWSPREVIOUS"}}},
+		{"already there", map[string][]string{"a": {"AWSCURRENT"}}, "a", []string{"AWSCURRENT"}, map[string][]string{"a": {"AWSCURRENT"}}},
+	}
+	for _, tt := range tests {
+		sec := secret{}
+		for _, id := range []string{"a", "b", "c"} {
+			if stages, ok := tt.start[id]; ok {
+				sec.Versions = append(sec.Versions, secretVersion{ID: id, Stages: append([]string(nil), stages...)})
+			}
+		}
+		attachStages(&sec, tt.id, tt.stages)
+		got := map[string][]string{}
+		for _, v := range sec.Versions {
+			got[v.ID] = append([]string{}, v.Stages...)
+		}
+		want := map[string][]string{}
+		for k, v := range tt.want {
+			want[k] = append([]string{}, v...)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestPruneKeepsLabelledVersions(t *testing.T) {
+	sec := secret{}
+	for i := range maxVersions + 3 {
+		v := secretVersion{ID: string(rune('A'+i%26)) + string(rune('0'+i/26))}
+		if i == 0 {
+			v.Stages = []string{"pinned"}
+		}
+		sec.Versions = append(sec.Versions, v)
+	}
+	dropped := prune(&sec)
+	if len(sec.Versions) != maxVersions || len(dropped) != 3 || sec.Versions[0].ID != "A0" {
+		t.Errorf("got %d versions (first %s), dropped %v; want %d kept with the labelled oldest", len(sec.Versions), sec.Versions[0].ID, dropped, maxVersions)
+	}
+}
+
+func TestStoreHoldsNoPlaintext(t *testing.T) {
+	s, db, _ := newTestService(t)
+	ctx := callerIn("111111111111", "us-east-1")
+	mustCreate(t, s, ctx, "canary", "SECRET-canary-1")
+	if _, err := s.PutSecretValue(ctx, &api.PutSecretValueRequest{SecretId: new("canary"), SecretBinary: []byte("SECRET-canary-2")}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err := db.View(ctx, func(tx store.Tx) error {
+		for _, table := range []string{secretsTable, valuesTable, deletionsTable} {
+			err := tx.Scan(table, store.ScanOptions{}, func(it store.Item) error {
+				n++
+				if bytes.Contains(it.Value, []byte("SECRET-canary")) {
+					t.Errorf("%s/%s holds a value in plaintext", table, it.Key)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Errorf("scanned %d items (%v), want 3", n, err)
+	}
+}
+
+func TestValidName(t *testing.T) {
+	tests := map[string]bool{
+		"a": true, "app/db-1_x+y=z.w@v": true, "MySecret-AbCdEf": true,
+		"": false, "has space": false, "colon:x": false, "ümlaut": false,
+	}
+	for name, want := range tests {
+		if got := validName(name); got != want {
+			t.Errorf("validName(%q): got %v, want %v", name, got, want)
+		}
+	}
+	if codeOf(t, nil) != "" {
+		t.Fatal("codeOf(nil)")
+	}
+}

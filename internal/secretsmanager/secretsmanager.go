@@ -1,0 +1,424 @@
+// Package secretsmanager implements AWS Secrets Manager: secrets with
+// versions and staging labels, scheduled deletion and restore, tags,
+// resource policies and random passwords, per account and region. Secret
+// values are sealed at rest with the local key (package secretbox stands in
+// for KMS); a background sweep purges secrets whose recovery window ended.
+package secretsmanager
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/secretsmanager"
+	"overcast/internal/awsproto"
+	"overcast/internal/store"
+)
+
+// Sealer encrypts secret values at rest. context binds a sealed value to
+// the secret version it belongs to.
+type Sealer interface {
+	Seal(plaintext, context []byte) []byte
+	Open(sealed, context []byte) ([]byte, error)
+}
+
+// Config configures the service.
+type Config struct {
+	Store  store.Store
+	Sealer Sealer
+	Now    func() time.Time
+	Logger *slog.Logger
+	// SweepInterval is how often the sweeper purges secrets whose recovery window
+	// has ended; a minute when zero. Expired secrets are invisible to the
+	// API as soon as their deletion date passes, whatever the interval.
+	SweepInterval time.Duration
+}
+
+// Service is the Secrets Manager API, and the secret resolver other
+// services (ECS task secrets) use.
+type Service struct {
+	api.UnimplementedServer
+	db     store.Store
+	sealer Sealer
+	now    func() time.Time
+	log    *slog.Logger
+	every  time.Duration
+
+	startOnce sync.Once
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+var _ api.Server = (*Service)(nil)
+
+// New returns the service over cfg.Store. It starts nothing; Start runs
+// the sweeper.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = time.Minute
+	}
+	return &Service{db: cfg.Store, sealer: cfg.Sealer, now: cfg.Now, log: cfg.Logger, every: cfg.SweepInterval}
+}
+
+const (
+	// secretsTable holds one record per secret, keyed by scope and name.
+	secretsTable = "secretsmanager.secrets"
+	// valuesTable holds the sealed value of each version, keyed by scope,
+	// name and version ID.
+	valuesTable = "secretsmanager.values"
+	// deletionsTable indexes secrets scheduled for deletion by the time
+	// they are due, so the sweep reads only what is due.
+	deletionsTable = "secretsmanager.deletions"
+)
+
+const (
+	stageCurrent  = "AWSCURRENT"
+	stagePrevious = "AWSPREVIOUS"
+
+	maxVersions      = 100
+	maxTags          = 50
+	defaultWindow    = 30
+	updateAttempts   = 10
+	defaultKeyIDName = "DefaultEncryptionKey"
+)
+
+// scope is where secrets live: every account and region has its own.
+type scope struct {
+	account, region string
+}
+
+func scopeOf(ctx context.Context) scope {
+	c := overcast.CallerFrom(ctx)
+	region := c.Region
+	if region == "" {
+		region = overcast.DefaultRegion
+	}
+	return scope{account: c.AccountID, region: region}
+}
+
+func (sc scope) prefix() string         { return sc.account + "/" + sc.region + "/" }
+func (sc scope) key(name string) string { return sc.prefix() + name }
+
+// valuesPrefix is the prefix of a secret's values: ':' cannot appear in a
+// secret name, so one secret's values never share it with another's.
+func (sc scope) valuesPrefix(name string) string        { return sc.key(name) + ":" }
+func (sc scope) valueKey(name, versionID string) string { return sc.valuesPrefix(name) + versionID }
+
+// secret is the record of a secret.
+type secret struct {
+	Name        string    `json:"name"`
+	ARN         string    `json:"arn"`
+	Description string    `json:"description,omitempty"`
+	KmsKeyID    string    `json:"kmsKeyId,omitempty"`
+	Tags        []tag     `json:"tags,omitempty"`
+	Policy      string    `json:"policy,omitempty"`
+	Created     time.Time `json:"created"`
+	Changed     time.Time `json:"changed"`
+	// Accessed is the day (midnight UTC) of the last GetSecretValue, as
+	// AWS reports it.
+	Accessed *time.Time `json:"accessed,omitempty"`
+	// DeletionDate is when a secret scheduled for deletion is purged; nil
+	// for a live secret.
+	DeletionDate *time.Time      `json:"deletionDate,omitempty"`
+	Versions     []secretVersion `json:"versions,omitempty"` // oldest first
+}
+
+type secretVersion struct {
+	ID       string     `json:"id"`
+	Stages   []string   `json:"stages,omitempty"`
+	Created  time.Time  `json:"created"`
+	Accessed *time.Time `json:"accessed,omitempty"`
+	KmsKeyID string     `json:"kmsKeyId,omitempty"`
+}
+
+type tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// sealedValue is one version's value, in valuesTable.
+type sealedValue struct {
+	Binary bool   `json:"binary,omitempty"`
+	Sealed []byte `json:"sealed"`
+}
+
+// secretValue is a version's value in the clear: a string or bytes.
+type secretValue struct {
+	str    *string
+	binary []byte
+}
+
+func (v secretValue) bytes() []byte {
+	if v.str != nil {
+		return []byte(*v.str)
+	}
+	return v.binary
+}
+
+func (v secretValue) equal(o secretValue) bool {
+	return (v.str != nil) == (o.str != nil) && string(v.bytes()) == string(o.bytes())
+}
+
+func (s *secret) version(id string) *secretVersion {
+	for i := range s.Versions {
+		if s.Versions[i].ID == id {
+			return &s.Versions[i]
+		}
+	}
+	return nil
+}
+
+func (s *secret) withStage(stage string) *secretVersion {
+	for i := range s.Versions {
+		if slices.Contains(s.Versions[i].Stages, stage) {
+			return &s.Versions[i]
+		}
+	}
+	return nil
+}
+
+// scheduled reports whether the secret is marked for deletion.
+func (s *secret) scheduled() bool { return s.DeletionDate != nil }
+
+// expired reports whether the secret's recovery window is over: it is gone,
+// whether or not the sweep has purged it yet.
+func (s *secret) expired(now time.Time) bool {
+	return s.DeletionDate != nil && !now.Before(*s.DeletionDate)
+}
+
+func (s *secret) stagesMap() api.SecretVersionsToStagesMapType {
+	out := api.SecretVersionsToStagesMapType{}
+	for _, v := range s.Versions {
+		if len(v.Stages) > 0 {
+			out[v.ID] = slices.Clone(v.Stages)
+		}
+	}
+	return out
+}
+
+func (s *secret) apiTags() api.TagListType {
+	out := api.TagListType{}
+	for _, t := range s.Tags {
+		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
+	}
+	return out
+}
+
+// sealContext binds a value to the secret (its ARN names the account,
+// region, name and incarnation) and the version.
+func sealContext(arn, versionID string) []byte {
+	return []byte("secretsmanager\x00" + arn + "\x00" + versionID)
+}
+
+func (s *Service) seal(sec *secret, versionID string, v secretValue) sealedValue {
+	return sealedValue{Binary: v.str == nil, Sealed: s.sealer.Seal(v.bytes(), sealContext(sec.ARN, versionID))}
+}
+
+func (s *Service) open(sec *secret, versionID string, sv sealedValue) (secretValue, error) {
+	plain, err := s.sealer.Open(sv.Sealed, sealContext(sec.ARN, versionID))
+	if err != nil {
+		return secretValue{}, fmt.Errorf("secretsmanager: decrypting %s version %s: %w", sec.Name, versionID, err)
+	}
+	if sv.Binary {
+		return secretValue{binary: plain}, nil
+	}
+	return secretValue{str: new(string(plain))}, nil
+}
+
+func (s *Service) readValue(tx store.Tx, sc scope, sec *secret, versionID string) (secretValue, error) {
+	var sv sealedValue
+	if _, err := store.GetJSON(tx, valuesTable, sc.valueKey(sec.Name, versionID), &sv); err != nil {
+		return secretValue{}, err
+	}
+	return s.open(sec, versionID, sv)
+}
+
+// lookup finds the secret an ID names: a name, a full ARN, or a partial ARN
+// (the ARN without the random suffix). Secrets past their deletion date do
+// not exist. ARNs must name sc's account and region.
+func (s *Service) lookup(tx store.Tx, sc scope, id string) (secret, int64, error) {
+	var sec secret
+	try := func(name string) (int64, bool, error) {
+		ver, err := store.GetJSON(tx, secretsTable, sc.key(name), &sec)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if sec.expired(s.now()) {
+			return 0, false, nil
+		}
+		return ver, true, nil
+	}
+	if !strings.HasPrefix(id, "arn:") {
+		ver, ok, err := try(id)
+		if err == nil && !ok {
+			err = secretNotFound()
+		}
+		return sec, ver, err
+	}
+	a, ok := overcast.ParseARN(id)
+	rest, isSecret := strings.CutPrefix(a.Resource, "secret:")
+	if !ok || a.Service != "secretsmanager" || !isSecret || a.AccountID != sc.account || a.Region != sc.region {
+		return sec, 0, secretNotFound()
+	}
+	if n := len(rest) - 7; n > 0 && rest[n] == '-' {
+		ver, ok, err := try(rest[:n])
+		if err != nil || (ok && sec.ARN == id) {
+			return sec, ver, err
+		}
+	}
+	ver, ok, err := try(rest)
+	if err == nil && !ok {
+		err = secretNotFound()
+	}
+	return sec, ver, err
+}
+
+// purge deletes a secret, its values and its deletion index entry.
+func purge(tx store.Tx, sc scope, sec *secret) error {
+	if err := tx.Delete(secretsTable, sc.key(sec.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	var keys []string
+	err := tx.Scan(valuesTable, store.ScanOptions{Prefix: sc.valuesPrefix(sec.Name)}, func(it store.Item) error {
+		keys = append(keys, it.Key)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(valuesTable, k, store.AnyVersion); err != nil {
+			return err
+		}
+	}
+	if sec.DeletionDate != nil {
+		err := tx.Delete(deletionsTable, deletionKey(*sec.DeletionDate, sc, sec.Name), store.AnyVersion)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletionKey orders the deletion index by due time; the fixed-width UTC
+// timestamp sorts like the time it stands for.
+func deletionKey(due time.Time, sc scope, name string) string {
+	return due.UTC().Format(deletionTimeFormat) + "|" + sc.key(name)
+}
+
+const deletionTimeFormat = "20060102T150405.000000000Z"
+
+// secretARN is a new ARN for a secret: AWS appends a hyphen and six random
+// characters, so that a re-created secret never has an old one's ARN.
+func secretARN(sc scope, name string) string {
+	return overcast.NewARN("secretsmanager", sc.region, sc.account, "secret:"+name+"-"+randomString(alnum, 6)).String()
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// randomString draws n characters of alphabet from crypto/rand without
+// modulo bias.
+func randomString(alphabet string, n int) string {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/2+1)
+	for len(out) < n {
+		rand.Read(buf)
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
+}
+
+// newVersionID is a random UUID, what AWS uses when a request brings no
+// ClientRequestToken.
+func newVersionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// day is the date AWS reports for LastAccessedDate: access is tracked to
+// the day.
+func day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// errors shaped like AWS's.
+
+func secretNotFound() error {
+	return api.NewResourceNotFoundException("Secrets Manager can't find the specified secret.")
+}
+
+func markedForDeletion() error {
+	return api.NewInvalidRequestException("You can't perform this operation on the secret because it was marked for deletion.")
+}
+
+func validationError(format string, args ...any) error {
+	return &awsproto.Error{Code: "ValidationException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// violations collects model-constraint failures and reports them the way
+// AWS's request validation does.
+type violations []string
+
+func (v *violations) add(format string, args ...any) { *v = append(*v, fmt.Sprintf(format, args...)) }
+
+func (v violations) err() error {
+	switch len(v) {
+	case 0:
+		return nil
+	case 1:
+		return validationError("1 validation error detected: %s", v[0])
+	}
+	return validationError("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+}
+
+func (v *violations) length(member string, s *string, lo, hi int) {
+	if s == nil {
+		return
+	}
+	switch n := len(*s); {
+	case n < lo:
+		v.add("Value at '%s' failed to satisfy constraint: Member must have length greater than or equal to %d", member, lo)
+	case n > hi:
+		v.add("Value at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", member, hi)
+	}
+}
+
+func (v *violations) maxResults(in *int32, hi, def int) int {
+	if in == nil {
+		return def
+	}
+	n := int(*in)
+	switch {
+	case n < 1:
+		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", n)
+	case n > hi:
+		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", n, hi)
+	}
+	return n
+}

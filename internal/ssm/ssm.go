@@ -1,0 +1,261 @@
+// Package ssm implements the Parameter Store of AWS Systems Manager:
+// String, StringList and SecureString parameters with versions, labels,
+// hierarchies, tiers and tags, per account and region. SecureString values
+// are sealed at rest with the local key (package secretbox stands in for
+// KMS); other values are stored as given, as AWS does.
+package ssm
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/ssm"
+	"overcast/internal/awsproto"
+	"overcast/internal/store"
+)
+
+// Sealer encrypts SecureString values at rest. context binds a sealed value
+// to the parameter version it belongs to.
+type Sealer interface {
+	Seal(plaintext, context []byte) []byte
+	Open(sealed, context []byte) ([]byte, error)
+}
+
+// Config configures the service.
+type Config struct {
+	Store  store.Store
+	Sealer Sealer
+	Now    func() time.Time
+}
+
+// Service is the Parameter Store API, and the parameter resolver other
+// services (ECS task secrets) use.
+type Service struct {
+	api.UnimplementedServer
+	db     store.Store
+	sealer Sealer
+	now    func() time.Time
+}
+
+var _ api.Server = (*Service)(nil)
+
+// New returns the service over cfg.Store.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{db: cfg.Store, sealer: cfg.Sealer, now: cfg.Now}
+}
+
+const (
+	// parametersTable holds one record per parameter: its latest version,
+	// labels and tags, keyed by scope and name.
+	parametersTable = "ssm.parameters"
+	// historyTable holds every retained version, keyed by scope, name and
+	// zero-padded version so that a prefix scan lists them oldest first.
+	historyTable = "ssm.history"
+)
+
+// updateAttempts bounds the retries of a read-modify-write that lost a race.
+const updateAttempts = 10
+
+// scope is where parameters live: every account and region has its own.
+type scope struct {
+	account, region string
+}
+
+func scopeOf(ctx context.Context) scope {
+	c := overcast.CallerFrom(ctx)
+	region := c.Region
+	if region == "" {
+		region = overcast.DefaultRegion
+	}
+	return scope{account: c.AccountID, region: region}
+}
+
+func (sc scope) prefix() string         { return sc.account + "/" + sc.region + "/" }
+func (sc scope) key(name string) string { return sc.prefix() + name }
+func (sc scope) historyPrefix(name string) string {
+	// ':' cannot appear in a parameter name, so one name's history never
+	// shares a prefix with another name's.
+	return sc.key(name) + ":"
+}
+func (sc scope) historyKey(name string, version int64) string {
+	return sc.historyPrefix(name) + fmt.Sprintf("%019d", version)
+}
+
+// arn is the parameter's ARN: AWS writes "parameter/name", and a name that
+// already starts with a slash does not get a second one.
+func (sc scope) arn(name string) string {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	return overcast.NewARN("ssm", sc.region, sc.account, "parameter"+name).String()
+}
+
+// version is one version of a parameter, as PutParameter wrote it.
+type version struct {
+	Version        int64     `json:"version"`
+	Type           string    `json:"type"`
+	KeyID          string    `json:"keyId,omitempty"`
+	Description    string    `json:"description,omitempty"`
+	AllowedPattern string    `json:"allowedPattern,omitempty"`
+	Tier           string    `json:"tier"`
+	DataType       string    `json:"dataType"`
+	Policies       string    `json:"policies,omitempty"`
+	Value          string    `json:"value,omitempty"`  // String and StringList: stored as given, as AWS does
+	Sealed         []byte    `json:"sealed,omitempty"` // SecureString: the value, sealed
+	Modified       time.Time `json:"modified"`
+	ModifiedBy     string    `json:"modifiedBy,omitempty"`
+}
+
+// parameter is the record of a parameter: the latest version, inline, plus
+// what belongs to the parameter rather than a version.
+type parameter struct {
+	version
+	Name string `json:"name"`
+	// Oldest is the oldest version still kept; versions Oldest..Version all
+	// exist in historyTable.
+	Oldest int64   `json:"oldest"`
+	Labels []label `json:"labels,omitempty"` // in the order they were attached
+	Tags   []tag   `json:"tags,omitempty"`
+}
+
+type label struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+}
+
+type tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// labelsOf returns the labels attached to version v, in attachment order.
+func (p *parameter) labelsOf(v int64) []string {
+	out := []string{}
+	for _, l := range p.Labels {
+		if l.Version == v {
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
+// labelVersion returns the version a label is attached to.
+func (p *parameter) labelVersion(name string) (int64, bool) {
+	for _, l := range p.Labels {
+		if l.Name == name {
+			return l.Version, true
+		}
+	}
+	return 0, false
+}
+
+func getParameter(tx store.Tx, sc scope, name string) (parameter, int64, error) {
+	var p parameter
+	ver, err := store.GetJSON(tx, parametersTable, sc.key(name), &p)
+	return p, ver, err
+}
+
+func getVersion(tx store.Tx, sc scope, name string, v int64) (version, error) {
+	var out version
+	_, err := store.GetJSON(tx, historyTable, sc.historyKey(name, v), &out)
+	return out, err
+}
+
+// sealContext binds a SecureString value to its account, region, name and
+// version.
+func sealContext(sc scope, name string, v int64) []byte {
+	return []byte("ssm\x00" + sc.account + "\x00" + sc.region + "\x00" + name + "\x00" + strconv.FormatInt(v, 10))
+}
+
+// value returns what GetParameter shows for v: the plaintext, or for a
+// SecureString read without decryption the ciphertext in base64, as AWS
+// shows the KMS ciphertext blob.
+func (s *Service) value(sc scope, name string, v *version, decrypt bool) (string, error) {
+	if v.Type != api.ParameterTypeSecureString {
+		return v.Value, nil
+	}
+	if !decrypt {
+		return base64.StdEncoding.EncodeToString(v.Sealed), nil
+	}
+	plain, err := s.sealer.Open(v.Sealed, sealContext(sc, name, v.Version))
+	if err != nil {
+		return "", fmt.Errorf("ssm: decrypting %s version %d: %w", name, v.Version, err)
+	}
+	return string(plain), nil
+}
+
+// errors shaped like AWS's.
+
+func parameterNotFound(name string) error {
+	return api.NewParameterNotFound("Parameter %s not found.", name)
+}
+
+func versionNotFound(name string, v int64) error {
+	return api.NewParameterVersionNotFound("Systems Manager could not find version %d of %s. Verify the version and try again.", v, name)
+}
+
+func validationError(format string, args ...any) error {
+	return &awsproto.Error{Code: "ValidationException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// violations collects the model-constraint failures of a request and
+// reports them the way AWS's request validation does.
+type violations []string
+
+func (v *violations) add(format string, args ...any) { *v = append(*v, fmt.Sprintf(format, args...)) }
+
+func (v violations) err() error {
+	switch len(v) {
+	case 0:
+		return nil
+	case 1:
+		return validationError("1 validation error detected: %s", v[0])
+	}
+	return validationError("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+}
+
+// maxResults checks a MaxResults member against its model range and applies
+// the default.
+func maxResults(v *violations, in *int32, hi, def int) int {
+	if in == nil {
+		return def
+	}
+	n := int(*in)
+	switch {
+	case n < 1:
+		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", n)
+	case n > hi:
+		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", n, hi)
+	}
+	return n
+}
+
+// Pagination tokens carry the last key of the previous page, opaque to the
+// client.
+
+func encodeToken(s string) *string {
+	return new(base64.RawURLEncoding.EncodeToString([]byte(s)))
+}
+
+func decodeToken(tok *string) (string, error) {
+	if tok == nil || *tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*tok)
+	if err != nil || len(b) == 0 {
+		return "", api.NewInvalidNextToken("The specified token isn't valid.")
+	}
+	return string(b), nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
