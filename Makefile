@@ -26,6 +26,7 @@ vet:
 
 unit:
 	$(GO) test -timeout 15m ./...
+	@$(GO) test -count=1 -run TestProtocolConformance -v ./internal/awsproto | grep -E '(input|output|total) +pass'
 
 e2e: build
 	./test/e2e/run.sh

@@ -17,9 +17,16 @@ import (
 	"overcast"
 	"overcast/internal/api"
 	"overcast/internal/awsproto"
+	"overcast/internal/blob"
 	"overcast/internal/docker"
+	"overcast/internal/events"
 	"overcast/internal/gateway"
 	"overcast/internal/iam"
+	"overcast/internal/logs"
+	"overcast/internal/s3"
+	"overcast/internal/secretbox"
+	"overcast/internal/secretsmanager"
+	"overcast/internal/ssm"
 	"overcast/internal/store/sqlite"
 	"overcast/internal/sts"
 )
@@ -36,12 +43,16 @@ type Config struct {
 
 // Main is a running overcast.
 type Main struct {
-	cfg    Config
-	lock   *os.File
-	db     *sqlite.DB
-	ln     net.Listener
-	srv    *http.Server
-	served chan error
+	cfg     Config
+	lock    *os.File
+	db      *sqlite.DB
+	ln      net.Listener
+	srv     *http.Server
+	served  chan error
+	logs    *logs.Service           // its sweeper stops before the store closes
+	secrets *secretsmanager.Service // so does this one
+	bus     *events.Bus             // and the event bus
+	s3      *s3.Service
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -75,17 +86,45 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	iamSvc := iam.New(m.db, m.cfg.Now)
 	stsSvc := sts.New(sts.Config{Store: m.db, IAM: iamSvc, Now: m.cfg.Now, Logger: m.cfg.Logger, Strict: m.cfg.Strict})
+	m.logs = logs.New(logs.Config{Store: m.db, Now: m.cfg.Now, Logger: m.cfg.Logger})
+	m.logs.Start()
+	// The local key that seals SecureString parameters and secrets at rest.
+	box, err := secretbox.LoadOrCreate(filepath.Join(m.cfg.DataDir, "secretbox.key"))
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	m.secrets = secretsmanager.New(secretsmanager.Config{Store: m.db, Sealer: box, Now: m.cfg.Now, Logger: m.cfg.Logger})
+	m.secrets.Start()
+	blobs, err := blob.OpenDir(filepath.Join(m.cfg.DataDir, "blobs"))
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	m.bus = events.New(m.db, events.Options{Now: m.cfg.Now, Logger: m.cfg.Logger})
+	keys := keyStores{stsSvc, iamSvc}
+	if m.cfg.Strict {
+		keys = append(keys, rootKeys{})
+	}
+	s3Svc := s3.New(s3.Config{Store: m.db, Blobs: blobs, Events: m.bus, Now: m.cfg.Now, Logger: m.cfg.Logger,
+		Keys: s3Keys(keys, m.cfg.Now), Strict: m.cfg.Strict})
+	m.s3 = s3Svc
+	if err := s3Svc.Recover(ctx); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	hosts := map[string]http.Handler{}
+	for _, suffix := range s3.WebsiteHostSuffixes() {
+		hosts[suffix] = s3Svc.Website()
+	}
 	impls := map[string]any{
-		"iam": iamSvc,
-		"sts": stsSvc,
+		"s3":             s3Svc,
+		"iam":            iamSvc,
+		"logs":           m.logs,
+		"sts":            stsSvc,
+		"secretsmanager": m.secrets,
+		"ssm":            ssm.New(ssm.Config{Store: m.db, Sealer: box, Now: m.cfg.Now}),
 	}
 	var handlers []*awsproto.Handler
 	for _, svc := range api.Services {
 		handlers = append(handlers, awsproto.NewHandler(svc, impls[svc.ID], m.cfg.Logger))
-	}
-	keys := keyStores{stsSvc, iamSvc}
-	if m.cfg.Strict {
-		keys = append(keys, rootKeys{})
 	}
 	gw := gateway.New(gateway.Config{
 		APIs:            handlers,
@@ -95,6 +134,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:          m.cfg.Logger,
 		Now:             m.cfg.Now,
 		DockerReachable: docker.Reachable,
+		Hosts:           hosts,
+		BucketHosts:     []string{".s3.localhost"},
+		Internal:        map[string]http.Handler{s3.WebsitePathPrefix: s3Svc.Website()},
+		CORS:            s3Svc,
 	})
 
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
@@ -109,6 +152,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() { m.served <- m.srv.Serve(m.ln) }()
 	return nil
 }
+
+// Events is the event bus services publish on and subscribe to.
+func (m *Main) Events() *events.Bus { return m.bus }
+
+// S3 is the S3 service (CloudFront reads origins through it).
+func (m *Main) S3() *s3.Service { return m.s3 }
+
+// DataDir is where the state lives.
+func (m *Main) DataDir() string { return m.cfg.DataDir }
 
 // URL is the endpoint clients point at.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
@@ -129,6 +181,18 @@ func (m *Main) Close() error {
 		m.srv = nil
 	} else if m.ln != nil {
 		m.ln.Close()
+	}
+	if m.logs != nil {
+		errs = append(errs, m.logs.Close())
+		m.logs = nil
+	}
+	if m.secrets != nil {
+		errs = append(errs, m.secrets.Close())
+		m.secrets = nil
+	}
+	if m.bus != nil {
+		errs = append(errs, m.bus.Close())
+		m.bus = nil
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
@@ -168,6 +232,22 @@ func (ks keyStores) LookupAccessKey(ctx context.Context, id string) (gateway.Cre
 	return gateway.Credentials{}, gateway.ErrUnknownAccessKey
 }
 
+// s3Keys gives S3 the secrets it needs to verify browser POST uploads.
+func s3Keys(ks keyStores, now func() time.Time) s3.KeyLookup {
+	return func(ctx context.Context, id string) (string, overcast.Caller, bool, error) {
+		c, err := ks.LookupAccessKey(ctx, id)
+		switch {
+		case errors.Is(err, gateway.ErrUnknownAccessKey):
+			return "", overcast.Caller{}, false, nil
+		case err != nil:
+			return "", overcast.Caller{}, false, err
+		case c.Inactive || (!c.Expires.IsZero() && !now().Before(c.Expires)):
+			return "", overcast.Caller{}, false, nil
+		}
+		return c.SecretAccessKey, c.Caller, true, nil
+	}
+}
+
 // RootSecret is the secret of the root keys --strict accepts: access key
 // "test" for the default account, or an account's 12-digit ID for that
 // account. Without them nobody could create the first IAM user.
@@ -185,4 +265,15 @@ func (rootKeys) LookupAccessKey(ctx context.Context, id string) (gateway.Credent
 		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
 	}
 	return gateway.Credentials{SecretAccessKey: RootSecret, Caller: overcast.RootCaller(account, "")}, nil
+}
+
+// RecordAccessKeyUse tells the stores that track key use.
+func (ks keyStores) RecordAccessKeyUse(ctx context.Context, id, service, region string) error {
+	var errs []error
+	for _, k := range ks {
+		if rec, ok := k.(gateway.UsageRecorder); ok {
+			errs = append(errs, rec.RecordAccessKeyUse(ctx, id, service, region))
+		}
+	}
+	return errors.Join(errs...)
 }

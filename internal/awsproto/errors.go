@@ -25,6 +25,9 @@ type Error struct {
 	// Header is added to the response; S3, for example, reports some
 	// errors' details in headers.
 	Header http.Header
+	// Fields are extra elements of an S3 error document (BucketName, Key,
+	// Condition, ...), written after Message in this order.
+	Fields []Field
 }
 
 var _ APIError = (*Error)(nil)

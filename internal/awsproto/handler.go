@@ -48,6 +48,13 @@ func NewHandler(svc *Service, impl any, logger *slog.Logger) *Handler {
 	return &Handler{svc: svc, impl: impl, logger: logger}
 }
 
+// RawServer is implemented by services that answer some requests their
+// model cannot describe (S3's browser-form POST uploads). ServeRaw is
+// called first and reports whether it answered.
+type RawServer interface {
+	ServeRaw(w http.ResponseWriter, r *http.Request) bool
+}
+
 // Service returns the service h serves.
 func (h *Handler) Service() *Service { return h.svc }
 
@@ -96,6 +103,9 @@ func (h *Handler) Protocol(r *http.Request) string {
 	svc := h.svc
 	if r.Header.Get("X-Amz-Target") != "" && (svc.Speaks("json")) {
 		return "json"
+	}
+	if r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {
+		return "smithy-rpc-v2-cbor"
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	isForm := ct == "application/x-www-form-urlencoded" || (r.Method == http.MethodGet && r.URL.Query().Has("Action"))
@@ -152,17 +162,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(WithRequestID(r.Context(), reqID))
 	}
 	setRequestIDHeader(w.Header(), proto, reqID)
+	if isS3(h.svc) {
+		w.Header().Set("x-amz-id-2", HostID(reqID))
+	}
+	if raw, ok := h.impl.(RawServer); ok && raw.ServeRaw(w, r) {
+		return
+	}
 	op, in, err := h.decode(r, proto)
 	if err != nil {
 		h.writeError(w, r, proto, op, err)
 		return
 	}
-	out, err := h.call(r.Context(), op, in)
+	meta := &responseMeta{header: w.Header()}
+	out, err := h.call(withResponseMeta(r.Context(), meta), op, in)
 	if err != nil {
 		h.writeError(w, r, proto, op, err)
 		return
 	}
+	if meta.status != 0 {
+		op = withStatus(op, meta.status)
+	}
 	h.writeOutput(w, r, proto, op, out)
+}
+
+// withStatus is op answering with status instead of its modeled code.
+func withStatus(op *Operation, status int) *Operation {
+	c := *op
+	c.ResponseCode = status
+	return &c
 }
 
 // call runs the operation, turning a panic into an InternalFailure so one
@@ -625,7 +652,24 @@ func encodeRESTOutput(svc *Service, proto string, out any, hdr http.Header, stat
 	if ns.URI == "" {
 		ns.URI = svc.XMLNamespace
 	}
-	w.structElement(orDefault(t.locName, t.shapeName), ns, t, v, responseBody)
+	if isS3(svc) {
+		if ns.URI == "" {
+			ns.URI = "http://s3.amazonaws.com/doc/2006-03-01/"
+		}
+		w.b = append(w.b, `<?xml version="1.0" encoding="UTF-8"?>`...)
+		if t.shapeName == "GetBucketLocationOutput" {
+			// The document is the bare element; us-east-1 is an empty one.
+			w.open("LocationConstraint", ns, nil)
+			if m := t.byName["LocationConstraint"]; m != nil {
+				if f := elemOf(v.Field(m.index)); f.IsValid() {
+					w.text(f.String())
+				}
+			}
+			w.close("LocationConstraint")
+			return status, w.b, nil
+		}
+	}
+	w.structElement(rootElement(svc, t), ns, t, v, responseBody)
 	return status, w.b, nil
 }
 
@@ -661,6 +705,13 @@ func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, r
 	status := e.HTTPStatusCode()
 	if status == 0 {
 		status = http.StatusBadRequest
+	}
+	if status == http.StatusNotModified {
+		// A 304 is an answer to a conditional request, not a document.
+		hdr.Del("Content-Type")
+		hdr.Del("Content-Length")
+		w.WriteHeader(status)
+		return
 	}
 	// A modeled exception carries members of its own: in the body, and in
 	// REST protocols also in headers.
@@ -716,35 +767,51 @@ func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, r
 		x.element("RequestID", reqID)
 		x.close("Response")
 		body = x.b
-	default: // query, rest-xml
-		ct, scope := "text/xml", allMembers
-		if proto == "rest-xml" {
-			ct, scope = "application/xml", responseBody
+	case "rest-xml":
+		if !isS3(svc) {
+			body = encodeXMLError(hdr, svc, proto, e, t, v, fault, reqID)
+			break
 		}
-		hdr.Set("Content-Type", ct)
+		hdr.Set("Content-Type", "application/xml")
+		hdr.Set("x-amz-id-2", HostID(reqID))
 		x := &xmlWriter{}
-		ns := XMLNamespace{}
-		if svc != nil && proto == "query" {
-			ns.URI = svc.XMLNamespace
-		}
-		x.open("ErrorResponse", ns, nil)
-		x.open("Error", XMLNamespace{}, nil)
-		x.element("Type", fault)
-		x.element("Code", e.ErrorCode())
-		x.element("Message", e.ErrorMessage())
-		if t != nil {
-			x.structMembers(withoutMessage(t), v, scope)
-		}
-		x.close("Error")
-		x.element("RequestId", reqID)
-		x.close("ErrorResponse")
+		writeS3Error(x, e, t, v, reqID)
 		body = x.b
+	default: // query
+		body = encodeXMLError(hdr, svc, proto, e, t, v, fault, reqID)
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	if !head {
 		w.Write(body)
 	}
+}
+
+// encodeXMLError writes the query and rest-xml error envelope and sets its
+// Content-Type in hdr.
+func encodeXMLError(hdr http.Header, svc *Service, proto string, e APIError, t *typeInfo, v reflect.Value, fault, reqID string) []byte {
+	ct, scope := "text/xml", allMembers
+	if proto == "rest-xml" {
+		ct, scope = "application/xml", responseBody
+	}
+	hdr.Set("Content-Type", ct)
+	x := &xmlWriter{}
+	ns := XMLNamespace{}
+	if svc != nil && proto == "query" {
+		ns.URI = svc.XMLNamespace
+	}
+	x.open("ErrorResponse", ns, nil)
+	x.open("Error", XMLNamespace{}, nil)
+	x.element("Type", fault)
+	x.element("Code", e.ErrorCode())
+	x.element("Message", e.ErrorMessage())
+	if t != nil {
+		x.structMembers(withoutMessage(t), v, scope)
+	}
+	x.close("Error")
+	x.element("RequestId", reqID)
+	x.close("ErrorResponse")
+	return x.b
 }
 
 // withoutMessage is the plan of an exception minus its message member,

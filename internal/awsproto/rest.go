@@ -17,6 +17,17 @@ type route struct {
 	method   string
 	segments []segment
 	query    []queryConstraint // literal query parameters the template requires
+	// required are the header and query members the input requires. S3
+	// binds several operations to one template (PutObject, CopyObject,
+	// UploadPart and UploadPartCopy are all PUT /{Bucket}/{Key+}); what
+	// tells them apart is which required members the request carries.
+	required   []binding
+	superseded bool // loses ties to the operation that replaced it
+}
+
+type binding struct {
+	header bool
+	name   string
 }
 
 type segment struct {
@@ -48,7 +59,45 @@ func compileRoute(op *Operation) route {
 			rt.query = append(rt.query, queryConstraint{k, v})
 		}
 	}
+	if op.NewInput != nil {
+		literal := map[string]bool{}
+		for _, c := range rt.query {
+			literal[c.key] = true
+		}
+		for _, m := range planOf(reflect.TypeOf(op.NewInput())).members {
+			switch {
+			case !m.required:
+			case m.loc == inHeader:
+				rt.required = append(rt.required, binding{header: true, name: m.wireName()})
+			case m.loc == inQuery && m.t.kind != kindMap && !literal[m.wireName()]:
+				rt.required = append(rt.required, binding{name: m.wireName()})
+			}
+		}
+	}
 	return rt
+}
+
+// requiredScore favours the routes whose required header and query members
+// the request carries, and all but rules out those missing one (when no
+// other route matches, the missing member is reported by validation).
+func (rt *route) requiredScore(r *http.Request, query url.Values) int {
+	n := 0
+	for _, b := range rt.required {
+		present := false
+		if b.header {
+			present = r.Header.Get(b.name) != ""
+		} else {
+			_, present = query[b.name]
+		}
+		if !present {
+			return -1_000_000
+		}
+		n += 100
+	}
+	if rt.superseded {
+		n--
+	}
+	return n
 }
 
 // match reports whether the request path segments and query satisfy the
@@ -115,7 +164,9 @@ type router struct{ routes []route }
 func newRouter(svc *Service) *router {
 	r := &router{}
 	for i := range svc.Operations {
-		r.routes = append(r.routes, compileRoute(&svc.Operations[i]))
+		rt := compileRoute(&svc.Operations[i])
+		rt.superseded = supersededOperations[svc.ID][rt.op.Name]
+		r.routes = append(r.routes, rt)
 	}
 	return r
 }
@@ -141,14 +192,15 @@ func (rr *router) find(r *http.Request) (*route, map[string]string) {
 	query := r.URL.Query()
 	var best *route
 	var bestLabels map[string]string
+	bestScore := 0
 	for i := range rr.routes {
 		rt := &rr.routes[i]
 		labels, ok := rt.match(r.Method, segs, query)
 		if !ok {
 			continue
 		}
-		if best == nil || rt.score() > best.score() {
-			best, bestLabels = rt, labels
+		if score := rt.score() + rt.requiredScore(r, query); best == nil || score > bestScore {
+			best, bestLabels, bestScore = rt, labels, score
 		}
 	}
 	return best, bestLabels

@@ -13,8 +13,9 @@ import (
 )
 
 // serveAPI serves an AWS API request and returns the service's ID for
-// metrics.
-func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string) string {
+// metrics. A virtual-hosted-style S3 request names its bucket, which is
+// moved into the path once the signature (over the path as sent) checks.
+func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID, bucket string) string {
 	auth, parseErr := sigv4.Parse(r)
 	if parseErr == sigv4.ErrNoAuth {
 		auth, parseErr = nil, nil
@@ -43,6 +44,9 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string)
 		}
 		awsproto.WriteError(w, svc, proto, apiErr, reqID, r.Method == http.MethodHead)
 		return svc.ID
+	}
+	if bucket != "" {
+		r = pathStyle(r, bucket)
 	}
 	h.ServeHTTP(w, r)
 	return svc.ID

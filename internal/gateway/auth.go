@@ -15,6 +15,8 @@ import (
 
 // authenticator checks who signed a request.
 type authenticator struct {
+	// bucketOf names the bucket of a virtual-hosted-style request.
+	bucketOf func(host string) (string, bool)
 	keys     KeyStore
 	strict   bool
 	now      func() time.Time
@@ -33,7 +35,12 @@ func newAuthenticator(keys KeyStore, strict bool, now func() time.Time) *authent
 func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, h *awsproto.Handler, proto string) (*http.Request, error) {
 	svc := h.Service()
 	if auth == nil {
-		if a.strict && !h.UnsignedOperation(r) {
+		if svc.SigningName == "s3" && isPresignedV2(r) {
+			return a.authenticateV2(r)
+		}
+		// Unsigned S3 requests are anonymous, even under --strict: bucket
+		// policies decide what anonymous callers may do.
+		if a.strict && svc.SigningName != "s3" && !h.UnsignedOperation(r) {
 			return r, failure(proto, missingAuth, "")
 		}
 		caller := overcast.RootCaller(overcast.DefaultAccountID, overcast.DefaultRegion)
@@ -87,6 +94,10 @@ func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, h *awspr
 	if known {
 		if err := a.verifier.Verify(r, auth, creds.SecretAccessKey, payloadHash); err != nil {
 			return r, authError(err, proto)
+		}
+		if rec, ok := a.keys.(UsageRecorder); ok {
+			// Last-used bookkeeping must never fail the request it describes.
+			_ = rec.RecordAccessKeyUse(r.Context(), auth.AccessKeyID, auth.Service, auth.Region)
 		}
 	}
 	if err := wrapBody(r, auth, creds.SecretAccessKey, known); err != nil {

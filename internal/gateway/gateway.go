@@ -26,6 +26,13 @@ type KeyStore interface {
 	LookupAccessKey(ctx context.Context, accessKeyID string) (Credentials, error)
 }
 
+// UsageRecorder is implemented by a KeyStore that remembers when each key
+// was last used (IAM's GetAccessKeyLastUsed); the gateway reports every
+// request whose signature it verified.
+type UsageRecorder interface {
+	RecordAccessKeyUse(ctx context.Context, accessKeyID, service, region string) error
+}
+
 // ErrUnknownAccessKey is what a KeyStore returns for a key it does not know.
 var ErrUnknownAccessKey = errors.New("gateway: unknown access key")
 
@@ -58,6 +65,25 @@ type Config struct {
 	// Hosts maps a host suffix such as ".cloudfront.localhost" to the data
 	// plane that serves it.
 	Hosts map[string]http.Handler
+	// BucketHosts are host suffixes (".s3.localhost") whose leading labels
+	// name an S3 bucket: virtual-hosted-style S3 requests, authenticated as
+	// sent and then served as path-style ones.
+	BucketHosts []string
+	// Internal maps path prefixes under /_overcast/ ("/_overcast/s3-website/")
+	// to the services that serve them: data planes reachable without DNS.
+	Internal map[string]http.Handler
+	// CORS, when set, is asked first about every request with an Origin.
+	CORS CORSPolicy
+}
+
+// CORSPolicy lets a service answer CORS for resources it configures
+// itself (S3 buckets with a CORS configuration).
+type CORSPolicy interface {
+	// CORS returns false to leave the request to the gateway's permissive
+	// default. Otherwise it has set the response's Access-Control-* headers
+	// and, for a preflight (OPTIONS with Access-Control-Request-Method),
+	// written the whole response.
+	CORS(w http.ResponseWriter, r *http.Request, preflight bool) bool
 }
 
 // Gateway is an http.Handler; see the package comment.
@@ -91,6 +117,7 @@ func New(cfg Config) *Gateway {
 		health:    &healthCache{check: cfg.DockerReachable, now: cfg.Now},
 	}
 	g.auth = newAuthenticator(cfg.Keys, cfg.Strict, cfg.Now)
+	g.auth.bucketOf = g.bucketHost
 	for _, h := range cfg.APIs {
 		svc := h.Service()
 		g.bySigning[svc.SigningName] = h
@@ -128,15 +155,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.metrics.observe(service, sw.status(), g.cfg.Now().Sub(start))
 	}()
 	if origin := r.Header.Get("Origin"); origin != "" {
-		setCORSHeaders(sw.Header(), r)
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			service = "cors"
-			sw.WriteHeader(http.StatusOK)
-			return
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if g.cfg.CORS != nil && g.cfg.CORS.CORS(sw, r, preflight) {
+			if preflight {
+				service = "cors"
+				return
+			}
+		} else {
+			setCORSHeaders(sw.Header(), r)
+			if preflight {
+				service = "cors"
+				sw.WriteHeader(http.StatusOK)
+				return
+			}
 		}
 	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/_overcast/"):
+		if h, name := g.internalPlane(r.URL.Path); h != nil {
+			service = name
+			h.ServeHTTP(sw, r)
+			return
+		}
 		service = "overcast"
 		g.serveInternal(sw, r)
 		return
@@ -149,12 +189,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Git.ServeHTTP(sw, r)
 		return
 	}
+	if bucket, ok := g.bucketHost(r.Host); ok {
+		service = g.serveAPI(sw, r, reqID, bucket)
+		return
+	}
 	if h, name := g.hostPlane(r.Host); h != nil {
 		service = name
 		h.ServeHTTP(sw, r)
 		return
 	}
-	service = g.serveAPI(sw, r, reqID)
+	service = g.serveAPI(sw, r, reqID, "")
 }
 
 // hostPlane finds the data plane whose suffix matches the request's host.

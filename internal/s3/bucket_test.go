@@ -1,0 +1,187 @@
+package s3_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
+)
+
+func TestBuckets(t *testing.T) {
+	srv, c := start(t)
+	createBucket(t, c, "alpha")
+	createBucket(t, c, "beta")
+
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("alpha")})
+	wantError(t, "create again", err, "BucketAlreadyOwnedByYou", http.StatusConflict)
+	other := newClient(srv, func(o *s3.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider("123456789012", "x", "")
+	})
+	_, err = other.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("alpha")})
+	wantError(t, "create another account's", err, "BucketAlreadyExists", http.StatusConflict)
+
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("alpha")}); err != nil {
+		t.Errorf("HeadBucket: %v", err)
+	}
+	_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("missing-bucket")})
+	if httpStatus(err) != http.StatusNotFound {
+		t.Errorf("HeadBucket of a missing bucket: got %v, want 404", err)
+	}
+
+	out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range out.Buckets {
+		names = append(names, aws.ToString(b.Name))
+	}
+	if diff := cmp.Diff([]string{"alpha", "beta"}, names); diff != "" {
+		t.Errorf("ListBuckets (-want +got):\n%s", diff)
+	}
+	if out.Owner == nil || aws.ToString(out.Owner.ID) == "" {
+		t.Errorf("ListBuckets: no owner")
+	}
+
+	// The newer pagination parameters.
+	page, err := c.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Buckets) != 1 || page.ContinuationToken == nil {
+		t.Fatalf("first page: got %d buckets, token %v; want 1 and a token", len(page.Buckets), page.ContinuationToken)
+	}
+	page2, err := c.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1), ContinuationToken: page.ContinuationToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page2.Buckets) != 1 || aws.ToString(page2.Buckets[0].Name) != "beta" || page2.ContinuationToken != nil {
+		t.Errorf("second page: got %+v", page2.Buckets)
+	}
+	pre, err := c.ListBuckets(ctx, &s3.ListBucketsInput{Prefix: aws.String("be")})
+	if err != nil || len(pre.Buckets) != 1 {
+		t.Errorf("ListBuckets with prefix: got %v, %v", pre, err)
+	}
+	// Another account sees none of them.
+	theirs, err := other.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil || len(theirs.Buckets) != 0 {
+		t.Errorf("another account's ListBuckets: got %d buckets, %v", len(theirs.Buckets), err)
+	}
+
+	putObject(t, c, "alpha", "k", "v")
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("alpha")})
+	wantError(t, "delete non-empty", err, "BucketNotEmpty", http.StatusConflict)
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("alpha"), Key: aws.String("k")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("alpha")}); err != nil {
+		t.Errorf("DeleteBucket: %v", err)
+	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("alpha")})
+	wantError(t, "delete deleted", err, "NoSuchBucket", http.StatusNotFound)
+}
+
+func TestBucketLocation(t *testing.T) {
+	srv, c := start(t)
+	createBucket(t, c, "east")
+	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("east")})
+	if err != nil || loc.LocationConstraint != "" {
+		t.Errorf("us-east-1 location: got %q, %v; want empty", loc.LocationConstraint, err)
+	}
+	west := newClient(srv, func(o *s3.Options) { o.Region = "eu-west-2" })
+	if _, err := west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("west"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: "eu-west-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	loc, err = c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("west")})
+	if err != nil || loc.LocationConstraint != "eu-west-2" {
+		t.Errorf("eu-west-2 location: got %q, %v", loc.LocationConstraint, err)
+	}
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("explicit-east"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: "us-east-1"}})
+	wantError(t, "LocationConstraint us-east-1", err, "InvalidLocationConstraint", http.StatusBadRequest)
+	_, err = west.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("no-constraint")})
+	wantError(t, "no constraint outside us-east-1", err, "IllegalLocationConstraintException", http.StatusBadRequest)
+}
+
+func TestInvalidBucketNames(t *testing.T) {
+	_, c := start(t)
+	for _, name := range []string{"ab", strings.Repeat("a", 64), "Upper", "under_score", "-start", "end-", "two..dots",
+		"192.168.5.4", "xn--bucket", "bucket-s3alias", "bucket--ol-s3", "sthree-x"} {
+		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+		wantError(t, "CreateBucket("+name+")", err, "InvalidBucketName", http.StatusBadRequest)
+	}
+	for _, name := range []string{"abc", strings.Repeat("a", 63), "my.bucket-1", "1bucket"} {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+			t.Errorf("CreateBucket(%s): %v", name, err)
+		}
+	}
+}
+
+func TestBucketTagging(t *testing.T) {
+	_, c := start(t)
+	createBucket(t, c, "tagged")
+	_, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
+	wantError(t, "no tags", err, "NoSuchTagSet", http.StatusNotFound)
+	tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}, {Key: aws.String("env"), Value: aws.String("dev")}}
+	if _, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String("tagged"), Tagging: &types.Tagging{TagSet: tags}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range out.TagSet {
+		got = append(got, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"env=dev", "team=web"}, got); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	if _, err := c.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: aws.String("tagged")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
+	wantError(t, "after delete", err, "NoSuchTagSet", http.StatusNotFound)
+}
+
+// TestVirtualHostStyle: the SDK's default addressing against
+// http://s3.localhost:PORT puts the bucket in the host name.
+func TestVirtualHostStyle(t *testing.T) {
+	srv := awstest.Start(t)
+	c := newVirtualHostClient(srv)
+	createBucket(t, c, "vhost")
+	putObject(t, c, "vhost", "dir/file.txt", "virtual")
+	putObject(t, c, "vhost", "key with spaces+plus", "spaces")
+	if got := getObject(t, c, "vhost", "dir/file.txt"); got != "virtual" {
+		t.Errorf("got %q, want %q", got, "virtual")
+	}
+	if got := getObject(t, c, "vhost", "key with spaces+plus"); got != "spaces" {
+		t.Errorf("got %q, want %q", got, "spaces")
+	}
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("vhost")})
+	if err != nil || len(out.Contents) != 2 {
+		t.Fatalf("ListObjectsV2: %v, %v", out, err)
+	}
+	// The same objects through path-style.
+	if got := getObject(t, newClient(srv), "vhost", "dir/file.txt"); got != "virtual" {
+		t.Errorf("path-style: got %q", got)
+	}
+	if _, err := c.ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
+		t.Errorf("ListBuckets on s3.localhost: %v", err)
+	}
+	// Plain HTTP on the bucket host, as curl sends it.
+	status, _, _ := rawRequest(t, "GET", localhostURL(srv, "127.0.0.1")+"/vhost/dir/file.txt", nil, http.Header{})
+	if status != http.StatusForbidden {
+		t.Errorf("anonymous GET: got %d, want 403", status)
+	}
+}

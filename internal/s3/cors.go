@@ -1,0 +1,161 @@
+package s3
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
+)
+
+// Bucket CORS. The gateway asks S3 first about every request carrying an
+// Origin (CORS, below). For a bucket with a CORS configuration S3 decides
+// as AWS does: the first rule matching the origin, method and requested
+// headers answers the preflight and decorates the actual response; no
+// match means a 403 preflight and no Access-Control headers. Requests to
+// buckets without a configuration (and to other services) keep the
+// gateway's permissive default, so browser apps work out of the box.
+
+// CORS implements the gateway's CORS hook; see above.
+func (s *Service) CORS(w http.ResponseWriter, r *http.Request, preflight bool) bool {
+	bucket := corsBucket(r)
+	if bucket == "" {
+		return false
+	}
+	b, err := s.lookupBucket(r.Context(), bucket)
+	if err != nil || len(b.CORS) == 0 {
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	method := r.Method
+	var requested []string
+	if preflight {
+		method = r.Header.Get("Access-Control-Request-Method")
+		for _, h := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				requested = append(requested, strings.ToLower(h))
+			}
+		}
+	}
+	rule, allowOrigin := matchCORS(b.CORS, origin, method, requested)
+	h := w.Header()
+	if rule == nil {
+		if preflight {
+			reqID := awsproto.RequestID(r.Context())
+			if reqID == "" {
+				reqID = awsproto.NewRequestID()
+			}
+			e := s3err(http.StatusForbidden, "AccessForbidden",
+				"CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+				"Method", method, "ResourceType", corsResourceType(r, bucket))
+			awsproto.WriteError(w, api.Service, "rest-xml", e, reqID, false)
+		}
+		return true
+	}
+	h.Set("Access-Control-Allow-Origin", allowOrigin)
+	h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
+	if allowOrigin != "*" {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	h.Add("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method")
+	if len(rule.ExposeHeaders) > 0 {
+		h.Set("Access-Control-Expose-Headers", strings.Join(rule.ExposeHeaders, ", "))
+	}
+	if rule.MaxAgeSeconds != nil {
+		h.Set("Access-Control-Max-Age", strconv.Itoa(int(*rule.MaxAgeSeconds)))
+	}
+	if preflight {
+		if len(requested) > 0 {
+			h.Set("Access-Control-Allow-Headers", strings.Join(requested, ", "))
+		}
+		h.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	}
+	return true
+}
+
+func corsResourceType(r *http.Request, bucket string) string {
+	if _, key := splitBucketPath(r, bucket); key != "" {
+		return "OBJECT"
+	}
+	return "BUCKET"
+}
+
+// corsBucket finds the bucket a request is for: from a bucket or website
+// host, the website path, or the first segment of a path-style S3 request.
+func corsBucket(r *http.Request) string {
+	host := hostOnly(r.Host)
+	if i := strings.Index(host, ".s3.localhost"); i > 0 && i+len(".s3.localhost") == len(host) {
+		return host[:i]
+	}
+	if bucket, _, ok := websiteTarget(r); ok {
+		return bucket
+	}
+	if strings.HasPrefix(r.URL.Path, "/_overcast/") {
+		return ""
+	}
+	if auth := r.Header.Get("Authorization"); auth != "" && !strings.Contains(auth, "/s3/aws4_request") {
+		return "" // signed for another service
+	}
+	if cred := r.URL.Query().Get("X-Amz-Credential"); cred != "" && !strings.Contains(cred, "/s3/aws4_request") {
+		return ""
+	}
+	seg, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if !validBucketName(seg) {
+		return ""
+	}
+	return seg
+}
+
+// splitBucketPath returns the key a path-style or virtual-host request
+// names in bucket.
+func splitBucketPath(r *http.Request, bucket string) (string, string) {
+	p := strings.TrimPrefix(r.URL.Path, "/")
+	if rest, ok := strings.CutPrefix(p, bucket); ok && !strings.HasSuffix(hostOnly(r.Host), ".s3.localhost") {
+		return bucket, strings.TrimPrefix(rest, "/")
+	}
+	return bucket, p
+}
+
+// matchCORS returns the first rule allowing the request, and the value of
+// Access-Control-Allow-Origin it gives.
+func matchCORS(rules []api.CORSRule, origin, method string, headers []string) (*api.CORSRule, string) {
+	for i := range rules {
+		rule := &rules[i]
+		allowOrigin := ""
+		for _, o := range rule.AllowedOrigins {
+			if wildcardMatch(o, origin, false) {
+				allowOrigin = origin
+				if o == "*" {
+					allowOrigin = "*"
+				}
+				break
+			}
+		}
+		if allowOrigin == "" {
+			continue
+		}
+		methodOK := false
+		for _, m := range rule.AllowedMethods {
+			if m == method {
+				methodOK = true
+				break
+			}
+		}
+		if !methodOK {
+			continue
+		}
+		headersOK := true
+		for _, h := range headers {
+			if !anyMatch(rule.AllowedHeaders, h, true) {
+				headersOK = false
+				break
+			}
+		}
+		if headersOK {
+			return rule, allowOrigin
+		}
+	}
+	return nil, ""
+}

@@ -1,0 +1,142 @@
+package s3_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/events"
+	s3svc "overcast/internal/s3"
+)
+
+type eventLog struct {
+	mu  sync.Mutex
+	evs []events.Event
+	ch  chan struct{}
+}
+
+func subscribe(t *testing.T, bus *events.Bus, name string) *eventLog {
+	t.Helper()
+	l := &eventLog{ch: make(chan struct{}, 100)}
+	_, err := bus.Subscribe(context.Background(), name, events.Pattern{Source: "aws.s3"}, func(_ context.Context, ev events.Event) error {
+		l.mu.Lock()
+		l.evs = append(l.evs, ev)
+		l.mu.Unlock()
+		l.ch <- struct{}{}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func (l *eventLog) wait(t *testing.T, n int) []events.Event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for range n {
+		select {
+		case <-l.ch:
+		case <-timeout:
+			t.Fatalf("timed out waiting for %d events", n)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]events.Event(nil), l.evs...)
+}
+
+func TestNotifications(t *testing.T) {
+	srv, c := start(t)
+	createBucket(t, c, "notify")
+	log := subscribe(t, srv.Main.Events(), "test")
+
+	_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{
+			{QueueArn: aws.String("not-an-arn"), Events: []types.Event{"s3:ObjectCreated:*"}}}}})
+	wantError(t, "bad ARN", err, "InvalidArgument", http.StatusBadRequest)
+	_, err = c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{
+			{QueueArn: aws.String("arn:aws:sqs:us-east-1:000000000000:q"), Events: []types.Event{"s3:ObjectExploded"}}}}})
+	wantError(t, "bad event", err, "InvalidArgument", http.StatusBadRequest)
+	cfg := &types.NotificationConfiguration{
+		QueueConfigurations: []types.QueueConfiguration{{Id: aws.String("uploads"), QueueArn: aws.String("arn:aws:sqs:us-east-1:000000000000:uploads"),
+			Events: []types.Event{"s3:ObjectCreated:*"},
+			Filter: &types.NotificationConfigurationFilter{Key: &types.S3KeyFilter{FilterRules: []types.FilterRule{{Name: "prefix", Value: aws.String("in/")}}}}}},
+		EventBridgeConfiguration: &types.EventBridgeConfiguration{},
+	}
+	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
+		NotificationConfiguration: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("notify")})
+	if err != nil || len(got.QueueConfigurations) != 1 || aws.ToString(got.QueueConfigurations[0].Id) != "uploads" || got.EventBridgeConfiguration == nil {
+		t.Errorf("GetBucketNotificationConfiguration: %+v, %v", got, err)
+	}
+
+	putObject(t, c, "notify", "in/a.txt", "a")
+	c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("notify"), Key: aws.String("out/b.txt"), CopySource: aws.String("notify/in/a.txt")})
+	create, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("notify"), Key: aws.String("in/mp")})
+	etag := uploadPart(t, c, "notify", "in/mp", aws.ToString(create.UploadId), 1, []byte("part"))
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("notify"), Key: aws.String("in/mp"),
+		UploadId: create.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("notify"), Key: aws.String("in/a.txt")})
+	setVersioning(t, c, "notify", types.BucketVersioningStatusEnabled)
+	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("notify"), Key: aws.String("out/b.txt")})
+
+	evs := log.wait(t, 5)
+	var types_, keys []string
+	for _, ev := range evs {
+		var d s3svc.EventDetail
+		if err := json.Unmarshal(ev.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		types_ = append(types_, ev.Type+"/"+d.Records[0].EventName)
+		keys = append(keys, d.Records[0].S3.Object.Key)
+		if ev.Source != "aws.s3" || ev.Account != "000000000000" || ev.Resources[0] != "arn:aws:s3:::notify" || !d.EventBridge {
+			t.Errorf("event envelope: %+v", ev)
+		}
+		wantDest := ev.Type != "ObjectRemoved:Delete" && ev.Type != "ObjectRemoved:DeleteMarkerCreated" && d.Records[0].S3.Object.Key != "out%2Fb.txt"
+		if (len(d.Destinations) == 1) != wantDest {
+			t.Errorf("%s %s: destinations %+v", ev.Type, d.Records[0].S3.Object.Key, d.Destinations)
+		}
+	}
+	if diff := cmp.Diff([]string{"ObjectCreated:Put/ObjectCreated:Put", "ObjectCreated:Copy/ObjectCreated:Copy",
+		"ObjectCreated:CompleteMultipartUpload/ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete/ObjectRemoved:Delete",
+		"ObjectRemoved:DeleteMarkerCreated/ObjectRemoved:DeleteMarkerCreated"}, types_); diff != "" {
+		t.Errorf("event types (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"in%2Fa.txt", "out%2Fb.txt", "in%2Fmp", "in%2Fa.txt", "out%2Fb.txt"}, keys); diff != "" {
+		t.Errorf("event keys (-want +got):\n%s", diff)
+	}
+}
+
+// TestEventsSurviveRestart: events committed while no subscriber ran are
+// delivered to the durable subscription after a restart.
+func TestEventsSurviveRestart(t *testing.T) {
+	srv, c := start(t)
+	createBucket(t, c, "durable")
+	log := subscribe(t, srv.Main.Events(), "pipeline")
+	putObject(t, c, "durable", "one", "1")
+	log.wait(t, 1)
+	srv.Restart(t)
+	c = newClient(srv)
+	putObject(t, c, "durable", "two", "2") // before the subscriber is back
+	log2 := subscribe(t, srv.Main.Events(), "pipeline")
+	evs := log2.wait(t, 1)
+	var d s3svc.EventDetail
+	json.Unmarshal(evs[0].Detail, &d)
+	if d.Records[0].S3.Object.Key != "two" {
+		t.Errorf("after restart: got %s, want two", d.Records[0].S3.Object.Key)
+	}
+}

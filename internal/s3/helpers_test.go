@@ -1,0 +1,165 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"overcast/internal/awstest"
+)
+
+var ctx = context.Background()
+
+// newClient is an S3 client for srv with path-style addressing.
+func newClient(srv *awstest.Server, opts ...func(*s3.Options)) *s3.Client {
+	return s3.NewFromConfig(srv.Config(), append([]func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}, opts...)...)
+}
+
+// start runs overcast and returns it with a path-style client.
+func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *s3.Client) {
+	t.Helper()
+	srv := awstest.Start(t, opts...)
+	return srv, newClient(srv)
+}
+
+// localhostDialer resolves every *.localhost name to the server, as
+// systemd-resolved and browsers do, on machines whose resolver does not.
+func localhostDialer(srv *awstest.Server) *http.Client {
+	u, _ := url.Parse(srv.URL)
+	d := &net.Dialer{}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, port, _ := net.SplitHostPort(addr)
+			if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+				addr = net.JoinHostPort("127.0.0.1", port)
+			}
+			if port == u.Port() {
+				addr = u.Host
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+}
+
+// localhostURL is srv's endpoint under the host name s3.localhost.
+func localhostURL(srv *awstest.Server, host string) string {
+	u, _ := url.Parse(srv.URL)
+	return "http://" + host + ":" + u.Port()
+}
+
+// newVirtualHostClient uses virtual-hosted-style addressing against
+// http://s3.localhost:PORT, as the SDK does by default.
+func newVirtualHostClient(srv *awstest.Server) *s3.Client {
+	return s3.NewFromConfig(srv.Config(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(localhostURL(srv, "s3.localhost"))
+		o.HTTPClient = localhostDialer(srv)
+	})
+}
+
+func createBucket(t *testing.T, c *s3.Client, name string) {
+	t.Helper()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("CreateBucket(%s): %v", name, err)
+	}
+}
+
+func putObject(t *testing.T, c *s3.Client, bucket, key, body string, opts ...func(*s3.PutObjectInput)) *s3.PutObjectOutput {
+	t.Helper()
+	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(body)}
+	for _, o := range opts {
+		o(in)
+	}
+	out, err := c.PutObject(ctx, in)
+	if err != nil {
+		t.Fatalf("PutObject(%s/%s): %v", bucket, key, err)
+	}
+	return out
+}
+
+func getObject(t *testing.T, c *s3.Client, bucket, key string) string {
+	t.Helper()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("GetObject(%s/%s): %v", bucket, key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// errorCode returns the AWS error code of err, or "" when it has none.
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// httpStatus returns the HTTP status of a failed call, or 0.
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// wantError checks a call failed with code and status.
+func wantError(t *testing.T, what string, err error, code string, status int) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: got no error, want %s (%d)", what, code, status)
+		return
+	}
+	if got := errorCode(err); got != code {
+		t.Errorf("%s: got error code %q (%v), want %q", what, got, err, code)
+	}
+	if got := httpStatus(err); status != 0 && got != status {
+		t.Errorf("%s: got status %d, want %d", what, got, status)
+	}
+}
+
+// rawRequest sends a request with net/http and returns status, headers and
+// body.
+func rawRequest(t *testing.T, method, u string, body []byte, header http.Header) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// makePublic gives a bucket a public-read policy.
+func makePublic(t *testing.T, c *s3.Client, bucket string) {
+	t.Helper()
+	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*",` +
+		`"Action":["s3:GetObject"],"Resource":"arn:aws:s3:::` + bucket + `/*"}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)}); err != nil {
+		t.Fatalf("PutBucketPolicy: %v", err)
+	}
+}

@@ -1,0 +1,1182 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
+	"overcast/internal/blob"
+	"overcast/internal/store"
+)
+
+// versions of one key, newest first.
+func keyVersions(tx store.Tx, bucket, key string, limit int) ([]*objectRecord, error) {
+	var out []*objectRecord
+	err := store.ScanJSON(tx, tableObject, store.ScanOptions{Prefix: objectPrefix(bucket, key), Limit: limit},
+		func(_ string, o objectRecord, _ int64) error {
+			out = append(out, &o)
+			return nil
+		})
+	return out, err
+}
+
+// latestVersion returns the current version of key (possibly a delete
+// marker), or nil.
+func latestVersion(tx store.Tx, bucket, key string) (*objectRecord, error) {
+	vs, err := keyVersions(tx, bucket, key, 1)
+	if err != nil || len(vs) == 0 {
+		return nil, err
+	}
+	return vs[0], nil
+}
+
+// findVersion returns the version versionID of key, or nil. An ID that is
+// not one S3 could have issued is InvalidArgument.
+func findVersion(tx store.Tx, bucket, key, versionID string) (*objectRecord, error) {
+	if versionID == "null" {
+		vs, err := keyVersions(tx, bucket, key, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if v.VersionID == "null" {
+				return v, nil
+			}
+		}
+		return nil, nil
+	}
+	seq, ok := versionSeq(versionID)
+	if !ok {
+		return nil, errInvalidArgument("Invalid version id specified", "versionId", versionID)
+	}
+	var o objectRecord
+	_, err := store.GetJSON(tx, tableObject, objectKey(bucket, key, seq), &o)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.VersionID != versionID) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// writeVersion stores rec as the newest version of key, applying the
+// bucket's versioning: with versioning enabled it is added; otherwise it
+// becomes the null version, replacing (and orphaning) any previous one.
+// It returns the version that was current before.
+func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key string, rec *objectRecord, inline []byte) (prev *objectRecord, err error) {
+	if b.Versioning == "" {
+		return s.overwrite(tx, c, b, key, rec, inline)
+	}
+	limit := 1
+	if b.Versioning == "Suspended" {
+		limit = 0 // the null version may be anywhere
+	}
+	vs, err := keyVersions(tx, b.Name, key, limit)
+	if err != nil {
+		return nil, err
+	}
+	var floor uint64
+	if len(vs) > 0 {
+		prev, floor = vs[0], vs[0].Seq
+	}
+	rec.Seq = s.clock.next(floor)
+	if b.Versioning == "Enabled" {
+		rec.VersionID = newVersionID(rec.Seq)
+	} else {
+		rec.VersionID = "null"
+		for _, v := range vs {
+			if v.VersionID == "null" {
+				if err := s.removeVersion(tx, c, b.Name, key, v); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	sk := objectKey(b.Name, key, rec.Seq)
+	if _, err := store.PutJSON(tx, tableObject, sk, rec, 0); err != nil {
+		return nil, err
+	}
+	if rec.Inline {
+		if _, err := tx.Put(tableData, sk, inline, 0); err != nil {
+			return nil, err
+		}
+	}
+	return prev, adopt(tx, rec.blobIDs()...)
+}
+
+// overwrite stores the only version a never-versioned bucket keeps of a
+// key. It lives at seq 0, which sorts after (is older than) every version
+// written once versioning is turned on, as the null version from before
+// must; so a write is a point read and an in-place replace.
+func (s *Service) overwrite(tx store.Tx, c *change, b *bucketRecord, key string, rec *objectRecord, inline []byte) (*objectRecord, error) {
+	sk := objectKey(b.Name, key, 0)
+	var prev *objectRecord
+	var old objectRecord
+	if _, err := store.GetJSON(tx, tableObject, sk, &old); err == nil {
+		prev = &old
+		if err := c.orphan(tx, old.blobIDs()...); err != nil {
+			return nil, err
+		}
+		if old.Inline && !rec.Inline {
+			if err := tx.Delete(tableData, sk, store.AnyVersion); err != nil && !isNotFound(err) {
+				return nil, err
+			}
+		}
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	rec.Seq, rec.VersionID = 0, "null"
+	if _, err := store.PutJSON(tx, tableObject, sk, rec, store.AnyVersion); err != nil {
+		return nil, err
+	}
+	if rec.Inline {
+		if _, err := tx.Put(tableData, sk, inline, store.AnyVersion); err != nil {
+			return nil, err
+		}
+	}
+	return prev, adopt(tx, rec.blobIDs()...)
+}
+
+// removeVersion deletes one version for good, orphaning its blobs.
+func (s *Service) removeVersion(tx store.Tx, c *change, bucket, key string, v *objectRecord) error {
+	sk := objectKey(bucket, key, v.Seq)
+	if err := tx.Delete(tableObject, sk, store.AnyVersion); err != nil {
+		return err
+	}
+	if v.Inline {
+		if err := tx.Delete(tableData, sk, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return c.orphan(tx, v.blobIDs()...)
+}
+
+// checkWriteConditions applies PutObject's and CompleteMultipartUpload's
+// If-None-Match: * (no current object) and If-Match (the current object
+// has this ETag).
+func checkWriteConditions(current *objectRecord, key string, ifMatch, ifNoneMatch *string) error {
+	exists := current != nil && !current.DeleteMarker
+	if ifNoneMatch != nil {
+		if strings.TrimSpace(*ifNoneMatch) != "*" {
+			return s3err(http.StatusNotImplemented, "NotImplemented",
+				"A header you provided implies functionality that is not implemented", "Header", "If-None-Match")
+		}
+		if exists {
+			return errPreconditionFailed("If-None-Match")
+		}
+	}
+	if ifMatch != nil {
+		if !exists {
+			return errNoSuchKey(key)
+		}
+		if !etagListMatches(*ifMatch, current.ETag, false) {
+			return errPreconditionFailed("If-Match")
+		}
+	}
+	return nil
+}
+
+// parseTagging parses the x-amz-tagging header (a query string).
+func parseTagging(header *string) ([]tag, error) {
+	if header == nil || *header == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(*header)
+	if err != nil {
+		return nil, errInvalidArgument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.", "x-amz-tagging", *header)
+	}
+	var tags []tag
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return nil, errInvalidTag("Cannot provide multiple Tags with the same key")
+		}
+		tags = append(tags, tag{Key: k, Value: vs[0]})
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	return tags, validateTags(tags, 10)
+}
+
+// validateTags applies S3's tag limits.
+func validateTags(tags []tag, max int) error {
+	if len(tags) > max {
+		return errInvalidTag(fmt.Sprintf("Object tags cannot be greater than %d", max))
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		switch {
+		case t.Key == "" || len(t.Key) > 128:
+			return errInvalidTag("The TagKey you have provided is invalid")
+		case len(t.Value) > 256:
+			return errInvalidTag("The TagValue you have provided is invalid")
+		case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
+			return errInvalidTag("Your TagKey cannot be prefixed with aws:")
+		case seen[t.Key]:
+			return errInvalidTag("Cannot provide multiple Tags with the same key")
+		}
+		seen[t.Key] = true
+	}
+	return nil
+}
+
+func headersOf(contentType, encoding, disposition, language, cacheControl *string, expires *time.Time) contentHeaders {
+	return contentHeaders{Type: deref(contentType), Encoding: deref(encoding), Disposition: deref(disposition),
+		Language: deref(language), CacheControl: deref(cacheControl), Expires: expires}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// nonEmpty returns a pointer to s, or nil for "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// peekBucket returns the bucket as last read when it was read before, for
+// checks that a transaction repeats; otherwise it reads it.
+func (s *Service) peekBucket(ctx context.Context, name string) (*bucketRecord, error) {
+	s.bucketsMu.Lock()
+	c, ok := s.buckets[name]
+	s.bucketsMu.Unlock()
+	if ok {
+		return c.b, nil
+	}
+	return s.lookupBucket(ctx, name)
+}
+
+// lookupBucket reads the bucket in its own snapshot.
+func (s *Service) lookupBucket(ctx context.Context, name string) (*bucketRecord, error) {
+	var b *bucketRecord
+	err := s.view(ctx, func(tx store.Tx) error {
+		var err error
+		b, err = s.getBucket(tx, name)
+		return err
+	})
+	return b, err
+}
+
+func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api.PutObjectOutput, error) {
+	bucket, key := *in.Bucket, *in.Key
+	if in.Body != nil {
+		defer in.Body.Close()
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	// A first look, before taking the body; the transaction that stores the
+	// object decides on the bucket as it is then.
+	b, err := s.peekBucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
+		return nil, err
+	}
+	tags, err := parseTagging(in.Tagging)
+	if err != nil {
+		return nil, err
+	}
+	md, err := contentMD5(in.ContentMD5)
+	if err != nil {
+		return nil, err
+	}
+	alg, want, err := checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}.requested(in.ChecksumAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	keep := alg
+	if keep == "" {
+		keep = defaultChecksum
+	}
+	length := int64(-1)
+	if in.ContentLength != nil {
+		length = *in.ContentLength
+	}
+	if in.IfNoneMatch != nil || in.IfMatch != nil {
+		// Fail before taking the bytes when the condition already fails.
+		var cur *objectRecord
+		if err := s.view(ctx, func(tx store.Tx) error { cur, err = latestVersion(tx, bucket, key); return err }); err != nil {
+			return nil, err
+		}
+		if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
+			return nil, err
+		}
+	}
+	var body io.Reader = http.NoBody
+	if in.Body != nil {
+		body = in.Body
+	}
+	data, err := s.ingest(ctx, body, ingestOptions{length: length, contentMD5: md, sentAlg: alg, sentValue: want, keepAlg: keep})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.commitBlob(ctx, data); err != nil {
+		return nil, err
+	}
+	rec := &objectRecord{
+		Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
+		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
+		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: storageClass(in.StorageClass),
+		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
+	}
+	if data.w != nil {
+		rec.Segments = []segment{{Blob: data.w.ID(), Size: data.size}}
+	} else {
+		rec.Inline = true
+	}
+	err = s.update(ctx, func(tx store.Tx, c *change) error {
+		var err error
+		if b, err = s.getBucket(tx, bucket); err != nil {
+			return err
+		}
+		if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
+			return err
+		}
+		if in.IfNoneMatch != nil || in.IfMatch != nil {
+			cur, err := latestVersion(tx, bucket, key)
+			if err != nil {
+				return err
+			}
+			if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
+				return err
+			}
+		}
+		if _, err := s.writeVersion(tx, c, b, key, rec, data.inline); err != nil {
+			return err
+		}
+		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectCreated:Put", key, rec))
+		return nil
+	})
+	if err != nil {
+		if data.w != nil {
+			s.discard(ctx, data.w.ID())
+		}
+		return nil, err
+	}
+	out := &api.PutObjectOutput{ETag: new(rec.etag()), ServerSideEncryption: new(sseOf(rec)), Size: new(rec.Size)}
+	if b.versioned() {
+		out.VersionId = new(rec.VersionID)
+	}
+	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(rec.Checksum)
+	out.ChecksumType = new(rec.Checksum.Type)
+	return out, nil
+}
+
+func storageClass(p *string) string {
+	if p == nil || *p == "STANDARD" {
+		return ""
+	}
+	return *p
+}
+
+func sseOf(o *objectRecord) string {
+	if o.SSE != "" {
+		return o.SSE
+	}
+	return "AES256"
+}
+
+// readRequest is a GET or HEAD of an object, from the API, the website
+// endpoint or CloudFront.
+type readRequest struct {
+	bucket, key, versionID string
+	cond                   conditions
+	rangeHeader            string
+	partNumber             int32
+	head                   bool
+	action                 string // s3:GetObject
+}
+
+// objectRead is an object being served.
+type objectRead struct {
+	b       *bucketRecord
+	o       *objectRecord
+	r       byteRange
+	ranged  bool
+	body    io.ReadCloser // nil for HEAD
+	partCnt int32
+}
+
+// read resolves a GET or HEAD: bucket, access, version, preconditions,
+// range, and (for GET) an open body.
+func (s *Service) read(ctx context.Context, rr readRequest) (*objectRead, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := s.readOnce(ctx, rr)
+		if errors.Is(err, blob.ErrNotFound) && attempt < 3 {
+			continue // deleted between the snapshot and the open: look again
+		}
+		return res, err
+	}
+}
+
+func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, error) {
+	res := &objectRead{}
+	var inline []byte
+	err := s.view(ctx, func(tx store.Tx) error {
+		b, err := s.getBucket(tx, rr.bucket)
+		if err != nil {
+			return err
+		}
+		res.b = b
+		action := rr.action
+		if rr.versionID != "" && action == "s3:GetObject" {
+			action = "s3:GetObjectVersion"
+		}
+		if err := authorize(ctx, b, action, rr.key, nil); err != nil {
+			return err
+		}
+		var o *objectRecord
+		if rr.versionID != "" {
+			if o, err = findVersion(tx, rr.bucket, rr.key, rr.versionID); err != nil {
+				return err
+			}
+			if o == nil {
+				return errNoSuchVersion(rr.key, rr.versionID)
+			}
+			if o.DeleteMarker {
+				e := errMethodNotAllowed(methodOf(rr.head), "DeleteMarker")
+				e.(*awsproto.Error).Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID},
+					"Last-Modified": {o.Modified.Format(http.TimeFormat)}}
+				return e
+			}
+		} else {
+			if o, err = latestVersion(tx, rr.bucket, rr.key); err != nil {
+				return err
+			}
+			if o == nil {
+				return missingKey(ctx, b, rr.key)
+			}
+			if o.DeleteMarker {
+				e := errNoSuchKey(rr.key).(*awsproto.Error)
+				e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID}}
+				return e
+			}
+		}
+		res.o = o
+		if err := rr.cond.evaluate(o.ETag, o.Modified, s.now(), true); err != nil {
+			if e, ok := err.(*awsproto.Error); ok && e.Status == http.StatusNotModified {
+				e.Header = http.Header{"ETag": {o.etag()}, "Last-Modified": {o.Modified.Format(http.TimeFormat)}}
+			}
+			return err
+		}
+		res.r = byteRange{0, o.Size}
+		switch {
+		case rr.partNumber > 0:
+			r, n, err := partRange(o, rr.partNumber)
+			if err != nil {
+				return err
+			}
+			res.r, res.ranged, res.partCnt = r, len(o.PartSizes) > 0 || o.Size > 0, n
+			if len(o.PartSizes) == 0 {
+				res.ranged = false
+			}
+		case rr.rangeHeader != "":
+			r, ok, err := parseRange(rr.rangeHeader, o.Size)
+			if err != nil {
+				return err
+			}
+			if ok {
+				res.r, res.ranged = r, true
+			}
+		}
+		if o.Inline && !rr.head {
+			it, err := tx.Get(tableData, objectKey(rr.bucket, rr.key, o.Seq))
+			if err != nil {
+				return err
+			}
+			inline = it.Value
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rr.head {
+		return res, nil
+	}
+	if res.o.Inline {
+		res.body = io.NopCloser(bytes.NewReader(inline[res.r.start : res.r.start+res.r.length]))
+		return res, nil
+	}
+	body, err := s.openSegments(ctx, res.o.Segments, res.r.start, res.r.length)
+	if err != nil {
+		return nil, err
+	}
+	res.body = body
+	return res, nil
+}
+
+func methodOf(head bool) string {
+	if head {
+		return "HEAD"
+	}
+	return "GET"
+}
+
+// partRange is the byte range of part n of o (a whole non-multipart object
+// is its only part).
+func partRange(o *objectRecord, n int32) (byteRange, int32, error) {
+	if len(o.PartSizes) == 0 {
+		if n != 1 {
+			return byteRange{}, 0, errInvalidRange(fmt.Sprintf("partNumber=%d", n), o.Size)
+		}
+		return byteRange{0, o.Size}, 1, nil
+	}
+	if int(n) > len(o.PartSizes) {
+		return byteRange{}, 0, errInvalidRange(fmt.Sprintf("partNumber=%d", n), o.Size)
+	}
+	var start int64
+	for _, sz := range o.PartSizes[:n-1] {
+		start += sz
+	}
+	return byteRange{start, o.PartSizes[n-1]}, int32(len(o.PartSizes)), nil
+}
+
+// openSegments streams [start, start+length) of an object stored in
+// blobs, opening each blob as the stream reaches it. The blobs are marked
+// in use until the reader closes, so a concurrent delete waits.
+func (s *Service) openSegments(ctx context.Context, segs []segment, start, length int64) (io.ReadCloser, error) {
+	ids := make([]string, len(segs))
+	for i, sg := range segs {
+		ids[i] = sg.Blob
+	}
+	s.inUse.acquire(ids)
+	r := &segmentReader{ctx: ctx, s: s, segs: segs, ids: ids, off: start, left: length}
+	// Open the first blob now, so a blob deleted since the snapshot is
+	// noticed before the response starts.
+	if err := r.advance(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+type segmentReader struct {
+	ctx    context.Context
+	s      *Service
+	segs   []segment
+	ids    []string
+	off    int64 // offset of the next byte within the remaining segments
+	left   int64
+	cur    io.ReadCloser
+	closed bool
+}
+
+// advance opens the segment holding off.
+func (r *segmentReader) advance() error {
+	if r.cur != nil {
+		r.cur.Close()
+		r.cur = nil
+	}
+	for len(r.segs) > 0 && r.off >= r.segs[0].Size {
+		r.off -= r.segs[0].Size
+		r.segs = r.segs[1:]
+	}
+	if r.left == 0 || len(r.segs) == 0 {
+		return nil
+	}
+	n := min(r.segs[0].Size-r.off, r.left)
+	rc, err := r.s.blobs.Open(r.ctx, r.segs[0].Blob, r.off, n)
+	if err != nil {
+		return err
+	}
+	r.cur = rc
+	r.off += n
+	return nil
+}
+
+func (r *segmentReader) Read(p []byte) (int, error) {
+	for {
+		if r.left == 0 {
+			return 0, io.EOF
+		}
+		if r.cur == nil {
+			if err := r.advance(); err != nil {
+				return 0, err
+			}
+			if r.cur == nil {
+				return 0, io.ErrUnexpectedEOF
+			}
+		}
+		n, err := r.cur.Read(p)
+		r.left -= int64(n)
+		if err == io.EOF {
+			r.cur.Close()
+			r.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+// WriteTo lets the response copy straight from the files (sendfile).
+func (r *segmentReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.left > 0 {
+		if r.cur == nil {
+			if err := r.advance(); err != nil {
+				return total, err
+			}
+			if r.cur == nil {
+				return total, io.ErrUnexpectedEOF
+			}
+		}
+		n, err := io.Copy(w, r.cur)
+		total += n
+		r.left -= n
+		r.cur.Close()
+		r.cur = nil
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (r *segmentReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.cur != nil {
+		r.cur.Close()
+	}
+	r.s.releaseBlobs(r.ids)
+	return nil
+}
+
+// readRequestOf builds the read of a GetObject/HeadObject request.
+func readRequestOf(bucket, key, version *string, c conditions, rng *string, part *int32, head bool) readRequest {
+	rr := readRequest{bucket: *bucket, key: *key, versionID: deref(version), cond: c, rangeHeader: deref(rng), head: head, action: "s3:GetObject"}
+	if part != nil {
+		rr.partNumber = *part
+	}
+	return rr
+}
+
+func (s *Service) GetObject(ctx context.Context, in *api.GetObjectRequest) (*api.GetObjectOutput, error) {
+	if err := checkResponseOverrides(ctx, in.ResponseContentType, in.ResponseContentDisposition, in.ResponseContentEncoding,
+		in.ResponseContentLanguage, in.ResponseCacheControl, in.ResponseExpires); err != nil {
+		return nil, err
+	}
+	res, err := s.read(ctx, readRequestOf(in.Bucket, in.Key, in.VersionId,
+		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince}, in.Range, in.PartNumber, false))
+	if err != nil {
+		return nil, err
+	}
+	o := res.o
+	out := &api.GetObjectOutput{Body: res.body, ContentLength: new(res.r.length)}
+	var h objectHeaders
+	h.fill(res, deref(in.ChecksumMode) == "ENABLED")
+	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
+	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
+	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
+	out.Metadata, out.VersionId, out.TagCount, out.StorageClass = o.Meta, h.versionID, h.tagCount, h.storageClass
+	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
+	out.ChecksumType = h.checksumType
+	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
+	if res.ranged {
+		out.ContentRange = new(fmt.Sprintf("bytes %d-%d/%d", res.r.start, res.r.start+res.r.length-1, o.Size))
+		awsproto.SetResponseStatus(ctx, http.StatusPartialContent)
+	}
+	applyOverrides(&out.ContentType, in.ResponseContentType)
+	applyOverrides(&out.ContentDisposition, in.ResponseContentDisposition)
+	applyOverrides(&out.ContentEncoding, in.ResponseContentEncoding)
+	applyOverrides(&out.ContentLanguage, in.ResponseContentLanguage)
+	applyOverrides(&out.CacheControl, in.ResponseCacheControl)
+	if in.ResponseExpires != nil {
+		out.Expires = in.ResponseExpires
+	}
+	return out, nil
+}
+
+func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*api.HeadObjectOutput, error) {
+	res, err := s.read(ctx, readRequestOf(in.Bucket, in.Key, in.VersionId,
+		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince}, in.Range, in.PartNumber, true))
+	if err != nil {
+		return nil, err
+	}
+	o := res.o
+	out := &api.HeadObjectOutput{ContentLength: new(res.r.length)}
+	var h objectHeaders
+	h.fill(res, deref(in.ChecksumMode) == "ENABLED")
+	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
+	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
+	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
+	out.Metadata, out.VersionId, out.StorageClass = o.Meta, h.versionID, h.storageClass
+	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
+	out.ChecksumType = h.checksumType
+	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
+	if res.ranged {
+		out.ContentRange = new(fmt.Sprintf("bytes %d-%d/%d", res.r.start, res.r.start+res.r.length-1, o.Size))
+		awsproto.SetResponseStatus(ctx, http.StatusPartialContent)
+	}
+	if h.tagCount != nil {
+		awsproto.ResponseHeader(ctx).Set("x-amz-tagging-count", strconv.Itoa(int(*h.tagCount)))
+	}
+	return out, nil
+}
+
+// objectHeaders are the response headers of a GET or HEAD.
+type objectHeaders struct {
+	etag, acceptRanges, contentType, encoding, disposition, language, cacheControl *string
+	versionID, storageClass, redirect, sse, checksumType                           *string
+	modified, expires                                                              *time.Time
+	tagCount, partsCount                                                           *int32
+	checksum                                                                       *checksum
+}
+
+func (h *objectHeaders) fill(res *objectRead, withChecksum bool) {
+	o := res.o
+	h.etag = new(o.etag())
+	h.modified = new(o.Modified)
+	h.acceptRanges = new("bytes")
+	ct := o.Headers.Type
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	h.contentType = new(ct)
+	h.encoding, h.disposition = nonEmpty(o.Headers.Encoding), nonEmpty(o.Headers.Disposition)
+	h.language, h.cacheControl, h.expires = nonEmpty(o.Headers.Language), nonEmpty(o.Headers.CacheControl), o.Headers.Expires
+	if res.b.versioned() || o.VersionID != "null" {
+		h.versionID = new(o.VersionID)
+	}
+	if len(o.Tags) > 0 {
+		h.tagCount = new(int32(len(o.Tags)))
+	}
+	h.storageClass = nonEmpty(o.StorageClass)
+	h.redirect = nonEmpty(o.Redirect)
+	h.sse = new(sseOf(o))
+	if res.partCnt > 0 {
+		h.partsCount = new(res.partCnt)
+	}
+	// A checksum covers the whole object (or, for composite ones, is only
+	// meaningful whole): not sent for ranges.
+	if withChecksum && o.Checksum != nil && !res.ranged && res.partCnt == 0 {
+		h.checksum = o.Checksum
+		h.checksumType = new(o.Checksum.Type)
+	}
+}
+
+// checkResponseOverrides refuses response-* parameters on anonymous
+// requests, as S3 does.
+func checkResponseOverrides(ctx context.Context, vals ...any) error {
+	if overcast.CallerFrom(ctx).Kind != overcast.PrincipalAnonymous {
+		return nil
+	}
+	for _, v := range vals {
+		switch p := v.(type) {
+		case *string:
+			if p != nil {
+				return errInvalidRequest("Request specific response headers cannot be used for anonymous GET requests.")
+			}
+		case *time.Time:
+			if p != nil {
+				return errInvalidRequest("Request specific response headers cannot be used for anonymous GET requests.")
+			}
+		}
+	}
+	return nil
+}
+
+func applyOverrides(dst **string, v *string) {
+	if v != nil {
+		*dst = v
+	}
+}
+
+func (s *Service) DeleteObject(ctx context.Context, in *api.DeleteObjectRequest) (*api.DeleteObjectOutput, error) {
+	res, err := s.deleteObject(ctx, *in.Bucket, *in.Key, deref(in.VersionId), in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.DeleteObjectOutput{}
+	if res.deleteMarker {
+		out.DeleteMarker = new(true)
+	}
+	if res.versionID != "" {
+		out.VersionId = new(res.versionID)
+	}
+	return out, nil
+}
+
+type deleteResult struct {
+	deleteMarker bool   // a delete marker was created, or removed
+	versionID    string // of the marker created, or the version removed
+}
+
+// deleteObject deletes key (or one version of it) with S3's versioning
+// rules: without a version ID, an unversioned bucket loses the object and a
+// versioned one gains a delete marker; with one, that version goes for good.
+func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID string, ifMatch *string) (deleteResult, error) {
+	var res deleteResult
+	if err := checkKey(key); err != nil {
+		return res, err
+	}
+	if versionID != "" && versionID != "null" {
+		if _, ok := versionSeq(versionID); !ok {
+			return res, errInvalidArgument("Invalid version id specified", "versionId", versionID)
+		}
+	}
+	err := s.update(ctx, func(tx store.Tx, c *change) error {
+		res = deleteResult{}
+		b, err := s.getBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		action := "s3:DeleteObject"
+		if versionID != "" {
+			action = "s3:DeleteObjectVersion"
+		}
+		if err := authorize(ctx, b, action, key, nil); err != nil {
+			return err
+		}
+		if versionID != "" {
+			v, err := findVersion(tx, bucket, key, versionID)
+			if err != nil || v == nil {
+				return err // deleting a version that is not there succeeds
+			}
+			if err := s.removeVersion(tx, c, bucket, key, v); err != nil {
+				return err
+			}
+			res = deleteResult{deleteMarker: v.DeleteMarker, versionID: v.VersionID}
+			typ := "ObjectRemoved:Delete"
+			c.events = append(c.events, s.objectEvent(ctx, b, typ, key, v))
+			return nil
+		}
+		cur, err := latestVersion(tx, bucket, key)
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil {
+			if cur == nil || cur.DeleteMarker {
+				return errNoSuchKey(key)
+			}
+			if !etagListMatches(*ifMatch, cur.ETag, false) {
+				return errPreconditionFailed("If-Match")
+			}
+		}
+		if !b.versioned() {
+			if cur == nil {
+				return nil
+			}
+			c.events = append(c.events, s.objectEvent(ctx, b, "ObjectRemoved:Delete", key, cur))
+			return s.removeVersion(tx, c, bucket, key, cur)
+		}
+		marker := &objectRecord{DeleteMarker: true, Modified: s.now().UTC(), Owner: b.Owner}
+		if _, err := s.writeVersion(tx, c, b, key, marker, nil); err != nil {
+			return err
+		}
+		res = deleteResult{deleteMarker: true, versionID: marker.VersionID}
+		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectRemoved:DeleteMarkerCreated", key, marker))
+		return nil
+	})
+	return res, err
+}
+
+func (s *Service) DeleteObjects(ctx context.Context, in *api.DeleteObjectsRequest) (*api.DeleteObjectsOutput, error) {
+	if in.Delete == nil || len(in.Delete.Objects) == 0 || len(in.Delete.Objects) > 1000 {
+		return nil, errMalformedXML()
+	}
+	if _, err := s.lookupBucket(ctx, *in.Bucket); err != nil {
+		return nil, err
+	}
+	quiet := in.Delete.Quiet != nil && *in.Delete.Quiet
+	out := &api.DeleteObjectsOutput{}
+	for _, obj := range in.Delete.Objects {
+		key := deref(obj.Key)
+		version := deref(obj.VersionId)
+		res, err := s.deleteObject(ctx, *in.Bucket, key, version, obj.ETag)
+		if err != nil {
+			apiErr, ok := awsproto.AsAPIError(err)
+			if !ok {
+				return nil, err
+			}
+			e := api.Error{Key: new(key), Code: new(apiErr.ErrorCode()), Message: new(apiErr.ErrorMessage())}
+			if version != "" {
+				e.VersionId = new(version)
+			}
+			out.Errors = append(out.Errors, e)
+			continue
+		}
+		if quiet {
+			continue
+		}
+		d := api.DeletedObject{Key: new(key)}
+		if version != "" {
+			d.VersionId = new(version)
+			if res.deleteMarker {
+				d.DeleteMarker = new(true)
+				d.DeleteMarkerVersionId = new(version)
+			}
+		} else if res.deleteMarker {
+			d.DeleteMarker = new(true)
+			d.DeleteMarkerVersionId = new(res.versionID)
+		}
+		out.Deleted = append(out.Deleted, d)
+	}
+	return out, nil
+}
+
+// copySource is a parsed x-amz-copy-source.
+type copySource struct{ bucket, key, versionID string }
+
+func parseCopySource(h string) (copySource, error) {
+	bad := errInvalidArgument("Invalid copy source object key", "x-amz-copy-source", h)
+	raw, query, _ := strings.Cut(h, "?")
+	path, err := url.PathUnescape(strings.TrimPrefix(raw, "/"))
+	if err != nil {
+		return copySource{}, bad
+	}
+	bucket, key, ok := strings.Cut(path, "/")
+	if !ok || bucket == "" || key == "" {
+		return copySource{}, errInvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", h)
+	}
+	cs := copySource{bucket: bucket, key: key}
+	if query != "" {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return copySource{}, bad
+		}
+		cs.versionID = q.Get("versionId")
+	}
+	return cs, nil
+}
+
+// sourceObject resolves the source of a copy, checking read access and the
+// x-amz-copy-source-if-* conditions.
+func (s *Service) sourceObject(ctx context.Context, tx store.Tx, cs copySource, c conditions) (*bucketRecord, *objectRecord, error) {
+	sb, err := s.getBucket(tx, cs.bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	action := "s3:GetObject"
+	if cs.versionID != "" {
+		action = "s3:GetObjectVersion"
+	}
+	if err := authorize(ctx, sb, action, cs.key, nil); err != nil {
+		return nil, nil, err
+	}
+	var o *objectRecord
+	if cs.versionID != "" {
+		if o, err = findVersion(tx, cs.bucket, cs.key, cs.versionID); err != nil {
+			return nil, nil, err
+		}
+		if o == nil {
+			return nil, nil, errNoSuchVersion(cs.key, cs.versionID)
+		}
+		if o.DeleteMarker {
+			return nil, nil, errInvalidRequest("The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+	} else {
+		if o, err = latestVersion(tx, cs.bucket, cs.key); err != nil {
+			return nil, nil, err
+		}
+		if o == nil || o.DeleteMarker {
+			return nil, nil, errNoSuchKey(cs.key)
+		}
+	}
+	if err := c.evaluateCopySource(o.ETag, o.Modified, s.now()); err != nil {
+		return nil, nil, err
+	}
+	return sb, o, nil
+}
+
+func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*api.CopyObjectOutput, error) {
+	bucket, key := *in.Bucket, *in.Key
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	cs, err := parseCopySource(*in.CopySource)
+	if err != nil {
+		return nil, err
+	}
+	directive := deref(in.MetadataDirective)
+	if directive != "" && directive != "COPY" && directive != "REPLACE" {
+		return nil, errInvalidArgument("Unknown metadata directive.", "MetadataDirective", directive)
+	}
+	tagDirective := deref(in.TaggingDirective)
+	if tagDirective != "" && tagDirective != "COPY" && tagDirective != "REPLACE" {
+		return nil, errInvalidArgument("Unknown tagging directive.", "TaggingDirective", tagDirective)
+	}
+	newTags, err := parseTagging(in.Tagging)
+	if err != nil {
+		return nil, err
+	}
+	var algReq string
+	if in.ChecksumAlgorithm != nil {
+		algReq = strings.ToUpper(*in.ChecksumAlgorithm)
+		if _, ok := checksumLen[algReq]; !ok {
+			return nil, errInvalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		}
+	}
+	cond := conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}
+
+	// Resolve the source and the destination bucket in one snapshot.
+	var src *objectRecord
+	var srcBucket, dst *bucketRecord
+	var inline []byte
+	err = s.view(ctx, func(tx store.Tx) error {
+		var err error
+		if srcBucket, src, err = s.sourceObject(ctx, tx, cs, cond); err != nil {
+			return err
+		}
+		if dst, err = s.getBucket(tx, bucket); err != nil {
+			return err
+		}
+		if err := authorize(ctx, dst, "s3:PutObject", key, nil); err != nil {
+			return err
+		}
+		if src.Inline {
+			it, err := tx.Get(tableData, objectKey(cs.bucket, cs.key, src.Seq))
+			if err != nil {
+				return err
+			}
+			inline = it.Value
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cs.bucket == bucket && cs.key == key && directive != "REPLACE" && in.StorageClass == nil &&
+		in.WebsiteRedirectLocation == nil && in.ServerSideEncryption == nil && algReq == "" &&
+		(cs.versionID == "" || cs.versionID == src.VersionID) && !dst.versioned() {
+		return nil, errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+
+	rec := &objectRecord{Size: src.Size, ETag: src.ETag, Modified: s.now().UTC(), Owner: dst.Owner,
+		Headers: src.Headers, Meta: src.Meta, Tags: src.Tags, Checksum: src.Checksum, PartSizes: src.PartSizes,
+		StorageClass: src.StorageClass, Redirect: src.Redirect, Inline: src.Inline}
+	if directive == "REPLACE" {
+		rec.Headers = headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires)
+		rec.Meta = in.Metadata
+	}
+	if tagDirective == "REPLACE" {
+		rec.Tags = newTags
+	}
+	if in.StorageClass != nil {
+		rec.StorageClass = storageClass(in.StorageClass)
+	}
+	if in.WebsiteRedirectLocation != nil {
+		rec.Redirect = *in.WebsiteRedirectLocation
+	}
+	rec.SSE = deref(in.ServerSideEncryption)
+
+	// The bytes: small ones are copied, blobs cloned (hard links).
+	if !src.Inline {
+		if err := s.copyBlobs(ctx, src, rec); err != nil {
+			return nil, err
+		}
+	}
+	if algReq != "" && (rec.Checksum == nil || rec.Checksum.Alg != algReq) {
+		ck, err := s.computeChecksum(ctx, rec, inline, algReq)
+		if err != nil {
+			s.discard(ctx, rec.blobIDs()...)
+			return nil, err
+		}
+		rec.Checksum = ck
+	}
+	err = s.update(ctx, func(tx store.Tx, c *change) error {
+		b, err := s.getBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if in.IfNoneMatch != nil || in.IfMatch != nil {
+			cur, err := latestVersion(tx, bucket, key)
+			if err != nil {
+				return err
+			}
+			if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
+				return err
+			}
+		}
+		if _, err := s.writeVersion(tx, c, b, key, rec, inline); err != nil {
+			return err
+		}
+		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectCreated:Copy", key, rec))
+		return nil
+	})
+	if err != nil {
+		s.discard(ctx, rec.blobIDs()...)
+		return nil, err
+	}
+	result := &api.CopyObjectResult{ETag: new(rec.etag()), LastModified: new(rec.Modified)}
+	if rec.Checksum != nil {
+		checksumFields{&result.ChecksumCRC32, &result.ChecksumCRC32C, &result.ChecksumCRC64NVME, &result.ChecksumSHA1, &result.ChecksumSHA256}.set(rec.Checksum)
+		result.ChecksumType = new(rec.Checksum.Type)
+	}
+	out := &api.CopyObjectOutput{CopyObjectResult: result, ServerSideEncryption: new(sseOf(rec))}
+	if srcBucket.versioned() {
+		out.CopySourceVersionId = new(src.VersionID)
+	}
+	if dst.versioned() {
+		out.VersionId = new(rec.VersionID)
+	}
+	return out, nil
+}
+
+// copyBlobs gives rec its own copies of src's blobs, recorded as orphans
+// until the transaction that stores rec adopts them.
+func (s *Service) copyBlobs(ctx context.Context, src, rec *objectRecord) error {
+	rec.Segments = nil
+	for _, sg := range src.Segments {
+		id, err := blob.Copy(ctx, s.blobs, sg.Blob)
+		if err == nil {
+			err = s.st.Update(ctx, func(tx store.Tx) error {
+				_, err := tx.Put(tableOrphan, id, nil, store.AnyVersion)
+				return err
+			})
+		}
+		if err != nil {
+			s.discard(ctx, rec.blobIDs()...)
+			if errors.Is(err, blob.ErrNotFound) {
+				return errNoSuchKey("") // the source vanished mid-copy
+			}
+			return err
+		}
+		rec.Segments = append(rec.Segments, segment{Blob: id, Size: sg.Size})
+	}
+	return nil
+}
+
+// computeChecksum reads an object to compute a checksum of another
+// algorithm (a copy that asks for one).
+func (s *Service) computeChecksum(ctx context.Context, o *objectRecord, inline []byte, alg string) (*checksum, error) {
+	h := newHash(alg)
+	if o.Inline {
+		h.Write(inline)
+	} else {
+		r, err := s.openSegments(ctx, o.Segments, 0, o.Size)
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &checksum{Alg: alg, Value: encodeB64(h.Sum(nil)), Type: "FULL_OBJECT"}, nil
+}

@@ -1,0 +1,119 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+
+	"overcast"
+	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
+)
+
+// ReadObjectAs reads an object on behalf of an AWS service principal, the
+// way CloudFront reads an S3 origin with origin access control: principal
+// is the service ("cloudfront.amazonaws.com") and sourceARN the resource
+// acting (the distribution's ARN, whose account is aws:SourceAccount). The
+// bucket policy decides, as in AWS: it must Allow s3:GetObject to that
+// service principal, and conditions on aws:SourceArn / aws:SourceAccount
+// are evaluated against sourceARN. An empty principal reads as an
+// anonymous caller (a public origin without origin access control).
+//
+// h carries the request's Range, If-Match, If-None-Match,
+// If-Modified-Since, If-Unmodified-Since headers (and a HEAD is asked for
+// with method HEAD). The result is what S3 would answer over HTTP: 200 or
+// 206 with the object, 304, or an S3 error document with its status
+// (403, 404, 412, 416). The caller must close the Body. The error is
+// non-nil only when overcast itself failed.
+//
+// CloudFront depends on it through an interface of its own, e.g.
+//
+//	type ObjectReader interface {
+//		ReadObjectAs(ctx context.Context, principal, sourceARN, method, bucket, key string, h http.Header) (*http.Response, error)
+//	}
+func (s *Service) ReadObjectAs(ctx context.Context, principal, sourceARN, method, bucket, key string, h http.Header) (*http.Response, error) {
+	if principal == "" {
+		ctx = overcast.WithCaller(ctx, anonymous)
+	} else {
+		account := ""
+		if a, ok := overcast.ParseARN(sourceARN); ok {
+			account = a.AccountID
+		}
+		ctx = withServicePrincipal(ctx, principal, sourceARN, account)
+	}
+	reqID := awsproto.RequestID(ctx)
+	if reqID == "" {
+		reqID = awsproto.NewRequestID()
+		ctx = awsproto.WithRequestID(ctx, reqID)
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	r, err := http.NewRequestWithContext(ctx, method, "/", nil)
+	if err != nil {
+		return nil, err
+	}
+	r.Header = h.Clone()
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	rec := newResponseRecorder()
+	rec.Header().Set("x-amz-request-id", reqID)
+	rec.Header().Set("x-amz-id-2", awsproto.HostID(reqID))
+	res, err := s.read(ctx, websiteRead(r, bucket, key))
+	if err != nil {
+		apiErr, ok := awsproto.AsAPIError(err)
+		if !ok {
+			return nil, err
+		}
+		awsproto.WriteError(rec, api.Service, "rest-xml", apiErr, reqID, method == http.MethodHead)
+		return rec.response(nil), nil
+	}
+	// Stream the body rather than buffer it: the headers are recorded, the
+	// body handed over as it is.
+	body := res.body
+	res.body = nil
+	writeObjectResponse(rec, r, res, http.StatusOK)
+	if body == nil || method == http.MethodHead {
+		if body != nil {
+			body.Close()
+		}
+		body = io.NopCloser(bytes.NewReader(nil))
+	}
+	return rec.response(body), nil
+}
+
+// responseRecorder captures headers and status (and small bodies).
+type responseRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newResponseRecorder() *responseRecorder { return &responseRecorder{header: http.Header{}} }
+
+func (r *responseRecorder) Header() http.Header { return r.header }
+func (r *responseRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+func (r *responseRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
+
+func (r *responseRecorder) response(body io.ReadCloser) *http.Response {
+	if body == nil {
+		body = io.NopCloser(bytes.NewReader(r.body.Bytes()))
+	}
+	status := r.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: r.header, Body: body,
+		ContentLength: -1, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+}

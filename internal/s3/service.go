@@ -1,0 +1,337 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	api "overcast/internal/api/s3"
+	"overcast/internal/blob"
+	"overcast/internal/events"
+	"overcast/internal/store"
+)
+
+// Publisher is the part of the event bus S3 uses: events are written in
+// the transaction of the change they report, and subscribers are woken
+// after it commits.
+type Publisher interface {
+	Publish(ctx context.Context, tx store.Tx, evs ...events.Event) error
+	Notify()
+}
+
+// Config is what the S3 service needs.
+type Config struct {
+	Store  store.Store
+	Blobs  blob.Store
+	Events Publisher // may be nil: no events
+	Now    func() time.Time
+	Logger *slog.Logger
+	// InlineLimit is the size up to which object bytes live in the store
+	// with their metadata rather than in a blob. Default 128 KiB.
+	InlineLimit int
+	// Keys verifies the signatures of browser POST uploads, which S3 checks
+	// itself; nil accepts any (as the gateway does outside Strict).
+	Keys KeyLookup
+	// Strict refuses POST uploads signed with unknown keys.
+	Strict bool
+}
+
+// Service implements S3's API (api.Server), its website endpoint, bucket
+// CORS for the gateway, and ReadObjectAs for CloudFront.
+type Service struct {
+	api.UnimplementedServer
+
+	st          store.Store
+	blobs       blob.Store
+	events      Publisher
+	now         func() time.Time
+	logger      *slog.Logger
+	inlineLimit int
+	keys        KeyLookup
+	strict      bool
+
+	clock versionClock
+	inUse blobsInUse
+
+	bucketsMu sync.Mutex
+	buckets   map[string]cachedBucket // see getBucket
+}
+
+var _ api.Server = (*Service)(nil)
+
+// New returns the service; call Recover before serving.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.InlineLimit <= 0 {
+		cfg.InlineLimit = 128 << 10
+	}
+	s := &Service{st: cfg.Store, blobs: cfg.Blobs, events: cfg.Events, now: cfg.Now, logger: cfg.Logger,
+		inlineLimit: cfg.InlineLimit, keys: cfg.Keys, strict: cfg.Strict}
+	s.clock.now = cfg.Now
+	s.buckets = map[string]cachedBucket{}
+	s.inUse.refs = map[string]int{}
+	s.inUse.doomed = map[string]bool{}
+	return s
+}
+
+// Recover deletes the blobs a crash left behind: those written but never
+// referenced (an upload killed before its metadata committed) and those
+// dereferenced but not yet deleted. Incomplete multipart uploads are kept:
+// they are listable and can be completed or aborted.
+func (s *Service) Recover(ctx context.Context) error {
+	var ids []string
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(tableOrphan, store.ScanOptions{}, func(it store.Item) error {
+			ids = append(ids, it.Key)
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("s3: recover: %w", err)
+	}
+	return s.deleteBlobs(ctx, ids)
+}
+
+// deleteBlobs deletes blobs listed in tableOrphan and then their entries.
+// Blobs a GET is still streaming are deleted when it finishes.
+func (s *Service) deleteBlobs(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var done []string
+	for _, id := range ids {
+		if s.inUse.deferDelete(id) {
+			continue
+		}
+		if err := s.blobs.Delete(ctx, id); err != nil {
+			s.logger.Error("s3: deleting blob", "blob", id, "err", err)
+			continue
+		}
+		done = append(done, id)
+	}
+	return s.forgetOrphans(ctx, done)
+}
+
+func (s *Service) forgetOrphans(ctx context.Context, ids []string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		batch := ids[:n]
+		ids = ids[n:]
+		err := s.st.Update(ctx, func(tx store.Tx) error {
+			for _, id := range batch {
+				if err := tx.Delete(tableOrphan, id, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("s3: %w", err)
+		}
+	}
+	return nil
+}
+
+// change collects what a write transaction leaves to do once it commits.
+type change struct {
+	orphans []string // blobs no longer referenced
+	events  []events.Event
+}
+
+// orphan records, inside tx, that blobs are no longer referenced.
+func (c *change) orphan(tx store.Tx, ids ...string) error {
+	for _, id := range ids {
+		if _, err := tx.Put(tableOrphan, id, nil, store.AnyVersion); err != nil {
+			return err
+		}
+		c.orphans = append(c.orphans, id)
+	}
+	return nil
+}
+
+// update runs fn in a store transaction (retrying lost races), then deletes
+// the blobs it orphaned and wakes event subscribers.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *change) error) error {
+	var c change
+	err := store.UpdateRetry(ctx, s.st, 5, func(tx store.Tx) error {
+		c = change{}
+		if err := fn(tx, &c); err != nil {
+			return err
+		}
+		if len(c.events) > 0 && s.events != nil {
+			return s.events.Publish(ctx, tx, c.events...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(c.events) > 0 && s.events != nil {
+		s.events.Notify()
+	}
+	if len(c.orphans) > 0 {
+		// The request is answered either way; a failure here leaves the
+		// entries for Recover.
+		if err := s.deleteBlobs(context.WithoutCancel(ctx), c.orphans); err != nil {
+			s.logger.Error("s3: deleting orphaned blobs", "err", err)
+		}
+	}
+	return nil
+}
+
+// view runs fn in a read-only snapshot.
+func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.st.View(ctx, fn)
+}
+
+// getBucketCopy reads a bucket into a record of the caller's own, to
+// modify and store.
+func getBucketCopy(tx store.Tx, name string) (*bucketRecord, error) {
+	var b bucketRecord
+	if _, err := store.GetJSON(tx, tableBucket, name, &b); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errNoSuchBucket(name)
+		}
+		return nil, err
+	}
+	return &b, nil
+}
+
+// getBucket reads a bucket for reading only: every object operation does,
+// so the decoded record (and its parsed policy) is kept while the stored
+// bytes stay the same. Callers must not modify it.
+func (s *Service) getBucket(tx store.Tx, name string) (*bucketRecord, error) {
+	it, err := tx.Get(tableBucket, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoSuchBucket(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.bucketsMu.Lock()
+	c, ok := s.buckets[name]
+	s.bucketsMu.Unlock()
+	if ok && bytes.Equal(c.raw, it.Value) {
+		return c.b, nil
+	}
+	var b bucketRecord
+	if err := json.Unmarshal(it.Value, &b); err != nil {
+		return nil, fmt.Errorf("s3: decode bucket %s: %w", name, err)
+	}
+	if b.Policy != "" {
+		b.parsed, _ = parsePolicy(b.Policy, b.Name)
+	}
+	s.bucketsMu.Lock()
+	if len(s.buckets) > 10_000 {
+		clear(s.buckets)
+	}
+	s.buckets[name] = cachedBucket{raw: it.Value, b: &b}
+	s.bucketsMu.Unlock()
+	return &b, nil
+}
+
+type cachedBucket struct {
+	raw []byte
+	b   *bucketRecord
+}
+
+// versionClock hands out increasing sequence numbers that double as
+// timestamps (nanoseconds), so version order is creation order even when
+// the wall clock stalls.
+type versionClock struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	last uint64
+}
+
+// next returns a seq greater than every one before and than floor.
+func (c *versionClock) next(floor uint64) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := uint64(c.now().UnixNano())
+	n = max(n, c.last+1, floor+1)
+	c.last = n
+	return n
+}
+
+// blobsInUse counts readers streaming each blob, so that deleting an
+// object while a GET streams it lets the GET finish: the deletion waits for
+// the last reader.
+type blobsInUse struct {
+	mu     sync.Mutex
+	refs   map[string]int
+	doomed map[string]bool
+}
+
+func (u *blobsInUse) acquire(ids []string) {
+	u.mu.Lock()
+	for _, id := range ids {
+		u.refs[id]++
+	}
+	u.mu.Unlock()
+}
+
+// release drops the references and returns the blobs that are now free to
+// delete.
+func (u *blobsInUse) release(ids []string) []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var free []string
+	for _, id := range ids {
+		if u.refs[id]--; u.refs[id] <= 0 {
+			delete(u.refs, id)
+			if u.doomed[id] {
+				delete(u.doomed, id)
+				free = append(free, id)
+			}
+		}
+	}
+	return free
+}
+
+// deferDelete reports whether id is being read; if so it is deleted when
+// the last reader releases it.
+func (u *blobsInUse) deferDelete(id string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.refs[id] > 0 {
+		u.doomed[id] = true
+		return true
+	}
+	return false
+}
+
+// releaseBlobs is called when a reader finishes.
+func (s *Service) releaseBlobs(ids []string) {
+	if free := s.inUse.release(ids); len(free) > 0 {
+		if err := s.deleteBlobs(context.Background(), free); err != nil {
+			s.logger.Error("s3: deleting released blobs", "err", err)
+		}
+	}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// escapePath escapes a key for a URL path, keeping its slashes.
+func escapePath(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
