@@ -40,11 +40,11 @@ func IsAccountID(s string) bool {
 type PrincipalKind string
 
 const (
-	PrincipalRoot         PrincipalKind = "root"
-	PrincipalUser         PrincipalKind = "user"
-	PrincipalAssumedRole  PrincipalKind = "assumed-role"
-	PrincipalFederated    PrincipalKind = "federated-user"
-	PrincipalAnonymous    PrincipalKind = "anonymous"
+	PrincipalRoot        PrincipalKind = "root"
+	PrincipalUser        PrincipalKind = "user"
+	PrincipalAssumedRole PrincipalKind = "assumed-role"
+	PrincipalFederated   PrincipalKind = "federated-user"
+	PrincipalAnonymous   PrincipalKind = "anonymous"
 )
 
 // Caller is who made a request and where: resolved by the gateway from the

@@ -104,11 +104,11 @@ type protoCase struct {
 type protoSuite struct {
 	Description string `json:"description"`
 	Metadata    struct {
-		Protocol     string `json:"protocol"`
-		APIVersion   string `json:"apiVersion"`
-		JSONVersion  string `json:"jsonVersion"`
-		TargetPrefix string `json:"targetPrefix"`
-		XMLNamespace string `json:"xmlNamespace"`
+		Protocol     string    `json:"protocol"`
+		APIVersion   string    `json:"apiVersion"`
+		JSONVersion  string    `json:"jsonVersion"`
+		TargetPrefix string    `json:"targetPrefix"`
+		XMLNamespace string    `json:"xmlNamespace"`
 		QueryCompat  *struct{} `json:"awsQueryCompatible"`
 	} `json:"metadata"`
 	Shapes map[string]struct {

@@ -61,8 +61,8 @@ func TestHandlerErrors(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	tests := []struct {
 		name, protocol, path, target, contentType, body string
-		wantStatus                                       int
-		wantInBody                                       []string
+		wantStatus                                      int
+		wantInBody                                      []string
 	}{
 		{"json ok", "json", "/", "Echo_20200101.Echo", "application/x-amz-json-1.1", `{"Name":"a"}`, 200, []string{`{"Name":"a"}`}},
 		{"json malformed", "json", "/", "Echo_20200101.Echo", "application/x-amz-json-1.1", `{"Name":`, 400, []string{`"__type":"SerializationException"`}},

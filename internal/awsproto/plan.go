@@ -107,15 +107,15 @@ type typeInfo struct {
 	bits  int          // size of ints and floats
 
 	// structures
-	shapeName  string
-	members    []*member
-	byName     map[string]*member
-	locName    string
-	ns         XMLNamespace
-	payload    *member
-	union      bool
-	errCode    string
-	hasBody    bool // has members that travel in the body
+	shapeName   string
+	members     []*member
+	byName      map[string]*member
+	locName     string
+	ns          XMLNamespace
+	payload     *member
+	union       bool
+	errCode     string
+	hasBody     bool // has members that travel in the body
 	hasRespBody bool // has members that travel in a response body
 
 	// lists and maps
