@@ -39,6 +39,7 @@ type Config struct {
 	Version string
 	Logger  *slog.Logger
 	Now     func() time.Time // the clock; tests inject one
+	Pprof   bool             // serve Go's profiler under /_overcast/debug/pprof/
 }
 
 // Main is a running overcast.
@@ -126,6 +127,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for _, svc := range api.Services {
 		handlers = append(handlers, awsproto.NewHandler(svc, impls[svc.ID], m.cfg.Logger))
 	}
+	internal := map[string]http.Handler{s3.WebsitePathPrefix: s3Svc.Website()}
+	if m.cfg.Pprof {
+		internal["/_overcast/debug/pprof/"] = pprofHandler()
+	}
 	gw := gateway.New(gateway.Config{
 		APIs:            handlers,
 		Keys:            keys,
@@ -136,7 +141,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		DockerReachable: docker.Reachable,
 		Hosts:           hosts,
 		BucketHosts:     []string{".s3.localhost"},
-		Internal:        map[string]http.Handler{s3.WebsitePathPrefix: s3Svc.Website()},
+		Internal:        internal,
 		CORS:            s3Svc,
 	})
 
