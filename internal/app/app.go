@@ -19,6 +19,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/blob"
 	"overcast/internal/docker"
+	"overcast/internal/ecr"
 	"overcast/internal/events"
 	"overcast/internal/gateway"
 	"overcast/internal/iam"
@@ -54,6 +55,7 @@ type Main struct {
 	secrets *secretsmanager.Service // so does this one
 	bus     *events.Bus             // and the event bus
 	s3      *s3.Service
+	ecr     *ecr.Service // its controller stops before the store closes
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -111,12 +113,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := s3Svc.Recover(ctx); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
+	ecrKey, err := ecr.LoadOrCreateKey(filepath.Join(m.cfg.DataDir, "ecr-token.key"))
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	m.ecr = ecr.New(ecr.Config{Store: m.db, Blobs: blobs, Events: m.bus, Now: m.cfg.Now, Logger: m.cfg.Logger,
+		TokenKey: ecrKey, RegistryHost: m.registryHost})
+	m.ecr.Start()
 	hosts := map[string]http.Handler{}
 	for _, suffix := range s3.WebsiteHostSuffixes() {
 		hosts[suffix] = s3Svc.Website()
 	}
 	impls := map[string]any{
 		"s3":             s3Svc,
+		"ecr":            m.ecr,
 		"iam":            iamSvc,
 		"logs":           m.logs,
 		"sts":            stsSvc,
@@ -128,6 +138,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		handlers = append(handlers, awsproto.NewHandler(svc, impls[svc.ID], m.cfg.Logger))
 	}
 	internal := map[string]http.Handler{s3.WebsitePathPrefix: s3Svc.Website()}
+	internal[ecr.DownloadPathPrefix] = m.ecr.DownloadHandler()
 	if m.cfg.Pprof {
 		internal["/_overcast/debug/pprof/"] = pprofHandler()
 	}
@@ -142,6 +153,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Hosts:           hosts,
 		BucketHosts:     []string{".s3.localhost"},
 		Internal:        internal,
+		Registry:        m.ecr.Registry(),
 		CORS:            s3Svc,
 	})
 
@@ -163,6 +175,28 @@ func (m *Main) Events() *events.Bus { return m.bus }
 
 // S3 is the S3 service (CloudFront reads origins through it).
 func (m *Main) S3() *s3.Service { return m.s3 }
+
+// ECR is the ECR service (ECS, Beanstalk and CodeBuild resolve and pull
+// images through it).
+func (m *Main) ECR() *ecr.Service { return m.ecr }
+
+// registryHost is host:port where docker reaches the registry: the listen
+// address, with loopback for an unspecified IP, because docker speaks
+// plain HTTP only to loopback registries.
+func (m *Main) registryHost() string {
+	addr := m.cfg.Addr
+	if m.ln != nil {
+		addr = m.ln.Addr().String()
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
 
 // DataDir is where the state lives.
 func (m *Main) DataDir() string { return m.cfg.DataDir }
@@ -194,6 +228,10 @@ func (m *Main) Close() error {
 	if m.secrets != nil {
 		errs = append(errs, m.secrets.Close())
 		m.secrets = nil
+	}
+	if m.ecr != nil {
+		errs = append(errs, m.ecr.Close())
+		m.ecr = nil
 	}
 	if m.bus != nil {
 		errs = append(errs, m.bus.Close())

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,10 @@ func (s *Server) Restart(t testing.TB) {
 	}
 	s.start(t)
 }
+
+// RegistryHost is host:port of the ECR registry: what docker logs in to
+// and what repository URIs start with (the server's own address).
+func (s *Server) RegistryHost() string { return strings.TrimPrefix(s.URL, "http://") }
 
 // Config is an SDK config for the default account's root, as any client
 // with made-up credentials gets outside --strict.

@@ -1,0 +1,197 @@
+package ecr
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"overcast/internal/ecr/registry"
+	"overcast/internal/store"
+)
+
+// passInterval is how often, by the clock, the controller applies
+// lifecycle policies and collects garbage (AWS applies lifecycle policies
+// within 24 hours).
+const passInterval = time.Hour
+
+// uploadIdle is how long an upload may sit untouched before it is dropped.
+const uploadIdle = time.Hour
+
+func (s *Service) controllerLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-stop
+		cancel()
+	}()
+	tick := time.NewTicker(s.tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if err := s.flushPulls(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Warn("ecr: recording pull times", "err", err)
+		}
+		now := s.now()
+		for _, u := range s.uploads.idle(now.Add(-uploadIdle)) {
+			s.cancel(ctx, u)
+		}
+		// A clock that jumped backwards (tests) also triggers a pass.
+		if !s.lastRun.IsZero() && now.Sub(s.lastRun) < passInterval && !now.Before(s.lastRun) {
+			continue
+		}
+		s.lastRun = now
+		if _, err := s.ApplyLifecyclePolicies(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Warn("ecr: applying lifecycle policies", "err", err)
+		}
+		if _, err := s.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Warn("ecr: garbage collection", "err", err)
+		}
+	}
+}
+
+// GCStats counts what a collection removed.
+type GCStats struct {
+	Links   int // blob links no image referenced
+	Content int // stored blobs no link referenced
+	Orphans int // blobs of abandoned uploads and dropped content
+}
+
+// CollectGarbage removes what no image needs any more, sparing everything
+// younger than the grace period (see the package comment). It is safe to
+// run while pushes are in progress.
+func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
+	var st GCStats
+	cutoff := s.now().Add(-s.grace)
+
+	// Mark and sweep each repository's links in one transaction: a
+	// manifest put, which checks links in its own transaction, is either
+	// wholly before (its image marks the links) or wholly after (it sees
+	// them gone and fails with MANIFEST_BLOB_UNKNOWN).
+	var repos []registry.Repo
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(reposTable, store.ScanOptions{}, func(it store.Item) error {
+			if parts := strings.SplitN(it.Key, "/", 3); len(parts) == 3 {
+				repos = append(repos, registry.Repo{Account: parts[0], Region: parts[1], Name: parts[2]})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, repo := range repos {
+		n, err := s.sweepLinks(ctx, repo, cutoff)
+		if err != nil {
+			return st, err
+		}
+		st.Links += n
+	}
+	// Links of repositories that were deleted went with them; sweep
+	// content no link references.
+	var dropped []string
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		dropped = nil
+		live := map[string]bool{}
+		err := tx.Scan(layersTable, store.ScanOptions{}, func(it store.Item) error {
+			if i := strings.LastIndexByte(it.Key, '@'); i >= 0 {
+				live[it.Key[i+1:]] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var dead []string
+		err = store.ScanJSON(tx, contentTable, store.ScanOptions{}, func(d string, c content, _ int64) error {
+			if !live[d] && c.At.Before(cutoff) {
+				dead = append(dead, d)
+				dropped = append(dropped, c.BlobID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, d := range dead {
+			if err := tx.Delete(contentTable, d, store.AnyVersion); err != nil {
+				return err
+			}
+			if _, err := store.PutJSON(tx, orphansTable, dropped[i], orphan{}, store.AnyVersion); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	st.Content = len(dropped)
+
+	// Delete the blobs of dropped content and of uploads nobody finished.
+	live := s.uploads.live()
+	var orphans []string
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, orphansTable, store.ScanOptions{}, func(id string, o orphan, _ int64) error {
+			if !live[id] && (o.At.IsZero() || o.At.Before(cutoff)) {
+				orphans = append(orphans, id)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, id := range orphans {
+		if err := s.blobs.Delete(ctx, id); err != nil {
+			return st, err
+		}
+		s.dropOrphan(ctx, id)
+		st.Orphans++
+	}
+	return st, nil
+}
+
+// sweepLinks drops repo's links that no image references and that are
+// older than cutoff.
+func (s *Service) sweepLinks(ctx context.Context, repo registry.Repo, cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(ctx, func(tx store.Tx) error {
+		n = 0
+		marked := map[string]bool{}
+		err := store.ScanJSON(tx, imagesTable, store.ScanOptions{Prefix: imagesPrefix(repo)}, func(_ string, img image, _ int64) error {
+			for _, b := range img.Blobs {
+				marked[b] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var dead []string
+		err = store.ScanJSON(tx, layersTable, store.ScanOptions{Prefix: imagesPrefix(repo)}, func(key string, l layerLink, _ int64) error {
+			if d := strings.TrimPrefix(key, imagesPrefix(repo)); !marked[d] && l.At.Before(cutoff) {
+				dead = append(dead, key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range dead {
+			if err := tx.Delete(layersTable, k, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		n = len(dead)
+		return nil
+	})
+	return n, err
+}
