@@ -29,11 +29,17 @@ func goCommand() string {
 // returns its path.
 func conformanceBinary(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command(goCommand(), "tool", "-n", "conformance").CombinedOutput()
+	// Only stdout holds the path: on a fresh machine stderr also reports
+	// the module being downloaded.
+	cmd := exec.Command(goCommand(), "tool", "-n", "conformance")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("building the conformance suite: %v\n%s", err, out)
+		t.Fatalf("building the conformance suite: %v\n%s", err, stderr.String())
 	}
-	return strings.TrimSpace(string(out))
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // TestOCIConformance runs the OCI distribution-spec conformance suite
