@@ -79,6 +79,15 @@ func TestUserKeyAndAssumedRole(t *testing.T) {
 		t.Errorf("user identity (-want +got):\n%s", diff)
 	}
 
+	// The gateway records the key's use for IAM's GetAccessKeyLastUsed.
+	used, err := admin.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: key.AccessKey.AccessKeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(used.AccessKeyLastUsed.ServiceName); got != "sts" || used.AccessKeyLastUsed.LastUsedDate == nil {
+		t.Errorf("last used: service %q at %v, want sts with a date", got, used.AccessKeyLastUsed.LastUsedDate)
+	}
+
 	// A wrong secret for a known key is refused.
 	_, err = sts.NewFromConfig(srv.ConfigWith(*key.AccessKey.AccessKeyId, "wrong", "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if code, status := apiError(t, err); code != "SignatureDoesNotMatch" || status != http.StatusForbidden {
