@@ -209,13 +209,6 @@ func skipReason(tc protoCase) string {
 	return skipped[tc.ID]
 }
 
-func protocolKey(proto, jsonVersion string) string {
-	if proto == "json" && jsonVersion == "1.0" {
-		return "json_1_0"
-	}
-	return proto
-}
-
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)

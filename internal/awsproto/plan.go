@@ -76,7 +76,6 @@ type member struct {
 	streaming bool
 	payload   bool
 	required  bool
-	greedy    bool // URI label written as {Name+}; set by the router
 	ptr       bool // the field is a pointer
 	t         *typeInfo
 }
@@ -280,9 +279,6 @@ func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*type
 		ti.hasRespBody = ti.hasRespBody || responseBody.includes(m)
 	}
 }
-
-// field returns the addressable field of struct value v for m.
-func (m *member) field(v reflect.Value) reflect.Value { return v.Field(m.index) }
 
 // isSet reports whether a field holds a value to serialize.
 func isSet(f reflect.Value) bool {

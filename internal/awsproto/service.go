@@ -74,16 +74,6 @@ type collectionShape interface {
 	AWSCollection() Collection
 }
 
-// Operation returns the named operation, or nil.
-func (s *Service) Operation(name string) *Operation {
-	for i := range s.Operations {
-		if s.Operations[i].Name == name {
-			return &s.Operations[i]
-		}
-	}
-	return nil
-}
-
 // Speaks reports whether the service's model lists the protocol.
 func (s *Service) Speaks(protocol string) bool {
 	for _, p := range s.Protocols {

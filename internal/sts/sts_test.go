@@ -108,7 +108,7 @@ func TestUserKeyAndAssumedRole(t *testing.T) {
 		t.Errorf("assumed role ARN = %s, want %s", got, want)
 	}
 	c := assumed.Credentials
-	if !strings.HasPrefix(*c.AccessKeyId, "ASIA") || c.Expiration.Sub(time.Now()) > 901*time.Second {
+	if !strings.HasPrefix(*c.AccessKeyId, "ASIA") || time.Until(*c.Expiration) > 901*time.Second {
 		t.Errorf("credentials %s expiring %v, want ASIA... within 900 s", *c.AccessKeyId, c.Expiration)
 	}
 	roleCfg := srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
