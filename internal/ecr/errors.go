@@ -68,10 +68,6 @@ func denied(r registry.Repo, principal, action string) *domainError {
 		principal, action, registryID{r.Account, r.Region}.arn(r.Name), action)
 }
 
-func invalidParameter(format string, args ...any) *domainError {
-	return derr(kindInvalidParameter, format, args...)
-}
-
 // apiError words a domain error as the ECR API does; other errors pass.
 func apiError(err error) error {
 	var e *domainError

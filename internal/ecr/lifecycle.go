@@ -13,6 +13,7 @@ import (
 
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -172,7 +173,7 @@ func (sel *lifecycleSelection) matches(img *lcImage) bool {
 		}
 	}
 	for _, pat := range sel.TagPatternList {
-		if !slices.ContainsFunc(img.Tags, func(t string) bool { return wildcardMatch(pat, t) }) {
+		if !slices.ContainsFunc(img.Tags, func(t string) bool { return policy.Match(pat, t) }) {
 			return false
 		}
 	}

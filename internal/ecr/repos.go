@@ -12,6 +12,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -45,7 +46,7 @@ type resourceTag struct {
 func (r *repository) immutable(tag string) bool {
 	matched := false
 	for _, f := range r.Exclusions {
-		if wildcardMatch(f.Filter, tag) {
+		if policy.Match(f.Filter, tag) {
 			matched = true
 			break
 		}
@@ -608,7 +609,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 // SetRepositoryPolicy sets the policy other accounts are admitted by.
 func (s *Service) SetRepositoryPolicy(ctx context.Context, in *api.SetRepositoryPolicyRequest) (*api.SetRepositoryPolicyResponse, error) {
 	reg := callerRegistry(ctx, in.RegistryId)
-	if _, err := parseRepoPolicy(*in.PolicyText); err != nil {
+	if _, err := checkRepoPolicy(*in.PolicyText); err != nil {
 		return nil, err
 	}
 	if len(*in.PolicyText) > 10240 {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	api "overcast/internal/api/ecr"
+	"overcast/internal/ecr/registry"
 )
 
 func mustPolicy(t *testing.T, text string) *lifecyclePolicy {
@@ -137,29 +138,6 @@ func TestLifecyclePolicyValidation(t *testing.T) {
 	}
 }
 
-func TestWildcardMatch(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "anything", true},
-		{"prod*", "prod-1", true},
-		{"prod*", "dev-prod", false},
-		{"*-signed", "v1-signed", true},
-		{"v*.*", "v1.2", true},
-		{"v*.*", "v12", false},
-		{"latest", "latest", true},
-		{"latest", "latest2", false},
-		{"ecr:*", "ecr:batchgetimage", true},
-		{"ecr:batch?etimage", "ecr:batchgetimage", true},
-	}
-	for _, tt := range tests {
-		if got := wildcardMatch(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("wildcardMatch(%q, %q): got %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
-	}
-}
-
 func TestImmutable(t *testing.T) {
 	filters := []exclusionFilter{{"WILDCARD", "latest"}, {"WILDCARD", "dev-*"}}
 	tests := []struct {
@@ -183,13 +161,15 @@ func TestImmutable(t *testing.T) {
 }
 
 func TestRepoPolicy(t *testing.T) {
-	p, err := parseRepoPolicy(`{"Version":"2012-10-17","Statement":[
+	p, err := checkRepoPolicy(`{"Version":"2012-10-17","Statement":[
 		{"Sid":"pull","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:root","222222222222"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]},
 		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:role/ci"},"Action":"ecr:*"},
-		{"Effect":"Deny","Principal":"*","Action":"ecr:BatchDeleteImage"}]}`)
+		{"Effect":"Deny","Principal":"*","Action":"ecr:BatchDeleteImage"},
+		{"Effect":"Allow","Principal":"*","Action":"ecr:DescribeImages","Resource":"arn:aws:ecr:us-east-1:000000000000:repository/other"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	repo := registry.Repo{Account: "000000000000", Region: "us-east-1", Name: "app"}
 	tests := []struct {
 		account, principal, action string
 		want                       bool
@@ -201,16 +181,18 @@ func TestRepoPolicy(t *testing.T) {
 		{"333333333333", "arn:aws:iam::333333333333:user/ci", "ecr:PutImage", false},
 		{"333333333333", "arn:aws:sts::333333333333:assumed-role/ci/build-7", "ecr:BatchDeleteImage", false},
 		{"444444444444", "arn:aws:iam::444444444444:root", "ecr:BatchGetImage", false},
+		{"444444444444", "arn:aws:iam::444444444444:root", "ecr:DescribeImages", false}, // a statement for another repository
 	}
 	for _, tt := range tests {
-		if got := p.allows(tt.account, tt.principal, tt.action); got != tt.want {
+		if got := repoPolicyAllows(p, repo, tt.account, tt.principal, tt.action); got != tt.want {
 			t.Errorf("%s doing %s: got %v, want %v", tt.principal, tt.action, got, tt.want)
 		}
 	}
 	for _, bad := range []string{`not json`, `{"Statement":[]}`, `{"Statement":[{"Effect":"Allow","Action":"ecr:*"}]}`,
 		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}]}`, `{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"ecr:*"}]}`} {
-		if _, err := parseRepoPolicy(bad); err == nil {
-			t.Errorf("parseRepoPolicy(%s): got no error, want InvalidParameterException", bad)
+		_, err := checkRepoPolicy(bad)
+		if e, ok := err.(*api.InvalidParameterException); !ok || !strings.Contains(*e.Message, "Invalid repository policy provided") {
+			t.Errorf("checkRepoPolicy(%s): got %v, want InvalidParameterException", bad, err)
 		}
 	}
 }

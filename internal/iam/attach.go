@@ -7,6 +7,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/iam"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -189,7 +190,7 @@ func (s *Service) putInline(ctx context.Context, k holderKind, name, policyName,
 	if err := v.err(); err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(*doc, identityPolicy); err != nil {
+	if err := checkPolicyDocument(*doc, policy.Identity); err != nil {
 		return err
 	}
 	acct := accountOf(ctx)
@@ -202,11 +203,11 @@ func (s *Service) putInline(ctx context.Context, k holderKind, name, policyName,
 			return err
 		}
 		inline := slices.Clone(*h.inlinePolicies())
-		size := policySize(*doc)
+		size := policy.Size(*doc)
 		i := slices.IndexFunc(inline, func(p inlinePolicy) bool { return p.Name == *policyName })
 		for j, p := range inline {
 			if j != i {
-				size += policySize(p.Document)
+				size += policy.Size(p.Document)
 			}
 		}
 		entityName, _ := h.ident()

@@ -11,6 +11,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/iam"
 	"overcast/internal/awsproto"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -122,10 +123,10 @@ func checkManagedDocument(doc *string) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(*doc, identityPolicy); err != nil {
+	if err := checkPolicyDocument(*doc, policy.Identity); err != nil {
 		return err
 	}
-	if policySize(*doc) > managedPolicySizeQuota {
+	if policy.Size(*doc) > managedPolicySizeQuota {
 		return api.NewLimitExceededException("Cannot exceed quota for PolicySize: %d", managedPolicySizeQuota)
 	}
 	return nil

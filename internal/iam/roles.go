@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	api "overcast/internal/api/iam"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -45,10 +46,10 @@ func checkTrustPolicy(field string, doc *string) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(*doc, trustPolicy); err != nil {
+	if err := checkPolicyDocument(*doc, policy.RoleTrust); err != nil {
 		return err
 	}
-	if policySize(*doc) > trustPolicySizeQuota {
+	if policy.Size(*doc) > trustPolicySizeQuota {
 		return api.NewLimitExceededException("Cannot exceed quota for ACLSizePerRole: %d", trustPolicySizeQuota)
 	}
 	return nil

@@ -2,9 +2,11 @@ package s3
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"overcast"
+	"overcast/internal/policy"
 )
 
 // Access control. IAM identity policies are not enforced yet (see README),
@@ -12,82 +14,75 @@ import (
 // not explicitly deny; everyone else — anonymous callers, other accounts,
 // AWS service principals — needs an Allow in the bucket policy.
 
+// checkBucketPolicy validates a bucket policy for bucket, as
+// MalformedPolicy with S3's message: S3 actions, and resources that are
+// the bucket or its objects.
+func checkBucketPolicy(doc, bucket string) (*policy.Document, error) {
+	p, err := policy.ValidateResource(doc, policy.Scope{Vendor: "s3", Resource: func(r string) bool { return resourceInBucket(r, bucket) }})
+	var pe *policy.Error
+	if errors.As(err, &pe) {
+		return nil, errMalformedPolicy(pe.Message)
+	}
+	return p, err
+}
+
+// resourceInBucket reports whether a Resource pattern can only name the
+// bucket or its objects, as S3 requires of a bucket policy.
+func resourceInBucket(r, bucket string) bool {
+	if r == "*" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(r, "arn:aws:s3:::")
+	if !ok {
+		return false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return policy.Match(name, bucket)
+}
+
 // parsedPolicy returns b's policy, or nil when it has none. Records from
 // getBucket carry it parsed.
-func parsedPolicy(b *bucketRecord) *policy {
+func parsedPolicy(b *bucketRecord) *policy.Document {
 	if b.Policy == "" {
 		return nil
 	}
 	if b.parsed != nil {
 		return b.parsed
 	}
-	p, _ := parsePolicy(b.Policy, b.Name) // validated when it was stored
+	p, _ := policy.Parse(b.Policy) // validated when it was stored
 	return p
-}
-
-func principalOf(c overcast.Caller) principal {
-	if c.Kind == overcast.PrincipalAnonymous {
-		return principal{Anonymous: true}
-	}
-	return principal{Account: c.AccountID, ARN: c.ARN, RoleARN: c.RoleARN}
 }
 
 // access is one authorization question.
 type access struct {
-	principal principal
+	principal policy.Principal
 	owner     bool // the caller's account owns the bucket
-	context   map[string]string
+	context   map[string][]string
 }
 
 // accessFor describes the caller in ctx against bucket b.
 func accessFor(ctx context.Context, b *bucketRecord) access {
-	if p, ok := ctx.Value(servicePrincipalKey{}).(principal); ok {
-		return access{principal: p, context: map[string]string{
-			"aws:sourcearn": p.sourceARN(ctx), "aws:sourceaccount": p.Account}}
+	if sp, ok := ctx.Value(servicePrincipalKey{}).(servicePrincipal); ok {
+		return access{principal: policy.Principal{Service: sp.name}, context: map[string][]string{
+			"aws:SourceArn": {sp.sourceARN}, "aws:SourceAccount": {sp.sourceAccount}}}
 	}
 	c := overcast.CallerFrom(ctx)
-	p := principalOf(c)
-	a := access{principal: p, owner: !p.Anonymous && c.AccountID == b.Owner, context: map[string]string{
-		"aws:securetransport": "false",
-	}}
-	if !p.Anonymous {
-		a.context["aws:principalaccount"] = c.AccountID
-		a.context["aws:principalarn"] = c.ARN
-		a.context["aws:userid"] = c.UserID
-		a.context["aws:principaltype"] = principalType(c.Kind)
-	} else {
-		a.context["aws:principaltype"] = "Anonymous"
-	}
-	return a
+	p := policy.PrincipalOf(c)
+	anonymous := c.Kind == overcast.PrincipalAnonymous
+	return access{principal: p, owner: !anonymous && c.AccountID == b.Owner,
+		context: map[string][]string{"aws:SecureTransport": {"false"}}}
 }
 
-func principalType(k overcast.PrincipalKind) string {
-	switch k {
-	case overcast.PrincipalRoot:
-		return "Account"
-	case overcast.PrincipalUser:
-		return "User"
-	case overcast.PrincipalAssumedRole:
-		return "AssumedRole"
-	case overcast.PrincipalFederated:
-		return "FederatedUser"
-	}
-	return "Anonymous"
+// servicePrincipal is an AWS service (CloudFront reading an origin) acting
+// in place of the gateway's caller, for the resource sourceARN names.
+type servicePrincipal struct {
+	name, sourceARN, sourceAccount string
 }
 
-// servicePrincipalKey carries an AWS service principal (CloudFront reading
-// an origin) in place of the gateway's caller.
 type servicePrincipalKey struct{}
-type sourceARNKey struct{}
-
-func (p principal) sourceARN(ctx context.Context) string {
-	s, _ := ctx.Value(sourceARNKey{}).(string)
-	return s
-}
 
 func withServicePrincipal(ctx context.Context, service, sourceARN, sourceAccount string) context.Context {
-	ctx = context.WithValue(ctx, servicePrincipalKey{}, principal{Service: service, Account: sourceAccount})
-	return context.WithValue(ctx, sourceARNKey{}, sourceARN)
+	return context.WithValue(ctx, servicePrincipalKey{}, servicePrincipal{service, sourceARN, sourceAccount})
 }
 
 // allows reports whether a may perform action on the resource (the bucket,
@@ -97,7 +92,7 @@ func (a access) allows(b *bucketRecord, action, key string, extra map[string]str
 	if pol == nil {
 		return a.owner
 	}
-	if !a.owner && a.principal.Service == "" && pabRestricts(b) && pol.isPublic() {
+	if !a.owner && a.principal.Service == "" && pabRestricts(b) && pol.Public() {
 		// RestrictPublicBuckets: a public policy lets only the owner's
 		// account and AWS services in.
 		return false
@@ -108,18 +103,18 @@ func (a access) allows(b *bucketRecord, action, key string, extra map[string]str
 	}
 	ctx := a.context
 	if len(extra) > 0 {
-		ctx = make(map[string]string, len(a.context)+len(extra))
+		ctx = make(map[string][]string, len(a.context)+len(extra))
 		for k, v := range a.context {
 			ctx[k] = v
 		}
 		for k, v := range extra {
-			ctx[strings.ToLower(k)] = v
+			ctx[k] = []string{v}
 		}
 	}
-	switch pol.evaluate(request{Principal: a.principal, Action: action, Resource: resource, Context: ctx}) {
-	case denied:
+	switch policy.Evaluate(policy.Request{Principal: a.principal, Action: action, Resource: resource, Context: ctx}, pol) {
+	case policy.Denied:
 		return false
-	case allowed:
+	case policy.Allowed:
 		return true
 	}
 	return a.owner

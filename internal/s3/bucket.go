@@ -318,12 +318,12 @@ func (s *Service) DeleteBucketTagging(ctx context.Context, in *api.DeleteBucketT
 
 func (s *Service) PutBucketPolicy(ctx context.Context, in *api.PutBucketPolicyRequest) error {
 	doc := deref(in.Policy)
-	p, err := parsePolicy(doc, *in.Bucket)
+	p, err := checkBucketPolicy(doc, *in.Bucket)
 	if err != nil {
 		return err
 	}
 	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketPolicy", func(b *bucketRecord) error {
-		if pabBlocksPolicy(b) && p.isPublic() {
+		if pabBlocksPolicy(b) && p.Public() {
 			return s3err(http.StatusForbidden, "AccessDenied",
 				"User is not authorized to perform: s3:PutBucketPolicy on resource because public policies are blocked by the BlockPublicPolicy block public access setting.")
 		}
@@ -358,7 +358,7 @@ func (s *Service) GetBucketPolicyStatus(ctx context.Context, in *api.GetBucketPo
 		if p == nil {
 			return errNoSuchConfig("NoSuchBucketPolicy", "The bucket policy does not exist", b.Name)
 		}
-		out.PolicyStatus = &api.PolicyStatus{IsPublic: new(p.isPublic())}
+		out.PolicyStatus = &api.PolicyStatus{IsPublic: new(p.Public())}
 		return nil
 	})
 	return out, err

@@ -2,11 +2,13 @@ package s3
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	api "overcast/internal/api/s3"
 	"overcast/internal/awsproto"
+	"overcast/internal/policy"
 )
 
 // Bucket CORS. The gateway asks S3 first about every request carrying an
@@ -125,7 +127,7 @@ func matchCORS(rules []api.CORSRule, origin, method string, headers []string) (*
 		rule := &rules[i]
 		allowOrigin := ""
 		for _, o := range rule.AllowedOrigins {
-			if wildcardMatch(o, origin, false) {
+			if policy.Match(o, origin) {
 				allowOrigin = origin
 				if o == "*" {
 					allowOrigin = "*"
@@ -148,7 +150,8 @@ func matchCORS(rules []api.CORSRule, origin, method string, headers []string) (*
 		}
 		headersOK := true
 		for _, h := range headers {
-			if !anyMatch(rule.AllowedHeaders, h, true) {
+			// Header names are case-insensitive.
+			if !slices.ContainsFunc(rule.AllowedHeaders, func(p string) bool { return policy.Match(strings.ToLower(p), strings.ToLower(h)) }) {
 				headersOK = false
 				break
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/s3"
+	"overcast/internal/policy"
 )
 
 // Store tables. Keys join their parts with NUL, which no S3 name contains
@@ -80,7 +81,7 @@ type bucketRecord struct {
 	Accelerate        string                                 `json:"accelerate,omitempty"`
 	RequestPayer      string                                 `json:"requestPayer,omitempty"`
 
-	parsed *policy // Policy, parsed by getBucket
+	parsed *policy.Document // Policy, parsed by getBucket
 }
 
 func (b *bucketRecord) versioned() bool { return b.Versioning != "" }

@@ -16,6 +16,7 @@ import (
 	api "overcast/internal/api/s3"
 	"overcast/internal/blob"
 	"overcast/internal/events"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -232,7 +233,7 @@ func (s *Service) getBucket(tx store.Tx, name string) (*bucketRecord, error) {
 		return nil, fmt.Errorf("s3: decode bucket %s: %w", name, err)
 	}
 	if b.Policy != "" {
-		b.parsed, _ = parsePolicy(b.Policy, b.Name)
+		b.parsed, _ = policy.Parse(b.Policy)
 	}
 	s.bucketsMu.Lock()
 	if len(s.buckets) > 10_000 {

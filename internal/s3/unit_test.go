@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"overcast"
+	"overcast/internal/awsproto"
 	"overcast/internal/blob"
 	"overcast/internal/store"
 	"overcast/internal/store/sqlite"
@@ -36,95 +38,102 @@ func TestValidBucketName(t *testing.T) {
 	}
 }
 
-func TestPolicyEvaluation(t *testing.T) {
+// TestBucketPolicyAccess checks what S3 asks of a bucket policy: who the
+// caller is, the resource and condition keys of each request, and what
+// happens when no statement applies. The evaluation rules themselves are
+// internal/policy's and tested there.
+func TestBucketPolicyAccess(t *testing.T) {
 	doc := `{"Version":"2012-10-17","Statement":[
 		{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/public/*"},
 		{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["111122223333","arn:aws:iam::444455556666:role/reader"]},"Action":["s3:Get*","s3:List*"],"Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]},
 		{"Sid":"CDN","Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*",
 		 "Condition":{"StringEquals":{"AWS:SourceArn":"arn:aws:cloudfront::000000000000:distribution/E1"}}},
 		{"Sid":"NoSecrets","Effect":"Deny","Principal":"*","NotAction":"s3:ListBucket","Resource":"arn:aws:s3:::b/secret/*"},
-		{"Sid":"Net","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/drop/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`
-	p, err := parsePolicy(doc, "b")
-	if err != nil {
+		{"Sid":"Prefix","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b","Condition":{"StringLike":{"s3:prefix":"public/*"}}},
+		{"Sid":"Plain","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	if _, err := checkBucketPolicy(doc, "b"); err != nil {
 		t.Fatal(err)
 	}
-	anon := principal{Anonymous: true}
-	partner := principal{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/u"}
-	role := principal{Account: "444455556666", ARN: "arn:aws:sts::444455556666:assumed-role/reader/s", RoleARN: "arn:aws:iam::444455556666:role/reader"}
-	stranger := principal{Account: "999999999999", ARN: "arn:aws:iam::999999999999:root"}
-	cdn := principal{Service: "cloudfront.amazonaws.com"}
+	b := &bucketRecord{Name: "b", Owner: "000000000000", Policy: doc}
+	caller := func(c overcast.Caller) context.Context { return overcast.WithCaller(context.Background(), c) }
+	anon := caller(overcast.Caller{Kind: overcast.PrincipalAnonymous})
+	owner := caller(overcast.RootCaller("000000000000", "us-east-1"))
+	partner := caller(overcast.Caller{AccountID: "111122223333", Kind: overcast.PrincipalUser, ARN: "arn:aws:iam::111122223333:user/u"})
+	role := caller(overcast.Caller{AccountID: "444455556666", Kind: overcast.PrincipalAssumedRole,
+		ARN: "arn:aws:sts::444455556666:assumed-role/reader/s", RoleARN: "arn:aws:iam::444455556666:role/reader"})
+	stranger := caller(overcast.RootCaller("999999999999", "us-east-1"))
+	cdn := func(dist string) context.Context {
+		return withServicePrincipal(context.Background(), "cloudfront.amazonaws.com", "arn:aws:cloudfront::000000000000:distribution/"+dist, "000000000000")
+	}
 	tests := []struct {
-		name     string
-		p        principal
-		action   string
-		resource string
-		ctx      map[string]string
-		want     decision
+		name   string
+		ctx    context.Context
+		action string
+		key    string
+		extra  map[string]string
+		want   bool
 	}{
-		{"anonymous public read", anon, "s3:GetObject", "arn:aws:s3:::b/public/x", nil, allowed},
-		{"anonymous private read", anon, "s3:GetObject", "arn:aws:s3:::b/private/x", nil, noDecision},
-		{"anonymous write", anon, "s3:PutObject", "arn:aws:s3:::b/public/x", nil, noDecision},
-		{"partner by account", partner, "s3:GetObjectVersion", "arn:aws:s3:::b/x", nil, allowed},
-		{"partner lists", partner, "s3:ListBucket", "arn:aws:s3:::b", nil, allowed},
-		{"action case-insensitive", partner, "S3:GETOBJECT", "arn:aws:s3:::b/x", nil, allowed},
-		{"role session by role ARN", role, "s3:GetObject", "arn:aws:s3:::b/x", nil, allowed},
-		{"stranger", stranger, "s3:GetObject", "arn:aws:s3:::b/x", nil, noDecision},
-		{"cdn right distribution", cdn, "s3:GetObject", "arn:aws:s3:::b/x", map[string]string{"aws:sourcearn": "arn:aws:cloudfront::000000000000:distribution/E1"}, allowed},
-		{"cdn other distribution", cdn, "s3:GetObject", "arn:aws:s3:::b/x", map[string]string{"aws:sourcearn": "arn:aws:cloudfront::000000000000:distribution/E2"}, noDecision},
-		{"deny wins", partner, "s3:GetObject", "arn:aws:s3:::b/secret/x", nil, denied},
-		{"NotAction leaves listing", partner, "s3:ListBucket", "arn:aws:s3:::b/secret/x", nil, allowed},
-		{"ip condition holds", anon, "s3:PutObject", "arn:aws:s3:::b/drop/x", map[string]string{"aws:sourceip": "10.1.2.3"}, allowed},
-		{"ip condition fails", anon, "s3:PutObject", "arn:aws:s3:::b/drop/x", map[string]string{"aws:sourceip": "192.168.1.1"}, noDecision},
-		{"ip condition key absent", anon, "s3:PutObject", "arn:aws:s3:::b/drop/x", nil, noDecision},
+		{"anonymous public read", anon, "s3:GetObject", "public/x", nil, true},
+		{"anonymous private read", anon, "s3:GetObject", "private/x", nil, false},
+		{"anonymous write", anon, "s3:PutObject", "public/x", nil, false},
+		{"anonymous lists the public prefix", anon, "s3:ListBucket", "", map[string]string{"s3:prefix": "public/"}, true},
+		{"anonymous lists another prefix", anon, "s3:ListBucket", "", map[string]string{"s3:prefix": "private/"}, false},
+		{"owner without a statement", owner, "s3:GetObject", "private/x", nil, true},
+		{"owner denied", owner, "s3:GetObject", "secret/x", nil, false},
+		{"owner denied plain HTTP writes", owner, "s3:PutObject", "x", nil, false},
+		{"partner by account", partner, "s3:GetObjectVersion", "x", nil, true},
+		{"partner lists", partner, "s3:ListBucket", "", nil, true},
+		{"role session by role ARN", role, "s3:GetObject", "x", nil, true},
+		{"stranger", stranger, "s3:GetObject", "x", nil, false},
+		{"cdn right distribution", cdn("E1"), "s3:GetObject", "x", nil, true},
+		{"cdn other distribution", cdn("E2"), "s3:GetObject", "x", nil, false},
+		{"deny wins", partner, "s3:GetObject", "secret/x", nil, false},
+		{"NotAction leaves listing", partner, "s3:ListBucket", "", nil, true},
 	}
 	for _, tt := range tests {
-		got := p.evaluate(request{Principal: tt.p, Action: tt.action, Resource: tt.resource, Context: tt.ctx})
-		if got != tt.want {
-			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
-		}
-	}
-	if !p.isPublic() {
-		t.Errorf("a policy with an unconditional Principal * Allow is public")
-	}
-	pinned, _ := parsePolicy(`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}`, "b")
-	if pinned.isPublic() {
-		t.Errorf("a Principal * pinned to an account is not public")
+		t.Run(tt.name, func(t *testing.T) {
+			if got := accessFor(tt.ctx, b).allows(b, tt.action, tt.key, tt.extra); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
-func TestParsePolicyErrors(t *testing.T) {
-	for name, doc := range map[string]string{
-		"empty":            ``,
-		"array":            `[]`,
-		"statement empty":  `{"Statement":[]}`,
-		"bad principal":    `{"Statement":[{"Effect":"Allow","Principal":"me","Action":"s3:*","Resource":"*"}]}`,
-		"bad principal id": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:*","Resource":"*"}]}`,
-		"no action":        `{"Statement":[{"Effect":"Allow","Principal":"*","Resource":"*"}]}`,
-		"no resource":      `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*"}]}`,
-		"bad condition":    `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Maybe":{"a":"b"}}}]}`,
-	} {
-		if _, err := parsePolicy(doc, "b"); !isCode(err, "MalformedPolicy") {
-			t.Errorf("%s: got %v, want MalformedPolicy", name, err)
-		}
-	}
-	if _, err := parsePolicy(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":["arn:aws:s3:::b*"]}}`, "b"); err != nil {
-		t.Errorf("single statement object: %v", err)
-	}
-}
-
-func TestWildcardMatch(t *testing.T) {
+func TestCheckBucketPolicy(t *testing.T) {
 	tests := []struct {
-		pattern, s string
-		want       bool
+		name, doc, want string // want: the MalformedPolicy message, "" for valid
 	}{
-		{"*", "", true}, {"a*c", "abbbc", true}, {"a*c", "abbb", false}, {"a?c", "abc", true}, {"a?c", "ac", false},
-		{"https://*.example.com", "https://app.example.com", true}, {"https://*.example.com", "https://example.com", false},
-		{"*a*b*", "xxaxxbxx", true}, {"arn:aws:s3:::b/*", "arn:aws:s3:::b", false},
+		{"single statement object", `{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":["arn:aws:s3:::b*"]}}`, ""},
+		{"empty", ``, "Policies must be valid JSON and the first byte must be '{'"},
+		{"array", `[]`, "Policies must be valid JSON and the first byte must be '{'"},
+		{"broken", `{"Statement":`, "This policy contains invalid Json"},
+		{"bad version", `{"Version":"2000-01-01","Statement":[]}`, "The policy must contain a valid version string"},
+		{"no statement", `{"Version":"2012-10-17"}`, "Missing required field Statement"},
+		{"statement empty", `{"Statement":[]}`, "Could not parse the policy: Statement is empty!"},
+		{"bad effect", `{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}`, "Invalid effect: Maybe"},
+		{"bad principal", `{"Statement":[{"Effect":"Allow","Principal":"me","Action":"s3:*","Resource":"*"}]}`, "Invalid principal in policy"},
+		{"bad principal id", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:*","Resource":"*"}]}`, "Invalid principal in policy"},
+		{"missing principal", `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, "Missing required field Principal"},
+		{"no action", `{"Statement":[{"Effect":"Allow","Principal":"*","Resource":"*"}]}`, "Missing required field Action"},
+		{"non-s3 action", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"*"}]}`, "Policy has invalid action"},
+		{"no resource", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*"}]}`, "Missing required field Resource"},
+		{"other bucket", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::elsewhere/*"}]}`, "Policy has invalid resource"},
+		{"bad condition", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Maybe":{"a":"b"}}}]}`, "Policy has an invalid condition key"},
 	}
 	for _, tt := range tests {
-		if got := wildcardMatch(tt.pattern, tt.s, false); got != tt.want {
-			t.Errorf("wildcardMatch(%q, %q): got %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := checkBucketPolicy(tt.doc, "b")
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("got %v, want no error", err)
+				}
+				return
+			}
+			e, ok := err.(*awsproto.Error)
+			if !ok || e.Code != "MalformedPolicy" || e.Message != tt.want {
+				t.Errorf("got %v, want MalformedPolicy %q", err, tt.want)
+			}
+		})
 	}
 }
 

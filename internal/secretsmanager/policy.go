@@ -1,94 +1,29 @@
 package secretsmanager
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 
 	api "overcast/internal/api/secretsmanager"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
-// policyDocument is the part of an IAM resource policy that is checked
-// here. Policies are stored and returned; overcast does not enforce them.
-type policyDocument struct {
-	Version   string          `json:"Version"`
-	Statement json.RawMessage `json:"Statement"` // one statement, or a list
-}
-
-type policyStatement struct {
-	Effect    string          `json:"Effect"`
-	Principal json.RawMessage `json:"Principal"`
-	Action    json.RawMessage `json:"Action"`
-	Condition json.RawMessage `json:"Condition"`
-}
-
-// checkPolicy validates a resource policy, returning the problems found
-// (for ValidateResourcePolicy) and whether it grants public access.
-func checkPolicy(text string) (problems []string, public bool) {
-	var doc policyDocument
-	if err := json.Unmarshal([]byte(text), &doc); err != nil {
-		return []string{"This resource policy contains a syntax error: " + err.Error()}, false
+// checkPolicy validates a resource policy, returning the problem found, if
+// any (for ValidateResourcePolicy), and whether the policy grants public
+// access. Policies are stored and returned; overcast does not enforce them.
+func checkPolicy(text string) (problem string, public bool) {
+	p, err := policy.Validate(text, policy.Resource)
+	var pe *policy.Error
+	switch {
+	case errors.Is(err, policy.ErrInvalidJSON):
+		return "This resource policy contains a syntax error.", false
+	case errors.As(err, &pe):
+		return pe.Message, false
+	case err != nil:
+		return err.Error(), false
 	}
-	var statements []json.RawMessage
-	switch st := bytes.TrimSpace(doc.Statement); {
-	case len(st) > 0 && st[0] == '{':
-		statements = []json.RawMessage{st}
-	case len(st) > 0 && st[0] == '[':
-		if err := json.Unmarshal(st, &statements); err != nil {
-			return []string{"This resource policy contains a syntax error: " + err.Error()}, false
-		}
-	}
-	if len(statements) == 0 {
-		return []string{"This resource policy must contain at least one statement."}, false
-	}
-	for _, raw := range statements {
-		var st policyStatement
-		if err := json.Unmarshal(raw, &st); err != nil {
-			problems = append(problems, "This resource policy contains a statement that is not a JSON object.")
-			continue
-		}
-		if st.Effect != "Allow" && st.Effect != "Deny" {
-			problems = append(problems, "Each statement's Effect must be Allow or Deny.")
-		}
-		if len(st.Principal) == 0 {
-			problems = append(problems, "A resource policy statement must name a Principal.")
-		}
-		if len(st.Action) == 0 {
-			problems = append(problems, "Each statement must name an Action.")
-		}
-		if st.Effect == "Allow" && len(st.Condition) == 0 && grantsEveryone(st.Principal) {
-			public = true
-		}
-	}
-	return problems, public
-}
-
-// grantsEveryone reports whether a Principal is "*" or {"AWS": "*"}.
-func grantsEveryone(p json.RawMessage) bool {
-	var s string
-	if json.Unmarshal(p, &s) == nil {
-		return s == "*"
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(p, &m) != nil {
-		return false
-	}
-	for _, v := range m {
-		var one string
-		var many []string
-		if json.Unmarshal(v, &one) == nil && one == "*" {
-			return true
-		}
-		if json.Unmarshal(v, &many) == nil {
-			for _, x := range many {
-				if x == "*" {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return "", p.Public()
 }
 
 // PutResourcePolicy attaches a resource policy to a secret.
@@ -99,9 +34,9 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	problems, public := checkPolicy(*in.ResourcePolicy)
-	if len(problems) > 0 {
-		return nil, api.NewMalformedPolicyDocumentException("%s", problems[0])
+	problem, public := checkPolicy(*in.ResourcePolicy)
+	if problem != "" {
+		return nil, api.NewMalformedPolicyDocumentException("%s", problem)
 	}
 	if public && in.BlockPublicPolicy != nil && *in.BlockPublicPolicy {
 		return nil, api.NewPublicPolicyException("You can't attach this resource policy because it grants broad access to the secret, and BlockPublicPolicy is set.")
@@ -176,10 +111,10 @@ func (s *Service) ValidateResourcePolicy(ctx context.Context, in *api.ValidateRe
 			return nil, err
 		}
 	}
-	problems, _ := checkPolicy(*in.ResourcePolicy)
-	out := &api.ValidateResourcePolicyResponse{PolicyValidationPassed: new(len(problems) == 0), ValidationErrors: api.ValidationErrorsType{}}
-	for _, p := range problems {
-		out.ValidationErrors = append(out.ValidationErrors, api.ValidationErrorsEntry{CheckName: new("POLICY_SYNTAX"), ErrorMessage: new(p)})
+	problem, _ := checkPolicy(*in.ResourcePolicy)
+	out := &api.ValidateResourcePolicyResponse{PolicyValidationPassed: new(problem == ""), ValidationErrors: api.ValidationErrorsType{}}
+	if problem != "" {
+		out.ValidationErrors = append(out.ValidationErrors, api.ValidationErrorsEntry{CheckName: new("POLICY_SYNTAX"), ErrorMessage: new(problem)})
 	}
 	return out, nil
 }

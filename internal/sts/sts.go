@@ -21,6 +21,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/gateway"
 	"overcast/internal/iam"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -209,7 +210,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 	if in.ExternalId != nil {
 		externalID = *in.ExternalId
 	}
-	if !trusts(role.AssumeRolePolicyDocument, caller, externalID) {
+	if !trusts(role.ARN, role.AssumeRolePolicyDocument, caller, externalID) {
 		if s.cfg.Strict {
 			return nil, notAuthorized(caller, "sts:AssumeRole", role.ARN)
 		}
@@ -321,10 +322,15 @@ func checkPolicy(p *string) error {
 	if len(*p) > 2048 {
 		return api.NewPackedPolicyTooLargeException("Packed size of consumed session policies exceeds the limit.")
 	}
-	if _, err := parsePolicy(*p); err != nil {
+	_, err := policy.Validate(*p, policy.Identity)
+	var pe *policy.Error
+	switch {
+	case errors.Is(err, policy.ErrInvalidJSON):
 		return api.NewMalformedPolicyDocumentException("The policy is not in the valid JSON format.")
+	case errors.As(err, &pe):
+		return api.NewMalformedPolicyDocumentException("%s", pe.Message)
 	}
-	return nil
+	return err
 }
 
 func validation(member, value, constraint string) error {
