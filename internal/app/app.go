@@ -113,7 +113,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := s3Svc.Recover(ctx); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
-	ecrKey, err := ecr.LoadOrCreateKey(filepath.Join(m.cfg.DataDir, "ecr-token.key"))
+	ecrKey, err := secretbox.LoadOrCreateKey(filepath.Join(m.cfg.DataDir, "ecr-token.key"))
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

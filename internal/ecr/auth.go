@@ -6,10 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +13,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
+	"overcast/internal/secretbox"
 )
 
 // TokenLifetime is how long a GetAuthorizationToken token is valid, as on
@@ -27,59 +24,9 @@ const TokenLifetime = 12 * time.Hour
 // presigned S3 URL AWS returns.
 const downloadLifetime = time.Hour
 
-// keySize is the size of the HMAC key.
-const keySize = 32
-
-// LoadOrCreateKey returns the token key in the file at path, creating it
-// with random bytes (mode 0600) the first time. Keeping it across restarts
-// keeps the tokens docker stored valid.
-func LoadOrCreateKey(path string) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key, err = createKey(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ecr: token key: %w", err)
-	}
-	if len(key) != keySize {
-		return nil, fmt.Errorf("ecr: token key %s is %d bytes, want %d", path, len(key), keySize)
-	}
-	return key, nil
-}
-
-// createKey writes the key to a temporary file and links it into place, so
-// a crash never leaves half a key and of two racing creators one wins.
-func createKey(path string) ([]byte, error) {
-	key := make([]byte, keySize)
-	rand.Read(key)
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ecr-key-*.tmp")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if _, err := tmp.Write(key); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return os.ReadFile(path)
-		}
-		return nil, err
-	}
-	return key, nil
-}
+// keySize is the size of the HMAC key; the key file is kept by
+// secretbox.LoadOrCreateKey (see app).
+const keySize = secretbox.KeySize
 
 // tokenSigner makes and checks stateless tokens: fields joined by '|',
 // then an HMAC-SHA256 of them, both base64url.

@@ -28,7 +28,7 @@ type Config struct {
 	Events Publisher // may be nil: no events
 	Now    func() time.Time
 	Logger *slog.Logger
-	// TokenKey signs authorization tokens (see LoadOrCreateKey).
+	// TokenKey signs authorization tokens (kept in the data dir by secretbox.LoadOrCreateKey).
 	TokenKey []byte
 	// RegistryHost is host:port of the registry clients push to, known once
 	// overcast listens: repository URIs and proxyEndpoint are built on it.

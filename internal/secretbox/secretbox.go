@@ -50,6 +50,17 @@ func New(key []byte) (*Box, error) {
 // LoadOrCreate returns a Box using the key in the file at path, creating
 // the file with a new random key (mode 0600) when it does not exist.
 func LoadOrCreate(path string) (*Box, error) {
+	key, err := LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	return New(key)
+}
+
+// LoadOrCreateKey returns the KeySize random bytes kept in the file at
+// path, creating the file (mode 0600) the first time. Other keys of the
+// data dir (ECR's token key) are kept the same way.
+func LoadOrCreateKey(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		key, err = createKey(path)
@@ -60,7 +71,7 @@ func LoadOrCreate(path string) (*Box, error) {
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("secretbox: key file %s is %d bytes, want %d: it is not a key overcast wrote", path, len(key), KeySize)
 	}
-	return New(key)
+	return key, nil
 }
 
 // createKey writes a new key to path. The key is written to a temporary
