@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // APIError is an error that has an AWS error code. Generated exception
@@ -100,4 +101,15 @@ func validationError(protocol, msg string) *Error {
 	default:
 		return &Error{Code: "ValidationException", Message: msg, Status: http.StatusBadRequest}
 	}
+}
+
+// ValidationMessage words constraint failures the way AWS's request
+// validation does: "1 validation error detected: X", or "2 validation
+// errors detected: X; Y". Services that check more than the codec does use
+// it too, so every message has the same shape.
+func ValidationMessage(problems []string) string {
+	if len(problems) == 1 {
+		return "1 validation error detected: " + problems[0]
+	}
+	return fmt.Sprintf("%d validation errors detected: %s", len(problems), strings.Join(problems, "; "))
 }

@@ -450,19 +450,10 @@ func validate(in any, proto string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	if len(missing) == 1 {
-		b.WriteString("1 validation error detected: ")
-	} else {
-		fmt.Fprintf(&b, "%d validation errors detected: ", len(missing))
-	}
 	for i, path := range missing {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "Value null at '%s' failed to satisfy constraint: Member must not be null", path)
+		missing[i] = fmt.Sprintf("Value null at '%s' failed to satisfy constraint: Member must not be null", path)
 	}
-	return validationError(proto, b.String())
+	return validationError(proto, ValidationMessage(missing))
 }
 
 func collectMissing(t *typeInfo, v reflect.Value, path string, missing *[]string) {

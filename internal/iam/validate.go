@@ -137,13 +137,10 @@ func (v *validator) tagKeys(keys []string) {
 
 // err is the ValidationError for everything collected, or nil.
 func (v *validator) err() error {
-	switch len(v.problems) {
-	case 0:
+	if len(v.problems) == 0 {
 		return nil
-	case 1:
-		return validationError("1 validation error detected: " + v.problems[0])
 	}
-	return validationError(fmt.Sprintf("%d validation errors detected: %s", len(v.problems), strings.Join(v.problems, "; ")))
+	return validationError(awsproto.ValidationMessage(v.problems))
 }
 
 func validationError(msg string) error {

@@ -388,13 +388,10 @@ type violations []string
 func (v *violations) add(format string, args ...any) { *v = append(*v, fmt.Sprintf(format, args...)) }
 
 func (v violations) err() error {
-	switch len(v) {
-	case 0:
+	if len(v) == 0 {
 		return nil
-	case 1:
-		return validationError("1 validation error detected: %s", v[0])
 	}
-	return validationError("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+	return validationError("%s", awsproto.ValidationMessage(v))
 }
 
 func (v *violations) length(member string, s *string, lo, hi int) {
