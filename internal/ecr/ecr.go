@@ -11,6 +11,7 @@ import (
 	"overcast/internal/blob"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/events"
+	"overcast/internal/periodic"
 	"overcast/internal/store"
 )
 
@@ -59,9 +60,7 @@ type Service struct {
 	uploads *uploads
 	pulls   *pullRecorder
 
-	tick time.Duration
-	stop chan struct{}
-	done chan struct{}
+	controller *periodic.Loop
 	// lastRun is when (by the clock) the controller last did its pass.
 	lastRun time.Time
 	// gcMu keeps two collections from running at once.
@@ -90,11 +89,15 @@ func New(cfg Config) *Service {
 	if cfg.RegistryHost == nil {
 		cfg.RegistryHost = func() string { return "127.0.0.1:4566" }
 	}
-	return &Service{
+	s := &Service{
 		db: cfg.Store, blobs: cfg.Blobs, events: cfg.Events, now: cfg.Now, logger: cfg.Logger,
 		tokens: newTokenSigner(cfg.TokenKey), host: cfg.RegistryHost, grace: cfg.GracePeriod,
-		uploads: newUploads(), pulls: newPullRecorder(), tick: cfg.ControllerTick,
+		uploads: newUploads(), pulls: newPullRecorder(),
 	}
+	// The first pass waits a tick: lifecycle and GC have no business in
+	// start-up.
+	s.controller = periodic.New(cfg.ControllerTick, true, s.controllerPass)
+	return s
 }
 
 // Registry is the OCI data plane over this service, for the gateway's /v2/.
@@ -160,19 +163,12 @@ func callerRegistry(ctx context.Context, registryId *string) registryID {
 
 // Start runs the background controller: lifecycle policies, garbage
 // collection, pull-time recording and idle uploads. Close stops it.
-func (s *Service) Start() {
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.controllerLoop(s.stop, s.done)
-}
+func (s *Service) Start() { s.controller.Start() }
 
 // Close stops the controller, records pending pull times and drops the
 // uploads in progress.
 func (s *Service) Close() error {
-	if s.stop != nil {
-		close(s.stop)
-		<-s.done
-		s.stop = nil
-	}
+	s.controller.Stop()
 	err := s.flushPulls(context.Background())
 	s.uploads.abortAll()
 	return err

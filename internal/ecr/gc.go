@@ -18,40 +18,27 @@ const passInterval = time.Hour
 // uploadIdle is how long an upload may sit untouched before it is dropped.
 const uploadIdle = time.Hour
 
-func (s *Service) controllerLoop(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-stop
-		cancel()
-	}()
-	tick := time.NewTicker(s.tick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		if err := s.flushPulls(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Warn("ecr: recording pull times", "err", err)
-		}
-		now := s.now()
-		for _, u := range s.uploads.idle(now.Add(-uploadIdle)) {
-			s.cancel(ctx, u)
-		}
-		// A clock that jumped backwards (tests) also triggers a pass.
-		if !s.lastRun.IsZero() && now.Sub(s.lastRun) < passInterval && !now.Before(s.lastRun) {
-			continue
-		}
-		s.lastRun = now
-		if _, err := s.ApplyLifecyclePolicies(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Warn("ecr: applying lifecycle policies", "err", err)
-		}
-		if _, err := s.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Warn("ecr: garbage collection", "err", err)
-		}
+// controllerPass records pull times, drops idle uploads and, once per
+// passInterval of the clock, applies lifecycle policies and collects
+// garbage.
+func (s *Service) controllerPass(ctx context.Context) {
+	if err := s.flushPulls(ctx); err != nil && ctx.Err() == nil {
+		s.logger.Warn("ecr: recording pull times", "err", err)
+	}
+	now := s.now()
+	for _, u := range s.uploads.idle(now.Add(-uploadIdle)) {
+		s.cancel(ctx, u)
+	}
+	// A clock that jumped backwards (tests) also triggers a pass.
+	if !s.lastRun.IsZero() && now.Sub(s.lastRun) < passInterval && !now.Before(s.lastRun) {
+		return
+	}
+	s.lastRun = now
+	if _, err := s.ApplyLifecyclePolicies(ctx); err != nil && ctx.Err() == nil {
+		s.logger.Warn("ecr: applying lifecycle policies", "err", err)
+	}
+	if _, err := s.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
+		s.logger.Warn("ecr: garbage collection", "err", err)
 	}
 }
 

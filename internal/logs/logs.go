@@ -20,15 +20,16 @@
 package logs
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	api "overcast/internal/api/logs"
 	"overcast/internal/awsproto"
+	"overcast/internal/periodic"
 	"overcast/internal/store"
 )
 
@@ -76,11 +77,7 @@ type Service struct {
 
 	filterScan int // maxFilterScan; tests lower it
 
-	kick      chan struct{} // asks the sweeper for a pass now
-	stop      chan struct{}
-	done      chan struct{}
-	startOnce sync.Once
-	stopOnce  sync.Once
+	sweeper *periodic.Loop
 }
 
 var _ api.Server = (*Service)(nil)
@@ -99,35 +96,27 @@ func New(cfg Config) *Service {
 	if cfg.MaxLogGroups <= 0 {
 		cfg.MaxLogGroups = maxLogGroups
 	}
-	return &Service{cfg: cfg, filterScan: maxFilterScan, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Service{cfg: cfg, filterScan: maxFilterScan}
+	s.sweeper = periodic.New(cfg.SweepInterval, false, func(ctx context.Context) {
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("logs: sweep failed", "err", err)
+		}
+	})
+	return s
 }
 
 // Start runs the background sweeper until Close: it deletes events past
 // their group's retention and the events of deleted groups and streams.
-func (s *Service) Start() {
-	s.startOnce.Do(func() { go s.sweepLoop() })
-}
+func (s *Service) Start() { s.sweeper.Start() }
 
 // Close stops the sweeper and waits for it.
 func (s *Service) Close() error {
-	s.stopOnce.Do(func() {
-		close(s.stop)
-		started := true
-		s.startOnce.Do(func() { started = false })
-		if started {
-			<-s.done
-		}
-	})
+	s.sweeper.Stop()
 	return nil
 }
 
 // wake asks the sweeper for an early pass, without waiting for it.
-func (s *Service) wake() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) wake() { s.sweeper.Wake() }
 
 func (s *Service) nowMillis() int64 { return s.cfg.Now().UnixMilli() }
 

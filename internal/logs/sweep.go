@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"overcast/internal/store"
 )
@@ -27,30 +26,6 @@ func addTombstone(tx store.Tx, groupID, streamID uint64) error {
 	t := tombstone{Group: groupID, Stream: streamID}
 	_, err := store.PutJSON(tx, gcTable, t.key(), t, store.AnyVersion)
 	return err
-}
-
-func (s *Service) sweepLoop() {
-	defer close(s.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-s.stop
-		cancel()
-	}()
-	tick := time.NewTicker(s.cfg.SweepInterval)
-	defer tick.Stop()
-	for {
-		// First pass at once: a restart finishes what the last run left.
-		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("logs: sweep failed", "err", err)
-		}
-		select {
-		case <-s.stop:
-			return
-		case <-tick.C:
-		case <-s.kick:
-		}
-	}
 }
 
 // Sweep makes one pass: it reclaims the events of deleted groups and

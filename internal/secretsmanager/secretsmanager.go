@@ -14,12 +14,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/awsproto"
+	"overcast/internal/periodic"
 	"overcast/internal/store"
 )
 
@@ -50,11 +50,8 @@ type Service struct {
 	sealer Sealer
 	now    func() time.Time
 	log    *slog.Logger
-	every  time.Duration
 
-	startOnce sync.Once
-	stop      context.CancelFunc
-	done      chan struct{}
+	sweeper *periodic.Loop
 }
 
 var _ api.Server = (*Service)(nil)
@@ -71,7 +68,9 @@ func New(cfg Config) *Service {
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = time.Minute
 	}
-	return &Service{db: cfg.Store, sealer: cfg.Sealer, now: cfg.Now, log: cfg.Logger, every: cfg.SweepInterval}
+	s := &Service{db: cfg.Store, sealer: cfg.Sealer, now: cfg.Now, log: cfg.Logger}
+	s.sweeper = periodic.New(cfg.SweepInterval, false, s.sweepPass)
+	return s
 }
 
 const (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"overcast/internal/store"
 )
@@ -81,42 +80,20 @@ func (s *Service) sweepBatch(ctx context.Context) (handled, purged int, err erro
 
 // Start runs the sweeper in the background: a sweep at once, then one
 // every SweepInterval. Close stops it.
-func (s *Service) Start() {
-	s.startOnce.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.stop = cancel
-		s.done = make(chan struct{})
-		go func() {
-			defer close(s.done)
-			s.sweepLoop(ctx)
-		}()
-	})
-}
+func (s *Service) Start() { s.sweeper.Start() }
 
 // Close stops the sweeper and waits for it, so the store can be closed
 // after it.
 func (s *Service) Close() error {
-	s.startOnce.Do(func() {}) // a later Start does nothing
-	if s.stop != nil {
-		s.stop()
-		<-s.done
-	}
+	s.sweeper.Stop()
 	return nil
 }
 
-func (s *Service) sweepLoop(ctx context.Context) {
-	t := time.NewTicker(s.every)
-	defer t.Stop()
-	for {
-		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("secretsmanager: sweeping deleted secrets", "err", err)
-		} else if n > 0 {
-			s.log.Info("secretsmanager: purged secrets whose recovery window ended", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// sweepPass is one pass of the sweeper.
+func (s *Service) sweepPass(ctx context.Context) {
+	if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("secretsmanager: sweeping deleted secrets", "err", err)
+	} else if n > 0 {
+		s.log.Info("secretsmanager: purged secrets whose recovery window ended", "count", n)
 	}
 }
