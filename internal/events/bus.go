@@ -2,8 +2,6 @@ package events
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"overcast"
 	"overcast/internal/store"
 )
 
@@ -130,15 +129,6 @@ func (b *Bus) Close() error {
 
 func seqKey(seq uint64) string { return fmt.Sprintf("%020d", seq) }
 
-func newEventID() string {
-	var u [16]byte
-	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // lastSeq returns the sequence number of the newest event. The counter is
 // the version of one store item, which the store bumps atomically on every
 // Put: one statement per event, and serialized like any conflicting write
@@ -176,7 +166,7 @@ func (b *Bus) Publish(ctx context.Context, tx store.Tx, evs ...Event) error {
 		}
 		ev.Seq = uint64(v)
 		if ev.ID == "" {
-			ev.ID = newEventID()
+			ev.ID = overcast.NewUUID()
 		}
 		if ev.Time.IsZero() {
 			ev.Time = b.opts.Now().UTC()

@@ -2,11 +2,12 @@ package iam
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode"
+
+	"overcast"
 
 	api "overcast/internal/api/iam"
 	"overcast/internal/policy"
@@ -490,7 +491,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteSer
 		if err := deleteRole(tx, acct, r, version); err != nil {
 			return err
 		}
-		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + newUUID()
+		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + overcast.NewUUID()
 		_, err = store.PutJSON(tx, deletionTasksTable, taskID, deletionTask{Account: acct, Status: api.DeletionTaskStatusTypeSUCCEEDED}, 0)
 		return err
 	})
@@ -518,13 +519,4 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *ap
 		return nil, err
 	}
 	return &api.GetServiceLinkedRoleDeletionStatusResponse{Status: new(task.Status)}, nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

@@ -118,7 +118,6 @@ func TestIDFormats(t *testing.T) {
 		{"access key", newAccessKeyID, `^AKIA[A-Z0-9]{16}$`},
 		{"secret", newSecretAccessKey, `^[A-Za-z0-9+/]{40}$`},
 		{"stable policy", func() string { return stableID(policyIDPrefix, "/x") }, `^ANPA[A-Z0-9]{17}$`},
-		{"uuid", newUUID, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 
 // Loop calls Pass on its own goroutine every Every, and on Wake.
 type Loop struct {
-	every     time.Duration
-	pass      func(ctx context.Context)
+	every      time.Duration
+	pass       func(ctx context.Context)
 	delayFirst bool
 
 	kick chan struct{}

@@ -7,7 +7,6 @@ package secretsmanager
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -327,37 +326,14 @@ const deletionTimeFormat = "20060102T150405.000000000Z"
 // secretARN is a new ARN for a secret: AWS appends a hyphen and six random
 // characters, so that a re-created secret never has an old one's ARN.
 func secretARN(sc scope, name string) string {
-	return overcast.NewARN("secretsmanager", sc.region, sc.account, "secret:"+name+"-"+randomString(alnum, 6)).String()
+	return overcast.NewARN("secretsmanager", sc.region, sc.account, "secret:"+name+"-"+overcast.RandomString(alnum, 6)).String()
 }
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// randomString draws n characters of alphabet from crypto/rand without
-// modulo bias.
-func randomString(alphabet string, n int) string {
-	limit := 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/2+1)
-	for len(out) < n {
-		rand.Read(buf)
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out)
-}
-
 // newVersionID is a random UUID, what AWS uses when a request brings no
 // ClientRequestToken.
-func newVersionID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func newVersionID() string { return overcast.NewUUID() }
 
 // day is the date AWS reports for LastAccessedDate: access is tracked to
 // the day.

@@ -119,7 +119,7 @@ func (s *Service) remember(id string, sess session) {
 // issue stores new temporary credentials for caller.
 func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Duration) (*api.Credentials, error) {
 	now := s.cfg.Now().UTC().Truncate(time.Second)
-	id := "ASIA" + randomID(16)
+	id := "ASIA" + overcast.RandomString(idAlphabet, 16)
 	sess := session{
 		SecretAccessKey: randomSecret(),
 		SessionToken:    randomToken(),
@@ -344,16 +344,6 @@ func notAuthorized(c overcast.Caller, action, resource string) error {
 }
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-// randomID returns n characters of AWS-key-like upper-case base32.
-func randomID(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
-	}
-	return string(b)
-}
 
 func randomSecret() string {
 	b := make([]byte, 30)
