@@ -8,28 +8,34 @@ import (
 )
 
 import (
+	"overcast/internal/api/acm"
 	"overcast/internal/api/applicationautoscaling"
 	"overcast/internal/api/autoscaling"
 	"overcast/internal/api/cloudformation"
 	"overcast/internal/api/cloudfront"
+	"overcast/internal/api/cloudtrail"
 	"overcast/internal/api/cloudwatch"
 	"overcast/internal/api/codeartifact"
 	"overcast/internal/api/codebuild"
 	"overcast/internal/api/codecommit"
 	"overcast/internal/api/codeconnections"
 	"overcast/internal/api/codedeploy"
+	"overcast/internal/api/codeguruprofiler"
 	"overcast/internal/api/codegurureviewer"
 	"overcast/internal/api/codepipeline"
 	"overcast/internal/api/codestarconnections"
 	"overcast/internal/api/ec2"
 	"overcast/internal/api/ecr"
 	"overcast/internal/api/ecs"
+	"overcast/internal/api/efs"
 	"overcast/internal/api/elasticbeanstalk"
 	"overcast/internal/api/elbv2"
 	"overcast/internal/api/events"
 	"overcast/internal/api/iam"
+	"overcast/internal/api/kms"
 	"overcast/internal/api/lambda"
 	"overcast/internal/api/logs"
+	"overcast/internal/api/rds"
 	"overcast/internal/api/route53"
 	"overcast/internal/api/s3"
 	"overcast/internal/api/secretsmanager"
@@ -41,28 +47,34 @@ import (
 
 // Services lists the API of every service overcast has a model for.
 var Services = []*awsproto.Service{
+	acm.Service,
 	applicationautoscaling.Service,
 	autoscaling.Service,
 	cloudformation.Service,
 	cloudfront.Service,
+	cloudtrail.Service,
 	cloudwatch.Service,
 	codeartifact.Service,
 	codebuild.Service,
 	codecommit.Service,
 	codeconnections.Service,
 	codedeploy.Service,
+	codeguruprofiler.Service,
 	codegurureviewer.Service,
 	codepipeline.Service,
 	codestarconnections.Service,
 	ec2.Service,
 	ecr.Service,
 	ecs.Service,
+	efs.Service,
 	elasticbeanstalk.Service,
 	elbv2.Service,
 	events.Service,
 	iam.Service,
+	kms.Service,
 	lambda.Service,
 	logs.Service,
+	rds.Service,
 	route53.Service,
 	s3.Service,
 	secretsmanager.Service,

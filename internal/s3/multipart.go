@@ -264,14 +264,8 @@ func (s *Service) UploadPartCopy(ctx context.Context, in *api.UploadPartCopyRequ
 			return err
 		}
 		src, srcBucketVersioned = o, sb.versioned()
-		if o.Inline {
-			it, err := tx.Get(tableData, objectKey(cs.bucket, cs.key, o.Seq))
-			if err != nil {
-				return err
-			}
-			inline = it.Value
-		}
-		return nil
+		inline, err = inlineBytes(tx, cs.bucket, cs.key, o)
+		return err
 	})
 	if err != nil {
 		return nil, err

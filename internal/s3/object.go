@@ -497,14 +497,10 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 				res.r, res.ranged = r, true
 			}
 		}
-		if o.Inline && !rr.head {
-			it, err := tx.Get(tableData, objectKey(rr.bucket, rr.key, o.Seq))
-			if err != nil {
-				return err
-			}
-			inline = it.Value
+		if !rr.head {
+			inline, err = inlineBytes(tx, rr.bucket, rr.key, o)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -1048,14 +1044,8 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 		if err := authorize(ctx, dst, "s3:PutObject", key, nil); err != nil {
 			return err
 		}
-		if src.Inline {
-			it, err := tx.Get(tableData, objectKey(cs.bucket, cs.key, src.Seq))
-			if err != nil {
-				return err
-			}
-			inline = it.Value
-		}
-		return nil
+		inline, err = inlineBytes(tx, cs.bucket, cs.key, src)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -1179,4 +1169,17 @@ func (s *Service) computeChecksum(ctx context.Context, o *objectRecord, inline [
 		}
 	}
 	return &checksum{Alg: alg, Value: encodeB64(h.Sum(nil)), Type: "FULL_OBJECT"}, nil
+}
+
+// inlineBytes returns the bytes of an object small enough to live in the
+// store next to its record, or nil for one whose bytes are a blob.
+func inlineBytes(tx store.Tx, bucket, key string, o *objectRecord) ([]byte, error) {
+	if !o.Inline {
+		return nil, nil
+	}
+	it, err := tx.Get(tableData, objectKey(bucket, key, o.Seq))
+	if err != nil {
+		return nil, err
+	}
+	return it.Value, nil
 }
