@@ -5,7 +5,9 @@ package overcast
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 )
 
 // DefaultAccountID is the account of requests whose access key names none.
@@ -110,3 +112,49 @@ func ParseARN(s string) (ARN, bool) {
 	}
 	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], AccountID: parts[4], Resource: parts[5]}, true
 }
+
+// Scope is where a request's resources live: every account and region has
+// its own.
+type Scope struct {
+	Account, Region string
+}
+
+// ScopeOf is the scope of the caller in ctx; requests that name no region
+// (unsigned ones) act in DefaultRegion.
+func ScopeOf(ctx context.Context) Scope {
+	c := CallerFrom(ctx)
+	region := c.Region
+	if region == "" {
+		region = DefaultRegion
+	}
+	return Scope{Account: c.AccountID, Region: region}
+}
+
+// Prefix is the key prefix of the scope's items in a store table:
+// "account/region/".
+func (s Scope) Prefix() string { return s.Account + "/" + s.Region + "/" }
+
+// Key is the store key of the item name in the scope.
+func (s Scope) Key(name string) string { return s.Prefix() + name }
+
+// ARN is the ARN of a resource of service in the scope.
+func (s Scope) ARN(service, resource string) string {
+	return NewARN(service, s.Region, s.Account, resource).String()
+}
+
+// Credentials are what overcast knows about an access key: the secret that
+// verifies its signatures and who it acts as. IAM (long-term keys) and STS
+// (temporary credentials) hand them to the gateway.
+type Credentials struct {
+	SecretAccessKey string
+	// SessionToken must accompany requests signed with temporary credentials.
+	SessionToken string
+	// Expires is when temporary credentials stop working; zero for never.
+	Expires time.Time
+	// Inactive is true for keys an IAM user has deactivated.
+	Inactive bool
+	Caller   Caller
+}
+
+// ErrUnknownAccessKey is what a key lookup returns for a key it does not know.
+var ErrUnknownAccessKey = errors.New("overcast: unknown access key")

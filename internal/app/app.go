@@ -1,5 +1,10 @@
 // Package app wires overcast together: the one place that knows every
 // package. cmd/overcast calls it; tests start it in-process (awstest).
+//
+// Run builds one service.Env, then the services in the order services.go
+// lists them (a service may take the ones before it), starts them in that
+// order and the controllers after them, and hands the gateway what each
+// registers. Close undoes it in reverse.
 package app
 
 import (
@@ -14,22 +19,17 @@ import (
 	"syscall"
 	"time"
 
-	"overcast"
 	"overcast/internal/api"
-	"overcast/internal/awsproto"
 	"overcast/internal/blob"
+	"overcast/internal/bus"
+	"overcast/internal/clock"
+	"overcast/internal/controller"
 	"overcast/internal/docker"
-	"overcast/internal/ecr"
-	"overcast/internal/events"
 	"overcast/internal/gateway"
-	"overcast/internal/iam"
-	"overcast/internal/logs"
-	"overcast/internal/s3"
+	"overcast/internal/ids"
 	"overcast/internal/secretbox"
-	"overcast/internal/secretsmanager"
-	"overcast/internal/ssm"
+	"overcast/internal/service"
 	"overcast/internal/store/sqlite"
-	"overcast/internal/sts"
 )
 
 // Config is everything `overcast up` can be told.
@@ -39,23 +39,23 @@ type Config struct {
 	Strict  bool   // reject unknown access keys and bad signatures
 	Version string
 	Logger  *slog.Logger
-	Now     func() time.Time // the clock; tests inject one
-	Pprof   bool             // serve Go's profiler under /_overcast/debug/pprof/
+	Clock   clock.Clock // tests inject a fake one
+	IDs     *ids.Source // tests inject a seeded one
+	Pprof   bool        // serve Go's profiler under /_overcast/debug/pprof/
 }
 
 // Main is a running overcast.
 type Main struct {
-	cfg     Config
-	lock    *os.File
-	db      *sqlite.DB
-	ln      net.Listener
-	srv     *http.Server
-	served  chan error
-	logs    *logs.Service           // its sweeper stops before the store closes
-	secrets *secretsmanager.Service // so does this one
-	bus     *events.Bus             // and the event bus
-	s3      *s3.Service
-	ecr     *ecr.Service // its controller stops before the store closes
+	cfg      Config
+	lock     *os.File
+	db       *sqlite.DB
+	bus      *bus.Bus
+	ctrl     *controller.Manager
+	services []any // in start order
+	keys     keyStores
+	ln       net.Listener
+	srv      *http.Server
+	served   chan error
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -63,105 +63,40 @@ func New(cfg Config) *Main {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	if cfg.IDs == nil {
+		cfg.IDs = ids.Random()
 	}
 	return &Main{cfg: cfg}
 }
 
-// Run opens the data dir, starts the services and listens. It returns once
-// the endpoint accepts connections; Close stops it.
+// Run opens the data dir, builds and starts the services and listens. It
+// returns once the endpoint accepts connections; Close stops it.
 func (m *Main) Run(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
-	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("app: data dir: %w", err)
-	}
-	if m.lock, err = lockDataDir(m.cfg.DataDir); err != nil {
+	env, err := m.openEnv(ctx)
+	if err != nil {
 		return err
 	}
-	if m.db, err = sqlite.Open(ctx, filepath.Join(m.cfg.DataDir, "overcast.db")); err != nil {
+	if m.services, m.keys, err = buildServices(env); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
-
-	iamSvc := iam.New(m.db, m.cfg.Now)
-	stsSvc := sts.New(sts.Config{Store: m.db, IAM: iamSvc, Now: m.cfg.Now, Logger: m.cfg.Logger, Strict: m.cfg.Strict})
-	m.logs = logs.New(logs.Config{Store: m.db, Now: m.cfg.Now, Logger: m.cfg.Logger})
-	m.logs.Start()
-	// The local key that seals SecureString parameters and secrets at rest.
-	box, err := secretbox.LoadOrCreate(filepath.Join(m.cfg.DataDir, "secretbox.key"))
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
+	for _, s := range m.services {
+		if st, ok := s.(service.Starter); ok {
+			if err := st.Start(ctx); err != nil {
+				return fmt.Errorf("app: %w", err)
+			}
+		}
 	}
-	m.secrets = secretsmanager.New(secretsmanager.Config{Store: m.db, Sealer: box, Now: m.cfg.Now, Logger: m.cfg.Logger})
-	m.secrets.Start()
-	blobs, err := blob.OpenDir(filepath.Join(m.cfg.DataDir, "blobs"))
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
-	}
-	m.bus = events.New(m.db, events.Options{Now: m.cfg.Now, Logger: m.cfg.Logger})
-	keys := keyStores{stsSvc, iamSvc}
-	if m.cfg.Strict {
-		keys = append(keys, rootKeys{})
-	}
-	s3Svc := s3.New(s3.Config{Store: m.db, Blobs: blobs, Events: m.bus, Now: m.cfg.Now, Logger: m.cfg.Logger,
-		Keys: s3Keys(keys, m.cfg.Now), Strict: m.cfg.Strict})
-	m.s3 = s3Svc
-	if err := s3Svc.Recover(ctx); err != nil {
-		return fmt.Errorf("app: %w", err)
-	}
-	ecrKey, err := secretbox.LoadOrCreateKey(filepath.Join(m.cfg.DataDir, "ecr-token.key"))
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
-	}
-	m.ecr = ecr.New(ecr.Config{Store: m.db, Blobs: blobs, Events: m.bus, Now: m.cfg.Now, Logger: m.cfg.Logger,
-		TokenKey: ecrKey, RegistryHost: m.registryHost})
-	m.ecr.Start()
-	hosts := map[string]http.Handler{}
-	for _, suffix := range s3.WebsiteHostSuffixes() {
-		hosts[suffix] = s3Svc.Website()
-	}
-	impls := map[string]any{
-		"s3":             s3Svc,
-		"ecr":            m.ecr,
-		"iam":            iamSvc,
-		"logs":           m.logs,
-		"sts":            stsSvc,
-		"secretsmanager": m.secrets,
-		"ssm":            ssm.New(ssm.Config{Store: m.db, Sealer: box, Now: m.cfg.Now}),
-	}
-	var handlers []*awsproto.Handler
-	for _, svc := range api.Services {
-		handlers = append(handlers, awsproto.NewHandler(svc, impls[svc.ID], m.cfg.Logger))
-	}
-	internal := map[string]http.Handler{s3.WebsitePathPrefix: s3Svc.Website()}
-	internal[ecr.DownloadPathPrefix] = m.ecr.DownloadHandler()
-	if m.cfg.Pprof {
-		internal["/_overcast/debug/pprof/"] = pprofHandler()
-	}
-	gw := gateway.New(gateway.Config{
-		APIs:            handlers,
-		Keys:            keys,
-		Strict:          m.cfg.Strict,
-		Version:         m.cfg.Version,
-		Logger:          m.cfg.Logger,
-		Now:             m.cfg.Now,
-		DockerReachable: docker.Reachable,
-		Hosts:           hosts,
-		BucketHosts:     []string{".s3.localhost"},
-		Internal:        internal,
-		Registry:        m.ecr.Registry(),
-		CORS:            s3Svc,
-	})
-
-	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
-		return fmt.Errorf("app: %w", err)
-	}
+	m.ctrl.Start()
 	m.srv = &http.Server{
-		Handler:           gw,
+		Handler:           gateway.New(m.gatewayConfig(env)),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
@@ -170,32 +105,97 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// Events is the event bus services publish on and subscribe to.
-func (m *Main) Events() *events.Bus { return m.bus }
-
-// S3 is the S3 service (CloudFront reads origins through it).
-func (m *Main) S3() *s3.Service { return m.s3 }
-
-// ECR is the ECR service (ECS, Beanstalk and CodeBuild resolve and pull
-// images through it).
-func (m *Main) ECR() *ecr.Service { return m.ecr }
-
-// registryHost is host:port where docker reaches the registry: the listen
-// address, with loopback for an unspecified IP, because docker speaks
-// plain HTTP only to loopback registries.
-func (m *Main) registryHost() string {
-	addr := m.cfg.Addr
-	if m.ln != nil {
-		addr = m.ln.Addr().String()
+// openEnv opens what every service shares: the data dir, the store, the
+// blobs, the sealing key, the bus, the controllers and the listener
+// (whose address services report).
+func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
+	dir := m.cfg.DataDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: data dir: %w", err)
 	}
-	host, port, err := net.SplitHostPort(addr)
+	var err error
+	if m.lock, err = lockDataDir(dir); err != nil {
+		return nil, err
+	}
+	if m.db, err = sqlite.Open(ctx, filepath.Join(dir, "overcast.db")); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	blobs, err := blob.OpenDir(filepath.Join(dir, "blobs"))
 	if err != nil {
-		return addr
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// The local key that seals SecureString parameters and secrets at rest.
+	sealer, err := secretbox.LoadOrCreate(filepath.Join(dir, "secretbox.key"))
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	m.bus = bus.New(m.db, bus.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger})
+	m.ctrl = controller.NewManager(m.cfg.Clock, m.bus, m.cfg.Logger)
+	m.ctrl.Every("bus-prune", time.Minute, m.bus.Prune)
+	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return &service.Env{
+		Store: m.db, Blobs: blobs, Bus: m.bus, Controllers: m.ctrl, Clock: m.cfg.Clock, IDs: m.cfg.IDs,
+		Logger: m.cfg.Logger, Sealer: sealer, DataDir: dir, Strict: m.cfg.Strict,
+		Addresses: service.Addresses{Host: reachableHost(m.ln.Addr())},
+	}, nil
+}
+
+// gatewayConfig collects what the services register: their APIs (the
+// generated 501 answers for those not built yet) and data planes.
+func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
+	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
+		Clock: m.cfg.Clock, DockerReachable: docker.Reachable, Metrics: []gateway.MetricsWriter{m.ctrl}}
+	built := map[string]bool{}
+	for _, s := range m.services {
+		if p, ok := s.(service.APIProvider); ok {
+			a := p.API()
+			cfg.APIs = append(cfg.APIs, a)
+			built[a.Binding.Service().ID] = true
+		}
+		if p, ok := s.(service.PlaneProvider); ok {
+			cfg.Planes = append(cfg.Planes, p.Planes()...)
+		}
+	}
+	for _, b := range api.Unimplemented() {
+		if !built[b.Service().ID] {
+			cfg.APIs = append(cfg.APIs, service.API{Binding: b})
+		}
+	}
+	if m.cfg.Pprof {
+		cfg.Planes = append(cfg.Planes, service.Plane{Name: "pprof", Match: service.PathPrefix("/_overcast/debug/pprof/"), Handler: pprofHandler()})
+	}
+	return cfg
+}
+
+// reachableHost is host:port where clients reach the listener: loopback
+// for an unspecified IP, because docker speaks plain HTTP only to loopback
+// registries.
+func reachableHost(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// Bus is the event bus services publish on and subscribe to.
+func (m *Main) Bus() *bus.Bus { return m.bus }
+
+// ServiceOf returns the running service of type T (tests reach a
+// service's Go API through it: S3's ReadObjectAs, ECR's CollectGarbage).
+func ServiceOf[T any](m *Main) T {
+	for _, s := range m.services {
+		if t, ok := s.(T); ok {
+			return t
+		}
+	}
+	var zero T
+	panic(fmt.Sprintf("app: no service of type %T", zero))
 }
 
 // DataDir is where the state lives.
@@ -204,8 +204,9 @@ func (m *Main) DataDir() string { return m.cfg.DataDir }
 // URL is the endpoint clients point at.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
-// Close stops accepting requests, lets running ones finish (up to 10 s)
-// and closes the store.
+// Close stops accepting requests, lets running ones finish (up to 10 s),
+// stops the controllers, closes the services in reverse order, then the
+// store.
 func (m *Main) Close() error {
 	var errs []error
 	if m.srv != nil {
@@ -221,18 +222,15 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		m.ln.Close()
 	}
-	if m.logs != nil {
-		errs = append(errs, m.logs.Close())
-		m.logs = nil
+	if m.ctrl != nil {
+		m.ctrl.Stop()
 	}
-	if m.secrets != nil {
-		errs = append(errs, m.secrets.Close())
-		m.secrets = nil
+	for i := len(m.services) - 1; i >= 0; i-- {
+		if c, ok := m.services[i].(service.Closer); ok {
+			errs = append(errs, c.Close())
+		}
 	}
-	if m.ecr != nil {
-		errs = append(errs, m.ecr.Close())
-		m.ecr = nil
-	}
+	m.services = nil
 	if m.bus != nil {
 		errs = append(errs, m.bus.Close())
 		m.bus = nil
@@ -259,64 +257,4 @@ func lockDataDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("app: data dir %s is in use by another overcast", dir)
 	}
 	return f, nil
-}
-
-// keyStores asks each store in turn: STS knows temporary credentials, IAM
-// long-term keys.
-type keyStores []gateway.KeyStore
-
-func (ks keyStores) LookupAccessKey(ctx context.Context, id string) (gateway.Credentials, error) {
-	for _, k := range ks {
-		c, err := k.LookupAccessKey(ctx, id)
-		if !errors.Is(err, gateway.ErrUnknownAccessKey) {
-			return c, err
-		}
-	}
-	return gateway.Credentials{}, gateway.ErrUnknownAccessKey
-}
-
-// s3Keys gives S3 the secrets it needs to verify browser POST uploads.
-func s3Keys(ks keyStores, now func() time.Time) s3.KeyLookup {
-	return func(ctx context.Context, id string) (string, overcast.Caller, bool, error) {
-		c, err := ks.LookupAccessKey(ctx, id)
-		switch {
-		case errors.Is(err, gateway.ErrUnknownAccessKey):
-			return "", overcast.Caller{}, false, nil
-		case err != nil:
-			return "", overcast.Caller{}, false, err
-		case c.Inactive || (!c.Expires.IsZero() && !now().Before(c.Expires)):
-			return "", overcast.Caller{}, false, nil
-		}
-		return c.SecretAccessKey, c.Caller, true, nil
-	}
-}
-
-// RootSecret is the secret of the root keys --strict accepts: access key
-// "test" for the default account, or an account's 12-digit ID for that
-// account. Without them nobody could create the first IAM user.
-const RootSecret = "test"
-
-// rootKeys is the bootstrap KeyStore of --strict.
-type rootKeys struct{}
-
-func (rootKeys) LookupAccessKey(ctx context.Context, id string) (gateway.Credentials, error) {
-	account, ok := overcast.AccountFromAccessKey(id)
-	if id == "test" {
-		account, ok = overcast.DefaultAccountID, true
-	}
-	if !ok {
-		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
-	}
-	return gateway.Credentials{SecretAccessKey: RootSecret, Caller: overcast.RootCaller(account, "")}, nil
-}
-
-// RecordAccessKeyUse tells the stores that track key use.
-func (ks keyStores) RecordAccessKeyUse(ctx context.Context, id, service, region string) error {
-	var errs []error
-	for _, k := range ks {
-		if rec, ok := k.(gateway.UsageRecorder); ok {
-			errs = append(errs, rec.RecordAccessKeyUse(ctx, id, service, region))
-		}
-	}
-	return errors.Join(errs...)
 }

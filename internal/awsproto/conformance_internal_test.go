@@ -264,7 +264,7 @@ func runInputCase(t *testing.T, key string, s protoSuite, tc protoCase) {
 	if target := ser.Headers["X-Amz-Target"]; svc.TargetPrefix == "" && target != "" {
 		svc.TargetPrefix, _, _ = strings.Cut(target, ".")
 	}
-	h := NewHandler(svc, struct{}{}, nil)
+	h := NewHandler(NewBinding(svc, struct{}{}, true), nil)
 	body := ""
 	if ser.Body != nil {
 		body = *ser.Body
@@ -310,7 +310,7 @@ func runOutputCase(t *testing.T, key string, s protoSuite, tc protoCase) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(orDefault(op.HTTPMethod, "POST"), "/", nil)
 	req = req.WithContext(WithRequestID(req.Context(), "request-id"))
-	h := NewHandler(svc, struct{}{}, nil)
+	h := NewHandler(NewBinding(svc, struct{}{}, true), nil)
 
 	if tc.ErrorCode != "" {
 		errType := errorType(t, key, s, tc)

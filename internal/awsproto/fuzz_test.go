@@ -38,7 +38,7 @@ func FuzzJSONProtocol(f *testing.F) {
 	f.Add("CreateService", []byte(`{"serviceName":"s","desiredCount":1.5,"deploymentConfiguration":{"maximumPercent":"x"}}`))
 	f.Add("RegisterTaskDefinition", []byte(`{"family":"f","containerDefinitions":[{"name":"n","image":"i","memory":512,"portMappings":[{"containerPort":80}]}],"tags":null}`))
 	f.Add("ListClusters", []byte(`[1,2,{`))
-	h := awsproto.NewHandler(ecs.Service, nil, quiet)
+	h := awsproto.NewHandler(ecs.Bind(ecs.UnimplementedServer{}), quiet)
 	f.Fuzz(func(t *testing.T, op string, body []byte) {
 		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113."+op)
@@ -52,8 +52,8 @@ func FuzzQueryProtocol(f *testing.F) {
 	f.Add(false, "Action=PutUserPolicy&UserName=a&PolicyName=p&PolicyDocument=%7B%7D")
 	f.Add(true, "Action=RunInstances&ImageId=ami-1&MinCount=1&MaxCount=x&TagSpecification.1.Tag.1.Key=a")
 	f.Add(true, "Action=DescribeInstances&Filter.1.Name=a&Filter.1.Value.1=b&Filter.1.Value.2=c&MaxResults=5")
-	iamH := awsproto.NewHandler(iam.Service, nil, quiet)
-	ec2H := awsproto.NewHandler(ec2.Service, nil, quiet)
+	iamH := awsproto.NewHandler(iam.Bind(iam.UnimplementedServer{}), quiet)
+	ec2H := awsproto.NewHandler(ec2.Bind(ec2.UnimplementedServer{}), quiet)
 	f.Fuzz(func(t *testing.T, useEC2 bool, body string) {
 		h := iamH
 		if useEC2 {
@@ -71,7 +71,7 @@ func FuzzRESTXML(f *testing.F) {
 	f.Add("PUT", "/bucket", []byte(`<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>`))
 	f.Add("GET", "/bucket?list-type=2&max-keys=x&prefix=a%2Fb", []byte{})
 	f.Add("POST", "/bucket/key%2F%zz?uploadId=1", []byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`))
-	h := awsproto.NewHandler(s3.Service, nil, quiet)
+	h := awsproto.NewHandler(s3.Bind(s3.UnimplementedServer{}), quiet)
 	f.Fuzz(func(t *testing.T, method, target string, body []byte) {
 		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
 			return
@@ -92,7 +92,7 @@ func FuzzRESTJSON(f *testing.F) {
 	f.Add("GET", "/2015-03-31/functions/f?Qualifier=1", []byte{})
 	f.Add("POST", "/2015-03-31/functions/f/invocations", []byte(`{"any":"payload"}`))
 	f.Add("PUT", "/2017-03-31/tags/arn%3Aaws%3Alambda", []byte(`{"Tags":{"a":1}}`))
-	h := awsproto.NewHandler(lambda.Service, nil, quiet)
+	h := awsproto.NewHandler(lambda.Bind(lambda.UnimplementedServer{}), quiet)
 	f.Fuzz(func(t *testing.T, method, target string, body []byte) {
 		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
 			return

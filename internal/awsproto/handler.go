@@ -27,32 +27,30 @@ const MaxBodySize = 16 << 20
 // Handler serves the API of one service: it finds the operation, decodes
 // the input, calls the implementation and encodes the result or error.
 type Handler struct {
-	svc    *Service
-	impl   any
-	logger *slog.Logger
+	svc         *Service
+	impl        any
+	implemented bool
+	logger      *slog.Logger
 
 	once   sync.Once
 	byName map[string]*Operation
 	router *router
 }
 
-// NewHandler serves svc with impl, which must implement the generated
-// Server interface of svc's package (svc.Unimplemented when nil).
-func NewHandler(svc *Service, impl any, logger *slog.Logger) *Handler {
-	if impl == nil {
-		impl = svc.Unimplemented
-	}
+// NewHandler serves the binding b.
+func NewHandler(b Binding, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Handler{svc: svc, impl: impl, logger: logger}
+	return &Handler{svc: b.svc, impl: b.impl, implemented: b.implemented, logger: logger}
 }
 
 // RawServer is implemented by services that answer some requests their
 // model cannot describe (S3's browser-form POST uploads). ServeRaw is
-// called first and reports whether it answered.
+// called first and reports whether the request was its own; it either
+// answered it or returns the error for the handler to write.
 type RawServer interface {
-	ServeRaw(w http.ResponseWriter, r *http.Request) bool
+	ServeRaw(w http.ResponseWriter, r *http.Request) (bool, error)
 }
 
 // Service returns the service h serves.
@@ -60,7 +58,7 @@ func (h *Handler) Service() *Service { return h.svc }
 
 // Implemented reports whether a real implementation serves the service,
 // rather than the generated one that answers every operation with 501.
-func (h *Handler) Implemented() bool { return h.impl != h.svc.Unimplemented }
+func (h *Handler) Implemented() bool { return h.implemented }
 
 func (h *Handler) init() {
 	h.once.Do(func() {
@@ -165,8 +163,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isS3(h.svc) {
 		w.Header().Set("x-amz-id-2", HostID(reqID))
 	}
-	if raw, ok := h.impl.(RawServer); ok && raw.ServeRaw(w, r) {
-		return
+	if raw, ok := h.impl.(RawServer); ok {
+		if mine, err := raw.ServeRaw(w, r); mine {
+			if err != nil {
+				h.writeError(w, r, proto, nil, err)
+			}
+			return
+		}
 	}
 	op, in, err := h.decode(r, proto)
 	if err != nil {

@@ -89,7 +89,7 @@ func TestHandlerErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHandler(echoService(tt.protocol), struct{}{}, nil)
+			h := NewHandler(NewBinding(echoService(tt.protocol), struct{}{}, true), nil)
 			req := httptest.NewRequest("POST", tt.path, strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", tt.contentType)
 			if tt.target != "" {
@@ -119,7 +119,7 @@ func TestGzipRequestBody(t *testing.T) {
 	zw := gzip.NewWriter(&buf)
 	zw.Write([]byte("Action=Echo&Version=2020-01-01&Name=zipped"))
 	zw.Close()
-	h := NewHandler(echoService("query"), struct{}{}, nil)
+	h := NewHandler(NewBinding(echoService("query"), struct{}{}, true), nil)
 	req := httptest.NewRequest("POST", "/", &buf)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Content-Encoding", "gzip")
@@ -131,7 +131,7 @@ func TestGzipRequestBody(t *testing.T) {
 }
 
 func TestBodyTooLarge(t *testing.T) {
-	h := NewHandler(echoService("json"), struct{}{}, nil)
+	h := NewHandler(NewBinding(echoService("json"), struct{}{}, true), nil)
 	req := httptest.NewRequest("POST", "/", strings.NewReader(`{"Name":"`+strings.Repeat("a", MaxBodySize)+`"}`))
 	req.Header.Set("X-Amz-Target", "Echo_20200101.Echo")
 	rec := httptest.NewRecorder()

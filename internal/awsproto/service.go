@@ -24,9 +24,32 @@ type Service struct {
 	XMLNamespace    string // query/ec2 response namespace
 	QueryCompatible bool   // json service that also reports query-style error codes
 	GlobalEndpoint  string
-	Unimplemented   any // the generated UnimplementedServer
 	Operations      []Operation
 }
+
+// Binding is an implementation paired with the Service it implements.
+// Service code gets one from the generated api.<svc>.Bind, which accepts
+// only the package's Server interface.
+type Binding struct {
+	svc         *Service
+	impl        any
+	implemented bool
+}
+
+// NewBinding pairs impl, which must implement svc's generated Server
+// interface, with svc; implemented is false for the generated
+// UnimplementedServer. Generated code calls it; tests of this package's
+// own services do too.
+func NewBinding(svc *Service, impl any, implemented bool) Binding {
+	return Binding{svc: svc, impl: impl, implemented: implemented}
+}
+
+// Service is the service b serves.
+func (b Binding) Service() *Service { return b.svc }
+
+// Implemented reports whether b is a real implementation, rather than
+// the generated one that answers every operation with 501.
+func (b Binding) Implemented() bool { return b.implemented }
 
 // Operation is one operation of a Service.
 type Operation struct {

@@ -10,12 +10,13 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"overcast/internal/app"
+	"overcast/internal/clock"
+	"overcast/internal/ids"
 )
 
 // Server is a running overcast.
@@ -28,7 +29,8 @@ type Server struct {
 
 type options struct {
 	strict bool
-	now    func() time.Time
+	clock  clock.Clock
+	ids    *ids.Source
 	logger *slog.Logger
 }
 
@@ -38,8 +40,12 @@ type Option func(*options)
 // Strict runs overcast with --strict.
 func Strict() Option { return func(o *options) { o.strict = true } }
 
-// Clock injects the server's clock.
-func Clock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+// Clock injects the server's clock, usually a *clock.Fake the test
+// advances: every timer of the services and controllers runs on it.
+func Clock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// IDs injects the server's source of IDs, usually ids.Seeded.
+func IDs(s *ids.Source) Option { return func(o *options) { o.ids = s } }
 
 // Start runs overcast until the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -63,7 +69,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 func (s *Server) start(t testing.TB) {
 	t.Helper()
 	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict,
-		Version: "test", Logger: s.opts.logger, Now: s.opts.now})
+		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids})
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("awstest: starting overcast: %v", err)
 	}

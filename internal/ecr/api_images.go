@@ -10,8 +10,8 @@ import (
 	"time"
 
 	api "overcast/internal/api/ecr"
+	"overcast/internal/bus"
 	"overcast/internal/ecr/registry"
-	"overcast/internal/events"
 	"overcast/internal/store"
 )
 
@@ -285,7 +285,7 @@ func (s *Service) BatchGetImage(ctx context.Context, in *api.BatchGetImageReques
 					"The image manifest media type "+string(mt)+" is not one of the accepted media types"))
 				continue
 			}
-			s.pulls.record(imageKey(repo, d), now)
+			s.recordPull(imageKey(repo, d), now)
 			got := api.ImageIdentifier{ImageDigest: new(d), ImageTag: id.ImageTag}
 			out.Images = append(out.Images, api.Image{RegistryId: new(repo.Account), RepositoryName: new(repo.Name),
 				ImageId: &got, ImageManifest: new(string(body)), ImageManifestMediaType: new(string(mt))})
@@ -449,7 +449,7 @@ func (s *Service) publishScanEvent(ctx context.Context, tx store.Tx, repo regist
 	}
 	b, _ := json.Marshal(map[string]any{"scan-status": "COMPLETE", "repository-name": repo.Name,
 		"image-digest": img.Digest, "image-tags": nonNilTags(img.Tags), "finding-severity-counts": map[string]int{}})
-	return s.publish(ctx, tx, events.Event{Source: "aws.ecr", Type: "ECR Image Scan", Account: repo.Account, Region: repo.Region,
+	return s.publish(ctx, tx, bus.Event{Source: "aws.ecr", Type: "ECR Image Scan", Account: repo.Account, Region: repo.Region,
 		Resources: []string{repoOf(repo).arn(repo.Name)}, Detail: b})
 }
 

@@ -148,7 +148,7 @@ func (s *Service) GetDownloadUrlForLayer(ctx context.Context, in *api.GetDownloa
 		}
 		return nil, apiError(err)
 	}
-	u := "http://" + s.host() + DownloadPathPrefix + url.PathEscape(s.downloadToken(repo, d))
+	u := "http://" + s.host + DownloadPathPrefix + url.PathEscape(s.downloadToken(repo, d))
 	return &api.GetDownloadUrlForLayerResponse{DownloadUrl: new(u), LayerDigest: new(d)}, nil
 }
 

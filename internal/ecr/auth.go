@@ -3,7 +3,6 @@ package ecr
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"strconv"
@@ -34,14 +33,7 @@ type tokenSigner struct {
 	key []byte
 }
 
-func newTokenSigner(key []byte) *tokenSigner {
-	if len(key) == 0 {
-		// Tests and tools that do not care about restarts.
-		key = make([]byte, keySize)
-		rand.Read(key)
-	}
-	return &tokenSigner{key: key}
-}
+func newTokenSigner(key []byte) *tokenSigner { return &tokenSigner{key: key} }
 
 func (t *tokenSigner) mac(payload string) []byte {
 	m := hmac.New(sha256.New, t.key)
@@ -100,7 +92,7 @@ func (s *Service) RegistryCredentials(account, region string) (username, passwor
 
 // RegistryHost is host:port of the registry, the host of every repository
 // URI.
-func (s *Service) RegistryHost() string { return s.host() }
+func (s *Service) RegistryHost() string { return s.host }
 
 // GetAuthorizationToken returns a token for the caller's registry. The
 // registryIds parameter is accepted (and deprecated on AWS too): the token
@@ -114,7 +106,7 @@ func (s *Service) GetAuthorizationToken(ctx context.Context, in *api.GetAuthoriz
 	data := api.AuthorizationData{
 		AuthorizationToken: new(base64.StdEncoding.EncodeToString([]byte("AWS:" + token))),
 		ExpiresAt:          new(expires),
-		ProxyEndpoint:      new("http://" + s.host()),
+		ProxyEndpoint:      new("http://" + s.host),
 	}
 	out := &api.GetAuthorizationTokenResponse{AuthorizationData: api.AuthorizationDataList{data}}
 	for range max(len(in.RegistryIds)-1, 0) {

@@ -16,6 +16,7 @@
 //	ecr.content    digest                          the blob holding those bytes (one per digest)
 //	ecr.orphans    blob id                         a blob id to delete unless claimed (uploads, dropped content)
 //	ecr.previews   account/region/name             the last lifecycle policy preview
+//	ecr.meta       "housekeeping"                  when lifecycle policies and GC last ran
 //
 // Content is stored once per digest whatever the number of repositories
 // and accounts linking it; a repository sees only blobs linked into it, and

@@ -2,67 +2,59 @@ package ecr
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"overcast"
 	api "overcast/internal/api/ecr"
 	"overcast/internal/blob"
+	"overcast/internal/bus"
+	"overcast/internal/controller"
 	"overcast/internal/ecr/registry"
-	"overcast/internal/events"
-	"overcast/internal/periodic"
+	"overcast/internal/ids"
+	"overcast/internal/secretbox"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
 // Publisher is the part of the event bus ECR uses: image actions are
 // written in the transaction that makes them, then subscribers are woken.
 type Publisher interface {
-	Publish(ctx context.Context, tx store.Tx, evs ...events.Event) error
+	Publish(ctx context.Context, tx store.Tx, evs ...bus.Event) error
 	Notify()
 }
 
-// Config configures the service.
-type Config struct {
-	Store  store.Store
-	Blobs  blob.Store
-	Events Publisher // may be nil: no events
-	Now    func() time.Time
-	Logger *slog.Logger
-	// TokenKey signs authorization tokens (kept in the data dir by secretbox.LoadOrCreateKey).
-	TokenKey []byte
-	// RegistryHost is host:port of the registry clients push to, known once
-	// overcast listens: repository URIs and proxyEndpoint are built on it.
-	RegistryHost func() string
-	// GracePeriod keeps blobs that no image references yet (a push in
-	// progress) from garbage collection. Default 1h.
-	GracePeriod time.Duration
-	// ControllerTick is how often, in real time, the background controller
-	// reads the clock to see whether lifecycle and GC work is due (hourly,
-	// by the clock). Default 1s: a test that moves the clock sees the
-	// effect at once.
-	ControllerTick time.Duration
-}
-
 // Service is the ECR API (api.Server), the registry's Backend, and the
-// lifecycle and garbage-collection controller.
+// controllers of lifecycle policies, garbage collection, pull times and
+// idle uploads.
 type Service struct {
 	api.UnimplementedServer
 	db     store.Store
 	blobs  blob.Store
 	events Publisher
 	now    func() time.Time
+	ids    *ids.Source
 	logger *slog.Logger
 	tokens *tokenSigner
-	host   func() string
-	grace  time.Duration
+	host   string
+	// grace keeps blobs that no image references yet (a push in
+	// progress) from garbage collection.
+	grace time.Duration
 
 	uploads *uploads
 	pulls   *pullRecorder
 
-	controller *periodic.Loop
-	// lastRun is when (by the clock) the controller last did its pass.
-	lastRun time.Time
+	// housekeeping applies lifecycle policies and collects garbage every
+	// passInterval of the clock; pullTimes records pull times in batches;
+	// idleUploads drops uploads nobody finishes.
+	housekeeping *controller.Controller
+	pullTimes    *controller.Periodic
+	idleUploads  *controller.Periodic
 	// gcMu keeps two collections from running at once.
 	gcMu sync.Mutex
 }
@@ -72,32 +64,51 @@ var (
 	_ registry.Backend = (*Service)(nil)
 )
 
-// New returns the service; Start runs its controller.
-func New(cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.GracePeriod <= 0 {
-		cfg.GracePeriod = time.Hour
-	}
-	if cfg.ControllerTick <= 0 {
-		cfg.ControllerTick = time.Second
-	}
-	if cfg.RegistryHost == nil {
-		cfg.RegistryHost = func() string { return "127.0.0.1:4566" }
+// New returns the service. Authorization tokens are signed with a key
+// kept in the data dir, so they survive restarts.
+func New(env *service.Env) (*Service, error) {
+	key, err := secretbox.LoadOrCreateKey(filepath.Join(env.DataDir, "ecr-token.key"))
+	if err != nil {
+		return nil, fmt.Errorf("ecr: %w", err)
 	}
 	s := &Service{
-		db: cfg.Store, blobs: cfg.Blobs, events: cfg.Events, now: cfg.Now, logger: cfg.Logger,
-		tokens: newTokenSigner(cfg.TokenKey), host: cfg.RegistryHost, grace: cfg.GracePeriod,
+		db: env.Store, blobs: env.Blobs, events: env.Bus, now: env.Clock.Now, ids: env.IDs, logger: env.Logger,
+		tokens: newTokenSigner(key), host: env.Addresses.Host, grace: time.Hour,
 		uploads: newUploads(), pulls: newPullRecorder(),
 	}
-	// The first pass waits a tick: lifecycle and GC have no business in
-	// start-up.
-	s.controller = periodic.New(cfg.ControllerTick, true, s.controllerPass)
-	return s
+	s.housekeeping = env.Controllers.Add(controller.Config{
+		Name:       "ecr-housekeeping",
+		Reconciler: controller.ReconcilerFunc(s.reconcileHousekeeping),
+		Keys:       func(context.Context) ([]string, error) { return []string{housekeepingKey}, nil },
+	})
+	s.pullTimes = env.Controllers.Every("ecr-pull-times", time.Minute, s.flushPulls)
+	s.idleUploads = env.Controllers.Every("ecr-idle-uploads", uploadIdle/4, func(ctx context.Context) error {
+		for _, u := range s.uploads.idle(s.now().Add(-uploadIdle)) {
+			s.cancel(ctx, u)
+		}
+		return nil
+	})
+	return s, nil
+}
+
+// API is ECR's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+
+// Planes are the registry under /v2/ (requests without a SigV4
+// signature: the ECR API's own REST-free JSON calls carry one) and the
+// downloads GetDownloadUrlForLayer hands out.
+func (s *Service) Planes() []service.Plane {
+	return []service.Plane{
+		{Name: "ecr-registry", Match: isRegistryRequest, Handler: s.Registry()},
+		{Name: "ecr-download", Match: service.PathPrefix(DownloadPathPrefix), Handler: s.DownloadHandler()},
+	}
+}
+
+func isRegistryRequest(r *http.Request) bool {
+	if r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/") {
+		return false
+	}
+	return !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && !r.URL.Query().Has("X-Amz-Algorithm")
 }
 
 // Registry is the OCI data plane over this service, for the gateway's /v2/.
@@ -114,6 +125,7 @@ const (
 	contentTable   = "ecr.content"
 	orphansTable   = "ecr.orphans"
 	previewsTable  = "ecr.previews"
+	metaTable      = "ecr.meta"
 )
 
 // updateAttempts bounds the retries of a read-modify-write that lost a race.
@@ -161,21 +173,15 @@ func callerRegistry(ctx context.Context, registryId *string) registryID {
 	return registryID{account, region}
 }
 
-// Start runs the background controller: lifecycle policies, garbage
-// collection, pull-time recording and idle uploads. Close stops it.
-func (s *Service) Start() { s.controller.Start() }
-
-// Close stops the controller, records pending pull times and drops the
-// uploads in progress.
+// Close records pending pull times and drops the uploads in progress.
 func (s *Service) Close() error {
-	s.controller.Stop()
 	err := s.flushPulls(context.Background())
 	s.uploads.abortAll()
 	return err
 }
 
 // publish writes events in tx; nil-safe.
-func (s *Service) publish(ctx context.Context, tx store.Tx, evs ...events.Event) error {
+func (s *Service) publish(ctx context.Context, tx store.Tx, evs ...bus.Event) error {
 	if s.events == nil || len(evs) == 0 {
 		return nil
 	}

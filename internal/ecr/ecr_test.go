@@ -175,7 +175,7 @@ func TestAuthorizationToken(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 401 UNAUTHORIZED", bad, r.status, r.code())
 		}
 	}
-	e.clock.Add(12*time.Hour + time.Second)
+	e.clock.Advance(12*time.Hour + time.Second)
 	if r := e.do(e.auth, "GET", "/v2/", nil); r.status != 401 {
 		t.Errorf("expired token: got %d, want 401", r.status)
 	}
@@ -294,7 +294,7 @@ func TestLayerAPIThenRegistry(t *testing.T) {
 	}
 	_, err = e.c.GetDownloadUrlForLayer(ctx, &ecr.GetDownloadUrlForLayerInput{RepositoryName: repo, LayerDigest: aws.String(digestOf([]byte("x")))})
 	wantAPIError(t, err, "LayersNotFoundException", "does not exist")
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	if resp, err := http.Get(aws.ToString(dl.DownloadUrl)); err != nil || resp.StatusCode != 403 {
 		t.Errorf("expired download URL: got %v, %v, want 403", resp.StatusCode, err)
 	}
@@ -331,7 +331,7 @@ func TestRegistryThenAPI(t *testing.T) {
 	if r = e.do(e.auth, "PUT", "/v2/web/manifests/latest", img.manifest, "Content-Type", dockerManifest); r.status != 201 {
 		t.Fatalf("manifest: got %d %s", r.status, r.code())
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	e.do(e.auth, "GET", "/v2/web/manifests/latest", nil)
 
 	got, err := e.c.BatchGetImage(ctx, &ecr.BatchGetImageInput{RepositoryName: aws.String("web"),

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"overcast/internal/controller"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/store"
 )
@@ -18,28 +19,41 @@ const passInterval = time.Hour
 // uploadIdle is how long an upload may sit untouched before it is dropped.
 const uploadIdle = time.Hour
 
-// controllerPass records pull times, drops idle uploads and, once per
-// passInterval of the clock, applies lifecycle policies and collects
-// garbage.
-func (s *Service) controllerPass(ctx context.Context) {
-	if err := s.flushPulls(ctx); err != nil && ctx.Err() == nil {
-		s.logger.Warn("ecr: recording pull times", "err", err)
+// housekeepingKey is the one key of the housekeeping controller, and the
+// key of its record in metaTable: when it last ran, by the clock.
+const housekeepingKey = "housekeeping"
+
+// reconcileHousekeeping applies lifecycle policies and collects garbage
+// once per passInterval of the clock. When the last pass ran is in the
+// store, so a restart neither repeats a pass too soon nor skips one.
+func (s *Service) reconcileHousekeeping(ctx context.Context, _ string) (controller.Result, error) {
+	var last time.Time
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, metaTable, housekeepingKey, &last)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return controller.Result{}, err
 	}
 	now := s.now()
-	for _, u := range s.uploads.idle(now.Add(-uploadIdle)) {
-		s.cancel(ctx, u)
+	// A clock that went backwards (a test, a host clock reset) runs a pass.
+	if due := last.Add(passInterval); now.Before(due) && !now.Before(last) {
+		return controller.At(due), nil
 	}
-	// A clock that jumped backwards (tests) also triggers a pass.
-	if !s.lastRun.IsZero() && now.Sub(s.lastRun) < passInterval && !now.Before(s.lastRun) {
-		return
+	if _, err := s.ApplyLifecyclePolicies(ctx); err != nil {
+		return controller.Result{}, err
 	}
-	s.lastRun = now
-	if _, err := s.ApplyLifecyclePolicies(ctx); err != nil && ctx.Err() == nil {
-		s.logger.Warn("ecr: applying lifecycle policies", "err", err)
+	if _, err := s.CollectGarbage(ctx); err != nil {
+		return controller.Result{}, err
 	}
-	if _, err := s.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
-		s.logger.Warn("ecr: garbage collection", "err", err)
-	}
+	err = s.db.Update(ctx, func(tx store.Tx) error {
+		_, err := store.PutJSON(tx, metaTable, housekeepingKey, now, store.AnyVersion)
+		return err
+	})
+	return controller.At(now.Add(passInterval)), err
 }
 
 // GCStats counts what a collection removed.

@@ -17,7 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
-	"overcast/internal/events"
+	"overcast/internal/app"
+	"overcast/internal/awstest"
+	"overcast/internal/bus"
+	ecrsvc "overcast/internal/ecr"
 )
 
 // blobFiles counts the blobs on disk.
@@ -35,7 +38,7 @@ func (e *env) blobFiles() int {
 
 func (e *env) gc() {
 	e.t.Helper()
-	if _, err := e.srv.Main.ECR().CollectGarbage(context.Background()); err != nil {
+	if _, err := app.ServiceOf[*ecrsvc.Service](e.srv.Main).CollectGarbage(context.Background()); err != nil {
 		e.t.Fatalf("CollectGarbage: %v", err)
 	}
 }
@@ -86,7 +89,7 @@ func TestGarbageCollection(t *testing.T) {
 		ImageIds: []types.ImageIdentifier{{ImageDigest: aws.String(a.digest)}}}); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	e.gc()
 	// a's own layer and config, and the orphan, are gone; b is whole.
 	if got := e.blobFiles(); got != 3 {
@@ -107,13 +110,13 @@ func TestGarbageCollection(t *testing.T) {
 	c := makeImage(layer)
 	e.pushBlob(e.auth, "gc", layer)
 	e.pushBlob(e.auth, "gc", c.config)
-	e.clock.Add(45 * time.Minute)
+	e.clock.Advance(45 * time.Minute)
 	for _, blob := range [][]byte{layer, c.config} {
 		if r := e.do(e.auth, "HEAD", "/v2/gc/blobs/"+digestOf(blob), nil); r.status != 200 {
 			t.Fatalf("HEAD: got %d", r.status)
 		}
 	}
-	e.clock.Add(45 * time.Minute)
+	e.clock.Advance(45 * time.Minute)
 	e.gc()
 	if r := e.do(e.auth, "PUT", "/v2/gc/manifests/c", c.manifest, "Content-Type", dockerManifest); r.status != 201 {
 		t.Errorf("manifest after its blobs were checked: got %d %s", r.status, r.code())
@@ -123,7 +126,7 @@ func TestGarbageCollection(t *testing.T) {
 	if _, err := e.c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("gc"), Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	e.gc()
 	if got := e.blobFiles(); got != 0 {
 		t.Errorf("blobs after deleting the repository: got %d, want 0", got)
@@ -155,7 +158,7 @@ func TestPushRacingGC(t *testing.T) {
 		if _, err := e.c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String("race"), ImageIds: ids}); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Add(2 * time.Hour)
+		e.clock.Advance(2 * time.Hour)
 		e.auth = e.basicAuth(e.c)
 
 		var stop atomic.Bool
@@ -163,7 +166,7 @@ func TestPushRacingGC(t *testing.T) {
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			for !stop.Load() {
-				if _, err := e.srv.Main.ECR().CollectGarbage(ctx); err != nil {
+				if _, err := app.ServiceOf[*ecrsvc.Service](e.srv.Main).CollectGarbage(ctx); err != nil {
 					t.Errorf("CollectGarbage: %v", err)
 					return
 				}
@@ -203,7 +206,7 @@ func TestPushRacingGC(t *testing.T) {
 		}
 	}
 	// What is referenced survives a collection long after.
-	e.clock.Add(3 * time.Hour)
+	e.clock.Advance(3 * time.Hour)
 	e.auth = e.basicAuth(e.c)
 	e.gc()
 	for i, img := range imgs {
@@ -261,7 +264,7 @@ func TestEvents(t *testing.T) {
 	e := start(t)
 	var mu sync.Mutex
 	var got []map[string]string
-	sub, err := e.srv.Main.Events().Subscribe(ctx, "ecr-test", events.Pattern{Source: "aws.ecr", Types: []string{"ECR Image Action"}}, func(_ context.Context, ev events.Event) error {
+	sub, err := e.srv.Main.Bus().Subscribe(ctx, "ecr-test", bus.Pattern{Source: "aws.ecr", Types: []string{"ECR Image Action"}}, func(_ context.Context, ev bus.Event) error {
 		var d map[string]string
 		json.Unmarshal(ev.Detail, &d)
 		d["account"], d["resource"] = ev.Account, strings.Join(ev.Resources, ",")
@@ -280,7 +283,7 @@ func TestEvents(t *testing.T) {
 	if _, err := e.c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String("ev"), ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("v1")}}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "two events", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	awstest.WaitFor(t, "two events", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
 	arn := "arn:aws:ecr:us-east-1:000000000000:repository/ev"
 	want := []map[string]string{
 		{"result": "SUCCESS", "repository-name": "ev", "image-digest": img.digest, "action-type": "PUSH", "image-tag": "v1", "account": "000000000000", "resource": arn},

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +21,15 @@ import (
 	"github.com/aws/smithy-go"
 
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
-
-// clock is a settable clock for the server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a running overcast with an ECR client and registry credentials.
 type env struct {
 	t     *testing.T
 	srv   *awstest.Server
 	c     *ecr.Client
-	clock *clock
+	clock *clock.Fake
 	// auth is the Basic Authorization header of a token of the default
 	// account.
 	auth string
@@ -57,8 +37,8 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	clk := newClock()
-	srv := awstest.Start(t, awstest.Clock(clk.Now))
+	clk := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	srv := awstest.Start(t, awstest.Clock(clk))
 	e := &env{t: t, srv: srv, c: ecr.NewFromConfig(srv.Config()), clock: clk}
 	e.auth = e.basicAuth(e.c)
 	return e
@@ -243,15 +223,3 @@ func randomBytes(n int, seed byte) []byte {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

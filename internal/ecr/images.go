@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"overcast/internal/bus"
 	"overcast/internal/ecr/registry"
-	"overcast/internal/events"
 	"overcast/internal/store"
 )
 
@@ -69,7 +69,7 @@ func (s *Service) publishImageEvents(ctx context.Context, tx store.Tx, evs []ima
 	if s.events == nil {
 		return nil
 	}
-	var out []events.Event
+	var out []bus.Event
 	for _, e := range evs {
 		detail := map[string]string{
 			"result": "SUCCESS", "repository-name": e.repo.Name, "image-digest": e.digest, "action-type": e.action,
@@ -78,7 +78,7 @@ func (s *Service) publishImageEvents(ctx context.Context, tx store.Tx, evs []ima
 			detail["image-tag"] = e.tag
 		}
 		b, _ := json.Marshal(detail)
-		out = append(out, events.Event{Source: "aws.ecr", Type: "ECR Image Action", Account: e.repo.Account, Region: e.repo.Region,
+		out = append(out, bus.Event{Source: "aws.ecr", Type: "ECR Image Action", Account: e.repo.Account, Region: e.repo.Region,
 			Resources: []string{repoOf(e.repo).arn(e.repo.Name)}, Detail: b})
 	}
 	return s.publish(ctx, tx, out...)
@@ -119,7 +119,7 @@ func (s *Service) putImage(ctx context.Context, p putRequest) (putResult, error)
 		}
 		return putResult{}, err
 	}
-	alg := "sha256"
+	alg := registry.Canonical
 	if p.digest != "" {
 		want, ok := registry.ParseDigest(p.digest)
 		if !ok {
@@ -127,7 +127,7 @@ func (s *Service) putImage(ctx context.Context, p putRequest) (putResult, error)
 		}
 		alg = want.Algorithm()
 	}
-	d := string(registry.FromBytes(alg, p.body))
+	d := string(alg.FromBytes(p.body))
 	if p.digest != "" && d != p.digest {
 		return putResult{}, derr(kindDigestMismatch, "The specified image digest %s does not match the digest %s calculated for the manifest.", p.digest, d)
 	}
@@ -239,10 +239,8 @@ func (s *Service) putImage(ctx context.Context, p putRequest) (putResult, error)
 // newImage checks that what the manifest refers to is in the repository
 // and builds its record.
 func (s *Service) newImage(tx store.Tx, repo registry.Repo, m *registry.Manifest, d string, manifestSize int64, now time.Time) (image, error) {
-	img := image{Digest: d, MediaType: m.MediaType, ArtifactType: m.ArtifactType, ManifestSize: manifestSize, PushedAt: now}
-	if m.Config != nil {
-		img.ConfigType = m.Config.MediaType
-	}
+	// An index has no config, so its ConfigType stays empty.
+	img := image{Digest: d, MediaType: m.MediaType, ArtifactType: m.ArtifactType, ConfigType: m.Config.MediaType, ManifestSize: manifestSize, PushedAt: now}
 	if m.Subject != nil {
 		img.Subject = string(m.Subject.Digest)
 	}
@@ -399,7 +397,7 @@ func (s *Service) GetManifest(ctx context.Context, repo registry.Repo, ref strin
 		return registry.Content{}, err
 	}
 	mt, body, _ := bytes.Cut(val, []byte{'\n'})
-	s.pulls.record(imageKey(repo, d), s.now())
+	s.recordPull(imageKey(repo, d), s.now())
 	return registry.Content{MediaType: string(mt), Digest: registry.Digest(d), Body: body}, nil
 }
 

@@ -2,8 +2,6 @@ package ecr
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -106,7 +104,7 @@ type upload struct {
 	id   string
 	repo registry.Repo
 	w    blob.Writer
-	h    hash.Hash
+	h    registry.Digester
 	size int64
 	last time.Time
 	// broken is set when a write failed: the stored bytes and the hash
@@ -172,13 +170,6 @@ func (us *uploads) abortAll() {
 	}
 }
 
-func newUploadID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // startUpload opens a blob writer for repo, recording its ID as an orphan
 // first so that a crash mid-upload leaks nothing.
 func (s *Service) startUpload(ctx context.Context, repo registry.Repo) (*upload, error) {
@@ -198,7 +189,7 @@ func (s *Service) startUpload(ctx context.Context, repo registry.Repo) (*upload,
 		w.Abort()
 		return nil, err
 	}
-	u := &upload{id: newUploadID(), repo: repo, w: w, h: registry.NewHash("sha256"), last: now}
+	u := &upload{id: s.ids.UUID(), repo: repo, w: w, h: registry.Canonical.Digester(), last: now}
 	s.uploads.mu.Lock()
 	s.uploads.m[u.id] = u
 	s.uploads.mu.Unlock()
@@ -230,7 +221,7 @@ func (s *Service) write(u *upload, offset int64, body io.Reader) (int64, error) 
 		e.lastByte, e.upload, e.reg, e.repo = u.size-1, u.id, repoOf(u.repo), u.repo.Name
 		return u.size, e
 	}
-	n, rerr, werr := pipeline(body, u.h, u.w)
+	n, rerr, werr := pipeline(body, u.h.Hash(), u.w)
 	if werr != nil {
 		// The file no longer matches the hash: the upload cannot finish.
 		u.broken = derr(kindEmptyUpload, "the upload failed to store its data; start a new upload")
@@ -320,8 +311,14 @@ func (s *Service) finish(ctx context.Context, u *upload, d registry.Digest) (fin
 		s.blobs.Delete(context.WithoutCancel(ctx), id)
 		s.dropOrphan(context.WithoutCancel(ctx), id)
 	}
-	if d.Algorithm() == "sha256" {
-		if got := registry.FromHash("sha256", u.h); got != d {
+	// Callers parse d, but a malformed one must not reach Algorithm, which
+	// panics on it.
+	if _, ok := registry.ParseDigest(string(d)); !ok {
+		discard()
+		return finishResult{}, derr(kindLayerInvalid, "unsupported digest %q", d)
+	}
+	if d.Algorithm() == registry.Canonical {
+		if got := u.h.Digest(); got != d {
 			discard()
 			return finishResult{}, derr(kindLayerInvalid, "The layer digest %s does not match the digest %s calculated for the uploaded bytes", d, got)
 		}
@@ -330,10 +327,10 @@ func (s *Service) finish(ctx context.Context, u *upload, d registry.Digest) (fin
 		discard()
 		return finishResult{}, err
 	}
-	if d.Algorithm() != "sha256" {
+	if d.Algorithm() != registry.Canonical {
 		// Other algorithms are rare (the spec's sha512): hash again, from
 		// disk, rather than run two hashes over every upload.
-		got, err := s.digestBlob(ctx, id, d.Algorithm())
+		got, err := s.digestBlob(ctx, id, d)
 		if err != nil || got != d {
 			discard()
 			if err != nil {
@@ -362,20 +359,14 @@ func (s *Service) finish(ctx context.Context, u *upload, d registry.Digest) (fin
 	return finishResult{size: u.size, linked: linked}, nil
 }
 
-func (s *Service) digestBlob(ctx context.Context, id, alg string) (registry.Digest, error) {
-	h := registry.NewHash(alg)
-	if h == nil {
-		return "", derr(kindLayerInvalid, "unsupported digest algorithm %q", alg)
-	}
+// digestBlob digests the stored blob id with the algorithm of want.
+func (s *Service) digestBlob(ctx context.Context, id string, want registry.Digest) (registry.Digest, error) {
 	r, err := s.blobs.Open(ctx, id, 0, -1)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
-	}
-	return registry.FromHash(alg, h), nil
+	return want.Algorithm().FromReader(r)
 }
 
 func (s *Service) dropOrphan(ctx context.Context, id string) {
@@ -589,6 +580,13 @@ func (p *pullRecorder) take() map[string]time.Time {
 	m := p.m
 	p.m = map[string]time.Time{}
 	return m
+}
+
+// recordPull notes that the image under key was pulled at t; the
+// pull-times controller writes the notes in batches, soon after.
+func (s *Service) recordPull(key string, t time.Time) {
+	s.pulls.record(key, t)
+	s.pullTimes.Wake()
 }
 
 func (s *Service) flushPulls(ctx context.Context) error {

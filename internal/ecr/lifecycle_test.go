@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
 )
 
 const keepTwoReleasesPolicy = `{"rules":[
@@ -44,7 +46,7 @@ func TestLifecyclePolicies(t *testing.T) {
 		img := makeImage(randomBytes(50+i, byte(i)))
 		e.mustPush("life", "release-"+string(rune('1'+i)), img)
 		digests = append(digests, img.digest)
-		e.clock.Add(24 * time.Hour)
+		e.clock.Advance(24 * time.Hour)
 		e.auth = e.basicAuth(e.c) // docker logs in again each day
 	}
 	untagged := makeImage(randomBytes(99, 99))
@@ -105,10 +107,10 @@ func TestLifecyclePolicies(t *testing.T) {
 		return out
 	}
 	sorted := func(s ...string) []string { sort.Strings(s); return s }
-	e.clock.Add(2 * time.Hour)
-	waitFor(t, "the releases to expire", func() bool { return cmp.Equal(remaining(), sorted(digests[3], digests[4], untagged.digest)) })
-	e.clock.Add(8 * 24 * time.Hour)
-	waitFor(t, "the untagged image to expire", func() bool { return cmp.Equal(remaining(), sorted(digests[3], digests[4])) })
+	e.clock.Advance(2 * time.Hour)
+	awstest.WaitFor(t, "the releases to expire", func() bool { return cmp.Equal(remaining(), sorted(digests[3], digests[4], untagged.digest)) })
+	e.clock.Advance(8 * 24 * time.Hour)
+	awstest.WaitFor(t, "the untagged image to expire", func() bool { return cmp.Equal(remaining(), sorted(digests[3], digests[4])) })
 	got2, err := e.c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: repo})
 	if err != nil || got2.LastEvaluatedAt == nil || !got2.LastEvaluatedAt.Equal(e.clock.Now()) {
 		t.Errorf("GetLifecyclePolicy lastEvaluatedAt: got %+v, %v, want %v", got2, err, e.clock.Now())

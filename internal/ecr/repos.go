@@ -172,9 +172,9 @@ func (s *Service) repositoryURI(ctx context.Context, reg registryID, name string
 	c := overcast.CallerFrom(ctx)
 	own := callerRegistry(ctx, nil)
 	if c.AccountID == reg.account && own.region == reg.region {
-		return s.host() + "/" + name
+		return s.host + "/" + name
 	}
-	return s.host() + "/" + registry.RegistryHost(reg.account, reg.region) + "/" + name
+	return s.host + "/" + registry.RegistryHost(reg.account, reg.region) + "/" + name
 }
 
 func (s *Service) repoOut(ctx context.Context, reg registryID, r *repository) *api.Repository {

@@ -11,6 +11,7 @@ import (
 
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
+	"overcast/internal/service/servicetest"
 )
 
 func mustPolicy(t *testing.T, text string) *lifecyclePolicy {
@@ -243,8 +244,13 @@ func TestParseImageURI(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := New(Config{Now: func() time.Time { return now }})
+	env := servicetest.Env(t)
+	fake := servicetest.Fake(env)
+	now := fake.Now()
+	s, err := New(env)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok := s.registryToken("111111111111", "eu-west-1", "arn:aws:iam::111111111111:user/a", now.Add(TokenLifetime))
 	id, ok := s.Authenticate(t.Context(), "AWS", tok)
 	if !ok || id.Account != "111111111111" || id.Region != "eu-west-1" || id.Principal != "arn:aws:iam::111111111111:user/a" {
@@ -256,11 +262,14 @@ func TestTokens(t *testing.T) {
 	if _, ok := s.Authenticate(t.Context(), "AWS", tok[:len(tok)-2]+"xx"); ok {
 		t.Error("a tampered token was accepted")
 	}
-	other := New(Config{Now: func() time.Time { return now }})
+	other, err := New(servicetest.Env(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := other.Authenticate(t.Context(), "AWS", tok); ok {
 		t.Error("a token signed with another key was accepted")
 	}
-	now = now.Add(TokenLifetime)
+	fake.Advance(TokenLifetime)
 	if _, ok := s.Authenticate(t.Context(), "AWS", tok); ok {
 		t.Error("an expired token was accepted")
 	}

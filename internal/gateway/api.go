@@ -13,62 +13,90 @@ import (
 )
 
 // serveAPI serves an AWS API request and returns the service's ID for
-// metrics. A virtual-hosted-style S3 request names its bucket, which is
-// moved into the path once the signature (over the path as sent) checks.
-func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID, bucket string) string {
-	auth, parseErr := sigv4.Parse(r)
-	if parseErr == sigv4.ErrNoAuth {
-		auth, parseErr = nil, nil
-	}
-	h, r, resolveErr := g.resolve(r, auth)
-	if resolveErr != nil {
-		awsproto.WriteError(w, nil, "query", resolveErr, reqID, r.Method == http.MethodHead)
-		return "unknown"
-	}
-	if h == nil {
-		writeUnknownService(w, r, auth, reqID)
-		return "unknown"
-	}
-	svc := h.Service()
-	proto := h.Protocol(r)
-	if parseErr != nil {
-		awsproto.WriteError(w, svc, proto, authError(parseErr, proto), reqID, r.Method == http.MethodHead)
-		return svc.ID
-	}
-	r, err := g.auth.authenticate(r, auth, h, proto)
-	if err != nil {
-		apiErr, ok := awsproto.AsAPIError(err)
-		if !ok {
-			g.logger.Error("authenticating request", "requestId", reqID, "err", err)
-			apiErr = awsproto.InternalFailure()
+// metrics. a is the API when the host named it (a virtual host, whose
+// resource is moved into the path once the signature over the path as
+// sent checks); nil means find it from the request.
+func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, a *api, resource string) string {
+	auth, parseErr := parseAuth(r)
+	if a == nil {
+		var err awsproto.APIError
+		a, r, err = g.resolve(r, auth)
+		if err != nil {
+			awsproto.WriteError(w, nil, "query", err, reqID, r.Method == http.MethodHead)
+			return "unknown"
 		}
-		awsproto.WriteError(w, svc, proto, apiErr, reqID, r.Method == http.MethodHead)
-		return svc.ID
+		if a == nil {
+			writeUnknownService(w, r, auth, reqID)
+			return "unknown"
+		}
 	}
-	if bucket != "" {
-		r = pathStyle(r, bucket)
+	var ok bool
+	if r, ok = g.authenticate(w, r, reqID, a, resource, auth, parseErr); !ok {
+		return a.h.Service().ID
 	}
-	h.ServeHTTP(w, r)
-	return svc.ID
+	if resource != "" {
+		r = pathStyle(r, resource)
+	}
+	a.h.ServeHTTP(w, r)
+	return a.h.Service().ID
 }
 
-// resolve finds the service a request is for: the SigV4 credential scope
+// parseAuth reads r's SigV4 signature: nil and no error when it has none.
+func parseAuth(r *http.Request) (*sigv4.Auth, error) {
+	auth, err := sigv4.Parse(r)
+	if err == sigv4.ErrNoAuth {
+		return nil, nil
+	}
+	return auth, err
+}
+
+// authenticate checks r's signature (auth, or parseErr when it could not
+// be read) by a's rules and returns r carrying its caller; when it fails
+// it has written the error and returns false.
+func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, reqID string, a *api, resource string, auth *sigv4.Auth, parseErr error) (*http.Request, bool) {
+	proto := a.h.Protocol(r)
+	if parseErr != nil {
+		awsproto.WriteError(w, a.h.Service(), proto, authError(parseErr, proto), reqID, r.Method == http.MethodHead)
+		return r, false
+	}
+	r, err := g.auth.authenticate(r, auth, a, proto, resource)
+	if err != nil {
+		g.writeError(w, r, a, proto, err)
+		return r, false
+	}
+	return r, true
+}
+
+// writeError writes err in a's envelope; an error that is no API error is
+// overcast's own failure, logged and reported as InternalFailure.
+func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, a *api, proto string, err error) {
+	reqID := awsproto.RequestID(r.Context())
+	apiErr, ok := awsproto.AsAPIError(err)
+	if !ok {
+		g.logger.Error("gateway: request failed", "requestId", reqID, "err", err)
+		apiErr = awsproto.InternalFailure()
+	}
+	awsproto.WriteError(w, a.h.Service(), proto, apiErr, reqID, r.Method == http.MethodHead)
+}
+
+// resolve finds the API a request is for: the SigV4 credential scope
 // names it; unsigned requests are recognized by their X-Amz-Target, by the
-// Version of a query request, and S3 takes the rest. It may buffer a form
-// body to read Version, in which case it returns the request carrying it.
-func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*awsproto.Handler, *http.Request, awsproto.APIError) {
+// Version of a query request, and the fallback API (S3) takes the rest. It
+// may buffer a form body to read Version, in which case it returns the
+// request carrying it.
+func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*api, *http.Request, awsproto.APIError) {
 	if auth != nil {
 		return g.bySigning[auth.Service], r, nil
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		prefix, _, _ := strings.Cut(target, ".")
-		if h := g.byTarget[prefix]; h != nil {
-			return h, r, nil
+		if a := g.byTarget[prefix]; a != nil {
+			return a, r, nil
 		}
 	}
 	if version := r.URL.Query().Get("Version"); version != "" {
-		if h := g.byVersion[version]; h != nil {
-			return h, r, nil
+		if a := g.byVersion[version]; a != nil {
+			return a, r, nil
 		}
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" && r.Method == http.MethodPost {
@@ -79,12 +107,12 @@ func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*awsproto.Handler,
 		}
 		r = withBody(r, body)
 		if form, err := url.ParseQuery(string(body)); err == nil {
-			if h := g.byVersion[form.Get("Version")]; h != nil {
-				return h, r, nil
+			if a := g.byVersion[form.Get("Version")]; a != nil {
+				return a, r, nil
 			}
 		}
 	}
-	return g.bySigning["s3"], r, nil
+	return g.fallback, r, nil
 }
 
 // withBody returns r with an already-read body: readable again, and handed

@@ -15,8 +15,6 @@ import (
 
 // authenticator checks who signed a request.
 type authenticator struct {
-	// bucketOf names the bucket of a virtual-hosted-style request.
-	bucketOf func(host string) (string, bool)
 	keys     KeyStore
 	strict   bool
 	now      func() time.Time
@@ -29,36 +27,41 @@ func newAuthenticator(keys KeyStore, strict bool, now func() time.Time) *authent
 	return &authenticator{keys: keys, strict: strict, now: now, verifier: v}
 }
 
-// authenticate verifies the signature of r (when there is one) and returns
-// r carrying its caller, with a body the service can read: buffered, or
-// wrapped in a reader that checks the signed hash or decodes aws-chunked.
-func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, h *awsproto.Handler, proto string) (*http.Request, error) {
-	svc := h.Service()
+// authenticate verifies the signature of r (when there is one) by the
+// rules of api and returns r carrying its caller, with a body the service
+// can read: buffered, or wrapped in a reader that checks the signed hash
+// or decodes aws-chunked.
+//
+// resource is what a virtual-hosted request's host names (its bucket),
+// which a SigV2 signature covers as part of the path.
+func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, api *api, proto, resource string) (*http.Request, error) {
 	if auth == nil {
-		if svc.SigningName == "s3" && isPresignedV2(r) {
-			return a.authenticateV2(r)
+		if api.PresignedV2 && isPresignedV2(r) {
+			return a.authenticateV2(r, resource)
 		}
-		// Unsigned S3 requests are anonymous, even under --strict: bucket
-		// policies decide what anonymous callers may do.
-		if a.strict && svc.SigningName != "s3" && !h.UnsignedOperation(r) {
+		// An API with anonymous callers lets unsigned requests through even
+		// under --strict: its own policies (S3's bucket policies) decide
+		// what they may do.
+		if api.Anonymous {
+			caller := overcast.Caller{AccountID: overcast.DefaultAccountID, Region: overcast.DefaultRegion,
+				Kind: overcast.PrincipalAnonymous, ARN: "*"}
+			return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
+		}
+		if a.strict && !api.h.UnsignedOperation(r) {
 			return r, failure(proto, missingAuth, "")
 		}
 		caller := overcast.RootCaller(overcast.DefaultAccountID, overcast.DefaultRegion)
-		if svc.SigningName == "s3" {
-			// Anonymous S3 access is decided by bucket policies, not granted.
-			caller = overcast.Caller{AccountID: overcast.DefaultAccountID, Region: overcast.DefaultRegion, Kind: overcast.PrincipalAnonymous, ARN: "*"}
-		}
 		return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
 	}
 
-	var creds Credentials
+	var creds overcast.Credentials
 	known := false
 	if a.keys != nil {
 		c, err := a.keys.LookupAccessKey(r.Context(), auth.AccessKeyID)
 		switch {
 		case err == nil:
 			creds, known = c, true
-		case !errors.Is(err, ErrUnknownAccessKey):
+		case !errors.Is(err, overcast.ErrUnknownAccessKey):
 			return r, err
 		}
 	}
@@ -203,24 +206,24 @@ func failure(proto string, k failureKind, msg string) *awsproto.Error {
 	}
 	table := map[failureKind]map[string]code{
 		missingAuth: {
-			"query": {"MissingAuthenticationToken", 403, "Request is missing Authentication Token"},
-			"json":  {"MissingAuthenticationTokenException", 403, "Missing Authentication Token"},
-			"s3":    {"AccessDenied", 403, "Access Denied"},
+			"query":    {"MissingAuthenticationToken", 403, "Request is missing Authentication Token"},
+			"json":     {"MissingAuthenticationTokenException", 403, "Missing Authentication Token"},
+			"rest-xml": {"AccessDenied", 403, "Access Denied"},
 		},
 		unknownKey: {
-			"query": {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
-			"json":  {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
-			"s3":    {"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."},
+			"query":    {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
+			"json":     {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
+			"rest-xml": {"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."},
 		},
 		badToken: {
-			"query": {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
-			"json":  {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
-			"s3":    {"InvalidToken", 400, "The provided token is malformed or otherwise invalid."},
+			"query":    {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
+			"json":     {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
+			"rest-xml": {"InvalidToken", 400, "The provided token is malformed or otherwise invalid."},
 		},
 		expiredToken: {
-			"query": {"ExpiredToken", 403, "The security token included in the request is expired"},
-			"json":  {"ExpiredTokenException", 403, "The security token included in the request is expired"},
-			"s3":    {"ExpiredToken", 400, "The provided token has expired."},
+			"query":    {"ExpiredToken", 403, "The security token included in the request is expired"},
+			"json":     {"ExpiredTokenException", 403, "The security token included in the request is expired"},
+			"rest-xml": {"ExpiredToken", 400, "The provided token has expired."},
 		},
 	}
 	c := table[k][family]
@@ -236,7 +239,7 @@ func family(proto string) string {
 	case "json", "rest-json":
 		return "json"
 	case "rest-xml":
-		return "s3"
+		return "rest-xml"
 	}
 	return "query"
 }
@@ -251,12 +254,12 @@ func authError(err error, proto string) awsproto.APIError {
 		return &awsproto.Error{Code: "IncompleteSignature", Status: 400, Message: err.Error()}
 	}
 	fam := family(proto)
-	pick := func(query, json, s3 string) string {
+	pick := func(query, json, restXML string) string {
 		switch fam {
 		case "json":
 			return json
-		case "s3":
-			return s3
+		case "rest-xml":
+			return restXML
 		}
 		return query
 	}

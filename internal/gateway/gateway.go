@@ -1,16 +1,17 @@
 // Package gateway is overcast's front door: one listener for every AWS API
 // and data plane. It assigns request IDs, answers CORS preflights and
-// /_overcast/*, routes data-plane traffic (registry, git, per-host planes),
-// and for AWS API calls finds the service, authenticates the SigV4
-// signature, and hands the request to the service's awsproto.Handler with
-// the caller in its context.
+// /_overcast/health and /metrics, routes data-plane traffic to the planes
+// services register, and for AWS API calls finds the service,
+// authenticates the SigV4 signature, and hands the request to the
+// service's awsproto.Handler with the caller in its context. It names no
+// service: what is special about one (S3's anonymous callers, virtual
+// hosts and SigV2 URLs) comes with that service's registration.
 package gateway
 
 import (
 	"context"
-	"errors"
+	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -18,12 +19,15 @@ import (
 
 	"overcast"
 	"overcast/internal/awsproto"
+	"overcast/internal/clock"
+	"overcast/internal/service"
 )
 
 // KeyStore resolves access key IDs to their secrets and identities. IAM
-// (long-term keys) and STS (temporary credentials) implement it.
+// (long-term keys) and STS (temporary credentials) implement it; it
+// returns overcast.ErrUnknownAccessKey for a key it does not know.
 type KeyStore interface {
-	LookupAccessKey(ctx context.Context, accessKeyID string) (Credentials, error)
+	LookupAccessKey(ctx context.Context, accessKeyID string) (overcast.Credentials, error)
 }
 
 // UsageRecorder is implemented by a KeyStore that remembers when each key
@@ -33,57 +37,32 @@ type UsageRecorder interface {
 	RecordAccessKeyUse(ctx context.Context, accessKeyID, service, region string) error
 }
 
-// ErrUnknownAccessKey is what a KeyStore returns for a key it does not know.
-var ErrUnknownAccessKey = errors.New("gateway: unknown access key")
-
-// Credentials are what a KeyStore knows about an access key.
-type Credentials struct {
-	SecretAccessKey string
-	// SessionToken must accompany requests signed with temporary credentials.
-	SessionToken string
-	// Expires is when temporary credentials stop working; zero for never.
-	Expires time.Time
-	// Active is false for keys an IAM user has deactivated.
-	Inactive bool
-	Caller   overcast.Caller
+// MetricsWriter adds its own series to /_overcast/metrics (the
+// controllers' queues and reconciles).
+type MetricsWriter interface {
+	WriteMetrics(w io.Writer)
 }
 
-// Config is what the gateway serves.
+// Config is what the gateway serves. It names no service: each brings its
+// API and data planes as registrations.
 type Config struct {
-	APIs    []*awsproto.Handler
-	Keys    KeyStore
-	Strict  bool // reject unknown access keys and unsigned requests
+	APIs   []service.API
+	Planes []service.Plane // tried in order, before the APIs
+	Keys   KeyStore
+	Strict bool // reject unknown access keys and unsigned requests
+	// Version is reported by /_overcast/health.
 	Version string
 	Logger  *slog.Logger
-	Now     func() time.Time
+	Clock   clock.Clock
 	// DockerReachable reports whether a Docker engine answers, for health.
 	DockerReachable func(ctx context.Context) bool
-	// Registry serves the OCI distribution API under /v2/ (ECR's data plane).
-	Registry http.Handler
-	// Git serves /v1/repos/<name>/... (CodeCommit's data plane).
-	Git http.Handler
-	// Hosts maps a host suffix such as ".cloudfront.localhost" to the data
-	// plane that serves it.
-	Hosts map[string]http.Handler
-	// BucketHosts are host suffixes (".s3.localhost") whose leading labels
-	// name an S3 bucket: virtual-hosted-style S3 requests, authenticated as
-	// sent and then served as path-style ones.
-	BucketHosts []string
-	// Internal maps path prefixes under /_overcast/ ("/_overcast/s3-website/")
-	// to the services that serve them: data planes reachable without DNS.
-	Internal map[string]http.Handler
-	// CORS, when set, is asked first about every request with an Origin.
-	CORS CORSPolicy
+	Metrics         []MetricsWriter
 }
 
-// CORSPolicy lets a service answer CORS for resources it configures
-// itself (S3 buckets with a CORS configuration).
-type CORSPolicy interface {
-	// CORS returns false to leave the request to the gateway's permissive
-	// default. Otherwise it has set the response's Access-Control-* headers
-	// and, for a preflight (OPTIONS with Access-Control-Request-Method),
-	// written the whole response.
-	CORS(w http.ResponseWriter, r *http.Request, preflight bool) bool
+// api is a registered API and the handler that serves it.
+type api struct {
+	service.API
+	h *awsproto.Handler
 }
 
 // Gateway is an http.Handler; see the package comment.
@@ -91,10 +70,12 @@ type Gateway struct {
 	cfg       Config
 	logger    *slog.Logger
 	auth      *authenticator
-	bySigning map[string]*awsproto.Handler
-	byTarget  map[string]*awsproto.Handler
-	byVersion map[string]*awsproto.Handler // query APIs, by their Version parameter
-	rest      []*awsproto.Handler
+	bySigning map[string]*api
+	byTarget  map[string]*api
+	byVersion map[string]*api // query APIs, by their Version parameter
+	fallback  *api            // for requests that name no service
+	virtual   []*api          // APIs with virtual hosts
+	all       []*api
 	metrics   *metrics
 	health    *healthCache
 }
@@ -104,43 +85,48 @@ func New(cfg Config) *Gateway {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
 	}
 	g := &Gateway{
 		cfg:       cfg,
 		logger:    cfg.Logger,
-		bySigning: map[string]*awsproto.Handler{},
-		byTarget:  map[string]*awsproto.Handler{},
-		byVersion: map[string]*awsproto.Handler{},
+		bySigning: map[string]*api{},
+		byTarget:  map[string]*api{},
+		byVersion: map[string]*api{},
 		metrics:   newMetrics(),
-		health:    &healthCache{check: cfg.DockerReachable, now: cfg.Now},
+		health:    &healthCache{check: cfg.DockerReachable, now: cfg.Clock.Now},
 	}
-	g.auth = newAuthenticator(cfg.Keys, cfg.Strict, cfg.Now)
-	g.auth.bucketOf = g.bucketHost
-	for _, h := range cfg.APIs {
-		svc := h.Service()
-		g.bySigning[svc.SigningName] = h
+	g.auth = newAuthenticator(cfg.Keys, cfg.Strict, cfg.Clock.Now)
+	for _, reg := range cfg.APIs {
+		a := &api{API: reg, h: awsproto.NewHandler(reg.Binding, cfg.Logger)}
+		svc := a.h.Service()
+		g.all = append(g.all, a)
+		g.bySigning[svc.SigningName] = a
 		if svc.TargetPrefix != "" {
-			g.byTarget[svc.TargetPrefix] = h
+			g.byTarget[svc.TargetPrefix] = a
 		}
 		if svc.Speaks("query") || svc.Speaks("ec2") {
-			g.byVersion[svc.APIVersion] = h
+			g.byVersion[svc.APIVersion] = a
 		}
-		if svc.Speaks("rest-json") || svc.Speaks("rest-xml") {
-			g.rest = append(g.rest, h)
+		if reg.Fallback {
+			g.fallback = a
+		}
+		if len(reg.VirtualHosts) > 0 {
+			g.virtual = append(g.virtual, a)
 		}
 	}
 	return g
 }
 
-// ServeHTTP routes in the order ARCHITECTURE.md gives.
+// ServeHTTP routes in the order ARCHITECTURE.md gives: CORS, overcast's
+// own endpoints, the data planes, then the APIs.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := g.cfg.Now()
+	start := time.Now()
 	reqID := awsproto.NewRequestID()
 	r = r.WithContext(awsproto.WithRequestID(r.Context(), reqID))
 	sw := &statusWriter{ResponseWriter: w}
-	service := "-"
+	label := "-" // what served the request, for metrics
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -152,70 +138,80 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				awsproto.WriteError(sw, nil, "json", awsproto.InternalFailure(), reqID, r.Method == http.MethodHead)
 			}
 		}
-		g.metrics.observe(service, sw.status(), g.cfg.Now().Sub(start))
+		g.metrics.observe(label, sw.status(), time.Since(start))
 	}()
-	if origin := r.Header.Get("Origin"); origin != "" {
-		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-		if g.cfg.CORS != nil && g.cfg.CORS.CORS(sw, r, preflight) {
-			if preflight {
-				service = "cors"
-				return
-			}
-		} else {
-			setCORSHeaders(sw.Header(), r)
-			if preflight {
-				service = "cors"
-				sw.WriteHeader(http.StatusOK)
-				return
-			}
-		}
+	if origin := r.Header.Get("Origin"); origin != "" && g.cors(sw, r) {
+		label = "cors"
+		return
 	}
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/_overcast/"):
-		if h, name := g.internalPlane(r.URL.Path); h != nil {
-			service = name
-			h.ServeHTTP(sw, r)
-			return
-		}
-		service = "overcast"
+	if r.URL.Path == "/_overcast/health" || r.URL.Path == "/_overcast/metrics" {
+		label = "overcast"
 		g.serveInternal(sw, r)
 		return
-	case g.cfg.Registry != nil && (r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/")) && !isSigV4(r):
-		service = "ecr-registry"
-		g.cfg.Registry.ServeHTTP(sw, r)
-		return
-	case g.cfg.Git != nil && strings.HasPrefix(r.URL.Path, "/v1/repos/"):
-		service = "codecommit-git"
-		g.cfg.Git.ServeHTTP(sw, r)
-		return
 	}
-	if bucket, ok := g.bucketHost(r.Host); ok {
-		service = g.serveAPI(sw, r, reqID, bucket)
-		return
-	}
-	if h, name := g.hostPlane(r.Host); h != nil {
-		service = name
-		h.ServeHTTP(sw, r)
-		return
-	}
-	service = g.serveAPI(sw, r, reqID, "")
-}
-
-// hostPlane finds the data plane whose suffix matches the request's host.
-func (g *Gateway) hostPlane(host string) (http.Handler, string) {
-	if len(g.cfg.Hosts) == 0 {
-		return nil, ""
-	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for suffix, h := range g.cfg.Hosts {
-		if strings.HasSuffix(host, suffix) && len(host) > len(suffix) {
-			return h, strings.Trim(suffix, ".")
+	for _, p := range g.cfg.Planes {
+		if p.Match(r) {
+			label = p.Name
+			g.servePlane(sw, r, reqID, p)
+			return
 		}
 	}
-	return nil, ""
+	if strings.HasPrefix(r.URL.Path, "/_overcast/") {
+		label = "overcast"
+		http.NotFound(sw, r)
+		return
+	}
+	for _, a := range g.virtual {
+		if resource, ok := a.virtualHost(r.Host); ok {
+			label = g.serveAPI(sw, r, reqID, a, resource)
+			return
+		}
+	}
+	label = g.serveAPI(sw, r, reqID, nil, "")
+}
+
+// cors answers CORS: a service's own policy when one claims the request,
+// the gateway's permissive default otherwise. It reports whether it
+// answered the whole request (a preflight).
+func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
+	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	for _, a := range g.all {
+		if a.CORS == nil {
+			continue
+		}
+		mine, err := a.CORS.CORS(w, r, preflight)
+		if err != nil {
+			g.writeError(w, r, a, a.h.Protocol(r), err)
+			return true
+		}
+		if mine {
+			return preflight
+		}
+	}
+	setCORSHeaders(w.Header(), r)
+	if preflight {
+		w.WriteHeader(http.StatusOK)
+	}
+	return preflight
+}
+
+// servePlane hands a request to a data plane, authenticated first when
+// the plane asks for it.
+func (g *Gateway) servePlane(w http.ResponseWriter, r *http.Request, reqID string, p service.Plane) {
+	if p.Auth == service.AuthSigV4 {
+		a := g.bySigning[p.API]
+		if a == nil {
+			g.logger.Error("data plane names an unknown API", "plane", p.Name, "api", p.API)
+			awsproto.WriteError(w, nil, "json", awsproto.InternalFailure(), reqID, r.Method == http.MethodHead)
+			return
+		}
+		auth, parseErr := parseAuth(r)
+		var ok bool
+		if r, ok = g.authenticate(w, r, reqID, a, "", auth, parseErr); !ok {
+			return
+		}
+	}
+	p.Handler.ServeHTTP(w, r)
 }
 
 func isSigV4(r *http.Request) bool {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -20,7 +19,9 @@ import (
 	"overcast/internal/api"
 	"overcast/internal/awsproto"
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 	"overcast/internal/gateway"
+	"overcast/internal/service"
 )
 
 func apiError(t *testing.T, err error) (string, int) {
@@ -58,8 +59,8 @@ func TestHealth(t *testing.T) {
 	if h.Status != "ok" || h.Version != "test" || h.Services["sts"] != "available" || h.Services["ecs"] == "" || h.Docker.Reachable == nil {
 		t.Errorf("health = %+v", h)
 	}
-	if len(h.Services) != len(api.Services) {
-		t.Errorf("health lists %d services, want all %d", len(h.Services), len(api.Services))
+	if len(h.Services) != len(api.Unimplemented()) {
+		t.Errorf("health lists %d services, want all %d", len(h.Services), len(api.Unimplemented()))
 	}
 	resp, err = http.Get(srv.URL + "/_overcast/metrics")
 	if err != nil {
@@ -155,9 +156,8 @@ func TestSignatureErrors(t *testing.T) {
 
 func TestPresignedURLExpiry(t *testing.T) {
 	ctx := context.Background()
-	now := time.Now()
-	clock := func() time.Time { return now }
-	srv := awstest.Start(t, awstest.Strict(), awstest.Clock(func() time.Time { return clock() }))
+	fake := clock.NewFake(time.Now())
+	srv := awstest.Start(t, awstest.Strict(), awstest.Clock(fake))
 	presigned, err := sts.NewPresignClient(sts.NewFromConfig(srv.ConfigWith("test", "test", ""))).
 		PresignGetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -181,8 +181,7 @@ func TestPresignedURLExpiry(t *testing.T) {
 	if status, body := get(); status != 200 || !strings.Contains(body, "<Account>000000000000</Account>") {
 		t.Fatalf("fresh presigned URL: %d %s", status, body)
 	}
-	later := now.Add(time.Hour)
-	clock = func() time.Time { return later }
+	fake.Advance(time.Hour)
 	if status, body := get(); status != 403 {
 		t.Errorf("expired presigned URL: %d %s, want 403", status, body)
 	}
@@ -219,14 +218,16 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestDataPlaneRouting(t *testing.T) {
-	plane := func(name string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })
+	plane := func(name string, m service.Matcher) service.Plane {
+		return service.Plane{Name: name, Match: m,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })}
 	}
-	gw := gateway.New(gateway.Config{
-		Registry: plane("registry"),
-		Git:      plane("git"),
-		Hosts:    map[string]http.Handler{".cloudfront.localhost": plane("cdn")},
-	})
+	gw := gateway.New(gateway.Config{Planes: []service.Plane{
+		plane("registry", func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v2/") }),
+		plane("git", service.PathPrefix("/v1/repos/")),
+		plane("cdn", service.HostSuffix(".cloudfront.localhost")),
+		plane("internal", service.PathPrefix("/_overcast/plane/")),
+	}})
 	tests := []struct {
 		host, path, auth, want string
 	}{
@@ -234,6 +235,7 @@ func TestDataPlaneRouting(t *testing.T) {
 		{"127.0.0.1:4566", "/v2/demo/manifests/latest", "Bearer x", "registry"},
 		{"127.0.0.1:4566", "/v1/repos/app/info/refs", "", "git"},
 		{"d111111abcdef8.cloudfront.localhost:4566", "/index.html", "", "cdn"},
+		{"127.0.0.1:4566", "/_overcast/plane/x", "", "internal"},
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest("GET", "http://"+tt.host+tt.path, nil)
@@ -246,5 +248,10 @@ func TestDataPlaneRouting(t *testing.T) {
 			t.Errorf("%s%s: served by %q, want %q", tt.host, tt.path, rec.Body, tt.want)
 		}
 	}
-	_ = aws.String
+	// /_overcast/health is the gateway's own, whatever the planes match.
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/_overcast/health", nil))
+	if !strings.Contains(rec.Body.String(), `"status":"ok"`) {
+		t.Errorf("health: got %q", rec.Body)
+	}
 }

@@ -5,12 +5,13 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"net/http/httptest"
-	"strings"
 	"testing"
+
+	"overcast/internal/service"
 )
 
-func TestBucketHost(t *testing.T) {
-	g := &Gateway{cfg: Config{BucketHosts: []string{".s3.localhost"}}}
+func TestVirtualHost(t *testing.T) {
+	a := &api{API: service.API{VirtualHosts: []string{".s3.localhost"}}}
 	tests := []struct {
 		host   string
 		bucket string
@@ -24,9 +25,9 @@ func TestBucketHost(t *testing.T) {
 		{"x.s3-website.localhost", "", false},
 	}
 	for _, tt := range tests {
-		bucket, ok := g.bucketHost(tt.host)
+		bucket, ok := a.virtualHost(tt.host)
 		if bucket != tt.bucket || ok != tt.ok {
-			t.Errorf("bucketHost(%q): got %q %v, want %q %v", tt.host, bucket, ok, tt.bucket, tt.ok)
+			t.Errorf("virtualHost(%q): got %q %v, want %q %v", tt.host, bucket, ok, tt.bucket, tt.ok)
 		}
 	}
 }
@@ -55,10 +56,7 @@ func TestPathStyle(t *testing.T) {
 func TestStringToSignV2(t *testing.T) {
 	r := httptest.NewRequest("GET", "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=x", nil)
 	r.Host = "johnsmith.s3.amazonaws.com"
-	sts := stringToSignV2(r, r.URL.Query(), func(host string) (string, bool) {
-		b, ok := strings.CutSuffix(host, ".s3.amazonaws.com")
-		return b, ok
-	})
+	sts := stringToSignV2(r, r.URL.Query(), "johnsmith")
 	if want := "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg"; sts != want {
 		t.Fatalf("string to sign: got %q, want %q", sts, want)
 	}

@@ -21,6 +21,9 @@ func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
 	case "/_overcast/metrics":
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		g.metrics.write(w)
+		for _, m := range g.cfg.Metrics {
+			m.WriteMetrics(w)
+		}
 	default:
 		http.NotFound(w, r)
 	}
@@ -38,12 +41,12 @@ type health struct {
 
 func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 	h := health{Status: "ok", Version: g.cfg.Version, Services: map[string]string{}}
-	for _, api := range g.cfg.APIs {
+	for _, a := range g.all {
 		state := "available"
-		if !api.Implemented() {
+		if !a.h.Implemented() {
 			state = "unimplemented"
 		}
-		h.Services[api.Service().ID] = state
+		h.Services[a.h.Service().ID] = state
 	}
 	h.Docker.Reachable = g.health.dockerReachable(r.Context())
 	w.Header().Set("Content-Type", "application/json")

@@ -37,7 +37,7 @@ var s3Subresources = map[string]bool{
 
 // authenticateV2 verifies a V2 presigned request and returns it carrying
 // its caller.
-func (a *authenticator) authenticateV2(r *http.Request) (*http.Request, error) {
+func (a *authenticator) authenticateV2(r *http.Request, resource string) (*http.Request, error) {
 	q := r.URL.Query()
 	keyID := q.Get("AWSAccessKeyId")
 	expires, err := strconv.ParseInt(q.Get("Expires"), 10, 64)
@@ -47,14 +47,14 @@ func (a *authenticator) authenticateV2(r *http.Request) (*http.Request, error) {
 	if a.now().Unix() > expires {
 		return r, &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Request has expired"}
 	}
-	var creds Credentials
+	var creds overcast.Credentials
 	known := false
 	if a.keys != nil {
 		c, err := a.keys.LookupAccessKey(r.Context(), keyID)
 		switch {
 		case err == nil:
 			creds, known = c, true
-		case !errors.Is(err, ErrUnknownAccessKey):
+		case !errors.Is(err, overcast.ErrUnknownAccessKey):
 			return r, err
 		}
 	}
@@ -71,7 +71,7 @@ func (a *authenticator) authenticateV2(r *http.Request) (*http.Request, error) {
 		if creds.Inactive {
 			return r, failure("rest-xml", unknownKey, "")
 		}
-		sts := stringToSignV2(r, q, a.bucketOf)
+		sts := stringToSignV2(r, q, resource)
 		mac := hmac.New(sha1.New, []byte(creds.SecretAccessKey))
 		mac.Write([]byte(sts))
 		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
@@ -92,7 +92,10 @@ func (a *authenticator) authenticateV2(r *http.Request) (*http.Request, error) {
 }
 
 // stringToSignV2 is S3's V2 string to sign for query authentication.
-func stringToSignV2(r *http.Request, q url.Values, bucketOf func(string) (string, bool)) string {
+//
+// resource is the bucket a virtual-hosted request names in its host: the
+// signature covers it as the first part of the path.
+func stringToSignV2(r *http.Request, q url.Values, resource string) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
 	b.WriteString(r.Header.Get("Content-MD5") + "\n")
@@ -112,10 +115,8 @@ func stringToSignV2(r *http.Request, q url.Values, bucketOf func(string) (string
 	if strings.HasPrefix(r.RequestURI, "/") {
 		path, _, _ = strings.Cut(r.RequestURI, "?")
 	}
-	if bucketOf != nil {
-		if bucket, ok := bucketOf(r.Host); ok {
-			path = "/" + bucket + path
-		}
+	if resource != "" {
+		path = "/" + resource + path
 	}
 	b.WriteString(path)
 	var subs []string

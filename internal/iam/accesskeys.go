@@ -72,7 +72,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *api.CreateAccessKeyRe
 	}
 	acct := accountOf(ctx)
 	now := s.clock()
-	k := accessKeyRec{ID: newAccessKeyID(), Secret: newSecretAccessKey(), Account: acct,
+	k := accessKeyRec{ID: s.newAccessKeyID(), Secret: s.newSecretAccessKey(), Account: acct,
 		Status: api.StatusTypeActive, Created: now}
 	err = s.update(ctx, func(tx store.Tx) error {
 		keys, save, u, err := ownerKeys(tx, acct, owner, now)

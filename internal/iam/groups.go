@@ -40,7 +40,7 @@ func (s *Service) CreateGroup(ctx context.Context, in *api.CreateGroupRequest) (
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	g := groupRec{Name: *in.GroupName, Path: orDefault(in.Path, "/"), ID: newID(groupIDPrefix), Created: s.clock()}
+	g := groupRec{Name: *in.GroupName, Path: orDefault(in.Path, "/"), ID: s.newID(groupIDPrefix), Created: s.clock()}
 	err := s.update(ctx, func(tx store.Tx) error {
 		if ok, err := groupsTable.exists(tx, acct, g.Name); err != nil || ok {
 			return errOr(err, api.NewEntityAlreadyExistsException("Group with name %s already exists.", g.Name))

@@ -12,7 +12,8 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/iam"
-	"overcast/internal/gateway"
+	"overcast/internal/ids"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -21,24 +22,22 @@ type Service struct {
 	api.UnimplementedServer
 	db      store.Store
 	now     func() time.Time
+	ids     *ids.Source
 	managed *managedPolicies
 	keys    keyCache
 	usage   usageThrottle
 }
 
-var (
-	_ api.Server       = (*Service)(nil)
-	_ gateway.KeyStore = (*Service)(nil)
-)
+var _ api.Server = (*Service)(nil)
 
-// New returns IAM over db.
-func New(db store.Store, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	return &Service{db: db, now: now, managed: awsManagedPolicies(),
+// New returns IAM.
+func New(env *service.Env) *Service {
+	return &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, managed: awsManagedPolicies(),
 		keys: keyCache{entries: map[string]cachedKey{}}, usage: usageThrottle{last: map[string]keyUsage{}}}
 }
+
+// API is IAM's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
 // updateAttempts bounds how often a write re-runs after losing a race with
 // another writer (store.ErrConflict).
@@ -57,11 +56,11 @@ func accountOf(ctx context.Context) string { return overcast.CallerFrom(ctx).Acc
 // It runs on every signed request, so answers are cached; every write that
 // changes a key invalidates its entry, and entries expire after
 // keyCacheTTL so that another process sharing the store is seen too.
-func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (gateway.Credentials, error) {
+func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (overcast.Credentials, error) {
 	// Every key IAM issues has this shape: anything else (the "test" keys
 	// of local tools, STS's ASIA keys) is not ours, without a query.
 	if len(accessKeyID) != 20 || !strings.HasPrefix(accessKeyID, accessKeyIDPrefix) {
-		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+		return overcast.Credentials{}, overcast.ErrUnknownAccessKey
 	}
 	now := s.now()
 	e, gen, ok := s.keys.get(accessKeyID, now)
@@ -75,20 +74,20 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (gate
 		case errors.Is(err, store.ErrNotFound):
 			e = cachedKey{at: now}
 		case err != nil:
-			return gateway.Credentials{}, err
+			return overcast.Credentials{}, err
 		default:
 			e = cachedKey{at: now, known: true, creds: rec.credentials()}
 		}
 		s.keys.put(accessKeyID, gen, e)
 	}
 	if !e.known {
-		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+		return overcast.Credentials{}, overcast.ErrUnknownAccessKey
 	}
 	return e.creds, nil
 }
 
-func (k accessKeyRec) credentials() gateway.Credentials {
-	c := gateway.Credentials{SecretAccessKey: k.Secret, Inactive: k.Status != api.StatusTypeActive}
+func (k accessKeyRec) credentials() overcast.Credentials {
+	c := overcast.Credentials{SecretAccessKey: k.Secret, Inactive: k.Status != api.StatusTypeActive}
 	if k.UserName == "" {
 		c.Caller = overcast.RootCaller(k.Account, "")
 	} else {
@@ -117,7 +116,7 @@ type keyCache struct {
 type cachedKey struct {
 	at    time.Time
 	known bool
-	creds gateway.Credentials
+	creds overcast.Credentials
 }
 
 // get returns the fresh entry for id, or the generation to pass to put.

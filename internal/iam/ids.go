@@ -3,7 +3,7 @@ package iam
 import (
 	"crypto/sha256"
 
-	"overcast"
+	"overcast/internal/ids"
 )
 
 // IAM's unique IDs are a four-letter prefix naming the kind of entity and
@@ -18,19 +18,19 @@ const (
 )
 
 const (
-	upperAlnum   = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	secretLetter = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	upperAlnum   = ids.UpperAlnum
+	secretLetter = ids.Alnum + "+/"
 )
 
 // newID returns prefix and 17 random uppercase letters and digits.
-func newID(prefix string) string { return prefix + overcast.RandomString(upperAlnum, 17) }
+func (s *Service) newID(prefix string) string { return prefix + s.ids.String(upperAlnum, 17) }
 
 // newAccessKeyID returns "AKIA" and 16 random uppercase letters and digits:
 // the 20 characters of a real long-term key ID.
-func newAccessKeyID() string { return accessKeyIDPrefix + overcast.RandomString(upperAlnum, 16) }
+func (s *Service) newAccessKeyID() string { return accessKeyIDPrefix + s.ids.String(upperAlnum, 16) }
 
 // newSecretAccessKey returns 40 characters of base64's alphabet, like AWS's.
-func newSecretAccessKey() string { return overcast.RandomString(secretLetter, 40) }
+func (s *Service) newSecretAccessKey() string { return s.ids.String(secretLetter, 40) }
 
 // stableID derives an ID from a name, for entities that must have the same
 // ID in every account and after every restart (AWS managed policies).

@@ -50,7 +50,7 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, in *api.CreateInsta
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	p := instanceProfileRec{Name: *in.InstanceProfileName, Path: orDefault(in.Path, "/"), ID: newID(instanceProfileIDPrefix),
+	p := instanceProfileRec{Name: *in.InstanceProfileName, Path: orDefault(in.Path, "/"), ID: s.newID(instanceProfileIDPrefix),
 		Created: s.clock(), Tags: toTags(in.Tags)}
 	var out *api.InstanceProfile
 	err := s.update(ctx, func(tx store.Tx) error {

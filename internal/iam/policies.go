@@ -149,7 +149,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 	}
 	acct := accountOf(ctx)
 	now := s.clock()
-	p := policyRec{Name: *in.PolicyName, Path: orDefault(in.Path, "/"), ID: newID(policyIDPrefix),
+	p := policyRec{Name: *in.PolicyName, Path: orDefault(in.Path, "/"), ID: s.newID(policyIDPrefix),
 		Description: in.Description, Created: now, Updated: now, DefaultVersion: "v1",
 		Versions: []policyVersion{{ID: "v1", Document: *in.PolicyDocument, Created: now}}, NextVersion: 2,
 		Tags: toTags(in.Tags)}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unicode"
 
-	"overcast"
-
 	api "overcast/internal/api/iam"
 	"overcast/internal/policy"
 	"overcast/internal/store"
@@ -74,7 +72,7 @@ func (s *Service) CreateRole(ctx context.Context, in *api.CreateRoleRequest) (*a
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	r := roleRec{Name: *in.RoleName, Path: orDefault(in.Path, "/"), ID: newID(roleIDPrefix), Created: s.clock(),
+	r := roleRec{Name: *in.RoleName, Path: orDefault(in.Path, "/"), ID: s.newID(roleIDPrefix), Created: s.clock(),
 		Trust: *in.AssumeRolePolicyDocument, Description: in.Description, MaxSession: defaultMaxSessionDuration,
 		Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
 	if in.MaxSessionDuration != nil {
@@ -442,7 +440,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *api.CreateSer
 		description = new(slr.description)
 	}
 	acct := accountOf(ctx)
-	r := roleRec{Name: name, Path: "/aws-service-role/" + service + "/", ID: newID(roleIDPrefix), Created: s.clock(),
+	r := roleRec{Name: name, Path: "/aws-service-role/" + service + "/", ID: s.newID(roleIDPrefix), Created: s.clock(),
 		Trust: trust, Description: description, MaxSession: defaultMaxSessionDuration, ServiceLinked: service}
 	if _, ok := s.managed.byARN[slr.policy]; ok {
 		r.Attached = []string{slr.policy}
@@ -491,7 +489,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteSer
 		if err := deleteRole(tx, acct, r, version); err != nil {
 			return err
 		}
-		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + overcast.NewUUID()
+		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + s.ids.UUID()
 		_, err = store.PutJSON(tx, deletionTasksTable, taskID, deletionTask{Account: acct, Status: api.DeletionTaskStatusTypeSUCCEEDED}, 0)
 		return err
 	})

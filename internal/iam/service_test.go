@@ -3,8 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,32 +11,16 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/iam"
-	"overcast/internal/gateway"
+	"overcast/internal/clock"
+	"overcast/internal/service"
+	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
-	"overcast/internal/store/sqlite"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct{ t atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.t.Store(time.Date(2025, 3, 1, 12, 0, 0, 500, time.UTC).UnixNano())
-	return c
-}
-
-func (c *fakeClock) now() time.Time      { return time.Unix(0, c.t.Load()).UTC() }
-func (c *fakeClock) add(d time.Duration) { c.t.Add(int64(d)) }
-
-func newTestService(t testing.TB) (*Service, *fakeClock, store.Store) {
+func newTestService(t testing.TB) (*Service, *clock.Fake, *service.Env) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clock := newFakeClock()
-	return New(db, clock.now), clock, db
+	env := servicetest.Env(t)
+	return New(env), servicetest.Fake(env), env
 }
 
 func asUser(acct, name, id string) context.Context {
@@ -59,7 +41,7 @@ func TestLookupAccessKey(t *testing.T) {
 	}
 	id, secret := *k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey
 
-	want := gateway.Credentials{SecretAccessKey: secret, Caller: overcast.Caller{AccountID: overcast.DefaultAccountID,
+	want := overcast.Credentials{SecretAccessKey: secret, Caller: overcast.Caller{AccountID: overcast.DefaultAccountID,
 		Kind: overcast.PrincipalUser, ARN: "arn:aws:iam::000000000000:user/eng/alice", UserID: *u.User.UserId}}
 	for i := range 2 { // the second answer comes from the cache
 		got, err := s.LookupAccessKey(ctx, id)
@@ -92,11 +74,11 @@ func TestLookupAccessKey(t *testing.T) {
 	if err := s.DeleteAccessKey(ctx, &api.DeleteAccessKeyRequest{UserName: new("alicia"), AccessKeyId: &id}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.LookupAccessKey(ctx, id); !errors.Is(err, gateway.ErrUnknownAccessKey) {
+	if _, err := s.LookupAccessKey(ctx, id); !errors.Is(err, overcast.ErrUnknownAccessKey) {
 		t.Errorf("after delete: got %v, want ErrUnknownAccessKey", err)
 	}
 	for _, other := range []string{"test", "000000000000", "ASIAEXAMPLEEXAMPLE12", "AKIAUNKNOWNUNKNOWN12"} {
-		if _, err := s.LookupAccessKey(ctx, other); !errors.Is(err, gateway.ErrUnknownAccessKey) {
+		if _, err := s.LookupAccessKey(ctx, other); !errors.Is(err, overcast.ErrUnknownAccessKey) {
 			t.Errorf("LookupAccessKey(%q): got %v, want ErrUnknownAccessKey", other, err)
 		}
 	}
@@ -106,8 +88,8 @@ func TestLookupAccessKey(t *testing.T) {
 // by another Service on the same store (another process, in production)
 // shows once the entry expires.
 func TestLookupAccessKeyOtherWriter(t *testing.T) {
-	s, clock, db := newTestService(t)
-	other := New(db, clock.now)
+	s, clock, env := newTestService(t)
+	other := New(env)
 	ctx := context.Background()
 	if _, err := s.CreateUser(ctx, &api.CreateUserRequest{UserName: new("bob")}); err != nil {
 		t.Fatal(err)
@@ -123,7 +105,7 @@ func TestLookupAccessKeyOtherWriter(t *testing.T) {
 	if err := other.UpdateAccessKey(ctx, &api.UpdateAccessKeyRequest{UserName: new("bob"), AccessKeyId: &id, Status: new("Inactive")}); err != nil {
 		t.Fatal(err)
 	}
-	clock.add(keyCacheTTL)
+	clock.Advance(keyCacheTTL)
 	if c, _ := s.LookupAccessKey(ctx, id); !c.Inactive {
 		t.Errorf("after %v: got an active key, want the other writer's deactivation", keyCacheTTL)
 	}
@@ -162,7 +144,7 @@ func TestRootAccessKeys(t *testing.T) {
 }
 
 func TestRecordAccessKeyUse(t *testing.T) {
-	s, clock, db := newTestService(t)
+	s, clock, env := newTestService(t)
 	ctx := context.Background()
 	s.CreateUser(ctx, &api.CreateUserRequest{UserName: new("u")})
 	k, err := s.CreateAccessKey(ctx, &api.CreateAccessKeyRequest{UserName: new("u")})
@@ -188,18 +170,18 @@ func TestRecordAccessKeyUse(t *testing.T) {
 
 	writes := func() int64 {
 		var v int64
-		db.View(ctx, func(tx store.Tx) error {
+		env.Store.View(ctx, func(tx store.Tx) error {
 			it, err := tx.Get(keyUsageTable, id)
 			v = it.Version
 			return err
 		})
 		return v
 	}
-	first := clock.now().Truncate(time.Second)
+	first := clock.Now().Truncate(time.Second)
 	if err := s.RecordAccessKeyUse(ctx, id, "iam", "us-east-1"); err != nil {
 		t.Fatal(err)
 	}
-	clock.add(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	s.RecordAccessKeyUse(ctx, id, "iam", "us-east-1")
 	if got := writes(); got != 1 {
 		t.Errorf("two uses 10s apart: got %d writes, want 1", got)
@@ -208,7 +190,7 @@ func TestRecordAccessKeyUse(t *testing.T) {
 		t.Errorf("used key (-want +got):\n%s", diff)
 	}
 	s.RecordAccessKeyUse(ctx, id, "s3", "us-east-1")
-	clock.add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	s.RecordAccessKeyUse(ctx, id, "s3", "us-east-1")
 	if got := writes(); got != 3 {
 		t.Errorf("after a new service and two minutes: got %d writes, want 3", got)
@@ -313,7 +295,7 @@ func BenchmarkLookupAccessKey(b *testing.B) {
 	b.Run("not-iam", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := s.LookupAccessKey(ctx, "test"); !errors.Is(err, gateway.ErrUnknownAccessKey) {
+			if _, err := s.LookupAccessKey(ctx, "test"); !errors.Is(err, overcast.ErrUnknownAccessKey) {
 				b.Fatal(err)
 			}
 		}

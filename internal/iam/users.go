@@ -66,7 +66,7 @@ func (s *Service) CreateUser(ctx context.Context, in *api.CreateUserRequest) (*a
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	u := userRec{Name: *in.UserName, Path: orDefault(in.Path, "/"), ID: newID(userIDPrefix),
+	u := userRec{Name: *in.UserName, Path: orDefault(in.Path, "/"), ID: s.newID(userIDPrefix),
 		Created: s.clock(), Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
 	err := s.update(ctx, func(tx store.Tx) error {
 		if ok, err := usersTable.exists(tx, acct, u.Name); err != nil || ok {

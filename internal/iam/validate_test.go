@@ -105,18 +105,19 @@ func TestValidAccountAlias(t *testing.T) {
 }
 
 func TestIDFormats(t *testing.T) {
+	s, _, _ := newTestService(t)
 	tests := []struct {
 		name string
 		gen  func() string
 		re   string
 	}{
-		{"user", func() string { return newID(userIDPrefix) }, `^AIDA[A-Z0-9]{17}$`},
-		{"role", func() string { return newID(roleIDPrefix) }, `^AROA[A-Z0-9]{17}$`},
-		{"group", func() string { return newID(groupIDPrefix) }, `^AGPA[A-Z0-9]{17}$`},
-		{"policy", func() string { return newID(policyIDPrefix) }, `^ANPA[A-Z0-9]{17}$`},
-		{"instance profile", func() string { return newID(instanceProfileIDPrefix) }, `^AIPA[A-Z0-9]{17}$`},
-		{"access key", newAccessKeyID, `^AKIA[A-Z0-9]{16}$`},
-		{"secret", newSecretAccessKey, `^[A-Za-z0-9+/]{40}$`},
+		{"user", func() string { return s.newID(userIDPrefix) }, `^AIDA[A-Z0-9]{17}$`},
+		{"role", func() string { return s.newID(roleIDPrefix) }, `^AROA[A-Z0-9]{17}$`},
+		{"group", func() string { return s.newID(groupIDPrefix) }, `^AGPA[A-Z0-9]{17}$`},
+		{"policy", func() string { return s.newID(policyIDPrefix) }, `^ANPA[A-Z0-9]{17}$`},
+		{"instance profile", func() string { return s.newID(instanceProfileIDPrefix) }, `^AIPA[A-Z0-9]{17}$`},
+		{"access key", s.newAccessKeyID, `^AKIA[A-Z0-9]{16}$`},
+		{"secret", s.newSecretAccessKey, `^[A-Za-z0-9+/]{40}$`},
 		{"stable policy", func() string { return stableID(policyIDPrefix, "/x") }, `^ANPA[A-Z0-9]{17}$`},
 	}
 	for _, tt := range tests {

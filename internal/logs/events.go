@@ -241,7 +241,7 @@ func (s *Service) GetLogEvents(ctx context.Context, in *api.GetLogEventsRequest)
 
 	var events []storedEvent
 	var anchor position // where tokens point when nothing was read
-	err = s.cfg.Store.View(ctx, func(tx store.Tx) error {
+	err = s.st.View(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err

@@ -21,7 +21,7 @@ import (
 const updateAttempts = 5
 
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
-	return store.UpdateRetry(ctx, s.cfg.Store, updateAttempts, fn)
+	return store.UpdateRetry(ctx, s.st, updateAttempts, fn)
 }
 
 // groupRef names a log group: the caller's account and region unless an
@@ -159,7 +159,7 @@ func (s *Service) insertGroup(tx store.Tx, ref groupRef, init func(*group)) erro
 	if err != nil {
 		return err
 	}
-	if n >= s.cfg.MaxLogGroups {
+	if n >= s.maxLogGroups {
 		return &awsproto.Error{Code: "LimitExceededException", Status: 400, Message: "Resource limit exceeded."}
 	}
 	id, err := nextID(tx)
@@ -181,6 +181,7 @@ func (s *Service) DeleteLogGroup(ctx context.Context, in *api.DeleteLogGroupRequ
 	if err != nil {
 		return err
 	}
+	var tomb string
 	err = s.update(ctx, func(tx store.Tx) error {
 		g, v, err := loadGroup(tx, ref)
 		if err != nil {
@@ -193,10 +194,11 @@ func (s *Service) DeleteLogGroup(ctx context.Context, in *api.DeleteLogGroupRequ
 		if err := tx.Delete(groupsTable, ref.key(), v); err != nil {
 			return err
 		}
-		return addTombstone(tx, g.ID, 0)
+		tomb, err = addTombstone(tx, g.ID, 0)
+		return err
 	})
 	if err == nil {
-		s.wake()
+		s.reclaim.Enqueue(tomb)
 	}
 	return err
 }
@@ -228,7 +230,7 @@ func (s *Service) modifyGroup(ctx context.Context, ref groupRef, fn func(*group)
 }
 
 // PutRetentionPolicy implements api.Server. Reads hide expired events at
-// once; the sweeper, woken now, deletes them.
+// once; the retention controller, asked now, deletes them.
 func (s *Service) PutRetentionPolicy(ctx context.Context, in *api.PutRetentionPolicyRequest) error {
 	ref, err := groupFromName(ctx, *in.LogGroupName)
 	if err != nil {
@@ -242,7 +244,7 @@ func (s *Service) PutRetentionPolicy(ctx context.Context, in *api.PutRetentionPo
 		return nil
 	})
 	if err == nil {
-		s.wake()
+		s.retention.Enqueue(ref.key())
 	}
 	return err
 }
@@ -360,7 +362,7 @@ func (s *Service) scanGroups(ctx context.Context, prefix string, token *string, 
 	}
 	var out []group
 	var next *string
-	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, groupsTable, opt, func(_ string, g group, _ int64) error {
 			if !keep(&g) {
 				return nil
@@ -521,7 +523,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 
 func (s *Service) tags(ctx context.Context, ref groupRef) (api.Tags, error) {
 	var g group
-	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		g, _, err = loadGroup(tx, ref)
 		return err

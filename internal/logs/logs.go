@@ -20,7 +20,6 @@
 package logs
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -29,7 +28,8 @@ import (
 
 	api "overcast/internal/api/logs"
 	"overcast/internal/awsproto"
-	"overcast/internal/periodic"
+	"overcast/internal/controller"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -58,67 +58,50 @@ const (
 	maxLogGroups = 1_000_000
 )
 
-// Config configures the service.
-type Config struct {
-	Store  store.Store
-	Now    func() time.Time
-	Logger *slog.Logger
-	// SweepInterval is how often expired events and deleted groups' events
-	// are reclaimed; 0 means one minute.
-	SweepInterval time.Duration
-	// MaxLogGroups overrides the per account and region quota (tests).
-	MaxLogGroups int
-}
-
 // Service is the CloudWatch Logs API.
 type Service struct {
 	api.UnimplementedServer
-	cfg Config
+	st     store.Store
+	now    func() time.Time
+	logger *slog.Logger
 
-	filterScan int // maxFilterScan; tests lower it
+	filterScan   int // maxFilterScan; tests lower it
+	maxLogGroups int // maxLogGroups; tests lower it
 
-	sweeper *periodic.Loop
+	// reclaim deletes the events of deleted groups and streams; retention
+	// deletes events older than their group's retention. Reads hide both
+	// at once: the controllers only give the space back.
+	reclaim, retention *controller.Controller
 }
 
 var _ api.Server = (*Service)(nil)
 
-// New returns CloudWatch Logs over cfg.Store. Start runs its sweeper.
-func New(cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.SweepInterval <= 0 {
-		cfg.SweepInterval = time.Minute
-	}
-	if cfg.MaxLogGroups <= 0 {
-		cfg.MaxLogGroups = maxLogGroups
-	}
-	s := &Service{cfg: cfg, filterScan: maxFilterScan}
-	s.sweeper = periodic.New(cfg.SweepInterval, false, func(ctx context.Context) {
-		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("logs: sweep failed", "err", err)
-		}
+// retentionResync is how often every group with a retention is looked at
+// again: events expire as time passes, with no request to say so.
+const retentionResync = time.Minute
+
+// New returns CloudWatch Logs.
+func New(env *service.Env) *Service {
+	s := &Service{st: env.Store, now: env.Clock.Now, logger: env.Logger,
+		filterScan: maxFilterScan, maxLogGroups: maxLogGroups}
+	s.reclaim = env.Controllers.Add(controller.Config{
+		Name:       "logs-reclaim",
+		Reconciler: controller.ReconcilerFunc(s.reclaimTombstone),
+		Keys:       s.tombstoneKeys,
+	})
+	s.retention = env.Controllers.Add(controller.Config{
+		Name:       "logs-retention",
+		Reconciler: controller.ReconcilerFunc(s.expireGroup),
+		Keys:       s.retainingGroups,
+		Resync:     retentionResync,
 	})
 	return s
 }
 
-// Start runs the background sweeper until Close: it deletes events past
-// their group's retention and the events of deleted groups and streams.
-func (s *Service) Start() { s.sweeper.Start() }
+// API is CloudWatch Logs' API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
-// Close stops the sweeper and waits for it.
-func (s *Service) Close() error {
-	s.sweeper.Stop()
-	return nil
-}
-
-// wake asks the sweeper for an early pass, without waiting for it.
-func (s *Service) wake() { s.sweeper.Wake() }
-
-func (s *Service) nowMillis() int64 { return s.cfg.Now().UnixMilli() }
+func (s *Service) nowMillis() int64 { return s.now().UnixMilli() }
 
 // group is a log group's record.
 type group struct {

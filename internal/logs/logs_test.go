@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
 
 func start(t *testing.T, opts ...awstest.Option) (*cwl.Client, *awstest.Server) {
@@ -398,12 +398,11 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 
 func TestPutLogEventsRules(t *testing.T) {
 	ctx := context.Background()
-	var now atomic.Int64
-	now.Store(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
-	c, _ := start(t, awstest.Clock(func() time.Time { return time.UnixMilli(now.Load()) }))
+	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	c, _ := start(t, awstest.Clock(fake))
 	createGroup(t, c, "g")
 	createStream(t, c, "g", "s")
-	t0 := now.Load()
+	t0 := fake.Now().UnixMilli()
 	const hour = int64(time.Hour / time.Millisecond)
 
 	// Sequence tokens are ignored, whatever they say.
@@ -703,12 +702,11 @@ func TestFilterLogEvents(t *testing.T) {
 // reads at once, and the sweeper then deletes them (storedBytes drops).
 func TestRetentionApplied(t *testing.T) {
 	ctx := context.Background()
-	var now atomic.Int64
-	now.Store(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
-	c, _ := start(t, awstest.Clock(func() time.Time { return time.UnixMilli(now.Load()) }))
+	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	c, _ := start(t, awstest.Clock(fake))
 	createGroup(t, c, "g")
 	createStream(t, c, "g", "s")
-	t0 := now.Load()
+	t0 := fake.Now().UnixMilli()
 	const day = int64(24 * time.Hour / time.Millisecond)
 	put(t, c, "g", "s", ev(t0-3*day, "three days old"))
 	put(t, c, "g", "s", ev(t0-day/2, "half a day old"))
@@ -727,13 +725,8 @@ func TestRetentionApplied(t *testing.T) {
 	}
 	waitBytes := func(want int64) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for storedBytes() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("storedBytes: got %d, want %d (the sweeper did not delete the expired events)", storedBytes(), want)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		awstest.WaitFor(t, fmt.Sprintf("storedBytes %d (the retention controller deleting expired events)", want),
+			func() bool { return storedBytes() == want })
 	}
 	if diff := cmp.Diff([]string{"three days old", "half a day old"}, get()); diff != "" {
 		t.Errorf("before retention (-want +got):\n%s", diff)
@@ -747,14 +740,11 @@ func TestRetentionApplied(t *testing.T) {
 	}
 	waitBytes(int64(len("half a day old")))
 
-	// A day later the other one has expired too; reads hide it before the
-	// next sweep (which a retention change triggers).
-	now.Add(day)
+	// A day later the other one has expired too; reads hide it at once,
+	// and the controller's next look (every minute of the clock) deletes it.
+	fake.Advance(24 * time.Hour)
 	if got := get(); len(got) != 0 {
 		t.Errorf("a day later: got %v, want nothing", got)
-	}
-	if _, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
 	}
 	waitBytes(0)
 	groups := call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})

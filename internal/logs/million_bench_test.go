@@ -29,7 +29,7 @@ func benchmarkStreams(b *testing.B, streams int) {
 	ctx := context.Background()
 	s, _, now := newService(b)
 	ref := groupRef{Account: overcast.DefaultAccountID, Region: overcast.DefaultRegion, Name: "/bench"}
-	t0 := now.Load()
+	t0 := now.Now().UnixMilli()
 	started := time.Now()
 	batch := make([]inputEvent, perStream)
 	for i := range streams {

@@ -3,8 +3,6 @@ package logs
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,23 +10,17 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/logs"
+	"overcast/internal/clock"
+	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
-	"overcast/internal/store/sqlite"
 )
 
-// newService is the service over a fresh SQLite store with a clock the
-// test moves; the sweeper is not started, tests call Sweep.
-func newService(t testing.TB) (*Service, store.Store, *atomic.Int64) {
+// newService is the service in a test environment whose clock the test
+// moves; the controllers are not started, tests call Sweep.
+func newService(t testing.TB) (*Service, store.Store, *clock.Fake) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	now := &atomic.Int64{}
-	now.Store(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
-	s := New(Config{Store: db, Now: func() time.Time { return time.UnixMilli(now.Load()) }})
-	return s, db, now
+	env := servicetest.Env(t, servicetest.WithClock(clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))))
+	return New(env), env.Store, servicetest.Fake(env)
 }
 
 func count(t testing.TB, db store.Store, table, prefix string) int {
@@ -48,7 +40,7 @@ func count(t testing.TB, db store.Store, table, prefix string) int {
 func TestAppendCreatesGroupAndStream(t *testing.T) {
 	ctx := context.Background()
 	s, _, now := newService(t)
-	at := time.UnixMilli(now.Load())
+	at := now.Now()
 	events := []Event{
 		{Timestamp: at.Add(2 * time.Millisecond), Message: "third"},
 		{Timestamp: at, Message: "first"},
@@ -96,7 +88,7 @@ func TestAppendCreatesGroupAndStream(t *testing.T) {
 func TestAppendSplitsLargeInput(t *testing.T) {
 	ctx := context.Background()
 	s, db, now := newService(t)
-	at := time.UnixMilli(now.Load())
+	at := now.Now()
 	events := make([]Event, 25_000) // more than one PutLogEvents batch
 	for i := range events {
 		events[i] = Event{Timestamp: at, Message: fmt.Sprint("line ", i)}
@@ -115,7 +107,7 @@ func TestAppendSplitsLargeInput(t *testing.T) {
 func TestSweepReclaims(t *testing.T) {
 	ctx := context.Background()
 	s, db, now := newService(t)
-	at := time.UnixMilli(now.Load())
+	at := now.Now()
 	var evs []Event
 	for i := range 12_000 { // more than one sweep chunk
 		evs = append(evs, Event{Timestamp: at.Add(-time.Duration(i) * time.Second), Message: "m"})
@@ -149,7 +141,7 @@ func TestSweepReclaims(t *testing.T) {
 	if err := s.PutRetentionPolicy(ctx, &api.PutRetentionPolicyRequest{LogGroupName: new("kept"), RetentionInDays: new(int32(1))}); err != nil {
 		t.Fatal(err)
 	}
-	now.Add(int64(24*time.Hour/time.Millisecond) - int64(len(evs)-1000)*1000 + 1)
+	now.Advance(24*time.Hour - time.Duration(len(evs)-1000)*time.Second + time.Millisecond)
 	if err := s.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -180,21 +172,10 @@ func TestStartLiveTailRefused(t *testing.T) {
 	}
 }
 
-func TestCloseWithoutStart(t *testing.T) {
-	s, _, _ := newService(t)
-	done := make(chan struct{})
-	go func() { s.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close of a service never started hangs")
-	}
-}
-
 func TestLogGroupQuota(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
-	s.cfg.MaxLogGroups = 2
+	s.maxLogGroups = 2
 	for _, name := range []string{"a", "b"} {
 		if err := s.CreateLogGroup(ctx, &api.CreateLogGroupRequest{LogGroupName: new(name)}); err != nil {
 			t.Fatal(err)
@@ -218,7 +199,7 @@ func TestFilterScanBudget(t *testing.T) {
 	ctx := context.Background()
 	s, _, now := newService(t)
 	s.filterScan = 7
-	at := time.UnixMilli(now.Load())
+	at := now.Now()
 	for _, st := range []string{"a", "b", "c"} {
 		var evs []Event
 		for i := range 20 {

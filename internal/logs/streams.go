@@ -74,6 +74,7 @@ func (s *Service) DeleteLogStream(ctx context.Context, in *api.DeleteLogStreamRe
 	if err := checkStreamName("logStreamName", name); err != nil {
 		return err
 	}
+	var tomb string
 	err = s.update(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
@@ -92,10 +93,11 @@ func (s *Service) DeleteLogStream(ctx context.Context, in *api.DeleteLogStreamRe
 				return err
 			}
 		}
-		return addTombstone(tx, g.ID, st.ID)
+		tomb, err = addTombstone(tx, g.ID, st.ID)
+		return err
 	})
 	if err == nil {
-		s.wake()
+		s.reclaim.Enqueue(tomb)
 	}
 	return err
 }
@@ -137,7 +139,7 @@ func (s *Service) DescribeLogStreams(ctx context.Context, in *api.DescribeLogStr
 	}
 
 	out := &api.DescribeLogStreamsResponse{LogStreams: api.LogStreams{}}
-	err = s.cfg.Store.View(ctx, func(tx store.Tx) error {
+	err = s.st.View(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err

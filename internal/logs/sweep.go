@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"overcast/internal/controller"
 	"overcast/internal/store"
 )
 
@@ -22,68 +24,87 @@ type tombstone struct {
 
 func (t tombstone) key() string { return fmt.Sprintf("%016x/%016x", t.Group, t.Stream) }
 
-func addTombstone(tx store.Tx, groupID, streamID uint64) error {
+func addTombstone(tx store.Tx, groupID, streamID uint64) (key string, err error) {
 	t := tombstone{Group: groupID, Stream: streamID}
-	_, err := store.PutJSON(tx, gcTable, t.key(), t, store.AnyVersion)
-	return err
+	_, err = store.PutJSON(tx, gcTable, t.key(), t, store.AnyVersion)
+	return t.key(), err
 }
 
-// Sweep makes one pass: it reclaims the events of deleted groups and
-// streams, then deletes events older than their group's retention (reads
-// already hide them). The background sweeper calls it; tests may too.
+// Sweep does at once what the controllers do in the background: it
+// reclaims the events of deleted groups and streams, then deletes events
+// older than their group's retention (reads already hide them).
 func (s *Service) Sweep(ctx context.Context) error {
-	var tombs []tombstone
-	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, gcTable, store.ScanOptions{}, func(_ string, t tombstone, _ int64) error {
-			tombs = append(tombs, t)
-			return nil
-		})
-	})
+	tombs, err := s.tombstoneKeys(ctx)
 	if err != nil {
 		return err
 	}
-	for _, t := range tombs {
-		if err := s.reap(ctx, t); err != nil {
-			return err
+	for _, key := range tombs {
+		for {
+			res, err := s.reclaimTombstone(ctx, key)
+			if err != nil {
+				return err
+			}
+			if !res.Requeue {
+				break
+			}
 		}
 	}
-
-	var refs []groupRef
-	err = s.cfg.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{}, func(_ string, g group, _ int64) error {
-			if g.RetentionDays > 0 {
-				refs = append(refs, groupRef{Account: g.Account, Region: g.Region, Name: g.Name})
-			}
-			return nil
-		})
-	})
+	groups, err := s.retainingGroups(ctx)
 	if err != nil {
 		return err
 	}
-	for _, ref := range refs {
-		if err := s.expire(ctx, ref); err != nil {
+	for _, key := range groups {
+		if _, err := s.expireGroup(ctx, key); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// reap deletes a tombstone's ranges chunk by chunk, then the tombstone.
-func (s *Service) reap(ctx context.Context, t tombstone) error {
+// tombstoneKeys lists the tombstones: the reclaim controller's keys.
+func (s *Service) tombstoneKeys(ctx context.Context) ([]string, error) {
+	var keys []string
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(gcTable, store.ScanOptions{}, func(it store.Item) error {
+			keys = append(keys, it.Key)
+			return nil
+		})
+	})
+	return keys, err
+}
+
+// reclaimTombstone deletes one chunk of what a tombstone stands for, and
+// asks to run again until nothing is left; then it deletes the tombstone.
+// Each chunk is its own transaction, so a restart resumes where the last
+// committed chunk left off.
+func (s *Service) reclaimTombstone(ctx context.Context, key string) (controller.Result, error) {
+	var t tombstone
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, gcTable, key, &t)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return controller.Result{}, nil
+	}
+	if err != nil {
+		return controller.Result{}, err
+	}
 	events := eventPrefix(t.Group, t.Stream)
 	if t.Stream == 0 {
 		events = events[:8] // every stream of the group
 	}
-	if err := s.deleteRange(ctx, eventsTable, events); err != nil {
-		return err
-	}
+	ranges := []struct{ table, prefix string }{{eventsTable, events}}
 	if t.Stream == 0 {
-		if err := s.deleteRange(ctx, streamsTable, streamPrefix(t.Group)); err != nil {
-			return err
+		ranges = append(ranges, struct{ table, prefix string }{streamsTable, streamPrefix(t.Group)})
+	}
+	for _, r := range ranges {
+		more, err := s.deleteChunk(ctx, r.table, r.prefix)
+		if err != nil || more {
+			return controller.Result{Requeue: more}, err
 		}
 	}
-	return s.update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(gcTable, t.key(), store.AnyVersion)
+	return controller.Result{}, s.update(ctx, func(tx store.Tx) error {
+		err := tx.Delete(gcTable, key, store.AnyVersion)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -91,30 +112,51 @@ func (s *Service) reap(ctx context.Context, t tombstone) error {
 	})
 }
 
-func (s *Service) deleteRange(ctx context.Context, table, prefix string) error {
-	for {
-		n := 0
-		err := s.update(ctx, func(tx store.Tx) error {
-			var keys []string
-			err := tx.Scan(table, store.ScanOptions{Prefix: prefix, Limit: sweepChunk}, func(it store.Item) error {
-				keys = append(keys, it.Key)
-				return nil
-			})
-			if err != nil {
-				return err
+// retainingGroups lists the keys of the groups with a retention: the
+// retention controller's keys.
+func (s *Service) retainingGroups(ctx context.Context) ([]string, error) {
+	var keys []string
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, groupsTable, store.ScanOptions{}, func(key string, g group, _ int64) error {
+			if g.RetentionDays > 0 {
+				keys = append(keys, key)
 			}
-			for _, k := range keys {
-				if err := tx.Delete(table, k, store.AnyVersion); err != nil {
-					return err
-				}
-			}
-			n = len(keys)
 			return nil
 		})
-		if err != nil || n < sweepChunk {
+	})
+	return keys, err
+}
+
+// expireGroup deletes the events of one group that its retention expired.
+func (s *Service) expireGroup(ctx context.Context, key string) (controller.Result, error) {
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) != 3 {
+		return controller.Result{}, nil
+	}
+	return controller.Result{}, s.expire(ctx, groupRef{Account: parts[0], Region: parts[1], Name: parts[2]})
+}
+
+// deleteChunk deletes up to sweepChunk items of a key range in one
+// transaction and reports whether more remain.
+func (s *Service) deleteChunk(ctx context.Context, table, prefix string) (more bool, err error) {
+	err = s.update(ctx, func(tx store.Tx) error {
+		var keys []string
+		err := tx.Scan(table, store.ScanOptions{Prefix: prefix, Limit: sweepChunk}, func(it store.Item) error {
+			keys = append(keys, it.Key)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-	}
+		for _, k := range keys {
+			if err := tx.Delete(table, k, store.AnyVersion); err != nil {
+				return err
+			}
+		}
+		more = len(keys) == sweepChunk
+		return nil
+	})
+	return more, err
 }
 
 // expire deletes one group's events older than its retention, stream by
@@ -122,7 +164,7 @@ func (s *Service) deleteRange(ctx context.Context, table, prefix string) error {
 func (s *Service) expire(ctx context.Context, ref groupRef) error {
 	var g group
 	var due []string
-	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		if g, _, err = loadGroup(tx, ref); err != nil {
 			return err

@@ -19,7 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"overcast/internal/app"
+	"overcast/internal/awsproto"
 	"overcast/internal/awstest"
+	s3svc "overcast/internal/s3"
 )
 
 func TestBucketPolicy(t *testing.T) {
@@ -166,10 +169,13 @@ func TestReadObjectAs(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "origin")
 	putObject(t, c, "origin", "index.html", "<h1>cdn</h1>", func(in *s3.PutObjectInput) { in.ContentType = aws.String("text/html") })
-	svc := srv.Main.S3()
+	svc := app.ServiceOf[*s3svc.Service](srv.Main)
 	const dist = "arn:aws:cloudfront::000000000000:distribution/EDFDVBD6EXAMPLE"
 	read := func(sourceARN string, h http.Header) (int, string, http.Header) {
 		resp, err := svc.ReadObjectAs(context.Background(), "cloudfront.amazonaws.com", sourceARN, "GET", "origin", "index.html", h)
+		if apiErr, ok := awsproto.AsAPIError(err); ok {
+			return apiErr.HTTPStatusCode(), apiErr.ErrorCode(), nil
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	api "overcast/internal/api/s3"
-	"overcast/internal/awsproto"
 	"overcast/internal/policy"
+	"overcast/internal/service"
 )
 
 // Bucket CORS. The gateway asks S3 first about every request carrying an
@@ -19,15 +19,15 @@ import (
 // buckets without a configuration (and to other services) keep the
 // gateway's permissive default, so browser apps work out of the box.
 
-// CORS implements the gateway's CORS hook; see above.
-func (s *Service) CORS(w http.ResponseWriter, r *http.Request, preflight bool) bool {
+// CORS implements the gateway's CORS hook (service.CORSPolicy); see above.
+func (s *Service) CORS(w http.ResponseWriter, r *http.Request, preflight bool) (bool, error) {
 	bucket := corsBucket(r)
 	if bucket == "" {
-		return false
+		return false, nil
 	}
 	b, err := s.lookupBucket(r.Context(), bucket)
 	if err != nil || len(b.CORS) == 0 {
-		return false
+		return false, nil
 	}
 	origin := r.Header.Get("Origin")
 	method := r.Method
@@ -44,16 +44,11 @@ func (s *Service) CORS(w http.ResponseWriter, r *http.Request, preflight bool) b
 	h := w.Header()
 	if rule == nil {
 		if preflight {
-			reqID := awsproto.RequestID(r.Context())
-			if reqID == "" {
-				reqID = awsproto.NewRequestID()
-			}
-			e := s3err(http.StatusForbidden, "AccessForbidden",
+			return true, s3err(http.StatusForbidden, "AccessForbidden",
 				"CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
 				"Method", method, "ResourceType", corsResourceType(r, bucket))
-			awsproto.WriteError(w, api.Service, "rest-xml", e, reqID, false)
 		}
-		return true
+		return true, nil
 	}
 	h.Set("Access-Control-Allow-Origin", allowOrigin)
 	h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
@@ -74,7 +69,13 @@ func (s *Service) CORS(w http.ResponseWriter, r *http.Request, preflight bool) b
 		h.Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 	}
-	return true
+	return true, nil
+}
+
+// isVirtualHosted reports whether r names its bucket in its host.
+func isVirtualHosted(r *http.Request) bool {
+	_, ok := service.HostLabels(r.Host, BucketHostSuffix)
+	return ok
 }
 
 func corsResourceType(r *http.Request, bucket string) string {
@@ -87,9 +88,8 @@ func corsResourceType(r *http.Request, bucket string) string {
 // corsBucket finds the bucket a request is for: from a bucket or website
 // host, the website path, or the first segment of a path-style S3 request.
 func corsBucket(r *http.Request) string {
-	host := hostOnly(r.Host)
-	if i := strings.Index(host, ".s3.localhost"); i > 0 && i+len(".s3.localhost") == len(host) {
-		return host[:i]
+	if bucket, ok := service.HostLabels(r.Host, BucketHostSuffix); ok {
+		return bucket
 	}
 	if bucket, _, ok := websiteTarget(r); ok {
 		return bucket
@@ -114,7 +114,7 @@ func corsBucket(r *http.Request) string {
 // names in bucket.
 func splitBucketPath(r *http.Request, bucket string) (string, string) {
 	p := strings.TrimPrefix(r.URL.Path, "/")
-	if rest, ok := strings.CutPrefix(p, bucket); ok && !strings.HasSuffix(hostOnly(r.Host), ".s3.localhost") {
+	if rest, ok := strings.CutPrefix(p, bucket); ok && !isVirtualHosted(r) {
 		return bucket, strings.TrimPrefix(rest, "/")
 	}
 	return bucket, p

@@ -13,20 +13,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
-	"overcast/internal/events"
+	"overcast/internal/bus"
 	s3svc "overcast/internal/s3"
 )
 
 type eventLog struct {
 	mu  sync.Mutex
-	evs []events.Event
+	evs []bus.Event
 	ch  chan struct{}
 }
 
-func subscribe(t *testing.T, bus *events.Bus, name string) *eventLog {
+func subscribe(t *testing.T, b *bus.Bus, name string) *eventLog {
 	t.Helper()
 	l := &eventLog{ch: make(chan struct{}, 100)}
-	_, err := bus.Subscribe(context.Background(), name, events.Pattern{Source: "aws.s3"}, func(_ context.Context, ev events.Event) error {
+	_, err := b.Subscribe(context.Background(), name, bus.Pattern{Source: "aws.s3"}, func(_ context.Context, ev bus.Event) error {
 		l.mu.Lock()
 		l.evs = append(l.evs, ev)
 		l.mu.Unlock()
@@ -39,7 +39,7 @@ func subscribe(t *testing.T, bus *events.Bus, name string) *eventLog {
 	return l
 }
 
-func (l *eventLog) wait(t *testing.T, n int) []events.Event {
+func (l *eventLog) wait(t *testing.T, n int) []bus.Event {
 	t.Helper()
 	timeout := time.After(5 * time.Second)
 	for range n {
@@ -51,13 +51,13 @@ func (l *eventLog) wait(t *testing.T, n int) []events.Event {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]events.Event(nil), l.evs...)
+	return append([]bus.Event(nil), l.evs...)
 }
 
 func TestNotifications(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "notify")
-	log := subscribe(t, srv.Main.Events(), "test")
+	log := subscribe(t, srv.Main.Bus(), "test")
 
 	_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
 		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{
@@ -126,13 +126,13 @@ func TestNotifications(t *testing.T) {
 func TestEventsSurviveRestart(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "durable")
-	log := subscribe(t, srv.Main.Events(), "pipeline")
+	log := subscribe(t, srv.Main.Bus(), "pipeline")
 	putObject(t, c, "durable", "one", "1")
 	log.wait(t, 1)
 	srv.Restart(t)
 	c = newClient(srv)
 	putObject(t, c, "durable", "two", "2") // before the subscriber is back
-	log2 := subscribe(t, srv.Main.Events(), "pipeline")
+	log2 := subscribe(t, srv.Main.Bus(), "pipeline")
 	evs := log2.wait(t, 1)
 	var d s3svc.EventDetail
 	json.Unmarshal(evs[0].Detail, &d)

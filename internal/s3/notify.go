@@ -10,12 +10,12 @@ import (
 	"overcast"
 	api "overcast/internal/api/s3"
 	"overcast/internal/awsproto"
-	"overcast/internal/events"
+	"overcast/internal/bus"
 )
 
 // Event notifications. Every object creation and removal is published on
 // the event bus (package events) in the transaction that makes it, as an
-// events.Event with Source "aws.s3", Type the S3 event name without its
+// bus.Event with Source "aws.s3", Type the S3 event name without its
 // "s3:" prefix ("ObjectCreated:Put") and Detail an EventDetail: the
 // notification message S3 would send ({"Records": [...]}) plus the
 // destinations of the bucket's notification configuration that select the
@@ -77,7 +77,7 @@ type EventRecord struct {
 }
 
 // objectEvent builds the bus event for a change to key.
-func (s *Service) objectEvent(ctx context.Context, b *bucketRecord, name, key string, o *objectRecord) events.Event {
+func (s *Service) objectEvent(ctx context.Context, b *bucketRecord, name, key string, o *objectRecord) bus.Event {
 	caller := overcast.CallerFrom(ctx)
 	now := s.now().UTC()
 	var r EventRecord
@@ -121,7 +121,7 @@ func (s *Service) objectEvent(ctx context.Context, b *bucketRecord, name, key st
 		}
 	}
 	raw, _ := json.Marshal(detail)
-	return events.Event{Source: "aws.s3", Type: name, Time: now, Account: b.Owner, Region: b.Region,
+	return bus.Event{Source: "aws.s3", Type: name, Time: now, Account: b.Owner, Region: b.Region,
 		Resources: []string{b.arn()}, Detail: raw}
 }
 

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"overcast"
-	"overcast/internal/awsproto"
 	"overcast/internal/sigv4"
 	"overcast/internal/store"
 )
@@ -35,29 +34,21 @@ import (
 type KeyLookup func(ctx context.Context, accessKeyID string) (secret string, caller overcast.Caller, found bool, err error)
 
 // ServeRaw serves the requests the S3 model cannot describe: POST object
-// uploads. It reports whether it answered.
-func (s *Service) ServeRaw(w http.ResponseWriter, r *http.Request) bool {
+// uploads. It reports whether the request was one, and returns the error
+// the upload failed with for the codec to write.
+func (s *Service) ServeRaw(w http.ResponseWriter, r *http.Request) (bool, error) {
 	if r.Method != http.MethodPost {
-		return false
+		return false, nil
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		return false
+		return false, nil
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(segs) != 1 || segs[0] == "" || r.URL.RawQuery != "" {
-		return false
+		return false, nil
 	}
-	reqID := awsproto.RequestID(r.Context())
-	if err := s.postObject(w, r, segs[0]); err != nil {
-		apiErr, ok := awsproto.AsAPIError(err)
-		if !ok {
-			s.logger.Error("s3: POST upload", "requestId", reqID, "err", err)
-			apiErr = awsproto.InternalFailure()
-		}
-		awsproto.WriteError(w, nil, "rest-xml", apiErr, reqID, false)
-	}
-	return true
+	return true, s.postObject(w, r, segs[0])
 }
 
 // postForm is the fields of a POST upload before the file.

@@ -36,7 +36,7 @@ func postForm(t *testing.T, url string, fields map[string]string, file string) (
 func TestPostObject(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "forms")
-	log := subscribe(t, srv.Main.Events(), "post")
+	log := subscribe(t, srv.Main.Bus(), "post")
 	iamc := iam.NewFromConfig(srv.Config())
 	iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("poster")})
 	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("poster")})

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"overcast"
-	api "overcast/internal/api/s3"
 	"overcast/internal/awsproto"
 )
 
@@ -22,10 +21,12 @@ import (
 //
 // h carries the request's Range, If-Match, If-None-Match,
 // If-Modified-Since, If-Unmodified-Since headers (and a HEAD is asked for
-// with method HEAD). The result is what S3 would answer over HTTP: 200 or
-// 206 with the object, 304, or an S3 error document with its status
-// (403, 404, 412, 416). The caller must close the Body. The error is
-// non-nil only when overcast itself failed.
+// with method HEAD). The result is what S3 would answer over HTTP with
+// success: 200 or 206 with the object (the caller must close the Body).
+// Every refusal S3 would answer with an error document (304, 403, 404,
+// 412, 416) is returned as the awsproto.APIError S3's handler would write,
+// for the caller to render through awsproto (its own envelope or S3's);
+// any other error means overcast itself failed.
 //
 // CloudFront depends on it through an interface of its own, e.g.
 //
@@ -63,12 +64,7 @@ func (s *Service) ReadObjectAs(ctx context.Context, principal, sourceARN, method
 	rec.Header().Set("x-amz-id-2", awsproto.HostID(reqID))
 	res, err := s.read(ctx, websiteRead(r, bucket, key))
 	if err != nil {
-		apiErr, ok := awsproto.AsAPIError(err)
-		if !ok {
-			return nil, err
-		}
-		awsproto.WriteError(rec, api.Service, "rest-xml", apiErr, reqID, method == http.MethodHead)
-		return rec.response(nil), nil
+		return nil, err
 	}
 	// Stream the body rather than buffer it: the headers are recorded, the
 	// body handed over as it is.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,8 +16,10 @@ import (
 
 	api "overcast/internal/api/s3"
 	"overcast/internal/blob"
-	"overcast/internal/events"
+	"overcast/internal/bus"
+	"overcast/internal/ids"
 	"overcast/internal/policy"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -24,25 +27,8 @@ import (
 // the transaction of the change they report, and subscribers are woken
 // after it commits.
 type Publisher interface {
-	Publish(ctx context.Context, tx store.Tx, evs ...events.Event) error
+	Publish(ctx context.Context, tx store.Tx, evs ...bus.Event) error
 	Notify()
-}
-
-// Config is what the S3 service needs.
-type Config struct {
-	Store  store.Store
-	Blobs  blob.Store
-	Events Publisher // may be nil: no events
-	Now    func() time.Time
-	Logger *slog.Logger
-	// InlineLimit is the size up to which object bytes live in the store
-	// with their metadata rather than in a blob. Default 128 KiB.
-	InlineLimit int
-	// Keys verifies the signatures of browser POST uploads, which S3 checks
-	// itself; nil accepts any (as the gateway does outside Strict).
-	Keys KeyLookup
-	// Strict refuses POST uploads signed with unknown keys.
-	Strict bool
 }
 
 // Service implements S3's API (api.Server), its website endpoint, bucket
@@ -54,8 +40,9 @@ type Service struct {
 	blobs       blob.Store
 	events      Publisher
 	now         func() time.Time
+	ids         *ids.Source
 	logger      *slog.Logger
-	inlineLimit int
+	inlineLimit int // object bytes up to this size live in the store, with the metadata; tests lower it
 	keys        KeyLookup
 	strict      bool
 
@@ -68,25 +55,48 @@ type Service struct {
 
 var _ api.Server = (*Service)(nil)
 
-// New returns the service; call Recover before serving.
-func New(cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.InlineLimit <= 0 {
-		cfg.InlineLimit = 128 << 10
-	}
-	s := &Service{st: cfg.Store, blobs: cfg.Blobs, events: cfg.Events, now: cfg.Now, logger: cfg.Logger,
-		inlineLimit: cfg.InlineLimit, keys: cfg.Keys, strict: cfg.Strict}
-	s.clock.now = cfg.Now
+// defaultInlineLimit is the size up to which object bytes live in the
+// store with their metadata rather than in a blob.
+const defaultInlineLimit = 128 << 10
+
+// New returns the service. keys verifies the signatures of browser POST
+// uploads, which S3 checks itself; nil accepts any (as the gateway does
+// outside --strict).
+func New(env *service.Env, keys KeyLookup) *Service {
+	s := &Service{st: env.Store, blobs: env.Blobs, events: env.Bus, now: env.Clock.Now, ids: env.IDs, logger: env.Logger,
+		inlineLimit: defaultInlineLimit, keys: keys, strict: env.Strict}
+	s.clock.now = env.Clock.Now
 	s.buckets = map[string]cachedBucket{}
 	s.inUse.refs = map[string]int{}
 	s.inUse.doomed = map[string]bool{}
 	return s
 }
+
+// BucketHostSuffix is the host suffix of virtual-hosted-style requests:
+// <bucket>.s3.localhost.
+const BucketHostSuffix = ".s3.localhost"
+
+// API is S3's API for the gateway, with what sets S3 apart from other
+// APIs: unsigned requests are anonymous (bucket policies decide), requests
+// that name no service are S3's (as at AWS's bare endpoint), SigV2
+// presigned URLs work, buckets are reachable as virtual hosts, and buckets
+// answer CORS with their own configuration.
+func (s *Service) API() service.API {
+	return service.API{Binding: api.Bind(s), Anonymous: true, Fallback: true, PresignedV2: true,
+		VirtualHosts: []string{BucketHostSuffix}, CORS: s}
+}
+
+// Planes are the website endpoint, by host and, without DNS, by path.
+func (s *Service) Planes() []service.Plane {
+	website := http.HandlerFunc(s.serveWebsite)
+	return []service.Plane{
+		{Name: "s3-website", Match: service.PathPrefix(WebsitePathPrefix), Handler: website},
+		{Name: "s3-website", Match: func(r *http.Request) bool { _, ok := websiteHost(r.Host); return ok }, Handler: website},
+	}
+}
+
+// Start deletes the blobs a crash left behind; see Recover.
+func (s *Service) Start(ctx context.Context) error { return s.Recover(ctx) }
 
 // Recover deletes the blobs a crash left behind: those written but never
 // referenced (an upload killed before its metadata committed) and those
@@ -149,7 +159,7 @@ func (s *Service) forgetOrphans(ctx context.Context, ids []string) error {
 // change collects what a write transaction leaves to do once it commits.
 type change struct {
 	orphans []string // blobs no longer referenced
-	events  []events.Event
+	events  []bus.Event
 }
 
 // orphan records, inside tx, that blobs are no longer referenced.

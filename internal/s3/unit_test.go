@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash/crc32"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +14,8 @@ import (
 	"overcast"
 	"overcast/internal/awsproto"
 	"overcast/internal/blob"
+	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
-	"overcast/internal/store/sqlite"
 )
 
 func TestValidBucketName(t *testing.T) {
@@ -248,19 +247,10 @@ func TestMultipartETag(t *testing.T) {
 }
 
 // newTestService runs the service over a real store and blob directory.
-func newTestService(t testing.TB) (*Service, store.Store, *blob.Dir) {
+func newTestService(t testing.TB) (*Service, store.Store, blob.Store) {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := blob.OpenDir(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(Config{Store: db, Blobs: blobs}), db, blobs
+	env := servicetest.Env(t)
+	return New(env, nil), env.Store, env.Blobs
 }
 
 // TestListingPagination drives listLatest directly: every page size, with

@@ -11,6 +11,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/s3"
 	"overcast/internal/awsproto"
+	"overcast/internal/service"
 )
 
 // Static website hosting. The website endpoint serves a bucket that has a
@@ -26,14 +27,24 @@ import (
 // reachable without DNS.
 const WebsitePathPrefix = "/_overcast/s3-website/"
 
-// WebsiteHostSuffixes are the host suffixes the website endpoint answers,
-// for the gateway's host routing: the dash-region form for every region.
-func WebsiteHostSuffixes() []string {
+// websiteHostSuffixes are the host suffixes the website endpoint answers:
+// the dash-region and dot-region forms for every region.
+var websiteHostSuffixes = func() []string {
 	out := []string{".s3-website.localhost"}
 	for _, r := range regions {
 		out = append(out, ".s3-website-"+r+".localhost", ".s3-website."+r+".localhost")
 	}
 	return out
+}()
+
+// websiteHost returns the bucket a website host name names.
+func websiteHost(host string) (string, bool) {
+	for _, suffix := range websiteHostSuffixes {
+		if bucket, ok := service.HostLabels(host, suffix); ok {
+			return bucket, true
+		}
+	}
+	return "", false
 }
 
 // regions are the AWS regions the website host names accept.
@@ -49,22 +60,11 @@ func websiteTarget(r *http.Request) (bucket, path string, ok bool) {
 		bucket, path, _ = strings.Cut(rest, "/")
 		return bucket, "/" + path, bucket != ""
 	}
-	host := hostOnly(r.Host)
-	if i := strings.Index(host, ".s3-website"); i > 0 {
-		return host[:i], r.URL.Path, true
+	if bucket, ok := websiteHost(r.Host); ok {
+		return bucket, r.URL.Path, true
 	}
 	return "", "", false
 }
-
-func hostOnly(h string) string {
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		h = h[:i]
-	}
-	return strings.ToLower(strings.TrimSuffix(h, "."))
-}
-
-// Website returns the handler of the website endpoint.
-func (s *Service) Website() http.Handler { return http.HandlerFunc(s.serveWebsite) }
 
 var anonymous = overcast.Caller{AccountID: overcast.DefaultAccountID, Region: overcast.DefaultRegion,
 	Kind: overcast.PrincipalAnonymous, ARN: "*"}

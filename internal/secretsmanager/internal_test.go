@@ -3,8 +3,6 @@ package secretsmanager
 import (
 	"bytes"
 	"context"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,37 +11,18 @@ import (
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/awsproto"
+	"overcast/internal/clock"
 	"overcast/internal/secretbox"
+	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
-	"overcast/internal/store/sqlite"
 )
 
 var _ Sealer = (*secretbox.Box)(nil)
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
-func newTestService(t *testing.T) (*Service, store.Store, *testClock) {
+func newTestService(t *testing.T) (*Service, store.Store, *clock.Fake) {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	box, err := secretbox.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := New(Config{Store: db, Sealer: box, Now: clk.Now, SweepInterval: 10 * time.Millisecond})
-	t.Cleanup(func() { s.Close() })
-	return s, db, clk
+	env := servicetest.Env(t, servicetest.WithClock(clock.NewFake(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))))
+	return New(env), env.Store, servicetest.Fake(env)
 }
 
 func callerIn(account, region string) context.Context {
@@ -227,24 +206,36 @@ func TestSweepPurgesAfterTheWindow(t *testing.T) {
 	}
 }
 
-func TestBackgroundSweeper(t *testing.T) {
-	s, db, clk := newTestService(t)
+// TestDeletionController checks the controller purges a secret when its
+// recovery window ends by the clock, not before, and picks up a deletion
+// scheduled before it started (a restart).
+func TestDeletionController(t *testing.T) {
+	env := servicetest.Env(t)
+	fake := servicetest.Fake(env)
+	s := New(env)
 	ctx := callerIn("111111111111", "us-east-1")
-	mustCreate(t, s, ctx, "doomed", "v")
-	if _, err := s.DeleteSecret(ctx, &api.DeleteSecretRequest{SecretId: new("doomed")}); err != nil {
+	for _, name := range []string{"before-start", "after-start"} {
+		mustCreate(t, s, ctx, name, "v")
+	}
+	if _, err := s.DeleteSecret(ctx, &api.DeleteSecretRequest{SecretId: new("before-start"), RecoveryWindowInDays: new(int64(7))}); err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(31 * 24 * time.Hour)
-	s.Start()
-	deadline := time.Now().Add(5 * time.Second)
-	for countItems(t, db, secretsTable, "doomed") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the sweeper did not purge the secret within 5 s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	env.Controllers.Start()
+	if _, err := s.DeleteSecret(ctx, &api.DeleteSecretRequest{SecretId: new("after-start"), RecoveryWindowInDays: new(int64(8))}); err != nil {
+		t.Fatal(err)
 	}
-	s.Close()
-	s.Close() // idempotent
+	servicetest.WaitFor(t, "the controller to wait for both windows", func() bool { return fake.Waiters() > 0 })
+	fake.Advance(7*24*time.Hour - time.Second)
+	if n := countItems(t, env.Store, secretsTable, ""); n != 2 {
+		t.Fatalf("before the window ends: %d secrets, want 2", n)
+	}
+	fake.Advance(time.Second)
+	servicetest.WaitFor(t, "the first purge", func() bool { return countItems(t, env.Store, secretsTable, "before-start") == 0 })
+	if n := countItems(t, env.Store, secretsTable, "after-start"); n != 1 {
+		t.Fatalf("a secret with a day left was purged")
+	}
+	fake.Advance(24 * time.Hour)
+	servicetest.WaitFor(t, "the second purge", func() bool { return countItems(t, env.Store, secretsTable, "") == 0 })
 }
 
 func TestAttachStages(t *testing.T) {

@@ -131,7 +131,7 @@ func prune(sec *secret) []string {
 // existing version is a retry: the same value is a no-op (created is
 // false), a different value an error, since versions are immutable.
 func (s *Service) addVersion(tx store.Tx, sc scope, sec *secret, token *string, value secretValue, stages []string) (id string, created bool, err error) {
-	id = newVersionID()
+	id = s.newVersionID()
 	if token != nil {
 		id = *token
 	}
@@ -213,7 +213,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest)
 			return api.NewResourceExistsException("The operation failed because the secret %s already exists.", name)
 		}
 		now := s.now().UTC()
-		sec := secret{Name: name, ARN: secretARN(sc, name), Created: now, Changed: now}
+		sec := secret{Name: name, ARN: s.secretARN(sc, name), Created: now, Changed: now}
 		if in.Description != nil {
 			sec.Description = *in.Description
 		}
@@ -518,7 +518,9 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 		return nil, api.NewInvalidParameterException("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
 	}
 	var out *api.DeleteSecretResponse
+	var scheduled string // the deletion index entry the controller acts on
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+		scheduled = ""
 		now := s.now().UTC()
 		sec, ver, err := s.lookup(tx, sc, *in.SecretId)
 		var notFound *api.ResourceNotFoundException
@@ -529,7 +531,7 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 			if a, ok := overcast.ParseARN(name); ok {
 				arn, name = name, strings.TrimPrefix(a.Resource, "secret:")
 			} else {
-				arn = secretARN(sc, name)
+				arn = s.secretARN(sc, name)
 			}
 			out = &api.DeleteSecretResponse{ARN: &arn, Name: &name, DeletionDate: &now}
 			return nil
@@ -546,7 +548,8 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 		}
 		due := now.Add(time.Duration(days) * 24 * time.Hour)
 		sec.DeletionDate = &due
-		if _, err := tx.Put(deletionsTable, deletionKey(due, sc, sec.Name), []byte(sec.ARN), store.AnyVersion); err != nil {
+		scheduled = deletionKey(due, sc, sec.Name)
+		if _, err := tx.Put(deletionsTable, scheduled, []byte(sec.ARN), store.AnyVersion); err != nil {
 			return err
 		}
 		if _, err := store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver); err != nil {
@@ -557,6 +560,9 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if scheduled != "" {
+		s.deletions.Enqueue(scheduled)
 	}
 	return out, nil
 }

@@ -18,7 +18,9 @@ import (
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/awsproto"
-	"overcast/internal/periodic"
+	"overcast/internal/controller"
+	"overcast/internal/ids"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -29,18 +31,6 @@ type Sealer interface {
 	Open(sealed, context []byte) ([]byte, error)
 }
 
-// Config configures the service.
-type Config struct {
-	Store  store.Store
-	Sealer Sealer
-	Now    func() time.Time
-	Logger *slog.Logger
-	// SweepInterval is how often the sweeper purges secrets whose recovery window
-	// has ended; a minute when zero. Expired secrets are invisible to the
-	// API as soon as their deletion date passes, whatever the interval.
-	SweepInterval time.Duration
-}
-
 // Service is the Secrets Manager API, and the secret resolver other
 // services (ECS task secrets) use.
 type Service struct {
@@ -48,29 +38,30 @@ type Service struct {
 	db     store.Store
 	sealer Sealer
 	now    func() time.Time
+	ids    *ids.Source
 	log    *slog.Logger
 
-	sweeper *periodic.Loop
+	// deletions purges each secret scheduled for deletion when its
+	// recovery window ends. Expired secrets are invisible to the API as
+	// soon as their deletion date passes; the controller frees the space.
+	deletions *controller.Controller
 }
 
 var _ api.Server = (*Service)(nil)
 
-// New returns the service over cfg.Store. It starts nothing; Start runs
-// the sweeper.
-func New(cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.SweepInterval <= 0 {
-		cfg.SweepInterval = time.Minute
-	}
-	s := &Service{db: cfg.Store, sealer: cfg.Sealer, now: cfg.Now, log: cfg.Logger}
-	s.sweeper = periodic.New(cfg.SweepInterval, false, s.sweepPass)
+// New returns the service.
+func New(env *service.Env) *Service {
+	s := &Service{db: env.Store, sealer: env.Sealer, now: env.Clock.Now, ids: env.IDs, log: env.Logger}
+	s.deletions = env.Controllers.Add(controller.Config{
+		Name:       "secretsmanager-deletions",
+		Reconciler: controller.ReconcilerFunc(s.reconcileDeletion),
+		Keys:       s.scheduledDeletions,
+	})
 	return s
 }
+
+// API is Secrets Manager's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
 const (
 	// secretsTable holds one record per secret, keyed by scope and name.
@@ -325,15 +316,13 @@ const deletionTimeFormat = "20060102T150405.000000000Z"
 
 // secretARN is a new ARN for a secret: AWS appends a hyphen and six random
 // characters, so that a re-created secret never has an old one's ARN.
-func secretARN(sc scope, name string) string {
-	return overcast.NewARN("secretsmanager", sc.region, sc.account, "secret:"+name+"-"+overcast.RandomString(alnum, 6)).String()
+func (s *Service) secretARN(sc scope, name string) string {
+	return overcast.NewARN("secretsmanager", sc.region, sc.account, "secret:"+name+"-"+s.ids.String(ids.Alnum, 6)).String()
 }
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // newVersionID is a random UUID, what AWS uses when a request brings no
 // ClientRequestToken.
-func newVersionID() string { return overcast.NewUUID() }
+func (s *Service) newVersionID() string { return s.ids.UUID() }
 
 // day is the date AWS reports for LastAccessedDate: access is tracked to
 // the day.

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,24 +22,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
 
-// clock is a settable clock for awstest.Clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
-func start(t *testing.T) (*awstest.Server, *secretsmanager.Client, *clock) {
+func start(t *testing.T) (*awstest.Server, *secretsmanager.Client, *clock.Fake) {
 	t.Helper()
-	clk := newClock()
-	srv := awstest.Start(t, awstest.Clock(clk.Now))
+	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+	srv := awstest.Start(t, awstest.Clock(clk))
 	return srv, secretsmanager.NewFromConfig(srv.Config()), clk
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
+	"overcast/internal/controller"
 	"overcast/internal/store"
 )
 
@@ -45,31 +47,12 @@ func (s *Service) sweepBatch(ctx context.Context) (handled, purged int, err erro
 			return err
 		}
 		for _, key := range due {
-			_, scoped, _ := strings.Cut(key, "|")
-			account, rest, _ := strings.Cut(scoped, "/")
-			region, name, _ := strings.Cut(rest, "/")
-			sc := scope{account: account, region: region}
-			var sec secret
-			_, err := store.GetJSON(tx, secretsTable, sc.key(name), &sec)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				// Only the index entry was left.
-				if err := tx.Delete(deletionsTable, key, store.AnyVersion); err != nil {
-					return err
-				}
-			case err != nil:
+			done, err := purgeDue(tx, key, now)
+			if err != nil {
 				return err
-			case sec.expired(now):
-				if err := purge(tx, sc, &sec); err != nil {
-					return err
-				}
+			}
+			if done {
 				purged++
-			default:
-				// Restored, or deleted again with a later date: the
-				// index entry is stale.
-				if err := tx.Delete(deletionsTable, key, store.AnyVersion); err != nil {
-					return err
-				}
 			}
 			handled++
 		}
@@ -78,22 +61,65 @@ func (s *Service) sweepBatch(ctx context.Context) (handled, purged int, err erro
 	return handled, purged, err
 }
 
-// Start runs the sweeper in the background: a sweep at once, then one
-// every SweepInterval. Close stops it.
-func (s *Service) Start() { s.sweeper.Start() }
-
-// Close stops the sweeper and waits for it, so the store can be closed
-// after it.
-func (s *Service) Close() error {
-	s.sweeper.Stop()
-	return nil
+// purgeDue handles the deletion index entry key, which is due: it purges
+// the secret, or drops the entry when it is stale (the secret was restored
+// or deleted again with a later date). It reports whether it purged.
+func purgeDue(tx store.Tx, key string, now time.Time) (bool, error) {
+	_, scoped, _ := strings.Cut(key, "|")
+	account, rest, _ := strings.Cut(scoped, "/")
+	region, name, _ := strings.Cut(rest, "/")
+	sc := scope{account: account, region: region}
+	var sec secret
+	_, err := store.GetJSON(tx, secretsTable, sc.key(name), &sec)
+	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return false, err
+	case err == nil && sec.expired(now):
+		return true, purge(tx, sc, &sec)
+	}
+	err = tx.Delete(deletionsTable, key, store.AnyVersion)
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
+	}
+	return false, err
 }
 
-// sweepPass is one pass of the sweeper.
-func (s *Service) sweepPass(ctx context.Context) {
-	if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("secretsmanager: sweeping deleted secrets", "err", err)
-	} else if n > 0 {
-		s.log.Info("secretsmanager: purged secrets whose recovery window ended", "count", n)
+// scheduledDeletions lists the deletion index: the controller's keys.
+func (s *Service) scheduledDeletions(ctx context.Context) ([]string, error) {
+	var keys []string
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(deletionsTable, store.ScanOptions{}, func(it store.Item) error {
+			keys = append(keys, it.Key)
+			return nil
+		})
+	})
+	return keys, err
+}
+
+// reconcileDeletion purges the secret of one deletion index entry once it
+// is due, and until then asks to look again when it will be.
+func (s *Service) reconcileDeletion(ctx context.Context, key string) (controller.Result, error) {
+	dueText, _, _ := strings.Cut(key, "|")
+	due, err := time.Parse(deletionTimeFormat, dueText)
+	if err != nil {
+		return controller.Result{}, nil // not an entry this service wrote
 	}
+	now := s.now().UTC()
+	if now.Before(due) {
+		return controller.At(due), nil
+	}
+	var purged bool
+	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+		if _, err := tx.Get(deletionsTable, key); errors.Is(err, store.ErrNotFound) {
+			purged = false
+			return nil // handled already
+		}
+		var err error
+		purged, err = purgeDue(tx, key, now)
+		return err
+	})
+	if purged {
+		s.log.Info("secretsmanager: purged a secret whose recovery window ended", "key", key)
+	}
+	return controller.Result{}, err
 }

@@ -3,32 +3,22 @@ package ssm
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 
 	"overcast"
 	api "overcast/internal/api/ssm"
 	"overcast/internal/awsproto"
 	"overcast/internal/secretbox"
+	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
-	"overcast/internal/store/sqlite"
 )
 
 var _ Sealer = (*secretbox.Box)(nil)
 
 func newTestService(t *testing.T) (*Service, store.Store) {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	box, err := secretbox.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(Config{Store: db, Sealer: box}), db
+	env := servicetest.Env(t)
+	return New(env), env.Store
 }
 
 func callerIn(account, region string) context.Context {

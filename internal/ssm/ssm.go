@@ -18,6 +18,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/ssm"
 	"overcast/internal/awsproto"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -26,13 +27,6 @@ import (
 type Sealer interface {
 	Seal(plaintext, context []byte) []byte
 	Open(sealed, context []byte) ([]byte, error)
-}
-
-// Config configures the service.
-type Config struct {
-	Store  store.Store
-	Sealer Sealer
-	Now    func() time.Time
 }
 
 // Service is the Parameter Store API, and the parameter resolver other
@@ -46,13 +40,13 @@ type Service struct {
 
 var _ api.Server = (*Service)(nil)
 
-// New returns the service over cfg.Store.
-func New(cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &Service{db: cfg.Store, sealer: cfg.Sealer, now: cfg.Now}
+// New returns the service.
+func New(env *service.Env) *Service {
+	return &Service{db: env.Store, sealer: env.Sealer, now: env.Clock.Now}
 }
+
+// API is Parameter Store's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
 const (
 	// parametersTable holds one record per parameter: its latest version,

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
 
 func client(srv *awstest.Server) *ssm.Client { return ssm.NewFromConfig(srv.Config()) }
@@ -64,7 +65,7 @@ func get(t *testing.T, c *ssm.Client, name string, decrypt bool) types.Parameter
 func TestPutAndGetEachType(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	srv := awstest.Start(t, awstest.Clock(func() time.Time { return now }))
+	srv := awstest.Start(t, awstest.Clock(clock.NewFake(now)))
 	c := client(srv)
 
 	tests := []struct {

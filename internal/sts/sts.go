@@ -5,7 +5,6 @@ package sts
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,54 +18,56 @@ import (
 	"overcast"
 	api "overcast/internal/api/sts"
 	"overcast/internal/awsproto"
-	"overcast/internal/gateway"
-	"overcast/internal/iam"
+	"overcast/internal/ids"
 	"overcast/internal/policy"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
 // Directory is what STS needs from IAM: roles to assume and long-term keys.
 type Directory interface {
-	RoleByARN(ctx context.Context, roleARN string) (iam.Role, error)
-	LookupAccessKey(ctx context.Context, accessKeyID string) (gateway.Credentials, error)
+	RoleByARN(ctx context.Context, roleARN string) (Role, error)
+	LookupAccessKey(ctx context.Context, accessKeyID string) (overcast.Credentials, error)
 }
 
-// Config configures the service.
-type Config struct {
-	Store  store.Store
-	IAM    Directory
-	Now    func() time.Time
-	Logger *slog.Logger
-	// Strict refuses AssumeRole when the role's trust policy does not allow
-	// the caller. Outside strict mode the refusal is logged and the role
-	// assumed anyway: identity enforcement is opt-in, as --strict is.
-	Strict bool
+// Role is what STS needs to know about a role to assume it.
+type Role struct {
+	ARN                      string
+	RoleID                   string
+	Name                     string
+	Path                     string
+	AccountID                string
+	AssumeRolePolicyDocument string // JSON, not URL-encoded
+	MaxSessionDuration       int32  // seconds
 }
 
-// Service is the STS API and the KeyStore of temporary credentials.
+// Service is the STS API and the key store of temporary credentials.
 type Service struct {
 	api.UnimplementedServer
-	cfg Config
+	st     store.Store
+	now    func() time.Time
+	ids    *ids.Source
+	logger *slog.Logger
+	dir    Directory
+	// strict refuses AssumeRole when the role's trust policy does not
+	// allow the caller. Outside strict mode the refusal is logged and the
+	// role assumed anyway: identity enforcement is opt-in, as --strict is.
+	strict bool
 
 	mu    sync.RWMutex
 	cache map[string]session // by access key ID; sessions never change, they only expire
 }
 
-var (
-	_ api.Server       = (*Service)(nil)
-	_ gateway.KeyStore = (*Service)(nil)
-)
+var _ api.Server = (*Service)(nil)
 
-// New returns STS.
-func New(cfg Config) *Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	return &Service{cfg: cfg, cache: map[string]session{}}
+// New returns STS, which finds roles and long-term keys in dir.
+func New(env *service.Env, dir Directory) *Service {
+	return &Service{st: env.Store, now: env.Clock.Now, ids: env.IDs, logger: env.Logger, dir: dir,
+		strict: env.Strict, cache: map[string]session{}}
 }
+
+// API is STS's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
 const sessionsTable = "sts.sessions"
 
@@ -83,27 +84,27 @@ type session struct {
 const maxCachedSessions = 100_000
 
 // LookupAccessKey resolves temporary credentials (ASIA...) for the gateway.
-func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (gateway.Credentials, error) {
+func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (overcast.Credentials, error) {
 	if !strings.HasPrefix(accessKeyID, "ASIA") {
-		return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+		return overcast.Credentials{}, overcast.ErrUnknownAccessKey
 	}
 	s.mu.RLock()
 	sess, ok := s.cache[accessKeyID]
 	s.mu.RUnlock()
 	if !ok {
-		err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+		err := s.st.View(ctx, func(tx store.Tx) error {
 			_, err := store.GetJSON(tx, sessionsTable, accessKeyID, &sess)
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
-			return gateway.Credentials{}, gateway.ErrUnknownAccessKey
+			return overcast.Credentials{}, overcast.ErrUnknownAccessKey
 		}
 		if err != nil {
-			return gateway.Credentials{}, err
+			return overcast.Credentials{}, err
 		}
 		s.remember(accessKeyID, sess)
 	}
-	return gateway.Credentials{SecretAccessKey: sess.SecretAccessKey, SessionToken: sess.SessionToken,
+	return overcast.Credentials{SecretAccessKey: sess.SecretAccessKey, SessionToken: sess.SessionToken,
 		Expires: sess.Expires, Caller: sess.Caller}, nil
 }
 
@@ -118,17 +119,17 @@ func (s *Service) remember(id string, sess session) {
 
 // issue stores new temporary credentials for caller.
 func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Duration) (*api.Credentials, error) {
-	now := s.cfg.Now().UTC().Truncate(time.Second)
-	id := "ASIA" + overcast.RandomString(idAlphabet, 16)
+	now := s.now().UTC().Truncate(time.Second)
+	id := "ASIA" + s.ids.String(idAlphabet, 16)
 	sess := session{
-		SecretAccessKey: randomSecret(),
-		SessionToken:    randomToken(),
+		SecretAccessKey: s.randomSecret(),
+		SessionToken:    s.randomToken(),
 		Expires:         now.Add(d),
 		Caller:          caller,
 	}
 	sess.Caller.AccessKeyID = id
 	sess.Caller.SessionToken = sess.SessionToken
-	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+	err := s.st.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, sessionsTable, id, sess, 0)
 		return err
 	})
@@ -152,12 +153,14 @@ func (s *Service) GetAccessKeyInfo(ctx context.Context, in *api.GetAccessKeyInfo
 	if len(id) < 16 || len(id) > 128 {
 		return nil, validation("accessKeyId", id, "Member must have length greater than or equal to 16")
 	}
-	for _, ks := range []gateway.KeyStore{s, s.cfg.IAM} {
+	for _, ks := range []interface {
+		LookupAccessKey(ctx context.Context, id string) (overcast.Credentials, error)
+	}{s, s.dir} {
 		c, err := ks.LookupAccessKey(ctx, id)
 		if err == nil {
 			return &api.GetAccessKeyInfoResponse{Account: new(c.Caller.AccountID)}, nil
 		}
-		if !errors.Is(err, gateway.ErrUnknownAccessKey) {
+		if !errors.Is(err, overcast.ErrUnknownAccessKey) {
 			return nil, err
 		}
 	}
@@ -180,7 +183,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 	if err := checkPolicy(in.Policy); err != nil {
 		return nil, err
 	}
-	role, err := s.cfg.IAM.RoleByARN(ctx, *in.RoleArn)
+	role, err := s.dir.RoleByARN(ctx, *in.RoleArn)
 	if err != nil {
 		if _, ok := awsproto.AsAPIError(err); ok {
 			return nil, notAuthorized(caller, "sts:AssumeRole", *in.RoleArn)
@@ -211,10 +214,10 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		externalID = *in.ExternalId
 	}
 	if !trusts(role.ARN, role.AssumeRolePolicyDocument, caller, externalID) {
-		if s.cfg.Strict {
+		if s.strict {
 			return nil, notAuthorized(caller, "sts:AssumeRole", role.ARN)
 		}
-		s.cfg.Logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
+		s.logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
 			"role", role.ARN, "caller", caller.ARN)
 	}
 	assumedARN := overcast.NewARN("sts", "", role.AccountID, "assumed-role/"+role.Name+"/"+name).String()
@@ -345,15 +348,10 @@ func notAuthorized(c overcast.Caller, action, resource string) error {
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
-func randomSecret() string {
-	b := make([]byte, 30)
-	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b) // 40 characters
-}
+// randomSecret is 40 characters, like AWS's secret keys.
+func (s *Service) randomSecret() string { return base64.StdEncoding.EncodeToString(s.ids.Bytes(30)) }
 
 // randomToken is an opaque session token, about as long as AWS's.
-func randomToken() string {
-	b := make([]byte, 192)
-	rand.Read(b)
-	return "IQoJb3JpZ2luX2VjE" + base64.StdEncoding.EncodeToString(b)
+func (s *Service) randomToken() string {
+	return "IQoJb3JpZ2luX2VjE" + base64.StdEncoding.EncodeToString(s.ids.Bytes(192))
 }

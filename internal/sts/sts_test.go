@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
 
 const trustAccount = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`
@@ -212,16 +213,14 @@ func TestGetSessionTokenActsAsCaller(t *testing.T) {
 
 func TestExpiredSession(t *testing.T) {
 	ctx := context.Background()
-	now := time.Now()
-	clock := func() time.Time { return now }
-	srv := awstest.Start(t, awstest.Clock(func() time.Time { return clock() }))
+	fake := clock.NewFake(time.Now())
+	srv := awstest.Start(t, awstest.Clock(fake))
 	out, err := sts.NewFromConfig(srv.Config()).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := out.Credentials
-	later := now.Add(901 * time.Second)
-	clock = func() time.Time { return later }
+	fake.Advance(901 * time.Second)
 	cfg := srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
 	// The SDK signs with the real clock; the server's clock has moved on
 	// 15 minutes, inside the skew window, past the session's expiry.

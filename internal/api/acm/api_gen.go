@@ -98,7 +98,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "CertificateManager",
 	SigningName:    "acm",
 	EndpointPrefix: "acm",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddTagsToCertificate", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AddTagsToCertificateRequest) },
@@ -193,4 +192,11 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).UpdateCertificateOptions(ctx, in.(*UpdateCertificateOptionsRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the ACM API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

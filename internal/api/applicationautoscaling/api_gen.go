@@ -86,7 +86,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "AnyScaleFrontendService",
 	SigningName:    "application-autoscaling",
 	EndpointPrefix: "application-autoscaling",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "DeleteScalingPolicy", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(DeleteScalingPolicyRequest) },
@@ -173,4 +172,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UntagResource(ctx, in.(*UntagResourceRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the Application Auto Scaling API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

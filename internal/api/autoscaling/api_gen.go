@@ -293,7 +293,6 @@ var Service = &awsproto.Service{
 	SigningName:    "autoscaling",
 	EndpointPrefix: "autoscaling",
 	XMLNamespace:   "http://autoscaling.amazonaws.com/doc/2011-01-01/",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AttachInstances", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AttachInstancesQuery) },
@@ -657,4 +656,11 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).UpdateAutoScalingGroup(ctx, in.(*UpdateAutoScalingGroupType))
 			}},
 	},
+}
+
+// Bind pairs impl with the Auto Scaling API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -389,7 +389,6 @@ var Service = &awsproto.Service{
 	SigningName:    "cloudformation",
 	EndpointPrefix: "cloudformation",
 	XMLNamespace:   "http://cloudformation.amazonaws.com/doc/2010-05-15/",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "ActivateOrganizationsAccess", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(ActivateOrganizationsAccessInput) }, ResultWrapper: "ActivateOrganizationsAccessResult",
@@ -926,4 +925,11 @@ var Service = &awsproto.Service{
 				return s.(Server).ValidateTemplate(ctx, in.(*ValidateTemplateInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CloudFormation API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -697,7 +697,6 @@ var Service = &awsproto.Service{
 	SigningName:    "cloudfront",
 	EndpointPrefix: "cloudfront",
 	GlobalEndpoint: "cloudfront.amazonaws.com",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssociateAlias", HTTPMethod: "PUT", RequestURI: "/2020-05-31/distribution/{TargetDistributionId}/associate-alias", ResponseCode: 200,
 			NewInput: func() any { return new(AssociateAliasRequest) },
@@ -1678,4 +1677,11 @@ var Service = &awsproto.Service{
 				return s.(Server).VerifyDnsConfiguration(ctx, in.(*VerifyDnsConfigurationRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the CloudFront API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -270,7 +270,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
 	SigningName:    "cloudtrail",
 	EndpointPrefix: "cloudtrail",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddTags", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(AddTagsRequest) },
@@ -633,4 +632,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateTrail(ctx, in.(*UpdateTrailRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the CloudTrail API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

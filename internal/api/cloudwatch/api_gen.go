@@ -232,7 +232,6 @@ var Service = &awsproto.Service{
 	EndpointPrefix:  "monitoring",
 	XMLNamespace:    "http://monitoring.amazonaws.com/doc/2010-08-01/",
 	QueryCompatible: true,
-	Unimplemented:   UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssociateDatasetKmsKey", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AssociateDatasetKmsKeyInput) }, ResultWrapper: "AssociateDatasetKmsKeyResult",
@@ -525,4 +524,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UntagResource(ctx, in.(*UntagResourceInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CloudWatch API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

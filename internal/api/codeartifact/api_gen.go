@@ -221,7 +221,6 @@ var Service = &awsproto.Service{
 	JSONVersion:    "1.1",
 	SigningName:    "codeartifact",
 	EndpointPrefix: "codeartifact",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssociateExternalConnection", HTTPMethod: "POST", RequestURI: "/v1/repository/external-connection",
 			NewInput:  func() any { return new(AssociateExternalConnectionRequest) },
@@ -512,4 +511,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateRepository(ctx, in.(*UpdateRepositoryRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the codeartifact API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

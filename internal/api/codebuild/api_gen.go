@@ -266,7 +266,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "CodeBuild_20161006",
 	SigningName:    "codebuild",
 	EndpointPrefix: "codebuild",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "BatchDeleteBuilds", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(BatchDeleteBuildsInput) },
@@ -623,4 +622,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateWebhook(ctx, in.(*UpdateWebhookInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeBuild API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -346,7 +346,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "CodeCommit_20150413",
 	SigningName:    "codecommit",
 	EndpointPrefix: "codecommit",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssociateApprovalRuleTemplateWithRepository", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AssociateApprovalRuleTemplateWithRepositoryInput) },
@@ -806,4 +805,11 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).UpdateRepositoryName(ctx, in.(*UpdateRepositoryNameInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeCommit API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -138,7 +138,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "com.amazonaws.codeconnections.CodeConnections_20231201",
 	SigningName:    "codeconnections",
 	EndpointPrefix: "codeconnections",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "CreateConnection", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(CreateConnectionInput) },
@@ -301,4 +300,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateSyncConfiguration(ctx, in.(*UpdateSyncConfigurationInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeConnections API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

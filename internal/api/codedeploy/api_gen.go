@@ -218,7 +218,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "CodeDeploy_20141006",
 	SigningName:    "codedeploy",
 	EndpointPrefix: "codedeploy",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddTagsToOnPremisesInstances", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AddTagsToOnPremisesInstancesInput) },
@@ -493,4 +492,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateDeploymentGroup(ctx, in.(*UpdateDeploymentGroupInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeDeploy API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

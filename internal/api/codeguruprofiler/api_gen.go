@@ -121,7 +121,6 @@ var Service = &awsproto.Service{
 	JSONVersion:    "1.1",
 	SigningName:    "codeguru-profiler",
 	EndpointPrefix: "codeguru-profiler",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddNotificationChannels", HTTPMethod: "POST", RequestURI: "/profilingGroups/{profilingGroupName}/notificationConfiguration", ResponseCode: 200,
 			NewInput:  func() any { return new(AddNotificationChannelsRequest) },
@@ -262,4 +261,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateProfilingGroup(ctx, in.(*UpdateProfilingGroupRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeGuruProfiler API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -85,7 +85,6 @@ var Service = &awsproto.Service{
 	JSONVersion:    "1.1",
 	SigningName:    "codeguru-reviewer",
 	EndpointPrefix: "codeguru-reviewer",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssociateRepository", HTTPMethod: "POST", RequestURI: "/associations",
 			NewInput:  func() any { return new(AssociateRepositoryRequest) },
@@ -172,4 +171,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UntagResource(ctx, in.(*UntagResourceRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeGuru Reviewer API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -206,7 +206,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "CodePipeline_20150709",
 	SigningName:    "codepipeline",
 	EndpointPrefix: "codepipeline",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AcknowledgeJob", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(AcknowledgeJobInput) },
@@ -463,4 +462,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdatePipeline(ctx, in.(*UpdatePipelineInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodePipeline API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -138,7 +138,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "com.amazonaws.codestar.connections.CodeStar_connections_20191201",
 	SigningName:    "codestar-connections",
 	EndpointPrefix: "codestar-connections",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "CreateConnection", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(CreateConnectionInput) },
@@ -301,4 +300,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateSyncConfiguration(ctx, in.(*UpdateSyncConfigurationInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the CodeStar connections API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

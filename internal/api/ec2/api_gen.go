@@ -3229,7 +3229,6 @@ var Service = &awsproto.Service{
 	SigningName:    "ec2",
 	EndpointPrefix: "ec2",
 	XMLNamespace:   "http://ec2.amazonaws.com/doc/2016-11-15",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AcceptAddressTransfer", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(AcceptAddressTransferRequest) },
@@ -7979,4 +7978,11 @@ var Service = &awsproto.Service{
 				return s.(Server).WithdrawByoipCidr(ctx, in.(*WithdrawByoipCidrRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the EC2 API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -262,7 +262,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "AmazonEC2ContainerRegistry_V20150921",
 	SigningName:    "ecr",
 	EndpointPrefix: "api.ecr",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "BatchCheckLayerAvailability", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(BatchCheckLayerAvailabilityRequest) },
@@ -613,4 +612,11 @@ var Service = &awsproto.Service{
 				return s.(Server).ValidatePullThroughCacheRule(ctx, in.(*ValidatePullThroughCacheRuleRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the ECR API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

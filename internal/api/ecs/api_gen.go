@@ -338,7 +338,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "AmazonEC2ContainerServiceV20141113",
 	SigningName:    "ecs",
 	EndpointPrefix: "ecs",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "ContinueServiceDeployment", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(ContinueServiceDeploymentRequest) },
@@ -803,4 +802,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateTaskSet(ctx, in.(*UpdateTaskSetRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the ECS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

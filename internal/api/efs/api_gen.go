@@ -152,7 +152,6 @@ var Service = &awsproto.Service{
 	Protocols:      []string{"rest-json"},
 	SigningName:    "elasticfilesystem",
 	EndpointPrefix: "elasticfilesystem",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "CreateAccessPoint", HTTPMethod: "POST", RequestURI: "/2015-02-01/access-points", ResponseCode: 200,
 			NewInput:  func() any { return new(CreateAccessPointRequest) },
@@ -331,4 +330,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateFileSystemProtection(ctx, in.(*UpdateFileSystemProtectionRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the EFS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -217,7 +217,6 @@ var Service = &awsproto.Service{
 	SigningName:    "elasticbeanstalk",
 	EndpointPrefix: "elasticbeanstalk",
 	XMLNamespace:   "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AbortEnvironmentUpdate", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AbortEnvironmentUpdateMessage) },
@@ -481,4 +480,11 @@ var Service = &awsproto.Service{
 				return s.(Server).ValidateConfigurationSettings(ctx, in.(*ValidateConfigurationSettingsMessage))
 			}},
 	},
+}
+
+// Bind pairs impl with the Elastic Beanstalk API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

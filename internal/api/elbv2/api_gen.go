@@ -233,7 +233,6 @@ var Service = &awsproto.Service{
 	SigningName:    "elasticloadbalancing",
 	EndpointPrefix: "elasticloadbalancing",
 	XMLNamespace:   "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddListenerCertificates", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AddListenerCertificatesInput) }, ResultWrapper: "AddListenerCertificatesResult",
@@ -540,4 +539,11 @@ var Service = &awsproto.Service{
 				return s.(Server).SetSubnets(ctx, in.(*SetSubnetsInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the Elastic Load Balancing v2 API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -258,7 +258,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "AWSEvents",
 	SigningName:    "events",
 	EndpointPrefix: "events",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "ActivateEventSource", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(ActivateEventSourceRequest) },
@@ -594,4 +593,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateEventBus(ctx, in.(*UpdateEventBusRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the EventBridge API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -734,7 +734,6 @@ var Service = &awsproto.Service{
 	EndpointPrefix: "iam",
 	XMLNamespace:   "https://iam.amazonaws.com/doc/2010-05-08/",
 	GlobalEndpoint: "iam.amazonaws.com",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AcceptDelegationRequest", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AcceptDelegationRequestRequest) },
@@ -1698,4 +1697,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UploadSigningCertificate(ctx, in.(*UploadSigningCertificateRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the IAM API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

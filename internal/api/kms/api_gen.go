@@ -246,7 +246,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "TrentService",
 	SigningName:    "kms",
 	EndpointPrefix: "kms",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "CancelKeyDeletion", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(CancelKeyDeletionRequest) },
@@ -555,4 +554,11 @@ var Service = &awsproto.Service{
 				return s.(Server).VerifyMac(ctx, in.(*VerifyMacRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the KMS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

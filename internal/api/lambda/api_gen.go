@@ -368,7 +368,6 @@ var Service = &awsproto.Service{
 	Protocols:      []string{"rest-json"},
 	SigningName:    "lambda",
 	EndpointPrefix: "lambda",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddLayerVersionPermission", HTTPMethod: "POST", RequestURI: "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", ResponseCode: 201,
 			NewInput:  func() any { return new(AddLayerVersionPermissionRequest) },
@@ -870,4 +869,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateFunctionUrlConfig(ctx, in.(*UpdateFunctionUrlConfigRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the Lambda API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -502,7 +502,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "Logs_20140328",
 	SigningName:    "logs",
 	EndpointPrefix: "logs",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssociateKmsKey", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AssociateKmsKeyRequest) },
@@ -1177,4 +1176,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateScheduledQuery(ctx, in.(*UpdateScheduledQueryRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the CloudWatch Logs API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

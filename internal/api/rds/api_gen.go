@@ -685,7 +685,6 @@ var Service = &awsproto.Service{
 	SigningName:    "rds",
 	EndpointPrefix: "rds",
 	XMLNamespace:   "http://rds.amazonaws.com/doc/2014-10-31/",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddRoleToDBCluster", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AddRoleToDBClusterMessage) },
@@ -1661,4 +1660,11 @@ var Service = &awsproto.Service{
 				return s.(Server).SwitchoverReadReplica(ctx, in.(*SwitchoverReadReplicaMessage))
 			}},
 	},
+}
+
+// Bind pairs impl with the RDS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -313,7 +313,6 @@ var Service = &awsproto.Service{
 	SigningName:    "route53",
 	EndpointPrefix: "route53",
 	GlobalEndpoint: "route53.amazonaws.com",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "ActivateKeySigningKey", HTTPMethod: "POST", RequestURI: "/2013-04-01/keysigningkey/{HostedZoneId}/{Name}/activate",
 			NewInput:  func() any { return new(ActivateKeySigningKeyRequest) },
@@ -742,4 +741,11 @@ var Service = &awsproto.Service{
 				return s.(Server).UpdateTrafficPolicyInstance(ctx, in.(*UpdateTrafficPolicyInstanceRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the Route 53 API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

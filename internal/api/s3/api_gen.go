@@ -493,7 +493,6 @@ var Service = &awsproto.Service{
 	SigningName:    "s3",
 	EndpointPrefix: "s3",
 	GlobalEndpoint: "s3.amazonaws.com",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AbortMultipartUpload", HTTPMethod: "DELETE", RequestURI: "/{Bucket}/{Key+}", ResponseCode: 204,
 			NewInput:  func() any { return new(AbortMultipartUploadRequest) },
@@ -1149,4 +1148,11 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).WriteGetObjectResponse(ctx, in.(*WriteGetObjectResponseRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the S3 API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -122,7 +122,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "secretsmanager",
 	SigningName:    "secretsmanager",
 	EndpointPrefix: "secretsmanager",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "BatchGetSecretValue", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(BatchGetSecretValueRequest) },
@@ -261,4 +260,11 @@ var Service = &awsproto.Service{
 				return s.(Server).ValidateResourcePolicy(ctx, in.(*ValidateResourcePolicyRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the Secrets Manager API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

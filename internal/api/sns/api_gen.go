@@ -197,7 +197,6 @@ var Service = &awsproto.Service{
 	SigningName:    "sns",
 	EndpointPrefix: "sns",
 	XMLNamespace:   "http://sns.amazonaws.com/doc/2010-03-31/",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddPermission", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AddPermissionInput) },
@@ -439,4 +438,11 @@ var Service = &awsproto.Service{
 				return s.(Server).VerifySMSSandboxPhoneNumber(ctx, in.(*VerifySMSSandboxPhoneNumberInput))
 			}},
 	},
+}
+
+// Bind pairs impl with the SNS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

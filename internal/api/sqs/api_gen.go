@@ -123,7 +123,6 @@ var Service = &awsproto.Service{
 	SigningName:     "sqs",
 	EndpointPrefix:  "sqs",
 	QueryCompatible: true,
-	Unimplemented:   UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddPermission", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AddPermissionRequest) },
@@ -255,4 +254,11 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).UntagQueue(ctx, in.(*UntagQueueRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the SQS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -638,7 +638,6 @@ var Service = &awsproto.Service{
 	TargetPrefix:   "AmazonSSM",
 	SigningName:    "ssm",
 	EndpointPrefix: "ssm",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AddTagsToResource", HTTPMethod: "POST", RequestURI: "/",
 			NewInput:  func() any { return new(AddTagsToResourceRequest) },
@@ -1553,4 +1552,11 @@ var Service = &awsproto.Service{
 				return s.(Server).ValidateCloudConnector(ctx, in.(*ValidateCloudConnectorRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the SSM API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

@@ -74,7 +74,6 @@ var Service = &awsproto.Service{
 	EndpointPrefix: "sts",
 	XMLNamespace:   "https://sts.amazonaws.com/doc/2011-06-15/",
 	GlobalEndpoint: "sts.amazonaws.com",
-	Unimplemented:  UnimplementedServer{},
 	Operations: []awsproto.Operation{
 		{Name: "AssumeRole", HTTPMethod: "POST", RequestURI: "/",
 			NewInput: func() any { return new(AssumeRoleRequest) }, ResultWrapper: "AssumeRoleResult",
@@ -143,4 +142,11 @@ var Service = &awsproto.Service{
 				return s.(Server).GetWebIdentityToken(ctx, in.(*GetWebIdentityTokenRequest))
 			}},
 	},
+}
+
+// Bind pairs impl with the STS API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
 }

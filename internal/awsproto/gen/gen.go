@@ -450,11 +450,19 @@ func (g *generator) server() {
 	if md.GlobalEndpoint != "" {
 		g.printf("\tGlobalEndpoint: %q,\n", md.GlobalEndpoint)
 	}
-	g.printf("\tUnimplemented: UnimplementedServer{},\n\tOperations: []awsproto.Operation{\n")
+	g.printf("\tOperations: []awsproto.Operation{\n")
 	for _, name := range ops {
 		g.printf("\t\t%s,\n", g.operation(name, g.m.Operations[name], true))
 	}
 	g.printf("\t},\n}\n")
+	g.printf(`
+// Bind pairs impl with the %s API, for the gateway to serve. The
+// Operations' Call adapters rely on it: a binding holds a Server.
+func Bind(impl Server) awsproto.Binding {
+	_, none := impl.(UnimplementedServer)
+	return awsproto.NewBinding(Service, impl, !none)
+}
+`, md.ServiceID)
 }
 
 // operation renders the awsproto.Operation literal of one operation; call

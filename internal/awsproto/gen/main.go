@@ -110,11 +110,11 @@ func addServices(files map[string][]byte, modelsDir, outDir string) error {
 	for _, p := range pkgs {
 		fmt.Fprintf(&body, "\t%q\n", "overcast/internal/api/"+p)
 	}
-	body.WriteString(")\n\n// Services lists the API of every service overcast has a model for.\nvar Services = []*awsproto.Service{\n")
+	body.WriteString(")\n\n// Unimplemented binds the API of every service overcast has a model for to\n// its UnimplementedServer: what is served until a service is built.\nfunc Unimplemented() []awsproto.Binding {\n\treturn []awsproto.Binding{\n")
 	for _, p := range pkgs {
-		fmt.Fprintf(&body, "\t%s.Service,\n", p)
+		fmt.Fprintf(&body, "\t\t%s.Bind(%s.UnimplementedServer{}),\n", p, p)
 	}
-	body.WriteString("}\n")
+	body.WriteString("\t}\n}\n")
 	b, err := source("api", "// Package api lists the generated wire-level API packages, one per AWS service.\n", body.Bytes())
 	if err != nil {
 		return err

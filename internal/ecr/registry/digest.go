@@ -1,98 +1,41 @@
 package registry
 
 import (
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
-	"hash"
+	// go-digest hashes through package crypto's registry, which only knows
+	// the algorithms some package has imported.
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"strings"
+
+	"github.com/opencontainers/go-digest"
 )
 
-// Digest is a content digest, "algorithm:hex". Only the spec's registered
-// algorithms are accepted: sha256 (canonical) and sha512.
-type Digest string
+// Digest and Digester are go-digest's, named here so that package ecr
+// works with them without importing go-digest itself.
+type (
+	Digest   = digest.Digest
+	Digester = digest.Digester
+)
 
-// ParseDigest checks s is a digest this registry can verify.
+// Canonical is the algorithm uploads are hashed with as they arrive and
+// manifests are named by when no digest is asked for.
+const Canonical = digest.Canonical
+
+// ParseDigest checks s is a digest this registry can verify. Only the
+// spec's registered algorithms are accepted: sha256 (canonical) and sha512;
+// go-digest also knows sha384, which the spec does not register.
 func ParseDigest(s string) (Digest, bool) {
-	alg, enc, ok := strings.Cut(s, ":")
-	if !ok {
+	d, err := digest.Parse(s)
+	if err != nil {
 		return "", false
 	}
-	var n int
-	switch alg {
-	case "sha256":
-		n = 64
-	case "sha512":
-		n = 128
-	default:
-		return "", false
+	switch d.Algorithm() {
+	case digest.SHA256, digest.SHA512:
+		return d, true
 	}
-	if len(enc) != n {
-		return "", false
-	}
-	for i := 0; i < len(enc); i++ {
-		if c := enc[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return "", false
-		}
-	}
-	return Digest(s), true
+	return "", false
 }
 
 // LooksLikeDigest reports whether a reference is meant as a digest (it has
 // an algorithm separator, which tags cannot), well-formed or not.
 func LooksLikeDigest(ref string) bool { return strings.Contains(ref, ":") }
-
-// Algorithm is the part before the colon.
-func (d Digest) Algorithm() string {
-	alg, _, _ := strings.Cut(string(d), ":")
-	return alg
-}
-
-// Encoded is the hex part.
-func (d Digest) Encoded() string {
-	_, enc, _ := strings.Cut(string(d), ":")
-	return enc
-}
-
-func (d Digest) String() string { return string(d) }
-
-// NewHash returns a fresh hash of the algorithm, or nil for none known.
-func NewHash(alg string) hash.Hash {
-	switch alg {
-	case "sha256":
-		return sha256.New()
-	case "sha512":
-		return sha512.New()
-	}
-	return nil
-}
-
-// FromHash is the digest a finished hash names.
-func FromHash(alg string, h hash.Hash) Digest {
-	return Digest(alg + ":" + hex.EncodeToString(h.Sum(nil)))
-}
-
-// FromBytes digests b with alg.
-func FromBytes(alg string, b []byte) Digest {
-	h := NewHash(alg)
-	h.Write(b)
-	return FromHash(alg, h)
-}
-
-// ValidTag reports whether tag fits the spec's tag grammar.
-func ValidTag(tag string) bool {
-	if len(tag) == 0 || len(tag) > 128 {
-		return false
-	}
-	for i := 0; i < len(tag); i++ {
-		c := tag[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-		if i > 0 {
-			ok = ok || c == '.' || c == '-'
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}

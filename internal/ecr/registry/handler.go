@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Handler serves /v2/; see the package comment.
@@ -636,12 +639,12 @@ func (h *Handler) referrers(q *request, ds string) error {
 		refs = kept
 		q.w.Header().Set("OCI-Filters-Applied", "artifactType")
 	}
-	q.w.Header().Set("Content-Type", MediaTypeOCIIndex)
-	return writeJSON(q, struct {
-		SchemaVersion int          `json:"schemaVersion"`
-		MediaType     string       `json:"mediaType"`
-		Manifests     []Descriptor `json:"manifests"`
-	}{2, MediaTypeOCIIndex, nonNil(refs)})
+	q.w.Header().Set("Content-Type", ocispec.MediaTypeImageIndex)
+	return writeJSON(q, ocispec.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: nonNil(refs),
+	})
 }
 
 func nonNil[T any](s []T) []T {

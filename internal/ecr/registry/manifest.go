@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"mime"
 	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Manifest media types the registry stores.
+// Docker's manifest media types, which image-spec does not define (the OCI
+// ones are ocispec.MediaTypeImageManifest and ocispec.MediaTypeImageIndex).
 const (
-	MediaTypeOCIManifest        = "application/vnd.oci.image.manifest.v1+json"
-	MediaTypeOCIIndex           = "application/vnd.oci.image.index.v1+json"
 	MediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
 	MediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
 	MediaTypeDockerSchema1      = "application/vnd.docker.distribution.manifest.v1+json"
@@ -20,39 +21,21 @@ const (
 // at least 4 MiB.
 const MaxManifestSize = 4 << 20
 
-// Descriptor points at content, as manifests and the referrers API write it.
-type Descriptor struct {
-	MediaType    string            `json:"mediaType"`
-	Digest       Digest            `json:"digest"`
-	Size         int64             `json:"size"`
-	ArtifactType string            `json:"artifactType,omitempty"`
-	Annotations  map[string]string `json:"annotations,omitempty"`
-	URLs         []string          `json:"urls,omitempty"`
-	Platform     *Platform         `json:"platform,omitempty"`
-}
+// Descriptor is image-spec's, named here for package ecr like Digest.
+type Descriptor = ocispec.Descriptor
 
-// Platform is an index entry's platform.
-type Platform struct {
-	Architecture string `json:"architecture"`
-	OS           string `json:"os"`
-	Variant      string `json:"variant,omitempty"`
-}
-
-// Manifest is what the registry (and ECR's PutImage) needs to know of a
-// manifest or index: what it refers to and how it is typed.
+// Manifest is a manifest or an index, which one value holds: image-spec's
+// image manifest (Docker's schema 2 has the same shape) and an index's
+// entries (image-spec's Index.Manifests, Docker's manifest list). An index
+// has no config or layers, an image manifest no entries.
 type Manifest struct {
-	MediaType    string
-	ArtifactType string // manifest's own, or its config's media type
-	Config       *Descriptor
-	Layers       []Descriptor
-	Manifests    []Descriptor // an index's entries
-	Subject      *Descriptor
-	Annotations  map[string]string
+	ocispec.Manifest
+	Manifests []Descriptor `json:"manifests"`
 }
 
 // IsIndex reports whether the manifest is an index (manifest list).
 func (m *Manifest) IsIndex() bool {
-	return m.MediaType == MediaTypeOCIIndex || m.MediaType == MediaTypeDockerManifestList
+	return m.MediaType == ocispec.MediaTypeImageIndex || m.MediaType == MediaTypeDockerManifestList
 }
 
 // Blobs are the blobs the manifest needs in its repository: the config and
@@ -60,8 +43,8 @@ func (m *Manifest) IsIndex() bool {
 // definition.
 func (m *Manifest) Blobs() []Descriptor {
 	var out []Descriptor
-	if m.Config != nil {
-		out = append(out, *m.Config)
+	if !m.IsIndex() {
+		out = append(out, m.Config)
 	}
 	for _, l := range m.Layers {
 		if nonDistributable(l.MediaType) {
@@ -87,23 +70,22 @@ func (m *Manifest) LayerSize() int64 {
 	return n
 }
 
-// rawManifest is the union of the fields of every manifest type.
-type rawManifest struct {
-	SchemaVersion int               `json:"schemaVersion"`
-	MediaType     string            `json:"mediaType"`
-	ArtifactType  string            `json:"artifactType"`
-	Config        *Descriptor       `json:"config"`
-	Layers        []Descriptor      `json:"layers"`
-	Manifests     []Descriptor      `json:"manifests"`
-	Subject       *Descriptor       `json:"subject"`
-	Annotations   map[string]string `json:"annotations"`
-	FSLayers      json.RawMessage   `json:"fsLayers"`
+// manifestBody reads any manifest body: the config through a pointer, so
+// that a missing one is told from an empty one, and schema 1's layer list,
+// which gives that format away.
+type manifestBody struct {
+	Manifest
+	Config   *Descriptor     `json:"config"`
+	FSLayers json.RawMessage `json:"fsLayers"`
 }
 
 // ParseManifest checks a manifest body sent with contentType (which may be
-// empty or generic, in which case the body's mediaType decides).
+// empty or generic, in which case the body's mediaType decides). The result
+// has the media type the manifest was taken as, and an image manifest
+// without an artifactType has its config's media type there, which is what
+// the referrers API and ECR report.
 func ParseManifest(contentType string, body []byte) (*Manifest, error) {
-	var raw rawManifest
+	var raw manifestBody
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, Errorf(CodeManifestInvalid, "manifest invalid: %v", err)
 	}
@@ -120,29 +102,30 @@ func ParseManifest(contentType string, body []byte) (*Manifest, error) {
 	if mt == "" {
 		switch {
 		case raw.Manifests != nil:
-			mt = MediaTypeOCIIndex
+			mt = ocispec.MediaTypeImageIndex
 		case raw.Config != nil:
-			mt = MediaTypeOCIManifest
+			mt = ocispec.MediaTypeImageManifest
 		}
 	}
-	m := &Manifest{MediaType: mt, ArtifactType: raw.ArtifactType, Subject: raw.Subject, Annotations: raw.Annotations}
+	m := &raw.Manifest
+	m.MediaType = mt
 	switch mt {
-	case MediaTypeOCIManifest, MediaTypeDockerManifest:
-		if raw.SchemaVersion != 2 {
+	case ocispec.MediaTypeImageManifest, MediaTypeDockerManifest:
+		if m.SchemaVersion != 2 {
 			return nil, Errorf(CodeManifestInvalid, "manifest invalid: schemaVersion must be 2")
 		}
 		if raw.Config == nil {
 			return nil, Errorf(CodeManifestInvalid, "manifest invalid: config descriptor is missing")
 		}
-		m.Config, m.Layers = raw.Config, raw.Layers
+		m.Config, m.Manifests = *raw.Config, nil
 		if m.ArtifactType == "" {
-			m.ArtifactType = raw.Config.MediaType
+			m.ArtifactType = m.Config.MediaType
 		}
-	case MediaTypeOCIIndex, MediaTypeDockerManifestList:
-		if raw.SchemaVersion != 2 {
+	case ocispec.MediaTypeImageIndex, MediaTypeDockerManifestList:
+		if m.SchemaVersion != 2 {
 			return nil, Errorf(CodeManifestInvalid, "manifest invalid: schemaVersion must be 2")
 		}
-		m.Manifests = raw.Manifests
+		m.Layers = nil
 	case MediaTypeDockerSchema1, MediaTypeDockerSchema1JWS:
 		return nil, Errorf(CodeManifestInvalid, "Docker image manifest schema 1 is not supported; push with a current client (schema 2 or OCI)")
 	default:
@@ -162,8 +145,8 @@ func ParseManifest(contentType string, body []byte) (*Manifest, error) {
 func (m *Manifest) descriptors() []Descriptor {
 	out := append([]Descriptor(nil), m.Layers...)
 	out = append(out, m.Manifests...)
-	if m.Config != nil {
-		out = append(out, *m.Config)
+	if !m.IsIndex() {
+		out = append(out, m.Config)
 	}
 	if m.Subject != nil {
 		out = append(out, *m.Subject)

@@ -18,6 +18,24 @@ func ValidRepositoryName(name string) bool {
 	return len(name) >= 2 && len(name) <= 256 && repositoryName.MatchString(name)
 }
 
+// ValidTag reports whether tag fits the spec's tag grammar.
+func ValidTag(tag string) bool {
+	if len(tag) == 0 || len(tag) > 128 {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+		if i > 0 {
+			ok = ok || c == '.' || c == '-'
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 var registryHost = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-[0-9])\.amazonaws\.com(?:\.cn)?$`)
 
 // ParseRegistryHost reads an ECR registry host name,

@@ -1,9 +1,11 @@
 package registry
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestParseRange(t *testing.T) {
@@ -47,15 +49,15 @@ func TestParseManifest(t *testing.T) {
 		{"docker schema 2", MediaTypeDockerManifest, docker, MediaTypeDockerManifest, "application/vnd.docker.container.image.v1+json", 2, false},
 		{"type from the body", "", docker, MediaTypeDockerManifest, "application/vnd.docker.container.image.v1+json", 2, false},
 		{"content type with parameters", MediaTypeDockerManifest + "; charset=utf-8", docker, MediaTypeDockerManifest, "application/vnd.docker.container.image.v1+json", 2, false},
-		{"mismatched types", MediaTypeOCIManifest, docker, "", "", 0, true},
-		{"OCI artifact", MediaTypeOCIManifest, `{"schemaVersion":2,"artifactType":"application/x.sbom","config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"` + d1 + `"},"layers":[]}`,
-			MediaTypeOCIManifest, "application/x.sbom", 1, false},
-		{"index", MediaTypeOCIIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":5,"digest":"` + d1 + `","platform":{"os":"linux","architecture":"arm64"}}]}`,
-			MediaTypeOCIIndex, "", 0, false},
+		{"mismatched types", ocispec.MediaTypeImageManifest, docker, "", "", 0, true},
+		{"OCI artifact", ocispec.MediaTypeImageManifest, `{"schemaVersion":2,"artifactType":"application/x.sbom","config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"` + d1 + `"},"layers":[]}`,
+			ocispec.MediaTypeImageManifest, "application/x.sbom", 1, false},
+		{"index", ocispec.MediaTypeImageIndex, `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":5,"digest":"` + d1 + `","platform":{"os":"linux","architecture":"arm64"}}]}`,
+			ocispec.MediaTypeImageIndex, "", 0, false},
 		{"schema 1", MediaTypeDockerSchema1JWS, `{"schemaVersion":1,"fsLayers":[]}`, "", "", 0, true},
-		{"bad digest", MediaTypeOCIManifest, `{"schemaVersion":2,"config":{"mediaType":"x","size":2,"digest":"sha256:nope"}}`, "", "", 0, true},
-		{"no config", MediaTypeOCIManifest, `{"schemaVersion":2,"layers":[]}`, "", "", 0, true},
-		{"not JSON", MediaTypeOCIManifest, `{`, "", "", 0, true},
+		{"bad digest", ocispec.MediaTypeImageManifest, `{"schemaVersion":2,"config":{"mediaType":"x","size":2,"digest":"sha256:nope"}}`, "", "", 0, true},
+		{"no config", ocispec.MediaTypeImageManifest, `{"schemaVersion":2,"layers":[]}`, "", "", 0, true},
+		{"not JSON", ocispec.MediaTypeImageManifest, `{`, "", "", 0, true},
 		{"unknown type", "application/x-whatever", `{"schemaVersion":2}`, "", "", 0, true},
 	}
 	for _, tt := range tests {
@@ -104,6 +106,27 @@ func TestValidTag(t *testing.T) {
 	for tag, want := range map[string]bool{"latest": true, "v1.2.3-rc_1": true, "_x": true, ".x": false, "-x": false, "a:b": false, "": false} {
 		if got := ValidTag(tag); got != want {
 			t.Errorf("ValidTag(%q): got %v, want %v", tag, got, want)
+		}
+	}
+}
+
+func TestParseDigest(t *testing.T) {
+	hex64 := strings.Repeat("ab", 32)
+	tests := map[string]bool{
+		"sha256:" + hex64:                      true,
+		"sha512:" + hex64 + hex64:              true,
+		"sha384:" + strings.Repeat("ab", 48):   false, // known to go-digest, not registered by the spec
+		"sha256:" + strings.ToUpper(hex64):     false,
+		"sha256:" + hex64[:62]:                 false,
+		"sha256:" + hex64 + ":" + hex64:        false,
+		"md5:d41d8cd98f00b204e9800998ecf8427e": false,
+		"sha256:":                              false,
+		"latest":                               false,
+		"":                                     false,
+	}
+	for s, want := range tests {
+		if _, got := ParseDigest(s); got != want {
+			t.Errorf("ParseDigest(%q): got %v, want %v", s, got, want)
 		}
 	}
 }

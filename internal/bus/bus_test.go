@@ -1,4 +1,4 @@
-package events_test
+package bus_test
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"overcast/internal/events"
+	"overcast/internal/bus"
+	"overcast/internal/clock"
 	"overcast/internal/store"
 	"overcast/internal/store/sqlite"
 )
@@ -38,7 +39,7 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{ch: make(chan struct{}, 1000)} }
 
-func (r *recorder) handle(_ context.Context, ev events.Event) error {
+func (r *recorder) handle(_ context.Context, ev bus.Event) error {
 	r.mu.Lock()
 	r.seen = append(r.seen, ev.Type)
 	r.mu.Unlock()
@@ -61,11 +62,11 @@ func (r *recorder) wait(t *testing.T, n int) []string {
 	return append([]string(nil), r.seen...)
 }
 
-func publish(t *testing.T, b *events.Bus, st store.Store, types ...string) {
+func publish(t *testing.T, b *bus.Bus, st store.Store, types ...string) {
 	t.Helper()
-	var evs []events.Event
+	var evs []bus.Event
 	for _, typ := range types {
-		evs = append(evs, events.Event{Source: "aws.s3", Type: typ})
+		evs = append(evs, bus.Event{Source: "aws.s3", Type: typ})
 	}
 	if err := st.Update(context.Background(), func(tx store.Tx) error {
 		return b.Publish(context.Background(), tx, evs...)
@@ -79,12 +80,12 @@ func TestPublishSubscribe(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
 	defer st.Close()
-	b := events.New(st, events.Options{PollInterval: time.Hour})
+	b := bus.New(st, bus.Options{PollInterval: time.Hour})
 	defer b.Close()
 
 	publish(t, b, st, "ObjectCreated:Put") // before anyone listens: not delivered
 	rec := newRecorder()
-	if _, err := b.Subscribe(ctx, "test", events.Pattern{Source: "aws.s3", Types: []string{"ObjectCreated:*"}}, rec.handle); err != nil {
+	if _, err := b.Subscribe(ctx, "test", bus.Pattern{Source: "aws.s3", Types: []string{"ObjectCreated:*"}}, rec.handle); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, b, st, "ObjectCreated:Copy", "ObjectRemoved:Delete", "ObjectCreated:Post")
@@ -100,14 +101,14 @@ func TestRolledBackNotPublished(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
 	defer st.Close()
-	b := events.New(st, events.Options{PollInterval: 10 * time.Millisecond})
+	b := bus.New(st, bus.Options{PollInterval: 10 * time.Millisecond})
 	defer b.Close()
 	rec := newRecorder()
-	b.Subscribe(ctx, "test", events.Pattern{}, rec.handle)
+	b.Subscribe(ctx, "test", bus.Pattern{}, rec.handle)
 
 	boom := errors.New("boom")
 	err := st.Update(ctx, func(tx store.Tx) error {
-		if err := b.Publish(ctx, tx, events.Event{Type: "RolledBack"}); err != nil {
+		if err := b.Publish(ctx, tx, bus.Event{Type: "RolledBack"}); err != nil {
 			return err
 		}
 		return boom
@@ -115,7 +116,7 @@ func TestRolledBackNotPublished(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if err := b.Publish(ctx, nil, events.Event{Type: "Committed"}); err != nil {
+	if err := b.Publish(ctx, nil, bus.Event{Type: "Committed"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"Committed"}, rec.wait(t, 1)); diff != "" {
@@ -129,11 +130,11 @@ func TestRetriesFailingHandler(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
 	defer st.Close()
-	b := events.New(st, events.Options{PollInterval: time.Hour, MaxBackoff: 20 * time.Millisecond, Logger: quiet})
+	b := bus.New(st, bus.Options{PollInterval: time.Hour, MaxBackoff: 20 * time.Millisecond, Logger: quiet})
 	defer b.Close()
 	rec := newRecorder()
 	failures := 3
-	b.Subscribe(ctx, "flaky", events.Pattern{}, func(ctx context.Context, ev events.Event) error {
+	b.Subscribe(ctx, "flaky", bus.Pattern{}, func(ctx context.Context, ev bus.Event) error {
 		if ev.Type == "first" && failures > 0 {
 			failures--
 			return fmt.Errorf("not yet")
@@ -153,26 +154,26 @@ func TestResumesAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "db")
 	st := openStore(t, path)
-	b := events.New(st, events.Options{PollInterval: time.Hour})
+	b := bus.New(st, bus.Options{PollInterval: time.Hour})
 	rec := newRecorder()
-	if _, err := b.Subscribe(ctx, "durable", events.Pattern{}, rec.handle); err != nil {
+	if _, err := b.Subscribe(ctx, "durable", bus.Pattern{}, rec.handle); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, b, st, "one")
 	rec.wait(t, 1)
 	b.Close()
 	// Published after the subscriber stopped, as if it crashed.
-	b2 := events.New(st, events.Options{PollInterval: time.Hour})
+	b2 := bus.New(st, bus.Options{PollInterval: time.Hour})
 	publish(t, b2, st, "two", "three")
 	b2.Close()
 	st.Close()
 
 	st = openStore(t, path)
 	defer st.Close()
-	b3 := events.New(st, events.Options{PollInterval: time.Hour})
+	b3 := bus.New(st, bus.Options{PollInterval: time.Hour})
 	defer b3.Close()
 	rec2 := newRecorder()
-	if _, err := b3.Subscribe(ctx, "durable", events.Pattern{}, rec2.handle); err != nil {
+	if _, err := b3.Subscribe(ctx, "durable", bus.Pattern{}, rec2.handle); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"two", "three"}, rec2.wait(t, 2)); diff != "" {
@@ -184,11 +185,10 @@ func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
 	defer st.Close()
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	b := events.New(st, events.Options{PollInterval: time.Hour, Now: clock, Retention: time.Hour})
+	fake := clock.NewFake(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	b := bus.New(st, bus.Options{PollInterval: time.Hour, Clock: fake, Retention: time.Hour})
 	defer b.Close()
-	slow, err := b.Subscribe(ctx, "slow", events.Pattern{Types: []string{"never"}}, func(context.Context, events.Event) error { return nil })
+	slow, err := b.Subscribe(ctx, "slow", bus.Pattern{Types: []string{"never"}}, func(context.Context, bus.Event) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestPrune(t *testing.T) {
 	if got := count(); got != 2 {
 		t.Errorf("after prune with a cursor behind: got %d events, want 2", got)
 	}
-	now = now.Add(2 * time.Hour)
+	fake.Advance(2 * time.Hour)
 	if err := b.Prune(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -216,15 +216,15 @@ func TestPrune(t *testing.T) {
 
 func TestPatternMatch(t *testing.T) {
 	tests := []struct {
-		p    events.Pattern
-		ev   events.Event
+		p    bus.Pattern
+		ev   bus.Event
 		want bool
 	}{
-		{events.Pattern{}, events.Event{Source: "aws.s3", Type: "x"}, true},
-		{events.Pattern{Source: "aws.s3"}, events.Event{Source: "aws.ecs", Type: "x"}, false},
-		{events.Pattern{Types: []string{"ObjectCreated:*"}}, events.Event{Type: "ObjectCreated:Put"}, true},
-		{events.Pattern{Types: []string{"ObjectCreated:*"}}, events.Event{Type: "ObjectRemoved:Delete"}, false},
-		{events.Pattern{Types: []string{"ObjectRemoved:Delete", "ObjectCreated:Put"}}, events.Event{Type: "ObjectCreated:Put"}, true},
+		{bus.Pattern{}, bus.Event{Source: "aws.s3", Type: "x"}, true},
+		{bus.Pattern{Source: "aws.s3"}, bus.Event{Source: "aws.ecs", Type: "x"}, false},
+		{bus.Pattern{Types: []string{"ObjectCreated:*"}}, bus.Event{Type: "ObjectCreated:Put"}, true},
+		{bus.Pattern{Types: []string{"ObjectCreated:*"}}, bus.Event{Type: "ObjectRemoved:Delete"}, false},
+		{bus.Pattern{Types: []string{"ObjectRemoved:Delete", "ObjectCreated:Put"}}, bus.Event{Type: "ObjectCreated:Put"}, true},
 	}
 	for _, tt := range tests {
 		if got := tt.p.Match(tt.ev); got != tt.want {

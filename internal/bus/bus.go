@@ -1,4 +1,4 @@
-package events
+package bus
 
 import (
 	"context"
@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"overcast"
+	"overcast/internal/clock"
+	"overcast/internal/ids"
 	"overcast/internal/store"
 )
 
@@ -71,10 +72,11 @@ type Handler func(ctx context.Context, ev Event) error
 
 // Options tune a Bus; zero values get defaults.
 type Options struct {
-	Now    func() time.Time
+	Clock  clock.Clock
+	IDs    *ids.Source
 	Logger *slog.Logger
 	// PollInterval bounds how late a subscriber notices events whose
-	// publisher did not call Notify. Default 1s.
+	// publisher did not call Notify. Default 1s, of the clock.
 	PollInterval time.Duration
 	// Retention is how long an event is kept for subscriptions that have
 	// not handled it. Default 24h.
@@ -97,10 +99,12 @@ type Bus struct {
 	subs map[string]*Subscription
 }
 
-// New returns a bus keeping its outbox in st. Close stops it.
+// New returns a bus keeping its outbox in st. Close stops it. Prune is
+// for its owner to run now and then (internal/app runs it every minute on
+// the controller manager).
 func New(st store.Store, opts Options) *Bus {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -115,9 +119,7 @@ func New(st store.Store, opts Options) *Bus {
 		opts.MaxBackoff = 30 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Bus{st: st, opts: opts, ctx: ctx, cancel: cancel, subs: map[string]*Subscription{}}
-	b.wg.Go(b.pruneLoop)
-	return b
+	return &Bus{st: st, opts: opts, ctx: ctx, cancel: cancel, subs: map[string]*Subscription{}}
 }
 
 // Close stops every subscription, waiting for handlers that are running.
@@ -162,17 +164,17 @@ func (b *Bus) Publish(ctx context.Context, tx store.Tx, evs ...Event) error {
 		ev := &evs[i]
 		v, err := tx.Put(tableMeta, "seq", nil, store.AnyVersion)
 		if err != nil {
-			return fmt.Errorf("events: %w", err)
+			return fmt.Errorf("bus: %w", err)
 		}
 		ev.Seq = uint64(v)
 		if ev.ID == "" {
-			ev.ID = overcast.NewUUID()
+			ev.ID = b.opts.IDs.UUID()
 		}
 		if ev.Time.IsZero() {
-			ev.Time = b.opts.Now().UTC()
+			ev.Time = b.opts.Clock.Now().UTC()
 		}
 		if _, err := store.PutJSON(tx, tableOutbox, seqKey(ev.Seq), ev, 0); err != nil {
-			return fmt.Errorf("events: %w", err)
+			return fmt.Errorf("bus: %w", err)
 		}
 	}
 	return nil
@@ -207,7 +209,7 @@ type Subscription struct {
 // event it handled. A name can have one live subscription at a time.
 func (b *Bus) Subscribe(ctx context.Context, name string, pattern Pattern, h Handler) (*Subscription, error) {
 	if name == "" {
-		return nil, errors.New("events: a subscription needs a name")
+		return nil, errors.New("bus: a subscription needs a name")
 	}
 	var cursor uint64
 	err := b.st.Update(ctx, func(tx store.Tx) error {
@@ -226,7 +228,7 @@ func (b *Bus) Subscribe(ctx context.Context, name string, pattern Pattern, h Han
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("events: subscribe %s: %w", name, err)
+		return nil, fmt.Errorf("bus: subscribe %s: %w", name, err)
 	}
 	sctx, cancel := context.WithCancel(b.ctx)
 	s := &Subscription{b: b, name: name, pattern: pattern, handler: h, kick: make(chan struct{}, 1),
@@ -235,7 +237,7 @@ func (b *Bus) Subscribe(ctx context.Context, name string, pattern Pattern, h Han
 	if _, dup := b.subs[name]; dup {
 		b.mu.Unlock()
 		cancel()
-		return nil, fmt.Errorf("events: subscription %s is already live", name)
+		return nil, fmt.Errorf("bus: subscription %s is already live", name)
 	}
 	b.subs[name] = s
 	b.mu.Unlock()
@@ -271,7 +273,7 @@ const batchSize = 100
 
 func (s *Subscription) run(ctx context.Context, cursor uint64) {
 	defer close(s.done)
-	poll := time.NewTicker(s.b.opts.PollInterval)
+	poll := s.b.opts.Clock.NewTicker(s.b.opts.PollInterval)
 	defer poll.Stop()
 	for {
 		next, err := s.deliverBatch(ctx, cursor)
@@ -279,7 +281,7 @@ func (s *Subscription) run(ctx context.Context, cursor uint64) {
 			cursor = next
 			// Saved even when closing, so a clean stop re-delivers nothing.
 			if err := s.saveCursor(context.WithoutCancel(ctx), cursor); err != nil {
-				s.b.opts.Logger.Error("events: saving cursor", "subscription", s.name, "err", err)
+				s.b.opts.Logger.Error("bus: saving cursor", "subscription", s.name, "err", err)
 			}
 			if ctx.Err() == nil {
 				continue // there may be more
@@ -289,13 +291,13 @@ func (s *Subscription) run(ctx context.Context, cursor uint64) {
 			return
 		}
 		if err != nil {
-			s.b.opts.Logger.Error("events: reading the outbox", "subscription", s.name, "err", err)
+			s.b.opts.Logger.Error("bus: reading the outbox", "subscription", s.name, "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-		case <-poll.C:
+		case <-poll.C():
 		}
 	}
 }
@@ -334,14 +336,10 @@ func (s *Subscription) handle(ctx context.Context, ev Event) error {
 		if err == nil {
 			return nil
 		}
-		s.b.opts.Logger.Warn("events: handler failed; retrying", "subscription", s.name, "event", ev.ID,
+		s.b.opts.Logger.Warn("bus: handler failed; retrying", "subscription", s.name, "event", ev.ID,
 			"type", ev.Type, "err", err, "retryIn", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := clock.Sleep(ctx, s.b.opts.Clock, backoff); err != nil {
+			return err
 		}
 		backoff = min(backoff*2, s.b.opts.MaxBackoff)
 	}
@@ -364,24 +362,8 @@ func (s *Subscription) saveCursor(ctx context.Context, cursor uint64) error {
 	})
 }
 
-// pruneLoop removes handled and expired events now and then.
-func (b *Bus) pruneLoop() {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		if err := b.Prune(b.ctx); err != nil && b.ctx.Err() == nil {
-			b.opts.Logger.Error("events: pruning the outbox", "err", err)
-		}
-		select {
-		case <-b.ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Prune deletes the events every subscription has handled, and those
-// older than the retention period. The bus runs it every minute.
+// older than the retention period.
 func (b *Bus) Prune(ctx context.Context) error {
 	var upTo uint64
 	err := b.st.View(ctx, func(tx store.Tx) error {
@@ -402,7 +384,7 @@ func (b *Bus) Prune(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	expired := b.opts.Now().Add(-b.opts.Retention)
+	expired := b.opts.Clock.Now().Add(-b.opts.Retention)
 	for {
 		deleted := 0
 		err := b.st.Update(ctx, func(tx store.Tx) error {

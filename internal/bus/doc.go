@@ -1,4 +1,4 @@
-// Package events is overcast's in-process event bus: services publish what
+// Package bus is overcast's in-process event bus: services publish what
 // happened (an object was created, a build finished), other services
 // subscribe (EventBridge rules, pipeline triggers, S3 notifications to
 // queues), and neither imports the other.
@@ -26,4 +26,4 @@
 // After the transaction that published commits, call Notify (or publish
 // with a nil Tx, which commits by itself) to wake the subscribers at once;
 // otherwise they notice within PollInterval.
-package events
+package bus

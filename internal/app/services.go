@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+
+	"overcast/internal/ecr"
+	"overcast/internal/iam"
+	"overcast/internal/logs"
+	"overcast/internal/s3"
+	"overcast/internal/secretsmanager"
+	"overcast/internal/service"
+	"overcast/internal/ssm"
+	"overcast/internal/sts"
+)
+
+// buildServices builds every service, in dependency order: each may take
+// the ones before it, through the small interfaces it defines. This list
+// is the one place a new service is added (ADDING_A_SERVICE.md).
+func buildServices(env *service.Env) ([]any, keyStores, error) {
+	iamSvc := iam.New(env.Named("iam"))
+	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
+	keys := keyStores{stsSvc, iamSvc}
+	if env.Strict {
+		keys = append(keys, rootKeys{})
+	}
+	ecrSvc, err := ecr.New(env.Named("ecr"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return []any{
+		iamSvc,
+		stsSvc,
+		logs.New(env.Named("logs")),
+		secretsmanager.New(env.Named("secretsmanager")),
+		ssm.New(env.Named("ssm")),
+		s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now)),
+		ecrSvc,
+	}, keys, nil
+}
+
+// stsDirectory lets STS read IAM's roles in its own terms: no service
+// imports another.
+type stsDirectory struct{ *iam.Service }
+
+func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, error) {
+	r, err := d.Service.RoleByARN(ctx, arn)
+	return sts.Role(r), err
+}
