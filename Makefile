@@ -1,6 +1,9 @@
 # overcast: make run serves the AWS endpoint; make test runs every test.
 GO      ?= go
 BIN     := bin/overcast
+# pipefail: a failing `go test` must fail the target even when piped.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: all build run test deps vet unit e2e bench generate clean
@@ -24,9 +27,10 @@ deps:
 vet:
 	$(GO) vet ./...
 
+# Prints failures, the conformance totals (wire protocols, OCI) and the
+# passed/failed/skipped counts.
 unit:
-	$(GO) test -timeout 15m ./...
-	@$(GO) test -count=1 -run TestProtocolConformance -v ./internal/awsproto | grep -E '(input|output|total) +pass'
+	$(GO) test -json -timeout 15m ./... | $(GO) run ./scripts/testsummary
 
 e2e: build
 	./test/e2e/run.sh

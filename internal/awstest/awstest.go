@@ -28,14 +28,19 @@ type Server struct {
 }
 
 type options struct {
-	strict bool
-	clock  clock.Clock
-	ids    *ids.Source
-	logger *slog.Logger
+	dataDir string
+	strict  bool
+	clock   clock.Clock
+	ids     *ids.Source
+	logger  *slog.Logger
 }
 
 // Option changes how Start runs overcast.
 type Option func(*options)
+
+// InDir keeps the state in dir instead of a new temporary directory: a
+// test restarts a server another process ran (and killed) on it.
+func InDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 
 // Strict runs overcast with --strict.
 func Strict() Option { return func(o *options) { o.strict = true } }
@@ -50,9 +55,13 @@ func IDs(s *ids.Source) Option { return func(o *options) { o.ids = s } }
 // Start runs overcast until the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{DataDir: t.TempDir()}
+	s := &Server{}
 	for _, o := range opts {
 		o(&s.opts)
+	}
+	s.DataDir = s.opts.dataDir
+	if s.DataDir == "" {
+		s.DataDir = t.TempDir()
 	}
 	if s.opts.logger == nil {
 		level := slog.LevelWarn
