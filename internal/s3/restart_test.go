@@ -14,7 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"overcast/internal/app"
+	"overcast/internal/awstest"
 )
 
 // TestMain doubles as a server process for TestKilledMidUpload: with
@@ -155,10 +155,9 @@ func TestKilledMidUpload(t *testing.T) {
 	}
 	stall(putURL.URL)
 	stall(partURL.URL)
-	time.Sleep(200 * time.Millisecond)
-	if n := countFiles(filepath.Join(dir, "blobs", "tmp")); n != 2 {
-		t.Errorf("got %d uploads in flight, want 2", n)
-	}
+	awstest.WaitFor(t, "both stalled uploads to reach the blob store", func() bool {
+		return countFiles(filepath.Join(dir, "blobs", "tmp")) == 2
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 
