@@ -33,13 +33,10 @@ type jobs struct {
 	stall int32
 }
 
-func (j *jobs) keys(ctx context.Context) ([]string, error) {
-	var keys []string
-	err := j.st.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(jobsTable, store.ScanOptions{}, func(it store.Item) error {
-			keys = append(keys, it.Key)
-			return nil
-		})
+func (j *jobs) keys(ctx context.Context) (keys []string, err error) {
+	err = j.st.View(ctx, func(tx store.Tx) error {
+		keys, err = store.Keys(tx, jobsTable, store.ScanOptions{})
+		return err
 	})
 	return keys, err
 }

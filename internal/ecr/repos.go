@@ -416,20 +416,8 @@ func (s *Service) dropRepositoryItems(tx store.Tx, repo registry.Repo, evs *[]im
 }
 
 func deletePrefix(tx store.Tx, table, prefix string) error {
-	var keys []string
-	err := tx.Scan(table, store.ScanOptions{Prefix: prefix}, func(it store.Item) error {
-		keys = append(keys, it.Key)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(table, k, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
+	_, err := store.DeleteScanned(tx, table, store.ScanOptions{Prefix: prefix})
+	return err
 }
 
 func aws(b *bool) bool { return b != nil && *b }

@@ -62,13 +62,10 @@ func (s *Service) Sweep(ctx context.Context) error {
 }
 
 // tombstoneKeys lists the tombstones: the reclaim controller's keys.
-func (s *Service) tombstoneKeys(ctx context.Context) ([]string, error) {
-	var keys []string
-	err := s.st.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(gcTable, store.ScanOptions{}, func(it store.Item) error {
-			keys = append(keys, it.Key)
-			return nil
-		})
+func (s *Service) tombstoneKeys(ctx context.Context) (keys []string, err error) {
+	err = s.st.View(ctx, func(tx store.Tx) error {
+		keys, err = store.Keys(tx, gcTable, store.ScanOptions{})
+		return err
 	})
 	return keys, err
 }
@@ -140,21 +137,9 @@ func (s *Service) expireGroup(ctx context.Context, key string) (controller.Resul
 // transaction and reports whether more remain.
 func (s *Service) deleteChunk(ctx context.Context, table, prefix string) (more bool, err error) {
 	err = s.update(ctx, func(tx store.Tx) error {
-		var keys []string
-		err := tx.Scan(table, store.ScanOptions{Prefix: prefix, Limit: sweepChunk}, func(it store.Item) error {
-			keys = append(keys, it.Key)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(table, k, store.AnyVersion); err != nil {
-				return err
-			}
-		}
-		more = len(keys) == sweepChunk
-		return nil
+		n, err := store.DeleteScanned(tx, table, store.ScanOptions{Prefix: prefix, Limit: sweepChunk})
+		more = n == sweepChunk
+		return err
 	})
 	return more, err
 }

@@ -104,11 +104,9 @@ func (s *Service) Start(ctx context.Context) error { return s.Recover(ctx) }
 // they are listable and can be completed or aborted.
 func (s *Service) Recover(ctx context.Context) error {
 	var ids []string
-	err := s.st.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(tableOrphan, store.ScanOptions{}, func(it store.Item) error {
-			ids = append(ids, it.Key)
-			return nil
-		})
+	err := s.st.View(ctx, func(tx store.Tx) (err error) {
+		ids, err = store.Keys(tx, tableOrphan, store.ScanOptions{})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("s3: recover: %w", err)

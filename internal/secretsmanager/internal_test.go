@@ -12,12 +12,9 @@ import (
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/awsproto"
 	"overcast/internal/clock"
-	"overcast/internal/secretbox"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
 )
-
-var _ Sealer = (*secretbox.Box)(nil)
 
 func newTestService(t *testing.T) (*Service, store.Store, *clock.Fake) {
 	t.Helper()

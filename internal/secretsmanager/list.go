@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"overcast"
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/store"
 )
@@ -171,8 +172,8 @@ func (s *Service) list(ctx context.Context, sc scope, q listQuery) ([]secret, *s
 	var all []secret
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		all = all[:0]
-		return store.ScanJSON(tx, secretsTable, store.ScanOptions{Prefix: sc.prefix()}, func(_ string, sec secret, _ int64) error {
-			if sec.expired(now) || (sec.scheduled() && !q.includeDeletion) || !matchFilters(&sec, sc.region, q.filters) {
+		return store.ScanJSON(tx, secretsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, sec secret, _ int64) error {
+			if sec.expired(now) || (sec.scheduled() && !q.includeDeletion) || !matchFilters(&sec, sc.Region, q.filters) {
 				return nil
 			}
 			all = append(all, sec)
@@ -231,7 +232,7 @@ func listEntry(sec *secret) api.SecretListEntry {
 
 // ListSecrets lists the secrets of the caller's account and region.
 func (s *Service) ListSecrets(ctx context.Context, in *api.ListSecretsRequest) (*api.ListSecretsResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	limit := v.maxResults(in.MaxResults, 100, 100)
 	if in.SortOrder != nil && *in.SortOrder != api.SortOrderTypeAsc && *in.SortOrder != api.SortOrderTypeDesc {

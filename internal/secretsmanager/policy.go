@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"overcast"
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/policy"
 	"overcast/internal/store"
@@ -28,7 +29,7 @@ func checkPolicy(text string) (problem string, public bool) {
 
 // PutResourcePolicy attaches a resource policy to a secret.
 func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePolicyRequest) (*api.PutResourcePolicyResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	v.length("resourcePolicy", in.ResourcePolicy, 1, 20480)
 	if err := v.err(); err != nil {
@@ -49,7 +50,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 		}
 		sec.Policy = *in.ResourcePolicy
 		out = &api.PutResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 	if err != nil {
@@ -60,7 +61,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 
 // GetResourcePolicy returns a secret's resource policy, if it has one.
 func (s *Service) GetResourcePolicy(ctx context.Context, in *api.GetResourcePolicyRequest) (*api.GetResourcePolicyResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var sec secret
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		sec, _, err = s.lookup(tx, sc, *in.SecretId)
@@ -78,7 +79,7 @@ func (s *Service) GetResourcePolicy(ctx context.Context, in *api.GetResourcePoli
 
 // DeleteResourcePolicy removes a secret's resource policy.
 func (s *Service) DeleteResourcePolicy(ctx context.Context, in *api.DeleteResourcePolicyRequest) (*api.DeleteResourcePolicyResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var out *api.DeleteResourcePolicyResponse
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
@@ -90,7 +91,7 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, in *api.DeleteResour
 			return nil
 		}
 		sec.Policy = ""
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 	if err != nil {
@@ -102,7 +103,7 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, in *api.DeleteResour
 // ValidateResourcePolicy checks a policy without attaching it.
 func (s *Service) ValidateResourcePolicy(ctx context.Context, in *api.ValidateResourcePolicyRequest) (*api.ValidateResourcePolicyResponse, error) {
 	if in.SecretId != nil {
-		sc := scopeOf(ctx)
+		sc := overcast.ScopeOf(ctx)
 		err := s.db.View(ctx, func(tx store.Tx) error {
 			_, _, err := s.lookup(tx, sc, *in.SecretId)
 			return err

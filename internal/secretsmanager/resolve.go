@@ -67,7 +67,7 @@ func (s *Service) ResolveSecret(ctx context.Context, account, region, valueFrom 
 	if ref.VersionStage != "" {
 		stage = &ref.VersionStage
 	}
-	got, err := s.getValue(ctx, scope{account: ref.Account, region: ref.Region}, ref.SecretID, versionID, stage)
+	got, err := s.getValue(ctx, scope{Account: ref.Account, Region: ref.Region}, ref.SecretID, versionID, stage)
 	if err != nil {
 		return "", err
 	}

@@ -147,12 +147,12 @@ func (s *Service) addVersion(tx store.Tx, sc scope, sec *secret, token *string, 
 	}
 	now := s.now().UTC()
 	sec.Versions = append(sec.Versions, secretVersion{ID: id, Created: now, KmsKeyID: sec.KmsKeyID})
-	if _, err := store.PutJSON(tx, valuesTable, sc.valueKey(sec.Name, id), s.seal(sec, id, value), store.AnyVersion); err != nil {
+	if _, err := store.PutJSON(tx, valuesTable, valueKey(sc, sec.Name, id), s.seal(sec, id, value), store.AnyVersion); err != nil {
 		return "", false, err
 	}
 	attachStages(sec, id, stages)
 	for _, old := range prune(sec) {
-		if err := tx.Delete(valuesTable, sc.valueKey(sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := tx.Delete(valuesTable, valueKey(sc, sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", false, err
 		}
 	}
@@ -162,7 +162,7 @@ func (s *Service) addVersion(tx store.Tx, sc scope, sec *secret, token *string, 
 
 // CreateSecret creates a secret, with a first version when it has a value.
 func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest) (*api.CreateSecretResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	name := *in.Name
 	var v violations
 	v.length("name", in.Name, 1, 512)
@@ -185,7 +185,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest)
 	var out *api.CreateSecretResponse
 	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		var old secret
-		storeVer, err := store.GetJSON(tx, secretsTable, sc.key(name), &old)
+		storeVer, err := store.GetJSON(tx, secretsTable, sc.Key(name), &old)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
@@ -231,7 +231,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest)
 			}
 			out.VersionId = new(id)
 		}
-		_, err = store.PutJSON(tx, secretsTable, sc.key(name), sec, storeVer)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(name), sec, storeVer)
 		return err
 	})
 	if err != nil {
@@ -310,7 +310,7 @@ func (s *Service) touch(ctx context.Context, sc scope, read *secret, versionID s
 	}
 	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		var sec secret
-		ver, err := store.GetJSON(tx, secretsTable, sc.key(read.Name), &sec)
+		ver, err := store.GetJSON(tx, secretsTable, sc.Key(read.Name), &sec)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && sec.ARN != read.ARN) {
 			return nil // deleted meanwhile: nothing to mark
 		}
@@ -321,20 +321,20 @@ func (s *Service) touch(ctx context.Context, sc scope, read *secret, versionID s
 		if v := sec.version(versionID); v != nil {
 			v.Accessed = &today
 		}
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 }
 
 // GetSecretValue returns a version's value, AWSCURRENT by default.
 func (s *Service) GetSecretValue(ctx context.Context, in *api.GetSecretValueRequest) (*api.GetSecretValueResponse, error) {
-	return s.getValue(ctx, scopeOf(ctx), *in.SecretId, in.VersionId, in.VersionStage)
+	return s.getValue(ctx, overcast.ScopeOf(ctx), *in.SecretId, in.VersionId, in.VersionStage)
 }
 
 // BatchGetSecretValue returns the values of up to 20 secrets, named or
 // found by filters; secrets that cannot be read are reported in Errors.
 func (s *Service) BatchGetSecretValue(ctx context.Context, in *api.BatchGetSecretValueRequest) (*api.BatchGetSecretValueResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	if len(in.SecretIdList) > 0 && len(in.Filters) > 0 {
 		return nil, api.NewInvalidParameterException("Either 'SecretIdList' or 'Filters' must be provided, but not both.")
 	}
@@ -403,7 +403,7 @@ func (s *Service) liveSecret(tx store.Tx, sc scope, id string) (secret, int64, e
 // PutSecretValue adds a version; it becomes AWSCURRENT unless the request
 // names other stages.
 func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequest) (*api.PutSecretValueResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	checkToken(&v, in.ClientRequestToken)
 	checkStages(&v, in.VersionStages)
@@ -436,7 +436,7 @@ func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequ
 		if !created {
 			return nil
 		}
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 	if err != nil {
@@ -460,7 +460,7 @@ func checkStages(v *violations, stages []string) {
 // UpdateSecret changes a secret's description or key, and with a value
 // adds a version that becomes AWSCURRENT.
 func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest) (*api.UpdateSecretResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	checkToken(&v, in.ClientRequestToken)
 	v.length("description", in.Description, 0, 2048)
@@ -493,7 +493,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 			out.VersionId = new(id)
 		}
 		sec.Changed = s.now().UTC()
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 	if err != nil {
@@ -505,7 +505,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 // DeleteSecret schedules a secret for deletion after a recovery window, or
 // deletes it at once with ForceDeleteWithoutRecovery.
 func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest) (*api.DeleteSecretResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
 	if in.RecoveryWindowInDays != nil && force {
 		return nil, api.NewInvalidParameterException("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
@@ -552,7 +552,7 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 		if _, err := tx.Put(deletionsTable, scheduled, []byte(sec.ARN), store.AnyVersion); err != nil {
 			return err
 		}
-		if _, err := store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver); err != nil {
+		if _, err := store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver); err != nil {
 			return err
 		}
 		out = &api.DeleteSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name), DeletionDate: &due}
@@ -569,7 +569,7 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 
 // RestoreSecret cancels a scheduled deletion.
 func (s *Service) RestoreSecret(ctx context.Context, in *api.RestoreSecretRequest) (*api.RestoreSecretResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var out *api.RestoreSecretResponse
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		sec, ver, err := s.lookup(tx, sc, *in.SecretId)
@@ -584,7 +584,7 @@ func (s *Service) RestoreSecret(ctx context.Context, in *api.RestoreSecretReques
 			return err
 		}
 		sec.DeletionDate = nil
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 	if err != nil {
@@ -596,7 +596,7 @@ func (s *Service) RestoreSecret(ctx context.Context, in *api.RestoreSecretReques
 // DescribeSecret returns a secret's metadata, without values; it works on
 // secrets scheduled for deletion too.
 func (s *Service) DescribeSecret(ctx context.Context, in *api.DescribeSecretRequest) (*api.DescribeSecretResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var sec secret
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		sec, _, err = s.lookup(tx, sc, *in.SecretId)
@@ -616,7 +616,7 @@ func (s *Service) DescribeSecret(ctx context.Context, in *api.DescribeSecretRequ
 // ListSecretVersionIds lists a secret's versions, newest first; versions
 // without staging labels only with IncludeDeprecated.
 func (s *Service) ListSecretVersionIds(ctx context.Context, in *api.ListSecretVersionIdsRequest) (*api.ListSecretVersionIdsResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	limit := v.maxResults(in.MaxResults, 100, 100)
 	if err := v.err(); err != nil {
@@ -666,7 +666,7 @@ func (s *Service) ListSecretVersionIds(ctx context.Context, in *api.ListSecretVe
 
 // UpdateSecretVersionStage moves a staging label between versions.
 func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSecretVersionStageRequest) (*api.UpdateSecretVersionStageResponse, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	stage := *in.VersionStage
 	var v violations
 	v.length("versionStage", in.VersionStage, 1, 256)
@@ -708,11 +708,11 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 			from.Stages = slices.DeleteFunc(from.Stages, func(s string) bool { return s == stage })
 		}
 		for _, old := range prune(&sec) {
-			if err := tx.Delete(valuesTable, sc.valueKey(sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := tx.Delete(valuesTable, valueKey(sc, sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 	if err != nil {
@@ -723,7 +723,7 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 
 // TagResource adds or overwrites tags.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) error {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	if err := checkTags(in.Tags); err != nil {
 		return err
 	}
@@ -735,21 +735,21 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) e
 		if sec.Tags, err = setTags(sec.Tags, in.Tags); err != nil {
 			return err
 		}
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 }
 
 // UntagResource removes tags by key; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) error {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
 		if err != nil {
 			return err
 		}
 		sec.Tags = slices.DeleteFunc(sec.Tags, func(t tag) bool { return slices.Contains(in.TagKeys, t.Key) })
-		_, err = store.PutJSON(tx, secretsTable, sc.key(sec.Name), sec, ver)
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
 		return err
 	})
 }

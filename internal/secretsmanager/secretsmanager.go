@@ -6,7 +6,6 @@
 package secretsmanager
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,19 +23,12 @@ import (
 	"overcast/internal/store"
 )
 
-// Sealer encrypts secret values at rest. context binds a sealed value to
-// the secret version it belongs to.
-type Sealer interface {
-	Seal(plaintext, context []byte) []byte
-	Open(sealed, context []byte) ([]byte, error)
-}
-
 // Service is the Secrets Manager API, and the secret resolver other
 // services (ECS task secrets) use.
 type Service struct {
 	api.UnimplementedServer
 	db     store.Store
-	sealer Sealer
+	sealer service.Sealer
 	now    func() time.Time
 	ids    *ids.Source
 	log    *slog.Logger
@@ -86,26 +78,12 @@ const (
 )
 
 // scope is where secrets live: every account and region has its own.
-type scope struct {
-	account, region string
-}
-
-func scopeOf(ctx context.Context) scope {
-	c := overcast.CallerFrom(ctx)
-	region := c.Region
-	if region == "" {
-		region = overcast.DefaultRegion
-	}
-	return scope{account: c.AccountID, region: region}
-}
-
-func (sc scope) prefix() string         { return sc.account + "/" + sc.region + "/" }
-func (sc scope) key(name string) string { return sc.prefix() + name }
+type scope = overcast.Scope
 
 // valuesPrefix is the prefix of a secret's values: ':' cannot appear in a
 // secret name, so one secret's values never share it with another's.
-func (sc scope) valuesPrefix(name string) string        { return sc.key(name) + ":" }
-func (sc scope) valueKey(name, versionID string) string { return sc.valuesPrefix(name) + versionID }
+func valuesPrefix(sc scope, name string) string        { return sc.Key(name) + ":" }
+func valueKey(sc scope, name, versionID string) string { return valuesPrefix(sc, name) + versionID }
 
 // secret is the record of a secret.
 type secret struct {
@@ -230,7 +208,7 @@ func (s *Service) open(sec *secret, versionID string, sv sealedValue) (secretVal
 
 func (s *Service) readValue(tx store.Tx, sc scope, sec *secret, versionID string) (secretValue, error) {
 	var sv sealedValue
-	if _, err := store.GetJSON(tx, valuesTable, sc.valueKey(sec.Name, versionID), &sv); err != nil {
+	if _, err := store.GetJSON(tx, valuesTable, valueKey(sc, sec.Name, versionID), &sv); err != nil {
 		return secretValue{}, err
 	}
 	return s.open(sec, versionID, sv)
@@ -242,7 +220,7 @@ func (s *Service) readValue(tx store.Tx, sc scope, sec *secret, versionID string
 func (s *Service) lookup(tx store.Tx, sc scope, id string) (secret, int64, error) {
 	var sec secret
 	try := func(name string) (int64, bool, error) {
-		ver, err := store.GetJSON(tx, secretsTable, sc.key(name), &sec)
+		ver, err := store.GetJSON(tx, secretsTable, sc.Key(name), &sec)
 		if errors.Is(err, store.ErrNotFound) {
 			return 0, false, nil
 		}
@@ -263,7 +241,7 @@ func (s *Service) lookup(tx store.Tx, sc scope, id string) (secret, int64, error
 	}
 	a, ok := overcast.ParseARN(id)
 	rest, isSecret := strings.CutPrefix(a.Resource, "secret:")
-	if !ok || a.Service != "secretsmanager" || !isSecret || a.AccountID != sc.account || a.Region != sc.region {
+	if !ok || a.Service != "secretsmanager" || !isSecret || a.AccountID != sc.Account || a.Region != sc.Region {
 		return sec, 0, secretNotFound()
 	}
 	if n := len(rest) - 7; n > 0 && rest[n] == '-' {
@@ -281,21 +259,11 @@ func (s *Service) lookup(tx store.Tx, sc scope, id string) (secret, int64, error
 
 // purge deletes a secret, its values and its deletion index entry.
 func purge(tx store.Tx, sc scope, sec *secret) error {
-	if err := tx.Delete(secretsTable, sc.key(sec.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := tx.Delete(secretsTable, sc.Key(sec.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	var keys []string
-	err := tx.Scan(valuesTable, store.ScanOptions{Prefix: sc.valuesPrefix(sec.Name)}, func(it store.Item) error {
-		keys = append(keys, it.Key)
-		return nil
-	})
-	if err != nil {
+	if _, err := store.DeleteScanned(tx, valuesTable, store.ScanOptions{Prefix: valuesPrefix(sc, sec.Name)}); err != nil {
 		return err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(valuesTable, k, store.AnyVersion); err != nil {
-			return err
-		}
 	}
 	if sec.DeletionDate != nil {
 		err := tx.Delete(deletionsTable, deletionKey(*sec.DeletionDate, sc, sec.Name), store.AnyVersion)
@@ -309,7 +277,7 @@ func purge(tx store.Tx, sc scope, sec *secret) error {
 // deletionKey orders the deletion index by due time; the fixed-width UTC
 // timestamp sorts like the time it stands for.
 func deletionKey(due time.Time, sc scope, name string) string {
-	return due.UTC().Format(deletionTimeFormat) + "|" + sc.key(name)
+	return due.UTC().Format(deletionTimeFormat) + "|" + sc.Key(name)
 }
 
 const deletionTimeFormat = "20060102T150405.000000000Z"
@@ -317,7 +285,7 @@ const deletionTimeFormat = "20060102T150405.000000000Z"
 // secretARN is a new ARN for a secret: AWS appends a hyphen and six random
 // characters, so that a re-created secret never has an old one's ARN.
 func (s *Service) secretARN(sc scope, name string) string {
-	return overcast.NewARN("secretsmanager", sc.region, sc.account, "secret:"+name+"-"+s.ids.String(ids.Alnum, 6)).String()
+	return overcast.NewARN("secretsmanager", sc.Region, sc.Account, "secret:"+name+"-"+s.ids.String(ids.Alnum, 6)).String()
 }
 
 // newVersionID is a random UUID, what AWS uses when a request brings no

@@ -68,9 +68,9 @@ func purgeDue(tx store.Tx, key string, now time.Time) (bool, error) {
 	_, scoped, _ := strings.Cut(key, "|")
 	account, rest, _ := strings.Cut(scoped, "/")
 	region, name, _ := strings.Cut(rest, "/")
-	sc := scope{account: account, region: region}
+	sc := scope{Account: account, Region: region}
 	var sec secret
-	_, err := store.GetJSON(tx, secretsTable, sc.key(name), &sec)
+	_, err := store.GetJSON(tx, secretsTable, sc.Key(name), &sec)
 	switch {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return false, err
@@ -85,13 +85,10 @@ func purgeDue(tx store.Tx, key string, now time.Time) (bool, error) {
 }
 
 // scheduledDeletions lists the deletion index: the controller's keys.
-func (s *Service) scheduledDeletions(ctx context.Context) ([]string, error) {
-	var keys []string
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(deletionsTable, store.ScanOptions{}, func(it store.Item) error {
-			keys = append(keys, it.Key)
-			return nil
-		})
+func (s *Service) scheduledDeletions(ctx context.Context) (keys []string, err error) {
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		keys, err = store.Keys(tx, deletionsTable, store.ScanOptions{})
+		return err
 	})
 	return keys, err
 }

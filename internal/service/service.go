@@ -45,7 +45,7 @@ type Env struct {
 	Logger      *slog.Logger
 	// Sealer encrypts values at rest under the data dir's local key (the
 	// stand-in for KMS).
-	Sealer  *secretbox.Box
+	Sealer  Sealer
 	DataDir string
 	// Strict is --strict: unknown keys and bad signatures are refused, and
 	// services enforce what AWS enforces that is lenient by default.
@@ -53,6 +53,16 @@ type Env struct {
 	// Addresses are the names and addresses overcast reports to clients.
 	Addresses Addresses
 }
+
+// Sealer encrypts values at rest (SSM SecureStrings, Secrets Manager
+// secrets): context binds a sealed value to what it belongs to, so that it
+// cannot be moved to another record. secretbox.Box is the implementation.
+type Sealer interface {
+	Seal(plaintext, context []byte) []byte
+	Open(sealed, context []byte) ([]byte, error)
+}
+
+var _ Sealer = (*secretbox.Box)(nil)
 
 // Named returns a copy of env whose logger says which service logs.
 func (env *Env) Named(name string) *Env {

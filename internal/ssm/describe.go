@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"overcast"
 	api "overcast/internal/api/ssm"
 	"overcast/internal/awsproto"
 	"overcast/internal/store"
@@ -243,7 +244,7 @@ func legacyFilters(in api.ParametersFilterList) ([]filter, error) {
 
 // DescribeParameters lists parameters' metadata, filtered, a page at a time.
 func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParametersRequest) (*api.DescribeParametersResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	limit := maxResults(&v, in.MaxResults, 50, 10)
 	if err := v.err(); err != nil {
@@ -274,7 +275,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParame
 	var page []parameter
 	var next *string
 	err = s.db.View(ctx, func(tx store.Tx) (err error) {
-		page, next, err = scanParameters(tx, sc, sc.prefix(), after, limit, func(p *parameter) bool { return matchAll(filters, p) })
+		page, next, err = scanParameters(tx, sc, sc.Prefix(), after, limit, func(p *parameter) bool { return matchAll(filters, p) })
 		return err
 	})
 	if err != nil {
@@ -285,7 +286,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParame
 		p := &page[i]
 		m := api.ParameterMetadata{
 			Name:             new(p.Name),
-			ARN:              new(sc.arn(p.Name)),
+			ARN:              new(parameterARN(sc, p.Name)),
 			Type:             new(p.Type),
 			LastModifiedDate: new(p.Modified),
 			LastModifiedUser: new(p.ModifiedBy),
@@ -316,7 +317,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParame
 func scanParameters(tx store.Tx, sc scope, prefix, after string, limit int, keep func(*parameter) bool) ([]parameter, *string, error) {
 	opt := store.ScanOptions{Prefix: prefix}
 	if after != "" {
-		opt.After = sc.key(after)
+		opt.After = sc.Key(after)
 	}
 	var page []parameter
 	var next *string
@@ -336,7 +337,7 @@ func scanParameters(tx store.Tx, sc scope, prefix, after string, limit int, keep
 
 // GetParametersByPath returns the parameters in a hierarchy, with values.
 func (s *Service) GetParametersByPath(ctx context.Context, in *api.GetParametersByPathRequest) (*api.GetParametersByPathResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	limit := maxResults(&v, in.MaxResults, 10, 10)
 	if err := v.err(); err != nil {
@@ -355,9 +356,9 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *api.GetParameters
 		return nil, err
 	}
 	recursive := in.Recursive != nil && *in.Recursive
-	prefix := sc.prefix()
+	prefix := sc.Prefix()
 	if path != "/" {
-		prefix = sc.key(path + "/")
+		prefix = sc.Key(path + "/")
 	}
 	var labelFilter *filter
 	for i := range filters {

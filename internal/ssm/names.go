@@ -150,7 +150,7 @@ func parseRef(sc scope, s string) (r ref, ok bool) {
 		if !ok || rest == "" {
 			return r, false
 		}
-		r.scope = scope{account: a.AccountID, region: a.Region}
+		r.scope = scope{Account: a.AccountID, Region: a.Region}
 		name, sel, hasSel := strings.Cut(rest, ":")
 		if hasSel {
 			if sel == "" || strings.Contains(sel, ":") {

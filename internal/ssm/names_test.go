@@ -53,7 +53,7 @@ func TestValidateName(t *testing.T) {
 }
 
 func TestParseRef(t *testing.T) {
-	home := scope{account: "000000000000", region: "us-east-1"}
+	home := scope{Account: "000000000000", Region: "us-east-1"}
 	tests := []struct {
 		in       string
 		ok       bool
@@ -68,7 +68,7 @@ func TestParseRef(t *testing.T) {
 		{"name:", false, home, nil, ""},
 		{"name:1:2", false, home, nil, ""},
 		{":1", false, home, nil, ""},
-		{"arn:aws:ssm:eu-west-1:123456789012:parameter/a/b", true, scope{"123456789012", "eu-west-1"}, []string{"/a/b"}, ""},
+		{"arn:aws:ssm:eu-west-1:123456789012:parameter/a/b", true, scope{Account: "123456789012", Region: "eu-west-1"}, []string{"/a/b"}, ""},
 		{"arn:aws:ssm:us-east-1:000000000000:parameter/top", true, home, []string{"top", "/top"}, ""},
 		{"arn:aws:ssm:us-east-1:000000000000:parameter/a/b:7", true, home, []string{"/a/b"}, "7"},
 		{"arn:aws:ssm:us-east-1:000000000000:document/x", false, home, nil, ""},

@@ -29,7 +29,7 @@ var amiID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // PutParameter creates a parameter or, with Overwrite, adds a version.
 func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest) (*api.PutParameterResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	name, value := *in.Name, *in.Value
 	overwrite := in.Overwrite != nil && *in.Overwrite
 	if err := checkPutRequest(in); err != nil {
@@ -83,7 +83,7 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 						"with the overwrite flag. Version %d, the oldest version, can't be deleted because it has a label associated with it. "+
 						"Move the label to another version of the parameter, and try again.", name, p.Oldest)
 				}
-				if err := tx.Delete(historyTable, sc.historyKey(name, p.Oldest), store.AnyVersion); err != nil && !isNotFound(err) {
+				if err := tx.Delete(historyTable, historyKey(sc, name, p.Oldest), store.AnyVersion); err != nil && !isNotFound(err) {
 					return err
 				}
 				p.Oldest++
@@ -97,10 +97,10 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 			v.Value, v.Sealed = value, nil
 		}
 		p.version = v
-		if _, err := store.PutJSON(tx, historyTable, sc.historyKey(name, v.Version), v, 0); err != nil {
+		if _, err := store.PutJSON(tx, historyTable, historyKey(sc, name, v.Version), v, 0); err != nil {
 			return err
 		}
-		if _, err := store.PutJSON(tx, parametersTable, sc.key(name), p, storeVersion); err != nil {
+		if _, err := store.PutJSON(tx, parametersTable, sc.Key(name), p, storeVersion); err != nil {
 			return err
 		}
 		out = &api.PutParameterResult{Version: new(v.Version), Tier: new(v.Tier)}
@@ -380,7 +380,7 @@ func (s *Service) toParameter(sc scope, res resolved, decrypt bool) (api.Paramet
 		Value:            &value,
 		Version:          new(res.version.Version),
 		LastModifiedDate: new(res.version.Modified),
-		ARN:              new(sc.arn(res.name)),
+		ARN:              new(parameterARN(sc, res.name)),
 		DataType:         new(res.version.DataType),
 	}
 	if res.selector != "" {
@@ -391,7 +391,7 @@ func (s *Service) toParameter(sc scope, res resolved, decrypt bool) (api.Paramet
 
 // GetParameter returns one parameter version's value.
 func (s *Service) GetParameter(ctx context.Context, in *api.GetParameterRequest) (*api.GetParameterResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	r, ok := localRef(sc, *in.Name)
 	if !ok {
 		return nil, parameterNotFound(*in.Name)
@@ -414,7 +414,7 @@ func (s *Service) GetParameter(ctx context.Context, in *api.GetParameterRequest)
 // GetParameters returns up to ten parameters; names that match nothing come
 // back in InvalidParameters rather than failing the call.
 func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersRequest) (*api.GetParametersResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	if len(in.Names) < 1 || len(in.Names) > 10 {
 		v.add("Value '[%s]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10.", strings.Join(in.Names, ", "))
@@ -468,7 +468,7 @@ func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersReques
 
 // DeleteParameter deletes a parameter and all its versions.
 func (s *Service) DeleteParameter(ctx context.Context, in *api.DeleteParameterRequest) (*api.DeleteParameterResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		deleted, err := deleteParameter(tx, sc, *in.Name)
 		if err == nil && !deleted {
@@ -484,7 +484,7 @@ func (s *Service) DeleteParameter(ctx context.Context, in *api.DeleteParameterRe
 
 // DeleteParameters deletes up to ten parameters, reporting which existed.
 func (s *Service) DeleteParameters(ctx context.Context, in *api.DeleteParametersRequest) (*api.DeleteParametersResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	if len(in.Names) < 1 || len(in.Names) > 10 {
 		v.add("Value '[%s]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10, Member must have length greater than or equal to 1", strings.Join(in.Names, ", "))
@@ -522,25 +522,15 @@ func deleteParameter(tx store.Tx, sc scope, nameOrARN string) (bool, error) {
 		return false, nil
 	}
 	for _, name := range r.names {
-		err := tx.Delete(parametersTable, sc.key(name), store.AnyVersion)
+		err := tx.Delete(parametersTable, sc.Key(name), store.AnyVersion)
 		if isNotFound(err) {
 			continue
 		}
 		if err != nil {
 			return false, err
 		}
-		var keys []string
-		err = tx.Scan(historyTable, store.ScanOptions{Prefix: sc.historyPrefix(name)}, func(it store.Item) error {
-			keys = append(keys, it.Key)
-			return nil
-		})
-		if err != nil {
+		if _, err := store.DeleteScanned(tx, historyTable, store.ScanOptions{Prefix: historyPrefix(sc, name)}); err != nil {
 			return false, err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(historyTable, k, store.AnyVersion); err != nil {
-				return false, err
-			}
 		}
 		return true, nil
 	}
@@ -549,7 +539,7 @@ func deleteParameter(tx store.Tx, sc scope, nameOrARN string) (bool, error) {
 
 // GetParameterHistory lists a parameter's retained versions, oldest first.
 func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterHistoryRequest) (*api.GetParameterHistoryResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var v violations
 	limit := maxResults(&v, in.MaxResults, 50, 50)
 	if err := v.err(); err != nil {
@@ -573,15 +563,15 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterH
 			return err
 		}
 		p, name = res.param, res.name
-		opt := store.ScanOptions{Prefix: sc.historyPrefix(name), Limit: limit + 1}
+		opt := store.ScanOptions{Prefix: historyPrefix(sc, name), Limit: limit + 1}
 		if after != "" {
-			opt.After = sc.historyPrefix(name) + after
+			opt.After = historyPrefix(sc, name) + after
 		}
 		versions, next = versions[:0], nil
 		return store.ScanJSON(tx, historyTable, opt, func(key string, ver version, _ int64) error {
 			if len(versions) == limit {
 				last := versions[len(versions)-1]
-				next = encodeToken(strings.TrimPrefix(sc.historyKey(name, last.Version), sc.historyPrefix(name)))
+				next = encodeToken(strings.TrimPrefix(historyKey(sc, name, last.Version), historyPrefix(sc, name)))
 				return store.ErrStop
 			}
 			versions = append(versions, ver)
@@ -628,7 +618,7 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterH
 // LabelParameterVersion attaches labels to a version, moving any that are
 // attached to another version of the parameter.
 func (s *Service) LabelParameterVersion(ctx context.Context, in *api.LabelParameterVersionRequest) (*api.LabelParameterVersionResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	if err := checkLabelsRequest(in.Labels); err != nil {
 		return nil, err
 	}
@@ -654,7 +644,7 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *api.LabelParame
 			return api.NewParameterVersionLabelLimitExceeded("A parameter version can have maximum %d labels.Move one or more labels to another version and try again.", maxLabelsPerVersion)
 		}
 		p.Labels = labels
-		if _, err := store.PutJSON(tx, parametersTable, sc.key(name), p, storeVersion); err != nil {
+		if _, err := store.PutJSON(tx, parametersTable, sc.Key(name), p, storeVersion); err != nil {
 			return err
 		}
 		out = &api.LabelParameterVersionResult{InvalidLabels: invalid, ParameterVersion: new(target)}
@@ -704,7 +694,7 @@ func labelsAt(labels []label, v int64) []string {
 
 // UnlabelParameterVersion removes labels from a version.
 func (s *Service) UnlabelParameterVersion(ctx context.Context, in *api.UnlabelParameterVersionRequest) (*api.UnlabelParameterVersionResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	if err := checkLabelsRequest(in.Labels); err != nil {
 		return nil, err
 	}
@@ -734,7 +724,7 @@ func (s *Service) UnlabelParameterVersion(ctx context.Context, in *api.UnlabelPa
 		if len(out.RemovedLabels) == 0 {
 			return nil
 		}
-		_, err = store.PutJSON(tx, parametersTable, sc.key(name), p, storeVersion)
+		_, err = store.PutJSON(tx, parametersTable, sc.Key(name), p, storeVersion)
 		return err
 	})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 // is looked up in account and region; an ARN names its own account and
 // region. Errors are the API's (ParameterNotFound, ParameterVersionNotFound).
 func (s *Service) ResolveParameter(ctx context.Context, account, region, nameOrARN string) (string, error) {
-	r, ok := parseRef(scope{account: account, region: region}, nameOrARN)
+	r, ok := parseRef(scope{Account: account, Region: region}, nameOrARN)
 	if !ok {
 		return "", parameterNotFound(nameOrARN)
 	}

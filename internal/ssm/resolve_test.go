@@ -8,12 +8,9 @@ import (
 	"overcast"
 	api "overcast/internal/api/ssm"
 	"overcast/internal/awsproto"
-	"overcast/internal/secretbox"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
 )
-
-var _ Sealer = (*secretbox.Box)(nil)
 
 func newTestService(t *testing.T) (*Service, store.Store) {
 	t.Helper()

@@ -6,7 +6,6 @@
 package ssm
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -22,19 +21,12 @@ import (
 	"overcast/internal/store"
 )
 
-// Sealer encrypts SecureString values at rest. context binds a sealed value
-// to the parameter version it belongs to.
-type Sealer interface {
-	Seal(plaintext, context []byte) []byte
-	Open(sealed, context []byte) ([]byte, error)
-}
-
 // Service is the Parameter Store API, and the parameter resolver other
 // services (ECS task secrets) use.
 type Service struct {
 	api.UnimplementedServer
 	db     store.Store
-	sealer Sealer
+	sealer service.Sealer
 	now    func() time.Time
 }
 
@@ -61,37 +53,24 @@ const (
 const updateAttempts = 10
 
 // scope is where parameters live: every account and region has its own.
-type scope struct {
-	account, region string
+type scope = overcast.Scope
+
+// historyPrefix is the prefix of a parameter's versions: ':' cannot appear
+// in a parameter name, so one name's history never shares a prefix with
+// another name's.
+func historyPrefix(sc scope, name string) string { return sc.Key(name) + ":" }
+
+func historyKey(sc scope, name string, version int64) string {
+	return historyPrefix(sc, name) + fmt.Sprintf("%019d", version)
 }
 
-func scopeOf(ctx context.Context) scope {
-	c := overcast.CallerFrom(ctx)
-	region := c.Region
-	if region == "" {
-		region = overcast.DefaultRegion
-	}
-	return scope{account: c.AccountID, region: region}
-}
-
-func (sc scope) prefix() string         { return sc.account + "/" + sc.region + "/" }
-func (sc scope) key(name string) string { return sc.prefix() + name }
-func (sc scope) historyPrefix(name string) string {
-	// ':' cannot appear in a parameter name, so one name's history never
-	// shares a prefix with another name's.
-	return sc.key(name) + ":"
-}
-func (sc scope) historyKey(name string, version int64) string {
-	return sc.historyPrefix(name) + fmt.Sprintf("%019d", version)
-}
-
-// arn is the parameter's ARN: AWS writes "parameter/name", and a name that
-// already starts with a slash does not get a second one.
-func (sc scope) arn(name string) string {
+// parameterARN is the parameter's ARN: AWS writes "parameter/name", and a
+// name that already starts with a slash does not get a second one.
+func parameterARN(sc scope, name string) string {
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
 	}
-	return overcast.NewARN("ssm", sc.region, sc.account, "parameter"+name).String()
+	return sc.ARN("ssm", "parameter"+name)
 }
 
 // version is one version of a parameter, as PutParameter wrote it.
@@ -155,20 +134,20 @@ func (p *parameter) labelVersion(name string) (int64, bool) {
 
 func getParameter(tx store.Tx, sc scope, name string) (parameter, int64, error) {
 	var p parameter
-	ver, err := store.GetJSON(tx, parametersTable, sc.key(name), &p)
+	ver, err := store.GetJSON(tx, parametersTable, sc.Key(name), &p)
 	return p, ver, err
 }
 
 func getVersion(tx store.Tx, sc scope, name string, v int64) (version, error) {
 	var out version
-	_, err := store.GetJSON(tx, historyTable, sc.historyKey(name, v), &out)
+	_, err := store.GetJSON(tx, historyTable, historyKey(sc, name, v), &out)
 	return out, err
 }
 
 // sealContext binds a SecureString value to its account, region, name and
 // version.
 func sealContext(sc scope, name string, v int64) []byte {
-	return []byte("ssm\x00" + sc.account + "\x00" + sc.region + "\x00" + name + "\x00" + strconv.FormatInt(v, 10))
+	return []byte("ssm\x00" + sc.Account + "\x00" + sc.Region + "\x00" + name + "\x00" + strconv.FormatInt(v, 10))
 }
 
 // value returns what GetParameter shows for v: the plaintext, or for a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"overcast"
 	api "overcast/internal/api/ssm"
 	"overcast/internal/store"
 )
@@ -52,7 +53,7 @@ func (s *Service) taggedParameter(tx store.Tx, sc scope, resourceType, resourceI
 
 // AddTagsToResource adds or overwrites a parameter's tags.
 func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceRequest) (*api.AddTagsToResourceResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResour
 		if len(p.Tags) > maxTags {
 			return &api.TooManyTagsError{}
 		}
-		_, err = store.PutJSON(tx, parametersTable, sc.key(p.Name), p, ver)
+		_, err = store.PutJSON(tx, parametersTable, sc.Key(p.Name), p, ver)
 		return err
 	})
 	if err != nil {
@@ -78,14 +79,14 @@ func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResour
 
 // RemoveTagsFromResource removes tags by key; absent keys are ignored.
 func (s *Service) RemoveTagsFromResource(ctx context.Context, in *api.RemoveTagsFromResourceRequest) (*api.RemoveTagsFromResourceResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		p, ver, err := s.taggedParameter(tx, sc, *in.ResourceType, *in.ResourceId)
 		if err != nil {
 			return err
 		}
 		p.Tags = slices.DeleteFunc(slices.Clone(p.Tags), func(t tag) bool { return slices.Contains(in.TagKeys, t.Key) })
-		_, err = store.PutJSON(tx, parametersTable, sc.key(p.Name), p, ver)
+		_, err = store.PutJSON(tx, parametersTable, sc.Key(p.Name), p, ver)
 		return err
 	})
 	if err != nil {
@@ -96,7 +97,7 @@ func (s *Service) RemoveTagsFromResource(ctx context.Context, in *api.RemoveTags
 
 // ListTagsForResource lists a parameter's tags.
 func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceRequest) (*api.ListTagsForResourceResult, error) {
-	sc := scopeOf(ctx)
+	sc := overcast.ScopeOf(ctx)
 	var p parameter
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		p, _, err = s.taggedParameter(tx, sc, *in.ResourceType, *in.ResourceId)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"overcast/internal/clock"
 )
 
 // UpdateRetry runs fn in a new Update transaction, again and again while it
@@ -21,7 +23,9 @@ func UpdateRetry(ctx context.Context, s Store, attempts int, fn func(Tx) error) 
 	var err error
 	for attempt := range attempts {
 		if attempt > 0 {
-			if werr := sleepCtx(ctx, retryBackoff(attempt)); werr != nil {
+			// Real time, whatever clock the caller runs on: the wait is for
+			// another writer's transaction, not for anything scheduled.
+			if werr := clock.Sleep(ctx, clock.Real(), retryBackoff(attempt)); werr != nil {
 				return werr
 			}
 		}
@@ -39,18 +43,4 @@ func UpdateRetry(ctx context.Context, s Store, attempts int, fn func(Tx) error) 
 func retryBackoff(attempt int) time.Duration {
 	ceiling := min(50*time.Microsecond<<min(attempt, 16), 20*time.Millisecond)
 	return rand.N(ceiling)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

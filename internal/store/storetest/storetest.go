@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ManyItems", testManyItems},
 		{"ContextCancellation", testContextCancellation},
 		{"JSON", testJSON},
+		{"KeysAndDeleteScanned", testKeysAndDeleteScanned},
 		{"UpdateRetry", testUpdateRetry},
 		{"Close", testClose},
 	}
@@ -458,6 +459,41 @@ func testScanStop(t *testing.T, s store.Store) {
 		})
 		if !errors.Is(err, errBoom) || calls != 1 {
 			t.Errorf("Scan callback error: got %v after %d calls, want errBoom after 1", err, calls)
+		}
+		return nil
+	})
+}
+
+// testKeysAndDeleteScanned checks the helpers over Scan: the keys a scan
+// visits, and deleting them in bounded batches.
+func testKeysAndDeleteScanned(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error {
+		for _, k := range []string{"a/1", "a/2", "a/3", "b/1"} {
+			if _, err := tx.Put("t", k, nil, store.AnyVersion); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		keys, err := store.Keys(tx, "t", store.ScanOptions{Prefix: "a/"})
+		if diff := cmp.Diff([]string{"a/1", "a/2", "a/3"}, keys); err != nil || diff != "" {
+			t.Errorf("Keys(a/): err %v (-want +got):\n%s", err, diff)
+		}
+		return nil
+	})
+	for _, want := range []int{2, 1, 0} {
+		update(t, s, func(tx store.Tx) error {
+			n, err := store.DeleteScanned(tx, "t", store.ScanOptions{Prefix: "a/", Limit: 2})
+			if err != nil || n != want {
+				t.Errorf("DeleteScanned(a/, limit 2): got %d, %v; want %d", n, err, want)
+			}
+			return nil
+		})
+	}
+	view(t, s, func(tx store.Tx) error {
+		if got := keysOf(scanAll(t, tx, "t", store.ScanOptions{})); !cmp.Equal(got, []string{"b/1"}) {
+			t.Errorf("left after deleting a/: got %v, want [b/1]", got)
 		}
 		return nil
 	})
