@@ -1,0 +1,242 @@
+package docker_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"overcast/internal/docker"
+)
+
+// runID tells this test process's engine objects from any other's (a
+// parallel `go test`, or leftovers of a killed run).
+var runID = randomHex(4)
+
+// testOwner is the overcast.owner of everything the tests create.
+const testOwner = "docker-test"
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// The shared test image is the one object no single test owns.
+	if app.ref != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := app.engine.Purge(ctx, map[string]string{docker.LabelTest: runID}); err != nil {
+			fmt.Fprintln(os.Stderr, "removing the test image:", err)
+		}
+		cancel()
+		app.engine.Close()
+	}
+	os.Exit(code)
+}
+
+// newEngine connects to the engine at DOCKER_HOST, skipping the test when
+// none answers, unless OVERCAST_TEST_DOCKER=1 says one must.
+func newEngine(t testing.TB) *docker.Engine {
+	t.Helper()
+	e, err := docker.New(docker.Options{})
+	if err != nil {
+		t.Fatalf("docker.New: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Ping(ctx); err != nil {
+		if os.Getenv("OVERCAST_TEST_DOCKER") == "1" {
+			t.Fatalf("no Docker engine at %s (%v) and OVERCAST_TEST_DOCKER=1", e.Host(), err)
+		}
+		t.Skipf("no Docker engine at %s (%v); set OVERCAST_TEST_DOCKER=1 to make this a failure", e.Host(), err)
+	}
+	return e
+}
+
+// testCtx bounds a test's engine calls, so that a hung engine fails the
+// test instead of the whole run.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// testLabels are the labels of everything one test creates; the cleanup it
+// registers removes all of it, whatever the test's outcome.
+func testLabels(t testing.TB, e *docker.Engine) map[string]string {
+	t.Helper()
+	labels := map[string]string{docker.LabelTest: runID + "-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.Purge(ctx, labels); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		inv, err := e.Inventory(ctx, labels)
+		if err != nil || len(inv.Containers)+len(inv.Networks)+len(inv.Volumes)+len(inv.Images) != 0 {
+			t.Errorf("cleanup left %+v (%v)", inv, err)
+		}
+	})
+	return labels
+}
+
+// app is the test image: testdata/testapp, built static, as the single file
+// /app of an imported root filesystem. It is made once per test process.
+var app struct {
+	once   sync.Once
+	engine *docker.Engine
+	binary []byte // the program, for tests that package it themselves
+	ref    string
+	err    error
+}
+
+// appBinary builds testdata/testapp as a static Linux binary.
+func appBinary(t testing.TB) []byte {
+	t.Helper()
+	appOnce(t)
+	return app.binary
+}
+
+// appImage returns the test image's reference; its entrypoint is /app and
+// its default command serves HTTP on :8080.
+func appImage(t testing.TB) string {
+	t.Helper()
+	appOnce(t)
+	return app.ref
+}
+
+func appOnce(t testing.TB) {
+	t.Helper()
+	newEngine(t) // skips without an engine
+	app.once.Do(func() {
+		dir, err := os.MkdirTemp("", "overcast-docker-test")
+		if err != nil {
+			app.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		bin := filepath.Join(dir, "app")
+		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./testdata/testapp")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+		if out, err := build.CombinedOutput(); err != nil {
+			app.err = fmt.Errorf("building testdata/testapp: %v\n%s", err, out)
+			return
+		}
+		if app.binary, err = os.ReadFile(bin); err != nil {
+			app.err = err
+			return
+		}
+		// The engine outlives the test that happened to build the image:
+		// TestMain removes the image with it.
+		if app.engine, err = docker.New(docker.Options{}); err != nil {
+			app.err = err
+			return
+		}
+		ref := "overcast-test/app:" + runID
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err = app.engine.ImportImage(ctx, testOwner, bytes.NewReader(rootfsTar(app.binary, "app")), ref, docker.ImageConfig{
+			Entrypoint:   []string{"/app"},
+			Cmd:          []string{"serve", ":8080"},
+			Labels:       map[string]string{docker.LabelTest: runID},
+			ExposedPorts: []string{"8080/tcp"},
+		})
+		if err != nil {
+			app.err = err
+			return
+		}
+		app.ref = ref
+	})
+	if app.err != nil {
+		t.Fatalf("making the test image: %v", app.err)
+	}
+}
+
+// rootfsTar is a root filesystem holding the program as /app, and a file
+// /id whose content sets the layer apart: the engine (20.10) can deadlock
+// when one layer is imported, loaded and pulled at once, which production
+// does not do but parallel tests would.
+func rootfsTar(program []byte, id string) []byte {
+	return tarOf(map[string][]byte{"app": program, "id": []byte(id + "-" + runID)})
+}
+
+// tarOf is a tar of files; those named app are executable.
+func tarOf(files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		mode := int64(0o644)
+		if filepath.Base(name) == "app" {
+			mode = 0o755
+		}
+		// Writing to memory cannot fail.
+		tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(files[name])), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)})
+		tw.Write(files[name])
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+// run creates and starts a container of the test image with the test's
+// labels, and returns its ID.
+func run(t testing.TB, e *docker.Engine, labels map[string]string, spec docker.ContainerSpec) string {
+	t.Helper()
+	id := create(t, e, labels, spec)
+	if err := e.StartContainer(testCtx(t), id); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	return id
+}
+
+func create(t testing.TB, e *docker.Engine, labels map[string]string, spec docker.ContainerSpec) string {
+	t.Helper()
+	if spec.Image == "" {
+		spec.Image = appImage(t)
+	}
+	if spec.Owner == "" {
+		spec.Owner = testOwner
+	}
+	spec.Labels = merge(spec.Labels, labels)
+	id, err := e.CreateContainer(testCtx(t), spec)
+	if err != nil {
+		t.Fatalf("CreateContainer: %v", err)
+	}
+	return id
+}
+
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or 20 seconds pass.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
