@@ -51,6 +51,7 @@ type Main struct {
 	db       *sqlite.DB
 	bus      *bus.Bus
 	ctrl     *controller.Manager
+	docker   *docker.Engine
 	services []any // in start order
 	keys     keyStores
 	ln       net.Listener
@@ -129,6 +130,9 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	if m.docker, err = docker.New(docker.Options{}); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	m.bus = bus.New(m.db, bus.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger})
 	m.ctrl = controller.NewManager(m.cfg.Clock, m.bus, m.cfg.Logger)
 	m.ctrl.Every("bus-prune", time.Minute, m.bus.Prune)
@@ -137,7 +141,7 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 	}
 	return &service.Env{
 		Store: m.db, Blobs: blobs, Bus: m.bus, Controllers: m.ctrl, Clock: m.cfg.Clock, IDs: m.cfg.IDs,
-		Logger: m.cfg.Logger, Sealer: sealer, DataDir: dir, Strict: m.cfg.Strict,
+		Logger: m.cfg.Logger, Docker: m.docker, Sealer: sealer, DataDir: dir, Strict: m.cfg.Strict,
 		Addresses: service.Addresses{Host: reachableHost(m.ln.Addr())},
 	}, nil
 }
@@ -146,7 +150,7 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 // generated 501 answers for those not built yet) and data planes.
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
-		Clock: m.cfg.Clock, DockerReachable: docker.Reachable, Metrics: []gateway.MetricsWriter{m.ctrl}}
+		Clock: m.cfg.Clock, DockerReachable: m.docker.Reachable, Metrics: []gateway.MetricsWriter{m.ctrl}}
 	built := map[string]bool{}
 	for _, s := range m.services {
 		if p, ok := s.(service.APIProvider); ok {
@@ -185,6 +189,9 @@ func reachableHost(addr net.Addr) string {
 
 // Bus is the event bus services publish on and subscribe to.
 func (m *Main) Bus() *bus.Bus { return m.bus }
+
+// Docker is the engine layer services run containers with.
+func (m *Main) Docker() *docker.Engine { return m.docker }
 
 // ServiceOf returns the running service of type T (tests reach a
 // service's Go API through it: S3's ReadObjectAs, ECR's CollectGarbage).
@@ -234,6 +241,10 @@ func (m *Main) Close() error {
 	if m.bus != nil {
 		errs = append(errs, m.bus.Close())
 		m.bus = nil
+	}
+	if m.docker != nil {
+		errs = append(errs, m.docker.Close())
+		m.docker = nil
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"overcast"
+	"overcast/internal/docker"
 	"overcast/internal/ecr"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
@@ -27,6 +29,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -36,6 +39,22 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now)),
 		ecrSvc,
 	}, keys, nil
+}
+
+// ecrPulls lets the Docker engine pull overcast's own ECR images (an ECS
+// task's or a build's image URI): they resolve to the local registry, with
+// a token of the owning account.
+type ecrPulls struct{ *ecr.Service }
+
+func (e ecrPulls) Resolve(ctx context.Context, image string) (string, *docker.Credentials, bool, error) {
+	scope := overcast.ScopeOf(ctx)
+	ref, ok := ecr.ParseImageURI(image, scope.Account, scope.Region)
+	if !ok {
+		return "", nil, false, nil
+	}
+	user, password, _ := e.RegistryCredentials(ref.Account, ref.Region)
+	host := e.RegistryHost()
+	return ref.PullReference(host), &docker.Credentials{Username: user, Password: password, ServerAddress: host}, true, nil
 }
 
 // stsDirectory lets STS read IAM's roles in its own terms: no service

@@ -86,4 +86,17 @@ func TestDockerPushPullRun(t *testing.T) {
 	if err != nil || len(d.ImageDetails) != 1 || d.ImageDetails[0].ImageTags[0] != "v1" {
 		t.Errorf("DescribeImages after docker push: got %+v, %v", d, err)
 	}
+
+	// What ECS and CodeBuild will do: overcast's own engine layer pulls the
+	// repositoryUri, logging in to its own registry with a token it makes.
+	docker("", "rmi", ref)
+	engine := e.srv.Main.Docker()
+	pulled, err := engine.PullImage(ctx, ref)
+	if err != nil {
+		t.Fatalf("the engine layer pulling %s: %v", ref, err)
+	}
+	t.Cleanup(func() { engine.RemoveImage(context.Background(), pulled, true) })
+	if ok, err := engine.ImageExists(ctx, pulled); !ok || err != nil {
+		t.Errorf("after the engine layer's pull: %s exists %v, %v", pulled, ok, err)
+	}
 }

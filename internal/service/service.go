@@ -27,6 +27,7 @@ import (
 	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/ids"
 	"overcast/internal/secretbox"
 	"overcast/internal/store"
@@ -43,6 +44,10 @@ type Env struct {
 	Clock       clock.Clock
 	IDs         *ids.Source
 	Logger      *slog.Logger
+	// Docker is the engine containers run on (ECS tasks, builds,
+	// environments). It may not answer: callers report ErrUnavailable as
+	// AWS would report a capacity problem, they do not fail to start.
+	Docker *docker.Engine
 	// Sealer encrypts values at rest under the data dir's local key (the
 	// stand-in for KMS).
 	Sealer  Sealer

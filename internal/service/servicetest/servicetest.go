@@ -20,6 +20,7 @@ import (
 	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/ids"
 	"overcast/internal/secretbox"
 	"overcast/internal/service"
@@ -75,11 +76,16 @@ func Env(t testing.TB, opts ...Option) *service.Env {
 	seq := ids.Seeded(1)
 	b := bus.New(db, bus.Options{Clock: o.clock, IDs: seq, Logger: logger})
 	t.Cleanup(func() { b.Close() })
+	engine, err := docker.New(docker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
 	controllers := controller.NewManager(o.clock, b, logger)
 	t.Cleanup(controllers.Stop) // before the bus and the store close: cleanups run last first
 	return &service.Env{
 		Store: db, Blobs: blobs, Bus: b, Controllers: controllers, Clock: o.clock, IDs: seq,
-		Logger: logger, Sealer: sealer, DataDir: o.dataDir,
+		Logger: logger, Docker: engine, Sealer: sealer, DataDir: o.dataDir,
 		Addresses: service.Addresses{Host: "127.0.0.1:4566"},
 	}
 }
