@@ -15,8 +15,9 @@
 // Events are keyed by IDs, not names: a stream's events are one contiguous
 // key range ordered by time, so GetLogEvents is a single range scan, and
 // deleting a group or stream only drops its record and leaves a tombstone;
-// the sweeper reclaims the range in small transactions. A re-created group
-// of the same name gets a new ID and never sees the old events.
+// the reclaim controller deletes the range in small transactions. A
+// re-created group of the same name gets a new ID and never sees the old
+// events.
 package logs
 
 import (
@@ -144,8 +145,8 @@ type stream struct {
 	// Seq numbers this stream's events in arrival order; it breaks ties
 	// between equal timestamps and is part of every event's key.
 	Seq uint64 `json:"seq"`
-	// Oldest is a lower bound on the timestamps still stored: the sweeper
-	// skips streams with nothing older than the retention cutoff.
+	// Oldest is a lower bound on the timestamps still stored: the retention
+	// controller skips streams with nothing older than the retention cutoff.
 	Oldest int64 `json:"oldest,omitempty"`
 }
 

@@ -699,7 +699,7 @@ func TestFilterLogEvents(t *testing.T) {
 }
 
 // TestRetentionApplied drives the clock: expired events disappear from
-// reads at once, and the sweeper then deletes them (storedBytes drops).
+// reads at once, and the retention controller then deletes them (storedBytes drops).
 func TestRetentionApplied(t *testing.T) {
 	ctx := context.Background()
 	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
