@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/controller"
 	"overcast/internal/service/servicetest"
@@ -290,4 +291,35 @@ func TestRequeueAtIsADeadline(t *testing.T) {
 	start(t, m)
 	c.Enqueue("k")
 	servicetest.WaitFor(t, "the reconcile after the deadline passed", func() bool { return r.count("k") == 2 })
+}
+
+// TestWatchFeedsTheQueue: bus events a controller watches become keys to
+// reconcile, once the transaction that published them commits.
+func TestWatchFeedsTheQueue(t *testing.T) {
+	env := servicetest.Env(t)
+	r := &recorder{}
+	env.Controllers.Add(controller.Config{Name: "watch", Reconciler: r, Watch: []controller.Watch{{
+		Pattern: bus.Pattern{Source: "aws.test", Types: []string{"Thing *"}},
+		Keys:    func(ev bus.Event) []string { return ev.Resources },
+	}}})
+	env.Controllers.Start()
+	// The subscription starts at the end of the outbox once the controller
+	// runs; publish until the first event is seen, then the rest.
+	publish := func(typ string, resources ...string) {
+		t.Helper()
+		if err := env.Bus.Publish(context.Background(), nil, bus.Event{Source: "aws.test", Type: typ, Resources: resources}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	servicetest.WaitFor(t, "the controller to see an event", func() bool {
+		publish("Thing Changed", "first")
+		return r.count("first") > 0
+	})
+	publish("Thing Changed", "a", "b")
+	publish("Other Event", "ignored")
+	publish("Thing Deleted", "c")
+	servicetest.WaitFor(t, "a, b and c", func() bool { return r.count("a") == 1 && r.count("b") == 1 && r.count("c") == 1 })
+	if r.count("ignored") != 0 {
+		t.Error("an event the pattern does not match was reconciled")
+	}
 }
