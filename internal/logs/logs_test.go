@@ -367,12 +367,16 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 	_, err = c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("nope")})
 	wantError(t, "tags of missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
 
-	// ARN-based tagging, with or without the trailing :*.
+	// ARN-based tagging. The ARN DescribeLogGroups reports ends in ":*",
+	// which the model's pattern for resourceArn refuses, as AWS does.
 	arn := "arn:aws:logs:us-east-1:000000000000:log-group:g"
 	if _, err := c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"c": "3"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn + ":*"), TagKeys: []string{"b"}}); err != nil {
+	_, err = c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn + ":*"), TagKeys: []string{"b"}})
+	wantError(t, "ARN with :*", err, "InvalidParameterException",
+		`1 validation error detected: Value '`+arn+`:*' at 'resourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=/:,.@-]*`)
+	if _, err := c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"b"}}); err != nil {
 		t.Fatal(err)
 	}
 	tags = call(t, c.ListTagsForResource, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(arn)}).Tags
