@@ -796,3 +796,45 @@ func TestRestart(t *testing.T) {
 		t.Errorf("after restart (-before +after):\n%s", diff)
 	}
 }
+
+// TestValidationWording checks the model's constraints as the codec words
+// them for Logs, the first case as AWS answered it
+// (fluent-plugin-cloudwatch-logs#223).
+func TestValidationWording(t *testing.T) {
+	ctx := context.Background()
+	c, _ := start(t)
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"pattern before length", func() error {
+			_, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("")})
+			return err
+		}, `2 validation errors detected: Value '' at 'logGroupNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+; ` +
+			`Value '' at 'logGroupNamePrefix' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"enum", func() error {
+			_, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("g"), LogGroupClass: "HOT"})
+			return err
+		}, `1 validation error detected: Value 'HOT' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]`},
+		{"no events", func() error {
+			_, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), LogEvents: []types.InputLogEvent{}})
+			return err
+		}, `1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"page size", func() error {
+			_, err := c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), Limit: aws.Int32(51)})
+			return err
+		}, `1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ae smithy.APIError
+			if err := tt.call(); !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterException" {
+				t.Fatalf("got %v, want InvalidParameterException", err)
+			}
+			if diff := cmp.Diff(tt.want, ae.ErrorMessage()); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
