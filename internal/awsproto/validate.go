@@ -257,7 +257,7 @@ func (ck *check) broken(t *typeInfo, fv reflect.Value) []string {
 	switch t.kind {
 	case kindString:
 		s := fv.String()
-		if ck.re != nil && !ck.re.MatchString(s) {
+		if ck.re != nil && !ck.matches(s) {
 			out = append(out, patternText+ck.c.Pattern)
 		}
 		out = ck.length(out, ck.stringLength(s))

@@ -307,3 +307,35 @@ func TestJavaFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestClassMatcher checks the fast path against the regexp it stands in
+// for, on every ASCII character and a few strings.
+func TestClassMatcher(t *testing.T) {
+	for _, java := range []string{`[\w+=,.@-]+`, `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`,
+		`[^:*]*`, `[\.\-_/#A-Za-z0-9]+`, `[\u0009\u000A\u000D\u0020-\u00FF]+`, `(?i)[a-f]+`, `[0-9]{2}`, `[a-z]{1,3}`} {
+		expr, err := GoPattern(java)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newClassMatcher(expr)
+		if m == nil {
+			t.Errorf("%q: no fast path, want one", java)
+			continue
+		}
+		re := regexp.MustCompile(expr)
+		inputs := []string{"", "abc", "abcd", "12", "123", "a b", "A-F", "é", "aé"}
+		for c := range 128 {
+			inputs = append(inputs, string(rune(c)), "a"+string(rune(c)))
+		}
+		for _, s := range inputs {
+			if ok, decided := m.match(s); decided && ok != re.MatchString(s) {
+				t.Errorf("%q on %q: fast path says %v, regexp %v", java, s, ok, !ok)
+			}
+		}
+	}
+	for _, java := range []string{`v[1-9][0-9]*`, `[a-z]+-[0-9]+`, `([a-z]{2})+`} {
+		if expr, _ := GoPattern(java); newClassMatcher(expr) != nil {
+			t.Errorf("%q: a fast path, want none", java)
+		}
+	}
+}
