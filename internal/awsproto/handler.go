@@ -35,6 +35,7 @@ type Handler struct {
 	once   sync.Once
 	byName map[string]*Operation
 	router *router
+	policy validationPolicy
 }
 
 // NewHandler serves the binding b.
@@ -69,6 +70,7 @@ func (h *Handler) init() {
 		if h.svc.Speaks("rest-json") || h.svc.Speaks("rest-xml") {
 			h.router = newRouter(h.svc)
 		}
+		h.policy = validationPolicyFor(h.svc)
 	})
 }
 
@@ -205,6 +207,9 @@ func (h *Handler) call(ctx context.Context, op *Operation, in any) (out any, err
 			out, err = nil, InternalFailure()
 		}
 	}()
+	if h.impl == nil {
+		return nil, NotImplemented(op.Name) // a binding without an implementation (tests)
+	}
 	return op.Call(ctx, h.impl, in)
 }
 
@@ -291,7 +296,7 @@ func (h *Handler) decodeJSONRequest(r *http.Request) (*Operation, any, error) {
 	if err := decodeJSON(body, reflect.ValueOf(in), allMembers); err != nil {
 		return op, nil, serializationError("json", "%v", err)
 	}
-	return op, in, validate(in, "json")
+	return op, in, validate(in, &h.policy)
 }
 
 // queryValues merges a form body with the URL's query string; GET requests
@@ -336,7 +341,7 @@ func (h *Handler) decodeQueryRequest(r *http.Request, proto string) (*Operation,
 	if err := form.decodeStruct(planOf(v.Type()), v, ""); err != nil {
 		return op, nil, validationError(proto, fmt.Sprintf("Invalid parameter %v", err))
 	}
-	return op, in, validate(in, proto)
+	return op, in, validate(in, &h.policy)
 }
 
 func (h *Handler) decodeRESTRequest(r *http.Request, proto string) (*Operation, any, error) {
@@ -358,7 +363,7 @@ func (h *Handler) decodeRESTRequest(r *http.Request, proto string) (*Operation, 
 	if err := decodeRESTBody(t, v, r, proto, requestBody); err != nil {
 		return op, nil, err
 	}
-	return op, in, validate(in, proto)
+	return op, in, validate(in, &h.policy)
 }
 
 // decodeRESTBody decodes the payload member, or the body members.
@@ -443,46 +448,6 @@ func decodeJSONDocument(body []byte, f reflect.Value) error {
 	}
 	f.Set(reflect.ValueOf(&doc).Elem())
 	return nil
-}
-
-// validate checks the members the model marks required, all the way down.
-func validate(in any, proto string) error {
-	v := reflect.ValueOf(in)
-	var missing []string
-	collectMissing(planOf(v.Type()), elemOf(v), "", &missing)
-	if len(missing) == 0 {
-		return nil
-	}
-	for i, path := range missing {
-		missing[i] = fmt.Sprintf("Value null at '%s' failed to satisfy constraint: Member must not be null", path)
-	}
-	return validationError(proto, ValidationMessage(missing))
-}
-
-func collectMissing(t *typeInfo, v reflect.Value, path string, missing *[]string) {
-	if t.kind != kindStruct || !v.IsValid() {
-		return
-	}
-	for _, m := range t.members {
-		f := v.Field(m.index)
-		p := joinKey(path, lowerFirst(m.name))
-		if !isSet(f) {
-			if m.required {
-				*missing = append(*missing, p)
-			}
-			continue
-		}
-		switch m.t.kind {
-		case kindStruct:
-			collectMissing(m.t, elemOf(f), p, missing)
-		case kindList:
-			if m.t.elem.kind == kindStruct {
-				for i := 0; i < f.Len(); i++ {
-					collectMissing(m.t.elem, f.Index(i), fmt.Sprintf("%s.%d.member", p, i+1), missing)
-				}
-			}
-		}
-	}
 }
 
 func lowerFirst(s string) string {

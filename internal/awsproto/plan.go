@@ -78,6 +78,12 @@ type member struct {
 	required  bool
 	ptr       bool // the field is a pointer
 	t         *typeInfo
+
+	// validation (validate.go)
+	pathName  string // the member in AWS's validation messages: "userName"
+	paramName string // the member in "must contain the parameter" messages: "UserName"
+	check     *check // the model's constraint on the member's shape, or nil
+	validates bool   // required, constrained, or holding something that is
 }
 
 // wireName is the name a member has on the wire in bodies and headers.
@@ -118,8 +124,14 @@ type typeInfo struct {
 	hasRespBody bool // has members that travel in a response body
 
 	// lists and maps
-	coll Collection
-	elem *typeInfo // list element or map value
+	coll      Collection
+	elem      *typeInfo // list element or map value
+	elemCheck *check    // the constraint on list elements or map values
+	keyCheck  *check    // the constraint on map keys
+
+	// validates says validate has something to check in a value of this
+	// type: a required or constrained member, all the way down.
+	validates bool
 }
 
 var (
@@ -142,6 +154,7 @@ func planOf(t reflect.Type) *typeInfo {
 	defer planMu.Unlock()
 	building := map[reflect.Type]*typeInfo{}
 	ti := compile(t, building)
+	markValidates(building)
 	for rt, info := range building {
 		plans.Store(rt, info)
 	}
@@ -181,10 +194,13 @@ func compile(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 		ti.kind = kindList
 		ti.elem = compile(t.Elem(), building)
 		ti.coll = collectionOf(t)
+		ti.elemCheck = compileCheck(ti.coll.Member.Constraint, ti.elem)
 	case t.Kind() == reflect.Map:
 		ti.kind = kindMap
 		ti.elem = compile(t.Elem(), building)
 		ti.coll = collectionOf(t)
+		ti.elemCheck = compileCheck(ti.coll.Value.Constraint, ti.elem)
+		ti.keyCheck = compileCheck(ti.coll.Key.Constraint, mapKeyType)
 	case t.Kind() == reflect.Struct:
 		ti.kind = kindStruct
 		compileStruct(ti, t, building)
@@ -201,9 +217,35 @@ func collectionOf(t reflect.Type) Collection {
 	return Collection{}
 }
 
+// markValidates works out which of the types just compiled validate needs
+// to visit; recursive shapes take more than one pass.
+func markValidates(building map[reflect.Type]*typeInfo) {
+	for changed := true; changed; {
+		changed = false
+		for _, ti := range building {
+			for _, m := range ti.members {
+				if !m.validates && (m.required || m.check != nil || m.t.validates) {
+					m.validates, ti.validates, changed = true, true, true
+				}
+			}
+			if !ti.validates && (ti.elemCheck != nil || ti.keyCheck != nil || (ti.elem != nil && ti.elem.validates)) {
+				ti.validates, changed = true, true
+			}
+		}
+	}
+}
+
+func constraintsOf(t reflect.Type) map[string]*Constraint {
+	if t.Implements(reflect.TypeFor[constrained]()) {
+		return reflect.Zero(t).Interface().(constrained).AWSConstraints()
+	}
+	return nil
+}
+
 func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*typeInfo) {
 	ti.shapeName = t.Name()
 	ti.byName = map[string]*member{}
+	constraints := constraintsOf(t)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag, ok := f.Tag.Lookup("aws")
@@ -267,6 +309,9 @@ func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*type
 			}
 		}
 		m.t = compile(f.Type, building)
+		m.pathName = lowerFirst(m.name)
+		m.paramName = orDefault(m.queryName, upperFirst(m.wireName()))
+		m.check = compileCheck(constraints[m.name], m.t)
 		if m.t.coll.Flattened {
 			m.flattened = true
 		}

@@ -90,6 +90,9 @@ type ElemTraits struct {
 	NS              XMLNamespace
 	TimestampFormat string
 	JSONValue       bool
+	// Constraint is the model's constraint on the element's shape, for
+	// lists and maps that requests use.
+	Constraint *Constraint
 }
 
 // collectionShape is implemented by generated list and map types with traits.

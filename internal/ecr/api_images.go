@@ -10,6 +10,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/ecr"
+	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/store"
@@ -108,15 +109,12 @@ func tagStatusMatches(status string, img *image) bool {
 	return true
 }
 
-func checkTagStatus(status *string) (string, error) {
+// tagStatusOr is a filter's tag status, ANY when it names none.
+func tagStatusOr(status *string) string {
 	if status == nil {
-		return api.TagStatusANY, nil
+		return api.TagStatusANY
 	}
-	switch *status {
-	case api.TagStatusTAGGED, api.TagStatusUNTAGGED, api.TagStatusANY:
-		return *status, nil
-	}
-	return "", api.NewInvalidParameterException("Invalid parameter at 'filter.tagStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [TAGGED, UNTAGGED, ANY]'")
+	return *status
 }
 
 // scanImages visits the images of repo after the token's key, at most
@@ -161,20 +159,14 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	}
 	status := api.TagStatusANY
 	if in.Filter != nil {
-		var err error
-		if status, err = checkTagStatus(in.Filter.TagStatus); err != nil {
-			return nil, err
-		}
+		status = tagStatusOr(in.Filter.TagStatus)
 	}
-	limit, err := pageSize(in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 100)
 	if err := s.flushPulls(ctx); err != nil {
 		return nil, err
 	}
 	out := &api.DescribeImagesResponse{ImageDetails: api.ImageDetailList{}}
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err := s.db.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -222,17 +214,11 @@ func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*a
 	}
 	status := api.TagStatusANY
 	if in.Filter != nil {
-		var err error
-		if status, err = checkTagStatus(in.Filter.TagStatus); err != nil {
-			return nil, err
-		}
+		status = tagStatusOr(in.Filter.TagStatus)
 	}
-	limit, err := pageSize(in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 100)
 	out := &api.ListImagesResponse{ImageIds: api.ImageIdentifierList{}}
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err := s.db.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}

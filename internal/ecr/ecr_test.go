@@ -49,7 +49,13 @@ func TestRepositories(t *testing.T) {
 	_, err = e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("x1"), ImageTagMutability: types.ImageTagMutabilityImmutableWithExclusion,
 		ImageTagMutabilityExclusionFilters: []types.ImageTagMutabilityExclusionFilter{{FilterType: "WILDCARD", Filter: aws.String("a")}, {FilterType: "WILDCARD", Filter: aws.String("b")},
 			{FilterType: "WILDCARD", Filter: aws.String("c")}, {FilterType: "WILDCARD", Filter: aws.String("d")}, {FilterType: "WILDCARD", Filter: aws.String("e")}, {FilterType: "WILDCARD", Filter: aws.String("f")}}})
-	wantAPIError(t, err, "InvalidParameterException", "less than or equal to 5")
+	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'Member must have length less than or equal to 5'")
+	// "a__b" passes the model's pattern but not the registry's, which
+	// CreateRepository holds new names to.
+	_, err = e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("a__b")})
+	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''")
+	_, err = e.c.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1001)})
+	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'")
 
 	kms, err := e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("secure"),
 		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true},

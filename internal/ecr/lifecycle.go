@@ -12,6 +12,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/ecr"
+	"overcast/internal/awsproto"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/policy"
 	"overcast/internal/store"
@@ -370,15 +371,10 @@ func (s *Service) GetLifecyclePolicyPreview(ctx context.Context, in *api.GetLife
 	if err := s.authorizeAPI(ctx, repo, "ecr:GetLifecyclePolicyPreview"); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults, 100)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 100)
 	status := api.TagStatusANY
-	if in.Filter != nil && in.Filter.TagStatus != nil {
-		if status, err = checkTagStatus(in.Filter.TagStatus); err != nil {
-			return nil, err
-		}
+	if in.Filter != nil {
+		status = tagStatusOr(in.Filter.TagStatus)
 	}
 	start := 0
 	if tok, err := fromToken(in.NextToken); err != nil {
@@ -389,7 +385,7 @@ func (s *Service) GetLifecyclePolicyPreview(ctx context.Context, in *api.GetLife
 		}
 	}
 	var pv preview
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err := s.db.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package ecr_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,10 @@ func TestLifecyclePolicies(t *testing.T) {
 		{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}},
 		{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}`)})
 	wantAPIError(t, err, "InvalidParameterException", "rulePriority 1 is used by more than one rule")
+	// The model's minimum length of 100 comes first, as on AWS.
 	_, err = e.c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: repo, LifecyclePolicyText: aws.String(`{"rules": 3}`)})
+	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'Member must have length greater than or equal to 100'")
+	_, err = e.c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: repo, LifecyclePolicyText: aws.String(`{"rules": 3}` + strings.Repeat(" ", 100))})
 	wantAPIError(t, err, "InvalidParameterException", "Lifecycle policy validation failure")
 	_, err = e.c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: repo})
 	wantAPIError(t, err, "LifecyclePolicyNotFoundException", "life")

@@ -11,6 +11,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecr"
+	"overcast/internal/awsproto"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/policy"
 	"overcast/internal/store"
@@ -71,64 +72,36 @@ func getRepo(tx store.Tx, r registry.Repo) (repository, int64, error) {
 	return rec, ver, err
 }
 
+// requireName holds a new repository's name to the registry's pattern,
+// the one docker's distribution spec allows, which is stricter than the
+// model's (no "__" or "--"); AWS words it this way.
 func requireName(name *string) (string, error) {
 	n := *name
 	if !registry.ValidRepositoryName(n) {
-		if len(n) < 2 || len(n) > 256 {
-			return "", api.NewInvalidParameterException("Invalid parameter at 'repositoryName' failed to satisfy constraint: 'Member must have length less than or equal to 256, Member must have length greater than or equal to 2'")
-		}
 		return "", api.NewInvalidParameterException("Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '%s''", registry.RepositoryNamePattern)
 	}
 	return n, nil
 }
 
-// checkMutability validates a mutability setting and its filters.
+// checkMutability checks how a mutability setting and its exclusion
+// filters go together (the codec has checked each against the model).
 func checkMutability(m *string, filters api.ImageTagMutabilityExclusionFilters) (string, []exclusionFilter, error) {
 	mode := api.ImageTagMutabilityMUTABLE
 	if m != nil {
 		mode = *m
 	}
-	withExclusion := false
-	switch mode {
-	case api.ImageTagMutabilityMUTABLE, api.ImageTagMutabilityIMMUTABLE:
-	case api.ImageTagMutabilityIMMUTABLEWITHEXCLUSION, api.ImageTagMutabilityMUTABLEWITHEXCLUSION:
-		withExclusion = true
-	default:
-		return "", nil, api.NewInvalidParameterException("Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'")
-	}
+	withExclusion := mode == api.ImageTagMutabilityIMMUTABLEWITHEXCLUSION || mode == api.ImageTagMutabilityMUTABLEWITHEXCLUSION
 	if !withExclusion && len(filters) > 0 {
 		return "", nil, api.NewInvalidParameterException("Invalid parameter at 'imageTagMutabilityExclusionFilters': exclusion filters can only be used with imageTagMutability IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION")
 	}
 	if withExclusion && len(filters) == 0 {
 		return "", nil, api.NewInvalidParameterException("Invalid parameter at 'imageTagMutabilityExclusionFilters': at least one exclusion filter is required with imageTagMutability %s", mode)
 	}
-	if len(filters) > 5 {
-		return "", nil, api.NewInvalidParameterException("Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'Member must have length less than or equal to 5'")
-	}
 	var out []exclusionFilter
 	for _, f := range filters {
-		if *f.FilterType != api.ImageTagMutabilityExclusionFilterTypeWILDCARD {
-			return "", nil, api.NewInvalidParameterException("Invalid parameter at 'imageTagMutabilityExclusionFilters.filterType' failed to satisfy constraint: 'Member must satisfy enum value set: [WILDCARD]'")
-		}
-		if !validWildcardFilter(*f.Filter) {
-			return "", nil, api.NewInvalidParameterException("Invalid parameter at 'imageTagMutabilityExclusionFilters.filter' failed to satisfy constraint: 'Member must satisfy regular expression pattern: ^[0-9a-zA-Z._*-]{1,128}'")
-		}
 		out = append(out, exclusionFilter{Type: *f.FilterType, Filter: *f.Filter})
 	}
 	return mode, out, nil
-}
-
-func validWildcardFilter(f string) bool {
-	if len(f) < 1 || len(f) > 128 {
-		return false
-	}
-	for i := 0; i < len(f); i++ {
-		c := f[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '*' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func exclusionsOut(fs []exclusionFilter) api.ImageTagMutabilityExclusionFilters {
@@ -231,8 +204,6 @@ func (s *Service) CreateRepository(ctx context.Context, in *api.CreateRepository
 			if e.KmsKey != nil {
 				rec.KmsKey = *e.KmsKey
 			}
-		default:
-			return nil, api.NewInvalidParameterException("Invalid parameter at 'encryptionConfiguration.encryptionType' failed to satisfy constraint: 'Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]'")
 		}
 		rec.Encryption = *e.EncryptionType
 	}
@@ -265,16 +236,6 @@ func fromToken(t *string) (string, error) {
 	return string(b), nil
 }
 
-func pageSize(maxResults *int32, def int) (int, error) {
-	if maxResults == nil {
-		return def, nil
-	}
-	if *maxResults < 1 || *maxResults > 1000 {
-		return 0, api.NewInvalidParameterException("Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000 and greater than or equal to 1'")
-	}
-	return int(*maxResults), nil
-}
-
 // DescribeRepositories lists repositories, or the named ones.
 func (s *Service) DescribeRepositories(ctx context.Context, in *api.DescribeRepositoriesRequest) (*api.DescribeRepositoriesResponse, error) {
 	reg := callerRegistry(ctx, in.RegistryId)
@@ -282,10 +243,7 @@ func (s *Service) DescribeRepositories(ctx context.Context, in *api.DescribeRepo
 	if len(in.RepositoryNames) > 0 && (in.NextToken != nil || in.MaxResults != nil) {
 		return nil, api.NewInvalidParameterException("Invalid parameter: nextToken and maxResults cannot be used with repositoryNames")
 	}
-	limit, err := pageSize(in.MaxResults, 1000)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 1000)
 	after, err := fromToken(in.NextToken)
 	if err != nil {
 		return nil, err
@@ -599,9 +557,6 @@ func (s *Service) SetRepositoryPolicy(ctx context.Context, in *api.SetRepository
 	reg := callerRegistry(ctx, in.RegistryId)
 	if _, err := checkRepoPolicy(*in.PolicyText); err != nil {
 		return nil, err
-	}
-	if len(*in.PolicyText) > 10240 {
-		return nil, api.NewInvalidParameterException("Invalid parameter at 'policyText' failed to satisfy constraint: 'Member must have length less than or equal to 10240'")
 	}
 	rec, err := s.updateRepo(ctx, reg.repo(*in.RepositoryName), "ecr:SetRepositoryPolicy", func(rec *repository) error {
 		rec.Policy = *in.PolicyText

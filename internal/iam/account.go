@@ -87,11 +87,6 @@ func (s *Service) GetAccountSummary(ctx context.Context) (*api.GetAccountSummary
 }
 
 func (s *Service) ListAccountAliases(ctx context.Context, in *api.ListAccountAliasesRequest) (*api.ListAccountAliasesResponse, error) {
-	var v validator
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var a accountRec
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, accountsTable, accountOf(ctx), &a)
@@ -115,9 +110,7 @@ func (s *Service) ListAccountAliases(ctx context.Context, in *api.ListAccountAli
 func (s *Service) CreateAccountAlias(ctx context.Context, in *api.CreateAccountAliasRequest) error {
 	alias := *in.AccountAlias
 	if !validAccountAlias(alias) {
-		var v validator
-		v.fail("accountAlias", alias, `Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`)
-		return v.err()
+		return constraintError("accountAlias", alias, "Member must satisfy regular expression pattern: "+accountAliasPattern)
 	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
@@ -176,15 +169,6 @@ func (s *Service) DeleteAccountAlias(ctx context.Context, in *api.DeleteAccountA
 // managed policy in use, with their policies. The page is over all four
 // lists together, in that order; the marker is a position in it.
 func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *api.GetAccountAuthorizationDetailsRequest) (*api.GetAccountAuthorizationDetailsResponse, error) {
-	var v validator
-	v.page(in.Marker, in.MaxItems)
-	for i, f := range in.Filter {
-		v.enum("filter."+strconv.Itoa(i+1)+".member", &f, api.EntityTypeUser, api.EntityTypeRole, api.EntityTypeGroup,
-			api.EntityTypeLocalManagedPolicy, api.EntityTypeAWSManagedPolicy)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err

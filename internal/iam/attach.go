@@ -13,12 +13,6 @@ import (
 
 // attachPolicy attaches a managed policy to a user, group or role.
 func (s *Service) attachPolicy(ctx context.Context, k holderKind, name, arn *string) error {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.str("policyArn", arn, arnType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		h, version, err := k.load(tx, acct, *name)
@@ -55,12 +49,6 @@ func (s *Service) attachPolicy(ctx context.Context, k holderKind, name, arn *str
 }
 
 func (s *Service) detachPolicy(ctx context.Context, k holderKind, name, arn *string) error {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.str("policyArn", arn, arnType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		h, version, err := k.load(tx, acct, *name)
@@ -86,13 +74,6 @@ func (s *Service) detachPolicy(ctx context.Context, k holderKind, name, arn *str
 // listAttached pages over an entity's attached policies, optionally only
 // those whose path starts with pathPrefix.
 func (s *Service) listAttached(ctx context.Context, k holderKind, name, pathPrefix, marker *string, maxItems *int32) (api.AttachedPoliciesListType, *bool, *string, error) {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.str("pathPrefix", pathPrefix, pathPrefixType)
-	v.page(marker, maxItems)
-	if err := v.err(); err != nil {
-		return nil, nil, nil, err
-	}
 	pg, err := newPage(marker, maxItems)
 	if err != nil {
 		return nil, nil, nil, err
@@ -183,13 +164,6 @@ func (s *Service) ListAttachedRolePolicies(ctx context.Context, in *api.ListAtta
 // all of an entity's inline policies together.
 
 func (s *Service) putInline(ctx context.Context, k holderKind, name, policyName, doc *string) error {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.str("policyName", policyName, policyNameType)
-	v.str("policyDocument", doc, policyDocumentType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkPolicyDocument(*doc, policy.Identity); err != nil {
 		return err
 	}
@@ -225,12 +199,6 @@ func (s *Service) putInline(ctx context.Context, k holderKind, name, policyName,
 }
 
 func (s *Service) getInline(ctx context.Context, k holderKind, name, policyName *string) (entityName string, p inlinePolicy, err error) {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.str("policyName", policyName, policyNameType)
-	if err := v.err(); err != nil {
-		return "", p, err
-	}
 	err = s.db.View(ctx, func(tx store.Tx) error {
 		h, _, err := k.load(tx, accountOf(ctx), *name)
 		if err != nil {
@@ -248,12 +216,6 @@ func (s *Service) getInline(ctx context.Context, k holderKind, name, policyName 
 }
 
 func (s *Service) listInline(ctx context.Context, k holderKind, name, marker *string, maxItems *int32) (api.PolicyNameListType, *bool, *string, error) {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.page(marker, maxItems)
-	if err := v.err(); err != nil {
-		return nil, nil, nil, err
-	}
 	pg, err := newPage(marker, maxItems)
 	if err != nil {
 		return nil, nil, nil, err
@@ -278,12 +240,6 @@ func (s *Service) listInline(ctx context.Context, k holderKind, name, marker *st
 }
 
 func (s *Service) deleteInline(ctx context.Context, k holderKind, name, policyName *string) error {
-	var v validator
-	v.str(k.field, name, k.nameType)
-	v.str("policyName", policyName, policyNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		h, version, err := k.load(tx, acct, *name)

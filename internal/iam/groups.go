@@ -33,12 +33,6 @@ func memberKey(acct, group, user string) string {
 }
 
 func (s *Service) CreateGroup(ctx context.Context, in *api.CreateGroupRequest) (*api.CreateGroupResponse, error) {
-	var v validator
-	v.str("groupName", in.GroupName, groupNameType)
-	v.str("path", in.Path, pathType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	acct := accountOf(ctx)
 	g := groupRec{Name: *in.GroupName, Path: orDefault(in.Path, "/"), ID: s.newID(groupIDPrefix), Created: s.clock()}
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -55,12 +49,6 @@ func (s *Service) CreateGroup(ctx context.Context, in *api.CreateGroupRequest) (
 
 // GetGroup returns a group and a page of its members.
 func (s *Service) GetGroup(ctx context.Context, in *api.GetGroupRequest) (*api.GetGroupResponse, error) {
-	var v validator
-	v.str("groupName", in.GroupName, groupNameType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -93,12 +81,6 @@ func (s *Service) GetGroup(ctx context.Context, in *api.GetGroupRequest) (*api.G
 }
 
 func (s *Service) ListGroups(ctx context.Context, in *api.ListGroupsRequest) (*api.ListGroupsResponse, error) {
-	var v validator
-	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -124,13 +106,6 @@ func (s *Service) ListGroups(ctx context.Context, in *api.ListGroupsRequest) (*a
 // UpdateGroup renames a group or changes its path; memberships and
 // attachments follow the new name.
 func (s *Service) UpdateGroup(ctx context.Context, in *api.UpdateGroupRequest) error {
-	var v validator
-	v.str("groupName", in.GroupName, groupNameType)
-	v.str("newGroupName", in.NewGroupName, groupNameType)
-	v.str("newPath", in.NewPath, pathType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		old, version, err := loadGroup(tx, acct, *in.GroupName)
@@ -185,11 +160,6 @@ func (s *Service) UpdateGroup(ctx context.Context, in *api.UpdateGroupRequest) e
 }
 
 func (s *Service) DeleteGroup(ctx context.Context, in *api.DeleteGroupRequest) error {
-	var v validator
-	v.str("groupName", in.GroupName, groupNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		g, version, err := loadGroup(tx, acct, *in.GroupName)
@@ -213,12 +183,6 @@ func (s *Service) DeleteGroup(ctx context.Context, in *api.DeleteGroupRequest) e
 }
 
 func (s *Service) AddUserToGroup(ctx context.Context, in *api.AddUserToGroupRequest) error {
-	var v validator
-	v.str("groupName", in.GroupName, groupNameType)
-	v.str("userName", in.UserName, existingUserNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, acct, *in.GroupName)
@@ -247,12 +211,6 @@ func (s *Service) AddUserToGroup(ctx context.Context, in *api.AddUserToGroupRequ
 }
 
 func (s *Service) RemoveUserFromGroup(ctx context.Context, in *api.RemoveUserFromGroupRequest) error {
-	var v validator
-	v.str("groupName", in.GroupName, groupNameType)
-	v.str("userName", in.UserName, existingUserNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, acct, *in.GroupName)
@@ -277,12 +235,6 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, in *api.RemoveUserFro
 }
 
 func (s *Service) ListGroupsForUser(ctx context.Context, in *api.ListGroupsForUserRequest) (*api.ListGroupsForUserResponse, error) {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err

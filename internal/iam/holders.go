@@ -27,8 +27,6 @@ func (r *roleRec) inlinePolicies() *[]inlinePolicy  { return &r.Inline }
 // policies are attached to them or put in them.
 type holderKind struct {
 	kind        string // "user", "group", "role": in messages and attachment keys
-	field       string // the request member naming the entity, for ValidationError
-	nameType    constraint
 	table       entityTable
 	maxAttached int
 	quotaName   string // as LimitExceeded names the attachment quota
@@ -36,11 +34,11 @@ type holderKind struct {
 }
 
 var (
-	userHolder = holderKind{kind: "user", field: "userName", nameType: existingUserNameType, table: usersTable,
+	userHolder = holderKind{kind: "user", table: usersTable,
 		maxAttached: 10, quotaName: "PoliciesPerUser", inlineQuota: userInlineSizeQuota}
-	groupHolder = holderKind{kind: "group", field: "groupName", nameType: groupNameType, table: groupsTable,
+	groupHolder = holderKind{kind: "group", table: groupsTable,
 		maxAttached: 10, quotaName: "PoliciesPerGroup", inlineQuota: groupInlineSizeQuota}
-	roleHolder = holderKind{kind: "role", field: "roleName", nameType: roleNameType, table: rolesTable,
+	roleHolder = holderKind{kind: "role", table: rolesTable,
 		maxAttached: 20, quotaName: "PoliciesPerRole", inlineQuota: roleInlineSizeQuota}
 )
 

@@ -1124,3 +1124,60 @@ func TestLoginProfileAndBoundaries(t *testing.T) {
 	wantAPIError(t, err, "NoSuchEntity", 404)
 	must[*iam.DeletePolicyOutput](t)(c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: pol.Policy.Arn}))
 }
+
+// TestValidationOverTheSDK checks the codec's validation of IAM requests
+// (the model's constraints, worded as AWS words them) and the rules IAM
+// keeps for what the model cannot say, through the SDK.
+func TestValidationOverTheSDK(t *testing.T) {
+	ctx := context.Background()
+	c, _ := start(t)
+	must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))
+	key := must[*iam.CreateAccessKeyOutput](t)(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u")}))
+	var fiftyOne []types.Tag
+	for i := range 51 {
+		fiftyOne = append(fiftyOne, types.Tag{Key: aws.String(fmt.Sprint("k", i)), Value: aws.String("v")})
+	}
+	long := strings.Repeat("u", 65)
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"too long", func() error {
+			_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: &long})
+			return err
+		}, "1 validation error detected: Value '" + long + "' at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64"},
+		{"pattern and length", func() error {
+			_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("")})
+			return err
+		}, `2 validation errors detected: Value '' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+; ` +
+			`Value '' at 'userName' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"too many tags", func() error {
+			_, err := c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("u"), Tags: fiftyOne})
+			return err
+		}, "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"},
+		{"page size", func() error {
+			_, err := c.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(1001)})
+			return err
+		}, "1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000"},
+		{"Expired is AWS's to set", func() error {
+			_, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("u"), AccessKeyId: key.AccessKey.AccessKeyId, Status: types.StatusTypeExpired})
+			return err
+		}, "1 validation error detected: Value 'Expired' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"},
+		{"an alias pattern RE2 cannot check", func() error {
+			_, err := c.CreateAccountAlias(ctx, &iam.CreateAccountAliasInput{AccountAlias: aws.String("my--alias")})
+			return err
+		}, "1 validation error detected: Value 'my--alias' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			wantAPIError(t, err, "ValidationError", 400)
+			var ae smithy.APIError
+			errors.As(err, &ae)
+			if diff := cmp.Diff(tt.want, ae.ErrorMessage()); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -39,13 +39,6 @@ func instanceProfileOut(tx store.Tx, acct string, p instanceProfileRec, withTags
 }
 
 func (s *Service) CreateInstanceProfile(ctx context.Context, in *api.CreateInstanceProfileRequest) (*api.CreateInstanceProfileResponse, error) {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	v.str("path", in.Path, pathType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
@@ -71,11 +64,6 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, in *api.CreateInsta
 }
 
 func (s *Service) GetInstanceProfile(ctx context.Context, in *api.GetInstanceProfileRequest) (*api.GetInstanceProfileResponse, error) {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	acct := accountOf(ctx)
 	var out *api.InstanceProfile
 	err := s.db.View(ctx, func(tx store.Tx) error {
@@ -93,11 +81,6 @@ func (s *Service) GetInstanceProfile(ctx context.Context, in *api.GetInstancePro
 }
 
 func (s *Service) DeleteInstanceProfile(ctx context.Context, in *api.DeleteInstanceProfileRequest) error {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		p, version, err := loadInstanceProfile(tx, acct, *in.InstanceProfileName)
@@ -112,12 +95,6 @@ func (s *Service) DeleteInstanceProfile(ctx context.Context, in *api.DeleteInsta
 }
 
 func (s *Service) ListInstanceProfiles(ctx context.Context, in *api.ListInstanceProfilesRequest) (*api.ListInstanceProfilesResponse, error) {
-	var v validator
-	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -148,12 +125,6 @@ func (s *Service) ListInstanceProfiles(ctx context.Context, in *api.ListInstance
 }
 
 func (s *Service) AddRoleToInstanceProfile(ctx context.Context, in *api.AddRoleToInstanceProfileRequest) error {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		p, pv, err := loadInstanceProfile(tx, acct, *in.InstanceProfileName)
@@ -178,12 +149,6 @@ func (s *Service) AddRoleToInstanceProfile(ctx context.Context, in *api.AddRoleT
 }
 
 func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, in *api.RemoveRoleFromInstanceProfileRequest) error {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		p, pv, err := loadInstanceProfile(tx, acct, *in.InstanceProfileName)
@@ -209,12 +174,6 @@ func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, in *api.Rem
 }
 
 func (s *Service) ListInstanceProfilesForRole(ctx context.Context, in *api.ListInstanceProfilesForRoleRequest) (*api.ListInstanceProfilesForRoleResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -265,12 +224,6 @@ func (s *Service) modifyInstanceProfile(ctx context.Context, name string, change
 }
 
 func (s *Service) TagInstanceProfile(ctx context.Context, in *api.TagInstanceProfileRequest) error {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
@@ -281,12 +234,6 @@ func (s *Service) TagInstanceProfile(ctx context.Context, in *api.TagInstancePro
 }
 
 func (s *Service) UntagInstanceProfile(ctx context.Context, in *api.UntagInstanceProfileRequest) error {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	v.tagKeys(in.TagKeys)
-	if err := v.err(); err != nil {
-		return err
-	}
 	return s.modifyInstanceProfile(ctx, *in.InstanceProfileName, func(p *instanceProfileRec) error {
 		p.Tags = removeTags(p.Tags, in.TagKeys)
 		return nil
@@ -294,12 +241,6 @@ func (s *Service) UntagInstanceProfile(ctx context.Context, in *api.UntagInstanc
 }
 
 func (s *Service) ListInstanceProfileTags(ctx context.Context, in *api.ListInstanceProfileTagsRequest) (*api.ListInstanceProfileTagsResponse, error) {
-	var v validator
-	v.str("instanceProfileName", in.InstanceProfileName, instanceProfileType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var p instanceProfileRec
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		p, _, err = loadInstanceProfile(tx, accountOf(ctx), *in.InstanceProfileName)

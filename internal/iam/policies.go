@@ -118,11 +118,6 @@ func policyOut(tx store.Tx, acct string, mp managedPolicy, full bool) (*api.Poli
 
 // checkManagedDocument validates a managed policy document and its size.
 func checkManagedDocument(doc *string) error {
-	var v validator
-	v.str("policyDocument", doc, policyDocumentType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkPolicyDocument(*doc, policy.Identity); err != nil {
 		return err
 	}
@@ -133,14 +128,6 @@ func checkManagedDocument(doc *string) error {
 }
 
 func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest) (*api.CreatePolicyResponse, error) {
-	var v validator
-	v.str("policyName", in.PolicyName, policyNameType)
-	v.str("path", in.Path, policyPathType)
-	v.str("description", in.Description, policyDescType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
@@ -172,11 +159,6 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 }
 
 func (s *Service) GetPolicy(ctx context.Context, in *api.GetPolicyRequest) (*api.GetPolicyResponse, error) {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	acct := accountOf(ctx)
 	var out *api.Policy
 	err := s.db.View(ctx, func(tx store.Tx) error {
@@ -197,14 +179,6 @@ func (s *Service) GetPolicy(ctx context.Context, in *api.GetPolicyRequest) (*api
 // account's (in path order, a prefix scan). A marker starts with "A" or
 // "L" to say which of the two it points into.
 func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest) (*api.ListPoliciesResponse, error) {
-	var v validator
-	v.enum("scope", in.Scope, api.PolicyScopeTypeAll, api.PolicyScopeTypeAWS, api.PolicyScopeTypeLocal)
-	v.enum("policyUsageFilter", in.PolicyUsageFilter, api.PolicyUsageTypePermissionsPolicy, api.PolicyUsageTypePermissionsBoundary)
-	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -291,11 +265,6 @@ func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest)
 }
 
 func (s *Service) DeletePolicy(ctx context.Context, in *api.DeletePolicyRequest) error {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		mp, err := s.loadOwnPolicy(ctx, tx, "DeletePolicy", *in.PolicyArn)
@@ -325,11 +294,6 @@ func versionOut(pv policyVersion, isDefault, withDocument bool) *api.PolicyVersi
 }
 
 func (s *Service) CreatePolicyVersion(ctx context.Context, in *api.CreatePolicyVersionRequest) (*api.CreatePolicyVersionResponse, error) {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	if err := checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -370,12 +334,6 @@ func findVersion(mp managedPolicy, id string) (policyVersion, error) {
 }
 
 func (s *Service) GetPolicyVersion(ctx context.Context, in *api.GetPolicyVersionRequest) (*api.GetPolicyVersionResponse, error) {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	v.str("versionId", in.VersionId, versionIDType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var out *api.PolicyVersion
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		mp, err := s.loadPolicy(tx, accountOf(ctx), *in.PolicyArn)
@@ -397,12 +355,6 @@ func (s *Service) GetPolicyVersion(ctx context.Context, in *api.GetPolicyVersion
 
 // ListPolicyVersions lists versions newest first, as AWS does.
 func (s *Service) ListPolicyVersions(ctx context.Context, in *api.ListPolicyVersionsRequest) (*api.ListPolicyVersionsResponse, error) {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -429,12 +381,6 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *api.ListPolicyVers
 }
 
 func (s *Service) DeletePolicyVersion(ctx context.Context, in *api.DeletePolicyVersionRequest) error {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	v.str("versionId", in.VersionId, versionIDType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		mp, err := s.loadOwnPolicy(ctx, tx, "DeletePolicyVersion", *in.PolicyArn)
@@ -454,12 +400,6 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, in *api.DeletePolicyV
 }
 
 func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *api.SetDefaultPolicyVersionRequest) error {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	v.str("versionId", in.VersionId, versionIDType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		mp, err := s.loadOwnPolicy(ctx, tx, "SetDefaultPolicyVersion", *in.PolicyArn)
@@ -477,16 +417,6 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *api.SetDefaul
 
 // ListEntitiesForPolicy pages over the policy's attachment index.
 func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitiesForPolicyRequest) (*api.ListEntitiesForPolicyResponse, error) {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	v.enum("entityFilter", in.EntityFilter, api.EntityTypeUser, api.EntityTypeRole, api.EntityTypeGroup,
-		api.EntityTypeLocalManagedPolicy, api.EntityTypeAWSManagedPolicy)
-	v.enum("policyUsageFilter", in.PolicyUsageFilter, api.PolicyUsageTypePermissionsPolicy, api.PolicyUsageTypePermissionsBoundary)
-	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -543,11 +473,6 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitie
 var holderKinds = map[string]holderKind{"user": userHolder, "group": groupHolder, "role": roleHolder}
 
 func (s *Service) modifyPolicy(ctx context.Context, op, arn string, change func(*policyRec) error) error {
-	var v validator
-	v.str("policyArn", &arn, arnType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		mp, err := s.loadOwnPolicy(ctx, tx, op, arn)
@@ -563,11 +488,6 @@ func (s *Service) modifyPolicy(ctx context.Context, op, arn string, change func(
 }
 
 func (s *Service) TagPolicy(ctx context.Context, in *api.TagPolicyRequest) error {
-	var v validator
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
@@ -578,11 +498,6 @@ func (s *Service) TagPolicy(ctx context.Context, in *api.TagPolicyRequest) error
 }
 
 func (s *Service) UntagPolicy(ctx context.Context, in *api.UntagPolicyRequest) error {
-	var v validator
-	v.tagKeys(in.TagKeys)
-	if err := v.err(); err != nil {
-		return err
-	}
 	return s.modifyPolicy(ctx, "UntagPolicy", *in.PolicyArn, func(p *policyRec) error {
 		p.Tags = removeTags(p.Tags, in.TagKeys)
 		return nil
@@ -590,12 +505,6 @@ func (s *Service) UntagPolicy(ctx context.Context, in *api.UntagPolicyRequest) e
 }
 
 func (s *Service) ListPolicyTags(ctx context.Context, in *api.ListPolicyTagsRequest) (*api.ListPolicyTagsResponse, error) {
-	var v validator
-	v.str("policyArn", in.PolicyArn, arnType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var mp managedPolicy
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		mp, err = s.loadPolicy(tx, accountOf(ctx), *in.PolicyArn)

@@ -40,11 +40,6 @@ func loadRole(tx store.Tx, acct, name string) (roleRec, int64, error) {
 
 // checkTrustPolicy validates a role's trust policy and its size.
 func checkTrustPolicy(field string, doc *string) error {
-	var v validator
-	v.str(field, doc, policyDocumentType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkPolicyDocument(*doc, policy.RoleTrust); err != nil {
 		return err
 	}
@@ -55,16 +50,6 @@ func checkTrustPolicy(field string, doc *string) error {
 }
 
 func (s *Service) CreateRole(ctx context.Context, in *api.CreateRoleRequest) (*api.CreateRoleResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.str("path", in.Path, pathType)
-	v.str("description", in.Description, roleDescriptionType)
-	v.num("maxSessionDuration", in.MaxSessionDuration, 3600, 43200)
-	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
@@ -100,11 +85,6 @@ func (s *Service) createRole(tx store.Tx, acct string, r roleRec) error {
 }
 
 func (s *Service) GetRole(ctx context.Context, in *api.GetRoleRequest) (*api.GetRoleResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	acct := accountOf(ctx)
 	var r roleRec
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
@@ -118,12 +98,6 @@ func (s *Service) GetRole(ctx context.Context, in *api.GetRoleRequest) (*api.Get
 }
 
 func (s *Service) ListRoles(ctx context.Context, in *api.ListRolesRequest) (*api.ListRolesResponse, error) {
-	var v validator
-	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -165,13 +139,6 @@ func (s *Service) modifyRole(ctx context.Context, name string, change func(tx st
 }
 
 func (s *Service) UpdateRole(ctx context.Context, in *api.UpdateRoleRequest) (*api.UpdateRoleResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.str("description", in.Description, roleDescriptionType)
-	v.num("maxSessionDuration", in.MaxSessionDuration, 3600, 43200)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		if in.Description != nil {
 			r.Description = in.Description
@@ -188,12 +155,6 @@ func (s *Service) UpdateRole(ctx context.Context, in *api.UpdateRoleRequest) (*a
 }
 
 func (s *Service) UpdateRoleDescription(ctx context.Context, in *api.UpdateRoleDescriptionRequest) (*api.UpdateRoleDescriptionResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.str("description", in.Description, roleDescriptionType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	r, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		r.Description = in.Description
 		return nil
@@ -205,11 +166,6 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, in *api.UpdateRoleD
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *api.UpdateAssumeRolePolicyRequest) error {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkTrustPolicy("policyDocument", in.PolicyDocument); err != nil {
 		return err
 	}
@@ -224,11 +180,6 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *api.UpdateAssu
 }
 
 func (s *Service) DeleteRole(ctx context.Context, in *api.DeleteRoleRequest) error {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		r, version, err := loadRole(tx, acct, *in.RoleName)
@@ -265,12 +216,6 @@ func deleteRole(tx store.Tx, acct string, r roleRec, version int64) error {
 }
 
 func (s *Service) TagRole(ctx context.Context, in *api.TagRoleRequest) error {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
@@ -282,12 +227,6 @@ func (s *Service) TagRole(ctx context.Context, in *api.TagRoleRequest) error {
 }
 
 func (s *Service) UntagRole(ctx context.Context, in *api.UntagRoleRequest) error {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.tagKeys(in.TagKeys)
-	if err := v.err(); err != nil {
-		return err
-	}
 	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		r.Tags = removeTags(r.Tags, in.TagKeys)
 		return nil
@@ -296,12 +235,6 @@ func (s *Service) UntagRole(ctx context.Context, in *api.UntagRoleRequest) error
 }
 
 func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest) (*api.ListRoleTagsResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var r roleRec
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		r, _, err = loadRole(tx, accountOf(ctx), *in.RoleName)
@@ -316,12 +249,6 @@ func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest)
 }
 
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *api.PutRolePermissionsBoundaryRequest) error {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	_, err := s.modifyRole(ctx, *in.RoleName, func(tx store.Tx, r *roleRec) error {
 		if r.ServiceLinked != "" {
@@ -339,11 +266,6 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *api.PutRol
 }
 
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *api.DeleteRolePermissionsBoundaryRequest) error {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	_, err := s.modifyRole(ctx, *in.RoleName, func(tx store.Tx, r *roleRec) error {
 		if r.Boundary == "" {
@@ -415,13 +337,6 @@ func serviceLinkedRoleFor(service string) (serviceLinkedRole, bool) {
 }
 
 func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *api.CreateServiceLinkedRoleRequest) (*api.CreateServiceLinkedRoleResponse, error) {
-	var v validator
-	v.str("aWSServiceName", in.AWSServiceName, serviceNameType)
-	v.str("description", in.Description, roleDescriptionType)
-	v.str("customSuffix", in.CustomSuffix, customSuffixType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	service := *in.AWSServiceName
 	slr, ok := serviceLinkedRoleFor(service)
 	if !ok {
@@ -468,11 +383,6 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *api.CreateSer
 // DeleteServiceLinkedRole deletes the role at once; AWS does it in the
 // background, so the answer is a task whose status says it succeeded.
 func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteServiceLinkedRoleRequest) (*api.DeleteServiceLinkedRoleResponse, error) {
-	var v validator
-	v.str("roleName", in.RoleName, roleNameType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	acct := accountOf(ctx)
 	var taskID string
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -500,11 +410,6 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteSer
 }
 
 func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *api.GetServiceLinkedRoleDeletionStatusRequest) (*api.GetServiceLinkedRoleDeletionStatusResponse, error) {
-	var v validator
-	v.str("deletionTaskId", in.DeletionTaskId, newConstraint(1, 1000, "", ""))
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var task deletionTask
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, deletionTasksTable, *in.DeletionTaskId, &task)

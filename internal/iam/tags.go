@@ -85,11 +85,6 @@ func indexTag(ts []tag, key string) int {
 
 // tagsPage answers the List*Tags operations.
 func tagsPage(ts []tag, marker *string, maxItems *int32) (api.TagListType, *bool, *string, error) {
-	var v validator
-	v.page(marker, maxItems)
-	if err := v.err(); err != nil {
-		return nil, nil, nil, err
-	}
 	pg, err := newPage(marker, maxItems)
 	if err != nil {
 		return nil, nil, nil, err

@@ -54,14 +54,6 @@ func callerUser(ctx context.Context) (name string, root bool, err error) {
 
 // CreateUser creates an IAM user.
 func (s *Service) CreateUser(ctx context.Context, in *api.CreateUserRequest) (*api.CreateUserResponse, error) {
-	var v validator
-	v.str("userName", in.UserName, userNameType)
-	v.str("path", in.Path, pathType)
-	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
@@ -98,11 +90,6 @@ func errOr(err, conflict error) error {
 // AWS answers with the account itself: its ID as UserId, its root ARN, and
 // no name or path.
 func (s *Service) GetUser(ctx context.Context, in *api.GetUserRequest) (*api.GetUserResponse, error) {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	acct := accountOf(ctx)
 	name := orDefault(in.UserName, "")
 	if name == "" {
@@ -150,13 +137,6 @@ func (s *Service) accountCreated(ctx context.Context, acct string) (time.Time, e
 // refers to the user by name (group memberships, policy attachments, its
 // access keys) follows it.
 func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.str("newUserName", in.NewUserName, userNameType)
-	v.str("newPath", in.NewPath, pathType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	var keys []string
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -212,11 +192,6 @@ func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) err
 // DeleteUser deletes a user that nothing refers to any more, as AWS
 // insists: keys, policies, groups and login profile must go first.
 func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.update(ctx, func(tx store.Tx) error {
 		u, version, err := loadUser(tx, acct, *in.UserName)
@@ -246,12 +221,6 @@ func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) err
 
 // ListUsers lists the account's users, optionally under a path prefix.
 func (s *Service) ListUsers(ctx context.Context, in *api.ListUsersRequest) (*api.ListUsersResponse, error) {
-	var v validator
-	v.str("pathPrefix", in.PathPrefix, pathPrefixType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	pg, err := newPage(in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
@@ -291,12 +260,6 @@ func (s *Service) modifyUser(ctx context.Context, name string, change func(tx st
 }
 
 func (s *Service) TagUser(ctx context.Context, in *api.TagUserRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
-		return err
-	}
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
@@ -307,12 +270,6 @@ func (s *Service) TagUser(ctx context.Context, in *api.TagUserRequest) error {
 }
 
 func (s *Service) UntagUser(ctx context.Context, in *api.UntagUserRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.tagKeys(in.TagKeys)
-	if err := v.err(); err != nil {
-		return err
-	}
 	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) error {
 		u.Tags = removeTags(u.Tags, in.TagKeys)
 		return nil
@@ -320,12 +277,6 @@ func (s *Service) UntagUser(ctx context.Context, in *api.UntagUserRequest) error
 }
 
 func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest) (*api.ListUserTagsResponse, error) {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.page(in.Marker, in.MaxItems)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var u userRec
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		u, _, err = loadUser(tx, accountOf(ctx), *in.UserName)
@@ -340,12 +291,6 @@ func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest)
 }
 
 func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *api.PutUserPermissionsBoundaryRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.str("permissionsBoundary", in.PermissionsBoundary, arnType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.modifyUser(ctx, *in.UserName, func(tx store.Tx, u *userRec) error {
 		if u.Boundary != "" {
@@ -359,11 +304,6 @@ func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *api.PutUse
 }
 
 func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *api.DeleteUserPermissionsBoundaryRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	if err := v.err(); err != nil {
-		return err
-	}
 	acct := accountOf(ctx)
 	return s.modifyUser(ctx, *in.UserName, func(tx store.Tx, u *userRec) error {
 		if u.Boundary == "" {
@@ -382,11 +322,6 @@ func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *api.Del
 func (s *Service) CreateLoginProfile(ctx context.Context, in *api.CreateLoginProfileRequest) (*api.CreateLoginProfileResponse, error) {
 	name, err := s.userOrCaller(ctx, in.UserName)
 	if err != nil {
-		return nil, err
-	}
-	var v validator
-	v.str("password", in.Password, newConstraint(1, 128, "", ""))
-	if err := v.err(); err != nil {
 		return nil, err
 	}
 	var lp loginProfile
@@ -411,9 +346,7 @@ func loginOut(name string, lp loginProfile) *api.LoginProfile {
 // userOrCaller is the user an operation names, or the calling user.
 func (s *Service) userOrCaller(ctx context.Context, name *string) (string, error) {
 	if name != nil && *name != "" {
-		var v validator
-		v.str("userName", name, existingUserNameType)
-		return *name, v.err()
+		return *name, nil
 	}
 	n, root, err := callerUser(ctx)
 	if err == nil && root {
@@ -441,12 +374,6 @@ func (s *Service) GetLoginProfile(ctx context.Context, in *api.GetLoginProfileRe
 }
 
 func (s *Service) UpdateLoginProfile(ctx context.Context, in *api.UpdateLoginProfileRequest) error {
-	var v validator
-	v.str("userName", in.UserName, existingUserNameType)
-	v.str("password", in.Password, newConstraint(1, 128, "", ""))
-	if err := v.err(); err != nil {
-		return err
-	}
 	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) error {
 		if u.Login == nil {
 			return api.NewNoSuchEntityException("Login Profile for User %s cannot be found.", u.Name)

@@ -118,13 +118,7 @@ func isNotFound(err error) bool {
 // ignored, as AWS has done since 2023; DataAlreadyAcceptedException and
 // InvalidSequenceTokenException are therefore never returned.
 func (s *Service) PutLogEvents(ctx context.Context, in *api.PutLogEventsRequest) (*api.PutLogEventsResponse, error) {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkStreamName("logStreamName", *in.LogStreamName); err != nil {
-		return nil, err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	events, err := checkBatch(in.LogEvents)
 	if err != nil {
 		return nil, err
@@ -136,21 +130,13 @@ func (s *Service) PutLogEvents(ctx context.Context, in *api.PutLogEventsRequest)
 	return &api.PutLogEventsResponse{NextSequenceToken: new(sequenceToken(res.Seq)), RejectedLogEventsInfo: res.Rejected}, nil
 }
 
-// checkBatch enforces PutLogEvents' rules for a batch as a whole; any
-// violation refuses all of it.
+// checkBatch enforces PutLogEvents' rules for a batch as a whole, beyond
+// the model's (1 to 10,000 events of non-empty messages, which the codec
+// checks); any violation refuses all of it.
 func checkBatch(in api.InputLogEvents) ([]inputEvent, error) {
-	switch {
-	case len(in) == 0:
-		return nil, constraintError("[]", "logEvents", "Member must have length greater than or equal to 1")
-	case len(in) > maxBatchEvents:
-		return nil, invalidParameter("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to %d", maxBatchEvents)
-	}
 	events := make([]inputEvent, len(in))
 	size := 0
 	for i, e := range in {
-		if len(*e.Message) == 0 {
-			return nil, constraintError("", fmt.Sprintf("logEvents.%d.member.message", i+1), "Member must have length greater than or equal to 1")
-		}
 		events[i] = inputEvent{TS: *e.Timestamp, Message: *e.Message}
 		size += len(*e.Message) + eventOverhead
 		if i > 0 && events[i].TS < events[i-1].TS {
@@ -222,13 +208,7 @@ func (s *Service) GetLogEvents(ctx context.Context, in *api.GetLogEventsRequest)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStreamName("logStreamName", *in.LogStreamName); err != nil {
-		return nil, err
-	}
-	limit, err := checkLimit(in.Limit, maxResponseEvents, maxResponseEvents)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.Limit, maxResponseEvents)
 	var tok *eventToken
 	if in.NextToken != nil {
 		t, err := parseEventToken(*in.NextToken)

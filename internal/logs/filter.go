@@ -14,7 +14,6 @@ import (
 )
 
 const (
-	maxFilterStreams = 100
 	// maxFilterScan bounds the events one FilterLogEvents call examines.
 	// Like AWS, a search that has not found a page of matches by then
 	// returns what it has with a nextToken, so a rare pattern over a big
@@ -31,20 +30,9 @@ func (s *Service) FilterLogEvents(ctx context.Context, in *api.FilterLogEventsRe
 	if err != nil {
 		return nil, err
 	}
-	limit, err := checkLimit(in.Limit, maxResponseEvents, maxResponseEvents)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil:
+	limit := awsproto.PageSize(in.Limit, maxResponseEvents)
+	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil {
 		return nil, invalidParameter("You cannot specify both LogStreamNames and LogStreamNamePrefix.")
-	case len(in.LogStreamNames) > maxFilterStreams:
-		return nil, invalidParameter("1 validation error detected: Value at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to %d", maxFilterStreams)
-	}
-	for _, n := range in.LogStreamNames {
-		if err := checkStreamName("logStreamNames", n); err != nil {
-			return nil, err
-		}
 	}
 	pat, err := compilePattern(deref(in.FilterPattern))
 	if err != nil {

@@ -44,7 +44,7 @@ func resolveGroup(ctx context.Context, name, identifier *string) (groupRef, erro
 	case name != nil && identifier != nil:
 		return groupRef{}, invalidParameter("LogGroupName and LogGroupIdentifier are mutually exclusive parameters.")
 	case name != nil:
-		return callerGroup(ctx, *name), checkGroupName("logGroupName", *name)
+		return callerGroup(ctx, *name), nil
 	case identifier != nil:
 		return groupFromIdentifier(ctx, "logGroupIdentifier", *identifier)
 	}
@@ -52,9 +52,9 @@ func resolveGroup(ctx context.Context, name, identifier *string) (groupRef, erro
 }
 
 // groupFromName takes the logGroupName member of the APIs that accept
-// only a name.
-func groupFromName(ctx context.Context, name string) (groupRef, error) {
-	return callerGroup(ctx, name), checkGroupName("logGroupName", name)
+// only a name (which the codec has checked against the model).
+func groupFromName(ctx context.Context, name string) groupRef {
+	return callerGroup(ctx, name)
 }
 
 // groupFromIdentifier accepts a log group name or ARN, with or without
@@ -120,11 +120,8 @@ func (s *Service) CreateLogGroup(ctx context.Context, in *api.CreateLogGroupRequ
 	class := "STANDARD"
 	if in.LogGroupClass != nil {
 		class = *in.LogGroupClass
-		if err := checkClass(class); err != nil {
-			return err
-		}
 	}
-	if err := checkTags(in.Tags); err != nil {
+	if err := checkReservedTagKeys(in.Tags); err != nil {
 		return err
 	}
 	if len(in.Tags) > maxTagsPerGroup {
@@ -177,12 +174,9 @@ func (s *Service) insertGroup(tx store.Tx, ref groupRef, init func(*group)) erro
 // DeleteLogGroup implements api.Server. The group's streams and events go
 // with it: the record now, the data in the background.
 func (s *Service) DeleteLogGroup(ctx context.Context, in *api.DeleteLogGroupRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	var tomb string
-	err = s.update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		g, v, err := loadGroup(tx, ref)
 		if err != nil {
 			return err
@@ -232,14 +226,11 @@ func (s *Service) modifyGroup(ctx context.Context, ref groupRef, fn func(*group)
 // PutRetentionPolicy implements api.Server. Reads hide expired events at
 // once; the retention controller, asked now, deletes them.
 func (s *Service) PutRetentionPolicy(ctx context.Context, in *api.PutRetentionPolicyRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	if err := checkRetention(*in.RetentionInDays); err != nil {
 		return err
 	}
-	err = s.modifyGroup(ctx, ref, func(g *group) error {
+	err := s.modifyGroup(ctx, ref, func(g *group) error {
 		g.RetentionDays = *in.RetentionInDays
 		return nil
 	})
@@ -251,10 +242,7 @@ func (s *Service) PutRetentionPolicy(ctx context.Context, in *api.PutRetentionPo
 
 // DeleteRetentionPolicy implements api.Server: events are kept forever.
 func (s *Service) DeleteRetentionPolicy(ctx context.Context, in *api.DeleteRetentionPolicyRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	return s.modifyGroup(ctx, ref, func(g *group) error {
 		g.RetentionDays = 0
 		return nil
@@ -267,20 +255,13 @@ const describeGroupsMax = 50
 // order, filtered by prefix, by pattern (a case-insensitive substring) or
 // by identifiers.
 func (s *Service) DescribeLogGroups(ctx context.Context, in *api.DescribeLogGroupsRequest) (*api.DescribeLogGroupsResponse, error) {
-	limit, err := checkLimit(in.Limit, describeGroupsMax, describeGroupsMax)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.Limit, describeGroupsMax)
 	prefix, pattern := deref(in.LogGroupNamePrefix), deref(in.LogGroupNamePattern)
 	switch {
 	case in.LogGroupNamePrefix != nil && in.LogGroupNamePattern != nil:
 		return nil, invalidParameter("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
 	case len(in.LogGroupIdentifiers) > 0 && (in.LogGroupNamePrefix != nil || in.LogGroupNamePattern != nil):
 		return nil, invalidParameter("LogGroupIdentifiers is mutually exclusive with LogGroupNamePrefix and LogGroupNamePattern.")
-	case in.LogGroupClass != nil:
-		if err := checkClass(*in.LogGroupClass); err != nil {
-			return nil, err
-		}
 	}
 	var wanted map[string]bool
 	if len(in.LogGroupIdentifiers) > 0 {
@@ -319,19 +300,12 @@ func (s *Service) DescribeLogGroups(ctx context.Context, in *api.DescribeLogGrou
 // ListLogGroups implements api.Server: the newer listing, whose pattern is
 // a case-sensitive regular expression.
 func (s *Service) ListLogGroups(ctx context.Context, in *api.ListLogGroupsRequest) (*api.ListLogGroupsResponse, error) {
-	limit, err := checkLimit(in.Limit, describeGroupsMax, 1000)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.Limit, describeGroupsMax)
 	var re *regexp.Regexp
+	var err error
 	if in.LogGroupNamePattern != nil {
 		if re, err = regexp.Compile(*in.LogGroupNamePattern); err != nil {
 			return nil, invalidParameter("Invalid logGroupNamePattern: %v", err)
-		}
-	}
-	if in.LogGroupClass != nil {
-		if err := checkClass(*in.LogGroupClass); err != nil {
-			return nil, err
 		}
 	}
 	groups, next, err := s.scanGroups(ctx, "", in.NextToken, limit, func(g *group) bool {
@@ -420,10 +394,7 @@ func decodeNameToken(tok string) (string, error) {
 
 // TagLogGroup implements api.Server (the legacy, name-based tagging API).
 func (s *Service) TagLogGroup(ctx context.Context, in *api.TagLogGroupRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	return s.tag(ctx, ref, in.Tags, false)
 }
 
@@ -437,10 +408,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) e
 }
 
 func (s *Service) tag(ctx context.Context, ref groupRef, tags map[string]string, byARN bool) error {
-	if len(tags) == 0 {
-		return constraintError("{}", "tags", "Member must have length greater than or equal to 1")
-	}
-	if err := checkTags(tags); err != nil {
+	if err := checkReservedTagKeys(tags); err != nil {
 		return err
 	}
 	return s.modifyGroup(ctx, ref, func(g *group) error {
@@ -464,10 +432,7 @@ func (s *Service) tag(ctx context.Context, ref groupRef, tags map[string]string,
 
 // UntagLogGroup implements api.Server.
 func (s *Service) UntagLogGroup(ctx context.Context, in *api.UntagLogGroupRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	return s.untag(ctx, ref, in.Tags)
 }
 
@@ -481,9 +446,6 @@ func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceReques
 }
 
 func (s *Service) untag(ctx context.Context, ref groupRef, keys []string) error {
-	if len(keys) == 0 {
-		return constraintError("[]", "tagKeys", "Member must have length greater than or equal to 1")
-	}
 	return s.modifyGroup(ctx, ref, func(g *group) error {
 		for _, k := range keys {
 			delete(g.Tags, k)
@@ -497,10 +459,7 @@ func (s *Service) untag(ctx context.Context, ref groupRef, keys []string) error 
 
 // ListTagsLogGroup implements api.Server.
 func (s *Service) ListTagsLogGroup(ctx context.Context, in *api.ListTagsLogGroupRequest) (*api.ListTagsLogGroupResponse, error) {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return nil, err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	tags, err := s.tags(ctx, ref)
 	if err != nil {
 		return nil, err

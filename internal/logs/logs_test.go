@@ -367,12 +367,16 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 	_, err = c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("nope")})
 	wantError(t, "tags of missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
 
-	// ARN-based tagging, with or without the trailing :*.
+	// ARN-based tagging. The ARN DescribeLogGroups reports ends in ":*",
+	// which the model's pattern for resourceArn refuses, as AWS does.
 	arn := "arn:aws:logs:us-east-1:000000000000:log-group:g"
 	if _, err := c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"c": "3"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn + ":*"), TagKeys: []string{"b"}}); err != nil {
+	_, err = c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn + ":*"), TagKeys: []string{"b"}})
+	wantError(t, "ARN with :*", err, "InvalidParameterException",
+		`1 validation error detected: Value '`+arn+`:*' at 'resourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=/:,.@-]*`)
+	if _, err := c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"b"}}); err != nil {
 		t.Fatal(err)
 	}
 	tags = call(t, c.ListTagsForResource, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(arn)}).Tags
@@ -780,5 +784,47 @@ func TestRestart(t *testing.T) {
 	opts := cmp.Options{cmp.AllowUnexported(types.LogGroup{}, types.LogStream{}, types.OutputLogEvent{})}
 	if diff := cmp.Diff(before, after, opts); diff != "" {
 		t.Errorf("after restart (-before +after):\n%s", diff)
+	}
+}
+
+// TestValidationWording checks the model's constraints as the codec words
+// them for Logs, the first case as AWS answered it
+// (fluent-plugin-cloudwatch-logs#223).
+func TestValidationWording(t *testing.T) {
+	ctx := context.Background()
+	c, _ := start(t)
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"pattern before length", func() error {
+			_, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("")})
+			return err
+		}, `2 validation errors detected: Value '' at 'logGroupNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+; ` +
+			`Value '' at 'logGroupNamePrefix' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"enum", func() error {
+			_, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("g"), LogGroupClass: "HOT"})
+			return err
+		}, `1 validation error detected: Value 'HOT' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]`},
+		{"no events", func() error {
+			_, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), LogEvents: []types.InputLogEvent{}})
+			return err
+		}, `1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"page size", func() error {
+			_, err := c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), Limit: aws.Int32(51)})
+			return err
+		}, `1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ae smithy.APIError
+			if err := tt.call(); !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterException" {
+				t.Fatalf("got %v, want InvalidParameterException", err)
+			}
+			if diff := cmp.Diff(tt.want, ae.ErrorMessage()); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -41,14 +41,8 @@ func (s *Service) newStream(tx store.Tx, groupID uint64, name string) (stream, e
 
 // CreateLogStream implements api.Server.
 func (s *Service) CreateLogStream(ctx context.Context, in *api.CreateLogStreamRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	name := *in.LogStreamName
-	if err := checkStreamName("logStreamName", name); err != nil {
-		return err
-	}
 	return s.update(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
@@ -66,16 +60,10 @@ func (s *Service) CreateLogStream(ctx context.Context, in *api.CreateLogStreamRe
 
 // DeleteLogStream implements api.Server; the events go in the background.
 func (s *Service) DeleteLogStream(ctx context.Context, in *api.DeleteLogStreamRequest) error {
-	ref, err := groupFromName(ctx, *in.LogGroupName)
-	if err != nil {
-		return err
-	}
+	ref := groupFromName(ctx, *in.LogGroupName)
 	name := *in.LogStreamName
-	if err := checkStreamName("logStreamName", name); err != nil {
-		return err
-	}
 	var tomb string
-	err = s.update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err
@@ -111,32 +99,17 @@ func (s *Service) DescribeLogStreams(ctx context.Context, in *api.DescribeLogStr
 	if err != nil {
 		return nil, err
 	}
-	limit, err := checkLimit(in.Limit, describeStreamsMax, describeStreamsMax)
-	if err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.Limit, describeStreamsMax)
 	orderBy := "LogStreamName"
 	if in.OrderBy != nil {
 		orderBy = *in.OrderBy
 	}
-	byTime := false
-	switch orderBy {
-	case "LogStreamName":
-	case "LastEventTime":
-		byTime = true
-		if in.LogStreamNamePrefix != nil {
-			return nil, invalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
-		}
-	default:
-		return nil, constraintError(orderBy, "orderBy", "Member must satisfy enum value set: [LogStreamName, LastEventTime]")
+	byTime := orderBy == api.OrderByLastEventTime
+	if byTime && in.LogStreamNamePrefix != nil {
+		return nil, invalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
 	}
 	descending := in.Descending != nil && *in.Descending
 	prefix := deref(in.LogStreamNamePrefix)
-	if prefix != "" {
-		if err := checkStreamName("logStreamNamePrefix", prefix); err != nil {
-			return nil, err
-		}
-	}
 
 	out := &api.DescribeLogStreamsResponse{LogStreams: api.LogStreams{}}
 	err = s.st.View(ctx, func(tx store.Tx) error {

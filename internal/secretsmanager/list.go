@@ -5,45 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
+	"overcast/internal/awsproto"
 	"overcast/internal/store"
 )
-
-var filterValuePattern = regexp.MustCompile(`^!?[a-zA-Z0-9 :_@/+=.\-!]*$`)
-
-var filterKeys = []string{
-	api.FilterNameStringTypeDescription, api.FilterNameStringTypeName, api.FilterNameStringTypeTagKey,
-	api.FilterNameStringTypeTagValue, api.FilterNameStringTypePrimaryRegion, api.FilterNameStringTypeOwningService,
-	api.FilterNameStringTypeAll,
-}
-
-func checkFilters(filters api.FiltersListType) error {
-	var v violations
-	for i, f := range filters {
-		if f.Key == nil || !slices.Contains(filterKeys, *f.Key) {
-			key := ""
-			if f.Key != nil {
-				key = *f.Key
-			}
-			v.add("Value '%s' at 'filters.%d.member.key' failed to satisfy constraint: Member must satisfy enum value set: [%s]", key, i+1, strings.Join(filterKeys, ", "))
-		}
-		if len(f.Values) < 1 || len(f.Values) > 10 {
-			v.add("Value at 'filters.%d.member.values' failed to satisfy constraint: Member must have length less than or equal to 10, Member must have length greater than or equal to 1", i+1)
-		}
-		for _, val := range f.Values {
-			if len(val) > 512 || !filterValuePattern.MatchString(val) {
-				v.add("Value '%s' at 'filters.%d.member.values' failed to satisfy constraint: Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$", val, i+1)
-			}
-		}
-	}
-	return v.err()
-}
 
 // matchFilters applies ListSecrets filters: filters AND together, the values
 // of one filter OR together, and a value starting with "!" excludes.
@@ -157,9 +127,6 @@ func sortValue(sec *secret, by string) string {
 // list returns a page of the scope's secrets that pass the query's filters,
 // in its order, and the token of the next page.
 func (s *Service) list(ctx context.Context, sc scope, q listQuery) ([]secret, *string, error) {
-	if err := checkFilters(q.filters); err != nil {
-		return nil, nil, err
-	}
 	var after *listToken
 	if q.token != nil && *q.token != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*q.token)
@@ -233,20 +200,10 @@ func listEntry(sec *secret) api.SecretListEntry {
 // ListSecrets lists the secrets of the caller's account and region.
 func (s *Service) ListSecrets(ctx context.Context, in *api.ListSecretsRequest) (*api.ListSecretsResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	limit := v.maxResults(in.MaxResults, 100, 100)
-	if in.SortOrder != nil && *in.SortOrder != api.SortOrderTypeAsc && *in.SortOrder != api.SortOrderTypeDesc {
-		v.add("Value '%s' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]", *in.SortOrder)
-	}
+	limit := awsproto.PageSize(in.MaxResults, 100)
 	sortBy := api.SortByTypeCreatedDate
 	if in.SortBy != nil {
 		sortBy = *in.SortBy
-		if !slices.Contains([]string{api.SortByTypeCreatedDate, api.SortByTypeLastAccessedDate, api.SortByTypeLastChangedDate, api.SortByTypeName}, sortBy) {
-			v.add("Value '%s' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]", sortBy)
-		}
-	}
-	if err := v.err(); err != nil {
-		return nil, err
 	}
 	page, next, err := s.list(ctx, sc, listQuery{
 		filters:         in.Filters,

@@ -24,17 +24,6 @@ func (s *Service) GetRandomPassword(ctx context.Context, in *api.GetRandomPasswo
 	if in.PasswordLength != nil {
 		length = *in.PasswordLength
 	}
-	var v violations
-	switch {
-	case length < 1:
-		v.add("Value '%d' at 'passwordLength' failed to satisfy constraint: Member must have value greater than or equal to 1", length)
-	case length > 4096:
-		v.add("Value '%d' at 'passwordLength' failed to satisfy constraint: Member must have value less than or equal to 4096", length)
-	}
-	v.length("excludeCharacters", in.ExcludeCharacters, 0, 4096)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	is := func(b *bool) bool { return b != nil && *b }
 	exclude := ""
 	if in.ExcludeCharacters != nil {

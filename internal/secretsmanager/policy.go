@@ -30,11 +30,6 @@ func checkPolicy(text string) (problem string, public bool) {
 // PutResourcePolicy attaches a resource policy to a secret.
 func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePolicyRequest) (*api.PutResourcePolicyResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	v.length("resourcePolicy", in.ResourcePolicy, 1, 20480)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	problem, public := checkPolicy(*in.ResourcePolicy)
 	if problem != "" {
 		return nil, api.NewMalformedPolicyDocumentException("%s", problem)

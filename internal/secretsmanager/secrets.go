@@ -9,15 +9,13 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
+	"overcast/internal/awsproto"
 	"overcast/internal/store"
 )
 
 // validName reports whether s may name a secret: ASCII letters, digits
-// and /_+=.@- only.
+// and /_+=.@- only. The model says only how long a name may be.
 func validName(s string) bool {
-	if s == "" || len(s) > 512 {
-		return false
-	}
 	for _, c := range []byte(s) {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
@@ -35,14 +33,6 @@ func requestValue(str *string, bin []byte) (v secretValue, ok bool, err error) {
 	if str != nil && bin != nil {
 		return v, false, api.NewInvalidParameterException("You can't specify both a binary secret value and a string secret value in the same secret.")
 	}
-	var vs violations
-	vs.length("secretString", str, 1, 65536)
-	if bin != nil && (len(bin) < 1 || len(bin) > 65536) {
-		vs.add("Value at 'secretBinary' failed to satisfy constraint: Member must have length less than or equal to 65536, Member must have length greater than or equal to 1")
-	}
-	if err := vs.err(); err != nil {
-		return v, false, err
-	}
 	switch {
 	case str != nil:
 		return secretValue{str: str}, true, nil
@@ -50,23 +40,6 @@ func requestValue(str *string, bin []byte) (v secretValue, ok bool, err error) {
 		return secretValue{binary: bin}, true, nil
 	}
 	return v, false, nil
-}
-
-func checkToken(v *violations, token *string) {
-	v.length("clientRequestToken", token, 32, 64)
-}
-
-func checkTags(tags api.TagListType) error {
-	var v violations
-	for _, t := range tags {
-		if t.Key == nil || len(*t.Key) < 1 || len(*t.Key) > 128 {
-			v.add("Value at 'tags.member.key' failed to satisfy constraint: Member must have length less than or equal to 128, Member must have length greater than or equal to 1")
-		}
-		if t.Value != nil && len(*t.Value) > 256 {
-			v.add("Value at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256")
-		}
-	}
-	return v.err()
 }
 
 func setTags(tags []tag, add api.TagListType) ([]tag, error) {
@@ -164,22 +137,11 @@ func (s *Service) addVersion(tx store.Tx, sc scope, sec *secret, token *string, 
 func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest) (*api.CreateSecretResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	name := *in.Name
-	var v violations
-	v.length("name", in.Name, 1, 512)
-	v.length("description", in.Description, 0, 2048)
-	v.length("kmsKeyId", in.KmsKeyId, 0, 2048)
-	checkToken(&v, in.ClientRequestToken)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	if !validName(name) {
 		return nil, api.NewInvalidParameterException("Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 	}
 	value, hasValue, err := requestValue(in.SecretString, in.SecretBinary)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
 	var out *api.CreateSecretResponse
@@ -344,14 +306,7 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *api.BatchGetSecre
 	if in.MaxResults != nil && len(in.Filters) == 0 {
 		return nil, api.NewInvalidParameterException("'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.")
 	}
-	var v violations
-	limit := v.maxResults(in.MaxResults, 20, 20)
-	if len(in.SecretIdList) > 20 {
-		v.add("Value at 'secretIdList' failed to satisfy constraint: Member must have length less than or equal to 20")
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 20)
 	ids := []string(in.SecretIdList)
 	out := &api.BatchGetSecretValueResponse{SecretValues: api.SecretValuesType{}, Errors: api.APIErrorListType{}}
 	if len(in.Filters) > 0 {
@@ -404,12 +359,6 @@ func (s *Service) liveSecret(tx store.Tx, sc scope, id string) (secret, int64, e
 // names other stages.
 func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequest) (*api.PutSecretValueResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	checkToken(&v, in.ClientRequestToken)
-	checkStages(&v, in.VersionStages)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	value, hasValue, err := requestValue(in.SecretString, in.SecretBinary)
 	if err != nil {
 		return nil, err
@@ -445,29 +394,10 @@ func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequ
 	return out, nil
 }
 
-func checkStages(v *violations, stages []string) {
-	if len(stages) > 20 {
-		v.add("Value at 'versionStages' failed to satisfy constraint: Member must have length less than or equal to 20")
-	}
-	for _, st := range stages {
-		if len(st) < 1 || len(st) > 256 {
-			v.add("Value at 'versionStages' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]")
-			break
-		}
-	}
-}
-
 // UpdateSecret changes a secret's description or key, and with a value
 // adds a version that becomes AWSCURRENT.
 func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest) (*api.UpdateSecretResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	checkToken(&v, in.ClientRequestToken)
-	v.length("description", in.Description, 0, 2048)
-	v.length("kmsKeyId", in.KmsKeyId, 0, 2048)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	value, hasValue, err := requestValue(in.SecretString, in.SecretBinary)
 	if err != nil {
 		return nil, err
@@ -617,11 +547,7 @@ func (s *Service) DescribeSecret(ctx context.Context, in *api.DescribeSecretRequ
 // without staging labels only with IncludeDeprecated.
 func (s *Service) ListSecretVersionIds(ctx context.Context, in *api.ListSecretVersionIdsRequest) (*api.ListSecretVersionIdsResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	limit := v.maxResults(in.MaxResults, 100, 100)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 100)
 	var sec secret
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
 		sec, _, err = s.lookup(tx, sc, *in.SecretId)
@@ -668,11 +594,6 @@ func (s *Service) ListSecretVersionIds(ctx context.Context, in *api.ListSecretVe
 func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSecretVersionStageRequest) (*api.UpdateSecretVersionStageResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	stage := *in.VersionStage
-	var v violations
-	v.length("versionStage", in.VersionStage, 1, 256)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var out *api.UpdateSecretVersionStageResponse
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
@@ -724,9 +645,6 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 // TagResource adds or overwrites tags.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) error {
 	sc := overcast.ScopeOf(ctx)
-	if err := checkTags(in.Tags); err != nil {
-		return err
-	}
 	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
 		if err != nil {

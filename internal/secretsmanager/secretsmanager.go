@@ -9,14 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
-	"overcast/internal/awsproto"
 	"overcast/internal/controller"
 	"overcast/internal/ids"
 	"overcast/internal/service"
@@ -307,47 +305,4 @@ func secretNotFound() error {
 
 func markedForDeletion() error {
 	return api.NewInvalidRequestException("You can't perform this operation on the secret because it was marked for deletion.")
-}
-
-func validationError(format string, args ...any) error {
-	return &awsproto.Error{Code: "ValidationException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
-}
-
-// violations collects model-constraint failures and reports them the way
-// AWS's request validation does.
-type violations []string
-
-func (v *violations) add(format string, args ...any) { *v = append(*v, fmt.Sprintf(format, args...)) }
-
-func (v violations) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	return validationError("%s", awsproto.ValidationMessage(v))
-}
-
-func (v *violations) length(member string, s *string, lo, hi int) {
-	if s == nil {
-		return
-	}
-	switch n := len(*s); {
-	case n < lo:
-		v.add("Value at '%s' failed to satisfy constraint: Member must have length greater than or equal to %d", member, lo)
-	case n > hi:
-		v.add("Value at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", member, hi)
-	}
-}
-
-func (v *violations) maxResults(in *int32, hi, def int) int {
-	if in == nil {
-		return def
-	}
-	n := int(*in)
-	switch {
-	case n < 1:
-		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", n)
-	case n > hi:
-		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", n, hi)
-	}
-	return n
 }

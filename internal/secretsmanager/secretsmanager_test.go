@@ -147,11 +147,11 @@ func TestCreateRejects(t *testing.T) {
 			"InvalidParameterException", "You can't specify both a binary secret value and a string secret value in the same secret."},
 		{"bad name", secretsmanager.CreateSecretInput{Name: aws.String("has space")}, "InvalidParameterException", "Invalid name."},
 		{"short token", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v"), ClientRequestToken: aws.String("short")},
-			"ValidationException", "clientRequestToken"},
+			"ValidationException", "1 validation error detected: Value 'short' at 'clientRequestToken' failed to satisfy constraint: Member must have length greater than or equal to 32"},
 		{"empty string", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("")},
-			"ValidationException", "secretString"},
+			"ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"value too large", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String(strings.Repeat("v", 65537))},
-			"ValidationException", "Member must have length less than or equal to 65536"},
+			"ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

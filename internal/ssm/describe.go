@@ -3,9 +3,7 @@ package ssm
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"overcast"
@@ -21,43 +19,16 @@ type filter struct {
 	values []string
 }
 
-var filterKeyPattern = regexp.MustCompile(`^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$`)
-
 // filterError is an SSM filter error: InvalidFilterKey has no message member
 // in the model, but AWS sends one, and so do we.
 func filterError(code, format string, args ...any) error {
 	return awsproto.Errorf(http.StatusBadRequest, code, format, args...)
 }
 
-// parseFilters validates ParameterStringFilters; allowed lists the keys the
+// parseFilters checks ParameterStringFilters beyond the model's
+// constraints (which the codec checks); allowed lists the keys the
 // operation accepts (tag: keys are allowed when "tag" is in it).
 func parseFilters(in api.ParameterStringFilterList, allowed []string) ([]filter, error) {
-	var v violations
-	for i, f := range in {
-		at := func(member string) string { return "parameterFilters." + strconv.Itoa(i+1) + ".member." + member }
-		key := *f.Key
-		if !filterKeyPattern.MatchString(key) {
-			v.add("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType", key, at("key"))
-		}
-		if len(key) > 132 {
-			v.add("Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to 132", key, at("key"))
-		}
-		if f.Option != nil && (len(*f.Option) < 1 || len(*f.Option) > 10) {
-			v.add("Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to 10", *f.Option, at("option"))
-		}
-		if len(f.Values) > 50 {
-			v.add("Value '[%s]' at '%s' failed to satisfy constraint: Member must have length less than or equal to 50", strings.Join(f.Values, ", "), at("values"))
-		}
-		for _, val := range f.Values {
-			if len(val) < 1 || len(val) > 1024 {
-				v.add("Value '[%s]' at '%s' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1]", strings.Join(f.Values, ", "), at("values"))
-				break
-			}
-		}
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var out []filter
 	seen := map[string]bool{}
 	for _, f := range in {
@@ -227,12 +198,8 @@ func legacyFilters(in api.ParametersFilterList) ([]filter, error) {
 	for _, f := range in {
 		key := *f.Key
 		option := "Equals"
-		switch key {
-		case api.ParametersFilterKeyName:
+		if key == api.ParametersFilterKeyName {
 			option = "BeginsWith"
-		case api.ParametersFilterKeyType, api.ParametersFilterKeyKeyId:
-		default:
-			return nil, validationError("1 validation error detected: Value '%s' at 'filters.1.member.key' failed to satisfy constraint: Member must satisfy enum value set: [Name, Type, KeyId]", key)
 		}
 		if len(f.Values) == 0 {
 			return nil, api.NewInvalidFilterValue("The following filter values are missing : null for filter key %s", key)
@@ -245,11 +212,7 @@ func legacyFilters(in api.ParametersFilterList) ([]filter, error) {
 // DescribeParameters lists parameters' metadata, filtered, a page at a time.
 func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParametersRequest) (*api.DescribeParametersResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	limit := maxResults(&v, in.MaxResults, 50, 10)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 10)
 	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
 		return nil, validationError("You can use either Filters or ParameterFilters in a single request.")
 	}
@@ -338,11 +301,7 @@ func scanParameters(tx store.Tx, sc scope, prefix, after string, limit int, keep
 // GetParametersByPath returns the parameters in a hierarchy, with values.
 func (s *Service) GetParametersByPath(ctx context.Context, in *api.GetParametersByPathRequest) (*api.GetParametersByPathResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	limit := maxResults(&v, in.MaxResults, 10, 10)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 10)
 	path, err := normalizePath(*in.Path)
 	if err != nil {
 		return nil, err

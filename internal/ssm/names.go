@@ -203,20 +203,3 @@ func validLabel(l string) bool {
 
 // maxLabelsPerVersion is AWS's limit of labels on one parameter version.
 const maxLabelsPerVersion = 10
-
-// checkLabelsRequest applies the model's constraints on a Labels member.
-func checkLabelsRequest(labels []string) error {
-	var v violations
-	if len(labels) < 1 || len(labels) > maxLabelsPerVersion {
-		v.add("Value '[%s]' at 'labels' failed to satisfy constraint: Member must have length less than or equal to %d, Member must have length greater than or equal to 1",
-			strings.Join(labels, ", "), maxLabelsPerVersion)
-	}
-	for _, l := range labels {
-		if len(l) < 1 || len(l) > 100 {
-			v.add("Value '[%s]' at 'labels' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 100, Member must have length greater than or equal to 1]",
-				strings.Join(labels, ", "))
-			break
-		}
-	}
-	return v.err()
-}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 
 	"overcast"
 	api "overcast/internal/api/ssm"
+	"overcast/internal/awsproto"
 	"overcast/internal/store"
 )
 
@@ -41,9 +43,6 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 	if overwrite && len(in.Tags) > 0 {
 		return nil, validationError("Invalid request: tags and overwrite can't be used together. To create a parameter with tags, " +
 			"please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.")
-	}
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
 	}
 	caller := overcast.CallerFrom(ctx).ARN
 	var out *api.PutParameterResult
@@ -112,35 +111,22 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 	return out, nil
 }
 
-// checkPutRequest applies the model's constraints that the codec leaves to
-// the service.
+// checkPutRequest checks the two members the codec leaves to SSM (see
+// awsproto's validation policy for ssm): AWS words these failures its own
+// way, a full stop after the first and its own order of the type's values
+// after the second.
 func checkPutRequest(in *api.PutParameterRequest) error {
-	var v violations
+	var problems []string
 	if len(*in.Value) < 1 {
-		v.add("Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.")
-	}
-	if len(*in.Name) < 1 || len(*in.Name) > 2048 {
-		v.add("Value '%s' at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048, Member must have length greater than or equal to 1", *in.Name)
+		problems = append(problems, "Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.")
 	}
 	if in.Type != nil && !slices.Contains([]string{api.ParameterTypeString, api.ParameterTypeStringList, api.ParameterTypeSecureString}, *in.Type) {
-		v.add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]", *in.Type)
+		problems = append(problems, fmt.Sprintf("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]", *in.Type))
 	}
-	if in.Tier != nil && !slices.Contains([]string{api.ParameterTierStandard, api.ParameterTierAdvanced, api.ParameterTierIntelligentTiering}, *in.Tier) {
-		v.add("Value '%s' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Advanced, Intelligent-Tiering, Standard]", *in.Tier)
+	if len(problems) == 0 {
+		return nil
 	}
-	if in.Description != nil && len(*in.Description) > 1024 {
-		v.add("Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024")
-	}
-	if in.AllowedPattern != nil && len(*in.AllowedPattern) > 1024 {
-		v.add("Value '%s' at 'allowedPattern' failed to satisfy constraint: Member must have length less than or equal to 1024", *in.AllowedPattern)
-	}
-	if in.KeyId != nil && (len(*in.KeyId) < 1 || len(*in.KeyId) > 256) {
-		v.add("Value '%s' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 256, Member must have length greater than or equal to 1", *in.KeyId)
-	}
-	if len(in.Tags) > 1000 {
-		v.add("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 1000")
-	}
-	return v.err()
+	return validationError("%s", awsproto.ValidationMessage(problems))
 }
 
 // nextVersion builds the version a PutParameter writes: what the request
@@ -415,13 +401,6 @@ func (s *Service) GetParameter(ctx context.Context, in *api.GetParameterRequest)
 // back in InvalidParameters rather than failing the call.
 func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersRequest) (*api.GetParametersResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	if len(in.Names) < 1 || len(in.Names) > 10 {
-		v.add("Value '[%s]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10.", strings.Join(in.Names, ", "))
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	decrypt := in.WithDecryption != nil && *in.WithDecryption
 	out := &api.GetParametersResult{Parameters: api.ParameterList{}, InvalidParameters: api.ParameterNameList{}}
 	var found []resolved
@@ -485,13 +464,6 @@ func (s *Service) DeleteParameter(ctx context.Context, in *api.DeleteParameterRe
 // DeleteParameters deletes up to ten parameters, reporting which existed.
 func (s *Service) DeleteParameters(ctx context.Context, in *api.DeleteParametersRequest) (*api.DeleteParametersResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	if len(in.Names) < 1 || len(in.Names) > 10 {
-		v.add("Value '[%s]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10, Member must have length greater than or equal to 1", strings.Join(in.Names, ", "))
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var out *api.DeleteParametersResult
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		out = &api.DeleteParametersResult{DeletedParameters: api.ParameterNameList{}, InvalidParameters: api.ParameterNameList{}}
@@ -540,11 +512,7 @@ func deleteParameter(tx store.Tx, sc scope, nameOrARN string) (bool, error) {
 // GetParameterHistory lists a parameter's retained versions, oldest first.
 func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterHistoryRequest) (*api.GetParameterHistoryResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	var v violations
-	limit := maxResults(&v, in.MaxResults, 50, 50)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
+	limit := awsproto.PageSize(in.MaxResults, 50)
 	after, err := decodeToken(in.NextToken)
 	if err != nil {
 		return nil, err
@@ -619,9 +587,6 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterH
 // attached to another version of the parameter.
 func (s *Service) LabelParameterVersion(ctx context.Context, in *api.LabelParameterVersionRequest) (*api.LabelParameterVersionResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	if err := checkLabelsRequest(in.Labels); err != nil {
-		return nil, err
-	}
 	name := *in.Name
 	var out *api.LabelParameterVersionResult
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
@@ -695,9 +660,6 @@ func labelsAt(labels []label, v int64) []string {
 // UnlabelParameterVersion removes labels from a version.
 func (s *Service) UnlabelParameterVersion(ctx context.Context, in *api.UnlabelParameterVersionRequest) (*api.UnlabelParameterVersionResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	if err := checkLabelsRequest(in.Labels); err != nil {
-		return nil, err
-	}
 	name, target := *in.Name, *in.ParameterVersion
 	var out *api.UnlabelParameterVersionResult
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {

@@ -181,35 +181,6 @@ func validationError(format string, args ...any) error {
 	return &awsproto.Error{Code: "ValidationException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
-// violations collects the model-constraint failures of a request and
-// reports them the way AWS's request validation does.
-type violations []string
-
-func (v *violations) add(format string, args ...any) { *v = append(*v, fmt.Sprintf(format, args...)) }
-
-func (v violations) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	return validationError("%s", awsproto.ValidationMessage(v))
-}
-
-// maxResults checks a MaxResults member against its model range and applies
-// the default.
-func maxResults(v *violations, in *int32, hi, def int) int {
-	if in == nil {
-		return def
-	}
-	n := int(*in)
-	switch {
-	case n < 1:
-		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", n)
-	case n > hi:
-		v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", n, hi)
-	}
-	return n
-}
-
 // Pagination tokens carry the last key of the previous page, opaque to the
 // client.
 

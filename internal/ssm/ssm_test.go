@@ -371,7 +371,8 @@ func TestSelectorsAndLabels(t *testing.T) {
 	_, err = c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/nope"), Labels: []string{"x"}})
 	wantError(t, err, "ParameterNotFound", "Parameter /nope not found.")
 	_, err = c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/svc/url"), Labels: []string{strings.Repeat("a", 101)}})
-	wantError(t, err, "ValidationException", "Member must have length less than or equal to 100")
+	wantError(t, err, "ValidationException", "1 validation error detected: Value '["+strings.Repeat("a", 101)+"]' at 'labels' failed to satisfy constraint: "+
+		"Member must satisfy constraint: [Member must have length less than or equal to 100, Member must have length greater than or equal to 1]")
 
 	un, err := c.UnlabelParameterVersion(ctx, &ssm.UnlabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(2),
 		Labels: []string{"prod", "latest"}})
@@ -414,7 +415,7 @@ func TestGetParameters(t *testing.T) {
 		eleven[i] = fmt.Sprint(i)
 	}
 	_, err = c.GetParameters(ctx, &ssm.GetParametersInput{Names: eleven})
-	wantError(t, err, "ValidationException", "Member must have length less than or equal to 10")
+	wantError(t, err, "ValidationException", "1 validation error detected: Value '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10")
 }
 
 func TestGetParametersByPath(t *testing.T) {

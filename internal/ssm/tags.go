@@ -9,20 +9,6 @@ import (
 	"overcast/internal/store"
 )
 
-// checkTags applies the model's constraints on tags.
-func checkTags(tags api.TagList) error {
-	var v violations
-	for _, t := range tags {
-		if len(*t.Key) < 1 || len(*t.Key) > 128 {
-			v.add("Value '%s' at 'tags.member.key' failed to satisfy constraint: Member must have length less than or equal to 128, Member must have length greater than or equal to 1", *t.Key)
-		}
-		if len(*t.Value) > 256 {
-			v.add("Value '%s' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256", *t.Value)
-		}
-	}
-	return v.err()
-}
-
 // setTag adds a tag or replaces the value of the tag with the same key.
 func setTag(tags []tag, key, value string) []tag {
 	if i := slices.IndexFunc(tags, func(t tag) bool { return t.Key == key }); i >= 0 {
@@ -54,9 +40,6 @@ func (s *Service) taggedParameter(tx store.Tx, sc scope, resourceType, resourceI
 // AddTagsToResource adds or overwrites a parameter's tags.
 func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceRequest) (*api.AddTagsToResourceResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		p, ver, err := s.taggedParameter(tx, sc, *in.ResourceType, *in.ResourceId)
 		if err != nil {

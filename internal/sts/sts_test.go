@@ -147,6 +147,42 @@ func TestAssumeRoleErrors(t *testing.T) {
 	if code, _ := apiError(t, err); code != "ValidationError" {
 		t.Errorf("short session: got %s, want ValidationError", code)
 	}
+
+	// The model's constraints, as the codec words them.
+	long := strings.Repeat("s", 65)
+	_, err = client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/none"), RoleSessionName: &long})
+	wantMessage(t, err, "1 validation error detected: Value '"+long+"' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64")
+	_, err = client.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(60)})
+	wantMessage(t, err, "1 validation error detected: Value '60' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900")
+	_, err = client.GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("a b")})
+	wantMessage(t, err, `1 validation error detected: Value 'a b' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`)
+}
+
+// wantMessage fails unless err is a ValidationError with the message.
+func wantMessage(t *testing.T, err error, want string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
+		t.Fatalf("got %v, want ValidationError", err)
+	}
+	if diff := cmp.Diff(want, ae.ErrorMessage()); diff != "" {
+		t.Errorf("message (-want +got):\n%s", diff)
+	}
+}
+
+// TestRootSessionsLastAnHour: a root user's session is cut to an hour
+// rather than refused, as GetSessionToken's API reference says.
+func TestRootSessionsLastAnHour(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	srv := awstest.Start(t, awstest.Clock(clock.NewFake(now)))
+	out, err := sts.NewFromConfig(srv.Config()).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(7200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.Credentials.Expiration.UTC(), now.Add(time.Hour); !got.Equal(want) {
+		t.Errorf("Expiration: got %v, want %v", got, want)
+	}
 }
 
 func TestStrictTrustPolicy(t *testing.T) {

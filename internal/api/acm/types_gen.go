@@ -57,10 +57,28 @@ type AcmCertificateMetadataFilter struct {
 	ValidationMethod *string  `aws:"ValidationMethod"`
 }
 
+func (AcmCertificateMetadataFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status":           constraintCertificateStatus,
+		"RenewalStatus":    constraintRenewalStatus,
+		"Type":             constraintCertificateType,
+		"ExportOption":     constraintCertificateExport,
+		"ManagedBy":        constraintCertificateManagedBy,
+		"ValidationMethod": constraintValidationMethod,
+	}
+}
+
 type AddTagsToCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
 	Tags           TagList  `aws:"Tags,req"`
+}
+
+func (AddTagsToCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+		"Tags":           constraintTagList,
+	}
 }
 
 type CertificateDetail struct {
@@ -101,12 +119,25 @@ type CertificateFilter struct {
 	AcmCertificateMetadataFilter *AcmCertificateMetadataFilter `aws:"AcmCertificateMetadataFilter,union"`
 }
 
+func (CertificateFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
+}
+
 type CertificateFilterStatement struct {
 	_      struct{}                       `aws:"structure,union"`
 	And    CertificateFilterStatementList `aws:"And"`
 	Or     CertificateFilterStatementList `aws:"Or"`
 	Not    *CertificateFilterStatement    `aws:"Not,union"`
 	Filter *CertificateFilter             `aws:"Filter,union"`
+}
+
+func (CertificateFilterStatement) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"And": constraintCertificateFilterStatementList,
+		"Or":  constraintCertificateFilterStatementList,
+	}
 }
 
 type CertificateFilterStatementList []CertificateFilterStatement
@@ -122,6 +153,13 @@ type CertificateOptions struct {
 	Export                                   *string  `aws:"Export"`
 }
 
+func (CertificateOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateTransparencyLoggingPreference": constraintCertificateTransparencyLoggingPreference,
+		"Export": constraintCertificateExport,
+	}
+}
+
 type CertificateSearchResult struct {
 	_                   struct{}             `aws:"structure"`
 	CertificateArn      *string              `aws:"CertificateArn"`
@@ -132,6 +170,10 @@ type CertificateSearchResult struct {
 type CertificateSearchResultList []CertificateSearchResult
 
 type CertificateStatuses []string
+
+func (CertificateStatuses) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCertificateStatus}}
+}
 
 type CertificateSummary struct {
 	_                                    struct{}              `aws:"structure"`
@@ -163,6 +205,13 @@ type CommonNameFilter struct {
 	_                  struct{} `aws:"structure"`
 	Value              *string  `aws:"Value,req"`
 	ComparisonOperator *string  `aws:"ComparisonOperator,req"`
+}
+
+func (CommonNameFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Value":              constraintFilterString,
+		"ComparisonOperator": constraintComparisonOperator,
+	}
 }
 
 type ConflictException struct {
@@ -198,9 +247,21 @@ type DeleteCertificateRequest struct {
 	CertificateArn *string  `aws:"CertificateArn,req"`
 }
 
+func (DeleteCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
+}
+
 type DescribeCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
+}
+
+func (DescribeCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
 }
 
 type DescribeCertificateResponse struct {
@@ -234,9 +295,20 @@ type DnsNameFilter struct {
 	ComparisonOperator *string  `aws:"ComparisonOperator,req"`
 }
 
+func (DnsNameFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Value":              constraintFilterString,
+		"ComparisonOperator": constraintComparisonOperator,
+	}
+}
+
 type DomainComponentList []string
 
 type DomainList []string
+
+func (DomainList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDomainNameString}}
+}
 
 type DomainValidation struct {
 	_                struct{}            `aws:"structure"`
@@ -257,6 +329,13 @@ type DomainValidationOption struct {
 	ValidationDomain *string  `aws:"ValidationDomain,req"`
 }
 
+func (DomainValidationOption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DomainName":       constraintDomainNameString,
+		"ValidationDomain": constraintDomainNameString,
+	}
+}
+
 type DomainValidationOptionList []DomainValidationOption
 
 type ExpiryEventsConfiguration struct {
@@ -264,10 +343,23 @@ type ExpiryEventsConfiguration struct {
 	DaysBeforeExpiry *int32   `aws:"DaysBeforeExpiry"`
 }
 
+func (ExpiryEventsConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DaysBeforeExpiry": constraintPositiveInteger,
+	}
+}
+
 type ExportCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
 	Passphrase     []byte   `aws:"Passphrase,req"`
+}
+
+func (ExportCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+		"Passphrase":     constraintPassphraseBlob,
+	}
 }
 
 type ExportCertificateResponse struct {
@@ -285,6 +377,10 @@ type ExtendedKeyUsage struct {
 
 type ExtendedKeyUsageFilterList []string
 
+func (ExtendedKeyUsageFilterList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExtendedKeyUsageName}}
+}
+
 type ExtendedKeyUsageList []ExtendedKeyUsage
 
 type ExtendedKeyUsageNames []string
@@ -296,6 +392,13 @@ type Filters struct {
 	KeyTypes         KeyAlgorithmList           `aws:"keyTypes"`
 	ExportOption     *string                    `aws:"exportOption"`
 	ManagedBy        *string                    `aws:"managedBy"`
+}
+
+func (Filters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"exportOption": constraintCertificateExport,
+		"managedBy":    constraintCertificateManagedBy,
+	}
 }
 
 type GeneralName struct {
@@ -321,6 +424,12 @@ type GetCertificateRequest struct {
 	CertificateArn *string  `aws:"CertificateArn,req"`
 }
 
+func (GetCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
+}
+
 type GetCertificateResponse struct {
 	_                struct{} `aws:"structure"`
 	Certificate      *string  `aws:"Certificate"`
@@ -340,6 +449,16 @@ type ImportCertificateRequest struct {
 	PrivateKey       []byte   `aws:"PrivateKey,req"`
 	CertificateChain []byte   `aws:"CertificateChain"`
 	Tags             TagList  `aws:"Tags"`
+}
+
+func (ImportCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn":   constraintArn,
+		"Certificate":      constraintCertificateBodyBlob,
+		"PrivateKey":       constraintPrivateKeyBlob,
+		"CertificateChain": constraintCertificateChainBlob,
+		"Tags":             constraintTagList,
+	}
 }
 
 type ImportCertificateResponse struct {
@@ -473,12 +592,20 @@ func NewInvalidTagException(format string, args ...any) *InvalidTagException {
 
 type KeyAlgorithmList []string
 
+func (KeyAlgorithmList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintKeyAlgorithm}}
+}
+
 type KeyUsage struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name"`
 }
 
 type KeyUsageFilterList []string
+
+func (KeyUsageFilterList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintKeyUsageName}}
+}
 
 type KeyUsageList []KeyUsage
 
@@ -514,6 +641,15 @@ type ListCertificatesRequest struct {
 	SortOrder           *string             `aws:"SortOrder"`
 }
 
+func (ListCertificatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+		"MaxItems":  constraintMaxItems,
+		"SortBy":    constraintSortBy,
+		"SortOrder": constraintSortOrder,
+	}
+}
+
 type ListCertificatesResponse struct {
 	_                      struct{}               `aws:"structure"`
 	NextToken              *string                `aws:"NextToken"`
@@ -523,6 +659,12 @@ type ListCertificatesResponse struct {
 type ListTagsForCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
+}
+
+func (ListTagsForCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
 }
 
 type ListTagsForCertificateResponse struct {
@@ -542,15 +684,34 @@ type PutAccountConfigurationRequest struct {
 	IdempotencyToken *string                    `aws:"IdempotencyToken,req"`
 }
 
+func (PutAccountConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IdempotencyToken": constraintIdempotencyToken,
+	}
+}
+
 type RemoveTagsFromCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
 	Tags           TagList  `aws:"Tags,req"`
 }
 
+func (RemoveTagsFromCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+		"Tags":           constraintTagList,
+	}
+}
+
 type RenewCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
+}
+
+func (RenewCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
 }
 
 type RenewalSummary struct {
@@ -573,6 +734,20 @@ type RequestCertificateRequest struct {
 	Tags                    TagList                    `aws:"Tags"`
 	KeyAlgorithm            *string                    `aws:"KeyAlgorithm"`
 	ManagedBy               *string                    `aws:"ManagedBy"`
+}
+
+func (RequestCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DomainName":              constraintDomainNameString,
+		"ValidationMethod":        constraintValidationMethod,
+		"SubjectAlternativeNames": constraintDomainList,
+		"IdempotencyToken":        constraintIdempotencyToken,
+		"DomainValidationOptions": constraintDomainValidationOptionList,
+		"CertificateAuthorityArn": constraintPcaArn,
+		"Tags":                    constraintTagList,
+		"KeyAlgorithm":            constraintKeyAlgorithm,
+		"ManagedBy":               constraintCertificateManagedBy,
+	}
 }
 
 type RequestCertificateResponse struct {
@@ -605,6 +780,14 @@ type ResendValidationEmailRequest struct {
 	CertificateArn   *string  `aws:"CertificateArn,req"`
 	Domain           *string  `aws:"Domain,req"`
 	ValidationDomain *string  `aws:"ValidationDomain,req"`
+}
+
+func (ResendValidationEmailRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn":   constraintArn,
+		"Domain":           constraintDomainNameString,
+		"ValidationDomain": constraintDomainNameString,
+	}
 }
 
 type ResourceInUseException struct {
@@ -660,6 +843,13 @@ type RevokeCertificateRequest struct {
 	RevocationReason *string  `aws:"RevocationReason,req"`
 }
 
+func (RevokeCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn":   constraintArn,
+		"RevocationReason": constraintRevocationReason,
+	}
+}
+
 type RevokeCertificateResponse struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn"`
@@ -672,6 +862,15 @@ type SearchCertificatesRequest struct {
 	NextToken       *string                     `aws:"NextToken"`
 	SortBy          *string                     `aws:"SortBy"`
 	SortOrder       *string                     `aws:"SortOrder"`
+}
+
+func (SearchCertificatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintSearchMaxResults,
+		"NextToken":  constraintNextToken,
+		"SortBy":     constraintSearchCertificatesSortBy,
+		"SortOrder":  constraintSearchCertificatesSortOrder,
+	}
 }
 
 type SearchCertificatesResponse struct {
@@ -694,6 +893,13 @@ type Tag struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key,req"`
 	Value *string  `aws:"Value"`
+}
+
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
 }
 
 type TagList []Tag
@@ -779,6 +985,12 @@ type UpdateCertificateOptionsRequest struct {
 	Options        *CertificateOptions `aws:"Options,req"`
 }
 
+func (UpdateCertificateOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CertificateArn": constraintArn,
+	}
+}
+
 type ValidationEmailList []string
 
 type ValidationException struct {
@@ -811,6 +1023,15 @@ type X509AttributeFilter struct {
 	SerialNumber           *string                       `aws:"SerialNumber"`
 	NotAfter               *TimestampRange               `aws:"NotAfter"`
 	NotBefore              *TimestampRange               `aws:"NotBefore"`
+}
+
+func (X509AttributeFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExtendedKeyUsage": constraintExtendedKeyUsageName,
+		"KeyUsage":         constraintKeyUsageName,
+		"KeyAlgorithm":     constraintKeyAlgorithm,
+		"SerialNumber":     constraintSerialNumber,
+	}
 }
 
 type X509Attributes struct {
@@ -1015,4 +1236,45 @@ const (
 	ValidationMethodEMAIL = "EMAIL"
 	ValidationMethodDNS   = "DNS"
 	ValidationMethodHTTP  = "HTTP"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintArn                                      = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: `arn:[\w+=/,.@-]+:acm:[\w+=/,.@-]*:[0-9]+:[\w+=,.@-]+(/[\w+=,.@-]+)*`}
+	constraintCertificateBodyBlob                      = &awsproto.Constraint{Min: new(1.0), Max: new(32768.0)}
+	constraintCertificateChainBlob                     = &awsproto.Constraint{Min: new(1.0), Max: new(2.097152e+06)}
+	constraintCertificateExport                        = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintCertificateFilterStatementList           = &awsproto.Constraint{Min: new(1.0), Max: new(15.0)}
+	constraintCertificateManagedBy                     = &awsproto.Constraint{Enum: []string{"CLOUDFRONT"}}
+	constraintCertificateStatus                        = &awsproto.Constraint{Enum: []string{"PENDING_VALIDATION", "ISSUED", "INACTIVE", "EXPIRED", "VALIDATION_TIMED_OUT", "REVOKED", "FAILED"}}
+	constraintCertificateTransparencyLoggingPreference = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintCertificateType                          = &awsproto.Constraint{Enum: []string{"IMPORTED", "AMAZON_ISSUED", "PRIVATE"}}
+	constraintComparisonOperator                       = &awsproto.Constraint{Enum: []string{"CONTAINS", "EQUALS"}}
+	constraintDomainList                               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	// The pattern of DomainNameString is not checked: RE2 cannot express it.
+	constraintDomainNameString            = &awsproto.Constraint{Min: new(1.0), Max: new(253.0), Pattern: `(\*\.)?(((?!-)[A-Za-z0-9-]{0,62}[A-Za-z0-9])\.)+((?!-)[A-Za-z0-9-]{1,62}[A-Za-z0-9])`}
+	constraintDomainValidationOptionList  = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintExtendedKeyUsageName        = &awsproto.Constraint{Enum: []string{"TLS_WEB_SERVER_AUTHENTICATION", "TLS_WEB_CLIENT_AUTHENTICATION", "CODE_SIGNING", "EMAIL_PROTECTION", "TIME_STAMPING", "OCSP_SIGNING", "IPSEC_END_SYSTEM", "IPSEC_TUNNEL", "IPSEC_USER", "ANY", "NONE", "CUSTOM"}}
+	constraintFilterString                = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintIdempotencyToken            = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `\w+`}
+	constraintKeyAlgorithm                = &awsproto.Constraint{Enum: []string{"RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"}}
+	constraintKeyUsageName                = &awsproto.Constraint{Enum: []string{"DIGITAL_SIGNATURE", "NON_REPUDIATION", "KEY_ENCIPHERMENT", "DATA_ENCIPHERMENT", "KEY_AGREEMENT", "CERTIFICATE_SIGNING", "CRL_SIGNING", "ENCIPHER_ONLY", "DECIPHER_ONLY", "ANY", "CUSTOM"}}
+	constraintMaxItems                    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintNextToken                   = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]*`}
+	constraintPassphraseBlob              = &awsproto.Constraint{Min: new(4.0), Max: new(128.0), Sensitive: true}
+	constraintPcaArn                      = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: `arn:[\w+=/,.@-]+:acm-pca:[\w+=/,.@-]*:[0-9]+:[\w+=,.@-]+(/[\w+=,.@-]+)*`}
+	constraintPositiveInteger             = &awsproto.Constraint{Min: new(1.0)}
+	constraintPrivateKeyBlob              = &awsproto.Constraint{Min: new(1.0), Max: new(5120.0), Sensitive: true}
+	constraintRenewalStatus               = &awsproto.Constraint{Enum: []string{"PENDING_AUTO_RENEWAL", "PENDING_VALIDATION", "SUCCESS", "FAILED"}}
+	constraintRevocationReason            = &awsproto.Constraint{Enum: []string{"UNSPECIFIED", "KEY_COMPROMISE", "CA_COMPROMISE", "AFFILIATION_CHANGED", "SUPERCEDED", "SUPERSEDED", "CESSATION_OF_OPERATION", "CERTIFICATE_HOLD", "REMOVE_FROM_CRL", "PRIVILEGE_WITHDRAWN", "A_A_COMPROMISE"}}
+	constraintSearchCertificatesSortBy    = &awsproto.Constraint{Enum: []string{"CREATED_AT", "NOT_AFTER", "STATUS", "RENEWAL_STATUS", "EXPORTED", "IN_USE", "NOT_BEFORE", "KEY_ALGORITHM", "TYPE", "CERTIFICATE_ARN", "COMMON_NAME", "REVOKED_AT", "RENEWAL_ELIGIBILITY", "ISSUED_AT", "MANAGED_BY", "EXPORT_OPTION", "VALIDATION_METHOD", "IMPORTED_AT"}}
+	constraintSearchCertificatesSortOrder = &awsproto.Constraint{Enum: []string{"ASCENDING", "DESCENDING"}}
+	constraintSearchMaxResults            = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintSerialNumber                = &awsproto.Constraint{Min: new(2.0), Max: new(59.0), Pattern: "[0-9a-f]{2}(:[0-9a-f]{2}){1,19}"}
+	constraintSortBy                      = &awsproto.Constraint{Enum: []string{"CREATED_AT"}}
+	constraintSortOrder                   = &awsproto.Constraint{Enum: []string{"ASCENDING", "DESCENDING"}}
+	constraintTagKey                      = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\p{L}\p{Z}\p{N}_.:\/=+\-@]*`}
+	constraintTagList                     = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTagValue                    = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `[\p{L}\p{Z}\p{N}_.:\/=+\-@]*`}
+	constraintValidationMethod            = &awsproto.Constraint{Enum: []string{"EMAIL", "DNS", "HTTP"}}
 )

@@ -52,12 +52,27 @@ type CustomizedMetricSpecification struct {
 	Metrics    TargetTrackingMetricDataQueries `aws:"Metrics"`
 }
 
+func (CustomizedMetricSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Statistic": constraintMetricStatistic,
+	}
+}
+
 type DeleteScalingPolicyRequest struct {
 	_                 struct{} `aws:"structure"`
 	PolicyName        *string  `aws:"PolicyName,req"`
 	ServiceNamespace  *string  `aws:"ServiceNamespace,req"`
 	ResourceId        *string  `aws:"ResourceId,req"`
 	ScalableDimension *string  `aws:"ScalableDimension,req"`
+}
+
+func (DeleteScalingPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyName":        constraintResourceIdMaxLen1600,
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+	}
 }
 
 type DeleteScalingPolicyResponse struct {
@@ -72,6 +87,15 @@ type DeleteScheduledActionRequest struct {
 	ScalableDimension   *string  `aws:"ScalableDimension,req"`
 }
 
+func (DeleteScheduledActionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":    constraintServiceNamespace,
+		"ScheduledActionName": constraintResourceIdMaxLen1600,
+		"ResourceId":          constraintResourceIdMaxLen1600,
+		"ScalableDimension":   constraintScalableDimension,
+	}
+}
+
 type DeleteScheduledActionResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -81,6 +105,14 @@ type DeregisterScalableTargetRequest struct {
 	ServiceNamespace  *string  `aws:"ServiceNamespace,req"`
 	ResourceId        *string  `aws:"ResourceId,req"`
 	ScalableDimension *string  `aws:"ScalableDimension,req"`
+}
+
+func (DeregisterScalableTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+	}
 }
 
 type DeregisterScalableTargetResponse struct {
@@ -94,6 +126,15 @@ type DescribeScalableTargetsRequest struct {
 	ScalableDimension *string               `aws:"ScalableDimension"`
 	MaxResults        *int32                `aws:"MaxResults"`
 	NextToken         *string               `aws:"NextToken"`
+}
+
+func (DescribeScalableTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceIds":       constraintResourceIdsMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+		"NextToken":         constraintXmlString,
+	}
 }
 
 type DescribeScalableTargetsResponse struct {
@@ -112,6 +153,15 @@ type DescribeScalingActivitiesRequest struct {
 	IncludeNotScaledActivities *bool    `aws:"IncludeNotScaledActivities"`
 }
 
+func (DescribeScalingActivitiesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+		"NextToken":         constraintXmlString,
+	}
+}
+
 type DescribeScalingActivitiesResponse struct {
 	_                 struct{}          `aws:"structure"`
 	ScalingActivities ScalingActivities `aws:"ScalingActivities"`
@@ -128,6 +178,16 @@ type DescribeScalingPoliciesRequest struct {
 	NextToken         *string               `aws:"NextToken"`
 }
 
+func (DescribeScalingPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyNames":       constraintResourceIdsMaxLen1600,
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+		"NextToken":         constraintXmlString,
+	}
+}
+
 type DescribeScalingPoliciesResponse struct {
 	_               struct{}        `aws:"structure"`
 	ScalingPolicies ScalingPolicies `aws:"ScalingPolicies"`
@@ -142,6 +202,16 @@ type DescribeScheduledActionsRequest struct {
 	ScalableDimension    *string               `aws:"ScalableDimension"`
 	MaxResults           *int32                `aws:"MaxResults"`
 	NextToken            *string               `aws:"NextToken"`
+}
+
+func (DescribeScheduledActionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ScheduledActionNames": constraintResourceIdsMaxLen1600,
+		"ServiceNamespace":     constraintServiceNamespace,
+		"ResourceId":           constraintResourceIdMaxLen1600,
+		"ScalableDimension":    constraintScalableDimension,
+		"NextToken":            constraintXmlString,
+	}
 }
 
 type DescribeScheduledActionsResponse struct {
@@ -178,6 +248,15 @@ type GetPredictiveScalingForecastRequest struct {
 	PolicyName        *string    `aws:"PolicyName,req"`
 	StartTime         *time.Time `aws:"StartTime,req"`
 	EndTime           *time.Time `aws:"EndTime,req"`
+}
+
+func (GetPredictiveScalingForecastRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+		"PolicyName":        constraintPolicyName,
+	}
 }
 
 type GetPredictiveScalingForecastResponse struct {
@@ -252,6 +331,12 @@ type ListTagsForResourceRequest struct {
 	ResourceARN *string  `aws:"ResourceARN,req"`
 }
 
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+	}
+}
+
 type ListTagsForResourceResponse struct {
 	_    struct{} `aws:"structure"`
 	Tags TagMap   `aws:"Tags"`
@@ -310,6 +395,13 @@ type PredefinedMetricSpecification struct {
 	ResourceLabel        *string  `aws:"ResourceLabel"`
 }
 
+func (PredefinedMetricSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintMetricType,
+		"ResourceLabel":        constraintResourceLabel,
+	}
+}
+
 type PredictiveScalingCustomizedMetricSpecification struct {
 	_                 struct{}                           `aws:"structure"`
 	MetricDataQueries PredictiveScalingMetricDataQueries `aws:"MetricDataQueries,req"`
@@ -326,6 +418,13 @@ type PredictiveScalingMetric struct {
 	Namespace  *string                           `aws:"Namespace"`
 }
 
+func (PredictiveScalingMetric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MetricName": constraintPredictiveScalingMetricName,
+		"Namespace":  constraintPredictiveScalingMetricNamespace,
+	}
+}
+
 type PredictiveScalingMetricDataQueries []PredictiveScalingMetricDataQuery
 
 type PredictiveScalingMetricDataQuery struct {
@@ -337,10 +436,25 @@ type PredictiveScalingMetricDataQuery struct {
 	ReturnData *bool                        `aws:"ReturnData"`
 }
 
+func (PredictiveScalingMetricDataQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":         constraintId,
+		"Expression": constraintExpression,
+		"Label":      constraintXmlString,
+	}
+}
+
 type PredictiveScalingMetricDimension struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name,req"`
 	Value *string  `aws:"Value,req"`
+}
+
+func (PredictiveScalingMetricDimension) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintPredictiveScalingMetricDimensionName,
+		"Value": constraintPredictiveScalingMetricDimensionValue,
+	}
 }
 
 type PredictiveScalingMetricDimensions []PredictiveScalingMetricDimension
@@ -365,6 +479,13 @@ type PredictiveScalingMetricStat struct {
 	Unit   *string                  `aws:"Unit"`
 }
 
+func (PredictiveScalingMetricStat) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stat": constraintXmlString,
+		"Unit": constraintPredictiveScalingMetricUnit,
+	}
+}
+
 type PredictiveScalingPolicyConfiguration struct {
 	_                         struct{}                              `aws:"structure"`
 	MetricSpecifications      PredictiveScalingMetricSpecifications `aws:"MetricSpecifications,req"`
@@ -374,10 +495,26 @@ type PredictiveScalingPolicyConfiguration struct {
 	MaxCapacityBuffer         *int32                                `aws:"MaxCapacityBuffer"`
 }
 
+func (PredictiveScalingPolicyConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode":                      constraintPredictiveScalingMode,
+		"SchedulingBufferTime":      constraintPredictiveScalingSchedulingBufferTime,
+		"MaxCapacityBreachBehavior": constraintPredictiveScalingMaxCapacityBreachBehavior,
+		"MaxCapacityBuffer":         constraintPredictiveScalingMaxCapacityBuffer,
+	}
+}
+
 type PredictiveScalingPredefinedLoadMetricSpecification struct {
 	_                    struct{} `aws:"structure"`
 	PredefinedMetricType *string  `aws:"PredefinedMetricType,req"`
 	ResourceLabel        *string  `aws:"ResourceLabel"`
+}
+
+func (PredictiveScalingPredefinedLoadMetricSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintPredictiveScalingMetricType,
+		"ResourceLabel":        constraintResourceLabel,
+	}
 }
 
 type PredictiveScalingPredefinedMetricPairSpecification struct {
@@ -386,10 +523,24 @@ type PredictiveScalingPredefinedMetricPairSpecification struct {
 	ResourceLabel        *string  `aws:"ResourceLabel"`
 }
 
+func (PredictiveScalingPredefinedMetricPairSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintPredictiveScalingMetricType,
+		"ResourceLabel":        constraintResourceLabel,
+	}
+}
+
 type PredictiveScalingPredefinedScalingMetricSpecification struct {
 	_                    struct{} `aws:"structure"`
 	PredefinedMetricType *string  `aws:"PredefinedMetricType,req"`
 	ResourceLabel        *string  `aws:"ResourceLabel"`
+}
+
+func (PredictiveScalingPredefinedScalingMetricSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintPredictiveScalingMetricType,
+		"ResourceLabel":        constraintResourceLabel,
+	}
 }
 
 type PutScalingPolicyRequest struct {
@@ -402,6 +553,16 @@ type PutScalingPolicyRequest struct {
 	StepScalingPolicyConfiguration           *StepScalingPolicyConfiguration           `aws:"StepScalingPolicyConfiguration"`
 	TargetTrackingScalingPolicyConfiguration *TargetTrackingScalingPolicyConfiguration `aws:"TargetTrackingScalingPolicyConfiguration"`
 	PredictiveScalingPolicyConfiguration     *PredictiveScalingPolicyConfiguration     `aws:"PredictiveScalingPolicyConfiguration"`
+}
+
+func (PutScalingPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyName":        constraintPolicyName,
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+		"PolicyType":        constraintPolicyType,
+	}
 }
 
 type PutScalingPolicyResponse struct {
@@ -423,6 +584,17 @@ type PutScheduledActionRequest struct {
 	ScalableTargetAction *ScalableTargetAction `aws:"ScalableTargetAction"`
 }
 
+func (PutScheduledActionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":    constraintServiceNamespace,
+		"Schedule":            constraintResourceIdMaxLen1600,
+		"Timezone":            constraintResourceIdMaxLen1600,
+		"ScheduledActionName": constraintScheduledActionName,
+		"ResourceId":          constraintResourceIdMaxLen1600,
+		"ScalableDimension":   constraintScalableDimension,
+	}
+}
+
 type PutScheduledActionResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -439,12 +611,25 @@ type RegisterScalableTargetRequest struct {
 	Tags              TagMap          `aws:"Tags"`
 }
 
+func (RegisterScalableTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServiceNamespace":  constraintServiceNamespace,
+		"ResourceId":        constraintResourceIdMaxLen1600,
+		"ScalableDimension": constraintScalableDimension,
+		"RoleARN":           constraintResourceIdMaxLen1600,
+	}
+}
+
 type RegisterScalableTargetResponse struct {
 	_                 struct{} `aws:"structure"`
 	ScalableTargetARN *string  `aws:"ScalableTargetARN"`
 }
 
 type ResourceIdsMaxLen1600 []string
+
+func (ResourceIdsMaxLen1600) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceIdMaxLen1600}}
+}
 
 type ResourceNotFoundException struct {
 	_            struct{} `aws:"structure,error=ResourceNotFoundException,status=400"`
@@ -559,6 +744,13 @@ type StepScalingPolicyConfiguration struct {
 	MetricAggregationType  *string         `aws:"MetricAggregationType"`
 }
 
+func (StepScalingPolicyConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AdjustmentType":        constraintAdjustmentType,
+		"MetricAggregationType": constraintMetricAggregationType,
+	}
+}
+
 type SuspendedState struct {
 	_                          struct{} `aws:"structure"`
 	DynamicScalingInSuspended  *bool    `aws:"DynamicScalingInSuspended"`
@@ -568,12 +760,26 @@ type SuspendedState struct {
 
 type TagKeyList []string
 
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
+
 type TagMap map[string]string
+
+func (TagMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTagKey}, Value: awsproto.ElemTraits{Constraint: constraintTagValue}}
+}
 
 type TagResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceARN *string  `aws:"ResourceARN,req"`
 	Tags        TagMap   `aws:"Tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+	}
 }
 
 type TagResourceResponse struct {
@@ -587,6 +793,13 @@ type TargetTrackingMetric struct {
 	Namespace  *string                        `aws:"Namespace"`
 }
 
+func (TargetTrackingMetric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MetricName": constraintTargetTrackingMetricName,
+		"Namespace":  constraintTargetTrackingMetricNamespace,
+	}
+}
+
 type TargetTrackingMetricDataQueries []TargetTrackingMetricDataQuery
 
 type TargetTrackingMetricDataQuery struct {
@@ -598,10 +811,25 @@ type TargetTrackingMetricDataQuery struct {
 	ReturnData *bool                     `aws:"ReturnData"`
 }
 
+func (TargetTrackingMetricDataQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Expression": constraintExpression,
+		"Id":         constraintId,
+		"Label":      constraintXmlString,
+	}
+}
+
 type TargetTrackingMetricDimension struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name,req"`
 	Value *string  `aws:"Value,req"`
+}
+
+func (TargetTrackingMetricDimension) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintTargetTrackingMetricDimensionName,
+		"Value": constraintTargetTrackingMetricDimensionValue,
+	}
 }
 
 type TargetTrackingMetricDimensions []TargetTrackingMetricDimension
@@ -611,6 +839,13 @@ type TargetTrackingMetricStat struct {
 	Metric *TargetTrackingMetric `aws:"Metric,req"`
 	Stat   *string               `aws:"Stat,req"`
 	Unit   *string               `aws:"Unit"`
+}
+
+func (TargetTrackingMetricStat) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stat": constraintXmlString,
+		"Unit": constraintTargetTrackingMetricUnit,
+	}
 }
 
 type TargetTrackingScalingPolicyConfiguration struct {
@@ -648,6 +883,13 @@ type UntagResourceRequest struct {
 	_           struct{}   `aws:"structure"`
 	ResourceARN *string    `aws:"ResourceARN,req"`
 	TagKeys     TagKeyList `aws:"TagKeys,req"`
+}
+
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+		"TagKeys":     constraintTagKeyList,
+	}
 }
 
 type UntagResourceResponse struct {
@@ -806,4 +1048,43 @@ const (
 	ServiceNamespaceElasticache      = "elasticache"
 	ServiceNamespaceNeptune          = "neptune"
 	ServiceNamespaceWorkspaces       = "workspaces"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAdjustmentType                             = &awsproto.Constraint{Enum: []string{"ChangeInCapacity", "PercentChangeInCapacity", "ExactCapacity"}}
+	constraintAmazonResourceName                         = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0), Pattern: `^arn:.+:application-autoscaling:.+:[0-9]+:scalable-target\/[a-zA-Z0-9-]+$`}
+	constraintExpression                                 = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintId                                         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintMetricAggregationType                      = &awsproto.Constraint{Enum: []string{"Average", "Minimum", "Maximum"}}
+	constraintMetricStatistic                            = &awsproto.Constraint{Enum: []string{"Average", "Minimum", "Maximum", "SampleCount", "Sum"}}
+	constraintMetricType                                 = &awsproto.Constraint{Enum: []string{"DynamoDBReadCapacityUtilization", "DynamoDBWriteCapacityUtilization", "ALBRequestCountPerTarget", "RDSReaderAverageCPUUtilization", "RDSReaderAverageDatabaseConnections", "EC2SpotFleetRequestAverageCPUUtilization", "EC2SpotFleetRequestAverageNetworkIn", "EC2SpotFleetRequestAverageNetworkOut", "SageMakerVariantInvocationsPerInstance", "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization", "AppStreamAverageCapacityUtilization", "ComprehendInferenceUtilization", "LambdaProvisionedConcurrencyUtilization", "CassandraReadCapacityUtilization", "CassandraWriteCapacityUtilization", "KafkaBrokerStorageUtilization", "ElastiCacheEngineCPUUtilization", "ElastiCacheDatabaseMemoryUsagePercentage", "ElastiCachePrimaryEngineCPUUtilization", "ElastiCacheReplicaEngineCPUUtilization", "ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage", "NeptuneReaderAverageCPUUtilization", "SageMakerVariantProvisionedConcurrencyUtilization", "ElastiCacheDatabaseCapacityUsageCountedForEvictPercentage", "SageMakerInferenceComponentInvocationsPerCopy", "WorkSpacesAverageUserSessionsCapacityUtilization", "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution", "SageMakerVariantConcurrentRequestsPerModelHighResolution", "ECSServiceAverageCPUUtilizationHighResolution", "ECSServiceAverageMemoryUtilizationHighResolution"}}
+	constraintPolicyName                                 = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `\p{Print}+`}
+	constraintPolicyType                                 = &awsproto.Constraint{Enum: []string{"StepScaling", "TargetTrackingScaling", "PredictiveScaling"}}
+	constraintPredictiveScalingMaxCapacityBreachBehavior = &awsproto.Constraint{Enum: []string{"HonorMaxCapacity", "IncreaseMaxCapacity"}}
+	constraintPredictiveScalingMaxCapacityBuffer         = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintPredictiveScalingMetricDimensionName       = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintPredictiveScalingMetricDimensionValue      = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintPredictiveScalingMetricName                = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintPredictiveScalingMetricNamespace           = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintPredictiveScalingMetricType                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintPredictiveScalingMetricUnit                = &awsproto.Constraint{Min: new(1.0), Max: new(1023.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintPredictiveScalingMode                      = &awsproto.Constraint{Enum: []string{"ForecastOnly", "ForecastAndScale"}}
+	constraintPredictiveScalingSchedulingBufferTime      = &awsproto.Constraint{Min: new(0.0), Max: new(3600.0)}
+	constraintResourceIdMaxLen1600                       = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintResourceIdsMaxLen1600                      = &awsproto.Constraint{Max: new(50.0)}
+	constraintResourceLabel                              = &awsproto.Constraint{Min: new(1.0), Max: new(1023.0)}
+	constraintScalableDimension                          = &awsproto.Constraint{Enum: []string{"ecs:service:DesiredCount", "ec2:spot-fleet-request:TargetCapacity", "elasticmapreduce:instancegroup:InstanceCount", "appstream:fleet:DesiredCapacity", "dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits", "dynamodb:index:ReadCapacityUnits", "dynamodb:index:WriteCapacityUnits", "rds:cluster:ReadReplicaCount", "sagemaker:variant:DesiredInstanceCount", "custom-resource:ResourceType:Property", "comprehend:document-classifier-endpoint:DesiredInferenceUnits", "comprehend:entity-recognizer-endpoint:DesiredInferenceUnits", "lambda:function:ProvisionedConcurrency", "cassandra:table:ReadCapacityUnits", "cassandra:table:WriteCapacityUnits", "kafka:broker-storage:VolumeSize", "elasticache:cache-cluster:Nodes", "elasticache:replication-group:NodeGroups", "elasticache:replication-group:Replicas", "neptune:cluster:ReadReplicaCount", "sagemaker:variant:DesiredProvisionedConcurrency", "sagemaker:inference-component:DesiredCopyCount", "workspaces:workspacespool:DesiredUserSessions"}}
+	// The pattern of ScheduledActionName is not checked: RE2 cannot express it.
+	constraintScheduledActionName                = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+`}
+	constraintServiceNamespace                   = &awsproto.Constraint{Enum: []string{"ecs", "elasticmapreduce", "ec2", "appstream", "dynamodb", "rds", "sagemaker", "custom-resource", "comprehend", "lambda", "cassandra", "kafka", "elasticache", "neptune", "workspaces"}}
+	constraintTagKey                             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagKeyList                         = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintTagValue                           = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintTargetTrackingMetricDimensionName  = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintTargetTrackingMetricDimensionValue = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintTargetTrackingMetricName           = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintTargetTrackingMetricNamespace      = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintTargetTrackingMetricUnit           = &awsproto.Constraint{Min: new(1.0), Max: new(1023.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlString                          = &awsproto.Constraint{Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
 )

@@ -14,9 +14,24 @@ type AcceleratorCountRequest struct {
 	Max *int32   `aws:"Max"`
 }
 
+func (AcceleratorCountRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveInteger,
+		"Max": constraintNullablePositiveInteger,
+	}
+}
+
 type AcceleratorManufacturers []string
 
+func (AcceleratorManufacturers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAcceleratorManufacturer}}
+}
+
 type AcceleratorNames []string
+
+func (AcceleratorNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAcceleratorName}}
+}
 
 type AcceleratorTotalMemoryMiBRequest struct {
 	_   struct{} `aws:"structure"`
@@ -24,7 +39,18 @@ type AcceleratorTotalMemoryMiBRequest struct {
 	Max *int32   `aws:"Max"`
 }
 
+func (AcceleratorTotalMemoryMiBRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveInteger,
+		"Max": constraintNullablePositiveInteger,
+	}
+}
+
 type AcceleratorTypes []string
+
+func (AcceleratorTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAcceleratorType}}
+}
 
 type ActiveInstanceRefreshNotFoundFault struct {
 	_       struct{} `aws:"structure,error=ActiveInstanceRefreshNotFound,status=400"`
@@ -74,6 +100,10 @@ type Activity struct {
 
 type ActivityIds []string
 
+func (ActivityIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlString}}
+}
+
 type ActivityType struct {
 	_        struct{}  `aws:"structure"`
 	Activity *Activity `aws:"Activity"`
@@ -94,6 +124,10 @@ type Alarm struct {
 
 type AlarmList []string
 
+func (AlarmList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
+
 type AlarmSpecification struct {
 	_      struct{}  `aws:"structure"`
 	Alarms AlarmList `aws:"Alarms"`
@@ -102,6 +136,10 @@ type AlarmSpecification struct {
 type Alarms []Alarm
 
 type AllowedInstanceTypes []string
+
+func (AllowedInstanceTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAllowedInstanceType}}
+}
 
 type AlreadyExistsFault struct {
 	_       struct{} `aws:"structure,error=AlreadyExists,status=400"`
@@ -129,6 +167,12 @@ type AttachInstancesQuery struct {
 	AutoScalingGroupName *string     `aws:"AutoScalingGroupName,req"`
 }
 
+func (AttachInstancesQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type AttachLoadBalancerTargetGroupsResultType struct {
 	_ struct{} `aws:"structure"`
 }
@@ -137,6 +181,12 @@ type AttachLoadBalancerTargetGroupsType struct {
 	_                    struct{}        `aws:"structure"`
 	AutoScalingGroupName *string         `aws:"AutoScalingGroupName,req"`
 	TargetGroupARNs      TargetGroupARNs `aws:"TargetGroupARNs,req"`
+}
+
+func (AttachLoadBalancerTargetGroupsType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type AttachLoadBalancersResultType struct {
@@ -149,6 +199,12 @@ type AttachLoadBalancersType struct {
 	LoadBalancerNames    LoadBalancerNames `aws:"LoadBalancerNames,req"`
 }
 
+func (AttachLoadBalancersType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type AttachTrafficSourcesResultType struct {
 	_ struct{} `aws:"structure"`
 }
@@ -158,6 +214,12 @@ type AttachTrafficSourcesType struct {
 	AutoScalingGroupName     *string        `aws:"AutoScalingGroupName,req"`
 	TrafficSources           TrafficSources `aws:"TrafficSources,req"`
 	SkipZonalShiftValidation *bool          `aws:"SkipZonalShiftValidation"`
+}
+
+func (AttachTrafficSourcesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type AutoScalingGroup struct {
@@ -208,6 +270,10 @@ type AutoScalingGroup struct {
 
 type AutoScalingGroupNames []string
 
+func (AutoScalingGroupNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
+
 type AutoScalingGroupNamesType struct {
 	_                     struct{}              `aws:"structure"`
 	AutoScalingGroupNames AutoScalingGroupNames `aws:"AutoScalingGroupNames"`
@@ -215,6 +281,12 @@ type AutoScalingGroupNamesType struct {
 	NextToken             *string               `aws:"NextToken"`
 	MaxRecords            *int32                `aws:"MaxRecords"`
 	Filters               Filters               `aws:"Filters"`
+}
+
+func (AutoScalingGroupNamesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintXmlString,
+	}
 }
 
 type AutoScalingGroups []AutoScalingGroup
@@ -251,14 +323,32 @@ type AutoScalingInstancesType struct {
 
 type AutoScalingNotificationTypes []string
 
+func (AutoScalingNotificationTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
+
 type AvailabilityZoneDistribution struct {
 	_                            struct{} `aws:"structure"`
 	CapacityDistributionStrategy *string  `aws:"CapacityDistributionStrategy"`
 }
 
+func (AvailabilityZoneDistribution) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityDistributionStrategy": constraintCapacityDistributionStrategy,
+	}
+}
+
 type AvailabilityZoneIds []string
 
+func (AvailabilityZoneIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
+
 type AvailabilityZoneIdsLimit1 []string
+
+func (AvailabilityZoneIdsLimit1) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type AvailabilityZoneImpairmentPolicy struct {
 	_                               struct{} `aws:"structure"`
@@ -266,14 +356,35 @@ type AvailabilityZoneImpairmentPolicy struct {
 	ImpairedZoneHealthCheckBehavior *string  `aws:"ImpairedZoneHealthCheckBehavior"`
 }
 
+func (AvailabilityZoneImpairmentPolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImpairedZoneHealthCheckBehavior": constraintImpairedZoneHealthCheckBehavior,
+	}
+}
+
 type AvailabilityZones []string
 
+func (AvailabilityZones) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
+
 type AvailabilityZonesLimit1 []string
+
+func (AvailabilityZonesLimit1) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type BaselineEbsBandwidthMbpsRequest struct {
 	_   struct{} `aws:"structure"`
 	Min *int32   `aws:"Min"`
 	Max *int32   `aws:"Max"`
+}
+
+func (BaselineEbsBandwidthMbpsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveInteger,
+		"Max": constraintNullablePositiveInteger,
+	}
 }
 
 type BaselinePerformanceFactorsRequest struct {
@@ -292,6 +403,12 @@ type BatchDeleteScheduledActionType struct {
 	ScheduledActionNames ScheduledActionNames `aws:"ScheduledActionNames,req"`
 }
 
+func (BatchDeleteScheduledActionType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type BatchPutScheduledUpdateGroupActionAnswer struct {
 	_                                 struct{}                                 `aws:"structure"`
 	FailedScheduledUpdateGroupActions FailedScheduledUpdateGroupActionRequests `aws:"FailedScheduledUpdateGroupActions"`
@@ -303,12 +420,25 @@ type BatchPutScheduledUpdateGroupActionType struct {
 	ScheduledUpdateGroupActions ScheduledUpdateGroupActionRequests `aws:"ScheduledUpdateGroupActions,req"`
 }
 
+func (BatchPutScheduledUpdateGroupActionType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type BlockDeviceMapping struct {
 	_           struct{} `aws:"structure"`
 	VirtualName *string  `aws:"VirtualName"`
 	DeviceName  *string  `aws:"DeviceName,req"`
 	Ebs         *Ebs     `aws:"Ebs"`
 	NoDevice    *bool    `aws:"NoDevice"`
+}
+
+func (BlockDeviceMapping) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VirtualName": constraintXmlStringMaxLen255,
+		"DeviceName":  constraintXmlStringMaxLen255,
+	}
 }
 
 type BlockDeviceMappings []BlockDeviceMapping
@@ -324,6 +454,12 @@ type CancelInstanceRefreshType struct {
 	WaitForTransitioningInstances *bool    `aws:"WaitForTransitioningInstances"`
 }
 
+func (CancelInstanceRefreshType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type CapacityForecast struct {
 	_          struct{}                            `aws:"structure"`
 	Timestamps PredictiveScalingForecastTimestamps `aws:"Timestamps,req"`
@@ -332,12 +468,26 @@ type CapacityForecast struct {
 
 type CapacityReservationIds []string
 
+func (CapacityReservationIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAsciiStringMaxLen255}}
+}
+
 type CapacityReservationResourceGroupArns []string
+
+func (CapacityReservationResourceGroupArns) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceName}}
+}
 
 type CapacityReservationSpecification struct {
 	_                             struct{}                   `aws:"structure"`
 	CapacityReservationPreference *string                    `aws:"CapacityReservationPreference"`
 	CapacityReservationTarget     *CapacityReservationTarget `aws:"CapacityReservationTarget"`
+}
+
+func (CapacityReservationSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityReservationPreference": constraintCapacityReservationPreference,
+	}
 }
 
 type CapacityReservationTarget struct {
@@ -348,7 +498,15 @@ type CapacityReservationTarget struct {
 
 type CheckpointPercentages []int32
 
+func (CheckpointPercentages) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonZeroIntPercent}}
+}
+
 type ClassicLinkVPCSecurityGroups []string
+
+func (ClassicLinkVPCSecurityGroups) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type CompleteLifecycleActionAnswer struct {
 	_ struct{} `aws:"structure"`
@@ -363,7 +521,20 @@ type CompleteLifecycleActionType struct {
 	InstanceId            *string  `aws:"InstanceId"`
 }
 
+func (CompleteLifecycleActionType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LifecycleHookName":    constraintAsciiStringMaxLen255,
+		"AutoScalingGroupName": constraintResourceName,
+		"LifecycleActionToken": constraintLifecycleActionToken,
+		"InstanceId":           constraintXmlStringMaxLen19,
+	}
+}
+
 type CpuManufacturers []string
+
+func (CpuManufacturers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCpuManufacturer}}
+}
 
 type CpuPerformanceFactorRequest struct {
 	_          struct{}                             `aws:"structure"`
@@ -410,6 +581,20 @@ type CreateAutoScalingGroupType struct {
 	Operator                         *Operator                         `aws:"Operator"`
 }
 
+func (CreateAutoScalingGroupType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName":    constraintXmlStringMaxLen255,
+		"LaunchConfigurationName": constraintXmlStringMaxLen255,
+		"InstanceId":              constraintXmlStringMaxLen19,
+		"HealthCheckType":         constraintXmlStringMaxLen32,
+		"PlacementGroup":          constraintXmlStringMaxLen255,
+		"VPCZoneIdentifier":       constraintXmlStringMaxLen5000,
+		"DeletionProtection":      constraintDeletionProtection,
+		"ServiceLinkedRoleARN":    constraintResourceName,
+		"DesiredCapacityType":     constraintXmlStringMaxLen255,
+	}
+}
+
 type CreateLaunchConfigurationType struct {
 	_                            struct{}                     `aws:"structure"`
 	LaunchConfigurationName      *string                      `aws:"LaunchConfigurationName,req"`
@@ -433,6 +618,23 @@ type CreateLaunchConfigurationType struct {
 	MetadataOptions              *InstanceMetadataOptions     `aws:"MetadataOptions"`
 }
 
+func (CreateLaunchConfigurationType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchConfigurationName": constraintXmlStringMaxLen255,
+		"ImageId":                 constraintXmlStringMaxLen255,
+		"KeyName":                 constraintXmlStringMaxLen255,
+		"ClassicLinkVPCId":        constraintXmlStringMaxLen255,
+		"UserData":                constraintXmlStringUserData,
+		"InstanceId":              constraintXmlStringMaxLen19,
+		"InstanceType":            constraintXmlStringMaxLen255,
+		"KernelId":                constraintXmlStringMaxLen255,
+		"RamdiskId":               constraintXmlStringMaxLen255,
+		"SpotPrice":               constraintSpotPrice,
+		"IamInstanceProfile":      constraintXmlStringMaxLen1600,
+		"PlacementTenancy":        constraintXmlStringMaxLen64,
+	}
+}
+
 type CreateOrUpdateTagsType struct {
 	_    struct{} `aws:"structure"`
 	Tags Tags     `aws:"Tags,req"`
@@ -449,10 +651,23 @@ type CustomizedMetricSpecification struct {
 	Metrics    TargetTrackingMetricDataQueries `aws:"Metrics"`
 }
 
+func (CustomizedMetricSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Statistic": constraintMetricStatistic,
+		"Period":    constraintMetricGranularityInSeconds,
+	}
+}
+
 type DeleteAutoScalingGroupType struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	ForceDelete          *bool    `aws:"ForceDelete"`
+}
+
+func (DeleteAutoScalingGroupType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type DeleteLifecycleHookAnswer struct {
@@ -465,10 +680,24 @@ type DeleteLifecycleHookType struct {
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 }
 
+func (DeleteLifecycleHookType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LifecycleHookName":    constraintAsciiStringMaxLen255,
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type DeleteNotificationConfigurationType struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	TopicARN             *string  `aws:"TopicARN,req"`
+}
+
+func (DeleteNotificationConfigurationType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"TopicARN":             constraintXmlStringMaxLen255,
+	}
 }
 
 type DeletePolicyType struct {
@@ -477,10 +706,24 @@ type DeletePolicyType struct {
 	PolicyName           *string  `aws:"PolicyName,req"`
 }
 
+func (DeletePolicyType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"PolicyName":           constraintResourceName,
+	}
+}
+
 type DeleteScheduledActionType struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	ScheduledActionName  *string  `aws:"ScheduledActionName,req"`
+}
+
+func (DeleteScheduledActionType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"ScheduledActionName":  constraintXmlStringMaxLen255,
+	}
 }
 
 type DeleteTagsType struct {
@@ -496,6 +739,12 @@ type DeleteWarmPoolType struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	ForceDelete          *bool    `aws:"ForceDelete"`
+}
+
+func (DeleteWarmPoolType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type DescribeAccountLimitsAnswer struct {
@@ -518,6 +767,12 @@ type DescribeAutoScalingInstancesType struct {
 	NextToken   *string     `aws:"NextToken"`
 }
 
+func (DescribeAutoScalingInstancesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintXmlString,
+	}
+}
+
 type DescribeAutoScalingNotificationTypesAnswer struct {
 	_                            struct{}                     `aws:"structure"`
 	AutoScalingNotificationTypes AutoScalingNotificationTypes `aws:"AutoScalingNotificationTypes"`
@@ -537,6 +792,13 @@ type DescribeInstanceRefreshesType struct {
 	MaxRecords           *int32             `aws:"MaxRecords"`
 }
 
+func (DescribeInstanceRefreshesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
+}
+
 type DescribeLifecycleHookTypesAnswer struct {
 	_                  struct{}                     `aws:"structure"`
 	LifecycleHookTypes AutoScalingNotificationTypes `aws:"LifecycleHookTypes"`
@@ -553,11 +815,25 @@ type DescribeLifecycleHooksType struct {
 	LifecycleHookNames   LifecycleHookNames `aws:"LifecycleHookNames"`
 }
 
+func (DescribeLifecycleHooksType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"LifecycleHookNames":   constraintLifecycleHookNames,
+	}
+}
+
 type DescribeLoadBalancerTargetGroupsRequest struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	NextToken            *string  `aws:"NextToken"`
 	MaxRecords           *int32   `aws:"MaxRecords"`
+}
+
+func (DescribeLoadBalancerTargetGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
 }
 
 type DescribeLoadBalancerTargetGroupsResponse struct {
@@ -571,6 +847,13 @@ type DescribeLoadBalancersRequest struct {
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	NextToken            *string  `aws:"NextToken"`
 	MaxRecords           *int32   `aws:"MaxRecords"`
+}
+
+func (DescribeLoadBalancersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
 }
 
 type DescribeLoadBalancersResponse struct {
@@ -598,6 +881,12 @@ type DescribeNotificationConfigurationsType struct {
 	MaxRecords            *int32                `aws:"MaxRecords"`
 }
 
+func (DescribeNotificationConfigurationsType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintXmlString,
+	}
+}
+
 type DescribePoliciesType struct {
 	_                    struct{}    `aws:"structure"`
 	AutoScalingGroupName *string     `aws:"AutoScalingGroupName"`
@@ -605,6 +894,13 @@ type DescribePoliciesType struct {
 	PolicyTypes          PolicyTypes `aws:"PolicyTypes"`
 	NextToken            *string     `aws:"NextToken"`
 	MaxRecords           *int32      `aws:"MaxRecords"`
+}
+
+func (DescribePoliciesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
 }
 
 type DescribeScalingActivitiesType struct {
@@ -617,6 +913,13 @@ type DescribeScalingActivitiesType struct {
 	Filters              Filters     `aws:"Filters"`
 }
 
+func (DescribeScalingActivitiesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
+}
+
 type DescribeScheduledActionsType struct {
 	_                    struct{}             `aws:"structure"`
 	AutoScalingGroupName *string              `aws:"AutoScalingGroupName"`
@@ -627,11 +930,24 @@ type DescribeScheduledActionsType struct {
 	MaxRecords           *int32               `aws:"MaxRecords"`
 }
 
+func (DescribeScheduledActionsType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
+}
+
 type DescribeTagsType struct {
 	_          struct{} `aws:"structure"`
 	Filters    Filters  `aws:"Filters"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxRecords *int32   `aws:"MaxRecords"`
+}
+
+func (DescribeTagsType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintXmlString,
+	}
 }
 
 type DescribeTerminationPolicyTypesAnswer struct {
@@ -645,6 +961,14 @@ type DescribeTrafficSourcesRequest struct {
 	TrafficSourceType    *string  `aws:"TrafficSourceType"`
 	NextToken            *string  `aws:"NextToken"`
 	MaxRecords           *int32   `aws:"MaxRecords"`
+}
+
+func (DescribeTrafficSourcesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"TrafficSourceType":    constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
 }
 
 type DescribeTrafficSourcesResponse struct {
@@ -667,6 +991,13 @@ type DescribeWarmPoolType struct {
 	NextToken            *string  `aws:"NextToken"`
 }
 
+func (DescribeWarmPoolType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"NextToken":            constraintXmlString,
+	}
+}
+
 type DesiredConfiguration struct {
 	_                    struct{}                     `aws:"structure"`
 	LaunchTemplate       *LaunchTemplateSpecification `aws:"LaunchTemplate"`
@@ -685,6 +1016,12 @@ type DetachInstancesQuery struct {
 	ShouldDecrementDesiredCapacity *bool       `aws:"ShouldDecrementDesiredCapacity,req"`
 }
 
+func (DetachInstancesQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type DetachLoadBalancerTargetGroupsResultType struct {
 	_ struct{} `aws:"structure"`
 }
@@ -693,6 +1030,12 @@ type DetachLoadBalancerTargetGroupsType struct {
 	_                    struct{}        `aws:"structure"`
 	AutoScalingGroupName *string         `aws:"AutoScalingGroupName,req"`
 	TargetGroupARNs      TargetGroupARNs `aws:"TargetGroupARNs,req"`
+}
+
+func (DetachLoadBalancerTargetGroupsType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type DetachLoadBalancersResultType struct {
@@ -705,6 +1048,12 @@ type DetachLoadBalancersType struct {
 	LoadBalancerNames    LoadBalancerNames `aws:"LoadBalancerNames,req"`
 }
 
+func (DetachLoadBalancersType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type DetachTrafficSourcesResultType struct {
 	_ struct{} `aws:"structure"`
 }
@@ -715,10 +1064,22 @@ type DetachTrafficSourcesType struct {
 	TrafficSources       TrafficSources `aws:"TrafficSources,req"`
 }
 
+func (DetachTrafficSourcesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type DisableMetricsCollectionQuery struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	Metrics              Metrics  `aws:"Metrics"`
+}
+
+func (DisableMetricsCollectionQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type Ebs struct {
@@ -732,11 +1093,28 @@ type Ebs struct {
 	Throughput          *int32   `aws:"Throughput"`
 }
 
+func (Ebs) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SnapshotId": constraintXmlStringMaxLen255,
+		"VolumeSize": constraintBlockDeviceEbsVolumeSize,
+		"VolumeType": constraintBlockDeviceEbsVolumeType,
+		"Iops":       constraintBlockDeviceEbsIops,
+		"Throughput": constraintBlockDeviceEbsThroughput,
+	}
+}
+
 type EnableMetricsCollectionQuery struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	Metrics              Metrics  `aws:"Metrics"`
 	Granularity          *string  `aws:"Granularity,req"`
+}
+
+func (EnableMetricsCollectionQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"Granularity":          constraintXmlStringMaxLen255,
+	}
 }
 
 type EnabledMetric struct {
@@ -759,7 +1137,17 @@ type EnterStandbyQuery struct {
 	ShouldDecrementDesiredCapacity *bool       `aws:"ShouldDecrementDesiredCapacity,req"`
 }
 
+func (EnterStandbyQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type ExcludedInstanceTypes []string
+
+func (ExcludedInstanceTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExcludedInstance}}
+}
 
 type ExecutePolicyType struct {
 	_                    struct{} `aws:"structure"`
@@ -768,6 +1156,13 @@ type ExecutePolicyType struct {
 	HonorCooldown        *bool    `aws:"HonorCooldown"`
 	MetricValue          *float64 `aws:"MetricValue"`
 	BreachThreshold      *float64 `aws:"BreachThreshold"`
+}
+
+func (ExecutePolicyType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"PolicyName":           constraintResourceName,
+	}
 }
 
 type ExitStandbyAnswer struct {
@@ -779,6 +1174,12 @@ type ExitStandbyQuery struct {
 	_                    struct{}    `aws:"structure"`
 	InstanceIds          InstanceIds `aws:"InstanceIds"`
 	AutoScalingGroupName *string     `aws:"AutoScalingGroupName,req"`
+}
+
+func (ExitStandbyQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type FailedScheduledUpdateGroupActionRequest struct {
@@ -796,6 +1197,12 @@ type Filter struct {
 	Values Values   `aws:"Values"`
 }
 
+func (Filter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintXmlString,
+	}
+}
+
 type Filters []Filter
 
 type GetPredictiveScalingForecastAnswer struct {
@@ -811,6 +1218,13 @@ type GetPredictiveScalingForecastType struct {
 	PolicyName           *string    `aws:"PolicyName,req"`
 	StartTime            *time.Time `aws:"StartTime,req"`
 	EndTime              *time.Time `aws:"EndTime,req"`
+}
+
+func (GetPredictiveScalingForecastType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"PolicyName":           constraintXmlStringMaxLen255,
+	}
 }
 
 type IdempotentParameterMismatchError struct {
@@ -862,7 +1276,15 @@ type InstanceCollections []InstanceCollection
 
 type InstanceGenerations []string
 
+func (InstanceGenerations) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceGeneration}}
+}
+
 type InstanceIds []string
+
+func (InstanceIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen19}}
+}
 
 type InstanceLifecyclePolicy struct {
 	_                 struct{}           `aws:"structure"`
@@ -875,11 +1297,26 @@ type InstanceMaintenancePolicy struct {
 	MaxHealthyPercentage *int32   `aws:"MaxHealthyPercentage"`
 }
 
+func (InstanceMaintenancePolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MinHealthyPercentage": constraintIntPercentResettable,
+		"MaxHealthyPercentage": constraintIntPercent100To200Resettable,
+	}
+}
+
 type InstanceMetadataOptions struct {
 	_                       struct{} `aws:"structure"`
 	HttpTokens              *string  `aws:"HttpTokens"`
 	HttpPutResponseHopLimit *int32   `aws:"HttpPutResponseHopLimit"`
 	HttpEndpoint            *string  `aws:"HttpEndpoint"`
+}
+
+func (InstanceMetadataOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HttpTokens":              constraintInstanceMetadataHttpTokensState,
+		"HttpPutResponseHopLimit": constraintInstanceMetadataHttpPutResponseHopLimit,
+		"HttpEndpoint":            constraintInstanceMetadataEndpointState,
+	}
 }
 
 type InstanceMonitoring struct {
@@ -905,6 +1342,10 @@ type InstanceRefresh struct {
 }
 
 type InstanceRefreshIds []string
+
+func (InstanceRefreshIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type InstanceRefreshInProgressFault struct {
 	_       struct{} `aws:"structure,error=InstanceRefreshInProgress,status=400"`
@@ -975,6 +1416,19 @@ type InstanceRequirements struct {
 	BaselinePerformanceFactors                     *BaselinePerformanceFactorsRequest `aws:"BaselinePerformanceFactors"`
 }
 
+func (InstanceRequirements) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExcludedInstanceTypes":                          constraintExcludedInstanceTypes,
+		"SpotMaxPricePercentageOverLowestPrice":          constraintNullablePositiveInteger,
+		"MaxSpotPriceAsPercentageOfOptimalOnDemandPrice": constraintNullablePositiveInteger,
+		"OnDemandMaxPricePercentageOverLowestPrice":      constraintNullablePositiveInteger,
+		"BareMetal":            constraintBareMetal,
+		"BurstablePerformance": constraintBurstablePerformance,
+		"LocalStorage":         constraintLocalStorage,
+		"AllowedInstanceTypes": constraintAllowedInstanceTypes,
+	}
+}
+
 type InstanceReusePolicy struct {
 	_              struct{} `aws:"structure"`
 	ReuseOnScaleIn *bool    `aws:"ReuseOnScaleIn"`
@@ -990,6 +1444,14 @@ type InstancesDistribution struct {
 	SpotAllocationStrategy              *string  `aws:"SpotAllocationStrategy"`
 	SpotInstancePools                   *int32   `aws:"SpotInstancePools"`
 	SpotMaxPrice                        *string  `aws:"SpotMaxPrice"`
+}
+
+func (InstancesDistribution) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OnDemandAllocationStrategy": constraintXmlString,
+		"SpotAllocationStrategy":     constraintXmlString,
+		"SpotMaxPrice":               constraintMixedInstanceSpotPrice,
+	}
 }
 
 type InvalidNextToken struct {
@@ -1061,13 +1523,29 @@ type LaunchConfigurationNameType struct {
 	LaunchConfigurationName *string  `aws:"LaunchConfigurationName,req"`
 }
 
+func (LaunchConfigurationNameType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchConfigurationName": constraintXmlStringMaxLen255,
+	}
+}
+
 type LaunchConfigurationNames []string
+
+func (LaunchConfigurationNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type LaunchConfigurationNamesType struct {
 	_                        struct{}                 `aws:"structure"`
 	LaunchConfigurationNames LaunchConfigurationNames `aws:"LaunchConfigurationNames"`
 	NextToken                *string                  `aws:"NextToken"`
 	MaxRecords               *int32                   `aws:"MaxRecords"`
+}
+
+func (LaunchConfigurationNamesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintXmlString,
+	}
 }
 
 type LaunchConfigurations []LaunchConfiguration
@@ -1102,6 +1580,18 @@ type LaunchInstancesRequest struct {
 	RetryStrategy        *string                   `aws:"RetryStrategy"`
 }
 
+func (LaunchInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"RequestedCapacity":    constraintRequestedCapacity,
+		"ClientToken":          constraintClientToken,
+		"AvailabilityZones":    constraintAvailabilityZonesLimit1,
+		"AvailabilityZoneIds":  constraintAvailabilityZoneIdsLimit1,
+		"SubnetIds":            constraintSubnetIdsLimit1,
+		"RetryStrategy":        constraintRetryStrategy,
+	}
+}
+
 type LaunchInstancesResult struct {
 	_                    struct{}              `aws:"structure"`
 	AutoScalingGroupName *string               `aws:"AutoScalingGroupName"`
@@ -1125,11 +1615,27 @@ type LaunchTemplateOverrides struct {
 	ImageId                     *string                      `aws:"ImageId"`
 }
 
+func (LaunchTemplateOverrides) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType":     constraintXmlStringMaxLen255,
+		"WeightedCapacity": constraintXmlStringMaxLen32,
+		"ImageId":          constraintImageId,
+	}
+}
+
 type LaunchTemplateSpecification struct {
 	_                  struct{} `aws:"structure"`
 	LaunchTemplateId   *string  `aws:"LaunchTemplateId"`
 	LaunchTemplateName *string  `aws:"LaunchTemplateName"`
 	Version            *string  `aws:"Version"`
+}
+
+func (LaunchTemplateSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateId":   constraintXmlStringMaxLen255,
+		"LaunchTemplateName": constraintLaunchTemplateName,
+		"Version":            constraintXmlStringMaxLen255,
+	}
 }
 
 type LifecycleHook struct {
@@ -1147,6 +1653,10 @@ type LifecycleHook struct {
 
 type LifecycleHookNames []string
 
+func (LifecycleHookNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAsciiStringMaxLen255}}
+}
+
 type LifecycleHookSpecification struct {
 	_                     struct{} `aws:"structure"`
 	LifecycleHookName     *string  `aws:"LifecycleHookName,req"`
@@ -1156,6 +1666,15 @@ type LifecycleHookSpecification struct {
 	DefaultResult         *string  `aws:"DefaultResult"`
 	NotificationTargetARN *string  `aws:"NotificationTargetARN"`
 	RoleARN               *string  `aws:"RoleARN"`
+}
+
+func (LifecycleHookSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LifecycleHookName":     constraintAsciiStringMaxLen255,
+		"NotificationMetadata":  constraintAnyPrintableAsciiStringMaxLen4000,
+		"NotificationTargetARN": constraintNotificationTargetResourceName,
+		"RoleARN":               constraintXmlStringMaxLen255,
+	}
 }
 
 type LifecycleHookSpecifications []LifecycleHookSpecification
@@ -1184,6 +1703,10 @@ func NewLimitExceededFault(format string, args ...any) *LimitExceededFault {
 
 type LoadBalancerNames []string
 
+func (LoadBalancerNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
+
 type LoadBalancerState struct {
 	_                struct{} `aws:"structure"`
 	LoadBalancerName *string  `aws:"LoadBalancerName"`
@@ -1211,16 +1734,34 @@ type LoadForecasts []LoadForecast
 
 type LocalStorageTypes []string
 
+func (LocalStorageTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLocalStorageType}}
+}
+
 type MemoryGiBPerVCpuRequest struct {
 	_   struct{} `aws:"structure"`
 	Min *float64 `aws:"Min"`
 	Max *float64 `aws:"Max"`
 }
 
+func (MemoryGiBPerVCpuRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveDouble,
+		"Max": constraintNullablePositiveDouble,
+	}
+}
+
 type MemoryMiBRequest struct {
 	_   struct{} `aws:"structure"`
 	Min *int32   `aws:"Min,req"`
 	Max *int32   `aws:"Max"`
+}
+
+func (MemoryMiBRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveInteger,
+		"Max": constraintNullablePositiveInteger,
+	}
 }
 
 type Metric struct {
@@ -1248,6 +1789,14 @@ type MetricDataQuery struct {
 	ReturnData *bool       `aws:"ReturnData"`
 }
 
+func (MetricDataQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":         constraintXmlStringMaxLen255,
+		"Expression": constraintXmlStringMaxLen1023,
+		"Label":      constraintXmlStringMetricLabel,
+	}
+}
+
 type MetricDimension struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name,req"`
@@ -1270,7 +1819,17 @@ type MetricStat struct {
 	Unit   *string  `aws:"Unit"`
 }
 
+func (MetricStat) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stat": constraintXmlStringMetricStat,
+	}
+}
+
 type Metrics []string
+
+func (Metrics) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type MixedInstancesPolicy struct {
 	_                     struct{}               `aws:"structure"`
@@ -1284,10 +1843,24 @@ type NetworkBandwidthGbpsRequest struct {
 	Max *float64 `aws:"Max"`
 }
 
+func (NetworkBandwidthGbpsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveDouble,
+		"Max": constraintNullablePositiveDouble,
+	}
+}
+
 type NetworkInterfaceCountRequest struct {
 	_   struct{} `aws:"structure"`
 	Min *int32   `aws:"Min"`
 	Max *int32   `aws:"Max"`
+}
+
+func (NetworkInterfaceCountRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveInteger,
+		"Max": constraintNullablePositiveInteger,
+	}
 }
 
 type NotificationConfiguration struct {
@@ -1302,6 +1875,12 @@ type NotificationConfigurations []NotificationConfiguration
 type Operator struct {
 	_         struct{} `aws:"structure"`
 	Principal *string  `aws:"Principal,req"`
+}
+
+func (Operator) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Principal": constraintManagerIdentifier,
+	}
 }
 
 type Overrides []LaunchTemplateOverrides
@@ -1331,12 +1910,27 @@ type PolicyARNType struct {
 
 type PolicyNames []string
 
+func (PolicyNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceName}}
+}
+
 type PolicyTypes []string
+
+func (PolicyTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen64}}
+}
 
 type PredefinedMetricSpecification struct {
 	_                    struct{} `aws:"structure"`
 	PredefinedMetricType *string  `aws:"PredefinedMetricType,req"`
 	ResourceLabel        *string  `aws:"ResourceLabel"`
+}
+
+func (PredefinedMetricSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintMetricType,
+		"ResourceLabel":        constraintXmlStringMaxLen1023,
+	}
 }
 
 type PredictiveScalingConfiguration struct {
@@ -1346,6 +1940,15 @@ type PredictiveScalingConfiguration struct {
 	SchedulingBufferTime      *int32                                `aws:"SchedulingBufferTime"`
 	MaxCapacityBreachBehavior *string                               `aws:"MaxCapacityBreachBehavior"`
 	MaxCapacityBuffer         *int32                                `aws:"MaxCapacityBuffer"`
+}
+
+func (PredictiveScalingConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode":                      constraintPredictiveScalingMode,
+		"SchedulingBufferTime":      constraintPredictiveScalingSchedulingBufferTime,
+		"MaxCapacityBreachBehavior": constraintPredictiveScalingMaxCapacityBreachBehavior,
+		"MaxCapacityBuffer":         constraintPredictiveScalingMaxCapacityBuffer,
+	}
 }
 
 type PredictiveScalingCustomizedCapacityMetric struct {
@@ -1386,10 +1989,24 @@ type PredictiveScalingPredefinedLoadMetric struct {
 	ResourceLabel        *string  `aws:"ResourceLabel"`
 }
 
+func (PredictiveScalingPredefinedLoadMetric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintPredefinedLoadMetricType,
+		"ResourceLabel":        constraintXmlStringMaxLen1023,
+	}
+}
+
 type PredictiveScalingPredefinedMetricPair struct {
 	_                    struct{} `aws:"structure"`
 	PredefinedMetricType *string  `aws:"PredefinedMetricType,req"`
 	ResourceLabel        *string  `aws:"ResourceLabel"`
+}
+
+func (PredictiveScalingPredefinedMetricPair) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintPredefinedMetricPairType,
+		"ResourceLabel":        constraintXmlStringMaxLen1023,
+	}
 }
 
 type PredictiveScalingPredefinedScalingMetric struct {
@@ -1398,7 +2015,18 @@ type PredictiveScalingPredefinedScalingMetric struct {
 	ResourceLabel        *string  `aws:"ResourceLabel"`
 }
 
+func (PredictiveScalingPredefinedScalingMetric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintPredefinedScalingMetricType,
+		"ResourceLabel":        constraintXmlStringMaxLen1023,
+	}
+}
+
 type ProcessNames []string
+
+func (ProcessNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type ProcessType struct {
 	_           struct{} `aws:"structure"`
@@ -1428,11 +2056,28 @@ type PutLifecycleHookType struct {
 	DefaultResult         *string  `aws:"DefaultResult"`
 }
 
+func (PutLifecycleHookType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LifecycleHookName":     constraintAsciiStringMaxLen255,
+		"AutoScalingGroupName":  constraintXmlStringMaxLen255,
+		"RoleARN":               constraintXmlStringMaxLen255,
+		"NotificationTargetARN": constraintNotificationTargetResourceName,
+		"NotificationMetadata":  constraintAnyPrintableAsciiStringMaxLen4000,
+	}
+}
+
 type PutNotificationConfigurationType struct {
 	_                    struct{}                     `aws:"structure"`
 	AutoScalingGroupName *string                      `aws:"AutoScalingGroupName,req"`
 	TopicARN             *string                      `aws:"TopicARN,req"`
 	NotificationTypes    AutoScalingNotificationTypes `aws:"NotificationTypes,req"`
+}
+
+func (PutNotificationConfigurationType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"TopicARN":             constraintXmlStringMaxLen255,
+	}
 }
 
 type PutScalingPolicyType struct {
@@ -1453,6 +2098,16 @@ type PutScalingPolicyType struct {
 	PredictiveScalingConfiguration *PredictiveScalingConfiguration `aws:"PredictiveScalingConfiguration"`
 }
 
+func (PutScalingPolicyType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName":  constraintXmlStringMaxLen255,
+		"PolicyName":            constraintXmlStringMaxLen255,
+		"PolicyType":            constraintXmlStringMaxLen64,
+		"AdjustmentType":        constraintXmlStringMaxLen255,
+		"MetricAggregationType": constraintXmlStringMaxLen32,
+	}
+}
+
 type PutScheduledUpdateGroupActionType struct {
 	_                    struct{}   `aws:"structure"`
 	AutoScalingGroupName *string    `aws:"AutoScalingGroupName,req"`
@@ -1465,6 +2120,15 @@ type PutScheduledUpdateGroupActionType struct {
 	MaxSize              *int32     `aws:"MaxSize"`
 	DesiredCapacity      *int32     `aws:"DesiredCapacity"`
 	TimeZone             *string    `aws:"TimeZone"`
+}
+
+func (PutScheduledUpdateGroupActionType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"ScheduledActionName":  constraintXmlStringMaxLen255,
+		"Recurrence":           constraintXmlStringMaxLen255,
+		"TimeZone":             constraintXmlStringMaxLen255,
+	}
 }
 
 type PutWarmPoolAnswer struct {
@@ -1480,6 +2144,15 @@ type PutWarmPoolType struct {
 	InstanceReusePolicy      *InstanceReusePolicy `aws:"InstanceReusePolicy"`
 }
 
+func (PutWarmPoolType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName":     constraintXmlStringMaxLen255,
+		"MaxGroupPreparedCapacity": constraintMaxGroupPreparedCapacity,
+		"MinSize":                  constraintWarmPoolMinSize,
+		"PoolState":                constraintWarmPoolState,
+	}
+}
+
 type RecordLifecycleActionHeartbeatAnswer struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1490,6 +2163,15 @@ type RecordLifecycleActionHeartbeatType struct {
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
 	LifecycleActionToken *string  `aws:"LifecycleActionToken"`
 	InstanceId           *string  `aws:"InstanceId"`
+}
+
+func (RecordLifecycleActionHeartbeatType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LifecycleHookName":    constraintAsciiStringMaxLen255,
+		"AutoScalingGroupName": constraintResourceName,
+		"LifecycleActionToken": constraintLifecycleActionToken,
+		"InstanceId":           constraintXmlStringMaxLen19,
+	}
 }
 
 type RefreshPreferences struct {
@@ -1505,6 +2187,18 @@ type RefreshPreferences struct {
 	AlarmSpecification        *AlarmSpecification   `aws:"AlarmSpecification"`
 	MaxHealthyPercentage      *int32                `aws:"MaxHealthyPercentage"`
 	BakeTime                  *int32                `aws:"BakeTime"`
+}
+
+func (RefreshPreferences) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MinHealthyPercentage":      constraintIntPercent,
+		"InstanceWarmup":            constraintRefreshInstanceWarmup,
+		"CheckpointDelay":           constraintCheckpointDelay,
+		"ScaleInProtectedInstances": constraintScaleInProtectedInstances,
+		"StandbyInstances":          constraintStandbyInstances,
+		"MaxHealthyPercentage":      constraintIntPercent100To200,
+		"BakeTime":                  constraintBakeTime,
+	}
 }
 
 type ResourceContentionFault struct {
@@ -1552,6 +2246,12 @@ type RetentionTriggers struct {
 	TerminateHookAbandon *string  `aws:"TerminateHookAbandon"`
 }
 
+func (RetentionTriggers) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TerminateHookAbandon": constraintRetentionAction,
+	}
+}
+
 type RollbackDetails struct {
 	_                            struct{}                        `aws:"structure"`
 	RollbackReason               *string                         `aws:"RollbackReason"`
@@ -1569,6 +2269,12 @@ type RollbackInstanceRefreshAnswer struct {
 type RollbackInstanceRefreshType struct {
 	_                    struct{} `aws:"structure"`
 	AutoScalingGroupName *string  `aws:"AutoScalingGroupName,req"`
+}
+
+func (RollbackInstanceRefreshType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type ScalingActivityInProgressFault struct {
@@ -1619,7 +2325,17 @@ type ScalingProcessQuery struct {
 	ScalingProcesses     ProcessNames `aws:"ScalingProcesses"`
 }
 
+func (ScalingProcessQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type ScheduledActionNames []string
+
+func (ScheduledActionNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type ScheduledActionsType struct {
 	_                           struct{}                    `aws:"structure"`
@@ -1654,11 +2370,23 @@ type ScheduledUpdateGroupActionRequest struct {
 	TimeZone            *string    `aws:"TimeZone"`
 }
 
+func (ScheduledUpdateGroupActionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ScheduledActionName": constraintXmlStringMaxLen255,
+		"Recurrence":          constraintXmlStringMaxLen255,
+		"TimeZone":            constraintXmlStringMaxLen255,
+	}
+}
+
 type ScheduledUpdateGroupActionRequests []ScheduledUpdateGroupActionRequest
 
 type ScheduledUpdateGroupActions []ScheduledUpdateGroupAction
 
 type SecurityGroups []string
+
+func (SecurityGroups) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlString}}
+}
 
 type ServiceLinkedRoleFailure struct {
 	_       struct{} `aws:"structure,error=ServiceLinkedRoleFailure,status=500"`
@@ -1687,11 +2415,24 @@ type SetDesiredCapacityType struct {
 	HonorCooldown        *bool    `aws:"HonorCooldown"`
 }
 
+func (SetDesiredCapacityType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
+}
+
 type SetInstanceHealthQuery struct {
 	_                        struct{} `aws:"structure"`
 	InstanceId               *string  `aws:"InstanceId,req"`
 	HealthStatus             *string  `aws:"HealthStatus,req"`
 	ShouldRespectGracePeriod *bool    `aws:"ShouldRespectGracePeriod"`
+}
+
+func (SetInstanceHealthQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId":   constraintXmlStringMaxLen19,
+		"HealthStatus": constraintXmlStringMaxLen32,
+	}
 }
 
 type SetInstanceProtectionAnswer struct {
@@ -1703,6 +2444,12 @@ type SetInstanceProtectionQuery struct {
 	InstanceIds          InstanceIds `aws:"InstanceIds,req"`
 	AutoScalingGroupName *string     `aws:"AutoScalingGroupName,req"`
 	ProtectedFromScaleIn *bool       `aws:"ProtectedFromScaleIn,req"`
+}
+
+func (SetInstanceProtectionQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+	}
 }
 
 type StartInstanceRefreshAnswer struct {
@@ -1718,6 +2465,13 @@ type StartInstanceRefreshType struct {
 	Preferences          *RefreshPreferences   `aws:"Preferences"`
 }
 
+func (StartInstanceRefreshType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName": constraintXmlStringMaxLen255,
+		"Strategy":             constraintRefreshStrategy,
+	}
+}
+
 type StepAdjustment struct {
 	_                        struct{} `aws:"structure"`
 	MetricIntervalLowerBound *float64 `aws:"MetricIntervalLowerBound"`
@@ -1728,6 +2482,10 @@ type StepAdjustment struct {
 type StepAdjustments []StepAdjustment
 
 type SubnetIdsLimit1 []string
+
+func (SubnetIdsLimit1) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen255}}
+}
 
 type SuspendedProcess struct {
 	_                struct{} `aws:"structure"`
@@ -1744,6 +2502,15 @@ type Tag struct {
 	Key               *string  `aws:"Key,req"`
 	Value             *string  `aws:"Value"`
 	PropagateAtLaunch *bool    `aws:"PropagateAtLaunch"`
+}
+
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceId":   constraintXmlString,
+		"ResourceType": constraintXmlString,
+		"Key":          constraintTagKey,
+		"Value":        constraintTagValue,
+	}
 }
 
 type TagDescription struct {
@@ -1767,6 +2534,10 @@ type TagsType struct {
 
 type TargetGroupARNs []string
 
+func (TargetGroupARNs) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen511}}
+}
+
 type TargetTrackingConfiguration struct {
 	_                             struct{}                       `aws:"structure"`
 	PredefinedMetricSpecification *PredefinedMetricSpecification `aws:"PredefinedMetricSpecification"`
@@ -1787,6 +2558,15 @@ type TargetTrackingMetricDataQuery struct {
 	ReturnData *bool                     `aws:"ReturnData"`
 }
 
+func (TargetTrackingMetricDataQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":         constraintXmlStringMaxLen64,
+		"Expression": constraintXmlStringMaxLen2047,
+		"Label":      constraintXmlStringMetricLabel,
+		"Period":     constraintMetricGranularityInSeconds,
+	}
+}
+
 type TargetTrackingMetricStat struct {
 	_      struct{} `aws:"structure"`
 	Metric *Metric  `aws:"Metric,req"`
@@ -1795,13 +2575,30 @@ type TargetTrackingMetricStat struct {
 	Period *int32   `aws:"Period"`
 }
 
+func (TargetTrackingMetricStat) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stat":   constraintXmlStringMetricStat,
+		"Period": constraintMetricGranularityInSeconds,
+	}
+}
+
 type TerminateInstanceInAutoScalingGroupType struct {
 	_                              struct{} `aws:"structure"`
 	InstanceId                     *string  `aws:"InstanceId,req"`
 	ShouldDecrementDesiredCapacity *bool    `aws:"ShouldDecrementDesiredCapacity,req"`
 }
 
+func (TerminateInstanceInAutoScalingGroupType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintXmlStringMaxLen19,
+	}
+}
+
 type TerminationPolicies []string
+
+func (TerminationPolicies) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlStringMaxLen1600}}
+}
 
 type TotalLocalStorageGBRequest struct {
 	_   struct{} `aws:"structure"`
@@ -1809,10 +2606,24 @@ type TotalLocalStorageGBRequest struct {
 	Max *float64 `aws:"Max"`
 }
 
+func (TotalLocalStorageGBRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveDouble,
+		"Max": constraintNullablePositiveDouble,
+	}
+}
+
 type TrafficSourceIdentifier struct {
 	_          struct{} `aws:"structure"`
 	Identifier *string  `aws:"Identifier,req"`
 	Type       *string  `aws:"Type"`
+}
+
+func (TrafficSourceIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Identifier": constraintXmlStringMaxLen511,
+		"Type":       constraintXmlStringMaxLen511,
+	}
 }
 
 type TrafficSourceState struct {
@@ -1860,13 +2671,37 @@ type UpdateAutoScalingGroupType struct {
 	DeletionProtection               *string                           `aws:"DeletionProtection"`
 }
 
+func (UpdateAutoScalingGroupType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoScalingGroupName":    constraintXmlStringMaxLen255,
+		"LaunchConfigurationName": constraintXmlStringMaxLen255,
+		"HealthCheckType":         constraintXmlStringMaxLen32,
+		"PlacementGroup":          constraintUpdatePlacementGroupParam,
+		"VPCZoneIdentifier":       constraintXmlStringMaxLen5000,
+		"ServiceLinkedRoleARN":    constraintResourceName,
+		"DesiredCapacityType":     constraintXmlStringMaxLen255,
+		"DeletionProtection":      constraintDeletionProtection,
+	}
+}
+
 type VCpuCountRequest struct {
 	_   struct{} `aws:"structure"`
 	Min *int32   `aws:"Min,req"`
 	Max *int32   `aws:"Max"`
 }
 
+func (VCpuCountRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Min": constraintNullablePositiveInteger,
+		"Max": constraintNullablePositiveInteger,
+	}
+}
+
 type Values []string
+
+func (Values) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintXmlString}}
+}
 
 type WarmPoolConfiguration struct {
 	_                        struct{}             `aws:"structure"`
@@ -2147,4 +2982,92 @@ const (
 // Values of WarmPoolStatus.
 const (
 	WarmPoolStatusPendingDelete = "PendingDelete"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAcceleratorManufacturer                    = &awsproto.Constraint{Enum: []string{"nvidia", "amd", "amazon-web-services", "xilinx"}}
+	constraintAcceleratorName                            = &awsproto.Constraint{Enum: []string{"a100", "v100", "k80", "t4", "m60", "radeon-pro-v520", "vu9p"}}
+	constraintAcceleratorType                            = &awsproto.Constraint{Enum: []string{"gpu", "fpga", "inference"}}
+	constraintAllowedInstanceType                        = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintAllowedInstanceTypes                       = &awsproto.Constraint{Max: new(400.0)}
+	constraintAnyPrintableAsciiStringMaxLen4000          = &awsproto.Constraint{Min: new(1.0), Max: new(4000.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007e]+`}
+	constraintAsciiStringMaxLen255                       = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[A-Za-z0-9\-_\/]+`}
+	constraintAvailabilityZoneIdsLimit1                  = &awsproto.Constraint{Max: new(1.0)}
+	constraintAvailabilityZonesLimit1                    = &awsproto.Constraint{Max: new(1.0)}
+	constraintBakeTime                                   = &awsproto.Constraint{Min: new(0.0), Max: new(172800.0)}
+	constraintBareMetal                                  = &awsproto.Constraint{Enum: []string{"included", "excluded", "required"}}
+	constraintBlockDeviceEbsIops                         = &awsproto.Constraint{Min: new(100.0), Max: new(20000.0)}
+	constraintBlockDeviceEbsThroughput                   = &awsproto.Constraint{Min: new(125.0), Max: new(1000.0)}
+	constraintBlockDeviceEbsVolumeSize                   = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0)}
+	constraintBlockDeviceEbsVolumeType                   = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintBurstablePerformance                       = &awsproto.Constraint{Enum: []string{"included", "excluded", "required"}}
+	constraintCapacityDistributionStrategy               = &awsproto.Constraint{Enum: []string{"balanced-only", "balanced-best-effort", "reservations-then-balanced"}}
+	constraintCapacityReservationPreference              = &awsproto.Constraint{Enum: []string{"capacity-reservations-only", "capacity-reservations-first", "none", "default"}}
+	constraintCheckpointDelay                            = &awsproto.Constraint{Min: new(0.0), Max: new(172800.0)}
+	constraintClientToken                                = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[A-Za-z0-9\-_\/]+`}
+	constraintCpuManufacturer                            = &awsproto.Constraint{Enum: []string{"intel", "amd", "amazon-web-services", "apple"}}
+	constraintDeletionProtection                         = &awsproto.Constraint{Enum: []string{"none", "prevent-force-deletion", "prevent-all-deletion"}}
+	constraintExcludedInstance                           = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintExcludedInstanceTypes                      = &awsproto.Constraint{Max: new(400.0)}
+	constraintImageId                                    = &awsproto.Constraint{Min: new(5.0), Max: new(21.0), Pattern: "^ami-[a-z0-9]{1,17}$"}
+	constraintImpairedZoneHealthCheckBehavior            = &awsproto.Constraint{Enum: []string{"ReplaceUnhealthy", "IgnoreUnhealthy"}}
+	constraintInstanceGeneration                         = &awsproto.Constraint{Enum: []string{"current", "previous"}}
+	constraintInstanceMetadataEndpointState              = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintInstanceMetadataHttpPutResponseHopLimit    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintInstanceMetadataHttpTokensState            = &awsproto.Constraint{Enum: []string{"optional", "required"}}
+	constraintIntPercent                                 = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintIntPercent100To200                         = &awsproto.Constraint{Min: new(100.0), Max: new(200.0)}
+	constraintIntPercent100To200Resettable               = &awsproto.Constraint{Min: new(-1.0), Max: new(200.0)}
+	constraintIntPercentResettable                       = &awsproto.Constraint{Min: new(-1.0), Max: new(100.0)}
+	constraintLaunchTemplateName                         = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `[a-zA-Z0-9\(\)\.\-/_]+`}
+	constraintLifecycleActionToken                       = &awsproto.Constraint{Min: new(36.0), Max: new(36.0)}
+	constraintLifecycleHookNames                         = &awsproto.Constraint{Max: new(50.0)}
+	constraintLocalStorage                               = &awsproto.Constraint{Enum: []string{"included", "excluded", "required"}}
+	constraintLocalStorageType                           = &awsproto.Constraint{Enum: []string{"hdd", "ssd"}}
+	constraintManagerIdentifier                          = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintMaxGroupPreparedCapacity                   = &awsproto.Constraint{Min: new(-1.0)}
+	constraintMetricGranularityInSeconds                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintMetricStatistic                            = &awsproto.Constraint{Enum: []string{"Average", "Minimum", "Maximum", "SampleCount", "Sum"}}
+	constraintMetricType                                 = &awsproto.Constraint{Enum: []string{"ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"}}
+	constraintMixedInstanceSpotPrice                     = &awsproto.Constraint{Min: new(0.0), Max: new(255.0)}
+	constraintNonZeroIntPercent                          = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintNotificationTargetResourceName             = &awsproto.Constraint{Min: new(0.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintNullablePositiveDouble                     = &awsproto.Constraint{Min: new(0.0)}
+	constraintNullablePositiveInteger                    = &awsproto.Constraint{Min: new(0.0)}
+	constraintPredefinedLoadMetricType                   = &awsproto.Constraint{Enum: []string{"ASGTotalCPUUtilization", "ASGTotalNetworkIn", "ASGTotalNetworkOut", "ALBTargetGroupRequestCount"}}
+	constraintPredefinedMetricPairType                   = &awsproto.Constraint{Enum: []string{"ASGCPUUtilization", "ASGNetworkIn", "ASGNetworkOut", "ALBRequestCount"}}
+	constraintPredefinedScalingMetricType                = &awsproto.Constraint{Enum: []string{"ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"}}
+	constraintPredictiveScalingMaxCapacityBreachBehavior = &awsproto.Constraint{Enum: []string{"HonorMaxCapacity", "IncreaseMaxCapacity"}}
+	constraintPredictiveScalingMaxCapacityBuffer         = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintPredictiveScalingMode                      = &awsproto.Constraint{Enum: []string{"ForecastAndScale", "ForecastOnly"}}
+	constraintPredictiveScalingSchedulingBufferTime      = &awsproto.Constraint{Min: new(0.0)}
+	constraintRefreshInstanceWarmup                      = &awsproto.Constraint{Min: new(0.0)}
+	constraintRefreshStrategy                            = &awsproto.Constraint{Enum: []string{"Rolling", "ReplaceRootVolume"}}
+	constraintRequestedCapacity                          = &awsproto.Constraint{Min: new(1.0)}
+	constraintResourceName                               = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintRetentionAction                            = &awsproto.Constraint{Enum: []string{"retain", "terminate"}}
+	constraintRetryStrategy                              = &awsproto.Constraint{Enum: []string{"retry-with-group-configuration", "none"}}
+	constraintScaleInProtectedInstances                  = &awsproto.Constraint{Enum: []string{"Refresh", "Ignore", "Wait"}}
+	constraintSpotPrice                                  = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintStandbyInstances                           = &awsproto.Constraint{Enum: []string{"Terminate", "Ignore", "Wait"}}
+	constraintSubnetIdsLimit1                            = &awsproto.Constraint{Max: new(1.0)}
+	constraintTagKey                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintTagValue                                   = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintUpdatePlacementGroupParam                  = &awsproto.Constraint{Min: new(0.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintWarmPoolMinSize                            = &awsproto.Constraint{Min: new(0.0)}
+	constraintWarmPoolState                              = &awsproto.Constraint{Enum: []string{"Stopped", "Running", "Hibernated"}}
+	constraintXmlString                                  = &awsproto.Constraint{Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen1023                        = &awsproto.Constraint{Min: new(1.0), Max: new(1023.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen1600                        = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen19                          = &awsproto.Constraint{Min: new(1.0), Max: new(19.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen2047                        = &awsproto.Constraint{Min: new(1.0), Max: new(2047.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen255                         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen32                          = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen5000                        = &awsproto.Constraint{Min: new(1.0), Max: new(5000.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen511                         = &awsproto.Constraint{Min: new(1.0), Max: new(511.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMaxLen64                          = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMetricLabel                       = &awsproto.Constraint{Max: new(2047.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringMetricStat                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
+	constraintXmlStringUserData                          = &awsproto.Constraint{Max: new(21847.0), Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`}
 )

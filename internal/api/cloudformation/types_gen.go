@@ -24,6 +24,10 @@ type AccountLimitList []AccountLimit
 
 type AccountList []string
 
+func (AccountList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAccount}}
+}
+
 type ActivateOrganizationsAccessInput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -44,6 +48,19 @@ type ActivateTypeInput struct {
 	ExecutionRoleArn *string        `aws:"ExecutionRoleArn"`
 	VersionBump      *string        `aws:"VersionBump"`
 	MajorVersion     *int64         `aws:"MajorVersion"`
+}
+
+func (ActivateTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":             constraintThirdPartyType,
+		"PublicTypeArn":    constraintThirdPartyTypeArn,
+		"PublisherId":      constraintPublisherId,
+		"TypeName":         constraintTypeName,
+		"TypeNameAlias":    constraintTypeName,
+		"ExecutionRoleArn": constraintRoleArn,
+		"VersionBump":      constraintVersionBump,
+		"MajorVersion":     constraintMajorVersion,
+	}
 }
 
 type ActivateTypeOutput struct {
@@ -95,6 +112,12 @@ type BatchDescribeTypeConfigurationsInput struct {
 	TypeConfigurationIdentifiers TypeConfigurationIdentifiers `aws:"TypeConfigurationIdentifiers,req"`
 }
 
+func (BatchDescribeTypeConfigurationsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeConfigurationIdentifiers": constraintTypeConfigurationIdentifiers,
+	}
+}
+
 type BatchDescribeTypeConfigurationsOutput struct {
 	_                             struct{}                              `aws:"structure"`
 	Errors                        BatchDescribeTypeConfigurationsErrors `aws:"Errors"`
@@ -128,7 +151,17 @@ type CancelUpdateStackInput struct {
 	ClientRequestToken *string  `aws:"ClientRequestToken"`
 }
 
+func (CancelUpdateStackInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientRequestToken": constraintClientRequestToken,
+	}
+}
+
 type Capabilities []string
+
+func (Capabilities) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCapability}}
+}
 
 type Change struct {
 	_                   struct{}        `aws:"structure"`
@@ -211,6 +244,14 @@ type ContinueUpdateRollbackInput struct {
 	ClientRequestToken *string         `aws:"ClientRequestToken"`
 }
 
+func (ContinueUpdateRollbackInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName":          constraintStackNameOrId,
+		"RoleARN":            constraintRoleARN,
+		"ClientRequestToken": constraintClientRequestToken,
+	}
+}
+
 type ContinueUpdateRollbackOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -241,6 +282,24 @@ type CreateChangeSetInput struct {
 	DisableValidation       *bool                  `aws:"DisableValidation"`
 }
 
+func (CreateChangeSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName":         constraintStackNameOrId,
+		"TemplateBody":      constraintTemplateBody,
+		"TemplateURL":       constraintTemplateURL,
+		"RoleARN":           constraintRoleARN,
+		"NotificationARNs":  constraintNotificationARNs,
+		"Tags":              constraintTags,
+		"ChangeSetName":     constraintChangeSetName,
+		"ClientToken":       constraintClientToken,
+		"Description":       constraintDescription,
+		"ChangeSetType":     constraintChangeSetType,
+		"ResourcesToImport": constraintResourcesToImport,
+		"OnStackFailure":    constraintOnStackFailure,
+		"DeploymentMode":    constraintDeploymentMode,
+	}
+}
+
 type CreateChangeSetOutput struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id"`
@@ -253,6 +312,13 @@ type CreateGeneratedTemplateInput struct {
 	GeneratedTemplateName *string                `aws:"GeneratedTemplateName,req"`
 	StackName             *string                `aws:"StackName"`
 	TemplateConfiguration *TemplateConfiguration `aws:"TemplateConfiguration"`
+}
+
+func (CreateGeneratedTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resources":             constraintResourceDefinitions,
+		"GeneratedTemplateName": constraintGeneratedTemplateName,
+	}
 }
 
 type CreateGeneratedTemplateOutput struct {
@@ -284,6 +350,21 @@ type CreateStackInput struct {
 	DisableValidation           *bool                  `aws:"DisableValidation"`
 }
 
+func (CreateStackInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateBody":       constraintTemplateBody,
+		"TemplateURL":        constraintTemplateURL,
+		"TimeoutInMinutes":   constraintTimeoutMinutes,
+		"NotificationARNs":   constraintNotificationARNs,
+		"RoleARN":            constraintRoleARN,
+		"OnFailure":          constraintOnFailure,
+		"StackPolicyBody":    constraintStackPolicyBody,
+		"StackPolicyURL":     constraintStackPolicyURL,
+		"Tags":               constraintTags,
+		"ClientRequestToken": constraintClientRequestToken,
+	}
+}
+
 type CreateStackInstancesInput struct {
 	_                    struct{}                      `aws:"structure"`
 	StackSetName         *string                       `aws:"StackSetName,req"`
@@ -294,6 +375,13 @@ type CreateStackInstancesInput struct {
 	OperationPreferences *StackSetOperationPreferences `aws:"OperationPreferences"`
 	OperationId          *string                       `aws:"OperationId,idem"`
 	CallAs               *string                       `aws:"CallAs"`
+}
+
+func (CreateStackInstancesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperationId": constraintClientRequestToken,
+		"CallAs":      constraintCallAs,
+	}
 }
 
 type CreateStackInstancesOutput struct {
@@ -313,6 +401,12 @@ type CreateStackRefactorInput struct {
 	EnableStackCreation *bool            `aws:"EnableStackCreation"`
 	ResourceMappings    ResourceMappings `aws:"ResourceMappings"`
 	StackDefinitions    StackDefinitions `aws:"StackDefinitions,req"`
+}
+
+func (CreateStackRefactorInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description": constraintDescription,
+	}
 }
 
 type CreateStackRefactorOutput struct {
@@ -337,6 +431,20 @@ type CreateStackSetInput struct {
 	CallAs                *string           `aws:"CallAs"`
 	ClientRequestToken    *string           `aws:"ClientRequestToken,idem"`
 	ManagedExecution      *ManagedExecution `aws:"ManagedExecution"`
+}
+
+func (CreateStackSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description":           constraintDescription,
+		"TemplateBody":          constraintTemplateBody,
+		"TemplateURL":           constraintTemplateURL,
+		"Tags":                  constraintTags,
+		"AdministrationRoleARN": constraintRoleARN,
+		"ExecutionRoleName":     constraintExecutionRoleName,
+		"PermissionModel":       constraintPermissionModels,
+		"CallAs":                constraintCallAs,
+		"ClientRequestToken":    constraintClientRequestToken,
+	}
 }
 
 type CreateStackSetOutput struct {
@@ -368,6 +476,14 @@ type DeactivateTypeInput struct {
 	Arn      *string  `aws:"Arn"`
 }
 
+func (DeactivateTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeName": constraintTypeName,
+		"Type":     constraintThirdPartyType,
+		"Arn":      constraintPrivateTypeArn,
+	}
+}
+
 type DeactivateTypeOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -376,6 +492,13 @@ type DeleteChangeSetInput struct {
 	_             struct{} `aws:"structure"`
 	ChangeSetName *string  `aws:"ChangeSetName,req"`
 	StackName     *string  `aws:"StackName"`
+}
+
+func (DeleteChangeSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChangeSetName": constraintChangeSetNameOrId,
+		"StackName":     constraintStackNameOrId,
+	}
 }
 
 type DeleteChangeSetOutput struct {
@@ -387,6 +510,12 @@ type DeleteGeneratedTemplateInput struct {
 	GeneratedTemplateName *string  `aws:"GeneratedTemplateName,req"`
 }
 
+func (DeleteGeneratedTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GeneratedTemplateName": constraintGeneratedTemplateName,
+	}
+}
+
 type DeleteStackInput struct {
 	_                  struct{}          `aws:"structure"`
 	StackName          *string           `aws:"StackName,req"`
@@ -395,6 +524,14 @@ type DeleteStackInput struct {
 	ClientRequestToken *string           `aws:"ClientRequestToken"`
 	DeletionMode       *string           `aws:"DeletionMode"`
 	DeploymentConfig   *DeploymentConfig `aws:"DeploymentConfig"`
+}
+
+func (DeleteStackInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleARN":            constraintRoleARN,
+		"ClientRequestToken": constraintClientRequestToken,
+		"DeletionMode":       constraintDeletionMode,
+	}
 }
 
 type DeleteStackInstancesInput struct {
@@ -409,6 +546,13 @@ type DeleteStackInstancesInput struct {
 	CallAs               *string                       `aws:"CallAs"`
 }
 
+func (DeleteStackInstancesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperationId": constraintClientRequestToken,
+		"CallAs":      constraintCallAs,
+	}
+}
+
 type DeleteStackInstancesOutput struct {
 	_           struct{} `aws:"structure"`
 	OperationId *string  `aws:"OperationId"`
@@ -418,6 +562,12 @@ type DeleteStackSetInput struct {
 	_            struct{} `aws:"structure"`
 	StackSetName *string  `aws:"StackSetName,req"`
 	CallAs       *string  `aws:"CallAs"`
+}
+
+func (DeleteStackSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallAs": constraintCallAs,
+	}
 }
 
 type DeleteStackSetOutput struct {
@@ -430,12 +580,25 @@ type DeploymentConfig struct {
 	DisableRollback *bool    `aws:"DisableRollback"`
 }
 
+func (DeploymentConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintDeploymentConfigMode,
+	}
+}
+
 type DeploymentTargets struct {
 	_                     struct{}                 `aws:"structure"`
 	Accounts              AccountList              `aws:"Accounts"`
 	AccountsUrl           *string                  `aws:"AccountsUrl"`
 	OrganizationalUnitIds OrganizationalUnitIdList `aws:"OrganizationalUnitIds"`
 	AccountFilterType     *string                  `aws:"AccountFilterType"`
+}
+
+func (DeploymentTargets) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccountsUrl":       constraintAccountsUrl,
+		"AccountFilterType": constraintAccountFilterType,
+	}
 }
 
 type DeregisterTypeInput struct {
@@ -446,6 +609,15 @@ type DeregisterTypeInput struct {
 	VersionId *string  `aws:"VersionId"`
 }
 
+func (DeregisterTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn":       constraintPrivateTypeArn,
+		"Type":      constraintRegistryType,
+		"TypeName":  constraintTypeName,
+		"VersionId": constraintTypeVersionId,
+	}
+}
+
 type DeregisterTypeOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -453,6 +625,12 @@ type DeregisterTypeOutput struct {
 type DescribeAccountLimitsInput struct {
 	_         struct{} `aws:"structure"`
 	NextToken *string  `aws:"NextToken"`
+}
+
+func (DescribeAccountLimitsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
 }
 
 type DescribeAccountLimitsOutput struct {
@@ -467,6 +645,14 @@ type DescribeChangeSetHooksInput struct {
 	StackName         *string  `aws:"StackName"`
 	NextToken         *string  `aws:"NextToken"`
 	LogicalResourceId *string  `aws:"LogicalResourceId"`
+}
+
+func (DescribeChangeSetHooksInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChangeSetName": constraintChangeSetNameOrId,
+		"StackName":     constraintStackNameOrId,
+		"NextToken":     constraintNextToken,
+	}
 }
 
 type DescribeChangeSetHooksOutput struct {
@@ -486,6 +672,14 @@ type DescribeChangeSetInput struct {
 	StackName             *string  `aws:"StackName"`
 	NextToken             *string  `aws:"NextToken"`
 	IncludePropertyValues *bool    `aws:"IncludePropertyValues"`
+}
+
+func (DescribeChangeSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChangeSetName": constraintChangeSetNameOrId,
+		"StackName":     constraintStackNameOrId,
+		"NextToken":     constraintNextToken,
+	}
 }
 
 type DescribeChangeSetOutput struct {
@@ -525,6 +719,14 @@ type DescribeEventsInput struct {
 	NextToken     *string      `aws:"NextToken"`
 }
 
+func (DescribeEventsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName":     constraintStackNameOrId,
+		"ChangeSetName": constraintChangeSetNameOrId,
+		"NextToken":     constraintNextToken,
+	}
+}
+
 type DescribeEventsOutput struct {
 	_               struct{}        `aws:"structure"`
 	OperationEvents OperationEvents `aws:"OperationEvents"`
@@ -534,6 +736,12 @@ type DescribeEventsOutput struct {
 type DescribeGeneratedTemplateInput struct {
 	_                     struct{} `aws:"structure"`
 	GeneratedTemplateName *string  `aws:"GeneratedTemplateName,req"`
+}
+
+func (DescribeGeneratedTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GeneratedTemplateName": constraintGeneratedTemplateName,
+	}
 }
 
 type DescribeGeneratedTemplateOutput struct {
@@ -556,6 +764,12 @@ type DescribeOrganizationsAccessInput struct {
 	CallAs *string  `aws:"CallAs"`
 }
 
+func (DescribeOrganizationsAccessInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallAs": constraintCallAs,
+	}
+}
+
 type DescribeOrganizationsAccessOutput struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"Status"`
@@ -564,6 +778,12 @@ type DescribeOrganizationsAccessOutput struct {
 type DescribePublisherInput struct {
 	_           struct{} `aws:"structure"`
 	PublisherId *string  `aws:"PublisherId"`
+}
+
+func (DescribePublisherInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PublisherId": constraintPublisherId,
+	}
 }
 
 type DescribePublisherOutput struct {
@@ -598,6 +818,12 @@ type DescribeStackDriftDetectionStatusInput struct {
 	StackDriftDetectionId *string  `aws:"StackDriftDetectionId,req"`
 }
 
+func (DescribeStackDriftDetectionStatusInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackDriftDetectionId": constraintStackDriftDetectionId,
+	}
+}
+
 type DescribeStackDriftDetectionStatusOutput struct {
 	_                         struct{}   `aws:"structure"`
 	StackId                   *string    `aws:"StackId,req"`
@@ -615,6 +841,12 @@ type DescribeStackEventsInput struct {
 	NextToken *string  `aws:"NextToken"`
 }
 
+func (DescribeStackEventsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
+}
+
 type DescribeStackEventsOutput struct {
 	_           struct{}    `aws:"structure"`
 	StackEvents StackEvents `aws:"StackEvents"`
@@ -627,6 +859,14 @@ type DescribeStackInstanceInput struct {
 	StackInstanceAccount *string  `aws:"StackInstanceAccount,req"`
 	StackInstanceRegion  *string  `aws:"StackInstanceRegion,req"`
 	CallAs               *string  `aws:"CallAs"`
+}
+
+func (DescribeStackInstanceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackInstanceAccount": constraintAccount,
+		"StackInstanceRegion":  constraintRegion,
+		"CallAs":               constraintCallAs,
+	}
 }
 
 type DescribeStackInstanceOutput struct {
@@ -656,6 +896,15 @@ type DescribeStackResourceDriftsInput struct {
 	StackResourceDriftStatusFilters StackResourceDriftStatusFilters `aws:"StackResourceDriftStatusFilters"`
 	NextToken                       *string                         `aws:"NextToken"`
 	MaxResults                      *int32                          `aws:"MaxResults"`
+}
+
+func (DescribeStackResourceDriftsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName":                       constraintStackNameOrId,
+		"StackResourceDriftStatusFilters": constraintStackResourceDriftStatusFilters,
+		"NextToken":                       constraintNextToken,
+		"MaxResults":                      constraintBoxedMaxResults,
+	}
 }
 
 type DescribeStackResourceDriftsOutput struct {
@@ -693,11 +942,24 @@ type DescribeStackSetInput struct {
 	CallAs       *string  `aws:"CallAs"`
 }
 
+func (DescribeStackSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallAs": constraintCallAs,
+	}
+}
+
 type DescribeStackSetOperationInput struct {
 	_            struct{} `aws:"structure"`
 	StackSetName *string  `aws:"StackSetName,req"`
 	OperationId  *string  `aws:"OperationId,req"`
 	CallAs       *string  `aws:"CallAs"`
+}
+
+func (DescribeStackSetOperationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperationId": constraintClientRequestToken,
+		"CallAs":      constraintCallAs,
+	}
 }
 
 type DescribeStackSetOperationOutput struct {
@@ -716,6 +978,12 @@ type DescribeStacksInput struct {
 	NextToken *string  `aws:"NextToken"`
 }
 
+func (DescribeStacksInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
+}
+
 type DescribeStacksOutput struct {
 	_         struct{} `aws:"structure"`
 	Stacks    Stacks   `aws:"Stacks"`
@@ -730,6 +998,17 @@ type DescribeTypeInput struct {
 	VersionId           *string  `aws:"VersionId"`
 	PublisherId         *string  `aws:"PublisherId"`
 	PublicVersionNumber *string  `aws:"PublicVersionNumber"`
+}
+
+func (DescribeTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":                constraintRegistryType,
+		"TypeName":            constraintTypeName,
+		"Arn":                 constraintTypeArn,
+		"VersionId":           constraintTypeVersionId,
+		"PublisherId":         constraintPublisherId,
+		"PublicVersionNumber": constraintPublicVersionNumber,
+	}
 }
 
 type DescribeTypeOutput struct {
@@ -768,6 +1047,12 @@ type DescribeTypeRegistrationInput struct {
 	RegistrationToken *string  `aws:"RegistrationToken,req"`
 }
 
+func (DescribeTypeRegistrationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RegistrationToken": constraintRegistrationToken,
+	}
+}
+
 type DescribeTypeRegistrationOutput struct {
 	_              struct{} `aws:"structure"`
 	ProgressStatus *string  `aws:"ProgressStatus"`
@@ -782,6 +1067,13 @@ type DetectStackDriftInput struct {
 	LogicalResourceIds LogicalResourceIds `aws:"LogicalResourceIds"`
 }
 
+func (DetectStackDriftInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName":          constraintStackNameOrId,
+		"LogicalResourceIds": constraintLogicalResourceIds,
+	}
+}
+
 type DetectStackDriftOutput struct {
 	_                     struct{} `aws:"structure"`
 	StackDriftDetectionId *string  `aws:"StackDriftDetectionId,req"`
@@ -791,6 +1083,12 @@ type DetectStackResourceDriftInput struct {
 	_                 struct{} `aws:"structure"`
 	StackName         *string  `aws:"StackName,req"`
 	LogicalResourceId *string  `aws:"LogicalResourceId,req"`
+}
+
+func (DetectStackResourceDriftInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName": constraintStackNameOrId,
+	}
 }
 
 type DetectStackResourceDriftOutput struct {
@@ -806,6 +1104,14 @@ type DetectStackSetDriftInput struct {
 	CallAs               *string                       `aws:"CallAs"`
 }
 
+func (DetectStackSetDriftInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackSetName": constraintStackSetNameOrId,
+		"OperationId":  constraintClientRequestToken,
+		"CallAs":       constraintCallAs,
+	}
+}
+
 type DetectStackSetDriftOutput struct {
 	_           struct{} `aws:"structure"`
 	OperationId *string  `aws:"OperationId"`
@@ -816,6 +1122,13 @@ type EstimateTemplateCostInput struct {
 	TemplateBody *string    `aws:"TemplateBody"`
 	TemplateURL  *string    `aws:"TemplateURL"`
 	Parameters   Parameters `aws:"Parameters"`
+}
+
+func (EstimateTemplateCostInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateBody": constraintTemplateBody,
+		"TemplateURL":  constraintTemplateURL,
+	}
 }
 
 type EstimateTemplateCostOutput struct {
@@ -835,6 +1148,14 @@ type ExecuteChangeSetInput struct {
 	ClientRequestToken   *string  `aws:"ClientRequestToken"`
 	DisableRollback      *bool    `aws:"DisableRollback"`
 	RetainExceptOnCreate *bool    `aws:"RetainExceptOnCreate"`
+}
+
+func (ExecuteChangeSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChangeSetName":      constraintChangeSetNameOrId,
+		"StackName":          constraintStackNameOrId,
+		"ClientRequestToken": constraintClientRequestToken,
+	}
 }
 
 type ExecuteChangeSetOutput struct {
@@ -870,6 +1191,13 @@ type GetGeneratedTemplateInput struct {
 	GeneratedTemplateName *string  `aws:"GeneratedTemplateName,req"`
 }
 
+func (GetGeneratedTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Format":                constraintTemplateFormat,
+		"GeneratedTemplateName": constraintGeneratedTemplateName,
+	}
+}
+
 type GetGeneratedTemplateOutput struct {
 	_            struct{} `aws:"structure"`
 	Status       *string  `aws:"Status"`
@@ -879,6 +1207,12 @@ type GetGeneratedTemplateOutput struct {
 type GetHookResultInput struct {
 	_            struct{} `aws:"structure"`
 	HookResultId *string  `aws:"HookResultId"`
+}
+
+func (GetHookResultInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HookResultId": constraintHookInvocationId,
+	}
 }
 
 type GetHookResultOutput struct {
@@ -915,6 +1249,13 @@ type GetTemplateInput struct {
 	TemplateStage *string  `aws:"TemplateStage"`
 }
 
+func (GetTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChangeSetName": constraintChangeSetNameOrId,
+		"TemplateStage": constraintTemplateStage,
+	}
+}
+
 type GetTemplateOutput struct {
 	_               struct{}  `aws:"structure"`
 	TemplateBody    *string   `aws:"TemplateBody"`
@@ -929,6 +1270,16 @@ type GetTemplateSummaryInput struct {
 	StackSetName          *string                `aws:"StackSetName"`
 	CallAs                *string                `aws:"CallAs"`
 	TemplateSummaryConfig *TemplateSummaryConfig `aws:"TemplateSummaryConfig"`
+}
+
+func (GetTemplateSummaryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateBody": constraintTemplateBody,
+		"TemplateURL":  constraintTemplateURL,
+		"StackName":    constraintStackNameOrId,
+		"StackSetName": constraintStackSetNameOrId,
+		"CallAs":       constraintCallAs,
+	}
 }
 
 type GetTemplateSummaryOutput struct {
@@ -990,6 +1341,15 @@ type ImportStacksToStackSetInput struct {
 	OperationPreferences  *StackSetOperationPreferences `aws:"OperationPreferences"`
 	OperationId           *string                       `aws:"OperationId,idem"`
 	CallAs                *string                       `aws:"CallAs"`
+}
+
+func (ImportStacksToStackSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackSetName": constraintStackSetNameOrId,
+		"StackIdsUrl":  constraintStackIdsUrl,
+		"OperationId":  constraintClientRequestToken,
+		"CallAs":       constraintCallAs,
+	}
 }
 
 type ImportStacksToStackSetOutput struct {
@@ -1058,6 +1418,13 @@ type ListChangeSetsInput struct {
 	NextToken *string  `aws:"NextToken"`
 }
 
+func (ListChangeSetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName": constraintStackNameOrId,
+		"NextToken": constraintNextToken,
+	}
+}
+
 type ListChangeSetsOutput struct {
 	_         struct{}           `aws:"structure"`
 	Summaries ChangeSetSummaries `aws:"Summaries"`
@@ -1067,6 +1434,12 @@ type ListChangeSetsOutput struct {
 type ListExportsInput struct {
 	_         struct{} `aws:"structure"`
 	NextToken *string  `aws:"NextToken"`
+}
+
+func (ListExportsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
 }
 
 type ListExportsOutput struct {
@@ -1079,6 +1452,13 @@ type ListGeneratedTemplatesInput struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (ListGeneratedTemplatesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type ListGeneratedTemplatesOutput struct {
@@ -1096,6 +1476,16 @@ type ListHookResultsInput struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (ListHookResultsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetType": constraintListHookResultsTargetType,
+		"TargetId":   constraintHookResultId,
+		"TypeArn":    constraintHookTypeArn,
+		"Status":     constraintHookStatus,
+		"NextToken":  constraintNextToken,
+	}
+}
+
 type ListHookResultsOutput struct {
 	_           struct{}            `aws:"structure"`
 	TargetType  *string             `aws:"TargetType"`
@@ -1110,6 +1500,12 @@ type ListImportsInput struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (ListImportsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
+}
+
 type ListImportsOutput struct {
 	_         struct{} `aws:"structure"`
 	Imports   Imports  `aws:"Imports"`
@@ -1122,6 +1518,13 @@ type ListResourceScanRelatedResourcesInput struct {
 	Resources      ScannedResourceIdentifiers `aws:"Resources,req"`
 	NextToken      *string                    `aws:"NextToken"`
 	MaxResults     *int32                     `aws:"MaxResults"`
+}
+
+func (ListResourceScanRelatedResourcesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintBoxedMaxResults,
+	}
 }
 
 type ListResourceScanRelatedResourcesOutput struct {
@@ -1141,6 +1544,14 @@ type ListResourceScanResourcesInput struct {
 	MaxResults         *int32   `aws:"MaxResults"`
 }
 
+func (ListResourceScanResourcesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TagKey":    constraintTagKey,
+		"TagValue":  constraintTagValue,
+		"NextToken": constraintNextToken,
+	}
+}
+
 type ListResourceScanResourcesOutput struct {
 	_         struct{}         `aws:"structure"`
 	Resources ScannedResources `aws:"Resources"`
@@ -1152,6 +1563,13 @@ type ListResourceScansInput struct {
 	NextToken      *string  `aws:"NextToken"`
 	MaxResults     *int32   `aws:"MaxResults"`
 	ScanTypeFilter *string  `aws:"ScanTypeFilter"`
+}
+
+func (ListResourceScansInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":      constraintNextToken,
+		"ScanTypeFilter": constraintScanType,
+	}
 }
 
 type ListResourceScansOutput struct {
@@ -1172,6 +1590,19 @@ type ListStackInstanceResourceDriftsInput struct {
 	CallAs                             *string                         `aws:"CallAs"`
 }
 
+func (ListStackInstanceResourceDriftsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackSetName":                       constraintStackSetNameOrId,
+		"NextToken":                          constraintNextToken,
+		"MaxResults":                         constraintMaxResults,
+		"StackInstanceResourceDriftStatuses": constraintStackResourceDriftStatusFilters,
+		"StackInstanceAccount":               constraintAccount,
+		"StackInstanceRegion":                constraintRegion,
+		"OperationId":                        constraintClientRequestToken,
+		"CallAs":                             constraintCallAs,
+	}
+}
+
 type ListStackInstanceResourceDriftsOutput struct {
 	_         struct{}                             `aws:"structure"`
 	Summaries StackInstanceResourceDriftsSummaries `aws:"Summaries"`
@@ -1189,6 +1620,17 @@ type ListStackInstancesInput struct {
 	CallAs               *string              `aws:"CallAs"`
 }
 
+func (ListStackInstancesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":            constraintNextToken,
+		"MaxResults":           constraintMaxResults,
+		"Filters":              constraintStackInstanceFilters,
+		"StackInstanceAccount": constraintAccount,
+		"StackInstanceRegion":  constraintRegion,
+		"CallAs":               constraintCallAs,
+	}
+}
+
 type ListStackInstancesOutput struct {
 	_         struct{}               `aws:"structure"`
 	Summaries StackInstanceSummaries `aws:"Summaries"`
@@ -1200,6 +1642,13 @@ type ListStackRefactorActionsInput struct {
 	StackRefactorId *string  `aws:"StackRefactorId,req"`
 	NextToken       *string  `aws:"NextToken"`
 	MaxResults      *int32   `aws:"MaxResults"`
+}
+
+func (ListStackRefactorActionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type ListStackRefactorActionsOutput struct {
@@ -1215,6 +1664,13 @@ type ListStackRefactorsInput struct {
 	MaxResults            *int32                             `aws:"MaxResults"`
 }
 
+func (ListStackRefactorsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type ListStackRefactorsOutput struct {
 	_                      struct{}               `aws:"structure"`
 	StackRefactorSummaries StackRefactorSummaries `aws:"StackRefactorSummaries,req"`
@@ -1225,6 +1681,12 @@ type ListStackResourcesInput struct {
 	_         struct{} `aws:"structure"`
 	StackName *string  `aws:"StackName,req"`
 	NextToken *string  `aws:"NextToken"`
+}
+
+func (ListStackResourcesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
 }
 
 type ListStackResourcesOutput struct {
@@ -1239,6 +1701,15 @@ type ListStackSetAutoDeploymentTargetsInput struct {
 	NextToken    *string  `aws:"NextToken"`
 	MaxResults   *int32   `aws:"MaxResults"`
 	CallAs       *string  `aws:"CallAs"`
+}
+
+func (ListStackSetAutoDeploymentTargetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackSetName": constraintStackSetNameOrId,
+		"NextToken":    constraintNextToken,
+		"MaxResults":   constraintMaxResults,
+		"CallAs":       constraintCallAs,
+	}
 }
 
 type ListStackSetAutoDeploymentTargetsOutput struct {
@@ -1257,6 +1728,16 @@ type ListStackSetOperationResultsInput struct {
 	Filters      OperationResultFilters `aws:"Filters"`
 }
 
+func (ListStackSetOperationResultsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperationId": constraintClientRequestToken,
+		"NextToken":   constraintNextToken,
+		"MaxResults":  constraintMaxResults,
+		"CallAs":      constraintCallAs,
+		"Filters":     constraintOperationResultFilters,
+	}
+}
+
 type ListStackSetOperationResultsOutput struct {
 	_         struct{}                         `aws:"structure"`
 	Summaries StackSetOperationResultSummaries `aws:"Summaries"`
@@ -1269,6 +1750,14 @@ type ListStackSetOperationsInput struct {
 	NextToken    *string  `aws:"NextToken"`
 	MaxResults   *int32   `aws:"MaxResults"`
 	CallAs       *string  `aws:"CallAs"`
+}
+
+func (ListStackSetOperationsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintMaxResults,
+		"CallAs":     constraintCallAs,
+	}
 }
 
 type ListStackSetOperationsOutput struct {
@@ -1285,6 +1774,15 @@ type ListStackSetsInput struct {
 	CallAs     *string  `aws:"CallAs"`
 }
 
+func (ListStackSetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintMaxResults,
+		"Status":     constraintStackSetStatus,
+		"CallAs":     constraintCallAs,
+	}
+}
+
 type ListStackSetsOutput struct {
 	_         struct{}          `aws:"structure"`
 	Summaries StackSetSummaries `aws:"Summaries"`
@@ -1295,6 +1793,12 @@ type ListStacksInput struct {
 	_                 struct{}          `aws:"structure"`
 	NextToken         *string           `aws:"NextToken"`
 	StackStatusFilter StackStatusFilter `aws:"StackStatusFilter"`
+}
+
+func (ListStacksInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintNextToken,
+	}
 }
 
 type ListStacksOutput struct {
@@ -1311,6 +1815,17 @@ type ListTypeRegistrationsInput struct {
 	RegistrationStatusFilter *string  `aws:"RegistrationStatusFilter"`
 	MaxResults               *int32   `aws:"MaxResults"`
 	NextToken                *string  `aws:"NextToken"`
+}
+
+func (ListTypeRegistrationsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":                     constraintRegistryType,
+		"TypeName":                 constraintTypeName,
+		"TypeArn":                  constraintTypeArn,
+		"RegistrationStatusFilter": constraintRegistrationStatus,
+		"MaxResults":               constraintMaxResults,
+		"NextToken":                constraintNextToken,
+	}
 }
 
 type ListTypeRegistrationsOutput struct {
@@ -1330,6 +1845,18 @@ type ListTypeVersionsInput struct {
 	PublisherId      *string  `aws:"PublisherId"`
 }
 
+func (ListTypeVersionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":             constraintRegistryType,
+		"TypeName":         constraintTypeName,
+		"Arn":              constraintTypeArn,
+		"MaxResults":       constraintMaxResults,
+		"NextToken":        constraintNextToken,
+		"DeprecatedStatus": constraintDeprecatedStatus,
+		"PublisherId":      constraintPublisherId,
+	}
+}
+
 type ListTypeVersionsOutput struct {
 	_                    struct{}             `aws:"structure"`
 	TypeVersionSummaries TypeVersionSummaries `aws:"TypeVersionSummaries"`
@@ -1345,6 +1872,17 @@ type ListTypesInput struct {
 	Filters          *TypeFilters `aws:"Filters"`
 	MaxResults       *int32       `aws:"MaxResults"`
 	NextToken        *string      `aws:"NextToken"`
+}
+
+func (ListTypesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Visibility":       constraintVisibility,
+		"ProvisioningType": constraintProvisioningType,
+		"DeprecatedStatus": constraintDeprecatedStatus,
+		"Type":             constraintRegistryType,
+		"MaxResults":       constraintMaxResults,
+		"NextToken":        constraintNextToken,
+	}
 }
 
 type ListTypesOutput struct {
@@ -1364,6 +1902,13 @@ type LoggingConfig struct {
 	_            struct{} `aws:"structure"`
 	LogRoleArn   *string  `aws:"LogRoleArn,req"`
 	LogGroupName *string  `aws:"LogGroupName,req"`
+}
+
+func (LoggingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LogRoleArn":   constraintRoleArn,
+		"LogGroupName": constraintLogGroupName,
+	}
 }
 
 type LogicalResourceIds []string
@@ -1464,6 +2009,13 @@ type OperationResultFilter struct {
 	Values *string  `aws:"Values"`
 }
 
+func (OperationResultFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":   constraintOperationResultFilterName,
+		"Values": constraintOperationResultFilterValues,
+	}
+}
+
 type OperationResultFilters []OperationResultFilter
 
 type OperationStatusCheckFailedException struct {
@@ -1476,6 +2028,10 @@ func (e *OperationStatusCheckFailedException) ErrorMessage() string { return "" 
 func (e *OperationStatusCheckFailedException) Error() string        { return awsproto.ErrorString(e) }
 
 type OrganizationalUnitIdList []string
+
+func (OrganizationalUnitIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOrganizationalUnitId}}
+}
 
 type Output struct {
 	_           struct{} `aws:"structure"`
@@ -1540,6 +2096,15 @@ type PublishTypeInput struct {
 	PublicVersionNumber *string  `aws:"PublicVersionNumber"`
 }
 
+func (PublishTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":                constraintThirdPartyType,
+		"Arn":                 constraintPrivateTypeArn,
+		"TypeName":            constraintTypeName,
+		"PublicVersionNumber": constraintPublicVersionNumber,
+	}
+}
+
 type PublishTypeOutput struct {
 	_             struct{} `aws:"structure"`
 	PublicTypeArn *string  `aws:"PublicTypeArn"`
@@ -1556,16 +2121,38 @@ type RecordHandlerProgressInput struct {
 	ClientRequestToken     *string  `aws:"ClientRequestToken"`
 }
 
+func (RecordHandlerProgressInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BearerToken":            constraintClientToken,
+		"OperationStatus":        constraintOperationStatus,
+		"CurrentOperationStatus": constraintOperationStatus,
+		"StatusMessage":          constraintStatusMessage,
+		"ErrorCode":              constraintHandlerErrorCode,
+		"ResourceModel":          constraintResourceModel,
+		"ClientRequestToken":     constraintClientRequestToken,
+	}
+}
+
 type RecordHandlerProgressOutput struct {
 	_ struct{} `aws:"structure"`
 }
 
 type RegionList []string
 
+func (RegionList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRegion}}
+}
+
 type RegisterPublisherInput struct {
 	_                        struct{} `aws:"structure"`
 	AcceptTermsAndConditions *bool    `aws:"AcceptTermsAndConditions"`
 	ConnectionArn            *string  `aws:"ConnectionArn"`
+}
+
+func (RegisterPublisherInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConnectionArn": constraintConnectionArn,
+	}
 }
 
 type RegisterPublisherOutput struct {
@@ -1581,6 +2168,16 @@ type RegisterTypeInput struct {
 	LoggingConfig        *LoggingConfig `aws:"LoggingConfig"`
 	ExecutionRoleArn     *string        `aws:"ExecutionRoleArn"`
 	ClientRequestToken   *string        `aws:"ClientRequestToken"`
+}
+
+func (RegisterTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":                 constraintRegistryType,
+		"TypeName":             constraintTypeName,
+		"SchemaHandlerPackage": constraintS3Url,
+		"ExecutionRoleArn":     constraintRoleArn,
+		"ClientRequestToken":   constraintRequestToken,
+	}
 }
 
 type RegisterTypeOutput struct {
@@ -1638,6 +2235,13 @@ type ResourceDefinition struct {
 	ResourceIdentifier ResourceIdentifierProperties `aws:"ResourceIdentifier,req"`
 }
 
+func (ResourceDefinition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType":       constraintResourceType,
+		"ResourceIdentifier": constraintResourceIdentifierProperties,
+	}
+}
+
 type ResourceDefinitions []ResourceDefinition
 
 type ResourceDetail struct {
@@ -1661,6 +2265,10 @@ type ResourceDriftIgnoredAttribute struct {
 type ResourceDriftIgnoredAttributes []ResourceDriftIgnoredAttribute
 
 type ResourceIdentifierProperties map[string]string
+
+func (ResourceIdentifierProperties) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintResourceIdentifierPropertyKey}, Value: awsproto.ElemTraits{Constraint: constraintResourceIdentifierPropertyValue}}
+}
 
 type ResourceIdentifierSummaries []ResourceIdentifierSummary
 
@@ -1748,13 +2356,32 @@ type ResourceToImport struct {
 	ResourceIdentifier ResourceIdentifierProperties `aws:"ResourceIdentifier,req"`
 }
 
+func (ResourceToImport) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType":       constraintResourceType,
+		"ResourceIdentifier": constraintResourceIdentifierProperties,
+	}
+}
+
 type ResourceTypeFilters []string
 
+func (ResourceTypeFilters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceTypeFilter}}
+}
+
 type ResourceTypes []string
+
+func (ResourceTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceType}}
+}
 
 type ResourcesToImport []ResourceToImport
 
 type ResourcesToSkip []string
+
+func (ResourcesToSkip) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceToSkip}}
+}
 
 type RetainResources []string
 
@@ -1764,6 +2391,13 @@ type RollbackConfiguration struct {
 	MonitoringTimeInMinutes *int32           `aws:"MonitoringTimeInMinutes"`
 }
 
+func (RollbackConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RollbackTriggers":        constraintRollbackTriggers,
+		"MonitoringTimeInMinutes": constraintMonitoringTimeInMinutes,
+	}
+}
+
 type RollbackStackInput struct {
 	_                    struct{}          `aws:"structure"`
 	StackName            *string           `aws:"StackName,req"`
@@ -1771,6 +2405,14 @@ type RollbackStackInput struct {
 	ClientRequestToken   *string           `aws:"ClientRequestToken"`
 	RetainExceptOnCreate *bool             `aws:"RetainExceptOnCreate"`
 	DeploymentConfig     *DeploymentConfig `aws:"DeploymentConfig"`
+}
+
+func (RollbackStackInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName":          constraintStackNameOrId,
+		"RoleARN":            constraintRoleARN,
+		"ClientRequestToken": constraintClientRequestToken,
+	}
 }
 
 type RollbackStackOutput struct {
@@ -1792,6 +2434,12 @@ type ScanFilter struct {
 	Types ResourceTypeFilters `aws:"Types"`
 }
 
+func (ScanFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Types": constraintResourceTypeFilters,
+	}
+}
+
 type ScanFilters []ScanFilter
 
 type ScannedResource struct {
@@ -1807,6 +2455,12 @@ type ScannedResourceIdentifier struct {
 	ResourceIdentifier JazzResourceIdentifierProperties `aws:"ResourceIdentifier,req"`
 }
 
+func (ScannedResourceIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceType,
+	}
+}
+
 type ScannedResourceIdentifiers []ScannedResourceIdentifier
 
 type ScannedResources []ScannedResource
@@ -1820,6 +2474,13 @@ type SetStackPolicyInput struct {
 	StackPolicyURL  *string  `aws:"StackPolicyURL"`
 }
 
+func (SetStackPolicyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackPolicyBody": constraintStackPolicyBody,
+		"StackPolicyURL":  constraintStackPolicyURL,
+	}
+}
+
 type SetTypeConfigurationInput struct {
 	_                  struct{} `aws:"structure"`
 	TypeArn            *string  `aws:"TypeArn"`
@@ -1827,6 +2488,16 @@ type SetTypeConfigurationInput struct {
 	ConfigurationAlias *string  `aws:"ConfigurationAlias"`
 	TypeName           *string  `aws:"TypeName"`
 	Type               *string  `aws:"Type"`
+}
+
+func (SetTypeConfigurationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeArn":            constraintTypeArn,
+		"Configuration":      constraintTypeConfiguration,
+		"ConfigurationAlias": constraintTypeConfigurationAlias,
+		"TypeName":           constraintTypeName,
+		"Type":               constraintThirdPartyType,
+	}
 }
 
 type SetTypeConfigurationOutput struct {
@@ -1842,6 +2513,15 @@ type SetTypeDefaultVersionInput struct {
 	VersionId *string  `aws:"VersionId"`
 }
 
+func (SetTypeDefaultVersionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn":       constraintPrivateTypeArn,
+		"Type":      constraintRegistryType,
+		"TypeName":  constraintTypeName,
+		"VersionId": constraintTypeVersionId,
+	}
+}
+
 type SetTypeDefaultVersionOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1852,6 +2532,14 @@ type SignalResourceInput struct {
 	LogicalResourceId *string  `aws:"LogicalResourceId,req"`
 	UniqueId          *string  `aws:"UniqueId,req"`
 	Status            *string  `aws:"Status,req"`
+}
+
+func (SignalResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName": constraintStackNameOrId,
+		"UniqueId":  constraintResourceSignalUniqueId,
+		"Status":    constraintResourceSignalStatus,
+	}
 }
 
 type Stack struct {
@@ -1890,6 +2578,13 @@ type StackDefinition struct {
 	StackName    *string  `aws:"StackName"`
 	TemplateBody *string  `aws:"TemplateBody"`
 	TemplateURL  *string  `aws:"TemplateURL"`
+}
+
+func (StackDefinition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateBody": constraintTemplateBody,
+		"TemplateURL":  constraintTemplateURL,
+	}
 }
 
 type StackDefinitions []StackDefinition
@@ -1962,6 +2657,13 @@ type StackInstanceFilter struct {
 	Values *string  `aws:"Values"`
 }
 
+func (StackInstanceFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":   constraintStackInstanceFilterName,
+		"Values": constraintStackInstanceFilterValues,
+	}
+}
+
 type StackInstanceFilters []StackInstanceFilter
 
 type StackInstanceNotFoundException struct {
@@ -2030,6 +2732,10 @@ type StackRefactorAction struct {
 type StackRefactorActions []StackRefactorAction
 
 type StackRefactorExecutionStatusFilter []string
+
+func (StackRefactorExecutionStatusFilter) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintStackRefactorExecutionStatus}}
+}
 
 type StackRefactorNotFoundException struct {
 	_ struct{} `aws:"structure,error=StackRefactorNotFoundException,status=404"`
@@ -2116,6 +2822,10 @@ type StackResourceDriftInformationSummary struct {
 }
 
 type StackResourceDriftStatusFilters []string
+
+func (StackResourceDriftStatusFilters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintStackResourceDriftStatus}}
+}
 
 type StackResourceDrifts []StackResourceDrift
 
@@ -2225,6 +2935,17 @@ type StackSetOperationPreferences struct {
 	ConcurrencyMode            *string    `aws:"ConcurrencyMode"`
 }
 
+func (StackSetOperationPreferences) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RegionConcurrencyType":      constraintRegionConcurrencyType,
+		"FailureToleranceCount":      constraintFailureToleranceCount,
+		"FailureTolerancePercentage": constraintFailureTolerancePercentage,
+		"MaxConcurrentCount":         constraintMaxConcurrentCount,
+		"MaxConcurrentPercentage":    constraintMaxConcurrentPercentage,
+		"ConcurrencyMode":            constraintConcurrencyMode,
+	}
+}
+
 type StackSetOperationResultSummaries []StackSetOperationResultSummary
 
 type StackSetOperationResultSummary struct {
@@ -2273,6 +2994,10 @@ type StackSetSummary struct {
 
 type StackStatusFilter []string
 
+func (StackStatusFilter) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintStackStatus}}
+}
+
 type StackSummaries []StackSummary
 
 type StackSummary struct {
@@ -2310,6 +3035,13 @@ type StartResourceScanInput struct {
 	ScanFilters        ScanFilters `aws:"ScanFilters"`
 }
 
+func (StartResourceScanInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientRequestToken": constraintClientRequestToken,
+		"ScanFilters":        constraintScanFilters,
+	}
+}
+
 type StartResourceScanOutput struct {
 	_              struct{} `aws:"structure"`
 	ResourceScanId *string  `aws:"ResourceScanId"`
@@ -2320,6 +3052,13 @@ type StopStackSetOperationInput struct {
 	StackSetName *string  `aws:"StackSetName,req"`
 	OperationId  *string  `aws:"OperationId,req"`
 	CallAs       *string  `aws:"CallAs"`
+}
+
+func (StopStackSetOperationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperationId": constraintClientRequestToken,
+		"CallAs":      constraintCallAs,
+	}
 }
 
 type StopStackSetOperationOutput struct {
@@ -2334,12 +3073,26 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type Tags []Tag
 
 type TemplateConfiguration struct {
 	_                   struct{} `aws:"structure"`
 	DeletionPolicy      *string  `aws:"DeletionPolicy"`
 	UpdateReplacePolicy *string  `aws:"UpdateReplacePolicy"`
+}
+
+func (TemplateConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DeletionPolicy":      constraintGeneratedTemplateDeletionPolicy,
+		"UpdateReplacePolicy": constraintGeneratedTemplateUpdateReplacePolicy,
+	}
 }
 
 type TemplateParameter struct {
@@ -2387,6 +3140,16 @@ type TestTypeInput struct {
 	LogDeliveryBucket *string  `aws:"LogDeliveryBucket"`
 }
 
+func (TestTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn":               constraintTypeArn,
+		"Type":              constraintThirdPartyType,
+		"TypeName":          constraintTypeName,
+		"VersionId":         constraintTypeVersionId,
+		"LogDeliveryBucket": constraintS3Bucket,
+	}
+}
+
 type TestTypeOutput struct {
 	_              struct{} `aws:"structure"`
 	TypeVersionArn *string  `aws:"TypeVersionArn"`
@@ -2425,6 +3188,16 @@ type TypeConfigurationIdentifier struct {
 	TypeName               *string  `aws:"TypeName"`
 }
 
+func (TypeConfigurationIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeArn":                constraintTypeArn,
+		"TypeConfigurationAlias": constraintTypeConfigurationAlias,
+		"TypeConfigurationArn":   constraintTypeConfigurationArn,
+		"Type":                   constraintThirdPartyType,
+		"TypeName":               constraintTypeName,
+	}
+}
+
 type TypeConfigurationIdentifiers []TypeConfigurationIdentifier
 
 type TypeConfigurationNotFoundException struct {
@@ -2443,6 +3216,14 @@ type TypeFilters struct {
 	Category       *string  `aws:"Category"`
 	PublisherId    *string  `aws:"PublisherId"`
 	TypeNamePrefix *string  `aws:"TypeNamePrefix"`
+}
+
+func (TypeFilters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Category":       constraintCategory,
+		"PublisherId":    constraintPublisherId,
+		"TypeNamePrefix": constraintTypeNamePrefix,
+	}
 }
 
 type TypeNotFoundException struct {
@@ -2499,6 +3280,15 @@ type UpdateGeneratedTemplateInput struct {
 	TemplateConfiguration    *TemplateConfiguration `aws:"TemplateConfiguration"`
 }
 
+func (UpdateGeneratedTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GeneratedTemplateName":    constraintGeneratedTemplateName,
+		"NewGeneratedTemplateName": constraintGeneratedTemplateName,
+		"AddResources":             constraintResourceDefinitions,
+		"RemoveResources":          constraintJazzLogicalResourceIds,
+	}
+}
+
 type UpdateGeneratedTemplateOutput struct {
 	_                   struct{} `aws:"structure"`
 	GeneratedTemplateId *string  `aws:"GeneratedTemplateId"`
@@ -2528,6 +3318,21 @@ type UpdateStackInput struct {
 	DisableValidation           *bool                  `aws:"DisableValidation"`
 }
 
+func (UpdateStackInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateBody":                constraintTemplateBody,
+		"TemplateURL":                 constraintTemplateURL,
+		"StackPolicyDuringUpdateBody": constraintStackPolicyDuringUpdateBody,
+		"StackPolicyDuringUpdateURL":  constraintStackPolicyDuringUpdateURL,
+		"RoleARN":                     constraintRoleARN,
+		"StackPolicyBody":             constraintStackPolicyBody,
+		"StackPolicyURL":              constraintStackPolicyURL,
+		"NotificationARNs":            constraintNotificationARNs,
+		"Tags":                        constraintTags,
+		"ClientRequestToken":          constraintClientRequestToken,
+	}
+}
+
 type UpdateStackInstancesInput struct {
 	_                    struct{}                      `aws:"structure"`
 	StackSetName         *string                       `aws:"StackSetName,req"`
@@ -2538,6 +3343,14 @@ type UpdateStackInstancesInput struct {
 	OperationPreferences *StackSetOperationPreferences `aws:"OperationPreferences"`
 	OperationId          *string                       `aws:"OperationId,idem"`
 	CallAs               *string                       `aws:"CallAs"`
+}
+
+func (UpdateStackInstancesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackSetName": constraintStackSetNameOrId,
+		"OperationId":  constraintClientRequestToken,
+		"CallAs":       constraintCallAs,
+	}
 }
 
 type UpdateStackInstancesOutput struct {
@@ -2574,6 +3387,20 @@ type UpdateStackSetInput struct {
 	ManagedExecution      *ManagedExecution             `aws:"ManagedExecution"`
 }
 
+func (UpdateStackSetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description":           constraintDescription,
+		"TemplateBody":          constraintTemplateBody,
+		"TemplateURL":           constraintTemplateURL,
+		"Tags":                  constraintTags,
+		"AdministrationRoleARN": constraintRoleARN,
+		"ExecutionRoleName":     constraintExecutionRoleName,
+		"PermissionModel":       constraintPermissionModels,
+		"OperationId":           constraintClientRequestToken,
+		"CallAs":                constraintCallAs,
+	}
+}
+
 type UpdateStackSetOutput struct {
 	_           struct{} `aws:"structure"`
 	OperationId *string  `aws:"OperationId"`
@@ -2585,6 +3412,12 @@ type UpdateTerminationProtectionInput struct {
 	StackName                   *string  `aws:"StackName,req"`
 }
 
+func (UpdateTerminationProtectionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StackName": constraintStackNameOrId,
+	}
+}
+
 type UpdateTerminationProtectionOutput struct {
 	_       struct{} `aws:"structure"`
 	StackId *string  `aws:"StackId"`
@@ -2594,6 +3427,13 @@ type ValidateTemplateInput struct {
 	_            struct{} `aws:"structure"`
 	TemplateBody *string  `aws:"TemplateBody"`
 	TemplateURL  *string  `aws:"TemplateURL"`
+}
+
+func (ValidateTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateBody": constraintTemplateBody,
+		"TemplateURL":  constraintTemplateURL,
+	}
 }
 
 type ValidateTemplateOutput struct {
@@ -3322,4 +4162,123 @@ const (
 	WarningTypeMUTUALLYEXCLUSIVETYPES      = "MUTUALLY_EXCLUSIVE_TYPES"
 	WarningTypeEXCLUDEDPROPERTIES          = "EXCLUDED_PROPERTIES"
 	WarningTypeEXCLUDEDRESOURCES           = "EXCLUDED_RESOURCES"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccount                              = &awsproto.Constraint{Pattern: "^[0-9]{12}$"}
+	constraintAccountFilterType                    = &awsproto.Constraint{Enum: []string{"NONE", "INTERSECTION", "DIFFERENCE", "UNION"}}
+	constraintAccountsUrl                          = &awsproto.Constraint{Min: new(1.0), Max: new(5120.0), Pattern: "(s3://|http(s?)://).+"}
+	constraintBoxedMaxResults                      = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintCallAs                               = &awsproto.Constraint{Enum: []string{"SELF", "DELEGATED_ADMIN"}}
+	constraintCapability                           = &awsproto.Constraint{Enum: []string{"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"}}
+	constraintCategory                             = &awsproto.Constraint{Enum: []string{"REGISTERED", "ACTIVATED", "THIRD_PARTY", "AWS_TYPES"}}
+	constraintChangeSetName                        = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[a-zA-Z][-a-zA-Z0-9]*"}
+	constraintChangeSetNameOrId                    = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/]*"}
+	constraintChangeSetType                        = &awsproto.Constraint{Enum: []string{"CREATE", "UPDATE", "IMPORT"}}
+	constraintClientRequestToken                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[a-zA-Z0-9][-a-zA-Z0-9]*"}
+	constraintClientToken                          = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintConcurrencyMode                      = &awsproto.Constraint{Enum: []string{"STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"}}
+	constraintConnectionArn                        = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+`}
+	constraintDeletionMode                         = &awsproto.Constraint{Enum: []string{"STANDARD", "FORCE_DELETE_STACK"}}
+	constraintDeploymentConfigMode                 = &awsproto.Constraint{Enum: []string{"STANDARD", "EXPRESS"}}
+	constraintDeploymentMode                       = &awsproto.Constraint{Enum: []string{"REVERT_DRIFT"}}
+	constraintDeprecatedStatus                     = &awsproto.Constraint{Enum: []string{"LIVE", "DEPRECATED"}}
+	constraintDescription                          = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintExecutionRoleName                    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z_0-9+=,.@-]+"}
+	constraintFailureToleranceCount                = &awsproto.Constraint{Min: new(0.0)}
+	constraintFailureTolerancePercentage           = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintGeneratedTemplateDeletionPolicy      = &awsproto.Constraint{Enum: []string{"DELETE", "RETAIN"}}
+	constraintGeneratedTemplateName                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintGeneratedTemplateUpdateReplacePolicy = &awsproto.Constraint{Enum: []string{"DELETE", "RETAIN"}}
+	constraintHandlerErrorCode                     = &awsproto.Constraint{Enum: []string{"NotUpdatable", "InvalidRequest", "AccessDenied", "InvalidCredentials", "AlreadyExists", "NotFound", "ResourceConflict", "Throttling", "ServiceLimitExceeded", "NotStabilized", "GeneralServiceException", "ServiceInternalError", "NetworkFailure", "InternalFailure", "InvalidTypeConfiguration", "HandlerInternalFailure", "NonCompliant", "Unknown", "UnsupportedTarget"}}
+	constraintHookInvocationId                     = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: "^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$"}
+	constraintHookResultId                         = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/]*|^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$"}
+	constraintHookStatus                           = &awsproto.Constraint{Enum: []string{"HOOK_IN_PROGRESS", "HOOK_COMPLETE_SUCCEEDED", "HOOK_COMPLETE_FAILED", "HOOK_FAILED"}}
+	constraintHookTypeArn                          = &awsproto.Constraint{Max: new(1024.0), Pattern: "arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/hook/[A-Za-z0-9-]+/?"}
+	constraintJazzLogicalResourceIds               = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintListHookResultsTargetType            = &awsproto.Constraint{Enum: []string{"CHANGE_SET", "STACK", "RESOURCE", "CLOUD_CONTROL"}}
+	constraintLogGroupName                         = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `[\.\-_/#A-Za-z0-9]+`}
+	constraintLogicalResourceIds                   = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintMajorVersion                         = &awsproto.Constraint{Min: new(1.0), Max: new(100000.0)}
+	constraintMaxConcurrentCount                   = &awsproto.Constraint{Min: new(1.0)}
+	constraintMaxConcurrentPercentage              = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMaxResults                           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMonitoringTimeInMinutes              = &awsproto.Constraint{Min: new(0.0), Max: new(180.0)}
+	constraintNextToken                            = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintNotificationARNs                     = &awsproto.Constraint{Max: new(5.0)}
+	constraintOnFailure                            = &awsproto.Constraint{Enum: []string{"DO_NOTHING", "ROLLBACK", "DELETE"}}
+	constraintOnStackFailure                       = &awsproto.Constraint{Enum: []string{"DO_NOTHING", "ROLLBACK", "DELETE"}}
+	constraintOperationResultFilterName            = &awsproto.Constraint{Enum: []string{"OPERATION_RESULT_STATUS"}}
+	constraintOperationResultFilterValues          = &awsproto.Constraint{Min: new(6.0), Max: new(9.0), Pattern: `^\S{6,9}$`}
+	constraintOperationResultFilters               = &awsproto.Constraint{Max: new(1.0)}
+	constraintOperationStatus                      = &awsproto.Constraint{Enum: []string{"PENDING", "IN_PROGRESS", "SUCCESS", "FAILED"}}
+	constraintOrganizationalUnitId                 = &awsproto.Constraint{Pattern: "^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$"}
+	constraintPermissionModels                     = &awsproto.Constraint{Enum: []string{"SERVICE_MANAGED", "SELF_MANAGED"}}
+	constraintPrivateTypeArn                       = &awsproto.Constraint{Max: new(1024.0), Pattern: "arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:[0-9]{12}:type/.+"}
+	constraintProvisioningType                     = &awsproto.Constraint{Enum: []string{"NON_PROVISIONABLE", "IMMUTABLE", "FULLY_MUTABLE"}}
+	constraintPublicVersionNumber                  = &awsproto.Constraint{Min: new(5.0), Pattern: `^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(.*)$`}
+	constraintPublisherId                          = &awsproto.Constraint{Min: new(1.0), Max: new(40.0), Pattern: "[0-9a-zA-Z]{12,40}"}
+	constraintRegion                               = &awsproto.Constraint{Pattern: "^[a-zA-Z0-9-]{1,128}$"}
+	constraintRegionConcurrencyType                = &awsproto.Constraint{Enum: []string{"SEQUENTIAL", "PARALLEL"}}
+	constraintRegistrationStatus                   = &awsproto.Constraint{Enum: []string{"COMPLETE", "IN_PROGRESS", "FAILED"}}
+	constraintRegistrationToken                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[a-zA-Z0-9][-a-zA-Z0-9]*"}
+	constraintRegistryType                         = &awsproto.Constraint{Enum: []string{"RESOURCE", "MODULE", "HOOK"}}
+	constraintRequestToken                         = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[a-zA-Z0-9][-a-zA-Z0-9]*"}
+	constraintResourceDefinitions                  = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintResourceIdentifierProperties         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintResourceIdentifierPropertyKey        = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintResourceIdentifierPropertyValue      = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintResourceModel                        = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0)}
+	constraintResourceSignalStatus                 = &awsproto.Constraint{Enum: []string{"SUCCESS", "FAILURE"}}
+	constraintResourceSignalUniqueId               = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceToSkip                       = &awsproto.Constraint{Pattern: `[a-zA-Z0-9]+|[a-zA-Z][-a-zA-Z0-9]*\.[a-zA-Z0-9]+`}
+	constraintResourceType                         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintResourceTypeFilter                   = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintResourceTypeFilters                  = &awsproto.Constraint{Max: new(100.0)}
+	constraintResourcesToImport                    = &awsproto.Constraint{Max: new(200.0)}
+	constraintRoleARN                              = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0)}
+	constraintRoleArn                              = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "arn:.+:iam::[0-9]{12}:role/.+"}
+	constraintRollbackTriggers                     = &awsproto.Constraint{Max: new(5.0)}
+	constraintS3Bucket                             = &awsproto.Constraint{Min: new(3.0), Max: new(63.0), Pattern: `[\s\S]+`}
+	constraintS3Url                                = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0)}
+	constraintScanFilters                          = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintScanType                             = &awsproto.Constraint{Enum: []string{"FULL", "PARTIAL"}}
+	constraintStackDriftDetectionId                = &awsproto.Constraint{Min: new(1.0), Max: new(36.0)}
+	constraintStackIdsUrl                          = &awsproto.Constraint{Min: new(1.0), Max: new(5120.0), Pattern: "(s3://|http(s?)://).+"}
+	constraintStackInstanceFilterName              = &awsproto.Constraint{Enum: []string{"DETAILED_STATUS", "LAST_OPERATION_ID", "DRIFT_STATUS"}}
+	constraintStackInstanceFilterValues            = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^\S{1,128}$`}
+	constraintStackInstanceFilters                 = &awsproto.Constraint{Max: new(3.0)}
+	constraintStackNameOrId                        = &awsproto.Constraint{Min: new(1.0), Pattern: `([a-zA-Z][-a-zA-Z0-9]*)|(arn:\b(aws|aws-us-gov|aws-cn)\b:[-a-zA-Z0-9:/._+]*)`}
+	constraintStackPolicyBody                      = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0)}
+	constraintStackPolicyDuringUpdateBody          = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0)}
+	constraintStackPolicyDuringUpdateURL           = &awsproto.Constraint{Min: new(1.0), Max: new(5120.0)}
+	constraintStackPolicyURL                       = &awsproto.Constraint{Min: new(1.0), Max: new(5120.0)}
+	constraintStackRefactorExecutionStatus         = &awsproto.Constraint{Enum: []string{"UNAVAILABLE", "AVAILABLE", "OBSOLETE", "EXECUTE_IN_PROGRESS", "EXECUTE_COMPLETE", "EXECUTE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}}
+	constraintStackResourceDriftStatus             = &awsproto.Constraint{Enum: []string{"IN_SYNC", "MODIFIED", "DELETED", "NOT_CHECKED", "UNKNOWN", "UNSUPPORTED"}}
+	constraintStackResourceDriftStatusFilters      = &awsproto.Constraint{Min: new(1.0), Max: new(4.0)}
+	constraintStackSetNameOrId                     = &awsproto.Constraint{Pattern: "[a-zA-Z][-a-zA-Z0-9]*(?::[a-zA-Z0-9]{8}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{12})?"}
+	constraintStackSetStatus                       = &awsproto.Constraint{Enum: []string{"ACTIVE", "DELETED"}}
+	constraintStackStatus                          = &awsproto.Constraint{Enum: []string{"CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS", "DELETE_FAILED", "DELETE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_IN_PROGRESS", "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE"}}
+	constraintStatusMessage                        = &awsproto.Constraint{Max: new(1024.0)}
+	constraintTagKey                               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                             = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintTags                                 = &awsproto.Constraint{Max: new(50.0)}
+	constraintTemplateBody                         = &awsproto.Constraint{Min: new(1.0)}
+	constraintTemplateFormat                       = &awsproto.Constraint{Enum: []string{"JSON", "YAML"}}
+	constraintTemplateStage                        = &awsproto.Constraint{Enum: []string{"Original", "Processed"}}
+	constraintTemplateURL                          = &awsproto.Constraint{Min: new(1.0), Max: new(5120.0)}
+	constraintThirdPartyType                       = &awsproto.Constraint{Enum: []string{"RESOURCE", "MODULE", "HOOK"}}
+	constraintThirdPartyTypeArn                    = &awsproto.Constraint{Max: new(1024.0), Pattern: "arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}::type/.+/[0-9a-zA-Z]{12,40}/.+"}
+	constraintTimeoutMinutes                       = &awsproto.Constraint{Min: new(1.0)}
+	constraintTypeArn                              = &awsproto.Constraint{Max: new(1024.0), Pattern: "arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/.+"}
+	constraintTypeConfiguration                    = &awsproto.Constraint{Min: new(1.0), Max: new(204800.0), Pattern: `[\s\S]+`}
+	constraintTypeConfigurationAlias               = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[a-zA-Z0-9]{1,256}$"}
+	constraintTypeConfigurationArn                 = &awsproto.Constraint{Max: new(1024.0), Pattern: "arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type-configuration/.+"}
+	constraintTypeConfigurationIdentifiers         = &awsproto.Constraint{Min: new(1.0)}
+	constraintTypeName                             = &awsproto.Constraint{Min: new(10.0), Max: new(204.0), Pattern: "[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}(::MODULE){0,1}"}
+	constraintTypeNamePrefix                       = &awsproto.Constraint{Min: new(1.0), Max: new(204.0), Pattern: "([A-Za-z0-9]{2,64}::){0,2}([A-Za-z0-9]{2,64}:?){0,1}"}
+	constraintTypeVersionId                        = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[A-Za-z0-9-]+"}
+	constraintVersionBump                          = &awsproto.Constraint{Enum: []string{"MAJOR", "MINOR"}}
+	constraintVisibility                           = &awsproto.Constraint{Enum: []string{"PUBLIC", "PRIVATE"}}
 )

@@ -17,7 +17,7 @@ func (AccessControlAllowHeadersList) AWSCollection() awsproto.Collection {
 type AccessControlAllowMethodsList []string
 
 func (AccessControlAllowMethodsList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Method"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Method", Constraint: constraintResponseHeadersPolicyAccessControlAllowMethodsValues}}
 }
 
 type AccessControlAllowOriginsList []string
@@ -233,6 +233,12 @@ type CaCertificatesBundleS3Location struct {
 	Version *string  `aws:"Version"`
 }
 
+func (CaCertificatesBundleS3Location) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Region": constraintCaCertificatesBundleS3LocationRegionString,
+	}
+}
+
 type CaCertificatesBundleSource struct {
 	_                              struct{}                        `aws:"structure,union"`
 	CaCertificatesBundleS3Location *CaCertificatesBundleS3Location `aws:"CaCertificatesBundleS3Location"`
@@ -260,6 +266,12 @@ type CacheBehavior struct {
 	MinTTL                     *int64                      `aws:"MinTTL"`
 	DefaultTTL                 *int64                      `aws:"DefaultTTL"`
 	MaxTTL                     *int64                      `aws:"MaxTTL"`
+}
+
+func (CacheBehavior) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ViewerProtocolPolicy": constraintViewerProtocolPolicy,
+	}
 }
 
 type CacheBehaviorList []CacheBehavior
@@ -317,10 +329,22 @@ type CachePolicyCookiesConfig struct {
 	Cookies        *CookieNames `aws:"Cookies"`
 }
 
+func (CachePolicyCookiesConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CookieBehavior": constraintCachePolicyCookieBehavior,
+	}
+}
+
 type CachePolicyHeadersConfig struct {
 	_              struct{} `aws:"structure"`
 	HeaderBehavior *string  `aws:"HeaderBehavior,req"`
 	Headers        *Headers `aws:"Headers"`
+}
+
+func (CachePolicyHeadersConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HeaderBehavior": constraintCachePolicyHeaderBehavior,
+	}
 }
 
 type CachePolicyInUse struct {
@@ -355,6 +379,12 @@ type CachePolicyQueryStringsConfig struct {
 	_                   struct{}          `aws:"structure"`
 	QueryStringBehavior *string           `aws:"QueryStringBehavior,req"`
 	QueryStrings        *QueryStringNames `aws:"QueryStrings"`
+}
+
+func (CachePolicyQueryStringsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"QueryStringBehavior": constraintCachePolicyQueryStringBehavior,
+	}
 }
 
 type CachePolicySummary struct {
@@ -553,6 +583,12 @@ type ConnectionFunctionAssociation struct {
 	Id *string  `aws:"Id,req"`
 }
 
+func (ConnectionFunctionAssociation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
+}
+
 type ConnectionFunctionSummary struct {
 	_                        struct{}        `aws:"structure"`
 	Name                     *string         `aws:"Name,req"`
@@ -627,6 +663,12 @@ type ContentTypeProfile struct {
 	Format      *string  `aws:"Format,req"`
 	ProfileId   *string  `aws:"ProfileId"`
 	ContentType *string  `aws:"ContentType,req"`
+}
+
+func (ContentTypeProfile) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Format": constraintFormat,
+	}
 }
 
 type ContentTypeProfileConfig struct {
@@ -754,6 +796,12 @@ type CookiePreference struct {
 	WhitelistedNames *CookieNames `aws:"WhitelistedNames"`
 }
 
+func (CookiePreference) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Forward": constraintItemSelection,
+	}
+}
+
 type CopyDistributionRequest struct {
 	_                     struct{} `aws:"structure"`
 	PrimaryDistributionId *string  `aws:"PrimaryDistributionId,ln=PrimaryDistributionId,loc=uri,req"`
@@ -777,6 +825,13 @@ type CreateAnycastIpListRequest struct {
 	Tags            *Tags              `aws:"Tags"`
 	IpAddressType   *string            `aws:"IpAddressType"`
 	IpamCidrConfigs IpamCidrConfigList `aws:"IpamCidrConfigs"`
+}
+
+func (CreateAnycastIpListRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":          constraintAnycastIpListName,
+		"IpAddressType": constraintIpAddressType,
+	}
 }
 
 type CreateAnycastIpListResult struct {
@@ -815,6 +870,13 @@ type CreateConnectionFunctionRequest struct {
 	ConnectionFunctionConfig *FunctionConfig `aws:"ConnectionFunctionConfig,req"`
 	ConnectionFunctionCode   []byte          `aws:"ConnectionFunctionCode,req"`
 	Tags                     *Tags           `aws:"Tags"`
+}
+
+func (CreateConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                   constraintFunctionName,
+		"ConnectionFunctionCode": constraintFunctionBlob,
+	}
 }
 
 type CreateConnectionFunctionResult struct {
@@ -876,6 +938,12 @@ type CreateDistributionTenantRequest struct {
 	Enabled                   *bool                      `aws:"Enabled"`
 }
 
+func (CreateDistributionTenantRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintCreateDistributionTenantRequestNameString,
+	}
+}
+
 type CreateDistributionTenantResult struct {
 	_                  struct{}            `aws:"structure"`
 	DistributionTenant *DistributionTenant `aws:"DistributionTenant,payload"`
@@ -924,6 +992,13 @@ type CreateFunctionRequest struct {
 	FunctionConfig *FunctionConfig `aws:"FunctionConfig,req"`
 	FunctionCode   []byte          `aws:"FunctionCode,req"`
 	Tags           *Tags           `aws:"Tags"`
+}
+
+func (CreateFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintFunctionName,
+		"FunctionCode": constraintFunctionBlob,
+	}
 }
 
 type CreateFunctionResult struct {
@@ -975,6 +1050,13 @@ type CreateKeyValueStoreRequest struct {
 	Comment      *string       `aws:"Comment"`
 	ImportSource *ImportSource `aws:"ImportSource"`
 	Tags         *Tags         `aws:"Tags"`
+}
+
+func (CreateKeyValueStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":    constraintKeyValueStoreName,
+		"Comment": constraintKeyValueStoreComment,
+	}
 }
 
 type CreateKeyValueStoreResult struct {
@@ -1145,6 +1227,13 @@ type CustomOriginConfig struct {
 	OriginMtlsConfig       *OriginMtlsConfig   `aws:"OriginMtlsConfig"`
 }
 
+func (CustomOriginConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OriginProtocolPolicy": constraintOriginProtocolPolicy,
+		"IpAddressType":        constraintIpAddressType,
+	}
+}
+
 type Customizations struct {
 	_               struct{}                     `aws:"structure"`
 	WebAcl          *WebAclCustomization         `aws:"WebAcl"`
@@ -1175,6 +1264,12 @@ type DefaultCacheBehavior struct {
 	MaxTTL                     *int64                      `aws:"MaxTTL"`
 }
 
+func (DefaultCacheBehavior) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ViewerProtocolPolicy": constraintViewerProtocolPolicy,
+	}
+}
+
 type DeleteAnycastIpListRequest struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
@@ -1197,6 +1292,12 @@ type DeleteConnectionFunctionRequest struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
+}
+
+func (DeleteConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
 }
 
 type DeleteConnectionGroupRequest struct {
@@ -1241,6 +1342,12 @@ type DeleteFunctionRequest struct {
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 }
 
+func (DeleteFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintFunctionName,
+	}
+}
+
 type DeleteKeyGroupRequest struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
@@ -1251,6 +1358,12 @@ type DeleteKeyValueStoreRequest struct {
 	_       struct{} `aws:"structure"`
 	Name    *string  `aws:"Name,ln=Name,loc=uri,req"`
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
+}
+
+func (DeleteKeyValueStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintKeyValueStoreName,
+	}
 }
 
 type DeleteMonitoringSubscriptionRequest struct {
@@ -1309,6 +1422,12 @@ type DeleteTrustStoreRequest struct {
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 }
 
+func (DeleteTrustStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
+}
+
 type DeleteVpcOriginRequest struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
@@ -1327,6 +1446,12 @@ type DescribeConnectionFunctionRequest struct {
 	Stage      *string  `aws:"Stage,ln=Stage,loc=querystring"`
 }
 
+func (DescribeConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stage": constraintFunctionStage,
+	}
+}
+
 type DescribeConnectionFunctionResult struct {
 	_                         struct{}                   `aws:"structure"`
 	ConnectionFunctionSummary *ConnectionFunctionSummary `aws:"ConnectionFunctionSummary,payload"`
@@ -1339,6 +1464,13 @@ type DescribeFunctionRequest struct {
 	Stage *string  `aws:"Stage,ln=Stage,loc=querystring"`
 }
 
+func (DescribeFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintFunctionName,
+		"Stage": constraintFunctionStage,
+	}
+}
+
 type DescribeFunctionResult struct {
 	_               struct{}         `aws:"structure"`
 	FunctionSummary *FunctionSummary `aws:"FunctionSummary,payload"`
@@ -1348,6 +1480,12 @@ type DescribeFunctionResult struct {
 type DescribeKeyValueStoreRequest struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,ln=Name,loc=uri,req"`
+}
+
+func (DescribeKeyValueStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintKeyValueStoreName,
+	}
 }
 
 type DescribeKeyValueStoreResult struct {
@@ -1441,6 +1579,14 @@ type DistributionConfig struct {
 	ViewerMtlsConfig              *ViewerMtlsConfig              `aws:"ViewerMtlsConfig"`
 	ConnectionFunctionAssociation *ConnectionFunctionAssociation `aws:"ConnectionFunctionAssociation"`
 	CacheTagConfig                *CacheTagConfig                `aws:"CacheTagConfig"`
+}
+
+func (DistributionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PriceClass":     constraintPriceClass,
+		"HttpVersion":    constraintHttpVersion,
+		"ConnectionMode": constraintConnectionMode,
+	}
 }
 
 type DistributionConfigWithTags struct {
@@ -1991,6 +2137,13 @@ type FunctionAssociation struct {
 	EventType   *string  `aws:"EventType,req"`
 }
 
+func (FunctionAssociation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionARN": constraintFunctionARN,
+		"EventType":   constraintEventType,
+	}
+}
+
 type FunctionAssociationList []FunctionAssociation
 
 func (FunctionAssociationList) AWSCollection() awsproto.Collection {
@@ -2008,6 +2161,12 @@ type FunctionConfig struct {
 	Comment                   *string                    `aws:"Comment,req"`
 	Runtime                   *string                    `aws:"Runtime,req"`
 	KeyValueStoreAssociations *KeyValueStoreAssociations `aws:"KeyValueStoreAssociations"`
+}
+
+func (FunctionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Runtime": constraintFunctionRuntime,
+	}
 }
 
 type FunctionExecutionLogList []string
@@ -2089,10 +2248,22 @@ type GeoRestriction struct {
 	Items           LocationList `aws:"Items"`
 }
 
+func (GeoRestriction) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RestrictionType": constraintGeoRestrictionType,
+	}
+}
+
 type GeoRestrictionCustomization struct {
 	_               struct{}     `aws:"structure"`
 	RestrictionType *string      `aws:"RestrictionType,req"`
 	Locations       LocationList `aws:"Locations"`
+}
+
+func (GeoRestrictionCustomization) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RestrictionType": constraintGeoRestrictionType,
+	}
 }
 
 type GetAnycastIpListRequest struct {
@@ -2154,6 +2325,12 @@ type GetConnectionFunctionRequest struct {
 	_          struct{} `aws:"structure"`
 	Identifier *string  `aws:"Identifier,ln=Identifier,loc=uri,req"`
 	Stage      *string  `aws:"Stage,ln=Stage,loc=querystring"`
+}
+
+func (GetConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stage": constraintFunctionStage,
+	}
 }
 
 type GetConnectionFunctionResult struct {
@@ -2299,6 +2476,13 @@ type GetFunctionRequest struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name,ln=Name,loc=uri,req"`
 	Stage *string  `aws:"Stage,ln=Stage,loc=querystring"`
+}
+
+func (GetFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintFunctionName,
+		"Stage": constraintFunctionStage,
+	}
 }
 
 type GetFunctionResult struct {
@@ -2635,6 +2819,12 @@ type ImportSource struct {
 	_          struct{} `aws:"structure"`
 	SourceType *string  `aws:"SourceType,req"`
 	SourceARN  *string  `aws:"SourceARN,req"`
+}
+
+func (ImportSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceType": constraintImportSourceType,
+	}
 }
 
 type InconsistentQuantities struct {
@@ -3246,6 +3436,12 @@ type IpamCidrConfig struct {
 	Status      *string  `aws:"Status"`
 }
 
+func (IpamCidrConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintIpamCidrStatus,
+	}
+}
+
 type IpamCidrConfigList []IpamCidrConfig
 
 func (IpamCidrConfigList) AWSCollection() awsproto.Collection {
@@ -3350,6 +3546,12 @@ type KeyValueStoreAssociation struct {
 	KeyValueStoreARN *string  `aws:"KeyValueStoreARN,req"`
 }
 
+func (KeyValueStoreAssociation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyValueStoreARN": constraintKeyValueStoreARN,
+	}
+}
+
 type KeyValueStoreAssociationList []KeyValueStoreAssociation
 
 func (KeyValueStoreAssociationList) AWSCollection() awsproto.Collection {
@@ -3389,6 +3591,12 @@ type LambdaFunctionAssociation struct {
 	IncludeBody       *bool    `aws:"IncludeBody"`
 }
 
+func (LambdaFunctionAssociation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventType": constraintEventType,
+	}
+}
+
 type LambdaFunctionAssociationList []LambdaFunctionAssociation
 
 func (LambdaFunctionAssociationList) AWSCollection() awsproto.Collection {
@@ -3419,6 +3627,12 @@ type ListCachePoliciesRequest struct {
 	MaxItems *string  `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListCachePoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintCachePolicyType,
+	}
+}
+
 type ListCachePoliciesResult struct {
 	_               struct{}         `aws:"structure"`
 	CachePolicyList *CachePolicyList `aws:"CachePolicyList,payload"`
@@ -3443,6 +3657,14 @@ type ListConflictingAliasesRequest struct {
 	MaxItems       *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListConflictingAliasesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DistributionId": constraintDistributionIdString,
+		"Alias":          constraintAliasString,
+		"MaxItems":       constraintListConflictingAliasesMaxItemsInteger,
+	}
+}
+
 type ListConflictingAliasesResult struct {
 	_                      struct{}                `aws:"structure"`
 	ConflictingAliasesList *ConflictingAliasesList `aws:"ConflictingAliasesList,payload"`
@@ -3453,6 +3675,12 @@ type ListConnectionFunctionsRequest struct {
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
 	Stage    *string  `aws:"Stage"`
+}
+
+func (ListConnectionFunctionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stage": constraintFunctionStage,
+	}
 }
 
 type ListConnectionFunctionsResult struct {
@@ -3553,6 +3781,12 @@ type ListDistributionsByConnectionModeRequest struct {
 	Marker         *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	MaxItems       *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 	ConnectionMode *string  `aws:"ConnectionMode,ln=ConnectionMode,loc=uri,req"`
+}
+
+func (ListDistributionsByConnectionModeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConnectionMode": constraintConnectionMode,
+	}
 }
 
 type ListDistributionsByConnectionModeResult struct {
@@ -3711,6 +3945,12 @@ type ListFunctionsRequest struct {
 	Stage    *string  `aws:"Stage,ln=Stage,loc=querystring"`
 }
 
+func (ListFunctionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Stage": constraintFunctionStage,
+	}
+}
+
 type ListFunctionsResult struct {
 	_            struct{}      `aws:"structure"`
 	FunctionList *FunctionList `aws:"FunctionList,payload"`
@@ -3781,6 +4021,12 @@ type ListOriginRequestPoliciesRequest struct {
 	MaxItems *string  `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListOriginRequestPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintOriginRequestPolicyType,
+	}
+}
+
 type ListOriginRequestPoliciesResult struct {
 	_                       struct{}                 `aws:"structure"`
 	OriginRequestPolicyList *OriginRequestPolicyList `aws:"OriginRequestPolicyList,payload"`
@@ -3815,6 +4061,12 @@ type ListResponseHeadersPoliciesRequest struct {
 	MaxItems *string  `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListResponseHeadersPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintResponseHeadersPolicyType,
+	}
+}
+
 type ListResponseHeadersPoliciesResult struct {
 	_                         struct{}                   `aws:"structure"`
 	ResponseHeadersPolicyList *ResponseHeadersPolicyList `aws:"ResponseHeadersPolicyList,payload"`
@@ -3834,6 +4086,12 @@ type ListStreamingDistributionsResult struct {
 type ListTagsForResourceRequest struct {
 	_        struct{} `aws:"structure"`
 	Resource *string  `aws:"Resource,ln=Resource,loc=querystring,req"`
+}
+
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resource": constraintResourceARN,
+	}
 }
 
 type ListTagsForResourceResult struct {
@@ -3893,10 +4151,17 @@ type ManagedCertificateRequest struct {
 	CertificateTransparencyLoggingPreference *string  `aws:"CertificateTransparencyLoggingPreference"`
 }
 
+func (ManagedCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ValidationTokenHost":                      constraintValidationTokenHost,
+		"CertificateTransparencyLoggingPreference": constraintCertificateTransparencyLoggingPreference,
+	}
+}
+
 type MethodsList []string
 
 func (MethodsList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Method"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Method", Constraint: constraintMethod}}
 }
 
 type MissingBody struct {
@@ -4347,6 +4612,14 @@ type OriginAccessControlConfig struct {
 	OriginAccessControlOriginType *string  `aws:"OriginAccessControlOriginType,req"`
 }
 
+func (OriginAccessControlConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SigningProtocol":               constraintOriginAccessControlSigningProtocols,
+		"SigningBehavior":               constraintOriginAccessControlSigningBehaviors,
+		"OriginAccessControlOriginType": constraintOriginAccessControlOriginTypes,
+	}
+}
+
 type OriginAccessControlInUse struct {
 	_       struct{} `aws:"structure,error=OriginAccessControlInUse,status=409"`
 	Message *string  `aws:"Message"`
@@ -4413,6 +4686,12 @@ type OriginGroup struct {
 	SelectionCriteria *string                      `aws:"SelectionCriteria"`
 }
 
+func (OriginGroup) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SelectionCriteria": constraintOriginGroupSelectionCriteria,
+	}
+}
+
 type OriginGroupFailoverCriteria struct {
 	_           struct{}     `aws:"structure"`
 	StatusCodes *StatusCodes `aws:"StatusCodes,req"`
@@ -4439,6 +4718,12 @@ type OriginGroupMembers struct {
 	_        struct{}              `aws:"structure"`
 	Quantity *int32                `aws:"Quantity,req"`
 	Items    OriginGroupMemberList `aws:"Items,req"`
+}
+
+func (OriginGroupMembers) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Items": constraintOriginGroupMemberList,
+	}
 }
 
 type OriginGroups struct {
@@ -4502,10 +4787,22 @@ type OriginRequestPolicyCookiesConfig struct {
 	Cookies        *CookieNames `aws:"Cookies"`
 }
 
+func (OriginRequestPolicyCookiesConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CookieBehavior": constraintOriginRequestPolicyCookieBehavior,
+	}
+}
+
 type OriginRequestPolicyHeadersConfig struct {
 	_              struct{} `aws:"structure"`
 	HeaderBehavior *string  `aws:"HeaderBehavior,req"`
 	Headers        *Headers `aws:"Headers"`
+}
+
+func (OriginRequestPolicyHeadersConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HeaderBehavior": constraintOriginRequestPolicyHeaderBehavior,
+	}
 }
 
 type OriginRequestPolicyInUse struct {
@@ -4542,6 +4839,12 @@ type OriginRequestPolicyQueryStringsConfig struct {
 	QueryStrings        *QueryStringNames `aws:"QueryStrings"`
 }
 
+func (OriginRequestPolicyQueryStringsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"QueryStringBehavior": constraintOriginRequestPolicyQueryStringBehavior,
+	}
+}
+
 type OriginRequestPolicySummary struct {
 	_                   struct{}             `aws:"structure"`
 	Type                *string              `aws:"Type,req"`
@@ -4560,6 +4863,12 @@ type OriginShield struct {
 	OriginShieldRegion *string  `aws:"OriginShieldRegion"`
 }
 
+func (OriginShield) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OriginShieldRegion": constraintOriginShieldRegion,
+	}
+}
+
 type OriginSslProtocols struct {
 	_        struct{}         `aws:"structure"`
 	Quantity *int32           `aws:"Quantity,req"`
@@ -4572,16 +4881,35 @@ type Origins struct {
 	Items    OriginList `aws:"Items,req"`
 }
 
+func (Origins) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Items": constraintOriginList,
+	}
+}
+
 type Parameter struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name,req"`
 	Value *string  `aws:"Value,req"`
 }
 
+func (Parameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintParameterName,
+		"Value": constraintParameterValue,
+	}
+}
+
 type ParameterDefinition struct {
 	_          struct{}                   `aws:"structure"`
 	Name       *string                    `aws:"Name,req"`
 	Definition *ParameterDefinitionSchema `aws:"Definition,req"`
+}
+
+func (ParameterDefinition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintParameterName,
+	}
 }
 
 type ParameterDefinitionSchema struct {
@@ -4724,6 +5052,12 @@ type PublishConnectionFunctionRequest struct {
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 }
 
+func (PublishConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
+}
+
 type PublishConnectionFunctionResult struct {
 	_                         struct{}                   `aws:"structure"`
 	ConnectionFunctionSummary *ConnectionFunctionSummary `aws:"ConnectionFunctionSummary,payload"`
@@ -4733,6 +5067,12 @@ type PublishFunctionRequest struct {
 	_       struct{} `aws:"structure"`
 	Name    *string  `aws:"Name,ln=Name,loc=uri,req"`
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
+}
+
+func (PublishFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintFunctionName,
+	}
 }
 
 type PublishFunctionResult struct {
@@ -4904,6 +5244,12 @@ type RealtimeMetricsSubscriptionConfig struct {
 	RealtimeMetricsSubscriptionStatus *string  `aws:"RealtimeMetricsSubscriptionStatus,req"`
 }
 
+func (RealtimeMetricsSubscriptionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RealtimeMetricsSubscriptionStatus": constraintRealtimeMetricsSubscriptionStatus,
+	}
+}
+
 type ResourceInUse struct {
 	_       struct{} `aws:"structure,error=ResourceInUse,status=409"`
 	Message *string  `aws:"Message"`
@@ -5055,6 +5401,12 @@ type ResponseHeadersPolicyFrameOptions struct {
 	FrameOption *string  `aws:"FrameOption,req"`
 }
 
+func (ResponseHeadersPolicyFrameOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FrameOption": constraintFrameOptionsList,
+	}
+}
+
 type ResponseHeadersPolicyInUse struct {
 	_       struct{} `aws:"structure,error=ResponseHeadersPolicyInUse,status=409"`
 	Message *string  `aws:"Message"`
@@ -5089,6 +5441,12 @@ type ResponseHeadersPolicyReferrerPolicy struct {
 	ReferrerPolicy *string  `aws:"ReferrerPolicy,req"`
 }
 
+func (ResponseHeadersPolicyReferrerPolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReferrerPolicy": constraintReferrerPolicyList,
+	}
+}
+
 type ResponseHeadersPolicyRemoveHeader struct {
 	_      struct{} `aws:"structure"`
 	Header *string  `aws:"Header,req"`
@@ -5120,6 +5478,12 @@ type ResponseHeadersPolicyServerTimingHeadersConfig struct {
 	_            struct{} `aws:"structure"`
 	Enabled      *bool    `aws:"Enabled,req"`
 	SamplingRate *float64 `aws:"SamplingRate"`
+}
+
+func (ResponseHeadersPolicyServerTimingHeadersConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SamplingRate": constraintSamplingRate,
+	}
 }
 
 type ResponseHeadersPolicyStrictTransportSecurity struct {
@@ -5188,7 +5552,7 @@ func (SignerList) AWSCollection() awsproto.Collection {
 type SslProtocolsList []string
 
 func (SslProtocolsList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "SslProtocol"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "SslProtocol", Constraint: constraintSslProtocol}}
 }
 
 type StagingDistributionDnsNameList []string
@@ -5235,6 +5599,12 @@ type StatusCodes struct {
 	Items    StatusCodeList `aws:"Items,req"`
 }
 
+func (StatusCodes) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Items": constraintStatusCodeList,
+	}
+}
+
 type StreamingDistribution struct {
 	_                           struct{}                     `aws:"structure"`
 	Id                          *string                      `aws:"Id,req"`
@@ -5278,6 +5648,12 @@ type StreamingDistributionConfig struct {
 	TrustedSigners  *TrustedSigners         `aws:"TrustedSigners,req"`
 	PriceClass      *string                 `aws:"PriceClass"`
 	Enabled         *bool                   `aws:"Enabled,req"`
+}
+
+func (StreamingDistributionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PriceClass": constraintPriceClass,
+	}
 }
 
 type StreamingDistributionConfigWithTags struct {
@@ -5353,16 +5729,29 @@ type StringSchemaConfig struct {
 	Required     *bool    `aws:"Required,req"`
 }
 
+func (StringSchemaConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DefaultValue": constraintParameterValue,
+	}
+}
+
 type Tag struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key,req"`
 	Value *string  `aws:"Value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
 
 func (TagKeyList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Key"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Key", Constraint: constraintTagKey}}
 }
 
 type TagKeys struct {
@@ -5382,6 +5771,12 @@ type TagResourceRequest struct {
 	Tags     *Tags    `aws:"Tags,ln=Tags,ns=http://cloudfront.amazonaws.com/doc/2020-05-31/,payload,req"`
 }
 
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resource": constraintResourceARN,
+	}
+}
+
 type Tags struct {
 	_     struct{} `aws:"structure"`
 	Items TagList  `aws:"Items"`
@@ -5398,6 +5793,14 @@ type TestConnectionFunctionRequest struct {
 	IfMatch          *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	Stage            *string  `aws:"Stage"`
 	ConnectionObject []byte   `aws:"ConnectionObject,req"`
+}
+
+func (TestConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":               constraintResourceId,
+		"Stage":            constraintFunctionStage,
+		"ConnectionObject": constraintFunctionEventObject,
+	}
 }
 
 type TestConnectionFunctionResult struct {
@@ -5431,6 +5834,14 @@ type TestFunctionRequest struct {
 	IfMatch     *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	Stage       *string  `aws:"Stage"`
 	EventObject []byte   `aws:"EventObject,req"`
+}
+
+func (TestFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":        constraintFunctionName,
+		"Stage":       constraintFunctionStage,
+		"EventObject": constraintFunctionEventObject,
+	}
 }
 
 type TestFunctionResult struct {
@@ -6564,6 +6975,12 @@ type TrafficConfig struct {
 	Type               *string                                 `aws:"Type,req"`
 }
 
+func (TrafficConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintContinuousDeploymentPolicyType,
+	}
+}
+
 type TrustStore struct {
 	_                                struct{}   `aws:"structure"`
 	Id                               *string    `aws:"Id"`
@@ -6687,12 +7104,24 @@ type UntagResourceRequest struct {
 	TagKeys  *TagKeys `aws:"TagKeys,ln=TagKeys,ns=http://cloudfront.amazonaws.com/doc/2020-05-31/,payload,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resource": constraintResourceARN,
+	}
+}
+
 type UpdateAnycastIpListRequest struct {
 	_               struct{}           `aws:"structure"`
 	Id              *string            `aws:"Id,ln=Id,loc=uri,req"`
 	IpAddressType   *string            `aws:"IpAddressType"`
 	IpamCidrConfigs IpamCidrConfigList `aws:"IpamCidrConfigs"`
 	IfMatch         *string            `aws:"IfMatch,ln=If-Match,loc=header,req"`
+}
+
+func (UpdateAnycastIpListRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IpAddressType": constraintIpAddressType,
+	}
 }
 
 type UpdateAnycastIpListResult struct {
@@ -6733,6 +7162,13 @@ type UpdateConnectionFunctionRequest struct {
 	IfMatch                  *string         `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	ConnectionFunctionConfig *FunctionConfig `aws:"ConnectionFunctionConfig,req"`
 	ConnectionFunctionCode   []byte          `aws:"ConnectionFunctionCode,req"`
+}
+
+func (UpdateConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":                     constraintResourceId,
+		"ConnectionFunctionCode": constraintFunctionBlob,
+	}
 }
 
 type UpdateConnectionFunctionResult struct {
@@ -6862,6 +7298,13 @@ type UpdateFunctionRequest struct {
 	FunctionCode   []byte          `aws:"FunctionCode,req"`
 }
 
+func (UpdateFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintFunctionName,
+		"FunctionCode": constraintFunctionBlob,
+	}
+}
+
 type UpdateFunctionResult struct {
 	_               struct{}         `aws:"structure"`
 	FunctionSummary *FunctionSummary `aws:"FunctionSummary,payload"`
@@ -6886,6 +7329,13 @@ type UpdateKeyValueStoreRequest struct {
 	Name    *string  `aws:"Name,ln=Name,loc=uri,req"`
 	Comment *string  `aws:"Comment,req"`
 	IfMatch *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
+}
+
+func (UpdateKeyValueStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":    constraintKeyValueStoreName,
+		"Comment": constraintKeyValueStoreComment,
+	}
 }
 
 type UpdateKeyValueStoreResult struct {
@@ -6981,6 +7431,12 @@ type UpdateTrustStoreRequest struct {
 	IfMatch                          *string                     `aws:"IfMatch,ln=If-Match,loc=header,req"`
 }
 
+func (UpdateTrustStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
+}
+
 type UpdateTrustStoreResult struct {
 	_          struct{}    `aws:"structure"`
 	TrustStore *TrustStore `aws:"TrustStore,payload"`
@@ -7031,10 +7487,25 @@ type ViewerCertificate struct {
 	CertificateSource            *string  `aws:"CertificateSource"`
 }
 
+func (ViewerCertificate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IAMCertificateId":       constraintServerCertificateId,
+		"SSLSupportMethod":       constraintSSLSupportMethod,
+		"MinimumProtocolVersion": constraintMinimumProtocolVersion,
+		"CertificateSource":      constraintCertificateSource,
+	}
+}
+
 type ViewerMtlsConfig struct {
 	_                struct{}          `aws:"structure"`
 	Mode             *string           `aws:"Mode"`
 	TrustStoreConfig *TrustStoreConfig `aws:"TrustStoreConfig"`
+}
+
+func (ViewerMtlsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintViewerMtlsMode,
+	}
 }
 
 type VpcOrigin struct {
@@ -7064,6 +7535,12 @@ type VpcOriginEndpointConfig struct {
 	HTTPSPort            *int32              `aws:"HTTPSPort,req"`
 	OriginProtocolPolicy *string             `aws:"OriginProtocolPolicy,req"`
 	OriginSslProtocols   *OriginSslProtocols `aws:"OriginSslProtocols"`
+}
+
+func (VpcOriginEndpointConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OriginProtocolPolicy": constraintOriginProtocolPolicy,
+	}
 }
 
 type VpcOriginList struct {
@@ -7098,6 +7575,12 @@ type WebAclCustomization struct {
 	_      struct{} `aws:"structure"`
 	Action *string  `aws:"Action,req"`
 	Arn    *string  `aws:"Arn"`
+}
+
+func (WebAclCustomization) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Action": constraintCustomizationActionType,
+	}
 }
 
 // Values of CachePolicyCookieBehavior.
@@ -7449,4 +7932,74 @@ const (
 	ViewerProtocolPolicyAllowAll        = "allow-all"
 	ViewerProtocolPolicyHttpsOnly       = "https-only"
 	ViewerProtocolPolicyRedirectToHttps = "redirect-to-https"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAnycastIpListName                                    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z0-9-_]{1,64}"}
+	constraintCaCertificatesBundleS3LocationRegionString           = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[a-z]{2}-[a-z]+-\d`}
+	constraintCachePolicyCookieBehavior                            = &awsproto.Constraint{Enum: []string{"none", "whitelist", "allExcept", "all"}}
+	constraintCachePolicyHeaderBehavior                            = &awsproto.Constraint{Enum: []string{"none", "whitelist"}}
+	constraintCachePolicyQueryStringBehavior                       = &awsproto.Constraint{Enum: []string{"none", "whitelist", "allExcept", "all"}}
+	constraintCachePolicyType                                      = &awsproto.Constraint{Enum: []string{"managed", "custom"}}
+	constraintCertificateSource                                    = &awsproto.Constraint{Enum: []string{"cloudfront", "iam", "acm"}}
+	constraintCertificateTransparencyLoggingPreference             = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
+	constraintConnectionMode                                       = &awsproto.Constraint{Enum: []string{"direct", "tenant-only"}}
+	constraintContinuousDeploymentPolicyType                       = &awsproto.Constraint{Enum: []string{"SingleWeight", "SingleHeader"}}
+	constraintCreateDistributionTenantRequestNameString            = &awsproto.Constraint{Pattern: "[a-zA-Z0-9][a-zA-Z0-9-.]{1,126}[a-zA-Z0-9]"}
+	constraintCustomizationActionType                              = &awsproto.Constraint{Enum: []string{"override", "disable"}}
+	constraintEventType                                            = &awsproto.Constraint{Enum: []string{"viewer-request", "viewer-response", "origin-request", "origin-response"}}
+	constraintFormat                                               = &awsproto.Constraint{Enum: []string{"URLEncoded"}}
+	constraintFrameOptionsList                                     = &awsproto.Constraint{Enum: []string{"DENY", "SAMEORIGIN"}}
+	constraintFunctionARN                                          = &awsproto.Constraint{Min: new(0.0), Max: new(108.0), Pattern: `arn:aws:cloudfront::[0-9]{12}:function\/[a-zA-Z0-9-_]{1,64}`}
+	constraintFunctionBlob                                         = &awsproto.Constraint{Min: new(1.0), Max: new(40960.0), Sensitive: true}
+	constraintFunctionEventObject                                  = &awsproto.Constraint{Min: new(0.0), Max: new(40960.0), Sensitive: true}
+	constraintFunctionName                                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z0-9-_]{1,64}"}
+	constraintFunctionRuntime                                      = &awsproto.Constraint{Enum: []string{"cloudfront-js-1.0", "cloudfront-js-2.0"}}
+	constraintFunctionStage                                        = &awsproto.Constraint{Enum: []string{"DEVELOPMENT", "LIVE"}}
+	constraintGeoRestrictionType                                   = &awsproto.Constraint{Enum: []string{"blacklist", "whitelist", "none"}}
+	constraintHttpVersion                                          = &awsproto.Constraint{Enum: []string{"http1.1", "http2", "http3", "http2and3"}}
+	constraintImportSourceType                                     = &awsproto.Constraint{Enum: []string{"S3"}}
+	constraintIpAddressType                                        = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6", "dualstack"}}
+	constraintIpamCidrStatus                                       = &awsproto.Constraint{Enum: []string{"provisioned", "failed-provision", "provisioning", "deprovisioned", "failed-deprovision", "deprovisioning", "advertised", "failed-advertise", "advertising", "withdrawn", "failed-withdraw", "withdrawing"}}
+	constraintItemSelection                                        = &awsproto.Constraint{Enum: []string{"none", "whitelist", "all"}}
+	constraintKeyValueStoreARN                                     = &awsproto.Constraint{Min: new(0.0), Max: new(85.0), Pattern: `arn:aws:cloudfront::[0-9]{12}:key-value-store\/[0-9a-fA-F-]{36}`}
+	constraintKeyValueStoreComment                                 = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintKeyValueStoreName                                    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z0-9-_]{1,64}"}
+	constraintMethod                                               = &awsproto.Constraint{Enum: []string{"GET", "HEAD", "POST", "PUT", "PATCH", "OPTIONS", "DELETE"}}
+	constraintMinimumProtocolVersion                               = &awsproto.Constraint{Enum: []string{"SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.3_2025", "TLSv1.2_2025"}}
+	constraintOriginAccessControlOriginTypes                       = &awsproto.Constraint{Enum: []string{"s3", "mediastore", "mediapackagev2", "lambda"}}
+	constraintOriginAccessControlSigningBehaviors                  = &awsproto.Constraint{Enum: []string{"never", "always", "no-override"}}
+	constraintOriginAccessControlSigningProtocols                  = &awsproto.Constraint{Enum: []string{"sigv4"}}
+	constraintOriginGroupMemberList                                = &awsproto.Constraint{Min: new(2.0), Max: new(2.0)}
+	constraintOriginGroupSelectionCriteria                         = &awsproto.Constraint{Enum: []string{"default", "media-quality-based"}}
+	constraintOriginList                                           = &awsproto.Constraint{Min: new(1.0)}
+	constraintOriginProtocolPolicy                                 = &awsproto.Constraint{Enum: []string{"http-only", "match-viewer", "https-only"}}
+	constraintOriginRequestPolicyCookieBehavior                    = &awsproto.Constraint{Enum: []string{"none", "whitelist", "all", "allExcept"}}
+	constraintOriginRequestPolicyHeaderBehavior                    = &awsproto.Constraint{Enum: []string{"none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"}}
+	constraintOriginRequestPolicyQueryStringBehavior               = &awsproto.Constraint{Enum: []string{"none", "whitelist", "all", "allExcept"}}
+	constraintOriginRequestPolicyType                              = &awsproto.Constraint{Enum: []string{"managed", "custom"}}
+	constraintOriginShieldRegion                                   = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[a-z]{2}-[a-z]+-\d`}
+	constraintParameterName                                        = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[a-zA-Z0-9-_]+"}
+	constraintParameterValue                                       = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintPriceClass                                           = &awsproto.Constraint{Enum: []string{"PriceClass_100", "PriceClass_200", "PriceClass_All", "None"}}
+	constraintRealtimeMetricsSubscriptionStatus                    = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintReferrerPolicyList                                   = &awsproto.Constraint{Enum: []string{"no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin", "same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url"}}
+	constraintResourceARN                                          = &awsproto.Constraint{Pattern: "arn:aws(-cn)?:cloudfront::[0-9]+:.*"}
+	constraintResourceId                                           = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResponseHeadersPolicyAccessControlAllowMethodsValues = &awsproto.Constraint{Enum: []string{"GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH", "HEAD", "ALL"}}
+	constraintResponseHeadersPolicyType                            = &awsproto.Constraint{Enum: []string{"managed", "custom"}}
+	constraintSSLSupportMethod                                     = &awsproto.Constraint{Enum: []string{"sni-only", "vip", "static-ip"}}
+	constraintSamplingRate                                         = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintServerCertificateId                                  = &awsproto.Constraint{Min: new(0.0), Max: new(32.0)}
+	constraintSslProtocol                                          = &awsproto.Constraint{Enum: []string{"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"}}
+	constraintStatusCodeList                                       = &awsproto.Constraint{Min: new(1.0)}
+	constraintTagKey                                               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`}
+	constraintTagValue                                             = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`}
+	constraintValidationTokenHost                                  = &awsproto.Constraint{Enum: []string{"cloudfront", "self-hosted"}}
+	constraintViewerMtlsMode                                       = &awsproto.Constraint{Enum: []string{"required", "optional", "passthrough"}}
+	constraintViewerProtocolPolicy                                 = &awsproto.Constraint{Enum: []string{"allow-all", "https-only", "redirect-to-https"}}
+	constraintAliasString                                          = &awsproto.Constraint{Min: new(0.0), Max: new(253.0)}
+	constraintDistributionIdString                                 = &awsproto.Constraint{Min: new(0.0), Max: new(25.0)}
+	constraintListConflictingAliasesMaxItemsInteger                = &awsproto.Constraint{Max: new(100.0)}
 )

@@ -60,6 +60,12 @@ type AddTagsRequest struct {
 	TagsList   TagsList `aws:"TagsList,req"`
 }
 
+func (AddTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TagsList": constraintTagsList,
+	}
+}
+
 type AddTagsResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -68,6 +74,13 @@ type AdvancedEventSelector struct {
 	_              struct{}               `aws:"structure"`
 	Name           *string                `aws:"Name"`
 	FieldSelectors AdvancedFieldSelectors `aws:"FieldSelectors,req"`
+}
+
+func (AdvancedEventSelector) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":           constraintSelectorName,
+		"FieldSelectors": constraintAdvancedFieldSelectors,
+	}
 }
 
 type AdvancedEventSelectors []AdvancedEventSelector
@@ -83,12 +96,31 @@ type AdvancedFieldSelector struct {
 	NotEndsWith   Operator `aws:"NotEndsWith"`
 }
 
+func (AdvancedFieldSelector) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Field":         constraintSelectorField,
+		"Equals":        constraintOperator,
+		"StartsWith":    constraintOperator,
+		"EndsWith":      constraintOperator,
+		"NotEquals":     constraintOperator,
+		"NotStartsWith": constraintOperator,
+		"NotEndsWith":   constraintOperator,
+	}
+}
+
 type AdvancedFieldSelectors []AdvancedFieldSelector
 
 type AggregationConfiguration struct {
 	_             struct{}  `aws:"structure"`
 	Templates     Templates `aws:"Templates,req"`
 	EventCategory *string   `aws:"EventCategory,req"`
+}
+
+func (AggregationConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Templates":     constraintTemplates,
+		"EventCategory": constraintEventCategoryAggregation,
+	}
 }
 
 type AggregationConfigurations []AggregationConfiguration
@@ -98,6 +130,14 @@ type CancelQueryRequest struct {
 	EventDataStore               *string  `aws:"EventDataStore"`
 	QueryId                      *string  `aws:"QueryId,req"`
 	EventDataStoreOwnerAccountId *string  `aws:"EventDataStoreOwnerAccountId"`
+}
+
+func (CancelQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore":               constraintEventDataStoreArn,
+		"QueryId":                      constraintUUID,
+		"EventDataStoreOwnerAccountId": constraintAccountId,
+	}
 }
 
 type CancelQueryResponse struct {
@@ -241,6 +281,13 @@ type ContextKeySelector struct {
 	Equals OperatorTargetList `aws:"Equals,req"`
 }
 
+func (ContextKeySelector) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":   constraintType,
+		"Equals": constraintOperatorTargetList,
+	}
+}
+
 type ContextKeySelectors []ContextKeySelector
 
 type CreateChannelRequest struct {
@@ -249,6 +296,15 @@ type CreateChannelRequest struct {
 	Source       *string      `aws:"Source,req"`
 	Destinations Destinations `aws:"Destinations,req"`
 	Tags         TagsList     `aws:"Tags"`
+}
+
+func (CreateChannelRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintChannelName,
+		"Source":       constraintSource,
+		"Destinations": constraintDestinations,
+		"Tags":         constraintTagsList,
+	}
 }
 
 type CreateChannelResponse struct {
@@ -267,6 +323,13 @@ type CreateDashboardRequest struct {
 	TagsList                     TagsList          `aws:"TagsList"`
 	TerminationProtectionEnabled *bool             `aws:"TerminationProtectionEnabled"`
 	Widgets                      RequestWidgetList `aws:"Widgets"`
+}
+
+func (CreateDashboardRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":     constraintDashboardName,
+		"TagsList": constraintTagsList,
+	}
 }
 
 type CreateDashboardResponse struct {
@@ -292,6 +355,16 @@ type CreateEventDataStoreRequest struct {
 	KmsKeyId                     *string                `aws:"KmsKeyId"`
 	StartIngestion               *bool                  `aws:"StartIngestion"`
 	BillingMode                  *string                `aws:"BillingMode"`
+}
+
+func (CreateEventDataStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintEventDataStoreName,
+		"RetentionPeriod": constraintRetentionPeriod,
+		"TagsList":        constraintTagsList,
+		"KmsKeyId":        constraintEventDataStoreKmsKeyId,
+		"BillingMode":     constraintBillingMode,
+	}
 }
 
 type CreateEventDataStoreResponse struct {
@@ -325,6 +398,12 @@ type CreateTrailRequest struct {
 	KmsKeyId                   *string  `aws:"KmsKeyId"`
 	IsOrganizationTrail        *bool    `aws:"IsOrganizationTrail"`
 	TagsList                   TagsList `aws:"TagsList"`
+}
+
+func (CreateTrailRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TagsList": constraintTagsList,
+	}
 }
 
 type CreateTrailResponse struct {
@@ -378,6 +457,12 @@ type DeleteChannelRequest struct {
 	Channel *string  `aws:"Channel,req"`
 }
 
+func (DeleteChannelRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Channel": constraintChannelArn,
+	}
+}
+
 type DeleteChannelResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -385,6 +470,12 @@ type DeleteChannelResponse struct {
 type DeleteDashboardRequest struct {
 	_           struct{} `aws:"structure"`
 	DashboardId *string  `aws:"DashboardId,req"`
+}
+
+func (DeleteDashboardRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DashboardId": constraintDashboardArn,
+	}
 }
 
 type DeleteDashboardResponse struct {
@@ -396,6 +487,12 @@ type DeleteEventDataStoreRequest struct {
 	EventDataStore *string  `aws:"EventDataStore,req"`
 }
 
+func (DeleteEventDataStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
+}
+
 type DeleteEventDataStoreResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -403,6 +500,12 @@ type DeleteEventDataStoreResponse struct {
 type DeleteResourcePolicyRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
+}
+
+func (DeleteResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintResourceArn,
+	}
 }
 
 type DeleteResourcePolicyResponse struct {
@@ -423,6 +526,12 @@ type DeregisterOrganizationDelegatedAdminRequest struct {
 	DelegatedAdminAccountId *string  `aws:"DelegatedAdminAccountId,req"`
 }
 
+func (DeregisterOrganizationDelegatedAdminRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegatedAdminAccountId": constraintAccountId,
+	}
+}
+
 type DeregisterOrganizationDelegatedAdminResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -434,6 +543,16 @@ type DescribeQueryRequest struct {
 	QueryAlias                   *string  `aws:"QueryAlias"`
 	RefreshId                    *string  `aws:"RefreshId"`
 	EventDataStoreOwnerAccountId *string  `aws:"EventDataStoreOwnerAccountId"`
+}
+
+func (DescribeQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore":               constraintEventDataStoreArn,
+		"QueryId":                      constraintUUID,
+		"QueryAlias":                   constraintQueryAlias,
+		"RefreshId":                    constraintRefreshId,
+		"EventDataStoreOwnerAccountId": constraintAccountId,
+	}
 }
 
 type DescribeQueryResponse struct {
@@ -466,11 +585,24 @@ type Destination struct {
 	Location *string  `aws:"Location,req"`
 }
 
+func (Destination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":     constraintDestinationType,
+		"Location": constraintLocation,
+	}
+}
+
 type Destinations []Destination
 
 type DisableFederationRequest struct {
 	_              struct{} `aws:"structure"`
 	EventDataStore *string  `aws:"EventDataStore,req"`
+}
+
+func (DisableFederationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
 }
 
 type DisableFederationResponse struct {
@@ -483,6 +615,13 @@ type EnableFederationRequest struct {
 	_                 struct{} `aws:"structure"`
 	EventDataStore    *string  `aws:"EventDataStore,req"`
 	FederationRoleArn *string  `aws:"FederationRoleArn,req"`
+}
+
+func (EnableFederationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore":    constraintEventDataStoreArn,
+		"FederationRoleArn": constraintFederationRoleArn,
+	}
 }
 
 type EnableFederationResponse struct {
@@ -565,6 +704,10 @@ func (e *EventDataStoreHasOngoingImportException) Error() string        { return
 
 type EventDataStoreList []string
 
+func (EventDataStoreList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEventDataStoreArn}}
+}
+
 type EventDataStoreMaxLimitExceededException struct {
 	_ struct{} `aws:"structure,error=EventDataStoreMaxLimitExceededException,status=400"`
 }
@@ -608,6 +751,12 @@ type EventSelector struct {
 	ExcludeManagementEventSources ExcludeManagementEventSources `aws:"ExcludeManagementEventSources"`
 }
 
+func (EventSelector) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReadWriteType": constraintReadWriteType,
+	}
+}
+
 type EventSelectors []EventSelector
 
 type EventsList []Event
@@ -618,6 +767,13 @@ type GenerateQueryRequest struct {
 	_               struct{}           `aws:"structure"`
 	EventDataStores EventDataStoreList `aws:"EventDataStores,req"`
 	Prompt          *string            `aws:"Prompt,req"`
+}
+
+func (GenerateQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStores": constraintEventDataStoreList,
+		"Prompt":          constraintPrompt,
+	}
 }
 
 type GenerateQueryResponse struct {
@@ -641,6 +797,12 @@ type GetChannelRequest struct {
 	Channel *string  `aws:"Channel,req"`
 }
 
+func (GetChannelRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Channel": constraintChannelArn,
+	}
+}
+
 type GetChannelResponse struct {
 	_               struct{}         `aws:"structure"`
 	ChannelArn      *string          `aws:"ChannelArn"`
@@ -654,6 +816,12 @@ type GetChannelResponse struct {
 type GetDashboardRequest struct {
 	_           struct{} `aws:"structure"`
 	DashboardId *string  `aws:"DashboardId,req"`
+}
+
+func (GetDashboardRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DashboardId": constraintDashboardArn,
+	}
 }
 
 type GetDashboardResponse struct {
@@ -688,6 +856,12 @@ type GetEventConfigurationResponse struct {
 type GetEventDataStoreRequest struct {
 	_              struct{} `aws:"structure"`
 	EventDataStore *string  `aws:"EventDataStore,req"`
+}
+
+func (GetEventDataStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
 }
 
 type GetEventDataStoreResponse struct {
@@ -726,6 +900,12 @@ type GetImportRequest struct {
 	ImportId *string  `aws:"ImportId,req"`
 }
 
+func (GetImportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImportId": constraintUUID,
+	}
+}
+
 type GetImportResponse struct {
 	_                struct{}           `aws:"structure"`
 	ImportId         *string            `aws:"ImportId"`
@@ -745,6 +925,12 @@ type GetInsightSelectorsRequest struct {
 	EventDataStore *string  `aws:"EventDataStore"`
 }
 
+func (GetInsightSelectorsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
+}
+
 type GetInsightSelectorsResponse struct {
 	_                   struct{}         `aws:"structure"`
 	TrailARN            *string          `aws:"TrailARN"`
@@ -762,6 +948,16 @@ type GetQueryResultsRequest struct {
 	EventDataStoreOwnerAccountId *string  `aws:"EventDataStoreOwnerAccountId"`
 }
 
+func (GetQueryResultsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore":               constraintEventDataStoreArn,
+		"QueryId":                      constraintUUID,
+		"NextToken":                    constraintPaginationToken,
+		"MaxQueryResults":              constraintMaxQueryResults,
+		"EventDataStoreOwnerAccountId": constraintAccountId,
+	}
+}
+
 type GetQueryResultsResponse struct {
 	_               struct{}         `aws:"structure"`
 	QueryStatus     *string          `aws:"QueryStatus"`
@@ -774,6 +970,12 @@ type GetQueryResultsResponse struct {
 type GetResourcePolicyRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
+}
+
+func (GetResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintResourceArn,
+	}
 }
 
 type GetResourcePolicyResponse struct {
@@ -820,6 +1022,10 @@ type GetTrailStatusResponse struct {
 }
 
 type ImportDestinations []string
+
+func (ImportDestinations) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEventDataStoreArn}}
+}
 
 type ImportFailureList []ImportFailureListItem
 
@@ -908,6 +1114,12 @@ type InsightSelector struct {
 	_               struct{}              `aws:"structure"`
 	InsightType     *string               `aws:"InsightType"`
 	EventCategories SourceEventCategories `aws:"EventCategories"`
+}
+
+func (InsightSelector) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InsightType": constraintInsightType,
+	}
 }
 
 type InsightSelectors []InsightSelector
@@ -1252,6 +1464,13 @@ type ListChannelsRequest struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (ListChannelsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintListChannelsMaxResultsCount,
+		"NextToken":  constraintPaginationToken,
+	}
+}
+
 type ListChannelsResponse struct {
 	_         struct{} `aws:"structure"`
 	Channels  Channels `aws:"Channels"`
@@ -1266,6 +1485,15 @@ type ListDashboardsRequest struct {
 	MaxResults *int32   `aws:"MaxResults"`
 }
 
+func (ListDashboardsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix": constraintDashboardName,
+		"Type":       constraintDashboardType,
+		"NextToken":  constraintPaginationToken,
+		"MaxResults": constraintListDashboardsMaxResultsCount,
+	}
+}
+
 type ListDashboardsResponse struct {
 	_          struct{}   `aws:"structure"`
 	Dashboards Dashboards `aws:"Dashboards"`
@@ -1276,6 +1504,13 @@ type ListEventDataStoresRequest struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (ListEventDataStoresRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintPaginationToken,
+		"MaxResults": constraintListEventDataStoresMaxResultsCount,
+	}
 }
 
 type ListEventDataStoresResponse struct {
@@ -1289,6 +1524,14 @@ type ListImportFailuresRequest struct {
 	ImportId   *string  `aws:"ImportId,req"`
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
+}
+
+func (ListImportFailuresRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImportId":   constraintUUID,
+		"MaxResults": constraintListImportFailuresMaxResultsCount,
+		"NextToken":  constraintPaginationToken,
+	}
 }
 
 type ListImportFailuresResponse struct {
@@ -1305,6 +1548,15 @@ type ListImportsRequest struct {
 	NextToken    *string  `aws:"NextToken"`
 }
 
+func (ListImportsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults":   constraintListImportsMaxResultsCount,
+		"Destination":  constraintEventDataStoreArn,
+		"ImportStatus": constraintImportStatus,
+		"NextToken":    constraintPaginationToken,
+	}
+}
+
 type ListImportsResponse struct {
 	_         struct{}    `aws:"structure"`
 	Imports   ImportsList `aws:"Imports"`
@@ -1312,6 +1564,10 @@ type ListImportsResponse struct {
 }
 
 type ListInsightsDataDimensions map[string]string
+
+func (ListInsightsDataDimensions) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintListInsightsDataDimensionKey}, Value: awsproto.ElemTraits{Constraint: constraintListInsightsDataDimensionValue}}
+}
 
 type ListInsightsDataRequest struct {
 	_             struct{}                   `aws:"structure"`
@@ -1322,6 +1578,16 @@ type ListInsightsDataRequest struct {
 	EndTime       *time.Time                 `aws:"EndTime"`
 	MaxResults    *int32                     `aws:"MaxResults"`
 	NextToken     *string                    `aws:"NextToken"`
+}
+
+func (ListInsightsDataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InsightSource": constraintResourceArn,
+		"DataType":      constraintListInsightsDataType,
+		"Dimensions":    constraintListInsightsDataDimensions,
+		"MaxResults":    constraintListInsightsDataMaxResultsCount,
+		"NextToken":     constraintPaginationToken,
+	}
 }
 
 type ListInsightsDataResponse struct {
@@ -1343,6 +1609,19 @@ type ListInsightsMetricDataRequest struct {
 	DataType    *string    `aws:"DataType"`
 	MaxResults  *int32     `aws:"MaxResults"`
 	NextToken   *string    `aws:"NextToken"`
+}
+
+func (ListInsightsMetricDataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventSource": constraintEventSource,
+		"EventName":   constraintEventName,
+		"InsightType": constraintInsightType,
+		"ErrorCode":   constraintErrorCode,
+		"Period":      constraintInsightsMetricPeriod,
+		"DataType":    constraintInsightsMetricDataType,
+		"MaxResults":  constraintInsightsMetricMaxResults,
+		"NextToken":   constraintInsightsMetricNextToken,
+	}
 }
 
 type ListInsightsMetricDataResponse struct {
@@ -1380,6 +1659,15 @@ type ListQueriesRequest struct {
 	QueryStatus    *string    `aws:"QueryStatus"`
 }
 
+func (ListQueriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+		"NextToken":      constraintPaginationToken,
+		"MaxResults":     constraintListQueriesMaxResultsCount,
+		"QueryStatus":    constraintQueryStatus,
+	}
+}
+
 type ListQueriesResponse struct {
 	_         struct{} `aws:"structure"`
 	Queries   Queries  `aws:"Queries"`
@@ -1415,6 +1703,13 @@ type LookupAttribute struct {
 	AttributeValue *string  `aws:"AttributeValue,req"`
 }
 
+func (LookupAttribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AttributeKey":   constraintLookupAttributeKey,
+		"AttributeValue": constraintLookupAttributeValue,
+	}
+}
+
 type LookupAttributesList []LookupAttribute
 
 type LookupEventsRequest struct {
@@ -1425,6 +1720,13 @@ type LookupEventsRequest struct {
 	EventCategory    *string              `aws:"EventCategory"`
 	MaxResults       *int32               `aws:"MaxResults"`
 	NextToken        *string              `aws:"NextToken"`
+}
+
+func (LookupEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventCategory": constraintEventCategory,
+		"MaxResults":    constraintMaxResults,
+	}
 }
 
 type LookupEventsResponse struct {
@@ -1497,7 +1799,15 @@ func (e *OperationNotPermittedException) Error() string        { return awsproto
 
 type Operator []string
 
+func (Operator) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOperatorValue}}
+}
+
 type OperatorTargetList []string
+
+func (OperatorTargetList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOperatorTargetListMember}}
+}
 
 type OrganizationNotInAllFeaturesModeException struct {
 	_ struct{} `aws:"structure,error=OrganizationNotInAllFeaturesModeException,status=400"`
@@ -1546,6 +1856,14 @@ type PutEventConfigurationRequest struct {
 	AggregationConfigurations AggregationConfigurations `aws:"AggregationConfigurations"`
 }
 
+func (PutEventConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxEventSize":              constraintMaxEventSize,
+		"ContextKeySelectors":       constraintContextKeySelectors,
+		"AggregationConfigurations": constraintAggregationConfigurations,
+	}
+}
+
 type PutEventConfigurationResponse struct {
 	_                         struct{}                  `aws:"structure"`
 	TrailARN                  *string                   `aws:"TrailARN"`
@@ -1577,6 +1895,13 @@ type PutInsightSelectorsRequest struct {
 	InsightsDestination *string          `aws:"InsightsDestination"`
 }
 
+func (PutInsightSelectorsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore":      constraintEventDataStoreArn,
+		"InsightsDestination": constraintEventDataStoreArn,
+	}
+}
+
 type PutInsightSelectorsResponse struct {
 	_                   struct{}         `aws:"structure"`
 	TrailARN            *string          `aws:"TrailARN"`
@@ -1589,6 +1914,13 @@ type PutResourcePolicyRequest struct {
 	_              struct{} `aws:"structure"`
 	ResourceArn    *string  `aws:"ResourceArn,req"`
 	ResourcePolicy *string  `aws:"ResourcePolicy,req"`
+}
+
+func (PutResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn":    constraintResourceArn,
+		"ResourcePolicy": constraintResourcePolicy,
+	}
 }
 
 type PutResourcePolicyResponse struct {
@@ -1618,7 +1950,15 @@ func (e *QueryIdNotFoundException) Error() string        { return awsproto.Error
 
 type QueryParameterValues map[string]string
 
+func (QueryParameterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintQueryParameterKey}, Value: awsproto.ElemTraits{Constraint: constraintQueryParameterValue}}
+}
+
 type QueryParameters []string
+
+func (QueryParameters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintQueryParameter}}
+}
 
 type QueryResultColumn map[string]string
 
@@ -1649,15 +1989,34 @@ type RefreshSchedule struct {
 	TimeOfDay *string                   `aws:"TimeOfDay"`
 }
 
+func (RefreshSchedule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status":    constraintRefreshScheduleStatus,
+		"TimeOfDay": constraintTimeOfDay,
+	}
+}
+
 type RefreshScheduleFrequency struct {
 	_     struct{} `aws:"structure"`
 	Unit  *string  `aws:"Unit"`
 	Value *int32   `aws:"Value"`
 }
 
+func (RefreshScheduleFrequency) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Unit": constraintRefreshScheduleFrequencyUnit,
+	}
+}
+
 type RegisterOrganizationDelegatedAdminRequest struct {
 	_               struct{} `aws:"structure"`
 	MemberAccountId *string  `aws:"MemberAccountId,req"`
+}
+
+func (RegisterOrganizationDelegatedAdminRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MemberAccountId": constraintAccountId,
+	}
 }
 
 type RegisterOrganizationDelegatedAdminResponse struct {
@@ -1670,6 +2029,12 @@ type RemoveTagsRequest struct {
 	TagsList   TagsList `aws:"TagsList,req"`
 }
 
+func (RemoveTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TagsList": constraintTagsList,
+	}
+}
+
 type RemoveTagsResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1679,6 +2044,13 @@ type RequestWidget struct {
 	QueryStatement  *string           `aws:"QueryStatement,req"`
 	QueryParameters QueryParameters   `aws:"QueryParameters"`
 	ViewProperties  ViewPropertiesMap `aws:"ViewProperties,req"`
+}
+
+func (RequestWidget) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"QueryStatement":  constraintQueryStatement,
+		"QueryParameters": constraintQueryParameters,
+	}
 }
 
 type RequestWidgetList []RequestWidget
@@ -1757,6 +2129,12 @@ type RestoreEventDataStoreRequest struct {
 	EventDataStore *string  `aws:"EventDataStore,req"`
 }
 
+func (RestoreEventDataStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
+}
+
 type RestoreEventDataStoreResponse struct {
 	_                            struct{}               `aws:"structure"`
 	EventDataStoreArn            *string                `aws:"EventDataStoreArn"`
@@ -1796,6 +2174,14 @@ type SearchSampleQueriesRequest struct {
 	NextToken    *string  `aws:"NextToken"`
 }
 
+func (SearchSampleQueriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SearchPhrase": constraintSearchSampleQueriesSearchPhrase,
+		"MaxResults":   constraintSearchSampleQueriesMaxResults,
+		"NextToken":    constraintPaginationToken,
+	}
+}
+
 type SearchSampleQueriesResponse struct {
 	_             struct{}                         `aws:"structure"`
 	SearchResults SearchSampleQueriesSearchResults `aws:"SearchResults"`
@@ -1829,10 +2215,20 @@ type SourceConfig struct {
 
 type SourceEventCategories []string
 
+func (SourceEventCategories) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSourceEventCategory}}
+}
+
 type StartDashboardRefreshRequest struct {
 	_                    struct{}             `aws:"structure"`
 	DashboardId          *string              `aws:"DashboardId,req"`
 	QueryParameterValues QueryParameterValues `aws:"QueryParameterValues"`
+}
+
+func (StartDashboardRefreshRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DashboardId": constraintDashboardArn,
+	}
 }
 
 type StartDashboardRefreshResponse struct {
@@ -1843,6 +2239,12 @@ type StartDashboardRefreshResponse struct {
 type StartEventDataStoreIngestionRequest struct {
 	_              struct{} `aws:"structure"`
 	EventDataStore *string  `aws:"EventDataStore,req"`
+}
+
+func (StartEventDataStoreIngestionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
 }
 
 type StartEventDataStoreIngestionResponse struct {
@@ -1856,6 +2258,13 @@ type StartImportRequest struct {
 	StartEventTime *time.Time         `aws:"StartEventTime"`
 	EndEventTime   *time.Time         `aws:"EndEventTime"`
 	ImportId       *string            `aws:"ImportId"`
+}
+
+func (StartImportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Destinations": constraintImportDestinations,
+		"ImportId":     constraintUUID,
+	}
 }
 
 type StartImportResponse struct {
@@ -1888,6 +2297,16 @@ type StartQueryRequest struct {
 	EventDataStoreOwnerAccountId *string         `aws:"EventDataStoreOwnerAccountId"`
 }
 
+func (StartQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"QueryStatement":               constraintQueryStatement,
+		"DeliveryS3Uri":                constraintDeliveryS3Uri,
+		"QueryAlias":                   constraintQueryAlias,
+		"QueryParameters":              constraintQueryParameters,
+		"EventDataStoreOwnerAccountId": constraintAccountId,
+	}
+}
+
 type StartQueryResponse struct {
 	_                            struct{} `aws:"structure"`
 	QueryId                      *string  `aws:"QueryId"`
@@ -1899,6 +2318,12 @@ type StopEventDataStoreIngestionRequest struct {
 	EventDataStore *string  `aws:"EventDataStore,req"`
 }
 
+func (StopEventDataStoreIngestionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore": constraintEventDataStoreArn,
+	}
+}
+
 type StopEventDataStoreIngestionResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1906,6 +2331,12 @@ type StopEventDataStoreIngestionResponse struct {
 type StopImportRequest struct {
 	_        struct{} `aws:"structure"`
 	ImportId *string  `aws:"ImportId,req"`
+}
+
+func (StopImportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImportId": constraintUUID,
+	}
 }
 
 type StopImportResponse struct {
@@ -1936,6 +2367,13 @@ type Tag struct {
 	Value *string  `aws:"Value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagsLimitExceededException struct {
 	_ struct{} `aws:"structure,error=TagsLimitExceededException,status=400"`
 }
@@ -1948,6 +2386,10 @@ func (e *TagsLimitExceededException) Error() string        { return awsproto.Err
 type TagsList []Tag
 
 type Templates []string
+
+func (Templates) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTemplate}}
+}
 
 type ThrottlingException struct {
 	_ struct{} `aws:"structure,error=ThrottlingException,status=400"`
@@ -2036,6 +2478,14 @@ type UpdateChannelRequest struct {
 	Name         *string      `aws:"Name"`
 }
 
+func (UpdateChannelRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Channel":      constraintChannelArn,
+		"Destinations": constraintDestinations,
+		"Name":         constraintChannelName,
+	}
+}
+
 type UpdateChannelResponse struct {
 	_            struct{}     `aws:"structure"`
 	ChannelArn   *string      `aws:"ChannelArn"`
@@ -2050,6 +2500,12 @@ type UpdateDashboardRequest struct {
 	Widgets                      RequestWidgetList `aws:"Widgets"`
 	RefreshSchedule              *RefreshSchedule  `aws:"RefreshSchedule"`
 	TerminationProtectionEnabled *bool             `aws:"TerminationProtectionEnabled"`
+}
+
+func (UpdateDashboardRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DashboardId": constraintDashboardArn,
+	}
 }
 
 type UpdateDashboardResponse struct {
@@ -2075,6 +2531,16 @@ type UpdateEventDataStoreRequest struct {
 	TerminationProtectionEnabled *bool                  `aws:"TerminationProtectionEnabled"`
 	KmsKeyId                     *string                `aws:"KmsKeyId"`
 	BillingMode                  *string                `aws:"BillingMode"`
+}
+
+func (UpdateEventDataStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventDataStore":  constraintEventDataStoreArn,
+		"Name":            constraintEventDataStoreName,
+		"RetentionPeriod": constraintRetentionPeriod,
+		"KmsKeyId":        constraintEventDataStoreKmsKeyId,
+		"BillingMode":     constraintBillingMode,
+	}
 }
 
 type UpdateEventDataStoreResponse struct {
@@ -2128,6 +2594,10 @@ type UpdateTrailResponse struct {
 }
 
 type ViewPropertiesMap map[string]string
+
+func (ViewPropertiesMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintViewPropertiesKey}, Value: awsproto.ElemTraits{Constraint: constraintViewPropertiesValue}}
+}
 
 type Widget struct {
 	_               struct{}          `aws:"structure"`
@@ -2311,4 +2781,91 @@ const (
 const (
 	TypeTagContext     = "TagContext"
 	TypeRequestContext = "RequestContext"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccountId                          = &awsproto.Constraint{Min: new(12.0), Max: new(16.0), Pattern: `\d+`}
+	constraintAdvancedFieldSelectors             = &awsproto.Constraint{Min: new(1.0)}
+	constraintAggregationConfigurations          = &awsproto.Constraint{Max: new(1.0)}
+	constraintBillingMode                        = &awsproto.Constraint{Enum: []string{"EXTENDABLE_RETENTION_PRICING", "FIXED_RETENTION_PRICING"}}
+	constraintChannelArn                         = &awsproto.Constraint{Min: new(3.0), Max: new(256.0), Pattern: `^[a-zA-Z0-9._/\-:]+$`}
+	constraintChannelName                        = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9._\-]+$`}
+	constraintContextKeySelectors                = &awsproto.Constraint{Max: new(2.0)}
+	constraintDashboardArn                       = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9._/\-:]+$`}
+	constraintDashboardName                      = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9_\-]+$`}
+	constraintDashboardType                      = &awsproto.Constraint{Enum: []string{"MANAGED", "CUSTOM"}}
+	constraintDeliveryS3Uri                      = &awsproto.Constraint{Max: new(1024.0), Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`}
+	constraintDestinationType                    = &awsproto.Constraint{Enum: []string{"EVENT_DATA_STORE", "AWS_SERVICE"}}
+	constraintDestinations                       = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintErrorCode                          = &awsproto.Constraint{Max: new(128.0), Pattern: `^[\w\d\s_.,\-:\[\]]+$`}
+	constraintEventCategory                      = &awsproto.Constraint{Enum: []string{"insight"}}
+	constraintEventCategoryAggregation           = &awsproto.Constraint{Enum: []string{"Data"}}
+	constraintEventDataStoreArn                  = &awsproto.Constraint{Min: new(3.0), Max: new(256.0), Pattern: `^[a-zA-Z0-9._/\-:]+$`}
+	constraintEventDataStoreKmsKeyId             = &awsproto.Constraint{Min: new(1.0), Max: new(350.0), Pattern: `^[a-zA-Z0-9._/\-:]+$`}
+	constraintEventDataStoreList                 = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintEventDataStoreName                 = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9._\-]+$`}
+	constraintEventName                          = &awsproto.Constraint{Max: new(128.0), Pattern: "^[A-Za-z0-9_]+$"}
+	constraintEventSource                        = &awsproto.Constraint{Max: new(256.0), Pattern: `^[a-z0-9_-]+\.amazonaws\.com$`}
+	constraintFederationRoleArn                  = &awsproto.Constraint{Min: new(3.0), Max: new(125.0), Pattern: `^[a-zA-Z0-9._/\-:@=\+,\.]+$`}
+	constraintImportDestinations                 = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintImportStatus                       = &awsproto.Constraint{Enum: []string{"INITIALIZING", "IN_PROGRESS", "FAILED", "STOPPED", "COMPLETED"}}
+	constraintInsightType                        = &awsproto.Constraint{Enum: []string{"ApiCallRateInsight", "ApiErrorRateInsight"}}
+	constraintInsightsMetricDataType             = &awsproto.Constraint{Enum: []string{"FillWithZeros", "NonZeroData"}}
+	constraintInsightsMetricMaxResults           = &awsproto.Constraint{Min: new(1.0), Max: new(21600.0)}
+	constraintInsightsMetricNextToken            = &awsproto.Constraint{Min: new(1.0), Max: new(5000.0)}
+	constraintInsightsMetricPeriod               = &awsproto.Constraint{Min: new(60.0), Max: new(3600.0)}
+	constraintListChannelsMaxResultsCount        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListDashboardsMaxResultsCount      = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListEventDataStoresMaxResultsCount = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListImportFailuresMaxResultsCount  = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListImportsMaxResultsCount         = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListInsightsDataDimensionKey       = &awsproto.Constraint{Enum: []string{"EventId", "EventName", "EventSource"}}
+	constraintListInsightsDataDimensionValue     = &awsproto.Constraint{Min: new(1.0), Max: new(2000.0)}
+	constraintListInsightsDataDimensions         = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintListInsightsDataMaxResultsCount    = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintListInsightsDataType               = &awsproto.Constraint{Enum: []string{"InsightsEvents"}}
+	constraintListQueriesMaxResultsCount         = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintLocation                           = &awsproto.Constraint{Min: new(3.0), Max: new(1024.0), Pattern: `^[a-zA-Z0-9._/\-:*]+$`}
+	constraintLookupAttributeKey                 = &awsproto.Constraint{Enum: []string{"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"}}
+	constraintLookupAttributeValue               = &awsproto.Constraint{Min: new(1.0), Max: new(2000.0)}
+	constraintMaxEventSize                       = &awsproto.Constraint{Enum: []string{"Standard", "Large"}}
+	constraintMaxQueryResults                    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMaxResults                         = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintOperator                           = &awsproto.Constraint{Min: new(1.0)}
+	constraintOperatorTargetList                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintOperatorTargetListMember           = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintOperatorValue                      = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: ".+"}
+	constraintPaginationToken                    = &awsproto.Constraint{Min: new(4.0), Max: new(1000.0), Pattern: ".*"}
+	constraintPrompt                             = &awsproto.Constraint{Min: new(3.0), Max: new(500.0), Pattern: `^[ -~\n]*$`}
+	constraintQueryAlias                         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^[a-zA-Z][a-zA-Z0-9._\-]*$`}
+	constraintQueryParameter                     = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: ".*"}
+	constraintQueryParameterKey                  = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9._/\-:$]+$`}
+	constraintQueryParameterValue                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9._/\-:]+$`}
+	constraintQueryParameters                    = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintQueryStatement                     = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0), Pattern: "(?s).*"}
+	constraintQueryStatus                        = &awsproto.Constraint{Enum: []string{"QUEUED", "RUNNING", "FINISHED", "FAILED", "CANCELLED", "TIMED_OUT"}}
+	constraintReadWriteType                      = &awsproto.Constraint{Enum: []string{"ReadOnly", "WriteOnly", "All"}}
+	constraintRefreshId                          = &awsproto.Constraint{Min: new(10.0), Max: new(20.0), Pattern: `\d+`}
+	constraintRefreshScheduleFrequencyUnit       = &awsproto.Constraint{Enum: []string{"HOURS", "DAYS"}}
+	constraintRefreshScheduleStatus              = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintResourceArn                        = &awsproto.Constraint{Min: new(3.0), Max: new(256.0), Pattern: `^[a-zA-Z0-9._/\-:]+$`}
+	constraintResourcePolicy                     = &awsproto.Constraint{Min: new(1.0), Max: new(8192.0)}
+	constraintRetentionPeriod                    = &awsproto.Constraint{Min: new(7.0), Max: new(3653.0)}
+	constraintSearchSampleQueriesMaxResults      = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintSearchSampleQueriesSearchPhrase    = &awsproto.Constraint{Min: new(2.0), Max: new(1000.0), Pattern: `^[ -~\n]*$`}
+	constraintSelectorField                      = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0), Pattern: `[\w|\d|\.|_]+`}
+	constraintSelectorName                       = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0), Pattern: ".*"}
+	constraintSource                             = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: ".*"}
+	constraintSourceEventCategory                = &awsproto.Constraint{Enum: []string{"Management", "Data"}}
+	constraintTagKey                             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                           = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintTagsList                           = &awsproto.Constraint{Max: new(200.0)}
+	constraintTemplate                           = &awsproto.Constraint{Enum: []string{"API_ACTIVITY", "RESOURCE_ACCESS", "USER_ACTIONS"}}
+	constraintTemplates                          = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTimeOfDay                          = &awsproto.Constraint{Pattern: "^[0-9]{2}:[0-9]{2}"}
+	constraintType                               = &awsproto.Constraint{Enum: []string{"TagContext", "RequestContext"}}
+	constraintUUID                               = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: `^[a-f0-9\-]+$`}
+	constraintViewPropertiesKey                  = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9._\-]+$`}
+	constraintViewPropertiesValue                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9._\- ]+$`}
 )

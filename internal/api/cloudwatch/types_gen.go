@@ -34,6 +34,10 @@ type AlarmHistoryItems []AlarmHistoryItem
 
 type AlarmMuteRuleStatuses []string
 
+func (AlarmMuteRuleStatuses) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAlarmMuteRuleStatus}}
+}
+
 type AlarmMuteRuleSummaries []AlarmMuteRuleSummary
 
 type AlarmMuteRuleSummary struct {
@@ -47,6 +51,10 @@ type AlarmMuteRuleSummary struct {
 
 type AlarmNames []string
 
+func (AlarmNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAlarmName}}
+}
+
 type AlarmPromQLCriteria struct {
 	_              struct{} `aws:"structure"`
 	Query          *string  `aws:"Query,req"`
@@ -54,7 +62,19 @@ type AlarmPromQLCriteria struct {
 	RecoveryPeriod *int32   `aws:"RecoveryPeriod"`
 }
 
+func (AlarmPromQLCriteria) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Query":          constraintQuery,
+		"PendingPeriod":  constraintPendingPeriod,
+		"RecoveryPeriod": constraintRecoveryPeriod,
+	}
+}
+
 type AlarmTypes []string
+
+func (AlarmTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAlarmType}}
+}
 
 type AnomalyDetector struct {
 	_                           struct{}                      `aws:"structure"`
@@ -76,11 +96,25 @@ type AnomalyDetectorConfiguration struct {
 	MetricTimezone     *string                           `aws:"MetricTimezone"`
 }
 
+func (AnomalyDetectorConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MetricTimezone": constraintAnomalyDetectorMetricTimezone,
+	}
+}
+
 type AnomalyDetectorExcludedTimeRanges []Range
 
 type AnomalyDetectorIds []string
 
+func (AnomalyDetectorIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAnomalyDetectorId}}
+}
+
 type AnomalyDetectorTypes []string
+
+func (AnomalyDetectorTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAnomalyDetectorType}}
+}
 
 type AnomalyDetectors []AnomalyDetector
 
@@ -88,6 +122,13 @@ type AssociateDatasetKmsKeyInput struct {
 	_                 struct{} `aws:"structure"`
 	DatasetIdentifier *string  `aws:"DatasetIdentifier,req"`
 	KmsKeyArn         *string  `aws:"KmsKeyArn,req"`
+}
+
+func (AssociateDatasetKmsKeyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatasetIdentifier": constraintDatasetIdentifier,
+		"KmsKeyArn":         constraintKmsKeyArn,
+	}
 }
 
 type AssociateDatasetKmsKeyOutput struct {
@@ -240,9 +281,21 @@ type DeleteAlarmMuteRuleInput struct {
 	AlarmMuteRuleName *string  `aws:"AlarmMuteRuleName,req"`
 }
 
+func (DeleteAlarmMuteRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmMuteRuleName": constraintName,
+	}
+}
+
 type DeleteAlarmsInput struct {
 	_          struct{}   `aws:"structure"`
 	AlarmNames AlarmNames `aws:"AlarmNames,req"`
+}
+
+func (DeleteAlarmsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmNames": constraintAlarmNames,
+	}
 }
 
 type DeleteAnomalyDetectorInput struct {
@@ -254,6 +307,16 @@ type DeleteAnomalyDetectorInput struct {
 	Stat                        *string                      `aws:"Stat"`
 	SingleMetricAnomalyDetector *SingleMetricAnomalyDetector `aws:"SingleMetricAnomalyDetector"`
 	MetricMathAnomalyDetector   *MetricMathAnomalyDetector   `aws:"MetricMathAnomalyDetector"`
+}
+
+func (DeleteAnomalyDetectorInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AnomalyDetectorId": constraintAnomalyDetectorId,
+		"Namespace":         constraintNamespace,
+		"MetricName":        constraintMetricName,
+		"Dimensions":        constraintDimensions,
+		"Stat":              constraintAnomalyDetectorMetricStat,
+	}
 }
 
 type DeleteAnomalyDetectorOutput struct {
@@ -284,6 +347,12 @@ type DeleteMetricStreamInput struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DeleteMetricStreamInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintMetricStreamName,
+	}
+}
+
 type DeleteMetricStreamOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -292,6 +361,12 @@ type DescribeAlarmContributorsInput struct {
 	_         struct{} `aws:"structure"`
 	AlarmName *string  `aws:"AlarmName,req"`
 	NextToken *string  `aws:"NextToken"`
+}
+
+func (DescribeAlarmContributorsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmName": constraintAlarmName,
+	}
 }
 
 type DescribeAlarmContributorsOutput struct {
@@ -313,6 +388,16 @@ type DescribeAlarmHistoryInput struct {
 	ScanBy             *string    `aws:"ScanBy"`
 }
 
+func (DescribeAlarmHistoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmName":          constraintAlarmName,
+		"AlarmContributorId": constraintContributorId,
+		"HistoryItemType":    constraintHistoryItemType,
+		"MaxRecords":         constraintMaxRecords,
+		"ScanBy":             constraintScanBy,
+	}
+}
+
 type DescribeAlarmHistoryOutput struct {
 	_                 struct{}          `aws:"structure"`
 	AlarmHistoryItems AlarmHistoryItems `aws:"AlarmHistoryItems"`
@@ -328,6 +413,17 @@ type DescribeAlarmsForMetricInput struct {
 	Dimensions        Dimensions `aws:"Dimensions"`
 	Period            *int32     `aws:"Period"`
 	Unit              *string    `aws:"Unit"`
+}
+
+func (DescribeAlarmsForMetricInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MetricName": constraintMetricName,
+		"Namespace":  constraintNamespace,
+		"Statistic":  constraintStatistic,
+		"Dimensions": constraintDimensions,
+		"Period":     constraintPeriod,
+		"Unit":       constraintStandardUnit,
+	}
 }
 
 type DescribeAlarmsForMetricOutput struct {
@@ -346,6 +442,18 @@ type DescribeAlarmsInput struct {
 	ActionPrefix        *string    `aws:"ActionPrefix"`
 	MaxRecords          *int32     `aws:"MaxRecords"`
 	NextToken           *string    `aws:"NextToken"`
+}
+
+func (DescribeAlarmsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmNames":          constraintAlarmNames,
+		"AlarmNamePrefix":     constraintAlarmNamePrefix,
+		"ChildrenOfAlarmName": constraintAlarmName,
+		"ParentsOfAlarmName":  constraintAlarmName,
+		"StateValue":          constraintStateValue,
+		"ActionPrefix":        constraintActionPrefix,
+		"MaxRecords":          constraintMaxRecords,
+	}
 }
 
 type DescribeAlarmsOutput struct {
@@ -367,6 +475,17 @@ type DescribeAnomalyDetectorsInput struct {
 	AnomalyDetectorTypes AnomalyDetectorTypes `aws:"AnomalyDetectorTypes"`
 }
 
+func (DescribeAnomalyDetectorsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AnomalyDetectorIds":   constraintAnomalyDetectorIds,
+		"MaxResults":           constraintMaxReturnedResultsCount,
+		"Namespace":            constraintNamespace,
+		"MetricName":           constraintMetricName,
+		"Dimensions":           constraintDimensions,
+		"AnomalyDetectorTypes": constraintAnomalyDetectorTypes,
+	}
+}
+
 type DescribeAnomalyDetectorsOutput struct {
 	_                struct{}         `aws:"structure"`
 	AnomalyDetectors AnomalyDetectors `aws:"AnomalyDetectors"`
@@ -377,6 +496,12 @@ type DescribeInsightRulesInput struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (DescribeInsightRulesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintInsightRuleMaxResults,
+	}
 }
 
 type DescribeInsightRulesOutput struct {
@@ -391,10 +516,24 @@ type Dimension struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Dimension) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintDimensionName,
+		"Value": constraintDimensionValue,
+	}
+}
+
 type DimensionFilter struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name,req"`
 	Value *string  `aws:"Value"`
+}
+
+func (DimensionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintDimensionName,
+		"Value": constraintDimensionValue,
+	}
 }
 
 type DimensionFilters []DimensionFilter
@@ -404,6 +543,12 @@ type Dimensions []Dimension
 type DisableAlarmActionsInput struct {
 	_          struct{}   `aws:"structure"`
 	AlarmNames AlarmNames `aws:"AlarmNames,req"`
+}
+
+func (DisableAlarmActionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmNames": constraintAlarmNames,
+	}
 }
 
 type DisableInsightRulesInput struct {
@@ -421,6 +566,12 @@ type DisassociateDatasetKmsKeyInput struct {
 	DatasetIdentifier *string  `aws:"DatasetIdentifier,req"`
 }
 
+func (DisassociateDatasetKmsKeyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatasetIdentifier": constraintDatasetIdentifier,
+	}
+}
+
 type DisassociateDatasetKmsKeyOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -428,6 +579,12 @@ type DisassociateDatasetKmsKeyOutput struct {
 type EnableAlarmActionsInput struct {
 	_          struct{}   `aws:"structure"`
 	AlarmNames AlarmNames `aws:"AlarmNames,req"`
+}
+
+func (EnableAlarmActionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmNames": constraintAlarmNames,
+	}
 }
 
 type EnableInsightRulesInput struct {
@@ -446,9 +603,24 @@ type Entity struct {
 	Attributes    EntityAttributesMap    `aws:"Attributes"`
 }
 
+func (Entity) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyAttributes": constraintEntityKeyAttributesMap,
+		"Attributes":    constraintEntityAttributesMap,
+	}
+}
+
 type EntityAttributesMap map[string]string
 
+func (EntityAttributesMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintEntityAttributesMapKeyString}, Value: awsproto.ElemTraits{Constraint: constraintEntityAttributesMapValueString}}
+}
+
 type EntityKeyAttributesMap map[string]string
+
+func (EntityKeyAttributesMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintEntityKeyAttributesMapKeyString}, Value: awsproto.ElemTraits{Constraint: constraintEntityKeyAttributesMapValueString}}
+}
 
 type EntityMetricData struct {
 	_          struct{}   `aws:"structure"`
@@ -474,6 +646,12 @@ type ExtendedStatistics []string
 type GetAlarmMuteRuleInput struct {
 	_                 struct{} `aws:"structure"`
 	AlarmMuteRuleName *string  `aws:"AlarmMuteRuleName,req"`
+}
+
+func (GetAlarmMuteRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmMuteRuleName": constraintName,
+	}
 }
 
 type GetAlarmMuteRuleOutput struct {
@@ -507,6 +685,12 @@ type GetDatasetInput struct {
 	DatasetIdentifier *string  `aws:"DatasetIdentifier,req"`
 }
 
+func (GetDatasetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatasetIdentifier": constraintDatasetIdentifier,
+	}
+}
+
 type GetDatasetOutput struct {
 	_         struct{} `aws:"structure"`
 	DatasetId *string  `aws:"DatasetId,req"`
@@ -523,6 +707,14 @@ type GetInsightRuleReportInput struct {
 	MaxContributorCount *int32                `aws:"MaxContributorCount"`
 	Metrics             InsightRuleMetricList `aws:"Metrics"`
 	OrderBy             *string               `aws:"OrderBy"`
+}
+
+func (GetInsightRuleReportInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RuleName": constraintInsightRuleName,
+		"Period":   constraintPeriod,
+		"OrderBy":  constraintInsightRuleOrderBy,
+	}
 }
 
 type GetInsightRuleReportOutput struct {
@@ -546,6 +738,12 @@ type GetMetricDataInput struct {
 	LabelOptions      *LabelOptions     `aws:"LabelOptions"`
 }
 
+func (GetMetricDataInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ScanBy": constraintScanBy,
+	}
+}
+
 type GetMetricDataOutput struct {
 	_                 struct{}                 `aws:"structure"`
 	MetricDataResults MetricDataResults        `aws:"MetricDataResults"`
@@ -566,6 +764,18 @@ type GetMetricStatisticsInput struct {
 	Unit               *string            `aws:"Unit"`
 }
 
+func (GetMetricStatisticsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace":          constraintNamespace,
+		"MetricName":         constraintMetricName,
+		"Dimensions":         constraintDimensions,
+		"Period":             constraintPeriod,
+		"Statistics":         constraintStatistics,
+		"ExtendedStatistics": constraintExtendedStatistics,
+		"Unit":               constraintStandardUnit,
+	}
+}
+
 type GetMetricStatisticsOutput struct {
 	_          struct{}   `aws:"structure"`
 	Label      *string    `aws:"Label"`
@@ -575,6 +785,12 @@ type GetMetricStatisticsOutput struct {
 type GetMetricStreamInput struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,req"`
+}
+
+func (GetMetricStreamInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintMetricStreamName,
+	}
 }
 
 type GetMetricStreamOutput struct {
@@ -660,7 +876,15 @@ type InsightRuleMetricDatapoints []InsightRuleMetricDatapoint
 
 type InsightRuleMetricList []string
 
+func (InsightRuleMetricList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInsightRuleMetricName}}
+}
+
 type InsightRuleNames []string
+
+func (InsightRuleNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInsightRuleName}}
+}
 
 type InsightRules []InsightRule
 
@@ -868,6 +1092,13 @@ type ListAlarmMuteRulesInput struct {
 	NextToken  *string               `aws:"NextToken"`
 }
 
+func (ListAlarmMuteRulesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmName":  constraintName,
+		"MaxRecords": constraintMaxRecords,
+	}
+}
+
 type ListAlarmMuteRulesOutput struct {
 	_                      struct{}               `aws:"structure"`
 	AlarmMuteRuleSummaries AlarmMuteRuleSummaries `aws:"AlarmMuteRuleSummaries"`
@@ -893,6 +1124,13 @@ type ListManagedInsightRulesInput struct {
 	MaxResults  *int32   `aws:"MaxResults"`
 }
 
+func (ListManagedInsightRulesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+		"MaxResults":  constraintInsightRuleMaxResults,
+	}
+}
+
 type ListManagedInsightRulesOutput struct {
 	_            struct{}                `aws:"structure"`
 	ManagedRules ManagedRuleDescriptions `aws:"ManagedRules"`
@@ -903,6 +1141,12 @@ type ListMetricStreamsInput struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (ListMetricStreamsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintListMetricStreamsMaxResults,
+	}
 }
 
 type ListMetricStreamsOutput struct {
@@ -922,6 +1166,16 @@ type ListMetricsInput struct {
 	OwningAccount         *string          `aws:"OwningAccount"`
 }
 
+func (ListMetricsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace":      constraintNamespace,
+		"MetricName":     constraintMetricName,
+		"Dimensions":     constraintDimensionFilters,
+		"RecentlyActive": constraintRecentlyActive,
+		"OwningAccount":  constraintAccountId,
+	}
+}
+
 type ListMetricsOutput struct {
 	_              struct{}       `aws:"structure"`
 	Metrics        Metrics        `aws:"Metrics"`
@@ -932,6 +1186,12 @@ type ListMetricsOutput struct {
 type ListTagsForResourceInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceARN *string  `aws:"ResourceARN,req"`
+}
+
+func (ListTagsForResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+	}
 }
 
 type ListTagsForResourceOutput struct {
@@ -969,11 +1229,22 @@ type LogAlarms []LogAlarm
 
 type LogGroupIdentifiers []string
 
+func (LogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAmazonResourceName}}
+}
+
 type ManagedRule struct {
 	_            struct{} `aws:"structure"`
 	TemplateName *string  `aws:"TemplateName,req"`
 	ResourceARN  *string  `aws:"ResourceARN,req"`
 	Tags         TagList  `aws:"Tags"`
+}
+
+func (ManagedRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TemplateName": constraintTemplateName,
+		"ResourceARN":  constraintAmazonResourceName,
+	}
 }
 
 type ManagedRuleDescription struct {
@@ -1004,6 +1275,14 @@ type Metric struct {
 	Namespace  *string    `aws:"Namespace"`
 	MetricName *string    `aws:"MetricName"`
 	Dimensions Dimensions `aws:"Dimensions"`
+}
+
+func (Metric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace":  constraintNamespace,
+		"MetricName": constraintMetricName,
+		"Dimensions": constraintDimensions,
+	}
 }
 
 type MetricAlarm struct {
@@ -1064,6 +1343,15 @@ type MetricDataQuery struct {
 	AccountId  *string     `aws:"AccountId"`
 }
 
+func (MetricDataQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":         constraintMetricId,
+		"Expression": constraintMetricExpression,
+		"Period":     constraintPeriod,
+		"AccountId":  constraintAccountId,
+	}
+}
+
 type MetricDataResult struct {
 	_          struct{}                 `aws:"structure"`
 	Id         *string                  `aws:"Id"`
@@ -1091,6 +1379,15 @@ type MetricDatum struct {
 	StorageResolution *int32        `aws:"StorageResolution"`
 }
 
+func (MetricDatum) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MetricName":        constraintMetricName,
+		"Dimensions":        constraintDimensions,
+		"Unit":              constraintStandardUnit,
+		"StorageResolution": constraintStorageResolution,
+	}
+}
+
 type MetricMathAnomalyDetector struct {
 	_                 struct{}          `aws:"structure"`
 	MetricDataQueries MetricDataQueries `aws:"MetricDataQueries"`
@@ -1102,6 +1399,13 @@ type MetricStat struct {
 	Period *int32   `aws:"Period,req"`
 	Stat   *string  `aws:"Stat,req"`
 	Unit   *string  `aws:"Unit"`
+}
+
+func (MetricStat) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Period": constraintPeriod,
+		"Unit":   constraintStandardUnit,
+	}
 }
 
 type MetricStreamEntries []MetricStreamEntry
@@ -1123,11 +1427,25 @@ type MetricStreamFilter struct {
 	MetricNames MetricStreamFilterMetricNames `aws:"MetricNames"`
 }
 
+func (MetricStreamFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace": constraintNamespace,
+	}
+}
+
 type MetricStreamFilterMetricNames []string
+
+func (MetricStreamFilterMetricNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMetricName}}
+}
 
 type MetricStreamFilters []MetricStreamFilter
 
 type MetricStreamNames []string
+
+func (MetricStreamNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMetricStreamName}}
+}
 
 type MetricStreamStatisticsAdditionalStatistics []string
 
@@ -1145,6 +1463,13 @@ type MetricStreamStatisticsMetric struct {
 	_          struct{} `aws:"structure"`
 	Namespace  *string  `aws:"Namespace,req"`
 	MetricName *string  `aws:"MetricName,req"`
+}
+
+func (MetricStreamStatisticsMetric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace":  constraintNamespace,
+		"MetricName": constraintMetricName,
+	}
 }
 
 type Metrics []Metric
@@ -1171,9 +1496,19 @@ func NewMissingRequiredParameterException(format string, args ...any) *MissingRe
 
 type MuteTargetAlarmNameList []string
 
+func (MuteTargetAlarmNameList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintName}}
+}
+
 type MuteTargets struct {
 	_          struct{}                `aws:"structure"`
 	AlarmNames MuteTargetAlarmNameList `aws:"AlarmNames,req"`
+}
+
+func (MuteTargets) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmNames": constraintMuteTargetAlarmNameList,
+	}
 }
 
 type OwningAccounts []string
@@ -1197,6 +1532,13 @@ type PutAlarmMuteRuleInput struct {
 	ExpireDate  *time.Time   `aws:"ExpireDate"`
 }
 
+func (PutAlarmMuteRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":        constraintName,
+		"Description": constraintAlarmDescription,
+	}
+}
+
 type PutAnomalyDetectorInput struct {
 	_                           struct{}                      `aws:"structure"`
 	Namespace                   *string                       `aws:"Namespace"`
@@ -1207,6 +1549,15 @@ type PutAnomalyDetectorInput struct {
 	MetricCharacteristics       *MetricCharacteristics        `aws:"MetricCharacteristics"`
 	SingleMetricAnomalyDetector *SingleMetricAnomalyDetector  `aws:"SingleMetricAnomalyDetector"`
 	MetricMathAnomalyDetector   *MetricMathAnomalyDetector    `aws:"MetricMathAnomalyDetector"`
+}
+
+func (PutAnomalyDetectorInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace":  constraintNamespace,
+		"MetricName": constraintMetricName,
+		"Dimensions": constraintDimensions,
+		"Stat":       constraintAnomalyDetectorMetricStat,
+	}
 }
 
 type PutAnomalyDetectorOutput struct {
@@ -1227,6 +1578,18 @@ type PutCompositeAlarmInput struct {
 	ActionsSuppressor                *string      `aws:"ActionsSuppressor"`
 	ActionsSuppressorWaitPeriod      *int32       `aws:"ActionsSuppressorWaitPeriod"`
 	ActionsSuppressorExtensionPeriod *int32       `aws:"ActionsSuppressorExtensionPeriod"`
+}
+
+func (PutCompositeAlarmInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmActions":            constraintResourceList,
+		"AlarmDescription":        constraintAlarmDescription,
+		"AlarmName":               constraintAlarmName,
+		"AlarmRule":               constraintAlarmRule,
+		"InsufficientDataActions": constraintResourceList,
+		"OKActions":               constraintResourceList,
+		"ActionsSuppressor":       constraintAlarmArn,
+	}
 }
 
 type PutDashboardInput struct {
@@ -1250,6 +1613,14 @@ type PutInsightRuleInput struct {
 	ApplyOnTransformedLogs *bool    `aws:"ApplyOnTransformedLogs"`
 }
 
+func (PutInsightRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RuleName":       constraintInsightRuleName,
+		"RuleState":      constraintInsightRuleState,
+		"RuleDefinition": constraintInsightRuleDefinition,
+	}
+}
+
 type PutInsightRuleOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1271,6 +1642,20 @@ type PutLogAlarmInput struct {
 	ComparisonOperator          *string                      `aws:"ComparisonOperator,req"`
 	TreatMissingData            *string                      `aws:"TreatMissingData"`
 	Tags                        TagList                      `aws:"Tags"`
+}
+
+func (PutLogAlarmInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmName":               constraintAlarmName,
+		"AlarmDescription":        constraintAlarmDescription,
+		"OKActions":               constraintResourceList,
+		"AlarmActions":            constraintResourceList,
+		"InsufficientDataActions": constraintResourceList,
+		"QueryResultsToEvaluate":  constraintQueryResultsToEvaluate,
+		"QueryResultsToAlarm":     constraintQueryResultsToAlarm,
+		"ComparisonOperator":      constraintComparisonOperator,
+		"TreatMissingData":        constraintTreatMissingData,
+	}
 }
 
 type PutManagedInsightRulesInput struct {
@@ -1312,12 +1697,41 @@ type PutMetricAlarmInput struct {
 	EvaluationInterval               *int32              `aws:"EvaluationInterval"`
 }
 
+func (PutMetricAlarmInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmName":                        constraintAlarmName,
+		"AlarmDescription":                 constraintAlarmDescription,
+		"OKActions":                        constraintResourceList,
+		"AlarmActions":                     constraintResourceList,
+		"InsufficientDataActions":          constraintResourceList,
+		"MetricName":                       constraintMetricName,
+		"Namespace":                        constraintNamespace,
+		"Statistic":                        constraintStatistic,
+		"Dimensions":                       constraintDimensions,
+		"Period":                           constraintPeriod,
+		"Unit":                             constraintStandardUnit,
+		"EvaluationPeriods":                constraintEvaluationPeriods,
+		"DatapointsToAlarm":                constraintDatapointsToAlarm,
+		"ComparisonOperator":               constraintComparisonOperator,
+		"TreatMissingData":                 constraintTreatMissingData,
+		"EvaluateLowSampleCountPercentile": constraintEvaluateLowSampleCountPercentile,
+		"ThresholdMetricId":                constraintMetricId,
+		"EvaluationInterval":               constraintEvaluationInterval,
+	}
+}
+
 type PutMetricDataInput struct {
 	_                      struct{}             `aws:"structure"`
 	Namespace              *string              `aws:"Namespace,req"`
 	MetricData             MetricData           `aws:"MetricData"`
 	EntityMetricData       EntityMetricDataList `aws:"EntityMetricData"`
 	StrictEntityValidation *bool                `aws:"StrictEntityValidation"`
+}
+
+func (PutMetricDataInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Namespace": constraintNamespace,
+	}
 }
 
 type PutMetricStreamInput struct {
@@ -1331,6 +1745,15 @@ type PutMetricStreamInput struct {
 	Tags                         TagList                              `aws:"Tags"`
 	StatisticsConfigurations     MetricStreamStatisticsConfigurations `aws:"StatisticsConfigurations"`
 	IncludeLinkedAccountsMetrics *bool                                `aws:"IncludeLinkedAccountsMetrics"`
+}
+
+func (PutMetricStreamInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintMetricStreamName,
+		"FirehoseArn":  constraintAmazonResourceName,
+		"RoleArn":      constraintAmazonResourceName,
+		"OutputFormat": constraintMetricStreamOutputFormat,
+	}
 }
 
 type PutMetricStreamOutput struct {
@@ -1365,6 +1788,10 @@ func NewResourceConflict(format string, args ...any) *ResourceConflict {
 }
 
 type ResourceList []string
+
+func (ResourceList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceName}}
+}
 
 type ResourceNotFound struct {
 	_       struct{} `aws:"structure,error=ResourceNotFound,status=404"`
@@ -1409,11 +1836,27 @@ type Schedule struct {
 	Timezone   *string  `aws:"Timezone"`
 }
 
+func (Schedule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Expression": constraintExpression,
+		"Duration":   constraintDuration,
+		"Timezone":   constraintTimezone,
+	}
+}
+
 type ScheduleConfiguration struct {
 	_                  struct{} `aws:"structure"`
 	ScheduleExpression *string  `aws:"ScheduleExpression,req"`
 	StartTimeOffset    *int64   `aws:"StartTimeOffset,req"`
 	EndTimeOffset      *int64   `aws:"EndTimeOffset"`
+}
+
+func (ScheduleConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ScheduleExpression": constraintScheduleExpression,
+		"StartTimeOffset":    constraintStartTimeOffset,
+		"EndTimeOffset":      constraintEndTimeOffset,
+	}
 }
 
 type ScheduledQueryConfiguration struct {
@@ -1427,12 +1870,31 @@ type ScheduledQueryConfiguration struct {
 	Tags                  TagList                `aws:"Tags"`
 }
 
+func (ScheduledQueryConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"QueryString":           constraintQueryString,
+		"LogGroupIdentifiers":   constraintLogGroupIdentifiers,
+		"QueryARN":              constraintAmazonResourceName,
+		"ScheduledQueryRoleARN": constraintAmazonResourceName,
+		"AggregationExpression": constraintAggregationExpression,
+	}
+}
+
 type SetAlarmStateInput struct {
 	_               struct{} `aws:"structure"`
 	AlarmName       *string  `aws:"AlarmName,req"`
 	StateValue      *string  `aws:"StateValue,req"`
 	StateReason     *string  `aws:"StateReason,req"`
 	StateReasonData *string  `aws:"StateReasonData"`
+}
+
+func (SetAlarmStateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AlarmName":       constraintAlarmName,
+		"StateValue":      constraintStateValue,
+		"StateReason":     constraintStateReason,
+		"StateReasonData": constraintStateReasonData,
+	}
 }
 
 type SingleMetricAnomalyDetector struct {
@@ -1442,6 +1904,16 @@ type SingleMetricAnomalyDetector struct {
 	MetricName *string    `aws:"MetricName"`
 	Dimensions Dimensions `aws:"Dimensions"`
 	Stat       *string    `aws:"Stat"`
+}
+
+func (SingleMetricAnomalyDetector) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccountId":  constraintAccountId,
+		"Namespace":  constraintNamespace,
+		"MetricName": constraintMetricName,
+		"Dimensions": constraintDimensions,
+		"Stat":       constraintAnomalyDetectorMetricStat,
+	}
 }
 
 type SlidingWindow struct {
@@ -1475,6 +1947,10 @@ type StatisticSet struct {
 
 type Statistics []string
 
+func (Statistics) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintStatistic}}
+}
+
 type StopMetricStreamsInput struct {
 	_     struct{}          `aws:"structure"`
 	Names MetricStreamNames `aws:"Names,req"`
@@ -1498,7 +1974,18 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagList []Tag
 
@@ -1506,6 +1993,12 @@ type TagResourceInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceARN *string  `aws:"ResourceARN,req"`
 	Tags        TagList  `aws:"Tags,req"`
+}
+
+func (TagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+	}
 }
 
 type TagResourceOutput struct {
@@ -1520,6 +2013,12 @@ type UntagResourceInput struct {
 	TagKeys     TagKeyList `aws:"TagKeys,req"`
 }
 
+func (UntagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintAmazonResourceName,
+	}
+}
+
 type UntagResourceOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1529,6 +2028,12 @@ type Values []float64
 type WallClockWindow struct {
 	_        struct{} `aws:"structure"`
 	Timezone *string  `aws:"Timezone"`
+}
+
+func (WallClockWindow) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Timezone": constraintTimezone,
+	}
 }
 
 // Values of ActionsSuppressedBy.
@@ -1669,4 +2174,92 @@ const (
 	StatusCodeInternalError = "InternalError"
 	StatusCodePartialData   = "PartialData"
 	StatusCodeForbidden     = "Forbidden"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccountId                         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintActionPrefix                      = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintAggregationExpression             = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintAlarmArn                          = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintAlarmDescription                  = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintAlarmMuteRuleStatus               = &awsproto.Constraint{Enum: []string{"SCHEDULED", "ACTIVE", "EXPIRED"}}
+	constraintAlarmName                         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintAlarmNamePrefix                   = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintAlarmNames                        = &awsproto.Constraint{Max: new(100.0)}
+	constraintAlarmRule                         = &awsproto.Constraint{Min: new(1.0), Max: new(10240.0)}
+	constraintAlarmType                         = &awsproto.Constraint{Enum: []string{"CompositeAlarm", "MetricAlarm", "LogAlarm"}}
+	constraintAmazonResourceName                = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintAnomalyDetectorId                 = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[A-Za-z0-9_./:%()+-]+"}
+	constraintAnomalyDetectorIds                = &awsproto.Constraint{Max: new(50.0)}
+	constraintAnomalyDetectorMetricStat         = &awsproto.Constraint{Max: new(50.0), Pattern: `(SampleCount|Average|Sum|Minimum|Maximum|IQM|(p|tc|tm|ts|wm)(\d{1,2}(\.\d{0,10})?|100)|[ou]\d+(\.\d*)?)(_E|_L|_H)?|(TM|TC|TS|WM)\(((((\d{1,2})(\.\d{0,10})?|100(\.0{0,10})?)%)?:((\d{1,2})(\.\d{0,10})?|100(\.0{0,10})?)%|((\d{1,2})(\.\d{0,10})?|100(\.0{0,10})?)%:(((\d{1,2})(\.\d{0,10})?|100(\.0{0,10})?)%)?)\)|(TM|TC|TS|WM|PR)\(((\d+(\.\d{0,10})?|(\d+(\.\d{0,10})?[Ee][+-]?\d+)):((\d+(\.\d{0,10})?|(\d+(\.\d{0,10})?[Ee][+-]?\d+)))?|((\d+(\.\d{0,10})?|(\d+(\.\d{0,10})?[Ee][+-]?\d+)))?:(\d+(\.\d{0,10})?|(\d+(\.\d{0,10})?[Ee][+-]?\d+)))\)`}
+	constraintAnomalyDetectorMetricTimezone     = &awsproto.Constraint{Max: new(50.0), Pattern: ".*"}
+	constraintAnomalyDetectorType               = &awsproto.Constraint{Enum: []string{"SINGLE_METRIC", "METRIC_MATH"}}
+	constraintAnomalyDetectorTypes              = &awsproto.Constraint{Max: new(2.0)}
+	constraintComparisonOperator                = &awsproto.Constraint{Enum: []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}}
+	constraintContributorId                     = &awsproto.Constraint{Min: new(1.0), Max: new(16.0)}
+	constraintDatapointsToAlarm                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintDatasetIdentifier                 = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `(default|arn:[a-zA-Z0-9-]+:cloudwatch:[a-zA-Z0-9-]*:\d{12}:dataset/default)`}
+	constraintDimensionFilters                  = &awsproto.Constraint{Max: new(10.0)}
+	constraintDimensionName                     = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintDimensionValue                    = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintDimensions                        = &awsproto.Constraint{Max: new(30.0)}
+	constraintDuration                          = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintEndTimeOffset                     = &awsproto.Constraint{Min: new(0.0), Max: new(2.592e+06)}
+	constraintEntityAttributesMap               = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintEntityAttributesMapKeyString      = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintEntityAttributesMapValueString    = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintEntityKeyAttributesMap            = &awsproto.Constraint{Min: new(2.0), Max: new(4.0)}
+	constraintEntityKeyAttributesMapKeyString   = &awsproto.Constraint{Min: new(1.0), Max: new(32.0)}
+	constraintEntityKeyAttributesMapValueString = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintEvaluateLowSampleCountPercentile  = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintEvaluationInterval                = &awsproto.Constraint{Min: new(10.0), Max: new(3600.0)}
+	constraintEvaluationPeriods                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintExpression                        = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintExtendedStatistics                = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintHistoryItemType                   = &awsproto.Constraint{Enum: []string{"ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction"}}
+	constraintInsightRuleDefinition             = &awsproto.Constraint{Min: new(1.0), Max: new(8192.0), Pattern: `[\x00-\x7F]+`}
+	constraintInsightRuleMaxResults             = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintInsightRuleMetricName             = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[\x20-\x7E]+`}
+	constraintInsightRuleName                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\x20-\x7E]+`}
+	constraintInsightRuleOrderBy                = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[\x20-\x7E]+`}
+	constraintInsightRuleState                  = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[\x20-\x7E]+`}
+	constraintKmsKeyArn                         = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: `arn:[a-zA-Z0-9-]+:kms:[a-zA-Z0-9-]+:\d{12}:key/[a-f0-9-]+`}
+	constraintListMetricStreamsMaxResults       = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintLogGroupIdentifiers               = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaxRecords                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMaxReturnedResultsCount           = &awsproto.Constraint{Min: new(1.0)}
+	constraintMetricExpression                  = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintMetricId                          = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintMetricName                        = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintMetricStreamName                  = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintMetricStreamOutputFormat          = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Enum: []string{"json", "opentelemetry0.7", "opentelemetry1.0"}}
+	constraintMuteTargetAlarmNameList           = &awsproto.Constraint{Max: new(100.0)}
+	constraintName                              = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintNamespace                         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: "[^:].*"}
+	constraintPendingPeriod                     = &awsproto.Constraint{Min: new(0.0), Max: new(86400.0)}
+	constraintPeriod                            = &awsproto.Constraint{Min: new(1.0)}
+	constraintQuery                             = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintQueryResultsToAlarm               = &awsproto.Constraint{Min: new(1.0)}
+	constraintQueryResultsToEvaluate            = &awsproto.Constraint{Min: new(1.0)}
+	constraintQueryString                       = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0)}
+	constraintRecentlyActive                    = &awsproto.Constraint{Enum: []string{"PT3H"}}
+	constraintRecoveryPeriod                    = &awsproto.Constraint{Min: new(0.0), Max: new(86400.0)}
+	constraintResourceList                      = &awsproto.Constraint{Max: new(5.0)}
+	constraintResourceName                      = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintScanBy                            = &awsproto.Constraint{Enum: []string{"TimestampDescending", "TimestampAscending"}}
+	constraintScheduleExpression                = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintStandardUnit                      = &awsproto.Constraint{Enum: []string{"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"}}
+	constraintStartTimeOffset                   = &awsproto.Constraint{Min: new(1.0), Max: new(2.592e+06)}
+	constraintStateReason                       = &awsproto.Constraint{Min: new(0.0), Max: new(1023.0)}
+	constraintStateReasonData                   = &awsproto.Constraint{Min: new(0.0), Max: new(4000.0)}
+	constraintStateValue                        = &awsproto.Constraint{Enum: []string{"OK", "ALARM", "INSUFFICIENT_DATA"}}
+	constraintStatistic                         = &awsproto.Constraint{Enum: []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}}
+	constraintStatistics                        = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintStorageResolution                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintTagKey                            = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                          = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintTemplateName                      = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[0-9A-Za-z][\-\.\_0-9A-Za-z]{0,126}[0-9A-Za-z]`}
+	constraintTimezone                          = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTreatMissingData                  = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
 )

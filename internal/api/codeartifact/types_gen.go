@@ -48,6 +48,15 @@ type AssociateExternalConnectionRequest struct {
 	ExternalConnection *string  `aws:"externalConnection,ln=external-connection,loc=querystring,req"`
 }
 
+func (AssociateExternalConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":             constraintDomainName,
+		"domainOwner":        constraintAccountId,
+		"repository":         constraintRepositoryName,
+		"externalConnection": constraintExternalConnectionName,
+	}
+}
+
 type AssociateExternalConnectionResult struct {
 	_          struct{}               `aws:"structure"`
 	Repository *RepositoryDescription `aws:"repository"`
@@ -100,6 +109,19 @@ type CopyPackageVersionsRequest struct {
 	IncludeFromUpstream   *bool                     `aws:"includeFromUpstream"`
 }
 
+func (CopyPackageVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":                constraintDomainName,
+		"domainOwner":           constraintAccountId,
+		"sourceRepository":      constraintRepositoryName,
+		"destinationRepository": constraintRepositoryName,
+		"format":                constraintPackageFormat,
+		"namespace":             constraintPackageNamespace,
+		"package":               constraintPackageName,
+		"versions":              constraintPackageVersionList,
+	}
+}
+
 type CopyPackageVersionsResult struct {
 	_                  struct{}                        `aws:"structure"`
 	SuccessfulVersions SuccessfulPackageVersionInfoMap `aws:"successfulVersions"`
@@ -111,6 +133,14 @@ type CreateDomainRequest struct {
 	Domain        *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	EncryptionKey *string  `aws:"encryptionKey"`
 	Tags          TagList  `aws:"tags"`
+}
+
+func (CreateDomainRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":        constraintDomainName,
+		"encryptionKey": constraintArn,
+		"tags":          constraintTagList,
+	}
 }
 
 type CreateDomainResult struct {
@@ -128,6 +158,17 @@ type CreatePackageGroupRequest struct {
 	Tags         TagList  `aws:"tags"`
 }
 
+func (CreatePackageGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"packageGroup": constraintPackageGroupPattern,
+		"contactInfo":  constraintPackageGroupContactInfo,
+		"description":  constraintDescription,
+		"tags":         constraintTagList,
+	}
+}
+
 type CreatePackageGroupResult struct {
 	_            struct{}                 `aws:"structure"`
 	PackageGroup *PackageGroupDescription `aws:"packageGroup"`
@@ -143,6 +184,16 @@ type CreateRepositoryRequest struct {
 	Tags        TagList                `aws:"tags"`
 }
 
+func (CreateRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+		"description": constraintDescription,
+		"tags":        constraintTagList,
+	}
+}
+
 type CreateRepositoryResult struct {
 	_          struct{}               `aws:"structure"`
 	Repository *RepositoryDescription `aws:"repository"`
@@ -153,6 +204,14 @@ type DeleteDomainPermissionsPolicyRequest struct {
 	Domain         *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner    *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	PolicyRevision *string  `aws:"policyRevision,ln=policy-revision,loc=querystring"`
+}
+
+func (DeleteDomainPermissionsPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"policyRevision": constraintPolicyRevision,
+	}
 }
 
 type DeleteDomainPermissionsPolicyResult struct {
@@ -166,6 +225,13 @@ type DeleteDomainRequest struct {
 	DomainOwner *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 }
 
+func (DeleteDomainRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+	}
+}
+
 type DeleteDomainResult struct {
 	_      struct{}           `aws:"structure"`
 	Domain *DomainDescription `aws:"domain"`
@@ -176,6 +242,13 @@ type DeletePackageGroupRequest struct {
 	Domain       *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner  *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	PackageGroup *string  `aws:"packageGroup,ln=package-group,loc=querystring,req"`
+}
+
+func (DeletePackageGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+	}
 }
 
 type DeletePackageGroupResult struct {
@@ -191,6 +264,17 @@ type DeletePackageRequest struct {
 	Format      *string  `aws:"format,ln=format,loc=querystring,req"`
 	Namespace   *string  `aws:"namespace,ln=namespace,loc=querystring"`
 	Package     *string  `aws:"package,ln=package,loc=querystring,req"`
+}
+
+func (DeletePackageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+		"format":      constraintPackageFormat,
+		"namespace":   constraintPackageNamespace,
+		"package":     constraintPackageName,
+	}
 }
 
 type DeletePackageResult struct {
@@ -210,6 +294,19 @@ type DeletePackageVersionsRequest struct {
 	ExpectedStatus *string            `aws:"expectedStatus"`
 }
 
+func (DeletePackageVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"versions":       constraintPackageVersionList,
+		"expectedStatus": constraintPackageVersionStatus,
+	}
+}
+
 type DeletePackageVersionsResult struct {
 	_                  struct{}                        `aws:"structure"`
 	SuccessfulVersions SuccessfulPackageVersionInfoMap `aws:"successfulVersions"`
@@ -224,6 +321,15 @@ type DeleteRepositoryPermissionsPolicyRequest struct {
 	PolicyRevision *string  `aws:"policyRevision,ln=policy-revision,loc=querystring"`
 }
 
+func (DeleteRepositoryPermissionsPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"policyRevision": constraintPolicyRevision,
+	}
+}
+
 type DeleteRepositoryPermissionsPolicyResult struct {
 	_      struct{}        `aws:"structure"`
 	Policy *ResourcePolicy `aws:"policy"`
@@ -234,6 +340,14 @@ type DeleteRepositoryRequest struct {
 	Domain      *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	Repository  *string  `aws:"repository,ln=repository,loc=querystring,req"`
+}
+
+func (DeleteRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+	}
 }
 
 type DeleteRepositoryResult struct {
@@ -247,6 +361,13 @@ type DescribeDomainRequest struct {
 	DomainOwner *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 }
 
+func (DescribeDomainRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+	}
+}
+
 type DescribeDomainResult struct {
 	_      struct{}           `aws:"structure"`
 	Domain *DomainDescription `aws:"domain"`
@@ -257,6 +378,14 @@ type DescribePackageGroupRequest struct {
 	Domain       *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner  *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	PackageGroup *string  `aws:"packageGroup,ln=package-group,loc=querystring,req"`
+}
+
+func (DescribePackageGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"packageGroup": constraintPackageGroupPattern,
+	}
 }
 
 type DescribePackageGroupResult struct {
@@ -272,6 +401,17 @@ type DescribePackageRequest struct {
 	Format      *string  `aws:"format,ln=format,loc=querystring,req"`
 	Namespace   *string  `aws:"namespace,ln=namespace,loc=querystring"`
 	Package     *string  `aws:"package,ln=package,loc=querystring,req"`
+}
+
+func (DescribePackageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+		"format":      constraintPackageFormat,
+		"namespace":   constraintPackageNamespace,
+		"package":     constraintPackageName,
+	}
 }
 
 type DescribePackageResult struct {
@@ -290,6 +430,18 @@ type DescribePackageVersionRequest struct {
 	PackageVersion *string  `aws:"packageVersion,ln=version,loc=querystring,req"`
 }
 
+func (DescribePackageVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"packageVersion": constraintPackageVersion,
+	}
+}
+
 type DescribePackageVersionResult struct {
 	_              struct{}                   `aws:"structure"`
 	PackageVersion *PackageVersionDescription `aws:"packageVersion,req"`
@@ -300,6 +452,14 @@ type DescribeRepositoryRequest struct {
 	Domain      *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	Repository  *string  `aws:"repository,ln=repository,loc=querystring,req"`
+}
+
+func (DescribeRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+	}
 }
 
 type DescribeRepositoryResult struct {
@@ -313,6 +473,15 @@ type DisassociateExternalConnectionRequest struct {
 	DomainOwner        *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	Repository         *string  `aws:"repository,ln=repository,loc=querystring,req"`
 	ExternalConnection *string  `aws:"externalConnection,ln=external-connection,loc=querystring,req"`
+}
+
+func (DisassociateExternalConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":             constraintDomainName,
+		"domainOwner":        constraintAccountId,
+		"repository":         constraintRepositoryName,
+		"externalConnection": constraintExternalConnectionName,
+	}
 }
 
 type DisassociateExternalConnectionResult struct {
@@ -331,6 +500,19 @@ type DisposePackageVersionsRequest struct {
 	Versions         PackageVersionList        `aws:"versions,req"`
 	VersionRevisions PackageVersionRevisionMap `aws:"versionRevisions"`
 	ExpectedStatus   *string                   `aws:"expectedStatus"`
+}
+
+func (DisposePackageVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"versions":       constraintPackageVersionList,
+		"expectedStatus": constraintPackageVersionStatus,
+	}
 }
 
 type DisposePackageVersionsResult struct {
@@ -379,6 +561,16 @@ type GetAssociatedPackageGroupRequest struct {
 	Package     *string  `aws:"package,ln=package,loc=querystring,req"`
 }
 
+func (GetAssociatedPackageGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"format":      constraintPackageFormat,
+		"namespace":   constraintPackageNamespace,
+		"package":     constraintPackageName,
+	}
+}
+
 type GetAssociatedPackageGroupResult struct {
 	_               struct{}                 `aws:"structure"`
 	PackageGroup    *PackageGroupDescription `aws:"packageGroup"`
@@ -392,6 +584,14 @@ type GetAuthorizationTokenRequest struct {
 	DurationSeconds *int64   `aws:"durationSeconds,ln=duration,loc=querystring"`
 }
 
+func (GetAuthorizationTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":          constraintDomainName,
+		"domainOwner":     constraintAccountId,
+		"durationSeconds": constraintAuthorizationTokenDurationSeconds,
+	}
+}
+
 type GetAuthorizationTokenResult struct {
 	_                  struct{}   `aws:"structure"`
 	AuthorizationToken *string    `aws:"authorizationToken"`
@@ -402,6 +602,13 @@ type GetDomainPermissionsPolicyRequest struct {
 	_           struct{} `aws:"structure"`
 	Domain      *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
+}
+
+func (GetDomainPermissionsPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+	}
 }
 
 type GetDomainPermissionsPolicyResult struct {
@@ -420,6 +627,20 @@ type GetPackageVersionAssetRequest struct {
 	PackageVersion         *string  `aws:"packageVersion,ln=version,loc=querystring,req"`
 	Asset                  *string  `aws:"asset,ln=asset,loc=querystring,req"`
 	PackageVersionRevision *string  `aws:"packageVersionRevision,ln=revision,loc=querystring"`
+}
+
+func (GetPackageVersionAssetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":                 constraintDomainName,
+		"domainOwner":            constraintAccountId,
+		"repository":             constraintRepositoryName,
+		"format":                 constraintPackageFormat,
+		"namespace":              constraintPackageNamespace,
+		"package":                constraintPackageName,
+		"packageVersion":         constraintPackageVersion,
+		"asset":                  constraintAssetName,
+		"packageVersionRevision": constraintPackageVersionRevision,
+	}
 }
 
 type GetPackageVersionAssetResult struct {
@@ -441,6 +662,18 @@ type GetPackageVersionReadmeRequest struct {
 	PackageVersion *string  `aws:"packageVersion,ln=version,loc=querystring,req"`
 }
 
+func (GetPackageVersionReadmeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"packageVersion": constraintPackageVersion,
+	}
+}
+
 type GetPackageVersionReadmeResult struct {
 	_               struct{} `aws:"structure"`
 	Format          *string  `aws:"format"`
@@ -460,6 +693,16 @@ type GetRepositoryEndpointRequest struct {
 	EndpointType *string  `aws:"endpointType,ln=endpointType,loc=querystring"`
 }
 
+func (GetRepositoryEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"repository":   constraintRepositoryName,
+		"format":       constraintPackageFormat,
+		"endpointType": constraintEndpointType,
+	}
+}
+
 type GetRepositoryEndpointResult struct {
 	_                  struct{} `aws:"structure"`
 	RepositoryEndpoint *string  `aws:"repositoryEndpoint"`
@@ -470,6 +713,14 @@ type GetRepositoryPermissionsPolicyRequest struct {
 	Domain      *string  `aws:"domain,ln=domain,loc=querystring,req"`
 	DomainOwner *string  `aws:"domainOwner,ln=domain-owner,loc=querystring"`
 	Repository  *string  `aws:"repository,ln=repository,loc=querystring,req"`
+}
+
+func (GetRepositoryPermissionsPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+	}
 }
 
 type GetRepositoryPermissionsPolicyResult struct {
@@ -515,6 +766,17 @@ type ListAllowedRepositoriesForGroupRequest struct {
 	NextToken             *string  `aws:"nextToken,ln=next-token,loc=querystring"`
 }
 
+func (ListAllowedRepositoriesForGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":                constraintDomainName,
+		"domainOwner":           constraintAccountId,
+		"packageGroup":          constraintPackageGroupPattern,
+		"originRestrictionType": constraintPackageGroupOriginRestrictionType,
+		"maxResults":            constraintListAllowedRepositoriesForGroupMaxResults,
+		"nextToken":             constraintPaginationToken,
+	}
+}
+
 type ListAllowedRepositoriesForGroupResult struct {
 	_                   struct{}           `aws:"structure"`
 	AllowedRepositories RepositoryNameList `aws:"allowedRepositories"`
@@ -531,6 +793,16 @@ type ListAssociatedPackagesRequest struct {
 	Preview      *bool    `aws:"preview,ln=preview,loc=querystring"`
 }
 
+func (ListAssociatedPackagesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"packageGroup": constraintPackageGroupPattern,
+		"maxResults":   constraintListPackagesMaxResults,
+		"nextToken":    constraintPaginationToken,
+	}
+}
+
 type ListAssociatedPackagesResult struct {
 	_         struct{}              `aws:"structure"`
 	Packages  AssociatedPackageList `aws:"packages"`
@@ -541,6 +813,13 @@ type ListDomainsRequest struct {
 	_          struct{} `aws:"structure"`
 	MaxResults *int32   `aws:"maxResults"`
 	NextToken  *string  `aws:"nextToken"`
+}
+
+func (ListDomainsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintListDomainsMaxResults,
+		"nextToken":  constraintPaginationToken,
+	}
 }
 
 type ListDomainsResult struct {
@@ -556,6 +835,16 @@ type ListPackageGroupsRequest struct {
 	MaxResults  *int32   `aws:"maxResults,ln=max-results,loc=querystring"`
 	NextToken   *string  `aws:"nextToken,ln=next-token,loc=querystring"`
 	Prefix      *string  `aws:"prefix,ln=prefix,loc=querystring"`
+}
+
+func (ListPackageGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"maxResults":  constraintListPackageGroupsMaxResults,
+		"nextToken":   constraintPaginationToken,
+		"prefix":      constraintPackageGroupPatternPrefix,
+	}
 }
 
 type ListPackageGroupsResult struct {
@@ -575,6 +864,20 @@ type ListPackageVersionAssetsRequest struct {
 	PackageVersion *string  `aws:"packageVersion,ln=version,loc=querystring,req"`
 	MaxResults     *int32   `aws:"maxResults,ln=max-results,loc=querystring"`
 	NextToken      *string  `aws:"nextToken,ln=next-token,loc=querystring"`
+}
+
+func (ListPackageVersionAssetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"packageVersion": constraintPackageVersion,
+		"maxResults":     constraintListPackageVersionAssetsMaxResults,
+		"nextToken":      constraintPaginationToken,
+	}
 }
 
 type ListPackageVersionAssetsResult struct {
@@ -598,6 +901,19 @@ type ListPackageVersionDependenciesRequest struct {
 	Package        *string  `aws:"package,ln=package,loc=querystring,req"`
 	PackageVersion *string  `aws:"packageVersion,ln=version,loc=querystring,req"`
 	NextToken      *string  `aws:"nextToken,ln=next-token,loc=querystring"`
+}
+
+func (ListPackageVersionDependenciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"packageVersion": constraintPackageVersion,
+		"nextToken":      constraintPaginationToken,
+	}
 }
 
 type ListPackageVersionDependenciesResult struct {
@@ -626,6 +942,22 @@ type ListPackageVersionsRequest struct {
 	OriginType  *string  `aws:"originType,ln=originType,loc=querystring"`
 }
 
+func (ListPackageVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+		"format":      constraintPackageFormat,
+		"namespace":   constraintPackageNamespace,
+		"package":     constraintPackageName,
+		"status":      constraintPackageVersionStatus,
+		"sortBy":      constraintPackageVersionSortType,
+		"maxResults":  constraintListPackageVersionsMaxResults,
+		"nextToken":   constraintPaginationToken,
+		"originType":  constraintPackageVersionOriginType,
+	}
+}
+
 type ListPackageVersionsResult struct {
 	_                     struct{}                  `aws:"structure"`
 	DefaultDisplayVersion *string                   `aws:"defaultDisplayVersion"`
@@ -650,6 +982,21 @@ type ListPackagesRequest struct {
 	Upstream      *string  `aws:"upstream,ln=upstream,loc=querystring"`
 }
 
+func (ListPackagesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":        constraintDomainName,
+		"domainOwner":   constraintAccountId,
+		"repository":    constraintRepositoryName,
+		"format":        constraintPackageFormat,
+		"namespace":     constraintPackageNamespace,
+		"packagePrefix": constraintPackageName,
+		"maxResults":    constraintListPackagesMaxResults,
+		"nextToken":     constraintPaginationToken,
+		"publish":       constraintAllowPublish,
+		"upstream":      constraintAllowUpstream,
+	}
+}
+
 type ListPackagesResult struct {
 	_         struct{}           `aws:"structure"`
 	Packages  PackageSummaryList `aws:"packages"`
@@ -666,6 +1013,17 @@ type ListRepositoriesInDomainRequest struct {
 	NextToken            *string  `aws:"nextToken,ln=next-token,loc=querystring"`
 }
 
+func (ListRepositoriesInDomainRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":               constraintDomainName,
+		"domainOwner":          constraintAccountId,
+		"administratorAccount": constraintAccountId,
+		"repositoryPrefix":     constraintRepositoryName,
+		"maxResults":           constraintListRepositoriesInDomainMaxResults,
+		"nextToken":            constraintPaginationToken,
+	}
+}
+
 type ListRepositoriesInDomainResult struct {
 	_            struct{}              `aws:"structure"`
 	Repositories RepositorySummaryList `aws:"repositories"`
@@ -677,6 +1035,14 @@ type ListRepositoriesRequest struct {
 	RepositoryPrefix *string  `aws:"repositoryPrefix,ln=repository-prefix,loc=querystring"`
 	MaxResults       *int32   `aws:"maxResults,ln=max-results,loc=querystring"`
 	NextToken        *string  `aws:"nextToken,ln=next-token,loc=querystring"`
+}
+
+func (ListRepositoriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryPrefix": constraintRepositoryName,
+		"maxResults":       constraintListRepositoriesMaxResults,
+		"nextToken":        constraintPaginationToken,
+	}
 }
 
 type ListRepositoriesResult struct {
@@ -694,6 +1060,16 @@ type ListSubPackageGroupsRequest struct {
 	NextToken    *string  `aws:"nextToken,ln=next-token,loc=querystring"`
 }
 
+func (ListSubPackageGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"packageGroup": constraintPackageGroupPattern,
+		"maxResults":   constraintListPackageGroupsMaxResults,
+		"nextToken":    constraintPaginationToken,
+	}
+}
+
 type ListSubPackageGroupsResult struct {
 	_             struct{}                `aws:"structure"`
 	PackageGroups PackageGroupSummaryList `aws:"packageGroups"`
@@ -705,12 +1081,22 @@ type ListTagsForResourceRequest struct {
 	ResourceArn *string  `aws:"resourceArn,ln=resourceArn,loc=querystring,req"`
 }
 
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintArn,
+	}
+}
+
 type ListTagsForResourceResult struct {
 	_    struct{} `aws:"structure"`
 	Tags TagList  `aws:"tags"`
 }
 
 type OriginRestrictions map[string]string
+
+func (OriginRestrictions) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintPackageGroupOriginRestrictionType}, Value: awsproto.ElemTraits{Constraint: constraintPackageGroupOriginRestrictionMode}}
+}
 
 type PackageDependency struct {
 	_                  struct{} `aws:"structure"`
@@ -734,6 +1120,13 @@ type PackageGroupAllowedRepository struct {
 	_                     struct{} `aws:"structure"`
 	RepositoryName        *string  `aws:"repositoryName"`
 	OriginRestrictionType *string  `aws:"originRestrictionType"`
+}
+
+func (PackageGroupAllowedRepository) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":        constraintRepositoryName,
+		"originRestrictionType": constraintPackageGroupOriginRestrictionType,
+	}
 }
 
 type PackageGroupAllowedRepositoryList []PackageGroupAllowedRepository
@@ -802,6 +1195,13 @@ type PackageOriginRestrictions struct {
 	Upstream *string  `aws:"upstream,req"`
 }
 
+func (PackageOriginRestrictions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"publish":  constraintAllowPublish,
+		"upstream": constraintAllowUpstream,
+	}
+}
+
 type PackageSummary struct {
 	_                   struct{}                    `aws:"structure"`
 	Format              *string                     `aws:"format"`
@@ -839,6 +1239,10 @@ type PackageVersionErrorMap map[string]PackageVersionError
 
 type PackageVersionList []string
 
+func (PackageVersionList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPackageVersion}}
+}
+
 type PackageVersionOrigin struct {
 	_                struct{}          `aws:"structure"`
 	DomainEntryPoint *DomainEntryPoint `aws:"domainEntryPoint"`
@@ -846,6 +1250,10 @@ type PackageVersionOrigin struct {
 }
 
 type PackageVersionRevisionMap map[string]string
+
+func (PackageVersionRevisionMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintPackageVersion}, Value: awsproto.ElemTraits{Constraint: constraintPackageVersionRevision}}
+}
 
 type PackageVersionSummary struct {
 	_        struct{}              `aws:"structure"`
@@ -872,6 +1280,20 @@ type PublishPackageVersionRequest struct {
 	Unfinished     *bool         `aws:"unfinished,ln=unfinished,loc=querystring"`
 }
 
+func (PublishPackageVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"packageVersion": constraintPackageVersion,
+		"assetName":      constraintAssetName,
+		"assetSHA256":    constraintSHA256,
+	}
+}
+
 type PublishPackageVersionResult struct {
 	_               struct{}      `aws:"structure"`
 	Format          *string       `aws:"format"`
@@ -891,6 +1313,15 @@ type PutDomainPermissionsPolicyRequest struct {
 	PolicyDocument *string  `aws:"policyDocument,req"`
 }
 
+func (PutDomainPermissionsPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"policyRevision": constraintPolicyRevision,
+		"policyDocument": constraintPolicyDocument,
+	}
+}
+
 type PutDomainPermissionsPolicyResult struct {
 	_      struct{}        `aws:"structure"`
 	Policy *ResourcePolicy `aws:"policy"`
@@ -907,6 +1338,17 @@ type PutPackageOriginConfigurationRequest struct {
 	Restrictions *PackageOriginRestrictions `aws:"restrictions,req"`
 }
 
+func (PutPackageOriginConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+		"format":      constraintPackageFormat,
+		"namespace":   constraintPackageNamespace,
+		"package":     constraintPackageName,
+	}
+}
+
 type PutPackageOriginConfigurationResult struct {
 	_                   struct{}                    `aws:"structure"`
 	OriginConfiguration *PackageOriginConfiguration `aws:"originConfiguration"`
@@ -919,6 +1361,16 @@ type PutRepositoryPermissionsPolicyRequest struct {
 	Repository     *string  `aws:"repository,ln=repository,loc=querystring,req"`
 	PolicyRevision *string  `aws:"policyRevision"`
 	PolicyDocument *string  `aws:"policyDocument,req"`
+}
+
+func (PutRepositoryPermissionsPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"policyRevision": constraintPolicyRevision,
+		"policyDocument": constraintPolicyDocument,
+	}
 }
 
 type PutRepositoryPermissionsPolicyResult struct {
@@ -1028,7 +1480,18 @@ type Tag struct {
 	Value *string  `aws:"value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintTagKey,
+		"value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagList []Tag
 
@@ -1036,6 +1499,13 @@ type TagResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"resourceArn,ln=resourceArn,loc=querystring,req"`
 	Tags        TagList  `aws:"tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintArn,
+		"tags":        constraintTagList,
+	}
 }
 
 type TagResourceResult struct {
@@ -1069,6 +1539,13 @@ type UntagResourceRequest struct {
 	TagKeys     TagKeyList `aws:"tagKeys,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintArn,
+		"tagKeys":     constraintTagKeyList,
+	}
+}
+
 type UntagResourceResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1081,6 +1558,14 @@ type UpdatePackageGroupOriginConfigurationRequest struct {
 	Restrictions              OriginRestrictions                `aws:"restrictions"`
 	AddAllowedRepositories    PackageGroupAllowedRepositoryList `aws:"addAllowedRepositories"`
 	RemoveAllowedRepositories PackageGroupAllowedRepositoryList `aws:"removeAllowedRepositories"`
+}
+
+func (UpdatePackageGroupOriginConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"packageGroup": constraintPackageGroupPattern,
+	}
 }
 
 type UpdatePackageGroupOriginConfigurationResult struct {
@@ -1096,6 +1581,16 @@ type UpdatePackageGroupRequest struct {
 	PackageGroup *string  `aws:"packageGroup,req"`
 	ContactInfo  *string  `aws:"contactInfo"`
 	Description  *string  `aws:"description"`
+}
+
+func (UpdatePackageGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":       constraintDomainName,
+		"domainOwner":  constraintAccountId,
+		"packageGroup": constraintPackageGroupPattern,
+		"contactInfo":  constraintPackageGroupContactInfo,
+		"description":  constraintDescription,
+	}
 }
 
 type UpdatePackageGroupResult struct {
@@ -1117,6 +1612,20 @@ type UpdatePackageVersionsStatusRequest struct {
 	TargetStatus     *string                   `aws:"targetStatus,req"`
 }
 
+func (UpdatePackageVersionsStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":         constraintDomainName,
+		"domainOwner":    constraintAccountId,
+		"repository":     constraintRepositoryName,
+		"format":         constraintPackageFormat,
+		"namespace":      constraintPackageNamespace,
+		"package":        constraintPackageName,
+		"versions":       constraintPackageVersionList,
+		"expectedStatus": constraintPackageVersionStatus,
+		"targetStatus":   constraintPackageVersionStatus,
+	}
+}
+
 type UpdatePackageVersionsStatusResult struct {
 	_                  struct{}                        `aws:"structure"`
 	SuccessfulVersions SuccessfulPackageVersionInfoMap `aws:"successfulVersions"`
@@ -1132,6 +1641,15 @@ type UpdateRepositoryRequest struct {
 	Upstreams   UpstreamRepositoryList `aws:"upstreams"`
 }
 
+func (UpdateRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"domain":      constraintDomainName,
+		"domainOwner": constraintAccountId,
+		"repository":  constraintRepositoryName,
+		"description": constraintDescription,
+	}
+}
+
 type UpdateRepositoryResult struct {
 	_          struct{}               `aws:"structure"`
 	Repository *RepositoryDescription `aws:"repository"`
@@ -1140,6 +1658,12 @@ type UpdateRepositoryResult struct {
 type UpstreamRepository struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (UpstreamRepository) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type UpstreamRepositoryInfo struct {
@@ -1296,4 +1820,49 @@ const (
 	ValidationExceptionReasonFIELDVALIDATIONFAILED = "FIELD_VALIDATION_FAILED"
 	ValidationExceptionReasonUNKNOWNOPERATION      = "UNKNOWN_OPERATION"
 	ValidationExceptionReasonOTHER                 = "OTHER"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccountId                                 = &awsproto.Constraint{Min: new(12.0), Max: new(12.0), Pattern: "[0-9]{12}"}
+	constraintAllowPublish                              = &awsproto.Constraint{Enum: []string{"ALLOW", "BLOCK"}}
+	constraintAllowUpstream                             = &awsproto.Constraint{Enum: []string{"ALLOW", "BLOCK"}}
+	constraintArn                                       = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0), Pattern: `\S+`}
+	constraintAssetName                                 = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `\P{C}+`}
+	constraintAuthorizationTokenDurationSeconds         = &awsproto.Constraint{Min: new(0.0), Max: new(43200.0)}
+	constraintDescription                               = &awsproto.Constraint{Max: new(1000.0), Pattern: `\P{C}*`}
+	constraintDomainName                                = &awsproto.Constraint{Min: new(2.0), Max: new(50.0), Pattern: `[a-z][a-z0-9\-]{0,48}[a-z0-9]`}
+	constraintEndpointType                              = &awsproto.Constraint{Enum: []string{"dualstack", "ipv4"}}
+	constraintExternalConnectionName                    = &awsproto.Constraint{Min: new(2.0), Max: new(100.0), Pattern: `[A-Za-z0-9][A-Za-z0-9._\-:]{1,99}`}
+	constraintListAllowedRepositoriesForGroupMaxResults = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListDomainsMaxResults                     = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListPackageGroupsMaxResults               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListPackageVersionAssetsMaxResults        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListPackageVersionsMaxResults             = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListPackagesMaxResults                    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListRepositoriesInDomainMaxResults        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListRepositoriesMaxResults                = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintPackageFormat                             = &awsproto.Constraint{Enum: []string{"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"}}
+	constraintPackageGroupContactInfo                   = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0), Pattern: `\P{C}*`}
+	constraintPackageGroupOriginRestrictionMode         = &awsproto.Constraint{Enum: []string{"ALLOW", "ALLOW_SPECIFIC_REPOSITORIES", "BLOCK", "INHERIT"}}
+	constraintPackageGroupOriginRestrictionType         = &awsproto.Constraint{Enum: []string{"EXTERNAL_UPSTREAM", "INTERNAL_UPSTREAM", "PUBLISH"}}
+	constraintPackageGroupPattern                       = &awsproto.Constraint{Min: new(2.0), Max: new(520.0), Pattern: `[^\p{C}\p{IsWhitespace}]+`}
+	constraintPackageGroupPatternPrefix                 = &awsproto.Constraint{Min: new(0.0), Max: new(520.0), Pattern: `\P{C}*`}
+	constraintPackageName                               = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[^#/\s]+`}
+	constraintPackageNamespace                          = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[^#/\s]+`}
+	constraintPackageVersion                            = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[^#/\s]+`}
+	constraintPackageVersionList                        = &awsproto.Constraint{Max: new(100.0)}
+	constraintPackageVersionOriginType                  = &awsproto.Constraint{Enum: []string{"INTERNAL", "EXTERNAL", "UNKNOWN"}}
+	constraintPackageVersionRevision                    = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: `\S+`}
+	constraintPackageVersionSortType                    = &awsproto.Constraint{Enum: []string{"PUBLISHED_TIME"}}
+	constraintPackageVersionStatus                      = &awsproto.Constraint{Enum: []string{"Published", "Unfinished", "Unlisted", "Archived", "Disposed", "Deleted"}}
+	constraintPaginationToken                           = &awsproto.Constraint{Min: new(1.0), Max: new(2000.0), Pattern: `\S+`}
+	constraintPolicyDocument                            = &awsproto.Constraint{Min: new(1.0), Max: new(7168.0), Pattern: `[\P{C}\s]+`}
+	constraintPolicyRevision                            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `\S+`}
+	constraintRepositoryName                            = &awsproto.Constraint{Min: new(2.0), Max: new(100.0), Pattern: `[A-Za-z0-9][A-Za-z0-9._\-]{1,99}`}
+	constraintSHA256                                    = &awsproto.Constraint{Min: new(64.0), Max: new(64.0), Pattern: "[0-9a-f]+"}
+	constraintTagKey                                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `\P{C}+`}
+	constraintTagKeyList                                = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintTagList                                   = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintTagValue                                  = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `\P{C}*`}
 )

@@ -38,6 +38,12 @@ type BatchDeleteBuildsInput struct {
 	Ids BuildIds `aws:"ids,req"`
 }
 
+func (BatchDeleteBuildsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ids": constraintBuildIds,
+	}
+}
+
 type BatchDeleteBuildsOutput struct {
 	_                struct{}         `aws:"structure"`
 	BuildsDeleted    BuildIds         `aws:"buildsDeleted"`
@@ -49,6 +55,12 @@ type BatchGetBuildBatchesInput struct {
 	Ids BuildBatchIds `aws:"ids,req"`
 }
 
+func (BatchGetBuildBatchesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ids": constraintBuildBatchIds,
+	}
+}
+
 type BatchGetBuildBatchesOutput struct {
 	_                    struct{}      `aws:"structure"`
 	BuildBatches         BuildBatches  `aws:"buildBatches"`
@@ -58,6 +70,12 @@ type BatchGetBuildBatchesOutput struct {
 type BatchGetBuildsInput struct {
 	_   struct{} `aws:"structure"`
 	Ids BuildIds `aws:"ids,req"`
+}
+
+func (BatchGetBuildsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ids": constraintBuildIds,
+	}
 }
 
 type BatchGetBuildsOutput struct {
@@ -72,6 +90,13 @@ type BatchGetCommandExecutionsInput struct {
 	CommandExecutionIds CommandExecutionIds `aws:"commandExecutionIds,req"`
 }
 
+func (BatchGetCommandExecutionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sandboxId":           constraintNonEmptyString,
+		"commandExecutionIds": constraintCommandExecutionIds,
+	}
+}
+
 type BatchGetCommandExecutionsOutput struct {
 	_                         struct{}            `aws:"structure"`
 	CommandExecutions         CommandExecutions   `aws:"commandExecutions"`
@@ -81,6 +106,12 @@ type BatchGetCommandExecutionsOutput struct {
 type BatchGetFleetsInput struct {
 	_     struct{}   `aws:"structure"`
 	Names FleetNames `aws:"names,req"`
+}
+
+func (BatchGetFleetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"names": constraintFleetNames,
+	}
 }
 
 type BatchGetFleetsOutput struct {
@@ -94,6 +125,12 @@ type BatchGetProjectsInput struct {
 	Names ProjectNames `aws:"names,req"`
 }
 
+func (BatchGetProjectsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"names": constraintProjectNames,
+	}
+}
+
 type BatchGetProjectsOutput struct {
 	_                struct{}     `aws:"structure"`
 	Projects         Projects     `aws:"projects"`
@@ -105,6 +142,12 @@ type BatchGetReportGroupsInput struct {
 	ReportGroupArns ReportGroupArns `aws:"reportGroupArns,req"`
 }
 
+func (BatchGetReportGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"reportGroupArns": constraintReportGroupArns,
+	}
+}
+
 type BatchGetReportGroupsOutput struct {
 	_                    struct{}        `aws:"structure"`
 	ReportGroups         ReportGroups    `aws:"reportGroups"`
@@ -114,6 +157,12 @@ type BatchGetReportGroupsOutput struct {
 type BatchGetReportsInput struct {
 	_          struct{}   `aws:"structure"`
 	ReportArns ReportArns `aws:"reportArns,req"`
+}
+
+func (BatchGetReportsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"reportArns": constraintReportArns,
+	}
 }
 
 type BatchGetReportsOutput struct {
@@ -230,7 +279,17 @@ type BuildBatchFilter struct {
 	Status *string  `aws:"status"`
 }
 
+func (BuildBatchFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintStatusType,
+	}
+}
+
 type BuildBatchIds []string
+
+func (BuildBatchIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
 
 type BuildBatchPhase struct {
 	_                 struct{}      `aws:"structure"`
@@ -258,6 +317,10 @@ type BuildGroup struct {
 type BuildGroups []BuildGroup
 
 type BuildIds []string
+
+func (BuildIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
 
 type BuildNotDeleted struct {
 	_          struct{} `aws:"structure"`
@@ -307,6 +370,12 @@ type CloudWatchLogsConfig struct {
 	StreamName *string  `aws:"streamName"`
 }
 
+func (CloudWatchLogsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintLogsConfigStatusType,
+	}
+}
+
 type CodeCoverage struct {
 	_                        struct{}   `aws:"structure"`
 	Id                       *string    `aws:"id"`
@@ -352,6 +421,10 @@ type CommandExecution struct {
 
 type CommandExecutionIds []string
 
+func (CommandExecutionIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
+
 type CommandExecutions []CommandExecution
 
 type ComputeConfiguration struct {
@@ -363,7 +436,18 @@ type ComputeConfiguration struct {
 	InstanceType *string  `aws:"instanceType"`
 }
 
+func (ComputeConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"machineType":  constraintMachineType,
+		"instanceType": constraintNonEmptyString,
+	}
+}
+
 type ComputeTypesAllowed []string
+
+func (ComputeTypesAllowed) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
 
 type CreateFleetInput struct {
 	_                    struct{}                   `aws:"structure"`
@@ -379,6 +463,18 @@ type CreateFleetInput struct {
 	ImageId              *string                    `aws:"imageId"`
 	FleetServiceRole     *string                    `aws:"fleetServiceRole"`
 	Tags                 TagList                    `aws:"tags"`
+}
+
+func (CreateFleetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":             constraintFleetName,
+		"environmentType":  constraintEnvironmentType,
+		"computeType":      constraintComputeType,
+		"overflowBehavior": constraintFleetOverflowBehavior,
+		"imageId":          constraintNonEmptyString,
+		"fleetServiceRole": constraintNonEmptyString,
+		"tags":             constraintTagList,
+	}
 }
 
 type CreateFleetOutput struct {
@@ -412,6 +508,21 @@ type CreateProjectInput struct {
 	AutoRetryLimit          *int32                         `aws:"autoRetryLimit"`
 }
 
+func (CreateProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":                    constraintProjectName,
+		"description":             constraintProjectDescription,
+		"secondarySources":        constraintProjectSources,
+		"secondarySourceVersions": constraintProjectSecondarySourceVersions,
+		"secondaryArtifacts":      constraintProjectArtifactsList,
+		"serviceRole":             constraintNonEmptyString,
+		"timeoutInMinutes":        constraintBuildTimeOut,
+		"queuedTimeoutInMinutes":  constraintTimeOut,
+		"encryptionKey":           constraintNonEmptyString,
+		"tags":                    constraintTagList,
+	}
+}
+
 type CreateProjectOutput struct {
 	_       struct{} `aws:"structure"`
 	Project *Project `aws:"project"`
@@ -423,6 +534,14 @@ type CreateReportGroupInput struct {
 	Type         *string             `aws:"type,req"`
 	ExportConfig *ReportExportConfig `aws:"exportConfig,req"`
 	Tags         TagList             `aws:"tags"`
+}
+
+func (CreateReportGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintReportGroupName,
+		"type": constraintReportType,
+		"tags": constraintTagList,
+	}
 }
 
 type CreateReportGroupOutput struct {
@@ -441,6 +560,13 @@ type CreateWebhookInput struct {
 	PullRequestBuildPolicy *PullRequestBuildPolicy `aws:"pullRequestBuildPolicy"`
 }
 
+func (CreateWebhookInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintProjectName,
+		"buildType":   constraintWebhookBuildType,
+	}
+}
+
 type CreateWebhookOutput struct {
 	_       struct{} `aws:"structure"`
 	Webhook *Webhook `aws:"webhook"`
@@ -457,6 +583,12 @@ type DeleteBuildBatchInput struct {
 	Id *string  `aws:"id,req"`
 }
 
+func (DeleteBuildBatchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintNonEmptyString,
+	}
+}
+
 type DeleteBuildBatchOutput struct {
 	_                struct{}         `aws:"structure"`
 	StatusCode       *string          `aws:"statusCode"`
@@ -469,6 +601,12 @@ type DeleteFleetInput struct {
 	Arn *string  `aws:"arn,req"`
 }
 
+func (DeleteFleetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn": constraintNonEmptyString,
+	}
+}
+
 type DeleteFleetOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -476,6 +614,12 @@ type DeleteFleetOutput struct {
 type DeleteProjectInput struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"name,req"`
+}
+
+func (DeleteProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintNonEmptyString,
+	}
 }
 
 type DeleteProjectOutput struct {
@@ -488,6 +632,12 @@ type DeleteReportGroupInput struct {
 	DeleteReports *bool    `aws:"deleteReports"`
 }
 
+func (DeleteReportGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn": constraintNonEmptyString,
+	}
+}
+
 type DeleteReportGroupOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -495,6 +645,12 @@ type DeleteReportGroupOutput struct {
 type DeleteReportInput struct {
 	_   struct{} `aws:"structure"`
 	Arn *string  `aws:"arn,req"`
+}
+
+func (DeleteReportInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn": constraintNonEmptyString,
+	}
 }
 
 type DeleteReportOutput struct {
@@ -506,6 +662,12 @@ type DeleteResourcePolicyInput struct {
 	ResourceArn *string  `aws:"resourceArn,req"`
 }
 
+func (DeleteResourcePolicyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintNonEmptyString,
+	}
+}
+
 type DeleteResourcePolicyOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -513,6 +675,12 @@ type DeleteResourcePolicyOutput struct {
 type DeleteSourceCredentialsInput struct {
 	_   struct{} `aws:"structure"`
 	Arn *string  `aws:"arn,req"`
+}
+
+func (DeleteSourceCredentialsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn": constraintNonEmptyString,
+	}
 }
 
 type DeleteSourceCredentialsOutput struct {
@@ -523,6 +691,12 @@ type DeleteSourceCredentialsOutput struct {
 type DeleteWebhookInput struct {
 	_           struct{} `aws:"structure"`
 	ProjectName *string  `aws:"projectName,req"`
+}
+
+func (DeleteWebhookInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintProjectName,
+	}
 }
 
 type DeleteWebhookOutput struct {
@@ -540,6 +714,17 @@ type DescribeCodeCoveragesInput struct {
 	MaxLineCoveragePercentage *float64 `aws:"maxLineCoveragePercentage"`
 }
 
+func (DescribeCodeCoveragesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"reportArn":                 constraintNonEmptyString,
+		"maxResults":                constraintPageSize,
+		"sortOrder":                 constraintSortOrderType,
+		"sortBy":                    constraintReportCodeCoverageSortByType,
+		"minLineCoveragePercentage": constraintPercentage,
+		"maxLineCoveragePercentage": constraintPercentage,
+	}
+}
+
 type DescribeCodeCoveragesOutput struct {
 	_             struct{}      `aws:"structure"`
 	NextToken     *string       `aws:"nextToken"`
@@ -554,6 +739,12 @@ type DescribeTestCasesInput struct {
 	Filter     *TestCaseFilter `aws:"filter"`
 }
 
+func (DescribeTestCasesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintPageSize,
+	}
+}
+
 type DescribeTestCasesOutput struct {
 	_         struct{}  `aws:"structure"`
 	NextToken *string   `aws:"nextToken"`
@@ -565,6 +756,13 @@ type DockerServer struct {
 	ComputeType      *string             `aws:"computeType,req"`
 	SecurityGroupIds SecurityGroupIds    `aws:"securityGroupIds"`
 	Status           *DockerServerStatus `aws:"status"`
+}
+
+func (DockerServer) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"computeType":      constraintComputeType,
+		"securityGroupIds": constraintSecurityGroupIds,
+	}
 }
 
 type DockerServerStatus struct {
@@ -603,6 +801,13 @@ type EnvironmentVariable struct {
 	Name  *string  `aws:"name,req"`
 	Value *string  `aws:"value,req"`
 	Type  *string  `aws:"type"`
+}
+
+func (EnvironmentVariable) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintNonEmptyString,
+		"type": constraintEnvironmentVariableType,
+	}
 }
 
 type EnvironmentVariables []EnvironmentVariable
@@ -644,11 +849,23 @@ type FleetArns []string
 
 type FleetNames []string
 
+func (FleetNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
+
 type FleetProxyRule struct {
 	_        struct{}               `aws:"structure"`
 	Type     *string                `aws:"type,req"`
 	Effect   *string                `aws:"effect,req"`
 	Entities FleetProxyRuleEntities `aws:"entities,req"`
+}
+
+func (FleetProxyRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":     constraintFleetProxyRuleType,
+		"effect":   constraintFleetProxyRuleEffectType,
+		"entities": constraintFleetProxyRuleEntities,
+	}
 }
 
 type FleetProxyRuleEntities []string
@@ -666,11 +883,23 @@ type Fleets []Fleet
 
 type FleetsAllowed []string
 
+func (FleetsAllowed) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
+
 type GetReportGroupTrendInput struct {
 	_              struct{} `aws:"structure"`
 	ReportGroupArn *string  `aws:"reportGroupArn,req"`
 	NumOfReports   *int32   `aws:"numOfReports"`
 	TrendField     *string  `aws:"trendField,req"`
+}
+
+func (GetReportGroupTrendInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"reportGroupArn": constraintNonEmptyString,
+		"numOfReports":   constraintPageSize,
+		"trendField":     constraintReportGroupTrendFieldType,
+	}
 }
 
 type GetReportGroupTrendOutput struct {
@@ -682,6 +911,12 @@ type GetReportGroupTrendOutput struct {
 type GetResourcePolicyInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"resourceArn,req"`
+}
+
+func (GetResourcePolicyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintNonEmptyString,
+	}
 }
 
 type GetResourcePolicyOutput struct {
@@ -707,6 +942,15 @@ type ImportSourceCredentialsInput struct {
 	ShouldOverwrite *bool    `aws:"shouldOverwrite"`
 }
 
+func (ImportSourceCredentialsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"username":   constraintNonEmptyString,
+		"token":      constraintSensitiveNonEmptyString,
+		"serverType": constraintServerType,
+		"authType":   constraintAuthType,
+	}
+}
+
 type ImportSourceCredentialsOutput struct {
 	_   struct{} `aws:"structure"`
 	Arn *string  `aws:"arn"`
@@ -726,6 +970,12 @@ type InvalidateProjectCacheInput struct {
 	ProjectName *string  `aws:"projectName,req"`
 }
 
+func (InvalidateProjectCacheInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintNonEmptyString,
+	}
+}
+
 type InvalidateProjectCacheOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -737,6 +987,14 @@ type ListBuildBatchesForProjectInput struct {
 	MaxResults  *int32            `aws:"maxResults"`
 	SortOrder   *string           `aws:"sortOrder"`
 	NextToken   *string           `aws:"nextToken"`
+}
+
+func (ListBuildBatchesForProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintNonEmptyString,
+		"maxResults":  constraintPageSize,
+		"sortOrder":   constraintSortOrderType,
+	}
 }
 
 type ListBuildBatchesForProjectOutput struct {
@@ -753,6 +1011,13 @@ type ListBuildBatchesInput struct {
 	NextToken  *string           `aws:"nextToken"`
 }
 
+func (ListBuildBatchesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintPageSize,
+		"sortOrder":  constraintSortOrderType,
+	}
+}
+
 type ListBuildBatchesOutput struct {
 	_         struct{}      `aws:"structure"`
 	Ids       BuildBatchIds `aws:"ids"`
@@ -764,6 +1029,13 @@ type ListBuildsForProjectInput struct {
 	ProjectName *string  `aws:"projectName,req"`
 	SortOrder   *string  `aws:"sortOrder"`
 	NextToken   *string  `aws:"nextToken"`
+}
+
+func (ListBuildsForProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintNonEmptyString,
+		"sortOrder":   constraintSortOrderType,
+	}
 }
 
 type ListBuildsForProjectOutput struct {
@@ -778,6 +1050,12 @@ type ListBuildsInput struct {
 	NextToken *string  `aws:"nextToken"`
 }
 
+func (ListBuildsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortOrder": constraintSortOrderType,
+	}
+}
+
 type ListBuildsOutput struct {
 	_         struct{} `aws:"structure"`
 	Ids       BuildIds `aws:"ids"`
@@ -790,6 +1068,14 @@ type ListCommandExecutionsForSandboxInput struct {
 	MaxResults *int32   `aws:"maxResults"`
 	SortOrder  *string  `aws:"sortOrder"`
 	NextToken  *string  `aws:"nextToken"`
+}
+
+func (ListCommandExecutionsForSandboxInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sandboxId":  constraintNonEmptyString,
+		"maxResults": constraintPageSize,
+		"sortOrder":  constraintSortOrderType,
+	}
 }
 
 type ListCommandExecutionsForSandboxOutput struct {
@@ -815,6 +1101,14 @@ type ListFleetsInput struct {
 	SortBy     *string  `aws:"sortBy"`
 }
 
+func (ListFleetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintPageSize,
+		"sortOrder":  constraintSortOrderType,
+		"sortBy":     constraintFleetSortByType,
+	}
+}
+
 type ListFleetsOutput struct {
 	_         struct{}  `aws:"structure"`
 	NextToken *string   `aws:"nextToken"`
@@ -826,6 +1120,14 @@ type ListProjectsInput struct {
 	SortBy    *string  `aws:"sortBy"`
 	SortOrder *string  `aws:"sortOrder"`
 	NextToken *string  `aws:"nextToken"`
+}
+
+func (ListProjectsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortBy":    constraintProjectSortByType,
+		"sortOrder": constraintSortOrderType,
+		"nextToken": constraintNonEmptyString,
+	}
 }
 
 type ListProjectsOutput struct {
@@ -840,6 +1142,14 @@ type ListReportGroupsInput struct {
 	SortBy     *string  `aws:"sortBy"`
 	NextToken  *string  `aws:"nextToken"`
 	MaxResults *int32   `aws:"maxResults"`
+}
+
+func (ListReportGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortOrder":  constraintSortOrderType,
+		"sortBy":     constraintReportGroupSortByType,
+		"maxResults": constraintPageSize,
+	}
 }
 
 type ListReportGroupsOutput struct {
@@ -857,6 +1167,13 @@ type ListReportsForReportGroupInput struct {
 	Filter         *ReportFilter `aws:"filter"`
 }
 
+func (ListReportsForReportGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortOrder":  constraintSortOrderType,
+		"maxResults": constraintPageSize,
+	}
+}
+
 type ListReportsForReportGroupOutput struct {
 	_         struct{}   `aws:"structure"`
 	NextToken *string    `aws:"nextToken"`
@@ -869,6 +1186,13 @@ type ListReportsInput struct {
 	NextToken  *string       `aws:"nextToken"`
 	MaxResults *int32        `aws:"maxResults"`
 	Filter     *ReportFilter `aws:"filter"`
+}
+
+func (ListReportsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortOrder":  constraintSortOrderType,
+		"maxResults": constraintPageSize,
+	}
 }
 
 type ListReportsOutput struct {
@@ -885,6 +1209,14 @@ type ListSandboxesForProjectInput struct {
 	NextToken   *string  `aws:"nextToken"`
 }
 
+func (ListSandboxesForProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintNonEmptyString,
+		"maxResults":  constraintPageSize,
+		"sortOrder":   constraintSortOrderType,
+	}
+}
+
 type ListSandboxesForProjectOutput struct {
 	_         struct{}   `aws:"structure"`
 	Ids       SandboxIds `aws:"ids"`
@@ -896,6 +1228,13 @@ type ListSandboxesInput struct {
 	MaxResults *int32   `aws:"maxResults"`
 	SortOrder  *string  `aws:"sortOrder"`
 	NextToken  *string  `aws:"nextToken"`
+}
+
+func (ListSandboxesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintPageSize,
+		"sortOrder":  constraintSortOrderType,
+	}
 }
 
 type ListSandboxesOutput struct {
@@ -912,6 +1251,15 @@ type ListSharedProjectsInput struct {
 	NextToken  *string  `aws:"nextToken"`
 }
 
+func (ListSharedProjectsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortBy":     constraintSharedResourceSortByType,
+		"sortOrder":  constraintSortOrderType,
+		"maxResults": constraintPageSize,
+		"nextToken":  constraintNonEmptyString,
+	}
+}
+
 type ListSharedProjectsOutput struct {
 	_         struct{}    `aws:"structure"`
 	NextToken *string     `aws:"nextToken"`
@@ -924,6 +1272,14 @@ type ListSharedReportGroupsInput struct {
 	SortBy     *string  `aws:"sortBy"`
 	NextToken  *string  `aws:"nextToken"`
 	MaxResults *int32   `aws:"maxResults"`
+}
+
+func (ListSharedReportGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortOrder":  constraintSortOrderType,
+		"sortBy":     constraintSharedResourceSortByType,
+		"maxResults": constraintPageSize,
+	}
 }
 
 type ListSharedReportGroupsOutput struct {
@@ -1031,6 +1387,15 @@ type ProjectArtifacts struct {
 	BucketOwnerAccess    *string  `aws:"bucketOwnerAccess"`
 }
 
+func (ProjectArtifacts) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":              constraintArtifactsType,
+		"namespaceType":     constraintArtifactNamespace,
+		"packaging":         constraintArtifactPackaging,
+		"bucketOwnerAccess": constraintBucketOwnerAccess,
+	}
+}
+
 type ProjectArtifactsList []ProjectArtifacts
 
 type ProjectBadge struct {
@@ -1048,6 +1413,13 @@ type ProjectBuildBatchConfig struct {
 	BatchReportMode  *string            `aws:"batchReportMode"`
 }
 
+func (ProjectBuildBatchConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"serviceRole":     constraintNonEmptyString,
+		"batchReportMode": constraintBatchReportModeType,
+	}
+}
+
 type ProjectCache struct {
 	_              struct{}          `aws:"structure"`
 	Type           *string           `aws:"type,req"`
@@ -1056,7 +1428,17 @@ type ProjectCache struct {
 	CacheNamespace *string           `aws:"cacheNamespace"`
 }
 
+func (ProjectCache) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintCacheType,
+	}
+}
+
 type ProjectCacheModes []string
+
+func (ProjectCacheModes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCacheMode}}
+}
 
 type ProjectEnvironment struct {
 	_                        struct{}              `aws:"structure"`
@@ -1074,6 +1456,16 @@ type ProjectEnvironment struct {
 	HostKernel               *string               `aws:"hostKernel"`
 }
 
+func (ProjectEnvironment) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":                     constraintEnvironmentType,
+		"image":                    constraintNonEmptyString,
+		"computeType":              constraintComputeType,
+		"imagePullCredentialsType": constraintImagePullCredentialsType,
+		"hostKernel":               constraintHostKernel,
+	}
+}
+
 type ProjectFileSystemLocation struct {
 	_            struct{} `aws:"structure"`
 	Type         *string  `aws:"type"`
@@ -1081,6 +1473,12 @@ type ProjectFileSystemLocation struct {
 	MountPoint   *string  `aws:"mountPoint"`
 	Identifier   *string  `aws:"identifier"`
 	MountOptions *string  `aws:"mountOptions"`
+}
+
+func (ProjectFileSystemLocation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintFileSystemType,
+	}
 }
 
 type ProjectFileSystemLocations []ProjectFileSystemLocation
@@ -1091,6 +1489,10 @@ type ProjectFleet struct {
 }
 
 type ProjectNames []string
+
+func (ProjectNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
 
 type ProjectSecondarySourceVersions []ProjectSourceVersion
 
@@ -1106,6 +1508,13 @@ type ProjectSource struct {
 	BuildStatusConfig   *BuildStatusConfig   `aws:"buildStatusConfig"`
 	InsecureSsl         *bool                `aws:"insecureSsl"`
 	SourceIdentifier    *string              `aws:"sourceIdentifier"`
+}
+
+func (ProjectSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":          constraintSourceType,
+		"gitCloneDepth": constraintGitCloneDepth,
+	}
 }
 
 type ProjectSourceVersion struct {
@@ -1124,7 +1533,18 @@ type ProxyConfiguration struct {
 	OrderedProxyRules FleetProxyRules `aws:"orderedProxyRules"`
 }
 
+func (ProxyConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"defaultBehavior":   constraintFleetProxyRuleBehavior,
+		"orderedProxyRules": constraintFleetProxyRules,
+	}
+}
+
 type PullRequestBuildApproverRoles []string
+
+func (PullRequestBuildApproverRoles) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPullRequestBuildApproverRole}}
+}
 
 type PullRequestBuildPolicy struct {
 	_                       struct{}                      `aws:"structure"`
@@ -1132,10 +1552,23 @@ type PullRequestBuildPolicy struct {
 	ApproverRoles           PullRequestBuildApproverRoles `aws:"approverRoles"`
 }
 
+func (PullRequestBuildPolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"requiresCommentApproval": constraintPullRequestBuildCommentApproval,
+	}
+}
+
 type PutResourcePolicyInput struct {
 	_           struct{} `aws:"structure"`
 	Policy      *string  `aws:"policy,req"`
 	ResourceArn *string  `aws:"resourceArn,req"`
+}
+
+func (PutResourcePolicyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"policy":      constraintNonEmptyString,
+		"resourceArn": constraintNonEmptyString,
+	}
 }
 
 type PutResourcePolicyOutput struct {
@@ -1147,6 +1580,13 @@ type RegistryCredential struct {
 	_                  struct{} `aws:"structure"`
 	Credential         *string  `aws:"credential,req"`
 	CredentialProvider *string  `aws:"credentialProvider,req"`
+}
+
+func (RegistryCredential) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"credential":         constraintNonEmptyString,
+		"credentialProvider": constraintCredentialProviderType,
+	}
 }
 
 type Report struct {
@@ -1167,15 +1607,31 @@ type Report struct {
 
 type ReportArns []string
 
+func (ReportArns) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
+
 type ReportExportConfig struct {
 	_                struct{}              `aws:"structure"`
 	ExportConfigType *string               `aws:"exportConfigType"`
 	S3Destination    *S3ReportExportConfig `aws:"s3Destination"`
 }
 
+func (ReportExportConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"exportConfigType": constraintReportExportConfigType,
+	}
+}
+
 type ReportFilter struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"status"`
+}
+
+func (ReportFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintReportStatusType,
+	}
 }
 
 type ReportGroup struct {
@@ -1191,6 +1647,10 @@ type ReportGroup struct {
 }
 
 type ReportGroupArns []string
+
+func (ReportGroupArns) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
 
 type ReportGroupTrendRawDataList []ReportWithRawData
 
@@ -1247,6 +1707,13 @@ type RetryBuildBatchInput struct {
 	RetryType        *string  `aws:"retryType"`
 }
 
+func (RetryBuildBatchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id":        constraintNonEmptyString,
+		"retryType": constraintRetryBuildBatchType,
+	}
+}
+
 type RetryBuildBatchOutput struct {
 	_          struct{}    `aws:"structure"`
 	BuildBatch *BuildBatch `aws:"buildBatch"`
@@ -1256,6 +1723,12 @@ type RetryBuildInput struct {
 	_                struct{} `aws:"structure"`
 	Id               *string  `aws:"id"`
 	IdempotencyToken *string  `aws:"idempotencyToken"`
+}
+
+func (RetryBuildInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintNonEmptyString,
+	}
 }
 
 type RetryBuildOutput struct {
@@ -1271,6 +1744,13 @@ type S3LogsConfig struct {
 	BucketOwnerAccess  *string  `aws:"bucketOwnerAccess"`
 }
 
+func (S3LogsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status":            constraintLogsConfigStatusType,
+		"bucketOwnerAccess": constraintBucketOwnerAccess,
+	}
+}
+
 type S3ReportExportConfig struct {
 	_                  struct{} `aws:"structure"`
 	Bucket             *string  `aws:"bucket"`
@@ -1279,6 +1759,14 @@ type S3ReportExportConfig struct {
 	Packaging          *string  `aws:"packaging"`
 	EncryptionKey      *string  `aws:"encryptionKey"`
 	EncryptionDisabled *bool    `aws:"encryptionDisabled"`
+}
+
+func (S3ReportExportConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"bucket":        constraintNonEmptyString,
+		"packaging":     constraintReportPackagingType,
+		"encryptionKey": constraintNonEmptyString,
+	}
 }
 
 type SSMSession struct {
@@ -1314,6 +1802,10 @@ type Sandbox struct {
 
 type SandboxIds []string
 
+func (SandboxIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
+
 type SandboxSession struct {
 	_                     struct{}             `aws:"structure"`
 	Id                    *string              `aws:"id"`
@@ -1348,6 +1840,12 @@ type ScalingConfigurationInput struct {
 	MaxCapacity                  *int32                              `aws:"maxCapacity"`
 }
 
+func (ScalingConfigurationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"scalingType": constraintFleetScalingType,
+	}
+}
+
 type ScalingConfigurationOutput struct {
 	_                            struct{}                            `aws:"structure"`
 	ScalingType                  *string                             `aws:"scalingType"`
@@ -1363,12 +1861,28 @@ type ScopeConfiguration struct {
 	Scope  *string  `aws:"scope,req"`
 }
 
+func (ScopeConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"scope": constraintWebhookScopeType,
+	}
+}
+
 type SecurityGroupIds []string
+
+func (SecurityGroupIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
 
 type SourceAuth struct {
 	_        struct{} `aws:"structure"`
 	Type     *string  `aws:"type,req"`
 	Resource *string  `aws:"resource"`
+}
+
+func (SourceAuth) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintSourceAuthType,
+	}
 }
 
 type SourceCredentialsInfo struct {
@@ -1416,6 +1930,25 @@ type StartBuildBatchInput struct {
 	DebugSessionEnabled              *bool                          `aws:"debugSessionEnabled"`
 }
 
+func (StartBuildBatchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName":                      constraintNonEmptyString,
+		"secondarySourcesOverride":         constraintProjectSources,
+		"secondarySourcesVersionOverride":  constraintProjectSecondarySourceVersions,
+		"secondaryArtifactsOverride":       constraintProjectArtifactsList,
+		"sourceTypeOverride":               constraintSourceType,
+		"gitCloneDepthOverride":            constraintGitCloneDepth,
+		"environmentTypeOverride":          constraintEnvironmentType,
+		"imageOverride":                    constraintNonEmptyString,
+		"computeTypeOverride":              constraintComputeType,
+		"serviceRoleOverride":              constraintNonEmptyString,
+		"buildTimeoutInMinutesOverride":    constraintBuildTimeOut,
+		"queuedTimeoutInMinutesOverride":   constraintTimeOut,
+		"encryptionKeyOverride":            constraintNonEmptyString,
+		"imagePullCredentialsTypeOverride": constraintImagePullCredentialsType,
+	}
+}
+
 type StartBuildBatchOutput struct {
 	_          struct{}    `aws:"structure"`
 	BuildBatch *BuildBatch `aws:"buildBatch"`
@@ -1459,6 +1992,26 @@ type StartBuildInput struct {
 	HostKernelOverride               *string                        `aws:"hostKernelOverride"`
 }
 
+func (StartBuildInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName":                      constraintNonEmptyString,
+		"secondarySourcesOverride":         constraintProjectSources,
+		"secondarySourcesVersionOverride":  constraintProjectSecondarySourceVersions,
+		"secondaryArtifactsOverride":       constraintProjectArtifactsList,
+		"sourceTypeOverride":               constraintSourceType,
+		"gitCloneDepthOverride":            constraintGitCloneDepth,
+		"environmentTypeOverride":          constraintEnvironmentType,
+		"imageOverride":                    constraintNonEmptyString,
+		"computeTypeOverride":              constraintComputeType,
+		"serviceRoleOverride":              constraintNonEmptyString,
+		"timeoutInMinutesOverride":         constraintBuildTimeOut,
+		"queuedTimeoutInMinutesOverride":   constraintTimeOut,
+		"encryptionKeyOverride":            constraintNonEmptyString,
+		"imagePullCredentialsTypeOverride": constraintImagePullCredentialsType,
+		"hostKernelOverride":               constraintHostKernel,
+	}
+}
+
 type StartBuildOutput struct {
 	_     struct{} `aws:"structure"`
 	Build *Build   `aws:"build"`
@@ -1471,6 +2024,14 @@ type StartCommandExecutionInput struct {
 	Type      *string  `aws:"type"`
 }
 
+func (StartCommandExecutionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sandboxId": constraintNonEmptyString,
+		"command":   constraintSensitiveNonEmptyString,
+		"type":      constraintCommandType,
+	}
+}
+
 type StartCommandExecutionOutput struct {
 	_                struct{}          `aws:"structure"`
 	CommandExecution *CommandExecution `aws:"commandExecution"`
@@ -1479,6 +2040,12 @@ type StartCommandExecutionOutput struct {
 type StartSandboxConnectionInput struct {
 	_         struct{} `aws:"structure"`
 	SandboxId *string  `aws:"sandboxId,req"`
+}
+
+func (StartSandboxConnectionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sandboxId": constraintNonEmptyString,
+	}
 }
 
 type StartSandboxConnectionOutput struct {
@@ -1492,6 +2059,12 @@ type StartSandboxInput struct {
 	IdempotencyToken *string  `aws:"idempotencyToken"`
 }
 
+func (StartSandboxInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintNonEmptyString,
+	}
+}
+
 type StartSandboxOutput struct {
 	_       struct{} `aws:"structure"`
 	Sandbox *Sandbox `aws:"sandbox"`
@@ -1500,6 +2073,12 @@ type StartSandboxOutput struct {
 type StopBuildBatchInput struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"id,req"`
+}
+
+func (StopBuildBatchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintNonEmptyString,
+	}
 }
 
 type StopBuildBatchOutput struct {
@@ -1512,6 +2091,12 @@ type StopBuildInput struct {
 	Id *string  `aws:"id,req"`
 }
 
+func (StopBuildInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintNonEmptyString,
+	}
+}
+
 type StopBuildOutput struct {
 	_     struct{} `aws:"structure"`
 	Build *Build   `aws:"build"`
@@ -1522,6 +2107,12 @@ type StopSandboxInput struct {
 	Id *string  `aws:"id,req"`
 }
 
+func (StopSandboxInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintNonEmptyString,
+	}
+}
+
 type StopSandboxOutput struct {
 	_       struct{} `aws:"structure"`
 	Sandbox *Sandbox `aws:"sandbox"`
@@ -1529,10 +2120,21 @@ type StopSandboxOutput struct {
 
 type Subnets []string
 
+func (Subnets) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNonEmptyString}}
+}
+
 type Tag struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"key"`
 	Value *string  `aws:"value"`
+}
+
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintKeyInput,
+		"value": constraintValueInput,
+	}
 }
 
 type TagList []Tag
@@ -1541,6 +2143,12 @@ type TargetTrackingScalingConfiguration struct {
 	_           struct{} `aws:"structure"`
 	MetricType  *string  `aws:"metricType"`
 	TargetValue *float64 `aws:"targetValue"`
+}
+
+func (TargetTrackingScalingConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"metricType": constraintFleetScalingMetricType,
+	}
 }
 
 type TargetTrackingScalingConfigurations []TargetTrackingScalingConfiguration
@@ -1589,6 +2197,18 @@ type UpdateFleetInput struct {
 	Tags                 TagList                    `aws:"tags"`
 }
 
+func (UpdateFleetInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn":              constraintNonEmptyString,
+		"environmentType":  constraintEnvironmentType,
+		"computeType":      constraintComputeType,
+		"overflowBehavior": constraintFleetOverflowBehavior,
+		"imageId":          constraintNonEmptyString,
+		"fleetServiceRole": constraintNonEmptyString,
+		"tags":             constraintTagList,
+	}
+}
+
 type UpdateFleetOutput struct {
 	_     struct{} `aws:"structure"`
 	Fleet *Fleet   `aws:"fleet"`
@@ -1620,6 +2240,21 @@ type UpdateProjectInput struct {
 	AutoRetryLimit          *int32                         `aws:"autoRetryLimit"`
 }
 
+func (UpdateProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":                    constraintNonEmptyString,
+		"description":             constraintProjectDescription,
+		"secondarySources":        constraintProjectSources,
+		"secondarySourceVersions": constraintProjectSecondarySourceVersions,
+		"secondaryArtifacts":      constraintProjectArtifactsList,
+		"serviceRole":             constraintNonEmptyString,
+		"timeoutInMinutes":        constraintBuildTimeOut,
+		"queuedTimeoutInMinutes":  constraintTimeOut,
+		"encryptionKey":           constraintNonEmptyString,
+		"tags":                    constraintTagList,
+	}
+}
+
 type UpdateProjectOutput struct {
 	_       struct{} `aws:"structure"`
 	Project *Project `aws:"project"`
@@ -1630,6 +2265,14 @@ type UpdateProjectVisibilityInput struct {
 	ProjectArn         *string  `aws:"projectArn,req"`
 	ProjectVisibility  *string  `aws:"projectVisibility,req"`
 	ResourceAccessRole *string  `aws:"resourceAccessRole"`
+}
+
+func (UpdateProjectVisibilityInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectArn":         constraintNonEmptyString,
+		"projectVisibility":  constraintProjectVisibilityType,
+		"resourceAccessRole": constraintNonEmptyString,
+	}
 }
 
 type UpdateProjectVisibilityOutput struct {
@@ -1644,6 +2287,13 @@ type UpdateReportGroupInput struct {
 	Arn          *string             `aws:"arn,req"`
 	ExportConfig *ReportExportConfig `aws:"exportConfig"`
 	Tags         TagList             `aws:"tags"`
+}
+
+func (UpdateReportGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn":  constraintNonEmptyString,
+		"tags": constraintTagList,
+	}
 }
 
 type UpdateReportGroupOutput struct {
@@ -1661,6 +2311,13 @@ type UpdateWebhookInput struct {
 	PullRequestBuildPolicy *PullRequestBuildPolicy `aws:"pullRequestBuildPolicy"`
 }
 
+func (UpdateWebhookInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"projectName": constraintProjectName,
+		"buildType":   constraintWebhookBuildType,
+	}
+}
+
 type UpdateWebhookOutput struct {
 	_       struct{} `aws:"structure"`
 	Webhook *Webhook `aws:"webhook"`
@@ -1671,6 +2328,14 @@ type VpcConfig struct {
 	VpcId            *string          `aws:"vpcId"`
 	Subnets          Subnets          `aws:"subnets"`
 	SecurityGroupIds SecurityGroupIds `aws:"securityGroupIds"`
+}
+
+func (VpcConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"vpcId":            constraintNonEmptyString,
+		"subnets":          constraintSubnets,
+		"securityGroupIds": constraintSecurityGroupIds,
+	}
 }
 
 type Webhook struct {
@@ -1694,6 +2359,12 @@ type WebhookFilter struct {
 	Type                  *string  `aws:"type,req"`
 	Pattern               *string  `aws:"pattern,req"`
 	ExcludeMatchedPattern *bool    `aws:"excludeMatchedPattern"`
+}
+
+func (WebhookFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintWebhookFilterType,
+	}
 }
 
 // Values of ArtifactNamespace.
@@ -2129,4 +2800,82 @@ const (
 	WebhookStatusCREATEFAILED = "CREATE_FAILED"
 	WebhookStatusACTIVE       = "ACTIVE"
 	WebhookStatusDELETING     = "DELETING"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintArtifactNamespace               = &awsproto.Constraint{Enum: []string{"NONE", "BUILD_ID"}}
+	constraintArtifactPackaging               = &awsproto.Constraint{Enum: []string{"NONE", "ZIP"}}
+	constraintArtifactsType                   = &awsproto.Constraint{Enum: []string{"CODEPIPELINE", "S3", "NO_ARTIFACTS"}}
+	constraintAuthType                        = &awsproto.Constraint{Enum: []string{"OAUTH", "BASIC_AUTH", "PERSONAL_ACCESS_TOKEN", "CODECONNECTIONS", "SECRETS_MANAGER"}}
+	constraintBatchReportModeType             = &awsproto.Constraint{Enum: []string{"REPORT_INDIVIDUAL_BUILDS", "REPORT_AGGREGATED_BATCH"}}
+	constraintBucketOwnerAccess               = &awsproto.Constraint{Enum: []string{"NONE", "READ_ONLY", "FULL"}}
+	constraintBuildBatchIds                   = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintBuildIds                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintBuildTimeOut                    = &awsproto.Constraint{Min: new(5.0), Max: new(2160.0)}
+	constraintCacheMode                       = &awsproto.Constraint{Enum: []string{"LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"}}
+	constraintCacheType                       = &awsproto.Constraint{Enum: []string{"NO_CACHE", "S3", "LOCAL"}}
+	constraintCommandExecutionIds             = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintCommandType                     = &awsproto.Constraint{Enum: []string{"SHELL"}}
+	constraintComputeType                     = &awsproto.Constraint{Enum: []string{"BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE", "BUILD_LAMBDA_1GB", "BUILD_LAMBDA_2GB", "BUILD_LAMBDA_4GB", "BUILD_LAMBDA_8GB", "BUILD_LAMBDA_10GB", "ATTRIBUTE_BASED_COMPUTE", "CUSTOM_INSTANCE_TYPE"}}
+	constraintCredentialProviderType          = &awsproto.Constraint{Enum: []string{"SECRETS_MANAGER"}}
+	constraintEnvironmentType                 = &awsproto.Constraint{Enum: []string{"WINDOWS_CONTAINER", "LINUX_CONTAINER", "LINUX_GPU_CONTAINER", "ARM_CONTAINER", "WINDOWS_SERVER_2019_CONTAINER", "WINDOWS_SERVER_2022_CONTAINER", "LINUX_LAMBDA_CONTAINER", "ARM_LAMBDA_CONTAINER", "LINUX_EC2", "ARM_EC2", "WINDOWS_EC2", "MAC_ARM"}}
+	constraintEnvironmentVariableType         = &awsproto.Constraint{Enum: []string{"PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"}}
+	constraintFileSystemType                  = &awsproto.Constraint{Enum: []string{"EFS"}}
+	constraintFleetName                       = &awsproto.Constraint{Min: new(2.0), Max: new(128.0), Pattern: `[A-Za-z0-9][A-Za-z0-9\-_]{1,127}`}
+	constraintFleetNames                      = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintFleetOverflowBehavior           = &awsproto.Constraint{Enum: []string{"QUEUE", "ON_DEMAND"}}
+	constraintFleetProxyRuleBehavior          = &awsproto.Constraint{Enum: []string{"ALLOW_ALL", "DENY_ALL"}}
+	constraintFleetProxyRuleEffectType        = &awsproto.Constraint{Enum: []string{"ALLOW", "DENY"}}
+	constraintFleetProxyRuleEntities          = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintFleetProxyRuleType              = &awsproto.Constraint{Enum: []string{"DOMAIN", "IP"}}
+	constraintFleetProxyRules                 = &awsproto.Constraint{Max: new(100.0)}
+	constraintFleetScalingMetricType          = &awsproto.Constraint{Enum: []string{"FLEET_UTILIZATION_RATE"}}
+	constraintFleetScalingType                = &awsproto.Constraint{Enum: []string{"TARGET_TRACKING_SCALING"}}
+	constraintFleetSortByType                 = &awsproto.Constraint{Enum: []string{"NAME", "CREATED_TIME", "LAST_MODIFIED_TIME"}}
+	constraintGitCloneDepth                   = &awsproto.Constraint{Min: new(0.0)}
+	constraintHostKernel                      = &awsproto.Constraint{Enum: []string{"LINUX_KERNEL_4", "LINUX_KERNEL_6", "LINUX_KERNEL_LATEST"}}
+	constraintImagePullCredentialsType        = &awsproto.Constraint{Enum: []string{"CODEBUILD", "SERVICE_ROLE"}}
+	constraintKeyInput                        = &awsproto.Constraint{Min: new(1.0), Max: new(127.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=@+\-]*)$`}
+	constraintLogsConfigStatusType            = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintMachineType                     = &awsproto.Constraint{Enum: []string{"GENERAL", "NVME"}}
+	constraintNonEmptyString                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintPageSize                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintPercentage                      = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintProjectArtifactsList            = &awsproto.Constraint{Min: new(0.0), Max: new(12.0)}
+	constraintProjectDescription              = &awsproto.Constraint{Min: new(0.0), Max: new(255.0)}
+	constraintProjectName                     = &awsproto.Constraint{Min: new(2.0), Max: new(150.0), Pattern: `[A-Za-z0-9][A-Za-z0-9\-_]{1,149}`}
+	constraintProjectNames                    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintProjectSecondarySourceVersions  = &awsproto.Constraint{Min: new(0.0), Max: new(12.0)}
+	constraintProjectSortByType               = &awsproto.Constraint{Enum: []string{"NAME", "CREATED_TIME", "LAST_MODIFIED_TIME"}}
+	constraintProjectSources                  = &awsproto.Constraint{Min: new(0.0), Max: new(12.0)}
+	constraintProjectVisibilityType           = &awsproto.Constraint{Enum: []string{"PUBLIC_READ", "PRIVATE"}}
+	constraintPullRequestBuildApproverRole    = &awsproto.Constraint{Enum: []string{"GITHUB_READ", "GITHUB_TRIAGE", "GITHUB_WRITE", "GITHUB_MAINTAIN", "GITHUB_ADMIN", "GITLAB_GUEST", "GITLAB_PLANNER", "GITLAB_REPORTER", "GITLAB_DEVELOPER", "GITLAB_MAINTAINER", "GITLAB_OWNER", "BITBUCKET_READ", "BITBUCKET_WRITE", "BITBUCKET_ADMIN"}}
+	constraintPullRequestBuildCommentApproval = &awsproto.Constraint{Enum: []string{"DISABLED", "ALL_PULL_REQUESTS", "FORK_PULL_REQUESTS"}}
+	constraintReportArns                      = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintReportCodeCoverageSortByType    = &awsproto.Constraint{Enum: []string{"LINE_COVERAGE_PERCENTAGE", "FILE_PATH"}}
+	constraintReportExportConfigType          = &awsproto.Constraint{Enum: []string{"S3", "NO_EXPORT"}}
+	constraintReportGroupArns                 = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintReportGroupName                 = &awsproto.Constraint{Min: new(2.0), Max: new(128.0)}
+	constraintReportGroupSortByType           = &awsproto.Constraint{Enum: []string{"NAME", "CREATED_TIME", "LAST_MODIFIED_TIME"}}
+	constraintReportGroupTrendFieldType       = &awsproto.Constraint{Enum: []string{"PASS_RATE", "DURATION", "TOTAL", "LINE_COVERAGE", "LINES_COVERED", "LINES_MISSED", "BRANCH_COVERAGE", "BRANCHES_COVERED", "BRANCHES_MISSED"}}
+	constraintReportPackagingType             = &awsproto.Constraint{Enum: []string{"ZIP", "NONE"}}
+	constraintReportStatusType                = &awsproto.Constraint{Enum: []string{"GENERATING", "SUCCEEDED", "FAILED", "INCOMPLETE", "DELETING"}}
+	constraintReportType                      = &awsproto.Constraint{Enum: []string{"TEST", "CODE_COVERAGE"}}
+	constraintRetryBuildBatchType             = &awsproto.Constraint{Enum: []string{"RETRY_ALL_BUILDS", "RETRY_FAILED_BUILDS"}}
+	constraintSecurityGroupIds                = &awsproto.Constraint{Max: new(5.0)}
+	constraintSensitiveNonEmptyString         = &awsproto.Constraint{Min: new(1.0), Sensitive: true}
+	constraintServerType                      = &awsproto.Constraint{Enum: []string{"GITHUB", "BITBUCKET", "GITHUB_ENTERPRISE", "GITLAB", "GITLAB_SELF_MANAGED"}}
+	constraintSharedResourceSortByType        = &awsproto.Constraint{Enum: []string{"ARN", "MODIFIED_TIME"}}
+	constraintSortOrderType                   = &awsproto.Constraint{Enum: []string{"ASCENDING", "DESCENDING"}}
+	constraintSourceAuthType                  = &awsproto.Constraint{Enum: []string{"OAUTH", "CODECONNECTIONS", "SECRETS_MANAGER"}}
+	constraintSourceType                      = &awsproto.Constraint{Enum: []string{"CODECOMMIT", "CODEPIPELINE", "GITHUB", "GITLAB", "GITLAB_SELF_MANAGED", "S3", "BITBUCKET", "GITHUB_ENTERPRISE", "NO_SOURCE"}}
+	constraintStatusType                      = &awsproto.Constraint{Enum: []string{"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "IN_PROGRESS", "STOPPED"}}
+	constraintSubnets                         = &awsproto.Constraint{Max: new(16.0)}
+	constraintTagList                         = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintTimeOut                         = &awsproto.Constraint{Min: new(5.0), Max: new(480.0)}
+	constraintValueInput                      = &awsproto.Constraint{Min: new(0.0), Max: new(255.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=@+\-]*)$`}
+	constraintWebhookBuildType                = &awsproto.Constraint{Enum: []string{"BUILD", "BUILD_BATCH", "RUNNER_BUILDKITE_BUILD"}}
+	constraintWebhookFilterType               = &awsproto.Constraint{Enum: []string{"EVENT", "BASE_REF", "HEAD_REF", "ACTOR_ACCOUNT_ID", "FILE_PATH", "COMMIT_MESSAGE", "WORKFLOW_NAME", "TAG_NAME", "RELEASE_NAME", "REPOSITORY_NAME", "ORGANIZATION_NAME"}}
+	constraintWebhookScopeType                = &awsproto.Constraint{Enum: []string{"GITHUB_ORGANIZATION", "GITHUB_GLOBAL", "GITLAB_GROUP"}}
 )

@@ -191,6 +191,13 @@ type AssociateApprovalRuleTemplateWithRepositoryInput struct {
 	RepositoryName           *string  `aws:"repositoryName,req"`
 }
 
+func (AssociateApprovalRuleTemplateWithRepositoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+		"repositoryName":           constraintRepositoryName,
+	}
+}
+
 type AuthorDoesNotExistException struct {
 	_ struct{} `aws:"structure,error=AuthorDoesNotExistException,status=400"`
 }
@@ -213,6 +220,12 @@ type BatchAssociateApprovalRuleTemplateWithRepositoriesInput struct {
 	_                        struct{}           `aws:"structure"`
 	ApprovalRuleTemplateName *string            `aws:"approvalRuleTemplateName,req"`
 	RepositoryNames          RepositoryNameList `aws:"repositoryNames,req"`
+}
+
+func (BatchAssociateApprovalRuleTemplateWithRepositoriesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+	}
 }
 
 type BatchAssociateApprovalRuleTemplateWithRepositoriesOutput struct {
@@ -244,6 +257,15 @@ type BatchDescribeMergeConflictsInput struct {
 	NextToken                  *string   `aws:"nextToken"`
 }
 
+func (BatchDescribeMergeConflictsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"mergeOption":                constraintMergeOptionTypeEnum,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
+}
+
 type BatchDescribeMergeConflictsOutput struct {
 	_                   struct{}                          `aws:"structure"`
 	Conflicts           Conflicts                         `aws:"conflicts,req"`
@@ -269,6 +291,12 @@ type BatchDisassociateApprovalRuleTemplateFromRepositoriesInput struct {
 	RepositoryNames          RepositoryNameList `aws:"repositoryNames,req"`
 }
 
+func (BatchDisassociateApprovalRuleTemplateFromRepositoriesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+	}
+}
+
 type BatchDisassociateApprovalRuleTemplateFromRepositoriesOutput struct {
 	_                            struct{}                                                        `aws:"structure"`
 	DisassociatedRepositoryNames RepositoryNameList                                              `aws:"disassociatedRepositoryNames,req"`
@@ -288,6 +316,12 @@ type BatchGetCommitsInput struct {
 	_              struct{}           `aws:"structure"`
 	CommitIds      CommitIdsInputList `aws:"commitIds,req"`
 	RepositoryName *string            `aws:"repositoryName,req"`
+}
+
+func (BatchGetCommitsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type BatchGetCommitsOutput struct {
@@ -390,6 +424,10 @@ func (e *BranchNameIsTagNameException) ErrorMessage() string { return "" }
 func (e *BranchNameIsTagNameException) Error() string        { return awsproto.ErrorString(e) }
 
 type BranchNameList []string
+
+func (BranchNameList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintBranchName}}
+}
 
 type BranchNameRequiredException struct {
 	_ struct{} `aws:"structure,error=BranchNameRequiredException,status=400"`
@@ -673,6 +711,14 @@ type CreateApprovalRuleTemplateInput struct {
 	ApprovalRuleTemplateDescription *string  `aws:"approvalRuleTemplateDescription"`
 }
 
+func (CreateApprovalRuleTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName":        constraintApprovalRuleTemplateName,
+		"approvalRuleTemplateContent":     constraintApprovalRuleTemplateContent,
+		"approvalRuleTemplateDescription": constraintApprovalRuleTemplateDescription,
+	}
+}
+
 type CreateApprovalRuleTemplateOutput struct {
 	_                    struct{}              `aws:"structure"`
 	ApprovalRuleTemplate *ApprovalRuleTemplate `aws:"approvalRuleTemplate,req"`
@@ -683,6 +729,13 @@ type CreateBranchInput struct {
 	RepositoryName *string  `aws:"repositoryName,req"`
 	BranchName     *string  `aws:"branchName,req"`
 	CommitId       *string  `aws:"commitId,req"`
+}
+
+func (CreateBranchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"branchName":     constraintBranchName,
+	}
 }
 
 type CreateCommitInput struct {
@@ -697,6 +750,13 @@ type CreateCommitInput struct {
 	PutFiles         PutFileEntries     `aws:"putFiles"`
 	DeleteFiles      DeleteFileEntries  `aws:"deleteFiles"`
 	SetFileModes     SetFileModeEntries `aws:"setFileModes"`
+}
+
+func (CreateCommitInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"branchName":     constraintBranchName,
+	}
 }
 
 type CreateCommitOutput struct {
@@ -715,6 +775,13 @@ type CreatePullRequestApprovalRuleInput struct {
 	ApprovalRuleContent *string  `aws:"approvalRuleContent,req"`
 }
 
+func (CreatePullRequestApprovalRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleName":    constraintApprovalRuleName,
+		"approvalRuleContent": constraintApprovalRuleContent,
+	}
+}
+
 type CreatePullRequestApprovalRuleOutput struct {
 	_            struct{}      `aws:"structure"`
 	ApprovalRule *ApprovalRule `aws:"approvalRule,req"`
@@ -728,6 +795,13 @@ type CreatePullRequestInput struct {
 	ClientRequestToken *string    `aws:"clientRequestToken,idem"`
 }
 
+func (CreatePullRequestInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"title":       constraintTitle,
+		"description": constraintDescription,
+	}
+}
+
 type CreatePullRequestOutput struct {
 	_           struct{}     `aws:"structure"`
 	PullRequest *PullRequest `aws:"pullRequest,req"`
@@ -739,6 +813,14 @@ type CreateRepositoryInput struct {
 	RepositoryDescription *string  `aws:"repositoryDescription"`
 	Tags                  TagsMap  `aws:"tags"`
 	KmsKeyId              *string  `aws:"kmsKeyId"`
+}
+
+func (CreateRepositoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":        constraintRepositoryName,
+		"repositoryDescription": constraintRepositoryDescription,
+		"kmsKeyId":              constraintKmsKeyId,
+	}
 }
 
 type CreateRepositoryOutput struct {
@@ -759,6 +841,15 @@ type CreateUnreferencedMergeCommitInput struct {
 	CommitMessage              *string             `aws:"commitMessage"`
 	KeepEmptyFolders           *bool               `aws:"keepEmptyFolders"`
 	ConflictResolution         *ConflictResolution `aws:"conflictResolution"`
+}
+
+func (CreateUnreferencedMergeCommitInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"mergeOption":                constraintMergeOptionTypeEnum,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
 }
 
 type CreateUnreferencedMergeCommitOutput struct {
@@ -783,6 +874,12 @@ type DeleteApprovalRuleTemplateInput struct {
 	ApprovalRuleTemplateName *string  `aws:"approvalRuleTemplateName,req"`
 }
 
+func (DeleteApprovalRuleTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+	}
+}
+
 type DeleteApprovalRuleTemplateOutput struct {
 	_                      struct{} `aws:"structure"`
 	ApprovalRuleTemplateId *string  `aws:"approvalRuleTemplateId,req"`
@@ -792,6 +889,13 @@ type DeleteBranchInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
 	BranchName     *string  `aws:"branchName,req"`
+}
+
+func (DeleteBranchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"branchName":     constraintBranchName,
+	}
 }
 
 type DeleteBranchOutput struct {
@@ -828,6 +932,13 @@ type DeleteFileInput struct {
 	Email            *string  `aws:"email"`
 }
 
+func (DeleteFileInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"branchName":     constraintBranchName,
+	}
+}
+
 type DeleteFileOutput struct {
 	_        struct{} `aws:"structure"`
 	CommitId *string  `aws:"commitId,req"`
@@ -842,6 +953,12 @@ type DeletePullRequestApprovalRuleInput struct {
 	ApprovalRuleName *string  `aws:"approvalRuleName,req"`
 }
 
+func (DeletePullRequestApprovalRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleName": constraintApprovalRuleName,
+	}
+}
+
 type DeletePullRequestApprovalRuleOutput struct {
 	_              struct{} `aws:"structure"`
 	ApprovalRuleId *string  `aws:"approvalRuleId,req"`
@@ -850,6 +967,12 @@ type DeletePullRequestApprovalRuleOutput struct {
 type DeleteRepositoryInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (DeleteRepositoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type DeleteRepositoryOutput struct {
@@ -870,6 +993,15 @@ type DescribeMergeConflictsInput struct {
 	NextToken                  *string  `aws:"nextToken"`
 }
 
+func (DescribeMergeConflictsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"mergeOption":                constraintMergeOptionTypeEnum,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
+}
+
 type DescribeMergeConflictsOutput struct {
 	_                   struct{}          `aws:"structure"`
 	ConflictMetadata    *ConflictMetadata `aws:"conflictMetadata,req"`
@@ -887,6 +1019,12 @@ type DescribePullRequestEventsInput struct {
 	ActorArn             *string  `aws:"actorArn"`
 	NextToken            *string  `aws:"nextToken"`
 	MaxResults           *int32   `aws:"maxResults"`
+}
+
+func (DescribePullRequestEventsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pullRequestEventType": constraintPullRequestEventType,
+	}
 }
 
 type DescribePullRequestEventsOutput struct {
@@ -919,6 +1057,13 @@ type DisassociateApprovalRuleTemplateFromRepositoryInput struct {
 	_                        struct{} `aws:"structure"`
 	ApprovalRuleTemplateName *string  `aws:"approvalRuleTemplateName,req"`
 	RepositoryName           *string  `aws:"repositoryName,req"`
+}
+
+func (DisassociateApprovalRuleTemplateFromRepositoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+		"repositoryName":           constraintRepositoryName,
+	}
 }
 
 type EncryptionIntegrityChecksFailedException struct {
@@ -1188,6 +1333,12 @@ type GetApprovalRuleTemplateInput struct {
 	ApprovalRuleTemplateName *string  `aws:"approvalRuleTemplateName,req"`
 }
 
+func (GetApprovalRuleTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+	}
+}
+
 type GetApprovalRuleTemplateOutput struct {
 	_                    struct{}              `aws:"structure"`
 	ApprovalRuleTemplate *ApprovalRuleTemplate `aws:"approvalRuleTemplate,req"`
@@ -1199,6 +1350,12 @@ type GetBlobInput struct {
 	BlobId         *string  `aws:"blobId,req"`
 }
 
+func (GetBlobInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type GetBlobOutput struct {
 	_       struct{} `aws:"structure"`
 	Content []byte   `aws:"content,req"`
@@ -1208,6 +1365,13 @@ type GetBranchInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName"`
 	BranchName     *string  `aws:"branchName"`
+}
+
+func (GetBranchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"branchName":     constraintBranchName,
+	}
 }
 
 type GetBranchOutput struct {
@@ -1248,6 +1412,12 @@ type GetCommentsForComparedCommitInput struct {
 	MaxResults     *int32   `aws:"maxResults"`
 }
 
+func (GetCommentsForComparedCommitInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type GetCommentsForComparedCommitOutput struct {
 	_                             struct{}                      `aws:"structure"`
 	CommentsForComparedCommitData CommentsForComparedCommitData `aws:"commentsForComparedCommitData"`
@@ -1264,6 +1434,12 @@ type GetCommentsForPullRequestInput struct {
 	MaxResults     *int32   `aws:"maxResults"`
 }
 
+func (GetCommentsForPullRequestInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type GetCommentsForPullRequestOutput struct {
 	_                          struct{}                   `aws:"structure"`
 	CommentsForPullRequestData CommentsForPullRequestData `aws:"commentsForPullRequestData"`
@@ -1274,6 +1450,12 @@ type GetCommitInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
 	CommitId       *string  `aws:"commitId,req"`
+}
+
+func (GetCommitInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type GetCommitOutput struct {
@@ -1292,6 +1474,12 @@ type GetDifferencesInput struct {
 	NextToken             *string  `aws:"NextToken"`
 }
 
+func (GetDifferencesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type GetDifferencesOutput struct {
 	_           struct{}       `aws:"structure"`
 	Differences DifferenceList `aws:"differences"`
@@ -1303,6 +1491,12 @@ type GetFileInput struct {
 	RepositoryName  *string  `aws:"repositoryName,req"`
 	CommitSpecifier *string  `aws:"commitSpecifier"`
 	FilePath        *string  `aws:"filePath,req"`
+}
+
+func (GetFileInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type GetFileOutput struct {
@@ -1320,6 +1514,12 @@ type GetFolderInput struct {
 	RepositoryName  *string  `aws:"repositoryName,req"`
 	CommitSpecifier *string  `aws:"commitSpecifier"`
 	FolderPath      *string  `aws:"folderPath,req"`
+}
+
+func (GetFolderInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type GetFolderOutput struct {
@@ -1342,6 +1542,14 @@ type GetMergeCommitInput struct {
 	ConflictResolutionStrategy *string  `aws:"conflictResolutionStrategy"`
 }
 
+func (GetMergeCommitInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
+}
+
 type GetMergeCommitOutput struct {
 	_                   struct{} `aws:"structure"`
 	SourceCommitId      *string  `aws:"sourceCommitId"`
@@ -1362,6 +1570,15 @@ type GetMergeConflictsInput struct {
 	NextToken                  *string  `aws:"nextToken"`
 }
 
+func (GetMergeConflictsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"mergeOption":                constraintMergeOptionTypeEnum,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
+}
+
 type GetMergeConflictsOutput struct {
 	_                    struct{}             `aws:"structure"`
 	Mergeable            *bool                `aws:"mergeable,req"`
@@ -1379,6 +1596,14 @@ type GetMergeOptionsInput struct {
 	DestinationCommitSpecifier *string  `aws:"destinationCommitSpecifier,req"`
 	ConflictDetailLevel        *string  `aws:"conflictDetailLevel"`
 	ConflictResolutionStrategy *string  `aws:"conflictResolutionStrategy"`
+}
+
+func (GetMergeOptionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
 }
 
 type GetMergeOptionsOutput struct {
@@ -1427,6 +1652,12 @@ type GetRepositoryInput struct {
 	RepositoryName *string  `aws:"repositoryName,req"`
 }
 
+func (GetRepositoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type GetRepositoryOutput struct {
 	_                  struct{}            `aws:"structure"`
 	RepositoryMetadata *RepositoryMetadata `aws:"repositoryMetadata"`
@@ -1435,6 +1666,12 @@ type GetRepositoryOutput struct {
 type GetRepositoryTriggersInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (GetRepositoryTriggersInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type GetRepositoryTriggersOutput struct {
@@ -2109,6 +2346,12 @@ type ListAssociatedApprovalRuleTemplatesForRepositoryInput struct {
 	MaxResults     *int32   `aws:"maxResults"`
 }
 
+func (ListAssociatedApprovalRuleTemplatesForRepositoryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type ListAssociatedApprovalRuleTemplatesForRepositoryOutput struct {
 	_                         struct{}                     `aws:"structure"`
 	ApprovalRuleTemplateNames ApprovalRuleTemplateNameList `aws:"approvalRuleTemplateNames"`
@@ -2119,6 +2362,12 @@ type ListBranchesInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
 	NextToken      *string  `aws:"nextToken"`
+}
+
+func (ListBranchesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type ListBranchesOutput struct {
@@ -2136,6 +2385,12 @@ type ListFileCommitHistoryRequest struct {
 	NextToken       *string  `aws:"nextToken"`
 }
 
+func (ListFileCommitHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type ListFileCommitHistoryResponse struct {
 	_           struct{}    `aws:"structure"`
 	RevisionDag RevisionDag `aws:"revisionDag,req"`
@@ -2151,6 +2406,13 @@ type ListPullRequestsInput struct {
 	MaxResults        *int32   `aws:"maxResults"`
 }
 
+func (ListPullRequestsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":    constraintRepositoryName,
+		"pullRequestStatus": constraintPullRequestStatusEnum,
+	}
+}
+
 type ListPullRequestsOutput struct {
 	_              struct{}          `aws:"structure"`
 	PullRequestIds PullRequestIdList `aws:"pullRequestIds,req"`
@@ -2164,6 +2426,12 @@ type ListRepositoriesForApprovalRuleTemplateInput struct {
 	MaxResults               *int32   `aws:"maxResults"`
 }
 
+func (ListRepositoriesForApprovalRuleTemplateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+	}
+}
+
 type ListRepositoriesForApprovalRuleTemplateOutput struct {
 	_               struct{}           `aws:"structure"`
 	RepositoryNames RepositoryNameList `aws:"repositoryNames"`
@@ -2175,6 +2443,13 @@ type ListRepositoriesInput struct {
 	NextToken *string  `aws:"nextToken"`
 	SortBy    *string  `aws:"sortBy"`
 	Order     *string  `aws:"order"`
+}
+
+func (ListRepositoriesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sortBy": constraintSortByEnum,
+		"order":  constraintOrderEnum,
+	}
 }
 
 type ListRepositoriesOutput struct {
@@ -2200,6 +2475,12 @@ type Location struct {
 	FilePath            *string  `aws:"filePath"`
 	FilePosition        *int64   `aws:"filePosition"`
 	RelativeFileVersion *string  `aws:"relativeFileVersion"`
+}
+
+func (Location) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"relativeFileVersion": constraintRelativeFileVersionEnum,
+	}
 }
 
 type ManualMergeRequiredException struct {
@@ -2333,6 +2614,13 @@ type MergeBranchesByFastForwardInput struct {
 	TargetBranch               *string  `aws:"targetBranch"`
 }
 
+func (MergeBranchesByFastForwardInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"targetBranch":   constraintBranchName,
+	}
+}
+
 type MergeBranchesByFastForwardOutput struct {
 	_        struct{} `aws:"structure"`
 	CommitId *string  `aws:"commitId"`
@@ -2354,6 +2642,15 @@ type MergeBranchesBySquashInput struct {
 	ConflictResolution         *ConflictResolution `aws:"conflictResolution"`
 }
 
+func (MergeBranchesBySquashInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"targetBranch":               constraintBranchName,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
+}
+
 type MergeBranchesBySquashOutput struct {
 	_        struct{} `aws:"structure"`
 	CommitId *string  `aws:"commitId"`
@@ -2373,6 +2670,15 @@ type MergeBranchesByThreeWayInput struct {
 	CommitMessage              *string             `aws:"commitMessage"`
 	KeepEmptyFolders           *bool               `aws:"keepEmptyFolders"`
 	ConflictResolution         *ConflictResolution `aws:"conflictResolution"`
+}
+
+func (MergeBranchesByThreeWayInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"targetBranch":               constraintBranchName,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
 }
 
 type MergeBranchesByThreeWayOutput struct {
@@ -2430,6 +2736,12 @@ type MergePullRequestByFastForwardInput struct {
 	SourceCommitId *string  `aws:"sourceCommitId"`
 }
 
+func (MergePullRequestByFastForwardInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type MergePullRequestByFastForwardOutput struct {
 	_           struct{}     `aws:"structure"`
 	PullRequest *PullRequest `aws:"pullRequest"`
@@ -2449,6 +2761,14 @@ type MergePullRequestBySquashInput struct {
 	ConflictResolution         *ConflictResolution `aws:"conflictResolution"`
 }
 
+func (MergePullRequestBySquashInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
+}
+
 type MergePullRequestBySquashOutput struct {
 	_           struct{}     `aws:"structure"`
 	PullRequest *PullRequest `aws:"pullRequest"`
@@ -2466,6 +2786,14 @@ type MergePullRequestByThreeWayInput struct {
 	Email                      *string             `aws:"email"`
 	KeepEmptyFolders           *bool               `aws:"keepEmptyFolders"`
 	ConflictResolution         *ConflictResolution `aws:"conflictResolution"`
+}
+
+func (MergePullRequestByThreeWayInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":             constraintRepositoryName,
+		"conflictDetailLevel":        constraintConflictDetailLevelTypeEnum,
+		"conflictResolutionStrategy": constraintConflictResolutionStrategyTypeEnum,
+	}
 }
 
 type MergePullRequestByThreeWayOutput struct {
@@ -2571,6 +2899,12 @@ type OverridePullRequestApprovalRulesInput struct {
 	OverrideStatus *string  `aws:"overrideStatus,req"`
 }
 
+func (OverridePullRequestApprovalRulesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"overrideStatus": constraintOverrideStatus,
+	}
+}
+
 type OverrideStatusRequiredException struct {
 	_ struct{} `aws:"structure,error=OverrideStatusRequiredException,status=400"`
 }
@@ -2645,6 +2979,12 @@ type PostCommentForComparedCommitInput struct {
 	ClientRequestToken *string   `aws:"clientRequestToken,idem"`
 }
 
+func (PostCommentForComparedCommitInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type PostCommentForComparedCommitOutput struct {
 	_              struct{}  `aws:"structure"`
 	RepositoryName *string   `aws:"repositoryName"`
@@ -2665,6 +3005,12 @@ type PostCommentForPullRequestInput struct {
 	Location           *Location `aws:"location"`
 	Content            *string   `aws:"content,req"`
 	ClientRequestToken *string   `aws:"clientRequestToken,idem"`
+}
+
+func (PostCommentForPullRequestInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type PostCommentForPullRequestOutput struct {
@@ -2848,6 +3194,13 @@ type PutFileEntry struct {
 	SourceFile  *SourceFileSpecifier `aws:"sourceFile"`
 }
 
+func (PutFileEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"fileMode":    constraintFileModeTypeEnum,
+		"fileContent": constraintFileContent,
+	}
+}
+
 type PutFileEntryConflictException struct {
 	_ struct{} `aws:"structure,error=PutFileEntryConflictException,status=400"`
 }
@@ -2870,6 +3223,15 @@ type PutFileInput struct {
 	Email          *string  `aws:"email"`
 }
 
+func (PutFileInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"branchName":     constraintBranchName,
+		"fileContent":    constraintFileContent,
+		"fileMode":       constraintFileModeTypeEnum,
+	}
+}
+
 type PutFileOutput struct {
 	_        struct{} `aws:"structure"`
 	CommitId *string  `aws:"commitId,req"`
@@ -2881,6 +3243,12 @@ type PutRepositoryTriggersInput struct {
 	_              struct{}               `aws:"structure"`
 	RepositoryName *string                `aws:"repositoryName,req"`
 	Triggers       RepositoryTriggersList `aws:"triggers,req"`
+}
+
+func (PutRepositoryTriggersInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type PutRepositoryTriggersOutput struct {
@@ -2965,6 +3333,14 @@ type ReplaceContentEntry struct {
 	FileMode        *string  `aws:"fileMode"`
 }
 
+func (ReplaceContentEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"replacementType": constraintReplacementTypeEnum,
+		"content":         constraintFileContent,
+		"fileMode":        constraintFileModeTypeEnum,
+	}
+}
+
 type ReplacementContentRequiredException struct {
 	_ struct{} `aws:"structure,error=ReplacementContentRequiredException,status=400"`
 }
@@ -3045,6 +3421,10 @@ type RepositoryNameIdPairList []RepositoryNameIdPair
 
 type RepositoryNameList []string
 
+func (RepositoryNameList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRepositoryName}}
+}
+
 type RepositoryNameRequiredException struct {
 	_ struct{} `aws:"structure,error=RepositoryNameRequiredException,status=400"`
 }
@@ -3118,6 +3498,10 @@ func (e *RepositoryTriggerDestinationArnRequiredException) Error() string {
 }
 
 type RepositoryTriggerEventList []string
+
+func (RepositoryTriggerEventList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRepositoryTriggerEventEnum}}
+}
 
 type RepositoryTriggerEventsListRequiredException struct {
 	_ struct{} `aws:"structure,error=RepositoryTriggerEventsListRequiredException,status=400"`
@@ -3230,6 +3614,12 @@ type SetFileModeEntry struct {
 	FileMode *string  `aws:"fileMode,req"`
 }
 
+func (SetFileModeEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"fileMode": constraintFileModeTypeEnum,
+	}
+}
+
 type SourceAndDestinationAreSameException struct {
 	_ struct{} `aws:"structure,error=SourceAndDestinationAreSameException,status=400"`
 }
@@ -3279,6 +3669,10 @@ type SymbolicLinkList []SymbolicLink
 
 type TagKeysList []string
 
+func (TagKeysList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
+
 type TagKeysListRequiredException struct {
 	_ struct{} `aws:"structure,error=TagKeysListRequiredException,status=400"`
 }
@@ -3305,6 +3699,10 @@ type TagResourceInput struct {
 
 type TagsMap map[string]string
 
+func (TagsMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTagKey}, Value: awsproto.ElemTraits{Constraint: constraintTagValue}}
+}
+
 type TagsMapRequiredException struct {
 	_ struct{} `aws:"structure,error=TagsMapRequiredException,status=400"`
 }
@@ -3319,6 +3717,12 @@ type Target struct {
 	RepositoryName       *string  `aws:"repositoryName,req"`
 	SourceReference      *string  `aws:"sourceReference,req"`
 	DestinationReference *string  `aws:"destinationReference"`
+}
+
+func (Target) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type TargetList []Target
@@ -3345,6 +3749,12 @@ type TestRepositoryTriggersInput struct {
 	_              struct{}               `aws:"structure"`
 	RepositoryName *string                `aws:"repositoryName,req"`
 	Triggers       RepositoryTriggersList `aws:"triggers,req"`
+}
+
+func (TestRepositoryTriggersInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type TestRepositoryTriggersOutput struct {
@@ -3406,6 +3816,13 @@ type UpdateApprovalRuleTemplateContentInput struct {
 	ExistingRuleContentSha256 *string  `aws:"existingRuleContentSha256"`
 }
 
+func (UpdateApprovalRuleTemplateContentInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName": constraintApprovalRuleTemplateName,
+		"newRuleContent":           constraintApprovalRuleTemplateContent,
+	}
+}
+
 type UpdateApprovalRuleTemplateContentOutput struct {
 	_                    struct{}              `aws:"structure"`
 	ApprovalRuleTemplate *ApprovalRuleTemplate `aws:"approvalRuleTemplate,req"`
@@ -3417,6 +3834,13 @@ type UpdateApprovalRuleTemplateDescriptionInput struct {
 	ApprovalRuleTemplateDescription *string  `aws:"approvalRuleTemplateDescription,req"`
 }
 
+func (UpdateApprovalRuleTemplateDescriptionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleTemplateName":        constraintApprovalRuleTemplateName,
+		"approvalRuleTemplateDescription": constraintApprovalRuleTemplateDescription,
+	}
+}
+
 type UpdateApprovalRuleTemplateDescriptionOutput struct {
 	_                    struct{}              `aws:"structure"`
 	ApprovalRuleTemplate *ApprovalRuleTemplate `aws:"approvalRuleTemplate,req"`
@@ -3426,6 +3850,13 @@ type UpdateApprovalRuleTemplateNameInput struct {
 	_                           struct{} `aws:"structure"`
 	OldApprovalRuleTemplateName *string  `aws:"oldApprovalRuleTemplateName,req"`
 	NewApprovalRuleTemplateName *string  `aws:"newApprovalRuleTemplateName,req"`
+}
+
+func (UpdateApprovalRuleTemplateNameInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"oldApprovalRuleTemplateName": constraintApprovalRuleTemplateName,
+		"newApprovalRuleTemplateName": constraintApprovalRuleTemplateName,
+	}
 }
 
 type UpdateApprovalRuleTemplateNameOutput struct {
@@ -3450,12 +3881,26 @@ type UpdateDefaultBranchInput struct {
 	DefaultBranchName *string  `aws:"defaultBranchName,req"`
 }
 
+func (UpdateDefaultBranchInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":    constraintRepositoryName,
+		"defaultBranchName": constraintBranchName,
+	}
+}
+
 type UpdatePullRequestApprovalRuleContentInput struct {
 	_                         struct{} `aws:"structure"`
 	PullRequestId             *string  `aws:"pullRequestId,req"`
 	ApprovalRuleName          *string  `aws:"approvalRuleName,req"`
 	ExistingRuleContentSha256 *string  `aws:"existingRuleContentSha256"`
 	NewRuleContent            *string  `aws:"newRuleContent,req"`
+}
+
+func (UpdatePullRequestApprovalRuleContentInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalRuleName": constraintApprovalRuleName,
+		"newRuleContent":   constraintApprovalRuleContent,
+	}
 }
 
 type UpdatePullRequestApprovalRuleContentOutput struct {
@@ -3470,10 +3915,22 @@ type UpdatePullRequestApprovalStateInput struct {
 	ApprovalState *string  `aws:"approvalState,req"`
 }
 
+func (UpdatePullRequestApprovalStateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"approvalState": constraintApprovalState,
+	}
+}
+
 type UpdatePullRequestDescriptionInput struct {
 	_             struct{} `aws:"structure"`
 	PullRequestId *string  `aws:"pullRequestId,req"`
 	Description   *string  `aws:"description,req"`
+}
+
+func (UpdatePullRequestDescriptionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"description": constraintDescription,
+	}
 }
 
 type UpdatePullRequestDescriptionOutput struct {
@@ -3487,6 +3944,12 @@ type UpdatePullRequestStatusInput struct {
 	PullRequestStatus *string  `aws:"pullRequestStatus,req"`
 }
 
+func (UpdatePullRequestStatusInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pullRequestStatus": constraintPullRequestStatusEnum,
+	}
+}
+
 type UpdatePullRequestStatusOutput struct {
 	_           struct{}     `aws:"structure"`
 	PullRequest *PullRequest `aws:"pullRequest,req"`
@@ -3496,6 +3959,12 @@ type UpdatePullRequestTitleInput struct {
 	_             struct{} `aws:"structure"`
 	PullRequestId *string  `aws:"pullRequestId,req"`
 	Title         *string  `aws:"title,req"`
+}
+
+func (UpdatePullRequestTitleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"title": constraintTitle,
+	}
 }
 
 type UpdatePullRequestTitleOutput struct {
@@ -3509,10 +3978,24 @@ type UpdateRepositoryDescriptionInput struct {
 	RepositoryDescription *string  `aws:"repositoryDescription"`
 }
 
+func (UpdateRepositoryDescriptionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName":        constraintRepositoryName,
+		"repositoryDescription": constraintRepositoryDescription,
+	}
+}
+
 type UpdateRepositoryEncryptionKeyInput struct {
 	_              struct{} `aws:"structure"`
 	RepositoryName *string  `aws:"repositoryName,req"`
 	KmsKeyId       *string  `aws:"kmsKeyId,req"`
+}
+
+func (UpdateRepositoryEncryptionKeyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"kmsKeyId":       constraintKmsKeyId,
+	}
 }
 
 type UpdateRepositoryEncryptionKeyOutput struct {
@@ -3526,6 +4009,13 @@ type UpdateRepositoryNameInput struct {
 	_       struct{} `aws:"structure"`
 	OldName *string  `aws:"oldName,req"`
 	NewName *string  `aws:"newName,req"`
+}
+
+func (UpdateRepositoryNameInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"oldName": constraintRepositoryName,
+		"newName": constraintRepositoryName,
+	}
 }
 
 type UserInfo struct {
@@ -3651,4 +4141,35 @@ const (
 const (
 	SortByEnumRepositoryName   = "repositoryName"
 	SortByEnumLastModifiedDate = "lastModifiedDate"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintApprovalRuleContent                = &awsproto.Constraint{Min: new(1.0), Max: new(3000.0)}
+	constraintApprovalRuleName                   = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintApprovalRuleTemplateContent        = &awsproto.Constraint{Min: new(1.0), Max: new(3000.0)}
+	constraintApprovalRuleTemplateDescription    = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintApprovalRuleTemplateName           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintApprovalState                      = &awsproto.Constraint{Enum: []string{"APPROVE", "REVOKE"}}
+	constraintBranchName                         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintConflictDetailLevelTypeEnum        = &awsproto.Constraint{Enum: []string{"FILE_LEVEL", "LINE_LEVEL"}}
+	constraintConflictResolutionStrategyTypeEnum = &awsproto.Constraint{Enum: []string{"NONE", "ACCEPT_SOURCE", "ACCEPT_DESTINATION", "AUTOMERGE"}}
+	constraintDescription                        = &awsproto.Constraint{Max: new(10240.0)}
+	constraintFileContent                        = &awsproto.Constraint{Max: new(6.291456e+06)}
+	constraintFileModeTypeEnum                   = &awsproto.Constraint{Enum: []string{"EXECUTABLE", "NORMAL", "SYMLINK"}}
+	constraintKmsKeyId                           = &awsproto.Constraint{Pattern: "^[a-zA-Z0-9:/_-]+$"}
+	constraintMergeOptionTypeEnum                = &awsproto.Constraint{Enum: []string{"FAST_FORWARD_MERGE", "SQUASH_MERGE", "THREE_WAY_MERGE"}}
+	constraintOrderEnum                          = &awsproto.Constraint{Enum: []string{"ascending", "descending"}}
+	constraintOverrideStatus                     = &awsproto.Constraint{Enum: []string{"OVERRIDE", "REVOKE"}}
+	constraintPullRequestEventType               = &awsproto.Constraint{Enum: []string{"PULL_REQUEST_CREATED", "PULL_REQUEST_STATUS_CHANGED", "PULL_REQUEST_SOURCE_REFERENCE_UPDATED", "PULL_REQUEST_MERGE_STATE_CHANGED", "PULL_REQUEST_APPROVAL_RULE_CREATED", "PULL_REQUEST_APPROVAL_RULE_UPDATED", "PULL_REQUEST_APPROVAL_RULE_DELETED", "PULL_REQUEST_APPROVAL_RULE_OVERRIDDEN", "PULL_REQUEST_APPROVAL_STATE_CHANGED"}}
+	constraintPullRequestStatusEnum              = &awsproto.Constraint{Enum: []string{"OPEN", "CLOSED"}}
+	constraintRelativeFileVersionEnum            = &awsproto.Constraint{Enum: []string{"BEFORE", "AFTER"}}
+	constraintReplacementTypeEnum                = &awsproto.Constraint{Enum: []string{"KEEP_BASE", "KEEP_SOURCE", "KEEP_DESTINATION", "USE_NEW_CONTENT"}}
+	constraintRepositoryDescription              = &awsproto.Constraint{Max: new(1000.0)}
+	constraintRepositoryName                     = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[\w\.-]+`}
+	constraintRepositoryTriggerEventEnum         = &awsproto.Constraint{Enum: []string{"all", "updateReference", "createReference", "deleteReference"}}
+	constraintSortByEnum                         = &awsproto.Constraint{Enum: []string{"repositoryName", "lastModifiedDate"}}
+	constraintTagKey                             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                           = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintTitle                              = &awsproto.Constraint{Max: new(150.0)}
 )

@@ -112,6 +112,15 @@ type CreateConnectionInput struct {
 	HostArn        *string  `aws:"HostArn"`
 }
 
+func (CreateConnectionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ProviderType":   constraintProviderType,
+		"ConnectionName": constraintConnectionName,
+		"Tags":           constraintTagList,
+		"HostArn":        constraintHostArn,
+	}
+}
+
 type CreateConnectionOutput struct {
 	_             struct{} `aws:"structure"`
 	ConnectionArn *string  `aws:"ConnectionArn,req"`
@@ -127,6 +136,15 @@ type CreateHostInput struct {
 	Tags             TagList           `aws:"Tags"`
 }
 
+func (CreateHostInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":             constraintHostName,
+		"ProviderType":     constraintProviderType,
+		"ProviderEndpoint": constraintUrl,
+		"Tags":             constraintTagList,
+	}
+}
+
 type CreateHostOutput struct {
 	_       struct{} `aws:"structure"`
 	HostArn *string  `aws:"HostArn"`
@@ -140,6 +158,16 @@ type CreateRepositoryLinkInput struct {
 	RepositoryName   *string  `aws:"RepositoryName,req"`
 	EncryptionKeyArn *string  `aws:"EncryptionKeyArn"`
 	Tags             TagList  `aws:"Tags"`
+}
+
+func (CreateRepositoryLinkInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConnectionArn":    constraintConnectionArn,
+		"OwnerId":          constraintOwnerId,
+		"RepositoryName":   constraintRepositoryName,
+		"EncryptionKeyArn": constraintKmsKeyArn,
+		"Tags":             constraintTagList,
+	}
 }
 
 type CreateRepositoryLinkOutput struct {
@@ -160,6 +188,19 @@ type CreateSyncConfigurationInput struct {
 	PullRequestComment      *string  `aws:"PullRequestComment"`
 }
 
+func (CreateSyncConfigurationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Branch":                  constraintBranchName,
+		"RepositoryLinkId":        constraintRepositoryLinkId,
+		"ResourceName":            constraintResourceName,
+		"RoleArn":                 constraintIamRoleArn,
+		"SyncType":                constraintSyncConfigurationType,
+		"PublishDeploymentStatus": constraintPublishDeploymentStatus,
+		"TriggerResourceUpdateOn": constraintTriggerResourceUpdateOn,
+		"PullRequestComment":      constraintPullRequestComment,
+	}
+}
+
 type CreateSyncConfigurationOutput struct {
 	_                 struct{}           `aws:"structure"`
 	SyncConfiguration *SyncConfiguration `aws:"SyncConfiguration,req"`
@@ -168,6 +209,12 @@ type CreateSyncConfigurationOutput struct {
 type DeleteConnectionInput struct {
 	_             struct{} `aws:"structure"`
 	ConnectionArn *string  `aws:"ConnectionArn,req"`
+}
+
+func (DeleteConnectionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConnectionArn": constraintConnectionArn,
+	}
 }
 
 type DeleteConnectionOutput struct {
@@ -179,6 +226,12 @@ type DeleteHostInput struct {
 	HostArn *string  `aws:"HostArn,req"`
 }
 
+func (DeleteHostInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostArn": constraintHostArn,
+	}
+}
+
 type DeleteHostOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -186,6 +239,12 @@ type DeleteHostOutput struct {
 type DeleteRepositoryLinkInput struct {
 	_                struct{} `aws:"structure"`
 	RepositoryLinkId *string  `aws:"RepositoryLinkId,req"`
+}
+
+func (DeleteRepositoryLinkInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RepositoryLinkId": constraintRepositoryLinkId,
+	}
 }
 
 type DeleteRepositoryLinkOutput struct {
@@ -198,6 +257,13 @@ type DeleteSyncConfigurationInput struct {
 	ResourceName *string  `aws:"ResourceName,req"`
 }
 
+func (DeleteSyncConfigurationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncType":     constraintSyncConfigurationType,
+		"ResourceName": constraintResourceName,
+	}
+}
+
 type DeleteSyncConfigurationOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -205,6 +271,12 @@ type DeleteSyncConfigurationOutput struct {
 type GetConnectionInput struct {
 	_             struct{} `aws:"structure"`
 	ConnectionArn *string  `aws:"ConnectionArn,req"`
+}
+
+func (GetConnectionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConnectionArn": constraintConnectionArn,
+	}
 }
 
 type GetConnectionOutput struct {
@@ -215,6 +287,12 @@ type GetConnectionOutput struct {
 type GetHostInput struct {
 	_       struct{} `aws:"structure"`
 	HostArn *string  `aws:"HostArn,req"`
+}
+
+func (GetHostInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostArn": constraintHostArn,
+	}
 }
 
 type GetHostOutput struct {
@@ -231,6 +309,12 @@ type GetRepositoryLinkInput struct {
 	RepositoryLinkId *string  `aws:"RepositoryLinkId,req"`
 }
 
+func (GetRepositoryLinkInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RepositoryLinkId": constraintRepositoryLinkId,
+	}
+}
+
 type GetRepositoryLinkOutput struct {
 	_                  struct{}            `aws:"structure"`
 	RepositoryLinkInfo *RepositoryLinkInfo `aws:"RepositoryLinkInfo,req"`
@@ -243,6 +327,14 @@ type GetRepositorySyncStatusInput struct {
 	SyncType         *string  `aws:"SyncType,req"`
 }
 
+func (GetRepositorySyncStatusInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Branch":           constraintBranchName,
+		"RepositoryLinkId": constraintRepositoryLinkId,
+		"SyncType":         constraintSyncConfigurationType,
+	}
+}
+
 type GetRepositorySyncStatusOutput struct {
 	_          struct{}               `aws:"structure"`
 	LatestSync *RepositorySyncAttempt `aws:"LatestSync,req"`
@@ -252,6 +344,13 @@ type GetResourceSyncStatusInput struct {
 	_            struct{} `aws:"structure"`
 	ResourceName *string  `aws:"ResourceName,req"`
 	SyncType     *string  `aws:"SyncType,req"`
+}
+
+func (GetResourceSyncStatusInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceName": constraintResourceName,
+		"SyncType":     constraintSyncConfigurationType,
+	}
 }
 
 type GetResourceSyncStatusOutput struct {
@@ -267,6 +366,13 @@ type GetSyncBlockerSummaryInput struct {
 	ResourceName *string  `aws:"ResourceName,req"`
 }
 
+func (GetSyncBlockerSummaryInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncType":     constraintSyncConfigurationType,
+		"ResourceName": constraintResourceName,
+	}
+}
+
 type GetSyncBlockerSummaryOutput struct {
 	_                  struct{}            `aws:"structure"`
 	SyncBlockerSummary *SyncBlockerSummary `aws:"SyncBlockerSummary,req"`
@@ -276,6 +382,13 @@ type GetSyncConfigurationInput struct {
 	_            struct{} `aws:"structure"`
 	SyncType     *string  `aws:"SyncType,req"`
 	ResourceName *string  `aws:"ResourceName,req"`
+}
+
+func (GetSyncConfigurationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncType":     constraintSyncConfigurationType,
+		"ResourceName": constraintResourceName,
+	}
 }
 
 type GetSyncConfigurationOutput struct {
@@ -366,6 +479,15 @@ type ListConnectionsInput struct {
 	NextToken          *string  `aws:"NextToken"`
 }
 
+func (ListConnectionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ProviderTypeFilter": constraintProviderType,
+		"HostArnFilter":      constraintHostArn,
+		"MaxResults":         constraintMaxResults,
+		"NextToken":          constraintNextToken,
+	}
+}
+
 type ListConnectionsOutput struct {
 	_           struct{}       `aws:"structure"`
 	Connections ConnectionList `aws:"Connections"`
@@ -376,6 +498,13 @@ type ListHostsInput struct {
 	_          struct{} `aws:"structure"`
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
+}
+
+func (ListHostsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+		"NextToken":  constraintNextToken,
+	}
 }
 
 type ListHostsOutput struct {
@@ -390,6 +519,13 @@ type ListRepositoryLinksInput struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (ListRepositoryLinksInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+		"NextToken":  constraintSharpNextToken,
+	}
+}
+
 type ListRepositoryLinksOutput struct {
 	_               struct{}           `aws:"structure"`
 	RepositoryLinks RepositoryLinkList `aws:"RepositoryLinks,req"`
@@ -400,6 +536,13 @@ type ListRepositorySyncDefinitionsInput struct {
 	_                struct{} `aws:"structure"`
 	RepositoryLinkId *string  `aws:"RepositoryLinkId,req"`
 	SyncType         *string  `aws:"SyncType,req"`
+}
+
+func (ListRepositorySyncDefinitionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RepositoryLinkId": constraintRepositoryLinkId,
+		"SyncType":         constraintSyncConfigurationType,
+	}
 }
 
 type ListRepositorySyncDefinitionsOutput struct {
@@ -416,6 +559,15 @@ type ListSyncConfigurationsInput struct {
 	SyncType         *string  `aws:"SyncType,req"`
 }
 
+func (ListSyncConfigurationsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults":       constraintMaxResults,
+		"NextToken":        constraintSharpNextToken,
+		"RepositoryLinkId": constraintRepositoryLinkId,
+		"SyncType":         constraintSyncConfigurationType,
+	}
+}
+
 type ListSyncConfigurationsOutput struct {
 	_                  struct{}              `aws:"structure"`
 	SyncConfigurations SyncConfigurationList `aws:"SyncConfigurations,req"`
@@ -425,6 +577,12 @@ type ListSyncConfigurationsOutput struct {
 type ListTagsForResourceInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
+}
+
+func (ListTagsForResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintAmazonResourceName,
+	}
 }
 
 type ListTagsForResourceOutput struct {
@@ -586,7 +744,15 @@ type Revision struct {
 
 type SecurityGroupIds []string
 
+func (SecurityGroupIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSecurityGroupId}}
+}
+
 type SubnetIds []string
+
+func (SubnetIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSubnetId}}
+}
 
 type SyncBlocker struct {
 	_              struct{}               `aws:"structure"`
@@ -683,7 +849,18 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagList []Tag
 
@@ -691,6 +868,13 @@ type TagResourceInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
 	Tags        TagList  `aws:"Tags,req"`
+}
+
+func (TagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintAmazonResourceName,
+		"Tags":        constraintTagList,
+	}
 }
 
 type TagResourceOutput struct {
@@ -765,6 +949,13 @@ type UntagResourceInput struct {
 	TagKeys     TagKeyList `aws:"TagKeys,req"`
 }
 
+func (UntagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintAmazonResourceName,
+		"TagKeys":     constraintTagKeyList,
+	}
+}
+
 type UntagResourceOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -774,6 +965,13 @@ type UpdateHostInput struct {
 	HostArn          *string           `aws:"HostArn,req"`
 	ProviderEndpoint *string           `aws:"ProviderEndpoint"`
 	VpcConfiguration *VpcConfiguration `aws:"VpcConfiguration"`
+}
+
+func (UpdateHostInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostArn":          constraintHostArn,
+		"ProviderEndpoint": constraintUrl,
+	}
 }
 
 type UpdateHostOutput struct {
@@ -807,6 +1005,14 @@ type UpdateRepositoryLinkInput struct {
 	RepositoryLinkId *string  `aws:"RepositoryLinkId,req"`
 }
 
+func (UpdateRepositoryLinkInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConnectionArn":    constraintConnectionArn,
+		"EncryptionKeyArn": constraintKmsKeyArn,
+		"RepositoryLinkId": constraintRepositoryLinkId,
+	}
+}
+
 type UpdateRepositoryLinkOutput struct {
 	_                  struct{}            `aws:"structure"`
 	RepositoryLinkInfo *RepositoryLinkInfo `aws:"RepositoryLinkInfo,req"`
@@ -818,6 +1024,15 @@ type UpdateSyncBlockerInput struct {
 	SyncType       *string  `aws:"SyncType,req"`
 	ResourceName   *string  `aws:"ResourceName,req"`
 	ResolvedReason *string  `aws:"ResolvedReason,req"`
+}
+
+func (UpdateSyncBlockerInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":             constraintId,
+		"SyncType":       constraintSyncConfigurationType,
+		"ResourceName":   constraintResourceName,
+		"ResolvedReason": constraintResolvedReason,
+	}
 }
 
 type UpdateSyncBlockerOutput struct {
@@ -840,6 +1055,19 @@ type UpdateSyncConfigurationInput struct {
 	PullRequestComment      *string  `aws:"PullRequestComment"`
 }
 
+func (UpdateSyncConfigurationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Branch":                  constraintBranchName,
+		"RepositoryLinkId":        constraintRepositoryLinkId,
+		"ResourceName":            constraintResourceName,
+		"RoleArn":                 constraintIamRoleArn,
+		"SyncType":                constraintSyncConfigurationType,
+		"PublishDeploymentStatus": constraintPublishDeploymentStatus,
+		"TriggerResourceUpdateOn": constraintTriggerResourceUpdateOn,
+		"PullRequestComment":      constraintPullRequestComment,
+	}
+}
+
 type UpdateSyncConfigurationOutput struct {
 	_                 struct{}           `aws:"structure"`
 	SyncConfiguration *SyncConfiguration `aws:"SyncConfiguration,req"`
@@ -851,6 +1079,15 @@ type VpcConfiguration struct {
 	SubnetIds        SubnetIds        `aws:"SubnetIds,req"`
 	SecurityGroupIds SecurityGroupIds `aws:"SecurityGroupIds,req"`
 	TlsCertificate   *string          `aws:"TlsCertificate"`
+}
+
+func (VpcConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VpcId":            constraintVpcId,
+		"SubnetIds":        constraintSubnetIds,
+		"SecurityGroupIds": constraintSecurityGroupIds,
+		"TlsCertificate":   constraintTlsCertificate,
+	}
 }
 
 // Values of BlockerStatus.
@@ -919,4 +1156,41 @@ const (
 const (
 	TriggerResourceUpdateOnANYCHANGE  = "ANY_CHANGE"
 	TriggerResourceUpdateOnFILECHANGE = "FILE_CHANGE"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAmazonResourceName      = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0), Pattern: `arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+`}
+	constraintBranchName              = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: "^.*$"}
+	constraintConnectionArn           = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+`}
+	constraintConnectionName          = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `[\s\S]*`}
+	constraintHostArn                 = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `arn:aws(-[\w]+)*:(codestar-connections|codeconnections):.+:[0-9]{12}:host\/.+`}
+	constraintHostName                = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: ".*"}
+	constraintIamRoleArn              = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `arn:aws(-[\w]+)*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+`}
+	constraintId                      = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintKmsKeyArn               = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `arn:aws(-[\w]+)*:kms:[a-z\-0-9]+:\d{12}:key/[a-zA-Z0-9\-]+`}
+	constraintMaxResults              = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintNextToken               = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: "^.*$"}
+	constraintOwnerId                 = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: "^.*$"}
+	constraintProviderType            = &awsproto.Constraint{Enum: []string{"Bitbucket", "GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", "AzureDevOps"}}
+	constraintPublishDeploymentStatus = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintPullRequestComment      = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintRepositoryLinkId        = &awsproto.Constraint{Pattern: `^[0-9a-fA-F]{8}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{12}$`}
+	constraintRepositoryName          = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "^.*$"}
+	constraintResolvedReason          = &awsproto.Constraint{Min: new(1.0), Max: new(250.0)}
+	constraintResourceName            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `^[0-9A-Za-z]+[0-9A-Za-z_\\-]*$`}
+	constraintSecurityGroupId         = &awsproto.Constraint{Min: new(11.0), Max: new(20.0), Pattern: `sg-\w{8}(\w{9})?`}
+	constraintSecurityGroupIds        = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintSharpNextToken          = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: "^.*$"}
+	constraintSubnetId                = &awsproto.Constraint{Min: new(15.0), Max: new(24.0), Pattern: `subnet-\w{8}(\w{9})?`}
+	constraintSubnetIds               = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintSyncConfigurationType   = &awsproto.Constraint{Enum: []string{"CFN_STACK_SYNC"}}
+	constraintTagKey                  = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: ".*"}
+	constraintTagKeyList              = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintTagList                 = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintTagValue                = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: ".*"}
+	constraintTlsCertificate          = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0), Pattern: `[\s\S]*`}
+	constraintTriggerResourceUpdateOn = &awsproto.Constraint{Enum: []string{"ANY_CHANGE", "FILE_CHANGE"}}
+	constraintUrl                     = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: ".*"}
+	constraintVpcId                   = &awsproto.Constraint{Min: new(12.0), Max: new(21.0), Pattern: `vpc-\w{8}(\w{9})?`}
 )

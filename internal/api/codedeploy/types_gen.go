@@ -100,6 +100,10 @@ type ApplicationsInfoList []ApplicationInfo
 
 type ApplicationsList []string
 
+func (ApplicationsList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintApplicationName}}
+}
+
 type ArnNotSupportedException struct {
 	_ struct{} `aws:"structure,error=ArnNotSupportedException,status=400"`
 }
@@ -117,6 +121,10 @@ type AutoRollbackConfiguration struct {
 
 type AutoRollbackEventsList []string
 
+func (AutoRollbackEventsList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAutoRollbackEvent}}
+}
+
 type AutoScalingGroup struct {
 	_               struct{} `aws:"structure"`
 	Name            *string  `aws:"name"`
@@ -132,6 +140,12 @@ type BatchGetApplicationRevisionsInput struct {
 	_               struct{}             `aws:"structure"`
 	ApplicationName *string              `aws:"applicationName,req"`
 	Revisions       RevisionLocationList `aws:"revisions,req"`
+}
+
+func (BatchGetApplicationRevisionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
 }
 
 type BatchGetApplicationRevisionsOutput struct {
@@ -155,6 +169,12 @@ type BatchGetDeploymentGroupsInput struct {
 	_                    struct{}             `aws:"structure"`
 	ApplicationName      *string              `aws:"applicationName,req"`
 	DeploymentGroupNames DeploymentGroupsList `aws:"deploymentGroupNames,req"`
+}
+
+func (BatchGetDeploymentGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
 }
 
 type BatchGetDeploymentGroupsOutput struct {
@@ -228,6 +248,12 @@ type BlueInstanceTerminationOption struct {
 	TerminationWaitTimeInMinutes *int32   `aws:"terminationWaitTimeInMinutes"`
 }
 
+func (BlueInstanceTerminationOption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"action": constraintInstanceAction,
+	}
+}
+
 type BucketNameFilterRequiredException struct {
 	_ struct{} `aws:"structure,error=BucketNameFilterRequiredException,status=400"`
 }
@@ -256,11 +282,24 @@ type ContinueDeploymentInput struct {
 	DeploymentWaitType *string  `aws:"deploymentWaitType"`
 }
 
+func (ContinueDeploymentInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deploymentWaitType": constraintDeploymentWaitType,
+	}
+}
+
 type CreateApplicationInput struct {
 	_               struct{} `aws:"structure"`
 	ApplicationName *string  `aws:"applicationName,req"`
 	ComputePlatform *string  `aws:"computePlatform"`
 	Tags            TagList  `aws:"tags"`
+}
+
+func (CreateApplicationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+		"computePlatform": constraintComputePlatform,
+	}
 }
 
 type CreateApplicationOutput struct {
@@ -275,6 +314,13 @@ type CreateDeploymentConfigInput struct {
 	TrafficRoutingConfig *TrafficRoutingConfig `aws:"trafficRoutingConfig"`
 	ComputePlatform      *string               `aws:"computePlatform"`
 	ZonalConfig          *ZonalConfig          `aws:"zonalConfig"`
+}
+
+func (CreateDeploymentConfigInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deploymentConfigName": constraintDeploymentConfigName,
+		"computePlatform":      constraintComputePlatform,
+	}
 }
 
 type CreateDeploymentConfigOutput struct {
@@ -305,6 +351,15 @@ type CreateDeploymentGroupInput struct {
 	TerminationHookEnabled           *bool                             `aws:"terminationHookEnabled"`
 }
 
+func (CreateDeploymentGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":           constraintApplicationName,
+		"deploymentGroupName":       constraintDeploymentGroupName,
+		"deploymentConfigName":      constraintDeploymentConfigName,
+		"outdatedInstancesStrategy": constraintOutdatedInstancesStrategy,
+	}
+}
+
 type CreateDeploymentGroupOutput struct {
 	_                 struct{} `aws:"structure"`
 	DeploymentGroupId *string  `aws:"deploymentGroupId"`
@@ -325,6 +380,15 @@ type CreateDeploymentInput struct {
 	OverrideAlarmConfiguration    *AlarmConfiguration        `aws:"overrideAlarmConfiguration"`
 }
 
+func (CreateDeploymentInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":      constraintApplicationName,
+		"deploymentGroupName":  constraintDeploymentGroupName,
+		"deploymentConfigName": constraintDeploymentConfigName,
+		"fileExistsBehavior":   constraintFileExistsBehavior,
+	}
+}
+
 type CreateDeploymentOutput struct {
 	_            struct{} `aws:"structure"`
 	DeploymentId *string  `aws:"deploymentId"`
@@ -335,15 +399,34 @@ type DeleteApplicationInput struct {
 	ApplicationName *string  `aws:"applicationName,req"`
 }
 
+func (DeleteApplicationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
+}
+
 type DeleteDeploymentConfigInput struct {
 	_                    struct{} `aws:"structure"`
 	DeploymentConfigName *string  `aws:"deploymentConfigName,req"`
+}
+
+func (DeleteDeploymentConfigInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deploymentConfigName": constraintDeploymentConfigName,
+	}
 }
 
 type DeleteDeploymentGroupInput struct {
 	_                   struct{} `aws:"structure"`
 	ApplicationName     *string  `aws:"applicationName,req"`
 	DeploymentGroupName *string  `aws:"deploymentGroupName,req"`
+}
+
+func (DeleteDeploymentGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":     constraintApplicationName,
+		"deploymentGroupName": constraintDeploymentGroupName,
+	}
 }
 
 type DeleteDeploymentGroupOutput struct {
@@ -544,6 +627,10 @@ func (e *DeploymentGroupNameRequiredException) Error() string        { return aw
 
 type DeploymentGroupsList []string
 
+func (DeploymentGroupsList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDeploymentGroupName}}
+}
+
 type DeploymentIdRequiredException struct {
 	_ struct{} `aws:"structure,error=DeploymentIdRequiredException,status=400"`
 }
@@ -634,7 +721,17 @@ type DeploymentReadyOption struct {
 	WaitTimeInMinutes *int32   `aws:"waitTimeInMinutes"`
 }
 
+func (DeploymentReadyOption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"actionOnTimeout": constraintDeploymentReadyAction,
+	}
+}
+
 type DeploymentStatusList []string
+
+func (DeploymentStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDeploymentStatus}}
+}
 
 type DeploymentStatusMessageList []string
 
@@ -642,6 +739,13 @@ type DeploymentStyle struct {
 	_                struct{} `aws:"structure"`
 	DeploymentType   *string  `aws:"deploymentType"`
 	DeploymentOption *string  `aws:"deploymentOption"`
+}
+
+func (DeploymentStyle) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deploymentType":   constraintDeploymentType,
+		"deploymentOption": constraintDeploymentOption,
+	}
 }
 
 type DeploymentTarget struct {
@@ -719,6 +823,12 @@ type EC2TagFilter struct {
 	Key   *string  `aws:"Key"`
 	Value *string  `aws:"Value"`
 	Type  *string  `aws:"Type"`
+}
+
+func (EC2TagFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintEC2TagFilterType,
+	}
 }
 
 type EC2TagFilterList []EC2TagFilter
@@ -803,6 +913,12 @@ type GetApplicationInput struct {
 	ApplicationName *string  `aws:"applicationName,req"`
 }
 
+func (GetApplicationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
+}
+
 type GetApplicationOutput struct {
 	_           struct{}         `aws:"structure"`
 	Application *ApplicationInfo `aws:"application"`
@@ -812,6 +928,12 @@ type GetApplicationRevisionInput struct {
 	_               struct{}          `aws:"structure"`
 	ApplicationName *string           `aws:"applicationName,req"`
 	Revision        *RevisionLocation `aws:"revision,req"`
+}
+
+func (GetApplicationRevisionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
 }
 
 type GetApplicationRevisionOutput struct {
@@ -826,6 +948,12 @@ type GetDeploymentConfigInput struct {
 	DeploymentConfigName *string  `aws:"deploymentConfigName,req"`
 }
 
+func (GetDeploymentConfigInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deploymentConfigName": constraintDeploymentConfigName,
+	}
+}
+
 type GetDeploymentConfigOutput struct {
 	_                    struct{}              `aws:"structure"`
 	DeploymentConfigInfo *DeploymentConfigInfo `aws:"deploymentConfigInfo"`
@@ -835,6 +963,13 @@ type GetDeploymentGroupInput struct {
 	_                   struct{} `aws:"structure"`
 	ApplicationName     *string  `aws:"applicationName,req"`
 	DeploymentGroupName *string  `aws:"deploymentGroupName,req"`
+}
+
+func (GetDeploymentGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":     constraintApplicationName,
+		"deploymentGroupName": constraintDeploymentGroupName,
+	}
 }
 
 type GetDeploymentGroupOutput struct {
@@ -917,6 +1052,12 @@ type GitHubLocation struct {
 type GreenFleetProvisioningOption struct {
 	_      struct{} `aws:"structure"`
 	Action *string  `aws:"action"`
+}
+
+func (GreenFleetProvisioningOption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"action": constraintGreenFleetProvisioningAction,
+	}
 }
 
 type IamArnRequiredException struct {
@@ -1032,6 +1173,10 @@ func (e *InstanceNotRegisteredException) Error() string        { return awsproto
 
 type InstanceStatusList []string
 
+func (InstanceStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceStatus}}
+}
+
 type InstanceSummary struct {
 	_               struct{}           `aws:"structure"`
 	DeploymentId    *string            `aws:"deploymentId"`
@@ -1056,6 +1201,10 @@ type InstanceTarget struct {
 }
 
 type InstanceTypeList []string
+
+func (InstanceTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceType}}
+}
 
 type InstancesList []string
 
@@ -1718,6 +1867,15 @@ type ListApplicationRevisionsInput struct {
 	NextToken       *string  `aws:"nextToken"`
 }
 
+func (ListApplicationRevisionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+		"sortBy":          constraintApplicationRevisionSortBy,
+		"sortOrder":       constraintSortOrder,
+		"deployed":        constraintListStateFilterAction,
+	}
+}
+
 type ListApplicationRevisionsOutput struct {
 	_         struct{}             `aws:"structure"`
 	Revisions RevisionLocationList `aws:"revisions"`
@@ -1750,6 +1908,12 @@ type ListDeploymentGroupsInput struct {
 	_               struct{} `aws:"structure"`
 	ApplicationName *string  `aws:"applicationName,req"`
 	NextToken       *string  `aws:"nextToken"`
+}
+
+func (ListDeploymentGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
 }
 
 type ListDeploymentGroupsOutput struct {
@@ -1796,6 +1960,13 @@ type ListDeploymentsInput struct {
 	NextToken           *string              `aws:"nextToken"`
 }
 
+func (ListDeploymentsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":     constraintApplicationName,
+		"deploymentGroupName": constraintDeploymentGroupName,
+	}
+}
+
 type ListDeploymentsOutput struct {
 	_           struct{}        `aws:"structure"`
 	Deployments DeploymentsList `aws:"deployments"`
@@ -1820,6 +1991,12 @@ type ListOnPremisesInstancesInput struct {
 	NextToken          *string       `aws:"nextToken"`
 }
 
+func (ListOnPremisesInstancesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registrationStatus": constraintRegistrationStatus,
+	}
+}
+
 type ListOnPremisesInstancesOutput struct {
 	_             struct{}         `aws:"structure"`
 	InstanceNames InstanceNameList `aws:"instanceNames"`
@@ -1830,6 +2007,12 @@ type ListTagsForResourceInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
 	NextToken   *string  `aws:"NextToken"`
+}
+
+func (ListTagsForResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintArn,
+	}
 }
 
 type ListTagsForResourceOutput struct {
@@ -1853,10 +2036,22 @@ type MinimumHealthyHosts struct {
 	Value *int32   `aws:"value"`
 }
 
+func (MinimumHealthyHosts) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintMinimumHealthyHostsType,
+	}
+}
+
 type MinimumHealthyHostsPerZone struct {
 	_     struct{} `aws:"structure"`
 	Type  *string  `aws:"type"`
 	Value *int32   `aws:"value"`
+}
+
+func (MinimumHealthyHostsPerZone) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintMinimumHealthyHostsPerZoneType,
+	}
 }
 
 type MultipleIamArnsProvidedException struct {
@@ -1893,6 +2088,12 @@ type PutLifecycleEventHookExecutionStatusInput struct {
 	Status                        *string  `aws:"status"`
 }
 
+func (PutLifecycleEventHookExecutionStatusInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintLifecycleEventStatus,
+	}
+}
+
 type PutLifecycleEventHookExecutionStatusOutput struct {
 	_                             struct{} `aws:"structure"`
 	LifecycleEventHookExecutionId *string  `aws:"lifecycleEventHookExecutionId"`
@@ -1909,6 +2110,12 @@ type RegisterApplicationRevisionInput struct {
 	ApplicationName *string           `aws:"applicationName,req"`
 	Description     *string           `aws:"description"`
 	Revision        *RevisionLocation `aws:"revision,req"`
+}
+
+func (RegisterApplicationRevisionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName": constraintApplicationName,
+	}
 }
 
 type RegisterOnPremisesInstanceInput struct {
@@ -1974,6 +2181,12 @@ type RevisionLocation struct {
 	AppSpecContent *AppSpecContent `aws:"appSpecContent"`
 }
 
+func (RevisionLocation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"revisionType": constraintRevisionLocationType,
+	}
+}
+
 type RevisionLocationList []RevisionLocation
 
 type RevisionRequiredException struct {
@@ -2010,6 +2223,12 @@ type S3Location struct {
 	ETag       *string  `aws:"eTag"`
 }
 
+func (S3Location) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"bundleType": constraintBundleType,
+	}
+}
+
 type SkipWaitTimeForInstanceTerminationInput struct {
 	_            struct{} `aws:"structure"`
 	DeploymentId *string  `aws:"deploymentId"`
@@ -2038,6 +2257,12 @@ type TagFilter struct {
 	Key   *string  `aws:"Key"`
 	Value *string  `aws:"Value"`
 	Type  *string  `aws:"Type"`
+}
+
+func (TagFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintTagFilterType,
+	}
 }
 
 type TagFilterList []TagFilter
@@ -2070,6 +2295,12 @@ type TagResourceInput struct {
 	Tags        TagList  `aws:"Tags,req"`
 }
 
+func (TagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintArn,
+	}
+}
+
 type TagResourceOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -2086,6 +2317,10 @@ func (e *TagSetListLimitExceededException) ErrorMessage() string { return "" }
 func (e *TagSetListLimitExceededException) Error() string        { return awsproto.ErrorString(e) }
 
 type TargetFilters map[string]FilterValueList
+
+func (TargetFilters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTargetFilterName}}
+}
 
 type TargetGroupInfo struct {
 	_    struct{} `aws:"structure"`
@@ -2151,6 +2386,12 @@ type TrafficRoutingConfig struct {
 	TimeBasedLinear *TimeBasedLinear `aws:"timeBasedLinear"`
 }
 
+func (TrafficRoutingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintTrafficRoutingType,
+	}
+}
+
 type TriggerConfig struct {
 	_                struct{}             `aws:"structure"`
 	TriggerName      *string              `aws:"triggerName"`
@@ -2161,6 +2402,10 @@ type TriggerConfig struct {
 type TriggerConfigList []TriggerConfig
 
 type TriggerEventTypeList []string
+
+func (TriggerEventTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTriggerEventType}}
+}
 
 type TriggerTargetsLimitExceededException struct {
 	_ struct{} `aws:"structure,error=TriggerTargetsLimitExceededException,status=400"`
@@ -2190,6 +2435,12 @@ type UntagResourceInput struct {
 	TagKeys     TagKeyList `aws:"TagKeys,req"`
 }
 
+func (UntagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintArn,
+	}
+}
+
 type UntagResourceOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -2198,6 +2449,13 @@ type UpdateApplicationInput struct {
 	_                  struct{} `aws:"structure"`
 	ApplicationName    *string  `aws:"applicationName"`
 	NewApplicationName *string  `aws:"newApplicationName"`
+}
+
+func (UpdateApplicationInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":    constraintApplicationName,
+		"newApplicationName": constraintApplicationName,
+	}
 }
 
 type UpdateDeploymentGroupInput struct {
@@ -2221,6 +2479,16 @@ type UpdateDeploymentGroupInput struct {
 	EcsServices                      ECSServiceList                    `aws:"ecsServices"`
 	OnPremisesTagSet                 *OnPremisesTagSet                 `aws:"onPremisesTagSet"`
 	TerminationHookEnabled           *bool                             `aws:"terminationHookEnabled"`
+}
+
+func (UpdateDeploymentGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"applicationName":            constraintApplicationName,
+		"currentDeploymentGroupName": constraintDeploymentGroupName,
+		"newDeploymentGroupName":     constraintDeploymentGroupName,
+		"deploymentConfigName":       constraintDeploymentConfigName,
+		"outdatedInstancesStrategy":  constraintOutdatedInstancesStrategy,
+	}
 }
 
 type UpdateDeploymentGroupOutput struct {
@@ -2522,4 +2790,39 @@ const (
 	TriggerEventTypeInstanceSuccess    = "InstanceSuccess"
 	TriggerEventTypeInstanceFailure    = "InstanceFailure"
 	TriggerEventTypeInstanceReady      = "InstanceReady"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintApplicationName                = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintApplicationRevisionSortBy      = &awsproto.Constraint{Enum: []string{"registerTime", "firstUsedTime", "lastUsedTime"}}
+	constraintArn                            = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0)}
+	constraintAutoRollbackEvent              = &awsproto.Constraint{Enum: []string{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"}}
+	constraintBundleType                     = &awsproto.Constraint{Enum: []string{"tar", "tgz", "zip", "YAML", "JSON"}}
+	constraintComputePlatform                = &awsproto.Constraint{Enum: []string{"Server", "Lambda", "ECS"}}
+	constraintDeploymentConfigName           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDeploymentGroupName            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDeploymentOption               = &awsproto.Constraint{Enum: []string{"WITH_TRAFFIC_CONTROL", "WITHOUT_TRAFFIC_CONTROL"}}
+	constraintDeploymentReadyAction          = &awsproto.Constraint{Enum: []string{"CONTINUE_DEPLOYMENT", "STOP_DEPLOYMENT"}}
+	constraintDeploymentStatus               = &awsproto.Constraint{Enum: []string{"Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready"}}
+	constraintDeploymentType                 = &awsproto.Constraint{Enum: []string{"IN_PLACE", "BLUE_GREEN"}}
+	constraintDeploymentWaitType             = &awsproto.Constraint{Enum: []string{"READY_WAIT", "TERMINATION_WAIT"}}
+	constraintEC2TagFilterType               = &awsproto.Constraint{Enum: []string{"KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"}}
+	constraintFileExistsBehavior             = &awsproto.Constraint{Enum: []string{"DISALLOW", "OVERWRITE", "RETAIN"}}
+	constraintGreenFleetProvisioningAction   = &awsproto.Constraint{Enum: []string{"DISCOVER_EXISTING", "COPY_AUTO_SCALING_GROUP"}}
+	constraintInstanceAction                 = &awsproto.Constraint{Enum: []string{"TERMINATE", "KEEP_ALIVE"}}
+	constraintInstanceStatus                 = &awsproto.Constraint{Enum: []string{"Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready"}}
+	constraintInstanceType                   = &awsproto.Constraint{Enum: []string{"Blue", "Green"}}
+	constraintLifecycleEventStatus           = &awsproto.Constraint{Enum: []string{"Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown"}}
+	constraintListStateFilterAction          = &awsproto.Constraint{Enum: []string{"include", "exclude", "ignore"}}
+	constraintMinimumHealthyHostsPerZoneType = &awsproto.Constraint{Enum: []string{"HOST_COUNT", "FLEET_PERCENT"}}
+	constraintMinimumHealthyHostsType        = &awsproto.Constraint{Enum: []string{"HOST_COUNT", "FLEET_PERCENT"}}
+	constraintOutdatedInstancesStrategy      = &awsproto.Constraint{Enum: []string{"UPDATE", "IGNORE"}}
+	constraintRegistrationStatus             = &awsproto.Constraint{Enum: []string{"Registered", "Deregistered"}}
+	constraintRevisionLocationType           = &awsproto.Constraint{Enum: []string{"S3", "GitHub", "String", "AppSpecContent"}}
+	constraintSortOrder                      = &awsproto.Constraint{Enum: []string{"ascending", "descending"}}
+	constraintTagFilterType                  = &awsproto.Constraint{Enum: []string{"KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"}}
+	constraintTargetFilterName               = &awsproto.Constraint{Enum: []string{"TargetStatus", "ServerInstanceLabel"}}
+	constraintTrafficRoutingType             = &awsproto.Constraint{Enum: []string{"TimeBasedCanary", "TimeBasedLinear", "AllAtOnce"}}
+	constraintTriggerEventType               = &awsproto.Constraint{Enum: []string{"DeploymentStart", "DeploymentSuccess", "DeploymentFailure", "DeploymentStop", "DeploymentRollback", "DeploymentReady", "InstanceStart", "InstanceSuccess", "InstanceFailure", "InstanceReady"}}
 )

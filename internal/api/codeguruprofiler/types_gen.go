@@ -14,6 +14,13 @@ type AddNotificationChannelsRequest struct {
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 }
 
+func (AddNotificationChannelsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"channels":           constraintChannels,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type AddNotificationChannelsResponse struct {
 	_                         struct{}                   `aws:"structure"`
 	NotificationConfiguration *NotificationConfiguration `aws:"notificationConfiguration"`
@@ -68,6 +75,14 @@ type BatchGetFrameMetricDataRequest struct {
 	TargetResolution   *string      `aws:"targetResolution,ln=targetResolution,loc=querystring"`
 }
 
+func (BatchGetFrameMetricDataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"period":             constraintPeriod,
+		"profilingGroupName": constraintProfilingGroupName,
+		"targetResolution":   constraintAggregationPeriod,
+	}
+}
+
 type BatchGetFrameMetricDataResponse struct {
 	_                   struct{}              `aws:"structure"`
 	EndTime             *time.Time            `aws:"endTime,ts=iso8601,req"`
@@ -85,6 +100,13 @@ type Channel struct {
 	Uri             *string         `aws:"uri,req"`
 }
 
+func (Channel) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"eventPublishers": constraintEventPublishers,
+		"id":              constraintChannelId,
+	}
+}
+
 type Channels []Channel
 
 type ConfigureAgentRequest struct {
@@ -92,6 +114,13 @@ type ConfigureAgentRequest struct {
 	FleetInstanceId    *string  `aws:"fleetInstanceId"`
 	Metadata           Metadata `aws:"metadata"`
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
+}
+
+func (ConfigureAgentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"fleetInstanceId":    constraintFleetInstanceId,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
 }
 
 type ConfigureAgentResponse struct {
@@ -128,6 +157,14 @@ type CreateProfilingGroupRequest struct {
 	Tags                     TagsMap                   `aws:"tags"`
 }
 
+func (CreateProfilingGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"clientToken":        constraintClientToken,
+		"computePlatform":    constraintComputePlatform,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type CreateProfilingGroupResponse struct {
 	_              struct{}                   `aws:"structure"`
 	ProfilingGroup *ProfilingGroupDescription `aws:"profilingGroup,payload,req"`
@@ -136,6 +173,12 @@ type CreateProfilingGroupResponse struct {
 type DeleteProfilingGroupRequest struct {
 	_                  struct{} `aws:"structure"`
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
+}
+
+func (DeleteProfilingGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profilingGroupName": constraintProfilingGroupName,
+	}
 }
 
 type DeleteProfilingGroupResponse struct {
@@ -147,12 +190,22 @@ type DescribeProfilingGroupRequest struct {
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 }
 
+func (DescribeProfilingGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type DescribeProfilingGroupResponse struct {
 	_              struct{}                   `aws:"structure"`
 	ProfilingGroup *ProfilingGroupDescription `aws:"profilingGroup,payload,req"`
 }
 
 type EventPublishers []string
+
+func (EventPublishers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEventPublisher}}
+}
 
 type FindingsReportSummaries []FindingsReportSummary
 
@@ -170,6 +223,12 @@ type FrameMetric struct {
 	FrameName    *string      `aws:"frameName,req"`
 	ThreadStates ThreadStates `aws:"threadStates,req"`
 	Type         *string      `aws:"type,req"`
+}
+
+func (FrameMetric) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintMetricType,
+	}
 }
 
 type FrameMetricData []FrameMetricDatum
@@ -191,6 +250,13 @@ type GetFindingsReportAccountSummaryRequest struct {
 	NextToken        *string  `aws:"nextToken,ln=nextToken,loc=querystring"`
 }
 
+func (GetFindingsReportAccountSummaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintMaxResults,
+		"nextToken":  constraintPaginationToken,
+	}
+}
+
 type GetFindingsReportAccountSummaryResponse struct {
 	_               struct{}                `aws:"structure"`
 	NextToken       *string                 `aws:"nextToken"`
@@ -202,6 +268,12 @@ type GetNotificationConfigurationRequest struct {
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 }
 
+func (GetNotificationConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type GetNotificationConfigurationResponse struct {
 	_                         struct{}                   `aws:"structure"`
 	NotificationConfiguration *NotificationConfiguration `aws:"notificationConfiguration,req"`
@@ -210,6 +282,12 @@ type GetNotificationConfigurationResponse struct {
 type GetPolicyRequest struct {
 	_                  struct{} `aws:"structure"`
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
+}
+
+func (GetPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profilingGroupName": constraintProfilingGroupName,
+	}
 }
 
 type GetPolicyResponse struct {
@@ -228,6 +306,14 @@ type GetProfileRequest struct {
 	StartTime          *time.Time `aws:"startTime,ln=startTime,loc=querystring,ts=iso8601"`
 }
 
+func (GetProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxDepth":           constraintMaxDepth,
+		"period":             constraintPeriod,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type GetProfileResponse struct {
 	_               struct{} `aws:"structure"`
 	ContentEncoding *string  `aws:"contentEncoding,ln=Content-Encoding,loc=header"`
@@ -241,6 +327,12 @@ type GetRecommendationsRequest struct {
 	Locale             *string    `aws:"locale,ln=locale,loc=querystring"`
 	ProfilingGroupName *string    `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 	StartTime          *time.Time `aws:"startTime,ln=startTime,loc=querystring,ts=iso8601,req"`
+}
+
+func (GetRecommendationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profilingGroupName": constraintProfilingGroupName,
+	}
 }
 
 type GetRecommendationsResponse struct {
@@ -282,6 +374,14 @@ type ListFindingsReportsRequest struct {
 	StartTime          *time.Time `aws:"startTime,ln=startTime,loc=querystring,ts=iso8601,req"`
 }
 
+func (ListFindingsReportsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults":         constraintMaxResults,
+		"nextToken":          constraintPaginationToken,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type ListFindingsReportsResponse struct {
 	_                       struct{}                `aws:"structure"`
 	FindingsReportSummaries FindingsReportSummaries `aws:"findingsReportSummaries,req"`
@@ -301,6 +401,16 @@ type ListProfileTimesRequest struct {
 	StartTime          *time.Time `aws:"startTime,ln=startTime,loc=querystring,ts=iso8601,req"`
 }
 
+func (ListProfileTimesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults":         constraintMaxResults,
+		"nextToken":          constraintPaginationToken,
+		"orderBy":            constraintOrderBy,
+		"period":             constraintAggregationPeriod,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type ListProfileTimesResponse struct {
 	_            struct{}     `aws:"structure"`
 	NextToken    *string      `aws:"nextToken"`
@@ -312,6 +422,13 @@ type ListProfilingGroupsRequest struct {
 	IncludeDescription *bool    `aws:"includeDescription,ln=includeDescription,loc=querystring"`
 	MaxResults         *int32   `aws:"maxResults,ln=maxResults,loc=querystring"`
 	NextToken          *string  `aws:"nextToken,ln=nextToken,loc=querystring"`
+}
+
+func (ListProfilingGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintMaxResults,
+		"nextToken":  constraintPaginationToken,
+	}
 }
 
 type ListProfilingGroupsResponse struct {
@@ -342,6 +459,10 @@ type Matches []Match
 
 type Metadata map[string]string
 
+func (Metadata) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintMetadataField}}
+}
+
 type Metric struct {
 	_            struct{} `aws:"structure"`
 	FrameName    *string  `aws:"frameName,req"`
@@ -371,6 +492,13 @@ type PostAgentProfileRequest struct {
 	ContentType        *string  `aws:"contentType,ln=Content-Type,loc=header,req"`
 	ProfileToken       *string  `aws:"profileToken,ln=profileToken,loc=querystring,idem"`
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
+}
+
+func (PostAgentProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profileToken":       constraintClientToken,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
 }
 
 type PostAgentProfileResponse struct {
@@ -417,6 +545,15 @@ type PutPermissionRequest struct {
 	RevisionId         *string    `aws:"revisionId"`
 }
 
+func (PutPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"actionGroup":        constraintActionGroup,
+		"principals":         constraintPrincipals,
+		"profilingGroupName": constraintProfilingGroupName,
+		"revisionId":         constraintRevisionId,
+	}
+}
+
 type PutPermissionResponse struct {
 	_          struct{} `aws:"structure"`
 	Policy     *string  `aws:"policy,req"`
@@ -441,6 +578,13 @@ type RemoveNotificationChannelRequest struct {
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 }
 
+func (RemoveNotificationChannelRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"channelId":          constraintChannelId,
+		"profilingGroupName": constraintProfilingGroupName,
+	}
+}
+
 type RemoveNotificationChannelResponse struct {
 	_                         struct{}                   `aws:"structure"`
 	NotificationConfiguration *NotificationConfiguration `aws:"notificationConfiguration"`
@@ -451,6 +595,14 @@ type RemovePermissionRequest struct {
 	ActionGroup        *string  `aws:"actionGroup,ln=actionGroup,loc=uri,req"`
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 	RevisionId         *string  `aws:"revisionId,ln=revisionId,loc=querystring,req"`
+}
+
+func (RemovePermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"actionGroup":        constraintActionGroup,
+		"profilingGroupName": constraintProfilingGroupName,
+		"revisionId":         constraintRevisionId,
+	}
 }
 
 type RemovePermissionResponse struct {
@@ -507,6 +659,14 @@ type SubmitFeedbackRequest struct {
 	Comment            *string  `aws:"comment"`
 	ProfilingGroupName *string  `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
 	Type               *string  `aws:"type,req"`
+}
+
+func (SubmitFeedbackRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"anomalyInstanceId":  constraintAnomalyInstanceId,
+		"profilingGroupName": constraintProfilingGroupName,
+		"type":               constraintFeedbackType,
+	}
 }
 
 type SubmitFeedbackResponse struct {
@@ -574,6 +734,12 @@ type UpdateProfilingGroupRequest struct {
 	_                        struct{}                  `aws:"structure"`
 	AgentOrchestrationConfig *AgentOrchestrationConfig `aws:"agentOrchestrationConfig,req"`
 	ProfilingGroupName       *string                   `aws:"profilingGroupName,ln=profilingGroupName,loc=uri,req"`
+}
+
+func (UpdateProfilingGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"profilingGroupName": constraintProfilingGroupName,
+	}
 }
 
 type UpdateProfilingGroupResponse struct {
@@ -666,4 +832,29 @@ const (
 const (
 	OrderByTimestampDescending = "TimestampDescending"
 	OrderByTimestampAscending  = "TimestampAscending"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintActionGroup        = &awsproto.Constraint{Enum: []string{"agentPermissions"}}
+	constraintAggregationPeriod  = &awsproto.Constraint{Enum: []string{"PT5M", "PT1H", "P1D"}}
+	constraintAnomalyInstanceId  = &awsproto.Constraint{Pattern: "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"}
+	constraintChannelId          = &awsproto.Constraint{Pattern: "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"}
+	constraintChannels           = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintClientToken        = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `^[\w-]+$`}
+	constraintComputePlatform    = &awsproto.Constraint{Enum: []string{"Default", "AWSLambda"}}
+	constraintEventPublisher     = &awsproto.Constraint{Enum: []string{"AnomalyDetection"}}
+	constraintEventPublishers    = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintFeedbackType       = &awsproto.Constraint{Enum: []string{"Positive", "Negative"}}
+	constraintFleetInstanceId    = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintMaxDepth           = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintMaxResults         = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMetadataField      = &awsproto.Constraint{Enum: []string{"ComputePlatform", "AgentId", "AwsRequestId", "ExecutionEnvironment", "LambdaFunctionArn", "LambdaMemoryLimitInMB", "LambdaRemainingTimeInMilliseconds", "LambdaTimeGapBetweenInvokesInMilliseconds", "LambdaPreviousExecutionTimeInMilliseconds"}}
+	constraintMetricType         = &awsproto.Constraint{Enum: []string{"AggregatedRelativeTotalTime"}}
+	constraintOrderBy            = &awsproto.Constraint{Enum: []string{"TimestampDescending", "TimestampAscending"}}
+	constraintPaginationToken    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `^[\w-]+$`}
+	constraintPeriod             = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintPrincipals         = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintProfilingGroupName = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `^[\w-]+$`}
+	constraintRevisionId         = &awsproto.Constraint{Pattern: "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"}
 )

@@ -30,12 +30,23 @@ func NewAccessDeniedException(format string, args ...any) *AccessDeniedException
 
 type AnalysisTypes []string
 
+func (AnalysisTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAnalysisType}}
+}
+
 type AssociateRepositoryRequest struct {
 	_                  struct{}       `aws:"structure"`
 	Repository         *Repository    `aws:"Repository,req"`
 	ClientRequestToken *string        `aws:"ClientRequestToken,idem"`
 	Tags               TagMap         `aws:"Tags"`
 	KMSKeyDetails      *KMSKeyDetails `aws:"KMSKeyDetails"`
+}
+
+func (AssociateRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientRequestToken": constraintClientRequestToken,
+		"Tags":               constraintTagMap,
+	}
 }
 
 type AssociateRepositoryResponse struct {
@@ -50,15 +61,35 @@ type BranchDiffSourceCodeType struct {
 	DestinationBranchName *string  `aws:"DestinationBranchName,req"`
 }
 
+func (BranchDiffSourceCodeType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceBranchName":      constraintBranchName,
+		"DestinationBranchName": constraintBranchName,
+	}
+}
+
 type CodeArtifacts struct {
 	_                            struct{} `aws:"structure"`
 	SourceCodeArtifactsObjectKey *string  `aws:"SourceCodeArtifactsObjectKey,req"`
 	BuildArtifactsObjectKey      *string  `aws:"BuildArtifactsObjectKey"`
 }
 
+func (CodeArtifacts) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceCodeArtifactsObjectKey": constraintSourceCodeArtifactsObjectKey,
+		"BuildArtifactsObjectKey":      constraintBuildArtifactsObjectKey,
+	}
+}
+
 type CodeCommitRepository struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,req"`
+}
+
+func (CodeCommitRepository) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintName,
+	}
 }
 
 type CodeReview struct {
@@ -112,6 +143,14 @@ type CommitDiffSourceCodeType struct {
 	MergeBaseCommit   *string  `aws:"MergeBaseCommit"`
 }
 
+func (CommitDiffSourceCodeType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceCommit":      constraintCommitId,
+		"DestinationCommit": constraintCommitId,
+		"MergeBaseCommit":   constraintCommitId,
+	}
+}
+
 type ConflictException struct {
 	_       struct{} `aws:"structure,error=ConflictException,status=409"`
 	Message *string  `aws:"Message"`
@@ -140,6 +179,14 @@ type CreateCodeReviewRequest struct {
 	ClientRequestToken       *string         `aws:"ClientRequestToken,idem"`
 }
 
+func (CreateCodeReviewRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                     constraintCodeReviewName,
+		"RepositoryAssociationArn": constraintAssociationArn,
+		"ClientRequestToken":       constraintClientRequestToken,
+	}
+}
+
 type CreateCodeReviewResponse struct {
 	_          struct{}    `aws:"structure"`
 	CodeReview *CodeReview `aws:"CodeReview"`
@@ -148,6 +195,12 @@ type CreateCodeReviewResponse struct {
 type DescribeCodeReviewRequest struct {
 	_             struct{} `aws:"structure"`
 	CodeReviewArn *string  `aws:"CodeReviewArn,ln=CodeReviewArn,loc=uri,req"`
+}
+
+func (DescribeCodeReviewRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeReviewArn": constraintArn,
+	}
 }
 
 type DescribeCodeReviewResponse struct {
@@ -162,6 +215,14 @@ type DescribeRecommendationFeedbackRequest struct {
 	UserId           *string  `aws:"UserId,ln=UserId,loc=querystring"`
 }
 
+func (DescribeRecommendationFeedbackRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeReviewArn":    constraintArn,
+		"RecommendationId": constraintRecommendationId,
+		"UserId":           constraintUserId,
+	}
+}
+
 type DescribeRecommendationFeedbackResponse struct {
 	_                      struct{}                `aws:"structure"`
 	RecommendationFeedback *RecommendationFeedback `aws:"RecommendationFeedback"`
@@ -170,6 +231,12 @@ type DescribeRecommendationFeedbackResponse struct {
 type DescribeRepositoryAssociationRequest struct {
 	_              struct{} `aws:"structure"`
 	AssociationArn *string  `aws:"AssociationArn,ln=AssociationArn,loc=uri,req"`
+}
+
+func (DescribeRepositoryAssociationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationArn": constraintAssociationArn,
+	}
 }
 
 type DescribeRepositoryAssociationResponse struct {
@@ -183,6 +250,12 @@ type DisassociateRepositoryRequest struct {
 	AssociationArn *string  `aws:"AssociationArn,ln=AssociationArn,loc=uri,req"`
 }
 
+func (DisassociateRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationArn": constraintAssociationArn,
+	}
+}
+
 type DisassociateRepositoryResponse struct {
 	_                     struct{}               `aws:"structure"`
 	RepositoryAssociation *RepositoryAssociation `aws:"RepositoryAssociation"`
@@ -193,6 +266,13 @@ type EventInfo struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name"`
 	State *string  `aws:"State"`
+}
+
+func (EventInfo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintEventName,
+		"State": constraintEventState,
+	}
 }
 
 type InternalServerException struct {
@@ -217,10 +297,21 @@ func NewInternalServerException(format string, args ...any) *InternalServerExcep
 
 type JobStates []string
 
+func (JobStates) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintJobState}}
+}
+
 type KMSKeyDetails struct {
 	_                struct{} `aws:"structure"`
 	KMSKeyId         *string  `aws:"KMSKeyId"`
 	EncryptionOption *string  `aws:"EncryptionOption"`
+}
+
+func (KMSKeyDetails) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KMSKeyId":         constraintKMSKeyId,
+		"EncryptionOption": constraintEncryptionOption,
+	}
 }
 
 type ListCodeReviewsRequest struct {
@@ -231,6 +322,17 @@ type ListCodeReviewsRequest struct {
 	Type            *string         `aws:"Type,ln=Type,loc=querystring,req"`
 	MaxResults      *int32          `aws:"MaxResults,ln=MaxResults,loc=querystring"`
 	NextToken       *string         `aws:"NextToken,ln=NextToken,loc=querystring"`
+}
+
+func (ListCodeReviewsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ProviderTypes":   constraintProviderTypes,
+		"States":          constraintJobStates,
+		"RepositoryNames": constraintRepositoryNames,
+		"Type":            constraintType,
+		"MaxResults":      constraintListCodeReviewsMaxResults,
+		"NextToken":       constraintNextToken,
+	}
 }
 
 type ListCodeReviewsResponse struct {
@@ -248,6 +350,16 @@ type ListRecommendationFeedbackRequest struct {
 	RecommendationIds RecommendationIds `aws:"RecommendationIds,ln=RecommendationIds,loc=querystring"`
 }
 
+func (ListRecommendationFeedbackRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":         constraintNextToken,
+		"MaxResults":        constraintMaxResults,
+		"CodeReviewArn":     constraintArn,
+		"UserIds":           constraintUserIds,
+		"RecommendationIds": constraintRecommendationIds,
+	}
+}
+
 type ListRecommendationFeedbackResponse struct {
 	_                               struct{}                        `aws:"structure"`
 	RecommendationFeedbackSummaries RecommendationFeedbackSummaries `aws:"RecommendationFeedbackSummaries"`
@@ -259,6 +371,14 @@ type ListRecommendationsRequest struct {
 	NextToken     *string  `aws:"NextToken,ln=NextToken,loc=querystring"`
 	MaxResults    *int32   `aws:"MaxResults,ln=MaxResults,loc=querystring"`
 	CodeReviewArn *string  `aws:"CodeReviewArn,ln=CodeReviewArn,loc=uri,req"`
+}
+
+func (ListRecommendationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":     constraintNextToken,
+		"MaxResults":    constraintListRecommendationsMaxResults,
+		"CodeReviewArn": constraintArn,
+	}
 }
 
 type ListRecommendationsResponse struct {
@@ -277,6 +397,17 @@ type ListRepositoryAssociationsRequest struct {
 	NextToken     *string                     `aws:"NextToken,ln=NextToken,loc=querystring"`
 }
 
+func (ListRepositoryAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ProviderTypes": constraintProviderTypes,
+		"States":        constraintRepositoryAssociationStates,
+		"Names":         constraintNames,
+		"Owners":        constraintOwners,
+		"MaxResults":    constraintMaxResults,
+		"NextToken":     constraintNextToken,
+	}
+}
+
 type ListRepositoryAssociationsResponse struct {
 	_                              struct{}                       `aws:"structure"`
 	RepositoryAssociationSummaries RepositoryAssociationSummaries `aws:"RepositoryAssociationSummaries"`
@@ -286,6 +417,12 @@ type ListRepositoryAssociationsResponse struct {
 type ListTagsForResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"resourceArn,ln=resourceArn,loc=uri,req"`
+}
+
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintAssociationArn,
+	}
 }
 
 type ListTagsForResourceResponse struct {
@@ -309,6 +446,10 @@ type MetricsSummary struct {
 
 type Names []string
 
+func (Names) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintName}}
+}
+
 type NotFoundException struct {
 	_       struct{} `aws:"structure,error=NotFoundException,status=404"`
 	Message *string  `aws:"Message"`
@@ -331,7 +472,15 @@ func NewNotFoundException(format string, args ...any) *NotFoundException {
 
 type Owners []string
 
+func (Owners) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOwner}}
+}
+
 type ProviderTypes []string
+
+func (ProviderTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintProviderType}}
+}
 
 type PutRecommendationFeedbackRequest struct {
 	_                struct{}  `aws:"structure"`
@@ -340,11 +489,23 @@ type PutRecommendationFeedbackRequest struct {
 	Reactions        Reactions `aws:"Reactions,req"`
 }
 
+func (PutRecommendationFeedbackRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeReviewArn":    constraintArn,
+		"RecommendationId": constraintRecommendationId,
+		"Reactions":        constraintReactions,
+	}
+}
+
 type PutRecommendationFeedbackResponse struct {
 	_ struct{} `aws:"structure"`
 }
 
 type Reactions []string
+
+func (Reactions) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintReaction}}
+}
 
 type RecommendationFeedback struct {
 	_                    struct{}   `aws:"structure"`
@@ -366,6 +527,10 @@ type RecommendationFeedbackSummary struct {
 }
 
 type RecommendationIds []string
+
+func (RecommendationIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRecommendationId}}
+}
 
 type RecommendationSummaries []RecommendationSummary
 
@@ -413,6 +578,10 @@ type RepositoryAssociation struct {
 
 type RepositoryAssociationStates []string
 
+func (RepositoryAssociationStates) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRepositoryAssociationState}}
+}
+
 type RepositoryAssociationSummaries []RepositoryAssociationSummary
 
 type RepositoryAssociationSummary struct {
@@ -432,7 +601,17 @@ type RepositoryHeadSourceCodeType struct {
 	BranchName *string  `aws:"BranchName,req"`
 }
 
+func (RepositoryHeadSourceCodeType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BranchName": constraintBranchName,
+	}
+}
+
 type RepositoryNames []string
+
+func (RepositoryNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintName}}
+}
 
 type RequestMetadata struct {
 	_          struct{}   `aws:"structure"`
@@ -440,6 +619,14 @@ type RequestMetadata struct {
 	Requester  *string    `aws:"Requester"`
 	EventInfo  *EventInfo `aws:"EventInfo"`
 	VendorName *string    `aws:"VendorName"`
+}
+
+func (RequestMetadata) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RequestId":  constraintRequestId,
+		"Requester":  constraintRequester,
+		"VendorName": constraintVendorName,
+	}
 }
 
 type ResourceNotFoundException struct {
@@ -479,16 +666,35 @@ type S3BucketRepository struct {
 	Details *S3RepositoryDetails `aws:"Details"`
 }
 
+func (S3BucketRepository) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintName,
+	}
+}
+
 type S3Repository struct {
 	_          struct{} `aws:"structure"`
 	Name       *string  `aws:"Name,req"`
 	BucketName *string  `aws:"BucketName,req"`
 }
 
+func (S3Repository) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":       constraintName,
+		"BucketName": constraintS3BucketName,
+	}
+}
+
 type S3RepositoryDetails struct {
 	_             struct{}       `aws:"structure"`
 	BucketName    *string        `aws:"BucketName"`
 	CodeArtifacts *CodeArtifacts `aws:"CodeArtifacts"`
+}
+
+func (S3RepositoryDetails) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BucketName": constraintS3BucketName,
+	}
 }
 
 type SourceCodeType struct {
@@ -502,12 +708,27 @@ type SourceCodeType struct {
 
 type TagKeyList []string
 
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
+
 type TagMap map[string]string
+
+func (TagMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTagKey}, Value: awsproto.ElemTraits{Constraint: constraintTagValue}}
+}
 
 type TagResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"resourceArn,ln=resourceArn,loc=uri,req"`
 	Tags        TagMap   `aws:"Tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintAssociationArn,
+		"Tags":        constraintTagMap,
+	}
 }
 
 type TagResourceResponse struct {
@@ -519,6 +740,14 @@ type ThirdPartySourceRepository struct {
 	Name          *string  `aws:"Name,req"`
 	ConnectionArn *string  `aws:"ConnectionArn,req"`
 	Owner         *string  `aws:"Owner,req"`
+}
+
+func (ThirdPartySourceRepository) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":          constraintName,
+		"ConnectionArn": constraintConnectionArn,
+		"Owner":         constraintOwner,
+	}
 }
 
 type ThrottlingException struct {
@@ -547,11 +776,22 @@ type UntagResourceRequest struct {
 	TagKeys     TagKeyList `aws:"TagKeys,ln=tagKeys,loc=querystring,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintAssociationArn,
+		"TagKeys":     constraintTagKeyList,
+	}
+}
+
 type UntagResourceResponse struct {
 	_ struct{} `aws:"structure"`
 }
 
 type UserIds []string
+
+func (UserIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintUserId}}
+}
 
 type ValidationException struct {
 	_       struct{} `aws:"structure,error=ValidationException,status=400"`
@@ -659,4 +899,52 @@ const (
 	VendorNameGitHub   = "GitHub"
 	VendorNameGitLab   = "GitLab"
 	VendorNameNativeS3 = "NativeS3"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAnalysisType                  = &awsproto.Constraint{Enum: []string{"Security", "CodeQuality"}}
+	constraintArn                           = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `^arn:aws[^:\s]*:codeguru-reviewer:[^:\s]+:[\d]{12}:[a-z-]+:[\w-]+$`}
+	constraintAssociationArn                = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `^arn:aws[^:\s]*:codeguru-reviewer:[^:\s]+:[\d]{12}:association:[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`}
+	constraintBranchName                    = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintBuildArtifactsObjectKey       = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `^\S(.*\S)?$`}
+	constraintClientRequestToken            = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `^[\w-]+$`}
+	constraintCodeReviewName                = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: "[a-zA-Z0-9-_]*"}
+	constraintCommitId                      = &awsproto.Constraint{Min: new(6.0), Max: new(64.0)}
+	constraintConnectionArn                 = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+`}
+	constraintEncryptionOption              = &awsproto.Constraint{Enum: []string{"AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"}}
+	constraintEventName                     = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `^[ \-A-Z_a-z]+$`}
+	constraintEventState                    = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `^[ \-A-Z_a-z]+$`}
+	constraintJobState                      = &awsproto.Constraint{Enum: []string{"Completed", "Pending", "Failed", "Deleting"}}
+	constraintJobStates                     = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintKMSKeyId                      = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: "[a-zA-Z0-9-]+"}
+	constraintListCodeReviewsMaxResults     = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintListRecommendationsMaxResults = &awsproto.Constraint{Min: new(1.0), Max: new(300.0)}
+	constraintMaxResults                    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintName                          = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `^\S[\w.-]*$`}
+	constraintNames                         = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintNextToken                     = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintOwner                         = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `^\S(.*\S)?$`}
+	constraintOwners                        = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintProviderType                  = &awsproto.Constraint{Enum: []string{"CodeCommit", "GitHub", "Bitbucket", "GitHubEnterpriseServer", "S3Bucket"}}
+	constraintProviderTypes                 = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintReaction                      = &awsproto.Constraint{Enum: []string{"ThumbsUp", "ThumbsDown"}}
+	constraintReactions                     = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintRecommendationId              = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintRecommendationIds             = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintRepositoryAssociationState    = &awsproto.Constraint{Enum: []string{"Associated", "Associating", "Failed", "Disassociating", "Disassociated"}}
+	constraintRepositoryAssociationStates   = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintRepositoryNames               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintRequestId                     = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintRequester                     = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `^\S(.*\S)?$`}
+	constraintS3BucketName                  = &awsproto.Constraint{Min: new(3.0), Max: new(63.0), Pattern: `^\S(.*\S)?$`}
+	constraintSourceCodeArtifactsObjectKey  = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `^\S(.*\S)?$`}
+	constraintTagKey                        = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagKeyList                    = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTagMap                        = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTagValue                      = &awsproto.Constraint{Max: new(256.0)}
+	constraintType                          = &awsproto.Constraint{Enum: []string{"PullRequest", "RepositoryAnalysis"}}
+	constraintUserId                        = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintUserIds                       = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintVendorName                    = &awsproto.Constraint{Enum: []string{"GitHub", "GitLab", "NativeS3"}}
 )

@@ -21,6 +21,13 @@ type AcknowledgeJobInput struct {
 	Nonce *string  `aws:"nonce,req"`
 }
 
+func (AcknowledgeJobInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId": constraintJobId,
+		"nonce": constraintNonce,
+	}
+}
+
 type AcknowledgeJobOutput struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"status"`
@@ -31,6 +38,14 @@ type AcknowledgeThirdPartyJobInput struct {
 	JobId       *string  `aws:"jobId,req"`
 	Nonce       *string  `aws:"nonce,req"`
 	ClientToken *string  `aws:"clientToken,req"`
+}
+
+func (AcknowledgeThirdPartyJobInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId":       constraintThirdPartyJobId,
+		"nonce":       constraintNonce,
+		"clientToken": constraintClientToken,
+	}
 }
 
 type AcknowledgeThirdPartyJobOutput struct {
@@ -45,6 +60,10 @@ type ActionConfiguration struct {
 
 type ActionConfigurationMap map[string]string
 
+func (ActionConfigurationMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintActionConfigurationKey}, Value: awsproto.ElemTraits{Constraint: constraintActionConfigurationValue}}
+}
+
 type ActionConfigurationProperty struct {
 	_           struct{} `aws:"structure"`
 	Name        *string  `aws:"name,req"`
@@ -54,6 +73,14 @@ type ActionConfigurationProperty struct {
 	Queryable   *bool    `aws:"queryable"`
 	Description *string  `aws:"description"`
 	Type        *string  `aws:"type"`
+}
+
+func (ActionConfigurationProperty) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":        constraintActionConfigurationKey,
+		"description": constraintDescription,
+		"type":        constraintActionConfigurationPropertyType,
+	}
 }
 
 type ActionConfigurationPropertyList []ActionConfigurationProperty
@@ -79,6 +106,20 @@ type ActionDeclaration struct {
 	Namespace            *string                 `aws:"namespace"`
 	TimeoutInMinutes     *int32                  `aws:"timeoutInMinutes"`
 	EnvironmentVariables EnvironmentVariableList `aws:"environmentVariables"`
+}
+
+func (ActionDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":                 constraintActionName,
+		"runOrder":             constraintActionRunOrder,
+		"commands":             constraintCommandList,
+		"outputVariables":      constraintOutputVariableList,
+		"roleArn":              constraintRoleArn,
+		"region":               constraintAWSRegionName,
+		"namespace":            constraintActionNamespace,
+		"timeoutInMinutes":     constraintActionTimeout,
+		"environmentVariables": constraintEnvironmentVariableList,
+	}
 }
 
 type ActionExecution struct {
@@ -117,6 +158,12 @@ type ActionExecutionFilter struct {
 	_                         struct{}                         `aws:"structure"`
 	PipelineExecutionId       *string                          `aws:"pipelineExecutionId"`
 	LatestInPipelineExecution *LatestInPipelineExecutionFilter `aws:"latestInPipelineExecution"`
+}
+
+func (ActionExecutionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineExecutionId": constraintPipelineExecutionId,
+	}
 }
 
 type ActionExecutionInput struct {
@@ -184,6 +231,13 @@ type ActionRevision struct {
 	Created          *time.Time `aws:"created,req"`
 }
 
+func (ActionRevision) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"revisionId":       constraintRevision,
+		"revisionChangeId": constraintRevisionChangeIdentifier,
+	}
+}
+
 type ActionState struct {
 	_               struct{}         `aws:"structure"`
 	ActionName      *string          `aws:"actionName"`
@@ -221,6 +275,13 @@ type ActionTypeArtifactDetails struct {
 	MaximumCount *int32   `aws:"maximumCount,req"`
 }
 
+func (ActionTypeArtifactDetails) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"minimumCount": constraintMinimumActionTypeArtifactCount,
+		"maximumCount": constraintMaximumActionTypeArtifactCount,
+	}
+}
+
 type ActionTypeDeclaration struct {
 	_                     struct{}                   `aws:"structure"`
 	Description           *string                    `aws:"description"`
@@ -233,12 +294,27 @@ type ActionTypeDeclaration struct {
 	Urls                  *ActionTypeUrls            `aws:"urls"`
 }
 
+func (ActionTypeDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"description": constraintActionTypeDescription,
+		"properties":  constraintActionTypeProperties,
+	}
+}
+
 type ActionTypeExecutor struct {
 	_                        struct{}               `aws:"structure"`
 	Configuration            *ExecutorConfiguration `aws:"configuration,req"`
 	Type                     *string                `aws:"type,req"`
 	PolicyStatementsTemplate *string                `aws:"policyStatementsTemplate"`
 	JobTimeout               *int32                 `aws:"jobTimeout"`
+}
+
+func (ActionTypeExecutor) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":                     constraintExecutorType,
+		"policyStatementsTemplate": constraintPolicyStatementsTemplate,
+		"jobTimeout":               constraintJobTimeout,
+	}
 }
 
 type ActionTypeId struct {
@@ -249,12 +325,30 @@ type ActionTypeId struct {
 	Version  *string  `aws:"version,req"`
 }
 
+func (ActionTypeId) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"category": constraintActionCategory,
+		"owner":    constraintActionOwner,
+		"provider": constraintActionProvider,
+		"version":  constraintVersion,
+	}
+}
+
 type ActionTypeIdentifier struct {
 	_        struct{} `aws:"structure"`
 	Category *string  `aws:"category,req"`
 	Owner    *string  `aws:"owner,req"`
 	Provider *string  `aws:"provider,req"`
 	Version  *string  `aws:"version,req"`
+}
+
+func (ActionTypeIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"category": constraintActionCategory,
+		"owner":    constraintActionTypeOwner,
+		"provider": constraintActionProvider,
+		"version":  constraintVersion,
+	}
 }
 
 type ActionTypeList []ActionType
@@ -273,6 +367,12 @@ type ActionTypePermissions struct {
 	AllowedAccounts AllowedAccounts `aws:"allowedAccounts,req"`
 }
 
+func (ActionTypePermissions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"allowedAccounts": constraintAllowedAccounts,
+	}
+}
+
 type ActionTypeProperties []ActionTypeProperty
 
 type ActionTypeProperty struct {
@@ -285,12 +385,28 @@ type ActionTypeProperty struct {
 	Description *string  `aws:"description"`
 }
 
+func (ActionTypeProperty) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":        constraintActionConfigurationKey,
+		"description": constraintPropertyDescription,
+	}
+}
+
 type ActionTypeSettings struct {
 	_                          struct{} `aws:"structure"`
 	ThirdPartyConfigurationUrl *string  `aws:"thirdPartyConfigurationUrl"`
 	EntityUrlTemplate          *string  `aws:"entityUrlTemplate"`
 	ExecutionUrlTemplate       *string  `aws:"executionUrlTemplate"`
 	RevisionUrlTemplate        *string  `aws:"revisionUrlTemplate"`
+}
+
+func (ActionTypeSettings) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"thirdPartyConfigurationUrl": constraintUrl,
+		"entityUrlTemplate":          constraintUrlTemplate,
+		"executionUrlTemplate":       constraintUrlTemplate,
+		"revisionUrlTemplate":        constraintUrlTemplate,
+	}
 }
 
 type ActionTypeUrls struct {
@@ -301,7 +417,20 @@ type ActionTypeUrls struct {
 	RevisionUrlTemplate  *string  `aws:"revisionUrlTemplate"`
 }
 
+func (ActionTypeUrls) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"configurationUrl":     constraintUrl,
+		"entityUrlTemplate":    constraintUrlTemplate,
+		"executionUrlTemplate": constraintUrlTemplate,
+		"revisionUrlTemplate":  constraintUrlTemplate,
+	}
+}
+
 type AllowedAccounts []string
+
+func (AllowedAccounts) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAllowedAccount}}
+}
 
 type ApprovalAlreadyCompletedException struct {
 	_ struct{} `aws:"structure,error=ApprovalAlreadyCompletedException,status=400"`
@@ -318,6 +447,13 @@ type ApprovalResult struct {
 	_       struct{} `aws:"structure"`
 	Summary *string  `aws:"summary,req"`
 	Status  *string  `aws:"status,req"`
+}
+
+func (ApprovalResult) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"summary": constraintApprovalSummary,
+		"status":  constraintApprovalStatus,
+	}
 }
 
 type Artifact struct {
@@ -339,6 +475,13 @@ type ArtifactDetails struct {
 	_            struct{} `aws:"structure"`
 	MinimumCount *int32   `aws:"minimumCount,req"`
 	MaximumCount *int32   `aws:"maximumCount,req"`
+}
+
+func (ArtifactDetails) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"minimumCount": constraintMinimumArtifactCount,
+		"maximumCount": constraintMaximumArtifactCount,
+	}
 }
 
 type ArtifactList []Artifact
@@ -368,11 +511,28 @@ type ArtifactStore struct {
 	EncryptionKey *EncryptionKey `aws:"encryptionKey"`
 }
 
+func (ArtifactStore) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":     constraintArtifactStoreType,
+		"location": constraintArtifactStoreLocation,
+	}
+}
+
 type ArtifactStoreMap map[string]ArtifactStore
+
+func (ArtifactStoreMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintAWSRegionName}}
+}
 
 type BeforeEntryConditions struct {
 	_          struct{}      `aws:"structure"`
 	Conditions ConditionList `aws:"conditions,req"`
+}
+
+func (BeforeEntryConditions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"conditions": constraintConditionList,
+	}
 }
 
 type BlockerDeclaration struct {
@@ -381,7 +541,18 @@ type BlockerDeclaration struct {
 	Type *string  `aws:"type,req"`
 }
 
+func (BlockerDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintBlockerName,
+		"type": constraintBlockerType,
+	}
+}
+
 type CommandList []string
+
+func (CommandList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCommand}}
+}
 
 type ConcurrentModificationException struct {
 	_       struct{} `aws:"structure,error=ConcurrentModificationException,status=400"`
@@ -433,6 +604,13 @@ type Condition struct {
 	_      struct{}            `aws:"structure"`
 	Result *string             `aws:"result"`
 	Rules  RuleDeclarationList `aws:"rules"`
+}
+
+func (Condition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"result": constraintResult,
+		"rules":  constraintRuleDeclarationList,
+	}
 }
 
 type ConditionExecution struct {
@@ -506,6 +684,15 @@ type CreateCustomActionTypeInput struct {
 	Tags                    TagList                         `aws:"tags"`
 }
 
+func (CreateCustomActionTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"category":                constraintActionCategory,
+		"provider":                constraintActionProvider,
+		"version":                 constraintVersion,
+		"configurationProperties": constraintActionConfigurationPropertyList,
+	}
+}
+
 type CreateCustomActionTypeOutput struct {
 	_          struct{}    `aws:"structure"`
 	ActionType *ActionType `aws:"actionType,req"`
@@ -532,6 +719,14 @@ type CurrentRevision struct {
 	RevisionSummary  *string    `aws:"revisionSummary"`
 }
 
+func (CurrentRevision) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"revision":         constraintRevision,
+		"changeIdentifier": constraintRevisionChangeIdentifier,
+		"revisionSummary":  constraintRevisionSummary,
+	}
+}
+
 type DeleteCustomActionTypeInput struct {
 	_        struct{} `aws:"structure"`
 	Category *string  `aws:"category,req"`
@@ -539,14 +734,34 @@ type DeleteCustomActionTypeInput struct {
 	Version  *string  `aws:"version,req"`
 }
 
+func (DeleteCustomActionTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"category": constraintActionCategory,
+		"provider": constraintActionProvider,
+		"version":  constraintVersion,
+	}
+}
+
 type DeletePipelineInput struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"name,req"`
 }
 
+func (DeletePipelineInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintPipelineName,
+	}
+}
+
 type DeleteWebhookInput struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"name,req"`
+}
+
+func (DeleteWebhookInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintWebhookName,
+	}
 }
 
 type DeleteWebhookOutput struct {
@@ -587,6 +802,12 @@ type DeregisterWebhookWithThirdPartyInput struct {
 	WebhookName *string  `aws:"webhookName"`
 }
 
+func (DeregisterWebhookWithThirdPartyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"webhookName": constraintWebhookName,
+	}
+}
+
 type DeregisterWebhookWithThirdPartyOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -597,6 +818,15 @@ type DisableStageTransitionInput struct {
 	StageName      *string  `aws:"stageName,req"`
 	TransitionType *string  `aws:"transitionType,req"`
 	Reason         *string  `aws:"reason,req"`
+}
+
+func (DisableStageTransitionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":   constraintPipelineName,
+		"stageName":      constraintStageName,
+		"transitionType": constraintStageTransitionType,
+		"reason":         constraintDisabledReason,
+	}
 }
 
 type DuplicatedStopRequestException struct {
@@ -626,10 +856,25 @@ type EnableStageTransitionInput struct {
 	TransitionType *string  `aws:"transitionType,req"`
 }
 
+func (EnableStageTransitionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":   constraintPipelineName,
+		"stageName":      constraintStageName,
+		"transitionType": constraintStageTransitionType,
+	}
+}
+
 type EncryptionKey struct {
 	_    struct{} `aws:"structure"`
 	Id   *string  `aws:"id,req"`
 	Type *string  `aws:"type,req"`
+}
+
+func (EncryptionKey) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id":   constraintEncryptionKeyId,
+		"type": constraintEncryptionKeyType,
+	}
 }
 
 type EnvironmentVariable struct {
@@ -637,6 +882,14 @@ type EnvironmentVariable struct {
 	Name  *string  `aws:"name,req"`
 	Value *string  `aws:"value,req"`
 	Type  *string  `aws:"type"`
+}
+
+func (EnvironmentVariable) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":  constraintEnvironmentVariableName,
+		"value": constraintEnvironmentVariableValue,
+		"type":  constraintEnvironmentVariableType,
+	}
 }
 
 type EnvironmentVariableList []EnvironmentVariable
@@ -652,6 +905,14 @@ type ExecutionDetails struct {
 	Summary             *string  `aws:"summary"`
 	ExternalExecutionId *string  `aws:"externalExecutionId"`
 	PercentComplete     *int32   `aws:"percentComplete"`
+}
+
+func (ExecutionDetails) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"summary":             constraintExecutionSummary,
+		"externalExecutionId": constraintExecutionId,
+		"percentComplete":     constraintPercentage,
+	}
 }
 
 type ExecutionTrigger struct {
@@ -673,6 +934,13 @@ type FailureConditions struct {
 	Conditions         ConditionList       `aws:"conditions"`
 }
 
+func (FailureConditions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"result":     constraintResult,
+		"conditions": constraintConditionList,
+	}
+}
+
 type FailureDetails struct {
 	_                   struct{} `aws:"structure"`
 	Type                *string  `aws:"type,req"`
@@ -680,7 +948,19 @@ type FailureDetails struct {
 	ExternalExecutionId *string  `aws:"externalExecutionId"`
 }
 
+func (FailureDetails) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":                constraintFailureType,
+		"message":             constraintMessage,
+		"externalExecutionId": constraintExecutionId,
+	}
+}
+
 type FilePathList []string
+
+func (FilePathList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintFilePath}}
+}
 
 type GetActionTypeInput struct {
 	_        struct{} `aws:"structure"`
@@ -688,6 +968,15 @@ type GetActionTypeInput struct {
 	Owner    *string  `aws:"owner,req"`
 	Provider *string  `aws:"provider,req"`
 	Version  *string  `aws:"version,req"`
+}
+
+func (GetActionTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"category": constraintActionCategory,
+		"owner":    constraintActionTypeOwner,
+		"provider": constraintActionProvider,
+		"version":  constraintVersion,
+	}
 }
 
 type GetActionTypeOutput struct {
@@ -698,6 +987,12 @@ type GetActionTypeOutput struct {
 type GetJobDetailsInput struct {
 	_     struct{} `aws:"structure"`
 	JobId *string  `aws:"jobId,req"`
+}
+
+func (GetJobDetailsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId": constraintJobId,
+	}
 }
 
 type GetJobDetailsOutput struct {
@@ -711,6 +1006,13 @@ type GetPipelineExecutionInput struct {
 	PipelineExecutionId *string  `aws:"pipelineExecutionId,req"`
 }
 
+func (GetPipelineExecutionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":        constraintPipelineName,
+		"pipelineExecutionId": constraintPipelineExecutionId,
+	}
+}
+
 type GetPipelineExecutionOutput struct {
 	_                 struct{}           `aws:"structure"`
 	PipelineExecution *PipelineExecution `aws:"pipelineExecution"`
@@ -722,6 +1024,13 @@ type GetPipelineInput struct {
 	Version *int32   `aws:"version"`
 }
 
+func (GetPipelineInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":    constraintPipelineName,
+		"version": constraintPipelineVersion,
+	}
+}
+
 type GetPipelineOutput struct {
 	_        struct{}             `aws:"structure"`
 	Pipeline *PipelineDeclaration `aws:"pipeline"`
@@ -731,6 +1040,12 @@ type GetPipelineOutput struct {
 type GetPipelineStateInput struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"name,req"`
+}
+
+func (GetPipelineStateInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintPipelineName,
+	}
 }
 
 type GetPipelineStateOutput struct {
@@ -748,6 +1063,13 @@ type GetThirdPartyJobDetailsInput struct {
 	ClientToken *string  `aws:"clientToken,req"`
 }
 
+func (GetThirdPartyJobDetailsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId":       constraintThirdPartyJobId,
+		"clientToken": constraintClientToken,
+	}
+}
+
 type GetThirdPartyJobDetailsOutput struct {
 	_          struct{}              `aws:"structure"`
 	JobDetails *ThirdPartyJobDetails `aws:"jobDetails"`
@@ -759,7 +1081,18 @@ type GitBranchFilterCriteria struct {
 	Excludes GitBranchPatternList `aws:"excludes"`
 }
 
+func (GitBranchFilterCriteria) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"includes": constraintGitBranchPatternList,
+		"excludes": constraintGitBranchPatternList,
+	}
+}
+
 type GitBranchPatternList []string
+
+func (GitBranchPatternList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGitBranchNamePattern}}
+}
 
 type GitConfiguration struct {
 	_                struct{}                 `aws:"structure"`
@@ -768,21 +1101,50 @@ type GitConfiguration struct {
 	PullRequest      GitPullRequestFilterList `aws:"pullRequest"`
 }
 
+func (GitConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"sourceActionName": constraintActionName,
+		"push":             constraintGitPushFilterList,
+		"pullRequest":      constraintGitPullRequestFilterList,
+	}
+}
+
 type GitFilePathFilterCriteria struct {
 	_        struct{}               `aws:"structure"`
 	Includes GitFilePathPatternList `aws:"includes"`
 	Excludes GitFilePathPatternList `aws:"excludes"`
 }
 
+func (GitFilePathFilterCriteria) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"includes": constraintGitFilePathPatternList,
+		"excludes": constraintGitFilePathPatternList,
+	}
+}
+
 type GitFilePathPatternList []string
 
+func (GitFilePathPatternList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGitFilePathPattern}}
+}
+
 type GitPullRequestEventTypeList []string
+
+func (GitPullRequestEventTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGitPullRequestEventType}}
+}
 
 type GitPullRequestFilter struct {
 	_         struct{}                    `aws:"structure"`
 	Events    GitPullRequestEventTypeList `aws:"events"`
 	Branches  *GitBranchFilterCriteria    `aws:"branches"`
 	FilePaths *GitFilePathFilterCriteria  `aws:"filePaths"`
+}
+
+func (GitPullRequestFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"events": constraintGitPullRequestEventTypeList,
+	}
 }
 
 type GitPullRequestFilterList []GitPullRequestFilter
@@ -802,11 +1164,28 @@ type GitTagFilterCriteria struct {
 	Excludes GitTagPatternList `aws:"excludes"`
 }
 
+func (GitTagFilterCriteria) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"includes": constraintGitTagPatternList,
+		"excludes": constraintGitTagPatternList,
+	}
+}
+
 type GitTagPatternList []string
+
+func (GitTagPatternList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGitTagNamePattern}}
+}
 
 type InputArtifact struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"name,req"`
+}
+
+func (InputArtifact) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintArtifactName,
+	}
 }
 
 type InputArtifactList []InputArtifact
@@ -1015,15 +1394,35 @@ type JobWorkerExecutorConfiguration struct {
 	PollingServicePrincipals PollingServicePrincipalList `aws:"pollingServicePrincipals"`
 }
 
+func (JobWorkerExecutorConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pollingAccounts":          constraintPollingAccountList,
+		"pollingServicePrincipals": constraintPollingServicePrincipalList,
+	}
+}
+
 type LambdaExecutorConfiguration struct {
 	_                 struct{} `aws:"structure"`
 	LambdaFunctionArn *string  `aws:"lambdaFunctionArn,req"`
+}
+
+func (LambdaExecutorConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"lambdaFunctionArn": constraintLambdaFunctionArn,
+	}
 }
 
 type LatestInPipelineExecutionFilter struct {
 	_                   struct{} `aws:"structure"`
 	PipelineExecutionId *string  `aws:"pipelineExecutionId,req"`
 	StartTimeRange      *string  `aws:"startTimeRange,req"`
+}
+
+func (LatestInPipelineExecutionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineExecutionId": constraintPipelineExecutionId,
+		"startTimeRange":      constraintStartTimeRange,
+	}
 }
 
 type LimitExceededException struct {
@@ -1043,6 +1442,14 @@ type ListActionExecutionsInput struct {
 	NextToken    *string                `aws:"nextToken"`
 }
 
+func (ListActionExecutionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName": constraintPipelineName,
+		"maxResults":   constraintMaxResults,
+		"nextToken":    constraintNextToken,
+	}
+}
+
 type ListActionExecutionsOutput struct {
 	_                      struct{}                  `aws:"structure"`
 	ActionExecutionDetails ActionExecutionDetailList `aws:"actionExecutionDetails"`
@@ -1054,6 +1461,14 @@ type ListActionTypesInput struct {
 	ActionOwnerFilter *string  `aws:"actionOwnerFilter"`
 	NextToken         *string  `aws:"nextToken"`
 	RegionFilter      *string  `aws:"regionFilter"`
+}
+
+func (ListActionTypesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"actionOwnerFilter": constraintActionOwner,
+		"nextToken":         constraintNextToken,
+		"regionFilter":      constraintAWSRegionName,
+	}
 }
 
 type ListActionTypesOutput struct {
@@ -1071,6 +1486,14 @@ type ListDeployActionExecutionTargetsInput struct {
 	NextToken         *string          `aws:"nextToken"`
 }
 
+func (ListDeployActionExecutionTargetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName": constraintPipelineName,
+		"maxResults":   constraintMaxResults,
+		"nextToken":    constraintNextToken,
+	}
+}
+
 type ListDeployActionExecutionTargetsOutput struct {
 	_         struct{}                        `aws:"structure"`
 	Targets   DeployActionExecutionTargetList `aws:"targets"`
@@ -1085,6 +1508,14 @@ type ListPipelineExecutionsInput struct {
 	NextToken    *string                  `aws:"nextToken"`
 }
 
+func (ListPipelineExecutionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName": constraintPipelineName,
+		"maxResults":   constraintMaxResults,
+		"nextToken":    constraintNextToken,
+	}
+}
+
 type ListPipelineExecutionsOutput struct {
 	_                          struct{}                     `aws:"structure"`
 	PipelineExecutionSummaries PipelineExecutionSummaryList `aws:"pipelineExecutionSummaries"`
@@ -1095,6 +1526,13 @@ type ListPipelinesInput struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"nextToken"`
 	MaxResults *int32   `aws:"maxResults"`
+}
+
+func (ListPipelinesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"nextToken":  constraintNextToken,
+		"maxResults": constraintMaxPipelines,
+	}
 }
 
 type ListPipelinesOutput struct {
@@ -1111,6 +1549,14 @@ type ListRuleExecutionsInput struct {
 	NextToken    *string              `aws:"nextToken"`
 }
 
+func (ListRuleExecutionsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName": constraintPipelineName,
+		"maxResults":   constraintMaxResults,
+		"nextToken":    constraintNextToken,
+	}
+}
+
 type ListRuleExecutionsOutput struct {
 	_                    struct{}                `aws:"structure"`
 	RuleExecutionDetails RuleExecutionDetailList `aws:"ruleExecutionDetails"`
@@ -1123,6 +1569,13 @@ type ListRuleTypesInput struct {
 	RegionFilter    *string  `aws:"regionFilter"`
 }
 
+func (ListRuleTypesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ruleOwnerFilter": constraintRuleOwner,
+		"regionFilter":    constraintAWSRegionName,
+	}
+}
+
 type ListRuleTypesOutput struct {
 	_         struct{}     `aws:"structure"`
 	RuleTypes RuleTypeList `aws:"ruleTypes,req"`
@@ -1133,6 +1586,14 @@ type ListTagsForResourceInput struct {
 	ResourceArn *string  `aws:"resourceArn,req"`
 	NextToken   *string  `aws:"nextToken"`
 	MaxResults  *int32   `aws:"maxResults"`
+}
+
+func (ListTagsForResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintResourceArn,
+		"nextToken":   constraintNextToken,
+		"maxResults":  constraintMaxResults,
+	}
 }
 
 type ListTagsForResourceOutput struct {
@@ -1158,6 +1619,13 @@ type ListWebhooksInput struct {
 	MaxResults *int32   `aws:"MaxResults"`
 }
 
+func (ListWebhooksInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type ListWebhooksOutput struct {
 	_         struct{}    `aws:"structure"`
 	Webhooks  WebhookList `aws:"webhooks"`
@@ -1181,11 +1649,26 @@ type OutputArtifact struct {
 	Files FilePathList `aws:"files"`
 }
 
+func (OutputArtifact) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":  constraintArtifactName,
+		"files": constraintFilePathList,
+	}
+}
+
 type OutputArtifactList []OutputArtifact
 
 type OutputVariableList []string
 
+func (OutputVariableList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOutputVariable}}
+}
+
 type OutputVariablesMap map[string]string
+
+func (OutputVariablesMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintOutputVariablesKey}}
+}
 
 type OutputVariablesSizeExceededException struct {
 	_       struct{} `aws:"structure,error=OutputVariablesSizeExceededException,status=400"`
@@ -1217,6 +1700,15 @@ type OverrideStageConditionInput struct {
 	ConditionType       *string  `aws:"conditionType,req"`
 }
 
+func (OverrideStageConditionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":        constraintPipelineName,
+		"stageName":           constraintStageName,
+		"pipelineExecutionId": constraintPipelineExecutionId,
+		"conditionType":       constraintConditionType,
+	}
+}
+
 type PipelineContext struct {
 	_                   struct{}       `aws:"structure"`
 	PipelineName        *string        `aws:"pipelineName"`
@@ -1238,6 +1730,18 @@ type PipelineDeclaration struct {
 	PipelineType   *string                         `aws:"pipelineType"`
 	Variables      PipelineVariableDeclarationList `aws:"variables"`
 	Triggers       PipelineTriggerDeclarationList  `aws:"triggers"`
+}
+
+func (PipelineDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":          constraintPipelineName,
+		"roleArn":       constraintRoleArn,
+		"version":       constraintPipelineVersion,
+		"executionMode": constraintExecutionMode,
+		"pipelineType":  constraintPipelineType,
+		"variables":     constraintPipelineVariableDeclarationList,
+		"triggers":      constraintPipelineTriggerDeclarationList,
+	}
 }
 
 type PipelineExecution struct {
@@ -1383,6 +1887,12 @@ type PipelineTriggerDeclaration struct {
 	GitConfiguration *GitConfiguration `aws:"gitConfiguration,req"`
 }
 
+func (PipelineTriggerDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"providerType": constraintPipelineTriggerProviderType,
+	}
+}
+
 type PipelineTriggerDeclarationList []PipelineTriggerDeclaration
 
 type PipelineVariable struct {
@@ -1391,11 +1901,26 @@ type PipelineVariable struct {
 	Value *string  `aws:"value,req"`
 }
 
+func (PipelineVariable) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":  constraintPipelineVariableName,
+		"value": constraintPipelineVariableValue,
+	}
+}
+
 type PipelineVariableDeclaration struct {
 	_            struct{} `aws:"structure"`
 	Name         *string  `aws:"name,req"`
 	DefaultValue *string  `aws:"defaultValue"`
 	Description  *string  `aws:"description"`
+}
+
+func (PipelineVariableDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":         constraintPipelineVariableName,
+		"defaultValue": constraintPipelineVariableValue,
+		"description":  constraintPipelineVariableDescription,
+	}
 }
 
 type PipelineVariableDeclarationList []PipelineVariableDeclaration
@@ -1420,6 +1945,13 @@ type PollForJobsInput struct {
 	QueryParam   QueryParamMap `aws:"queryParam"`
 }
 
+func (PollForJobsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxBatchSize": constraintMaxBatchSize,
+		"queryParam":   constraintQueryParamMap,
+	}
+}
+
 type PollForJobsOutput struct {
 	_    struct{} `aws:"structure"`
 	Jobs JobList  `aws:"jobs"`
@@ -1431,6 +1963,12 @@ type PollForThirdPartyJobsInput struct {
 	MaxBatchSize *int32        `aws:"maxBatchSize"`
 }
 
+func (PollForThirdPartyJobsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxBatchSize": constraintMaxBatchSize,
+	}
+}
+
 type PollForThirdPartyJobsOutput struct {
 	_    struct{}          `aws:"structure"`
 	Jobs ThirdPartyJobList `aws:"jobs"`
@@ -1438,7 +1976,15 @@ type PollForThirdPartyJobsOutput struct {
 
 type PollingAccountList []string
 
+func (PollingAccountList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAccountId}}
+}
+
 type PollingServicePrincipalList []string
+
+func (PollingServicePrincipalList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintServicePrincipal}}
+}
 
 type PutActionRevisionInput struct {
 	_              struct{}        `aws:"structure"`
@@ -1446,6 +1992,14 @@ type PutActionRevisionInput struct {
 	StageName      *string         `aws:"stageName,req"`
 	ActionName     *string         `aws:"actionName,req"`
 	ActionRevision *ActionRevision `aws:"actionRevision,req"`
+}
+
+func (PutActionRevisionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName": constraintPipelineName,
+		"stageName":    constraintStageName,
+		"actionName":   constraintActionName,
+	}
 }
 
 type PutActionRevisionOutput struct {
@@ -1463,6 +2017,15 @@ type PutApprovalResultInput struct {
 	Token        *string         `aws:"token,req"`
 }
 
+func (PutApprovalResultInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName": constraintPipelineName,
+		"stageName":    constraintStageName,
+		"actionName":   constraintActionName,
+		"token":        constraintApprovalToken,
+	}
+}
+
 type PutApprovalResultOutput struct {
 	_          struct{}   `aws:"structure"`
 	ApprovedAt *time.Time `aws:"approvedAt"`
@@ -1474,6 +2037,12 @@ type PutJobFailureResultInput struct {
 	FailureDetails *FailureDetails `aws:"failureDetails,req"`
 }
 
+func (PutJobFailureResultInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId": constraintJobId,
+	}
+}
+
 type PutJobSuccessResultInput struct {
 	_                 struct{}           `aws:"structure"`
 	JobId             *string            `aws:"jobId,req"`
@@ -1483,11 +2052,25 @@ type PutJobSuccessResultInput struct {
 	OutputVariables   OutputVariablesMap `aws:"outputVariables"`
 }
 
+func (PutJobSuccessResultInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId":             constraintJobId,
+		"continuationToken": constraintContinuationToken,
+	}
+}
+
 type PutThirdPartyJobFailureResultInput struct {
 	_              struct{}        `aws:"structure"`
 	JobId          *string         `aws:"jobId,req"`
 	ClientToken    *string         `aws:"clientToken,req"`
 	FailureDetails *FailureDetails `aws:"failureDetails,req"`
+}
+
+func (PutThirdPartyJobFailureResultInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId":       constraintThirdPartyJobId,
+		"clientToken": constraintClientToken,
+	}
 }
 
 type PutThirdPartyJobSuccessResultInput struct {
@@ -1497,6 +2080,14 @@ type PutThirdPartyJobSuccessResultInput struct {
 	CurrentRevision   *CurrentRevision  `aws:"currentRevision"`
 	ContinuationToken *string           `aws:"continuationToken"`
 	ExecutionDetails  *ExecutionDetails `aws:"executionDetails"`
+}
+
+func (PutThirdPartyJobSuccessResultInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jobId":             constraintThirdPartyJobId,
+		"clientToken":       constraintClientToken,
+		"continuationToken": constraintContinuationToken,
+	}
 }
 
 type PutWebhookInput struct {
@@ -1512,9 +2103,19 @@ type PutWebhookOutput struct {
 
 type QueryParamMap map[string]string
 
+func (QueryParamMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintActionConfigurationKey}, Value: awsproto.ElemTraits{Constraint: constraintActionConfigurationQueryableValue}}
+}
+
 type RegisterWebhookWithThirdPartyInput struct {
 	_           struct{} `aws:"structure"`
 	WebhookName *string  `aws:"webhookName"`
+}
+
+func (RegisterWebhookWithThirdPartyInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"webhookName": constraintWebhookName,
+	}
 }
 
 type RegisterWebhookWithThirdPartyOutput struct {
@@ -1567,12 +2168,27 @@ type RetryConfiguration struct {
 	RetryMode *string  `aws:"retryMode"`
 }
 
+func (RetryConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"retryMode": constraintStageRetryMode,
+	}
+}
+
 type RetryStageExecutionInput struct {
 	_                   struct{} `aws:"structure"`
 	PipelineName        *string  `aws:"pipelineName,req"`
 	StageName           *string  `aws:"stageName,req"`
 	PipelineExecutionId *string  `aws:"pipelineExecutionId,req"`
 	RetryMode           *string  `aws:"retryMode,req"`
+}
+
+func (RetryStageExecutionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":        constraintPipelineName,
+		"stageName":           constraintStageName,
+		"pipelineExecutionId": constraintPipelineExecutionId,
+		"retryMode":           constraintStageRetryMode,
+	}
 }
 
 type RetryStageExecutionOutput struct {
@@ -1594,12 +2210,24 @@ type RollbackStageInput struct {
 	TargetPipelineExecutionId *string  `aws:"targetPipelineExecutionId,req"`
 }
 
+func (RollbackStageInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":              constraintPipelineName,
+		"stageName":                 constraintStageName,
+		"targetPipelineExecutionId": constraintPipelineExecutionId,
+	}
+}
+
 type RollbackStageOutput struct {
 	_                   struct{} `aws:"structure"`
 	PipelineExecutionId *string  `aws:"pipelineExecutionId,req"`
 }
 
 type RuleConfigurationMap map[string]string
+
+func (RuleConfigurationMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintRuleConfigurationKey}, Value: awsproto.ElemTraits{Constraint: constraintRuleConfigurationValue}}
+}
 
 type RuleConfigurationProperty struct {
 	_           struct{} `aws:"structure"`
@@ -1624,6 +2252,17 @@ type RuleDeclaration struct {
 	RoleArn          *string              `aws:"roleArn"`
 	Region           *string              `aws:"region"`
 	TimeoutInMinutes *int32               `aws:"timeoutInMinutes"`
+}
+
+func (RuleDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":             constraintRuleName,
+		"configuration":    constraintRuleConfigurationMap,
+		"commands":         constraintCommandList,
+		"roleArn":          constraintRoleArn,
+		"region":           constraintAWSRegionName,
+		"timeoutInMinutes": constraintRuleTimeout,
+	}
 }
 
 type RuleDeclarationList []RuleDeclaration
@@ -1662,6 +2301,12 @@ type RuleExecutionFilter struct {
 	_                         struct{}                         `aws:"structure"`
 	PipelineExecutionId       *string                          `aws:"pipelineExecutionId"`
 	LatestInPipelineExecution *LatestInPipelineExecutionFilter `aws:"latestInPipelineExecution"`
+}
+
+func (RuleExecutionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineExecutionId": constraintPipelineExecutionId,
+	}
 }
 
 type RuleExecutionInput struct {
@@ -1721,6 +2366,15 @@ type RuleTypeId struct {
 	Version  *string  `aws:"version"`
 }
 
+func (RuleTypeId) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"category": constraintRuleCategory,
+		"owner":    constraintRuleOwner,
+		"provider": constraintRuleProvider,
+		"version":  constraintVersion,
+	}
+}
+
 type RuleTypeList []RuleType
 
 type RuleTypeSettings struct {
@@ -1760,6 +2414,14 @@ type SourceRevisionOverride struct {
 	RevisionValue *string  `aws:"revisionValue,req"`
 }
 
+func (SourceRevisionOverride) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"actionName":    constraintActionName,
+		"revisionType":  constraintSourceRevisionType,
+		"revisionValue": constraintRevision,
+	}
+}
+
 type SourceRevisionOverrideList []SourceRevisionOverride
 
 type StageActionDeclarationList []ActionDeclaration
@@ -1791,6 +2453,12 @@ type StageDeclaration struct {
 	OnFailure   *FailureConditions          `aws:"onFailure"`
 	OnSuccess   *SuccessConditions          `aws:"onSuccess"`
 	BeforeEntry *BeforeEntryConditions      `aws:"beforeEntry"`
+}
+
+func (StageDeclaration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintStageName,
+	}
 }
 
 type StageExecution struct {
@@ -1844,6 +2512,15 @@ type StartPipelineExecutionInput struct {
 	SourceRevisions    SourceRevisionOverrideList `aws:"sourceRevisions"`
 }
 
+func (StartPipelineExecutionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":               constraintPipelineName,
+		"variables":          constraintPipelineVariableList,
+		"clientRequestToken": constraintClientRequestToken,
+		"sourceRevisions":    constraintSourceRevisionOverrideList,
+	}
+}
+
 type StartPipelineExecutionOutput struct {
 	_                   struct{} `aws:"structure"`
 	PipelineExecutionId *string  `aws:"pipelineExecutionId"`
@@ -1862,6 +2539,14 @@ type StopPipelineExecutionInput struct {
 	Reason              *string  `aws:"reason"`
 }
 
+func (StopPipelineExecutionInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"pipelineName":        constraintPipelineName,
+		"pipelineExecutionId": constraintPipelineExecutionId,
+		"reason":              constraintStopPipelineExecutionReason,
+	}
+}
+
 type StopPipelineExecutionOutput struct {
 	_                   struct{} `aws:"structure"`
 	PipelineExecutionId *string  `aws:"pipelineExecutionId"`
@@ -1872,9 +2557,21 @@ type SucceededInStageFilter struct {
 	StageName *string  `aws:"stageName"`
 }
 
+func (SucceededInStageFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"stageName": constraintStageName,
+	}
+}
+
 type SuccessConditions struct {
 	_          struct{}      `aws:"structure"`
 	Conditions ConditionList `aws:"conditions,req"`
+}
+
+func (SuccessConditions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"conditions": constraintConditionList,
+	}
 }
 
 type Tag struct {
@@ -1883,7 +2580,18 @@ type Tag struct {
 	Value *string  `aws:"value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintTagKey,
+		"value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagList []Tag
 
@@ -1891,6 +2599,12 @@ type TagResourceInput struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"resourceArn,req"`
 	Tags        TagList  `aws:"tags,req"`
+}
+
+func (TagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintResourceArn,
+	}
 }
 
 type TagResourceOutput struct {
@@ -1903,9 +2617,19 @@ type TargetFilter struct {
 	Values TargetFilterValueList `aws:"values"`
 }
 
+func (TargetFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintTargetFilterName,
+	}
+}
+
 type TargetFilterList []TargetFilter
 
 type TargetFilterValueList []string
+
+func (TargetFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTargetFilterValue}}
+}
 
 type ThirdPartyJob struct {
 	_        struct{} `aws:"structure"`
@@ -1988,6 +2712,12 @@ type UntagResourceInput struct {
 	TagKeys     TagKeyList `aws:"tagKeys,req"`
 }
 
+func (UntagResourceInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintResourceArn,
+	}
+}
+
 type UntagResourceOutput struct {
 	_ struct{} `aws:"structure"`
 }
@@ -2022,6 +2752,13 @@ type WebhookAuthConfiguration struct {
 	SecretToken    *string  `aws:"SecretToken"`
 }
 
+func (WebhookAuthConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllowedIPRange": constraintWebhookAuthConfigurationAllowedIPRange,
+		"SecretToken":    constraintWebhookAuthConfigurationSecretToken,
+	}
+}
+
 type WebhookDefinition struct {
 	_                           struct{}                  `aws:"structure"`
 	Name                        *string                   `aws:"name,req"`
@@ -2032,10 +2769,27 @@ type WebhookDefinition struct {
 	AuthenticationConfiguration *WebhookAuthConfiguration `aws:"authenticationConfiguration,req"`
 }
 
+func (WebhookDefinition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":           constraintWebhookName,
+		"targetPipeline": constraintPipelineName,
+		"targetAction":   constraintActionName,
+		"filters":        constraintWebhookFilters,
+		"authentication": constraintWebhookAuthenticationType,
+	}
+}
+
 type WebhookFilterRule struct {
 	_           struct{} `aws:"structure"`
 	JsonPath    *string  `aws:"jsonPath,req"`
 	MatchEquals *string  `aws:"matchEquals"`
+}
+
+func (WebhookFilterRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"jsonPath":    constraintJsonPath,
+		"matchEquals": constraintMatchEquals,
+	}
 }
 
 type WebhookFilters []WebhookFilterRule
@@ -2301,4 +3055,138 @@ const (
 	WebhookAuthenticationTypeGITHUBHMAC      = "GITHUB_HMAC"
 	WebhookAuthenticationTypeIP              = "IP"
 	WebhookAuthenticationTypeUNAUTHENTICATED = "UNAUTHENTICATED"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAWSRegionName                          = &awsproto.Constraint{Min: new(4.0), Max: new(30.0)}
+	constraintAccountId                              = &awsproto.Constraint{Pattern: "[0-9]{12}"}
+	constraintActionCategory                         = &awsproto.Constraint{Enum: []string{"Source", "Build", "Deploy", "Test", "Invoke", "Approval", "Compute"}}
+	constraintActionConfigurationKey                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintActionConfigurationPropertyList        = &awsproto.Constraint{Max: new(10.0)}
+	constraintActionConfigurationPropertyType        = &awsproto.Constraint{Enum: []string{"String", "Number", "Boolean"}}
+	constraintActionConfigurationQueryableValue      = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: "[a-zA-Z0-9_-]+"}
+	constraintActionConfigurationValue               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintActionName                             = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9.@\-_]+`}
+	constraintActionNamespace                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9@\-_]+`}
+	constraintActionOwner                            = &awsproto.Constraint{Enum: []string{"AWS", "ThirdParty", "Custom"}}
+	constraintActionProvider                         = &awsproto.Constraint{Min: new(1.0), Max: new(35.0), Pattern: "[0-9A-Za-z_-]+"}
+	constraintActionRunOrder                         = &awsproto.Constraint{Min: new(1.0), Max: new(999.0)}
+	constraintActionTimeout                          = &awsproto.Constraint{Min: new(5.0), Max: new(86400.0)}
+	constraintActionTypeDescription                  = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintActionTypeOwner                        = &awsproto.Constraint{Pattern: "AWS|ThirdParty"}
+	constraintActionTypeProperties                   = &awsproto.Constraint{Max: new(10.0)}
+	constraintAllowedAccount                         = &awsproto.Constraint{Pattern: `[0-9]{12}|\*`}
+	constraintAllowedAccounts                        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintApprovalStatus                         = &awsproto.Constraint{Enum: []string{"Approved", "Rejected"}}
+	constraintApprovalSummary                        = &awsproto.Constraint{Min: new(0.0), Max: new(512.0)}
+	constraintApprovalToken                          = &awsproto.Constraint{Pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"}
+	constraintArtifactName                           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[a-zA-Z0-9_\-]+`}
+	constraintArtifactStoreLocation                  = &awsproto.Constraint{Min: new(3.0), Max: new(63.0), Pattern: `[a-zA-Z0-9\-\.]+`}
+	constraintArtifactStoreType                      = &awsproto.Constraint{Enum: []string{"S3"}}
+	constraintBlockerName                            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintBlockerType                            = &awsproto.Constraint{Enum: []string{"Schedule"}}
+	constraintClientRequestToken                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "^[a-zA-Z0-9-]+$"}
+	constraintClientToken                            = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintCommand                                = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintCommandList                            = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintConditionList                          = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintConditionType                          = &awsproto.Constraint{Enum: []string{"BEFORE_ENTRY", "ON_SUCCESS"}}
+	constraintContinuationToken                      = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintDescription                            = &awsproto.Constraint{Min: new(1.0), Max: new(160.0)}
+	constraintDisabledReason                         = &awsproto.Constraint{Min: new(1.0), Max: new(300.0), Pattern: `[a-zA-Z0-9!@ \(\)\.\*\?\-]+`}
+	constraintEncryptionKeyId                        = &awsproto.Constraint{Min: new(1.0), Max: new(400.0)}
+	constraintEncryptionKeyType                      = &awsproto.Constraint{Enum: []string{"KMS"}}
+	constraintEnvironmentVariableList                = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintEnvironmentVariableName                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "[A-Za-z0-9_]+"}
+	constraintEnvironmentVariableType                = &awsproto.Constraint{Enum: []string{"PLAINTEXT", "SECRETS_MANAGER"}}
+	constraintEnvironmentVariableValue               = &awsproto.Constraint{Min: new(1.0), Max: new(2000.0), Pattern: ".*"}
+	constraintExecutionId                            = &awsproto.Constraint{Min: new(1.0), Max: new(1500.0)}
+	constraintExecutionMode                          = &awsproto.Constraint{Enum: []string{"QUEUED", "SUPERSEDED", "PARALLEL"}}
+	constraintExecutionSummary                       = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintExecutorType                           = &awsproto.Constraint{Enum: []string{"JobWorker", "Lambda"}}
+	constraintFailureType                            = &awsproto.Constraint{Enum: []string{"JobFailed", "ConfigurationError", "PermissionError", "RevisionOutOfSync", "RevisionUnavailable", "SystemUnavailable"}}
+	constraintFilePath                               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintFilePathList                           = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintGitBranchNamePattern                   = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: ".*"}
+	constraintGitBranchPatternList                   = &awsproto.Constraint{Min: new(1.0), Max: new(8.0)}
+	constraintGitFilePathPattern                     = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: ".*"}
+	constraintGitFilePathPatternList                 = &awsproto.Constraint{Min: new(1.0), Max: new(8.0)}
+	constraintGitPullRequestEventType                = &awsproto.Constraint{Enum: []string{"OPEN", "UPDATED", "CLOSED"}}
+	constraintGitPullRequestEventTypeList            = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintGitPullRequestFilterList               = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintGitPushFilterList                      = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintGitTagNamePattern                      = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintGitTagPatternList                      = &awsproto.Constraint{Min: new(1.0), Max: new(8.0)}
+	constraintJobId                                  = &awsproto.Constraint{Pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"}
+	constraintJobTimeout                             = &awsproto.Constraint{Min: new(60.0), Max: new(43200.0)}
+	constraintJsonPath                               = &awsproto.Constraint{Min: new(1.0), Max: new(150.0)}
+	constraintLambdaFunctionArn                      = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `arn:aws(-[\w]+)*:lambda:.+:[0-9]{12}:function:.+`}
+	constraintMatchEquals                            = &awsproto.Constraint{Min: new(1.0), Max: new(150.0)}
+	constraintMaxBatchSize                           = &awsproto.Constraint{Min: new(1.0)}
+	constraintMaxPipelines                           = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMaxResults                             = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMaximumActionTypeArtifactCount         = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintMaximumArtifactCount                   = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintMessage                                = &awsproto.Constraint{Min: new(1.0), Max: new(5000.0)}
+	constraintMinimumActionTypeArtifactCount         = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintMinimumArtifactCount                   = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintNextToken                              = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintNonce                                  = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintOutputVariable                         = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintOutputVariableList                     = &awsproto.Constraint{Min: new(1.0), Max: new(15.0)}
+	constraintOutputVariablesKey                     = &awsproto.Constraint{Pattern: `[A-Za-z0-9@\-_]+`}
+	constraintPercentage                             = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintPipelineExecutionId                    = &awsproto.Constraint{Pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"}
+	constraintPipelineName                           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9.@\-_]+`}
+	constraintPipelineTriggerDeclarationList         = &awsproto.Constraint{Max: new(50.0)}
+	constraintPipelineTriggerProviderType            = &awsproto.Constraint{Enum: []string{"CodeStarSourceConnection"}}
+	constraintPipelineType                           = &awsproto.Constraint{Enum: []string{"V1", "V2"}}
+	constraintPipelineVariableDeclarationList        = &awsproto.Constraint{Max: new(50.0)}
+	constraintPipelineVariableDescription            = &awsproto.Constraint{Min: new(0.0), Max: new(200.0), Pattern: ".*"}
+	constraintPipelineVariableList                   = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintPipelineVariableName                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[A-Za-z0-9@\-_]+`}
+	constraintPipelineVariableValue                  = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0), Pattern: ".*"}
+	constraintPipelineVersion                        = &awsproto.Constraint{Min: new(1.0)}
+	constraintPolicyStatementsTemplate               = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintPollingAccountList                     = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintPollingServicePrincipalList            = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintPropertyDescription                    = &awsproto.Constraint{Min: new(1.0), Max: new(250.0)}
+	constraintQueryParamMap                          = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintResourceArn                            = &awsproto.Constraint{Pattern: `arn:aws(-[\w]+)*:codepipeline:.+:[0-9]{12}:.+`}
+	constraintResult                                 = &awsproto.Constraint{Enum: []string{"ROLLBACK", "FAIL", "RETRY", "SKIP"}}
+	constraintRevision                               = &awsproto.Constraint{Min: new(1.0), Max: new(1500.0)}
+	constraintRevisionChangeIdentifier               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintRevisionSummary                        = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintRoleArn                                = &awsproto.Constraint{Max: new(1024.0), Pattern: `arn:aws(-[\w]+)*:iam::[0-9]{12}:role/.*`}
+	constraintRuleCategory                           = &awsproto.Constraint{Enum: []string{"Rule"}}
+	constraintRuleConfigurationKey                   = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintRuleConfigurationMap                   = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintRuleConfigurationValue                 = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintRuleDeclarationList                    = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintRuleName                               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9.@\-_]+`}
+	constraintRuleOwner                              = &awsproto.Constraint{Enum: []string{"AWS"}}
+	constraintRuleProvider                           = &awsproto.Constraint{Min: new(1.0), Max: new(35.0), Pattern: "[0-9A-Za-z_-]+"}
+	constraintRuleTimeout                            = &awsproto.Constraint{Min: new(5.0), Max: new(86400.0)}
+	constraintServicePrincipal                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintSourceRevisionOverrideList             = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintSourceRevisionType                     = &awsproto.Constraint{Enum: []string{"COMMIT_ID", "IMAGE_DIGEST", "S3_OBJECT_VERSION_ID", "S3_OBJECT_KEY"}}
+	constraintStageName                              = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9.@\-_]+`}
+	constraintStageRetryMode                         = &awsproto.Constraint{Enum: []string{"FAILED_ACTIONS", "ALL_ACTIONS"}}
+	constraintStageTransitionType                    = &awsproto.Constraint{Enum: []string{"Inbound", "Outbound"}}
+	constraintStartTimeRange                         = &awsproto.Constraint{Enum: []string{"Latest", "All"}}
+	constraintStopPipelineExecutionReason            = &awsproto.Constraint{Max: new(200.0)}
+	constraintTagKey                                 = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                               = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintTargetFilterName                       = &awsproto.Constraint{Enum: []string{"TARGET_STATUS"}}
+	constraintTargetFilterValue                      = &awsproto.Constraint{Min: new(1.0)}
+	constraintThirdPartyJobId                        = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintUrl                                    = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintUrlTemplate                            = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintVersion                                = &awsproto.Constraint{Min: new(1.0), Max: new(9.0), Pattern: "[0-9A-Za-z_-]+"}
+	constraintWebhookAuthConfigurationAllowedIPRange = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintWebhookAuthConfigurationSecretToken    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintWebhookAuthenticationType              = &awsproto.Constraint{Enum: []string{"GITHUB_HMAC", "IP", "UNAUTHENTICATED"}}
+	constraintWebhookFilters                         = &awsproto.Constraint{Max: new(5.0)}
+	constraintWebhookName                            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9.@\-_]+`}
 )

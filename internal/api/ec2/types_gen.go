@@ -22,13 +22,13 @@ type AcceleratorCountRequest struct {
 type AcceleratorManufacturerSet []string
 
 func (AcceleratorManufacturerSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintAcceleratorManufacturer}}
 }
 
 type AcceleratorNameSet []string
 
 func (AcceleratorNameSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintAcceleratorName}}
 }
 
 type AcceleratorTotalMemoryMiB struct {
@@ -46,7 +46,7 @@ type AcceleratorTotalMemoryMiBRequest struct {
 type AcceleratorTypeSet []string
 
 func (AcceleratorTypeSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintAcceleratorType}}
 }
 
 type AcceptAddressTransferRequest struct {
@@ -208,7 +208,7 @@ func (AccountAttributeList) AWSCollection() awsproto.Collection {
 type AccountAttributeNameStringList []string
 
 func (AccountAttributeNameStringList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "attributeName"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "attributeName", Constraint: constraintAccountAttributeName}}
 }
 
 type AccountAttributeValue struct {
@@ -405,6 +405,12 @@ type AllocateAddressRequest struct {
 	DryRun                *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (AllocateAddressRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Domain": constraintDomainType,
+	}
+}
+
 type AllocateAddressResult struct {
 	_                     struct{} `aws:"structure"`
 	AllocationId          *string  `aws:"AllocationId,ln=allocationId"`
@@ -432,6 +438,14 @@ type AllocateHostsRequest struct {
 	InstanceType       *string                `aws:"InstanceType,ln=instanceType"`
 	Quantity           *int32                 `aws:"Quantity,ln=quantity"`
 	AvailabilityZone   *string                `aws:"AvailabilityZone,ln=availabilityZone"`
+}
+
+func (AllocateHostsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostRecovery":    constraintHostRecovery,
+		"HostMaintenance": constraintHostMaintenance,
+		"AutoPlacement":   constraintAutoPlacement,
+	}
 }
 
 type AllocateHostsResult struct {
@@ -473,7 +487,7 @@ func (AllocationIds) AWSCollection() awsproto.Collection {
 type AllowedInstanceTypeSet []string
 
 func (AllowedInstanceTypeSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintAllowedInstanceType}}
 }
 
 type AllowedPrincipal struct {
@@ -695,13 +709,13 @@ func (ArchitectureTypeList) AWSCollection() awsproto.Collection {
 type ArchitectureTypeSet []string
 
 func (ArchitectureTypeSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintArchitectureType}}
 }
 
 type ArnList []string
 
 func (ArnList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintResourceArn}}
 }
 
 type AsPath []string
@@ -779,6 +793,12 @@ type AssignPrivateNatGatewayAddressRequest struct {
 	DryRun                *bool    `aws:"DryRun"`
 }
 
+func (AssignPrivateNatGatewayAddressRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PrivateIpAddressCount": constraintPrivateIpAddressCount,
+	}
+}
+
 type AssignPrivateNatGatewayAddressResult struct {
 	_                   struct{}              `aws:"structure"`
 	NatGatewayId        *string               `aws:"NatGatewayId,ln=natGatewayId"`
@@ -832,6 +852,12 @@ type AssociateCapacityReservationBillingOwnerRequest struct {
 	DryRun                          *bool    `aws:"DryRun"`
 	CapacityReservationId           *string  `aws:"CapacityReservationId,req"`
 	UnusedReservationBillingOwnerId *string  `aws:"UnusedReservationBillingOwnerId,req"`
+}
+
+func (AssociateCapacityReservationBillingOwnerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UnusedReservationBillingOwnerId": constraintAccountID,
+	}
 }
 
 type AssociateCapacityReservationBillingOwnerResult struct {
@@ -1120,6 +1146,12 @@ type AthenaIntegration struct {
 	PartitionEndDate                  *time.Time `aws:"PartitionEndDate"`
 }
 
+func (AthenaIntegration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PartitionLoadFrequency": constraintPartitionLoadFrequency,
+	}
+}
+
 type AthenaIntegrationsSet []AthenaIntegration
 
 func (AthenaIntegrationsSet) AWSCollection() awsproto.Collection {
@@ -1144,6 +1176,12 @@ type AttachImageWatermarkRequest struct {
 	ImageId       *string  `aws:"ImageId,req"`
 	WatermarkName *string  `aws:"WatermarkName,req"`
 	DryRun        *bool    `aws:"DryRun"`
+}
+
+func (AttachImageWatermarkRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WatermarkName": constraintImageWatermarkNameRequest,
+	}
 }
 
 type AttachImageWatermarkResult struct {
@@ -1621,6 +1659,12 @@ type CancelCapacityReservationRequest struct {
 	DryRun                   *bool    `aws:"DryRun"`
 	ApplyCancellationCharges *string  `aws:"ApplyCancellationCharges"`
 	QuoteId                  *string  `aws:"QuoteId"`
+}
+
+func (CancelCapacityReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplyCancellationCharges": constraintApplyCancellationCharges,
+	}
 }
 
 type CancelCapacityReservationResult struct {
@@ -2159,6 +2203,12 @@ type CapacityReservationOptionsRequest struct {
 	UsageStrategy *string  `aws:"UsageStrategy"`
 }
 
+func (CapacityReservationOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UsageStrategy": constraintFleetCapacityReservationUsageStrategy,
+	}
+}
+
 type CapacityReservationSet []CapacityReservation
 
 func (CapacityReservationSet) AWSCollection() awsproto.Collection {
@@ -2169,6 +2219,12 @@ type CapacityReservationSpecification struct {
 	_                             struct{}                   `aws:"structure"`
 	CapacityReservationPreference *string                    `aws:"CapacityReservationPreference"`
 	CapacityReservationTarget     *CapacityReservationTarget `aws:"CapacityReservationTarget"`
+}
+
+func (CapacityReservationSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityReservationPreference": constraintCapacityReservationPreference,
+	}
 }
 
 type CapacityReservationSpecificationResponse struct {
@@ -2307,6 +2363,12 @@ type ClassicLoadBalancersConfig struct {
 	ClassicLoadBalancers ClassicLoadBalancers `aws:"ClassicLoadBalancers,ln=classicLoadBalancers"`
 }
 
+func (ClassicLoadBalancersConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClassicLoadBalancers": constraintClassicLoadBalancers,
+	}
+}
+
 type ClientCertificateRevocationListStatus struct {
 	_       struct{} `aws:"structure"`
 	Code    *string  `aws:"Code,ln=code"`
@@ -2376,6 +2438,12 @@ type ClientVpnAuthenticationRequest struct {
 	ActiveDirectory         *DirectoryServiceAuthenticationRequest `aws:"ActiveDirectory"`
 	MutualAuthentication    *CertificateAuthenticationRequest      `aws:"MutualAuthentication"`
 	FederatedAuthentication *FederatedAuthenticationRequest        `aws:"FederatedAuthentication"`
+}
+
+func (ClientVpnAuthenticationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintClientVpnAuthenticationType,
+	}
 }
 
 type ClientVpnAuthenticationRequestList []ClientVpnAuthenticationRequest
@@ -2574,7 +2642,7 @@ func (CoipPoolSet) AWSCollection() awsproto.Collection {
 type ConditionValueList []string
 
 func (ConditionValueList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintConditionValue}}
 }
 
 type ConfirmProductInstanceRequest struct {
@@ -2706,6 +2774,14 @@ type CopyImageRequest struct {
 	DryRun                                *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (CopyImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientToken": constraintCopyImageClientToken,
+		"Description": constraintImageDescriptionRequest,
+		"Name":        constraintImageNameRequest,
+	}
+}
+
 type CopyImageResult struct {
 	_       struct{} `aws:"structure"`
 	ImageId *string  `aws:"ImageId,ln=imageId"`
@@ -2727,6 +2803,12 @@ type CopySnapshotRequest struct {
 	DryRun                      *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (CopySnapshotRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CompletionDurationMinutes": constraintSnapshotCompletionDurationMinutesRequest,
+	}
+}
+
 type CopySnapshotResult struct {
 	_          struct{} `aws:"structure"`
 	Tags       TagList  `aws:"Tags,ln=tagSet"`
@@ -2746,6 +2828,12 @@ type CopyVolumesRequest struct {
 	ClientToken        *string              `aws:"ClientToken,idem"`
 }
 
+func (CopyVolumesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VolumeType": constraintVolumeType,
+	}
+}
+
 type CopyVolumesResult struct {
 	_       struct{}   `aws:"structure"`
 	Volumes VolumeList `aws:"Volumes,ln=volumeSet"`
@@ -2760,7 +2848,7 @@ func (CoreCountList) AWSCollection() awsproto.Collection {
 type CpuManufacturerSet []string
 
 func (CpuManufacturerSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintCpuManufacturer}}
 }
 
 type CpuOptions struct {
@@ -2777,6 +2865,13 @@ type CpuOptionsRequest struct {
 	ThreadsPerCore       *int32   `aws:"ThreadsPerCore"`
 	AmdSevSnp            *string  `aws:"AmdSevSnp"`
 	NestedVirtualization *string  `aws:"NestedVirtualization"`
+}
+
+func (CpuOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AmdSevSnp":            constraintAmdSevSnpSpecification,
+		"NestedVirtualization": constraintNestedVirtualizationSpecification,
+	}
 }
 
 type CpuPerformanceFactor struct {
@@ -2810,6 +2905,17 @@ type CreateApplicationStatusCheckRequest struct {
 	DryRun                           *bool                      `aws:"DryRun"`
 }
 
+func (CreateApplicationStatusCheckRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Aggregation":                      constraintAggregationStatusEnum,
+		"Protocol":                         constraintNetworkProtocolEnum,
+		"Port":                             constraintPortNumber,
+		"IpVersion":                        constraintIpVersionEnum,
+		"IpScope":                          constraintIpScopeEnum,
+		"InitializationGracePeriodSeconds": constraintInitializationGracePeriodSeconds,
+	}
+}
+
 type CreateApplicationStatusCheckResult struct {
 	_                      struct{}                              `aws:"structure"`
 	ApplicationStatusCheck *ApplicationStatusCheckResponseObject `aws:"ApplicationStatusCheck,ln=applicationStatusCheck"`
@@ -2824,6 +2930,13 @@ type CreateCapacityManagerDataExportRequest struct {
 	ClientToken       *string              `aws:"ClientToken,idem"`
 	DryRun            *bool                `aws:"DryRun"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateCapacityManagerDataExportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Schedule":     constraintSchedule,
+		"OutputFormat": constraintOutputFormat,
+	}
 }
 
 type CreateCapacityManagerDataExportResult struct {
@@ -2873,6 +2986,13 @@ type CreateCapacityReservationFleetRequest struct {
 	DryRun                     *bool                                     `aws:"DryRun"`
 }
 
+func (CreateCapacityReservationFleetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tenancy":               constraintFleetCapacityReservationTenancy,
+		"InstanceMatchCriteria": constraintFleetInstanceMatchCriteria,
+	}
+}
+
 type CreateCapacityReservationFleetResult struct {
 	_                          struct{}                    `aws:"structure"`
 	CapacityReservationFleetId *string                     `aws:"CapacityReservationFleetId,ln=capacityReservationFleetId"`
@@ -2909,6 +3029,19 @@ type CreateCapacityReservationRequest struct {
 	StartDate             *time.Time           `aws:"StartDate"`
 	CommitmentDuration    *int64               `aws:"CommitmentDuration"`
 	DeliveryPreference    *string              `aws:"DeliveryPreference"`
+}
+
+func (CreateCapacityReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstancePlatform":      constraintCapacityReservationInstancePlatform,
+		"Tenancy":               constraintCapacityReservationTenancy,
+		"EndDateType":           constraintEndDateType,
+		"InstanceMatchCriteria": constraintInstanceMatchCriteria,
+		"OutpostArn":            constraintOutpostArn,
+		"PlacementGroupArn":     constraintPlacementGroupArn,
+		"CommitmentDuration":    constraintCapacityReservationCommitmentDuration,
+		"DeliveryPreference":    constraintCapacityReservationDeliveryPreference,
+	}
 }
 
 type CreateCapacityReservationResult struct {
@@ -2954,6 +3087,15 @@ type CreateClientVpnEndpointRequest struct {
 	EndpointIpAddressType         *string                                    `aws:"EndpointIpAddressType"`
 	TrafficIpAddressType          *string                                    `aws:"TrafficIpAddressType"`
 	TransitGatewayConfiguration   *TransitGatewayConfigurationInputStructure `aws:"TransitGatewayConfiguration"`
+}
+
+func (CreateClientVpnEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TransportProtocol":     constraintTransportProtocol,
+		"SelfServicePortal":     constraintSelfServicePortal,
+		"EndpointIpAddressType": constraintEndpointIpAddressType,
+		"TrafficIpAddressType":  constraintTrafficIpAddressType,
+	}
 }
 
 type CreateClientVpnEndpointResult struct {
@@ -3013,6 +3155,12 @@ type CreateCustomerGatewayRequest struct {
 	IpAddress         *string              `aws:"IpAddress"`
 	BgpAsnExtended    *int64               `aws:"BgpAsnExtended"`
 	DryRun            *bool                `aws:"DryRun,ln=dryRun"`
+}
+
+func (CreateCustomerGatewayRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintGatewayType,
+	}
 }
 
 type CreateCustomerGatewayResult struct {
@@ -3134,6 +3282,14 @@ type CreateFleetRequest struct {
 	Context                          *string                              `aws:"Context"`
 }
 
+func (CreateFleetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExcessCapacityTerminationPolicy": constraintFleetExcessCapacityTerminationPolicy,
+		"LaunchTemplateConfigs":           constraintFleetLaunchTemplateConfigListRequest,
+		"Type":                            constraintFleetType,
+	}
+}
+
 type CreateFleetResult struct {
 	_         struct{}                `aws:"structure"`
 	FleetId   *string                 `aws:"FleetId,ln=fleetId"`
@@ -3158,6 +3314,15 @@ type CreateFlowLogsRequest struct {
 	MaxAggregationInterval   *int32                           `aws:"MaxAggregationInterval"`
 	DestinationOptions       *DestinationOptionsRequest       `aws:"DestinationOptions"`
 	TagFieldSpecifications   TagFieldSpecificationListRequest `aws:"TagFieldSpecifications,ln=TagFieldSpecification"`
+}
+
+func (CreateFlowLogsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType":           constraintFlowLogsResourceType,
+		"TrafficType":            constraintTrafficType,
+		"LogDestinationType":     constraintLogDestinationType,
+		"TagFieldSpecifications": constraintTagFieldSpecificationListRequest,
+	}
 }
 
 type CreateFlowLogsResult struct {
@@ -3196,6 +3361,14 @@ type CreateImageRequest struct {
 	BlockDeviceMappings BlockDeviceMappingRequestList `aws:"BlockDeviceMappings,ln=blockDeviceMapping"`
 }
 
+func (CreateImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SnapshotLocation": constraintSnapshotLocationEnum,
+		"Name":             constraintImageNameRequest,
+		"Description":      constraintImageDescriptionRequest,
+	}
+}
+
 type CreateImageResult struct {
 	_       struct{} `aws:"structure"`
 	ImageId *string  `aws:"ImageId,ln=imageId"`
@@ -3209,6 +3382,13 @@ type CreateImageUsageReportRequest struct {
 	AccountIds        ImageUsageReportUserIdStringList  `aws:"AccountIds,ln=AccountId"`
 	ClientToken       *string                           `aws:"ClientToken,idem"`
 	TagSpecifications TagSpecificationList              `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateImageUsageReportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccountIds":  constraintImageUsageReportUserIdStringList,
+		"ClientToken": constraintCreateImageUsageReportClientToken,
+	}
 }
 
 type CreateImageUsageReportResult struct {
@@ -3225,6 +3405,13 @@ type CreateInstanceConnectEndpointRequest struct {
 	ClientToken       *string                          `aws:"ClientToken,idem"`
 	TagSpecifications TagSpecificationList             `aws:"TagSpecifications,ln=TagSpecification"`
 	IpAddressType     *string                          `aws:"IpAddressType"`
+}
+
+func (CreateInstanceConnectEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecurityGroupIds": constraintSecurityGroupIdStringListRequest,
+		"IpAddressType":    constraintIpAddressType,
+	}
 }
 
 type CreateInstanceConnectEndpointResult struct {
@@ -3254,6 +3441,12 @@ type CreateInstanceExportTaskRequest struct {
 	InstanceId        *string                      `aws:"InstanceId,ln=instanceId,req"`
 	TargetEnvironment *string                      `aws:"TargetEnvironment,ln=targetEnvironment,req"`
 	ExportToS3Task    *ExportToS3TaskSpecification `aws:"ExportToS3Task,ln=exportToS3,req"`
+}
+
+func (CreateInstanceExportTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetEnvironment": constraintExportEnvironment,
+	}
 }
 
 type CreateInstanceExportTaskResult struct {
@@ -3313,6 +3506,12 @@ type CreateIpamInternetRegistryAssociationRequest struct {
 	ClientToken        *string              `aws:"ClientToken,idem"`
 }
 
+func (CreateIpamInternetRegistryAssociationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Rir": constraintRir,
+	}
+}
+
 type CreateIpamInternetRegistryAssociationResult struct {
 	_                               struct{}                         `aws:"structure"`
 	IpamInternetRegistryAssociation *IpamInternetRegistryAssociation `aws:"IpamInternetRegistryAssociation,ln=ipamInternetRegistryAssociation"`
@@ -3352,6 +3551,17 @@ type CreateIpamPoolRequest struct {
 	SourceResource                 *IpamPoolSourceResourceRequest `aws:"SourceResource"`
 }
 
+func (CreateIpamPoolRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AddressFamily":                  constraintAddressFamily,
+		"AllocationMinNetmaskLength":     constraintIpamNetmaskLength,
+		"AllocationMaxNetmaskLength":     constraintIpamNetmaskLength,
+		"AllocationDefaultNetmaskLength": constraintIpamNetmaskLength,
+		"AwsService":                     constraintIpamPoolAwsService,
+		"PublicIpSource":                 constraintIpamPoolPublicIpSource,
+	}
+}
+
 type CreateIpamPoolResult struct {
 	_        struct{}  `aws:"structure"`
 	IpamPool *IpamPool `aws:"IpamPool,ln=ipamPool"`
@@ -3366,6 +3576,12 @@ type CreateIpamPrefixListResolverRequest struct {
 	Rules             IpamPrefixListResolverRuleRequestSet `aws:"Rules,ln=Rule"`
 	TagSpecifications TagSpecificationList                 `aws:"TagSpecifications,ln=TagSpecification"`
 	ClientToken       *string                              `aws:"ClientToken,idem"`
+}
+
+func (CreateIpamPrefixListResolverRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AddressFamily": constraintAddressFamily,
+	}
 }
 
 type CreateIpamPrefixListResolverResult struct {
@@ -3402,6 +3618,14 @@ type CreateIpamRequest struct {
 	MeteredAccount    *string                   `aws:"MeteredAccount"`
 }
 
+func (CreateIpamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperatingRegions": constraintAddIpamOperatingRegionSet,
+		"Tier":             constraintIpamTier,
+		"MeteredAccount":   constraintIpamMeteredAccount,
+	}
+}
+
 type CreateIpamResourceDiscoveryRequest struct {
 	_                 struct{}                  `aws:"structure"`
 	DryRun            *bool                     `aws:"DryRun"`
@@ -3409,6 +3633,12 @@ type CreateIpamResourceDiscoveryRequest struct {
 	OperatingRegions  AddIpamOperatingRegionSet `aws:"OperatingRegions,ln=OperatingRegion"`
 	TagSpecifications TagSpecificationList      `aws:"TagSpecifications,ln=TagSpecification"`
 	ClientToken       *string                   `aws:"ClientToken,idem"`
+}
+
+func (CreateIpamResourceDiscoveryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperatingRegions": constraintAddIpamOperatingRegionSet,
+	}
 }
 
 type CreateIpamResourceDiscoveryResult struct {
@@ -3432,6 +3662,12 @@ type CreateIpamRoutingPolicyRegistrationRequest struct {
 	Description                       *string  `aws:"Description"`
 	Force                             *bool    `aws:"Force"`
 	ClientToken                       *string  `aws:"ClientToken,idem"`
+}
+
+func (CreateIpamRoutingPolicyRegistrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxLength": constraintIpamRoutingPolicyRegistrationMaxLength,
+	}
 }
 
 type CreateIpamRoutingPolicyRegistrationResult struct {
@@ -3463,6 +3699,13 @@ type CreateKeyPairRequest struct {
 	DryRun            *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (CreateKeyPairRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyType":   constraintKeyType,
+		"KeyFormat": constraintKeyFormat,
+	}
+}
+
 type CreateLaunchTemplateRequest struct {
 	_                  struct{}                   `aws:"structure"`
 	DryRun             *bool                      `aws:"DryRun"`
@@ -3472,6 +3715,12 @@ type CreateLaunchTemplateRequest struct {
 	LaunchTemplateData *RequestLaunchTemplateData `aws:"LaunchTemplateData,req"`
 	Operator           *OperatorRequest           `aws:"Operator"`
 	TagSpecifications  TagSpecificationList       `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateLaunchTemplateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VersionDescription": constraintVersionDescription,
+	}
 }
 
 type CreateLaunchTemplateResult struct {
@@ -3490,6 +3739,13 @@ type CreateLaunchTemplateVersionRequest struct {
 	VersionDescription *string                    `aws:"VersionDescription"`
 	LaunchTemplateData *RequestLaunchTemplateData `aws:"LaunchTemplateData,req"`
 	ResolveAlias       *bool                      `aws:"ResolveAlias"`
+}
+
+func (CreateLaunchTemplateVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+		"VersionDescription": constraintVersionDescription,
+	}
 }
 
 type CreateLaunchTemplateVersionResult struct {
@@ -3519,6 +3775,12 @@ type CreateLocalGatewayRouteTableRequest struct {
 	Mode              *string              `aws:"Mode"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
 	DryRun            *bool                `aws:"DryRun"`
+}
+
+func (CreateLocalGatewayRouteTableRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintLocalGatewayRouteTableMode,
+	}
 }
 
 type CreateLocalGatewayRouteTableResult struct {
@@ -3595,6 +3857,12 @@ type CreateMacSystemIntegrityProtectionModificationTaskRequest struct {
 	TagSpecifications                         TagSpecificationList                              `aws:"TagSpecifications,ln=TagSpecification"`
 }
 
+func (CreateMacSystemIntegrityProtectionModificationTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MacSystemIntegrityProtectionStatus": constraintMacSystemIntegrityProtectionSettingStatus,
+	}
+}
+
 type CreateMacSystemIntegrityProtectionModificationTaskResult struct {
 	_                   struct{}             `aws:"structure"`
 	MacModificationTask *MacModificationTask `aws:"MacModificationTask,ln=macModificationTask"`
@@ -3609,6 +3877,12 @@ type CreateManagedPrefixListRequest struct {
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
 	AddressFamily     *string              `aws:"AddressFamily,req"`
 	ClientToken       *string              `aws:"ClientToken,idem"`
+}
+
+func (CreateManagedPrefixListRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Entries": constraintAddPrefixListEntries,
+	}
 }
 
 type CreateManagedPrefixListResult struct {
@@ -3633,6 +3907,14 @@ type CreateNatGatewayRequest struct {
 	SecondaryPrivateIpAddressCount *int32                    `aws:"SecondaryPrivateIpAddressCount"`
 }
 
+func (CreateNatGatewayRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AvailabilityMode":               constraintAvailabilityMode,
+		"ConnectivityType":               constraintConnectivityType,
+		"SecondaryPrivateIpAddressCount": constraintPrivateIpAddressCount,
+	}
+}
+
 type CreateNatGatewayResult struct {
 	_           struct{}    `aws:"structure"`
 	ClientToken *string     `aws:"ClientToken,ln=clientToken"`
@@ -3651,6 +3933,12 @@ type CreateNetworkAclEntryRequest struct {
 	Ipv6CidrBlock *string       `aws:"Ipv6CidrBlock,ln=ipv6CidrBlock"`
 	IcmpTypeCode  *IcmpTypeCode `aws:"IcmpTypeCode,ln=Icmp"`
 	PortRange     *PortRange    `aws:"PortRange,ln=portRange"`
+}
+
+func (CreateNetworkAclEntryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RuleAction": constraintRuleAction,
+	}
 }
 
 type CreateNetworkAclRequest struct {
@@ -3697,6 +3985,15 @@ type CreateNetworkInsightsPathRequest struct {
 	FilterAtDestination *PathRequestFilter   `aws:"FilterAtDestination"`
 }
 
+func (CreateNetworkInsightsPathRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceIp":        constraintIpAddress,
+		"DestinationIp":   constraintIpAddress,
+		"Protocol":        constraintProtocol,
+		"DestinationPort": constraintPort,
+	}
+}
+
 type CreateNetworkInsightsPathResult struct {
 	_                   struct{}             `aws:"structure"`
 	NetworkInsightsPath *NetworkInsightsPath `aws:"NetworkInsightsPath,ln=networkInsightsPath"`
@@ -3709,6 +4006,12 @@ type CreateNetworkInterfacePermissionRequest struct {
 	AwsService         *string  `aws:"AwsService"`
 	Permission         *string  `aws:"Permission,req"`
 	DryRun             *bool    `aws:"DryRun"`
+}
+
+func (CreateNetworkInterfacePermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Permission": constraintInterfacePermissionType,
+	}
 }
 
 type CreateNetworkInterfacePermissionResult struct {
@@ -3739,6 +4042,12 @@ type CreateNetworkInterfaceRequest struct {
 	DryRun                          *bool                                   `aws:"DryRun,ln=dryRun"`
 }
 
+func (CreateNetworkInterfaceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InterfaceType": constraintNetworkInterfaceCreationType,
+	}
+}
+
 type CreateNetworkInterfaceResult struct {
 	_                struct{}          `aws:"structure"`
 	NetworkInterface *NetworkInterface `aws:"NetworkInterface,ln=networkInterface"`
@@ -3756,6 +4065,13 @@ type CreatePlacementGroupRequest struct {
 	DryRun            *bool                `aws:"DryRun,ln=dryRun"`
 	GroupName         *string              `aws:"GroupName,ln=groupName"`
 	Strategy          *string              `aws:"Strategy,ln=strategy"`
+}
+
+func (CreatePlacementGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SpreadLevel": constraintSpreadLevel,
+		"Strategy":    constraintPlacementStrategy,
+	}
 }
 
 type CreatePlacementGroupResult struct {
@@ -3813,6 +4129,12 @@ type CreateRestoreImageTaskRequest struct {
 	Name              *string              `aws:"Name"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
 	DryRun            *bool                `aws:"DryRun"`
+}
+
+func (CreateRestoreImageTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintImageNameRequest,
+	}
 }
 
 type CreateRestoreImageTaskResult struct {
@@ -3885,6 +4207,12 @@ type CreateRouteServerRequest struct {
 	TagSpecifications       TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
 }
 
+func (CreateRouteServerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PersistRoutes": constraintRouteServerPersistRoutesAction,
+	}
+}
+
 type CreateRouteServerResult struct {
 	_           struct{}     `aws:"structure"`
 	RouteServer *RouteServer `aws:"RouteServer,ln=routeServer"`
@@ -3911,6 +4239,12 @@ type CreateSecondaryNetworkRequest struct {
 	Ipv4CidrBlock     *string              `aws:"Ipv4CidrBlock,req"`
 	NetworkType       *string              `aws:"NetworkType,req"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateSecondaryNetworkRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NetworkType": constraintSecondaryNetworkType,
+	}
 }
 
 type CreateSecondaryNetworkResult struct {
@@ -3962,6 +4296,12 @@ type CreateSnapshotRequest struct {
 	DryRun            *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (CreateSnapshotRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Location": constraintSnapshotLocationEnum,
+	}
+}
+
 type CreateSnapshotsRequest struct {
 	_                     struct{}               `aws:"structure"`
 	Description           *string                `aws:"Description"`
@@ -3971,6 +4311,13 @@ type CreateSnapshotsRequest struct {
 	DryRun                *bool                  `aws:"DryRun"`
 	CopyTagsFromSource    *string                `aws:"CopyTagsFromSource"`
 	Location              *string                `aws:"Location"`
+}
+
+func (CreateSnapshotsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CopyTagsFromSource": constraintCopyTagsFromSource,
+		"Location":           constraintSnapshotLocationEnum,
+	}
 }
 
 type CreateSnapshotsResult struct {
@@ -4011,6 +4358,12 @@ type CreateSubnetCidrReservationRequest struct {
 	Description       *string              `aws:"Description"`
 	DryRun            *bool                `aws:"DryRun"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateSubnetCidrReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReservationType": constraintSubnetCidrReservationType,
+	}
 }
 
 type CreateSubnetCidrReservationResult struct {
@@ -4076,6 +4429,13 @@ type CreateTrafficMirrorFilterRuleRequest struct {
 	DryRun                *bool                          `aws:"DryRun"`
 	ClientToken           *string                        `aws:"ClientToken,idem"`
 	TagSpecifications     TagSpecificationList           `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateTrafficMirrorFilterRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TrafficDirection": constraintTrafficDirection,
+		"RuleAction":       constraintTrafficMirrorRuleAction,
+	}
 }
 
 type CreateTrafficMirrorFilterRuleResult struct {
@@ -4150,6 +4510,12 @@ type CreateTransitGatewayConnectRequestOptions struct {
 	Protocol *string  `aws:"Protocol,req"`
 }
 
+func (CreateTransitGatewayConnectRequestOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintProtocolValue,
+	}
+}
+
 type CreateTransitGatewayConnectResult struct {
 	_                     struct{}               `aws:"structure"`
 	TransitGatewayConnect *TransitGatewayConnect `aws:"TransitGatewayConnect,ln=transitGatewayConnect"`
@@ -4170,6 +4536,14 @@ type CreateTransitGatewayMeteringPolicyEntryRequest struct {
 	Protocol                                *string  `aws:"Protocol"`
 	MeteredAccount                          *string  `aws:"MeteredAccount,req"`
 	DryRun                                  *bool    `aws:"DryRun"`
+}
+
+func (CreateTransitGatewayMeteringPolicyEntryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceTransitGatewayAttachmentType":      constraintTransitGatewayAttachmentResourceType,
+		"DestinationTransitGatewayAttachmentType": constraintTransitGatewayAttachmentResourceType,
+		"MeteredAccount":                          constraintTransitGatewayMeteringPayerType,
+	}
 }
 
 type CreateTransitGatewayMeteringPolicyEntryResult struct {
@@ -4205,6 +4579,14 @@ type CreateTransitGatewayMulticastDomainRequestOptions struct {
 	AutoAcceptSharedAssociations *string  `aws:"AutoAcceptSharedAssociations"`
 }
 
+func (CreateTransitGatewayMulticastDomainRequestOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Igmpv2Support":                constraintIgmpv2SupportValue,
+		"StaticSourcesSupport":         constraintStaticSourcesSupportValue,
+		"AutoAcceptSharedAssociations": constraintAutoAcceptSharedAssociationsValue,
+	}
+}
+
 type CreateTransitGatewayMulticastDomainResult struct {
 	_                             struct{}                       `aws:"structure"`
 	TransitGatewayMulticastDomain *TransitGatewayMulticastDomain `aws:"TransitGatewayMulticastDomain,ln=transitGatewayMulticastDomain"`
@@ -4224,6 +4606,12 @@ type CreateTransitGatewayPeeringAttachmentRequest struct {
 type CreateTransitGatewayPeeringAttachmentRequestOptions struct {
 	_              struct{} `aws:"structure"`
 	DynamicRouting *string  `aws:"DynamicRouting"`
+}
+
+func (CreateTransitGatewayPeeringAttachmentRequestOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DynamicRouting": constraintDynamicRoutingValue,
+	}
 }
 
 type CreateTransitGatewayPeeringAttachmentResult struct {
@@ -4341,6 +4729,15 @@ type CreateTransitGatewayVpcAttachmentRequestOptions struct {
 	ApplianceModeSupport            *string  `aws:"ApplianceModeSupport"`
 }
 
+func (CreateTransitGatewayVpcAttachmentRequestOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DnsSupport":                      constraintDnsSupportValue,
+		"SecurityGroupReferencingSupport": constraintSecurityGroupReferencingSupportValue,
+		"Ipv6Support":                     constraintIpv6SupportValue,
+		"ApplianceModeSupport":            constraintApplianceModeSupportValue,
+	}
+}
+
 type CreateTransitGatewayVpcAttachmentResult struct {
 	_                           struct{}                     `aws:"structure"`
 	TransitGatewayVpcAttachment *TransitGatewayVpcAttachment `aws:"TransitGatewayVpcAttachment,ln=transitGatewayVpcAttachment"`
@@ -4354,12 +4751,25 @@ type CreateVerifiedAccessEndpointCidrOptions struct {
 	PortRanges CreateVerifiedAccessEndpointPortRangeList `aws:"PortRanges,ln=PortRange"`
 }
 
+func (CreateVerifiedAccessEndpointCidrOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintVerifiedAccessEndpointProtocol,
+	}
+}
+
 type CreateVerifiedAccessEndpointEniOptions struct {
 	_                  struct{}                                  `aws:"structure"`
 	NetworkInterfaceId *string                                   `aws:"NetworkInterfaceId"`
 	Protocol           *string                                   `aws:"Protocol"`
 	Port               *int32                                    `aws:"Port"`
 	PortRanges         CreateVerifiedAccessEndpointPortRangeList `aws:"PortRanges,ln=PortRange"`
+}
+
+func (CreateVerifiedAccessEndpointEniOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintVerifiedAccessEndpointProtocol,
+		"Port":     constraintVerifiedAccessEndpointPortNumber,
+	}
 }
 
 type CreateVerifiedAccessEndpointLoadBalancerOptions struct {
@@ -4371,10 +4781,24 @@ type CreateVerifiedAccessEndpointLoadBalancerOptions struct {
 	PortRanges      CreateVerifiedAccessEndpointPortRangeList `aws:"PortRanges,ln=PortRange"`
 }
 
+func (CreateVerifiedAccessEndpointLoadBalancerOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintVerifiedAccessEndpointProtocol,
+		"Port":     constraintVerifiedAccessEndpointPortNumber,
+	}
+}
+
 type CreateVerifiedAccessEndpointPortRange struct {
 	_        struct{} `aws:"structure"`
 	FromPort *int32   `aws:"FromPort"`
 	ToPort   *int32   `aws:"ToPort"`
+}
+
+func (CreateVerifiedAccessEndpointPortRange) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FromPort": constraintVerifiedAccessEndpointPortNumber,
+		"ToPort":   constraintVerifiedAccessEndpointPortNumber,
+	}
 }
 
 type CreateVerifiedAccessEndpointPortRangeList []CreateVerifiedAccessEndpointPortRange
@@ -4392,6 +4816,13 @@ type CreateVerifiedAccessEndpointRdsOptions struct {
 	RdsDbProxyArn    *string                                  `aws:"RdsDbProxyArn"`
 	RdsEndpoint      *string                                  `aws:"RdsEndpoint"`
 	SubnetIds        CreateVerifiedAccessEndpointSubnetIdList `aws:"SubnetIds,ln=SubnetId"`
+}
+
+func (CreateVerifiedAccessEndpointRdsOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintVerifiedAccessEndpointProtocol,
+		"Port":     constraintVerifiedAccessEndpointPortNumber,
+	}
 }
 
 type CreateVerifiedAccessEndpointRequest struct {
@@ -4413,6 +4844,13 @@ type CreateVerifiedAccessEndpointRequest struct {
 	SseSpecification        *VerifiedAccessSseSpecificationRequest           `aws:"SseSpecification"`
 	RdsOptions              *CreateVerifiedAccessEndpointRdsOptions          `aws:"RdsOptions"`
 	CidrOptions             *CreateVerifiedAccessEndpointCidrOptions         `aws:"CidrOptions"`
+}
+
+func (CreateVerifiedAccessEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EndpointType":   constraintVerifiedAccessEndpointType,
+		"AttachmentType": constraintVerifiedAccessEndpointAttachmentType,
+	}
 }
 
 type CreateVerifiedAccessEndpointResult struct {
@@ -4502,6 +4940,14 @@ type CreateVerifiedAccessTrustProviderRequest struct {
 	NativeApplicationOidcOptions *CreateVerifiedAccessNativeApplicationOidcOptions `aws:"NativeApplicationOidcOptions"`
 }
 
+func (CreateVerifiedAccessTrustProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TrustProviderType":       constraintTrustProviderType,
+		"UserTrustProviderType":   constraintUserTrustProviderType,
+		"DeviceTrustProviderType": constraintDeviceTrustProviderType,
+	}
+}
+
 type CreateVerifiedAccessTrustProviderResult struct {
 	_                           struct{}                     `aws:"structure"`
 	VerifiedAccessTrustProvider *VerifiedAccessTrustProvider `aws:"VerifiedAccessTrustProvider,ln=verifiedAccessTrustProvider"`
@@ -4511,6 +4957,12 @@ type CreateVolumePermission struct {
 	_      struct{} `aws:"structure"`
 	UserId *string  `aws:"UserId,ln=userId"`
 	Group  *string  `aws:"Group,ln=group"`
+}
+
+func (CreateVolumePermission) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Group": constraintPermissionGroup,
+	}
 }
 
 type CreateVolumePermissionList []CreateVolumePermission
@@ -4545,6 +4997,12 @@ type CreateVolumeRequest struct {
 	DryRun                   *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (CreateVolumeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VolumeType": constraintVolumeType,
+	}
+}
+
 type CreateVpcBlockPublicAccessExclusionRequest struct {
 	_                            struct{}             `aws:"structure"`
 	DryRun                       *bool                `aws:"DryRun"`
@@ -4552,6 +5010,12 @@ type CreateVpcBlockPublicAccessExclusionRequest struct {
 	VpcId                        *string              `aws:"VpcId"`
 	InternetGatewayExclusionMode *string              `aws:"InternetGatewayExclusionMode,req"`
 	TagSpecifications            TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (CreateVpcBlockPublicAccessExclusionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InternetGatewayExclusionMode": constraintInternetGatewayExclusionMode,
+	}
 }
 
 type CreateVpcBlockPublicAccessExclusionResult struct {
@@ -4606,6 +5070,13 @@ type CreateVpcEndpointRequest struct {
 	ServiceNetworkArn        *string                        `aws:"ServiceNetworkArn"`
 	ResourceConfigurationArn *string                        `aws:"ResourceConfigurationArn"`
 	ServiceRegion            *string                        `aws:"ServiceRegion"`
+}
+
+func (CreateVpcEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VpcEndpointType": constraintVpcEndpointType,
+		"IpAddressType":   constraintIpAddressType,
+	}
 }
 
 type CreateVpcEndpointResult struct {
@@ -4665,6 +5136,12 @@ type CreateVpcRequest struct {
 	AmazonProvidedIpv6CidrBlock     *bool                              `aws:"AmazonProvidedIpv6CidrBlock,ln=amazonProvidedIpv6CidrBlock"`
 }
 
+func (CreateVpcRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceTenancy": constraintTenancy,
+	}
+}
+
 type CreateVpcResult struct {
 	_   struct{} `aws:"structure"`
 	Vpc *Vpc     `aws:"Vpc,ln=vpc"`
@@ -4676,6 +5153,12 @@ type CreateVpnConcentratorRequest struct {
 	TransitGatewayId  *string              `aws:"TransitGatewayId"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
 	DryRun            *bool                `aws:"DryRun"`
+}
+
+func (CreateVpnConcentratorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintVpnConcentratorType,
+	}
 }
 
 type CreateVpnConcentratorResult struct {
@@ -4716,6 +5199,12 @@ type CreateVpnGatewayRequest struct {
 	DryRun            *bool                `aws:"DryRun,ln=dryRun"`
 }
 
+func (CreateVpnGatewayRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintGatewayType,
+	}
+}
+
 type CreateVpnGatewayResult struct {
 	_          struct{}    `aws:"structure"`
 	VpnGateway *VpnGateway `aws:"VpnGateway,ln=vpnGateway"`
@@ -4729,6 +5218,12 @@ type CreationDateCondition struct {
 type CreationDateConditionRequest struct {
 	_                       struct{} `aws:"structure"`
 	MaximumDaysSinceCreated *int32   `aws:"MaximumDaysSinceCreated"`
+}
+
+func (CreationDateConditionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaximumDaysSinceCreated": constraintMaximumDaysSinceCreatedValue,
+	}
 }
 
 type CreditSpecification struct {
@@ -4800,6 +5295,14 @@ type DataQuery struct {
 	Metric      *string  `aws:"Metric"`
 	Statistic   *string  `aws:"Statistic"`
 	Period      *string  `aws:"Period"`
+}
+
+func (DataQuery) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Metric":    constraintMetricType,
+		"Statistic": constraintStatisticType,
+		"Period":    constraintPeriodType,
+	}
 }
 
 type DataResponse struct {
@@ -5195,6 +5698,12 @@ type DeleteLaunchTemplateRequest struct {
 	LaunchTemplateName *string  `aws:"LaunchTemplateName"`
 }
 
+func (DeleteLaunchTemplateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+	}
+}
+
 type DeleteLaunchTemplateResult struct {
 	_              struct{}        `aws:"structure"`
 	LaunchTemplate *LaunchTemplate `aws:"LaunchTemplate,ln=launchTemplate"`
@@ -5206,6 +5715,12 @@ type DeleteLaunchTemplateVersionsRequest struct {
 	LaunchTemplateId   *string           `aws:"LaunchTemplateId"`
 	LaunchTemplateName *string           `aws:"LaunchTemplateName"`
 	Versions           VersionStringList `aws:"Versions,ln=LaunchTemplateVersion,req"`
+}
+
+func (DeleteLaunchTemplateVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+	}
 }
 
 type DeleteLaunchTemplateVersionsResponseErrorItem struct {
@@ -5441,6 +5956,12 @@ type DeleteQueuedReservedInstancesRequest struct {
 	_                    struct{}                            `aws:"structure"`
 	DryRun               *bool                               `aws:"DryRun"`
 	ReservedInstancesIds DeleteQueuedReservedInstancesIdList `aws:"ReservedInstancesIds,ln=ReservedInstancesId,req"`
+}
+
+func (DeleteQueuedReservedInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReservedInstancesIds": constraintDeleteQueuedReservedInstancesIdList,
+	}
 }
 
 type DeleteQueuedReservedInstancesResult struct {
@@ -5961,6 +6482,12 @@ type DeprecationTimeConditionRequest struct {
 	MaximumDaysSinceDeprecated *int32   `aws:"MaximumDaysSinceDeprecated"`
 }
 
+func (DeprecationTimeConditionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaximumDaysSinceDeprecated": constraintMaximumDaysSinceDeprecatedValue,
+	}
+}
+
 type DeprovisionByoipCidrRequest struct {
 	_      struct{} `aws:"structure"`
 	Cidr   *string  `aws:"Cidr,req"`
@@ -6100,6 +6627,12 @@ type DescribeAddressTransfersRequest struct {
 	DryRun        *bool            `aws:"DryRun"`
 }
 
+func (DescribeAddressTransfersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeAddressTransfersMaxResults,
+	}
+}
+
 type DescribeAddressTransfersResult struct {
 	_                struct{}            `aws:"structure"`
 	AddressTransfers AddressTransferList `aws:"AddressTransfers,ln=addressTransferSet"`
@@ -6113,6 +6646,13 @@ type DescribeAddressesAttributeRequest struct {
 	NextToken     *string       `aws:"NextToken"`
 	MaxResults    *int32        `aws:"MaxResults"`
 	DryRun        *bool         `aws:"DryRun"`
+}
+
+func (DescribeAddressesAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute":  constraintAddressAttributeName,
+		"MaxResults": constraintAddressMaxResults,
+	}
 }
 
 type DescribeAddressesAttributeResult struct {
@@ -6154,6 +6694,12 @@ type DescribeApplicationStatusCheckAssociationsRequest struct {
 	DryRun                    *bool                        `aws:"DryRun"`
 }
 
+func (DescribeApplicationStatusCheckAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeApplicationStatusCheckAssociationsMaxResults,
+	}
+}
+
 type DescribeApplicationStatusCheckAssociationsResult struct {
 	_            struct{}                             `aws:"structure"`
 	Associations ApplicationStatusCheckAssociationSet `aws:"Associations,ln=associationSet"`
@@ -6171,6 +6717,12 @@ type DescribeApplicationStatusChecksRequest struct {
 	DryRun                    *bool                        `aws:"DryRun"`
 }
 
+func (DescribeApplicationStatusChecksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeApplicationStatusChecksMaxResults,
+	}
+}
+
 type DescribeApplicationStatusChecksResult struct {
 	_                       struct{}                          `aws:"structure"`
 	ApplicationStatusChecks ApplicationStatusCheckResponseSet `aws:"ApplicationStatusChecks,ln=applicationStatusCheckSet"`
@@ -6184,6 +6736,12 @@ type DescribeApplicationStatusRequest struct {
 	MaxResults  *int32         `aws:"MaxResults"`
 	NextToken   *string        `aws:"NextToken"`
 	DryRun      *bool          `aws:"DryRun"`
+}
+
+func (DescribeApplicationStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeApplicationStatusMaxResults,
+	}
 }
 
 type DescribeApplicationStatusResult struct {
@@ -6214,6 +6772,12 @@ type DescribeAwsNetworkPerformanceMetricSubscriptionsRequest struct {
 	DryRun     *bool      `aws:"DryRun"`
 }
 
+func (DescribeAwsNetworkPerformanceMetricSubscriptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResultsParam,
+	}
+}
+
 type DescribeAwsNetworkPerformanceMetricSubscriptionsResult struct {
 	_             struct{}         `aws:"structure"`
 	NextToken     *string          `aws:"NextToken,ln=nextToken"`
@@ -6239,6 +6803,12 @@ type DescribeByoipCidrsRequest struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (DescribeByoipCidrsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeByoipCidrsMaxResults,
+	}
+}
+
 type DescribeByoipCidrsResult struct {
 	_          struct{}     `aws:"structure"`
 	ByoipCidrs ByoipCidrSet `aws:"ByoipCidrs,ln=byoipCidrSet"`
@@ -6254,6 +6824,12 @@ type DescribeCapacityBlockExtensionHistoryRequest struct {
 	DryRun                 *bool                    `aws:"DryRun"`
 }
 
+func (DescribeCapacityBlockExtensionHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeFutureCapacityMaxResults,
+	}
+}
+
 type DescribeCapacityBlockExtensionHistoryResult struct {
 	_                       struct{}                  `aws:"structure"`
 	CapacityBlockExtensions CapacityBlockExtensionSet `aws:"CapacityBlockExtensions,ln=capacityBlockExtensionSet"`
@@ -6267,6 +6843,12 @@ type DescribeCapacityBlockExtensionOfferingsRequest struct {
 	CapacityReservationId               *string  `aws:"CapacityReservationId,req"`
 	NextToken                           *string  `aws:"NextToken"`
 	MaxResults                          *int32   `aws:"MaxResults"`
+}
+
+func (DescribeCapacityBlockExtensionOfferingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityBlockExtensionOfferingsMaxResults,
+	}
 }
 
 type DescribeCapacityBlockExtensionOfferingsResult struct {
@@ -6290,6 +6872,12 @@ type DescribeCapacityBlockOfferingsRequest struct {
 	AllAvailabilityZones  *bool      `aws:"AllAvailabilityZones"`
 }
 
+func (DescribeCapacityBlockOfferingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityBlockOfferingsMaxResults,
+	}
+}
+
 type DescribeCapacityBlockOfferingsResult struct {
 	_                      struct{}                 `aws:"structure"`
 	CapacityBlockOfferings CapacityBlockOfferingSet `aws:"CapacityBlockOfferings,ln=capacityBlockOfferingSet"`
@@ -6303,6 +6891,12 @@ type DescribeCapacityBlockStatusRequest struct {
 	MaxResults       *int32           `aws:"MaxResults"`
 	Filters          FilterList       `aws:"Filters,ln=Filter"`
 	DryRun           *bool            `aws:"DryRun"`
+}
+
+func (DescribeCapacityBlockStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityBlockStatusMaxResults,
+	}
 }
 
 type DescribeCapacityBlockStatusResult struct {
@@ -6320,6 +6914,12 @@ type DescribeCapacityBlocksRequest struct {
 	DryRun           *bool            `aws:"DryRun"`
 }
 
+func (DescribeCapacityBlocksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityBlocksMaxResults,
+	}
+}
+
 type DescribeCapacityBlocksResult struct {
 	_              struct{}         `aws:"structure"`
 	CapacityBlocks CapacityBlockSet `aws:"CapacityBlocks,ln=capacityBlockSet"`
@@ -6333,6 +6933,12 @@ type DescribeCapacityManagerDataExportsRequest struct {
 	NextToken                    *string                        `aws:"NextToken"`
 	DryRun                       *bool                          `aws:"DryRun"`
 	Filters                      FilterList                     `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeCapacityManagerDataExportsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityManagerDataExportsRequestMaxResults,
+	}
 }
 
 type DescribeCapacityManagerDataExportsResult struct {
@@ -6351,6 +6957,13 @@ type DescribeCapacityReservationBillingRequestsRequest struct {
 	DryRun                 *bool                    `aws:"DryRun"`
 }
 
+func (DescribeCapacityReservationBillingRequestsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Role":       constraintCallerRole,
+		"MaxResults": constraintDescribeCapacityReservationBillingRequestsRequestMaxResults,
+	}
+}
+
 type DescribeCapacityReservationBillingRequestsResult struct {
 	_                                  struct{}                             `aws:"structure"`
 	NextToken                          *string                              `aws:"NextToken,ln=nextToken"`
@@ -6364,6 +6977,12 @@ type DescribeCapacityReservationCancellationQuotesRequest struct {
 	NextToken                               *string                                   `aws:"NextToken"`
 	DryRun                                  *bool                                     `aws:"DryRun"`
 	Filters                                 FilterList                                `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeCapacityReservationCancellationQuotesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityReservationCancellationQuotesRequestMaxResults,
+	}
 }
 
 type DescribeCapacityReservationCancellationQuotesResult struct {
@@ -6381,6 +7000,12 @@ type DescribeCapacityReservationFleetsRequest struct {
 	DryRun                      *bool                         `aws:"DryRun"`
 }
 
+func (DescribeCapacityReservationFleetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityReservationFleetsMaxResults,
+	}
+}
+
 type DescribeCapacityReservationFleetsResult struct {
 	_                         struct{}                    `aws:"structure"`
 	CapacityReservationFleets CapacityReservationFleetSet `aws:"CapacityReservationFleets,ln=capacityReservationFleetSet"`
@@ -6394,6 +7019,12 @@ type DescribeCapacityReservationTopologyRequest struct {
 	MaxResults             *int32                   `aws:"MaxResults"`
 	CapacityReservationIds CapacityReservationIdSet `aws:"CapacityReservationIds,ln=CapacityReservationId"`
 	Filters                FilterList               `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeCapacityReservationTopologyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityReservationTopologyMaxResults,
+	}
 }
 
 type DescribeCapacityReservationTopologyResult struct {
@@ -6411,6 +7042,12 @@ type DescribeCapacityReservationsRequest struct {
 	DryRun                 *bool                    `aws:"DryRun"`
 }
 
+func (DescribeCapacityReservationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeCapacityReservationsMaxResults,
+	}
+}
+
 type DescribeCapacityReservationsResult struct {
 	_                    struct{}               `aws:"structure"`
 	NextToken            *string                `aws:"NextToken,ln=nextToken"`
@@ -6424,6 +7061,12 @@ type DescribeCarrierGatewaysRequest struct {
 	MaxResults        *int32              `aws:"MaxResults"`
 	NextToken         *string             `aws:"NextToken"`
 	DryRun            *bool               `aws:"DryRun"`
+}
+
+func (DescribeCarrierGatewaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintCarrierGatewayMaxResults,
+	}
 }
 
 type DescribeCarrierGatewaysResult struct {
@@ -6441,6 +7084,12 @@ type DescribeClassicLinkInstancesRequest struct {
 	MaxResults  *int32               `aws:"MaxResults,ln=maxResults"`
 }
 
+func (DescribeClassicLinkInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeClassicLinkInstancesMaxResults,
+	}
+}
+
 type DescribeClassicLinkInstancesResult struct {
 	_         struct{}                `aws:"structure"`
 	Instances ClassicLinkInstanceList `aws:"Instances,ln=instancesSet"`
@@ -6454,6 +7103,12 @@ type DescribeClientVpnAuthorizationRulesRequest struct {
 	NextToken           *string    `aws:"NextToken"`
 	Filters             FilterList `aws:"Filters,ln=Filter"`
 	MaxResults          *int32     `aws:"MaxResults"`
+}
+
+func (DescribeClientVpnAuthorizationRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeClientVpnAuthorizationRulesMaxResults,
+	}
 }
 
 type DescribeClientVpnAuthorizationRulesResult struct {
@@ -6471,6 +7126,12 @@ type DescribeClientVpnConnectionsRequest struct {
 	DryRun              *bool      `aws:"DryRun"`
 }
 
+func (DescribeClientVpnConnectionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeClientVpnConnectionsMaxResults,
+	}
+}
+
 type DescribeClientVpnConnectionsResult struct {
 	_           struct{}               `aws:"structure"`
 	Connections ClientVpnConnectionSet `aws:"Connections,ln=connections"`
@@ -6486,6 +7147,12 @@ type DescribeClientVpnEndpointsRequest struct {
 	DryRun               *bool                   `aws:"DryRun"`
 }
 
+func (DescribeClientVpnEndpointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeClientVpnEndpointMaxResults,
+	}
+}
+
 type DescribeClientVpnEndpointsResult struct {
 	_                  struct{}    `aws:"structure"`
 	ClientVpnEndpoints EndpointSet `aws:"ClientVpnEndpoints,ln=clientVpnEndpoint"`
@@ -6499,6 +7166,12 @@ type DescribeClientVpnRoutesRequest struct {
 	MaxResults          *int32     `aws:"MaxResults"`
 	NextToken           *string    `aws:"NextToken"`
 	DryRun              *bool      `aws:"DryRun"`
+}
+
+func (DescribeClientVpnRoutesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeClientVpnRoutesMaxResults,
+	}
 }
 
 type DescribeClientVpnRoutesResult struct {
@@ -6517,6 +7190,12 @@ type DescribeClientVpnTargetNetworksRequest struct {
 	DryRun              *bool           `aws:"DryRun"`
 }
 
+func (DescribeClientVpnTargetNetworksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeClientVpnTargetNetworksMaxResults,
+	}
+}
+
 type DescribeClientVpnTargetNetworksResult struct {
 	_                       struct{}         `aws:"structure"`
 	ClientVpnTargetNetworks TargetNetworkSet `aws:"ClientVpnTargetNetworks,ln=clientVpnTargetNetworks"`
@@ -6530,6 +7209,12 @@ type DescribeCoipPoolsRequest struct {
 	MaxResults *int32        `aws:"MaxResults"`
 	NextToken  *string       `aws:"NextToken"`
 	DryRun     *bool         `aws:"DryRun"`
+}
+
+func (DescribeCoipPoolsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintCoipPoolMaxResults,
+	}
 }
 
 type DescribeCoipPoolsResult struct {
@@ -6575,6 +7260,12 @@ type DescribeDeclarativePoliciesReportsRequest struct {
 	ReportIds  ValueStringList `aws:"ReportIds,ln=ReportId"`
 }
 
+func (DescribeDeclarativePoliciesReportsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDeclarativePoliciesMaxResults,
+	}
+}
+
 type DescribeDeclarativePoliciesReportsResult struct {
 	_         struct{}                      `aws:"structure"`
 	NextToken *string                       `aws:"NextToken,ln=nextToken"`
@@ -6588,6 +7279,12 @@ type DescribeDhcpOptionsRequest struct {
 	MaxResults     *int32                  `aws:"MaxResults"`
 	DryRun         *bool                   `aws:"DryRun,ln=dryRun"`
 	Filters        FilterList              `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeDhcpOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeDhcpOptionsMaxResults,
+	}
 }
 
 type DescribeDhcpOptionsResult struct {
@@ -6605,6 +7302,12 @@ type DescribeEgressOnlyInternetGatewaysRequest struct {
 	Filters                      FilterList                      `aws:"Filters,ln=Filter"`
 }
 
+func (DescribeEgressOnlyInternetGatewaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeEgressOnlyInternetGatewaysMaxResults,
+	}
+}
+
 type DescribeEgressOnlyInternetGatewaysResult struct {
 	_                          struct{}                      `aws:"structure"`
 	EgressOnlyInternetGateways EgressOnlyInternetGatewayList `aws:"EgressOnlyInternetGateways,ln=egressOnlyInternetGatewaySet"`
@@ -6618,6 +7321,12 @@ type DescribeElasticGpusRequest struct {
 	Filters       FilterList      `aws:"Filters,ln=Filter"`
 	MaxResults    *int32          `aws:"MaxResults"`
 	NextToken     *string         `aws:"NextToken"`
+}
+
+func (DescribeElasticGpusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeElasticGpusMaxResults,
+	}
 }
 
 type DescribeElasticGpusResult struct {
@@ -6634,6 +7343,12 @@ type DescribeExportImageTasksRequest struct {
 	ExportImageTaskIds ExportImageTaskIdList `aws:"ExportImageTaskIds,ln=ExportImageTaskId"`
 	MaxResults         *int32                `aws:"MaxResults"`
 	NextToken          *string               `aws:"NextToken"`
+}
+
+func (DescribeExportImageTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeExportImageTasksMaxResults,
+	}
 }
 
 type DescribeExportImageTasksResult struct {
@@ -6660,6 +7375,12 @@ type DescribeFastLaunchImagesRequest struct {
 	MaxResults *int32                `aws:"MaxResults"`
 	NextToken  *string               `aws:"NextToken"`
 	DryRun     *bool                 `aws:"DryRun"`
+}
+
+func (DescribeFastLaunchImagesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeFastLaunchImagesRequestMaxResults,
+	}
 }
 
 type DescribeFastLaunchImagesResult struct {
@@ -6717,6 +7438,12 @@ type DescribeFastSnapshotRestoresRequest struct {
 	DryRun     *bool      `aws:"DryRun"`
 }
 
+func (DescribeFastSnapshotRestoresRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeFastSnapshotRestoresMaxResults,
+	}
+}
+
 type DescribeFastSnapshotRestoresResult struct {
 	_                    struct{}                              `aws:"structure"`
 	FastSnapshotRestores DescribeFastSnapshotRestoreSuccessSet `aws:"FastSnapshotRestores,ln=fastSnapshotRestoreSet"`
@@ -6739,6 +7466,12 @@ type DescribeFleetHistoryRequest struct {
 	NextToken  *string    `aws:"NextToken"`
 	FleetId    *string    `aws:"FleetId,req"`
 	StartTime  *time.Time `aws:"StartTime,req"`
+}
+
+func (DescribeFleetHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventType": constraintFleetEventType,
+	}
 }
 
 type DescribeFleetHistoryResult struct {
@@ -6824,6 +7557,12 @@ type DescribeFpgaImageAttributeRequest struct {
 	Attribute   *string  `aws:"Attribute,req"`
 }
 
+func (DescribeFpgaImageAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintFpgaImageAttributeName,
+	}
+}
+
 type DescribeFpgaImageAttributeResult struct {
 	_                  struct{}            `aws:"structure"`
 	FpgaImageAttribute *FpgaImageAttribute `aws:"FpgaImageAttribute,ln=fpgaImageAttribute"`
@@ -6837,6 +7576,12 @@ type DescribeFpgaImagesRequest struct {
 	Filters      FilterList      `aws:"Filters,ln=Filter"`
 	NextToken    *string         `aws:"NextToken"`
 	MaxResults   *int32          `aws:"MaxResults"`
+}
+
+func (DescribeFpgaImagesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeFpgaImagesMaxResults,
+	}
 }
 
 type DescribeFpgaImagesResult struct {
@@ -6853,6 +7598,12 @@ type DescribeHostReservationOfferingsRequest struct {
 	MinDuration *int32     `aws:"MinDuration"`
 	NextToken   *string    `aws:"NextToken"`
 	OfferingId  *string    `aws:"OfferingId"`
+}
+
+func (DescribeHostReservationOfferingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeHostReservationsMaxResults,
+	}
 }
 
 type DescribeHostReservationOfferingsResult struct {
@@ -6897,6 +7648,12 @@ type DescribeIamInstanceProfileAssociationsRequest struct {
 	NextToken      *string           `aws:"NextToken"`
 }
 
+func (DescribeIamInstanceProfileAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeIamInstanceProfileAssociationsMaxResults,
+	}
+}
+
 type DescribeIamInstanceProfileAssociationsResult struct {
 	_                              struct{}                         `aws:"structure"`
 	IamInstanceProfileAssociations IamInstanceProfileAssociationSet `aws:"IamInstanceProfileAssociations,ln=iamInstanceProfileAssociationSet"`
@@ -6931,6 +7688,12 @@ type DescribeImageAttributeRequest struct {
 	DryRun    *bool    `aws:"DryRun,ln=dryRun"`
 }
 
+func (DescribeImageAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintImageAttributeName,
+	}
+}
+
 type DescribeImageReferencesImageIdStringList []string
 
 type DescribeImageReferencesRequest struct {
@@ -6941,6 +7704,13 @@ type DescribeImageReferencesRequest struct {
 	NextToken               *string                                  `aws:"NextToken"`
 	DryRun                  *bool                                    `aws:"DryRun"`
 	MaxResults              *int32                                   `aws:"MaxResults"`
+}
+
+func (DescribeImageReferencesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImageIds":   constraintDescribeImageReferencesImageIdStringList,
+		"MaxResults": constraintDescribeImageReferencesMaxResults,
+	}
 }
 
 type DescribeImageReferencesResult struct {
@@ -6959,6 +7729,14 @@ type DescribeImageUsageReportEntriesRequest struct {
 	MaxResults *int32                                     `aws:"MaxResults"`
 }
 
+func (DescribeImageUsageReportEntriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImageIds":   constraintDescribeImageUsageReportsImageIdStringList,
+		"ReportIds":  constraintImageUsageReportIdStringList,
+		"MaxResults": constraintDescribeImageUsageReportEntriesMaxResults,
+	}
+}
+
 type DescribeImageUsageReportEntriesResult struct {
 	_                       struct{}                  `aws:"structure"`
 	NextToken               *string                   `aws:"NextToken,ln=nextToken"`
@@ -6975,6 +7753,14 @@ type DescribeImageUsageReportsRequest struct {
 	Filters    FilterList                                 `aws:"Filters,ln=Filter"`
 	DryRun     *bool                                      `aws:"DryRun"`
 	MaxResults *int32                                     `aws:"MaxResults"`
+}
+
+func (DescribeImageUsageReportsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImageIds":   constraintDescribeImageUsageReportsImageIdStringList,
+		"ReportIds":  constraintImageUsageReportIdStringList,
+		"MaxResults": constraintDescribeImageUsageReportsMaxResults,
+	}
 }
 
 type DescribeImageUsageReportsResult struct {
@@ -7039,6 +7825,12 @@ type DescribeInstanceAttributeRequest struct {
 	Attribute  *string  `aws:"Attribute,ln=attribute,req"`
 }
 
+func (DescribeInstanceAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintInstanceAttributeName,
+	}
+}
+
 type DescribeInstanceConnectEndpointsRequest struct {
 	_                          struct{}        `aws:"structure"`
 	DryRun                     *bool           `aws:"DryRun"`
@@ -7046,6 +7838,12 @@ type DescribeInstanceConnectEndpointsRequest struct {
 	NextToken                  *string         `aws:"NextToken"`
 	Filters                    FilterList      `aws:"Filters,ln=Filter"`
 	InstanceConnectEndpointIds ValueStringList `aws:"InstanceConnectEndpointIds,ln=InstanceConnectEndpointId"`
+}
+
+func (DescribeInstanceConnectEndpointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintInstanceConnectEndpointMaxResults,
+	}
 }
 
 type DescribeInstanceConnectEndpointsResult struct {
@@ -7061,6 +7859,12 @@ type DescribeInstanceCreditSpecificationsRequest struct {
 	InstanceIds InstanceIdStringList `aws:"InstanceIds,ln=InstanceId"`
 	MaxResults  *int32               `aws:"MaxResults"`
 	NextToken   *string              `aws:"NextToken"`
+}
+
+func (DescribeInstanceCreditSpecificationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeInstanceCreditSpecificationsMaxResults,
+	}
 }
 
 type DescribeInstanceCreditSpecificationsResult struct {
@@ -7088,6 +7892,12 @@ type DescribeInstanceEventWindowsRequest struct {
 	NextToken              *string                  `aws:"NextToken"`
 }
 
+func (DescribeInstanceEventWindowsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintResultRange,
+	}
+}
+
 type DescribeInstanceEventWindowsResult struct {
 	_                    struct{}               `aws:"structure"`
 	InstanceEventWindows InstanceEventWindowSet `aws:"InstanceEventWindows,ln=instanceEventWindowSet"`
@@ -7101,6 +7911,12 @@ type DescribeInstanceImageMetadataRequest struct {
 	MaxResults  *int32               `aws:"MaxResults"`
 	NextToken   *string              `aws:"NextToken"`
 	DryRun      *bool                `aws:"DryRun"`
+}
+
+func (DescribeInstanceImageMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeInstanceImageMetadataMaxResults,
+	}
 }
 
 type DescribeInstanceImageMetadataResult struct {
@@ -7120,6 +7936,12 @@ type DescribeInstanceSqlHaHistoryStatesRequest struct {
 	DryRun      *bool                `aws:"DryRun"`
 }
 
+func (DescribeInstanceSqlHaHistoryStatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeInstanceSqlHaStatesRequestMaxResultsInteger,
+	}
+}
+
 type DescribeInstanceSqlHaHistoryStatesResult struct {
 	_         struct{}               `aws:"structure"`
 	Instances RegisteredInstanceList `aws:"Instances,ln=instanceSet"`
@@ -7133,6 +7955,12 @@ type DescribeInstanceSqlHaStatesRequest struct {
 	MaxResults  *int32               `aws:"MaxResults"`
 	Filters     FilterList           `aws:"Filters,ln=Filter"`
 	DryRun      *bool                `aws:"DryRun"`
+}
+
+func (DescribeInstanceSqlHaStatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeInstanceSqlHaStatesRequestMaxResultsInteger,
+	}
 }
 
 type DescribeInstanceSqlHaStatesResult struct {
@@ -7172,6 +8000,12 @@ type DescribeInstanceTopologyRequest struct {
 	Filters     FilterList                            `aws:"Filters,ln=Filter"`
 }
 
+func (DescribeInstanceTopologyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeInstanceTopologyMaxResults,
+	}
+}
+
 type DescribeInstanceTopologyResult struct {
 	_         struct{}    `aws:"structure"`
 	Instances InstanceSet `aws:"Instances,ln=instanceSet"`
@@ -7185,6 +8019,13 @@ type DescribeInstanceTypeOfferingsRequest struct {
 	Filters      FilterList `aws:"Filters,ln=Filter"`
 	MaxResults   *int32     `aws:"MaxResults"`
 	NextToken    *string    `aws:"NextToken"`
+}
+
+func (DescribeInstanceTypeOfferingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LocationType": constraintLocationType,
+		"MaxResults":   constraintDITOMaxResults,
+	}
 }
 
 type DescribeInstanceTypeOfferingsResult struct {
@@ -7201,6 +8042,13 @@ type DescribeInstanceTypesRequest struct {
 	MaxResults                 *int32                  `aws:"MaxResults"`
 	NextToken                  *string                 `aws:"NextToken"`
 	IncludeUnsupportedInRegion *bool                   `aws:"IncludeUnsupportedInRegion"`
+}
+
+func (DescribeInstanceTypesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceTypes": constraintRequestInstanceTypeList,
+		"MaxResults":    constraintDITMaxResults,
+	}
 }
 
 type DescribeInstanceTypesResult struct {
@@ -7234,6 +8082,12 @@ type DescribeInternetGatewaysRequest struct {
 	Filters            FilterList            `aws:"Filters,ln=Filter"`
 }
 
+func (DescribeInternetGatewaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeInternetGatewaysMaxResults,
+	}
+}
+
 type DescribeInternetGatewaysResult struct {
 	_                struct{}            `aws:"structure"`
 	InternetGateways InternetGatewayList `aws:"InternetGateways,ln=internetGatewaySet"`
@@ -7245,6 +8099,12 @@ type DescribeIpamByoasnRequest struct {
 	DryRun     *bool    `aws:"DryRun"`
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
+}
+
+func (DescribeIpamByoasnRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeIpamByoasnMaxResults,
+	}
 }
 
 type DescribeIpamByoasnResult struct {
@@ -7262,6 +8122,12 @@ type DescribeIpamExternalResourceVerificationTokensRequest struct {
 	IpamExternalResourceVerificationTokenIds ValueStringList `aws:"IpamExternalResourceVerificationTokenIds,ln=IpamExternalResourceVerificationTokenId"`
 }
 
+func (DescribeIpamExternalResourceVerificationTokensRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type DescribeIpamExternalResourceVerificationTokensResult struct {
 	_                                      struct{}                                 `aws:"structure"`
 	NextToken                              *string                                  `aws:"NextToken,ln=nextToken"`
@@ -7275,6 +8141,12 @@ type DescribeIpamInternetRegistryAssociationsRequest struct {
 	MaxResults                         *int32          `aws:"MaxResults"`
 	NextToken                          *string         `aws:"NextToken"`
 	Filters                            FilterList      `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeIpamInternetRegistryAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type DescribeIpamInternetRegistryAssociationsResult struct {
@@ -7292,6 +8164,12 @@ type DescribeIpamPoliciesRequest struct {
 	IpamPolicyIds ValueStringList `aws:"IpamPolicyIds,ln=IpamPolicyId"`
 }
 
+func (DescribeIpamPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type DescribeIpamPoliciesResult struct {
 	_            struct{}      `aws:"structure"`
 	NextToken    *string       `aws:"NextToken,ln=nextToken"`
@@ -7307,6 +8185,12 @@ type DescribeIpamPoolAllocationsRequest struct {
 	NextToken             *string         `aws:"NextToken"`
 }
 
+func (DescribeIpamPoolAllocationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeIpamPoolAllocationsMaxResults,
+	}
+}
+
 type DescribeIpamPoolAllocationsResult struct {
 	_                   struct{}              `aws:"structure"`
 	IpamPoolAllocations IpamPoolAllocationSet `aws:"IpamPoolAllocations,ln=ipamPoolAllocationSet"`
@@ -7320,6 +8204,12 @@ type DescribeIpamPoolsRequest struct {
 	MaxResults  *int32          `aws:"MaxResults"`
 	NextToken   *string         `aws:"NextToken"`
 	IpamPoolIds ValueStringList `aws:"IpamPoolIds,ln=IpamPoolId"`
+}
+
+func (DescribeIpamPoolsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type DescribeIpamPoolsResult struct {
@@ -7338,6 +8228,12 @@ type DescribeIpamPrefixListResolverTargetsRequest struct {
 	IpamPrefixListResolverId        *string         `aws:"IpamPrefixListResolverId"`
 }
 
+func (DescribeIpamPrefixListResolverTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type DescribeIpamPrefixListResolverTargetsResult struct {
 	_                             struct{}                        `aws:"structure"`
 	NextToken                     *string                         `aws:"NextToken,ln=nextToken"`
@@ -7351,6 +8247,12 @@ type DescribeIpamPrefixListResolversRequest struct {
 	MaxResults                *int32          `aws:"MaxResults"`
 	NextToken                 *string         `aws:"NextToken"`
 	IpamPrefixListResolverIds ValueStringList `aws:"IpamPrefixListResolverIds,ln=IpamPrefixListResolverId"`
+}
+
+func (DescribeIpamPrefixListResolversRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type DescribeIpamPrefixListResolversResult struct {
@@ -7368,6 +8270,12 @@ type DescribeIpamResourceDiscoveriesRequest struct {
 	Filters                  FilterList      `aws:"Filters,ln=Filter"`
 }
 
+func (DescribeIpamResourceDiscoveriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type DescribeIpamResourceDiscoveriesResult struct {
 	_                       struct{}                 `aws:"structure"`
 	IpamResourceDiscoveries IpamResourceDiscoverySet `aws:"IpamResourceDiscoveries,ln=ipamResourceDiscoverySet"`
@@ -7381,6 +8289,12 @@ type DescribeIpamResourceDiscoveryAssociationsRequest struct {
 	NextToken                           *string         `aws:"NextToken"`
 	MaxResults                          *int32          `aws:"MaxResults"`
 	Filters                             FilterList      `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeIpamResourceDiscoveryAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type DescribeIpamResourceDiscoveryAssociationsResult struct {
@@ -7398,6 +8312,12 @@ type DescribeIpamScopesRequest struct {
 	IpamScopeIds ValueStringList `aws:"IpamScopeIds,ln=IpamScopeId"`
 }
 
+func (DescribeIpamScopesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type DescribeIpamScopesResult struct {
 	_          struct{}     `aws:"structure"`
 	NextToken  *string      `aws:"NextToken,ln=nextToken"`
@@ -7413,6 +8333,12 @@ type DescribeIpamsRequest struct {
 	IpamIds    ValueStringList `aws:"IpamIds,ln=IpamId"`
 }
 
+func (DescribeIpamsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type DescribeIpamsResult struct {
 	_         struct{} `aws:"structure"`
 	NextToken *string  `aws:"NextToken,ln=nextToken"`
@@ -7426,6 +8352,12 @@ type DescribeIpv6PoolsRequest struct {
 	MaxResults *int32         `aws:"MaxResults"`
 	DryRun     *bool          `aws:"DryRun"`
 	Filters    FilterList     `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeIpv6PoolsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpv6PoolMaxResults,
+	}
 }
 
 type DescribeIpv6PoolsResult struct {
@@ -7463,6 +8395,12 @@ type DescribeLaunchTemplateVersionsRequest struct {
 	IncludeManagedResources *bool             `aws:"IncludeManagedResources"`
 }
 
+func (DescribeLaunchTemplateVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+	}
+}
+
 type DescribeLaunchTemplateVersionsResult struct {
 	_                      struct{}                 `aws:"structure"`
 	LaunchTemplateVersions LaunchTemplateVersionSet `aws:"LaunchTemplateVersions,ln=launchTemplateVersionSet"`
@@ -7480,6 +8418,12 @@ type DescribeLaunchTemplatesRequest struct {
 	IncludeManagedResources *bool                        `aws:"IncludeManagedResources"`
 }
 
+func (DescribeLaunchTemplatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeLaunchTemplatesMaxResults,
+	}
+}
+
 type DescribeLaunchTemplatesResult struct {
 	_               struct{}          `aws:"structure"`
 	LaunchTemplates LaunchTemplateSet `aws:"LaunchTemplates,ln=launchTemplates"`
@@ -7493,6 +8437,12 @@ type DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest stru
 	MaxResults                                                *int32                                                      `aws:"MaxResults"`
 	NextToken                                                 *string                                                     `aws:"NextToken"`
 	DryRun                                                    *bool                                                       `aws:"DryRun"`
+}
+
+func (DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintLocalGatewayMaxResults,
+	}
 }
 
 type DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult struct {
@@ -7510,6 +8460,12 @@ type DescribeLocalGatewayRouteTableVpcAssociationsRequest struct {
 	DryRun                                  *bool                                     `aws:"DryRun"`
 }
 
+func (DescribeLocalGatewayRouteTableVpcAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintLocalGatewayMaxResults,
+	}
+}
+
 type DescribeLocalGatewayRouteTableVpcAssociationsResult struct {
 	_                                     struct{}                                `aws:"structure"`
 	LocalGatewayRouteTableVpcAssociations LocalGatewayRouteTableVpcAssociationSet `aws:"LocalGatewayRouteTableVpcAssociations,ln=localGatewayRouteTableVpcAssociationSet"`
@@ -7523,6 +8479,12 @@ type DescribeLocalGatewayRouteTablesRequest struct {
 	MaxResults                *int32                      `aws:"MaxResults"`
 	NextToken                 *string                     `aws:"NextToken"`
 	DryRun                    *bool                       `aws:"DryRun"`
+}
+
+func (DescribeLocalGatewayRouteTablesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintLocalGatewayMaxResults,
+	}
 }
 
 type DescribeLocalGatewayRouteTablesResult struct {
@@ -7540,6 +8502,12 @@ type DescribeLocalGatewayVirtualInterfaceGroupsRequest struct {
 	DryRun                               *bool                                  `aws:"DryRun"`
 }
 
+func (DescribeLocalGatewayVirtualInterfaceGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintLocalGatewayMaxResults,
+	}
+}
+
 type DescribeLocalGatewayVirtualInterfaceGroupsResult struct {
 	_                                  struct{}                             `aws:"structure"`
 	LocalGatewayVirtualInterfaceGroups LocalGatewayVirtualInterfaceGroupSet `aws:"LocalGatewayVirtualInterfaceGroups,ln=localGatewayVirtualInterfaceGroupSet"`
@@ -7553,6 +8521,12 @@ type DescribeLocalGatewayVirtualInterfacesRequest struct {
 	MaxResults                      *int32                            `aws:"MaxResults"`
 	NextToken                       *string                           `aws:"NextToken"`
 	DryRun                          *bool                             `aws:"DryRun"`
+}
+
+func (DescribeLocalGatewayVirtualInterfacesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintLocalGatewayMaxResults,
+	}
 }
 
 type DescribeLocalGatewayVirtualInterfacesResult struct {
@@ -7570,6 +8544,12 @@ type DescribeLocalGatewaysRequest struct {
 	DryRun          *bool             `aws:"DryRun"`
 }
 
+func (DescribeLocalGatewaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintLocalGatewayMaxResults,
+	}
+}
+
 type DescribeLocalGatewaysResult struct {
 	_             struct{}        `aws:"structure"`
 	LocalGateways LocalGatewaySet `aws:"LocalGateways,ln=localGatewaySet"`
@@ -7585,6 +8565,12 @@ type DescribeLockedSnapshotsRequest struct {
 	DryRun      *bool                `aws:"DryRun"`
 }
 
+func (DescribeLockedSnapshotsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeLockedSnapshotsMaxResults,
+	}
+}
+
 type DescribeLockedSnapshotsResult struct {
 	_         struct{}                `aws:"structure"`
 	Snapshots LockedSnapshotsInfoList `aws:"Snapshots,ln=snapshotSet"`
@@ -7597,6 +8583,12 @@ type DescribeMacHostsRequest struct {
 	HostIds    RequestHostIdList `aws:"HostIds,ln=HostId"`
 	MaxResults *int32            `aws:"MaxResults"`
 	NextToken  *string           `aws:"NextToken"`
+}
+
+func (DescribeMacHostsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeMacHostsRequestMaxResults,
+	}
 }
 
 type DescribeMacHostsResult struct {
@@ -7614,6 +8606,12 @@ type DescribeMacModificationTasksRequest struct {
 	NextToken              *string                   `aws:"NextToken"`
 }
 
+func (DescribeMacModificationTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeMacModificationTasksMaxResults,
+	}
+}
+
 type DescribeMacModificationTasksResult struct {
 	_                    struct{}                `aws:"structure"`
 	MacModificationTasks MacModificationTaskList `aws:"MacModificationTasks,ln=macModificationTaskSet"`
@@ -7627,6 +8625,12 @@ type DescribeManagedPrefixListsRequest struct {
 	MaxResults    *int32          `aws:"MaxResults"`
 	NextToken     *string         `aws:"NextToken"`
 	PrefixListIds ValueStringList `aws:"PrefixListIds,ln=PrefixListId"`
+}
+
+func (DescribeManagedPrefixListsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintPrefixListMaxResults,
+	}
 }
 
 type DescribeManagedPrefixListsResult struct {
@@ -7644,6 +8648,12 @@ type DescribeMovingAddressesRequest struct {
 	MaxResults *int32          `aws:"MaxResults,ln=maxResults"`
 }
 
+func (DescribeMovingAddressesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeMovingAddressesMaxResults,
+	}
+}
+
 type DescribeMovingAddressesResult struct {
 	_                     struct{}               `aws:"structure"`
 	MovingAddressStatuses MovingAddressStatusSet `aws:"MovingAddressStatuses,ln=movingAddressStatusSet"`
@@ -7659,6 +8669,12 @@ type DescribeNatGatewaysRequest struct {
 	NextToken     *string                `aws:"NextToken"`
 }
 
+func (DescribeNatGatewaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeNatGatewaysMaxResults,
+	}
+}
+
 type DescribeNatGatewaysResult struct {
 	_           struct{}       `aws:"structure"`
 	NatGateways NatGatewayList `aws:"NatGateways,ln=natGatewaySet"`
@@ -7672,6 +8688,12 @@ type DescribeNetworkAclsRequest struct {
 	DryRun        *bool                  `aws:"DryRun,ln=dryRun"`
 	NetworkAclIds NetworkAclIdStringList `aws:"NetworkAclIds,ln=NetworkAclId"`
 	Filters       FilterList             `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeNetworkAclsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeNetworkAclsMaxResults,
+	}
 }
 
 type DescribeNetworkAclsResult struct {
@@ -7692,6 +8714,12 @@ type DescribeNetworkInsightsAccessScopeAnalysesRequest struct {
 	NextToken                             *string                                  `aws:"NextToken"`
 }
 
+func (DescribeNetworkInsightsAccessScopeAnalysesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintNetworkInsightsMaxResults,
+	}
+}
+
 type DescribeNetworkInsightsAccessScopeAnalysesResult struct {
 	_                                  struct{}                               `aws:"structure"`
 	NetworkInsightsAccessScopeAnalyses NetworkInsightsAccessScopeAnalysisList `aws:"NetworkInsightsAccessScopeAnalyses,ln=networkInsightsAccessScopeAnalysisSet"`
@@ -7705,6 +8733,12 @@ type DescribeNetworkInsightsAccessScopesRequest struct {
 	MaxResults                    *int32                           `aws:"MaxResults"`
 	DryRun                        *bool                            `aws:"DryRun"`
 	NextToken                     *string                          `aws:"NextToken"`
+}
+
+func (DescribeNetworkInsightsAccessScopesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintNetworkInsightsMaxResults,
+	}
 }
 
 type DescribeNetworkInsightsAccessScopesResult struct {
@@ -7725,6 +8759,12 @@ type DescribeNetworkInsightsAnalysesRequest struct {
 	NextToken                  *string                       `aws:"NextToken"`
 }
 
+func (DescribeNetworkInsightsAnalysesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintNetworkInsightsMaxResults,
+	}
+}
+
 type DescribeNetworkInsightsAnalysesResult struct {
 	_                       struct{}                    `aws:"structure"`
 	NetworkInsightsAnalyses NetworkInsightsAnalysisList `aws:"NetworkInsightsAnalyses,ln=networkInsightsAnalysisSet"`
@@ -7740,6 +8780,12 @@ type DescribeNetworkInsightsPathsRequest struct {
 	NextToken              *string                   `aws:"NextToken"`
 }
 
+func (DescribeNetworkInsightsPathsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintNetworkInsightsMaxResults,
+	}
+}
+
 type DescribeNetworkInsightsPathsResult struct {
 	_                    struct{}                `aws:"structure"`
 	NetworkInsightsPaths NetworkInsightsPathList `aws:"NetworkInsightsPaths,ln=networkInsightsPathSet"`
@@ -7751,6 +8797,12 @@ type DescribeNetworkInterfaceAttributeRequest struct {
 	DryRun             *bool    `aws:"DryRun,ln=dryRun"`
 	NetworkInterfaceId *string  `aws:"NetworkInterfaceId,ln=networkInterfaceId,req"`
 	Attribute          *string  `aws:"Attribute,ln=attribute"`
+}
+
+func (DescribeNetworkInterfaceAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintNetworkInterfaceAttribute,
+	}
 }
 
 type DescribeNetworkInterfaceAttributeResult struct {
@@ -7771,6 +8823,12 @@ type DescribeNetworkInterfacePermissionsRequest struct {
 	MaxResults                    *int32                           `aws:"MaxResults"`
 }
 
+func (DescribeNetworkInterfacePermissionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeNetworkInterfacePermissionsMaxResults,
+	}
+}
+
 type DescribeNetworkInterfacePermissionsResult struct {
 	_                           struct{}                       `aws:"structure"`
 	NetworkInterfacePermissions NetworkInterfacePermissionList `aws:"NetworkInterfacePermissions,ln=networkInterfacePermissions"`
@@ -7787,6 +8845,12 @@ type DescribeNetworkInterfacesRequest struct {
 	Filters                 FilterList             `aws:"Filters,ln=filter"`
 }
 
+func (DescribeNetworkInterfacesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeNetworkInterfacesMaxResults,
+	}
+}
+
 type DescribeNetworkInterfacesResult struct {
 	_                 struct{}             `aws:"structure"`
 	NetworkInterfaces NetworkInterfaceList `aws:"NetworkInterfaces,ln=networkInterfaceSet"`
@@ -7800,6 +8864,12 @@ type DescribeOutpostLagsRequest struct {
 	MaxResults    *int32          `aws:"MaxResults"`
 	NextToken     *string         `aws:"NextToken"`
 	DryRun        *bool           `aws:"DryRun"`
+}
+
+func (DescribeOutpostLagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintOutpostLagMaxResults,
+	}
 }
 
 type DescribeOutpostLagsResult struct {
@@ -7844,6 +8914,12 @@ type DescribePrincipalIdFormatRequest struct {
 	NextToken  *string      `aws:"NextToken"`
 }
 
+func (DescribePrincipalIdFormatRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribePrincipalIdFormatMaxResults,
+	}
+}
+
 type DescribePrincipalIdFormatResult struct {
 	_          struct{}              `aws:"structure"`
 	Principals PrincipalIdFormatList `aws:"Principals,ln=principalSet"`
@@ -7856,6 +8932,12 @@ type DescribePublicIpv4PoolsRequest struct {
 	NextToken  *string                    `aws:"NextToken"`
 	MaxResults *int32                     `aws:"MaxResults"`
 	Filters    FilterList                 `aws:"Filters,ln=Filter"`
+}
+
+func (DescribePublicIpv4PoolsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintPoolMaxResults,
+	}
 }
 
 type DescribePublicIpv4PoolsResult struct {
@@ -7884,6 +8966,12 @@ type DescribeReplaceRootVolumeTasksRequest struct {
 	MaxResults               *int32                   `aws:"MaxResults"`
 	NextToken                *string                  `aws:"NextToken"`
 	DryRun                   *bool                    `aws:"DryRun"`
+}
+
+func (DescribeReplaceRootVolumeTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeReplaceRootVolumeTasksMaxResults,
+	}
 }
 
 type DescribeReplaceRootVolumeTasksResult struct {
@@ -7937,6 +9025,16 @@ type DescribeReservedInstancesOfferingsRequest struct {
 	MaxResults                   *int32                                `aws:"MaxResults,ln=maxResults"`
 }
 
+func (DescribeReservedInstancesOfferingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType":       constraintInstanceType,
+		"OfferingClass":      constraintOfferingClassType,
+		"ProductDescription": constraintRIProductDescription,
+		"InstanceTenancy":    constraintTenancy,
+		"OfferingType":       constraintOfferingTypeValues,
+	}
+}
+
 type DescribeReservedInstancesOfferingsResult struct {
 	_                          struct{}                      `aws:"structure"`
 	NextToken                  *string                       `aws:"NextToken,ln=nextToken"`
@@ -7952,6 +9050,13 @@ type DescribeReservedInstancesRequest struct {
 	OfferingType         *string                       `aws:"OfferingType,ln=offeringType"`
 }
 
+func (DescribeReservedInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OfferingClass": constraintOfferingClassType,
+		"OfferingType":  constraintOfferingTypeValues,
+	}
+}
+
 type DescribeReservedInstancesResult struct {
 	_                 struct{}              `aws:"structure"`
 	ReservedInstances ReservedInstancesList `aws:"ReservedInstances,ln=reservedInstancesSet"`
@@ -7964,6 +9069,12 @@ type DescribeRouteServerEndpointsRequest struct {
 	MaxResults             *int32                     `aws:"MaxResults"`
 	Filters                FilterList                 `aws:"Filters,ln=Filter"`
 	DryRun                 *bool                      `aws:"DryRun"`
+}
+
+func (DescribeRouteServerEndpointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintRouteServerMaxResults,
+	}
 }
 
 type DescribeRouteServerEndpointsResult struct {
@@ -7981,6 +9092,12 @@ type DescribeRouteServerPeersRequest struct {
 	DryRun             *bool                  `aws:"DryRun"`
 }
 
+func (DescribeRouteServerPeersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintRouteServerMaxResults,
+	}
+}
+
 type DescribeRouteServerPeersResult struct {
 	_                struct{}             `aws:"structure"`
 	RouteServerPeers RouteServerPeersList `aws:"RouteServerPeers,ln=routeServerPeerSet"`
@@ -7996,6 +9113,12 @@ type DescribeRouteServersRequest struct {
 	DryRun         *bool              `aws:"DryRun"`
 }
 
+func (DescribeRouteServersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintRouteServerMaxResults,
+	}
+}
+
 type DescribeRouteServersResult struct {
 	_            struct{}         `aws:"structure"`
 	RouteServers RouteServersList `aws:"RouteServers,ln=routeServerSet"`
@@ -8009,6 +9132,12 @@ type DescribeRouteTablesRequest struct {
 	DryRun        *bool                  `aws:"DryRun,ln=dryRun"`
 	RouteTableIds RouteTableIdStringList `aws:"RouteTableIds,ln=RouteTableId"`
 	Filters       FilterList             `aws:"Filters,ln=Filter"`
+}
+
+func (DescribeRouteTablesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeRouteTablesMaxResults,
+	}
 }
 
 type DescribeRouteTablesResult struct {
@@ -8027,6 +9156,12 @@ type DescribeScheduledInstanceAvailabilityRequest struct {
 	MinSlotDurationInHours  *int32                              `aws:"MinSlotDurationInHours"`
 	NextToken               *string                             `aws:"NextToken"`
 	Recurrence              *ScheduledInstanceRecurrenceRequest `aws:"Recurrence,req"`
+}
+
+func (DescribeScheduledInstanceAvailabilityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeScheduledInstanceAvailabilityMaxResults,
+	}
 }
 
 type DescribeScheduledInstanceAvailabilityResult struct {
@@ -8060,6 +9195,12 @@ type DescribeSecondaryInterfacesRequest struct {
 	SecondaryInterfaceIds SecondaryInterfaceIdList `aws:"SecondaryInterfaceIds,ln=SecondaryInterfaceId"`
 }
 
+func (DescribeSecondaryInterfacesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSecondaryInterfacesMaxResults,
+	}
+}
+
 type DescribeSecondaryInterfacesResult struct {
 	_                   struct{}               `aws:"structure"`
 	SecondaryInterfaces SecondaryInterfaceList `aws:"SecondaryInterfaces,ln=secondaryInterfaceSet"`
@@ -8075,6 +9216,12 @@ type DescribeSecondaryNetworksRequest struct {
 	SecondaryNetworkIds SecondaryNetworkIdList `aws:"SecondaryNetworkIds,ln=SecondaryNetworkId"`
 }
 
+func (DescribeSecondaryNetworksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSecondaryNetworksMaxResults,
+	}
+}
+
 type DescribeSecondaryNetworksResult struct {
 	_                 struct{}             `aws:"structure"`
 	SecondaryNetworks SecondaryNetworkList `aws:"SecondaryNetworks,ln=secondaryNetworkSet"`
@@ -8088,6 +9235,12 @@ type DescribeSecondarySubnetsRequest struct {
 	MaxResults         *int32                `aws:"MaxResults"`
 	NextToken          *string               `aws:"NextToken"`
 	SecondarySubnetIds SecondarySubnetIdList `aws:"SecondarySubnetIds,ln=SecondarySubnetId"`
+}
+
+func (DescribeSecondarySubnetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSecondarySubnetsMaxResults,
+	}
 }
 
 type DescribeSecondarySubnetsResult struct {
@@ -8116,6 +9269,12 @@ type DescribeSecurityGroupRulesRequest struct {
 	MaxResults           *int32                  `aws:"MaxResults"`
 }
 
+func (DescribeSecurityGroupRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSecurityGroupRulesMaxResults,
+	}
+}
+
 type DescribeSecurityGroupRulesResult struct {
 	_                  struct{}              `aws:"structure"`
 	SecurityGroupRules SecurityGroupRuleList `aws:"SecurityGroupRules,ln=securityGroupRuleSet"`
@@ -8128,6 +9287,12 @@ type DescribeSecurityGroupVpcAssociationsRequest struct {
 	NextToken  *string    `aws:"NextToken"`
 	MaxResults *int32     `aws:"MaxResults"`
 	DryRun     *bool      `aws:"DryRun"`
+}
+
+func (DescribeSecurityGroupVpcAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSecurityGroupVpcAssociationsMaxResults,
+	}
 }
 
 type DescribeSecurityGroupVpcAssociationsResult struct {
@@ -8146,6 +9311,12 @@ type DescribeSecurityGroupsRequest struct {
 	Filters    FilterList          `aws:"Filters,ln=Filter"`
 }
 
+func (DescribeSecurityGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSecurityGroupsMaxResults,
+	}
+}
+
 type DescribeSecurityGroupsResult struct {
 	_              struct{}          `aws:"structure"`
 	NextToken      *string           `aws:"NextToken,ln=nextToken"`
@@ -8161,6 +9332,12 @@ type DescribeServiceLinkVirtualInterfacesRequest struct {
 	DryRun                         *bool                            `aws:"DryRun"`
 }
 
+func (DescribeServiceLinkVirtualInterfacesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintServiceLinkMaxResults,
+	}
+}
+
 type DescribeServiceLinkVirtualInterfacesResult struct {
 	_                            struct{}                       `aws:"structure"`
 	ServiceLinkVirtualInterfaces ServiceLinkVirtualInterfaceSet `aws:"ServiceLinkVirtualInterfaces,ln=serviceLinkVirtualInterfaceSet"`
@@ -8172,6 +9349,12 @@ type DescribeSnapshotAttributeRequest struct {
 	Attribute  *string  `aws:"Attribute,req"`
 	SnapshotId *string  `aws:"SnapshotId,req"`
 	DryRun     *bool    `aws:"DryRun,ln=dryRun"`
+}
+
+func (DescribeSnapshotAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintSnapshotAttributeName,
+	}
 }
 
 type DescribeSnapshotAttributeResult struct {
@@ -8230,6 +9413,12 @@ type DescribeSpotFleetInstancesRequest struct {
 	MaxResults         *int32   `aws:"MaxResults,ln=maxResults"`
 }
 
+func (DescribeSpotFleetInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSpotFleetInstancesMaxResults,
+	}
+}
+
 type DescribeSpotFleetInstancesResponse struct {
 	_                  struct{}          `aws:"structure"`
 	ActiveInstances    ActiveInstanceSet `aws:"ActiveInstances,ln=activeInstanceSet"`
@@ -8245,6 +9434,13 @@ type DescribeSpotFleetRequestHistoryRequest struct {
 	StartTime          *time.Time `aws:"StartTime,ln=startTime,req"`
 	NextToken          *string    `aws:"NextToken,ln=nextToken"`
 	MaxResults         *int32     `aws:"MaxResults,ln=maxResults"`
+}
+
+func (DescribeSpotFleetRequestHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventType":  constraintEventType,
+		"MaxResults": constraintDescribeSpotFleetRequestHistoryMaxResults,
+	}
 }
 
 type DescribeSpotFleetRequestHistoryResponse struct {
@@ -8313,6 +9509,13 @@ type DescribeStaleSecurityGroupsRequest struct {
 	VpcId      *string  `aws:"VpcId,req"`
 }
 
+func (DescribeStaleSecurityGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeStaleSecurityGroupsMaxResults,
+		"NextToken":  constraintDescribeStaleSecurityGroupsNextToken,
+	}
+}
+
 type DescribeStaleSecurityGroupsResult struct {
 	_                     struct{}              `aws:"structure"`
 	NextToken             *string               `aws:"NextToken,ln=nextToken"`
@@ -8328,6 +9531,12 @@ type DescribeStoreImageTasksRequest struct {
 	MaxResults *int32      `aws:"MaxResults"`
 }
 
+func (DescribeStoreImageTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeStoreImageTasksRequestMaxResults,
+	}
+}
+
 type DescribeStoreImageTasksResult struct {
 	_                     struct{}                `aws:"structure"`
 	StoreImageTaskResults StoreImageTaskResultSet `aws:"StoreImageTaskResults,ln=storeImageTaskResultSet"`
@@ -8341,6 +9550,12 @@ type DescribeSubnetsRequest struct {
 	NextToken  *string            `aws:"NextToken"`
 	MaxResults *int32             `aws:"MaxResults"`
 	DryRun     *bool              `aws:"DryRun,ln=dryRun"`
+}
+
+func (DescribeSubnetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeSubnetsMaxResults,
+	}
 }
 
 type DescribeSubnetsResult struct {
@@ -8373,6 +9588,12 @@ type DescribeTrafficMirrorFilterRulesRequest struct {
 	NextToken                  *string                       `aws:"NextToken"`
 }
 
+func (DescribeTrafficMirrorFilterRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTrafficMirroringMaxResults,
+	}
+}
+
 type DescribeTrafficMirrorFilterRulesResult struct {
 	_                        struct{}                   `aws:"structure"`
 	TrafficMirrorFilterRules TrafficMirrorFilterRuleSet `aws:"TrafficMirrorFilterRules,ln=trafficMirrorFilterRuleSet"`
@@ -8386,6 +9607,12 @@ type DescribeTrafficMirrorFiltersRequest struct {
 	Filters                FilterList                `aws:"Filters,ln=Filter"`
 	MaxResults             *int32                    `aws:"MaxResults"`
 	NextToken              *string                   `aws:"NextToken"`
+}
+
+func (DescribeTrafficMirrorFiltersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTrafficMirroringMaxResults,
+	}
 }
 
 type DescribeTrafficMirrorFiltersResult struct {
@@ -8403,6 +9630,12 @@ type DescribeTrafficMirrorSessionsRequest struct {
 	NextToken               *string                    `aws:"NextToken"`
 }
 
+func (DescribeTrafficMirrorSessionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTrafficMirroringMaxResults,
+	}
+}
+
 type DescribeTrafficMirrorSessionsResult struct {
 	_                     struct{}                `aws:"structure"`
 	TrafficMirrorSessions TrafficMirrorSessionSet `aws:"TrafficMirrorSessions,ln=trafficMirrorSessionSet"`
@@ -8416,6 +9649,12 @@ type DescribeTrafficMirrorTargetsRequest struct {
 	Filters                FilterList                `aws:"Filters,ln=Filter"`
 	MaxResults             *int32                    `aws:"MaxResults"`
 	NextToken              *string                   `aws:"NextToken"`
+}
+
+func (DescribeTrafficMirrorTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTrafficMirroringMaxResults,
+	}
 }
 
 type DescribeTrafficMirrorTargetsResult struct {
@@ -8433,6 +9672,12 @@ type DescribeTransitGatewayAttachmentsRequest struct {
 	DryRun                      *bool                                `aws:"DryRun"`
 }
 
+func (DescribeTransitGatewayAttachmentsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type DescribeTransitGatewayAttachmentsResult struct {
 	_                         struct{}                     `aws:"structure"`
 	TransitGatewayAttachments TransitGatewayAttachmentList `aws:"TransitGatewayAttachments,ln=transitGatewayAttachments"`
@@ -8446,6 +9691,12 @@ type DescribeTransitGatewayConnectPeersRequest struct {
 	MaxResults                   *int32                                `aws:"MaxResults"`
 	NextToken                    *string                               `aws:"NextToken"`
 	DryRun                       *bool                                 `aws:"DryRun"`
+}
+
+func (DescribeTransitGatewayConnectPeersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type DescribeTransitGatewayConnectPeersResult struct {
@@ -8463,6 +9714,12 @@ type DescribeTransitGatewayConnectsRequest struct {
 	DryRun                      *bool                                `aws:"DryRun"`
 }
 
+func (DescribeTransitGatewayConnectsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type DescribeTransitGatewayConnectsResult struct {
 	_                      struct{}                  `aws:"structure"`
 	TransitGatewayConnects TransitGatewayConnectList `aws:"TransitGatewayConnects,ln=transitGatewayConnectSet"`
@@ -8476,6 +9733,12 @@ type DescribeTransitGatewayMeteringPoliciesRequest struct {
 	MaxResults                      *int32                                   `aws:"MaxResults"`
 	NextToken                       *string                                  `aws:"NextToken"`
 	DryRun                          *bool                                    `aws:"DryRun"`
+}
+
+func (DescribeTransitGatewayMeteringPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type DescribeTransitGatewayMeteringPoliciesResult struct {
@@ -8493,6 +9756,12 @@ type DescribeTransitGatewayMulticastDomainsRequest struct {
 	DryRun                           *bool                                     `aws:"DryRun"`
 }
 
+func (DescribeTransitGatewayMulticastDomainsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type DescribeTransitGatewayMulticastDomainsResult struct {
 	_                              struct{}                          `aws:"structure"`
 	TransitGatewayMulticastDomains TransitGatewayMulticastDomainList `aws:"TransitGatewayMulticastDomains,ln=transitGatewayMulticastDomains"`
@@ -8506,6 +9775,12 @@ type DescribeTransitGatewayPeeringAttachmentsRequest struct {
 	MaxResults                  *int32                               `aws:"MaxResults"`
 	NextToken                   *string                              `aws:"NextToken"`
 	DryRun                      *bool                                `aws:"DryRun"`
+}
+
+func (DescribeTransitGatewayPeeringAttachmentsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type DescribeTransitGatewayPeeringAttachmentsResult struct {
@@ -8523,6 +9798,12 @@ type DescribeTransitGatewayPolicyTablesRequest struct {
 	DryRun                       *bool                                 `aws:"DryRun"`
 }
 
+func (DescribeTransitGatewayPolicyTablesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type DescribeTransitGatewayPolicyTablesResult struct {
 	_                          struct{}                      `aws:"structure"`
 	TransitGatewayPolicyTables TransitGatewayPolicyTableList `aws:"TransitGatewayPolicyTables,ln=transitGatewayPolicyTables"`
@@ -8536,6 +9817,12 @@ type DescribeTransitGatewayRouteTableAnnouncementsRequest struct {
 	MaxResults                              *int32                                           `aws:"MaxResults"`
 	NextToken                               *string                                          `aws:"NextToken"`
 	DryRun                                  *bool                                            `aws:"DryRun"`
+}
+
+func (DescribeTransitGatewayRouteTableAnnouncementsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type DescribeTransitGatewayRouteTableAnnouncementsResult struct {
@@ -8553,6 +9840,12 @@ type DescribeTransitGatewayRouteTablesRequest struct {
 	DryRun                      *bool                                `aws:"DryRun"`
 }
 
+func (DescribeTransitGatewayRouteTablesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type DescribeTransitGatewayRouteTablesResult struct {
 	_                         struct{}                     `aws:"structure"`
 	TransitGatewayRouteTables TransitGatewayRouteTableList `aws:"TransitGatewayRouteTables,ln=transitGatewayRouteTables"`
@@ -8566,6 +9859,12 @@ type DescribeTransitGatewayVpcAttachmentsRequest struct {
 	MaxResults                  *int32                               `aws:"MaxResults"`
 	NextToken                   *string                              `aws:"NextToken"`
 	DryRun                      *bool                                `aws:"DryRun"`
+}
+
+func (DescribeTransitGatewayVpcAttachmentsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type DescribeTransitGatewayVpcAttachmentsResult struct {
@@ -8583,6 +9882,12 @@ type DescribeTransitGatewaysRequest struct {
 	DryRun            *bool                      `aws:"DryRun"`
 }
 
+func (DescribeTransitGatewaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type DescribeTransitGatewaysResult struct {
 	_               struct{}           `aws:"structure"`
 	TransitGateways TransitGatewayList `aws:"TransitGateways,ln=transitGatewaySet"`
@@ -8596,6 +9901,12 @@ type DescribeTrunkInterfaceAssociationsRequest struct {
 	Filters        FilterList                      `aws:"Filters,ln=Filter"`
 	NextToken      *string                         `aws:"NextToken"`
 	MaxResults     *int32                          `aws:"MaxResults"`
+}
+
+func (DescribeTrunkInterfaceAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeTrunkInterfaceAssociationsMaxResults,
+	}
 }
 
 type DescribeTrunkInterfaceAssociationsResult struct {
@@ -8615,6 +9926,12 @@ type DescribeVerifiedAccessEndpointsRequest struct {
 	DryRun                    *bool                        `aws:"DryRun"`
 }
 
+func (DescribeVerifiedAccessEndpointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVerifiedAccessEndpointsMaxResults,
+	}
+}
+
 type DescribeVerifiedAccessEndpointsResult struct {
 	_                       struct{}                   `aws:"structure"`
 	VerifiedAccessEndpoints VerifiedAccessEndpointList `aws:"VerifiedAccessEndpoints,ln=verifiedAccessEndpointSet"`
@@ -8629,6 +9946,12 @@ type DescribeVerifiedAccessGroupsRequest struct {
 	NextToken                *string                   `aws:"NextToken"`
 	Filters                  FilterList                `aws:"Filters,ln=Filter"`
 	DryRun                   *bool                     `aws:"DryRun"`
+}
+
+func (DescribeVerifiedAccessGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVerifiedAccessGroupMaxResults,
+	}
 }
 
 type DescribeVerifiedAccessGroupsResult struct {
@@ -8646,6 +9969,12 @@ type DescribeVerifiedAccessInstanceLoggingConfigurationsRequest struct {
 	DryRun                    *bool                        `aws:"DryRun"`
 }
 
+func (DescribeVerifiedAccessInstanceLoggingConfigurationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults,
+	}
+}
+
 type DescribeVerifiedAccessInstanceLoggingConfigurationsResult struct {
 	_                     struct{}                                       `aws:"structure"`
 	LoggingConfigurations VerifiedAccessInstanceLoggingConfigurationList `aws:"LoggingConfigurations,ln=loggingConfigurationSet"`
@@ -8659,6 +9988,12 @@ type DescribeVerifiedAccessInstancesRequest struct {
 	NextToken                 *string                      `aws:"NextToken"`
 	Filters                   FilterList                   `aws:"Filters,ln=Filter"`
 	DryRun                    *bool                        `aws:"DryRun"`
+}
+
+func (DescribeVerifiedAccessInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVerifiedAccessInstancesMaxResults,
+	}
 }
 
 type DescribeVerifiedAccessInstancesResult struct {
@@ -8676,6 +10011,12 @@ type DescribeVerifiedAccessTrustProvidersRequest struct {
 	DryRun                         *bool                             `aws:"DryRun"`
 }
 
+func (DescribeVerifiedAccessTrustProvidersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVerifiedAccessTrustProvidersMaxResults,
+	}
+}
+
 type DescribeVerifiedAccessTrustProvidersResult struct {
 	_                            struct{}                        `aws:"structure"`
 	VerifiedAccessTrustProviders VerifiedAccessTrustProviderList `aws:"VerifiedAccessTrustProviders,ln=verifiedAccessTrustProviderSet"`
@@ -8687,6 +10028,12 @@ type DescribeVolumeAttributeRequest struct {
 	Attribute *string  `aws:"Attribute,req"`
 	VolumeId  *string  `aws:"VolumeId,req"`
 	DryRun    *bool    `aws:"DryRun,ln=dryRun"`
+}
+
+func (DescribeVolumeAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintVolumeAttributeName,
+	}
 }
 
 type DescribeVolumeAttributeResult struct {
@@ -8751,6 +10098,12 @@ type DescribeVpcAttributeRequest struct {
 	DryRun    *bool    `aws:"DryRun,ln=dryRun"`
 }
 
+func (DescribeVpcAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintVpcAttributeName,
+	}
+}
+
 type DescribeVpcAttributeResult struct {
 	_                                struct{}               `aws:"structure"`
 	EnableDnsHostnames               *AttributeBooleanValue `aws:"EnableDnsHostnames,ln=enableDnsHostnames"`
@@ -8766,6 +10119,12 @@ type DescribeVpcBlockPublicAccessExclusionsRequest struct {
 	ExclusionIds VpcBlockPublicAccessExclusionIdList `aws:"ExclusionIds,ln=ExclusionId"`
 	NextToken    *string                             `aws:"NextToken"`
 	MaxResults   *int32                              `aws:"MaxResults"`
+}
+
+func (DescribeVpcBlockPublicAccessExclusionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVpcBlockPublicAccessExclusionsMaxResults,
+	}
 }
 
 type DescribeVpcBlockPublicAccessExclusionsResult struct {
@@ -8789,6 +10148,13 @@ type DescribeVpcClassicLinkDnsSupportRequest struct {
 	VpcIds     VpcClassicLinkIdList `aws:"VpcIds"`
 	MaxResults *int32               `aws:"MaxResults,ln=maxResults"`
 	NextToken  *string              `aws:"NextToken,ln=nextToken"`
+}
+
+func (DescribeVpcClassicLinkDnsSupportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVpcClassicLinkDnsSupportMaxResults,
+		"NextToken":  constraintDescribeVpcClassicLinkDnsSupportNextToken,
+	}
 }
 
 type DescribeVpcClassicLinkDnsSupportResult struct {
@@ -8819,6 +10185,12 @@ type DescribeVpcEncryptionControlsRequest struct {
 	MaxResults              *int32                     `aws:"MaxResults"`
 }
 
+func (DescribeVpcEncryptionControlsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVpcEncryptionControlsMaxResults,
+	}
+}
+
 type DescribeVpcEncryptionControlsResult struct {
 	_                     struct{}                 `aws:"structure"`
 	VpcEncryptionControls VpcEncryptionControlList `aws:"VpcEncryptionControls,ln=vpcEncryptionControlSet"`
@@ -8832,6 +10204,12 @@ type DescribeVpcEndpointAssociationsRequest struct {
 	Filters        FilterList        `aws:"Filters,ln=Filter"`
 	MaxResults     *int32            `aws:"MaxResults"`
 	NextToken      *string           `aws:"NextToken"`
+}
+
+func (DescribeVpcEndpointAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type DescribeVpcEndpointAssociationsResult struct {
@@ -8940,6 +10318,12 @@ type DescribeVpcPeeringConnectionsRequest struct {
 	Filters                 FilterList                 `aws:"Filters,ln=Filter"`
 }
 
+func (DescribeVpcPeeringConnectionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVpcPeeringConnectionsMaxResults,
+	}
+}
+
 type DescribeVpcPeeringConnectionsResult struct {
 	_                     struct{}                 `aws:"structure"`
 	VpcPeeringConnections VpcPeeringConnectionList `aws:"VpcPeeringConnections,ln=vpcPeeringConnectionSet"`
@@ -8955,6 +10339,12 @@ type DescribeVpcsRequest struct {
 	DryRun     *bool           `aws:"DryRun,ln=dryRun"`
 }
 
+func (DescribeVpcsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintDescribeVpcsMaxResults,
+	}
+}
+
 type DescribeVpcsResult struct {
 	_         struct{} `aws:"structure"`
 	NextToken *string  `aws:"NextToken,ln=nextToken"`
@@ -8968,6 +10358,12 @@ type DescribeVpnConcentratorsRequest struct {
 	MaxResults         *int32                      `aws:"MaxResults"`
 	NextToken          *string                     `aws:"NextToken"`
 	DryRun             *bool                       `aws:"DryRun"`
+}
+
+func (DescribeVpnConcentratorsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGVCDMaxResults,
+	}
 }
 
 type DescribeVpnConcentratorsResult struct {
@@ -9005,6 +10401,12 @@ type DestinationOptionsRequest struct {
 	FileFormat               *string  `aws:"FileFormat"`
 	HiveCompatiblePartitions *bool    `aws:"HiveCompatiblePartitions"`
 	PerHourPartition         *bool    `aws:"PerHourPartition"`
+}
+
+func (DestinationOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileFormat": constraintDestinationFileFormat,
+	}
 }
 
 type DestinationOptionsResponse struct {
@@ -9139,6 +10541,14 @@ type DimensionCondition struct {
 	Values     ConditionValueList `aws:"Values,ln=Value"`
 }
 
+func (DimensionCondition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Dimension":  constraintFilterByDimension,
+		"Comparison": constraintComparison,
+		"Values":     constraintConditionValueList,
+	}
+}
+
 type DirectoryServiceAuthentication struct {
 	_           struct{} `aws:"structure"`
 	DirectoryId *string  `aws:"DirectoryId,ln=directoryId"`
@@ -9190,6 +10600,13 @@ type DisableAwsNetworkPerformanceMetricSubscriptionRequest struct {
 	Metric      *string  `aws:"Metric"`
 	Statistic   *string  `aws:"Statistic"`
 	DryRun      *bool    `aws:"DryRun"`
+}
+
+func (DisableAwsNetworkPerformanceMetricSubscriptionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Metric":    constraintMetricType,
+		"Statistic": constraintStatisticType,
+	}
 }
 
 type DisableAwsNetworkPerformanceMetricSubscriptionResult struct {
@@ -9355,6 +10772,12 @@ type DisableInstanceSqlHaStandbyDetectionsRequest struct {
 	DryRun      *bool                      `aws:"DryRun"`
 }
 
+func (DisableInstanceSqlHaStandbyDetectionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceIds": constraintInstanceIdUpdateStringList,
+	}
+}
+
 type DisableInstanceSqlHaStandbyDetectionsResult struct {
 	_         struct{}               `aws:"structure"`
 	Instances RegisteredInstanceList `aws:"Instances,ln=instanceSet"`
@@ -9485,6 +10908,12 @@ type DisassociateCapacityReservationBillingOwnerRequest struct {
 	UnusedReservationBillingOwnerId *string  `aws:"UnusedReservationBillingOwnerId,req"`
 }
 
+func (DisassociateCapacityReservationBillingOwnerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UnusedReservationBillingOwnerId": constraintAccountID,
+	}
+}
+
 type DisassociateCapacityReservationBillingOwnerResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -9566,6 +10995,12 @@ type DisassociateNatGatewayAddressRequest struct {
 	AssociationIds          EipAssociationIdList `aws:"AssociationIds,ln=AssociationId,req"`
 	MaxDrainDurationSeconds *int32               `aws:"MaxDrainDurationSeconds"`
 	DryRun                  *bool                `aws:"DryRun"`
+}
+
+func (DisassociateNatGatewayAddressRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxDrainDurationSeconds": constraintDrainSeconds,
+	}
 }
 
 type DisassociateNatGatewayAddressResult struct {
@@ -9699,6 +11134,12 @@ type DiskImageDetail struct {
 	ImportManifestUrl *string  `aws:"ImportManifestUrl,ln=importManifestUrl,req"`
 }
 
+func (DiskImageDetail) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Format": constraintDiskImageFormat,
+	}
+}
+
 type DiskImageList []DiskImage
 
 type DiskImageVolumeDescription struct {
@@ -9748,6 +11189,13 @@ type DnsOptionsSpecification struct {
 	PrivateDnsSpecifiedDomains               PrivateDnsSpecifiedDomainSet `aws:"PrivateDnsSpecifiedDomains,ln=PrivateDnsSpecifiedDomain"`
 }
 
+func (DnsOptionsSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DnsRecordIpType":            constraintDnsRecordIpType,
+		"PrivateDnsSpecifiedDomains": constraintPrivateDnsSpecifiedDomainSet,
+	}
+}
+
 type DnsServersOptionsModifyStructure struct {
 	_                struct{}        `aws:"structure"`
 	CustomDnsServers ValueStringList `aws:"CustomDnsServers"`
@@ -9769,6 +11217,12 @@ type EbsBlockDevice struct {
 	VolumeInitializationRate *int32   `aws:"VolumeInitializationRate"`
 	AvailabilityZoneId       *string  `aws:"AvailabilityZoneId"`
 	EbsCardIndex             *int32   `aws:"EbsCardIndex"`
+}
+
+func (EbsBlockDevice) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VolumeType": constraintVolumeType,
+	}
 }
 
 type EbsBlockDeviceResponse struct {
@@ -9987,6 +11441,12 @@ type ElasticInferenceAccelerator struct {
 	Count *int32   `aws:"Count"`
 }
 
+func (ElasticInferenceAccelerator) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Count": constraintElasticInferenceAcceleratorCount,
+	}
+}
+
 type ElasticInferenceAcceleratorAssociation struct {
 	_                                           struct{}   `aws:"structure"`
 	ElasticInferenceAcceleratorArn              *string    `aws:"ElasticInferenceAcceleratorArn,ln=elasticInferenceAcceleratorArn"`
@@ -10047,6 +11507,12 @@ type EnableAllowedImagesSettingsRequest struct {
 	DryRun                     *bool    `aws:"DryRun"`
 }
 
+func (EnableAllowedImagesSettingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllowedImagesSettingsState": constraintAllowedImagesSettingsEnabledState,
+	}
+}
+
 type EnableAllowedImagesSettingsResult struct {
 	_                          struct{} `aws:"structure"`
 	AllowedImagesSettingsState *string  `aws:"AllowedImagesSettingsState,ln=allowedImagesSettingsState"`
@@ -10073,6 +11539,13 @@ type EnableAwsNetworkPerformanceMetricSubscriptionRequest struct {
 	Metric      *string  `aws:"Metric"`
 	Statistic   *string  `aws:"Statistic"`
 	DryRun      *bool    `aws:"DryRun"`
+}
+
+func (EnableAwsNetworkPerformanceMetricSubscriptionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Metric":    constraintMetricType,
+		"Statistic": constraintStatisticType,
+	}
 }
 
 type EnableAwsNetworkPerformanceMetricSubscriptionResult struct {
@@ -10199,6 +11672,12 @@ type EnableImageBlockPublicAccessRequest struct {
 	DryRun                      *bool    `aws:"DryRun"`
 }
 
+func (EnableImageBlockPublicAccessRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ImageBlockPublicAccessState": constraintImageBlockPublicAccessEnabledState,
+	}
+}
+
 type EnableImageBlockPublicAccessResult struct {
 	_                           struct{} `aws:"structure"`
 	ImageBlockPublicAccessState *string  `aws:"ImageBlockPublicAccessState,ln=imageBlockPublicAccessState"`
@@ -10244,6 +11723,13 @@ type EnableInstanceSqlHaStandbyDetectionsRequest struct {
 	InstanceIds          InstanceIdUpdateStringList `aws:"InstanceIds,ln=InstanceId,req"`
 	SqlServerCredentials *string                    `aws:"SqlServerCredentials"`
 	DryRun               *bool                      `aws:"DryRun"`
+}
+
+func (EnableInstanceSqlHaStandbyDetectionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceIds":          constraintInstanceIdUpdateStringList,
+		"SqlServerCredentials": constraintSecretArn,
+	}
 }
 
 type EnableInstanceSqlHaStandbyDetectionsResult struct {
@@ -10327,6 +11813,12 @@ type EnableSnapshotBlockPublicAccessRequest struct {
 	_      struct{} `aws:"structure"`
 	State  *string  `aws:"State,req"`
 	DryRun *bool    `aws:"DryRun"`
+}
+
+func (EnableSnapshotBlockPublicAccessRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"State": constraintSnapshotBlockPublicAccessState,
+	}
 }
 
 type EnableSnapshotBlockPublicAccessResult struct {
@@ -10419,7 +11911,7 @@ type EventInformation struct {
 type ExcludedInstanceTypeSet []string
 
 func (ExcludedInstanceTypeSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintExcludedInstanceType}}
 }
 
 type ExecutableByStringList []string
@@ -10527,6 +12019,12 @@ type ExportImageRequest struct {
 	TagSpecifications TagSpecificationList         `aws:"TagSpecifications,ln=TagSpecification"`
 }
 
+func (ExportImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DiskImageFormat": constraintDiskImageFormat,
+	}
+}
+
 type ExportImageResult struct {
 	_                 struct{}              `aws:"structure"`
 	Description       *string               `aws:"Description,ln=description"`
@@ -10616,6 +12114,13 @@ type ExportToS3TaskSpecification struct {
 	S3Prefix        *string  `aws:"S3Prefix,ln=s3Prefix"`
 }
 
+func (ExportToS3TaskSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DiskImageFormat": constraintDiskImageFormat,
+		"ContainerFormat": constraintContainerFormat,
+	}
+}
+
 type ExportTransitGatewayRoutesRequest struct {
 	_                          struct{}   `aws:"structure"`
 	TransitGatewayRouteTableId *string    `aws:"TransitGatewayRouteTableId,req"`
@@ -10649,6 +12154,12 @@ type ExternalAuthorityConfiguration struct {
 	_                          struct{} `aws:"structure"`
 	Type                       *string  `aws:"Type"`
 	ExternalResourceIdentifier *string  `aws:"ExternalResourceIdentifier"`
+}
+
+func (ExternalAuthorityConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintIpamScopeExternalAuthorityType,
+	}
 }
 
 type FailedCapacityReservationFleetCancellationResult struct {
@@ -10832,6 +12343,12 @@ type FleetEbsBlockDeviceRequest struct {
 	VolumeType          *string  `aws:"VolumeType"`
 }
 
+func (FleetEbsBlockDeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VolumeType": constraintVolumeType,
+	}
+}
+
 type FleetIamInstanceProfileSpecificationRequest struct {
 	_    struct{} `aws:"structure"`
 	Arn  *string  `aws:"Arn"`
@@ -10845,6 +12362,13 @@ type FleetInstanceMetadataOptionsRequest struct {
 	HttpTokens              *string  `aws:"HttpTokens"`
 	HttpPutResponseHopLimit *int32   `aws:"HttpPutResponseHopLimit"`
 	HttpEndpoint            *string  `aws:"HttpEndpoint"`
+}
+
+func (FleetInstanceMetadataOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HttpTokens":   constraintFleetHttpTokensState,
+		"HttpEndpoint": constraintFleetInstanceMetadataEndpointState,
+	}
 }
 
 type FleetLaunchTemplateConfig struct {
@@ -10916,11 +12440,23 @@ type FleetLaunchTemplateOverridesRequest struct {
 	AvailabilityZoneId   *string                                      `aws:"AvailabilityZoneId"`
 }
 
+func (FleetLaunchTemplateOverridesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType": constraintInstanceType,
+	}
+}
+
 type FleetLaunchTemplateSpecification struct {
 	_                  struct{} `aws:"structure"`
 	LaunchTemplateId   *string  `aws:"LaunchTemplateId,ln=launchTemplateId"`
 	LaunchTemplateName *string  `aws:"LaunchTemplateName,ln=launchTemplateName"`
 	Version            *string  `aws:"Version,ln=version"`
+}
+
+func (FleetLaunchTemplateSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+	}
 }
 
 type FleetLaunchTemplateSpecificationRequest struct {
@@ -10929,6 +12465,12 @@ type FleetLaunchTemplateSpecificationRequest struct {
 	LaunchTemplateName                  *string  `aws:"LaunchTemplateName"`
 	Version                             *string  `aws:"Version"`
 	LaunchTemplateSpecificationUserData *string  `aws:"LaunchTemplateSpecificationUserData"`
+}
+
+func (FleetLaunchTemplateSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+	}
 }
 
 type FleetSet []FleetData
@@ -10947,6 +12489,12 @@ type FleetSpotCapacityRebalanceRequest struct {
 	_                   struct{} `aws:"structure"`
 	ReplacementStrategy *string  `aws:"ReplacementStrategy"`
 	TerminationDelay    *int32   `aws:"TerminationDelay"`
+}
+
+func (FleetSpotCapacityRebalanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReplacementStrategy": constraintFleetReplacementStrategy,
+	}
 }
 
 type FleetSpotMaintenanceStrategies struct {
@@ -11113,6 +12661,12 @@ type GetAssociatedIpv6PoolCidrsRequest struct {
 	DryRun     *bool    `aws:"DryRun"`
 }
 
+func (GetAssociatedIpv6PoolCidrsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpv6PoolMaxResults,
+	}
+}
+
 type GetAssociatedIpv6PoolCidrsResult struct {
 	_                    struct{}               `aws:"structure"`
 	Ipv6CidrAssociations Ipv6CidrAssociationSet `aws:"Ipv6CidrAssociations,ln=ipv6CidrAssociationSet"`
@@ -11164,6 +12718,15 @@ type GetCapacityManagerMetricDataRequest struct {
 	DryRun      *bool                       `aws:"DryRun"`
 }
 
+func (GetCapacityManagerMetricDataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MetricNames": constraintMetricSet,
+		"Period":      constraintPeriod,
+		"GroupBy":     constraintGroupBySet,
+		"FilterBy":    constraintCapacityManagerConditionSet,
+	}
+}
+
 type GetCapacityManagerMetricDataResult struct {
 	_                 struct{}            `aws:"structure"`
 	MetricDataResults MetricDataResultSet `aws:"MetricDataResults,ln=metricDataResultSet"`
@@ -11182,6 +12745,14 @@ type GetCapacityManagerMetricDimensionsRequest struct {
 	DryRun      *bool                       `aws:"DryRun"`
 }
 
+func (GetCapacityManagerMetricDimensionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupBy":     constraintGroupBySet,
+		"FilterBy":    constraintCapacityManagerConditionSet,
+		"MetricNames": constraintMetricSet,
+	}
+}
+
 type GetCapacityManagerMetricDimensionsResult struct {
 	_                      struct{}                 `aws:"structure"`
 	MetricDimensionResults MetricDimensionResultSet `aws:"MetricDimensionResults,ln=metricDimensionResultSet"`
@@ -11193,6 +12764,12 @@ type GetCapacityManagerMonitoredTagKeysRequest struct {
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
 	DryRun     *bool    `aws:"DryRun"`
+}
+
+func (GetCapacityManagerMonitoredTagKeysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetCapacityManagerMonitoredTagKeysRequestMaxResults,
+	}
 }
 
 type GetCapacityManagerMonitoredTagKeysResult struct {
@@ -11207,6 +12784,12 @@ type GetCapacityReservationUsageRequest struct {
 	NextToken             *string  `aws:"NextToken"`
 	MaxResults            *int32   `aws:"MaxResults"`
 	DryRun                *bool    `aws:"DryRun"`
+}
+
+func (GetCapacityReservationUsageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetCapacityReservationUsageRequestMaxResults,
+	}
 }
 
 type GetCapacityReservationUsageResult struct {
@@ -11230,6 +12813,12 @@ type GetCoipPoolUsageRequest struct {
 	MaxResults *int32     `aws:"MaxResults"`
 	NextToken  *string    `aws:"NextToken"`
 	DryRun     *bool      `aws:"DryRun"`
+}
+
+func (GetCoipPoolUsageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintCoipPoolMaxResults,
+	}
 }
 
 type GetCoipPoolUsageResult struct {
@@ -11292,6 +12881,12 @@ type GetDefaultCreditSpecificationRequest struct {
 	InstanceFamily *string  `aws:"InstanceFamily,req"`
 }
 
+func (GetDefaultCreditSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceFamily": constraintUnlimitedSupportedInstanceFamily,
+	}
+}
+
 type GetDefaultCreditSpecificationResult struct {
 	_                                 struct{}                           `aws:"structure"`
 	InstanceFamilyCreditSpecification *InstanceFamilyCreditSpecification `aws:"InstanceFamilyCreditSpecification,ln=instanceFamilyCreditSpecification"`
@@ -11349,6 +12944,12 @@ type GetGroupsForCapacityReservationRequest struct {
 	NextToken             *string  `aws:"NextToken"`
 	MaxResults            *int32   `aws:"MaxResults"`
 	DryRun                *bool    `aws:"DryRun"`
+}
+
+func (GetGroupsForCapacityReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetGroupsForCapacityReservationRequestMaxResults,
+	}
 }
 
 type GetGroupsForCapacityReservationResult struct {
@@ -11411,6 +13012,13 @@ type GetInstanceTpmEkPubRequest struct {
 	DryRun     *bool    `aws:"DryRun"`
 }
 
+func (GetInstanceTpmEkPubRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyType":   constraintEkPubKeyType,
+		"KeyFormat": constraintEkPubKeyFormat,
+	}
+}
+
 type GetInstanceTpmEkPubResult struct {
 	_          struct{} `aws:"structure"`
 	InstanceId *string  `aws:"InstanceId,ln=instanceId"`
@@ -11428,6 +13036,13 @@ type GetInstanceTypesFromInstanceRequirementsRequest struct {
 	MaxResults           *int32                       `aws:"MaxResults"`
 	NextToken            *string                      `aws:"NextToken"`
 	Context              *string                      `aws:"Context"`
+}
+
+func (GetInstanceTypesFromInstanceRequirementsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ArchitectureTypes":   constraintArchitectureTypeSet,
+		"VirtualizationTypes": constraintVirtualizationTypeSet,
+	}
 }
 
 type GetInstanceTypesFromInstanceRequirementsResult struct {
@@ -11460,6 +13075,12 @@ type GetIpamAddressHistoryRequest struct {
 	NextToken   *string    `aws:"NextToken"`
 }
 
+func (GetIpamAddressHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamAddressHistoryMaxResults,
+	}
+}
+
 type GetIpamAddressHistoryResult struct {
 	_              struct{}                    `aws:"structure"`
 	HistoryRecords IpamAddressHistoryRecordSet `aws:"HistoryRecords,ln=historyRecordSet"`
@@ -11476,6 +13097,12 @@ type GetIpamDiscoveredAccountsRequest struct {
 	MaxResults              *int32     `aws:"MaxResults"`
 }
 
+func (GetIpamDiscoveredAccountsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type GetIpamDiscoveredAccountsResult struct {
 	_                      struct{}                 `aws:"structure"`
 	IpamDiscoveredAccounts IpamDiscoveredAccountSet `aws:"IpamDiscoveredAccounts,ln=ipamDiscoveredAccountSet"`
@@ -11490,6 +13117,12 @@ type GetIpamDiscoveredPublicAddressesRequest struct {
 	Filters                 FilterList `aws:"Filters,ln=Filter"`
 	NextToken               *string    `aws:"NextToken"`
 	MaxResults              *int32     `aws:"MaxResults"`
+}
+
+func (GetIpamDiscoveredPublicAddressesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamDiscoveredPublicAddressesResult struct {
@@ -11509,6 +13142,12 @@ type GetIpamDiscoveredResourceCidrsRequest struct {
 	MaxResults              *int32     `aws:"MaxResults"`
 }
 
+func (GetIpamDiscoveredResourceCidrsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type GetIpamDiscoveredResourceCidrsResult struct {
 	_                           struct{}                      `aws:"structure"`
 	IpamDiscoveredResourceCidrs IpamDiscoveredResourceCidrSet `aws:"IpamDiscoveredResourceCidrs,ln=ipamDiscoveredResourceCidrSet"`
@@ -11523,6 +13162,12 @@ type GetIpamDiscoveredRoutesRequest struct {
 	Filters                 FilterList `aws:"Filters,ln=Filter"`
 	NextToken               *string    `aws:"NextToken"`
 	MaxResults              *int32     `aws:"MaxResults"`
+}
+
+func (GetIpamDiscoveredRoutesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamDiscoveredRoutesResult struct {
@@ -11540,6 +13185,12 @@ type GetIpamInternetRegistryAssociationAsnsRequest struct {
 	Filters                           FilterList `aws:"Filters,ln=Filter"`
 }
 
+func (GetIpamInternetRegistryAssociationAsnsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type GetIpamInternetRegistryAssociationAsnsResult struct {
 	_                                   struct{}                              `aws:"structure"`
 	NextToken                           *string                               `aws:"NextToken,ln=nextToken"`
@@ -11553,6 +13204,12 @@ type GetIpamInternetRegistryAssociationCidrsRequest struct {
 	MaxResults                        *int32     `aws:"MaxResults"`
 	NextToken                         *string    `aws:"NextToken"`
 	Filters                           FilterList `aws:"Filters,ln=Filter"`
+}
+
+func (GetIpamInternetRegistryAssociationCidrsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamInternetRegistryAssociationCidrsResult struct {
@@ -11572,6 +13229,13 @@ type GetIpamPolicyAllocationRulesRequest struct {
 	NextToken    *string    `aws:"NextToken"`
 }
 
+func (GetIpamPolicyAllocationRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintIpamPolicyResourceType,
+		"MaxResults":   constraintIpamMaxResults,
+	}
+}
+
 type GetIpamPolicyAllocationRulesResult struct {
 	_                   struct{}              `aws:"structure"`
 	IpamPolicyDocuments IpamPolicyDocumentSet `aws:"IpamPolicyDocuments,ln=ipamPolicyDocumentSet"`
@@ -11585,6 +13249,12 @@ type GetIpamPolicyOrganizationTargetsRequest struct {
 	NextToken    *string    `aws:"NextToken"`
 	IpamPolicyId *string    `aws:"IpamPolicyId,req"`
 	Filters      FilterList `aws:"Filters,ln=Filter"`
+}
+
+func (GetIpamPolicyOrganizationTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamPolicyOrganizationTargetsResult struct {
@@ -11603,6 +13273,12 @@ type GetIpamPoolAllocationsRequest struct {
 	NextToken            *string    `aws:"NextToken"`
 }
 
+func (GetIpamPoolAllocationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetIpamPoolAllocationsMaxResults,
+	}
+}
+
 type GetIpamPoolAllocationsResult struct {
 	_                   struct{}              `aws:"structure"`
 	IpamPoolAllocations IpamPoolAllocationSet `aws:"IpamPoolAllocations,ln=ipamPoolAllocationSet"`
@@ -11616,6 +13292,12 @@ type GetIpamPoolCidrsRequest struct {
 	Filters    FilterList `aws:"Filters,ln=Filter"`
 	MaxResults *int32     `aws:"MaxResults"`
 	NextToken  *string    `aws:"NextToken"`
+}
+
+func (GetIpamPoolCidrsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamPoolCidrsResult struct {
@@ -11633,6 +13315,12 @@ type GetIpamPrefixListResolverRulesRequest struct {
 	NextToken                *string    `aws:"NextToken"`
 }
 
+func (GetIpamPrefixListResolverRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type GetIpamPrefixListResolverRulesResult struct {
 	_         struct{}                      `aws:"structure"`
 	Rules     IpamPrefixListResolverRuleSet `aws:"Rules,ln=ruleSet"`
@@ -11646,6 +13334,12 @@ type GetIpamPrefixListResolverVersionEntriesRequest struct {
 	IpamPrefixListResolverVersion *int64   `aws:"IpamPrefixListResolverVersion,req"`
 	MaxResults                    *int32   `aws:"MaxResults"`
 	NextToken                     *string  `aws:"NextToken"`
+}
+
+func (GetIpamPrefixListResolverVersionEntriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamPrefixListResolverVersionEntriesResult struct {
@@ -11662,6 +13356,12 @@ type GetIpamPrefixListResolverVersionsRequest struct {
 	MaxResults                     *int32                                 `aws:"MaxResults"`
 	Filters                        FilterList                             `aws:"Filters,ln=Filter"`
 	NextToken                      *string                                `aws:"NextToken"`
+}
+
+func (GetIpamPrefixListResolverVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamPrefixListResolverVersionsResult struct {
@@ -11684,6 +13384,13 @@ type GetIpamResourceCidrsRequest struct {
 	ResourceOwner *string                 `aws:"ResourceOwner"`
 }
 
+func (GetIpamResourceCidrsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults":   constraintIpamMaxResults,
+		"ResourceType": constraintIpamResourceType,
+	}
+}
+
 type GetIpamResourceCidrsResult struct {
 	_                 struct{}            `aws:"structure"`
 	NextToken         *string             `aws:"NextToken,ln=nextToken"`
@@ -11699,6 +13406,12 @@ type GetIpamRouteOriginAuthorizationsRequest struct {
 	NextToken                         *string  `aws:"NextToken"`
 }
 
+func (GetIpamRouteOriginAuthorizationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
+}
+
 type GetIpamRouteOriginAuthorizationsResult struct {
 	_                             struct{}                            `aws:"structure"`
 	IpamRouteOriginAuthorizations IpamRouteOriginAuthorizationInfoSet `aws:"IpamRouteOriginAuthorizations,ln=ipamRouteOriginAuthorizationSet"`
@@ -11712,6 +13425,12 @@ type GetIpamRouteProtectionFindingsRequest struct {
 	Filters    FilterList `aws:"Filters,ln=Filter"`
 	NextToken  *string    `aws:"NextToken"`
 	MaxResults *int32     `aws:"MaxResults"`
+}
+
+func (GetIpamRouteProtectionFindingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamRouteProtectionFindingsResult struct {
@@ -11733,6 +13452,13 @@ type GetIpamRoutingPolicyRegistrationDeltasRequest struct {
 	NextToken                         *string    `aws:"NextToken"`
 }
 
+func (GetIpamRoutingPolicyRegistrationDeltasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChronologicalOrder": constraintChronologicalOrder,
+		"MaxResults":         constraintIpamMaxResults,
+	}
+}
+
 type GetIpamRoutingPolicyRegistrationDeltasResult struct {
 	_                                   struct{}                              `aws:"structure"`
 	IpamRoutingPolicyRegistrationDeltas IpamRoutingPolicyRegistrationDeltaSet `aws:"IpamRoutingPolicyRegistrationDeltas,ln=ipamRoutingPolicyRegistrationDeltaSet"`
@@ -11746,6 +13472,12 @@ type GetIpamRoutingPolicyRegistrationsRequest struct {
 	Cidr                              *string  `aws:"Cidr"`
 	MaxResults                        *int32   `aws:"MaxResults"`
 	NextToken                         *string  `aws:"NextToken"`
+}
+
+func (GetIpamRoutingPolicyRegistrationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintIpamMaxResults,
+	}
 }
 
 type GetIpamRoutingPolicyRegistrationsResult struct {
@@ -11773,6 +13505,12 @@ type GetManagedPrefixListAssociationsRequest struct {
 	NextToken    *string  `aws:"NextToken"`
 }
 
+func (GetManagedPrefixListAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetManagedPrefixListAssociationsMaxResults,
+	}
+}
+
 type GetManagedPrefixListAssociationsResult struct {
 	_                      struct{}                 `aws:"structure"`
 	PrefixListAssociations PrefixListAssociationSet `aws:"PrefixListAssociations,ln=prefixListAssociationSet"`
@@ -11786,6 +13524,12 @@ type GetManagedPrefixListEntriesRequest struct {
 	TargetVersion *int64   `aws:"TargetVersion"`
 	MaxResults    *int32   `aws:"MaxResults"`
 	NextToken     *string  `aws:"NextToken"`
+}
+
+func (GetManagedPrefixListEntriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintPrefixListMaxResults,
+	}
 }
 
 type GetManagedPrefixListEntriesResult struct {
@@ -11810,6 +13554,12 @@ type GetNetworkInsightsAccessScopeAnalysisFindingsRequest struct {
 	MaxResults                           *int32   `aws:"MaxResults"`
 	NextToken                            *string  `aws:"NextToken"`
 	DryRun                               *bool    `aws:"DryRun"`
+}
+
+func (GetNetworkInsightsAccessScopeAnalysisFindingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetNetworkInsightsAccessScopeAnalysisFindingsMaxResults,
+	}
 }
 
 type GetNetworkInsightsAccessScopeAnalysisFindingsResult struct {
@@ -11896,6 +13646,12 @@ type GetRouteServerRoutingDatabaseRequest struct {
 	Filters       FilterList `aws:"Filters,ln=Filter"`
 }
 
+func (GetRouteServerRoutingDatabaseRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintRouteServerMaxResults,
+	}
+}
+
 type GetRouteServerRoutingDatabaseResult struct {
 	_                  struct{}             `aws:"structure"`
 	AreRoutesPersisted *bool                `aws:"AreRoutesPersisted,ln=areRoutesPersisted"`
@@ -11910,6 +13666,12 @@ type GetSecurityGroupsForVpcRequest struct {
 	MaxResults *int32     `aws:"MaxResults"`
 	Filters    FilterList `aws:"Filters,ln=Filter"`
 	DryRun     *bool      `aws:"DryRun"`
+}
+
+func (GetSecurityGroupsForVpcRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetSecurityGroupsForVpcRequestMaxResults,
+	}
 }
 
 type GetSecurityGroupsForVpcResult struct {
@@ -11954,6 +13716,16 @@ type GetSpotPlacementScoresRequest struct {
 	IncludeLocalZones                *bool                                    `aws:"IncludeLocalZones"`
 }
 
+func (GetSpotPlacementScoresRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceTypes":          constraintInstanceTypes,
+		"TargetCapacity":         constraintSpotPlacementScoresTargetCapacity,
+		"TargetCapacityUnitType": constraintTargetCapacityUnitType,
+		"RegionNames":            constraintRegionNames,
+		"MaxResults":             constraintSpotPlacementScoresMaxResults,
+	}
+}
+
 type GetSpotPlacementScoresResult struct {
 	_                   struct{}            `aws:"structure"`
 	SpotPlacementScores SpotPlacementScores `aws:"SpotPlacementScores,ln=spotPlacementScoreSet"`
@@ -11967,6 +13739,12 @@ type GetSubnetCidrReservationsRequest struct {
 	DryRun     *bool      `aws:"DryRun"`
 	NextToken  *string    `aws:"NextToken"`
 	MaxResults *int32     `aws:"MaxResults"`
+}
+
+func (GetSubnetCidrReservationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetSubnetCidrReservationsMaxResults,
+	}
 }
 
 type GetSubnetCidrReservationsResult struct {
@@ -11985,6 +13763,12 @@ type GetTransitGatewayAttachmentPropagationsRequest struct {
 	DryRun                     *bool      `aws:"DryRun"`
 }
 
+func (GetTransitGatewayAttachmentPropagationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type GetTransitGatewayAttachmentPropagationsResult struct {
 	_                                    struct{}                                `aws:"structure"`
 	TransitGatewayAttachmentPropagations TransitGatewayAttachmentPropagationList `aws:"TransitGatewayAttachmentPropagations,ln=transitGatewayAttachmentPropagations"`
@@ -11998,6 +13782,12 @@ type GetTransitGatewayMeteringPolicyEntriesRequest struct {
 	MaxResults                     *int32     `aws:"MaxResults"`
 	NextToken                      *string    `aws:"NextToken"`
 	DryRun                         *bool      `aws:"DryRun"`
+}
+
+func (GetTransitGatewayMeteringPolicyEntriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type GetTransitGatewayMeteringPolicyEntriesResult struct {
@@ -12015,6 +13805,12 @@ type GetTransitGatewayMulticastDomainAssociationsRequest struct {
 	DryRun                          *bool      `aws:"DryRun"`
 }
 
+func (GetTransitGatewayMulticastDomainAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type GetTransitGatewayMulticastDomainAssociationsResult struct {
 	_                           struct{}                                     `aws:"structure"`
 	MulticastDomainAssociations TransitGatewayMulticastDomainAssociationList `aws:"MulticastDomainAssociations,ln=multicastDomainAssociations"`
@@ -12028,6 +13824,12 @@ type GetTransitGatewayPolicyTableAssociationsRequest struct {
 	MaxResults                  *int32     `aws:"MaxResults"`
 	NextToken                   *string    `aws:"NextToken"`
 	DryRun                      *bool      `aws:"DryRun"`
+}
+
+func (GetTransitGatewayPolicyTableAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type GetTransitGatewayPolicyTableAssociationsResult struct {
@@ -12045,6 +13847,12 @@ type GetTransitGatewayPolicyTableEntriesRequest struct {
 	DryRun                      *bool      `aws:"DryRun"`
 }
 
+func (GetTransitGatewayPolicyTableEntriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type GetTransitGatewayPolicyTableEntriesResult struct {
 	_                                struct{}                           `aws:"structure"`
 	TransitGatewayPolicyTableEntries TransitGatewayPolicyTableEntryList `aws:"TransitGatewayPolicyTableEntries,ln=transitGatewayPolicyTableEntries"`
@@ -12058,6 +13866,12 @@ type GetTransitGatewayPrefixListReferencesRequest struct {
 	MaxResults                 *int32     `aws:"MaxResults"`
 	NextToken                  *string    `aws:"NextToken"`
 	DryRun                     *bool      `aws:"DryRun"`
+}
+
+func (GetTransitGatewayPrefixListReferencesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type GetTransitGatewayPrefixListReferencesResult struct {
@@ -12075,6 +13889,12 @@ type GetTransitGatewayRouteTableAssociationsRequest struct {
 	DryRun                     *bool      `aws:"DryRun"`
 }
 
+func (GetTransitGatewayRouteTableAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type GetTransitGatewayRouteTableAssociationsResult struct {
 	_            struct{}                                `aws:"structure"`
 	Associations TransitGatewayRouteTableAssociationList `aws:"Associations,ln=associations"`
@@ -12088,6 +13908,12 @@ type GetTransitGatewayRouteTablePropagationsRequest struct {
 	MaxResults                 *int32     `aws:"MaxResults"`
 	NextToken                  *string    `aws:"NextToken"`
 	DryRun                     *bool      `aws:"DryRun"`
+}
+
+func (GetTransitGatewayRouteTablePropagationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type GetTransitGatewayRouteTablePropagationsResult struct {
@@ -12116,6 +13942,12 @@ type GetVerifiedAccessEndpointTargetsRequest struct {
 	DryRun                   *bool    `aws:"DryRun"`
 }
 
+func (GetVerifiedAccessEndpointTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetVerifiedAccessEndpointTargetsMaxResults,
+	}
+}
+
 type GetVerifiedAccessEndpointTargetsResult struct {
 	_                             struct{}                         `aws:"structure"`
 	VerifiedAccessEndpointTargets VerifiedAccessEndpointTargetList `aws:"VerifiedAccessEndpointTargets,ln=verifiedAccessEndpointTargetSet"`
@@ -12140,6 +13972,12 @@ type GetVpcResourcesBlockingEncryptionEnforcementRequest struct {
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
 	DryRun     *bool    `aws:"DryRun"`
+}
+
+func (GetVpcResourcesBlockingEncryptionEnforcementRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGetVpcResourcesBlockingEncryptionEnforcementMaxResults,
+	}
 }
 
 type GetVpcResourcesBlockingEncryptionEnforcementResult struct {
@@ -12167,6 +14005,12 @@ type GetVpnConnectionDeviceTypesRequest struct {
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
 	DryRun     *bool    `aws:"DryRun"`
+}
+
+func (GetVpnConnectionDeviceTypesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintGVCDMaxResults,
+	}
 }
 
 type GetVpnConnectionDeviceTypesResult struct {
@@ -12223,7 +14067,7 @@ type GpuInfo struct {
 type GroupBySet []string
 
 func (GroupBySet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintGroupBy}}
 }
 
 type GroupIdStringList []string
@@ -12391,6 +14235,12 @@ type HostCpuOptions struct {
 type HostCpuOptionsRequest struct {
 	_         struct{} `aws:"structure"`
 	AmdSevSnp *string  `aws:"AmdSevSnp"`
+}
+
+func (HostCpuOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AmdSevSnp": constraintAmdSevSnp,
+	}
 }
 
 type HostInstance struct {
@@ -12695,7 +14545,7 @@ type ImageMetadata struct {
 type ImageNameCriteriaRequestList []string
 
 func (ImageNameCriteriaRequestList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintImageNameCriteriaRequest}}
 }
 
 type ImageNameList []string
@@ -12930,6 +14780,12 @@ type ImportImageRequest struct {
 	BootMode              *string                                    `aws:"BootMode"`
 }
 
+func (ImportImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BootMode": constraintBootModeValues,
+	}
+}
+
 type ImportImageResult struct {
 	_                     struct{}                                    `aws:"structure"`
 	Architecture          *string                                     `aws:"Architecture,ln=architecture"`
@@ -12992,6 +14848,14 @@ type ImportInstanceLaunchSpecification struct {
 	PrivateIpAddress                  *string                   `aws:"PrivateIpAddress,ln=privateIpAddress"`
 }
 
+func (ImportInstanceLaunchSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Architecture":                      constraintArchitectureValues,
+		"InstanceType":                      constraintInstanceType,
+		"InstanceInitiatedShutdownBehavior": constraintShutdownBehavior,
+	}
+}
+
 type ImportInstanceRequest struct {
 	_                   struct{}                           `aws:"structure"`
 	DryRun              *bool                              `aws:"DryRun,ln=dryRun"`
@@ -12999,6 +14863,12 @@ type ImportInstanceRequest struct {
 	LaunchSpecification *ImportInstanceLaunchSpecification `aws:"LaunchSpecification,ln=launchSpecification"`
 	DiskImages          DiskImageList                      `aws:"DiskImages,ln=diskImage"`
 	Platform            *string                            `aws:"Platform,ln=platform,req"`
+}
+
+func (ImportInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Platform": constraintPlatformValues,
+	}
 }
 
 type ImportInstanceResult struct {
@@ -13425,6 +15295,15 @@ type InstanceEventWindowTimeRangeRequest struct {
 	EndHour      *int32   `aws:"EndHour"`
 }
 
+func (InstanceEventWindowTimeRangeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StartWeekDay": constraintWeekDay,
+		"StartHour":    constraintHour,
+		"EndWeekDay":   constraintWeekDay,
+		"EndHour":      constraintHour,
+	}
+}
+
 type InstanceEventWindowTimeRangeRequestSet []InstanceEventWindowTimeRangeRequest
 
 type InstanceExportDetails struct {
@@ -13442,7 +15321,7 @@ type InstanceFamilyCreditSpecification struct {
 type InstanceGenerationSet []string
 
 func (InstanceGenerationSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintInstanceGeneration}}
 }
 
 type InstanceIdList []string
@@ -13557,10 +15436,22 @@ type InstanceMaintenanceOptionsRequest struct {
 	AutoRecovery *string  `aws:"AutoRecovery"`
 }
 
+func (InstanceMaintenanceOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoRecovery": constraintInstanceAutoRecoveryState,
+	}
+}
+
 type InstanceMarketOptionsRequest struct {
 	_           struct{}           `aws:"structure"`
 	MarketType  *string            `aws:"MarketType"`
 	SpotOptions *SpotMarketOptions `aws:"SpotOptions"`
+}
+
+func (InstanceMarketOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MarketType": constraintMarketType,
+	}
 }
 
 type InstanceMetadataDefaultsResponse struct {
@@ -13581,6 +15472,15 @@ type InstanceMetadataOptionsRequest struct {
 	HttpEndpoint            *string  `aws:"HttpEndpoint"`
 	HttpProtocolIpv6        *string  `aws:"HttpProtocolIpv6"`
 	InstanceMetadataTags    *string  `aws:"InstanceMetadataTags"`
+}
+
+func (InstanceMetadataOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HttpTokens":           constraintHttpTokensState,
+		"HttpEndpoint":         constraintInstanceMetadataEndpointState,
+		"HttpProtocolIpv6":     constraintInstanceMetadataProtocolState,
+		"InstanceMetadataTags": constraintInstanceMetadataTagsState,
+	}
 }
 
 type InstanceMetadataOptionsResponse struct {
@@ -13699,6 +15599,12 @@ type InstanceNetworkPerformanceOptionsRequest struct {
 	BandwidthWeighting *string  `aws:"BandwidthWeighting"`
 }
 
+func (InstanceNetworkPerformanceOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BandwidthWeighting": constraintInstanceBandwidthWeighting,
+	}
+}
+
 type InstancePrivateIpAddress struct {
 	_                struct{}                             `aws:"structure"`
 	Association      *InstanceNetworkInterfaceAssociation `aws:"Association,ln=association"`
@@ -13743,6 +15649,16 @@ type InstanceRequirements struct {
 	RequireEncryptionInTransit                     *bool                       `aws:"RequireEncryptionInTransit,ln=requireEncryptionInTransit"`
 }
 
+func (InstanceRequirements) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExcludedInstanceTypes": constraintExcludedInstanceTypeSet,
+		"BareMetal":             constraintBareMetal,
+		"BurstablePerformance":  constraintBurstablePerformance,
+		"LocalStorage":          constraintLocalStorage,
+		"AllowedInstanceTypes":  constraintAllowedInstanceTypeSet,
+	}
+}
+
 type InstanceRequirementsRequest struct {
 	_                                              struct{}                           `aws:"structure"`
 	VCpuCount                                      *VCpuCountRangeRequest             `aws:"VCpuCount,req"`
@@ -13773,11 +15689,28 @@ type InstanceRequirementsRequest struct {
 	RequireEncryptionInTransit                     *bool                              `aws:"RequireEncryptionInTransit"`
 }
 
+func (InstanceRequirementsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExcludedInstanceTypes": constraintExcludedInstanceTypeSet,
+		"BareMetal":             constraintBareMetal,
+		"BurstablePerformance":  constraintBurstablePerformance,
+		"LocalStorage":          constraintLocalStorage,
+		"AllowedInstanceTypes":  constraintAllowedInstanceTypeSet,
+	}
+}
+
 type InstanceRequirementsWithMetadataRequest struct {
 	_                    struct{}                     `aws:"structure"`
 	ArchitectureTypes    ArchitectureTypeSet          `aws:"ArchitectureTypes,ln=ArchitectureType"`
 	VirtualizationTypes  VirtualizationTypeSet        `aws:"VirtualizationTypes,ln=VirtualizationType"`
 	InstanceRequirements *InstanceRequirementsRequest `aws:"InstanceRequirements"`
+}
+
+func (InstanceRequirementsWithMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ArchitectureTypes":   constraintArchitectureTypeSet,
+		"VirtualizationTypes": constraintVirtualizationTypeSet,
+	}
 }
 
 type InstanceSecondaryInterface struct {
@@ -13847,6 +15780,12 @@ type InstanceSecondaryInterfaceSpecificationRequest struct {
 	SecondarySubnetId     *string                                               `aws:"SecondarySubnetId"`
 	InterfaceType         *string                                               `aws:"InterfaceType"`
 	NetworkCardIndex      *int32                                                `aws:"NetworkCardIndex"`
+}
+
+func (InstanceSecondaryInterfaceSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InterfaceType": constraintSecondaryInterfaceType,
+	}
 }
 
 type InstanceSet []InstanceTopology
@@ -14023,6 +15962,10 @@ func (InstanceTypeInfoList) AWSCollection() awsproto.Collection {
 
 type InstanceTypeList []string
 
+func (InstanceTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceType}}
+}
+
 type InstanceTypeOffering struct {
 	_            struct{} `aws:"structure"`
 	InstanceType *string  `aws:"InstanceType,ln=instanceType"`
@@ -14059,6 +16002,12 @@ func (InstanceUsageSet) AWSCollection() awsproto.Collection {
 type IntegrateServices struct {
 	_                  struct{}              `aws:"structure"`
 	AthenaIntegrations AthenaIntegrationsSet `aws:"AthenaIntegrations,ln=AthenaIntegration"`
+}
+
+func (IntegrateServices) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AthenaIntegrations": constraintAthenaIntegrationsSet,
+	}
 }
 
 type InternetGateway struct {
@@ -14560,6 +16509,12 @@ type IpamPoolSourceResourceRequest struct {
 	ResourceOwner  *string  `aws:"ResourceOwner"`
 }
 
+func (IpamPoolSourceResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintIpamPoolSourceResourceType,
+	}
+}
+
 type IpamPrefixListResolver struct {
 	_                                struct{} `aws:"structure"`
 	OwnerId                          *string  `aws:"OwnerId,ln=ownerId"`
@@ -14606,6 +16561,12 @@ type IpamPrefixListResolverRuleConditionRequest struct {
 	Cidr           *string                 `aws:"Cidr"`
 }
 
+func (IpamPrefixListResolverRuleConditionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Operation": constraintIpamPrefixListResolverRuleConditionOperation,
+	}
+}
+
 type IpamPrefixListResolverRuleConditionRequestSet []IpamPrefixListResolverRuleConditionRequest
 
 func (IpamPrefixListResolverRuleConditionRequestSet) AWSCollection() awsproto.Collection {
@@ -14625,6 +16586,13 @@ type IpamPrefixListResolverRuleRequest struct {
 	IpamScopeId  *string                                       `aws:"IpamScopeId"`
 	ResourceType *string                                       `aws:"ResourceType"`
 	Conditions   IpamPrefixListResolverRuleConditionRequestSet `aws:"Conditions,ln=Condition"`
+}
+
+func (IpamPrefixListResolverRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RuleType":     constraintIpamPrefixListResolverRuleType,
+		"ResourceType": constraintIpamResourceType,
+	}
 }
 
 type IpamPrefixListResolverRuleRequestSet []IpamPrefixListResolverRuleRequest
@@ -15113,6 +17081,12 @@ type LaunchPermission struct {
 	Group                 *string  `aws:"Group,ln=group"`
 }
 
+func (LaunchPermission) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Group": constraintPermissionGroup,
+	}
+}
+
 type LaunchPermissionList []LaunchPermission
 
 func (LaunchPermissionList) AWSCollection() awsproto.Collection {
@@ -15202,6 +17176,12 @@ type LaunchTemplateCapacityReservationSpecificationRequest struct {
 	CapacityReservationTarget     *CapacityReservationTarget `aws:"CapacityReservationTarget"`
 }
 
+func (LaunchTemplateCapacityReservationSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityReservationPreference": constraintCapacityReservationPreference,
+	}
+}
+
 type LaunchTemplateCapacityReservationSpecificationResponse struct {
 	_                             struct{}                           `aws:"structure"`
 	CapacityReservationPreference *string                            `aws:"CapacityReservationPreference,ln=capacityReservationPreference"`
@@ -15236,6 +17216,13 @@ type LaunchTemplateCpuOptionsRequest struct {
 	NestedVirtualization *string  `aws:"NestedVirtualization"`
 }
 
+func (LaunchTemplateCpuOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AmdSevSnp":            constraintAmdSevSnpSpecification,
+		"NestedVirtualization": constraintNestedVirtualizationSpecification,
+	}
+}
+
 type LaunchTemplateEbsBlockDevice struct {
 	_                        struct{} `aws:"structure"`
 	Encrypted                *bool    `aws:"Encrypted,ln=encrypted"`
@@ -15264,10 +17251,22 @@ type LaunchTemplateEbsBlockDeviceRequest struct {
 	EbsCardIndex             *int32   `aws:"EbsCardIndex"`
 }
 
+func (LaunchTemplateEbsBlockDeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VolumeType": constraintVolumeType,
+	}
+}
+
 type LaunchTemplateElasticInferenceAccelerator struct {
 	_     struct{} `aws:"structure"`
 	Type  *string  `aws:"Type,req"`
 	Count *int32   `aws:"Count"`
+}
+
+func (LaunchTemplateElasticInferenceAccelerator) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Count": constraintLaunchTemplateElasticInferenceAcceleratorCount,
+	}
 }
 
 type LaunchTemplateElasticInferenceAcceleratorList []LaunchTemplateElasticInferenceAccelerator
@@ -15347,6 +17346,12 @@ type LaunchTemplateInstanceMaintenanceOptionsRequest struct {
 	AutoRecovery *string  `aws:"AutoRecovery"`
 }
 
+func (LaunchTemplateInstanceMaintenanceOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoRecovery": constraintLaunchTemplateAutoRecoveryState,
+	}
+}
+
 type LaunchTemplateInstanceMarketOptions struct {
 	_           struct{}                         `aws:"structure"`
 	MarketType  *string                          `aws:"MarketType,ln=marketType"`
@@ -15357,6 +17362,12 @@ type LaunchTemplateInstanceMarketOptionsRequest struct {
 	_           struct{}                                `aws:"structure"`
 	MarketType  *string                                 `aws:"MarketType"`
 	SpotOptions *LaunchTemplateSpotMarketOptionsRequest `aws:"SpotOptions"`
+}
+
+func (LaunchTemplateInstanceMarketOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MarketType": constraintMarketType,
+	}
 }
 
 type LaunchTemplateInstanceMetadataOptions struct {
@@ -15376,6 +17387,15 @@ type LaunchTemplateInstanceMetadataOptionsRequest struct {
 	HttpEndpoint            *string  `aws:"HttpEndpoint"`
 	HttpProtocolIpv6        *string  `aws:"HttpProtocolIpv6"`
 	InstanceMetadataTags    *string  `aws:"InstanceMetadataTags"`
+}
+
+func (LaunchTemplateInstanceMetadataOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HttpTokens":           constraintLaunchTemplateHttpTokensState,
+		"HttpEndpoint":         constraintLaunchTemplateInstanceMetadataEndpointState,
+		"HttpProtocolIpv6":     constraintLaunchTemplateInstanceMetadataProtocolIpv6,
+		"InstanceMetadataTags": constraintLaunchTemplateInstanceMetadataTagsState,
+	}
 }
 
 type LaunchTemplateInstanceNetworkInterfaceSpecification struct {
@@ -15472,6 +17492,12 @@ type LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest struct {
 	NetworkCardIndex      *int32                                                     `aws:"NetworkCardIndex"`
 }
 
+func (LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InterfaceType": constraintSecondaryInterfaceType,
+	}
+}
+
 type LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList []LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest
 
 func (LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList) AWSCollection() awsproto.Collection {
@@ -15503,7 +17529,7 @@ func (LaunchTemplateLicenseSpecificationListRequest) AWSCollection() awsproto.Co
 type LaunchTemplateNameStringList []string
 
 func (LaunchTemplateNameStringList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintLaunchTemplateName}}
 }
 
 type LaunchTemplateNetworkPerformanceOptions struct {
@@ -15516,6 +17542,12 @@ type LaunchTemplateNetworkPerformanceOptionsRequest struct {
 	BandwidthWeighting *string  `aws:"BandwidthWeighting"`
 }
 
+func (LaunchTemplateNetworkPerformanceOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BandwidthWeighting": constraintInstanceBandwidthWeighting,
+	}
+}
+
 type LaunchTemplateOverrides struct {
 	_                    struct{}              `aws:"structure"`
 	InstanceType         *string               `aws:"InstanceType,ln=instanceType"`
@@ -15526,6 +17558,12 @@ type LaunchTemplateOverrides struct {
 	Priority             *float64              `aws:"Priority,ln=priority"`
 	InstanceRequirements *InstanceRequirements `aws:"InstanceRequirements,ln=instanceRequirements"`
 	AvailabilityZoneId   *string               `aws:"AvailabilityZoneId,ln=availabilityZoneId"`
+}
+
+func (LaunchTemplateOverrides) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType": constraintInstanceType,
+	}
 }
 
 type LaunchTemplateOverridesList []LaunchTemplateOverrides
@@ -15562,6 +17600,12 @@ type LaunchTemplatePlacementRequest struct {
 	GroupId              *string  `aws:"GroupId"`
 }
 
+func (LaunchTemplatePlacementRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tenancy": constraintTenancy,
+	}
+}
+
 type LaunchTemplatePrivateDnsNameOptions struct {
 	_                               struct{} `aws:"structure"`
 	HostnameType                    *string  `aws:"HostnameType,ln=hostnameType"`
@@ -15574,6 +17618,12 @@ type LaunchTemplatePrivateDnsNameOptionsRequest struct {
 	HostnameType                    *string  `aws:"HostnameType"`
 	EnableResourceNameDnsARecord    *bool    `aws:"EnableResourceNameDnsARecord"`
 	EnableResourceNameDnsAAAARecord *bool    `aws:"EnableResourceNameDnsAAAARecord"`
+}
+
+func (LaunchTemplatePrivateDnsNameOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostnameType": constraintHostnameType,
+	}
 }
 
 type LaunchTemplateSet []LaunchTemplate
@@ -15607,6 +17657,13 @@ type LaunchTemplateSpotMarketOptionsRequest struct {
 	InstanceInterruptionBehavior *string    `aws:"InstanceInterruptionBehavior"`
 }
 
+func (LaunchTemplateSpotMarketOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SpotInstanceType":             constraintSpotInstanceType,
+		"InstanceInterruptionBehavior": constraintInstanceInterruptionBehavior,
+	}
+}
+
 type LaunchTemplateTagSpecification struct {
 	_            struct{} `aws:"structure"`
 	ResourceType *string  `aws:"ResourceType,ln=resourceType"`
@@ -15623,6 +17680,12 @@ type LaunchTemplateTagSpecificationRequest struct {
 	_            struct{} `aws:"structure"`
 	ResourceType *string  `aws:"ResourceType"`
 	Tags         TagList  `aws:"Tags,ln=Tag"`
+}
+
+func (LaunchTemplateTagSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceType,
+	}
 }
 
 type LaunchTemplateTagSpecificationRequestList []LaunchTemplateTagSpecificationRequest
@@ -15690,6 +17753,12 @@ type ListImagesInRecycleBinRequest struct {
 	DryRun     *bool             `aws:"DryRun"`
 }
 
+func (ListImagesInRecycleBinRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintListImagesInRecycleBinMaxResults,
+	}
+}
+
 type ListImagesInRecycleBinResult struct {
 	_         struct{}                `aws:"structure"`
 	Images    ImageRecycleBinInfoList `aws:"Images,ln=imageSet"`
@@ -15702,6 +17771,12 @@ type ListSnapshotsInRecycleBinRequest struct {
 	NextToken   *string              `aws:"NextToken"`
 	SnapshotIds SnapshotIdStringList `aws:"SnapshotIds,ln=SnapshotId"`
 	DryRun      *bool                `aws:"DryRun"`
+}
+
+func (ListSnapshotsInRecycleBinRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintListSnapshotsInRecycleBinMaxResults,
+	}
 }
 
 type ListSnapshotsInRecycleBinResult struct {
@@ -15758,6 +17833,12 @@ type LoadPermissionRequest struct {
 	_      struct{} `aws:"structure"`
 	Group  *string  `aws:"Group"`
 	UserId *string  `aws:"UserId"`
+}
+
+func (LoadPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Group": constraintPermissionGroup,
+	}
 }
 
 type LocalGateway struct {
@@ -15933,7 +18014,7 @@ func (LocalGatewayVirtualInterfaceSet) AWSCollection() awsproto.Collection {
 type LocalStorageTypeSet []string
 
 func (LocalStorageTypeSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintLocalStorageType}}
 }
 
 type LockSnapshotRequest struct {
@@ -15944,6 +18025,14 @@ type LockSnapshotRequest struct {
 	CoolOffPeriod  *int32     `aws:"CoolOffPeriod"`
 	LockDuration   *int32     `aws:"LockDuration"`
 	ExpirationDate *time.Time `aws:"ExpirationDate"`
+}
+
+func (LockSnapshotRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LockMode":      constraintLockMode,
+		"CoolOffPeriod": constraintCoolOffPeriodRequestHours,
+		"LockDuration":  constraintRetentionPeriodRequestDays,
+	}
 }
 
 type LockSnapshotResult struct {
@@ -16039,6 +18128,18 @@ type MacSystemIntegrityProtectionConfigurationRequest struct {
 	FilesystemProtections *string  `aws:"FilesystemProtections"`
 	KextSigning           *string  `aws:"KextSigning"`
 	NvramProtections      *string  `aws:"NvramProtections"`
+}
+
+func (MacSystemIntegrityProtectionConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AppleInternal":         constraintMacSystemIntegrityProtectionSettingStatus,
+		"BaseSystem":            constraintMacSystemIntegrityProtectionSettingStatus,
+		"DebuggingRestrictions": constraintMacSystemIntegrityProtectionSettingStatus,
+		"DTraceRestrictions":    constraintMacSystemIntegrityProtectionSettingStatus,
+		"FilesystemProtections": constraintMacSystemIntegrityProtectionSettingStatus,
+		"KextSigning":           constraintMacSystemIntegrityProtectionSettingStatus,
+		"NvramProtections":      constraintMacSystemIntegrityProtectionSettingStatus,
+	}
 }
 
 type MaintenanceDetails struct {
@@ -16177,7 +18278,7 @@ func (MetricPoints) AWSCollection() awsproto.Collection {
 type MetricSet []string
 
 func (MetricSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintMetric}}
 }
 
 type MetricValue struct {
@@ -16204,6 +18305,20 @@ type ModifyAccountVpcEncryptionControlRequest struct {
 	Lambda                    *string  `aws:"Lambda"`
 	VpcLattice                *string  `aws:"VpcLattice"`
 	ElasticFileSystem         *string  `aws:"ElasticFileSystem"`
+}
+
+func (ModifyAccountVpcEncryptionControlRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode":                      constraintAccountVpcEncryptionControlMode,
+		"InternetGateway":           constraintVpcEncryptionControlExclusionStateInput,
+		"EgressOnlyInternetGateway": constraintVpcEncryptionControlExclusionStateInput,
+		"NatGateway":                constraintVpcEncryptionControlExclusionStateInput,
+		"VirtualPrivateGateway":     constraintVpcEncryptionControlExclusionStateInput,
+		"VpcPeering":                constraintVpcEncryptionControlExclusionStateInput,
+		"Lambda":                    constraintVpcEncryptionControlExclusionStateInput,
+		"VpcLattice":                constraintVpcEncryptionControlExclusionStateInput,
+		"ElasticFileSystem":         constraintVpcEncryptionControlExclusionStateInput,
+	}
 }
 
 type ModifyAccountVpcEncryptionControlResult struct {
@@ -16244,6 +18359,17 @@ type ModifyApplicationStatusCheckRequest struct {
 	DryRun                           *bool                      `aws:"DryRun"`
 }
 
+func (ModifyApplicationStatusCheckRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Aggregation":                      constraintAggregationStatusEnum,
+		"Protocol":                         constraintNetworkProtocolEnum,
+		"Port":                             constraintPortNumber,
+		"IpVersion":                        constraintIpVersionEnum,
+		"IpScope":                          constraintIpScopeEnum,
+		"InitializationGracePeriodSeconds": constraintInitializationGracePeriodSeconds,
+	}
+}
+
 type ModifyApplicationStatusCheckResult struct {
 	_                      struct{}                              `aws:"structure"`
 	ApplicationStatusCheck *ApplicationStatusCheckResponseObject `aws:"ApplicationStatusCheck,ln=applicationStatusCheck"`
@@ -16254,6 +18380,12 @@ type ModifyAvailabilityZoneGroupRequest struct {
 	GroupName   *string  `aws:"GroupName,req"`
 	OptInStatus *string  `aws:"OptInStatus,req"`
 	DryRun      *bool    `aws:"DryRun"`
+}
+
+func (ModifyAvailabilityZoneGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OptInStatus": constraintModifyAvailabilityZoneOptInStatus,
+	}
 }
 
 type ModifyAvailabilityZoneGroupResult struct {
@@ -16287,6 +18419,13 @@ type ModifyCapacityReservationRequest struct {
 	InstanceMatchCriteria *string    `aws:"InstanceMatchCriteria"`
 }
 
+func (ModifyCapacityReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EndDateType":           constraintEndDateType,
+		"InstanceMatchCriteria": constraintInstanceMatchCriteria,
+	}
+}
+
 type ModifyCapacityReservationResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -16313,6 +18452,12 @@ type ModifyClientVpnEndpointRequest struct {
 	TransitGatewayConfiguration   *TransitGatewayConfigurationInputStructure `aws:"TransitGatewayConfiguration"`
 }
 
+func (ModifyClientVpnEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SelfServicePortal": constraintSelfServicePortal,
+	}
+}
+
 type ModifyClientVpnEndpointResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -16323,6 +18468,12 @@ type ModifyDefaultCreditSpecificationRequest struct {
 	DryRun         *bool    `aws:"DryRun"`
 	InstanceFamily *string  `aws:"InstanceFamily,req"`
 	CpuCredits     *string  `aws:"CpuCredits,req"`
+}
+
+func (ModifyDefaultCreditSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceFamily": constraintUnlimitedSupportedInstanceFamily,
+	}
 }
 
 type ModifyDefaultCreditSpecificationResult struct {
@@ -16351,6 +18502,13 @@ type ModifyFleetRequest struct {
 	Context                         *string                              `aws:"Context"`
 }
 
+func (ModifyFleetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExcessCapacityTerminationPolicy": constraintFleetExcessCapacityTerminationPolicy,
+		"LaunchTemplateConfigs":           constraintFleetLaunchTemplateConfigListRequest,
+	}
+}
+
 type ModifyFleetResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -16370,6 +18528,13 @@ type ModifyFpgaImageAttributeRequest struct {
 	Name           *string                      `aws:"Name"`
 }
 
+func (ModifyFpgaImageAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute":     constraintFpgaImageAttributeName,
+		"OperationType": constraintOperationType,
+	}
+}
+
 type ModifyFpgaImageAttributeResult struct {
 	_                  struct{}            `aws:"structure"`
 	FpgaImageAttribute *FpgaImageAttribute `aws:"FpgaImageAttribute,ln=fpgaImageAttribute"`
@@ -16383,6 +18548,14 @@ type ModifyHostsRequest struct {
 	HostMaintenance *string           `aws:"HostMaintenance"`
 	HostIds         RequestHostIdList `aws:"HostIds,ln=hostId,req"`
 	AutoPlacement   *string           `aws:"AutoPlacement,ln=autoPlacement"`
+}
+
+func (ModifyHostsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostRecovery":    constraintHostRecovery,
+		"HostMaintenance": constraintHostMaintenance,
+		"AutoPlacement":   constraintAutoPlacement,
+	}
 }
 
 type ModifyHostsResult struct {
@@ -16421,6 +18594,12 @@ type ModifyImageAttributeRequest struct {
 	DryRun                 *bool                           `aws:"DryRun,ln=dryRun"`
 }
 
+func (ModifyImageAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperationType": constraintOperationType,
+	}
+}
+
 type ModifyInstanceAttributeRequest struct {
 	_                                 struct{}                                    `aws:"structure"`
 	SourceDestCheck                   *AttributeBooleanValue                      `aws:"SourceDestCheck"`
@@ -16441,6 +18620,12 @@ type ModifyInstanceAttributeRequest struct {
 	EbsOptimized                      *AttributeBooleanValue                      `aws:"EbsOptimized,ln=ebsOptimized"`
 	SriovNetSupport                   *AttributeValue                             `aws:"SriovNetSupport,ln=sriovNetSupport"`
 	EnaSupport                        *AttributeBooleanValue                      `aws:"EnaSupport,ln=enaSupport"`
+}
+
+func (ModifyInstanceAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintInstanceAttributeName,
+	}
 }
 
 type ModifyInstanceAttributeUserDataRequest struct {
@@ -16469,6 +18654,13 @@ type ModifyInstanceConnectEndpointRequest struct {
 	PreserveClientIp          *bool                            `aws:"PreserveClientIp"`
 }
 
+func (ModifyInstanceConnectEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IpAddressType":    constraintIpAddressType,
+		"SecurityGroupIds": constraintSecurityGroupIdStringListRequest,
+	}
+}
+
 type ModifyInstanceConnectEndpointResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -16481,6 +18673,12 @@ type ModifyInstanceCpuOptionsRequest struct {
 	ThreadsPerCore       *int32   `aws:"ThreadsPerCore"`
 	NestedVirtualization *string  `aws:"NestedVirtualization"`
 	DryRun               *bool    `aws:"DryRun"`
+}
+
+func (ModifyInstanceCpuOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NestedVirtualization": constraintNestedVirtualizationSpecification,
+	}
 }
 
 type ModifyInstanceCpuOptionsResult struct {
@@ -16539,6 +18737,13 @@ type ModifyInstanceMaintenanceOptionsRequest struct {
 	DryRun          *bool    `aws:"DryRun"`
 }
 
+func (ModifyInstanceMaintenanceOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoRecovery":    constraintInstanceAutoRecoveryState,
+		"RebootMigration": constraintInstanceRebootMigrationState,
+	}
+}
+
 type ModifyInstanceMaintenanceOptionsResult struct {
 	_               struct{} `aws:"structure"`
 	InstanceId      *string  `aws:"InstanceId,ln=instanceId"`
@@ -16554,6 +18759,15 @@ type ModifyInstanceMetadataDefaultsRequest struct {
 	InstanceMetadataTags    *string  `aws:"InstanceMetadataTags"`
 	DryRun                  *bool    `aws:"DryRun"`
 	HttpTokensEnforced      *string  `aws:"HttpTokensEnforced"`
+}
+
+func (ModifyInstanceMetadataDefaultsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HttpTokens":           constraintMetadataDefaultHttpTokensState,
+		"HttpEndpoint":         constraintDefaultInstanceMetadataEndpointState,
+		"InstanceMetadataTags": constraintDefaultInstanceMetadataTagsState,
+		"HttpTokensEnforced":   constraintDefaultHttpTokensEnforcedState,
+	}
 }
 
 type ModifyInstanceMetadataDefaultsResult struct {
@@ -16572,6 +18786,15 @@ type ModifyInstanceMetadataOptionsRequest struct {
 	InstanceMetadataTags    *string  `aws:"InstanceMetadataTags"`
 }
 
+func (ModifyInstanceMetadataOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HttpTokens":           constraintHttpTokensState,
+		"HttpEndpoint":         constraintInstanceMetadataEndpointState,
+		"HttpProtocolIpv6":     constraintInstanceMetadataProtocolState,
+		"InstanceMetadataTags": constraintInstanceMetadataTagsState,
+	}
+}
+
 type ModifyInstanceMetadataOptionsResult struct {
 	_                       struct{}                         `aws:"structure"`
 	InstanceId              *string                          `aws:"InstanceId,ln=instanceId"`
@@ -16583,6 +18806,12 @@ type ModifyInstanceNetworkPerformanceRequest struct {
 	InstanceId         *string  `aws:"InstanceId,req"`
 	BandwidthWeighting *string  `aws:"BandwidthWeighting,req"`
 	DryRun             *bool    `aws:"DryRun"`
+}
+
+func (ModifyInstanceNetworkPerformanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BandwidthWeighting": constraintInstanceBandwidthWeighting,
+	}
 }
 
 type ModifyInstanceNetworkPerformanceResult struct {
@@ -16603,6 +18832,13 @@ type ModifyInstancePlacementRequest struct {
 	HostId               *string  `aws:"HostId,ln=hostId"`
 }
 
+func (ModifyInstancePlacementRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tenancy":  constraintHostTenancy,
+		"Affinity": constraintAffinity,
+	}
+}
+
 type ModifyInstancePlacementResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -16615,6 +18851,12 @@ type ModifyIpamPolicyAllocationRulesRequest struct {
 	Locale          *string                             `aws:"Locale,req"`
 	ResourceType    *string                             `aws:"ResourceType,req"`
 	AllocationRules IpamPolicyAllocationRuleListRequest `aws:"AllocationRules,ln=AllocationRule"`
+}
+
+func (ModifyIpamPolicyAllocationRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintIpamPolicyResourceType,
+	}
 }
 
 type ModifyIpamPolicyAllocationRulesResult struct {
@@ -16646,6 +18888,14 @@ type ModifyIpamPoolRequest struct {
 	ClearAllocationDefaultNetmaskLength *bool                      `aws:"ClearAllocationDefaultNetmaskLength"`
 	AddAllocationResourceTags           RequestIpamResourceTagList `aws:"AddAllocationResourceTags,ln=AddAllocationResourceTag"`
 	RemoveAllocationResourceTags        RequestIpamResourceTagList `aws:"RemoveAllocationResourceTags,ln=RemoveAllocationResourceTag"`
+}
+
+func (ModifyIpamPoolRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllocationMinNetmaskLength":     constraintIpamNetmaskLength,
+		"AllocationMaxNetmaskLength":     constraintIpamNetmaskLength,
+		"AllocationDefaultNetmaskLength": constraintIpamNetmaskLength,
+	}
 }
 
 type ModifyIpamPoolResult struct {
@@ -16692,6 +18942,15 @@ type ModifyIpamRequest struct {
 	MeteredAccount         *string                      `aws:"MeteredAccount"`
 }
 
+func (ModifyIpamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AddOperatingRegions":    constraintAddIpamOperatingRegionSet,
+		"RemoveOperatingRegions": constraintRemoveIpamOperatingRegionSet,
+		"Tier":                   constraintIpamTier,
+		"MeteredAccount":         constraintIpamMeteredAccount,
+	}
+}
+
 type ModifyIpamResourceCidrRequest struct {
 	_                      struct{} `aws:"structure"`
 	DryRun                 *bool    `aws:"DryRun"`
@@ -16719,6 +18978,15 @@ type ModifyIpamResourceDiscoveryRequest struct {
 	RemoveOrganizationalUnitExclusions RemoveIpamOrganizationalUnitExclusionSet `aws:"RemoveOrganizationalUnitExclusions,ln=RemoveOrganizationalUnitExclusion"`
 }
 
+func (ModifyIpamResourceDiscoveryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AddOperatingRegions":                constraintAddIpamOperatingRegionSet,
+		"RemoveOperatingRegions":             constraintRemoveIpamOperatingRegionSet,
+		"AddOrganizationalUnitExclusions":    constraintAddIpamOrganizationalUnitExclusionSet,
+		"RemoveOrganizationalUnitExclusions": constraintRemoveIpamOrganizationalUnitExclusionSet,
+	}
+}
+
 type ModifyIpamResourceDiscoveryResult struct {
 	_                     struct{}               `aws:"structure"`
 	IpamResourceDiscovery *IpamResourceDiscovery `aws:"IpamResourceDiscovery,ln=ipamResourceDiscovery"`
@@ -16740,6 +19008,12 @@ type ModifyIpamRoutingPolicyRegistrationRequest struct {
 	Description                       *string  `aws:"Description"`
 	Force                             *bool    `aws:"Force"`
 	ClientToken                       *string  `aws:"ClientToken,idem"`
+}
+
+func (ModifyIpamRoutingPolicyRegistrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxLength": constraintIpamRoutingPolicyRegistrationMaxLength,
+	}
 }
 
 type ModifyIpamRoutingPolicyRegistrationResult struct {
@@ -16768,6 +19042,12 @@ type ModifyLaunchTemplateRequest struct {
 	LaunchTemplateId   *string  `aws:"LaunchTemplateId"`
 	LaunchTemplateName *string  `aws:"LaunchTemplateName"`
 	DefaultVersion     *string  `aws:"DefaultVersion,ln=SetDefaultVersion"`
+}
+
+func (ModifyLaunchTemplateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LaunchTemplateName": constraintLaunchTemplateName,
+	}
 }
 
 type ModifyLaunchTemplateResult struct {
@@ -16802,6 +19082,13 @@ type ModifyManagedPrefixListRequest struct {
 	IpamPrefixListResolverSyncEnabled *bool                   `aws:"IpamPrefixListResolverSyncEnabled"`
 }
 
+func (ModifyManagedPrefixListRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AddEntries":    constraintAddPrefixListEntries,
+		"RemoveEntries": constraintRemovePrefixListEntries,
+	}
+}
+
 type ModifyManagedPrefixListResult struct {
 	_          struct{}           `aws:"structure"`
 	PrefixList *ManagedPrefixList `aws:"PrefixList,ln=prefixList"`
@@ -16811,6 +19098,12 @@ type ModifyManagedResourceVisibilityRequest struct {
 	_                 struct{} `aws:"structure"`
 	DryRun            *bool    `aws:"DryRun"`
 	DefaultVisibility *string  `aws:"DefaultVisibility,req"`
+}
+
+func (ModifyManagedResourceVisibilityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DefaultVisibility": constraintManagedResourceDefaultVisibility,
+	}
 }
 
 type ModifyManagedResourceVisibilityResult struct {
@@ -16842,6 +19135,12 @@ type ModifyPrivateDnsNameOptionsRequest struct {
 	EnableResourceNameDnsAAAARecord *bool    `aws:"EnableResourceNameDnsAAAARecord"`
 }
 
+func (ModifyPrivateDnsNameOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PrivateDnsHostnameType": constraintHostnameType,
+	}
+}
+
 type ModifyPrivateDnsNameOptionsResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -16852,6 +19151,12 @@ type ModifyPublicIpDnsNameOptionsRequest struct {
 	NetworkInterfaceId *string  `aws:"NetworkInterfaceId,req"`
 	HostnameType       *string  `aws:"HostnameType,req"`
 	DryRun             *bool    `aws:"DryRun"`
+}
+
+func (ModifyPublicIpDnsNameOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostnameType": constraintPublicIpDnsOption,
+	}
 }
 
 type ModifyPublicIpDnsNameOptionsResult struct {
@@ -16878,6 +19183,12 @@ type ModifyRouteServerRequest struct {
 	PersistRoutesDuration   *int64   `aws:"PersistRoutesDuration"`
 	SnsNotificationsEnabled *bool    `aws:"SnsNotificationsEnabled"`
 	DryRun                  *bool    `aws:"DryRun"`
+}
+
+func (ModifyRouteServerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PersistRoutes": constraintRouteServerPersistRoutesAction,
+	}
 }
 
 type ModifyRouteServerResult struct {
@@ -16908,11 +19219,24 @@ type ModifySnapshotAttributeRequest struct {
 	DryRun                 *bool                                `aws:"DryRun,ln=dryRun"`
 }
 
+func (ModifySnapshotAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute":     constraintSnapshotAttributeName,
+		"OperationType": constraintOperationType,
+	}
+}
+
 type ModifySnapshotTierRequest struct {
 	_           struct{} `aws:"structure"`
 	SnapshotId  *string  `aws:"SnapshotId,req"`
 	StorageTier *string  `aws:"StorageTier"`
 	DryRun      *bool    `aws:"DryRun"`
+}
+
+func (ModifySnapshotTierRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StorageTier": constraintTargetStorageTier,
+	}
 }
 
 type ModifySnapshotTierResult struct {
@@ -16929,6 +19253,12 @@ type ModifySpotFleetRequestRequest struct {
 	SpotFleetRequestId              *string                  `aws:"SpotFleetRequestId,ln=spotFleetRequestId,req"`
 	TargetCapacity                  *int32                   `aws:"TargetCapacity,ln=targetCapacity"`
 	ExcessCapacityTerminationPolicy *string                  `aws:"ExcessCapacityTerminationPolicy,ln=excessCapacityTerminationPolicy"`
+}
+
+func (ModifySpotFleetRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExcessCapacityTerminationPolicy": constraintExcessCapacityTerminationPolicy,
+	}
 }
 
 type ModifySpotFleetRequestResponse struct {
@@ -16949,6 +19279,12 @@ type ModifySubnetAttributeRequest struct {
 	EnableResourceNameDnsAAAARecordOnLaunch *AttributeBooleanValue `aws:"EnableResourceNameDnsAAAARecordOnLaunch"`
 	EnableLniAtDeviceIndex                  *int32                 `aws:"EnableLniAtDeviceIndex"`
 	DisableLniAtDeviceIndex                 *AttributeBooleanValue `aws:"DisableLniAtDeviceIndex"`
+}
+
+func (ModifySubnetAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PrivateDnsHostnameTypeOnLaunch": constraintHostnameType,
+	}
 }
 
 type ModifyTrafficMirrorFilterNetworkServicesRequest struct {
@@ -16978,6 +19314,13 @@ type ModifyTrafficMirrorFilterRuleRequest struct {
 	Description               *string                          `aws:"Description"`
 	RemoveFields              TrafficMirrorFilterRuleFieldList `aws:"RemoveFields,ln=RemoveField"`
 	DryRun                    *bool                            `aws:"DryRun"`
+}
+
+func (ModifyTrafficMirrorFilterRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TrafficDirection": constraintTrafficDirection,
+		"RuleAction":       constraintTrafficMirrorRuleAction,
+	}
 }
 
 type ModifyTrafficMirrorFilterRuleResult struct {
@@ -17030,6 +19373,18 @@ type ModifyTransitGatewayOptions struct {
 	PropagationDefaultRouteTableId  *string                           `aws:"PropagationDefaultRouteTableId"`
 	AmazonSideAsn                   *int64                            `aws:"AmazonSideAsn"`
 	EncryptionSupport               *string                           `aws:"EncryptionSupport"`
+}
+
+func (ModifyTransitGatewayOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VpnEcmpSupport":                  constraintVpnEcmpSupportValue,
+		"DnsSupport":                      constraintDnsSupportValue,
+		"SecurityGroupReferencingSupport": constraintSecurityGroupReferencingSupportValue,
+		"AutoAcceptSharedAttachments":     constraintAutoAcceptSharedAttachmentsValue,
+		"DefaultRouteTableAssociation":    constraintDefaultRouteTableAssociationValue,
+		"DefaultRouteTablePropagation":    constraintDefaultRouteTablePropagationValue,
+		"EncryptionSupport":               constraintEncryptionSupportOptionValue,
+	}
 }
 
 type ModifyTransitGatewayPolicyTableEntryRequest struct {
@@ -17090,6 +19445,15 @@ type ModifyTransitGatewayVpcAttachmentRequestOptions struct {
 	ApplianceModeSupport            *string  `aws:"ApplianceModeSupport"`
 }
 
+func (ModifyTransitGatewayVpcAttachmentRequestOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DnsSupport":                      constraintDnsSupportValue,
+		"SecurityGroupReferencingSupport": constraintSecurityGroupReferencingSupportValue,
+		"Ipv6Support":                     constraintIpv6SupportValue,
+		"ApplianceModeSupport":            constraintApplianceModeSupportValue,
+	}
+}
+
 type ModifyTransitGatewayVpcAttachmentResult struct {
 	_                           struct{}                     `aws:"structure"`
 	TransitGatewayVpcAttachment *TransitGatewayVpcAttachment `aws:"TransitGatewayVpcAttachment,ln=transitGatewayVpcAttachment"`
@@ -17107,12 +19471,26 @@ type ModifyVerifiedAccessEndpointEniOptions struct {
 	PortRanges ModifyVerifiedAccessEndpointPortRangeList `aws:"PortRanges,ln=PortRange"`
 }
 
+func (ModifyVerifiedAccessEndpointEniOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintVerifiedAccessEndpointProtocol,
+		"Port":     constraintVerifiedAccessEndpointPortNumber,
+	}
+}
+
 type ModifyVerifiedAccessEndpointLoadBalancerOptions struct {
 	_          struct{}                                  `aws:"structure"`
 	SubnetIds  ModifyVerifiedAccessEndpointSubnetIdList  `aws:"SubnetIds,ln=SubnetId"`
 	Protocol   *string                                   `aws:"Protocol"`
 	Port       *int32                                    `aws:"Port"`
 	PortRanges ModifyVerifiedAccessEndpointPortRangeList `aws:"PortRanges,ln=PortRange"`
+}
+
+func (ModifyVerifiedAccessEndpointLoadBalancerOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintVerifiedAccessEndpointProtocol,
+		"Port":     constraintVerifiedAccessEndpointPortNumber,
+	}
 }
 
 type ModifyVerifiedAccessEndpointPolicyRequest struct {
@@ -17138,6 +19516,13 @@ type ModifyVerifiedAccessEndpointPortRange struct {
 	ToPort   *int32   `aws:"ToPort"`
 }
 
+func (ModifyVerifiedAccessEndpointPortRange) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FromPort": constraintVerifiedAccessEndpointPortNumber,
+		"ToPort":   constraintVerifiedAccessEndpointPortNumber,
+	}
+}
+
 type ModifyVerifiedAccessEndpointPortRangeList []ModifyVerifiedAccessEndpointPortRange
 
 func (ModifyVerifiedAccessEndpointPortRangeList) AWSCollection() awsproto.Collection {
@@ -17149,6 +19534,12 @@ type ModifyVerifiedAccessEndpointRdsOptions struct {
 	SubnetIds   ModifyVerifiedAccessEndpointSubnetIdList `aws:"SubnetIds,ln=SubnetId"`
 	Port        *int32                                   `aws:"Port"`
 	RdsEndpoint *string                                  `aws:"RdsEndpoint"`
+}
+
+func (ModifyVerifiedAccessEndpointRdsOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Port": constraintVerifiedAccessEndpointPortNumber,
+	}
 }
 
 type ModifyVerifiedAccessEndpointRequest struct {
@@ -17296,6 +19687,12 @@ type ModifyVolumeRequest struct {
 	MultiAttachEnabled *bool    `aws:"MultiAttachEnabled"`
 }
 
+func (ModifyVolumeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VolumeType": constraintVolumeType,
+	}
+}
+
 type ModifyVolumeResult struct {
 	_                  struct{}            `aws:"structure"`
 	VolumeModification *VolumeModification `aws:"VolumeModification,ln=volumeModification"`
@@ -17316,6 +19713,12 @@ type ModifyVpcBlockPublicAccessExclusionRequest struct {
 	InternetGatewayExclusionMode *string  `aws:"InternetGatewayExclusionMode,req"`
 }
 
+func (ModifyVpcBlockPublicAccessExclusionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InternetGatewayExclusionMode": constraintInternetGatewayExclusionMode,
+	}
+}
+
 type ModifyVpcBlockPublicAccessExclusionResult struct {
 	_                             struct{}                       `aws:"structure"`
 	VpcBlockPublicAccessExclusion *VpcBlockPublicAccessExclusion `aws:"VpcBlockPublicAccessExclusion,ln=vpcBlockPublicAccessExclusion"`
@@ -17325,6 +19728,12 @@ type ModifyVpcBlockPublicAccessOptionsRequest struct {
 	_                        struct{} `aws:"structure"`
 	DryRun                   *bool    `aws:"DryRun"`
 	InternetGatewayBlockMode *string  `aws:"InternetGatewayBlockMode,req"`
+}
+
+func (ModifyVpcBlockPublicAccessOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InternetGatewayBlockMode": constraintInternetGatewayBlockMode,
+	}
 }
 
 type ModifyVpcBlockPublicAccessOptionsResult struct {
@@ -17345,6 +19754,20 @@ type ModifyVpcEncryptionControlRequest struct {
 	LambdaExclusion                    *string  `aws:"LambdaExclusion"`
 	VpcLatticeExclusion                *string  `aws:"VpcLatticeExclusion"`
 	ElasticFileSystemExclusion         *string  `aws:"ElasticFileSystemExclusion"`
+}
+
+func (ModifyVpcEncryptionControlRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode":                               constraintVpcEncryptionControlMode,
+		"InternetGatewayExclusion":           constraintVpcEncryptionControlExclusionStateInput,
+		"EgressOnlyInternetGatewayExclusion": constraintVpcEncryptionControlExclusionStateInput,
+		"NatGatewayExclusion":                constraintVpcEncryptionControlExclusionStateInput,
+		"VirtualPrivateGatewayExclusion":     constraintVpcEncryptionControlExclusionStateInput,
+		"VpcPeeringExclusion":                constraintVpcEncryptionControlExclusionStateInput,
+		"LambdaExclusion":                    constraintVpcEncryptionControlExclusionStateInput,
+		"VpcLatticeExclusion":                constraintVpcEncryptionControlExclusionStateInput,
+		"ElasticFileSystemExclusion":         constraintVpcEncryptionControlExclusionStateInput,
+	}
 }
 
 type ModifyVpcEncryptionControlResult struct {
@@ -17374,6 +19797,13 @@ type ModifyVpcEndpointPayerResponsibilityRequest struct {
 	Scope               *string  `aws:"Scope,req"`
 }
 
+func (ModifyVpcEndpointPayerResponsibilityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PayerResponsibility": constraintPayerResponsibilityType,
+		"Scope":               constraintPayerResponsibilityScope,
+	}
+}
+
 type ModifyVpcEndpointPayerResponsibilityResult struct {
 	_                     struct{}               `aws:"structure"`
 	VpcEndpointId         *string                `aws:"VpcEndpointId,ln=vpcEndpointId"`
@@ -17396,6 +19826,12 @@ type ModifyVpcEndpointRequest struct {
 	DnsOptions             *DnsOptionsSpecification       `aws:"DnsOptions"`
 	PrivateDnsEnabled      *bool                          `aws:"PrivateDnsEnabled"`
 	SubnetConfigurations   SubnetConfigurationsList       `aws:"SubnetConfigurations,ln=SubnetConfiguration"`
+}
+
+func (ModifyVpcEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IpAddressType": constraintIpAddressType,
+	}
 }
 
 type ModifyVpcEndpointResult struct {
@@ -17430,6 +19866,12 @@ type ModifyVpcEndpointServicePayerResponsibilityRequest struct {
 	DryRun              *bool    `aws:"DryRun"`
 	ServiceId           *string  `aws:"ServiceId,req"`
 	PayerResponsibility *string  `aws:"PayerResponsibility,req"`
+}
+
+func (ModifyVpcEndpointServicePayerResponsibilityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PayerResponsibility": constraintPayerResponsibility,
+	}
 }
 
 type ModifyVpcEndpointServicePayerResponsibilityResult struct {
@@ -17472,6 +19914,12 @@ type ModifyVpcTenancyRequest struct {
 	DryRun          *bool    `aws:"DryRun"`
 }
 
+func (ModifyVpcTenancyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceTenancy": constraintVpcTenancy,
+	}
+}
+
 type ModifyVpcTenancyResult struct {
 	_           struct{} `aws:"structure"`
 	ReturnValue *bool    `aws:"ReturnValue,ln=return"`
@@ -17486,6 +19934,12 @@ type ModifyVpnConnectionOptionsRequest struct {
 	RemoteIpv6NetworkCidr *string  `aws:"RemoteIpv6NetworkCidr"`
 	TunnelBandwidth       *string  `aws:"TunnelBandwidth"`
 	DryRun                *bool    `aws:"DryRun"`
+}
+
+func (ModifyVpnConnectionOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TunnelBandwidth": constraintVpnTunnelBandwidth,
+	}
 }
 
 type ModifyVpnConnectionOptionsResult struct {
@@ -18193,6 +20647,12 @@ type OnDemandOptionsRequest struct {
 	MaxTotalPrice              *string                            `aws:"MaxTotalPrice"`
 }
 
+func (OnDemandOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllocationStrategy": constraintFleetOnDemandAllocationStrategy,
+	}
+}
+
 type OperatorRequest struct {
 	_         struct{} `aws:"structure"`
 	Principal *string  `aws:"Principal"`
@@ -18312,6 +20772,13 @@ type PathRequestFilter struct {
 	SourcePortRange      *RequestFilterPortRange `aws:"SourcePortRange"`
 	DestinationAddress   *string                 `aws:"DestinationAddress"`
 	DestinationPortRange *RequestFilterPortRange `aws:"DestinationPortRange"`
+}
+
+func (PathRequestFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceAddress":      constraintIpAddress,
+		"DestinationAddress": constraintIpAddress,
+	}
 }
 
 type PathStatement struct {
@@ -18542,6 +21009,12 @@ type Placement struct {
 	AvailabilityZone     *string  `aws:"AvailabilityZone,ln=availabilityZone"`
 }
 
+func (Placement) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tenancy": constraintTenancy,
+	}
+}
+
 type PlacementGroup struct {
 	_              struct{}          `aws:"structure"`
 	GroupName      *string           `aws:"GroupName,ln=groupName"`
@@ -18692,6 +21165,12 @@ type PriceScheduleSpecification struct {
 	CurrencyCode *string  `aws:"CurrencyCode,ln=currencyCode"`
 }
 
+func (PriceScheduleSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CurrencyCode": constraintCurrencyCodeValues,
+	}
+}
+
 type PriceScheduleSpecificationList []PriceScheduleSpecification
 
 func (PriceScheduleSpecificationList) AWSCollection() awsproto.Collection {
@@ -18753,6 +21232,12 @@ type PrivateDnsNameOptionsRequest struct {
 	HostnameType                    *string  `aws:"HostnameType"`
 	EnableResourceNameDnsARecord    *bool    `aws:"EnableResourceNameDnsARecord"`
 	EnableResourceNameDnsAAAARecord *bool    `aws:"EnableResourceNameDnsAAAARecord"`
+}
+
+func (PrivateDnsNameOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostnameType": constraintHostnameType,
+	}
 }
 
 type PrivateDnsNameOptionsResponse struct {
@@ -18840,7 +21325,7 @@ func (ProtocolIntList) AWSCollection() awsproto.Collection {
 type ProtocolList []string
 
 func (ProtocolList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintProtocol}}
 }
 
 type ProvisionByoipCidrRequest struct {
@@ -18883,6 +21368,12 @@ type ProvisionIpamPoolCidrRequest struct {
 	ClientToken                             *string                       `aws:"ClientToken,idem"`
 	VerificationMethod                      *string                       `aws:"VerificationMethod"`
 	IpamExternalResourceVerificationTokenId *string                       `aws:"IpamExternalResourceVerificationTokenId"`
+}
+
+func (ProvisionIpamPoolCidrRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VerificationMethod": constraintVerificationMethod,
+	}
 }
 
 type ProvisionIpamPoolCidrResult struct {
@@ -19004,6 +21495,12 @@ type PurchaseCapacityBlockRequest struct {
 	InstancePlatform        *string              `aws:"InstancePlatform,req"`
 }
 
+func (PurchaseCapacityBlockRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstancePlatform": constraintCapacityReservationInstancePlatform,
+	}
+}
+
 type PurchaseCapacityBlockResult struct {
 	_                   struct{}             `aws:"structure"`
 	CapacityReservation *CapacityReservation `aws:"CapacityReservation,ln=capacityReservation"`
@@ -19018,6 +21515,12 @@ type PurchaseHostReservationRequest struct {
 	LimitPrice        *string              `aws:"LimitPrice"`
 	OfferingId        *string              `aws:"OfferingId,req"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
+}
+
+func (PurchaseHostReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CurrencyCode": constraintCurrencyCodeValues,
+	}
 }
 
 type PurchaseHostReservationResult struct {
@@ -19062,6 +21565,12 @@ type PurchaseScheduledInstancesRequest struct {
 	PurchaseRequests PurchaseRequestSet `aws:"PurchaseRequests,ln=PurchaseRequest,req"`
 }
 
+func (PurchaseScheduledInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PurchaseRequests": constraintPurchaseRequestSet,
+	}
+}
+
 type PurchaseScheduledInstancesResult struct {
 	_                    struct{}                      `aws:"structure"`
 	ScheduledInstanceSet PurchasedScheduledInstanceSet `aws:"ScheduledInstanceSet,ln=scheduledInstanceSet"`
@@ -19082,7 +21591,7 @@ func (PurchasedScheduledInstanceSet) AWSCollection() awsproto.Collection {
 type ReasonCodesList []string
 
 func (ReasonCodesList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintReportInstanceReasonCodes}}
 }
 
 type RebootInstancesRequest struct {
@@ -19178,6 +21687,18 @@ type RegisterImageRequest struct {
 	VirtualizationType  *string                       `aws:"VirtualizationType,ln=virtualizationType"`
 	SriovNetSupport     *string                       `aws:"SriovNetSupport,ln=sriovNetSupport"`
 	EnaSupport          *bool                         `aws:"EnaSupport,ln=enaSupport"`
+}
+
+func (RegisterImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BootMode":     constraintBootModeValues,
+		"TpmSupport":   constraintTpmSupportValues,
+		"UefiData":     constraintImageUefiDataRequest,
+		"ImdsSupport":  constraintImdsSupportValues,
+		"Name":         constraintImageNameRequest,
+		"Description":  constraintImageDescriptionRequest,
+		"Architecture": constraintArchitectureValues,
+	}
 }
 
 type RegisterImageResult struct {
@@ -19426,6 +21947,12 @@ type ReplaceNetworkAclEntryRequest struct {
 	PortRange     *PortRange    `aws:"PortRange,ln=portRange"`
 }
 
+func (ReplaceNetworkAclEntryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RuleAction": constraintRuleAction,
+	}
+}
+
 type ReplaceRootVolumeTask struct {
 	_                        struct{} `aws:"structure"`
 	ReplaceRootVolumeTaskId  *string  `aws:"ReplaceRootVolumeTaskId,ln=replaceRootVolumeTaskId"`
@@ -19524,10 +22051,23 @@ type ReportInstanceStatusRequest struct {
 	Description *string              `aws:"Description,ln=description"`
 }
 
+func (ReportInstanceStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintReportStatusType,
+	}
+}
+
 type RequestFilterPortRange struct {
 	_        struct{} `aws:"structure"`
 	FromPort *int32   `aws:"FromPort"`
 	ToPort   *int32   `aws:"ToPort"`
+}
+
+func (RequestFilterPortRange) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FromPort": constraintPort,
+		"ToPort":   constraintPort,
+	}
 }
 
 type RequestHostIdList []string
@@ -19543,6 +22083,10 @@ func (RequestHostIdSet) AWSCollection() awsproto.Collection {
 }
 
 type RequestInstanceTypeList []string
+
+func (RequestInstanceTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceType}}
+}
 
 type RequestIpamResourceTag struct {
 	_     struct{} `aws:"structure"`
@@ -19594,6 +22138,13 @@ type RequestLaunchTemplateData struct {
 	SecondaryInterfaces               LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList `aws:"SecondaryInterfaces,ln=SecondaryInterface"`
 }
 
+func (RequestLaunchTemplateData) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType":                      constraintInstanceType,
+		"InstanceInitiatedShutdownBehavior": constraintShutdownBehavior,
+	}
+}
+
 type RequestSpotFleetRequest struct {
 	_                      struct{}                    `aws:"structure"`
 	DryRun                 *bool                       `aws:"DryRun,ln=dryRun"`
@@ -19622,6 +22173,13 @@ type RequestSpotInstancesRequest struct {
 	BlockDurationMinutes         *int32                          `aws:"BlockDurationMinutes,ln=blockDurationMinutes"`
 }
 
+func (RequestSpotInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceInterruptionBehavior": constraintInstanceInterruptionBehavior,
+		"Type":                         constraintSpotInstanceType,
+	}
+}
+
 type RequestSpotInstancesResult struct {
 	_                    struct{}                `aws:"structure"`
 	SpotInstanceRequests SpotInstanceRequestList `aws:"SpotInstanceRequests,ln=spotInstanceRequestSet"`
@@ -19645,6 +22203,12 @@ type RequestSpotLaunchSpecification struct {
 	RamdiskId           *string                                           `aws:"RamdiskId,ln=ramdiskId"`
 	SubnetId            *string                                           `aws:"SubnetId,ln=subnetId"`
 	UserData            *string                                           `aws:"UserData,ln=userData"`
+}
+
+func (RequestSpotLaunchSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType": constraintInstanceType,
+	}
 }
 
 type RequestSpotLaunchSpecificationSecurityGroupIdList []string
@@ -19679,6 +22243,15 @@ type ReservationFleetInstanceSpecification struct {
 	Priority           *int32   `aws:"Priority"`
 }
 
+func (ReservationFleetInstanceSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType":     constraintInstanceType,
+		"InstancePlatform": constraintCapacityReservationInstancePlatform,
+		"Weight":           constraintDoubleWithConstraints,
+		"Priority":         constraintIntegerWithConstraints,
+	}
+}
+
 type ReservationFleetInstanceSpecificationList []ReservationFleetInstanceSpecification
 
 type ReservationList []Reservation
@@ -19696,7 +22269,7 @@ func (ReservationTypeList) AWSCollection() awsproto.Collection {
 type ReservationTypeListRequest []string
 
 func (ReservationTypeListRequest) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ReservationType"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ReservationType", Constraint: constraintFleetReservationType}}
 }
 
 type ReservationValue struct {
@@ -19726,6 +22299,12 @@ type ReservedInstanceLimitPrice struct {
 	_            struct{} `aws:"structure"`
 	Amount       *float64 `aws:"Amount,ln=amount"`
 	CurrencyCode *string  `aws:"CurrencyCode,ln=currencyCode"`
+}
+
+func (ReservedInstanceLimitPrice) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CurrencyCode": constraintCurrencyCodeValues,
+	}
 }
 
 type ReservedInstanceReservationValue struct {
@@ -19771,6 +22350,13 @@ type ReservedInstancesConfiguration struct {
 	Platform           *string  `aws:"Platform,ln=platform"`
 	Scope              *string  `aws:"Scope,ln=scope"`
 	AvailabilityZoneId *string  `aws:"AvailabilityZoneId,ln=availabilityZoneId"`
+}
+
+func (ReservedInstancesConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType": constraintInstanceType,
+		"Scope":        constraintScope,
+	}
 }
 
 type ReservedInstancesConfigurationList []ReservedInstancesConfiguration
@@ -19894,6 +22480,12 @@ type ResetAddressAttributeRequest struct {
 	DryRun       *bool    `aws:"DryRun"`
 }
 
+func (ResetAddressAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintAddressAttributeName,
+	}
+}
+
 type ResetAddressAttributeResult struct {
 	_       struct{}          `aws:"structure"`
 	Address *AddressAttribute `aws:"Address,ln=address"`
@@ -19916,6 +22508,12 @@ type ResetFpgaImageAttributeRequest struct {
 	Attribute   *string  `aws:"Attribute"`
 }
 
+func (ResetFpgaImageAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintResetFpgaImageAttributeName,
+	}
+}
+
 type ResetFpgaImageAttributeResult struct {
 	_      struct{} `aws:"structure"`
 	Return *bool    `aws:"Return,ln=return"`
@@ -19928,11 +22526,23 @@ type ResetImageAttributeRequest struct {
 	DryRun    *bool    `aws:"DryRun,ln=dryRun"`
 }
 
+func (ResetImageAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintResetImageAttributeName,
+	}
+}
+
 type ResetInstanceAttributeRequest struct {
 	_          struct{} `aws:"structure"`
 	DryRun     *bool    `aws:"DryRun,ln=dryRun"`
 	InstanceId *string  `aws:"InstanceId,ln=instanceId,req"`
 	Attribute  *string  `aws:"Attribute,ln=attribute,req"`
+}
+
+func (ResetInstanceAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintInstanceAttributeName,
+	}
 }
 
 type ResetNetworkInterfaceAttributeRequest struct {
@@ -19947,6 +22557,12 @@ type ResetSnapshotAttributeRequest struct {
 	Attribute  *string  `aws:"Attribute,req"`
 	SnapshotId *string  `aws:"SnapshotId,req"`
 	DryRun     *bool    `aws:"DryRun,ln=dryRun"`
+}
+
+func (ResetSnapshotAttributeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintSnapshotAttributeName,
+	}
 }
 
 type ResourceIdList []string
@@ -19975,6 +22591,12 @@ type ResourceTypeOption struct {
 	OptionValues ResourceTypeOptionValuesList `aws:"OptionValues,ln=OptionValue"`
 }
 
+func (ResourceTypeOption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OptionName": constraintImageReferenceOptionName,
+	}
+}
+
 type ResourceTypeOptionList []ResourceTypeOption
 
 type ResourceTypeOptionValuesList []string
@@ -19983,6 +22605,12 @@ type ResourceTypeRequest struct {
 	_                   struct{}               `aws:"structure"`
 	ResourceType        *string                `aws:"ResourceType"`
 	ResourceTypeOptions ResourceTypeOptionList `aws:"ResourceTypeOptions,ln=ResourceTypeOption"`
+}
+
+func (ResourceTypeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintImageReferenceResourceType,
+	}
 }
 
 type ResourceTypeRequestList []ResourceTypeRequest
@@ -20283,6 +22911,12 @@ type RouteServerBgpOptionsRequest struct {
 	PeerLivenessDetection *string  `aws:"PeerLivenessDetection"`
 }
 
+func (RouteServerBgpOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PeerLivenessDetection": constraintRouteServerPeerLivenessMode,
+	}
+}
+
 type RouteServerBgpStatus struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"Status,ln=status"`
@@ -20522,6 +23156,13 @@ type RunInstancesRequest struct {
 	EbsOptimized                      *bool                                              `aws:"EbsOptimized,ln=ebsOptimized"`
 }
 
+func (RunInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType":                      constraintInstanceType,
+		"InstanceInitiatedShutdownBehavior": constraintShutdownBehavior,
+	}
+}
+
 type RunScheduledInstancesRequest struct {
 	_                   struct{}                               `aws:"structure"`
 	ClientToken         *string                                `aws:"ClientToken,idem"`
@@ -20757,6 +23398,12 @@ type SearchTransitGatewayMulticastGroupsRequest struct {
 	DryRun                          *bool      `aws:"DryRun"`
 }
 
+func (SearchTransitGatewayMulticastGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
+}
+
 type SearchTransitGatewayMulticastGroupsResult struct {
 	_               struct{}                         `aws:"structure"`
 	MulticastGroups TransitGatewayMulticastGroupList `aws:"MulticastGroups,ln=multicastGroups"`
@@ -20770,6 +23417,12 @@ type SearchTransitGatewayRoutesRequest struct {
 	MaxResults                 *int32     `aws:"MaxResults"`
 	DryRun                     *bool      `aws:"DryRun"`
 	NextToken                  *string    `aws:"NextToken"`
+}
+
+func (SearchTransitGatewayRoutesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintTransitGatewayMaxResults,
+	}
 }
 
 type SearchTransitGatewayRoutesResult struct {
@@ -21360,6 +24013,12 @@ type SpotCapacityRebalance struct {
 	TerminationDelay    *int32   `aws:"TerminationDelay,ln=terminationDelay"`
 }
 
+func (SpotCapacityRebalance) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReplacementStrategy": constraintReplacementStrategy,
+	}
+}
+
 type SpotDatafeedSubscription struct {
 	_       struct{}                `aws:"structure"`
 	Bucket  *string                 `aws:"Bucket,ln=bucket"`
@@ -21390,6 +24049,12 @@ type SpotFleetLaunchSpecification struct {
 	TagSpecifications    SpotFleetTagSpecificationList             `aws:"TagSpecifications,ln=tagSpecificationSet"`
 	InstanceRequirements *InstanceRequirements                     `aws:"InstanceRequirements,ln=instanceRequirements"`
 	SecurityGroups       GroupIdentifierList                       `aws:"SecurityGroups,ln=groupSet"`
+}
+
+func (SpotFleetLaunchSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceType": constraintInstanceType,
+	}
 }
 
 type SpotFleetMonitoring struct {
@@ -21437,6 +24102,17 @@ type SpotFleetRequestConfigData struct {
 	TagSpecifications                TagSpecificationList       `aws:"TagSpecifications,ln=TagSpecification"`
 }
 
+func (SpotFleetRequestConfigData) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllocationStrategy":              constraintAllocationStrategy,
+		"OnDemandAllocationStrategy":      constraintOnDemandAllocationStrategy,
+		"ExcessCapacityTerminationPolicy": constraintExcessCapacityTerminationPolicy,
+		"Type":                            constraintFleetType,
+		"InstanceInterruptionBehavior":    constraintInstanceInterruptionBehavior,
+		"TargetCapacityUnitType":          constraintTargetCapacityUnitType,
+	}
+}
+
 type SpotFleetRequestConfigSet []SpotFleetRequestConfig
 
 func (SpotFleetRequestConfigSet) AWSCollection() awsproto.Collection {
@@ -21453,6 +24129,12 @@ type SpotFleetTagSpecification struct {
 	_            struct{} `aws:"structure"`
 	ResourceType *string  `aws:"ResourceType,ln=resourceType"`
 	Tags         TagList  `aws:"Tags,ln=tag"`
+}
+
+func (SpotFleetTagSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceType,
+	}
 }
 
 type SpotFleetTagSpecificationList []SpotFleetTagSpecification
@@ -21524,6 +24206,13 @@ type SpotMarketOptions struct {
 	InstanceInterruptionBehavior *string    `aws:"InstanceInterruptionBehavior"`
 }
 
+func (SpotMarketOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SpotInstanceType":             constraintSpotInstanceType,
+		"InstanceInterruptionBehavior": constraintInstanceInterruptionBehavior,
+	}
+}
+
 type SpotOptions struct {
 	_                            struct{}                        `aws:"structure"`
 	AllocationStrategy           *string                         `aws:"AllocationStrategy,ln=allocationStrategy"`
@@ -21548,12 +24237,25 @@ type SpotOptionsRequest struct {
 	MaxTotalPrice                *string                                `aws:"MaxTotalPrice"`
 }
 
+func (SpotOptionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllocationStrategy":           constraintSpotAllocationStrategy,
+		"InstanceInterruptionBehavior": constraintSpotInstanceInterruptionBehavior,
+	}
+}
+
 type SpotPlacement struct {
 	_                  struct{} `aws:"structure"`
 	AvailabilityZone   *string  `aws:"AvailabilityZone,ln=availabilityZone"`
 	GroupName          *string  `aws:"GroupName,ln=groupName"`
 	Tenancy            *string  `aws:"Tenancy,ln=tenancy"`
 	AvailabilityZoneId *string  `aws:"AvailabilityZoneId,ln=availabilityZoneId"`
+}
+
+func (SpotPlacement) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tenancy": constraintTenancy,
+	}
 }
 
 type SpotPlacementScore struct {
@@ -21982,6 +24684,13 @@ type TagFieldSpecificationRequest struct {
 	TagKeys      TagKeyList `aws:"TagKeys,ln=TagKey"`
 }
 
+func (TagFieldSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintTaggableResourceType,
+		"TagKeys":      constraintTagKeyList,
+	}
+}
+
 type TagFieldSpecificationResponse struct {
 	_            struct{}   `aws:"structure"`
 	ResourceType *string    `aws:"ResourceType,ln=resourceType"`
@@ -21991,7 +24700,7 @@ type TagFieldSpecificationResponse struct {
 type TagKeyList []string
 
 func (TagKeyList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintTagKey}}
 }
 
 type TagList []Tag
@@ -22004,6 +24713,12 @@ type TagSpecification struct {
 	_            struct{} `aws:"structure"`
 	ResourceType *string  `aws:"ResourceType,ln=resourceType"`
 	Tags         TagList  `aws:"Tags,ln=Tag"`
+}
+
+func (TagSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceType,
+	}
 }
 
 type TagSpecificationList []TagSpecification
@@ -22028,6 +24743,13 @@ type TargetCapacitySpecificationRequest struct {
 	SpotTargetCapacity        *int32   `aws:"SpotTargetCapacity"`
 	DefaultTargetCapacityType *string  `aws:"DefaultTargetCapacityType"`
 	TargetCapacityUnitType    *string  `aws:"TargetCapacityUnitType"`
+}
+
+func (TargetCapacitySpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DefaultTargetCapacityType": constraintDefaultTargetCapacityType,
+		"TargetCapacityUnitType":    constraintTargetCapacityUnitType,
+	}
 }
 
 type TargetConfiguration struct {
@@ -22062,6 +24784,12 @@ func (TargetGroups) AWSCollection() awsproto.Collection {
 type TargetGroupsConfig struct {
 	_            struct{}     `aws:"structure"`
 	TargetGroups TargetGroups `aws:"TargetGroups,ln=targetGroups"`
+}
+
+func (TargetGroupsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetGroups": constraintTargetGroups,
+	}
 }
 
 type TargetNetwork struct {
@@ -22209,6 +24937,10 @@ type TrafficMirrorFilterRule struct {
 
 type TrafficMirrorFilterRuleFieldList []string
 
+func (TrafficMirrorFilterRuleFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTrafficMirrorFilterRuleField}}
+}
+
 type TrafficMirrorFilterRuleIdList []string
 
 func (TrafficMirrorFilterRuleIdList) AWSCollection() awsproto.Collection {
@@ -22236,7 +24968,7 @@ func (TrafficMirrorFilterSet) AWSCollection() awsproto.Collection {
 type TrafficMirrorNetworkServiceList []string
 
 func (TrafficMirrorNetworkServiceList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintTrafficMirrorNetworkService}}
 }
 
 type TrafficMirrorPortRange struct {
@@ -22266,6 +24998,10 @@ type TrafficMirrorSession struct {
 }
 
 type TrafficMirrorSessionFieldList []string
+
+func (TrafficMirrorSessionFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTrafficMirrorSessionField}}
+}
 
 type TrafficMirrorSessionIdList []string
 
@@ -22795,6 +25531,18 @@ type TransitGatewayRequestOptions struct {
 	TransitGatewayCidrBlocks        TransitGatewayCidrBlockStringList `aws:"TransitGatewayCidrBlocks"`
 }
 
+func (TransitGatewayRequestOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutoAcceptSharedAttachments":     constraintAutoAcceptSharedAttachmentsValue,
+		"DefaultRouteTableAssociation":    constraintDefaultRouteTableAssociationValue,
+		"DefaultRouteTablePropagation":    constraintDefaultRouteTablePropagationValue,
+		"VpnEcmpSupport":                  constraintVpnEcmpSupportValue,
+		"DnsSupport":                      constraintDnsSupportValue,
+		"SecurityGroupReferencingSupport": constraintSecurityGroupReferencingSupportValue,
+		"MulticastSupport":                constraintMulticastSupportValue,
+	}
+}
+
 type TransitGatewayRequestPolicyRule struct {
 	_                    struct{}                                 `aws:"structure"`
 	SourceCidrBlock      *string                                  `aws:"SourceCidrBlock"`
@@ -23044,6 +25792,12 @@ type UnassignPrivateNatGatewayAddressRequest struct {
 	PrivateIpAddresses      IpList   `aws:"PrivateIpAddresses,ln=PrivateIpAddress,req"`
 	MaxDrainDurationSeconds *int32   `aws:"MaxDrainDurationSeconds"`
 	DryRun                  *bool    `aws:"DryRun"`
+}
+
+func (UnassignPrivateNatGatewayAddressRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxDrainDurationSeconds": constraintDrainSeconds,
+	}
 }
 
 type UnassignPrivateNatGatewayAddressResult struct {
@@ -23686,7 +26440,7 @@ func (VirtualizationTypeList) AWSCollection() awsproto.Collection {
 type VirtualizationTypeSet []string
 
 func (VirtualizationTypeSet) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "item", Constraint: constraintVirtualizationType}}
 }
 
 type Volume struct {
@@ -24007,6 +26761,20 @@ type VpcEncryptionControlConfiguration struct {
 	LambdaExclusion                    *string  `aws:"LambdaExclusion"`
 	VpcLatticeExclusion                *string  `aws:"VpcLatticeExclusion"`
 	ElasticFileSystemExclusion         *string  `aws:"ElasticFileSystemExclusion"`
+}
+
+func (VpcEncryptionControlConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode":                               constraintVpcEncryptionControlMode,
+		"InternetGatewayExclusion":           constraintVpcEncryptionControlExclusionStateInput,
+		"EgressOnlyInternetGatewayExclusion": constraintVpcEncryptionControlExclusionStateInput,
+		"NatGatewayExclusion":                constraintVpcEncryptionControlExclusionStateInput,
+		"VirtualPrivateGatewayExclusion":     constraintVpcEncryptionControlExclusionStateInput,
+		"VpcPeeringExclusion":                constraintVpcEncryptionControlExclusionStateInput,
+		"LambdaExclusion":                    constraintVpcEncryptionControlExclusionStateInput,
+		"VpcLatticeExclusion":                constraintVpcEncryptionControlExclusionStateInput,
+		"ElasticFileSystemExclusion":         constraintVpcEncryptionControlExclusionStateInput,
+	}
 }
 
 type VpcEncryptionControlExclusion struct {
@@ -24336,6 +27104,13 @@ type VpnConnectionOptionsSpecification struct {
 	TransportTransitGatewayAttachmentId *string                            `aws:"TransportTransitGatewayAttachmentId"`
 	TunnelBandwidth                     *string                            `aws:"TunnelBandwidth"`
 	StaticRoutesOnly                    *bool                              `aws:"StaticRoutesOnly,ln=staticRoutesOnly"`
+}
+
+func (VpnConnectionOptionsSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TunnelInsideIpVersion": constraintTunnelInsideIpVersion,
+		"TunnelBandwidth":       constraintVpnTunnelBandwidth,
+	}
 }
 
 type VpnGateway struct {
@@ -29626,4 +32401,412 @@ const (
 const (
 	ScopeAvailabilityZone = "Availability Zone"
 	ScopeRegion           = "Region"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAcceleratorManufacturer                                        = &awsproto.Constraint{Enum: []string{"amazon-web-services", "amd", "nvidia", "xilinx", "habana"}}
+	constraintAcceleratorName                                                = &awsproto.Constraint{Enum: []string{"a100", "inferentia", "k520", "k80", "m60", "radeon-pro-v520", "t4", "vu9p", "v100", "a10g", "h100", "t4g", "l40s", "l4", "gaudi-hl-205", "inferentia2", "trainium", "trainium2", "u30"}}
+	constraintAcceleratorType                                                = &awsproto.Constraint{Enum: []string{"gpu", "fpga", "inference", "media"}}
+	constraintAccountAttributeName                                           = &awsproto.Constraint{Enum: []string{"supported-platforms", "default-vpc"}}
+	constraintAccountID                                                      = &awsproto.Constraint{Min: new(12.0), Max: new(12.0), Pattern: "[0-9]{12}"}
+	constraintAccountVpcEncryptionControlMode                                = &awsproto.Constraint{Enum: []string{"unmanaged", "attempt-monitor", "attempt-enforce"}}
+	constraintAddIpamOperatingRegionSet                                      = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintAddIpamOrganizationalUnitExclusionSet                          = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintAddPrefixListEntries                                           = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintAddressAttributeName                                           = &awsproto.Constraint{Enum: []string{"domain-name"}}
+	constraintAddressFamily                                                  = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6"}}
+	constraintAddressMaxResults                                              = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintAffinity                                                       = &awsproto.Constraint{Enum: []string{"default", "host"}}
+	constraintAggregationStatusEnum                                          = &awsproto.Constraint{Enum: []string{"included", "excluded"}}
+	constraintAllocationStrategy                                             = &awsproto.Constraint{Enum: []string{"lowestPrice", "diversified", "capacityOptimized", "capacityOptimizedPrioritized", "priceCapacityOptimized"}}
+	constraintAllowedImagesSettingsEnabledState                              = &awsproto.Constraint{Enum: []string{"enabled", "audit-mode"}}
+	constraintAllowedInstanceType                                            = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintAllowedInstanceTypeSet                                         = &awsproto.Constraint{Min: new(0.0), Max: new(400.0)}
+	constraintAmdSevSnp                                                      = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
+	constraintAmdSevSnpSpecification                                         = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
+	constraintApplianceModeSupportValue                                      = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintApplyCancellationCharges                                       = &awsproto.Constraint{Enum: []string{"commitment-wind-down"}}
+	constraintArchitectureType                                               = &awsproto.Constraint{Enum: []string{"i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"}}
+	constraintArchitectureTypeSet                                            = &awsproto.Constraint{Min: new(0.0), Max: new(3.0)}
+	constraintArchitectureValues                                             = &awsproto.Constraint{Enum: []string{"i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"}}
+	constraintAthenaIntegrationsSet                                          = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintAutoAcceptSharedAssociationsValue                              = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintAutoAcceptSharedAttachmentsValue                               = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintAutoPlacement                                                  = &awsproto.Constraint{Enum: []string{"on", "off"}}
+	constraintAvailabilityMode                                               = &awsproto.Constraint{Enum: []string{"zonal", "regional"}}
+	constraintBareMetal                                                      = &awsproto.Constraint{Enum: []string{"included", "required", "excluded"}}
+	constraintBootModeValues                                                 = &awsproto.Constraint{Enum: []string{"legacy-bios", "uefi", "uefi-preferred"}}
+	constraintBurstablePerformance                                           = &awsproto.Constraint{Enum: []string{"included", "required", "excluded"}}
+	constraintCallerRole                                                     = &awsproto.Constraint{Enum: []string{"odcr-owner", "unused-reservation-billing-owner"}}
+	constraintCapacityManagerConditionSet                                    = &awsproto.Constraint{Min: new(0.0), Max: new(20.0)}
+	constraintCapacityReservationCommitmentDuration                          = &awsproto.Constraint{Min: new(1.0), Max: new(2e+08)}
+	constraintCapacityReservationDeliveryPreference                          = &awsproto.Constraint{Enum: []string{"fixed", "incremental"}}
+	constraintCapacityReservationInstancePlatform                            = &awsproto.Constraint{Enum: []string{"Linux/UNIX", "Red Hat Enterprise Linux", "SUSE Linux", "Windows", "Windows with SQL Server", "Windows with SQL Server Enterprise", "Windows with SQL Server Standard", "Windows with SQL Server Web", "Linux with SQL Server Standard", "Linux with SQL Server Web", "Linux with SQL Server Enterprise", "RHEL with SQL Server Standard", "RHEL with SQL Server Enterprise", "RHEL with SQL Server Web", "RHEL with HA", "RHEL with HA and SQL Server Standard", "RHEL with HA and SQL Server Enterprise", "Ubuntu Pro"}}
+	constraintCapacityReservationPreference                                  = &awsproto.Constraint{Enum: []string{"capacity-reservations-only", "open", "none"}}
+	constraintCapacityReservationTenancy                                     = &awsproto.Constraint{Enum: []string{"default", "dedicated"}}
+	constraintCarrierGatewayMaxResults                                       = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintChronologicalOrder                                             = &awsproto.Constraint{Enum: []string{"forward", "reverse"}}
+	constraintClassicLoadBalancers                                           = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintClientVpnAuthenticationType                                    = &awsproto.Constraint{Enum: []string{"certificate-authentication", "directory-service-authentication", "federated-authentication"}}
+	constraintCoipPoolMaxResults                                             = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintComparison                                                     = &awsproto.Constraint{Enum: []string{"equals", "in"}}
+	constraintConditionValue                                                 = &awsproto.Constraint{Min: new(0.0), Max: new(300.0)}
+	constraintConditionValueList                                             = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintConnectivityType                                               = &awsproto.Constraint{Enum: []string{"private", "public"}}
+	constraintContainerFormat                                                = &awsproto.Constraint{Enum: []string{"ova"}}
+	constraintCoolOffPeriodRequestHours                                      = &awsproto.Constraint{Min: new(1.0), Max: new(72.0)}
+	constraintCopyImageClientToken                                           = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintCopyTagsFromSource                                             = &awsproto.Constraint{Enum: []string{"volume"}}
+	constraintCpuManufacturer                                                = &awsproto.Constraint{Enum: []string{"intel", "amd", "amazon-web-services", "apple"}}
+	constraintCreateImageUsageReportClientToken                              = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintCurrencyCodeValues                                             = &awsproto.Constraint{Enum: []string{"USD"}}
+	constraintDITMaxResults                                                  = &awsproto.Constraint{Min: new(5.0), Max: new(100.0)}
+	constraintDITOMaxResults                                                 = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDeclarativePoliciesMaxResults                                  = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDefaultHttpTokensEnforcedState                                 = &awsproto.Constraint{Enum: []string{"disabled", "enabled", "no-preference"}}
+	constraintDefaultInstanceMetadataEndpointState                           = &awsproto.Constraint{Enum: []string{"disabled", "enabled", "no-preference"}}
+	constraintDefaultInstanceMetadataTagsState                               = &awsproto.Constraint{Enum: []string{"disabled", "enabled", "no-preference"}}
+	constraintDefaultRouteTableAssociationValue                              = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintDefaultRouteTablePropagationValue                              = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintDefaultTargetCapacityType                                      = &awsproto.Constraint{Enum: []string{"spot", "on-demand", "capacity-block", "reserved-capacity"}}
+	constraintDeleteQueuedReservedInstancesIdList                            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeAddressTransfersMaxResults                             = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeApplicationStatusCheckAssociationsMaxResults           = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeApplicationStatusChecksMaxResults                      = &awsproto.Constraint{Min: new(5.0), Max: new(100.0)}
+	constraintDescribeApplicationStatusMaxResults                            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeByoipCidrsMaxResults                                   = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeCapacityBlockExtensionOfferingsMaxResults              = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityBlockOfferingsMaxResults                       = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityBlockStatusMaxResults                          = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityBlocksMaxResults                               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityManagerDataExportsRequestMaxResults            = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityReservationBillingRequestsRequestMaxResults    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityReservationCancellationQuotesRequestMaxResults = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeCapacityReservationFleetsMaxResults                    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeCapacityReservationTopologyMaxResults                  = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintDescribeCapacityReservationsMaxResults                         = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeClassicLinkInstancesMaxResults                         = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeClientVpnAuthorizationRulesMaxResults                  = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeClientVpnConnectionsMaxResults                         = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeClientVpnEndpointMaxResults                            = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeClientVpnRoutesMaxResults                              = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeClientVpnTargetNetworksMaxResults                      = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeDhcpOptionsMaxResults                                  = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeEgressOnlyInternetGatewaysMaxResults                   = &awsproto.Constraint{Min: new(5.0), Max: new(255.0)}
+	constraintDescribeElasticGpusMaxResults                                  = &awsproto.Constraint{Min: new(10.0), Max: new(1000.0)}
+	constraintDescribeExportImageTasksMaxResults                             = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintDescribeFastLaunchImagesRequestMaxResults                      = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintDescribeFastSnapshotRestoresMaxResults                         = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintDescribeFpgaImagesMaxResults                                   = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeFutureCapacityMaxResults                               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeHostReservationsMaxResults                             = &awsproto.Constraint{Min: new(5.0), Max: new(500.0)}
+	constraintDescribeIamInstanceProfileAssociationsMaxResults               = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeImageReferencesImageIdStringList                       = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintDescribeImageReferencesMaxResults                              = &awsproto.Constraint{Min: new(5.0)}
+	constraintDescribeImageUsageReportEntriesMaxResults                      = &awsproto.Constraint{Min: new(1.0)}
+	constraintDescribeImageUsageReportsImageIdStringList                     = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintDescribeImageUsageReportsMaxResults                            = &awsproto.Constraint{Min: new(1.0)}
+	constraintDescribeInstanceCreditSpecificationsMaxResults                 = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeInstanceImageMetadataMaxResults                        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeInstanceSqlHaStatesRequestMaxResultsInteger            = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeInstanceTopologyMaxResults                             = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeInternetGatewaysMaxResults                             = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeIpamByoasnMaxResults                                   = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeIpamPoolAllocationsMaxResults                          = &awsproto.Constraint{Min: new(1000.0), Max: new(100000.0)}
+	constraintDescribeLaunchTemplatesMaxResults                              = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintDescribeLockedSnapshotsMaxResults                              = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeMacHostsRequestMaxResults                              = &awsproto.Constraint{Min: new(5.0), Max: new(500.0)}
+	constraintDescribeMacModificationTasksMaxResults                         = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintDescribeMovingAddressesMaxResults                              = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeNatGatewaysMaxResults                                  = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeNetworkAclsMaxResults                                  = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeNetworkInterfacePermissionsMaxResults                  = &awsproto.Constraint{Min: new(5.0), Max: new(255.0)}
+	constraintDescribeNetworkInterfacesMaxResults                            = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribePrincipalIdFormatMaxResults                            = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeReplaceRootVolumeTasksMaxResults                       = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintDescribeRouteTablesMaxResults                                  = &awsproto.Constraint{Min: new(5.0), Max: new(100.0)}
+	constraintDescribeScheduledInstanceAvailabilityMaxResults                = &awsproto.Constraint{Min: new(5.0), Max: new(300.0)}
+	constraintDescribeSecondaryInterfacesMaxResults                          = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeSecondaryNetworksMaxResults                            = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeSecondarySubnetsMaxResults                             = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeSecurityGroupRulesMaxResults                           = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeSecurityGroupVpcAssociationsMaxResults                 = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeSecurityGroupsMaxResults                               = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeSpotFleetInstancesMaxResults                           = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeSpotFleetRequestHistoryMaxResults                      = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDescribeStaleSecurityGroupsMaxResults                          = &awsproto.Constraint{Min: new(5.0), Max: new(255.0)}
+	constraintDescribeStaleSecurityGroupsNextToken                           = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintDescribeStoreImageTasksRequestMaxResults                       = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintDescribeSubnetsMaxResults                                      = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeTrunkInterfaceAssociationsMaxResults                   = &awsproto.Constraint{Min: new(5.0), Max: new(255.0)}
+	constraintDescribeVerifiedAccessEndpointsMaxResults                      = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeVerifiedAccessGroupMaxResults                          = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults  = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintDescribeVerifiedAccessInstancesMaxResults                      = &awsproto.Constraint{Min: new(5.0), Max: new(200.0)}
+	constraintDescribeVerifiedAccessTrustProvidersMaxResults                 = &awsproto.Constraint{Min: new(5.0), Max: new(200.0)}
+	constraintDescribeVpcBlockPublicAccessExclusionsMaxResults               = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeVpcClassicLinkDnsSupportMaxResults                     = &awsproto.Constraint{Min: new(5.0), Max: new(255.0)}
+	constraintDescribeVpcClassicLinkDnsSupportNextToken                      = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintDescribeVpcEncryptionControlsMaxResults                        = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeVpcPeeringConnectionsMaxResults                        = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDescribeVpcsMaxResults                                         = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDestinationFileFormat                                          = &awsproto.Constraint{Enum: []string{"plain-text", "parquet"}}
+	constraintDeviceTrustProviderType                                        = &awsproto.Constraint{Enum: []string{"jamf", "crowdstrike", "jumpcloud"}}
+	constraintDiskImageFormat                                                = &awsproto.Constraint{Enum: []string{"VMDK", "RAW", "VHD"}}
+	constraintDnsRecordIpType                                                = &awsproto.Constraint{Enum: []string{"ipv4", "dualstack", "ipv6", "service-defined"}}
+	constraintDnsSupportValue                                                = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintDomainType                                                     = &awsproto.Constraint{Enum: []string{"vpc", "standard"}}
+	constraintDoubleWithConstraints                                          = &awsproto.Constraint{Min: new(0.001), Max: new(99.999)}
+	constraintDrainSeconds                                                   = &awsproto.Constraint{Min: new(1.0), Max: new(4000.0)}
+	constraintDynamicRoutingValue                                            = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintEkPubKeyFormat                                                 = &awsproto.Constraint{Enum: []string{"der", "tpmt"}}
+	constraintEkPubKeyType                                                   = &awsproto.Constraint{Enum: []string{"rsa-2048", "ecc-sec-p384"}}
+	constraintElasticInferenceAcceleratorCount                               = &awsproto.Constraint{Min: new(1.0)}
+	constraintEncryptionSupportOptionValue                                   = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintEndDateType                                                    = &awsproto.Constraint{Enum: []string{"unlimited", "limited"}}
+	constraintEndpointIpAddressType                                          = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6", "dual-stack"}}
+	constraintEventType                                                      = &awsproto.Constraint{Enum: []string{"instanceChange", "fleetRequestChange", "error", "information"}}
+	constraintExcessCapacityTerminationPolicy                                = &awsproto.Constraint{Enum: []string{"noTermination", "default"}}
+	constraintExcludedInstanceType                                           = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintExcludedInstanceTypeSet                                        = &awsproto.Constraint{Min: new(0.0), Max: new(400.0)}
+	constraintExportEnvironment                                              = &awsproto.Constraint{Enum: []string{"citrix", "vmware", "microsoft"}}
+	constraintFilterByDimension                                              = &awsproto.Constraint{Min: new(0.0), Max: new(300.0), Enum: []string{"resource-region", "availability-zone-id", "account-id", "account-name", "instance-family", "instance-type", "instance-platform", "reservation-arn", "reservation-id", "reservation-type", "reservation-create-timestamp", "reservation-start-timestamp", "reservation-end-timestamp", "reservation-end-date-type", "tenancy", "reservation-state", "reservation-instance-match-criteria", "reservation-unused-financial-owner"}}
+	constraintFleetCapacityReservationTenancy                                = &awsproto.Constraint{Enum: []string{"default"}}
+	constraintFleetCapacityReservationUsageStrategy                          = &awsproto.Constraint{Enum: []string{"use-capacity-reservations-first"}}
+	constraintFleetEventType                                                 = &awsproto.Constraint{Enum: []string{"instance-change", "fleet-change", "service-error"}}
+	constraintFleetExcessCapacityTerminationPolicy                           = &awsproto.Constraint{Enum: []string{"no-termination", "termination"}}
+	constraintFleetHttpTokensState                                           = &awsproto.Constraint{Enum: []string{"optional", "required"}}
+	constraintFleetInstanceMatchCriteria                                     = &awsproto.Constraint{Enum: []string{"open"}}
+	constraintFleetInstanceMetadataEndpointState                             = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintFleetLaunchTemplateConfigListRequest                           = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintFleetOnDemandAllocationStrategy                                = &awsproto.Constraint{Enum: []string{"lowest-price", "prioritized"}}
+	constraintFleetReplacementStrategy                                       = &awsproto.Constraint{Enum: []string{"launch", "launch-before-terminate"}}
+	constraintFleetReservationType                                           = &awsproto.Constraint{Enum: []string{"interruptible-capacity-reservation"}}
+	constraintFleetType                                                      = &awsproto.Constraint{Enum: []string{"request", "maintain", "instant"}}
+	constraintFlowLogsResourceType                                           = &awsproto.Constraint{Enum: []string{"VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway"}}
+	constraintFpgaImageAttributeName                                         = &awsproto.Constraint{Enum: []string{"description", "name", "loadPermission", "productCodes"}}
+	constraintGVCDMaxResults                                                 = &awsproto.Constraint{Min: new(200.0), Max: new(1000.0)}
+	constraintGatewayType                                                    = &awsproto.Constraint{Enum: []string{"ipsec.1"}}
+	constraintGetCapacityManagerMonitoredTagKeysRequestMaxResults            = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintGetCapacityReservationUsageRequestMaxResults                   = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintGetGroupsForCapacityReservationRequestMaxResults               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintGetIpamPoolAllocationsMaxResults                               = &awsproto.Constraint{Min: new(1000.0), Max: new(100000.0)}
+	constraintGetManagedPrefixListAssociationsMaxResults                     = &awsproto.Constraint{Min: new(5.0), Max: new(255.0)}
+	constraintGetNetworkInsightsAccessScopeAnalysisFindingsMaxResults        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintGetSecurityGroupsForVpcRequestMaxResults                       = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintGetSubnetCidrReservationsMaxResults                            = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintGetVerifiedAccessEndpointTargetsMaxResults                     = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintGetVpcResourcesBlockingEncryptionEnforcementMaxResults         = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintGroupBy                                                        = &awsproto.Constraint{Min: new(0.0), Max: new(300.0), Enum: []string{"resource-region", "availability-zone-id", "account-id", "account-name", "instance-family", "instance-type", "instance-platform", "reservation-arn", "reservation-id", "reservation-type", "reservation-create-timestamp", "reservation-start-timestamp", "reservation-end-timestamp", "reservation-end-date-type", "tenancy", "reservation-state", "reservation-instance-match-criteria", "reservation-unused-financial-owner"}}
+	constraintGroupBySet                                                     = &awsproto.Constraint{Min: new(0.0), Max: new(20.0)}
+	constraintHostMaintenance                                                = &awsproto.Constraint{Enum: []string{"on", "off"}}
+	constraintHostRecovery                                                   = &awsproto.Constraint{Enum: []string{"on", "off"}}
+	constraintHostTenancy                                                    = &awsproto.Constraint{Enum: []string{"default", "dedicated", "host"}}
+	constraintHostnameType                                                   = &awsproto.Constraint{Enum: []string{"ip-name", "resource-name"}}
+	constraintHour                                                           = &awsproto.Constraint{Min: new(0.0), Max: new(23.0)}
+	constraintHttpTokensState                                                = &awsproto.Constraint{Enum: []string{"optional", "required"}}
+	constraintIgmpv2SupportValue                                             = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintImageAttributeName                                             = &awsproto.Constraint{Enum: []string{"description", "kernel", "ramdisk", "launchPermission", "productCodes", "blockDeviceMapping", "sriovNetSupport", "bootMode", "tpmSupport", "uefiData", "lastLaunchedTime", "imdsSupport", "deregistrationProtection"}}
+	constraintImageBlockPublicAccessEnabledState                             = &awsproto.Constraint{Enum: []string{"block-new-sharing"}}
+	constraintImageDescriptionRequest                                        = &awsproto.Constraint{Min: new(0.0), Max: new(255.0)}
+	constraintImageNameCriteriaRequest                                       = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintImageNameRequest                                               = &awsproto.Constraint{Min: new(3.0), Max: new(128.0)}
+	constraintImageReferenceOptionName                                       = &awsproto.Constraint{Enum: []string{"state-name", "version-depth"}}
+	constraintImageReferenceResourceType                                     = &awsproto.Constraint{Enum: []string{"ec2:Instance", "ec2:LaunchTemplate", "ssm:Parameter", "imagebuilder:ImageRecipe", "imagebuilder:ContainerRecipe"}}
+	constraintImageUefiDataRequest                                           = &awsproto.Constraint{Min: new(0.0), Max: new(64000.0)}
+	constraintImageUsageReportIdStringList                                   = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintImageUsageReportUserIdStringList                               = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintImageWatermarkNameRequest                                      = &awsproto.Constraint{Min: new(3.0), Max: new(128.0)}
+	constraintImdsSupportValues                                              = &awsproto.Constraint{Enum: []string{"v2.0"}}
+	constraintInitializationGracePeriodSeconds                               = &awsproto.Constraint{Min: new(-1.0), Max: new(600.0)}
+	constraintInstanceAttributeName                                          = &awsproto.Constraint{Enum: []string{"instanceType", "kernel", "ramdisk", "userData", "disableApiTermination", "instanceInitiatedShutdownBehavior", "rootDeviceName", "blockDeviceMapping", "productCodes", "sourceDestCheck", "groupSet", "ebsOptimized", "sriovNetSupport", "enaSupport", "enclaveOptions", "disableApiStop"}}
+	constraintInstanceAutoRecoveryState                                      = &awsproto.Constraint{Enum: []string{"disabled", "default"}}
+	constraintInstanceBandwidthWeighting                                     = &awsproto.Constraint{Enum: []string{"default", "vpc-1", "ebs-1"}}
+	constraintInstanceConnectEndpointMaxResults                              = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintInstanceGeneration                                             = &awsproto.Constraint{Enum: []string{"current", "previous"}}
+	constraintInstanceIdUpdateStringList                                     = &awsproto.Constraint{Min: new(1.0), Max: new(30.0)}
+	constraintInstanceInterruptionBehavior                                   = &awsproto.Constraint{Enum: []string{"hibernate", "stop", "terminate"}}
+	constraintInstanceMatchCriteria                                          = &awsproto.Constraint{Enum: []string{"open", "targeted"}}
+	constraintInstanceMetadataEndpointState                                  = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintInstanceMetadataProtocolState                                  = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintInstanceMetadataTagsState                                      = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintInstanceRebootMigrationState                                   = &awsproto.Constraint{Enum: []string{"disabled", "default"}}
+	constraintInstanceType                                                   = &awsproto.Constraint{Enum: []string{"a1.medium", "a1.large", "a1.xlarge", "a1.2xlarge", "a1.4xlarge", "a1.metal", "c1.medium", "c1.xlarge", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5.metal", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c5d.metal", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "c5n.metal", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "c6g.metal", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6gd.metal", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "c6i.32xlarge", "c6i.metal", "cc1.4xlarge", "cc2.8xlarge", "cg1.4xlarge", "cr1.8xlarge", "d2.xlarge", "d2.2xlarge", "d2.4xlarge", "d2.8xlarge", "d3.xlarge", "d3.2xlarge", "d3.4xlarge", "d3.8xlarge", "d3en.xlarge", "d3en.2xlarge", "d3en.4xlarge", "d3en.6xlarge", "d3en.8xlarge", "d3en.12xlarge", "dl1.24xlarge", "f1.2xlarge", "f1.4xlarge", "f1.16xlarge", "g2.2xlarge", "g2.8xlarge", "g3.4xlarge", "g3.8xlarge", "g3.16xlarge", "g3s.xlarge", "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge", "g4dn.xlarge", "g4dn.2xlarge", "g4dn.4xlarge", "g4dn.8xlarge", "g4dn.12xlarge", "g4dn.16xlarge", "g4dn.metal", "g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g5.8xlarge", "g5.12xlarge", "g5.16xlarge", "g5.24xlarge", "g5.48xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "g5g.metal", "hi1.4xlarge", "hpc6a.48xlarge", "hs1.8xlarge", "h1.2xlarge", "h1.4xlarge", "h1.8xlarge", "h1.16xlarge", "i2.xlarge", "i2.2xlarge", "i2.4xlarge", "i2.8xlarge", "i3.large", "i3.xlarge", "i3.2xlarge", "i3.4xlarge", "i3.8xlarge", "i3.16xlarge", "i3.metal", "i3en.large", "i3en.xlarge", "i3en.2xlarge", "i3en.3xlarge", "i3en.6xlarge", "i3en.12xlarge", "i3en.24xlarge", "i3en.metal", "im4gn.large", "im4gn.xlarge", "im4gn.2xlarge", "im4gn.4xlarge", "im4gn.8xlarge", "im4gn.16xlarge", "inf1.xlarge", "inf1.2xlarge", "inf1.6xlarge", "inf1.24xlarge", "is4gen.medium", "is4gen.large", "is4gen.xlarge", "is4gen.2xlarge", "is4gen.4xlarge", "is4gen.8xlarge", "m1.small", "m1.medium", "m1.large", "m1.xlarge", "m2.xlarge", "m2.2xlarge", "m2.4xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m4.16xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5.metal", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5d.metal", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5dn.metal", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m5n.metal", "m5zn.large", "m5zn.xlarge", "m5zn.2xlarge", "m5zn.3xlarge", "m5zn.6xlarge", "m5zn.12xlarge", "m5zn.metal", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6g.metal", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "m6gd.metal", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m6i.24xlarge", "m6i.32xlarge", "m6i.metal", "mac1.metal", "p2.xlarge", "p2.8xlarge", "p2.16xlarge", "p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge", "p4d.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5.metal", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "r5b.large", "r5b.xlarge", "r5b.2xlarge", "r5b.4xlarge", "r5b.8xlarge", "r5b.12xlarge", "r5b.16xlarge", "r5b.24xlarge", "r5b.metal", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "r5d.metal", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5dn.metal", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r5n.metal", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "r6g.metal", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r6gd.metal", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "r6i.24xlarge", "r6i.32xlarge", "r6i.metal", "t1.micro", "t2.nano", "t2.micro", "t2.small", "t2.medium", "t2.large", "t2.xlarge", "t2.2xlarge", "t3.nano", "t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge", "t3a.nano", "t3a.micro", "t3a.small", "t3a.medium", "t3a.large", "t3a.xlarge", "t3a.2xlarge", "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t4g.large", "t4g.xlarge", "t4g.2xlarge", "u-6tb1.56xlarge", "u-6tb1.112xlarge", "u-9tb1.112xlarge", "u-12tb1.112xlarge", "u-6tb1.metal", "u-9tb1.metal", "u-12tb1.metal", "u-18tb1.metal", "u-24tb1.metal", "vt1.3xlarge", "vt1.6xlarge", "vt1.24xlarge", "x1.16xlarge", "x1.32xlarge", "x1e.xlarge", "x1e.2xlarge", "x1e.4xlarge", "x1e.8xlarge", "x1e.16xlarge", "x1e.32xlarge", "x2iezn.2xlarge", "x2iezn.4xlarge", "x2iezn.6xlarge", "x2iezn.8xlarge", "x2iezn.12xlarge", "x2iezn.metal", "x2gd.medium", "x2gd.large", "x2gd.xlarge", "x2gd.2xlarge", "x2gd.4xlarge", "x2gd.8xlarge", "x2gd.12xlarge", "x2gd.16xlarge", "x2gd.metal", "z1d.large", "z1d.xlarge", "z1d.2xlarge", "z1d.3xlarge", "z1d.6xlarge", "z1d.12xlarge", "z1d.metal", "x2idn.16xlarge", "x2idn.24xlarge", "x2idn.32xlarge", "x2iedn.xlarge", "x2iedn.2xlarge", "x2iedn.4xlarge", "x2iedn.8xlarge", "x2iedn.16xlarge", "x2iedn.24xlarge", "x2iedn.32xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6a.metal", "m6a.metal", "i4i.large", "i4i.xlarge", "i4i.2xlarge", "i4i.4xlarge", "i4i.8xlarge", "i4i.16xlarge", "i4i.32xlarge", "i4i.metal", "x2idn.metal", "x2iedn.metal", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "mac2.metal", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c6id.metal", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6id.metal", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6id.metal", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6a.metal", "p4de.24xlarge", "u-3tb1.56xlarge", "u-18tb1.112xlarge", "u-24tb1.112xlarge", "trn1.2xlarge", "trn1.32xlarge", "hpc6id.32xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c6in.24xlarge", "c6in.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "c7g.metal", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "m7g.metal", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "r7g.metal", "c6in.metal", "m6in.metal", "m6idn.metal", "r6in.metal", "r6idn.metal", "inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge", "trn1n.32xlarge", "i4g.large", "i4g.xlarge", "i4g.2xlarge", "i4g.4xlarge", "i4g.8xlarge", "i4g.16xlarge", "hpc7g.4xlarge", "hpc7g.8xlarge", "hpc7g.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "p5.48xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "m7i.24xlarge", "m7i.48xlarge", "m7i-flex.large", "m7i-flex.xlarge", "m7i-flex.2xlarge", "m7i-flex.4xlarge", "m7i-flex.8xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7a.metal-48xl", "hpc7a.12xlarge", "hpc7a.24xlarge", "hpc7a.48xlarge", "hpc7a.96xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "c7i.24xlarge", "c7i.48xlarge", "mac2-m2pro.metal", "r7iz.large", "r7iz.xlarge", "r7iz.2xlarge", "r7iz.4xlarge", "r7iz.8xlarge", "r7iz.12xlarge", "r7iz.16xlarge", "r7iz.32xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7a.metal-48xl", "r7a.metal-48xl", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "dl2q.24xlarge", "mac2-m2.metal", "i4i.12xlarge", "i4i.24xlarge", "c7i.metal-24xl", "c7i.metal-48xl", "m7i.metal-24xl", "m7i.metal-48xl", "r7i.metal-24xl", "r7i.metal-48xl", "r7iz.metal-16xl", "r7iz.metal-32xl", "c7gd.metal", "m7gd.metal", "r7gd.metal", "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "g6.8xlarge", "g6.12xlarge", "g6.16xlarge", "g6.24xlarge", "g6.48xlarge", "gr6.4xlarge", "gr6.8xlarge", "c7i-flex.large", "c7i-flex.xlarge", "c7i-flex.2xlarge", "c7i-flex.4xlarge", "c7i-flex.8xlarge", "u7i-12tb.224xlarge", "u7in-16tb.224xlarge", "u7in-24tb.224xlarge", "u7in-32tb.224xlarge", "u7ib-12tb.224xlarge", "c7gn.metal", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "r8g.metal-24xl", "r8g.metal-48xl", "mac2-m1ultra.metal", "g6e.xlarge", "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.12xlarge", "g6e.16xlarge", "g6e.24xlarge", "g6e.48xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "c8g.metal-24xl", "c8g.metal-48xl", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "m8g.metal-24xl", "m8g.metal-48xl", "x8g.medium", "x8g.large", "x8g.xlarge", "x8g.2xlarge", "x8g.4xlarge", "x8g.8xlarge", "x8g.12xlarge", "x8g.16xlarge", "x8g.24xlarge", "x8g.48xlarge", "x8g.metal-24xl", "x8g.metal-48xl", "i7ie.large", "i7ie.xlarge", "i7ie.2xlarge", "i7ie.3xlarge", "i7ie.6xlarge", "i7ie.12xlarge", "i7ie.18xlarge", "i7ie.24xlarge", "i7ie.48xlarge", "i8g.large", "i8g.xlarge", "i8g.2xlarge", "i8g.4xlarge", "i8g.8xlarge", "i8g.12xlarge", "i8g.16xlarge", "i8g.24xlarge", "i8g.metal-24xl", "u7i-6tb.112xlarge", "u7i-8tb.112xlarge", "u7inh-32tb.480xlarge", "p5e.48xlarge", "p5en.48xlarge", "f2.12xlarge", "f2.48xlarge", "trn2.48xlarge", "c7i-flex.12xlarge", "c7i-flex.16xlarge", "m7i-flex.12xlarge", "m7i-flex.16xlarge", "i7ie.metal-24xl", "i7ie.metal-48xl", "i8g.48xlarge", "c8gd.medium", "c8gd.large", "c8gd.xlarge", "c8gd.2xlarge", "c8gd.4xlarge", "c8gd.8xlarge", "c8gd.12xlarge", "c8gd.16xlarge", "c8gd.24xlarge", "c8gd.48xlarge", "c8gd.metal-24xl", "c8gd.metal-48xl", "i7i.large", "i7i.xlarge", "i7i.2xlarge", "i7i.4xlarge", "i7i.8xlarge", "i7i.12xlarge", "i7i.16xlarge", "i7i.24xlarge", "i7i.48xlarge", "i7i.metal-24xl", "i7i.metal-48xl", "p6-b200.48xlarge", "m8gd.medium", "m8gd.large", "m8gd.xlarge", "m8gd.2xlarge", "m8gd.4xlarge", "m8gd.8xlarge", "m8gd.12xlarge", "m8gd.16xlarge", "m8gd.24xlarge", "m8gd.48xlarge", "m8gd.metal-24xl", "m8gd.metal-48xl", "r8gd.medium", "r8gd.large", "r8gd.xlarge", "r8gd.2xlarge", "r8gd.4xlarge", "r8gd.8xlarge", "r8gd.12xlarge", "r8gd.16xlarge", "r8gd.24xlarge", "r8gd.48xlarge", "r8gd.metal-24xl", "r8gd.metal-48xl", "c8gn.medium", "c8gn.large", "c8gn.xlarge", "c8gn.2xlarge", "c8gn.4xlarge", "c8gn.8xlarge", "c8gn.12xlarge", "c8gn.16xlarge", "c8gn.24xlarge", "c8gn.48xlarge", "c8gn.metal-24xl", "c8gn.metal-48xl", "f2.6xlarge", "p6e-gb200.36xlarge", "g6f.large", "g6f.xlarge", "g6f.2xlarge", "g6f.4xlarge", "gr6f.4xlarge", "p5.4xlarge", "r8i.large", "r8i.xlarge", "r8i.2xlarge", "r8i.4xlarge", "r8i.8xlarge", "r8i.12xlarge", "r8i.16xlarge", "r8i.24xlarge", "r8i.32xlarge", "r8i.48xlarge", "r8i.96xlarge", "r8i.metal-48xl", "r8i.metal-96xl", "r8i-flex.large", "r8i-flex.xlarge", "r8i-flex.2xlarge", "r8i-flex.4xlarge", "r8i-flex.8xlarge", "r8i-flex.12xlarge", "r8i-flex.16xlarge", "m8i.large", "m8i.xlarge", "m8i.2xlarge", "m8i.4xlarge", "m8i.8xlarge", "m8i.12xlarge", "m8i.16xlarge", "m8i.24xlarge", "m8i.32xlarge", "m8i.48xlarge", "m8i.96xlarge", "m8i.metal-48xl", "m8i.metal-96xl", "m8i-flex.large", "m8i-flex.xlarge", "m8i-flex.2xlarge", "m8i-flex.4xlarge", "m8i-flex.8xlarge", "m8i-flex.12xlarge", "m8i-flex.16xlarge", "i8ge.large", "i8ge.xlarge", "i8ge.2xlarge", "i8ge.3xlarge", "i8ge.6xlarge", "i8ge.12xlarge", "i8ge.18xlarge", "i8ge.24xlarge", "i8ge.48xlarge", "i8ge.metal-24xl", "i8ge.metal-48xl", "mac-m4.metal", "mac-m4pro.metal", "r8gn.medium", "r8gn.large", "r8gn.xlarge", "r8gn.2xlarge", "r8gn.4xlarge", "r8gn.8xlarge", "r8gn.12xlarge", "r8gn.16xlarge", "r8gn.24xlarge", "r8gn.48xlarge", "r8gn.metal-24xl", "r8gn.metal-48xl", "c8i.large", "c8i.xlarge", "c8i.2xlarge", "c8i.4xlarge", "c8i.8xlarge", "c8i.12xlarge", "c8i.16xlarge", "c8i.24xlarge", "c8i.32xlarge", "c8i.48xlarge", "c8i.96xlarge", "c8i.metal-48xl", "c8i.metal-96xl", "c8i-flex.large", "c8i-flex.xlarge", "c8i-flex.2xlarge", "c8i-flex.4xlarge", "c8i-flex.8xlarge", "c8i-flex.12xlarge", "c8i-flex.16xlarge", "r8gb.medium", "r8gb.large", "r8gb.xlarge", "r8gb.2xlarge", "r8gb.4xlarge", "r8gb.8xlarge", "r8gb.12xlarge", "r8gb.16xlarge", "r8gb.24xlarge", "r8gb.metal-24xl", "m8a.medium", "m8a.large", "m8a.xlarge", "m8a.2xlarge", "m8a.4xlarge", "m8a.8xlarge", "m8a.12xlarge", "m8a.16xlarge", "m8a.24xlarge", "m8a.48xlarge", "m8a.metal-24xl", "m8a.metal-48xl", "trn2.3xlarge", "r8a.medium", "r8a.large", "r8a.xlarge", "r8a.2xlarge", "r8a.4xlarge", "r8a.8xlarge", "r8a.12xlarge", "r8a.16xlarge", "r8a.24xlarge", "r8a.48xlarge", "r8a.metal-24xl", "r8a.metal-48xl", "p6-b300.48xlarge", "c8a.medium", "c8a.large", "c8a.xlarge", "c8a.2xlarge", "c8a.4xlarge", "c8a.8xlarge", "c8a.12xlarge", "c8a.16xlarge", "c8a.24xlarge", "c8a.48xlarge", "c8a.metal-24xl", "c8a.metal-48xl", "c8gb.12xlarge", "c8gb.16xlarge", "c8gb.24xlarge", "c8gb.2xlarge", "c8gb.4xlarge", "c8gb.8xlarge", "c8gb.large", "c8gb.medium", "c8gb.metal-24xl", "c8gb.xlarge", "c8gb.48xlarge", "c8gb.metal-48xl", "m8gb.12xlarge", "m8gb.16xlarge", "m8gb.24xlarge", "m8gb.2xlarge", "m8gb.4xlarge", "m8gb.8xlarge", "m8gb.large", "m8gb.medium", "m8gb.xlarge", "m8gb.48xlarge", "m8gb.metal-24xl", "m8gb.metal-48xl", "m8gn.12xlarge", "m8gn.16xlarge", "m8gn.24xlarge", "m8gn.2xlarge", "m8gn.48xlarge", "m8gn.4xlarge", "m8gn.8xlarge", "m8gn.large", "m8gn.medium", "m8gn.xlarge", "m8gn.metal-24xl", "m8gn.metal-48xl", "x8aedz.12xlarge", "x8aedz.24xlarge", "x8aedz.3xlarge", "x8aedz.6xlarge", "x8aedz.large", "x8aedz.metal-12xl", "x8aedz.metal-24xl", "x8aedz.xlarge", "m8azn.medium", "m8azn.large", "m8azn.xlarge", "m8azn.3xlarge", "m8azn.6xlarge", "m8azn.12xlarge", "m8azn.24xlarge", "m8azn.metal-12xl", "m8azn.metal-24xl", "x8i.large", "x8i.xlarge", "x8i.2xlarge", "x8i.4xlarge", "x8i.8xlarge", "x8i.12xlarge", "x8i.16xlarge", "x8i.24xlarge", "x8i.32xlarge", "x8i.48xlarge", "x8i.64xlarge", "x8i.96xlarge", "x8i.metal-48xl", "x8i.metal-96xl", "mac-m4max.metal", "g7e.2xlarge", "g7e.4xlarge", "g7e.8xlarge", "g7e.12xlarge", "g7e.24xlarge", "g7e.48xlarge", "r8id.large", "r8id.xlarge", "r8id.2xlarge", "r8id.4xlarge", "r8id.8xlarge", "r8id.12xlarge", "r8id.16xlarge", "r8id.24xlarge", "r8id.32xlarge", "r8id.48xlarge", "r8id.96xlarge", "r8id.metal-48xl", "r8id.metal-96xl", "c8id.large", "c8id.xlarge", "c8id.2xlarge", "c8id.4xlarge", "c8id.8xlarge", "c8id.12xlarge", "c8id.16xlarge", "c8id.24xlarge", "c8id.32xlarge", "c8id.48xlarge", "c8id.96xlarge", "c8id.metal-48xl", "c8id.metal-96xl", "m8id.large", "m8id.xlarge", "m8id.2xlarge", "m8id.4xlarge", "m8id.8xlarge", "m8id.12xlarge", "m8id.16xlarge", "m8id.24xlarge", "m8id.32xlarge", "m8id.48xlarge", "m8id.96xlarge", "m8id.metal-48xl", "m8id.metal-96xl", "hpc8a.96xlarge", "c8in.large", "c8in.xlarge", "c8in.2xlarge", "c8in.4xlarge", "c8in.8xlarge", "c8in.12xlarge", "c8in.16xlarge", "c8in.24xlarge", "c8in.32xlarge", "c8in.48xlarge", "c8in.96xlarge", "c8in.metal-48xl", "c8in.metal-96xl", "c8ib.large", "c8ib.xlarge", "c8ib.2xlarge", "c8ib.4xlarge", "c8ib.8xlarge", "c8ib.12xlarge", "c8ib.16xlarge", "c8ib.24xlarge", "c8ib.32xlarge", "c8ib.48xlarge", "c8ib.96xlarge", "c8ib.metal-48xl", "c8ib.metal-96xl", "r8in.large", "r8in.xlarge", "r8in.2xlarge", "r8in.4xlarge", "r8in.8xlarge", "r8in.12xlarge", "r8in.16xlarge", "r8in.24xlarge", "r8in.32xlarge", "r8in.48xlarge", "r8in.96xlarge", "r8ib.large", "r8ib.xlarge", "r8ib.2xlarge", "r8ib.4xlarge", "r8ib.8xlarge", "r8ib.12xlarge", "r8ib.16xlarge", "r8ib.24xlarge", "r8ib.32xlarge", "r8ib.48xlarge", "r8ib.96xlarge", "m8in.large", "m8in.xlarge", "m8in.2xlarge", "m8in.4xlarge", "m8in.8xlarge", "m8in.12xlarge", "m8in.16xlarge", "m8in.24xlarge", "m8in.32xlarge", "m8in.48xlarge", "m8in.96xlarge", "m8ib.large", "m8ib.xlarge", "m8ib.2xlarge", "m8ib.4xlarge", "m8ib.8xlarge", "m8ib.12xlarge", "m8ib.16xlarge", "m8ib.24xlarge", "m8ib.32xlarge", "m8ib.48xlarge", "m8ib.96xlarge", "m8ine.large", "m8ine.xlarge", "m8ine.2xlarge", "m8ine.4xlarge", "m8ine.8xlarge", "m8ine.12xlarge", "c8ine.large", "c8ine.xlarge", "c8ine.2xlarge", "c8ine.4xlarge", "c8ine.8xlarge", "c8ine.12xlarge", "m8idn.large", "m8idn.xlarge", "m8idn.2xlarge", "m8idn.4xlarge", "m8idn.8xlarge", "m8idn.12xlarge", "m8idn.16xlarge", "m8idn.24xlarge", "m8idn.32xlarge", "m8idn.48xlarge", "m8idn.96xlarge", "r8idn.large", "r8idn.xlarge", "r8idn.2xlarge", "r8idn.4xlarge", "r8idn.8xlarge", "r8idn.12xlarge", "r8idn.16xlarge", "r8idn.24xlarge", "r8idn.32xlarge", "r8idn.48xlarge", "r8idn.96xlarge", "m8idb.large", "m8idb.xlarge", "m8idb.2xlarge", "m8idb.4xlarge", "m8idb.8xlarge", "m8idb.12xlarge", "m8idb.16xlarge", "m8idb.24xlarge", "m8idb.32xlarge", "m8idb.48xlarge", "m8idb.96xlarge", "r8idb.large", "r8idb.xlarge", "r8idb.2xlarge", "r8idb.4xlarge", "r8idb.8xlarge", "r8idb.12xlarge", "r8idb.16xlarge", "r8idb.24xlarge", "r8idb.32xlarge", "r8idb.48xlarge", "r8idb.96xlarge", "mac-m3ultra.metal", "m9g.large", "m9g.xlarge", "m9g.2xlarge", "m9g.4xlarge", "m9g.8xlarge", "m9g.12xlarge", "m9g.16xlarge", "m9g.24xlarge", "m9g.48xlarge", "m9g.metal-24xl", "m9g.metal-48xl", "m9gd.large", "m9gd.xlarge", "m9gd.2xlarge", "m9gd.4xlarge", "m9gd.8xlarge", "m9gd.12xlarge", "m9gd.16xlarge", "m9gd.24xlarge", "m9gd.48xlarge", "m9gd.metal-24xl", "m9gd.metal-48xl", "r8in.metal-48xl", "r8in.metal-96xl", "r8ib.metal-48xl", "r8ib.metal-96xl", "r8idn.metal-48xl", "r8idn.metal-96xl", "r8idb.metal-48xl", "r8idb.metal-96xl", "m8in.metal-48xl", "m8in.metal-96xl", "m8ib.metal-48xl", "m8ib.metal-96xl", "m8idn.metal-48xl", "m8idn.metal-96xl", "m8idb.metal-48xl", "m8idb.metal-96xl", "g7.2xlarge", "g7.4xlarge", "g7.8xlarge", "g7.12xlarge", "g7.24xlarge", "g7.48xlarge", "c9g.medium", "c9g.large", "c9g.xlarge", "c9g.2xlarge", "c9g.4xlarge", "c9g.8xlarge", "c9g.12xlarge", "c9g.16xlarge", "c9g.24xlarge", "c9g.48xlarge", "c9g.metal-48xl", "c9gd.medium", "c9gd.large", "c9gd.xlarge", "c9gd.2xlarge", "c9gd.4xlarge", "c9gd.8xlarge", "c9gd.12xlarge", "c9gd.16xlarge", "c9gd.24xlarge", "c9gd.48xlarge", "c9gd.metal-48xl"}}
+	constraintInstanceTypes                                                  = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintIntegerWithConstraints                                         = &awsproto.Constraint{Min: new(0.0)}
+	constraintInterfacePermissionType                                        = &awsproto.Constraint{Enum: []string{"INSTANCE-ATTACH", "EIP-ASSOCIATE"}}
+	constraintInternetGatewayBlockMode                                       = &awsproto.Constraint{Enum: []string{"off", "block-bidirectional", "block-ingress"}}
+	constraintInternetGatewayExclusionMode                                   = &awsproto.Constraint{Enum: []string{"allow-bidirectional", "allow-egress"}}
+	constraintIpAddress                                                      = &awsproto.Constraint{Min: new(0.0), Max: new(15.0), Pattern: "^([0-9]{1,3}.){3}[0-9]{1,3}$"}
+	constraintIpAddressType                                                  = &awsproto.Constraint{Enum: []string{"ipv4", "dualstack", "ipv6"}}
+	constraintIpScopeEnum                                                    = &awsproto.Constraint{Enum: []string{"private"}}
+	constraintIpVersionEnum                                                  = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6"}}
+	constraintIpamAddressHistoryMaxResults                                   = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintIpamMaxResults                                                 = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintIpamMeteredAccount                                             = &awsproto.Constraint{Enum: []string{"ipam-owner", "resource-owner"}}
+	constraintIpamNetmaskLength                                              = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintIpamPolicyResourceType                                         = &awsproto.Constraint{Enum: []string{"alb", "eip", "rds", "rnat"}}
+	constraintIpamPoolAwsService                                             = &awsproto.Constraint{Enum: []string{"ec2", "global-services"}}
+	constraintIpamPoolPublicIpSource                                         = &awsproto.Constraint{Enum: []string{"amazon", "byoip"}}
+	constraintIpamPoolSourceResourceType                                     = &awsproto.Constraint{Enum: []string{"vpc"}}
+	constraintIpamPrefixListResolverRuleConditionOperation                   = &awsproto.Constraint{Enum: []string{"equals", "not-equals", "subnet-of"}}
+	constraintIpamPrefixListResolverRuleType                                 = &awsproto.Constraint{Enum: []string{"static-cidr", "ipam-resource-cidr", "ipam-pool-cidr"}}
+	constraintIpamResourceType                                               = &awsproto.Constraint{Enum: []string{"vpc", "subnet", "eip", "public-ipv4-pool", "ipv6-pool", "eni", "anycast-ip-list"}}
+	constraintIpamRoutingPolicyRegistrationMaxLength                         = &awsproto.Constraint{Min: new(0.0), Max: new(48.0)}
+	constraintIpamScopeExternalAuthorityType                                 = &awsproto.Constraint{Enum: []string{"infoblox"}}
+	constraintIpamTier                                                       = &awsproto.Constraint{Enum: []string{"free", "advanced"}}
+	constraintIpv6PoolMaxResults                                             = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintIpv6SupportValue                                               = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintKeyFormat                                                      = &awsproto.Constraint{Enum: []string{"pem", "ppk"}}
+	constraintKeyType                                                        = &awsproto.Constraint{Enum: []string{"rsa", "ed25519"}}
+	constraintLaunchTemplateAutoRecoveryState                                = &awsproto.Constraint{Enum: []string{"default", "disabled"}}
+	constraintLaunchTemplateElasticInferenceAcceleratorCount                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintLaunchTemplateHttpTokensState                                  = &awsproto.Constraint{Enum: []string{"optional", "required"}}
+	constraintLaunchTemplateInstanceMetadataEndpointState                    = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintLaunchTemplateInstanceMetadataProtocolIpv6                     = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintLaunchTemplateInstanceMetadataTagsState                        = &awsproto.Constraint{Enum: []string{"disabled", "enabled"}}
+	constraintLaunchTemplateName                                             = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `[a-zA-Z0-9\(\)\.\-/_]+`}
+	constraintListImagesInRecycleBinMaxResults                               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListSnapshotsInRecycleBinMaxResults                            = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintLocalGatewayMaxResults                                         = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintLocalGatewayRouteTableMode                                     = &awsproto.Constraint{Enum: []string{"direct-vpc-routing", "coip"}}
+	constraintLocalStorage                                                   = &awsproto.Constraint{Enum: []string{"included", "required", "excluded"}}
+	constraintLocalStorageType                                               = &awsproto.Constraint{Enum: []string{"hdd", "ssd"}}
+	constraintLocationType                                                   = &awsproto.Constraint{Enum: []string{"region", "availability-zone", "availability-zone-id", "outpost"}}
+	constraintLockMode                                                       = &awsproto.Constraint{Enum: []string{"compliance", "governance"}}
+	constraintLogDestinationType                                             = &awsproto.Constraint{Enum: []string{"cloud-watch-logs", "s3", "kinesis-data-firehose"}}
+	constraintMacSystemIntegrityProtectionSettingStatus                      = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
+	constraintManagedResourceDefaultVisibility                               = &awsproto.Constraint{Enum: []string{"hidden", "visible"}}
+	constraintMarketType                                                     = &awsproto.Constraint{Enum: []string{"spot", "capacity-block", "interruptible-capacity-reservation"}}
+	constraintMaxResultsParam                                                = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintMaximumDaysSinceCreatedValue                                   = &awsproto.Constraint{Min: new(0.0), Max: new(2.147483647e+09)}
+	constraintMaximumDaysSinceDeprecatedValue                                = &awsproto.Constraint{Min: new(0.0), Max: new(2.147483647e+09)}
+	constraintMetadataDefaultHttpTokensState                                 = &awsproto.Constraint{Enum: []string{"optional", "required", "no-preference"}}
+	constraintMetric                                                         = &awsproto.Constraint{Enum: []string{"reservation-total-capacity-hrs-vcpu", "reservation-total-capacity-hrs-inst", "reservation-max-size-vcpu", "reservation-max-size-inst", "reservation-min-size-vcpu", "reservation-min-size-inst", "reservation-unused-total-capacity-hrs-vcpu", "reservation-unused-total-capacity-hrs-inst", "reservation-unused-total-estimated-cost", "reservation-max-unused-size-vcpu", "reservation-max-unused-size-inst", "reservation-min-unused-size-vcpu", "reservation-min-unused-size-inst", "reservation-max-utilization", "reservation-min-utilization", "reservation-avg-utilization-vcpu", "reservation-avg-utilization-inst", "reservation-total-count", "reservation-total-estimated-cost", "reservation-avg-future-size-vcpu", "reservation-avg-future-size-inst", "reservation-min-future-size-vcpu", "reservation-min-future-size-inst", "reservation-max-future-size-vcpu", "reservation-max-future-size-inst", "reservation-avg-committed-size-vcpu", "reservation-avg-committed-size-inst", "reservation-max-committed-size-vcpu", "reservation-max-committed-size-inst", "reservation-min-committed-size-vcpu", "reservation-min-committed-size-inst", "reserved-total-usage-hrs-vcpu", "reserved-total-usage-hrs-inst", "reserved-total-estimated-cost", "unreserved-total-usage-hrs-vcpu", "unreserved-total-usage-hrs-inst", "unreserved-total-estimated-cost", "spot-total-usage-hrs-vcpu", "spot-total-usage-hrs-inst", "spot-total-estimated-cost", "spot-avg-run-time-before-interruption-inst", "spot-max-run-time-before-interruption-inst", "spot-min-run-time-before-interruption-inst", "spot-total-interruptions-inst", "spot-total-interruptions-vcpu", "spot-total-count-inst", "spot-total-count-vcpu", "spot-interruption-rate-inst", "spot-interruption-rate-vcpu"}}
+	constraintMetricSet                                                      = &awsproto.Constraint{Min: new(0.0), Max: new(40.0)}
+	constraintMetricType                                                     = &awsproto.Constraint{Enum: []string{"aggregate-latency"}}
+	constraintModifyAvailabilityZoneOptInStatus                              = &awsproto.Constraint{Enum: []string{"opted-in", "not-opted-in"}}
+	constraintMulticastSupportValue                                          = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintNestedVirtualizationSpecification                              = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
+	constraintNetworkInsightsMaxResults                                      = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintNetworkInterfaceAttribute                                      = &awsproto.Constraint{Enum: []string{"description", "groupSet", "sourceDestCheck", "attachment", "associatePublicIpAddress"}}
+	constraintNetworkInterfaceCreationType                                   = &awsproto.Constraint{Enum: []string{"efa", "efa-only", "branch", "trunk"}}
+	constraintNetworkProtocolEnum                                            = &awsproto.Constraint{Enum: []string{"http", "https"}}
+	constraintOfferingClassType                                              = &awsproto.Constraint{Enum: []string{"standard", "convertible"}}
+	constraintOfferingTypeValues                                             = &awsproto.Constraint{Enum: []string{"Heavy Utilization", "Medium Utilization", "Light Utilization", "No Upfront", "Partial Upfront", "All Upfront"}}
+	constraintOnDemandAllocationStrategy                                     = &awsproto.Constraint{Enum: []string{"lowestPrice", "prioritized"}}
+	constraintOperationType                                                  = &awsproto.Constraint{Enum: []string{"add", "remove"}}
+	constraintOutpostArn                                                     = &awsproto.Constraint{Pattern: `^arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}$`}
+	constraintOutpostLagMaxResults                                           = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintOutputFormat                                                   = &awsproto.Constraint{Enum: []string{"csv", "parquet"}}
+	constraintPartitionLoadFrequency                                         = &awsproto.Constraint{Enum: []string{"none", "daily", "weekly", "monthly"}}
+	constraintPayerResponsibility                                            = &awsproto.Constraint{Enum: []string{"ServiceOwner"}}
+	constraintPayerResponsibilityScope                                       = &awsproto.Constraint{Enum: []string{"vpc-endpoint-charges"}}
+	constraintPayerResponsibilityType                                        = &awsproto.Constraint{Enum: []string{"vpc-endpoint-account", "vpc-endpoint-service-account"}}
+	constraintPeriod                                                         = &awsproto.Constraint{Min: new(3600.0)}
+	constraintPeriodType                                                     = &awsproto.Constraint{Enum: []string{"five-minutes", "fifteen-minutes", "one-hour", "three-hours", "one-day", "one-week"}}
+	constraintPermissionGroup                                                = &awsproto.Constraint{Enum: []string{"all"}}
+	constraintPlacementGroupArn                                              = &awsproto.Constraint{Pattern: `^arn:aws([a-z-]+)?:ec2:[a-z\d-]+:\d{12}:placement-group/^.{1,255}$`}
+	constraintPlacementStrategy                                              = &awsproto.Constraint{Enum: []string{"cluster", "spread", "partition", "precision-time"}}
+	constraintPlatformValues                                                 = &awsproto.Constraint{Enum: []string{"Windows"}}
+	constraintPoolMaxResults                                                 = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintPort                                                           = &awsproto.Constraint{Min: new(0.0), Max: new(65535.0)}
+	constraintPortNumber                                                     = &awsproto.Constraint{Min: new(1.0), Max: new(65535.0)}
+	constraintPrefixListMaxResults                                           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintPrivateDnsSpecifiedDomainSet                                   = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintPrivateIpAddressCount                                          = &awsproto.Constraint{Min: new(1.0), Max: new(31.0)}
+	constraintProtocol                                                       = &awsproto.Constraint{Enum: []string{"tcp", "udp"}}
+	constraintProtocolValue                                                  = &awsproto.Constraint{Enum: []string{"gre"}}
+	constraintPublicIpDnsOption                                              = &awsproto.Constraint{Enum: []string{"public-dual-stack-dns-name", "public-ipv4-dns-name", "public-ipv6-dns-name"}}
+	constraintPurchaseRequestSet                                             = &awsproto.Constraint{Min: new(1.0)}
+	constraintRIProductDescription                                           = &awsproto.Constraint{Enum: []string{"Linux/UNIX", "Linux/UNIX (Amazon VPC)", "Windows", "Windows (Amazon VPC)"}}
+	constraintRegionNames                                                    = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintRemoveIpamOperatingRegionSet                                   = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintRemoveIpamOrganizationalUnitExclusionSet                       = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintRemovePrefixListEntries                                        = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintReplacementStrategy                                            = &awsproto.Constraint{Enum: []string{"launch", "launch-before-terminate"}}
+	constraintReportInstanceReasonCodes                                      = &awsproto.Constraint{Enum: []string{"instance-stuck-in-state", "unresponsive", "not-accepting-credentials", "password-not-available", "performance-network", "performance-instance-store", "performance-ebs-volume", "performance-other", "other"}}
+	constraintReportStatusType                                               = &awsproto.Constraint{Enum: []string{"ok", "impaired"}}
+	constraintRequestInstanceTypeList                                        = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintResetFpgaImageAttributeName                                    = &awsproto.Constraint{Enum: []string{"loadPermission"}}
+	constraintResetImageAttributeName                                        = &awsproto.Constraint{Enum: []string{"launchPermission"}}
+	constraintResourceArn                                                    = &awsproto.Constraint{Min: new(1.0), Max: new(1283.0)}
+	constraintResourceType                                                   = &awsproto.Constraint{Enum: []string{"capacity-reservation", "client-vpn-endpoint", "customer-gateway", "carrier-gateway", "coip-pool", "declarative-policies-report", "dedicated-host", "dhcp-options", "egress-only-internet-gateway", "elastic-ip", "elastic-gpu", "export-image-task", "export-instance-task", "fleet", "fpga-image", "host-reservation", "image", "image-usage-report", "import-image-task", "import-snapshot-task", "instance", "instance-event-window", "internet-gateway", "ipam", "ipam-pool", "ipam-scope", "ipv4pool-ec2", "ipv6pool-ec2", "key-pair", "launch-template", "local-gateway", "local-gateway-route-table", "local-gateway-virtual-interface", "local-gateway-virtual-interface-group", "local-gateway-route-table-vpc-association", "local-gateway-route-table-virtual-interface-group-association", "natgateway", "network-acl", "network-interface", "network-insights-analysis", "network-insights-path", "network-insights-access-scope", "network-insights-access-scope-analysis", "outpost-lag", "placement-group", "prefix-list", "replace-root-volume-task", "reserved-instances", "route-table", "security-group", "security-group-rule", "service-link-virtual-interface", "snapshot", "spot-fleet-request", "spot-instances-request", "subnet", "subnet-cidr-reservation", "traffic-mirror-filter", "traffic-mirror-session", "traffic-mirror-target", "transit-gateway", "transit-gateway-attachment", "transit-gateway-connect-peer", "transit-gateway-multicast-domain", "transit-gateway-policy-table", "transit-gateway-metering-policy", "transit-gateway-route-table", "transit-gateway-route-table-announcement", "volume", "vpc", "vpc-endpoint", "vpc-endpoint-connection", "vpc-endpoint-service", "vpc-endpoint-service-permission", "vpc-peering-connection", "vpn-connection", "vpn-gateway", "vpc-flow-log", "capacity-reservation-fleet", "traffic-mirror-filter-rule", "vpc-endpoint-connection-device-type", "verified-access-instance", "verified-access-group", "verified-access-endpoint", "verified-access-policy", "verified-access-trust-provider", "vpn-connection-device-type", "vpc-block-public-access-exclusion", "vpc-encryption-control", "route-server", "route-server-endpoint", "route-server-peer", "ipam-resource-discovery", "ipam-resource-discovery-association", "instance-connect-endpoint", "verified-access-endpoint-target", "ipam-external-resource-verification-token", "capacity-block", "mac-modification-task", "ipam-prefix-list-resolver", "ipam-policy", "ipam-prefix-list-resolver-target", "ipam-internet-registry-association", "secondary-interface", "secondary-network", "secondary-subnet", "capacity-manager-data-export", "vpn-concentrator", "ipam-pool-allocation", "capacity-reservation-cancellation-quote", "application-status-check"}}
+	constraintResultRange                                                    = &awsproto.Constraint{Min: new(20.0), Max: new(500.0)}
+	constraintRetentionPeriodRequestDays                                     = &awsproto.Constraint{Min: new(1.0), Max: new(36500.0)}
+	constraintRir                                                            = &awsproto.Constraint{Enum: []string{"ripe", "apnic", "arin", "lacnic"}}
+	constraintRouteServerMaxResults                                          = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintRouteServerPeerLivenessMode                                    = &awsproto.Constraint{Enum: []string{"bfd", "bgp-keepalive"}}
+	constraintRouteServerPersistRoutesAction                                 = &awsproto.Constraint{Enum: []string{"enable", "disable", "reset"}}
+	constraintRuleAction                                                     = &awsproto.Constraint{Enum: []string{"allow", "deny"}}
+	constraintSchedule                                                       = &awsproto.Constraint{Enum: []string{"hourly"}}
+	constraintSecondaryInterfaceType                                         = &awsproto.Constraint{Enum: []string{"secondary"}}
+	constraintSecondaryNetworkType                                           = &awsproto.Constraint{Enum: []string{"rdma"}}
+	// The pattern of SecretArn is not checked: RE2 cannot express it.
+	constraintSecretArn                                = &awsproto.Constraint{Pattern: `^(?=.{20,2048}$)arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[a-zA-Z0-9/_+=.@-]+`}
+	constraintSecurityGroupIdStringListRequest         = &awsproto.Constraint{Min: new(0.0), Max: new(16.0)}
+	constraintSecurityGroupReferencingSupportValue     = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintSelfServicePortal                        = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
+	constraintServiceLinkMaxResults                    = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintShutdownBehavior                         = &awsproto.Constraint{Enum: []string{"stop", "terminate"}}
+	constraintSnapshotAttributeName                    = &awsproto.Constraint{Enum: []string{"productCodes", "createVolumePermission"}}
+	constraintSnapshotBlockPublicAccessState           = &awsproto.Constraint{Enum: []string{"block-all-sharing", "block-new-sharing", "unblocked"}}
+	constraintSnapshotCompletionDurationMinutesRequest = &awsproto.Constraint{Min: new(1.0), Max: new(2880.0)}
+	constraintSnapshotLocationEnum                     = &awsproto.Constraint{Enum: []string{"regional", "local"}}
+	constraintSpotAllocationStrategy                   = &awsproto.Constraint{Enum: []string{"lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized"}}
+	constraintSpotInstanceInterruptionBehavior         = &awsproto.Constraint{Enum: []string{"hibernate", "stop", "terminate"}}
+	constraintSpotInstanceType                         = &awsproto.Constraint{Enum: []string{"one-time", "persistent"}}
+	constraintSpotPlacementScoresMaxResults            = &awsproto.Constraint{Min: new(10.0), Max: new(1000.0)}
+	constraintSpotPlacementScoresTargetCapacity        = &awsproto.Constraint{Min: new(1.0), Max: new(2e+09)}
+	constraintSpreadLevel                              = &awsproto.Constraint{Enum: []string{"host", "rack"}}
+	constraintStaticSourcesSupportValue                = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintStatisticType                            = &awsproto.Constraint{Enum: []string{"p50"}}
+	constraintSubnetCidrReservationType                = &awsproto.Constraint{Enum: []string{"prefix", "explicit"}}
+	constraintTagFieldSpecificationListRequest         = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintTagKey                                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagKeyList                               = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintTaggableResourceType                     = &awsproto.Constraint{Enum: []string{"network-interface", "instance", "auto-scaling-group"}}
+	constraintTargetCapacityUnitType                   = &awsproto.Constraint{Enum: []string{"vcpu", "memory-mib", "units"}}
+	constraintTargetGroups                             = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintTargetStorageTier                        = &awsproto.Constraint{Enum: []string{"archive"}}
+	constraintTenancy                                  = &awsproto.Constraint{Enum: []string{"default", "dedicated", "host"}}
+	constraintTpmSupportValues                         = &awsproto.Constraint{Enum: []string{"v2.0"}}
+	constraintTrafficDirection                         = &awsproto.Constraint{Enum: []string{"ingress", "egress"}}
+	constraintTrafficIpAddressType                     = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6", "dual-stack"}}
+	constraintTrafficMirrorFilterRuleField             = &awsproto.Constraint{Enum: []string{"destination-port-range", "source-port-range", "protocol", "description"}}
+	constraintTrafficMirrorNetworkService              = &awsproto.Constraint{Enum: []string{"amazon-dns"}}
+	constraintTrafficMirrorRuleAction                  = &awsproto.Constraint{Enum: []string{"accept", "reject"}}
+	constraintTrafficMirrorSessionField                = &awsproto.Constraint{Enum: []string{"packet-length", "description", "virtual-network-id"}}
+	constraintTrafficMirroringMaxResults               = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintTrafficType                              = &awsproto.Constraint{Enum: []string{"ACCEPT", "REJECT", "ALL"}}
+	constraintTransitGatewayAttachmentResourceType     = &awsproto.Constraint{Enum: []string{"vpc", "vpn", "vpn-concentrator", "direct-connect-gateway", "connect", "peering", "tgw-peering", "network-function", "client-vpn"}}
+	constraintTransitGatewayMaxResults                 = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintTransitGatewayMeteringPayerType          = &awsproto.Constraint{Enum: []string{"source-attachment-owner", "destination-attachment-owner", "transit-gateway-owner"}}
+	constraintTransportProtocol                        = &awsproto.Constraint{Enum: []string{"tcp", "udp"}}
+	constraintTrustProviderType                        = &awsproto.Constraint{Enum: []string{"user", "device"}}
+	constraintTunnelInsideIpVersion                    = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6"}}
+	constraintUnlimitedSupportedInstanceFamily         = &awsproto.Constraint{Enum: []string{"t2", "t3", "t3a", "t4g"}}
+	constraintUserTrustProviderType                    = &awsproto.Constraint{Enum: []string{"iam-identity-center", "oidc"}}
+	constraintVerificationMethod                       = &awsproto.Constraint{Enum: []string{"remarks-x509", "dns-token"}}
+	constraintVerifiedAccessEndpointAttachmentType     = &awsproto.Constraint{Enum: []string{"vpc"}}
+	constraintVerifiedAccessEndpointPortNumber         = &awsproto.Constraint{Min: new(1.0), Max: new(65535.0)}
+	constraintVerifiedAccessEndpointProtocol           = &awsproto.Constraint{Enum: []string{"http", "https", "tcp"}}
+	constraintVerifiedAccessEndpointType               = &awsproto.Constraint{Enum: []string{"load-balancer", "network-interface", "rds", "cidr"}}
+	constraintVersionDescription                       = &awsproto.Constraint{Min: new(0.0), Max: new(255.0)}
+	constraintVirtualizationType                       = &awsproto.Constraint{Enum: []string{"hvm", "paravirtual"}}
+	constraintVirtualizationTypeSet                    = &awsproto.Constraint{Min: new(0.0), Max: new(2.0)}
+	constraintVolumeAttributeName                      = &awsproto.Constraint{Enum: []string{"autoEnableIO", "productCodes"}}
+	constraintVolumeType                               = &awsproto.Constraint{Enum: []string{"standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"}}
+	constraintVpcAttributeName                         = &awsproto.Constraint{Enum: []string{"enableDnsSupport", "enableDnsHostnames", "enableNetworkAddressUsageMetrics"}}
+	constraintVpcEncryptionControlExclusionStateInput  = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintVpcEncryptionControlMode                 = &awsproto.Constraint{Enum: []string{"monitor", "enforce"}}
+	constraintVpcEndpointType                          = &awsproto.Constraint{Enum: []string{"Interface", "Gateway", "GatewayLoadBalancer", "Resource", "ServiceNetwork"}}
+	constraintVpcTenancy                               = &awsproto.Constraint{Enum: []string{"default"}}
+	constraintVpnConcentratorType                      = &awsproto.Constraint{Enum: []string{"ipsec.1"}}
+	constraintVpnEcmpSupportValue                      = &awsproto.Constraint{Enum: []string{"enable", "disable"}}
+	constraintVpnTunnelBandwidth                       = &awsproto.Constraint{Enum: []string{"standard", "large"}}
+	constraintWeekDay                                  = &awsproto.Constraint{Enum: []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}}
+	constraintMaxResults                               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintScope                                    = &awsproto.Constraint{Enum: []string{"Availability Zone", "Region"}}
 )

@@ -12,6 +12,10 @@ type Annotations map[string]string
 
 type ArtifactTypeList []string
 
+func (ArtifactTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintArtifactType}}
+}
+
 type Attribute struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"key,req"`
@@ -50,6 +54,14 @@ type BatchCheckLayerAvailabilityRequest struct {
 	LayerDigests   BatchedOperationLayerDigestList `aws:"layerDigests,req"`
 }
 
+func (BatchCheckLayerAvailabilityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"layerDigests":   constraintBatchedOperationLayerDigestList,
+	}
+}
+
 type BatchCheckLayerAvailabilityResponse struct {
 	_        struct{}         `aws:"structure"`
 	Layers   LayerList        `aws:"layers"`
@@ -61,6 +73,14 @@ type BatchDeleteImageRequest struct {
 	RegistryId     *string             `aws:"registryId"`
 	RepositoryName *string             `aws:"repositoryName,req"`
 	ImageIds       ImageIdentifierList `aws:"imageIds,req"`
+}
+
+func (BatchDeleteImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"imageIds":       constraintImageIdentifierList,
+	}
 }
 
 type BatchDeleteImageResponse struct {
@@ -77,6 +97,15 @@ type BatchGetImageRequest struct {
 	AcceptedMediaTypes MediaTypeList       `aws:"acceptedMediaTypes"`
 }
 
+func (BatchGetImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":         constraintRegistryId,
+		"repositoryName":     constraintRepositoryName,
+		"imageIds":           constraintImageIdentifierList,
+		"acceptedMediaTypes": constraintMediaTypeList,
+	}
+}
+
 type BatchGetImageResponse struct {
 	_        struct{}         `aws:"structure"`
 	Images   ImageList        `aws:"images"`
@@ -88,6 +117,12 @@ type BatchGetRepositoryScanningConfigurationRequest struct {
 	RepositoryNames ScanningConfigurationRepositoryNameList `aws:"repositoryNames,req"`
 }
 
+func (BatchGetRepositoryScanningConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryNames": constraintScanningConfigurationRepositoryNameList,
+	}
+}
+
 type BatchGetRepositoryScanningConfigurationResponse struct {
 	_                      struct{}                                   `aws:"structure"`
 	ScanningConfigurations RepositoryScanningConfigurationList        `aws:"scanningConfigurations"`
@@ -95,6 +130,10 @@ type BatchGetRepositoryScanningConfigurationResponse struct {
 }
 
 type BatchedOperationLayerDigestList []string
+
+func (BatchedOperationLayerDigestList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintBatchedOperationLayerDigest}}
+}
 
 type BlockedByOrganizationPolicyException struct {
 	_       struct{} `aws:"structure,error=BlockedByOrganizationPolicyException,status=400"`
@@ -126,6 +165,15 @@ type CompleteLayerUploadRequest struct {
 	LayerDigests   LayerDigestList `aws:"layerDigests,req"`
 }
 
+func (CompleteLayerUploadRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"uploadId":       constraintUploadId,
+		"layerDigests":   constraintLayerDigestList,
+	}
+}
+
 type CompleteLayerUploadResponse struct {
 	_              struct{} `aws:"structure"`
 	RegistryId     *string  `aws:"registryId"`
@@ -143,6 +191,17 @@ type CreatePullThroughCacheRuleRequest struct {
 	CredentialArn            *string  `aws:"credentialArn"`
 	CustomRoleArn            *string  `aws:"customRoleArn"`
 	UpstreamRepositoryPrefix *string  `aws:"upstreamRepositoryPrefix"`
+}
+
+func (CreatePullThroughCacheRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ecrRepositoryPrefix":      constraintPullThroughCacheRuleRepositoryPrefix,
+		"registryId":               constraintRegistryId,
+		"upstreamRegistry":         constraintUpstreamRegistry,
+		"credentialArn":            constraintCredentialArn,
+		"customRoleArn":            constraintCustomRoleArn,
+		"upstreamRepositoryPrefix": constraintPullThroughCacheRuleRepositoryPrefix,
+	}
 }
 
 type CreatePullThroughCacheRuleResponse struct {
@@ -171,6 +230,18 @@ type CreateRepositoryCreationTemplateRequest struct {
 	CustomRoleArn                      *string                                               `aws:"customRoleArn"`
 }
 
+func (CreateRepositoryCreationTemplateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"prefix":                             constraintPrefix,
+		"description":                        constraintRepositoryTemplateDescription,
+		"imageTagMutability":                 constraintImageTagMutability,
+		"imageTagMutabilityExclusionFilters": constraintImageTagMutabilityExclusionFilters,
+		"repositoryPolicy":                   constraintRepositoryPolicyText,
+		"lifecyclePolicy":                    constraintLifecyclePolicyTextForRepositoryCreationTemplate,
+		"customRoleArn":                      constraintCustomRoleArn,
+	}
+}
+
 type CreateRepositoryCreationTemplateResponse struct {
 	_                          struct{}                    `aws:"structure"`
 	RegistryId                 *string                     `aws:"registryId"`
@@ -186,6 +257,15 @@ type CreateRepositoryRequest struct {
 	ImageTagMutabilityExclusionFilters ImageTagMutabilityExclusionFilters `aws:"imageTagMutabilityExclusionFilters"`
 	ImageScanningConfiguration         *ImageScanningConfiguration        `aws:"imageScanningConfiguration"`
 	EncryptionConfiguration            *EncryptionConfiguration           `aws:"encryptionConfiguration"`
+}
+
+func (CreateRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":                         constraintRegistryId,
+		"repositoryName":                     constraintRepositoryName,
+		"imageTagMutability":                 constraintImageTagMutability,
+		"imageTagMutabilityExclusionFilters": constraintImageTagMutabilityExclusionFilters,
+	}
 }
 
 type CreateRepositoryResponse struct {
@@ -226,6 +306,13 @@ type DeleteLifecyclePolicyRequest struct {
 	RepositoryName *string  `aws:"repositoryName,req"`
 }
 
+func (DeleteLifecyclePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
+}
+
 type DeleteLifecyclePolicyResponse struct {
 	_                   struct{}   `aws:"structure"`
 	RegistryId          *string    `aws:"registryId"`
@@ -238,6 +325,13 @@ type DeletePullThroughCacheRuleRequest struct {
 	_                   struct{} `aws:"structure"`
 	EcrRepositoryPrefix *string  `aws:"ecrRepositoryPrefix,req"`
 	RegistryId          *string  `aws:"registryId"`
+}
+
+func (DeletePullThroughCacheRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ecrRepositoryPrefix": constraintPullThroughCacheRuleRepositoryPrefix,
+		"registryId":          constraintRegistryId,
+	}
 }
 
 type DeletePullThroughCacheRuleResponse struct {
@@ -266,6 +360,12 @@ type DeleteRepositoryCreationTemplateRequest struct {
 	Prefix *string  `aws:"prefix,req"`
 }
 
+func (DeleteRepositoryCreationTemplateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"prefix": constraintPrefix,
+	}
+}
+
 type DeleteRepositoryCreationTemplateResponse struct {
 	_                          struct{}                    `aws:"structure"`
 	RegistryId                 *string                     `aws:"registryId"`
@@ -276,6 +376,13 @@ type DeleteRepositoryPolicyRequest struct {
 	_              struct{} `aws:"structure"`
 	RegistryId     *string  `aws:"registryId"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (DeleteRepositoryPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type DeleteRepositoryPolicyResponse struct {
@@ -290,6 +397,13 @@ type DeleteRepositoryRequest struct {
 	RegistryId     *string  `aws:"registryId"`
 	RepositoryName *string  `aws:"repositoryName,req"`
 	Force          *bool    `aws:"force"`
+}
+
+func (DeleteRepositoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type DeleteRepositoryResponse struct {
@@ -312,6 +426,12 @@ type DeregisterPullTimeUpdateExclusionRequest struct {
 	PrincipalArn *string  `aws:"principalArn,req"`
 }
 
+func (DeregisterPullTimeUpdateExclusionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"principalArn": constraintPrincipalArn,
+	}
+}
+
 type DeregisterPullTimeUpdateExclusionResponse struct {
 	_            struct{} `aws:"structure"`
 	PrincipalArn *string  `aws:"principalArn"`
@@ -322,6 +442,13 @@ type DescribeImageReplicationStatusRequest struct {
 	RepositoryName *string          `aws:"repositoryName,req"`
 	ImageId        *ImageIdentifier `aws:"imageId,req"`
 	RegistryId     *string          `aws:"registryId"`
+}
+
+func (DescribeImageReplicationStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"registryId":     constraintRegistryId,
+	}
 }
 
 type DescribeImageReplicationStatusResponse struct {
@@ -338,6 +465,14 @@ type DescribeImageScanFindingsRequest struct {
 	ImageId        *ImageIdentifier `aws:"imageId,req"`
 	NextToken      *string          `aws:"nextToken"`
 	MaxResults     *int32           `aws:"maxResults"`
+}
+
+func (DescribeImageScanFindingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"maxResults":     constraintMaxResults,
+	}
 }
 
 type DescribeImageScanFindingsResponse struct {
@@ -357,6 +492,13 @@ type DescribeImageSigningStatusRequest struct {
 	RegistryId     *string          `aws:"registryId"`
 }
 
+func (DescribeImageSigningStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"repositoryName": constraintRepositoryName,
+		"registryId":     constraintRegistryId,
+	}
+}
+
 type DescribeImageSigningStatusResponse struct {
 	_               struct{}               `aws:"structure"`
 	RepositoryName  *string                `aws:"repositoryName"`
@@ -371,6 +513,13 @@ type DescribeImagesFilter struct {
 	ImageStatus *string  `aws:"imageStatus"`
 }
 
+func (DescribeImagesFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tagStatus":   constraintTagStatus,
+		"imageStatus": constraintImageStatusFilter,
+	}
+}
+
 type DescribeImagesRequest struct {
 	_              struct{}              `aws:"structure"`
 	RegistryId     *string               `aws:"registryId"`
@@ -379,6 +528,15 @@ type DescribeImagesRequest struct {
 	NextToken      *string               `aws:"nextToken"`
 	MaxResults     *int32                `aws:"maxResults"`
 	Filter         *DescribeImagesFilter `aws:"filter"`
+}
+
+func (DescribeImagesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"imageIds":       constraintImageIdentifierList,
+		"maxResults":     constraintMaxResults,
+	}
 }
 
 type DescribeImagesResponse struct {
@@ -393,6 +551,14 @@ type DescribePullThroughCacheRulesRequest struct {
 	EcrRepositoryPrefixes PullThroughCacheRuleRepositoryPrefixList `aws:"ecrRepositoryPrefixes"`
 	NextToken             *string                                  `aws:"nextToken"`
 	MaxResults            *int32                                   `aws:"maxResults"`
+}
+
+func (DescribePullThroughCacheRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":            constraintRegistryId,
+		"ecrRepositoryPrefixes": constraintPullThroughCacheRuleRepositoryPrefixList,
+		"maxResults":            constraintMaxResults,
+	}
 }
 
 type DescribePullThroughCacheRulesResponse struct {
@@ -419,6 +585,14 @@ type DescribeRepositoriesRequest struct {
 	MaxResults      *int32             `aws:"maxResults"`
 }
 
+func (DescribeRepositoriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":      constraintRegistryId,
+		"repositoryNames": constraintRepositoryNameList,
+		"maxResults":      constraintMaxResults,
+	}
+}
+
 type DescribeRepositoriesResponse struct {
 	_            struct{}       `aws:"structure"`
 	Repositories RepositoryList `aws:"repositories"`
@@ -430,6 +604,12 @@ type DescribeRepositoryCreationTemplatesRequest struct {
 	Prefixes   PrefixList `aws:"prefixes"`
 	NextToken  *string    `aws:"nextToken"`
 	MaxResults *int32     `aws:"maxResults"`
+}
+
+func (DescribeRepositoryCreationTemplatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintMaxResults,
+	}
 }
 
 type DescribeRepositoryCreationTemplatesResponse struct {
@@ -465,10 +645,24 @@ type EncryptionConfiguration struct {
 	KmsKey         *string  `aws:"kmsKey"`
 }
 
+func (EncryptionConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"encryptionType": constraintEncryptionType,
+		"kmsKey":         constraintKmsKey,
+	}
+}
+
 type EncryptionConfigurationForRepositoryCreationTemplate struct {
 	_              struct{} `aws:"structure"`
 	EncryptionType *string  `aws:"encryptionType,req"`
 	KmsKey         *string  `aws:"kmsKey"`
+}
+
+func (EncryptionConfigurationForRepositoryCreationTemplate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"encryptionType": constraintEncryptionType,
+		"kmsKey":         constraintKmsKeyForRepositoryCreationTemplate,
+	}
 }
 
 type EnhancedImageScanFinding struct {
@@ -543,6 +737,12 @@ type GetAccountSettingRequest struct {
 	Name *string  `aws:"name,req"`
 }
 
+func (GetAccountSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintAccountSettingName,
+	}
+}
+
 type GetAccountSettingResponse struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"name"`
@@ -551,9 +751,19 @@ type GetAccountSettingResponse struct {
 
 type GetAuthorizationTokenRegistryIdList []string
 
+func (GetAuthorizationTokenRegistryIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRegistryId}}
+}
+
 type GetAuthorizationTokenRequest struct {
 	_           struct{}                            `aws:"structure"`
 	RegistryIds GetAuthorizationTokenRegistryIdList `aws:"registryIds"`
+}
+
+func (GetAuthorizationTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryIds": constraintGetAuthorizationTokenRegistryIdList,
+	}
 }
 
 type GetAuthorizationTokenResponse struct {
@@ -566,6 +776,14 @@ type GetDownloadUrlForLayerRequest struct {
 	RegistryId     *string  `aws:"registryId"`
 	RepositoryName *string  `aws:"repositoryName,req"`
 	LayerDigest    *string  `aws:"layerDigest,req"`
+}
+
+func (GetDownloadUrlForLayerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"layerDigest":    constraintLayerDigest,
+	}
 }
 
 type GetDownloadUrlForLayerResponse struct {
@@ -584,6 +802,15 @@ type GetLifecyclePolicyPreviewRequest struct {
 	Filter         *LifecyclePolicyPreviewFilter `aws:"filter"`
 }
 
+func (GetLifecyclePolicyPreviewRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"imageIds":       constraintImageIdentifierList,
+		"maxResults":     constraintLifecyclePreviewMaxResults,
+	}
+}
+
 type GetLifecyclePolicyPreviewResponse struct {
 	_                   struct{}                         `aws:"structure"`
 	RegistryId          *string                          `aws:"registryId"`
@@ -599,6 +826,13 @@ type GetLifecyclePolicyRequest struct {
 	_              struct{} `aws:"structure"`
 	RegistryId     *string  `aws:"registryId"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (GetLifecyclePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type GetLifecyclePolicyResponse struct {
@@ -633,6 +867,13 @@ type GetRepositoryPolicyRequest struct {
 	_              struct{} `aws:"structure"`
 	RegistryId     *string  `aws:"registryId"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (GetRepositoryPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type GetRepositoryPolicyResponse struct {
@@ -757,6 +998,12 @@ type ImageIdentifier struct {
 	_           struct{} `aws:"structure"`
 	ImageDigest *string  `aws:"imageDigest"`
 	ImageTag    *string  `aws:"imageTag"`
+}
+
+func (ImageIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"imageTag": constraintImageTag,
+	}
 }
 
 type ImageIdentifierList []ImageIdentifier
@@ -903,6 +1150,13 @@ type ImageTagMutabilityExclusionFilter struct {
 	Filter     *string  `aws:"filter,req"`
 }
 
+func (ImageTagMutabilityExclusionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filterType": constraintImageTagMutabilityExclusionFilterType,
+		"filter":     constraintImageTagMutabilityExclusionFilterValue,
+	}
+}
+
 type ImageTagMutabilityExclusionFilters []ImageTagMutabilityExclusionFilter
 
 type ImageTagsList []string
@@ -911,6 +1165,13 @@ type InitiateLayerUploadRequest struct {
 	_              struct{} `aws:"structure"`
 	RegistryId     *string  `aws:"registryId"`
 	RepositoryName *string  `aws:"repositoryName,req"`
+}
+
+func (InitiateLayerUploadRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type InitiateLayerUploadResponse struct {
@@ -1054,6 +1315,10 @@ func NewLayerAlreadyExistsException(format string, args ...any) *LayerAlreadyExi
 
 type LayerDigestList []string
 
+func (LayerDigestList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLayerDigest}}
+}
+
 type LayerFailure struct {
 	_             struct{} `aws:"structure"`
 	LayerDigest   *string  `aws:"layerDigest"`
@@ -1152,6 +1417,12 @@ type LifecyclePolicyPreviewFilter struct {
 	TagStatus *string  `aws:"tagStatus"`
 }
 
+func (LifecyclePolicyPreviewFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tagStatus": constraintTagStatus,
+	}
+}
+
 type LifecyclePolicyPreviewInProgressException struct {
 	_       struct{} `aws:"structure,error=LifecyclePolicyPreviewInProgressException,status=400"`
 	Message *string  `aws:"message"`
@@ -1246,6 +1517,13 @@ type ListImageReferrersFilter struct {
 	ArtifactStatus *string          `aws:"artifactStatus"`
 }
 
+func (ListImageReferrersFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"artifactTypes":  constraintArtifactTypeList,
+		"artifactStatus": constraintArtifactStatusFilter,
+	}
+}
+
 type ListImageReferrersRequest struct {
 	_              struct{}                  `aws:"structure"`
 	RegistryId     *string                   `aws:"registryId"`
@@ -1254,6 +1532,14 @@ type ListImageReferrersRequest struct {
 	Filter         *ListImageReferrersFilter `aws:"filter"`
 	NextToken      *string                   `aws:"nextToken"`
 	MaxResults     *int32                    `aws:"maxResults"`
+}
+
+func (ListImageReferrersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"maxResults":     constraintFiftyMaxResults,
+	}
 }
 
 type ListImageReferrersResponse struct {
@@ -1268,6 +1554,13 @@ type ListImagesFilter struct {
 	ImageStatus *string  `aws:"imageStatus"`
 }
 
+func (ListImagesFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tagStatus":   constraintTagStatus,
+		"imageStatus": constraintImageStatusFilter,
+	}
+}
+
 type ListImagesRequest struct {
 	_              struct{}          `aws:"structure"`
 	RegistryId     *string           `aws:"registryId"`
@@ -1275,6 +1568,14 @@ type ListImagesRequest struct {
 	NextToken      *string           `aws:"nextToken"`
 	MaxResults     *int32            `aws:"maxResults"`
 	Filter         *ListImagesFilter `aws:"filter"`
+}
+
+func (ListImagesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"maxResults":     constraintMaxResults,
+	}
 }
 
 type ListImagesResponse struct {
@@ -1287,6 +1588,12 @@ type ListPullTimeUpdateExclusionsRequest struct {
 	_          struct{} `aws:"structure"`
 	MaxResults *int32   `aws:"maxResults"`
 	NextToken  *string  `aws:"nextToken"`
+}
+
+func (ListPullTimeUpdateExclusionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintMaxResults,
+	}
 }
 
 type ListPullTimeUpdateExclusionsResponse struct {
@@ -1322,6 +1629,10 @@ type PackageVulnerabilityDetails struct {
 }
 
 type PrefixList []string
+
+func (PrefixList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPrefix}}
+}
 
 type PullThroughCacheRule struct {
 	_                        struct{}   `aws:"structure"`
@@ -1384,12 +1695,22 @@ func NewPullThroughCacheRuleNotFoundException(format string, args ...any) *PullT
 
 type PullThroughCacheRuleRepositoryPrefixList []string
 
+func (PullThroughCacheRuleRepositoryPrefixList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPullThroughCacheRuleRepositoryPrefix}}
+}
+
 type PullTimeUpdateExclusionList []string
 
 type PutAccountSettingRequest struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"name,req"`
 	Value *string  `aws:"value,req"`
+}
+
+func (PutAccountSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintAccountSettingName,
+	}
 }
 
 type PutAccountSettingResponse struct {
@@ -1408,6 +1729,15 @@ type PutImageRequest struct {
 	ImageDigest            *string  `aws:"imageDigest"`
 }
 
+func (PutImageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"imageManifest":  constraintImageManifest,
+		"imageTag":       constraintImageTag,
+	}
+}
+
 type PutImageResponse struct {
 	_     struct{} `aws:"structure"`
 	Image *Image   `aws:"image"`
@@ -1418,6 +1748,13 @@ type PutImageScanningConfigurationRequest struct {
 	RegistryId                 *string                     `aws:"registryId"`
 	RepositoryName             *string                     `aws:"repositoryName,req"`
 	ImageScanningConfiguration *ImageScanningConfiguration `aws:"imageScanningConfiguration,req"`
+}
+
+func (PutImageScanningConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type PutImageScanningConfigurationResponse struct {
@@ -1435,6 +1772,15 @@ type PutImageTagMutabilityRequest struct {
 	ImageTagMutabilityExclusionFilters ImageTagMutabilityExclusionFilters `aws:"imageTagMutabilityExclusionFilters"`
 }
 
+func (PutImageTagMutabilityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":                         constraintRegistryId,
+		"repositoryName":                     constraintRepositoryName,
+		"imageTagMutability":                 constraintImageTagMutability,
+		"imageTagMutabilityExclusionFilters": constraintImageTagMutabilityExclusionFilters,
+	}
+}
+
 type PutImageTagMutabilityResponse struct {
 	_                                  struct{}                           `aws:"structure"`
 	RegistryId                         *string                            `aws:"registryId"`
@@ -1450,6 +1796,14 @@ type PutLifecyclePolicyRequest struct {
 	LifecyclePolicyText *string  `aws:"lifecyclePolicyText,req"`
 }
 
+func (PutLifecyclePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":          constraintRegistryId,
+		"repositoryName":      constraintRepositoryName,
+		"lifecyclePolicyText": constraintLifecyclePolicyText,
+	}
+}
+
 type PutLifecyclePolicyResponse struct {
 	_                   struct{} `aws:"structure"`
 	RegistryId          *string  `aws:"registryId"`
@@ -1462,6 +1816,12 @@ type PutRegistryPolicyRequest struct {
 	PolicyText *string  `aws:"policyText,req"`
 }
 
+func (PutRegistryPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"policyText": constraintRegistryPolicyText,
+	}
+}
+
 type PutRegistryPolicyResponse struct {
 	_          struct{} `aws:"structure"`
 	RegistryId *string  `aws:"registryId"`
@@ -1472,6 +1832,13 @@ type PutRegistryScanningConfigurationRequest struct {
 	_        struct{}                 `aws:"structure"`
 	ScanType *string                  `aws:"scanType"`
 	Rules    RegistryScanningRuleList `aws:"rules"`
+}
+
+func (PutRegistryScanningConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"scanType": constraintScanType,
+		"rules":    constraintRegistryScanningRuleList,
+	}
 }
 
 type PutRegistryScanningConfigurationResponse struct {
@@ -1500,6 +1867,10 @@ type PutSigningConfigurationResponse struct {
 }
 
 type RCTAppliedForList []string
+
+func (RCTAppliedForList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRCTAppliedFor}}
+}
 
 type Recommendation struct {
 	_    struct{} `aws:"structure"`
@@ -1534,6 +1905,12 @@ func NewReferencedImagesNotFoundException(format string, args ...any) *Reference
 type RegisterPullTimeUpdateExclusionRequest struct {
 	_            struct{} `aws:"structure"`
 	PrincipalArn *string  `aws:"principalArn,req"`
+}
+
+func (RegisterPullTimeUpdateExclusionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"principalArn": constraintPrincipalArn,
+	}
 }
 
 type RegisterPullTimeUpdateExclusionResponse struct {
@@ -1576,6 +1953,13 @@ type RegistryScanningRule struct {
 	RepositoryFilters ScanningRepositoryFilterList `aws:"repositoryFilters,req"`
 }
 
+func (RegistryScanningRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"scanFrequency":     constraintScanFrequency,
+		"repositoryFilters": constraintScanningRepositoryFilterList,
+	}
+}
+
 type RegistryScanningRuleList []RegistryScanningRule
 
 type RelatedVulnerabilitiesList []string
@@ -1590,10 +1974,23 @@ type ReplicationConfiguration struct {
 	Rules ReplicationRuleList `aws:"rules,req"`
 }
 
+func (ReplicationConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"rules": constraintReplicationRuleList,
+	}
+}
+
 type ReplicationDestination struct {
 	_          struct{} `aws:"structure"`
 	Region     *string  `aws:"region,req"`
 	RegistryId *string  `aws:"registryId,req"`
+}
+
+func (ReplicationDestination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"region":     constraintRegion,
+		"registryId": constraintRegistryId,
+	}
 }
 
 type ReplicationDestinationList []ReplicationDestination
@@ -1602,6 +1999,13 @@ type ReplicationRule struct {
 	_                 struct{}                   `aws:"structure"`
 	Destinations      ReplicationDestinationList `aws:"destinations,req"`
 	RepositoryFilters RepositoryFilterList       `aws:"repositoryFilters"`
+}
+
+func (ReplicationRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"destinations":      constraintReplicationDestinationList,
+		"repositoryFilters": constraintRepositoryFilterList,
+	}
 }
 
 type ReplicationRuleList []ReplicationRule
@@ -1665,11 +2069,22 @@ type RepositoryFilter struct {
 	FilterType *string  `aws:"filterType,req"`
 }
 
+func (RepositoryFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filter":     constraintRepositoryFilterValue,
+		"filterType": constraintRepositoryFilterType,
+	}
+}
+
 type RepositoryFilterList []RepositoryFilter
 
 type RepositoryList []Repository
 
 type RepositoryNameList []string
+
+func (RepositoryNameList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRepositoryName}}
+}
 
 type RepositoryNotEmptyException struct {
 	_       struct{} `aws:"structure,error=RepositoryNotEmptyException,status=400"`
@@ -1790,10 +2205,21 @@ func NewScanNotFoundException(format string, args ...any) *ScanNotFoundException
 
 type ScanningConfigurationRepositoryNameList []string
 
+func (ScanningConfigurationRepositoryNameList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRepositoryName}}
+}
+
 type ScanningRepositoryFilter struct {
 	_          struct{} `aws:"structure"`
 	Filter     *string  `aws:"filter,req"`
 	FilterType *string  `aws:"filterType,req"`
+}
+
+func (ScanningRepositoryFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filter":     constraintScanningRepositoryFilterValue,
+		"filterType": constraintScanningRepositoryFilterType,
+	}
 }
 
 type ScanningRepositoryFilterList []ScanningRepositoryFilter
@@ -1851,6 +2277,14 @@ type SetRepositoryPolicyRequest struct {
 	Force          *bool    `aws:"force"`
 }
 
+func (SetRepositoryPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"policyText":     constraintRepositoryPolicyText,
+	}
+}
+
 type SetRepositoryPolicyResponse struct {
 	_              struct{} `aws:"structure"`
 	RegistryId     *string  `aws:"registryId"`
@@ -1861,6 +2295,12 @@ type SetRepositoryPolicyResponse struct {
 type SigningConfiguration struct {
 	_     struct{}        `aws:"structure"`
 	Rules SigningRuleList `aws:"rules,req"`
+}
+
+func (SigningConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"rules": constraintSigningRuleList,
+	}
 }
 
 type SigningConfigurationNotFoundException struct {
@@ -1891,12 +2331,26 @@ type SigningRepositoryFilter struct {
 	FilterType *string  `aws:"filterType,req"`
 }
 
+func (SigningRepositoryFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filter":     constraintSigningRepositoryFilterValue,
+		"filterType": constraintSigningRepositoryFilterType,
+	}
+}
+
 type SigningRepositoryFilterList []SigningRepositoryFilter
 
 type SigningRule struct {
 	_                 struct{}                    `aws:"structure"`
 	SigningProfileArn *string                     `aws:"signingProfileArn,req"`
 	RepositoryFilters SigningRepositoryFilterList `aws:"repositoryFilters"`
+}
+
+func (SigningRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"signingProfileArn": constraintSigningProfileArn,
+		"repositoryFilters": constraintSigningRepositoryFilterList,
+	}
 }
 
 type SigningRuleList []SigningRule
@@ -1906,6 +2360,13 @@ type StartImageScanRequest struct {
 	RegistryId     *string          `aws:"registryId"`
 	RepositoryName *string          `aws:"repositoryName,req"`
 	ImageId        *ImageIdentifier `aws:"imageId,req"`
+}
+
+func (StartImageScanRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+	}
 }
 
 type StartImageScanResponse struct {
@@ -1921,6 +2382,14 @@ type StartLifecyclePolicyPreviewRequest struct {
 	RegistryId          *string  `aws:"registryId"`
 	RepositoryName      *string  `aws:"repositoryName,req"`
 	LifecyclePolicyText *string  `aws:"lifecyclePolicyText"`
+}
+
+func (StartLifecyclePolicyPreviewRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":          constraintRegistryId,
+		"repositoryName":      constraintRepositoryName,
+		"lifecyclePolicyText": constraintLifecyclePolicyText,
+	}
 }
 
 type StartLifecyclePolicyPreviewResponse struct {
@@ -2194,6 +2663,14 @@ type UpdateImageStorageClassRequest struct {
 	TargetStorageClass *string          `aws:"targetStorageClass,req"`
 }
 
+func (UpdateImageStorageClassRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":         constraintRegistryId,
+		"repositoryName":     constraintRepositoryName,
+		"targetStorageClass": constraintTargetStorageClass,
+	}
+}
+
 type UpdateImageStorageClassResponse struct {
 	_              struct{}         `aws:"structure"`
 	RegistryId     *string          `aws:"registryId"`
@@ -2208,6 +2685,15 @@ type UpdatePullThroughCacheRuleRequest struct {
 	EcrRepositoryPrefix *string  `aws:"ecrRepositoryPrefix,req"`
 	CredentialArn       *string  `aws:"credentialArn"`
 	CustomRoleArn       *string  `aws:"customRoleArn"`
+}
+
+func (UpdatePullThroughCacheRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":          constraintRegistryId,
+		"ecrRepositoryPrefix": constraintPullThroughCacheRuleRepositoryPrefix,
+		"credentialArn":       constraintCredentialArn,
+		"customRoleArn":       constraintCustomRoleArn,
+	}
 }
 
 type UpdatePullThroughCacheRuleResponse struct {
@@ -2234,6 +2720,18 @@ type UpdateRepositoryCreationTemplateRequest struct {
 	CustomRoleArn                      *string                                               `aws:"customRoleArn"`
 }
 
+func (UpdateRepositoryCreationTemplateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"prefix":                             constraintPrefix,
+		"description":                        constraintRepositoryTemplateDescription,
+		"imageTagMutability":                 constraintImageTagMutability,
+		"imageTagMutabilityExclusionFilters": constraintImageTagMutabilityExclusionFilters,
+		"repositoryPolicy":                   constraintRepositoryPolicyText,
+		"lifecyclePolicy":                    constraintLifecyclePolicyTextForRepositoryCreationTemplate,
+		"customRoleArn":                      constraintCustomRoleArn,
+	}
+}
+
 type UpdateRepositoryCreationTemplateResponse struct {
 	_                          struct{}                    `aws:"structure"`
 	RegistryId                 *string                     `aws:"registryId"`
@@ -2248,6 +2746,17 @@ type UploadLayerPartRequest struct {
 	PartFirstByte  *int64   `aws:"partFirstByte,req"`
 	PartLastByte   *int64   `aws:"partLastByte,req"`
 	LayerPartBlob  []byte   `aws:"layerPartBlob,req"`
+}
+
+func (UploadLayerPartRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"registryId":     constraintRegistryId,
+		"repositoryName": constraintRepositoryName,
+		"uploadId":       constraintUploadId,
+		"partFirstByte":  constraintPartSize,
+		"partLastByte":   constraintPartSize,
+		"layerPartBlob":  constraintLayerPartBlob,
+	}
 }
 
 type UploadLayerPartResponse struct {
@@ -2282,6 +2791,13 @@ type ValidatePullThroughCacheRuleRequest struct {
 	_                   struct{} `aws:"structure"`
 	EcrRepositoryPrefix *string  `aws:"ecrRepositoryPrefix,req"`
 	RegistryId          *string  `aws:"registryId"`
+}
+
+func (ValidatePullThroughCacheRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ecrRepositoryPrefix": constraintPullThroughCacheRuleRepositoryPrefix,
+		"registryId":          constraintRegistryId,
+	}
 }
 
 type ValidatePullThroughCacheRuleResponse struct {
@@ -2536,4 +3052,71 @@ const (
 	UpstreamRegistryAzureContainerRegistry  = "azure-container-registry"
 	UpstreamRegistryGitlabContainerRegistry = "gitlab-container-registry"
 	UpstreamRegistryChainguard              = "chainguard"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccountSettingName                               = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintArtifactStatusFilter                             = &awsproto.Constraint{Enum: []string{"ACTIVE", "ARCHIVED", "ACTIVATING", "ANY"}}
+	constraintArtifactType                                     = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintArtifactTypeList                                 = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintBatchedOperationLayerDigest                      = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintBatchedOperationLayerDigestList                  = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintCredentialArn                                    = &awsproto.Constraint{Min: new(50.0), Max: new(612.0), Pattern: `^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$`}
+	constraintCustomRoleArn                                    = &awsproto.Constraint{Max: new(2048.0)}
+	constraintEncryptionType                                   = &awsproto.Constraint{Enum: []string{"AES256", "KMS", "KMS_DSSE"}}
+	constraintFiftyMaxResults                                  = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintGetAuthorizationTokenRegistryIdList              = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintImageIdentifierList                              = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintImageManifest                                    = &awsproto.Constraint{Min: new(1.0), Max: new(4.194304e+06)}
+	constraintImageStatusFilter                                = &awsproto.Constraint{Enum: []string{"ACTIVE", "ARCHIVED", "ACTIVATING", "ANY"}}
+	constraintImageTag                                         = &awsproto.Constraint{Min: new(1.0), Max: new(300.0)}
+	constraintImageTagMutability                               = &awsproto.Constraint{Enum: []string{"MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"}}
+	constraintImageTagMutabilityExclusionFilterType            = &awsproto.Constraint{Enum: []string{"WILDCARD"}}
+	constraintImageTagMutabilityExclusionFilterValue           = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "^[0-9a-zA-Z._*-]{1,128}$"}
+	constraintImageTagMutabilityExclusionFilters               = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintKmsKey                                           = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintKmsKeyForRepositoryCreationTemplate              = &awsproto.Constraint{Min: new(0.0), Max: new(2048.0), Pattern: `^$|arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-z0-9-]+`}
+	constraintLayerDigest                                      = &awsproto.Constraint{Pattern: "[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+"}
+	constraintLayerDigestList                                  = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintLayerPartBlob                                    = &awsproto.Constraint{Min: new(0.0), Max: new(2.097152e+07)}
+	constraintLifecyclePolicyText                              = &awsproto.Constraint{Min: new(100.0), Max: new(30720.0)}
+	constraintLifecyclePolicyTextForRepositoryCreationTemplate = &awsproto.Constraint{Min: new(0.0), Max: new(30720.0)}
+	constraintLifecyclePreviewMaxResults                       = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMaxResults                                       = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMediaTypeList                                    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintPartSize                                         = &awsproto.Constraint{Min: new(0.0)}
+	constraintPrefix                                           = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$`}
+	constraintPrincipalArn                                     = &awsproto.Constraint{Max: new(200.0), Pattern: `^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$`}
+	constraintPullThroughCacheRuleRepositoryPrefix             = &awsproto.Constraint{Min: new(2.0), Max: new(30.0), Pattern: `^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$`}
+	constraintPullThroughCacheRuleRepositoryPrefixList         = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintRCTAppliedFor                                    = &awsproto.Constraint{Enum: []string{"REPLICATION", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH"}}
+	constraintRegion                                           = &awsproto.Constraint{Min: new(2.0), Max: new(25.0), Pattern: "[0-9a-z-]{2,25}"}
+	constraintRegistryId                                       = &awsproto.Constraint{Pattern: "[0-9]{12}"}
+	constraintRegistryPolicyText                               = &awsproto.Constraint{Min: new(0.0), Max: new(10240.0)}
+	constraintRegistryScanningRuleList                         = &awsproto.Constraint{Min: new(0.0), Max: new(2.0)}
+	constraintReplicationDestinationList                       = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintReplicationRuleList                              = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintRepositoryFilterList                             = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintRepositoryFilterType                             = &awsproto.Constraint{Enum: []string{"PREFIX_MATCH"}}
+	constraintRepositoryFilterValue                            = &awsproto.Constraint{Min: new(2.0), Max: new(256.0), Pattern: "^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*$"}
+	constraintRepositoryName                                   = &awsproto.Constraint{Min: new(2.0), Max: new(256.0), Pattern: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`}
+	constraintRepositoryNameList                               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintRepositoryPolicyText                             = &awsproto.Constraint{Min: new(0.0), Max: new(10240.0)}
+	constraintRepositoryTemplateDescription                    = &awsproto.Constraint{Max: new(256.0)}
+	constraintScanFrequency                                    = &awsproto.Constraint{Enum: []string{"SCAN_ON_PUSH", "CONTINUOUS_SCAN", "MANUAL"}}
+	constraintScanType                                         = &awsproto.Constraint{Enum: []string{"BASIC", "ENHANCED"}}
+	constraintScanningConfigurationRepositoryNameList          = &awsproto.Constraint{Min: new(1.0), Max: new(25.0)}
+	constraintScanningRepositoryFilterList                     = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintScanningRepositoryFilterType                     = &awsproto.Constraint{Enum: []string{"WILDCARD"}}
+	constraintScanningRepositoryFilterValue                    = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$`}
+	constraintSigningProfileArn                                = &awsproto.Constraint{Max: new(200.0), Pattern: `^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}$`}
+	constraintSigningRepositoryFilterList                      = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintSigningRepositoryFilterType                      = &awsproto.Constraint{Enum: []string{"WILDCARD_MATCH"}}
+	constraintSigningRepositoryFilterValue                     = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0-9*]+)*$"}
+	constraintSigningRuleList                                  = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintTagStatus                                        = &awsproto.Constraint{Enum: []string{"TAGGED", "UNTAGGED", "ANY"}}
+	constraintTargetStorageClass                               = &awsproto.Constraint{Enum: []string{"STANDARD", "ARCHIVE"}}
+	constraintUploadId                                         = &awsproto.Constraint{Pattern: "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}
+	constraintUpstreamRegistry                                 = &awsproto.Constraint{Enum: []string{"ecr", "ecr-public", "quay", "k8s", "docker-hub", "github-container-registry", "azure-container-registry", "gitlab-container-registry", "chainguard"}}
 )

@@ -16,7 +16,15 @@ type AcceleratorCountRequest struct {
 
 type AcceleratorManufacturerSet []string
 
+func (AcceleratorManufacturerSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAcceleratorManufacturer}}
+}
+
 type AcceleratorNameSet []string
+
+func (AcceleratorNameSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAcceleratorName}}
+}
 
 type AcceleratorTotalMemoryMiBRequest struct {
 	_   struct{} `aws:"structure"`
@@ -25,6 +33,10 @@ type AcceleratorTotalMemoryMiBRequest struct {
 }
 
 type AcceleratorTypeSet []string
+
+func (AcceleratorTypeSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAcceleratorType}}
+}
 
 type AccessDeniedException struct {
 	_       struct{} `aws:"structure,error=AccessDeniedException,status=400"`
@@ -56,6 +68,10 @@ type AdvancedConfiguration struct {
 
 type AllowedInstanceTypeSet []string
 
+func (AllowedInstanceTypeSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAllowedInstanceType}}
+}
+
 type Attachment struct {
 	_       struct{}          `aws:"structure"`
 	Id      *string           `aws:"id"`
@@ -82,6 +98,12 @@ type Attribute struct {
 	Value      *string  `aws:"value"`
 	TargetType *string  `aws:"targetType"`
 	TargetId   *string  `aws:"targetId"`
+}
+
+func (Attribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"targetType": constraintTargetType,
+	}
 }
 
 type AttributeLimitExceededException struct {
@@ -113,12 +135,25 @@ type AutoRepairConfiguration struct {
 	ActionsStatus *string  `aws:"actionsStatus"`
 }
 
+func (AutoRepairConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"actionsStatus": constraintAutoRepairActionsStatus,
+	}
+}
+
 type AutoScalingGroupProvider struct {
 	_                            struct{}        `aws:"structure"`
 	AutoScalingGroupArn          *string         `aws:"autoScalingGroupArn,req"`
 	ManagedScaling               *ManagedScaling `aws:"managedScaling"`
 	ManagedTerminationProtection *string         `aws:"managedTerminationProtection"`
 	ManagedDraining              *string         `aws:"managedDraining"`
+}
+
+func (AutoScalingGroupProvider) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"managedTerminationProtection": constraintManagedTerminationProtection,
+		"managedDraining":              constraintManagedDraining,
+	}
 }
 
 type AutoScalingGroupProviderUpdate struct {
@@ -128,11 +163,24 @@ type AutoScalingGroupProviderUpdate struct {
 	ManagedDraining              *string         `aws:"managedDraining"`
 }
 
+func (AutoScalingGroupProviderUpdate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"managedTerminationProtection": constraintManagedTerminationProtection,
+		"managedDraining":              constraintManagedDraining,
+	}
+}
+
 type AwsVpcConfiguration struct {
 	_              struct{}   `aws:"structure"`
 	Subnets        StringList `aws:"subnets,req"`
 	SecurityGroups StringList `aws:"securityGroups"`
 	AssignPublicIp *string    `aws:"assignPublicIp"`
+}
+
+func (AwsVpcConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"assignPublicIp": constraintAssignPublicIp,
+	}
 }
 
 type BaselineEbsBandwidthMbpsRequest struct {
@@ -183,6 +231,10 @@ type CapacityProvider struct {
 
 type CapacityProviderFieldList []string
 
+func (CapacityProviderFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCapacityProviderField}}
+}
+
 type CapacityProviderStrategy []CapacityProviderStrategyItem
 
 type CapacityProviderStrategyItem struct {
@@ -192,12 +244,25 @@ type CapacityProviderStrategyItem struct {
 	Base             *int32   `aws:"base"`
 }
 
+func (CapacityProviderStrategyItem) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"weight": constraintCapacityProviderStrategyItemWeight,
+		"base":   constraintCapacityProviderStrategyItemBase,
+	}
+}
+
 type CapacityProviders []CapacityProvider
 
 type CapacityReservationRequest struct {
 	_                     struct{} `aws:"structure"`
 	ReservationGroupArn   *string  `aws:"reservationGroupArn"`
 	ReservationPreference *string  `aws:"reservationPreference"`
+}
+
+func (CapacityReservationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"reservationPreference": constraintCapacityReservationPreference,
+	}
 }
 
 type ClientException struct {
@@ -334,6 +399,10 @@ func NewClusterContainsTasksException(format string, args ...any) *ClusterContai
 
 type ClusterFieldList []string
 
+func (ClusterFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintClusterField}}
+}
+
 type ClusterNotFoundException struct {
 	_       struct{} `aws:"structure,error=ClusterNotFoundException,status=400"`
 	Message *string  `aws:"message"`
@@ -370,11 +439,21 @@ type ClusterSetting struct {
 	Value *string  `aws:"value"`
 }
 
+func (ClusterSetting) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintClusterSettingName,
+	}
+}
+
 type ClusterSettings []ClusterSetting
 
 type Clusters []Cluster
 
 type CompatibilityList []string
+
+func (CompatibilityList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCompatibility}}
+}
 
 type ConflictException struct {
 	_           struct{}    `aws:"structure,error=ConflictException,status=400"`
@@ -465,6 +544,12 @@ type ContainerDefinition struct {
 	CredentialSpecs        StringList              `aws:"credentialSpecs"`
 }
 
+func (ContainerDefinition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"versionConsistency": constraintVersionConsistency,
+	}
+}
+
 type ContainerDefinitions []ContainerDefinition
 
 type ContainerDependencies []ContainerDependency
@@ -473,6 +558,12 @@ type ContainerDependency struct {
 	_             struct{} `aws:"structure"`
 	ContainerName *string  `aws:"containerName,req"`
 	Condition     *string  `aws:"condition,req"`
+}
+
+func (ContainerDependency) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"condition": constraintContainerCondition,
+	}
 }
 
 type ContainerImage struct {
@@ -507,6 +598,10 @@ type ContainerInstance struct {
 }
 
 type ContainerInstanceFieldList []string
+
+func (ContainerInstanceFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintContainerInstanceField}}
+}
 
 type ContainerInstanceHealthStatus struct {
 	_             struct{}                      `aws:"structure"`
@@ -559,12 +654,22 @@ type ContinueServiceDeploymentRequest struct {
 	Action               *string  `aws:"action"`
 }
 
+func (ContinueServiceDeploymentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"action": constraintDeploymentLifecycleHookAction,
+	}
+}
+
 type ContinueServiceDeploymentResponse struct {
 	_                    struct{} `aws:"structure"`
 	ServiceDeploymentArn *string  `aws:"serviceDeploymentArn"`
 }
 
 type CpuManufacturerSet []string
+
+func (CpuManufacturerSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCpuManufacturer}}
+}
 
 type CreateCapacityProviderRequest struct {
 	_                        struct{}                                     `aws:"structure"`
@@ -573,6 +678,12 @@ type CreateCapacityProviderRequest struct {
 	AutoScalingGroupProvider *AutoScalingGroupProvider                    `aws:"autoScalingGroupProvider"`
 	ManagedInstancesProvider *CreateManagedInstancesProviderConfiguration `aws:"managedInstancesProvider"`
 	Tags                     Tags                                         `aws:"tags"`
+}
+
+func (CreateCapacityProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags": constraintTags,
+	}
 }
 
 type CreateCapacityProviderResponse struct {
@@ -589,6 +700,12 @@ type CreateClusterRequest struct {
 	CapacityProviders               StringList                            `aws:"capacityProviders"`
 	DefaultCapacityProviderStrategy CapacityProviderStrategy              `aws:"defaultCapacityProviderStrategy"`
 	ServiceConnectDefaults          *ClusterServiceConnectDefaultsRequest `aws:"serviceConnectDefaults"`
+}
+
+func (CreateClusterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags": constraintTags,
+	}
 }
 
 type CreateClusterResponse struct {
@@ -608,6 +725,13 @@ type CreateDaemonRequest struct {
 	EnableECSManagedTags    *bool                          `aws:"enableECSManagedTags"`
 	EnableExecuteCommand    *bool                          `aws:"enableExecuteCommand"`
 	ClientToken             *string                        `aws:"clientToken"`
+}
+
+func (CreateDaemonRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags":          constraintTags,
+		"propagateTags": constraintDaemonPropagateTags,
+	}
 }
 
 type CreateDaemonResponse struct {
@@ -635,6 +759,12 @@ type CreateExpressGatewayServiceRequest struct {
 	TaskDefinitionArn     *string                                    `aws:"taskDefinitionArn"`
 }
 
+func (CreateExpressGatewayServiceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags": constraintTags,
+	}
+}
+
 type CreateExpressGatewayServiceResponse struct {
 	_       struct{}                  `aws:"structure"`
 	Service *ECSExpressGatewayService `aws:"service"`
@@ -647,6 +777,12 @@ type CreateManagedInstancesProviderConfiguration struct {
 	PropagateTags              *string                     `aws:"propagateTags"`
 	InfrastructureOptimization *InfrastructureOptimization `aws:"infrastructureOptimization"`
 	AutoRepairConfiguration    *AutoRepairConfiguration    `aws:"autoRepairConfiguration"`
+}
+
+func (CreateManagedInstancesProviderConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"propagateTags": constraintPropagateMITags,
+	}
 }
 
 type CreateServiceRequest struct {
@@ -680,6 +816,16 @@ type CreateServiceRequest struct {
 	Monitoring                    *MonitoringConfiguration     `aws:"monitoring"`
 }
 
+func (CreateServiceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"availabilityZoneRebalancing": constraintAvailabilityZoneRebalancing,
+		"launchType":                  constraintLaunchType,
+		"schedulingStrategy":          constraintSchedulingStrategy,
+		"tags":                        constraintTags,
+		"propagateTags":               constraintPropagateTags,
+	}
+}
+
 type CreateServiceResponse struct {
 	_       struct{}  `aws:"structure"`
 	Service *Service_ `aws:"service"`
@@ -700,6 +846,13 @@ type CreateTaskSetRequest struct {
 	Scale                    *Scale                   `aws:"scale"`
 	ClientToken              *string                  `aws:"clientToken"`
 	Tags                     Tags                     `aws:"tags"`
+}
+
+func (CreateTaskSetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"launchType": constraintLaunchType,
+		"tags":       constraintTags,
+	}
 }
 
 type CreateTaskSetResponse struct {
@@ -819,6 +972,12 @@ type DaemonDeploymentConfiguration struct {
 	BakeTimeInMinutes *int32                    `aws:"bakeTimeInMinutes"`
 }
 
+func (DaemonDeploymentConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"drainPercent": constraintDaemonDrainPercent,
+	}
+}
+
 type DaemonDeploymentList []DaemonDeployment
 
 type DaemonDeploymentRevisionDetail struct {
@@ -832,6 +991,10 @@ type DaemonDeploymentRevisionDetail struct {
 type DaemonDeploymentRevisionDetailList []DaemonDeploymentRevisionDetail
 
 type DaemonDeploymentStatusList []string
+
+func (DaemonDeploymentStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDaemonDeploymentStatus}}
+}
 
 type DaemonDeploymentSummary struct {
 	_                       struct{}   `aws:"structure"`
@@ -994,6 +1157,12 @@ type DeleteAccountSettingRequest struct {
 	PrincipalArn *string  `aws:"principalArn"`
 }
 
+func (DeleteAccountSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintSettingName,
+	}
+}
+
 type DeleteAccountSettingResponse struct {
 	_       struct{} `aws:"structure"`
 	Setting *Setting `aws:"setting"`
@@ -1154,9 +1323,21 @@ type DeploymentConfiguration struct {
 	CanaryConfiguration      *CanaryConfiguration        `aws:"canaryConfiguration"`
 }
 
+func (DeploymentConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"strategy": constraintDeploymentStrategy,
+	}
+}
+
 type DeploymentController struct {
 	_    struct{} `aws:"structure"`
 	Type *string  `aws:"type,req"`
+}
+
+func (DeploymentController) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintDeploymentControllerType,
+	}
 }
 
 type DeploymentEphemeralStorage struct {
@@ -1172,6 +1353,12 @@ type DeploymentLifecycleHook struct {
 	LifecycleStages      DeploymentLifecycleHookStageList             `aws:"lifecycleStages"`
 	HookDetails          any                                          `aws:"hookDetails,document"`
 	TimeoutConfiguration *DeploymentLifecycleHookTimeoutConfiguration `aws:"timeoutConfiguration"`
+}
+
+func (DeploymentLifecycleHook) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"targetType": constraintDeploymentLifecycleHookTargetType,
+	}
 }
 
 type DeploymentLifecycleHookDetail struct {
@@ -1190,10 +1377,21 @@ type DeploymentLifecycleHookList []DeploymentLifecycleHook
 
 type DeploymentLifecycleHookStageList []string
 
+func (DeploymentLifecycleHookStageList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDeploymentLifecycleHookStage}}
+}
+
 type DeploymentLifecycleHookTimeoutConfiguration struct {
 	_                struct{} `aws:"structure"`
 	TimeoutInMinutes *int32   `aws:"timeoutInMinutes"`
 	Action           *string  `aws:"action"`
+}
+
+func (DeploymentLifecycleHookTimeoutConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"timeoutInMinutes": constraintDeploymentLifecycleHookDuration,
+		"action":           constraintDeploymentLifecycleHookAction,
+	}
 }
 
 type Deployments []Deployment
@@ -1397,6 +1595,10 @@ type Device struct {
 
 type DeviceCgroupPermissions []string
 
+func (DeviceCgroupPermissions) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDeviceCgroupPermission}}
+}
+
 type DevicesList []Device
 
 type DiscoverPollEndpointRequest struct {
@@ -1423,11 +1625,25 @@ type DockerVolumeConfiguration struct {
 	Labels        StringMap `aws:"labels"`
 }
 
+func (DockerVolumeConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"scope": constraintScope,
+	}
+}
+
 type EBSTagSpecification struct {
 	_             struct{} `aws:"structure"`
 	ResourceType  *string  `aws:"resourceType,req"`
 	Tags          Tags     `aws:"tags"`
 	PropagateTags *string  `aws:"propagateTags"`
+}
+
+func (EBSTagSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceType":  constraintEBSResourceType,
+		"tags":          constraintTags,
+		"propagateTags": constraintPropagateTags,
+	}
 }
 
 type EBSTagSpecifications []EBSTagSpecification
@@ -1461,6 +1677,12 @@ type EFSAuthorizationConfig struct {
 	Iam           *string  `aws:"iam"`
 }
 
+func (EFSAuthorizationConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"iam": constraintEFSAuthorizationConfigIAM,
+	}
+}
+
 type EFSVolumeConfiguration struct {
 	_                     struct{}                `aws:"structure"`
 	FileSystemId          *string                 `aws:"fileSystemId,req"`
@@ -1470,10 +1692,22 @@ type EFSVolumeConfiguration struct {
 	AuthorizationConfig   *EFSAuthorizationConfig `aws:"authorizationConfig"`
 }
 
+func (EFSVolumeConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"transitEncryption": constraintEFSTransitEncryption,
+	}
+}
+
 type EnvironmentFile struct {
 	_     struct{} `aws:"structure"`
 	Value *string  `aws:"value,req"`
 	Type  *string  `aws:"type,req"`
+}
+
+func (EnvironmentFile) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintEnvironmentFileType,
+	}
 }
 
 type EnvironmentFiles []EnvironmentFile
@@ -1487,11 +1721,21 @@ type EphemeralStorage struct {
 
 type ExcludedInstanceTypeSet []string
 
+func (ExcludedInstanceTypeSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExcludedInstanceType}}
+}
+
 type ExecuteCommandConfiguration struct {
 	_                struct{}                        `aws:"structure"`
 	KmsKeyId         *string                         `aws:"kmsKeyId"`
 	Logging          *string                         `aws:"logging"`
 	LogConfiguration *ExecuteCommandLogConfiguration `aws:"logConfiguration"`
+}
+
+func (ExecuteCommandConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logging": constraintExecuteCommandLogging,
+	}
 }
 
 type ExecuteCommandLogConfiguration struct {
@@ -1546,6 +1790,12 @@ type ExpressGatewayScalingTarget struct {
 	AutoScalingTargetValue *int32   `aws:"autoScalingTargetValue"`
 }
 
+func (ExpressGatewayScalingTarget) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"autoScalingMetric": constraintExpressGatewayServiceScalingMetric,
+	}
+}
+
 type ExpressGatewayServiceAwsLogsConfiguration struct {
 	_               struct{} `aws:"structure"`
 	LogGroup        *string  `aws:"logGroup,req"`
@@ -1571,6 +1821,10 @@ type ExpressGatewayServiceConfiguration struct {
 type ExpressGatewayServiceConfigurations []ExpressGatewayServiceConfiguration
 
 type ExpressGatewayServiceIncludeList []string
+
+func (ExpressGatewayServiceIncludeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExpressGatewayServiceInclude}}
+}
 
 type ExpressGatewayServiceNetworkConfiguration struct {
 	_              struct{}   `aws:"structure"`
@@ -1610,6 +1864,12 @@ type FirelensConfiguration struct {
 	_       struct{}                        `aws:"structure"`
 	Type    *string                         `aws:"type,req"`
 	Options FirelensConfigurationOptionsMap `aws:"options"`
+}
+
+func (FirelensConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintFirelensConfigurationType,
+	}
 }
 
 type FirelensConfigurationOptionsMap map[string]string
@@ -1681,6 +1941,10 @@ type IngressPathSummary struct {
 
 type InstanceGenerationSet []string
 
+func (InstanceGenerationSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceGeneration}}
+}
+
 type InstanceHealthCheckResult struct {
 	_                struct{}   `aws:"structure"`
 	Type             *string    `aws:"type"`
@@ -1706,6 +1970,13 @@ type InstanceLaunchTemplate struct {
 	CapacityReservations            *CapacityReservationRequest                `aws:"capacityReservations"`
 }
 
+func (InstanceLaunchTemplate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"monitoring":         constraintManagedInstancesMonitoringOptions,
+		"capacityOptionType": constraintCapacityOptionType,
+	}
+}
+
 type InstanceLaunchTemplateUpdate struct {
 	_                               struct{}                                   `aws:"structure"`
 	Ec2InstanceProfileArn           *string                                    `aws:"ec2InstanceProfileArn"`
@@ -1716,6 +1987,12 @@ type InstanceLaunchTemplateUpdate struct {
 	Monitoring                      *string                                    `aws:"monitoring"`
 	InstanceRequirements            *InstanceRequirementsRequest               `aws:"instanceRequirements"`
 	CapacityReservations            *CapacityReservationRequest                `aws:"capacityReservations"`
+}
+
+func (InstanceLaunchTemplateUpdate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"monitoring": constraintManagedInstancesMonitoringOptions,
+	}
 }
 
 type InstanceRequirementsRequest struct {
@@ -1744,6 +2021,16 @@ type InstanceRequirementsRequest struct {
 	NetworkBandwidthGbps                           *NetworkBandwidthGbpsRequest      `aws:"networkBandwidthGbps"`
 	AllowedInstanceTypes                           AllowedInstanceTypeSet            `aws:"allowedInstanceTypes"`
 	MaxSpotPriceAsPercentageOfOptimalOnDemandPrice *int32                            `aws:"maxSpotPriceAsPercentageOfOptimalOnDemandPrice"`
+}
+
+func (InstanceRequirementsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"excludedInstanceTypes": constraintExcludedInstanceTypeSet,
+		"bareMetal":             constraintBareMetal,
+		"burstablePerformance":  constraintBurstablePerformance,
+		"localStorage":          constraintLocalStorage,
+		"allowedInstanceTypes":  constraintAllowedInstanceTypeSet,
+	}
 }
 
 type IntegerList []int32
@@ -1827,6 +2114,12 @@ type ListAccountSettingsRequest struct {
 	MaxResults        *int32   `aws:"maxResults"`
 }
 
+func (ListAccountSettingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintSettingName,
+	}
+}
+
 type ListAccountSettingsResponse struct {
 	_         struct{} `aws:"structure"`
 	Settings  Settings `aws:"settings"`
@@ -1841,6 +2134,12 @@ type ListAttributesRequest struct {
 	AttributeValue *string  `aws:"attributeValue"`
 	NextToken      *string  `aws:"nextToken"`
 	MaxResults     *int32   `aws:"maxResults"`
+}
+
+func (ListAttributesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"targetType": constraintTargetType,
+	}
 }
 
 type ListAttributesResponse struct {
@@ -1868,6 +2167,12 @@ type ListContainerInstancesRequest struct {
 	NextToken  *string  `aws:"nextToken"`
 	MaxResults *int32   `aws:"maxResults"`
 	Status     *string  `aws:"status"`
+}
+
+func (ListContainerInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintContainerInstanceStatus,
+	}
 }
 
 type ListContainerInstancesResponse struct {
@@ -1900,6 +2205,14 @@ type ListDaemonTaskDefinitionsRequest struct {
 	Sort         *string  `aws:"sort"`
 	NextToken    *string  `aws:"nextToken"`
 	MaxResults   *int32   `aws:"maxResults"`
+}
+
+func (ListDaemonTaskDefinitionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"revision": constraintDaemonTaskDefinitionRevisionFilter,
+		"status":   constraintDaemonTaskDefinitionStatusFilter,
+		"sort":     constraintSortOrder,
+	}
 }
 
 type ListDaemonTaskDefinitionsResponse struct {
@@ -1961,6 +2274,14 @@ type ListServicesRequest struct {
 	ResourceManagementType *string  `aws:"resourceManagementType"`
 }
 
+func (ListServicesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"launchType":             constraintLaunchType,
+		"schedulingStrategy":     constraintSchedulingStrategy,
+		"resourceManagementType": constraintResourceManagementType,
+	}
+}
+
 type ListServicesResponse struct {
 	_           struct{}   `aws:"structure"`
 	ServiceArns StringList `aws:"serviceArns"`
@@ -1985,6 +2306,12 @@ type ListTaskDefinitionFamiliesRequest struct {
 	MaxResults   *int32   `aws:"maxResults"`
 }
 
+func (ListTaskDefinitionFamiliesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintTaskDefinitionFamilyStatus,
+	}
+}
+
 type ListTaskDefinitionFamiliesResponse struct {
 	_         struct{}   `aws:"structure"`
 	Families  StringList `aws:"families"`
@@ -1998,6 +2325,13 @@ type ListTaskDefinitionsRequest struct {
 	Sort         *string  `aws:"sort"`
 	NextToken    *string  `aws:"nextToken"`
 	MaxResults   *int32   `aws:"maxResults"`
+}
+
+func (ListTaskDefinitionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintTaskDefinitionStatus,
+		"sort":   constraintSortOrder,
+	}
 }
 
 type ListTaskDefinitionsResponse struct {
@@ -2020,6 +2354,13 @@ type ListTasksRequest struct {
 	DaemonName        *string  `aws:"daemonName"`
 }
 
+func (ListTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"desiredStatus": constraintDesiredStatus,
+		"launchType":    constraintLaunchType,
+	}
+}
+
 type ListTasksResponse struct {
 	_         struct{}   `aws:"structure"`
 	TaskArns  StringList `aws:"taskArns"`
@@ -2039,11 +2380,21 @@ type LoadBalancers []LoadBalancer
 
 type LocalStorageTypeSet []string
 
+func (LocalStorageTypeSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLocalStorageType}}
+}
+
 type LogConfiguration struct {
 	_             struct{}                   `aws:"structure"`
 	LogDriver     *string                    `aws:"logDriver,req"`
 	Options       LogConfigurationOptionsMap `aws:"options"`
 	SecretOptions SecretList                 `aws:"secretOptions"`
+}
+
+func (LogConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logDriver": constraintLogDriver,
+	}
 }
 
 type LogConfigurationOptionsMap map[string]string
@@ -2062,6 +2413,12 @@ type ManagedAgentStateChange struct {
 	ManagedAgentName *string  `aws:"managedAgentName,req"`
 	Status           *string  `aws:"status,req"`
 	Reason           *string  `aws:"reason"`
+}
+
+func (ManagedAgentStateChange) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"managedAgentName": constraintManagedAgentName,
+	}
 }
 
 type ManagedAgentStateChanges []ManagedAgentStateChange
@@ -2135,6 +2492,12 @@ type ManagedInstancesStorageConfiguration struct {
 	StorageSizeGiB *int32   `aws:"storageSizeGiB"`
 }
 
+func (ManagedInstancesStorageConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"storageSizeGiB": constraintTaskVolumeStorageGiB,
+	}
+}
+
 type ManagedListener struct {
 	_            struct{}   `aws:"structure"`
 	Arn          *string    `aws:"arn"`
@@ -2202,6 +2565,16 @@ type ManagedScaling struct {
 	InstanceWarmupPeriod   *int32   `aws:"instanceWarmupPeriod"`
 }
 
+func (ManagedScaling) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status":                 constraintManagedScalingStatus,
+		"targetCapacity":         constraintManagedScalingTargetCapacity,
+		"minimumScalingStepSize": constraintManagedScalingStepSize,
+		"maximumScalingStepSize": constraintManagedScalingStepSize,
+		"instanceWarmupPeriod":   constraintManagedScalingInstanceWarmupPeriod,
+	}
+}
+
 type ManagedSecurityGroup struct {
 	_            struct{}   `aws:"structure"`
 	Arn          *string    `aws:"arn"`
@@ -2249,9 +2622,20 @@ type MetricConfiguration struct {
 	ResolutionSeconds *int32          `aws:"resolutionSeconds,req"`
 }
 
+func (MetricConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"metricNames":       constraintMetricNamesList,
+		"resolutionSeconds": constraintMetricResolutionSeconds,
+	}
+}
+
 type MetricConfigurationList []MetricConfiguration
 
 type MetricNamesList []string
+
+func (MetricNamesList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMetricName}}
+}
 
 type MissingVersionException struct {
 	_       struct{} `aws:"structure,error=MissingVersionException,status=400"`
@@ -2276,6 +2660,12 @@ func NewMissingVersionException(format string, args ...any) *MissingVersionExcep
 type MonitoringConfiguration struct {
 	_                    struct{}                `aws:"structure"`
 	MetricConfigurations MetricConfigurationList `aws:"metricConfigurations"`
+}
+
+func (MonitoringConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"metricConfigurations": constraintMetricConfigurationList,
+	}
 }
 
 type MountPoint struct {
@@ -2321,6 +2711,12 @@ type NetworkBinding struct {
 	Protocol           *string  `aws:"protocol"`
 	ContainerPortRange *string  `aws:"containerPortRange"`
 	HostPortRange      *string  `aws:"hostPortRange"`
+}
+
+func (NetworkBinding) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"protocol": constraintTransportProtocol,
+	}
 }
 
 type NetworkBindings []NetworkBinding
@@ -2373,6 +2769,12 @@ type PlacementConstraint struct {
 	Expression *string  `aws:"expression"`
 }
 
+func (PlacementConstraint) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintPlacementConstraintType,
+	}
+}
+
 type PlacementConstraints []PlacementConstraint
 
 type PlacementStrategies []PlacementStrategy
@@ -2383,10 +2785,22 @@ type PlacementStrategy struct {
 	Field *string  `aws:"field"`
 }
 
+func (PlacementStrategy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintPlacementStrategyType,
+	}
+}
+
 type PlatformDevice struct {
 	_    struct{} `aws:"structure"`
 	Id   *string  `aws:"id,req"`
 	Type *string  `aws:"type,req"`
+}
+
+func (PlatformDevice) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintPlatformDeviceType,
+	}
 }
 
 type PlatformDevices []PlatformDevice
@@ -2445,6 +2859,13 @@ type PortMapping struct {
 	ContainerPortRange *string  `aws:"containerPortRange"`
 }
 
+func (PortMapping) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"protocol":    constraintTransportProtocol,
+		"appProtocol": constraintApplicationProtocol,
+	}
+}
+
 type PortMappingList []PortMapping
 
 type ProtectedTask struct {
@@ -2463,12 +2884,24 @@ type ProxyConfiguration struct {
 	Properties    ProxyConfigurationProperties `aws:"properties"`
 }
 
+func (ProxyConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintProxyConfigurationType,
+	}
+}
+
 type ProxyConfigurationProperties []KeyValuePair
 
 type PutAccountSettingDefaultRequest struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"name,req"`
 	Value *string  `aws:"value,req"`
+}
+
+func (PutAccountSettingDefaultRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintSettingName,
+	}
 }
 
 type PutAccountSettingDefaultResponse struct {
@@ -2481,6 +2914,12 @@ type PutAccountSettingRequest struct {
 	Name         *string  `aws:"name,req"`
 	Value        *string  `aws:"value,req"`
 	PrincipalArn *string  `aws:"principalArn"`
+}
+
+func (PutAccountSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintSettingName,
+	}
 }
 
 type PutAccountSettingResponse struct {
@@ -2524,6 +2963,12 @@ type RegisterContainerInstanceRequest struct {
 	Tags                              Tags            `aws:"tags"`
 }
 
+func (RegisterContainerInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags": constraintTags,
+	}
+}
+
 type RegisterContainerInstanceResponse struct {
 	_                 struct{}           `aws:"structure"`
 	ContainerInstance *ContainerInstance `aws:"containerInstance"`
@@ -2541,6 +2986,14 @@ type RegisterDaemonTaskDefinitionRequest struct {
 	Tags                 Tags                          `aws:"tags"`
 	PidMode              *string                       `aws:"pidMode"`
 	IpcMode              *string                       `aws:"ipcMode"`
+}
+
+func (RegisterDaemonTaskDefinitionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags":    constraintTags,
+		"pidMode": constraintDaemonPidMode,
+		"ipcMode": constraintDaemonIpcMode,
+	}
 }
 
 type RegisterDaemonTaskDefinitionResponse struct {
@@ -2568,6 +3021,15 @@ type RegisterTaskDefinitionRequest struct {
 	EphemeralStorage        *EphemeralStorage                  `aws:"ephemeralStorage"`
 	RuntimePlatform         *RuntimePlatform                   `aws:"runtimePlatform"`
 	EnableFaultInjection    *bool                              `aws:"enableFaultInjection"`
+}
+
+func (RegisterTaskDefinitionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"networkMode": constraintNetworkMode,
+		"tags":        constraintTags,
+		"pidMode":     constraintPidMode,
+		"ipcMode":     constraintIpcMode,
+	}
 }
 
 type RegisterTaskDefinitionResponse struct {
@@ -2646,6 +3108,12 @@ type ResourceRequirement struct {
 	Type  *string  `aws:"type,req"`
 }
 
+func (ResourceRequirement) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintResourceType,
+	}
+}
+
 type ResourceRequirements []ResourceRequirement
 
 type Resources []Resource
@@ -2680,6 +3148,14 @@ type RunTaskRequest struct {
 	VolumeConfigurations     TaskVolumeConfigurations `aws:"volumeConfigurations"`
 }
 
+func (RunTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"launchType":    constraintLaunchType,
+		"propagateTags": constraintPropagateTags,
+		"tags":          constraintTags,
+	}
+}
+
 type RunTaskResponse struct {
 	_        struct{} `aws:"structure"`
 	Tasks    Tasks    `aws:"tasks"`
@@ -2690,6 +3166,13 @@ type RuntimePlatform struct {
 	_                     struct{} `aws:"structure"`
 	CpuArchitecture       *string  `aws:"cpuArchitecture"`
 	OperatingSystemFamily *string  `aws:"operatingSystemFamily"`
+}
+
+func (RuntimePlatform) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"cpuArchitecture":       constraintCPUArchitecture,
+		"operatingSystemFamily": constraintOSFamily,
+	}
 }
 
 type RuntimePlatformOverride struct {
@@ -2709,6 +3192,12 @@ type Scale struct {
 	_     struct{} `aws:"structure"`
 	Value *float64 `aws:"value"`
 	Unit  *string  `aws:"unit"`
+}
+
+func (Scale) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"unit": constraintScaleUnit,
+	}
 }
 
 type Secret struct {
@@ -2784,11 +3273,24 @@ type ServiceConnectAccessLogConfiguration struct {
 	IncludeQueryParameters *string  `aws:"includeQueryParameters"`
 }
 
+func (ServiceConnectAccessLogConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"format":                 constraintServiceConnectAccessLoggingFormat,
+		"includeQueryParameters": constraintServiceConnectIncludeQueryParameters,
+	}
+}
+
 type ServiceConnectClientAlias struct {
 	_                struct{}                        `aws:"structure"`
 	Port             *int32                          `aws:"port,req"`
 	DnsName          *string                         `aws:"dnsName"`
 	TestTrafficRules *ServiceConnectTestTrafficRules `aws:"testTrafficRules"`
+}
+
+func (ServiceConnectClientAlias) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"port": constraintPortNumber,
+	}
 }
 
 type ServiceConnectClientAliasList []ServiceConnectClientAlias
@@ -2810,6 +3312,12 @@ type ServiceConnectService struct {
 	IngressPortOverride *int32                          `aws:"ingressPortOverride"`
 	Timeout             *TimeoutConfiguration           `aws:"timeout"`
 	Tls                 *ServiceConnectTlsConfiguration `aws:"tls"`
+}
+
+func (ServiceConnectService) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ingressPortOverride": constraintPortNumber,
+	}
 }
 
 type ServiceConnectServiceList []ServiceConnectService
@@ -2933,6 +3441,10 @@ func NewServiceDeploymentNotFoundException(format string, args ...any) *ServiceD
 
 type ServiceDeploymentStatusList []string
 
+func (ServiceDeploymentStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintServiceDeploymentStatus}}
+}
+
 type ServiceDeployments []ServiceDeployment
 
 type ServiceDeploymentsBrief []ServiceDeploymentBrief
@@ -2948,6 +3460,10 @@ type ServiceEvents []ServiceEvent
 
 type ServiceFieldList []string
 
+func (ServiceFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintServiceField}}
+}
+
 type ServiceManagedEBSVolumeConfiguration struct {
 	_                        struct{}             `aws:"structure"`
 	Encrypted                *bool                `aws:"encrypted"`
@@ -2961,6 +3477,12 @@ type ServiceManagedEBSVolumeConfiguration struct {
 	TagSpecifications        EBSTagSpecifications `aws:"tagSpecifications"`
 	RoleArn                  *string              `aws:"roleArn,req"`
 	FilesystemType           *string              `aws:"filesystemType"`
+}
+
+func (ServiceManagedEBSVolumeConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filesystemType": constraintTaskFilesystemType,
+	}
 }
 
 type ServiceNotActiveException struct {
@@ -3110,6 +3632,13 @@ type StartTaskRequest struct {
 	VolumeConfigurations TaskVolumeConfigurations `aws:"volumeConfigurations"`
 }
 
+func (StartTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"propagateTags": constraintPropagateTags,
+		"tags":          constraintTags,
+	}
+}
+
 type StartTaskResponse struct {
 	_        struct{} `aws:"structure"`
 	Tasks    Tasks    `aws:"tasks"`
@@ -3122,6 +3651,12 @@ type StopServiceDeploymentRequest struct {
 	_                    struct{} `aws:"structure"`
 	ServiceDeploymentArn *string  `aws:"serviceDeploymentArn,req"`
 	StopType             *string  `aws:"stopType"`
+}
+
+func (StopServiceDeploymentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"stopType": constraintStopServiceDeploymentStopType,
+	}
 }
 
 type StopServiceDeploymentResponse struct {
@@ -3206,12 +3741,29 @@ type Tag struct {
 	Value *string  `aws:"value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintTagKey,
+		"value": constraintTagValue,
+	}
+}
+
 type TagKeys []string
+
+func (TagKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"resourceArn,req"`
 	Tags        Tags     `aws:"tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tags": constraintTags,
+	}
 }
 
 type TagResourceResponse struct {
@@ -3333,12 +3885,22 @@ type TaskDefinition struct {
 
 type TaskDefinitionFieldList []string
 
+func (TaskDefinitionFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTaskDefinitionField}}
+}
+
 type TaskDefinitionList []TaskDefinition
 
 type TaskDefinitionPlacementConstraint struct {
 	_          struct{} `aws:"structure"`
 	Type       *string  `aws:"type"`
 	Expression *string  `aws:"expression"`
+}
+
+func (TaskDefinitionPlacementConstraint) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintTaskDefinitionPlacementConstraintType,
+	}
 }
 
 type TaskDefinitionPlacementConstraints []TaskDefinitionPlacementConstraint
@@ -3350,6 +3912,10 @@ type TaskEphemeralStorage struct {
 }
 
 type TaskFieldList []string
+
+func (TaskFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTaskField}}
+}
 
 type TaskManagedEBSVolumeConfiguration struct {
 	_                        struct{}                               `aws:"structure"`
@@ -3365,6 +3931,12 @@ type TaskManagedEBSVolumeConfiguration struct {
 	RoleArn                  *string                                `aws:"roleArn,req"`
 	TerminationPolicy        *TaskManagedEBSVolumeTerminationPolicy `aws:"terminationPolicy"`
 	FilesystemType           *string                                `aws:"filesystemType"`
+}
+
+func (TaskManagedEBSVolumeConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filesystemType": constraintTaskFilesystemType,
+	}
 }
 
 type TaskManagedEBSVolumeTerminationPolicy struct {
@@ -3414,6 +3986,10 @@ type TaskSet struct {
 
 type TaskSetFieldList []string
 
+func (TaskSetFieldList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTaskSetField}}
+}
+
 type TaskSetNotFoundException struct {
 	_       struct{} `aws:"structure,error=TaskSetNotFoundException,status=400"`
 	Message *string  `aws:"message"`
@@ -3452,10 +4028,23 @@ type ThresholdConfiguration struct {
 	Value *int32   `aws:"value,req"`
 }
 
+func (ThresholdConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type": constraintThresholdType,
+	}
+}
+
 type TimeoutConfiguration struct {
 	_                        struct{} `aws:"structure"`
 	IdleTimeoutSeconds       *int32   `aws:"idleTimeoutSeconds"`
 	PerRequestTimeoutSeconds *int32   `aws:"perRequestTimeoutSeconds"`
+}
+
+func (TimeoutConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"idleTimeoutSeconds":       constraintDuration,
+		"perRequestTimeoutSeconds": constraintDuration,
+	}
 }
 
 type Tmpfs struct {
@@ -3478,6 +4067,12 @@ type Ulimit struct {
 	Name      *string  `aws:"name,req"`
 	SoftLimit *int32   `aws:"softLimit,req"`
 	HardLimit *int32   `aws:"hardLimit,req"`
+}
+
+func (Ulimit) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintUlimitName,
+	}
 }
 
 type UlimitList []Ulimit
@@ -3567,6 +4162,12 @@ type UpdateContainerInstancesStateRequest struct {
 	Status             *string    `aws:"status,req"`
 }
 
+func (UpdateContainerInstancesStateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"status": constraintContainerInstanceStatus,
+	}
+}
+
 type UpdateContainerInstancesStateResponse struct {
 	_                  struct{}           `aws:"structure"`
 	ContainerInstances ContainerInstances `aws:"containerInstances"`
@@ -3582,6 +4183,12 @@ type UpdateDaemonRequest struct {
 	PropagateTags           *string                        `aws:"propagateTags"`
 	EnableECSManagedTags    *bool                          `aws:"enableECSManagedTags"`
 	EnableExecuteCommand    *bool                          `aws:"enableExecuteCommand"`
+}
+
+func (UpdateDaemonRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"propagateTags": constraintDaemonPropagateTags,
+	}
 }
 
 type UpdateDaemonResponse struct {
@@ -3641,6 +4248,12 @@ type UpdateManagedInstancesProviderConfiguration struct {
 	AutoRepairConfiguration    *AutoRepairConfiguration      `aws:"autoRepairConfiguration"`
 }
 
+func (UpdateManagedInstancesProviderConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"propagateTags": constraintPropagateMITags,
+	}
+}
+
 type UpdateServicePrimaryTaskSetRequest struct {
 	_              struct{} `aws:"structure"`
 	Cluster        *string  `aws:"cluster,req"`
@@ -3678,6 +4291,13 @@ type UpdateServiceRequest struct {
 	VolumeConfigurations          ServiceVolumeConfigurations  `aws:"volumeConfigurations"`
 	VpcLatticeConfigurations      VpcLatticeConfigurations     `aws:"vpcLatticeConfigurations"`
 	Monitoring                    *MonitoringConfiguration     `aws:"monitoring"`
+}
+
+func (UpdateServiceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"availabilityZoneRebalancing": constraintAvailabilityZoneRebalancing,
+		"propagateTags":               constraintPropagateTags,
+	}
 }
 
 type UpdateServiceResponse struct {
@@ -4538,4 +5158,114 @@ const (
 const (
 	VersionConsistencyEnabled  = "enabled"
 	VersionConsistencyDisabled = "disabled"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAcceleratorManufacturer               = &awsproto.Constraint{Enum: []string{"amazon-web-services", "amd", "nvidia", "xilinx", "habana"}}
+	constraintAcceleratorName                       = &awsproto.Constraint{Enum: []string{"a100", "inferentia", "k520", "k80", "m60", "radeon-pro-v520", "t4", "vu9p", "v100", "a10g", "h100", "t4g"}}
+	constraintAcceleratorType                       = &awsproto.Constraint{Enum: []string{"gpu", "fpga", "inference"}}
+	constraintAllowedInstanceType                   = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintAllowedInstanceTypeSet                = &awsproto.Constraint{Min: new(0.0), Max: new(400.0)}
+	constraintApplicationProtocol                   = &awsproto.Constraint{Enum: []string{"http", "http2", "grpc"}}
+	constraintAssignPublicIp                        = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintAutoRepairActionsStatus               = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintAvailabilityZoneRebalancing           = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintBareMetal                             = &awsproto.Constraint{Enum: []string{"included", "required", "excluded"}}
+	constraintBurstablePerformance                  = &awsproto.Constraint{Enum: []string{"included", "required", "excluded"}}
+	constraintCPUArchitecture                       = &awsproto.Constraint{Enum: []string{"X86_64", "ARM64"}}
+	constraintCapacityOptionType                    = &awsproto.Constraint{Enum: []string{"ON_DEMAND", "SPOT", "RESERVED"}}
+	constraintCapacityProviderField                 = &awsproto.Constraint{Enum: []string{"TAGS"}}
+	constraintCapacityProviderStrategyItemBase      = &awsproto.Constraint{Min: new(0.0), Max: new(100000.0)}
+	constraintCapacityProviderStrategyItemWeight    = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintCapacityReservationPreference         = &awsproto.Constraint{Enum: []string{"RESERVATIONS_ONLY", "RESERVATIONS_FIRST", "RESERVATIONS_EXCLUDED"}}
+	constraintClusterField                          = &awsproto.Constraint{Enum: []string{"ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"}}
+	constraintClusterSettingName                    = &awsproto.Constraint{Enum: []string{"containerInsights"}}
+	constraintCompatibility                         = &awsproto.Constraint{Enum: []string{"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"}}
+	constraintContainerCondition                    = &awsproto.Constraint{Enum: []string{"START", "COMPLETE", "SUCCESS", "HEALTHY"}}
+	constraintContainerInstanceField                = &awsproto.Constraint{Enum: []string{"TAGS", "CONTAINER_INSTANCE_HEALTH"}}
+	constraintContainerInstanceStatus               = &awsproto.Constraint{Enum: []string{"ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"}}
+	constraintCpuManufacturer                       = &awsproto.Constraint{Enum: []string{"intel", "amd", "amazon-web-services"}}
+	constraintDaemonDeploymentStatus                = &awsproto.Constraint{Enum: []string{"PENDING", "SUCCESSFUL", "STOPPED", "STOP_REQUESTED", "IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}}
+	constraintDaemonDrainPercent                    = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintDaemonIpcMode                         = &awsproto.Constraint{Enum: []string{"none", "shared"}}
+	constraintDaemonPidMode                         = &awsproto.Constraint{Enum: []string{"none", "shared"}}
+	constraintDaemonPropagateTags                   = &awsproto.Constraint{Enum: []string{"DAEMON", "NONE"}}
+	constraintDaemonTaskDefinitionRevisionFilter    = &awsproto.Constraint{Enum: []string{"LAST_REGISTERED"}}
+	constraintDaemonTaskDefinitionStatusFilter      = &awsproto.Constraint{Enum: []string{"ACTIVE", "DELETE_IN_PROGRESS", "ALL"}}
+	constraintDeploymentControllerType              = &awsproto.Constraint{Enum: []string{"ECS", "CODE_DEPLOY", "EXTERNAL"}}
+	constraintDeploymentLifecycleHookAction         = &awsproto.Constraint{Enum: []string{"ROLLBACK", "CONTINUE"}}
+	constraintDeploymentLifecycleHookDuration       = &awsproto.Constraint{Min: new(1.0), Max: new(20160.0)}
+	constraintDeploymentLifecycleHookStage          = &awsproto.Constraint{Enum: []string{"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"}}
+	constraintDeploymentLifecycleHookTargetType     = &awsproto.Constraint{Enum: []string{"AWS_LAMBDA", "PAUSE"}}
+	constraintDeploymentStrategy                    = &awsproto.Constraint{Enum: []string{"ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"}}
+	constraintDesiredStatus                         = &awsproto.Constraint{Enum: []string{"RUNNING", "PENDING", "STOPPED"}}
+	constraintDeviceCgroupPermission                = &awsproto.Constraint{Enum: []string{"read", "write", "mknod"}}
+	constraintDuration                              = &awsproto.Constraint{Min: new(0.0), Max: new(2.147483647e+09)}
+	constraintEBSResourceType                       = &awsproto.Constraint{Enum: []string{"volume"}}
+	constraintEFSAuthorizationConfigIAM             = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintEFSTransitEncryption                  = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintEnvironmentFileType                   = &awsproto.Constraint{Enum: []string{"s3"}}
+	constraintExcludedInstanceType                  = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintExcludedInstanceTypeSet               = &awsproto.Constraint{Min: new(0.0), Max: new(400.0)}
+	constraintExecuteCommandLogging                 = &awsproto.Constraint{Enum: []string{"NONE", "DEFAULT", "OVERRIDE"}}
+	constraintExpressGatewayServiceInclude          = &awsproto.Constraint{Enum: []string{"TAGS"}}
+	constraintExpressGatewayServiceScalingMetric    = &awsproto.Constraint{Enum: []string{"AVERAGE_CPU", "AVERAGE_MEMORY", "REQUEST_COUNT_PER_TARGET"}}
+	constraintFirelensConfigurationType             = &awsproto.Constraint{Enum: []string{"fluentd", "fluentbit"}}
+	constraintInstanceGeneration                    = &awsproto.Constraint{Enum: []string{"current", "previous"}}
+	constraintIpcMode                               = &awsproto.Constraint{Enum: []string{"host", "task", "none"}}
+	constraintLaunchType                            = &awsproto.Constraint{Enum: []string{"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"}}
+	constraintLocalStorage                          = &awsproto.Constraint{Enum: []string{"included", "required", "excluded"}}
+	constraintLocalStorageType                      = &awsproto.Constraint{Enum: []string{"hdd", "ssd"}}
+	constraintLogDriver                             = &awsproto.Constraint{Enum: []string{"json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens"}}
+	constraintManagedAgentName                      = &awsproto.Constraint{Enum: []string{"ExecuteCommandAgent"}}
+	constraintManagedDraining                       = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintManagedInstancesMonitoringOptions     = &awsproto.Constraint{Enum: []string{"BASIC", "DETAILED"}}
+	constraintManagedScalingInstanceWarmupPeriod    = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0)}
+	constraintManagedScalingStatus                  = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintManagedScalingStepSize                = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintManagedScalingTargetCapacity          = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintManagedTerminationProtection          = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintMetricConfigurationList               = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintMetricName                            = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintMetricNamesList                       = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintMetricResolutionSeconds               = &awsproto.Constraint{Min: new(20.0), Max: new(60.0)}
+	constraintNetworkMode                           = &awsproto.Constraint{Enum: []string{"bridge", "host", "awsvpc", "none"}}
+	constraintOSFamily                              = &awsproto.Constraint{Enum: []string{"WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2016_FULL", "WINDOWS_SERVER_2004_CORE", "WINDOWS_SERVER_2022_CORE", "WINDOWS_SERVER_2022_FULL", "WINDOWS_SERVER_2025_CORE", "WINDOWS_SERVER_2025_FULL", "WINDOWS_SERVER_20H2_CORE", "LINUX"}}
+	constraintPidMode                               = &awsproto.Constraint{Enum: []string{"host", "task"}}
+	constraintPlacementConstraintType               = &awsproto.Constraint{Enum: []string{"distinctInstance", "memberOf"}}
+	constraintPlacementStrategyType                 = &awsproto.Constraint{Enum: []string{"random", "spread", "binpack"}}
+	constraintPlatformDeviceType                    = &awsproto.Constraint{Enum: []string{"GPU", "NEURON_DEVICE"}}
+	constraintPortNumber                            = &awsproto.Constraint{Min: new(0.0), Max: new(65535.0)}
+	constraintPropagateMITags                       = &awsproto.Constraint{Enum: []string{"CAPACITY_PROVIDER", "NONE"}}
+	constraintPropagateTags                         = &awsproto.Constraint{Enum: []string{"TASK_DEFINITION", "SERVICE", "NONE"}}
+	constraintProxyConfigurationType                = &awsproto.Constraint{Enum: []string{"APPMESH"}}
+	constraintResourceManagementType                = &awsproto.Constraint{Enum: []string{"CUSTOMER", "ECS"}}
+	constraintResourceType                          = &awsproto.Constraint{Enum: []string{"GPU", "InferenceAccelerator", "NeuronDevice"}}
+	constraintScaleUnit                             = &awsproto.Constraint{Enum: []string{"PERCENT"}}
+	constraintSchedulingStrategy                    = &awsproto.Constraint{Enum: []string{"REPLICA", "DAEMON"}}
+	constraintScope                                 = &awsproto.Constraint{Enum: []string{"task", "shared"}}
+	constraintServiceConnectAccessLoggingFormat     = &awsproto.Constraint{Enum: []string{"TEXT", "JSON"}}
+	constraintServiceConnectIncludeQueryParameters  = &awsproto.Constraint{Enum: []string{"DISABLED", "ENABLED"}}
+	constraintServiceDeploymentStatus               = &awsproto.Constraint{Enum: []string{"PENDING", "SUCCESSFUL", "STOPPED", "STOP_REQUESTED", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}}
+	constraintServiceField                          = &awsproto.Constraint{Enum: []string{"TAGS"}}
+	constraintSettingName                           = &awsproto.Constraint{Enum: []string{"serviceLongArnFormat", "taskLongArnFormat", "containerInstanceLongArnFormat", "awsvpcTrunking", "containerInsights", "fargateFIPSMode", "tagResourceAuthorization", "fargateTaskRetirementWaitPeriod", "guardDutyActivate", "defaultLogDriverMode", "fargateEventWindows"}}
+	constraintSortOrder                             = &awsproto.Constraint{Enum: []string{"ASC", "DESC"}}
+	constraintStopServiceDeploymentStopType         = &awsproto.Constraint{Enum: []string{"ABORT", "ROLLBACK"}}
+	constraintTagKey                                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`}
+	constraintTagValue                              = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`}
+	constraintTags                                  = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintTargetType                            = &awsproto.Constraint{Enum: []string{"container-instance"}}
+	constraintTaskDefinitionFamilyStatus            = &awsproto.Constraint{Enum: []string{"ACTIVE", "INACTIVE", "ALL"}}
+	constraintTaskDefinitionField                   = &awsproto.Constraint{Enum: []string{"TAGS"}}
+	constraintTaskDefinitionPlacementConstraintType = &awsproto.Constraint{Enum: []string{"memberOf"}}
+	constraintTaskDefinitionStatus                  = &awsproto.Constraint{Enum: []string{"ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"}}
+	constraintTaskField                             = &awsproto.Constraint{Enum: []string{"TAGS"}}
+	constraintTaskFilesystemType                    = &awsproto.Constraint{Enum: []string{"ext3", "ext4", "xfs", "ntfs"}}
+	constraintTaskSetField                          = &awsproto.Constraint{Enum: []string{"TAGS"}}
+	constraintTaskVolumeStorageGiB                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintThresholdType                         = &awsproto.Constraint{Enum: []string{"COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT"}}
+	constraintTransportProtocol                     = &awsproto.Constraint{Enum: []string{"tcp", "udp"}}
+	constraintUlimitName                            = &awsproto.Constraint{Enum: []string{"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}}
+	constraintVersionConsistency                    = &awsproto.Constraint{Enum: []string{"enabled", "disabled"}}
 )

@@ -114,6 +114,12 @@ type BackupPolicy struct {
 	Status *string  `aws:"Status,req"`
 }
 
+func (BackupPolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintStatus,
+	}
+}
+
 type BackupPolicyDescription struct {
 	_            struct{}      `aws:"structure"`
 	BackupPolicy *BackupPolicy `aws:"BackupPolicy"`
@@ -170,6 +176,13 @@ type CreateAccessPointRequest struct {
 	RootDirectory *RootDirectory `aws:"RootDirectory"`
 }
 
+func (CreateAccessPointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientToken":  constraintClientToken,
+		"FileSystemId": constraintFileSystemId,
+	}
+}
+
 type CreateFileSystemRequest struct {
 	_                            struct{} `aws:"structure"`
 	CreationToken                *string  `aws:"CreationToken,idem,req"`
@@ -183,6 +196,17 @@ type CreateFileSystemRequest struct {
 	Tags                         Tags     `aws:"Tags"`
 }
 
+func (CreateFileSystemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CreationToken":                constraintCreationToken,
+		"PerformanceMode":              constraintPerformanceMode,
+		"KmsKeyId":                     constraintKmsKeyId,
+		"ThroughputMode":               constraintThroughputMode,
+		"ProvisionedThroughputInMibps": constraintProvisionedThroughputInMibps,
+		"AvailabilityZoneName":         constraintAvailabilityZoneName,
+	}
+}
+
 type CreateMountTargetRequest struct {
 	_              struct{}       `aws:"structure"`
 	FileSystemId   *string        `aws:"FileSystemId,req"`
@@ -193,16 +217,39 @@ type CreateMountTargetRequest struct {
 	SecurityGroups SecurityGroups `aws:"SecurityGroups"`
 }
 
+func (CreateMountTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId":   constraintFileSystemId,
+		"SubnetId":       constraintSubnetId,
+		"IpAddress":      constraintIpAddress,
+		"Ipv6Address":    constraintIpv6Address,
+		"IpAddressType":  constraintIpAddressType,
+		"SecurityGroups": constraintSecurityGroups,
+	}
+}
+
 type CreateReplicationConfigurationRequest struct {
 	_                  struct{}             `aws:"structure"`
 	SourceFileSystemId *string              `aws:"SourceFileSystemId,ln=SourceFileSystemId,loc=uri,req"`
 	Destinations       DestinationsToCreate `aws:"Destinations,req"`
 }
 
+func (CreateReplicationConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceFileSystemId": constraintFileSystemId,
+	}
+}
+
 type CreateTagsRequest struct {
 	_            struct{} `aws:"structure"`
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 	Tags         Tags     `aws:"Tags,req"`
+}
+
+func (CreateTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
 }
 
 type CreationInfo struct {
@@ -212,9 +259,23 @@ type CreationInfo struct {
 	Permissions *string  `aws:"Permissions,req"`
 }
 
+func (CreationInfo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OwnerUid":    constraintOwnerUid,
+		"OwnerGid":    constraintOwnerGid,
+		"Permissions": constraintPermissions,
+	}
+}
+
 type DeleteAccessPointRequest struct {
 	_             struct{} `aws:"structure"`
 	AccessPointId *string  `aws:"AccessPointId,ln=AccessPointId,loc=uri,req"`
+}
+
+func (DeleteAccessPointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccessPointId": constraintAccessPointId,
+	}
 }
 
 type DeleteFileSystemPolicyRequest struct {
@@ -222,14 +283,32 @@ type DeleteFileSystemPolicyRequest struct {
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 }
 
+func (DeleteFileSystemPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
+}
+
 type DeleteFileSystemRequest struct {
 	_            struct{} `aws:"structure"`
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 }
 
+func (DeleteFileSystemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
+}
+
 type DeleteMountTargetRequest struct {
 	_             struct{} `aws:"structure"`
 	MountTargetId *string  `aws:"MountTargetId,ln=MountTargetId,loc=uri,req"`
+}
+
+func (DeleteMountTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MountTargetId": constraintMountTargetId,
+	}
 }
 
 type DeleteReplicationConfigurationRequest struct {
@@ -238,10 +317,24 @@ type DeleteReplicationConfigurationRequest struct {
 	DeletionMode       *string  `aws:"DeletionMode,ln=deletionMode,loc=querystring"`
 }
 
+func (DeleteReplicationConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceFileSystemId": constraintFileSystemId,
+		"DeletionMode":       constraintDeletionMode,
+	}
+}
+
 type DeleteTagsRequest struct {
 	_            struct{} `aws:"structure"`
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 	TagKeys      TagKeys  `aws:"TagKeys,req"`
+}
+
+func (DeleteTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+		"TagKeys":      constraintTagKeys,
+	}
 }
 
 type DependencyTimeout struct {
@@ -273,6 +366,15 @@ type DescribeAccessPointsRequest struct {
 	FileSystemId  *string  `aws:"FileSystemId,ln=FileSystemId,loc=querystring"`
 }
 
+func (DescribeAccessPointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults":    constraintMaxResults,
+		"NextToken":     constraintToken,
+		"AccessPointId": constraintAccessPointId,
+		"FileSystemId":  constraintFileSystemId,
+	}
+}
+
 type DescribeAccessPointsResponse struct {
 	_            struct{}                `aws:"structure"`
 	AccessPoints AccessPointDescriptions `aws:"AccessPoints"`
@@ -283,6 +385,13 @@ type DescribeAccountPreferencesRequest struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (DescribeAccountPreferencesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken":  constraintToken,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type DescribeAccountPreferencesResponse struct {
@@ -296,9 +405,21 @@ type DescribeBackupPolicyRequest struct {
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 }
 
+func (DescribeBackupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
+}
+
 type DescribeFileSystemPolicyRequest struct {
 	_            struct{} `aws:"structure"`
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
+}
+
+func (DescribeFileSystemPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
 }
 
 type DescribeFileSystemsRequest struct {
@@ -307,6 +428,15 @@ type DescribeFileSystemsRequest struct {
 	Marker        *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	CreationToken *string  `aws:"CreationToken,ln=CreationToken,loc=querystring"`
 	FileSystemId  *string  `aws:"FileSystemId,ln=FileSystemId,loc=querystring"`
+}
+
+func (DescribeFileSystemsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxItems":      constraintMaxItems,
+		"Marker":        constraintMarker,
+		"CreationToken": constraintCreationToken,
+		"FileSystemId":  constraintFileSystemId,
+	}
 }
 
 type DescribeFileSystemsResponse struct {
@@ -321,9 +451,21 @@ type DescribeLifecycleConfigurationRequest struct {
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 }
 
+func (DescribeLifecycleConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
+}
+
 type DescribeMountTargetSecurityGroupsRequest struct {
 	_             struct{} `aws:"structure"`
 	MountTargetId *string  `aws:"MountTargetId,ln=MountTargetId,loc=uri,req"`
+}
+
+func (DescribeMountTargetSecurityGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MountTargetId": constraintMountTargetId,
+	}
 }
 
 type DescribeMountTargetSecurityGroupsResponse struct {
@@ -340,6 +482,16 @@ type DescribeMountTargetsRequest struct {
 	AccessPointId *string  `aws:"AccessPointId,ln=AccessPointId,loc=querystring"`
 }
 
+func (DescribeMountTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxItems":      constraintMaxItems,
+		"Marker":        constraintMarker,
+		"FileSystemId":  constraintFileSystemId,
+		"MountTargetId": constraintMountTargetId,
+		"AccessPointId": constraintAccessPointId,
+	}
+}
+
 type DescribeMountTargetsResponse struct {
 	_            struct{}                `aws:"structure"`
 	Marker       *string                 `aws:"Marker"`
@@ -354,6 +506,14 @@ type DescribeReplicationConfigurationsRequest struct {
 	MaxResults   *int32   `aws:"MaxResults,ln=MaxResults,loc=querystring"`
 }
 
+func (DescribeReplicationConfigurationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+		"NextToken":    constraintToken,
+		"MaxResults":   constraintMaxResults,
+	}
+}
+
 type DescribeReplicationConfigurationsResponse struct {
 	_            struct{}                             `aws:"structure"`
 	Replications ReplicationConfigurationDescriptions `aws:"Replications"`
@@ -365,6 +525,14 @@ type DescribeTagsRequest struct {
 	MaxItems     *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 	Marker       *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	FileSystemId *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
+}
+
+func (DescribeTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxItems":     constraintMaxItems,
+		"Marker":       constraintMarker,
+		"FileSystemId": constraintFileSystemId,
+	}
 }
 
 type DescribeTagsResponse struct {
@@ -392,6 +560,16 @@ type DestinationToCreate struct {
 	KmsKeyId             *string  `aws:"KmsKeyId"`
 	FileSystemId         *string  `aws:"FileSystemId"`
 	RoleArn              *string  `aws:"RoleArn"`
+}
+
+func (DestinationToCreate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Region":               constraintRegionName,
+		"AvailabilityZoneName": constraintAvailabilityZoneName,
+		"KmsKeyId":             constraintKmsKeyId,
+		"FileSystemId":         constraintFileSystemId,
+		"RoleArn":              constraintRoleArn,
+	}
 }
 
 type Destinations []Destination
@@ -669,11 +847,27 @@ type LifecyclePolicy struct {
 	TransitionToArchive             *string  `aws:"TransitionToArchive"`
 }
 
+func (LifecyclePolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TransitionToIA":                  constraintTransitionToIARules,
+		"TransitionToPrimaryStorageClass": constraintTransitionToPrimaryStorageClassRules,
+		"TransitionToArchive":             constraintTransitionToArchiveRules,
+	}
+}
+
 type ListTagsForResourceRequest struct {
 	_          struct{} `aws:"structure"`
 	ResourceId *string  `aws:"ResourceId,ln=ResourceId,loc=uri,req"`
 	MaxResults *int32   `aws:"MaxResults,ln=MaxResults,loc=querystring"`
 	NextToken  *string  `aws:"NextToken,ln=NextToken,loc=querystring"`
+}
+
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceId": constraintResourceId,
+		"MaxResults": constraintMaxResults,
+		"NextToken":  constraintToken,
+	}
 }
 
 type ListTagsForResourceResponse struct {
@@ -686,6 +880,13 @@ type ModifyMountTargetSecurityGroupsRequest struct {
 	_              struct{}       `aws:"structure"`
 	MountTargetId  *string        `aws:"MountTargetId,ln=MountTargetId,loc=uri,req"`
 	SecurityGroups SecurityGroups `aws:"SecurityGroups"`
+}
+
+func (ModifyMountTargetSecurityGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MountTargetId":  constraintMountTargetId,
+		"SecurityGroups": constraintSecurityGroups,
+	}
 }
 
 type MountTargetConflict struct {
@@ -817,9 +1018,23 @@ type PosixUser struct {
 	SecondaryGids SecondaryGids `aws:"SecondaryGids"`
 }
 
+func (PosixUser) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Uid":           constraintUid,
+		"Gid":           constraintGid,
+		"SecondaryGids": constraintSecondaryGids,
+	}
+}
+
 type PutAccountPreferencesRequest struct {
 	_              struct{} `aws:"structure"`
 	ResourceIdType *string  `aws:"ResourceIdType,req"`
+}
+
+func (PutAccountPreferencesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceIdType": constraintResourceIdType,
+	}
 }
 
 type PutAccountPreferencesResponse struct {
@@ -833,6 +1048,12 @@ type PutBackupPolicyRequest struct {
 	BackupPolicy *BackupPolicy `aws:"BackupPolicy,req"`
 }
 
+func (PutBackupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+	}
+}
+
 type PutFileSystemPolicyRequest struct {
 	_                              struct{} `aws:"structure"`
 	FileSystemId                   *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
@@ -840,10 +1061,24 @@ type PutFileSystemPolicyRequest struct {
 	BypassPolicyLockoutSafetyCheck *bool    `aws:"BypassPolicyLockoutSafetyCheck"`
 }
 
+func (PutFileSystemPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId": constraintFileSystemId,
+		"Policy":       constraintPolicy,
+	}
+}
+
 type PutLifecycleConfigurationRequest struct {
 	_                 struct{}          `aws:"structure"`
 	FileSystemId      *string           `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 	LifecyclePolicies LifecyclePolicies `aws:"LifecyclePolicies,req"`
+}
+
+func (PutLifecycleConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId":      constraintFileSystemId,
+		"LifecyclePolicies": constraintLifecyclePolicies,
+	}
 }
 
 type ReplicationAlreadyExists struct {
@@ -915,7 +1150,17 @@ type RootDirectory struct {
 	CreationInfo *CreationInfo `aws:"CreationInfo"`
 }
 
+func (RootDirectory) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path": constraintPath,
+	}
+}
+
 type SecondaryGids []int64
+
+func (SecondaryGids) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGid}}
+}
 
 type SecurityGroupLimitExceeded struct {
 	_          struct{} `aws:"structure,error=SecurityGroupLimitExceeded,status=400"`
@@ -961,6 +1206,10 @@ func NewSecurityGroupNotFound(format string, args ...any) *SecurityGroupNotFound
 
 type SecurityGroups []string
 
+func (SecurityGroups) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSecurityGroup}}
+}
+
 type SubnetNotFound struct {
 	_          struct{} `aws:"structure,error=SubnetNotFound,status=400"`
 	ErrorCode_ *string  `aws:"ErrorCode,req"`
@@ -988,12 +1237,29 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeys []string
+
+func (TagKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagResourceRequest struct {
 	_          struct{} `aws:"structure"`
 	ResourceId *string  `aws:"ResourceId,ln=ResourceId,loc=uri,req"`
 	Tags       Tags     `aws:"Tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceId": constraintResourceId,
+	}
 }
 
 type Tags []Tag
@@ -1088,10 +1354,24 @@ type UntagResourceRequest struct {
 	TagKeys    TagKeys  `aws:"TagKeys,ln=tagKeys,loc=querystring,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceId": constraintResourceId,
+		"TagKeys":    constraintTagKeys,
+	}
+}
+
 type UpdateFileSystemProtectionRequest struct {
 	_                              struct{} `aws:"structure"`
 	FileSystemId                   *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 	ReplicationOverwriteProtection *string  `aws:"ReplicationOverwriteProtection"`
+}
+
+func (UpdateFileSystemProtectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId":                   constraintFileSystemId,
+		"ReplicationOverwriteProtection": constraintReplicationOverwriteProtection,
+	}
 }
 
 type UpdateFileSystemRequest struct {
@@ -1099,6 +1379,14 @@ type UpdateFileSystemRequest struct {
 	FileSystemId                 *string  `aws:"FileSystemId,ln=FileSystemId,loc=uri,req"`
 	ThroughputMode               *string  `aws:"ThroughputMode"`
 	ProvisionedThroughputInMibps *float64 `aws:"ProvisionedThroughputInMibps"`
+}
+
+func (UpdateFileSystemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileSystemId":                 constraintFileSystemId,
+		"ThroughputMode":               constraintThroughputMode,
+		"ProvisionedThroughputInMibps": constraintProvisionedThroughputInMibps,
+	}
 }
 
 type ValidationException struct {
@@ -1224,4 +1512,52 @@ const (
 // Values of TransitionToPrimaryStorageClassRules.
 const (
 	TransitionToPrimaryStorageClassRulesAFTER1ACCESS = "AFTER_1_ACCESS"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccessPointId        = &awsproto.Constraint{Max: new(128.0), Pattern: "^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:access-point/fsap-[0-9a-f]{8,40}|fsap-[0-9a-f]{8,40})$"}
+	constraintAvailabilityZoneName = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: ".+"}
+	constraintClientToken          = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: ".+"}
+	constraintCreationToken        = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: ".+"}
+	constraintDeletionMode         = &awsproto.Constraint{Enum: []string{"ALL_CONFIGURATIONS", "LOCAL_CONFIGURATION_ONLY"}}
+	constraintFileSystemId         = &awsproto.Constraint{Max: new(128.0), Pattern: "^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:file-system/fs-[0-9a-f]{8,40}|fs-[0-9a-f]{8,40})$"}
+	constraintGid                  = &awsproto.Constraint{Min: new(0.0), Max: new(4.294967295e+09)}
+	constraintIpAddress            = &awsproto.Constraint{Min: new(7.0), Max: new(15.0), Pattern: `^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$`}
+	constraintIpAddressType        = &awsproto.Constraint{Enum: []string{"IPV4_ONLY", "IPV6_ONLY", "DUAL_STACK"}}
+	constraintIpv6Address          = &awsproto.Constraint{Min: new(3.0), Max: new(39.0)}
+	constraintKmsKeyId             = &awsproto.Constraint{Max: new(2048.0), Pattern: `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[a-zA-Z0-9/_-]+|(arn:aws[-a-z]*:kms:[a-z0-9-]+:\d{12}:((key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|(key/mrk-[0-9a-f]{32})|(alias/[a-zA-Z0-9/_-]+))))$`}
+	constraintLifecyclePolicies    = &awsproto.Constraint{Max: new(3.0)}
+	constraintMarker               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: ".+"}
+	constraintMaxItems             = &awsproto.Constraint{Min: new(1.0)}
+	constraintMaxResults           = &awsproto.Constraint{Min: new(1.0)}
+	constraintMountTargetId        = &awsproto.Constraint{Min: new(13.0), Max: new(45.0), Pattern: "^fsmt-[0-9a-f]{8,40}$"}
+	constraintOwnerGid             = &awsproto.Constraint{Min: new(0.0), Max: new(4.294967295e+09)}
+	constraintOwnerUid             = &awsproto.Constraint{Min: new(0.0), Max: new(4.294967295e+09)}
+	// The pattern of Path is not checked: RE2 cannot express it.
+	constraintPath                           = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: "^(\\/|(\\/(?!\\.)+[^$#<>;`|&?{}^*/\\n]+){1,4})$"}
+	constraintPerformanceMode                = &awsproto.Constraint{Enum: []string{"generalPurpose", "maxIO"}}
+	constraintPermissions                    = &awsproto.Constraint{Min: new(3.0), Max: new(4.0), Pattern: "^[0-7]{3,4}$"}
+	constraintPolicy                         = &awsproto.Constraint{Min: new(1.0), Max: new(20000.0), Pattern: `[\s\S]+`}
+	constraintProvisionedThroughputInMibps   = &awsproto.Constraint{Min: new(1.0)}
+	constraintRegionName                     = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "^[a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-{0,1}[0-9]{0,1}$"}
+	constraintReplicationOverwriteProtection = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED", "REPLICATING"}}
+	constraintResourceId                     = &awsproto.Constraint{Max: new(128.0), Pattern: "^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:(access-point/fsap|file-system/fs)-[0-9a-f]{8,40}|fs(ap)?-[0-9a-f]{8,40})$"}
+	constraintResourceIdType                 = &awsproto.Constraint{Enum: []string{"LONG_ID", "SHORT_ID"}}
+	constraintRoleArn                        = &awsproto.Constraint{Max: new(2048.0), Pattern: `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`}
+	constraintSecondaryGids                  = &awsproto.Constraint{Min: new(0.0), Max: new(16.0)}
+	constraintSecurityGroup                  = &awsproto.Constraint{Min: new(11.0), Max: new(43.0), Pattern: "^sg-[0-9a-f]{8,40}"}
+	constraintSecurityGroups                 = &awsproto.Constraint{Max: new(100.0)}
+	constraintStatus                         = &awsproto.Constraint{Enum: []string{"ENABLED", "ENABLING", "DISABLED", "DISABLING"}}
+	constraintSubnetId                       = &awsproto.Constraint{Min: new(15.0), Max: new(47.0), Pattern: "^subnet-[0-9a-f]{8,40}$"}
+	// The pattern of TagKey is not checked: RE2 cannot express it.
+	constraintTagKey                               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^(?![aA]{1}[wW]{1}[sS]{1}:)([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`}
+	constraintTagKeys                              = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTagValue                             = &awsproto.Constraint{Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintThroughputMode                       = &awsproto.Constraint{Enum: []string{"bursting", "provisioned", "elastic"}}
+	constraintToken                                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: ".+"}
+	constraintTransitionToArchiveRules             = &awsproto.Constraint{Enum: []string{"AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"}}
+	constraintTransitionToIARules                  = &awsproto.Constraint{Enum: []string{"AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_1_DAY", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"}}
+	constraintTransitionToPrimaryStorageClassRules = &awsproto.Constraint{Enum: []string{"AFTER_1_ACCESS"}}
+	constraintUid                                  = &awsproto.Constraint{Min: new(0.0), Max: new(4.294967295e+09)}
 )

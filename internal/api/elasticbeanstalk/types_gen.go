@@ -14,6 +14,12 @@ type AbortEnvironmentUpdateMessage struct {
 	EnvironmentName *string  `aws:"EnvironmentName"`
 }
 
+func (AbortEnvironmentUpdateMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type ApplicationDescription struct {
 	_                       struct{}                            `aws:"structure"`
 	ApplicationArn          *string                             `aws:"ApplicationArn"`
@@ -47,6 +53,10 @@ type ApplicationMetrics struct {
 }
 
 type ApplicationNamesList []string
+
+func (ApplicationNamesList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintApplicationName}}
+}
 
 type ApplicationResourceLifecycleConfig struct {
 	_                      struct{}                           `aws:"structure"`
@@ -114,6 +124,13 @@ type AssociateEnvironmentOperationsRoleMessage struct {
 	OperationsRole  *string  `aws:"OperationsRole,req"`
 }
 
+func (AssociateEnvironmentOperationsRoleMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+		"OperationsRole":  constraintOperationsRole,
+	}
+}
+
 type AutoScalingGroup struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name"`
@@ -132,6 +149,14 @@ type BuildConfiguration struct {
 	ComputeType          *string  `aws:"ComputeType"`
 	Image                *string  `aws:"Image,req"`
 	TimeoutInMinutes     *int32   `aws:"TimeoutInMinutes"`
+}
+
+func (BuildConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeBuildServiceRole": constraintNonEmptyString,
+		"ComputeType":          constraintComputeType,
+		"Image":                constraintNonEmptyString,
+	}
 }
 
 type Builder struct {
@@ -158,6 +183,12 @@ type CheckDNSAvailabilityMessage struct {
 	CNAMEPrefix *string  `aws:"CNAMEPrefix,req"`
 }
 
+func (CheckDNSAvailabilityMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CNAMEPrefix": constraintDNSCnamePrefix,
+	}
+}
+
 type CheckDNSAvailabilityResultMessage struct {
 	_                   struct{} `aws:"structure"`
 	Available           *bool    `aws:"Available"`
@@ -180,6 +211,13 @@ type ComposeEnvironmentsMessage struct {
 	ApplicationName *string       `aws:"ApplicationName"`
 	GroupName       *string       `aws:"GroupName"`
 	VersionLabels   VersionLabels `aws:"VersionLabels"`
+}
+
+func (ComposeEnvironmentsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"GroupName":       constraintGroupName,
+	}
 }
 
 type ConfigurationOptionDescription struct {
@@ -207,6 +245,12 @@ type ConfigurationOptionSetting struct {
 	Namespace    *string  `aws:"Namespace"`
 	OptionName   *string  `aws:"OptionName"`
 	Value        *string  `aws:"Value"`
+}
+
+func (ConfigurationOptionSetting) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceName": constraintResourceName,
+	}
 }
 
 type ConfigurationOptionSettingsList []ConfigurationOptionSetting
@@ -254,6 +298,13 @@ type CreateApplicationMessage struct {
 	Tags                    Tags                                `aws:"Tags"`
 }
 
+func (CreateApplicationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"Description":     constraintDescription,
+	}
+}
+
 type CreateApplicationVersionMessage struct {
 	_                      struct{}                `aws:"structure"`
 	ApplicationName        *string                 `aws:"ApplicationName,req"`
@@ -267,6 +318,14 @@ type CreateApplicationVersionMessage struct {
 	Tags                   Tags                    `aws:"Tags"`
 }
 
+func (CreateApplicationVersionMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"VersionLabel":    constraintVersionLabel,
+		"Description":     constraintDescription,
+	}
+}
+
 type CreateConfigurationTemplateMessage struct {
 	_                   struct{}                        `aws:"structure"`
 	ApplicationName     *string                         `aws:"ApplicationName,req"`
@@ -278,6 +337,14 @@ type CreateConfigurationTemplateMessage struct {
 	Description         *string                         `aws:"Description"`
 	OptionSettings      ConfigurationOptionSettingsList `aws:"OptionSettings"`
 	Tags                Tags                            `aws:"Tags"`
+}
+
+func (CreateConfigurationTemplateMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"Description":     constraintDescription,
+	}
 }
 
 type CreateEnvironmentMessage struct {
@@ -298,6 +365,19 @@ type CreateEnvironmentMessage struct {
 	OperationsRole    *string                         `aws:"OperationsRole"`
 }
 
+func (CreateEnvironmentMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"EnvironmentName": constraintEnvironmentName,
+		"GroupName":       constraintGroupName,
+		"Description":     constraintDescription,
+		"CNAMEPrefix":     constraintDNSCnamePrefix,
+		"VersionLabel":    constraintVersionLabel,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"OperationsRole":  constraintOperationsRole,
+	}
+}
+
 type CreatePlatformVersionRequest struct {
 	_                        struct{}                        `aws:"structure"`
 	PlatformName             *string                         `aws:"PlatformName,req"`
@@ -306,6 +386,12 @@ type CreatePlatformVersionRequest struct {
 	EnvironmentName          *string                         `aws:"EnvironmentName"`
 	OptionSettings           ConfigurationOptionSettingsList `aws:"OptionSettings"`
 	Tags                     Tags                            `aws:"Tags"`
+}
+
+func (CreatePlatformVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
 }
 
 type CreatePlatformVersionResult struct {
@@ -333,11 +419,24 @@ type DeleteApplicationMessage struct {
 	TerminateEnvByForce *bool    `aws:"TerminateEnvByForce"`
 }
 
+func (DeleteApplicationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+	}
+}
+
 type DeleteApplicationVersionMessage struct {
 	_                  struct{} `aws:"structure"`
 	ApplicationName    *string  `aws:"ApplicationName,req"`
 	VersionLabel       *string  `aws:"VersionLabel,req"`
 	DeleteSourceBundle *bool    `aws:"DeleteSourceBundle"`
+}
+
+func (DeleteApplicationVersionMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"VersionLabel":    constraintVersionLabel,
+	}
 }
 
 type DeleteConfigurationTemplateMessage struct {
@@ -346,10 +445,24 @@ type DeleteConfigurationTemplateMessage struct {
 	TemplateName    *string  `aws:"TemplateName,req"`
 }
 
+func (DeleteConfigurationTemplateMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+	}
+}
+
 type DeleteEnvironmentConfigurationMessage struct {
 	_               struct{} `aws:"structure"`
 	ApplicationName *string  `aws:"ApplicationName,req"`
 	EnvironmentName *string  `aws:"EnvironmentName,req"`
+}
+
+func (DeleteEnvironmentConfigurationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"EnvironmentName": constraintEnvironmentName,
+	}
 }
 
 type DeletePlatformVersionRequest struct {
@@ -383,6 +496,13 @@ type DescribeApplicationVersionsMessage struct {
 	NextToken       *string           `aws:"NextToken"`
 }
 
+func (DescribeApplicationVersionsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"MaxRecords":      constraintMaxRecords,
+	}
+}
+
 type DescribeApplicationsMessage struct {
 	_                struct{}             `aws:"structure"`
 	ApplicationNames ApplicationNamesList `aws:"ApplicationNames"`
@@ -398,6 +518,14 @@ type DescribeConfigurationOptionsMessage struct {
 	Options           OptionsSpecifierList `aws:"Options"`
 }
 
+func (DescribeConfigurationOptionsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"EnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type DescribeConfigurationSettingsMessage struct {
 	_               struct{} `aws:"structure"`
 	ApplicationName *string  `aws:"ApplicationName,req"`
@@ -405,11 +533,25 @@ type DescribeConfigurationSettingsMessage struct {
 	EnvironmentName *string  `aws:"EnvironmentName"`
 }
 
+func (DescribeConfigurationSettingsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"EnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type DescribeEnvironmentHealthRequest struct {
 	_               struct{}                    `aws:"structure"`
 	EnvironmentName *string                     `aws:"EnvironmentName"`
 	EnvironmentId   *string                     `aws:"EnvironmentId"`
 	AttributeNames  EnvironmentHealthAttributes `aws:"AttributeNames"`
+}
+
+func (DescribeEnvironmentHealthRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
 }
 
 type DescribeEnvironmentHealthResult struct {
@@ -432,6 +574,13 @@ type DescribeEnvironmentManagedActionHistoryRequest struct {
 	MaxItems        *int32   `aws:"MaxItems"`
 }
 
+func (DescribeEnvironmentManagedActionHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+		"MaxItems":        constraintManagedActionHistoryMaxItems,
+	}
+}
+
 type DescribeEnvironmentManagedActionHistoryResult struct {
 	_                         struct{}                  `aws:"structure"`
 	ManagedActionHistoryItems ManagedActionHistoryItems `aws:"ManagedActionHistoryItems"`
@@ -445,6 +594,12 @@ type DescribeEnvironmentManagedActionsRequest struct {
 	Status          *string  `aws:"Status"`
 }
 
+func (DescribeEnvironmentManagedActionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintActionStatus,
+	}
+}
+
 type DescribeEnvironmentManagedActionsResult struct {
 	_              struct{}       `aws:"structure"`
 	ManagedActions ManagedActions `aws:"ManagedActions"`
@@ -454,6 +609,12 @@ type DescribeEnvironmentResourcesMessage struct {
 	_               struct{} `aws:"structure"`
 	EnvironmentId   *string  `aws:"EnvironmentId"`
 	EnvironmentName *string  `aws:"EnvironmentName"`
+}
+
+func (DescribeEnvironmentResourcesMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
 }
 
 type DescribeEnvironmentsMessage struct {
@@ -466,6 +627,14 @@ type DescribeEnvironmentsMessage struct {
 	IncludedDeletedBackTo *time.Time           `aws:"IncludedDeletedBackTo"`
 	MaxRecords            *int32               `aws:"MaxRecords"`
 	NextToken             *string              `aws:"NextToken"`
+}
+
+func (DescribeEnvironmentsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"VersionLabel":    constraintVersionLabel,
+		"MaxRecords":      constraintMaxRecords,
+	}
 }
 
 type DescribeEventsMessage struct {
@@ -484,12 +653,30 @@ type DescribeEventsMessage struct {
 	NextToken       *string    `aws:"NextToken"`
 }
 
+func (DescribeEventsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"VersionLabel":    constraintVersionLabel,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"EnvironmentName": constraintEnvironmentName,
+		"Severity":        constraintEventSeverity,
+		"MaxRecords":      constraintMaxRecords,
+	}
+}
+
 type DescribeInstancesHealthRequest struct {
 	_               struct{}                  `aws:"structure"`
 	EnvironmentName *string                   `aws:"EnvironmentName"`
 	EnvironmentId   *string                   `aws:"EnvironmentId"`
 	AttributeNames  InstancesHealthAttributes `aws:"AttributeNames"`
 	NextToken       *string                   `aws:"NextToken"`
+}
+
+func (DescribeInstancesHealthRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+		"NextToken":       constraintNextToken,
+	}
 }
 
 type DescribeInstancesHealthResult struct {
@@ -512,6 +699,12 @@ type DescribePlatformVersionResult struct {
 type DisassociateEnvironmentOperationsRoleMessage struct {
 	_               struct{} `aws:"structure"`
 	EnvironmentName *string  `aws:"EnvironmentName,req"`
+}
+
+func (DisassociateEnvironmentOperationsRoleMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
 }
 
 type ElasticBeanstalkServiceException struct {
@@ -571,6 +764,10 @@ type EnvironmentDescriptionsMessage struct {
 
 type EnvironmentHealthAttributes []string
 
+func (EnvironmentHealthAttributes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEnvironmentHealthAttribute}}
+}
+
 type EnvironmentIdList []string
 
 type EnvironmentInfoDescription struct {
@@ -592,6 +789,10 @@ type EnvironmentLink struct {
 type EnvironmentLinks []EnvironmentLink
 
 type EnvironmentNamesList []string
+
+func (EnvironmentNamesList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEnvironmentName}}
+}
 
 type EnvironmentResourceDescription struct {
 	_                    struct{}                `aws:"structure"`
@@ -666,6 +867,10 @@ type InstanceList []Instance
 
 type InstancesHealthAttributes []string
 
+func (InstancesHealthAttributes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstancesHealthAttribute}}
+}
+
 type InsufficientPrivilegesException struct {
 	_ struct{} `aws:"structure,error=InsufficientPrivilegesException,status=403"`
 }
@@ -725,6 +930,12 @@ type ListPlatformBranchesRequest struct {
 	NextToken  *string       `aws:"NextToken"`
 }
 
+func (ListPlatformBranchesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxRecords": constraintPlatformBranchMaxRecords,
+	}
+}
+
 type ListPlatformBranchesResult struct {
 	_                         struct{}                  `aws:"structure"`
 	PlatformBranchSummaryList PlatformBranchSummaryList `aws:"PlatformBranchSummaryList"`
@@ -736,6 +947,12 @@ type ListPlatformVersionsRequest struct {
 	Filters    PlatformFilters `aws:"Filters"`
 	MaxRecords *int32          `aws:"MaxRecords"`
 	NextToken  *string         `aws:"NextToken"`
+}
+
+func (ListPlatformVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxRecords": constraintPlatformMaxRecords,
+	}
 }
 
 type ListPlatformVersionsResult struct {
@@ -843,6 +1060,12 @@ type OptionSpecification struct {
 	ResourceName *string  `aws:"ResourceName"`
 	Namespace    *string  `aws:"Namespace"`
 	OptionName   *string  `aws:"OptionName"`
+}
+
+func (OptionSpecification) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceName": constraintResourceName,
+	}
 }
 
 type OptionsSpecifierList []OptionSpecification
@@ -953,11 +1176,24 @@ type RebuildEnvironmentMessage struct {
 	EnvironmentName *string  `aws:"EnvironmentName"`
 }
 
+func (RebuildEnvironmentMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type RequestEnvironmentInfoMessage struct {
 	_               struct{} `aws:"structure"`
 	EnvironmentId   *string  `aws:"EnvironmentId"`
 	EnvironmentName *string  `aws:"EnvironmentName"`
 	InfoType        *string  `aws:"InfoType,req"`
+}
+
+func (RequestEnvironmentInfoMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+		"InfoType":        constraintEnvironmentInfoType,
+	}
 }
 
 type ResourceNotFoundException struct {
@@ -1006,11 +1242,24 @@ type RestartAppServerMessage struct {
 	EnvironmentName *string  `aws:"EnvironmentName"`
 }
 
+func (RestartAppServerMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type RetrieveEnvironmentInfoMessage struct {
 	_               struct{} `aws:"structure"`
 	EnvironmentId   *string  `aws:"EnvironmentId"`
 	EnvironmentName *string  `aws:"EnvironmentName"`
 	InfoType        *string  `aws:"InfoType,req"`
+}
+
+func (RetrieveEnvironmentInfoMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+		"InfoType":        constraintEnvironmentInfoType,
+	}
 }
 
 type RetrieveEnvironmentInfoResultMessage struct {
@@ -1022,6 +1271,13 @@ type S3Location struct {
 	_        struct{} `aws:"structure"`
 	S3Bucket *string  `aws:"S3Bucket"`
 	S3Key    *string  `aws:"S3Key"`
+}
+
+func (S3Location) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"S3Bucket": constraintS3Bucket,
+		"S3Key":    constraintS3Key,
+	}
 }
 
 type S3LocationNotInServiceRegionException struct {
@@ -1086,6 +1342,14 @@ type SourceBuildInformation struct {
 	SourceLocation   *string  `aws:"SourceLocation,req"`
 }
 
+func (SourceBuildInformation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceType":       constraintSourceType,
+		"SourceRepository": constraintSourceRepository,
+		"SourceLocation":   constraintSourceLocation,
+	}
+}
+
 type SourceBundleDeletionException struct {
 	_ struct{} `aws:"structure,error=SourceBundleDeletionFailure,status=400"`
 }
@@ -1099,6 +1363,13 @@ type SourceConfiguration struct {
 	_               struct{} `aws:"structure"`
 	ApplicationName *string  `aws:"ApplicationName"`
 	TemplateName    *string  `aws:"TemplateName"`
+}
+
+func (SourceConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+	}
 }
 
 type StatusCodes struct {
@@ -1121,6 +1392,13 @@ type SwapEnvironmentCNAMEsMessage struct {
 	DestinationEnvironmentName *string  `aws:"DestinationEnvironmentName"`
 }
 
+func (SwapEnvironmentCNAMEsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceEnvironmentName":      constraintEnvironmentName,
+		"DestinationEnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type SystemStatus struct {
 	_              struct{}        `aws:"structure"`
 	CPUUtilization *CPUUtilization `aws:"CPUUtilization"`
@@ -1133,7 +1411,18 @@ type Tag struct {
 	Value *string  `aws:"Value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagList []Tag
 
@@ -1145,6 +1434,12 @@ type TerminateEnvironmentMessage struct {
 	EnvironmentName    *string  `aws:"EnvironmentName"`
 	TerminateResources *bool    `aws:"TerminateResources"`
 	ForceTerminate     *bool    `aws:"ForceTerminate"`
+}
+
+func (TerminateEnvironmentMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnvironmentName": constraintEnvironmentName,
+	}
 }
 
 type TooManyApplicationVersionsException struct {
@@ -1227,10 +1522,23 @@ type UpdateApplicationMessage struct {
 	Description     *string  `aws:"Description"`
 }
 
+func (UpdateApplicationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"Description":     constraintDescription,
+	}
+}
+
 type UpdateApplicationResourceLifecycleMessage struct {
 	_                       struct{}                            `aws:"structure"`
 	ApplicationName         *string                             `aws:"ApplicationName,req"`
 	ResourceLifecycleConfig *ApplicationResourceLifecycleConfig `aws:"ResourceLifecycleConfig,req"`
+}
+
+func (UpdateApplicationResourceLifecycleMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+	}
 }
 
 type UpdateApplicationVersionMessage struct {
@@ -1240,6 +1548,14 @@ type UpdateApplicationVersionMessage struct {
 	Description     *string  `aws:"Description"`
 }
 
+func (UpdateApplicationVersionMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"VersionLabel":    constraintVersionLabel,
+		"Description":     constraintDescription,
+	}
+}
+
 type UpdateConfigurationTemplateMessage struct {
 	_               struct{}                        `aws:"structure"`
 	ApplicationName *string                         `aws:"ApplicationName,req"`
@@ -1247,6 +1563,14 @@ type UpdateConfigurationTemplateMessage struct {
 	Description     *string                         `aws:"Description"`
 	OptionSettings  ConfigurationOptionSettingsList `aws:"OptionSettings"`
 	OptionsToRemove OptionsSpecifierList            `aws:"OptionsToRemove"`
+}
+
+func (UpdateConfigurationTemplateMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"Description":     constraintDescription,
+	}
 }
 
 type UpdateEnvironmentMessage struct {
@@ -1265,6 +1589,17 @@ type UpdateEnvironmentMessage struct {
 	OptionsToRemove   OptionsSpecifierList            `aws:"OptionsToRemove"`
 }
 
+func (UpdateEnvironmentMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"EnvironmentName": constraintEnvironmentName,
+		"GroupName":       constraintGroupName,
+		"Description":     constraintDescription,
+		"VersionLabel":    constraintVersionLabel,
+		"TemplateName":    constraintConfigurationTemplateName,
+	}
+}
+
 type UpdateTagsForResourceMessage struct {
 	_            struct{}   `aws:"structure"`
 	ResourceArn  *string    `aws:"ResourceArn,req"`
@@ -1280,6 +1615,14 @@ type ValidateConfigurationSettingsMessage struct {
 	OptionSettings  ConfigurationOptionSettingsList `aws:"OptionSettings,req"`
 }
 
+func (ValidateConfigurationSettingsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplicationName": constraintApplicationName,
+		"TemplateName":    constraintConfigurationTemplateName,
+		"EnvironmentName": constraintEnvironmentName,
+	}
+}
+
 type ValidationMessage struct {
 	_          struct{} `aws:"structure"`
 	Message    *string  `aws:"Message"`
@@ -1292,7 +1635,15 @@ type ValidationMessagesList []ValidationMessage
 
 type VersionLabels []string
 
+func (VersionLabels) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintVersionLabel}}
+}
+
 type VersionLabelsList []string
+
+func (VersionLabelsList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintVersionLabel}}
+}
 
 // Values of ActionHistoryStatus.
 const (
@@ -1458,4 +1809,36 @@ const (
 const (
 	ValidationSeverityError   = "error"
 	ValidationSeverityWarning = "warning"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintActionStatus                 = &awsproto.Constraint{Enum: []string{"Scheduled", "Pending", "Running", "Unknown"}}
+	constraintApplicationName              = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintComputeType                  = &awsproto.Constraint{Enum: []string{"BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"}}
+	constraintConfigurationTemplateName    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDNSCnamePrefix               = &awsproto.Constraint{Min: new(4.0), Max: new(63.0)}
+	constraintDescription                  = &awsproto.Constraint{Max: new(200.0)}
+	constraintEnvironmentHealthAttribute   = &awsproto.Constraint{Enum: []string{"Status", "Color", "Causes", "ApplicationMetrics", "InstancesHealth", "All", "HealthStatus", "RefreshedAt"}}
+	constraintEnvironmentInfoType          = &awsproto.Constraint{Enum: []string{"tail", "bundle", "analyze"}}
+	constraintEnvironmentName              = &awsproto.Constraint{Min: new(4.0), Max: new(40.0)}
+	constraintEventSeverity                = &awsproto.Constraint{Enum: []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}}
+	constraintGroupName                    = &awsproto.Constraint{Min: new(1.0), Max: new(19.0)}
+	constraintInstancesHealthAttribute     = &awsproto.Constraint{Enum: []string{"HealthStatus", "Color", "Causes", "ApplicationMetrics", "RefreshedAt", "LaunchedAt", "System", "Deployment", "AvailabilityZone", "InstanceType", "All"}}
+	constraintManagedActionHistoryMaxItems = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMaxRecords                   = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintNextToken                    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintNonEmptyString               = &awsproto.Constraint{Pattern: `.*\S.*`}
+	constraintOperationsRole               = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintPlatformBranchMaxRecords     = &awsproto.Constraint{Min: new(1.0)}
+	constraintPlatformMaxRecords           = &awsproto.Constraint{Min: new(1.0)}
+	constraintResourceName                 = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintS3Bucket                     = &awsproto.Constraint{Max: new(255.0)}
+	constraintS3Key                        = &awsproto.Constraint{Max: new(1024.0)}
+	constraintSourceLocation               = &awsproto.Constraint{Min: new(3.0), Max: new(255.0), Pattern: ".+/.+"}
+	constraintSourceRepository             = &awsproto.Constraint{Enum: []string{"CodeCommit", "S3"}}
+	constraintSourceType                   = &awsproto.Constraint{Enum: []string{"Git", "Zip"}}
+	constraintTagKey                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                     = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintVersionLabel                 = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
 )

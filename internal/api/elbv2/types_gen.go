@@ -29,6 +29,13 @@ type Action struct {
 	JwtValidationConfig       *JwtValidationActionConfig       `aws:"JwtValidationConfig"`
 }
 
+func (Action) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":  constraintActionTypeEnum,
+		"Order": constraintActionOrder,
+	}
+}
+
 type Actions []Action
 
 type AddListenerCertificatesInput struct {
@@ -46,6 +53,12 @@ type AddTagsInput struct {
 	_            struct{}     `aws:"structure"`
 	ResourceArns ResourceArns `aws:"ResourceArns,req"`
 	Tags         TagList      `aws:"Tags,req"`
+}
+
+func (AddTagsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tags": constraintTagList,
+	}
 }
 
 type AddTagsOutput struct {
@@ -101,6 +114,12 @@ type AuthenticateCognitoActionConfig struct {
 	OnUnauthenticatedRequest         *string                                                   `aws:"OnUnauthenticatedRequest"`
 }
 
+func (AuthenticateCognitoActionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OnUnauthenticatedRequest": constraintAuthenticateCognitoActionConditionalBehaviorEnum,
+	}
+}
+
 type AuthenticateOidcActionAuthenticationRequestExtraParams map[string]string
 
 type AuthenticateOidcActionConfig struct {
@@ -117,6 +136,12 @@ type AuthenticateOidcActionConfig struct {
 	AuthenticationRequestExtraParams AuthenticateOidcActionAuthenticationRequestExtraParams `aws:"AuthenticationRequestExtraParams"`
 	OnUnauthenticatedRequest         *string                                                `aws:"OnUnauthenticatedRequest"`
 	UseExistingClientSecret          *bool                                                  `aws:"UseExistingClientSecret"`
+}
+
+func (AuthenticateOidcActionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OnUnauthenticatedRequest": constraintAuthenticateOidcActionConditionalBehaviorEnum,
+	}
 }
 
 type AvailabilityZone struct {
@@ -227,6 +252,14 @@ type CreateListenerInput struct {
 	MutualAuthentication *MutualAuthenticationAttributes `aws:"MutualAuthentication"`
 }
 
+func (CreateListenerInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintProtocolEnum,
+		"Port":     constraintPort,
+		"Tags":     constraintTagList,
+	}
+}
+
 type CreateListenerOutput struct {
 	_         struct{}  `aws:"structure"`
 	Listeners Listeners `aws:"Listeners"`
@@ -247,6 +280,17 @@ type CreateLoadBalancerInput struct {
 	IpamPools                    *IpamPools     `aws:"IpamPools"`
 }
 
+func (CreateLoadBalancerInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Scheme":                       constraintLoadBalancerSchemeEnum,
+		"Tags":                         constraintTagList,
+		"Type":                         constraintLoadBalancerTypeEnum,
+		"IpAddressType":                constraintIpAddressType,
+		"CustomerOwnedIpv4Pool":        constraintCustomerOwnedIpv4Pool,
+		"EnablePrefixForIpv6SourceNat": constraintEnablePrefixForIpv6SourceNatEnum,
+	}
+}
+
 type CreateLoadBalancerOutput struct {
 	_             struct{}      `aws:"structure"`
 	LoadBalancers LoadBalancers `aws:"LoadBalancers"`
@@ -260,6 +304,13 @@ type CreateRuleInput struct {
 	Actions     Actions           `aws:"Actions,req"`
 	Tags        TagList           `aws:"Tags"`
 	Transforms  RuleTransformList `aws:"Transforms"`
+}
+
+func (CreateRuleInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Priority": constraintRulePriority,
+		"Tags":     constraintTagList,
+	}
 }
 
 type CreateRuleOutput struct {
@@ -289,6 +340,23 @@ type CreateTargetGroupInput struct {
 	TargetControlPort          *int32   `aws:"TargetControlPort"`
 }
 
+func (CreateTargetGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol":                   constraintProtocolEnum,
+		"Port":                       constraintPort,
+		"HealthCheckProtocol":        constraintProtocolEnum,
+		"HealthCheckPath":            constraintPath,
+		"HealthCheckIntervalSeconds": constraintHealthCheckIntervalSeconds,
+		"HealthCheckTimeoutSeconds":  constraintHealthCheckTimeoutSeconds,
+		"HealthyThresholdCount":      constraintHealthCheckThresholdCount,
+		"UnhealthyThresholdCount":    constraintHealthCheckThresholdCount,
+		"TargetType":                 constraintTargetTypeEnum,
+		"Tags":                       constraintTagList,
+		"IpAddressType":              constraintTargetGroupIpAddressTypeEnum,
+		"TargetControlPort":          constraintTargetControlPort,
+	}
+}
+
 type CreateTargetGroupOutput struct {
 	_            struct{}     `aws:"structure"`
 	TargetGroups TargetGroups `aws:"TargetGroups"`
@@ -301,6 +369,13 @@ type CreateTrustStoreInput struct {
 	CaCertificatesBundleS3Key           *string  `aws:"CaCertificatesBundleS3Key,req"`
 	CaCertificatesBundleS3ObjectVersion *string  `aws:"CaCertificatesBundleS3ObjectVersion"`
 	Tags                                TagList  `aws:"Tags"`
+}
+
+func (CreateTrustStoreInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintTrustStoreName,
+		"Tags": constraintTagList,
+	}
 }
 
 type CreateTrustStoreOutput struct {
@@ -390,6 +465,12 @@ type DescribeAccountLimitsInput struct {
 	PageSize *int32   `aws:"PageSize"`
 }
 
+func (DescribeAccountLimitsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
+}
+
 type DescribeAccountLimitsOutput struct {
 	_          struct{} `aws:"structure"`
 	Limits     Limits   `aws:"Limits"`
@@ -426,6 +507,12 @@ type DescribeListenerCertificatesInput struct {
 	PageSize    *int32   `aws:"PageSize"`
 }
 
+func (DescribeListenerCertificatesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
+}
+
 type DescribeListenerCertificatesOutput struct {
 	_            struct{}        `aws:"structure"`
 	Certificates CertificateList `aws:"Certificates"`
@@ -438,6 +525,12 @@ type DescribeListenersInput struct {
 	ListenerArns    ListenerArns `aws:"ListenerArns"`
 	Marker          *string      `aws:"Marker"`
 	PageSize        *int32       `aws:"PageSize"`
+}
+
+func (DescribeListenersInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
 }
 
 type DescribeListenersOutput struct {
@@ -464,6 +557,12 @@ type DescribeLoadBalancersInput struct {
 	PageSize         *int32            `aws:"PageSize"`
 }
 
+func (DescribeLoadBalancersInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
+}
+
 type DescribeLoadBalancersOutput struct {
 	_             struct{}      `aws:"structure"`
 	LoadBalancers LoadBalancers `aws:"LoadBalancers"`
@@ -478,6 +577,12 @@ type DescribeRulesInput struct {
 	PageSize    *int32   `aws:"PageSize"`
 }
 
+func (DescribeRulesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
+}
+
 type DescribeRulesOutput struct {
 	_          struct{} `aws:"structure"`
 	Rules      Rules    `aws:"Rules"`
@@ -490,6 +595,13 @@ type DescribeSSLPoliciesInput struct {
 	Marker           *string        `aws:"Marker"`
 	PageSize         *int32         `aws:"PageSize"`
 	LoadBalancerType *string        `aws:"LoadBalancerType"`
+}
+
+func (DescribeSSLPoliciesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize":         constraintPageSize,
+		"LoadBalancerType": constraintLoadBalancerTypeEnum,
+	}
 }
 
 type DescribeSSLPoliciesOutput struct {
@@ -527,6 +639,12 @@ type DescribeTargetGroupsInput struct {
 	PageSize        *int32           `aws:"PageSize"`
 }
 
+func (DescribeTargetGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
+}
+
 type DescribeTargetGroupsOutput struct {
 	_            struct{}     `aws:"structure"`
 	TargetGroups TargetGroups `aws:"TargetGroups"`
@@ -550,6 +668,12 @@ type DescribeTrustStoreAssociationsInput struct {
 	TrustStoreArn *string  `aws:"TrustStoreArn,req"`
 	Marker        *string  `aws:"Marker"`
 	PageSize      *int32   `aws:"PageSize"`
+}
+
+func (DescribeTrustStoreAssociationsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
 }
 
 type DescribeTrustStoreAssociationsOutput struct {
@@ -576,6 +700,12 @@ type DescribeTrustStoreRevocationsInput struct {
 	PageSize      *int32        `aws:"PageSize"`
 }
 
+func (DescribeTrustStoreRevocationsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
+}
+
 type DescribeTrustStoreRevocationsOutput struct {
 	_                     struct{}                             `aws:"structure"`
 	TrustStoreRevocations DescribeTrustStoreRevocationResponse `aws:"TrustStoreRevocations"`
@@ -588,6 +718,12 @@ type DescribeTrustStoresInput struct {
 	Names          TrustStoreNames `aws:"Names"`
 	Marker         *string         `aws:"Marker"`
 	PageSize       *int32          `aws:"PageSize"`
+}
+
+func (DescribeTrustStoresInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PageSize": constraintPageSize,
+	}
 }
 
 type DescribeTrustStoresOutput struct {
@@ -646,6 +782,14 @@ type FixedResponseActionConfig struct {
 	MessageBody *string  `aws:"MessageBody"`
 	StatusCode  *string  `aws:"StatusCode,req"`
 	ContentType *string  `aws:"ContentType"`
+}
+
+func (FixedResponseActionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MessageBody": constraintFixedResponseActionMessage,
+		"StatusCode":  constraintFixedResponseActionStatusCode,
+		"ContentType": constraintFixedResponseActionContentType,
+	}
 }
 
 type ForwardActionConfig struct {
@@ -816,11 +960,23 @@ type IpamPools struct {
 	Ipv4IpamPoolId *string  `aws:"Ipv4IpamPoolId"`
 }
 
+func (IpamPools) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Ipv4IpamPoolId": constraintIpamPoolId,
+	}
+}
+
 type JwtValidationActionAdditionalClaim struct {
 	_      struct{}                                 `aws:"structure"`
 	Format *string                                  `aws:"Format,req"`
 	Name   *string                                  `aws:"Name,req"`
 	Values JwtValidationActionAdditionalClaimValues `aws:"Values,req"`
+}
+
+func (JwtValidationActionAdditionalClaim) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Format": constraintJwtValidationActionAdditionalClaimFormatEnum,
+	}
 }
 
 type JwtValidationActionAdditionalClaimValues []string
@@ -844,6 +1000,10 @@ type Limits []Limit
 
 type ListOfDescribeTargetHealthIncludeOptions []string
 
+func (ListOfDescribeTargetHealthIncludeOptions) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDescribeTargetHealthInputIncludeEnum}}
+}
+
 type ListOfString []string
 
 type Listener struct {
@@ -865,6 +1025,12 @@ type ListenerAttribute struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key"`
 	Value *string  `aws:"Value"`
+}
+
+func (ListenerAttribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintListenerAttributeKey,
+	}
 }
 
 type ListenerAttributes []ListenerAttribute
@@ -916,6 +1082,13 @@ type LoadBalancerAttribute struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key"`
 	Value *string  `aws:"Value"`
+}
+
+func (LoadBalancerAttribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintLoadBalancerAttributeKey,
+		"Value": constraintLoadBalancerAttributeValue,
+	}
 }
 
 type LoadBalancerAttributes []LoadBalancerAttribute
@@ -1000,6 +1173,13 @@ type ModifyListenerInput struct {
 	MutualAuthentication *MutualAuthenticationAttributes `aws:"MutualAuthentication"`
 }
 
+func (ModifyListenerInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Port":     constraintPort,
+		"Protocol": constraintProtocolEnum,
+	}
+}
+
 type ModifyListenerOutput struct {
 	_         struct{}  `aws:"structure"`
 	Listeners Listeners `aws:"Listeners"`
@@ -1009,6 +1189,12 @@ type ModifyLoadBalancerAttributesInput struct {
 	_               struct{}               `aws:"structure"`
 	LoadBalancerArn *string                `aws:"LoadBalancerArn,req"`
 	Attributes      LoadBalancerAttributes `aws:"Attributes,req"`
+}
+
+func (ModifyLoadBalancerAttributesInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attributes": constraintLoadBalancerAttributes,
+	}
 }
 
 type ModifyLoadBalancerAttributesOutput struct {
@@ -1055,6 +1241,17 @@ type ModifyTargetGroupInput struct {
 	Matcher                    *Matcher `aws:"Matcher"`
 }
 
+func (ModifyTargetGroupInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheckProtocol":        constraintProtocolEnum,
+		"HealthCheckPath":            constraintPath,
+		"HealthCheckIntervalSeconds": constraintHealthCheckIntervalSeconds,
+		"HealthCheckTimeoutSeconds":  constraintHealthCheckTimeoutSeconds,
+		"HealthyThresholdCount":      constraintHealthCheckThresholdCount,
+		"UnhealthyThresholdCount":    constraintHealthCheckThresholdCount,
+	}
+}
+
 type ModifyTargetGroupOutput struct {
 	_            struct{}     `aws:"structure"`
 	TargetGroups TargetGroups `aws:"TargetGroups"`
@@ -1080,6 +1277,13 @@ type MutualAuthenticationAttributes struct {
 	IgnoreClientCertificateExpiry *bool    `aws:"IgnoreClientCertificateExpiry"`
 	TrustStoreAssociationStatus   *string  `aws:"TrustStoreAssociationStatus"`
 	AdvertiseTrustStoreCaNames    *string  `aws:"AdvertiseTrustStoreCaNames"`
+}
+
+func (MutualAuthenticationAttributes) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TrustStoreAssociationStatus": constraintTrustStoreAssociationStatusEnum,
+		"AdvertiseTrustStoreCaNames":  constraintAdvertiseTrustStoreCaNamesEnum,
+	}
 }
 
 type OperationNotPermittedException struct {
@@ -1138,6 +1342,16 @@ type RedirectActionConfig struct {
 	StatusCode *string  `aws:"StatusCode,req"`
 }
 
+func (RedirectActionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol":   constraintRedirectActionProtocol,
+		"Host":       constraintRedirectActionHost,
+		"Path":       constraintRedirectActionPath,
+		"Query":      constraintRedirectActionQuery,
+		"StatusCode": constraintRedirectActionStatusCodeEnum,
+	}
+}
+
 type RegisterTargetsInput struct {
 	_              struct{}           `aws:"structure"`
 	TargetGroupArn *string            `aws:"TargetGroupArn,req"`
@@ -1149,6 +1363,10 @@ type RegisterTargetsOutput struct {
 }
 
 type RemoveIpamPools []string
+
+func (RemoveIpamPools) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRemoveIpamPoolEnum}}
+}
 
 type RemoveListenerCertificatesInput struct {
 	_            struct{}        `aws:"structure"`
@@ -1208,6 +1426,12 @@ type RevocationContent struct {
 	RevocationType  *string  `aws:"RevocationType"`
 }
 
+func (RevocationContent) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RevocationType": constraintRevocationType,
+	}
+}
+
 type RevocationContentNotFoundException struct {
 	_ struct{} `aws:"structure,error=RevocationContentNotFound,status=400"`
 }
@@ -1263,6 +1487,12 @@ type RuleCondition struct {
 	RegexValues             ListOfString                      `aws:"RegexValues"`
 }
 
+func (RuleCondition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Field": constraintConditionFieldName,
+	}
+}
+
 type RuleConditionList []RuleCondition
 
 type RuleNotFoundException struct {
@@ -1282,11 +1512,23 @@ type RulePriorityPair struct {
 	Priority *int32   `aws:"Priority"`
 }
 
+func (RulePriorityPair) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Priority": constraintRulePriority,
+	}
+}
+
 type RuleTransform struct {
 	_                       struct{}                 `aws:"structure"`
 	Type                    *string                  `aws:"Type,req"`
 	HostHeaderRewriteConfig *HostHeaderRewriteConfig `aws:"HostHeaderRewriteConfig"`
 	UrlRewriteConfig        *UrlRewriteConfig        `aws:"UrlRewriteConfig"`
+}
+
+func (RuleTransform) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintTransformTypeEnum,
+	}
 }
 
 type RuleTransformList []RuleTransform
@@ -1308,6 +1550,12 @@ type SetIpAddressTypeInput struct {
 	_               struct{} `aws:"structure"`
 	LoadBalancerArn *string  `aws:"LoadBalancerArn,req"`
 	IpAddressType   *string  `aws:"IpAddressType,req"`
+}
+
+func (SetIpAddressTypeInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IpAddressType": constraintIpAddressType,
+	}
 }
 
 type SetIpAddressTypeOutput struct {
@@ -1332,6 +1580,12 @@ type SetSecurityGroupsInput struct {
 	EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic *string        `aws:"EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"`
 }
 
+func (SetSecurityGroupsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic": constraintEnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum,
+	}
+}
+
 type SetSecurityGroupsOutput struct {
 	_                                                    struct{}       `aws:"structure"`
 	SecurityGroupIds                                     SecurityGroups `aws:"SecurityGroupIds"`
@@ -1347,6 +1601,13 @@ type SetSubnetsInput struct {
 	EnablePrefixForIpv6SourceNat *string        `aws:"EnablePrefixForIpv6SourceNat"`
 }
 
+func (SetSubnetsInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IpAddressType":                constraintIpAddressType,
+		"EnablePrefixForIpv6SourceNat": constraintEnablePrefixForIpv6SourceNatEnum,
+	}
+}
+
 type SetSubnetsOutput struct {
 	_                            struct{}          `aws:"structure"`
 	AvailabilityZones            AvailabilityZones `aws:"AvailabilityZones"`
@@ -1358,6 +1619,12 @@ type SourceIpConditionConfig struct {
 	_             struct{}     `aws:"structure"`
 	Values        ListOfString `aws:"Values"`
 	IpAddressType *string      `aws:"IpAddressType"`
+}
+
+func (SourceIpConditionConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IpAddressType": constraintSourceIpAddressTypeEnum,
+	}
 }
 
 type SourceNatIpv6Prefixes []string
@@ -1404,6 +1671,13 @@ type Tag struct {
 	Value *string  `aws:"Value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagDescription struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn"`
@@ -1414,6 +1688,10 @@ type TagDescriptions []TagDescription
 
 type TagKeys []string
 
+func (TagKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
+
 type TagList []Tag
 
 type TargetDescription struct {
@@ -1422,6 +1700,13 @@ type TargetDescription struct {
 	Port             *int32   `aws:"Port"`
 	AvailabilityZone *string  `aws:"AvailabilityZone"`
 	QuicServerId     *string  `aws:"QuicServerId"`
+}
+
+func (TargetDescription) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Port":         constraintPort,
+		"QuicServerId": constraintQuicServerId,
+	}
 }
 
 type TargetDescriptions []TargetDescription
@@ -1466,6 +1751,12 @@ type TargetGroupAttribute struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key"`
 	Value *string  `aws:"Value"`
+}
+
+func (TargetGroupAttribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintTargetGroupAttributeKey,
+	}
 }
 
 type TargetGroupAttributes []TargetGroupAttribute
@@ -1668,6 +1959,10 @@ func (e *TrustStoreInUseException) ErrorMessage() string { return "" }
 func (e *TrustStoreInUseException) Error() string        { return awsproto.ErrorString(e) }
 
 type TrustStoreNames []string
+
+func (TrustStoreNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTrustStoreName}}
+}
 
 type TrustStoreNotFoundException struct {
 	_ struct{} `aws:"structure,error=TrustStoreNotFound,status=400"`
@@ -1933,4 +2228,57 @@ const (
 const (
 	TrustStoreStatusACTIVE   = "ACTIVE"
 	TrustStoreStatusCREATING = "CREATING"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintActionOrder                                              = &awsproto.Constraint{Min: new(1.0), Max: new(50000.0)}
+	constraintActionTypeEnum                                           = &awsproto.Constraint{Enum: []string{"forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"}}
+	constraintAdvertiseTrustStoreCaNamesEnum                           = &awsproto.Constraint{Enum: []string{"on", "off"}}
+	constraintAuthenticateCognitoActionConditionalBehaviorEnum         = &awsproto.Constraint{Enum: []string{"deny", "allow", "authenticate"}}
+	constraintAuthenticateOidcActionConditionalBehaviorEnum            = &awsproto.Constraint{Enum: []string{"deny", "allow", "authenticate"}}
+	constraintConditionFieldName                                       = &awsproto.Constraint{Max: new(64.0)}
+	constraintCustomerOwnedIpv4Pool                                    = &awsproto.Constraint{Max: new(256.0), Pattern: "^(ipv4pool-coip-)[a-zA-Z0-9]+$"}
+	constraintDescribeTargetHealthInputIncludeEnum                     = &awsproto.Constraint{Enum: []string{"AnomalyDetection", "All"}}
+	constraintEnablePrefixForIpv6SourceNatEnum                         = &awsproto.Constraint{Enum: []string{"on", "off"}}
+	constraintEnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum = &awsproto.Constraint{Enum: []string{"on", "off"}}
+	constraintFixedResponseActionContentType                           = &awsproto.Constraint{Min: new(0.0), Max: new(32.0)}
+	constraintFixedResponseActionMessage                               = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintFixedResponseActionStatusCode                            = &awsproto.Constraint{Pattern: `^(2|4|5)\d\d$`}
+	constraintHealthCheckIntervalSeconds                               = &awsproto.Constraint{Min: new(5.0), Max: new(300.0)}
+	constraintHealthCheckThresholdCount                                = &awsproto.Constraint{Min: new(2.0), Max: new(10.0)}
+	constraintHealthCheckTimeoutSeconds                                = &awsproto.Constraint{Min: new(2.0), Max: new(120.0)}
+	constraintIpAddressType                                            = &awsproto.Constraint{Enum: []string{"ipv4", "dualstack", "dualstack-without-public-ipv4"}}
+	constraintIpamPoolId                                               = &awsproto.Constraint{Max: new(1000.0), Pattern: "^(ipam-pool-)[a-zA-Z0-9]+$"}
+	constraintJwtValidationActionAdditionalClaimFormatEnum             = &awsproto.Constraint{Enum: []string{"single-string", "string-array", "space-separated-values"}}
+	constraintListenerAttributeKey                                     = &awsproto.Constraint{Max: new(256.0), Pattern: "^[a-zA-Z0-9._]+$"}
+	constraintLoadBalancerAttributeKey                                 = &awsproto.Constraint{Max: new(256.0), Pattern: "^[a-zA-Z0-9._]+$"}
+	constraintLoadBalancerAttributeValue                               = &awsproto.Constraint{Max: new(1024.0)}
+	constraintLoadBalancerAttributes                                   = &awsproto.Constraint{Max: new(20.0)}
+	constraintLoadBalancerSchemeEnum                                   = &awsproto.Constraint{Enum: []string{"internet-facing", "internal"}}
+	constraintLoadBalancerTypeEnum                                     = &awsproto.Constraint{Enum: []string{"application", "network", "gateway"}}
+	constraintPageSize                                                 = &awsproto.Constraint{Min: new(1.0), Max: new(400.0)}
+	constraintPath                                                     = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintPort                                                     = &awsproto.Constraint{Min: new(1.0), Max: new(65535.0)}
+	constraintProtocolEnum                                             = &awsproto.Constraint{Enum: []string{"HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"}}
+	constraintQuicServerId                                             = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintRedirectActionHost                                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintRedirectActionPath                                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintRedirectActionProtocol                                   = &awsproto.Constraint{Pattern: `^(HTTPS?|#\{protocol\})$`}
+	constraintRedirectActionQuery                                      = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintRedirectActionStatusCodeEnum                             = &awsproto.Constraint{Enum: []string{"HTTP_301", "HTTP_302"}}
+	constraintRemoveIpamPoolEnum                                       = &awsproto.Constraint{Enum: []string{"ipv4"}}
+	constraintRevocationType                                           = &awsproto.Constraint{Enum: []string{"CRL"}}
+	constraintRulePriority                                             = &awsproto.Constraint{Min: new(1.0), Max: new(50000.0)}
+	constraintSourceIpAddressTypeEnum                                  = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6"}}
+	constraintTagKey                                                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintTagList                                                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintTagValue                                                 = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintTargetControlPort                                        = &awsproto.Constraint{Min: new(1.0), Max: new(65535.0)}
+	constraintTargetGroupAttributeKey                                  = &awsproto.Constraint{Max: new(256.0), Pattern: "^[a-zA-Z0-9._]+$"}
+	constraintTargetGroupIpAddressTypeEnum                             = &awsproto.Constraint{Enum: []string{"ipv4", "ipv6"}}
+	constraintTargetTypeEnum                                           = &awsproto.Constraint{Enum: []string{"instance", "ip", "lambda", "alb"}}
+	constraintTransformTypeEnum                                        = &awsproto.Constraint{Enum: []string{"host-header-rewrite", "url-rewrite"}}
+	constraintTrustStoreAssociationStatusEnum                          = &awsproto.Constraint{Enum: []string{"active", "removed"}}
+	constraintTrustStoreName                                           = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: "^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$"}
 )

@@ -21,6 +21,12 @@ type ActivateEventSourceRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (ActivateEventSourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEventSourceName,
+	}
+}
+
 type ApiDestination struct {
 	_                            struct{}   `aws:"structure"`
 	ApiDestinationArn            *string    `aws:"ApiDestinationArn"`
@@ -39,6 +45,12 @@ type ApiDestinationResponseList []ApiDestination
 type AppSyncParameters struct {
 	_                struct{} `aws:"structure"`
 	GraphQLOperation *string  `aws:"GraphQLOperation"`
+}
+
+func (AppSyncParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GraphQLOperation": constraintGraphQLOperation,
+	}
 }
 
 type Archive struct {
@@ -60,6 +72,12 @@ type AwsVpcConfiguration struct {
 	Subnets        StringList `aws:"Subnets,req"`
 	SecurityGroups StringList `aws:"SecurityGroups"`
 	AssignPublicIp *string    `aws:"AssignPublicIp"`
+}
+
+func (AwsVpcConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssignPublicIp": constraintAssignPublicIp,
+	}
 }
 
 type BatchArrayProperties struct {
@@ -85,6 +103,12 @@ type CancelReplayRequest struct {
 	ReplayName *string  `aws:"ReplayName,req"`
 }
 
+func (CancelReplayRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReplayName": constraintReplayName,
+	}
+}
+
 type CancelReplayResponse struct {
 	_           struct{} `aws:"structure"`
 	ReplayArn   *string  `aws:"ReplayArn"`
@@ -99,6 +123,14 @@ type CapacityProviderStrategyItem struct {
 	CapacityProvider *string  `aws:"capacityProvider,req"`
 	Weight           *int32   `aws:"weight"`
 	Base             *int32   `aws:"base"`
+}
+
+func (CapacityProviderStrategyItem) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"capacityProvider": constraintCapacityProvider,
+		"weight":           constraintCapacityProviderStrategyItemWeight,
+		"base":             constraintCapacityProviderStrategyItemBase,
+	}
 }
 
 type ConcurrentModificationException struct {
@@ -166,6 +198,13 @@ type ConnectionHeaderParameter struct {
 	IsValueSecret *bool    `aws:"IsValueSecret"`
 }
 
+func (ConnectionHeaderParameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintHeaderKey,
+		"Value": constraintHeaderValueSensitive,
+	}
+}
+
 type ConnectionHeaderParametersList []ConnectionHeaderParameter
 
 type ConnectionHttpParameters struct {
@@ -173,6 +212,14 @@ type ConnectionHttpParameters struct {
 	HeaderParameters      ConnectionHeaderParametersList      `aws:"HeaderParameters"`
 	QueryStringParameters ConnectionQueryStringParametersList `aws:"QueryStringParameters"`
 	BodyParameters        ConnectionBodyParametersList        `aws:"BodyParameters"`
+}
+
+func (ConnectionHttpParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HeaderParameters":      constraintConnectionHeaderParametersList,
+		"QueryStringParameters": constraintConnectionQueryStringParametersList,
+		"BodyParameters":        constraintConnectionBodyParametersList,
+	}
 }
 
 type ConnectionOAuthClientResponseParameters struct {
@@ -195,6 +242,13 @@ type ConnectionQueryStringParameter struct {
 	IsValueSecret *bool    `aws:"IsValueSecret"`
 }
 
+func (ConnectionQueryStringParameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintQueryStringKey,
+		"Value": constraintQueryStringValueSensitive,
+	}
+}
+
 type ConnectionQueryStringParametersList []ConnectionQueryStringParameter
 
 type ConnectionResponseList []Connection
@@ -202,6 +256,12 @@ type ConnectionResponseList []Connection
 type ConnectivityResourceConfigurationArn struct {
 	_                        struct{} `aws:"structure"`
 	ResourceConfigurationArn *string  `aws:"ResourceConfigurationArn,req"`
+}
+
+func (ConnectivityResourceConfigurationArn) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceConfigurationArn": constraintResourceConfigurationArn,
+	}
 }
 
 type ConnectivityResourceParameters struct {
@@ -217,6 +277,17 @@ type CreateApiDestinationRequest struct {
 	InvocationEndpoint           *string  `aws:"InvocationEndpoint,req"`
 	HttpMethod                   *string  `aws:"HttpMethod,req"`
 	InvocationRateLimitPerSecond *int32   `aws:"InvocationRateLimitPerSecond"`
+}
+
+func (CreateApiDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                         constraintApiDestinationName,
+		"Description":                  constraintApiDestinationDescription,
+		"ConnectionArn":                constraintConnectionArn,
+		"InvocationEndpoint":           constraintHttpsEndpoint,
+		"HttpMethod":                   constraintApiDestinationHttpMethod,
+		"InvocationRateLimitPerSecond": constraintApiDestinationInvocationRateLimitPerSecond,
+	}
 }
 
 type CreateApiDestinationResponse struct {
@@ -237,6 +308,17 @@ type CreateArchiveRequest struct {
 	KmsKeyIdentifier *string  `aws:"KmsKeyIdentifier"`
 }
 
+func (CreateArchiveRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ArchiveName":      constraintArchiveName,
+		"EventSourceArn":   constraintEventBusArn,
+		"Description":      constraintArchiveDescription,
+		"EventPattern":     constraintEventPattern,
+		"RetentionDays":    constraintRetentionDays,
+		"KmsKeyIdentifier": constraintKmsKeyIdentifier,
+	}
+}
+
 type CreateArchiveResponse struct {
 	_            struct{}   `aws:"structure"`
 	ArchiveArn   *string    `aws:"ArchiveArn"`
@@ -249,6 +331,13 @@ type CreateConnectionApiKeyAuthRequestParameters struct {
 	_           struct{} `aws:"structure"`
 	ApiKeyName  *string  `aws:"ApiKeyName,req"`
 	ApiKeyValue *string  `aws:"ApiKeyValue,req"`
+}
+
+func (CreateConnectionApiKeyAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApiKeyName":  constraintAuthHeaderParameters,
+		"ApiKeyValue": constraintAuthHeaderParametersSensitive,
+	}
 }
 
 type CreateConnectionAuthRequestParameters struct {
@@ -266,10 +355,24 @@ type CreateConnectionBasicAuthRequestParameters struct {
 	Password *string  `aws:"Password,req"`
 }
 
+func (CreateConnectionBasicAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Username": constraintAuthHeaderParameters,
+		"Password": constraintAuthHeaderParametersSensitive,
+	}
+}
+
 type CreateConnectionOAuthClientRequestParameters struct {
 	_            struct{} `aws:"structure"`
 	ClientID     *string  `aws:"ClientID,req"`
 	ClientSecret *string  `aws:"ClientSecret,req"`
+}
+
+func (CreateConnectionOAuthClientRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientID":     constraintAuthHeaderParameters,
+		"ClientSecret": constraintAuthHeaderParametersSensitive,
+	}
 }
 
 type CreateConnectionOAuthRequestParameters struct {
@@ -280,6 +383,13 @@ type CreateConnectionOAuthRequestParameters struct {
 	OAuthHttpParameters   *ConnectionHttpParameters                     `aws:"OAuthHttpParameters"`
 }
 
+func (CreateConnectionOAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AuthorizationEndpoint": constraintHttpsEndpoint,
+		"HttpMethod":            constraintConnectionOAuthHttpMethod,
+	}
+}
+
 type CreateConnectionRequest struct {
 	_                                struct{}                               `aws:"structure"`
 	Name                             *string                                `aws:"Name,req"`
@@ -288,6 +398,15 @@ type CreateConnectionRequest struct {
 	AuthParameters                   *CreateConnectionAuthRequestParameters `aws:"AuthParameters,req"`
 	InvocationConnectivityParameters *ConnectivityResourceParameters        `aws:"InvocationConnectivityParameters"`
 	KmsKeyIdentifier                 *string                                `aws:"KmsKeyIdentifier"`
+}
+
+func (CreateConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":              constraintConnectionName,
+		"Description":       constraintConnectionDescription,
+		"AuthorizationType": constraintConnectionAuthorizationType,
+		"KmsKeyIdentifier":  constraintKmsKeyIdentifier,
+	}
 }
 
 type CreateConnectionResponse struct {
@@ -306,6 +425,15 @@ type CreateEndpointRequest struct {
 	ReplicationConfig *ReplicationConfig   `aws:"ReplicationConfig"`
 	EventBuses        EndpointEventBusList `aws:"EventBuses,req"`
 	RoleArn           *string              `aws:"RoleArn"`
+}
+
+func (CreateEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":        constraintEndpointName,
+		"Description": constraintEndpointDescription,
+		"EventBuses":  constraintEndpointEventBusList,
+		"RoleArn":     constraintIamRoleArn,
+	}
 }
 
 type CreateEndpointResponse struct {
@@ -330,6 +458,15 @@ type CreateEventBusRequest struct {
 	Tags             TagList           `aws:"Tags"`
 }
 
+func (CreateEventBusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":             constraintEventBusName,
+		"EventSourceName":  constraintEventSourceName,
+		"Description":      constraintEventBusDescription,
+		"KmsKeyIdentifier": constraintKmsKeyIdentifier,
+	}
+}
+
 type CreateEventBusResponse struct {
 	_                struct{}          `aws:"structure"`
 	EventBusArn      *string           `aws:"EventBusArn"`
@@ -345,6 +482,13 @@ type CreatePartnerEventSourceRequest struct {
 	Account *string  `aws:"Account,req"`
 }
 
+func (CreatePartnerEventSourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":    constraintEventSourceName,
+		"Account": constraintAccountId,
+	}
+}
+
 type CreatePartnerEventSourceResponse struct {
 	_              struct{} `aws:"structure"`
 	EventSourceArn *string  `aws:"EventSourceArn"`
@@ -355,14 +499,32 @@ type DeactivateEventSourceRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DeactivateEventSourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEventSourceName,
+	}
+}
+
 type DeadLetterConfig struct {
 	_   struct{} `aws:"structure"`
 	Arn *string  `aws:"Arn"`
 }
 
+func (DeadLetterConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn": constraintResourceArn,
+	}
+}
+
 type DeauthorizeConnectionRequest struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,req"`
+}
+
+func (DeauthorizeConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintConnectionName,
+	}
 }
 
 type DeauthorizeConnectionResponse struct {
@@ -379,6 +541,12 @@ type DeleteApiDestinationRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DeleteApiDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintApiDestinationName,
+	}
+}
+
 type DeleteApiDestinationResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -388,6 +556,12 @@ type DeleteArchiveRequest struct {
 	ArchiveName *string  `aws:"ArchiveName,req"`
 }
 
+func (DeleteArchiveRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ArchiveName": constraintArchiveName,
+	}
+}
+
 type DeleteArchiveResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -395,6 +569,12 @@ type DeleteArchiveResponse struct {
 type DeleteConnectionRequest struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,req"`
+}
+
+func (DeleteConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintConnectionName,
+	}
 }
 
 type DeleteConnectionResponse struct {
@@ -411,6 +591,12 @@ type DeleteEndpointRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DeleteEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEndpointName,
+	}
+}
+
 type DeleteEndpointResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -420,10 +606,23 @@ type DeleteEventBusRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DeleteEventBusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEventBusName,
+	}
+}
+
 type DeletePartnerEventSourceRequest struct {
 	_       struct{} `aws:"structure"`
 	Name    *string  `aws:"Name,req"`
 	Account *string  `aws:"Account,req"`
+}
+
+func (DeletePartnerEventSourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":    constraintEventSourceName,
+		"Account": constraintAccountId,
+	}
 }
 
 type DeleteRuleRequest struct {
@@ -433,9 +632,22 @@ type DeleteRuleRequest struct {
 	Force        *bool    `aws:"Force"`
 }
 
+func (DeleteRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+	}
+}
+
 type DescribeApiDestinationRequest struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,req"`
+}
+
+func (DescribeApiDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintApiDestinationName,
+	}
 }
 
 type DescribeApiDestinationResponse struct {
@@ -455,6 +667,12 @@ type DescribeApiDestinationResponse struct {
 type DescribeArchiveRequest struct {
 	_           struct{} `aws:"structure"`
 	ArchiveName *string  `aws:"ArchiveName,req"`
+}
+
+func (DescribeArchiveRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ArchiveName": constraintArchiveName,
+	}
 }
 
 type DescribeArchiveResponse struct {
@@ -481,6 +699,12 @@ type DescribeConnectionConnectivityParameters struct {
 type DescribeConnectionRequest struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"Name,req"`
+}
+
+func (DescribeConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintConnectionName,
+	}
 }
 
 type DescribeConnectionResourceParameters struct {
@@ -512,6 +736,13 @@ type DescribeEndpointRequest struct {
 	HomeRegion *string  `aws:"HomeRegion"`
 }
 
+func (DescribeEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":       constraintEndpointName,
+		"HomeRegion": constraintHomeRegion,
+	}
+}
+
 type DescribeEndpointResponse struct {
 	_                 struct{}             `aws:"structure"`
 	Name              *string              `aws:"Name"`
@@ -534,6 +765,12 @@ type DescribeEventBusRequest struct {
 	Name *string  `aws:"Name"`
 }
 
+func (DescribeEventBusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEventBusNameOrArn,
+	}
+}
+
 type DescribeEventBusResponse struct {
 	_                struct{}          `aws:"structure"`
 	Name             *string           `aws:"Name"`
@@ -552,6 +789,12 @@ type DescribeEventSourceRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DescribeEventSourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEventSourceName,
+	}
+}
+
 type DescribeEventSourceResponse struct {
 	_              struct{}   `aws:"structure"`
 	Arn            *string    `aws:"Arn"`
@@ -567,6 +810,12 @@ type DescribePartnerEventSourceRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DescribePartnerEventSourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintEventSourceName,
+	}
+}
+
 type DescribePartnerEventSourceResponse struct {
 	_    struct{} `aws:"structure"`
 	Arn  *string  `aws:"Arn"`
@@ -576,6 +825,12 @@ type DescribePartnerEventSourceResponse struct {
 type DescribeReplayRequest struct {
 	_          struct{} `aws:"structure"`
 	ReplayName *string  `aws:"ReplayName,req"`
+}
+
+func (DescribeReplayRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReplayName": constraintReplayName,
+	}
 }
 
 type DescribeReplayResponse struct {
@@ -600,6 +855,13 @@ type DescribeRuleRequest struct {
 	EventBusName *string  `aws:"EventBusName"`
 }
 
+func (DescribeRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+	}
+}
+
 type DescribeRuleResponse struct {
 	_                  struct{} `aws:"structure"`
 	Name               *string  `aws:"Name"`
@@ -620,6 +882,13 @@ type DisableRuleRequest struct {
 	EventBusName *string  `aws:"EventBusName"`
 }
 
+func (DisableRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+	}
+}
+
 type EcsParameters struct {
 	_                        struct{}                 `aws:"structure"`
 	TaskDefinitionArn        *string                  `aws:"TaskDefinitionArn,req"`
@@ -638,10 +907,30 @@ type EcsParameters struct {
 	Tags                     TagList                  `aws:"Tags"`
 }
 
+func (EcsParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TaskDefinitionArn":        constraintArn,
+		"TaskCount":                constraintLimitMin1,
+		"LaunchType":               constraintLaunchType,
+		"CapacityProviderStrategy": constraintCapacityProviderStrategy,
+		"PlacementConstraints":     constraintPlacementConstraints,
+		"PlacementStrategy":        constraintPlacementStrategies,
+		"PropagateTags":            constraintPropagateTags,
+		"ReferenceId":              constraintReferenceId,
+	}
+}
+
 type EnableRuleRequest struct {
 	_            struct{} `aws:"structure"`
 	Name         *string  `aws:"Name,req"`
 	EventBusName *string  `aws:"EventBusName"`
+}
+
+func (EnableRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+	}
 }
 
 type Endpoint struct {
@@ -666,6 +955,12 @@ type EndpointEventBus struct {
 	EventBusArn *string  `aws:"EventBusArn,req"`
 }
 
+func (EndpointEventBus) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventBusArn": constraintNonPartnerEventBusArn,
+	}
+}
+
 type EndpointEventBusList []EndpointEventBus
 
 type EndpointList []Endpoint
@@ -683,6 +978,10 @@ type EventBus struct {
 type EventBusList []EventBus
 
 type EventResourceList []string
+
+func (EventResourceList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEventResource}}
+}
 
 type EventSource struct {
 	_              struct{}   `aws:"structure"`
@@ -704,6 +1003,10 @@ type FailoverConfig struct {
 
 type HeaderParametersMap map[string]string
 
+func (HeaderParametersMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintHeaderKey}, Value: awsproto.ElemTraits{Constraint: constraintHeaderValue}}
+}
+
 type HttpParameters struct {
 	_                     struct{}                 `aws:"structure"`
 	PathParameterValues   PathParameterList        `aws:"PathParameterValues"`
@@ -724,6 +1027,13 @@ type InputTransformer struct {
 	_             struct{}         `aws:"structure"`
 	InputPathsMap TransformerPaths `aws:"InputPathsMap"`
 	InputTemplate *string          `aws:"InputTemplate,req"`
+}
+
+func (InputTransformer) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InputPathsMap": constraintTransformerPaths,
+		"InputTemplate": constraintTransformerInput,
+	}
 }
 
 type InternalException struct {
@@ -758,6 +1068,12 @@ type KinesisParameters struct {
 	PartitionKeyPath *string  `aws:"PartitionKeyPath,req"`
 }
 
+func (KinesisParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PartitionKeyPath": constraintTargetPartitionKeyPath,
+	}
+}
+
 type LimitExceededException struct {
 	_ struct{} `aws:"structure,error=LimitExceededException,status=400"`
 }
@@ -775,6 +1091,15 @@ type ListApiDestinationsRequest struct {
 	Limit         *int32   `aws:"Limit"`
 }
 
+func (ListApiDestinationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix":    constraintApiDestinationName,
+		"ConnectionArn": constraintConnectionArn,
+		"NextToken":     constraintNextToken,
+		"Limit":         constraintLimitMax100,
+	}
+}
+
 type ListApiDestinationsResponse struct {
 	_               struct{}                   `aws:"structure"`
 	ApiDestinations ApiDestinationResponseList `aws:"ApiDestinations"`
@@ -788,6 +1113,16 @@ type ListArchivesRequest struct {
 	State          *string  `aws:"State"`
 	NextToken      *string  `aws:"NextToken"`
 	Limit          *int32   `aws:"Limit"`
+}
+
+func (ListArchivesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix":     constraintArchiveName,
+		"EventSourceArn": constraintEventBusArn,
+		"State":          constraintArchiveState,
+		"NextToken":      constraintNextToken,
+		"Limit":          constraintLimitMax100,
+	}
 }
 
 type ListArchivesResponse struct {
@@ -804,6 +1139,15 @@ type ListConnectionsRequest struct {
 	Limit           *int32   `aws:"Limit"`
 }
 
+func (ListConnectionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix":      constraintConnectionName,
+		"ConnectionState": constraintConnectionState,
+		"NextToken":       constraintNextToken,
+		"Limit":           constraintLimitMax100,
+	}
+}
+
 type ListConnectionsResponse struct {
 	_           struct{}               `aws:"structure"`
 	Connections ConnectionResponseList `aws:"Connections"`
@@ -816,6 +1160,15 @@ type ListEndpointsRequest struct {
 	HomeRegion *string  `aws:"HomeRegion"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (ListEndpointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix": constraintEndpointName,
+		"HomeRegion": constraintHomeRegion,
+		"NextToken":  constraintNextToken,
+		"MaxResults": constraintLimitMax100,
+	}
 }
 
 type ListEndpointsResponse struct {
@@ -831,6 +1184,14 @@ type ListEventBusesRequest struct {
 	Limit      *int32   `aws:"Limit"`
 }
 
+func (ListEventBusesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix": constraintEventBusName,
+		"NextToken":  constraintNextToken,
+		"Limit":      constraintLimitMax100,
+	}
+}
+
 type ListEventBusesResponse struct {
 	_          struct{}     `aws:"structure"`
 	EventBuses EventBusList `aws:"EventBuses"`
@@ -842,6 +1203,14 @@ type ListEventSourcesRequest struct {
 	NamePrefix *string  `aws:"NamePrefix"`
 	NextToken  *string  `aws:"NextToken"`
 	Limit      *int32   `aws:"Limit"`
+}
+
+func (ListEventSourcesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix": constraintEventSourceNamePrefix,
+		"NextToken":  constraintNextToken,
+		"Limit":      constraintLimitMax100,
+	}
 }
 
 type ListEventSourcesResponse struct {
@@ -857,6 +1226,14 @@ type ListPartnerEventSourceAccountsRequest struct {
 	Limit           *int32   `aws:"Limit"`
 }
 
+func (ListPartnerEventSourceAccountsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventSourceName": constraintEventSourceName,
+		"NextToken":       constraintNextToken,
+		"Limit":           constraintLimitMax100,
+	}
+}
+
 type ListPartnerEventSourceAccountsResponse struct {
 	_                          struct{}                      `aws:"structure"`
 	PartnerEventSourceAccounts PartnerEventSourceAccountList `aws:"PartnerEventSourceAccounts"`
@@ -868,6 +1245,14 @@ type ListPartnerEventSourcesRequest struct {
 	NamePrefix *string  `aws:"NamePrefix,req"`
 	NextToken  *string  `aws:"NextToken"`
 	Limit      *int32   `aws:"Limit"`
+}
+
+func (ListPartnerEventSourcesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix": constraintPartnerEventSourceNamePrefix,
+		"NextToken":  constraintNextToken,
+		"Limit":      constraintLimitMax100,
+	}
 }
 
 type ListPartnerEventSourcesResponse struct {
@@ -885,6 +1270,16 @@ type ListReplaysRequest struct {
 	Limit          *int32   `aws:"Limit"`
 }
 
+func (ListReplaysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix":     constraintReplayName,
+		"State":          constraintReplayState,
+		"EventSourceArn": constraintArchiveArn,
+		"NextToken":      constraintNextToken,
+		"Limit":          constraintLimitMax100,
+	}
+}
+
 type ListReplaysResponse struct {
 	_         struct{}   `aws:"structure"`
 	Replays   ReplayList `aws:"Replays"`
@@ -897,6 +1292,15 @@ type ListRuleNamesByTargetRequest struct {
 	EventBusName *string  `aws:"EventBusName"`
 	NextToken    *string  `aws:"NextToken"`
 	Limit        *int32   `aws:"Limit"`
+}
+
+func (ListRuleNamesByTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetArn":    constraintTargetArn,
+		"EventBusName": constraintEventBusNameOrArn,
+		"NextToken":    constraintNextToken,
+		"Limit":        constraintLimitMax100,
+	}
 }
 
 type ListRuleNamesByTargetResponse struct {
@@ -913,6 +1317,15 @@ type ListRulesRequest struct {
 	Limit        *int32   `aws:"Limit"`
 }
 
+func (ListRulesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NamePrefix":   constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+		"NextToken":    constraintNextToken,
+		"Limit":        constraintLimitMax100,
+	}
+}
+
 type ListRulesResponse struct {
 	_         struct{}         `aws:"structure"`
 	Rules     RuleResponseList `aws:"Rules"`
@@ -922,6 +1335,12 @@ type ListRulesResponse struct {
 type ListTagsForResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceARN *string  `aws:"ResourceARN,req"`
+}
+
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintArn,
+	}
 }
 
 type ListTagsForResourceResponse struct {
@@ -937,6 +1356,15 @@ type ListTargetsByRuleRequest struct {
 	Limit        *int32   `aws:"Limit"`
 }
 
+func (ListTargetsByRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Rule":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+		"NextToken":    constraintNextToken,
+		"Limit":        constraintLimitMax100,
+	}
+}
+
 type ListTargetsByRuleResponse struct {
 	_         struct{}   `aws:"structure"`
 	Targets   TargetList `aws:"Targets"`
@@ -947,6 +1375,13 @@ type LogConfig struct {
 	_             struct{} `aws:"structure"`
 	IncludeDetail *string  `aws:"IncludeDetail"`
 	Level         *string  `aws:"Level"`
+}
+
+func (LogConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IncludeDetail": constraintIncludeDetail,
+		"Level":         constraintLevel,
+	}
 }
 
 type ManagedRuleException struct {
@@ -992,10 +1427,21 @@ type PartnerEventSourceList []PartnerEventSource
 
 type PathParameterList []string
 
+func (PathParameterList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPathParameter}}
+}
+
 type PlacementConstraint struct {
 	_          struct{} `aws:"structure"`
 	Type       *string  `aws:"type"`
 	Expression *string  `aws:"expression"`
+}
+
+func (PlacementConstraint) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":       constraintPlacementConstraintType,
+		"expression": constraintPlacementConstraintExpression,
+	}
 }
 
 type PlacementConstraints []PlacementConstraint
@@ -1006,6 +1452,13 @@ type PlacementStrategy struct {
 	_     struct{} `aws:"structure"`
 	Type  *string  `aws:"type"`
 	Field *string  `aws:"field"`
+}
+
+func (PlacementStrategy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"type":  constraintPlacementStrategyType,
+		"field": constraintPlacementStrategyField,
+	}
 }
 
 type PolicyLengthExceededException struct {
@@ -1022,10 +1475,23 @@ type Primary struct {
 	HealthCheck *string  `aws:"HealthCheck,req"`
 }
 
+func (Primary) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheck": constraintHealthCheck,
+	}
+}
+
 type PutEventsRequest struct {
 	_          struct{}                  `aws:"structure"`
 	Entries    PutEventsRequestEntryList `aws:"Entries,req"`
 	EndpointId *string                   `aws:"EndpointId"`
+}
+
+func (PutEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Entries":    constraintPutEventsRequestEntryList,
+		"EndpointId": constraintEndpointId,
+	}
 }
 
 type PutEventsRequestEntry struct {
@@ -1037,6 +1503,13 @@ type PutEventsRequestEntry struct {
 	Detail       *string           `aws:"Detail"`
 	EventBusName *string           `aws:"EventBusName"`
 	TraceHeader  *string           `aws:"TraceHeader"`
+}
+
+func (PutEventsRequestEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventBusName": constraintNonPartnerEventBusNameOrArn,
+		"TraceHeader":  constraintTraceHeader,
+	}
 }
 
 type PutEventsRequestEntryList []PutEventsRequestEntry
@@ -1061,6 +1534,12 @@ type PutPartnerEventsRequest struct {
 	Entries PutPartnerEventsRequestEntryList `aws:"Entries,req"`
 }
 
+func (PutPartnerEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Entries": constraintPutPartnerEventsRequestEntryList,
+	}
+}
+
 type PutPartnerEventsRequestEntry struct {
 	_          struct{}          `aws:"structure"`
 	Time       *time.Time        `aws:"Time"`
@@ -1068,6 +1547,12 @@ type PutPartnerEventsRequestEntry struct {
 	Resources  EventResourceList `aws:"Resources"`
 	DetailType *string           `aws:"DetailType"`
 	Detail     *string           `aws:"Detail"`
+}
+
+func (PutPartnerEventsRequestEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Source": constraintEventSourceName,
+	}
 }
 
 type PutPartnerEventsRequestEntryList []PutPartnerEventsRequestEntry
@@ -1097,6 +1582,15 @@ type PutPermissionRequest struct {
 	Policy       *string    `aws:"Policy"`
 }
 
+func (PutPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventBusName": constraintNonPartnerEventBusName,
+		"Action":       constraintAction,
+		"Principal":    constraintPrincipal,
+		"StatementId":  constraintStatementId,
+	}
+}
+
 type PutRuleRequest struct {
 	_                  struct{} `aws:"structure"`
 	Name               *string  `aws:"Name,req"`
@@ -1109,6 +1603,18 @@ type PutRuleRequest struct {
 	EventBusName       *string  `aws:"EventBusName"`
 }
 
+func (PutRuleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":               constraintRuleName,
+		"ScheduleExpression": constraintScheduleExpression,
+		"EventPattern":       constraintEventPattern,
+		"State":              constraintRuleState,
+		"Description":        constraintRuleDescription,
+		"RoleArn":            constraintRoleArn,
+		"EventBusName":       constraintEventBusNameOrArn,
+	}
+}
+
 type PutRuleResponse struct {
 	_       struct{} `aws:"structure"`
 	RuleArn *string  `aws:"RuleArn"`
@@ -1119,6 +1625,14 @@ type PutTargetsRequest struct {
 	Rule         *string    `aws:"Rule,req"`
 	EventBusName *string    `aws:"EventBusName"`
 	Targets      TargetList `aws:"Targets,req"`
+}
+
+func (PutTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Rule":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+		"Targets":      constraintTargetList,
+	}
 }
 
 type PutTargetsResponse struct {
@@ -1138,6 +1652,10 @@ type PutTargetsResultEntryList []PutTargetsResultEntry
 
 type QueryStringParametersMap map[string]string
 
+func (QueryStringParametersMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintQueryStringKey}, Value: awsproto.ElemTraits{Constraint: constraintQueryStringValue}}
+}
+
 type RedshiftDataParameters struct {
 	_                struct{} `aws:"structure"`
 	SecretManagerArn *string  `aws:"SecretManagerArn"`
@@ -1149,11 +1667,29 @@ type RedshiftDataParameters struct {
 	Sqls             Sqls     `aws:"Sqls"`
 }
 
+func (RedshiftDataParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretManagerArn": constraintRedshiftSecretManagerArn,
+		"Database":         constraintDatabase,
+		"DbUser":           constraintDbUser,
+		"Sql":              constraintSql,
+		"StatementName":    constraintStatementName,
+		"Sqls":             constraintSqls,
+	}
+}
+
 type RemovePermissionRequest struct {
 	_                    struct{} `aws:"structure"`
 	StatementId          *string  `aws:"StatementId"`
 	RemoveAllPermissions *bool    `aws:"RemoveAllPermissions"`
 	EventBusName         *string  `aws:"EventBusName"`
+}
+
+func (RemovePermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StatementId":  constraintStatementId,
+		"EventBusName": constraintNonPartnerEventBusName,
+	}
 }
 
 type RemoveTargetsRequest struct {
@@ -1162,6 +1698,14 @@ type RemoveTargetsRequest struct {
 	EventBusName *string      `aws:"EventBusName"`
 	Ids          TargetIdList `aws:"Ids,req"`
 	Force        *bool        `aws:"Force"`
+}
+
+func (RemoveTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Rule":         constraintRuleName,
+		"EventBusName": constraintEventBusNameOrArn,
+		"Ids":          constraintTargetIdList,
+	}
 }
 
 type RemoveTargetsResponse struct {
@@ -1198,13 +1742,29 @@ type ReplayDestination struct {
 	FilterArns ReplayDestinationFilters `aws:"FilterArns"`
 }
 
+func (ReplayDestination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn": constraintArn,
+	}
+}
+
 type ReplayDestinationFilters []string
+
+func (ReplayDestinationFilters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintArn}}
+}
 
 type ReplayList []Replay
 
 type ReplicationConfig struct {
 	_     struct{} `aws:"structure"`
 	State *string  `aws:"State"`
+}
+
+func (ReplicationConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"State": constraintReplicationState,
+	}
 }
 
 type ResourceAlreadyExistsException struct {
@@ -1229,6 +1789,13 @@ type RetryPolicy struct {
 	_                        struct{} `aws:"structure"`
 	MaximumRetryAttempts     *int32   `aws:"MaximumRetryAttempts"`
 	MaximumEventAgeInSeconds *int32   `aws:"MaximumEventAgeInSeconds"`
+}
+
+func (RetryPolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaximumRetryAttempts":     constraintMaximumRetryAttempts,
+		"MaximumEventAgeInSeconds": constraintMaximumEventAgeInSeconds,
+	}
 }
 
 type RoutingConfig struct {
@@ -1258,13 +1825,30 @@ type RunCommandParameters struct {
 	RunCommandTargets RunCommandTargets `aws:"RunCommandTargets,req"`
 }
 
+func (RunCommandParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RunCommandTargets": constraintRunCommandTargets,
+	}
+}
+
 type RunCommandTarget struct {
 	_      struct{}               `aws:"structure"`
 	Key    *string                `aws:"Key,req"`
 	Values RunCommandTargetValues `aws:"Values,req"`
 }
 
+func (RunCommandTarget) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintRunCommandTargetKey,
+		"Values": constraintRunCommandTargetValues,
+	}
+}
+
 type RunCommandTargetValues []string
+
+func (RunCommandTargetValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRunCommandTargetValue}}
+}
 
 type RunCommandTargets []RunCommandTarget
 
@@ -1274,6 +1858,13 @@ type SageMakerPipelineParameter struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (SageMakerPipelineParameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":  constraintSageMakerPipelineParameterName,
+		"Value": constraintSageMakerPipelineParameterValue,
+	}
+}
+
 type SageMakerPipelineParameterList []SageMakerPipelineParameter
 
 type SageMakerPipelineParameters struct {
@@ -1281,16 +1872,38 @@ type SageMakerPipelineParameters struct {
 	PipelineParameterList SageMakerPipelineParameterList `aws:"PipelineParameterList"`
 }
 
+func (SageMakerPipelineParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PipelineParameterList": constraintSageMakerPipelineParameterList,
+	}
+}
+
 type Secondary struct {
 	_     struct{} `aws:"structure"`
 	Route *string  `aws:"Route,req"`
 }
 
+func (Secondary) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Route": constraintRoute,
+	}
+}
+
 type Sqls []string
+
+func (Sqls) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSql}}
+}
 
 type SqsParameters struct {
 	_              struct{} `aws:"structure"`
 	MessageGroupId *string  `aws:"MessageGroupId"`
+}
+
+func (SqsParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MessageGroupId": constraintMessageGroupId,
+	}
 }
 
 type StartReplayRequest struct {
@@ -1301,6 +1914,14 @@ type StartReplayRequest struct {
 	EventStartTime *time.Time         `aws:"EventStartTime,req"`
 	EventEndTime   *time.Time         `aws:"EventEndTime,req"`
 	Destination    *ReplayDestination `aws:"Destination,req"`
+}
+
+func (StartReplayRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReplayName":     constraintReplayName,
+		"Description":    constraintReplayDescription,
+		"EventSourceArn": constraintArchiveArn,
+	}
 }
 
 type StartReplayResponse struct {
@@ -1319,7 +1940,18 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagList []Tag
 
@@ -1327,6 +1959,12 @@ type TagResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceARN *string  `aws:"ResourceARN,req"`
 	Tags        TagList  `aws:"Tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintArn,
+	}
 }
 
 type TagResourceResponse struct {
@@ -1354,7 +1992,21 @@ type Target struct {
 	AppSyncParameters           *AppSyncParameters           `aws:"AppSyncParameters"`
 }
 
+func (Target) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":        constraintTargetId,
+		"Arn":       constraintTargetArn,
+		"RoleArn":   constraintRoleArn,
+		"Input":     constraintTargetInput,
+		"InputPath": constraintTargetInputPath,
+	}
+}
+
 type TargetIdList []string
+
+func (TargetIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTargetId}}
+}
 
 type TargetList []Target
 
@@ -1362,6 +2014,12 @@ type TestEventPatternRequest struct {
 	_            struct{} `aws:"structure"`
 	EventPattern *string  `aws:"EventPattern,req"`
 	Event        *string  `aws:"Event,req"`
+}
+
+func (TestEventPatternRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventPattern": constraintEventPattern,
+	}
 }
 
 type TestEventPatternResponse struct {
@@ -1380,10 +2038,20 @@ func (e *ThrottlingException) Error() string        { return awsproto.ErrorStrin
 
 type TransformerPaths map[string]string
 
+func (TransformerPaths) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintInputTransformerPathKey}, Value: awsproto.ElemTraits{Constraint: constraintTargetInputPath}}
+}
+
 type UntagResourceRequest struct {
 	_           struct{}   `aws:"structure"`
 	ResourceARN *string    `aws:"ResourceARN,req"`
 	TagKeys     TagKeyList `aws:"TagKeys,req"`
+}
+
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceARN": constraintArn,
+	}
 }
 
 type UntagResourceResponse struct {
@@ -1398,6 +2066,17 @@ type UpdateApiDestinationRequest struct {
 	InvocationEndpoint           *string  `aws:"InvocationEndpoint"`
 	HttpMethod                   *string  `aws:"HttpMethod"`
 	InvocationRateLimitPerSecond *int32   `aws:"InvocationRateLimitPerSecond"`
+}
+
+func (UpdateApiDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                         constraintApiDestinationName,
+		"Description":                  constraintApiDestinationDescription,
+		"ConnectionArn":                constraintConnectionArn,
+		"InvocationEndpoint":           constraintHttpsEndpoint,
+		"HttpMethod":                   constraintApiDestinationHttpMethod,
+		"InvocationRateLimitPerSecond": constraintApiDestinationInvocationRateLimitPerSecond,
+	}
 }
 
 type UpdateApiDestinationResponse struct {
@@ -1417,6 +2096,16 @@ type UpdateArchiveRequest struct {
 	KmsKeyIdentifier *string  `aws:"KmsKeyIdentifier"`
 }
 
+func (UpdateArchiveRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ArchiveName":      constraintArchiveName,
+		"Description":      constraintArchiveDescription,
+		"EventPattern":     constraintEventPattern,
+		"RetentionDays":    constraintRetentionDays,
+		"KmsKeyIdentifier": constraintKmsKeyIdentifier,
+	}
+}
+
 type UpdateArchiveResponse struct {
 	_            struct{}   `aws:"structure"`
 	ArchiveArn   *string    `aws:"ArchiveArn"`
@@ -1429,6 +2118,13 @@ type UpdateConnectionApiKeyAuthRequestParameters struct {
 	_           struct{} `aws:"structure"`
 	ApiKeyName  *string  `aws:"ApiKeyName"`
 	ApiKeyValue *string  `aws:"ApiKeyValue"`
+}
+
+func (UpdateConnectionApiKeyAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApiKeyName":  constraintAuthHeaderParameters,
+		"ApiKeyValue": constraintAuthHeaderParametersSensitive,
+	}
 }
 
 type UpdateConnectionAuthRequestParameters struct {
@@ -1446,10 +2142,24 @@ type UpdateConnectionBasicAuthRequestParameters struct {
 	Password *string  `aws:"Password"`
 }
 
+func (UpdateConnectionBasicAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Username": constraintAuthHeaderParameters,
+		"Password": constraintAuthHeaderParametersSensitive,
+	}
+}
+
 type UpdateConnectionOAuthClientRequestParameters struct {
 	_            struct{} `aws:"structure"`
 	ClientID     *string  `aws:"ClientID"`
 	ClientSecret *string  `aws:"ClientSecret"`
+}
+
+func (UpdateConnectionOAuthClientRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientID":     constraintAuthHeaderParameters,
+		"ClientSecret": constraintAuthHeaderParametersSensitive,
+	}
 }
 
 type UpdateConnectionOAuthRequestParameters struct {
@@ -1460,6 +2170,13 @@ type UpdateConnectionOAuthRequestParameters struct {
 	OAuthHttpParameters   *ConnectionHttpParameters                     `aws:"OAuthHttpParameters"`
 }
 
+func (UpdateConnectionOAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AuthorizationEndpoint": constraintHttpsEndpoint,
+		"HttpMethod":            constraintConnectionOAuthHttpMethod,
+	}
+}
+
 type UpdateConnectionRequest struct {
 	_                                struct{}                               `aws:"structure"`
 	Name                             *string                                `aws:"Name,req"`
@@ -1468,6 +2185,15 @@ type UpdateConnectionRequest struct {
 	AuthParameters                   *UpdateConnectionAuthRequestParameters `aws:"AuthParameters"`
 	InvocationConnectivityParameters *ConnectivityResourceParameters        `aws:"InvocationConnectivityParameters"`
 	KmsKeyIdentifier                 *string                                `aws:"KmsKeyIdentifier"`
+}
+
+func (UpdateConnectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":              constraintConnectionName,
+		"Description":       constraintConnectionDescription,
+		"AuthorizationType": constraintConnectionAuthorizationType,
+		"KmsKeyIdentifier":  constraintKmsKeyIdentifier,
+	}
 }
 
 type UpdateConnectionResponse struct {
@@ -1487,6 +2213,15 @@ type UpdateEndpointRequest struct {
 	ReplicationConfig *ReplicationConfig   `aws:"ReplicationConfig"`
 	EventBuses        EndpointEventBusList `aws:"EventBuses"`
 	RoleArn           *string              `aws:"RoleArn"`
+}
+
+func (UpdateEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":        constraintEndpointName,
+		"Description": constraintEndpointDescription,
+		"EventBuses":  constraintEndpointEventBusList,
+		"RoleArn":     constraintIamRoleArn,
+	}
 }
 
 type UpdateEndpointResponse struct {
@@ -1509,6 +2244,14 @@ type UpdateEventBusRequest struct {
 	Description      *string           `aws:"Description"`
 	DeadLetterConfig *DeadLetterConfig `aws:"DeadLetterConfig"`
 	LogConfig        *LogConfig        `aws:"LogConfig"`
+}
+
+func (UpdateEventBusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":             constraintEventBusName,
+		"KmsKeyIdentifier": constraintKmsKeyIdentifier,
+		"Description":      constraintEventBusDescription,
+	}
 }
 
 type UpdateEventBusResponse struct {
@@ -1659,4 +2402,125 @@ const (
 	RuleStateENABLED                                  = "ENABLED"
 	RuleStateDISABLED                                 = "DISABLED"
 	RuleStateENABLEDWITHALLCLOUDTRAILMANAGEMENTEVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccountId                                  = &awsproto.Constraint{Min: new(12.0), Max: new(12.0), Pattern: `\d{12}`}
+	constraintAction                                     = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "events:[a-zA-Z]+"}
+	constraintApiDestinationDescription                  = &awsproto.Constraint{Max: new(512.0), Pattern: ".*"}
+	constraintApiDestinationHttpMethod                   = &awsproto.Constraint{Enum: []string{"POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"}}
+	constraintApiDestinationInvocationRateLimitPerSecond = &awsproto.Constraint{Min: new(1.0)}
+	constraintApiDestinationName                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintArchiveArn                                 = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.+\/.+$`}
+	constraintArchiveDescription                         = &awsproto.Constraint{Max: new(512.0), Pattern: ".*"}
+	constraintArchiveName                                = &awsproto.Constraint{Min: new(1.0), Max: new(48.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintArchiveState                               = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED", "UPDATE_FAILED"}}
+	constraintArn                                        = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintAssignPublicIp                             = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintAuthHeaderParameters                       = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `^[ \t]*[^\x00-\x1F:\x7F]+([ \t]+[^\x00-\x1F:\x7F]+)*[ \t]*$`}
+	constraintAuthHeaderParametersSensitive              = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `^[ \t]*[^\x00-\x1F:\x7F]+([ \t]+[^\x00-\x1F:\x7F]+)*[ \t]*$`, Sensitive: true}
+	constraintCapacityProvider                           = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintCapacityProviderStrategy                   = &awsproto.Constraint{Max: new(6.0)}
+	constraintCapacityProviderStrategyItemBase           = &awsproto.Constraint{Min: new(0.0), Max: new(100000.0)}
+	constraintCapacityProviderStrategyItemWeight         = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintConnectionArn                              = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/[\.\-_A-Za-z0-9]+\/[\-A-Za-z0-9]+$`}
+	constraintConnectionAuthorizationType                = &awsproto.Constraint{Enum: []string{"BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY"}}
+	constraintConnectionBodyParametersList               = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintConnectionDescription                      = &awsproto.Constraint{Max: new(512.0), Pattern: ".*"}
+	constraintConnectionHeaderParametersList             = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintConnectionName                             = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintConnectionOAuthHttpMethod                  = &awsproto.Constraint{Enum: []string{"GET", "POST", "PUT"}}
+	constraintConnectionQueryStringParametersList        = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintConnectionState                            = &awsproto.Constraint{Enum: []string{"CREATING", "UPDATING", "DELETING", "AUTHORIZED", "DEAUTHORIZED", "AUTHORIZING", "DEAUTHORIZING", "ACTIVE", "FAILED_CONNECTIVITY"}}
+	constraintDatabase                                   = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintDbUser                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintEndpointDescription                        = &awsproto.Constraint{Max: new(512.0), Pattern: ".*"}
+	constraintEndpointEventBusList                       = &awsproto.Constraint{Min: new(2.0), Max: new(2.0)}
+	constraintEndpointId                                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: `^[A-Za-z0-9\-]+[\.][A-Za-z0-9\-]+$`}
+	constraintEndpointName                               = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintEventBusArn                                = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.+\/.+$`}
+	constraintEventBusDescription                        = &awsproto.Constraint{Max: new(512.0)}
+	constraintEventBusName                               = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[/\.\-_A-Za-z0-9]+`}
+	constraintEventBusNameOrArn                          = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+`}
+	constraintEventPattern                               = &awsproto.Constraint{Max: new(4096.0)}
+	constraintEventResource                              = &awsproto.Constraint{Max: new(2048.0)}
+	constraintEventSourceName                            = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `aws\.partner(/[\.\-_A-Za-z0-9]+){2,}`}
+	constraintEventSourceNamePrefix                      = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[/\.\-_A-Za-z0-9]+`}
+	constraintGraphQLOperation                           = &awsproto.Constraint{Min: new(1.0), Max: new(1.048576e+06), Sensitive: true}
+	constraintHeaderKey                                  = &awsproto.Constraint{Max: new(512.0), Pattern: "^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$"}
+	constraintHeaderValue                                = &awsproto.Constraint{Max: new(512.0), Pattern: `^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$`}
+	constraintHeaderValueSensitive                       = &awsproto.Constraint{Max: new(512.0), Pattern: `^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$`, Sensitive: true}
+	constraintHealthCheck                                = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `^arn:aws([a-z]|\-)*:route53:::healthcheck/[\-a-z0-9]+$`}
+	constraintHomeRegion                                 = &awsproto.Constraint{Min: new(9.0), Max: new(20.0), Pattern: `^[\-a-z0-9]+$`}
+	constraintHttpsEndpoint                              = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$`}
+	constraintIamRoleArn                                 = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$`}
+	constraintIncludeDetail                              = &awsproto.Constraint{Enum: []string{"NONE", "FULL"}}
+	constraintInputTransformerPathKey                    = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[A-Za-z0-9\_\-]+`}
+	constraintKmsKeyIdentifier                           = &awsproto.Constraint{Max: new(2048.0), Pattern: `^[a-zA-Z0-9_\-/:]*$`}
+	constraintLaunchType                                 = &awsproto.Constraint{Enum: []string{"EC2", "FARGATE", "EXTERNAL"}}
+	constraintLevel                                      = &awsproto.Constraint{Enum: []string{"OFF", "ERROR", "INFO", "TRACE"}}
+	constraintLimitMax100                                = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintLimitMin1                                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintMaximumEventAgeInSeconds                   = &awsproto.Constraint{Min: new(60.0), Max: new(86400.0)}
+	constraintMaximumRetryAttempts                       = &awsproto.Constraint{Min: new(0.0), Max: new(185.0)}
+	constraintMessageGroupId                             = &awsproto.Constraint{Max: new(100.0)}
+	constraintNextToken                                  = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintNonPartnerEventBusArn                      = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `^arn:aws[a-z-]*:events:[a-z]+-[a-z-]+-\d+:\d{12}:event-bus/[\w.-]+$`}
+	constraintNonPartnerEventBusName                     = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintNonPartnerEventBusNameOrArn                = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[\.\-_A-Za-z0-9]+`}
+	constraintPartnerEventSourceNamePrefix               = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `aws\.partner/[\.\-_A-Za-z0-9]+/[/\.\-_A-Za-z0-9]*`}
+	// The pattern of PathParameter is not checked: RE2 cannot express it.
+	constraintPathParameter                    = &awsproto.Constraint{Pattern: `^(?!\s*$).+`}
+	constraintPlacementConstraintExpression    = &awsproto.Constraint{Max: new(2000.0)}
+	constraintPlacementConstraintType          = &awsproto.Constraint{Enum: []string{"distinctInstance", "memberOf"}}
+	constraintPlacementConstraints             = &awsproto.Constraint{Max: new(10.0)}
+	constraintPlacementStrategies              = &awsproto.Constraint{Max: new(5.0)}
+	constraintPlacementStrategyField           = &awsproto.Constraint{Max: new(255.0)}
+	constraintPlacementStrategyType            = &awsproto.Constraint{Enum: []string{"random", "spread", "binpack"}}
+	constraintPrincipal                        = &awsproto.Constraint{Min: new(1.0), Max: new(12.0), Pattern: `(\d{12}|\*)`}
+	constraintPropagateTags                    = &awsproto.Constraint{Enum: []string{"TASK_DEFINITION"}}
+	constraintPutEventsRequestEntryList        = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintPutPartnerEventsRequestEntryList = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintQueryStringKey                   = &awsproto.Constraint{Max: new(512.0), Pattern: `[^\x00-\x1F\x7F]+`}
+	constraintQueryStringValue                 = &awsproto.Constraint{Max: new(512.0), Pattern: `[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+`}
+	constraintQueryStringValueSensitive        = &awsproto.Constraint{Max: new(512.0), Pattern: `[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+`, Sensitive: true}
+	constraintRedshiftSecretManagerArn         = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0), Pattern: `(^arn:aws([a-z]|\-)*:secretsmanager:[a-z0-9-.]+:.*)|(\$(\.[\w_-]+(\[(\d+|\*)\])*)*)`}
+	constraintReferenceId                      = &awsproto.Constraint{Max: new(1024.0)}
+	constraintReplayDescription                = &awsproto.Constraint{Max: new(512.0), Pattern: ".*"}
+	constraintReplayName                       = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintReplayState                      = &awsproto.Constraint{Enum: []string{"STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED"}}
+	constraintReplicationState                 = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintResourceArn                      = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintResourceConfigurationArn         = &awsproto.Constraint{Min: new(0.0), Max: new(2048.0), Pattern: `^(?:^arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}$|^$)`}
+	constraintRetentionDays                    = &awsproto.Constraint{Min: new(0.0)}
+	constraintRoleArn                          = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintRoute                            = &awsproto.Constraint{Min: new(9.0), Max: new(20.0), Pattern: `^[\-a-z0-9]+$`}
+	constraintRuleDescription                  = &awsproto.Constraint{Max: new(512.0)}
+	constraintRuleName                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintRuleState                        = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"}}
+	constraintRunCommandTargetKey              = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`}
+	constraintRunCommandTargetValue            = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintRunCommandTargetValues           = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintRunCommandTargets                = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintSageMakerPipelineParameterList   = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
+	constraintSageMakerPipelineParameterName   = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}
+	constraintSageMakerPipelineParameterValue  = &awsproto.Constraint{Max: new(1024.0)}
+	constraintScheduleExpression               = &awsproto.Constraint{Max: new(256.0)}
+	constraintSql                              = &awsproto.Constraint{Min: new(1.0), Max: new(100000.0), Sensitive: true}
+	constraintSqls                             = &awsproto.Constraint{Min: new(0.0), Max: new(40.0), Sensitive: true}
+	constraintStatementId                      = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z0-9-_]+"}
+	constraintStatementName                    = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintTagKey                           = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                         = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintTargetArn                        = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintTargetId                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\.\-_A-Za-z0-9]+`}
+	constraintTargetIdList                     = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintTargetInput                      = &awsproto.Constraint{Max: new(8192.0)}
+	constraintTargetInputPath                  = &awsproto.Constraint{Max: new(256.0)}
+	constraintTargetList                       = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintTargetPartitionKeyPath           = &awsproto.Constraint{Max: new(256.0)}
+	constraintTraceHeader                      = &awsproto.Constraint{Min: new(1.0), Max: new(500.0)}
+	constraintTransformerInput                 = &awsproto.Constraint{Min: new(1.0), Max: new(8192.0)}
+	constraintTransformerPaths                 = &awsproto.Constraint{Max: new(100.0)}
 )

@@ -13,6 +13,12 @@ type AcceptDelegationRequestRequest struct {
 	DelegationRequestId *string  `aws:"DelegationRequestId,req"`
 }
 
+func (AcceptDelegationRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegationRequestId": constraintDelegationRequestIdType,
+	}
+}
+
 type AccessDetail struct {
 	_                          struct{}   `aws:"structure"`
 	ServiceName                *string    `aws:"ServiceName,req"`
@@ -64,10 +70,21 @@ func (e *AccountNotManagementOrDelegatedAdministratorException) Error() string {
 
 type ActionNameListType []string
 
+func (ActionNameListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintActionNameType}}
+}
+
 type AddClientIDToOpenIDConnectProviderRequest struct {
 	_                        struct{} `aws:"structure"`
 	OpenIDConnectProviderArn *string  `aws:"OpenIDConnectProviderArn,req"`
 	ClientID                 *string  `aws:"ClientID,req"`
+}
+
+func (AddClientIDToOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+		"ClientID":                 constraintClientIDType,
+	}
 }
 
 type AddRoleToInstanceProfileRequest struct {
@@ -76,10 +93,24 @@ type AddRoleToInstanceProfileRequest struct {
 	RoleName            *string  `aws:"RoleName,req"`
 }
 
+func (AddRoleToInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+		"RoleName":            constraintRoleNameType,
+	}
+}
+
 type AddUserToGroupRequest struct {
 	_         struct{} `aws:"structure"`
 	GroupName *string  `aws:"GroupName,req"`
 	UserName  *string  `aws:"UserName,req"`
+}
+
+func (AddUserToGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+		"UserName":  constraintExistingUserNameType,
+	}
 }
 
 type ArnListType []string
@@ -89,10 +120,23 @@ type AssociateDelegationRequestRequest struct {
 	DelegationRequestId *string  `aws:"DelegationRequestId,req"`
 }
 
+func (AssociateDelegationRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegationRequestId": constraintDelegationRequestIdType,
+	}
+}
+
 type AttachGroupPolicyRequest struct {
 	_         struct{} `aws:"structure"`
 	GroupName *string  `aws:"GroupName,req"`
 	PolicyArn *string  `aws:"PolicyArn,req"`
+}
+
+func (AttachGroupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+		"PolicyArn": constraintArnType,
+	}
 }
 
 type AttachRolePolicyRequest struct {
@@ -101,10 +145,24 @@ type AttachRolePolicyRequest struct {
 	PolicyArn *string  `aws:"PolicyArn,req"`
 }
 
+func (AttachRolePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":  constraintRoleNameType,
+		"PolicyArn": constraintArnType,
+	}
+}
+
 type AttachUserPolicyRequest struct {
 	_         struct{} `aws:"structure"`
 	UserName  *string  `aws:"UserName,req"`
 	PolicyArn *string  `aws:"PolicyArn,req"`
+}
+
+func (AttachUserPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":  constraintUserNameType,
+		"PolicyArn": constraintArnType,
+	}
 }
 
 type AttachedPermissionsBoundary struct {
@@ -138,6 +196,13 @@ type ChangePasswordRequest struct {
 	NewPassword *string  `aws:"NewPassword,req"`
 }
 
+func (ChangePasswordRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OldPassword": constraintPasswordType,
+		"NewPassword": constraintPasswordType,
+	}
+}
+
 type ConcurrentModificationException struct {
 	_       struct{} `aws:"structure,error=ConcurrentModification,status=409"`
 	Message *string  `aws:"message"`
@@ -165,6 +230,13 @@ type ContextEntry struct {
 	ContextKeyType   *string                 `aws:"ContextKeyType"`
 }
 
+func (ContextEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ContextKeyName": constraintContextKeyNameType,
+		"ContextKeyType": constraintContextKeyTypeEnum,
+	}
+}
+
 type ContextEntryListType []ContextEntry
 
 type ContextKeyNamesResultListType []string
@@ -176,6 +248,12 @@ type CreateAccessKeyRequest struct {
 	UserName *string  `aws:"UserName"`
 }
 
+func (CreateAccessKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+	}
+}
+
 type CreateAccessKeyResponse struct {
 	_         struct{}   `aws:"structure"`
 	AccessKey *AccessKey `aws:"AccessKey,req"`
@@ -184,6 +262,12 @@ type CreateAccessKeyResponse struct {
 type CreateAccountAliasRequest struct {
 	_            struct{} `aws:"structure"`
 	AccountAlias *string  `aws:"AccountAlias,req"`
+}
+
+func (CreateAccountAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccountAlias": constraintAccountAliasType,
+	}
 }
 
 type CreateDelegationRequestRequest struct {
@@ -199,6 +283,18 @@ type CreateDelegationRequestRequest struct {
 	OnlySendByOwner     *bool                 `aws:"OnlySendByOwner"`
 }
 
+func (CreateDelegationRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OwnerAccountId":      constraintAccountIdType,
+		"Description":         constraintDelegationRequestDescriptionType,
+		"RequestMessage":      constraintRequestMessageType,
+		"RequestorWorkflowId": constraintRequestorWorkflowIdType,
+		"RedirectUrl":         constraintRedirectUrlType,
+		"NotificationChannel": constraintNotificationChannelType,
+		"SessionDuration":     constraintSessionDurationType,
+	}
+}
+
 type CreateDelegationRequestResponse struct {
 	_                   struct{} `aws:"structure"`
 	ConsoleDeepLink     *string  `aws:"ConsoleDeepLink"`
@@ -209,6 +305,13 @@ type CreateGroupRequest struct {
 	_         struct{} `aws:"structure"`
 	Path      *string  `aws:"Path"`
 	GroupName *string  `aws:"GroupName,req"`
+}
+
+func (CreateGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path":      constraintPathType,
+		"GroupName": constraintGroupNameType,
+	}
 }
 
 type CreateGroupResponse struct {
@@ -223,6 +326,14 @@ type CreateInstanceProfileRequest struct {
 	Tags                TagListType `aws:"Tags"`
 }
 
+func (CreateInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+		"Path":                constraintPathType,
+		"Tags":                constraintTagListType,
+	}
+}
+
 type CreateInstanceProfileResponse struct {
 	_               struct{}         `aws:"structure"`
 	InstanceProfile *InstanceProfile `aws:"InstanceProfile,req"`
@@ -233,6 +344,13 @@ type CreateLoginProfileRequest struct {
 	UserName              *string  `aws:"UserName"`
 	Password              *string  `aws:"Password"`
 	PasswordResetRequired *bool    `aws:"PasswordResetRequired"`
+}
+
+func (CreateLoginProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+		"Password": constraintPasswordType,
+	}
 }
 
 type CreateLoginProfileResponse struct {
@@ -246,6 +364,13 @@ type CreateOpenIDConnectProviderRequest struct {
 	ClientIDList   ClientIDListType   `aws:"ClientIDList"`
 	ThumbprintList ThumbprintListType `aws:"ThumbprintList"`
 	Tags           TagListType        `aws:"Tags"`
+}
+
+func (CreateOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Url":  constraintOpenIDConnectProviderUrlType,
+		"Tags": constraintTagListType,
+	}
 }
 
 type CreateOpenIDConnectProviderResponse struct {
@@ -263,6 +388,16 @@ type CreatePolicyRequest struct {
 	Tags           TagListType `aws:"Tags"`
 }
 
+func (CreatePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyName":     constraintPolicyNameType,
+		"Path":           constraintPolicyPathType,
+		"PolicyDocument": constraintPolicyDocumentType,
+		"Description":    constraintPolicyDescriptionType,
+		"Tags":           constraintTagListType,
+	}
+}
+
 type CreatePolicyResponse struct {
 	_      struct{} `aws:"structure"`
 	Policy *Policy  `aws:"Policy"`
@@ -273,6 +408,13 @@ type CreatePolicyVersionRequest struct {
 	PolicyArn      *string  `aws:"PolicyArn,req"`
 	PolicyDocument *string  `aws:"PolicyDocument,req"`
 	SetAsDefault   *bool    `aws:"SetAsDefault"`
+}
+
+func (CreatePolicyVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn":      constraintArnType,
+		"PolicyDocument": constraintPolicyDocumentType,
+	}
 }
 
 type CreatePolicyVersionResponse struct {
@@ -291,6 +433,18 @@ type CreateRoleRequest struct {
 	Tags                     TagListType `aws:"Tags"`
 }
 
+func (CreateRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path":                     constraintPathType,
+		"RoleName":                 constraintRoleNameType,
+		"AssumeRolePolicyDocument": constraintPolicyDocumentType,
+		"Description":              constraintRoleDescriptionType,
+		"MaxSessionDuration":       constraintRoleMaxSessionDurationType,
+		"PermissionsBoundary":      constraintArnType,
+		"Tags":                     constraintTagListType,
+	}
+}
+
 type CreateRoleResponse struct {
 	_    struct{} `aws:"structure"`
 	Role *Role    `aws:"Role,req"`
@@ -303,6 +457,16 @@ type CreateSAMLProviderRequest struct {
 	Tags                    TagListType `aws:"Tags"`
 	AssertionEncryptionMode *string     `aws:"AssertionEncryptionMode"`
 	AddPrivateKey           *string     `aws:"AddPrivateKey"`
+}
+
+func (CreateSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLMetadataDocument":    constraintSAMLMetadataDocumentType,
+		"Name":                    constraintSAMLProviderNameType,
+		"Tags":                    constraintTagListType,
+		"AssertionEncryptionMode": constraintAssertionEncryptionModeType,
+		"AddPrivateKey":           constraintPrivateKeyType,
+	}
 }
 
 type CreateSAMLProviderResponse struct {
@@ -318,6 +482,14 @@ type CreateServiceLinkedRoleRequest struct {
 	CustomSuffix   *string  `aws:"CustomSuffix"`
 }
 
+func (CreateServiceLinkedRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AWSServiceName": constraintGroupNameType,
+		"Description":    constraintRoleDescriptionType,
+		"CustomSuffix":   constraintCustomSuffixType,
+	}
+}
+
 type CreateServiceLinkedRoleResponse struct {
 	_    struct{} `aws:"structure"`
 	Role *Role    `aws:"Role"`
@@ -328,6 +500,13 @@ type CreateServiceSpecificCredentialRequest struct {
 	UserName          *string  `aws:"UserName,req"`
 	ServiceName       *string  `aws:"ServiceName,req"`
 	CredentialAgeDays *int32   `aws:"CredentialAgeDays"`
+}
+
+func (CreateServiceSpecificCredentialRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":          constraintUserNameType,
+		"CredentialAgeDays": constraintCredentialAgeDays,
+	}
 }
 
 type CreateServiceSpecificCredentialResponse struct {
@@ -343,6 +522,15 @@ type CreateUserRequest struct {
 	Tags                TagListType `aws:"Tags"`
 }
 
+func (CreateUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path":                constraintPathType,
+		"UserName":            constraintUserNameType,
+		"PermissionsBoundary": constraintArnType,
+		"Tags":                constraintTagListType,
+	}
+}
+
 type CreateUserResponse struct {
 	_    struct{} `aws:"structure"`
 	User *User    `aws:"User"`
@@ -353,6 +541,14 @@ type CreateVirtualMFADeviceRequest struct {
 	Path                 *string     `aws:"Path"`
 	VirtualMFADeviceName *string     `aws:"VirtualMFADeviceName,req"`
 	Tags                 TagListType `aws:"Tags"`
+}
+
+func (CreateVirtualMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path":                 constraintPathType,
+		"VirtualMFADeviceName": constraintVirtualMFADeviceName,
+		"Tags":                 constraintTagListType,
+	}
 }
 
 type CreateVirtualMFADeviceResponse struct {
@@ -426,10 +622,24 @@ type DeactivateMFADeviceRequest struct {
 	SerialNumber *string  `aws:"SerialNumber,req"`
 }
 
+func (DeactivateMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":     constraintExistingUserNameType,
+		"SerialNumber": constraintSerialNumberType,
+	}
+}
+
 type DelegationPermission struct {
 	_                 struct{}                `aws:"structure"`
 	PolicyTemplateArn *string                 `aws:"PolicyTemplateArn"`
 	Parameters        PolicyParameterListType `aws:"Parameters"`
+}
+
+func (DelegationPermission) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyTemplateArn": constraintArnType,
+		"Parameters":        constraintPolicyParameterListType,
+	}
 }
 
 type DelegationRequest struct {
@@ -462,9 +672,22 @@ type DeleteAccessKeyRequest struct {
 	AccessKeyId *string  `aws:"AccessKeyId,req"`
 }
 
+func (DeleteAccessKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":    constraintExistingUserNameType,
+		"AccessKeyId": constraintAccessKeyIdType,
+	}
+}
+
 type DeleteAccountAliasRequest struct {
 	_            struct{} `aws:"structure"`
 	AccountAlias *string  `aws:"AccountAlias,req"`
+}
+
+func (DeleteAccountAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccountAlias": constraintAccountAliasType,
+	}
 }
 
 type DeleteConflictException struct {
@@ -493,9 +716,22 @@ type DeleteGroupPolicyRequest struct {
 	PolicyName *string  `aws:"PolicyName,req"`
 }
 
+func (DeleteGroupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName":  constraintGroupNameType,
+		"PolicyName": constraintPolicyNameType,
+	}
+}
+
 type DeleteGroupRequest struct {
 	_         struct{} `aws:"structure"`
 	GroupName *string  `aws:"GroupName,req"`
+}
+
+func (DeleteGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+	}
 }
 
 type DeleteInstanceProfileRequest struct {
@@ -503,9 +739,21 @@ type DeleteInstanceProfileRequest struct {
 	InstanceProfileName *string  `aws:"InstanceProfileName,req"`
 }
 
+func (DeleteInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+	}
+}
+
 type DeleteLoginProfileRequest struct {
 	_        struct{} `aws:"structure"`
 	UserName *string  `aws:"UserName"`
+}
+
+func (DeleteLoginProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+	}
 }
 
 type DeleteOpenIDConnectProviderRequest struct {
@@ -513,9 +761,21 @@ type DeleteOpenIDConnectProviderRequest struct {
 	OpenIDConnectProviderArn *string  `aws:"OpenIDConnectProviderArn,req"`
 }
 
+func (DeleteOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+	}
+}
+
 type DeletePolicyRequest struct {
 	_         struct{} `aws:"structure"`
 	PolicyArn *string  `aws:"PolicyArn,req"`
+}
+
+func (DeletePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+	}
 }
 
 type DeletePolicyVersionRequest struct {
@@ -524,9 +784,22 @@ type DeletePolicyVersionRequest struct {
 	VersionId *string  `aws:"VersionId,req"`
 }
 
+func (DeletePolicyVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"VersionId": constraintPolicyVersionIdType,
+	}
+}
+
 type DeleteRolePermissionsBoundaryRequest struct {
 	_        struct{} `aws:"structure"`
 	RoleName *string  `aws:"RoleName,req"`
+}
+
+func (DeleteRolePermissionsBoundaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+	}
 }
 
 type DeleteRolePolicyRequest struct {
@@ -535,14 +808,33 @@ type DeleteRolePolicyRequest struct {
 	PolicyName *string  `aws:"PolicyName,req"`
 }
 
+func (DeleteRolePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":   constraintRoleNameType,
+		"PolicyName": constraintPolicyNameType,
+	}
+}
+
 type DeleteRoleRequest struct {
 	_        struct{} `aws:"structure"`
 	RoleName *string  `aws:"RoleName,req"`
 }
 
+func (DeleteRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+	}
+}
+
 type DeleteSAMLProviderRequest struct {
 	_               struct{} `aws:"structure"`
 	SAMLProviderArn *string  `aws:"SAMLProviderArn,req"`
+}
+
+func (DeleteSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLProviderArn": constraintArnType,
+	}
 }
 
 type DeleteSSHPublicKeyRequest struct {
@@ -551,14 +843,33 @@ type DeleteSSHPublicKeyRequest struct {
 	SSHPublicKeyId *string  `aws:"SSHPublicKeyId,req"`
 }
 
+func (DeleteSSHPublicKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":       constraintUserNameType,
+		"SSHPublicKeyId": constraintPublicKeyIdType,
+	}
+}
+
 type DeleteServerCertificateRequest struct {
 	_                     struct{} `aws:"structure"`
 	ServerCertificateName *string  `aws:"ServerCertificateName,req"`
 }
 
+func (DeleteServerCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServerCertificateName": constraintServerCertificateNameType,
+	}
+}
+
 type DeleteServiceLinkedRoleRequest struct {
 	_        struct{} `aws:"structure"`
 	RoleName *string  `aws:"RoleName,req"`
+}
+
+func (DeleteServiceLinkedRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+	}
 }
 
 type DeleteServiceLinkedRoleResponse struct {
@@ -572,15 +883,35 @@ type DeleteServiceSpecificCredentialRequest struct {
 	ServiceSpecificCredentialId *string  `aws:"ServiceSpecificCredentialId,req"`
 }
 
+func (DeleteServiceSpecificCredentialRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":                    constraintUserNameType,
+		"ServiceSpecificCredentialId": constraintServiceSpecificCredentialId,
+	}
+}
+
 type DeleteSigningCertificateRequest struct {
 	_             struct{} `aws:"structure"`
 	UserName      *string  `aws:"UserName"`
 	CertificateId *string  `aws:"CertificateId,req"`
 }
 
+func (DeleteSigningCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":      constraintExistingUserNameType,
+		"CertificateId": constraintCertificateIdType,
+	}
+}
+
 type DeleteUserPermissionsBoundaryRequest struct {
 	_        struct{} `aws:"structure"`
 	UserName *string  `aws:"UserName,req"`
+}
+
+func (DeleteUserPermissionsBoundaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+	}
 }
 
 type DeleteUserPolicyRequest struct {
@@ -589,14 +920,33 @@ type DeleteUserPolicyRequest struct {
 	PolicyName *string  `aws:"PolicyName,req"`
 }
 
+func (DeleteUserPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":   constraintExistingUserNameType,
+		"PolicyName": constraintPolicyNameType,
+	}
+}
+
 type DeleteUserRequest struct {
 	_        struct{} `aws:"structure"`
 	UserName *string  `aws:"UserName,req"`
 }
 
+func (DeleteUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+	}
+}
+
 type DeleteVirtualMFADeviceRequest struct {
 	_            struct{} `aws:"structure"`
 	SerialNumber *string  `aws:"SerialNumber,req"`
+}
+
+func (DeleteVirtualMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SerialNumber": constraintSerialNumberType,
+	}
 }
 
 type DeletionTaskFailureReasonType struct {
@@ -611,16 +961,37 @@ type DetachGroupPolicyRequest struct {
 	PolicyArn *string  `aws:"PolicyArn,req"`
 }
 
+func (DetachGroupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+		"PolicyArn": constraintArnType,
+	}
+}
+
 type DetachRolePolicyRequest struct {
 	_         struct{} `aws:"structure"`
 	RoleName  *string  `aws:"RoleName,req"`
 	PolicyArn *string  `aws:"PolicyArn,req"`
 }
 
+func (DetachRolePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":  constraintRoleNameType,
+		"PolicyArn": constraintArnType,
+	}
+}
+
 type DetachUserPolicyRequest struct {
 	_         struct{} `aws:"structure"`
 	UserName  *string  `aws:"UserName,req"`
 	PolicyArn *string  `aws:"PolicyArn,req"`
+}
+
+func (DetachUserPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":  constraintUserNameType,
+		"PolicyArn": constraintArnType,
+	}
 }
 
 type DisableOrganizationsRootCredentialsManagementRequest struct {
@@ -689,6 +1060,15 @@ type EnableMFADeviceRequest struct {
 	SerialNumber        *string  `aws:"SerialNumber,req"`
 	AuthenticationCode1 *string  `aws:"AuthenticationCode1,req"`
 	AuthenticationCode2 *string  `aws:"AuthenticationCode2,req"`
+}
+
+func (EnableMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":            constraintExistingUserNameType,
+		"SerialNumber":        constraintSerialNumberType,
+		"AuthenticationCode1": constraintAuthenticationCodeType,
+		"AuthenticationCode2": constraintAuthenticationCodeType,
+	}
 }
 
 type EnableOrganizationsRootCredentialsManagementRequest struct {
@@ -850,6 +1230,13 @@ type GenerateOrganizationsAccessReportRequest struct {
 	OrganizationsPolicyId *string  `aws:"OrganizationsPolicyId"`
 }
 
+func (GenerateOrganizationsAccessReportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EntityPath":            constraintOrganizationsEntityPathType,
+		"OrganizationsPolicyId": constraintOrganizationsPolicyIdType,
+	}
+}
+
 type GenerateOrganizationsAccessReportResponse struct {
 	_     struct{} `aws:"structure"`
 	JobId *string  `aws:"JobId"`
@@ -861,6 +1248,13 @@ type GenerateServiceLastAccessedDetailsRequest struct {
 	Granularity *string  `aws:"Granularity"`
 }
 
+func (GenerateServiceLastAccessedDetailsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn":         constraintArnType,
+		"Granularity": constraintAccessAdvisorUsageGranularityType,
+	}
+}
+
 type GenerateServiceLastAccessedDetailsResponse struct {
 	_     struct{} `aws:"structure"`
 	JobId *string  `aws:"JobId"`
@@ -869,6 +1263,12 @@ type GenerateServiceLastAccessedDetailsResponse struct {
 type GetAccessKeyLastUsedRequest struct {
 	_           struct{} `aws:"structure"`
 	AccessKeyId *string  `aws:"AccessKeyId,req"`
+}
+
+func (GetAccessKeyLastUsedRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccessKeyId": constraintAccessKeyIdType,
+	}
 }
 
 type GetAccessKeyLastUsedResponse struct {
@@ -882,6 +1282,13 @@ type GetAccountAuthorizationDetailsRequest struct {
 	Filter   EntityListType `aws:"Filter"`
 	MaxItems *int32         `aws:"MaxItems"`
 	Marker   *string        `aws:"Marker"`
+}
+
+func (GetAccountAuthorizationDetailsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxItems": constraintMaxItemsType,
+		"Marker":   constraintMarkerType,
+	}
 }
 
 type GetAccountAuthorizationDetailsResponse struct {
@@ -920,6 +1327,12 @@ type GetContextKeysForPrincipalPolicyRequest struct {
 	PolicyInputList SimulationPolicyListType `aws:"PolicyInputList"`
 }
 
+func (GetContextKeysForPrincipalPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicySourceArn": constraintArnType,
+	}
+}
+
 type GetCredentialReportResponse struct {
 	_             struct{}   `aws:"structure"`
 	Content       []byte     `aws:"Content"`
@@ -933,6 +1346,12 @@ type GetDelegationRequestRequest struct {
 	DelegationPermissionCheck *bool    `aws:"DelegationPermissionCheck"`
 }
 
+func (GetDelegationRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegationRequestId": constraintDelegationRequestIdType,
+	}
+}
+
 type GetDelegationRequestResponse struct {
 	_                     struct{}           `aws:"structure"`
 	DelegationRequest     *DelegationRequest `aws:"DelegationRequest"`
@@ -944,6 +1363,13 @@ type GetGroupPolicyRequest struct {
 	_          struct{} `aws:"structure"`
 	GroupName  *string  `aws:"GroupName,req"`
 	PolicyName *string  `aws:"PolicyName,req"`
+}
+
+func (GetGroupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName":  constraintGroupNameType,
+		"PolicyName": constraintPolicyNameType,
+	}
 }
 
 type GetGroupPolicyResponse struct {
@@ -960,6 +1386,14 @@ type GetGroupRequest struct {
 	MaxItems  *int32   `aws:"MaxItems"`
 }
 
+func (GetGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+		"Marker":    constraintMarkerType,
+		"MaxItems":  constraintMaxItemsType,
+	}
+}
+
 type GetGroupResponse struct {
 	_           struct{}     `aws:"structure"`
 	Group       *Group       `aws:"Group,req"`
@@ -974,6 +1408,13 @@ type GetHumanReadableSummaryRequest struct {
 	Locale    *string  `aws:"Locale"`
 }
 
+func (GetHumanReadableSummaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EntityArn": constraintArnType,
+		"Locale":    constraintLocaleType,
+	}
+}
+
 type GetHumanReadableSummaryResponse struct {
 	_              struct{} `aws:"structure"`
 	SummaryContent *string  `aws:"SummaryContent"`
@@ -986,6 +1427,12 @@ type GetInstanceProfileRequest struct {
 	InstanceProfileName *string  `aws:"InstanceProfileName,req"`
 }
 
+func (GetInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+	}
+}
+
 type GetInstanceProfileResponse struct {
 	_               struct{}         `aws:"structure"`
 	InstanceProfile *InstanceProfile `aws:"InstanceProfile,req"`
@@ -994,6 +1441,12 @@ type GetInstanceProfileResponse struct {
 type GetLoginProfileRequest struct {
 	_        struct{} `aws:"structure"`
 	UserName *string  `aws:"UserName"`
+}
+
+func (GetLoginProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+	}
 }
 
 type GetLoginProfileResponse struct {
@@ -1007,6 +1460,13 @@ type GetMFADeviceRequest struct {
 	UserName     *string  `aws:"UserName"`
 }
 
+func (GetMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SerialNumber": constraintSerialNumberType,
+		"UserName":     constraintUserNameType,
+	}
+}
+
 type GetMFADeviceResponse struct {
 	_              struct{}             `aws:"structure"`
 	UserName       *string              `aws:"UserName"`
@@ -1018,6 +1478,12 @@ type GetMFADeviceResponse struct {
 type GetOpenIDConnectProviderRequest struct {
 	_                        struct{} `aws:"structure"`
 	OpenIDConnectProviderArn *string  `aws:"OpenIDConnectProviderArn,req"`
+}
+
+func (GetOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+	}
 }
 
 type GetOpenIDConnectProviderResponse struct {
@@ -1035,6 +1501,15 @@ type GetOrganizationsAccessReportRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 	Marker   *string  `aws:"Marker"`
 	SortKey  *string  `aws:"SortKey"`
+}
+
+func (GetOrganizationsAccessReportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"JobId":    constraintJobIDType,
+		"MaxItems": constraintMaxItemsType,
+		"Marker":   constraintMarkerType,
+		"SortKey":  constraintSortKeyType,
+	}
 }
 
 type GetOrganizationsAccessReportResponse struct {
@@ -1061,6 +1536,12 @@ type GetPolicyRequest struct {
 	PolicyArn *string  `aws:"PolicyArn,req"`
 }
 
+func (GetPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+	}
+}
+
 type GetPolicyResponse struct {
 	_      struct{} `aws:"structure"`
 	Policy *Policy  `aws:"Policy"`
@@ -1072,6 +1553,13 @@ type GetPolicyVersionRequest struct {
 	VersionId *string  `aws:"VersionId,req"`
 }
 
+func (GetPolicyVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"VersionId": constraintPolicyVersionIdType,
+	}
+}
+
 type GetPolicyVersionResponse struct {
 	_             struct{}       `aws:"structure"`
 	PolicyVersion *PolicyVersion `aws:"PolicyVersion"`
@@ -1081,6 +1569,13 @@ type GetRolePolicyRequest struct {
 	_          struct{} `aws:"structure"`
 	RoleName   *string  `aws:"RoleName,req"`
 	PolicyName *string  `aws:"PolicyName,req"`
+}
+
+func (GetRolePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":   constraintRoleNameType,
+		"PolicyName": constraintPolicyNameType,
+	}
 }
 
 type GetRolePolicyResponse struct {
@@ -1095,6 +1590,12 @@ type GetRoleRequest struct {
 	RoleName *string  `aws:"RoleName,req"`
 }
 
+func (GetRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+	}
+}
+
 type GetRoleResponse struct {
 	_    struct{} `aws:"structure"`
 	Role *Role    `aws:"Role,req"`
@@ -1103,6 +1604,12 @@ type GetRoleResponse struct {
 type GetSAMLProviderRequest struct {
 	_               struct{} `aws:"structure"`
 	SAMLProviderArn *string  `aws:"SAMLProviderArn,req"`
+}
+
+func (GetSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLProviderArn": constraintArnType,
+	}
 }
 
 type GetSAMLProviderResponse struct {
@@ -1123,6 +1630,14 @@ type GetSSHPublicKeyRequest struct {
 	Encoding       *string  `aws:"Encoding,req"`
 }
 
+func (GetSSHPublicKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":       constraintUserNameType,
+		"SSHPublicKeyId": constraintPublicKeyIdType,
+		"Encoding":       constraintEncodingType,
+	}
+}
+
 type GetSSHPublicKeyResponse struct {
 	_            struct{}      `aws:"structure"`
 	SSHPublicKey *SSHPublicKey `aws:"SSHPublicKey"`
@@ -1131,6 +1646,12 @@ type GetSSHPublicKeyResponse struct {
 type GetServerCertificateRequest struct {
 	_                     struct{} `aws:"structure"`
 	ServerCertificateName *string  `aws:"ServerCertificateName,req"`
+}
+
+func (GetServerCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServerCertificateName": constraintServerCertificateNameType,
+	}
 }
 
 type GetServerCertificateResponse struct {
@@ -1143,6 +1664,14 @@ type GetServiceLastAccessedDetailsRequest struct {
 	JobId    *string  `aws:"JobId,req"`
 	MaxItems *int32   `aws:"MaxItems"`
 	Marker   *string  `aws:"Marker"`
+}
+
+func (GetServiceLastAccessedDetailsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"JobId":    constraintJobIDType,
+		"MaxItems": constraintMaxItemsType,
+		"Marker":   constraintMarkerType,
+	}
 }
 
 type GetServiceLastAccessedDetailsResponse struct {
@@ -1165,6 +1694,15 @@ type GetServiceLastAccessedDetailsWithEntitiesRequest struct {
 	Marker           *string  `aws:"Marker"`
 }
 
+func (GetServiceLastAccessedDetailsWithEntitiesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"JobId":            constraintJobIDType,
+		"ServiceNamespace": constraintServiceNamespaceType,
+		"MaxItems":         constraintMaxItemsType,
+		"Marker":           constraintMarkerType,
+	}
+}
+
 type GetServiceLastAccessedDetailsWithEntitiesResponse struct {
 	_                 struct{}              `aws:"structure"`
 	JobStatus         *string               `aws:"JobStatus,req"`
@@ -1181,6 +1719,12 @@ type GetServiceLinkedRoleDeletionStatusRequest struct {
 	DeletionTaskId *string  `aws:"DeletionTaskId,req"`
 }
 
+func (GetServiceLinkedRoleDeletionStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DeletionTaskId": constraintDeletionTaskIdType,
+	}
+}
+
 type GetServiceLinkedRoleDeletionStatusResponse struct {
 	_      struct{}                       `aws:"structure"`
 	Status *string                        `aws:"Status,req"`
@@ -1193,6 +1737,13 @@ type GetUserPolicyRequest struct {
 	PolicyName *string  `aws:"PolicyName,req"`
 }
 
+func (GetUserPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":   constraintExistingUserNameType,
+		"PolicyName": constraintPolicyNameType,
+	}
+}
+
 type GetUserPolicyResponse struct {
 	_              struct{} `aws:"structure"`
 	UserName       *string  `aws:"UserName,req"`
@@ -1203,6 +1754,12 @@ type GetUserPolicyResponse struct {
 type GetUserRequest struct {
 	_        struct{} `aws:"structure"`
 	UserName *string  `aws:"UserName"`
+}
+
+func (GetUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+	}
 }
 
 type GetUserResponse struct {
@@ -1235,6 +1792,14 @@ type InlinePolicyIdentifierType struct {
 	PolicyName     *string  `aws:"PolicyName,req"`
 	AttachmentType *string  `aws:"AttachmentType,req"`
 	AttachmentName *string  `aws:"AttachmentName,req"`
+}
+
+func (InlinePolicyIdentifierType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyName":     constraintPolicyNameType,
+		"AttachmentType": constraintAttachmentType,
+		"AttachmentName": constraintAttachmentName,
+	}
 }
 
 type InstanceProfile struct {
@@ -1395,6 +1960,14 @@ type ListAccessKeysRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 }
 
+func (ListAccessKeysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListAccessKeysResponse struct {
 	_                 struct{}                  `aws:"structure"`
 	AccessKeyMetadata AccessKeyMetadataListType `aws:"AccessKeyMetadata,req"`
@@ -1406,6 +1979,13 @@ type ListAccountAliasesRequest struct {
 	_        struct{} `aws:"structure"`
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
+}
+
+func (ListAccountAliasesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
 }
 
 type ListAccountAliasesResponse struct {
@@ -1423,6 +2003,15 @@ type ListAttachedGroupPoliciesRequest struct {
 	MaxItems   *int32   `aws:"MaxItems"`
 }
 
+func (ListAttachedGroupPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName":  constraintGroupNameType,
+		"PathPrefix": constraintPolicyPathType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
+}
+
 type ListAttachedGroupPoliciesResponse struct {
 	_                struct{}                 `aws:"structure"`
 	AttachedPolicies AttachedPoliciesListType `aws:"AttachedPolicies"`
@@ -1436,6 +2025,15 @@ type ListAttachedRolePoliciesRequest struct {
 	PathPrefix *string  `aws:"PathPrefix"`
 	Marker     *string  `aws:"Marker"`
 	MaxItems   *int32   `aws:"MaxItems"`
+}
+
+func (ListAttachedRolePoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":   constraintRoleNameType,
+		"PathPrefix": constraintPolicyPathType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
 }
 
 type ListAttachedRolePoliciesResponse struct {
@@ -1453,6 +2051,15 @@ type ListAttachedUserPoliciesRequest struct {
 	MaxItems   *int32   `aws:"MaxItems"`
 }
 
+func (ListAttachedUserPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":   constraintUserNameType,
+		"PathPrefix": constraintPolicyPathType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
+}
+
 type ListAttachedUserPoliciesResponse struct {
 	_                struct{}                 `aws:"structure"`
 	AttachedPolicies AttachedPoliciesListType `aws:"AttachedPolicies"`
@@ -1465,6 +2072,14 @@ type ListDelegationRequestsRequest struct {
 	OwnerId  *string  `aws:"OwnerId"`
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
+}
+
+func (ListDelegationRequestsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OwnerId":  constraintOwnerIdType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
 }
 
 type ListDelegationRequestsResponse struct {
@@ -1484,6 +2099,17 @@ type ListEntitiesForPolicyRequest struct {
 	MaxItems          *int32   `aws:"MaxItems"`
 }
 
+func (ListEntitiesForPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn":         constraintArnType,
+		"EntityFilter":      constraintEntityType,
+		"PathPrefix":        constraintPathType,
+		"PolicyUsageFilter": constraintPolicyUsageType,
+		"Marker":            constraintMarkerType,
+		"MaxItems":          constraintMaxItemsType,
+	}
+}
+
 type ListEntitiesForPolicyResponse struct {
 	_            struct{}            `aws:"structure"`
 	PolicyGroups PolicyGroupListType `aws:"PolicyGroups"`
@@ -1500,6 +2126,14 @@ type ListGroupPoliciesRequest struct {
 	MaxItems  *int32   `aws:"MaxItems"`
 }
 
+func (ListGroupPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+		"Marker":    constraintMarkerType,
+		"MaxItems":  constraintMaxItemsType,
+	}
+}
+
 type ListGroupPoliciesResponse struct {
 	_           struct{}           `aws:"structure"`
 	PolicyNames PolicyNameListType `aws:"PolicyNames,req"`
@@ -1512,6 +2146,14 @@ type ListGroupsForUserRequest struct {
 	UserName *string  `aws:"UserName,req"`
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
+}
+
+func (ListGroupsForUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
 }
 
 type ListGroupsForUserResponse struct {
@@ -1528,6 +2170,14 @@ type ListGroupsRequest struct {
 	MaxItems   *int32   `aws:"MaxItems"`
 }
 
+func (ListGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PathPrefix": constraintPathPrefixType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
+}
+
 type ListGroupsResponse struct {
 	_           struct{}      `aws:"structure"`
 	Groups      GroupListType `aws:"Groups,req"`
@@ -1540,6 +2190,14 @@ type ListInstanceProfileTagsRequest struct {
 	InstanceProfileName *string  `aws:"InstanceProfileName,req"`
 	Marker              *string  `aws:"Marker"`
 	MaxItems            *int32   `aws:"MaxItems"`
+}
+
+func (ListInstanceProfileTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+		"Marker":              constraintMarkerType,
+		"MaxItems":            constraintMaxItemsType,
+	}
 }
 
 type ListInstanceProfileTagsResponse struct {
@@ -1556,6 +2214,14 @@ type ListInstanceProfilesForRoleRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 }
 
+func (ListInstanceProfilesForRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListInstanceProfilesForRoleResponse struct {
 	_                struct{}                `aws:"structure"`
 	InstanceProfiles InstanceProfileListType `aws:"InstanceProfiles,req"`
@@ -1568,6 +2234,14 @@ type ListInstanceProfilesRequest struct {
 	PathPrefix *string  `aws:"PathPrefix"`
 	Marker     *string  `aws:"Marker"`
 	MaxItems   *int32   `aws:"MaxItems"`
+}
+
+func (ListInstanceProfilesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PathPrefix": constraintPathPrefixType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
 }
 
 type ListInstanceProfilesResponse struct {
@@ -1584,6 +2258,14 @@ type ListMFADeviceTagsRequest struct {
 	MaxItems     *int32   `aws:"MaxItems"`
 }
 
+func (ListMFADeviceTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SerialNumber": constraintSerialNumberType,
+		"Marker":       constraintMarkerType,
+		"MaxItems":     constraintMaxItemsType,
+	}
+}
+
 type ListMFADeviceTagsResponse struct {
 	_           struct{}    `aws:"structure"`
 	Tags        TagListType `aws:"Tags,req"`
@@ -1598,6 +2280,14 @@ type ListMFADevicesRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 }
 
+func (ListMFADevicesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListMFADevicesResponse struct {
 	_           struct{}          `aws:"structure"`
 	MFADevices  MfaDeviceListType `aws:"MFADevices,req"`
@@ -1610,6 +2300,14 @@ type ListOpenIDConnectProviderTagsRequest struct {
 	OpenIDConnectProviderArn *string  `aws:"OpenIDConnectProviderArn,req"`
 	Marker                   *string  `aws:"Marker"`
 	MaxItems                 *int32   `aws:"MaxItems"`
+}
+
+func (ListOpenIDConnectProviderTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+		"Marker":                   constraintMarkerType,
+		"MaxItems":                 constraintMaxItemsType,
+	}
 }
 
 type ListOpenIDConnectProviderTagsResponse struct {
@@ -1651,6 +2349,14 @@ type ListPoliciesGrantingServiceAccessRequest struct {
 	ServiceNamespaces ServiceNamespaceListType `aws:"ServiceNamespaces,req"`
 }
 
+func (ListPoliciesGrantingServiceAccessRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Marker":            constraintMarkerType,
+		"Arn":               constraintArnType,
+		"ServiceNamespaces": constraintServiceNamespaceListType,
+	}
+}
+
 type ListPoliciesGrantingServiceAccessResponse struct {
 	_                             struct{}                                        `aws:"structure"`
 	PoliciesGrantingServiceAccess ListPolicyGrantingServiceAccessResponseListType `aws:"PoliciesGrantingServiceAccess,req"`
@@ -1668,6 +2374,16 @@ type ListPoliciesRequest struct {
 	MaxItems          *int32   `aws:"MaxItems"`
 }
 
+func (ListPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Scope":             constraintPolicyScopeType,
+		"PathPrefix":        constraintPolicyPathType,
+		"PolicyUsageFilter": constraintPolicyUsageType,
+		"Marker":            constraintMarkerType,
+		"MaxItems":          constraintMaxItemsType,
+	}
+}
+
 type ListPoliciesResponse struct {
 	_           struct{}       `aws:"structure"`
 	Policies    PolicyListType `aws:"Policies"`
@@ -1680,6 +2396,14 @@ type ListPolicyTagsRequest struct {
 	PolicyArn *string  `aws:"PolicyArn,req"`
 	Marker    *string  `aws:"Marker"`
 	MaxItems  *int32   `aws:"MaxItems"`
+}
+
+func (ListPolicyTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"Marker":    constraintMarkerType,
+		"MaxItems":  constraintMaxItemsType,
+	}
 }
 
 type ListPolicyTagsResponse struct {
@@ -1696,6 +2420,14 @@ type ListPolicyVersionsRequest struct {
 	MaxItems  *int32   `aws:"MaxItems"`
 }
 
+func (ListPolicyVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"Marker":    constraintMarkerType,
+		"MaxItems":  constraintMaxItemsType,
+	}
+}
+
 type ListPolicyVersionsResponse struct {
 	_           struct{}                      `aws:"structure"`
 	Versions    PolicyDocumentVersionListType `aws:"Versions"`
@@ -1708,6 +2440,14 @@ type ListRolePoliciesRequest struct {
 	RoleName *string  `aws:"RoleName,req"`
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
+}
+
+func (ListRolePoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
 }
 
 type ListRolePoliciesResponse struct {
@@ -1724,6 +2464,14 @@ type ListRoleTagsRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 }
 
+func (ListRoleTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListRoleTagsResponse struct {
 	_           struct{}    `aws:"structure"`
 	Tags        TagListType `aws:"Tags,req"`
@@ -1738,6 +2486,14 @@ type ListRolesRequest struct {
 	MaxItems   *int32   `aws:"MaxItems"`
 }
 
+func (ListRolesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PathPrefix": constraintPathPrefixType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
+}
+
 type ListRolesResponse struct {
 	_           struct{}     `aws:"structure"`
 	Roles       RoleListType `aws:"Roles,req"`
@@ -1750,6 +2506,14 @@ type ListSAMLProviderTagsRequest struct {
 	SAMLProviderArn *string  `aws:"SAMLProviderArn,req"`
 	Marker          *string  `aws:"Marker"`
 	MaxItems        *int32   `aws:"MaxItems"`
+}
+
+func (ListSAMLProviderTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLProviderArn": constraintArnType,
+		"Marker":          constraintMarkerType,
+		"MaxItems":        constraintMaxItemsType,
+	}
 }
 
 type ListSAMLProviderTagsResponse struct {
@@ -1775,6 +2539,14 @@ type ListSSHPublicKeysRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 }
 
+func (ListSSHPublicKeysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListSSHPublicKeysResponse struct {
 	_             struct{}             `aws:"structure"`
 	SSHPublicKeys SSHPublicKeyListType `aws:"SSHPublicKeys"`
@@ -1789,6 +2561,14 @@ type ListServerCertificateTagsRequest struct {
 	MaxItems              *int32   `aws:"MaxItems"`
 }
 
+func (ListServerCertificateTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServerCertificateName": constraintServerCertificateNameType,
+		"Marker":                constraintMarkerType,
+		"MaxItems":              constraintMaxItemsType,
+	}
+}
+
 type ListServerCertificateTagsResponse struct {
 	_           struct{}    `aws:"structure"`
 	Tags        TagListType `aws:"Tags,req"`
@@ -1801,6 +2581,14 @@ type ListServerCertificatesRequest struct {
 	PathPrefix *string  `aws:"PathPrefix"`
 	Marker     *string  `aws:"Marker"`
 	MaxItems   *int32   `aws:"MaxItems"`
+}
+
+func (ListServerCertificatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PathPrefix": constraintPathPrefixType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
 }
 
 type ListServerCertificatesResponse struct {
@@ -1819,6 +2607,14 @@ type ListServiceSpecificCredentialsRequest struct {
 	MaxItems    *int32   `aws:"MaxItems"`
 }
 
+func (ListServiceSpecificCredentialsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListServiceSpecificCredentialsResponse struct {
 	_                          struct{}                           `aws:"structure"`
 	ServiceSpecificCredentials ServiceSpecificCredentialsListType `aws:"ServiceSpecificCredentials"`
@@ -1831,6 +2627,14 @@ type ListSigningCertificatesRequest struct {
 	UserName *string  `aws:"UserName"`
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
+}
+
+func (ListSigningCertificatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
 }
 
 type ListSigningCertificatesResponse struct {
@@ -1847,6 +2651,14 @@ type ListUserPoliciesRequest struct {
 	MaxItems *int32   `aws:"MaxItems"`
 }
 
+func (ListUserPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
+}
+
 type ListUserPoliciesResponse struct {
 	_           struct{}           `aws:"structure"`
 	PolicyNames PolicyNameListType `aws:"PolicyNames,req"`
@@ -1859,6 +2671,14 @@ type ListUserTagsRequest struct {
 	UserName *string  `aws:"UserName,req"`
 	Marker   *string  `aws:"Marker"`
 	MaxItems *int32   `aws:"MaxItems"`
+}
+
+func (ListUserTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Marker":   constraintMarkerType,
+		"MaxItems": constraintMaxItemsType,
+	}
 }
 
 type ListUserTagsResponse struct {
@@ -1875,6 +2695,14 @@ type ListUsersRequest struct {
 	MaxItems   *int32   `aws:"MaxItems"`
 }
 
+func (ListUsersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PathPrefix": constraintPathPrefixType,
+		"Marker":     constraintMarkerType,
+		"MaxItems":   constraintMaxItemsType,
+	}
+}
+
 type ListUsersResponse struct {
 	_           struct{}     `aws:"structure"`
 	Users       UserListType `aws:"Users,req"`
@@ -1887,6 +2715,14 @@ type ListVirtualMFADevicesRequest struct {
 	AssignmentStatus *string  `aws:"AssignmentStatus"`
 	Marker           *string  `aws:"Marker"`
 	MaxItems         *int32   `aws:"MaxItems"`
+}
+
+func (ListVirtualMFADevicesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssignmentStatus": constraintAssignmentStatusType,
+		"Marker":           constraintMarkerType,
+		"MaxItems":         constraintMaxItemsType,
+	}
 }
 
 type ListVirtualMFADevicesResponse struct {
@@ -2156,6 +2992,13 @@ type PolicyIdentifier struct {
 	InlinePolicyIdentifier *InlinePolicyIdentifierType `aws:"InlinePolicyIdentifier"`
 }
 
+func (PolicyIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyType": constraintPolicyIdentifierPolicyType,
+		"PolicyArn":  constraintArnType,
+	}
+}
+
 type PolicyNotAttachableException struct {
 	_       struct{} `aws:"structure,error=PolicyNotAttachable,status=400"`
 	Message *string  `aws:"message"`
@@ -2181,6 +3024,13 @@ type PolicyParameter struct {
 	Name   *string                       `aws:"Name"`
 	Values PolicyParameterValuesListType `aws:"Values"`
 	Type   *string                       `aws:"Type"`
+}
+
+func (PolicyParameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintPolicyParameterNameType,
+		"Type": constraintPolicyParameterTypeEnum,
+	}
 }
 
 type PolicyRole struct {
@@ -2220,10 +3070,25 @@ type PutGroupPolicyRequest struct {
 	PolicyDocument *string  `aws:"PolicyDocument,req"`
 }
 
+func (PutGroupPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName":      constraintGroupNameType,
+		"PolicyName":     constraintPolicyNameType,
+		"PolicyDocument": constraintPolicyDocumentType,
+	}
+}
+
 type PutRolePermissionsBoundaryRequest struct {
 	_                   struct{} `aws:"structure"`
 	RoleName            *string  `aws:"RoleName,req"`
 	PermissionsBoundary *string  `aws:"PermissionsBoundary,req"`
+}
+
+func (PutRolePermissionsBoundaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":            constraintRoleNameType,
+		"PermissionsBoundary": constraintArnType,
+	}
 }
 
 type PutRolePolicyRequest struct {
@@ -2233,10 +3098,25 @@ type PutRolePolicyRequest struct {
 	PolicyDocument *string  `aws:"PolicyDocument,req"`
 }
 
+func (PutRolePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":       constraintRoleNameType,
+		"PolicyName":     constraintPolicyNameType,
+		"PolicyDocument": constraintPolicyDocumentType,
+	}
+}
+
 type PutUserPermissionsBoundaryRequest struct {
 	_                   struct{} `aws:"structure"`
 	UserName            *string  `aws:"UserName,req"`
 	PermissionsBoundary *string  `aws:"PermissionsBoundary,req"`
+}
+
+func (PutUserPermissionsBoundaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":            constraintUserNameType,
+		"PermissionsBoundary": constraintArnType,
+	}
 }
 
 type PutUserPolicyRequest struct {
@@ -2246,10 +3126,25 @@ type PutUserPolicyRequest struct {
 	PolicyDocument *string  `aws:"PolicyDocument,req"`
 }
 
+func (PutUserPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":       constraintExistingUserNameType,
+		"PolicyName":     constraintPolicyNameType,
+		"PolicyDocument": constraintPolicyDocumentType,
+	}
+}
+
 type RejectDelegationRequestRequest struct {
 	_                   struct{} `aws:"structure"`
 	DelegationRequestId *string  `aws:"DelegationRequestId,req"`
 	Notes               *string  `aws:"Notes"`
+}
+
+func (RejectDelegationRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegationRequestId": constraintDelegationRequestIdType,
+		"Notes":               constraintNotesType,
+	}
 }
 
 type RemoveClientIDFromOpenIDConnectProviderRequest struct {
@@ -2258,16 +3153,37 @@ type RemoveClientIDFromOpenIDConnectProviderRequest struct {
 	ClientID                 *string  `aws:"ClientID,req"`
 }
 
+func (RemoveClientIDFromOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+		"ClientID":                 constraintClientIDType,
+	}
+}
+
 type RemoveRoleFromInstanceProfileRequest struct {
 	_                   struct{} `aws:"structure"`
 	InstanceProfileName *string  `aws:"InstanceProfileName,req"`
 	RoleName            *string  `aws:"RoleName,req"`
 }
 
+func (RemoveRoleFromInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+		"RoleName":            constraintRoleNameType,
+	}
+}
+
 type RemoveUserFromGroupRequest struct {
 	_         struct{} `aws:"structure"`
 	GroupName *string  `aws:"GroupName,req"`
 	UserName  *string  `aws:"UserName,req"`
+}
+
+func (RemoveUserFromGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName": constraintGroupNameType,
+		"UserName":  constraintExistingUserNameType,
+	}
 }
 
 type ReportGenerationLimitExceededException struct {
@@ -2298,12 +3214,23 @@ type ResetServiceSpecificCredentialRequest struct {
 	ServiceSpecificCredentialId *string  `aws:"ServiceSpecificCredentialId,req"`
 }
 
+func (ResetServiceSpecificCredentialRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":                    constraintUserNameType,
+		"ServiceSpecificCredentialId": constraintServiceSpecificCredentialId,
+	}
+}
+
 type ResetServiceSpecificCredentialResponse struct {
 	_                         struct{}                   `aws:"structure"`
 	ServiceSpecificCredential *ServiceSpecificCredential `aws:"ServiceSpecificCredential"`
 }
 
 type ResourceNameListType []string
+
+func (ResourceNameListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceNameType}}
+}
 
 type ResourceSpecificResult struct {
 	_                                 struct{}                           `aws:"structure"`
@@ -2323,6 +3250,15 @@ type ResyncMFADeviceRequest struct {
 	SerialNumber        *string  `aws:"SerialNumber,req"`
 	AuthenticationCode1 *string  `aws:"AuthenticationCode1,req"`
 	AuthenticationCode2 *string  `aws:"AuthenticationCode2,req"`
+}
+
+func (ResyncMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":            constraintExistingUserNameType,
+		"SerialNumber":        constraintSerialNumberType,
+		"AuthenticationCode1": constraintAuthenticationCodeType,
+		"AuthenticationCode2": constraintAuthenticationCodeType,
+	}
 }
 
 type Role struct {
@@ -2408,6 +3344,12 @@ type SSHPublicKeyMetadata struct {
 type SendDelegationTokenRequest struct {
 	_                   struct{} `aws:"structure"`
 	DelegationRequestId *string  `aws:"DelegationRequestId,req"`
+}
+
+func (SendDelegationTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegationRequestId": constraintDelegationRequestIdType,
+	}
 }
 
 type ServerCertificate struct {
@@ -2526,9 +3468,22 @@ type SetDefaultPolicyVersionRequest struct {
 	VersionId *string  `aws:"VersionId,req"`
 }
 
+func (SetDefaultPolicyVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"VersionId": constraintPolicyVersionIdType,
+	}
+}
+
 type SetSecurityTokenServicePreferencesRequest struct {
 	_                          struct{} `aws:"structure"`
 	GlobalEndpointTokenVersion *string  `aws:"GlobalEndpointTokenVersion,req"`
+}
+
+func (SetSecurityTokenServicePreferencesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalEndpointTokenVersion": constraintGlobalEndpointTokenVersion,
+	}
 }
 
 type SigningCertificate struct {
@@ -2556,6 +3511,18 @@ type SimulateCustomPolicyRequest struct {
 	Marker                             *string                    `aws:"Marker"`
 }
 
+func (SimulateCustomPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OrderedOrganizationPolicyInputList": constraintOrganizationPolicyListType,
+		"ResourcePolicy":                     constraintPolicyDocumentType,
+		"ResourceOwner":                      constraintResourceNameType,
+		"CallerArn":                          constraintResourceNameType,
+		"ResourceHandlingOption":             constraintResourceHandlingOptionType,
+		"MaxItems":                           constraintMaxItemsType,
+		"Marker":                             constraintMarkerType,
+	}
+}
+
 type SimulatePolicyResponse struct {
 	_                 struct{}                  `aws:"structure"`
 	EvaluationResults EvaluationResultsListType `aws:"EvaluationResults"`
@@ -2580,7 +3547,24 @@ type SimulatePrincipalPolicyRequest struct {
 	Marker                             *string                  `aws:"Marker"`
 }
 
+func (SimulatePrincipalPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicySourceArn":        constraintArnType,
+		"PolicyExclusionList":    constraintPolicyExclusionsListType,
+		"ResourcePolicy":         constraintPolicyDocumentType,
+		"ResourceOwner":          constraintResourceNameType,
+		"CallerArn":              constraintResourceNameType,
+		"ResourceHandlingOption": constraintResourceHandlingOptionType,
+		"MaxItems":               constraintMaxItemsType,
+		"Marker":                 constraintMarkerType,
+	}
+}
+
 type SimulationPolicyListType []string
+
+func (SimulationPolicyListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPolicyDocumentType}}
+}
 
 type Statement struct {
 	_                struct{}  `aws:"structure"`
@@ -2598,10 +3582,24 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKeyType,
+		"Value": constraintTagValueType,
+	}
+}
+
 type TagInstanceProfileRequest struct {
 	_                   struct{}    `aws:"structure"`
 	InstanceProfileName *string     `aws:"InstanceProfileName,req"`
 	Tags                TagListType `aws:"Tags,req"`
+}
+
+func (TagInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+		"Tags":                constraintTagListType,
+	}
 }
 
 type TagMFADeviceRequest struct {
@@ -2610,10 +3608,24 @@ type TagMFADeviceRequest struct {
 	Tags         TagListType `aws:"Tags,req"`
 }
 
+func (TagMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SerialNumber": constraintSerialNumberType,
+		"Tags":         constraintTagListType,
+	}
+}
+
 type TagOpenIDConnectProviderRequest struct {
 	_                        struct{}    `aws:"structure"`
 	OpenIDConnectProviderArn *string     `aws:"OpenIDConnectProviderArn,req"`
 	Tags                     TagListType `aws:"Tags,req"`
+}
+
+func (TagOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+		"Tags":                     constraintTagListType,
+	}
 }
 
 type TagPolicyRequest struct {
@@ -2622,10 +3634,24 @@ type TagPolicyRequest struct {
 	Tags      TagListType `aws:"Tags,req"`
 }
 
+func (TagPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"Tags":      constraintTagListType,
+	}
+}
+
 type TagRoleRequest struct {
 	_        struct{}    `aws:"structure"`
 	RoleName *string     `aws:"RoleName,req"`
 	Tags     TagListType `aws:"Tags,req"`
+}
+
+func (TagRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+		"Tags":     constraintTagListType,
+	}
 }
 
 type TagSAMLProviderRequest struct {
@@ -2634,16 +3660,37 @@ type TagSAMLProviderRequest struct {
 	Tags            TagListType `aws:"Tags,req"`
 }
 
+func (TagSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLProviderArn": constraintArnType,
+		"Tags":            constraintTagListType,
+	}
+}
+
 type TagServerCertificateRequest struct {
 	_                     struct{}    `aws:"structure"`
 	ServerCertificateName *string     `aws:"ServerCertificateName,req"`
 	Tags                  TagListType `aws:"Tags,req"`
 }
 
+func (TagServerCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServerCertificateName": constraintServerCertificateNameType,
+		"Tags":                  constraintTagListType,
+	}
+}
+
 type TagUserRequest struct {
 	_        struct{}    `aws:"structure"`
 	UserName *string     `aws:"UserName,req"`
 	Tags     TagListType `aws:"Tags,req"`
+}
+
+func (TagUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"Tags":     constraintTagListType,
+	}
 }
 
 type TrackedActionLastAccessed struct {
@@ -2704,10 +3751,24 @@ type UntagInstanceProfileRequest struct {
 	TagKeys             TagKeyListType `aws:"TagKeys,req"`
 }
 
+func (UntagInstanceProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceProfileName": constraintInstanceProfileNameType,
+		"TagKeys":             constraintTagKeyListType,
+	}
+}
+
 type UntagMFADeviceRequest struct {
 	_            struct{}       `aws:"structure"`
 	SerialNumber *string        `aws:"SerialNumber,req"`
 	TagKeys      TagKeyListType `aws:"TagKeys,req"`
+}
+
+func (UntagMFADeviceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SerialNumber": constraintSerialNumberType,
+		"TagKeys":      constraintTagKeyListType,
+	}
 }
 
 type UntagOpenIDConnectProviderRequest struct {
@@ -2716,10 +3777,24 @@ type UntagOpenIDConnectProviderRequest struct {
 	TagKeys                  TagKeyListType `aws:"TagKeys,req"`
 }
 
+func (UntagOpenIDConnectProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+		"TagKeys":                  constraintTagKeyListType,
+	}
+}
+
 type UntagPolicyRequest struct {
 	_         struct{}       `aws:"structure"`
 	PolicyArn *string        `aws:"PolicyArn,req"`
 	TagKeys   TagKeyListType `aws:"TagKeys,req"`
+}
+
+func (UntagPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PolicyArn": constraintArnType,
+		"TagKeys":   constraintTagKeyListType,
+	}
 }
 
 type UntagRoleRequest struct {
@@ -2728,10 +3803,24 @@ type UntagRoleRequest struct {
 	TagKeys  TagKeyListType `aws:"TagKeys,req"`
 }
 
+func (UntagRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName": constraintRoleNameType,
+		"TagKeys":  constraintTagKeyListType,
+	}
+}
+
 type UntagSAMLProviderRequest struct {
 	_               struct{}       `aws:"structure"`
 	SAMLProviderArn *string        `aws:"SAMLProviderArn,req"`
 	TagKeys         TagKeyListType `aws:"TagKeys,req"`
+}
+
+func (UntagSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLProviderArn": constraintArnType,
+		"TagKeys":         constraintTagKeyListType,
+	}
 }
 
 type UntagServerCertificateRequest struct {
@@ -2740,10 +3829,24 @@ type UntagServerCertificateRequest struct {
 	TagKeys               TagKeyListType `aws:"TagKeys,req"`
 }
 
+func (UntagServerCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServerCertificateName": constraintServerCertificateNameType,
+		"TagKeys":               constraintTagKeyListType,
+	}
+}
+
 type UntagUserRequest struct {
 	_        struct{}       `aws:"structure"`
 	UserName *string        `aws:"UserName,req"`
 	TagKeys  TagKeyListType `aws:"TagKeys,req"`
+}
+
+func (UntagUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintExistingUserNameType,
+		"TagKeys":  constraintTagKeyListType,
+	}
 }
 
 type UpdateAccessKeyRequest struct {
@@ -2751,6 +3854,14 @@ type UpdateAccessKeyRequest struct {
 	UserName    *string  `aws:"UserName"`
 	AccessKeyId *string  `aws:"AccessKeyId,req"`
 	Status      *string  `aws:"Status,req"`
+}
+
+func (UpdateAccessKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":    constraintExistingUserNameType,
+		"AccessKeyId": constraintAccessKeyIdType,
+		"Status":      constraintStatusType,
+	}
 }
 
 type UpdateAccountPasswordPolicyRequest struct {
@@ -2766,16 +3877,38 @@ type UpdateAccountPasswordPolicyRequest struct {
 	HardExpiry                 *bool    `aws:"HardExpiry"`
 }
 
+func (UpdateAccountPasswordPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MinimumPasswordLength":   constraintMinimumPasswordLengthType,
+		"MaxPasswordAge":          constraintMaxPasswordAgeType,
+		"PasswordReusePrevention": constraintPasswordReusePreventionType,
+	}
+}
+
 type UpdateAssumeRolePolicyRequest struct {
 	_              struct{} `aws:"structure"`
 	RoleName       *string  `aws:"RoleName,req"`
 	PolicyDocument *string  `aws:"PolicyDocument,req"`
 }
 
+func (UpdateAssumeRolePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":       constraintRoleNameType,
+		"PolicyDocument": constraintPolicyDocumentType,
+	}
+}
+
 type UpdateDelegationRequestRequest struct {
 	_                   struct{} `aws:"structure"`
 	DelegationRequestId *string  `aws:"DelegationRequestId,req"`
 	Notes               *string  `aws:"Notes"`
+}
+
+func (UpdateDelegationRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DelegationRequestId": constraintDelegationRequestIdType,
+		"Notes":               constraintNotesType,
+	}
 }
 
 type UpdateGroupRequest struct {
@@ -2785,11 +3918,26 @@ type UpdateGroupRequest struct {
 	NewGroupName *string  `aws:"NewGroupName"`
 }
 
+func (UpdateGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GroupName":    constraintGroupNameType,
+		"NewPath":      constraintPathType,
+		"NewGroupName": constraintGroupNameType,
+	}
+}
+
 type UpdateLoginProfileRequest struct {
 	_                     struct{} `aws:"structure"`
 	UserName              *string  `aws:"UserName,req"`
 	Password              *string  `aws:"Password"`
 	PasswordResetRequired *bool    `aws:"PasswordResetRequired"`
+}
+
+func (UpdateLoginProfileRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName": constraintUserNameType,
+		"Password": constraintPasswordType,
+	}
 }
 
 type UpdateOpenIDConnectProviderThumbprintRequest struct {
@@ -2798,10 +3946,23 @@ type UpdateOpenIDConnectProviderThumbprintRequest struct {
 	ThumbprintList           ThumbprintListType `aws:"ThumbprintList,req"`
 }
 
+func (UpdateOpenIDConnectProviderThumbprintRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpenIDConnectProviderArn": constraintArnType,
+	}
+}
+
 type UpdateRoleDescriptionRequest struct {
 	_           struct{} `aws:"structure"`
 	RoleName    *string  `aws:"RoleName,req"`
 	Description *string  `aws:"Description,req"`
+}
+
+func (UpdateRoleDescriptionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":    constraintRoleNameType,
+		"Description": constraintRoleDescriptionType,
+	}
 }
 
 type UpdateRoleDescriptionResponse struct {
@@ -2814,6 +3975,14 @@ type UpdateRoleRequest struct {
 	RoleName           *string  `aws:"RoleName,req"`
 	Description        *string  `aws:"Description"`
 	MaxSessionDuration *int32   `aws:"MaxSessionDuration"`
+}
+
+func (UpdateRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleName":           constraintRoleNameType,
+		"Description":        constraintRoleDescriptionType,
+		"MaxSessionDuration": constraintRoleMaxSessionDurationType,
+	}
 }
 
 type UpdateRoleResponse struct {
@@ -2829,6 +3998,16 @@ type UpdateSAMLProviderRequest struct {
 	RemovePrivateKey        *string  `aws:"RemovePrivateKey"`
 }
 
+func (UpdateSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SAMLMetadataDocument":    constraintSAMLMetadataDocumentType,
+		"SAMLProviderArn":         constraintArnType,
+		"AssertionEncryptionMode": constraintAssertionEncryptionModeType,
+		"AddPrivateKey":           constraintPrivateKeyType,
+		"RemovePrivateKey":        constraintPrivateKeyIdType,
+	}
+}
+
 type UpdateSAMLProviderResponse struct {
 	_               struct{} `aws:"structure"`
 	SAMLProviderArn *string  `aws:"SAMLProviderArn"`
@@ -2841,11 +4020,27 @@ type UpdateSSHPublicKeyRequest struct {
 	Status         *string  `aws:"Status,req"`
 }
 
+func (UpdateSSHPublicKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":       constraintUserNameType,
+		"SSHPublicKeyId": constraintPublicKeyIdType,
+		"Status":         constraintStatusType,
+	}
+}
+
 type UpdateServerCertificateRequest struct {
 	_                        struct{} `aws:"structure"`
 	ServerCertificateName    *string  `aws:"ServerCertificateName,req"`
 	NewPath                  *string  `aws:"NewPath"`
 	NewServerCertificateName *string  `aws:"NewServerCertificateName"`
+}
+
+func (UpdateServerCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ServerCertificateName":    constraintServerCertificateNameType,
+		"NewPath":                  constraintPathType,
+		"NewServerCertificateName": constraintServerCertificateNameType,
+	}
 }
 
 type UpdateServiceSpecificCredentialRequest struct {
@@ -2855,11 +4050,27 @@ type UpdateServiceSpecificCredentialRequest struct {
 	Status                      *string  `aws:"Status,req"`
 }
 
+func (UpdateServiceSpecificCredentialRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":                    constraintUserNameType,
+		"ServiceSpecificCredentialId": constraintServiceSpecificCredentialId,
+		"Status":                      constraintStatusType,
+	}
+}
+
 type UpdateSigningCertificateRequest struct {
 	_             struct{} `aws:"structure"`
 	UserName      *string  `aws:"UserName"`
 	CertificateId *string  `aws:"CertificateId,req"`
 	Status        *string  `aws:"Status,req"`
+}
+
+func (UpdateSigningCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":      constraintExistingUserNameType,
+		"CertificateId": constraintCertificateIdType,
+		"Status":        constraintStatusType,
+	}
 }
 
 type UpdateUserRequest struct {
@@ -2869,10 +4080,25 @@ type UpdateUserRequest struct {
 	NewUserName *string  `aws:"NewUserName"`
 }
 
+func (UpdateUserRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":    constraintExistingUserNameType,
+		"NewPath":     constraintPathType,
+		"NewUserName": constraintUserNameType,
+	}
+}
+
 type UploadSSHPublicKeyRequest struct {
 	_                struct{} `aws:"structure"`
 	UserName         *string  `aws:"UserName,req"`
 	SSHPublicKeyBody *string  `aws:"SSHPublicKeyBody,req"`
+}
+
+func (UploadSSHPublicKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":         constraintUserNameType,
+		"SSHPublicKeyBody": constraintPublicKeyMaterialType,
+	}
 }
 
 type UploadSSHPublicKeyResponse struct {
@@ -2890,6 +4116,17 @@ type UploadServerCertificateRequest struct {
 	Tags                  TagListType `aws:"Tags"`
 }
 
+func (UploadServerCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path":                  constraintPathType,
+		"ServerCertificateName": constraintServerCertificateNameType,
+		"CertificateBody":       constraintCertificateBodyType,
+		"PrivateKey":            constraintPrivateKeyType,
+		"CertificateChain":      constraintCertificateChainType,
+		"Tags":                  constraintTagListType,
+	}
+}
+
 type UploadServerCertificateResponse struct {
 	_                         struct{}                   `aws:"structure"`
 	ServerCertificateMetadata *ServerCertificateMetadata `aws:"ServerCertificateMetadata"`
@@ -2900,6 +4137,13 @@ type UploadSigningCertificateRequest struct {
 	_               struct{} `aws:"structure"`
 	UserName        *string  `aws:"UserName"`
 	CertificateBody *string  `aws:"CertificateBody,req"`
+}
+
+func (UploadSigningCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UserName":        constraintExistingUserNameType,
+		"CertificateBody": constraintCertificateBodyType,
+	}
 }
 
 type UploadSigningCertificateResponse struct {
@@ -2953,11 +4197,19 @@ type CertificateListType []SigningCertificate
 
 type ClientIDListType []string
 
+func (ClientIDListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintClientIDType}}
+}
+
 type DelegationRequestsListType []DelegationRequest
 
 type EntityDetailsListType []EntityDetails
 
 type EntityListType []string
+
+func (EntityListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEntityType}}
+}
 
 type GroupDetailListType []GroupDetail
 
@@ -2985,6 +4237,10 @@ type PolicyParameterListType []PolicyParameter
 
 type PolicyParameterValuesListType []string
 
+func (PolicyParameterValuesListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPolicyParameterValueType}}
+}
+
 type PrivateKeyList []SAMLPrivateKey
 
 type RoleDetailListType []RoleDetail
@@ -2997,13 +4253,25 @@ type ServerCertificateMetadataListType []ServerCertificateMetadata
 
 type ServiceNamespaceListType []string
 
+func (ServiceNamespaceListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintServiceNamespaceType}}
+}
+
 type SummaryMapType map[string]int32
 
 type TagKeyListType []string
 
+func (TagKeyListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKeyType}}
+}
+
 type TagListType []Tag
 
 type ThumbprintListType []string
+
+func (ThumbprintListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintThumbprintType}}
+}
 
 type UserDetailListType []UserDetail
 
@@ -3256,4 +4524,96 @@ const (
 	SummaryStateTypeNOTAVAILABLE = "NOT_AVAILABLE"
 	SummaryStateTypeNOTSUPPORTED = "NOT_SUPPORTED"
 	SummaryStateTypeFAILED       = "FAILED"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccessAdvisorUsageGranularityType = &awsproto.Constraint{Enum: []string{"SERVICE_LEVEL", "ACTION_LEVEL"}}
+	constraintActionNameType                    = &awsproto.Constraint{Min: new(3.0), Max: new(128.0)}
+	constraintAttachmentName                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w+=,.@-]+`}
+	constraintAttachmentType                    = &awsproto.Constraint{Enum: []string{"user", "group", "role"}}
+	constraintContextKeyNameType                = &awsproto.Constraint{Min: new(5.0), Max: new(256.0)}
+	constraintContextKeyTypeEnum                = &awsproto.Constraint{Enum: []string{"string", "stringList", "numeric", "numericList", "boolean", "booleanList", "ip", "ipList", "binary", "binaryList", "date", "dateList"}}
+	constraintDeletionTaskIdType                = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintEntityType                        = &awsproto.Constraint{Enum: []string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}}
+	constraintOpenIDConnectProviderUrlType      = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintOrganizationPolicyListType        = &awsproto.Constraint{Max: new(7.0)}
+	constraintPolicyExclusionsListType          = &awsproto.Constraint{Max: new(256.0)}
+	constraintPolicyIdentifierPolicyType        = &awsproto.Constraint{Enum: []string{"inline", "aws-managed", "user-managed", "permission-boundary", "scp", "rcp"}}
+	constraintPolicyParameterTypeEnum           = &awsproto.Constraint{Enum: []string{"string", "stringList"}}
+	constraintPolicyUsageType                   = &awsproto.Constraint{Enum: []string{"PermissionsPolicy", "PermissionsBoundary"}}
+	constraintResourceHandlingOptionType        = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceNameType                  = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintSAMLMetadataDocumentType          = &awsproto.Constraint{Min: new(1000.0), Max: new(1e+07)}
+	constraintSAMLProviderNameType              = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w._-]+`}
+	constraintAccessKeyIdType                   = &awsproto.Constraint{Min: new(16.0), Max: new(128.0), Pattern: `[\w]+`}
+	// The pattern of accountAliasType is not checked: RE2 cannot express it.
+	constraintAccountAliasType                 = &awsproto.Constraint{Min: new(3.0), Max: new(63.0), Pattern: "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"}
+	constraintAccountIdType                    = &awsproto.Constraint{Pattern: `\d{12}`}
+	constraintArnType                          = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0)}
+	constraintAssertionEncryptionModeType      = &awsproto.Constraint{Enum: []string{"Required", "Allowed"}}
+	constraintAssignmentStatusType             = &awsproto.Constraint{Enum: []string{"Assigned", "Unassigned", "Any"}}
+	constraintAuthenticationCodeType           = &awsproto.Constraint{Min: new(6.0), Max: new(6.0), Pattern: `[\d]+`}
+	constraintCertificateBodyType              = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintCertificateChainType             = &awsproto.Constraint{Min: new(1.0), Max: new(2.097152e+06), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintCertificateIdType                = &awsproto.Constraint{Min: new(24.0), Max: new(128.0), Pattern: `[\w]+`}
+	constraintClientIDType                     = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintCredentialAgeDays                = &awsproto.Constraint{Min: new(1.0), Max: new(36600.0)}
+	constraintCustomSuffixType                 = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\w+=,.@-]+`}
+	constraintDelegationRequestDescriptionType = &awsproto.Constraint{Max: new(1000.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`}
+	constraintDelegationRequestIdType          = &awsproto.Constraint{Min: new(16.0), Max: new(128.0), Pattern: `[\w-]+`}
+	constraintEncodingType                     = &awsproto.Constraint{Enum: []string{"SSH", "PEM"}}
+	constraintExistingUserNameType             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w+=,.@-]+`}
+	constraintGlobalEndpointTokenVersion       = &awsproto.Constraint{Enum: []string{"v1Token", "v2Token"}}
+	constraintGroupNameType                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w+=,.@-]+`}
+	constraintInstanceProfileNameType          = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w+=,.@-]+`}
+	constraintJobIDType                        = &awsproto.Constraint{Min: new(36.0), Max: new(36.0)}
+	constraintLocaleType                       = &awsproto.Constraint{Min: new(2.0), Max: new(12.0)}
+	constraintMarkerType                       = &awsproto.Constraint{Min: new(1.0), Max: new(320.0), Pattern: `[\u0020-\u00FF]+`}
+	constraintMaxItemsType                     = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMaxPasswordAgeType               = &awsproto.Constraint{Min: new(1.0), Max: new(1095.0)}
+	constraintMinimumPasswordLengthType        = &awsproto.Constraint{Min: new(6.0), Max: new(128.0)}
+	constraintNotesType                        = &awsproto.Constraint{Max: new(500.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`}
+	constraintNotificationChannelType          = &awsproto.Constraint{Min: new(2.0), Max: new(400.0), Pattern: "^[a-zA-Z0-9:_.-]+$"}
+	constraintOrganizationsEntityPathType      = &awsproto.Constraint{Min: new(19.0), Max: new(427.0), Pattern: `^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*`}
+	constraintOrganizationsPolicyIdType        = &awsproto.Constraint{Pattern: "^p-[0-9a-zA-Z_]{8,128}$"}
+	constraintOwnerIdType                      = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: "^[a-zA-Z0-9:/+=,.@_-]+$"}
+	constraintPasswordReusePreventionType      = &awsproto.Constraint{Min: new(1.0), Max: new(24.0)}
+	constraintPasswordType                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`, Sensitive: true}
+	constraintPathPrefixType                   = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `\u002F[\u0021-\u007F]*`}
+	constraintPathType                         = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `(\u002F)|(\u002F[\u0021-\u007E]+\u002F)`}
+	constraintPolicyDescriptionType            = &awsproto.Constraint{Max: new(1000.0)}
+	constraintPolicyDocumentType               = &awsproto.Constraint{Min: new(1.0), Max: new(131072.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintPolicyNameType                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w+=,.@-]+`}
+	constraintPolicyParameterListType          = &awsproto.Constraint{Max: new(50.0)}
+	constraintPolicyParameterNameType          = &awsproto.Constraint{Min: new(5.0), Max: new(256.0), Pattern: "[ -~]+"}
+	constraintPolicyParameterValueType         = &awsproto.Constraint{Pattern: "[ -~]+"}
+	constraintPolicyPathType                   = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `((/[A-Za-z0-9\.,\+@=_-]+)*)/`}
+	constraintPolicyScopeType                  = &awsproto.Constraint{Enum: []string{"All", "AWS", "Local"}}
+	constraintPolicyVersionIdType              = &awsproto.Constraint{Pattern: `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`}
+	constraintPrivateKeyIdType                 = &awsproto.Constraint{Min: new(22.0), Max: new(64.0), Pattern: "[A-Z0-9]+"}
+	constraintPrivateKeyType                   = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`, Sensitive: true}
+	constraintPublicKeyIdType                  = &awsproto.Constraint{Min: new(20.0), Max: new(128.0), Pattern: `[\w]+`}
+	constraintPublicKeyMaterialType            = &awsproto.Constraint{Min: new(1.0), Max: new(16384.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintRedirectUrlType                  = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$`}
+	constraintRequestMessageType               = &awsproto.Constraint{Max: new(200.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`}
+	constraintRequestorWorkflowIdType          = &awsproto.Constraint{Min: new(5.0), Max: new(400.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+`}
+	constraintRoleDescriptionType              = &awsproto.Constraint{Max: new(1000.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`}
+	constraintRoleMaxSessionDurationType       = &awsproto.Constraint{Min: new(3600.0), Max: new(43200.0)}
+	constraintRoleNameType                     = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\w+=,.@-]+`}
+	constraintSerialNumberType                 = &awsproto.Constraint{Min: new(9.0), Max: new(256.0), Pattern: `[\w+=/:,.@-]+`}
+	constraintServerCertificateNameType        = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w+=,.@-]+`}
+	constraintServiceNamespaceListType         = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintServiceNamespaceType             = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\w-]*`}
+	constraintServiceSpecificCredentialId      = &awsproto.Constraint{Min: new(20.0), Max: new(128.0), Pattern: `[\w]+`}
+	constraintSessionDurationType              = &awsproto.Constraint{Min: new(300.0), Max: new(43200.0)}
+	constraintSortKeyType                      = &awsproto.Constraint{Enum: []string{"SERVICE_NAMESPACE_ASCENDING", "SERVICE_NAMESPACE_DESCENDING", "LAST_AUTHENTICATED_TIME_ASCENDING", "LAST_AUTHENTICATED_TIME_DESCENDING"}}
+	constraintStatusType                       = &awsproto.Constraint{Enum: []string{"Active", "Inactive", "Expired"}}
+	constraintTagKeyListType                   = &awsproto.Constraint{Max: new(50.0)}
+	constraintTagKeyType                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`}
+	constraintTagListType                      = &awsproto.Constraint{Max: new(50.0)}
+	constraintTagValueType                     = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`}
+	constraintThumbprintType                   = &awsproto.Constraint{Min: new(40.0), Max: new(40.0)}
+	constraintUserNameType                     = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\w+=,.@-]+`}
+	constraintVirtualMFADeviceName             = &awsproto.Constraint{Min: new(1.0), Pattern: `[\w+=,.@-]+`}
 )

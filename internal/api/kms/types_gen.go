@@ -44,6 +44,12 @@ type CancelKeyDeletionRequest struct {
 	KeyId *string  `aws:"KeyId,req"`
 }
 
+func (CancelKeyDeletionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
+}
+
 type CancelKeyDeletionResponse struct {
 	_     struct{} `aws:"structure"`
 	KeyId *string  `aws:"KeyId"`
@@ -182,6 +188,12 @@ type ConnectCustomKeyStoreRequest struct {
 	CustomKeyStoreId *string  `aws:"CustomKeyStoreId,req"`
 }
 
+func (ConnectCustomKeyStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CustomKeyStoreId": constraintCustomKeyStoreIdType,
+	}
+}
+
 type ConnectCustomKeyStoreResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -190,6 +202,13 @@ type CreateAliasRequest struct {
 	_           struct{} `aws:"structure"`
 	AliasName   *string  `aws:"AliasName,req"`
 	TargetKeyId *string  `aws:"TargetKeyId,req"`
+}
+
+func (CreateAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AliasName":   constraintAliasNameType,
+		"TargetKeyId": constraintKeyIdType,
+	}
 }
 
 type CreateCustomKeyStoreRequest struct {
@@ -207,6 +226,21 @@ type CreateCustomKeyStoreRequest struct {
 	XksProxyConnectivity             *string                               `aws:"XksProxyConnectivity"`
 }
 
+func (CreateCustomKeyStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CustomKeyStoreName":              constraintCustomKeyStoreNameType,
+		"CloudHsmClusterId":               constraintCloudHsmClusterIdType,
+		"TrustAnchorCertificate":          constraintTrustAnchorCertificateType,
+		"KeyStorePassword":                constraintKeyStorePasswordType,
+		"CustomKeyStoreType":              constraintCustomKeyStoreType,
+		"XksProxyUriEndpoint":             constraintXksProxyUriEndpointType,
+		"XksProxyUriPath":                 constraintXksProxyUriPathType,
+		"XksProxyVpcEndpointServiceName":  constraintXksProxyVpcEndpointServiceNameType,
+		"XksProxyVpcEndpointServiceOwner": constraintAccountIdType,
+		"XksProxyConnectivity":            constraintXksProxyConnectivityType,
+	}
+}
+
 type CreateCustomKeyStoreResponse struct {
 	_                struct{} `aws:"structure"`
 	CustomKeyStoreId *string  `aws:"CustomKeyStoreId"`
@@ -222,6 +256,16 @@ type CreateGrantRequest struct {
 	GrantTokens       GrantTokenList     `aws:"GrantTokens"`
 	Name              *string            `aws:"Name"`
 	DryRun            *bool              `aws:"DryRun"`
+}
+
+func (CreateGrantRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":             constraintKeyIdType,
+		"GranteePrincipal":  constraintPrincipalIdType,
+		"RetiringPrincipal": constraintPrincipalIdType,
+		"GrantTokens":       constraintGrantTokenList,
+		"Name":              constraintGrantNameType,
+	}
 }
 
 type CreateGrantResponse struct {
@@ -243,6 +287,19 @@ type CreateKeyRequest struct {
 	Tags                           TagList  `aws:"Tags"`
 	MultiRegion                    *bool    `aws:"MultiRegion"`
 	XksKeyId                       *string  `aws:"XksKeyId"`
+}
+
+func (CreateKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Policy":                constraintPolicyType,
+		"Description":           constraintDescriptionType,
+		"KeyUsage":              constraintKeyUsageType,
+		"CustomerMasterKeySpec": constraintCustomerMasterKeySpec,
+		"KeySpec":               constraintKeySpec,
+		"Origin":                constraintOriginType,
+		"CustomKeyStoreId":      constraintCustomKeyStoreIdType,
+		"XksKeyId":              constraintXksKeyIdType,
+	}
 }
 
 type CreateKeyResponse struct {
@@ -363,6 +420,15 @@ type DecryptRequest struct {
 	DryRunModifiers     DryRunModifierList    `aws:"DryRunModifiers"`
 }
 
+func (DecryptRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CiphertextBlob":      constraintCiphertextType,
+		"GrantTokens":         constraintGrantTokenList,
+		"KeyId":               constraintKeyIdType,
+		"EncryptionAlgorithm": constraintEncryptionAlgorithmSpec,
+	}
+}
+
 type DecryptResponse struct {
 	_                      struct{} `aws:"structure"`
 	KeyId                  *string  `aws:"KeyId"`
@@ -377,9 +443,21 @@ type DeleteAliasRequest struct {
 	AliasName *string  `aws:"AliasName,req"`
 }
 
+func (DeleteAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AliasName": constraintAliasNameType,
+	}
+}
+
 type DeleteCustomKeyStoreRequest struct {
 	_                struct{} `aws:"structure"`
 	CustomKeyStoreId *string  `aws:"CustomKeyStoreId,req"`
+}
+
+func (DeleteCustomKeyStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CustomKeyStoreId": constraintCustomKeyStoreIdType,
+	}
 }
 
 type DeleteCustomKeyStoreResponse struct {
@@ -390,6 +468,13 @@ type DeleteImportedKeyMaterialRequest struct {
 	_             struct{} `aws:"structure"`
 	KeyId         *string  `aws:"KeyId,req"`
 	KeyMaterialId *string  `aws:"KeyMaterialId"`
+}
+
+func (DeleteImportedKeyMaterialRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":         constraintKeyIdType,
+		"KeyMaterialId": constraintBackingKeyIdType,
+	}
 }
 
 type DeleteImportedKeyMaterialResponse struct {
@@ -428,6 +513,15 @@ type DeriveSharedSecretRequest struct {
 	Recipient             *RecipientInfo `aws:"Recipient"`
 }
 
+func (DeriveSharedSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":                 constraintKeyIdType,
+		"KeyAgreementAlgorithm": constraintKeyAgreementAlgorithmSpec,
+		"PublicKey":             constraintPublicKeyType,
+		"GrantTokens":           constraintGrantTokenList,
+	}
+}
+
 type DeriveSharedSecretResponse struct {
 	_                      struct{} `aws:"structure"`
 	KeyId                  *string  `aws:"KeyId"`
@@ -445,6 +539,15 @@ type DescribeCustomKeyStoresRequest struct {
 	Marker             *string  `aws:"Marker"`
 }
 
+func (DescribeCustomKeyStoresRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CustomKeyStoreId":   constraintCustomKeyStoreIdType,
+		"CustomKeyStoreName": constraintCustomKeyStoreNameType,
+		"Limit":              constraintLimitType,
+		"Marker":             constraintMarkerType,
+	}
+}
+
 type DescribeCustomKeyStoresResponse struct {
 	_               struct{}            `aws:"structure"`
 	CustomKeyStores CustomKeyStoresList `aws:"CustomKeyStores"`
@@ -458,6 +561,13 @@ type DescribeKeyRequest struct {
 	GrantTokens GrantTokenList `aws:"GrantTokens"`
 }
 
+func (DescribeKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":       constraintKeyIdType,
+		"GrantTokens": constraintGrantTokenList,
+	}
+}
+
 type DescribeKeyResponse struct {
 	_           struct{}     `aws:"structure"`
 	KeyMetadata *KeyMetadata `aws:"KeyMetadata"`
@@ -468,9 +578,21 @@ type DisableKeyRequest struct {
 	KeyId *string  `aws:"KeyId,req"`
 }
 
+func (DisableKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
+}
+
 type DisableKeyRotationRequest struct {
 	_     struct{} `aws:"structure"`
 	KeyId *string  `aws:"KeyId,req"`
+}
+
+func (DisableKeyRotationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
 }
 
 type DisabledException struct {
@@ -498,11 +620,21 @@ type DisconnectCustomKeyStoreRequest struct {
 	CustomKeyStoreId *string  `aws:"CustomKeyStoreId,req"`
 }
 
+func (DisconnectCustomKeyStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CustomKeyStoreId": constraintCustomKeyStoreIdType,
+	}
+}
+
 type DisconnectCustomKeyStoreResponse struct {
 	_ struct{} `aws:"structure"`
 }
 
 type DryRunModifierList []string
+
+func (DryRunModifierList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDryRunModifierType}}
+}
 
 type DryRunOperationException struct {
 	_       struct{} `aws:"structure,error=DryRunOperationException,status=400"`
@@ -529,10 +661,23 @@ type EnableKeyRequest struct {
 	KeyId *string  `aws:"KeyId,req"`
 }
 
+func (EnableKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
+}
+
 type EnableKeyRotationRequest struct {
 	_                    struct{} `aws:"structure"`
 	KeyId                *string  `aws:"KeyId,req"`
 	RotationPeriodInDays *int32   `aws:"RotationPeriodInDays"`
+}
+
+func (EnableKeyRotationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":                constraintKeyIdType,
+		"RotationPeriodInDays": constraintRotationPeriodInDaysType,
+	}
 }
 
 type EncryptRequest struct {
@@ -543,6 +688,15 @@ type EncryptRequest struct {
 	GrantTokens         GrantTokenList        `aws:"GrantTokens"`
 	EncryptionAlgorithm *string               `aws:"EncryptionAlgorithm"`
 	DryRun              *bool                 `aws:"DryRun"`
+}
+
+func (EncryptRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":               constraintKeyIdType,
+		"Plaintext":           constraintPlaintextType,
+		"GrantTokens":         constraintGrantTokenList,
+		"EncryptionAlgorithm": constraintEncryptionAlgorithmSpec,
+	}
 }
 
 type EncryptResponse struct {
@@ -586,6 +740,14 @@ type GenerateDataKeyPairRequest struct {
 	DryRun            *bool                 `aws:"DryRun"`
 }
 
+func (GenerateDataKeyPairRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":       constraintKeyIdType,
+		"KeyPairSpec": constraintDataKeyPairSpec,
+		"GrantTokens": constraintGrantTokenList,
+	}
+}
+
 type GenerateDataKeyPairResponse struct {
 	_                        struct{} `aws:"structure"`
 	PrivateKeyCiphertextBlob []byte   `aws:"PrivateKeyCiphertextBlob"`
@@ -604,6 +766,14 @@ type GenerateDataKeyPairWithoutPlaintextRequest struct {
 	KeyPairSpec       *string               `aws:"KeyPairSpec,req"`
 	GrantTokens       GrantTokenList        `aws:"GrantTokens"`
 	DryRun            *bool                 `aws:"DryRun"`
+}
+
+func (GenerateDataKeyPairWithoutPlaintextRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":       constraintKeyIdType,
+		"KeyPairSpec": constraintDataKeyPairSpec,
+		"GrantTokens": constraintGrantTokenList,
+	}
 }
 
 type GenerateDataKeyPairWithoutPlaintextResponse struct {
@@ -626,6 +796,15 @@ type GenerateDataKeyRequest struct {
 	DryRun            *bool                 `aws:"DryRun"`
 }
 
+func (GenerateDataKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":         constraintKeyIdType,
+		"NumberOfBytes": constraintNumberOfBytesType,
+		"KeySpec":       constraintDataKeySpec,
+		"GrantTokens":   constraintGrantTokenList,
+	}
+}
+
 type GenerateDataKeyResponse struct {
 	_                      struct{} `aws:"structure"`
 	CiphertextBlob         []byte   `aws:"CiphertextBlob"`
@@ -645,6 +824,15 @@ type GenerateDataKeyWithoutPlaintextRequest struct {
 	DryRun            *bool                 `aws:"DryRun"`
 }
 
+func (GenerateDataKeyWithoutPlaintextRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":         constraintKeyIdType,
+		"KeySpec":       constraintDataKeySpec,
+		"NumberOfBytes": constraintNumberOfBytesType,
+		"GrantTokens":   constraintGrantTokenList,
+	}
+}
+
 type GenerateDataKeyWithoutPlaintextResponse struct {
 	_              struct{} `aws:"structure"`
 	CiphertextBlob []byte   `aws:"CiphertextBlob"`
@@ -661,6 +849,15 @@ type GenerateMacRequest struct {
 	DryRun       *bool          `aws:"DryRun"`
 }
 
+func (GenerateMacRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Message":      constraintPlaintextType,
+		"KeyId":        constraintKeyIdType,
+		"MacAlgorithm": constraintMacAlgorithmSpec,
+		"GrantTokens":  constraintGrantTokenList,
+	}
+}
+
 type GenerateMacResponse struct {
 	_            struct{} `aws:"structure"`
 	Mac          []byte   `aws:"Mac"`
@@ -675,6 +872,13 @@ type GenerateRandomRequest struct {
 	Recipient        *RecipientInfo `aws:"Recipient"`
 }
 
+func (GenerateRandomRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NumberOfBytes":    constraintNumberOfBytesType,
+		"CustomKeyStoreId": constraintCustomKeyStoreIdType,
+	}
+}
+
 type GenerateRandomResponse struct {
 	_                      struct{} `aws:"structure"`
 	Plaintext              []byte   `aws:"Plaintext"`
@@ -684,6 +888,12 @@ type GenerateRandomResponse struct {
 type GetKeyLastUsageRequest struct {
 	_     struct{} `aws:"structure"`
 	KeyId *string  `aws:"KeyId,req"`
+}
+
+func (GetKeyLastUsageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
 }
 
 type GetKeyLastUsageResponse struct {
@@ -700,6 +910,13 @@ type GetKeyPolicyRequest struct {
 	PolicyName *string  `aws:"PolicyName"`
 }
 
+func (GetKeyPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":      constraintKeyIdType,
+		"PolicyName": constraintPolicyNameType,
+	}
+}
+
 type GetKeyPolicyResponse struct {
 	_          struct{} `aws:"structure"`
 	Policy     *string  `aws:"Policy"`
@@ -709,6 +926,12 @@ type GetKeyPolicyResponse struct {
 type GetKeyRotationStatusRequest struct {
 	_     struct{} `aws:"structure"`
 	KeyId *string  `aws:"KeyId,req"`
+}
+
+func (GetKeyRotationStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
 }
 
 type GetKeyRotationStatusResponse struct {
@@ -727,6 +950,14 @@ type GetParametersForImportRequest struct {
 	WrappingKeySpec   *string  `aws:"WrappingKeySpec,req"`
 }
 
+func (GetParametersForImportRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":             constraintKeyIdType,
+		"WrappingAlgorithm": constraintAlgorithmSpec,
+		"WrappingKeySpec":   constraintWrappingKeySpec,
+	}
+}
+
 type GetParametersForImportResponse struct {
 	_                 struct{}   `aws:"structure"`
 	KeyId             *string    `aws:"KeyId"`
@@ -739,6 +970,13 @@ type GetPublicKeyRequest struct {
 	_           struct{}       `aws:"structure"`
 	KeyId       *string        `aws:"KeyId,req"`
 	GrantTokens GrantTokenList `aws:"GrantTokens"`
+}
+
+func (GetPublicKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":       constraintKeyIdType,
+		"GrantTokens": constraintGrantTokenList,
+	}
 }
 
 type GetPublicKeyResponse struct {
@@ -776,7 +1014,15 @@ type GrantListEntry struct {
 
 type GrantOperationList []string
 
+func (GrantOperationList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGrantOperation}}
+}
+
 type GrantTokenList []string
+
+func (GrantTokenList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintGrantTokenType}}
+}
 
 type ImportKeyMaterialRequest struct {
 	_                      struct{}   `aws:"structure"`
@@ -788,6 +1034,18 @@ type ImportKeyMaterialRequest struct {
 	ImportType             *string    `aws:"ImportType"`
 	KeyMaterialDescription *string    `aws:"KeyMaterialDescription"`
 	KeyMaterialId          *string    `aws:"KeyMaterialId"`
+}
+
+func (ImportKeyMaterialRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":                  constraintKeyIdType,
+		"ImportToken":            constraintCiphertextType,
+		"EncryptedKeyMaterial":   constraintCiphertextType,
+		"ExpirationModel":        constraintExpirationModelType,
+		"ImportType":             constraintImportType,
+		"KeyMaterialDescription": constraintKeyMaterialDescriptionType,
+		"KeyMaterialId":          constraintBackingKeyIdType,
+	}
 }
 
 type ImportKeyMaterialResponse struct {
@@ -1191,6 +1449,14 @@ type ListAliasesRequest struct {
 	Marker *string  `aws:"Marker"`
 }
 
+func (ListAliasesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":  constraintKeyIdType,
+		"Limit":  constraintLimitType,
+		"Marker": constraintMarkerType,
+	}
+}
+
 type ListAliasesResponse struct {
 	_          struct{}  `aws:"structure"`
 	Aliases    AliasList `aws:"Aliases"`
@@ -1207,6 +1473,16 @@ type ListGrantsRequest struct {
 	GranteePrincipal *string  `aws:"GranteePrincipal"`
 }
 
+func (ListGrantsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Limit":            constraintLimitType,
+		"Marker":           constraintMarkerType,
+		"KeyId":            constraintKeyIdType,
+		"GrantId":          constraintGrantIdType,
+		"GranteePrincipal": constraintPrincipalIdType,
+	}
+}
+
 type ListGrantsResponse struct {
 	_          struct{}  `aws:"structure"`
 	Grants     GrantList `aws:"Grants"`
@@ -1219,6 +1495,14 @@ type ListKeyPoliciesRequest struct {
 	KeyId  *string  `aws:"KeyId,req"`
 	Limit  *int32   `aws:"Limit"`
 	Marker *string  `aws:"Marker"`
+}
+
+func (ListKeyPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":  constraintKeyIdType,
+		"Limit":  constraintLimitType,
+		"Marker": constraintMarkerType,
+	}
 }
 
 type ListKeyPoliciesResponse struct {
@@ -1236,6 +1520,15 @@ type ListKeyRotationsRequest struct {
 	Marker             *string  `aws:"Marker"`
 }
 
+func (ListKeyRotationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":              constraintKeyIdType,
+		"IncludeKeyMaterial": constraintIncludeKeyMaterial,
+		"Limit":              constraintLimitType,
+		"Marker":             constraintMarkerType,
+	}
+}
+
 type ListKeyRotationsResponse struct {
 	_          struct{}      `aws:"structure"`
 	Rotations  RotationsList `aws:"Rotations"`
@@ -1247,6 +1540,13 @@ type ListKeysRequest struct {
 	_      struct{} `aws:"structure"`
 	Limit  *int32   `aws:"Limit"`
 	Marker *string  `aws:"Marker"`
+}
+
+func (ListKeysRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Limit":  constraintLimitType,
+		"Marker": constraintMarkerType,
+	}
 }
 
 type ListKeysResponse struct {
@@ -1263,6 +1563,14 @@ type ListResourceTagsRequest struct {
 	Marker *string  `aws:"Marker"`
 }
 
+func (ListResourceTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":  constraintKeyIdType,
+		"Limit":  constraintLimitType,
+		"Marker": constraintMarkerType,
+	}
+}
+
 type ListResourceTagsResponse struct {
 	_          struct{} `aws:"structure"`
 	Tags       TagList  `aws:"Tags"`
@@ -1275,6 +1583,14 @@ type ListRetirableGrantsRequest struct {
 	Limit             *int32   `aws:"Limit"`
 	Marker            *string  `aws:"Marker"`
 	RetiringPrincipal *string  `aws:"RetiringPrincipal,req"`
+}
+
+func (ListRetirableGrantsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Limit":             constraintLimitType,
+		"Marker":            constraintMarkerType,
+		"RetiringPrincipal": constraintPrincipalIdType,
+	}
 }
 
 type MacAlgorithmSpecList []string
@@ -1346,6 +1662,14 @@ type PutKeyPolicyRequest struct {
 	BypassPolicyLockoutSafetyCheck *bool    `aws:"BypassPolicyLockoutSafetyCheck"`
 }
 
+func (PutKeyPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":      constraintKeyIdType,
+		"PolicyName": constraintPolicyNameType,
+		"Policy":     constraintPolicyType,
+	}
+}
+
 type ReEncryptRequest struct {
 	_                              struct{}              `aws:"structure"`
 	CiphertextBlob                 []byte                `aws:"CiphertextBlob"`
@@ -1358,6 +1682,17 @@ type ReEncryptRequest struct {
 	GrantTokens                    GrantTokenList        `aws:"GrantTokens"`
 	DryRun                         *bool                 `aws:"DryRun"`
 	DryRunModifiers                DryRunModifierList    `aws:"DryRunModifiers"`
+}
+
+func (ReEncryptRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CiphertextBlob":                 constraintCiphertextType,
+		"SourceKeyId":                    constraintKeyIdType,
+		"DestinationKeyId":               constraintKeyIdType,
+		"SourceEncryptionAlgorithm":      constraintEncryptionAlgorithmSpec,
+		"DestinationEncryptionAlgorithm": constraintEncryptionAlgorithmSpec,
+		"GrantTokens":                    constraintGrantTokenList,
+	}
 }
 
 type ReEncryptResponse struct {
@@ -1377,6 +1712,13 @@ type RecipientInfo struct {
 	AttestationDocument    []byte   `aws:"AttestationDocument"`
 }
 
+func (RecipientInfo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyEncryptionAlgorithm": constraintKeyEncryptionMechanism,
+		"AttestationDocument":    constraintAttestationDocumentType,
+	}
+}
+
 type ReplicateKeyRequest struct {
 	_                              struct{} `aws:"structure"`
 	KeyId                          *string  `aws:"KeyId,req"`
@@ -1385,6 +1727,15 @@ type ReplicateKeyRequest struct {
 	BypassPolicyLockoutSafetyCheck *bool    `aws:"BypassPolicyLockoutSafetyCheck"`
 	Description                    *string  `aws:"Description"`
 	Tags                           TagList  `aws:"Tags"`
+}
+
+func (ReplicateKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":         constraintKeyIdType,
+		"ReplicaRegion": constraintRegionType,
+		"Policy":        constraintPolicyType,
+		"Description":   constraintDescriptionType,
+	}
 }
 
 type ReplicateKeyResponse struct {
@@ -1402,6 +1753,14 @@ type RetireGrantRequest struct {
 	DryRun     *bool    `aws:"DryRun"`
 }
 
+func (RetireGrantRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GrantToken": constraintGrantTokenType,
+		"KeyId":      constraintKeyIdType,
+		"GrantId":    constraintGrantIdType,
+	}
+}
+
 type RevokeGrantRequest struct {
 	_       struct{} `aws:"structure"`
 	KeyId   *string  `aws:"KeyId,req"`
@@ -1409,9 +1768,22 @@ type RevokeGrantRequest struct {
 	DryRun  *bool    `aws:"DryRun"`
 }
 
+func (RevokeGrantRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":   constraintKeyIdType,
+		"GrantId": constraintGrantIdType,
+	}
+}
+
 type RotateKeyOnDemandRequest struct {
 	_     struct{} `aws:"structure"`
 	KeyId *string  `aws:"KeyId,req"`
+}
+
+func (RotateKeyOnDemandRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
 }
 
 type RotateKeyOnDemandResponse struct {
@@ -1440,6 +1812,13 @@ type ScheduleKeyDeletionRequest struct {
 	PendingWindowInDays *int32   `aws:"PendingWindowInDays"`
 }
 
+func (ScheduleKeyDeletionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":               constraintKeyIdType,
+		"PendingWindowInDays": constraintPendingWindowInDaysType,
+	}
+}
+
 type ScheduleKeyDeletionResponse struct {
 	_                   struct{}   `aws:"structure"`
 	KeyId               *string    `aws:"KeyId"`
@@ -1458,6 +1837,16 @@ type SignRequest struct {
 	DryRun           *bool          `aws:"DryRun"`
 }
 
+func (SignRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":            constraintKeyIdType,
+		"Message":          constraintPlaintextType,
+		"MessageType":      constraintMessageType,
+		"GrantTokens":      constraintGrantTokenList,
+		"SigningAlgorithm": constraintSigningAlgorithmSpec,
+	}
+}
+
 type SignResponse struct {
 	_                struct{} `aws:"structure"`
 	KeyId            *string  `aws:"KeyId"`
@@ -1471,6 +1860,13 @@ type Tag struct {
 	_        struct{} `aws:"structure"`
 	TagKey   *string  `aws:"TagKey,req"`
 	TagValue *string  `aws:"TagValue,req"`
+}
+
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TagKey":   constraintTagKeyType,
+		"TagValue": constraintTagValueType,
+	}
 }
 
 type TagException struct {
@@ -1495,12 +1891,22 @@ func NewTagException(format string, args ...any) *TagException {
 
 type TagKeyList []string
 
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKeyType}}
+}
+
 type TagList []Tag
 
 type TagResourceRequest struct {
 	_     struct{} `aws:"structure"`
 	KeyId *string  `aws:"KeyId,req"`
 	Tags  TagList  `aws:"Tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
 }
 
 type UnsupportedOperationException struct {
@@ -1529,10 +1935,23 @@ type UntagResourceRequest struct {
 	TagKeys TagKeyList `aws:"TagKeys,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId": constraintKeyIdType,
+	}
+}
+
 type UpdateAliasRequest struct {
 	_           struct{} `aws:"structure"`
 	AliasName   *string  `aws:"AliasName,req"`
 	TargetKeyId *string  `aws:"TargetKeyId,req"`
+}
+
+func (UpdateAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AliasName":   constraintAliasNameType,
+		"TargetKeyId": constraintKeyIdType,
+	}
 }
 
 type UpdateCustomKeyStoreRequest struct {
@@ -1549,6 +1968,20 @@ type UpdateCustomKeyStoreRequest struct {
 	XksProxyConnectivity             *string                               `aws:"XksProxyConnectivity"`
 }
 
+func (UpdateCustomKeyStoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CustomKeyStoreId":                constraintCustomKeyStoreIdType,
+		"NewCustomKeyStoreName":           constraintCustomKeyStoreNameType,
+		"KeyStorePassword":                constraintKeyStorePasswordType,
+		"CloudHsmClusterId":               constraintCloudHsmClusterIdType,
+		"XksProxyUriEndpoint":             constraintXksProxyUriEndpointType,
+		"XksProxyUriPath":                 constraintXksProxyUriPathType,
+		"XksProxyVpcEndpointServiceName":  constraintXksProxyVpcEndpointServiceNameType,
+		"XksProxyVpcEndpointServiceOwner": constraintAccountIdType,
+		"XksProxyConnectivity":            constraintXksProxyConnectivityType,
+	}
+}
+
 type UpdateCustomKeyStoreResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1559,10 +1992,24 @@ type UpdateKeyDescriptionRequest struct {
 	Description *string  `aws:"Description,req"`
 }
 
+func (UpdateKeyDescriptionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":       constraintKeyIdType,
+		"Description": constraintDescriptionType,
+	}
+}
+
 type UpdatePrimaryRegionRequest struct {
 	_             struct{} `aws:"structure"`
 	KeyId         *string  `aws:"KeyId,req"`
 	PrimaryRegion *string  `aws:"PrimaryRegion,req"`
+}
+
+func (UpdatePrimaryRegionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":         constraintKeyIdType,
+		"PrimaryRegion": constraintRegionType,
+	}
 }
 
 type VerifyMacRequest struct {
@@ -1573,6 +2020,16 @@ type VerifyMacRequest struct {
 	Mac          []byte         `aws:"Mac,req"`
 	GrantTokens  GrantTokenList `aws:"GrantTokens"`
 	DryRun       *bool          `aws:"DryRun"`
+}
+
+func (VerifyMacRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Message":      constraintPlaintextType,
+		"KeyId":        constraintKeyIdType,
+		"MacAlgorithm": constraintMacAlgorithmSpec,
+		"Mac":          constraintCiphertextType,
+		"GrantTokens":  constraintGrantTokenList,
+	}
 }
 
 type VerifyMacResponse struct {
@@ -1591,6 +2048,17 @@ type VerifyRequest struct {
 	SigningAlgorithm *string        `aws:"SigningAlgorithm,req"`
 	GrantTokens      GrantTokenList `aws:"GrantTokens"`
 	DryRun           *bool          `aws:"DryRun"`
+}
+
+func (VerifyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KeyId":            constraintKeyIdType,
+		"Message":          constraintPlaintextType,
+		"MessageType":      constraintMessageType,
+		"Signature":        constraintCiphertextType,
+		"SigningAlgorithm": constraintSigningAlgorithmSpec,
+		"GrantTokens":      constraintGrantTokenList,
+	}
 }
 
 type VerifyResponse struct {
@@ -1671,6 +2139,13 @@ type XksProxyAuthenticationCredentialType struct {
 	_                  struct{} `aws:"structure"`
 	AccessKeyId        *string  `aws:"AccessKeyId,req"`
 	RawSecretAccessKey *string  `aws:"RawSecretAccessKey,req"`
+}
+
+func (XksProxyAuthenticationCredentialType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccessKeyId":        constraintXksProxyAuthenticationAccessKeyIdType,
+		"RawSecretAccessKey": constraintXksProxyAuthenticationRawSecretAccessKeyType,
+	}
 }
 
 type XksProxyConfigurationType struct {
@@ -2169,4 +2644,65 @@ const (
 const (
 	XksProxyConnectivityTypePUBLICENDPOINT     = "PUBLIC_ENDPOINT"
 	XksProxyConnectivityTypeVPCENDPOINTSERVICE = "VPC_ENDPOINT_SERVICE"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccountIdType                                = &awsproto.Constraint{Min: new(12.0), Max: new(12.0), Pattern: "[0-9]{12}"}
+	constraintAlgorithmSpec                                = &awsproto.Constraint{Enum: []string{"RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE"}}
+	constraintAliasNameType                                = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[a-zA-Z0-9:/_-]+$"}
+	constraintAttestationDocumentType                      = &awsproto.Constraint{Min: new(1.0), Max: new(262144.0)}
+	constraintBackingKeyIdType                             = &awsproto.Constraint{Min: new(64.0), Max: new(64.0), Pattern: "^[a-f0-9]+$"}
+	constraintCiphertextType                               = &awsproto.Constraint{Min: new(1.0), Max: new(6144.0)}
+	constraintCloudHsmClusterIdType                        = &awsproto.Constraint{Min: new(19.0), Max: new(24.0), Pattern: "cluster-[2-7a-zA-Z]{11,16}"}
+	constraintCustomKeyStoreIdType                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintCustomKeyStoreNameType                       = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintCustomKeyStoreType                           = &awsproto.Constraint{Enum: []string{"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"}}
+	constraintCustomerMasterKeySpec                        = &awsproto.Constraint{Enum: []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2"}}
+	constraintDataKeyPairSpec                              = &awsproto.Constraint{Enum: []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519"}}
+	constraintDataKeySpec                                  = &awsproto.Constraint{Enum: []string{"AES_256", "AES_128"}}
+	constraintDescriptionType                              = &awsproto.Constraint{Min: new(0.0), Max: new(8192.0)}
+	constraintDryRunModifierType                           = &awsproto.Constraint{Enum: []string{"IGNORE_CIPHERTEXT"}}
+	constraintEncryptionAlgorithmSpec                      = &awsproto.Constraint{Enum: []string{"SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"}}
+	constraintExpirationModelType                          = &awsproto.Constraint{Enum: []string{"KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"}}
+	constraintGrantIdType                                  = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintGrantNameType                                = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[a-zA-Z0-9:/_-]+$"}
+	constraintGrantOperation                               = &awsproto.Constraint{Enum: []string{"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac", "DeriveSharedSecret"}}
+	constraintGrantTokenList                               = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintGrantTokenType                               = &awsproto.Constraint{Min: new(1.0), Max: new(8192.0)}
+	constraintImportType                                   = &awsproto.Constraint{Enum: []string{"NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"}}
+	constraintIncludeKeyMaterial                           = &awsproto.Constraint{Enum: []string{"ALL_KEY_MATERIAL", "ROTATIONS_ONLY"}}
+	constraintKeyAgreementAlgorithmSpec                    = &awsproto.Constraint{Enum: []string{"ECDH"}}
+	constraintKeyEncryptionMechanism                       = &awsproto.Constraint{Enum: []string{"RSAES_OAEP_SHA_256"}}
+	constraintKeyIdType                                    = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintKeyMaterialDescriptionType                   = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `^[a-zA-Z0-9:/_\s.-]+$`}
+	constraintKeySpec                                      = &awsproto.Constraint{Enum: []string{"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ECC_NIST_EDWARDS25519"}}
+	constraintKeyStorePasswordType                         = &awsproto.Constraint{Min: new(7.0), Max: new(32.0), Sensitive: true}
+	constraintKeyUsageType                                 = &awsproto.Constraint{Enum: []string{"SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"}}
+	constraintLimitType                                    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMacAlgorithmSpec                             = &awsproto.Constraint{Enum: []string{"HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"}}
+	constraintMarkerType                                   = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `[\u0020-\u00FF]*`}
+	constraintMessageType                                  = &awsproto.Constraint{Enum: []string{"RAW", "DIGEST", "EXTERNAL_MU"}}
+	constraintNumberOfBytesType                            = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintOriginType                                   = &awsproto.Constraint{Enum: []string{"AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"}}
+	constraintPendingWindowInDaysType                      = &awsproto.Constraint{Min: new(1.0), Max: new(365.0)}
+	constraintPlaintextType                                = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0), Sensitive: true}
+	constraintPolicyNameType                               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\w]+`}
+	constraintPolicyType                                   = &awsproto.Constraint{Min: new(1.0), Max: new(131072.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintPrincipalIdType                              = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^[\w+=,.@:/-]+$`}
+	constraintPublicKeyType                                = &awsproto.Constraint{Min: new(1.0), Max: new(8192.0)}
+	constraintRegionType                                   = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: `^([a-z]+-){2,3}\d+$`}
+	constraintRotationPeriodInDaysType                     = &awsproto.Constraint{Min: new(90.0), Max: new(2560.0)}
+	constraintSigningAlgorithmSpec                         = &awsproto.Constraint{Enum: []string{"RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512", "SM2DSA", "ML_DSA_SHAKE_256", "ED25519_SHA_512", "ED25519_PH_SHA_512"}}
+	constraintTagKeyType                                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValueType                                 = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintTrustAnchorCertificateType                   = &awsproto.Constraint{Min: new(1.0), Max: new(5000.0)}
+	constraintWrappingKeySpec                              = &awsproto.Constraint{Enum: []string{"RSA_2048", "RSA_3072", "RSA_4096", "SM2"}}
+	constraintXksKeyIdType                                 = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "^[a-zA-Z0-9-_.]+$"}
+	constraintXksProxyAuthenticationAccessKeyIdType        = &awsproto.Constraint{Min: new(20.0), Max: new(30.0), Pattern: "^[A-Z2-7]+$", Sensitive: true}
+	constraintXksProxyAuthenticationRawSecretAccessKeyType = &awsproto.Constraint{Min: new(43.0), Max: new(64.0), Pattern: `^[a-zA-Z0-9\/+=]+$`, Sensitive: true}
+	constraintXksProxyConnectivityType                     = &awsproto.Constraint{Enum: []string{"PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"}}
+	constraintXksProxyUriEndpointType                      = &awsproto.Constraint{Min: new(10.0), Max: new(128.0), Pattern: "^https://[a-zA-Z0-9.-]+$"}
+	constraintXksProxyUriPathType                          = &awsproto.Constraint{Min: new(10.0), Max: new(128.0), Pattern: `^(/[a-zA-Z0-9\/_-]+/kms/xks/v\d{1,2})$|^(/kms/xks/v\d{1,2})$`}
+	constraintXksProxyVpcEndpointServiceNameType           = &awsproto.Constraint{Min: new(20.0), Max: new(64.0), Pattern: `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`}
 )

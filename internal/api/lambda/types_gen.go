@@ -35,6 +35,16 @@ type AddLayerVersionPermissionRequest struct {
 	RevisionId     *string  `aws:"RevisionId,ln=RevisionId,loc=querystring"`
 }
 
+func (AddLayerVersionPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LayerName":      constraintLayerName,
+		"StatementId":    constraintStatementId,
+		"Action":         constraintLayerPermissionAllowedAction,
+		"Principal":      constraintLayerPermissionAllowedPrincipal,
+		"OrganizationId": constraintOrganizationId,
+	}
+}
+
 type AddLayerVersionPermissionResponse struct {
 	_          struct{} `aws:"structure"`
 	Statement  *string  `aws:"Statement"`
@@ -57,12 +67,31 @@ type AddPermissionRequest struct {
 	PrincipalOrgID        *string  `aws:"PrincipalOrgID"`
 }
 
+func (AddPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":        constraintNamespacedFunctionName,
+		"StatementId":         constraintStatementId,
+		"Action":              constraintAction,
+		"Principal":           constraintPrincipal,
+		"SourceArn":           constraintArn,
+		"FunctionUrlAuthType": constraintFunctionUrlAuthType,
+		"SourceAccount":       constraintSourceOwner,
+		"EventSourceToken":    constraintEventSourceToken,
+		"Qualifier":           constraintNumericLatestPublishedOrAliasQualifier,
+		"PrincipalOrgID":      constraintPrincipalOrgID,
+	}
+}
+
 type AddPermissionResponse struct {
 	_         struct{} `aws:"structure"`
 	Statement *string  `aws:"Statement"`
 }
 
 type AdditionalVersionWeights map[string]float64
+
+func (AdditionalVersionWeights) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintAdditionalVersion}, Value: awsproto.ElemTraits{Constraint: constraintWeight}}
+}
 
 type AliasConfiguration struct {
 	_               struct{}                   `aws:"structure"`
@@ -104,11 +133,25 @@ type AliasRoutingConfiguration struct {
 
 type AllowMethodsList []string
 
+func (AllowMethodsList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMethod}}
+}
+
 type AllowOriginsList []string
+
+func (AllowOriginsList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOrigin}}
+}
 
 type AllowedPublishers struct {
 	_                         struct{}                  `aws:"structure"`
 	SigningProfileVersionArns SigningProfileVersionArns `aws:"SigningProfileVersionArns,req"`
+}
+
+func (AllowedPublishers) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SigningProfileVersionArns": constraintSigningProfileVersionArns,
+	}
 }
 
 type AmazonManagedKafkaEventSourceConfig struct {
@@ -117,7 +160,17 @@ type AmazonManagedKafkaEventSourceConfig struct {
 	SchemaRegistryConfig *KafkaSchemaRegistryConfig `aws:"SchemaRegistryConfig"`
 }
 
+func (AmazonManagedKafkaEventSourceConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConsumerGroupId": constraintURI,
+	}
+}
+
 type ArchitecturesList []string
+
+func (ArchitecturesList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintArchitecture}}
+}
 
 type CallbackDetails struct {
 	_          struct{}     `aws:"structure"`
@@ -135,6 +188,13 @@ type CallbackOptions struct {
 	_                       struct{} `aws:"structure"`
 	TimeoutSeconds          *int32   `aws:"TimeoutSeconds"`
 	HeartbeatTimeoutSeconds *int32   `aws:"HeartbeatTimeoutSeconds"`
+}
+
+func (CallbackOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TimeoutSeconds":          constraintCallbackOptionsTimeoutSecondsInteger,
+		"HeartbeatTimeoutSeconds": constraintCallbackOptionsHeartbeatTimeoutSecondsInteger,
+	}
 }
 
 type CallbackStartedDetails struct {
@@ -223,9 +283,22 @@ type CapacityProviderLoggingConfig struct {
 	LogGroup       *string  `aws:"LogGroup"`
 }
 
+func (CapacityProviderLoggingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SystemLogLevel": constraintSystemLogLevel,
+		"LogGroup":       constraintLogGroup,
+	}
+}
+
 type CapacityProviderPermissionsConfig struct {
 	_                               struct{} `aws:"structure"`
 	CapacityProviderOperatorRoleArn *string  `aws:"CapacityProviderOperatorRoleArn,req"`
+}
+
+func (CapacityProviderPermissionsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderOperatorRoleArn": constraintRoleArn,
+	}
 }
 
 type CapacityProviderScalingConfig struct {
@@ -235,11 +308,27 @@ type CapacityProviderScalingConfig struct {
 	ScalingPolicies CapacityProviderScalingPoliciesList `aws:"ScalingPolicies"`
 }
 
+func (CapacityProviderScalingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxVCpuCount":    constraintCapacityProviderMaxVCpuCount,
+		"ScalingMode":     constraintCapacityProviderScalingMode,
+		"ScalingPolicies": constraintCapacityProviderScalingPoliciesList,
+	}
+}
+
 type CapacityProviderScalingPoliciesList []TargetTrackingScalingPolicy
 
 type CapacityProviderSecurityGroupIds []string
 
+func (CapacityProviderSecurityGroupIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSecurityGroupId}}
+}
+
 type CapacityProviderSubnetIds []string
+
+func (CapacityProviderSubnetIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSubnetId}}
+}
 
 type CapacityProviderTelemetryConfig struct {
 	_             struct{}                       `aws:"structure"`
@@ -250,6 +339,13 @@ type CapacityProviderVpcConfig struct {
 	_                struct{}                         `aws:"structure"`
 	SubnetIds        CapacityProviderSubnetIds        `aws:"SubnetIds,req"`
 	SecurityGroupIds CapacityProviderSecurityGroupIds `aws:"SecurityGroupIds,req"`
+}
+
+func (CapacityProviderVpcConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SubnetIds":        constraintCapacityProviderSubnetIds,
+		"SecurityGroupIds": constraintCapacityProviderSecurityGroupIds,
+	}
 }
 
 type CapacityProvidersList []CapacityProvider
@@ -269,6 +365,13 @@ type ChainedInvokeOptions struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,req"`
 	TenantId     *string  `aws:"TenantId"`
+}
+
+func (ChainedInvokeOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"TenantId":     constraintTenantId,
+	}
 }
 
 type ChainedInvokeStartedDetails struct {
@@ -301,6 +404,14 @@ type CheckpointDurableExecutionRequest struct {
 	CheckpointToken     *string          `aws:"CheckpointToken,req"`
 	Updates             OperationUpdates `aws:"Updates"`
 	ClientToken         *string          `aws:"ClientToken,idem"`
+}
+
+func (CheckpointDurableExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DurableExecutionArn": constraintDurableExecutionArn,
+		"CheckpointToken":     constraintCheckpointToken,
+		"ClientToken":         constraintClientToken,
+	}
 }
 
 type CheckpointDurableExecutionResponse struct {
@@ -424,6 +535,12 @@ type CodeSigningPolicies struct {
 	UntrustedArtifactOnDeployment *string  `aws:"UntrustedArtifactOnDeployment"`
 }
 
+func (CodeSigningPolicies) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UntrustedArtifactOnDeployment": constraintCodeSigningPolicy,
+	}
+}
+
 type CodeStorageExceededException struct {
 	_       struct{} `aws:"structure,error=CodeStorageExceededException,status=400"`
 	Type    *string  `aws:"Type"`
@@ -470,7 +587,15 @@ func NewCodeVerificationFailedException(format string, args ...any) *CodeVerific
 
 type CompatibleArchitectures []string
 
+func (CompatibleArchitectures) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintArchitecture}}
+}
+
 type CompatibleRuntimes []string
+
+func (CompatibleRuntimes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRuntime}}
+}
 
 type Concurrency struct {
 	_                            struct{} `aws:"structure"`
@@ -513,6 +638,16 @@ type Cors struct {
 	MaxAge           *int32           `aws:"MaxAge"`
 }
 
+func (Cors) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AllowHeaders":  constraintHeadersList,
+		"AllowMethods":  constraintAllowMethodsList,
+		"AllowOrigins":  constraintAllowOriginsList,
+		"ExposeHeaders": constraintHeadersList,
+		"MaxAge":        constraintMaxAge,
+	}
+}
+
 type CreateAliasRequest struct {
 	_               struct{}                   `aws:"structure"`
 	FunctionName    *string                    `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -520,6 +655,15 @@ type CreateAliasRequest struct {
 	FunctionVersion *string                    `aws:"FunctionVersion,req"`
 	Description     *string                    `aws:"Description"`
 	RoutingConfig   *AliasRoutingConfiguration `aws:"RoutingConfig"`
+}
+
+func (CreateAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":    constraintFunctionName,
+		"Name":            constraintAlias,
+		"FunctionVersion": constraintVersionWithLatestPublished,
+		"Description":     constraintDescription,
+	}
 }
 
 type CreateCapacityProviderRequest struct {
@@ -535,6 +679,13 @@ type CreateCapacityProviderRequest struct {
 	TelemetryConfig               *CapacityProviderTelemetryConfig   `aws:"TelemetryConfig"`
 }
 
+func (CreateCapacityProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderName": constraintCapacityProviderName,
+		"KmsKeyArn":            constraintKMSKeyArnNonEmpty,
+	}
+}
+
 type CreateCapacityProviderResponse struct {
 	_                struct{}          `aws:"structure"`
 	CapacityProvider *CapacityProvider `aws:"CapacityProvider,req"`
@@ -546,6 +697,12 @@ type CreateCodeSigningConfigRequest struct {
 	AllowedPublishers   *AllowedPublishers   `aws:"AllowedPublishers,req"`
 	CodeSigningPolicies *CodeSigningPolicies `aws:"CodeSigningPolicies"`
 	Tags                Tags                 `aws:"Tags"`
+}
+
+func (CreateCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description": constraintDescription,
+	}
 }
 
 type CreateCodeSigningConfigResponse struct {
@@ -585,6 +742,25 @@ type CreateEventSourceMappingRequest struct {
 	ProvisionedPollerConfig             *ProvisionedPollerConfig             `aws:"ProvisionedPollerConfig"`
 }
 
+func (CreateEventSourceMappingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventSourceArn":                 constraintArn,
+		"FunctionName":                   constraintNamespacedFunctionName,
+		"BatchSize":                      constraintBatchSize,
+		"KMSKeyArn":                      constraintKMSKeyArn,
+		"MaximumBatchingWindowInSeconds": constraintMaximumBatchingWindowInSeconds,
+		"ParallelizationFactor":          constraintParallelizationFactor,
+		"StartingPosition":               constraintEventSourcePosition,
+		"MaximumRecordAgeInSeconds":      constraintMaximumRecordAgeInSeconds,
+		"MaximumRetryAttempts":           constraintMaximumRetryAttemptsEventSourceMapping,
+		"TumblingWindowInSeconds":        constraintTumblingWindowInSeconds,
+		"Topics":                         constraintTopics,
+		"Queues":                         constraintQueues,
+		"SourceAccessConfigurations":     constraintSourceAccessConfigurations,
+		"FunctionResponseTypes":          constraintFunctionResponseTypeList,
+	}
+}
+
 type CreateFunctionRequest struct {
 	_                      struct{}                `aws:"structure"`
 	FunctionName           *string                 `aws:"FunctionName,req"`
@@ -617,6 +793,24 @@ type CreateFunctionRequest struct {
 	DurableConfig          *DurableConfig          `aws:"DurableConfig"`
 }
 
+func (CreateFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":         constraintFunctionName,
+		"Runtime":              constraintRuntime,
+		"Role":                 constraintRoleArn,
+		"Handler":              constraintHandler,
+		"Description":          constraintDescription,
+		"Timeout":              constraintTimeout,
+		"MemorySize":           constraintMemorySize,
+		"PublishTo":            constraintFunctionVersionLatestPublished,
+		"PackageType":          constraintPackageType,
+		"KMSKeyArn":            constraintKMSKeyArn,
+		"FileSystemConfigs":    constraintFileSystemConfigList,
+		"CodeSigningConfigArn": constraintCodeSigningConfigArn,
+		"Architectures":        constraintArchitecturesList,
+	}
+}
+
 type CreateFunctionUrlConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -624,6 +818,15 @@ type CreateFunctionUrlConfigRequest struct {
 	AuthType     *string  `aws:"AuthType,req"`
 	Cors         *Cors    `aws:"Cors"`
 	InvokeMode   *string  `aws:"InvokeMode"`
+}
+
+func (CreateFunctionUrlConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionUrlFunctionName,
+		"Qualifier":    constraintFunctionUrlQualifier,
+		"AuthType":     constraintFunctionUrlAuthType,
+		"InvokeMode":   constraintInvokeMode,
+	}
 }
 
 type CreateFunctionUrlConfigResponse struct {
@@ -641,15 +844,34 @@ type DeadLetterConfig struct {
 	TargetArn *string  `aws:"TargetArn"`
 }
 
+func (DeadLetterConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetArn": constraintResourceArn,
+	}
+}
+
 type DeleteAliasRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Name         *string  `aws:"Name,ln=Name,loc=uri,req"`
 }
 
+func (DeleteAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+		"Name":         constraintAlias,
+	}
+}
+
 type DeleteCapacityProviderRequest struct {
 	_                    struct{} `aws:"structure"`
 	CapacityProviderName *string  `aws:"CapacityProviderName,ln=CapacityProviderName,loc=uri,req"`
+}
+
+func (DeleteCapacityProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderName": constraintCapacityProviderName,
+	}
 }
 
 type DeleteCapacityProviderResponse struct {
@@ -662,6 +884,12 @@ type DeleteCodeSigningConfigRequest struct {
 	CodeSigningConfigArn *string  `aws:"CodeSigningConfigArn,ln=CodeSigningConfigArn,loc=uri,req"`
 }
 
+func (DeleteCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeSigningConfigArn": constraintCodeSigningConfigArn,
+	}
+}
+
 type DeleteCodeSigningConfigResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -671,14 +899,32 @@ type DeleteEventSourceMappingRequest struct {
 	UUID *string  `aws:"UUID,ln=UUID,loc=uri,req"`
 }
 
+func (DeleteEventSourceMappingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UUID": constraintUUIDString,
+	}
+}
+
 type DeleteFunctionCodeSigningConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 }
 
+func (DeleteFunctionCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+	}
+}
+
 type DeleteFunctionConcurrencyRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
+}
+
+func (DeleteFunctionConcurrencyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+	}
 }
 
 type DeleteFunctionEventInvokeConfigRequest struct {
@@ -687,10 +933,24 @@ type DeleteFunctionEventInvokeConfigRequest struct {
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 }
 
+func (DeleteFunctionEventInvokeConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
+}
+
 type DeleteFunctionRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
+}
+
+func (DeleteFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
 }
 
 type DeleteFunctionResponse struct {
@@ -704,16 +964,36 @@ type DeleteFunctionUrlConfigRequest struct {
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 }
 
+func (DeleteFunctionUrlConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionUrlFunctionName,
+		"Qualifier":    constraintFunctionUrlQualifier,
+	}
+}
+
 type DeleteLayerVersionRequest struct {
 	_             struct{} `aws:"structure"`
 	LayerName     *string  `aws:"LayerName,ln=LayerName,loc=uri,req"`
 	VersionNumber *int64   `aws:"VersionNumber,ln=VersionNumber,loc=uri,req"`
 }
 
+func (DeleteLayerVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LayerName": constraintLayerName,
+	}
+}
+
 type DeleteProvisionedConcurrencyConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring,req"`
+}
+
+func (DeleteProvisionedConcurrencyConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+		"Qualifier":    constraintQualifier,
+	}
 }
 
 type DestinationConfig struct {
@@ -729,11 +1009,27 @@ type DocumentDBEventSourceConfig struct {
 	FullDocument   *string  `aws:"FullDocument"`
 }
 
+func (DocumentDBEventSourceConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatabaseName":   constraintDatabaseName,
+		"CollectionName": constraintCollectionName,
+		"FullDocument":   constraintFullDocument,
+	}
+}
+
 type DurableConfig struct {
 	_                     struct{} `aws:"structure"`
 	KMSKeyArn             *string  `aws:"KMSKeyArn"`
 	RetentionPeriodInDays *int32   `aws:"RetentionPeriodInDays"`
 	ExecutionTimeout      *int32   `aws:"ExecutionTimeout"`
+}
+
+func (DurableConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KMSKeyArn":             constraintKMSKeyArn,
+		"RetentionPeriodInDays": constraintRetentionPeriodInDays,
+		"ExecutionTimeout":      constraintExecutionTimeout,
+	}
 }
 
 type DurableExecutionAlreadyStartedException struct {
@@ -953,7 +1249,15 @@ func NewENINotReadyException(format string, args ...any) *ENINotReadyException {
 
 type EndpointLists []string
 
+func (EndpointLists) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEndpoint}}
+}
+
 type Endpoints map[string]EndpointLists
+
+func (Endpoints) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintEndPointType}, Value: awsproto.ElemTraits{Constraint: constraintEndpointLists}}
+}
 
 type Environment struct {
 	_         struct{}             `aws:"structure"`
@@ -974,9 +1278,19 @@ type EnvironmentResponse struct {
 
 type EnvironmentVariables map[string]string
 
+func (EnvironmentVariables) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintEnvironmentVariableName}}
+}
+
 type EphemeralStorage struct {
 	_    struct{} `aws:"structure"`
 	Size *int32   `aws:"Size,req"`
+}
+
+func (EphemeralStorage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Size": constraintEphemeralStorageSize,
+	}
 }
 
 type ErrorObject struct {
@@ -1082,11 +1396,27 @@ type EventSourceMappingLoggingConfig struct {
 	SystemLogLevel *string  `aws:"SystemLogLevel"`
 }
 
+func (EventSourceMappingLoggingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SystemLogLevel": constraintEventSourceMappingSystemLogLevel,
+	}
+}
+
 type EventSourceMappingMetricList []string
+
+func (EventSourceMappingMetricList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEventSourceMappingMetric}}
+}
 
 type EventSourceMappingMetricsConfig struct {
 	_       struct{}                     `aws:"structure"`
 	Metrics EventSourceMappingMetricList `aws:"Metrics"`
+}
+
+func (EventSourceMappingMetricsConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Metrics": constraintEventSourceMappingMetricList,
+	}
 }
 
 type EventSourceMappingsList []EventSourceMappingConfiguration
@@ -1122,6 +1452,10 @@ type ExecutionStartedDetails struct {
 
 type ExecutionStatusList []string
 
+func (ExecutionStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExecutionStatus}}
+}
+
 type ExecutionStoppedDetails struct {
 	_     struct{}    `aws:"structure"`
 	Error *EventError `aws:"Error,req"`
@@ -1143,11 +1477,24 @@ type FileSystemConfig struct {
 	LocalMountPath *string  `aws:"LocalMountPath,req"`
 }
 
+func (FileSystemConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn":            constraintFileSystemArn,
+		"LocalMountPath": constraintLocalMountPath,
+	}
+}
+
 type FileSystemConfigList []FileSystemConfig
 
 type Filter struct {
 	_       struct{} `aws:"structure"`
 	Pattern *string  `aws:"Pattern"`
+}
+
+func (Filter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Pattern": constraintPattern,
+	}
 }
 
 type FilterCriteria struct {
@@ -1174,6 +1521,16 @@ type FunctionCode struct {
 	S3ObjectStorageMode *string  `aws:"S3ObjectStorageMode"`
 	ImageUri            *string  `aws:"ImageUri"`
 	SourceKMSKeyArn     *string  `aws:"SourceKMSKeyArn"`
+}
+
+func (FunctionCode) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"S3Bucket":            constraintS3Bucket,
+		"S3Key":               constraintS3Key,
+		"S3ObjectVersion":     constraintS3ObjectVersion,
+		"S3ObjectStorageMode": constraintS3ObjectStorageMode,
+		"SourceKMSKeyArn":     constraintKMSKeyArn,
+	}
 }
 
 type FunctionCodeLocation struct {
@@ -1252,10 +1609,21 @@ type FunctionList []FunctionConfiguration
 
 type FunctionResponseTypeList []string
 
+func (FunctionResponseTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintFunctionResponseType}}
+}
+
 type FunctionScalingConfig struct {
 	_                        struct{} `aws:"structure"`
 	MinExecutionEnvironments *int32   `aws:"MinExecutionEnvironments"`
 	MaxExecutionEnvironments *int32   `aws:"MaxExecutionEnvironments"`
+}
+
+func (FunctionScalingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MinExecutionEnvironments": constraintFunctionScalingConfigExecutionEnvironments,
+		"MaxExecutionEnvironments": constraintFunctionScalingConfigExecutionEnvironments,
+	}
 }
 
 type FunctionUrlConfig struct {
@@ -1320,9 +1688,22 @@ type GetAliasRequest struct {
 	Name         *string  `aws:"Name,ln=Name,loc=uri,req"`
 }
 
+func (GetAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+		"Name":         constraintAlias,
+	}
+}
+
 type GetCapacityProviderRequest struct {
 	_                    struct{} `aws:"structure"`
 	CapacityProviderName *string  `aws:"CapacityProviderName,ln=CapacityProviderName,loc=uri,req"`
+}
+
+func (GetCapacityProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderName": constraintCapacityProviderName,
+	}
 }
 
 type GetCapacityProviderResponse struct {
@@ -1333,6 +1714,12 @@ type GetCapacityProviderResponse struct {
 type GetCodeSigningConfigRequest struct {
 	_                    struct{} `aws:"structure"`
 	CodeSigningConfigArn *string  `aws:"CodeSigningConfigArn,ln=CodeSigningConfigArn,loc=uri,req"`
+}
+
+func (GetCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeSigningConfigArn": constraintCodeSigningConfigArn,
+	}
 }
 
 type GetCodeSigningConfigResponse struct {
@@ -1349,6 +1736,13 @@ type GetDurableExecutionHistoryRequest struct {
 	ReverseOrder         *bool    `aws:"ReverseOrder,ln=ReverseOrder,loc=querystring"`
 }
 
+func (GetDurableExecutionHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DurableExecutionArn": constraintDurableExecutionArn,
+		"MaxItems":            constraintItemCount,
+	}
+}
+
 type GetDurableExecutionHistoryResponse struct {
 	_          struct{} `aws:"structure"`
 	Events     Events   `aws:"Events,req"`
@@ -1359,6 +1753,12 @@ type GetDurableExecutionRequest struct {
 	_                    struct{} `aws:"structure"`
 	DurableExecutionArn  *string  `aws:"DurableExecutionArn,ln=DurableExecutionArn,loc=uri,req"`
 	IncludeExecutionData *bool    `aws:"IncludeExecutionData,ln=IncludeExecutionData,loc=querystring"`
+}
+
+func (GetDurableExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DurableExecutionArn": constraintDurableExecutionArn,
+	}
 }
 
 type GetDurableExecutionResponse struct {
@@ -1386,6 +1786,14 @@ type GetDurableExecutionStateRequest struct {
 	MaxItems            *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (GetDurableExecutionStateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DurableExecutionArn": constraintDurableExecutionArn,
+		"CheckpointToken":     constraintCheckpointToken,
+		"MaxItems":            constraintItemCount,
+	}
+}
+
 type GetDurableExecutionStateResponse struct {
 	_          struct{}   `aws:"structure"`
 	Operations Operations `aws:"Operations,req"`
@@ -1397,9 +1805,21 @@ type GetEventSourceMappingRequest struct {
 	UUID *string  `aws:"UUID,ln=UUID,loc=uri,req"`
 }
 
+func (GetEventSourceMappingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UUID": constraintUUIDString,
+	}
+}
+
 type GetFunctionCodeSigningConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
+}
+
+func (GetFunctionCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+	}
 }
 
 type GetFunctionCodeSigningConfigResponse struct {
@@ -1413,6 +1833,12 @@ type GetFunctionConcurrencyRequest struct {
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 }
 
+func (GetFunctionConcurrencyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+	}
+}
+
 type GetFunctionConcurrencyResponse struct {
 	_                            struct{} `aws:"structure"`
 	ReservedConcurrentExecutions *int32   `aws:"ReservedConcurrentExecutions"`
@@ -1424,15 +1850,35 @@ type GetFunctionConfigurationRequest struct {
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 }
 
+func (GetFunctionConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
+}
+
 type GetFunctionEventInvokeConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 }
 
+func (GetFunctionEventInvokeConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
+}
+
 type GetFunctionRecursionConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
+}
+
+func (GetFunctionRecursionConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintUnqualifiedFunctionName,
+	}
 }
 
 type GetFunctionRecursionConfigResponse struct {
@@ -1444,6 +1890,13 @@ type GetFunctionRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
+}
+
+func (GetFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
 }
 
 type GetFunctionResponse struct {
@@ -1461,6 +1914,13 @@ type GetFunctionScalingConfigRequest struct {
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring,req"`
 }
 
+func (GetFunctionScalingConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintUnqualifiedFunctionName,
+		"Qualifier":    constraintPublishedFunctionQualifier,
+	}
+}
+
 type GetFunctionScalingConfigResponse struct {
 	_                              struct{}               `aws:"structure"`
 	FunctionArn                    *string                `aws:"FunctionArn"`
@@ -1472,6 +1932,13 @@ type GetFunctionUrlConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
+}
+
+func (GetFunctionUrlConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionUrlFunctionName,
+		"Qualifier":    constraintFunctionUrlQualifier,
+	}
 }
 
 type GetFunctionUrlConfigResponse struct {
@@ -1490,10 +1957,22 @@ type GetLayerVersionByArnRequest struct {
 	Arn *string  `aws:"Arn,ln=Arn,loc=querystring,req"`
 }
 
+func (GetLayerVersionByArnRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Arn": constraintLayerVersionArn,
+	}
+}
+
 type GetLayerVersionPolicyRequest struct {
 	_             struct{} `aws:"structure"`
 	LayerName     *string  `aws:"LayerName,ln=LayerName,loc=uri,req"`
 	VersionNumber *int64   `aws:"VersionNumber,ln=VersionNumber,loc=uri,req"`
+}
+
+func (GetLayerVersionPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LayerName": constraintLayerName,
+	}
 }
 
 type GetLayerVersionPolicyResponse struct {
@@ -1506,6 +1985,12 @@ type GetLayerVersionRequest struct {
 	_             struct{} `aws:"structure"`
 	LayerName     *string  `aws:"LayerName,ln=LayerName,loc=uri,req"`
 	VersionNumber *int64   `aws:"VersionNumber,ln=VersionNumber,loc=uri,req"`
+}
+
+func (GetLayerVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LayerName": constraintLayerName,
+	}
 }
 
 type GetLayerVersionResponse struct {
@@ -1527,6 +2012,13 @@ type GetPolicyRequest struct {
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 }
 
+func (GetPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
+}
+
 type GetPolicyResponse struct {
 	_          struct{} `aws:"structure"`
 	Policy     *string  `aws:"Policy"`
@@ -1537,6 +2029,13 @@ type GetProvisionedConcurrencyConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring,req"`
+}
+
+func (GetProvisionedConcurrencyConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+		"Qualifier":    constraintQualifier,
+	}
 }
 
 type GetProvisionedConcurrencyConfigResponse struct {
@@ -1555,6 +2054,13 @@ type GetRuntimeManagementConfigRequest struct {
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 }
 
+func (GetRuntimeManagementConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
+}
+
 type GetRuntimeManagementConfigResponse struct {
 	_                 struct{} `aws:"structure"`
 	UpdateRuntimeOn   *string  `aws:"UpdateRuntimeOn"`
@@ -1564,11 +2070,23 @@ type GetRuntimeManagementConfigResponse struct {
 
 type HeadersList []string
 
+func (HeadersList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintHeader}}
+}
+
 type ImageConfig struct {
 	_                struct{}   `aws:"structure"`
 	EntryPoint       StringList `aws:"EntryPoint"`
 	Command          StringList `aws:"Command"`
 	WorkingDirectory *string    `aws:"WorkingDirectory"`
+}
+
+func (ImageConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EntryPoint":       constraintStringList,
+		"Command":          constraintStringList,
+		"WorkingDirectory": constraintWorkingDirectory,
+	}
 }
 
 type ImageConfigError struct {
@@ -1590,7 +2108,19 @@ type InstanceRequirements struct {
 	ExcludedInstanceTypes InstanceTypeSet   `aws:"ExcludedInstanceTypes"`
 }
 
+func (InstanceRequirements) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Architectures":         constraintArchitecturesList,
+		"AllowedInstanceTypes":  constraintInstanceTypeSet,
+		"ExcludedInstanceTypes": constraintInstanceTypeSet,
+	}
+}
+
 type InstanceTypeSet []string
+
+func (InstanceTypeSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceType}}
+}
 
 type InvalidCodeSignatureException struct {
 	_       struct{} `aws:"structure,error=InvalidCodeSignatureException,status=400"`
@@ -1761,6 +2291,17 @@ type InvocationRequest struct {
 	TenantId             *string  `aws:"TenantId,ln=X-Amz-Tenant-Id,loc=header"`
 }
 
+func (InvocationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":         constraintNamespacedFunctionName,
+		"InvocationType":       constraintInvocationType,
+		"LogType":              constraintLogType,
+		"DurableExecutionName": constraintDurableExecutionName,
+		"Qualifier":            constraintNumericLatestPublishedOrAliasQualifier,
+		"TenantId":             constraintTenantId,
+	}
+}
+
 type InvocationResponse struct {
 	_                   struct{} `aws:"structure"`
 	StatusCode          *int32   `aws:"StatusCode,loc=statusCode"`
@@ -1775,6 +2316,12 @@ type InvokeAsyncRequest struct {
 	_            struct{}      `aws:"structure"`
 	FunctionName *string       `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	InvokeArgs   io.ReadCloser `aws:"InvokeArgs,stream,payload,req"`
+}
+
+func (InvokeAsyncRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+	}
 }
 
 type InvokeAsyncResponse struct {
@@ -1803,6 +2350,16 @@ type InvokeWithResponseStreamRequest struct {
 	Payload        []byte   `aws:"Payload,payload"`
 	TenantId       *string  `aws:"TenantId,ln=X-Amz-Tenant-Id,loc=header"`
 	InvocationType *string  `aws:"InvocationType,ln=X-Amz-Invocation-Type,loc=header"`
+}
+
+func (InvokeWithResponseStreamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":   constraintNamespacedFunctionName,
+		"LogType":        constraintLogType,
+		"Qualifier":      constraintNumericLatestPublishedOrAliasQualifier,
+		"TenantId":       constraintTenantId,
+		"InvocationType": constraintResponseStreamingInvocationType,
+	}
 }
 
 type InvokeWithResponseStreamResponse struct {
@@ -1909,6 +2466,13 @@ type KafkaSchemaRegistryAccessConfig struct {
 	URI  *string  `aws:"URI"`
 }
 
+func (KafkaSchemaRegistryAccessConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintKafkaSchemaRegistryAuthType,
+		"URI":  constraintArn,
+	}
+}
+
 type KafkaSchemaRegistryAccessConfigList []KafkaSchemaRegistryAccessConfig
 
 type KafkaSchemaRegistryConfig struct {
@@ -1919,9 +2483,22 @@ type KafkaSchemaRegistryConfig struct {
 	SchemaValidationConfigs KafkaSchemaValidationConfigList     `aws:"SchemaValidationConfigs"`
 }
 
+func (KafkaSchemaRegistryConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SchemaRegistryURI": constraintSchemaRegistryUri,
+		"EventRecordFormat": constraintSchemaRegistryEventRecordFormat,
+	}
+}
+
 type KafkaSchemaValidationConfig struct {
 	_         struct{} `aws:"structure"`
 	Attribute *string  `aws:"Attribute"`
+}
+
+func (KafkaSchemaValidationConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Attribute": constraintKafkaSchemaValidationAttribute,
+	}
 }
 
 type KafkaSchemaValidationConfigList []KafkaSchemaValidationConfig
@@ -1931,6 +2508,14 @@ type LambdaManagedInstancesCapacityProviderConfig struct {
 	CapacityProviderArn                   *string  `aws:"CapacityProviderArn,req"`
 	PerExecutionEnvironmentMaxConcurrency *int32   `aws:"PerExecutionEnvironmentMaxConcurrency"`
 	ExecutionEnvironmentMemoryGiBPerVCpu  *float64 `aws:"ExecutionEnvironmentMemoryGiBPerVCpu"`
+}
+
+func (LambdaManagedInstancesCapacityProviderConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderArn":                   constraintCapacityProviderArn,
+		"PerExecutionEnvironmentMaxConcurrency": constraintPerExecutionEnvironmentMaxConcurrency,
+		"ExecutionEnvironmentMemoryGiBPerVCpu":  constraintExecutionEnvironmentMemoryGiBPerVCpu,
+	}
 }
 
 type Layer struct {
@@ -1943,6 +2528,10 @@ type Layer struct {
 
 type LayerList []string
 
+func (LayerList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLayerVersionArn}}
+}
+
 type LayerVersionContentInput struct {
 	_                   struct{} `aws:"structure"`
 	S3Bucket            *string  `aws:"S3Bucket"`
@@ -1950,6 +2539,15 @@ type LayerVersionContentInput struct {
 	S3ObjectVersion     *string  `aws:"S3ObjectVersion"`
 	S3ObjectStorageMode *string  `aws:"S3ObjectStorageMode"`
 	ZipFile             []byte   `aws:"ZipFile"`
+}
+
+func (LayerVersionContentInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"S3Bucket":            constraintS3Bucket,
+		"S3Key":               constraintS3Key,
+		"S3ObjectVersion":     constraintS3ObjectVersion,
+		"S3ObjectStorageMode": constraintS3ObjectStorageMode,
+	}
 }
 
 type LayerVersionContentOutput struct {
@@ -1994,6 +2592,14 @@ type ListAliasesRequest struct {
 	MaxItems        *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListAliasesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":    constraintFunctionName,
+		"FunctionVersion": constraintVersionWithLatestPublished,
+		"MaxItems":        constraintMaxListItems,
+	}
+}
+
 type ListAliasesResponse struct {
 	_          struct{}  `aws:"structure"`
 	NextMarker *string   `aws:"NextMarker"`
@@ -2007,6 +2613,13 @@ type ListCapacityProvidersRequest struct {
 	MaxItems *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListCapacityProvidersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"State":    constraintCapacityProviderState,
+		"MaxItems": constraintMaxFiftyListItems,
+	}
+}
+
 type ListCapacityProvidersResponse struct {
 	_                 struct{}              `aws:"structure"`
 	CapacityProviders CapacityProvidersList `aws:"CapacityProviders,req"`
@@ -2017,6 +2630,12 @@ type ListCodeSigningConfigsRequest struct {
 	_        struct{} `aws:"structure"`
 	Marker   *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	MaxItems *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
+}
+
+func (ListCodeSigningConfigsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxItems": constraintMaxListItems,
+	}
 }
 
 type ListCodeSigningConfigsResponse struct {
@@ -2038,6 +2657,16 @@ type ListDurableExecutionsByFunctionRequest struct {
 	MaxItems             *int32              `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListDurableExecutionsByFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":         constraintNamespacedFunctionName,
+		"Qualifier":            constraintNumericLatestPublishedOrAliasQualifier,
+		"DurableExecutionName": constraintDurableExecutionName,
+		"Statuses":             constraintExecutionStatusList,
+		"MaxItems":             constraintItemCount,
+	}
+}
+
 type ListDurableExecutionsByFunctionResponse struct {
 	_                 struct{}          `aws:"structure"`
 	DurableExecutions DurableExecutions `aws:"DurableExecutions"`
@@ -2050,6 +2679,14 @@ type ListEventSourceMappingsRequest struct {
 	FunctionName   *string  `aws:"FunctionName,ln=FunctionName,loc=querystring"`
 	Marker         *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	MaxItems       *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
+}
+
+func (ListEventSourceMappingsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EventSourceArn": constraintArn,
+		"FunctionName":   constraintNamespacedFunctionName,
+		"MaxItems":       constraintMaxListItems,
+	}
 }
 
 type ListEventSourceMappingsResponse struct {
@@ -2065,6 +2702,13 @@ type ListFunctionEventInvokeConfigsRequest struct {
 	MaxItems     *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListFunctionEventInvokeConfigsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"MaxItems":     constraintMaxFunctionEventInvokeConfigListItems,
+	}
+}
+
 type ListFunctionEventInvokeConfigsResponse struct {
 	_                          struct{}                      `aws:"structure"`
 	FunctionEventInvokeConfigs FunctionEventInvokeConfigList `aws:"FunctionEventInvokeConfigs"`
@@ -2078,6 +2722,13 @@ type ListFunctionUrlConfigsRequest struct {
 	MaxItems     *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListFunctionUrlConfigsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionUrlFunctionName,
+		"MaxItems":     constraintMaxItems,
+	}
+}
+
 type ListFunctionUrlConfigsResponse struct {
 	_                  struct{}              `aws:"structure"`
 	FunctionUrlConfigs FunctionUrlConfigList `aws:"FunctionUrlConfigs,req"`
@@ -2089,6 +2740,13 @@ type ListFunctionVersionsByCapacityProviderRequest struct {
 	CapacityProviderName *string  `aws:"CapacityProviderName,ln=CapacityProviderName,loc=uri,req"`
 	Marker               *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	MaxItems             *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
+}
+
+func (ListFunctionVersionsByCapacityProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderName": constraintCapacityProviderName,
+		"MaxItems":             constraintMaxFiftyListItems,
+	}
 }
 
 type ListFunctionVersionsByCapacityProviderResponse struct {
@@ -2105,6 +2763,13 @@ type ListFunctionsByCodeSigningConfigRequest struct {
 	MaxItems             *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListFunctionsByCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeSigningConfigArn": constraintCodeSigningConfigArn,
+		"MaxItems":             constraintMaxListItems,
+	}
+}
+
 type ListFunctionsByCodeSigningConfigResponse struct {
 	_            struct{}        `aws:"structure"`
 	NextMarker   *string         `aws:"NextMarker"`
@@ -2117,6 +2782,14 @@ type ListFunctionsRequest struct {
 	FunctionVersion *string  `aws:"FunctionVersion,ln=FunctionVersion,loc=querystring"`
 	Marker          *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	MaxItems        *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
+}
+
+func (ListFunctionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MasterRegion":    constraintMasterRegion,
+		"FunctionVersion": constraintFunctionVersion,
+		"MaxItems":        constraintMaxListItems,
+	}
 }
 
 type ListFunctionsResponse struct {
@@ -2134,6 +2807,15 @@ type ListLayerVersionsRequest struct {
 	MaxItems               *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListLayerVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CompatibleArchitecture": constraintArchitecture,
+		"CompatibleRuntime":      constraintRuntime,
+		"LayerName":              constraintLayerName,
+		"MaxItems":               constraintMaxLayerListItems,
+	}
+}
+
 type ListLayerVersionsResponse struct {
 	_             struct{}          `aws:"structure"`
 	NextMarker    *string           `aws:"NextMarker"`
@@ -2146,6 +2828,14 @@ type ListLayersRequest struct {
 	CompatibleRuntime      *string  `aws:"CompatibleRuntime,ln=CompatibleRuntime,loc=querystring"`
 	Marker                 *string  `aws:"Marker,ln=Marker,loc=querystring"`
 	MaxItems               *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
+}
+
+func (ListLayersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CompatibleArchitecture": constraintArchitecture,
+		"CompatibleRuntime":      constraintRuntime,
+		"MaxItems":               constraintMaxLayerListItems,
+	}
 }
 
 type ListLayersResponse struct {
@@ -2161,6 +2851,13 @@ type ListProvisionedConcurrencyConfigsRequest struct {
 	MaxItems     *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListProvisionedConcurrencyConfigsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+		"MaxItems":     constraintMaxProvisionedConcurrencyConfigListItems,
+	}
+}
+
 type ListProvisionedConcurrencyConfigsResponse struct {
 	_                             struct{}                         `aws:"structure"`
 	ProvisionedConcurrencyConfigs ProvisionedConcurrencyConfigList `aws:"ProvisionedConcurrencyConfigs"`
@@ -2170,6 +2867,12 @@ type ListProvisionedConcurrencyConfigsResponse struct {
 type ListTagsRequest struct {
 	_        struct{} `aws:"structure"`
 	Resource *string  `aws:"Resource,ln=Resource,loc=uri,req"`
+}
+
+func (ListTagsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resource": constraintTaggableResource,
+	}
 }
 
 type ListTagsResponse struct {
@@ -2184,6 +2887,13 @@ type ListVersionsByFunctionRequest struct {
 	MaxItems     *int32   `aws:"MaxItems,ln=MaxItems,loc=querystring"`
 }
 
+func (ListVersionsByFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"MaxItems":     constraintMaxListItems,
+	}
+}
+
 type ListVersionsByFunctionResponse struct {
 	_          struct{}     `aws:"structure"`
 	NextMarker *string      `aws:"NextMarker"`
@@ -2196,6 +2906,15 @@ type LoggingConfig struct {
 	ApplicationLogLevel *string  `aws:"ApplicationLogLevel"`
 	SystemLogLevel      *string  `aws:"SystemLogLevel"`
 	LogGroup            *string  `aws:"LogGroup"`
+}
+
+func (LoggingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LogFormat":           constraintLogFormat,
+		"ApplicationLogLevel": constraintApplicationLogLevel,
+		"SystemLogLevel":      constraintSystemLogLevel,
+		"LogGroup":            constraintLogGroup,
+	}
 }
 
 type ModeNotSupportedException struct {
@@ -2245,9 +2964,21 @@ type OnFailure struct {
 	Destination *string  `aws:"Destination"`
 }
 
+func (OnFailure) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Destination": constraintDestinationArn,
+	}
+}
+
 type OnSuccess struct {
 	_           struct{} `aws:"structure"`
 	Destination *string  `aws:"Destination"`
+}
+
+func (OnSuccess) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Destination": constraintDestinationArn,
+	}
 }
 
 type Operation struct {
@@ -2283,6 +3014,18 @@ type OperationUpdate struct {
 	WaitOptions          *WaitOptions          `aws:"WaitOptions"`
 	CallbackOptions      *CallbackOptions      `aws:"CallbackOptions"`
 	ChainedInvokeOptions *ChainedInvokeOptions `aws:"ChainedInvokeOptions"`
+}
+
+func (OperationUpdate) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":       constraintOperationId,
+		"ParentId": constraintOperationId,
+		"Name":     constraintOperationName,
+		"Type":     constraintOperationType,
+		"SubType":  constraintOperationSubType,
+		"Action":   constraintOperationAction,
+		"Payload":  constraintOperationPayload,
+	}
 }
 
 type OperationUpdates []OperationUpdate
@@ -2337,7 +3080,18 @@ type PropagateTags struct {
 	ExplicitTags PropagateTagsExplicitTagsMap `aws:"ExplicitTags"`
 }
 
+func (PropagateTags) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode":         constraintPropagateTagsMode,
+		"ExplicitTags": constraintPropagateTagsExplicitTagsMap,
+	}
+}
+
 type PropagateTagsExplicitTagsMap map[string]string
+
+func (PropagateTagsExplicitTagsMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTagKey}, Value: awsproto.ElemTraits{Constraint: constraintTagValue}}
+}
 
 type ProvisionedConcurrencyConfigList []ProvisionedConcurrencyConfigListItem
 
@@ -2384,6 +3138,14 @@ type ProvisionedPollerConfig struct {
 	PollerGroupName *string  `aws:"PollerGroupName"`
 }
 
+func (ProvisionedPollerConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MinimumPollers":  constraintMinimumNumberOfPollers,
+		"MaximumPollers":  constraintMaximumNumberOfPollers,
+		"PollerGroupName": constraintProvisionedPollerGroupName,
+	}
+}
+
 type PublicPolicyException struct {
 	_       struct{} `aws:"structure,error=PublicPolicyException,status=400"`
 	Type    *string  `aws:"Type"`
@@ -2415,6 +3177,16 @@ type PublishLayerVersionRequest struct {
 	LicenseInfo             *string                   `aws:"LicenseInfo"`
 }
 
+func (PublishLayerVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LayerName":               constraintLayerName,
+		"Description":             constraintDescription,
+		"CompatibleArchitectures": constraintCompatibleArchitectures,
+		"CompatibleRuntimes":      constraintCompatibleRuntimes,
+		"LicenseInfo":             constraintLicenseInfo,
+	}
+}
+
 type PublishLayerVersionResponse struct {
 	_                       struct{}                   `aws:"structure"`
 	Content                 *LayerVersionContentOutput `aws:"Content"`
@@ -2437,10 +3209,25 @@ type PublishVersionRequest struct {
 	PublishTo    *string  `aws:"PublishTo"`
 }
 
+func (PublishVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionName,
+		"Description":  constraintDescription,
+		"PublishTo":    constraintFunctionVersionLatestPublished,
+	}
+}
+
 type PutFunctionCodeSigningConfigRequest struct {
 	_                    struct{} `aws:"structure"`
 	CodeSigningConfigArn *string  `aws:"CodeSigningConfigArn,req"`
 	FunctionName         *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
+}
+
+func (PutFunctionCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeSigningConfigArn": constraintCodeSigningConfigArn,
+		"FunctionName":         constraintNamespacedFunctionName,
+	}
 }
 
 type PutFunctionCodeSigningConfigResponse struct {
@@ -2455,6 +3242,13 @@ type PutFunctionConcurrencyRequest struct {
 	ReservedConcurrentExecutions *int32   `aws:"ReservedConcurrentExecutions,req"`
 }
 
+func (PutFunctionConcurrencyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":                 constraintFunctionName,
+		"ReservedConcurrentExecutions": constraintReservedConcurrentExecutions,
+	}
+}
+
 type PutFunctionEventInvokeConfigRequest struct {
 	_                        struct{}           `aws:"structure"`
 	FunctionName             *string            `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -2464,10 +3258,26 @@ type PutFunctionEventInvokeConfigRequest struct {
 	DestinationConfig        *DestinationConfig `aws:"DestinationConfig"`
 }
 
+func (PutFunctionEventInvokeConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":             constraintNamespacedFunctionName,
+		"Qualifier":                constraintNumericLatestPublishedOrAliasQualifier,
+		"MaximumRetryAttempts":     constraintMaximumRetryAttempts,
+		"MaximumEventAgeInSeconds": constraintMaximumEventAgeInSeconds,
+	}
+}
+
 type PutFunctionRecursionConfigRequest struct {
 	_             struct{} `aws:"structure"`
 	FunctionName  *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	RecursiveLoop *string  `aws:"RecursiveLoop,req"`
+}
+
+func (PutFunctionRecursionConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":  constraintUnqualifiedFunctionName,
+		"RecursiveLoop": constraintRecursiveLoop,
+	}
 }
 
 type PutFunctionRecursionConfigResponse struct {
@@ -2482,6 +3292,13 @@ type PutFunctionScalingConfigRequest struct {
 	FunctionScalingConfig *FunctionScalingConfig `aws:"FunctionScalingConfig"`
 }
 
+func (PutFunctionScalingConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintUnqualifiedFunctionName,
+		"Qualifier":    constraintPublishedFunctionQualifier,
+	}
+}
+
 type PutFunctionScalingConfigResponse struct {
 	_             struct{} `aws:"structure"`
 	FunctionState *string  `aws:"FunctionState"`
@@ -2492,6 +3309,14 @@ type PutProvisionedConcurrencyConfigRequest struct {
 	FunctionName                    *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	Qualifier                       *string  `aws:"Qualifier,ln=Qualifier,loc=querystring,req"`
 	ProvisionedConcurrentExecutions *int32   `aws:"ProvisionedConcurrentExecutions,req"`
+}
+
+func (PutProvisionedConcurrencyConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":                    constraintFunctionName,
+		"Qualifier":                       constraintQualifier,
+		"ProvisionedConcurrentExecutions": constraintPositiveInteger,
+	}
 }
 
 type PutProvisionedConcurrencyConfigResponse struct {
@@ -2512,6 +3337,15 @@ type PutRuntimeManagementConfigRequest struct {
 	RuntimeVersionArn *string  `aws:"RuntimeVersionArn"`
 }
 
+func (PutRuntimeManagementConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":      constraintNamespacedFunctionName,
+		"Qualifier":         constraintNumericLatestPublishedOrAliasQualifier,
+		"UpdateRuntimeOn":   constraintUpdateRuntimeOn,
+		"RuntimeVersionArn": constraintRuntimeVersionArn,
+	}
+}
+
 type PutRuntimeManagementConfigResponse struct {
 	_                 struct{} `aws:"structure"`
 	UpdateRuntimeOn   *string  `aws:"UpdateRuntimeOn,req"`
@@ -2520,6 +3354,10 @@ type PutRuntimeManagementConfigResponse struct {
 }
 
 type Queues []string
+
+func (Queues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintQueue}}
+}
 
 type RecursiveInvocationException struct {
 	_       struct{} `aws:"structure,error=RecursiveInvocationException,status=400"`
@@ -2550,12 +3388,27 @@ type RemoveLayerVersionPermissionRequest struct {
 	RevisionId    *string  `aws:"RevisionId,ln=RevisionId,loc=querystring"`
 }
 
+func (RemoveLayerVersionPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LayerName":   constraintLayerName,
+		"StatementId": constraintStatementId,
+	}
+}
+
 type RemovePermissionRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
 	StatementId  *string  `aws:"StatementId,ln=StatementId,loc=uri,req"`
 	Qualifier    *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 	RevisionId   *string  `aws:"RevisionId,ln=RevisionId,loc=querystring"`
+}
+
+func (RemovePermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintNamespacedFunctionName,
+		"StatementId":  constraintNamespacedStatementId,
+		"Qualifier":    constraintNumericLatestPublishedOrAliasQualifier,
+	}
 }
 
 type RequestTooLargeException struct {
@@ -2758,11 +3611,27 @@ type ScalingConfig struct {
 	MaximumConcurrency *int32   `aws:"MaximumConcurrency"`
 }
 
+func (ScalingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaximumConcurrency": constraintMaximumConcurrency,
+	}
+}
+
 type SecurityGroupIds []string
+
+func (SecurityGroupIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSecurityGroupId}}
+}
 
 type SelfManagedEventSource struct {
 	_         struct{}  `aws:"structure"`
 	Endpoints Endpoints `aws:"Endpoints"`
+}
+
+func (SelfManagedEventSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Endpoints": constraintEndpoints,
+	}
 }
 
 type SelfManagedKafkaEventSourceConfig struct {
@@ -2771,10 +3640,22 @@ type SelfManagedKafkaEventSourceConfig struct {
 	SchemaRegistryConfig *KafkaSchemaRegistryConfig `aws:"SchemaRegistryConfig"`
 }
 
+func (SelfManagedKafkaEventSourceConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConsumerGroupId": constraintURI,
+	}
+}
+
 type SendDurableExecutionCallbackFailureRequest struct {
 	_          struct{}     `aws:"structure"`
 	CallbackId *string      `aws:"CallbackId,ln=CallbackId,loc=uri,req"`
 	Error      *ErrorObject `aws:"Error,payload"`
+}
+
+func (SendDurableExecutionCallbackFailureRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallbackId": constraintCallbackId,
+	}
 }
 
 type SendDurableExecutionCallbackFailureResponse struct {
@@ -2786,6 +3667,12 @@ type SendDurableExecutionCallbackHeartbeatRequest struct {
 	CallbackId *string  `aws:"CallbackId,ln=CallbackId,loc=uri,req"`
 }
 
+func (SendDurableExecutionCallbackHeartbeatRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallbackId": constraintCallbackId,
+	}
+}
+
 type SendDurableExecutionCallbackHeartbeatResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -2794,6 +3681,13 @@ type SendDurableExecutionCallbackSuccessRequest struct {
 	_          struct{} `aws:"structure"`
 	CallbackId *string  `aws:"CallbackId,ln=CallbackId,loc=uri,req"`
 	Result     []byte   `aws:"Result,payload"`
+}
+
+func (SendDurableExecutionCallbackSuccessRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallbackId": constraintCallbackId,
+		"Result":     constraintBinaryOperationPayload,
+	}
 }
 
 type SendDurableExecutionCallbackSuccessResponse struct {
@@ -2867,9 +3761,19 @@ func NewServiceQuotaExceededException(format string, args ...any) *ServiceQuotaE
 
 type SigningProfileVersionArns []string
 
+func (SigningProfileVersionArns) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintArn}}
+}
+
 type SnapStart struct {
 	_       struct{} `aws:"structure"`
 	ApplyOn *string  `aws:"ApplyOn"`
+}
+
+func (SnapStart) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplyOn": constraintSnapStartApplyOn,
+	}
 }
 
 type SnapStartException struct {
@@ -2970,6 +3874,13 @@ type SourceAccessConfiguration struct {
 	URI  *string  `aws:"URI"`
 }
 
+func (SourceAccessConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintSourceAccessType,
+		"URI":  constraintURI,
+	}
+}
+
 type SourceAccessConfigurations []SourceAccessConfiguration
 
 type StackTraceEntries []string
@@ -2993,6 +3904,12 @@ type StepOptions struct {
 	NextAttemptDelaySeconds *int32   `aws:"NextAttemptDelaySeconds"`
 }
 
+func (StepOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextAttemptDelaySeconds": constraintStepOptionsNextAttemptDelaySecondsInteger,
+	}
+}
+
 type StepStartedDetails struct {
 	_ struct{} `aws:"structure"`
 }
@@ -3007,6 +3924,12 @@ type StopDurableExecutionRequest struct {
 	_                   struct{}     `aws:"structure"`
 	DurableExecutionArn *string      `aws:"DurableExecutionArn,ln=DurableExecutionArn,loc=uri,req"`
 	Error               *ErrorObject `aws:"Error,payload"`
+}
+
+func (StopDurableExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DurableExecutionArn": constraintDurableExecutionArn,
+	}
 }
 
 type StopDurableExecutionResponse struct {
@@ -3041,7 +3964,15 @@ func NewSubnetIPAddressLimitReachedException(format string, args ...any) *Subnet
 
 type SubnetIds []string
 
+func (SubnetIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSubnetId}}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagResourceRequest struct {
 	_        struct{} `aws:"structure"`
@@ -3049,7 +3980,17 @@ type TagResourceRequest struct {
 	Tags     Tags     `aws:"Tags,req"`
 }
 
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resource": constraintTaggableResource,
+	}
+}
+
 type Tags map[string]string
+
+func (Tags) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTagKey}, Value: awsproto.ElemTraits{Constraint: constraintTagValue}}
+}
 
 type TagsError struct {
 	_         struct{} `aws:"structure"`
@@ -3063,9 +4004,22 @@ type TargetTrackingScalingPolicy struct {
 	TargetValue          *float64 `aws:"TargetValue,req"`
 }
 
+func (TargetTrackingScalingPolicy) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PredefinedMetricType": constraintCapacityProviderPredefinedMetricType,
+		"TargetValue":          constraintMetricTargetValue,
+	}
+}
+
 type TenancyConfig struct {
 	_                   struct{} `aws:"structure"`
 	TenantIsolationMode *string  `aws:"TenantIsolationMode,req"`
+}
+
+func (TenancyConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TenantIsolationMode": constraintTenantIsolationMode,
+	}
 }
 
 type TooManyRequestsException struct {
@@ -3093,6 +4047,10 @@ func NewTooManyRequestsException(format string, args ...any) *TooManyRequestsExc
 
 type Topics []string
 
+func (Topics) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTopic}}
+}
+
 type TraceHeader struct {
 	_            struct{} `aws:"structure"`
 	XAmznTraceId *string  `aws:"XAmznTraceId"`
@@ -3101,6 +4059,12 @@ type TraceHeader struct {
 type TracingConfig struct {
 	_    struct{} `aws:"structure"`
 	Mode *string  `aws:"Mode"`
+}
+
+func (TracingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintTracingMode,
+	}
 }
 
 type TracingConfigResponse struct {
@@ -3135,6 +4099,12 @@ type UntagResourceRequest struct {
 	TagKeys  TagKeyList `aws:"TagKeys,ln=tagKeys,loc=querystring,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Resource": constraintTaggableResource,
+	}
+}
+
 type UpdateAliasRequest struct {
 	_               struct{}                   `aws:"structure"`
 	FunctionName    *string                    `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -3145,12 +4115,27 @@ type UpdateAliasRequest struct {
 	RevisionId      *string                    `aws:"RevisionId"`
 }
 
+func (UpdateAliasRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":    constraintFunctionName,
+		"Name":            constraintAlias,
+		"FunctionVersion": constraintVersionWithLatestPublished,
+		"Description":     constraintDescription,
+	}
+}
+
 type UpdateCapacityProviderRequest struct {
 	_                             struct{}                         `aws:"structure"`
 	CapacityProviderName          *string                          `aws:"CapacityProviderName,ln=CapacityProviderName,loc=uri,req"`
 	CapacityProviderScalingConfig *CapacityProviderScalingConfig   `aws:"CapacityProviderScalingConfig"`
 	PropagateTags                 *PropagateTags                   `aws:"PropagateTags"`
 	TelemetryConfig               *CapacityProviderTelemetryConfig `aws:"TelemetryConfig"`
+}
+
+func (UpdateCapacityProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CapacityProviderName": constraintCapacityProviderName,
+	}
 }
 
 type UpdateCapacityProviderResponse struct {
@@ -3164,6 +4149,13 @@ type UpdateCodeSigningConfigRequest struct {
 	Description          *string              `aws:"Description"`
 	AllowedPublishers    *AllowedPublishers   `aws:"AllowedPublishers"`
 	CodeSigningPolicies  *CodeSigningPolicies `aws:"CodeSigningPolicies"`
+}
+
+func (UpdateCodeSigningConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CodeSigningConfigArn": constraintCodeSigningConfigArn,
+		"Description":          constraintDescription,
+	}
 }
 
 type UpdateCodeSigningConfigResponse struct {
@@ -3197,6 +4189,22 @@ type UpdateEventSourceMappingRequest struct {
 	ProvisionedPollerConfig             *ProvisionedPollerConfig             `aws:"ProvisionedPollerConfig"`
 }
 
+func (UpdateEventSourceMappingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"UUID":                           constraintUUIDString,
+		"FunctionName":                   constraintNamespacedFunctionName,
+		"BatchSize":                      constraintBatchSize,
+		"KMSKeyArn":                      constraintKMSKeyArn,
+		"MaximumBatchingWindowInSeconds": constraintMaximumBatchingWindowInSeconds,
+		"ParallelizationFactor":          constraintParallelizationFactor,
+		"MaximumRecordAgeInSeconds":      constraintMaximumRecordAgeInSeconds,
+		"MaximumRetryAttempts":           constraintMaximumRetryAttemptsEventSourceMapping,
+		"TumblingWindowInSeconds":        constraintTumblingWindowInSeconds,
+		"SourceAccessConfigurations":     constraintSourceAccessConfigurations,
+		"FunctionResponseTypes":          constraintFunctionResponseTypeList,
+	}
+}
+
 type UpdateFunctionCodeRequest struct {
 	_                   struct{}          `aws:"structure"`
 	FunctionName        *string           `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -3212,6 +4220,19 @@ type UpdateFunctionCodeRequest struct {
 	DryRun              *bool             `aws:"DryRun"`
 	RevisionId          *string           `aws:"RevisionId"`
 	SourceKMSKeyArn     *string           `aws:"SourceKMSKeyArn"`
+}
+
+func (UpdateFunctionCodeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":        constraintFunctionName,
+		"S3Bucket":            constraintS3Bucket,
+		"S3Key":               constraintS3Key,
+		"S3ObjectVersion":     constraintS3ObjectVersion,
+		"S3ObjectStorageMode": constraintS3ObjectStorageMode,
+		"Architectures":       constraintArchitecturesList,
+		"PublishTo":           constraintFunctionVersionLatestPublished,
+		"SourceKMSKeyArn":     constraintKMSKeyArn,
+	}
 }
 
 type UpdateFunctionConfigurationRequest struct {
@@ -3239,6 +4260,20 @@ type UpdateFunctionConfigurationRequest struct {
 	DurableConfig          *DurableConfig          `aws:"DurableConfig"`
 }
 
+func (UpdateFunctionConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":      constraintFunctionName,
+		"Role":              constraintRoleArn,
+		"Handler":           constraintHandler,
+		"Description":       constraintDescription,
+		"Timeout":           constraintTimeout,
+		"MemorySize":        constraintMemorySize,
+		"Runtime":           constraintRuntime,
+		"KMSKeyArn":         constraintKMSKeyArn,
+		"FileSystemConfigs": constraintFileSystemConfigList,
+	}
+}
+
 type UpdateFunctionEventInvokeConfigRequest struct {
 	_                        struct{}           `aws:"structure"`
 	FunctionName             *string            `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -3248,6 +4283,15 @@ type UpdateFunctionEventInvokeConfigRequest struct {
 	DestinationConfig        *DestinationConfig `aws:"DestinationConfig"`
 }
 
+func (UpdateFunctionEventInvokeConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName":             constraintNamespacedFunctionName,
+		"Qualifier":                constraintNumericLatestPublishedOrAliasQualifier,
+		"MaximumRetryAttempts":     constraintMaximumRetryAttempts,
+		"MaximumEventAgeInSeconds": constraintMaximumEventAgeInSeconds,
+	}
+}
+
 type UpdateFunctionUrlConfigRequest struct {
 	_            struct{} `aws:"structure"`
 	FunctionName *string  `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
@@ -3255,6 +4299,15 @@ type UpdateFunctionUrlConfigRequest struct {
 	AuthType     *string  `aws:"AuthType"`
 	Cors         *Cors    `aws:"Cors"`
 	InvokeMode   *string  `aws:"InvokeMode"`
+}
+
+func (UpdateFunctionUrlConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FunctionName": constraintFunctionUrlFunctionName,
+		"Qualifier":    constraintFunctionUrlQualifier,
+		"AuthType":     constraintFunctionUrlAuthType,
+		"InvokeMode":   constraintInvokeMode,
+	}
 }
 
 type UpdateFunctionUrlConfigResponse struct {
@@ -3273,6 +4326,13 @@ type VpcConfig struct {
 	SubnetIds               SubnetIds        `aws:"SubnetIds"`
 	SecurityGroupIds        SecurityGroupIds `aws:"SecurityGroupIds"`
 	Ipv6AllowedForDualStack *bool            `aws:"Ipv6AllowedForDualStack"`
+}
+
+func (VpcConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SubnetIds":        constraintSubnetIds,
+		"SecurityGroupIds": constraintSecurityGroupIds,
+	}
 }
 
 type VpcConfigResponse struct {
@@ -3296,6 +4356,12 @@ type WaitDetails struct {
 type WaitOptions struct {
 	_           struct{} `aws:"structure"`
 	WaitSeconds *int32   `aws:"WaitSeconds"`
+}
+
+func (WaitOptions) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WaitSeconds": constraintWaitOptionsWaitSecondsInteger,
+	}
 }
 
 type WaitStartedDetails struct {
@@ -3767,4 +4833,185 @@ const (
 	UpdateRuntimeOnAuto           = "Auto"
 	UpdateRuntimeOnManual         = "Manual"
 	UpdateRuntimeOnFunctionUpdate = "FunctionUpdate"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAction            = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: "(lambda:[*]|lambda:[a-zA-Z]+|[*])"}
+	constraintAdditionalVersion = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: "[0-9]+"}
+	// The pattern of Alias is not checked: RE2 cannot express it.
+	constraintAlias                                         = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "(?!^[0-9]+$)([a-zA-Z0-9-_]+)"}
+	constraintAllowMethodsList                              = &awsproto.Constraint{Min: new(0.0), Max: new(6.0)}
+	constraintAllowOriginsList                              = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintApplicationLogLevel                           = &awsproto.Constraint{Enum: []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}}
+	constraintArchitecture                                  = &awsproto.Constraint{Enum: []string{"x86_64", "arm64"}}
+	constraintArchitecturesList                             = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintArn                                           = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: `arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`}
+	constraintBatchSize                                     = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintBinaryOperationPayload                        = &awsproto.Constraint{Min: new(0.0), Max: new(262144.0), Sensitive: true}
+	constraintCallbackId                                    = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: "[A-Za-z0-9+/]+={0,2}"}
+	constraintCallbackOptionsHeartbeatTimeoutSecondsInteger = &awsproto.Constraint{Min: new(0.0), Max: new(9.9999999e+07)}
+	constraintCallbackOptionsTimeoutSecondsInteger          = &awsproto.Constraint{Min: new(0.0), Max: new(9.9999999e+07)}
+	constraintCapacityProviderArn                           = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+`}
+	constraintCapacityProviderMaxVCpuCount                  = &awsproto.Constraint{Min: new(2.0), Max: new(15000.0)}
+	constraintCapacityProviderName                          = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `(arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`}
+	constraintCapacityProviderPredefinedMetricType          = &awsproto.Constraint{Enum: []string{"LambdaCapacityProviderAverageCPUUtilization"}}
+	constraintCapacityProviderScalingMode                   = &awsproto.Constraint{Enum: []string{"Auto", "Manual"}}
+	constraintCapacityProviderScalingPoliciesList           = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintCapacityProviderSecurityGroupIds              = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintCapacityProviderState                         = &awsproto.Constraint{Enum: []string{"Pending", "Active", "Failed", "Deleting"}}
+	constraintCapacityProviderSubnetIds                     = &awsproto.Constraint{Min: new(1.0), Max: new(16.0)}
+	constraintCheckpointToken                               = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: "[A-Za-z0-9+/]+={0,2}"}
+	constraintClientToken                                   = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\x21-\x7E]+`}
+	constraintCodeSigningConfigArn                          = &awsproto.Constraint{Min: new(0.0), Max: new(200.0), Pattern: `arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:code-signing-config:csc-[a-z0-9]{17}`}
+	constraintCodeSigningPolicy                             = &awsproto.Constraint{Enum: []string{"Warn", "Enforce"}}
+	// The pattern of CollectionName is not checked: RE2 cannot express it.
+	constraintCollectionName                             = &awsproto.Constraint{Min: new(1.0), Max: new(57.0), Pattern: `(^(?!(system\x2e)))(^[_a-zA-Z0-9])([^$]*)`}
+	constraintCompatibleArchitectures                    = &awsproto.Constraint{Min: new(0.0), Max: new(2.0)}
+	constraintCompatibleRuntimes                         = &awsproto.Constraint{Min: new(0.0), Max: new(15.0)}
+	constraintDatabaseName                               = &awsproto.Constraint{Min: new(1.0), Max: new(63.0), Pattern: `[^ /\.$\x22]*`}
+	constraintDescription                                = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintDestinationArn                             = &awsproto.Constraint{Min: new(0.0), Max: new(350.0), Pattern: `$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`}
+	constraintDurableExecutionArn                        = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)`}
+	constraintDurableExecutionName                       = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z0-9-_]+"}
+	constraintEndPointType                               = &awsproto.Constraint{Enum: []string{"KAFKA_BOOTSTRAP_SERVERS"}}
+	constraintEndpoint                                   = &awsproto.Constraint{Min: new(1.0), Max: new(300.0), Pattern: `(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}`}
+	constraintEndpointLists                              = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintEndpoints                                  = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintEnvironmentVariableName                    = &awsproto.Constraint{Pattern: "[a-zA-Z]([a-zA-Z0-9_])+", Sensitive: true}
+	constraintEphemeralStorageSize                       = &awsproto.Constraint{Min: new(512.0), Max: new(10240.0)}
+	constraintEventSourceMappingMetric                   = &awsproto.Constraint{Enum: []string{"EventCount", "ErrorCount", "KafkaMetrics"}}
+	constraintEventSourceMappingMetricList               = &awsproto.Constraint{Min: new(0.0), Max: new(3.0)}
+	constraintEventSourceMappingSystemLogLevel           = &awsproto.Constraint{Enum: []string{"DEBUG", "INFO", "WARN"}}
+	constraintEventSourcePosition                        = &awsproto.Constraint{Enum: []string{"TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"}}
+	constraintEventSourceToken                           = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `[a-zA-Z0-9._\-]+`}
+	constraintExecutionEnvironmentMemoryGiBPerVCpu       = &awsproto.Constraint{Min: new(2.0), Max: new(8.0)}
+	constraintExecutionStatus                            = &awsproto.Constraint{Enum: []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}}
+	constraintExecutionStatusList                        = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintExecutionTimeout                           = &awsproto.Constraint{Min: new(1.0), Max: new(3.16224e+07)}
+	constraintFileSystemArn                              = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}`}
+	constraintFileSystemConfigList                       = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintFullDocument                               = &awsproto.Constraint{Enum: []string{"UpdateLookup", "Default"}}
+	constraintFunctionName                               = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`}
+	constraintFunctionResponseType                       = &awsproto.Constraint{Enum: []string{"ReportBatchItemFailures"}}
+	constraintFunctionResponseTypeList                   = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintFunctionScalingConfigExecutionEnvironments = &awsproto.Constraint{Min: new(0.0), Max: new(15000.0)}
+	constraintFunctionUrlAuthType                        = &awsproto.Constraint{Enum: []string{"NONE", "AWS_IAM"}}
+	// The pattern of FunctionUrlFunctionName is not checked: RE2 cannot express it.
+	constraintFunctionUrlFunctionName = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\d+$)[0-9a-zA-Z-_]+))?`}
+	// The pattern of FunctionUrlQualifier is not checked: RE2 cannot express it.
+	constraintFunctionUrlQualifier                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `((?!^\d+$)^[0-9a-zA-Z-_]+$)`}
+	constraintFunctionVersion                          = &awsproto.Constraint{Enum: []string{"ALL"}}
+	constraintFunctionVersionLatestPublished           = &awsproto.Constraint{Enum: []string{"LATEST_PUBLISHED"}}
+	constraintHandler                                  = &awsproto.Constraint{Min: new(0.0), Max: new(128.0), Pattern: `[^\s]+`}
+	constraintHeader                                   = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0), Pattern: ".*"}
+	constraintHeadersList                              = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintInstanceType                             = &awsproto.Constraint{Min: new(1.0), Max: new(30.0), Pattern: `[a-zA-Z0-9\.\*\-]+`}
+	constraintInstanceTypeSet                          = &awsproto.Constraint{Min: new(0.0), Max: new(400.0)}
+	constraintInvocationType                           = &awsproto.Constraint{Enum: []string{"Event", "RequestResponse", "DryRun"}}
+	constraintInvokeMode                               = &awsproto.Constraint{Enum: []string{"BUFFERED", "RESPONSE_STREAM"}}
+	constraintItemCount                                = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintKMSKeyArn                                = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"}
+	constraintKMSKeyArnNonEmpty                        = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: "arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*"}
+	constraintKafkaSchemaRegistryAuthType              = &awsproto.Constraint{Enum: []string{"BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE"}}
+	constraintKafkaSchemaValidationAttribute           = &awsproto.Constraint{Enum: []string{"KEY", "VALUE"}}
+	constraintLayerName                                = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+`}
+	constraintLayerPermissionAllowedAction             = &awsproto.Constraint{Min: new(0.0), Max: new(22.0), Pattern: "lambda:GetLayerVersion"}
+	constraintLayerPermissionAllowedPrincipal          = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: `\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root`}
+	constraintLayerVersionArn                          = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))`}
+	constraintLicenseInfo                              = &awsproto.Constraint{Min: new(0.0), Max: new(512.0), Pattern: ".*"}
+	constraintLocalMountPath                           = &awsproto.Constraint{Min: new(0.0), Max: new(160.0), Pattern: "/mnt/[a-zA-Z0-9-_.]+"}
+	constraintLogFormat                                = &awsproto.Constraint{Enum: []string{"JSON", "Text"}}
+	constraintLogGroup                                 = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `[\.\-_/#A-Za-z0-9]+`}
+	constraintLogType                                  = &awsproto.Constraint{Enum: []string{"None", "Tail"}}
+	constraintMasterRegion                             = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: `ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}`}
+	constraintMaxAge                                   = &awsproto.Constraint{Min: new(0.0), Max: new(86400.0)}
+	constraintMaxFiftyListItems                        = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaxFunctionEventInvokeConfigListItems    = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaxItems                                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaxLayerListItems                        = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaxListItems                             = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintMaxProvisionedConcurrencyConfigListItems = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaximumBatchingWindowInSeconds           = &awsproto.Constraint{Min: new(0.0), Max: new(300.0)}
+	constraintMaximumConcurrency                       = &awsproto.Constraint{Min: new(2.0), Max: new(1000.0)}
+	constraintMaximumEventAgeInSeconds                 = &awsproto.Constraint{Min: new(60.0), Max: new(21600.0)}
+	constraintMaximumNumberOfPollers                   = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintMaximumRecordAgeInSeconds                = &awsproto.Constraint{Min: new(-1.0), Max: new(604800.0)}
+	constraintMaximumRetryAttempts                     = &awsproto.Constraint{Min: new(0.0), Max: new(2.0)}
+	constraintMaximumRetryAttemptsEventSourceMapping   = &awsproto.Constraint{Min: new(-1.0), Max: new(10000.0)}
+	constraintMemorySize                               = &awsproto.Constraint{Min: new(128.0), Max: new(32768.0)}
+	constraintMethod                                   = &awsproto.Constraint{Min: new(0.0), Max: new(6.0), Pattern: ".*"}
+	constraintMetricTargetValue                        = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintMinimumNumberOfPollers                   = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintNamespacedFunctionName                   = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?))(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?`}
+	constraintNamespacedStatementId                    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: "([a-zA-Z0-9-_.]+)"}
+	constraintNumericLatestPublishedOrAliasQualifier   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`}
+	constraintOperationAction                          = &awsproto.Constraint{Enum: []string{"START", "SUCCEED", "FAIL", "RETRY", "CANCEL"}}
+	constraintOperationId                              = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[a-zA-Z0-9-_]+"}
+	constraintOperationName                            = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[\x20-\x7E]+`}
+	constraintOperationPayload                         = &awsproto.Constraint{Min: new(0.0), Max: new(6.291456e+06), Sensitive: true}
+	constraintOperationSubType                         = &awsproto.Constraint{Min: new(1.0), Max: new(32.0), Pattern: "[a-zA-Z0-9-_]+"}
+	constraintOperationType                            = &awsproto.Constraint{Enum: []string{"EXECUTION", "CONTEXT", "STEP", "WAIT", "CALLBACK", "CHAINED_INVOKE"}}
+	constraintOrganizationId                           = &awsproto.Constraint{Min: new(0.0), Max: new(34.0), Pattern: "o-[a-z0-9]{10,32}"}
+	constraintOrigin                                   = &awsproto.Constraint{Min: new(1.0), Max: new(253.0), Pattern: ".*"}
+	constraintPackageType                              = &awsproto.Constraint{Enum: []string{"Zip", "Image"}}
+	constraintParallelizationFactor                    = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintPattern                                  = &awsproto.Constraint{Min: new(0.0), Max: new(4096.0), Pattern: `[\s\S]*`}
+	constraintPerExecutionEnvironmentMaxConcurrency    = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintPositiveInteger                          = &awsproto.Constraint{Min: new(1.0)}
+	constraintPrincipal                                = &awsproto.Constraint{Min: new(0.0), Max: new(2048.0), Pattern: `[^\s]+`}
+	constraintPrincipalOrgID                           = &awsproto.Constraint{Min: new(12.0), Max: new(34.0), Pattern: "o-[a-z0-9]{10,32}"}
+	constraintPropagateTagsExplicitTagsMap             = &awsproto.Constraint{Min: new(0.0), Max: new(40.0)}
+	constraintPropagateTagsMode                        = &awsproto.Constraint{Enum: []string{"None", "Explicit"}}
+	constraintProvisionedPollerGroupName               = &awsproto.Constraint{Min: new(0.0), Max: new(128.0), Pattern: "[a-zA-Z0-9-_]*"}
+	constraintPublishedFunctionQualifier               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `(\$LATEST\.PUBLISHED|[0-9]+)`}
+	constraintQualifier                                = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "(|[a-zA-Z0-9$_-]+)"}
+	constraintQueue                                    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0), Pattern: `[\s\S]*`}
+	constraintQueues                                   = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintRecursiveLoop                            = &awsproto.Constraint{Enum: []string{"Allow", "Terminate"}}
+	constraintReservedConcurrentExecutions             = &awsproto.Constraint{Min: new(0.0)}
+	constraintResourceArn                              = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"}
+	constraintResponseStreamingInvocationType          = &awsproto.Constraint{Enum: []string{"RequestResponse", "DryRun"}}
+	constraintRetentionPeriodInDays                    = &awsproto.Constraint{Min: new(1.0), Max: new(90.0)}
+	constraintRoleArn                                  = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0), Pattern: `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`}
+	constraintRuntime                                  = &awsproto.Constraint{Enum: []string{"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java8", "java8.al2", "java11", "java17", "java21", "java25", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "dotnet10", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "ruby3.2", "ruby3.3", "ruby3.4", "ruby4.0", "provided", "provided.al2", "provided.al2023", "nodejs26.x", "python3.15", "java8.al2023", "java11.al2023", "java17.al2023"}}
+	constraintRuntimeVersionArn                        = &awsproto.Constraint{Min: new(26.0), Max: new(2048.0), Pattern: `arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+`}
+	// The pattern of S3Bucket is not checked: RE2 cannot express it.
+	constraintS3Bucket                                  = &awsproto.Constraint{Min: new(3.0), Max: new(63.0), Pattern: `[0-9A-Za-z\.\-_]*(?<!\.)`}
+	constraintS3Key                                     = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: ".*"}
+	constraintS3ObjectStorageMode                       = &awsproto.Constraint{Enum: []string{"COPY", "REFERENCE"}}
+	constraintS3ObjectVersion                           = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: ".*"}
+	constraintSchemaRegistryEventRecordFormat           = &awsproto.Constraint{Enum: []string{"JSON", "SOURCE"}}
+	constraintSchemaRegistryUri                         = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0), Pattern: `[a-zA-Z0-9-\/*:_+=.@-]*`}
+	constraintSecurityGroupId                           = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0), Pattern: "sg-[0-9a-zA-Z]*"}
+	constraintSecurityGroupIds                          = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintSigningProfileVersionArns                 = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintSnapStartApplyOn                          = &awsproto.Constraint{Enum: []string{"PublishedVersions", "None"}}
+	constraintSourceAccessConfigurations                = &awsproto.Constraint{Min: new(0.0), Max: new(23.0)}
+	constraintSourceAccessType                          = &awsproto.Constraint{Enum: []string{"BASIC_AUTH", "VPC_SUBNET", "VPC_SECURITY_GROUP", "SASL_SCRAM_512_AUTH", "SASL_SCRAM_256_AUTH", "VIRTUAL_HOST", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE"}}
+	constraintSourceOwner                               = &awsproto.Constraint{Min: new(0.0), Max: new(12.0), Pattern: `\d{12}`}
+	constraintStatementId                               = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: "([a-zA-Z0-9-_]+)"}
+	constraintStepOptionsNextAttemptDelaySecondsInteger = &awsproto.Constraint{Min: new(1.0), Max: new(3.16224e+07)}
+	constraintStringList                                = &awsproto.Constraint{Min: new(0.0), Max: new(1500.0)}
+	constraintSubnetId                                  = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0), Pattern: "subnet-[0-9a-z]*"}
+	constraintSubnetIds                                 = &awsproto.Constraint{Min: new(0.0), Max: new(16.0)}
+	constraintSystemLogLevel                            = &awsproto.Constraint{Enum: []string{"DEBUG", "INFO", "WARN"}}
+	constraintTagKey                                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`}
+	constraintTagValue                                  = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `([\p{L}\p{Z}\p{N}_.:/=+\-@]*)`}
+	constraintTaggableResource                          = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0), Pattern: `arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(capacity-provider|network-connector):[a-zA-Z0-9-_]{1,64})`}
+	constraintTenantId                                  = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[a-zA-Z0-9\._:\/=+\-@ ]+`}
+	constraintTenantIsolationMode                       = &awsproto.Constraint{Enum: []string{"PER_TENANT"}}
+	constraintTimeout                                   = &awsproto.Constraint{Min: new(1.0), Max: new(5400.0)}
+	constraintTopic                                     = &awsproto.Constraint{Min: new(1.0), Max: new(249.0), Pattern: `[^.]([a-zA-Z0-9\-_.]+)`}
+	constraintTopics                                    = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintTracingMode                               = &awsproto.Constraint{Enum: []string{"Active", "PassThrough"}}
+	constraintTumblingWindowInSeconds                   = &awsproto.Constraint{Min: new(0.0), Max: new(900.0)}
+	constraintURI                                       = &awsproto.Constraint{Min: new(1.0), Max: new(200.0), Pattern: `[ a-zA-Z0-9-\/*:_+=.@-]*`}
+	constraintUUIDString                                = &awsproto.Constraint{Min: new(36.0), Max: new(36.0)}
+	constraintUnqualifiedFunctionName                   = &awsproto.Constraint{Min: new(1.0), Max: new(140.0), Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)`}
+	constraintUpdateRuntimeOn                           = &awsproto.Constraint{Enum: []string{"Auto", "Manual", "FunctionUpdate"}}
+	constraintVersionWithLatestPublished                = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `(\$LATEST(\.PUBLISHED)?|[0-9]+)`}
+	constraintWaitOptionsWaitSecondsInteger             = &awsproto.Constraint{Min: new(1.0), Max: new(3.16224e+07)}
+	constraintWeight                                    = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintWorkingDirectory                          = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
 )

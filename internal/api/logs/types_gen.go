@@ -18,6 +18,10 @@ func (e *AccessDeniedException) Error() string        { return awsproto.ErrorStr
 
 type AccountIds []string
 
+func (AccountIds) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAccountId}}
+}
+
 type AccountPolicies []AccountPolicy
 
 type AccountPolicy struct {
@@ -40,9 +44,22 @@ type AddKeyEntry struct {
 	OverwriteIfExists *bool    `aws:"overwriteIfExists"`
 }
 
+func (AddKeyEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintKey,
+		"value": constraintAddKeyValue,
+	}
+}
+
 type AddKeys struct {
 	_       struct{}      `aws:"structure"`
 	Entries AddKeyEntries `aws:"entries,req"`
+}
+
+func (AddKeys) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintAddKeyEntries,
+	}
 }
 
 type AggregateLogGroupSummaries []AggregateLogGroupSummary
@@ -105,6 +122,14 @@ type AssociateKmsKeyRequest struct {
 	ResourceIdentifier *string  `aws:"resourceIdentifier"`
 }
 
+func (AssociateKmsKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":       constraintLogGroupName,
+		"kmsKeyId":           constraintKmsKeyId,
+		"resourceIdentifier": constraintResourceIdentifier,
+	}
+}
+
 type AssociateSourceToS3TableIntegrationRequest struct {
 	_              struct{}    `aws:"structure"`
 	IntegrationArn *string     `aws:"integrationArn,req"`
@@ -125,14 +150,36 @@ type CSV struct {
 	Destination    *string  `aws:"destination"`
 }
 
+func (CSV) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"quoteCharacter": constraintQuoteCharacter,
+		"delimiter":      constraintDelimiter,
+		"columns":        constraintColumns,
+		"source":         constraintSource,
+		"destination":    constraintDestinationField,
+	}
+}
+
 type CancelExportTaskRequest struct {
 	_      struct{} `aws:"structure"`
 	TaskId *string  `aws:"taskId,req"`
 }
 
+func (CancelExportTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"taskId": constraintExportTaskId,
+	}
+}
+
 type CancelImportTaskRequest struct {
 	_        struct{} `aws:"structure"`
 	ImportId *string  `aws:"importId,req"`
+}
+
+func (CancelImportTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"importId": constraintImportId,
+	}
 }
 
 type CancelImportTaskResponse struct {
@@ -145,6 +192,10 @@ type CancelImportTaskResponse struct {
 }
 
 type Columns []string
+
+func (Columns) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintColumn}}
+}
 
 type ConfigurationTemplate struct {
 	_                                                  struct{}                                   `aws:"structure"`
@@ -185,6 +236,12 @@ type CopyValue struct {
 	Entries CopyValueEntries `aws:"entries,req"`
 }
 
+func (CopyValue) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintCopyValueEntries,
+	}
+}
+
 type CopyValueEntries []CopyValueEntry
 
 type CopyValueEntry struct {
@@ -192,6 +249,13 @@ type CopyValueEntry struct {
 	Source            *string  `aws:"source,req"`
 	Target            *string  `aws:"target,req"`
 	OverwriteIfExists *bool    `aws:"overwriteIfExists"`
+}
+
+func (CopyValueEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+		"target": constraintTarget,
+	}
 }
 
 type CreateDeliveryRequest struct {
@@ -202,6 +266,15 @@ type CreateDeliveryRequest struct {
 	FieldDelimiter          *string                  `aws:"fieldDelimiter"`
 	S3DeliveryConfiguration *S3DeliveryConfiguration `aws:"s3DeliveryConfiguration"`
 	Tags                    Tags                     `aws:"tags"`
+}
+
+func (CreateDeliveryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deliverySourceName": constraintDeliverySourceName,
+		"recordFields":       constraintRecordFields,
+		"fieldDelimiter":     constraintFieldDelimiter,
+		"tags":               constraintTags,
+	}
 }
 
 type CreateDeliveryResponse struct {
@@ -220,6 +293,17 @@ type CreateExportTaskRequest struct {
 	DestinationPrefix   *string  `aws:"destinationPrefix"`
 }
 
+func (CreateExportTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"taskName":            constraintExportTaskName,
+		"logGroupName":        constraintLogGroupName,
+		"logStreamNamePrefix": constraintLogStreamName,
+		"from":                constraintTimestamp,
+		"to":                  constraintTimestamp,
+		"destination":         constraintExportDestinationBucket,
+	}
+}
+
 type CreateExportTaskResponse struct {
 	_      struct{} `aws:"structure"`
 	TaskId *string  `aws:"taskId"`
@@ -230,6 +314,12 @@ type CreateImportTaskRequest struct {
 	ImportSourceArn *string       `aws:"importSourceArn,req"`
 	ImportRoleArn   *string       `aws:"importRoleArn,req"`
 	ImportFilter    *ImportFilter `aws:"importFilter"`
+}
+
+func (CreateImportTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"importRoleArn": constraintRoleArn,
+	}
 }
 
 type CreateImportTaskResponse struct {
@@ -250,6 +340,17 @@ type CreateLogAnomalyDetectorRequest struct {
 	Tags                  Tags            `aws:"tags"`
 }
 
+func (CreateLogAnomalyDetectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"detectorName":          constraintDetectorName,
+		"evaluationFrequency":   constraintEvaluationFrequency,
+		"filterPattern":         constraintFilterPattern,
+		"kmsKeyId":              constraintDetectorKmsKeyArn,
+		"anomalyVisibilityTime": constraintAnomalyVisibilityTime,
+		"tags":                  constraintTags,
+	}
+}
+
 type CreateLogAnomalyDetectorResponse struct {
 	_                  struct{} `aws:"structure"`
 	AnomalyDetectorArn *string  `aws:"anomalyDetectorArn"`
@@ -264,10 +365,26 @@ type CreateLogGroupRequest struct {
 	DeletionProtectionEnabled *bool    `aws:"deletionProtectionEnabled"`
 }
 
+func (CreateLogGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":  constraintLogGroupName,
+		"kmsKeyId":      constraintKmsKeyId,
+		"tags":          constraintTags,
+		"logGroupClass": constraintLogGroupClass,
+	}
+}
+
 type CreateLogStreamRequest struct {
 	_             struct{} `aws:"structure"`
 	LogGroupName  *string  `aws:"logGroupName,req"`
 	LogStreamName *string  `aws:"logStreamName,req"`
+}
+
+func (CreateLogStreamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":  constraintLogGroupName,
+		"logStreamName": constraintLogStreamName,
+	}
 }
 
 type CreateLookupTableRequest struct {
@@ -278,6 +395,17 @@ type CreateLookupTableRequest struct {
 	QueryId         *string  `aws:"queryId"`
 	KmsKeyId        *string  `aws:"kmsKeyId"`
 	Tags            Tags     `aws:"tags"`
+}
+
+func (CreateLookupTableRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"lookupTableName": constraintLookupTableName,
+		"description":     constraintLookupTableDescription,
+		"tableBody":       constraintTableBody,
+		"queryId":         constraintQueryId,
+		"kmsKeyId":        constraintKmsKeyId,
+		"tags":            constraintTags,
+	}
 }
 
 type CreateLookupTableResponse struct {
@@ -303,6 +431,23 @@ type CreateScheduledQueryRequest struct {
 	ExecutionRoleArn         *string                           `aws:"executionRoleArn,req"`
 	State                    *string                           `aws:"state"`
 	Tags                     Tags                              `aws:"tags"`
+}
+
+func (CreateScheduledQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":                constraintScheduledQueryName,
+		"description":         constraintScheduledQueryDescription,
+		"queryLanguage":       constraintQueryLanguage,
+		"queryString":         constraintQueryString,
+		"logGroupIdentifiers": constraintScheduledQueryLogGroupIdentifiers,
+		"scheduleExpression":  constraintScheduleExpression,
+		"timezone":            constraintScheduleTimezone,
+		"scheduleStartTime":   constraintTimestamp,
+		"scheduleEndTime":     constraintTimestamp,
+		"executionRoleArn":    constraintRoleArn,
+		"state":               constraintScheduledQueryState,
+		"tags":                constraintTags,
+	}
 }
 
 type CreateScheduledQueryResponse struct {
@@ -348,10 +493,28 @@ type DateTimeConverter struct {
 	Locale         *string       `aws:"locale"`
 }
 
+func (DateTimeConverter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source":         constraintSource,
+		"target":         constraintTarget,
+		"targetFormat":   constraintTargetFormat,
+		"matchPatterns":  constraintMatchPatterns,
+		"sourceTimezone": constraintSourceTimezone,
+		"targetTimezone": constraintTargetTimezone,
+		"locale":         constraintLocale,
+	}
+}
+
 type DeleteAccountPolicyRequest struct {
 	_          struct{} `aws:"structure"`
 	PolicyName *string  `aws:"policyName,req"`
 	PolicyType *string  `aws:"policyType,req"`
+}
+
+func (DeleteAccountPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"policyType": constraintPolicyType,
+	}
 }
 
 type DeleteDataProtectionPolicyRequest struct {
@@ -359,9 +522,21 @@ type DeleteDataProtectionPolicyRequest struct {
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 }
 
+func (DeleteDataProtectionPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type DeleteDeliveryDestinationPolicyRequest struct {
 	_                       struct{} `aws:"structure"`
 	DeliveryDestinationName *string  `aws:"deliveryDestinationName,req"`
+}
+
+func (DeleteDeliveryDestinationPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deliveryDestinationName": constraintDeliveryDestinationName,
+	}
 }
 
 type DeleteDeliveryDestinationRequest struct {
@@ -369,9 +544,21 @@ type DeleteDeliveryDestinationRequest struct {
 	Name *string  `aws:"name,req"`
 }
 
+func (DeleteDeliveryDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintDeliveryDestinationName,
+	}
+}
+
 type DeleteDeliveryRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"id,req"`
+}
+
+func (DeleteDeliveryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintDeliveryId,
+	}
 }
 
 type DeleteDeliverySourceRequest struct {
@@ -379,14 +566,32 @@ type DeleteDeliverySourceRequest struct {
 	Name *string  `aws:"name,req"`
 }
 
+func (DeleteDeliverySourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintDeliverySourceName,
+	}
+}
+
 type DeleteDestinationRequest struct {
 	_               struct{} `aws:"structure"`
 	DestinationName *string  `aws:"destinationName,req"`
 }
 
+func (DeleteDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"destinationName": constraintDestinationName,
+	}
+}
+
 type DeleteIndexPolicyRequest struct {
 	_                  struct{} `aws:"structure"`
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
+}
+
+func (DeleteIndexPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
 }
 
 type DeleteIndexPolicyResponse struct {
@@ -399,6 +604,12 @@ type DeleteIntegrationRequest struct {
 	Force           *bool    `aws:"force"`
 }
 
+func (DeleteIntegrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"integrationName": constraintIntegrationName,
+	}
+}
+
 type DeleteIntegrationResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -408,9 +619,21 @@ type DeleteKeys struct {
 	WithKeys DeleteWithKeys `aws:"withKeys,req"`
 }
 
+func (DeleteKeys) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"withKeys": constraintDeleteWithKeys,
+	}
+}
+
 type DeleteLogAnomalyDetectorRequest struct {
 	_                  struct{} `aws:"structure"`
 	AnomalyDetectorArn *string  `aws:"anomalyDetectorArn,req"`
+}
+
+func (DeleteLogAnomalyDetectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"anomalyDetectorArn": constraintAnomalyDetectorArn,
+	}
 }
 
 type DeleteLogGroupRequest struct {
@@ -418,10 +641,23 @@ type DeleteLogGroupRequest struct {
 	LogGroupName *string  `aws:"logGroupName,req"`
 }
 
+func (DeleteLogGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+	}
+}
+
 type DeleteLogStreamRequest struct {
 	_             struct{} `aws:"structure"`
 	LogGroupName  *string  `aws:"logGroupName,req"`
 	LogStreamName *string  `aws:"logStreamName,req"`
+}
+
+func (DeleteLogStreamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":  constraintLogGroupName,
+		"logStreamName": constraintLogStreamName,
+	}
 }
 
 type DeleteLookupTableRequest struct {
@@ -435,9 +671,22 @@ type DeleteMetricFilterRequest struct {
 	FilterName   *string  `aws:"filterName,req"`
 }
 
+func (DeleteMetricFilterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+		"filterName":   constraintFilterName,
+	}
+}
+
 type DeleteQueryDefinitionRequest struct {
 	_                 struct{} `aws:"structure"`
 	QueryDefinitionId *string  `aws:"queryDefinitionId,req"`
+}
+
+func (DeleteQueryDefinitionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryDefinitionId": constraintQueryId,
+	}
 }
 
 type DeleteQueryDefinitionResponse struct {
@@ -452,14 +701,32 @@ type DeleteResourcePolicyRequest struct {
 	ExpectedRevisionId *string  `aws:"expectedRevisionId"`
 }
 
+func (DeleteResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"expectedRevisionId": constraintExpectedRevisionId,
+	}
+}
+
 type DeleteRetentionPolicyRequest struct {
 	_            struct{} `aws:"structure"`
 	LogGroupName *string  `aws:"logGroupName,req"`
 }
 
+func (DeleteRetentionPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+	}
+}
+
 type DeleteScheduledQueryRequest struct {
 	_          struct{} `aws:"structure"`
 	Identifier *string  `aws:"identifier,req"`
+}
+
+func (DeleteScheduledQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"identifier": constraintScheduledQueryIdentifier,
+	}
 }
 
 type DeleteScheduledQueryResponse struct {
@@ -472,10 +739,24 @@ type DeleteSubscriptionFilterRequest struct {
 	FilterName   *string  `aws:"filterName,req"`
 }
 
+func (DeleteSubscriptionFilterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+		"filterName":   constraintFilterName,
+	}
+}
+
 type DeleteSyslogConfigurationRequest struct {
 	_                  struct{} `aws:"structure"`
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 	VpcEndpointId      *string  `aws:"vpcEndpointId"`
+}
+
+func (DeleteSyslogConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+		"vpcEndpointId":      constraintVpcEndpointId,
+	}
 }
 
 type DeleteTransformerRequest struct {
@@ -483,7 +764,17 @@ type DeleteTransformerRequest struct {
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 }
 
+func (DeleteTransformerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type DeleteWithKeys []string
+
+func (DeleteWithKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintWithKey}}
+}
 
 type Deliveries []Delivery
 
@@ -517,6 +808,10 @@ type DeliveryDestinationConfiguration struct {
 
 type DeliveryDestinationTypes []string
 
+func (DeliveryDestinationTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDeliveryDestinationType}}
+}
+
 type DeliveryDestinations []DeliveryDestination
 
 type DeliverySource struct {
@@ -533,6 +828,10 @@ type DeliverySource struct {
 }
 
 type DeliverySourceConfiguration map[string]string
+
+func (DeliverySourceConfiguration) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintDeliverySourceConfigurationKey}, Value: awsproto.ElemTraits{Constraint: constraintDeliverySourceConfigurationValue}}
+}
 
 type DeliverySourceConfigurationSchema struct {
 	_               struct{}                                   `aws:"structure"`
@@ -558,6 +857,14 @@ type DescribeAccountPoliciesRequest struct {
 	NextToken          *string    `aws:"nextToken"`
 }
 
+func (DescribeAccountPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"policyType":         constraintPolicyType,
+		"accountIdentifiers": constraintAccountIds,
+		"nextToken":          constraintNextToken,
+	}
+}
+
 type DescribeAccountPoliciesResponse struct {
 	_               struct{}        `aws:"structure"`
 	AccountPolicies AccountPolicies `aws:"accountPolicies"`
@@ -574,6 +881,17 @@ type DescribeConfigurationTemplatesRequest struct {
 	Limit                    *int32                   `aws:"limit"`
 }
 
+func (DescribeConfigurationTemplatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"service":                  constraintService,
+		"logTypes":                 constraintLogTypes,
+		"resourceTypes":            constraintResourceTypes,
+		"deliveryDestinationTypes": constraintDeliveryDestinationTypes,
+		"nextToken":                constraintNextToken,
+		"limit":                    constraintDescribeLimit,
+	}
+}
+
 type DescribeConfigurationTemplatesResponse struct {
 	_                      struct{}               `aws:"structure"`
 	ConfigurationTemplates ConfigurationTemplates `aws:"configurationTemplates"`
@@ -584,6 +902,13 @@ type DescribeDeliveriesRequest struct {
 	_         struct{} `aws:"structure"`
 	NextToken *string  `aws:"nextToken"`
 	Limit     *int32   `aws:"limit"`
+}
+
+func (DescribeDeliveriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"nextToken": constraintNextToken,
+		"limit":     constraintDescribeLimit,
+	}
 }
 
 type DescribeDeliveriesResponse struct {
@@ -598,6 +923,13 @@ type DescribeDeliveryDestinationsRequest struct {
 	Limit     *int32   `aws:"limit"`
 }
 
+func (DescribeDeliveryDestinationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"nextToken": constraintNextToken,
+		"limit":     constraintDescribeLimit,
+	}
+}
+
 type DescribeDeliveryDestinationsResponse struct {
 	_                    struct{}             `aws:"structure"`
 	DeliveryDestinations DeliveryDestinations `aws:"deliveryDestinations"`
@@ -608,6 +940,13 @@ type DescribeDeliverySourcesRequest struct {
 	_         struct{} `aws:"structure"`
 	NextToken *string  `aws:"nextToken"`
 	Limit     *int32   `aws:"limit"`
+}
+
+func (DescribeDeliverySourcesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"nextToken": constraintNextToken,
+		"limit":     constraintDescribeLimit,
+	}
 }
 
 type DescribeDeliverySourcesResponse struct {
@@ -621,6 +960,14 @@ type DescribeDestinationsRequest struct {
 	DestinationNamePrefix *string  `aws:"DestinationNamePrefix"`
 	NextToken             *string  `aws:"nextToken"`
 	Limit                 *int32   `aws:"limit"`
+}
+
+func (DescribeDestinationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DestinationNamePrefix": constraintDestinationName,
+		"nextToken":             constraintNextToken,
+		"limit":                 constraintDescribeLimit,
+	}
 }
 
 type DescribeDestinationsResponse struct {
@@ -637,6 +984,15 @@ type DescribeExportTasksRequest struct {
 	Limit      *int32   `aws:"limit"`
 }
 
+func (DescribeExportTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"taskId":     constraintExportTaskId,
+		"statusCode": constraintExportTaskStatusCode,
+		"nextToken":  constraintNextToken,
+		"limit":      constraintDescribeLimit,
+	}
+}
+
 type DescribeExportTasksResponse struct {
 	_           struct{}    `aws:"structure"`
 	ExportTasks ExportTasks `aws:"exportTasks"`
@@ -645,11 +1001,23 @@ type DescribeExportTasksResponse struct {
 
 type DescribeFieldIndexesLogGroupIdentifiers []string
 
+func (DescribeFieldIndexesLogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupIdentifier}}
+}
+
 type DescribeFieldIndexesRequest struct {
 	_                   struct{}                                `aws:"structure"`
 	LogGroupIdentifiers DescribeFieldIndexesLogGroupIdentifiers `aws:"logGroupIdentifiers,req"`
 	IndexCategories     IndexCategories                         `aws:"indexCategories"`
 	NextToken           *string                                 `aws:"nextToken"`
+}
+
+func (DescribeFieldIndexesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifiers": constraintDescribeFieldIndexesLogGroupIdentifiers,
+		"indexCategories":     constraintIndexCategories,
+		"nextToken":           constraintNextToken,
+	}
 }
 
 type DescribeFieldIndexesResponse struct {
@@ -664,6 +1032,14 @@ type DescribeImportTaskBatchesRequest struct {
 	BatchImportStatus ImportStatusList `aws:"batchImportStatus"`
 	Limit             *int32           `aws:"limit"`
 	NextToken         *string          `aws:"nextToken"`
+}
+
+func (DescribeImportTaskBatchesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"importId":  constraintImportId,
+		"limit":     constraintDescribeLimit,
+		"nextToken": constraintNextToken,
+	}
 }
 
 type DescribeImportTaskBatchesResponse struct {
@@ -683,6 +1059,15 @@ type DescribeImportTasksRequest struct {
 	NextToken       *string  `aws:"nextToken"`
 }
 
+func (DescribeImportTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"importId":     constraintImportId,
+		"importStatus": constraintImportStatus,
+		"limit":        constraintDescribeLimit,
+		"nextToken":    constraintNextToken,
+	}
+}
+
 type DescribeImportTasksResponse struct {
 	_         struct{}   `aws:"structure"`
 	Imports   ImportList `aws:"imports"`
@@ -691,10 +1076,21 @@ type DescribeImportTasksResponse struct {
 
 type DescribeIndexPoliciesLogGroupIdentifiers []string
 
+func (DescribeIndexPoliciesLogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupIdentifier}}
+}
+
 type DescribeIndexPoliciesRequest struct {
 	_                   struct{}                                 `aws:"structure"`
 	LogGroupIdentifiers DescribeIndexPoliciesLogGroupIdentifiers `aws:"logGroupIdentifiers,req"`
 	NextToken           *string                                  `aws:"nextToken"`
+}
+
+func (DescribeIndexPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifiers": constraintDescribeIndexPoliciesLogGroupIdentifiers,
+		"nextToken":           constraintNextToken,
+	}
 }
 
 type DescribeIndexPoliciesResponse struct {
@@ -704,6 +1100,10 @@ type DescribeIndexPoliciesResponse struct {
 }
 
 type DescribeLogGroupsLogGroupIdentifiers []string
+
+func (DescribeLogGroupsLogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupIdentifier}}
+}
 
 type DescribeLogGroupsRequest struct {
 	_                     struct{}                             `aws:"structure"`
@@ -715,6 +1115,18 @@ type DescribeLogGroupsRequest struct {
 	IncludeLinkedAccounts *bool                                `aws:"includeLinkedAccounts"`
 	LogGroupClass         *string                              `aws:"logGroupClass"`
 	LogGroupIdentifiers   DescribeLogGroupsLogGroupIdentifiers `aws:"logGroupIdentifiers"`
+}
+
+func (DescribeLogGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"accountIdentifiers":  constraintAccountIds,
+		"logGroupNamePrefix":  constraintLogGroupName,
+		"logGroupNamePattern": constraintLogGroupNamePattern,
+		"nextToken":           constraintNextToken,
+		"limit":               constraintDescribeLimit,
+		"logGroupClass":       constraintLogGroupClass,
+		"logGroupIdentifiers": constraintDescribeLogGroupsLogGroupIdentifiers,
+	}
 }
 
 type DescribeLogGroupsResponse struct {
@@ -734,6 +1146,17 @@ type DescribeLogStreamsRequest struct {
 	Limit               *int32   `aws:"limit"`
 }
 
+func (DescribeLogStreamsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":        constraintLogGroupName,
+		"logGroupIdentifier":  constraintLogGroupIdentifier,
+		"logStreamNamePrefix": constraintLogStreamName,
+		"orderBy":             constraintOrderBy,
+		"nextToken":           constraintNextToken,
+		"limit":               constraintDescribeLimit,
+	}
+}
+
 type DescribeLogStreamsResponse struct {
 	_          struct{}   `aws:"structure"`
 	LogStreams LogStreams `aws:"logStreams"`
@@ -745,6 +1168,14 @@ type DescribeLookupTablesRequest struct {
 	LookupTableNamePrefix *string  `aws:"lookupTableNamePrefix"`
 	MaxResults            *int32   `aws:"maxResults"`
 	NextToken             *string  `aws:"nextToken"`
+}
+
+func (DescribeLookupTablesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"lookupTableNamePrefix": constraintLookupTableName,
+		"maxResults":            constraintDescribeLookupTablesMaxResults,
+		"nextToken":             constraintNextToken,
+	}
 }
 
 type DescribeLookupTablesResponse struct {
@@ -763,6 +1194,17 @@ type DescribeMetricFiltersRequest struct {
 	MetricNamespace  *string  `aws:"metricNamespace"`
 }
 
+func (DescribeMetricFiltersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":     constraintLogGroupName,
+		"filterNamePrefix": constraintFilterName,
+		"nextToken":        constraintNextToken,
+		"limit":            constraintDescribeLimit,
+		"metricName":       constraintMetricName,
+		"metricNamespace":  constraintMetricNamespace,
+	}
+}
+
 type DescribeMetricFiltersResponse struct {
 	_             struct{}      `aws:"structure"`
 	MetricFilters MetricFilters `aws:"metricFilters"`
@@ -776,6 +1218,16 @@ type DescribeQueriesRequest struct {
 	MaxResults    *int32   `aws:"maxResults"`
 	NextToken     *string  `aws:"nextToken"`
 	QueryLanguage *string  `aws:"queryLanguage"`
+}
+
+func (DescribeQueriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":  constraintLogGroupName,
+		"status":        constraintQueryStatus,
+		"maxResults":    constraintDescribeQueriesMaxResults,
+		"nextToken":     constraintNextToken,
+		"queryLanguage": constraintQueryLanguage,
+	}
 }
 
 type DescribeQueriesResponse struct {
@@ -792,6 +1244,15 @@ type DescribeQueryDefinitionsRequest struct {
 	NextToken                 *string  `aws:"nextToken"`
 }
 
+func (DescribeQueryDefinitionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryLanguage":             constraintQueryLanguage,
+		"queryDefinitionNamePrefix": constraintQueryDefinitionName,
+		"maxResults":                constraintQueryListMaxResults,
+		"nextToken":                 constraintNextToken,
+	}
+}
+
 type DescribeQueryDefinitionsResponse struct {
 	_                struct{}            `aws:"structure"`
 	QueryDefinitions QueryDefinitionList `aws:"queryDefinitions"`
@@ -806,6 +1267,14 @@ type DescribeResourcePoliciesRequest struct {
 	PolicyScope *string  `aws:"policyScope"`
 }
 
+func (DescribeResourcePoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"nextToken":   constraintNextToken,
+		"limit":       constraintDescribeLimit,
+		"policyScope": constraintPolicyScope,
+	}
+}
+
 type DescribeResourcePoliciesResponse struct {
 	_                struct{}         `aws:"structure"`
 	ResourcePolicies ResourcePolicies `aws:"resourcePolicies"`
@@ -818,6 +1287,15 @@ type DescribeSubscriptionFiltersRequest struct {
 	FilterNamePrefix *string  `aws:"filterNamePrefix"`
 	NextToken        *string  `aws:"nextToken"`
 	Limit            *int32   `aws:"limit"`
+}
+
+func (DescribeSubscriptionFiltersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":     constraintLogGroupName,
+		"filterNamePrefix": constraintFilterName,
+		"nextToken":        constraintNextToken,
+		"limit":            constraintDescribeLimit,
+	}
 }
 
 type DescribeSubscriptionFiltersResponse struct {
@@ -846,15 +1324,32 @@ type Destinations []Destination
 
 type Dimensions map[string]string
 
+func (Dimensions) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintDimensionsKey}, Value: awsproto.ElemTraits{Constraint: constraintDimensionsValue}}
+}
+
 type DisassociateKmsKeyRequest struct {
 	_                  struct{} `aws:"structure"`
 	LogGroupName       *string  `aws:"logGroupName"`
 	ResourceIdentifier *string  `aws:"resourceIdentifier"`
 }
 
+func (DisassociateKmsKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":       constraintLogGroupName,
+		"resourceIdentifier": constraintResourceIdentifier,
+	}
+}
+
 type DisassociateSourceFromS3TableIntegrationRequest struct {
 	_          struct{} `aws:"structure"`
 	Identifier *string  `aws:"identifier,req"`
+}
+
+func (DisassociateSourceFromS3TableIntegrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"identifier": constraintS3TableIntegrationSourceIdentifier,
+	}
 }
 
 type DisassociateSourceFromS3TableIntegrationResponse struct {
@@ -870,13 +1365,32 @@ type Entity struct {
 	Attributes    EntityAttributes    `aws:"attributes"`
 }
 
+func (Entity) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"keyAttributes": constraintEntityKeyAttributes,
+		"attributes":    constraintEntityAttributes,
+	}
+}
+
 type EntityAttributes map[string]string
 
+func (EntityAttributes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintEntityAttributesKey}, Value: awsproto.ElemTraits{Constraint: constraintEntityAttributesValue}}
+}
+
 type EntityKeyAttributes map[string]string
+
+func (EntityKeyAttributes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintEntityKeyAttributesKey}, Value: awsproto.ElemTraits{Constraint: constraintEntityKeyAttributesValue}}
+}
 
 type Enumerations map[string]int64
 
 type ExecutionStatusList []string
+
+func (ExecutionStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExecutionStatus}}
+}
 
 type ExportTask struct {
 	_                 struct{}                 `aws:"structure"`
@@ -920,6 +1434,10 @@ type FieldIndex struct {
 
 type FieldIndexNames []string
 
+func (FieldIndexNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintFieldIndexName}}
+}
+
 type FieldIndexes []FieldIndex
 
 type FieldsData struct {
@@ -941,6 +1459,20 @@ type FilterLogEventsRequest struct {
 	StartFromHead       *bool               `aws:"startFromHead"`
 	Interleaved         *bool               `aws:"interleaved"`
 	Unmask              *bool               `aws:"unmask"`
+}
+
+func (FilterLogEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":        constraintLogGroupName,
+		"logGroupIdentifier":  constraintLogGroupIdentifier,
+		"logStreamNames":      constraintInputLogStreamNames,
+		"logStreamNamePrefix": constraintLogStreamName,
+		"startTime":           constraintTimestamp,
+		"endTime":             constraintTimestamp,
+		"filterPattern":       constraintFilterPattern,
+		"nextToken":           constraintNextToken,
+		"limit":               constraintEventsLimit,
+	}
 }
 
 type FilterLogEventsResponse struct {
@@ -966,6 +1498,12 @@ type GetDataProtectionPolicyRequest struct {
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 }
 
+func (GetDataProtectionPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type GetDataProtectionPolicyResponse struct {
 	_                  struct{} `aws:"structure"`
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier"`
@@ -978,6 +1516,12 @@ type GetDeliveryDestinationPolicyRequest struct {
 	DeliveryDestinationName *string  `aws:"deliveryDestinationName,req"`
 }
 
+func (GetDeliveryDestinationPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deliveryDestinationName": constraintDeliveryDestinationName,
+	}
+}
+
 type GetDeliveryDestinationPolicyResponse struct {
 	_      struct{} `aws:"structure"`
 	Policy *Policy  `aws:"policy"`
@@ -986,6 +1530,12 @@ type GetDeliveryDestinationPolicyResponse struct {
 type GetDeliveryDestinationRequest struct {
 	_    struct{} `aws:"structure"`
 	Name *string  `aws:"name,req"`
+}
+
+func (GetDeliveryDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintDeliveryDestinationName,
+	}
 }
 
 type GetDeliveryDestinationResponse struct {
@@ -998,6 +1548,12 @@ type GetDeliveryRequest struct {
 	Id *string  `aws:"id,req"`
 }
 
+func (GetDeliveryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id": constraintDeliveryId,
+	}
+}
+
 type GetDeliveryResponse struct {
 	_        struct{}  `aws:"structure"`
 	Delivery *Delivery `aws:"delivery"`
@@ -1008,6 +1564,12 @@ type GetDeliverySourceRequest struct {
 	Name *string  `aws:"name,req"`
 }
 
+func (GetDeliverySourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name": constraintDeliverySourceName,
+	}
+}
+
 type GetDeliverySourceResponse struct {
 	_              struct{}        `aws:"structure"`
 	DeliverySource *DeliverySource `aws:"deliverySource"`
@@ -1016,6 +1578,12 @@ type GetDeliverySourceResponse struct {
 type GetIntegrationRequest struct {
 	_               struct{} `aws:"structure"`
 	IntegrationName *string  `aws:"integrationName,req"`
+}
+
+func (GetIntegrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"integrationName": constraintIntegrationName,
+	}
 }
 
 type GetIntegrationResponse struct {
@@ -1029,6 +1597,12 @@ type GetIntegrationResponse struct {
 type GetLogAnomalyDetectorRequest struct {
 	_                  struct{} `aws:"structure"`
 	AnomalyDetectorArn *string  `aws:"anomalyDetectorArn,req"`
+}
+
+func (GetLogAnomalyDetectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"anomalyDetectorArn": constraintAnomalyDetectorArn,
+	}
 }
 
 type GetLogAnomalyDetectorResponse struct {
@@ -1057,6 +1631,18 @@ type GetLogEventsRequest struct {
 	Unmask             *bool    `aws:"unmask"`
 }
 
+func (GetLogEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":       constraintLogGroupName,
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+		"logStreamName":      constraintLogStreamName,
+		"startTime":          constraintTimestamp,
+		"endTime":            constraintTimestamp,
+		"nextToken":          constraintNextToken,
+		"limit":              constraintEventsLimit,
+	}
+}
+
 type GetLogEventsResponse struct {
 	_                 struct{}        `aws:"structure"`
 	Events            OutputLogEvents `aws:"events"`
@@ -1082,6 +1668,14 @@ type GetLogGroupFieldsRequest struct {
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier"`
 }
 
+func (GetLogGroupFieldsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":       constraintLogGroupName,
+		"time":               constraintTimestamp,
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type GetLogGroupFieldsResponse struct {
 	_              struct{}          `aws:"structure"`
 	LogGroupFields LogGroupFieldList `aws:"logGroupFields"`
@@ -1091,6 +1685,12 @@ type GetLogObjectRequest struct {
 	_                struct{} `aws:"structure"`
 	Unmask           *bool    `aws:"unmask"`
 	LogObjectPointer *string  `aws:"logObjectPointer,req"`
+}
+
+func (GetLogObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logObjectPointer": constraintLogObjectPointer,
+	}
 }
 
 type GetLogObjectResponse struct {
@@ -1138,6 +1738,14 @@ type GetQueryResultsRequest struct {
 	MaxItems  *int32   `aws:"maxItems"`
 }
 
+func (GetQueryResultsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryId":   constraintQueryId,
+		"nextToken": constraintGetQueryResultsNextToken,
+		"maxItems":  constraintGetQueryResultsMaxItems,
+	}
+}
+
 type GetQueryResultsResponse struct {
 	_             struct{}         `aws:"structure"`
 	QueryLanguage *string          `aws:"queryLanguage"`
@@ -1158,6 +1766,16 @@ type GetScheduledQueryHistoryRequest struct {
 	NextToken         *string             `aws:"nextToken"`
 }
 
+func (GetScheduledQueryHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"identifier": constraintScheduledQueryIdentifier,
+		"startTime":  constraintTimestamp,
+		"endTime":    constraintTimestamp,
+		"maxResults": constraintGetScheduledQueryHistoryMaxResults,
+		"nextToken":  constraintNextToken,
+	}
+}
+
 type GetScheduledQueryHistoryResponse struct {
 	_                 struct{}                 `aws:"structure"`
 	Name              *string                  `aws:"name"`
@@ -1169,6 +1787,12 @@ type GetScheduledQueryHistoryResponse struct {
 type GetScheduledQueryRequest struct {
 	_          struct{} `aws:"structure"`
 	Identifier *string  `aws:"identifier,req"`
+}
+
+func (GetScheduledQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"identifier": constraintScheduledQueryIdentifier,
+	}
 }
 
 type GetScheduledQueryResponse struct {
@@ -1210,6 +1834,12 @@ type GetTransformerRequest struct {
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 }
 
+func (GetTransformerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type GetTransformerResponse struct {
 	_                  struct{}   `aws:"structure"`
 	LogGroupIdentifier *string    `aws:"logGroupIdentifier"`
@@ -1222,6 +1852,13 @@ type Grok struct {
 	_      struct{} `aws:"structure"`
 	Source *string  `aws:"source"`
 	Match  *string  `aws:"match,req"`
+}
+
+func (Grok) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+		"match":  constraintGrokMatch,
+	}
 }
 
 type GroupingIdentifier struct {
@@ -1262,6 +1899,13 @@ type ImportFilter struct {
 	EndEventTime   *int64   `aws:"endEventTime"`
 }
 
+func (ImportFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"startEventTime": constraintTimestamp,
+		"endEventTime":   constraintTimestamp,
+	}
+}
+
 type ImportList []Import
 
 type ImportStatistics struct {
@@ -1271,7 +1915,15 @@ type ImportStatistics struct {
 
 type ImportStatusList []string
 
+func (ImportStatusList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintImportStatus}}
+}
+
 type IndexCategories []string
+
+func (IndexCategories) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintIndexCategory}}
+}
 
 type IndexPolicies []IndexPolicy
 
@@ -1292,9 +1944,20 @@ type InputLogEvent struct {
 	Message   *string  `aws:"message,req"`
 }
 
+func (InputLogEvent) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"timestamp": constraintTimestamp,
+		"message":   constraintEventMessage,
+	}
+}
+
 type InputLogEvents []InputLogEvent
 
 type InputLogStreamNames []string
+
+func (InputLogStreamNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogStreamName}}
+}
 
 type IntegrationDetails struct {
 	_                            struct{}                      `aws:"structure,union"`
@@ -1388,6 +2051,18 @@ type ListAggregateLogGroupSummariesRequest struct {
 	Limit                 *int32            `aws:"limit"`
 }
 
+func (ListAggregateLogGroupSummariesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"accountIdentifiers":  constraintAccountIds,
+		"logGroupClass":       constraintLogGroupClass,
+		"logGroupNamePattern": constraintLogGroupNameRegexPattern,
+		"dataSources":         constraintDataSourceFilters,
+		"groupBy":             constraintListAggregateLogGroupSummariesGroupBy,
+		"nextToken":           constraintNextToken,
+		"limit":               constraintListLogGroupsRequestLimit,
+	}
+}
+
 type ListAggregateLogGroupSummariesResponse struct {
 	_                          struct{}                   `aws:"structure"`
 	AggregateLogGroupSummaries AggregateLogGroupSummaries `aws:"aggregateLogGroupSummaries"`
@@ -1400,6 +2075,15 @@ type ListAnomaliesRequest struct {
 	SuppressionState   *string  `aws:"suppressionState"`
 	Limit              *int32   `aws:"limit"`
 	NextToken          *string  `aws:"nextToken"`
+}
+
+func (ListAnomaliesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"anomalyDetectorArn": constraintAnomalyDetectorArn,
+		"suppressionState":   constraintSuppressionState,
+		"limit":              constraintListAnomaliesLimit,
+		"nextToken":          constraintNextToken,
+	}
 }
 
 type ListAnomaliesResponse struct {
@@ -1415,6 +2099,14 @@ type ListIntegrationsRequest struct {
 	IntegrationStatus     *string  `aws:"integrationStatus"`
 }
 
+func (ListIntegrationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"integrationNamePrefix": constraintIntegrationNamePrefix,
+		"integrationType":       constraintIntegrationType,
+		"integrationStatus":     constraintIntegrationStatus,
+	}
+}
+
 type ListIntegrationsResponse struct {
 	_                    struct{}             `aws:"structure"`
 	IntegrationSummaries IntegrationSummaries `aws:"integrationSummaries"`
@@ -1425,6 +2117,14 @@ type ListLogAnomalyDetectorsRequest struct {
 	FilterLogGroupArn *string  `aws:"filterLogGroupArn"`
 	Limit             *int32   `aws:"limit"`
 	NextToken         *string  `aws:"nextToken"`
+}
+
+func (ListLogAnomalyDetectorsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filterLogGroupArn": constraintLogGroupArn,
+		"limit":             constraintListLogAnomalyDetectorsLimit,
+		"nextToken":         constraintNextToken,
+	}
 }
 
 type ListLogAnomalyDetectorsResponse struct {
@@ -1438,6 +2138,14 @@ type ListLogGroupsForQueryRequest struct {
 	QueryId    *string  `aws:"queryId,req"`
 	NextToken  *string  `aws:"nextToken"`
 	MaxResults *int32   `aws:"maxResults"`
+}
+
+func (ListLogGroupsForQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryId":    constraintQueryId,
+		"nextToken":  constraintNextToken,
+		"maxResults": constraintListLogGroupsForQueryMaxResults,
+	}
 }
 
 type ListLogGroupsForQueryResponse struct {
@@ -1459,6 +2167,19 @@ type ListLogGroupsRequest struct {
 	LogGroupTags          TagFilters        `aws:"logGroupTags"`
 }
 
+func (ListLogGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupNamePattern": constraintLogGroupNameRegexPattern,
+		"logGroupClass":       constraintLogGroupClass,
+		"accountIdentifiers":  constraintAccountIds,
+		"nextToken":           constraintNextToken,
+		"limit":               constraintListLimit,
+		"dataSources":         constraintDataSourceFilters,
+		"fieldIndexNames":     constraintFieldIndexNames,
+		"logGroupTags":        constraintTagFilters,
+	}
+}
+
 type ListLogGroupsResponse struct {
 	_         struct{}          `aws:"structure"`
 	LogGroups LogGroupSummaries `aws:"logGroups"`
@@ -1473,6 +2194,15 @@ type ListScheduledQueriesRequest struct {
 	ScheduleType *string  `aws:"scheduleType"`
 }
 
+func (ListScheduledQueriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults":   constraintListScheduledQueriesMaxResults,
+		"nextToken":    constraintNextToken,
+		"state":        constraintScheduledQueryState,
+		"scheduleType": constraintScheduleType,
+	}
+}
+
 type ListScheduledQueriesResponse struct {
 	_                struct{}                  `aws:"structure"`
 	NextToken        *string                   `aws:"nextToken"`
@@ -1484,6 +2214,13 @@ type ListSourcesForS3TableIntegrationRequest struct {
 	IntegrationArn *string  `aws:"integrationArn,req"`
 	MaxResults     *int32   `aws:"maxResults"`
 	NextToken      *string  `aws:"nextToken"`
+}
+
+func (ListSourcesForS3TableIntegrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"maxResults": constraintListSourcesForS3TableIntegrationMaxResults,
+		"nextToken":  constraintNextToken,
+	}
 }
 
 type ListSourcesForS3TableIntegrationResponse struct {
@@ -1500,6 +2237,15 @@ type ListSyslogConfigurationsRequest struct {
 	MaxResults         *int32   `aws:"maxResults"`
 }
 
+func (ListSyslogConfigurationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+		"vpcEndpointId":      constraintVpcEndpointId,
+		"nextToken":          constraintNextToken,
+		"maxResults":         constraintListSyslogConfigurationsMaxResults,
+	}
+}
+
 type ListSyslogConfigurationsResponse struct {
 	_                    struct{}             `aws:"structure"`
 	SyslogConfigurations SyslogConfigurations `aws:"syslogConfigurations"`
@@ -1511,6 +2257,12 @@ type ListTagsForResourceRequest struct {
 	ResourceArn *string  `aws:"resourceArn,req"`
 }
 
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintAmazonResourceName,
+	}
+}
+
 type ListTagsForResourceResponse struct {
 	_    struct{} `aws:"structure"`
 	Tags Tags     `aws:"tags"`
@@ -1519,6 +2271,12 @@ type ListTagsForResourceResponse struct {
 type ListTagsLogGroupRequest struct {
 	_            struct{} `aws:"structure"`
 	LogGroupName *string  `aws:"logGroupName,req"`
+}
+
+func (ListTagsLogGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+	}
 }
 
 type ListTagsLogGroupResponse struct {
@@ -1534,6 +2292,16 @@ type ListToMap struct {
 	Target           *string  `aws:"target"`
 	Flatten          *bool    `aws:"flatten"`
 	FlattenedElement *string  `aws:"flattenedElement"`
+}
+
+func (ListToMap) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source":           constraintSource,
+		"key":              constraintKey,
+		"valueKey":         constraintValueKey,
+		"target":           constraintTarget,
+		"flattenedElement": constraintFlattenedElement,
+	}
 }
 
 type LiveTailSessionLogEvent struct {
@@ -1608,6 +2376,10 @@ type LogGroup struct {
 
 type LogGroupArnList []string
 
+func (LogGroupArnList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupArn}}
+}
+
 type LogGroupField struct {
 	_       struct{} `aws:"structure"`
 	Name    *string  `aws:"name"`
@@ -1618,7 +2390,15 @@ type LogGroupFieldList []LogGroupField
 
 type LogGroupIdentifiers []string
 
+func (LogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupIdentifier}}
+}
+
 type LogGroupNames []string
+
+func (LogGroupNames) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupName}}
+}
 
 type LogGroupSummaries []LogGroupSummary
 
@@ -1651,6 +2431,10 @@ type LogStreams []LogStream
 
 type LogTypes []string
 
+func (LogTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogType}}
+}
+
 type LookupTable struct {
 	_               struct{}    `aws:"structure"`
 	LookupTableArn  *string     `aws:"lookupTableArn"`
@@ -1672,6 +2456,16 @@ type LookupTableConfiguration struct {
 	Tags        Tags     `aws:"tags"`
 }
 
+func (LookupTableConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"tableName":   constraintLookupTableName,
+		"roleArn":     constraintRoleArn,
+		"description": constraintLookupTableDescription,
+		"kmsKeyId":    constraintKmsKeyId,
+		"tags":        constraintTags,
+	}
+}
+
 type LookupTables []LookupTable
 
 type LowerCaseString struct {
@@ -1679,7 +2473,17 @@ type LowerCaseString struct {
 	WithKeys LowerCaseStringWithKeys `aws:"withKeys,req"`
 }
 
+func (LowerCaseString) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"withKeys": constraintLowerCaseStringWithKeys,
+	}
+}
+
 type LowerCaseStringWithKeys []string
+
+func (LowerCaseStringWithKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintWithKey}}
+}
 
 type MalformedQueryException struct {
 	_                 struct{}           `aws:"structure,error=MalformedQueryException,status=400"`
@@ -1692,6 +2496,10 @@ func (e *MalformedQueryException) ErrorMessage() string { return "" }
 func (e *MalformedQueryException) Error() string        { return awsproto.ErrorString(e) }
 
 type MatchPatterns []string
+
+func (MatchPatterns) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMatchPattern}}
+}
 
 type MetricFilter struct {
 	_                         struct{}              `aws:"structure"`
@@ -1726,6 +2534,15 @@ type MetricTransformation struct {
 	Unit            *string    `aws:"unit"`
 }
 
+func (MetricTransformation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"metricName":      constraintMetricName,
+		"metricNamespace": constraintMetricNamespace,
+		"metricValue":     constraintMetricValue,
+		"unit":            constraintStandardUnit,
+	}
+}
+
 type MetricTransformations []MetricTransformation
 
 type MoveKeyEntries []MoveKeyEntry
@@ -1737,9 +2554,22 @@ type MoveKeyEntry struct {
 	OverwriteIfExists *bool    `aws:"overwriteIfExists"`
 }
 
+func (MoveKeyEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+		"target": constraintTarget,
+	}
+}
+
 type MoveKeys struct {
 	_       struct{}       `aws:"structure"`
 	Entries MoveKeyEntries `aws:"entries,req"`
+}
+
+func (MoveKeys) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintMoveKeyEntries,
+	}
 }
 
 type OpenSearchApplication struct {
@@ -1808,6 +2638,12 @@ type OpenSearchResourceConfig struct {
 	RetentionDays             *int32                    `aws:"retentionDays,req"`
 }
 
+func (OpenSearchResourceConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"retentionDays": constraintCollectionRetentionDays,
+	}
+}
+
 type OpenSearchResourceStatus struct {
 	_             struct{} `aws:"structure"`
 	Status        *string  `aws:"status"`
@@ -1845,10 +2681,23 @@ type ParseCloudfront struct {
 	Source *string  `aws:"source"`
 }
 
+func (ParseCloudfront) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+	}
+}
+
 type ParseJSON struct {
 	_           struct{} `aws:"structure"`
 	Source      *string  `aws:"source"`
 	Destination *string  `aws:"destination"`
+}
+
+func (ParseJSON) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source":      constraintSource,
+		"destination": constraintDestinationField,
+	}
 }
 
 type ParseKeyValue struct {
@@ -1862,14 +2711,37 @@ type ParseKeyValue struct {
 	OverwriteIfExists *bool    `aws:"overwriteIfExists"`
 }
 
+func (ParseKeyValue) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source":            constraintSource,
+		"destination":       constraintDestinationField,
+		"fieldDelimiter":    constraintParserFieldDelimiter,
+		"keyValueDelimiter": constraintKeyValueDelimiter,
+		"keyPrefix":         constraintKeyPrefix,
+		"nonMatchValue":     constraintNonMatchValue,
+	}
+}
+
 type ParsePostgres struct {
 	_      struct{} `aws:"structure"`
 	Source *string  `aws:"source"`
 }
 
+func (ParsePostgres) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+	}
+}
+
 type ParseRoute53 struct {
 	_      struct{} `aws:"structure"`
 	Source *string  `aws:"source"`
+}
+
+func (ParseRoute53) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+	}
 }
 
 type ParseToOCSF struct {
@@ -1880,14 +2752,35 @@ type ParseToOCSF struct {
 	MappingVersion *string  `aws:"mappingVersion"`
 }
 
+func (ParseToOCSF) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source":         constraintSource,
+		"eventSource":    constraintEventSource,
+		"ocsfVersion":    constraintOCSFVersion,
+		"mappingVersion": constraintMappingVersion,
+	}
+}
+
 type ParseVPC struct {
 	_      struct{} `aws:"structure"`
 	Source *string  `aws:"source"`
 }
 
+func (ParseVPC) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+	}
+}
+
 type ParseWAF struct {
 	_      struct{} `aws:"structure"`
 	Source *string  `aws:"source"`
+}
+
+func (ParseWAF) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+	}
 }
 
 type PatternToken struct {
@@ -1944,6 +2837,13 @@ type PutAccountPolicyRequest struct {
 	SelectionCriteria *string  `aws:"selectionCriteria"`
 }
 
+func (PutAccountPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"policyType": constraintPolicyType,
+		"scope":      constraintScope,
+	}
+}
+
 type PutAccountPolicyResponse struct {
 	_             struct{}       `aws:"structure"`
 	AccountPolicy *AccountPolicy `aws:"accountPolicy"`
@@ -1955,10 +2855,22 @@ type PutBearerTokenAuthenticationRequest struct {
 	BearerTokenAuthenticationEnabled *bool    `aws:"bearerTokenAuthenticationEnabled,req"`
 }
 
+func (PutBearerTokenAuthenticationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type PutDataProtectionPolicyRequest struct {
 	_                  struct{} `aws:"structure"`
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 	PolicyDocument     *string  `aws:"policyDocument,req"`
+}
+
+func (PutDataProtectionPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
 }
 
 type PutDataProtectionPolicyResponse struct {
@@ -1972,6 +2884,13 @@ type PutDeliveryDestinationPolicyRequest struct {
 	_                         struct{} `aws:"structure"`
 	DeliveryDestinationName   *string  `aws:"deliveryDestinationName,req"`
 	DeliveryDestinationPolicy *string  `aws:"deliveryDestinationPolicy,req"`
+}
+
+func (PutDeliveryDestinationPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"deliveryDestinationName":   constraintDeliveryDestinationName,
+		"deliveryDestinationPolicy": constraintDeliveryDestinationPolicy,
+	}
 }
 
 type PutDeliveryDestinationPolicyResponse struct {
@@ -1988,6 +2907,15 @@ type PutDeliveryDestinationRequest struct {
 	Tags                             Tags                              `aws:"tags"`
 }
 
+func (PutDeliveryDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":                    constraintDeliveryDestinationName,
+		"outputFormat":            constraintOutputFormat,
+		"deliveryDestinationType": constraintDeliveryDestinationType,
+		"tags":                    constraintTags,
+	}
+}
+
 type PutDeliveryDestinationResponse struct {
 	_                   struct{}             `aws:"structure"`
 	DeliveryDestination *DeliveryDestination `aws:"deliveryDestination"`
@@ -2002,6 +2930,14 @@ type PutDeliverySourceRequest struct {
 	DeliverySourceConfiguration DeliverySourceConfiguration `aws:"deliverySourceConfiguration"`
 }
 
+func (PutDeliverySourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":    constraintDeliverySourceName,
+		"logType": constraintLogType,
+		"tags":    constraintTags,
+	}
+}
+
 type PutDeliverySourceResponse struct {
 	_              struct{}        `aws:"structure"`
 	DeliverySource *DeliverySource `aws:"deliverySource"`
@@ -2014,12 +2950,28 @@ type PutDestinationPolicyRequest struct {
 	ForceUpdate     *bool    `aws:"forceUpdate"`
 }
 
+func (PutDestinationPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"destinationName": constraintDestinationName,
+		"accessPolicy":    constraintAccessPolicy,
+	}
+}
+
 type PutDestinationRequest struct {
 	_               struct{} `aws:"structure"`
 	DestinationName *string  `aws:"destinationName,req"`
 	TargetArn       *string  `aws:"targetArn,req"`
 	RoleArn         *string  `aws:"roleArn,req"`
 	Tags            Tags     `aws:"tags"`
+}
+
+func (PutDestinationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"destinationName": constraintDestinationName,
+		"targetArn":       constraintTargetArn,
+		"roleArn":         constraintRoleArn,
+		"tags":            constraintTags,
+	}
 }
 
 type PutDestinationResponse struct {
@@ -2033,6 +2985,13 @@ type PutIndexPolicyRequest struct {
 	PolicyDocument     *string  `aws:"policyDocument,req"`
 }
 
+func (PutIndexPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+		"policyDocument":     constraintPolicyDocument,
+	}
+}
+
 type PutIndexPolicyResponse struct {
 	_           struct{}     `aws:"structure"`
 	IndexPolicy *IndexPolicy `aws:"indexPolicy"`
@@ -2043,6 +3002,13 @@ type PutIntegrationRequest struct {
 	IntegrationName *string         `aws:"integrationName,req"`
 	ResourceConfig  *ResourceConfig `aws:"resourceConfig,req,union"`
 	IntegrationType *string         `aws:"integrationType,req"`
+}
+
+func (PutIntegrationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"integrationName": constraintIntegrationName,
+		"integrationType": constraintIntegrationType,
+	}
 }
 
 type PutIntegrationResponse struct {
@@ -2060,6 +3026,15 @@ type PutLogEventsRequest struct {
 	Entity        *Entity        `aws:"entity"`
 }
 
+func (PutLogEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":  constraintLogGroupName,
+		"logStreamName": constraintLogStreamName,
+		"logEvents":     constraintInputLogEvents,
+		"sequenceToken": constraintSequenceToken,
+	}
+}
+
 type PutLogEventsResponse struct {
 	_                     struct{}               `aws:"structure"`
 	NextSequenceToken     *string                `aws:"nextSequenceToken"`
@@ -2073,6 +3048,12 @@ type PutLogGroupDeletionProtectionRequest struct {
 	DeletionProtectionEnabled *bool    `aws:"deletionProtectionEnabled,req"`
 }
 
+func (PutLogGroupDeletionProtectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+	}
+}
+
 type PutMetricFilterRequest struct {
 	_                         struct{}              `aws:"structure"`
 	LogGroupName              *string               `aws:"logGroupName,req"`
@@ -2084,6 +3065,16 @@ type PutMetricFilterRequest struct {
 	EmitSystemFieldDimensions EmitSystemFields      `aws:"emitSystemFieldDimensions"`
 }
 
+func (PutMetricFilterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":           constraintLogGroupName,
+		"filterName":             constraintFilterName,
+		"filterPattern":          constraintFilterPattern,
+		"metricTransformations":  constraintMetricTransformations,
+		"fieldSelectionCriteria": constraintFieldSelectionCriteria,
+	}
+}
+
 type PutQueryDefinitionRequest struct {
 	_                 struct{}           `aws:"structure"`
 	QueryLanguage     *string            `aws:"queryLanguage"`
@@ -2093,6 +3084,17 @@ type PutQueryDefinitionRequest struct {
 	QueryString       *string            `aws:"queryString,req"`
 	ClientToken       *string            `aws:"clientToken,idem"`
 	Parameters        QueryParameterList `aws:"parameters"`
+}
+
+func (PutQueryDefinitionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryLanguage":     constraintQueryLanguage,
+		"name":              constraintQueryDefinitionName,
+		"queryDefinitionId": constraintQueryId,
+		"queryString":       constraintQueryDefinitionString,
+		"clientToken":       constraintClientToken,
+		"parameters":        constraintQueryParameterList,
+	}
 }
 
 type PutQueryDefinitionResponse struct {
@@ -2108,6 +3110,13 @@ type PutResourcePolicyRequest struct {
 	ExpectedRevisionId *string  `aws:"expectedRevisionId"`
 }
 
+func (PutResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"policyDocument":     constraintPolicyDocument,
+		"expectedRevisionId": constraintExpectedRevisionId,
+	}
+}
+
 type PutResourcePolicyResponse struct {
 	_              struct{}        `aws:"structure"`
 	ResourcePolicy *ResourcePolicy `aws:"resourcePolicy"`
@@ -2120,9 +3129,21 @@ type PutRetentionPolicyRequest struct {
 	RetentionInDays *int32   `aws:"retentionInDays,req"`
 }
 
+func (PutRetentionPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+	}
+}
+
 type PutStorageTierPolicyRequest struct {
 	_           struct{} `aws:"structure"`
 	StorageTier *string  `aws:"storageTier,req"`
+}
+
+func (PutStorageTierPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"storageTier": constraintStorageTier,
+	}
 }
 
 type PutStorageTierPolicyResponse struct {
@@ -2144,16 +3165,42 @@ type PutSubscriptionFilterRequest struct {
 	EmitSystemFields       EmitSystemFields `aws:"emitSystemFields"`
 }
 
+func (PutSubscriptionFilterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName":           constraintLogGroupName,
+		"filterName":             constraintFilterName,
+		"filterPattern":          constraintFilterPattern,
+		"destinationArn":         constraintDestinationArn,
+		"roleArn":                constraintRoleArn,
+		"distribution":           constraintDistribution,
+		"fieldSelectionCriteria": constraintFieldSelectionCriteria,
+	}
+}
+
 type PutSyslogConfigurationRequest struct {
 	_                  struct{} `aws:"structure"`
 	LogGroupIdentifier *string  `aws:"logGroupIdentifier,req"`
 	VpcEndpointId      *string  `aws:"vpcEndpointId"`
 }
 
+func (PutSyslogConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+		"vpcEndpointId":      constraintVpcEndpointId,
+	}
+}
+
 type PutTransformerRequest struct {
 	_                  struct{}   `aws:"structure"`
 	LogGroupIdentifier *string    `aws:"logGroupIdentifier,req"`
 	TransformerConfig  Processors `aws:"transformerConfig,req"`
+}
+
+func (PutTransformerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifier": constraintLogGroupIdentifier,
+		"transformerConfig":  constraintProcessors,
+	}
 }
 
 type QueryCompileError struct {
@@ -2203,6 +3250,14 @@ type QueryParameter struct {
 	Description  *string  `aws:"description"`
 }
 
+func (QueryParameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"name":         constraintQueryParameterName,
+		"defaultValue": constraintQueryParameterDefaultValue,
+		"description":  constraintQueryParameterDescription,
+	}
+}
+
 type QueryParameterList []QueryParameter
 
 type QueryResults []ResultRows
@@ -2225,6 +3280,10 @@ type RecordField struct {
 
 type RecordFields []string
 
+func (RecordFields) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintFieldHeader}}
+}
+
 type RejectedEntityInfo struct {
 	_         struct{} `aws:"structure"`
 	ErrorType *string  `aws:"errorType,req"`
@@ -2246,9 +3305,22 @@ type RenameKeyEntry struct {
 	OverwriteIfExists *bool    `aws:"overwriteIfExists"`
 }
 
+func (RenameKeyEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":      constraintKey,
+		"renameTo": constraintRenameTo,
+	}
+}
+
 type RenameKeys struct {
 	_       struct{}         `aws:"structure"`
 	Entries RenameKeyEntries `aws:"entries,req"`
+}
+
+func (RenameKeys) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintRenameKeyEntries,
+	}
 }
 
 type ResourceAlreadyExistsException struct {
@@ -2290,6 +3362,10 @@ type ResourcePolicy struct {
 
 type ResourceTypes []string
 
+func (ResourceTypes) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceType}}
+}
+
 type ResultField struct {
 	_     struct{} `aws:"structure"`
 	Field *string  `aws:"field"`
@@ -2306,10 +3382,25 @@ type S3Configuration struct {
 	KmsKeyId              *string  `aws:"kmsKeyId"`
 }
 
+func (S3Configuration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"destinationIdentifier": constraintS3Uri,
+		"roleArn":               constraintRoleArn,
+		"ownerAccountId":        constraintAccountId,
+		"kmsKeyId":              constraintKmsKeyId,
+	}
+}
+
 type S3DeliveryConfiguration struct {
 	_                        struct{} `aws:"structure"`
 	SuffixPath               *string  `aws:"suffixPath"`
 	EnableHiveCompatiblePath *bool    `aws:"enableHiveCompatiblePath"`
+}
+
+func (S3DeliveryConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"suffixPath": constraintDeliverySuffixPath,
+	}
 }
 
 type S3TableIntegrationSource struct {
@@ -2342,6 +3433,10 @@ type ScheduledQueryDestination struct {
 type ScheduledQueryDestinationList []ScheduledQueryDestination
 
 type ScheduledQueryLogGroupIdentifiers []string
+
+func (ScheduledQueryLogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupIdentifier}}
+}
 
 type ScheduledQuerySummary struct {
 	_                        struct{}                  `aws:"structure"`
@@ -2431,6 +3526,12 @@ type SplitString struct {
 	Entries SplitStringEntries `aws:"entries,req"`
 }
 
+func (SplitString) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintSplitStringEntries,
+	}
+}
+
 type SplitStringEntries []SplitStringEntry
 
 type SplitStringEntry struct {
@@ -2439,7 +3540,18 @@ type SplitStringEntry struct {
 	Delimiter *string  `aws:"delimiter,req"`
 }
 
+func (SplitStringEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source":    constraintSource,
+		"delimiter": constraintSplitStringDelimiter,
+	}
+}
+
 type StartLiveTailLogGroupIdentifiers []string
+
+func (StartLiveTailLogGroupIdentifiers) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintLogGroupIdentifier}}
+}
 
 type StartLiveTailRequest struct {
 	_                     struct{}                         `aws:"structure"`
@@ -2447,6 +3559,15 @@ type StartLiveTailRequest struct {
 	LogStreamNames        InputLogStreamNames              `aws:"logStreamNames"`
 	LogStreamNamePrefixes InputLogStreamNames              `aws:"logStreamNamePrefixes"`
 	LogEventFilterPattern *string                          `aws:"logEventFilterPattern"`
+}
+
+func (StartLiveTailRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupIdentifiers":   constraintStartLiveTailLogGroupIdentifiers,
+		"logStreamNames":        constraintInputLogStreamNames,
+		"logStreamNamePrefixes": constraintInputLogStreamNames,
+		"logEventFilterPattern": constraintFilterPattern,
+	}
 }
 
 type StartLiveTailResponse struct {
@@ -2474,6 +3595,17 @@ type StartQueryRequest struct {
 	Limit               *int32              `aws:"limit"`
 }
 
+func (StartQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryLanguage": constraintQueryLanguage,
+		"logGroupName":  constraintLogGroupName,
+		"startTime":     constraintTimestamp,
+		"endTime":       constraintTimestamp,
+		"queryString":   constraintQueryString,
+		"limit":         constraintEventsLimitStartQuery,
+	}
+}
+
 type StartQueryResponse struct {
 	_       struct{} `aws:"structure"`
 	QueryId *string  `aws:"queryId"`
@@ -2482,6 +3614,12 @@ type StartQueryResponse struct {
 type StopQueryRequest struct {
 	_       struct{} `aws:"structure"`
 	QueryId *string  `aws:"queryId,req"`
+}
+
+func (StopQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"queryId": constraintQueryId,
+	}
 }
 
 type StopQueryResponse struct {
@@ -2510,6 +3648,12 @@ type SubstituteString struct {
 	Entries SubstituteStringEntries `aws:"entries,req"`
 }
 
+func (SubstituteString) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintSubstituteStringEntries,
+	}
+}
+
 type SubstituteStringEntries []SubstituteStringEntry
 
 type SubstituteStringEntry struct {
@@ -2519,10 +3663,24 @@ type SubstituteStringEntry struct {
 	To     *string  `aws:"to,req"`
 }
 
+func (SubstituteStringEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"source": constraintSource,
+		"from":   constraintFromKey,
+		"to":     constraintToKey,
+	}
+}
+
 type SuppressionPeriod struct {
 	_               struct{} `aws:"structure"`
 	Value           *int32   `aws:"value"`
 	SuppressionUnit *string  `aws:"suppressionUnit"`
+}
+
+func (SuppressionPeriod) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"suppressionUnit": constraintSuppressionUnit,
+	}
 }
 
 type SyslogConfiguration struct {
@@ -2543,18 +3701,44 @@ type TagFilter struct {
 	Values TagFilterValues `aws:"values"`
 }
 
+func (TagFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":    constraintTagFilterKey,
+		"values": constraintTagFilterValues,
+	}
+}
+
 type TagFilterValues []string
+
+func (TagFilterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagFilterValue}}
+}
 
 type TagFilters []TagFilter
 
 type TagKeyList []string
 
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
+
 type TagList []string
+
+func (TagList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagLogGroupRequest struct {
 	_            struct{} `aws:"structure"`
 	LogGroupName *string  `aws:"logGroupName,req"`
 	Tags         Tags     `aws:"tags,req"`
+}
+
+func (TagLogGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+		"tags":         constraintTags,
+	}
 }
 
 type TagResourceRequest struct {
@@ -2563,14 +3747,36 @@ type TagResourceRequest struct {
 	Tags        Tags     `aws:"tags,req"`
 }
 
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintAmazonResourceName,
+		"tags":        constraintTags,
+	}
+}
+
 type Tags map[string]string
 
+func (Tags) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTagKey}, Value: awsproto.ElemTraits{Constraint: constraintTagValue}}
+}
+
 type TestEventMessages []string
+
+func (TestEventMessages) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintEventMessage}}
+}
 
 type TestMetricFilterRequest struct {
 	_                struct{}          `aws:"structure"`
 	FilterPattern    *string           `aws:"filterPattern,req"`
 	LogEventMessages TestEventMessages `aws:"logEventMessages,req"`
+}
+
+func (TestMetricFilterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"filterPattern":    constraintFilterPattern,
+		"logEventMessages": constraintTestEventMessages,
+	}
 }
 
 type TestMetricFilterResponse struct {
@@ -2582,6 +3788,13 @@ type TestTransformerRequest struct {
 	_                 struct{}          `aws:"structure"`
 	TransformerConfig Processors        `aws:"transformerConfig,req"`
 	LogEventMessages  TestEventMessages `aws:"logEventMessages,req"`
+}
+
+func (TestTransformerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"transformerConfig": constraintProcessors,
+		"logEventMessages":  constraintTestEventMessages,
+	}
 }
 
 type TestTransformerResponse struct {
@@ -2644,11 +3857,27 @@ type TrimString struct {
 	WithKeys TrimStringWithKeys `aws:"withKeys,req"`
 }
 
+func (TrimString) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"withKeys": constraintTrimStringWithKeys,
+	}
+}
+
 type TrimStringWithKeys []string
+
+func (TrimStringWithKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintWithKey}}
+}
 
 type TypeConverter struct {
 	_       struct{}             `aws:"structure"`
 	Entries TypeConverterEntries `aws:"entries,req"`
+}
+
+func (TypeConverter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"entries": constraintTypeConverterEntries,
+	}
 }
 
 type TypeConverterEntries []TypeConverterEntry
@@ -2657,6 +3886,13 @@ type TypeConverterEntry struct {
 	_    struct{} `aws:"structure"`
 	Key  *string  `aws:"key,req"`
 	Type *string  `aws:"type,req"`
+}
+
+func (TypeConverterEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":  constraintKey,
+		"type": constraintType,
+	}
 }
 
 type UnrecognizedClientException struct {
@@ -2674,10 +3910,24 @@ type UntagLogGroupRequest struct {
 	Tags         TagList  `aws:"tags,req"`
 }
 
+func (UntagLogGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"logGroupName": constraintLogGroupName,
+		"tags":         constraintTagList,
+	}
+}
+
 type UntagResourceRequest struct {
 	_           struct{}   `aws:"structure"`
 	ResourceArn *string    `aws:"resourceArn,req"`
 	TagKeys     TagKeyList `aws:"tagKeys,req"`
+}
+
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"resourceArn": constraintAmazonResourceName,
+		"tagKeys":     constraintTagKeyList,
+	}
 }
 
 type UpdateAnomalyRequest struct {
@@ -2690,12 +3940,29 @@ type UpdateAnomalyRequest struct {
 	Baseline           *bool              `aws:"baseline"`
 }
 
+func (UpdateAnomalyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"anomalyId":          constraintAnomalyId,
+		"patternId":          constraintPatternId,
+		"anomalyDetectorArn": constraintAnomalyDetectorArn,
+		"suppressionType":    constraintSuppressionType,
+	}
+}
+
 type UpdateDeliveryConfigurationRequest struct {
 	_                       struct{}                 `aws:"structure"`
 	Id                      *string                  `aws:"id,req"`
 	RecordFields            RecordFields             `aws:"recordFields"`
 	FieldDelimiter          *string                  `aws:"fieldDelimiter"`
 	S3DeliveryConfiguration *S3DeliveryConfiguration `aws:"s3DeliveryConfiguration"`
+}
+
+func (UpdateDeliveryConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"id":             constraintDeliveryId,
+		"recordFields":   constraintRecordFields,
+		"fieldDelimiter": constraintFieldDelimiter,
+	}
 }
 
 type UpdateDeliveryConfigurationResponse struct {
@@ -2711,6 +3978,15 @@ type UpdateLogAnomalyDetectorRequest struct {
 	Enabled               *bool    `aws:"enabled,req"`
 }
 
+func (UpdateLogAnomalyDetectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"anomalyDetectorArn":    constraintAnomalyDetectorArn,
+		"evaluationFrequency":   constraintEvaluationFrequency,
+		"filterPattern":         constraintFilterPattern,
+		"anomalyVisibilityTime": constraintAnomalyVisibilityTime,
+	}
+}
+
 type UpdateLookupTableRequest struct {
 	_              struct{} `aws:"structure"`
 	LookupTableArn *string  `aws:"lookupTableArn,req"`
@@ -2718,6 +3994,15 @@ type UpdateLookupTableRequest struct {
 	TableBody      *string  `aws:"tableBody"`
 	QueryId        *string  `aws:"queryId"`
 	KmsKeyId       *string  `aws:"kmsKeyId"`
+}
+
+func (UpdateLookupTableRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"description": constraintLookupTableDescription,
+		"tableBody":   constraintTableBody,
+		"queryId":     constraintQueryId,
+		"kmsKeyId":    constraintKmsKeyId,
+	}
 }
 
 type UpdateLookupTableResponse struct {
@@ -2742,6 +4027,22 @@ type UpdateScheduledQueryRequest struct {
 	ScheduleEndTime          *int64                            `aws:"scheduleEndTime"`
 	ExecutionRoleArn         *string                           `aws:"executionRoleArn,req"`
 	State                    *string                           `aws:"state"`
+}
+
+func (UpdateScheduledQueryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"identifier":          constraintScheduledQueryIdentifier,
+		"description":         constraintScheduledQueryDescription,
+		"queryLanguage":       constraintQueryLanguage,
+		"queryString":         constraintQueryString,
+		"logGroupIdentifiers": constraintScheduledQueryLogGroupIdentifiers,
+		"scheduleExpression":  constraintScheduleExpression,
+		"timezone":            constraintScheduleTimezone,
+		"scheduleStartTime":   constraintTimestamp,
+		"scheduleEndTime":     constraintTimestamp,
+		"executionRoleArn":    constraintRoleArn,
+		"state":               constraintScheduledQueryState,
+	}
 }
 
 type UpdateScheduledQueryResponse struct {
@@ -2773,7 +4074,17 @@ type UpperCaseString struct {
 	WithKeys UpperCaseStringWithKeys `aws:"withKeys,req"`
 }
 
+func (UpperCaseString) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"withKeys": constraintUpperCaseStringWithKeys,
+	}
+}
+
 type UpperCaseStringWithKeys []string
+
+func (UpperCaseStringWithKeys) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintWithKey}}
+}
 
 type ValidationException struct {
 	_ struct{} `aws:"structure,error=ValidationException,status=400"`
@@ -3123,4 +4434,201 @@ const (
 	TypeInteger = "integer"
 	TypeDouble  = "double"
 	TypeString  = "string"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccessPolicy                               = &awsproto.Constraint{Min: new(1.0)}
+	constraintAccountId                                  = &awsproto.Constraint{Min: new(12.0), Max: new(12.0), Pattern: `^\d{12}$`}
+	constraintAccountIds                                 = &awsproto.Constraint{Min: new(0.0), Max: new(20.0)}
+	constraintAddKeyEntries                              = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintAddKeyValue                                = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintAmazonResourceName                         = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0), Pattern: `[\w+=/:,.@-]*`}
+	constraintAnomalyDetectorArn                         = &awsproto.Constraint{Min: new(1.0), Pattern: `[\w#+=/:,.@-]*`}
+	constraintAnomalyId                                  = &awsproto.Constraint{Min: new(36.0), Max: new(36.0)}
+	constraintAnomalyVisibilityTime                      = &awsproto.Constraint{Min: new(7.0), Max: new(90.0)}
+	constraintClientToken                                = &awsproto.Constraint{Min: new(36.0), Max: new(128.0), Pattern: `\S{36,128}`}
+	constraintCollectionRetentionDays                    = &awsproto.Constraint{Min: new(1.0), Max: new(30.0)}
+	constraintColumn                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintColumns                                    = &awsproto.Constraint{Max: new(100.0)}
+	constraintCopyValueEntries                           = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintDataSourceFilters                          = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintDeleteWithKeys                             = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintDelimiter                                  = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintDeliveryDestinationName                    = &awsproto.Constraint{Min: new(1.0), Max: new(60.0), Pattern: `[\w-]*`}
+	constraintDeliveryDestinationPolicy                  = &awsproto.Constraint{Min: new(1.0), Max: new(51200.0)}
+	constraintDeliveryDestinationType                    = &awsproto.Constraint{Enum: []string{"S3", "CWL", "FH", "XRAY"}}
+	constraintDeliveryDestinationTypes                   = &awsproto.Constraint{Min: new(1.0), Max: new(4.0)}
+	constraintDeliveryId                                 = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "^[0-9A-Za-z]+$"}
+	constraintDeliverySourceConfigurationKey             = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintDeliverySourceConfigurationValue           = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintDeliverySourceName                         = &awsproto.Constraint{Min: new(1.0), Max: new(60.0), Pattern: `[\w-]*`}
+	constraintDeliverySuffixPath                         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintDescribeFieldIndexesLogGroupIdentifiers    = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintDescribeIndexPoliciesLogGroupIdentifiers   = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintDescribeLimit                              = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintDescribeLogGroupsLogGroupIdentifiers       = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintDescribeLookupTablesMaxResults             = &awsproto.Constraint{Max: new(100.0)}
+	constraintDescribeQueriesMaxResults                  = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintDestinationArn                             = &awsproto.Constraint{Min: new(1.0)}
+	constraintDestinationField                           = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintDestinationName                            = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: "[^:*]*"}
+	constraintDetectorKmsKeyArn                          = &awsproto.Constraint{Max: new(256.0), Pattern: `^arn:aws[a-z\-]*:kms:[-a-z0-9]*:[0-9]*:key/[-a-z0-9]*$`}
+	constraintDetectorName                               = &awsproto.Constraint{Min: new(1.0)}
+	constraintDimensionsKey                              = &awsproto.Constraint{Max: new(255.0)}
+	constraintDimensionsValue                            = &awsproto.Constraint{Max: new(255.0)}
+	constraintDistribution                               = &awsproto.Constraint{Enum: []string{"Random", "ByLogStream"}}
+	constraintEntityAttributes                           = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintEntityAttributesKey                        = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintEntityAttributesValue                      = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintEntityKeyAttributes                        = &awsproto.Constraint{Min: new(2.0), Max: new(4.0)}
+	constraintEntityKeyAttributesKey                     = &awsproto.Constraint{Min: new(1.0), Max: new(32.0)}
+	constraintEntityKeyAttributesValue                   = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintEvaluationFrequency                        = &awsproto.Constraint{Enum: []string{"ONE_MIN", "FIVE_MIN", "TEN_MIN", "FIFTEEN_MIN", "THIRTY_MIN", "ONE_HOUR"}}
+	constraintEventMessage                               = &awsproto.Constraint{Min: new(1.0)}
+	constraintEventSource                                = &awsproto.Constraint{Enum: []string{"CloudTrail", "Route53Resolver", "VPCFlow", "EKSAudit", "AWSWAF"}}
+	constraintEventsLimit                                = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintEventsLimitStartQuery                      = &awsproto.Constraint{Min: new(1.0), Max: new(100000.0)}
+	constraintExecutionStatus                            = &awsproto.Constraint{Enum: []string{"Running", "InvalidQuery", "Complete", "Failed", "Timeout"}}
+	constraintExpectedRevisionId                         = &awsproto.Constraint{Min: new(1.0)}
+	constraintExportDestinationBucket                    = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintExportTaskId                               = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintExportTaskName                             = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintExportTaskStatusCode                       = &awsproto.Constraint{Enum: []string{"CANCELLED", "COMPLETED", "FAILED", "PENDING", "PENDING_CANCEL", "RUNNING"}}
+	constraintFieldDelimiter                             = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintFieldHeader                                = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintFieldIndexName                             = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `[\.\-_/#A-Za-z0-9]+`}
+	constraintFieldIndexNames                            = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintFieldSelectionCriteria                     = &awsproto.Constraint{Min: new(0.0), Max: new(2000.0)}
+	constraintFilterName                                 = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: "[^:*]*"}
+	constraintFilterPattern                              = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintFlattenedElement                           = &awsproto.Constraint{Enum: []string{"first", "last"}}
+	constraintFromKey                                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintGetQueryResultsMaxItems                    = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0)}
+	constraintGetQueryResultsNextToken                   = &awsproto.Constraint{Max: new(1024.0)}
+	constraintGetScheduledQueryHistoryMaxResults         = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintGrokMatch                                  = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintImportId                                   = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[\-a-zA-Z0-9]+`}
+	constraintImportStatus                               = &awsproto.Constraint{Enum: []string{"IN_PROGRESS", "CANCELLED", "COMPLETED", "FAILED"}}
+	constraintIndexCategories                            = &awsproto.Constraint{Max: new(4.0)}
+	constraintIndexCategory                              = &awsproto.Constraint{Enum: []string{"DEFAULT", "CUSTOM", "AUTO", "INACTIVE"}}
+	constraintInputLogEvents                             = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintInputLogStreamNames                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintIntegrationName                            = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: `[\.\-_/#A-Za-z0-9]+`}
+	constraintIntegrationNamePrefix                      = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: `[\.\-_/#A-Za-z0-9]+`}
+	constraintIntegrationStatus                          = &awsproto.Constraint{Enum: []string{"PROVISIONING", "ACTIVE", "FAILED"}}
+	constraintIntegrationType                            = &awsproto.Constraint{Enum: []string{"OPENSEARCH"}}
+	constraintKey                                        = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintKeyPrefix                                  = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintKeyValueDelimiter                          = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintKmsKeyId                                   = &awsproto.Constraint{Max: new(256.0)}
+	constraintListAggregateLogGroupSummariesGroupBy      = &awsproto.Constraint{Enum: []string{"DATA_SOURCE_NAME_TYPE_AND_FORMAT", "DATA_SOURCE_NAME_AND_TYPE"}}
+	constraintListAnomaliesLimit                         = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintListLimit                                  = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListLogAnomalyDetectorsLimit               = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintListLogGroupsForQueryMaxResults            = &awsproto.Constraint{Min: new(50.0), Max: new(500.0)}
+	constraintListLogGroupsRequestLimit                  = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintListScheduledQueriesMaxResults             = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintListSourcesForS3TableIntegrationMaxResults = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintListSyslogConfigurationsMaxResults         = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintLocale                                     = &awsproto.Constraint{Min: new(1.0)}
+	constraintLogGroupArn                                = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[\w#+=/:,.@-]*`}
+	constraintLogGroupClass                              = &awsproto.Constraint{Enum: []string{"STANDARD", "INFREQUENT_ACCESS", "DELIVERY"}}
+	constraintLogGroupIdentifier                         = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[\w#+=/:,.@-]*`}
+	constraintLogGroupName                               = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `[\.\-_/#A-Za-z0-9]+`}
+	constraintLogGroupNamePattern                        = &awsproto.Constraint{Min: new(0.0), Max: new(512.0), Pattern: `[\.\-_/#A-Za-z0-9]*`}
+	constraintLogGroupNameRegexPattern                   = &awsproto.Constraint{Min: new(3.0), Max: new(129.0), Pattern: `(\^?[\.\-_\/#A-Za-z0-9]{3,24})(\|\^?[\.\-_\/#A-Za-z0-9]{3,24}){0,4}`}
+	constraintLogObjectPointer                           = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintLogStreamName                              = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: "[^:*]*"}
+	constraintLogType                                    = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\w]*`}
+	constraintLogTypes                                   = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintLookupTableDescription                     = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintLookupTableName                            = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[a-zA-Z0-9_]+$"}
+	constraintLowerCaseStringWithKeys                    = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintMappingVersion                             = &awsproto.Constraint{Min: new(1.0), Max: new(10.0), Pattern: `^\d+\.\d+(\.\d+)?$`}
+	constraintMatchPattern                               = &awsproto.Constraint{Min: new(1.0)}
+	constraintMatchPatterns                              = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintMetricName                                 = &awsproto.Constraint{Max: new(255.0), Pattern: "[^:*$]*"}
+	constraintMetricNamespace                            = &awsproto.Constraint{Max: new(255.0), Pattern: "[^:*$]*"}
+	constraintMetricTransformations                      = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintMetricValue                                = &awsproto.Constraint{Max: new(100.0)}
+	constraintMoveKeyEntries                             = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintNextToken                                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintNonMatchValue                              = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintOCSFVersion                                = &awsproto.Constraint{Enum: []string{"V1.1", "V1.5"}}
+	constraintOrderBy                                    = &awsproto.Constraint{Enum: []string{"LogStreamName", "LastEventTime"}}
+	constraintOutputFormat                               = &awsproto.Constraint{Enum: []string{"json", "plain", "w3c", "raw", "parquet"}}
+	constraintParserFieldDelimiter                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintPatternId                                  = &awsproto.Constraint{Min: new(32.0), Max: new(32.0)}
+	constraintPolicyDocument                             = &awsproto.Constraint{Min: new(1.0), Max: new(51200.0)}
+	constraintPolicyScope                                = &awsproto.Constraint{Enum: []string{"ACCOUNT", "RESOURCE"}}
+	constraintPolicyType                                 = &awsproto.Constraint{Enum: []string{"DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY", "TRANSFORMER_POLICY", "METRIC_EXTRACTION_POLICY"}}
+	constraintProcessors                                 = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintQueryDefinitionName                        = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintQueryDefinitionString                      = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintQueryId                                    = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintQueryLanguage                              = &awsproto.Constraint{Enum: []string{"CWLI", "SQL", "PPL"}}
+	constraintQueryListMaxResults                        = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintQueryParameterDefaultValue                 = &awsproto.Constraint{Max: new(1024.0)}
+	constraintQueryParameterDescription                  = &awsproto.Constraint{Max: new(512.0)}
+	constraintQueryParameterList                         = &awsproto.Constraint{Max: new(20.0)}
+	constraintQueryParameterName                         = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "^[a-zA-Z_][a-zA-Z0-9_]*"}
+	constraintQueryStatus                                = &awsproto.Constraint{Enum: []string{"Scheduled", "Running", "Complete", "Failed", "Cancelled", "Timeout", "Unknown"}}
+	constraintQueryString                                = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0)}
+	constraintQuoteCharacter                             = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintRecordFields                               = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintRenameKeyEntries                           = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintRenameTo                                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintResourceIdentifier                         = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[\w+=/:,.@\-\*]*`}
+	constraintResourceType                               = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\w-_]*`}
+	constraintResourceTypes                              = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintRoleArn                                    = &awsproto.Constraint{Min: new(1.0)}
+	constraintS3TableIntegrationSourceIdentifier         = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintS3Uri                                      = &awsproto.Constraint{Max: new(1024.0), Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`}
+	constraintScheduleExpression                         = &awsproto.Constraint{Max: new(256.0)}
+	constraintScheduleTimezone                           = &awsproto.Constraint{Min: new(1.0)}
+	constraintScheduleType                               = &awsproto.Constraint{Enum: []string{"CUSTOMER_MANAGED", "AWS_MANAGED"}}
+	constraintScheduledQueryDescription                  = &awsproto.Constraint{Max: new(1024.0)}
+	constraintScheduledQueryIdentifier                   = &awsproto.Constraint{Min: new(1.0), Max: new(300.0)}
+	constraintScheduledQueryLogGroupIdentifiers          = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintScheduledQueryName                         = &awsproto.Constraint{Min: new(1.0), Max: new(300.0)}
+	constraintScheduledQueryState                        = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintScope                                      = &awsproto.Constraint{Enum: []string{"ALL"}}
+	constraintSequenceToken                              = &awsproto.Constraint{Min: new(1.0)}
+	constraintService                                    = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[\w_-]*`}
+	constraintSource                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintSourceTimezone                             = &awsproto.Constraint{Min: new(1.0)}
+	constraintSplitStringDelimiter                       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintSplitStringEntries                         = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintStandardUnit                               = &awsproto.Constraint{Enum: []string{"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"}}
+	constraintStartLiveTailLogGroupIdentifiers           = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintStorageTier                                = &awsproto.Constraint{Enum: []string{"STANDARD", "INTELLIGENT_TIERING"}}
+	constraintSubstituteStringEntries                    = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintSuppressionState                           = &awsproto.Constraint{Enum: []string{"SUPPRESSED", "UNSUPPRESSED"}}
+	constraintSuppressionType                            = &awsproto.Constraint{Enum: []string{"LIMITED", "INFINITE"}}
+	constraintSuppressionUnit                            = &awsproto.Constraint{Enum: []string{"SECONDS", "MINUTES", "HOURS"}}
+	constraintTableBody                                  = &awsproto.Constraint{Min: new(1.0), Max: new(1.048576e+07)}
+	constraintTagFilterKey                               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`}
+	constraintTagFilterValue                             = &awsproto.Constraint{Min: new(0.0), Max: new(259.0), Pattern: `^!?\*?([\p{L}\p{Z}\p{N}_.:/=+\-@]*)\*?$`}
+	constraintTagFilterValues                            = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintTagFilters                                 = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintTagKey                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`}
+	constraintTagKeyList                                 = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintTagList                                    = &awsproto.Constraint{Min: new(1.0)}
+	constraintTagValue                                   = &awsproto.Constraint{Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintTags                                       = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTarget                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTargetArn                                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintTargetFormat                               = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintTargetTimezone                             = &awsproto.Constraint{Min: new(1.0)}
+	constraintTestEventMessages                          = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTimestamp                                  = &awsproto.Constraint{Min: new(0.0)}
+	constraintToKey                                      = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTrimStringWithKeys                         = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintType                                       = &awsproto.Constraint{Enum: []string{"boolean", "integer", "double", "string"}}
+	constraintTypeConverterEntries                       = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintUpperCaseStringWithKeys                    = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintValueKey                                   = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintVpcEndpointId                              = &awsproto.Constraint{Pattern: "^vpce-[0-9a-f]{1,64}$"}
+	constraintWithKey                                    = &awsproto.Constraint{Min: new(1.0)}
 )

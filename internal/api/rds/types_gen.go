@@ -448,6 +448,17 @@ type CreateBlueGreenDeploymentRequest struct {
 	TargetStorageThroughput           *int32   `aws:"TargetStorageThroughput"`
 }
 
+func (CreateBlueGreenDeploymentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BlueGreenDeploymentName":           constraintBlueGreenDeploymentName,
+		"Source":                            constraintDatabaseArn,
+		"TargetEngineVersion":               constraintTargetEngineVersion,
+		"TargetDBParameterGroupName":        constraintTargetDBParameterGroupName,
+		"TargetDBClusterParameterGroupName": constraintTargetDBClusterParameterGroupName,
+		"TargetDBInstanceClass":             constraintTargetDBInstanceClass,
+	}
+}
+
 type CreateBlueGreenDeploymentResponse struct {
 	_                   struct{}             `aws:"structure"`
 	BlueGreenDeployment *BlueGreenDeployment `aws:"BlueGreenDeployment"`
@@ -478,6 +489,20 @@ type CreateCustomDBEngineVersionMessage struct {
 	Description                           *string    `aws:"Description"`
 	Manifest                              *string    `aws:"Manifest"`
 	Tags                                  TagList    `aws:"Tags"`
+}
+
+func (CreateCustomDBEngineVersionMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Engine":                                constraintCustomEngineName,
+		"EngineVersion":                         constraintCustomEngineVersion,
+		"DatabaseInstallationFilesS3BucketName": constraintBucketName,
+		"DatabaseInstallationFilesS3Prefix":     constraintString255,
+		"ImageId":                               constraintString255,
+		"KMSKeyId":                              constraintKmsKeyIdOrArn,
+		"SourceCustomDbEngineVersionIdentifier": constraintString255,
+		"Description":                           constraintDescription,
+		"Manifest":                              constraintCustomDBEngineVersionManifest,
+	}
 }
 
 type CreateDBClusterEndpointMessage struct {
@@ -551,6 +576,15 @@ type CreateDBClusterMessage struct {
 	TagSpecifications                  TagSpecificationList              `aws:"TagSpecifications"`
 	MasterUserAuthenticationType       *string                           `aws:"MasterUserAuthenticationType"`
 	WithExpressConfiguration           *bool                             `aws:"WithExpressConfiguration"`
+}
+
+func (CreateDBClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier":      constraintGlobalClusterIdentifier,
+		"DatabaseInsightsMode":         constraintDatabaseInsightsMode,
+		"ClusterScalabilityType":       constraintClusterScalabilityType,
+		"MasterUserAuthenticationType": constraintMasterUserAuthenticationType,
+	}
 }
 
 type CreateDBClusterParameterGroupMessage struct {
@@ -654,6 +688,13 @@ type CreateDBInstanceMessage struct {
 	MasterUserAuthenticationType       *string                      `aws:"MasterUserAuthenticationType"`
 }
 
+func (CreateDBInstanceMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatabaseInsightsMode":         constraintDatabaseInsightsMode,
+		"MasterUserAuthenticationType": constraintMasterUserAuthenticationType,
+	}
+}
+
 type CreateDBInstanceReadReplicaMessage struct {
 	_                                  struct{}                     `aws:"structure"`
 	DBInstanceIdentifier               *string                      `aws:"DBInstanceIdentifier,req"`
@@ -707,6 +748,13 @@ type CreateDBInstanceReadReplicaMessage struct {
 	TagSpecifications                  TagSpecificationList         `aws:"TagSpecifications"`
 }
 
+func (CreateDBInstanceReadReplicaMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatabaseInsightsMode": constraintDatabaseInsightsMode,
+		"ReplicaMode":          constraintReplicaMode,
+	}
+}
+
 type CreateDBInstanceReadReplicaResult struct {
 	_          struct{}    `aws:"structure"`
 	DBInstance *DBInstance `aws:"DBInstance"`
@@ -741,6 +789,15 @@ type CreateDBProxyEndpointRequest struct {
 	EndpointNetworkType *string    `aws:"EndpointNetworkType"`
 }
 
+func (CreateDBProxyEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":         constraintDBProxyName,
+		"DBProxyEndpointName": constraintDBProxyEndpointName,
+		"TargetRole":          constraintDBProxyEndpointTargetRole,
+		"EndpointNetworkType": constraintEndpointNetworkType,
+	}
+}
+
 type CreateDBProxyEndpointResponse struct {
 	_               struct{}         `aws:"structure"`
 	DBProxyEndpoint *DBProxyEndpoint `aws:"DBProxyEndpoint"`
@@ -761,6 +818,18 @@ type CreateDBProxyRequest struct {
 	Tags                        TagList            `aws:"Tags"`
 	EndpointNetworkType         *string            `aws:"EndpointNetworkType"`
 	TargetConnectionNetworkType *string            `aws:"TargetConnectionNetworkType"`
+}
+
+func (CreateDBProxyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":                 constraintDBProxyName,
+		"EngineFamily":                constraintEngineFamily,
+		"DefaultAuthScheme":           constraintDefaultAuthScheme,
+		"Auth":                        constraintUserAuthConfigList,
+		"RoleArn":                     constraintArn,
+		"EndpointNetworkType":         constraintEndpointNetworkType,
+		"TargetConnectionNetworkType": constraintTargetConnectionNetworkType,
+	}
 }
 
 type CreateDBProxyResponse struct {
@@ -845,6 +914,12 @@ type CreateGlobalClusterMessage struct {
 	Tags                      TagList  `aws:"Tags"`
 }
 
+func (CreateGlobalClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier": constraintGlobalClusterIdentifier,
+	}
+}
+
 type CreateGlobalClusterResult struct {
 	_             struct{}       `aws:"structure"`
 	GlobalCluster *GlobalCluster `aws:"GlobalCluster"`
@@ -860,6 +935,16 @@ type CreateIntegrationMessage struct {
 	Tags                        TagList              `aws:"Tags"`
 	DataFilter                  *string              `aws:"DataFilter"`
 	Description                 *string              `aws:"Description"`
+}
+
+func (CreateIntegrationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceArn":       constraintSourceArn,
+		"TargetArn":       constraintArn,
+		"IntegrationName": constraintIntegrationName,
+		"DataFilter":      constraintDataFilter,
+		"Description":     constraintIntegrationDescription,
+	}
 }
 
 type CreateOptionGroupMessage struct {
@@ -2403,6 +2488,12 @@ type DeleteBlueGreenDeploymentRequest struct {
 	DeleteTarget                  *bool    `aws:"DeleteTarget"`
 }
 
+func (DeleteBlueGreenDeploymentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BlueGreenDeploymentIdentifier": constraintBlueGreenDeploymentIdentifier,
+	}
+}
+
 type DeleteBlueGreenDeploymentResponse struct {
 	_                   struct{}             `aws:"structure"`
 	BlueGreenDeployment *BlueGreenDeployment `aws:"BlueGreenDeployment"`
@@ -2412,6 +2503,13 @@ type DeleteCustomDBEngineVersionMessage struct {
 	_             struct{} `aws:"structure"`
 	Engine        *string  `aws:"Engine,req"`
 	EngineVersion *string  `aws:"EngineVersion,req"`
+}
+
+func (DeleteCustomDBEngineVersionMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Engine":        constraintCustomEngineName,
+		"EngineVersion": constraintCustomEngineVersion,
+	}
 }
 
 type DeleteDBClusterAutomatedBackupMessage struct {
@@ -2491,6 +2589,12 @@ type DeleteDBProxyEndpointRequest struct {
 	DBProxyEndpointName *string  `aws:"DBProxyEndpointName,req"`
 }
 
+func (DeleteDBProxyEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyEndpointName": constraintDBProxyEndpointName,
+	}
+}
+
 type DeleteDBProxyEndpointResponse struct {
 	_               struct{}         `aws:"structure"`
 	DBProxyEndpoint *DBProxyEndpoint `aws:"DBProxyEndpoint"`
@@ -2499,6 +2603,12 @@ type DeleteDBProxyEndpointResponse struct {
 type DeleteDBProxyRequest struct {
 	_           struct{} `aws:"structure"`
 	DBProxyName *string  `aws:"DBProxyName,req"`
+}
+
+func (DeleteDBProxyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName": constraintDBProxyName,
+	}
 }
 
 type DeleteDBProxyResponse struct {
@@ -2514,6 +2624,12 @@ type DeleteDBSecurityGroupMessage struct {
 type DeleteDBShardGroupMessage struct {
 	_                      struct{} `aws:"structure"`
 	DBShardGroupIdentifier *string  `aws:"DBShardGroupIdentifier,req"`
+}
+
+func (DeleteDBShardGroupMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBShardGroupIdentifier": constraintDBShardGroupIdentifier,
+	}
 }
 
 type DeleteDBSnapshotMessage struct {
@@ -2546,6 +2662,12 @@ type DeleteGlobalClusterMessage struct {
 	GlobalClusterIdentifier *string  `aws:"GlobalClusterIdentifier,req"`
 }
 
+func (DeleteGlobalClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier": constraintGlobalClusterIdentifier,
+	}
+}
+
 type DeleteGlobalClusterResult struct {
 	_             struct{}       `aws:"structure"`
 	GlobalCluster *GlobalCluster `aws:"GlobalCluster"`
@@ -2554,6 +2676,12 @@ type DeleteGlobalClusterResult struct {
 type DeleteIntegrationMessage struct {
 	_                     struct{} `aws:"structure"`
 	IntegrationIdentifier *string  `aws:"IntegrationIdentifier,req"`
+}
+
+func (DeleteIntegrationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IntegrationIdentifier": constraintIntegrationIdentifier,
+	}
 }
 
 type DeleteOptionGroupMessage struct {
@@ -2582,6 +2710,13 @@ type DeregisterDBProxyTargetsRequest struct {
 	DBClusterIdentifiers  StringList `aws:"DBClusterIdentifiers"`
 }
 
+func (DeregisterDBProxyTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":     constraintDBProxyName,
+		"TargetGroupName": constraintDBProxyTargetGroupName,
+	}
+}
+
 type DeregisterDBProxyTargetsResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -2596,6 +2731,13 @@ type DescribeBlueGreenDeploymentsRequest struct {
 	Filters                       FilterList `aws:"Filters"`
 	Marker                        *string    `aws:"Marker"`
 	MaxRecords                    *int32     `aws:"MaxRecords"`
+}
+
+func (DescribeBlueGreenDeploymentsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BlueGreenDeploymentIdentifier": constraintBlueGreenDeploymentIdentifier,
+		"MaxRecords":                    constraintMaxRecords,
+	}
 }
 
 type DescribeBlueGreenDeploymentsResponse struct {
@@ -2758,6 +2900,15 @@ type DescribeDBMajorEngineVersionsRequest struct {
 	MaxRecords         *int32   `aws:"MaxRecords"`
 }
 
+func (DescribeDBMajorEngineVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Engine":             constraintEngine,
+		"MajorEngineVersion": constraintMajorEngineVersion,
+		"Marker":             constraintMarker,
+		"MaxRecords":         constraintMaxRecords,
+	}
+}
+
 type DescribeDBMajorEngineVersionsResponse struct {
 	_                     struct{}                  `aws:"structure"`
 	DBMajorEngineVersions DBMajorEngineVersionsList `aws:"DBMajorEngineVersions"`
@@ -2789,6 +2940,13 @@ type DescribeDBProxiesRequest struct {
 	MaxRecords  *int32     `aws:"MaxRecords"`
 }
 
+func (DescribeDBProxiesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName": constraintDBProxyName,
+		"MaxRecords":  constraintMaxRecords,
+	}
+}
+
 type DescribeDBProxiesResponse struct {
 	_         struct{}    `aws:"structure"`
 	DBProxies DBProxyList `aws:"DBProxies"`
@@ -2802,6 +2960,14 @@ type DescribeDBProxyEndpointsRequest struct {
 	Filters             FilterList `aws:"Filters"`
 	Marker              *string    `aws:"Marker"`
 	MaxRecords          *int32     `aws:"MaxRecords"`
+}
+
+func (DescribeDBProxyEndpointsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":         constraintDBProxyName,
+		"DBProxyEndpointName": constraintDBProxyEndpointName,
+		"MaxRecords":          constraintMaxRecords,
+	}
 }
 
 type DescribeDBProxyEndpointsResponse struct {
@@ -2819,6 +2985,14 @@ type DescribeDBProxyTargetGroupsRequest struct {
 	MaxRecords      *int32     `aws:"MaxRecords"`
 }
 
+func (DescribeDBProxyTargetGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":     constraintDBProxyName,
+		"TargetGroupName": constraintDBProxyTargetGroupName,
+		"MaxRecords":      constraintMaxRecords,
+	}
+}
+
 type DescribeDBProxyTargetGroupsResponse struct {
 	_            struct{}        `aws:"structure"`
 	TargetGroups TargetGroupList `aws:"TargetGroups"`
@@ -2832,6 +3006,14 @@ type DescribeDBProxyTargetsRequest struct {
 	Filters         FilterList `aws:"Filters"`
 	Marker          *string    `aws:"Marker"`
 	MaxRecords      *int32     `aws:"MaxRecords"`
+}
+
+func (DescribeDBProxyTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":     constraintDBProxyName,
+		"TargetGroupName": constraintDBProxyTargetGroupName,
+		"MaxRecords":      constraintMaxRecords,
+	}
 }
 
 type DescribeDBProxyTargetsResponse struct {
@@ -2864,6 +3046,13 @@ type DescribeDBShardGroupsMessage struct {
 	Filters                FilterList `aws:"Filters"`
 	Marker                 *string    `aws:"Marker"`
 	MaxRecords             *int32     `aws:"MaxRecords"`
+}
+
+func (DescribeDBShardGroupsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBShardGroupIdentifier": constraintDBShardGroupIdentifier,
+		"MaxRecords":             constraintMaxRecords,
+	}
 }
 
 type DescribeDBShardGroupsResponse struct {
@@ -2967,6 +3156,12 @@ type DescribeEventsMessage struct {
 	Marker           *string             `aws:"Marker"`
 }
 
+func (DescribeEventsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceType": constraintSourceType,
+	}
+}
+
 type DescribeExportTasksMessage struct {
 	_                    struct{}   `aws:"structure"`
 	ExportTaskIdentifier *string    `aws:"ExportTaskIdentifier"`
@@ -2977,6 +3172,13 @@ type DescribeExportTasksMessage struct {
 	SourceType           *string    `aws:"SourceType"`
 }
 
+func (DescribeExportTasksMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxRecords": constraintMaxRecords,
+		"SourceType": constraintExportSourceType,
+	}
+}
+
 type DescribeGlobalClustersMessage struct {
 	_                       struct{}   `aws:"structure"`
 	GlobalClusterIdentifier *string    `aws:"GlobalClusterIdentifier"`
@@ -2985,12 +3187,25 @@ type DescribeGlobalClustersMessage struct {
 	Marker                  *string    `aws:"Marker"`
 }
 
+func (DescribeGlobalClustersMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier": constraintGlobalClusterIdentifier,
+	}
+}
+
 type DescribeIntegrationsMessage struct {
 	_                     struct{}   `aws:"structure"`
 	IntegrationIdentifier *string    `aws:"IntegrationIdentifier"`
 	Filters               FilterList `aws:"Filters"`
 	MaxRecords            *int32     `aws:"MaxRecords"`
 	Marker                *string    `aws:"Marker"`
+}
+
+func (DescribeIntegrationsMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IntegrationIdentifier": constraintIntegrationIdentifier,
+		"Marker":                constraintMarker,
+	}
 }
 
 type DescribeIntegrationsResponse struct {
@@ -3380,6 +3595,13 @@ type FailoverGlobalClusterMessage struct {
 	TargetDbClusterIdentifier *string  `aws:"TargetDbClusterIdentifier,req"`
 	AllowDataLoss             *bool    `aws:"AllowDataLoss"`
 	Switchover                *bool    `aws:"Switchover"`
+}
+
+func (FailoverGlobalClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier":   constraintGlobalClusterIdentifier,
+		"TargetDbClusterIdentifier": constraintDBClusterIdentifier,
+	}
 }
 
 type FailoverGlobalClusterResult struct {
@@ -4020,6 +4242,12 @@ type ModifyActivityStreamRequest struct {
 	AuditPolicyState *string  `aws:"AuditPolicyState"`
 }
 
+func (ModifyActivityStreamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AuditPolicyState": constraintAuditPolicyState,
+	}
+}
+
 type ModifyActivityStreamResponse struct {
 	_                               struct{} `aws:"structure"`
 	KmsKeyId                        *string  `aws:"KmsKeyId"`
@@ -4068,6 +4296,15 @@ type ModifyCustomDBEngineVersionMessage struct {
 	EngineVersion *string  `aws:"EngineVersion,req"`
 	Description   *string  `aws:"Description"`
 	Status        *string  `aws:"Status"`
+}
+
+func (ModifyCustomDBEngineVersionMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Engine":        constraintCustomEngineName,
+		"EngineVersion": constraintCustomEngineVersion,
+		"Description":   constraintDescription,
+		"Status":        constraintCustomEngineVersionStatus,
+	}
 }
 
 type ModifyDBClusterEndpointMessage struct {
@@ -4127,6 +4364,14 @@ type ModifyDBClusterMessage struct {
 	EnableLimitlessDatabase            *bool                              `aws:"EnableLimitlessDatabase"`
 	CACertificateIdentifier            *string                            `aws:"CACertificateIdentifier"`
 	MasterUserAuthenticationType       *string                            `aws:"MasterUserAuthenticationType"`
+}
+
+func (ModifyDBClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatabaseInsightsMode":         constraintDatabaseInsightsMode,
+		"AwsBackupRecoveryPointArn":    constraintAwsBackupRecoveryPointArn,
+		"MasterUserAuthenticationType": constraintMasterUserAuthenticationType,
+	}
 }
 
 type ModifyDBClusterParameterGroupMessage struct {
@@ -4221,6 +4466,16 @@ type ModifyDBInstanceMessage struct {
 	MasterUserAuthenticationType       *string                            `aws:"MasterUserAuthenticationType"`
 }
 
+func (ModifyDBInstanceMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatabaseInsightsMode":         constraintDatabaseInsightsMode,
+		"ReplicaMode":                  constraintReplicaMode,
+		"AutomationMode":               constraintAutomationMode,
+		"AwsBackupRecoveryPointArn":    constraintAwsBackupRecoveryPointArn,
+		"MasterUserAuthenticationType": constraintMasterUserAuthenticationType,
+	}
+}
+
 type ModifyDBInstanceResult struct {
 	_          struct{}    `aws:"structure"`
 	DBInstance *DBInstance `aws:"DBInstance"`
@@ -4237,6 +4492,13 @@ type ModifyDBProxyEndpointRequest struct {
 	DBProxyEndpointName    *string    `aws:"DBProxyEndpointName,req"`
 	NewDBProxyEndpointName *string    `aws:"NewDBProxyEndpointName"`
 	VpcSecurityGroupIds    StringList `aws:"VpcSecurityGroupIds"`
+}
+
+func (ModifyDBProxyEndpointRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyEndpointName":    constraintDBProxyEndpointName,
+		"NewDBProxyEndpointName": constraintDBProxyEndpointName,
+	}
 }
 
 type ModifyDBProxyEndpointResponse struct {
@@ -4257,6 +4519,16 @@ type ModifyDBProxyRequest struct {
 	SecurityGroups    StringList         `aws:"SecurityGroups"`
 }
 
+func (ModifyDBProxyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":       constraintDBProxyName,
+		"NewDBProxyName":    constraintDBProxyName,
+		"DefaultAuthScheme": constraintDefaultAuthScheme,
+		"Auth":              constraintUserAuthConfigList,
+		"RoleArn":           constraintArn,
+	}
+}
+
 type ModifyDBProxyResponse struct {
 	_       struct{} `aws:"structure"`
 	DBProxy *DBProxy `aws:"DBProxy"`
@@ -4268,6 +4540,13 @@ type ModifyDBProxyTargetGroupRequest struct {
 	DBProxyName          *string                      `aws:"DBProxyName,req"`
 	ConnectionPoolConfig *ConnectionPoolConfiguration `aws:"ConnectionPoolConfig"`
 	NewName              *string                      `aws:"NewName"`
+}
+
+func (ModifyDBProxyTargetGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetGroupName": constraintDBProxyTargetGroupName,
+		"DBProxyName":     constraintDBProxyName,
+	}
 }
 
 type ModifyDBProxyTargetGroupResponse struct {
@@ -4289,6 +4568,12 @@ type ModifyDBShardGroupMessage struct {
 	MaxACU                 *float64 `aws:"MaxACU"`
 	MinACU                 *float64 `aws:"MinACU"`
 	ComputeRedundancy      *int32   `aws:"ComputeRedundancy"`
+}
+
+func (ModifyDBShardGroupMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBShardGroupIdentifier": constraintDBShardGroupIdentifier,
+	}
 }
 
 type ModifyDBSnapshotAttributeMessage struct {
@@ -4351,6 +4636,13 @@ type ModifyGlobalClusterMessage struct {
 	AllowMajorVersionUpgrade   *bool    `aws:"AllowMajorVersionUpgrade"`
 }
 
+func (ModifyGlobalClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier":    constraintGlobalClusterIdentifier,
+		"NewGlobalClusterIdentifier": constraintGlobalClusterIdentifier,
+	}
+}
+
 type ModifyGlobalClusterResult struct {
 	_             struct{}       `aws:"structure"`
 	GlobalCluster *GlobalCluster `aws:"GlobalCluster"`
@@ -4362,6 +4654,15 @@ type ModifyIntegrationMessage struct {
 	IntegrationName       *string  `aws:"IntegrationName"`
 	DataFilter            *string  `aws:"DataFilter"`
 	Description           *string  `aws:"Description"`
+}
+
+func (ModifyIntegrationMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IntegrationIdentifier": constraintIntegrationIdentifier,
+		"IntegrationName":       constraintIntegrationName,
+		"DataFilter":            constraintDataFilter,
+		"Description":           constraintIntegrationDescription,
+	}
 }
 
 type ModifyOptionGroupMessage struct {
@@ -4680,6 +4981,12 @@ type Parameter struct {
 	SupportedEngineModes EngineModeList `aws:"SupportedEngineModes"`
 }
 
+func (Parameter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ApplyMethod": constraintApplyMethod,
+	}
+}
+
 type ParametersList []Parameter
 
 func (ParametersList) AWSCollection() awsproto.Collection {
@@ -4856,6 +5163,12 @@ type RdsCustomClusterConfiguration struct {
 	ReplicaMode                     *string  `aws:"ReplicaMode"`
 }
 
+func (RdsCustomClusterConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ReplicaMode": constraintReplicaMode,
+	}
+}
+
 type ReadReplicaDBClusterIdentifierList []string
 
 func (ReadReplicaDBClusterIdentifierList) AWSCollection() awsproto.Collection {
@@ -4900,6 +5213,12 @@ type RebootDBInstanceResult struct {
 type RebootDBShardGroupMessage struct {
 	_                      struct{} `aws:"structure"`
 	DBShardGroupIdentifier *string  `aws:"DBShardGroupIdentifier,req"`
+}
+
+func (RebootDBShardGroupMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBShardGroupIdentifier": constraintDBShardGroupIdentifier,
+	}
 }
 
 type RecommendedAction struct {
@@ -4958,6 +5277,13 @@ type RegisterDBProxyTargetsRequest struct {
 	DBClusterIdentifiers  StringList `aws:"DBClusterIdentifiers"`
 }
 
+func (RegisterDBProxyTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DBProxyName":     constraintDBProxyName,
+		"TargetGroupName": constraintDBProxyTargetGroupName,
+	}
+}
+
 type RegisterDBProxyTargetsResponse struct {
 	_              struct{}   `aws:"structure"`
 	DBProxyTargets TargetList `aws:"DBProxyTargets"`
@@ -4967,6 +5293,12 @@ type RemoveFromGlobalClusterMessage struct {
 	_                       struct{} `aws:"structure"`
 	GlobalClusterIdentifier *string  `aws:"GlobalClusterIdentifier,req"`
 	DbClusterIdentifier     *string  `aws:"DbClusterIdentifier,req"`
+}
+
+func (RemoveFromGlobalClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier": constraintGlobalClusterIdentifier,
+	}
 }
 
 type RemoveFromGlobalClusterResult struct {
@@ -5394,6 +5726,12 @@ type RestoreDBInstanceFromS3Message struct {
 	TagSpecifications                  TagSpecificationList         `aws:"TagSpecifications"`
 }
 
+func (RestoreDBInstanceFromS3Message) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DatabaseInsightsMode": constraintDatabaseInsightsMode,
+	}
+}
+
 type RestoreDBInstanceFromS3Result struct {
 	_          struct{}    `aws:"structure"`
 	DBInstance *DBInstance `aws:"DBInstance"`
@@ -5652,6 +5990,12 @@ type StartActivityStreamRequest struct {
 	EngineNativeAuditFieldsIncluded *bool    `aws:"EngineNativeAuditFieldsIncluded"`
 }
 
+func (StartActivityStreamRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintActivityStreamMode,
+	}
+}
+
 type StartActivityStreamResponse struct {
 	_                               struct{} `aws:"structure"`
 	KmsKeyId                        *string  `aws:"KmsKeyId"`
@@ -5867,6 +6211,13 @@ type SwitchoverBlueGreenDeploymentRequest struct {
 	SwitchoverTimeout             *int32   `aws:"SwitchoverTimeout"`
 }
 
+func (SwitchoverBlueGreenDeploymentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BlueGreenDeploymentIdentifier": constraintBlueGreenDeploymentIdentifier,
+		"SwitchoverTimeout":             constraintSwitchoverTimeout,
+	}
+}
+
 type SwitchoverBlueGreenDeploymentResponse struct {
 	_                   struct{}             `aws:"structure"`
 	BlueGreenDeployment *BlueGreenDeployment `aws:"BlueGreenDeployment"`
@@ -5885,6 +6236,13 @@ type SwitchoverGlobalClusterMessage struct {
 	_                         struct{} `aws:"structure"`
 	GlobalClusterIdentifier   *string  `aws:"GlobalClusterIdentifier,req"`
 	TargetDbClusterIdentifier *string  `aws:"TargetDbClusterIdentifier,req"`
+}
+
+func (SwitchoverGlobalClusterMessage) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"GlobalClusterIdentifier":   constraintGlobalClusterIdentifier,
+		"TargetDbClusterIdentifier": constraintDBClusterIdentifier,
+	}
 }
 
 type SwitchoverGlobalClusterResult struct {
@@ -6043,6 +6401,17 @@ type UserAuthConfig struct {
 	SecretArn              *string  `aws:"SecretArn"`
 	IAMAuth                *string  `aws:"IAMAuth"`
 	ClientPasswordAuthType *string  `aws:"ClientPasswordAuthType"`
+}
+
+func (UserAuthConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description":            constraintDescription,
+		"UserName":               constraintAuthUserName,
+		"AuthScheme":             constraintAuthScheme,
+		"SecretArn":              constraintArn,
+		"IAMAuth":                constraintIAMAuthMode,
+		"ClientPasswordAuthType": constraintClientPasswordAuthType,
+	}
 }
 
 type UserAuthConfigInfo struct {
@@ -6405,4 +6774,63 @@ const (
 	WriteForwardingStatusEnabling  = "enabling"
 	WriteForwardingStatusDisabling = "disabling"
 	WriteForwardingStatusUnknown   = "unknown"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintActivityStreamMode            = &awsproto.Constraint{Enum: []string{"sync", "async"}}
+	constraintApplyMethod                   = &awsproto.Constraint{Enum: []string{"immediate", "pending-reboot"}}
+	constraintArn                           = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0)}
+	constraintAuditPolicyState              = &awsproto.Constraint{Enum: []string{"locked", "unlocked"}}
+	constraintAuthScheme                    = &awsproto.Constraint{Enum: []string{"SECRETS"}}
+	constraintAuthUserName                  = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintAutomationMode                = &awsproto.Constraint{Enum: []string{"full", "all-paused"}}
+	constraintAwsBackupRecoveryPointArn     = &awsproto.Constraint{Min: new(43.0), Max: new(350.0), Pattern: `arn:aws[a-z-]*:backup:[-a-z0-9]+:[0-9]{12}:[-a-z]+:([a-z0-9\-]+:)?[a-z][a-z0-9\-]{0,255}`}
+	constraintBlueGreenDeploymentIdentifier = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: "[A-Za-z][0-9A-Za-z-:._]*"}
+	constraintBlueGreenDeploymentName       = &awsproto.Constraint{Min: new(1.0), Max: new(60.0), Pattern: "[a-zA-Z](?:-?[a-zA-Z0-9]+)*"}
+	constraintBucketName                    = &awsproto.Constraint{Min: new(3.0), Max: new(63.0), Pattern: ".*"}
+	constraintClientPasswordAuthType        = &awsproto.Constraint{Enum: []string{"MYSQL_NATIVE_PASSWORD", "MYSQL_CACHING_SHA2_PASSWORD", "POSTGRES_SCRAM_SHA_256", "POSTGRES_MD5", "SQL_SERVER_AUTHENTICATION"}}
+	constraintClusterScalabilityType        = &awsproto.Constraint{Enum: []string{"standard", "limitless"}}
+	constraintCustomDBEngineVersionManifest = &awsproto.Constraint{Min: new(1.0), Max: new(51000.0), Pattern: `[\s\S]*`}
+	constraintCustomEngineName              = &awsproto.Constraint{Min: new(1.0), Max: new(35.0), Pattern: "[A-Za-z0-9-]{1,35}"}
+	constraintCustomEngineVersion           = &awsproto.Constraint{Min: new(1.0), Max: new(60.0), Pattern: "[a-z0-9_.-]{1,60}"}
+	constraintCustomEngineVersionStatus     = &awsproto.Constraint{Enum: []string{"available", "inactive", "inactive-except-restore"}}
+	constraintDBClusterIdentifier           = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: "[A-Za-z][0-9A-Za-z-:._]*"}
+	constraintDBProxyEndpointName           = &awsproto.Constraint{Min: new(1.0), Max: new(63.0), Pattern: "[a-zA-Z](?:-?[a-zA-Z0-9]+)*"}
+	constraintDBProxyEndpointTargetRole     = &awsproto.Constraint{Enum: []string{"READ_WRITE", "READ_ONLY"}}
+	constraintDBProxyName                   = &awsproto.Constraint{Min: new(1.0), Max: new(63.0), Pattern: "[a-zA-Z](?:-?[a-zA-Z0-9]+)*"}
+	constraintDBProxyTargetGroupName        = &awsproto.Constraint{Min: new(1.0), Max: new(63.0), Pattern: "[a-zA-Z](?:-?[a-zA-Z0-9]+)*"}
+	constraintDBShardGroupIdentifier        = &awsproto.Constraint{Min: new(1.0), Max: new(63.0), Pattern: "[a-zA-Z](?:-?[a-zA-Z0-9]+)*"}
+	constraintDataFilter                    = &awsproto.Constraint{Min: new(1.0), Max: new(25600.0), Pattern: `[a-zA-Z0-9_ "\\\-$,*.:?+\/]*`}
+	constraintDatabaseArn                   = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: "arn:[A-Za-z][0-9A-Za-z-:._]*"}
+	constraintDatabaseInsightsMode          = &awsproto.Constraint{Enum: []string{"standard", "advanced"}}
+	constraintDefaultAuthScheme             = &awsproto.Constraint{Enum: []string{"IAM_AUTH", "NONE"}}
+	constraintDescription                   = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0), Pattern: ".*"}
+	constraintEndpointNetworkType           = &awsproto.Constraint{Enum: []string{"IPV4", "IPV6", "DUAL"}}
+	constraintEngine                        = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintEngineFamily                  = &awsproto.Constraint{Enum: []string{"MYSQL", "POSTGRESQL", "SQLSERVER"}}
+	constraintExportSourceType              = &awsproto.Constraint{Enum: []string{"SNAPSHOT", "CLUSTER"}}
+	constraintGlobalClusterIdentifier       = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: "[A-Za-z][0-9A-Za-z-:._]*"}
+	constraintIAMAuthMode                   = &awsproto.Constraint{Enum: []string{"DISABLED", "REQUIRED", "ENABLED"}}
+	constraintIntegrationDescription        = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0), Pattern: ".*"}
+	constraintIntegrationIdentifier         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[a-zA-Z0-9_:\-\/]+`}
+	constraintIntegrationName               = &awsproto.Constraint{Min: new(1.0), Max: new(63.0), Pattern: "[a-zA-Z](?:-?[a-zA-Z0-9]+)*"}
+	constraintKmsKeyIdOrArn                 = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[a-zA-Z0-9_:\-\/]+`}
+	constraintMajorEngineVersion            = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMarker                        = &awsproto.Constraint{Min: new(1.0), Max: new(340.0)}
+	constraintMasterUserAuthenticationType  = &awsproto.Constraint{Enum: []string{"password", "iam-db-auth"}}
+	constraintMaxRecords                    = &awsproto.Constraint{Min: new(20.0), Max: new(100.0)}
+	constraintReplicaMode                   = &awsproto.Constraint{Enum: []string{"open-read-only", "mounted"}}
+	constraintSourceArn                     = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `arn:aws[a-z\-]*:rds(-[a-z]*)?:[a-z0-9\-]*:[0-9]*:(cluster|db):[a-z][a-z0-9]*(-[a-z0-9]+)*`}
+	constraintSourceType                    = &awsproto.Constraint{Enum: []string{"db-instance", "db-parameter-group", "db-security-group", "db-snapshot", "db-cluster", "db-cluster-snapshot", "custom-engine-version", "db-proxy", "blue-green-deployment", "db-shard-group", "zero-etl"}}
+	constraintString255                     = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: ".*"}
+	constraintSwitchoverTimeout             = &awsproto.Constraint{Min: new(30.0)}
+	constraintTargetConnectionNetworkType   = &awsproto.Constraint{Enum: []string{"IPV4", "IPV6"}}
+	// The pattern of TargetDBClusterParameterGroupName is not checked: RE2 cannot express it.
+	constraintTargetDBClusterParameterGroupName = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[A-Za-z](?!.*--)[0-9A-Za-z-]*[^-]|^default(?!.*--)(?!.*\.\.)[0-9A-Za-z-.]*[^-]`}
+	constraintTargetDBInstanceClass             = &awsproto.Constraint{Min: new(5.0), Max: new(20.0), Pattern: `db\.[0-9a-z]{2,6}\.[0-9a-z]{4,9}`}
+	// The pattern of TargetDBParameterGroupName is not checked: RE2 cannot express it.
+	constraintTargetDBParameterGroupName = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `[A-Za-z](?!.*--)[0-9A-Za-z-]*[^-]|^default(?!.*--)(?!.*\.\.)[0-9A-Za-z-.]*[^-]`}
+	constraintTargetEngineVersion        = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: "[0-9A-Za-z-_.]+"}
+	constraintUserAuthConfigList         = &awsproto.Constraint{Min: new(0.0), Max: new(200.0)}
 )

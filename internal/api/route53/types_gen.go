@@ -20,6 +20,13 @@ type ActivateKeySigningKeyRequest struct {
 	Name         *string  `aws:"Name,ln=Name,loc=uri,req"`
 }
 
+func (ActivateKeySigningKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+		"Name":         constraintSigningKeyName,
+	}
+}
+
 type ActivateKeySigningKeyResponse struct {
 	_          struct{}    `aws:"structure"`
 	ChangeInfo *ChangeInfo `aws:"ChangeInfo,req"`
@@ -31,6 +38,13 @@ type AlarmIdentifier struct {
 	Name   *string  `aws:"Name,req"`
 }
 
+func (AlarmIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Region": constraintCloudWatchRegion,
+		"Name":   constraintAlarmName,
+	}
+}
+
 type AliasTarget struct {
 	_                    struct{} `aws:"structure"`
 	HostedZoneId         *string  `aws:"HostedZoneId,req"`
@@ -38,11 +52,24 @@ type AliasTarget struct {
 	EvaluateTargetHealth *bool    `aws:"EvaluateTargetHealth,req"`
 }
 
+func (AliasTarget) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+		"DNSName":      constraintDNSName,
+	}
+}
+
 type AssociateVPCWithHostedZoneRequest struct {
 	_            struct{} `aws:"structure"`
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 	VPC          *VPC     `aws:"VPC,req"`
 	Comment      *string  `aws:"Comment"`
+}
+
+func (AssociateVPCWithHostedZoneRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
 }
 
 type AssociateVPCWithHostedZoneResponse struct {
@@ -56,10 +83,23 @@ type Change struct {
 	ResourceRecordSet *ResourceRecordSet `aws:"ResourceRecordSet,req"`
 }
 
+func (Change) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Action": constraintChangeAction,
+	}
+}
+
 type ChangeBatch struct {
 	_       struct{} `aws:"structure"`
 	Comment *string  `aws:"Comment"`
 	Changes Changes  `aws:"Changes,req"`
+}
+
+func (ChangeBatch) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Comment": constraintResourceDescription,
+		"Changes": constraintChanges,
+	}
 }
 
 type ChangeCidrCollectionRequest struct {
@@ -67,6 +107,14 @@ type ChangeCidrCollectionRequest struct {
 	Id                *string               `aws:"Id,ln=CidrCollectionId,loc=uri,req"`
 	CollectionVersion *int64                `aws:"CollectionVersion"`
 	Changes           CidrCollectionChanges `aws:"Changes,req"`
+}
+
+func (ChangeCidrCollectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":                constraintUUID,
+		"CollectionVersion": constraintCollectionVersion,
+		"Changes":           constraintCidrCollectionChanges,
+	}
 }
 
 type ChangeCidrCollectionResponse struct {
@@ -88,6 +136,12 @@ type ChangeResourceRecordSetsRequest struct {
 	ChangeBatch  *ChangeBatch `aws:"ChangeBatch,req"`
 }
 
+func (ChangeResourceRecordSetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type ChangeResourceRecordSetsResponse struct {
 	_          struct{}    `aws:"structure"`
 	ChangeInfo *ChangeInfo `aws:"ChangeInfo,req"`
@@ -99,6 +153,15 @@ type ChangeTagsForResourceRequest struct {
 	ResourceId    *string    `aws:"ResourceId,ln=ResourceId,loc=uri,req"`
 	AddTags       TagList    `aws:"AddTags"`
 	RemoveTagKeys TagKeyList `aws:"RemoveTagKeys"`
+}
+
+func (ChangeTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType":  constraintTagResourceType,
+		"ResourceId":    constraintTagResourceId,
+		"AddTags":       constraintTagList,
+		"RemoveTagKeys": constraintTagKeyList,
+	}
 }
 
 type ChangeTagsForResourceResponse struct {
@@ -116,7 +179,7 @@ type CheckerIpRanges []string
 type ChildHealthCheckList []string
 
 func (ChildHealthCheckList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ChildHealthCheck"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ChildHealthCheck", Constraint: constraintHealthCheckId}}
 }
 
 type CidrBlockInUseException struct {
@@ -184,6 +247,14 @@ type CidrCollectionChange struct {
 	CidrList     CidrList `aws:"CidrList,req"`
 }
 
+func (CidrCollectionChange) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LocationName": constraintCidrLocationNameDefaultNotAllowed,
+		"Action":       constraintCidrCollectionChangeAction,
+		"CidrList":     constraintCidrList,
+	}
+}
+
 type CidrCollectionChanges []CidrCollectionChange
 
 type CidrCollectionInUseException struct {
@@ -231,13 +302,20 @@ func NewCidrCollectionVersionMismatchException(format string, args ...any) *Cidr
 type CidrList []string
 
 func (CidrList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Cidr"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Cidr", Constraint: constraintCidr}}
 }
 
 type CidrRoutingConfig struct {
 	_            struct{} `aws:"structure"`
 	CollectionId *string  `aws:"CollectionId,req"`
 	LocationName *string  `aws:"LocationName,req"`
+}
+
+func (CidrRoutingConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CollectionId": constraintUUID,
+		"LocationName": constraintCidrLocationNameDefaultAllowed,
+	}
 }
 
 type CloudWatchAlarmConfiguration struct {
@@ -328,10 +406,24 @@ type Coordinates struct {
 	Longitude *string  `aws:"Longitude,req"`
 }
 
+func (Coordinates) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Latitude":  constraintLatitude,
+		"Longitude": constraintLongitude,
+	}
+}
+
 type CreateCidrCollectionRequest struct {
 	_               struct{} `aws:"structure"`
 	Name            *string  `aws:"Name,req"`
 	CallerReference *string  `aws:"CallerReference,req"`
+}
+
+func (CreateCidrCollectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintCollectionName,
+		"CallerReference": constraintCidrNonce,
+	}
 }
 
 type CreateCidrCollectionResponse struct {
@@ -344,6 +436,12 @@ type CreateHealthCheckRequest struct {
 	_                 struct{}           `aws:"structure"`
 	CallerReference   *string            `aws:"CallerReference,req"`
 	HealthCheckConfig *HealthCheckConfig `aws:"HealthCheckConfig,req"`
+}
+
+func (CreateHealthCheckRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallerReference": constraintHealthCheckNonce,
+	}
 }
 
 type CreateHealthCheckResponse struct {
@@ -359,6 +457,14 @@ type CreateHostedZoneRequest struct {
 	CallerReference  *string           `aws:"CallerReference,req"`
 	HostedZoneConfig *HostedZoneConfig `aws:"HostedZoneConfig"`
 	DelegationSetId  *string           `aws:"DelegationSetId"`
+}
+
+func (CreateHostedZoneRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDNSName,
+		"CallerReference": constraintNonce,
+		"DelegationSetId": constraintResourceId,
+	}
 }
 
 type CreateHostedZoneResponse struct {
@@ -379,6 +485,15 @@ type CreateKeySigningKeyRequest struct {
 	Status                  *string  `aws:"Status,req"`
 }
 
+func (CreateKeySigningKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallerReference": constraintNonce,
+		"HostedZoneId":    constraintResourceId,
+		"Name":            constraintSigningKeyName,
+		"Status":          constraintSigningKeyStatus,
+	}
+}
+
 type CreateKeySigningKeyResponse struct {
 	_             struct{}       `aws:"structure"`
 	ChangeInfo    *ChangeInfo    `aws:"ChangeInfo,req"`
@@ -392,6 +507,12 @@ type CreateQueryLoggingConfigRequest struct {
 	CloudWatchLogsLogGroupArn *string  `aws:"CloudWatchLogsLogGroupArn,req"`
 }
 
+func (CreateQueryLoggingConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type CreateQueryLoggingConfigResponse struct {
 	_                  struct{}            `aws:"structure"`
 	QueryLoggingConfig *QueryLoggingConfig `aws:"QueryLoggingConfig,req"`
@@ -402,6 +523,13 @@ type CreateReusableDelegationSetRequest struct {
 	_               struct{} `aws:"structure"`
 	CallerReference *string  `aws:"CallerReference,req"`
 	HostedZoneId    *string  `aws:"HostedZoneId"`
+}
+
+func (CreateReusableDelegationSetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CallerReference": constraintNonce,
+		"HostedZoneId":    constraintResourceId,
+	}
 }
 
 type CreateReusableDelegationSetResponse struct {
@@ -419,6 +547,16 @@ type CreateTrafficPolicyInstanceRequest struct {
 	TrafficPolicyVersion *int32   `aws:"TrafficPolicyVersion,req"`
 }
 
+func (CreateTrafficPolicyInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId":         constraintResourceId,
+		"Name":                 constraintDNSName,
+		"TTL":                  constraintTTL,
+		"TrafficPolicyId":      constraintTrafficPolicyId,
+		"TrafficPolicyVersion": constraintTrafficPolicyVersion,
+	}
+}
+
 type CreateTrafficPolicyInstanceResponse struct {
 	_                     struct{}               `aws:"structure"`
 	TrafficPolicyInstance *TrafficPolicyInstance `aws:"TrafficPolicyInstance,req"`
@@ -430,6 +568,14 @@ type CreateTrafficPolicyRequest struct {
 	Name     *string  `aws:"Name,req"`
 	Document *string  `aws:"Document,req"`
 	Comment  *string  `aws:"Comment"`
+}
+
+func (CreateTrafficPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":     constraintTrafficPolicyName,
+		"Document": constraintTrafficPolicyDocument,
+		"Comment":  constraintTrafficPolicyComment,
+	}
 }
 
 type CreateTrafficPolicyResponse struct {
@@ -445,6 +591,14 @@ type CreateTrafficPolicyVersionRequest struct {
 	Comment  *string  `aws:"Comment"`
 }
 
+func (CreateTrafficPolicyVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":       constraintTrafficPolicyId,
+		"Document": constraintTrafficPolicyDocument,
+		"Comment":  constraintTrafficPolicyComment,
+	}
+}
+
 type CreateTrafficPolicyVersionResponse struct {
 	_             struct{}       `aws:"structure"`
 	TrafficPolicy *TrafficPolicy `aws:"TrafficPolicy,req"`
@@ -455,6 +609,12 @@ type CreateVPCAssociationAuthorizationRequest struct {
 	_            struct{} `aws:"structure"`
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 	VPC          *VPC     `aws:"VPC,req"`
+}
+
+func (CreateVPCAssociationAuthorizationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
 }
 
 type CreateVPCAssociationAuthorizationResponse struct {
@@ -493,6 +653,13 @@ type DeactivateKeySigningKeyRequest struct {
 	_            struct{} `aws:"structure"`
 	HostedZoneId *string  `aws:"HostedZoneId,ln=HostedZoneId,loc=uri,req"`
 	Name         *string  `aws:"Name,ln=Name,loc=uri,req"`
+}
+
+func (DeactivateKeySigningKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+		"Name":         constraintSigningKeyName,
+	}
 }
 
 type DeactivateKeySigningKeyResponse struct {
@@ -624,6 +791,12 @@ type DeleteCidrCollectionRequest struct {
 	Id *string  `aws:"Id,ln=CidrCollectionId,loc=uri,req"`
 }
 
+func (DeleteCidrCollectionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintUUID,
+	}
+}
+
 type DeleteCidrCollectionResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -633,6 +806,12 @@ type DeleteHealthCheckRequest struct {
 	HealthCheckId *string  `aws:"HealthCheckId,ln=HealthCheckId,loc=uri,req"`
 }
 
+func (DeleteHealthCheckRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheckId": constraintHealthCheckId,
+	}
+}
+
 type DeleteHealthCheckResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -640,6 +819,12 @@ type DeleteHealthCheckResponse struct {
 type DeleteHostedZoneRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
+}
+
+func (DeleteHostedZoneRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
 }
 
 type DeleteHostedZoneResponse struct {
@@ -653,6 +838,13 @@ type DeleteKeySigningKeyRequest struct {
 	Name         *string  `aws:"Name,ln=Name,loc=uri,req"`
 }
 
+func (DeleteKeySigningKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+		"Name":         constraintSigningKeyName,
+	}
+}
+
 type DeleteKeySigningKeyResponse struct {
 	_          struct{}    `aws:"structure"`
 	ChangeInfo *ChangeInfo `aws:"ChangeInfo,req"`
@@ -661,6 +853,12 @@ type DeleteKeySigningKeyResponse struct {
 type DeleteQueryLoggingConfigRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
+}
+
+func (DeleteQueryLoggingConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintQueryLoggingConfigId,
+	}
 }
 
 type DeleteQueryLoggingConfigResponse struct {
@@ -672,6 +870,12 @@ type DeleteReusableDelegationSetRequest struct {
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
 }
 
+func (DeleteReusableDelegationSetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
+}
+
 type DeleteReusableDelegationSetResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -679,6 +883,12 @@ type DeleteReusableDelegationSetResponse struct {
 type DeleteTrafficPolicyInstanceRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
+}
+
+func (DeleteTrafficPolicyInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintTrafficPolicyInstanceId,
+	}
 }
 
 type DeleteTrafficPolicyInstanceResponse struct {
@@ -691,6 +901,13 @@ type DeleteTrafficPolicyRequest struct {
 	Version *int32   `aws:"Version,ln=Version,loc=uri,req"`
 }
 
+func (DeleteTrafficPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":      constraintTrafficPolicyId,
+		"Version": constraintTrafficPolicyVersion,
+	}
+}
+
 type DeleteTrafficPolicyResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -699,6 +916,12 @@ type DeleteVPCAssociationAuthorizationRequest struct {
 	_            struct{} `aws:"structure"`
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 	VPC          *VPC     `aws:"VPC,req"`
+}
+
+func (DeleteVPCAssociationAuthorizationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
 }
 
 type DeleteVPCAssociationAuthorizationResponse struct {
@@ -722,6 +945,12 @@ type DisableHostedZoneDNSSECRequest struct {
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 }
 
+func (DisableHostedZoneDNSSECRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type DisableHostedZoneDNSSECResponse struct {
 	_          struct{}    `aws:"structure"`
 	ChangeInfo *ChangeInfo `aws:"ChangeInfo,req"`
@@ -734,6 +963,12 @@ type DisassociateVPCFromHostedZoneRequest struct {
 	Comment      *string  `aws:"Comment"`
 }
 
+func (DisassociateVPCFromHostedZoneRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type DisassociateVPCFromHostedZoneResponse struct {
 	_          struct{}    `aws:"structure"`
 	ChangeInfo *ChangeInfo `aws:"ChangeInfo,req"`
@@ -742,6 +977,12 @@ type DisassociateVPCFromHostedZoneResponse struct {
 type EnableHostedZoneDNSSECRequest struct {
 	_            struct{} `aws:"structure"`
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
+}
+
+func (EnableHostedZoneDNSSECRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
 }
 
 type EnableHostedZoneDNSSECResponse struct {
@@ -760,6 +1001,14 @@ type GeoLocation struct {
 	ContinentCode   *string  `aws:"ContinentCode"`
 	CountryCode     *string  `aws:"CountryCode"`
 	SubdivisionCode *string  `aws:"SubdivisionCode"`
+}
+
+func (GeoLocation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ContinentCode":   constraintGeoLocationContinentCode,
+		"CountryCode":     constraintGeoLocationCountryCode,
+		"SubdivisionCode": constraintGeoLocationSubdivisionCode,
+	}
 }
 
 type GeoLocationDetails struct {
@@ -786,9 +1035,23 @@ type GeoProximityLocation struct {
 	Bias           *int32       `aws:"Bias"`
 }
 
+func (GeoProximityLocation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AWSRegion":      constraintAWSRegion,
+		"LocalZoneGroup": constraintLocalZoneGroup,
+		"Bias":           constraintBias,
+	}
+}
+
 type GetAccountLimitRequest struct {
 	_    struct{} `aws:"structure"`
 	Type *string  `aws:"Type,ln=Type,loc=uri,req"`
+}
+
+func (GetAccountLimitRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintAccountLimitType,
+	}
 }
 
 type GetAccountLimitResponse struct {
@@ -800,6 +1063,12 @@ type GetAccountLimitResponse struct {
 type GetChangeRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
+}
+
+func (GetChangeRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintChangeId,
+	}
 }
 
 type GetChangeResponse struct {
@@ -821,6 +1090,12 @@ type GetDNSSECRequest struct {
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 }
 
+func (GetDNSSECRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type GetDNSSECResponse struct {
 	_              struct{}       `aws:"structure"`
 	Status         *DNSSECStatus  `aws:"Status,req"`
@@ -832,6 +1107,14 @@ type GetGeoLocationRequest struct {
 	ContinentCode   *string  `aws:"ContinentCode,ln=continentcode,loc=querystring"`
 	CountryCode     *string  `aws:"CountryCode,ln=countrycode,loc=querystring"`
 	SubdivisionCode *string  `aws:"SubdivisionCode,ln=subdivisioncode,loc=querystring"`
+}
+
+func (GetGeoLocationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ContinentCode":   constraintGeoLocationContinentCode,
+		"CountryCode":     constraintGeoLocationCountryCode,
+		"SubdivisionCode": constraintGeoLocationSubdivisionCode,
+	}
 }
 
 type GetGeoLocationResponse struct {
@@ -853,6 +1136,12 @@ type GetHealthCheckLastFailureReasonRequest struct {
 	HealthCheckId *string  `aws:"HealthCheckId,ln=HealthCheckId,loc=uri,req"`
 }
 
+func (GetHealthCheckLastFailureReasonRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheckId": constraintHealthCheckId,
+	}
+}
+
 type GetHealthCheckLastFailureReasonResponse struct {
 	_                       struct{}                `aws:"structure"`
 	HealthCheckObservations HealthCheckObservations `aws:"HealthCheckObservations,req"`
@@ -863,6 +1152,12 @@ type GetHealthCheckRequest struct {
 	HealthCheckId *string  `aws:"HealthCheckId,ln=HealthCheckId,loc=uri,req"`
 }
 
+func (GetHealthCheckRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheckId": constraintHealthCheckId,
+	}
+}
+
 type GetHealthCheckResponse struct {
 	_           struct{}     `aws:"structure"`
 	HealthCheck *HealthCheck `aws:"HealthCheck,req"`
@@ -871,6 +1166,12 @@ type GetHealthCheckResponse struct {
 type GetHealthCheckStatusRequest struct {
 	_             struct{} `aws:"structure"`
 	HealthCheckId *string  `aws:"HealthCheckId,ln=HealthCheckId,loc=uri,req"`
+}
+
+func (GetHealthCheckStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheckId": constraintHealthCheckId,
+	}
 }
 
 type GetHealthCheckStatusResponse struct {
@@ -893,6 +1194,13 @@ type GetHostedZoneLimitRequest struct {
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 }
 
+func (GetHostedZoneLimitRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":         constraintHostedZoneLimitType,
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type GetHostedZoneLimitResponse struct {
 	_     struct{}         `aws:"structure"`
 	Limit *HostedZoneLimit `aws:"Limit,req"`
@@ -902,6 +1210,12 @@ type GetHostedZoneLimitResponse struct {
 type GetHostedZoneRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
+}
+
+func (GetHostedZoneRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
 }
 
 type GetHostedZoneResponse struct {
@@ -916,6 +1230,12 @@ type GetQueryLoggingConfigRequest struct {
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
 }
 
+func (GetQueryLoggingConfigRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintQueryLoggingConfigId,
+	}
+}
+
 type GetQueryLoggingConfigResponse struct {
 	_                  struct{}            `aws:"structure"`
 	QueryLoggingConfig *QueryLoggingConfig `aws:"QueryLoggingConfig,req"`
@@ -927,6 +1247,13 @@ type GetReusableDelegationSetLimitRequest struct {
 	DelegationSetId *string  `aws:"DelegationSetId,ln=Id,loc=uri,req"`
 }
 
+func (GetReusableDelegationSetLimitRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":            constraintReusableDelegationSetLimitType,
+		"DelegationSetId": constraintResourceId,
+	}
+}
+
 type GetReusableDelegationSetLimitResponse struct {
 	_     struct{}                    `aws:"structure"`
 	Limit *ReusableDelegationSetLimit `aws:"Limit,req"`
@@ -936,6 +1263,12 @@ type GetReusableDelegationSetLimitResponse struct {
 type GetReusableDelegationSetRequest struct {
 	_  struct{} `aws:"structure"`
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
+}
+
+func (GetReusableDelegationSetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintResourceId,
+	}
 }
 
 type GetReusableDelegationSetResponse struct {
@@ -957,6 +1290,12 @@ type GetTrafficPolicyInstanceRequest struct {
 	Id *string  `aws:"Id,ln=Id,loc=uri,req"`
 }
 
+func (GetTrafficPolicyInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id": constraintTrafficPolicyInstanceId,
+	}
+}
+
 type GetTrafficPolicyInstanceResponse struct {
 	_                     struct{}               `aws:"structure"`
 	TrafficPolicyInstance *TrafficPolicyInstance `aws:"TrafficPolicyInstance,req"`
@@ -966,6 +1305,13 @@ type GetTrafficPolicyRequest struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
 	Version *int32   `aws:"Version,ln=Version,loc=uri,req"`
+}
+
+func (GetTrafficPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":      constraintTrafficPolicyId,
+		"Version": constraintTrafficPolicyVersion,
+	}
 }
 
 type GetTrafficPolicyResponse struct {
@@ -1025,6 +1371,24 @@ type HealthCheckConfig struct {
 	RoutingControlArn            *string               `aws:"RoutingControlArn"`
 }
 
+func (HealthCheckConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IPAddress":                    constraintIPAddress,
+		"Port":                         constraintPort,
+		"Type":                         constraintHealthCheckType,
+		"ResourcePath":                 constraintResourcePath,
+		"FullyQualifiedDomainName":     constraintFullyQualifiedDomainName,
+		"SearchString":                 constraintSearchString,
+		"RequestInterval":              constraintRequestInterval,
+		"FailureThreshold":             constraintFailureThreshold,
+		"HealthThreshold":              constraintHealthThreshold,
+		"ChildHealthChecks":            constraintChildHealthCheckList,
+		"Regions":                      constraintHealthCheckRegionList,
+		"InsufficientDataHealthStatus": constraintInsufficientDataHealthStatus,
+		"RoutingControlArn":            constraintRoutingControlArn,
+	}
+}
+
 type HealthCheckInUse struct {
 	_       struct{} `aws:"structure,error=HealthCheckInUse,status=400"`
 	Message *string  `aws:"message"`
@@ -1061,7 +1425,7 @@ func (HealthCheckObservations) AWSCollection() awsproto.Collection {
 type HealthCheckRegionList []string
 
 func (HealthCheckRegionList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Region"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Region", Constraint: constraintHealthCheckRegion}}
 }
 
 type HealthCheckVersionMismatch struct {
@@ -1125,6 +1489,12 @@ type HostedZoneConfig struct {
 	_           struct{} `aws:"structure"`
 	Comment     *string  `aws:"Comment"`
 	PrivateZone *bool    `aws:"PrivateZone"`
+}
+
+func (HostedZoneConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Comment": constraintResourceDescription,
+	}
 }
 
 type HostedZoneFailureReasons struct {
@@ -1670,6 +2040,14 @@ type ListCidrBlocksRequest struct {
 	MaxResults   *string  `aws:"MaxResults,ln=maxresults,loc=querystring"`
 }
 
+func (ListCidrBlocksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CollectionId": constraintUUID,
+		"LocationName": constraintCidrLocationNameDefaultNotAllowed,
+		"NextToken":    constraintPaginationToken,
+	}
+}
+
 type ListCidrBlocksResponse struct {
 	_          struct{}           `aws:"structure"`
 	NextToken  *string            `aws:"NextToken"`
@@ -1680,6 +2058,12 @@ type ListCidrCollectionsRequest struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken,ln=nexttoken,loc=querystring"`
 	MaxResults *string  `aws:"MaxResults,ln=maxresults,loc=querystring"`
+}
+
+func (ListCidrCollectionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NextToken": constraintPaginationToken,
+	}
 }
 
 type ListCidrCollectionsResponse struct {
@@ -1695,6 +2079,13 @@ type ListCidrLocationsRequest struct {
 	MaxResults   *string  `aws:"MaxResults,ln=maxresults,loc=querystring"`
 }
 
+func (ListCidrLocationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CollectionId": constraintUUID,
+		"NextToken":    constraintPaginationToken,
+	}
+}
+
 type ListCidrLocationsResponse struct {
 	_             struct{}          `aws:"structure"`
 	NextToken     *string           `aws:"NextToken"`
@@ -1707,6 +2098,14 @@ type ListGeoLocationsRequest struct {
 	StartCountryCode     *string  `aws:"StartCountryCode,ln=startcountrycode,loc=querystring"`
 	StartSubdivisionCode *string  `aws:"StartSubdivisionCode,ln=startsubdivisioncode,loc=querystring"`
 	MaxItems             *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
+}
+
+func (ListGeoLocationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StartContinentCode":   constraintGeoLocationContinentCode,
+		"StartCountryCode":     constraintGeoLocationCountryCode,
+		"StartSubdivisionCode": constraintGeoLocationSubdivisionCode,
+	}
 }
 
 type ListGeoLocationsResponse struct {
@@ -1725,6 +2124,12 @@ type ListHealthChecksRequest struct {
 	MaxItems *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
 }
 
+func (ListHealthChecksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Marker": constraintPageMarker,
+	}
+}
+
 type ListHealthChecksResponse struct {
 	_            struct{}     `aws:"structure"`
 	HealthChecks HealthChecks `aws:"HealthChecks,req"`
@@ -1739,6 +2144,13 @@ type ListHostedZonesByNameRequest struct {
 	DNSName      *string  `aws:"DNSName,ln=dnsname,loc=querystring"`
 	HostedZoneId *string  `aws:"HostedZoneId,ln=hostedzoneid,loc=querystring"`
 	MaxItems     *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
+}
+
+func (ListHostedZonesByNameRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DNSName":      constraintDNSName,
+		"HostedZoneId": constraintResourceId,
+	}
 }
 
 type ListHostedZonesByNameResponse struct {
@@ -1760,6 +2172,14 @@ type ListHostedZonesByVPCRequest struct {
 	NextToken *string  `aws:"NextToken,ln=nexttoken,loc=querystring"`
 }
 
+func (ListHostedZonesByVPCRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VPCId":     constraintVPCId,
+		"VPCRegion": constraintVPCRegion,
+		"NextToken": constraintPaginationToken,
+	}
+}
+
 type ListHostedZonesByVPCResponse struct {
 	_                   struct{}            `aws:"structure"`
 	HostedZoneSummaries HostedZoneSummaries `aws:"HostedZoneSummaries,req"`
@@ -1773,6 +2193,14 @@ type ListHostedZonesRequest struct {
 	MaxItems        *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
 	DelegationSetId *string  `aws:"DelegationSetId,ln=delegationsetid,loc=querystring"`
 	HostedZoneType  *string  `aws:"HostedZoneType,ln=hostedzonetype,loc=querystring"`
+}
+
+func (ListHostedZonesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Marker":          constraintPageMarker,
+		"DelegationSetId": constraintResourceId,
+		"HostedZoneType":  constraintHostedZoneType,
+	}
 }
 
 type ListHostedZonesResponse struct {
@@ -1791,6 +2219,13 @@ type ListQueryLoggingConfigsRequest struct {
 	MaxResults   *string  `aws:"MaxResults,ln=maxresults,loc=querystring"`
 }
 
+func (ListQueryLoggingConfigsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+		"NextToken":    constraintPaginationToken,
+	}
+}
+
 type ListQueryLoggingConfigsResponse struct {
 	_                   struct{}            `aws:"structure"`
 	QueryLoggingConfigs QueryLoggingConfigs `aws:"QueryLoggingConfigs,req"`
@@ -1804,6 +2239,15 @@ type ListResourceRecordSetsRequest struct {
 	StartRecordType       *string  `aws:"StartRecordType,ln=type,loc=querystring"`
 	StartRecordIdentifier *string  `aws:"StartRecordIdentifier,ln=identifier,loc=querystring"`
 	MaxItems              *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
+}
+
+func (ListResourceRecordSetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId":          constraintResourceId,
+		"StartRecordName":       constraintDNSName,
+		"StartRecordType":       constraintRRType,
+		"StartRecordIdentifier": constraintResourceRecordSetIdentifier,
+	}
 }
 
 type ListResourceRecordSetsResponse struct {
@@ -1822,6 +2266,12 @@ type ListReusableDelegationSetsRequest struct {
 	MaxItems *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
 }
 
+func (ListReusableDelegationSetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Marker": constraintPageMarker,
+	}
+}
+
 type ListReusableDelegationSetsResponse struct {
 	_              struct{}       `aws:"structure"`
 	DelegationSets DelegationSets `aws:"DelegationSets,req"`
@@ -1837,6 +2287,13 @@ type ListTagsForResourceRequest struct {
 	ResourceId   *string  `aws:"ResourceId,ln=ResourceId,loc=uri,req"`
 }
 
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintTagResourceType,
+		"ResourceId":   constraintTagResourceId,
+	}
+}
+
 type ListTagsForResourceResponse struct {
 	_              struct{}        `aws:"structure"`
 	ResourceTagSet *ResourceTagSet `aws:"ResourceTagSet,req"`
@@ -1848,6 +2305,13 @@ type ListTagsForResourcesRequest struct {
 	ResourceIds  TagResourceIdList `aws:"ResourceIds,req"`
 }
 
+func (ListTagsForResourcesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintTagResourceType,
+		"ResourceIds":  constraintTagResourceIdList,
+	}
+}
+
 type ListTagsForResourcesResponse struct {
 	_               struct{}           `aws:"structure"`
 	ResourceTagSets ResourceTagSetList `aws:"ResourceTagSets,req"`
@@ -1857,6 +2321,12 @@ type ListTrafficPoliciesRequest struct {
 	_                     struct{} `aws:"structure"`
 	TrafficPolicyIdMarker *string  `aws:"TrafficPolicyIdMarker,ln=trafficpolicyid,loc=querystring"`
 	MaxItems              *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
+}
+
+func (ListTrafficPoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TrafficPolicyIdMarker": constraintTrafficPolicyId,
+	}
 }
 
 type ListTrafficPoliciesResponse struct {
@@ -1873,6 +2343,14 @@ type ListTrafficPolicyInstancesByHostedZoneRequest struct {
 	TrafficPolicyInstanceNameMarker *string  `aws:"TrafficPolicyInstanceNameMarker,ln=trafficpolicyinstancename,loc=querystring"`
 	TrafficPolicyInstanceTypeMarker *string  `aws:"TrafficPolicyInstanceTypeMarker,ln=trafficpolicyinstancetype,loc=querystring"`
 	MaxItems                        *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
+}
+
+func (ListTrafficPolicyInstancesByHostedZoneRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId":                    constraintResourceId,
+		"TrafficPolicyInstanceNameMarker": constraintDNSName,
+		"TrafficPolicyInstanceTypeMarker": constraintRRType,
+	}
 }
 
 type ListTrafficPolicyInstancesByHostedZoneResponse struct {
@@ -1894,6 +2372,16 @@ type ListTrafficPolicyInstancesByPolicyRequest struct {
 	MaxItems                        *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
 }
 
+func (ListTrafficPolicyInstancesByPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TrafficPolicyId":                 constraintTrafficPolicyId,
+		"TrafficPolicyVersion":            constraintTrafficPolicyVersion,
+		"HostedZoneIdMarker":              constraintResourceId,
+		"TrafficPolicyInstanceNameMarker": constraintDNSName,
+		"TrafficPolicyInstanceTypeMarker": constraintRRType,
+	}
+}
+
 type ListTrafficPolicyInstancesByPolicyResponse struct {
 	_                               struct{}               `aws:"structure"`
 	TrafficPolicyInstances          TrafficPolicyInstances `aws:"TrafficPolicyInstances,req"`
@@ -1910,6 +2398,14 @@ type ListTrafficPolicyInstancesRequest struct {
 	TrafficPolicyInstanceNameMarker *string  `aws:"TrafficPolicyInstanceNameMarker,ln=trafficpolicyinstancename,loc=querystring"`
 	TrafficPolicyInstanceTypeMarker *string  `aws:"TrafficPolicyInstanceTypeMarker,ln=trafficpolicyinstancetype,loc=querystring"`
 	MaxItems                        *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
+}
+
+func (ListTrafficPolicyInstancesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneIdMarker":              constraintResourceId,
+		"TrafficPolicyInstanceNameMarker": constraintDNSName,
+		"TrafficPolicyInstanceTypeMarker": constraintRRType,
+	}
 }
 
 type ListTrafficPolicyInstancesResponse struct {
@@ -1929,6 +2425,13 @@ type ListTrafficPolicyVersionsRequest struct {
 	MaxItems                   *string  `aws:"MaxItems,ln=maxitems,loc=querystring"`
 }
 
+func (ListTrafficPolicyVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":                         constraintTrafficPolicyId,
+		"TrafficPolicyVersionMarker": constraintTrafficPolicyVersionMarker,
+	}
+}
+
 type ListTrafficPolicyVersionsResponse struct {
 	_                          struct{}        `aws:"structure"`
 	TrafficPolicies            TrafficPolicies `aws:"TrafficPolicies,req"`
@@ -1942,6 +2445,13 @@ type ListVPCAssociationAuthorizationsRequest struct {
 	HostedZoneId *string  `aws:"HostedZoneId,ln=Id,loc=uri,req"`
 	NextToken    *string  `aws:"NextToken,ln=nexttoken,loc=querystring"`
 	MaxResults   *string  `aws:"MaxResults,ln=maxresults,loc=querystring"`
+}
+
+func (ListVPCAssociationAuthorizationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+		"NextToken":    constraintPaginationToken,
+	}
 }
 
 type ListVPCAssociationAuthorizationsResponse struct {
@@ -2302,12 +2812,18 @@ func (RecordData) AWSCollection() awsproto.Collection {
 type ResettableElementNameList []string
 
 func (ResettableElementNameList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ResettableElementName"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ResettableElementName", Constraint: constraintResettableElementName}}
 }
 
 type ResourceRecord struct {
 	_     struct{} `aws:"structure"`
 	Value *string  `aws:"Value,req"`
+}
+
+func (ResourceRecord) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Value": constraintRData,
+	}
 }
 
 type ResourceRecordSet struct {
@@ -2327,6 +2843,21 @@ type ResourceRecordSet struct {
 	TrafficPolicyInstanceId *string               `aws:"TrafficPolicyInstanceId"`
 	CidrRoutingConfig       *CidrRoutingConfig    `aws:"CidrRoutingConfig"`
 	GeoProximityLocation    *GeoProximityLocation `aws:"GeoProximityLocation"`
+}
+
+func (ResourceRecordSet) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                    constraintDNSName,
+		"Type":                    constraintRRType,
+		"SetIdentifier":           constraintResourceRecordSetIdentifier,
+		"Weight":                  constraintResourceRecordSetWeight,
+		"Region":                  constraintResourceRecordSetRegion,
+		"Failover":                constraintResourceRecordSetFailover,
+		"TTL":                     constraintTTL,
+		"ResourceRecords":         constraintResourceRecords,
+		"HealthCheckId":           constraintHealthCheckId,
+		"TrafficPolicyInstanceId": constraintTrafficPolicyInstanceId,
+	}
 }
 
 type ResourceRecordSets []ResourceRecordSet
@@ -2372,10 +2903,17 @@ type Tag struct {
 	Value *string  `aws:"Value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
 
 func (TagKeyList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Key"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Key", Constraint: constraintTagKey}}
 }
 
 type TagList []Tag
@@ -2387,7 +2925,7 @@ func (TagList) AWSCollection() awsproto.Collection {
 type TagResourceIdList []string
 
 func (TagResourceIdList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ResourceId"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "ResourceId", Constraint: constraintTagResourceId}}
 }
 
 type TestDNSAnswerRequest struct {
@@ -2398,6 +2936,17 @@ type TestDNSAnswerRequest struct {
 	ResolverIP            *string  `aws:"ResolverIP,ln=resolverip,loc=querystring"`
 	EDNS0ClientSubnetIP   *string  `aws:"EDNS0ClientSubnetIP,ln=edns0clientsubnetip,loc=querystring"`
 	EDNS0ClientSubnetMask *string  `aws:"EDNS0ClientSubnetMask,ln=edns0clientsubnetmask,loc=querystring"`
+}
+
+func (TestDNSAnswerRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId":          constraintResourceId,
+		"RecordName":            constraintDNSName,
+		"RecordType":            constraintRRType,
+		"ResolverIP":            constraintIPAddress,
+		"EDNS0ClientSubnetIP":   constraintIPAddress,
+		"EDNS0ClientSubnetMask": constraintSubnetMask,
+	}
 }
 
 type TestDNSAnswerResponse struct {
@@ -2707,6 +3256,24 @@ type UpdateHealthCheckRequest struct {
 	ResetElements                ResettableElementNameList `aws:"ResetElements"`
 }
 
+func (UpdateHealthCheckRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HealthCheckId":                constraintHealthCheckId,
+		"HealthCheckVersion":           constraintHealthCheckVersion,
+		"IPAddress":                    constraintIPAddress,
+		"Port":                         constraintPort,
+		"ResourcePath":                 constraintResourcePath,
+		"FullyQualifiedDomainName":     constraintFullyQualifiedDomainName,
+		"SearchString":                 constraintSearchString,
+		"FailureThreshold":             constraintFailureThreshold,
+		"HealthThreshold":              constraintHealthThreshold,
+		"ChildHealthChecks":            constraintChildHealthCheckList,
+		"Regions":                      constraintHealthCheckRegionList,
+		"InsufficientDataHealthStatus": constraintInsufficientDataHealthStatus,
+		"ResetElements":                constraintResettableElementNameList,
+	}
+}
+
 type UpdateHealthCheckResponse struct {
 	_           struct{}     `aws:"structure"`
 	HealthCheck *HealthCheck `aws:"HealthCheck,req"`
@@ -2716,6 +3283,13 @@ type UpdateHostedZoneCommentRequest struct {
 	_       struct{} `aws:"structure"`
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
 	Comment *string  `aws:"Comment"`
+}
+
+func (UpdateHostedZoneCommentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":      constraintResourceId,
+		"Comment": constraintResourceDescription,
+	}
 }
 
 type UpdateHostedZoneCommentResponse struct {
@@ -2729,6 +3303,12 @@ type UpdateHostedZoneFeaturesRequest struct {
 	EnableAcceleratedRecovery *bool    `aws:"EnableAcceleratedRecovery"`
 }
 
+func (UpdateHostedZoneFeaturesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"HostedZoneId": constraintResourceId,
+	}
+}
+
 type UpdateHostedZoneFeaturesResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -2738,6 +3318,14 @@ type UpdateTrafficPolicyCommentRequest struct {
 	Id      *string  `aws:"Id,ln=Id,loc=uri,req"`
 	Version *int32   `aws:"Version,ln=Version,loc=uri,req"`
 	Comment *string  `aws:"Comment,req"`
+}
+
+func (UpdateTrafficPolicyCommentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":      constraintTrafficPolicyId,
+		"Version": constraintTrafficPolicyVersion,
+		"Comment": constraintTrafficPolicyComment,
+	}
 }
 
 type UpdateTrafficPolicyCommentResponse struct {
@@ -2753,6 +3341,15 @@ type UpdateTrafficPolicyInstanceRequest struct {
 	TrafficPolicyVersion *int32   `aws:"TrafficPolicyVersion,req"`
 }
 
+func (UpdateTrafficPolicyInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":                   constraintTrafficPolicyInstanceId,
+		"TTL":                  constraintTTL,
+		"TrafficPolicyId":      constraintTrafficPolicyId,
+		"TrafficPolicyVersion": constraintTrafficPolicyVersion,
+	}
+}
+
 type UpdateTrafficPolicyInstanceResponse struct {
 	_                     struct{}               `aws:"structure"`
 	TrafficPolicyInstance *TrafficPolicyInstance `aws:"TrafficPolicyInstance,req"`
@@ -2762,6 +3359,13 @@ type VPC struct {
 	_         struct{} `aws:"structure"`
 	VPCRegion *string  `aws:"VPCRegion"`
 	VPCId     *string  `aws:"VPCId"`
+}
+
+func (VPC) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"VPCRegion": constraintVPCRegion,
+		"VPCId":     constraintVPCId,
+	}
 }
 
 type VPCAssociationAuthorizationNotFound struct {
@@ -3098,4 +3702,88 @@ const (
 	VPCRegionApSoutheast6 = "ap-southeast-6"
 	VPCRegionUsIsobWest1  = "us-isob-west-1"
 	VPCRegionEuscDeEast1  = "eusc-de-east-1"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAWSRegion                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintAccountLimitType                  = &awsproto.Constraint{Enum: []string{"MAX_HEALTH_CHECKS_BY_OWNER", "MAX_HOSTED_ZONES_BY_OWNER", "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER", "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER", "MAX_TRAFFIC_POLICIES_BY_OWNER"}}
+	constraintAlarmName                         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintBias                              = &awsproto.Constraint{Min: new(-99.0), Max: new(99.0)}
+	constraintChangeAction                      = &awsproto.Constraint{Enum: []string{"CREATE", "DELETE", "UPSERT"}}
+	constraintChangeId                          = &awsproto.Constraint{Min: new(1.0), Max: new(6500.0)}
+	constraintChanges                           = &awsproto.Constraint{Min: new(1.0)}
+	constraintChildHealthCheckList              = &awsproto.Constraint{Max: new(256.0)}
+	constraintCidr                              = &awsproto.Constraint{Min: new(1.0), Max: new(50.0), Pattern: `.*\S.*`}
+	constraintCidrCollectionChangeAction        = &awsproto.Constraint{Enum: []string{"PUT", "DELETE_IF_EXISTS"}}
+	constraintCidrCollectionChanges             = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintCidrList                          = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintCidrLocationNameDefaultAllowed    = &awsproto.Constraint{Min: new(1.0), Max: new(16.0), Pattern: `[0-9A-Za-z_\-\*]+`}
+	constraintCidrLocationNameDefaultNotAllowed = &awsproto.Constraint{Min: new(1.0), Max: new(16.0), Pattern: `[0-9A-Za-z_\-]+`}
+	constraintCidrNonce                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `\p{ASCII}+`}
+	constraintCloudWatchRegion                  = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Enum: []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "ap-east-1", "me-south-1", "me-central-1", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "eu-north-1", "sa-east-1", "cn-northwest-1", "cn-north-1", "af-south-1", "eu-south-1", "eu-south-2", "us-gov-west-1", "us-gov-east-1", "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "ap-southeast-4", "il-central-1", "ca-west-1", "ap-southeast-5", "mx-central-1", "us-isof-south-1", "us-isof-east-1", "ap-southeast-7", "ap-east-2", "eu-isoe-west-1", "ap-southeast-6", "us-isob-west-1", "eusc-de-east-1"}}
+	constraintCollectionName                    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[0-9A-Za-z_\-]+`}
+	constraintCollectionVersion                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintDNSName                           = &awsproto.Constraint{Max: new(1024.0)}
+	constraintFailureThreshold                  = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintFullyQualifiedDomainName          = &awsproto.Constraint{Max: new(255.0)}
+	constraintGeoLocationContinentCode          = &awsproto.Constraint{Min: new(2.0), Max: new(2.0)}
+	constraintGeoLocationCountryCode            = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintGeoLocationSubdivisionCode        = &awsproto.Constraint{Min: new(1.0), Max: new(3.0)}
+	constraintHealthCheckId                     = &awsproto.Constraint{Max: new(64.0)}
+	constraintHealthCheckNonce                  = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintHealthCheckRegion                 = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Enum: []string{"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"}}
+	constraintHealthCheckRegionList             = &awsproto.Constraint{Min: new(3.0), Max: new(64.0)}
+	constraintHealthCheckType                   = &awsproto.Constraint{Enum: []string{"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP", "CALCULATED", "CLOUDWATCH_METRIC", "RECOVERY_CONTROL"}}
+	constraintHealthCheckVersion                = &awsproto.Constraint{Min: new(1.0)}
+	constraintHealthThreshold                   = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintHostedZoneLimitType               = &awsproto.Constraint{Enum: []string{"MAX_RRSETS_BY_ZONE", "MAX_VPCS_ASSOCIATED_BY_ZONE"}}
+	constraintHostedZoneType                    = &awsproto.Constraint{Enum: []string{"PrivateHostedZone"}}
+	constraintIPAddress                         = &awsproto.Constraint{Max: new(45.0), Pattern: `(^((([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))$|^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))$)`}
+	constraintInsufficientDataHealthStatus      = &awsproto.Constraint{Enum: []string{"Healthy", "Unhealthy", "LastKnownStatus"}}
+	constraintLatitude                          = &awsproto.Constraint{Min: new(1.0), Max: new(6.0), Pattern: `[-+]?[0-9]{1,2}(\.[0-9]{0,2})?`}
+	constraintLocalZoneGroup                    = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintLongitude                         = &awsproto.Constraint{Min: new(1.0), Max: new(7.0), Pattern: `[-+]?[0-9]{1,3}(\.[0-9]{0,2})?`}
+	constraintNonce                             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintPageMarker                        = &awsproto.Constraint{Max: new(64.0)}
+	constraintPaginationToken                   = &awsproto.Constraint{Max: new(1024.0)}
+	constraintPort                              = &awsproto.Constraint{Min: new(1.0), Max: new(65535.0)}
+	constraintQueryLoggingConfigId              = &awsproto.Constraint{Min: new(1.0), Max: new(36.0)}
+	constraintRData                             = &awsproto.Constraint{Max: new(4000.0)}
+	constraintRRType                            = &awsproto.Constraint{Enum: []string{"SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA", "CAA", "DS", "TLSA", "SSHFP", "SVCB", "HTTPS"}}
+	constraintRequestInterval                   = &awsproto.Constraint{Min: new(10.0), Max: new(30.0)}
+	constraintResettableElementName             = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Enum: []string{"FullyQualifiedDomainName", "Regions", "ResourcePath", "ChildHealthChecks"}}
+	constraintResettableElementNameList         = &awsproto.Constraint{Max: new(64.0)}
+	constraintResourceDescription               = &awsproto.Constraint{Max: new(256.0)}
+	constraintResourceId                        = &awsproto.Constraint{Max: new(32.0)}
+	constraintResourcePath                      = &awsproto.Constraint{Max: new(255.0)}
+	constraintResourceRecordSetFailover         = &awsproto.Constraint{Enum: []string{"PRIMARY", "SECONDARY"}}
+	constraintResourceRecordSetIdentifier       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintResourceRecordSetRegion           = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Enum: []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "eu-north-1", "sa-east-1", "cn-north-1", "cn-northwest-1", "ap-east-1", "me-south-1", "me-central-1", "ap-south-1", "ap-south-2", "af-south-1", "eu-south-1", "eu-south-2", "ap-southeast-4", "il-central-1", "ca-west-1", "ap-southeast-5", "mx-central-1", "ap-southeast-7", "us-gov-east-1", "us-gov-west-1", "ap-east-2", "ap-southeast-6", "eusc-de-east-1"}}
+	constraintResourceRecordSetWeight           = &awsproto.Constraint{Min: new(0.0), Max: new(255.0)}
+	constraintResourceRecords                   = &awsproto.Constraint{Min: new(1.0)}
+	constraintReusableDelegationSetLimitType    = &awsproto.Constraint{Enum: []string{"MAX_ZONES_BY_REUSABLE_DELEGATION_SET"}}
+	constraintRoutingControlArn                 = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintSearchString                      = &awsproto.Constraint{Max: new(255.0)}
+	constraintSigningKeyName                    = &awsproto.Constraint{Min: new(3.0), Max: new(128.0)}
+	constraintSigningKeyStatus                  = &awsproto.Constraint{Min: new(5.0), Max: new(150.0)}
+	constraintSubnetMask                        = &awsproto.Constraint{Min: new(0.0), Max: new(3.0)}
+	constraintTTL                               = &awsproto.Constraint{Min: new(0.0), Max: new(2.147483647e+09)}
+	constraintTagKey                            = &awsproto.Constraint{Max: new(128.0)}
+	constraintTagKeyList                        = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintTagList                           = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintTagResourceId                     = &awsproto.Constraint{Max: new(64.0)}
+	constraintTagResourceIdList                 = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintTagResourceType                   = &awsproto.Constraint{Enum: []string{"healthcheck", "hostedzone"}}
+	constraintTagValue                          = &awsproto.Constraint{Max: new(256.0)}
+	constraintTrafficPolicyComment              = &awsproto.Constraint{Max: new(1024.0)}
+	constraintTrafficPolicyDocument             = &awsproto.Constraint{Max: new(102400.0)}
+	constraintTrafficPolicyId                   = &awsproto.Constraint{Min: new(1.0), Max: new(36.0)}
+	constraintTrafficPolicyInstanceId           = &awsproto.Constraint{Min: new(1.0), Max: new(36.0)}
+	constraintTrafficPolicyName                 = &awsproto.Constraint{Max: new(512.0)}
+	constraintTrafficPolicyVersion              = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintTrafficPolicyVersionMarker        = &awsproto.Constraint{Max: new(4.0)}
+	constraintUUID                              = &awsproto.Constraint{Pattern: "[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}"}
+	constraintVPCId                             = &awsproto.Constraint{Max: new(1024.0)}
+	constraintVPCRegion                         = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Enum: []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "ap-east-1", "me-south-1", "us-gov-west-1", "us-gov-east-1", "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "me-central-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "eu-north-1", "sa-east-1", "ca-central-1", "cn-north-1", "cn-northwest-1", "af-south-1", "eu-south-1", "eu-south-2", "ap-southeast-4", "il-central-1", "ca-west-1", "ap-southeast-5", "mx-central-1", "us-isof-south-1", "us-isof-east-1", "ap-southeast-7", "ap-east-2", "eu-isoe-west-1", "ap-southeast-6", "us-isob-west-1", "eusc-de-east-1"}}
 )

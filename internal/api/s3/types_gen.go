@@ -13,6 +13,12 @@ type AbacStatus struct {
 	Status *string  `aws:"Status"`
 }
 
+func (AbacStatus) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintBucketAbacStatus,
+	}
+}
+
 type AbortIncompleteMultipartUpload struct {
 	_                   struct{} `aws:"structure"`
 	DaysAfterInitiation *int32   `aws:"DaysAfterInitiation"`
@@ -33,9 +39,22 @@ type AbortMultipartUploadRequest struct {
 	IfMatchInitiatedTime *time.Time `aws:"IfMatchInitiatedTime,ln=x-amz-if-match-initiated-time,loc=header,ts=rfc822"`
 }
 
+func (AbortMultipartUploadRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type AccelerateConfiguration struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"Status"`
+}
+
+func (AccelerateConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintBucketAccelerateStatus,
+	}
 }
 
 type AccessControlPolicy struct {
@@ -47,6 +66,12 @@ type AccessControlPolicy struct {
 type AccessControlTranslation struct {
 	_     struct{} `aws:"structure"`
 	Owner *string  `aws:"Owner,req"`
+}
+
+func (AccessControlTranslation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Owner": constraintOwnerOverride,
+	}
 }
 
 type AccessDenied struct {
@@ -115,6 +140,12 @@ type AnalyticsS3BucketDestination struct {
 	Prefix          *string  `aws:"Prefix"`
 }
 
+func (AnalyticsS3BucketDestination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Format": constraintAnalyticsS3ExportFileFormat,
+	}
+}
+
 type AnnotationEntry struct {
 	_                 struct{}              `aws:"structure"`
 	AnnotationName    *string               `aws:"AnnotationName,req"`
@@ -156,6 +187,12 @@ type AnnotationTableConfiguration struct {
 	Role                    *string                               `aws:"Role"`
 }
 
+func (AnnotationTableConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConfigurationState": constraintAnnotationConfigurationState,
+	}
+}
+
 type AnnotationTableConfigurationResult struct {
 	_                  struct{}      `aws:"structure"`
 	ConfigurationState *string       `aws:"ConfigurationState,req"`
@@ -171,6 +208,12 @@ type AnnotationTableConfigurationUpdates struct {
 	ConfigurationState      *string                               `aws:"ConfigurationState,req"`
 	EncryptionConfiguration *MetadataTableEncryptionConfiguration `aws:"EncryptionConfiguration"`
 	Role                    *string                               `aws:"Role"`
+}
+
+func (AnnotationTableConfigurationUpdates) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConfigurationState": constraintAnnotationConfigurationState,
+	}
 }
 
 type BlockedEncryptionTypes struct {
@@ -208,6 +251,13 @@ type BucketInfo struct {
 	_              struct{} `aws:"structure"`
 	DataRedundancy *string  `aws:"DataRedundancy"`
 	Type           *string  `aws:"Type"`
+}
+
+func (BucketInfo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DataRedundancy": constraintDataRedundancy,
+		"Type":           constraintBucketType,
+	}
 }
 
 type BucketLifecycleConfiguration struct {
@@ -256,6 +306,12 @@ type CSVInput struct {
 	AllowQuotedRecordDelimiter *bool    `aws:"AllowQuotedRecordDelimiter"`
 }
 
+func (CSVInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FileHeaderInfo": constraintFileHeaderInfo,
+	}
+}
+
 type CSVOutput struct {
 	_                    struct{} `aws:"structure"`
 	QuoteFields          *string  `aws:"QuoteFields"`
@@ -263,6 +319,12 @@ type CSVOutput struct {
 	RecordDelimiter      *string  `aws:"RecordDelimiter"`
 	FieldDelimiter       *string  `aws:"FieldDelimiter"`
 	QuoteCharacter       *string  `aws:"QuoteCharacter"`
+}
+
+func (CSVOutput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"QuoteFields": constraintQuoteFields,
+	}
 }
 
 type Checksum struct {
@@ -293,6 +355,12 @@ type CloudFunctionConfiguration struct {
 	Events         EventList `aws:"Events,ln=Event"`
 	CloudFunction  *string   `aws:"CloudFunction"`
 	InvocationRole *string   `aws:"InvocationRole"`
+}
+
+func (CloudFunctionConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Event": constraintEvent,
+	}
 }
 
 type CommonPrefix struct {
@@ -356,6 +424,14 @@ type CompleteMultipartUploadRequest struct {
 	SSECustomerAlgorithm *string                   `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKey       *string                   `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
 	SSECustomerKeyMD5    *string                   `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
+}
+
+func (CompleteMultipartUploadRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"ChecksumType": constraintChecksumType,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type CompletedMultipartUpload struct {
@@ -458,6 +534,23 @@ type CopyObjectRequest struct {
 	ExpectedSourceBucketOwner      *string    `aws:"ExpectedSourceBucketOwner,ln=x-amz-source-expected-bucket-owner,loc=header"`
 }
 
+func (CopyObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ACL":                       constraintObjectCannedACL,
+		"ChecksumAlgorithm":         constraintChecksumAlgorithm,
+		"CopySource":                constraintCopySource,
+		"Key":                       constraintObjectKey,
+		"MetadataDirective":         constraintMetadataDirective,
+		"TaggingDirective":          constraintTaggingDirective,
+		"AnnotationDirective":       constraintAnnotationDirective,
+		"ServerSideEncryption":      constraintServerSideEncryption,
+		"StorageClass":              constraintStorageClass,
+		"RequestPayer":              constraintRequestPayer,
+		"ObjectLockMode":            constraintObjectLockMode,
+		"ObjectLockLegalHoldStatus": constraintObjectLockLegalHoldStatus,
+	}
+}
+
 type CopyObjectResult struct {
 	_                 struct{}   `aws:"structure"`
 	ETag              *string    `aws:"ETag"`
@@ -499,6 +592,12 @@ type CreateBucketConfiguration struct {
 	Tags               TagSet        `aws:"Tags"`
 }
 
+func (CreateBucketConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"LocationConstraint": constraintBucketLocationConstraint,
+	}
+}
+
 type CreateBucketMetadataConfigurationRequest struct {
 	_                     struct{}               `aws:"structure"`
 	Bucket                *string                `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -508,6 +607,12 @@ type CreateBucketMetadataConfigurationRequest struct {
 	ExpectedBucketOwner   *string                `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (CreateBucketMetadataConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type CreateBucketMetadataTableConfigurationRequest struct {
 	_                          struct{}                    `aws:"structure"`
 	Bucket                     *string                     `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -515,6 +620,12 @@ type CreateBucketMetadataTableConfigurationRequest struct {
 	ChecksumAlgorithm          *string                     `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	MetadataTableConfiguration *MetadataTableConfiguration `aws:"MetadataTableConfiguration,ln=MetadataTableConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner        *string                     `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (CreateBucketMetadataTableConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type CreateBucketOutput struct {
@@ -536,6 +647,14 @@ type CreateBucketRequest struct {
 	ObjectLockEnabledForBucket *bool                      `aws:"ObjectLockEnabledForBucket,ln=x-amz-bucket-object-lock-enabled,loc=header"`
 	ObjectOwnership            *string                    `aws:"ObjectOwnership,ln=x-amz-object-ownership,loc=header"`
 	BucketNamespace            *string                    `aws:"BucketNamespace,ln=x-amz-bucket-namespace,loc=header"`
+}
+
+func (CreateBucketRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ACL":             constraintBucketCannedACL,
+		"ObjectOwnership": constraintObjectOwnership,
+		"BucketNamespace": constraintBucketNamespace,
+	}
 }
 
 type CreateMultipartUploadOutput struct {
@@ -591,6 +710,20 @@ type CreateMultipartUploadRequest struct {
 	ChecksumType              *string    `aws:"ChecksumType,ln=x-amz-checksum-type,loc=header"`
 }
 
+func (CreateMultipartUploadRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ACL":                       constraintObjectCannedACL,
+		"Key":                       constraintObjectKey,
+		"ServerSideEncryption":      constraintServerSideEncryption,
+		"StorageClass":              constraintStorageClass,
+		"RequestPayer":              constraintRequestPayer,
+		"ObjectLockMode":            constraintObjectLockMode,
+		"ObjectLockLegalHoldStatus": constraintObjectLockLegalHoldStatus,
+		"ChecksumAlgorithm":         constraintChecksumAlgorithm,
+		"ChecksumType":              constraintChecksumType,
+	}
+}
+
 type CreateSessionOutput struct {
 	_                       struct{}            `aws:"structure"`
 	ServerSideEncryption    *string             `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
@@ -610,11 +743,24 @@ type CreateSessionRequest struct {
 	BucketKeyEnabled        *bool    `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 }
 
+func (CreateSessionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SessionMode":          constraintSessionMode,
+		"ServerSideEncryption": constraintServerSideEncryption,
+	}
+}
+
 type DefaultRetention struct {
 	_     struct{} `aws:"structure"`
 	Mode  *string  `aws:"Mode"`
 	Days  *int32   `aws:"Days"`
 	Years *int32   `aws:"Years"`
+}
+
+func (DefaultRetention) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintObjectLockRetentionMode,
+	}
 }
 
 type Delete struct {
@@ -731,6 +877,12 @@ type DeleteMarkerReplication struct {
 	Status *string  `aws:"Status"`
 }
 
+func (DeleteMarkerReplication) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintDeleteMarkerReplicationStatus,
+	}
+}
+
 type DeleteMarkers []DeleteMarkerEntry
 
 func (DeleteMarkers) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
@@ -750,6 +902,13 @@ type DeleteObjectAnnotationRequest struct {
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	ObjectIfMatch       *string  `aws:"ObjectIfMatch,ln=x-amz-object-if-match,loc=header"`
+}
+
+func (DeleteObjectAnnotationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type DeleteObjectOutput struct {
@@ -773,6 +932,13 @@ type DeleteObjectRequest struct {
 	IfMatchSize               *int64     `aws:"IfMatchSize,ln=x-amz-if-match-size,loc=header"`
 }
 
+func (DeleteObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type DeleteObjectTaggingOutput struct {
 	_         struct{} `aws:"structure"`
 	VersionId *string  `aws:"VersionId,ln=x-amz-version-id,loc=header"`
@@ -784,6 +950,12 @@ type DeleteObjectTaggingRequest struct {
 	Key                 *string  `aws:"Key,ln=Key,loc=uri,req"`
 	VersionId           *string  `aws:"VersionId,ln=versionId,loc=querystring"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (DeleteObjectTaggingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintObjectKey,
+	}
 }
 
 type DeleteObjectsOutput struct {
@@ -802,6 +974,13 @@ type DeleteObjectsRequest struct {
 	BypassGovernanceRetention *bool    `aws:"BypassGovernanceRetention,ln=x-amz-bypass-governance-retention,loc=header"`
 	ExpectedBucketOwner       *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	ChecksumAlgorithm         *string  `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
+}
+
+func (DeleteObjectsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RequestPayer":      constraintRequestPayer,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type DeletePublicAccessBlockRequest struct {
@@ -835,6 +1014,12 @@ type Destination struct {
 	Metrics                  *Metrics                  `aws:"Metrics"`
 }
 
+func (Destination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StorageClass": constraintStorageClass,
+	}
+}
+
 type DestinationResult struct {
 	_               struct{} `aws:"structure"`
 	TableBucketType *string  `aws:"TableBucketType"`
@@ -849,6 +1034,12 @@ type Encryption struct {
 	KMSContext     *string  `aws:"KMSContext"`
 }
 
+func (Encryption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EncryptionType": constraintServerSideEncryption,
+	}
+}
+
 type EncryptionConfiguration struct {
 	_               struct{} `aws:"structure"`
 	ReplicaKmsKeyID *string  `aws:"ReplicaKmsKeyID"`
@@ -857,7 +1048,7 @@ type EncryptionConfiguration struct {
 type EncryptionTypeList []string
 
 func (EncryptionTypeList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "EncryptionType"}}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "EncryptionType", Constraint: constraintEncryptionType}}
 }
 
 type EncryptionTypeMismatch struct {
@@ -892,6 +1083,12 @@ type ErrorDocument struct {
 	Key *string  `aws:"Key,req"`
 }
 
+func (ErrorDocument) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintObjectKey,
+	}
+}
+
 type Errors []Error
 
 func (Errors) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
@@ -902,11 +1099,19 @@ type EventBridgeConfiguration struct {
 
 type EventList []string
 
-func (EventList) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
+func (EventList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{Constraint: constraintEvent}}
+}
 
 type ExistingObjectReplication struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"Status,req"`
+}
+
+func (ExistingObjectReplication) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintExistingObjectReplicationStatus,
+	}
 }
 
 type ExposeHeaders []string
@@ -917,6 +1122,12 @@ type FilterRule struct {
 	_     struct{} `aws:"structure"`
 	Name  *string  `aws:"Name"`
 	Value *string  `aws:"Value"`
+}
+
+func (FilterRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintFilterRuleName,
+	}
 }
 
 type FilterRuleList []FilterRule
@@ -947,6 +1158,12 @@ type GetBucketAccelerateConfigurationRequest struct {
 	Bucket              *string  `aws:"Bucket,ln=Bucket,loc=uri,req"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
+}
+
+func (GetBucketAccelerateConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type GetBucketAclOutput struct {
@@ -1224,6 +1441,13 @@ type GetObjectAclRequest struct {
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (GetObjectAclRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type GetObjectAnnotationOutput struct {
 	_                    struct{}      `aws:"structure"`
 	AnnotationPayload    io.ReadCloser `aws:"AnnotationPayload,stream,payload"`
@@ -1256,6 +1480,14 @@ type GetObjectAnnotationRequest struct {
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	ChecksumMode        *string  `aws:"ChecksumMode,ln=x-amz-checksum-mode,loc=header"`
+}
+
+func (GetObjectAnnotationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+		"ChecksumMode": constraintChecksumMode,
+	}
 }
 
 type GetObjectAttributesOutput struct {
@@ -1296,6 +1528,13 @@ type GetObjectAttributesRequest struct {
 	ObjectAttributes     ObjectAttributesList `aws:"ObjectAttributes,ln=x-amz-object-attributes,loc=header,req"`
 }
 
+func (GetObjectAttributesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type GetObjectLegalHoldOutput struct {
 	_         struct{}             `aws:"structure"`
 	LegalHold *ObjectLockLegalHold `aws:"LegalHold,ln=LegalHold,payload"`
@@ -1308,6 +1547,13 @@ type GetObjectLegalHoldRequest struct {
 	VersionId           *string  `aws:"VersionId,ln=versionId,loc=querystring"`
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (GetObjectLegalHoldRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type GetObjectLockConfigurationOutput struct {
@@ -1393,6 +1639,14 @@ type GetObjectRequest struct {
 	ChecksumMode               *string    `aws:"ChecksumMode,ln=x-amz-checksum-mode,loc=header"`
 }
 
+func (GetObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+		"ChecksumMode": constraintChecksumMode,
+	}
+}
+
 type GetObjectRetentionOutput struct {
 	_         struct{}             `aws:"structure"`
 	Retention *ObjectLockRetention `aws:"Retention,ln=Retention,payload"`
@@ -1405,6 +1659,13 @@ type GetObjectRetentionRequest struct {
 	VersionId           *string  `aws:"VersionId,ln=versionId,loc=querystring"`
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (GetObjectRetentionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type GetObjectTaggingOutput struct {
@@ -1422,6 +1683,13 @@ type GetObjectTaggingRequest struct {
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 }
 
+func (GetObjectTaggingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type GetObjectTorrentOutput struct {
 	_              struct{}      `aws:"structure"`
 	Body           io.ReadCloser `aws:"Body,stream,payload"`
@@ -1434,6 +1702,13 @@ type GetObjectTorrentRequest struct {
 	Key                 *string  `aws:"Key,ln=Key,loc=uri,req"`
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (GetObjectTorrentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type GetPublicAccessBlockOutput struct {
@@ -1452,10 +1727,22 @@ type GlacierJobParameters struct {
 	Tier *string  `aws:"Tier,req"`
 }
 
+func (GlacierJobParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Tier": constraintTier,
+	}
+}
+
 type Grant struct {
 	_          struct{} `aws:"structure"`
 	Grantee    *Grantee `aws:"Grantee"`
 	Permission *string  `aws:"Permission"`
+}
+
+func (Grant) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Permission": constraintPermission,
+	}
 }
 
 type Grantee struct {
@@ -1465,6 +1752,12 @@ type Grantee struct {
 	ID           *string  `aws:"ID"`
 	Type         *string  `aws:"Type,ln=xsi:type,attr,req"`
 	URI          *string  `aws:"URI"`
+}
+
+func (Grantee) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintType,
+	}
 }
 
 type Grants []Grant
@@ -1560,6 +1853,14 @@ type HeadObjectRequest struct {
 	ChecksumMode               *string    `aws:"ChecksumMode,ln=x-amz-checksum-mode,loc=header"`
 }
 
+func (HeadObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+		"ChecksumMode": constraintChecksumMode,
+	}
+}
+
 type IdempotencyParameterMismatch struct {
 	_ struct{} `aws:"structure,error=IdempotencyParameterMismatch,status=400"`
 }
@@ -1588,6 +1889,12 @@ type InputSerialization struct {
 	Parquet         *ParquetInput `aws:"Parquet"`
 }
 
+func (InputSerialization) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CompressionType": constraintCompressionType,
+	}
+}
+
 type IntelligentTieringAndOperator struct {
 	_      struct{} `aws:"structure"`
 	Prefix *string  `aws:"Prefix"`
@@ -1600,6 +1907,12 @@ type IntelligentTieringConfiguration struct {
 	Filter   *IntelligentTieringFilter `aws:"Filter"`
 	Status   *string                   `aws:"Status,req"`
 	Tierings TieringList               `aws:"Tierings,ln=Tiering,req"`
+}
+
+func (IntelligentTieringConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintIntelligentTieringStatus,
+	}
 }
 
 type IntelligentTieringConfigurationList []IntelligentTieringConfiguration
@@ -1673,6 +1986,12 @@ type InventoryConfiguration struct {
 	Schedule               *InventorySchedule      `aws:"Schedule,req"`
 }
 
+func (InventoryConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"IncludedObjectVersions": constraintInventoryIncludedObjectVersions,
+	}
+}
+
 type InventoryConfigurationList []InventoryConfiguration
 
 func (InventoryConfigurationList) AWSCollection() awsproto.Collection {
@@ -1698,7 +2017,7 @@ type InventoryFilter struct {
 type InventoryOptionalFields []string
 
 func (InventoryOptionalFields) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Field"}}
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "Field", Constraint: constraintInventoryOptionalField}}
 }
 
 type InventoryS3BucketDestination struct {
@@ -1710,15 +2029,33 @@ type InventoryS3BucketDestination struct {
 	Encryption *InventoryEncryption `aws:"Encryption"`
 }
 
+func (InventoryS3BucketDestination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Format": constraintInventoryFormat,
+	}
+}
+
 type InventorySchedule struct {
 	_         struct{} `aws:"structure"`
 	Frequency *string  `aws:"Frequency,req"`
+}
+
+func (InventorySchedule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Frequency": constraintInventoryFrequency,
+	}
 }
 
 type InventoryTableConfiguration struct {
 	_                       struct{}                              `aws:"structure"`
 	ConfigurationState      *string                               `aws:"ConfigurationState,req"`
 	EncryptionConfiguration *MetadataTableEncryptionConfiguration `aws:"EncryptionConfiguration"`
+}
+
+func (InventoryTableConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConfigurationState": constraintInventoryConfigurationState,
+	}
 }
 
 type InventoryTableConfigurationResult struct {
@@ -1736,9 +2073,21 @@ type InventoryTableConfigurationUpdates struct {
 	EncryptionConfiguration *MetadataTableEncryptionConfiguration `aws:"EncryptionConfiguration"`
 }
 
+func (InventoryTableConfigurationUpdates) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ConfigurationState": constraintInventoryConfigurationState,
+	}
+}
+
 type JSONInput struct {
 	_    struct{} `aws:"structure"`
 	Type *string  `aws:"Type"`
+}
+
+func (JSONInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintJSONType,
+	}
 }
 
 type JSONOutput struct {
@@ -1803,6 +2152,12 @@ type LifecycleRule struct {
 	NoncurrentVersionTransitions   NoncurrentVersionTransitionList `aws:"NoncurrentVersionTransitions,ln=NoncurrentVersionTransition"`
 	NoncurrentVersionExpiration    *NoncurrentVersionExpiration    `aws:"NoncurrentVersionExpiration"`
 	AbortIncompleteMultipartUpload *AbortIncompleteMultipartUpload `aws:"AbortIncompleteMultipartUpload"`
+}
+
+func (LifecycleRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintExpirationStatus,
+	}
 }
 
 type LifecycleRuleAndOperator struct {
@@ -1904,6 +2259,12 @@ type ListBucketsRequest struct {
 	BucketRegion      *string  `aws:"BucketRegion,ln=bucket-region,loc=querystring"`
 }
 
+func (ListBucketsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxBuckets": constraintMaxBuckets,
+	}
+}
+
 type ListDirectoryBucketsOutput struct {
 	_                 struct{} `aws:"structure"`
 	Buckets           Buckets  `aws:"Buckets"`
@@ -1914,6 +2275,13 @@ type ListDirectoryBucketsRequest struct {
 	_                   struct{} `aws:"structure"`
 	ContinuationToken   *string  `aws:"ContinuationToken,ln=continuation-token,loc=querystring"`
 	MaxDirectoryBuckets *int32   `aws:"MaxDirectoryBuckets,ln=max-directory-buckets,loc=querystring"`
+}
+
+func (ListDirectoryBucketsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ContinuationToken":   constraintDirectoryBucketToken,
+		"MaxDirectoryBuckets": constraintMaxDirectoryBuckets,
+	}
 }
 
 type ListMultipartUploadsOutput struct {
@@ -1946,6 +2314,13 @@ type ListMultipartUploadsRequest struct {
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 }
 
+func (ListMultipartUploadsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EncodingType": constraintEncodingType,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type ListObjectAnnotationsOutput struct {
 	_                     struct{}       `aws:"structure"`
 	Annotations           AnnotationList `aws:"Annotations"`
@@ -1970,6 +2345,14 @@ type ListObjectAnnotationsRequest struct {
 	ContinuationToken    *string  `aws:"ContinuationToken,ln=continuation-token,loc=querystring"`
 	RequestPayer         *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner  *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (ListObjectAnnotationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":                  constraintObjectKey,
+		"MaxAnnotationResults": constraintMaxAnnotationResults,
+		"RequestPayer":         constraintRequestPayer,
+	}
 }
 
 type ListObjectVersionsOutput struct {
@@ -2004,6 +2387,13 @@ type ListObjectVersionsRequest struct {
 	OptionalObjectAttributes OptionalObjectAttributesList `aws:"OptionalObjectAttributes,ln=x-amz-optional-object-attributes,loc=header"`
 }
 
+func (ListObjectVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EncodingType": constraintEncodingType,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type ListObjectsOutput struct {
 	_              struct{}         `aws:"structure"`
 	IsTruncated    *bool            `aws:"IsTruncated"`
@@ -2030,6 +2420,13 @@ type ListObjectsRequest struct {
 	RequestPayer             *string                      `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner      *string                      `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	OptionalObjectAttributes OptionalObjectAttributesList `aws:"OptionalObjectAttributes,ln=x-amz-optional-object-attributes,loc=header"`
+}
+
+func (ListObjectsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EncodingType": constraintEncodingType,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type ListObjectsV2Output struct {
@@ -2062,6 +2459,13 @@ type ListObjectsV2Request struct {
 	RequestPayer             *string                      `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner      *string                      `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	OptionalObjectAttributes OptionalObjectAttributesList `aws:"OptionalObjectAttributes,ln=x-amz-optional-object-attributes,loc=header"`
+}
+
+func (ListObjectsV2Request) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EncodingType": constraintEncodingType,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type ListPartsOutput struct {
@@ -2098,10 +2502,23 @@ type ListPartsRequest struct {
 	SSECustomerKeyMD5    *string  `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 }
 
+func (ListPartsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
+}
+
 type LocationInfo struct {
 	_    struct{} `aws:"structure"`
 	Type *string  `aws:"Type"`
 	Name *string  `aws:"Name"`
+}
+
+func (LocationInfo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintLocationType,
+	}
 }
 
 type LoggingEnabled struct {
@@ -2151,10 +2568,22 @@ type MetadataTableEncryptionConfiguration struct {
 	KmsKeyArn    *string  `aws:"KmsKeyArn"`
 }
 
+func (MetadataTableEncryptionConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SseAlgorithm": constraintTableSseAlgorithm,
+	}
+}
+
 type Metrics struct {
 	_              struct{}              `aws:"structure"`
 	Status         *string               `aws:"Status,req"`
 	EventThreshold *ReplicationTimeValue `aws:"EventThreshold"`
+}
+
+func (Metrics) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintMetricsStatus,
+	}
 }
 
 type MetricsAndOperator struct {
@@ -2251,6 +2680,12 @@ type NoncurrentVersionTransition struct {
 	NewerNoncurrentVersions *int32   `aws:"NewerNoncurrentVersions"`
 }
 
+func (NoncurrentVersionTransition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StorageClass": constraintTransitionStorageClass,
+	}
+}
+
 type NoncurrentVersionTransitionList []NoncurrentVersionTransition
 
 func (NoncurrentVersionTransitionList) AWSCollection() awsproto.Collection {
@@ -2301,6 +2736,10 @@ func (e *ObjectAlreadyInActiveTierError) Error() string        { return awsproto
 
 type ObjectAttributesList []string
 
+func (ObjectAttributesList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintObjectAttributes}}
+}
+
 type ObjectEncryption struct {
 	_      struct{}          `aws:"structure,union"`
 	SSEKMS *SSEKMSEncryption `aws:"SSEKMS,ln=SSE-KMS"`
@@ -2313,6 +2752,12 @@ type ObjectIdentifier struct {
 	ETag             *string    `aws:"ETag"`
 	LastModifiedTime *time.Time `aws:"LastModifiedTime,ts=rfc822"`
 	Size             *int64     `aws:"Size"`
+}
+
+func (ObjectIdentifier) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintObjectKey,
+	}
 }
 
 type ObjectIdentifierList []ObjectIdentifier
@@ -2331,15 +2776,33 @@ type ObjectLockConfiguration struct {
 	Rule              *ObjectLockRule `aws:"Rule"`
 }
 
+func (ObjectLockConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ObjectLockEnabled": constraintObjectLockEnabled,
+	}
+}
+
 type ObjectLockLegalHold struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"Status"`
+}
+
+func (ObjectLockLegalHold) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintObjectLockLegalHoldStatus,
+	}
 }
 
 type ObjectLockRetention struct {
 	_               struct{}   `aws:"structure"`
 	Mode            *string    `aws:"Mode"`
 	RetainUntilDate *time.Time `aws:"RetainUntilDate,ts=iso8601"`
+}
+
+func (ObjectLockRetention) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Mode": constraintObjectLockRetentionMode,
+	}
 }
 
 type ObjectLockRule struct {
@@ -2395,6 +2858,10 @@ func (ObjectVersionList) AWSCollection() awsproto.Collection {
 
 type OptionalObjectAttributesList []string
 
+func (OptionalObjectAttributesList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOptionalObjectAttributes}}
+}
+
 type OutputLocation struct {
 	_  struct{}    `aws:"structure"`
 	S3 *S3Location `aws:"S3"`
@@ -2420,6 +2887,12 @@ type OwnershipControls struct {
 type OwnershipControlsRule struct {
 	_               struct{} `aws:"structure"`
 	ObjectOwnership *string  `aws:"ObjectOwnership,req"`
+}
+
+func (OwnershipControlsRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ObjectOwnership": constraintObjectOwnership,
+	}
 }
 
 type OwnershipControlsRules []OwnershipControlsRule
@@ -2453,6 +2926,12 @@ type Part struct {
 type PartitionedPrefix struct {
 	_                   struct{} `aws:"structure,ln=PartitionedPrefix"`
 	PartitionDateSource *string  `aws:"PartitionDateSource"`
+}
+
+func (PartitionedPrefix) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PartitionDateSource": constraintPartitionDateSource,
+	}
 }
 
 type Parts []Part
@@ -2497,12 +2976,24 @@ type PutBucketAbacRequest struct {
 	AbacStatus          *AbacStatus `aws:"AbacStatus,ln=AbacStatus,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 }
 
+func (PutBucketAbacRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketAccelerateConfigurationRequest struct {
 	_                       struct{}                 `aws:"structure"`
 	Bucket                  *string                  `aws:"Bucket,ln=Bucket,loc=uri,req"`
 	AccelerateConfiguration *AccelerateConfiguration `aws:"AccelerateConfiguration,ln=AccelerateConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner     *string                  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	ChecksumAlgorithm       *string                  `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
+}
+
+func (PutBucketAccelerateConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketAclRequest struct {
@@ -2518,6 +3009,13 @@ type PutBucketAclRequest struct {
 	GrantWrite          *string              `aws:"GrantWrite,ln=x-amz-grant-write,loc=header"`
 	GrantWriteACP       *string              `aws:"GrantWriteACP,ln=x-amz-grant-write-acp,loc=header"`
 	ExpectedBucketOwner *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutBucketAclRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ACL":               constraintBucketCannedACL,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketAnalyticsConfigurationRequest struct {
@@ -2537,6 +3035,12 @@ type PutBucketCorsRequest struct {
 	ExpectedBucketOwner *string            `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutBucketCorsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketEncryptionRequest struct {
 	_                                 struct{}                           `aws:"structure"`
 	Bucket                            *string                            `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2544,6 +3048,12 @@ type PutBucketEncryptionRequest struct {
 	ChecksumAlgorithm                 *string                            `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	ServerSideEncryptionConfiguration *ServerSideEncryptionConfiguration `aws:"ServerSideEncryptionConfiguration,ln=ServerSideEncryptionConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner               *string                            `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutBucketEncryptionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketIntelligentTieringConfigurationRequest struct {
@@ -2576,6 +3086,13 @@ type PutBucketLifecycleConfigurationRequest struct {
 	TransitionDefaultMinimumObjectSize *string                       `aws:"TransitionDefaultMinimumObjectSize,ln=x-amz-transition-default-minimum-object-size,loc=header"`
 }
 
+func (PutBucketLifecycleConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm":                  constraintChecksumAlgorithm,
+		"TransitionDefaultMinimumObjectSize": constraintTransitionDefaultMinimumObjectSize,
+	}
+}
+
 type PutBucketLifecycleRequest struct {
 	_                      struct{}                `aws:"structure"`
 	Bucket                 *string                 `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2585,6 +3102,12 @@ type PutBucketLifecycleRequest struct {
 	ExpectedBucketOwner    *string                 `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutBucketLifecycleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketLoggingRequest struct {
 	_                   struct{}             `aws:"structure"`
 	Bucket              *string              `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2592,6 +3115,12 @@ type PutBucketLoggingRequest struct {
 	ContentMD5          *string              `aws:"ContentMD5,ln=Content-MD5,loc=header"`
 	ChecksumAlgorithm   *string              `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	ExpectedBucketOwner *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutBucketLoggingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketMetricsConfigurationRequest struct {
@@ -2619,6 +3148,12 @@ type PutBucketNotificationRequest struct {
 	ExpectedBucketOwner       *string                              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutBucketNotificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketOwnershipControlsRequest struct {
 	_                   struct{}           `aws:"structure"`
 	Bucket              *string            `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2626,6 +3161,12 @@ type PutBucketOwnershipControlsRequest struct {
 	ExpectedBucketOwner *string            `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	OwnershipControls   *OwnershipControls `aws:"OwnershipControls,ln=OwnershipControls,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ChecksumAlgorithm   *string            `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
+}
+
+func (PutBucketOwnershipControlsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketPolicyRequest struct {
@@ -2638,6 +3179,12 @@ type PutBucketPolicyRequest struct {
 	ExpectedBucketOwner           *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutBucketPolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketReplicationRequest struct {
 	_                        struct{}                  `aws:"structure"`
 	Bucket                   *string                   `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2646,6 +3193,12 @@ type PutBucketReplicationRequest struct {
 	ReplicationConfiguration *ReplicationConfiguration `aws:"ReplicationConfiguration,ln=ReplicationConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	Token                    *string                   `aws:"Token,ln=x-amz-bucket-object-lock-token,loc=header"`
 	ExpectedBucketOwner      *string                   `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutBucketReplicationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketRequestPaymentRequest struct {
@@ -2657,6 +3210,12 @@ type PutBucketRequestPaymentRequest struct {
 	ExpectedBucketOwner         *string                      `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutBucketRequestPaymentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketTaggingRequest struct {
 	_                   struct{} `aws:"structure"`
 	Bucket              *string  `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2664,6 +3223,12 @@ type PutBucketTaggingRequest struct {
 	ChecksumAlgorithm   *string  `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	Tagging             *Tagging `aws:"Tagging,ln=Tagging,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutBucketTaggingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutBucketVersioningRequest struct {
@@ -2676,6 +3241,12 @@ type PutBucketVersioningRequest struct {
 	ExpectedBucketOwner     *string                  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutBucketVersioningRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutBucketWebsiteRequest struct {
 	_                    struct{}              `aws:"structure"`
 	Bucket               *string               `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2683,6 +3254,12 @@ type PutBucketWebsiteRequest struct {
 	ChecksumAlgorithm    *string               `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	WebsiteConfiguration *WebsiteConfiguration `aws:"WebsiteConfiguration,ln=WebsiteConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner  *string               `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutBucketWebsiteRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutObjectAclOutput struct {
@@ -2706,6 +3283,15 @@ type PutObjectAclRequest struct {
 	RequestPayer        *string              `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	VersionId           *string              `aws:"VersionId,ln=versionId,loc=querystring"`
 	ExpectedBucketOwner *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutObjectAclRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ACL":               constraintObjectCannedACL,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+		"Key":               constraintObjectKey,
+		"RequestPayer":      constraintRequestPayer,
+	}
 }
 
 type PutObjectAnnotationOutput struct {
@@ -2753,6 +3339,14 @@ type PutObjectAnnotationRequest struct {
 	ExpectedBucketOwner *string       `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutObjectAnnotationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":               constraintObjectKey,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+		"RequestPayer":      constraintRequestPayer,
+	}
+}
+
 type PutObjectLegalHoldOutput struct {
 	_              struct{} `aws:"structure"`
 	RequestCharged *string  `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
@@ -2770,6 +3364,14 @@ type PutObjectLegalHoldRequest struct {
 	ExpectedBucketOwner *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutObjectLegalHoldRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":               constraintObjectKey,
+		"RequestPayer":      constraintRequestPayer,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type PutObjectLockConfigurationOutput struct {
 	_              struct{} `aws:"structure"`
 	RequestCharged *string  `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
@@ -2784,6 +3386,13 @@ type PutObjectLockConfigurationRequest struct {
 	ContentMD5              *string                  `aws:"ContentMD5,ln=Content-MD5,loc=header"`
 	ChecksumAlgorithm       *string                  `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	ExpectedBucketOwner     *string                  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutObjectLockConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RequestPayer":      constraintRequestPayer,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutObjectOutput struct {
@@ -2862,6 +3471,19 @@ type PutObjectRequest struct {
 	ExpectedBucketOwner       *string       `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (PutObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ACL":                       constraintObjectCannedACL,
+		"ChecksumAlgorithm":         constraintChecksumAlgorithm,
+		"Key":                       constraintObjectKey,
+		"ServerSideEncryption":      constraintServerSideEncryption,
+		"StorageClass":              constraintStorageClass,
+		"RequestPayer":              constraintRequestPayer,
+		"ObjectLockMode":            constraintObjectLockMode,
+		"ObjectLockLegalHoldStatus": constraintObjectLockLegalHoldStatus,
+	}
+}
+
 type PutObjectRetentionOutput struct {
 	_              struct{} `aws:"structure"`
 	RequestCharged *string  `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
@@ -2878,6 +3500,14 @@ type PutObjectRetentionRequest struct {
 	ContentMD5                *string              `aws:"ContentMD5,ln=Content-MD5,loc=header"`
 	ChecksumAlgorithm         *string              `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	ExpectedBucketOwner       *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutObjectRetentionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":               constraintObjectKey,
+		"RequestPayer":      constraintRequestPayer,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type PutObjectTaggingOutput struct {
@@ -2897,6 +3527,14 @@ type PutObjectTaggingRequest struct {
 	RequestPayer        *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 }
 
+func (PutObjectTaggingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":               constraintObjectKey,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+		"RequestPayer":      constraintRequestPayer,
+	}
+}
+
 type PutPublicAccessBlockRequest struct {
 	_                              struct{}                        `aws:"structure"`
 	Bucket                         *string                         `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -2904,6 +3542,12 @@ type PutPublicAccessBlockRequest struct {
 	ChecksumAlgorithm              *string                         `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	PublicAccessBlockConfiguration *PublicAccessBlockConfiguration `aws:"PublicAccessBlockConfiguration,ln=PublicAccessBlockConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner            *string                         `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (PutPublicAccessBlockRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type QueueConfiguration struct {
@@ -2922,6 +3566,12 @@ type QueueConfigurationDeprecated struct {
 	Queue  *string   `aws:"Queue"`
 }
 
+func (QueueConfigurationDeprecated) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Event": constraintEvent,
+	}
+}
+
 type QueueConfigurationList []QueueConfiguration
 
 func (QueueConfigurationList) AWSCollection() awsproto.Collection {
@@ -2932,6 +3582,12 @@ type RecordExpiration struct {
 	_          struct{} `aws:"structure"`
 	Expiration *string  `aws:"Expiration,req"`
 	Days       *int32   `aws:"Days"`
+}
+
+func (RecordExpiration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Expiration": constraintExpirationState,
+	}
 }
 
 type RecordsEvent struct {
@@ -2948,10 +3604,22 @@ type Redirect struct {
 	ReplaceKeyWith       *string  `aws:"ReplaceKeyWith"`
 }
 
+func (Redirect) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintProtocol,
+	}
+}
+
 type RedirectAllRequestsTo struct {
 	_        struct{} `aws:"structure"`
 	HostName *string  `aws:"HostName,req"`
 	Protocol *string  `aws:"Protocol"`
+}
+
+func (RedirectAllRequestsTo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Protocol": constraintProtocol,
+	}
 }
 
 type RenameObjectOutput struct {
@@ -2974,9 +3642,22 @@ type RenameObjectRequest struct {
 	ClientToken                  *string    `aws:"ClientToken,ln=x-amz-client-token,loc=header,idem"`
 }
 
+func (RenameObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":          constraintObjectKey,
+		"RenameSource": constraintRenameSource,
+	}
+}
+
 type ReplicaModifications struct {
 	_      struct{} `aws:"structure"`
 	Status *string  `aws:"Status,req"`
+}
+
+func (ReplicaModifications) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintReplicaModificationsStatus,
+	}
 }
 
 type ReplicationConfiguration struct {
@@ -2996,6 +3677,12 @@ type ReplicationRule struct {
 	ExistingObjectReplication *ExistingObjectReplication `aws:"ExistingObjectReplication"`
 	Destination               *Destination               `aws:"Destination,req"`
 	DeleteMarkerReplication   *DeleteMarkerReplication   `aws:"DeleteMarkerReplication"`
+}
+
+func (ReplicationRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintReplicationRuleStatus,
+	}
 }
 
 type ReplicationRuleAndOperator struct {
@@ -3023,6 +3710,12 @@ type ReplicationTime struct {
 	Time   *ReplicationTimeValue `aws:"Time,req"`
 }
 
+func (ReplicationTime) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintReplicationTimeStatus,
+	}
+}
+
 type ReplicationTimeValue struct {
 	_       struct{} `aws:"structure"`
 	Minutes *int32   `aws:"Minutes"`
@@ -3031,6 +3724,12 @@ type ReplicationTimeValue struct {
 type RequestPaymentConfiguration struct {
 	_     struct{} `aws:"structure"`
 	Payer *string  `aws:"Payer,req"`
+}
+
+func (RequestPaymentConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Payer": constraintPayer,
+	}
 }
 
 type RequestProgress struct {
@@ -3055,6 +3754,14 @@ type RestoreObjectRequest struct {
 	ExpectedBucketOwner *string         `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (RestoreObjectRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":               constraintObjectKey,
+		"RequestPayer":      constraintRequestPayer,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type RestoreRequest struct {
 	_                    struct{}              `aws:"structure"`
 	Days                 *int32                `aws:"Days"`
@@ -3064,6 +3771,13 @@ type RestoreRequest struct {
 	Description          *string               `aws:"Description"`
 	SelectParameters     *SelectParameters     `aws:"SelectParameters"`
 	OutputLocation       *OutputLocation       `aws:"OutputLocation"`
+}
+
+func (RestoreRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type": constraintRestoreRequestType,
+		"Tier": constraintTier,
+	}
 }
 
 type RestoreStatus struct {
@@ -3096,6 +3810,12 @@ type Rule struct {
 	AbortIncompleteMultipartUpload *AbortIncompleteMultipartUpload `aws:"AbortIncompleteMultipartUpload"`
 }
 
+func (Rule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintExpirationStatus,
+	}
+}
+
 type Rules []Rule
 
 func (Rules) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
@@ -3115,6 +3835,13 @@ type S3Location struct {
 	Tagging           *Tagging     `aws:"Tagging"`
 	UserMetadata      UserMetadata `aws:"UserMetadata"`
 	StorageClass      *string      `aws:"StorageClass"`
+}
+
+func (S3Location) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CannedACL":    constraintObjectCannedACL,
+		"StorageClass": constraintStorageClass,
+	}
 }
 
 type S3TablesDestination struct {
@@ -3140,6 +3867,12 @@ type SSEKMSEncryption struct {
 	_                struct{} `aws:"structure,ln=SSE-KMS"`
 	KMSKeyArn        *string  `aws:"KMSKeyArn,req"`
 	BucketKeyEnabled *bool    `aws:"BucketKeyEnabled"`
+}
+
+func (SSEKMSEncryption) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"KMSKeyArn": constraintNonEmptyKmsKeyArnString,
+	}
 }
 
 type SSES3 struct {
@@ -3182,6 +3915,13 @@ type SelectObjectContentRequest struct {
 	ExpectedBucketOwner  *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (SelectObjectContentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":            constraintObjectKey,
+		"ExpressionType": constraintExpressionType,
+	}
+}
+
 type SelectParameters struct {
 	_                   struct{}             `aws:"structure"`
 	InputSerialization  *InputSerialization  `aws:"InputSerialization,req"`
@@ -3190,10 +3930,22 @@ type SelectParameters struct {
 	OutputSerialization *OutputSerialization `aws:"OutputSerialization,req"`
 }
 
+func (SelectParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExpressionType": constraintExpressionType,
+	}
+}
+
 type ServerSideEncryptionByDefault struct {
 	_              struct{} `aws:"structure"`
 	SSEAlgorithm   *string  `aws:"SSEAlgorithm,req"`
 	KMSMasterKeyID *string  `aws:"KMSMasterKeyID"`
+}
+
+func (ServerSideEncryptionByDefault) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SSEAlgorithm": constraintServerSideEncryption,
+	}
 }
 
 type ServerSideEncryptionConfiguration struct {
@@ -3237,6 +3989,12 @@ type SseKmsEncryptedObjects struct {
 	Status *string  `aws:"Status,req"`
 }
 
+func (SseKmsEncryptedObjects) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Status": constraintSseKmsEncryptedObjectsStatus,
+	}
+}
+
 type Stats struct {
 	_              struct{} `aws:"structure"`
 	BytesScanned   *int64   `aws:"BytesScanned"`
@@ -3260,10 +4018,22 @@ type StorageClassAnalysisDataExport struct {
 	Destination         *AnalyticsExportDestination `aws:"Destination,req"`
 }
 
+func (StorageClassAnalysisDataExport) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OutputSchemaVersion": constraintStorageClassAnalysisSchemaVersion,
+	}
+}
+
 type Tag struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key,req"`
 	Value *string  `aws:"Value,req"`
+}
+
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintObjectKey,
+	}
 }
 
 type TagSet []Tag
@@ -3283,6 +4053,12 @@ type TargetGrant struct {
 	Permission *string  `aws:"Permission"`
 }
 
+func (TargetGrant) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Permission": constraintBucketLogsPermission,
+	}
+}
+
 type TargetGrants []TargetGrant
 
 func (TargetGrants) AWSCollection() awsproto.Collection {
@@ -3299,6 +4075,12 @@ type Tiering struct {
 	_          struct{} `aws:"structure"`
 	Days       *int32   `aws:"Days,req"`
 	AccessTier *string  `aws:"AccessTier,req"`
+}
+
+func (Tiering) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccessTier": constraintIntelligentTieringAccessTier,
+	}
 }
 
 type TieringList []Tiering
@@ -3330,6 +4112,12 @@ type TopicConfigurationDeprecated struct {
 	Topic  *string   `aws:"Topic"`
 }
 
+func (TopicConfigurationDeprecated) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Event": constraintEvent,
+	}
+}
+
 type TopicConfigurationList []TopicConfiguration
 
 func (TopicConfigurationList) AWSCollection() awsproto.Collection {
@@ -3341,6 +4129,12 @@ type Transition struct {
 	Date         *time.Time `aws:"Date,ts=iso8601"`
 	Days         *int32     `aws:"Days"`
 	StorageClass *string    `aws:"StorageClass"`
+}
+
+func (Transition) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"StorageClass": constraintTransitionStorageClass,
+	}
 }
 
 type TransitionList []Transition
@@ -3367,6 +4161,12 @@ type UpdateBucketMetadataAnnotationTableConfigurationRequest struct {
 	ExpectedBucketOwner          *string                              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (UpdateBucketMetadataAnnotationTableConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type UpdateBucketMetadataInventoryTableConfigurationRequest struct {
 	_                           struct{}                            `aws:"structure"`
 	Bucket                      *string                             `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -3376,6 +4176,12 @@ type UpdateBucketMetadataInventoryTableConfigurationRequest struct {
 	ExpectedBucketOwner         *string                             `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (UpdateBucketMetadataInventoryTableConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
+}
+
 type UpdateBucketMetadataJournalTableConfigurationRequest struct {
 	_                         struct{}                          `aws:"structure"`
 	Bucket                    *string                           `aws:"Bucket,ln=Bucket,loc=uri,req"`
@@ -3383,6 +4189,12 @@ type UpdateBucketMetadataJournalTableConfigurationRequest struct {
 	ChecksumAlgorithm         *string                           `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
 	JournalTableConfiguration *JournalTableConfigurationUpdates `aws:"JournalTableConfiguration,ln=JournalTableConfiguration,ns=http://s3.amazonaws.com/doc/2006-03-01/,payload,req"`
 	ExpectedBucketOwner       *string                           `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
+}
+
+func (UpdateBucketMetadataJournalTableConfigurationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type UpdateObjectEncryptionRequest struct {
@@ -3395,6 +4207,14 @@ type UpdateObjectEncryptionRequest struct {
 	ExpectedBucketOwner *string           `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	ContentMD5          *string           `aws:"ContentMD5,ln=Content-MD5,loc=header"`
 	ChecksumAlgorithm   *string           `aws:"ChecksumAlgorithm,ln=x-amz-sdk-checksum-algorithm,loc=header"`
+}
+
+func (UpdateObjectEncryptionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":               constraintObjectKey,
+		"RequestPayer":      constraintRequestPayer,
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+	}
 }
 
 type UpdateObjectEncryptionResponse struct {
@@ -3435,6 +4255,14 @@ type UploadPartCopyRequest struct {
 	RequestPayer                   *string    `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner            *string    `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	ExpectedSourceBucketOwner      *string    `aws:"ExpectedSourceBucketOwner,ln=x-amz-source-expected-bucket-owner,loc=header"`
+}
+
+func (UploadPartCopyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CopySource":   constraintCopySource,
+		"Key":          constraintObjectKey,
+		"RequestPayer": constraintRequestPayer,
+	}
 }
 
 type UploadPartOutput struct {
@@ -3485,6 +4313,14 @@ type UploadPartRequest struct {
 	ExpectedBucketOwner  *string       `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 }
 
+func (UploadPartRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ChecksumAlgorithm": constraintChecksumAlgorithm,
+		"Key":               constraintObjectKey,
+		"RequestPayer":      constraintRequestPayer,
+	}
+}
+
 type UserMetadata []MetadataEntry
 
 func (UserMetadata) AWSCollection() awsproto.Collection {
@@ -3495,6 +4331,13 @@ type VersioningConfiguration struct {
 	_         struct{} `aws:"structure"`
 	MFADelete *string  `aws:"MFADelete,ln=MfaDelete"`
 	Status    *string  `aws:"Status"`
+}
+
+func (VersioningConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MFADelete": constraintMFADelete,
+		"Status":    constraintBucketVersioningStatus,
+	}
 }
 
 type WebsiteConfiguration struct {
@@ -3553,6 +4396,17 @@ type WriteGetObjectResponseRequest struct {
 	TagCount                  *int32        `aws:"TagCount,ln=x-amz-fwd-header-x-amz-tagging-count,loc=header"`
 	VersionId                 *string       `aws:"VersionId,ln=x-amz-fwd-header-x-amz-version-id,loc=header"`
 	BucketKeyEnabled          *bool         `aws:"BucketKeyEnabled,ln=x-amz-fwd-header-x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
+}
+
+func (WriteGetObjectResponseRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ObjectLockMode":            constraintObjectLockMode,
+		"ObjectLockLegalHoldStatus": constraintObjectLockLegalHoldStatus,
+		"ReplicationStatus":         constraintReplicationStatus,
+		"RequestCharged":            constraintRequestCharged,
+		"ServerSideEncryption":      constraintServerSideEncryption,
+		"StorageClass":              constraintStorageClass,
+	}
 }
 
 // Values of AnalyticsS3ExportFileFormat.
@@ -4132,4 +4986,86 @@ const (
 	TypeCanonicalUser         = "CanonicalUser"
 	TypeAmazonCustomerByEmail = "AmazonCustomerByEmail"
 	TypeGroup                 = "Group"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAnalyticsS3ExportFileFormat        = &awsproto.Constraint{Enum: []string{"CSV"}}
+	constraintAnnotationConfigurationState       = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintAnnotationDirective                = &awsproto.Constraint{Enum: []string{"COPY", "EXCLUDE"}}
+	constraintBucketAbacStatus                   = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintBucketAccelerateStatus             = &awsproto.Constraint{Enum: []string{"Enabled", "Suspended"}}
+	constraintBucketCannedACL                    = &awsproto.Constraint{Enum: []string{"private", "public-read", "public-read-write", "authenticated-read"}}
+	constraintBucketLocationConstraint           = &awsproto.Constraint{Enum: []string{"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1", "EU", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2"}}
+	constraintBucketLogsPermission               = &awsproto.Constraint{Enum: []string{"FULL_CONTROL", "READ", "WRITE"}}
+	constraintBucketNamespace                    = &awsproto.Constraint{Enum: []string{"account-regional", "global"}}
+	constraintBucketType                         = &awsproto.Constraint{Enum: []string{"Directory"}}
+	constraintBucketVersioningStatus             = &awsproto.Constraint{Enum: []string{"Enabled", "Suspended"}}
+	constraintChecksumAlgorithm                  = &awsproto.Constraint{Enum: []string{"CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"}}
+	constraintChecksumMode                       = &awsproto.Constraint{Enum: []string{"ENABLED"}}
+	constraintChecksumType                       = &awsproto.Constraint{Enum: []string{"COMPOSITE", "FULL_OBJECT"}}
+	constraintCompressionType                    = &awsproto.Constraint{Enum: []string{"NONE", "GZIP", "BZIP2"}}
+	constraintCopySource                         = &awsproto.Constraint{Pattern: `\/?.+\/.+`}
+	constraintDataRedundancy                     = &awsproto.Constraint{Enum: []string{"SingleAvailabilityZone", "SingleLocalZone"}}
+	constraintDeleteMarkerReplicationStatus      = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintDirectoryBucketToken               = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintEncodingType                       = &awsproto.Constraint{Enum: []string{"url"}}
+	constraintEncryptionType                     = &awsproto.Constraint{Enum: []string{"NONE", "SSE-C"}}
+	constraintEvent                              = &awsproto.Constraint{Enum: []string{"s3:ReducedRedundancyLostObject", "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy", "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated", "s3:ObjectRestore:*", "s3:ObjectRestore:Post", "s3:ObjectRestore:Completed", "s3:Replication:*", "s3:Replication:OperationFailedReplication", "s3:Replication:OperationNotTracked", "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationReplicatedAfterThreshold", "s3:ObjectRestore:Delete", "s3:LifecycleTransition", "s3:IntelligentTiering", "s3:ObjectAcl:Put", "s3:LifecycleExpiration:*", "s3:LifecycleExpiration:Delete", "s3:LifecycleExpiration:DeleteMarkerCreated", "s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete", "s3:ObjectAnnotation:*", "s3:ObjectAnnotation:Put", "s3:ObjectAnnotation:Delete"}}
+	constraintExistingObjectReplicationStatus    = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintExpirationState                    = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintExpirationStatus                   = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintExpressionType                     = &awsproto.Constraint{Enum: []string{"SQL"}}
+	constraintFileHeaderInfo                     = &awsproto.Constraint{Enum: []string{"USE", "IGNORE", "NONE"}}
+	constraintFilterRuleName                     = &awsproto.Constraint{Enum: []string{"prefix", "suffix"}}
+	constraintIntelligentTieringAccessTier       = &awsproto.Constraint{Enum: []string{"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"}}
+	constraintIntelligentTieringStatus           = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintInventoryConfigurationState        = &awsproto.Constraint{Enum: []string{"ENABLED", "DISABLED"}}
+	constraintInventoryFormat                    = &awsproto.Constraint{Enum: []string{"CSV", "ORC", "Parquet"}}
+	constraintInventoryFrequency                 = &awsproto.Constraint{Enum: []string{"Daily", "Weekly"}}
+	constraintInventoryIncludedObjectVersions    = &awsproto.Constraint{Enum: []string{"All", "Current"}}
+	constraintInventoryOptionalField             = &awsproto.Constraint{Enum: []string{"Size", "LastModifiedDate", "StorageClass", "ETag", "IsMultipartUploaded", "ReplicationStatus", "EncryptionStatus", "ObjectLockRetainUntilDate", "ObjectLockMode", "ObjectLockLegalHoldStatus", "IntelligentTieringAccessTier", "BucketKeyStatus", "ChecksumAlgorithm", "ObjectAccessControlList", "ObjectOwner", "LifecycleExpirationDate"}}
+	constraintJSONType                           = &awsproto.Constraint{Enum: []string{"DOCUMENT", "LINES"}}
+	constraintLocationType                       = &awsproto.Constraint{Enum: []string{"AvailabilityZone", "LocalZone"}}
+	constraintMFADelete                          = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintMaxAnnotationResults               = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintMaxBuckets                         = &awsproto.Constraint{Min: new(1.0), Max: new(10000.0)}
+	constraintMaxDirectoryBuckets                = &awsproto.Constraint{Min: new(0.0), Max: new(1000.0)}
+	constraintMetadataDirective                  = &awsproto.Constraint{Enum: []string{"COPY", "REPLACE"}}
+	constraintMetricsStatus                      = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintNonEmptyKmsKeyArnString            = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: "arn:aws[a-zA-Z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+", Sensitive: true}
+	constraintObjectAttributes                   = &awsproto.Constraint{Enum: []string{"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}}
+	constraintObjectCannedACL                    = &awsproto.Constraint{Enum: []string{"private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"}}
+	constraintObjectKey                          = &awsproto.Constraint{Min: new(1.0)}
+	constraintObjectLockEnabled                  = &awsproto.Constraint{Enum: []string{"Enabled"}}
+	constraintObjectLockLegalHoldStatus          = &awsproto.Constraint{Enum: []string{"ON", "OFF"}}
+	constraintObjectLockMode                     = &awsproto.Constraint{Enum: []string{"GOVERNANCE", "COMPLIANCE"}}
+	constraintObjectLockRetentionMode            = &awsproto.Constraint{Enum: []string{"GOVERNANCE", "COMPLIANCE"}}
+	constraintObjectOwnership                    = &awsproto.Constraint{Enum: []string{"BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"}}
+	constraintOptionalObjectAttributes           = &awsproto.Constraint{Enum: []string{"RestoreStatus"}}
+	constraintOwnerOverride                      = &awsproto.Constraint{Enum: []string{"Destination"}}
+	constraintPartitionDateSource                = &awsproto.Constraint{Enum: []string{"EventTime", "DeliveryTime"}}
+	constraintPayer                              = &awsproto.Constraint{Enum: []string{"Requester", "BucketOwner"}}
+	constraintPermission                         = &awsproto.Constraint{Enum: []string{"FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP"}}
+	constraintProtocol                           = &awsproto.Constraint{Enum: []string{"http", "https"}}
+	constraintQuoteFields                        = &awsproto.Constraint{Enum: []string{"ALWAYS", "ASNEEDED"}}
+	constraintRenameSource                       = &awsproto.Constraint{Pattern: `\/?.+\/.+`}
+	constraintReplicaModificationsStatus         = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintReplicationRuleStatus              = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintReplicationStatus                  = &awsproto.Constraint{Enum: []string{"COMPLETE", "PENDING", "FAILED", "REPLICA", "COMPLETED"}}
+	constraintReplicationTimeStatus              = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintRequestCharged                     = &awsproto.Constraint{Enum: []string{"requester"}}
+	constraintRequestPayer                       = &awsproto.Constraint{Enum: []string{"requester"}}
+	constraintRestoreRequestType                 = &awsproto.Constraint{Enum: []string{"SELECT"}}
+	constraintServerSideEncryption               = &awsproto.Constraint{Enum: []string{"AES256", "aws:fsx", "aws:backup", "aws:kms", "aws:kms:dsse"}}
+	constraintSessionMode                        = &awsproto.Constraint{Enum: []string{"ReadOnly", "ReadWrite"}}
+	constraintSseKmsEncryptedObjectsStatus       = &awsproto.Constraint{Enum: []string{"Enabled", "Disabled"}}
+	constraintStorageClass                       = &awsproto.Constraint{Enum: []string{"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS", "FSX_ONTAP", "AWS_BACKUP_WARM", "AWS_BACKUP_LOW_COST_WARM"}}
+	constraintStorageClassAnalysisSchemaVersion  = &awsproto.Constraint{Enum: []string{"V_1"}}
+	constraintTableSseAlgorithm                  = &awsproto.Constraint{Enum: []string{"aws:kms", "AES256"}}
+	constraintTaggingDirective                   = &awsproto.Constraint{Enum: []string{"COPY", "REPLACE"}}
+	constraintTier                               = &awsproto.Constraint{Enum: []string{"Standard", "Bulk", "Expedited"}}
+	constraintTransitionDefaultMinimumObjectSize = &awsproto.Constraint{Enum: []string{"varies_by_storage_class", "all_storage_classes_128K"}}
+	constraintTransitionStorageClass             = &awsproto.Constraint{Enum: []string{"GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "DEEP_ARCHIVE", "GLACIER_IR"}}
+	constraintType                               = &awsproto.Constraint{Enum: []string{"CanonicalUser", "AmazonCustomerByEmail", "Group"}}
 )

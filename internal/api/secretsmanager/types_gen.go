@@ -27,6 +27,15 @@ type BatchGetSecretValueRequest struct {
 	NextToken    *string          `aws:"NextToken"`
 }
 
+func (BatchGetSecretValueRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretIdList": constraintSecretIdListType,
+		"Filters":      constraintFiltersListType,
+		"MaxResults":   constraintMaxResultsBatchType,
+		"NextToken":    constraintNextTokenType,
+	}
+}
+
 type BatchGetSecretValueResponse struct {
 	_            struct{}         `aws:"structure"`
 	SecretValues SecretValuesType `aws:"SecretValues"`
@@ -37,6 +46,12 @@ type BatchGetSecretValueResponse struct {
 type CancelRotateSecretRequest struct {
 	_        struct{} `aws:"structure"`
 	SecretId *string  `aws:"SecretId,req"`
+}
+
+func (CancelRotateSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
 }
 
 type CancelRotateSecretResponse struct {
@@ -58,6 +73,19 @@ type CreateSecretRequest struct {
 	AddReplicaRegions           AddReplicaRegionListType `aws:"AddReplicaRegions"`
 	ForceOverwriteReplicaSecret *bool                    `aws:"ForceOverwriteReplicaSecret"`
 	Type                        *string                  `aws:"Type"`
+}
+
+func (CreateSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":               constraintNameType,
+		"ClientRequestToken": constraintClientRequestTokenType,
+		"Description":        constraintDescriptionType,
+		"KmsKeyId":           constraintKmsKeyIdType,
+		"SecretBinary":       constraintSecretBinaryType,
+		"SecretString":       constraintSecretStringType,
+		"AddReplicaRegions":  constraintAddReplicaRegionListType,
+		"Type":               constraintMedeaTypeType,
+	}
 }
 
 type CreateSecretResponse struct {
@@ -93,6 +121,12 @@ type DeleteResourcePolicyRequest struct {
 	SecretId *string  `aws:"SecretId,req"`
 }
 
+func (DeleteResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
+}
+
 type DeleteResourcePolicyResponse struct {
 	_    struct{} `aws:"structure"`
 	ARN  *string  `aws:"ARN"`
@@ -106,6 +140,12 @@ type DeleteSecretRequest struct {
 	ForceDeleteWithoutRecovery *bool    `aws:"ForceDeleteWithoutRecovery"`
 }
 
+func (DeleteSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
+}
+
 type DeleteSecretResponse struct {
 	_            struct{}   `aws:"structure"`
 	ARN          *string    `aws:"ARN"`
@@ -116,6 +156,12 @@ type DeleteSecretResponse struct {
 type DescribeSecretRequest struct {
 	_        struct{} `aws:"structure"`
 	SecretId *string  `aws:"SecretId,req"`
+}
+
+func (DescribeSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
 }
 
 type DescribeSecretResponse struct {
@@ -169,6 +215,13 @@ type ExternalSecretRotationMetadataItem struct {
 	Value *string  `aws:"Value"`
 }
 
+func (ExternalSecretRotationMetadataItem) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintExternalSecretRotationMetadataItemKeyType,
+		"Value": constraintExternalSecretRotationMetadataItemValueType,
+	}
+}
+
 type ExternalSecretRotationMetadataType []ExternalSecretRotationMetadataItem
 
 type Filter struct {
@@ -177,7 +230,18 @@ type Filter struct {
 	Values FilterValuesStringList `aws:"Values"`
 }
 
+func (Filter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintFilterNameStringType,
+		"Values": constraintFilterValuesStringList,
+	}
+}
+
 type FilterValuesStringList []string
+
+func (FilterValuesStringList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintFilterValueStringType}}
+}
 
 type FiltersListType []Filter
 
@@ -193,6 +257,13 @@ type GetRandomPasswordRequest struct {
 	RequireEachIncludedType *bool    `aws:"RequireEachIncludedType"`
 }
 
+func (GetRandomPasswordRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PasswordLength":    constraintPasswordLengthType,
+		"ExcludeCharacters": constraintExcludeCharactersType,
+	}
+}
+
 type GetRandomPasswordResponse struct {
 	_              struct{} `aws:"structure"`
 	RandomPassword *string  `aws:"RandomPassword"`
@@ -201,6 +272,12 @@ type GetRandomPasswordResponse struct {
 type GetResourcePolicyRequest struct {
 	_        struct{} `aws:"structure"`
 	SecretId *string  `aws:"SecretId,req"`
+}
+
+func (GetResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
 }
 
 type GetResourcePolicyResponse struct {
@@ -215,6 +292,14 @@ type GetSecretValueRequest struct {
 	SecretId     *string  `aws:"SecretId,req"`
 	VersionId    *string  `aws:"VersionId"`
 	VersionStage *string  `aws:"VersionStage"`
+}
+
+func (GetSecretValueRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":     constraintSecretIdType,
+		"VersionId":    constraintSecretVersionIdType,
+		"VersionStage": constraintSecretVersionStageType,
+	}
 }
 
 type GetSecretValueResponse struct {
@@ -338,6 +423,14 @@ type ListSecretVersionIdsRequest struct {
 	IncludeDeprecated *bool    `aws:"IncludeDeprecated"`
 }
 
+func (ListSecretVersionIdsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":   constraintSecretIdType,
+		"MaxResults": constraintMaxResultsType,
+		"NextToken":  constraintNextTokenType,
+	}
+}
+
 type ListSecretVersionIdsResponse struct {
 	_         struct{}               `aws:"structure"`
 	Versions  SecretVersionsListType `aws:"Versions"`
@@ -354,6 +447,16 @@ type ListSecretsRequest struct {
 	Filters                FiltersListType `aws:"Filters"`
 	SortOrder              *string         `aws:"SortOrder"`
 	SortBy                 *string         `aws:"SortBy"`
+}
+
+func (ListSecretsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResultsType,
+		"NextToken":  constraintNextTokenType,
+		"Filters":    constraintFiltersListType,
+		"SortOrder":  constraintSortOrderType,
+		"SortBy":     constraintSortByType,
+	}
 }
 
 type ListSecretsResponse struct {
@@ -431,6 +534,13 @@ type PutResourcePolicyRequest struct {
 	BlockPublicPolicy *bool    `aws:"BlockPublicPolicy"`
 }
 
+func (PutResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":       constraintSecretIdType,
+		"ResourcePolicy": constraintNonEmptyResourcePolicyType,
+	}
+}
+
 type PutResourcePolicyResponse struct {
 	_    struct{} `aws:"structure"`
 	ARN  *string  `aws:"ARN"`
@@ -447,6 +557,17 @@ type PutSecretValueRequest struct {
 	RotationToken      *string                 `aws:"RotationToken"`
 }
 
+func (PutSecretValueRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":           constraintSecretIdType,
+		"ClientRequestToken": constraintClientRequestTokenType,
+		"SecretBinary":       constraintSecretBinaryType,
+		"SecretString":       constraintSecretStringType,
+		"VersionStages":      constraintSecretVersionStagesType,
+		"RotationToken":      constraintRotationTokenType,
+	}
+}
+
 type PutSecretValueResponse struct {
 	_             struct{}                `aws:"structure"`
 	ARN           *string                 `aws:"ARN"`
@@ -461,6 +582,13 @@ type RemoveRegionsFromReplicationRequest struct {
 	RemoveReplicaRegions RemoveReplicaRegionListType `aws:"RemoveReplicaRegions,req"`
 }
 
+func (RemoveRegionsFromReplicationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":             constraintSecretIdType,
+		"RemoveReplicaRegions": constraintRemoveReplicaRegionListType,
+	}
+}
+
 type RemoveRegionsFromReplicationResponse struct {
 	_                 struct{}                  `aws:"structure"`
 	ARN               *string                   `aws:"ARN"`
@@ -469,10 +597,21 @@ type RemoveRegionsFromReplicationResponse struct {
 
 type RemoveReplicaRegionListType []string
 
+func (RemoveReplicaRegionListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintRegionType}}
+}
+
 type ReplicaRegionType struct {
 	_        struct{} `aws:"structure"`
 	Region   *string  `aws:"Region"`
 	KmsKeyId *string  `aws:"KmsKeyId"`
+}
+
+func (ReplicaRegionType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Region":   constraintRegionType,
+		"KmsKeyId": constraintKmsKeyIdType,
+	}
 }
 
 type ReplicateSecretToRegionsRequest struct {
@@ -480,6 +619,13 @@ type ReplicateSecretToRegionsRequest struct {
 	SecretId                    *string                  `aws:"SecretId,req"`
 	AddReplicaRegions           AddReplicaRegionListType `aws:"AddReplicaRegions,req"`
 	ForceOverwriteReplicaSecret *bool                    `aws:"ForceOverwriteReplicaSecret"`
+}
+
+func (ReplicateSecretToRegionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":          constraintSecretIdType,
+		"AddReplicaRegions": constraintAddReplicaRegionListType,
+	}
 }
 
 type ReplicateSecretToRegionsResponse struct {
@@ -544,6 +690,12 @@ type RestoreSecretRequest struct {
 	SecretId *string  `aws:"SecretId,req"`
 }
 
+func (RestoreSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
+}
+
 type RestoreSecretResponse struct {
 	_    struct{} `aws:"structure"`
 	ARN  *string  `aws:"ARN"`
@@ -561,6 +713,15 @@ type RotateSecretRequest struct {
 	RotateImmediately              *bool                              `aws:"RotateImmediately"`
 }
 
+func (RotateSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":                      constraintSecretIdType,
+		"ClientRequestToken":            constraintClientRequestTokenType,
+		"RotationLambdaARN":             constraintRotationLambdaARNType,
+		"ExternalSecretRotationRoleArn": constraintRoleARNType,
+	}
+}
+
 type RotateSecretResponse struct {
 	_         struct{} `aws:"structure"`
 	ARN       *string  `aws:"ARN"`
@@ -575,7 +736,19 @@ type RotationRulesType struct {
 	ScheduleExpression     *string  `aws:"ScheduleExpression"`
 }
 
+func (RotationRulesType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutomaticallyAfterDays": constraintAutomaticallyRotateAfterDaysType,
+		"Duration":               constraintDurationType,
+		"ScheduleExpression":     constraintScheduleExpressionType,
+	}
+}
+
 type SecretIdListType []string
+
+func (SecretIdListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSecretIdType}}
+}
 
 type SecretListEntry struct {
 	_                              struct{}                           `aws:"structure"`
@@ -618,6 +791,10 @@ type SecretValuesType []SecretValueEntry
 
 type SecretVersionStagesType []string
 
+func (SecretVersionStagesType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSecretVersionStageType}}
+}
+
 type SecretVersionsListEntry struct {
 	_                struct{}                `aws:"structure"`
 	VersionId        *string                 `aws:"VersionId"`
@@ -636,6 +813,12 @@ type StopReplicationToReplicaRequest struct {
 	SecretId *string  `aws:"SecretId,req"`
 }
 
+func (StopReplicationToReplicaRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
+}
+
 type StopReplicationToReplicaResponse struct {
 	_   struct{} `aws:"structure"`
 	ARN *string  `aws:"ARN"`
@@ -647,7 +830,18 @@ type Tag struct {
 	Value *string  `aws:"Value"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKeyType,
+		"Value": constraintTagValueType,
+	}
+}
+
 type TagKeyListType []string
+
+func (TagKeyListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKeyType}}
+}
 
 type TagListType []Tag
 
@@ -657,10 +851,22 @@ type TagResourceRequest struct {
 	Tags     TagListType `aws:"Tags,req"`
 }
 
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
+}
+
 type UntagResourceRequest struct {
 	_        struct{}       `aws:"structure"`
 	SecretId *string        `aws:"SecretId,req"`
 	TagKeys  TagKeyListType `aws:"TagKeys,req"`
+}
+
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId": constraintSecretIdType,
+	}
 }
 
 type UpdateSecretRequest struct {
@@ -672,6 +878,18 @@ type UpdateSecretRequest struct {
 	SecretBinary       []byte   `aws:"SecretBinary"`
 	SecretString       *string  `aws:"SecretString"`
 	Type               *string  `aws:"Type"`
+}
+
+func (UpdateSecretRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":           constraintSecretIdType,
+		"ClientRequestToken": constraintClientRequestTokenType,
+		"Description":        constraintDescriptionType,
+		"KmsKeyId":           constraintKmsKeyIdType,
+		"SecretBinary":       constraintSecretBinaryType,
+		"SecretString":       constraintSecretStringType,
+		"Type":               constraintMedeaTypeType,
+	}
 }
 
 type UpdateSecretResponse struct {
@@ -689,6 +907,15 @@ type UpdateSecretVersionStageRequest struct {
 	MoveToVersionId     *string  `aws:"MoveToVersionId"`
 }
 
+func (UpdateSecretVersionStageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":            constraintSecretIdType,
+		"VersionStage":        constraintSecretVersionStageType,
+		"RemoveFromVersionId": constraintSecretVersionIdType,
+		"MoveToVersionId":     constraintSecretVersionIdType,
+	}
+}
+
 type UpdateSecretVersionStageResponse struct {
 	_    struct{} `aws:"structure"`
 	ARN  *string  `aws:"ARN"`
@@ -699,6 +926,13 @@ type ValidateResourcePolicyRequest struct {
 	_              struct{} `aws:"structure"`
 	SecretId       *string  `aws:"SecretId"`
 	ResourcePolicy *string  `aws:"ResourcePolicy,req"`
+}
+
+func (ValidateResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SecretId":       constraintSecretIdType,
+		"ResourcePolicy": constraintNonEmptyResourcePolicyType,
+	}
 }
 
 type ValidateResourcePolicyResponse struct {
@@ -745,4 +979,45 @@ const (
 	StatusTypeInSync     = "InSync"
 	StatusTypeFailed     = "Failed"
 	StatusTypeInProgress = "InProgress"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAddReplicaRegionListType                    = &awsproto.Constraint{Min: new(1.0)}
+	constraintAutomaticallyRotateAfterDaysType            = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintClientRequestTokenType                      = &awsproto.Constraint{Min: new(32.0), Max: new(64.0)}
+	constraintDescriptionType                             = &awsproto.Constraint{Max: new(2048.0)}
+	constraintDurationType                                = &awsproto.Constraint{Min: new(2.0), Max: new(3.0), Pattern: "[0-9]+h"}
+	constraintExcludeCharactersType                       = &awsproto.Constraint{Min: new(0.0), Max: new(4096.0)}
+	constraintExternalSecretRotationMetadataItemKeyType   = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintExternalSecretRotationMetadataItemValueType = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintFilterNameStringType                        = &awsproto.Constraint{Enum: []string{"description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"}}
+	constraintFilterValueStringType                       = &awsproto.Constraint{Max: new(512.0), Pattern: `^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$`}
+	constraintFilterValuesStringList                      = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintFiltersListType                             = &awsproto.Constraint{Max: new(10.0)}
+	constraintKmsKeyIdType                                = &awsproto.Constraint{Min: new(0.0), Max: new(2048.0)}
+	constraintMaxResultsBatchType                         = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintMaxResultsType                              = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMedeaTypeType                               = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintNameType                                    = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintNextTokenType                               = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0)}
+	constraintNonEmptyResourcePolicyType                  = &awsproto.Constraint{Min: new(1.0), Max: new(20480.0)}
+	constraintPasswordLengthType                          = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0)}
+	constraintRegionType                                  = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^([a-z]+-)+\d+$`}
+	constraintRemoveReplicaRegionListType                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintRoleARNType                                 = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0)}
+	constraintRotationLambdaARNType                       = &awsproto.Constraint{Min: new(0.0), Max: new(2048.0)}
+	constraintRotationTokenType                           = &awsproto.Constraint{Min: new(36.0), Max: new(256.0), Pattern: `^[a-zA-Z0-9\-]+$`, Sensitive: true}
+	constraintScheduleExpressionType                      = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `[0-9A-Za-z\(\)#\?\*\-\/, ]+`}
+	constraintSecretBinaryType                            = &awsproto.Constraint{Min: new(1.0), Max: new(65536.0), Sensitive: true}
+	constraintSecretIdListType                            = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintSecretIdType                                = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintSecretStringType                            = &awsproto.Constraint{Min: new(1.0), Max: new(65536.0), Sensitive: true}
+	constraintSecretVersionIdType                         = &awsproto.Constraint{Min: new(32.0), Max: new(64.0)}
+	constraintSecretVersionStageType                      = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintSecretVersionStagesType                     = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintSortByType                                  = &awsproto.Constraint{Enum: []string{"created-date", "last-accessed-date", "last-changed-date", "name"}}
+	constraintSortOrderType                               = &awsproto.Constraint{Enum: []string{"asc", "desc"}}
+	constraintTagKeyType                                  = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValueType                                = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
 )

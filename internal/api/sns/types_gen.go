@@ -161,6 +161,13 @@ type CreateSMSSandboxPhoneNumberInput struct {
 	LanguageCode *string  `aws:"LanguageCode"`
 }
 
+func (CreateSMSSandboxPhoneNumberInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PhoneNumber":  constraintPhoneNumberString,
+		"LanguageCode": constraintLanguageCodeString,
+	}
+}
+
 type CreateSMSSandboxPhoneNumberResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -193,6 +200,12 @@ type DeletePlatformApplicationInput struct {
 type DeleteSMSSandboxPhoneNumberInput struct {
 	_           struct{} `aws:"structure"`
 	PhoneNumber *string  `aws:"PhoneNumber,req"`
+}
+
+func (DeleteSMSSandboxPhoneNumberInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PhoneNumber": constraintPhoneNumberString,
+	}
 }
 
 type DeleteSMSSandboxPhoneNumberResult struct {
@@ -601,6 +614,12 @@ type ListOriginationNumbersRequest struct {
 	MaxResults *int32   `aws:"MaxResults"`
 }
 
+func (ListOriginationNumbersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxItemsListOriginationNumbers,
+	}
+}
+
 type ListOriginationNumbersResult struct {
 	_            struct{}                   `aws:"structure"`
 	NextToken    *string                    `aws:"NextToken"`
@@ -633,6 +652,12 @@ type ListSMSSandboxPhoneNumbersInput struct {
 	_          struct{} `aws:"structure"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (ListSMSSandboxPhoneNumbersInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxItems,
+	}
 }
 
 type ListSMSSandboxPhoneNumbersResult struct {
@@ -669,6 +694,12 @@ type ListSubscriptionsResponse struct {
 type ListTagsForResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
+}
+
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintAmazonResourceName,
+	}
 }
 
 type ListTagsForResourceResponse struct {
@@ -1016,7 +1047,18 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagKeyList []string
+
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
 
 type TagLimitExceededException struct {
 	_       struct{} `aws:"structure,error=TagLimitExceeded,status=400"`
@@ -1064,6 +1106,12 @@ type TagResourceRequest struct {
 	_           struct{} `aws:"structure"`
 	ResourceArn *string  `aws:"ResourceArn,req"`
 	Tags        TagList  `aws:"Tags,req"`
+}
+
+func (TagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintAmazonResourceName,
+	}
 }
 
 type TagResourceResponse struct {
@@ -1152,6 +1200,12 @@ type UntagResourceRequest struct {
 	TagKeys     TagKeyList `aws:"TagKeys,req"`
 }
 
+func (UntagResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintAmazonResourceName,
+	}
+}
+
 type UntagResourceResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1223,6 +1277,13 @@ type VerifySMSSandboxPhoneNumberInput struct {
 	OneTimePassword *string  `aws:"OneTimePassword,req"`
 }
 
+func (VerifySMSSandboxPhoneNumberInput) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PhoneNumber":     constraintPhoneNumberString,
+		"OneTimePassword": constraintOTPCode,
+	}
+}
+
 type VerifySMSSandboxPhoneNumberResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1262,4 +1323,16 @@ const (
 const (
 	SMSSandboxPhoneNumberVerificationStatusPending  = "Pending"
 	SMSSandboxPhoneNumberVerificationStatusVerified = "Verified"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAmazonResourceName             = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0)}
+	constraintLanguageCodeString             = &awsproto.Constraint{Enum: []string{"en-US", "en-GB", "es-419", "es-ES", "de-DE", "fr-CA", "fr-FR", "it-IT", "ja-JP", "pt-BR", "kr-KR", "zh-CN", "zh-TW"}}
+	constraintMaxItems                       = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintMaxItemsListOriginationNumbers = &awsproto.Constraint{Min: new(1.0), Max: new(30.0)}
+	constraintOTPCode                        = &awsproto.Constraint{Min: new(5.0), Max: new(8.0), Pattern: "^[0-9]+$"}
+	constraintPhoneNumberString              = &awsproto.Constraint{Max: new(20.0), Pattern: `^(\+[0-9]{8,}|[0-9]{0,9})$`, Sensitive: true}
+	constraintTagKey                         = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintTagValue                       = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
 )

@@ -30,7 +30,7 @@ type AddPermissionRequest struct {
 type AttributeNameList []string
 
 func (AttributeNameList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{Constraint: constraintQueueAttributeName}}
 }
 
 type BatchEntryIdsNotDistinct struct {
@@ -612,7 +612,7 @@ func (MessageBodyAttributeMap) AWSCollection() awsproto.Collection {
 type MessageBodySystemAttributeMap map[string]MessageSystemAttributeValue
 
 func (MessageBodySystemAttributeMap) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{Constraint: constraintMessageSystemAttributeNameForSends}}
 }
 
 type MessageList []Message
@@ -631,7 +631,7 @@ func (e *MessageNotInflight) Error() string        { return awsproto.ErrorString
 type MessageSystemAttributeList []string
 
 func (MessageSystemAttributeList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{Constraint: constraintMessageSystemAttributeName}}
 }
 
 type MessageSystemAttributeMap map[string]string
@@ -697,7 +697,7 @@ type PurgeQueueRequest struct {
 type QueueAttributeMap map[string]string
 
 func (QueueAttributeMap) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{Constraint: constraintQueueAttributeName}}
 }
 
 type QueueDeletedRecently struct {
@@ -1035,4 +1035,11 @@ const (
 	QueueAttributeNameFifoThroughputLimit                   = "FifoThroughputLimit"
 	QueueAttributeNameRedriveAllowPolicy                    = "RedriveAllowPolicy"
 	QueueAttributeNameSqsManagedSseEnabled                  = "SqsManagedSseEnabled"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintMessageSystemAttributeName         = &awsproto.Constraint{Enum: []string{"All", "SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SequenceNumber", "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader", "DeadLetterQueueSourceArn"}}
+	constraintMessageSystemAttributeNameForSends = &awsproto.Constraint{Enum: []string{"AWSTraceHeader"}}
+	constraintQueueAttributeName                 = &awsproto.Constraint{Enum: []string{"All", "Policy", "VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn", "ApproximateNumberOfMessagesDelayed", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "FifoQueue", "ContentBasedDeduplication", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "DeduplicationScope", "FifoThroughputLimit", "RedriveAllowPolicy", "SqsManagedSseEnabled"}}
 )

@@ -30,6 +30,10 @@ func NewAccessDeniedException(format string, args ...any) *AccessDeniedException
 
 type AccountIdList []string
 
+func (AccountIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAccountId}}
+}
+
 type AccountSharingInfo struct {
 	_                     struct{} `aws:"structure"`
 	AccountId             *string  `aws:"AccountId"`
@@ -63,6 +67,13 @@ type AddTagsToResourceRequest struct {
 	Tags         TagList  `aws:"Tags,req"`
 }
 
+func (AddTagsToResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceTypeForTagging,
+		"Tags":         constraintTagList,
+	}
+}
+
 type AddTagsToResourceResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -72,10 +83,22 @@ type Alarm struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (Alarm) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintAlarmName,
+	}
+}
+
 type AlarmConfiguration struct {
 	_                      struct{}  `aws:"structure"`
 	IgnorePollAlarmFailure *bool     `aws:"IgnorePollAlarmFailure"`
 	Alarms                 AlarmList `aws:"Alarms,req"`
+}
+
+func (AlarmConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Alarms": constraintAlarmList,
+	}
 }
 
 type AlarmList []Alarm
@@ -114,6 +137,12 @@ type AssociateOpsItemRelatedItemRequest struct {
 	AssociationType *string  `aws:"AssociationType,req"`
 	ResourceType    *string  `aws:"ResourceType,req"`
 	ResourceUri     *string  `aws:"ResourceUri,req"`
+}
+
+func (AssociateOpsItemRelatedItemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsItemId": constraintOpsItemId,
+	}
 }
 
 type AssociateOpsItemRelatedItemResponse struct {
@@ -255,6 +284,14 @@ type AssociationExecutionFilter struct {
 	Type  *string  `aws:"Type,req"`
 }
 
+func (AssociationExecutionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintAssociationExecutionFilterKey,
+		"Value": constraintAssociationExecutionFilterValue,
+		"Type":  constraintAssociationFilterOperatorType,
+	}
+}
+
 type AssociationExecutionFilterList []AssociationExecutionFilter
 
 type AssociationExecutionTarget struct {
@@ -276,6 +313,13 @@ type AssociationExecutionTargetsFilter struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (AssociationExecutionTargetsFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintAssociationExecutionTargetsFilterKey,
+		"Value": constraintAssociationExecutionTargetsFilterValue,
+	}
+}
+
 type AssociationExecutionTargetsFilterList []AssociationExecutionTargetsFilter
 
 type AssociationExecutionTargetsList []AssociationExecutionTarget
@@ -288,9 +332,20 @@ type AssociationFilter struct {
 	Value *string  `aws:"value,req"`
 }
 
+func (AssociationFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintAssociationFilterKey,
+		"value": constraintAssociationFilterValue,
+	}
+}
+
 type AssociationFilterList []AssociationFilter
 
 type AssociationIdList []string
+
+func (AssociationIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAssociationId}}
+}
 
 type AssociationLimitExceeded struct {
 	_ struct{} `aws:"structure,error=AssociationLimitExceeded,status=400"`
@@ -316,6 +371,14 @@ type AssociationStatus struct {
 	Name           *string    `aws:"Name,req"`
 	Message        *string    `aws:"Message,req"`
 	AdditionalInfo *string    `aws:"AdditionalInfo"`
+}
+
+func (AssociationStatus) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":           constraintAssociationStatusName,
+		"Message":        constraintStatusMessage,
+		"AdditionalInfo": constraintStatusAdditionalInfo,
+	}
 }
 
 type AssociationStatusAggregatedCount map[string]int32
@@ -394,9 +457,21 @@ type AttachmentsSource struct {
 	Name   *string                 `aws:"Name"`
 }
 
+func (AttachmentsSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintAttachmentsSourceKey,
+		"Values": constraintAttachmentsSourceValues,
+		"Name":   constraintAttachmentIdentifier,
+	}
+}
+
 type AttachmentsSourceList []AttachmentsSource
 
 type AttachmentsSourceValues []string
+
+func (AttachmentsSourceValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAttachmentsSourceValue}}
+}
 
 type AutomationDefinitionNotApprovedException struct {
 	_       struct{} `aws:"structure,error=AutomationDefinitionNotApprovedException,status=400"`
@@ -510,9 +585,20 @@ type AutomationExecutionFilter struct {
 	Values AutomationExecutionFilterValueList `aws:"Values,req"`
 }
 
+func (AutomationExecutionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintAutomationExecutionFilterKey,
+		"Values": constraintAutomationExecutionFilterValueList,
+	}
+}
+
 type AutomationExecutionFilterList []AutomationExecutionFilter
 
 type AutomationExecutionFilterValueList []string
+
+func (AutomationExecutionFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAutomationExecutionFilterValue}}
+}
 
 type AutomationExecutionInputs struct {
 	_                   struct{}               `aws:"structure"`
@@ -522,6 +608,17 @@ type AutomationExecutionInputs struct {
 	TargetMaps          TargetMaps             `aws:"TargetMaps"`
 	TargetLocations     TargetLocations        `aws:"TargetLocations"`
 	TargetLocationsURL  *string                `aws:"TargetLocationsURL"`
+}
+
+func (AutomationExecutionInputs) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Parameters":          constraintAutomationParameterMap,
+		"TargetParameterName": constraintAutomationParameterKey,
+		"Targets":             constraintAutomationTargets,
+		"TargetMaps":          constraintTargetMaps,
+		"TargetLocations":     constraintTargetLocations,
+		"TargetLocationsURL":  constraintTargetLocationsURL,
+	}
 }
 
 type AutomationExecutionLimitExceededException struct {
@@ -616,7 +713,15 @@ type AutomationExecutionPreview struct {
 
 type AutomationParameterMap map[string]AutomationParameterValueList
 
+func (AutomationParameterMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintAutomationParameterKey}, Value: awsproto.ElemTraits{Constraint: constraintAutomationParameterValueList}}
+}
+
 type AutomationParameterValueList []string
+
+func (AutomationParameterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintAutomationParameterValue}}
+}
 
 type AutomationStepNotFoundException struct {
 	_       struct{} `aws:"structure,error=AutomationStepNotFoundException,status=400"`
@@ -651,10 +756,26 @@ type AzureConfiguration struct {
 	Targets                *ConfigurationTargets `aws:"Targets,union"`
 }
 
+func (AzureConfiguration) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TenantId":               constraintAzureTenantId,
+		"TenantDisplayName":      constraintAzureTenantDisplayName,
+		"ApplicationId":          constraintAzureApplicationId,
+		"ApplicationDisplayName": constraintAzureApplicationDisplayName,
+	}
+}
+
 type AzureSubscription struct {
 	_           struct{} `aws:"structure"`
 	Id          *string  `aws:"Id,req"`
 	DisplayName *string  `aws:"DisplayName"`
+}
+
+func (AzureSubscription) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Id":          constraintAzureSubscriptionId,
+		"DisplayName": constraintAzureSubscriptionDisplayName,
+	}
 }
 
 type AzureSubscriptionList []AzureSubscription
@@ -673,12 +794,31 @@ type BaselineOverride struct {
 	AvailableSecurityUpdatesComplianceStatus *string           `aws:"AvailableSecurityUpdatesComplianceStatus"`
 }
 
+func (BaselineOverride) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperatingSystem":                          constraintOperatingSystem,
+		"ApprovedPatches":                          constraintPatchIdList,
+		"ApprovedPatchesComplianceLevel":           constraintPatchComplianceLevel,
+		"RejectedPatches":                          constraintPatchIdList,
+		"RejectedPatchesAction":                    constraintPatchAction,
+		"Sources":                                  constraintPatchSourceList,
+		"AvailableSecurityUpdatesComplianceStatus": constraintPatchComplianceStatus,
+	}
+}
+
 type CalendarNameOrARNList []string
 
 type CancelCommandRequest struct {
 	_           struct{}       `aws:"structure"`
 	CommandId   *string        `aws:"CommandId,req"`
 	InstanceIds InstanceIdList `aws:"InstanceIds"`
+}
+
+func (CancelCommandRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CommandId":   constraintCommandId,
+		"InstanceIds": constraintInstanceIdList,
+	}
 }
 
 type CancelCommandResult struct {
@@ -688,6 +828,12 @@ type CancelCommandResult struct {
 type CancelMaintenanceWindowExecutionRequest struct {
 	_                 struct{} `aws:"structure"`
 	WindowExecutionId *string  `aws:"WindowExecutionId,req"`
+}
+
+func (CancelMaintenanceWindowExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowExecutionId": constraintMaintenanceWindowExecutionId,
+	}
 }
 
 type CancelMaintenanceWindowExecutionResult struct {
@@ -710,9 +856,20 @@ type CloudConnectorFilter struct {
 	FilterValues CloudConnectorFilterValues `aws:"FilterValues"`
 }
 
+func (CloudConnectorFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FilterKey":    constraintCloudConnectorFilterKey,
+		"FilterValues": constraintCloudConnectorFilterValues,
+	}
+}
+
 type CloudConnectorFilterList []CloudConnectorFilter
 
 type CloudConnectorFilterValues []string
+
+func (CloudConnectorFilterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintCloudConnectorFilterValue}}
+}
 
 type CloudConnectorSummary struct {
 	_                struct{}   `aws:"structure"`
@@ -730,6 +887,12 @@ type CloudWatchOutputConfig struct {
 	_                       struct{} `aws:"structure"`
 	CloudWatchLogGroupName  *string  `aws:"CloudWatchLogGroupName"`
 	CloudWatchOutputEnabled *bool    `aws:"CloudWatchOutputEnabled"`
+}
+
+func (CloudWatchOutputConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CloudWatchLogGroupName": constraintCloudWatchLogGroupName,
+	}
 }
 
 type Command struct {
@@ -766,6 +929,13 @@ type CommandFilter struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"key,req"`
 	Value *string  `aws:"value,req"`
+}
+
+func (CommandFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintCommandFilterKey,
+		"value": constraintCommandFilterValue,
+	}
 }
 
 type CommandFilterList []CommandFilter
@@ -819,6 +989,13 @@ type ComplianceExecutionSummary struct {
 	ExecutionType *string    `aws:"ExecutionType"`
 }
 
+func (ComplianceExecutionSummary) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExecutionId":   constraintComplianceExecutionId,
+		"ExecutionType": constraintComplianceExecutionType,
+	}
+}
+
 type ComplianceItem struct {
 	_                struct{}                    `aws:"structure"`
 	ComplianceType   *string                     `aws:"ComplianceType"`
@@ -834,6 +1011,10 @@ type ComplianceItem struct {
 
 type ComplianceItemDetails map[string]string
 
+func (ComplianceItemDetails) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintAttributeName}, Value: awsproto.ElemTraits{Constraint: constraintAttributeValue}}
+}
+
 type ComplianceItemEntry struct {
 	_        struct{}              `aws:"structure"`
 	Id       *string               `aws:"Id"`
@@ -843,19 +1024,43 @@ type ComplianceItemEntry struct {
 	Details  ComplianceItemDetails `aws:"Details"`
 }
 
+func (ComplianceItemEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Title":    constraintComplianceItemTitle,
+		"Severity": constraintComplianceSeverity,
+		"Status":   constraintComplianceStatus,
+	}
+}
+
 type ComplianceItemEntryList []ComplianceItemEntry
 
 type ComplianceItemList []ComplianceItem
 
 type ComplianceResourceIdList []string
 
+func (ComplianceResourceIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintComplianceResourceId}}
+}
+
 type ComplianceResourceTypeList []string
+
+func (ComplianceResourceTypeList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintComplianceResourceType}}
+}
 
 type ComplianceStringFilter struct {
 	_      struct{}                        `aws:"structure"`
 	Key    *string                         `aws:"Key"`
 	Values ComplianceStringFilterValueList `aws:"Values"`
 	Type   *string                         `aws:"Type"`
+}
+
+func (ComplianceStringFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintComplianceStringFilterKey,
+		"Values": constraintComplianceStringFilterValueList,
+		"Type":   constraintComplianceQueryOperatorType,
+	}
 }
 
 type ComplianceStringFilterList []ComplianceStringFilter
@@ -904,6 +1109,12 @@ type ConfigurationTargets struct {
 	Subscriptions AzureSubscriptionList `aws:"Subscriptions"`
 }
 
+func (ConfigurationTargets) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Subscriptions": constraintAzureSubscriptionList,
+	}
+}
+
 type ConflictException struct {
 	_       struct{} `aws:"structure,error=ConflictException,status=400"`
 	Message *string  `aws:"Message"`
@@ -935,6 +1146,16 @@ type CreateActivationRequest struct {
 	RegistrationMetadata RegistrationMetadataList `aws:"RegistrationMetadata"`
 }
 
+func (CreateActivationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description":         constraintActivationDescription,
+		"DefaultInstanceName": constraintDefaultInstanceName,
+		"IamRole":             constraintIamRole,
+		"RegistrationLimit":   constraintRegistrationLimit,
+		"Tags":                constraintTagList,
+	}
+}
+
 type CreateActivationResult struct {
 	_              struct{} `aws:"structure"`
 	ActivationId   *string  `aws:"ActivationId"`
@@ -945,6 +1166,13 @@ type CreateAssociationBatchRequest struct {
 	_                             struct{}                             `aws:"structure"`
 	Entries                       CreateAssociationBatchRequestEntries `aws:"Entries,req"`
 	AssociationDispatchAssumeRole *string                              `aws:"AssociationDispatchAssumeRole"`
+}
+
+func (CreateAssociationBatchRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Entries":                       constraintCreateAssociationBatchRequestEntries,
+		"AssociationDispatchAssumeRole": constraintAssociationDispatchAssumeRoleArn,
+	}
 }
 
 type CreateAssociationBatchRequestEntries []CreateAssociationBatchRequestEntry
@@ -971,6 +1199,26 @@ type CreateAssociationBatchRequestEntry struct {
 	Duration                      *int32                             `aws:"Duration"`
 	TargetMaps                    TargetMaps                         `aws:"TargetMaps"`
 	AlarmConfiguration            *AlarmConfiguration                `aws:"AlarmConfiguration"`
+}
+
+func (CreateAssociationBatchRequestEntry) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                          constraintDocumentARN,
+		"InstanceId":                    constraintInstanceId,
+		"AutomationTargetParameterName": constraintAutomationTargetParameterName,
+		"DocumentVersion":               constraintDocumentVersion,
+		"Targets":                       constraintTargets,
+		"ScheduleExpression":            constraintScheduleExpression,
+		"AssociationName":               constraintAssociationName,
+		"MaxErrors":                     constraintMaxErrors,
+		"MaxConcurrency":                constraintMaxConcurrency,
+		"ComplianceSeverity":            constraintAssociationComplianceSeverity,
+		"SyncCompliance":                constraintAssociationSyncCompliance,
+		"TargetLocations":               constraintTargetLocations,
+		"ScheduleOffset":                constraintScheduleOffset,
+		"Duration":                      constraintDuration,
+		"TargetMaps":                    constraintTargetMaps,
+	}
 }
 
 type CreateAssociationBatchResult struct {
@@ -1005,6 +1253,28 @@ type CreateAssociationRequest struct {
 	AssociationDispatchAssumeRole *string                            `aws:"AssociationDispatchAssumeRole"`
 }
 
+func (CreateAssociationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                          constraintDocumentARN,
+		"DocumentVersion":               constraintDocumentVersion,
+		"InstanceId":                    constraintInstanceId,
+		"Targets":                       constraintTargets,
+		"ScheduleExpression":            constraintScheduleExpression,
+		"AssociationName":               constraintAssociationName,
+		"AutomationTargetParameterName": constraintAutomationTargetParameterName,
+		"MaxErrors":                     constraintMaxErrors,
+		"MaxConcurrency":                constraintMaxConcurrency,
+		"ComplianceSeverity":            constraintAssociationComplianceSeverity,
+		"SyncCompliance":                constraintAssociationSyncCompliance,
+		"TargetLocations":               constraintTargetLocations,
+		"ScheduleOffset":                constraintScheduleOffset,
+		"Duration":                      constraintDuration,
+		"TargetMaps":                    constraintTargetMaps,
+		"Tags":                          constraintTagList,
+		"AssociationDispatchAssumeRole": constraintAssociationDispatchAssumeRoleArn,
+	}
+}
+
 type CreateAssociationResult struct {
 	_                      struct{}                `aws:"structure"`
 	AssociationDescription *AssociationDescription `aws:"AssociationDescription"`
@@ -1018,6 +1288,16 @@ type CreateCloudConnectorRequest struct {
 	Configuration      *CloudConnectorConfiguration `aws:"Configuration,req,union"`
 	ConfigConnectorArn *string                      `aws:"ConfigConnectorArn,req"`
 	Tags               TagList                      `aws:"Tags"`
+}
+
+func (CreateCloudConnectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DisplayName":        constraintDisplayName,
+		"RoleArn":            constraintCloudConnectorIamRoleArn,
+		"Description":        constraintCloudConnectorDescription,
+		"ConfigConnectorArn": constraintConfigConnectorArn,
+		"Tags":               constraintTagList,
+	}
 }
 
 type CreateCloudConnectorResult struct {
@@ -1039,6 +1319,21 @@ type CreateDocumentRequest struct {
 	Tags           TagList               `aws:"Tags"`
 }
 
+func (CreateDocumentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Content":        constraintDocumentContent,
+		"Requires":       constraintDocumentRequiresList,
+		"Attachments":    constraintAttachmentsSourceList,
+		"Name":           constraintDocumentName,
+		"DisplayName":    constraintDocumentDisplayName,
+		"VersionName":    constraintDocumentVersionName,
+		"DocumentType":   constraintDocumentType,
+		"DocumentFormat": constraintDocumentFormat,
+		"TargetType":     constraintTargetType,
+		"Tags":           constraintTagList,
+	}
+}
+
 type CreateDocumentResult struct {
 	_                   struct{}             `aws:"structure"`
 	DocumentDescription *DocumentDescription `aws:"DocumentDescription"`
@@ -1058,6 +1353,19 @@ type CreateMaintenanceWindowRequest struct {
 	AllowUnassociatedTargets *bool    `aws:"AllowUnassociatedTargets,req"`
 	ClientToken              *string  `aws:"ClientToken,idem"`
 	Tags                     TagList  `aws:"Tags"`
+}
+
+func (CreateMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":           constraintMaintenanceWindowName,
+		"Description":    constraintMaintenanceWindowDescription,
+		"Schedule":       constraintMaintenanceWindowSchedule,
+		"ScheduleOffset": constraintMaintenanceWindowOffset,
+		"Duration":       constraintMaintenanceWindowDurationHours,
+		"Cutoff":         constraintMaintenanceWindowCutoff,
+		"ClientToken":    constraintClientToken,
+		"Tags":           constraintTagList,
+	}
 }
 
 type CreateMaintenanceWindowResult struct {
@@ -1085,6 +1393,19 @@ type CreateOpsItemRequest struct {
 	AccountId        *string                `aws:"AccountId"`
 }
 
+func (CreateOpsItemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description": constraintOpsItemDescription,
+		"Priority":    constraintOpsItemPriority,
+		"Source":      constraintOpsItemSource,
+		"Title":       constraintOpsItemTitle,
+		"Tags":        constraintTagList,
+		"Category":    constraintOpsItemCategory,
+		"Severity":    constraintOpsItemSeverity,
+		"AccountId":   constraintOpsItemAccountId,
+	}
+}
+
 type CreateOpsItemResponse struct {
 	_          struct{} `aws:"structure"`
 	OpsItemId  *string  `aws:"OpsItemId"`
@@ -1096,6 +1417,14 @@ type CreateOpsMetadataRequest struct {
 	ResourceId *string     `aws:"ResourceId,req"`
 	Metadata   MetadataMap `aws:"Metadata"`
 	Tags       TagList     `aws:"Tags"`
+}
+
+func (CreateOpsMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceId": constraintOpsMetadataResourceId,
+		"Metadata":   constraintMetadataMap,
+		"Tags":       constraintTagList,
+	}
 }
 
 type CreateOpsMetadataResult struct {
@@ -1121,6 +1450,22 @@ type CreatePatchBaselineRequest struct {
 	Tags                                     TagList           `aws:"Tags"`
 }
 
+func (CreatePatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperatingSystem":                constraintOperatingSystem,
+		"Name":                           constraintBaselineName,
+		"ApprovedPatches":                constraintPatchIdList,
+		"ApprovedPatchesComplianceLevel": constraintPatchComplianceLevel,
+		"RejectedPatches":                constraintPatchIdList,
+		"RejectedPatchesAction":          constraintPatchAction,
+		"Description":                    constraintBaselineDescription,
+		"Sources":                        constraintPatchSourceList,
+		"AvailableSecurityUpdatesComplianceStatus": constraintPatchComplianceStatus,
+		"ClientToken": constraintClientToken,
+		"Tags":        constraintTagList,
+	}
+}
+
 type CreatePatchBaselineResult struct {
 	_          struct{} `aws:"structure"`
 	BaselineId *string  `aws:"BaselineId"`
@@ -1132,6 +1477,13 @@ type CreateResourceDataSyncRequest struct {
 	S3Destination *ResourceDataSyncS3Destination `aws:"S3Destination"`
 	SyncType      *string                        `aws:"SyncType"`
 	SyncSource    *ResourceDataSyncSource        `aws:"SyncSource"`
+}
+
+func (CreateResourceDataSyncRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncName": constraintResourceDataSyncName,
+		"SyncType": constraintResourceDataSyncType,
+	}
 }
 
 type CreateResourceDataSyncResult struct {
@@ -1173,6 +1525,12 @@ type DeleteActivationRequest struct {
 	ActivationId *string  `aws:"ActivationId,req"`
 }
 
+func (DeleteActivationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ActivationId": constraintActivationId,
+	}
+}
+
 type DeleteActivationResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1184,6 +1542,14 @@ type DeleteAssociationRequest struct {
 	AssociationId *string  `aws:"AssociationId"`
 }
 
+func (DeleteAssociationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":          constraintDocumentARN,
+		"InstanceId":    constraintInstanceId,
+		"AssociationId": constraintAssociationId,
+	}
+}
+
 type DeleteAssociationResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1191,6 +1557,12 @@ type DeleteAssociationResult struct {
 type DeleteCloudConnectorRequest struct {
 	_                struct{} `aws:"structure"`
 	CloudConnectorId *string  `aws:"CloudConnectorId,req"`
+}
+
+func (DeleteCloudConnectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CloudConnectorId": constraintCloudConnectorId,
+	}
 }
 
 type DeleteCloudConnectorResult struct {
@@ -1206,6 +1578,14 @@ type DeleteDocumentRequest struct {
 	Force           *bool    `aws:"Force"`
 }
 
+func (DeleteDocumentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDocumentName,
+		"DocumentVersion": constraintDocumentVersion,
+		"VersionName":     constraintDocumentVersionName,
+	}
+}
+
 type DeleteDocumentResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1216,6 +1596,14 @@ type DeleteInventoryRequest struct {
 	SchemaDeleteOption *string  `aws:"SchemaDeleteOption"`
 	DryRun             *bool    `aws:"DryRun"`
 	ClientToken        *string  `aws:"ClientToken,idem"`
+}
+
+func (DeleteInventoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeName":           constraintInventoryItemTypeName,
+		"SchemaDeleteOption": constraintInventorySchemaDeleteOption,
+		"ClientToken":        constraintUUID,
+	}
 }
 
 type DeleteInventoryResult struct {
@@ -1230,6 +1618,12 @@ type DeleteMaintenanceWindowRequest struct {
 	WindowId *string  `aws:"WindowId,req"`
 }
 
+func (DeleteMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId": constraintMaintenanceWindowId,
+	}
+}
+
 type DeleteMaintenanceWindowResult struct {
 	_        struct{} `aws:"structure"`
 	WindowId *string  `aws:"WindowId"`
@@ -1238,6 +1632,12 @@ type DeleteMaintenanceWindowResult struct {
 type DeleteOpsItemRequest struct {
 	_         struct{} `aws:"structure"`
 	OpsItemId *string  `aws:"OpsItemId,req"`
+}
+
+func (DeleteOpsItemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsItemId": constraintOpsItemId,
+	}
 }
 
 type DeleteOpsItemResponse struct {
@@ -1249,6 +1649,12 @@ type DeleteOpsMetadataRequest struct {
 	OpsMetadataArn *string  `aws:"OpsMetadataArn,req"`
 }
 
+func (DeleteOpsMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsMetadataArn": constraintOpsMetadataArn,
+	}
+}
+
 type DeleteOpsMetadataResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1258,6 +1664,12 @@ type DeleteParameterRequest struct {
 	Name *string  `aws:"Name,req"`
 }
 
+func (DeleteParameterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintPSParameterName,
+	}
+}
+
 type DeleteParameterResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1265,6 +1677,12 @@ type DeleteParameterResult struct {
 type DeleteParametersRequest struct {
 	_     struct{}          `aws:"structure"`
 	Names ParameterNameList `aws:"Names,req"`
+}
+
+func (DeleteParametersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Names": constraintParameterNameList,
+	}
 }
 
 type DeleteParametersResult struct {
@@ -1278,6 +1696,12 @@ type DeletePatchBaselineRequest struct {
 	BaselineId *string  `aws:"BaselineId,req"`
 }
 
+func (DeletePatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId": constraintBaselineId,
+	}
+}
+
 type DeletePatchBaselineResult struct {
 	_          struct{} `aws:"structure"`
 	BaselineId *string  `aws:"BaselineId"`
@@ -1287,6 +1711,13 @@ type DeleteResourceDataSyncRequest struct {
 	_        struct{} `aws:"structure"`
 	SyncName *string  `aws:"SyncName,req"`
 	SyncType *string  `aws:"SyncType"`
+}
+
+func (DeleteResourceDataSyncRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncName": constraintResourceDataSyncName,
+		"SyncType": constraintResourceDataSyncType,
+	}
 }
 
 type DeleteResourceDataSyncResult struct {
@@ -1300,6 +1731,12 @@ type DeleteResourcePolicyRequest struct {
 	PolicyHash  *string  `aws:"PolicyHash,req"`
 }
 
+func (DeleteResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintResourceArnString,
+	}
+}
+
 type DeleteResourcePolicyResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -1307,6 +1744,12 @@ type DeleteResourcePolicyResponse struct {
 type DeregisterManagedInstanceRequest struct {
 	_          struct{} `aws:"structure"`
 	InstanceId *string  `aws:"InstanceId,req"`
+}
+
+func (DeregisterManagedInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintManagedInstanceId,
+	}
 }
 
 type DeregisterManagedInstanceResult struct {
@@ -1317,6 +1760,13 @@ type DeregisterPatchBaselineForPatchGroupRequest struct {
 	_          struct{} `aws:"structure"`
 	BaselineId *string  `aws:"BaselineId,req"`
 	PatchGroup *string  `aws:"PatchGroup,req"`
+}
+
+func (DeregisterPatchBaselineForPatchGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId": constraintBaselineId,
+		"PatchGroup": constraintPatchGroup,
+	}
 }
 
 type DeregisterPatchBaselineForPatchGroupResult struct {
@@ -1332,6 +1782,13 @@ type DeregisterTargetFromMaintenanceWindowRequest struct {
 	Safe           *bool    `aws:"Safe"`
 }
 
+func (DeregisterTargetFromMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":       constraintMaintenanceWindowId,
+		"WindowTargetId": constraintMaintenanceWindowTargetId,
+	}
+}
+
 type DeregisterTargetFromMaintenanceWindowResult struct {
 	_              struct{} `aws:"structure"`
 	WindowId       *string  `aws:"WindowId"`
@@ -1342,6 +1799,13 @@ type DeregisterTaskFromMaintenanceWindowRequest struct {
 	_            struct{} `aws:"structure"`
 	WindowId     *string  `aws:"WindowId,req"`
 	WindowTaskId *string  `aws:"WindowTaskId,req"`
+}
+
+func (DeregisterTaskFromMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":     constraintMaintenanceWindowId,
+		"WindowTaskId": constraintMaintenanceWindowTaskId,
+	}
 }
 
 type DeregisterTaskFromMaintenanceWindowResult struct {
@@ -1356,6 +1820,12 @@ type DescribeActivationsFilter struct {
 	FilterValues StringList `aws:"FilterValues"`
 }
 
+func (DescribeActivationsFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"FilterKey": constraintDescribeActivationsFilterKeys,
+	}
+}
+
 type DescribeActivationsFilterList []DescribeActivationsFilter
 
 type DescribeActivationsRequest struct {
@@ -1363,6 +1833,12 @@ type DescribeActivationsRequest struct {
 	Filters    DescribeActivationsFilterList `aws:"Filters"`
 	MaxResults *int32                        `aws:"MaxResults"`
 	NextToken  *string                       `aws:"NextToken"`
+}
+
+func (DescribeActivationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type DescribeActivationsResult struct {
@@ -1380,6 +1856,15 @@ type DescribeAssociationExecutionTargetsRequest struct {
 	NextToken     *string                               `aws:"NextToken"`
 }
 
+func (DescribeAssociationExecutionTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationId": constraintAssociationId,
+		"ExecutionId":   constraintAssociationExecutionId,
+		"Filters":       constraintAssociationExecutionTargetsFilterList,
+		"MaxResults":    constraintMaxResults,
+	}
+}
+
 type DescribeAssociationExecutionTargetsResult struct {
 	_                           struct{}                        `aws:"structure"`
 	AssociationExecutionTargets AssociationExecutionTargetsList `aws:"AssociationExecutionTargets"`
@@ -1392,6 +1877,14 @@ type DescribeAssociationExecutionsRequest struct {
 	Filters       AssociationExecutionFilterList `aws:"Filters"`
 	MaxResults    *int32                         `aws:"MaxResults"`
 	NextToken     *string                        `aws:"NextToken"`
+}
+
+func (DescribeAssociationExecutionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationId": constraintAssociationId,
+		"Filters":       constraintAssociationExecutionFilterList,
+		"MaxResults":    constraintMaxResults,
+	}
 }
 
 type DescribeAssociationExecutionsResult struct {
@@ -1408,6 +1901,15 @@ type DescribeAssociationRequest struct {
 	AssociationVersion *string  `aws:"AssociationVersion"`
 }
 
+func (DescribeAssociationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":               constraintDocumentARN,
+		"InstanceId":         constraintInstanceId,
+		"AssociationId":      constraintAssociationId,
+		"AssociationVersion": constraintAssociationVersion,
+	}
+}
+
 type DescribeAssociationResult struct {
 	_                      struct{}                `aws:"structure"`
 	AssociationDescription *AssociationDescription `aws:"AssociationDescription"`
@@ -1418,6 +1920,13 @@ type DescribeAutomationExecutionsRequest struct {
 	Filters    AutomationExecutionFilterList `aws:"Filters"`
 	MaxResults *int32                        `aws:"MaxResults"`
 	NextToken  *string                       `aws:"NextToken"`
+}
+
+func (DescribeAutomationExecutionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Filters":    constraintAutomationExecutionFilterList,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type DescribeAutomationExecutionsResult struct {
@@ -1435,6 +1944,14 @@ type DescribeAutomationStepExecutionsRequest struct {
 	ReverseOrder          *bool                   `aws:"ReverseOrder"`
 }
 
+func (DescribeAutomationStepExecutionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutomationExecutionId": constraintAutomationExecutionId,
+		"Filters":               constraintStepExecutionFilterList,
+		"MaxResults":            constraintMaxResults,
+	}
+}
+
 type DescribeAutomationStepExecutionsResult struct {
 	_              struct{}          `aws:"structure"`
 	StepExecutions StepExecutionList `aws:"StepExecutions"`
@@ -1446,6 +1963,13 @@ type DescribeAvailablePatchesRequest struct {
 	Filters    PatchOrchestratorFilterList `aws:"Filters"`
 	MaxResults *int32                      `aws:"MaxResults"`
 	NextToken  *string                     `aws:"NextToken"`
+}
+
+func (DescribeAvailablePatchesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Filters":    constraintPatchOrchestratorFilterList,
+		"MaxResults": constraintPatchBaselineMaxResults,
+	}
 }
 
 type DescribeAvailablePatchesResult struct {
@@ -1462,6 +1986,14 @@ type DescribeDocumentPermissionRequest struct {
 	NextToken      *string  `aws:"NextToken"`
 }
 
+func (DescribeDocumentPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":           constraintDocumentName,
+		"PermissionType": constraintDocumentPermissionType,
+		"MaxResults":     constraintDocumentPermissionMaxResults,
+	}
+}
+
 type DescribeDocumentPermissionResponse struct {
 	_                      struct{}               `aws:"structure"`
 	AccountIds             AccountIdList          `aws:"AccountIds"`
@@ -1476,6 +2008,14 @@ type DescribeDocumentRequest struct {
 	VersionName     *string  `aws:"VersionName"`
 }
 
+func (DescribeDocumentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDocumentARN,
+		"DocumentVersion": constraintDocumentVersion,
+		"VersionName":     constraintDocumentVersionName,
+	}
+}
+
 type DescribeDocumentResult struct {
 	_        struct{}             `aws:"structure"`
 	Document *DocumentDescription `aws:"Document"`
@@ -1486,6 +2026,13 @@ type DescribeEffectiveInstanceAssociationsRequest struct {
 	InstanceId *string  `aws:"InstanceId,req"`
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
+}
+
+func (DescribeEffectiveInstanceAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintInstanceId,
+		"MaxResults": constraintEffectiveInstanceAssociationMaxResults,
+	}
 }
 
 type DescribeEffectiveInstanceAssociationsResult struct {
@@ -1501,6 +2048,13 @@ type DescribeEffectivePatchesForPatchBaselineRequest struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (DescribeEffectivePatchesForPatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId": constraintBaselineId,
+		"MaxResults": constraintPatchBaselineMaxResults,
+	}
+}
+
 type DescribeEffectivePatchesForPatchBaselineResult struct {
 	_                struct{}           `aws:"structure"`
 	EffectivePatches EffectivePatchList `aws:"EffectivePatches"`
@@ -1512,6 +2066,13 @@ type DescribeInstanceAssociationsStatusRequest struct {
 	InstanceId *string  `aws:"InstanceId,req"`
 	MaxResults *int32   `aws:"MaxResults"`
 	NextToken  *string  `aws:"NextToken"`
+}
+
+func (DescribeInstanceAssociationsStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintInstanceId,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type DescribeInstanceAssociationsStatusResult struct {
@@ -1528,6 +2089,14 @@ type DescribeInstanceInformationRequest struct {
 	NextToken                     *string                             `aws:"NextToken"`
 }
 
+func (DescribeInstanceInformationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceInformationFilterList": constraintInstanceInformationFilterList,
+		"Filters":                       constraintInstanceInformationStringFilterList,
+		"MaxResults":                    constraintMaxResultsEC2Compatible,
+	}
+}
+
 type DescribeInstanceInformationResult struct {
 	_                       struct{}                `aws:"structure"`
 	InstanceInformationList InstanceInformationList `aws:"InstanceInformationList"`
@@ -1542,6 +2111,14 @@ type DescribeInstancePatchStatesForPatchGroupRequest struct {
 	MaxResults *int32                       `aws:"MaxResults"`
 }
 
+func (DescribeInstancePatchStatesForPatchGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PatchGroup": constraintPatchGroup,
+		"Filters":    constraintInstancePatchStateFilterList,
+		"MaxResults": constraintPatchComplianceMaxResults,
+	}
+}
+
 type DescribeInstancePatchStatesForPatchGroupResult struct {
 	_                   struct{}                `aws:"structure"`
 	InstancePatchStates InstancePatchStatesList `aws:"InstancePatchStates"`
@@ -1553,6 +2130,13 @@ type DescribeInstancePatchStatesRequest struct {
 	InstanceIds InstanceIdList `aws:"InstanceIds,req"`
 	NextToken   *string        `aws:"NextToken"`
 	MaxResults  *int32         `aws:"MaxResults"`
+}
+
+func (DescribeInstancePatchStatesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceIds": constraintInstanceIdList,
+		"MaxResults":  constraintPatchComplianceMaxResults,
+	}
 }
 
 type DescribeInstancePatchStatesResult struct {
@@ -1569,6 +2153,14 @@ type DescribeInstancePatchesRequest struct {
 	MaxResults *int32                      `aws:"MaxResults"`
 }
 
+func (DescribeInstancePatchesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintInstanceId,
+		"Filters":    constraintPatchOrchestratorFilterList,
+		"MaxResults": constraintPatchComplianceMaxResults,
+	}
+}
+
 type DescribeInstancePatchesResult struct {
 	_         struct{}                `aws:"structure"`
 	Patches   PatchComplianceDataList `aws:"Patches"`
@@ -1583,6 +2175,14 @@ type DescribeInstancePropertiesRequest struct {
 	NextToken                  *string                          `aws:"NextToken"`
 }
 
+func (DescribeInstancePropertiesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstancePropertyFilterList": constraintInstancePropertyFilterList,
+		"FiltersWithOperator":        constraintInstancePropertyStringFilterList,
+		"MaxResults":                 constraintDescribeInstancePropertiesMaxResults,
+	}
+}
+
 type DescribeInstancePropertiesResult struct {
 	_                  struct{}           `aws:"structure"`
 	InstanceProperties InstanceProperties `aws:"InstanceProperties"`
@@ -1594,6 +2194,13 @@ type DescribeInventoryDeletionsRequest struct {
 	DeletionId *string  `aws:"DeletionId"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (DescribeInventoryDeletionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DeletionId": constraintUUID,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type DescribeInventoryDeletionsResult struct {
@@ -1611,6 +2218,15 @@ type DescribeMaintenanceWindowExecutionTaskInvocationsRequest struct {
 	NextToken         *string                     `aws:"NextToken"`
 }
 
+func (DescribeMaintenanceWindowExecutionTaskInvocationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowExecutionId": constraintMaintenanceWindowExecutionId,
+		"TaskId":            constraintMaintenanceWindowExecutionTaskId,
+		"Filters":           constraintMaintenanceWindowFilterList,
+		"MaxResults":        constraintMaintenanceWindowMaxResults,
+	}
+}
+
 type DescribeMaintenanceWindowExecutionTaskInvocationsResult struct {
 	_                                       struct{}                                             `aws:"structure"`
 	WindowExecutionTaskInvocationIdentities MaintenanceWindowExecutionTaskInvocationIdentityList `aws:"WindowExecutionTaskInvocationIdentities"`
@@ -1625,6 +2241,14 @@ type DescribeMaintenanceWindowExecutionTasksRequest struct {
 	NextToken         *string                     `aws:"NextToken"`
 }
 
+func (DescribeMaintenanceWindowExecutionTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowExecutionId": constraintMaintenanceWindowExecutionId,
+		"Filters":           constraintMaintenanceWindowFilterList,
+		"MaxResults":        constraintMaintenanceWindowMaxResults,
+	}
+}
+
 type DescribeMaintenanceWindowExecutionTasksResult struct {
 	_                             struct{}                                   `aws:"structure"`
 	WindowExecutionTaskIdentities MaintenanceWindowExecutionTaskIdentityList `aws:"WindowExecutionTaskIdentities"`
@@ -1637,6 +2261,14 @@ type DescribeMaintenanceWindowExecutionsRequest struct {
 	Filters    MaintenanceWindowFilterList `aws:"Filters"`
 	MaxResults *int32                      `aws:"MaxResults"`
 	NextToken  *string                     `aws:"NextToken"`
+}
+
+func (DescribeMaintenanceWindowExecutionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":   constraintMaintenanceWindowId,
+		"Filters":    constraintMaintenanceWindowFilterList,
+		"MaxResults": constraintMaintenanceWindowMaxResults,
+	}
 }
 
 type DescribeMaintenanceWindowExecutionsResult struct {
@@ -1655,6 +2287,16 @@ type DescribeMaintenanceWindowScheduleRequest struct {
 	NextToken    *string                     `aws:"NextToken"`
 }
 
+func (DescribeMaintenanceWindowScheduleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":     constraintMaintenanceWindowId,
+		"Targets":      constraintTargets,
+		"ResourceType": constraintMaintenanceWindowResourceType,
+		"Filters":      constraintPatchOrchestratorFilterList,
+		"MaxResults":   constraintMaintenanceWindowSearchMaxResults,
+	}
+}
+
 type DescribeMaintenanceWindowScheduleResult struct {
 	_                         struct{}                     `aws:"structure"`
 	ScheduledWindowExecutions ScheduledWindowExecutionList `aws:"ScheduledWindowExecutions"`
@@ -1667,6 +2309,14 @@ type DescribeMaintenanceWindowTargetsRequest struct {
 	Filters    MaintenanceWindowFilterList `aws:"Filters"`
 	MaxResults *int32                      `aws:"MaxResults"`
 	NextToken  *string                     `aws:"NextToken"`
+}
+
+func (DescribeMaintenanceWindowTargetsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":   constraintMaintenanceWindowId,
+		"Filters":    constraintMaintenanceWindowFilterList,
+		"MaxResults": constraintMaintenanceWindowMaxResults,
+	}
 }
 
 type DescribeMaintenanceWindowTargetsResult struct {
@@ -1683,6 +2333,14 @@ type DescribeMaintenanceWindowTasksRequest struct {
 	NextToken  *string                     `aws:"NextToken"`
 }
 
+func (DescribeMaintenanceWindowTasksRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":   constraintMaintenanceWindowId,
+		"Filters":    constraintMaintenanceWindowFilterList,
+		"MaxResults": constraintMaintenanceWindowMaxResults,
+	}
+}
+
 type DescribeMaintenanceWindowTasksResult struct {
 	_         struct{}                  `aws:"structure"`
 	Tasks     MaintenanceWindowTaskList `aws:"Tasks"`
@@ -1695,6 +2353,14 @@ type DescribeMaintenanceWindowsForTargetRequest struct {
 	ResourceType *string  `aws:"ResourceType,req"`
 	MaxResults   *int32   `aws:"MaxResults"`
 	NextToken    *string  `aws:"NextToken"`
+}
+
+func (DescribeMaintenanceWindowsForTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Targets":      constraintTargets,
+		"ResourceType": constraintMaintenanceWindowResourceType,
+		"MaxResults":   constraintMaintenanceWindowSearchMaxResults,
+	}
 }
 
 type DescribeMaintenanceWindowsForTargetResult struct {
@@ -1710,6 +2376,13 @@ type DescribeMaintenanceWindowsRequest struct {
 	NextToken  *string                     `aws:"NextToken"`
 }
 
+func (DescribeMaintenanceWindowsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Filters":    constraintMaintenanceWindowFilterList,
+		"MaxResults": constraintMaintenanceWindowMaxResults,
+	}
+}
+
 type DescribeMaintenanceWindowsResult struct {
 	_                struct{}                      `aws:"structure"`
 	WindowIdentities MaintenanceWindowIdentityList `aws:"WindowIdentities"`
@@ -1721,6 +2394,12 @@ type DescribeOpsItemsRequest struct {
 	OpsItemFilters OpsItemFilters `aws:"OpsItemFilters"`
 	MaxResults     *int32         `aws:"MaxResults"`
 	NextToken      *string        `aws:"NextToken"`
+}
+
+func (DescribeOpsItemsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintOpsItemMaxResults,
+	}
 }
 
 type DescribeOpsItemsResponse struct {
@@ -1738,6 +2417,12 @@ type DescribeParametersRequest struct {
 	Shared           *bool                     `aws:"Shared"`
 }
 
+func (DescribeParametersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type DescribeParametersResult struct {
 	_          struct{}              `aws:"structure"`
 	Parameters ParameterMetadataList `aws:"Parameters"`
@@ -1751,6 +2436,13 @@ type DescribePatchBaselinesRequest struct {
 	NextToken  *string                     `aws:"NextToken"`
 }
 
+func (DescribePatchBaselinesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Filters":    constraintPatchOrchestratorFilterList,
+		"MaxResults": constraintPatchBaselineMaxResults,
+	}
+}
+
 type DescribePatchBaselinesResult struct {
 	_                  struct{}                  `aws:"structure"`
 	BaselineIdentities PatchBaselineIdentityList `aws:"BaselineIdentities"`
@@ -1760,6 +2452,12 @@ type DescribePatchBaselinesResult struct {
 type DescribePatchGroupStateRequest struct {
 	_          struct{} `aws:"structure"`
 	PatchGroup *string  `aws:"PatchGroup,req"`
+}
+
+func (DescribePatchGroupStateRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PatchGroup": constraintPatchGroup,
+	}
 }
 
 type DescribePatchGroupStateResult struct {
@@ -1786,6 +2484,13 @@ type DescribePatchGroupsRequest struct {
 	NextToken  *string                     `aws:"NextToken"`
 }
 
+func (DescribePatchGroupsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintPatchBaselineMaxResults,
+		"Filters":    constraintPatchOrchestratorFilterList,
+	}
+}
+
 type DescribePatchGroupsResult struct {
 	_         struct{}                           `aws:"structure"`
 	Mappings  PatchGroupPatchBaselineMappingList `aws:"Mappings"`
@@ -1799,6 +2504,15 @@ type DescribePatchPropertiesRequest struct {
 	PatchSet        *string  `aws:"PatchSet"`
 	MaxResults      *int32   `aws:"MaxResults"`
 	NextToken       *string  `aws:"NextToken"`
+}
+
+func (DescribePatchPropertiesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperatingSystem": constraintOperatingSystem,
+		"Property":        constraintPatchProperty,
+		"PatchSet":        constraintPatchSet,
+		"MaxResults":      constraintMaxResults,
+	}
 }
 
 type DescribePatchPropertiesResult struct {
@@ -1815,6 +2529,14 @@ type DescribeSessionsRequest struct {
 	Filters    SessionFilterList `aws:"Filters"`
 }
 
+func (DescribeSessionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"State":      constraintSessionState,
+		"MaxResults": constraintSessionMaxResults,
+		"Filters":    constraintSessionFilterList,
+	}
+}
+
 type DescribeSessionsResponse struct {
 	_         struct{}    `aws:"structure"`
 	Sessions  SessionList `aws:"Sessions"`
@@ -1825,6 +2547,12 @@ type DisassociateOpsItemRelatedItemRequest struct {
 	_             struct{} `aws:"structure"`
 	OpsItemId     *string  `aws:"OpsItemId,req"`
 	AssociationId *string  `aws:"AssociationId,req"`
+}
+
+func (DisassociateOpsItemRelatedItemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsItemId": constraintOpsItemId,
+	}
 }
 
 type DisassociateOpsItemRelatedItemResponse struct {
@@ -1898,6 +2626,13 @@ type DocumentFilter struct {
 	Value *string  `aws:"value,req"`
 }
 
+func (DocumentFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintDocumentFilterKey,
+		"value": constraintDocumentFilterValue,
+	}
+}
+
 type DocumentFilterList []DocumentFilter
 
 type DocumentIdentifier struct {
@@ -1927,9 +2662,19 @@ type DocumentKeyValuesFilter struct {
 	Values DocumentKeyValuesFilterValues `aws:"Values"`
 }
 
+func (DocumentKeyValuesFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintDocumentKeyValuesFilterKey,
+	}
+}
+
 type DocumentKeyValuesFilterList []DocumentKeyValuesFilter
 
 type DocumentKeyValuesFilterValues []string
+
+func (DocumentKeyValuesFilterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintDocumentKeyValuesFilterValue}}
+}
 
 type DocumentLimitExceeded struct {
 	_       struct{} `aws:"structure,error=DocumentLimitExceeded,status=400"`
@@ -1994,6 +2739,15 @@ type DocumentRequires struct {
 	VersionName *string  `aws:"VersionName"`
 }
 
+func (DocumentRequires) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":        constraintDocumentARN,
+		"Version":     constraintDocumentVersion,
+		"RequireType": constraintRequireType,
+		"VersionName": constraintDocumentVersionName,
+	}
+}
+
 type DocumentRequiresList []DocumentRequires
 
 type DocumentReviewCommentList []DocumentReviewCommentSource
@@ -2002,6 +2756,13 @@ type DocumentReviewCommentSource struct {
 	_       struct{} `aws:"structure"`
 	Type    *string  `aws:"Type"`
 	Content *string  `aws:"Content"`
+}
+
+func (DocumentReviewCommentSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Type":    constraintDocumentReviewCommentType,
+		"Content": constraintDocumentReviewComment,
+	}
 }
 
 type DocumentReviewerResponseList []DocumentReviewerResponseSource
@@ -2019,6 +2780,13 @@ type DocumentReviews struct {
 	_       struct{}                  `aws:"structure"`
 	Action  *string                   `aws:"Action,req"`
 	Comment DocumentReviewCommentList `aws:"Comment"`
+}
+
+func (DocumentReviews) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Action":  constraintDocumentReviewAction,
+		"Comment": constraintDocumentReviewCommentList,
+	}
 }
 
 type DocumentVersionInfo struct {
@@ -2136,6 +2904,10 @@ type EffectivePatchList []EffectivePatch
 
 type ExcludeAccounts []string
 
+func (ExcludeAccounts) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintExcludeAccount}}
+}
+
 type ExecutionInputs struct {
 	_          struct{}                   `aws:"structure,union"`
 	Automation *AutomationExecutionInputs `aws:"Automation"`
@@ -2187,6 +2959,12 @@ type GetAccessTokenRequest struct {
 	AccessRequestId *string  `aws:"AccessRequestId,req"`
 }
 
+func (GetAccessTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccessRequestId": constraintAccessRequestId,
+	}
+}
+
 type GetAccessTokenResponse struct {
 	_                   struct{}     `aws:"structure"`
 	Credentials         *Credentials `aws:"Credentials"`
@@ -2196,6 +2974,12 @@ type GetAccessTokenResponse struct {
 type GetAutomationExecutionRequest struct {
 	_                     struct{} `aws:"structure"`
 	AutomationExecutionId *string  `aws:"AutomationExecutionId,req"`
+}
+
+func (GetAutomationExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutomationExecutionId": constraintAutomationExecutionId,
+	}
 }
 
 type GetAutomationExecutionResult struct {
@@ -2221,6 +3005,12 @@ type GetCloudConnectorRequest struct {
 	CloudConnectorId *string  `aws:"CloudConnectorId,req"`
 }
 
+func (GetCloudConnectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CloudConnectorId": constraintCloudConnectorId,
+	}
+}
+
 type GetCloudConnectorResult struct {
 	_                  struct{}                     `aws:"structure"`
 	CloudConnectorArn  *string                      `aws:"CloudConnectorArn"`
@@ -2238,6 +3028,14 @@ type GetCommandInvocationRequest struct {
 	CommandId  *string  `aws:"CommandId,req"`
 	InstanceId *string  `aws:"InstanceId,req"`
 	PluginName *string  `aws:"PluginName"`
+}
+
+func (GetCommandInvocationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CommandId":  constraintCommandId,
+		"InstanceId": constraintInstanceId,
+		"PluginName": constraintCommandPluginName,
+	}
 }
 
 type GetCommandInvocationResult struct {
@@ -2266,6 +3064,12 @@ type GetConnectionStatusRequest struct {
 	Target *string  `aws:"Target,req"`
 }
 
+func (GetConnectionStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Target": constraintSessionTarget,
+	}
+}
+
 type GetConnectionStatusResponse struct {
 	_      struct{} `aws:"structure"`
 	Target *string  `aws:"Target"`
@@ -2275,6 +3079,12 @@ type GetConnectionStatusResponse struct {
 type GetDefaultPatchBaselineRequest struct {
 	_               struct{} `aws:"structure"`
 	OperatingSystem *string  `aws:"OperatingSystem"`
+}
+
+func (GetDefaultPatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OperatingSystem": constraintOperatingSystem,
+	}
 }
 
 type GetDefaultPatchBaselineResult struct {
@@ -2291,6 +3101,13 @@ type GetDeployablePatchSnapshotForInstanceRequest struct {
 	UseS3DualStackEndpoint *bool             `aws:"UseS3DualStackEndpoint"`
 }
 
+func (GetDeployablePatchSnapshotForInstanceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintInstanceId,
+		"SnapshotId": constraintSnapshotId,
+	}
+}
+
 type GetDeployablePatchSnapshotForInstanceResult struct {
 	_                   struct{} `aws:"structure"`
 	InstanceId          *string  `aws:"InstanceId"`
@@ -2305,6 +3122,15 @@ type GetDocumentRequest struct {
 	VersionName     *string  `aws:"VersionName"`
 	DocumentVersion *string  `aws:"DocumentVersion"`
 	DocumentFormat  *string  `aws:"DocumentFormat"`
+}
+
+func (GetDocumentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDocumentARN,
+		"VersionName":     constraintDocumentVersionName,
+		"DocumentVersion": constraintDocumentVersion,
+		"DocumentFormat":  constraintDocumentFormat,
+	}
 }
 
 type GetDocumentResult struct {
@@ -2329,6 +3155,12 @@ type GetExecutionPreviewRequest struct {
 	ExecutionPreviewId *string  `aws:"ExecutionPreviewId,req"`
 }
 
+func (GetExecutionPreviewRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ExecutionPreviewId": constraintExecutionPreviewId,
+	}
+}
+
 type GetExecutionPreviewResponse struct {
 	_                  struct{}          `aws:"structure"`
 	ExecutionPreviewId *string           `aws:"ExecutionPreviewId"`
@@ -2347,6 +3179,15 @@ type GetInventoryRequest struct {
 	MaxResults       *int32                  `aws:"MaxResults"`
 }
 
+func (GetInventoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Filters":          constraintInventoryFilterList,
+		"Aggregators":      constraintInventoryAggregatorList,
+		"ResultAttributes": constraintResultAttributeList,
+		"MaxResults":       constraintMaxResults,
+	}
+}
+
 type GetInventoryResult struct {
 	_         struct{}                  `aws:"structure"`
 	Entities  InventoryResultEntityList `aws:"Entities"`
@@ -2362,6 +3203,13 @@ type GetInventorySchemaRequest struct {
 	SubType    *bool    `aws:"SubType"`
 }
 
+func (GetInventorySchemaRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeName":   constraintInventoryItemTypeNameFilter,
+		"MaxResults": constraintGetInventorySchemaMaxResults,
+	}
+}
+
 type GetInventorySchemaResult struct {
 	_         struct{}                      `aws:"structure"`
 	Schemas   InventoryItemSchemaResultList `aws:"Schemas"`
@@ -2371,6 +3219,12 @@ type GetInventorySchemaResult struct {
 type GetMaintenanceWindowExecutionRequest struct {
 	_                 struct{} `aws:"structure"`
 	WindowExecutionId *string  `aws:"WindowExecutionId,req"`
+}
+
+func (GetMaintenanceWindowExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowExecutionId": constraintMaintenanceWindowExecutionId,
+	}
 }
 
 type GetMaintenanceWindowExecutionResult struct {
@@ -2388,6 +3242,14 @@ type GetMaintenanceWindowExecutionTaskInvocationRequest struct {
 	WindowExecutionId *string  `aws:"WindowExecutionId,req"`
 	TaskId            *string  `aws:"TaskId,req"`
 	InvocationId      *string  `aws:"InvocationId,req"`
+}
+
+func (GetMaintenanceWindowExecutionTaskInvocationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowExecutionId": constraintMaintenanceWindowExecutionId,
+		"TaskId":            constraintMaintenanceWindowExecutionTaskId,
+		"InvocationId":      constraintMaintenanceWindowExecutionTaskInvocationId,
+	}
 }
 
 type GetMaintenanceWindowExecutionTaskInvocationResult struct {
@@ -2410,6 +3272,13 @@ type GetMaintenanceWindowExecutionTaskRequest struct {
 	_                 struct{} `aws:"structure"`
 	WindowExecutionId *string  `aws:"WindowExecutionId,req"`
 	TaskId            *string  `aws:"TaskId,req"`
+}
+
+func (GetMaintenanceWindowExecutionTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowExecutionId": constraintMaintenanceWindowExecutionId,
+		"TaskId":            constraintMaintenanceWindowExecutionTaskId,
+	}
 }
 
 type GetMaintenanceWindowExecutionTaskResult struct {
@@ -2436,6 +3305,12 @@ type GetMaintenanceWindowRequest struct {
 	WindowId *string  `aws:"WindowId,req"`
 }
 
+func (GetMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId": constraintMaintenanceWindowId,
+	}
+}
+
 type GetMaintenanceWindowResult struct {
 	_                        struct{}   `aws:"structure"`
 	WindowId                 *string    `aws:"WindowId"`
@@ -2459,6 +3334,13 @@ type GetMaintenanceWindowTaskRequest struct {
 	_            struct{} `aws:"structure"`
 	WindowId     *string  `aws:"WindowId,req"`
 	WindowTaskId *string  `aws:"WindowTaskId,req"`
+}
+
+func (GetMaintenanceWindowTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":     constraintMaintenanceWindowId,
+		"WindowTaskId": constraintMaintenanceWindowTaskId,
+	}
 }
 
 type GetMaintenanceWindowTaskResult struct {
@@ -2487,6 +3369,13 @@ type GetOpsItemRequest struct {
 	OpsItemArn *string  `aws:"OpsItemArn"`
 }
 
+func (GetOpsItemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsItemId":  constraintOpsItemId,
+		"OpsItemArn": constraintOpsItemArn,
+	}
+}
+
 type GetOpsItemResponse struct {
 	_       struct{} `aws:"structure"`
 	OpsItem *OpsItem `aws:"OpsItem"`
@@ -2497,6 +3386,13 @@ type GetOpsMetadataRequest struct {
 	OpsMetadataArn *string  `aws:"OpsMetadataArn,req"`
 	MaxResults     *int32   `aws:"MaxResults"`
 	NextToken      *string  `aws:"NextToken"`
+}
+
+func (GetOpsMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsMetadataArn": constraintOpsMetadataArn,
+		"MaxResults":     constraintGetOpsMetadataMaxResults,
+	}
 }
 
 type GetOpsMetadataResult struct {
@@ -2516,6 +3412,16 @@ type GetOpsSummaryRequest struct {
 	MaxResults       *int32                 `aws:"MaxResults"`
 }
 
+func (GetOpsSummaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncName":         constraintResourceDataSyncName,
+		"Filters":          constraintOpsFilterList,
+		"Aggregators":      constraintOpsAggregatorList,
+		"ResultAttributes": constraintOpsResultAttributeList,
+		"MaxResults":       constraintMaxResults,
+	}
+}
+
 type GetOpsSummaryResult struct {
 	_         struct{}      `aws:"structure"`
 	Entities  OpsEntityList `aws:"Entities"`
@@ -2530,6 +3436,13 @@ type GetParameterHistoryRequest struct {
 	NextToken      *string  `aws:"NextToken"`
 }
 
+func (GetParameterHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":       constraintPSParameterName,
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type GetParameterHistoryResult struct {
 	_          struct{}             `aws:"structure"`
 	Parameters ParameterHistoryList `aws:"Parameters"`
@@ -2540,6 +3453,12 @@ type GetParameterRequest struct {
 	_              struct{} `aws:"structure"`
 	Name           *string  `aws:"Name,req"`
 	WithDecryption *bool    `aws:"WithDecryption"`
+}
+
+func (GetParameterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name": constraintPSParameterName,
+	}
 }
 
 type GetParameterResult struct {
@@ -2557,6 +3476,13 @@ type GetParametersByPathRequest struct {
 	NextToken        *string                   `aws:"NextToken"`
 }
 
+func (GetParametersByPathRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Path":       constraintPSParameterName,
+		"MaxResults": constraintGetParametersByPathMaxResults,
+	}
+}
+
 type GetParametersByPathResult struct {
 	_          struct{}      `aws:"structure"`
 	Parameters ParameterList `aws:"Parameters"`
@@ -2567,6 +3493,12 @@ type GetParametersRequest struct {
 	_              struct{}          `aws:"structure"`
 	Names          ParameterNameList `aws:"Names,req"`
 	WithDecryption *bool             `aws:"WithDecryption"`
+}
+
+func (GetParametersRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Names": constraintParameterNameList,
+	}
 }
 
 type GetParametersResult struct {
@@ -2581,6 +3513,13 @@ type GetPatchBaselineForPatchGroupRequest struct {
 	OperatingSystem *string  `aws:"OperatingSystem"`
 }
 
+func (GetPatchBaselineForPatchGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PatchGroup":      constraintPatchGroup,
+		"OperatingSystem": constraintOperatingSystem,
+	}
+}
+
 type GetPatchBaselineForPatchGroupResult struct {
 	_               struct{} `aws:"structure"`
 	BaselineId      *string  `aws:"BaselineId"`
@@ -2591,6 +3530,12 @@ type GetPatchBaselineForPatchGroupResult struct {
 type GetPatchBaselineRequest struct {
 	_          struct{} `aws:"structure"`
 	BaselineId *string  `aws:"BaselineId,req"`
+}
+
+func (GetPatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId": constraintBaselineId,
+	}
 }
 
 type GetPatchBaselineResult struct {
@@ -2620,6 +3565,13 @@ type GetResourcePoliciesRequest struct {
 	MaxResults  *int32   `aws:"MaxResults"`
 }
 
+func (GetResourcePoliciesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintResourceArnString,
+		"MaxResults":  constraintResourcePolicyMaxResults,
+	}
+}
+
 type GetResourcePoliciesResponse struct {
 	_         struct{}                           `aws:"structure"`
 	NextToken *string                            `aws:"NextToken"`
@@ -2638,6 +3590,12 @@ type GetResourcePoliciesResponseEntry struct {
 type GetServiceSettingRequest struct {
 	_         struct{} `aws:"structure"`
 	SettingId *string  `aws:"SettingId,req"`
+}
+
+func (GetServiceSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SettingId": constraintServiceSettingId,
+	}
 }
 
 type GetServiceSettingResult struct {
@@ -2775,6 +3733,10 @@ type InstanceAssociationStatusInfos []InstanceAssociationStatusInfo
 
 type InstanceIdList []string
 
+func (InstanceIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceId}}
+}
+
 type InstanceInfo struct {
 	_                  struct{} `aws:"structure"`
 	AgentType          *string  `aws:"AgentType"`
@@ -2827,9 +3789,20 @@ type InstanceInformationFilter struct {
 	ValueSet InstanceInformationFilterValueSet `aws:"valueSet,req"`
 }
 
+func (InstanceInformationFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":      constraintInstanceInformationFilterKey,
+		"valueSet": constraintInstanceInformationFilterValueSet,
+	}
+}
+
 type InstanceInformationFilterList []InstanceInformationFilter
 
 type InstanceInformationFilterValueSet []string
+
+func (InstanceInformationFilterValueSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstanceInformationFilterValue}}
+}
 
 type InstanceInformationList []InstanceInformation
 
@@ -2837,6 +3810,13 @@ type InstanceInformationStringFilter struct {
 	_      struct{}                          `aws:"structure"`
 	Key    *string                           `aws:"Key,req"`
 	Values InstanceInformationFilterValueSet `aws:"Values,req"`
+}
+
+func (InstanceInformationStringFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintInstanceInformationStringFilterKey,
+		"Values": constraintInstanceInformationFilterValueSet,
+	}
 }
 
 type InstanceInformationStringFilterList []InstanceInformationStringFilter
@@ -2873,6 +3853,14 @@ type InstancePatchStateFilter struct {
 	Key    *string                        `aws:"Key,req"`
 	Values InstancePatchStateFilterValues `aws:"Values,req"`
 	Type   *string                        `aws:"Type,req"`
+}
+
+func (InstancePatchStateFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintInstancePatchStateFilterKey,
+		"Values": constraintInstancePatchStateFilterValues,
+		"Type":   constraintInstancePatchStateOperatorType,
+	}
 }
 
 type InstancePatchStateFilterList []InstancePatchStateFilter
@@ -2923,15 +3911,34 @@ type InstancePropertyFilter struct {
 	ValueSet InstancePropertyFilterValueSet `aws:"valueSet,req"`
 }
 
+func (InstancePropertyFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":      constraintInstancePropertyFilterKey,
+		"valueSet": constraintInstancePropertyFilterValueSet,
+	}
+}
+
 type InstancePropertyFilterList []InstancePropertyFilter
 
 type InstancePropertyFilterValueSet []string
+
+func (InstancePropertyFilterValueSet) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInstancePropertyFilterValue}}
+}
 
 type InstancePropertyStringFilter struct {
 	_        struct{}                       `aws:"structure"`
 	Key      *string                        `aws:"Key,req"`
 	Values   InstancePropertyFilterValueSet `aws:"Values,req"`
 	Operator *string                        `aws:"Operator"`
+}
+
+func (InstancePropertyStringFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":      constraintInstancePropertyStringFilterKey,
+		"Values":   constraintInstancePropertyFilterValueSet,
+		"Operator": constraintInstancePropertyFilterOperator,
+	}
 }
 
 type InstancePropertyStringFilterList []InstancePropertyStringFilter
@@ -3909,6 +4916,14 @@ type InventoryAggregator struct {
 	Groups      InventoryGroupList      `aws:"Groups"`
 }
 
+func (InventoryAggregator) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Expression":  constraintInventoryAggregatorExpression,
+		"Aggregators": constraintInventoryAggregatorList,
+		"Groups":      constraintInventoryGroupList,
+	}
+}
+
 type InventoryAggregatorList []InventoryAggregator
 
 type InventoryDeletionStatusItem struct {
@@ -3947,6 +4962,14 @@ type InventoryFilter struct {
 	Type   *string                  `aws:"Type"`
 }
 
+func (InventoryFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintInventoryFilterKey,
+		"Values": constraintInventoryFilterValueList,
+		"Type":   constraintInventoryQueryOperatorType,
+	}
+}
+
 type InventoryFilterList []InventoryFilter
 
 type InventoryFilterValueList []string
@@ -3955,6 +4978,13 @@ type InventoryGroup struct {
 	_       struct{}            `aws:"structure"`
 	Name    *string             `aws:"Name,req"`
 	Filters InventoryFilterList `aws:"Filters,req"`
+}
+
+func (InventoryGroup) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":    constraintInventoryGroupName,
+		"Filters": constraintInventoryFilterList,
+	}
 }
 
 type InventoryGroupList []InventoryGroup
@@ -3969,6 +4999,17 @@ type InventoryItem struct {
 	Context       InventoryItemContentContext `aws:"Context"`
 }
 
+func (InventoryItem) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeName":      constraintInventoryItemTypeName,
+		"SchemaVersion": constraintInventoryItemSchemaVersion,
+		"CaptureTime":   constraintInventoryItemCaptureTime,
+		"ContentHash":   constraintInventoryItemContentHash,
+		"Content":       constraintInventoryItemEntryList,
+		"Context":       constraintInventoryItemContentContext,
+	}
+}
+
 type InventoryItemAttribute struct {
 	_        struct{} `aws:"structure"`
 	Name     *string  `aws:"Name,req"`
@@ -3979,9 +5020,21 @@ type InventoryItemAttributeList []InventoryItemAttribute
 
 type InventoryItemContentContext map[string]string
 
+func (InventoryItemContentContext) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintAttributeName}, Value: awsproto.ElemTraits{Constraint: constraintAttributeValue}}
+}
+
 type InventoryItemEntry map[string]string
 
+func (InventoryItemEntry) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintAttributeName}, Value: awsproto.ElemTraits{Constraint: constraintAttributeValue}}
+}
+
 type InventoryItemEntryList []InventoryItemEntry
+
+func (InventoryItemEntryList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintInventoryItemEntry}}
+}
 
 type InventoryItemList []InventoryItem
 
@@ -4067,11 +5120,22 @@ func NewItemSizeLimitExceededException(format string, args ...any) *ItemSizeLimi
 
 type KeyList []string
 
+func (KeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKey}}
+}
+
 type LabelParameterVersionRequest struct {
 	_                struct{}           `aws:"structure"`
 	Name             *string            `aws:"Name,req"`
 	ParameterVersion *int64             `aws:"ParameterVersion"`
 	Labels           ParameterLabelList `aws:"Labels,req"`
+}
+
+func (LabelParameterVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":   constraintPSParameterName,
+		"Labels": constraintParameterLabelList,
+	}
 }
 
 type LabelParameterVersionResult struct {
@@ -4087,6 +5151,13 @@ type ListAssociationVersionsRequest struct {
 	NextToken     *string  `aws:"NextToken"`
 }
 
+func (ListAssociationVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationId": constraintAssociationId,
+		"MaxResults":    constraintMaxResults,
+	}
+}
+
 type ListAssociationVersionsResult struct {
 	_                   struct{}               `aws:"structure"`
 	AssociationVersions AssociationVersionList `aws:"AssociationVersions"`
@@ -4100,6 +5171,13 @@ type ListAssociationsRequest struct {
 	NextToken             *string               `aws:"NextToken"`
 }
 
+func (ListAssociationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationFilterList": constraintAssociationFilterList,
+		"MaxResults":            constraintMaxResults,
+	}
+}
+
 type ListAssociationsResult struct {
 	_            struct{}        `aws:"structure"`
 	Associations AssociationList `aws:"Associations"`
@@ -4111,6 +5189,13 @@ type ListCloudConnectorsRequest struct {
 	MaxResults *int32                   `aws:"MaxResults"`
 	NextToken  *string                  `aws:"NextToken"`
 	Filters    CloudConnectorFilterList `aws:"Filters"`
+}
+
+func (ListCloudConnectorsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintCloudConnectorMaxResults,
+		"Filters":    constraintCloudConnectorFilterList,
+	}
 }
 
 type ListCloudConnectorsResult struct {
@@ -4129,6 +5214,15 @@ type ListCommandInvocationsRequest struct {
 	Details    *bool             `aws:"Details"`
 }
 
+func (ListCommandInvocationsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CommandId":  constraintCommandId,
+		"InstanceId": constraintInstanceId,
+		"MaxResults": constraintCommandMaxResults,
+		"Filters":    constraintCommandFilterList,
+	}
+}
+
 type ListCommandInvocationsResult struct {
 	_                  struct{}              `aws:"structure"`
 	CommandInvocations CommandInvocationList `aws:"CommandInvocations"`
@@ -4142,6 +5236,15 @@ type ListCommandsRequest struct {
 	MaxResults *int32            `aws:"MaxResults"`
 	NextToken  *string           `aws:"NextToken"`
 	Filters    CommandFilterList `aws:"Filters"`
+}
+
+func (ListCommandsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CommandId":  constraintCommandId,
+		"InstanceId": constraintInstanceId,
+		"MaxResults": constraintCommandMaxResults,
+		"Filters":    constraintCommandFilterList,
+	}
 }
 
 type ListCommandsResult struct {
@@ -4159,6 +5262,14 @@ type ListComplianceItemsRequest struct {
 	MaxResults    *int32                     `aws:"MaxResults"`
 }
 
+func (ListComplianceItemsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceIds":   constraintComplianceResourceIdList,
+		"ResourceTypes": constraintComplianceResourceTypeList,
+		"MaxResults":    constraintMaxResults,
+	}
+}
+
 type ListComplianceItemsResult struct {
 	_               struct{}           `aws:"structure"`
 	ComplianceItems ComplianceItemList `aws:"ComplianceItems"`
@@ -4170,6 +5281,12 @@ type ListComplianceSummariesRequest struct {
 	Filters    ComplianceStringFilterList `aws:"Filters"`
 	NextToken  *string                    `aws:"NextToken"`
 	MaxResults *int32                     `aws:"MaxResults"`
+}
+
+func (ListComplianceSummariesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type ListComplianceSummariesResult struct {
@@ -4185,6 +5302,15 @@ type ListDocumentMetadataHistoryRequest struct {
 	Metadata        *string  `aws:"Metadata,req"`
 	NextToken       *string  `aws:"NextToken"`
 	MaxResults      *int32   `aws:"MaxResults"`
+}
+
+func (ListDocumentMetadataHistoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDocumentName,
+		"DocumentVersion": constraintDocumentVersion,
+		"Metadata":        constraintDocumentMetadataEnum,
+		"MaxResults":      constraintMaxResults,
+	}
 }
 
 type ListDocumentMetadataHistoryResponse struct {
@@ -4203,6 +5329,13 @@ type ListDocumentVersionsRequest struct {
 	NextToken  *string  `aws:"NextToken"`
 }
 
+func (ListDocumentVersionsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":       constraintDocumentARN,
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type ListDocumentVersionsResult struct {
 	_                struct{}            `aws:"structure"`
 	DocumentVersions DocumentVersionList `aws:"DocumentVersions"`
@@ -4215,6 +5348,14 @@ type ListDocumentsRequest struct {
 	Filters            DocumentKeyValuesFilterList `aws:"Filters"`
 	MaxResults         *int32                      `aws:"MaxResults"`
 	NextToken          *string                     `aws:"NextToken"`
+}
+
+func (ListDocumentsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DocumentFilterList": constraintDocumentFilterList,
+		"Filters":            constraintDocumentKeyValuesFilterList,
+		"MaxResults":         constraintMaxResults,
+	}
 }
 
 type ListDocumentsResult struct {
@@ -4230,6 +5371,15 @@ type ListInventoryEntriesRequest struct {
 	Filters    InventoryFilterList `aws:"Filters"`
 	NextToken  *string             `aws:"NextToken"`
 	MaxResults *int32              `aws:"MaxResults"`
+}
+
+func (ListInventoryEntriesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintInstanceId,
+		"TypeName":   constraintInventoryItemTypeName,
+		"Filters":    constraintInventoryFilterList,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type ListInventoryEntriesResult struct {
@@ -4250,6 +5400,14 @@ type ListNodesRequest struct {
 	MaxResults *int32         `aws:"MaxResults"`
 }
 
+func (ListNodesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncName":   constraintResourceDataSyncName,
+		"Filters":    constraintNodeFilterList,
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type ListNodesResult struct {
 	_         struct{} `aws:"structure"`
 	Nodes     NodeList `aws:"Nodes"`
@@ -4265,6 +5423,15 @@ type ListNodesSummaryRequest struct {
 	MaxResults  *int32             `aws:"MaxResults"`
 }
 
+func (ListNodesSummaryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncName":    constraintResourceDataSyncName,
+		"Filters":     constraintNodeFilterList,
+		"Aggregators": constraintNodeAggregatorList,
+		"MaxResults":  constraintMaxResults,
+	}
+}
+
 type ListNodesSummaryResult struct {
 	_         struct{}        `aws:"structure"`
 	Summary   NodeSummaryList `aws:"Summary"`
@@ -4276,6 +5443,12 @@ type ListOpsItemEventsRequest struct {
 	Filters    OpsItemEventFilters `aws:"Filters"`
 	MaxResults *int32              `aws:"MaxResults"`
 	NextToken  *string             `aws:"NextToken"`
+}
+
+func (ListOpsItemEventsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintOpsItemEventMaxResults,
+	}
 }
 
 type ListOpsItemEventsResponse struct {
@@ -4292,6 +5465,13 @@ type ListOpsItemRelatedItemsRequest struct {
 	NextToken  *string                    `aws:"NextToken"`
 }
 
+func (ListOpsItemRelatedItemsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsItemId":  constraintOpsItemId,
+		"MaxResults": constraintOpsItemRelatedItemsMaxResults,
+	}
+}
+
 type ListOpsItemRelatedItemsResponse struct {
 	_         struct{}                    `aws:"structure"`
 	NextToken *string                     `aws:"NextToken"`
@@ -4303,6 +5483,13 @@ type ListOpsMetadataRequest struct {
 	Filters    OpsMetadataFilterList `aws:"Filters"`
 	MaxResults *int32                `aws:"MaxResults"`
 	NextToken  *string               `aws:"NextToken"`
+}
+
+func (ListOpsMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Filters":    constraintOpsMetadataFilterList,
+		"MaxResults": constraintListOpsMetadataMaxResults,
+	}
 }
 
 type ListOpsMetadataResult struct {
@@ -4318,6 +5505,12 @@ type ListResourceComplianceSummariesRequest struct {
 	MaxResults *int32                     `aws:"MaxResults"`
 }
 
+func (ListResourceComplianceSummariesRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"MaxResults": constraintMaxResults,
+	}
+}
+
 type ListResourceComplianceSummariesResult struct {
 	_                              struct{}                          `aws:"structure"`
 	ResourceComplianceSummaryItems ResourceComplianceSummaryItemList `aws:"ResourceComplianceSummaryItems"`
@@ -4329,6 +5522,13 @@ type ListResourceDataSyncRequest struct {
 	SyncType   *string  `aws:"SyncType"`
 	NextToken  *string  `aws:"NextToken"`
 	MaxResults *int32   `aws:"MaxResults"`
+}
+
+func (ListResourceDataSyncRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncType":   constraintResourceDataSyncType,
+		"MaxResults": constraintMaxResults,
+	}
 }
 
 type ListResourceDataSyncResult struct {
@@ -4343,6 +5543,12 @@ type ListTagsForResourceRequest struct {
 	ResourceId   *string  `aws:"ResourceId,req"`
 }
 
+func (ListTagsForResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceTypeForTagging,
+	}
+}
+
 type ListTagsForResourceResult struct {
 	_       struct{} `aws:"structure"`
 	TagList TagList  `aws:"TagList"`
@@ -4355,10 +5561,25 @@ type LoggingInfo struct {
 	S3Region     *string  `aws:"S3Region,req"`
 }
 
+func (LoggingInfo) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"S3BucketName": constraintS3BucketName,
+		"S3KeyPrefix":  constraintS3KeyPrefix,
+		"S3Region":     constraintS3Region,
+	}
+}
+
 type MaintenanceWindowAutomationParameters struct {
 	_               struct{}               `aws:"structure"`
 	DocumentVersion *string                `aws:"DocumentVersion"`
 	Parameters      AutomationParameterMap `aws:"Parameters"`
+}
+
+func (MaintenanceWindowAutomationParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DocumentVersion": constraintDocumentVersion,
+		"Parameters":      constraintAutomationParameterMap,
+	}
 }
 
 type MaintenanceWindowExecution struct {
@@ -4415,9 +5636,19 @@ type MaintenanceWindowFilter struct {
 	Values MaintenanceWindowFilterValues `aws:"Values"`
 }
 
+func (MaintenanceWindowFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintMaintenanceWindowFilterKey,
+	}
+}
+
 type MaintenanceWindowFilterList []MaintenanceWindowFilter
 
 type MaintenanceWindowFilterValues []string
+
+func (MaintenanceWindowFilterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMaintenanceWindowFilterValue}}
+}
 
 type MaintenanceWindowIdentity struct {
 	_                 struct{} `aws:"structure"`
@@ -4450,6 +5681,14 @@ type MaintenanceWindowLambdaParameters struct {
 	Payload       []byte   `aws:"Payload"`
 }
 
+func (MaintenanceWindowLambdaParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ClientContext": constraintMaintenanceWindowLambdaClientContext,
+		"Qualifier":     constraintMaintenanceWindowLambdaQualifier,
+		"Payload":       constraintMaintenanceWindowLambdaPayload,
+	}
+}
+
 type MaintenanceWindowRunCommandParameters struct {
 	_                      struct{}                `aws:"structure"`
 	Comment                *string                 `aws:"Comment"`
@@ -4465,10 +5704,29 @@ type MaintenanceWindowRunCommandParameters struct {
 	TimeoutSeconds         *int32                  `aws:"TimeoutSeconds"`
 }
 
+func (MaintenanceWindowRunCommandParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Comment":            constraintComment,
+		"DocumentHash":       constraintDocumentHash,
+		"DocumentHashType":   constraintDocumentHashType,
+		"DocumentVersion":    constraintDocumentVersion,
+		"OutputS3BucketName": constraintS3BucketName,
+		"OutputS3KeyPrefix":  constraintS3KeyPrefix,
+		"TimeoutSeconds":     constraintTimeoutSeconds,
+	}
+}
+
 type MaintenanceWindowStepFunctionsParameters struct {
 	_     struct{} `aws:"structure"`
 	Input *string  `aws:"Input"`
 	Name  *string  `aws:"Name"`
+}
+
+func (MaintenanceWindowStepFunctionsParameters) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Input": constraintMaintenanceWindowStepFunctionsInput,
+		"Name":  constraintMaintenanceWindowStepFunctionsName,
+	}
 }
 
 type MaintenanceWindowTarget struct {
@@ -4520,7 +5778,15 @@ type MaintenanceWindowTaskParameterValueExpression struct {
 
 type MaintenanceWindowTaskParameterValueList []string
 
+func (MaintenanceWindowTaskParameterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMaintenanceWindowTaskParameterValue}}
+}
+
 type MaintenanceWindowTaskParameters map[string]MaintenanceWindowTaskParameterValueExpression
+
+func (MaintenanceWindowTaskParameters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintMaintenanceWindowTaskParameterName}}
+}
 
 type MaintenanceWindowTaskParametersList []MaintenanceWindowTaskParameters
 
@@ -4570,11 +5836,25 @@ func NewMaxDocumentSizeExceeded(format string, args ...any) *MaxDocumentSizeExce
 
 type MetadataKeysToDeleteList []string
 
+func (MetadataKeysToDeleteList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintMetadataKey}}
+}
+
 type MetadataMap map[string]MetadataValue
+
+func (MetadataMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintMetadataKey}}
+}
 
 type MetadataValue struct {
 	_     struct{} `aws:"structure"`
 	Value *string  `aws:"Value"`
+}
+
+func (MetadataValue) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Value": constraintMetadataValueString,
+	}
 }
 
 type ModifyDocumentPermissionRequest struct {
@@ -4584,6 +5864,16 @@ type ModifyDocumentPermissionRequest struct {
 	AccountIdsToAdd       AccountIdList `aws:"AccountIdsToAdd"`
 	AccountIdsToRemove    AccountIdList `aws:"AccountIdsToRemove"`
 	SharedDocumentVersion *string       `aws:"SharedDocumentVersion"`
+}
+
+func (ModifyDocumentPermissionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":                  constraintDocumentName,
+		"PermissionType":        constraintDocumentPermissionType,
+		"AccountIdsToAdd":       constraintAccountIdList,
+		"AccountIdsToRemove":    constraintAccountIdList,
+		"SharedDocumentVersion": constraintSharedDocumentVersion,
+	}
 }
 
 type ModifyDocumentPermissionResponse struct {
@@ -4627,6 +5917,15 @@ type NodeAggregator struct {
 	Aggregators    NodeAggregatorList `aws:"Aggregators"`
 }
 
+func (NodeAggregator) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AggregatorType": constraintNodeAggregatorType,
+		"TypeName":       constraintNodeTypeName,
+		"AttributeName":  constraintNodeAttributeName,
+		"Aggregators":    constraintNodeAggregatorList,
+	}
+}
+
 type NodeAggregatorList []NodeAggregator
 
 type NodeFilter struct {
@@ -4636,9 +5935,21 @@ type NodeFilter struct {
 	Type   *string             `aws:"Type"`
 }
 
+func (NodeFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintNodeFilterKey,
+		"Values": constraintNodeFilterValueList,
+		"Type":   constraintNodeFilterOperatorType,
+	}
+}
+
 type NodeFilterList []NodeFilter
 
 type NodeFilterValueList []string
+
+func (NodeFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNodeFilterValue}}
+}
 
 type NodeList []Node
 
@@ -4673,7 +5984,17 @@ type NotificationConfig struct {
 	NotificationType   *string               `aws:"NotificationType"`
 }
 
+func (NotificationConfig) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"NotificationType": constraintNotificationType,
+	}
+}
+
 type NotificationEventList []string
+
+func (NotificationEventList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintNotificationEvent}}
+}
 
 type OpsAggregator struct {
 	_              struct{}              `aws:"structure"`
@@ -4685,9 +6006,24 @@ type OpsAggregator struct {
 	Aggregators    OpsAggregatorList     `aws:"Aggregators"`
 }
 
+func (OpsAggregator) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AggregatorType": constraintOpsAggregatorType,
+		"TypeName":       constraintOpsDataTypeName,
+		"AttributeName":  constraintOpsDataAttributeName,
+		"Values":         constraintOpsAggregatorValueMap,
+		"Filters":        constraintOpsFilterList,
+		"Aggregators":    constraintOpsAggregatorList,
+	}
+}
+
 type OpsAggregatorList []OpsAggregator
 
 type OpsAggregatorValueMap map[string]string
+
+func (OpsAggregatorValueMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintOpsAggregatorValueKey}, Value: awsproto.ElemTraits{Constraint: constraintOpsAggregatorValue}}
+}
 
 type OpsEntity struct {
 	_    struct{}         `aws:"structure"`
@@ -4716,9 +6052,21 @@ type OpsFilter struct {
 	Type   *string            `aws:"Type"`
 }
 
+func (OpsFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintOpsFilterKey,
+		"Values": constraintOpsFilterValueList,
+		"Type":   constraintOpsFilterOperatorType,
+	}
+}
+
 type OpsFilterList []OpsFilter
 
 type OpsFilterValueList []string
+
+func (OpsFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOpsFilterValue}}
+}
 
 type OpsItem struct {
 	_                struct{}               `aws:"structure"`
@@ -4813,6 +6161,13 @@ type OpsItemDataValue struct {
 	Type  *string  `aws:"Type"`
 }
 
+func (OpsItemDataValue) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Value": constraintOpsItemDataValueString,
+		"Type":  constraintOpsItemDataType,
+	}
+}
+
 type OpsItemEventFilter struct {
 	_        struct{}                 `aws:"structure"`
 	Key      *string                  `aws:"Key,req"`
@@ -4820,7 +6175,18 @@ type OpsItemEventFilter struct {
 	Operator *string                  `aws:"Operator,req"`
 }
 
+func (OpsItemEventFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":      constraintOpsItemEventFilterKey,
+		"Operator": constraintOpsItemEventFilterOperator,
+	}
+}
+
 type OpsItemEventFilterValues []string
+
+func (OpsItemEventFilterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOpsItemEventFilterValue}}
+}
 
 type OpsItemEventFilters []OpsItemEventFilter
 
@@ -4842,6 +6208,13 @@ type OpsItemFilter struct {
 	Key      *string             `aws:"Key,req"`
 	Values   OpsItemFilterValues `aws:"Values,req"`
 	Operator *string             `aws:"Operator,req"`
+}
+
+func (OpsItemFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":      constraintOpsItemFilterKey,
+		"Operator": constraintOpsItemFilterOperator,
+	}
 }
 
 type OpsItemFilterValues []string
@@ -4928,6 +6301,10 @@ type OpsItemNotifications []OpsItemNotification
 
 type OpsItemOperationalData map[string]OpsItemDataValue
 
+func (OpsItemOperationalData) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintOpsItemDataKey}}
+}
+
 type OpsItemOpsDataKeysList []string
 
 type OpsItemParameterNamesList []string
@@ -5002,6 +6379,13 @@ type OpsItemRelatedItemsFilter struct {
 	Operator *string                         `aws:"Operator,req"`
 }
 
+func (OpsItemRelatedItemsFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":      constraintOpsItemRelatedItemsFilterKey,
+		"Operator": constraintOpsItemRelatedItemsFilterOperator,
+	}
+}
+
 type OpsItemRelatedItemsFilterValues []string
 
 type OpsItemRelatedItemsFilters []OpsItemRelatedItemsFilter
@@ -5066,9 +6450,20 @@ type OpsMetadataFilter struct {
 	Values OpsMetadataFilterValueList `aws:"Values,req"`
 }
 
+func (OpsMetadataFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintOpsMetadataFilterKey,
+		"Values": constraintOpsMetadataFilterValueList,
+	}
+}
+
 type OpsMetadataFilterList []OpsMetadataFilter
 
 type OpsMetadataFilterValueList []string
+
+func (OpsMetadataFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintOpsMetadataFilterValue}}
+}
 
 type OpsMetadataInvalidArgumentException struct {
 	_       struct{} `aws:"structure,error=OpsMetadataInvalidArgumentException,status=400"`
@@ -5185,6 +6580,12 @@ type OpsResultAttribute struct {
 	TypeName *string  `aws:"TypeName,req"`
 }
 
+func (OpsResultAttribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeName": constraintOpsDataTypeName,
+	}
+}
+
 type OpsResultAttributeList []OpsResultAttribute
 
 type OutputSource struct {
@@ -5254,6 +6655,10 @@ type ParameterInlinePolicy struct {
 
 type ParameterLabelList []string
 
+func (ParameterLabelList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintParameterLabel}}
+}
+
 type ParameterLimitExceeded struct {
 	_       struct{} `aws:"structure,error=ParameterLimitExceeded,status=400"`
 	Message *string  `aws:"message"`
@@ -5318,6 +6723,10 @@ type ParameterMetadataList []ParameterMetadata
 
 type ParameterNameList []string
 
+func (ParameterNameList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPSParameterName}}
+}
+
 type ParameterNotFound struct {
 	_       struct{} `aws:"structure,error=ParameterNotFound,status=400"`
 	Message *string  `aws:"message"`
@@ -5369,9 +6778,21 @@ type ParameterStringFilter struct {
 	Values ParameterStringFilterValueList `aws:"Values"`
 }
 
+func (ParameterStringFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintParameterStringFilterKey,
+		"Option": constraintParameterStringQueryOption,
+		"Values": constraintParameterStringFilterValueList,
+	}
+}
+
 type ParameterStringFilterList []ParameterStringFilter
 
 type ParameterStringFilterValueList []string
+
+func (ParameterStringFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintParameterStringFilterValue}}
+}
 
 type ParameterValueList []string
 
@@ -5425,9 +6846,20 @@ type ParametersFilter struct {
 	Values ParametersFilterValueList `aws:"Values,req"`
 }
 
+func (ParametersFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintParametersFilterKey,
+		"Values": constraintParametersFilterValueList,
+	}
+}
+
 type ParametersFilterList []ParametersFilter
 
 type ParametersFilterValueList []string
+
+func (ParametersFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintParametersFilterValue}}
+}
 
 type ParentStepDetails struct {
 	_               struct{} `aws:"structure"`
@@ -5501,14 +6933,31 @@ type PatchFilter struct {
 	Values PatchFilterValueList `aws:"Values,req"`
 }
 
+func (PatchFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintPatchFilterKey,
+		"Values": constraintPatchFilterValueList,
+	}
+}
+
 type PatchFilterGroup struct {
 	_            struct{}        `aws:"structure"`
 	PatchFilters PatchFilterList `aws:"PatchFilters,req"`
 }
 
+func (PatchFilterGroup) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PatchFilters": constraintPatchFilterList,
+	}
+}
+
 type PatchFilterList []PatchFilter
 
 type PatchFilterValueList []string
+
+func (PatchFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPatchFilterValue}}
+}
 
 type PatchGroupList []string
 
@@ -5522,6 +6971,10 @@ type PatchGroupPatchBaselineMappingList []PatchGroupPatchBaselineMapping
 
 type PatchIdList []string
 
+func (PatchIdList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPatchId}}
+}
+
 type PatchList []Patch
 
 type PatchOrchestratorFilter struct {
@@ -5530,9 +6983,19 @@ type PatchOrchestratorFilter struct {
 	Values PatchOrchestratorFilterValues `aws:"Values"`
 }
 
+func (PatchOrchestratorFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key": constraintPatchOrchestratorFilterKey,
+	}
+}
+
 type PatchOrchestratorFilterList []PatchOrchestratorFilter
 
 type PatchOrchestratorFilterValues []string
+
+func (PatchOrchestratorFilterValues) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPatchOrchestratorFilterValue}}
+}
 
 type PatchPropertiesList []PatchPropertyEntry
 
@@ -5547,9 +7010,23 @@ type PatchRule struct {
 	EnableNonSecurity *bool             `aws:"EnableNonSecurity"`
 }
 
+func (PatchRule) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ComplianceLevel":  constraintPatchComplianceLevel,
+		"ApproveAfterDays": constraintApproveAfterDays,
+		"ApproveUntilDate": constraintPatchStringDateTime,
+	}
+}
+
 type PatchRuleGroup struct {
 	_          struct{}      `aws:"structure"`
 	PatchRules PatchRuleList `aws:"PatchRules,req"`
+}
+
+func (PatchRuleGroup) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"PatchRules": constraintPatchRuleList,
+	}
 }
 
 type PatchRuleList []PatchRule
@@ -5561,9 +7038,21 @@ type PatchSource struct {
 	Configuration *string                `aws:"Configuration,req"`
 }
 
+func (PatchSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":          constraintPatchSourceName,
+		"Products":      constraintPatchSourceProductList,
+		"Configuration": constraintPatchSourceConfiguration,
+	}
+}
+
 type PatchSourceList []PatchSource
 
 type PatchSourceProductList []string
+
+func (PatchSourceProductList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintPatchSourceProduct}}
+}
 
 type PatchStatus struct {
 	_                struct{}   `aws:"structure"`
@@ -5614,6 +7103,17 @@ type PutComplianceItemsRequest struct {
 	UploadType       *string                     `aws:"UploadType"`
 }
 
+func (PutComplianceItemsRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceId":      constraintComplianceResourceId,
+		"ResourceType":    constraintComplianceResourceType,
+		"ComplianceType":  constraintComplianceTypeName,
+		"Items":           constraintComplianceItemEntryList,
+		"ItemContentHash": constraintComplianceItemContentHash,
+		"UploadType":      constraintComplianceUploadType,
+	}
+}
+
 type PutComplianceItemsResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -5622,6 +7122,13 @@ type PutInventoryRequest struct {
 	_          struct{}          `aws:"structure"`
 	InstanceId *string           `aws:"InstanceId,req"`
 	Items      InventoryItemList `aws:"Items,req"`
+}
+
+func (PutInventoryRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintInstanceId,
+		"Items":      constraintInventoryItemList,
+	}
 }
 
 type PutInventoryResult struct {
@@ -5644,6 +7151,20 @@ type PutParameterRequest struct {
 	DataType       *string  `aws:"DataType"`
 }
 
+func (PutParameterRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":           constraintPSParameterName,
+		"Description":    constraintParameterDescription,
+		"Type":           constraintParameterType,
+		"KeyId":          constraintParameterKeyId,
+		"AllowedPattern": constraintAllowedPattern,
+		"Tags":           constraintTagList,
+		"Tier":           constraintParameterTier,
+		"Policies":       constraintParameterPolicies,
+		"DataType":       constraintParameterDataType,
+	}
+}
+
 type PutParameterResult struct {
 	_       struct{} `aws:"structure"`
 	Version *int64   `aws:"Version"`
@@ -5656,6 +7177,13 @@ type PutResourcePolicyRequest struct {
 	Policy      *string  `aws:"Policy,req"`
 	PolicyId    *string  `aws:"PolicyId"`
 	PolicyHash  *string  `aws:"PolicyHash"`
+}
+
+func (PutResourcePolicyRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceArn": constraintResourceArnString,
+		"Policy":      constraintPolicy,
+	}
 }
 
 type PutResourcePolicyResponse struct {
@@ -5673,6 +7201,12 @@ type RegisterDefaultPatchBaselineRequest struct {
 	BaselineId *string  `aws:"BaselineId,req"`
 }
 
+func (RegisterDefaultPatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId": constraintBaselineId,
+	}
+}
+
 type RegisterDefaultPatchBaselineResult struct {
 	_          struct{} `aws:"structure"`
 	BaselineId *string  `aws:"BaselineId"`
@@ -5682,6 +7216,13 @@ type RegisterPatchBaselineForPatchGroupRequest struct {
 	_          struct{} `aws:"structure"`
 	BaselineId *string  `aws:"BaselineId,req"`
 	PatchGroup *string  `aws:"PatchGroup,req"`
+}
+
+func (RegisterPatchBaselineForPatchGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId": constraintBaselineId,
+		"PatchGroup": constraintPatchGroup,
+	}
 }
 
 type RegisterPatchBaselineForPatchGroupResult struct {
@@ -5699,6 +7240,18 @@ type RegisterTargetWithMaintenanceWindowRequest struct {
 	Name             *string  `aws:"Name"`
 	Description      *string  `aws:"Description"`
 	ClientToken      *string  `aws:"ClientToken,idem"`
+}
+
+func (RegisterTargetWithMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":         constraintMaintenanceWindowId,
+		"ResourceType":     constraintMaintenanceWindowResourceType,
+		"Targets":          constraintTargets,
+		"OwnerInformation": constraintOwnerInformation,
+		"Name":             constraintMaintenanceWindowName,
+		"Description":      constraintMaintenanceWindowDescription,
+		"ClientToken":      constraintClientToken,
+	}
 }
 
 type RegisterTargetWithMaintenanceWindowResult struct {
@@ -5726,6 +7279,22 @@ type RegisterTaskWithMaintenanceWindowRequest struct {
 	AlarmConfiguration       *AlarmConfiguration                        `aws:"AlarmConfiguration"`
 }
 
+func (RegisterTaskWithMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":       constraintMaintenanceWindowId,
+		"Targets":        constraintTargets,
+		"TaskArn":        constraintMaintenanceWindowTaskArn,
+		"TaskType":       constraintMaintenanceWindowTaskType,
+		"Priority":       constraintMaintenanceWindowTaskPriority,
+		"MaxConcurrency": constraintMaxConcurrency,
+		"MaxErrors":      constraintMaxErrors,
+		"Name":           constraintMaintenanceWindowName,
+		"Description":    constraintMaintenanceWindowDescription,
+		"ClientToken":    constraintClientToken,
+		"CutoffBehavior": constraintMaintenanceWindowTaskCutoffBehavior,
+	}
+}
+
 type RegisterTaskWithMaintenanceWindowResult struct {
 	_            struct{} `aws:"structure"`
 	WindowTaskId *string  `aws:"WindowTaskId"`
@@ -5735,6 +7304,13 @@ type RegistrationMetadataItem struct {
 	_     struct{} `aws:"structure"`
 	Key   *string  `aws:"Key,req"`
 	Value *string  `aws:"Value,req"`
+}
+
+func (RegistrationMetadataItem) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintRegistrationMetadataKey,
+		"Value": constraintRegistrationMetadataValue,
+	}
 }
 
 type RegistrationMetadataList []RegistrationMetadataItem
@@ -5753,6 +7329,12 @@ type RemoveTagsFromResourceRequest struct {
 	TagKeys      KeyList  `aws:"TagKeys,req"`
 }
 
+func (RemoveTagsFromResourceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ResourceType": constraintResourceTypeForTagging,
+	}
+}
+
 type RemoveTagsFromResourceResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -5760,6 +7342,12 @@ type RemoveTagsFromResourceResult struct {
 type ResetServiceSettingRequest struct {
 	_         struct{} `aws:"structure"`
 	SettingId *string  `aws:"SettingId,req"`
+}
+
+func (ResetServiceSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SettingId": constraintServiceSettingId,
+	}
 }
 
 type ResetServiceSettingResult struct {
@@ -5803,6 +7391,13 @@ type ResourceDataSyncAwsOrganizationsSource struct {
 	_                      struct{}                               `aws:"structure"`
 	OrganizationSourceType *string                                `aws:"OrganizationSourceType,req"`
 	OrganizationalUnits    ResourceDataSyncOrganizationalUnitList `aws:"OrganizationalUnits"`
+}
+
+func (ResourceDataSyncAwsOrganizationsSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OrganizationSourceType": constraintResourceDataSyncOrganizationSourceType,
+		"OrganizationalUnits":    constraintResourceDataSyncOrganizationalUnitList,
+	}
 }
 
 type ResourceDataSyncConflictException struct {
@@ -5852,6 +7447,12 @@ func NewResourceDataSyncCountExceededException(format string, args ...any) *Reso
 type ResourceDataSyncDestinationDataSharing struct {
 	_                          struct{} `aws:"structure"`
 	DestinationDataSharingType *string  `aws:"DestinationDataSharingType"`
+}
+
+func (ResourceDataSyncDestinationDataSharing) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DestinationDataSharingType": constraintResourceDataSyncDestinationDataSharingType,
+	}
 }
 
 type ResourceDataSyncInvalidConfigurationException struct {
@@ -5923,6 +7524,12 @@ type ResourceDataSyncOrganizationalUnit struct {
 	OrganizationalUnitId *string  `aws:"OrganizationalUnitId"`
 }
 
+func (ResourceDataSyncOrganizationalUnit) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OrganizationalUnitId": constraintResourceDataSyncOrganizationalUnitId,
+	}
+}
+
 type ResourceDataSyncOrganizationalUnitList []ResourceDataSyncOrganizationalUnit
 
 type ResourceDataSyncS3Destination struct {
@@ -5935,6 +7542,16 @@ type ResourceDataSyncS3Destination struct {
 	DestinationDataSharing *ResourceDataSyncDestinationDataSharing `aws:"DestinationDataSharing"`
 }
 
+func (ResourceDataSyncS3Destination) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BucketName":   constraintResourceDataSyncS3BucketName,
+		"Prefix":       constraintResourceDataSyncS3Prefix,
+		"SyncFormat":   constraintResourceDataSyncS3Format,
+		"Region":       constraintResourceDataSyncS3Region,
+		"AWSKMSKeyARN": constraintResourceDataSyncAWSKMSKeyARN,
+	}
+}
+
 type ResourceDataSyncSource struct {
 	_                       struct{}                                `aws:"structure"`
 	SourceType              *string                                 `aws:"SourceType,req"`
@@ -5944,7 +7561,17 @@ type ResourceDataSyncSource struct {
 	EnableAllOpsDataSources *bool                                   `aws:"EnableAllOpsDataSources"`
 }
 
+func (ResourceDataSyncSource) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SourceType": constraintResourceDataSyncSourceType,
+	}
+}
+
 type ResourceDataSyncSourceRegionList []string
+
+func (ResourceDataSyncSourceRegionList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintResourceDataSyncSourceRegion}}
+}
 
 type ResourceDataSyncSourceWithState struct {
 	_                       struct{}                                `aws:"structure"`
@@ -6114,11 +7741,23 @@ type ResultAttribute struct {
 	TypeName *string  `aws:"TypeName,req"`
 }
 
+func (ResultAttribute) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TypeName": constraintInventoryItemTypeName,
+	}
+}
+
 type ResultAttributeList []ResultAttribute
 
 type ResumeSessionRequest struct {
 	_         struct{} `aws:"structure"`
 	SessionId *string  `aws:"SessionId,req"`
+}
+
+func (ResumeSessionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SessionId": constraintSessionId,
+	}
 }
 
 type ResumeSessionResponse struct {
@@ -6150,6 +7789,20 @@ type Runbook struct {
 	TargetLocations     TargetLocations        `aws:"TargetLocations"`
 }
 
+func (Runbook) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DocumentName":        constraintDocumentARN,
+		"DocumentVersion":     constraintDocumentVersion,
+		"Parameters":          constraintAutomationParameterMap,
+		"TargetParameterName": constraintAutomationParameterKey,
+		"Targets":             constraintTargets,
+		"TargetMaps":          constraintTargetMaps,
+		"MaxConcurrency":      constraintMaxConcurrency,
+		"MaxErrors":           constraintMaxErrors,
+		"TargetLocations":     constraintTargetLocations,
+	}
+}
+
 type Runbooks []Runbook
 
 type S3OutputLocation struct {
@@ -6157,6 +7810,14 @@ type S3OutputLocation struct {
 	OutputS3Region     *string  `aws:"OutputS3Region"`
 	OutputS3BucketName *string  `aws:"OutputS3BucketName"`
 	OutputS3KeyPrefix  *string  `aws:"OutputS3KeyPrefix"`
+}
+
+func (S3OutputLocation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OutputS3Region":     constraintS3Region,
+		"OutputS3BucketName": constraintS3BucketName,
+		"OutputS3KeyPrefix":  constraintS3KeyPrefix,
+	}
 }
 
 type S3OutputUrl struct {
@@ -6178,6 +7839,14 @@ type SendAutomationSignalRequest struct {
 	AutomationExecutionId *string                `aws:"AutomationExecutionId,req"`
 	SignalType            *string                `aws:"SignalType,req"`
 	Payload               AutomationParameterMap `aws:"Payload"`
+}
+
+func (SendAutomationSignalRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutomationExecutionId": constraintAutomationExecutionId,
+		"SignalType":            constraintSignalType,
+		"Payload":               constraintAutomationParameterMap,
+	}
 }
 
 type SendAutomationSignalResult struct {
@@ -6204,6 +7873,24 @@ type SendCommandRequest struct {
 	NotificationConfig     *NotificationConfig     `aws:"NotificationConfig"`
 	CloudWatchOutputConfig *CloudWatchOutputConfig `aws:"CloudWatchOutputConfig"`
 	AlarmConfiguration     *AlarmConfiguration     `aws:"AlarmConfiguration"`
+}
+
+func (SendCommandRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceIds":        constraintInstanceIdList,
+		"Targets":            constraintTargets,
+		"DocumentName":       constraintDocumentARN,
+		"DocumentVersion":    constraintDocumentVersion,
+		"DocumentHash":       constraintDocumentHash,
+		"DocumentHashType":   constraintDocumentHashType,
+		"TimeoutSeconds":     constraintTimeoutSeconds,
+		"Comment":            constraintComment,
+		"OutputS3Region":     constraintS3Region,
+		"OutputS3BucketName": constraintS3BucketName,
+		"OutputS3KeyPrefix":  constraintS3KeyPrefix,
+		"MaxConcurrency":     constraintMaxConcurrency,
+		"MaxErrors":          constraintMaxErrors,
+	}
 }
 
 type SendCommandResult struct {
@@ -6287,6 +7974,13 @@ type SessionFilter struct {
 	Value *string  `aws:"value,req"`
 }
 
+func (SessionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"key":   constraintSessionFilterKey,
+		"value": constraintSessionFilterValue,
+	}
+}
+
 type SessionFilterList []SessionFilter
 
 type SessionList []Session
@@ -6299,7 +7993,15 @@ type SessionManagerOutputUrl struct {
 
 type SessionManagerParameterValueList []string
 
+func (SessionManagerParameterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintSessionManagerParameterValue}}
+}
+
 type SessionManagerParameters map[string]SessionManagerParameterValueList
+
+func (SessionManagerParameters) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintSessionManagerParameterName}}
+}
 
 type SeveritySummary struct {
 	_                  struct{} `aws:"structure"`
@@ -6318,6 +8020,14 @@ type StartAccessRequestRequest struct {
 	Tags    TagList  `aws:"Tags"`
 }
 
+func (StartAccessRequestRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Reason":  constraintString1to256,
+		"Targets": constraintTargets,
+		"Tags":    constraintTagList,
+	}
+}
+
 type StartAccessRequestResponse struct {
 	_               struct{} `aws:"structure"`
 	AccessRequestId *string  `aws:"AccessRequestId"`
@@ -6326,6 +8036,12 @@ type StartAccessRequestResponse struct {
 type StartAssociationsOnceRequest struct {
 	_              struct{}          `aws:"structure"`
 	AssociationIds AssociationIdList `aws:"AssociationIds,req"`
+}
+
+func (StartAssociationsOnceRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationIds": constraintAssociationIdList,
+	}
 }
 
 type StartAssociationsOnceResult struct {
@@ -6350,6 +8066,24 @@ type StartAutomationExecutionRequest struct {
 	TargetLocationsURL  *string                `aws:"TargetLocationsURL"`
 }
 
+func (StartAutomationExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DocumentName":        constraintDocumentARN,
+		"DocumentVersion":     constraintDocumentVersion,
+		"Parameters":          constraintAutomationParameterMap,
+		"ClientToken":         constraintIdempotencyToken,
+		"Mode":                constraintExecutionMode,
+		"TargetParameterName": constraintAutomationParameterKey,
+		"Targets":             constraintAutomationTargets,
+		"TargetMaps":          constraintTargetMaps,
+		"MaxConcurrency":      constraintMaxConcurrency,
+		"MaxErrors":           constraintMaxErrors,
+		"TargetLocations":     constraintTargetLocations,
+		"Tags":                constraintTagList,
+		"TargetLocationsURL":  constraintTargetLocationsURL,
+	}
+}
+
 type StartAutomationExecutionResult struct {
 	_                     struct{} `aws:"structure"`
 	AutomationExecutionId *string  `aws:"AutomationExecutionId"`
@@ -6370,6 +8104,19 @@ type StartChangeRequestExecutionRequest struct {
 	ChangeDetails     *string                `aws:"ChangeDetails"`
 }
 
+func (StartChangeRequestExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DocumentName":      constraintDocumentARN,
+		"DocumentVersion":   constraintDocumentVersion,
+		"Parameters":        constraintAutomationParameterMap,
+		"ChangeRequestName": constraintChangeRequestName,
+		"ClientToken":       constraintIdempotencyToken,
+		"Runbooks":          constraintRunbooks,
+		"Tags":              constraintTagList,
+		"ChangeDetails":     constraintChangeDetailsValue,
+	}
+}
+
 type StartChangeRequestExecutionResult struct {
 	_                     struct{} `aws:"structure"`
 	AutomationExecutionId *string  `aws:"AutomationExecutionId"`
@@ -6380,6 +8127,13 @@ type StartExecutionPreviewRequest struct {
 	DocumentName    *string          `aws:"DocumentName,req"`
 	DocumentVersion *string          `aws:"DocumentVersion"`
 	ExecutionInputs *ExecutionInputs `aws:"ExecutionInputs,union"`
+}
+
+func (StartExecutionPreviewRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DocumentName":    constraintDocumentName,
+		"DocumentVersion": constraintDocumentVersion,
+	}
 }
 
 type StartExecutionPreviewResponse struct {
@@ -6393,6 +8147,14 @@ type StartSessionRequest struct {
 	DocumentName *string                  `aws:"DocumentName"`
 	Reason       *string                  `aws:"Reason"`
 	Parameters   SessionManagerParameters `aws:"Parameters"`
+}
+
+func (StartSessionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Target":       constraintSessionTarget,
+		"DocumentName": constraintDocumentARN,
+		"Reason":       constraintSessionReason,
+	}
 }
 
 type StartSessionResponse struct {
@@ -6446,9 +8208,20 @@ type StepExecutionFilter struct {
 	Values StepExecutionFilterValueList `aws:"Values,req"`
 }
 
+func (StepExecutionFilter) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintStepExecutionFilterKey,
+		"Values": constraintStepExecutionFilterValueList,
+	}
+}
+
 type StepExecutionFilterList []StepExecutionFilter
 
 type StepExecutionFilterValueList []string
+
+func (StepExecutionFilterValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintStepExecutionFilterValue}}
+}
 
 type StepExecutionList []StepExecution
 
@@ -6458,6 +8231,13 @@ type StopAutomationExecutionRequest struct {
 	_                     struct{} `aws:"structure"`
 	AutomationExecutionId *string  `aws:"AutomationExecutionId,req"`
 	Type                  *string  `aws:"Type"`
+}
+
+func (StopAutomationExecutionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AutomationExecutionId": constraintAutomationExecutionId,
+		"Type":                  constraintStopType,
+	}
 }
 
 type StopAutomationExecutionResult struct {
@@ -6494,12 +8274,26 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKey,
+		"Value": constraintTagValue,
+	}
+}
+
 type TagList []Tag
 
 type Target struct {
 	_      struct{}     `aws:"structure"`
 	Key    *string      `aws:"Key"`
 	Values TargetValues `aws:"Values"`
+}
+
+func (Target) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":    constraintTargetKey,
+		"Values": constraintTargetValues,
+	}
 }
 
 type TargetInUseException struct {
@@ -6537,13 +8331,39 @@ type TargetLocation struct {
 	TargetsMaxErrors                 *string             `aws:"TargetsMaxErrors"`
 }
 
+func (TargetLocation) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Accounts":                     constraintAccounts,
+		"Regions":                      constraintRegions,
+		"TargetLocationMaxConcurrency": constraintMaxConcurrency,
+		"TargetLocationMaxErrors":      constraintMaxErrors,
+		"ExecutionRoleName":            constraintExecutionRoleName,
+		"ExcludeAccounts":              constraintExcludeAccounts,
+		"Targets":                      constraintAutomationTargets,
+		"TargetsMaxConcurrency":        constraintMaxConcurrency,
+		"TargetsMaxErrors":             constraintMaxErrors,
+	}
+}
+
 type TargetLocations []TargetLocation
 
 type TargetMap map[string]TargetMapValueList
 
+func (TargetMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Key: awsproto.ElemTraits{Constraint: constraintTargetMapKey}, Value: awsproto.ElemTraits{Constraint: constraintTargetMapValueList}}
+}
+
 type TargetMapValueList []string
 
+func (TargetMapValueList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTargetMapValue}}
+}
+
 type TargetMaps []TargetMap
+
+func (TargetMaps) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTargetMap}}
+}
 
 type TargetNotConnected struct {
 	_       struct{} `aws:"structure,error=TargetNotConnected,status=400"`
@@ -6582,6 +8402,12 @@ type Targets []Target
 type TerminateSessionRequest struct {
 	_         struct{} `aws:"structure"`
 	SessionId *string  `aws:"SessionId,req"`
+}
+
+func (TerminateSessionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SessionId": constraintSessionId,
+	}
 }
 
 type TerminateSessionResponse struct {
@@ -6667,6 +8493,13 @@ type UnlabelParameterVersionRequest struct {
 	Name             *string            `aws:"Name,req"`
 	ParameterVersion *int64             `aws:"ParameterVersion,req"`
 	Labels           ParameterLabelList `aws:"Labels,req"`
+}
+
+func (UnlabelParameterVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":   constraintPSParameterName,
+		"Labels": constraintParameterLabelList,
+	}
 }
 
 type UnlabelParameterVersionResult struct {
@@ -6868,6 +8701,28 @@ type UpdateAssociationRequest struct {
 	AssociationDispatchAssumeRole *string                            `aws:"AssociationDispatchAssumeRole"`
 }
 
+func (UpdateAssociationRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AssociationId":                 constraintAssociationId,
+		"DocumentVersion":               constraintDocumentVersion,
+		"ScheduleExpression":            constraintScheduleExpression,
+		"Name":                          constraintDocumentARN,
+		"Targets":                       constraintTargets,
+		"AssociationName":               constraintAssociationName,
+		"AssociationVersion":            constraintAssociationVersion,
+		"AutomationTargetParameterName": constraintAutomationTargetParameterName,
+		"MaxErrors":                     constraintMaxErrors,
+		"MaxConcurrency":                constraintMaxConcurrency,
+		"ComplianceSeverity":            constraintAssociationComplianceSeverity,
+		"SyncCompliance":                constraintAssociationSyncCompliance,
+		"TargetLocations":               constraintTargetLocations,
+		"ScheduleOffset":                constraintScheduleOffset,
+		"Duration":                      constraintDuration,
+		"TargetMaps":                    constraintTargetMaps,
+		"AssociationDispatchAssumeRole": constraintAssociationDispatchAssumeRoleArn,
+	}
+}
+
 type UpdateAssociationResult struct {
 	_                      struct{}                `aws:"structure"`
 	AssociationDescription *AssociationDescription `aws:"AssociationDescription"`
@@ -6878,6 +8733,13 @@ type UpdateAssociationStatusRequest struct {
 	Name              *string            `aws:"Name,req"`
 	InstanceId        *string            `aws:"InstanceId,req"`
 	AssociationStatus *AssociationStatus `aws:"AssociationStatus,req"`
+}
+
+func (UpdateAssociationStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":       constraintDocumentARN,
+		"InstanceId": constraintInstanceId,
+	}
 }
 
 type UpdateAssociationStatusResult struct {
@@ -6893,6 +8755,14 @@ type UpdateCloudConnectorRequest struct {
 	Description      *string                      `aws:"Description"`
 }
 
+func (UpdateCloudConnectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CloudConnectorId": constraintCloudConnectorId,
+		"DisplayName":      constraintDisplayName,
+		"Description":      constraintCloudConnectorDescription,
+	}
+}
+
 type UpdateCloudConnectorResult struct {
 	_                struct{} `aws:"structure"`
 	CloudConnectorId *string  `aws:"CloudConnectorId"`
@@ -6902,6 +8772,13 @@ type UpdateDocumentDefaultVersionRequest struct {
 	_               struct{} `aws:"structure"`
 	Name            *string  `aws:"Name,req"`
 	DocumentVersion *string  `aws:"DocumentVersion,req"`
+}
+
+func (UpdateDocumentDefaultVersionRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDocumentName,
+		"DocumentVersion": constraintDocumentVersionNumber,
+	}
 }
 
 type UpdateDocumentDefaultVersionResult struct {
@@ -6914,6 +8791,13 @@ type UpdateDocumentMetadataRequest struct {
 	Name            *string          `aws:"Name,req"`
 	DocumentVersion *string          `aws:"DocumentVersion"`
 	DocumentReviews *DocumentReviews `aws:"DocumentReviews,req"`
+}
+
+func (UpdateDocumentMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintDocumentName,
+		"DocumentVersion": constraintDocumentVersion,
+	}
 }
 
 type UpdateDocumentMetadataResponse struct {
@@ -6930,6 +8814,19 @@ type UpdateDocumentRequest struct {
 	DocumentVersion *string               `aws:"DocumentVersion"`
 	DocumentFormat  *string               `aws:"DocumentFormat"`
 	TargetType      *string               `aws:"TargetType"`
+}
+
+func (UpdateDocumentRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Content":         constraintDocumentContent,
+		"Attachments":     constraintAttachmentsSourceList,
+		"Name":            constraintDocumentName,
+		"DisplayName":     constraintDocumentDisplayName,
+		"VersionName":     constraintDocumentVersionName,
+		"DocumentVersion": constraintDocumentVersion,
+		"DocumentFormat":  constraintDocumentFormat,
+		"TargetType":      constraintTargetType,
+	}
 }
 
 type UpdateDocumentResult struct {
@@ -6952,6 +8849,18 @@ type UpdateMaintenanceWindowRequest struct {
 	AllowUnassociatedTargets *bool    `aws:"AllowUnassociatedTargets"`
 	Enabled                  *bool    `aws:"Enabled"`
 	Replace                  *bool    `aws:"Replace"`
+}
+
+func (UpdateMaintenanceWindowRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":       constraintMaintenanceWindowId,
+		"Name":           constraintMaintenanceWindowName,
+		"Description":    constraintMaintenanceWindowDescription,
+		"Schedule":       constraintMaintenanceWindowSchedule,
+		"ScheduleOffset": constraintMaintenanceWindowOffset,
+		"Duration":       constraintMaintenanceWindowDurationHours,
+		"Cutoff":         constraintMaintenanceWindowCutoff,
+	}
 }
 
 type UpdateMaintenanceWindowResult struct {
@@ -6979,6 +8888,17 @@ type UpdateMaintenanceWindowTargetRequest struct {
 	Name             *string  `aws:"Name"`
 	Description      *string  `aws:"Description"`
 	Replace          *bool    `aws:"Replace"`
+}
+
+func (UpdateMaintenanceWindowTargetRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":         constraintMaintenanceWindowId,
+		"WindowTargetId":   constraintMaintenanceWindowTargetId,
+		"Targets":          constraintTargets,
+		"OwnerInformation": constraintOwnerInformation,
+		"Name":             constraintMaintenanceWindowName,
+		"Description":      constraintMaintenanceWindowDescription,
+	}
 }
 
 type UpdateMaintenanceWindowTargetResult struct {
@@ -7011,6 +8931,21 @@ type UpdateMaintenanceWindowTaskRequest struct {
 	AlarmConfiguration       *AlarmConfiguration                        `aws:"AlarmConfiguration"`
 }
 
+func (UpdateMaintenanceWindowTaskRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"WindowId":       constraintMaintenanceWindowId,
+		"WindowTaskId":   constraintMaintenanceWindowTaskId,
+		"Targets":        constraintTargets,
+		"TaskArn":        constraintMaintenanceWindowTaskArn,
+		"Priority":       constraintMaintenanceWindowTaskPriority,
+		"MaxConcurrency": constraintMaxConcurrency,
+		"MaxErrors":      constraintMaxErrors,
+		"Name":           constraintMaintenanceWindowName,
+		"Description":    constraintMaintenanceWindowDescription,
+		"CutoffBehavior": constraintMaintenanceWindowTaskCutoffBehavior,
+	}
+}
+
 type UpdateMaintenanceWindowTaskResult struct {
 	_                        struct{}                                   `aws:"structure"`
 	WindowId                 *string                                    `aws:"WindowId"`
@@ -7034,6 +8969,13 @@ type UpdateManagedInstanceRoleRequest struct {
 	_          struct{} `aws:"structure"`
 	InstanceId *string  `aws:"InstanceId,req"`
 	IamRole    *string  `aws:"IamRole,req"`
+}
+
+func (UpdateManagedInstanceRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"InstanceId": constraintManagedInstanceId,
+		"IamRole":    constraintIamRole,
+	}
 }
 
 type UpdateManagedInstanceRoleResult struct {
@@ -7060,6 +9002,19 @@ type UpdateOpsItemRequest struct {
 	OpsItemArn              *string                `aws:"OpsItemArn"`
 }
 
+func (UpdateOpsItemRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Description": constraintOpsItemDescription,
+		"Priority":    constraintOpsItemPriority,
+		"Status":      constraintOpsItemStatus,
+		"OpsItemId":   constraintOpsItemId,
+		"Title":       constraintOpsItemTitle,
+		"Category":    constraintOpsItemCategory,
+		"Severity":    constraintOpsItemSeverity,
+		"OpsItemArn":  constraintOpsItemArn,
+	}
+}
+
 type UpdateOpsItemResponse struct {
 	_ struct{} `aws:"structure"`
 }
@@ -7069,6 +9024,14 @@ type UpdateOpsMetadataRequest struct {
 	OpsMetadataArn   *string                  `aws:"OpsMetadataArn,req"`
 	MetadataToUpdate MetadataMap              `aws:"MetadataToUpdate"`
 	KeysToDelete     MetadataKeysToDeleteList `aws:"KeysToDelete"`
+}
+
+func (UpdateOpsMetadataRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"OpsMetadataArn":   constraintOpsMetadataArn,
+		"MetadataToUpdate": constraintMetadataMap,
+		"KeysToDelete":     constraintMetadataKeysToDeleteList,
+	}
 }
 
 type UpdateOpsMetadataResult struct {
@@ -7091,6 +9054,20 @@ type UpdatePatchBaselineRequest struct {
 	Sources                                  PatchSourceList   `aws:"Sources"`
 	AvailableSecurityUpdatesComplianceStatus *string           `aws:"AvailableSecurityUpdatesComplianceStatus"`
 	Replace                                  *bool             `aws:"Replace"`
+}
+
+func (UpdatePatchBaselineRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"BaselineId":                     constraintBaselineId,
+		"Name":                           constraintBaselineName,
+		"ApprovedPatches":                constraintPatchIdList,
+		"ApprovedPatchesComplianceLevel": constraintPatchComplianceLevel,
+		"RejectedPatches":                constraintPatchIdList,
+		"RejectedPatchesAction":          constraintPatchAction,
+		"Description":                    constraintBaselineDescription,
+		"Sources":                        constraintPatchSourceList,
+		"AvailableSecurityUpdatesComplianceStatus": constraintPatchComplianceStatus,
+	}
 }
 
 type UpdatePatchBaselineResult struct {
@@ -7119,6 +9096,13 @@ type UpdateResourceDataSyncRequest struct {
 	SyncSource *ResourceDataSyncSource `aws:"SyncSource,req"`
 }
 
+func (UpdateResourceDataSyncRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SyncName": constraintResourceDataSyncName,
+		"SyncType": constraintResourceDataSyncType,
+	}
+}
+
 type UpdateResourceDataSyncResult struct {
 	_ struct{} `aws:"structure"`
 }
@@ -7127,6 +9111,13 @@ type UpdateServiceSettingRequest struct {
 	_            struct{} `aws:"structure"`
 	SettingId    *string  `aws:"SettingId,req"`
 	SettingValue *string  `aws:"SettingValue,req"`
+}
+
+func (UpdateServiceSettingRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"SettingId":    constraintServiceSettingId,
+		"SettingValue": constraintServiceSettingValue,
+	}
 }
 
 type UpdateServiceSettingResult struct {
@@ -7140,6 +9131,13 @@ type ValidateCloudConnectorRequest struct {
 	CloudConnectorId *string  `aws:"CloudConnectorId,req"`
 	MaxResults       *int32   `aws:"MaxResults"`
 	NextToken        *string  `aws:"NextToken"`
+}
+
+func (ValidateCloudConnectorRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"CloudConnectorId": constraintCloudConnectorId,
+		"MaxResults":       constraintValidateCloudConnectorMaxResults,
+	}
 }
 
 type ValidateCloudConnectorResult struct {
@@ -8096,4 +10094,397 @@ const (
 	ValidationFindingTypeINFO  = "INFO"
 	ValidationFindingTypeWARN  = "WARN"
 	ValidationFindingTypeERROR = "ERROR"
+)
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintAccessRequestId       = &awsproto.Constraint{Pattern: "^(oi)-[0-9a-f]{12}$"}
+	constraintAccountId             = &awsproto.Constraint{Pattern: "(?i)all|[0-9]{12}"}
+	constraintAccountIdList         = &awsproto.Constraint{Max: new(20.0)}
+	constraintAccounts              = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintActivationDescription = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintActivationId          = &awsproto.Constraint{Pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
+	constraintAlarmList             = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	// The pattern of AlarmName is not checked: RE2 cannot express it.
+	constraintAlarmName                              = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Pattern: `^(?!\s*$).+`}
+	constraintAllowedPattern                         = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintApproveAfterDays                       = &awsproto.Constraint{Min: new(0.0), Max: new(360.0)}
+	constraintAssociationComplianceSeverity          = &awsproto.Constraint{Enum: []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"}}
+	constraintAssociationDispatchAssumeRoleArn       = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: "arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+"}
+	constraintAssociationExecutionFilterKey          = &awsproto.Constraint{Enum: []string{"ExecutionId", "Status", "CreatedTime"}}
+	constraintAssociationExecutionFilterList         = &awsproto.Constraint{Min: new(1.0)}
+	constraintAssociationExecutionFilterValue        = &awsproto.Constraint{Min: new(1.0)}
+	constraintAssociationExecutionId                 = &awsproto.Constraint{Pattern: "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}
+	constraintAssociationExecutionTargetsFilterKey   = &awsproto.Constraint{Enum: []string{"Status", "ResourceId", "ResourceType"}}
+	constraintAssociationExecutionTargetsFilterList  = &awsproto.Constraint{Min: new(1.0)}
+	constraintAssociationExecutionTargetsFilterValue = &awsproto.Constraint{Min: new(1.0)}
+	constraintAssociationFilterKey                   = &awsproto.Constraint{Enum: []string{"InstanceId", "Name", "AssociationId", "AssociationStatusName", "LastExecutedBefore", "LastExecutedAfter", "AssociationName", "ResourceGroupName", "CloudConnectorId"}}
+	constraintAssociationFilterList                  = &awsproto.Constraint{Min: new(1.0)}
+	constraintAssociationFilterOperatorType          = &awsproto.Constraint{Enum: []string{"EQUAL", "LESS_THAN", "GREATER_THAN"}}
+	constraintAssociationFilterValue                 = &awsproto.Constraint{Min: new(1.0)}
+	constraintAssociationId                          = &awsproto.Constraint{Pattern: "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}
+	constraintAssociationIdList                      = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintAssociationName                        = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`}
+	constraintAssociationStatusName                  = &awsproto.Constraint{Enum: []string{"Pending", "Success", "Failed"}}
+	constraintAssociationSyncCompliance              = &awsproto.Constraint{Enum: []string{"AUTO", "MANUAL"}}
+	constraintAssociationVersion                     = &awsproto.Constraint{Pattern: "([$]LATEST)|([1-9][0-9]*)"}
+	constraintAttachmentIdentifier                   = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`}
+	constraintAttachmentsSourceKey                   = &awsproto.Constraint{Enum: []string{"SourceUrl", "S3FileUrl", "AttachmentReference"}}
+	constraintAttachmentsSourceList                  = &awsproto.Constraint{Min: new(0.0), Max: new(20.0)}
+	constraintAttachmentsSourceValue                 = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintAttachmentsSourceValues                = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintAttributeName                          = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintAttributeValue                         = &awsproto.Constraint{Min: new(0.0), Max: new(4096.0)}
+	constraintAutomationExecutionFilterKey           = &awsproto.Constraint{Enum: []string{"DocumentNamePrefix", "ExecutionStatus", "ExecutionId", "ParentExecutionId", "CurrentAction", "StartTimeBefore", "StartTimeAfter", "AutomationType", "TagKey", "TargetResourceGroup", "AutomationSubtype", "OpsItemId"}}
+	constraintAutomationExecutionFilterList          = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintAutomationExecutionFilterValue         = &awsproto.Constraint{Min: new(1.0), Max: new(150.0)}
+	constraintAutomationExecutionFilterValueList     = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintAutomationExecutionId                  = &awsproto.Constraint{Min: new(36.0), Max: new(36.0)}
+	constraintAutomationParameterKey                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintAutomationParameterMap                 = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintAutomationParameterValue               = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintAutomationParameterValueList           = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintAutomationTargetParameterName          = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintAutomationTargets                      = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintAzureApplicationDisplayName            = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}\p{P}\p{M}]*)$`}
+	constraintAzureApplicationId                     = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+	constraintAzureSubscriptionDisplayName           = &awsproto.Constraint{Min: new(0.0), Max: new(128.0), Pattern: `^([\p{L}\p{Z}\p{N}\p{P}\p{M}]*)$`}
+	constraintAzureSubscriptionId                    = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+	constraintAzureSubscriptionList                  = &awsproto.Constraint{Min: new(1.0), Max: new(75.0)}
+	constraintAzureTenantDisplayName                 = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}\p{P}\p{M}]*)$`}
+	constraintAzureTenantId                          = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+	constraintBaselineDescription                    = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintBaselineId                             = &awsproto.Constraint{Min: new(20.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9_\-:/]{20,128}$`}
+	constraintBaselineName                           = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`}
+	constraintChangeDetailsValue                     = &awsproto.Constraint{Min: new(1.0), Max: new(32768.0)}
+	constraintChangeRequestName                      = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintClientToken                            = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintCloudConnectorDescription              = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0), Pattern: `^([\p{L}\p{Z}\p{N}\p{P}\p{M}]*)$`}
+	constraintCloudConnectorFilterKey                = &awsproto.Constraint{Enum: []string{"SubscriptionId", "TenantId"}}
+	constraintCloudConnectorFilterList               = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintCloudConnectorFilterValue              = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintCloudConnectorFilterValues             = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintCloudConnectorIamRoleArn               = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: `^arn:aws[a-z0-9-]*:iam::\d{12}:role\/[\w-\/.@+=,]{1,1017}$`}
+	constraintCloudConnectorId                       = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
+	constraintCloudConnectorMaxResults               = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintCloudWatchLogGroupName                 = &awsproto.Constraint{Min: new(1.0), Max: new(512.0)}
+	constraintCommandFilterKey                       = &awsproto.Constraint{Enum: []string{"InvokedAfter", "InvokedBefore", "Status", "ExecutionStage", "DocumentName"}}
+	constraintCommandFilterList                      = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintCommandFilterValue                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintCommandId                              = &awsproto.Constraint{Min: new(36.0), Max: new(36.0)}
+	constraintCommandMaxResults                      = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintCommandPluginName                      = &awsproto.Constraint{Min: new(4.0)}
+	constraintComment                                = &awsproto.Constraint{Max: new(100.0)}
+	constraintComplianceExecutionId                  = &awsproto.Constraint{Max: new(100.0)}
+	constraintComplianceExecutionType                = &awsproto.Constraint{Max: new(50.0)}
+	constraintComplianceItemContentHash              = &awsproto.Constraint{Max: new(256.0)}
+	constraintComplianceItemEntryList                = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0)}
+	constraintComplianceItemTitle                    = &awsproto.Constraint{Max: new(500.0)}
+	constraintComplianceQueryOperatorType            = &awsproto.Constraint{Enum: []string{"EQUAL", "NOT_EQUAL", "BEGIN_WITH", "LESS_THAN", "GREATER_THAN"}}
+	constraintComplianceResourceId                   = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintComplianceResourceIdList               = &awsproto.Constraint{Min: new(1.0)}
+	constraintComplianceResourceType                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintComplianceResourceTypeList             = &awsproto.Constraint{Min: new(1.0)}
+	constraintComplianceSeverity                     = &awsproto.Constraint{Enum: []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"}}
+	constraintComplianceStatus                       = &awsproto.Constraint{Enum: []string{"COMPLIANT", "NON_COMPLIANT"}}
+	constraintComplianceStringFilterKey              = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintComplianceStringFilterValueList        = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintComplianceTypeName                     = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: `[A-Za-z0-9_\-]\w+|Custom:[a-zA-Z0-9_\-]\w+`}
+	constraintComplianceUploadType                   = &awsproto.Constraint{Enum: []string{"COMPLETE", "PARTIAL"}}
+	constraintConfigConnectorArn                     = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: `^arn:aws(-cn|-us-gov)?:config:([^:]+):\d{12}:connector/.+$`}
+	constraintCreateAssociationBatchRequestEntries   = &awsproto.Constraint{Min: new(1.0)}
+	constraintDefaultInstanceName                    = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintDescribeActivationsFilterKeys          = &awsproto.Constraint{Enum: []string{"ActivationIds", "DefaultInstanceName", "IamRole"}}
+	constraintDescribeInstancePropertiesMaxResults   = &awsproto.Constraint{Min: new(5.0), Max: new(1000.0)}
+	constraintDisplayName                            = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}\p{P}\p{M}]*)$`}
+	constraintDocumentARN                            = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9_\-.:/]{3,128}$`}
+	constraintDocumentContent                        = &awsproto.Constraint{Min: new(1.0)}
+	constraintDocumentDisplayName                    = &awsproto.Constraint{Max: new(1024.0), Pattern: `^[\w\.\-\:\/ ]*$`}
+	constraintDocumentFilterKey                      = &awsproto.Constraint{Enum: []string{"Name", "Owner", "PlatformTypes", "DocumentType"}}
+	constraintDocumentFilterList                     = &awsproto.Constraint{Min: new(1.0)}
+	constraintDocumentFilterValue                    = &awsproto.Constraint{Min: new(1.0)}
+	constraintDocumentFormat                         = &awsproto.Constraint{Enum: []string{"YAML", "JSON", "TEXT"}}
+	constraintDocumentHash                           = &awsproto.Constraint{Max: new(256.0)}
+	constraintDocumentHashType                       = &awsproto.Constraint{Enum: []string{"Sha256", "Sha1"}}
+	constraintDocumentKeyValuesFilterKey             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintDocumentKeyValuesFilterList            = &awsproto.Constraint{Min: new(0.0), Max: new(6.0)}
+	constraintDocumentKeyValuesFilterValue           = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintDocumentMetadataEnum                   = &awsproto.Constraint{Enum: []string{"DocumentReviews"}}
+	constraintDocumentName                           = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`}
+	constraintDocumentPermissionMaxResults           = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintDocumentPermissionType                 = &awsproto.Constraint{Enum: []string{"Share"}}
+	constraintDocumentRequiresList                   = &awsproto.Constraint{Min: new(1.0)}
+	constraintDocumentReviewAction                   = &awsproto.Constraint{Enum: []string{"SendForReview", "UpdateReview", "Approve", "Reject"}}
+	// The pattern of DocumentReviewComment is not checked: RE2 cannot express it.
+	constraintDocumentReviewComment                      = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `^(?!\s*$).+`}
+	constraintDocumentReviewCommentList                  = &awsproto.Constraint{Min: new(0.0), Max: new(1.0)}
+	constraintDocumentReviewCommentType                  = &awsproto.Constraint{Enum: []string{"Comment"}}
+	constraintDocumentType                               = &awsproto.Constraint{Enum: []string{"Command", "Policy", "Automation", "Session", "Package", "ApplicationConfiguration", "ApplicationConfigurationSchema", "DeploymentStrategy", "ChangeCalendar", "Automation.ChangeTemplate", "ProblemAnalysis", "ProblemAnalysisTemplate", "CloudFormation", "ConformancePackTemplate", "QuickSetup", "ManualApprovalPolicy", "AutoApprovalPolicy"}}
+	constraintDocumentVersion                            = &awsproto.Constraint{Pattern: "([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)"}
+	constraintDocumentVersionName                        = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9_\-.]{1,128}$`}
+	constraintDocumentVersionNumber                      = &awsproto.Constraint{Pattern: "(^[1-9][0-9]*$)"}
+	constraintDuration                                   = &awsproto.Constraint{Min: new(1.0), Max: new(24.0)}
+	constraintEffectiveInstanceAssociationMaxResults     = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintExcludeAccount                             = &awsproto.Constraint{Min: new(6.0), Max: new(68.0), Pattern: `^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})|(\d{12})$`}
+	constraintExcludeAccounts                            = &awsproto.Constraint{Min: new(1.0), Max: new(5000.0)}
+	constraintExecutionMode                              = &awsproto.Constraint{Enum: []string{"Auto", "Interactive"}}
+	constraintExecutionPreviewId                         = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: "[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}"}
+	constraintExecutionRoleName                          = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `[\w+=,.@/-]+`}
+	constraintGetInventorySchemaMaxResults               = &awsproto.Constraint{Min: new(50.0), Max: new(200.0)}
+	constraintGetOpsMetadataMaxResults                   = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintGetParametersByPathMaxResults              = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintIamRole                                    = &awsproto.Constraint{Max: new(64.0)}
+	constraintIdempotencyToken                           = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: "[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}"}
+	constraintInstanceId                                 = &awsproto.Constraint{Pattern: `(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`}
+	constraintInstanceIdList                             = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintInstanceInformationFilterKey               = &awsproto.Constraint{Enum: []string{"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds", "IamRole", "ResourceType", "AssociationStatus"}}
+	constraintInstanceInformationFilterList              = &awsproto.Constraint{Min: new(0.0)}
+	constraintInstanceInformationFilterValue             = &awsproto.Constraint{Min: new(1.0)}
+	constraintInstanceInformationFilterValueSet          = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintInstanceInformationStringFilterKey         = &awsproto.Constraint{Min: new(1.0)}
+	constraintInstanceInformationStringFilterList        = &awsproto.Constraint{Min: new(0.0)}
+	constraintInstancePatchStateFilterKey                = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintInstancePatchStateFilterList               = &awsproto.Constraint{Min: new(0.0), Max: new(4.0)}
+	constraintInstancePatchStateFilterValues             = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintInstancePatchStateOperatorType             = &awsproto.Constraint{Enum: []string{"Equal", "NotEqual", "LessThan", "GreaterThan"}}
+	constraintInstancePropertyFilterKey                  = &awsproto.Constraint{Enum: []string{"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "DocumentName", "ActivationIds", "IamRole", "ResourceType", "AssociationStatus"}}
+	constraintInstancePropertyFilterList                 = &awsproto.Constraint{Min: new(1.0), Max: new(40.0)}
+	constraintInstancePropertyFilterOperator             = &awsproto.Constraint{Enum: []string{"Equal", "NotEqual", "BeginWith", "LessThan", "GreaterThan"}}
+	constraintInstancePropertyFilterValue                = &awsproto.Constraint{Min: new(1.0), Max: new(100000.0), Pattern: "^.{1,100000}$"}
+	constraintInstancePropertyFilterValueSet             = &awsproto.Constraint{Min: new(1.0), Max: new(40.0)}
+	constraintInstancePropertyStringFilterKey            = &awsproto.Constraint{Min: new(1.0), Max: new(100000.0), Pattern: "^.{1,100000}$"}
+	constraintInstancePropertyStringFilterList           = &awsproto.Constraint{Min: new(1.0), Max: new(40.0)}
+	constraintInventoryAggregatorExpression              = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintInventoryAggregatorList                    = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintInventoryFilterKey                         = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintInventoryFilterList                        = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintInventoryFilterValueList                   = &awsproto.Constraint{Min: new(1.0), Max: new(40.0)}
+	constraintInventoryGroupList                         = &awsproto.Constraint{Min: new(1.0), Max: new(15.0)}
+	constraintInventoryGroupName                         = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintInventoryItemCaptureTime                   = &awsproto.Constraint{Pattern: "^(20)[0-9][0-9]-(0[1-9]|1[012])-([12][0-9]|3[01]|0[1-9])(T)(2[0-3]|[0-1][0-9])(:[0-5][0-9])(:[0-5][0-9])(Z)$"}
+	constraintInventoryItemContentContext                = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintInventoryItemContentHash                   = &awsproto.Constraint{Max: new(256.0)}
+	constraintInventoryItemEntry                         = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintInventoryItemEntryList                     = &awsproto.Constraint{Min: new(0.0), Max: new(10000.0)}
+	constraintInventoryItemList                          = &awsproto.Constraint{Min: new(1.0), Max: new(30.0)}
+	constraintInventoryItemSchemaVersion                 = &awsproto.Constraint{Pattern: `^([0-9]{1,6})(\.[0-9]{1,6})$`}
+	constraintInventoryItemTypeName                      = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: "^(AWS|Custom):.*$"}
+	constraintInventoryItemTypeNameFilter                = &awsproto.Constraint{Min: new(0.0), Max: new(100.0)}
+	constraintInventoryQueryOperatorType                 = &awsproto.Constraint{Enum: []string{"Equal", "NotEqual", "BeginWith", "LessThan", "GreaterThan", "Exists"}}
+	constraintInventorySchemaDeleteOption                = &awsproto.Constraint{Enum: []string{"DisableSchema", "DeleteSchema"}}
+	constraintListOpsMetadataMaxResults                  = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaintenanceWindowCutoff                    = &awsproto.Constraint{Min: new(0.0), Max: new(23.0)}
+	constraintMaintenanceWindowDescription               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Sensitive: true}
+	constraintMaintenanceWindowDurationHours             = &awsproto.Constraint{Min: new(1.0), Max: new(24.0)}
+	constraintMaintenanceWindowExecutionId               = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: `^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`}
+	constraintMaintenanceWindowExecutionTaskId           = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: `^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`}
+	constraintMaintenanceWindowExecutionTaskInvocationId = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: `^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`}
+	constraintMaintenanceWindowFilterKey                 = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintMaintenanceWindowFilterList                = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintMaintenanceWindowFilterValue               = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintMaintenanceWindowId                        = &awsproto.Constraint{Min: new(20.0), Max: new(20.0), Pattern: "^mw-[0-9a-f]{17}$"}
+	constraintMaintenanceWindowLambdaClientContext       = &awsproto.Constraint{Min: new(1.0), Max: new(8000.0)}
+	constraintMaintenanceWindowLambdaPayload             = &awsproto.Constraint{Max: new(4096.0), Sensitive: true}
+	constraintMaintenanceWindowLambdaQualifier           = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintMaintenanceWindowMaxResults                = &awsproto.Constraint{Min: new(10.0), Max: new(100.0)}
+	constraintMaintenanceWindowName                      = &awsproto.Constraint{Min: new(3.0), Max: new(128.0), Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`}
+	constraintMaintenanceWindowOffset                    = &awsproto.Constraint{Min: new(1.0), Max: new(6.0)}
+	constraintMaintenanceWindowResourceType              = &awsproto.Constraint{Enum: []string{"INSTANCE", "RESOURCE_GROUP"}}
+	constraintMaintenanceWindowSchedule                  = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintMaintenanceWindowSearchMaxResults          = &awsproto.Constraint{Min: new(1.0)}
+	constraintMaintenanceWindowStepFunctionsInput        = &awsproto.Constraint{Max: new(4096.0), Sensitive: true}
+	constraintMaintenanceWindowStepFunctionsName         = &awsproto.Constraint{Min: new(1.0), Max: new(80.0)}
+	constraintMaintenanceWindowTargetId                  = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: `^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`}
+	constraintMaintenanceWindowTaskArn                   = &awsproto.Constraint{Min: new(1.0), Max: new(1600.0)}
+	constraintMaintenanceWindowTaskCutoffBehavior        = &awsproto.Constraint{Enum: []string{"CONTINUE_TASK", "CANCEL_TASK"}}
+	constraintMaintenanceWindowTaskId                    = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: `^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$`}
+	constraintMaintenanceWindowTaskParameterName         = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintMaintenanceWindowTaskParameterValue        = &awsproto.Constraint{Min: new(1.0), Max: new(255.0), Sensitive: true}
+	constraintMaintenanceWindowTaskPriority              = &awsproto.Constraint{Min: new(0.0)}
+	constraintMaintenanceWindowTaskType                  = &awsproto.Constraint{Enum: []string{"RUN_COMMAND", "AUTOMATION", "STEP_FUNCTIONS", "LAMBDA"}}
+	constraintManagedInstanceId                          = &awsproto.Constraint{Min: new(20.0), Max: new(124.0), Pattern: `(^mi-[0-9a-f]{17}$)|(^eks_c:[0-9A-Za-z][A-Za-z0-9\-_]{0,99}_\w{17}$)`}
+	constraintMaxConcurrency                             = &awsproto.Constraint{Min: new(1.0), Max: new(7.0), Pattern: "^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"}
+	constraintMaxErrors                                  = &awsproto.Constraint{Min: new(1.0), Max: new(7.0), Pattern: "^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"}
+	constraintMaxResults                                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintMaxResultsEC2Compatible                    = &awsproto.Constraint{Min: new(5.0), Max: new(50.0)}
+	// The pattern of MetadataKey is not checked: RE2 cannot express it.
+	constraintMetadataKey              = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^(?!\s*$).+`}
+	constraintMetadataKeysToDeleteList = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintMetadataMap              = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintMetadataValueString      = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0)}
+	constraintNodeAggregatorList       = &awsproto.Constraint{Min: new(1.0), Max: new(2.0)}
+	constraintNodeAggregatorType       = &awsproto.Constraint{Enum: []string{"Count"}}
+	constraintNodeAttributeName        = &awsproto.Constraint{Enum: []string{"AgentVersion", "PlatformName", "PlatformType", "PlatformVersion", "Region", "ResourceType", "SourceType", "AvailabilityZone"}}
+	constraintNodeFilterKey            = &awsproto.Constraint{Enum: []string{"AgentType", "AgentVersion", "ComputerName", "InstanceId", "InstanceStatus", "IpAddress", "ManagedStatus", "PlatformName", "PlatformType", "PlatformVersion", "ResourceType", "OrganizationalUnitId", "OrganizationalUnitPath", "Region", "AccountId", "SourceType", "SourceId", "SourceLocation", "AvailabilityZone", "AvailabilityZoneId"}}
+	constraintNodeFilterList           = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintNodeFilterOperatorType   = &awsproto.Constraint{Enum: []string{"Equal", "NotEqual", "BeginWith"}}
+	constraintNodeFilterValue          = &awsproto.Constraint{Min: new(0.0), Max: new(512.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintNodeFilterValueList      = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintNodeTypeName             = &awsproto.Constraint{Enum: []string{"Instance"}}
+	constraintNotificationEvent        = &awsproto.Constraint{Enum: []string{"All", "InProgress", "Success", "TimedOut", "Cancelled", "Failed"}}
+	constraintNotificationType         = &awsproto.Constraint{Enum: []string{"Command", "Invocation"}}
+	constraintOperatingSystem          = &awsproto.Constraint{Enum: []string{"WINDOWS", "AMAZON_LINUX", "AMAZON_LINUX_2", "AMAZON_LINUX_2022", "UBUNTU", "REDHAT_ENTERPRISE_LINUX", "SUSE", "CENTOS", "ORACLE_LINUX", "DEBIAN", "MACOS", "RASPBIAN", "ROCKY_LINUX", "ALMA_LINUX", "AMAZON_LINUX_2023"}}
+	constraintOpsAggregatorList        = &awsproto.Constraint{Min: new(1.0), Max: new(12.0)}
+	constraintOpsAggregatorType        = &awsproto.Constraint{Min: new(1.0), Max: new(20.0), Pattern: "^(range|count|sum)"}
+	constraintOpsAggregatorValue       = &awsproto.Constraint{Min: new(0.0), Max: new(2048.0)}
+	constraintOpsAggregatorValueKey    = &awsproto.Constraint{Min: new(1.0), Max: new(32.0)}
+	constraintOpsAggregatorValueMap    = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintOpsDataAttributeName     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintOpsDataTypeName          = &awsproto.Constraint{Min: new(1.0), Max: new(100.0), Pattern: "^(AWS|Custom):.*$"}
+	constraintOpsFilterKey             = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintOpsFilterList            = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintOpsFilterOperatorType    = &awsproto.Constraint{Enum: []string{"Equal", "NotEqual", "BeginWith", "LessThan", "GreaterThan", "Exists"}}
+	constraintOpsFilterValue           = &awsproto.Constraint{Min: new(0.0), Max: new(256.0)}
+	constraintOpsFilterValueList       = &awsproto.Constraint{Min: new(1.0), Max: new(40.0)}
+	constraintOpsItemAccountId         = &awsproto.Constraint{Pattern: "^[0-9]{12}$"}
+	constraintOpsItemArn               = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: `arn:(aws[a-zA-Z-]*)?:ssm:[a-z0-9-\.]{0,63}:[0-9]{12}:opsitem.*`}
+	// The pattern of OpsItemCategory is not checked: RE2 cannot express it.
+	constraintOpsItemCategory = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `^(?!\s*$).+`}
+	// The pattern of OpsItemDataKey is not checked: RE2 cannot express it.
+	constraintOpsItemDataKey                    = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^(?!\s*$).+`}
+	constraintOpsItemDataType                   = &awsproto.Constraint{Enum: []string{"SearchableString", "String"}}
+	constraintOpsItemDataValueString            = &awsproto.Constraint{Pattern: `[\s\S]*\S[\s\S]*`}
+	constraintOpsItemDescription                = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[\s\S]*\S[\s\S]*`}
+	constraintOpsItemEventFilterKey             = &awsproto.Constraint{Enum: []string{"OpsItemId"}}
+	constraintOpsItemEventFilterOperator        = &awsproto.Constraint{Enum: []string{"Equal"}}
+	constraintOpsItemEventFilterValue           = &awsproto.Constraint{Min: new(1.0), Max: new(15.0), Pattern: "^(oi)-[0-9a-f]{12}$"}
+	constraintOpsItemEventMaxResults            = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintOpsItemFilterKey                  = &awsproto.Constraint{Enum: []string{"Status", "CreatedBy", "Source", "Priority", "Title", "OpsItemId", "CreatedTime", "LastModifiedTime", "ActualStartTime", "ActualEndTime", "PlannedStartTime", "PlannedEndTime", "OperationalData", "OperationalDataKey", "OperationalDataValue", "ResourceId", "AutomationId", "Category", "Severity", "OpsItemType", "AccessRequestByRequesterArn", "AccessRequestByRequesterId", "AccessRequestByApproverArn", "AccessRequestByApproverId", "AccessRequestBySourceAccountId", "AccessRequestBySourceOpsItemId", "AccessRequestBySourceRegion", "AccessRequestByIsReplica", "AccessRequestByTargetResourceId", "ChangeRequestByRequesterArn", "ChangeRequestByRequesterName", "ChangeRequestByApproverArn", "ChangeRequestByApproverName", "ChangeRequestByTemplate", "ChangeRequestByTargetsResourceGroup", "InsightByType", "AccountId"}}
+	constraintOpsItemFilterOperator             = &awsproto.Constraint{Enum: []string{"Equal", "Contains", "GreaterThan", "LessThan"}}
+	constraintOpsItemId                         = &awsproto.Constraint{Pattern: "^(oi)-[0-9a-f]{12}$"}
+	constraintOpsItemMaxResults                 = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintOpsItemPriority                   = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintOpsItemRelatedItemsFilterKey      = &awsproto.Constraint{Enum: []string{"ResourceType", "AssociationId", "ResourceUri"}}
+	constraintOpsItemRelatedItemsFilterOperator = &awsproto.Constraint{Enum: []string{"Equal"}}
+	constraintOpsItemRelatedItemsMaxResults     = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	// The pattern of OpsItemSeverity is not checked: RE2 cannot express it.
+	constraintOpsItemSeverity = &awsproto.Constraint{Min: new(1.0), Max: new(64.0), Pattern: `^(?!\s*$).+`}
+	// The pattern of OpsItemSource is not checked: RE2 cannot express it.
+	constraintOpsItemSource = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^(?!\s*$).+`}
+	constraintOpsItemStatus = &awsproto.Constraint{Enum: []string{"Open", "InProgress", "Resolved", "Pending", "TimedOut", "Cancelling", "Cancelled", "Failed", "CompletedWithSuccess", "CompletedWithFailure", "Scheduled", "RunbookInProgress", "PendingChangeCalendarOverride", "ChangeCalendarOverrideApproved", "ChangeCalendarOverrideRejected", "PendingApproval", "Approved", "Revoked", "Rejected", "Closed"}}
+	// The pattern of OpsItemTitle is not checked: RE2 cannot express it.
+	constraintOpsItemTitle   = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `^(?!\s*$).+`}
+	constraintOpsMetadataArn = &awsproto.Constraint{Min: new(1.0), Max: new(1011.0), Pattern: `arn:(aws[a-zA-Z-]*)?:ssm:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:opsmetadata\/([a-zA-Z0-9-_\.\/]*)`}
+	// The pattern of OpsMetadataFilterKey is not checked: RE2 cannot express it.
+	constraintOpsMetadataFilterKey       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^(?!\s*$).+`}
+	constraintOpsMetadataFilterList      = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintOpsMetadataFilterValue     = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintOpsMetadataFilterValueList = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	// The pattern of OpsMetadataResourceId is not checked: RE2 cannot express it.
+	constraintOpsMetadataResourceId          = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Pattern: `^(?!\s*$).+`}
+	constraintOpsResultAttributeList         = &awsproto.Constraint{Min: new(1.0)}
+	constraintOwnerInformation               = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Sensitive: true}
+	constraintPSParameterName                = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintParameterDataType              = &awsproto.Constraint{Min: new(0.0), Max: new(128.0)}
+	constraintParameterDescription           = &awsproto.Constraint{Min: new(0.0), Max: new(1024.0)}
+	constraintParameterKeyId                 = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^([a-zA-Z0-9:/_-]+)$"}
+	constraintParameterLabel                 = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintParameterLabelList             = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintParameterNameList              = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintParameterPolicies              = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0)}
+	constraintParameterStringFilterKey       = &awsproto.Constraint{Min: new(1.0), Max: new(132.0), Pattern: "tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"}
+	constraintParameterStringFilterValue     = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintParameterStringFilterValueList = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintParameterStringQueryOption     = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintParameterTier                  = &awsproto.Constraint{Enum: []string{"Standard", "Advanced", "Intelligent-Tiering"}}
+	constraintParameterType                  = &awsproto.Constraint{Enum: []string{"String", "StringList", "SecureString"}}
+	constraintParametersFilterKey            = &awsproto.Constraint{Enum: []string{"Name", "Type", "KeyId"}}
+	constraintParametersFilterValue          = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintParametersFilterValueList      = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintPatchAction                    = &awsproto.Constraint{Enum: []string{"ALLOW_AS_DEPENDENCY", "BLOCK"}}
+	constraintPatchBaselineMaxResults        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintPatchComplianceLevel           = &awsproto.Constraint{Enum: []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"}}
+	constraintPatchComplianceMaxResults      = &awsproto.Constraint{Min: new(10.0), Max: new(100.0)}
+	constraintPatchComplianceStatus          = &awsproto.Constraint{Enum: []string{"COMPLIANT", "NON_COMPLIANT"}}
+	constraintPatchFilterKey                 = &awsproto.Constraint{Enum: []string{"ARCH", "ADVISORY_ID", "BUGZILLA_ID", "PATCH_SET", "PRODUCT", "PRODUCT_FAMILY", "CLASSIFICATION", "CVE_ID", "EPOCH", "MSRC_SEVERITY", "NAME", "PATCH_ID", "SECTION", "PRIORITY", "REPOSITORY", "RELEASE", "SEVERITY", "SECURITY", "VERSION"}}
+	constraintPatchFilterList                = &awsproto.Constraint{Min: new(0.0), Max: new(4.0)}
+	constraintPatchFilterValue               = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintPatchFilterValueList           = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintPatchGroup                     = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintPatchId                        = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintPatchIdList                    = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintPatchOrchestratorFilterKey     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintPatchOrchestratorFilterList    = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintPatchOrchestratorFilterValue   = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintPatchProperty                  = &awsproto.Constraint{Enum: []string{"PRODUCT", "PRODUCT_FAMILY", "CLASSIFICATION", "MSRC_SEVERITY", "PRIORITY", "SEVERITY"}}
+	constraintPatchRuleList                  = &awsproto.Constraint{Min: new(0.0), Max: new(10.0)}
+	constraintPatchSet                       = &awsproto.Constraint{Enum: []string{"OS", "APPLICATION"}}
+	constraintPatchSourceConfiguration       = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0), Sensitive: true}
+	constraintPatchSourceList                = &awsproto.Constraint{Min: new(0.0), Max: new(20.0)}
+	constraintPatchSourceName                = &awsproto.Constraint{Pattern: `^[a-zA-Z0-9_\-.]{3,50}$`}
+	constraintPatchSourceProduct             = &awsproto.Constraint{Min: new(1.0), Max: new(128.0)}
+	constraintPatchSourceProductList         = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintPatchStringDateTime            = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	// The pattern of Policy is not checked: RE2 cannot express it.
+	constraintPolicy            = &awsproto.Constraint{Pattern: `^(?!\s*$).+`}
+	constraintRegions           = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintRegistrationLimit = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	// The pattern of RegistrationMetadataKey is not checked: RE2 cannot express it.
+	constraintRegistrationMetadataKey = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^(?!\s*$).+`}
+	// The pattern of RegistrationMetadataValue is not checked: RE2 cannot express it.
+	constraintRegistrationMetadataValue                  = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `^(?!\s*$).+`}
+	constraintRequireType                                = &awsproto.Constraint{Max: new(128.0), Pattern: `^[a-zA-Z0-9_\-.]{1,128}$`}
+	constraintResourceArnString                          = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0)}
+	constraintResourceDataSyncAWSKMSKeyARN               = &awsproto.Constraint{Min: new(1.0), Max: new(512.0), Pattern: "arn:.*"}
+	constraintResourceDataSyncDestinationDataSharingType = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceDataSyncName                       = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceDataSyncOrganizationSourceType     = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceDataSyncOrganizationalUnitId       = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: "^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"}
+	constraintResourceDataSyncOrganizationalUnitList     = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintResourceDataSyncS3BucketName               = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0)}
+	constraintResourceDataSyncS3Format                   = &awsproto.Constraint{Enum: []string{"JsonSerDe"}}
+	constraintResourceDataSyncS3Prefix                   = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintResourceDataSyncS3Region                   = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceDataSyncSourceRegion               = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceDataSyncSourceType                 = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourceDataSyncType                       = &awsproto.Constraint{Min: new(1.0), Max: new(64.0)}
+	constraintResourcePolicyMaxResults                   = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintResourceTypeForTagging                     = &awsproto.Constraint{Enum: []string{"Document", "ManagedInstance", "MaintenanceWindow", "Parameter", "PatchBaseline", "OpsItem", "OpsMetadata", "Automation", "Association", "CloudConnector"}}
+	constraintResultAttributeList                        = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintRunbooks                                   = &awsproto.Constraint{Min: new(1.0), Max: new(1.0)}
+	constraintS3BucketName                               = &awsproto.Constraint{Min: new(3.0), Max: new(63.0)}
+	constraintS3KeyPrefix                                = &awsproto.Constraint{Max: new(500.0)}
+	constraintS3Region                                   = &awsproto.Constraint{Min: new(3.0), Max: new(20.0)}
+	constraintScheduleExpression                         = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintScheduleOffset                             = &awsproto.Constraint{Min: new(1.0), Max: new(6.0)}
+	constraintServiceSettingId                           = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintServiceSettingValue                        = &awsproto.Constraint{Min: new(1.0), Max: new(4096.0)}
+	constraintSessionFilterKey                           = &awsproto.Constraint{Enum: []string{"InvokedAfter", "InvokedBefore", "Target", "Owner", "Status", "SessionId", "AccessType"}}
+	constraintSessionFilterList                          = &awsproto.Constraint{Min: new(1.0), Max: new(6.0)}
+	constraintSessionFilterValue                         = &awsproto.Constraint{Min: new(1.0), Max: new(400.0)}
+	constraintSessionId                                  = &awsproto.Constraint{Min: new(1.0), Max: new(96.0)}
+	constraintSessionManagerParameterName                = &awsproto.Constraint{Min: new(1.0), Max: new(255.0)}
+	constraintSessionManagerParameterValue               = &awsproto.Constraint{Min: new(1.0), Max: new(65535.0)}
+	constraintSessionMaxResults                          = &awsproto.Constraint{Min: new(1.0), Max: new(200.0)}
+	constraintSessionReason                              = &awsproto.Constraint{Min: new(1.0), Max: new(256.0), Pattern: "^.{1,256}$"}
+	constraintSessionState                               = &awsproto.Constraint{Enum: []string{"Active", "History"}}
+	constraintSessionTarget                              = &awsproto.Constraint{Min: new(1.0), Max: new(400.0)}
+	constraintSharedDocumentVersion                      = &awsproto.Constraint{Max: new(8.0), Pattern: "([$]LATEST|[$]DEFAULT|[$]ALL)"}
+	constraintSignalType                                 = &awsproto.Constraint{Enum: []string{"Approve", "Reject", "StartStep", "StopStep", "Resume", "Revoke"}}
+	constraintSnapshotId                                 = &awsproto.Constraint{Min: new(36.0), Max: new(36.0), Pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+	constraintStatusAdditionalInfo                       = &awsproto.Constraint{Max: new(1024.0)}
+	constraintStatusMessage                              = &awsproto.Constraint{Min: new(1.0), Max: new(1024.0)}
+	constraintStepExecutionFilterKey                     = &awsproto.Constraint{Enum: []string{"StartTimeBefore", "StartTimeAfter", "StepExecutionStatus", "StepExecutionId", "StepName", "Action", "ParentStepExecutionId", "ParentStepIteration", "ParentStepIteratorValue"}}
+	constraintStepExecutionFilterList                    = &awsproto.Constraint{Min: new(1.0), Max: new(6.0)}
+	constraintStepExecutionFilterValue                   = &awsproto.Constraint{Min: new(1.0), Max: new(150.0)}
+	constraintStepExecutionFilterValueList               = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintStopType                                   = &awsproto.Constraint{Enum: []string{"Complete", "Cancel"}}
+	constraintString1to256                               = &awsproto.Constraint{Min: new(1.0), Max: new(256.0)}
+	constraintTagKey                                     = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintTagList                                    = &awsproto.Constraint{Max: new(1000.0)}
+	constraintTagValue                                   = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`}
+	constraintTargetKey                                  = &awsproto.Constraint{Min: new(1.0), Max: new(163.0), Pattern: `^[\p{L}\p{Z}\p{N}_.:/=\-@]*$|resource-groups:ResourceTypeFilters|resource-groups:Name`}
+	constraintTargetLocations                            = &awsproto.Constraint{Min: new(1.0), Max: new(100.0)}
+	constraintTargetLocationsURL                         = &awsproto.Constraint{Pattern: `^https:\/\/[-a-zA-Z0-9@:%._\+~#=]{1,253}\.s3(\.[a-z\d-]{9,16})?\.amazonaws\.com\/.{1,2000}`}
+	constraintTargetMap                                  = &awsproto.Constraint{Min: new(1.0), Max: new(20.0)}
+	constraintTargetMapKey                               = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTargetMapValue                             = &awsproto.Constraint{Min: new(1.0), Max: new(50.0)}
+	constraintTargetMapValueList                         = &awsproto.Constraint{Min: new(0.0), Max: new(25.0)}
+	constraintTargetMaps                                 = &awsproto.Constraint{Min: new(0.0), Max: new(300.0)}
+	constraintTargetType                                 = &awsproto.Constraint{Max: new(200.0), Pattern: `^\/[\w\.\-\:\/]*$`}
+	constraintTargetValues                               = &awsproto.Constraint{Min: new(0.0), Max: new(50.0)}
+	constraintTargets                                    = &awsproto.Constraint{Min: new(0.0), Max: new(5.0)}
+	constraintTimeoutSeconds                             = &awsproto.Constraint{Min: new(30.0), Max: new(2.592e+06)}
+	constraintUUID                                       = &awsproto.Constraint{Pattern: "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"}
+	constraintValidateCloudConnectorMaxResults           = &awsproto.Constraint{Min: new(0.0), Max: new(75.0)}
 )

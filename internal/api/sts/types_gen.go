@@ -24,6 +24,22 @@ type AssumeRoleRequest struct {
 	ProvidedContexts  ProvidedContextsListType `aws:"ProvidedContexts"`
 }
 
+func (AssumeRoleRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleArn":           constraintArnType,
+		"RoleSessionName":   constraintRoleSessionNameType,
+		"Policy":            constraintUnrestrictedSessionPolicyDocumentType,
+		"DurationSeconds":   constraintRoleDurationSecondsType,
+		"Tags":              constraintTagListType,
+		"TransitiveTagKeys": constraintTagKeyListType,
+		"ExternalId":        constraintExternalIdType,
+		"SerialNumber":      constraintSerialNumberType,
+		"TokenCode":         constraintTokenCodeType,
+		"SourceIdentity":    constraintSourceIdentityType,
+		"ProvidedContexts":  constraintProvidedContextsListType,
+	}
+}
+
 type AssumeRoleResponse struct {
 	_                struct{}         `aws:"structure"`
 	Credentials      *Credentials     `aws:"Credentials"`
@@ -40,6 +56,16 @@ type AssumeRoleWithSAMLRequest struct {
 	PolicyArns      PolicyDescriptorListType `aws:"PolicyArns"`
 	Policy          *string                  `aws:"Policy"`
 	DurationSeconds *int32                   `aws:"DurationSeconds"`
+}
+
+func (AssumeRoleWithSAMLRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleArn":         constraintArnType,
+		"PrincipalArn":    constraintArnType,
+		"SAMLAssertion":   constraintSAMLAssertionType,
+		"Policy":          constraintSessionPolicyDocumentType,
+		"DurationSeconds": constraintRoleDurationSecondsType,
+	}
 }
 
 type AssumeRoleWithSAMLResponse struct {
@@ -66,6 +92,17 @@ type AssumeRoleWithWebIdentityRequest struct {
 	DurationSeconds  *int32                   `aws:"DurationSeconds"`
 }
 
+func (AssumeRoleWithWebIdentityRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"RoleArn":          constraintArnType,
+		"RoleSessionName":  constraintRoleSessionNameType,
+		"WebIdentityToken": constraintClientTokenType,
+		"ProviderId":       constraintUrlType,
+		"Policy":           constraintSessionPolicyDocumentType,
+		"DurationSeconds":  constraintRoleDurationSecondsType,
+	}
+}
+
 type AssumeRoleWithWebIdentityResponse struct {
 	_                           struct{}         `aws:"structure"`
 	Credentials                 *Credentials     `aws:"Credentials"`
@@ -82,6 +119,13 @@ type AssumeRootRequest struct {
 	TargetPrincipal *string               `aws:"TargetPrincipal,req"`
 	TaskPolicyArn   *PolicyDescriptorType `aws:"TaskPolicyArn,req"`
 	DurationSeconds *int32                `aws:"DurationSeconds"`
+}
+
+func (AssumeRootRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"TargetPrincipal": constraintTargetPrincipalType,
+		"DurationSeconds": constraintRootDurationSecondsType,
+	}
 }
 
 type AssumeRootResponse struct {
@@ -107,6 +151,12 @@ type Credentials struct {
 type DecodeAuthorizationMessageRequest struct {
 	_              struct{} `aws:"structure"`
 	EncodedMessage *string  `aws:"EncodedMessage,req"`
+}
+
+func (DecodeAuthorizationMessageRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"EncodedMessage": constraintEncodedMessageType,
+	}
 }
 
 type DecodeAuthorizationMessageResponse struct {
@@ -165,6 +215,12 @@ type GetAccessKeyInfoRequest struct {
 	AccessKeyId *string  `aws:"AccessKeyId,req"`
 }
 
+func (GetAccessKeyInfoRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"AccessKeyId": constraintAccessKeyIdType,
+	}
+}
+
 type GetAccessKeyInfoResponse struct {
 	_       struct{} `aws:"structure"`
 	Account *string  `aws:"Account"`
@@ -202,6 +258,15 @@ type GetFederationTokenRequest struct {
 	Tags            TagListType              `aws:"Tags"`
 }
 
+func (GetFederationTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Name":            constraintUserNameType,
+		"Policy":          constraintSessionPolicyDocumentType,
+		"DurationSeconds": constraintDurationSecondsType,
+		"Tags":            constraintTagListType,
+	}
+}
+
 type GetFederationTokenResponse struct {
 	_                struct{}       `aws:"structure"`
 	Credentials      *Credentials   `aws:"Credentials"`
@@ -216,6 +281,14 @@ type GetSessionTokenRequest struct {
 	TokenCode       *string  `aws:"TokenCode"`
 }
 
+func (GetSessionTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"DurationSeconds": constraintDurationSecondsType,
+		"SerialNumber":    constraintSerialNumberType,
+		"TokenCode":       constraintTokenCodeType,
+	}
+}
+
 type GetSessionTokenResponse struct {
 	_           struct{}     `aws:"structure"`
 	Credentials *Credentials `aws:"Credentials"`
@@ -227,6 +300,15 @@ type GetWebIdentityTokenRequest struct {
 	DurationSeconds  *int32                           `aws:"DurationSeconds"`
 	SigningAlgorithm *string                          `aws:"SigningAlgorithm,req"`
 	Tags             TagListType                      `aws:"Tags"`
+}
+
+func (GetWebIdentityTokenRequest) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Audience":         constraintWebIdentityTokenAudienceListType,
+		"DurationSeconds":  constraintWebIdentityTokenDurationSecondsType,
+		"SigningAlgorithm": constraintJwtAlgorithmType,
+		"Tags":             constraintTagListType,
+	}
 }
 
 type GetWebIdentityTokenResponse struct {
@@ -408,10 +490,23 @@ type PolicyDescriptorType struct {
 	Arn *string  `aws:"arn"`
 }
 
+func (PolicyDescriptorType) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"arn": constraintArnType,
+	}
+}
+
 type ProvidedContext struct {
 	_                struct{} `aws:"structure"`
 	ProviderArn      *string  `aws:"ProviderArn"`
 	ContextAssertion *string  `aws:"ContextAssertion"`
+}
+
+func (ProvidedContext) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"ProviderArn":      constraintArnType,
+		"ContextAssertion": constraintContextAssertionType,
+	}
 }
 
 type ProvidedContextsListType []ProvidedContext
@@ -464,10 +559,57 @@ type Tag struct {
 	Value *string  `aws:"Value,req"`
 }
 
+func (Tag) AWSConstraints() map[string]*awsproto.Constraint {
+	return map[string]*awsproto.Constraint{
+		"Key":   constraintTagKeyType,
+		"Value": constraintTagValueType,
+	}
+}
+
 type PolicyDescriptorListType []PolicyDescriptorType
 
 type TagKeyListType []string
 
+func (TagKeyListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintTagKeyType}}
+}
+
 type TagListType []Tag
 
 type WebIdentityTokenAudienceListType []string
+
+func (WebIdentityTokenAudienceListType) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{Constraint: constraintWebIdentityTokenAudienceStringType}}
+}
+
+// Constraints the model puts on the shapes requests use.
+var (
+	constraintProvidedContextsListType              = &awsproto.Constraint{Min: new(1.0), Max: new(5.0)}
+	constraintRootDurationSecondsType               = &awsproto.Constraint{Min: new(0.0), Max: new(900.0)}
+	constraintSAMLAssertionType                     = &awsproto.Constraint{Min: new(4.0), Max: new(100000.0), Sensitive: true}
+	constraintTargetPrincipalType                   = &awsproto.Constraint{Min: new(12.0), Max: new(2048.0)}
+	constraintAccessKeyIdType                       = &awsproto.Constraint{Min: new(16.0), Max: new(128.0), Pattern: `[\w]*`}
+	constraintArnType                               = &awsproto.Constraint{Min: new(20.0), Max: new(2048.0), Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+`}
+	constraintClientTokenType                       = &awsproto.Constraint{Min: new(4.0), Max: new(20000.0), Sensitive: true}
+	constraintContextAssertionType                  = &awsproto.Constraint{Min: new(4.0), Max: new(2048.0)}
+	constraintDurationSecondsType                   = &awsproto.Constraint{Min: new(900.0), Max: new(129600.0)}
+	constraintEncodedMessageType                    = &awsproto.Constraint{Min: new(1.0), Max: new(10240.0)}
+	constraintExternalIdType                        = &awsproto.Constraint{Min: new(2.0), Max: new(1224.0), Pattern: `[\w+=,.@:\/-]*`}
+	constraintJwtAlgorithmType                      = &awsproto.Constraint{Min: new(5.0), Max: new(5.0)}
+	constraintRoleDurationSecondsType               = &awsproto.Constraint{Min: new(900.0), Max: new(43200.0)}
+	constraintRoleSessionNameType                   = &awsproto.Constraint{Min: new(2.0), Max: new(64.0), Pattern: `[\w+=,.@-]*`}
+	constraintSerialNumberType                      = &awsproto.Constraint{Min: new(9.0), Max: new(256.0), Pattern: `[\w+=/:,.@-]*`}
+	constraintSessionPolicyDocumentType             = &awsproto.Constraint{Min: new(1.0), Max: new(2048.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintSourceIdentityType                    = &awsproto.Constraint{Min: new(2.0), Max: new(64.0), Pattern: `[\w+=,.@-]*`}
+	constraintTagKeyListType                        = &awsproto.Constraint{Max: new(50.0)}
+	constraintTagKeyType                            = &awsproto.Constraint{Min: new(1.0), Max: new(128.0), Pattern: `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`}
+	constraintTagListType                           = &awsproto.Constraint{Max: new(50.0)}
+	constraintTagValueType                          = &awsproto.Constraint{Min: new(0.0), Max: new(256.0), Pattern: `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`}
+	constraintTokenCodeType                         = &awsproto.Constraint{Min: new(6.0), Max: new(6.0), Pattern: `[\d]*`}
+	constraintUnrestrictedSessionPolicyDocumentType = &awsproto.Constraint{Min: new(1.0), Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`}
+	constraintUrlType                               = &awsproto.Constraint{Min: new(4.0), Max: new(2048.0)}
+	constraintUserNameType                          = &awsproto.Constraint{Min: new(2.0), Max: new(32.0), Pattern: `[\w+=,.@-]*`}
+	constraintWebIdentityTokenAudienceListType      = &awsproto.Constraint{Min: new(1.0), Max: new(10.0)}
+	constraintWebIdentityTokenAudienceStringType    = &awsproto.Constraint{Min: new(1.0), Max: new(1000.0)}
+	constraintWebIdentityTokenDurationSecondsType   = &awsproto.Constraint{Min: new(60.0), Max: new(3600.0)}
+)

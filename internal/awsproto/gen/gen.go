@@ -23,6 +23,9 @@ type generator struct {
 	taken   map[string]bool   // package-level identifiers in use
 	out     bytes.Buffer
 	service bool // emit the Server interface and operation table
+
+	inputs         map[string]bool   // shapes requests use
+	constraintVars map[string]string // constrained input shape → its awsproto.Constraint variable
 }
 
 func newGenerator(m *Model, pkg, prefix string, service bool) *generator {
@@ -256,9 +259,9 @@ func (g *generator) types() {
 		}
 		switch s.Type {
 		case "structure":
-			reserved := []string{}
+			reserved := []string{"AWSConstraints"}
 			if s.Exception {
-				reserved = []string{"Error", "ErrorCode", "ErrorMessage", "HTTPStatusCode"}
+				reserved = append(reserved, "Error", "ErrorCode", "ErrorMessage", "HTTPStatusCode")
 			}
 			fields := fieldNames(s, reserved...)
 			g.printf("type %s struct {\n\t_ struct{} %s\n", goName, g.structTag(name, s))
@@ -270,14 +273,15 @@ func (g *generator) types() {
 			if s.Exception {
 				g.errorMethods(name, goName, s, fields)
 			}
+			g.constraintsMethod(name, goName, s)
 		case "list":
 			g.printf("type %s []%s\n\n", goName, g.goType(s.Member, true))
-			if c := g.collection(s); c != "" {
+			if c := g.collection(name, s); c != "" {
 				g.printf("func (%s) AWSCollection() awsproto.Collection { return %s }\n\n", goName, c)
 			}
 		case "map":
 			g.printf("type %s map[string]%s\n\n", goName, g.goType(s.Value, true))
-			if c := g.collection(s); c != "" {
+			if c := g.collection(name, s); c != "" {
 				g.printf("func (%s) AWSCollection() awsproto.Collection { return %s }\n\n", goName, c)
 			}
 		}
@@ -286,7 +290,7 @@ func (g *generator) types() {
 
 // collection renders the awsproto.Collection literal for a list or map
 // shape, or "" when it has no traits beyond the defaults.
-func (g *generator) collection(s *Shape) string {
+func (g *generator) collection(name string, s *Shape) string {
 	var parts []string
 	if s.Flattened {
 		parts = append(parts, "Flattened: true")
@@ -311,6 +315,9 @@ func (g *generator) collection(s *Shape) string {
 		}
 		if r.JSONValue {
 			e = append(e, "JSONValue: true")
+		}
+		if c := g.elemConstraint(name, r); c != "" {
+			e = append(e, c)
 		}
 		if len(e) > 0 {
 			parts = append(parts, field+": awsproto.ElemTraits{"+strings.Join(e, ", ")+"}")
@@ -539,8 +546,10 @@ func source(pkg, doc string, body []byte) ([]byte, error) {
 // serviceFiles generates the files of internal/api/<pkg>.
 func serviceFiles(m *Model, pkg string) (map[string][]byte, error) {
 	g := newGenerator(m, pkg, "", true)
+	g.nameConstraints()
 	g.types()
 	g.enums()
+	g.constraintDecls()
 	types, err := source(pkg, "", g.out.Bytes())
 	if err != nil {
 		return nil, err

@@ -109,6 +109,7 @@ type Shape struct {
 	Min             *float64          `json:"min"`
 	Max             *float64          `json:"max"`
 	Pattern         string            `json:"pattern"`
+	Sensitive       bool              `json:"sensitive"`
 	Union           bool              `json:"union"`
 	Document        bool              `json:"document"`
 	Exception       bool              `json:"exception"`
