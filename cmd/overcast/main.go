@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -56,6 +57,9 @@ func up(args []string) error {
 	dataDir := fs.String("data-dir", envOr("OVERCAST_DATA_DIR", defaultDataDir()), "state directory (env OVERCAST_DATA_DIR)")
 	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h asked for the usage, which Parse printed
+		}
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
