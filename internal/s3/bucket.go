@@ -682,15 +682,14 @@ func (s *Service) GetBucketLogging(ctx context.Context, in *api.GetBucketLogging
 
 // objectForTagging finds the version a tagging operation addresses.
 func (s *Service) objectForTagging(ctx context.Context, tx store.Tx, bucket, key, versionID, action string) (*bucketRecord, *objectRecord, error) {
-	b, err := s.getBucket(tx, bucket)
+	if versionID != "" {
+		action += "Version"
+	}
+	b, err := s.authorizedBucket(ctx, tx, bucket, action, key, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	if versionID != "" {
-		action += "Version"
-		if err := authorize(ctx, b, action, key, nil); err != nil {
-			return nil, nil, err
-		}
 		o, err := findVersion(tx, bucket, key, versionID)
 		if err != nil {
 			return nil, nil, err
@@ -702,9 +701,6 @@ func (s *Service) objectForTagging(ctx context.Context, tx store.Tx, bucket, key
 			return nil, nil, errMethodNotAllowed("GET", "DeleteMarker")
 		}
 		return b, o, nil
-	}
-	if err := authorize(ctx, b, action, key, nil); err != nil {
-		return nil, nil, err
 	}
 	o, err := latestVersion(tx, bucket, key)
 	if err != nil {

@@ -227,11 +227,7 @@ func listContext(prefix, delimiter *string, max int) map[string]string {
 // listBucket runs a listing under the bucket's access check.
 func (s *Service) listBucket(ctx context.Context, bucket, action string, extra map[string]string, fn func(tx store.Tx) error) error {
 	return s.view(ctx, func(tx store.Tx) error {
-		b, err := s.getBucket(tx, bucket)
-		if err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, action, "", extra); err != nil {
+		if _, err := s.authorizedBucket(ctx, tx, bucket, action, "", extra); err != nil {
 			return err
 		}
 		return fn(tx)

@@ -91,12 +91,7 @@ func uploadChecksum(algHeader, typeHeader *string) (alg, typ string, err error) 
 }
 
 // keptAlg is the algorithm an upload's parts are checksummed with.
-func (u *uploadRecord) keptAlg() string {
-	if u.ChecksumAlg == "" {
-		return defaultChecksum
-	}
-	return u.ChecksumAlg
-}
+func (u *uploadRecord) keptAlg() string { return storedAlg(u.ChecksumAlg) }
 
 func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMultipartUploadRequest) (*api.CreateMultipartUploadOutput, error) {
 	bucket, key := *in.Bucket, *in.Key
@@ -118,11 +113,8 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: storageClass(in.StorageClass),
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption)}
 	err = s.update(ctx, func(tx store.Tx, c *change) error {
-		b, err := s.getBucket(tx, bucket)
+		b, err := s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil)
 		if err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
 			return err
 		}
 		u.Owner = b.Owner
@@ -146,18 +138,26 @@ func checkPartNumber(n int32) error {
 	return nil
 }
 
+// authorizedUpload reads an upload and its bucket when the caller may
+// perform action on the upload's key.
+func (s *Service) authorizedUpload(ctx context.Context, tx store.Tx, bucket, key, uploadID, action string) (*bucketRecord, *uploadRecord, error) {
+	b, err := s.authorizedBucket(ctx, tx, bucket, action, key, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := getUpload(tx, bucket, key, uploadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, u, nil
+}
+
 // lookupUpload reads an upload and checks the caller may write to it.
 func (s *Service) lookupUpload(ctx context.Context, bucket, key, uploadID string) (*uploadRecord, error) {
 	var u *uploadRecord
 	err := s.view(ctx, func(tx store.Tx) error {
-		b, err := s.getBucket(tx, bucket)
-		if err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
-			return err
-		}
-		u, err = getUpload(tx, bucket, key, uploadID)
+		var err error
+		_, u, err = s.authorizedUpload(ctx, tx, bucket, key, uploadID, "s3:PutObject")
 		return err
 	})
 	return u, err
@@ -175,34 +175,23 @@ func (s *Service) UploadPart(ctx context.Context, in *api.UploadPartRequest) (*a
 	if err != nil {
 		return nil, err
 	}
-	md, err := contentMD5(in.ContentMD5)
+	body, opt, err := sentBody(in.Body, in.ContentLength, in.ContentMD5,
+		checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}, in.ChecksumAlgorithm)
 	if err != nil {
 		return nil, err
 	}
-	alg, want, err := checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}.requested(in.ChecksumAlgorithm)
-	if err != nil {
-		return nil, err
-	}
+	alg := opt.sentAlg
 	if u.ChecksumAlg != "" && alg != "" && alg != u.ChecksumAlg {
 		return nil, errInvalidRequest(fmt.Sprintf("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
 			strings.ToLower(u.ChecksumAlg), strings.ToLower(alg)))
 	}
-	length := int64(-1)
-	if in.ContentLength != nil {
-		length = *in.ContentLength
-	}
-	var body io.Reader = http.NoBody
-	if in.Body != nil {
-		body = in.Body
-	}
-	data, err := s.ingest(ctx, body, ingestOptions{length: length, contentMD5: md, sentAlg: alg, sentValue: want,
-		keepAlg: u.keptAlg(), forceBlob: true})
+	opt.keepAlg, opt.forceBlob = u.keptAlg(), true
+	data, err := s.ingest(ctx, body, opt)
 	if err != nil {
 		return nil, err
 	}
-	part := partRecord{Number: *in.PartNumber, ETag: data.etag(), Size: data.size, Blob: data.w.ID(),
-		Modified: s.now().UTC(), Checksum: data.checksum}
-	if err := s.savePart(ctx, u, data, part); err != nil {
+	part, err := s.savePart(ctx, u, *in.PartNumber, data)
+	if err != nil {
 		return nil, err
 	}
 	out := &api.UploadPartOutput{ETag: new(`"` + part.ETag + `"`), ServerSideEncryption: new("AES256")}
@@ -214,9 +203,11 @@ func (s *Service) UploadPart(ctx context.Context, in *api.UploadPartRequest) (*a
 
 // savePart commits a part's blob and records it, replacing a previous
 // upload of the same part number.
-func (s *Service) savePart(ctx context.Context, u *uploadRecord, data *ingested, part partRecord) error {
+func (s *Service) savePart(ctx context.Context, u *uploadRecord, number int32, data *ingested) (partRecord, error) {
+	part := partRecord{Number: number, ETag: data.etag(), Size: data.size, Blob: data.w.ID(),
+		Modified: s.now().UTC(), Checksum: data.checksum}
 	if err := s.commitBlob(ctx, data); err != nil {
-		return err
+		return part, err
 	}
 	err := s.update(ctx, func(tx store.Tx, c *change) error {
 		if _, err := getUpload(tx, u.Bucket, u.Key, u.ID); err != nil {
@@ -239,7 +230,7 @@ func (s *Service) savePart(ctx context.Context, u *uploadRecord, data *ingested,
 	if err != nil {
 		s.discard(ctx, part.Blob)
 	}
-	return err
+	return part, err
 }
 
 func (s *Service) UploadPartCopy(ctx context.Context, in *api.UploadPartCopyRequest) (*api.UploadPartCopyOutput, error) {
@@ -294,9 +285,8 @@ func (s *Service) UploadPartCopy(ctx context.Context, in *api.UploadPartCopyRequ
 	if err != nil {
 		return nil, err
 	}
-	part := partRecord{Number: *in.PartNumber, ETag: data.etag(), Size: data.size, Blob: data.w.ID(),
-		Modified: s.now().UTC(), Checksum: data.checksum}
-	if err := s.savePart(ctx, u, data, part); err != nil {
+	part, err := s.savePart(ctx, u, *in.PartNumber, data)
+	if err != nil {
 		return nil, err
 	}
 	result := &api.CopyPartResult{ETag: new(`"` + part.ETag + `"`), LastModified: new(part.Modified)}
@@ -338,15 +328,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in *api.CompleteM
 	var rec *objectRecord
 	var b *bucketRecord
 	err := s.update(ctx, func(tx store.Tx, c *change) error {
+		var u *uploadRecord
 		var err error
-		if b, err = s.getBucket(tx, bucket); err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
-			return err
-		}
-		u, err := getUpload(tx, bucket, key, uploadID)
-		if err != nil {
+		if b, u, err = s.authorizedUpload(ctx, tx, bucket, key, uploadID, "s3:PutObject"); err != nil {
 			return err
 		}
 		if t := deref(in.ChecksumType); t != "" && !strings.EqualFold(t, u.ChecksumType) {
@@ -403,11 +387,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in *api.CompleteM
 				return errChecksumMismatch(rec.Checksum.Alg)
 			}
 		}
-		cur, err := latestVersion(tx, bucket, key)
-		if err != nil {
-			return err
-		}
-		if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
+		if err := checkWriteConditionsIn(tx, bucket, key, in.IfMatch, in.IfNoneMatch); err != nil {
 			return err
 		}
 		// The parts' blobs become the object's; the others go.
@@ -424,11 +404,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in *api.CompleteM
 		if err := tx.Delete(tableUpload, uploadKey(bucket, key, uploadID), store.AnyVersion); err != nil {
 			return err
 		}
-		if _, err := s.writeVersion(tx, c, b, key, rec, nil); err != nil {
-			return err
-		}
-		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectCreated:CompleteMultipartUpload", key, rec))
-		return nil
+		return s.newVersion(ctx, tx, c, b, key, rec, nil, "ObjectCreated:CompleteMultipartUpload")
 	})
 	if err != nil {
 		return nil, err
@@ -453,14 +429,7 @@ func errInvalidPart(uploadID string, n int32, etag string) error {
 
 func (s *Service) AbortMultipartUpload(ctx context.Context, in *api.AbortMultipartUploadRequest) (*api.AbortMultipartUploadOutput, error) {
 	err := s.update(ctx, func(tx store.Tx, c *change) error {
-		b, err := s.getBucket(tx, *in.Bucket)
-		if err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:AbortMultipartUpload", *in.Key, nil); err != nil {
-			return err
-		}
-		u, err := getUpload(tx, *in.Bucket, *in.Key, *in.UploadId)
+		_, u, err := s.authorizedUpload(ctx, tx, *in.Bucket, *in.Key, *in.UploadId, "s3:AbortMultipartUpload")
 		if err != nil {
 			return err
 		}
@@ -490,14 +459,7 @@ func (s *Service) ListParts(ctx context.Context, in *api.ListPartsRequest) (*api
 	out := &api.ListPartsOutput{Bucket: in.Bucket, Key: in.Key, UploadId: in.UploadId, MaxParts: new(int32(max)),
 		PartNumberMarker: new(marker), IsTruncated: new(false)}
 	err := s.view(ctx, func(tx store.Tx) error {
-		b, err := s.getBucket(tx, *in.Bucket)
-		if err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:ListMultipartUploadParts", *in.Key, nil); err != nil {
-			return err
-		}
-		u, err := getUpload(tx, *in.Bucket, *in.Key, *in.UploadId)
+		_, u, err := s.authorizedUpload(ctx, tx, *in.Bucket, *in.Key, *in.UploadId, "s3:ListMultipartUploadParts")
 		if err != nil {
 			return err
 		}

@@ -116,6 +116,16 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 	return prev, adopt(tx, rec.blobIDs()...)
 }
 
+// newVersion writes rec as the newest version of key (see writeVersion)
+// and records event, which announces it.
+func (s *Service) newVersion(ctx context.Context, tx store.Tx, c *change, b *bucketRecord, key string, rec *objectRecord, inline []byte, event string) error {
+	if _, err := s.writeVersion(tx, c, b, key, rec, inline); err != nil {
+		return err
+	}
+	c.events = append(c.events, s.objectEvent(ctx, b, event, key, rec))
+	return nil
+}
+
 // overwrite stores the only version a never-versioned bucket keeps of a
 // key. It lives at seq 0, which sorts after (is older than) every version
 // written once versioning is turned on, as the null version from before
@@ -186,6 +196,20 @@ func checkWriteConditions(current *objectRecord, key string, ifMatch, ifNoneMatc
 		}
 	}
 	return nil
+}
+
+// checkWriteConditionsIn checks a write's If-Match and If-None-Match
+// against the latest version of key in tx, reading it only when one is
+// set.
+func checkWriteConditionsIn(tx store.Tx, bucket, key string, ifMatch, ifNoneMatch *string) error {
+	if ifMatch == nil && ifNoneMatch == nil {
+		return nil
+	}
+	cur, err := latestVersion(tx, bucket, key)
+	if err != nil {
+		return err
+	}
+	return checkWriteConditions(cur, key, ifMatch, ifNoneMatch)
 }
 
 // parseTagging parses the x-amz-tagging header (a query string).
@@ -262,6 +286,84 @@ func (s *Service) peekBucket(ctx context.Context, name string) (*bucketRecord, e
 	return s.lookupBucket(ctx, name)
 }
 
+// peekPut is an upload's first look, before it takes the body: the bucket
+// (see peekBucket), when the caller may put key in it. The transaction that
+// stores the object decides again, on the bucket as it is then.
+func (s *Service) peekPut(ctx context.Context, bucket, key string) (*bucketRecord, error) {
+	b, err := s.peekBucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// sentBody is the body of a PutObject or UploadPart, with what the client
+// says of it: its length (-1 when unknown), and the Content-MD5 and
+// checksum to verify it against. The caller sets what to keep.
+func sentBody(body io.Reader, length *int64, contentMD5Header *string, sums checksumHeaders, sdkAlg *string) (io.Reader, ingestOptions, error) {
+	md, err := contentMD5(contentMD5Header)
+	if err != nil {
+		return nil, ingestOptions{}, err
+	}
+	alg, want, err := sums.requested(sdkAlg)
+	if err != nil {
+		return nil, ingestOptions{}, err
+	}
+	opt := ingestOptions{length: -1, contentMD5: md, sentAlg: alg, sentValue: want}
+	if length != nil {
+		opt.length = *length
+	}
+	if body == nil {
+		body = http.NoBody
+	}
+	return body, opt, nil
+}
+
+// storedAlg is the algorithm a new object's checksum is kept in: the one
+// the client sent, or the default.
+func storedAlg(sent string) string {
+	if sent == "" {
+		return defaultChecksum
+	}
+	return sent
+}
+
+// storeBody stores an ingested body as the new version rec of key, in a
+// transaction that checks again, on the bucket as it is then, that the
+// caller may put it and that the write conditions hold (nil: none). It
+// returns that bucket; on failure the body's blob is discarded.
+func (s *Service) storeBody(ctx context.Context, bucket, key string, rec *objectRecord, data *ingested, event string, ifMatch, ifNoneMatch *string) (*bucketRecord, error) {
+	if err := s.commitBlob(ctx, data); err != nil {
+		return nil, err
+	}
+	if data.w != nil {
+		rec.Segments = []segment{{Blob: data.w.ID(), Size: data.size}}
+	} else {
+		rec.Inline = true
+	}
+	var b *bucketRecord
+	err := s.update(ctx, func(tx store.Tx, c *change) error {
+		var err error
+		if b, err = s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil); err != nil {
+			return err
+		}
+		if err := checkWriteConditionsIn(tx, bucket, key, ifMatch, ifNoneMatch); err != nil {
+			return err
+		}
+		return s.newVersion(ctx, tx, c, b, key, rec, data.inline, event)
+	})
+	if err != nil {
+		if data.w != nil {
+			s.discard(ctx, data.w.ID())
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
 // lookupBucket reads the bucket in its own snapshot.
 func (s *Service) lookupBucket(ctx context.Context, name string) (*bucketRecord, error) {
 	var b *bucketRecord
@@ -281,54 +383,30 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	// A first look, before taking the body; the transaction that stores the
-	// object decides on the bucket as it is then.
-	b, err := s.peekBucket(ctx, bucket)
+	b, err := s.peekPut(ctx, bucket, key)
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
 		return nil, err
 	}
 	tags, err := parseTagging(in.Tagging)
 	if err != nil {
 		return nil, err
 	}
-	md, err := contentMD5(in.ContentMD5)
+	body, opt, err := sentBody(in.Body, in.ContentLength, in.ContentMD5,
+		checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}, in.ChecksumAlgorithm)
 	if err != nil {
 		return nil, err
 	}
-	alg, want, err := checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}.requested(in.ChecksumAlgorithm)
-	if err != nil {
-		return nil, err
-	}
-	keep := alg
-	if keep == "" {
-		keep = defaultChecksum
-	}
-	length := int64(-1)
-	if in.ContentLength != nil {
-		length = *in.ContentLength
-	}
+	opt.keepAlg = storedAlg(opt.sentAlg)
 	if in.IfNoneMatch != nil || in.IfMatch != nil {
 		// Fail before taking the bytes when the condition already fails.
-		var cur *objectRecord
-		if err := s.view(ctx, func(tx store.Tx) error { cur, err = latestVersion(tx, bucket, key); return err }); err != nil {
-			return nil, err
-		}
-		if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
+		if err := s.view(ctx, func(tx store.Tx) error {
+			return checkWriteConditionsIn(tx, bucket, key, in.IfMatch, in.IfNoneMatch)
+		}); err != nil {
 			return nil, err
 		}
 	}
-	var body io.Reader = http.NoBody
-	if in.Body != nil {
-		body = in.Body
-	}
-	data, err := s.ingest(ctx, body, ingestOptions{length: length, contentMD5: md, sentAlg: alg, sentValue: want, keepAlg: keep})
+	data, err := s.ingest(ctx, body, opt)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.commitBlob(ctx, data); err != nil {
 		return nil, err
 	}
 	rec := &objectRecord{
@@ -337,38 +415,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: storageClass(in.StorageClass),
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
 	}
-	if data.w != nil {
-		rec.Segments = []segment{{Blob: data.w.ID(), Size: data.size}}
-	} else {
-		rec.Inline = true
-	}
-	err = s.update(ctx, func(tx store.Tx, c *change) error {
-		var err error
-		if b, err = s.getBucket(tx, bucket); err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
-			return err
-		}
-		if in.IfNoneMatch != nil || in.IfMatch != nil {
-			cur, err := latestVersion(tx, bucket, key)
-			if err != nil {
-				return err
-			}
-			if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
-				return err
-			}
-		}
-		if _, err := s.writeVersion(tx, c, b, key, rec, data.inline); err != nil {
-			return err
-		}
-		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectCreated:Put", key, rec))
-		return nil
-	})
-	if err != nil {
-		if data.w != nil {
-			s.discard(ctx, data.w.ID())
-		}
+	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch); err != nil {
 		return nil, err
 	}
 	out := &api.PutObjectOutput{ETag: new(rec.etag()), ServerSideEncryption: new(sseOf(rec)), Size: new(rec.Size)}
@@ -431,18 +478,15 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 	res := &objectRead{}
 	var inline []byte
 	err := s.view(ctx, func(tx store.Tx) error {
-		b, err := s.getBucket(tx, rr.bucket)
-		if err != nil {
-			return err
-		}
-		res.b = b
 		action := rr.action
 		if rr.versionID != "" && action == "s3:GetObject" {
 			action = "s3:GetObjectVersion"
 		}
-		if err := authorize(ctx, b, action, rr.key, nil); err != nil {
+		b, err := s.authorizedBucket(ctx, tx, rr.bucket, action, rr.key, nil)
+		if err != nil {
 			return err
 		}
+		res.b = b
 		var o *objectRecord
 		if rr.versionID != "" {
 			if o, err = findVersion(tx, rr.bucket, rr.key, rr.versionID); err != nil {
@@ -837,15 +881,12 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID strin
 	}
 	err := s.update(ctx, func(tx store.Tx, c *change) error {
 		res = deleteResult{}
-		b, err := s.getBucket(tx, bucket)
-		if err != nil {
-			return err
-		}
 		action := "s3:DeleteObject"
 		if versionID != "" {
 			action = "s3:DeleteObjectVersion"
 		}
-		if err := authorize(ctx, b, action, key, nil); err != nil {
+		b, err := s.authorizedBucket(ctx, tx, bucket, action, key, nil)
+		if err != nil {
 			return err
 		}
 		if versionID != "" {
@@ -881,11 +922,10 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID strin
 			return s.removeVersion(tx, c, bucket, key, cur)
 		}
 		marker := &objectRecord{DeleteMarker: true, Modified: s.now().UTC(), Owner: b.Owner}
-		if _, err := s.writeVersion(tx, c, b, key, marker, nil); err != nil {
+		if err := s.newVersion(ctx, tx, c, b, key, marker, nil, "ObjectRemoved:DeleteMarkerCreated"); err != nil {
 			return err
 		}
 		res = deleteResult{deleteMarker: true, versionID: marker.VersionID}
-		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectRemoved:DeleteMarkerCreated", key, marker))
 		return nil
 	})
 	return res, err
@@ -963,15 +1003,12 @@ func parseCopySource(h string) (copySource, error) {
 // sourceObject resolves the source of a copy, checking read access and the
 // x-amz-copy-source-if-* conditions.
 func (s *Service) sourceObject(ctx context.Context, tx store.Tx, cs copySource, c conditions) (*bucketRecord, *objectRecord, error) {
-	sb, err := s.getBucket(tx, cs.bucket)
-	if err != nil {
-		return nil, nil, err
-	}
 	action := "s3:GetObject"
 	if cs.versionID != "" {
 		action = "s3:GetObjectVersion"
 	}
-	if err := authorize(ctx, sb, action, cs.key, nil); err != nil {
+	sb, err := s.authorizedBucket(ctx, tx, cs.bucket, action, cs.key, nil)
+	if err != nil {
 		return nil, nil, err
 	}
 	var o *objectRecord
@@ -1038,10 +1075,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 		if srcBucket, src, err = s.sourceObject(ctx, tx, cs, cond); err != nil {
 			return err
 		}
-		if dst, err = s.getBucket(tx, bucket); err != nil {
-			return err
-		}
-		if err := authorize(ctx, dst, "s3:PutObject", key, nil); err != nil {
+		if dst, err = s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil); err != nil {
 			return err
 		}
 		inline, err = inlineBytes(tx, cs.bucket, cs.key, src)
@@ -1093,20 +1127,10 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 		if err != nil {
 			return err
 		}
-		if in.IfNoneMatch != nil || in.IfMatch != nil {
-			cur, err := latestVersion(tx, bucket, key)
-			if err != nil {
-				return err
-			}
-			if err := checkWriteConditions(cur, key, in.IfMatch, in.IfNoneMatch); err != nil {
-				return err
-			}
-		}
-		if _, err := s.writeVersion(tx, c, b, key, rec, inline); err != nil {
+		if err := checkWriteConditionsIn(tx, bucket, key, in.IfMatch, in.IfNoneMatch); err != nil {
 			return err
 		}
-		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectCreated:Copy", key, rec))
-		return nil
+		return s.newVersion(ctx, tx, c, b, key, rec, inline, "ObjectCreated:Copy")
 	})
 	if err != nil {
 		s.discard(ctx, rec.blobIDs()...)

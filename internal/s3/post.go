@@ -20,7 +20,6 @@ import (
 
 	"overcast"
 	"overcast/internal/sigv4"
-	"overcast/internal/store"
 )
 
 // Browser-based uploads: POST /<bucket> with a multipart/form-data body
@@ -254,11 +253,8 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 			return err
 		}
 	}
-	b, err := s.peekBucket(ctx, bucket)
+	b, err := s.peekPut(ctx, bucket, key)
 	if err != nil {
-		return err
-	}
-	if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
 		return err
 	}
 	var tags []tag
@@ -280,11 +276,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	if err != nil {
 		return err
 	}
-	keep := alg
-	if keep == "" {
-		keep = defaultChecksum
-	}
-	data, err := s.ingest(ctx, f.file, ingestOptions{length: -1, sentAlg: alg, sentValue: want, keepAlg: keep})
+	data, err := s.ingest(ctx, f.file, ingestOptions{length: -1, sentAlg: alg, sentValue: want, keepAlg: storedAlg(alg)})
 	if err != nil {
 		return err
 	}
@@ -296,9 +288,6 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 		}
 		return s3err(http.StatusBadRequest, code, msg, "ProposedSize", strconv.FormatInt(data.size, 10),
 			"MinSizeAllowed", strconv.FormatInt(minLen, 10), "MaxSizeAllowed", strconv.FormatInt(maxLen, 10))
-	}
-	if err := s.commitBlob(ctx, data); err != nil {
-		return err
 	}
 	meta := map[string]string{}
 	for k, v := range f.fields {
@@ -318,29 +307,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	if len(rec.Meta) == 0 {
 		rec.Meta = nil
 	}
-	if data.w != nil {
-		rec.Segments = []segment{{Blob: data.w.ID(), Size: data.size}}
-	} else {
-		rec.Inline = true
-	}
-	err = s.update(ctx, func(tx store.Tx, c *change) error {
-		var err error
-		if b, err = s.getBucket(tx, bucket); err != nil {
-			return err
-		}
-		if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
-			return err
-		}
-		if _, err := s.writeVersion(tx, c, b, key, rec, data.inline); err != nil {
-			return err
-		}
-		c.events = append(c.events, s.objectEvent(ctx, b, "ObjectCreated:Post", key, rec))
-		return nil
-	})
-	if err != nil {
-		if data.w != nil {
-			s.discard(ctx, data.w.ID())
-		}
+	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Post", nil, nil); err != nil {
 		return err
 	}
 	h := w.Header()

@@ -252,6 +252,19 @@ func (s *Service) getBucket(tx store.Tx, name string) (*bucketRecord, error) {
 	return &b, nil
 }
 
+// authorizedBucket reads a bucket, as getBucket does, and returns it when
+// the caller in ctx may perform action on it (and key).
+func (s *Service) authorizedBucket(ctx context.Context, tx store.Tx, name, action, key string, extra map[string]string) (*bucketRecord, error) {
+	b, err := s.getBucket(tx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, b, action, key, extra); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 type cachedBucket struct {
 	raw []byte
 	b   *bucketRecord
