@@ -182,6 +182,26 @@ func (e encoder) p(v *string) *string {
 	return e.s(*v)
 }
 
+// listQuery is what every listing is asked: how to encode the names, how
+// many entries a page holds, and the prefix and delimiter.
+type listQuery struct {
+	enc               encoder
+	max               int
+	prefix, delimiter string
+}
+
+func parseListQuery(encodingType *string, maxEntries *int32, prefix, delimiter *string) (listQuery, error) {
+	enc, err := newEncoder(encodingType)
+	if err != nil {
+		return listQuery{}, err
+	}
+	max, err := maxKeys(maxEntries)
+	if err != nil {
+		return listQuery{}, err
+	}
+	return listQuery{enc: enc, max: max, prefix: deref(prefix), delimiter: deref(delimiter)}, nil
+}
+
 func maxKeys(p *int32) (int, error) {
 	if p == nil {
 		return 1000, nil
@@ -234,16 +254,37 @@ func (s *Service) listBucket(ctx context.Context, bucket, action string, extra m
 	})
 }
 
+// listObjects lists the latest versions after marker, for ListObjects and
+// ListObjectsV2; conditionKeys are the listing's, for the bucket policy.
+func (s *Service) listObjects(ctx context.Context, bucket string, q listQuery, marker string, conditionKeys map[string]string) (*listing, error) {
+	var res *listing
+	err := s.listBucket(ctx, bucket, "s3:ListBucket", conditionKeys, func(tx store.Tx) error {
+		var err error
+		res, err = listLatest(tx, bucket, q.prefix, q.delimiter, marker, q.max)
+		return err
+	})
+	return res, err
+}
+
+// entries are the listing's objects and common prefixes as ListObjects and
+// ListObjectsV2 answer them.
+func (res *listing) entries(enc encoder, withOwner bool) (api.ObjectList, api.CommonPrefixList) {
+	var objects api.ObjectList
+	for _, lo := range res.objects {
+		objects = append(objects, listedEntry(enc, lo, withOwner))
+	}
+	var prefixes api.CommonPrefixList
+	for _, p := range res.prefixes {
+		prefixes = append(prefixes, api.CommonPrefix{Prefix: enc.s(p)})
+	}
+	return objects, prefixes
+}
+
 func (s *Service) ListObjectsV2(ctx context.Context, in *api.ListObjectsV2Request) (*api.ListObjectsV2Output, error) {
-	enc, err := newEncoder(in.EncodingType)
+	q, err := parseListQuery(in.EncodingType, in.MaxKeys, in.Prefix, in.Delimiter)
 	if err != nil {
 		return nil, err
 	}
-	max, err := maxKeys(in.MaxKeys)
-	if err != nil {
-		return nil, err
-	}
-	prefix, delimiter := deref(in.Prefix), deref(in.Delimiter)
 	marker := deref(in.StartAfter)
 	if in.ContinuationToken != nil {
 		b, err := base64.RawURLEncoding.DecodeString(*in.ContinuationToken)
@@ -252,24 +293,14 @@ func (s *Service) ListObjectsV2(ctx context.Context, in *api.ListObjectsV2Reques
 		}
 		marker = string(b)
 	}
-	var res *listing
-	err = s.listBucket(ctx, *in.Bucket, "s3:ListBucket", listContext(in.Prefix, in.Delimiter, max), func(tx store.Tx) error {
-		res, err = listLatest(tx, *in.Bucket, prefix, delimiter, marker, max)
-		return err
-	})
+	res, err := s.listObjects(ctx, *in.Bucket, q, marker, listContext(in.Prefix, in.Delimiter, q.max))
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListObjectsV2Output{Name: in.Bucket, Prefix: enc.s(prefix), Delimiter: enc.p(in.Delimiter),
-		MaxKeys: new(int32(max)), EncodingType: in.EncodingType, KeyCount: new(int32(len(res.objects) + len(res.prefixes))),
-		IsTruncated: new(res.truncated), ContinuationToken: in.ContinuationToken, StartAfter: enc.p(in.StartAfter)}
-	withOwner := in.FetchOwner != nil && *in.FetchOwner
-	for _, lo := range res.objects {
-		out.Contents = append(out.Contents, listedEntry(enc, lo, withOwner))
-	}
-	for _, p := range res.prefixes {
-		out.CommonPrefixes = append(out.CommonPrefixes, api.CommonPrefix{Prefix: enc.s(p)})
-	}
+	out := &api.ListObjectsV2Output{Name: in.Bucket, Prefix: q.enc.s(q.prefix), Delimiter: q.enc.p(in.Delimiter),
+		MaxKeys: new(int32(q.max)), EncodingType: in.EncodingType, KeyCount: new(int32(len(res.objects) + len(res.prefixes))),
+		IsTruncated: new(res.truncated), ContinuationToken: in.ContinuationToken, StartAfter: q.enc.p(in.StartAfter)}
+	out.Contents, out.CommonPrefixes = res.entries(q.enc, in.FetchOwner != nil && *in.FetchOwner)
 	if res.truncated {
 		out.NextContinuationToken = new(base64.RawURLEncoding.EncodeToString([]byte(res.last)))
 	}
@@ -277,59 +308,40 @@ func (s *Service) ListObjectsV2(ctx context.Context, in *api.ListObjectsV2Reques
 }
 
 func (s *Service) ListObjects(ctx context.Context, in *api.ListObjectsRequest) (*api.ListObjectsOutput, error) {
-	enc, err := newEncoder(in.EncodingType)
+	q, err := parseListQuery(in.EncodingType, in.MaxKeys, in.Prefix, in.Delimiter)
 	if err != nil {
 		return nil, err
 	}
-	max, err := maxKeys(in.MaxKeys)
+	res, err := s.listObjects(ctx, *in.Bucket, q, deref(in.Marker), listContext(in.Prefix, in.Delimiter, q.max))
 	if err != nil {
 		return nil, err
 	}
-	prefix, delimiter := deref(in.Prefix), deref(in.Delimiter)
-	var res *listing
-	err = s.listBucket(ctx, *in.Bucket, "s3:ListBucket", listContext(in.Prefix, in.Delimiter, max), func(tx store.Tx) error {
-		res, err = listLatest(tx, *in.Bucket, prefix, delimiter, deref(in.Marker), max)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListObjectsOutput{Name: in.Bucket, Prefix: enc.s(prefix), Delimiter: enc.p(in.Delimiter),
-		Marker: enc.s(deref(in.Marker)), MaxKeys: new(int32(max)), EncodingType: in.EncodingType, IsTruncated: new(res.truncated)}
-	for _, lo := range res.objects {
-		out.Contents = append(out.Contents, listedEntry(enc, lo, true))
-	}
-	for _, p := range res.prefixes {
-		out.CommonPrefixes = append(out.CommonPrefixes, api.CommonPrefix{Prefix: enc.s(p)})
-	}
+	out := &api.ListObjectsOutput{Name: in.Bucket, Prefix: q.enc.s(q.prefix), Delimiter: q.enc.p(in.Delimiter),
+		Marker: q.enc.s(deref(in.Marker)), MaxKeys: new(int32(q.max)), EncodingType: in.EncodingType, IsTruncated: new(res.truncated)}
+	out.Contents, out.CommonPrefixes = res.entries(q.enc, true)
 	// Version 1 returns NextMarker only with a delimiter; clients use the
 	// last key otherwise.
-	if res.truncated && delimiter != "" {
-		out.NextMarker = enc.s(res.last)
+	if res.truncated && q.delimiter != "" {
+		out.NextMarker = q.enc.s(res.last)
 	}
 	return out, nil
 }
 
 func (s *Service) ListObjectVersions(ctx context.Context, in *api.ListObjectVersionsRequest) (*api.ListObjectVersionsOutput, error) {
-	enc, err := newEncoder(in.EncodingType)
-	if err != nil {
-		return nil, err
-	}
-	max, err := maxKeys(in.MaxKeys)
+	q, err := parseListQuery(in.EncodingType, in.MaxKeys, in.Prefix, in.Delimiter)
 	if err != nil {
 		return nil, err
 	}
 	bucket := *in.Bucket
-	prefix, delimiter := deref(in.Prefix), deref(in.Delimiter)
 	keyMarker, versionMarker := deref(in.KeyMarker), deref(in.VersionIdMarker)
 	if versionMarker != "" && keyMarker == "" {
 		return nil, errInvalidArgument("A version-id marker cannot be specified without a key marker.", "version-id-marker", versionMarker)
 	}
-	out := &api.ListObjectVersionsOutput{Name: in.Bucket, Prefix: enc.s(prefix), Delimiter: enc.p(in.Delimiter),
-		KeyMarker: enc.s(keyMarker), VersionIdMarker: new(versionMarker), MaxKeys: new(int32(max)), EncodingType: in.EncodingType,
+	out := &api.ListObjectVersionsOutput{Name: in.Bucket, Prefix: q.enc.s(q.prefix), Delimiter: q.enc.p(in.Delimiter),
+		KeyMarker: q.enc.s(keyMarker), VersionIdMarker: new(versionMarker), MaxKeys: new(int32(q.max)), EncodingType: in.EncodingType,
 		IsTruncated: new(false)}
-	err = s.listBucket(ctx, bucket, "s3:ListBucketVersions", listContext(in.Prefix, in.Delimiter, max), func(tx store.Tx) error {
-		sc := &scanner{tx: tx, table: tableObject, prefix: bucket + sep + prefix}
+	err = s.listBucket(ctx, bucket, "s3:ListBucketVersions", listContext(in.Prefix, in.Delimiter, q.max), func(tx store.Tx) error {
+		sc := &scanner{tx: tx, table: tableObject, prefix: bucket + sep + q.prefix}
 		lastKey := ""
 		switch {
 		case versionMarker != "":
@@ -343,13 +355,13 @@ func (s *Service) ListObjectVersions(ctx context.Context, in *api.ListObjectVers
 			sc.after = objectKey(bucket, keyMarker, v.Seq)
 			lastKey = keyMarker
 		default:
-			startAfter(sc, bucket, keyMarker, prefix, delimiter)
+			startAfter(sc, bucket, keyMarker, q.prefix, q.delimiter)
 		}
 		count := 0
 		var lastVersion string
 		truncate := func() {
 			out.IsTruncated = new(true)
-			out.NextKeyMarker = enc.s(lastKey)
+			out.NextKeyMarker = q.enc.s(lastKey)
 			if lastVersion != "" {
 				out.NextVersionIdMarker = new(lastVersion)
 			}
@@ -363,18 +375,18 @@ func (s *Service) ListObjectVersions(ctx context.Context, in *api.ListObjectVers
 			if !ok {
 				continue
 			}
-			if p := rollup(key, prefix, delimiter); p != "" {
-				if count == max {
+			if p := rollup(key, q.prefix, q.delimiter); p != "" {
+				if count == q.max {
 					truncate()
 					return nil
 				}
-				out.CommonPrefixes = append(out.CommonPrefixes, api.CommonPrefix{Prefix: enc.s(p)})
+				out.CommonPrefixes = append(out.CommonPrefixes, api.CommonPrefix{Prefix: q.enc.s(p)})
 				lastKey, lastVersion = p, ""
 				count++
 				sc.seek(bucket + sep + p)
 				continue
 			}
-			if count == max {
+			if count == q.max {
 				truncate()
 				return nil
 			}
@@ -386,11 +398,11 @@ func (s *Service) ListObjectVersions(ctx context.Context, in *api.ListObjectVers
 			lastKey, lastVersion = key, o.VersionID
 			count++
 			if o.DeleteMarker {
-				out.DeleteMarkers = append(out.DeleteMarkers, api.DeleteMarkerEntry{Key: enc.s(key), VersionId: new(o.VersionID),
+				out.DeleteMarkers = append(out.DeleteMarkers, api.DeleteMarkerEntry{Key: q.enc.s(key), VersionId: new(o.VersionID),
 					IsLatest: new(latest), LastModified: new(o.Modified), Owner: ownerOf(o.Owner)})
 				continue
 			}
-			v := api.ObjectVersion{Key: enc.s(key), VersionId: new(o.VersionID), IsLatest: new(latest),
+			v := api.ObjectVersion{Key: q.enc.s(key), VersionId: new(o.VersionID), IsLatest: new(latest),
 				LastModified: new(o.Modified), ETag: new(o.etag()), Size: new(o.Size), StorageClass: new(orStandard(o.StorageClass)),
 				Owner: ownerOf(o.Owner)}
 			if o.Checksum != nil {

@@ -496,27 +496,22 @@ func (s *Service) ListParts(ctx context.Context, in *api.ListPartsRequest) (*api
 }
 
 func (s *Service) ListMultipartUploads(ctx context.Context, in *api.ListMultipartUploadsRequest) (*api.ListMultipartUploadsOutput, error) {
-	enc, err := newEncoder(in.EncodingType)
-	if err != nil {
-		return nil, err
-	}
-	max, err := maxKeys(in.MaxUploads)
+	q, err := parseListQuery(in.EncodingType, in.MaxUploads, in.Prefix, in.Delimiter)
 	if err != nil {
 		return nil, err
 	}
 	bucket := *in.Bucket
-	prefix, delimiter := deref(in.Prefix), deref(in.Delimiter)
 	keyMarker, idMarker := deref(in.KeyMarker), deref(in.UploadIdMarker)
-	out := &api.ListMultipartUploadsOutput{Bucket: in.Bucket, Prefix: enc.s(prefix), Delimiter: enc.p(in.Delimiter),
-		KeyMarker: enc.s(keyMarker), UploadIdMarker: new(idMarker), MaxUploads: new(int32(max)), EncodingType: in.EncodingType,
+	out := &api.ListMultipartUploadsOutput{Bucket: in.Bucket, Prefix: q.enc.s(q.prefix), Delimiter: q.enc.p(in.Delimiter),
+		KeyMarker: q.enc.s(keyMarker), UploadIdMarker: new(idMarker), MaxUploads: new(int32(q.max)), EncodingType: in.EncodingType,
 		IsTruncated: new(false)}
 	err = s.listBucket(ctx, bucket, "s3:ListBucketMultipartUploads", nil, func(tx store.Tx) error {
-		sc := &scanner{tx: tx, table: tableUpload, prefix: bucket + sep + prefix}
+		sc := &scanner{tx: tx, table: tableUpload, prefix: bucket + sep + q.prefix}
 		switch {
 		case keyMarker != "" && idMarker != "":
 			sc.after = uploadKey(bucket, keyMarker, idMarker)
 		case keyMarker != "":
-			startAfter(sc, bucket, keyMarker, prefix, delimiter)
+			startAfter(sc, bucket, keyMarker, q.prefix, q.delimiter)
 		}
 		count := 0
 		lastKey, lastID := "", ""
@@ -529,22 +524,22 @@ func (s *Service) ListMultipartUploads(ctx context.Context, in *api.ListMultipar
 			if err := json.Unmarshal(it.Value, &u); err != nil {
 				return err
 			}
-			if count == max {
+			if count == q.max {
 				out.IsTruncated = new(true)
-				out.NextKeyMarker = enc.s(lastKey)
+				out.NextKeyMarker = q.enc.s(lastKey)
 				if lastID != "" {
 					out.NextUploadIdMarker = new(lastID)
 				}
 				return nil
 			}
-			if p := rollup(u.Key, prefix, delimiter); p != "" {
-				out.CommonPrefixes = append(out.CommonPrefixes, api.CommonPrefix{Prefix: enc.s(p)})
+			if p := rollup(u.Key, q.prefix, q.delimiter); p != "" {
+				out.CommonPrefixes = append(out.CommonPrefixes, api.CommonPrefix{Prefix: q.enc.s(p)})
 				lastKey, lastID = p, ""
 				count++
 				sc.seek(bucket + sep + p)
 				continue
 			}
-			mu := api.MultipartUpload{UploadId: new(u.ID), Key: enc.s(u.Key), Initiated: new(u.Initiated),
+			mu := api.MultipartUpload{UploadId: new(u.ID), Key: q.enc.s(u.Key), Initiated: new(u.Initiated),
 				StorageClass: new(orStandard(u.StorageClass)), Owner: ownerOf(u.Owner),
 				Initiator: &api.Initiator{ID: new(u.Initiator), DisplayName: new(u.Initiator)}, ChecksumType: new(u.ChecksumType)}
 			if u.ChecksumAlg != "" {
