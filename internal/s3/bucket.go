@@ -236,6 +236,14 @@ func (s *Service) changeBucket(ctx context.Context, name, action string, fn func
 	})
 }
 
+// setBucket is changeBucket for a change that cannot fail.
+func (s *Service) setBucket(ctx context.Context, name, action string, set func(b *bucketRecord)) error {
+	return s.changeBucket(ctx, name, action, func(b *bucketRecord) error {
+		set(b)
+		return nil
+	})
+}
+
 func (s *Service) PutBucketVersioning(ctx context.Context, in *api.PutBucketVersioningRequest) error {
 	cfg := in.VersioningConfiguration
 	if cfg == nil {
@@ -291,10 +299,7 @@ func (s *Service) PutBucketTagging(ctx context.Context, in *api.PutBucketTagging
 	if err := validateTags(tags, 50); err != nil {
 		return err
 	}
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketTagging", func(b *bucketRecord) error {
-		b.Tags = tags
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketTagging", func(b *bucketRecord) { b.Tags = tags })
 }
 
 func (s *Service) GetBucketTagging(ctx context.Context, in *api.GetBucketTaggingRequest) (*api.GetBucketTaggingOutput, error) {
@@ -310,10 +315,7 @@ func (s *Service) GetBucketTagging(ctx context.Context, in *api.GetBucketTagging
 }
 
 func (s *Service) DeleteBucketTagging(ctx context.Context, in *api.DeleteBucketTaggingRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketTagging", func(b *bucketRecord) error {
-		b.Tags = nil
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketTagging", func(b *bucketRecord) { b.Tags = nil })
 }
 
 func (s *Service) PutBucketPolicy(ctx context.Context, in *api.PutBucketPolicyRequest) error {
@@ -345,10 +347,7 @@ func (s *Service) GetBucketPolicy(ctx context.Context, in *api.GetBucketPolicyRe
 }
 
 func (s *Service) DeleteBucketPolicy(ctx context.Context, in *api.DeleteBucketPolicyRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:DeleteBucketPolicy", func(b *bucketRecord) error {
-		b.Policy = ""
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:DeleteBucketPolicy", func(b *bucketRecord) { b.Policy = "" })
 }
 
 func (s *Service) GetBucketPolicyStatus(ctx context.Context, in *api.GetBucketPolicyStatusRequest) (*api.GetBucketPolicyStatusOutput, error) {
@@ -373,10 +372,7 @@ func (s *Service) PutPublicAccessBlock(ctx context.Context, in *api.PutPublicAcc
 		BlockPublicAcls: new(isTrue(cfg.BlockPublicAcls)), IgnorePublicAcls: new(isTrue(cfg.IgnorePublicAcls)),
 		BlockPublicPolicy: new(isTrue(cfg.BlockPublicPolicy)), RestrictPublicBuckets: new(isTrue(cfg.RestrictPublicBuckets)),
 	}
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketPublicAccessBlock", func(b *bucketRecord) error {
-		b.PublicAccessBlock = norm
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketPublicAccessBlock", func(b *bucketRecord) { b.PublicAccessBlock = norm })
 }
 
 func isTrue(p *bool) bool { return p != nil && *p }
@@ -394,10 +390,7 @@ func (s *Service) GetPublicAccessBlock(ctx context.Context, in *api.GetPublicAcc
 }
 
 func (s *Service) DeletePublicAccessBlock(ctx context.Context, in *api.DeletePublicAccessBlockRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketPublicAccessBlock", func(b *bucketRecord) error {
-		b.PublicAccessBlock = nil
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketPublicAccessBlock", func(b *bucketRecord) { b.PublicAccessBlock = nil })
 }
 
 var corsMethods = map[string]bool{"GET": true, "PUT": true, "POST": true, "DELETE": true, "HEAD": true}
@@ -430,10 +423,7 @@ func (s *Service) PutBucketCors(ctx context.Context, in *api.PutBucketCorsReques
 			}
 		}
 	}
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketCORS", func(b *bucketRecord) error {
-		b.CORS = rules
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketCORS", func(b *bucketRecord) { b.CORS = rules })
 }
 
 func (s *Service) GetBucketCors(ctx context.Context, in *api.GetBucketCorsRequest) (*api.GetBucketCorsOutput, error) {
@@ -449,20 +439,14 @@ func (s *Service) GetBucketCors(ctx context.Context, in *api.GetBucketCorsReques
 }
 
 func (s *Service) DeleteBucketCors(ctx context.Context, in *api.DeleteBucketCorsRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketCORS", func(b *bucketRecord) error {
-		b.CORS = nil
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketCORS", func(b *bucketRecord) { b.CORS = nil })
 }
 
 func (s *Service) PutBucketWebsite(ctx context.Context, in *api.PutBucketWebsiteRequest) error {
 	if err := validateWebsite(in.WebsiteConfiguration); err != nil {
 		return err
 	}
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketWebsite", func(b *bucketRecord) error {
-		b.Website = in.WebsiteConfiguration
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketWebsite", func(b *bucketRecord) { b.Website = in.WebsiteConfiguration })
 }
 
 func validateWebsite(cfg *api.WebsiteConfiguration) error {
@@ -527,10 +511,7 @@ func (s *Service) GetBucketWebsite(ctx context.Context, in *api.GetBucketWebsite
 }
 
 func (s *Service) DeleteBucketWebsite(ctx context.Context, in *api.DeleteBucketWebsiteRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:DeleteBucketWebsite", func(b *bucketRecord) error {
-		b.Website = nil
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:DeleteBucketWebsite", func(b *bucketRecord) { b.Website = nil })
 }
 
 func (s *Service) PutBucketNotificationConfiguration(ctx context.Context, in *api.PutBucketNotificationConfigurationRequest) error {
@@ -541,10 +522,7 @@ func (s *Service) PutBucketNotificationConfiguration(ctx context.Context, in *ap
 	if err := validateNotification(cfg); err != nil {
 		return err
 	}
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketNotification", func(b *bucketRecord) error {
-		b.Notification = cfg
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketNotification", func(b *bucketRecord) { b.Notification = cfg })
 }
 
 func (s *Service) GetBucketNotificationConfiguration(ctx context.Context, in *api.GetBucketNotificationConfigurationRequest) (*api.NotificationConfiguration, error) {
@@ -598,17 +576,11 @@ func (s *Service) PutBucketEncryption(ctx context.Context, in *api.PutBucketEncr
 	if in.ServerSideEncryptionConfiguration == nil {
 		return errMalformedXML()
 	}
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) error {
-		b.Encryption = in.ServerSideEncryptionConfiguration
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) { b.Encryption = in.ServerSideEncryptionConfiguration })
 }
 
 func (s *Service) DeleteBucketEncryption(ctx context.Context, in *api.DeleteBucketEncryptionRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) error {
-		b.Encryption = nil
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) { b.Encryption = nil })
 }
 
 func (s *Service) GetBucketOwnershipControls(ctx context.Context, in *api.GetBucketOwnershipControlsRequest) (*api.GetBucketOwnershipControlsOutput, error) {
@@ -628,10 +600,7 @@ func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.P
 	if in.LifecycleConfiguration == nil || len(in.LifecycleConfiguration.Rules) == 0 {
 		return nil, errMalformedXML()
 	}
-	err := s.changeBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) error {
-		b.Lifecycle = in.LifecycleConfiguration
-		return nil
-	})
+	err := s.setBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) { b.Lifecycle = in.LifecycleConfiguration })
 	return &api.PutBucketLifecycleConfigurationOutput{}, err
 }
 
@@ -648,10 +617,7 @@ func (s *Service) GetBucketLifecycleConfiguration(ctx context.Context, in *api.G
 }
 
 func (s *Service) DeleteBucketLifecycle(ctx context.Context, in *api.DeleteBucketLifecycleRequest) error {
-	return s.changeBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) error {
-		b.Lifecycle = nil
-		return nil
-	})
+	return s.setBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) { b.Lifecycle = nil })
 }
 
 func (s *Service) GetBucketAccelerateConfiguration(ctx context.Context, in *api.GetBucketAccelerateConfigurationRequest) (*api.GetBucketAccelerateConfigurationOutput, error) {
