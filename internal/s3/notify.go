@@ -105,19 +105,10 @@ func (s *Service) objectEvent(ctx context.Context, b *bucketRecord, name, key st
 	detail := EventDetail{Records: []EventRecord{r}}
 	if n := b.Notification; n != nil {
 		detail.EventBridge = n.EventBridgeConfiguration != nil
-		add := func(kind, id, arn string, evs api.EventList, f *api.NotificationConfigurationFilter) {
-			if selects(evs, f, name, key) {
-				detail.Destinations = append(detail.Destinations, Destination{ID: id, Kind: kind, ARN: arn})
+		for _, d := range destinationsOf(n) {
+			if selects(d.events, d.filter, name, key) {
+				detail.Destinations = append(detail.Destinations, Destination{ID: deref(*d.id), Kind: d.kind, ARN: d.arn})
 			}
-		}
-		for _, q := range n.QueueConfigurations {
-			add("Queue", deref(q.Id), deref(q.QueueArn), q.Events, q.Filter)
-		}
-		for _, t := range n.TopicConfigurations {
-			add("Topic", deref(t.Id), deref(t.TopicArn), t.Events, t.Filter)
-		}
-		for _, l := range n.LambdaFunctionConfigurations {
-			add("LambdaFunction", deref(l.Id), deref(l.LambdaFunctionArn), l.Events, l.Filter)
 		}
 	}
 	raw, _ := json.Marshal(detail)
@@ -133,6 +124,33 @@ func principalID(c overcast.Caller) string {
 		return "AWS:" + c.UserID
 	}
 	return "AWS:" + c.AccountID
+}
+
+// destinationConfig is one of a notification configuration's queue,
+// topic and function configurations.
+type destinationConfig struct {
+	kind    string // Queue, Topic or LambdaFunction
+	service string // of its ARN
+	id      **string
+	arn     string
+	events  api.EventList
+	filter  *api.NotificationConfigurationFilter
+}
+
+// destinationsOf lists cfg's queue, topic and function configurations, in
+// that order; their ids point into cfg.
+func destinationsOf(cfg *api.NotificationConfiguration) []destinationConfig {
+	var ds []destinationConfig
+	for i, q := range cfg.QueueConfigurations {
+		ds = append(ds, destinationConfig{"Queue", "sqs", &cfg.QueueConfigurations[i].Id, deref(q.QueueArn), q.Events, q.Filter})
+	}
+	for i, t := range cfg.TopicConfigurations {
+		ds = append(ds, destinationConfig{"Topic", "sns", &cfg.TopicConfigurations[i].Id, deref(t.TopicArn), t.Events, t.Filter})
+	}
+	for i, l := range cfg.LambdaFunctionConfigurations {
+		ds = append(ds, destinationConfig{"LambdaFunction", "lambda", &cfg.LambdaFunctionConfigurations[i].Id, deref(l.LambdaFunctionArn), l.Events, l.Filter})
+	}
+	return ds
 }
 
 // selects reports whether a configuration's events and key filter select
@@ -218,31 +236,12 @@ func validateNotification(cfg *api.NotificationConfiguration) error {
 		}
 		return nil
 	}
-	for i := range cfg.QueueConfigurations {
-		q := &cfg.QueueConfigurations[i]
-		if err := check("sqs", deref(q.QueueArn), q.Events, q.Filter); err != nil {
+	for _, d := range destinationsOf(cfg) {
+		if err := check(d.service, d.arn, d.events, d.filter); err != nil {
 			return err
 		}
-		if q.Id == nil {
-			q.Id = new(randomConfigID())
-		}
-	}
-	for i := range cfg.TopicConfigurations {
-		t := &cfg.TopicConfigurations[i]
-		if err := check("sns", deref(t.TopicArn), t.Events, t.Filter); err != nil {
-			return err
-		}
-		if t.Id == nil {
-			t.Id = new(randomConfigID())
-		}
-	}
-	for i := range cfg.LambdaFunctionConfigurations {
-		l := &cfg.LambdaFunctionConfigurations[i]
-		if err := check("lambda", deref(l.LambdaFunctionArn), l.Events, l.Filter); err != nil {
-			return err
-		}
-		if l.Id == nil {
-			l.Id = new(randomConfigID())
+		if *d.id == nil {
+			*d.id = new(randomConfigID())
 		}
 	}
 	return nil
