@@ -32,9 +32,7 @@ func TestBuckets(t *testing.T) {
 		t.Errorf("HeadBucket: %v", err)
 	}
 	_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("missing-bucket")})
-	if httpStatus(err) != http.StatusNotFound {
-		t.Errorf("HeadBucket of a missing bucket: got %v, want 404", err)
-	}
+	wantError(t, "HeadBucket of a missing bucket", err, "", http.StatusNotFound)
 
 	out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil {

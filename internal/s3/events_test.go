@@ -3,16 +3,17 @@ package s3_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
+	"overcast/internal/awstest"
 	"overcast/internal/bus"
 	s3svc "overcast/internal/s3"
 )
@@ -20,17 +21,15 @@ import (
 type eventLog struct {
 	mu  sync.Mutex
 	evs []bus.Event
-	ch  chan struct{}
 }
 
 func subscribe(t *testing.T, b *bus.Bus, name string) *eventLog {
 	t.Helper()
-	l := &eventLog{ch: make(chan struct{}, 100)}
+	l := &eventLog{}
 	_, err := b.Subscribe(context.Background(), name, bus.Pattern{Source: "aws.s3"}, func(_ context.Context, ev bus.Event) error {
 		l.mu.Lock()
 		l.evs = append(l.evs, ev)
 		l.mu.Unlock()
-		l.ch <- struct{}{}
 		return nil
 	})
 	if err != nil {
@@ -39,19 +38,17 @@ func subscribe(t *testing.T, b *bus.Bus, name string) *eventLog {
 	return l
 }
 
+// wait waits until n events have arrived, and returns them.
 func (l *eventLog) wait(t *testing.T, n int) []bus.Event {
 	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for range n {
-		select {
-		case <-l.ch:
-		case <-timeout:
-			t.Fatalf("timed out waiting for %d events", n)
-		}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]bus.Event(nil), l.evs...)
+	var evs []bus.Event
+	awstest.WaitFor(t, fmt.Sprintf("%d events", n), func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		evs = append([]bus.Event(nil), l.evs...)
+		return len(evs) >= n
+	})
+	return evs
 }
 
 func TestNotifications(t *testing.T) {
