@@ -81,10 +81,10 @@ func TestNotifications(t *testing.T) {
 
 	putObject(t, c, "notify", "in/a.txt", "a")
 	c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("notify"), Key: aws.String("out/b.txt"), CopySource: aws.String("notify/in/a.txt")})
-	create, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("notify"), Key: aws.String("in/mp")})
-	etag := uploadPart(t, c, "notify", "in/mp", aws.ToString(create.UploadId), 1, []byte("part"))
+	id := createUpload(t, c, "notify", "in/mp")
+	etag := uploadPart(t, c, "notify", "in/mp", id, 1, []byte("part"))
 	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("notify"), Key: aws.String("in/mp"),
-		UploadId: create.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}}); err != nil {
+		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}}); err != nil {
 		t.Fatal(err)
 	}
 	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("notify"), Key: aws.String("in/a.txt")})

@@ -33,6 +33,16 @@ func randomBytes(n int, seed uint64) []byte {
 	return b
 }
 
+// createUpload starts a multipart upload and returns its ID.
+func createUpload(t *testing.T, c *s3.Client, bucket, key string) string {
+	t.Helper()
+	out, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload(%s/%s): %v", bucket, key, err)
+	}
+	return aws.ToString(out.UploadId)
+}
+
 func uploadPart(t *testing.T, c *s3.Client, bucket, key, id string, n int32, data []byte) string {
 	t.Helper()
 	out, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id),
@@ -143,8 +153,7 @@ func TestMultipartUpload(t *testing.T) {
 func TestMultipartEntityTooSmall(t *testing.T) {
 	_, c := start(t)
 	createBucket(t, c, "small")
-	create, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("small"), Key: aws.String("k")})
-	id := aws.ToString(create.UploadId)
+	id := createUpload(t, c, "small", "k")
 	e1 := uploadPart(t, c, "small", "k", id, 1, []byte("tiny"))
 	e2 := uploadPart(t, c, "small", "k", id, 2, []byte("tiny"))
 	_, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("small"), Key: aws.String("k"), UploadId: aws.String(id),
@@ -159,8 +168,7 @@ func TestMultipartEntityTooSmall(t *testing.T) {
 func TestMultipartAbortRemovesData(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "abort")
-	create, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("abort"), Key: aws.String("k")})
-	id := aws.ToString(create.UploadId)
+	id := createUpload(t, c, "abort", "k")
 	uploadPart(t, c, "abort", "k", id, 1, randomBytes(1<<20, 5))
 	uploadPart(t, c, "abort", "k", id, 2, randomBytes(1<<20, 6))
 	if n := countBlobs(t, srv); n != 2 {
@@ -196,8 +204,7 @@ func TestUploadPartCopy(t *testing.T) {
 	createBucket(t, c, "upc")
 	src := randomBytes(6<<20, 7)
 	putObject(t, c, "upc", "src", string(src))
-	create, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("upc"), Key: aws.String("dst")})
-	id := aws.ToString(create.UploadId)
+	id := createUpload(t, c, "upc", "dst")
 	cp1, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("upc"), Key: aws.String("dst"), UploadId: aws.String(id),
 		PartNumber: aws.Int32(1), CopySource: aws.String("upc/src"), CopySourceRange: aws.String(fmt.Sprintf("bytes=0-%d", 5<<20-1))})
 	if err != nil {

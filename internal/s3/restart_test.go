@@ -2,7 +2,6 @@ package s3_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -55,9 +54,9 @@ func TestEverythingSurvivesRestart(t *testing.T) {
 	large := string(randomBytes(3<<20, 8))
 	putObject(t, c, "durable", "large", large)
 	putObject(t, c, "durable", "small", "tiny v2")
-	create, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("durable"), Key: aws.String("pending")})
+	id := createUpload(t, c, "durable", "pending")
 	part1 := randomBytes(5<<20, 9)
-	e1 := uploadPart(t, c, "durable", "pending", aws.ToString(create.UploadId), 1, part1)
+	e1 := uploadPart(t, c, "durable", "pending", id, 1, part1)
 
 	srv.Restart(t)
 	c = newClient(srv)
@@ -85,9 +84,9 @@ func TestEverythingSurvivesRestart(t *testing.T) {
 	if len(uploads.Uploads) != 1 {
 		t.Fatalf("uploads after restart: %d", len(uploads.Uploads))
 	}
-	e2 := uploadPart(t, c, "durable", "pending", aws.ToString(create.UploadId), 2, []byte("end"))
+	e2 := uploadPart(t, c, "durable", "pending", id, 2, []byte("end"))
 	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("durable"), Key: aws.String("pending"),
-		UploadId: create.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
+		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
 			{PartNumber: aws.Int32(1), ETag: aws.String(e1)}, {PartNumber: aws.Int32(2), ETag: aws.String(e2)}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -123,25 +122,14 @@ func TestKilledMidUpload(t *testing.T) {
 	url, cmd := startProcess(t, dir)
 	srv := &serverAt{url: url}
 	c := srv.client()
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("crash")}); err != nil {
-		t.Fatal(err)
-	}
+	createBucket(t, c, "crash")
 	acked := string(randomBytes(2<<20, 10))
-	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String("acked"), Body: strings.NewReader(acked)}); err != nil {
-		t.Fatal(err)
-	}
-	create, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("crash"), Key: aws.String("mp")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := aws.ToString(create.UploadId)
-	if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("crash"), Key: aws.String("mp"), UploadId: create.UploadId,
-		PartNumber: aws.Int32(1), Body: bytes.NewReader(randomBytes(5<<20, 12))}); err != nil {
-		t.Fatal(err)
-	}
+	putObject(t, c, "crash", "acked", acked)
+	id := createUpload(t, c, "crash", "mp")
+	uploadPart(t, c, "crash", "mp", id, 1, randomBytes(5<<20, 12))
 	ps := s3.NewPresignClient(c)
 	putURL, _ := ps.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String("half")})
-	partURL, _ := ps.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("crash"), Key: aws.String("mp"), UploadId: create.UploadId, PartNumber: aws.Int32(2)})
+	partURL, _ := ps.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("crash"), Key: aws.String("mp"), UploadId: aws.String(id), PartNumber: aws.Int32(2)})
 
 	// Two uploads that send half their bytes and stall.
 	stall := func(u string) {
