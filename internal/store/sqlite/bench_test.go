@@ -44,22 +44,35 @@ func benchValue() []byte {
 	return v
 }
 
-// BenchmarkGet is the most common operation: a View reading one item.
-func BenchmarkGet(b *testing.B) {
-	db := benchDB(b)
-	ctx := context.Background()
+// scatteredKey is the key of the i-th item a benchmark visits: a stride
+// through the items, so that neighbours in time are not neighbours on disk.
+func scatteredKey(i int) string { return benchKey(i * 7919 % benchItems) }
+
+// eachKey runs op once per iteration of b, on the scattered keys in turn.
+func eachKey(b *testing.B, op func(key string) error) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		key := benchKey(i * 7919 % benchItems)
+		key := scatteredKey(i)
 		i++
-		if err := db.View(ctx, func(tx store.Tx) error {
-			_, err := tx.Get("bench", key)
-			return err
-		}); err != nil {
+		if err := op(key); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// getItem is a View reading one item.
+func getItem(ctx context.Context, db *DB, key string) error {
+	return db.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get("bench", key)
+		return err
+	})
+}
+
+// BenchmarkGet is the most common operation: a View reading one item.
+func BenchmarkGet(b *testing.B) {
+	db := benchDB(b)
+	eachKey(b, func(key string) error { return getItem(context.Background(), db, key) })
 }
 
 func BenchmarkGetParallel(b *testing.B) {
@@ -69,12 +82,9 @@ func BenchmarkGetParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			key := benchKey(i * 7919 % benchItems)
+			key := scatteredKey(i)
 			i++
-			if err := db.View(ctx, func(tx store.Tx) error {
-				_, err := tx.Get("bench", key)
-				return err
-			}); err != nil {
+			if err := getItem(ctx, db, key); err != nil {
 				b.Error(err)
 				return
 			}
@@ -109,38 +119,26 @@ func BenchmarkPut(b *testing.B) {
 	db := benchDB(b)
 	ctx := context.Background()
 	value := benchValue()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		key := benchKey(i * 7919 % benchItems)
-		i++
-		if err := db.Update(ctx, func(tx store.Tx) error {
+	eachKey(b, func(key string) error {
+		return db.Update(ctx, func(tx store.Tx) error {
 			_, err := tx.Put("bench", key, value, store.AnyVersion)
 			return err
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
+		})
+	})
 }
 
 // BenchmarkGetPut is the read-modify-write every mutating API call does.
 func BenchmarkGetPut(b *testing.B) {
 	db := benchDB(b)
 	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		key := benchKey(i * 7919 % benchItems)
-		i++
-		if err := db.Update(ctx, func(tx store.Tx) error {
+	eachKey(b, func(key string) error {
+		return db.Update(ctx, func(tx store.Tx) error {
 			it, err := tx.Get("bench", key)
 			if err != nil {
 				return err
 			}
 			_, err = tx.Put("bench", key, it.Value, it.Version)
 			return err
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
+		})
+	})
 }
