@@ -132,17 +132,26 @@ func (c *conn) querySQL(ctx context.Context, q string) (driver.Value, error) {
 		return nil, err
 	}
 	dest := make([]driver.Value, len(rows.Columns()))
-	err = rows.Next(dest)
+	if ok, err := readFirstRow(rows, dest); !ok {
+		return nil, err
+	}
+	return dest[0], nil
+}
+
+// readFirstRow reads the first row of rows into dest and closes rows,
+// reporting whether there was one.
+func readFirstRow(rows driver.Rows, dest []driver.Value) (bool, error) {
+	err := rows.Next(dest)
 	cerr := rows.Close()
 	switch {
 	case err == io.EOF:
-		return nil, cerr
+		return false, cerr
 	case err != nil:
-		return nil, err
+		return false, err
 	case cerr != nil:
-		return nil, cerr
+		return false, cerr
 	}
-	return dest[0], nil
+	return true, nil
 }
 
 func (c *conn) bind(args []driver.Value) []driver.NamedValue {
@@ -174,16 +183,5 @@ func (c *conn) queryRow(ctx context.Context, id stmtID, args ...driver.Value) (b
 	if err != nil {
 		return false, err
 	}
-	dest := c.dest[:len(rows.Columns())]
-	err = rows.Next(dest)
-	cerr := rows.Close()
-	switch {
-	case err == io.EOF:
-		return false, cerr
-	case err != nil:
-		return false, err
-	case cerr != nil:
-		return false, cerr
-	}
-	return true, nil
+	return readFirstRow(rows, c.dest[:len(rows.Columns())])
 }
