@@ -89,6 +89,43 @@ func put(t testing.TB, s store.Store, table, key, value string) int64 {
 	return v
 }
 
+// holdWrite starts an Update that puts value at each of keys in table "t"
+// and then stays open, for a test of what others see or wait for
+// meanwhile; it returns once the writes are made. commit lets the Update
+// finish and checks that the first key then reads value.
+func holdWrite(t *testing.T, s store.Store, value string, keys ...string) (commit func()) {
+	written := make(chan struct{})
+	finish := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.Update(context.Background(), func(tx store.Tx) error {
+			var err error
+			for _, k := range keys {
+				if _, err = tx.Put("t", k, []byte(value), store.AnyVersion); err != nil {
+					break
+				}
+			}
+			close(written)
+			if err != nil {
+				return err
+			}
+			<-finish
+			return nil
+		})
+	}()
+	<-written
+	return func() {
+		t.Helper()
+		close(finish)
+		if err := <-errc; err != nil {
+			t.Fatalf("held Update: %v", err)
+		}
+		if got := get(t, s, "t", keys[0]); string(got.Value) != value {
+			t.Errorf("after commit: got %q, want %s", got.Value, value)
+		}
+	}
+}
+
 // get returns the item, or an Item with Version 0 if it does not exist.
 func get(t testing.TB, s store.Store, table, key string) store.Item {
 	t.Helper()
@@ -762,25 +799,7 @@ func testSnapshotIsolation(t *testing.T, s store.Store) {
 // Update's writes nor wait for it to finish.
 func testUncommittedInvisible(t *testing.T, s store.Store) {
 	put(t, s, "t", "k", "committed")
-	written := make(chan struct{})
-	finish := make(chan struct{})
-	errc := make(chan error, 1)
-	go func() {
-		errc <- s.Update(context.Background(), func(tx store.Tx) error {
-			if _, err := tx.Put("t", "k", []byte("pending"), store.AnyVersion); err != nil {
-				close(written)
-				return err
-			}
-			if _, err := tx.Put("t", "new", []byte("pending"), store.AnyVersion); err != nil {
-				close(written)
-				return err
-			}
-			close(written)
-			<-finish
-			return nil
-		})
-	}()
-	<-written
+	commit := holdWrite(t, s, "pending", "k", "new")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err := s.View(ctx, func(tx store.Tx) error {
 		it, err := tx.Get("t", "k")
@@ -799,13 +818,7 @@ func testUncommittedInvisible(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Errorf("View while an Update is open: %v", err)
 	}
-	close(finish)
-	if err := <-errc; err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	if got := get(t, s, "t", "k"); string(got.Value) != "pending" {
-		t.Errorf("after commit: got %q, want pending", got.Value)
-	}
+	commit()
 }
 
 // testConcurrentTransactions checks that open Views block neither each other
@@ -1162,18 +1175,7 @@ func testContextCancellation(t *testing.T, s store.Store) {
 	// A writer waiting behind another transaction's write to the same item
 	// gives up when its deadline passes.
 	t.Run("deadline while waiting for a writer", func(t *testing.T) {
-		written := make(chan struct{})
-		finish := make(chan struct{})
-		errc := make(chan error, 1)
-		go func() {
-			errc <- s.Update(context.Background(), func(tx store.Tx) error {
-				_, err := tx.Put("t", "k", []byte("first"), store.AnyVersion)
-				close(written)
-				<-finish
-				return err
-			})
-		}()
-		<-written
+		commit := holdWrite(t, s, "first", "k")
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -1187,13 +1189,7 @@ func testContextCancellation(t *testing.T, s store.Store) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("blocked Update returned after %v, want soon after its 100ms deadline", d)
 		}
-		close(finish)
-		if err := <-errc; err != nil {
-			t.Fatalf("first Update: %v", err)
-		}
-		if got := get(t, s, "t", "k"); string(got.Value) != "first" {
-			t.Errorf("item: got %q, want first", got.Value)
-		}
+		commit()
 	})
 }
 
