@@ -33,12 +33,8 @@ type jobs struct {
 	stall int32
 }
 
-func (j *jobs) keys(ctx context.Context) (keys []string, err error) {
-	err = j.st.View(ctx, func(tx store.Tx) error {
-		keys, err = store.Keys(tx, jobsTable, store.ScanOptions{})
-		return err
-	})
-	return keys, err
+func (j *jobs) keys(ctx context.Context) ([]string, error) {
+	return store.TableKeys(ctx, j.st, jobsTable)
 }
 
 func (j *jobs) Reconcile(ctx context.Context, key string) (controller.Result, error) {

@@ -103,11 +103,7 @@ func (s *Service) Start(ctx context.Context) error { return s.Recover(ctx) }
 // dereferenced but not yet deleted. Incomplete multipart uploads are kept:
 // they are listable and can be completed or aborted.
 func (s *Service) Recover(ctx context.Context) error {
-	var ids []string
-	err := s.st.View(ctx, func(tx store.Tx) (err error) {
-		ids, err = store.Keys(tx, tableOrphan, store.ScanOptions{})
-		return err
-	})
+	ids, err := store.TableKeys(ctx, s.st, tableOrphan)
 	if err != nil {
 		return fmt.Errorf("s3: recover: %w", err)
 	}

@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Keys returns the keys Tx.Scan with opt visits, in its order.
 func Keys(tx Tx, table string, opt ScanOptions) ([]string, error) {
@@ -8,6 +11,17 @@ func Keys(tx Tx, table string, opt ScanOptions) ([]string, error) {
 	err := tx.Scan(table, opt, func(it Item) error {
 		keys = append(keys, it.Key)
 		return nil
+	})
+	return keys, err
+}
+
+// TableKeys returns every key of table, read in a View of its own: what a
+// controller's Keys lists at start and on resync.
+func TableKeys(ctx context.Context, s Store, table string) ([]string, error) {
+	var keys []string
+	err := s.View(ctx, func(tx Tx) (err error) {
+		keys, err = Keys(tx, table, ScanOptions{})
+		return err
 	})
 	return keys, err
 }

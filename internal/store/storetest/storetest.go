@@ -519,6 +519,10 @@ func testKeysAndDeleteScanned(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+	keys, err := store.TableKeys(context.Background(), s, "t")
+	if diff := cmp.Diff([]string{"a/1", "a/2", "a/3", "b/1"}, keys); err != nil || diff != "" {
+		t.Errorf("TableKeys: err %v (-want +got):\n%s", err, diff)
+	}
 	for _, want := range []int{2, 1, 0} {
 		update(t, s, func(tx store.Tx) error {
 			n, err := store.DeleteScanned(tx, "t", store.ScanOptions{Prefix: "a/", Limit: 2})
