@@ -62,6 +62,16 @@ func start(t *testing.T, m *controller.Manager) {
 	t.Cleanup(m.Stop)
 }
 
+// startOne starts a manager on clk running the one controller cfg
+// describes, until the test ends.
+func startOne(t *testing.T, clk clock.Clock, cfg controller.Config) (*controller.Manager, *controller.Controller) {
+	t.Helper()
+	m := controller.NewManager(clk, nil, quiet())
+	c := m.Add(cfg)
+	start(t, m)
+	return m, c
+}
+
 func TestEnqueueDeduplicates(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 10)
@@ -72,9 +82,7 @@ func TestEnqueueDeduplicates(t *testing.T) {
 		}
 		return controller.Result{}, nil
 	}}
-	m := controller.NewManager(clock.NewFake(epoch), nil, quiet())
-	c := m.Add(controller.Config{Name: "dedup", Reconciler: r, Workers: 4})
-	start(t, m)
+	_, c := startOne(t, clock.NewFake(epoch), controller.Config{Name: "dedup", Reconciler: r, Workers: 4})
 	c.Enqueue("a")
 	<-entered
 	// While "a" is being reconciled, many more requests for it make one
@@ -105,9 +113,7 @@ func TestNoConcurrentReconcileOfOneKey(t *testing.T) {
 		inFlight.Add(-1)
 		return controller.Result{}, nil
 	}}
-	m := controller.NewManager(clock.NewFake(epoch), nil, quiet())
-	c := m.Add(controller.Config{Name: "serial", Reconciler: r, Workers: 8})
-	start(t, m)
+	m, c := startOne(t, clock.NewFake(epoch), controller.Config{Name: "serial", Reconciler: r, Workers: 8})
 	for range 200 {
 		c.Enqueue("k")
 	}
@@ -127,9 +133,7 @@ func TestRetryWithBackoff(t *testing.T) {
 		}
 		return controller.Result{}, nil
 	}}
-	m := controller.NewManager(fake, nil, quiet())
-	c := m.Add(controller.Config{Name: "retry", Reconciler: r, MinBackoff: time.Second, MaxBackoff: 3 * time.Second})
-	start(t, m)
+	m, c := startOne(t, fake, controller.Config{Name: "retry", Reconciler: r, MinBackoff: time.Second, MaxBackoff: 3 * time.Second})
 	c.Enqueue("k")
 	// Back-off doubles from MinBackoff and stops at MaxBackoff.
 	for i, backoff := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
@@ -155,9 +159,7 @@ func TestRequeueAfter(t *testing.T) {
 		}
 		return controller.Result{}, nil
 	}}
-	m := controller.NewManager(fake, nil, quiet())
-	c := m.Add(controller.Config{Name: "requeue", Reconciler: r})
-	start(t, m)
+	_, c := startOne(t, fake, controller.Config{Name: "requeue", Reconciler: r})
 	c.Enqueue("k")
 	servicetest.WaitFor(t, "the first reconcile", func() bool { return r.count("k") == 1 })
 	servicetest.WaitFor(t, "the requeue timer", func() bool { return fake.Waiters() > 0 })
@@ -179,13 +181,11 @@ func TestResyncListsKeys(t *testing.T) {
 	fake := clock.NewFake(epoch)
 	var listed atomic.Int32
 	r := &recorder{}
-	m := controller.NewManager(fake, nil, quiet())
-	m.Add(controller.Config{Name: "resync", Reconciler: r, Resync: time.Minute,
+	startOne(t, fake, controller.Config{Name: "resync", Reconciler: r, Resync: time.Minute,
 		Keys: func(context.Context) ([]string, error) {
 			listed.Add(1)
 			return []string{"x", "y"}, nil
 		}})
-	start(t, m)
 	servicetest.WaitFor(t, "the keys listed at start", func() bool { return r.count("x") == 1 && r.count("y") == 1 })
 	servicetest.WaitFor(t, "the resync ticker", func() bool { return fake.Waiters() > 0 })
 	fake.Advance(time.Minute)
@@ -203,9 +203,7 @@ func TestPanicIsRetried(t *testing.T) {
 		}
 		return controller.Result{}, nil
 	}}
-	m := controller.NewManager(fake, nil, quiet())
-	c := m.Add(controller.Config{Name: "panic", Reconciler: r, MinBackoff: time.Second})
-	start(t, m)
+	_, c := startOne(t, fake, controller.Config{Name: "panic", Reconciler: r, MinBackoff: time.Second})
 	c.Enqueue("k")
 	servicetest.WaitFor(t, "the retry timer", func() bool { return r.count("k") == 1 && fake.Waiters() > 0 })
 	fake.Advance(time.Second)
@@ -286,9 +284,7 @@ func TestRequeueAtIsADeadline(t *testing.T) {
 		}
 		return controller.Result{}, nil
 	}}
-	m := controller.NewManager(fake, nil, quiet())
-	c := m.Add(controller.Config{Name: "deadline", Reconciler: r})
-	start(t, m)
+	_, c := startOne(t, fake, controller.Config{Name: "deadline", Reconciler: r})
 	c.Enqueue("k")
 	servicetest.WaitFor(t, "the reconcile after the deadline passed", func() bool { return r.count("k") == 2 })
 }
