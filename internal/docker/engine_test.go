@@ -54,10 +54,7 @@ func compareVersions(a, b string) int {
 }
 
 func TestImportInspectTagRemove(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	ref := "overcast-test/import:" + runID
 	id, err := e.ImportImage(ctx, testOwner, bytes.NewReader(rootfsTar(appBinary(t), "import")), ref, docker.ImageConfig{
 		Entrypoint:   []string{"/app"},
@@ -119,10 +116,7 @@ func TestImportInspectTagRemove(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	dir := t.TempDir()
 	dockerfile := `FROM scratch AS base
 COPY app /app
@@ -236,10 +230,7 @@ func logs(t testing.TB, e *docker.Engine, id string) output {
 // TestServePublished runs the HTTP server on an ephemeral host port and
 // talks to it from here, as a user's curl would.
 func TestServePublished(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	id := run(t, e, labels, docker.ContainerSpec{
 		Name:        "overcast-test-serve-" + runID,
 		Env:         map[string]string{"GREETING": "hello, host"},
@@ -301,10 +292,8 @@ func TestServePublished(t *testing.T) {
 }
 
 func TestExec(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	id := run(t, e, testLabels(t, e), docker.ContainerSpec{})
+	e, ctx, labels := engineTest(t)
+	id := run(t, e, labels, docker.ContainerSpec{})
 	tests := []struct {
 		name string
 		spec docker.ExecSpec
@@ -340,10 +329,7 @@ func TestExec(t *testing.T) {
 }
 
 func TestLogs(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 
 	id := run(t, e, labels, docker.ContainerSpec{Cmd: []string{"talk", "3"}})
 	counter := run(t, e, labels, docker.ContainerSpec{Cmd: []string{"count", "5"}})
@@ -424,9 +410,7 @@ func TestLogs(t *testing.T) {
 }
 
 func TestStopKillWait(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	labels := testLabels(t, e)
+	e, _, labels := engineTest(t)
 	tests := []struct {
 		name string
 		spec docker.ContainerSpec
@@ -476,10 +460,8 @@ func TestStopKillWait(t *testing.T) {
 }
 
 func TestOOMKilled(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	id := run(t, e, testLabels(t, e), docker.ContainerSpec{
+	e, ctx, labels := engineTest(t)
+	id := run(t, e, labels, docker.ContainerSpec{
 		Cmd:             []string{"alloc", "256"},
 		MemoryBytes:     32 << 20,
 		MemorySwapBytes: 32 << 20,
@@ -497,10 +479,7 @@ func TestOOMKilled(t *testing.T) {
 // alias; a second, internal network is attached at create (the engine
 // takes one network per create: the package connects the others).
 func TestNetworks(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 
 	shared := "overcast-test-net-" + runID
 	if _, err := e.CreateNetwork(ctx, docker.NetworkSpec{Name: shared, Owner: testOwner, Labels: labels}); err != nil {
@@ -599,10 +578,7 @@ func freeSubnet(t testing.TB, e *docker.Engine) (subnet, gateway, host string) {
 }
 
 func TestVolumesAndMounts(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	name := "overcast-test-vol-" + runID
 	v, err := e.CreateVolume(ctx, docker.VolumeSpec{Name: name, Owner: testOwner, Labels: labels})
 	if err != nil {
@@ -661,10 +637,7 @@ func TestVolumesAndMounts(t *testing.T) {
 // TestWatch follows one container through start, health, death and
 // removal.
 func TestWatch(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	events := make(chan docker.Event, 100)
 	wctx, stop := context.WithCancel(ctx)
 	watching := make(chan error, 1)
@@ -734,11 +707,8 @@ func TestWatch(t *testing.T) {
 // TestAdopt is a controller's restart: a fresh Engine finds what the owner
 // left running, and Purge removes all of it.
 func TestAdopt(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
+	e, ctx, labels := engineTest(t)
 	owner := "adopt-" + runID
-	labels := testLabels(t, e)
 	t.Cleanup(func() { e.Purge(context.Background(), docker.OwnerSelector(owner)) })
 
 	net := "overcast-test-adopt-" + runID
@@ -796,10 +766,7 @@ func TestAdopt(t *testing.T) {
 }
 
 func TestEngineErrors(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	name := "overcast-test-errors-" + runID
 	id := run(t, e, labels, docker.ContainerSpec{Name: name})
 

@@ -68,6 +68,16 @@ func newEngine(t testing.TB) *docker.Engine {
 	return e
 }
 
+// engineTest begins a test against the engine, in parallel with the
+// others: it returns the engine, a context bounding the test's calls
+// (testCtx) and the labels of what the test creates (testLabels).
+func engineTest(t *testing.T) (*docker.Engine, context.Context, map[string]string) {
+	t.Helper()
+	t.Parallel()
+	e := newEngine(t)
+	return e, testCtx(t), testLabels(t, e)
+}
+
 // testCtx bounds a test's engine calls, so that a hung engine fails the
 // test instead of the whole run.
 func testCtx(t testing.TB) context.Context {

@@ -108,10 +108,7 @@ func (a ecrAuth) Resolve(_ context.Context, image string) (string, *docker.Crede
 }
 
 func TestPullWithRegistryAuth(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	reg := &fakeRegistry{img: makeTestImage(t, "pull", merge(labels, docker.ManagedLabels(testOwner, nil))), token: "token-" + runID}
 	srv := httptest.NewServer(reg)
 	defer srv.Close()
@@ -159,10 +156,7 @@ func TestPullWithRegistryAuth(t *testing.T) {
 
 // TestLoadImage loads the same image from a `docker save` archive.
 func TestLoadImage(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t)
-	ctx := testCtx(t)
-	labels := testLabels(t, e)
+	e, ctx, labels := engineTest(t)
 	img := makeTestImage(t, "load", merge(labels, docker.ManagedLabels(testOwner, nil)))
 	ref := "overcast-test/load:" + runID
 	manifest, _ := json.Marshal([]any{map[string]any{"Config": "config.json", "RepoTags": []string{ref}, "Layers": []string{"layer.tar.gz"}}})
