@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,30 +55,12 @@ func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, api *api
 		return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
 	}
 
-	var creds overcast.Credentials
-	known := false
-	if a.keys != nil {
-		c, err := a.keys.LookupAccessKey(r.Context(), auth.AccessKeyID)
-		switch {
-		case err == nil:
-			creds, known = c, true
-		case !errors.Is(err, overcast.ErrUnknownAccessKey):
-			return r, err
-		}
+	creds, known, err := a.credentials(r.Context(), auth.AccessKeyID, auth.Region, proto)
+	if err != nil {
+		return r, err
 	}
-	if !known {
-		if a.strict {
-			return r, failure(proto, unknownKey, "")
-		}
-		account, ok := overcast.AccountFromAccessKey(auth.AccessKeyID)
-		if !ok {
-			account = overcast.DefaultAccountID
-		}
-		creds.Caller = overcast.RootCaller(account, auth.Region)
-	} else {
+	if known {
 		switch {
-		case creds.Inactive:
-			return r, failure(proto, unknownKey, "")
 		case creds.SessionToken != "" && auth.SessionToken != creds.SessionToken:
 			return r, failure(proto, badToken, "")
 		case !creds.Expires.IsZero() && !a.now().Before(creds.Expires):
@@ -114,6 +97,34 @@ func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, api *api
 		caller.AccountID = overcast.DefaultAccountID
 	}
 	return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
+}
+
+// credentials looks up the access key a request is signed with; known says
+// whether it exists, so that its signature can be checked. An inactive key
+// is refused as unknown. An unknown one is refused under --strict, and
+// otherwise stands for the root of the account a 12-digit key names (or of
+// the default account), in region.
+func (a *authenticator) credentials(ctx context.Context, keyID, region, proto string) (creds overcast.Credentials, known bool, err error) {
+	if a.keys != nil {
+		c, err := a.keys.LookupAccessKey(ctx, keyID)
+		switch {
+		case err == nil && c.Inactive:
+			return creds, false, failure(proto, unknownKey, "")
+		case err == nil:
+			return c, true, nil
+		case !errors.Is(err, overcast.ErrUnknownAccessKey):
+			return creds, false, err
+		}
+	}
+	if a.strict {
+		return creds, false, failure(proto, unknownKey, "")
+	}
+	account, ok := overcast.AccountFromAccessKey(keyID)
+	if !ok {
+		account = overcast.DefaultAccountID
+	}
+	creds.Caller = overcast.RootCaller(account, region)
+	return creds, false, nil
 }
 
 // readBounded buffers a body that has no declared hash (every API but S3's

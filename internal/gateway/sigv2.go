@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -47,30 +46,11 @@ func (a *authenticator) authenticateV2(r *http.Request, resource string) (*http.
 	if a.now().Unix() > expires {
 		return r, &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Request has expired"}
 	}
-	var creds overcast.Credentials
-	known := false
-	if a.keys != nil {
-		c, err := a.keys.LookupAccessKey(r.Context(), keyID)
-		switch {
-		case err == nil:
-			creds, known = c, true
-		case !errors.Is(err, overcast.ErrUnknownAccessKey):
-			return r, err
-		}
+	creds, known, err := a.credentials(r.Context(), keyID, overcast.DefaultRegion, "rest-xml")
+	if err != nil {
+		return r, err
 	}
-	if !known {
-		if a.strict {
-			return r, failure("rest-xml", unknownKey, "")
-		}
-		account, ok := overcast.AccountFromAccessKey(keyID)
-		if !ok {
-			account = overcast.DefaultAccountID
-		}
-		creds.Caller = overcast.RootCaller(account, overcast.DefaultRegion)
-	} else {
-		if creds.Inactive {
-			return r, failure("rest-xml", unknownKey, "")
-		}
+	if known {
 		sts := stringToSignV2(r, q, resource)
 		mac := hmac.New(sha1.New, []byte(creds.SecretAccessKey))
 		mac.Write([]byte(sts))
