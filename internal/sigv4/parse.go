@@ -308,8 +308,21 @@ func isS3(service string) bool {
 
 // forEachQueryParam calls fn for every parameter of raw, decoded the way
 // url.ParseQuery decodes them (the SDKs sign url.Values): '+' is a space,
-// segments with a semicolon or a bad %-escape are skipped.
+// segments with a bad %-escape are skipped.
 func forEachQueryParam(raw string, fn func(k, v string)) {
+	forEachRawQueryParam(raw, func(k, v string) {
+		k, ok1 := queryUnescape(k)
+		v, ok2 := queryUnescape(v)
+		if ok1 && ok2 {
+			fn(k, v)
+		}
+	})
+}
+
+// forEachRawQueryParam calls fn with the still-escaped key and value of
+// every parameter of raw that url.ParseQuery keeps: empty segments and
+// those with a semicolon are skipped.
+func forEachRawQueryParam(raw string, fn func(k, v string)) {
 	for raw != "" {
 		var seg string
 		seg, raw, _ = strings.Cut(raw, "&")
@@ -317,11 +330,7 @@ func forEachQueryParam(raw string, fn func(k, v string)) {
 			continue
 		}
 		k, v, _ := strings.Cut(seg, "=")
-		k, ok1 := queryUnescape(k)
-		v, ok2 := queryUnescape(v)
-		if ok1 && ok2 {
-			fn(k, v)
-		}
+		fn(k, v)
 	}
 }
 

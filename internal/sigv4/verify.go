@@ -142,30 +142,24 @@ var scratchPool = sync.Pool{New: func() any {
 // sorted by key then value after encoding, as SigV4 specifies.
 func (s *scratch) parseQuery(raw string, presigned bool) {
 	s.arena, s.params = s.arena[:0], s.params[:0]
-	for raw != "" {
-		var seg string
-		seg, raw, _ = strings.Cut(raw, "&")
-		if seg == "" || strings.IndexByte(seg, ';') >= 0 {
-			continue
-		}
-		k, v, _ := strings.Cut(seg, "=")
+	forEachRawQueryParam(raw, func(k, v string) {
 		ks := len(s.arena)
 		var ok bool
 		if s.arena, ok = appendQueryComponent(s.arena, k); !ok {
 			s.arena = s.arena[:ks]
-			continue
+			return
 		}
 		ke := len(s.arena)
 		if presigned && string(s.arena[ks:ke]) == "X-Amz-Signature" {
 			s.arena = s.arena[:ks]
-			continue
+			return
 		}
 		if s.arena, ok = appendQueryComponent(s.arena, v); !ok {
 			s.arena = s.arena[:ks]
-			continue
+			return
 		}
 		s.params = append(s.params, queryParam{ks, ke, ke, len(s.arena)})
-	}
+	})
 	arena := s.arena
 	slices.SortFunc(s.params, func(x, y queryParam) int {
 		if c := bytes.Compare(arena[x.ks:x.ke], arena[y.ks:y.ke]); c != 0 {
