@@ -2,11 +2,15 @@ package policy
 
 import "testing"
 
-func TestMatch(t *testing.T) {
-	tests := []struct {
+// TestMatchers checks the pattern matchers policies use: Match for
+// wildcards, matchAction for actions (case-insensitive) and matchARN for
+// resources (field by field).
+func TestMatchers(t *testing.T) {
+	type match struct {
 		pattern, s string
 		want       bool
-	}{
+	}
+	wildcards := []match{
 		{"*", "", true},
 		{"*", "anything", true},
 		{"", "", true},
@@ -33,18 +37,7 @@ func TestMatch(t *testing.T) {
 		{"arn:aws:s3:::b?", "arn:aws:s3:::b1", true},
 		{"a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false}, // no exponential backtracking
 	}
-	for _, tt := range tests {
-		if got := Match(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("Match(%q, %q): got %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
-	}
-}
-
-func TestMatchAction(t *testing.T) {
-	tests := []struct {
-		pattern, action string
-		want            bool
-	}{
+	actions := []match{
 		{"s3:GetObject", "s3:GetObject", true},
 		{"s3:GetObject", "S3:GETOBJECT", true},
 		{"S3:get*", "s3:GetObjectVersion", true},
@@ -53,18 +46,7 @@ func TestMatchAction(t *testing.T) {
 		{"*", "iam:CreateUser", true},
 		{"s3:*", "s3express:CreateSession", false},
 	}
-	for _, tt := range tests {
-		if got := matchAction(tt.pattern, tt.action); got != tt.want {
-			t.Errorf("matchAction(%q, %q): got %v, want %v", tt.pattern, tt.action, got, tt.want)
-		}
-	}
-}
-
-func TestMatchARN(t *testing.T) {
-	tests := []struct {
-		pattern, arn string
-		want         bool
-	}{
+	arns := []match{
 		{"arn:aws:cloudfront::000000000000:distribution/E1", "arn:aws:cloudfront::000000000000:distribution/E1", true},
 		{"arn:aws:cloudfront::*:distribution/*", "arn:aws:cloudfront::000000000000:distribution/E1", true},
 		{"arn:aws:iam::*:role/ci-?", "arn:aws:iam::111111111111:role/ci-7", true},
@@ -79,9 +61,15 @@ func TestMatchARN(t *testing.T) {
 		{"not-an-arn", "not-an-arn", true},
 		{"not-an-arn*", "not-an-arn-2", false},
 	}
-	for _, tt := range tests {
-		if got := matchARN(tt.pattern, tt.arn); got != tt.want {
-			t.Errorf("matchARN(%q, %q): got %v, want %v", tt.pattern, tt.arn, got, tt.want)
+	for _, m := range []struct {
+		name  string
+		fn    func(pattern, s string) bool
+		tests []match
+	}{{"Match", Match, wildcards}, {"matchAction", matchAction, actions}, {"matchARN", matchARN, arns}} {
+		for _, tt := range m.tests {
+			if got := m.fn(tt.pattern, tt.s); got != tt.want {
+				t.Errorf("%s(%q, %q): got %v, want %v", m.name, tt.pattern, tt.s, got, tt.want)
+			}
 		}
 	}
 }
