@@ -87,10 +87,10 @@ def moto(port):
     return Server("moto", ["moto_server", "-p", str(port)], port, "/moto-api/")
 
 
-def client(service, port, key="test", secret="test", token=None):
+def client(service, port, key="test", secret="test", token=None, config=None):
     s = botocore.session.get_session()
     return s.create_client(service, region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-                           aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token)
+                           aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token, config=config)
 
 
 def signed_request(port, service, body, key, secret):
@@ -109,19 +109,18 @@ wrk.body = {body}
 """
 
 
-def wrk(port, req, seconds, connections=16, threads=2):
-    headers = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in req.headers.items()
-                        if k.lower() not in ("content-length", "host"))
-    body = req.body.decode() if isinstance(req.body, bytes) else req.body
+def run_wrk(port, script, seconds, connections=16, threads=2):
+    """Runs wrk with a Lua script against the server and returns its
+    throughput, p50 and p99 latency, and count of non-2xx answers."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT.format(body=json.dumps(body), headers=headers))
-        script = f.name
+        f.write(script)
+        path = f.name
     try:
         out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                              "--latency", "-s", script, f"http://127.0.0.1:{port}/"],
+                              "--latency", "-s", path, f"http://127.0.0.1:{port}/"],
                              capture_output=True, text=True, check=True).stdout
     finally:
-        os.unlink(script)
+        os.unlink(path)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     def pct(p):
         m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -130,6 +129,38 @@ def wrk(port, req, seconds, connections=16, threads=2):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = int(non2xx.group(1)) if non2xx else 0
     return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": errors}
+
+
+def wrk(port, req, seconds):
+    headers = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in req.headers.items()
+                        if k.lower() not in ("content-length", "host"))
+    body = req.body.decode() if isinstance(req.body, bytes) else req.body
+    return run_wrk(port, WRK_SCRIPT.format(body=json.dumps(body), headers=headers), seconds)
+
+
+def load(run, rounds, seconds):
+    """Runs a load after a one-second warm-up, rounds times: the median of
+    each figure, and every non-2xx answer."""
+    run(1)
+    runs = [run(seconds) for _ in range(rounds)]
+    res = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+    res["non2xx"] = sum(r["non2xx"] for r in runs)
+    return res
+
+
+def print_load(op, a, b):
+    """Prints the table rows of one load, overcast's (a) beside the peer's (b)."""
+    print(f"| {op} req/s | {a['rps']:.0f} | {b['rps']:.0f} | {a['rps'] / b['rps']:.1f}x |")
+    print(f"| {op} p50 (ms) | {a['p50_ms']:.2f} | {b['p50_ms']:.2f} | {b['p50_ms'] / a['p50_ms']:.1f}x lower |")
+    print(f"| {op} p99 (ms) | {a['p99_ms']:.2f} | {b['p99_ms']:.2f} | {b['p99_ms'] / a['p99_ms']:.1f}x lower |")
+    if a["non2xx"] or b["non2xx"]:
+        print(f"| {op} non-2xx | {a['non2xx']} | {b['non2xx']} | |")
+
+
+def write_json(path, results):
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=2)
 
 
 def setup(port, users=10):
@@ -172,17 +203,12 @@ def main():
                     "sts:GetCallerIdentity": signed_request(port, "sts", "Action=GetCallerIdentity&Version=2011-06-15", key, secret),
                     "iam:ListUsers": signed_request(port, "iam", "Action=ListUsers&Version=2010-05-08", key, secret),
                 }
-                load = {}
-                for op, req in ops.items():
-                    wrk(port, req, 1)  # warm-up
-                    runs = [wrk(port, req, args.seconds) for _ in range(args.rounds)]
-                    load[op] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
-                    load[op]["non2xx"] = sum(r["non2xx"] for r in runs)
+                loads = {op: load(lambda s: wrk(port, req, s), args.rounds, args.seconds) for op, req in ops.items()}
                 rss_loaded = srv.rss_mb()
             finally:
                 srv.stop()
             results[name] = {"ready_ms": statistics.median(starts) * 1000, "idle_rss_mb": statistics.median(rsses),
-                             "rss_after_load_mb": rss_loaded, "load": load}
+                             "rss_after_load_mb": rss_loaded, "load": loads}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -193,16 +219,9 @@ def main():
     print(f"| ready (ms, median) | {o['ready_ms']:.1f} | {m['ready_ms']:.1f} | {m['ready_ms']/o['ready_ms']:.1f}x faster |")
     print(f"| idle RSS (MB) | {o['idle_rss_mb']:.1f} | {m['idle_rss_mb']:.1f} | {m['idle_rss_mb']/o['idle_rss_mb']:.1f}x smaller |")
     for op in o["load"]:
-        a, b = o["load"][op], m["load"][op]
-        print(f"| {op} req/s | {a['rps']:.0f} | {b['rps']:.0f} | {a['rps']/b['rps']:.1f}x |")
-        print(f"| {op} p50 (ms) | {a['p50_ms']:.2f} | {b['p50_ms']:.2f} | {b['p50_ms']/a['p50_ms']:.1f}x lower |")
-        print(f"| {op} p99 (ms) | {a['p99_ms']:.2f} | {b['p99_ms']:.2f} | {b['p99_ms']/a['p99_ms']:.1f}x lower |")
-        if a["non2xx"] or b["non2xx"]:
-            print(f"| {op} non-2xx | {a['non2xx']} | {b['non2xx']} | |")
+        print_load(op, o["load"][op], m["load"][op])
     print(f"| RSS after load (MB) | {o['rss_after_load_mb']:.1f} | {m['rss_after_load_mb']:.1f} | |")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":

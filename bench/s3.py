@@ -18,30 +18,24 @@ import argparse, html, http.client, json, os, re, shutil, statistics, subprocess
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-import botocore.session
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import Server, free_port, overcast_server, moto  # noqa: E402
+from bench import client, free_port, load, overcast_server, moto, print_load, run_wrk, write_json  # noqa: E402
 
 
 def s3_client(port, key="test", secret="test"):
-    s = botocore.session.get_session()
-    return s.create_client("s3", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-                           aws_access_key_id=key, aws_secret_access_key=secret,
-                           config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    return client("s3", port, key, secret, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
 
 
 def real_key(name, port):
     """A key whose signatures the server can verify: an IAM key on overcast."""
     if name != "overcast":
         return "test", "test"
-    s = botocore.session.get_session()
-    iam = s.create_client("iam", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
-                          aws_access_key_id="test", aws_secret_access_key="test")
+    iam = client("iam", port)
     iam.create_user(UserName="bench")
     k = iam.create_access_key(UserName="bench")["AccessKey"]
     return k["AccessKeyId"], k["SecretAccessKey"]
@@ -69,29 +63,14 @@ end
 """
 
 
-def wrk_many(port, requests, seconds, connections=16, threads=2):
+def wrk_many(port, requests, seconds):
     """Runs wrk cycling through the prepared (method, path, headers, body)."""
     lines = []
     for method, path, headers, body in requests:
         h = "{" + ",".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in headers.items()) + "}"
         b = json.dumps(body.decode()) if body else "nil"
         lines.append(f"reqs[#reqs+1] = wrk.format({json.dumps(method)}, {json.dumps(path)}, {h}, {b})")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA % "\n".join(lines))
-        script = f.name
-    try:
-        out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-                              "-s", script, f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(script)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": int(non2xx.group(1)) if non2xx else 0}
+    return run_wrk(port, LUA % "\n".join(lines), seconds)
 
 
 class RSSSampler:
@@ -183,11 +162,9 @@ def bench_server(name, srv, port, args, tmp):
             for i in range(1000)]
     gets = [("GET", f"/bench/small/{i:04d}", signed(port, "GET", f"/bench/small/{i:04d}", b"", key, secret), None)
             for i in range(1000)]
+    # PUT's warm-up creates the objects GET reads.
     for op, reqs in (("PUT 4 KB", puts), ("GET 4 KB", gets)):
-        wrk_many(port, reqs, 1)  # warm-up (and, for PUT, creates the objects GET reads)
-        runs = [wrk_many(port, reqs, args.seconds) for _ in range(args.rounds)]
-        res[op] = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
-        res[op]["non2xx"] = sum(r["non2xx"] for r in runs)
+        res[op] = load(lambda s: wrk_many(port, reqs, s), args.rounds, args.seconds)
 
     big = os.path.join(tmp, "big.bin")
     if not os.path.exists(big):
@@ -268,12 +245,7 @@ def main():
     print("| metric | overcast | moto_server | ratio |")
     print("|---|---|---|---|")
     for op in ("PUT 4 KB", "GET 4 KB"):
-        a, b = o[op], m[op]
-        print(f"| {op} req/s | {a['rps']:.0f} | {b['rps']:.0f} | {a['rps'] / b['rps']:.1f}x |")
-        print(f"| {op} p50 (ms) | {a['p50_ms']:.2f} | {b['p50_ms']:.2f} | {b['p50_ms'] / a['p50_ms']:.1f}x lower |")
-        print(f"| {op} p99 (ms) | {a['p99_ms']:.2f} | {b['p99_ms']:.2f} | {b['p99_ms'] / a['p99_ms']:.1f}x lower |")
-        if a["non2xx"] or b["non2xx"]:
-            print(f"| {op} non-2xx | {a['non2xx']} | {b['non2xx']} | |")
+        print_load(op, o[op], m[op])
     a, b = o["big"], m["big"]
     print(f"| {args.big_mb} MB upload (MB/s) | {a['up_mbps']:.0f} | {b['up_mbps']:.0f} | {a['up_mbps'] / b['up_mbps']:.1f}x |")
     print(f"| {args.big_mb} MB download (MB/s) | {a['down_mbps']:.0f} | {b['down_mbps']:.0f} | {a['down_mbps'] / b['down_mbps']:.1f}x |")
@@ -283,9 +255,7 @@ def main():
     print(f"| ListObjectsV2, {args.keys:,} keys, all pages, raw HTTP (s) | {o['list_raw_s']:.2f} | {m['list_raw_s']:.2f} | {m['list_raw_s'] / o['list_raw_s']:.1f}x faster |")
     print(f"| PUT {args.keys:,} empty objects, 16 threads (s, setup) | {o['populate_s']:.1f} | {m['populate_s']:.1f} | {m['populate_s'] / o['populate_s']:.1f}x |")
     print(f"| RSS at the end (MB) | {o['rss_end_mb']:.0f} | {m['rss_end_mb']:.0f} | |")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":
