@@ -114,8 +114,12 @@ func wantError(t *testing.T, what string, err error, code string, status int) {
 	}
 }
 
+// noRedirects is a client that reports redirects instead of following them.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // rawRequest sends a request with net/http and returns status, headers and
-// body.
+// body. A Host in header is the host the request names (net/http sends
+// req.Host, not a Host header); redirects are returned, not followed.
 func rawRequest(t *testing.T, method, u string, body []byte, header http.Header) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, bytes.NewReader(body))
@@ -125,7 +129,10 @@ func rawRequest(t *testing.T, method, u string, body []byte, header http.Header)
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if host := header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
 	}

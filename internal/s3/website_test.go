@@ -10,30 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// noRedirects is a client that reports redirects instead of following them.
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
+// website GETs url from the website endpoint host names.
 func website(t *testing.T, host, url string) (int, http.Header, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	if host != "" {
-		req.Host = host
-	}
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, resp.Header, b.String()
+	return rawRequest(t, "GET", url, nil, http.Header{"Host": {host}})
 }
 
 func TestWebsite(t *testing.T) {
@@ -184,17 +164,10 @@ func TestCORS(t *testing.T) {
 		t.Errorf("header not allowed: got %d, want 403", status)
 	}
 	// Virtual-host preflight.
-	req, _ := http.NewRequest("OPTIONS", localhostURL(srv, "127.0.0.1")+"/k", nil)
-	req.Host = "cors.s3.localhost"
-	req.Header.Set("Origin", "https://app.example.com")
-	req.Header.Set("Access-Control-Request-Method", "GET")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
-		t.Errorf("virtual-host preflight: got %d %v", resp.StatusCode, resp.Header)
+	status, h, _ = rawRequest(t, "OPTIONS", localhostURL(srv, "127.0.0.1")+"/k", nil, http.Header{"Host": {"cors.s3.localhost"},
+		"Origin": {"https://app.example.com"}, "Access-Control-Request-Method": {"GET"}})
+	if status != 200 || h.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("virtual-host preflight: got %d %v", status, h)
 	}
 	// Actual requests carry the rule's headers.
 	makePublic(t, c, "cors")
