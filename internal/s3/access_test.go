@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -104,7 +102,7 @@ func TestCrossAccount(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "shared")
 	putObject(t, c, "shared", "k", "v")
-	other := newClient(srv, func(o *s3.Options) { o.Credentials = credentials.NewStaticCredentialsProvider("111122223333", "x", "") })
+	other := newClient(srv, signedBy("111122223333", "x"))
 	_, err := other.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("k")})
 	wantError(t, "other account without a grant", err, "AccessDenied", http.StatusForbidden)
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}]}`
@@ -216,17 +214,7 @@ func TestPresigned(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "presign")
 	// A real IAM key, so that signatures are verified.
-	iamc := iam.NewFromConfig(srv.Config())
-	if _, err := iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("presigner")}); err != nil {
-		t.Fatal(err)
-	}
-	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("presigner")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer := newClient(srv, func(o *s3.Options) {
-		o.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
-	})
+	signer := newClient(srv, signedBy(userKey(t, srv, "presigner")))
 	ps := s3.NewPresignClient(signer)
 	put, err := ps.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("presign"), Key: aws.String("up load.txt")}, s3.WithPresignExpires(time.Minute))
 	if err != nil {
@@ -278,13 +266,7 @@ func TestPresignedV2(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "sigv2")
 	putObject(t, c, "sigv2", "dir/a b.txt", "signed v2")
-	iamc := iam.NewFromConfig(srv.Config())
-	iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("v2user")})
-	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("v2user")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
+	id, secret := userKey(t, srv, "v2user")
 	sign := func(path string, expires int64, secret string) string {
 		mac := hmac.New(sha1.New, []byte(secret))
 		fmt.Fprintf(mac, "GET\n\n\n%d\n%s", expires, path)
@@ -317,7 +299,7 @@ func TestStrict(t *testing.T) {
 	if status, _, body := rawRequest(t, "GET", srv.URL+"/strict/k", nil, nil); status != 200 || body != "v" {
 		t.Errorf("anonymous GET of a public object: got %d %q", status, body)
 	}
-	unknown := newClient(srv, func(o *s3.Options) { o.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWN", "x", "") })
+	unknown := newClient(srv, signedBy("AKIAUNKNOWN", "x"))
 	_, err := unknown.ListBuckets(ctx, &s3.ListBucketsInput{})
 	wantError(t, "unknown key", err, "InvalidAccessKeyId", http.StatusForbidden)
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"overcast/internal/awstest"
@@ -28,6 +30,26 @@ func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *s3.Client) {
 	t.Helper()
 	srv := awstest.Start(t, opts...)
 	return srv, newClient(srv)
+}
+
+// signedBy makes a client sign with the given key.
+func signedBy(id, secret string) func(*s3.Options) {
+	return func(o *s3.Options) { o.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "") }
+}
+
+// userKey creates an IAM user of the default account and an access key
+// for it: a key whose signatures overcast verifies.
+func userKey(t *testing.T, srv *awstest.Server, name string) (id, secret string) {
+	t.Helper()
+	iamc := iam.NewFromConfig(srv.Config())
+	if _, err := iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatalf("CreateUser(%s): %v", name, err)
+	}
+	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("CreateAccessKey(%s): %v", name, err)
+	}
+	return aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
 }
 
 // localhostDialer resolves every *.localhost name to the server, as

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	s3svc "overcast/internal/s3"
@@ -37,15 +35,7 @@ func TestPostObject(t *testing.T) {
 	srv, c := start(t)
 	createBucket(t, c, "forms")
 	log := subscribe(t, srv.Main.Bus(), "post")
-	iamc := iam.NewFromConfig(srv.Config())
-	iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("poster")})
-	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("poster")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer := newClient(srv, func(o *s3.Options) {
-		o.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
-	})
+	signer := newClient(srv, signedBy(userKey(t, srv, "poster")))
 	post, err := s3.NewPresignClient(signer).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String("forms"), Key: aws.String("uploads/${filename}")},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = time.Minute
