@@ -69,6 +69,8 @@ const (
 	msgResNoResource     = "Missing required field Resource"
 	msgResResource       = "Policy has invalid resource"
 	msgResConditionKey   = "Policy has an invalid condition key"
+	msgPartition         = "Partition \"%s\" is not valid for resource \"%s\"."
+	msgIAMRegion         = "IAM resource %s cannot contain region information."
 )
 
 func fault(format string, args ...any) error {
@@ -245,8 +247,14 @@ func (v validator) iamStatement(st object) error {
 			return fault(msgNoResources)
 		}
 		for _, r := range resources {
-			if r != "*" && !isARNPattern(r) {
+			if r == "*" {
+				continue
+			}
+			if !isARNPattern(r) {
 				return fault(msgResourceFormat, r)
+			}
+			if err := checkResourceARN(r); err != nil {
+				return err
 			}
 		}
 	case RoleTrust:
@@ -443,6 +451,22 @@ func (v validator) condition(st object) error {
 
 // isARNPattern accepts ARNs and ARN patterns with wildcards and policy
 // variables: "arn:" and at least five more colon-separated fields.
+// checkResourceARN checks what IAM checks of an identity policy's resource
+// ARN beyond its shape: the partition is the account's (overcast's accounts
+// are all in "aws"; a wildcard or policy variable stands for it), and IAM's
+// own resources are global, so they name no region.
+func checkResourceARN(arn string) error {
+	parts := strings.SplitN(arn, ":", 6)
+	partition, service, region := parts[1], parts[2], parts[3]
+	if partition != "aws" && !strings.ContainsAny(partition, "*?$") {
+		return fault(msgPartition, partition, arn)
+	}
+	if service == "iam" && region != "" && !strings.ContainsAny(region, "*?$") {
+		return fault(msgIAMRegion, arn)
+	}
+	return nil
+}
+
 func isARNPattern(s string) bool {
 	return strings.HasPrefix(s, "arn:") && strings.Count(s, ":") >= 5
 }
