@@ -37,14 +37,14 @@ func (s *Service) keyOwnerOf(ctx context.Context, userName *string) (keyOwner, e
 // ownerKeys returns the owner's key IDs and a function saving a new list.
 func ownerKeys(tx store.Tx, acct string, o keyOwner, now time.Time) (keys []string, save func([]string) error, u userRec, err error) {
 	if o.user != "" {
-		u, version, err := loadUser(tx, acct, o.user)
+		u, version, err := users.load(tx, acct, o.user)
 		if err != nil {
 			return nil, nil, u, err
 		}
 		return u.AccessKeys, func(ids []string) error {
 			next := u
 			next.AccessKeys = ids
-			return usersTable.save(tx, acct, u, version, next)
+			return users.table.save(tx, acct, u, version, next)
 		}, u, nil
 	}
 	var a accountRec
@@ -78,7 +78,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *api.CreateAccessKeyRe
 			return err
 		}
 		if len(keys) >= maxAccessKeysPerUser {
-			return api.NewLimitExceededException("Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser)
+			return quotaExceeded("AccessKeysPerUser", maxAccessKeysPerUser)
 		}
 		k.UserName, k.UserID, k.UserPath = u.Name, u.ID, u.Path
 		if _, err := store.PutJSON(tx, accessKeysTable, k.ID, k, 0); err != nil {

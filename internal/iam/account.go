@@ -46,11 +46,11 @@ func (s *Service) GetAccountSummary(ctx context.Context) (*api.GetAccountSummary
 			key   string
 			table entityTable
 		}{
-			{api.SummaryKeyTypeUsers, usersTable},
-			{api.SummaryKeyTypeGroups, groupsTable},
-			{api.SummaryKeyTypeRoles, rolesTable},
-			{api.SummaryKeyTypePolicies, policiesTable},
-			{api.SummaryKeyTypeInstanceProfiles, instanceProfilesTable},
+			{api.SummaryKeyTypeUsers, users.table},
+			{api.SummaryKeyTypeGroups, groups.table},
+			{api.SummaryKeyTypeRoles, roles.table},
+			{api.SummaryKeyTypePolicies, policies.table},
+			{api.SummaryKeyTypeInstanceProfiles, instanceProfiles.table},
 		}
 		for _, c := range counts {
 			n, err := c.table.count(tx, acct)
@@ -60,7 +60,7 @@ func (s *Service) GetAccountSummary(ctx context.Context) (*api.GetAccountSummary
 			summary[c.key] = int32(n)
 		}
 		versions := 0
-		err := store.ScanJSON(tx, policiesTable.name, store.ScanOptions{Prefix: acct + "/"}, func(_ string, p policyRec, _ int64) error {
+		err := store.ScanJSON(tx, policies.table.name, store.ScanOptions{Prefix: acct + "/"}, func(_ string, p policyRec, _ int64) error {
 			versions += len(p.Versions)
 			return nil
 		})
@@ -200,68 +200,20 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *api.Ge
 		pos++
 		return pos > start && pos <= start+pg.max
 	}
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.db.View(ctx, func(tx store.Tx) (err error) {
 		if want(api.EntityTypeUser) {
-			users, _, err := listEntities[userRec](tx, usersTable, acct, "/", page{max: 1 << 30}, nil)
-			if err != nil {
+			if out.UserDetailList, err = detailsOnPage(tx, acct, users, take, userDetail); err != nil {
 				return err
-			}
-			for _, u := range users {
-				if !take() {
-					continue
-				}
-				d := api.UserDetail{Path: new(u.Path), UserName: new(u.Name), UserId: new(u.ID),
-					Arn: new(userARN(acct, u.Path, u.Name)), CreateDate: new(u.Created), Tags: apiTags(u.Tags),
-					UserPolicyList: inlineDetails(u.Inline), AttachedManagedPolicies: attachedList(u.Attached),
-					PermissionsBoundary: boundaryOut(u.Boundary), GroupList: api.GroupNameListType{}}
-				for _, g := range u.Groups {
-					if rec, _, err := loadGroup(tx, acct, g); err == nil {
-						d.GroupList = append(d.GroupList, rec.Name)
-					}
-				}
-				out.UserDetailList = append(out.UserDetailList, d)
 			}
 		}
 		if want(api.EntityTypeGroup) {
-			groups, _, err := listEntities[groupRec](tx, groupsTable, acct, "/", page{max: 1 << 30}, nil)
-			if err != nil {
+			if out.GroupDetailList, err = detailsOnPage(tx, acct, groups, take, groupDetail); err != nil {
 				return err
-			}
-			for _, g := range groups {
-				if take() {
-					out.GroupDetailList = append(out.GroupDetailList, api.GroupDetail{Path: new(g.Path), GroupName: new(g.Name),
-						GroupId: new(g.ID), Arn: new(groupARN(acct, g.Path, g.Name)), CreateDate: new(g.Created),
-						GroupPolicyList: inlineDetails(g.Inline), AttachedManagedPolicies: attachedList(g.Attached)})
-				}
 			}
 		}
 		if want(api.EntityTypeRole) {
-			roles, _, err := listEntities[roleRec](tx, rolesTable, acct, "/", page{max: 1 << 30}, nil)
-			if err != nil {
+			if out.RoleDetailList, err = detailsOnPage(tx, acct, roles, take, roleDetail); err != nil {
 				return err
-			}
-			for _, r := range roles {
-				if !take() {
-					continue
-				}
-				d := api.RoleDetail{Path: new(r.Path), RoleName: new(r.Name), RoleId: new(r.ID),
-					Arn: new(roleARN(acct, r.Path, r.Name)), CreateDate: new(r.Created),
-					AssumeRolePolicyDocument: new(encodeDocument(r.Trust)), Tags: apiTags(r.Tags),
-					RolePolicyList: inlineDetails(r.Inline), AttachedManagedPolicies: attachedList(r.Attached),
-					PermissionsBoundary: boundaryOut(r.Boundary), RoleLastUsed: &api.RoleLastUsed{},
-					InstanceProfileList: api.InstanceProfileListType{}}
-				for _, name := range r.InstanceProfiles {
-					p, _, err := loadInstanceProfile(tx, acct, name)
-					if err != nil {
-						return err
-					}
-					ip, err := instanceProfileOut(tx, acct, p, false)
-					if err != nil {
-						return err
-					}
-					d.InstanceProfileList = append(d.InstanceProfileList, *ip)
-				}
-				out.RoleDetailList = append(out.RoleDetailList, d)
 			}
 		}
 		addPolicy := func(mp managedPolicy) error {
@@ -288,19 +240,19 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *api.Ge
 		}
 		if want(api.EntityTypeAWSManagedPolicy) {
 			for _, arn := range s.managed.sorted {
-				mp := managedPolicy{rec: s.managed.byARN[arn], arn: arn, aws: true, attachable: s.managed.attachable[arn]}
+				mp, _ := s.managed.policy(arn)
 				if err := addPolicy(mp); err != nil {
 					return err
 				}
 			}
 		}
 		if want(api.EntityTypeLocalManagedPolicy) {
-			policies, _, err := listEntities[policyRec](tx, policiesTable, acct, "/", page{max: 1 << 30}, nil)
+			own, _, err := policies.list(tx, acct, "/", unpaged)
 			if err != nil {
 				return err
 			}
-			for _, p := range policies {
-				if err := addPolicy(managedPolicy{rec: p, arn: policyARN(acct, p.Path, p.Name), attachable: true}); err != nil {
+			for _, p := range own {
+				if err := addPolicy(ownPolicy(acct, p, 0)); err != nil {
 					return err
 				}
 			}
@@ -316,6 +268,55 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *api.Ge
 	}
 	out.IsTruncated, out.Marker = truncated(next)
 	return out, nil
+}
+
+// detailsOnPage describes acct's entities of kind k that onPage says are
+// on the page, in path order.
+func detailsOnPage[T any, P record[T], O any](tx store.Tx, acct string, k entityKind[T, P], onPage func() bool, describe summary[T, O]) ([]O, error) {
+	all, _, err := k.list(tx, acct, "/", unpaged)
+	if err != nil {
+		return nil, err
+	}
+	var shown []T
+	for _, v := range all {
+		if onPage() {
+			shown = append(shown, v)
+		}
+	}
+	return describeAll(tx, acct, shown, describe)
+}
+
+func userDetail(tx store.Tx, acct string, u userRec) (api.UserDetail, error) {
+	d := api.UserDetail{Path: new(u.Path), UserName: new(u.Name), UserId: new(u.ID),
+		Arn: new(users.arn(acct, u.Path, u.Name)), CreateDate: new(u.Created), Tags: apiTags(u.Tags),
+		UserPolicyList: inlineDetails(u.Inline), AttachedManagedPolicies: attachedList(u.Attached),
+		PermissionsBoundary: boundaryOut(u.Boundary), GroupList: api.GroupNameListType{}}
+	for _, g := range u.Groups {
+		if rec, _, err := groups.load(tx, acct, g); err == nil {
+			d.GroupList = append(d.GroupList, rec.Name)
+		}
+	}
+	return d, nil
+}
+
+func groupDetail(_ store.Tx, acct string, g groupRec) (api.GroupDetail, error) {
+	return api.GroupDetail{Path: new(g.Path), GroupName: new(g.Name), GroupId: new(g.ID),
+		Arn: new(groups.arn(acct, g.Path, g.Name)), CreateDate: new(g.Created),
+		GroupPolicyList: inlineDetails(g.Inline), AttachedManagedPolicies: attachedList(g.Attached)}, nil
+}
+
+func roleDetail(tx store.Tx, acct string, r roleRec) (api.RoleDetail, error) {
+	profiles, err := instanceProfiles.loadAll(tx, acct, r.InstanceProfiles)
+	if err != nil {
+		return api.RoleDetail{}, err
+	}
+	described, err := describeAll(tx, acct, profiles, instanceProfileSummary)
+	return api.RoleDetail{Path: new(r.Path), RoleName: new(r.Name), RoleId: new(r.ID),
+		Arn: new(roles.arn(acct, r.Path, r.Name)), CreateDate: new(r.Created),
+		AssumeRolePolicyDocument: new(encodeDocument(r.Trust)), Tags: apiTags(r.Tags),
+		RolePolicyList: inlineDetails(r.Inline), AttachedManagedPolicies: attachedList(r.Attached),
+		PermissionsBoundary: boundaryOut(r.Boundary), RoleLastUsed: &api.RoleLastUsed{},
+		InstanceProfileList: described}, err
 }
 
 func inlineDetails(ps []inlinePolicy) api.PolicyDetailListType {

@@ -37,7 +37,7 @@ func (s *Service) attachPolicy(ctx context.Context, k holderKind, name, arn *str
 			return nil
 		}
 		if len(*attached) >= k.maxAttached {
-			return api.NewLimitExceededException("Cannot exceed quota for %s: %d", k.quotaName, k.maxAttached)
+			return quotaExceeded(k.quotaName, k.maxAttached)
 		}
 		*attached = append(slices.Clone(*attached), mp.arn)
 		if err := k.table.save(tx, acct, h, version, h); err != nil {

@@ -34,11 +34,11 @@ type holderKind struct {
 }
 
 var (
-	userHolder = holderKind{kind: "user", table: usersTable,
+	userHolder = holderKind{kind: "user", table: users.table,
 		maxAttached: 10, quotaName: "PoliciesPerUser", inlineQuota: userInlineSizeQuota}
-	groupHolder = holderKind{kind: "group", table: groupsTable,
+	groupHolder = holderKind{kind: "group", table: groups.table,
 		maxAttached: 10, quotaName: "PoliciesPerGroup", inlineQuota: groupInlineSizeQuota}
-	roleHolder = holderKind{kind: "role", table: rolesTable,
+	roleHolder = holderKind{kind: "role", table: roles.table,
 		maxAttached: 20, quotaName: "PoliciesPerRole", inlineQuota: roleInlineSizeQuota}
 )
 
@@ -103,23 +103,35 @@ func removeAttachment(tx store.Tx, acct, arn, usage, kind, name string) error {
 	return err
 }
 
-// renameAttachments re-keys a renamed entity's attachment index entries.
-func renameAttachments(tx store.Tx, acct, kind, oldName, newName string, attached []string, boundary string) error {
-	move := func(arn, usage string) error {
-		if err := removeAttachment(tx, acct, arn, usage, kind, oldName); err != nil {
-			return err
-		}
-		return addAttachment(tx, acct, arn, usage, kind, newName)
-	}
+// forEachAttachment calls fn for each policy a holder uses: attached as
+// permissions policies, then as its permissions boundary (if any).
+func forEachAttachment(attached []string, boundary string, fn func(arn, usage string) error) error {
 	for _, arn := range attached {
-		if err := move(arn, usagePermissions); err != nil {
+		if err := fn(arn, usagePermissions); err != nil {
 			return err
 		}
 	}
 	if boundary != "" {
-		return move(boundary, usageBoundary)
+		return fn(boundary, usageBoundary)
 	}
 	return nil
+}
+
+// renameAttachments re-keys a renamed entity's attachment index entries.
+func renameAttachments(tx store.Tx, acct, kind, oldName, newName string, attached []string, boundary string) error {
+	return forEachAttachment(attached, boundary, func(arn, usage string) error {
+		if err := removeAttachment(tx, acct, arn, usage, kind, oldName); err != nil {
+			return err
+		}
+		return addAttachment(tx, acct, arn, usage, kind, newName)
+	})
+}
+
+// releaseAttachments drops a deleted entity's attachment index entries.
+func releaseAttachments(tx store.Tx, acct, kind, name string, attached []string, boundary string) error {
+	return forEachAttachment(attached, boundary, func(arn, usage string) error {
+		return removeAttachment(tx, acct, arn, usage, kind, name)
+	})
 }
 
 func attachmentCount(tx store.Tx, acct, arn, usage string) (int, error) {

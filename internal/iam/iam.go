@@ -92,7 +92,7 @@ func (k accessKeyRec) credentials() overcast.Credentials {
 		c.Caller = overcast.RootCaller(k.Account, "")
 	} else {
 		c.Caller = overcast.Caller{AccountID: k.Account, Kind: overcast.PrincipalUser,
-			ARN: userARN(k.Account, k.UserPath, k.UserName), UserID: k.UserID}
+			ARN: users.arn(k.Account, k.UserPath, k.UserName), UserID: k.UserID}
 	}
 	return c
 }
@@ -168,50 +168,29 @@ type Role struct {
 // The role is looked up in the ARN's account, not the caller's: assuming a
 // role in another account is what cross-account trust is for.
 func (s *Service) RoleByARN(ctx context.Context, arn string) (Role, error) {
-	notFound := api.NewNoSuchEntityException("The role with name %s cannot be found.", arn)
 	a, ok := overcast.ParseARN(arn)
 	if !ok || a.Service != "iam" || !overcast.IsAccountID(a.AccountID) || !strings.HasPrefix(a.Resource, "role/") {
-		return Role{}, notFound
+		return Role{}, roles.notFound(arn)
 	}
 	rest := strings.TrimPrefix(a.Resource, "role")
 	i := strings.LastIndexByte(rest, '/')
 	path, name := rest[:i+1], rest[i+1:]
 	if name == "" {
-		return Role{}, notFound
+		return Role{}, roles.notFound(arn)
 	}
 	var r roleRec
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		_, err := rolesTable.get(tx, a.AccountID, name, &r)
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		r, _, err = roles.load(tx, a.AccountID, name)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && r.Path != path) {
-		return Role{}, api.NewNoSuchEntityException("The role with name %s cannot be found.", name)
+	if err == nil && r.Path != path {
+		err = roles.notFound(name)
 	}
 	if err != nil {
 		return Role{}, err
 	}
-	return Role{ARN: roleARN(a.AccountID, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
+	return Role{ARN: roles.arn(a.AccountID, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
 		AccountID: a.AccountID, AssumeRolePolicyDocument: r.Trust, MaxSessionDuration: r.MaxSession}, nil
-}
-
-func userARN(acct, path, name string) string {
-	return overcast.NewARN("iam", "", acct, "user"+path+name).String()
-}
-
-func groupARN(acct, path, name string) string {
-	return overcast.NewARN("iam", "", acct, "group"+path+name).String()
-}
-
-func roleARN(acct, path, name string) string {
-	return overcast.NewARN("iam", "", acct, "role"+path+name).String()
-}
-
-func policyARN(acct, path, name string) string {
-	return overcast.NewARN("iam", "", acct, "policy"+path+name).String()
-}
-
-func instanceProfileARN(acct, path, name string) string {
-	return overcast.NewARN("iam", "", acct, "instance-profile"+path+name).String()
 }
 
 // orDefault returns *s, or def when s is nil.

@@ -53,9 +53,9 @@ func awsManagedPolicies() *managedPolicies {
 		if id == "" {
 			id = stableID(policyIDPrefix, e.Path+e.Name)
 		}
-		arn := policyARN(awsAccount, e.Path, e.Name)
-		m.byARN[arn] = policyRec{Name: e.Name, Path: e.Path, ID: id, Description: new(e.Description),
-			Created: e.Created, Updated: e.Updated, DefaultVersion: e.Version,
+		arn := policies.arn(awsAccount, e.Path, e.Name)
+		m.byARN[arn] = policyRec{named: named{Name: e.Name, Path: e.Path, ID: id, Created: e.Created},
+			Description: new(e.Description), Updated: e.Updated, DefaultVersion: e.Version,
 			Versions: []policyVersion{{ID: e.Version, Document: doc.String(), Created: e.Updated}}}
 		m.attachable[arn] = e.Attachable == nil || *e.Attachable
 		m.sorted = append(m.sorted, arn)
@@ -65,4 +65,10 @@ func awsManagedPolicies() *managedPolicies {
 		return strings.Compare(pa.Path+strings.ToLower(pa.Name), pb.Path+strings.ToLower(pb.Name))
 	})
 	return m
+}
+
+// policy returns the AWS managed policy arn names.
+func (m *managedPolicies) policy(arn string) (managedPolicy, bool) {
+	rec, ok := m.byARN[arn]
+	return managedPolicy{rec: rec, arn: arn, aws: true, attachable: m.attachable[arn]}, ok
 }

@@ -35,8 +35,8 @@ func (s *Service) findPolicy(tx store.Tx, acct, arn string) (mp managedPolicy, o
 		return mp, false, nil
 	}
 	if a.AccountID == awsAccount {
-		rec, ok := s.managed.byARN[arn]
-		return managedPolicy{rec: rec, arn: arn, aws: true, attachable: s.managed.attachable[arn]}, ok, nil
+		mp, ok := s.managed.policy(arn)
+		return mp, ok, nil
 	}
 	if a.AccountID != acct {
 		return mp, false, nil
@@ -47,23 +47,37 @@ func (s *Service) findPolicy(tx store.Tx, acct, arn string) (mp managedPolicy, o
 	if name == "" {
 		return mp, false, nil
 	}
-	version, err := policiesTable.get(tx, acct, name, &mp.rec)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && mp.rec.Path != path) {
+	var rec policyRec
+	version, err := policies.table.get(tx, acct, name, &rec)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Path != path) {
 		return mp, false, nil
 	}
 	if err != nil {
 		return mp, false, err
 	}
-	mp.arn, mp.attachable, mp.version = policyARN(acct, mp.rec.Path, mp.rec.Name), true, version
-	return mp, true, nil
+	return ownPolicy(acct, rec, version), true, nil
+}
+
+// ownPolicy is one of acct's own policies, read at version.
+func ownPolicy(acct string, rec policyRec, version int64) managedPolicy {
+	return managedPolicy{rec: rec, arn: policies.arn(acct, rec.Path, rec.Name), attachable: true, version: version}
 }
 
 // loadPolicy is findPolicy for operations on the policy itself.
 func (s *Service) loadPolicy(tx store.Tx, acct, arn string) (managedPolicy, error) {
 	mp, ok, err := s.findPolicy(tx, acct, arn)
 	if err == nil && !ok {
-		err = api.NewNoSuchEntityException("Policy %s was not found.", arn)
+		err = policies.notFound(arn)
 	}
+	return mp, err
+}
+
+// readPolicy is loadPolicy in a transaction of its own, in the caller's account.
+func (s *Service) readPolicy(ctx context.Context, arn string) (mp managedPolicy, err error) {
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		mp, err = s.loadPolicy(tx, accountOf(ctx), arn)
+		return err
+	})
 	return mp, err
 }
 
@@ -77,13 +91,29 @@ func (s *Service) loadOwnPolicy(ctx context.Context, tx store.Tx, op, arn string
 	return mp, err
 }
 
-func (mp managedPolicy) save(tx store.Tx, acct string, rec policyRec) error {
-	return policiesTable.save(tx, acct, mp.rec, mp.version, rec)
+// modifyPolicy runs change on one of the caller's own policies and saves
+// its record, in one transaction; op names the operation for AccessDenied.
+func (s *Service) modifyPolicy(ctx context.Context, op, arn string, change func(mp *managedPolicy) error) error {
+	acct := accountOf(ctx)
+	return s.update(ctx, func(tx store.Tx) error {
+		mp, err := s.loadOwnPolicy(ctx, tx, op, arn)
+		if err != nil {
+			return err
+		}
+		old := mp.rec
+		if err := change(&mp); err != nil {
+			return err
+		}
+		return policies.table.save(tx, acct, old, mp.version, mp.rec)
+	})
 }
 
 // useAsBoundary records that an entity uses a policy as its permissions
-// boundary, once the policy is known to exist.
+// boundary, once the policy is known to exist; arn "" is no boundary.
 func (s *Service) useAsBoundary(tx store.Tx, acct, arn, kind, name string) error {
+	if arn == "" {
+		return nil
+	}
 	mp, ok, err := s.findPolicy(tx, acct, arn)
 	if err != nil {
 		return err
@@ -118,13 +148,7 @@ func policyOut(tx store.Tx, acct string, mp managedPolicy, full bool) (*api.Poli
 
 // checkManagedDocument validates a managed policy document and its size.
 func checkManagedDocument(doc *string) error {
-	if err := checkPolicyDocument(*doc, policy.Identity); err != nil {
-		return err
-	}
-	if policy.Size(*doc) > managedPolicySizeQuota {
-		return api.NewLimitExceededException("Cannot exceed quota for PolicySize: %d", managedPolicySizeQuota)
-	}
-	return nil
+	return checkSizedDocument(*doc, policy.Identity, "PolicySize", managedPolicySizeQuota)
 }
 
 func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest) (*api.CreatePolicyResponse, error) {
@@ -134,23 +158,12 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 	if err := checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	acct := accountOf(ctx)
-	now := s.clock()
-	p := policyRec{Name: *in.PolicyName, Path: orDefault(in.Path, "/"), ID: s.newID(policyIDPrefix),
-		Description: in.Description, Created: now, Updated: now, DefaultVersion: "v1",
-		Versions: []policyVersion{{ID: "v1", Document: *in.PolicyDocument, Created: now}}, NextVersion: 2,
-		Tags: toTags(in.Tags)}
-	var out *api.Policy
-	err := s.update(ctx, func(tx store.Tx) error {
-		if ok, err := policiesTable.exists(tx, acct, p.Name); err != nil || ok {
-			return errOr(err, api.NewEntityAlreadyExistsException("A policy called %s already exists. Duplicate names are not allowed.", p.Name))
-		}
-		if err := policiesTable.create(tx, acct, p); err != nil {
-			return err
-		}
-		var err error
-		out, err = policyOut(tx, acct, managedPolicy{rec: p, arn: policyARN(acct, p.Path, p.Name), attachable: true}, true)
-		return err
+	p := policyRec{named: policies.newNamed(s, *in.PolicyName, in.Path), Description: in.Description,
+		DefaultVersion: "v1", NextVersion: 2, Tags: toTags(in.Tags)}
+	p.Updated = p.Created
+	p.Versions = []policyVersion{{ID: "v1", Document: *in.PolicyDocument, Created: p.Created}}
+	out, err := createDescribed(ctx, s, policies, p, func(tx store.Tx, acct string, p policyRec) (*api.Policy, error) {
+		return policyOut(tx, acct, ownPolicy(acct, p, 0), true)
 	})
 	if err != nil {
 		return nil, err
@@ -221,12 +234,12 @@ func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest)
 		}
 		if scope != api.PolicyScopeTypeLocal && pg.after < "L" {
 			for _, arn := range s.managed.sorted {
-				rec := s.managed.byARN[arn]
-				key := "A" + rec.Path + strings.ToLower(rec.Name)
-				if key <= pg.after || !strings.HasPrefix(rec.Path, prefix) {
+				mp, _ := s.managed.policy(arn)
+				key := "A" + mp.rec.Path + strings.ToLower(mp.rec.Name)
+				if key <= pg.after || !strings.HasPrefix(mp.rec.Path, prefix) {
 					continue
 				}
-				goOn, err := consider(managedPolicy{rec: rec, arn: arn, aws: true, attachable: s.managed.attachable[arn]}, key)
+				goOn, err := consider(mp, key)
 				if err != nil || !goOn {
 					return err
 				}
@@ -239,14 +252,13 @@ func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest)
 		if after, ok := strings.CutPrefix(pg.after, "L"); ok {
 			opt.After = acct + "/" + after
 		}
-		return tx.Scan(policiesTable.byPath, opt, func(it store.Item) error {
+		return tx.Scan(policies.table.byPath, opt, func(it store.Item) error {
 			var rec policyRec
-			version, err := store.GetJSON(tx, policiesTable.name, acct+"/"+string(it.Value), &rec)
+			version, err := store.GetJSON(tx, policies.table.name, acct+"/"+string(it.Value), &rec)
 			if err != nil {
 				return err
 			}
-			mp := managedPolicy{rec: rec, arn: policyARN(acct, rec.Path, rec.Name), attachable: true, version: version}
-			goOn, err := consider(mp, "L"+strings.TrimPrefix(it.Key, acct+"/"))
+			goOn, err := consider(ownPolicy(acct, rec, version), "L"+strings.TrimPrefix(it.Key, acct+"/"))
 			if err == nil && !goOn {
 				err = store.ErrStop
 			}
@@ -281,7 +293,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *api.DeletePolicyRequest)
 		if len(mp.rec.Versions) > 1 {
 			return api.NewDeleteConflictException("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 		}
-		return policiesTable.remove(tx, acct, mp.rec, mp.version)
+		return policies.table.remove(tx, acct, mp.rec, mp.version)
 	})
 }
 
@@ -297,18 +309,13 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, in *api.CreatePolicyV
 	if err := checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	acct := accountOf(ctx)
 	setDefault := in.SetAsDefault != nil && *in.SetAsDefault
 	var pv policyVersion
-	err := s.update(ctx, func(tx store.Tx) error {
-		mp, err := s.loadOwnPolicy(ctx, tx, "CreatePolicyVersion", *in.PolicyArn)
-		if err != nil {
-			return err
-		}
-		if len(mp.rec.Versions) >= maxPolicyVersions {
+	err := s.modifyPolicy(ctx, "CreatePolicyVersion", *in.PolicyArn, func(mp *managedPolicy) error {
+		rec := &mp.rec
+		if len(rec.Versions) >= maxPolicyVersions {
 			return api.NewLimitExceededException("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
-		rec := mp.rec
 		now := s.clock()
 		pv = policyVersion{ID: "v" + strconv.Itoa(rec.NextVersion), Document: *in.PolicyDocument, Created: now}
 		rec.NextVersion++
@@ -316,7 +323,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, in *api.CreatePolicyV
 		if setDefault {
 			rec.DefaultVersion, rec.Updated = pv.ID, now
 		}
-		return mp.save(tx, acct, rec)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -334,23 +341,15 @@ func findVersion(mp managedPolicy, id string) (policyVersion, error) {
 }
 
 func (s *Service) GetPolicyVersion(ctx context.Context, in *api.GetPolicyVersionRequest) (*api.GetPolicyVersionResponse, error) {
-	var out *api.PolicyVersion
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		mp, err := s.loadPolicy(tx, accountOf(ctx), *in.PolicyArn)
-		if err != nil {
-			return err
-		}
-		pv, err := findVersion(mp, *in.VersionId)
-		if err != nil {
-			return err
-		}
-		out = versionOut(pv, pv.ID == mp.rec.DefaultVersion, true)
-		return nil
-	})
+	mp, err := s.readPolicy(ctx, *in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetPolicyVersionResponse{PolicyVersion: out}, nil
+	pv, err := findVersion(mp, *in.VersionId)
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetPolicyVersionResponse{PolicyVersion: versionOut(pv, pv.ID == mp.rec.DefaultVersion, true)}, nil
 }
 
 // ListPolicyVersions lists versions newest first, as AWS does.
@@ -359,11 +358,7 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *api.ListPolicyVers
 	if err != nil {
 		return nil, err
 	}
-	var mp managedPolicy
-	err = s.db.View(ctx, func(tx store.Tx) (err error) {
-		mp, err = s.loadPolicy(tx, accountOf(ctx), *in.PolicyArn)
-		return err
-	})
+	mp, err := s.readPolicy(ctx, *in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -381,37 +376,25 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *api.ListPolicyVers
 }
 
 func (s *Service) DeletePolicyVersion(ctx context.Context, in *api.DeletePolicyVersionRequest) error {
-	acct := accountOf(ctx)
-	return s.update(ctx, func(tx store.Tx) error {
-		mp, err := s.loadOwnPolicy(ctx, tx, "DeletePolicyVersion", *in.PolicyArn)
-		if err != nil {
-			return err
-		}
-		if _, err := findVersion(mp, *in.VersionId); err != nil {
+	return s.modifyPolicy(ctx, "DeletePolicyVersion", *in.PolicyArn, func(mp *managedPolicy) error {
+		if _, err := findVersion(*mp, *in.VersionId); err != nil {
 			return err
 		}
 		if *in.VersionId == mp.rec.DefaultVersion {
 			return api.NewDeleteConflictException("Cannot delete the default version of a policy.")
 		}
-		rec := mp.rec
-		rec.Versions = slices.DeleteFunc(slices.Clone(rec.Versions), func(pv policyVersion) bool { return pv.ID == *in.VersionId })
-		return mp.save(tx, acct, rec)
+		mp.rec.Versions = slices.DeleteFunc(slices.Clone(mp.rec.Versions), func(pv policyVersion) bool { return pv.ID == *in.VersionId })
+		return nil
 	})
 }
 
 func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *api.SetDefaultPolicyVersionRequest) error {
-	acct := accountOf(ctx)
-	return s.update(ctx, func(tx store.Tx) error {
-		mp, err := s.loadOwnPolicy(ctx, tx, "SetDefaultPolicyVersion", *in.PolicyArn)
-		if err != nil {
+	return s.modifyPolicy(ctx, "SetDefaultPolicyVersion", *in.PolicyArn, func(mp *managedPolicy) error {
+		if _, err := findVersion(*mp, *in.VersionId); err != nil {
 			return err
 		}
-		if _, err := findVersion(mp, *in.VersionId); err != nil {
-			return err
-		}
-		rec := mp.rec
-		rec.DefaultVersion, rec.Updated = *in.VersionId, s.clock()
-		return mp.save(tx, acct, rec)
+		mp.rec.DefaultVersion, mp.rec.Updated = *in.VersionId, s.clock()
+		return nil
 	})
 }
 
@@ -472,44 +455,25 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitie
 
 var holderKinds = map[string]holderKind{"user": userHolder, "group": groupHolder, "role": roleHolder}
 
-func (s *Service) modifyPolicy(ctx context.Context, op, arn string, change func(*policyRec) error) error {
-	acct := accountOf(ctx)
-	return s.update(ctx, func(tx store.Tx) error {
-		mp, err := s.loadOwnPolicy(ctx, tx, op, arn)
-		if err != nil {
-			return err
-		}
-		rec := mp.rec
-		if err := change(&rec); err != nil {
-			return err
-		}
-		return mp.save(tx, acct, rec)
-	})
-}
-
 func (s *Service) TagPolicy(ctx context.Context, in *api.TagPolicyRequest) error {
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
-	return s.modifyPolicy(ctx, "TagPolicy", *in.PolicyArn, func(p *policyRec) (err error) {
-		p.Tags, err = mergeTags(p.Tags, in.Tags)
+	return s.modifyPolicy(ctx, "TagPolicy", *in.PolicyArn, func(mp *managedPolicy) (err error) {
+		mp.rec.Tags, err = mergeTags(mp.rec.Tags, in.Tags)
 		return err
 	})
 }
 
 func (s *Service) UntagPolicy(ctx context.Context, in *api.UntagPolicyRequest) error {
-	return s.modifyPolicy(ctx, "UntagPolicy", *in.PolicyArn, func(p *policyRec) error {
-		p.Tags = removeTags(p.Tags, in.TagKeys)
+	return s.modifyPolicy(ctx, "UntagPolicy", *in.PolicyArn, func(mp *managedPolicy) error {
+		mp.rec.Tags = removeTags(mp.rec.Tags, in.TagKeys)
 		return nil
 	})
 }
 
 func (s *Service) ListPolicyTags(ctx context.Context, in *api.ListPolicyTagsRequest) (*api.ListPolicyTagsResponse, error) {
-	var mp managedPolicy
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		mp, err = s.loadPolicy(tx, accountOf(ctx), *in.PolicyArn)
-		return err
-	})
+	mp, err := s.readPolicy(ctx, *in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,18 @@ func checkPolicyDocument(doc string, kind policy.Kind) error {
 	return err
 }
 
+// checkSizedDocument is checkPolicyDocument and IAM's size quota for the
+// document, quotaName as LimitExceeded names it.
+func checkSizedDocument(doc string, kind policy.Kind, quotaName string, quota int) error {
+	if err := checkPolicyDocument(doc, kind); err != nil {
+		return err
+	}
+	if policy.Size(doc) > quota {
+		return quotaExceeded(quotaName, quota)
+	}
+	return nil
+}
+
 // encodeDocument URL-encodes a policy document the way IAM returns one
 // (RFC 3986: only unreserved characters stay; a space is %20, not "+").
 // The aws CLI decodes it; SDK users call url.QueryUnescape.

@@ -18,7 +18,7 @@ const defaultMaxSessionDuration = 3600
 // boundary and last use (full false), as AWS's does.
 func roleOut(acct string, r roleRec, full bool) *api.Role {
 	out := &api.Role{Path: new(r.Path), RoleName: new(r.Name), RoleId: new(r.ID),
-		Arn: new(roleARN(acct, r.Path, r.Name)), CreateDate: new(r.Created),
+		Arn: new(roles.arn(acct, r.Path, r.Name)), CreateDate: new(r.Created),
 		AssumeRolePolicyDocument: new(encodeDocument(r.Trust)), Description: r.Description,
 		MaxSessionDuration: new(r.MaxSession)}
 	if full {
@@ -29,42 +29,31 @@ func roleOut(acct string, r roleRec, full bool) *api.Role {
 	return out
 }
 
-func loadRole(tx store.Tx, acct, name string) (roleRec, int64, error) {
-	var r roleRec
-	version, err := rolesTable.get(tx, acct, name, &r)
-	if errors.Is(err, store.ErrNotFound) {
-		return r, 0, roleHolder.notFound(name)
-	}
-	return r, version, err
+// roleSummary is a role as lists show one.
+func roleSummary(_ store.Tx, acct string, r roleRec) (api.Role, error) {
+	return *roleOut(acct, r, false), nil
 }
 
 // checkTrustPolicy validates a role's trust policy and its size.
-func checkTrustPolicy(field string, doc *string) error {
-	if err := checkPolicyDocument(*doc, policy.RoleTrust); err != nil {
-		return err
-	}
-	if policy.Size(*doc) > trustPolicySizeQuota {
-		return api.NewLimitExceededException("Cannot exceed quota for ACLSizePerRole: %d", trustPolicySizeQuota)
-	}
-	return nil
+func checkTrustPolicy(doc *string) error {
+	return checkSizedDocument(*doc, policy.RoleTrust, "ACLSizePerRole", trustPolicySizeQuota)
 }
 
 func (s *Service) CreateRole(ctx context.Context, in *api.CreateRoleRequest) (*api.CreateRoleResponse, error) {
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
-	if err := checkTrustPolicy("assumeRolePolicyDocument", in.AssumeRolePolicyDocument); err != nil {
+	if err := checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	r := roleRec{Name: *in.RoleName, Path: orDefault(in.Path, "/"), ID: s.newID(roleIDPrefix), Created: s.clock(),
-		Trust: *in.AssumeRolePolicyDocument, Description: in.Description, MaxSession: defaultMaxSessionDuration,
+	r := roleRec{named: roles.newNamed(s, *in.RoleName, in.Path), Trust: *in.AssumeRolePolicyDocument, Description: in.Description, MaxSession: defaultMaxSessionDuration,
 		Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
 	if in.MaxSessionDuration != nil {
 		r.MaxSession = *in.MaxSessionDuration
 	}
-	err := s.update(ctx, func(tx store.Tx) error {
-		return s.createRole(tx, acct, r)
+	err := roles.create(ctx, s, r, func(tx store.Tx, acct string) error {
+		return s.useAsBoundary(tx, acct, r.Boundary, roles.resource, r.Name)
 	})
 	if err != nil {
 		return nil, err
@@ -72,74 +61,16 @@ func (s *Service) CreateRole(ctx context.Context, in *api.CreateRoleRequest) (*a
 	return &api.CreateRoleResponse{Role: roleOut(acct, r, true)}, nil
 }
 
-func (s *Service) createRole(tx store.Tx, acct string, r roleRec) error {
-	if ok, err := rolesTable.exists(tx, acct, r.Name); err != nil || ok {
-		return errOr(err, api.NewEntityAlreadyExistsException("Role with name %s already exists.", r.Name))
-	}
-	if r.Boundary != "" {
-		if err := s.useAsBoundary(tx, acct, r.Boundary, "role", r.Name); err != nil {
-			return err
-		}
-	}
-	return rolesTable.create(tx, acct, r)
-}
-
 func (s *Service) GetRole(ctx context.Context, in *api.GetRoleRequest) (*api.GetRoleResponse, error) {
-	acct := accountOf(ctx)
-	var r roleRec
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		r, _, err = loadRole(tx, acct, *in.RoleName)
-		return err
-	})
+	r, err := roles.read(ctx, s, *in.RoleName)
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetRoleResponse{Role: roleOut(acct, r, true)}, nil
-}
-
-func (s *Service) ListRoles(ctx context.Context, in *api.ListRolesRequest) (*api.ListRolesResponse, error) {
-	pg, err := newPage(in.Marker, in.MaxItems)
-	if err != nil {
-		return nil, err
-	}
-	acct := accountOf(ctx)
-	var roles []roleRec
-	var next string
-	err = s.db.View(ctx, func(tx store.Tx) (err error) {
-		roles, next, err = listEntities[roleRec](tx, rolesTable, acct, orDefault(in.PathPrefix, "/"), pg, nil)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListRolesResponse{Roles: api.RoleListType{}}
-	for _, r := range roles {
-		out.Roles = append(out.Roles, *roleOut(acct, r, false))
-	}
-	out.IsTruncated, out.Marker = truncated(next)
-	return out, nil
-}
-
-// modifyRole runs change on a role inside a transaction and saves it.
-func (s *Service) modifyRole(ctx context.Context, name string, change func(tx store.Tx, r *roleRec) error) (roleRec, error) {
-	acct := accountOf(ctx)
-	var r roleRec
-	err := s.update(ctx, func(tx store.Tx) error {
-		old, version, err := loadRole(tx, acct, name)
-		if err != nil {
-			return err
-		}
-		r = old
-		if err := change(tx, &r); err != nil {
-			return err
-		}
-		return rolesTable.save(tx, acct, old, version, r)
-	})
-	return r, err
+	return &api.GetRoleResponse{Role: roleOut(accountOf(ctx), r, true)}, nil
 }
 
 func (s *Service) UpdateRole(ctx context.Context, in *api.UpdateRoleRequest) (*api.UpdateRoleResponse, error) {
-	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+	err := roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		if in.Description != nil {
 			r.Description = in.Description
 		}
@@ -155,91 +86,67 @@ func (s *Service) UpdateRole(ctx context.Context, in *api.UpdateRoleRequest) (*a
 }
 
 func (s *Service) UpdateRoleDescription(ctx context.Context, in *api.UpdateRoleDescriptionRequest) (*api.UpdateRoleDescriptionResponse, error) {
-	r, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+	var updated roleRec
+	err := roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		r.Description = in.Description
+		updated = *r
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateRoleDescriptionResponse{Role: roleOut(accountOf(ctx), r, true)}, nil
+	return &api.UpdateRoleDescriptionResponse{Role: roleOut(accountOf(ctx), updated, true)}, nil
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *api.UpdateAssumeRolePolicyRequest) error {
-	if err := checkTrustPolicy("policyDocument", in.PolicyDocument); err != nil {
+	if err := checkTrustPolicy(in.PolicyDocument); err != nil {
 		return err
 	}
-	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+	return roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		if r.ServiceLinked != "" {
 			return protectedRole(r.Name)
 		}
 		r.Trust = *in.PolicyDocument
 		return nil
 	})
-	return err
 }
 
 func (s *Service) DeleteRole(ctx context.Context, in *api.DeleteRoleRequest) error {
 	acct := accountOf(ctx)
-	return s.update(ctx, func(tx store.Tx) error {
-		r, version, err := loadRole(tx, acct, *in.RoleName)
-		if err != nil {
-			return err
-		}
+	return roles.remove(ctx, s, *in.RoleName, func(tx store.Tx, r roleRec) error {
 		switch {
 		case r.ServiceLinked != "":
 			return protectedRole(r.Name)
 		case len(r.InstanceProfiles) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must remove roles from instance profile first.")
+			return mustFirst("remove roles from instance profile")
 		case len(r.Attached) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must detach all policies first.")
+			return mustFirst("detach all policies")
 		case len(r.Inline) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must delete policies first.")
+			return mustFirst("delete policies")
 		}
-		return deleteRole(tx, acct, r, version)
+		return releaseAttachments(tx, acct, roles.resource, r.Name, r.Attached, r.Boundary)
 	})
-}
-
-// deleteRole removes a role and what only it refers to.
-func deleteRole(tx store.Tx, acct string, r roleRec, version int64) error {
-	for _, arn := range r.Attached {
-		if err := removeAttachment(tx, acct, arn, usagePermissions, "role", r.Name); err != nil {
-			return err
-		}
-	}
-	if r.Boundary != "" {
-		if err := removeAttachment(tx, acct, r.Boundary, usageBoundary, "role", r.Name); err != nil {
-			return err
-		}
-	}
-	return rolesTable.remove(tx, acct, r, version)
 }
 
 func (s *Service) TagRole(ctx context.Context, in *api.TagRoleRequest) error {
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
-	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) (err error) {
+	return roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) (err error) {
 		r.Tags, err = mergeTags(r.Tags, in.Tags)
 		return err
 	})
-	return err
 }
 
 func (s *Service) UntagRole(ctx context.Context, in *api.UntagRoleRequest) error {
-	_, err := s.modifyRole(ctx, *in.RoleName, func(_ store.Tx, r *roleRec) error {
+	return roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) error {
 		r.Tags = removeTags(r.Tags, in.TagKeys)
 		return nil
 	})
-	return err
 }
 
 func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest) (*api.ListRoleTagsResponse, error) {
-	var r roleRec
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		r, _, err = loadRole(tx, accountOf(ctx), *in.RoleName)
-		return err
-	})
+	r, err := roles.read(ctx, s, *in.RoleName)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +157,7 @@ func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest)
 
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *api.PutRolePermissionsBoundaryRequest) error {
 	acct := accountOf(ctx)
-	_, err := s.modifyRole(ctx, *in.RoleName, func(tx store.Tx, r *roleRec) error {
+	return roles.modify(ctx, s, *in.RoleName, func(tx store.Tx, r *roleRec) error {
 		if r.ServiceLinked != "" {
 			return protectedRole(r.Name)
 		}
@@ -262,12 +169,11 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *api.PutRol
 		r.Boundary = *in.PermissionsBoundary
 		return s.useAsBoundary(tx, acct, r.Boundary, "role", r.Name)
 	})
-	return err
 }
 
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *api.DeleteRolePermissionsBoundaryRequest) error {
 	acct := accountOf(ctx)
-	_, err := s.modifyRole(ctx, *in.RoleName, func(tx store.Tx, r *roleRec) error {
+	return roles.modify(ctx, s, *in.RoleName, func(tx store.Tx, r *roleRec) error {
 		if r.Boundary == "" {
 			return api.NewNoSuchEntityException("The role %s does not have a permissions boundary.", r.Name)
 		}
@@ -275,7 +181,6 @@ func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *api.Del
 		r.Boundary = ""
 		return err
 	})
-	return err
 }
 
 // Service-linked roles.
@@ -355,24 +260,25 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *api.CreateSer
 		description = new(slr.description)
 	}
 	acct := accountOf(ctx)
-	r := roleRec{Name: name, Path: "/aws-service-role/" + service + "/", ID: s.newID(roleIDPrefix), Created: s.clock(),
-		Trust: trust, Description: description, MaxSession: defaultMaxSessionDuration, ServiceLinked: service}
+	r := roleRec{named: roles.newNamed(s, name, new("/aws-service-role/"+service+"/")), Trust: trust,
+		Description: description, MaxSession: defaultMaxSessionDuration, ServiceLinked: service}
 	if _, ok := s.managed.byARN[slr.policy]; ok {
 		r.Attached = []string{slr.policy}
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		if ok, err := rolesTable.exists(tx, acct, name); err != nil || ok {
-			return errOr(err, api.NewInvalidInputException("Service role name %s has been taken in this account, please try a different suffix.", name))
-		}
-		if err := rolesTable.create(tx, acct, r); err != nil {
+		taken, err := roles.table.exists(tx, acct, name)
+		if err != nil {
 			return err
 		}
-		for _, arn := range r.Attached {
-			if err := addAttachment(tx, acct, arn, usagePermissions, "role", name); err != nil {
-				return err
-			}
+		if taken {
+			return api.NewInvalidInputException("Service role name %s has been taken in this account, please try a different suffix.", name)
 		}
-		return nil
+		if err := roles.table.create(tx, acct, r); err != nil {
+			return err
+		}
+		return forEachAttachment(r.Attached, "", func(arn, usage string) error {
+			return addAttachment(tx, acct, arn, usage, roles.resource, name)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -385,22 +291,18 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *api.CreateSer
 func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteServiceLinkedRoleRequest) (*api.DeleteServiceLinkedRoleResponse, error) {
 	acct := accountOf(ctx)
 	var taskID string
-	err := s.update(ctx, func(tx store.Tx) error {
-		r, version, err := loadRole(tx, acct, *in.RoleName)
-		if err != nil {
-			return err
-		}
+	err := roles.remove(ctx, s, *in.RoleName, func(tx store.Tx, r roleRec) error {
 		if r.ServiceLinked == "" {
 			return api.NewInvalidInputException("Role %s is not a service-linked role.", r.Name)
 		}
 		if len(r.InstanceProfiles) > 0 {
-			return api.NewDeleteConflictException("Cannot delete entity, must remove roles from instance profile first.")
+			return mustFirst("remove roles from instance profile")
 		}
-		if err := deleteRole(tx, acct, r, version); err != nil {
+		if err := releaseAttachments(tx, acct, roles.resource, r.Name, r.Attached, r.Boundary); err != nil {
 			return err
 		}
 		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + s.ids.UUID()
-		_, err = store.PutJSON(tx, deletionTasksTable, taskID, deletionTask{Account: acct, Status: api.DeletionTaskStatusTypeSUCCEEDED}, 0)
+		_, err := store.PutJSON(tx, deletionTasksTable, taskID, deletionTask{Account: acct, Status: api.DeletionTaskStatusTypeSUCCEEDED}, 0)
 		return err
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	api "overcast/internal/api/iam"
 	"overcast/internal/awsproto"
 )
 
@@ -38,4 +39,10 @@ func validAccountAlias(s string) bool {
 		}
 	}
 	return true
+}
+
+// quotaExceeded is IAM's LimitExceeded for one of its quotas, by the name
+// AWS gives it in the message.
+func quotaExceeded(name string, quota int) error {
+	return api.NewLimitExceededException("Cannot exceed quota for %s: %d", name, quota)
 }

@@ -25,7 +25,7 @@ func newTestService(t testing.TB) (*Service, *clock.Fake, *service.Env) {
 
 func asUser(acct, name, id string) context.Context {
 	return overcast.WithCaller(context.Background(), overcast.Caller{AccountID: acct, Kind: overcast.PrincipalUser,
-		ARN: userARN(acct, "/", name), UserID: id})
+		ARN: users.arn(acct, "/", name), UserID: id})
 }
 
 func TestLookupAccessKey(t *testing.T) {

@@ -41,18 +41,11 @@ const (
 	deletionTasksTable = "iam.deletion-tasks"
 )
 
-// entityTable is a table of named IAM entities with its path index.
+// entityTable is a table of named IAM entities with its path index; each
+// kind's is in its entityKind.
 type entityTable struct {
 	name, byPath string
 }
-
-var (
-	usersTable            = entityTable{"iam.users", "iam.users.by-path"}
-	groupsTable           = entityTable{"iam.groups", "iam.groups.by-path"}
-	rolesTable            = entityTable{"iam.roles", "iam.roles.by-path"}
-	policiesTable         = entityTable{"iam.policies", "iam.policies.by-path"}
-	instanceProfilesTable = entityTable{"iam.instance-profiles", "iam.instance-profiles.by-path"}
-)
 
 // entity is a record with a name and a path.
 type entity interface {
@@ -129,24 +122,6 @@ func (t entityTable) count(tx store.Tx, acct string) (int, error) {
 	return tx.Count(t.name, acct+"/")
 }
 
-// listEntities returns a page of acct's entities whose path starts with
-// pathPrefix, in path-then-name order, and keep filters them.
-func listEntities[T entity](tx store.Tx, t entityTable, acct, pathPrefix string, pg page, keep func(T) bool) ([]T, string, error) {
-	var out []T
-	next, err := pg.scan(tx, t.byPath, acct, pathPrefix, func(it store.Item) (bool, error) {
-		var v T
-		if _, err := store.GetJSON(tx, t.name, acct+"/"+string(it.Value), &v); err != nil {
-			return false, err
-		}
-		if keep != nil && !keep(v) {
-			return false, nil
-		}
-		out = append(out, v)
-		return true, nil
-	})
-	return out[:min(len(out), pg.max)], next, err
-}
-
 // page is a decoded Marker and MaxItems.
 type page struct {
 	after string // sort key of the last item already returned
@@ -154,6 +129,9 @@ type page struct {
 }
 
 const defaultMaxItems = 100
+
+// unpaged is a page that holds everything.
+var unpaged = page{max: 1 << 30}
 
 func newPage(marker *string, maxItems *int32) (page, error) {
 	pg := page{max: defaultMaxItems}
@@ -230,6 +208,17 @@ func truncated(next string) (*bool, *string) {
 
 // Records.
 
+// named is what every IAM entity has: a name unique in its account
+// regardless of case, a path, a unique ID and its creation date.
+type named struct {
+	Name    string    `json:"name"`
+	Path    string    `json:"path"`
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+}
+
+func (n named) ident() (name, path string) { return n.Name, n.Path }
+
 type tag struct {
 	Key   string `json:"k"`
 	Value string `json:"v"`
@@ -241,10 +230,7 @@ type inlinePolicy struct {
 }
 
 type userRec struct {
-	Name       string         `json:"name"`
-	Path       string         `json:"path"`
-	ID         string         `json:"id"`
-	Created    time.Time      `json:"created"`
+	named
 	Tags       []tag          `json:"tags,omitempty"`
 	Inline     []inlinePolicy `json:"inline,omitempty"`
 	Attached   []string       `json:"attached,omitempty"` // policy ARNs
@@ -260,19 +246,13 @@ type loginProfile struct {
 }
 
 type groupRec struct {
-	Name     string         `json:"name"`
-	Path     string         `json:"path"`
-	ID       string         `json:"id"`
-	Created  time.Time      `json:"created"`
+	named
 	Inline   []inlinePolicy `json:"inline,omitempty"`
 	Attached []string       `json:"attached,omitempty"`
 }
 
 type roleRec struct {
-	Name             string         `json:"name"`
-	Path             string         `json:"path"`
-	ID               string         `json:"id"`
-	Created          time.Time      `json:"created"`
+	named
 	Trust            string         `json:"trust"`
 	Description      *string        `json:"description,omitempty"`
 	MaxSession       int32          `json:"maxSession"`
@@ -286,11 +266,8 @@ type roleRec struct {
 }
 
 type policyRec struct {
-	Name           string          `json:"name"`
-	Path           string          `json:"path"`
-	ID             string          `json:"id"`
+	named
 	Description    *string         `json:"description,omitempty"`
-	Created        time.Time       `json:"created"`
 	Updated        time.Time       `json:"updated"`
 	DefaultVersion string          `json:"default"`
 	Versions       []policyVersion `json:"versions"`
@@ -305,19 +282,10 @@ type policyVersion struct {
 }
 
 type instanceProfileRec struct {
-	Name    string    `json:"name"`
-	Path    string    `json:"path"`
-	ID      string    `json:"id"`
-	Created time.Time `json:"created"`
-	Roles   []string  `json:"roles,omitempty"` // lowercased role names
-	Tags    []tag     `json:"tags,omitempty"`
+	named
+	Roles []string `json:"roles,omitempty"` // lowercased role names
+	Tags  []tag    `json:"tags,omitempty"`
 }
-
-func (u userRec) ident() (string, string)            { return u.Name, u.Path }
-func (g groupRec) ident() (string, string)           { return g.Name, g.Path }
-func (r roleRec) ident() (string, string)            { return r.Name, r.Path }
-func (p policyRec) ident() (string, string)          { return p.Name, p.Path }
-func (p instanceProfileRec) ident() (string, string) { return p.Name, p.Path }
 
 // accessKeyRec carries what the gateway needs about a key, so that
 // authenticating a request is one Get.

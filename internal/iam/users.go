@@ -13,12 +13,17 @@ import (
 
 func userOut(acct string, u userRec, full bool) *api.User {
 	out := &api.User{Path: new(u.Path), UserName: new(u.Name), UserId: new(u.ID),
-		Arn: new(userARN(acct, u.Path, u.Name)), CreateDate: new(u.Created)}
+		Arn: new(users.arn(acct, u.Path, u.Name)), CreateDate: new(u.Created)}
 	if full {
 		out.Tags = apiTags(u.Tags)
 		out.PermissionsBoundary = boundaryOut(u.Boundary)
 	}
 	return out
+}
+
+// userSummary is a user as lists show one.
+func userSummary(_ store.Tx, acct string, u userRec) (api.User, error) {
+	return *userOut(acct, u, false), nil
 }
 
 func boundaryOut(arn string) *api.AttachedPermissionsBoundary {
@@ -27,15 +32,6 @@ func boundaryOut(arn string) *api.AttachedPermissionsBoundary {
 	}
 	return &api.AttachedPermissionsBoundary{PermissionsBoundaryArn: new(arn),
 		PermissionsBoundaryType: new(api.PermissionsBoundaryAttachmentTypePermissionsBoundaryPolicy)}
-}
-
-func loadUser(tx store.Tx, acct, name string) (userRec, int64, error) {
-	var u userRec
-	version, err := usersTable.get(tx, acct, name, &u)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, 0, userHolder.notFound(name)
-	}
-	return u, version, err
 }
 
 // callerUser names the IAM user who signed the request, for operations
@@ -58,32 +54,15 @@ func (s *Service) CreateUser(ctx context.Context, in *api.CreateUserRequest) (*a
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	u := userRec{Name: *in.UserName, Path: orDefault(in.Path, "/"), ID: s.newID(userIDPrefix),
-		Created: s.clock(), Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
-	err := s.update(ctx, func(tx store.Tx) error {
-		if ok, err := usersTable.exists(tx, acct, u.Name); err != nil || ok {
-			return errOr(err, api.NewEntityAlreadyExistsException("User with name %s already exists.", u.Name))
-		}
-		if u.Boundary != "" {
-			if err := s.useAsBoundary(tx, acct, u.Boundary, "user", u.Name); err != nil {
-				return err
-			}
-		}
-		return usersTable.create(tx, acct, u)
+	u := userRec{named: users.newNamed(s, *in.UserName, in.Path), Tags: toTags(in.Tags),
+		Boundary: orDefault(in.PermissionsBoundary, "")}
+	err := users.create(ctx, s, u, func(tx store.Tx, acct string) error {
+		return s.useAsBoundary(tx, acct, u.Boundary, users.resource, u.Name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &api.CreateUserResponse{User: userOut(acct, u, true)}, nil
-}
-
-// errOr returns err if the existence check failed to run, else the
-// conflict it found.
-func errOr(err, conflict error) error {
-	if err != nil {
-		return err
-	}
-	return conflict
 }
 
 // GetUser returns a user, by default the caller. For the account's root
@@ -107,11 +86,7 @@ func (s *Service) GetUser(ctx context.Context, in *api.GetUserRequest) (*api.Get
 		}
 		name = n
 	}
-	var u userRec
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		u, _, err = loadUser(tx, acct, name)
-		return err
-	})
+	u, err := users.read(ctx, s, name)
 	if err != nil {
 		return nil, err
 	}
@@ -139,33 +114,23 @@ func (s *Service) accountCreated(ctx context.Context, acct string) (time.Time, e
 func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) error {
 	acct := accountOf(ctx)
 	var keys []string
-	err := s.update(ctx, func(tx store.Tx) error {
-		old, version, err := loadUser(tx, acct, *in.UserName)
-		if err != nil {
-			return err
-		}
-		u := old
-		u.Name = orDefault(in.NewUserName, old.Name)
-		u.Path = orDefault(in.NewPath, old.Path)
-		renamed := !strings.EqualFold(u.Name, old.Name)
-		if renamed {
-			if ok, err := usersTable.exists(tx, acct, u.Name); err != nil || ok {
-				return errOr(err, api.NewEntityAlreadyExistsException("User with name %s already exists.", u.Name))
+	err := users.modify(ctx, s, *in.UserName, func(tx store.Tx, u *userRec) error {
+		oldName := u.Name
+		u.Name = orDefault(in.NewUserName, u.Name)
+		u.Path = orDefault(in.NewPath, u.Path)
+		if !strings.EqualFold(u.Name, oldName) {
+			if err := users.ensureFree(tx, acct, u.Name); err != nil {
+				return err
 			}
-		}
-		if err := usersTable.save(tx, acct, old, version, u); err != nil {
-			return err
-		}
-		if renamed {
 			for _, g := range u.Groups {
-				if err := tx.Delete(groupMembersTable, memberKey(acct, g, old.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+				if err := tx.Delete(groupMembersTable, memberKey(acct, g, oldName), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 				if _, err := tx.Put(groupMembersTable, memberKey(acct, g, u.Name), []byte(u.Name), store.AnyVersion); err != nil {
 					return err
 				}
 			}
-			if err := renameAttachments(tx, acct, "user", old.Name, u.Name, u.Attached, u.Boundary); err != nil {
+			if err := renameAttachments(tx, acct, users.resource, oldName, u.Name, u.Attached, u.Boundary); err != nil {
 				return err
 			}
 		}
@@ -193,69 +158,20 @@ func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) err
 // insists: keys, policies, groups and login profile must go first.
 func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) error {
 	acct := accountOf(ctx)
-	return s.update(ctx, func(tx store.Tx) error {
-		u, version, err := loadUser(tx, acct, *in.UserName)
-		if err != nil {
-			return err
-		}
+	return users.remove(ctx, s, *in.UserName, func(tx store.Tx, u userRec) error {
 		switch {
 		case u.Login != nil:
-			return api.NewDeleteConflictException("Cannot delete entity, must delete login profile first.")
+			return mustFirst("delete login profile")
 		case len(u.AccessKeys) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must delete access keys first.")
+			return mustFirst("delete access keys")
 		case len(u.Attached) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must detach all policies first.")
+			return mustFirst("detach all policies")
 		case len(u.Inline) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must delete policies first.")
+			return mustFirst("delete policies")
 		case len(u.Groups) > 0:
-			return api.NewDeleteConflictException("Cannot delete entity, must remove user from all groups first.")
+			return mustFirst("remove user from all groups")
 		}
-		if u.Boundary != "" {
-			if err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name); err != nil {
-				return err
-			}
-		}
-		return usersTable.remove(tx, acct, u, version)
-	})
-}
-
-// ListUsers lists the account's users, optionally under a path prefix.
-func (s *Service) ListUsers(ctx context.Context, in *api.ListUsersRequest) (*api.ListUsersResponse, error) {
-	pg, err := newPage(in.Marker, in.MaxItems)
-	if err != nil {
-		return nil, err
-	}
-	acct := accountOf(ctx)
-	var users []userRec
-	var next string
-	err = s.db.View(ctx, func(tx store.Tx) (err error) {
-		users, next, err = listEntities[userRec](tx, usersTable, acct, orDefault(in.PathPrefix, "/"), pg, nil)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListUsersResponse{Users: api.UserListType{}}
-	for _, u := range users {
-		out.Users = append(out.Users, *userOut(acct, u, false))
-	}
-	out.IsTruncated, out.Marker = truncated(next)
-	return out, nil
-}
-
-// modifyUser runs change on a user inside a transaction and saves it.
-func (s *Service) modifyUser(ctx context.Context, name string, change func(tx store.Tx, u *userRec) error) error {
-	acct := accountOf(ctx)
-	return s.update(ctx, func(tx store.Tx) error {
-		u, version, err := loadUser(tx, acct, name)
-		if err != nil {
-			return err
-		}
-		old := u
-		if err := change(tx, &u); err != nil {
-			return err
-		}
-		return usersTable.save(tx, acct, old, version, u)
+		return releaseAttachments(tx, acct, users.resource, u.Name, u.Attached, u.Boundary)
 	})
 }
 
@@ -263,25 +179,21 @@ func (s *Service) TagUser(ctx context.Context, in *api.TagUserRequest) error {
 	if err := checkTagKeys(in.Tags); err != nil {
 		return err
 	}
-	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) (err error) {
+	return users.modify(ctx, s, *in.UserName, func(_ store.Tx, u *userRec) (err error) {
 		u.Tags, err = mergeTags(u.Tags, in.Tags)
 		return err
 	})
 }
 
 func (s *Service) UntagUser(ctx context.Context, in *api.UntagUserRequest) error {
-	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) error {
+	return users.modify(ctx, s, *in.UserName, func(_ store.Tx, u *userRec) error {
 		u.Tags = removeTags(u.Tags, in.TagKeys)
 		return nil
 	})
 }
 
 func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest) (*api.ListUserTagsResponse, error) {
-	var u userRec
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		u, _, err = loadUser(tx, accountOf(ctx), *in.UserName)
-		return err
-	})
+	u, err := users.read(ctx, s, *in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +204,7 @@ func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest)
 
 func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *api.PutUserPermissionsBoundaryRequest) error {
 	acct := accountOf(ctx)
-	return s.modifyUser(ctx, *in.UserName, func(tx store.Tx, u *userRec) error {
+	return users.modify(ctx, s, *in.UserName, func(tx store.Tx, u *userRec) error {
 		if u.Boundary != "" {
 			if err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name); err != nil {
 				return err
@@ -305,7 +217,7 @@ func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *api.PutUse
 
 func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *api.DeleteUserPermissionsBoundaryRequest) error {
 	acct := accountOf(ctx)
-	return s.modifyUser(ctx, *in.UserName, func(tx store.Tx, u *userRec) error {
+	return users.modify(ctx, s, *in.UserName, func(tx store.Tx, u *userRec) error {
 		if u.Boundary == "" {
 			return api.NewNoSuchEntityException("The user %s does not have a permissions boundary.", u.Name)
 		}
@@ -325,7 +237,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, in *api.CreateLoginPro
 		return nil, err
 	}
 	var lp loginProfile
-	err = s.modifyUser(ctx, name, func(_ store.Tx, u *userRec) error {
+	err = users.modify(ctx, s, name, func(_ store.Tx, u *userRec) error {
 		if u.Login != nil {
 			return api.NewEntityAlreadyExistsException("Login Profile for user %s already exists.", u.Name)
 		}
@@ -360,11 +272,8 @@ func (s *Service) GetLoginProfile(ctx context.Context, in *api.GetLoginProfileRe
 	if err != nil {
 		return nil, err
 	}
-	var u userRec
-	if err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		u, _, err = loadUser(tx, accountOf(ctx), name)
-		return err
-	}); err != nil {
+	u, err := users.read(ctx, s, name)
+	if err != nil {
 		return nil, err
 	}
 	if u.Login == nil {
@@ -374,7 +283,7 @@ func (s *Service) GetLoginProfile(ctx context.Context, in *api.GetLoginProfileRe
 }
 
 func (s *Service) UpdateLoginProfile(ctx context.Context, in *api.UpdateLoginProfileRequest) error {
-	return s.modifyUser(ctx, *in.UserName, func(_ store.Tx, u *userRec) error {
+	return users.modify(ctx, s, *in.UserName, func(_ store.Tx, u *userRec) error {
 		if u.Login == nil {
 			return api.NewNoSuchEntityException("Login Profile for User %s cannot be found.", u.Name)
 		}
@@ -390,7 +299,7 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, in *api.DeleteLoginPro
 	if err != nil {
 		return err
 	}
-	return s.modifyUser(ctx, name, func(_ store.Tx, u *userRec) error {
+	return users.modify(ctx, s, name, func(_ store.Tx, u *userRec) error {
 		if u.Login == nil {
 			return api.NewNoSuchEntityException("Login Profile for User %s cannot be found.", u.Name)
 		}
