@@ -16,52 +16,53 @@ type holder interface {
 	inlinePolicies() *[]inlinePolicy
 }
 
+// holderRecord is a pointer to a holder's record.
+type holderRecord[T any] interface {
+	record[T]
+	holder
+}
+
+// boundedRecord is a holder that may have a permissions boundary: a user
+// or a role.
+type boundedRecord[T any] interface {
+	holderRecord[T]
+	boundaryPolicy() *string
+}
+
 func (u *userRec) attachedPolicies() *[]string      { return &u.Attached }
 func (u *userRec) inlinePolicies() *[]inlinePolicy  { return &u.Inline }
+func (u *userRec) boundaryPolicy() *string          { return &u.Boundary }
 func (g *groupRec) attachedPolicies() *[]string     { return &g.Attached }
 func (g *groupRec) inlinePolicies() *[]inlinePolicy { return &g.Inline }
 func (r *roleRec) attachedPolicies() *[]string      { return &r.Attached }
 func (r *roleRec) inlinePolicies() *[]inlinePolicy  { return &r.Inline }
+func (r *roleRec) boundaryPolicy() *string          { return &r.Boundary }
 
 // holderKind is what differs between users, groups and roles when
 // policies are attached to them or put in them.
-type holderKind struct {
-	kind        string // "user", "group", "role": in messages and attachment keys
-	table       entityTable
+type holderKind[T any, P holderRecord[T]] struct {
+	entityKind[T, P]
 	maxAttached int
 	quotaName   string // as LimitExceeded names the attachment quota
 	inlineQuota int    // characters, all inline policies together
 }
 
 var (
-	userHolder = holderKind{kind: "user", table: users.table,
+	userHolder = holderKind[userRec, *userRec]{entityKind: users,
 		maxAttached: 10, quotaName: "PoliciesPerUser", inlineQuota: userInlineSizeQuota}
-	groupHolder = holderKind{kind: "group", table: groups.table,
+	groupHolder = holderKind[groupRec, *groupRec]{entityKind: groups,
 		maxAttached: 10, quotaName: "PoliciesPerGroup", inlineQuota: groupInlineSizeQuota}
-	roleHolder = holderKind{kind: "role", table: roles.table,
+	roleHolder = holderKind[roleRec, *roleRec]{entityKind: roles,
 		maxAttached: 20, quotaName: "PoliciesPerRole", inlineQuota: roleInlineSizeQuota}
 )
 
-func (k holderKind) notFound(name string) error {
-	return api.NewNoSuchEntityException("The %s with name %s cannot be found.", k.kind, name)
-}
+// holderLoaders load a holder of the kind the attachment index names.
+var holderLoaders = map[string]func(tx store.Tx, acct, name string) (holder, error){
+	users.resource: userHolder.loadHolder, groups.resource: groupHolder.loadHolder, roles.resource: roleHolder.loadHolder}
 
-// load reads the named holder.
-func (k holderKind) load(tx store.Tx, acct, name string) (holder, int64, error) {
-	var h holder
-	switch k.kind {
-	case "user":
-		h = new(userRec)
-	case "group":
-		h = new(groupRec)
-	default:
-		h = new(roleRec)
-	}
-	version, err := k.table.get(tx, acct, name, h)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, k.notFound(name)
-	}
-	return h, version, err
+func (k holderKind[T, P]) loadHolder(tx store.Tx, acct, name string) (holder, error) {
+	v, _, err := k.load(tx, acct, name)
+	return P(&v), err
 }
 
 // modifiable refuses changes to a service-linked role's policies, which

@@ -423,7 +423,11 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitie
 			if len(parts) != 3 || (usage != "" && parts[0] != usage) || (entityFilter != "" && parts[1] != entityFilter) {
 				return false, nil
 			}
-			h, _, err := holderKinds[parts[1]].load(tx, acct, string(it.Value))
+			load, ok := holderLoaders[parts[1]]
+			if !ok {
+				return false, nil
+			}
+			h, err := load(tx, acct, string(it.Value))
 			if err != nil {
 				return false, err
 			}
@@ -452,8 +456,6 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitie
 	out.IsTruncated, out.Marker = truncated(next)
 	return out, nil
 }
-
-var holderKinds = map[string]holderKind{"user": userHolder, "group": groupHolder, "role": roleHolder}
 
 func (s *Service) TagPolicy(ctx context.Context, in *api.TagPolicyRequest) error {
 	if err := checkTagKeys(in.Tags); err != nil {

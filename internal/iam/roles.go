@@ -155,34 +155,6 @@ func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest)
 	return out, err
 }
 
-func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *api.PutRolePermissionsBoundaryRequest) error {
-	acct := accountOf(ctx)
-	return roles.modify(ctx, s, *in.RoleName, func(tx store.Tx, r *roleRec) error {
-		if r.ServiceLinked != "" {
-			return protectedRole(r.Name)
-		}
-		if r.Boundary != "" {
-			if err := removeAttachment(tx, acct, r.Boundary, usageBoundary, "role", r.Name); err != nil {
-				return err
-			}
-		}
-		r.Boundary = *in.PermissionsBoundary
-		return s.useAsBoundary(tx, acct, r.Boundary, "role", r.Name)
-	})
-}
-
-func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *api.DeleteRolePermissionsBoundaryRequest) error {
-	acct := accountOf(ctx)
-	return roles.modify(ctx, s, *in.RoleName, func(tx store.Tx, r *roleRec) error {
-		if r.Boundary == "" {
-			return api.NewNoSuchEntityException("The role %s does not have a permissions boundary.", r.Name)
-		}
-		err := removeAttachment(tx, acct, r.Boundary, usageBoundary, "role", r.Name)
-		r.Boundary = ""
-		return err
-	})
-}
-
 // Service-linked roles.
 
 // serviceLinkedRole is how AWS names and equips the role a service creates

@@ -202,31 +202,6 @@ func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest)
 	return out, err
 }
 
-func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *api.PutUserPermissionsBoundaryRequest) error {
-	acct := accountOf(ctx)
-	return users.modify(ctx, s, *in.UserName, func(tx store.Tx, u *userRec) error {
-		if u.Boundary != "" {
-			if err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name); err != nil {
-				return err
-			}
-		}
-		u.Boundary = *in.PermissionsBoundary
-		return s.useAsBoundary(tx, acct, u.Boundary, "user", u.Name)
-	})
-}
-
-func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *api.DeleteUserPermissionsBoundaryRequest) error {
-	acct := accountOf(ctx)
-	return users.modify(ctx, s, *in.UserName, func(tx store.Tx, u *userRec) error {
-		if u.Boundary == "" {
-			return api.NewNoSuchEntityException("The user %s does not have a permissions boundary.", u.Name)
-		}
-		err := removeAttachment(tx, acct, u.Boundary, usageBoundary, "user", u.Name)
-		u.Boundary = ""
-		return err
-	})
-}
-
 // Login profiles: overcast has no console, so only the profile's
 // existence is kept (DeleteUser must refuse while there is one), never
 // the password.
