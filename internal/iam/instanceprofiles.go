@@ -96,30 +96,3 @@ func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, in *api.Rem
 			return nil
 		})
 }
-
-func (s *Service) TagInstanceProfile(ctx context.Context, in *api.TagInstanceProfileRequest) error {
-	if err := checkTagKeys(in.Tags); err != nil {
-		return err
-	}
-	return instanceProfiles.modify(ctx, s, *in.InstanceProfileName, func(_ store.Tx, p *instanceProfileRec) (err error) {
-		p.Tags, err = mergeTags(p.Tags, in.Tags)
-		return err
-	})
-}
-
-func (s *Service) UntagInstanceProfile(ctx context.Context, in *api.UntagInstanceProfileRequest) error {
-	return instanceProfiles.modify(ctx, s, *in.InstanceProfileName, func(_ store.Tx, p *instanceProfileRec) error {
-		p.Tags = removeTags(p.Tags, in.TagKeys)
-		return nil
-	})
-}
-
-func (s *Service) ListInstanceProfileTags(ctx context.Context, in *api.ListInstanceProfileTagsRequest) (*api.ListInstanceProfileTagsResponse, error) {
-	p, err := instanceProfiles.read(ctx, s, *in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListInstanceProfileTagsResponse{}
-	out.Tags, out.IsTruncated, out.Marker, err = tagsPage(p.Tags, in.Marker, in.MaxItems)
-	return out, err
-}

@@ -456,30 +456,3 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitie
 	out.IsTruncated, out.Marker = truncated(next)
 	return out, nil
 }
-
-func (s *Service) TagPolicy(ctx context.Context, in *api.TagPolicyRequest) error {
-	if err := checkTagKeys(in.Tags); err != nil {
-		return err
-	}
-	return s.modifyPolicy(ctx, "TagPolicy", *in.PolicyArn, func(mp *managedPolicy) (err error) {
-		mp.rec.Tags, err = mergeTags(mp.rec.Tags, in.Tags)
-		return err
-	})
-}
-
-func (s *Service) UntagPolicy(ctx context.Context, in *api.UntagPolicyRequest) error {
-	return s.modifyPolicy(ctx, "UntagPolicy", *in.PolicyArn, func(mp *managedPolicy) error {
-		mp.rec.Tags = removeTags(mp.rec.Tags, in.TagKeys)
-		return nil
-	})
-}
-
-func (s *Service) ListPolicyTags(ctx context.Context, in *api.ListPolicyTagsRequest) (*api.ListPolicyTagsResponse, error) {
-	mp, err := s.readPolicy(ctx, *in.PolicyArn)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListPolicyTagsResponse{}
-	out.Tags, out.IsTruncated, out.Marker, err = tagsPage(mp.rec.Tags, in.Marker, in.MaxItems)
-	return out, err
-}

@@ -128,33 +128,6 @@ func (s *Service) DeleteRole(ctx context.Context, in *api.DeleteRoleRequest) err
 	})
 }
 
-func (s *Service) TagRole(ctx context.Context, in *api.TagRoleRequest) error {
-	if err := checkTagKeys(in.Tags); err != nil {
-		return err
-	}
-	return roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) (err error) {
-		r.Tags, err = mergeTags(r.Tags, in.Tags)
-		return err
-	})
-}
-
-func (s *Service) UntagRole(ctx context.Context, in *api.UntagRoleRequest) error {
-	return roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) error {
-		r.Tags = removeTags(r.Tags, in.TagKeys)
-		return nil
-	})
-}
-
-func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest) (*api.ListRoleTagsResponse, error) {
-	r, err := roles.read(ctx, s, *in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListRoleTagsResponse{}
-	out.Tags, out.IsTruncated, out.Marker, err = tagsPage(r.Tags, in.Marker, in.MaxItems)
-	return out, err
-}
-
 // Service-linked roles.
 
 // serviceLinkedRole is how AWS names and equips the role a service creates

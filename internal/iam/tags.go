@@ -1,9 +1,12 @@
 package iam
 
 import (
+	"context"
+	"slices"
 	"strings"
 
 	api "overcast/internal/api/iam"
+	"overcast/internal/store"
 )
 
 const maxTags = 50
@@ -41,9 +44,9 @@ func checkTagKeys(in api.TagListType) error {
 	return nil
 }
 
-// mergeTags adds or overwrites tags, matching keys regardless of case.
-func mergeTags(existing []tag, add api.TagListType) ([]tag, error) {
-	out := append([]tag(nil), existing...)
+// addTags adds or overwrites tags, matching keys regardless of case.
+func addTags(ts *[]tag, add api.TagListType) error {
+	out := slices.Clone(*ts)
 	for _, t := range toTags(add) {
 		i := indexTag(out, t.Key)
 		if i >= 0 {
@@ -53,47 +56,134 @@ func mergeTags(existing []tag, add api.TagListType) ([]tag, error) {
 		}
 	}
 	if len(out) > maxTags {
-		return nil, api.NewLimitExceededException("The number of tags has reached the maximum limit.")
+		return api.NewLimitExceededException("The number of tags has reached the maximum limit.")
 	}
-	return out, nil
+	*ts = out
+	return nil
 }
 
-func removeTags(existing []tag, keys []string) []tag {
-	var out []tag
-	for _, t := range existing {
-		drop := false
-		for _, k := range keys {
-			if strings.EqualFold(k, t.Key) {
-				drop = true
-			}
-		}
-		if !drop {
-			out = append(out, t)
-		}
-	}
-	return out
+// removeTags drops the tags with keys, matching regardless of case.
+func removeTags(ts *[]tag, keys []string) {
+	*ts = slices.DeleteFunc(slices.Clone(*ts), func(t tag) bool {
+		return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
+	})
 }
 
 func indexTag(ts []tag, key string) int {
-	for i, t := range ts {
-		if strings.EqualFold(t.Key, key) {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(ts, func(t tag) bool { return strings.EqualFold(t.Key, key) })
+}
+
+// tagsResponse is the one shape of the List*Tags responses.
+type tagsResponse interface {
+	api.ListUserTagsResponse | api.ListRoleTagsResponse | api.ListPolicyTagsResponse | api.ListInstanceProfileTagsResponse
 }
 
 // tagsPage answers the List*Tags operations.
-func tagsPage(ts []tag, marker *string, maxItems *int32) (api.TagListType, *bool, *string, error) {
+func tagsPage[R tagsResponse](ts []tag, marker *string, maxItems *int32) (*R, error) {
 	pg, err := newPage(marker, maxItems)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	items, next := pageSlice(ts, func(t tag) string { return strings.ToLower(t.Key) }, pg)
 	more, m := truncated(next)
-	out := apiTags(items)
-	if out == nil {
-		out = api.TagListType{}
+	page := apiTags(items)
+	if page == nil {
+		page = api.TagListType{}
 	}
-	return out, more, m, nil
+	out := R(api.ListUserTagsResponse{Tags: page, IsTruncated: more, Marker: m})
+	return &out, nil
+}
+
+// Users, roles and instance profiles are tagged by name, through their
+// entityKind; customer managed policies by ARN, through modifyPolicy.
+
+// taggedRecord is a pointer to the record of an entity with tags.
+type taggedRecord[T any] interface {
+	record[T]
+	tagList() *[]tag
+}
+
+func (u *userRec) tagList() *[]tag            { return &u.Tags }
+func (r *roleRec) tagList() *[]tag            { return &r.Tags }
+func (p *instanceProfileRec) tagList() *[]tag { return &p.Tags }
+
+func tagEntity[T any, P taggedRecord[T]](ctx context.Context, s *Service, k entityKind[T, P], name string, add api.TagListType) error {
+	if err := checkTagKeys(add); err != nil {
+		return err
+	}
+	return k.modify(ctx, s, name, func(_ store.Tx, v P) error { return addTags(v.tagList(), add) })
+}
+
+func untagEntity[T any, P taggedRecord[T]](ctx context.Context, s *Service, k entityKind[T, P], name string, keys []string) error {
+	return k.modify(ctx, s, name, func(_ store.Tx, v P) error {
+		removeTags(v.tagList(), keys)
+		return nil
+	})
+}
+
+func listEntityTags[R tagsResponse, T any, P taggedRecord[T]](ctx context.Context, s *Service, k entityKind[T, P],
+	name string, marker *string, maxItems *int32) (*R, error) {
+	v, err := k.read(ctx, s, name)
+	if err != nil {
+		return nil, err
+	}
+	return tagsPage[R](*P(&v).tagList(), marker, maxItems)
+}
+
+func (s *Service) TagUser(ctx context.Context, in *api.TagUserRequest) error {
+	return tagEntity(ctx, s, users, *in.UserName, in.Tags)
+}
+
+func (s *Service) TagRole(ctx context.Context, in *api.TagRoleRequest) error {
+	return tagEntity(ctx, s, roles, *in.RoleName, in.Tags)
+}
+
+func (s *Service) TagInstanceProfile(ctx context.Context, in *api.TagInstanceProfileRequest) error {
+	return tagEntity(ctx, s, instanceProfiles, *in.InstanceProfileName, in.Tags)
+}
+
+func (s *Service) TagPolicy(ctx context.Context, in *api.TagPolicyRequest) error {
+	if err := checkTagKeys(in.Tags); err != nil {
+		return err
+	}
+	return s.modifyPolicy(ctx, "TagPolicy", *in.PolicyArn, func(mp *managedPolicy) error { return addTags(&mp.rec.Tags, in.Tags) })
+}
+
+func (s *Service) UntagUser(ctx context.Context, in *api.UntagUserRequest) error {
+	return untagEntity(ctx, s, users, *in.UserName, in.TagKeys)
+}
+
+func (s *Service) UntagRole(ctx context.Context, in *api.UntagRoleRequest) error {
+	return untagEntity(ctx, s, roles, *in.RoleName, in.TagKeys)
+}
+
+func (s *Service) UntagInstanceProfile(ctx context.Context, in *api.UntagInstanceProfileRequest) error {
+	return untagEntity(ctx, s, instanceProfiles, *in.InstanceProfileName, in.TagKeys)
+}
+
+func (s *Service) UntagPolicy(ctx context.Context, in *api.UntagPolicyRequest) error {
+	return s.modifyPolicy(ctx, "UntagPolicy", *in.PolicyArn, func(mp *managedPolicy) error {
+		removeTags(&mp.rec.Tags, in.TagKeys)
+		return nil
+	})
+}
+
+func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest) (*api.ListUserTagsResponse, error) {
+	return listEntityTags[api.ListUserTagsResponse](ctx, s, users, *in.UserName, in.Marker, in.MaxItems)
+}
+
+func (s *Service) ListRoleTags(ctx context.Context, in *api.ListRoleTagsRequest) (*api.ListRoleTagsResponse, error) {
+	return listEntityTags[api.ListRoleTagsResponse](ctx, s, roles, *in.RoleName, in.Marker, in.MaxItems)
+}
+
+func (s *Service) ListInstanceProfileTags(ctx context.Context, in *api.ListInstanceProfileTagsRequest) (*api.ListInstanceProfileTagsResponse, error) {
+	return listEntityTags[api.ListInstanceProfileTagsResponse](ctx, s, instanceProfiles, *in.InstanceProfileName, in.Marker, in.MaxItems)
+}
+
+func (s *Service) ListPolicyTags(ctx context.Context, in *api.ListPolicyTagsRequest) (*api.ListPolicyTagsResponse, error) {
+	mp, err := s.readPolicy(ctx, *in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	return tagsPage[api.ListPolicyTagsResponse](mp.rec.Tags, in.Marker, in.MaxItems)
 }

@@ -175,33 +175,6 @@ func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) err
 	})
 }
 
-func (s *Service) TagUser(ctx context.Context, in *api.TagUserRequest) error {
-	if err := checkTagKeys(in.Tags); err != nil {
-		return err
-	}
-	return users.modify(ctx, s, *in.UserName, func(_ store.Tx, u *userRec) (err error) {
-		u.Tags, err = mergeTags(u.Tags, in.Tags)
-		return err
-	})
-}
-
-func (s *Service) UntagUser(ctx context.Context, in *api.UntagUserRequest) error {
-	return users.modify(ctx, s, *in.UserName, func(_ store.Tx, u *userRec) error {
-		u.Tags = removeTags(u.Tags, in.TagKeys)
-		return nil
-	})
-}
-
-func (s *Service) ListUserTags(ctx context.Context, in *api.ListUserTagsRequest) (*api.ListUserTagsResponse, error) {
-	u, err := users.read(ctx, s, *in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListUserTagsResponse{}
-	out.Tags, out.IsTruncated, out.Marker, err = tagsPage(u.Tags, in.Marker, in.MaxItems)
-	return out, err
-}
-
 // Login profiles: overcast has no console, so only the profile's
 // existence is kept (DeleteUser must refuse while there is one), never
 // the password.
