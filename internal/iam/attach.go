@@ -192,6 +192,15 @@ func deleteInline[T any, P holderRecord[T]](ctx context.Context, s *Service, k h
 // Permissions boundaries: a user's or a role's one boundary policy,
 // recorded in the attachment index as the policy's boundary use.
 
+// createWithBoundary creates a user or role with the permissions boundary
+// it names, if any.
+func createWithBoundary[T any, P boundedRecord[T]](ctx context.Context, s *Service, k holderKind[T, P], v T) error {
+	return k.create(ctx, s, v, func(tx store.Tx, acct string) error {
+		name, _ := P(&v).ident()
+		return s.useAsBoundary(tx, acct, *P(&v).boundaryPolicy(), k.resource, name)
+	})
+}
+
 func putBoundary[T any, P boundedRecord[T]](ctx context.Context, s *Service, k holderKind[T, P], name, arn string) error {
 	return k.modify(ctx, s, name, func(tx store.Tx, h P) error {
 		if err := modifiable(h); err != nil {

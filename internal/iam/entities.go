@@ -122,8 +122,13 @@ func (k entityKind[T, P]) remove(ctx context.Context, s *Service, name string, b
 	})
 }
 
-// mustFirst is AWS's DeleteConflict for an entity something still needs.
-func mustFirst(what string) error {
+// mustFirstIf is AWS's DeleteConflict for an entity that something still
+// needs (present), naming what must be done first. A remove's checks are
+// cmp.Or of these, in the order AWS makes them.
+func mustFirstIf(present bool, what string) error {
+	if !present {
+		return nil
+	}
 	return api.NewDeleteConflictException("Cannot delete entity, must %s first.", what)
 }
 

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -122,17 +123,10 @@ func (s *Service) DeleteGroup(ctx context.Context, in *api.DeleteGroupRequest) e
 	acct := accountOf(ctx)
 	return groups.remove(ctx, s, *in.GroupName, func(tx store.Tx, g groupRec) error {
 		members, err := tx.Count(groupMembersTable, acct+"/"+strings.ToLower(g.Name)+"/")
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case members > 0:
-			return mustFirst("remove users from group")
-		case len(g.Attached) > 0:
-			return mustFirst("detach all policies")
-		case len(g.Inline) > 0:
-			return mustFirst("delete policies")
 		}
-		return nil
+		return cmp.Or(mustFirstIf(members > 0, "remove users from group"), policiesInUse(&g))
 	})
 }
 

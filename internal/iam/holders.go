@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 
@@ -63,6 +64,12 @@ var holderLoaders = map[string]func(tx store.Tx, acct, name string) (holder, err
 func (k holderKind[T, P]) loadHolder(tx store.Tx, acct, name string) (holder, error) {
 	v, _, err := k.load(tx, acct, name)
 	return P(&v), err
+}
+
+// policiesInUse is the DeleteConflict of a holder that still has policies.
+func policiesInUse(h holder) error {
+	return cmp.Or(mustFirstIf(len(*h.attachedPolicies()) > 0, "detach all policies"),
+		mustFirstIf(len(*h.inlinePolicies()) > 0, "delete policies"))
 }
 
 // modifiable refuses changes to a service-linked role's policies, which

@@ -65,10 +65,7 @@ func (s *Service) GetInstanceProfile(ctx context.Context, in *api.GetInstancePro
 
 func (s *Service) DeleteInstanceProfile(ctx context.Context, in *api.DeleteInstanceProfileRequest) error {
 	return instanceProfiles.remove(ctx, s, *in.InstanceProfileName, func(_ store.Tx, p instanceProfileRec) error {
-		if len(p.Roles) > 0 {
-			return mustFirst("remove roles from instance profile")
-		}
-		return nil
+		return mustFirstIf(len(p.Roles) > 0, "remove roles from instance profile")
 	})
 }
 

@@ -11,7 +11,6 @@ import (
 	"overcast"
 	api "overcast/internal/api/iam"
 	"overcast/internal/awsproto"
-	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -146,16 +145,11 @@ func policyOut(tx store.Tx, acct string, mp managedPolicy, full bool) (*api.Poli
 	return out, nil
 }
 
-// checkManagedDocument validates a managed policy document and its size.
-func checkManagedDocument(doc *string) error {
-	return checkSizedDocument(*doc, policy.Identity, "PolicySize", managedPolicySizeQuota)
-}
-
 func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest) (*api.CreatePolicyResponse, error) {
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
-	if err := checkManagedDocument(in.PolicyDocument); err != nil {
+	if err := managedPolicyRules.check(*in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	p := policyRec{named: policies.newNamed(s, *in.PolicyName, in.Path), Description: in.Description,
@@ -306,7 +300,7 @@ func versionOut(pv policyVersion, isDefault, withDocument bool) *api.PolicyVersi
 }
 
 func (s *Service) CreatePolicyVersion(ctx context.Context, in *api.CreatePolicyVersionRequest) (*api.CreatePolicyVersionResponse, error) {
-	if err := checkManagedDocument(in.PolicyDocument); err != nil {
+	if err := managedPolicyRules.check(*in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	setDefault := in.SetAsDefault != nil && *in.SetAsDefault

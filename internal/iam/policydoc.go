@@ -30,14 +30,25 @@ func checkPolicyDocument(doc string, kind policy.Kind) error {
 	return err
 }
 
-// checkSizedDocument is checkPolicyDocument and IAM's size quota for the
-// document, quotaName as LimitExceeded names it.
-func checkSizedDocument(doc string, kind policy.Kind, quotaName string, quota int) error {
-	if err := checkPolicyDocument(doc, kind); err != nil {
+// documentRules are what a trust or managed policy document must satisfy:
+// its grammar, and IAM's size quota by the name LimitExceeded gives it.
+type documentRules struct {
+	grammar   policy.Kind
+	quotaName string
+	quota     int
+}
+
+var (
+	trustPolicyRules   = documentRules{policy.RoleTrust, "ACLSizePerRole", trustPolicySizeQuota}
+	managedPolicyRules = documentRules{policy.Identity, "PolicySize", managedPolicySizeQuota}
+)
+
+func (r documentRules) check(doc string) error {
+	if err := checkPolicyDocument(doc, r.grammar); err != nil {
 		return err
 	}
-	if policy.Size(doc) > quota {
-		return quotaExceeded(quotaName, quota)
+	if policy.Size(doc) > r.quota {
+		return quotaExceeded(r.quotaName, r.quota)
 	}
 	return nil
 }

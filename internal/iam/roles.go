@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"unicode"
 
 	api "overcast/internal/api/iam"
-	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -34,28 +34,21 @@ func roleSummary(_ store.Tx, acct string, r roleRec) (api.Role, error) {
 	return *roleOut(acct, r, false), nil
 }
 
-// checkTrustPolicy validates a role's trust policy and its size.
-func checkTrustPolicy(doc *string) error {
-	return checkSizedDocument(*doc, policy.RoleTrust, "ACLSizePerRole", trustPolicySizeQuota)
-}
-
 func (s *Service) CreateRole(ctx context.Context, in *api.CreateRoleRequest) (*api.CreateRoleResponse, error) {
 	if err := checkTagKeys(in.Tags); err != nil {
 		return nil, err
 	}
-	if err := checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
+	if err := trustPolicyRules.check(*in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
 	acct := accountOf(ctx)
-	r := roleRec{named: roles.newNamed(s, *in.RoleName, in.Path), Trust: *in.AssumeRolePolicyDocument, Description: in.Description, MaxSession: defaultMaxSessionDuration,
-		Tags: toTags(in.Tags), Boundary: orDefault(in.PermissionsBoundary, "")}
+	r := roleRec{named: roles.newNamed(s, *in.RoleName, in.Path), Trust: *in.AssumeRolePolicyDocument,
+		Description: in.Description, MaxSession: defaultMaxSessionDuration, Tags: toTags(in.Tags),
+		Boundary: orDefault(in.PermissionsBoundary, "")}
 	if in.MaxSessionDuration != nil {
 		r.MaxSession = *in.MaxSessionDuration
 	}
-	err := roles.create(ctx, s, r, func(tx store.Tx, acct string) error {
-		return s.useAsBoundary(tx, acct, r.Boundary, roles.resource, r.Name)
-	})
-	if err != nil {
+	if err := createWithBoundary(ctx, s, roleHolder, r); err != nil {
 		return nil, err
 	}
 	return &api.CreateRoleResponse{Role: roleOut(acct, r, true)}, nil
@@ -99,7 +92,7 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, in *api.UpdateRoleD
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *api.UpdateAssumeRolePolicyRequest) error {
-	if err := checkTrustPolicy(in.PolicyDocument); err != nil {
+	if err := trustPolicyRules.check(*in.PolicyDocument); err != nil {
 		return err
 	}
 	return roles.modify(ctx, s, *in.RoleName, func(_ store.Tx, r *roleRec) error {
@@ -114,15 +107,12 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *api.UpdateAssu
 func (s *Service) DeleteRole(ctx context.Context, in *api.DeleteRoleRequest) error {
 	acct := accountOf(ctx)
 	return roles.remove(ctx, s, *in.RoleName, func(tx store.Tx, r roleRec) error {
-		switch {
-		case r.ServiceLinked != "":
+		if r.ServiceLinked != "" {
 			return protectedRole(r.Name)
-		case len(r.InstanceProfiles) > 0:
-			return mustFirst("remove roles from instance profile")
-		case len(r.Attached) > 0:
-			return mustFirst("detach all policies")
-		case len(r.Inline) > 0:
-			return mustFirst("delete policies")
+		}
+		err := cmp.Or(mustFirstIf(len(r.InstanceProfiles) > 0, "remove roles from instance profile"), policiesInUse(&r))
+		if err != nil {
+			return err
 		}
 		return releaseAttachments(tx, acct, roles.resource, r.Name, r.Attached, r.Boundary)
 	})
@@ -240,8 +230,8 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteSer
 		if r.ServiceLinked == "" {
 			return api.NewInvalidInputException("Role %s is not a service-linked role.", r.Name)
 		}
-		if len(r.InstanceProfiles) > 0 {
-			return mustFirst("remove roles from instance profile")
+		if err := mustFirstIf(len(r.InstanceProfiles) > 0, "remove roles from instance profile"); err != nil {
+			return err
 		}
 		if err := releaseAttachments(tx, acct, roles.resource, r.Name, r.Attached, r.Boundary); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -56,10 +57,7 @@ func (s *Service) CreateUser(ctx context.Context, in *api.CreateUserRequest) (*a
 	acct := accountOf(ctx)
 	u := userRec{named: users.newNamed(s, *in.UserName, in.Path), Tags: toTags(in.Tags),
 		Boundary: orDefault(in.PermissionsBoundary, "")}
-	err := users.create(ctx, s, u, func(tx store.Tx, acct string) error {
-		return s.useAsBoundary(tx, acct, u.Boundary, users.resource, u.Name)
-	})
-	if err != nil {
+	if err := createWithBoundary(ctx, s, userHolder, u); err != nil {
 		return nil, err
 	}
 	return &api.CreateUserResponse{User: userOut(acct, u, true)}, nil
@@ -159,17 +157,12 @@ func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) err
 func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) error {
 	acct := accountOf(ctx)
 	return users.remove(ctx, s, *in.UserName, func(tx store.Tx, u userRec) error {
-		switch {
-		case u.Login != nil:
-			return mustFirst("delete login profile")
-		case len(u.AccessKeys) > 0:
-			return mustFirst("delete access keys")
-		case len(u.Attached) > 0:
-			return mustFirst("detach all policies")
-		case len(u.Inline) > 0:
-			return mustFirst("delete policies")
-		case len(u.Groups) > 0:
-			return mustFirst("remove user from all groups")
+		err := cmp.Or(mustFirstIf(u.Login != nil, "delete login profile"),
+			mustFirstIf(len(u.AccessKeys) > 0, "delete access keys"),
+			policiesInUse(&u),
+			mustFirstIf(len(u.Groups) > 0, "remove user from all groups"))
+		if err != nil {
+			return err
 		}
 		return releaseAttachments(tx, acct, users.resource, u.Name, u.Attached, u.Boundary)
 	})
