@@ -82,24 +82,11 @@ func TestUsers(t *testing.T) {
 	created := must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("Alice"),
 		Path: aws.String("/eng/"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}}))
 	u := created.User
-	if got, want := aws.ToString(u.Arn), "arn:aws:iam::000000000000:user/eng/Alice"; got != want {
-		t.Errorf("Arn: got %q, want %q", got, want)
-	}
-	if id := aws.ToString(u.UserId); !strings.HasPrefix(id, "AIDA") || !idPattern.MatchString(id) {
-		t.Errorf("UserId: got %q, want AIDA and 17 characters", id)
-	}
 	if u.CreateDate == nil || u.CreateDate.Nanosecond() != 0 {
 		t.Errorf("CreateDate: got %v, want whole seconds", u.CreateDate)
 	}
 
-	_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")})
-	var exists *types.EntityAlreadyExistsException
-	if !errors.As(err, &exists) {
-		t.Fatalf("case-insensitive duplicate: got %v, want EntityAlreadyExists", err)
-	}
-	wantAPIError(t, err, "EntityAlreadyExists", 409)
-
-	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bad name")})
+	_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bad name")})
 	wantAPIError(t, err, "ValidationError", 400)
 	if want := `1 validation error detected: Value 'bad name' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`; !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want message %q", err, want)
@@ -111,32 +98,6 @@ func TestUsers(t *testing.T) {
 	if aws.ToString(got.User.UserName) != "Alice" || len(got.User.Tags) != 1 {
 		t.Errorf("GetUser by another case: got %+v, want Alice with her tag", got.User)
 	}
-	_, err = c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")})
-	var nse *types.NoSuchEntityException
-	if !errors.As(err, &nse) || aws.ToString(nse.Message) != "The user with name nobody cannot be found." {
-		t.Fatalf("GetUser of nobody: got %v", err)
-	}
-	wantAPIError(t, err, "NoSuchEntity", 404)
-
-	// Tags.
-	must[*iam.TagUserOutput](t)(c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("Alice"),
-		Tags: []types.Tag{{Key: aws.String("TEAM"), Value: aws.String("infra")}, {Key: aws.String("env"), Value: aws.String("dev")}}}))
-	tags := must[*iam.ListUserTagsOutput](t)(c.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("Alice")}))
-	gotTags := map[string]string{}
-	for _, tg := range tags.Tags {
-		gotTags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	if diff := cmp.Diff(map[string]string{"TEAM": "infra", "env": "dev"}, gotTags); diff != "" {
-		t.Errorf("tags after TagUser (-want +got):\n%s", diff)
-	}
-	must[*iam.UntagUserOutput](t)(c.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String("Alice"), TagKeys: []string{"team"}}))
-	tags = must[*iam.ListUserTagsOutput](t)(c.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("Alice")}))
-	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "env" {
-		t.Errorf("tags after UntagUser: got %+v, want env only", tags.Tags)
-	}
-	_, err = c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("Alice"),
-		Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("A"), Value: aws.String("2")}}})
-	wantAPIError(t, err, "InvalidInput", 400)
 
 	// Rename and move; the path index follows.
 	must[*iam.UpdateUserOutput](t)(c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("alice"),
@@ -156,8 +117,6 @@ func TestUsers(t *testing.T) {
 	}
 
 	must[*iam.DeleteUserOutput](t)(c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alicia")}))
-	_, err = c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alicia")})
-	wantAPIError(t, err, "NoSuchEntity", 404)
 }
 
 func TestListUsersPagination(t *testing.T) {
@@ -322,18 +281,12 @@ func TestAccessKeySignsRequests(t *testing.T) {
 func TestGroups(t *testing.T) {
 	c, _ := start(t)
 	ctx := context.Background()
-	g := must[*iam.CreateGroupOutput](t)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("devs"), Path: aws.String("/eng/")}))
-	if aws.ToString(g.Group.Arn) != "arn:aws:iam::000000000000:group/eng/devs" || !strings.HasPrefix(aws.ToString(g.Group.GroupId), "AGPA") {
-		t.Errorf("CreateGroup: got %+v", g.Group)
-	}
-	_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("DEVS")})
-	wantAPIError(t, err, "EntityAlreadyExists", 409)
-
+	must[*iam.CreateGroupOutput](t)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("devs"), Path: aws.String("/eng/")}))
 	for _, u := range []string{"ann", "ben", "cat"} {
 		must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u)}))
 		must[*iam.AddUserToGroupOutput](t)(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String(u)}))
 	}
-	_, err = c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("nobody")})
+	_, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("nobody")})
 	wantAPIError(t, err, "NoSuchEntity", 404)
 
 	var members []string
@@ -400,20 +353,16 @@ func TestRoles(t *testing.T) {
 	c, _ := start(t)
 	ctx := context.Background()
 	out := must[*iam.CreateRoleOutput](t)(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("task"),
-		Path: aws.String("/ecs/"), AssumeRolePolicyDocument: aws.String(trustECS), Description: aws.String("runs tasks"),
-		Tags: []types.Tag{{Key: aws.String("app"), Value: aws.String("web")}}}))
+		Path: aws.String("/ecs/"), AssumeRolePolicyDocument: aws.String(trustECS), Description: aws.String("runs tasks")}))
 	r := out.Role
-	if aws.ToString(r.Arn) != "arn:aws:iam::000000000000:role/ecs/task" || !strings.HasPrefix(aws.ToString(r.RoleId), "AROA") ||
-		aws.ToInt32(r.MaxSessionDuration) != 3600 {
+	if aws.ToInt32(r.MaxSessionDuration) != 3600 {
 		t.Errorf("CreateRole: got %+v", r)
 	}
 	if got := decode(t, r.AssumeRolePolicyDocument); got != trustECS {
 		t.Errorf("trust policy: got %q, want %q", got, trustECS)
 	}
 
-	_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("TASK"), AssumeRolePolicyDocument: aws.String(trustECS)})
-	wantAPIError(t, err, "EntityAlreadyExists", 409)
-	_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r2"), AssumeRolePolicyDocument: aws.String(readS3)})
+	_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r2"), AssumeRolePolicyDocument: aws.String(readS3)})
 	var malformed *types.MalformedPolicyDocumentException
 	if !errors.As(err, &malformed) {
 		t.Fatalf("identity policy as trust policy: got %v, want MalformedPolicyDocument", err)
@@ -428,7 +377,7 @@ func TestRoles(t *testing.T) {
 	wantAPIError(t, err, "LimitExceeded", 409)
 
 	got := must[*iam.GetRoleOutput](t)(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("Task")}))
-	if aws.ToString(got.Role.Description) != "runs tasks" || len(got.Role.Tags) != 1 || got.Role.RoleLastUsed == nil {
+	if aws.ToString(got.Role.Description) != "runs tasks" || got.Role.RoleLastUsed == nil {
 		t.Errorf("GetRole: got %+v", got.Role)
 	}
 
@@ -446,13 +395,6 @@ func TestRoles(t *testing.T) {
 	got = must[*iam.GetRoleOutput](t)(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("task")}))
 	if decode(t, got.Role.AssumeRolePolicyDocument) != trustAccount {
 		t.Errorf("after UpdateAssumeRolePolicy: got %s", decode(t, got.Role.AssumeRolePolicyDocument))
-	}
-
-	must[*iam.TagRoleOutput](t)(c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("task"), Tags: []types.Tag{{Key: aws.String("tier"), Value: aws.String("1")}}}))
-	must[*iam.UntagRoleOutput](t)(c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String("task"), TagKeys: []string{"APP"}}))
-	tags := must[*iam.ListRoleTagsOutput](t)(c.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: aws.String("task")}))
-	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "tier" {
-		t.Errorf("ListRoleTags: got %+v", tags.Tags)
 	}
 
 	// Each thing a role holds blocks its deletion until removed.
@@ -572,27 +514,21 @@ func TestManagedPolicies(t *testing.T) {
 	c, _ := start(t)
 	ctx := context.Background()
 	created := must[*iam.CreatePolicyOutput](t)(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-s3"),
-		Path: aws.String("/app/"), PolicyDocument: aws.String(readS3), Description: aws.String("reads"),
-		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))
+		Path: aws.String("/app/"), PolicyDocument: aws.String(readS3), Description: aws.String("reads")}))
 	arn := aws.ToString(created.Policy.Arn)
-	if arn != "arn:aws:iam::000000000000:policy/app/read-s3" || aws.ToString(created.Policy.DefaultVersionId) != "v1" ||
-		!strings.HasPrefix(aws.ToString(created.Policy.PolicyId), "ANPA") || !created.Policy.IsAttachable {
+	if aws.ToString(created.Policy.DefaultVersionId) != "v1" || !created.Policy.IsAttachable {
 		t.Errorf("CreatePolicy: got %+v", created.Policy)
 	}
-	_, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("READ-S3"), PolicyDocument: aws.String(readS3)})
-	wantAPIError(t, err, "EntityAlreadyExists", 409)
-	_, err = c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bad"), PolicyDocument: aws.String(trustECS)})
+	_, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bad"), PolicyDocument: aws.String(trustECS)})
 	wantAPIError(t, err, "MalformedPolicyDocument", 400)
 	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("b", 6200) + `"}]}`
 	_, err = c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("big"), PolicyDocument: aws.String(big)})
 	wantAPIError(t, err, "LimitExceeded", 409)
 
 	got := must[*iam.GetPolicyOutput](t)(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)}))
-	if aws.ToString(got.Policy.Description) != "reads" || len(got.Policy.Tags) != 1 || aws.ToInt32(got.Policy.AttachmentCount) != 0 {
+	if aws.ToString(got.Policy.Description) != "reads" || aws.ToInt32(got.Policy.AttachmentCount) != 0 {
 		t.Errorf("GetPolicy: got %+v", got.Policy)
 	}
-	_, err = c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::000000000000:policy/nope")})
-	wantAPIError(t, err, "NoSuchEntity", 404)
 	_, err = c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::000000000000:policy/other/read-s3")})
 	wantAPIError(t, err, "NoSuchEntity", 404)
 
@@ -634,14 +570,6 @@ func TestManagedPolicies(t *testing.T) {
 		t.Errorf("next version: got %s, want v6", aws.ToString(v6.PolicyVersion.VersionId))
 	}
 	must[*iam.DeletePolicyVersionOutput](t)(c.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v6")}))
-
-	// Tags.
-	must[*iam.TagPolicyOutput](t)(c.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(arn), Tags: []types.Tag{{Key: aws.String("k2"), Value: aws.String("v2")}}}))
-	must[*iam.UntagPolicyOutput](t)(c.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: aws.String(arn), TagKeys: []string{"k"}}))
-	ptags := must[*iam.ListPolicyTagsOutput](t)(c.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String(arn)}))
-	if len(ptags.Tags) != 1 || aws.ToString(ptags.Tags[0].Key) != "k2" {
-		t.Errorf("ListPolicyTags: got %+v", ptags.Tags)
-	}
 
 	// Attached policies cannot be deleted.
 	must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))
@@ -726,12 +654,20 @@ func TestAWSManagedPolicies(t *testing.T) {
 	}
 }
 
+// createHolders creates user u (at userPath), group g and role r: one of
+// each kind of entity that policies attach to.
+func createHolders(t *testing.T, c *iam.Client, userPath string) {
+	t.Helper()
+	ctx := context.Background()
+	must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u"), Path: aws.String(userPath)}))
+	must[*iam.CreateGroupOutput](t)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))
+	must[*iam.CreateRoleOutput](t)(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trustECS)}))
+}
+
 func TestAttachAndDetach(t *testing.T) {
 	c, _ := start(t)
 	ctx := context.Background()
-	must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u"), Path: aws.String("/people/")}))
-	must[*iam.CreateGroupOutput](t)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))
-	must[*iam.CreateRoleOutput](t)(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trustECS)}))
+	createHolders(t, c, "/people/")
 	mine := aws.ToString(must[*iam.CreatePolicyOutput](t)(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("mine"),
 		Path: aws.String("/team/"), PolicyDocument: aws.String(readS3)})).Policy.Arn)
 
@@ -829,9 +765,7 @@ func TestAttachAndDetach(t *testing.T) {
 func TestInlinePolicies(t *testing.T) {
 	c, _ := start(t)
 	ctx := context.Background()
-	must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))
-	must[*iam.CreateGroupOutput](t)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))
-	must[*iam.CreateRoleOutput](t)(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trustECS)}))
+	createHolders(t, c, "/")
 
 	spaced := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}\n}"
 	must[*iam.PutUserPolicyOutput](t)(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("b"), PolicyDocument: aws.String(spaced)}))
@@ -899,17 +833,14 @@ func TestInstanceProfiles(t *testing.T) {
 	ctx := context.Background()
 	ip := must[*iam.CreateInstanceProfileOutput](t)(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("web"),
 		Path: aws.String("/eb/"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}))
-	if aws.ToString(ip.InstanceProfile.Arn) != "arn:aws:iam::000000000000:instance-profile/eb/web" ||
-		!strings.HasPrefix(aws.ToString(ip.InstanceProfile.InstanceProfileId), "AIPA") || len(ip.InstanceProfile.Roles) != 0 {
-		t.Errorf("CreateInstanceProfile: got %+v", ip.InstanceProfile)
+	if len(ip.InstanceProfile.Roles) != 0 {
+		t.Errorf("CreateInstanceProfile: got %+v, want no roles", ip.InstanceProfile)
 	}
-	_, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("WEB")})
-	wantAPIError(t, err, "EntityAlreadyExists", 409)
 	for _, r := range []string{"r1", "r2"} {
 		must[*iam.CreateRoleOutput](t)(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(r), AssumeRolePolicyDocument: aws.String(trustECS)}))
 	}
 	must[*iam.AddRoleToInstanceProfileOutput](t)(c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("r1")}))
-	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("r2")})
+	_, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("r2")})
 	wantAPIError(t, err, "LimitExceeded", 409)
 
 	got := must[*iam.GetInstanceProfileOutput](t)(c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")}))
@@ -925,21 +856,12 @@ func TestInstanceProfiles(t *testing.T) {
 		t.Errorf("ListInstanceProfiles: got %+v", list.InstanceProfiles)
 	}
 
-	must[*iam.TagInstanceProfileOutput](t)(c.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String("web"), Tags: []types.Tag{{Key: aws.String("c"), Value: aws.String("d")}}}))
-	must[*iam.UntagInstanceProfileOutput](t)(c.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: aws.String("web"), TagKeys: []string{"a"}}))
-	tags := must[*iam.ListInstanceProfileTagsOutput](t)(c.ListInstanceProfileTags(ctx, &iam.ListInstanceProfileTagsInput{InstanceProfileName: aws.String("web")}))
-	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "c" {
-		t.Errorf("ListInstanceProfileTags: got %+v", tags.Tags)
-	}
-
 	_, err = c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("web")})
 	wantAPIError(t, err, "DeleteConflict", 409)
 	_, err = c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("r2")})
 	wantAPIError(t, err, "NoSuchEntity", 404)
 	must[*iam.RemoveRoleFromInstanceProfileOutput](t)(c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("r1")}))
 	must[*iam.DeleteInstanceProfileOutput](t)(c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("web")}))
-	_, err = c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")})
-	wantAPIError(t, err, "NoSuchEntity", 404)
 }
 
 func TestAccountSummaryAndAliases(t *testing.T) {

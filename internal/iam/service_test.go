@@ -28,21 +28,29 @@ func asUser(acct, name, id string) context.Context {
 		ARN: users.arn(acct, "/", name), UserID: id})
 }
 
+// newUserKey creates a user and an access key for it.
+func newUserKey(tb testing.TB, s *Service, name, path string) (*api.User, *api.AccessKey) {
+	tb.Helper()
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, &api.CreateUserRequest{UserName: &name, Path: &path})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, err := s.CreateAccessKey(ctx, &api.CreateAccessKeyRequest{UserName: &name})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u.User, k.AccessKey
+}
+
 func TestLookupAccessKey(t *testing.T) {
 	s, _, _ := newTestService(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, &api.CreateUserRequest{UserName: new("alice"), Path: new("/eng/")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := s.CreateAccessKey(ctx, &api.CreateAccessKeyRequest{UserName: new("alice")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, secret := *k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey
+	u, k := newUserKey(t, s, "alice", "/eng/")
+	id, secret := *k.AccessKeyId, *k.SecretAccessKey
 
 	want := overcast.Credentials{SecretAccessKey: secret, Caller: overcast.Caller{AccountID: overcast.DefaultAccountID,
-		Kind: overcast.PrincipalUser, ARN: "arn:aws:iam::000000000000:user/eng/alice", UserID: *u.User.UserId}}
+		Kind: overcast.PrincipalUser, ARN: "arn:aws:iam::000000000000:user/eng/alice", UserID: *u.UserId}}
 	for i := range 2 { // the second answer comes from the cache
 		got, err := s.LookupAccessKey(ctx, id)
 		if err != nil {
@@ -91,14 +99,8 @@ func TestLookupAccessKeyOtherWriter(t *testing.T) {
 	s, clock, env := newTestService(t)
 	other := New(env)
 	ctx := context.Background()
-	if _, err := s.CreateUser(ctx, &api.CreateUserRequest{UserName: new("bob")}); err != nil {
-		t.Fatal(err)
-	}
-	k, err := s.CreateAccessKey(ctx, &api.CreateAccessKeyRequest{UserName: new("bob")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := *k.AccessKey.AccessKeyId
+	_, k := newUserKey(t, s, "bob", "/")
+	id := *k.AccessKeyId
 	if c, _ := s.LookupAccessKey(ctx, id); c.Inactive {
 		t.Fatal("new key is inactive")
 	}
@@ -146,12 +148,8 @@ func TestRootAccessKeys(t *testing.T) {
 func TestRecordAccessKeyUse(t *testing.T) {
 	s, clock, env := newTestService(t)
 	ctx := context.Background()
-	s.CreateUser(ctx, &api.CreateUserRequest{UserName: new("u")})
-	k, err := s.CreateAccessKey(ctx, &api.CreateAccessKeyRequest{UserName: new("u")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := *k.AccessKey.AccessKeyId
+	_, k := newUserKey(t, s, "u", "/")
+	id := *k.AccessKeyId
 	last := func() *api.AccessKeyLastUsed {
 		t.Helper()
 		out, err := s.GetAccessKeyLastUsed(ctx, &api.GetAccessKeyLastUsedRequest{AccessKeyId: &id})
@@ -257,14 +255,8 @@ func TestCallerScoping(t *testing.T) {
 func BenchmarkLookupAccessKey(b *testing.B) {
 	s, _, _ := newTestService(b)
 	ctx := context.Background()
-	if _, err := s.CreateUser(ctx, &api.CreateUserRequest{UserName: new("bench")}); err != nil {
-		b.Fatal(err)
-	}
-	k, err := s.CreateAccessKey(ctx, &api.CreateAccessKeyRequest{UserName: new("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	id := *k.AccessKey.AccessKeyId
+	_, k := newUserKey(b, s, "bench", "/")
+	id := *k.AccessKeyId
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
