@@ -467,10 +467,17 @@ func setRequestIDHeader(h http.Header, proto, id string) {
 	}
 }
 
+// contentType is the Content-Type of proto's documents. svc is nil for
+// errors written before any service is known (an unknown service, a
+// failure while routing), which get JSON 1.0's.
 func contentType(svc *Service, proto string) string {
 	switch proto {
 	case "json":
-		return "application/x-amz-json-" + orDefault(svc.JSONVersion, "1.0")
+		version := "1.0"
+		if svc != nil {
+			version = orDefault(svc.JSONVersion, version)
+		}
+		return "application/x-amz-json-" + version
 	case "rest-json":
 		return "application/json"
 	case "rest-xml":
@@ -651,7 +658,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, proto strin
 
 // WriteError writes an API error in the envelope of the protocol. The
 // gateway uses it for errors found before a service is reached (bad
-// signatures, unknown keys).
+// signatures, unknown keys), and with a nil svc for requests no service
+// claims.
 func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, reqID string, head bool) {
 	hdr := w.Header()
 	setRequestIDHeader(hdr, proto, reqID)

@@ -15,14 +15,16 @@ import (
 // serveAPI serves an AWS API request and returns the service's ID for
 // metrics. a is the API when the host named it (a virtual host, whose
 // resource is moved into the path once the signature over the path as
-// sent checks); nil means find it from the request.
-func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, a *api, resource string) string {
+// sent checks); nil means find it from the request. rt learns the API as
+// soon as it is known.
+func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rt *route, a *api, resource string) string {
 	auth, parseErr := parseAuth(r)
 	if a == nil {
 		var err awsproto.APIError
 		a, r, err = g.resolve(r, auth)
 		if err != nil {
-			awsproto.WriteError(w, nil, "query", err, reqID, r.Method == http.MethodHead)
+			svc, proto := callerEnvelope(r)
+			awsproto.WriteError(w, svc, proto, err, reqID, r.Method == http.MethodHead)
 			return "unknown"
 		}
 		if a == nil {
@@ -30,6 +32,7 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 			return "unknown"
 		}
 	}
+	rt.api = a
 	var ok bool
 	if r, ok = g.authenticate(w, r, reqID, a, resource, auth, parseErr); !ok {
 		return a.h.Service().ID
@@ -122,6 +125,29 @@ func withBody(r *http.Request, body []byte) *http.Request {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	return r
+}
+
+// callerEnvelope is the error envelope a request expects when no API
+// claims it (or before one does), judged by its shape: JSON RPC names its
+// operation in X-Amz-Target, query sends a form or an Action in the URL,
+// rest-xml sends XML, and the rest are rest-json calls, the commonest kind
+// of AWS API. For JSON it returns a stand-in service that answers in the
+// JSON version the caller sent.
+func callerEnvelope(r *http.Request) (*awsproto.Service, string) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		version := "1.0"
+		if ct == "application/x-amz-json-1.1" {
+			version = "1.1"
+		}
+		return &awsproto.Service{Protocols: []string{"json"}, JSONVersion: version}, "json"
+	case ct == "application/x-www-form-urlencoded" || r.URL.Query().Has("Action"):
+		return nil, "query"
+	case ct == "application/xml" || ct == "text/xml":
+		return nil, "rest-xml"
+	}
+	return nil, "rest-json"
 }
 
 // writeUnknownService answers a request no service claims, in the envelope

@@ -127,6 +127,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(awsproto.WithRequestID(r.Context(), reqID))
 	sw := &statusWriter{ResponseWriter: w}
 	label := "-" // what served the request, for metrics
+	rt := &route{}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -135,12 +136,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.logger.Error("panic serving request", "requestId", reqID, "method", r.Method, "path", r.URL.Path,
 				"panic", p, "stack", string(debug.Stack()))
 			if !sw.wroteHeader {
-				awsproto.WriteError(sw, nil, "json", awsproto.InternalFailure(), reqID, r.Method == http.MethodHead)
+				writeInternalFailure(sw, r, rt, reqID)
 			}
 		}
 		g.metrics.observe(label, sw.status(), time.Since(start))
 	}()
-	if origin := r.Header.Get("Origin"); origin != "" && g.cors(sw, r) {
+	if origin := r.Header.Get("Origin"); origin != "" && g.cors(sw, r, rt) {
 		label = "cors"
 		return
 	}
@@ -152,7 +153,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, p := range g.cfg.Planes {
 		if p.Match(r) {
 			label = p.Name
-			g.servePlane(sw, r, reqID, p)
+			g.servePlane(sw, r, reqID, rt, p)
 			return
 		}
 	}
@@ -163,23 +164,50 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, a := range g.virtual {
 		if resource, ok := a.virtualHost(r.Host); ok {
-			label = g.serveAPI(sw, r, reqID, a, resource)
+			label = g.serveAPI(sw, r, reqID, rt, a, resource)
 			return
 		}
 	}
-	label = g.serveAPI(sw, r, reqID, nil, "")
+	label = g.serveAPI(sw, r, reqID, rt, nil, "")
+}
+
+// route is what the gateway has found a request to be for, so that a
+// panic is answered in the envelope of the API that was serving it.
+type route struct {
+	api *api // nil until an API claims the request
+}
+
+// writeInternalFailure answers a request whose handler panicked before
+// sending anything: InternalFailure in the envelope of the API serving it,
+// or of the request's shape before one was found. Headers the failed
+// handler had set (a Content-Encoding, a Content-Range) would misdescribe
+// the error, so only the CORS headers that let a browser read it are kept.
+func writeInternalFailure(w http.ResponseWriter, r *http.Request, rt *route, reqID string) {
+	h := w.Header()
+	for k := range h {
+		if !strings.HasPrefix(k, "Access-Control-") && k != "Vary" {
+			delete(h, k)
+		}
+	}
+	svc, proto := callerEnvelope(r)
+	if rt.api != nil {
+		svc, proto = rt.api.h.Service(), rt.api.h.Protocol(r)
+	}
+	awsproto.WriteError(w, svc, proto, awsproto.InternalFailure(), reqID, r.Method == http.MethodHead)
 }
 
 // cors answers CORS: a service's own policy when one claims the request,
 // the gateway's permissive default otherwise. It reports whether it
 // answered the whole request (a preflight).
-func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
+func (g *Gateway) cors(w http.ResponseWriter, r *http.Request, rt *route) bool {
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 	for _, a := range g.all {
 		if a.CORS == nil {
 			continue
 		}
+		rt.api = a // a panic in its policy is answered in its envelope
 		mine, err := a.CORS.CORS(w, r, preflight)
+		rt.api = nil
 		if err != nil {
 			g.writeError(w, r, a, a.h.Protocol(r), err)
 			return true
@@ -197,14 +225,16 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) bool {
 
 // servePlane hands a request to a data plane, authenticated first when
 // the plane asks for it.
-func (g *Gateway) servePlane(w http.ResponseWriter, r *http.Request, reqID string, p service.Plane) {
+func (g *Gateway) servePlane(w http.ResponseWriter, r *http.Request, reqID string, rt *route, p service.Plane) {
 	if p.Auth == service.AuthSigV4 {
 		a := g.bySigning[p.API]
 		if a == nil {
 			g.logger.Error("data plane names an unknown API", "plane", p.Name, "api", p.API)
-			awsproto.WriteError(w, nil, "json", awsproto.InternalFailure(), reqID, r.Method == http.MethodHead)
+			svc, proto := callerEnvelope(r)
+			awsproto.WriteError(w, svc, proto, awsproto.InternalFailure(), reqID, r.Method == http.MethodHead)
 			return
 		}
+		rt.api = a
 		auth, parseErr := parseAuth(r)
 		var ok bool
 		if r, ok = g.authenticate(w, r, reqID, a, "", auth, parseErr); !ok {
