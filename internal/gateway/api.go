@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -28,7 +29,8 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 			return "unknown"
 		}
 		if a == nil {
-			writeUnknownService(w, r, auth, reqID)
+			svc, proto := callerEnvelope(r)
+			awsproto.WriteError(w, svc, proto, unknownService(r, auth, proto), reqID, r.Method == http.MethodHead)
 			return "unknown"
 		}
 	}
@@ -86,19 +88,19 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, a *api, pro
 // names it; unsigned requests are recognized by their X-Amz-Target, by the
 // Version of a query request, and the fallback API (S3) takes the rest. It
 // may buffer a form body to read Version, in which case it returns the
-// request carrying it.
+// request carrying it. It returns no API for a request that names a
+// service overcast does not serve: a scope, or (S3 taking neither) a
+// target or a query Action and Version that no API claims.
 func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*api, *http.Request, awsproto.APIError) {
 	if auth != nil {
 		return g.bySigning[auth.Service], r, nil
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		prefix, _, _ := strings.Cut(target, ".")
-		if a := g.byTarget[prefix]; a != nil {
-			return a, r, nil
-		}
+		return g.byTarget[prefix], r, nil
 	}
-	if version := r.URL.Query().Get("Version"); version != "" {
-		if a := g.byVersion[version]; a != nil {
+	if query := r.URL.Query(); query.Get("Version") != "" {
+		if a := g.byVersion[query.Get("Version")]; a != nil || query.Has("Action") {
 			return a, r, nil
 		}
 	}
@@ -110,7 +112,7 @@ func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*api, *http.Reques
 		}
 		r = withBody(r, body)
 		if form, err := url.ParseQuery(string(body)); err == nil {
-			if a := g.byVersion[form.Get("Version")]; a != nil {
+			if a := g.byVersion[form.Get("Version")]; a != nil || (form.Has("Action") && form.Has("Version")) {
 				return a, r, nil
 			}
 		}
@@ -150,17 +152,47 @@ func callerEnvelope(r *http.Request) (*awsproto.Service, string) {
 	return nil, "rest-json"
 }
 
-// writeUnknownService answers a request no service claims, in the envelope
-// its shape suggests.
-func writeUnknownService(w http.ResponseWriter, r *http.Request, auth *sigv4.Auth, reqID string) {
-	name := "the requested service"
+// unknownService is the answer to a call of a service overcast does not
+// serve: what an AWS endpoint answers for an operation it does not have,
+// in proto's family (JSON services UnknownOperationException 400, query
+// services InvalidAction 400, REST services UnknownOperationException
+// 404), so that clients fail at once instead of retrying, with a message
+// that names the service.
+func unknownService(r *http.Request, auth *sigv4.Auth, proto string) *awsproto.Error {
+	name, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	code, status := "UnknownOperationException", http.StatusNotFound
+	switch proto {
+	case "json":
+		status = http.StatusBadRequest
+	case "query":
+		form := queryForm(r)
+		code, status, op = "InvalidAction", http.StatusBadRequest, form.Get("Action")
+		if v := form.Get("Version"); v != "" {
+			name = "version " + v
+		}
+	}
 	if auth != nil {
-		name = "service " + auth.Service
+		name = auth.Service
 	}
-	proto := "query"
-	if r.Header.Get("X-Amz-Target") != "" || strings.Contains(r.Header.Get("Content-Type"), "json") {
-		proto = "json"
+	msg := "overcast does not serve this API"
+	if name != "" {
+		msg = fmt.Sprintf("overcast does not serve the %s API", name)
 	}
-	awsproto.WriteError(w, nil, proto, &awsproto.Error{Code: "UnrecognizedService", Status: http.StatusBadRequest,
-		Message: "overcast does not provide " + name + "."}, reqID, r.Method == http.MethodHead)
+	if op != "" {
+		msg += fmt.Sprintf(", so it has no operation %s", op)
+	}
+	return &awsproto.Error{Code: code, Status: status, Message: msg + "."}
+}
+
+// queryForm is the parameters of a query request: its form body's and its
+// URL's.
+func queryForm(r *http.Request) url.Values {
+	body, _ := readBounded(r)
+	form, _ := url.ParseQuery(string(body))
+	for k, vs := range r.URL.Query() {
+		if !form.Has(k) {
+			form[k] = vs
+		}
+	}
+	return form
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"overcast/internal/api"
 	"overcast/internal/awsproto"
 	"overcast/internal/gateway"
 	"overcast/internal/service"
@@ -190,6 +191,72 @@ func TestPanicAnswersInternalFailure(t *testing.T) {
 			}
 			if ce := header.Get("Content-Encoding"); ce != "" {
 				t.Errorf("got Content-Encoding %q from the failed handler, want none", ce)
+			}
+		})
+	}
+}
+
+// unimplementedGateway routes like overcast up, with every modeled service
+// answering 501 and S3 registered as the app registers it.
+func unimplementedGateway() *gateway.Gateway {
+	var apis []service.API
+	for _, b := range api.Unimplemented() {
+		a := service.API{Binding: b}
+		if b.Service().ID == "s3" {
+			a.Anonymous, a.Fallback, a.PresignedV2, a.VirtualHosts = true, true, true, []string{".s3.localhost"}
+		}
+		apis = append(apis, a)
+	}
+	return gateway.New(gateway.Config{APIs: apis, Logger: quiet})
+}
+
+// TestUnknownService: a call of a service overcast does not model gets what
+// an AWS endpoint answers for an operation it does not have, in the
+// envelope of the caller's protocol, so that clients fail without retrying.
+func TestUnknownService(t *testing.T) {
+	gw := unimplementedGateway()
+	const (
+		json10, json11, query, restJSON, restXML = "application/x-amz-json-1.0", "application/x-amz-json-1.1", "text/xml", "application/json", "application/xml"
+		form                                     = "application/x-www-form-urlencoded; charset=utf-8"
+		unknownOp                                = "UnknownOperationException"
+	)
+	tests := []struct {
+		name string
+		req  request
+		want wireError
+	}{
+		{"json, signed", request{method: "POST", path: "/", target: "DynamoDB_20120810.ListTables", contentType: json10, body: "{}", service: "dynamodb"},
+			wireError{400, json10, unknownOp, "overcast does not serve the dynamodb API, so it has no operation ListTables."}},
+		{"json 1.1, unsigned", request{method: "POST", path: "/", target: "StarlingDoveService.DescribeConfigRules", contentType: json11, body: "{}"},
+			wireError{400, json11, unknownOp, "overcast does not serve the StarlingDoveService API, so it has no operation DescribeConfigRules."}},
+		{"query", request{method: "POST", path: "/", contentType: form, body: "Action=ListDomains&Version=2009-04-15", service: "sdb"},
+			wireError{400, query, "InvalidAction", "overcast does not serve the sdb API, so it has no operation ListDomains."}},
+		{"query in the URL", request{method: "GET", path: "/?Action=ListDomains&Version=2009-04-15", service: "sdb"},
+			wireError{400, query, "InvalidAction", "overcast does not serve the sdb API, so it has no operation ListDomains."}},
+		// SimpleDB signs with SigV2, which names no service: its Action and
+		// Version make it a query call all the same.
+		{"query, SigV2", request{method: "POST", path: "/", contentType: form, body: "Action=ListDomains&Version=2009-04-15&AWSAccessKeyId=AKID&SignatureVersion=2&Signature=x"},
+			wireError{400, query, "InvalidAction", "overcast does not serve the version 2009-04-15 API, so it has no operation ListDomains."}},
+		{"query in the URL, unsigned", request{method: "GET", path: "/?Action=ListDomains&Version=2009-04-15"},
+			wireError{400, query, "InvalidAction", "overcast does not serve the version 2009-04-15 API, so it has no operation ListDomains."}},
+		{"rest-json", request{method: "GET", path: "/restapis", service: "apigateway"},
+			wireError{404, restJSON, unknownOp, "overcast does not serve the apigateway API."}},
+		{"rest-json with a body", request{method: "POST", path: "/clusters", contentType: restJSON, body: `{"name":"c"}`, service: "eks"},
+			wireError{404, restJSON, unknownOp, "overcast does not serve the eks API."}},
+		{"rest-xml", request{method: "PUT", path: "/v20180820/bucket/b", contentType: restXML, body: "<A/>", service: "s3-outposts"},
+			wireError{404, restXML, unknownOp, "overcast does not serve the s3-outposts API."}},
+		{"HEAD", request{method: "HEAD", path: "/restapis", service: "apigateway"}, wireError{Status: 404, ContentType: restJSON}},
+		// Requests that name no service are still S3's.
+		{"unsigned, no target", request{method: "GET", path: "/bucket"},
+			wireError{501, restXML, "NotImplemented", "The operation ListObjects is not implemented by overcast yet."}},
+		{"unsigned form without an Action", request{method: "POST", path: "/bucket/key?uploads", contentType: form, body: "x=1"},
+			wireError{501, restXML, "NotImplemented", "The operation CreateMultipartUpload is not implemented by overcast yet."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := answer(t, gw, tt.req.build())
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -39,4 +39,16 @@ for cli in "${CLIS[@]}"; do
 
   awsc "$cli" iam delete-access-key --user-name "$user" --access-key-id "$key"
   awsc "$cli" iam delete-user --user-name "$user"
+
+  # A service overcast does not model is refused with AWS's answer for an
+  # operation an endpoint does not have: one attempt, answered at once,
+  # not a dropped connection the CLI retries for seconds.
+  if out=$(awsc "$cli" --debug dynamodb list-tables 2>&1); then
+    fail "dynamodb list-tables succeeded"
+  fi
+  expect_contains "unmodelled service" "$out" "An error occurred (UnknownOperationException) when calling the ListTables operation"
+  expect_eq "unmodelled service attempts" "$(grep -c 'Sending http request' <<<"$out")" 1
+  ms=$(awk 'function ms(clock, f) { split(clock, f, /[:,]/); return ((f[1] * 60 + f[2]) * 60 + f[3]) * 1000 + f[4] }
+    /Sending http request/ { sent = ms($2) } /Response headers/ { got = ms($2) } END { print (got == "" ? "no answer" : got - sent) }' <<<"$out")
+  [ "$ms" -lt 1000 ] 2>/dev/null || fail "unmodelled service: answered after ${ms}ms, want well under a second"
 done
