@@ -223,6 +223,9 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
+	if e, ok := AsAPIError(err); ok {
+		return nil, e // the gateway's verdict on the body (a payload hash that does not match)
+	}
 	if err != nil {
 		return nil, &Error{Code: "IncompleteBody", Status: http.StatusBadRequest, Message: "The request body could not be read: " + err.Error()}
 	}

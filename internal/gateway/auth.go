@@ -55,6 +55,11 @@ func (a *authenticator) authenticate(r *http.Request, auth *sigv4.Auth, api *api
 		return r.WithContext(overcast.WithCaller(r.Context(), caller)), nil
 	}
 
+	// What the request says of its body is checked whoever signed it:
+	// a payload hash that is no hash is refused before anything else.
+	if !sigv4.ValidPayloadHash(auth.PayloadHash) {
+		return r, invalidPayloadHash(proto, auth.PayloadHash)
+	}
 	creds, known, err := a.credentials(r.Context(), auth.AccessKeyID, auth.Region, proto)
 	if err != nil {
 		return r, err
@@ -144,8 +149,10 @@ func readBounded(r *http.Request) ([]byte, error) {
 }
 
 // wrapBody makes a streamed body check what its signature promised: the hex
-// SHA-256 it declared, or the aws-chunked signatures and checksums. Errors
-// surface from Read as S3 errors, since S3 is the API that streams.
+// SHA-256 it declared, or the aws-chunked signatures and checksums. The
+// hash, the framing and the trailing checksums are checked whatever the
+// key; only the chunk signatures need its secret (verify). Errors surface
+// from Read as S3 errors, since S3 is the API that streams.
 func wrapBody(r *http.Request, auth *sigv4.Auth, secret string, verify bool) error {
 	switch {
 	case auth.PayloadHash == "" || auth.PayloadHash == sigv4.UnsignedPayload:
@@ -162,7 +169,12 @@ func wrapBody(r *http.Request, auth *sigv4.Auth, secret string, verify bool) err
 				r.ContentLength = size
 			}
 		}
-	case verify && len(auth.PayloadHash) == 64:
+	case len(auth.PayloadHash) == 64 && r.ContentLength == 0:
+		// No operation reads an empty body, so its hash is checked now.
+		if _, err := io.ReadAll(sigv4.NewHashCheckingReader(http.NoBody, auth.PayloadHash)); err != nil {
+			return err
+		}
+	case len(auth.PayloadHash) == 64:
 		r.Body = &apiErrorBody{r: sigv4.NewHashCheckingReader(r.Body, auth.PayloadHash), c: r.Body}
 	}
 	return nil
@@ -205,7 +217,24 @@ const (
 	unknownKey
 	badToken
 	expiredToken
+	badPayloadHash
 )
+
+// invalidPayloadHash refuses an x-amz-content-sha256 that is no SHA-256
+// and none of the literals, the way S3 does: InvalidArgument naming the
+// header and its value.
+func invalidPayloadHash(proto, value string) *awsproto.Error {
+	e := failure(proto, badPayloadHash, "")
+	if family(proto) == "rest-xml" {
+		e.Fields = []awsproto.Field{{Name: "ArgumentName", Value: "x-amz-content-sha256"}, {Name: "ArgumentValue", Value: value}}
+	}
+	return e
+}
+
+// msgBadPayloadHash is S3's text for an invalid x-amz-content-sha256.
+const msgBadPayloadHash = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, " +
+	"STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, " +
+	"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value."
 
 // failure returns the error each protocol family gives for k.
 func failure(proto string, k failureKind, msg string) *awsproto.Error {
@@ -235,6 +264,11 @@ func failure(proto string, k failureKind, msg string) *awsproto.Error {
 			"query":    {"ExpiredToken", 403, "The security token included in the request is expired"},
 			"json":     {"ExpiredTokenException", 403, "The security token included in the request is expired"},
 			"rest-xml": {"ExpiredToken", 400, "The provided token has expired."},
+		},
+		badPayloadHash: {
+			"query":    {"IncompleteSignature", 400, msgBadPayloadHash},
+			"json":     {"IncompleteSignatureException", 400, msgBadPayloadHash},
+			"rest-xml": {"InvalidArgument", 400, msgBadPayloadHash},
 		},
 	}
 	c := table[k][family]

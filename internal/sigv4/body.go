@@ -15,6 +15,20 @@ const (
 	StreamingUnsignedPayloadTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 )
 
+// ValidPayloadHash reports whether v is an x-amz-content-sha256 value S3
+// accepts: none, UNSIGNED-PAYLOAD, a STREAMING-* mode, or a SHA-256 in hex.
+// The SigV4a (ECDSA) modes are among them, so that they are refused as
+// unsupported by the chunked reader rather than as malformed here.
+func ValidPayloadHash(v string) bool {
+	switch v {
+	case "", UnsignedPayload, StreamingPayload, StreamingPayloadTrailer, StreamingUnsignedPayloadTrailer,
+		"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER":
+		return true
+	}
+	var sum [32]byte
+	return decodeHex32(&sum, v)
+}
+
 // NewHashCheckingReader passes body through and, at EOF, returns
 // *Error{KindContentSHA256Mismatch} instead of io.EOF if the bytes read do not
 // hash to expectedHex. It lets a caller stream a body whose hash was signed

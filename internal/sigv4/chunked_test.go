@@ -589,6 +589,31 @@ func TestHashCheckingReader(t *testing.T) {
 	}
 }
 
+func TestValidPayloadHash(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  bool
+	}{
+		{"", true},
+		{UnsignedPayload, true},
+		{StreamingPayload, true},
+		{StreamingUnsignedPayloadTrailer, true},
+		{"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER", true},
+		{HashHex([]byte("x")), true},
+		{strings.ToUpper(HashHex([]byte("x"))), true},
+		{"bogus", false},
+		{"unsigned-payload", false},
+		{"STREAMING-PAYLOAD", false},
+		{HashHex([]byte("x"))[:63], false},
+		{HashHex([]byte("x"))[:63] + "g", false},
+		{"tjnVEQ5UTP/DL91eAGOmew==", false}, // a Content-MD5 in the wrong header
+	} {
+		if got := ValidPayloadHash(tt.value); got != tt.want {
+			t.Errorf("ValidPayloadHash(%q): got %v, want %v", tt.value, got, tt.want)
+		}
+	}
+}
+
 // An S3-style streaming upload end to end: the SDK signs the headers (the
 // seed), our encoder chains the chunks from it, a real server decodes.
 func TestChunkedUploadThroughServer(t *testing.T) {
