@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+
+	"overcast/internal/awstest"
 )
 
 // TestCrossAccountPolicy: another account reaches a repository only as far
@@ -39,9 +41,9 @@ func TestCrossAccountPolicy(t *testing.T) {
 
 	// Policies are validated.
 	_, err = e.c.SetRepositoryPolicy(ctx, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("shared"), PolicyText: aws.String(`{"Statement":"nope"}`)})
-	wantAPIError(t, err, "InvalidParameterException", "Invalid repository policy provided")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid repository policy provided"})
 	_, err = e.c.GetRepositoryPolicy(ctx, &ecr.GetRepositoryPolicyInput{RepositoryName: aws.String("shared")})
-	wantAPIError(t, err, "RepositoryPolicyNotFoundException", "Repository policy does not exist for the repository with name 'shared'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "RepositoryPolicyNotFoundException", Status: 400, Message: "Repository policy does not exist for the repository with name 'shared'"})
 
 	pull := `{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},
 		"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
 )
 
 func TestRepositories(t *testing.T) {
@@ -41,21 +43,21 @@ func TestRepositories(t *testing.T) {
 	}
 
 	_, err = e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("team/app")})
-	wantAPIError(t, err, "RepositoryAlreadyExistsException", "The repository with name 'team/app' already exists in the registry with id '000000000000'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "RepositoryAlreadyExistsException", Status: 400, Message: "The repository with name 'team/app' already exists in the registry with id '000000000000'"})
 	for _, bad := range []string{"Upper", "a", "trailing/", "double--dash/-x", strings.Repeat("a", 257)} {
 		_, err = e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(bad)})
-		wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'repositoryName'")
+		awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid parameter at 'repositoryName'"})
 	}
 	_, err = e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("x1"), ImageTagMutability: types.ImageTagMutabilityImmutableWithExclusion,
 		ImageTagMutabilityExclusionFilters: []types.ImageTagMutabilityExclusionFilter{{FilterType: "WILDCARD", Filter: aws.String("a")}, {FilterType: "WILDCARD", Filter: aws.String("b")},
 			{FilterType: "WILDCARD", Filter: aws.String("c")}, {FilterType: "WILDCARD", Filter: aws.String("d")}, {FilterType: "WILDCARD", Filter: aws.String("e")}, {FilterType: "WILDCARD", Filter: aws.String("f")}}})
-	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'Member must have length less than or equal to 5'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'Member must have length less than or equal to 5'"})
 	// "a__b" passes the model's pattern but not the registry's, which
 	// CreateRepository holds new names to.
 	_, err = e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("a__b")})
-	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''"})
 	_, err = e.c.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1001)})
-	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'"})
 
 	kms, err := e.c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("secure"),
 		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true},
@@ -89,7 +91,7 @@ func TestRepositories(t *testing.T) {
 		t.Errorf("DescribeRepositories in %d pages (-want +got):\n%s", pages, diff)
 	}
 	_, err = e.c.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"team/app", "nope"}})
-	wantAPIError(t, err, "RepositoryNotFoundException", "The repository with name 'nope' does not exist in the registry with id '000000000000'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "RepositoryNotFoundException", Status: 400, Message: "The repository with name 'nope' does not exist in the registry with id '000000000000'"})
 
 	// Tags.
 	arn := aws.ToString(r.RepositoryArn)
@@ -107,7 +109,7 @@ func TestRepositories(t *testing.T) {
 		t.Errorf("ListTagsForResource: got %+v, want env=prod", tags.Tags)
 	}
 	_, err = e.c.TagResource(ctx, &ecr.TagResourceInput{ResourceArn: aws.String("arn:aws:s3:::bucket"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
-	wantAPIError(t, err, "InvalidParameterException", "Invalid ARN")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid ARN"})
 
 	// Settings.
 	mut, err := e.c.PutImageTagMutability(ctx, &ecr.PutImageTagMutabilityInput{RepositoryName: aws.String("team/app"), ImageTagMutability: types.ImageTagMutabilityMutableWithExclusion,
@@ -117,7 +119,7 @@ func TestRepositories(t *testing.T) {
 	}
 	_, err = e.c.PutImageTagMutability(ctx, &ecr.PutImageTagMutabilityInput{RepositoryName: aws.String("team/app"), ImageTagMutability: types.ImageTagMutabilityImmutable,
 		ImageTagMutabilityExclusionFilters: []types.ImageTagMutabilityExclusionFilter{{FilterType: "WILDCARD", Filter: aws.String("x")}}})
-	wantAPIError(t, err, "InvalidParameterException", "exclusion filters can only be used")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "exclusion filters can only be used"})
 	if _, err := e.c.PutImageScanningConfiguration(ctx, &ecr.PutImageScanningConfigurationInput{RepositoryName: aws.String("team/app"),
 		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}}); err != nil {
 		t.Fatal(err)
@@ -133,12 +135,12 @@ func TestRepositories(t *testing.T) {
 	// Deleting: not while images remain, unless forced.
 	e.mustPush("team/app", "v1", makeImage(randomBytes(100, 1)))
 	_, err = e.c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("team/app")})
-	wantAPIError(t, err, "RepositoryNotEmptyException", "cannot be deleted because it still contains images")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "RepositoryNotEmptyException", Status: 400, Message: "cannot be deleted because it still contains images"})
 	if _, err := e.c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("team/app"), Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("team/app")})
-	wantAPIError(t, err, "RepositoryNotFoundException", "team/app")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "RepositoryNotFoundException", Status: 400, Message: "team/app"})
 	if r := e.do(e.auth, "GET", "/v2/team/app/manifests/v1", nil); r.status != 404 || !strings.HasPrefix(r.code(), "NAME_UNKNOWN") {
 		t.Errorf("pull from a deleted repository: got %d %s, want 404 NAME_UNKNOWN", r.status, r.code())
 	}
@@ -225,16 +227,16 @@ func TestLayerAPIThenRegistry(t *testing.T) {
 	id := upload(layer[:1000], 1)
 	_, err := e.c.UploadLayerPart(ctx, &ecr.UploadLayerPartInput{RepositoryName: repo, UploadId: &id,
 		PartFirstByte: aws.Int64(1500), PartLastByte: aws.Int64(1999), LayerPartBlob: layer[1500:2000]})
-	wantAPIError(t, err, "InvalidLayerPartException", "parts must be sent in order")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidLayerPartException", Status: 400, Message: "parts must be sent in order"})
 	var lp *types.InvalidLayerPartException
 	if errorsAs(err, &lp) && aws.ToInt64(lp.LastValidByteReceived) != 999 {
 		t.Errorf("lastValidByteReceived: got %d, want 999", aws.ToInt64(lp.LastValidByteReceived))
 	}
 	// A wrong digest stores nothing.
 	_, err = e.c.CompleteLayerUpload(ctx, &ecr.CompleteLayerUploadInput{RepositoryName: repo, UploadId: &id, LayerDigests: []string{digestOf(layer)}})
-	wantAPIError(t, err, "InvalidLayerException", "does not match")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidLayerException", Status: 400, Message: "does not match"})
 	_, err = e.c.CompleteLayerUpload(ctx, &ecr.CompleteLayerUploadInput{RepositoryName: repo, UploadId: &id, LayerDigests: []string{digestOf(layer)}})
-	wantAPIError(t, err, "UploadNotFoundException", id)
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "UploadNotFoundException", Status: 400, Message: id})
 
 	for _, b := range [][]byte{layer, img.config} {
 		id := upload(b, 3)
@@ -248,7 +250,7 @@ func TestLayerAPIThenRegistry(t *testing.T) {
 	}
 	id = upload(layer, 2)
 	_, err = e.c.CompleteLayerUpload(ctx, &ecr.CompleteLayerUploadInput{RepositoryName: repo, UploadId: &id, LayerDigests: []string{digestOf(layer)}})
-	wantAPIError(t, err, "LayerAlreadyExistsException", digestOf(layer))
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LayerAlreadyExistsException", Status: 400, Message: digestOf(layer)})
 
 	check, err := e.c.BatchCheckLayerAvailability(ctx, &ecr.BatchCheckLayerAvailabilityInput{RepositoryName: repo,
 		LayerDigests: []string{digestOf(layer), digestOf([]byte("missing")), "bad"}})
@@ -299,7 +301,7 @@ func TestLayerAPIThenRegistry(t *testing.T) {
 		t.Errorf("tampered download URL: got %v, %v, want 403", resp.StatusCode, err)
 	}
 	_, err = e.c.GetDownloadUrlForLayer(ctx, &ecr.GetDownloadUrlForLayerInput{RepositoryName: repo, LayerDigest: aws.String(digestOf([]byte("x")))})
-	wantAPIError(t, err, "LayersNotFoundException", "does not exist")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LayersNotFoundException", Status: 400, Message: "does not exist"})
 	e.clock.Advance(2 * time.Hour)
 	if resp, err := http.Get(aws.ToString(dl.DownloadUrl)); err != nil || resp.StatusCode != 403 {
 		t.Errorf("expired download URL: got %v, %v, want 403", resp.StatusCode, err)
@@ -440,7 +442,7 @@ func TestImagesListDescribeDelete(t *testing.T) {
 		t.Errorf("DescribeImages UNTAGGED: got %+v, %v", du, err)
 	}
 	_, err = e.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: repo, ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("zzz")}}})
-	wantAPIError(t, err, "ImageNotFoundException", "The image with imageId {imageDigest:'', imageTag:'zzz'} does not exist within the repository with name 'lib' in the registry with id '000000000000'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ImageNotFoundException", Status: 400, Message: "The image with imageId {imageDigest:'', imageTag:'zzz'} does not exist within the repository with name 'lib' in the registry with id '000000000000'"})
 
 	// Tags list with pagination, as the registry serves it.
 	r := e.do(e.auth, "GET", "/v2/lib/tags/list?n=2", nil)
@@ -511,12 +513,12 @@ func TestPutImageErrorsAndMutability(t *testing.T) {
 	one, two := makeImage(randomBytes(10, 1)), makeImage(randomBytes(20, 2))
 
 	_, err := e.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: repo, ImageManifest: aws.String(string(one.manifest)), ImageTag: aws.String("v1")})
-	wantAPIError(t, err, "LayersNotFoundException", "required for pushing image into repository with name 'imm'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LayersNotFoundException", Status: 400, Message: "required for pushing image into repository with name 'imm'"})
 
 	e.mustPush("imm", "v1", one)
 	e.mustPush("imm", "latest", one)
 	_, err = e.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: repo, ImageManifest: aws.String(string(one.manifest)), ImageTag: aws.String("v1")})
-	wantAPIError(t, err, "ImageAlreadyExistsException", "Image with digest '"+one.digest+"' and tag 'v1' already exists in the repository with name 'imm'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ImageAlreadyExistsException", Status: 400, Message: "Image with digest '" + one.digest + "' and tag 'v1' already exists in the repository with name 'imm'"})
 
 	// docker: the immutable tag cannot move, with ECR's message...
 	r := e.push(e.auth, "imm", "v1", two)
@@ -525,7 +527,7 @@ func TestPutImageErrorsAndMutability(t *testing.T) {
 	}
 	// ...nor through the API.
 	_, err = e.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: repo, ImageManifest: aws.String(string(two.manifest)), ImageTag: aws.String("v1")})
-	wantAPIError(t, err, "ImageTagAlreadyExistsException", "The image tag 'v1' already exists in the 'imm' repository and cannot be overwritten because the repository is immutable.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ImageTagAlreadyExistsException", Status: 400, Message: "The image tag 'v1' already exists in the 'imm' repository and cannot be overwritten because the repository is immutable."})
 	// The excluded tag moves; the same push again is a no-op.
 	e.mustPush("imm", "latest", two)
 	e.mustPush("imm", "v1", one)
@@ -540,11 +542,11 @@ func TestPutImageErrorsAndMutability(t *testing.T) {
 		t.Errorf("PutImage on a mutable tag: %v", err)
 	}
 	_, err = e.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: repo, ImageManifest: aws.String(string(two.manifest)), ImageDigest: aws.String(one.digest)})
-	wantAPIError(t, err, "ImageDigestDoesNotMatchException", "does not match")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ImageDigestDoesNotMatchException", Status: 400, Message: "does not match"})
 	_, err = e.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: repo, ImageManifest: aws.String("{not json")})
-	wantAPIError(t, err, "InvalidParameterException", "manifest invalid")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "manifest invalid"})
 	_, err = e.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("nope"), ImageManifest: aws.String(string(two.manifest))})
-	wantAPIError(t, err, "RepositoryNotFoundException", "The repository with name 'nope' does not exist in the registry with id '000000000000'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "RepositoryNotFoundException", Status: 400, Message: "The repository with name 'nope' does not exist in the registry with id '000000000000'"})
 }
 
 func TestRegistryErrors(t *testing.T) {
@@ -626,7 +628,7 @@ func TestScanning(t *testing.T) {
 		t.Errorf("scan on push: got %+v %+v", f.ImageScanStatus, f.ImageScanFindings)
 	}
 	_, err = e.c.DescribeImageScanFindings(ctx, &ecr.DescribeImageScanFindingsInput{RepositoryName: aws.String("manual"), ImageId: id})
-	wantAPIError(t, err, "ScanNotFoundException", "Image scan does not exist")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ScanNotFoundException", Status: 400, Message: "Image scan does not exist"})
 	st, err := e.c.StartImageScan(ctx, &ecr.StartImageScanInput{RepositoryName: aws.String("manual"), ImageId: id})
 	if err != nil || aws.ToString(st.ImageId.ImageDigest) != img.digest {
 		t.Fatalf("StartImageScan: got %+v, %v", st, err)
@@ -635,7 +637,7 @@ func TestScanning(t *testing.T) {
 		t.Errorf("after StartImageScan: got %+v, %v", f, err)
 	}
 	_, err = e.c.StartImageScan(ctx, &ecr.StartImageScanInput{RepositoryName: aws.String("manual"), ImageId: id})
-	wantAPIError(t, err, "LimitExceededException", "scan quota")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LimitExceededException", Status: 400, Message: "scan quota"})
 	d, err := e.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("manual")})
 	if err != nil || d.ImageDetails[0].ImageScanStatus == nil || d.ImageDetails[0].ImageScanStatus.Status != types.ScanStatusComplete {
 		t.Errorf("DescribeImages scan status: got %+v, %v", d, err)

@@ -7,18 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/smithy-go"
 
 	"overcast/internal/awstest"
 	"overcast/internal/clock"
@@ -193,23 +189,6 @@ func (e *env) mustPush(repo, ref string, img image) {
 	e.t.Helper()
 	if r := e.push(e.auth, repo, ref, img); r.status != http.StatusCreated {
 		e.t.Fatalf("push %s:%s: got %d %s, want 201", repo, ref, r.status, r.code())
-	}
-}
-
-// wantAPIError fails unless err is the API error code with a message
-// containing msg, answered with HTTP 400.
-func wantAPIError(t *testing.T, err error, code, msg string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %v, want %s", err, code)
-	}
-	if ae.ErrorCode() != code || !strings.Contains(ae.ErrorMessage(), msg) {
-		t.Fatalf("got %s: %q, want %s containing %q", ae.ErrorCode(), ae.ErrorMessage(), code, msg)
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() != 400 {
-		t.Errorf("%s: got HTTP %d, want 400", code, re.HTTPStatusCode())
 	}
 }
 

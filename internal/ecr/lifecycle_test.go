@@ -28,20 +28,20 @@ func TestLifecyclePolicies(t *testing.T) {
 	repo := aws.String("life")
 
 	_, err := e.c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: repo})
-	wantAPIError(t, err, "LifecyclePolicyNotFoundException", "Lifecycle policy does not exist for the repository with name 'life' in the registry with id '000000000000'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LifecyclePolicyNotFoundException", Status: 400, Message: "Lifecycle policy does not exist for the repository with name 'life' in the registry with id '000000000000'"})
 	_, err = e.c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: repo, LifecyclePolicyText: aws.String(`{"rules":[
 		{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}},
 		{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}`)})
-	wantAPIError(t, err, "InvalidParameterException", "rulePriority 1 is used by more than one rule")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "rulePriority 1 is used by more than one rule"})
 	// The model's minimum length of 100 comes first, as on AWS.
 	_, err = e.c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: repo, LifecyclePolicyText: aws.String(`{"rules": 3}`)})
-	wantAPIError(t, err, "InvalidParameterException", "Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'Member must have length greater than or equal to 100'")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'Member must have length greater than or equal to 100'"})
 	_, err = e.c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: repo, LifecyclePolicyText: aws.String(`{"rules": 3}` + strings.Repeat(" ", 100))})
-	wantAPIError(t, err, "InvalidParameterException", "Lifecycle policy validation failure")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Lifecycle policy validation failure"})
 	_, err = e.c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: repo})
-	wantAPIError(t, err, "LifecyclePolicyNotFoundException", "life")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LifecyclePolicyNotFoundException", Status: 400, Message: "life"})
 	_, err = e.c.GetLifecyclePolicyPreview(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: repo})
-	wantAPIError(t, err, "LifecyclePolicyPreviewNotFoundException", "no dry run")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LifecyclePolicyPreviewNotFoundException", Status: 400, Message: "no dry run"})
 
 	// Five releases, a day apart, then an untagged image; the oldest
 	// release is re-tagged away so it is untagged too.
@@ -127,5 +127,5 @@ func TestLifecyclePolicies(t *testing.T) {
 		t.Errorf("DeleteLifecyclePolicy: got %+v, %v", del, err)
 	}
 	_, err = e.c.DeleteLifecyclePolicy(ctx, &ecr.DeleteLifecyclePolicyInput{RepositoryName: repo})
-	wantAPIError(t, err, "LifecyclePolicyNotFoundException", "life")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "LifecyclePolicyNotFoundException", Status: 400, Message: "life"})
 }

@@ -24,20 +24,6 @@ func start(t *testing.T, opts ...awstest.Option) (*cwl.Client, *awstest.Server) 
 	return cwl.NewFromConfig(srv.Config()), srv
 }
 
-// wantError checks that err is the API error code whose message contains
-// msg.
-func wantError(t *testing.T, what string, err error, code, msg string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Errorf("%s: got %v, want %s", what, err, code)
-		return
-	}
-	if ae.ErrorCode() != code || !strings.Contains(ae.ErrorMessage(), msg) {
-		t.Errorf("%s: got %s %q, want %s containing %q", what, ae.ErrorCode(), ae.ErrorMessage(), code, msg)
-	}
-}
-
 // call makes one SDK call that must succeed.
 func call[I, O any](t *testing.T, op func(context.Context, I, ...func(*cwl.Options)) (O, error), in I) O {
 	t.Helper()
@@ -121,11 +107,11 @@ func TestLogGroups(t *testing.T) {
 	if !errors.As(err, &exists) {
 		t.Errorf("duplicate group: got %v, want ResourceAlreadyExistsException", err)
 	}
-	wantError(t, "duplicate group", err, "ResourceAlreadyExistsException", "The specified log group already exists")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceAlreadyExistsException", Message: "The specified log group already exists"})
 	_, err = c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("bad name!")})
-	wantError(t, "bad name", err, "InvalidParameterException", "Member must satisfy regular expression pattern")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Member must satisfy regular expression pattern"})
 	_, err = c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("g"), LogGroupClass: "HOT"})
-	wantError(t, "bad class", err, "InvalidParameterException", "logGroupClass")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "logGroupClass"})
 
 	web := call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/app/web")})
 	if len(web.LogGroups) != 1 {
@@ -177,11 +163,11 @@ func TestLogGroups(t *testing.T) {
 	}
 
 	_, err = c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("a"), LogGroupNamePattern: aws.String("b")})
-	wantError(t, "prefix and pattern", err, "InvalidParameterException", "mutually exclusive")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "mutually exclusive"})
 	_, err = c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{Limit: aws.Int32(51)})
-	wantError(t, "limit 51", err, "InvalidParameterException", "less than or equal to 50")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "less than or equal to 50"})
 	_, err = c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{NextToken: aws.String("!!")})
-	wantError(t, "bad token", err, "InvalidParameterException", "nextToken")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "nextToken"})
 
 	list := call(t, c.ListLogGroups, &cwl.ListLogGroupsInput{LogGroupNamePattern: aws.String("^/app/w")})
 	var listed []string
@@ -209,9 +195,9 @@ func TestLogGroups(t *testing.T) {
 
 	// An ARN reaches only the caller's own account and region.
 	_, err = c.ListTagsForResource(ctx, &cwl.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:/app/web")})
-	wantError(t, "another account's ARN", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 	_, err = c.DeleteLogGroup(ctx, &cwl.DeleteLogGroupInput{LogGroupName: aws.String("arn:aws:logs:us-east-1:000000000000:log-group:/app/web")})
-	wantError(t, "ARN as a name", err, "InvalidParameterException", "logGroupName")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "logGroupName"})
 
 	// Deletion protection blocks deletion until lifted.
 	if _, err := c.PutLogGroupDeletionProtection(ctx, &cwl.PutLogGroupDeletionProtectionInput{
@@ -219,7 +205,7 @@ func TestLogGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.DeleteLogGroup(ctx, &cwl.DeleteLogGroupInput{LogGroupName: aws.String("/app/web")})
-	wantError(t, "protected group", err, "InvalidOperationException", "deletion protection")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidOperationException", Message: "deletion protection"})
 	if _, err := c.PutLogGroupDeletionProtection(ctx, &cwl.PutLogGroupDeletionProtectionInput{
 		LogGroupIdentifier: aws.String("/app/web"), DeletionProtectionEnabled: aws.Bool(false)}); err != nil {
 		t.Fatal(err)
@@ -232,7 +218,7 @@ func TestLogGroups(t *testing.T) {
 	if !errors.As(err, &notFound) {
 		t.Errorf("deleting twice: got %v, want ResourceNotFoundException", err)
 	}
-	wantError(t, "deleting twice", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 	if got := names(&cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/app/")}); !cmp.Equal(got, []string{"/app/api", "/app/worker"}) {
 		t.Errorf("after delete: got %v", got)
 	}
@@ -246,11 +232,11 @@ func TestLogStreams(t *testing.T) {
 		createStream(t, c, "g", n)
 	}
 	_, err := c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("web/1")})
-	wantError(t, "duplicate stream", err, "ResourceAlreadyExistsException", "The specified log stream already exists")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceAlreadyExistsException", Message: "The specified log stream already exists"})
 	_, err = c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("nope"), LogStreamName: aws.String("s")})
-	wantError(t, "stream in missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 	_, err = c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("a:b")})
-	wantError(t, "colon in name", err, "InvalidParameterException", "[^:*]*")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "[^:*]*"})
 
 	now := time.Now().UnixMilli()
 	// Last event times: api/2 oldest, then web/2, then web/1, then api/1.
@@ -289,11 +275,11 @@ func TestLogStreams(t *testing.T) {
 		}
 	}
 	_, err = c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), OrderBy: types.OrderByLastEventTime, LogStreamNamePrefix: aws.String("w")})
-	wantError(t, "LastEventTime with prefix", err, "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Cannot order by LastEventTime with a logStreamNamePrefix."})
 	_, err = c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("nope")})
-	wantError(t, "streams of missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 	_, err = c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{})
-	wantError(t, "no group", err, "InvalidParameterException", "LogGroupName")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "LogGroupName"})
 
 	// Counters, and the group named by ARN.
 	out := call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{
@@ -318,7 +304,7 @@ func TestLogStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.DeleteLogStream(ctx, &cwl.DeleteLogStreamInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("web/1")})
-	wantError(t, "deleting a stream twice", err, "ResourceNotFoundException", "The specified log stream does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log stream does not exist."})
 	// A new stream of the same name starts empty.
 	createStream(t, c, "g", "web/1")
 	got := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("web/1")})
@@ -341,11 +327,13 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 		t.Errorf("retention: got %d, want 30", got)
 	}
 	for _, bad := range []int32{0, 2, 4000} {
-		_, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(bad)})
-		wantError(t, fmt.Sprint("retention ", bad), err, "InvalidParameterException", "Member must satisfy enum value set: [1, 3, 5, 7, 14, 30")
+		t.Run(fmt.Sprint("retention ", bad), func(t *testing.T) {
+			_, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(bad)})
+			awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Member must satisfy enum value set: [1, 3, 5, 7, 14, 30"})
+		})
 	}
 	_, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("nope"), RetentionInDays: aws.Int32(1)})
-	wantError(t, "retention of missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 	if _, err := c.DeleteRetentionPolicy(ctx, &cwl.DeleteRetentionPolicyInput{LogGroupName: aws.String("g")}); err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +353,7 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 		t.Errorf("ListTagsLogGroup (-want +got):\n%s", diff)
 	}
 	_, err = c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("nope")})
-	wantError(t, "tags of missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 
 	// ARN-based tagging. The ARN DescribeLogGroups reports ends in ":*",
 	// which the model's pattern for resourceArn refuses, as AWS does.
@@ -374,8 +362,8 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn + ":*"), TagKeys: []string{"b"}})
-	wantError(t, "ARN with :*", err, "InvalidParameterException",
-		`1 validation error detected: Value '`+arn+`:*' at 'resourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=/:,.@-]*`)
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException",
+		Message: `1 validation error detected: Value '` + arn + `:*' at 'resourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=/:,.@-]*`})
 	if _, err := c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"b"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -384,11 +372,11 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 		t.Errorf("ListTagsForResource (-want +got):\n%s", diff)
 	}
 	_, err = c.ListTagsForResource(ctx, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(arn + "x")})
-	wantError(t, "tags of missing ARN", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 	_, err = c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String("not-an-arn"), Tags: map[string]string{"c": "3"}})
-	wantError(t, "bad ARN", err, "InvalidParameterException", "resourceArn")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "resourceArn"})
 	_, err = c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"aws:x": "3"}})
-	wantError(t, "reserved key", err, "InvalidParameterException", "aws:")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "aws:"})
 	many := map[string]string{}
 	for i := range 50 {
 		many[fmt.Sprint("k", i)] = "v"
@@ -460,8 +448,10 @@ func TestPutLogEventsRules(t *testing.T) {
 		{"missing stream", "g", "nope", batch(1, 1), "ResourceNotFoundException", "The specified log stream does not exist."},
 	}
 	for _, tt := range tests {
-		_, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(tt.group), LogStreamName: aws.String(tt.stream), LogEvents: tt.events})
-		wantError(t, tt.name, err, tt.code, tt.msg)
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(tt.group), LogStreamName: aws.String(tt.stream), LogEvents: tt.events})
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Message: tt.msg})
+		})
 	}
 	// Exactly at the limits is fine.
 	put(t, c, "g", "s", batch(10_000, 1)...)
@@ -574,13 +564,13 @@ func TestGetLogEventsTokens(t *testing.T) {
 	}
 
 	_, err := c.GetLogEvents(ctx, in(func(in *cwl.GetLogEventsInput) { in.NextToken = aws.String("f/12") }))
-	wantError(t, "bad token", err, "InvalidParameterException", "nextToken")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "nextToken"})
 	_, err = c.GetLogEvents(ctx, in(func(in *cwl.GetLogEventsInput) { in.Limit = aws.Int32(10_001) }))
-	wantError(t, "limit", err, "InvalidParameterException", "less than or equal to 10000")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "less than or equal to 10000"})
 	_, err = c.GetLogEvents(ctx, in(func(in *cwl.GetLogEventsInput) { in.LogStreamName = aws.String("nope") }))
-	wantError(t, "missing stream", err, "ResourceNotFoundException", "The specified log stream does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log stream does not exist."})
 	_, err = c.GetLogEvents(ctx, in(func(in *cwl.GetLogEventsInput) { in.LogGroupName = aws.String("nope") }))
-	wantError(t, "missing group", err, "ResourceNotFoundException", "The specified log group does not exist.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."})
 }
 
 func TestGetLogEventsResponseSize(t *testing.T) {
@@ -697,8 +687,10 @@ func TestFilterLogEvents(t *testing.T) {
 		{"name and identifier", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogGroupIdentifier: aws.String("g")}, "InvalidParameterException", "mutually exclusive"},
 	}
 	for _, tt := range errTests {
-		_, err := c.FilterLogEvents(ctx, tt.in)
-		wantError(t, tt.name, err, tt.code, tt.msg)
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.FilterLogEvents(ctx, tt.in)
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Message: tt.msg})
+		})
 	}
 }
 

@@ -3,7 +3,6 @@ package secretsmanager_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,10 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
@@ -30,21 +27,6 @@ func start(t *testing.T) (*awstest.Server, *secretsmanager.Client, *clock.Fake) 
 	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	srv := awstest.Start(t, awstest.Clock(clk))
 	return srv, secretsmanager.NewFromConfig(srv.Config()), clk
-}
-
-func wantError(t *testing.T, err error, code, msg string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %v, want %s", err, code)
-	}
-	if ae.ErrorCode() != code || !strings.Contains(ae.ErrorMessage(), msg) {
-		t.Fatalf("got %s: %q, want %s containing %q", ae.ErrorCode(), ae.ErrorMessage(), code, msg)
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() != 400 {
-		t.Errorf("%s: got HTTP %d, want 400", code, re.HTTPStatusCode())
-	}
 }
 
 func create(t *testing.T, c *secretsmanager.Client, in *secretsmanager.CreateSecretInput) *secretsmanager.CreateSecretOutput {
@@ -113,16 +95,16 @@ func TestCreateAndGet(t *testing.T) {
 	// A secret without a value has no AWSCURRENT version yet.
 	create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("empty")})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("empty")})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("nope")})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret."})
 	arn := aws.ToString(out.ARN)
 	wrong := arn[:len(arn)-1] + "Z"
 	if strings.HasSuffix(arn, "Z") {
 		wrong = arn[:len(arn)-1] + "Y"
 	}
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(wrong)})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret."})
 }
 
 func TestCreateRejects(t *testing.T) {
@@ -156,7 +138,7 @@ func TestCreateRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.CreateSecret(ctx, &tt.in)
-			wantError(t, err, tt.code, tt.contains)
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
 		})
 	}
 }
@@ -199,15 +181,15 @@ func TestVersionsAndStages(t *testing.T) {
 		t.Errorf("idempotent put: got %v %v", retry, err)
 	}
 	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("four"), ClientRequestToken: aws.String(token1)})
-	wantError(t, err, "ResourceExistsException", "You can't modify an existing version, you can only create a new version.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceExistsException", Status: 400, Message: "You can't modify an existing version, you can only create a new version."})
 	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s")})
-	wantError(t, err, "InvalidRequestException", "You must provide either SecretString or SecretBinary.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidRequestException", Status: 400, Message: "You must provide either SecretString or SecretBinary."})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("NOPE")})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: NOPE")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret value for staging label: NOPE"})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: aws.String("22222222-2222-4222-8222-222222222222")})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: 22222222-2222-4222-8222-222222222222")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret value for VersionId: 22222222-2222-4222-8222-222222222222"})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: first.VersionId, VersionStage: aws.String("AWSCURRENT")})
-	wantError(t, err, "InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidRequestException", Status: 400, Message: "You provided a VersionStage that is not associated to the provided VersionId."})
 
 	// A third AWSCURRENT deprecates the first version: no labels left.
 	if _, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("five")}); err != nil {
@@ -251,7 +233,7 @@ func TestUpdateSecretVersionStage(t *testing.T) {
 	}
 	v2 := put.VersionId
 	_, err = c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: v1})
-	wantError(t, err, "InvalidParameterException", "The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is currently attached to version "+aws.ToString(v2))
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is currently attached to version " + aws.ToString(v2)})
 
 	// Rolling back: AWSCURRENT to v1, and AWSPREVIOUS follows to v2.
 	if _, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"),
@@ -277,11 +259,11 @@ func TestUpdateSecretVersionStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("blue")})
-	wantError(t, err, "ResourceNotFoundException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 	_, err = c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"), RemoveFromVersionId: v1})
-	wantError(t, err, "InvalidParameterException", "AWSCURRENT")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "AWSCURRENT"})
 	_, err = c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("x"), MoveToVersionId: aws.String("no-such-version-000000000000000000")})
-	wantError(t, err, "InvalidParameterException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400})
 }
 
 func TestUpdateSecret(t *testing.T) {
@@ -310,9 +292,9 @@ func TestUpdateSecret(t *testing.T) {
 		t.Errorf("after UpdateSecret: %+v", d)
 	}
 	_, err = c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("u"), SecretString: aws.String("a"), SecretBinary: []byte("b")})
-	wantError(t, err, "InvalidParameterException", "You can't specify both")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "You can't specify both"})
 	_, err = c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("gone"), Description: aws.String("x")})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret."})
 }
 
 func TestDeleteAndRestore(t *testing.T) {
@@ -330,7 +312,7 @@ func TestDeleteAndRestore(t *testing.T) {
 			"You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."},
 	} {
 		_, err := c.DeleteSecret(ctx, &tt.in)
-		wantError(t, err, "InvalidParameterException", tt.contains)
+		awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: tt.contains})
 	}
 
 	del, err := c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("d")})
@@ -342,13 +324,13 @@ func TestDeleteAndRestore(t *testing.T) {
 		t.Errorf("DeleteSecret: got %v %s, want the default 30-day window", del.DeletionDate, aws.ToString(del.ARN))
 	}
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("d")})
-	wantError(t, err, "InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidRequestException", Status: 400, Message: "You can't perform this operation on the secret because it was marked for deletion."})
 	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("d"), SecretString: aws.String("x")})
-	wantError(t, err, "InvalidRequestException", "marked for deletion")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidRequestException", Status: 400, Message: "marked for deletion"})
 	_, err = c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("d")})
-	wantError(t, err, "InvalidRequestException", "You tried to perform the operation on a secret that's currently marked deleted.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidRequestException", Status: 400, Message: "You tried to perform the operation on a secret that's currently marked deleted."})
 	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("v")})
-	wantError(t, err, "InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidRequestException", Status: 400, Message: "You can't create this secret because a secret with this name is already scheduled for deletion."})
 
 	d, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("d")})
 	if err != nil || d.DeletedDate == nil || !d.DeletedDate.Equal(due) {
@@ -392,9 +374,9 @@ func TestDeleteAndRestore(t *testing.T) {
 	}
 	clk.Advance(24 * time.Hour)
 	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("d")})
-	wantError(t, err, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret."})
 	_, err = c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("d")})
-	wantError(t, err, "ResourceNotFoundException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 	recreated := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("new")})
 	if aws.ToString(recreated.ARN) == aws.ToString(created.ARN) {
 		t.Errorf("a re-created secret got the old ARN %s", aws.ToString(created.ARN))
@@ -405,12 +387,12 @@ func TestDeleteAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("d")})
-	wantError(t, err, "ResourceNotFoundException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 	if _, err := c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("d"), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
 		t.Errorf("forced deletion of a missing secret: %v", err)
 	}
 	_, err = c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("d")})
-	wantError(t, err, "ResourceNotFoundException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 }
 
 func TestListSecrets(t *testing.T) {
@@ -480,11 +462,11 @@ func TestListSecrets(t *testing.T) {
 		})
 	}
 	_, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: f("colour", "x")})
-	wantError(t, err, "ValidationException", "Member must satisfy enum value set")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "Member must satisfy enum value set"})
 	_, err = c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(101)})
-	wantError(t, err, "ValidationException", "Member must have value less than or equal to 100")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "Member must have value less than or equal to 100"})
 	_, err = c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{NextToken: aws.String("garbage")})
-	wantError(t, err, "InvalidNextTokenException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidNextTokenException", Status: 400})
 }
 
 func TestTags(t *testing.T) {
@@ -506,7 +488,7 @@ func TestTags(t *testing.T) {
 		t.Errorf("tags: got %v, want a=2", d.Tags)
 	}
 	_, err = c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("nope"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
-	wantError(t, err, "ResourceNotFoundException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 }
 
 func TestGetRandomPassword(t *testing.T) {
@@ -560,12 +542,12 @@ func TestGetRandomPassword(t *testing.T) {
 		t.Errorf("two passwords are equal")
 	}
 	_, err := c.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(4097)})
-	wantError(t, err, "ValidationException", "Value '4097' at 'passwordLength' failed to satisfy constraint: Member must have value less than or equal to 4096")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "Value '4097' at 'passwordLength' failed to satisfy constraint: Member must have value less than or equal to 4096"})
 	_, err = c.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(3)})
-	wantError(t, err, "InvalidParameterException", "Password length is too short based on the required types.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Password length is too short based on the required types."})
 	_, err = c.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{ExcludeLowercase: aws.Bool(true), ExcludeUppercase: aws.Bool(true),
 		ExcludeNumbers: aws.Bool(true), ExcludePunctuation: aws.Bool(true)})
-	wantError(t, err, "InvalidParameterException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400})
 }
 
 func TestBatchGetSecretValue(t *testing.T) {
@@ -608,9 +590,9 @@ func TestBatchGetSecretValue(t *testing.T) {
 		t.Errorf("by filters (-want +got):\n%s", diff)
 	}
 	_, err = c.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: []string{"b/one"}, Filters: []types.Filter{{Key: "name", Values: []string{"b"}}}})
-	wantError(t, err, "InvalidParameterException", "Either 'SecretIdList' or 'Filters' must be provided, but not both.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "Either 'SecretIdList' or 'Filters' must be provided, but not both."})
 	_, err = c.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: []string{"b/one"}, MaxResults: aws.Int32(2)})
-	wantError(t, err, "InvalidParameterException", "'Filters' must also be specified when 'MaxResults' is provided.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Status: 400, Message: "'Filters' must also be specified when 'MaxResults' is provided."})
 }
 
 func TestResourcePolicy(t *testing.T) {
@@ -631,9 +613,9 @@ func TestResourcePolicy(t *testing.T) {
 		t.Errorf("GetResourcePolicy: got %v %v", got, err)
 	}
 	_, err = c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("p"), ResourcePolicy: aws.String("{not json")})
-	wantError(t, err, "MalformedPolicyDocumentException", "syntax error")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "MalformedPolicyDocumentException", Status: 400, Message: "syntax error"})
 	_, err = c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("p"), ResourcePolicy: aws.String(public), BlockPublicPolicy: aws.Bool(true)})
-	wantError(t, err, "PublicPolicyException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "PublicPolicyException", Status: 400})
 	if _, err := c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("p"), ResourcePolicy: aws.String(public)}); err != nil {
 		t.Errorf("a public policy without BlockPublicPolicy: %v", err)
 	}
@@ -649,7 +631,7 @@ func TestResourcePolicy(t *testing.T) {
 		t.Errorf("after DeleteResourcePolicy: got %v %v", got, err)
 	}
 	_, err = c.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("nope")})
-	wantError(t, err, "ResourceNotFoundException", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 }
 
 func TestAccountsAndRegionsAreSeparate(t *testing.T) {
@@ -661,9 +643,9 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 	for name, cfg := range map[string]aws.Config{"other region": west, "other account": srv.ConfigWith("123456789012", "x", "")} {
 		oc := secretsmanager.NewFromConfig(cfg)
 		_, err := oc.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")})
-		wantError(t, err, "ResourceNotFoundException", "")
+		awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 		_, err = oc.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: created.ARN})
-		wantError(t, err, "ResourceNotFoundException", "")
+		awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 		create(t, oc, &secretsmanager.CreateSecretInput{Name: aws.String("shared"), SecretString: aws.String(name)})
 	}
 	if got := aws.ToString(getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")}).SecretString); got != "east" {

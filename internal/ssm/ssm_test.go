@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,10 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
@@ -26,23 +23,6 @@ import (
 )
 
 func client(srv *awstest.Server) *ssm.Client { return ssm.NewFromConfig(srv.Config()) }
-
-// wantError fails unless err is the API error code, with a message
-// containing msg.
-func wantError(t *testing.T, err error, code, msg string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %v, want %s", err, code)
-	}
-	if ae.ErrorCode() != code || !strings.Contains(ae.ErrorMessage(), msg) {
-		t.Fatalf("got %s: %q, want %s containing %q", ae.ErrorCode(), ae.ErrorMessage(), code, msg)
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() != 400 {
-		t.Errorf("%s: got HTTP %d, want 400", code, re.HTTPStatusCode())
-	}
-}
 
 func put(t *testing.T, c *ssm.Client, in *ssm.PutParameterInput) *ssm.PutParameterOutput {
 	t.Helper()
@@ -111,7 +91,7 @@ func TestPutAndGetEachType(t *testing.T) {
 	}
 
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("missing")})
-	wantError(t, err, "ParameterNotFound", "Parameter missing not found.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400, Message: "Parameter missing not found."})
 }
 
 func TestOverwriteKeepsMetadata(t *testing.T) {
@@ -123,18 +103,18 @@ func TestOverwriteKeepsMetadata(t *testing.T) {
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}})
 
 	_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v2"), Type: types.ParameterTypeSecureString})
-	wantError(t, err, "ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterAlreadyExists", Status: 400, Message: "The parameter already exists. To overwrite this value, set the overwrite option in the request to true."})
 
 	_, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v2"), Overwrite: aws.Bool(true),
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
-	wantError(t, err, "ValidationException", "tags and overwrite can't be used together")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "tags and overwrite can't be used together"})
 
 	out := put(t, c, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v2"), Overwrite: aws.Bool(true)})
 	if out.Version != 2 {
 		t.Errorf("overwrite: got version %d, want 2", out.Version)
 	}
 	_, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("nope"), Overwrite: aws.Bool(true)})
-	wantError(t, err, "ParameterPatternMismatchException", `Parameter value, cannot be validated against allowedPattern: v\d+`)
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterPatternMismatchException", Status: 400, Message: `Parameter value, cannot be validated against allowedPattern: v\d+`})
 
 	p := get(t, c, "/cfg/key", true)
 	if aws.ToString(p.Value) != "v2" || p.Type != types.ParameterTypeSecureString {
@@ -223,7 +203,7 @@ func TestPutParameterRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.PutParameter(ctx, &tt.in)
-			wantError(t, err, tt.code, tt.contains)
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
 		})
 	}
 	d, err := c.DescribeParameters(ctx, &ssm.DescribeParametersInput{})
@@ -260,7 +240,7 @@ func TestTiers(t *testing.T) {
 		t.Errorf("overwrite of an advanced parameter: got tier %s, want Advanced", out.Tier)
 	}
 	_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("big-advanced"), Value: aws.String("small"), Overwrite: aws.Bool(true), Tier: types.ParameterTierStandard})
-	wantError(t, err, "ValidationException", "You can't downgrade a parameter from the advanced-parameter tier")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "You can't downgrade a parameter from the advanced-parameter tier"})
 
 	d, err := c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{
 		{Key: aws.String("Tier"), Values: []string{"Advanced"}}}})
@@ -331,11 +311,11 @@ func TestSelectorsAndLabels(t *testing.T) {
 		}
 	}
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/svc/url:7")})
-	wantError(t, err, "ParameterVersionNotFound", "Systems Manager could not find version 7 of /svc/url. Verify the version and try again.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterVersionNotFound", Status: 400, Message: "Systems Manager could not find version 7 of /svc/url. Verify the version and try again."})
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/svc/url:nolabel")})
-	wantError(t, err, "ParameterNotFound", "Parameter /svc/url:nolabel not found.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400, Message: "Parameter /svc/url:nolabel not found."})
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/svc/url:1:2")})
-	wantError(t, err, "ParameterNotFound", "Parameter /svc/url:1:2 not found.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400, Message: "Parameter /svc/url:1:2 not found."})
 
 	// Moving a label: it leaves version 1 for version 2.
 	if _, err := c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(2), Labels: []string{"prod"}}); err != nil {
@@ -365,14 +345,14 @@ func TestSelectorsAndLabels(t *testing.T) {
 		t.Fatalf("reaching 10 labels: %v", err)
 	}
 	_, err = c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(1), Labels: []string{"eleventh"}})
-	wantError(t, err, "ParameterVersionLabelLimitExceeded", "A parameter version can have maximum 10 labels.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterVersionLabelLimitExceeded", Status: 400, Message: "A parameter version can have maximum 10 labels."})
 	_, err = c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(9), Labels: []string{"x"}})
-	wantError(t, err, "ParameterVersionNotFound", "could not find version 9 of /svc/url")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterVersionNotFound", Status: 400, Message: "could not find version 9 of /svc/url"})
 	_, err = c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/nope"), Labels: []string{"x"}})
-	wantError(t, err, "ParameterNotFound", "Parameter /nope not found.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400, Message: "Parameter /nope not found."})
 	_, err = c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/svc/url"), Labels: []string{strings.Repeat("a", 101)}})
-	wantError(t, err, "ValidationException", "1 validation error detected: Value '["+strings.Repeat("a", 101)+"]' at 'labels' failed to satisfy constraint: "+
-		"Member must satisfy constraint: [Member must have length less than or equal to 100, Member must have length greater than or equal to 1]")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "1 validation error detected: Value '[" + strings.Repeat("a", 101) + "]' at 'labels' failed to satisfy constraint: " +
+		"Member must satisfy constraint: [Member must have length less than or equal to 100, Member must have length greater than or equal to 1]"})
 
 	un, err := c.UnlabelParameterVersion(ctx, &ssm.UnlabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(2),
 		Labels: []string{"prod", "latest"}})
@@ -383,9 +363,9 @@ func TestSelectorsAndLabels(t *testing.T) {
 		t.Errorf("UnlabelParameterVersion removed/invalid (-want +got):\n%s", diff)
 	}
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/svc/url:prod")})
-	wantError(t, err, "ParameterNotFound", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400})
 	_, err = c.UnlabelParameterVersion(ctx, &ssm.UnlabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(5), Labels: []string{"x"}})
-	wantError(t, err, "ParameterVersionNotFound", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterVersionNotFound", Status: 400})
 }
 
 func TestGetParameters(t *testing.T) {
@@ -415,7 +395,7 @@ func TestGetParameters(t *testing.T) {
 		eleven[i] = fmt.Sprint(i)
 	}
 	_, err = c.GetParameters(ctx, &ssm.GetParametersInput{Names: eleven})
-	wantError(t, err, "ValidationException", "1 validation error detected: Value '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "1 validation error detected: Value '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10"})
 }
 
 func TestGetParametersByPath(t *testing.T) {
@@ -505,7 +485,7 @@ func TestGetParametersByPath(t *testing.T) {
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.GetParametersByPath(ctx, &tt.in)
-			wantError(t, err, tt.code, tt.contains)
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
 		})
 	}
 }
@@ -604,7 +584,7 @@ func TestDescribeParameters(t *testing.T) {
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.DescribeParameters(ctx, tt.in)
-			wantError(t, err, tt.code, tt.contains)
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
 		})
 	}
 }
@@ -643,9 +623,9 @@ func TestParameterHistory(t *testing.T) {
 		t.Errorf("history without decryption shows %q, want ciphertext", v)
 	}
 	_, err = c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("nope")})
-	wantError(t, err, "ParameterNotFound", "Parameter nope not found.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400, Message: "Parameter nope not found."})
 	_, err = c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("h"), MaxResults: aws.Int32(51)})
-	wantError(t, err, "ValidationException", "Value '51' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "Value '51' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50"})
 }
 
 func TestVersionLimit(t *testing.T) {
@@ -659,7 +639,7 @@ func TestVersionLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("many"), Value: aws.String("101"), Overwrite: aws.Bool(true)})
-	wantError(t, err, "ParameterMaxVersionLimitExceeded", "Version 1, the oldest version, can't be deleted because it has a label associated with it.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterMaxVersionLimitExceeded", Status: 400, Message: "Version 1, the oldest version, can't be deleted because it has a label associated with it."})
 
 	if _, err := c.UnlabelParameterVersion(ctx, &ssm.UnlabelParameterVersionInput{Name: aws.String("many"), ParameterVersion: aws.Int64(1), Labels: []string{"pinned"}}); err != nil {
 		t.Fatal(err)
@@ -683,7 +663,7 @@ func TestVersionLimit(t *testing.T) {
 		t.Errorf("history: got %d versions %d..%d, want 100 versions 2..101", len(versions), versions[0], versions[len(versions)-1])
 	}
 	_, err = c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("many:1")})
-	wantError(t, err, "ParameterVersionNotFound", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterVersionNotFound", Status: 400})
 }
 
 func TestDeleteParameters(t *testing.T) {
@@ -697,7 +677,7 @@ func TestDeleteParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("a")})
-	wantError(t, err, "ParameterNotFound", "Parameter a not found.")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400, Message: "Parameter a not found."})
 	out, err := c.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: []string{"b", "nope", "arn:aws:ssm:us-east-1:000000000000:parameter/c/d"}})
 	if err != nil {
 		t.Fatal(err)
@@ -721,7 +701,7 @@ func TestTags(t *testing.T) {
 	c := client(srv)
 	_, err := c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: "Parameter", ResourceId: aws.String("p"),
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
-	wantError(t, err, "InvalidResourceId", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidResourceId", Status: 400})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("p"), Value: aws.String("v"), Type: "String", Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
 	if _, err := c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: "Parameter", ResourceId: aws.String("p"),
 		Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("2")}, {Key: aws.String("b"), Value: aws.String("3")}}}); err != nil {
@@ -748,13 +728,13 @@ func TestTags(t *testing.T) {
 		t.Errorf("tags after remove (-want +got):\n%s", diff)
 	}
 	_, err = c.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: "Document", ResourceId: aws.String("p")})
-	wantError(t, err, "InvalidResourceType", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidResourceType", Status: 400})
 	var many []types.Tag
 	for i := range 51 {
 		many = append(many, types.Tag{Key: aws.String(fmt.Sprint(i)), Value: aws.String("v")})
 	}
 	_, err = c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: "Parameter", ResourceId: aws.String("p"), Tags: many})
-	wantError(t, err, "TooManyTagsError", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "TooManyTagsError", Status: 400})
 }
 
 func TestAccountsAndRegionsAreSeparate(t *testing.T) {
@@ -769,7 +749,7 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 	for name, cfg := range map[string]aws.Config{"other region": west, "other account": other} {
 		oc := ssm.NewFromConfig(cfg)
 		_, err := oc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/shared/name")})
-		wantError(t, err, "ParameterNotFound", "")
+		awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400})
 		put(t, oc, &ssm.PutParameterInput{Name: aws.String("/shared/name"), Value: aws.String(name), Type: "String"})
 		if got := aws.ToString(get(t, oc, "/shared/name", false).Value); got != name {
 			t.Errorf("%s: got %q", name, got)
@@ -777,7 +757,7 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 	}
 	// An ARN of another region does not reach across.
 	_, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("arn:aws:ssm:eu-west-1:000000000000:parameter/shared/name")})
-	wantError(t, err, "ParameterNotFound", "")
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400})
 	if got := aws.ToString(get(t, c, "/shared/name", false).Value); got != "east" {
 		t.Errorf("us-east-1 value: got %q, want east", got)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -48,19 +47,6 @@ func TestGetCallerIdentityAccounts(t *testing.T) {
 	}
 }
 
-func apiError(t *testing.T, err error) (code string, status int) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("got %v, want an API error", err)
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		status = re.HTTPStatusCode()
-	}
-	return ae.ErrorCode(), status
-}
-
 // TestUserKeyAndAssumedRole walks the path a CI job takes: an IAM user's
 // key, then a role assumed with it, each seeing its own identity.
 func TestUserKeyAndAssumedRole(t *testing.T) {
@@ -91,9 +77,7 @@ func TestUserKeyAndAssumedRole(t *testing.T) {
 
 	// A wrong secret for a known key is refused.
 	_, err = sts.NewFromConfig(srv.ConfigWith(*key.AccessKey.AccessKeyId, "wrong", "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if code, status := apiError(t, err); code != "SignatureDoesNotMatch" || status != http.StatusForbidden {
-		t.Errorf("wrong secret: got %s %d, want SignatureDoesNotMatch 403", code, status)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden})
 
 	role, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deployer"),
 		AssumeRolePolicyDocument: aws.String(strings.ReplaceAll(trustAccount, "000000000000", "123456789012"))})
@@ -120,9 +104,7 @@ func TestUserKeyAndAssumedRole(t *testing.T) {
 
 	// Temporary credentials without their token are refused.
 	_, err = sts.NewFromConfig(srv.ConfigWith(*c.AccessKeyId, *c.SecretAccessKey, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if code, status := apiError(t, err); code != "InvalidClientTokenId" || status != http.StatusForbidden {
-		t.Errorf("missing token: got %s %d, want InvalidClientTokenId 403", code, status)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidClientTokenId", Status: http.StatusForbidden})
 
 	// They survive a restart: nothing acknowledged is lost.
 	srv.Restart(t)
@@ -135,18 +117,13 @@ func TestAssumeRoleErrors(t *testing.T) {
 	ctx := context.Background()
 	srv := awstest.Start(t)
 	client := sts.NewFromConfig(srv.Config())
+	// An unknown role, a bad session name, a session too short.
 	_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/none"), RoleSessionName: aws.String("s1")})
-	if code, status := apiError(t, err); code != "AccessDenied" || status != 403 {
-		t.Errorf("unknown role: got %s %d, want AccessDenied 403", code, status)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied", Status: 403})
 	_, err = client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/none"), RoleSessionName: aws.String("bad name!")})
-	if code, status := apiError(t, err); code != "ValidationError" || status != 400 {
-		t.Errorf("bad session name: got %s %d, want ValidationError 400", code, status)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationError", Status: 400})
 	_, err = client.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(60)})
-	if code, _ := apiError(t, err); code != "ValidationError" {
-		t.Errorf("short session: got %s, want ValidationError", code)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationError"})
 
 	// The model's constraints, as the codec words them.
 	long := strings.Repeat("s", 65)
@@ -211,9 +188,7 @@ func TestStrictTrustPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = sts.NewFromConfig(root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("me")})
-	if code, status := apiError(t, err); code != "AccessDenied" || status != 403 {
-		t.Errorf("strict AssumeRole against a service trust policy: got %s %d, want AccessDenied 403", code, status)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied", Status: 403})
 	// A trust policy naming the account lets its principals in.
 	if _, err := iam.NewFromConfig(root).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("acct"),
 		AssumeRolePolicyDocument: aws.String(trustAccount)}); err != nil {
@@ -237,10 +212,9 @@ func TestGetSessionTokenActsAsCaller(t *testing.T) {
 	if account, arn, _ := identity(t, cfg); account != "210987654321" || arn != "arn:aws:iam::210987654321:root" {
 		t.Errorf("session identity = %s %s", account, arn)
 	}
+	// A session cannot make another session.
 	_, err = sts.NewFromConfig(cfg).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
-	if code, _ := apiError(t, err); code != "AccessDenied" {
-		t.Errorf("GetSessionToken with a session: got %s, want AccessDenied", code)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied"})
 	info, err := sts.NewFromConfig(srv.Config()).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: c.AccessKeyId})
 	if err != nil || aws.ToString(info.Account) != "210987654321" {
 		t.Errorf("GetAccessKeyInfo = %v, %v; want 210987654321", aws.ToString(info.Account), err)
@@ -261,9 +235,7 @@ func TestExpiredSession(t *testing.T) {
 	// The SDK signs with the real clock; the server's clock has moved on
 	// 15 minutes, inside the skew window, past the session's expiry.
 	_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if code, status := apiError(t, err); code != "ExpiredToken" || status != 403 {
-		t.Errorf("expired session: got %s %d, want ExpiredToken 403", code, status)
-	}
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ExpiredToken", Status: 403})
 }
 
 func TestStrictMode(t *testing.T) {
@@ -288,9 +260,7 @@ func TestStrictMode(t *testing.T) {
 				}
 				return
 			}
-			if code, status := apiError(t, err); code != tt.wantCode || status != tt.wantStatus {
-				t.Errorf("got %s %d, want %s %d", code, status, tt.wantCode, tt.wantStatus)
-			}
+			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.wantCode, Status: tt.wantStatus})
 		})
 	}
 	resp, err := http.Post(srv.URL, "application/x-www-form-urlencoded", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
