@@ -29,7 +29,6 @@ func checkPolicy(text string) (problem string, public bool) {
 
 // PutResourcePolicy attaches a resource policy to a secret.
 func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePolicyRequest) (*api.PutResourcePolicyResponse, error) {
-	sc := overcast.ScopeOf(ctx)
 	problem, public := checkPolicy(*in.ResourcePolicy)
 	if problem != "" {
 		return nil, api.NewMalformedPolicyDocumentException("%s", problem)
@@ -38,15 +37,10 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 		return nil, api.NewPublicPolicyException("You can't attach this resource policy because it grants broad access to the secret, and BlockPublicPolicy is set.")
 	}
 	var out *api.PutResourcePolicyResponse
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
+	err := s.updateSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) error {
 		sec.Policy = *in.ResourcePolicy
 		out = &api.PutResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -56,12 +50,7 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 
 // GetResourcePolicy returns a secret's resource policy, if it has one.
 func (s *Service) GetResourcePolicy(ctx context.Context, in *api.GetResourcePolicyRequest) (*api.GetResourcePolicyResponse, error) {
-	sc := overcast.ScopeOf(ctx)
-	var sec secret
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		sec, _, err = s.lookup(tx, sc, *in.SecretId)
-		return err
-	})
+	sec, err := s.readSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -74,20 +63,14 @@ func (s *Service) GetResourcePolicy(ctx context.Context, in *api.GetResourcePoli
 
 // DeleteResourcePolicy removes a secret's resource policy.
 func (s *Service) DeleteResourcePolicy(ctx context.Context, in *api.DeleteResourcePolicyRequest) (*api.DeleteResourcePolicyResponse, error) {
-	sc := overcast.ScopeOf(ctx)
 	var out *api.DeleteResourcePolicyResponse
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
+	err := s.updateSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) error {
 		out = &api.DeleteResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		if sec.Policy == "" {
-			return nil
+			return errNoChange
 		}
 		sec.Policy = ""
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -98,12 +81,7 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, in *api.DeleteResour
 // ValidateResourcePolicy checks a policy without attaching it.
 func (s *Service) ValidateResourcePolicy(ctx context.Context, in *api.ValidateResourcePolicyRequest) (*api.ValidateResourcePolicyResponse, error) {
 	if in.SecretId != nil {
-		sc := overcast.ScopeOf(ctx)
-		err := s.db.View(ctx, func(tx store.Tx) error {
-			_, _, err := s.lookup(tx, sc, *in.SecretId)
-			return err
-		})
-		if err != nil {
+		if _, err := s.readSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId); err != nil {
 			return nil, err
 		}
 	}

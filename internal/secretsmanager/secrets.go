@@ -100,6 +100,16 @@ func prune(sec *secret) []string {
 	return dropped
 }
 
+// pruneValues prunes sec's versions and deletes the values of those dropped.
+func pruneValues(tx store.Tx, sc scope, sec *secret) error {
+	for _, old := range prune(sec) {
+		if err := tx.Delete(valuesTable, valueKey(sc, sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
 // addVersion stores a new version of sec with stages. A token naming an
 // existing version is a retry: the same value is a no-op (created is
 // false), a different value an error, since versions are immutable.
@@ -124,10 +134,8 @@ func (s *Service) addVersion(tx store.Tx, sc scope, sec *secret, token *string, 
 		return "", false, err
 	}
 	attachStages(sec, id, stages)
-	for _, old := range prune(sec) {
-		if err := tx.Delete(valuesTable, valueKey(sc, sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return "", false, err
-		}
+	if err := pruneValues(tx, sc, sec); err != nil {
+		return "", false, err
 	}
 	sec.Changed = now
 	return id, true, nil
@@ -355,6 +363,45 @@ func (s *Service) liveSecret(tx store.Tx, sc scope, id string) (secret, int64, e
 	return sec, ver, err
 }
 
+// readSecret reads the secret id names, in its own transaction; it may be
+// scheduled for deletion.
+func (s *Service) readSecret(ctx context.Context, sc scope, id string) (secret, error) {
+	var sec secret
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		sec, _, err = s.lookup(tx, sc, id)
+		return err
+	})
+	return sec, err
+}
+
+// errNoChange, from an updateSecret change, commits without writing the
+// secret back: the request asked for what already holds.
+var errNoChange = errors.New("secretsmanager: nothing to change")
+
+// updateSecret is the read-modify-write of one secret, retried on
+// conflict: read finds it (liveSecret for a change AWS refuses on a secret
+// scheduled for deletion, lookup otherwise), change modifies it, and it is
+// written back unless change returns errNoChange.
+func (s *Service) updateSecret(ctx context.Context, sc scope, id string,
+	read func(tx store.Tx, sc scope, id string) (secret, int64, error),
+	change func(tx store.Tx, sec *secret) error,
+) error {
+	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+		sec, ver, err := read(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		switch err := change(tx, &sec); {
+		case errors.Is(err, errNoChange):
+			return nil
+		case err != nil:
+			return err
+		}
+		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
+		return err
+	})
+}
+
 // PutSecretValue adds a version; it becomes AWSCURRENT unless the request
 // names other stages.
 func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequest) (*api.PutSecretValueResponse, error) {
@@ -371,22 +418,17 @@ func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequ
 		stages = []string{stageCurrent}
 	}
 	var out *api.PutSecretValueResponse
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
-		id, created, err := s.addVersion(tx, sc, &sec, in.ClientRequestToken, value, stages)
+	err = s.updateSecret(ctx, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) error {
+		id, created, err := s.addVersion(tx, sc, sec, in.ClientRequestToken, value, stages)
 		if err != nil {
 			return err
 		}
 		out = &api.PutSecretValueResponse{ARN: new(sec.ARN), Name: new(sec.Name), VersionId: new(id),
 			VersionStages: slices.Clone(sec.version(id).Stages)}
 		if !created {
-			return nil
+			return errNoChange
 		}
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -403,11 +445,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 		return nil, err
 	}
 	var out *api.UpdateSecretResponse
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
+	err = s.updateSecret(ctx, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) error {
 		out = &api.UpdateSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		if in.Description != nil {
 			sec.Description = *in.Description
@@ -416,15 +454,14 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 			sec.KmsKeyID = *in.KmsKeyId
 		}
 		if hasValue {
-			id, _, err := s.addVersion(tx, sc, &sec, in.ClientRequestToken, value, []string{stageCurrent})
+			id, _, err := s.addVersion(tx, sc, sec, in.ClientRequestToken, value, []string{stageCurrent})
 			if err != nil {
 				return err
 			}
 			out.VersionId = new(id)
 		}
 		sec.Changed = s.now().UTC()
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -501,21 +538,16 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 func (s *Service) RestoreSecret(ctx context.Context, in *api.RestoreSecretRequest) (*api.RestoreSecretResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	var out *api.RestoreSecretResponse
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.lookup(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
+	err := s.updateSecret(ctx, sc, *in.SecretId, s.lookup, func(tx store.Tx, sec *secret) error {
 		out = &api.RestoreSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		if !sec.scheduled() {
-			return nil
+			return errNoChange
 		}
 		if err := tx.Delete(deletionsTable, deletionKey(*sec.DeletionDate, sc, sec.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		sec.DeletionDate = nil
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -526,12 +558,7 @@ func (s *Service) RestoreSecret(ctx context.Context, in *api.RestoreSecretReques
 // DescribeSecret returns a secret's metadata, without values; it works on
 // secrets scheduled for deletion too.
 func (s *Service) DescribeSecret(ctx context.Context, in *api.DescribeSecretRequest) (*api.DescribeSecretResponse, error) {
-	sc := overcast.ScopeOf(ctx)
-	var sec secret
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		sec, _, err = s.lookup(tx, sc, *in.SecretId)
-		return err
-	})
+	sec, err := s.readSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -546,13 +573,8 @@ func (s *Service) DescribeSecret(ctx context.Context, in *api.DescribeSecretRequ
 // ListSecretVersionIds lists a secret's versions, newest first; versions
 // without staging labels only with IncludeDeprecated.
 func (s *Service) ListSecretVersionIds(ctx context.Context, in *api.ListSecretVersionIdsRequest) (*api.ListSecretVersionIdsResponse, error) {
-	sc := overcast.ScopeOf(ctx)
 	limit := awsproto.PageSize(in.MaxResults, 100)
-	var sec secret
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		sec, _, err = s.lookup(tx, sc, *in.SecretId)
-		return err
-	})
+	sec, err := s.readSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId)
 	if err != nil {
 		return nil, err
 	}
@@ -595,11 +617,7 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 	sc := overcast.ScopeOf(ctx)
 	stage := *in.VersionStage
 	var out *api.UpdateSecretVersionStageResponse
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
+	err := s.updateSecret(ctx, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) error {
 		out = &api.UpdateSecretVersionStageResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		holder := sec.withStage(stage)
 		if in.RemoveFromVersionId != nil {
@@ -620,7 +638,7 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 				return api.NewInvalidParameterException("The parameter RemoveFromVersionId can't be empty. Staging label %s is currently "+
 					"attached to version %s, so you must explicitly reference that version in RemoveFromVersionId.", stage, holder.ID)
 			}
-			attachStages(&sec, to.ID, []string{stage})
+			attachStages(sec, to.ID, []string{stage})
 		} else if in.RemoveFromVersionId != nil {
 			if stage == stageCurrent {
 				return api.NewInvalidParameterException("You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.")
@@ -628,13 +646,7 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 			from := sec.version(*in.RemoveFromVersionId)
 			from.Stages = slices.DeleteFunc(from.Stages, func(s string) bool { return s == stage })
 		}
-		for _, old := range prune(&sec) {
-			if err := tx.Delete(valuesTable, valueKey(sc, sec.Name, old), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return pruneValues(tx, sc, sec)
 	})
 	if err != nil {
 		return nil, err
@@ -644,30 +656,16 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSe
 
 // TagResource adds or overwrites tags.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) error {
-	sc := overcast.ScopeOf(ctx)
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
-		if sec.Tags, err = setTags(sec.Tags, in.Tags); err != nil {
-			return err
-		}
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
+	return s.updateSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) (err error) {
+		sec.Tags, err = setTags(sec.Tags, in.Tags)
 		return err
 	})
 }
 
 // UntagResource removes tags by key; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) error {
-	sc := overcast.ScopeOf(ctx)
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		sec, ver, err := s.liveSecret(tx, sc, *in.SecretId)
-		if err != nil {
-			return err
-		}
+	return s.updateSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) error {
 		sec.Tags = slices.DeleteFunc(sec.Tags, func(t tag) bool { return slices.Contains(in.TagKeys, t.Key) })
-		_, err = store.PutJSON(tx, secretsTable, sc.Key(sec.Name), sec, ver)
-		return err
+		return nil
 	})
 }
