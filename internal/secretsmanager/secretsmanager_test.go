@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -670,24 +667,5 @@ func TestRestartKeepsSecretsEncrypted(t *testing.T) {
 		t.Errorf("after restart: got %q", got.SecretBinary)
 	}
 	srv.Restart(t) // a clean shutdown checkpoints the WAL into the database file
-	found := map[string]bool{}
-	filepath.WalkDir(srv.DataDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, s := range []string{plain, "VISIBLE-description-canary"} {
-			found[s] = found[s] || bytes.Contains(b, []byte(s))
-		}
-		return nil
-	})
-	if found[plain] {
-		t.Errorf("a secret value is in the data dir in plaintext")
-	}
-	if !found["VISIBLE-description-canary"] {
-		t.Errorf("the description is not in the data dir: the scan looks in the wrong place")
-	}
+	srv.WantSealedOnDisk(t, plain, "VISIBLE-description-canary")
 }
