@@ -257,18 +257,12 @@ func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParame
 			Tier:             new(p.Tier),
 			Policies:         inlinePolicies(p.Policies),
 			DataType:         new(p.DataType),
+			KeyId:            nonEmpty(p.KeyID),
+			Description:      nonEmpty(p.Description),
+			AllowedPattern:   nonEmpty(p.AllowedPattern),
 		}
 		if m.Policies == nil {
 			m.Policies = api.ParameterPolicyList{}
-		}
-		if p.KeyID != "" {
-			m.KeyId = new(p.KeyID)
-		}
-		if p.Description != "" {
-			m.Description = new(p.Description)
-		}
-		if p.AllowedPattern != "" {
-			m.AllowedPattern = new(p.AllowedPattern)
 		}
 		out.Parameters = append(out.Parameters, m)
 	}
@@ -354,14 +348,9 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *api.GetParameters
 	if err != nil {
 		return nil, err
 	}
-	decrypt := in.WithDecryption != nil && *in.WithDecryption
-	out := &api.GetParametersByPathResult{Parameters: api.ParameterList{}, NextToken: next}
-	for _, res := range found {
-		p, err := s.toParameter(sc, res, decrypt)
-		if err != nil {
-			return nil, err
-		}
-		out.Parameters = append(out.Parameters, p)
+	params, err := s.toParameters(sc, found, in.WithDecryption != nil && *in.WithDecryption)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &api.GetParametersByPathResult{Parameters: params, NextToken: next}, nil
 }

@@ -299,6 +299,16 @@ type resolved struct {
 	selector string
 }
 
+// resolve is lookup in a read transaction of its own.
+func (s *Service) resolve(ctx context.Context, r ref) (resolved, error) {
+	var res resolved
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		res, err = lookup(tx, r)
+		return err
+	})
+	return res, err
+}
+
 // lookup resolves r in tx to one version of one parameter.
 func lookup(tx store.Tx, r ref) (resolved, error) {
 	var p parameter
@@ -334,8 +344,8 @@ func lookup(tx store.Tx, r ref) (resolved, error) {
 	if want == p.Version {
 		return out, nil
 	}
-	if want < p.Oldest || want > p.Version {
-		return resolved{}, versionNotFound(name, want)
+	if err := p.checkVersion(want); err != nil {
+		return resolved{}, err
 	}
 	v, err := getVersion(tx, r.scope, name, want)
 	if isNotFound(err) {
@@ -353,6 +363,19 @@ func lookup(tx store.Tx, r ref) (resolved, error) {
 func localRef(sc scope, s string) (ref, bool) {
 	r, ok := parseRef(sc, s)
 	return r, ok && r.scope == sc
+}
+
+// toParameters is toParameter of each of found.
+func (s *Service) toParameters(sc scope, found []resolved, decrypt bool) (api.ParameterList, error) {
+	out := api.ParameterList{}
+	for _, res := range found {
+		p, err := s.toParameter(sc, res, decrypt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (s *Service) toParameter(sc scope, res resolved, decrypt bool) (api.Parameter, error) {
@@ -382,11 +405,7 @@ func (s *Service) GetParameter(ctx context.Context, in *api.GetParameterRequest)
 	if !ok {
 		return nil, parameterNotFound(*in.Name)
 	}
-	var res resolved
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		res, err = lookup(tx, r)
-		return err
-	})
+	res, err := s.resolve(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -401,8 +420,7 @@ func (s *Service) GetParameter(ctx context.Context, in *api.GetParameterRequest)
 // back in InvalidParameters rather than failing the call.
 func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersRequest) (*api.GetParametersResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	decrypt := in.WithDecryption != nil && *in.WithDecryption
-	out := &api.GetParametersResult{Parameters: api.ParameterList{}, InvalidParameters: api.ParameterNameList{}}
+	out := &api.GetParametersResult{InvalidParameters: api.ParameterNameList{}}
 	var found []resolved
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		found = found[:0]
@@ -435,12 +453,8 @@ func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersReques
 	if err != nil {
 		return nil, err
 	}
-	for _, res := range found {
-		p, err := s.toParameter(sc, res, decrypt)
-		if err != nil {
-			return nil, err
-		}
-		out.Parameters = append(out.Parameters, p)
+	if out.Parameters, err = s.toParameters(sc, found, in.WithDecryption != nil && *in.WithDecryption); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -568,15 +582,9 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterH
 			Tier:             new(ver.Tier),
 			Policies:         inlinePolicies(ver.Policies),
 			DataType:         new(ver.DataType),
-		}
-		if ver.KeyID != "" {
-			h.KeyId = new(ver.KeyID)
-		}
-		if ver.Description != "" {
-			h.Description = new(ver.Description)
-		}
-		if ver.AllowedPattern != "" {
-			h.AllowedPattern = new(ver.AllowedPattern)
+			KeyId:            nonEmpty(ver.KeyID),
+			Description:      nonEmpty(ver.Description),
+			AllowedPattern:   nonEmpty(ver.AllowedPattern),
 		}
 		out.Parameters = append(out.Parameters, h)
 	}
@@ -590,10 +598,7 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *api.LabelParame
 	name := *in.Name
 	var out *api.LabelParameterVersionResult
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		p, storeVersion, err := getParameter(tx, sc, name)
-		if isNotFound(err) {
-			return parameterNotFound(name)
-		}
+		p, storeVersion, err := namedParameter(tx, sc, name)
 		if err != nil {
 			return err
 		}
@@ -601,8 +606,8 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *api.LabelParame
 		if in.ParameterVersion != nil {
 			target = *in.ParameterVersion
 		}
-		if target < p.Oldest || target > p.Version {
-			return versionNotFound(name, target)
+		if err := p.checkVersion(target); err != nil {
+			return err
 		}
 		labels, invalid := applyLabels(p.Labels, target, in.Labels)
 		if len(labelsAt(labels, target)) > maxLabelsPerVersion {
@@ -663,15 +668,12 @@ func (s *Service) UnlabelParameterVersion(ctx context.Context, in *api.UnlabelPa
 	name, target := *in.Name, *in.ParameterVersion
 	var out *api.UnlabelParameterVersionResult
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		p, storeVersion, err := getParameter(tx, sc, name)
-		if isNotFound(err) {
-			return parameterNotFound(name)
-		}
+		p, storeVersion, err := namedParameter(tx, sc, name)
 		if err != nil {
 			return err
 		}
-		if target < p.Oldest || target > p.Version {
-			return versionNotFound(name, target)
+		if err := p.checkVersion(target); err != nil {
+			return err
 		}
 		out = &api.UnlabelParameterVersionResult{RemovedLabels: api.ParameterLabelList{}, InvalidLabels: api.ParameterLabelList{}}
 		for _, l := range in.Labels {

@@ -1,10 +1,6 @@
 package ssm
 
-import (
-	"context"
-
-	"overcast/internal/store"
-)
+import "context"
 
 // ResolveParameter returns the decrypted value of the parameter that
 // nameOrARN names, as ECS does for a task definition's secrets and
@@ -16,11 +12,7 @@ func (s *Service) ResolveParameter(ctx context.Context, account, region, nameOrA
 	if !ok {
 		return "", parameterNotFound(nameOrARN)
 	}
-	var res resolved
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		res, err = lookup(tx, r)
-		return err
-	})
+	res, err := s.resolve(ctx, r)
 	if err != nil {
 		return "", err
 	}

@@ -138,6 +138,25 @@ func getParameter(tx store.Tx, sc scope, name string) (parameter, int64, error) 
 	return p, ver, err
 }
 
+// namedParameter reads the parameter called name, or answers
+// ParameterNotFound.
+func namedParameter(tx store.Tx, sc scope, name string) (parameter, int64, error) {
+	p, ver, err := getParameter(tx, sc, name)
+	if isNotFound(err) {
+		err = parameterNotFound(name)
+	}
+	return p, ver, err
+}
+
+// checkVersion answers ParameterVersionNotFound unless version v of p is
+// still kept.
+func (p *parameter) checkVersion(v int64) error {
+	if v < p.Oldest || v > p.Version {
+		return versionNotFound(p.Name, v)
+	}
+	return nil
+}
+
 func getVersion(tx store.Tx, sc scope, name string, v int64) (version, error) {
 	var out version
 	_, err := store.GetJSON(tx, historyTable, historyKey(sc, name, v), &out)
@@ -200,3 +219,12 @@ func decodeToken(tok *string) (string, error) {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// nonEmpty is s, or nil for "": AWS leaves out the optional strings a
+// parameter does not have.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
