@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,16 +198,22 @@ func (h *Handler) manifest(q *request, ref string) error {
 		q.w.WriteHeader(http.StatusCreated)
 		return nil
 	case http.MethodDelete:
-		if err := h.authorize(q, ActionBatchDeleteImage); err != nil {
-			return err
-		}
-		if err := h.b.DeleteManifest(ctx, q.repo, ref); err != nil {
-			return err
-		}
-		q.w.WriteHeader(http.StatusAccepted)
-		return nil
+		return h.delete(q, func() error { return h.b.DeleteManifest(ctx, q.repo, ref) })
 	}
 	return methodNotAllowed()
+}
+
+// delete answers a DELETE of a manifest or a blob: it takes the right to
+// delete images, and is accepted once del has removed it.
+func (h *Handler) delete(q *request, del func() error) error {
+	if err := h.authorize(q, ActionBatchDeleteImage); err != nil {
+		return err
+	}
+	if err := del(); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusAccepted)
+	return nil
 }
 
 // ----- blobs
@@ -240,14 +247,7 @@ func (h *Handler) blob(q *request, ds string) error {
 		}
 		return serveBlob(q, b)
 	case http.MethodDelete:
-		if err := h.authorize(q, ActionBatchDeleteImage); err != nil {
-			return err
-		}
-		if err := h.b.DeleteBlob(ctx, q.repo, d); err != nil {
-			return err
-		}
-		q.w.WriteHeader(http.StatusAccepted)
-		return nil
+		return h.delete(q, func() error { return h.b.DeleteBlob(ctx, q.repo, d) })
 	}
 	return methodNotAllowed()
 }
@@ -552,6 +552,30 @@ func page(r *http.Request) (n int, last string, err error) {
 // maxPage bounds a listing a client did not bound itself.
 const maxPage = 1000
 
+// listPage is one page of a sorted listing at path: the request's n and
+// last bound it, list returns up to limit names after last, and a Link
+// header points at the next page when there is one.
+func listPage(q *request, path string, list func(ctx context.Context, last string, limit int) ([]string, error)) ([]string, error) {
+	n, last, err := page(q.r)
+	if err != nil {
+		return nil, err
+	}
+	limit := n
+	if limit < 0 || limit > maxPage {
+		limit = maxPage
+	}
+	names, err := list(q.r.Context(), last, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > limit {
+		names = names[:limit]
+		v := url.Values{"n": {strconv.Itoa(limit)}, "last": {names[len(names)-1]}}
+		q.w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, path, v.Encode()))
+	}
+	return nonNil(names), nil
+}
+
 func (h *Handler) tags(q *request) error {
 	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
 		return methodNotAllowed()
@@ -559,56 +583,31 @@ func (h *Handler) tags(q *request) error {
 	if err := h.authorize(q, ActionListImages); err != nil {
 		return err
 	}
-	n, last, err := page(q.r)
+	tags, err := listPage(q, "/v2/"+q.name+"/tags/list", func(ctx context.Context, last string, limit int) ([]string, error) {
+		return h.b.Tags(ctx, q.repo, last, limit)
+	})
 	if err != nil {
 		return err
-	}
-	limit := n
-	if limit < 0 || limit > maxPage {
-		limit = maxPage
-	}
-	tags, err := h.b.Tags(q.r.Context(), q.repo, last, limit+1)
-	if err != nil {
-		return err
-	}
-	if len(tags) > limit {
-		tags = tags[:limit]
-		setNextLink(q, "/v2/"+q.name+"/tags/list", limit, tags[len(tags)-1])
 	}
 	return writeJSON(q, struct {
 		Name string   `json:"name"`
 		Tags []string `json:"tags"`
-	}{q.name, nonNil(tags)})
+	}{q.name, tags})
 }
 
 func (h *Handler) catalog(q *request) error {
 	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
 		return methodNotAllowed()
 	}
-	n, last, err := page(q.r)
+	names, err := listPage(q, "/v2/_catalog", func(ctx context.Context, last string, limit int) ([]string, error) {
+		return h.b.Catalog(ctx, q.id, last, limit)
+	})
 	if err != nil {
 		return err
-	}
-	limit := n
-	if limit < 0 || limit > maxPage {
-		limit = maxPage
-	}
-	names, err := h.b.Catalog(q.r.Context(), q.id, last, limit+1)
-	if err != nil {
-		return err
-	}
-	if len(names) > limit {
-		names = names[:limit]
-		setNextLink(q, "/v2/_catalog", limit, names[len(names)-1])
 	}
 	return writeJSON(q, struct {
 		Repositories []string `json:"repositories"`
-	}{nonNil(names)})
-}
-
-func setNextLink(q *request, path string, n int, last string) {
-	v := url.Values{"n": {strconv.Itoa(n)}, "last": {last}}
-	q.w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, path, v.Encode()))
+	}{names})
 }
 
 func (h *Handler) referrers(q *request, ds string) error {
