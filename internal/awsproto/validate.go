@@ -1,6 +1,7 @@
 package awsproto
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -417,4 +418,24 @@ func PageSize(requested *int32, def int) int {
 		return def
 	}
 	return int(*requested)
+}
+
+// PageToken is an opaque pagination token (NextToken) carrying key, where
+// the next page starts after.
+func PageToken(key string) *string {
+	return new(base64.RawURLEncoding.EncodeToString([]byte(key)))
+}
+
+// PageAfter is the key a request's PageToken carries, or "" when it has
+// none. A token PageToken did not make gets invalid, the service's own
+// error for it.
+func PageAfter(token *string, invalid error) (string, error) {
+	if token == nil || *token == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*token)
+	if err != nil {
+		return "", invalid
+	}
+	return string(b), nil
 }

@@ -336,3 +336,26 @@ func TestUncheckedPatterns(t *testing.T) {
 		t.Errorf("unchecked patterns (-want +got):\n%s", diff)
 	}
 }
+
+func TestPageTokens(t *testing.T) {
+	invalid := &awsproto.Error{Code: "InvalidNextToken"}
+	tests := []struct {
+		name    string
+		token   *string
+		want    string
+		wantErr error
+	}{
+		{"no token", nil, "", nil},
+		{"empty token", new(""), "", nil},
+		{"a key", awsproto.PageToken("app/db:0000000000000000002"), "app/db:0000000000000000002", nil},
+		{"not base64", new("not a token!"), "", invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := awsproto.PageAfter(tt.token, invalid)
+			if got != tt.want || err != tt.wantErr {
+				t.Errorf("got %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

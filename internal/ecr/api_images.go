@@ -136,7 +136,7 @@ func scanImages(tx store.Tx, repo registry.Repo, token *string, limit int, keep 
 			return nil
 		}
 		if n == limit {
-			next = pageToken(last)
+			next = awsproto.PageToken(last)
 			return store.ErrStop
 		}
 		n++

@@ -424,7 +424,7 @@ func (s *Service) GetLifecyclePolicyPreview(ctx context.Context, in *api.GetLife
 		out.PreviewResults = append(out.PreviewResults, pr)
 	}
 	if end < len(results) {
-		out.NextToken = pageToken(strconv.Itoa(end))
+		out.NextToken = awsproto.PageToken(strconv.Itoa(end))
 	}
 	return out, nil
 }

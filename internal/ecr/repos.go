@@ -2,7 +2,6 @@ package ecr
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -220,20 +219,10 @@ func (s *Service) CreateRepository(ctx context.Context, in *api.CreateRepository
 	return &api.CreateRepositoryResponse{Repository: s.repoOut(ctx, reg, &rec)}, nil
 }
 
-// pageToken and fromToken make opaque pagination tokens of store keys.
-func pageToken(key string) *string {
-	return new(base64.RawURLEncoding.EncodeToString([]byte(key)))
-}
-
+// fromToken is the store key a NextToken made by awsproto.PageToken
+// carries.
 func fromToken(t *string) (string, error) {
-	if t == nil || *t == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*t)
-	if err != nil {
-		return "", api.NewInvalidParameterException("Invalid parameter at 'nextToken': the token is not one this service issued")
-	}
-	return string(b), nil
+	return awsproto.PageAfter(t, api.NewInvalidParameterException("Invalid parameter at 'nextToken': the token is not one this service issued"))
 }
 
 // DescribeRepositories lists repositories, or the named ones.
@@ -302,7 +291,7 @@ func (s *Service) DescribeRepositories(ctx context.Context, in *api.DescribeRepo
 		}
 	}
 	if more {
-		out.NextToken = pageToken(last)
+		out.NextToken = awsproto.PageToken(last)
 	}
 	return out, nil
 }

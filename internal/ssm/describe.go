@@ -283,7 +283,7 @@ func scanParameters(tx store.Tx, sc scope, prefix, after string, limit int, keep
 			return nil
 		}
 		if len(page) == limit {
-			next = encodeToken(page[len(page)-1].Name)
+			next = awsproto.PageToken(page[len(page)-1].Name)
 			return store.ErrStop
 		}
 		page = append(page, p)

@@ -553,7 +553,7 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterH
 		return store.ScanJSON(tx, historyTable, opt, func(key string, ver version, _ int64) error {
 			if len(versions) == limit {
 				last := versions[len(versions)-1]
-				next = encodeToken(strings.TrimPrefix(historyKey(sc, name, last.Version), historyPrefix(sc, name)))
+				next = awsproto.PageToken(strings.TrimPrefix(historyKey(sc, name, last.Version), historyPrefix(sc, name)))
 				return store.ErrStop
 			}
 			versions = append(versions, ver)

@@ -200,22 +200,10 @@ func validationError(format string, args ...any) error {
 	return &awsproto.Error{Code: "ValidationException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
-// Pagination tokens carry the last key of the previous page, opaque to the
-// client.
-
-func encodeToken(s string) *string {
-	return new(base64.RawURLEncoding.EncodeToString([]byte(s)))
-}
-
+// decodeToken is the name a NextToken made by awsproto.PageToken carries:
+// the last of the previous page.
 func decodeToken(tok *string) (string, error) {
-	if tok == nil || *tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	if err != nil || len(b) == 0 {
-		return "", api.NewInvalidNextToken("The specified token isn't valid.")
-	}
-	return string(b), nil
+	return awsproto.PageAfter(tok, api.NewInvalidNextToken("The specified token isn't valid."))
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
