@@ -33,14 +33,11 @@ func (s *Service) InitiateLayerUpload(ctx context.Context, in *api.InitiateLayer
 
 // UploadLayerPart appends a part; it must start where the upload stands.
 func (s *Service) UploadLayerPart(ctx context.Context, in *api.UploadLayerPartRequest) (*api.UploadLayerPartResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionUploadLayerPart); err != nil {
+	u, err := s.apiUpload(ctx, in.RegistryId, *in.RepositoryName, *in.UploadId, registry.ActionUploadLayerPart)
+	if err != nil {
 		return nil, err
 	}
-	u, err := s.findUpload(repo, *in.UploadId)
-	if err != nil {
-		return nil, apiError(err)
-	}
+	repo := u.repo
 	first, last := *in.PartFirstByte, *in.PartLastByte
 	if first < 0 || last < first || last-first+1 != int64(len(in.LayerPartBlob)) {
 		u.mu.Lock()
@@ -61,14 +58,11 @@ func (s *Service) UploadLayerPart(ctx context.Context, in *api.UploadLayerPartRe
 // CompleteLayerUpload checks the upload against its digest and makes it a
 // layer of the repository.
 func (s *Service) CompleteLayerUpload(ctx context.Context, in *api.CompleteLayerUploadRequest) (*api.CompleteLayerUploadResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionCompleteLayerUpload); err != nil {
+	u, err := s.apiUpload(ctx, in.RegistryId, *in.RepositoryName, *in.UploadId, registry.ActionCompleteLayerUpload)
+	if err != nil {
 		return nil, err
 	}
-	u, err := s.findUpload(repo, *in.UploadId)
-	if err != nil {
-		return nil, apiError(err)
-	}
+	repo := u.repo
 	if len(in.LayerDigests) != 1 {
 		return nil, api.NewInvalidParameterException("Invalid parameter at 'layerDigests': exactly one layer digest is required")
 	}
@@ -94,6 +88,17 @@ func (s *Service) CompleteLayerUpload(ctx context.Context, in *api.CompleteLayer
 	}
 	return &api.CompleteLayerUploadResponse{RegistryId: new(repo.Account), RepositoryName: new(repo.Name), UploadId: new(u.id),
 		LayerDigest: new(string(d))}, nil
+}
+
+// apiUpload is the upload an API call names, in a repository the caller
+// may take action on.
+func (s *Service) apiUpload(ctx context.Context, registryID *string, repoName, id, action string) (*upload, error) {
+	repo := callerRegistry(ctx, registryID).repo(repoName)
+	if err := s.authorizeAPI(ctx, repo, action); err != nil {
+		return nil, err
+	}
+	u, err := s.findUpload(repo, id)
+	return u, apiError(err)
 }
 
 // BatchCheckLayerAvailability reports which layers the repository has.

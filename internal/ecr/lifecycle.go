@@ -250,17 +250,9 @@ func (s *Service) PutLifecyclePolicy(ctx context.Context, in *api.PutLifecyclePo
 // GetLifecyclePolicy returns the policy and when it was last applied.
 func (s *Service) GetLifecyclePolicy(ctx context.Context, in *api.GetLifecyclePolicyRequest) (*api.GetLifecyclePolicyResponse, error) {
 	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:GetLifecyclePolicy"); err != nil {
-		return nil, err
-	}
-	var rec repository
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		var err error
-		rec, _, err = getRepo(tx, repo)
-		return err
-	})
+	rec, err := s.readRepo(ctx, repo, "ecr:GetLifecyclePolicy")
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if rec.Lifecycle == "" {
 		return nil, lifecycleNotFound(repo)

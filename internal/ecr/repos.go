@@ -376,6 +376,20 @@ func (s *Service) authorizeAPI(ctx context.Context, repo registry.Repo, action s
 	return apiError(s.authorize(ctx, c.AccountID, c.ARN, repo, action))
 }
 
+// readRepo reads a repository's record for an action the caller must be
+// allowed.
+func (s *Service) readRepo(ctx context.Context, repo registry.Repo, action string) (repository, error) {
+	if err := s.authorizeAPI(ctx, repo, action); err != nil {
+		return repository{}, err
+	}
+	var rec repository
+	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+		rec, _, err = getRepo(tx, repo)
+		return err
+	})
+	return rec, apiError(err)
+}
+
 // updateRepo runs fn on a repository's record and saves it.
 func (s *Service) updateRepo(ctx context.Context, repo registry.Repo, action string, fn func(rec *repository) error) (repository, error) {
 	if err := s.authorizeAPI(ctx, repo, action); err != nil {
@@ -522,17 +536,9 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorizeAPI(ctx, repo, "ecr:ListTagsForResource"); err != nil {
-		return nil, err
-	}
-	var rec repository
-	err = s.db.View(ctx, func(tx store.Tx) error {
-		var err error
-		rec, _, err = getRepo(tx, repo)
-		return err
-	})
+	rec, err := s.readRepo(ctx, repo, "ecr:ListTagsForResource")
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	out := &api.ListTagsForResourceResponse{Tags: api.TagList{}}
 	for _, t := range rec.Tags {
@@ -565,17 +571,9 @@ func policyNotFound(repo registry.Repo) error {
 func (s *Service) GetRepositoryPolicy(ctx context.Context, in *api.GetRepositoryPolicyRequest) (*api.GetRepositoryPolicyResponse, error) {
 	reg := callerRegistry(ctx, in.RegistryId)
 	repo := reg.repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:GetRepositoryPolicy"); err != nil {
-		return nil, err
-	}
-	var rec repository
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		var err error
-		rec, _, err = getRepo(tx, repo)
-		return err
-	})
+	rec, err := s.readRepo(ctx, repo, "ecr:GetRepositoryPolicy")
 	if err != nil {
-		return nil, apiError(err)
+		return nil, err
 	}
 	if rec.Policy == "" {
 		return nil, policyNotFound(repo)
