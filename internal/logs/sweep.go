@@ -62,12 +62,8 @@ func (s *Service) Sweep(ctx context.Context) error {
 }
 
 // tombstoneKeys lists the tombstones: the reclaim controller's keys.
-func (s *Service) tombstoneKeys(ctx context.Context) (keys []string, err error) {
-	err = s.st.View(ctx, func(tx store.Tx) error {
-		keys, err = store.Keys(tx, gcTable, store.ScanOptions{})
-		return err
-	})
-	return keys, err
+func (s *Service) tombstoneKeys(ctx context.Context) ([]string, error) {
+	return store.TableKeys(ctx, s.st, gcTable)
 }
 
 // reclaimTombstone deletes one chunk of what a tombstone stands for, and

@@ -85,12 +85,8 @@ func purgeDue(tx store.Tx, key string, now time.Time) (bool, error) {
 }
 
 // scheduledDeletions lists the deletion index: the controller's keys.
-func (s *Service) scheduledDeletions(ctx context.Context) (keys []string, err error) {
-	err = s.db.View(ctx, func(tx store.Tx) error {
-		keys, err = store.Keys(tx, deletionsTable, store.ScanOptions{})
-		return err
-	})
-	return keys, err
+func (s *Service) scheduledDeletions(ctx context.Context) ([]string, error) {
+	return store.TableKeys(ctx, s.db, deletionsTable)
 }
 
 // reconcileDeletion purges the secret of one deletion index entry once it
