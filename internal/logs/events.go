@@ -230,13 +230,7 @@ func (s *Service) GetLogEvents(ctx context.Context, in *api.GetLogEventsRequest)
 		if err != nil {
 			return err
 		}
-		r := eventRange{lo: max(0, g.retentionCutoff(s.nowMillis())), hi: -1}
-		if in.StartTime != nil {
-			r.lo = max(r.lo, *in.StartTime)
-		}
-		if in.EndTime != nil {
-			r.hi = *in.EndTime
-		}
+		r := s.readableRange(&g, in.StartTime, in.EndTime)
 		prefix := eventPrefix(g.ID, st.ID)
 		switch {
 		case tok != nil && tok.forward:
@@ -274,6 +268,19 @@ func (s *Service) GetLogEvents(ctx context.Context, in *api.GetLogEventsRequest)
 // meaning no upper bound.
 type eventRange struct {
 	lo, hi int64
+}
+
+// readableRange is the range a read of g asks for, from start to end
+// (either may be nil), cut to what the group's retention keeps.
+func (s *Service) readableRange(g *group, start, end *int64) eventRange {
+	r := eventRange{lo: max(0, g.retentionCutoff(s.nowMillis())), hi: -1}
+	if start != nil {
+		r.lo = max(r.lo, *start)
+	}
+	if end != nil {
+		r.hi = *end
+	}
+	return r
 }
 
 // forward reads up to limit events after p (exclusive), oldest first,

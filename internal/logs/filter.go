@@ -53,13 +53,7 @@ func (s *Service) FilterLogEvents(ctx context.Context, in *api.FilterLogEventsRe
 		if err != nil {
 			return err
 		}
-		r := eventRange{lo: max(0, g.retentionCutoff(s.nowMillis())), hi: -1}
-		if in.StartTime != nil {
-			r.lo = max(r.lo, *in.StartTime)
-		}
-		if in.EndTime != nil {
-			r.hi = *in.EndTime
-		}
+		r := s.readableRange(&g, in.StartTime, in.EndTime)
 		streams, err := selectStreams(tx, g.ID, in.LogStreamNames, deref(in.LogStreamNamePrefix))
 		if err != nil {
 			return err

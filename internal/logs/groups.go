@@ -325,18 +325,13 @@ func (s *Service) ListLogGroups(ctx context.Context, in *api.ListLogGroupsReques
 // accepts, in name order, a page at a time.
 func (s *Service) scanGroups(ctx context.Context, prefix string, token *string, limit int, keep func(*group) bool) ([]group, *string, error) {
 	c := overcast.CallerFrom(ctx)
-	base := groupKey(c.AccountID, c.Region, "")
-	opt := store.ScanOptions{Prefix: base + prefix}
-	if token != nil {
-		last, err := decodeNameToken(*token)
-		if err != nil {
-			return nil, nil, err
-		}
-		opt.After = base + last
+	opt, err := nameScan(groupKey(c.AccountID, c.Region, ""), prefix, token)
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []group
 	var next *string
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err = s.st.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, groupsTable, opt, func(_ string, g group, _ int64) error {
 			if !keep(&g) {
 				return nil
@@ -376,6 +371,20 @@ func (g *group) describe() api.LogGroup {
 // opaque to clients.
 func encodeNameToken(name string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("n/" + name))
+}
+
+// nameScan is the scan of a name-ordered listing of the records under
+// base: the names with prefix, after the name a token carries.
+func nameScan(base, prefix string, token *string) (store.ScanOptions, error) {
+	opt := store.ScanOptions{Prefix: base + prefix}
+	if token != nil {
+		last, err := decodeNameToken(*token)
+		if err != nil {
+			return opt, err
+		}
+		opt.After = base + last
+	}
+	return opt, nil
 }
 
 func decodeNameToken(tok string) (string, error) {

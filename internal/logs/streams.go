@@ -140,17 +140,13 @@ func (s *Service) DescribeLogStreams(ctx context.Context, in *api.DescribeLogStr
 }
 
 func streamsByName(tx store.Tx, groupID uint64, prefix string, token *string, descending bool, limit int) ([]stream, *string, error) {
-	base := streamPrefix(groupID)
-	opt := store.ScanOptions{Prefix: base + prefix, Reverse: descending, Limit: limit + 1}
-	if token != nil {
-		last, err := decodeNameToken(*token)
-		if err != nil {
-			return nil, nil, err
-		}
-		opt.After = base + last
+	opt, err := nameScan(streamPrefix(groupID), prefix, token)
+	if err != nil {
+		return nil, nil, err
 	}
+	opt.Reverse, opt.Limit = descending, limit+1
 	var page []stream
-	err := store.ScanJSON(tx, streamsTable, opt, func(_ string, st stream, _ int64) error {
+	err = store.ScanJSON(tx, streamsTable, opt, func(_ string, st stream, _ int64) error {
 		page = append(page, st)
 		return nil
 	})
