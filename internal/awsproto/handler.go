@@ -405,24 +405,17 @@ func decodeRESTBody(t *typeInfo, v reflect.Value, r *http.Request, proto string,
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil
 		}
-		if proto == "rest-json" {
-			if err := decodeJSON(body, f, allMembers); err != nil {
-				return serializationError(proto, "%v", err)
-			}
-			return nil
-		}
-		root, err := parseXML(bytes.NewReader(body))
-		if err != nil {
-			return serializationError(proto, "The XML you provided was not well-formed or did not validate against our published schema: %v", err)
-		}
-		if err := setXMLStruct(p.t, alloc(f), root, allMembers); err != nil {
-			return serializationError(proto, "%v", err)
-		}
-		return nil
+		return decodeStructBody(proto, body, p.t, alloc(f), allMembers)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	return decodeStructBody(proto, body, t, v, scope)
+}
+
+// decodeStructBody decodes a JSON or XML body into v, a structure of type
+// t: the members scope names.
+func decodeStructBody(proto string, body []byte, t *typeInfo, v reflect.Value, scope scope) error {
 	if proto == "rest-json" {
 		if err := decodeJSON(body, v, scope); err != nil {
 			return serializationError(proto, "%v", err)

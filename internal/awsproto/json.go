@@ -162,11 +162,7 @@ func setJSON(t *typeInfo, v reflect.Value, j any, tsFormat string, scope scope) 
 		if !ok {
 			return fmt.Errorf("expected base64 data, got %s", jsonKind(j))
 		}
-		b, err := decodeBase64(s)
-		if err != nil {
-			return err
-		}
-		v.SetBytes(b)
+		return setScalar(t, v, s, "") // base64, as in a header or XML
 	default:
 		return fmt.Errorf("cannot decode %s from JSON", t.rtype)
 	}

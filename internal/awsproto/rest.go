@@ -276,13 +276,9 @@ func decodeQueryBinding(m *member, f reflect.Value, query url.Values, claimed ma
 			}
 			var ev reflect.Value
 			if m.t.elem.kind == kindList {
-				ev = reflect.New(m.t.elem.rtype).Elem()
-				for _, s := range vs {
-					item := reflect.New(m.t.elem.elem.rtype).Elem()
-					if err := setScalar(m.t.elem.elem, item, s, tsISO8601); err != nil {
-						return err
-					}
-					ev = reflect.Append(ev, item)
+				var err error
+				if ev, err = scalarList(m.t.elem, vs, tsISO8601); err != nil {
+					return err
 				}
 			} else {
 				ev = reflect.New(m.t.elem.rtype).Elem()
@@ -300,13 +296,9 @@ func decodeQueryBinding(m *member, f reflect.Value, query url.Values, claimed ma
 		if !ok {
 			return nil
 		}
-		list := reflect.MakeSlice(m.t.rtype, 0, len(vs))
-		for _, s := range vs {
-			item := reflect.New(m.t.elem.rtype).Elem()
-			if err := setScalar(m.t.elem, item, s, orDefault(m.t.coll.Member.TimestampFormat, tsISO8601)); err != nil {
-				return err
-			}
-			list = reflect.Append(list, item)
+		list, err := scalarList(m.t, vs, orDefault(m.t.coll.Member.TimestampFormat, tsISO8601))
+		if err != nil {
+			return err
 		}
 		f.Set(list)
 	default:
@@ -319,6 +311,20 @@ func decodeQueryBinding(m *member, f reflect.Value, query url.Values, claimed ma
 	return nil
 }
 
+// scalarList decodes each of ss as an element of the list type t, with
+// timestamps in tsFormat.
+func scalarList(t *typeInfo, ss []string, tsFormat string) (reflect.Value, error) {
+	list := reflect.MakeSlice(t.rtype, 0, len(ss))
+	for _, s := range ss {
+		item := reflect.New(t.elem.rtype).Elem()
+		if err := setScalar(t.elem, item, s, tsFormat); err != nil {
+			return reflect.Value{}, err
+		}
+		list = reflect.Append(list, item)
+	}
+	return list, nil
+}
+
 // decodeHeader parses a header-bound member: lists are comma-separated
 // (with quoted strings), JSON values base64-encoded, timestamps HTTP dates.
 func decodeHeader(m *member, f reflect.Value, vals []string) error {
@@ -326,13 +332,9 @@ func decodeHeader(m *member, f reflect.Value, vals []string) error {
 	switch {
 	case m.t.kind == kindList:
 		items := splitHeaderList(joined, m.t.elem.kind == kindTime && orDefault(m.t.coll.Member.TimestampFormat, tsRFC822) == tsRFC822)
-		list := reflect.MakeSlice(m.t.rtype, 0, len(items))
-		for _, s := range items {
-			item := reflect.New(m.t.elem.rtype).Elem()
-			if err := setScalar(m.t.elem, item, s, orDefault(m.t.coll.Member.TimestampFormat, tsRFC822)); err != nil {
-				return err
-			}
-			list = reflect.Append(list, item)
+		list, err := scalarList(m.t, items, orDefault(m.t.coll.Member.TimestampFormat, tsRFC822))
+		if err != nil {
+			return err
 		}
 		f.Set(list)
 		return nil
