@@ -71,20 +71,8 @@ func FuzzRESTXML(f *testing.F) {
 	f.Add("PUT", "/bucket", []byte(`<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>`))
 	f.Add("GET", "/bucket?list-type=2&max-keys=x&prefix=a%2Fb", []byte{})
 	f.Add("POST", "/bucket/key%2F%zz?uploadId=1", []byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`))
-	h := awsproto.NewHandler(s3.Bind(s3.UnimplementedServer{}), quiet)
-	f.Fuzz(func(t *testing.T, method, target string, body []byte) {
-		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
-			return
-		}
-		req, err := http.NewRequest(method, "http://localhost"+target, bytes.NewReader(body))
-		if err != nil {
-			return
-		}
-		req.RequestURI = target
-		req.Header.Set("Content-Type", "application/xml")
-		req.Header.Set("x-amz-meta-a", "b")
-		serve(t, h, req)
-	})
+	fuzzREST(f, awsproto.NewHandler(s3.Bind(s3.UnimplementedServer{}), quiet), http.Header{
+		"Content-Type": {"application/xml"}, "X-Amz-Meta-A": {"b"}})
 }
 
 func FuzzRESTJSON(f *testing.F) {
@@ -92,7 +80,13 @@ func FuzzRESTJSON(f *testing.F) {
 	f.Add("GET", "/2015-03-31/functions/f?Qualifier=1", []byte{})
 	f.Add("POST", "/2015-03-31/functions/f/invocations", []byte(`{"any":"payload"}`))
 	f.Add("PUT", "/2017-03-31/tags/arn%3Aaws%3Alambda", []byte(`{"Tags":{"a":1}}`))
-	h := awsproto.NewHandler(lambda.Bind(lambda.UnimplementedServer{}), quiet)
+	fuzzREST(f, awsproto.NewHandler(lambda.Bind(lambda.UnimplementedServer{}), quiet), http.Header{
+		"Content-Type": {"application/json"}, "X-Amz-Invocation-Type": {"Event"}})
+}
+
+// fuzzREST sends arbitrary methods, request targets and bodies, with
+// header, to h, a REST protocol's dispatcher.
+func fuzzREST(f *testing.F, h http.Handler, header http.Header) {
 	f.Fuzz(func(t *testing.T, method, target string, body []byte) {
 		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
 			return
@@ -102,8 +96,7 @@ func FuzzRESTJSON(f *testing.F) {
 			return
 		}
 		req.RequestURI = target
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Amz-Invocation-Type", "Event")
+		req.Header = header.Clone()
 		serve(t, h, req)
 	})
 }
