@@ -543,23 +543,33 @@ func source(pkg, doc string, body []byte) ([]byte, error) {
 	return out, nil
 }
 
+// addSource adds body, made a file of package pkg by source, to files at
+// path.
+func addSource(files map[string][]byte, path, pkg, doc string, body []byte) error {
+	b, err := source(pkg, doc, body)
+	if err != nil {
+		return err
+	}
+	files[path] = b
+	return nil
+}
+
 // serviceFiles generates the files of internal/api/<pkg>.
 func serviceFiles(m *Model, pkg string) (map[string][]byte, error) {
+	files := map[string][]byte{}
 	g := newGenerator(m, pkg, "", true)
 	g.nameConstraints()
 	g.types()
 	g.enums()
 	g.constraintDecls()
-	types, err := source(pkg, "", g.out.Bytes())
-	if err != nil {
+	if err := addSource(files, "types_gen.go", pkg, "", g.out.Bytes()); err != nil {
 		return nil, err
 	}
 	g.out.Reset()
 	g.server()
 	doc := fmt.Sprintf("// Package %s is the wire-level API of %s: shapes, operations and errors,\n// generated from the botocore model. Implementations live in overcast/internal/%s.\n", pkg, m.Metadata.ServiceFullName, pkg)
-	api, err := source(pkg, doc, g.out.Bytes())
-	if err != nil {
+	if err := addSource(files, "api_gen.go", pkg, doc, g.out.Bytes()); err != nil {
 		return nil, err
 	}
-	return map[string][]byte{"types_gen.go": types, "api_gen.go": api}, nil
+	return files, nil
 }

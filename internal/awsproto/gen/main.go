@@ -115,12 +115,8 @@ func addServices(files map[string][]byte, modelsDir, outDir string) error {
 		fmt.Fprintf(&body, "\t\t%s.Bind(%s.UnimplementedServer{}),\n", p, p)
 	}
 	body.WriteString("\t}\n}\n")
-	b, err := source("api", "// Package api lists the generated wire-level API packages, one per AWS service.\n", body.Bytes())
-	if err != nil {
-		return err
-	}
-	files[filepath.Join(outDir, "services_gen.go")] = b
-	return nil
+	return addSource(files, filepath.Join(outDir, "services_gen.go"), "api",
+		"// Package api lists the generated wire-level API packages, one per AWS service.\n", body.Bytes())
 }
 
 // diff lists the paths whose content differs from files, including

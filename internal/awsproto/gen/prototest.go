@@ -58,17 +58,11 @@ func addProtocolTests(files map[string][]byte, testsDir, outDir string) error {
 				fmt.Fprintf(&table, "\t%q: reflect.TypeFor[%s](),\n", fmt.Sprintf("%s/%s/%d/%s", base, dir, i, name), g.names[name])
 			}
 		}
-		src, err := source("prototest", "", body.Bytes())
-		if err != nil {
+		if err := addSource(files, filepath.Join(outDir, strings.ReplaceAll(base, "-", "_")+"_"+dir+"_gen.go"), "prototest", "", body.Bytes()); err != nil {
 			return err
 		}
-		files[filepath.Join(outDir, strings.ReplaceAll(base, "-", "_")+"_"+dir+"_gen.go")] = src
 	}
 	table.WriteString("}\n")
-	src, err := source("prototest", "// Package prototest holds the shapes of the botocore protocol test suites as Go\n// types, generated like the service APIs, for the awsproto conformance test.\n", table.Bytes())
-	if err != nil {
-		return err
-	}
-	files[filepath.Join(outDir, "types_gen.go")] = src
-	return nil
+	return addSource(files, filepath.Join(outDir, "types_gen.go"), "prototest",
+		"// Package prototest holds the shapes of the botocore protocol test suites as Go\n// types, generated like the service APIs, for the awsproto conformance test.\n", table.Bytes())
 }
