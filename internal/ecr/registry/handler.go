@@ -90,43 +90,58 @@ func (h *Handler) route(q *request) error {
 		return h.catalog(q)
 	}
 	segs := strings.Split(path, "/")
-	n := len(segs)
-	switch {
-	case n >= 3 && segs[n-2] == "tags" && segs[n-1] == "list":
-		if err := q.setRepo(strings.Join(segs[:n-2], "/")); err != nil {
+	for _, rt := range repoRoutes {
+		name, arg, ok := rt.match(segs)
+		if !ok {
+			continue
+		}
+		if err := q.setRepo(name); err != nil {
 			return err
 		}
-		return h.tags(q)
-	case n >= 3 && segs[n-2] == "manifests":
-		if err := q.setRepo(strings.Join(segs[:n-2], "/")); err != nil {
-			return err
-		}
-		return h.manifest(q, segs[n-1])
-	case n >= 4 && segs[n-3] == "blobs" && segs[n-2] == "uploads":
-		if err := q.setRepo(strings.Join(segs[:n-3], "/")); err != nil {
-			return err
-		}
-		if segs[n-1] == "" {
-			return h.startUpload(q)
-		}
-		return h.upload(q, segs[n-1])
-	case n >= 3 && segs[n-2] == "blobs" && segs[n-1] == "uploads":
-		if err := q.setRepo(strings.Join(segs[:n-2], "/")); err != nil {
-			return err
-		}
-		return h.startUpload(q)
-	case n >= 3 && segs[n-2] == "blobs":
-		if err := q.setRepo(strings.Join(segs[:n-2], "/")); err != nil {
-			return err
-		}
-		return h.blob(q, segs[n-1])
-	case n >= 3 && segs[n-2] == "referrers":
-		if err := q.setRepo(strings.Join(segs[:n-2], "/")); err != nil {
-			return err
-		}
-		return h.referrers(q, segs[n-1])
+		return rt.serve(h, q, arg)
 	}
 	return &Error{Code: CodeNameUnknown, Message: "The requested resource does not exist."}
+}
+
+// repoRoute is a path under a repository, by the segments after its name:
+// "*" is any one segment, which serve gets.
+type repoRoute struct {
+	suffix []string
+	serve  func(h *Handler, q *request, arg string) error
+}
+
+// repoRoutes are tried in order: the first that matches serves.
+var repoRoutes = []repoRoute{
+	{[]string{"tags", "list"}, func(h *Handler, q *request, _ string) error { return h.tags(q) }},
+	{[]string{"manifests", "*"}, func(h *Handler, q *request, ref string) error { return h.manifest(q, ref) }},
+	{[]string{"blobs", "uploads", "*"}, func(h *Handler, q *request, id string) error {
+		if id == "" {
+			return h.startUpload(q)
+		}
+		return h.upload(q, id)
+	}},
+	{[]string{"blobs", "uploads"}, func(h *Handler, q *request, _ string) error { return h.startUpload(q) }},
+	{[]string{"blobs", "*"}, func(h *Handler, q *request, d string) error { return h.blob(q, d) }},
+	{[]string{"referrers", "*"}, func(h *Handler, q *request, d string) error { return h.referrers(q, d) }},
+}
+
+// match reports whether segs end in the route's suffix after a repository
+// name of at least one segment, and returns the name and the segment "*"
+// stood for.
+func (rt repoRoute) match(segs []string) (name, arg string, ok bool) {
+	n := len(segs) - len(rt.suffix)
+	if n < 1 {
+		return "", "", false
+	}
+	for i, want := range rt.suffix {
+		switch got := segs[n+i]; {
+		case want == "*":
+			arg = got
+		case got != want:
+			return "", "", false
+		}
+	}
+	return strings.Join(segs[:n], "/"), arg, true
 }
 
 func (q *request) setRepo(name string) error {

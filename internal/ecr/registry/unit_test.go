@@ -130,3 +130,35 @@ func TestParseDigest(t *testing.T) {
 		}
 	}
 }
+
+func TestRepoRoutes(t *testing.T) {
+	tests := []struct {
+		path              string
+		wantRoute         int // index in repoRoutes, -1 for none
+		wantName, wantArg string
+	}{
+		{"team/app/tags/list", 0, "team/app", ""},
+		{"app/manifests/v1", 1, "app", "v1"},
+		{"a/b/c/blobs/uploads/", 2, "a/b/c", ""},
+		{"app/blobs/uploads/123", 2, "app", "123"},
+		{"app/blobs/uploads", 3, "app", ""},
+		{"app/blobs/sha256:ab", 4, "app", "sha256:ab"},
+		{"app/referrers/sha256:ab", 5, "app", "sha256:ab"},
+		{"tags/list", -1, "", ""},
+		{"app/blobs", -1, "", ""},
+		{"app/other/x", -1, "", ""},
+	}
+	for _, tt := range tests {
+		segs := strings.Split(tt.path, "/")
+		route, name, arg := -1, "", ""
+		for i, rt := range repoRoutes {
+			if n, a, ok := rt.match(segs); ok {
+				route, name, arg = i, n, a
+				break
+			}
+		}
+		if route != tt.wantRoute || name != tt.wantName || arg != tt.wantArg {
+			t.Errorf("%s: got route %d, name %q, arg %q; want %d, %q, %q", tt.path, route, name, arg, tt.wantRoute, tt.wantName, tt.wantArg)
+		}
+	}
+}
