@@ -30,17 +30,7 @@ func decodeJSON(body []byte, v reflect.Value, scope scope) error {
 		return fmt.Errorf("the request body has data after the JSON document")
 	}
 	t := planOf(v.Type())
-	return setJSON(t, elemOrAlloc(v), doc, "", scope)
-}
-
-func elemOrAlloc(v reflect.Value) reflect.Value {
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
-		}
-		return v.Elem()
-	}
-	return v
+	return setJSON(t, alloc(v), doc, "", scope)
 }
 
 // setJSON stores the decoded JSON value j into v (a non-pointer value of
