@@ -242,6 +242,22 @@ func constraintsOf(t reflect.Type) map[string]*Constraint {
 	return nil
 }
 
+// tagOptions applies the options of an aws struct tag: "k=v" sets the
+// string strs names k, a bare k the flag flags names; other, when not nil,
+// gets the options neither names.
+func tagOptions(opts []string, strs map[string]*string, flags map[string]*bool, other func(k, v string)) {
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		if p, ok := strs[k]; ok {
+			*p = v
+		} else if p, ok := flags[k]; ok {
+			*p = true
+		} else if other != nil {
+			other(k, v)
+		}
+	}
+}
+
 func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*typeInfo) {
 	ti.shapeName = t.Name()
 	ti.byName = map[string]*member{}
@@ -254,60 +270,25 @@ func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*type
 		}
 		opts := strings.Split(tag, ",")
 		if f.Name == "_" {
-			for _, o := range opts[1:] {
-				k, v, _ := strings.Cut(o, "=")
-				switch k {
-				case "name":
-					ti.shapeName = v
-				case "ln":
-					ti.locName = v
-				case "ns":
-					ti.ns.URI = v
-				case "nsp":
-					ti.ns.Prefix = v
-				case "union":
-					ti.union = true
-				case "error":
-					ti.errCode = v
-				}
-			}
+			tagOptions(opts[1:],
+				map[string]*string{"name": &ti.shapeName, "ln": &ti.locName, "ns": &ti.ns.URI, "nsp": &ti.ns.Prefix, "error": &ti.errCode},
+				map[string]*bool{"union": &ti.union}, nil)
 			continue
 		}
 		m := &member{index: i, name: opts[0], ptr: f.Type.Kind() == reflect.Pointer}
-		for _, o := range opts[1:] {
-			k, v, _ := strings.Cut(o, "=")
-			switch k {
-			case "ln":
-				m.locName = v
-			case "qn":
-				m.queryName = v
-			case "loc":
-				m.loc = map[string]location{"header": inHeader, "headers": inHeaders, "uri": inURI,
-					"querystring": inQuery, "statusCode": inStatus}[v]
-			case "flat":
-				m.flattened, m.refFlat = true, true
-			case "ns":
-				m.ns.URI = v
-			case "nsp":
-				m.ns.Prefix = v
-			case "attr":
-				m.attr = true
-			case "ts":
-				m.tsFormat = v
-			case "jsonvalue":
-				m.jsonValue = true
-			case "idem":
-				m.idem = true
-			case "hostlabel":
-				m.hostLabel = true
-			case "stream":
-				m.streaming = true
-			case "payload":
-				m.payload = true
-			case "req":
-				m.required = true
-			}
-		}
+		tagOptions(opts[1:],
+			map[string]*string{"ln": &m.locName, "qn": &m.queryName, "ns": &m.ns.URI, "nsp": &m.ns.Prefix, "ts": &m.tsFormat},
+			map[string]*bool{"attr": &m.attr, "jsonvalue": &m.jsonValue, "idem": &m.idem, "hostlabel": &m.hostLabel,
+				"stream": &m.streaming, "payload": &m.payload, "req": &m.required},
+			func(k, v string) {
+				switch k {
+				case "loc":
+					m.loc = map[string]location{"header": inHeader, "headers": inHeaders, "uri": inURI,
+						"querystring": inQuery, "statusCode": inStatus}[v]
+				case "flat":
+					m.flattened, m.refFlat = true, true
+				}
+			})
 		m.t = compile(f.Type, building)
 		m.pathName = lowerFirst(m.name)
 		m.paramName = orDefault(m.queryName, upperFirst(m.wireName()))
