@@ -23,6 +23,13 @@ import (
 
 func client(srv *awstest.Server) *ssm.Client { return ssm.NewFromConfig(srv.Config()) }
 
+// start runs overcast for the test and returns an SSM client of it.
+func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *ssm.Client) {
+	t.Helper()
+	srv := awstest.Start(t, opts...)
+	return srv, client(srv)
+}
+
 func put(t *testing.T, c *ssm.Client, in *ssm.PutParameterInput) *ssm.PutParameterOutput {
 	t.Helper()
 	out, err := c.PutParameter(context.Background(), in)
@@ -44,8 +51,7 @@ func get(t *testing.T, c *ssm.Client, name string, decrypt bool) types.Parameter
 func TestPutAndGetEachType(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	srv := awstest.Start(t, awstest.Clock(clock.NewFake(now)))
-	c := client(srv)
+	_, c := start(t, awstest.Clock(clock.NewFake(now)))
 
 	tests := []struct {
 		name, typ, value, wantARN string
@@ -95,8 +101,7 @@ func TestPutAndGetEachType(t *testing.T) {
 
 func TestOverwriteKeepsMetadata(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v1"), Type: types.ParameterTypeSecureString,
 		Description: aws.String("the key"), AllowedPattern: aws.String(`v\d+`), KeyId: aws.String("alias/mine"),
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}})
@@ -141,8 +146,7 @@ func TestOverwriteKeepsMetadata(t *testing.T) {
 }
 
 func TestPutParameterRejects(t *testing.T) {
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	ctx := context.Background()
 	long := func(n int) *string { return aws.String(strings.Repeat("x", n)) }
 	deep := "/" + strings.Repeat("l/", 15) + "leaf"
@@ -212,8 +216,7 @@ func TestPutParameterRejects(t *testing.T) {
 }
 
 func TestTiers(t *testing.T) {
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	ctx := context.Background()
 	big := strings.Repeat("x", 5000)
 	tests := []struct {
@@ -271,8 +274,7 @@ func parameterNames(ps []types.Parameter) []string {
 
 func TestSelectorsAndLabels(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	for i := 1; i <= 3; i++ {
 		put(t, c, &ssm.PutParameterInput{Name: aws.String("/svc/url"), Value: aws.String(fmt.Sprintf("v%d", i)), Type: "String", Overwrite: aws.Bool(true)})
 	}
@@ -369,8 +371,7 @@ func TestSelectorsAndLabels(t *testing.T) {
 
 func TestGetParameters(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("1"), Type: "String"})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/s"), Value: aws.String("secret"), Type: "SecureString"})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("2"), Type: "String", Overwrite: aws.Bool(true)})
@@ -399,8 +400,7 @@ func TestGetParameters(t *testing.T) {
 
 func TestGetParametersByPath(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	params := map[string]types.ParameterType{
 		"/foo/name1": "String", "/foo/name2": "String", "/bar/name3": "String", "/bar/name3/name4": "String",
 		"/baz/list": "StringList", "/baz/plain": "String", "/baz/pwd": "SecureString", "foo": "String", "/top": "String",
@@ -491,8 +491,7 @@ func TestGetParametersByPath(t *testing.T) {
 
 func TestDescribeParameters(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("param"), Value: aws.String("v"), Type: "String", Description: aws.String("plain one")})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/param-2"), Value: aws.String("v"), Type: "String"})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/tangent/3"), Value: aws.String("v"), Type: "SecureString", KeyId: aws.String("alias/custom")})
@@ -590,8 +589,7 @@ func TestDescribeParameters(t *testing.T) {
 
 func TestParameterHistory(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	for i := range 5 {
 		put(t, c, &ssm.PutParameterInput{Name: aws.String("h"), Value: aws.String(fmt.Sprintf("value-%d", i)), Type: "SecureString",
 			Description: aws.String(fmt.Sprintf("version %d", i+1)), Overwrite: aws.Bool(true)})
@@ -629,8 +627,7 @@ func TestParameterHistory(t *testing.T) {
 
 func TestVersionLimit(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	for i := 1; i <= 100; i++ {
 		put(t, c, &ssm.PutParameterInput{Name: aws.String("many"), Value: aws.String(fmt.Sprint(i)), Type: "String", Overwrite: aws.Bool(true)})
 	}
@@ -667,8 +664,7 @@ func TestVersionLimit(t *testing.T) {
 
 func TestDeleteParameters(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	for _, n := range []string{"a", "b", "/c/d"} {
 		put(t, c, &ssm.PutParameterInput{Name: aws.String(n), Value: aws.String("v"), Type: "String"})
 	}
@@ -696,8 +692,7 @@ func TestDeleteParameters(t *testing.T) {
 
 func TestTags(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	_, c := start(t)
 	_, err := c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: "Parameter", ResourceId: aws.String("p"),
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidResourceId", Status: 400})
@@ -738,8 +733,7 @@ func TestTags(t *testing.T) {
 
 func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 	ctx := context.Background()
-	srv := awstest.Start(t)
-	c := client(srv)
+	srv, c := start(t)
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/shared/name"), Value: aws.String("east"), Type: "String"})
 
 	west := srv.Config()
@@ -763,8 +757,7 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 }
 
 func TestSurvivesRestartWithTheSameKey(t *testing.T) {
-	srv := awstest.Start(t)
-	c := client(srv)
+	srv, c := start(t)
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/keep/secret"), Value: aws.String("still-here"), Type: "SecureString"})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/keep/secret"), Value: aws.String("v2"), Type: "SecureString", Overwrite: aws.Bool(true)})
 	if _, err := c.LabelParameterVersion(context.Background(), &ssm.LabelParameterVersionInput{Name: aws.String("/keep/secret"), ParameterVersion: aws.Int64(1), Labels: []string{"first"}}); err != nil {
@@ -795,8 +788,7 @@ func TestSurvivesRestartWithTheSameKey(t *testing.T) {
 }
 
 func TestSecureStringNotStoredInPlaintext(t *testing.T) {
-	srv := awstest.Start(t)
-	c := client(srv)
+	srv, c := start(t)
 	const plain = "PLAINTEXT-canary-8f3a1c"
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/canary"), Value: aws.String(plain), Type: "SecureString"})
 	put(t, c, &ssm.PutParameterInput{Name: aws.String("/visible"), Value: aws.String("VISIBLE-canary-77"), Type: "String"})
