@@ -434,33 +434,28 @@ func (p *jsonParser) next() (jsonTok, bool) {
 }
 
 func (p *jsonParser) parseOr() (jsonExpr, error) {
-	var terms orExpr
-	for {
-		e, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		terms = append(terms, e)
-		if t, ok := p.peek(); !ok || t.kind != tokOr {
-			break
-		}
-		p.pos++
-	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return terms, nil
+	return parseJoined[orExpr](p, tokOr, p.parseAnd)
 }
 
 func (p *jsonParser) parseAnd() (jsonExpr, error) {
-	var terms andExpr
+	return parseJoined[andExpr](p, tokAnd, p.parsePrimary)
+}
+
+// parseJoined parses operands, each with operand, joined by the operator
+// token op (&& binds tighter than ||, so parseOr's operands are parseAnd's).
+// A lone operand stands for itself.
+func parseJoined[E interface {
+	~[]jsonExpr
+	jsonExpr
+}](p *jsonParser, op tokKind, operand func() (jsonExpr, error)) (jsonExpr, error) {
+	var terms E
 	for {
-		e, err := p.parsePrimary()
+		e, err := operand()
 		if err != nil {
 			return nil, err
 		}
 		terms = append(terms, e)
-		if t, ok := p.peek(); !ok || t.kind != tokAnd {
+		if t, ok := p.peek(); !ok || t.kind != op {
 			break
 		}
 		p.pos++
