@@ -400,13 +400,7 @@ func (h *Handler) startUpload(q *request) error {
 		}
 		return blobCreated(q, desc.Digest)
 	}
-	hdr := q.w.Header()
-	hdr.Set("Location", q.uploadLocation(id))
-	hdr.Set("Docker-Upload-UUID", id)
-	hdr.Set("Range", "0-0")
-	hdr.Set("Content-Length", "0")
-	q.w.WriteHeader(http.StatusAccepted)
-	return nil
+	return uploadStatus(q, id, 0, http.StatusAccepted)
 }
 
 func (h *Handler) mount(q *request, d Digest, from string) (Descriptor, error) {
@@ -442,6 +436,14 @@ func uploadProgress(q *request, id string, size int64) {
 	hdr.Set("Range", fmt.Sprintf("0-%d", max(size-1, 0)))
 }
 
+// uploadStatus answers, without a body, where an upload stands.
+func uploadStatus(q *request, id string, size int64, status int) error {
+	uploadProgress(q, id, size)
+	q.w.Header().Set("Content-Length", "0")
+	q.w.WriteHeader(status)
+	return nil
+}
+
 func (h *Handler) upload(q *request, id string) error {
 	ctx := q.r.Context()
 	switch q.r.Method {
@@ -453,10 +455,7 @@ func (h *Handler) upload(q *request, id string) error {
 		if err != nil {
 			return err
 		}
-		uploadProgress(q, id, size)
-		q.w.Header().Set("Content-Length", "0")
-		q.w.WriteHeader(http.StatusNoContent)
-		return nil
+		return uploadStatus(q, id, size, http.StatusNoContent)
 	case http.MethodPatch:
 		if err := h.authorize(q, ActionUploadLayerPart); err != nil {
 			return err
@@ -465,10 +464,7 @@ func (h *Handler) upload(q *request, id string) error {
 		if err != nil {
 			return err
 		}
-		uploadProgress(q, id, size)
-		q.w.Header().Set("Content-Length", "0")
-		q.w.WriteHeader(http.StatusAccepted)
-		return nil
+		return uploadStatus(q, id, size, http.StatusAccepted)
 	case http.MethodPut:
 		if err := h.authorize(q, ActionCompleteLayerUpload); err != nil {
 			return err
