@@ -24,28 +24,6 @@ func start(t *testing.T, opts ...awstest.Option) (*cwl.Client, *awstest.Server) 
 	return cwl.NewFromConfig(srv.Config()), srv
 }
 
-// call makes one SDK call that must succeed.
-func call[I, O any](t *testing.T, op func(context.Context, I, ...func(*cwl.Options)) (O, error), in I) O {
-	t.Helper()
-	out, err := op(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// nextPage fetches a paginator's next page, which must succeed.
-func nextPage[O any](t *testing.T, p interface {
-	NextPage(context.Context, ...func(*cwl.Options)) (O, error)
-}) O {
-	t.Helper()
-	out, err := p.NextPage(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func createGroup(t *testing.T, c *cwl.Client, name string) {
 	t.Helper()
 	if _, err := c.CreateLogGroup(context.Background(), &cwl.CreateLogGroupInput{LogGroupName: aws.String(name)}); err != nil {
@@ -113,7 +91,7 @@ func TestLogGroups(t *testing.T) {
 	_, err = c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("g"), LogGroupClass: "HOT"})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "logGroupClass"})
 
-	web := call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/app/web")})
+	web := awstest.Call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/app/web")})
 	if len(web.LogGroups) != 1 {
 		t.Fatalf("prefix /app/web: got %d groups, want 1", len(web.LogGroups))
 	}
@@ -133,7 +111,7 @@ func TestLogGroups(t *testing.T) {
 		var out []string
 		p := cwl.NewDescribeLogGroupsPaginator(c, in)
 		for p.HasMorePages() {
-			page := nextPage(t, p)
+			page := awstest.NextPage(t, p)
 			if len(page.LogGroups) > int(aws.ToInt32(in.Limit)) && in.Limit != nil {
 				t.Errorf("page of %d groups, limit %d", len(page.LogGroups), *in.Limit)
 			}
@@ -169,7 +147,7 @@ func TestLogGroups(t *testing.T) {
 	_, err = c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{NextToken: aws.String("!!")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "nextToken"})
 
-	list := call(t, c.ListLogGroups, &cwl.ListLogGroupsInput{LogGroupNamePattern: aws.String("^/app/w")})
+	list := awstest.Call(t, c.ListLogGroups, &cwl.ListLogGroupsInput{LogGroupNamePattern: aws.String("^/app/w")})
 	var listed []string
 	for _, g := range list.LogGroups {
 		listed = append(listed, aws.ToString(g.LogGroupName)+" "+aws.ToString(g.LogGroupArn))
@@ -184,7 +162,7 @@ func TestLogGroups(t *testing.T) {
 		cwl.NewFromConfig(srv.Config(), func(o *cwl.Options) { o.Region = "eu-west-1" }),
 		cwl.NewFromConfig(srv.ConfigWith("123456789012", "secret", "")),
 	} {
-		out := call(t, other.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})
+		out := awstest.Call(t, other.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})
 		if len(out.LogGroups) != 0 {
 			t.Errorf("another account or region sees %d groups, want 0", len(out.LogGroups))
 		}
@@ -251,7 +229,7 @@ func TestLogStreams(t *testing.T) {
 		var out []string
 		p := cwl.NewDescribeLogStreamsPaginator(c, in)
 		for p.HasMorePages() {
-			for _, s := range nextPage(t, p).LogStreams {
+			for _, s := range awstest.NextPage(t, p).LogStreams {
 				out = append(out, aws.ToString(s.LogStreamName))
 			}
 		}
@@ -282,7 +260,7 @@ func TestLogStreams(t *testing.T) {
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "LogGroupName"})
 
 	// Counters, and the group named by ARN.
-	out := call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{
+	out := awstest.Call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{
 		LogGroupIdentifier: aws.String("arn:aws:logs:us-east-1:000000000000:log-group:g"), LogStreamNamePrefix: aws.String("web/1")})
 	s := out.LogStreams[0]
 	if aws.ToInt64(s.FirstEventTimestamp) != now-5000 || aws.ToInt64(s.LastEventTimestamp) != now-2000 ||
@@ -291,11 +269,11 @@ func TestLogStreams(t *testing.T) {
 		t.Errorf("web/1: first %v last %v bytes %v ingestion %v arn %v", aws.ToInt64(s.FirstEventTimestamp), aws.ToInt64(s.LastEventTimestamp),
 			aws.ToInt64(s.StoredBytes), aws.ToInt64(s.LastIngestionTime), aws.ToString(s.Arn))
 	}
-	idle := call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), LogStreamNamePrefix: aws.String("idle")}).LogStreams[0]
+	idle := awstest.Call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), LogStreamNamePrefix: aws.String("idle")}).LogStreams[0]
 	if idle.FirstEventTimestamp != nil || idle.LastEventTimestamp != nil || aws.ToInt64(idle.CreationTime) == 0 {
 		t.Errorf("idle stream: first %v last %v created %v, want no event times", idle.FirstEventTimestamp, idle.LastEventTimestamp, idle.CreationTime)
 	}
-	groups := call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})
+	groups := awstest.Call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})
 	if got, want := aws.ToInt64(groups.LogGroups[0].StoredBytes), int64(len("a2w2w1-firstw1-lasta1")); got != want {
 		t.Errorf("group storedBytes: got %d, want %d", got, want)
 	}
@@ -307,7 +285,7 @@ func TestLogStreams(t *testing.T) {
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log stream does not exist."})
 	// A new stream of the same name starts empty.
 	createStream(t, c, "g", "web/1")
-	got := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("web/1")})
+	got := awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("web/1")})
 	if len(got.Events) != 0 {
 		t.Errorf("re-created stream has %d events, want 0", len(got.Events))
 	}
@@ -318,7 +296,7 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 	c, _ := start(t)
 	createGroup(t, c, "g")
 	retention := func() *int32 {
-		return call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{}).LogGroups[0].RetentionInDays
+		return awstest.Call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{}).LogGroups[0].RetentionInDays
 	}
 	if _, err := c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(30)}); err != nil {
 		t.Fatal(err)
@@ -348,7 +326,7 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 	if _, err := c.UntagLogGroup(ctx, &cwl.UntagLogGroupInput{LogGroupName: aws.String("g"), Tags: []string{"a"}}); err != nil {
 		t.Fatal(err)
 	}
-	tags := call(t, c.ListTagsLogGroup, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("g")}).Tags
+	tags := awstest.Call(t, c.ListTagsLogGroup, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("g")}).Tags
 	if diff := cmp.Diff(map[string]string{"b": "2"}, tags); diff != "" {
 		t.Errorf("ListTagsLogGroup (-want +got):\n%s", diff)
 	}
@@ -367,7 +345,7 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 	if _, err := c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"b"}}); err != nil {
 		t.Fatal(err)
 	}
-	tags = call(t, c.ListTagsForResource, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(arn)}).Tags
+	tags = awstest.Call(t, c.ListTagsForResource, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(arn)}).Tags
 	if diff := cmp.Diff(map[string]string{"c": "3"}, tags); diff != "" {
 		t.Errorf("ListTagsForResource (-want +got):\n%s", diff)
 	}
@@ -457,7 +435,7 @@ func TestPutLogEventsRules(t *testing.T) {
 	put(t, c, "g", "s", batch(10_000, 1)...)
 	put(t, c, "g", "s", batch(2, 1_048_576/2-26)...)
 
-	got := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true), Limit: aws.Int32(3)})
+	got := awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true), Limit: aws.Int32(3)})
 	if diff := cmp.Diff([]string{"kept after retention", "kept", "one"}, messages(got.Events)); diff != "" {
 		t.Errorf("stored events (-want +got):\n%s", diff)
 	}
@@ -496,7 +474,7 @@ func TestGetLogEventsTokens(t *testing.T) {
 		if pages++; pages > 10 {
 			t.Fatal("GetLogEvents paginator does not terminate")
 		}
-		got = append(got, messages(nextPage(t, p).Events)...)
+		got = append(got, messages(awstest.NextPage(t, p).Events)...)
 	}
 	if diff := cmp.Diff(all, got); diff != "" {
 		t.Errorf("paginated forward (-want +got):\n%s", diff)
@@ -507,7 +485,7 @@ func TestGetLogEventsTokens(t *testing.T) {
 
 	// Without startFromHead the first page is the newest events; backward
 	// tokens then walk to the start, and repeat once there.
-	page := call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.Limit = aws.Int32(10) }))
+	page := awstest.Call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.Limit = aws.Int32(10) }))
 	if diff := cmp.Diff(all[15:], messages(page.Events)); diff != "" {
 		t.Errorf("tail page (-want +got):\n%s", diff)
 	}
@@ -518,7 +496,7 @@ func TestGetLogEventsTokens(t *testing.T) {
 	var back []string
 	tok := page.NextBackwardToken
 	for range 10 {
-		page := call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.Limit = aws.Int32(10); in.NextToken = tok }))
+		page := awstest.Call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.Limit = aws.Int32(10); in.NextToken = tok }))
 		if aws.ToString(page.NextBackwardToken) == aws.ToString(tok) {
 			if len(page.Events) != 0 {
 				t.Errorf("repeated backward token with %d events", len(page.Events))
@@ -534,18 +512,18 @@ func TestGetLogEventsTokens(t *testing.T) {
 
 	// At the end, the forward token comes back unchanged until new events
 	// arrive, and then it returns exactly those.
-	page = call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.NextToken = forward }))
+	page = awstest.Call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.NextToken = forward }))
 	if len(page.Events) != 0 || aws.ToString(page.NextForwardToken) != aws.ToString(forward) {
 		t.Errorf("at the end: %d events, token %s, want none and %s", len(page.Events), aws.ToString(page.NextForwardToken), aws.ToString(forward))
 	}
 	put(t, c, "g", "s", ev(base+100, "later"))
-	page = call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.NextToken = forward }))
+	page = awstest.Call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) { in.NextToken = forward }))
 	if diff := cmp.Diff([]string{"later"}, messages(page.Events)); diff != "" {
 		t.Errorf("after a new event (-want +got):\n%s", diff)
 	}
 
 	// Time bounds: startTime inclusive, endTime exclusive.
-	page = call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) {
+	page = awstest.Call(t, c.GetLogEvents, in(func(in *cwl.GetLogEventsInput) {
 		in.StartTime, in.EndTime, in.StartFromHead = aws.Int64(base+2), aws.Int64(base+4), aws.Bool(true)
 	}))
 	if diff := cmp.Diff(all[4:8], messages(page.Events)); diff != "" {
@@ -557,8 +535,8 @@ func TestGetLogEventsTokens(t *testing.T) {
 	}
 
 	// An empty stream answers with tokens that repeat.
-	page = call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("empty")})
-	again := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("empty"), NextToken: page.NextForwardToken})
+	page = awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("empty")})
+	again := awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("empty"), NextToken: page.NextForwardToken})
 	if len(page.Events)+len(again.Events) != 0 || aws.ToString(again.NextForwardToken) != aws.ToString(page.NextForwardToken) {
 		t.Errorf("empty stream: tokens %s then %s", aws.ToString(page.NextForwardToken), aws.ToString(again.NextForwardToken))
 	}
@@ -582,7 +560,7 @@ func TestGetLogEventsResponseSize(t *testing.T) {
 	for range 3 {
 		put(t, c, "g", "s", ev(now, big), ev(now, big))
 	}
-	out := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true)})
+	out := awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true)})
 	if len(out.Events) != 5 { // 5 × 200,026 bytes fit in 1 MiB, 6 do not
 		t.Errorf("got %d events of 200 KB, want 5", len(out.Events))
 	}
@@ -616,7 +594,7 @@ func TestFilterLogEvents(t *testing.T) {
 			if pages > 50 {
 				t.Fatal("FilterLogEvents paginator does not terminate")
 			}
-			out := nextPage(t, p)
+			out := awstest.NextPage(t, p)
 			for _, e := range out.Events {
 				msgs = append(msgs, aws.ToString(e.LogStreamName)+": "+aws.ToString(e.Message))
 				ids = append(ids, aws.ToString(e.EventId))
@@ -661,7 +639,7 @@ func TestFilterLogEvents(t *testing.T) {
 		}
 	}
 
-	out := call(t, c.FilterLogEvents, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNamePrefix: aws.String("web/")})
+	out := awstest.Call(t, c.FilterLogEvents, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNamePrefix: aws.String("web/")})
 	var searched []string
 	for _, s := range out.SearchedLogStreams {
 		searched = append(searched, aws.ToString(s.LogStreamName))
@@ -708,8 +686,8 @@ func TestRetentionApplied(t *testing.T) {
 	put(t, c, "g", "s", ev(t0-day/2, "half a day old"))
 	get := func() []string {
 		t.Helper()
-		out := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true)})
-		f := call(t, c.FilterLogEvents, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g")})
+		out := awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true)})
+		f := awstest.Call(t, c.FilterLogEvents, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g")})
 		if diff := cmp.Diff(messages(out.Events), messages(f.Events)); diff != "" {
 			t.Errorf("GetLogEvents and FilterLogEvents disagree (-get +filter):\n%s", diff)
 		}
@@ -717,7 +695,7 @@ func TestRetentionApplied(t *testing.T) {
 	}
 	storedBytes := func() int64 {
 		t.Helper()
-		return aws.ToInt64(call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g")}).LogStreams[0].StoredBytes)
+		return aws.ToInt64(awstest.Call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g")}).LogStreams[0].StoredBytes)
 	}
 	waitBytes := func(want int64) {
 		t.Helper()
@@ -743,7 +721,7 @@ func TestRetentionApplied(t *testing.T) {
 		t.Errorf("a day later: got %v, want nothing", got)
 	}
 	waitBytes(0)
-	groups := call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})
+	groups := awstest.Call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{})
 	if got := aws.ToInt64(groups.LogGroups[0].StoredBytes); got != 0 {
 		t.Errorf("group storedBytes: got %d, want 0", got)
 	}
@@ -763,10 +741,10 @@ func TestRestart(t *testing.T) {
 	now := time.Now().UnixMilli()
 	put(t, c, "g", "s", ev(now-2, "before"), ev(now-1, "restart"))
 	snapshot := func(c *cwl.Client) []any {
-		groups := call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{}).LogGroups
-		streams := call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g")}).LogStreams
-		events := call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")})
-		tags := call(t, c.ListTagsLogGroup, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("g")}).Tags
+		groups := awstest.Call(t, c.DescribeLogGroups, &cwl.DescribeLogGroupsInput{}).LogGroups
+		streams := awstest.Call(t, c.DescribeLogStreams, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g")}).LogStreams
+		events := awstest.Call(t, c.GetLogEvents, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")})
+		tags := awstest.Call(t, c.ListTagsLogGroup, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("g")}).Tags
 		return []any{groups, streams, events.Events, events.NextForwardToken, tags}
 	}
 	before := snapshot(c)

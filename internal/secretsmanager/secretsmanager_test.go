@@ -26,24 +26,6 @@ func start(t *testing.T) (*awstest.Server, *secretsmanager.Client, *clock.Fake) 
 	return srv, secretsmanager.NewFromConfig(srv.Config()), clk
 }
 
-func create(t *testing.T, c *secretsmanager.Client, in *secretsmanager.CreateSecretInput) *secretsmanager.CreateSecretOutput {
-	t.Helper()
-	out, err := c.CreateSecret(context.Background(), in)
-	if err != nil {
-		t.Fatalf("CreateSecret %s: %v", aws.ToString(in.Name), err)
-	}
-	return out
-}
-
-func getValue(t *testing.T, c *secretsmanager.Client, in *secretsmanager.GetSecretValueInput) *secretsmanager.GetSecretValueOutput {
-	t.Helper()
-	out, err := c.GetSecretValue(context.Background(), in)
-	if err != nil {
-		t.Fatalf("GetSecretValue %s: %v", aws.ToString(in.SecretId), err)
-	}
-	return out
-}
-
 var arnPattern = regexp.MustCompile(`^arn:aws:secretsmanager:us-east-1:000000000000:secret:(.+)-[A-Za-z0-9]{6}$`)
 
 const token1 = "11111111-1111-4111-8111-111111111111"
@@ -51,7 +33,7 @@ const token1 = "11111111-1111-4111-8111-111111111111"
 func TestCreateAndGet(t *testing.T) {
 	ctx := context.Background()
 	_, c, clk := start(t)
-	out := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String(`{"user":"admin","password":"pw"}`),
+	out := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String(`{"user":"admin","password":"pw"}`),
 		Description: aws.String("database"), KmsKeyId: aws.String("alias/app"), ClientRequestToken: aws.String(token1),
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}}, ForceOverwriteReplicaSecret: true})
 	m := arnPattern.FindStringSubmatch(aws.ToString(out.ARN))
@@ -61,17 +43,17 @@ func TestCreateAndGet(t *testing.T) {
 	if aws.ToString(out.VersionId) != token1 {
 		t.Errorf("VersionId: got %s, want the ClientRequestToken %s", aws.ToString(out.VersionId), token1)
 	}
-	bin := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("blob"), SecretBinary: []byte{0, 1, 2, 255}})
+	bin := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("blob"), SecretBinary: []byte{0, 1, 2, 255}})
 
 	partial := strings.TrimSuffix(aws.ToString(out.ARN), aws.ToString(out.ARN)[len(aws.ToString(out.ARN))-7:])
 	for _, id := range []string{"app/db", aws.ToString(out.ARN), partial} {
-		got := getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+		got := awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
 		if aws.ToString(got.SecretString) != `{"user":"admin","password":"pw"}` || aws.ToString(got.ARN) != aws.ToString(out.ARN) ||
 			!slices.Equal(got.VersionStages, []string{"AWSCURRENT"}) || !got.CreatedDate.Equal(clk.Now()) {
 			t.Errorf("GetSecretValue %s: got %q %s %v %v", id, aws.ToString(got.SecretString), aws.ToString(got.ARN), got.VersionStages, got.CreatedDate)
 		}
 	}
-	got := getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: bin.ARN})
+	got := awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: bin.ARN})
 	if !bytes.Equal(got.SecretBinary, []byte{0, 1, 2, 255}) || got.SecretString != nil {
 		t.Errorf("binary secret: got %v %v", got.SecretBinary, got.SecretString)
 	}
@@ -90,7 +72,7 @@ func TestCreateAndGet(t *testing.T) {
 	}
 
 	// A secret without a value has no AWSCURRENT version yet.
-	create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("empty")})
+	awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("empty")})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("empty")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("nope")})
@@ -107,7 +89,7 @@ func TestCreateAndGet(t *testing.T) {
 func TestCreateRejects(t *testing.T) {
 	ctx := context.Background()
 	_, c, _ := start(t)
-	create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("taken"), SecretString: aws.String("v"), ClientRequestToken: aws.String(token1)})
+	awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("taken"), SecretString: aws.String("v"), ClientRequestToken: aws.String(token1)})
 
 	// A retry with the same token and value answers like the first call.
 	again, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("taken"), SecretString: aws.String("v"), ClientRequestToken: aws.String(token1)})
@@ -143,7 +125,7 @@ func TestCreateRejects(t *testing.T) {
 func TestVersionsAndStages(t *testing.T) {
 	ctx := context.Background()
 	_, c, clk := start(t)
-	first := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("one")})
+	first := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("one")})
 	clk.Advance(time.Minute)
 	put, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("two")})
 	if err != nil {
@@ -153,12 +135,12 @@ func TestVersionsAndStages(t *testing.T) {
 		t.Errorf("PutSecretValue stages: got %v", put.VersionStages)
 	}
 	stage := func(st string) string {
-		return aws.ToString(getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String(st)}).SecretString)
+		return aws.ToString(awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String(st)}).SecretString)
 	}
 	if cur, prev := stage("AWSCURRENT"), stage("AWSPREVIOUS"); cur != "two" || prev != "one" {
 		t.Errorf("after a put: AWSCURRENT %q AWSPREVIOUS %q, want two one", cur, prev)
 	}
-	if got := getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: first.VersionId}); aws.ToString(got.SecretString) != "one" {
+	if got := awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: first.VersionId}); aws.ToString(got.SecretString) != "one" {
 		t.Errorf("by VersionId: got %q, want one", aws.ToString(got.SecretString))
 	}
 
@@ -223,7 +205,7 @@ func TestVersionsAndStages(t *testing.T) {
 func TestUpdateSecretVersionStage(t *testing.T) {
 	ctx := context.Background()
 	_, c, _ := start(t)
-	v1 := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("one")}).VersionId
+	v1 := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("one")}).VersionId
 	put, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("two")})
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +231,7 @@ func TestUpdateSecretVersionStage(t *testing.T) {
 	if _, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("blue"), MoveToVersionId: v2}); err != nil {
 		t.Fatal(err)
 	}
-	if got := aws.ToString(getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("blue")}).SecretString); got != "two" {
+	if got := aws.ToString(awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("blue")}).SecretString); got != "two" {
 		t.Errorf("custom stage: got %q", got)
 	}
 	if _, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("blue"), RemoveFromVersionId: v2}); err != nil {
@@ -266,7 +248,7 @@ func TestUpdateSecretVersionStage(t *testing.T) {
 func TestUpdateSecret(t *testing.T) {
 	ctx := context.Background()
 	_, c, clk := start(t)
-	created := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("u"), SecretString: aws.String("one")})
+	created := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("u"), SecretString: aws.String("one")})
 	clk.Advance(time.Hour)
 	out, err := c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("u"), Description: aws.String("new desc"), KmsKeyId: aws.String("alias/other")})
 	if err != nil {
@@ -297,7 +279,7 @@ func TestUpdateSecret(t *testing.T) {
 func TestDeleteAndRestore(t *testing.T) {
 	ctx := context.Background()
 	srv, c, clk := start(t)
-	created := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("v")})
+	created := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("v")})
 
 	for _, tt := range []struct {
 		in       secretsmanager.DeleteSecretInput
@@ -354,7 +336,7 @@ func TestDeleteAndRestore(t *testing.T) {
 	if _, err := c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("d")}); err != nil {
 		t.Fatal(err)
 	}
-	if got := aws.ToString(getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("d")}).SecretString); got != "v" {
+	if got := aws.ToString(awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String("d")}).SecretString); got != "v" {
 		t.Errorf("after restore: got %q, want v", got)
 	}
 
@@ -374,7 +356,7 @@ func TestDeleteAndRestore(t *testing.T) {
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "Secrets Manager can't find the specified secret."})
 	_, err = c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("d")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
-	recreated := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("new")})
+	recreated := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("d"), SecretString: aws.String("new")})
 	if aws.ToString(recreated.ARN) == aws.ToString(created.ARN) {
 		t.Errorf("a re-created secret got the old ARN %s", aws.ToString(created.ARN))
 	}
@@ -402,7 +384,7 @@ func TestListSecrets(t *testing.T) {
 		{"other", "", "owner", "alice"},
 	} {
 		clk.Advance(time.Duration(i+1) * time.Minute)
-		create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String(s.name), SecretString: aws.String("v"), Description: aws.String(s.desc),
+		awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String(s.name), SecretString: aws.String("v"), Description: aws.String(s.desc),
 			Tags: []types.Tag{{Key: aws.String(s.tagKey), Value: aws.String(s.tagValue)}}})
 	}
 	list := func(in *secretsmanager.ListSecretsInput) []string {
@@ -469,7 +451,7 @@ func TestListSecrets(t *testing.T) {
 func TestTags(t *testing.T) {
 	ctx := context.Background()
 	_, c, _ := start(t)
-	create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("t"), SecretString: aws.String("v"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
+	awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("t"), SecretString: aws.String("v"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
 	if _, err := c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("t"),
 		Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("2")}, {Key: aws.String("b"), Value: aws.String("3")}}}); err != nil {
 		t.Fatal(err)
@@ -551,7 +533,7 @@ func TestBatchGetSecretValue(t *testing.T) {
 	ctx := context.Background()
 	_, c, _ := start(t)
 	for _, n := range []string{"b/one", "b/two", "b/three", "gone"} {
-		create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String(n), SecretString: aws.String("value of " + n)})
+		awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String(n), SecretString: aws.String("value of " + n)})
 	}
 	if _, err := c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("gone")}); err != nil {
 		t.Fatal(err)
@@ -595,7 +577,7 @@ func TestBatchGetSecretValue(t *testing.T) {
 func TestResourcePolicy(t *testing.T) {
 	ctx := context.Background()
 	_, c, _ := start(t)
-	create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("p"), SecretString: aws.String("v")})
+	awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("p"), SecretString: aws.String("v")})
 	const policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 	const public = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}}`
 	got, err := c.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("p")})
@@ -634,7 +616,7 @@ func TestResourcePolicy(t *testing.T) {
 func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 	ctx := context.Background()
 	srv, c, _ := start(t)
-	created := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("shared"), SecretString: aws.String("east")})
+	created := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("shared"), SecretString: aws.String("east")})
 	west := srv.Config()
 	west.Region = "eu-west-1"
 	for name, cfg := range map[string]aws.Config{"other region": west, "other account": srv.ConfigWith("123456789012", "x", "")} {
@@ -643,9 +625,9 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 		awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
 		_, err = oc.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: created.ARN})
 		awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400})
-		create(t, oc, &secretsmanager.CreateSecretInput{Name: aws.String("shared"), SecretString: aws.String(name)})
+		awstest.Call(t, oc.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("shared"), SecretString: aws.String(name)})
 	}
-	if got := aws.ToString(getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")}).SecretString); got != "east" {
+	if got := aws.ToString(awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")}).SecretString); got != "east" {
 		t.Errorf("got %q, want east", got)
 	}
 }
@@ -653,17 +635,17 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 func TestRestartKeepsSecretsEncrypted(t *testing.T) {
 	srv, c, _ := start(t)
 	const plain = "SECRET-canary-c0ffee"
-	created := create(t, c, &secretsmanager.CreateSecretInput{Name: aws.String("canary"), SecretString: aws.String(plain),
+	created := awstest.Call(t, c.CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("canary"), SecretString: aws.String(plain),
 		Description: aws.String("VISIBLE-description-canary")})
 	if _, err := c.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String("canary"), SecretBinary: []byte(plain + "-binary")}); err != nil {
 		t.Fatal(err)
 	}
 	srv.Restart(t)
 	c = secretsmanager.NewFromConfig(srv.Config())
-	if got := getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: created.ARN, VersionStage: aws.String("AWSPREVIOUS")}); aws.ToString(got.SecretString) != plain {
+	if got := awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: created.ARN, VersionStage: aws.String("AWSPREVIOUS")}); aws.ToString(got.SecretString) != plain {
 		t.Errorf("after restart: got %q", aws.ToString(got.SecretString))
 	}
-	if got := getValue(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("canary")}); string(got.SecretBinary) != plain+"-binary" {
+	if got := awstest.Call(t, c.GetSecretValue, &secretsmanager.GetSecretValueInput{SecretId: aws.String("canary")}); string(got.SecretBinary) != plain+"-binary" {
 		t.Errorf("after restart: got %q", got.SecretBinary)
 	}
 	srv.Restart(t) // a clean shutdown checkpoints the WAL into the database file

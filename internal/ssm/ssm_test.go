@@ -30,22 +30,9 @@ func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *ssm.Client) 
 	return srv, client(srv)
 }
 
-func put(t *testing.T, c *ssm.Client, in *ssm.PutParameterInput) *ssm.PutParameterOutput {
-	t.Helper()
-	out, err := c.PutParameter(context.Background(), in)
-	if err != nil {
-		t.Fatalf("PutParameter %s: %v", aws.ToString(in.Name), err)
-	}
-	return out
-}
-
 func get(t *testing.T, c *ssm.Client, name string, decrypt bool) types.Parameter {
 	t.Helper()
-	out, err := c.GetParameter(context.Background(), &ssm.GetParameterInput{Name: &name, WithDecryption: &decrypt})
-	if err != nil {
-		t.Fatalf("GetParameter %s: %v", name, err)
-	}
-	return *out.Parameter
+	return *awstest.Call(t, c.GetParameter, &ssm.GetParameterInput{Name: &name, WithDecryption: &decrypt}).Parameter
 }
 
 func TestPutAndGetEachType(t *testing.T) {
@@ -62,7 +49,7 @@ func TestPutAndGetEachType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
-			out := put(t, c, &ssm.PutParameterInput{Name: &tt.name, Value: &tt.value, Type: types.ParameterType(tt.typ)})
+			out := awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: &tt.name, Value: &tt.value, Type: types.ParameterType(tt.typ)})
 			if aws.ToInt64(&out.Version) != 1 || out.Tier != types.ParameterTierStandard {
 				t.Errorf("PutParameter: got version %d tier %s, want 1 Standard", out.Version, out.Tier)
 			}
@@ -102,7 +89,7 @@ func TestPutAndGetEachType(t *testing.T) {
 func TestOverwriteKeepsMetadata(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v1"), Type: types.ParameterTypeSecureString,
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v1"), Type: types.ParameterTypeSecureString,
 		Description: aws.String("the key"), AllowedPattern: aws.String(`v\d+`), KeyId: aws.String("alias/mine"),
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}})
 
@@ -113,7 +100,7 @@ func TestOverwriteKeepsMetadata(t *testing.T) {
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ValidationException", Status: 400, Message: "tags and overwrite can't be used together"})
 
-	out := put(t, c, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v2"), Overwrite: aws.Bool(true)})
+	out := awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v2"), Overwrite: aws.Bool(true)})
 	if out.Version != 2 {
 		t.Errorf("overwrite: got version %d, want 2", out.Version)
 	}
@@ -139,7 +126,7 @@ func TestOverwriteKeepsMetadata(t *testing.T) {
 	}
 
 	// Changing the type on overwrite is allowed; the default key goes with it.
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v3"), Type: types.ParameterTypeString, Overwrite: aws.Bool(true)})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/cfg/key"), Value: aws.String("v3"), Type: types.ParameterTypeString, Overwrite: aws.Bool(true)})
 	if p := get(t, c, "/cfg/key", false); p.Type != types.ParameterTypeString || aws.ToString(p.Value) != "v3" {
 		t.Errorf("after changing type: got %s %q, want String v3", p.Type, aws.ToString(p.Value))
 	}
@@ -231,13 +218,13 @@ func TestTiers(t *testing.T) {
 		{"max-advanced", strings.Repeat("y", 8192), types.ParameterTierAdvanced, types.ParameterTierAdvanced},
 	}
 	for _, tt := range tests {
-		out := put(t, c, &ssm.PutParameterInput{Name: &tt.name, Value: &tt.value, Type: "String", Tier: tt.tier})
+		out := awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: &tt.name, Value: &tt.value, Type: "String", Tier: tt.tier})
 		if out.Tier != tt.want {
 			t.Errorf("%s: got tier %s, want %s", tt.name, out.Tier, tt.want)
 		}
 	}
 	// An advanced parameter stays advanced, and can't be downgraded.
-	out := put(t, c, &ssm.PutParameterInput{Name: aws.String("big-advanced"), Value: aws.String("small"), Overwrite: aws.Bool(true)})
+	out := awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("big-advanced"), Value: aws.String("small"), Overwrite: aws.Bool(true)})
 	if out.Tier != types.ParameterTierAdvanced {
 		t.Errorf("overwrite of an advanced parameter: got tier %s, want Advanced", out.Tier)
 	}
@@ -276,7 +263,7 @@ func TestSelectorsAndLabels(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
 	for i := 1; i <= 3; i++ {
-		put(t, c, &ssm.PutParameterInput{Name: aws.String("/svc/url"), Value: aws.String(fmt.Sprintf("v%d", i)), Type: "String", Overwrite: aws.Bool(true)})
+		awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/svc/url"), Value: aws.String(fmt.Sprintf("v%d", i)), Type: "String", Overwrite: aws.Bool(true)})
 	}
 	lab, err := c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/svc/url"), ParameterVersion: aws.Int64(1),
 		Labels: []string{"prod", "9bad", "awsx", "ok.label", "has/slash"}})
@@ -372,9 +359,9 @@ func TestSelectorsAndLabels(t *testing.T) {
 func TestGetParameters(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("1"), Type: "String"})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/s"), Value: aws.String("secret"), Type: "SecureString"})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("2"), Type: "String", Overwrite: aws.Bool(true)})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("1"), Type: "String"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/s"), Value: aws.String("secret"), Type: "SecureString"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("2"), Type: "String", Overwrite: aws.Bool(true)})
 
 	out, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"a", "a:1", "/s", "missing", "a:5", "a", "a:nolabel"}, WithDecryption: aws.Bool(true)})
 	if err != nil {
@@ -406,7 +393,7 @@ func TestGetParametersByPath(t *testing.T) {
 		"/baz/list": "StringList", "/baz/plain": "String", "/baz/pwd": "SecureString", "foo": "String", "/top": "String",
 	}
 	for name, typ := range params {
-		put(t, c, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("value of " + name), Type: typ})
+		awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("value of " + name), Type: typ})
 	}
 	if _, err := c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/foo/name2"), Labels: []string{"Label1"}}); err != nil {
 		t.Fatal(err)
@@ -492,12 +479,12 @@ func TestGetParametersByPath(t *testing.T) {
 func TestDescribeParameters(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("param"), Value: aws.String("v"), Type: "String", Description: aws.String("plain one")})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/param-2"), Value: aws.String("v"), Type: "String"})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/tangent/3"), Value: aws.String("v"), Type: "SecureString", KeyId: aws.String("alias/custom")})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("tangram-4"), Value: aws.String("v"), Type: "SecureString",
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("param"), Value: aws.String("v"), Type: "String", Description: aws.String("plain one")})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/param-2"), Value: aws.String("v"), Type: "String"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/tangent/3"), Value: aws.String("v"), Type: "SecureString", KeyId: aws.String("alias/custom")})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("tangram-4"), Value: aws.String("v"), Type: "SecureString",
 		Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/img"), Value: aws.String("ami-0123456789abcdef0"), Type: "String", DataType: aws.String("aws:ec2:image")})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/img"), Value: aws.String("ami-0123456789abcdef0"), Type: "String", DataType: aws.String("aws:ec2:image")})
 	if _, err := c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("param"), Labels: []string{"blue"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -591,7 +578,7 @@ func TestParameterHistory(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
 	for i := range 5 {
-		put(t, c, &ssm.PutParameterInput{Name: aws.String("h"), Value: aws.String(fmt.Sprintf("value-%d", i)), Type: "SecureString",
+		awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("h"), Value: aws.String(fmt.Sprintf("value-%d", i)), Type: "SecureString",
 			Description: aws.String(fmt.Sprintf("version %d", i+1)), Overwrite: aws.Bool(true)})
 	}
 	var values []string
@@ -629,7 +616,7 @@ func TestVersionLimit(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
 	for i := 1; i <= 100; i++ {
-		put(t, c, &ssm.PutParameterInput{Name: aws.String("many"), Value: aws.String(fmt.Sprint(i)), Type: "String", Overwrite: aws.Bool(true)})
+		awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("many"), Value: aws.String(fmt.Sprint(i)), Type: "String", Overwrite: aws.Bool(true)})
 	}
 	if _, err := c.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("many"), ParameterVersion: aws.Int64(1), Labels: []string{"pinned"}}); err != nil {
 		t.Fatal(err)
@@ -640,7 +627,7 @@ func TestVersionLimit(t *testing.T) {
 	if _, err := c.UnlabelParameterVersion(ctx, &ssm.UnlabelParameterVersionInput{Name: aws.String("many"), ParameterVersion: aws.Int64(1), Labels: []string{"pinned"}}); err != nil {
 		t.Fatal(err)
 	}
-	out := put(t, c, &ssm.PutParameterInput{Name: aws.String("many"), Value: aws.String("101"), Overwrite: aws.Bool(true)})
+	out := awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("many"), Value: aws.String("101"), Overwrite: aws.Bool(true)})
 	if out.Version != 101 {
 		t.Errorf("got version %d, want 101", out.Version)
 	}
@@ -666,7 +653,7 @@ func TestDeleteParameters(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t)
 	for _, n := range []string{"a", "b", "/c/d"} {
-		put(t, c, &ssm.PutParameterInput{Name: aws.String(n), Value: aws.String("v"), Type: "String"})
+		awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String(n), Value: aws.String("v"), Type: "String"})
 	}
 	if _, err := c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("a")}); err != nil {
 		t.Fatal(err)
@@ -681,7 +668,7 @@ func TestDeleteParameters(t *testing.T) {
 		t.Errorf("deleted/invalid (-want +got):\n%s", diff)
 	}
 	// A re-created parameter starts over at version 1 with no history.
-	if v := put(t, c, &ssm.PutParameterInput{Name: aws.String("b"), Value: aws.String("new"), Type: "String"}).Version; v != 1 {
+	if v := awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("b"), Value: aws.String("new"), Type: "String"}).Version; v != 1 {
 		t.Errorf("re-created: got version %d, want 1", v)
 	}
 	h, err := c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("b")})
@@ -696,7 +683,7 @@ func TestTags(t *testing.T) {
 	_, err := c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: "Parameter", ResourceId: aws.String("p"),
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidResourceId", Status: 400})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("p"), Value: aws.String("v"), Type: "String", Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("p"), Value: aws.String("v"), Type: "String", Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
 	if _, err := c.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: "Parameter", ResourceId: aws.String("p"),
 		Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("2")}, {Key: aws.String("b"), Value: aws.String("3")}}}); err != nil {
 		t.Fatal(err)
@@ -734,7 +721,7 @@ func TestTags(t *testing.T) {
 func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 	ctx := context.Background()
 	srv, c := start(t)
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/shared/name"), Value: aws.String("east"), Type: "String"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/shared/name"), Value: aws.String("east"), Type: "String"})
 
 	west := srv.Config()
 	west.Region = "eu-west-1"
@@ -743,7 +730,7 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 		oc := ssm.NewFromConfig(cfg)
 		_, err := oc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/shared/name")})
 		awstest.WantAPIError(t, err, awstest.APIError{Code: "ParameterNotFound", Status: 400})
-		put(t, oc, &ssm.PutParameterInput{Name: aws.String("/shared/name"), Value: aws.String(name), Type: "String"})
+		awstest.Call(t, oc.PutParameter, &ssm.PutParameterInput{Name: aws.String("/shared/name"), Value: aws.String(name), Type: "String"})
 		if got := aws.ToString(get(t, oc, "/shared/name", false).Value); got != name {
 			t.Errorf("%s: got %q", name, got)
 		}
@@ -758,8 +745,8 @@ func TestAccountsAndRegionsAreSeparate(t *testing.T) {
 
 func TestSurvivesRestartWithTheSameKey(t *testing.T) {
 	srv, c := start(t)
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/keep/secret"), Value: aws.String("still-here"), Type: "SecureString"})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/keep/secret"), Value: aws.String("v2"), Type: "SecureString", Overwrite: aws.Bool(true)})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/keep/secret"), Value: aws.String("still-here"), Type: "SecureString"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/keep/secret"), Value: aws.String("v2"), Type: "SecureString", Overwrite: aws.Bool(true)})
 	if _, err := c.LabelParameterVersion(context.Background(), &ssm.LabelParameterVersionInput{Name: aws.String("/keep/secret"), ParameterVersion: aws.Int64(1), Labels: []string{"first"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -790,8 +777,8 @@ func TestSurvivesRestartWithTheSameKey(t *testing.T) {
 func TestSecureStringNotStoredInPlaintext(t *testing.T) {
 	srv, c := start(t)
 	const plain = "PLAINTEXT-canary-8f3a1c"
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/canary"), Value: aws.String(plain), Type: "SecureString"})
-	put(t, c, &ssm.PutParameterInput{Name: aws.String("/visible"), Value: aws.String("VISIBLE-canary-77"), Type: "String"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/canary"), Value: aws.String(plain), Type: "SecureString"})
+	awstest.Call(t, c.PutParameter, &ssm.PutParameterInput{Name: aws.String("/visible"), Value: aws.String("VISIBLE-canary-77"), Type: "String"})
 	srv.Restart(t) // a clean shutdown checkpoints the WAL into the database file
 	srv.WantSealedOnDisk(t, plain, "VISIBLE-canary-77")
 	if got := aws.ToString(get(t, client(srv), "/canary", true).Value); got != plain {
