@@ -24,6 +24,34 @@ func start(t *testing.T, opts ...awstest.Option) (*cwl.Client, *awstest.Server) 
 	return cwl.NewFromConfig(srv.Config()), srv
 }
 
+// listing is a listing request and the names its pages hold, in order.
+type listing[I any] struct {
+	name string
+	in   I
+	want []string
+}
+
+// wantListings checks each listing's names against list, which returns
+// the names of every page of a request.
+func wantListings[I any](t *testing.T, list func(I) []string, tests []listing[I]) {
+	t.Helper()
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, list(tt.in)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// startWithStream runs overcast for the test, with a log group g that has a
+// stream s, and returns a client of it.
+func startWithStream(t *testing.T, opts ...awstest.Option) *cwl.Client {
+	t.Helper()
+	c, _ := start(t, opts...)
+	createGroup(t, c, "g")
+	createStream(t, c, "g", "s")
+	return c
+}
+
 func createGroup(t *testing.T, c *cwl.Client, name string) {
 	t.Helper()
 	if _, err := c.CreateLogGroup(context.Background(), &cwl.CreateLogGroupInput{LogGroupName: aws.String(name)}); err != nil {
@@ -121,11 +149,7 @@ func TestLogGroups(t *testing.T) {
 		}
 		return out
 	}
-	tests := []struct {
-		name string
-		in   *cwl.DescribeLogGroupsInput
-		want []string
-	}{
+	wantListings(t, names, []listing[*cwl.DescribeLogGroupsInput]{
 		{"all, pages of 2", &cwl.DescribeLogGroupsInput{Limit: aws.Int32(2)},
 			[]string{"/app/api", "/app/web", "/app/worker", "/other/x", "Alpha-Group"}},
 		{"prefix", &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/app/"), Limit: aws.Int32(1)},
@@ -133,12 +157,7 @@ func TestLogGroups(t *testing.T) {
 		{"pattern is a case-insensitive substring", &cwl.DescribeLogGroupsInput{LogGroupNamePattern: aws.String("W")},
 			[]string{"/app/web", "/app/worker"}},
 		{"class", &cwl.DescribeLogGroupsInput{LogGroupClass: types.LogGroupClassInfrequentAccess}, []string{"/app/web"}},
-	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, names(tt.in)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
-		}
-	}
+	})
 
 	_, err = c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("a"), LogGroupNamePattern: aws.String("b")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "mutually exclusive"})
@@ -235,23 +254,14 @@ func TestLogStreams(t *testing.T) {
 		}
 		return out
 	}
-	tests := []struct {
-		name string
-		in   *cwl.DescribeLogStreamsInput
-		want []string
-	}{
+	wantListings(t, list, []listing[*cwl.DescribeLogStreamsInput]{
 		{"by name", &cwl.DescribeLogStreamsInput{Limit: aws.Int32(2)}, []string{"api/1", "api/2", "idle", "web/1", "web/2"}},
 		{"by name descending", &cwl.DescribeLogStreamsInput{Descending: aws.Bool(true), Limit: aws.Int32(2)}, []string{"web/2", "web/1", "idle", "api/2", "api/1"}},
 		{"prefix", &cwl.DescribeLogStreamsInput{LogStreamNamePrefix: aws.String("web/"), Limit: aws.Int32(1)}, []string{"web/1", "web/2"}},
 		{"prefix descending", &cwl.DescribeLogStreamsInput{LogStreamNamePrefix: aws.String("api"), Descending: aws.Bool(true)}, []string{"api/2", "api/1"}},
 		{"by last event time", &cwl.DescribeLogStreamsInput{OrderBy: types.OrderByLastEventTime, Limit: aws.Int32(2)}, []string{"idle", "api/2", "web/2", "web/1", "api/1"}},
 		{"latest first", &cwl.DescribeLogStreamsInput{OrderBy: types.OrderByLastEventTime, Descending: aws.Bool(true), Limit: aws.Int32(3)}, []string{"api/1", "web/1", "web/2", "api/2", "idle"}},
-	}
-	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, list(tt.in)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
-		}
-	}
+	})
 	_, err = c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), OrderBy: types.OrderByLastEventTime, LogStreamNamePrefix: aws.String("w")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Cannot order by LastEventTime with a logStreamNamePrefix."})
 	_, err = c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("nope")})
@@ -369,9 +379,7 @@ func TestRetentionPolicyAndTags(t *testing.T) {
 func TestPutLogEventsRules(t *testing.T) {
 	ctx := context.Background()
 	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
-	c, _ := start(t, awstest.Clock(fake))
-	createGroup(t, c, "g")
-	createStream(t, c, "g", "s")
+	c := startWithStream(t, awstest.Clock(fake))
 	t0 := fake.Now().UnixMilli()
 	const hour = int64(time.Hour / time.Millisecond)
 
@@ -443,9 +451,7 @@ func TestPutLogEventsRules(t *testing.T) {
 
 func TestGetLogEventsTokens(t *testing.T) {
 	ctx := context.Background()
-	c, _ := start(t)
-	createGroup(t, c, "g")
-	createStream(t, c, "g", "s")
+	c := startWithStream(t)
 	createStream(t, c, "g", "empty")
 	base := time.Now().Add(-time.Hour).UnixMilli()
 	var all []string
@@ -552,9 +558,7 @@ func TestGetLogEventsTokens(t *testing.T) {
 }
 
 func TestGetLogEventsResponseSize(t *testing.T) {
-	c, _ := start(t)
-	createGroup(t, c, "g")
-	createStream(t, c, "g", "s")
+	c := startWithStream(t)
 	now := time.Now().UnixMilli()
 	big := strings.Repeat("x", 200_000)
 	for range 3 {
@@ -677,9 +681,7 @@ func TestFilterLogEvents(t *testing.T) {
 func TestRetentionApplied(t *testing.T) {
 	ctx := context.Background()
 	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
-	c, _ := start(t, awstest.Clock(fake))
-	createGroup(t, c, "g")
-	createStream(t, c, "g", "s")
+	c := startWithStream(t, awstest.Clock(fake))
 	t0 := fake.Now().UnixMilli()
 	const day = int64(24 * time.Hour / time.Millisecond)
 	put(t, c, "g", "s", ev(t0-3*day, "three days old"))
