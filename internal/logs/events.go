@@ -209,13 +209,9 @@ func (s *Service) GetLogEvents(ctx context.Context, in *api.GetLogEventsRequest)
 		return nil, err
 	}
 	limit := awsproto.PageSize(in.Limit, maxResponseEvents)
-	var tok *eventToken
-	if in.NextToken != nil {
-		t, err := parseEventToken(*in.NextToken)
-		if err != nil {
-			return nil, err
-		}
-		tok = &t
+	tok, err := parseToken(in.NextToken, parseEventToken)
+	if err != nil {
+		return nil, err
 	}
 	fromHead := in.StartFromHead != nil && *in.StartFromHead
 

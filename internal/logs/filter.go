@@ -38,13 +38,9 @@ func (s *Service) FilterLogEvents(ctx context.Context, in *api.FilterLogEventsRe
 	if err != nil {
 		return nil, err
 	}
-	var resume *mergePos
-	if in.NextToken != nil {
-		p, err := parseMergeToken(*in.NextToken)
-		if err != nil {
-			return nil, err
-		}
-		resume = &p
+	resume, err := parseToken(in.NextToken, parseMergeToken)
+	if err != nil {
+		return nil, err
 	}
 
 	out := &api.FilterLogEventsResponse{Events: api.FilteredLogEvents{}, SearchedLogStreams: api.SearchedLogStreams{}}

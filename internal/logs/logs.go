@@ -244,4 +244,17 @@ func invalidParameter(format string, args ...any) error {
 	return &awsproto.Error{Code: "InvalidParameterException", Status: 400, Message: fmt.Sprintf(format, args...)}
 }
 
+// parseToken parses a request's NextToken with parse: nil when there is
+// none.
+func parseToken[T any](token *string, parse func(string) (T, error)) (*T, error) {
+	if token == nil {
+		return nil, nil
+	}
+	v, err := parse(*token)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 func errBadToken() error { return invalidParameter("The specified nextToken is invalid.") }
