@@ -157,6 +157,29 @@ func (h *Handler) authorize(q *request, action string) error {
 	return h.b.Authorize(q.r.Context(), q.id, q.repo, action)
 }
 
+// The ECR action each method of a registry path needs: the one of the API
+// call that does the same, which policies grant.
+var (
+	manifestActions = map[string]string{http.MethodGet: ActionBatchGetImage, http.MethodHead: ActionBatchGetImage,
+		http.MethodPut: ActionPutImage, http.MethodDelete: ActionBatchDeleteImage}
+	blobActions = map[string]string{http.MethodGet: ActionGetDownloadURLForLayer,
+		http.MethodHead: ActionBatchCheckLayerAvailability, http.MethodDelete: ActionBatchDeleteImage}
+	startUploadActions = map[string]string{http.MethodPost: ActionInitiateLayerUpload}
+	uploadActions      = map[string]string{http.MethodGet: ActionInitiateLayerUpload, http.MethodPatch: ActionUploadLayerPart,
+		http.MethodPut: ActionCompleteLayerUpload, http.MethodDelete: ActionInitiateLayerUpload}
+	tagsActions = map[string]string{http.MethodGet: ActionListImages, http.MethodHead: ActionListImages}
+)
+
+// authorizeMethod takes the action that actions says the request's
+// method needs; a method it does not name is not allowed.
+func (h *Handler) authorizeMethod(q *request, actions map[string]string) error {
+	action, ok := actions[q.r.Method]
+	if !ok {
+		return methodNotAllowed()
+	}
+	return h.authorize(q, action)
+}
+
 func methodNotAllowed() error {
 	return Errorf(CodeUnsupported, "The operation is unsupported.")
 }
@@ -165,11 +188,11 @@ func methodNotAllowed() error {
 
 func (h *Handler) manifest(q *request, ref string) error {
 	ctx := q.r.Context()
+	if err := h.authorizeMethod(q, manifestActions); err != nil {
+		return err
+	}
 	switch q.r.Method {
 	case http.MethodGet, http.MethodHead:
-		if err := h.authorize(q, ActionBatchGetImage); err != nil {
-			return err
-		}
 		c, err := h.b.GetManifest(ctx, q.repo, ref)
 		if err != nil {
 			return err
@@ -185,9 +208,6 @@ func (h *Handler) manifest(q *request, ref string) error {
 		q.w.Write(c.Body)
 		return nil
 	case http.MethodPut:
-		if err := h.authorize(q, ActionPutImage); err != nil {
-			return err
-		}
 		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxManifestSize+1))
 		if err != nil {
 			return Errorf(CodeManifestInvalid, "manifest could not be read: %v", err)
@@ -213,21 +233,11 @@ func (h *Handler) manifest(q *request, ref string) error {
 		q.w.WriteHeader(http.StatusCreated)
 		return nil
 	case http.MethodDelete:
-		return h.delete(q, func() error { return h.b.DeleteManifest(ctx, q.repo, ref) })
+		if err := h.b.DeleteManifest(ctx, q.repo, ref); err != nil {
+			return err
+		}
+		q.w.WriteHeader(http.StatusAccepted)
 	}
-	return methodNotAllowed()
-}
-
-// delete answers a DELETE of a manifest or a blob: it takes the right to
-// delete images, and is accepted once del has removed it.
-func (h *Handler) delete(q *request, del func() error) error {
-	if err := h.authorize(q, ActionBatchDeleteImage); err != nil {
-		return err
-	}
-	if err := del(); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusAccepted)
 	return nil
 }
 
@@ -247,24 +257,21 @@ func (h *Handler) blob(q *request, ds string) error {
 	if err != nil {
 		return err
 	}
-	switch q.r.Method {
-	case http.MethodGet, http.MethodHead:
-		action := ActionGetDownloadURLForLayer
-		if q.r.Method == http.MethodHead {
-			action = ActionBatchCheckLayerAvailability
-		}
-		if err := h.authorize(q, action); err != nil {
-			return err
-		}
-		b, err := h.b.StatBlob(ctx, q.repo, d)
-		if err != nil {
-			return err
-		}
-		return serveBlob(q, b)
-	case http.MethodDelete:
-		return h.delete(q, func() error { return h.b.DeleteBlob(ctx, q.repo, d) })
+	if err := h.authorizeMethod(q, blobActions); err != nil {
+		return err
 	}
-	return methodNotAllowed()
+	if q.r.Method == http.MethodDelete {
+		if err := h.b.DeleteBlob(ctx, q.repo, d); err != nil {
+			return err
+		}
+		q.w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	b, err := h.b.StatBlob(ctx, q.repo, d)
+	if err != nil {
+		return err
+	}
+	return serveBlob(q, b)
 }
 
 // copyBuffers lets blob reads and writes move large chunks: fewer system
@@ -358,11 +365,8 @@ func (q *request) uploadLocation(id string) string {
 }
 
 func (h *Handler) startUpload(q *request) error {
-	if q.r.Method != http.MethodPost {
-		return methodNotAllowed()
-	}
 	ctx := q.r.Context()
-	if err := h.authorize(q, ActionInitiateLayerUpload); err != nil {
+	if err := h.authorizeMethod(q, startUploadActions); err != nil {
 		return err
 	}
 	query := q.r.URL.Query()
@@ -446,29 +450,23 @@ func uploadStatus(q *request, id string, size int64, status int) error {
 
 func (h *Handler) upload(q *request, id string) error {
 	ctx := q.r.Context()
+	if err := h.authorizeMethod(q, uploadActions); err != nil {
+		return err
+	}
 	switch q.r.Method {
 	case http.MethodGet:
-		if err := h.authorize(q, ActionInitiateLayerUpload); err != nil {
-			return err
-		}
 		size, err := h.b.UploadSize(ctx, q.repo, id)
 		if err != nil {
 			return err
 		}
 		return uploadStatus(q, id, size, http.StatusNoContent)
 	case http.MethodPatch:
-		if err := h.authorize(q, ActionUploadLayerPart); err != nil {
-			return err
-		}
 		size, err := h.writeChunk(q, id)
 		if err != nil {
 			return err
 		}
 		return uploadStatus(q, id, size, http.StatusAccepted)
 	case http.MethodPut:
-		if err := h.authorize(q, ActionCompleteLayerUpload); err != nil {
-			return err
-		}
 		d, err := parseDigestParam(q.r.URL.Query().Get("digest"))
 		if err != nil {
 			return err
@@ -484,17 +482,13 @@ func (h *Handler) upload(q *request, id string) error {
 		}
 		return blobCreated(q, desc.Digest)
 	case http.MethodDelete:
-		if err := h.authorize(q, ActionInitiateLayerUpload); err != nil {
-			return err
-		}
 		if err := h.b.CancelUpload(ctx, q.repo, id); err != nil {
 			return err
 		}
 		q.w.Header().Set("Content-Length", "0")
 		q.w.WriteHeader(http.StatusNoContent)
-		return nil
 	}
-	return methodNotAllowed()
+	return nil
 }
 
 // writeChunk appends the request body to the upload, checking a
@@ -588,10 +582,7 @@ func listPage(q *request, path string, list func(ctx context.Context, last strin
 }
 
 func (h *Handler) tags(q *request) error {
-	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
-		return methodNotAllowed()
-	}
-	if err := h.authorize(q, ActionListImages); err != nil {
+	if err := h.authorizeMethod(q, tagsActions); err != nil {
 		return err
 	}
 	tags, err := listPage(q, "/v2/"+q.name+"/tags/list", func(ctx context.Context, last string, limit int) ([]string, error) {
