@@ -62,14 +62,13 @@ func setJSON(t *typeInfo, v reflect.Value, j any, tsFormat string, scope scope) 
 		}
 		list := reflect.MakeSlice(t.rtype, 0, len(arr))
 		for i, e := range arr {
-			if e == nil {
-				continue
-			}
-			ev := reflect.New(t.elem.rtype).Elem()
-			if err := setJSON(t.elem, ev, e, t.coll.Member.TimestampFormat, allMembers); err != nil {
+			ev, ok, err := jsonElem(t, e, t.coll.Member.TimestampFormat)
+			if err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
-			list = reflect.Append(list, ev)
+			if ok {
+				list = reflect.Append(list, ev)
+			}
 		}
 		v.Set(list)
 	case kindMap:
@@ -79,14 +78,13 @@ func setJSON(t *typeInfo, v reflect.Value, j any, tsFormat string, scope scope) 
 		}
 		m := reflect.MakeMapWithSize(t.rtype, len(obj))
 		for k, e := range obj {
-			if e == nil {
-				continue
-			}
-			ev := reflect.New(t.elem.rtype).Elem()
-			if err := setJSON(t.elem, ev, e, t.coll.Value.TimestampFormat, allMembers); err != nil {
+			ev, ok, err := jsonElem(t, e, t.coll.Value.TimestampFormat)
+			if err != nil {
 				return fmt.Errorf("[%q]: %w", k, err)
 			}
-			m.SetMapIndex(reflect.ValueOf(k).Convert(t.rtype.Key()), ev)
+			if ok {
+				m.SetMapIndex(reflect.ValueOf(k).Convert(t.rtype.Key()), ev)
+			}
 		}
 		v.Set(m)
 	case kindDocument:
@@ -157,6 +155,16 @@ func setJSON(t *typeInfo, v reflect.Value, j any, tsFormat string, scope scope) 
 		return fmt.Errorf("cannot decode %s from JSON", t.rtype)
 	}
 	return nil
+}
+
+// jsonElem decodes e, an element of the list or map type t; ok is false
+// for a null, which is no element.
+func jsonElem(t *typeInfo, e any, tsFormat string) (v reflect.Value, ok bool, err error) {
+	if e == nil {
+		return v, false, nil
+	}
+	v = reflect.New(t.elem.rtype).Elem()
+	return v, true, setJSON(t.elem, v, e, tsFormat, allMembers)
 }
 
 // setJSONField allocates pointer fields before decoding into them.
