@@ -37,22 +37,33 @@ func (s *Service) taggedParameter(tx store.Tx, sc scope, resourceType, resourceI
 	return parameter{}, 0, &api.InvalidResourceId{}
 }
 
-// AddTagsToResource adds or overwrites a parameter's tags.
-func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceRequest) (*api.AddTagsToResourceResult, error) {
+// retag writes the tags that change makes of the tags of the parameter a
+// tagging request names.
+func (s *Service) retag(ctx context.Context, resourceType, resourceID string, change func(tags []tag) ([]tag, error)) error {
 	sc := overcast.ScopeOf(ctx)
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		p, ver, err := s.taggedParameter(tx, sc, *in.ResourceType, *in.ResourceId)
+	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+		p, ver, err := s.taggedParameter(tx, sc, resourceType, resourceID)
 		if err != nil {
 			return err
 		}
-		for _, t := range in.Tags {
-			p.Tags = setTag(p.Tags, *t.Key, *t.Value)
-		}
-		if len(p.Tags) > maxTags {
-			return &api.TooManyTagsError{}
+		if p.Tags, err = change(p.Tags); err != nil {
+			return err
 		}
 		_, err = store.PutJSON(tx, parametersTable, sc.Key(p.Name), p, ver)
 		return err
+	})
+}
+
+// AddTagsToResource adds or overwrites a parameter's tags.
+func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceRequest) (*api.AddTagsToResourceResult, error) {
+	err := s.retag(ctx, *in.ResourceType, *in.ResourceId, func(tags []tag) ([]tag, error) {
+		for _, t := range in.Tags {
+			tags = setTag(tags, *t.Key, *t.Value)
+		}
+		if len(tags) > maxTags {
+			return nil, &api.TooManyTagsError{}
+		}
+		return tags, nil
 	})
 	if err != nil {
 		return nil, err
@@ -62,15 +73,8 @@ func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResour
 
 // RemoveTagsFromResource removes tags by key; absent keys are ignored.
 func (s *Service) RemoveTagsFromResource(ctx context.Context, in *api.RemoveTagsFromResourceRequest) (*api.RemoveTagsFromResourceResult, error) {
-	sc := overcast.ScopeOf(ctx)
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
-		p, ver, err := s.taggedParameter(tx, sc, *in.ResourceType, *in.ResourceId)
-		if err != nil {
-			return err
-		}
-		p.Tags = slices.DeleteFunc(slices.Clone(p.Tags), func(t tag) bool { return slices.Contains(in.TagKeys, t.Key) })
-		_, err = store.PutJSON(tx, parametersTable, sc.Key(p.Name), p, ver)
-		return err
+	err := s.retag(ctx, *in.ResourceType, *in.ResourceId, func(tags []tag) ([]tag, error) {
+		return slices.DeleteFunc(slices.Clone(tags), func(t tag) bool { return slices.Contains(in.TagKeys, t.Key) }), nil
 	})
 	if err != nil {
 		return nil, err
