@@ -86,6 +86,16 @@ type Options struct {
 	MaxBackoff time.Duration
 }
 
+// Publisher is what a service that reports its changes needs of the bus:
+// events written in the transaction of the change they report, then the
+// subscribers woken once it commits.
+type Publisher interface {
+	Publish(ctx context.Context, tx store.Tx, evs ...Event) error
+	Notify()
+}
+
+var _ Publisher = (*Bus)(nil)
+
 // Bus is the event bus; see the package comment.
 type Bus struct {
 	st   store.Store

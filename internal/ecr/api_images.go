@@ -157,52 +157,72 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	if len(in.ImageIds) > 0 && (in.NextToken != nil || in.MaxResults != nil) {
 		return nil, api.NewInvalidParameterException("Invalid parameter: nextToken and maxResults cannot be used with imageIds")
 	}
-	status := api.TagStatusANY
+	var status *string
 	if in.Filter != nil {
-		status = tagStatusOr(in.Filter.TagStatus)
+		status = in.Filter.TagStatus
 	}
-	limit := awsproto.PageSize(in.MaxResults, 100)
 	if err := s.flushPulls(ctx); err != nil {
 		return nil, err
 	}
 	out := &api.DescribeImagesResponse{ImageDetails: api.ImageDetailList{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
-		}
-		if len(in.ImageIds) > 0 {
-			seen := map[string]bool{}
-			for _, id := range in.ImageIds {
-				d, fail, err := resolveImage(tx, repo, id)
-				if err != nil {
-					return err
-				}
-				if fail != nil {
-					return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(id), repo.Name, repo.Account)
-				}
-				if seen[d] {
-					continue
-				}
-				seen[d] = true
-				img, _, err := getImage(tx, repo, d)
-				if err != nil {
-					return err
-				}
-				if tagStatusMatches(status, &img) {
-					out.ImageDetails = append(out.ImageDetails, s.imageDetail(repo, &img))
-				}
-			}
-			return nil
-		}
-		var err error
-		out.NextToken, err = scanImages(tx, repo, in.NextToken, limit, func(img *image) bool { return tagStatusMatches(status, img) },
-			func(img *image) { out.ImageDetails = append(out.ImageDetails, s.imageDetail(repo, img)) })
-		return err
-	})
+	describe := func(img *image) { out.ImageDetails = append(out.ImageDetails, s.imageDetail(repo, img)) }
+	var err error
+	if len(in.ImageIds) > 0 {
+		err = s.namedImages(ctx, repo, in.ImageIds, tagStatusOr(status), describe)
+	} else {
+		out.NextToken, err = s.pageImages(ctx, repo, status, in.NextToken, in.MaxResults, describe)
+	}
 	if err != nil {
 		return nil, apiError(err)
 	}
 	return out, nil
+}
+
+// namedImages visits the images ids name, each once, that status keeps;
+// an ID naming no image is ImageNotFoundException.
+func (s *Service) namedImages(ctx context.Context, repo registry.Repo, ids []api.ImageIdentifier, status string, fn func(*image)) error {
+	return s.db.View(ctx, func(tx store.Tx) error {
+		if _, _, err := getRepo(tx, repo); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			d, fail, err := resolveImage(tx, repo, id)
+			if err != nil {
+				return err
+			}
+			if fail != nil {
+				return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(id), repo.Name, repo.Account)
+			}
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			img, _, err := getImage(tx, repo, d)
+			if err != nil {
+				return err
+			}
+			if tagStatusMatches(status, &img) {
+				fn(&img)
+			}
+		}
+		return nil
+	})
+}
+
+// pageImages visits one page of the images of an existing repository that
+// the tag status filter keeps (all of them without one), and returns the
+// next page's token.
+func (s *Service) pageImages(ctx context.Context, repo registry.Repo, status, token *string, maxResults *int32, fn func(*image)) (next *string, err error) {
+	keep := func(img *image) bool { return tagStatusMatches(tagStatusOr(status), img) }
+	err = s.db.View(ctx, func(tx store.Tx) error {
+		if _, _, err := getRepo(tx, repo); err != nil {
+			return err
+		}
+		next, err = scanImages(tx, repo, token, awsproto.PageSize(maxResults, 100), keep, fn)
+		return err
+	})
+	return next, err
 }
 
 // ListImages lists image IDs: one per tag, and the digest alone for
@@ -212,27 +232,19 @@ func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*a
 	if err := s.authorizeAPI(ctx, repo, "ecr:ListImages"); err != nil {
 		return nil, err
 	}
-	status := api.TagStatusANY
+	var status *string
 	if in.Filter != nil {
-		status = tagStatusOr(in.Filter.TagStatus)
+		status = in.Filter.TagStatus
 	}
-	limit := awsproto.PageSize(in.MaxResults, 100)
 	out := &api.ListImagesResponse{ImageIds: api.ImageIdentifierList{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
+	var err error
+	out.NextToken, err = s.pageImages(ctx, repo, status, in.NextToken, in.MaxResults, func(img *image) {
+		if len(img.Tags) == 0 {
+			out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest)})
 		}
-		var err error
-		out.NextToken, err = scanImages(tx, repo, in.NextToken, limit, func(img *image) bool { return tagStatusMatches(status, img) },
-			func(img *image) {
-				if len(img.Tags) == 0 {
-					out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest)})
-				}
-				for _, t := range img.Tags {
-					out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest), ImageTag: new(t)})
-				}
-			})
-		return err
+		for _, t := range img.Tags {
+			out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest), ImageTag: new(t)})
+		}
 	})
 	if err != nil {
 		return nil, apiError(err)

@@ -22,13 +22,6 @@ import (
 	"overcast/internal/store"
 )
 
-// Publisher is the part of the event bus ECR uses: image actions are
-// written in the transaction that makes them, then subscribers are woken.
-type Publisher interface {
-	Publish(ctx context.Context, tx store.Tx, evs ...bus.Event) error
-	Notify()
-}
-
 // Service is the ECR API (api.Server), the registry's Backend, and the
 // controllers of lifecycle policies, garbage collection, pull times and
 // idle uploads.
@@ -36,7 +29,7 @@ type Service struct {
 	api.UnimplementedServer
 	db     store.Store
 	blobs  blob.Store
-	events Publisher
+	events bus.Publisher
 	now    func() time.Time
 	ids    *ids.Source
 	logger *slog.Logger

@@ -23,14 +23,6 @@ import (
 	"overcast/internal/store"
 )
 
-// Publisher is the part of the event bus S3 uses: events are written in
-// the transaction of the change they report, and subscribers are woken
-// after it commits.
-type Publisher interface {
-	Publish(ctx context.Context, tx store.Tx, evs ...bus.Event) error
-	Notify()
-}
-
 // Service implements S3's API (api.Server), its website endpoint, bucket
 // CORS for the gateway, and ReadObjectAs for CloudFront.
 type Service struct {
@@ -38,7 +30,7 @@ type Service struct {
 
 	st          store.Store
 	blobs       blob.Store
-	events      Publisher
+	events      bus.Publisher
 	now         func() time.Time
 	ids         *ids.Source
 	logger      *slog.Logger
