@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"overcast/internal/awstest"
 )
@@ -30,6 +32,24 @@ func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *s3.Client) {
 	t.Helper()
 	srv := awstest.Start(t, opts...)
 	return srv, newClient(srv)
+}
+
+// trailingSlash makes a client address bucket requests as "/<bucket>/",
+// signed so, as the AWS SDK for JavaScript v3 does with forcePathStyle.
+func trailingSlash(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		// After the endpoint resolution puts the bucket in the path.
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("TrailingSlash",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok && len(req.URL.Path) > 1 && strings.Count(req.URL.Path, "/") == 1 {
+					req.URL.Path += "/"
+					if req.URL.RawPath != "" {
+						req.URL.RawPath += "/"
+					}
+				}
+				return next.HandleFinalize(ctx, in)
+			}), "Signing", middleware.Before)
+	})
 }
 
 // signedBy makes a client sign with the given key.

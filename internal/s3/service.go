@@ -15,6 +15,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
 	"overcast/internal/blob"
 	"overcast/internal/bus"
 	"overcast/internal/ids"
@@ -51,6 +52,9 @@ type Service struct {
 
 	bucketsMu sync.Mutex
 	buckets   map[string]cachedBucket // see getBucket
+
+	// bucketAPI serves the bucket requests ServeRaw readdresses.
+	bucketAPI *awsproto.Handler
 }
 
 var _ api.Server = (*Service)(nil)
@@ -69,6 +73,7 @@ func New(env *service.Env, keys KeyLookup) *Service {
 	s.buckets = map[string]cachedBucket{}
 	s.inUse.refs = map[string]int{}
 	s.inUse.doomed = map[string]bool{}
+	s.bucketAPI = awsproto.NewHandler(api.Bind(s), env.Logger)
 	return s
 }
 
