@@ -1,11 +1,14 @@
 package s3_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
@@ -181,6 +184,40 @@ func rawRequest(t *testing.T, method, u string, body []byte, header http.Header)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(b)
+}
+
+// rawHeaderNames sends an unsigned request over a bare connection and
+// returns the response's header names as sent, which net/http would
+// canonicalise.
+func rawHeaderNames(t *testing.T, method, u string) []string {
+	t.Helper()
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", pu.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", method, pu.RequestURI(), pu.Host)
+	tp := textproto.NewReader(bufio.NewReader(conn))
+	status, err := tp.ReadLine()
+	if err != nil || !strings.Contains(status, " 200 ") {
+		t.Fatalf("%s %s: got %q, %v; want 200", method, u, status, err)
+	}
+	var names []string
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "" {
+			return names
+		}
+		name, _, _ := strings.Cut(line, ":")
+		names = append(names, name)
+	}
 }
 
 // makePublic gives a bucket a public-read policy.

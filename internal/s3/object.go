@@ -732,7 +732,8 @@ func (s *Service) GetObject(ctx context.Context, in *api.GetObjectRequest) (*api
 	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
 	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
 	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
-	out.Metadata, out.VersionId, out.TagCount, out.StorageClass = o.Meta, h.versionID, h.tagCount, h.storageClass
+	out.VersionId, out.TagCount, out.StorageClass = h.versionID, h.tagCount, h.storageClass
+	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
 	out.ChecksumType = h.checksumType
 	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
@@ -764,7 +765,8 @@ func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*a
 	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
 	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
 	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
-	out.Metadata, out.VersionId, out.StorageClass = o.Meta, h.versionID, h.storageClass
+	out.VersionId, out.StorageClass = h.versionID, h.storageClass
+	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
 	out.ChecksumType = h.checksumType
 	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
@@ -816,6 +818,16 @@ func (h *objectHeaders) fill(res *objectRead, withChecksum bool) {
 	if withChecksum && o.Checksum != nil && !res.ranged && res.partCnt == 0 {
 		h.checksum = o.Checksum
 		h.checksumType = new(o.Checksum.Type)
+	}
+}
+
+// setMetadata writes an object's user metadata as S3 does: x-amz-meta-
+// headers named with the key as stored, in lower case. http.Header.Set
+// would send X-Amz-Meta-Md, and clients that take the key from the header
+// name as received (botocore, so the aws CLI) would report "Md".
+func setMetadata(h http.Header, meta map[string]string) {
+	for k, v := range meta {
+		h["x-amz-meta-"+strings.ToLower(k)] = []string{v}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,36 @@ func TestPutGetHeadDelete(t *testing.T) {
 	wantError(t, "GetObject in a missing bucket", err, "NoSuchBucket", http.StatusNotFound)
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("no-such-bucket"), Key: aws.String("k"), Body: strings.NewReader("x")})
 	wantError(t, "PutObject in a missing bucket", err, "NoSuchBucket", http.StatusNotFound)
+}
+
+// TestMetadataKeysLowerCase: S3 sends user metadata as x-amz-meta-<key>
+// with the key in lower case, which clients that read header names as
+// received report as the key.
+func TestMetadataKeysLowerCase(t *testing.T) {
+	srv, c := start(t)
+	createBucket(t, c, "meta")
+	makePublic(t, c, "meta")
+	if _, err := c.PutBucketWebsite(ctx, &s3.PutBucketWebsiteInput{Bucket: aws.String("meta"),
+		WebsiteConfiguration: &types.WebsiteConfiguration{IndexDocument: &types.IndexDocument{Suffix: aws.String("index.html")}}}); err != nil {
+		t.Fatal(err)
+	}
+	putObject(t, c, "meta", "k", "v", func(in *s3.PutObjectInput) { in.Metadata = map[string]string{"Md": "a", "other-Key": "b"} })
+	for _, tc := range []struct{ method, url string }{
+		{"GET", srv.URL + "/meta/k"},
+		{"HEAD", srv.URL + "/meta/k"},
+		{"GET", srv.URL + "/_overcast/s3-website/meta/k"},
+	} {
+		var meta []string
+		for _, name := range rawHeaderNames(t, tc.method, tc.url) {
+			if strings.HasPrefix(strings.ToLower(name), "x-amz-meta-") {
+				meta = append(meta, name)
+			}
+		}
+		slices.Sort(meta)
+		if diff := cmp.Diff([]string{"x-amz-meta-md", "x-amz-meta-other-key"}, meta); diff != "" {
+			t.Errorf("%s %s: metadata headers (-want +got):\n%s", tc.method, tc.url, diff)
+		}
+	}
 }
 
 // TestErrorDocument checks the raw error document S3 clients parse.

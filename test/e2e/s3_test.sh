@@ -35,6 +35,10 @@ for cli in "${CLIS[@]}"; do
   cmp -s "$work/big.bin" "$work/big.back" || fail "multipart object differs after a round trip"
   got=$(awsc "$cli" s3 cp "s3://$b/docs/small.txt" -)
   expect_eq "cp to stdout" "$got" "small file"
+  # User metadata keys come back in lower case, as stored.
+  awsc "$cli" s3 cp "$work/small.txt" "s3://$b/meta.txt" --metadata Md=1,other-Key=2 --only-show-errors
+  got=$(awsc "$cli" s3api head-object --bucket "$b" --key meta.txt --query 'Metadata' --output json | tr -d ' \n')
+  expect_eq "metadata keys" "$got" '{"md":"1","other-key":"2"}'
 
   # sync uploads only what changed.
   awsc "$cli" s3 sync "$work/tree" "s3://$b/tree" --only-show-errors
