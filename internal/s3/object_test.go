@@ -18,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
 
 func TestPutGetHeadDelete(t *testing.T) {
@@ -254,6 +257,71 @@ func TestConditionalRequests(t *testing.T) {
 	// Through the SDK.
 	_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cond"), Key: aws.String("k"), IfMatch: aws.String(`"nope"`)})
 	wantError(t, "SDK If-Match", err, "PreconditionFailed", http.StatusPreconditionFailed)
+}
+
+// TestDateConditions: If-Modified-Since and If-Unmodified-Since on GET,
+// HEAD and the source of copies, at the second S3 keeps.
+func TestDateConditions(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	_, c := start(t, awstest.Clock(clk))
+	createBucket(t, c, "dates")
+	putObject(t, c, "dates", "k", "data")
+	mod := clk.Now().Truncate(time.Second)
+	clk.Advance(time.Hour)
+	before, after := mod.Add(-time.Minute), mod.Add(time.Minute)
+	upload, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("dates"), Key: aws.String("mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type call func(ims, ius *time.Time) error
+	calls := map[string]call{
+		"GetObject": func(ims, ius *time.Time) error {
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dates"), Key: aws.String("k"), IfModifiedSince: ims, IfUnmodifiedSince: ius})
+			if err == nil {
+				out.Body.Close()
+			}
+			return err
+		},
+		"HeadObject": func(ims, ius *time.Time) error {
+			_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("dates"), Key: aws.String("k"), IfModifiedSince: ims, IfUnmodifiedSince: ius})
+			return err
+		},
+		"CopyObject": func(ims, ius *time.Time) error {
+			_, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dates"), Key: aws.String("copy"), CopySource: aws.String("dates/k"),
+				CopySourceIfModifiedSince: ims, CopySourceIfUnmodifiedSince: ius})
+			return err
+		},
+		"UploadPartCopy": func(ims, ius *time.Time) error {
+			_, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("dates"), Key: aws.String("mp"), UploadId: upload.UploadId,
+				PartNumber: aws.Int32(1), CopySource: aws.String("dates/k"), CopySourceIfModifiedSince: ims, CopySourceIfUnmodifiedSince: ius})
+			return err
+		},
+	}
+	tests := []struct {
+		name     string
+		ims, ius *time.Time
+		read     int // status of GET and HEAD; 0 is success
+		copy     int // of the copies
+	}{
+		{"modified since before", &before, nil, 0, 0},
+		{"modified since the second itself", &mod, nil, http.StatusNotModified, http.StatusPreconditionFailed},
+		{"modified since after", &after, nil, http.StatusNotModified, http.StatusPreconditionFailed},
+		{"unmodified since after", nil, &after, 0, 0},
+		{"unmodified since the second itself", nil, &mod, 0, 0},
+		{"unmodified since before", nil, &before, http.StatusPreconditionFailed, http.StatusPreconditionFailed},
+	}
+	for _, tt := range tests {
+		for name, call := range calls {
+			want := tt.read
+			if strings.Contains(name, "Copy") {
+				want = tt.copy
+			}
+			err := call(tt.ims, tt.ius)
+			if got := awstest.HTTPStatus(err); (err == nil) != (want == 0) || got != want {
+				t.Errorf("%s, %s: got %d (%v), want %d", name, tt.name, got, err, want)
+			}
+		}
+	}
 }
 
 func TestConditionalWrites(t *testing.T) {
