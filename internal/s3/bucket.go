@@ -573,10 +573,13 @@ func (s *Service) GetBucketEncryption(ctx context.Context, in *api.GetBucketEncr
 }
 
 func (s *Service) PutBucketEncryption(ctx context.Context, in *api.PutBucketEncryptionRequest) error {
-	if in.ServerSideEncryptionConfiguration == nil {
-		return errMalformedXML()
-	}
-	return s.setBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) { b.Encryption = in.ServerSideEncryptionConfiguration })
+	return s.changeBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) error {
+		if err := validateEncryption(in.ServerSideEncryptionConfiguration); err != nil {
+			return err
+		}
+		b.Encryption = in.ServerSideEncryptionConfiguration
+		return nil
+	})
 }
 
 func (s *Service) DeleteBucketEncryption(ctx context.Context, in *api.DeleteBucketEncryptionRequest) error {
@@ -597,10 +600,13 @@ func (s *Service) GetBucketOwnershipControls(ctx context.Context, in *api.GetBuc
 }
 
 func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.PutBucketLifecycleConfigurationRequest) (*api.PutBucketLifecycleConfigurationOutput, error) {
-	if in.LifecycleConfiguration == nil || len(in.LifecycleConfiguration.Rules) == 0 {
-		return nil, errMalformedXML()
-	}
-	err := s.setBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) { b.Lifecycle = in.LifecycleConfiguration })
+	err := s.changeBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) error {
+		if err := validateLifecycle(in.LifecycleConfiguration); err != nil {
+			return err
+		}
+		b.Lifecycle = in.LifecycleConfiguration
+		return nil
+	})
 	return &api.PutBucketLifecycleConfigurationOutput{}, err
 }
 
