@@ -106,11 +106,18 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 	if err != nil {
 		return nil, err
 	}
+	class, err := storageClass(in.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSSE(in.ServerSideEncryption); err != nil {
+		return nil, err
+	}
 	caller := overcast.CallerFrom(ctx)
 	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + randomHex(16), Bucket: bucket, Key: key,
 		Initiated: s.now().UTC(), Initiator: caller.ARN,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: storageClass(in.StorageClass),
+		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: class,
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption)}
 	err = s.update(ctx, func(tx store.Tx, c *change) error {
 		b, err := s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil)

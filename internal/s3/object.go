@@ -391,6 +391,13 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err != nil {
 		return nil, err
 	}
+	class, err := storageClass(in.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSSE(in.ServerSideEncryption); err != nil {
+		return nil, err
+	}
 	body, opt, err := sentBody(in.Body, in.ContentLength, in.ContentMD5,
 		checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}, in.ChecksumAlgorithm)
 	if err != nil {
@@ -412,7 +419,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	rec := &objectRecord{
 		Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: storageClass(in.StorageClass),
+		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: class,
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
 	}
 	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch); err != nil {
@@ -427,11 +434,22 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	return out, nil
 }
 
-func storageClass(p *string) string {
+// storageClasses are the classes an object in a general purpose bucket
+// can be stored in; the model's others (EXPRESS_ONEZONE, OUTPOSTS, SNOW,
+// ...) belong to other kinds of bucket.
+var storageClasses = map[string]bool{"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
+	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true}
+
+// storageClass returns the class a new object asks for as it is stored
+// ("" for STANDARD), or InvalidStorageClass.
+func storageClass(p *string) (string, error) {
 	if p == nil || *p == "STANDARD" {
-		return ""
+		return "", nil
 	}
-	return *p
+	if !storageClasses[*p] {
+		return "", errInvalidStorageClass(*p)
+	}
+	return *p, nil
 }
 
 func sseOf(o *objectRecord) string {
@@ -1069,6 +1087,15 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if err != nil {
 		return nil, err
 	}
+	// The copy is STANDARD unless the request names a class: the source's
+	// is not carried over.
+	class, err := storageClass(in.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSSE(in.ServerSideEncryption); err != nil {
+		return nil, err
+	}
 	var algReq string
 	if in.ChecksumAlgorithm != nil {
 		algReq = strings.ToUpper(*in.ChecksumAlgorithm)
@@ -1104,16 +1131,13 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 
 	rec := &objectRecord{Size: src.Size, ETag: src.ETag, Modified: s.now().UTC(), Owner: dst.Owner,
 		Headers: src.Headers, Meta: src.Meta, Tags: src.Tags, Checksum: src.Checksum, PartSizes: src.PartSizes,
-		StorageClass: src.StorageClass, Redirect: src.Redirect, Inline: src.Inline}
+		StorageClass: class, Redirect: src.Redirect, Inline: src.Inline}
 	if directive == "REPLACE" {
 		rec.Headers = headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires)
 		rec.Meta = in.Metadata
 	}
 	if tagDirective == "REPLACE" {
 		rec.Tags = newTags
-	}
-	if in.StorageClass != nil {
-		rec.StorageClass = storageClass(in.StorageClass)
 	}
 	if in.WebsiteRedirectLocation != nil {
 		rec.Redirect = *in.WebsiteRedirectLocation

@@ -523,6 +523,51 @@ func TestCopyObject(t *testing.T) {
 	}
 }
 
+func TestStorageClasses(t *testing.T) {
+	_, c := start(t)
+	createBucket(t, c, "classes")
+	putObject(t, c, "classes", "cold", "x", func(in *s3.PutObjectInput) { in.StorageClass = types.StorageClassGlacier })
+
+	invalid := awstest.APIError{Code: "InvalidStorageClass", Status: http.StatusBadRequest, Message: "The storage class you specified is not valid"}
+	for _, class := range []types.StorageClass{"FOO", "standard", types.StorageClassExpressOnezone, types.StorageClassOutposts} {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("classes"), Key: aws.String("k"), Body: strings.NewReader("x"), StorageClass: class})
+		awstest.WantAPIError(t, err, invalid)
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("classes"), Key: aws.String("k"), CopySource: aws.String("classes/cold"), StorageClass: class})
+		awstest.WantAPIError(t, err, invalid)
+		_, err = c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("classes"), Key: aws.String("k"), StorageClass: class})
+		awstest.WantAPIError(t, err, invalid)
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("classes"), Key: aws.String("k"), Body: strings.NewReader("x"),
+		ServerSideEncryption: "AES512"})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidArgument", Status: http.StatusBadRequest, Message: "The encryption method specified is not supported"})
+
+	// A copy is STANDARD unless the request asks for a class: the
+	// source's does not carry over.
+	tests := []struct {
+		name  string
+		class types.StorageClass
+		want  types.StorageClass
+	}{
+		{"no class", "", types.StorageClassStandard},
+		{"STANDARD_IA", types.StorageClassStandardIa, types.StorageClassStandardIa},
+		{"GLACIER", types.StorageClassGlacier, types.StorageClassGlacier},
+	}
+	for _, tt := range tests {
+		key := "copy-" + tt.name
+		if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("classes"), Key: aws.String(key),
+			CopySource: aws.String("classes/cold"), StorageClass: tt.class}); err != nil {
+			t.Fatalf("%s: CopyObject: %v", tt.name, err)
+		}
+		list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("classes"), Prefix: aws.String(key)})
+		if err != nil || len(list.Contents) != 1 {
+			t.Fatalf("%s: ListObjectsV2: got %v, %v", tt.name, list, err)
+		}
+		if got := list.Contents[0].StorageClass; got != types.ObjectStorageClass(tt.want) {
+			t.Errorf("%s: copy's storage class: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestDeleteObjects(t *testing.T) {
 	_, c := start(t)
 	createBucket(t, c, "multi")

@@ -271,6 +271,10 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 			return err
 		}
 	}
+	class, err := storageClass(nonEmpty(f.get("x-amz-storage-class")))
+	if err != nil {
+		return err
+	}
 	alg, want, err := postChecksum(f)
 	if err != nil {
 		return err
@@ -301,7 +305,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	rec := &objectRecord{Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
 		Headers: contentHeaders{Type: f.get("content-type"), Encoding: f.get("content-encoding"), Disposition: f.get("content-disposition"),
 			Language: f.get("content-language"), CacheControl: f.get("cache-control"), Expires: expires},
-		Meta: meta, Tags: tags, Checksum: data.checksum, StorageClass: storageClass(nonEmpty(f.get("x-amz-storage-class"))),
+		Meta: meta, Tags: tags, Checksum: data.checksum, StorageClass: class,
 		Redirect: f.get("x-amz-website-redirect-location")}
 	if len(rec.Meta) == 0 {
 		rec.Meta = nil
