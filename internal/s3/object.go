@@ -505,32 +505,9 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 			return err
 		}
 		res.b = b
-		var o *objectRecord
-		if rr.versionID != "" {
-			if o, err = findVersion(tx, rr.bucket, rr.key, rr.versionID); err != nil {
-				return err
-			}
-			if o == nil {
-				return errNoSuchVersion(rr.key, rr.versionID)
-			}
-			if o.DeleteMarker {
-				e := errMethodNotAllowed(methodOf(rr.head), "DeleteMarker")
-				e.(*awsproto.Error).Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID},
-					"Last-Modified": {o.Modified.Format(http.TimeFormat)}}
-				return e
-			}
-		} else {
-			if o, err = latestVersion(tx, rr.bucket, rr.key); err != nil {
-				return err
-			}
-			if o == nil {
-				return missingKey(ctx, b, rr.key)
-			}
-			if o.DeleteMarker {
-				e := errNoSuchKey(rr.key).(*awsproto.Error)
-				e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID}}
-				return e
-			}
+		o, err := readableVersion(ctx, tx, b, rr.key, rr.versionID, methodOf(rr.head))
+		if err != nil {
+			return err
 		}
 		res.o = o
 		if err := rr.cond.evaluate(o.ETag, o.Modified, s.now(), true); err != nil {
@@ -580,6 +557,42 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 	}
 	res.body = body
 	return res, nil
+}
+
+// readableVersion finds the version a read of key addresses: versionID,
+// or the current one. A delete marker is refused as S3 refuses reading
+// one: by its version ID, 405 for the method; as the current version,
+// NoSuchKey; both say it is a delete marker in their headers.
+func readableVersion(ctx context.Context, tx store.Tx, b *bucketRecord, key, versionID, method string) (*objectRecord, error) {
+	if versionID != "" {
+		o, err := findVersion(tx, b.Name, key, versionID)
+		if err != nil {
+			return nil, err
+		}
+		if o == nil {
+			return nil, errNoSuchVersion(key, versionID)
+		}
+		if o.DeleteMarker {
+			e := errMethodNotAllowed(method, "DeleteMarker")
+			e.(*awsproto.Error).Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID},
+				"Last-Modified": {o.Modified.Format(http.TimeFormat)}}
+			return nil, e
+		}
+		return o, nil
+	}
+	o, err := latestVersion(tx, b.Name, key)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, missingKey(ctx, b, key)
+	}
+	if o.DeleteMarker {
+		e := errNoSuchKey(key).(*awsproto.Error)
+		e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID}}
+		return nil, e
+	}
+	return o, nil
 }
 
 func methodOf(head bool) string {

@@ -6,7 +6,7 @@ import {
   GetBucketVersioningCommand, PutBucketTaggingCommand, GetBucketTaggingCommand, PutObjectCommand,
   HeadObjectCommand, GetObjectCommand, CopyObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand,
   CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, ListPartsCommand,
-  DeleteObjectsCommand, DeleteObjectCommand, DeleteBucketCommand,
+  DeleteObjectsCommand, DeleteObjectCommand, DeleteBucketCommand, GetObjectAttributesCommand,
 } from "@aws-sdk/client-s3";
 import {
   IAMClient, CreateUserCommand, CreateAccessKeyCommand, ListUsersCommand, GetUserCommand,
@@ -90,6 +90,8 @@ await step("s3", async () => {
   expectEq("GetObject body", await got.Body.transformToString(), "hello");
   await expectError("GetObject of a missing key", () => s3.send(new GetObjectCommand({ Bucket, Key: "missing" })), "NoSuchKey");
   await s3.send(new CopyObjectCommand({ Bucket, Key: "docs/b.txt", CopySource: `${Bucket}/docs/a.txt` }));
+  const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket, Key: "docs/b.txt", ObjectAttributes: ["ObjectSize", "StorageClass"] }));
+  expectEq("GetObjectAttributes", [attrs.ObjectSize, attrs.StorageClass], [5, "STANDARD"]);
 
   const Key = "big.bin";
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
