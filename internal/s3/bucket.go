@@ -255,7 +255,8 @@ func (s *Service) PutBucketVersioning(ctx context.Context, in *api.PutBucketVers
 	}
 	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketVersioning", func(b *bucketRecord) error {
 		if b.ObjectLock && status == "Suspended" {
-			return errInvalidRequest("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+			return s3err(http.StatusConflict, "InvalidBucketState",
+				"An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.", "BucketName", b.Name)
 		}
 		b.Versioning = status
 		if cfg.MFADelete != nil {
@@ -657,6 +658,13 @@ func (s *Service) objectForTagging(ctx context.Context, tx store.Tx, bucket, key
 	if versionID != "" {
 		action += "Version"
 	}
+	return s.objectVersion(ctx, tx, bucket, key, versionID, action)
+}
+
+// objectVersion finds the version a subresource operation (tags, ACL,
+// retention, legal hold) addresses, when the caller may perform action
+// on it.
+func (s *Service) objectVersion(ctx context.Context, tx store.Tx, bucket, key, versionID, action string) (*bucketRecord, *objectRecord, error) {
 	b, err := s.authorizedBucket(ctx, tx, bucket, action, key, nil)
 	if err != nil {
 		return nil, nil, err

@@ -119,6 +119,9 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 // newVersion writes rec as the newest version of key (see writeVersion)
 // and records event, which announces it.
 func (s *Service) newVersion(ctx context.Context, tx store.Tx, c *change, b *bucketRecord, key string, rec *objectRecord, inline []byte, event string) error {
+	if err := lockNewVersion(b, rec); err != nil {
+		return err
+	}
 	if _, err := s.writeVersion(tx, c, b, key, rec, inline); err != nil {
 		return err
 	}
@@ -398,10 +401,20 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err := checkSSE(in.ServerSideEncryption); err != nil {
 		return nil, err
 	}
+	lock, err := lockHeaders(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus, s.now())
+	if err != nil {
+		return nil, err
+	}
 	body, opt, err := sentBody(in.Body, in.ContentLength, in.ContentMD5,
 		checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}, in.ChecksumAlgorithm)
 	if err != nil {
 		return nil, err
+	}
+	if lock.any() && !b.ObjectLock {
+		return nil, errNoLockConfiguration()
+	}
+	if needsLockDigest(b, lock) && opt.contentMD5 == nil && opt.sentAlg == "" {
+		return nil, errInvalidRequest("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
 	}
 	opt.keepAlg = storedAlg(opt.sentAlg)
 	if in.IfNoneMatch != nil || in.IfMatch != nil {
@@ -422,6 +435,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: class,
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
 	}
+	lock.set(rec)
 	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch); err != nil {
 		return nil, err
 	}
@@ -764,6 +778,7 @@ func (s *Service) GetObject(ctx context.Context, in *api.GetObjectRequest) (*api
 	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
 	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
 	out.VersionId, out.TagCount, out.StorageClass = h.versionID, h.tagCount, h.storageClass
+	out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus = h.lockMode, h.lockUntil, h.legalHold
 	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
 	out.ChecksumType = h.checksumType
@@ -797,6 +812,7 @@ func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*a
 	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
 	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
 	out.VersionId, out.StorageClass = h.versionID, h.storageClass
+	out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus = h.lockMode, h.lockUntil, h.legalHold
 	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
 	out.ChecksumType = h.checksumType
@@ -815,7 +831,8 @@ func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*a
 type objectHeaders struct {
 	etag, acceptRanges, contentType, encoding, disposition, language, cacheControl *string
 	versionID, storageClass, redirect, sse, checksumType                           *string
-	modified, expires                                                              *time.Time
+	lockMode, legalHold                                                            *string
+	modified, expires, lockUntil                                                   *time.Time
 	tagCount, partsCount                                                           *int32
 	checksum                                                                       *checksum
 }
@@ -839,6 +856,10 @@ func (h *objectHeaders) fill(res *objectRead, withChecksum bool) {
 		h.tagCount = new(int32(len(o.Tags)))
 	}
 	h.storageClass = nonEmpty(o.StorageClass)
+	h.lockMode, h.legalHold = nonEmpty(o.LockMode), nonEmpty(o.LegalHold)
+	if o.LockMode != "" {
+		h.lockUntil = o.LockUntil
+	}
 	h.redirect = nonEmpty(o.Redirect)
 	h.sse = new(sseOf(o))
 	if res.partCnt > 0 {
@@ -890,7 +911,7 @@ func applyOverrides(dst **string, v *string) {
 }
 
 func (s *Service) DeleteObject(ctx context.Context, in *api.DeleteObjectRequest) (*api.DeleteObjectOutput, error) {
-	res, err := s.deleteObject(ctx, *in.Bucket, *in.Key, deref(in.VersionId), in.IfMatch)
+	res, err := s.deleteObject(ctx, *in.Bucket, *in.Key, deref(in.VersionId), in.IfMatch, isTrue(in.BypassGovernanceRetention))
 	if err != nil {
 		return nil, err
 	}
@@ -911,8 +932,10 @@ type deleteResult struct {
 
 // deleteObject deletes key (or one version of it) with S3's versioning
 // rules: without a version ID, an unversioned bucket loses the object and a
-// versioned one gains a delete marker; with one, that version goes for good.
-func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID string, ifMatch *string) (deleteResult, error) {
+// versioned one gains a delete marker; with one, that version goes for good,
+// unless its Object Lock protects it (bypass is
+// x-amz-bypass-governance-retention).
+func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID string, ifMatch *string, bypass bool) (deleteResult, error) {
 	var res deleteResult
 	if err := checkKey(key); err != nil {
 		return res, err
@@ -936,6 +959,9 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID strin
 			v, err := findVersion(tx, bucket, key, versionID)
 			if err != nil || v == nil {
 				return err // deleting a version that is not there succeeds
+			}
+			if err := checkRemovable(ctx, b, key, v, bypass, s.now()); err != nil {
+				return err
 			}
 			if err := s.removeVersion(tx, c, bucket, key, v); err != nil {
 				return err
@@ -986,7 +1012,7 @@ func (s *Service) DeleteObjects(ctx context.Context, in *api.DeleteObjectsReques
 	for _, obj := range in.Delete.Objects {
 		key := deref(obj.Key)
 		version := deref(obj.VersionId)
-		res, err := s.deleteObject(ctx, *in.Bucket, key, version, obj.ETag)
+		res, err := s.deleteObject(ctx, *in.Bucket, key, version, obj.ETag, isTrue(in.BypassGovernanceRetention))
 		if err != nil {
 			apiErr, ok := awsproto.AsAPIError(err)
 			if !ok {
@@ -1109,6 +1135,11 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if err := checkSSE(in.ServerSideEncryption); err != nil {
 		return nil, err
 	}
+	// The copy is locked as the request says, not as its source was.
+	lock, err := lockHeaders(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus, s.now())
+	if err != nil {
+		return nil, err
+	}
 	var algReq string
 	if in.ChecksumAlgorithm != nil {
 		algReq = strings.ToUpper(*in.ChecksumAlgorithm)
@@ -1156,6 +1187,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 		rec.Redirect = *in.WebsiteRedirectLocation
 	}
 	rec.SSE = deref(in.ServerSideEncryption)
+	lock.set(rec)
 
 	// The bytes: small ones are copied, blobs cloned (hard links).
 	if !src.Inline {
