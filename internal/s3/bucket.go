@@ -608,6 +608,9 @@ func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.P
 		b.Lifecycle = in.LifecycleConfiguration
 		return nil
 	})
+	if err == nil {
+		s.lifecycle.Enqueue(*in.Bucket)
+	}
 	return &api.PutBucketLifecycleConfigurationOutput{}, err
 }
 

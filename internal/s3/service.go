@@ -18,6 +18,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/blob"
 	"overcast/internal/bus"
+	"overcast/internal/controller"
 	"overcast/internal/ids"
 	"overcast/internal/policy"
 	"overcast/internal/service"
@@ -55,6 +56,8 @@ type Service struct {
 
 	// bucketAPI serves the bucket requests ServeRaw readdresses.
 	bucketAPI *awsproto.Handler
+	// lifecycle applies buckets' lifecycle rules; see lifecycle.go.
+	lifecycle *controller.Controller
 }
 
 var _ api.Server = (*Service)(nil)
@@ -74,6 +77,11 @@ func New(env *service.Env, keys KeyLookup) *Service {
 	s.inUse.refs = map[string]int{}
 	s.inUse.doomed = map[string]bool{}
 	s.bucketAPI = awsproto.NewHandler(api.Bind(s), env.Logger)
+	s.lifecycle = env.Controllers.Add(controller.Config{
+		Name:       "s3-lifecycle",
+		Reconciler: controller.ReconcilerFunc(s.reconcileLifecycle),
+		Keys:       s.lifecycleBuckets,
+	})
 	return s
 }
 
