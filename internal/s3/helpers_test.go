@@ -159,6 +159,21 @@ func wantError(t *testing.T, what string, err error, code string, status int) {
 	}
 }
 
+// wantOutcome checks a call of a table that expects success (a zero want)
+// or the AWS error want.
+func wantOutcome(t *testing.T, name string, err error, want awstest.APIError) {
+	t.Helper()
+	if want == (awstest.APIError{}) {
+		if err != nil {
+			t.Errorf("%s: got %v, want success", name, err)
+		}
+		return
+	}
+	if !awstest.WantAPIError(t, err, want) {
+		t.Logf("(%s)", name)
+	}
+}
+
 // noRedirects is a client that reports redirects instead of following them.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 

@@ -106,14 +106,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 	if err != nil {
 		return nil, err
 	}
-	class, err := storageClass(in.StorageClass)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSSE(in.ServerSideEncryption); err != nil {
-		return nil, err
-	}
-	lock, err := lockHeaders(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus, s.now())
+	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +114,14 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + randomHex(16), Bucket: bucket, Key: key,
 		Initiated: s.now().UTC(), Initiator: caller.ARN,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: class,
-		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
-		LockMode: lock.mode, LockUntil: lock.until, LegalHold: lock.hold}
+		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: set.class,
+		Redirect: deref(in.WebsiteRedirectLocation), SSE: set.sse, LockMode: set.lock.mode, LockUntil: set.lock.until, LegalHold: set.lock.hold}
 	err = s.update(ctx, func(tx store.Tx, c *change) error {
 		b, err := s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil)
 		if err != nil {
 			return err
 		}
-		if lock.any() && !b.ObjectLock {
+		if set.lock.any() && !b.ObjectLock {
 			return errNoLockConfiguration()
 		}
 		u.Owner = b.Owner

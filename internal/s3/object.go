@@ -394,14 +394,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err != nil {
 		return nil, err
 	}
-	class, err := storageClass(in.StorageClass)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSSE(in.ServerSideEncryption); err != nil {
-		return nil, err
-	}
-	lock, err := lockHeaders(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus, s.now())
+	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -410,10 +403,10 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err != nil {
 		return nil, err
 	}
-	if lock.any() && !b.ObjectLock {
+	if set.lock.any() && !b.ObjectLock {
 		return nil, errNoLockConfiguration()
 	}
-	if needsLockDigest(b, lock) && opt.contentMD5 == nil && opt.sentAlg == "" {
+	if needsLockDigest(b, set.lock) && opt.contentMD5 == nil && opt.sentAlg == "" {
 		return nil, errInvalidRequest("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
 	}
 	opt.keepAlg = storedAlg(opt.sentAlg)
@@ -432,10 +425,9 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	rec := &objectRecord{
 		Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: class,
-		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
+		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, Redirect: deref(in.WebsiteRedirectLocation),
 	}
-	lock.set(rec)
+	set.apply(rec)
 	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch); err != nil {
 		return nil, err
 	}
@@ -446,6 +438,36 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(rec.Checksum)
 	out.ChecksumType = new(rec.Checksum.Type)
 	return out, nil
+}
+
+// versionSettings are what a request that creates a version asks of it
+// besides its bytes and metadata: a storage class ("" for STANDARD),
+// server-side encryption and Object Lock.
+type versionSettings struct {
+	class, sse string
+	lock       objectLock
+}
+
+// versionSettings reads them from the request's headers, refusing what S3
+// refuses.
+func (s *Service) versionSettings(class, sse, lockMode *string, lockUntil *time.Time, hold *string) (versionSettings, error) {
+	c, err := storageClass(class)
+	if err != nil {
+		return versionSettings{}, err
+	}
+	if err := checkSSE(sse); err != nil {
+		return versionSettings{}, err
+	}
+	lock, err := lockHeaders(lockMode, lockUntil, hold, s.now())
+	if err != nil {
+		return versionSettings{}, err
+	}
+	return versionSettings{class: c, sse: deref(sse), lock: lock}, nil
+}
+
+func (v versionSettings) apply(rec *objectRecord) {
+	rec.StorageClass, rec.SSE = v.class, v.sse
+	v.lock.set(rec)
 }
 
 // storageClasses are the classes an object in a general purpose bucket
@@ -1126,17 +1148,9 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if err != nil {
 		return nil, err
 	}
-	// The copy is STANDARD unless the request names a class: the source's
-	// is not carried over.
-	class, err := storageClass(in.StorageClass)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSSE(in.ServerSideEncryption); err != nil {
-		return nil, err
-	}
-	// The copy is locked as the request says, not as its source was.
-	lock, err := lockHeaders(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus, s.now())
+	// The copy's class, encryption and lock are the request's: STANDARD,
+	// and unlocked, unless it says otherwise, whatever the source's.
+	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -1175,7 +1189,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 
 	rec := &objectRecord{Size: src.Size, ETag: src.ETag, Modified: s.now().UTC(), Owner: dst.Owner,
 		Headers: src.Headers, Meta: src.Meta, Tags: src.Tags, Checksum: src.Checksum, PartSizes: src.PartSizes,
-		StorageClass: class, Redirect: src.Redirect, Inline: src.Inline}
+		Redirect: src.Redirect, Inline: src.Inline}
 	if directive == "REPLACE" {
 		rec.Headers = headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires)
 		rec.Meta = in.Metadata
@@ -1186,8 +1200,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if in.WebsiteRedirectLocation != nil {
 		rec.Redirect = *in.WebsiteRedirectLocation
 	}
-	rec.SSE = deref(in.ServerSideEncryption)
-	lock.set(rec)
+	set.apply(rec)
 
 	// The bytes: small ones are copied, blobs cloned (hard links).
 	if !src.Inline {

@@ -187,6 +187,17 @@ func (s *Service) lockedVersion(ctx context.Context, tx store.Tx, bucket, key, v
 	return b, o, nil
 }
 
+// readLock runs a read of the lock of one version.
+func (s *Service) readLock(ctx context.Context, bucket, key, versionID, action string, read func(o *objectRecord) error) error {
+	return s.view(ctx, func(tx store.Tx) error {
+		_, o, err := s.lockedVersion(ctx, tx, bucket, key, versionID, action)
+		if err != nil {
+			return err
+		}
+		return read(o)
+	})
+}
+
 // changeLock runs a read-modify-write of the lock of one version.
 func (s *Service) changeLock(ctx context.Context, bucket, key, versionID, action string, fn func(b *bucketRecord, o *objectRecord) error) error {
 	return s.update(ctx, func(tx store.Tx, c *change) error {
@@ -241,11 +252,7 @@ func (s *Service) PutObjectRetention(ctx context.Context, in *api.PutObjectReten
 
 func (s *Service) GetObjectRetention(ctx context.Context, in *api.GetObjectRetentionRequest) (*api.GetObjectRetentionOutput, error) {
 	out := &api.GetObjectRetentionOutput{}
-	err := s.view(ctx, func(tx store.Tx) error {
-		_, o, err := s.lockedVersion(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectRetention")
-		if err != nil {
-			return err
-		}
+	err := s.readLock(ctx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectRetention", func(o *objectRecord) error {
 		if o.LockMode == "" {
 			return errNoObjectLock()
 		}
@@ -275,11 +282,7 @@ func (s *Service) PutObjectLegalHold(ctx context.Context, in *api.PutObjectLegal
 
 func (s *Service) GetObjectLegalHold(ctx context.Context, in *api.GetObjectLegalHoldRequest) (*api.GetObjectLegalHoldOutput, error) {
 	out := &api.GetObjectLegalHoldOutput{}
-	err := s.view(ctx, func(tx store.Tx) error {
-		_, o, err := s.lockedVersion(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectLegalHold")
-		if err != nil {
-			return err
-		}
+	err := s.readLock(ctx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectLegalHold", func(o *objectRecord) error {
 		if o.LegalHold == "" {
 			return errNoObjectLock()
 		}
