@@ -255,7 +255,8 @@ func (s *Service) PutBucketVersioning(ctx context.Context, in *api.PutBucketVers
 	}
 	return s.changeBucket(ctx, *in.Bucket, "s3:PutBucketVersioning", func(b *bucketRecord) error {
 		if b.ObjectLock && status == "Suspended" {
-			return errInvalidRequest("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+			return s3err(http.StatusConflict, "InvalidBucketState",
+				"An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.", "BucketName", b.Name)
 		}
 		b.Versioning = status
 		if cfg.MFADelete != nil {
@@ -573,10 +574,13 @@ func (s *Service) GetBucketEncryption(ctx context.Context, in *api.GetBucketEncr
 }
 
 func (s *Service) PutBucketEncryption(ctx context.Context, in *api.PutBucketEncryptionRequest) error {
-	if in.ServerSideEncryptionConfiguration == nil {
-		return errMalformedXML()
-	}
-	return s.setBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) { b.Encryption = in.ServerSideEncryptionConfiguration })
+	return s.changeBucket(ctx, *in.Bucket, "s3:PutEncryptionConfiguration", func(b *bucketRecord) error {
+		if err := validateEncryption(in.ServerSideEncryptionConfiguration); err != nil {
+			return err
+		}
+		b.Encryption = in.ServerSideEncryptionConfiguration
+		return nil
+	})
 }
 
 func (s *Service) DeleteBucketEncryption(ctx context.Context, in *api.DeleteBucketEncryptionRequest) error {
@@ -597,10 +601,16 @@ func (s *Service) GetBucketOwnershipControls(ctx context.Context, in *api.GetBuc
 }
 
 func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.PutBucketLifecycleConfigurationRequest) (*api.PutBucketLifecycleConfigurationOutput, error) {
-	if in.LifecycleConfiguration == nil || len(in.LifecycleConfiguration.Rules) == 0 {
-		return nil, errMalformedXML()
+	err := s.changeBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) error {
+		if err := validateLifecycle(in.LifecycleConfiguration); err != nil {
+			return err
+		}
+		b.Lifecycle = in.LifecycleConfiguration
+		return nil
+	})
+	if err == nil {
+		s.lifecycle.Enqueue(*in.Bucket)
 	}
-	err := s.setBucket(ctx, *in.Bucket, "s3:PutLifecycleConfiguration", func(b *bucketRecord) { b.Lifecycle = in.LifecycleConfiguration })
 	return &api.PutBucketLifecycleConfigurationOutput{}, err
 }
 
@@ -651,6 +661,13 @@ func (s *Service) objectForTagging(ctx context.Context, tx store.Tx, bucket, key
 	if versionID != "" {
 		action += "Version"
 	}
+	return s.objectVersion(ctx, tx, bucket, key, versionID, action)
+}
+
+// objectVersion finds the version a subresource operation (tags, ACL,
+// retention, legal hold) addresses, when the caller may perform action
+// on it.
+func (s *Service) objectVersion(ctx context.Context, tx store.Tx, bucket, key, versionID, action string) (*bucketRecord, *objectRecord, error) {
 	b, err := s.authorizedBucket(ctx, tx, bucket, action, key, nil)
 	if err != nil {
 		return nil, nil, err

@@ -183,3 +183,50 @@ func TestVirtualHostStyle(t *testing.T) {
 		t.Errorf("anonymous GET: got %d, want 403", status)
 	}
 }
+
+// TestBucketTrailingSlash: "/<bucket>/" addresses the bucket, not an object
+// with an empty key, whatever the operation.
+func TestBucketTrailingSlash(t *testing.T) {
+	srv, plain := start(t)
+	c := newClient(srv, trailingSlash)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("slashed")}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("slashed")}); err != nil {
+		t.Errorf("HeadBucket: %v", err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("slashed"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Errorf("PutBucketVersioning: %v", err)
+	}
+	if v, err := plain.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("slashed")}); err != nil || v.Status != types.BucketVersioningStatusEnabled {
+		t.Errorf("GetBucketVersioning: got %v, %v; want Enabled", v, err)
+	}
+	putObject(t, plain, "slashed", "a/b", "x")
+	v2, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("slashed"), Delimiter: aws.String("/")})
+	if err != nil {
+		t.Fatalf("ListObjectsV2: %v", err)
+	}
+	if len(v2.CommonPrefixes) != 1 || aws.ToString(v2.CommonPrefixes[0].Prefix) != "a/" {
+		t.Errorf("ListObjectsV2: got prefixes %v, want [a/]", v2.CommonPrefixes)
+	}
+	v1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String("slashed")})
+	if err != nil || len(v1.Contents) != 1 {
+		t.Errorf("ListObjects: got %v, %v; want one object", v1, err)
+	}
+	del, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("slashed"),
+		Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("a/b")}}}})
+	if err != nil || len(del.Deleted) != 1 {
+		t.Errorf("DeleteObjects: got %v, %v", del, err)
+	}
+	putObject(t, c, "slashed", "k", "v")
+	if got := getObject(t, c, "slashed", "k"); got != "v" {
+		t.Errorf("GetObject: got %q, want v", got)
+	}
+	createBucket(t, c, "slashed-empty")
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("slashed-empty")}); err != nil {
+		t.Errorf("DeleteBucket: %v", err)
+	}
+	_, err = plain.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("slashed-empty")})
+	wantError(t, "HeadBucket after DeleteBucket", err, "", http.StatusNotFound)
+}

@@ -32,6 +32,12 @@
 // A GET holds the blobs it streams, so deleting or overwriting an object
 // mid-download lets the download finish.
 //
+// # Background work
+//
+// The s3-lifecycle controller applies buckets' lifecycle rules, a pass over
+// a bucket at each midnight UTC (see lifecycle.go); Object Lock is checked
+// wherever a version would go (see objectlock.go).
+//
 // # Access
 //
 // IAM identity policies are not evaluated yet: callers from the bucket

@@ -121,3 +121,8 @@ func errIncompleteBody() error {
 	return s3err(http.StatusBadRequest, "IncompleteBody",
 		"You did not provide the number of bytes specified by the Content-Length HTTP header")
 }
+
+func errInvalidStorageClass(class string) error {
+	return s3err(http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid",
+		"StorageClassRequested", class)
+}

@@ -1,11 +1,14 @@
 package s3_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"overcast/internal/awstest"
 )
@@ -30,6 +35,24 @@ func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *s3.Client) {
 	t.Helper()
 	srv := awstest.Start(t, opts...)
 	return srv, newClient(srv)
+}
+
+// trailingSlash makes a client address bucket requests as "/<bucket>/",
+// signed so, as the AWS SDK for JavaScript v3 does with forcePathStyle.
+func trailingSlash(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		// After the endpoint resolution puts the bucket in the path.
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("TrailingSlash",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok && len(req.URL.Path) > 1 && strings.Count(req.URL.Path, "/") == 1 {
+					req.URL.Path += "/"
+					if req.URL.RawPath != "" {
+						req.URL.RawPath += "/"
+					}
+				}
+				return next.HandleFinalize(ctx, in)
+			}), "Signing", middleware.Before)
+	})
 }
 
 // signedBy makes a client sign with the given key.
@@ -136,6 +159,21 @@ func wantError(t *testing.T, what string, err error, code string, status int) {
 	}
 }
 
+// wantOutcome checks a call of a table that expects success (a zero want)
+// or the AWS error want.
+func wantOutcome(t *testing.T, name string, err error, want awstest.APIError) {
+	t.Helper()
+	if want == (awstest.APIError{}) {
+		if err != nil {
+			t.Errorf("%s: got %v, want success", name, err)
+		}
+		return
+	}
+	if !awstest.WantAPIError(t, err, want) {
+		t.Logf("(%s)", name)
+	}
+}
+
 // noRedirects is a client that reports redirects instead of following them.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
@@ -161,6 +199,40 @@ func rawRequest(t *testing.T, method, u string, body []byte, header http.Header)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(b)
+}
+
+// rawHeaderNames sends an unsigned request over a bare connection and
+// returns the response's header names as sent, which net/http would
+// canonicalise.
+func rawHeaderNames(t *testing.T, method, u string) []string {
+	t.Helper()
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", pu.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", method, pu.RequestURI(), pu.Host)
+	tp := textproto.NewReader(bufio.NewReader(conn))
+	status, err := tp.ReadLine()
+	if err != nil || !strings.Contains(status, " 200 ") {
+		t.Fatalf("%s %s: got %q, %v; want 200", method, u, status, err)
+	}
+	var names []string
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "" {
+			return names
+		}
+		name, _, _ := strings.Cut(line, ":")
+		names = append(names, name)
+	}
 }
 
 // makePublic gives a bucket a public-read policy.

@@ -80,6 +80,8 @@ type bucketRecord struct {
 	Encryption        *api.ServerSideEncryptionConfiguration `json:"encryption,omitempty"`
 	Accelerate        string                                 `json:"accelerate,omitempty"`
 	RequestPayer      string                                 `json:"requestPayer,omitempty"`
+	// LockRetention is the default retention of an Object Lock bucket.
+	LockRetention *api.DefaultRetention `json:"lockRetention,omitempty"`
 
 	parsed *policy.Document // Policy, parsed by getBucket
 }
@@ -136,6 +138,11 @@ type objectRecord struct {
 	StorageClass string            `json:"sc,omitempty"`
 	Redirect     string            `json:"redirect,omitempty"` // x-amz-website-redirect-location
 	SSE          string            `json:"sse,omitempty"`
+	// The version's Object Lock: a retention (LockMode GOVERNANCE or
+	// COMPLIANCE until LockUntil) and a legal hold ("", ON or OFF).
+	LockMode  string     `json:"lockMode,omitempty"`
+	LockUntil *time.Time `json:"lockUntil,omitempty"`
+	LegalHold string     `json:"legalHold,omitempty"`
 }
 
 func (o *objectRecord) etag() string { return `"` + o.ETag + `"` }
@@ -164,6 +171,9 @@ type uploadRecord struct {
 	StorageClass string            `json:"sc,omitempty"`
 	Redirect     string            `json:"redirect,omitempty"`
 	SSE          string            `json:"sse,omitempty"`
+	LockMode     string            `json:"lockMode,omitempty"` // asked for at creation, see objectRecord
+	LockUntil    *time.Time        `json:"lockUntil,omitempty"`
+	LegalHold    string            `json:"legalHold,omitempty"`
 }
 
 // partRecord is an uploaded part.

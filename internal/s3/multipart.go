@@ -106,16 +106,23 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 	if err != nil {
 		return nil, err
 	}
+	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
+	if err != nil {
+		return nil, err
+	}
 	caller := overcast.CallerFrom(ctx)
 	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + randomHex(16), Bucket: bucket, Key: key,
 		Initiated: s.now().UTC(), Initiator: caller.ARN,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: storageClass(in.StorageClass),
-		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption)}
+		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: set.class,
+		Redirect: deref(in.WebsiteRedirectLocation), SSE: set.sse, LockMode: set.lock.mode, LockUntil: set.lock.until, LegalHold: set.lock.hold}
 	err = s.update(ctx, func(tx store.Tx, c *change) error {
 		b, err := s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil)
 		if err != nil {
 			return err
+		}
+		if set.lock.any() && !b.ObjectLock {
+			return errNoLockConfiguration()
 		}
 		u.Owner = b.Owner
 		_, err = store.PutJSON(tx, tableUpload, uploadKey(bucket, key, u.ID), u, 0)
@@ -345,7 +352,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in *api.CompleteM
 			byNumber[p.Number] = p
 		}
 		rec = &objectRecord{Modified: s.now().UTC(), Owner: b.Owner, Headers: u.Headers, Meta: u.Meta, Tags: u.Tags,
-			StorageClass: u.StorageClass, Redirect: u.Redirect, SSE: u.SSE}
+			StorageClass: u.StorageClass, Redirect: u.Redirect, SSE: u.SSE, LockMode: u.LockMode, LockUntil: u.LockUntil, LegalHold: u.LegalHold}
 		var etags []string
 		var sums []partChecksum
 		used := map[int32]bool{}

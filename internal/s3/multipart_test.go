@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -257,5 +258,91 @@ func TestUploadManager(t *testing.T) {
 	}
 	if head.ChecksumType == "" {
 		t.Errorf("no checksum on a managed upload")
+	}
+}
+
+func TestUnknownUpload(t *testing.T) {
+	_, c := start(t)
+	createBucket(t, c, "uploads")
+	putObject(t, c, "uploads", "src", "x")
+	bucket, key, id := aws.String("uploads"), aws.String("k"), aws.String("no-such-upload")
+	calls := map[string]func() error{
+		"UploadPart": func() error {
+			_, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: key, UploadId: id, PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
+			return err
+		},
+		"UploadPartCopy": func() error {
+			_, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: bucket, Key: key, UploadId: id, PartNumber: aws.Int32(1), CopySource: aws.String("uploads/src")})
+			return err
+		},
+		"ListParts": func() error {
+			_, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: key, UploadId: id})
+			return err
+		},
+		"CompleteMultipartUpload": func() error {
+			_, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: key, UploadId: id,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(`"x"`)}}}})
+			return err
+		},
+		"AbortMultipartUpload": func() error {
+			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: key, UploadId: id})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if !awstest.WantAPIError(t, call(), awstest.APIError{Code: "NoSuchUpload", Status: http.StatusNotFound}) {
+			t.Logf("(%s)", name)
+		}
+	}
+}
+
+func TestListPartsPages(t *testing.T) {
+	_, c := start(t)
+	createBucket(t, c, "parts")
+	bucket, key := aws.String("parts"), aws.String("k")
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := int32(1); n <= 5; n++ {
+		if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: key, UploadId: up.UploadId, PartNumber: aws.Int32(n),
+			Body: strings.NewReader("part")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type page struct {
+		Parts     []int32
+		Truncated bool
+		Next      int32
+		MaxParts  int32
+	}
+	list := func(max *int32, marker *string) page {
+		t.Helper()
+		out, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: key, UploadId: up.UploadId, MaxParts: max, PartNumberMarker: marker})
+		if err != nil {
+			t.Fatalf("ListParts(max %v, marker %v): %v", max, marker, err)
+		}
+		next, _ := strconv.Atoi(aws.ToString(out.NextPartNumberMarker))
+		p := page{Truncated: aws.ToBool(out.IsTruncated), Next: int32(next), MaxParts: aws.ToInt32(out.MaxParts)}
+		for _, part := range out.Parts {
+			p.Parts = append(p.Parts, aws.ToInt32(part.PartNumber))
+		}
+		return p
+	}
+	tests := []struct {
+		name   string
+		max    *int32
+		marker *string
+		want   page
+	}{
+		{"first page", aws.Int32(2), nil, page{Parts: []int32{1, 2}, Truncated: true, Next: 2, MaxParts: 2}},
+		{"next page", aws.Int32(2), aws.String("2"), page{Parts: []int32{3, 4}, Truncated: true, Next: 4, MaxParts: 2}},
+		{"last page", aws.Int32(2), aws.String("4"), page{Parts: []int32{5}, Next: 5, MaxParts: 2}},
+		{"past the end", nil, aws.String("5"), page{MaxParts: 1000}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, list(tt.max, tt.marker)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }

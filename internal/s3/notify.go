@@ -120,6 +120,9 @@ func principalID(c overcast.Caller) string {
 	if c.Kind == overcast.PrincipalAnonymous {
 		return "anonymous"
 	}
+	if c.Kind == "" && c.ARN != "" {
+		return c.ARN // S3 itself (lifecycle)
+	}
 	if c.UserID != "" {
 		return "AWS:" + c.UserID
 	}

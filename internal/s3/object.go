@@ -119,6 +119,9 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 // newVersion writes rec as the newest version of key (see writeVersion)
 // and records event, which announces it.
 func (s *Service) newVersion(ctx context.Context, tx store.Tx, c *change, b *bucketRecord, key string, rec *objectRecord, inline []byte, event string) error {
+	if err := lockNewVersion(b, rec); err != nil {
+		return err
+	}
 	if _, err := s.writeVersion(tx, c, b, key, rec, inline); err != nil {
 		return err
 	}
@@ -391,10 +394,20 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err != nil {
 		return nil, err
 	}
+	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
+	if err != nil {
+		return nil, err
+	}
 	body, opt, err := sentBody(in.Body, in.ContentLength, in.ContentMD5,
 		checksumHeaders{in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME, in.ChecksumSHA1, in.ChecksumSHA256}, in.ChecksumAlgorithm)
 	if err != nil {
 		return nil, err
+	}
+	if set.lock.any() && !b.ObjectLock {
+		return nil, errNoLockConfiguration()
+	}
+	if needsLockDigest(b, set.lock) && opt.contentMD5 == nil && opt.sentAlg == "" {
+		return nil, errInvalidRequest("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
 	}
 	opt.keepAlg = storedAlg(opt.sentAlg)
 	if in.IfNoneMatch != nil || in.IfMatch != nil {
@@ -412,9 +425,9 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	rec := &objectRecord{
 		Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, StorageClass: storageClass(in.StorageClass),
-		Redirect: deref(in.WebsiteRedirectLocation), SSE: deref(in.ServerSideEncryption),
+		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, Redirect: deref(in.WebsiteRedirectLocation),
 	}
+	set.apply(rec)
 	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch); err != nil {
 		return nil, err
 	}
@@ -427,11 +440,52 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	return out, nil
 }
 
-func storageClass(p *string) string {
-	if p == nil || *p == "STANDARD" {
-		return ""
+// versionSettings are what a request that creates a version asks of it
+// besides its bytes and metadata: a storage class ("" for STANDARD),
+// server-side encryption and Object Lock.
+type versionSettings struct {
+	class, sse string
+	lock       objectLock
+}
+
+// versionSettings reads them from the request's headers, refusing what S3
+// refuses.
+func (s *Service) versionSettings(class, sse, lockMode *string, lockUntil *time.Time, hold *string) (versionSettings, error) {
+	c, err := storageClass(class)
+	if err != nil {
+		return versionSettings{}, err
 	}
-	return *p
+	if err := checkSSE(sse); err != nil {
+		return versionSettings{}, err
+	}
+	lock, err := lockHeaders(lockMode, lockUntil, hold, s.now())
+	if err != nil {
+		return versionSettings{}, err
+	}
+	return versionSettings{class: c, sse: deref(sse), lock: lock}, nil
+}
+
+func (v versionSettings) apply(rec *objectRecord) {
+	rec.StorageClass, rec.SSE = v.class, v.sse
+	v.lock.set(rec)
+}
+
+// storageClasses are the classes an object in a general purpose bucket
+// can be stored in; the model's others (EXPRESS_ONEZONE, OUTPOSTS, SNOW,
+// ...) belong to other kinds of bucket.
+var storageClasses = map[string]bool{"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
+	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true}
+
+// storageClass returns the class a new object asks for as it is stored
+// ("" for STANDARD), or InvalidStorageClass.
+func storageClass(p *string) (string, error) {
+	if p == nil || *p == "STANDARD" {
+		return "", nil
+	}
+	if !storageClasses[*p] {
+		return "", errInvalidStorageClass(*p)
+	}
+	return *p, nil
 }
 
 func sseOf(o *objectRecord) string {
@@ -487,32 +541,9 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 			return err
 		}
 		res.b = b
-		var o *objectRecord
-		if rr.versionID != "" {
-			if o, err = findVersion(tx, rr.bucket, rr.key, rr.versionID); err != nil {
-				return err
-			}
-			if o == nil {
-				return errNoSuchVersion(rr.key, rr.versionID)
-			}
-			if o.DeleteMarker {
-				e := errMethodNotAllowed(methodOf(rr.head), "DeleteMarker")
-				e.(*awsproto.Error).Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID},
-					"Last-Modified": {o.Modified.Format(http.TimeFormat)}}
-				return e
-			}
-		} else {
-			if o, err = latestVersion(tx, rr.bucket, rr.key); err != nil {
-				return err
-			}
-			if o == nil {
-				return missingKey(ctx, b, rr.key)
-			}
-			if o.DeleteMarker {
-				e := errNoSuchKey(rr.key).(*awsproto.Error)
-				e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID}}
-				return e
-			}
+		o, err := readableVersion(ctx, tx, b, rr.key, rr.versionID, methodOf(rr.head))
+		if err != nil {
+			return err
 		}
 		res.o = o
 		if err := rr.cond.evaluate(o.ETag, o.Modified, s.now(), true); err != nil {
@@ -562,6 +593,42 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 	}
 	res.body = body
 	return res, nil
+}
+
+// readableVersion finds the version a read of key addresses: versionID,
+// or the current one. A delete marker is refused as S3 refuses reading
+// one: by its version ID, 405 for the method; as the current version,
+// NoSuchKey; both say it is a delete marker in their headers.
+func readableVersion(ctx context.Context, tx store.Tx, b *bucketRecord, key, versionID, method string) (*objectRecord, error) {
+	if versionID != "" {
+		o, err := findVersion(tx, b.Name, key, versionID)
+		if err != nil {
+			return nil, err
+		}
+		if o == nil {
+			return nil, errNoSuchVersion(key, versionID)
+		}
+		if o.DeleteMarker {
+			e := errMethodNotAllowed(method, "DeleteMarker")
+			e.(*awsproto.Error).Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID},
+				"Last-Modified": {o.Modified.Format(http.TimeFormat)}}
+			return nil, e
+		}
+		return o, nil
+	}
+	o, err := latestVersion(tx, b.Name, key)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, missingKey(ctx, b, key)
+	}
+	if o.DeleteMarker {
+		e := errNoSuchKey(key).(*awsproto.Error)
+		e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID}}
+		return nil, e
+	}
+	return o, nil
 }
 
 func methodOf(head bool) string {
@@ -732,7 +799,9 @@ func (s *Service) GetObject(ctx context.Context, in *api.GetObjectRequest) (*api
 	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
 	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
 	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
-	out.Metadata, out.VersionId, out.TagCount, out.StorageClass = o.Meta, h.versionID, h.tagCount, h.storageClass
+	out.VersionId, out.TagCount, out.StorageClass = h.versionID, h.tagCount, h.storageClass
+	out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus = h.lockMode, h.lockUntil, h.legalHold
+	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
 	out.ChecksumType = h.checksumType
 	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
@@ -764,7 +833,9 @@ func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*a
 	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
 	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
 	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
-	out.Metadata, out.VersionId, out.StorageClass = o.Meta, h.versionID, h.storageClass
+	out.VersionId, out.StorageClass = h.versionID, h.storageClass
+	out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus = h.lockMode, h.lockUntil, h.legalHold
+	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
 	out.ChecksumType = h.checksumType
 	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
@@ -782,7 +853,8 @@ func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*a
 type objectHeaders struct {
 	etag, acceptRanges, contentType, encoding, disposition, language, cacheControl *string
 	versionID, storageClass, redirect, sse, checksumType                           *string
-	modified, expires                                                              *time.Time
+	lockMode, legalHold                                                            *string
+	modified, expires, lockUntil                                                   *time.Time
 	tagCount, partsCount                                                           *int32
 	checksum                                                                       *checksum
 }
@@ -806,6 +878,10 @@ func (h *objectHeaders) fill(res *objectRead, withChecksum bool) {
 		h.tagCount = new(int32(len(o.Tags)))
 	}
 	h.storageClass = nonEmpty(o.StorageClass)
+	h.lockMode, h.legalHold = nonEmpty(o.LockMode), nonEmpty(o.LegalHold)
+	if o.LockMode != "" {
+		h.lockUntil = o.LockUntil
+	}
 	h.redirect = nonEmpty(o.Redirect)
 	h.sse = new(sseOf(o))
 	if res.partCnt > 0 {
@@ -816,6 +892,16 @@ func (h *objectHeaders) fill(res *objectRead, withChecksum bool) {
 	if withChecksum && o.Checksum != nil && !res.ranged && res.partCnt == 0 {
 		h.checksum = o.Checksum
 		h.checksumType = new(o.Checksum.Type)
+	}
+}
+
+// setMetadata writes an object's user metadata as S3 does: x-amz-meta-
+// headers named with the key as stored, in lower case. http.Header.Set
+// would send X-Amz-Meta-Md, and clients that take the key from the header
+// name as received (botocore, so the aws CLI) would report "Md".
+func setMetadata(h http.Header, meta map[string]string) {
+	for k, v := range meta {
+		h["x-amz-meta-"+strings.ToLower(k)] = []string{v}
 	}
 }
 
@@ -847,7 +933,7 @@ func applyOverrides(dst **string, v *string) {
 }
 
 func (s *Service) DeleteObject(ctx context.Context, in *api.DeleteObjectRequest) (*api.DeleteObjectOutput, error) {
-	res, err := s.deleteObject(ctx, *in.Bucket, *in.Key, deref(in.VersionId), in.IfMatch)
+	res, err := s.deleteObject(ctx, *in.Bucket, *in.Key, deref(in.VersionId), in.IfMatch, isTrue(in.BypassGovernanceRetention))
 	if err != nil {
 		return nil, err
 	}
@@ -868,8 +954,10 @@ type deleteResult struct {
 
 // deleteObject deletes key (or one version of it) with S3's versioning
 // rules: without a version ID, an unversioned bucket loses the object and a
-// versioned one gains a delete marker; with one, that version goes for good.
-func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID string, ifMatch *string) (deleteResult, error) {
+// versioned one gains a delete marker; with one, that version goes for good,
+// unless its Object Lock protects it (bypass is
+// x-amz-bypass-governance-retention).
+func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID string, ifMatch *string, bypass bool) (deleteResult, error) {
 	var res deleteResult
 	if err := checkKey(key); err != nil {
 		return res, err
@@ -893,6 +981,9 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID strin
 			v, err := findVersion(tx, bucket, key, versionID)
 			if err != nil || v == nil {
 				return err // deleting a version that is not there succeeds
+			}
+			if err := checkRemovable(ctx, b, key, v, bypass, s.now()); err != nil {
+				return err
 			}
 			if err := s.removeVersion(tx, c, bucket, key, v); err != nil {
 				return err
@@ -943,7 +1034,7 @@ func (s *Service) DeleteObjects(ctx context.Context, in *api.DeleteObjectsReques
 	for _, obj := range in.Delete.Objects {
 		key := deref(obj.Key)
 		version := deref(obj.VersionId)
-		res, err := s.deleteObject(ctx, *in.Bucket, key, version, obj.ETag)
+		res, err := s.deleteObject(ctx, *in.Bucket, key, version, obj.ETag, isTrue(in.BypassGovernanceRetention))
 		if err != nil {
 			apiErr, ok := awsproto.AsAPIError(err)
 			if !ok {
@@ -1057,6 +1148,12 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if err != nil {
 		return nil, err
 	}
+	// The copy's class, encryption and lock are the request's: STANDARD,
+	// and unlocked, unless it says otherwise, whatever the source's.
+	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
+	if err != nil {
+		return nil, err
+	}
 	var algReq string
 	if in.ChecksumAlgorithm != nil {
 		algReq = strings.ToUpper(*in.ChecksumAlgorithm)
@@ -1092,7 +1189,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 
 	rec := &objectRecord{Size: src.Size, ETag: src.ETag, Modified: s.now().UTC(), Owner: dst.Owner,
 		Headers: src.Headers, Meta: src.Meta, Tags: src.Tags, Checksum: src.Checksum, PartSizes: src.PartSizes,
-		StorageClass: src.StorageClass, Redirect: src.Redirect, Inline: src.Inline}
+		Redirect: src.Redirect, Inline: src.Inline}
 	if directive == "REPLACE" {
 		rec.Headers = headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires)
 		rec.Meta = in.Metadata
@@ -1100,13 +1197,10 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if tagDirective == "REPLACE" {
 		rec.Tags = newTags
 	}
-	if in.StorageClass != nil {
-		rec.StorageClass = storageClass(in.StorageClass)
-	}
 	if in.WebsiteRedirectLocation != nil {
 		rec.Redirect = *in.WebsiteRedirectLocation
 	}
-	rec.SSE = deref(in.ServerSideEncryption)
+	set.apply(rec)
 
 	// The bytes: small ones are copied, blobs cloned (hard links).
 	if !src.Inline {

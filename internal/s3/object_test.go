@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
+	"overcast/internal/clock"
 )
 
 func TestPutGetHeadDelete(t *testing.T) {
@@ -91,6 +95,36 @@ func TestPutGetHeadDelete(t *testing.T) {
 	wantError(t, "GetObject in a missing bucket", err, "NoSuchBucket", http.StatusNotFound)
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("no-such-bucket"), Key: aws.String("k"), Body: strings.NewReader("x")})
 	wantError(t, "PutObject in a missing bucket", err, "NoSuchBucket", http.StatusNotFound)
+}
+
+// TestMetadataKeysLowerCase: S3 sends user metadata as x-amz-meta-<key>
+// with the key in lower case, which clients that read header names as
+// received report as the key.
+func TestMetadataKeysLowerCase(t *testing.T) {
+	srv, c := start(t)
+	createBucket(t, c, "meta")
+	makePublic(t, c, "meta")
+	if _, err := c.PutBucketWebsite(ctx, &s3.PutBucketWebsiteInput{Bucket: aws.String("meta"),
+		WebsiteConfiguration: &types.WebsiteConfiguration{IndexDocument: &types.IndexDocument{Suffix: aws.String("index.html")}}}); err != nil {
+		t.Fatal(err)
+	}
+	putObject(t, c, "meta", "k", "v", func(in *s3.PutObjectInput) { in.Metadata = map[string]string{"Md": "a", "other-Key": "b"} })
+	for _, tc := range []struct{ method, url string }{
+		{"GET", srv.URL + "/meta/k"},
+		{"HEAD", srv.URL + "/meta/k"},
+		{"GET", srv.URL + "/_overcast/s3-website/meta/k"},
+	} {
+		var meta []string
+		for _, name := range rawHeaderNames(t, tc.method, tc.url) {
+			if strings.HasPrefix(strings.ToLower(name), "x-amz-meta-") {
+				meta = append(meta, name)
+			}
+		}
+		slices.Sort(meta)
+		if diff := cmp.Diff([]string{"x-amz-meta-md", "x-amz-meta-other-key"}, meta); diff != "" {
+			t.Errorf("%s %s: metadata headers (-want +got):\n%s", tc.method, tc.url, diff)
+		}
+	}
 }
 
 // TestErrorDocument checks the raw error document S3 clients parse.
@@ -223,6 +257,71 @@ func TestConditionalRequests(t *testing.T) {
 	// Through the SDK.
 	_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cond"), Key: aws.String("k"), IfMatch: aws.String(`"nope"`)})
 	wantError(t, "SDK If-Match", err, "PreconditionFailed", http.StatusPreconditionFailed)
+}
+
+// TestDateConditions: If-Modified-Since and If-Unmodified-Since on GET,
+// HEAD and the source of copies, at the second S3 keeps.
+func TestDateConditions(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	_, c := start(t, awstest.Clock(clk))
+	createBucket(t, c, "dates")
+	putObject(t, c, "dates", "k", "data")
+	mod := clk.Now().Truncate(time.Second)
+	clk.Advance(time.Hour)
+	before, after := mod.Add(-time.Minute), mod.Add(time.Minute)
+	upload, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("dates"), Key: aws.String("mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type call func(ims, ius *time.Time) error
+	calls := map[string]call{
+		"GetObject": func(ims, ius *time.Time) error {
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dates"), Key: aws.String("k"), IfModifiedSince: ims, IfUnmodifiedSince: ius})
+			if err == nil {
+				out.Body.Close()
+			}
+			return err
+		},
+		"HeadObject": func(ims, ius *time.Time) error {
+			_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("dates"), Key: aws.String("k"), IfModifiedSince: ims, IfUnmodifiedSince: ius})
+			return err
+		},
+		"CopyObject": func(ims, ius *time.Time) error {
+			_, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dates"), Key: aws.String("copy"), CopySource: aws.String("dates/k"),
+				CopySourceIfModifiedSince: ims, CopySourceIfUnmodifiedSince: ius})
+			return err
+		},
+		"UploadPartCopy": func(ims, ius *time.Time) error {
+			_, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("dates"), Key: aws.String("mp"), UploadId: upload.UploadId,
+				PartNumber: aws.Int32(1), CopySource: aws.String("dates/k"), CopySourceIfModifiedSince: ims, CopySourceIfUnmodifiedSince: ius})
+			return err
+		},
+	}
+	tests := []struct {
+		name     string
+		ims, ius *time.Time
+		read     int // status of GET and HEAD; 0 is success
+		copy     int // of the copies
+	}{
+		{"modified since before", &before, nil, 0, 0},
+		{"modified since the second itself", &mod, nil, http.StatusNotModified, http.StatusPreconditionFailed},
+		{"modified since after", &after, nil, http.StatusNotModified, http.StatusPreconditionFailed},
+		{"unmodified since after", nil, &after, 0, 0},
+		{"unmodified since the second itself", nil, &mod, 0, 0},
+		{"unmodified since before", nil, &before, http.StatusPreconditionFailed, http.StatusPreconditionFailed},
+	}
+	for _, tt := range tests {
+		for name, call := range calls {
+			want := tt.read
+			if strings.Contains(name, "Copy") {
+				want = tt.copy
+			}
+			err := call(tt.ims, tt.ius)
+			if got := awstest.HTTPStatus(err); (err == nil) != (want == 0) || got != want {
+				t.Errorf("%s, %s: got %d (%v), want %d", name, tt.name, got, err, want)
+			}
+		}
+	}
 }
 
 func TestConditionalWrites(t *testing.T) {
@@ -421,6 +520,51 @@ func TestCopyObject(t *testing.T) {
 	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("src"), Key: aws.String("orig"), CopySource: aws.String("src/orig"),
 		MetadataDirective: types.MetadataDirectiveReplace, Metadata: map[string]string{"k": "self"}}); err != nil {
 		t.Errorf("copy onto itself with REPLACE: %v", err)
+	}
+}
+
+func TestStorageClasses(t *testing.T) {
+	_, c := start(t)
+	createBucket(t, c, "classes")
+	putObject(t, c, "classes", "cold", "x", func(in *s3.PutObjectInput) { in.StorageClass = types.StorageClassGlacier })
+
+	invalid := awstest.APIError{Code: "InvalidStorageClass", Status: http.StatusBadRequest, Message: "The storage class you specified is not valid"}
+	for _, class := range []types.StorageClass{"FOO", "standard", types.StorageClassExpressOnezone, types.StorageClassOutposts} {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("classes"), Key: aws.String("k"), Body: strings.NewReader("x"), StorageClass: class})
+		awstest.WantAPIError(t, err, invalid)
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("classes"), Key: aws.String("k"), CopySource: aws.String("classes/cold"), StorageClass: class})
+		awstest.WantAPIError(t, err, invalid)
+		_, err = c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("classes"), Key: aws.String("k"), StorageClass: class})
+		awstest.WantAPIError(t, err, invalid)
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("classes"), Key: aws.String("k"), Body: strings.NewReader("x"),
+		ServerSideEncryption: "AES512"})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidArgument", Status: http.StatusBadRequest, Message: "The encryption method specified is not supported"})
+
+	// A copy is STANDARD unless the request asks for a class: the
+	// source's does not carry over.
+	tests := []struct {
+		name  string
+		class types.StorageClass
+		want  types.StorageClass
+	}{
+		{"no class", "", types.StorageClassStandard},
+		{"STANDARD_IA", types.StorageClassStandardIa, types.StorageClassStandardIa},
+		{"GLACIER", types.StorageClassGlacier, types.StorageClassGlacier},
+	}
+	for _, tt := range tests {
+		key := "copy-" + tt.name
+		if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("classes"), Key: aws.String(key),
+			CopySource: aws.String("classes/cold"), StorageClass: tt.class}); err != nil {
+			t.Fatalf("%s: CopyObject: %v", tt.name, err)
+		}
+		list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("classes"), Prefix: aws.String(key)})
+		if err != nil || len(list.Contents) != 1 {
+			t.Fatalf("%s: ListObjectsV2: got %v, %v", tt.name, list, err)
+		}
+		if got := list.Contents[0].StorageClass; got != types.ObjectStorageClass(tt.want) {
+			t.Errorf("%s: copy's storage class: got %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }
 

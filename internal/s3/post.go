@@ -32,22 +32,21 @@ import (
 // for keys nobody issued.
 type KeyLookup func(ctx context.Context, accessKeyID string) (secret string, caller overcast.Caller, found bool, err error)
 
-// ServeRaw serves the requests the S3 model cannot describe: POST object
-// uploads. It reports whether the request was one, and returns the error
-// the upload failed with for the codec to write.
-func (s *Service) ServeRaw(w http.ResponseWriter, r *http.Request) (bool, error) {
+// isPostUpload reports whether r is a browser POST upload: POST /<bucket>
+// with a multipart/form-data body and no subresource.
+func isPostUpload(r *http.Request) (bucket string, ok bool) {
 	if r.Method != http.MethodPost {
-		return false, nil
+		return "", false
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		return false, nil
+		return "", false
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(segs) != 1 || segs[0] == "" || r.URL.RawQuery != "" {
-		return false, nil
+		return "", false
 	}
-	return true, s.postObject(w, r, segs[0])
+	return segs[0], true
 }
 
 // postForm is the fields of a POST upload before the file.
@@ -272,6 +271,10 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 			return err
 		}
 	}
+	class, err := storageClass(nonEmpty(f.get("x-amz-storage-class")))
+	if err != nil {
+		return err
+	}
 	alg, want, err := postChecksum(f)
 	if err != nil {
 		return err
@@ -302,7 +305,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	rec := &objectRecord{Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
 		Headers: contentHeaders{Type: f.get("content-type"), Encoding: f.get("content-encoding"), Disposition: f.get("content-disposition"),
 			Language: f.get("content-language"), CacheControl: f.get("cache-control"), Expires: expires},
-		Meta: meta, Tags: tags, Checksum: data.checksum, StorageClass: storageClass(nonEmpty(f.get("x-amz-storage-class"))),
+		Meta: meta, Tags: tags, Checksum: data.checksum, StorageClass: class,
 		Redirect: f.get("x-amz-website-redirect-location")}
 	if len(rec.Meta) == 0 {
 		rec.Meta = nil

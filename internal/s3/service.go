@@ -15,8 +15,10 @@ import (
 	"time"
 
 	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
 	"overcast/internal/blob"
 	"overcast/internal/bus"
+	"overcast/internal/controller"
 	"overcast/internal/ids"
 	"overcast/internal/policy"
 	"overcast/internal/service"
@@ -43,6 +45,11 @@ type Service struct {
 
 	bucketsMu sync.Mutex
 	buckets   map[string]cachedBucket // see getBucket
+
+	// bucketAPI serves the bucket requests ServeRaw readdresses.
+	bucketAPI *awsproto.Handler
+	// lifecycle applies buckets' lifecycle rules; see lifecycle.go.
+	lifecycle *controller.Controller
 }
 
 var _ api.Server = (*Service)(nil)
@@ -61,6 +68,12 @@ func New(env *service.Env, keys KeyLookup) *Service {
 	s.buckets = map[string]cachedBucket{}
 	s.inUse.refs = map[string]int{}
 	s.inUse.doomed = map[string]bool{}
+	s.bucketAPI = awsproto.NewHandler(api.Bind(s), env.Logger)
+	s.lifecycle = env.Controllers.Add(controller.Config{
+		Name:       "s3-lifecycle",
+		Reconciler: controller.ReconcilerFunc(s.reconcileLifecycle),
+		Keys:       s.lifecycleBuckets,
+	})
 	return s
 }
 

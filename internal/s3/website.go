@@ -191,9 +191,7 @@ func writeObjectResponse(w http.ResponseWriter, r *http.Request, res *objectRead
 	if o.Headers.Expires != nil {
 		h.Set("Expires", o.Headers.Expires.UTC().Format(http.TimeFormat))
 	}
-	for k, v := range o.Meta {
-		h.Set("x-amz-meta-"+k, v)
-	}
+	setMetadata(h, o.Meta)
 	h.Set("ETag", o.etag())
 	h.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")

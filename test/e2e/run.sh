@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test/e2e/*_test.sh against a real `overcast up`, with the real
-# clients: aws CLI v1 ("aws") and v2 (/usr/bin/aws), docker, git, curl.
+# clients: aws CLI v1 ("aws") and v2 (/usr/bin/aws), the AWS SDK for
+# JavaScript v3 (node), docker, git, curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${OVERCAST_BIN:-bin/overcast}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # S3 with both aws CLIs and curl: buckets, small and multipart copies, sync,
-# listing, removal, presigned URLs, s3api multipart, virtual-hosted
-# addressing and the static website endpoint.
+# listing, removal, presigned URLs, metadata, object attributes, lifecycle
+# validation, Object Lock, s3api multipart, virtual-hosted addressing and
+# the static website endpoint.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)
@@ -35,6 +36,31 @@ for cli in "${CLIS[@]}"; do
   cmp -s "$work/big.bin" "$work/big.back" || fail "multipart object differs after a round trip"
   got=$(awsc "$cli" s3 cp "s3://$b/docs/small.txt" -)
   expect_eq "cp to stdout" "$got" "small file"
+  # User metadata keys come back in lower case, as stored.
+  awsc "$cli" s3 cp "$work/small.txt" "s3://$b/meta.txt" --metadata Md=1,other-Key=2 --only-show-errors
+  got=$(awsc "$cli" s3api head-object --bucket "$b" --key meta.txt --query 'Metadata' --output json | tr -d ' \n')
+  expect_eq "metadata keys" "$got" '{"md":"1","other-key":"2"}'
+  got=$(awsc "$cli" s3api get-object-attributes --bucket "$b" --key meta.txt --object-attributes ObjectSize StorageClass \
+    --query '[ObjectSize,StorageClass]' --output text)
+  expect_eq "get-object-attributes" "$got" "11	STANDARD"
+  if out=$(awsc "$cli" s3api put-bucket-lifecycle-configuration --bucket "$b" \
+    --lifecycle-configuration '{"Rules":[{"Status":"Enabled","Filter":{},"Expiration":{"Days":0}}]}' 2>&1); then
+    fail "lifecycle rule of 0 days accepted"
+  fi
+  expect_contains "lifecycle rule of 0 days" "$out" InvalidArgument
+
+  # Object Lock: a COMPLIANCE version cannot be deleted before its date.
+  lb="e2e-lock-$tag"
+  awsc "$cli" s3api create-bucket --bucket "$lb" --object-lock-enabled-for-bucket >/dev/null
+  until=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+  vid=$(awsc "$cli" s3api put-object --bucket "$lb" --key k --body "$work/small.txt" \
+    --object-lock-mode COMPLIANCE --object-lock-retain-until-date "$until" --query VersionId --output text)
+  got=$(awsc "$cli" s3api get-object-retention --bucket "$lb" --key k --query Retention.Mode --output text)
+  expect_eq "get-object-retention" "$got" COMPLIANCE
+  if out=$(awsc "$cli" s3api delete-object --bucket "$lb" --key k --version-id "$vid" --bypass-governance-retention 2>&1); then
+    fail "a COMPLIANCE version was deleted"
+  fi
+  expect_contains "delete of a locked version" "$out" AccessDenied
 
   # sync uploads only what changed.
   awsc "$cli" s3 sync "$work/tree" "s3://$b/tree" --only-show-errors
