@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"overcast/internal/docker"
+	"overcast/internal/service/servicetest"
 )
 
 // runID tells this test process's engine objects from any other's (a
@@ -239,14 +240,9 @@ func merge(ms ...map[string]string) map[string]string {
 	return out
 }
 
-// waitFor polls cond until it holds or 20 seconds pass.
+// waitFor polls cond until it holds or 20 seconds pass, at a pace the
+// engine does not notice.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	servicetest.WaitForEvery(t, what, 50*time.Millisecond, 20*time.Second, cond)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/pkg/authconfig"
+	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
@@ -196,19 +197,21 @@ func (e *Engine) ImageExists(ctx context.Context, ref string) (bool, error) {
 // an empty value matches any value).
 func (e *Engine) ListImages(ctx context.Context, selector map[string]string) ([]Image, error) {
 	r, err := e.api.ImageList(ctx, client.ImageListOptions{Filters: labelFilters(selector)})
+	return listed("list images", r.Items, err, func(s image.Summary) Image {
+		return Image{ID: s.ID, RepoTags: s.RepoTags, RepoDigests: s.RepoDigests,
+			Created: time.Unix(s.Created, 0).UTC(), Size: s.Size, Labels: s.Labels}
+	})
+}
+
+// listed converts what an engine list call returned to overcast's types,
+// or wraps its error as op's.
+func listed[S, T any](op string, items []S, err error, of func(S) T) ([]T, error) {
 	if err != nil {
-		return nil, wrap("list images", err)
+		return nil, wrap(op, err)
 	}
-	out := make([]Image, 0, len(r.Items))
-	for _, s := range r.Items {
-		out = append(out, Image{
-			ID:          s.ID,
-			RepoTags:    s.RepoTags,
-			RepoDigests: s.RepoDigests,
-			Created:     time.Unix(s.Created, 0).UTC(),
-			Size:        s.Size,
-			Labels:      s.Labels,
-		})
+	out := make([]T, 0, len(items))
+	for _, s := range items {
+		out = append(out, of(s))
 	}
 	return out, nil
 }

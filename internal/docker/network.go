@@ -151,15 +151,9 @@ func networkOf(r network.Network) Network {
 // ListNetworks lists the networks carrying the selector's labels.
 func (e *Engine) ListNetworks(ctx context.Context, selector map[string]string) ([]Network, error) {
 	r, err := e.api.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilters(selector)})
-	if err != nil {
-		return nil, wrap("list networks", err)
-	}
-	out := make([]Network, 0, len(r.Items))
-	for _, s := range r.Items {
-		out = append(out, networkOf(s.Network))
-	}
+	out, err := listed("list networks", r.Items, err, func(s network.Summary) Network { return networkOf(s.Network) })
 	slices.SortFunc(out, func(a, b Network) int { return a.Created.Compare(b.Created) })
-	return out, nil
+	return out, err
 }
 
 // ConnectNetwork attaches a container (created or running) to a.Network.
@@ -240,15 +234,9 @@ func (e *Engine) InspectVolume(ctx context.Context, name string) (Volume, error)
 // ListVolumes lists the volumes carrying the selector's labels.
 func (e *Engine) ListVolumes(ctx context.Context, selector map[string]string) ([]Volume, error) {
 	r, err := e.api.VolumeList(ctx, client.VolumeListOptions{Filters: labelFilters(selector)})
-	if err != nil {
-		return nil, wrap("list volumes", err)
-	}
-	out := make([]Volume, 0, len(r.Items))
-	for _, v := range r.Items {
-		out = append(out, volumeOf(v))
-	}
+	out, err := listed("list volumes", r.Items, err, volumeOf)
 	slices.SortFunc(out, func(a, b Volume) int { return a.Created.Compare(b.Created) })
-	return out, nil
+	return out, err
 }
 
 // RemoveVolume deletes a volume; one in use by a container is ErrConflict.

@@ -150,8 +150,8 @@ func scanImages(tx store.Tx, repo registry.Repo, token *string, limit int, keep 
 // DescribeImages describes images, all of them (filtered, paginated) or
 // the ones named.
 func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequest) (*api.DescribeImagesResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:DescribeImages"); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, "ecr:DescribeImages")
+	if err != nil {
 		return nil, err
 	}
 	if len(in.ImageIds) > 0 && (in.NextToken != nil || in.MaxResults != nil) {
@@ -166,7 +166,6 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	}
 	out := &api.DescribeImagesResponse{ImageDetails: api.ImageDetailList{}}
 	describe := func(img *image) { out.ImageDetails = append(out.ImageDetails, s.imageDetail(repo, img)) }
-	var err error
 	if len(in.ImageIds) > 0 {
 		err = s.namedImages(ctx, repo, in.ImageIds, tagStatusOr(status), describe)
 	} else {
@@ -228,8 +227,8 @@ func (s *Service) pageImages(ctx context.Context, repo registry.Repo, status, to
 // ListImages lists image IDs: one per tag, and the digest alone for
 // untagged images.
 func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*api.ListImagesResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:ListImages"); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, "ecr:ListImages")
+	if err != nil {
 		return nil, err
 	}
 	var status *string
@@ -237,7 +236,6 @@ func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*a
 		status = in.Filter.TagStatus
 	}
 	out := &api.ListImagesResponse{ImageIds: api.ImageIdentifierList{}}
-	var err error
 	out.NextToken, err = s.pageImages(ctx, repo, status, in.NextToken, in.MaxResults, func(img *image) {
 		if len(img.Tags) == 0 {
 			out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest)})
@@ -254,13 +252,13 @@ func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*a
 
 // BatchGetImage returns manifests, in the media types the caller accepts.
 func (s *Service) BatchGetImage(ctx context.Context, in *api.BatchGetImageRequest) (*api.BatchGetImageResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionBatchGetImage); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionBatchGetImage)
+	if err != nil {
 		return nil, err
 	}
 	out := &api.BatchGetImageResponse{Images: api.ImageList{}, Failures: api.ImageFailureList{}}
 	now := s.now()
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err = s.db.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -311,13 +309,13 @@ func referencedBy(tx store.Tx, repo registry.Repo, d string) ([]string, error) {
 // BatchDeleteImage deletes images by digest, or tags by tag: removing an
 // image's last tag deletes the image, as on AWS.
 func (s *Service) BatchDeleteImage(ctx context.Context, in *api.BatchDeleteImageRequest) (*api.BatchDeleteImageResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionBatchDeleteImage); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionBatchDeleteImage)
+	if err != nil {
 		return nil, err
 	}
 	var out *api.BatchDeleteImageResponse
 	var evs []imageEvent
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		out = &api.BatchDeleteImageResponse{ImageIds: api.ImageIdentifierList{}, Failures: api.ImageFailureList{}}
 		evs = nil
 		if _, _, err := getRepo(tx, repo); err != nil {
@@ -383,8 +381,8 @@ func (s *Service) BatchDeleteImage(ctx context.Context, in *api.BatchDeleteImage
 // PutImage stores a manifest whose blobs were uploaded (with the layer
 // API or docker), optionally tagging it.
 func (s *Service) PutImage(ctx context.Context, in *api.PutImageRequest) (*api.PutImageResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionPutImage); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionPutImage)
+	if err != nil {
 		return nil, err
 	}
 	p := putRequest{repo: repo, body: []byte(*in.ImageManifest), contentType: str(in.ImageManifestMediaType), digest: str(in.ImageDigest), strict: true}
@@ -402,8 +400,8 @@ func (s *Service) PutImage(ctx context.Context, in *api.PutImageRequest) (*api.P
 
 // ListImageReferrers lists the artifacts whose subject is an image.
 func (s *Service) ListImageReferrers(ctx context.Context, in *api.ListImageReferrersRequest) (*api.ListImageReferrersResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionBatchGetImage); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionBatchGetImage)
+	if err != nil {
 		return nil, err
 	}
 	refs, err := s.Referrers(ctx, repo, registry.Digest(*in.SubjectId.ImageDigest))
@@ -463,13 +461,13 @@ const scanQuota = 24 * time.Hour
 
 // StartImageScan runs a basic scan (see scanResult).
 func (s *Service) StartImageScan(ctx context.Context, in *api.StartImageScanRequest) (*api.StartImageScanResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:StartImageScan"); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, "ecr:StartImageScan")
+	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
 	var d string
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -505,12 +503,12 @@ func (s *Service) StartImageScan(ctx context.Context, in *api.StartImageScanRequ
 
 // DescribeImageScanFindings reports the stored scan of an image.
 func (s *Service) DescribeImageScanFindings(ctx context.Context, in *api.DescribeImageScanFindingsRequest) (*api.DescribeImageScanFindingsResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:DescribeImageScanFindings"); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, "ecr:DescribeImageScanFindings")
+	if err != nil {
 		return nil, err
 	}
 	var img image
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err = s.db.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}

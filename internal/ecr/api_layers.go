@@ -20,8 +20,8 @@ const partSize = 10 << 20
 // InitiateLayerUpload starts an upload that UploadLayerPart fills and
 // CompleteLayerUpload finishes: the same uploads docker's pushes use.
 func (s *Service) InitiateLayerUpload(ctx context.Context, in *api.InitiateLayerUploadRequest) (*api.InitiateLayerUploadResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionInitiateLayerUpload); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionInitiateLayerUpload)
+	if err != nil {
 		return nil, err
 	}
 	u, err := s.startUpload(ctx, repo)
@@ -103,8 +103,8 @@ func (s *Service) apiUpload(ctx context.Context, registryID *string, repoName, i
 
 // BatchCheckLayerAvailability reports which layers the repository has.
 func (s *Service) BatchCheckLayerAvailability(ctx context.Context, in *api.BatchCheckLayerAvailabilityRequest) (*api.BatchCheckLayerAvailabilityResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionBatchCheckLayerAvailability); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionBatchCheckLayerAvailability)
+	if err != nil {
 		return nil, err
 	}
 	out := &api.BatchCheckLayerAvailabilityResponse{Layers: api.LayerList{}, Failures: api.LayerFailureList{}}
@@ -138,8 +138,8 @@ const DownloadPathPrefix = "/_overcast/ecr/layer/"
 // GetDownloadUrlForLayer returns a URL that serves the layer for an hour,
 // to curl as much as to an SDK.
 func (s *Service) GetDownloadUrlForLayer(ctx context.Context, in *api.GetDownloadUrlForLayerRequest) (*api.GetDownloadUrlForLayerResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, registry.ActionGetDownloadURLForLayer); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, registry.ActionGetDownloadURLForLayer)
+	if err != nil {
 		return nil, err
 	}
 	d := *in.LayerDigest

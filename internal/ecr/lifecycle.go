@@ -308,8 +308,8 @@ func lifecycleImages(tx store.Tx, repo registry.Repo) ([]lcImage, error) {
 // repository's) against the images without expiring anything. It runs to
 // completion at once; GetLifecyclePolicyPreview reports it COMPLETE.
 func (s *Service) StartLifecyclePolicyPreview(ctx context.Context, in *api.StartLifecyclePolicyPreviewRequest) (*api.StartLifecyclePolicyPreviewResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:StartLifecyclePolicyPreview"); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, "ecr:StartLifecyclePolicyPreview")
+	if err != nil {
 		return nil, err
 	}
 	text := str(in.LifecyclePolicyText)
@@ -321,7 +321,7 @@ func (s *Service) StartLifecyclePolicyPreview(ctx context.Context, in *api.Start
 		}
 	}
 	now := s.now()
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	err = s.db.Update(ctx, func(tx store.Tx) error {
 		rec, _, err := getRepo(tx, repo)
 		if err != nil {
 			return err
@@ -359,8 +359,8 @@ func (s *Service) StartLifecyclePolicyPreview(ctx context.Context, in *api.Start
 
 // GetLifecyclePolicyPreview returns the last preview's results.
 func (s *Service) GetLifecyclePolicyPreview(ctx context.Context, in *api.GetLifecyclePolicyPreviewRequest) (*api.GetLifecyclePolicyPreviewResponse, error) {
-	repo := callerRegistry(ctx, in.RegistryId).repo(*in.RepositoryName)
-	if err := s.authorizeAPI(ctx, repo, "ecr:GetLifecyclePolicyPreview"); err != nil {
+	repo, err := s.authorizedRepo(ctx, in.RegistryId, *in.RepositoryName, "ecr:GetLifecyclePolicyPreview")
+	if err != nil {
 		return nil, err
 	}
 	limit := awsproto.PageSize(in.MaxResults, 100)
@@ -377,7 +377,7 @@ func (s *Service) GetLifecyclePolicyPreview(ctx context.Context, in *api.GetLife
 		}
 	}
 	var pv preview
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err = s.db.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}

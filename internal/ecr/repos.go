@@ -369,6 +369,14 @@ func deletePrefix(tx store.Tx, table, prefix string) error {
 
 func aws(b *bool) bool { return b != nil && *b }
 
+// authorizedRepo is the repository a request names (in the caller's
+// registry unless registryId says otherwise), once the caller is allowed
+// action on it.
+func (s *Service) authorizedRepo(ctx context.Context, registryID *string, name, action string) (registry.Repo, error) {
+	repo := callerRegistry(ctx, registryID).repo(name)
+	return repo, s.authorizeAPI(ctx, repo, action)
+}
+
 // authorizeAPI checks the caller may act on repo (another account's needs
 // its policy).
 func (s *Service) authorizeAPI(ctx context.Context, repo registry.Repo, action string) error {

@@ -108,11 +108,18 @@ func Logger() *slog.Logger {
 // same, for integration tests.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	WaitForEvery(t, what, 2*time.Millisecond, 10*time.Second, cond)
+}
+
+// WaitForEvery is WaitFor polling every poll, for at most within: for
+// conditions that are costly to ask (a Docker engine, a container).
+func WaitForEvery(t testing.TB, what string, poll, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 10s waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", within, what)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
