@@ -20,16 +20,12 @@ import (
 	"time"
 
 	"overcast/internal/api"
-	"overcast/internal/blob"
 	"overcast/internal/bus"
 	"overcast/internal/clock"
-	"overcast/internal/controller"
 	"overcast/internal/docker"
 	"overcast/internal/gateway"
 	"overcast/internal/ids"
-	"overcast/internal/secretbox"
 	"overcast/internal/service"
-	"overcast/internal/store/sqlite"
 )
 
 // Config is everything `overcast up` can be told.
@@ -48,10 +44,7 @@ type Config struct {
 type Main struct {
 	cfg      Config
 	lock     *os.File
-	db       *sqlite.DB
-	bus      *bus.Bus
-	ctrl     *controller.Manager
-	docker   *docker.Engine
+	env      *service.Env
 	services []any // in start order
 	keys     keyStores
 	ln       net.Listener
@@ -95,7 +88,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			}
 		}
 	}
-	m.ctrl.Start()
+	m.env.Controllers.Start()
 	m.srv = &http.Server{
 		Handler:           gateway.New(m.gatewayConfig(env)),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -106,9 +99,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// openEnv opens what every service shares: the data dir, the store, the
-// blobs, the sealing key, the bus, the controllers and the listener
-// (whose address services report).
+// openEnv opens what every service shares: the data dir (locked against
+// a second overcast), the environment over it (service.Open) and the
+// listener, whose address services report.
 func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 	dir := m.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -118,39 +111,21 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 	if m.lock, err = lockDataDir(dir); err != nil {
 		return nil, err
 	}
-	if m.db, err = sqlite.Open(ctx, filepath.Join(dir, "overcast.db")); err != nil {
+	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	blobs, err := blob.OpenDir(filepath.Join(dir, "blobs"))
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	// The local key that seals SecureString parameters and secrets at rest.
-	sealer, err := secretbox.LoadOrCreate(filepath.Join(dir, "secretbox.key"))
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	if m.docker, err = docker.New(docker.Options{}); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	m.bus = bus.New(m.db, bus.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger})
-	m.ctrl = controller.NewManager(m.cfg.Clock, m.bus, m.cfg.Logger)
-	m.ctrl.Every("bus-prune", time.Minute, m.bus.Prune)
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	return &service.Env{
-		Store: m.db, Blobs: blobs, Bus: m.bus, Controllers: m.ctrl, Clock: m.cfg.Clock, IDs: m.cfg.IDs,
-		Logger: m.cfg.Logger, Docker: m.docker, Sealer: sealer, DataDir: dir, Strict: m.cfg.Strict,
-		Addresses: service.Addresses{Host: reachableHost(m.ln.Addr())},
-	}, nil
+	m.env.Addresses = service.Addresses{Host: reachableHost(m.ln.Addr())}
+	return m.env, nil
 }
 
 // gatewayConfig collects what the services register: their APIs (the
 // generated 501 answers for those not built yet) and data planes.
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
-		Clock: m.cfg.Clock, DockerReachable: m.docker.Reachable, Metrics: []gateway.MetricsWriter{m.ctrl}}
+		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable, Metrics: []gateway.MetricsWriter{env.Controllers}}
 	built := map[string]bool{}
 	for _, s := range m.services {
 		if p, ok := s.(service.APIProvider); ok {
@@ -188,10 +163,10 @@ func reachableHost(addr net.Addr) string {
 }
 
 // Bus is the event bus services publish on and subscribe to.
-func (m *Main) Bus() *bus.Bus { return m.bus }
+func (m *Main) Bus() *bus.Bus { return m.env.Bus }
 
 // Docker is the engine layer services run containers with.
-func (m *Main) Docker() *docker.Engine { return m.docker }
+func (m *Main) Docker() *docker.Engine { return m.env.Docker }
 
 // ServiceOf returns the running service of type T (tests reach a
 // service's Go API through it: S3's ReadObjectAs, ECR's CollectGarbage).
@@ -229,8 +204,8 @@ func (m *Main) Close() error {
 	} else if m.ln != nil {
 		m.ln.Close()
 	}
-	if m.ctrl != nil {
-		m.ctrl.Stop()
+	if m.env != nil {
+		m.env.Controllers.Stop()
 	}
 	for i := len(m.services) - 1; i >= 0; i-- {
 		if c, ok := m.services[i].(service.Closer); ok {
@@ -238,17 +213,9 @@ func (m *Main) Close() error {
 		}
 	}
 	m.services = nil
-	if m.bus != nil {
-		errs = append(errs, m.bus.Close())
-		m.bus = nil
-	}
-	if m.docker != nil {
-		errs = append(errs, m.docker.Close())
-		m.docker = nil
-	}
-	if m.db != nil {
-		errs = append(errs, m.db.Close())
-		m.db = nil
+	if m.env != nil {
+		errs = append(errs, m.env.Close())
+		m.env = nil
 	}
 	if m.lock != nil {
 		m.lock.Close()

@@ -12,19 +12,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"overcast/internal/blob"
-	"overcast/internal/bus"
 	"overcast/internal/clock"
-	"overcast/internal/controller"
-	"overcast/internal/docker"
 	"overcast/internal/ids"
-	"overcast/internal/secretbox"
 	"overcast/internal/service"
-	"overcast/internal/store/sqlite"
 )
 
 // Epoch is the time a test environment's fake clock starts at.
@@ -59,35 +52,14 @@ func Env(t testing.TB, opts ...Option) *service.Env {
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(o.dataDir, "overcast.db"))
+	env, err := service.Open(context.Background(), o.dataDir, service.Options{Clock: o.clock, IDs: ids.Seeded(1), Logger: Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := blob.OpenDir(filepath.Join(o.dataDir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := secretbox.LoadOrCreate(filepath.Join(o.dataDir, "secretbox.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := Logger()
-	seq := ids.Seeded(1)
-	b := bus.New(db, bus.Options{Clock: o.clock, IDs: seq, Logger: logger})
-	t.Cleanup(func() { b.Close() })
-	engine, err := docker.New(docker.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.Close() })
-	controllers := controller.NewManager(o.clock, b, logger)
-	t.Cleanup(controllers.Stop) // before the bus and the store close: cleanups run last first
-	return &service.Env{
-		Store: db, Blobs: blobs, Bus: b, Controllers: controllers, Clock: o.clock, IDs: seq,
-		Logger: logger, Docker: engine, Sealer: sealer, DataDir: o.dataDir,
-		Addresses: service.Addresses{Host: "127.0.0.1:4566"},
-	}
+	t.Cleanup(func() { env.Close() })
+	t.Cleanup(env.Controllers.Stop) // before the environment closes: cleanups run last first
+	env.Addresses = service.Addresses{Host: "127.0.0.1:4566"}
+	return env
 }
 
 // Fake is the fake clock of an environment Env built without WithClock.

@@ -1,0 +1,77 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"overcast/internal/blob"
+	"overcast/internal/bus"
+	"overcast/internal/clock"
+	"overcast/internal/controller"
+	"overcast/internal/docker"
+	"overcast/internal/ids"
+	"overcast/internal/secretbox"
+	"overcast/internal/store/sqlite"
+)
+
+// Options are what Open builds an environment from besides the data dir.
+type Options struct {
+	Clock  clock.Clock
+	IDs    *ids.Source
+	Logger *slog.Logger
+	Strict bool
+}
+
+// Open builds the environment over the data dir dir: the SQLite store,
+// the blob directory, the sealing key, the event bus (whose outbox the
+// controllers prune every minute), the Docker engine client and the
+// controller manager, which is not started. The app and servicetest both
+// build theirs here, so a test's environment is overcast's. Close
+// releases what Open opened; the controllers must have stopped first.
+func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
+	env = &Env{Clock: o.Clock, IDs: o.IDs, Logger: o.Logger, DataDir: dir, Strict: o.Strict}
+	defer func() {
+		if err != nil {
+			env.Close()
+			env = nil
+		}
+	}()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "overcast.db"))
+	if err != nil {
+		return env, fmt.Errorf("service: %w", err)
+	}
+	env.Store = db
+	if env.Blobs, err = blob.OpenDir(filepath.Join(dir, "blobs")); err != nil {
+		return env, fmt.Errorf("service: %w", err)
+	}
+	// The local key that seals SecureString parameters and secrets at rest.
+	if env.Sealer, err = secretbox.LoadOrCreate(filepath.Join(dir, "secretbox.key")); err != nil {
+		return env, fmt.Errorf("service: %w", err)
+	}
+	if env.Docker, err = docker.New(docker.Options{}); err != nil {
+		return env, fmt.Errorf("service: %w", err)
+	}
+	env.Bus = bus.New(db, bus.Options{Clock: o.Clock, IDs: o.IDs, Logger: o.Logger})
+	env.Controllers = controller.NewManager(o.Clock, env.Bus, o.Logger)
+	env.Controllers.Every("bus-prune", time.Minute, env.Bus.Prune)
+	return env, nil
+}
+
+// Close releases what Open opened, the store last.
+func (env *Env) Close() error {
+	var errs []error
+	if env.Bus != nil {
+		errs = append(errs, env.Bus.Close())
+	}
+	if env.Docker != nil {
+		errs = append(errs, env.Docker.Close())
+	}
+	if env.Store != nil {
+		errs = append(errs, env.Store.Close())
+	}
+	return errors.Join(errs...)
+}
