@@ -52,6 +52,7 @@ type problem struct {
 	null       bool // a required member is absent
 	constraint string
 	wireName   string // for missingParameterWording
+	inBody     bool   // the member travels in the body (for malformedBody)
 }
 
 // validator walks a decoded request. It allocates nothing until a check
@@ -109,8 +110,14 @@ func validate(in any, policy *validationPolicy) error {
 	if len(v.problems) == 0 {
 		return nil
 	}
+	if policy.malformedBody && v.problems[0].inBody {
+		return &Error{Code: "MalformedXML", Status: http.StatusBadRequest, Message: malformedXMLMessage}
+	}
 	return &Error{Code: policy.code, Status: http.StatusBadRequest, Message: v.message()}
 }
+
+// malformedXMLMessage is S3's MalformedXML text.
+const malformedXMLMessage = "The XML you provided was not well-formed or did not validate against our published schema"
 
 // validators keeps validate from allocating a path stack per request.
 var validators = sync.Pool{New: func() any { return &validator{path: make([]pathSeg, 0, 16)} }}
@@ -161,7 +168,8 @@ func (v *validator) structure(t *typeInfo, sv reflect.Value) {
 		v.path = append(v.path, pathSeg{name: m.pathName})
 		if !isSet(f) {
 			if m.required {
-				v.problems = append(v.problems, problem{path: v.pathString(), null: true, wireName: m.paramName})
+				v.problems = append(v.problems, problem{path: v.pathString(), null: true, wireName: m.paramName,
+					inBody: m.loc == inBody || len(v.path) > 1})
 			}
 		} else {
 			v.value(m.t, m.check, elemOf(f), v.policy.model && !v.exempted(t, m))

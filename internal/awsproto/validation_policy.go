@@ -29,6 +29,10 @@ type validationPolicy struct {
 	exempt []string
 	// fullStop ends a missingParameterWording message with a period.
 	fullStop bool
+	// malformedBody answers a required member missing from the body as
+	// MalformedXML: S3 checks a body against its schema (DeleteObjects
+	// with no Object, a lifecycle configuration with no Rule).
+	malformedBody bool
 }
 
 // validationPolicies says, per service (by Service.ID), how AWS answers a
@@ -68,7 +72,7 @@ var validationPolicies = map[string]validationPolicy{
 	// checks are SQS's own (InvalidAttributeName).
 	"sqs": {code: "MissingParameter", wording: missingParameterWording, fullStop: true},
 	// InvalidArgument, InvalidStorageClass, InvalidBucketName, ...: S3's own.
-	"s3": {code: "InvalidArgument"},
+	"s3": {code: "InvalidArgument", malformedBody: true},
 
 	// REST XML services: Coral's wording under the service's own code.
 	//
