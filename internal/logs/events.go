@@ -60,6 +60,7 @@ func (s *Service) putEvents(ctx context.Context, ref groupRef, streamName string
 		var rejected api.RejectedLogEventsInfo
 		prefix := eventPrefix(g.ID, st.ID)
 		var added int64
+		stored := make([]storedEvent, 0, len(events))
 		for i, e := range events {
 			switch {
 			case e.TS < tooOld || e.TS < 0:
@@ -90,6 +91,7 @@ func (s *Service) putEvents(ctx context.Context, ref groupRef, streamName string
 			}
 			st.HasEvents = true
 			added += int64(len(e.Message))
+			stored = append(stored, storedEvent{Pos: position{TS: e.TS, Seq: st.Seq}, Ingestion: now, Message: e.Message})
 		}
 		if rejected != (api.RejectedLogEventsInfo{}) {
 			res.Rejected = &rejected
@@ -101,6 +103,9 @@ func (s *Service) putEvents(ctx context.Context, ref groupRef, streamName string
 		st.LastIngestion = now
 		st.StoredBytes += added
 		if err := putStream(tx, g.ID, &st); err != nil {
+			return err
+		}
+		if err := s.recordMetrics(tx, &g, stored); err != nil {
 			return err
 		}
 		g.StoredBytes += added

@@ -172,7 +172,7 @@ func (s *Service) insertGroup(tx store.Tx, ref groupRef, init func(*group)) erro
 }
 
 // DeleteLogGroup implements api.Server. The group's streams and events go
-// with it: the record now, the data in the background.
+// with it: the record and filters now, the data in the background.
 func (s *Service) DeleteLogGroup(ctx context.Context, in *api.DeleteLogGroupRequest) error {
 	ref := groupFromName(ctx, *in.LogGroupName)
 	var tomb string
@@ -187,6 +187,13 @@ func (s *Service) DeleteLogGroup(ctx context.Context, in *api.DeleteLogGroupRequ
 		}
 		if err := tx.Delete(groupsTable, ref.key(), v); err != nil {
 			return err
+		}
+		// Its filters go with it (a few hundred at most): a group created
+		// again under the name starts without them.
+		for _, table := range []string{metricFiltersTable, subscriptionsTable} {
+			if _, err := store.DeleteScanned(tx, table, store.ScanOptions{Prefix: filterPrefix(ref)}); err != nil {
+				return err
+			}
 		}
 		tomb, err = addTombstone(tx, g.ID, 0)
 		return err
@@ -351,7 +358,7 @@ func (g *group) describe() api.LogGroup {
 	lg := api.LogGroup{
 		LogGroupName:              new(g.Name),
 		CreationTime:              new(g.Created),
-		MetricFilterCount:         new(int32(0)),
+		MetricFilterCount:         new(g.MetricFilters),
 		Arn:                       new(g.arn() + ":*"),
 		LogGroupArn:               new(g.arn()),
 		StoredBytes:               new(g.StoredBytes),

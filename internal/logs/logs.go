@@ -11,6 +11,9 @@
 //	logs.events   be64(groupID) be64(streamID) be64(timestamp) be64(seq) → be64(ingestion) message
 //	logs.gc       be64(groupID)[be64(streamID)] → nothing: event ranges to delete
 //	logs.meta     "next-id"                   → the last ID handed out
+//	logs.metricfilters, logs.subscriptions
+//	              account/region/name:filter → filter (JSON)
+//	logs.metrics  account/region/namespace NUL metric NUL dimensions NUL minute → minute's statistics (JSON)
 //
 // Events are keyed by IDs, not names: a stream's events are one contiguous
 // key range ordered by time, so GetLogEvents is a single range scan, and
@@ -40,6 +43,10 @@ const (
 	eventsTable  = "logs.events"
 	gcTable      = "logs.gc"
 	metaTable    = "logs.meta"
+
+	metricFiltersTable = "logs.metricfilters"
+	subscriptionsTable = "logs.subscriptions"
+	metricsTable       = "logs.metrics"
 )
 
 // Limits AWS documents for CloudWatch Logs.
@@ -68,6 +75,8 @@ type Service struct {
 
 	filterScan   int // maxFilterScan; tests lower it
 	maxLogGroups int // maxLogGroups; tests lower it
+
+	patterns patternCache // of metric and subscription filters
 
 	// reclaim deletes the events of deleted groups and streams; retention
 	// deletes events older than their group's retention. Reads hide both
@@ -117,6 +126,7 @@ type group struct {
 	Tags               map[string]string `json:"tags,omitempty"`
 	StoredBytes        int64             `json:"storedBytes"`
 	DeletionProtection bool              `json:"deletionProtection,omitempty"`
+	MetricFilters      int32             `json:"metricFilters,omitempty"`
 }
 
 // retentionCutoff is the oldest timestamp (ms) still kept at now, or 0.

@@ -2,9 +2,11 @@ package logs
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -23,6 +25,25 @@ import (
 type pattern interface {
 	match(message string) bool
 }
+
+// fieldLookup returns a matched event's field by the name a metric filter
+// gives it: "$.a.b" in a JSON event, "$name" in a space-delimited one.
+type fieldLookup func(ref string) (string, bool)
+
+// fieldPattern is a pattern whose matches have fields (JSON and
+// space-delimited ones): metric filters take their values and dimensions
+// from them.
+type fieldPattern interface {
+	pattern
+	matchFields(message string) (fieldLookup, bool)
+	// fieldNames are the fields the pattern names, "$.a" or "$a".
+	fieldNames() []string
+}
+
+var (
+	_ fieldPattern = jsonPattern{}
+	_ fieldPattern = spacePattern(nil)
+)
 
 // matchAll is the empty pattern.
 type matchAll struct{}
@@ -210,7 +231,8 @@ func compare(op string, field any, v value) bool {
 	}
 	s, ok := field.(string)
 	if !ok {
-		return false
+		// A lone wildcard is the idiom for "has a value": `{ $.latency = * }`.
+		return v.str == "*" && field != nil && op == "="
 	}
 	switch op {
 	case "=":
@@ -243,20 +265,72 @@ func glob(pat, s string) bool {
 
 // JSON patterns.
 
-type jsonPattern struct{ expr jsonExpr }
+type jsonPattern struct {
+	expr jsonExpr
+	// selectors are the ones the pattern names, in order: what
+	// TestMetricFilter reports as a match's extracted values.
+	selectors []string
+}
 
 func (p jsonPattern) match(msg string) bool {
+	_, ok := p.matchDoc(msg)
+	return ok
+}
+
+// matchDoc is match, also returning the parsed event.
+func (p jsonPattern) matchDoc(msg string) (any, bool) {
+	doc, ok := parseJSONEvent(msg)
+	return doc, ok && p.expr.eval(doc)
+}
+
+func (p jsonPattern) matchFields(msg string) (fieldLookup, bool) {
+	doc, ok := p.matchDoc(msg)
+	if !ok {
+		return nil, false
+	}
+	return func(ref string) (string, bool) {
+		sel, err := parseSelector(ref)
+		if err != nil {
+			return "", false
+		}
+		v, ok := sel.lookup(doc)
+		if !ok {
+			return "", false
+		}
+		return jsonText(v)
+	}, true
+}
+
+func (p jsonPattern) fieldNames() []string { return p.selectors }
+
+// parseJSONEvent parses an event that is a JSON object or array, with
+// numbers as json.Number so that they keep their text.
+func parseJSONEvent(msg string) (any, bool) {
 	msg = strings.TrimSpace(msg)
 	if msg == "" || (msg[0] != '{' && msg[0] != '[') {
-		return false
+		return nil, false
 	}
 	dec := json.NewDecoder(strings.NewReader(msg))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return false
+		return nil, false
 	}
-	return p.expr.eval(doc)
+	return doc, true
+}
+
+// jsonText is a JSON value as a field's text: strings as they are, numbers
+// as written, true and false; objects, arrays and null have none.
+func jsonText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return string(v), true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
 }
 
 type jsonExpr interface{ eval(doc any) bool }
@@ -342,7 +416,7 @@ func compileJSONPattern(s string) (pattern, error) {
 	if p.pos != len(p.toks) {
 		return nil, patternError("unexpected %q", p.toks[p.pos].text)
 	}
-	return jsonPattern{e}, nil
+	return jsonPattern{expr: e, selectors: p.selectors}, nil
 }
 
 type tokKind int
@@ -363,8 +437,9 @@ type jsonTok struct {
 }
 
 type jsonParser struct {
-	toks []jsonTok
-	pos  int
+	toks      []jsonTok
+	pos       int
+	selectors []string
 }
 
 func (p *jsonParser) lex(s string) error {
@@ -488,6 +563,9 @@ func (p *jsonParser) parsePrimary() (jsonExpr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !slices.Contains(p.selectors, t.text) {
+		p.selectors = append(p.selectors, t.text)
+	}
 	op, ok := p.next()
 	if !ok {
 		return nil, patternError("missing operator after %s", t.text)
@@ -550,6 +628,7 @@ func parseSelector(s string) (selector, error) {
 // conditions on it, or the ellipsis matching any number of fields.
 type spaceField struct {
 	ellipsis bool
+	name     string      // the field's name, "" for the ellipsis
 	conds    []spaceCond // alternatives (||) of conjunctions (&&)
 }
 
@@ -583,11 +662,13 @@ func compileSpacePattern(s string) (pattern, error) {
 					if !isFieldName(conj) {
 						return nil, patternError("invalid field %q", conj)
 					}
+					f.name = cmp.Or(f.name, conj)
 					continue // a bare name: no condition
 				}
 				if !isFieldName(name) {
 					return nil, patternError("invalid field %q", name)
 				}
+				f.name = cmp.Or(f.name, name)
 				quoted := strings.HasPrefix(rest, `"`)
 				if quoted {
 					text, n, err := readQuoted(rest)
@@ -644,26 +725,73 @@ func splitCondition(s string) (name, op, val string, ok bool) {
 }
 
 func (p spacePattern) match(msg string) bool {
-	return p.matchFields(splitFields(msg))
+	return p.bind(splitFields(msg), nil)
 }
 
-func (p spacePattern) matchFields(fields []string) bool {
+func (p spacePattern) matchFields(msg string) (fieldLookup, bool) {
+	fields := splitFields(msg)
+	at := make([]int, len(p))
+	if !p.bind(fields, at) {
+		return nil, false
+	}
+	return func(ref string) (string, bool) {
+		name, ok := strings.CutPrefix(ref, "$")
+		if !ok {
+			return "", false
+		}
+		for i, f := range p {
+			if !f.ellipsis && f.name == name {
+				return fields[at[i]], true
+			}
+		}
+		return "", false
+	}, true
+}
+
+func (p spacePattern) fieldNames() []string {
+	var names []string
+	for _, f := range p {
+		if !f.ellipsis {
+			names = append(names, "$"+f.name)
+		}
+	}
+	return names
+}
+
+// bind matches fields against the pattern from its first position; at,
+// when not nil, receives the index of the field each position took (the
+// ellipsis takes none).
+func (p spacePattern) bind(fields []string, at []int) bool {
+	return p.bindFrom(fields, 0, at)
+}
+
+func (p spacePattern) bindFrom(fields []string, next int, at []int) bool {
 	if len(p) == 0 {
-		return len(fields) == 0
+		return next == len(fields)
 	}
 	f := p[0]
 	if f.ellipsis {
-		for skip := 0; skip <= len(fields); skip++ {
-			if p[1:].matchFields(fields[skip:]) {
+		for skip := next; skip <= len(fields); skip++ {
+			if p[1:].bindFrom(fields, skip, tail(at)) {
 				return true
 			}
 		}
 		return false
 	}
-	if len(fields) == 0 || !f.accepts(fields[0]) {
+	if next == len(fields) || !f.accepts(fields[next]) {
 		return false
 	}
-	return p[1:].matchFields(fields[1:])
+	if at != nil {
+		at[0] = next
+	}
+	return p[1:].bindFrom(fields, next+1, tail(at))
+}
+
+func tail(at []int) []int {
+	if at == nil {
+		return nil
+	}
+	return at[1:]
 }
 
 func (f spaceField) accepts(text string) bool {

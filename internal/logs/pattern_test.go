@@ -55,6 +55,8 @@ func TestPatternMatch(t *testing.T) {
 		{`{ $.latency < 250 }`, apiJSON, false},
 		{`{ $.latency <= 250.0 }`, apiJSON, true},
 		{`{ $.latency = 250 }`, apiJSON, true},
+		{`{ $.latency = * }`, apiJSON, true}, // any value
+		{`{ $.gone = * }`, apiJSON, false},
 		{`{ $.latency != 250 }`, apiJSON, false},
 		{`{ $.code = 200 }`, apiJSON, false}, // a string is not a number
 		{`{ $.code = "200" }`, apiJSON, true},
