@@ -1,6 +1,8 @@
 // Package s3 implements Amazon S3: the API (api/s3.Server, decoded and
 // encoded by awsproto), the static website endpoint, bucket CORS for the
-// gateway, and ReadObjectAs for CloudFront origins.
+// gateway, ReadObjectAs for CloudFront origins, and AsService for the AWS
+// services that call S3 as their service principal (CloudWatch Logs'
+// exports).
 //
 // # Storage
 //

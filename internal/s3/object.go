@@ -292,12 +292,12 @@ func (s *Service) peekBucket(ctx context.Context, name string) (*bucketRecord, e
 // peekPut is an upload's first look, before it takes the body: the bucket
 // (see peekBucket), when the caller may put key in it. The transaction that
 // stores the object decides again, on the bucket as it is then.
-func (s *Service) peekPut(ctx context.Context, bucket, key string) (*bucketRecord, error) {
+func (s *Service) peekPut(ctx context.Context, bucket, key string, extra map[string]string) (*bucketRecord, error) {
 	b, err := s.peekBucket(ctx, bucket)
 	if err != nil {
 		return nil, err
 	}
-	if err := authorize(ctx, b, "s3:PutObject", key, nil); err != nil {
+	if err := authorize(ctx, b, "s3:PutObject", key, extra); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -338,7 +338,7 @@ func storedAlg(sent string) string {
 // transaction that checks again, on the bucket as it is then, that the
 // caller may put it and that the write conditions hold (nil: none). It
 // returns that bucket; on failure the body's blob is discarded.
-func (s *Service) storeBody(ctx context.Context, bucket, key string, rec *objectRecord, data *ingested, event string, ifMatch, ifNoneMatch *string) (*bucketRecord, error) {
+func (s *Service) storeBody(ctx context.Context, bucket, key string, rec *objectRecord, data *ingested, event string, ifMatch, ifNoneMatch *string, extra map[string]string) (*bucketRecord, error) {
 	if err := s.commitBlob(ctx, data); err != nil {
 		return nil, err
 	}
@@ -350,7 +350,7 @@ func (s *Service) storeBody(ctx context.Context, bucket, key string, rec *object
 	var b *bucketRecord
 	err := s.update(ctx, func(tx store.Tx, c *change) error {
 		var err error
-		if b, err = s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil); err != nil {
+		if b, err = s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, extra); err != nil {
 			return err
 		}
 		if err := checkWriteConditionsIn(tx, bucket, key, ifMatch, ifNoneMatch); err != nil {
@@ -386,7 +386,13 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	b, err := s.peekPut(ctx, bucket, key)
+	// A canned ACL is the s3:x-amz-acl condition key, which the policies
+	// AWS documents for service principals test ("bucket-owner-full-control").
+	var aclCondition map[string]string
+	if in.ACL != nil {
+		aclCondition = map[string]string{"s3:x-amz-acl": *in.ACL}
+	}
+	b, err := s.peekPut(ctx, bucket, key, aclCondition)
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +434,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, Redirect: deref(in.WebsiteRedirectLocation),
 	}
 	set.apply(rec)
-	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch); err != nil {
+	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch, aclCondition); err != nil {
 		return nil, err
 	}
 	out := &api.PutObjectOutput{ETag: new(rec.etag()), ServerSideEncryption: new(sseOf(rec)), Size: new(rec.Size)}

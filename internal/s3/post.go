@@ -252,7 +252,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 			return err
 		}
 	}
-	b, err := s.peekPut(ctx, bucket, key)
+	b, err := s.peekPut(ctx, bucket, key, nil)
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	if len(rec.Meta) == 0 {
 		rec.Meta = nil
 	}
-	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Post", nil, nil); err != nil {
+	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Post", nil, nil, nil); err != nil {
 		return err
 	}
 	h := w.Header()

@@ -35,19 +35,11 @@ import (
 //	}
 func (s *Service) ReadObjectAs(ctx context.Context, principal, sourceARN, method, bucket, key string, h http.Header) (*http.Response, error) {
 	if principal == "" {
-		ctx = overcast.WithCaller(ctx, anonymous)
+		ctx = withRequestID(overcast.WithCaller(ctx, anonymous))
 	} else {
-		account := ""
-		if a, ok := overcast.ParseARN(sourceARN); ok {
-			account = a.AccountID
-		}
-		ctx = withServicePrincipal(ctx, principal, sourceARN, account)
+		ctx = AsService(ctx, principal, sourceARN)
 	}
 	reqID := awsproto.RequestID(ctx)
-	if reqID == "" {
-		reqID = awsproto.NewRequestID()
-		ctx = awsproto.WithRequestID(ctx, reqID)
-	}
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -78,6 +70,30 @@ func (s *Service) ReadObjectAs(ctx context.Context, principal, sourceARN, method
 		body = io.NopCloser(bytes.NewReader(nil))
 	}
 	return rec.response(body), nil
+}
+
+// AsService makes the S3 calls made with the context it returns act for an
+// AWS service principal ("logs.us-east-1.amazonaws.com") on behalf of the
+// resource sourceARN, the way CloudWatch Logs writes an export task's
+// objects (GetBucketAcl, then PutObject): only an Allow in the bucket
+// policy lets it in, with aws:SourceArn and aws:SourceAccount (the ARN's
+// account) for the policy's conditions. Services call S3's API methods
+// with it through an adapter of internal/app.
+func AsService(ctx context.Context, principal, sourceARN string) context.Context {
+	account := ""
+	if a, ok := overcast.ParseARN(sourceARN); ok {
+		account = a.AccountID
+	}
+	return withRequestID(withServicePrincipal(ctx, principal, sourceARN, account))
+}
+
+// withRequestID gives a call from inside overcast the request ID the
+// gateway gives the others: S3 reports it in headers and events.
+func withRequestID(ctx context.Context) context.Context {
+	if awsproto.RequestID(ctx) != "" {
+		return ctx
+	}
+	return awsproto.WithRequestID(ctx, awsproto.NewRequestID())
 }
 
 // responseRecorder captures headers and status (and small bodies).
