@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"io"
 
 	"overcast"
+	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
 	"overcast/internal/ecr"
 	"overcast/internal/iam"
@@ -30,15 +32,33 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		return nil, nil, err
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
+	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
 	return []any{
 		iamSvc,
 		stsSvc,
-		logs.New(env.Named("logs")),
+		s3Svc,
+		logs.New(env.Named("logs"), logsBuckets{s3Svc}),
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
-		s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now)),
 		ecrSvc,
 	}, keys, nil
+}
+
+// logsBuckets lets CloudWatch Logs' export tasks call S3 as AWS's logs
+// service principal, whom the bucket policy must allow.
+type logsBuckets struct{ s3 *s3.Service }
+
+var _ logs.ObjectWriter = logsBuckets{}
+
+func (b logsBuckets) GetBucketAcl(ctx context.Context, principal, sourceARN, bucket string) error {
+	_, err := b.s3.GetBucketAcl(s3.AsService(ctx, principal, sourceARN), &s3api.GetBucketAclRequest{Bucket: &bucket})
+	return err
+}
+
+func (b logsBuckets) PutObject(ctx context.Context, principal, sourceARN, bucket, key string, body io.Reader, size int64) error {
+	_, err := b.s3.PutObject(s3.AsService(ctx, principal, sourceARN), &s3api.PutObjectRequest{Bucket: &bucket, Key: &key,
+		Body: io.NopCloser(body), ContentLength: &size, ACL: new("bucket-owner-full-control")})
+	return err
 }
 
 // ecrPulls lets the Docker engine pull overcast's own ECR images (an ECS

@@ -106,6 +106,25 @@ func loadGroup(tx store.Tx, ref groupRef) (group, int64, error) {
 	return g, v, err
 }
 
+// viewGroup reads a group in its own snapshot.
+func (s *Service) viewGroup(ctx context.Context, ref groupRef) (group, error) {
+	var g group
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		g, _, err = loadGroup(tx, ref)
+		return err
+	})
+	return g, err
+}
+
+// viewRecord reads a JSON record in its own snapshot.
+func (s *Service) viewRecord(ctx context.Context, table, key string, v any) error {
+	return s.st.View(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, table, key, v)
+		return err
+	})
+}
+
 func putGroup(tx store.Tx, g *group) error {
 	_, err := store.PutJSON(tx, groupsTable, groupKey(g.Account, g.Region, g.Name), g, store.AnyVersion)
 	return err
@@ -497,12 +516,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 }
 
 func (s *Service) tags(ctx context.Context, ref groupRef) (api.Tags, error) {
-	var g group
-	err := s.st.View(ctx, func(tx store.Tx) error {
-		var err error
-		g, _, err = loadGroup(tx, ref)
-		return err
-	})
+	g, err := s.viewGroup(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

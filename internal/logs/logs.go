@@ -14,6 +14,7 @@
 //	logs.metricfilters, logs.subscriptions
 //	              account/region/name:filter → filter (JSON)
 //	logs.metrics  account/region/namespace NUL metric NUL dimensions NUL minute → minute's statistics (JSON)
+//	logs.exports  account/region/taskId       → export task and its progress (JSON)
 //
 // Events are keyed by IDs, not names: a stream's events are one contiguous
 // key range ordered by time, so GetLogEvents is a single range scan, and
@@ -33,6 +34,7 @@ import (
 	api "overcast/internal/api/logs"
 	"overcast/internal/awsproto"
 	"overcast/internal/controller"
+	"overcast/internal/ids"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -47,6 +49,7 @@ const (
 	metricFiltersTable = "logs.metricfilters"
 	subscriptionsTable = "logs.subscriptions"
 	metricsTable       = "logs.metrics"
+	exportsTable       = "logs.exports"
 )
 
 // Limits AWS documents for CloudWatch Logs.
@@ -69,19 +72,24 @@ const (
 // Service is the CloudWatch Logs API.
 type Service struct {
 	api.UnimplementedServer
-	st     store.Store
-	now    func() time.Time
-	logger *slog.Logger
+	st      store.Store
+	now     func() time.Time
+	ids     *ids.Source
+	logger  *slog.Logger
+	objects ObjectWriter // S3, for export tasks
 
 	filterScan   int // maxFilterScan; tests lower it
 	maxLogGroups int // maxLogGroups; tests lower it
 
-	patterns patternCache // of metric and subscription filters
+	patterns   patternCache // of metric and subscription filters
+	exportPart int          // exportPartEvents; tests lower it
 
 	// reclaim deletes the events of deleted groups and streams; retention
 	// deletes events older than their group's retention. Reads hide both
 	// at once: the controllers only give the space back.
 	reclaim, retention *controller.Controller
+	// exports runs export tasks, an object per reconcile.
+	exports *controller.Controller
 }
 
 var _ api.Server = (*Service)(nil)
@@ -90,10 +98,10 @@ var _ api.Server = (*Service)(nil)
 // again: events expire as time passes, with no request to say so.
 const retentionResync = time.Minute
 
-// New returns CloudWatch Logs.
-func New(env *service.Env) *Service {
-	s := &Service{st: env.Store, now: env.Clock.Now, logger: env.Logger,
-		filterScan: maxFilterScan, maxLogGroups: maxLogGroups}
+// New returns CloudWatch Logs; export tasks write to S3 through objects.
+func New(env *service.Env, objects ObjectWriter) *Service {
+	s := &Service{st: env.Store, now: env.Clock.Now, ids: env.IDs, logger: env.Logger, objects: objects,
+		filterScan: maxFilterScan, maxLogGroups: maxLogGroups, exportPart: exportPartEvents}
 	s.reclaim = env.Controllers.Add(controller.Config{
 		Name:       "logs-reclaim",
 		Reconciler: controller.ReconcilerFunc(s.reclaimTombstone),
@@ -104,6 +112,11 @@ func New(env *service.Env) *Service {
 		Reconciler: controller.ReconcilerFunc(s.expireGroup),
 		Keys:       s.retainingGroups,
 		Resync:     retentionResync,
+	})
+	s.exports = env.Controllers.Add(controller.Config{
+		Name:       "logs-export",
+		Reconciler: controller.ReconcilerFunc(s.runExport),
+		Keys:       s.activeExportKeys,
 	})
 	return s
 }

@@ -20,7 +20,7 @@ import (
 func newService(t testing.TB) (*Service, store.Store, *clock.Fake) {
 	t.Helper()
 	env := servicetest.Env(t, servicetest.WithClock(clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))))
-	return New(env), env.Store, servicetest.Fake(env)
+	return New(env, nil), env.Store, servicetest.Fake(env)
 }
 
 func count(t testing.TB, db store.Store, table, prefix string) int {

@@ -72,10 +72,7 @@ func (s *Service) tombstoneKeys(ctx context.Context) ([]string, error) {
 // committed chunk left off.
 func (s *Service) reclaimTombstone(ctx context.Context, key string) (controller.Result, error) {
 	var t tombstone
-	err := s.st.View(ctx, func(tx store.Tx) error {
-		_, err := store.GetJSON(tx, gcTable, key, &t)
-		return err
-	})
+	err := s.viewRecord(ctx, gcTable, key, &t)
 	if errors.Is(err, store.ErrNotFound) {
 		return controller.Result{}, nil
 	}
