@@ -189,19 +189,12 @@ func activeExport(tx store.Tx, account string) error {
 // before its next object.
 func (s *Service) CancelExportTask(ctx context.Context, in *api.CancelExportTaskRequest) error {
 	key := callerGroup(ctx, *in.TaskId).key()
-	return s.update(ctx, func(tx store.Tx) error {
-		var t exportTask
-		if _, err := store.GetJSON(tx, exportsTable, key, &t); errors.Is(err, store.ErrNotFound) {
-			return errExportNotFound()
-		} else if err != nil {
-			return err
-		}
+	return modifyRecord(ctx, s, exportsTable, key, errExportNotFound(), func(t *exportTask) error {
 		if !t.active() {
 			return &awsproto.Error{Code: "InvalidOperationException", Status: 400, Message: "The specified export task has already finished"}
 		}
 		t.Status, t.Message, t.Completed = exportCancelled, "Cancelled by user", s.nowMillis()
-		_, err := store.PutJSON(tx, exportsTable, key, &t, store.AnyVersion)
-		return err
+		return nil
 	})
 }
 
@@ -278,11 +271,7 @@ func (s *Service) activeExportKeys(ctx context.Context) ([]string, error) {
 // COMPLETED, or FAILED when S3 refuses), one reconcile per object.
 func (s *Service) runExport(ctx context.Context, key string) (controller.Result, error) {
 	var t exportTask
-	err := s.viewRecord(ctx, exportsTable, key, &t)
-	if errors.Is(err, store.ErrNotFound) {
-		return controller.Result{}, nil
-	}
-	if err != nil || !t.active() {
+	if found, err := s.recordFound(ctx, exportsTable, key, &t); !found || !t.active() {
 		return controller.Result{}, err
 	}
 	if t.Status == exportPending {

@@ -125,6 +125,34 @@ func (s *Service) viewRecord(ctx context.Context, table, key string, v any) erro
 	})
 }
 
+// recordFound reads the record a controller's key names, reporting false
+// when it is gone: nothing left to do.
+func (s *Service) recordFound(ctx context.Context, table, key string, v any) (bool, error) {
+	err := s.viewRecord(ctx, table, key, v)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// modifyRecord is a read-modify-write of one JSON record of type T;
+// notFound is the error when it does not exist.
+func modifyRecord[T any](ctx context.Context, s *Service, table, key string, notFound error, fn func(*T) error) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		var v T
+		if _, err := store.GetJSON(tx, table, key, &v); errors.Is(err, store.ErrNotFound) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+		_, err := store.PutJSON(tx, table, key, &v, store.AnyVersion)
+		return err
+	})
+}
+
 func putGroup(tx store.Tx, g *group) error {
 	_, err := store.PutJSON(tx, groupsTable, groupKey(g.Account, g.Region, g.Name), g, store.AnyVersion)
 	return err

@@ -15,6 +15,7 @@
 //	              account/region/name:filter → filter (JSON)
 //	logs.metrics  account/region/namespace NUL metric NUL dimensions NUL minute → minute's statistics (JSON)
 //	logs.exports  account/region/taskId       → export task and its progress (JSON)
+//	logs.queries  account/region/queryId      → Logs Insights query and its results (JSON)
 //
 // Events are keyed by IDs, not names: a stream's events are one contiguous
 // key range ordered by time, so GetLogEvents is a single range scan, and
@@ -50,6 +51,7 @@ const (
 	subscriptionsTable = "logs.subscriptions"
 	metricsTable       = "logs.metrics"
 	exportsTable       = "logs.exports"
+	queriesTable       = "logs.queries"
 )
 
 // Limits AWS documents for CloudWatch Logs.
@@ -90,6 +92,9 @@ type Service struct {
 	reclaim, retention *controller.Controller
 	// exports runs export tasks, an object per reconcile.
 	exports *controller.Controller
+	// queries runs Logs Insights queries; running cancels them.
+	queries *controller.Controller
+	running queryRunner
 }
 
 var _ api.Server = (*Service)(nil)
@@ -117,6 +122,12 @@ func New(env *service.Env, objects ObjectWriter) *Service {
 		Name:       "logs-export",
 		Reconciler: controller.ReconcilerFunc(s.runExport),
 		Keys:       s.activeExportKeys,
+	})
+	s.queries = env.Controllers.Add(controller.Config{
+		Name:       "logs-insights",
+		Reconciler: controller.ReconcilerFunc(s.runQuery),
+		Keys:       s.queryKeys,
+		Workers:    queryWorkers,
 	})
 	return s
 }

@@ -72,11 +72,7 @@ func (s *Service) tombstoneKeys(ctx context.Context) ([]string, error) {
 // committed chunk left off.
 func (s *Service) reclaimTombstone(ctx context.Context, key string) (controller.Result, error) {
 	var t tombstone
-	err := s.viewRecord(ctx, gcTable, key, &t)
-	if errors.Is(err, store.ErrNotFound) {
-		return controller.Result{}, nil
-	}
-	if err != nil {
+	if found, err := s.recordFound(ctx, gcTable, key, &t); !found {
 		return controller.Result{}, err
 	}
 	events := eventPrefix(t.Group, t.Stream)
