@@ -33,8 +33,9 @@ type putResult struct {
 // driver's awslogs-create-group does.
 func (s *Service) putEvents(ctx context.Context, ref groupRef, streamName string, events []inputEvent, create bool) (putResult, error) {
 	var res putResult
+	delivered := false
 	err := s.update(ctx, func(tx store.Tx) error {
-		res = putResult{}
+		res, delivered = putResult{}, false
 		g, _, err := loadGroup(tx, ref)
 		if err != nil && create && isNotFound(err) {
 			if err := s.insertGroup(tx, ref, nil); err != nil {
@@ -108,9 +109,15 @@ func (s *Service) putEvents(ctx context.Context, ref groupRef, streamName string
 		if err := s.recordMetrics(tx, &g, stored); err != nil {
 			return err
 		}
+		if delivered, err = s.deliver(ctx, tx, &g, &st, stored); err != nil {
+			return err
+		}
 		g.StoredBytes += added
 		return putGroup(tx, &g)
 	})
+	if err == nil && delivered {
+		s.events.Notify()
+	}
 	return res, err
 }
 

@@ -44,15 +44,6 @@ const (
 	writeTestContent = "Permission Check Successful"
 )
 
-// Export task status codes and the messages AWS gives with them.
-const (
-	exportPending   = "PENDING"
-	exportRunning   = "RUNNING"
-	exportCompleted = "COMPLETED"
-	exportCancelled = "CANCELLED"
-	exportFailed    = "FAILED"
-)
-
 // exportTask is an export task's record, keyed account/region/taskId, and
 // the export controller's progress through it: the stream being exported,
 // the next object's number and the last event written, so that a
@@ -82,7 +73,9 @@ type exportTask struct {
 
 func (t *exportTask) key() string { return groupKey(t.Account, t.Region, t.ID) }
 
-func (t *exportTask) active() bool { return t.Status == exportPending || t.Status == exportRunning }
+func (t *exportTask) active() bool {
+	return t.Status == api.ExportTaskStatusCodePENDING || t.Status == api.ExportTaskStatusCodeRUNNING
+}
 
 func (t *exportTask) groupARN() string {
 	return (&group{Account: t.Account, Region: t.Region, Name: t.Group}).arn()
@@ -149,7 +142,7 @@ func (s *Service) CreateExportTask(ctx context.Context, in *api.CreateExportTask
 	}
 	t := exportTask{ID: s.ids.UUID(), Name: deref(in.TaskName), Account: ref.Account, Region: ref.Region, Group: ref.Name,
 		GroupID: g.ID, StreamPrefix: deref(in.LogStreamNamePrefix), From: from, To: to, Bucket: *in.Destination, Prefix: prefix,
-		Status: exportPending, Message: "Pending", Created: s.nowMillis()}
+		Status: api.ExportTaskStatusCodePENDING, Message: "Pending", Created: s.nowMillis()}
 	err = s.update(ctx, func(tx store.Tx) error {
 		if err := activeExport(tx, ref.Account); err != nil {
 			return err
@@ -193,7 +186,7 @@ func (s *Service) CancelExportTask(ctx context.Context, in *api.CancelExportTask
 		if !t.active() {
 			return &awsproto.Error{Code: "InvalidOperationException", Status: 400, Message: "The specified export task has already finished"}
 		}
-		t.Status, t.Message, t.Completed = exportCancelled, "Cancelled by user", s.nowMillis()
+		t.Status, t.Message, t.Completed = api.ExportTaskStatusCodeCANCELLED, "Cancelled by user", s.nowMillis()
 		return nil
 	})
 }
@@ -274,8 +267,8 @@ func (s *Service) runExport(ctx context.Context, key string) (controller.Result,
 	if found, err := s.recordFound(ctx, exportsTable, key, &t); !found || !t.active() {
 		return controller.Result{}, err
 	}
-	if t.Status == exportPending {
-		t.Status, t.Message = exportRunning, "Started successfully"
+	if t.Status == api.ExportTaskStatusCodePENDING {
+		t.Status, t.Message = api.ExportTaskStatusCodeRUNNING, "Started successfully"
 		if err := s.saveExport(ctx, &t); err != nil {
 			return controller.Result{}, err
 		}
@@ -285,13 +278,13 @@ func (s *Service) runExport(ctx context.Context, key string) (controller.Result,
 		return controller.Result{}, err
 	}
 	if part == nil {
-		t.Status, t.Message, t.Completed = exportCompleted, "Completed successfully", s.nowMillis()
+		t.Status, t.Message, t.Completed = api.ExportTaskStatusCodeCOMPLETED, "Completed successfully", s.nowMillis()
 		return controller.Result{}, s.saveExport(ctx, &t)
 	}
 	objectKey := exportKey(t.Prefix, t.ID, t.Stream, fmt.Sprintf("%06d.gz", t.Part))
 	err = s.objects.PutObject(ctx, logsPrincipal(t.Region), t.groupARN(), t.Bucket, objectKey, bytes.NewReader(part.data), int64(len(part.data)))
 	if refusal, refused := awsproto.AsAPIError(err); refused {
-		t.Status, t.Message, t.Completed = exportFailed, bucketRefusal("PutObject", refusal), s.nowMillis()
+		t.Status, t.Message, t.Completed = api.ExportTaskStatusCodeFAILED, bucketRefusal("PutObject", refusal), s.nowMillis()
 		return controller.Result{}, s.saveExport(ctx, &t)
 	}
 	if err != nil {

@@ -25,11 +25,6 @@ import (
 // queries that were Scheduled or Running again.
 
 const (
-	queryScheduled = "Scheduled"
-	queryRunning   = "Running"
-	queryComplete  = "Complete"
-	queryCancelled = "Cancelled"
-
 	// maxConcurrentQueries is AWS's quota of queries Scheduled or Running
 	// at once in an account and region.
 	maxConcurrentQueries = 100
@@ -74,7 +69,9 @@ type queryGroup struct {
 
 func (q *queryRecord) key() string { return groupKey(q.Account, q.Region, q.ID) }
 
-func (q *queryRecord) active() bool { return q.Status == queryScheduled || q.Status == queryRunning }
+func (q *queryRecord) active() bool {
+	return q.Status == api.QueryStatusScheduled || q.Status == api.QueryStatusRunning
+}
 
 func errQueryNotFound() error {
 	return &awsproto.Error{Code: "ResourceNotFoundException", Status: 400, Message: "Query does not exist."}
@@ -135,7 +132,7 @@ func (s *Service) StartQuery(ctx context.Context, in *api.StartQueryRequest) (*a
 	}
 	caller := overcast.CallerFrom(ctx)
 	q := queryRecord{ID: s.ids.UUID(), Account: refs[0].Account, Region: refs[0].Region, String: *in.QueryString,
-		Start: *in.StartTime * 1000, End: *in.EndTime * 1000, Limit: limit, Status: queryScheduled, Created: s.nowMillis(), User: caller.ARN}
+		Start: *in.StartTime * 1000, End: *in.EndTime * 1000, Limit: limit, Status: api.QueryStatusScheduled, Created: s.nowMillis(), User: caller.ARN}
 	err = s.update(ctx, func(tx store.Tx) error {
 		q.Groups = q.Groups[:0]
 		for _, ref := range refs {
@@ -256,7 +253,7 @@ func (s *Service) StopQuery(ctx context.Context, in *api.StopQueryRequest) (*api
 		if !q.active() {
 			return invalidParameter("Query %s is not running.", q.ID)
 		}
-		q.Status = queryCancelled
+		q.Status = api.QueryStatusCancelled
 		return nil
 	})
 	if err != nil {
@@ -303,7 +300,7 @@ func (s *Service) DescribeQueries(ctx context.Context, in *api.DescribeQueriesRe
 	for _, q := range queries {
 		info := api.QueryInfo{QueryLanguage: new(api.QueryLanguageCWLI), QueryId: new(q.ID), QueryString: new(q.String),
 			Status: new(q.Status), CreateTime: new(q.Created), LogGroupName: new(q.Groups[0].Name)}
-		if q.Status == queryComplete {
+		if q.Status == api.QueryStatusComplete {
 			info.QueryDuration, info.BytesScanned = new(q.Duration), new(float64(q.Bytes))
 		}
 		if q.User != "" {
@@ -345,7 +342,7 @@ func (s *Service) runQuery(ctx context.Context, key string) (controller.Result, 
 		return controller.Result{}, err // it compiled when it was started
 	}
 	started := s.now()
-	if !s.setQuery(ctx, key, func(cur *queryRecord) { cur.Status = queryRunning }) {
+	if !s.setQuery(ctx, key, func(cur *queryRecord) { cur.Status = api.QueryStatusRunning }) {
 		return controller.Result{}, nil // stopped meanwhile
 	}
 	qctx, done := s.running.start(ctx, q.ID)
@@ -358,7 +355,7 @@ func (s *Service) runQuery(ctx context.Context, key string) (controller.Result, 
 		return controller.Result{}, err
 	}
 	s.setQuery(ctx, key, func(cur *queryRecord) {
-		cur.Status, cur.Results, cur.Duration = queryComplete, results, s.now().Sub(started).Milliseconds()
+		cur.Status, cur.Results, cur.Duration = api.QueryStatusComplete, results, s.now().Sub(started).Milliseconds()
 		cur.Matched, cur.Scanned, cur.Bytes = stats.Matched, stats.Scanned, stats.Bytes
 	})
 	return controller.At(expires), nil

@@ -34,6 +34,7 @@ import (
 
 	api "overcast/internal/api/logs"
 	"overcast/internal/awsproto"
+	"overcast/internal/bus"
 	"overcast/internal/controller"
 	"overcast/internal/ids"
 	"overcast/internal/service"
@@ -78,7 +79,8 @@ type Service struct {
 	now     func() time.Time
 	ids     *ids.Source
 	logger  *slog.Logger
-	objects ObjectWriter // S3, for export tasks
+	objects ObjectWriter  // S3, for export tasks
+	events  bus.Publisher // subscription filters' deliveries
 
 	filterScan   int // maxFilterScan; tests lower it
 	maxLogGroups int // maxLogGroups; tests lower it
@@ -105,7 +107,7 @@ const retentionResync = time.Minute
 
 // New returns CloudWatch Logs; export tasks write to S3 through objects.
 func New(env *service.Env, objects ObjectWriter) *Service {
-	s := &Service{st: env.Store, now: env.Clock.Now, ids: env.IDs, logger: env.Logger, objects: objects,
+	s := &Service{st: env.Store, now: env.Clock.Now, ids: env.IDs, logger: env.Logger, objects: objects, events: env.Bus,
 		filterScan: maxFilterScan, maxLogGroups: maxLogGroups, exportPart: exportPartEvents}
 	s.reclaim = env.Controllers.Add(controller.Config{
 		Name:       "logs-reclaim",
@@ -151,6 +153,7 @@ type group struct {
 	StoredBytes        int64             `json:"storedBytes"`
 	DeletionProtection bool              `json:"deletionProtection,omitempty"`
 	MetricFilters      int32             `json:"metricFilters,omitempty"`
+	Subscriptions      int32             `json:"subscriptions,omitempty"`
 }
 
 // retentionCutoff is the oldest timestamp (ms) still kept at now, or 0.

@@ -72,26 +72,51 @@ func (s *Service) PutMetricFilter(ctx context.Context, in *api.PutMetricFilterRe
 			return invalidParameter("Invalid emitSystemFieldDimensions: %s. Valid values are @aws.account and @aws.region.", d)
 		}
 	}
+	return s.putFilter(ctx, ref, metricFiltersTable, f.Name, &f, func(g *group) *int32 { return &g.MetricFilters }, maxMetricFilters)
+}
+
+// putFilter stores a metric or subscription filter f named name in table,
+// counting it in the group's count when it is new, up to quota.
+func (s *Service) putFilter(ctx context.Context, ref groupRef, table, name string, f any, count func(*group) *int32, quota int32) error {
 	return s.update(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err
 		}
-		key := filterKey(ref, f.Name)
-		switch _, err := tx.Get(metricFiltersTable, key); {
+		key := filterKey(ref, name)
+		switch _, err := tx.Get(table, key); {
 		case errors.Is(err, store.ErrNotFound):
-			if g.MetricFilters >= maxMetricFilters {
+			if *count(&g) >= quota {
 				return errLimitExceeded()
 			}
-			g.MetricFilters++
+			*count(&g)++
 			if err := putGroup(tx, &g); err != nil {
 				return err
 			}
 		case err != nil:
 			return err
 		}
-		_, err = store.PutJSON(tx, metricFiltersTable, key, &f, store.AnyVersion)
+		_, err = store.PutJSON(tx, table, key, f, store.AnyVersion)
 		return err
+	})
+}
+
+// deleteFilter deletes a metric or subscription filter, uncounting it.
+func (s *Service) deleteFilter(ctx context.Context, ref groupRef, table, name string, count func(*group) *int32, notFound error) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		g, _, err := loadGroup(tx, ref)
+		if err != nil {
+			return err
+		}
+		err = tx.Delete(table, filterKey(ref, name), store.AnyVersion)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound
+		}
+		if err != nil {
+			return err
+		}
+		*count(&g) = max(0, *count(&g)-1)
+		return putGroup(tx, &g)
 	})
 }
 
@@ -139,22 +164,9 @@ func isFieldRef(pat pattern, ref string) bool {
 
 // DeleteMetricFilter implements api.Server.
 func (s *Service) DeleteMetricFilter(ctx context.Context, in *api.DeleteMetricFilterRequest) error {
-	ref := groupFromName(ctx, *in.LogGroupName)
-	return s.update(ctx, func(tx store.Tx) error {
-		g, _, err := loadGroup(tx, ref)
-		if err != nil {
-			return err
-		}
-		err = tx.Delete(metricFiltersTable, filterKey(ref, *in.FilterName), store.AnyVersion)
-		if errors.Is(err, store.ErrNotFound) {
-			return &awsproto.Error{Code: "ResourceNotFoundException", Status: 400, Message: "The specified metric filter does not exist."}
-		}
-		if err != nil {
-			return err
-		}
-		g.MetricFilters = max(0, g.MetricFilters-1)
-		return putGroup(tx, &g)
-	})
+	return s.deleteFilter(ctx, groupFromName(ctx, *in.LogGroupName), metricFiltersTable, *in.FilterName,
+		func(g *group) *int32 { return &g.MetricFilters },
+		&awsproto.Error{Code: "ResourceNotFoundException", Status: 400, Message: "The specified metric filter does not exist."})
 }
 
 const describeFiltersMax = 50
