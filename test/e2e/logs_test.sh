@@ -1,8 +1,35 @@
 #!/usr/bin/env bash
 # CloudWatch Logs with both aws CLIs: groups, streams, put/get/filter, AWS's
-# errors, and (v2 only) `aws logs tail`, including --follow while events
-# arrive.
+# errors, (v2 only) `aws logs tail`, including --follow while events
+# arrive, metric and subscription filters, an export task to S3 (read back
+# with `aws s3 cp` and zcat), and Logs Insights queries.
 source "$(dirname "$0")/lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# export_policy BUCKET: the bucket policy AWS documents for exports to S3.
+export_policy() {
+  cat <<JSON
+{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+   "Resource": "arn:aws:s3:::$1", "Condition": {"StringEquals": {"aws:SourceAccount": ["000000000000"]}}},
+  {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"}, "Action": "s3:PutObject",
+   "Resource": "arn:aws:s3:::$1/*", "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+     "aws:SourceAccount": ["000000000000"]}, "ArnLike": {"aws:SourceArn": ["arn:aws:logs:us-east-1:000000000000:log-group:*"]}}}]}
+JSON
+}
+
+# wait_for WHAT CMD...: runs CMD until it prints "yes" (10 s at most).
+wait_for() {
+  local what=$1
+  shift
+  for _ in $(seq 1 100); do
+    [ "$("$@")" = yes ] && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for $what"
+}
 
 now_ms() { echo $(($(date +%s) * 1000)); }
 
@@ -112,6 +139,77 @@ web/2	25"
     expect_contains "tail --follow, earlier events" "$got" "ERROR upstream timeout"
     [ "$(grep -c "followed event" <<<"$got")" = 1 ] || fail "tail --follow printed the new event more than once: $got"
   fi
+
+  # Metric filters: stored, counted, tested.
+  awsc "$cli" logs put-metric-filter --log-group-name "$group" --filter-name errors --filter-pattern ERROR \
+    --metric-transformations metricName=Errors,metricNamespace=E2E,metricValue=1,defaultValue=0
+  got=$(awsc "$cli" logs describe-metric-filters --log-group-name "$group" \
+    --query 'metricFilters[].[filterName,filterPattern,metricTransformations[0].metricName]' --output text)
+  expect_eq "describe-metric-filters" "$got" "errors	ERROR	Errors"
+  got=$(awsc "$cli" logs describe-log-groups --log-group-name-prefix "$group" --query 'logGroups[0].metricFilterCount' --output text)
+  expect_eq "metricFilterCount" "$got" 1
+  got=$(awsc "$cli" logs test-metric-filter --filter-pattern '[ip, user, status = 404, size]' \
+    --log-event-messages "10.0.0.1 bob 404 512" "10.0.0.1 bob 200 64" \
+    --query 'matches[].[eventNumber,extractedValues."$size"]' --output text)
+  expect_eq "test-metric-filter" "$got" "1	512"
+  if out=$(awsc "$cli" logs put-metric-filter --log-group-name "$group" --filter-name bad --filter-pattern ERROR \
+    --metric-transformations 'metricName=M,metricNamespace=E2E,metricValue=$.latency' 2>&1); then
+    fail "a JSON value for a term pattern accepted"
+  fi
+  expect_contains "bad metric value" "$out" "InvalidParameterException"
+  awsc "$cli" logs delete-metric-filter --log-group-name "$group" --filter-name errors
+
+  # Subscription filters: stored (their destinations do not exist yet).
+  awsc "$cli" logs put-subscription-filter --log-group-name "$group" --filter-name to-lambda --filter-pattern ERROR \
+    --destination-arn arn:aws:lambda:us-east-1:000000000000:function:ship-logs
+  got=$(awsc "$cli" logs describe-subscription-filters --log-group-name "$group" \
+    --query 'subscriptionFilters[].[filterName,destinationArn,distribution]' --output text)
+  expect_eq "describe-subscription-filters" "$got" "to-lambda	arn:aws:lambda:us-east-1:000000000000:function:ship-logs	ByLogStream"
+  awsc "$cli" logs delete-subscription-filter --log-group-name "$group" --filter-name to-lambda
+
+  # An export task to S3: refused until the bucket policy lets CloudWatch
+  # Logs in, then really exported.
+  bucket="e2e-logs-export-$tag"
+  awsc "$cli" s3 mb "s3://$bucket" >/dev/null
+  export_args=(logs create-export-task --log-group-name "$group" --log-stream-name-prefix web/ --from 0 --to $(($(now_ms) + 60000))
+    --destination "$bucket" --destination-prefix exp --query taskId --output text)
+  if out=$(awsc "$cli" "${export_args[@]}" 2>&1); then fail "export to a bucket without a policy accepted"; fi
+  expect_contains "export without a policy" "$out" "GetBucketAcl call on the given bucket failed"
+  export_policy "$bucket" >"$work/policy.json"
+  awsc "$cli" s3api put-bucket-policy --bucket "$bucket" --policy "file://$work/policy.json"
+  task=$(awsc "$cli" "${export_args[@]}")
+  task_done() {
+    [ "$(awsc "$cli" logs describe-export-tasks --task-id "$task" --query 'exportTasks[0].status.code' --output text)" = COMPLETED ] && echo yes
+  }
+  wait_for "the export task" task_done
+  got=$(awsc "$cli" s3 cp "s3://$bucket/exp/$task/web/1/000000.gz" - | zcat)
+  expect_contains "exported web/1" "$got" "Z GET / 200"
+  expect_contains "exported web/1" "$got" "Z ERROR upstream timeout"
+  got=$(awsc "$cli" s3 cp "s3://$bucket/exp/aws-logs-write-test" -)
+  expect_eq "write test object" "$got" "Permission Check Successful"
+
+  # Logs Insights: start a query, poll its results.
+  query() {
+    local qid status
+    qid=$(awsc "$cli" logs start-query --log-group-name "$group" --start-time $(($(date +%s) - 3600)) \
+      --end-time $(($(date +%s) + 3600)) --query-string "$1" --query queryId --output text)
+    for _ in $(seq 1 100); do
+      status=$(awsc "$cli" logs get-query-results --query-id "$qid" --query status --output text)
+      [ "$status" = Complete ] && break
+      sleep 0.1
+    done
+    [ "$status" = Complete ] || fail "query $1: status $status"
+    awsc "$cli" logs get-query-results --query-id "$qid" --query "$2" --output text
+  }
+  got=$(query 'fields @timestamp, @message | filter @message like /ERROR/' 'results[0][?field==`"@message"`].value')
+  expect_eq "insights filter" "$got" "ERROR upstream timeout"
+  got=$(query 'filter ispresent(ms) | stats count(*) as n, max(ms) as slowest by level' 'results[*].[[0].value, [1].value, [2].value]')
+  expect_eq "insights stats" "$got" "WARN	1	950"
+  if out=$(awsc "$cli" logs start-query --log-group-name "$group" --start-time 0 --end-time 1 --query-string 'fields @message | sort @timestamp dsc' 2>&1); then
+    fail "a malformed query accepted"
+  fi
+  expect_contains "malformed query" "$out" "MalformedQueryException"
+  expect_contains "malformed query" "$out" "unexpected symbol found dsc at line 1 and position 35"
 
   awsc "$cli" logs delete-log-stream --log-group-name "$group" --log-stream-name web/2
   awsc "$cli" logs delete-log-group --log-group-name "$group"
