@@ -26,6 +26,9 @@ type APIError struct {
 	Code    string
 	Status  int
 	Message string
+	// NoMessage wants an error that carries no message at all, as some of
+	// AWS's do (SSM's ParameterNotFound).
+	NoMessage bool
 }
 
 // WantAPIError reports (with t.Errorf) unless err is the AWS error want, as
@@ -42,7 +45,7 @@ func WantAPIError(t testing.TB, err error, want APIError) bool {
 		got.Message = ae.ErrorMessage()
 	}
 	if (want.Code != "" && got.Code != want.Code) || (want.Status != 0 && got.Status != want.Status) ||
-		!strings.Contains(got.Message, want.Message) {
+		!strings.Contains(got.Message, want.Message) || (want.NoMessage && got.Message != "") {
 		t.Errorf("got %s, want %s", got, want)
 		return false
 	}
@@ -56,6 +59,9 @@ func (e APIError) String() string {
 	}
 	if e.Message != "" {
 		s += ` "` + e.Message + `"`
+	}
+	if e.NoMessage {
+		s += " with no message"
 	}
 	return s
 }

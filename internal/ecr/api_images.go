@@ -66,8 +66,16 @@ func resolveImage(tx store.Tx, repo registry.Repo, id api.ImageIdentifier) (stri
 	return d, nil, nil
 }
 
+// imageIDString is an image ID as ECR's messages render it, a field not
+// given as 'null': "{imageDigest:'null', imageTag:'latest'}".
 func imageIDString(id api.ImageIdentifier) string {
-	return "{imageDigest:'" + str(id.ImageDigest) + "', imageTag:'" + str(id.ImageTag) + "'}"
+	orNull := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return *p
+	}
+	return "{imageDigest:'" + orNull(id.ImageDigest) + "', imageTag:'" + orNull(id.ImageTag) + "'}"
 }
 
 func (s *Service) imageDetail(repo registry.Repo, img *image) api.ImageDetail {

@@ -442,7 +442,7 @@ func TestImagesListDescribeDelete(t *testing.T) {
 		t.Errorf("DescribeImages UNTAGGED: got %+v, %v", du, err)
 	}
 	_, err = e.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: repo, ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("zzz")}}})
-	awstest.WantAPIError(t, err, awstest.APIError{Code: "ImageNotFoundException", Status: 400, Message: "The image with imageId {imageDigest:'', imageTag:'zzz'} does not exist within the repository with name 'lib' in the registry with id '000000000000'"})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ImageNotFoundException", Status: 400, Message: "The image with imageId {imageDigest:'null', imageTag:'zzz'} does not exist within the repository with name 'lib' in the registry with id '000000000000'"})
 
 	// Tags list with pagination, as the registry serves it.
 	r := e.do(e.auth, "GET", "/v2/lib/tags/list?n=2", nil)

@@ -289,6 +289,11 @@ func family(proto string) string {
 	return "query"
 }
 
+// signatureMismatch is how the APIs other than S3 word a wrong signature
+// (S3's text is sigv4's own: "... Check your key and signing method.").
+const signatureMismatch = "The request signature we calculated does not match the signature you provided. " +
+	"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+
 // authError maps a sigv4 failure to the error each protocol family gives.
 func authError(err error, proto string) awsproto.APIError {
 	var se *sigv4.Error
@@ -312,7 +317,9 @@ func authError(err error, proto string) awsproto.APIError {
 	case sigv4.KindIncomplete:
 		return &awsproto.Error{Code: pick("IncompleteSignature", "IncompleteSignatureException", "AuthorizationHeaderMalformed"), Status: 400, Message: se.Message}
 	case sigv4.KindSignatureMismatch, sigv4.KindChunkSignatureMismatch:
-		return &awsproto.Error{Code: pick("SignatureDoesNotMatch", "InvalidSignatureException", "SignatureDoesNotMatch"), Status: 403, Message: se.Message}
+		// S3 words it shortly, as sigv4 does; every other API the longer way.
+		msg := pick(signatureMismatch, signatureMismatch, se.Message)
+		return &awsproto.Error{Code: pick("SignatureDoesNotMatch", "InvalidSignatureException", "SignatureDoesNotMatch"), Status: 403, Message: msg}
 	case sigv4.KindExpired:
 		return &awsproto.Error{Code: pick("SignatureDoesNotMatch", "InvalidSignatureException", "AccessDenied"), Status: 403, Message: se.Message}
 	case sigv4.KindSkewed:

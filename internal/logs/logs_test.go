@@ -663,7 +663,7 @@ func TestFilterLogEvents(t *testing.T) {
 	}{
 		{"names and prefix", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")},
 			"InvalidParameterException", "You cannot specify both"},
-		{"bad pattern", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), FilterPattern: aws.String(`{ $.a = `)}, "InvalidParameterException", "Invalid filter pattern"},
+		{"bad pattern", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), FilterPattern: aws.String(`{ $.a = `)}, "InvalidParameterException", "If a filter pattern starts with '{' it must end with '}'"},
 		{"bad token", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), NextToken: aws.String("x")}, "InvalidParameterException", "nextToken"},
 		{"missing group", &cwl.FilterLogEventsInput{LogGroupName: aws.String("nope")}, "ResourceNotFoundException", "The specified log group does not exist."},
 		{"name and identifier", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogGroupIdentifier: aws.String("g")}, "InvalidParameterException", "mutually exclusive"},

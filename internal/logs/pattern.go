@@ -61,13 +61,14 @@ func compilePattern(src string) (pattern, error) {
 	case s == "":
 		return matchAll{}, nil
 	case s[0] == '{':
+		// AWS's own sentence for an unclosed pattern (jorgebastida/awslogs#210).
 		if !strings.HasSuffix(s, "}") {
-			return nil, patternError("a JSON pattern must end with '}'")
+			return nil, invalidParameter("If a filter pattern starts with '{' it must end with '}'")
 		}
 		return compileJSONPattern(s[1 : len(s)-1])
 	case s[0] == '[':
 		if !strings.HasSuffix(s, "]") {
-			return nil, patternError("a space-delimited pattern must end with ']'")
+			return nil, invalidParameter("If a filter pattern starts with '[' it must end with ']'")
 		}
 		return compileSpacePattern(s[1 : len(s)-1])
 	}

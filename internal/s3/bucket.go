@@ -520,7 +520,7 @@ func (s *Service) PutBucketNotificationConfiguration(ctx context.Context, in *ap
 	if cfg == nil {
 		cfg = &api.NotificationConfiguration{}
 	}
-	if err := validateNotification(cfg); err != nil {
+	if err := validateNotification(cfg, s.ids); err != nil {
 		return err
 	}
 	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketNotification", func(b *bucketRecord) { b.Notification = cfg })

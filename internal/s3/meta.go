@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -186,16 +185,9 @@ type partRecord struct {
 	Checksum *checksum `json:"ck,omitempty"`
 }
 
-// randomHex returns n random bytes in hex.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // newVersionID makes a version ID that sorts by seq; the random tail makes
 // it as unguessable as AWS's.
-func newVersionID(seq uint64) string { return fmt.Sprintf("%016x", seq) + randomHex(8) }
+func (s *Service) newVersionID(seq uint64) string { return fmt.Sprintf("%016x", seq) + s.ids.Hex(16) }
 
 // versionSeq returns the seq a version ID was made from.
 func versionSeq(id string) (uint64, bool) {

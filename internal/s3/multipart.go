@@ -111,7 +111,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 		return nil, err
 	}
 	caller := overcast.CallerFrom(ctx)
-	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + randomHex(16), Bucket: bucket, Key: key,
+	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + s.ids.Hex(32), Bucket: bucket, Key: key,
 		Initiated: s.now().UTC(), Initiator: caller.ARN,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
 		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: set.class,

@@ -11,6 +11,7 @@ import (
 	api "overcast/internal/api/s3"
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
+	"overcast/internal/ids"
 )
 
 // Event notifications. Every object creation and removal is published on
@@ -210,7 +211,7 @@ func init() {
 // validateNotification checks a notification configuration as S3 does
 // (without asking the destinations whether they accept S3's messages),
 // and names configurations that have no Id.
-func validateNotification(cfg *api.NotificationConfiguration) error {
+func validateNotification(cfg *api.NotificationConfiguration, source *ids.Source) error {
 	check := func(service, arn string, evs api.EventList, f *api.NotificationConfigurationFilter) error {
 		a, ok := overcast.ParseARN(arn)
 		if !ok || a.Service != service || a.Region == "" || a.AccountID == "" {
@@ -244,10 +245,8 @@ func validateNotification(cfg *api.NotificationConfiguration) error {
 			return err
 		}
 		if *d.id == nil {
-			*d.id = new(randomConfigID())
+			*d.id = new(source.Hex(32)) // a random configuration ID, as S3 gives one
 		}
 	}
 	return nil
 }
-
-func randomConfigID() string { return randomHex(16) }

@@ -93,7 +93,7 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 	}
 	rec.Seq = s.clock.next(floor)
 	if b.Versioning == "Enabled" {
-		rec.VersionID = newVersionID(rec.Seq)
+		rec.VersionID = s.newVersionID(rec.Seq)
 	} else {
 		rec.VersionID = "null"
 		for _, v := range vs {

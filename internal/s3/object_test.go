@@ -615,7 +615,7 @@ func TestMalformedXML(t *testing.T) {
 	status, _, body = rawRequest(t, "POST", srv.URL+"/xml?delete", empty, http.Header{
 		"Authorization": {"AWS4-HMAC-SHA256 Credential=test/" + now.Format("20060102") + "/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00"},
 		"X-Amz-Date":    {now.Format("20060102T150405Z")}, "X-Amz-Content-Sha256": {"UNSIGNED-PAYLOAD"},
-		"Content-MD5":   {base64.StdEncoding.EncodeToString(sum[:])}})
+		"Content-MD5": {base64.StdEncoding.EncodeToString(sum[:])}})
 	if status != http.StatusBadRequest || !strings.Contains(body, "<Code>MalformedXML</Code>") {
 		t.Errorf("DeleteObjects with no Object: got %d %s", status, body)
 	}

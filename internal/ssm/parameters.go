@@ -403,11 +403,11 @@ func (s *Service) GetParameter(ctx context.Context, in *api.GetParameterRequest)
 	sc := overcast.ScopeOf(ctx)
 	r, ok := localRef(sc, *in.Name)
 	if !ok {
-		return nil, parameterNotFound(*in.Name)
+		return nil, &api.ParameterNotFound{}
 	}
 	res, err := s.resolve(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, withoutMessage(err)
 	}
 	p, err := s.toParameter(sc, res, in.WithDecryption != nil && *in.WithDecryption)
 	if err != nil {
@@ -465,7 +465,7 @@ func (s *Service) DeleteParameter(ctx context.Context, in *api.DeleteParameterRe
 	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
 		deleted, err := deleteParameter(tx, sc, *in.Name)
 		if err == nil && !deleted {
-			return parameterNotFound(*in.Name)
+			return &api.ParameterNotFound{}
 		}
 		return err
 	})

@@ -192,6 +192,17 @@ func parameterNotFound(name string) error {
 	return api.NewParameterNotFound("Parameter %s not found.", name)
 }
 
+// withoutMessage is err, but a ParameterNotFound without its message:
+// GetParameter and DeleteParameter answer an unknown name with none
+// ("An error occurred (ParameterNotFound) when calling the GetParameter
+// operation: "), while ResolveParameter's callers keep the name.
+func withoutMessage(err error) error {
+	if _, ok := errors.AsType[*api.ParameterNotFound](err); ok {
+		return &api.ParameterNotFound{}
+	}
+	return err
+}
+
 func versionNotFound(name string, v int64) error {
 	return api.NewParameterVersionNotFound("Systems Manager could not find version %d of %s. Verify the version and try again.", v, name)
 }

@@ -185,17 +185,19 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 	if maxDuration == 0 {
 		maxDuration = 3600
 	}
-	// Role chaining: a role session may only assume a role for an hour.
-	if caller.Kind == overcast.PrincipalAssumedRole && maxDuration > 3600 {
-		maxDuration = 3600
-	}
 	d := int32(3600)
 	if in.DurationSeconds != nil {
 		d = *in.DurationSeconds
 	}
+	// Role chaining: a role session may only assume a role for an hour.
+	// AWS says which limit was passed, in a sentence of its own.
+	if caller.Kind == overcast.PrincipalAssumedRole && d > 3600 {
+		return nil, &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
+			Message: "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."}
+	}
 	if d > maxDuration {
-		return nil, validation("durationSeconds", fmt.Sprint(d),
-			fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role. (max %d)", maxDuration))
+		return nil, &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
+			Message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."}
 	}
 	externalID := ""
 	if in.ExternalId != nil {
@@ -297,11 +299,6 @@ func checkPolicy(p *string) error {
 		return api.NewMalformedPolicyDocumentException("%s", pe.Message)
 	}
 	return err
-}
-
-func validation(member, value, constraint string) error {
-	return &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
-		Message: fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint)}
 }
 
 func notAuthorized(c overcast.Caller, action, resource string) error {
