@@ -130,7 +130,7 @@ func TestMetricFilterErrors(t *testing.T) {
 				FilterPattern: aws.String("x"), MetricTransformations: []types.MetricTransformation{metric("N", "M", "1")}})
 			return err
 		}(), awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
-		{"bad pattern", put(`{ $.a = `, metric("N", "M", "1")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
+		{"bad pattern", put(`{ $.level = }`, metric("N", "M", "1")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
 		{"field value of a term pattern", put("ERROR", metric("N", "M", "$.latency")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid metric value $.latency"}},
 		{"unnamed field", put("[a, b]", metric("N", "M", "$c")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid metric value $c"}},
 		{"dimension not a field", put(`{ $.a = 1 }`, withDims(metric("N", "M", "1"), map[string]string{"L": "level"})),

@@ -97,7 +97,7 @@ func TestSubscriptionFilterErrors(t *testing.T) {
 			awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
 		{"Kinesis without a role", put("g", kinesisARN, "", ""), awstest.APIError{Code: "InvalidParameterException", Message: "A roleArn is required"}},
 		{"bad role", put("g", kinesisARN, "arn:aws:iam::000000000000:user/bob", ""), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid roleArn"}},
-		{"bad pattern", put("g", lambdaARN, "", "{ $.a = "), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
+		{"bad pattern", put("g", lambdaARN, "", "{ $.level = }"), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
 		{"describe a missing group", func() error {
 			_, err := c.DescribeSubscriptionFilters(ctx, &cwl.DescribeSubscriptionFiltersInput{LogGroupName: aws.String("nope")})
 			return err
