@@ -77,6 +77,12 @@ func (s *Service) CreateBucket(ctx context.Context, in *api.CreateBucketRequest)
 		existing, err := s.getBucket(tx, name)
 		if err == nil {
 			if existing.Owner == caller.AccountID {
+				// For legacy compatibility S3 answers 200 OK when you
+				// re-create a bucket you own in us-east-1 (the error's
+				// documentation says so); everywhere else it is a 409.
+				if region == "us-east-1" && existing.Region == "us-east-1" {
+					return nil
+				}
 				return s3err(http.StatusConflict, "BucketAlreadyOwnedByYou",
 					"Your previous request to create the named bucket succeeded and you already own it.", "BucketName", name)
 			}

@@ -72,7 +72,11 @@ await step("s3", async () => {
   const s3 = new S3Client({ ...config(), forcePathStyle: true });
   const Bucket = `e2e-js-${run}`;
   await s3.send(new CreateBucketCommand({ Bucket }));
-  await expectError("CreateBucket again", () => s3.send(new CreateBucketCommand({ Bucket })), "BucketAlreadyOwnedByYou");
+  await s3.send(new CreateBucketCommand({ Bucket })); // us-east-1: 200 OK for a bucket you own
+  const euS3 = new S3Client({ ...config(), region: "eu-west-1", forcePathStyle: true });
+  await expectError("CreateBucket again outside us-east-1",
+    () => euS3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })),
+    "BucketAlreadyOwnedByYou");
   await s3.send(new HeadBucketCommand({ Bucket }));
   const buckets = await s3.send(new ListBucketsCommand({}));
   expectEq("ListBuckets has the bucket", buckets.Buckets.some((b) => b.Name === Bucket), true);

@@ -22,8 +22,13 @@ for cli in "${CLIS[@]}"; do
 
   out=$(awsc "$cli" s3 mb "s3://$b")
   expect_eq "mb" "$out" "make_bucket: $b"
-  if out=$(awsc "$cli" s3 mb "s3://$b" 2>&1); then fail "mb of an existing bucket succeeded"; fi
-  expect_contains "mb again" "$out" BucketAlreadyOwnedByYou
+  # us-east-1 answers 200 OK to re-creating your own bucket; other
+  # regions BucketAlreadyOwnedByYou.
+  out=$(awsc "$cli" s3 mb "s3://$b")
+  expect_eq "mb again in us-east-1" "$out" "make_bucket: $b"
+  if out=$(awsc "$cli" s3api create-bucket --bucket "$b" --region eu-west-1 \
+    --create-bucket-configuration LocationConstraint=eu-west-1 2>&1); then fail "create-bucket of an owned bucket outside us-east-1 succeeded"; fi
+  expect_contains "create again in eu-west-1" "$out" BucketAlreadyOwnedByYou
   if out=$(awsc "$cli" s3 mb "s3://Bad_Name" 2>&1); then fail "invalid bucket name accepted"; fi
   expect_contains "invalid name" "$out" InvalidBucketName
 
