@@ -428,10 +428,15 @@ func PageSize(requested *int32, def int) int {
 	return int(*requested)
 }
 
+// pageTokenMark starts every token PageToken makes, so that PageAfter can
+// tell a token of ours from any other base64 string, as AWS refuses a
+// token it did not issue instead of starting the listing somewhere.
+const pageTokenMark = "overcast-page:"
+
 // PageToken is an opaque pagination token (NextToken) carrying key, where
 // the next page starts after.
 func PageToken(key string) *string {
-	return new(base64.RawURLEncoding.EncodeToString([]byte(key)))
+	return new(base64.RawURLEncoding.EncodeToString([]byte(pageTokenMark + key)))
 }
 
 // PageAfter is the key a request's PageToken carries, or "" when it has
@@ -445,5 +450,9 @@ func PageAfter(token *string, invalid error) (string, error) {
 	if err != nil {
 		return "", invalid
 	}
-	return string(b), nil
+	key, ok := strings.CutPrefix(string(b), pageTokenMark)
+	if !ok {
+		return "", invalid
+	}
+	return key, nil
 }

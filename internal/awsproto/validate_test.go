@@ -1,6 +1,7 @@
 package awsproto_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -349,6 +350,7 @@ func TestPageTokens(t *testing.T) {
 		{"empty token", new(""), "", nil},
 		{"a key", awsproto.PageToken("app/db:0000000000000000002"), "app/db:0000000000000000002", nil},
 		{"not base64", new("not a token!"), "", invalid},
+		{"base64 it did not issue", new(base64.RawURLEncoding.EncodeToString([]byte("app/db"))), "", invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
