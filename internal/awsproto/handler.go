@@ -214,23 +214,28 @@ func (h *Handler) call(ctx context.Context, op *Operation, in any) (out any, err
 }
 
 // readBody returns the request body, from the gateway's copy when it has
-// one, refusing bodies over MaxBodySize.
+// one, refusing bodies over MaxBodySize and bodies that do not match the
+// digests their client sent.
 func readBody(r *http.Request) ([]byte, error) {
-	if b, ok := r.Context().Value(bodyKey).([]byte); ok {
-		return b, nil
+	b, ok := r.Context().Value(bodyKey).([]byte)
+	if !ok {
+		if r.Body == nil {
+			return nil, nil
+		}
+		var err error
+		b, err = io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
+		if e, ok := AsAPIError(err); ok {
+			return nil, e // the gateway's verdict on the body (a payload hash that does not match)
+		}
+		if err != nil {
+			return nil, &Error{Code: "IncompleteBody", Status: http.StatusBadRequest, Message: "The request body could not be read: " + err.Error()}
+		}
+		if len(b) > MaxBodySize {
+			return nil, ErrBodyTooLarge
+		}
 	}
-	if r.Body == nil {
-		return nil, nil
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	if e, ok := AsAPIError(err); ok {
-		return nil, e // the gateway's verdict on the body (a payload hash that does not match)
-	}
-	if err != nil {
-		return nil, &Error{Code: "IncompleteBody", Status: http.StatusBadRequest, Message: "The request body could not be read: " + err.Error()}
-	}
-	if len(b) > MaxBodySize {
-		return nil, ErrBodyTooLarge
+	if err := verifyDigests(r.Header, b); err != nil {
+		return nil, err
 	}
 	return decodeContentEncoding(r.Header, b)
 }

@@ -150,6 +150,19 @@ func TestIntegrityWhateverTheKey(t *testing.T) {
 		{"forged chunk signatures", upload{method: "PUT", payloadHash: sigv4.StreamingPayload,
 			header: chunked(sigv4.StreamingPayload, ""), body: awsChunked(body, zeros, "")}, "s3",
 			map[string]string{"unknown key": "200 ", "known key": "403 SignatureDoesNotMatch"}},
+		// Bodies that are not uploads carry digests too: a bucket policy, a
+		// DeleteObjects list (which SDKs send with a checksum).
+		{"wrong Content-MD5, bucket policy", upload{method: "PUT", path: "/integrity?policy", payloadHash: sigv4.UnsignedPayload,
+			body: `{"Version":"2012-10-17","Statement":[]}`, header: map[string]string{"Content-MD5": goodMD5}}, "s3",
+			map[string]string{"unknown key": "400 BadDigest", "known key": "400 BadDigest"}},
+		{"wrong x-amz-checksum-crc32, DeleteObjects", upload{method: "POST", path: "/integrity?delete", payloadHash: sigv4.UnsignedPayload,
+			body:   `<Delete><Object><Key>a</Key></Object></Delete>`,
+			header: map[string]string{"X-Amz-Checksum-Crc32": crc32Base64("other")}}, "s3",
+			map[string]string{"unknown key": "400 BadDigest", "known key": "400 BadDigest"}},
+		{"right x-amz-checksum-crc32, DeleteObjects", upload{method: "POST", path: "/integrity?delete", payloadHash: sigv4.UnsignedPayload,
+			body:   `<Delete><Object><Key>a</Key></Object></Delete>`,
+			header: map[string]string{"X-Amz-Checksum-Crc32": crc32Base64(`<Delete><Object><Key>a</Key></Object></Delete>`)}}, "s3",
+			map[string]string{"unknown key": "200 ", "known key": "200 "}},
 		// Other APIs read their bodies through the same check.
 		{"wrong payload hash, query API", upload{method: "POST", path: "/", payloadHash: otherHash, body: "Action=GetCallerIdentity&Version=2011-06-15",
 			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, "sts",
