@@ -4,9 +4,10 @@ package placement
 // when it can, else the reason RunTask reports.
 type check func(*Instance) string
 
-// checks is the filter chain in the order the developer guide gives:
-// the instance's agent and attributes, its resources, then the placement
-// constraints. An instance's failure is the first check it fails.
+// checks is the filter chain in the order the developer guide gives: the
+// instance's agent, its resources (CPU, memory, ports), the attributes the
+// task requires, then the placement constraints. An instance's failure is
+// the first check it fails.
 type checks []check
 
 func (cs checks) reason(inst *Instance) string {
@@ -21,13 +22,12 @@ func (cs checks) reason(inst *Instance) string {
 func (cs checks) pass(inst *Instance) bool { return cs.reason(inst) == "" }
 
 func newChecks(task Task) (checks, error) {
-	cs := checks{checkAgent}
-	if len(task.RequiredAttributes) > 0 {
-		cs = append(cs, checkAttributes(task.RequiredAttributes))
-	}
-	cs = append(cs, checkCPU(task.CPU), checkMemory(task.Memory))
+	cs := checks{checkAgent, checkCPU(task.CPU), checkMemory(task.Memory)}
 	if checksPorts(task) && len(task.Ports) > 0 {
 		cs = append(cs, checkPorts(task.Ports))
+	}
+	if len(task.RequiredAttributes) > 0 {
+		cs = append(cs, checkAttributes(task.RequiredAttributes))
 	}
 	for _, c := range task.Constraints {
 		switch c.Type {

@@ -214,7 +214,7 @@ func (c *candidate) own() *Instance {
 
 // state is the cluster during one placement or scale-in decision.
 type state struct {
-	candidates []*candidate
+	candidates []candidate
 	group      string
 	rankers    []ranker
 	// buckets counts the group's tasks per value of each spread attribute
@@ -223,10 +223,10 @@ type state struct {
 }
 
 func newState(instances []*Instance, group string, strategies []Strategy, task Task) *state {
-	s := &state{group: group}
+	s := &state{group: group, candidates: make([]candidate, 0, len(instances))}
 	for _, inst := range instances {
 		if inst.Status == StatusActive {
-			s.candidates = append(s.candidates, &candidate{orig: inst, cur: inst})
+			s.candidates = append(s.candidates, candidate{orig: inst, cur: inst})
 		}
 	}
 	s.rankers, s.buckets = newRankers(strategies, task, s)
@@ -252,7 +252,8 @@ func (s *state) best(rnd *rand.Rand, order int, eligible func(*candidate) bool) 
 		scores     [maxStrategies]int
 		ties       int
 	)
-	for _, c := range s.candidates {
+	for i := range s.candidates {
+		c := &s.candidates[i]
 		if !eligible(c) {
 			continue
 		}

@@ -139,6 +139,8 @@ type term struct {
 	op        operator
 	args      []string
 	re        *regexp.Regexp // matches, not_matches
+	prefix    string         // set when re is a literal followed by .*
+	isPrefix  bool
 	number    int64          // runningTasksCount
 	at        time.Time      // registeredAt
 	dateOnly  bool           // registeredAt given as a day: compare days
@@ -438,6 +440,11 @@ func (p *parser) compileArgs(t *term) error {
 			return p.fail(fmt.Sprintf("invalid regular expression '%s'", t.args[0]))
 		}
 		t.re = re
+		// The documented patterns (t2.*, g2.*) are a prefix: test it
+		// without running the regular expression.
+		if lit, ok := strings.CutSuffix(t.args[0], ".*"); ok && regexp.QuoteMeta(lit) == lit {
+			t.prefix, t.isPrefix = lit, true
+		}
 		return nil
 	}
 	switch t.subject {
@@ -501,9 +508,9 @@ func (t *term) match(inst *Instance) bool {
 	}
 	switch t.op {
 	case opMatches:
-		return t.re.MatchString(value)
+		return t.matches(value)
 	case opNotMatches:
-		return !t.re.MatchString(value)
+		return !t.matches(value)
 	case opIn, opNotIn:
 		in := false
 		for _, a := range t.args {
@@ -595,9 +602,9 @@ func (t *term) matchGroups(inst *Instance) bool {
 		}
 		return false
 	}
-	inArgs := func(g string) bool {
+	inArgs := func() bool {
 		for _, a := range t.args {
-			if g == a {
+			if inst.Groups[a] > 0 {
 				return true
 			}
 		}
@@ -609,15 +616,23 @@ func (t *term) matchGroups(inst *Instance) bool {
 	case opNotExists:
 		return !anyGroup(func(string) bool { return true })
 	case opEquals, opIn:
-		return anyGroup(inArgs)
+		return inArgs()
 	case opNotEquals, opNotIn:
-		return !anyGroup(inArgs)
+		return !inArgs()
 	case opMatches:
-		return anyGroup(t.re.MatchString)
+		return anyGroup(t.matches)
 	case opNotMatches:
-		return !anyGroup(t.re.MatchString)
+		return !anyGroup(t.matches)
 	}
 	return false
+}
+
+func (t *term) matches(value string) bool {
+	if t.isPrefix {
+		// . does not match a newline, so neither may the rest.
+		return strings.HasPrefix(value, t.prefix) && !strings.Contains(value[len(t.prefix):], "\n")
+	}
+	return t.re.MatchString(value)
 }
 
 // compareVersions compares dotted versions such as 1.14.5 (a leading v is

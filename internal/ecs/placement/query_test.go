@@ -269,3 +269,27 @@ func TestExpressionString(t *testing.T) {
 		t.Errorf("got %q, want %q", got, text)
 	}
 }
+
+// TestPrefixPatternsAgreeWithRegexp checks the shortcut for patterns such
+// as t2.* against the regular expression it stands for.
+func TestPrefixPatternsAgreeWithRegexp(t *testing.T) {
+	for _, pattern := range []string{"t2.*", "g2.*", ".*", "us-east-1.*"} {
+		expr, err := Parse("attribute:x =~ " + pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		term := expr.root.(*term)
+		if !term.isPrefix {
+			t.Errorf("%s: not taken as a prefix", pattern)
+		}
+		for _, value := range []string{"", "t2", "t2.micro", "xt2.micro", "g2.2xlarge", "t2\nx", "us-east-1a", "us-east-2a"} {
+			if got, want := term.matches(value), term.re.MatchString(value); got != want {
+				t.Errorf("%s on %q: got %v, want %v as the regular expression says", pattern, value, got, want)
+			}
+		}
+	}
+	expr, _ := Parse(`attribute:x =~ t2\..*`)
+	if expr.root.(*term).isPrefix {
+		t.Errorf(`t2\..* taken as a prefix; it has an escape`)
+	}
+}

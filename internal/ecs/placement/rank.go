@@ -69,8 +69,13 @@ func newRankers(strategies []Strategy, task Task, s *state) ([]ranker, []map[str
 			case strings.HasPrefix(field, attributePrefix):
 				name := strings.TrimPrefix(field, attributePrefix)
 				b = map[string]int{}
-				for _, c := range s.candidates {
-					b[bucketOf(c.cur, name)] += c.cur.Groups[s.group]
+				for i := range s.candidates {
+					// Most instances run none of the group: a missing key
+					// reads as 0, so only the others are written.
+					inst := s.candidates[i].cur
+					if n := inst.Groups[s.group]; n != 0 {
+						b[bucketOf(inst, name)] += n
+					}
 				}
 				r = spreadAttribute{name: name, buckets: b}
 			}

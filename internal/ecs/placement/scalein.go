@@ -34,8 +34,8 @@ func ChooseToStop(instances []*Instance, group string, tasks []RunningTask, stra
 		all[i] = &cp
 	}
 	s := newState(all, group, strategies, Task{})
-	for _, c := range s.candidates {
-		byARN[c.orig.ARN] = c
+	for i := range s.candidates {
+		byARN[s.candidates[i].orig.ARN] = &s.candidates[i]
 	}
 	onInstance := map[*candidate][]RunningTask{}
 	var stop []string
