@@ -141,9 +141,9 @@ type term struct {
 	re        *regexp.Regexp // matches, not_matches
 	prefix    string         // set when re is a literal followed by .*
 	isPrefix  bool
-	number    int64          // runningTasksCount
-	at        time.Time      // registeredAt
-	dateOnly  bool           // registeredAt given as a day: compare days
+	number    int64     // runningTasksCount
+	at        time.Time // registeredAt
+	dateOnly  bool      // registeredAt given as a day: compare days
 }
 
 // Parse parses a cluster query language expression.
@@ -153,7 +153,7 @@ func Parse(expr string) (*Expression, error) {
 	if p.eof() {
 		return nil, p.fail("expression is empty")
 	}
-	root, err := p.parseOr()
+	root, err := p.parseBinary(0)
 	if err != nil {
 		return nil, err
 	}
@@ -203,39 +203,37 @@ func (p *parser) symbol(s string) bool {
 	return false
 }
 
-func (p *parser) parseOr() (node, error) {
-	left, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		p.skipSpace()
-		if !p.symbol("||") && !p.keyword("or") {
-			return left, nil
-		}
-		right, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		left = orNode{left, right}
-	}
+// connectives are the binary boolean operators, loosest first: or, then
+// and.
+var connectives = []struct {
+	symbol, word string
+	join         func(left, right node) node
+}{
+	{"||", "or", func(l, r node) node { return orNode{l, r} }},
+	{"&&", "and", func(l, r node) node { return andNode{l, r} }},
 }
 
-func (p *parser) parseAnd() (node, error) {
-	left, err := p.parseUnary()
+// parseBinary parses a chain of the connective at level, whose operands
+// bind tighter: the next level, or a unary expression after the last.
+func (p *parser) parseBinary(level int) (node, error) {
+	if level == len(connectives) {
+		return p.parseUnary()
+	}
+	c := connectives[level]
+	left, err := p.parseBinary(level + 1)
 	if err != nil {
 		return nil, err
 	}
 	for {
 		p.skipSpace()
-		if !p.symbol("&&") && !p.keyword("and") {
+		if !p.symbol(c.symbol) && !p.keyword(c.word) {
 			return left, nil
 		}
-		right, err := p.parseUnary()
+		right, err := p.parseBinary(level + 1)
 		if err != nil {
 			return nil, err
 		}
-		left = andNode{left, right}
+		left = c.join(left, right)
 	}
 }
 
@@ -252,7 +250,7 @@ func (p *parser) parseUnary() (node, error) {
 		}
 		return notNode{inner}, nil
 	case p.symbol("("):
-		inner, err := p.parseOr()
+		inner, err := p.parseBinary(0)
 		if err != nil {
 			return nil, err
 		}

@@ -65,19 +65,20 @@ func TestValidateStrategies(t *testing.T) {
 	}
 }
 
+// checkInvalid checks that err is an *InvalidParameterError saying want,
+// or nil when want is "".
 func checkInvalid(t *testing.T, err error, want string) {
 	t.Helper()
-	if want == "" {
-		if err != nil {
-			t.Errorf("got %v, want no error", err)
-		}
-		return
-	}
+	var got string
 	var ipe *InvalidParameterError
-	if !errors.As(err, &ipe) {
+	switch {
+	case err == nil:
+	case errors.As(err, &ipe):
+		got = ipe.Message
+	default:
 		t.Fatalf("got %v, want an *InvalidParameterError", err)
 	}
-	if ipe.Message != want {
-		t.Errorf("got %q, want %q", ipe.Message, want)
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
