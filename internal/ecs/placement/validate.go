@@ -11,6 +11,8 @@ import (
 const (
 	maxConstraints = 10
 	maxStrategies  = 5
+	// PlacementConstraint.expression in the API reference.
+	maxExpressionLength = 2000
 )
 
 // ValidateConstraints checks placement constraints as CreateService,
@@ -51,6 +53,9 @@ func validateConstraint(c Constraint) error {
 	case ConstraintMemberOf:
 		if strings.TrimSpace(c.Expression) == "" {
 			return invalid("memberOf expression must be specified.")
+		}
+		if len(c.Expression) > maxExpressionLength {
+			return invalid("memberOf expression must be at most %d characters.", maxExpressionLength)
 		}
 		if _, err := Parse(c.Expression); err != nil {
 			return &InvalidParameterError{Message: err.Error()}

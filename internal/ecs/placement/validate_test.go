@@ -2,6 +2,7 @@ package placement
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,7 @@ func TestValidateConstraints(t *testing.T) {
 		{"distinctInstance with an expression", []Constraint{{Type: ConstraintDistinctInstance, Expression: "x"}}, "distinctInstance expression should not be specified."},
 		{"memberOf without an expression", []Constraint{{Type: ConstraintMemberOf}}, "memberOf expression must be specified."},
 		{"memberOf with a bad expression", []Constraint{{Type: ConstraintMemberOf, Expression: "colour == red"}}, "Invalid expression 'colour == red': unknown subject 'colour' at position 1."},
+		{"expression over 2000 characters", []Constraint{{Type: ConstraintMemberOf, Expression: "attribute:a in [" + strings.Repeat("b,", 992) + "c]"}}, "memberOf expression must be at most 2000 characters."},
 		{"unknown type", []Constraint{{Type: "sameInstance"}}, "Invalid placement constraint type: 'sameInstance'. Valid types are distinctInstance and memberOf."},
 	}
 	for _, tt := range tests {
