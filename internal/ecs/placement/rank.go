@@ -73,6 +73,9 @@ func newRankers(strategies []Strategy, task Task, s *state) ([]ranker, []map[str
 					// Most instances run none of the group: a missing key
 					// reads as 0, so only the others are written.
 					inst := s.candidates[i].cur
+					if len(inst.Groups) == 0 {
+						continue
+					}
 					if n := inst.Groups[s.group]; n != 0 {
 						b[bucketOf(inst, name)] += n
 					}
