@@ -109,10 +109,9 @@ func TestMetricFilterErrors(t *testing.T) {
 	ctx := context.Background()
 	c, _ := start(t)
 	createGroup(t, c, "g")
-	put := func(pattern string, tr types.MetricTransformation) error {
-		_, err := c.PutMetricFilter(ctx, &cwl.PutMetricFilterInput{LogGroupName: aws.String("g"), FilterName: aws.String("f"),
+	put := func(group, pattern string, tr types.MetricTransformation) func(context.Context) error {
+		return awstest.Fails(c.PutMetricFilter, &cwl.PutMetricFilterInput{LogGroupName: aws.String(group), FilterName: aws.String("f"),
 			FilterPattern: aws.String(pattern), MetricTransformations: []types.MetricTransformation{tr}})
-		return err
 	}
 	withDims := func(tr types.MetricTransformation, dims map[string]string) types.MetricTransformation {
 		tr.Dimensions = dims
@@ -120,47 +119,31 @@ func TestMetricFilterErrors(t *testing.T) {
 	}
 	withDefault := withDims(metric("N", "M", "1"), map[string]string{"L": "$.level"})
 	withDefault.DefaultValue = aws.Float64(0)
-	tests := []struct {
-		name string
-		err  error
-		want awstest.APIError
-	}{
-		{"missing group", func() error {
-			_, err := c.PutMetricFilter(ctx, &cwl.PutMetricFilterInput{LogGroupName: aws.String("nope"), FilterName: aws.String("f"),
-				FilterPattern: aws.String("x"), MetricTransformations: []types.MetricTransformation{metric("N", "M", "1")}})
-			return err
-		}(), awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
-		{"bad pattern", put(`{ $.level = }`, metric("N", "M", "1")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
-		{"field value of a term pattern", put("ERROR", metric("N", "M", "$.latency")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid metric value $.latency"}},
-		{"unnamed field", put("[a, b]", metric("N", "M", "$c")), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid metric value $c"}},
-		{"dimension not a field", put(`{ $.a = 1 }`, withDims(metric("N", "M", "1"), map[string]string{"L": "level"})),
-			awstest.APIError{Code: "InvalidParameterException", Message: "Invalid dimension L"}},
-		{"four dimensions", put(`{ $.a = 1 }`, withDims(metric("N", "M", "1"), map[string]string{"A": "$.a", "B": "$.b", "C": "$.c", "D": "$.d"})),
-			awstest.APIError{Code: "InvalidParameterException", Message: "at most 3 dimensions"}},
-		{"default with dimensions", put(`{ $.a = 1 }`, withDefault), awstest.APIError{Code: "InvalidParameterException", Message: "cannot have a default value"}},
-		{"metric name without namespace", func() error {
-			_, err := c.DescribeMetricFilters(ctx, &cwl.DescribeMetricFiltersInput{MetricName: aws.String("M")})
-			return err
-		}(), awstest.APIError{Code: "InvalidParameterException"}},
-		{"describe a missing group", func() error {
-			_, err := c.DescribeMetricFilters(ctx, &cwl.DescribeMetricFiltersInput{LogGroupName: aws.String("nope")})
-			return err
-		}(), awstest.APIError{Code: "ResourceNotFoundException"}},
-		{"delete in a missing group", func() error {
-			_, err := c.DeleteMetricFilter(ctx, &cwl.DeleteMetricFilterInput{LogGroupName: aws.String("nope"), FilterName: aws.String("f")})
-			return err
-		}(), awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { awstest.WantAPIError(t, tt.err, tt.want) })
-	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "missing group", Call: put("nope", "x", metric("N", "M", "1")),
+			Want: awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
+		{Name: "bad pattern", Call: put("g", `{ $.level = }`, metric("N", "M", "1")), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
+		{Name: "field value of a term pattern", Call: put("g", "ERROR", metric("N", "M", "$.latency")), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid metric value $.latency"}},
+		{Name: "unnamed field", Call: put("g", "[a, b]", metric("N", "M", "$c")), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid metric value $c"}},
+		{Name: "dimension not a field", Call: put("g", `{ $.a = 1 }`, withDims(metric("N", "M", "1"), map[string]string{"L": "level"})),
+			Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid dimension L"}},
+		{Name: "four dimensions", Call: put("g", `{ $.a = 1 }`, withDims(metric("N", "M", "1"), map[string]string{"A": "$.a", "B": "$.b", "C": "$.c", "D": "$.d"})),
+			Want: awstest.APIError{Code: "InvalidParameterException", Message: "at most 3 dimensions"}},
+		{Name: "default with dimensions", Call: put("g", `{ $.a = 1 }`, withDefault), Want: awstest.APIError{Code: "InvalidParameterException", Message: "cannot have a default value"}},
+		{Name: "metric name without namespace", Call: awstest.Fails(c.DescribeMetricFilters, &cwl.DescribeMetricFiltersInput{MetricName: aws.String("M")}),
+			Want: awstest.APIError{Code: "InvalidParameterException"}},
+		{Name: "describe a missing group", Call: awstest.Fails(c.DescribeMetricFilters, &cwl.DescribeMetricFiltersInput{LogGroupName: aws.String("nope")}),
+			Want: awstest.APIError{Code: "ResourceNotFoundException"}},
+		{Name: "delete in a missing group", Call: awstest.Fails(c.DeleteMetricFilter, &cwl.DeleteMetricFilterInput{LogGroupName: aws.String("nope"), FilterName: aws.String("f")}),
+			Want: awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
+	})
 
 	// 100 filters a group, AWS's quota; replacing one is not adding one.
 	for i := range 100 {
 		putMetricFilter(t, c, "g", fmt.Sprintf("f%03d", i), "ERROR", metric("N", "M", "1"))
 	}
 	putMetricFilter(t, c, "g", "f000", "WARN", metric("N", "M", "1"))
-	awstest.WantAPIError(t, put("ERROR", metric("N", "M", "1")), awstest.APIError{Code: "LimitExceededException", Message: "Resource limit exceeded."})
+	awstest.WantAPIError(t, put("g", "ERROR", metric("N", "M", "1"))(ctx), awstest.APIError{Code: "LimitExceededException", Message: "Resource limit exceeded."})
 }
 
 func TestTestMetricFilter(t *testing.T) {

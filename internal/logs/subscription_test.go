@@ -74,40 +74,29 @@ func TestSubscriptionFilterErrors(t *testing.T) {
 	ctx := context.Background()
 	c, _ := start(t)
 	createGroup(t, c, "g")
-	put := func(group, destination, role, pattern string) error {
+	put := func(group, destination, role, pattern string) func(context.Context) error {
 		in := &cwl.PutSubscriptionFilterInput{LogGroupName: aws.String(group), FilterName: aws.String("f"),
 			FilterPattern: aws.String(pattern), DestinationArn: aws.String(destination)}
 		if role != "" {
 			in.RoleArn = aws.String(role)
 		}
-		_, err := c.PutSubscriptionFilter(ctx, in)
-		return err
+		return awstest.Fails(c.PutSubscriptionFilter, in)
 	}
-	tests := []struct {
-		name string
-		err  error
-		want awstest.APIError
-	}{
-		{"missing group", put("nope", lambdaARN, "", ""), awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
-		{"not an ARN", put("g", "ship-logs", "", ""), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn ship-logs"}},
-		{"an SQS queue", put("g", "arn:aws:sqs:us-east-1:000000000000:q", "", ""), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
-		{"another account's stream", put("g", "arn:aws:kinesis:us-east-1:111111111111:stream/logs", roleARN, ""),
-			awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
-		{"another region's function", put("g", "arn:aws:lambda:eu-west-1:000000000000:function:f", "", ""),
-			awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
-		{"Kinesis without a role", put("g", kinesisARN, "", ""), awstest.APIError{Code: "InvalidParameterException", Message: "A roleArn is required"}},
-		{"bad role", put("g", kinesisARN, "arn:aws:iam::000000000000:user/bob", ""), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid roleArn"}},
-		{"bad pattern", put("g", lambdaARN, "", "{ $.level = }"), awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
-		{"describe a missing group", func() error {
-			_, err := c.DescribeSubscriptionFilters(ctx, &cwl.DescribeSubscriptionFiltersInput{LogGroupName: aws.String("nope")})
-			return err
-		}(), awstest.APIError{Code: "ResourceNotFoundException"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { awstest.WantAPIError(t, tt.err, tt.want) })
-	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "missing group", Call: put("nope", lambdaARN, "", ""), Want: awstest.APIError{Code: "ResourceNotFoundException", Message: "The specified log group does not exist."}},
+		{Name: "not an ARN", Call: put("g", "ship-logs", "", ""), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn ship-logs"}},
+		{Name: "an SQS queue", Call: put("g", "arn:aws:sqs:us-east-1:000000000000:q", "", ""), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
+		{Name: "another account's stream", Call: put("g", "arn:aws:kinesis:us-east-1:111111111111:stream/logs", roleARN, ""),
+			Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
+		{Name: "another region's function", Call: put("g", "arn:aws:lambda:eu-west-1:000000000000:function:f", "", ""),
+			Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid destinationArn"}},
+		{Name: "Kinesis without a role", Call: put("g", kinesisARN, "", ""), Want: awstest.APIError{Code: "InvalidParameterException", Message: "A roleArn is required"}},
+		{Name: "bad role", Call: put("g", kinesisARN, "arn:aws:iam::000000000000:user/bob", ""), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid roleArn"}},
+		{Name: "bad pattern", Call: put("g", lambdaARN, "", "{ $.level = }"), Want: awstest.APIError{Code: "InvalidParameterException", Message: "Invalid filter pattern"}},
+		{Name: "describe a missing group", Call: awstest.Fails(c.DescribeSubscriptionFilters, &cwl.DescribeSubscriptionFiltersInput{LogGroupName: aws.String("nope")}), Want: awstest.APIError{Code: "ResourceNotFoundException"}},
+	})
 	// A logs destination may be another account's: cross-account delivery.
-	if err := put("g", "arn:aws:logs:us-east-1:111111111111:destination:central", "", ""); err != nil {
+	if err := put("g", "arn:aws:logs:us-east-1:111111111111:destination:central", "", "")(ctx); err != nil {
 		t.Errorf("another account's logs destination: %v", err)
 	}
 }
