@@ -241,22 +241,22 @@ func TestTiers(t *testing.T) {
 	}
 }
 
-func metadataNames(ps []types.ParameterMetadata) []string {
+// sortedNames is the sorted names of parameters or their metadata.
+func sortedNames[P any](ps []P, name func(P) *string) []string {
 	var out []string
 	for _, p := range ps {
-		out = append(out, aws.ToString(p.Name))
+		out = append(out, aws.ToString(name(p)))
 	}
 	slices.Sort(out)
 	return out
 }
 
+func metadataNames(ps []types.ParameterMetadata) []string {
+	return sortedNames(ps, func(p types.ParameterMetadata) *string { return p.Name })
+}
+
 func parameterNames(ps []types.Parameter) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, aws.ToString(p.Name))
-	}
-	slices.Sort(out)
-	return out
+	return sortedNames(ps, func(p types.Parameter) *string { return p.Name })
 }
 
 func TestSelectorsAndLabels(t *testing.T) {
