@@ -156,5 +156,17 @@ type Credentials struct {
 	Caller   Caller
 }
 
+// Role is what STS needs to know about an IAM role to assume it: IAM
+// finds it by ARN, STS checks its trust policy and session limit.
+type Role struct {
+	ARN                      string
+	RoleID                   string
+	Name                     string
+	Path                     string
+	AccountID                string
+	AssumeRolePolicyDocument string // JSON, not URL-encoded
+	MaxSessionDuration       int32  // seconds
+}
+
 // ErrUnknownAccessKey is what a key lookup returns for a key it does not know.
 var ErrUnknownAccessKey = errors.New("overcast: unknown access key")

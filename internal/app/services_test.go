@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"overcast/internal/app"
+	"overcast/internal/awstest"
 )
 
 // repoRoot is the module's root, from this package's directory.
@@ -74,7 +74,7 @@ func TestServiceBoundaries(t *testing.T) {
 	for _, s := range services {
 		isService[s] = true
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin := awstest.GoTool()
 	for _, svc := range services {
 		cmd := exec.Command(goBin, "list", "-deps", "./internal/"+svc+"/...")
 		cmd.Dir = repoRoot

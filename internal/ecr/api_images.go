@@ -117,6 +117,15 @@ func tagStatusMatches(status string, img *image) bool {
 	return true
 }
 
+// filterTagStatus is the tag status an images filter names, nil for none.
+// DescribeImages' filter has the same fields and converts to this one.
+func filterTagStatus(f *api.ListImagesFilter) *string {
+	if f == nil {
+		return nil
+	}
+	return f.TagStatus
+}
+
 // tagStatusOr is a filter's tag status, ANY when it names none.
 func tagStatusOr(status *string) string {
 	if status == nil {
@@ -165,10 +174,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	if len(in.ImageIds) > 0 && (in.NextToken != nil || in.MaxResults != nil) {
 		return nil, api.NewInvalidParameterException("Invalid parameter: nextToken and maxResults cannot be used with imageIds")
 	}
-	var status *string
-	if in.Filter != nil {
-		status = in.Filter.TagStatus
-	}
+	status := filterTagStatus((*api.ListImagesFilter)(in.Filter))
 	if err := s.flushPulls(ctx); err != nil {
 		return nil, err
 	}
@@ -239,12 +245,8 @@ func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*a
 	if err != nil {
 		return nil, err
 	}
-	var status *string
-	if in.Filter != nil {
-		status = in.Filter.TagStatus
-	}
 	out := &api.ListImagesResponse{ImageIds: api.ImageIdentifierList{}}
-	out.NextToken, err = s.pageImages(ctx, repo, status, in.NextToken, in.MaxResults, func(img *image) {
+	out.NextToken, err = s.pageImages(ctx, repo, filterTagStatus(in.Filter), in.NextToken, in.MaxResults, func(img *image) {
 		if len(img.Tags) == 0 {
 			out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest)})
 		}

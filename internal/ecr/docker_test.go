@@ -2,16 +2,16 @@ package ecr_test
 
 import (
 	"context"
-	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"overcast/internal/awstest"
 )
 
 // requireDocker skips without a Docker engine, unless OVERCAST_TEST_DOCKER=1
@@ -53,7 +53,7 @@ func TestDockerPushPullRun(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello from an ECR image\") }\n"), 0o644)
 	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644)
 	rootfs := filepath.Join(dir, "rootfs")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", filepath.Join(rootfs, "hello"), ".")
+	build := exec.Command(awstest.GoTool(), "build", "-o", filepath.Join(rootfs, "hello"), ".")
 	build.Dir = src
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOFLAGS=")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -64,14 +64,9 @@ func TestDockerPushPullRun(t *testing.T) {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
 
-	tok, err := e.c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	password := strings.TrimPrefix(string(raw), "AWS:")
+	user, password := e.srv.RegistryLogin(t)
 	host := e.srv.RegistryHost()
-	docker(password, "login", "--username", "AWS", "--password-stdin", host)
+	docker(password, "login", "--username", user, "--password-stdin", host)
 
 	ref := host + "/docker/hello:v1"
 	docker("", "import", "-c", `ENTRYPOINT ["/hello"]`, tarball, ref)

@@ -153,30 +153,19 @@ func (c *keyCache) invalidate(ids ...string) {
 	}
 }
 
-// Role is what STS needs to know about a role to assume it.
-type Role struct {
-	ARN                      string
-	RoleID                   string
-	Name                     string
-	Path                     string
-	AccountID                string
-	AssumeRolePolicyDocument string // JSON, not URL-encoded
-	MaxSessionDuration       int32  // seconds
-}
-
 // RoleByARN returns the role an ARN names, or *api.NoSuchEntityException.
 // The role is looked up in the ARN's account, not the caller's: assuming a
 // role in another account is what cross-account trust is for.
-func (s *Service) RoleByARN(ctx context.Context, arn string) (Role, error) {
+func (s *Service) RoleByARN(ctx context.Context, arn string) (overcast.Role, error) {
 	a, ok := overcast.ParseARN(arn)
 	if !ok || a.Service != "iam" || !overcast.IsAccountID(a.AccountID) || !strings.HasPrefix(a.Resource, "role/") {
-		return Role{}, roles.notFound(arn)
+		return overcast.Role{}, roles.notFound(arn)
 	}
 	rest := strings.TrimPrefix(a.Resource, "role")
 	i := strings.LastIndexByte(rest, '/')
 	path, name := rest[:i+1], rest[i+1:]
 	if name == "" {
-		return Role{}, roles.notFound(arn)
+		return overcast.Role{}, roles.notFound(arn)
 	}
 	var r roleRec
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
@@ -187,9 +176,9 @@ func (s *Service) RoleByARN(ctx context.Context, arn string) (Role, error) {
 		err = roles.notFound(name)
 	}
 	if err != nil {
-		return Role{}, err
+		return overcast.Role{}, err
 	}
-	return Role{ARN: roles.arn(a.AccountID, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
+	return overcast.Role{ARN: roles.arn(a.AccountID, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
 		AccountID: a.AccountID, AssumeRolePolicyDocument: r.Trust, MaxSessionDuration: r.MaxSession}, nil
 }
 

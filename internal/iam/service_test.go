@@ -204,7 +204,7 @@ func TestRoleByARN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Role{ARN: "arn:aws:iam::222222222222:role/ci/Deployer", RoleID: *out.Role.RoleId, Name: "Deployer",
+	want := overcast.Role{ARN: "arn:aws:iam::222222222222:role/ci/Deployer", RoleID: *out.Role.RoleId, Name: "Deployer",
 		Path: "/ci/", AccountID: "222222222222", AssumeRolePolicyDocument: trust, MaxSessionDuration: 7200}
 	// STS calls in with the assuming caller's context, another account's.
 	got, err := s.RoleByARN(context.Background(), "arn:aws:iam::222222222222:role/ci/deployer")

@@ -13,10 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"overcast"
 	api "overcast/internal/api/logs"
 	"overcast/internal/awsproto"
-	"overcast/internal/clock"
 	"overcast/internal/service/servicetest"
 )
 
@@ -88,10 +86,9 @@ func exportStatus(t *testing.T, s *Service, id string) string {
 // store finish: it resumes at the second object and writes no event twice.
 func TestExportResumes(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	b := &bucket{}
-	s := New(servicetest.Env(t, servicetest.WithClock(fake), servicetest.InDir(dir)), b)
+	start, fake := restartable(t, b)
+	s := start()
 	s.exportPart = 2
 	at := fake.Now()
 	var events []Event
@@ -99,9 +96,7 @@ func TestExportResumes(t *testing.T) {
 		events = append(events, Event{Timestamp: at.Add(time.Duration(i) * time.Second), Message: fmt.Sprint("event ", i)})
 	}
 	for _, st := range []string{"a", "b"} {
-		if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", st, events); err != nil {
-			t.Fatal(err)
-		}
+		appendEvents(t, s, "g", st, events...)
 	}
 	out, err := s.CreateExportTask(ctx, &api.CreateExportTaskRequest{LogGroupName: new("g"), From: new(at.UnixMilli()),
 		To: new(at.Add(time.Hour).UnixMilli()), Destination: new("bucket"), DestinationPrefix: new("p")})
@@ -119,7 +114,7 @@ func TestExportResumes(t *testing.T) {
 		t.Errorf("a second active task: got %q %q, want LimitExceededException", code, msg)
 	}
 
-	key := overcast.DefaultAccountID + "/" + overcast.DefaultRegion + "/" + id
+	key := defaultKey(id)
 	if res, err := s.runExport(ctx, key); err != nil || !res.Requeue {
 		t.Fatalf("first reconcile: %+v, %v; want a requeue", res, err)
 	}
@@ -127,7 +122,7 @@ func TestExportResumes(t *testing.T) {
 		t.Errorf("after one object: %s", got)
 	}
 
-	restarted := New(servicetest.Env(t, servicetest.WithClock(fake), servicetest.InDir(dir)), b)
+	restarted := start()
 	restarted.exportPart = 2
 	keys, err := restarted.activeExportKeys(ctx)
 	if err != nil || !cmp.Equal(keys, []string{key}) {
@@ -168,9 +163,7 @@ func TestExportCancelAndFail(t *testing.T) {
 	env := servicetest.Env(t)
 	s := New(env, b)
 	at := servicetest.Fake(env).Now()
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "s", []Event{{Timestamp: at, Message: "m"}}); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "s", Event{Timestamp: at, Message: "m"})
 	create := func() string {
 		t.Helper()
 		out, err := s.CreateExportTask(ctx, &api.CreateExportTaskRequest{LogGroupName: new("g"), From: new(int64(0)),
@@ -199,7 +192,7 @@ func TestExportCancelAndFail(t *testing.T) {
 	if code, _ := apiCode(err); code != "InvalidOperationException" {
 		t.Errorf("cancelling again: got %v, want InvalidOperationException", err)
 	}
-	if res, err := s.runExport(ctx, overcast.DefaultAccountID+"/"+overcast.DefaultRegion+"/"+id); err != nil || res.Requeue {
+	if res, err := s.runExport(ctx, defaultKey(id)); err != nil || res.Requeue {
 		t.Errorf("reconciling a cancelled task: %+v, %v; want nothing done", res, err)
 	}
 

@@ -7,10 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"overcast"
 	api "overcast/internal/api/logs"
-	"overcast/internal/clock"
-	"overcast/internal/service/servicetest"
 )
 
 func queryStatus(t *testing.T, s *Service, id string) string {
@@ -27,13 +24,10 @@ func queryStatus(t *testing.T, s *Service, id string) string {
 // results deleted seven days later.
 func TestQueryLifecycle(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	fake := clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
-	s := New(servicetest.Env(t, servicetest.WithClock(fake), servicetest.InDir(dir)), nil)
+	start, fake := restartable(t, nil)
+	s := start()
 	at := fake.Now()
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "s", []Event{{Timestamp: at, Message: "hello"}}); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "s", Event{Timestamp: at, Message: "hello"})
 	startQuery := func(s *Service) string {
 		t.Helper()
 		out, err := s.StartQuery(ctx, &api.StartQueryRequest{LogGroupName: new("g"), StartTime: new(at.Unix() - 60), EndTime: new(at.Unix()),
@@ -43,7 +37,7 @@ func TestQueryLifecycle(t *testing.T) {
 		}
 		return *out.QueryId
 	}
-	key := func(id string) string { return overcast.DefaultAccountID + "/" + overcast.DefaultRegion + "/" + id }
+	key := defaultKey
 
 	stopped := startQuery(s)
 	if got := queryStatus(t, s, stopped); got != "Scheduled" {
@@ -60,7 +54,7 @@ func TestQueryLifecycle(t *testing.T) {
 	}
 
 	pending := startQuery(s)
-	restarted := New(servicetest.Env(t, servicetest.WithClock(fake), servicetest.InDir(dir)), nil)
+	restarted := start()
 	keys, err := restarted.queryKeys(ctx)
 	if err != nil || !cmp.Equal(keys, []string{key(pending), key(stopped)}) && !cmp.Equal(keys, []string{key(stopped), key(pending)}) {
 		t.Fatalf("keys after the restart: %v, %v", keys, err)

@@ -116,46 +116,35 @@ func TestInsightsErrors(t *testing.T) {
 	ctx := context.Background()
 	c, _ := start(t)
 	createGroup(t, c, "g")
-	startQuery := func(in *cwl.StartQueryInput) error {
+	startQuery := func(in *cwl.StartQueryInput) func(context.Context) error {
 		if in.StartTime == nil {
 			in.StartTime, in.EndTime = aws.Int64(0), aws.Int64(100)
 		}
-		_, err := c.StartQuery(ctx, in)
-		return err
+		return awstest.Fails(c.StartQuery, in)
 	}
-	tests := []struct {
-		name string
-		err  error
-		want awstest.APIError
-	}{
-		{"malformed", startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), QueryString: aws.String("fields @message | sort @timestamp dsc")}),
-			awstest.APIError{Code: "MalformedQueryException", Status: 400, Message: "unexpected symbol found dsc at line 1 and position 35"}},
-		{"missing group", startQuery(&cwl.StartQueryInput{LogGroupNames: []string{"g", "nope"}, QueryString: aws.String("fields @message")}),
-			awstest.APIError{Code: "ResourceNotFoundException", Message: "Log group 'nope' does not exist for account ID '000000000000'"}},
-		{"no group", startQuery(&cwl.StartQueryInput{QueryString: aws.String("fields @message")}), awstest.APIError{Code: "InvalidParameterException"}},
-		{"two ways to name groups", startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), LogGroupNames: []string{"g"}, QueryString: aws.String("fields @message")}),
-			awstest.APIError{Code: "InvalidParameterException"}},
-		{"end before start", startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), StartTime: aws.Int64(100), EndTime: aws.Int64(99), QueryString: aws.String("fields @message")}),
-			awstest.APIError{Code: "InvalidParameterException"}},
-		{"SQL", startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), QueryLanguage: types.QueryLanguageSql, QueryString: aws.String("SELECT 1")}),
-			awstest.APIError{Code: "InvalidParameterException"}},
-		{"unknown query", func() error {
-			_, err := c.GetQueryResults(ctx, &cwl.GetQueryResultsInput{QueryId: aws.String("nope")})
-			return err
-		}(), awstest.APIError{Code: "ResourceNotFoundException"}},
-		{"stop an unknown query", func() error {
-			_, err := c.StopQuery(ctx, &cwl.StopQueryInput{QueryId: aws.String("nope")})
-			return err
-		}(), awstest.APIError{Code: "ResourceNotFoundException"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { awstest.WantAPIError(t, tt.err, tt.want) })
-	}
+	malformed := startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), QueryString: aws.String("fields @message | sort @timestamp dsc")})
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "malformed", Call: malformed,
+			Want: awstest.APIError{Code: "MalformedQueryException", Status: 400, Message: "unexpected symbol found dsc at line 1 and position 35"}},
+		{Name: "missing group", Call: startQuery(&cwl.StartQueryInput{LogGroupNames: []string{"g", "nope"}, QueryString: aws.String("fields @message")}),
+			Want: awstest.APIError{Code: "ResourceNotFoundException", Message: "Log group 'nope' does not exist for account ID '000000000000'"}},
+		{Name: "no group", Call: startQuery(&cwl.StartQueryInput{QueryString: aws.String("fields @message")}), Want: awstest.APIError{Code: "InvalidParameterException"}},
+		{Name: "two ways to name groups", Call: startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), LogGroupNames: []string{"g"}, QueryString: aws.String("fields @message")}),
+			Want: awstest.APIError{Code: "InvalidParameterException"}},
+		{Name: "end before start", Call: startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), StartTime: aws.Int64(100), EndTime: aws.Int64(99), QueryString: aws.String("fields @message")}),
+			Want: awstest.APIError{Code: "InvalidParameterException"}},
+		{Name: "SQL", Call: startQuery(&cwl.StartQueryInput{LogGroupName: aws.String("g"), QueryLanguage: types.QueryLanguageSql, QueryString: aws.String("SELECT 1")}),
+			Want: awstest.APIError{Code: "InvalidParameterException"}},
+		{Name: "unknown query", Call: awstest.Fails(c.GetQueryResults, &cwl.GetQueryResultsInput{QueryId: aws.String("nope")}),
+			Want: awstest.APIError{Code: "ResourceNotFoundException"}},
+		{Name: "stop an unknown query", Call: awstest.Fails(c.StopQuery, &cwl.StopQueryInput{QueryId: aws.String("nope")}),
+			Want: awstest.APIError{Code: "ResourceNotFoundException"}},
+	})
 
 	// The SDK decodes the compile error's location too.
-	var malformed *types.MalformedQueryException
-	if err := tests[0].err; !errors.As(err, &malformed) || malformed.QueryCompileError == nil ||
-		aws.ToInt32(malformed.QueryCompileError.Location.StartCharOffset) != 34 {
+	var compileErr *types.MalformedQueryException
+	if err := malformed(ctx); !errors.As(err, &compileErr) || compileErr.QueryCompileError == nil ||
+		aws.ToInt32(compileErr.QueryCompileError.Location.StartCharOffset) != 34 {
 		t.Errorf("MalformedQueryException: got %#v, want one with the compile error at offset 34", err)
 	}
 }

@@ -417,28 +417,22 @@ func TestPutLogEventsRules(t *testing.T) {
 		}
 		return evs
 	}
-	tests := []struct {
-		name, group, stream string
-		events              []types.InputLogEvent
-		code, msg           string
-	}{
-		{"out of order", "g", "s", []types.InputLogEvent{ev(t0, "b"), ev(t0-1, "a")},
-			"InvalidParameterException", "Log events in a single PutLogEvents request must be in chronological order."},
-		{"over 24 hours", "g", "s", []types.InputLogEvent{ev(t0-25*hour, "a"), ev(t0, "b")},
-			"InvalidParameterException", "cannot span more than 24 hours"},
-		{"10,001 events", "g", "s", batch(10_001, 1), "InvalidParameterException", "less than or equal to 10000"},
-		{"over 1 MiB with overhead", "g", "s", batch(2, 1_048_576/2-25), "InvalidParameterException", "Upload too large: 1048578 bytes exceeds limit of 1048576"},
-		{"empty message", "g", "s", []types.InputLogEvent{ev(t0, "")}, "InvalidParameterException", "logEvents.1.member.message"},
-		{"no events", "g", "s", []types.InputLogEvent{}, "InvalidParameterException", "logEvents"},
-		{"missing group", "nope", "s", batch(1, 1), "ResourceNotFoundException", "The specified log group does not exist."},
-		{"missing stream", "g", "nope", batch(1, 1), "ResourceNotFoundException", "The specified log stream does not exist."},
+	refused := func(name, group, stream string, events []types.InputLogEvent, code, msg string) awstest.ErrorCase {
+		return awstest.ErrorCase{Name: name, Want: awstest.APIError{Code: code, Message: msg},
+			Call: awstest.Fails(c.PutLogEvents, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: events})}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(tt.group), LogStreamName: aws.String(tt.stream), LogEvents: tt.events})
-			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Message: tt.msg})
-		})
-	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		refused("out of order", "g", "s", []types.InputLogEvent{ev(t0, "b"), ev(t0-1, "a")},
+			"InvalidParameterException", "Log events in a single PutLogEvents request must be in chronological order."),
+		refused("over 24 hours", "g", "s", []types.InputLogEvent{ev(t0-25*hour, "a"), ev(t0, "b")},
+			"InvalidParameterException", "cannot span more than 24 hours"),
+		refused("10,001 events", "g", "s", batch(10_001, 1), "InvalidParameterException", "less than or equal to 10000"),
+		refused("over 1 MiB with overhead", "g", "s", batch(2, 1_048_576/2-25), "InvalidParameterException", "Upload too large: 1048578 bytes exceeds limit of 1048576"),
+		refused("empty message", "g", "s", []types.InputLogEvent{ev(t0, "")}, "InvalidParameterException", "logEvents.1.member.message"),
+		refused("no events", "g", "s", []types.InputLogEvent{}, "InvalidParameterException", "logEvents"),
+		refused("missing group", "nope", "s", batch(1, 1), "ResourceNotFoundException", "The specified log group does not exist."),
+		refused("missing stream", "g", "nope", batch(1, 1), "ResourceNotFoundException", "The specified log stream does not exist."),
+	})
 	// Exactly at the limits is fine.
 	put(t, c, "g", "s", batch(10_000, 1)...)
 	put(t, c, "g", "s", batch(2, 1_048_576/2-26)...)
@@ -571,7 +565,6 @@ func TestGetLogEventsResponseSize(t *testing.T) {
 }
 
 func TestFilterLogEvents(t *testing.T) {
-	ctx := context.Background()
 	c, _ := start(t)
 	createGroup(t, c, "g")
 	base := time.Now().Add(-time.Hour).UnixMilli()
@@ -655,25 +648,17 @@ func TestFilterLogEvents(t *testing.T) {
 		t.Errorf("searchedLogStreams (-want +got):\n%s", diff)
 	}
 
-	errTests := []struct {
-		name string
-		in   *cwl.FilterLogEventsInput
-		code string
-		msg  string
-	}{
-		{"names and prefix", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")},
-			"InvalidParameterException", "You cannot specify both"},
-		{"bad pattern", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), FilterPattern: aws.String(`{ $.a = `)}, "InvalidParameterException", "If a filter pattern starts with '{' it must end with '}'"},
-		{"bad token", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), NextToken: aws.String("x")}, "InvalidParameterException", "nextToken"},
-		{"missing group", &cwl.FilterLogEventsInput{LogGroupName: aws.String("nope")}, "ResourceNotFoundException", "The specified log group does not exist."},
-		{"name and identifier", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogGroupIdentifier: aws.String("g")}, "InvalidParameterException", "mutually exclusive"},
+	refused := func(name string, in *cwl.FilterLogEventsInput, code, msg string) awstest.ErrorCase {
+		return awstest.ErrorCase{Name: name, Call: awstest.Fails(c.FilterLogEvents, in), Want: awstest.APIError{Code: code, Message: msg}}
 	}
-	for _, tt := range errTests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.FilterLogEvents(ctx, tt.in)
-			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Message: tt.msg})
-		})
-	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		refused("names and prefix", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNames: []string{"a"}, LogStreamNamePrefix: aws.String("a")},
+			"InvalidParameterException", "You cannot specify both"),
+		refused("bad pattern", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), FilterPattern: aws.String(`{ $.a = `)}, "InvalidParameterException", "If a filter pattern starts with '{' it must end with '}'"),
+		refused("bad token", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), NextToken: aws.String("x")}, "InvalidParameterException", "nextToken"),
+		refused("missing group", &cwl.FilterLogEventsInput{LogGroupName: aws.String("nope")}, "ResourceNotFoundException", "The specified log group does not exist."),
+		refused("name and identifier", &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogGroupIdentifier: aws.String("g")}, "InvalidParameterException", "mutually exclusive"),
+	})
 }
 
 // TestRetentionApplied drives the clock: expired events disappear from

@@ -49,14 +49,10 @@ func TestMetricFilterSeries(t *testing.T) {
 		{Timestamp: minute.Add(time.Minute + 2*time.Second), Message: "ERROR three"},
 		{Timestamp: minute.Add(2*time.Minute + time.Second), Message: "all quiet"},
 	}
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "s", events); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "s", events...)
 	// Another write in the first minute adds to what it holds.
 	more := []Event{{Timestamp: minute.Add(30 * time.Second), Message: `{"level":"INFO","latency":60}`}}
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "s", more); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "s", more...)
 
 	get := func(namespace, name string) []MetricDatum {
 		t.Helper()

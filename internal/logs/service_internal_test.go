@@ -15,12 +15,39 @@ import (
 	"overcast/internal/store"
 )
 
+// epoch is where the fake clocks of these tests start.
+var epoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
 // newService is the service in a test environment whose clock the test
 // moves; the controllers are not started, tests call Sweep.
 func newService(t testing.TB) (*Service, store.Store, *clock.Fake) {
 	t.Helper()
-	env := servicetest.Env(t, servicetest.WithClock(clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))))
+	env := servicetest.Env(t, servicetest.WithClock(clock.NewFake(epoch)))
 	return New(env, nil), env.Store, servicetest.Fake(env)
+}
+
+// restartable returns a maker of services over one store directory and
+// one fake clock: each call after the first is the service restarted.
+func restartable(t testing.TB, objects ObjectWriter) (start func() *Service, fake *clock.Fake) {
+	dir := t.TempDir()
+	fake = clock.NewFake(epoch)
+	return func() *Service {
+		return New(servicetest.Env(t, servicetest.WithClock(fake), servicetest.InDir(dir)), objects)
+	}, fake
+}
+
+// appendEvents writes events to a stream of the default account and region.
+func appendEvents(t testing.TB, s *Service, group, stream string, events ...Event) {
+	t.Helper()
+	if err := s.Append(context.Background(), overcast.DefaultAccountID, overcast.DefaultRegion, group, stream, events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// defaultKey is the controller key of a query or export task of the
+// default account and region.
+func defaultKey(id string) string {
+	return groupKey(overcast.DefaultAccountID, overcast.DefaultRegion, id)
 }
 
 func count(t testing.TB, db store.Store, table, prefix string) int {
@@ -86,16 +113,13 @@ func TestAppendCreatesGroupAndStream(t *testing.T) {
 }
 
 func TestAppendSplitsLargeInput(t *testing.T) {
-	ctx := context.Background()
 	s, db, now := newService(t)
 	at := now.Now()
 	events := make([]Event, 25_000) // more than one PutLogEvents batch
 	for i := range events {
 		events[i] = Event{Timestamp: at, Message: fmt.Sprint("line ", i)}
 	}
-	if err := s.Append(ctx, overcast.DefaultAccountID, "us-east-1", "g", "s", events); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "s", events...)
 	if got := count(t, db, eventsTable, ""); got != len(events) {
 		t.Errorf("stored %d events, want %d", got, len(events))
 	}
@@ -113,12 +137,8 @@ func TestSweepReclaims(t *testing.T) {
 		evs = append(evs, Event{Timestamp: at.Add(-time.Duration(i) * time.Second), Message: "m"})
 	}
 	for _, st := range []string{"a", "b"} {
-		if err := s.Append(ctx, overcast.DefaultAccountID, "us-east-1", "doomed", st, evs); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Append(ctx, overcast.DefaultAccountID, "us-east-1", "kept", st, evs); err != nil {
-			t.Fatal(err)
-		}
+		appendEvents(t, s, "doomed", st, evs...)
+		appendEvents(t, s, "kept", st, evs...)
 	}
 	if err := s.DeleteLogGroup(ctx, &api.DeleteLogGroupRequest{LogGroupName: new("doomed")}); err != nil {
 		t.Fatal(err)
@@ -209,9 +229,7 @@ func TestFilterScanBudget(t *testing.T) {
 			}
 			evs = append(evs, Event{Timestamp: at.Add(time.Duration(i) * time.Millisecond), Message: msg})
 		}
-		if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", st, evs); err != nil {
-			t.Fatal(err)
-		}
+		appendEvents(t, s, "g", st, evs...)
 	}
 	var got []string
 	in := &api.FilterLogEventsRequest{LogGroupName: new("g"), FilterPattern: new("MATCH")}

@@ -47,16 +47,10 @@ func TestSubscriptionDelivery(t *testing.T) {
 	}
 	at := servicetest.Fake(env).Now()
 	events := []Event{{Timestamp: at, Message: "ERROR one"}, {Timestamp: at.Add(time.Second), Message: "fine"}, {Timestamp: at.Add(2 * time.Second), Message: "ERROR two"}}
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "web/1", events); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "web/1", events...)
 	// A write with no match delivers nothing.
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "web/1", []Event{{Timestamp: at, Message: "all good"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Append(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "g", "web/2", []Event{{Timestamp: at, Message: "ERROR three"}}); err != nil {
-		t.Fatal(err)
-	}
+	appendEvents(t, s, "g", "web/1", Event{Timestamp: at, Message: "all good"})
+	appendEvents(t, s, "g", "web/2", Event{Timestamp: at, Message: "ERROR three"})
 	servicetest.WaitFor(t, "the deliveries", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -37,20 +37,14 @@ func randomBytes(n int, seed uint64) []byte {
 // createUpload starts a multipart upload and returns its ID.
 func createUpload(t *testing.T, c *s3.Client, bucket, key string) string {
 	t.Helper()
-	out, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		t.Fatalf("CreateMultipartUpload(%s/%s): %v", bucket, key, err)
-	}
+	out := awstest.Call(t, c.CreateMultipartUpload, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	return aws.ToString(out.UploadId)
 }
 
 func uploadPart(t *testing.T, c *s3.Client, bucket, key, id string, n int32, data []byte) string {
 	t.Helper()
-	out, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id),
+	out := awstest.Call(t, c.UploadPart, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id),
 		PartNumber: aws.Int32(n), Body: bytes.NewReader(data)})
-	if err != nil {
-		t.Fatalf("UploadPart %d: %v", n, err)
-	}
 	return aws.ToString(out.ETag)
 }
 

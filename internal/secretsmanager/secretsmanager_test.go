@@ -96,30 +96,22 @@ func TestCreateRejects(t *testing.T) {
 	if err != nil || aws.ToString(again.VersionId) != token1 {
 		t.Errorf("idempotent retry: got %v %v, want version %s", again, err, token1)
 	}
-	tests := []struct {
-		name     string
-		in       secretsmanager.CreateSecretInput
-		code     string
-		contains string
-	}{
-		{"exists", secretsmanager.CreateSecretInput{Name: aws.String("taken"), SecretString: aws.String("other")},
-			"ResourceExistsException", "The operation failed because the secret taken already exists."},
-		{"both values", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v"), SecretBinary: []byte("b")},
-			"InvalidParameterException", "You can't specify both a binary secret value and a string secret value in the same secret."},
-		{"bad name", secretsmanager.CreateSecretInput{Name: aws.String("has space")}, "InvalidParameterException", "Invalid name."},
-		{"short token", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v"), ClientRequestToken: aws.String("short")},
-			"ValidationException", "1 validation error detected: Value 'short' at 'clientRequestToken' failed to satisfy constraint: Member must have length greater than or equal to 32"},
-		{"empty string", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("")},
-			"ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length greater than or equal to 1"},
-		{"value too large", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String(strings.Repeat("v", 65537))},
-			"ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536"},
+	refused := func(name string, in secretsmanager.CreateSecretInput, code, contains string) awstest.ErrorCase {
+		return awstest.ErrorCase{Name: name, Call: awstest.Fails(c.CreateSecret, &in), Want: awstest.APIError{Code: code, Status: 400, Message: contains}}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.CreateSecret(ctx, &tt.in)
-			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
-		})
-	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		refused("exists", secretsmanager.CreateSecretInput{Name: aws.String("taken"), SecretString: aws.String("other")},
+			"ResourceExistsException", "The operation failed because the secret taken already exists."),
+		refused("both values", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v"), SecretBinary: []byte("b")},
+			"InvalidParameterException", "You can't specify both a binary secret value and a string secret value in the same secret."),
+		refused("bad name", secretsmanager.CreateSecretInput{Name: aws.String("has space")}, "InvalidParameterException", "Invalid name."),
+		refused("short token", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("v"), ClientRequestToken: aws.String("short")},
+			"ValidationException", "1 validation error detected: Value 'short' at 'clientRequestToken' failed to satisfy constraint: Member must have length greater than or equal to 32"),
+		refused("empty string", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("")},
+			"ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length greater than or equal to 1"),
+		refused("value too large", secretsmanager.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String(strings.Repeat("v", 65537))},
+			"ValidationException", "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536"),
+	})
 }
 
 func TestVersionsAndStages(t *testing.T) {

@@ -137,65 +137,57 @@ func TestPutParameterRejects(t *testing.T) {
 	ctx := context.Background()
 	long := func(n int) *string { return aws.String(strings.Repeat("x", n)) }
 	deep := "/" + strings.Repeat("l/", 15) + "leaf"
-	tests := []struct {
-		name     string
-		in       ssm.PutParameterInput
-		code     string
-		contains string
-	}{
-		{"empty value", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String(""), Type: "String"},
-			"ValidationException", "Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1."},
-		{"unknown type", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "str"},
-			"ValidationException", "Value 'str' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]"},
-		{"no type on create", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v")},
-			"ValidationException", "A parameter type is required when you create a parameter."},
-		{"aws prefix", ssm.PutParameterInput{Name: aws.String("aws_test"), Value: aws.String("v"), Type: "String"},
-			"ValidationException", `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).`},
-		{"SSM prefix", ssm.PutParameterInput{Name: aws.String("SSM-x"), Value: aws.String("v"), Type: "String"},
-			"ValidationException", `can't be prefixed with "aws" or "ssm"`},
-		{"ssm path", ssm.PutParameterInput{Name: aws.String("/ssm/x/y"), Value: aws.String("v"), Type: "String"},
-			"ValidationException", `Parameter name: can't be prefixed with "ssm" (case-insensitive). If formed as a path`},
-		{"aws path", ssm.PutParameterInput{Name: aws.String("/AWS/x/y"), Value: aws.String("v"), Type: "String"},
-			"AccessDeniedException", "No access to reserved parameter name: AWS/x/y."},
-		{"not fully qualified", ssm.PutParameterInput{Name: aws.String("a/b"), Value: aws.String("v"), Type: "String"},
-			"ValidationException", "Parameter name must be a fully qualified name."},
-		{"bad character", ssm.PutParameterInput{Name: aws.String("a b"), Value: aws.String("v"), Type: "String"},
-			"ValidationException", "each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"},
-		{"empty level", ssm.PutParameterInput{Name: aws.String("/a//b"), Value: aws.String("v"), Type: "String"},
-			"ValidationException", "sub-paths divided by slash symbol"},
-		{"16 levels", ssm.PutParameterInput{Name: &deep, Value: aws.String("v"), Type: "String"},
-			"HierarchyLevelLimitExceededException", "A hierarchy can have a maximum of 15 levels."},
-		{"name too long", ssm.PutParameterInput{Name: long(1012), Value: aws.String("v"), Type: "String"},
-			"ValidationException", "1011 characters"},
-		{"standard value over 4 KB", ssm.PutParameterInput{Name: aws.String("big"), Value: long(4097), Type: "String"},
-			"ValidationException", "Standard tier parameters support a maximum parameter value of 4096 characters."},
-		{"advanced value over 8 KB", ssm.PutParameterInput{Name: aws.String("big"), Value: long(8193), Type: "String", Tier: types.ParameterTierAdvanced},
-			"ValidationException", "Advanced tier parameters support a maximum parameter value of 8192 characters."},
-		{"unknown data type", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", DataType: aws.String("not_text")},
-			"ValidationException", "The following data type is not supported: not_text (Data type names are all lowercase.)"},
-		{"image data type on a SecureString", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("ami-12345678"), Type: "SecureString", DataType: aws.String("aws:ec2:image")},
-			"UnsupportedParameterType", "aws:ec2:image"},
-		{"image data type, not an AMI", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("not-an-ami"), Type: "String", DataType: aws.String("aws:ec2:image")},
-			"ValidationException", "Invalid AMI ID format"},
-		{"value not matching the pattern", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("abc"), Type: "String", AllowedPattern: aws.String(`^\d+$`)},
-			"ParameterPatternMismatchException", `Parameter value, cannot be validated against allowedPattern: ^\d+$`},
-		{"pattern matches only a part", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("a1"), Type: "String", AllowedPattern: aws.String(`\d+`)},
-			"ParameterPatternMismatchException", "allowedPattern"},
-		{"invalid pattern", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", AllowedPattern: aws.String(`(`)},
-			"InvalidAllowedPatternException", "not a valid regular expression"},
-		{"policies on standard", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", Tier: types.ParameterTierStandard,
+	refused := func(name string, in ssm.PutParameterInput, code, contains string) awstest.ErrorCase {
+		return awstest.ErrorCase{Name: name, Call: awstest.Fails(c.PutParameter, &in), Want: awstest.APIError{Code: code, Status: 400, Message: contains}}
+	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		refused("empty value", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String(""), Type: "String"},
+			"ValidationException", "Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1."),
+		refused("unknown type", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "str"},
+			"ValidationException", "Value 'str' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]"),
+		refused("no type on create", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v")},
+			"ValidationException", "A parameter type is required when you create a parameter."),
+		refused("aws prefix", ssm.PutParameterInput{Name: aws.String("aws_test"), Value: aws.String("v"), Type: "String"},
+			"ValidationException", `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).`),
+		refused("SSM prefix", ssm.PutParameterInput{Name: aws.String("SSM-x"), Value: aws.String("v"), Type: "String"},
+			"ValidationException", `can't be prefixed with "aws" or "ssm"`),
+		refused("ssm path", ssm.PutParameterInput{Name: aws.String("/ssm/x/y"), Value: aws.String("v"), Type: "String"},
+			"ValidationException", `Parameter name: can't be prefixed with "ssm" (case-insensitive). If formed as a path`),
+		refused("aws path", ssm.PutParameterInput{Name: aws.String("/AWS/x/y"), Value: aws.String("v"), Type: "String"},
+			"AccessDeniedException", "No access to reserved parameter name: AWS/x/y."),
+		refused("not fully qualified", ssm.PutParameterInput{Name: aws.String("a/b"), Value: aws.String("v"), Type: "String"},
+			"ValidationException", "Parameter name must be a fully qualified name."),
+		refused("bad character", ssm.PutParameterInput{Name: aws.String("a b"), Value: aws.String("v"), Type: "String"},
+			"ValidationException", "each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"),
+		refused("empty level", ssm.PutParameterInput{Name: aws.String("/a//b"), Value: aws.String("v"), Type: "String"},
+			"ValidationException", "sub-paths divided by slash symbol"),
+		refused("16 levels", ssm.PutParameterInput{Name: &deep, Value: aws.String("v"), Type: "String"},
+			"HierarchyLevelLimitExceededException", "A hierarchy can have a maximum of 15 levels."),
+		refused("name too long", ssm.PutParameterInput{Name: long(1012), Value: aws.String("v"), Type: "String"},
+			"ValidationException", "1011 characters"),
+		refused("standard value over 4 KB", ssm.PutParameterInput{Name: aws.String("big"), Value: long(4097), Type: "String"},
+			"ValidationException", "Standard tier parameters support a maximum parameter value of 4096 characters."),
+		refused("advanced value over 8 KB", ssm.PutParameterInput{Name: aws.String("big"), Value: long(8193), Type: "String", Tier: types.ParameterTierAdvanced},
+			"ValidationException", "Advanced tier parameters support a maximum parameter value of 8192 characters."),
+		refused("unknown data type", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", DataType: aws.String("not_text")},
+			"ValidationException", "The following data type is not supported: not_text (Data type names are all lowercase.)"),
+		refused("image data type on a SecureString", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("ami-12345678"), Type: "SecureString", DataType: aws.String("aws:ec2:image")},
+			"UnsupportedParameterType", "aws:ec2:image"),
+		refused("image data type, not an AMI", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("not-an-ami"), Type: "String", DataType: aws.String("aws:ec2:image")},
+			"ValidationException", "Invalid AMI ID format"),
+		refused("value not matching the pattern", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("abc"), Type: "String", AllowedPattern: aws.String(`^\d+$`)},
+			"ParameterPatternMismatchException", `Parameter value, cannot be validated against allowedPattern: ^\d+$`),
+		refused("pattern matches only a part", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("a1"), Type: "String", AllowedPattern: aws.String(`\d+`)},
+			"ParameterPatternMismatchException", "allowedPattern"),
+		refused("invalid pattern", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", AllowedPattern: aws.String(`(`)},
+			"InvalidAllowedPatternException", "not a valid regular expression"),
+		refused("policies on standard", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", Tier: types.ParameterTierStandard,
 			Policies: aws.String(`[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00Z"}}]`)},
-			"ValidationException", "advanced-parameter tier"},
-		{"unknown policy type", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", Tier: types.ParameterTierAdvanced,
+			"ValidationException", "advanced-parameter tier"),
+		refused("unknown policy type", ssm.PutParameterInput{Name: aws.String("a"), Value: aws.String("v"), Type: "String", Tier: types.ParameterTierAdvanced,
 			Policies: aws.String(`[{"Type":"Explode"}]`)},
-			"InvalidPolicyTypeException", "Explode"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.PutParameter(ctx, &tt.in)
-			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
-		})
-	}
+			"InvalidPolicyTypeException", "Explode"),
+	})
 	d, err := c.DescribeParameters(ctx, &ssm.DescribeParametersInput{})
 	if err != nil || len(d.Parameters) != 0 {
 		t.Errorf("after rejected puts: got %d parameters (%v), want none", len(d.Parameters), err)
@@ -241,22 +233,22 @@ func TestTiers(t *testing.T) {
 	}
 }
 
-func metadataNames(ps []types.ParameterMetadata) []string {
+// sortedNames is the sorted names of parameters or their metadata.
+func sortedNames[P any](ps []P, name func(P) *string) []string {
 	var out []string
 	for _, p := range ps {
-		out = append(out, aws.ToString(p.Name))
+		out = append(out, aws.ToString(name(p)))
 	}
 	slices.Sort(out)
 	return out
 }
 
+func metadataNames(ps []types.ParameterMetadata) []string {
+	return sortedNames(ps, func(p types.ParameterMetadata) *string { return p.Name })
+}
+
 func parameterNames(ps []types.Parameter) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, aws.ToString(p.Name))
-	}
-	slices.Sort(out)
-	return out
+	return sortedNames(ps, func(p types.Parameter) *string { return p.Name })
 }
 
 func TestSelectorsAndLabels(t *testing.T) {
@@ -453,27 +445,19 @@ func TestGetParametersByPath(t *testing.T) {
 		t.Errorf("WithDecryption: got %v %v, want the plaintext", out, err)
 	}
 
-	errs := []struct {
-		name     string
-		in       ssm.GetParametersByPathInput
-		code     string
-		contains string
-	}{
-		{"max results", ssm.GetParametersByPathInput{Path: aws.String("/"), MaxResults: aws.Int32(11)},
-			"ValidationException", "Value '11' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10"},
-		{"relative path", ssm.GetParametersByPathInput{Path: aws.String("foo")}, "ValidationException", "The parameter doesn't meet the parameter name requirements"},
-		{"name filter", ssm.GetParametersByPathInput{Path: aws.String("/"), ParameterFilters: filter("Name", "", "x")},
-			"InvalidFilterKey", ""}, // the model gives InvalidFilterKey no message member, so the SDK drops it
-		{"bad option", ssm.GetParametersByPathInput{Path: aws.String("/"), ParameterFilters: filter("Type", "Contains", "String")},
-			"InvalidFilterOption", "The following filter option is not valid: Contains."},
-		{"bad token", ssm.GetParametersByPathInput{Path: aws.String("/"), NextToken: aws.String("!!")}, "InvalidNextToken", ""},
+	refused := func(name string, in ssm.GetParametersByPathInput, code, contains string) awstest.ErrorCase {
+		return awstest.ErrorCase{Name: name, Call: awstest.Fails(c.GetParametersByPath, &in), Want: awstest.APIError{Code: code, Status: 400, Message: contains}}
 	}
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.GetParametersByPath(ctx, &tt.in)
-			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
-		})
-	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		refused("max results", ssm.GetParametersByPathInput{Path: aws.String("/"), MaxResults: aws.Int32(11)},
+			"ValidationException", "Value '11' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10"),
+		refused("relative path", ssm.GetParametersByPathInput{Path: aws.String("foo")}, "ValidationException", "The parameter doesn't meet the parameter name requirements"),
+		refused("name filter", ssm.GetParametersByPathInput{Path: aws.String("/"), ParameterFilters: filter("Name", "", "x")},
+			"InvalidFilterKey", ""), // the model gives InvalidFilterKey no message member, so the SDK drops it
+		refused("bad option", ssm.GetParametersByPathInput{Path: aws.String("/"), ParameterFilters: filter("Type", "Contains", "String")},
+			"InvalidFilterOption", "The following filter option is not valid: Contains."),
+		refused("bad token", ssm.GetParametersByPathInput{Path: aws.String("/"), NextToken: aws.String("!!")}, "InvalidNextToken", ""),
+	})
 }
 
 func TestDescribeParameters(t *testing.T) {
@@ -545,33 +529,25 @@ func TestDescribeParameters(t *testing.T) {
 		t.Errorf("metadata: got %s %s %d", aws.ToString(m.ARN), aws.ToString(m.LastModifiedUser), m.Version)
 	}
 
-	errs := []struct {
-		name     string
-		in       *ssm.DescribeParametersInput
-		code     string
-		contains string
-	}{
-		{"both filter kinds", &ssm.DescribeParametersInput{Filters: []types.ParametersFilter{{Key: "Name", Values: []string{"a"}}}, ParameterFilters: pf("Name", "", "a").ParameterFilters},
-			"ValidationException", "You can use either Filters or ParameterFilters in a single request."},
-		{"unknown key", pf("key", "", "x"), "ValidationException", "Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"},
-		{"bad option", pf("Name", "option", "x"), "InvalidFilterOption", "The following filter option is not valid: option."},
-		{"path option", pf("Path", "Equals", "/x"), "InvalidFilterOption", "Valid options include: [Recursive, OneLevel]."},
-		{"missing values", pf("Name", ""), "InvalidFilterValue", "The following filter values are missing : null for filter key Name"},
-		{"bad type", pf("Type", "", "test"), "InvalidFilterValue", "The following filter value is not valid: test. Valid values include: [String, StringList, SecureString]"},
-		{"bad tier", pf("Tier", "", "test"), "InvalidFilterValue", "Valid values include: [Standard, Advanced, Intelligent-Tiering]"},
-		{"reserved path", pf("Path", "", "/aws"), "ValidationException", `Filters for common parameters can't be prefixed with "aws" or "ssm" (case-insensitive).`},
-		{"bad path", pf("Path", "", "test"), "ValidationException", "The parameter doesn't meet the parameter name requirements"},
-		{"duplicate", &ssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{
+	refused := func(name string, in *ssm.DescribeParametersInput, code, contains string) awstest.ErrorCase {
+		return awstest.ErrorCase{Name: name, Call: awstest.Fails(c.DescribeParameters, in), Want: awstest.APIError{Code: code, Status: 400, Message: contains}}
+	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		refused("both filter kinds", &ssm.DescribeParametersInput{Filters: []types.ParametersFilter{{Key: "Name", Values: []string{"a"}}}, ParameterFilters: pf("Name", "", "a").ParameterFilters},
+			"ValidationException", "You can use either Filters or ParameterFilters in a single request."),
+		refused("unknown key", pf("key", "", "x"), "ValidationException", "Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"),
+		refused("bad option", pf("Name", "option", "x"), "InvalidFilterOption", "The following filter option is not valid: option."),
+		refused("path option", pf("Path", "Equals", "/x"), "InvalidFilterOption", "Valid options include: [Recursive, OneLevel]."),
+		refused("missing values", pf("Name", ""), "InvalidFilterValue", "The following filter values are missing : null for filter key Name"),
+		refused("bad type", pf("Type", "", "test"), "InvalidFilterValue", "The following filter value is not valid: test. Valid values include: [String, StringList, SecureString]"),
+		refused("bad tier", pf("Tier", "", "test"), "InvalidFilterValue", "Valid values include: [Standard, Advanced, Intelligent-Tiering]"),
+		refused("reserved path", pf("Path", "", "/aws"), "ValidationException", `Filters for common parameters can't be prefixed with "aws" or "ssm" (case-insensitive).`),
+		refused("bad path", pf("Path", "", "test"), "ValidationException", "The parameter doesn't meet the parameter name requirements"),
+		refused("duplicate", &ssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{
 			{Key: aws.String("Name"), Values: []string{"a"}}, {Key: aws.String("Name"), Values: []string{"b"}}}},
-			"InvalidFilterKey", ""},
-		{"max results", &ssm.DescribeParametersInput{MaxResults: aws.Int32(51)}, "ValidationException", "Member must have value less than or equal to 50"},
-	}
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.DescribeParameters(ctx, tt.in)
-			awstest.WantAPIError(t, err, awstest.APIError{Code: tt.code, Status: 400, Message: tt.contains})
-		})
-	}
+			"InvalidFilterKey", ""),
+		refused("max results", &ssm.DescribeParametersInput{MaxResults: aws.Int32(51)}, "ValidationException", "Member must have value less than or equal to 50"),
+	})
 }
 
 func TestParameterHistory(t *testing.T) {

@@ -29,16 +29,9 @@ type Directory interface {
 	LookupAccessKey(ctx context.Context, accessKeyID string) (overcast.Credentials, error)
 }
 
-// Role is what STS needs to know about a role to assume it.
-type Role struct {
-	ARN                      string
-	RoleID                   string
-	Name                     string
-	Path                     string
-	AccountID                string
-	AssumeRolePolicyDocument string // JSON, not URL-encoded
-	MaxSessionDuration       int32  // seconds
-}
+// Role is what STS needs to know about a role to assume it; the type is
+// overcast's, which IAM's lookup returns.
+type Role = overcast.Role
 
 // Service is the STS API and the key store of temporary credentials.
 type Service struct {

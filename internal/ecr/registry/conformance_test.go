@@ -2,11 +2,9 @@ package registry_test
 
 import (
 	"context"
-	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,14 +14,6 @@ import (
 	"overcast/internal/awstest"
 )
 
-// goCommand is the go tool that runs these tests.
-func goCommand() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 // conformanceBinary builds the OCI distribution-spec conformance suite, a
 // tool of this module (go.mod's tool directive pins its version), and
 // returns its path.
@@ -31,7 +21,7 @@ func conformanceBinary(t *testing.T) string {
 	t.Helper()
 	// Only stdout holds the path: on a fresh machine stderr also reports
 	// the module being downloaded.
-	cmd := exec.Command(goCommand(), "tool", "-n", "conformance")
+	cmd := exec.Command(awstest.GoTool(), "tool", "-n", "conformance")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -60,15 +50,7 @@ func TestOCIConformance(t *testing.T) {
 			t.Fatalf("CreateRepository %s: %v", name, err)
 		}
 	}
-	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, pass, _ := strings.Cut(string(raw), ":")
+	user, pass := srv.RegistryLogin(t)
 
 	results := t.TempDir()
 	cmd := exec.Command(bin)
