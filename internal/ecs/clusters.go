@@ -14,16 +14,16 @@ import (
 // cluster is the record of a cluster. Its counts are not stored: they
 // derive from the container instances, tasks and services under it.
 type cluster struct {
-	Name                   string                              `json:"name"`
-	ARN                    string                              `json:"arn"`
-	Status                 string                              `json:"status"`
-	Settings               api.ClusterSettings                 `json:"settings,omitempty"`
-	Configuration          *api.ClusterConfiguration           `json:"configuration,omitempty"`
-	CapacityProviders      []string                            `json:"capacityProviders,omitempty"`
-	Strategy               api.CapacityProviderStrategy        `json:"strategy,omitempty"`
-	ServiceConnectDefaults *api.ClusterServiceConnectDefaults  `json:"serviceConnectDefaults,omitempty"`
-	Tags                   map[string]string                   `json:"tags,omitempty"`
-	Created                time.Time                           `json:"created"`
+	Name                   string                             `json:"name"`
+	ARN                    string                             `json:"arn"`
+	Status                 string                             `json:"status"`
+	Settings               api.ClusterSettings                `json:"settings,omitempty"`
+	Configuration          *api.ClusterConfiguration          `json:"configuration,omitempty"`
+	CapacityProviders      []string                           `json:"capacityProviders,omitempty"`
+	Strategy               api.CapacityProviderStrategy       `json:"strategy,omitempty"`
+	ServiceConnectDefaults *api.ClusterServiceConnectDefaults `json:"serviceConnectDefaults,omitempty"`
+	Tags                   map[string]string                  `json:"tags,omitempty"`
+	Created                time.Time                          `json:"created"`
 	// Deleted is when DeleteCluster ran: the cluster shows INACTIVE until
 	// inactiveFor has passed, then it is gone.
 	Deleted *time.Time `json:"deleted,omitempty"`

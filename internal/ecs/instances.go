@@ -25,14 +25,14 @@ type containerInstance struct {
 	// CPU and Memory are the registered CPU units and MiB; Ports and
 	// PortsUDP the ports reserved on the instance (the agent's and those
 	// it was told to reserve).
-	CPU         int              `json:"cpu"`
-	Memory      int              `json:"memory"`
-	Ports       []string         `json:"ports,omitempty"`
-	PortsUDP    []string         `json:"portsUdp,omitempty"`
-	Attributes  []attribute      `json:"attributes,omitempty"`
-	VersionInfo *api.VersionInfo `json:"versionInfo,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-	RegisteredAt time.Time       `json:"registeredAt"`
+	CPU          int               `json:"cpu"`
+	Memory       int               `json:"memory"`
+	Ports        []string          `json:"ports,omitempty"`
+	PortsUDP     []string          `json:"portsUdp,omitempty"`
+	Attributes   []attribute       `json:"attributes,omitempty"`
+	VersionInfo  *api.VersionInfo  `json:"versionInfo,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	RegisteredAt time.Time         `json:"registeredAt"`
 	// Version counts the changes of the record, as ECS's version does.
 	Version      int64      `json:"version"`
 	Deregistered *time.Time `json:"deregistered,omitempty"`
