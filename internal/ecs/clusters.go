@@ -305,21 +305,13 @@ func (s *Service) DescribeClusters(ctx context.Context, in *api.DescribeClusters
 
 func (s *Service) ListClusters(ctx context.Context, in *api.ListClustersRequest) (*api.ListClustersResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var page []cluster
-	var next *string
+	out := &api.ListClustersResponse{}
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		page, next, err = scanPage(tx, clustersTable, sc.Prefix(), in.NextToken, pageSize(in.MaxResults), false,
-			func(c cluster) bool { return c.Status == statusActive })
+		out.ClusterArns, out.NextToken, err = listARNs(tx, clustersTable, sc.Prefix(), in.NextToken, in.MaxResults, false,
+			func(c cluster) bool { return c.Status == statusActive }, func(c cluster) string { return c.ARN })
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListClustersResponse{ClusterArns: api.StringList{}, NextToken: next}
-	for _, c := range page {
-		out.ClusterArns = append(out.ClusterArns, c.ARN)
-	}
-	return out, nil
+	return out, err
 }
 
 // changeCluster applies fn to an ACTIVE cluster and returns it as the API

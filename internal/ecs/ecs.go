@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,8 +107,13 @@ type taskStatus struct {
 	// ContainerInstance is the key of the container instance the task
 	// runs on in instancesTable, "" for Fargate.
 	ContainerInstance string `json:"containerInstance,omitempty"`
-	// CPU, Memory, Ports and PortsUDP are what the task reserves on its
-	// container instance.
+	// reservation is what the task reserves on its container instance.
+	reservation
+}
+
+// reservation is CPU units, MiB of memory and ports: what a container
+// instance registers, or a task reserves of it.
+type reservation struct {
 	CPU      int      `json:"cpu,omitempty"`
 	Memory   int      `json:"memory,omitempty"`
 	Ports    []string `json:"ports,omitempty"`
@@ -166,13 +172,8 @@ func fromTags(tags api.Tags) map[string]string {
 }
 
 func toTags(m map[string]string) api.Tags {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	tags := make(api.Tags, 0, len(keys))
-	for _, k := range keys {
+	tags := make(api.Tags, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		tags = append(tags, api.Tag{Key: new(k), Value: new(m[k])})
 	}
 	return tags
@@ -201,6 +202,18 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// listARNs is a page of a List call: the ARNs of the records of table
+// under prefix that keep accepts.
+func listARNs[T any](tx store.Tx, table, prefix string, token *string, max *int32, reverse bool,
+	keep func(T) bool, arn func(T) string) ([]string, *string, error) {
+	page, next, err := scanPage(tx, table, prefix, token, pageSize(max), reverse, keep)
+	arns := make([]string, 0, len(page))
+	for _, v := range page {
+		arns = append(arns, arn(v))
+	}
+	return arns, next, err
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

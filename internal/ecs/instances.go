@@ -22,13 +22,10 @@ type containerInstance struct {
 	// Status is ACTIVE, DRAINING, or INACTIVE once deregistered.
 	Status         string `json:"status"`
 	AgentConnected bool   `json:"agentConnected"`
-	// CPU and Memory are the registered CPU units and MiB; Ports and
-	// PortsUDP the ports reserved on the instance (the agent's and those
-	// it was told to reserve).
-	CPU          int               `json:"cpu"`
-	Memory       int               `json:"memory"`
-	Ports        []string          `json:"ports,omitempty"`
-	PortsUDP     []string          `json:"portsUdp,omitempty"`
+	// reservation is what the instance registers: CPU units, MiB, and
+	// the ports reserved on it (the agent's and those it was told to
+	// reserve).
+	reservation
 	Attributes   []attribute       `json:"attributes,omitempty"`
 	VersionInfo  *api.VersionInfo  `json:"versionInfo,omitempty"`
 	Tags         map[string]string `json:"tags,omitempty"`
@@ -126,15 +123,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *api.Registe
 	}
 	r.tags = fromTags(in.Tags)
 	sc := overcast.ScopeOf(ctx)
-	var view *api.ContainerInstance
-	err := s.update(ctx, func(tx store.Tx) error {
-		ci, err := s.register(tx, sc, r)
-		if err != nil {
-			return err
-		}
-		view, err = s.instanceView(tx, sc, ci, true)
-		return err
-	})
+	view, err := s.changeInstance(ctx, sc, true, func(tx store.Tx) (containerInstance, error) { return s.register(tx, sc, r) })
 	if err != nil {
 		return nil, err
 	}
@@ -261,8 +250,7 @@ func mergeAttributes(lists ...[]attribute) []attribute {
 // instanceUsage is what the tasks on a container instance take of it.
 type instanceUsage struct {
 	running, pending int
-	cpu, mem         int
-	ports, portsUDP  []string
+	reservation
 }
 
 // usage reads the tasks on a container instance. The task records are the
@@ -279,10 +267,10 @@ func usage(tx store.Tx, sc scope, ci containerInstance) (instanceUsage, error) {
 		} else {
 			u.pending++
 		}
-		u.cpu += t.CPU
-		u.mem += t.Memory
-		u.ports = append(u.ports, t.Ports...)
-		u.portsUDP = append(u.portsUDP, t.PortsUDP...)
+		u.CPU += t.CPU
+		u.Memory += t.Memory
+		u.Ports = append(u.Ports, t.Ports...)
+		u.PortsUDP = append(u.PortsUDP, t.PortsUDP...)
 		return nil
 	})
 	return u, err
@@ -308,8 +296,8 @@ func (s *Service) instanceView(tx store.Tx, sc scope, ci containerInstance, tags
 		Version: new(ci.Version), VersionInfo: ci.VersionInfo, RegisteredAt: new(ci.RegisteredAt),
 		RunningTasksCount: new(int32(u.running)), PendingTasksCount: new(int32(u.pending)),
 		RegisteredResources: resources(ci.CPU, ci.Memory, ci.Ports, ci.PortsUDP),
-		RemainingResources: resources(ci.CPU-u.cpu, ci.Memory-u.mem, unionPorts(ci.Ports, u.ports),
-			unionPorts(ci.PortsUDP, u.portsUDP)),
+		RemainingResources: resources(ci.CPU-u.CPU, ci.Memory-u.Memory, unionPorts(ci.Ports, u.Ports),
+			unionPorts(ci.PortsUDP, u.PortsUDP)),
 		Attachments: api.Attachments{},
 		Attributes:  attributesOf(ci, false),
 	}
@@ -337,6 +325,21 @@ func attributesOf(ci containerInstance, targeted bool) api.Attributes {
 		out = append(out, attr)
 	}
 	return out
+}
+
+// changeInstance runs fn in a transaction and returns the container
+// instance it leaves, as the API shows it.
+func (s *Service) changeInstance(ctx context.Context, sc scope, tags bool, fn func(tx store.Tx) (containerInstance, error)) (*api.ContainerInstance, error) {
+	var view *api.ContainerInstance
+	err := s.update(ctx, func(tx store.Tx) error {
+		ci, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		view, err = s.instanceView(tx, sc, ci, tags)
+		return err
+	})
+	return view, err
 }
 
 // readInstance reads a container instance as a request names it.
@@ -430,55 +433,42 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 	if in.Status != nil {
 		want = []string{*in.Status}
 	}
-	var page []containerInstance
-	var next *string
+	out := &api.ListContainerInstancesResponse{}
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		c, _, err := s.activeCluster(tx, sc, in.Cluster)
 		if err != nil {
 			return err
 		}
-		page, next, err = scanPage(tx, instancesTable, sc.Key(c.Name+"/"), in.NextToken, pageSize(in.MaxResults), false,
-			func(ci containerInstance) bool { return slices.Contains(want, ci.Status) && match(ci) })
+		out.ContainerInstanceArns, out.NextToken, err = listARNs(tx, instancesTable, sc.Key(c.Name+"/"), in.NextToken, in.MaxResults, false,
+			func(ci containerInstance) bool { return slices.Contains(want, ci.Status) && match(ci) },
+			func(ci containerInstance) string { return ci.ARN })
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListContainerInstancesResponse{ContainerInstanceArns: api.StringList{}, NextToken: next}
-	for _, ci := range page {
-		out.ContainerInstanceArns = append(out.ContainerInstanceArns, ci.ARN)
-	}
-	return out, nil
+	return out, err
 }
 
 func (s *Service) DeregisterContainerInstance(ctx context.Context, in *api.DeregisterContainerInstanceRequest) (*api.DeregisterContainerInstanceResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var view *api.ContainerInstance
-	err := s.update(ctx, func(tx store.Tx) error {
+	view, err := s.changeInstance(ctx, sc, false, func(tx store.Tx) (containerInstance, error) {
 		c, _, err := s.activeCluster(tx, sc, in.Cluster)
 		if err != nil {
-			return err
+			return containerInstance{}, err
 		}
 		ci, v, err := s.readInstance(tx, sc, new(c.Name), deref(in.ContainerInstance))
 		if isNotFound(err) || (err == nil && (ci.Cluster != c.Name || ci.Status == statusInactive)) {
-			return invalidParameter("Container instance not found: %s", deref(in.ContainerInstance))
+			return ci, invalidParameter("Container instance not found: %s", deref(in.ContainerInstance))
 		}
 		if err != nil {
-			return err
+			return ci, err
 		}
 		u, err := usage(tx, sc, ci)
 		if err != nil {
-			return err
+			return ci, err
 		}
 		if u.running+u.pending > 0 && !deref(in.Force) {
-			return invalidParameter("Found running tasks on the instance.")
+			return ci, invalidParameter("Found running tasks on the instance.")
 		}
-		ci, err = s.deregister(tx, sc, ci, v)
-		if err != nil {
-			return err
-		}
-		view, err = s.instanceView(tx, sc, ci, false)
-		return err
+		return s.deregister(tx, sc, ci, v)
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -149,33 +150,21 @@ func (s *Service) DescribeTaskDefinition(ctx context.Context, in *api.DescribeTa
 
 func (s *Service) ListTaskDefinitions(ctx context.Context, in *api.ListTaskDefinitionsRequest) (*api.ListTaskDefinitionsResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	status := deref(in.Status)
-	if status == "" {
-		status = tdActive
-	}
-	var page []taskDef
-	var next *string
+	status := cmp.Or(deref(in.Status), tdActive)
+	out := &api.ListTaskDefinitionsResponse{}
 	err := s.db.View(ctx, func(tx store.Tx) (err error) {
-		page, next, err = scanPage(tx, taskDefsTable, sc.Key(deref(in.FamilyPrefix)), in.NextToken, pageSize(in.MaxResults),
-			deref(in.Sort) == "DESC", func(t taskDef) bool { return deref(t.Def.Status) == status })
+		out.TaskDefinitionArns, out.NextToken, err = listARNs(tx, taskDefsTable, sc.Key(deref(in.FamilyPrefix)), in.NextToken,
+			in.MaxResults, deref(in.Sort) == "DESC",
+			func(t taskDef) bool { return deref(t.Def.Status) == status },
+			func(t taskDef) string { return deref(t.Def.TaskDefinitionArn) })
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListTaskDefinitionsResponse{TaskDefinitionArns: api.StringList{}, NextToken: next}
-	for _, t := range page {
-		out.TaskDefinitionArns = append(out.TaskDefinitionArns, deref(t.Def.TaskDefinitionArn))
-	}
-	return out, nil
+	return out, err
 }
 
 func (s *Service) ListTaskDefinitionFamilies(ctx context.Context, in *api.ListTaskDefinitionFamiliesRequest) (*api.ListTaskDefinitionFamiliesResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	status := deref(in.Status)
-	if status == "" {
-		status = tdActive
-	}
+	status := cmp.Or(deref(in.Status), tdActive)
 	after, err := awsproto.PageAfter(in.NextToken, invalidParameter("Invalid nextToken."))
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -430,13 +431,8 @@ func requiresAttributes(td *api.TaskDefinition) api.RequiresAttributes {
 			}
 		}
 	}
-	names := make([]string, 0, len(set))
-	for n := range set {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	out := make(api.RequiresAttributes, 0, len(names))
-	for _, n := range names {
+	out := make(api.RequiresAttributes, 0, len(set))
+	for _, n := range slices.Sorted(maps.Keys(set)) {
 		out = append(out, api.Attribute{Name: new(n)})
 	}
 	return out
