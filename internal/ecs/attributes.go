@@ -8,7 +8,6 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecs"
-	"overcast/internal/awsproto"
 	"overcast/internal/store"
 )
 
@@ -160,13 +159,7 @@ func (s *Service) ListAttributes(ctx context.Context, in *api.ListAttributesRequ
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListAttributesResponse{Attributes: api.Attributes{}}
-	end := min(start+pageSize(in.MaxResults), len(all))
-	if start < end {
-		out.Attributes = all[start:end]
-	}
-	if end < len(all) {
-		out.NextToken = awsproto.PageToken(itoa(end))
-	}
+	out := &api.ListAttributesResponse{}
+	out.Attributes, out.NextToken = pageOf(all, start, pageSize(in.MaxResults))
 	return out, nil
 }

@@ -74,13 +74,26 @@ func (s *Service) ensureCluster(tx store.Tx, sc scope, ref *string) (cluster, er
 		return c, err
 	}
 	c = s.newCluster(sc, name)
+	if err := insightsDefault(tx, sc, rootARN(sc), &c); err != nil {
+		return c, err
+	}
 	_, err = store.PutJSON(tx, clustersTable, sc.Key(name), c, store.AnyVersion)
 	return c, err
 }
 
 func (s *Service) newCluster(sc scope, name string) cluster {
-	return cluster{Name: name, ARN: clusterARN(sc, name), Status: statusActive, Created: s.now().UTC(),
-		Settings: api.ClusterSettings{{Name: new("containerInsights"), Value: new("disabled")}}}
+	return cluster{Name: name, ARN: clusterARN(sc, name), Status: statusActive, Created: s.now().UTC()}
+}
+
+// insightsDefault gives a new cluster that names no containerInsights
+// setting the account setting's value, as ECS does.
+func insightsDefault(tx store.Tx, sc scope, principal string, c *cluster) error {
+	if slices.ContainsFunc(c.Settings, func(st api.ClusterSetting) bool { return deref(st.Name) == "containerInsights" }) {
+		return nil
+	}
+	v, _, err := effectiveSetting(tx, sc, principal, "containerInsights")
+	c.Settings = append(api.ClusterSettings{{Name: new("containerInsights"), Value: new(v)}}, c.Settings...)
+	return err
 }
 
 func (s *Service) CreateCluster(ctx context.Context, in *api.CreateClusterRequest) (*api.CreateClusterResponse, error) {
@@ -119,7 +132,10 @@ func (s *Service) CreateCluster(ctx context.Context, in *api.CreateClusterReques
 			return err
 		}
 		out = c
-		_, err = store.PutJSON(tx, clustersTable, sc.Key(name), c, store.AnyVersion)
+		if err := insightsDefault(tx, sc, overcast.CallerFrom(ctx).ARN, &out); err != nil {
+			return err
+		}
+		_, err = store.PutJSON(tx, clustersTable, sc.Key(name), out, store.AnyVersion)
 		return err
 	})
 	if err != nil {
@@ -415,4 +431,26 @@ func pageSize(max *int32) int {
 		return 100
 	}
 	return int(*max)
+}
+
+// DescribeCapacityProviders shows Fargate's capacity providers, which every
+// account has.
+func (s *Service) DescribeCapacityProviders(ctx context.Context, in *api.DescribeCapacityProvidersRequest) (*api.DescribeCapacityProvidersResponse, error) {
+	sc := overcast.ScopeOf(ctx)
+	names := in.CapacityProviders
+	if len(names) == 0 {
+		names = builtinCapacityProviders
+	}
+	out := &api.DescribeCapacityProvidersResponse{CapacityProviders: api.CapacityProviders{}, Failures: api.Failures{}}
+	for _, ref := range names {
+		name := resourceName(ref, "capacity-provider")
+		arn := sc.ARN("ecs", "capacity-provider/"+name)
+		if !slices.Contains(builtinCapacityProviders, name) {
+			out.Failures = append(out.Failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+			continue
+		}
+		out.CapacityProviders = append(out.CapacityProviders, api.CapacityProvider{CapacityProviderArn: new(arn),
+			Name: new(name), Status: new(statusActive), Tags: api.Tags{}, Type: new(name)})
+	}
+	return out, nil
 }

@@ -216,6 +216,20 @@ func listARNs[T any](tx store.Tx, table, prefix string, token *string, max *int3
 	return arns, next, err
 }
 
+// pageOf is the page of a list served from memory that starts at start,
+// and the token of the next one.
+func pageOf[T any](all []T, start, size int) ([]T, *string) {
+	end := min(start+size, len(all))
+	page := []T{}
+	if start < end {
+		page = all[start:end]
+	}
+	if end < len(all) {
+		return page, awsproto.PageToken(itoa(end))
+	}
+	return page, nil
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

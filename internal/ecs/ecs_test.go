@@ -555,3 +555,48 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Errorf("container instances after restart (-want +got):\n%s", diff)
 	}
 }
+
+func TestAccountSettings(t *testing.T) {
+	_, c := start(t)
+	eff := func(name types.SettingName) string {
+		out := awstest.Call(t, c.ListAccountSettings, &ecs.ListAccountSettingsInput{Name: name, EffectiveSettings: true})
+		if len(out.Settings) != 1 {
+			t.Fatalf("ListAccountSettings %s: got %+v", name, out.Settings)
+		}
+		return aws.ToString(out.Settings[0].Value)
+	}
+	if got := eff(types.SettingNameContainerInsights); got != "disabled" {
+		t.Errorf("containerInsights default: got %s, want disabled", got)
+	}
+	all := awstest.Call(t, c.ListAccountSettings, &ecs.ListAccountSettingsInput{EffectiveSettings: true})
+	if len(all.Settings) < 10 {
+		t.Errorf("effective settings: got %d, want every setting", len(all.Settings))
+	}
+	awstest.Call(t, c.PutAccountSettingDefault, &ecs.PutAccountSettingDefaultInput{Name: types.SettingNameContainerInsights, Value: aws.String("enhanced")})
+	if got := eff(types.SettingNameContainerInsights); got != "enhanced" {
+		t.Errorf("containerInsights after PutAccountSettingDefault: got %s, want enhanced", got)
+	}
+	own := awstest.Call(t, c.ListAccountSettings, &ecs.ListAccountSettingsInput{})
+	if len(own.Settings) != 1 || own.Settings[0].Type != types.SettingTypeUser {
+		t.Errorf("settings chosen: got %+v, want containerInsights", own.Settings)
+	}
+	// A new cluster takes the account's containerInsights.
+	cl := awstest.Call(t, c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("ci")}).Cluster
+	if len(cl.Settings) != 1 || aws.ToString(cl.Settings[0].Value) != "enhanced" {
+		t.Errorf("new cluster's settings: got %+v, want containerInsights=enhanced", cl.Settings)
+	}
+	awstest.Call(t, c.DeleteAccountSetting, &ecs.DeleteAccountSettingInput{Name: types.SettingNameContainerInsights})
+	if got := eff(types.SettingNameContainerInsights); got != "disabled" {
+		t.Errorf("containerInsights after DeleteAccountSetting: got %s, want disabled", got)
+	}
+	_, err := c.PutAccountSetting(context.Background(), &ecs.PutAccountSettingInput{Name: types.SettingNameFargateTaskRetirementWaitPeriod, Value: aws.String("3")})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException"})
+}
+
+func TestFargateCapacityProviders(t *testing.T) {
+	_, c := start(t)
+	out := awstest.Call(t, c.DescribeCapacityProviders, &ecs.DescribeCapacityProvidersInput{CapacityProviders: []string{"FARGATE", "FARGATE_SPOT", "mine"}})
+	if len(out.CapacityProviders) != 2 || aws.ToString(out.CapacityProviders[0].CapacityProviderArn) != arnPrefix+"capacity-provider/FARGATE" || len(out.Failures) != 1 {
+		t.Errorf("DescribeCapacityProviders: got %+v failures %+v", out.CapacityProviders, out.Failures)
+	}
+}
