@@ -155,11 +155,7 @@ func (s *Service) ListAttributes(ctx context.Context, in *api.ListAttributesRequ
 	if err != nil {
 		return nil, err
 	}
-	start, err := pageIndex(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
 	out := &api.ListAttributesResponse{}
-	out.Attributes, out.NextToken = pageOf(all, start, pageSize(in.MaxResults))
-	return out, nil
+	out.Attributes, out.NextToken, err = pageOf(all, in.NextToken, in.MaxResults)
+	return out, err
 }

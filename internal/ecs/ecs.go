@@ -216,18 +216,30 @@ func listARNs[T any](tx store.Tx, table, prefix string, token *string, max *int3
 	return arns, next, err
 }
 
-// pageOf is the page of a list served from memory that starts at start,
-// and the token of the next one.
-func pageOf[T any](all []T, start, size int) ([]T, *string) {
-	end := min(start+size, len(all))
+// pageOf is the page of a list served from memory that a request's token
+// and page size ask for, and the token of the next one: the token carries
+// the position the page starts at.
+func pageOf[T any](all []T, token *string, max *int32) ([]T, *string, error) {
+	bad := invalidParameter("Invalid nextToken.")
+	pos, err := awsproto.PageAfter(token, bad)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := 0
+	if pos != "" {
+		if start, err = strconv.Atoi(pos); err != nil || start < 0 {
+			return nil, nil, bad
+		}
+	}
+	end := min(start+pageSize(max), len(all))
 	page := []T{}
 	if start < end {
 		page = all[start:end]
 	}
 	if end < len(all) {
-		return page, awsproto.PageToken(itoa(end))
+		return page, awsproto.PageToken(itoa(end)), nil
 	}
-	return page, nil
+	return page, nil, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -264,19 +276,6 @@ func scanPage[T any](tx store.Tx, table, prefix string, token *string, limit int
 	return out, next, err
 }
 
-// pageIndex is the position a token of a list served from memory carries.
-func pageIndex(token *string) (int, error) {
-	bad := invalidParameter("Invalid nextToken.")
-	s, err := awsproto.PageAfter(token, bad)
-	if err != nil || s == "" {
-		return 0, err
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, bad
-	}
-	return n, nil
-}
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)

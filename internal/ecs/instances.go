@@ -310,6 +310,15 @@ func (s *Service) instanceView(tx store.Tx, sc scope, ci containerInstance, tags
 	return out, nil
 }
 
+// appendView appends the container instance as the API shows it to list.
+func (s *Service) appendView(tx store.Tx, sc scope, ci containerInstance, tags bool, list *api.ContainerInstances) error {
+	view, err := s.instanceView(tx, sc, ci, tags)
+	if err == nil {
+		*list = append(*list, *view)
+	}
+	return err
+}
+
 // attributesOf is a container instance's attributes in the API's shape;
 // targeted adds the target (ListAttributes, PutAttributes).
 func attributesOf(ci containerInstance, targeted bool) api.Attributes {
@@ -396,11 +405,7 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, in *api.Descri
 	out := &api.DescribeContainerInstancesResponse{ContainerInstances: api.ContainerInstances{}, Failures: api.Failures{}}
 	err := s.db.View(ctx, func(tx store.Tx) error {
 		return s.eachInstance(tx, sc, in.Cluster, in.ContainerInstances, &out.Failures, func(ci containerInstance, _ int64) error {
-			view, err := s.instanceView(tx, sc, ci, slices.Contains(in.Include, "TAGS"))
-			if err == nil {
-				out.ContainerInstances = append(out.ContainerInstances, *view)
-			}
-			return err
+			return s.appendView(tx, sc, ci, slices.Contains(in.Include, "TAGS"), &out.ContainerInstances)
 		})
 	})
 	if err != nil {
@@ -517,11 +522,7 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, in *api.Upd
 				}
 				ci.Version++
 			}
-			view, err := s.instanceView(tx, sc, ci, false)
-			if err == nil {
-				out.ContainerInstances = append(out.ContainerInstances, *view)
-			}
-			return err
+			return s.appendView(tx, sc, ci, false, &out.ContainerInstances)
 		})
 	})
 	if err != nil {

@@ -163,11 +163,7 @@ func (s *Service) ListAccountSettings(ctx context.Context, in *api.ListAccountSe
 	if err != nil {
 		return nil, err
 	}
-	start, err := pageIndex(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListAccountSettingsResponse{Settings: api.Settings{}}
-	out.Settings, out.NextToken = pageOf(all, start, pageSize(in.MaxResults))
-	return out, nil
+	out := &api.ListAccountSettingsResponse{}
+	out.Settings, out.NextToken, err = pageOf(all, in.NextToken, in.MaxResults)
+	return out, err
 }
