@@ -276,7 +276,6 @@ func scanPage[T any](tx store.Tx, table, prefix string, token *string, limit int
 	return out, next, err
 }
 
-
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
