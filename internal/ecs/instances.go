@@ -356,10 +356,16 @@ func (s *Service) readInstance(tx store.Tx, sc scope, clusterRef *string, ref st
 	cl, id := instanceRef(clusterRef, ref)
 	var ci containerInstance
 	v, err := store.GetJSON(tx, instancesTable, instanceKey(sc, cl, id), &ci)
-	if err == nil && ci.Deregistered != nil && s.now().Sub(*ci.Deregistered) >= inactiveFor {
+	if err == nil && !s.visible(ci) {
 		err = store.ErrNotFound
 	}
 	return ci, v, err
+}
+
+// visible says whether a container instance still shows: a deregistered
+// one does for inactiveFor.
+func (s *Service) visible(ci containerInstance) bool {
+	return ci.Deregistered == nil || s.now().Sub(*ci.Deregistered) < inactiveFor
 }
 
 func (s *Service) putInstance(tx store.Tx, sc scope, ci containerInstance, version int64) error {
@@ -445,7 +451,7 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 			return err
 		}
 		out.ContainerInstanceArns, out.NextToken, err = listARNs(tx, instancesTable, sc.Key(c.Name+"/"), in.NextToken, in.MaxResults, false,
-			func(ci containerInstance) bool { return slices.Contains(want, ci.Status) && match(ci) },
+			func(ci containerInstance) bool { return slices.Contains(want, ci.Status) && s.visible(ci) && match(ci) },
 			func(ci containerInstance) string { return ci.ARN })
 		return err
 	})
