@@ -63,7 +63,7 @@ func (s *Service) changeAttributes(ctx context.Context, clusterRef *string, attr
 			out = append(out, api.Attribute{Name: a.Name, Value: a.Value, TargetType: new(targetInstance), TargetId: new(ci.ARN)})
 		}
 		for ref, ci := range changed {
-			if err := s.putInstance(tx, sc, ci, versions[ref]); err != nil {
+			if err := s.putInstance(tx, sc, &ci, versions[ref]); err != nil {
 				return err
 			}
 		}

@@ -135,9 +135,14 @@ func invalidParameter(format string, args ...any) error {
 
 func errClusterNotFound() error { return api.NewClusterNotFoundException("Cluster not found.") }
 
-// update runs fn in a retried read-modify-write transaction.
+// update runs fn in a retried read-modify-write transaction, then wakes
+// the bus for the events it published.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return store.UpdateRetry(ctx, s.db, updateAttempts, fn)
+	err := store.UpdateRetry(ctx, s.db, updateAttempts, fn)
+	if err == nil {
+		s.bus.Notify()
+	}
+	return err
 }
 
 // resourceName is the name a request gives a resource by name or ARN:

@@ -180,11 +180,10 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 	if r.tags != nil {
 		ci.Tags = r.tags
 	}
-	ci.Version++
-	key := instanceKey(sc, c.Name, ci.ID)
-	if _, err := store.PutJSON(tx, instancesTable, key, ci, store.AnyVersion); err != nil {
+	if err := s.putInstance(tx, sc, &ci, store.AnyVersion); err != nil {
 		return ci, err
 	}
+	key := instanceKey(sc, c.Name, ci.ID)
 	if ci.EC2InstanceID != "" {
 		if _, err := store.PutJSON(tx, ec2IndexTable, sc.Key(ci.EC2InstanceID), key, store.AnyVersion); err != nil {
 			return ci, err
@@ -368,10 +367,14 @@ func (s *Service) visible(ci containerInstance) bool {
 	return ci.Deregistered == nil || s.now().Sub(*ci.Deregistered) < inactiveFor
 }
 
-func (s *Service) putInstance(tx store.Tx, sc scope, ci containerInstance, version int64) error {
+// putInstance writes a changed container instance, counting the change
+// in its version, and publishes ECS's state change event for it.
+func (s *Service) putInstance(tx store.Tx, sc scope, ci *containerInstance, version int64) error {
 	ci.Version++
-	_, err := store.PutJSON(tx, instancesTable, instanceKey(sc, ci.Cluster, ci.ID), ci, version)
-	return err
+	if _, err := store.PutJSON(tx, instancesTable, instanceKey(sc, ci.Cluster, ci.ID), ci, version); err != nil {
+		return err
+	}
+	return s.publishInstanceChange(tx, sc, *ci)
 }
 
 // eachInstance runs fn on each container instance refs names in the
@@ -492,10 +495,9 @@ func (s *Service) DeregisterContainerInstance(ctx context.Context, in *api.Dereg
 func (s *Service) deregister(tx store.Tx, sc scope, ci containerInstance, version int64) (containerInstance, error) {
 	now := s.now().UTC()
 	ci.Status, ci.AgentConnected, ci.Deregistered = statusInactive, false, &now
-	if err := s.putInstance(tx, sc, ci, version); err != nil {
+	if err := s.putInstance(tx, sc, &ci, version); err != nil {
 		return ci, err
 	}
-	ci.Version++
 	if ci.EC2InstanceID != "" {
 		if err := tx.Delete(ec2IndexTable, sc.Key(ci.EC2InstanceID), store.AnyVersion); err != nil && !isNotFound(err) {
 			return ci, err
@@ -523,10 +525,9 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, in *api.Upd
 			}
 			if ci.Status != status {
 				ci.Status = status
-				if err := s.putInstance(tx, sc, ci, v); err != nil {
+				if err := s.putInstance(tx, sc, &ci, v); err != nil {
 					return err
 				}
-				ci.Version++
 			}
 			return s.appendView(tx, sc, ci, false, &out.ContainerInstances)
 		})

@@ -95,7 +95,7 @@ func (s *Service) reconcileJoin(ctx context.Context, key string) (controller.Res
 				return nil
 			}
 			ci.AgentConnected = false
-			return s.putInstance(tx, sc, ci, v)
+			return s.putInstance(tx, sc, &ci, v)
 		})
 	case "terminated":
 		return controller.Result{}, s.changeJoined(ctx, sc, inst.ID, func(tx store.Tx, ci containerInstance, v int64) error {
@@ -171,7 +171,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 					return nil
 				}
 				ci.AgentConnected = true
-				return s.putInstance(tx, sc, ci, v)
+				return s.putInstance(tx, sc, &ci, v)
 			}
 		}
 		_, err := s.register(tx, sc, r)

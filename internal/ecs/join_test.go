@@ -190,3 +190,40 @@ func TestJoinsSurviveRestart(t *testing.T) {
 		return ci == nil
 	})
 }
+
+func TestContainerInstanceChangesArePublished(t *testing.T) {
+	s, ec2, env := startJoins(t)
+	var mu sync.Mutex
+	var seen []instanceChange
+	sub, err := env.Bus.Subscribe(context.Background(), "test", bus.Pattern{Source: "aws.ecs", Types: []string{"ECS Container Instance State Change"}},
+		func(_ context.Context, ev bus.Event) error {
+			var d instanceChange
+			if err := json.Unmarshal(ev.Detail, &d); err != nil {
+				return err
+			}
+			mu.Lock()
+			seen = append(seen, d)
+			mu.Unlock()
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ec2.set(t, instance("i-6", "running", ""))
+	servicetest.WaitFor(t, "i-6 to join", func() bool { return joined(t, s, "default", "i-6") != nil })
+	arn := deref(joined(t, s, "default", "i-6").ContainerInstanceArn)
+	if _, err := s.UpdateContainerInstancesState(context.Background(), &api.UpdateContainerInstancesStateRequest{
+		ContainerInstances: []string{arn}, Status: new(statusDraining)}); err != nil {
+		t.Fatal(err)
+	}
+	servicetest.WaitFor(t, "two state changes", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 2
+	})
+	if seen[0].Status != statusActive || seen[1].Status != statusDraining || seen[1].Version != seen[0].Version+1 ||
+		seen[0].ContainerInstanceArn != arn || seen[0].EC2InstanceID != "i-6" || len(seen[0].RegisteredResources) != 4 {
+		t.Errorf("state changes: got %+v", seen)
+	}
+}

@@ -67,7 +67,7 @@ func (s *Service) withTags(ctx context.Context, arn string, write bool, fn func(
 			if ci.Tags, err = fn(ci.Tags); err != nil || !write {
 				return err
 			}
-			return s.putInstance(tx, sc, ci, v)
+			return s.putInstance(tx, sc, &ci, v)
 		}
 		return invalidParameter("The ARN provided is invalid.")
 	})
