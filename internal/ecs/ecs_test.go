@@ -272,12 +272,13 @@ func TestTaskDefinitionValidation(t *testing.T) {
 		want awstest.APIError
 	}{
 		{"bad family", &ecs.RegisterTaskDefinitionInput{Family: aws.String("a b"), ContainerDefinitions: []types.ContainerDefinition{container("x")}},
-			client("Family contains invalid characters")},
+			client("Family contains invalid characters.")},
 		{"no containers", ec2(), client("Container list cannot be empty.")},
 		{"no name", ec2(container("")), client("Container.name should not be null or empty.")},
 		{"no image", ec2(container("x", func(c *types.ContainerDefinition) { c.Image = aws.String("") })),
 			client("Container.image should not be null or empty.")},
-		{"duplicate names", ec2(container("x"), container("x")), client("Duplicate container names")},
+		{"duplicate names", ec2(container("x"), container("x")), client("Container names must be unique within a Task Definition.")},
+		{"bad container name", ec2(container("a.b")), client("Container.name contains invalid characters.")},
 		{"no essential container", ec2(container("x", func(c *types.ContainerDefinition) { c.Essential = aws.Bool(false) })),
 			client("Task definition doesn't have any essential container.")},
 		{"no memory", ec2(container("x", func(c *types.ContainerDefinition) { c.Memory = nil })),
@@ -337,16 +338,19 @@ func TestTaskDefinitionValidation(t *testing.T) {
 			func(in *ecs.RegisterTaskDefinitionInput) { in.NetworkMode = types.NetworkModeHost }),
 			client("Links are not supported when networkMode=host.")},
 		{"link to nothing", ec2(container("x", func(c *types.ContainerDefinition) { c.Links = []string{"db:database"} })),
-			client("Invalid 'links' setting for container 'x'.")},
+			client("Invalid 'links' setting. Unknown container: 'db'.")},
 		{"mount of no volume", ec2(container("x", func(c *types.ContainerDefinition) {
 			c.MountPoints = []types.MountPoint{{SourceVolume: aws.String("data"), ContainerPath: aws.String("/data")}}
-		})), client("Invalid 'sourceVolume' setting for container 'x'.")},
+		})), client("Unknown volume 'data'.")},
 		{"volumesFrom no container", ec2(container("x", func(c *types.ContainerDefinition) {
 			c.VolumesFrom = []types.VolumeFrom{{SourceContainer: aws.String("nope")}}
-		})), client("Invalid 'volumesFrom' setting for container 'x'.")},
+		})), client("Invalid 'volumesFrom' setting. Unknown container: 'nope'.")},
 		{"dependsOn no container", ec2(container("x", func(c *types.ContainerDefinition) {
 			c.DependsOn = []types.ContainerDependency{{ContainerName: aws.String("nope"), Condition: types.ContainerConditionStart}}
-		})), client("Invalid 'dependsOn' setting for container 'x'.")},
+		})), client("Cannot depend on container + 'nope' because it does not exist")},
+		{"fargate host volume", fargate("256", "512", func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("v"), Host: &types.HostVolumeProperties{SourcePath: aws.String("/data")}}}
+		}), client("Fargate compatible task definitions do not support sourcePath")},
 		{"dependsOn SUCCESS on essential", ec2(container("x", func(c *types.ContainerDefinition) {
 			c.DependsOn = []types.ContainerDependency{{ContainerName: aws.String("init"), Condition: types.ContainerConditionSuccess}}
 		}), container("init")), client("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container")},

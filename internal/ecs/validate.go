@@ -74,7 +74,7 @@ func taskUnits(v string, unit string) (int, bool) {
 func taskDefinitionFrom(in *api.RegisterTaskDefinitionRequest) (*api.TaskDefinition, error) {
 	family := deref(in.Family)
 	if !familyPattern.MatchString(family) {
-		return nil, clientError("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.")
+		return nil, clientError("Family contains invalid characters.")
 	}
 	if len(in.ContainerDefinitions) == 0 {
 		return nil, clientError("Container list cannot be empty.")
@@ -137,6 +137,11 @@ func checkFargate(td *api.TaskDefinition, mode string, cpu, mem int) error {
 	case len(td.PlacementConstraints) > 0:
 		return clientError("Tasks using the Fargate launch type do not support placement constraints.")
 	}
+	for _, v := range td.Volumes {
+		if v.Host != nil && v.Host.SourcePath != nil {
+			return clientError("Fargate compatible task definitions do not support sourcePath")
+		}
+	}
 	return nil
 }
 
@@ -151,11 +156,11 @@ func checkContainers(td *api.TaskDefinition, mode string, taskCPU, taskMem int, 
 		case name == "":
 			return clientError("Container.name should not be null or empty.")
 		case !containerPattern.MatchString(name):
-			return clientError("Container name '%s' contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", name)
+			return clientError("Container.name contains invalid characters.")
 		case deref(c.Image) == "":
 			return clientError("Container.image should not be null or empty.")
 		case names[name]:
-			return clientError("Duplicate container names are not allowed: '%s'.", name)
+			return clientError("Container names must be unique within a Task Definition.")
 		}
 		names[name] = true
 		if c.Essential == nil {
@@ -294,24 +299,25 @@ func checkReferences(td *api.TaskDefinition, names map[string]bool) error {
 		name := deref(c.Name)
 		for _, mp := range c.MountPoints {
 			if !volumes[deref(mp.SourceVolume)] {
-				return clientError("Invalid 'sourceVolume' setting for container '%s'. The volume '%s' is not defined in the task definition.", name, deref(mp.SourceVolume))
+				return clientError("Unknown volume '%s'.", deref(mp.SourceVolume))
 			}
 		}
 		for _, vf := range c.VolumesFrom {
 			if src := deref(vf.SourceContainer); !names[src] || src == name {
-				return clientError("Invalid 'volumesFrom' setting for container '%s'. The container '%s' is not defined in the task definition.", name, src)
+				return clientError("Invalid 'volumesFrom' setting. Unknown container: '%s'.", src)
 			}
 		}
 		for _, l := range c.Links {
 			target, _, _ := strings.Cut(l, ":")
 			if !names[target] || target == name {
-				return clientError("Invalid 'links' setting for container '%s'. The container '%s' is not defined in the task definition.", name, target)
+				return clientError("Invalid 'links' setting. Unknown container: '%s'.", target)
 			}
 		}
 		for _, d := range c.DependsOn {
 			target := deref(d.ContainerName)
 			if !names[target] || target == name {
-				return clientError("Invalid 'dependsOn' setting for container '%s'. The container '%s' is not defined in the task definition.", name, target)
+				// ECS's message has the stray "+ ".
+				return clientError("Cannot depend on container + '%s' because it does not exist", target)
 			}
 			if cond := deref(d.Condition); (cond == "COMPLETE" || cond == "SUCCESS") && essential[target] {
 				return clientError("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container")
@@ -360,11 +366,6 @@ func fargateCompatible(td *api.TaskDefinition) bool {
 			return false
 		}
 		if td.ExecutionRoleArn == nil && isECRImage(deref(c.Image)) {
-			return false
-		}
-	}
-	for _, v := range td.Volumes {
-		if v.Host != nil && v.Host.SourcePath != nil {
 			return false
 		}
 	}
