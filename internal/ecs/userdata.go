@@ -46,7 +46,15 @@ const ecsConfigPath = "/etc/ecs/ecs.config"
 func parseUserData(data []byte) (agentConfig, error) {
 	env := map[string]string{}
 	for _, script := range userDataScripts(data) {
-		for _, line := range configLines(script) {
+		if strings.Contains(script, "[settings.ecs") {
+			bottlerocketConfig(script, env)
+			continue
+		}
+		lines := configLines(script)
+		if strings.HasPrefix(strings.TrimSpace(script), "#cloud-config") {
+			lines = append(writtenFiles(script), lines...)
+		}
+		for _, line := range lines {
 			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
 			if !ok || strings.HasPrefix(k, "#") {
 				continue
@@ -170,7 +178,7 @@ func configLines(script string) []string {
 	for sc.Scan() {
 		line := sc.Text()
 		if m := heredocStart.FindStringSubmatch(line); m != nil && strings.Contains(line, ecsConfigPath) {
-			quoted := strings.ContainsAny(line[strings.Index(line, "<<"):], `'"`)
+			quoted := strings.ContainsAny(m[0], `'"`)
 			for sc.Scan() {
 				body := sc.Text()
 				if strings.TrimSpace(body) == m[1] {
@@ -190,13 +198,80 @@ func configLines(script string) []string {
 		if !strings.Contains(line, ecsConfigPath) {
 			continue
 		}
-		for _, cmd := range strings.Split(line, "&&") {
+		// A cloud-config runcmd item ("- echo ..." or "- 'echo ...'") runs
+		// the same command.
+		line = strings.TrimPrefix(strings.TrimSpace(line), "- ")
+		for _, cmd := range strings.Split(unquote(strings.TrimSpace(line)), "&&") {
 			if strings.Contains(cmd, ecsConfigPath) {
 				out = append(out, echoed(expand(cmd))...)
 			}
 		}
 	}
 	return out
+}
+
+// writtenFiles are the lines a cloud-config's write_files puts in the
+// agent's config file: the content block of the item whose path it is.
+func writtenFiles(doc string) []string {
+	var out []string
+	lines := strings.Split(doc, "\n")
+	for i := 0; i < len(lines); i++ {
+		item := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(lines[i]), "- "))
+		if item != "path: "+ecsConfigPath {
+			continue
+		}
+		// The item's other keys follow at the indentation of its path;
+		// content's block is indented further.
+		indent := len(lines[i]) - len(strings.TrimLeft(lines[i], " -"))
+		for j := i + 1; j < len(lines) && indentOf(lines[j]) >= indent; j++ {
+			key := strings.TrimSpace(lines[j])
+			if !strings.HasPrefix(key, "content:") {
+				continue
+			}
+			if inline := strings.TrimSpace(strings.TrimPrefix(key, "content:")); inline != "|" && inline != "|-" {
+				out = append(out, unquote(inline))
+				break
+			}
+			for k := j + 1; k < len(lines) && (indentOf(lines[k]) > indentOf(lines[j]) || strings.TrimSpace(lines[k]) == ""); k++ {
+				out = append(out, strings.TrimSpace(lines[k]))
+			}
+			break
+		}
+	}
+	return out
+}
+
+func indentOf(line string) int { return len(line) - len(strings.TrimLeft(line, " ")) }
+
+// bottlerocketConfig reads Bottlerocket's TOML user data: its agent takes
+// the cluster and instance attributes from [settings.ecs].
+func bottlerocketConfig(doc string, env map[string]string) {
+	section := ""
+	attrs := map[string]string{}
+	for _, line := range strings.Split(doc, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[] ")
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.Trim(strings.TrimSpace(k), `"`), unquote(strings.TrimSpace(v))
+		switch {
+		case section == "settings.ecs" && k == "cluster":
+			env["ECS_CLUSTER"] = v
+		case section == "settings.ecs" && k == "reserved-memory":
+			env["ECS_RESERVED_MEMORY"] = v
+		case section == "settings.ecs.instance-attributes":
+			attrs[k] = v
+		}
+	}
+	if len(attrs) > 0 {
+		b, _ := json.Marshal(attrs)
+		env["ECS_INSTANCE_ATTRIBUTES"] = string(b)
+	}
 }
 
 // echoed is what an echo or printf command writes: its arguments before

@@ -59,6 +59,13 @@ func TestParseUserData(t *testing.T) {
 			"--==B==\nContent-Type: text/cloud-config; charset=\"us-ascii\"\n\npackages:\n- jq\n\n" +
 			"--==B==\nContent-Type: text/x-shellscript; charset=\"us-ascii\"\n\n#!/bin/bash\necho ECS_CLUSTER=web >> /etc/ecs/ecs.config\n" +
 			"--==B==--\n", cluster("web")},
+		{"cloud-config write_files", "#cloud-config\nwrite_files:\n  - path: /etc/ecs/ecs.config\n    append: true\n    content: |\n      ECS_CLUSTER=web\n      ECS_RESERVED_MEMORY=64\n  - path: /etc/motd\n    content: hello\n",
+			defaults(func(c *agentConfig) { c.Cluster, c.ReservedMemory = "web", 64 })},
+		{"cloud-config runcmd", "#cloud-config\nruncmd:\n  - echo ECS_CLUSTER=web >> /etc/ecs/ecs.config\n  - 'echo ECS_RESERVED_MEMORY=32 >> /etc/ecs/ecs.config'\n",
+			defaults(func(c *agentConfig) { c.Cluster, c.ReservedMemory = "web", 32 })},
+		{"Bottlerocket", "[settings.ecs]\ncluster = \"web\"\n\n[settings.ecs.instance-attributes]\nstack = \"prod\"\n",
+			defaults(func(c *agentConfig) { c.Cluster, c.InstanceAttributes = "web", map[string]string{"stack": "prod"} })},
+		{"quoted path does not quote the heredoc", "N=web\ncat <<EOF >> \"/etc/ecs/ecs.config\"\nECS_CLUSTER=$N\nEOF\n", cluster("web")},
 		{"MIME part in base64", "Content-Type: multipart/mixed; boundary=\"XX\"\nMIME-Version: 1.0\n\n" +
 			"--XX\nContent-Type: text/x-shellscript\nContent-Transfer-Encoding: base64\n\n" +
 			base64.StdEncoding.EncodeToString([]byte("echo ECS_CLUSTER=web >> /etc/ecs/ecs.config\n")) + "\n--XX--\n", cluster("web")},
