@@ -2,6 +2,7 @@ package ecs_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -533,6 +534,22 @@ func TestErrors(t *testing.T) {
 			Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}), Want: awstest.APIError{Code: "ResourceNotFoundException"}},
 		{Name: "TagResource aws: prefix", Call: awstest.Fails(c.TagResource, &ecs.TagResourceInput{ResourceArn: aws.String(arnPrefix + "cluster/e"),
 			Tags: []types.Tag{{Key: aws.String("aws:x"), Value: aws.String("b")}}}), Want: awstest.APIError{Code: "InvalidParameterException"}},
+		{Name: "PutAttributes beyond 10 custom attributes", Call: func(ctx context.Context) error {
+			arn := aws.ToString(awstest.Call(t, c.RegisterContainerInstance, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("e"),
+				InstanceIdentityDocument: aws.String(identity("i-lim", "us-east-1a"))}).ContainerInstance.ContainerInstanceArn)
+			put := func(from, to int) error {
+				var attrs []types.Attribute
+				for i := from; i < to; i++ {
+					attrs = append(attrs, types.Attribute{Name: aws.String(fmt.Sprintf("a%d", i)), TargetId: aws.String(arn)})
+				}
+				_, err := c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("e"), Attributes: attrs})
+				return err
+			}
+			if err := put(0, 10); err != nil {
+				return err
+			}
+			return put(10, 11)
+		}, Want: awstest.APIError{Code: "AttributeLimitExceededException"}},
 		{Name: "ListClusters bad token", Call: awstest.Fails(c.ListClusters, &ecs.ListClustersInput{NextToken: aws.String("%%%")}),
 			Want: awstest.APIError{Code: "InvalidParameterException"}},
 	})

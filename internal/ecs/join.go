@@ -136,6 +136,11 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 		s.log.Warn("ecs: EC2 instance's agent config is invalid; not registering", "instance", inst.ID, "err", err)
 		return controller.Result{}, nil
 	}
+	// The agent registers the MemTotal of /proc/meminfo, in MiB, less
+	// ECS_RESERVED_MEMORY, and CPU as 1024 units per vCPU. On EC2 the
+	// kernel keeps some memory out of MemTotal (a t3.medium's 4096 MiB
+	// registers about 3900); an overcast instance has no kernel of its
+	// own, so its MemTotal is the instance type's memory.
 	mem := inst.MemoryMiB - cfg.ReservedMemory
 	if mem <= 0 {
 		s.log.Warn("ecs: ECS_RESERVED_MEMORY exceeds the instance's memory; not registering", "instance", inst.ID)
