@@ -84,12 +84,12 @@ type identityDocument struct {
 // registration is what makes a container instance: the API's request, or
 // an EC2 instance joining its cluster.
 type registration struct {
-	cluster    *string
-	reuseARN   string
-	doc        identityDocument
-	cpu, mem   int
-	ports      []string
-	portsUDP   []string
+	cluster  *string
+	reuseARN string
+	doc      identityDocument
+	// total is what the instance has: the agent's ports are reserved on
+	// top of those it names.
+	total      reservation
 	attributes []attribute
 	version    *api.VersionInfo
 	tags       map[string]string
@@ -106,13 +106,13 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *api.Registe
 	for _, res := range in.TotalResources {
 		switch deref(res.Name) {
 		case "CPU":
-			r.cpu = int(deref(res.IntegerValue))
+			r.total.CPU = int(deref(res.IntegerValue))
 		case "MEMORY":
-			r.mem = int(deref(res.IntegerValue))
+			r.total.Memory = int(deref(res.IntegerValue))
 		case "PORTS":
-			r.ports = res.StringSetValue
+			r.total.Ports = res.StringSetValue
 		case "PORTS_UDP":
-			r.portsUDP = res.StringSetValue
+			r.total.PortsUDP = res.StringSetValue
 		}
 	}
 	for _, a := range in.Attributes {
@@ -167,9 +167,8 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 	}
 	ci.EC2InstanceID = r.doc.InstanceID
 	ci.AgentConnected = true
-	ci.CPU, ci.Memory = r.cpu, r.mem
-	ci.Ports = unionPorts(agentReservedPorts, r.ports)
-	ci.PortsUDP = unionPorts(nil, r.portsUDP)
+	ci.reservation = reservation{CPU: r.total.CPU, Memory: r.total.Memory,
+		Ports: unionPorts(agentReservedPorts, r.total.Ports), PortsUDP: unionPorts(nil, r.total.PortsUDP)}
 	ci.VersionInfo = r.version
 	if ci.VersionInfo == nil {
 		ci.VersionInfo = &api.VersionInfo{AgentVersion: new(agentVersion), AgentHash: new(agentHash), DockerVersion: new(dockerVersion)}

@@ -159,7 +159,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 		cluster: new(cfg.Cluster),
 		doc: identityDocument{InstanceID: inst.ID, InstanceType: inst.Type, AvailabilityZone: inst.AvailabilityZone,
 			Region: sc.Region, ImageID: inst.ImageID, Architecture: inst.Architecture, PrivateIP: inst.PrivateIP},
-		cpu: inst.VCPUs * 1024, mem: mem, ports: cfg.ReservedPorts, portsUDP: cfg.ReservedPortsUDP,
+		total:      reservation{CPU: inst.VCPUs * 1024, Memory: mem, Ports: cfg.ReservedPorts, PortsUDP: cfg.ReservedPortsUDP},
 		attributes: attrs, tags: cfg.Tags, joined: true,
 	}
 	retry := false
