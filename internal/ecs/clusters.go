@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"time"
@@ -70,7 +71,8 @@ func (s *Service) activeCluster(tx store.Tx, sc scope, ref *string) (cluster, in
 func (s *Service) ensureCluster(tx store.Tx, sc scope, ref *string) (cluster, error) {
 	name := clusterName(ref)
 	c, _, err := s.activeCluster(tx, sc, ref)
-	if err == nil || name != defaultCluster {
+	var missing *api.ClusterNotFoundException
+	if err == nil || name != defaultCluster || !errors.As(err, &missing) {
 		return c, err
 	}
 	c = s.newCluster(sc, name)

@@ -141,8 +141,9 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 	ci := containerInstance{Cluster: c.Name, Status: statusActive, RegisteredAt: s.now().UTC()}
 	existing := ""
 	if r.reuseARN != "" {
-		cl, id := instanceRef(r.cluster, r.reuseARN)
-		existing = instanceKey(sc, cl, id)
+		if cl, id := instanceRef(r.cluster, r.reuseARN); cl == c.Name {
+			existing = instanceKey(sc, cl, id)
+		}
 	} else if r.doc.InstanceID != "" {
 		var key string
 		if _, err := store.GetJSON(tx, ec2IndexTable, sc.Key(r.doc.InstanceID), &key); err == nil && strings.HasPrefix(key, sc.Key(c.Name+"/")) {
