@@ -550,6 +550,8 @@ func TestErrors(t *testing.T) {
 			}
 			return put(10, 11)
 		}, Want: awstest.APIError{Code: "AttributeLimitExceededException"}},
+		{Name: "UpdateContainerAgent", Call: awstest.Fails(c.UpdateContainerAgent, &ecs.UpdateContainerAgentInput{Cluster: aws.String("e"),
+			ContainerInstance: aws.String(arnPrefix + "container-instance/e/nope")}), Want: awstest.APIError{Code: "InvalidParameterException"}},
 		{Name: "ListClusters bad token", Call: awstest.Fails(c.ListClusters, &ecs.ListClustersInput{NextToken: aws.String("%%%")}),
 			Want: awstest.APIError{Code: "InvalidParameterException"}},
 	})

@@ -361,6 +361,20 @@ func (s *Service) readInstance(tx store.Tx, sc scope, clusterRef *string, ref st
 	return ci, v, err
 }
 
+// liveInstance is a container instance of the request's ACTIVE cluster
+// that is not deregistered, or the error ECS answers.
+func (s *Service) liveInstance(tx store.Tx, sc scope, clusterRef *string, ref string) (containerInstance, int64, error) {
+	c, _, err := s.activeCluster(tx, sc, clusterRef)
+	if err != nil {
+		return containerInstance{}, 0, err
+	}
+	ci, v, err := s.readInstance(tx, sc, new(c.Name), ref)
+	if isNotFound(err) || (err == nil && (ci.Cluster != c.Name || ci.Status == statusInactive)) {
+		return ci, 0, invalidParameter("Container instance not found: %s", ref)
+	}
+	return ci, v, err
+}
+
 // visible says whether a container instance still shows: a deregistered
 // one does for inactiveFor.
 func (s *Service) visible(ci containerInstance) bool {
@@ -464,14 +478,7 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 func (s *Service) DeregisterContainerInstance(ctx context.Context, in *api.DeregisterContainerInstanceRequest) (*api.DeregisterContainerInstanceResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	view, err := s.changeInstance(ctx, sc, false, func(tx store.Tx) (containerInstance, error) {
-		c, _, err := s.activeCluster(tx, sc, in.Cluster)
-		if err != nil {
-			return containerInstance{}, err
-		}
-		ci, v, err := s.readInstance(tx, sc, new(c.Name), deref(in.ContainerInstance))
-		if isNotFound(err) || (err == nil && (ci.Cluster != c.Name || ci.Status == statusInactive)) {
-			return ci, invalidParameter("Container instance not found: %s", deref(in.ContainerInstance))
-		}
+		ci, v, err := s.liveInstance(tx, sc, in.Cluster, deref(in.ContainerInstance))
 		if err != nil {
 			return ci, err
 		}
@@ -536,4 +543,17 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, in *api.Upd
 		return nil, err
 	}
 	return out, nil
+}
+
+// UpdateContainerAgent finds no update: the agent overcast stands in for
+// is always the latest.
+func (s *Service) UpdateContainerAgent(ctx context.Context, in *api.UpdateContainerAgentRequest) (*api.UpdateContainerAgentResponse, error) {
+	sc := overcast.ScopeOf(ctx)
+	err := s.db.View(ctx, func(tx store.Tx) error {
+		if _, _, err := s.liveInstance(tx, sc, in.Cluster, deref(in.ContainerInstance)); err != nil {
+			return err
+		}
+		return api.NewNoUpdateAvailableException("There is no update available for your container agent.")
+	})
+	return nil, err
 }
