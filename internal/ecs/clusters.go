@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"overcast"
@@ -195,6 +196,8 @@ type counts struct {
 	// runningFargate and pendingFargate are the tasks without a container
 	// instance.
 	runningFargate, pendingFargate int
+	// services counts the services by status and launch type.
+	servicesBy map[string]int
 }
 
 func clusterCounts(tx store.Tx, sc scope, name string) (counts, error) {
@@ -227,10 +230,16 @@ func clusterCounts(tx store.Tx, sc scope, name string) (counts, error) {
 	if err != nil {
 		return c, err
 	}
+	c.servicesBy = map[string]int{}
 	err = store.ScanJSON(tx, servicesTable, store.ScanOptions{Prefix: prefix}, func(_ string, sv serviceStatus, _ int64) error {
 		if sv.Status == statusActive {
 			c.services++
 		}
+		launch := "EC2"
+		if sv.LaunchType == "FARGATE" {
+			launch = "Fargate"
+		}
+		c.servicesBy[strings.ToLower(sv.Status)+launch]++
 		return nil
 	})
 	return c, err
@@ -284,6 +293,11 @@ func (c cluster) view(n counts, include []string) *api.Cluster {
 			stat("runningFargateTasksCount", n.runningFargate),
 			stat("pendingEC2TasksCount", n.pending-n.pendingFargate),
 			stat("pendingFargateTasksCount", n.pendingFargate),
+		}
+		for _, status := range []string{"active", "draining"} {
+			for _, launch := range []string{"EC2", "Fargate"} {
+				out.Statistics = append(out.Statistics, stat(status+launch+"ServiceCount", n.servicesBy[status+launch]))
+			}
 		}
 	}
 	return out

@@ -123,6 +123,8 @@ type reservation struct {
 // serviceStatus is what a cluster reads of a service record.
 type serviceStatus struct {
 	Status string `json:"status"`
+	// LaunchType is EC2 or FARGATE: statistics count services by it.
+	LaunchType string `json:"launchType,omitempty"`
 }
 
 func clientError(format string, args ...any) error {
