@@ -8,6 +8,7 @@ import (
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
 	"overcast/internal/ecr"
+	"overcast/internal/ecs"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -41,6 +42,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
+		ecs.New(env.Named("ecs"), nil), // EC2 instances join clusters once internal/ec2 adapts to ecs.Instances
 	}, keys, nil
 }
 

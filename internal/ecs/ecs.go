@@ -1,0 +1,288 @@
+// Package ecs implements the control plane of Amazon ECS: clusters, task
+// definitions (families, revisions and ECS's validation), container
+// instances with their attributes, tags, and EC2 instances joining clusters
+// the way the ECS agent makes them (their user data names the cluster).
+//
+// Tasks and services come from other pieces: their records live in the
+// tables named here (tasksTable, servicesTable), keyed under their cluster,
+// so that cluster counts and DeleteCluster's rules derive from them without
+// this package knowing more than their status.
+package ecs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/ecs"
+	"overcast/internal/awsproto"
+	"overcast/internal/bus"
+	"overcast/internal/controller"
+	"overcast/internal/ids"
+	"overcast/internal/service"
+	"overcast/internal/store"
+)
+
+// Service is the ECS API.
+type Service struct {
+	api.UnimplementedServer
+	db  store.Store
+	now func() time.Time
+	ids *ids.Source
+	log *slog.Logger
+	bus bus.Publisher
+
+	instances Instances
+	// joins registers EC2 instances as container instances as they start,
+	// and disconnects or deregisters them as they stop or terminate.
+	joins *controller.Controller
+}
+
+var _ api.Server = (*Service)(nil)
+
+// New returns the service. instances is how ECS reads the EC2 instances
+// that join clusters; nil when EC2 is not there (no instance joins).
+func New(env *service.Env, instances Instances) *Service {
+	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger, bus: env.Bus, instances: instances}
+	if instances != nil {
+		s.joins = env.Controllers.Add(controller.Config{
+			Name:       "ecs-instance-joins",
+			Reconciler: controller.ReconcilerFunc(s.reconcileJoin),
+			Keys:       s.joinedInstances,
+			Watch:      []controller.Watch{{Pattern: ec2StateChanges, Keys: joinKeys}},
+		})
+	}
+	return s
+}
+
+// API is ECS's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+
+const (
+	// clustersTable holds one record per cluster, keyed by scope and name.
+	clustersTable = "ecs.clusters"
+	// familiesTable holds the last revision number of each task definition
+	// family, keyed by scope and family: revisions are never reused, even
+	// after DeleteTaskDefinitions.
+	familiesTable = "ecs.families"
+	// taskDefsTable holds each revision, keyed by scope and
+	// "family:%010d", so that a scan lists them in family and revision order.
+	taskDefsTable = "ecs.taskdefs"
+	// instancesTable holds container instances, keyed by scope and
+	// "cluster/id".
+	instancesTable = "ecs.instances"
+	// ec2IndexTable maps an EC2 instance ID (scope and ID) to the key of
+	// its container instance in instancesTable.
+	ec2IndexTable = "ecs.ec2index"
+	// tasksTable and servicesTable belong to the task and service
+	// controllers; keys are scope and "cluster/id", values carry at least
+	// the fields of taskStatus and serviceStatus. Clusters count from them.
+	tasksTable    = "ecs.tasks"
+	servicesTable = "ecs.services"
+	// settingsTable holds account settings, keyed by scope and
+	// "principal ARN|name" ("" principal: the account default).
+	settingsTable = "ecs.settings"
+)
+
+const (
+	updateAttempts = 10
+	maxTags        = 50
+	defaultCluster = "default"
+	// inactiveFor is how long a deleted cluster or a deregistered
+	// container instance stays visible as INACTIVE.
+	inactiveFor = time.Hour
+)
+
+type scope = overcast.Scope
+
+// taskStatus is what a cluster reads of a task record.
+type taskStatus struct {
+	LastStatus string `json:"lastStatus"`
+	// ContainerInstance is the key of the container instance the task
+	// runs on in instancesTable, "" for Fargate.
+	ContainerInstance string `json:"containerInstance,omitempty"`
+	// reservation is what the task reserves on its container instance.
+	reservation
+}
+
+// reservation is CPU units, MiB of memory and ports: what a container
+// instance registers, or a task reserves of it.
+type reservation struct {
+	CPU      int      `json:"cpu,omitempty"`
+	Memory   int      `json:"memory,omitempty"`
+	Ports    []string `json:"ports,omitempty"`
+	PortsUDP []string `json:"portsUdp,omitempty"`
+}
+
+// serviceStatus is what a cluster reads of a service record.
+type serviceStatus struct {
+	Status string `json:"status"`
+	// LaunchType is EC2 or FARGATE: statistics count services by it.
+	LaunchType string `json:"launchType,omitempty"`
+}
+
+func clientError(format string, args ...any) error {
+	return api.NewClientException(format, args...)
+}
+
+func invalidParameter(format string, args ...any) error {
+	return api.NewInvalidParameterException(format, args...)
+}
+
+func errClusterNotFound() error { return api.NewClusterNotFoundException("Cluster not found.") }
+
+// update runs fn in a retried read-modify-write transaction, then wakes
+// the bus for the events it published.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := store.UpdateRetry(ctx, s.db, updateAttempts, fn)
+	if err == nil {
+		s.bus.Notify()
+	}
+	return err
+}
+
+// resourceName is the name a request gives a resource by name or ARN:
+// the part of an ARN's resource after "<kind>/".
+func resourceName(nameOrARN, kind string) string {
+	if a, ok := overcast.ParseARN(nameOrARN); ok {
+		return strings.TrimPrefix(a.Resource, kind+"/")
+	}
+	return nameOrARN
+}
+
+// clusterName is the cluster a request names, "default" when none.
+func clusterName(ref *string) string {
+	if ref == nil || *ref == "" {
+		return defaultCluster
+	}
+	return resourceName(*ref, "cluster")
+}
+
+func clusterARN(sc scope, name string) string { return sc.ARN("ecs", "cluster/"+name) }
+
+// toTags and fromTags convert between the API's tags and a stored map.
+func fromTags(tags api.Tags) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[deref(t.Key)] = deref(t.Value)
+	}
+	return m
+}
+
+func toTags(m map[string]string) api.Tags {
+	tags := make(api.Tags, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		tags = append(tags, api.Tag{Key: new(k), Value: new(m[k])})
+	}
+	return tags
+}
+
+// checkTags holds tags to ECS's rules: at most 50, no "aws:" prefix.
+func checkTags(have map[string]string, add api.Tags) error {
+	n := len(have)
+	for _, t := range add {
+		if _, ok := have[deref(t.Key)]; !ok {
+			n++
+		}
+		if strings.HasPrefix(strings.ToLower(deref(t.Key)), "aws:") {
+			return invalidParameter("Tag keys with the prefix 'aws:' are reserved for AWS use.")
+		}
+	}
+	if n > maxTags {
+		return invalidParameter("The number of tags on the resource cannot exceed %d.", maxTags)
+	}
+	return nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// listARNs is a page of a List call: the ARNs of the records of table
+// under prefix that keep accepts.
+func listARNs[T any](tx store.Tx, table, prefix string, token *string, max *int32, reverse bool,
+	keep func(T) bool, arn func(T) string) ([]string, *string, error) {
+	page, next, err := scanPage(tx, table, prefix, token, pageSize(max), reverse, keep)
+	arns := make([]string, 0, len(page))
+	for _, v := range page {
+		arns = append(arns, arn(v))
+	}
+	return arns, next, err
+}
+
+// pageOf is the page of a list served from memory that a request's token
+// and page size ask for, and the token of the next one: the token carries
+// the position the page starts at.
+func pageOf[T any](all []T, token *string, max *int32) ([]T, *string, error) {
+	bad := invalidParameter("Invalid nextToken.")
+	pos, err := awsproto.PageAfter(token, bad)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := 0
+	if pos != "" {
+		if start, err = strconv.Atoi(pos); err != nil || start < 0 {
+			return nil, nil, bad
+		}
+	}
+	end := min(start+pageSize(max), len(all))
+	page := []T{}
+	if start < end {
+		page = all[start:end]
+	}
+	if end < len(all) {
+		return page, awsproto.PageToken(itoa(end)), nil
+	}
+	return page, nil, nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// scanPage lists up to limit keys of table under prefix after the
+// request's token, keeping those keep accepts; the token of the next page
+// is nil at the end.
+func scanPage[T any](tx store.Tx, table, prefix string, token *string, limit int, reverse bool, keep func(T) bool) ([]T, *string, error) {
+	after, err := awsproto.PageAfter(token, invalidParameter("Invalid nextToken."))
+	if err != nil {
+		return nil, nil, err
+	}
+	opt := store.ScanOptions{Prefix: prefix, Reverse: reverse}
+	if after != "" {
+		opt.After = prefix + after
+	}
+	var out []T
+	var next *string
+	var lastKey string
+	err = store.ScanJSON(tx, table, opt, func(key string, v T, _ int64) error {
+		if !keep(v) {
+			return nil
+		}
+		if len(out) == limit {
+			next = awsproto.PageToken(strings.TrimPrefix(lastKey, prefix))
+			return store.ErrStop
+		}
+		out = append(out, v)
+		lastKey = key
+		return nil
+	})
+	return out, next, err
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

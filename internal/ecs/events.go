@@ -1,0 +1,73 @@
+package ecs
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	api "overcast/internal/api/ecs"
+	"overcast/internal/bus"
+	"overcast/internal/store"
+)
+
+// instanceChange is the detail of ECS's "ECS Container Instance State
+// Change" event, as EventBridge rules match it.
+type instanceChange struct {
+	AgentConnected       bool              `json:"agentConnected"`
+	Attributes           []changeAttribute `json:"attributes"`
+	ClusterArn           string            `json:"clusterArn"`
+	ContainerInstanceArn string            `json:"containerInstanceArn"`
+	EC2InstanceID        string            `json:"ec2InstanceId,omitempty"`
+	RegisteredResources  []changeResource  `json:"registeredResources"`
+	RemainingResources   []changeResource  `json:"remainingResources"`
+	Status               string            `json:"status"`
+	Version              int64             `json:"version"`
+	VersionInfo          map[string]string `json:"versionInfo"`
+	UpdatedAt            time.Time         `json:"updatedAt"`
+}
+
+type changeAttribute struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+}
+
+type changeResource struct {
+	Name           string   `json:"name"`
+	Type           string   `json:"type"`
+	IntegerValue   int32    `json:"integerValue,omitempty"`
+	StringSetValue []string `json:"stringSetValue,omitempty"`
+}
+
+func changeResources(rs api.Resources) []changeResource {
+	out := make([]changeResource, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, changeResource{Name: deref(r.Name), Type: deref(r.Type), IntegerValue: deref(r.IntegerValue), StringSetValue: r.StringSetValue})
+	}
+	return out
+}
+
+// publishInstanceChange publishes a container instance's state, in the
+// transaction that changed it.
+func (s *Service) publishInstanceChange(tx store.Tx, sc scope, ci containerInstance) error {
+	view, err := s.instanceView(tx, sc, ci, false)
+	if err != nil {
+		return err
+	}
+	detail := instanceChange{AgentConnected: ci.AgentConnected, ClusterArn: clusterARN(sc, ci.Cluster),
+		ContainerInstanceArn: ci.ARN, EC2InstanceID: ci.EC2InstanceID, Status: ci.Status, Version: ci.Version,
+		RegisteredResources: changeResources(view.RegisteredResources), RemainingResources: changeResources(view.RemainingResources),
+		Attributes: make([]changeAttribute, 0, len(ci.Attributes)), UpdatedAt: s.now().UTC()}
+	for _, a := range ci.Attributes {
+		detail.Attributes = append(detail.Attributes, changeAttribute{Name: a.Name, Value: a.Value})
+	}
+	if v := ci.VersionInfo; v != nil {
+		detail.VersionInfo = map[string]string{"agentHash": deref(v.AgentHash), "agentVersion": deref(v.AgentVersion), "dockerVersion": deref(v.DockerVersion)}
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	// The transaction carries the event: Publish needs no context of its own.
+	return s.bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Container Instance State Change",
+		Account: sc.Account, Region: sc.Region, Resources: []string{ci.ARN}, Detail: b})
+}
