@@ -107,6 +107,10 @@ type taskStatus struct {
 	// ContainerInstance is the key of the container instance the task
 	// runs on in instancesTable, "" for Fargate.
 	ContainerInstance string `json:"containerInstance,omitempty"`
+	// Group is the task's placement group ("family:web", "service:api"
+	// or RunTask's group): task:group in the cluster query language and
+	// spread strategies count tasks by it.
+	Group string `json:"group,omitempty"`
 	// reservation is what the task reserves on its container instance.
 	reservation
 }

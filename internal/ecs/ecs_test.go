@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"overcast/internal/awstest"
 	"overcast/internal/clock"
@@ -460,6 +461,23 @@ func TestContainerInstances(t *testing.T) {
 	if diff := cmp.Diff([]string{arn}, lst.ContainerInstanceArns); diff != "" {
 		t.Errorf("ListContainerInstances (-want +got):\n%s", diff)
 	}
+	// filter is an expression of the cluster query language.
+	for _, tt := range []struct {
+		filter string
+		want   []string
+	}{
+		{"attribute:ecs.availability-zone == us-east-1a", []string{arn}},
+		{"attribute:ecs.instance-type =~ t3.*", []string{arn}},
+		{"attribute:ecs.instance-type =~ t2.*", nil},
+		{"ec2InstanceId in ['i-0123', 'i-9'] and runningTasksCount == 0", []string{arn}},
+		{"not(attribute:ecs.availability-zone in [us-east-1a, us-east-1b])", nil},
+		{"attribute:com.amazonaws.ecs.capability.task-iam-role exists", []string{arn}},
+	} {
+		got := awstest.Call(t, c.ListContainerInstances, &ecs.ListContainerInstancesInput{Filter: aws.String(tt.filter)})
+		if diff := cmp.Diff(tt.want, got.ContainerInstanceArns, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("ListContainerInstances filter %q (-want +got):\n%s", tt.filter, diff)
+		}
+	}
 	desc := awstest.Call(t, c.DescribeContainerInstances, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{arn},
 		Include: []types.ContainerInstanceField{types.ContainerInstanceFieldTags}})
 	if len(desc.ContainerInstances) != 1 || len(desc.ContainerInstances[0].Tags) != 1 {
@@ -516,7 +534,7 @@ func TestErrors(t *testing.T) {
 			Want: awstest.APIError{Code: "ClientException", Message: "Invalid revision number."}},
 		{Name: "DeregisterTaskDefinition unknown", Call: awstest.Fails(c.DeregisterTaskDefinition, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("e:7")}),
 			Want: awstest.APIError{Code: "ClientException", Message: "The specified task definition does not exist."}},
-		{Name: "ListContainerInstances filter", Call: awstest.Fails(c.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("e"), Filter: aws.String("attribute:x == y")}),
+		{Name: "ListContainerInstances filter", Call: awstest.Fails(c.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("e"), Filter: aws.String("attribute:x ==")}),
 			Want: awstest.APIError{Code: "InvalidParameterException"}},
 		{Name: "UpdateContainerInstancesState bad status", Call: awstest.Fails(c.UpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("e"),
 			ContainerInstances: []string{"x"}, Status: types.ContainerInstanceStatusRegistering}), Want: awstest.APIError{Code: "InvalidParameterException"}},

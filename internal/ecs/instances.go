@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecs"
+	"overcast/internal/ecs/placement"
 	"overcast/internal/store"
 )
 
@@ -249,6 +250,8 @@ func mergeAttributes(lists ...[]attribute) []attribute {
 // instanceUsage is what the tasks on a container instance take of it.
 type instanceUsage struct {
 	running, pending int
+	// groups counts the tasks on the instance by placement group.
+	groups map[string]int
 	reservation
 }
 
@@ -265,6 +268,12 @@ func usage(tx store.Tx, sc scope, ci containerInstance) (instanceUsage, error) {
 			u.running++
 		} else {
 			u.pending++
+		}
+		if t.Group != "" {
+			if u.groups == nil {
+				u.groups = map[string]int{}
+			}
+			u.groups[t.Group]++
 		}
 		u.CPU += t.CPU
 		u.Memory += t.Memory
@@ -440,16 +449,25 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, in *api.Descri
 // compileInstanceFilter compiles ListContainerInstances' filter, an
 // expression of the cluster query language.
 //
-// SEAM(ecs/placement): the parser is internal/ecs/placement's. Until it
-// lands, a filter is refused; then this becomes a call to it, matching
-// against the instance's attributes, ec2InstanceId, agentConnected,
-// agentVersion, registeredAt and runningTasksCount.
-func compileInstanceFilter(expr string) (func(containerInstance) bool, error) {
-	return nil, invalidParameter("The filter expression is not supported yet: %s", expr)
+// compileInstanceFilter compiles ListContainerInstances' filter, an
+// expression of the cluster query language, into a test of a container
+// instance and what runs on it.
+func compileInstanceFilter(expr string) (func(tx store.Tx, sc scope, ci containerInstance) bool, error) {
+	e, err := placement.Parse(expr)
+	if err != nil {
+		return nil, invalidParameter("%s", err.Error())
+	}
+	return func(tx store.Tx, sc scope, ci containerInstance) bool {
+		u, err := usage(tx, sc, ci)
+		if err != nil {
+			return false
+		}
+		return e.Match(placementInstance(ci, u))
+	}, nil
 }
 
 func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContainerInstancesRequest) (*api.ListContainerInstancesResponse, error) {
-	match := func(containerInstance) bool { return true }
+	match := func(store.Tx, scope, containerInstance) bool { return true }
 	if f := strings.TrimSpace(deref(in.Filter)); f != "" {
 		var err error
 		if match, err = compileInstanceFilter(f); err != nil {
@@ -468,7 +486,9 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 			return err
 		}
 		out.ContainerInstanceArns, out.NextToken, err = listARNs(tx, instancesTable, sc.Key(c.Name+"/"), in.NextToken, in.MaxResults, false,
-			func(ci containerInstance) bool { return slices.Contains(want, ci.Status) && s.visible(ci) && match(ci) },
+			func(ci containerInstance) bool {
+				return slices.Contains(want, ci.Status) && s.visible(ci) && match(tx, sc, ci)
+			},
 			func(ci containerInstance) string { return ci.ARN })
 		return err
 	})
