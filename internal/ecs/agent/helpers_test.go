@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,16 +10,13 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"overcast/internal/api/ecs"
 	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
 	"overcast/internal/ecs/agent"
 	"overcast/internal/service/servicetest"
 )
@@ -69,26 +65,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newEngine connects to the engine, skipping the test when none answers
-// unless OVERCAST_TEST_DOCKER=1 says one must.
-func newEngine(t testing.TB) *docker.Engine {
-	t.Helper()
-	e, err := docker.New(docker.Options{})
-	if err != nil {
-		t.Fatalf("docker.New: %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := e.Ping(ctx); err != nil {
-		if os.Getenv("OVERCAST_TEST_DOCKER") == "1" {
-			t.Fatalf("no Docker engine at %s (%v) and OVERCAST_TEST_DOCKER=1", e.Host(), err)
-		}
-		t.Skipf("no Docker engine at %s (%v); set OVERCAST_TEST_DOCKER=1 to make this a failure", e.Host(), err)
-	}
-	return e
-}
-
 // appImage returns the test image; its entrypoint is /app (see
 // internal/docker/testdata/testapp for its commands).
 func appImage(t testing.TB, e *docker.Engine) string {
@@ -98,37 +74,14 @@ func appImage(t testing.TB, e *docker.Engine) string {
 		defer cancel()
 		image.checked = true
 		image.pauseWasThere, _ = e.ImageExists(ctx, pauseRef)
-		dir, err := os.MkdirTemp("", "overcast-agent-test")
+		program, err := dockertest.App()
 		if err != nil {
 			image.err = err
 			return
 		}
-		defer os.RemoveAll(dir)
-		bin := filepath.Join(dir, "app")
-		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "../../docker/testdata/testapp")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-		if out, err := build.CombinedOutput(); err != nil {
-			image.err = fmt.Errorf("building the test app: %v\n%s", err, out)
-			return
-		}
-		program, err := os.ReadFile(bin)
-		if err != nil {
-			image.err = err
-			return
-		}
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		for _, f := range []struct {
-			name string
-			mode int64
-			data []byte
-		}{{"app", 0o755, program}, {"greeting", 0o644, []byte(greeting)}} {
-			tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)})
-			tw.Write(f.data)
-		}
-		tw.Close()
+		rootfs := bytes.NewReader(dockertest.Tar(map[string][]byte{"app": program, "greeting": []byte(greeting)}))
 		ref := "overcast-test/ecs-app:" + runID
-		if _, err := e.ImportImage(ctx, "ecs-test", &buf, ref, docker.ImageConfig{
+		if _, err := e.ImportImage(ctx, "ecs-test", rootfs, ref, docker.ImageConfig{
 			Entrypoint: []string{"/app"},
 			Cmd:        []string{"serve", ":8080"},
 			Labels:     map[string]string{docker.LabelTest: runID},
@@ -160,10 +113,10 @@ type env struct {
 func newEnv(t *testing.T, cfg agent.Config) *env {
 	t.Helper()
 	t.Parallel()
-	e := newEngine(t)
+	e := dockertest.Engine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	labels := map[string]string{docker.LabelTest: runID + "-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())}
+	labels := dockertest.Labels(t, e, runID)
 	cfg.Labels = labels
 	cfg.PollInterval = 200 * time.Millisecond
 	s := &sink{}
@@ -172,17 +125,6 @@ func newEnv(t *testing.T, cfg agent.Config) *env {
 	}
 	en := &env{engine: e, cfg: cfg, ctx: ctx, image: appImage(t, e), logs: s}
 	en.agent = en.newAgent(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		if err := e.Purge(ctx, labels); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		inv, err := e.Inventory(ctx, labels)
-		if err != nil || len(inv.Containers)+len(inv.Networks)+len(inv.Volumes)+len(inv.Images) != 0 {
-			t.Errorf("cleanup left %+v (%v)", inv, err)
-		}
-	})
 	return en
 }
 
