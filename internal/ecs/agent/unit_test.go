@@ -29,7 +29,9 @@ type fakeFiles map[string]map[string]string
 
 func (f fakeFiles) Read(_ context.Context, arn string) (map[string]string, error) { return f[arn], nil }
 
-func kv(name, value string) ecs.KeyValuePair { return ecs.KeyValuePair{Name: new(name), Value: new(value)} }
+func kv(name, value string) ecs.KeyValuePair {
+	return ecs.KeyValuePair{Name: new(name), Value: new(value)}
+}
 
 func TestPlanContainer(t *testing.T) {
 	a := New(nil, Config{Network: "overcast", Secrets: fakeSecrets{"arn:secret:db": "hunter2"},
