@@ -184,6 +184,31 @@ func (o Observed) Container(name string) (ContainerState, bool) {
 	return o.Containers[i], true
 }
 
+// APIContainers are the observed containers as ECS's API shows them; the
+// controller adds what only it knows (containerArn, cpu, memory).
+func (o Observed) APIContainers() []ecs.Container {
+	out := make([]ecs.Container, 0, len(o.Containers))
+	for _, c := range o.Containers {
+		ac := ecs.Container{
+			TaskArn:         new(o.TaskARN),
+			Name:            new(c.Name),
+			Image:           new(c.Image),
+			LastStatus:      new(c.LastStatus),
+			ExitCode:        c.ExitCode,
+			NetworkBindings: c.NetworkBindings,
+			HealthStatus:    new(c.HealthStatus),
+		}
+		if c.RuntimeID != "" {
+			ac.RuntimeId = new(c.RuntimeID)
+		}
+		if c.Reason != "" {
+			ac.Reason = new(c.Reason)
+		}
+		out = append(out, ac)
+	}
+	return out
+}
+
 // ErrNoTask is returned for a task the agent neither runs nor finds on the
 // engine.
 var ErrNoTask = errors.New("agent: no such task")
@@ -283,7 +308,7 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 
 	existing, err := a.engine.ListContainers(ctx, a.selector(spec.TaskARN))
 	if err != nil {
-		a.forget(t)
+		a.abandon(t)
 		return Observed{}, err
 	}
 	if len(existing) > 0 {
@@ -296,7 +321,7 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 	if err != nil || failure != nil {
 		// Leave nothing half made: the task is over before it began.
 		cleanupErr := a.remove(context.WithoutCancel(ctx), spec.TaskARN)
-		a.forget(t)
+		a.abandon(t)
 		if err != nil {
 			return Observed{}, errors.Join(err, cleanupErr)
 		}
@@ -310,6 +335,12 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 	}
 	a.supervise(t)
 	return a.Observe(ctx, spec.TaskARN)
+}
+
+// abandon forgets a task no supervisor will watch.
+func (a *Agent) abandon(t *task) {
+	a.forget(t)
+	close(t.done)
 }
 
 func (a *Agent) forget(t *task) {

@@ -6,6 +6,7 @@ package agent_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -308,5 +309,84 @@ func TestAdoptAfterRestart(t *testing.T) {
 	}
 	if _, err := third.Observe(en.ctx, spec.TaskARN); !errors.Is(err, agent.ErrNoTask) {
 		t.Errorf("Observe after Stop: got %v, want ErrNoTask", err)
+	}
+}
+
+func TestSharedDockerVolume(t *testing.T) {
+	en := newEnv(t, agent.Config{})
+	volume := func(name string, autoprovision bool) []ecs.Volume {
+		return []ecs.Volume{{Name: new(name), DockerVolumeConfiguration: &ecs.DockerVolumeConfiguration{
+			Scope: new("shared"), Autoprovision: new(autoprovision), Driver: new("local")}}}
+	}
+	name := "overcast-agent-test-" + runID
+	mount := []ecs.MountPoint{{SourceVolume: new(name), ContainerPath: new("/data")}}
+
+	// One task writes into the shared volume and ends; the volume outlives
+	// it, and the next task reads what it wrote.
+	writer := def("writer", true, "copy", "/greeting", "/data/ready")
+	writer.MountPoints = mount
+	spec := en.spec("", writer)
+	spec.Definition.Volumes = volume(name, true)
+	en.start(t, en.agent, spec)
+	en.waitTask(t, en.agent, spec.TaskARN, "the writer to finish", status(agent.StatusStopped))
+	if _, err := en.agent.Stop(en.ctx, spec.TaskARN, "done"); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	reader := def("reader", true, "cat", "/data/ready")
+	reader.MountPoints = mount
+	reader.LogConfiguration = &ecs.LogConfiguration{LogDriver: new("awslogs"), Options: map[string]string{"awslogs-group": "g", "awslogs-stream-prefix": "p"}}
+	spec = en.spec("", reader)
+	spec.Definition.Volumes = volume(name, false)
+	en.start(t, en.agent, spec)
+	o := en.waitTask(t, en.agent, spec.TaskARN, "the reader to finish", status(agent.StatusStopped))
+	if c := container(t, o, "reader"); exitCode(c) != "0" {
+		t.Errorf("reader: got exit code %s, want 0", exitCode(c))
+	}
+	stream := "g:p/reader/" + o.TaskARN[strings.LastIndex(o.TaskARN, "/")+1:]
+	en.waitTask(t, en.agent, spec.TaskARN, "the reader's output", func(agent.Observed) bool {
+		return slices.Equal(en.logs.lines(stream), []string{greeting})
+	})
+
+	// Without autoprovision, a missing shared volume fails the task.
+	spec = en.spec("", reader)
+	spec.Definition.Volumes = volume(name+"-missing", false)
+	spec.Definition.ContainerDefinitions[0].MountPoints = []ecs.MountPoint{{SourceVolume: new(name + "-missing"), ContainerPath: new("/data")}}
+	if o := en.start(t, en.agent, spec); o.StopCode != agent.StopCodeTaskFailedToStart || !strings.Contains(o.StoppedReason, "autoprovision") {
+		t.Errorf("missing shared volume: got %s %q, want TaskFailedToStart", o.StopCode, o.StoppedReason)
+	}
+}
+
+func TestHostAndNoneNetworkModes(t *testing.T) {
+	en := newEnv(t, agent.Config{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	web := def("web", true, "serve", fmt.Sprintf("127.0.0.1:%d", port))
+	web.PortMappings = []ecs.PortMapping{portMapping(int32(port))}
+	host := en.spec(agent.ModeHost, web)
+	en.start(t, en.agent, host)
+	o := en.waitTask(t, en.agent, host.TaskARN, "the host task to run", status(agent.StatusRunning))
+	if got := get(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); !strings.HasPrefix(got, "hello from") {
+		t.Errorf("GET the host-mode server: got %q", got)
+	}
+	if b := container(t, o, "web").NetworkBindings; len(b) != 1 || *b[0].HostPort != int32(port) || *b[0].ContainerPort != int32(port) {
+		t.Errorf("host-mode bindings: got %+v, want %d:%d", b, port, port)
+	}
+
+	// Without a network, the same server cannot be reached from inside.
+	client := def("client", true, "get", fmt.Sprintf("http://127.0.0.1:%d/", port))
+	none := en.spec(agent.ModeNone, client)
+	en.start(t, en.agent, none)
+	o = en.waitTask(t, en.agent, none.TaskARN, "the isolated client to fail", status(agent.StatusStopped))
+	if c := container(t, o, "client"); exitCode(c) != "1" {
+		t.Errorf("client without a network: got exit code %s, want 1", exitCode(c))
+	}
+	for _, arn := range []string{host.TaskARN, none.TaskARN} {
+		if _, err := en.agent.Stop(en.ctx, arn, "done"); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
 	}
 }

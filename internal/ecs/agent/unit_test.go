@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"overcast/internal/api/ecs"
 	"overcast/internal/docker"
@@ -266,5 +267,20 @@ func TestFreePort(t *testing.T) {
 	}
 	if _, err := freePort("127.0.0.1", "tcp", int(a), int(a), taken); err == nil {
 		t.Errorf("freePort in a range of one taken port: got no error")
+	}
+}
+
+func TestAPIContainers(t *testing.T) {
+	o := Observed{TaskARN: "arn:task/1", Containers: []ContainerState{
+		{Name: "app", Image: "nginx", RuntimeID: "abc", LastStatus: StatusStopped, ExitCode: new(int32(1)), Reason: "why", HealthStatus: HealthUnknown},
+		{Name: "side", Image: "busybox", LastStatus: StatusPending, HealthStatus: HealthUnknown},
+	}}
+	want := []ecs.Container{
+		{TaskArn: new("arn:task/1"), Name: new("app"), Image: new("nginx"), RuntimeId: new("abc"), LastStatus: new(StatusStopped),
+			ExitCode: new(int32(1)), Reason: new("why"), HealthStatus: new(HealthUnknown)},
+		{TaskArn: new("arn:task/1"), Name: new("side"), Image: new("busybox"), LastStatus: new(StatusPending), HealthStatus: new(HealthUnknown)},
+	}
+	if diff := cmp.Diff(want, o.APIContainers(), cmpopts.IgnoreUnexported(ecs.Container{})); diff != "" {
+		t.Errorf("APIContainers (-want +got):\n%s", diff)
 	}
 }
