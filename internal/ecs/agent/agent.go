@@ -129,6 +129,10 @@ type Spec struct {
 	PullAuth docker.RegistryAuth
 	// Labels go on the task's containers and volumes, after Config.Labels.
 	Labels map[string]string
+	// Environment is what the agent itself gives every container (the
+	// credentials and metadata endpoints, AWS_REGION ...); the task
+	// definition's variables override it.
+	Environment map[string]string
 }
 
 // TaskID is the last part of the task's ARN.

@@ -111,10 +111,13 @@ func engineMessage(err error) string {
 	return err.Error()
 }
 
-// resolveEnv merges the container's environment: environment files
-// first, then the environment (overrides win), then secrets.
+// resolveEnv merges the container's environment: the agent's own first,
+// environment files, the environment (overrides win), then secrets.
 func (a *Agent) resolveEnv(ctx context.Context, c *planned) error {
-	env := map[string]string{}
+	env := maps.Clone(c.base)
+	if env == nil {
+		env = map[string]string{}
+	}
 	for _, f := range c.envFiles {
 		if a.cfg.EnvironmentFiles == nil {
 			return fmt.Errorf("environment file %s: no environment file reader is configured", f)

@@ -20,12 +20,14 @@ const pauseName = "~internal~ecs~pause"
 
 // containerMeta is a container's definition as far as supervision needs.
 type containerMeta struct {
-	Order       int             `json:"o"`
-	Image       string          `json:"i"`
-	Essential   bool            `json:"e,omitempty"`
-	DependsOn   []dependency    `json:"d,omitempty"`
-	StopTimeout int             `json:"t,omitempty"` // seconds
-	Log         *LogDestination `json:"l,omitempty"`
+	Order       int          `json:"o"`
+	Image       string       `json:"i"`
+	Essential   bool         `json:"e,omitempty"`
+	DependsOn   []dependency `json:"d,omitempty"`
+	StopTimeout int          `json:"t,omitempty"` // seconds
+	// StartTimeout bounds, in seconds, the wait for dependencies.
+	StartTimeout int             `json:"w,omitempty"`
+	Log          *LogDestination `json:"l,omitempty"`
 	// Ports are the container's port mappings; in awsvpc mode the pause
 	// container publishes them.
 	Ports   []portMapping `json:"p,omitempty"`
@@ -167,6 +169,9 @@ func met(m *member, ms []*member) bool {
 
 // unreachable says why a dependency of m can never be met, or "".
 func unreachable(m *member, ms []*member) string {
+	if t := m.meta.StartTimeout; t > 0 && !m.c.Created.IsZero() && time.Since(m.c.Created) > time.Duration(t)*time.Second && !met(m, ms) {
+		return fmt.Sprintf("DependencyConditionError: the dependencies of container %s were not met within its startTimeout of %ds", name(m), t)
+	}
 	for _, d := range m.meta.DependsOn {
 		dep := byName(ms, d.Container)
 		if dep == nil {

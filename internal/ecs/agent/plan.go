@@ -34,7 +34,9 @@ type planned struct {
 	spec docker.ContainerSpec
 	meta containerMeta
 	// image is the definition's image, before the pull resolves it.
-	image    string
+	image string
+	// base is the agent's environment, below environment files.
+	base     map[string]string
 	envFiles []string // S3 object ARNs, in precedence order
 	secrets  []ecs.Secret
 	// env is the definition's and the overrides' environment, which
@@ -183,7 +185,7 @@ func (a *Agent) allowedHostPath(path string) (string, error) {
 
 func (a *Agent) planContainer(spec Spec, mode string, order int, d ecs.ContainerDefinition, o ecs.ContainerOverride,
 	volumes map[string]string, hostPaths map[string]bool, names map[string]bool) (*planned, error) {
-	c := &planned{name: deref(d.Name), image: deref(d.Image), secrets: d.Secrets, env: map[string]string{}}
+	c := &planned{name: deref(d.Name), image: deref(d.Image), secrets: d.Secrets, env: map[string]string{}, base: spec.Environment}
 	if c.name == "" || c.image == "" {
 		return nil, fmt.Errorf("a container needs a name and an image")
 	}
@@ -197,7 +199,7 @@ func (a *Agent) planContainer(spec Spec, mode string, order int, d ecs.Container
 	labels[docker.LabelCluster] = spec.Cluster
 	labels[docker.LabelContainer] = c.name
 
-	c.meta = containerMeta{Order: order, Image: c.image, Essential: essential(d), StopTimeout: int(deref(d.StopTimeout)),
+	c.meta = containerMeta{Order: order, Image: c.image, Essential: essential(d), StopTimeout: int(deref(d.StopTimeout)), StartTimeout: int(deref(d.StartTimeout)),
 		AWSVPC: mode == ModeAWSVPC, HostNet: mode == ModeHost, HostIP: spec.HostIP}
 	for _, dep := range d.DependsOn {
 		target, cond := deref(dep.ContainerName), deref(dep.Condition)

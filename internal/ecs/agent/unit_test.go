@@ -60,6 +60,7 @@ func TestPlanContainer(t *testing.T) {
 		}},
 		Overrides: &ecs.TaskOverride{ContainerOverrides: []ecs.ContainerOverride{{Name: new("app"), Environment: []ecs.KeyValuePair{kv("B", "override")}, Command: []string{"serve", "--debug"}}}},
 	}
+	spec.Environment = map[string]string{"AWS_REGION": "us-east-1", "A": "agent"}
 	p, err := a.plan(spec)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
@@ -74,7 +75,7 @@ func TestPlanContainer(t *testing.T) {
 		Name:        "ecs-web-3-app-0123abcd",
 		Owner:       Owner,
 		Cmd:         []string{"serve", "--debug"},
-		Env:         map[string]string{"A": "definition", "B": "override", "F": "file", "DB_PASSWORD": "hunter2"},
+		Env:         map[string]string{"A": "definition", "B": "override", "F": "file", "DB_PASSWORD": "hunter2", "AWS_REGION": "us-east-1"},
 		Ports:       []docker.PortBinding{{ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.1.2", HostPort: 8080}},
 		Links:       []string{"ecs-web-3-db-0123abcd:database"},
 		VolumesFrom: []string{"ecs-web-3-db-0123abcd:ro"},
@@ -167,6 +168,11 @@ func fixture(name string, meta containerMeta, s docker.State) docker.Container {
 	return docker.Container{ID: name + "-id", State: s, Labels: map[string]string{docker.LabelContainer: name, labelAgent: meta.label()}}
 }
 
+func withCreated(c docker.Container, t time.Time) docker.Container {
+	c.Created = t
+	return c
+}
+
 func TestObserve(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	running := docker.State{Running: true, StartedAt: t0}
@@ -207,6 +213,12 @@ func TestObserve(t *testing.T) {
 		}, nil, summary{StatusStopped, HealthUnknown, StopCodeTaskFailedToStart,
 			"DependencyConditionError: the SUCCESS condition of container app on init can never be met",
 			[]string{"init STOPPED", "app STOPPED", "late STOPPED"}}},
+		{"startTimeout passed", []docker.Container{
+			fixture("db", containerMeta{}, running),
+			withCreated(fixture("app", containerMeta{Order: 1, Essential: true, StartTimeout: 60, DependsOn: []dependency{{"db", "HEALTHY"}}}, created), t0),
+		}, nil, summary{StatusRunning, HealthUnknown, StopCodeTaskFailedToStart,
+			"DependencyConditionError: the dependencies of container app were not met within its startTimeout of 60s",
+			[]string{"db RUNNING", "app STOPPED"}}},
 		{"cannot start", []docker.Container{
 			fixture("app", essential, docker.State{Status: "created", Error: "exec: /app: not found"}),
 		}, nil, summary{StatusStopped, HealthUnknown, StopCodeTaskFailedToStart, "CannotStartContainerError: exec: /app: not found", []string{"app STOPPED"}}},
