@@ -298,6 +298,12 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 	a.mu.Lock()
 	if t := a.tasks[spec.TaskARN]; t != nil {
 		a.mu.Unlock()
+		// Another Start of it may be under way: what it made is the task.
+		select {
+		case <-t.launched:
+		case <-ctx.Done():
+			return Observed{}, ctx.Err()
+		}
 		return a.Observe(ctx, spec.TaskARN)
 	}
 	if o, ok := a.failed[spec.TaskARN]; ok {
@@ -307,6 +313,7 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 	// Holding the slot while starting keeps a second Start of the same
 	// task from creating it twice.
 	t := newTask(spec.TaskARN)
+	t.launched = make(chan struct{})
 	a.tasks[spec.TaskARN] = t
 	a.mu.Unlock()
 
@@ -317,6 +324,7 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 	}
 	if len(existing) > 0 {
 		t.adopted = time.Now()
+		close(t.launched)
 		a.supervise(t)
 		return a.Observe(ctx, spec.TaskARN)
 	}
@@ -325,8 +333,8 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 	if err != nil || failure != nil {
 		// Leave nothing half made: the task is over before it began.
 		cleanupErr := a.remove(context.WithoutCancel(ctx), spec.TaskARN)
-		a.abandon(t)
 		if err != nil {
+			a.abandon(t)
 			return Observed{}, errors.Join(err, cleanupErr)
 		}
 		o := failure.observed(spec)
@@ -334,16 +342,19 @@ func (a *Agent) Start(ctx context.Context, spec Spec) (Observed, error) {
 		a.mu.Lock()
 		a.failed[spec.TaskARN] = o
 		a.mu.Unlock()
+		a.abandon(t)
 		a.notify(o)
 		return o, nil
 	}
+	close(t.launched)
 	a.supervise(t)
 	return a.Observe(ctx, spec.TaskARN)
 }
 
-// abandon forgets a task no supervisor will watch.
+// abandon forgets a task whose launch failed: no supervisor will watch it.
 func (a *Agent) abandon(t *task) {
 	a.forget(t)
+	close(t.launched)
 	close(t.done)
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -268,8 +269,20 @@ func TestAdoptAfterRestart(t *testing.T) {
 	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
 	side := def("side", false, "serve", ":9090")
 	spec := en.spec("", web, side)
-	en.start(t, en.agent, spec)
+	// Two Starts at once make one task.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = en.agent.Start(en.ctx, spec) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
 	before := en.waitTask(t, en.agent, spec.TaskARN, "the task to run", status(agent.StatusRunning))
+	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 2 {
+		t.Errorf("containers after two Starts: got %d (%v), want 2", len(cs), err)
+	}
 	en.agent.Close()
 
 	// A new overcast: starting the task again starts nothing.

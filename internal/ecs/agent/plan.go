@@ -253,6 +253,11 @@ func (a *Agent) planContainer(spec Spec, mode string, order int, d ecs.Container
 	if mode != ModeAWSVPC && mode != ModeHost {
 		s.Hostname = deref(d.Hostname)
 	}
+	if mode == ModeAWSVPC && (len(d.DnsServers) > 0 || len(d.DnsSearchDomains) > 0 || len(d.ExtraHosts) > 0) {
+		// The containers join the pause container's network namespace,
+		// whose resolver and hosts file they share.
+		return nil, fmt.Errorf("dnsServers, dnsSearchDomains and extraHosts are not supported in the awsvpc network mode")
+	}
 	for _, h := range d.ExtraHosts {
 		s.ExtraHosts = append(s.ExtraHosts, deref(h.Hostname)+":"+deref(h.IpAddress))
 	}

@@ -17,6 +17,8 @@ type task struct {
 	wakeC chan struct{}
 	// done is closed when the supervisor has returned.
 	done chan struct{}
+	// launched is closed once Start has made the task (or given up).
+	launched chan struct{}
 
 	mu          sync.Mutex
 	stop        *stopRequest
@@ -29,8 +31,12 @@ type task struct {
 	adopted time.Time
 }
 
+// newTask is the handle of a task that is already on the engine; Start
+// gives the one it launches an open launched channel.
 func newTask(arn string) *task {
-	return &task{arn: arn, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
+	launched := make(chan struct{})
+	close(launched)
+	return &task{arn: arn, wakeC: make(chan struct{}, 1), done: make(chan struct{}), launched: launched,
 		following: map[string]bool{}}
 }
 

@@ -131,6 +131,9 @@ func TestPlanRefuses(t *testing.T) {
 		{"awsvpc host port other than the container port", ModeAWSVPC, func(d *ecs.TaskDefinition) {
 			d.ContainerDefinitions[0].PortMappings = []ecs.PortMapping{{ContainerPort: new(int32(80)), HostPort: new(int32(8080))}}
 		}, "must be the container port"},
+		{"extraHosts in awsvpc mode", ModeAWSVPC, func(d *ecs.TaskDefinition) {
+			d.ContainerDefinitions[0].ExtraHosts = []ecs.HostEntry{{Hostname: new("db"), IpAddress: new("10.0.0.2")}}
+		}, "not supported in the awsvpc network mode"},
 		{"missing volume", "", func(d *ecs.TaskDefinition) {
 			d.ContainerDefinitions[0].MountPoints = []ecs.MountPoint{{SourceVolume: new("data"), ContainerPath: new("/data")}}
 		}, `volume "data"`},
