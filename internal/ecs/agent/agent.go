@@ -93,8 +93,8 @@ type Config struct {
 	// is every host path when there are none.
 	AllowedHostRoots []string
 	// Network is the Docker network of bridge tasks and of awsvpc tasks'
-	// pause containers; empty means the engine's default bridge (which
-	// links need).
+	// pause containers, created (with Labels) when missing; empty means
+	// the engine's default bridge.
 	Network string
 	// Labels go on everything the agent creates, and select what Adopt
 	// takes over (e.g. the account and region).
@@ -233,6 +233,7 @@ type Agent struct {
 	failed map[string]Observed
 
 	pauseMu sync.Mutex
+	netMu   sync.Mutex
 }
 
 // New returns an Agent for engine. It starts nothing: Start and Adopt do.

@@ -73,7 +73,8 @@ func TestBridgeDynamicPort(t *testing.T) {
 }
 
 func TestAWSVPC(t *testing.T) {
-	en := newEnv(t, agent.Config{})
+	// The agent makes its network.
+	en := newEnv(t, agent.Config{Network: "overcast-agent-test-" + runID})
 	web := def("web", true, "serve", ":8080")
 	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
 	web.HealthCheck = &ecs.HealthCheck{Command: []string{"CMD", "/app", "get", "http://localhost:8080/"}, Interval: new(int32(1)), Retries: new(int32(1))}

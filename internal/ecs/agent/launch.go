@@ -58,6 +58,11 @@ func (a *Agent) launch(ctx context.Context, t *task, spec Spec) (*failure, error
 	if f, err := a.makeVolumes(ctx, p, labels); f != nil || err != nil {
 		return f, err
 	}
+	if p.mode == ModeBridge || p.mode == ModeAWSVPC {
+		if err := a.ensureNetwork(ctx); err != nil {
+			return createFailure("", err)
+		}
+	}
 	if p.mode == ModeAWSVPC {
 		pauseID, err := a.startPause(ctx, spec, p, labels())
 		if err != nil {
@@ -205,4 +210,22 @@ func (a *Agent) startPause(ctx context.Context, spec Spec, p *plan, labels map[s
 		return "", err
 	}
 	return id, a.engine.StartContainer(ctx, id)
+}
+
+// ensureNetwork creates Config.Network when the engine lacks it.
+func (a *Agent) ensureNetwork(ctx context.Context) error {
+	if a.cfg.Network == "" {
+		return nil
+	}
+	a.netMu.Lock()
+	defer a.netMu.Unlock()
+	_, err := a.engine.InspectNetwork(ctx, a.cfg.Network)
+	if !errors.Is(err, docker.ErrNotFound) {
+		return err
+	}
+	_, err = a.engine.CreateNetwork(ctx, docker.NetworkSpec{Name: a.cfg.Network, Owner: Owner, Labels: a.cfg.Labels})
+	if errors.Is(err, docker.ErrConflict) {
+		return nil // made meanwhile by another Agent
+	}
+	return err
 }
