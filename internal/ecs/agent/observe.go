@@ -12,7 +12,7 @@ import (
 
 // labelAgent holds, as JSON, what the agent must know of a container's
 // definition to supervise it after a restart (containerMeta).
-const labelAgent = docker.LabelPrefix + "ecs.agent"
+const labelAgent = docker.LabelECSAgent
 
 // pauseName is the overcast.ecs.container of an awsvpc task's pause
 // container, the ECS agent's own name for it.
@@ -234,7 +234,7 @@ func observe(arn string, cs []docker.Container, stop *stopRequest) Observed {
 	checked, healthy, unhealthy := 0, 0, 0
 	for _, m := range ms {
 		s := m.c.State
-		cs := ContainerState{
+		st := ContainerState{
 			Name:         name(m),
 			Image:        m.meta.Image,
 			Essential:    m.meta.Essential,
@@ -245,22 +245,22 @@ func observe(arn string, cs []docker.Container, stop *stopRequest) Observed {
 		}
 		switch m.phase {
 		case phasePending:
-			cs.LastStatus, pending = StatusPending, true
+			st.LastStatus, pending = StatusPending, true
 		case phaseRunning:
-			cs.LastStatus, running = StatusRunning, true
-			cs.NetworkBindings = bindings(m, pause)
+			st.LastStatus, running = StatusRunning, true
+			st.NetworkBindings = bindings(m, pause)
 		default:
-			cs.LastStatus, cs.StoppedAt = StatusStopped, s.FinishedAt
+			st.LastStatus, st.StoppedAt = StatusStopped, s.FinishedAt
 			if m.phase == phaseExited {
-				cs.ExitCode = new(int32(s.ExitCode))
+				st.ExitCode = new(int32(s.ExitCode))
 				if s.OOMKilled {
-					cs.Reason = "OutOfMemoryError: Container killed due to memory usage"
+					st.Reason = "OutOfMemoryError: Container killed due to memory usage"
 				}
 			}
 		}
 		if m.meta.Essential && s.Health != "" {
 			checked++
-			switch cs.HealthStatus {
+			switch st.HealthStatus {
 			case HealthHealthy:
 				healthy++
 			case HealthUnhealthy:
@@ -273,7 +273,7 @@ func observe(arn string, cs []docker.Container, stop *stopRequest) Observed {
 		if s.FinishedAt.After(o.StoppedAt) {
 			o.StoppedAt = s.FinishedAt
 		}
-		o.Containers = append(o.Containers, cs)
+		o.Containers = append(o.Containers, st)
 	}
 	switch {
 	case unhealthy > 0:
