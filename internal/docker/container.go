@@ -45,6 +45,9 @@ type ContainerSpec struct {
 	Mounts []Mount
 	// VolumesFrom mounts every volume of these containers ("name[:ro]").
 	VolumesFrom []string
+	// Links are legacy links on the default bridge ("name:alias"), as ECS
+	// "links" in bridge mode.
+	Links []string
 
 	// NetworkMode is "" (the first of Networks, else the default bridge),
 	// "bridge", "host", "none" or "container:<id>".
@@ -280,6 +283,7 @@ func (s ContainerSpec) createRequest() (client.ContainerCreateOptions, []Network
 		Sysctls:        s.Sysctls,
 		SecurityOpt:    s.SecurityOpt,
 		VolumesFrom:    s.VolumesFrom,
+		Links:          s.Links,
 		ShmSize:        s.ShmSizeBytes,
 		Resources: container.Resources{
 			CPUShares:         s.CPUShares,

@@ -1,24 +1,18 @@
 package docker_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
 	"overcast/internal/service/servicetest"
 )
 
@@ -49,25 +43,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newEngine connects to the engine at DOCKER_HOST, skipping the test when
-// none answers, unless OVERCAST_TEST_DOCKER=1 says one must.
-func newEngine(t testing.TB) *docker.Engine {
-	t.Helper()
-	e, err := docker.New(docker.Options{})
-	if err != nil {
-		t.Fatalf("docker.New: %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := e.Ping(ctx); err != nil {
-		if os.Getenv("OVERCAST_TEST_DOCKER") == "1" {
-			t.Fatalf("no Docker engine at %s (%v) and OVERCAST_TEST_DOCKER=1", e.Host(), err)
-		}
-		t.Skipf("no Docker engine at %s (%v); set OVERCAST_TEST_DOCKER=1 to make this a failure", e.Host(), err)
-	}
-	return e
-}
+// newEngine connects to the engine at DOCKER_HOST (dockertest.Engine).
+func newEngine(t testing.TB) *docker.Engine { return dockertest.Engine(t) }
 
 // engineTest begins a test against the engine, in parallel with the
 // others: it returns the engine, a context bounding the test's calls
@@ -90,20 +67,7 @@ func testCtx(t testing.TB) context.Context {
 // testLabels are the labels of everything one test creates; the cleanup it
 // registers removes all of it, whatever the test's outcome.
 func testLabels(t testing.TB, e *docker.Engine) map[string]string {
-	t.Helper()
-	labels := map[string]string{docker.LabelTest: runID + "-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := e.Purge(ctx, labels); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		inv, err := e.Inventory(ctx, labels)
-		if err != nil || len(inv.Containers)+len(inv.Networks)+len(inv.Volumes)+len(inv.Images) != 0 {
-			t.Errorf("cleanup left %+v (%v)", inv, err)
-		}
-	})
-	return labels
+	return dockertest.Labels(t, e, runID)
 }
 
 // app is the test image: testdata/testapp, built static, as the single file
@@ -135,20 +99,8 @@ func appOnce(t testing.TB) {
 	t.Helper()
 	newEngine(t) // skips without an engine
 	app.once.Do(func() {
-		dir, err := os.MkdirTemp("", "overcast-docker-test")
-		if err != nil {
-			app.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		bin := filepath.Join(dir, "app")
-		build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./testdata/testapp")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-		if out, err := build.CombinedOutput(); err != nil {
-			app.err = fmt.Errorf("building testdata/testapp: %v\n%s", err, out)
-			return
-		}
-		if app.binary, err = os.ReadFile(bin); err != nil {
+		var err error
+		if app.binary, err = dockertest.App(); err != nil {
 			app.err = err
 			return
 		}
@@ -187,21 +139,7 @@ func rootfsTar(program []byte, id string) []byte {
 }
 
 // tarOf is a tar of files; those named app are executable.
-func tarOf(files map[string][]byte) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		mode := int64(0o644)
-		if filepath.Base(name) == "app" {
-			mode = 0o755
-		}
-		// Writing to memory cannot fail.
-		tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(files[name])), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)})
-		tw.Write(files[name])
-	}
-	tw.Close()
-	return buf.Bytes()
-}
+func tarOf(files map[string][]byte) []byte { return dockertest.Tar(files) }
 
 // run creates and starts a container of the test image with the test's
 // labels, and returns its ID.

@@ -59,9 +59,11 @@ type Image struct {
 	ExposedPorts []string
 }
 
-// resolve applies the RegistryAuth, if any, to image.
-func (e *Engine) resolve(ctx context.Context, image string) (string, *Credentials, error) {
-	a := e.registryAuth()
+// resolve applies a (else the Engine's RegistryAuth), if any, to image.
+func (e *Engine) resolve(ctx context.Context, image string, a RegistryAuth) (string, *Credentials, error) {
+	if a == nil {
+		a = e.registryAuth()
+	}
 	if a == nil {
 		return image, nil, nil
 	}
@@ -79,7 +81,7 @@ func (e *Engine) resolve(ctx context.Context, image string) (string, *Credential
 // which differs from image when the RegistryAuth rewrote it: create
 // containers from the returned reference.
 func (e *Engine) PullImage(ctx context.Context, image string) (string, error) {
-	ref, creds, err := e.resolve(ctx, image)
+	ref, creds, err := e.resolve(ctx, image, nil)
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +94,14 @@ func (e *Engine) PullImage(ctx context.Context, image string) (string, error) {
 // EnsureImage is PullImage when the image is not already local (ECS's
 // "prefer cached" pull behaviour); it returns the local reference.
 func (e *Engine) EnsureImage(ctx context.Context, image string) (string, error) {
-	ref, creds, err := e.resolve(ctx, image)
+	return e.EnsureImageWith(ctx, image, nil)
+}
+
+// EnsureImageWith is EnsureImage resolving image with auth instead of the
+// Engine's RegistryAuth (nil: the Engine's): an ECS task's private
+// registry credentials hold for that task's pulls alone.
+func (e *Engine) EnsureImageWith(ctx context.Context, image string, auth RegistryAuth) (string, error) {
+	ref, creds, err := e.resolve(ctx, image, auth)
 	if err != nil {
 		return "", err
 	}

@@ -27,6 +27,7 @@ const (
 	LabelCluster     = "overcast.ecs.cluster" // ECS cluster ARN
 	LabelTask        = "overcast.ecs.task"    // ECS task ARN
 	LabelContainer   = "overcast.ecs.container"
+	LabelECSAgent    = "overcast.ecs.agent"                    // what the ECS agent keeps of a container's definition, as JSON
 	LabelBuild       = "overcast.codebuild.build"              // CodeBuild build ARN
 	LabelEnvironment = "overcast.elasticbeanstalk.environment" // Beanstalk environment ID
 	LabelDeployment  = "overcast.codedeploy.deployment"        // CodeDeploy deployment ID

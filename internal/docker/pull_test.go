@@ -152,6 +152,15 @@ func TestPullWithRegistryAuth(t *testing.T) {
 	if got := logs(t, e, id).stdout; got != "pulled\n" {
 		t.Errorf("output of the pulled image: got %q, want %q", got, "pulled\n")
 	}
+
+	// A pull's own credentials (an ECS task's) win over the Engine's.
+	e.SetRegistryAuth(ecrAuth{registry: host, token: "wrong"})
+	if err := e.RemoveImage(ctx, local, true); err != nil {
+		t.Fatalf("RemoveImage: %v", err)
+	}
+	if got, err := e.EnsureImageWith(ctx, ecrHost+"hello:v1", ecrAuth{registry: host, token: "token-" + runID}); err != nil || got != local {
+		t.Errorf("EnsureImageWith the right token: got %q, %v, want %q pulled", got, err, local)
+	}
 }
 
 // TestLoadImage loads the same image from a `docker save` archive.

@@ -1,0 +1,263 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"overcast/internal/api/ecs"
+	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
+	"overcast/internal/ecs/agent"
+	"overcast/internal/service/servicetest"
+)
+
+// runID tells this test process's engine objects from any other's.
+var runID = randomHex(4)
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// greeting is the content of /greeting in the test image.
+const greeting = "hello from the image"
+
+// image is the test image: the docker package's test app as /app, and
+// /greeting; made once per test process.
+var image struct {
+	once sync.Once
+	ref  string
+	err  error
+	// pauseWasThere says whether the engine had the pause image before
+	// the tests, so that TestMain removes only one they made.
+	pauseWasThere bool
+	checked       bool
+}
+
+const pauseRef = "overcast/ecs-pause:1"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if image.checked {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if e, err := docker.New(docker.Options{}); err == nil {
+			if err := e.Purge(ctx, map[string]string{docker.LabelTest: runID}); err != nil {
+				fmt.Fprintln(os.Stderr, "removing the test image:", err)
+			}
+			if !image.pauseWasThere {
+				e.RemoveImage(ctx, pauseRef, true)
+			}
+			e.Close()
+		}
+		cancel()
+	}
+	os.Exit(code)
+}
+
+// appImage returns the test image; its entrypoint is /app (see
+// internal/docker/testdata/testapp for its commands).
+func appImage(t testing.TB, e *docker.Engine) string {
+	t.Helper()
+	image.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		image.checked = true
+		image.pauseWasThere, _ = e.ImageExists(ctx, pauseRef)
+		program, err := dockertest.App()
+		if err != nil {
+			image.err = err
+			return
+		}
+		rootfs := bytes.NewReader(dockertest.Tar(map[string][]byte{"app": program, "greeting": []byte(greeting)}))
+		ref := "overcast-test/ecs-app:" + runID
+		if _, err := e.ImportImage(ctx, "ecs-test", rootfs, ref, docker.ImageConfig{
+			Entrypoint: []string{"/app"},
+			Cmd:        []string{"serve", ":8080"},
+			Labels:     map[string]string{docker.LabelTest: runID},
+		}); err != nil {
+			image.err = err
+			return
+		}
+		image.ref = ref
+	})
+	if image.err != nil {
+		t.Fatalf("making the test image: %v", image.err)
+	}
+	return image.ref
+}
+
+// env is one test's engine, agent and labels.
+type env struct {
+	engine *docker.Engine
+	agent  *agent.Agent
+	cfg    agent.Config
+	ctx    context.Context
+	image  string
+	logs   *sink
+}
+
+// newEnv begins a parallel test against the engine with its own Agent;
+// everything the test creates carries its labels, and its cleanup removes
+// it all.
+func newEnv(t *testing.T, cfg agent.Config) *env {
+	t.Helper()
+	t.Parallel()
+	e := dockertest.Engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	labels := dockertest.Labels(t, e, runID)
+	cfg.Labels = labels
+	cfg.PollInterval = 200 * time.Millisecond
+	s := &sink{}
+	if cfg.Logs == nil {
+		cfg.Logs = s
+	}
+	en := &env{engine: e, cfg: cfg, ctx: ctx, image: appImage(t, e), logs: s}
+	en.agent = en.newAgent(t)
+	return en
+}
+
+// newAgent is another Agent on the test's engine, as after a restart;
+// it follows the engine's events until the test ends.
+func (en *env) newAgent(t *testing.T) *agent.Agent {
+	a := agent.New(en.engine, en.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; a.Close() })
+	return a
+}
+
+// spec is a task of containers, each of the test image unless it names
+// another.
+func (en *env) spec(mode string, containers ...ecs.ContainerDefinition) agent.Spec {
+	id := randomHex(16)
+	for i := range containers {
+		if containers[i].Image == nil {
+			containers[i].Image = new(en.image)
+		}
+	}
+	return agent.Spec{
+		TaskARN:     "arn:aws:ecs:us-east-1:000000000000:task/test/" + id,
+		Cluster:     "arn:aws:ecs:us-east-1:000000000000:cluster/test",
+		Definition:  ecs.TaskDefinition{Family: new("test"), Revision: new(int32(1)), ContainerDefinitions: containers},
+		NetworkMode: mode,
+		HostIP:      loopback(),
+	}
+}
+
+// loopback is a random address of 127.0.0.0/8, as the controller gives
+// each virtual instance and awsvpc task.
+func loopback() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1<<22))
+	v := n.Int64()
+	return fmt.Sprintf("127.%d.%d.%d", 1+v%250, (v>>8)%250, 2+(v>>16)%250)
+}
+
+func (en *env) start(t *testing.T, a *agent.Agent, spec agent.Spec) agent.Observed {
+	t.Helper()
+	o, err := a.Start(en.ctx, spec)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return o
+}
+
+// waitTask polls the task until cond holds, and returns what it saw.
+func (en *env) waitTask(t *testing.T, a *agent.Agent, arn, what string, cond func(agent.Observed) bool) agent.Observed {
+	t.Helper()
+	var o agent.Observed
+	servicetest.WaitForEvery(t, what, 100*time.Millisecond, 60*time.Second, func() bool {
+		var err error
+		o, err = a.Observe(en.ctx, arn)
+		if err != nil {
+			t.Fatalf("Observe: %v", err)
+		}
+		return cond(o)
+	})
+	return o
+}
+
+func status(want string) func(agent.Observed) bool {
+	return func(o agent.Observed) bool { return o.LastStatus == want }
+}
+
+// get fetches url's body, retrying while the server is not up yet (a
+// RUNNING container may not listen yet).
+func get(t *testing.T, url string) string {
+	t.Helper()
+	c := http.Client{Timeout: 10 * time.Second}
+	var body string
+	var last error
+	servicetest.WaitForEvery(t, "GET "+url, 50*time.Millisecond, 20*time.Second, func() bool {
+		resp, err := c.Get(url)
+		if err != nil {
+			last = err
+			return false
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		body, last = string(b), err
+		return err == nil
+	})
+	if last != nil {
+		t.Fatalf("GET %s: %v", url, last)
+	}
+	return body
+}
+
+func container(t *testing.T, o agent.Observed, name string) agent.ContainerState {
+	t.Helper()
+	c, ok := o.Container(name)
+	if !ok {
+		t.Fatalf("task %s has no container %s: %+v", o.TaskARN, name, o)
+	}
+	return c
+}
+
+func exitCode(c agent.ContainerState) string {
+	if c.ExitCode == nil {
+		return "none"
+	}
+	return fmt.Sprint(*c.ExitCode)
+}
+
+// sink is a LogSink keeping what it is sent.
+type sink struct {
+	mu     sync.Mutex
+	events map[string][]string // by group/stream
+}
+
+func (s *sink) PutLogEvents(_ context.Context, dest agent.LogDestination, events []agent.LogEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.events == nil {
+		s.events = map[string][]string{}
+	}
+	for _, e := range events {
+		s.events[dest.Group+":"+dest.Stream] = append(s.events[dest.Group+":"+dest.Stream], e.Message)
+	}
+	return nil
+}
+
+func (s *sink) lines(key string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.events[key]...)
+}
+
+// def is a container definition of the test image running command.
+func def(name string, essential bool, command ...string) ecs.ContainerDefinition {
+	return ecs.ContainerDefinition{Name: new(name), Essential: new(essential), Command: command, StopTimeout: new(int32(5))}
+}
