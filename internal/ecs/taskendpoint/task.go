@@ -82,7 +82,8 @@ func (t TaskInfo) ID() string { return t.ARN[strings.LastIndex(t.ARN, "/")+1:] }
 // same task always gets the same variables, across restarts too: after a
 // restart the ECS service registers its running tasks again. The task's
 // own environment, applied over these, wins (a task may set
-// AWS_ENDPOINT_URL or AWS_REGION itself).
+// AWS_ENDPOINT_URL or AWS_REGION itself). Call it after Start, which
+// decides between the relative and the full credentials URI.
 func (s *Server) Register(ctx context.Context, info TaskInfo) (map[string]map[string]string, error) {
 	if info.ARN == "" {
 		return nil, fmt.Errorf("task endpoint: a task needs an ARN")
@@ -112,7 +113,9 @@ func (s *Server) Register(ctx context.Context, info TaskInfo) (map[string]map[st
 		env := map[string]string{
 			"ECS_CONTAINER_METADATA_URI_V4": base + "/v4/" + endpoint,
 			"AWS_ENDPOINT_URL":              base,
-			"AWS_EXECUTION_ENV":             "AWS_ECS_" + info.LaunchType,
+		}
+		if info.LaunchType != "" {
+			env["AWS_EXECUTION_ENV"] = "AWS_ECS_" + info.LaunchType
 		}
 		if info.Region != "" {
 			env["AWS_REGION"] = info.Region

@@ -56,8 +56,8 @@ const (
 	ServicePrincipal = "ecs-tasks.amazonaws.com"
 
 	// refreshBefore is how long before their expiry credentials are
-	// replaced: SDKs fetch again shortly before Expiration (the Go SDK 5
-	// minutes before, others up to 15), and must then get fresh ones.
+	// replaced: SDKs fetch again shortly before Expiration (botocore from
+	// 15 minutes before), and must then get fresh ones, not the same.
 	refreshBefore = 15 * time.Minute
 
 	owner = "ecs"

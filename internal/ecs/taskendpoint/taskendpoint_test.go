@@ -43,10 +43,14 @@ func (f *fakeRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, s
 		Expires: f.clock.Now().Add(time.Hour), Caller: overcast.Caller{AccessKeyID: fmt.Sprintf("ASIA%d", n)}}, nil
 }
 
-// fakeEngine has stats for the containers it knows.
+// fakeEngine has stats for the containers it knows, and a network named
+// "other" that is not the tasks'.
 type fakeEngine map[string]string
 
 func (fakeEngine) InspectNetwork(ctx context.Context, name string) (docker.Network, error) {
+	if name == "other" {
+		return docker.Network{Name: name, Subnet: "172.30.0.0/16", Gateway: "172.30.0.1"}, nil
+	}
 	return docker.Network{}, docker.ErrNotFound
 }
 
@@ -328,6 +332,25 @@ func TestRefusesOtherSources(t *testing.T) {
 		srv.ServeHTTP(w, req)
 		if w.Code != tt.want {
 			t.Errorf("from %s: got %d, want %d", tt.remote, w.Code, tt.want)
+		}
+	}
+}
+
+func TestStartNeedsTheNetwork(t *testing.T) {
+	tests := []struct {
+		network string
+		engine  taskendpoint.Engine
+		want    string
+	}{
+		{"", nil, "no Docker engine"},
+		{"", fakeEngine{}, "no networks here"},
+		{"other", fakeEngine{}, `network other has gateway "172.30.0.1", want 169.254.170.2`},
+	}
+	for _, tt := range tests {
+		srv := taskendpoint.New(taskendpoint.Config{Key: []byte("key"), Engine: tt.engine, Network: tt.network})
+		if err := srv.Start(context.Background()); err == nil || !strings.Contains(err.Error(), tt.want) {
+			srv.Close()
+			t.Errorf("Start on network %q: got %v, want an error saying %q", tt.network, err, tt.want)
 		}
 	}
 }
