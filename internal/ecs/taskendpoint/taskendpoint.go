@@ -108,6 +108,7 @@ type Server struct {
 	byCreds map[string]*task       // by credentials ID
 	byEndpt map[string]endpointRef // by metadata endpoint ID
 
+	listen  func(network, address string) (net.Listener, error)
 	baseURL string // http://169.254.170.2[:port], once listening
 	srv     *http.Server
 	ln      net.Listener
@@ -141,7 +142,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, subnet: netip.MustParsePrefix(Subnet),
 		tasks: map[string]*task{}, byCreds: map[string]*task{}, byEndpt: map[string]endpointRef{},
-		baseURL: "http://" + Address}
+		baseURL: "http://" + Address, listen: net.Listen}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/v2/credentials", s.serveCredentials)
 	s.mux.HandleFunc("/v2/credentials/{id...}", s.serveCredentials)
@@ -172,27 +173,32 @@ func (s *Server) fullURI() bool { return s.BaseURL() != "http://"+Address }
 
 // Start creates the network when missing and listens on it.
 func (s *Server) Start(ctx context.Context) error {
-	listen := s.cfg.Listen
-	if listen == "" {
+	port80 := net.JoinHostPort(Address, "80")
+	addr := s.cfg.Listen
+	if addr == "" {
 		if err := s.ensureNetwork(ctx); err != nil {
 			return err
 		}
-		listen = net.JoinHostPort(Address, "80")
+		addr = port80
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := s.listen("tcp", addr)
 	if errors.Is(err, syscall.EACCES) && s.cfg.Listen == "" {
 		s.cfg.Logger.Warn("cannot bind port 80 (not root): containers get AWS_CONTAINER_CREDENTIALS_FULL_URI on the fallback port",
 			"address", Address, "port", FallbackPort)
-		ln, err = net.Listen("tcp", net.JoinHostPort(Address, strconv.Itoa(FallbackPort)))
+		addr = net.JoinHostPort(Address, strconv.Itoa(FallbackPort))
+		ln, err = s.listen("tcp", addr)
 	}
 	if err != nil {
 		return fmt.Errorf("task endpoint: %w", err)
 	}
 	s.mu.Lock()
-	s.ln = ln
-	if port := ln.Addr().(*net.TCPAddr).Port; s.cfg.Listen != "" || port != 80 {
+	switch {
+	case s.cfg.Listen != "": // the port may have been chosen by the system
 		s.baseURL = "http://" + ln.Addr().String()
+	case addr != port80:
+		s.baseURL = "http://" + addr
 	}
+	s.ln = ln
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	srv := s.srv
 	s.mu.Unlock()
