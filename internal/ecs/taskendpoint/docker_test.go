@@ -120,8 +120,38 @@ func TestTaskRoleInContainer(t *testing.T) {
 		docker.ImageConfig{Entrypoint: []string{"/app"}, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := e.CreateContainer(ctx, docker.ContainerSpec{Owner: "ecs-test", Labels: labels, Image: image,
+	// A task container, on the tasks' network.
+	code, out := runContainer(ctx, t, e, docker.ContainerSpec{Owner: "ecs-test", Labels: labels, Image: image,
 		Env: envs["app"], Networks: []docker.NetworkAttachment{{Network: network}}})
+	if code != 0 {
+		t.Fatalf("task container: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`credentials: {"RoleArn":"arn:aws:iam::000000000000:role/task-app","AccessKeyId":"ASIA`,
+		"task: " + taskARN,
+		"identity: arn:aws:sts::000000000000:assumed-role/task-app/0123456789abcdef0123456789abcdef",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("container output lacks %q:\n%s", want, out)
+		}
+	}
+	// Another container, on Docker's default network, is refused even
+	// with the task's variables.
+	code, out = runContainer(ctx, t, e, docker.ContainerSpec{Owner: "ecs-test", Labels: labels, Image: image, Env: envs["app"]})
+	if code == 0 || strings.Contains(out, "credentials: {") {
+		t.Errorf("a container off the tasks' network: exit %d, want a failure to get credentials\n%s", code, out)
+	}
+	t.Logf("a container off the tasks' network: %s", out)
+	if _, ok := envs["app"]["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]; !ok {
+		t.Logf("port 80 was not available: the container used AWS_CONTAINER_CREDENTIALS_FULL_URI (%s)", srv.BaseURL())
+	}
+}
+
+// runContainer runs a container to its end and returns its exit code and
+// output.
+func runContainer(ctx context.Context, t *testing.T, e *docker.Engine, spec docker.ContainerSpec) (int, string) {
+	t.Helper()
+	id, err := e.CreateContainer(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,23 +159,14 @@ func TestTaskRoleInContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, err := e.WaitContainer(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
-	e.Logs(ctx, id, docker.LogsOptions{Stdout: &out, Stderr: &out})
-	if err != nil || code != 0 {
-		t.Fatalf("task container: exit %d, %v\n%s", code, err, out.String())
+	if err := e.Logs(ctx, id, docker.LogsOptions{Stdout: &out, Stderr: &out}); err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{
-		`credentials: {"RoleArn":"arn:aws:iam::000000000000:role/task-app","AccessKeyId":"ASIA`,
-		"task: " + taskARN,
-		"identity: arn:aws:sts::000000000000:assumed-role/task-app/0123456789abcdef0123456789abcdef",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("container output lacks %q:\n%s", want, out.String())
-		}
-	}
-	if _, ok := envs["app"]["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]; !ok {
-		t.Logf("port 80 was not available: the container used AWS_CONTAINER_CREDENTIALS_FULL_URI (%s)", srv.BaseURL())
-	}
+	return code, out.String()
 }
 
 func randomHex(n int) string {
