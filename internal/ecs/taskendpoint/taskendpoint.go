@@ -148,6 +148,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("/v2/credentials/{id...}", s.serveCredentials)
 	s.mux.HandleFunc("GET /v4/{endpoint}", s.serveContainerMetadata)
 	s.mux.HandleFunc("GET /v4/{endpoint}/task", s.serveTaskMetadata)
+	// Overcast keeps no container instance tags and the task's tags are
+	// the ECS API's: the tagged form is the plain one.
+	s.mux.HandleFunc("GET /v4/{endpoint}/taskWithTags", s.serveTaskMetadata)
 	s.mux.HandleFunc("GET /v4/{endpoint}/stats", s.serveContainerStats)
 	s.mux.HandleFunc("GET /v4/{endpoint}/task/stats", s.serveTaskStats)
 	s.mux.HandleFunc("/v4/", func(w http.ResponseWriter, r *http.Request) {

@@ -272,6 +272,7 @@ func TestMetadata(t *testing.T) {
 		{app, 200, container},
 		{app + "/task", 200, task},
 		{sidecar + "/task", 200, task},
+		{app + "/taskWithTags", 200, task},
 		{app + "/stats", 200, `{"read":"2026-12-06T12:00:00Z","pids_stats":{"current":3}}`},
 		{app + "/task/stats", 200, `{"c0ffee":{"read":"2026-12-06T12:00:00Z","pids_stats":{"current":3}}}`},
 		{unknown, 404, `"V4 container metadata handler: unable to get container ID from request: unable to get docker ID from v3 endpoint ID: nope"`},
