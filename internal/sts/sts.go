@@ -203,10 +203,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		s.logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
 			"role", role.ARN, "caller", caller.ARN)
 	}
-	assumedARN := overcast.NewARN("sts", "", role.AccountID, "assumed-role/"+role.Name+"/"+name).String()
-	assumedID := role.RoleID + ":" + name
-	creds, err := s.issue(ctx, overcast.Caller{AccountID: role.AccountID, Kind: overcast.PrincipalAssumedRole,
-		ARN: assumedARN, UserID: assumedID, RoleARN: role.ARN}, time.Duration(d)*time.Second)
+	creds, assumedARN, assumedID, err := s.assume(ctx, role, name, time.Duration(d)*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +214,40 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		out.PackedPolicySize = &size
 	}
 	return out, nil
+}
+
+// assume issues credentials for a session of role named name.
+func (s *Service) assume(ctx context.Context, role Role, name string, d time.Duration) (creds *api.Credentials, assumedARN, assumedID string, err error) {
+	assumedARN = overcast.NewARN("sts", "", role.AccountID, "assumed-role/"+role.Name+"/"+name).String()
+	assumedID = role.RoleID + ":" + name
+	creds, err = s.issue(ctx, overcast.Caller{AccountID: role.AccountID, Kind: overcast.PrincipalAssumedRole,
+		ARN: assumedARN, UserID: assumedID, RoleARN: role.ARN}, d)
+	return creds, assumedARN, assumedID, err
+}
+
+// AssumeRoleAsService issues credentials for a session of a role assumed
+// by an AWS service principal (ecs-tasks.amazonaws.com for a task role),
+// as the service does on a user's behalf: no API call, no caller, but the
+// role's trust policy must name the service (in --strict; otherwise a
+// refusal is logged and the role assumed anyway, as AssumeRole does).
+func (s *Service) AssumeRoleAsService(ctx context.Context, servicePrincipal, roleARN, sessionName string, d time.Duration) (overcast.Credentials, error) {
+	role, err := s.dir.RoleByARN(ctx, roleARN)
+	if err != nil {
+		return overcast.Credentials{}, err
+	}
+	if !trustsService(role.ARN, role.AssumeRolePolicyDocument, servicePrincipal) {
+		if s.strict {
+			return overcast.Credentials{}, &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden,
+				Message: fmt.Sprintf("%s is not authorized to perform: sts:AssumeRole on resource: %s", servicePrincipal, role.ARN)}
+		}
+		s.logger.Warn("trust policy does not allow the service; assuming the role anyway outside --strict",
+			"role", role.ARN, "service", servicePrincipal)
+	}
+	creds, _, _, err := s.assume(ctx, role, sessionName, d)
+	if err != nil {
+		return overcast.Credentials{}, err
+	}
+	return s.LookupAccessKey(ctx, *creds.AccessKeyId)
 }
 
 // GetSessionToken issues credentials that act as the calling user.

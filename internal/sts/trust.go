@@ -19,3 +19,14 @@ func trusts(role, doc string, caller overcast.Caller, externalID string) bool {
 	r := policy.Request{Principal: policy.PrincipalOf(caller), Action: "sts:AssumeRole", Resource: role, Context: ctx}
 	return policy.Evaluate(r, p) == policy.Allowed
 }
+
+// trustsService reports whether a role's trust policy lets an AWS service
+// principal (ecs-tasks.amazonaws.com) assume it.
+func trustsService(role, doc, service string) bool {
+	p, err := policy.Parse(doc)
+	if err != nil {
+		return false
+	}
+	r := policy.Request{Principal: policy.Principal{Service: service}, Action: "sts:AssumeRole", Resource: role}
+	return policy.Evaluate(r, p) == policy.Allowed
+}
