@@ -8,6 +8,7 @@ import (
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
 	"overcast/internal/ecr"
+	"overcast/internal/efs"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -41,6 +42,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
+		efs.New(env.Named("efs"), nil),
 	}, keys, nil
 }
 
