@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"overcast"
 	api "overcast/internal/api/efs"
@@ -139,28 +140,26 @@ func describeMountTarget(sc scope, mt *mountTarget) *api.MountTargetDescription 
 }
 
 // zoneID is the zone's ID as AWS names them (use1-az1 for us-east-1a):
-// the region's initials and number, and the zone's letter as a number.
+// the region's country code, direction and number, and the zone's letter
+// as a number.
 func zoneID(region, zone string) string {
-	short := ""
-	number := ""
-	word := true
-	for _, r := range region {
-		switch {
-		case r == '-':
-			word = true
-		case r >= '0' && r <= '9':
-			number += string(r)
-		case word:
-			short += string(r)
-			word = false
+	parts := strings.Split(region, "-")
+	id := parts[0]
+	for _, p := range parts[1:] {
+		if d, ok := directions[p]; ok {
+			id += d
+		} else if p != "" {
+			id += p[:1]
 		}
 	}
 	letter := 1
 	if len(zone) > len(region) {
 		letter = int(zone[len(zone)-1]-'a') + 1
 	}
-	return fmt.Sprintf("%s%s-az%d", short, number, letter)
+	return fmt.Sprintf("%s-az%d", id, letter)
 }
+
+var directions = map[string]string{"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}
 
 func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMountTargetsRequest) (*api.DescribeMountTargetsResponse, error) {
 	sc := overcast.ScopeOf(ctx)
