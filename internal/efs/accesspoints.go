@@ -18,14 +18,14 @@ func getAccessPoint(tx store.Tx, sc scope, id string) (*accessPoint, int64, erro
 // cleanRootPath checks an access point's root directory: absolute, and
 // without "." or ".." components, so that it stays inside its file system.
 func cleanRootPath(path string) (string, bool) {
-	if path == "" {
+	if path == "" || path == "/" {
 		return "/", true
 	}
 	if !strings.HasPrefix(path, "/") {
 		return "", false
 	}
-	for part := range strings.SplitSeq(strings.Trim(path, "/"), "/") {
-		if part == "." || part == ".." || (part == "" && path != "/") {
+	for part := range strings.SplitSeq(strings.TrimSuffix(path[1:], "/"), "/") {
+		if part == "" || part == "." || part == ".." {
 			return "", false
 		}
 	}

@@ -81,15 +81,20 @@ func (s *Service) reconcile(ctx context.Context, key string) (controller.Result,
 				return nil
 			}
 			ap, _, err := getAccessPoint(tx, sc, id)
-			if err != nil {
-				return err
+			if err != nil || ap.Creation == nil {
+				return err // nothing to make: EFS mounts an existing directory
 			}
 			fs, _, err := getFileSystem(tx, sc, ap.FileSystemID)
 			if err != nil || fs.State != stateAvailable {
 				return err // the file system goes, and its access points with it
 			}
-			_, err = s.accessPointRoot(sc, ap)
-			return err
+			// A root directory that cannot be made now (a task left a
+			// symbolic link in the way) is tried again, and reported, on
+			// mount; the access point itself is fine.
+			if _, err := s.accessPointRoot(sc, ap); err != nil {
+				s.log.Warn("efs: cannot prepare an access point's root directory", "accessPoint", ap.ID, "err", err)
+			}
+			return nil
 		})
 	}
 	return controller.Result{}, err
