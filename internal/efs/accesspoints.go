@@ -134,16 +134,5 @@ func (s *Service) DescribeAccessPoints(ctx context.Context, in *api.DescribeAcce
 }
 
 func (s *Service) DeleteAccessPoint(ctx context.Context, in *api.DeleteAccessPointRequest) error {
-	sc := overcast.ScopeOf(ctx)
-	return s.update(ctx, func(tx store.Tx) ([]string, error) {
-		ap, version, err := getAccessPoint(tx, sc, *in.AccessPointId)
-		if err != nil || ap.State == stateDeleting {
-			return nil, err
-		}
-		ap.State = stateDeleting
-		if _, err := store.PutJSON(tx, accessPointsTable, sc.Key(ap.ID), ap, version); err != nil {
-			return nil, err
-		}
-		return []string{lifecycleKey(kindAccessPoint, sc, ap.ID)}, nil
-	})
+	return s.deleteRecord(ctx, accessPointsTable, kindAccessPoint, *in.AccessPointId, accessPointNotFound, nil)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/efs/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"overcast/internal/awstest"
 	"overcast/internal/clock"
@@ -80,7 +81,7 @@ func TestFileSystemLifecycle(t *testing.T) {
 	// The same creation token names the same file system.
 	_, err := c.CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String("app-data")})
 	var exists *types.FileSystemAlreadyExists
-	if !errors.As(err, &exists) || aws.ToString(exists.FileSystemId) != id {
+	if !errors.As(err, &exists) || aws.ToString(exists.FileSystemId) != id || aws.ToString(exists.ErrorCode_) != "FileSystemAlreadyExists" {
 		t.Errorf("CreateFileSystem with a used token: got %v, want FileSystemAlreadyExists with %s", err, id)
 	}
 	byToken := awstest.Call(t, c.DescribeFileSystems, &efs.DescribeFileSystemsInput{CreationToken: aws.String("app-data")})
@@ -128,17 +129,7 @@ func TestFileSystemLifecycle(t *testing.T) {
 	}
 }
 
-var sortStrings = cmp.Transformer("sort", func(in []string) []string {
-	out := append([]string(nil), in...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-})
+var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
 
 func TestTags(t *testing.T) {
 	_, c := start(t)

@@ -225,24 +225,13 @@ func (s *Service) UpdateFileSystem(ctx context.Context, in *api.UpdateFileSystem
 }
 
 func (s *Service) DeleteFileSystem(ctx context.Context, in *api.DeleteFileSystemRequest) error {
-	sc := overcast.ScopeOf(ctx)
-	return s.update(ctx, func(tx store.Tx) ([]string, error) {
-		fs, version, err := getFileSystem(tx, sc, *in.FileSystemId)
-		if err != nil || fs.State == stateDeleting {
-			return nil, err
+	id := *in.FileSystemId
+	return s.deleteRecord(ctx, fileSystemsTable, kindFileSystem, id, fileSystemNotFound, func(tx store.Tx, sc scope) error {
+		mounts, err := mountTargetsOf(tx, sc, id)
+		if err == nil && len(mounts) > 0 {
+			err = fileSystemInUse(id)
 		}
-		mounts, err := mountTargetsOf(tx, sc, fs.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(mounts) > 0 {
-			return nil, fileSystemInUse(fs.ID)
-		}
-		fs.State = stateDeleting
-		if _, err := store.PutJSON(tx, fileSystemsTable, sc.Key(fs.ID), fs, version); err != nil {
-			return nil, err
-		}
-		return []string{lifecycleKey(kindFileSystem, sc, fs.ID)}, nil
+		return err
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"overcast"
 	"overcast/internal/controller"
 	"overcast/internal/store"
 )
@@ -29,6 +30,30 @@ func parseLifecycleKey(key string) (kind string, sc scope, id string, ok bool) {
 		return "", scope{}, "", false
 	}
 	return kind, scope{Account: parts[0], Region: parts[1]}, parts[2], true
+}
+
+// deleteRecord marks a file system, mount target or access point deleting,
+// after check (when not nil) allowed it, for the lifecycle controller to
+// finish. Deleting one already deleting succeeds, as in EFS.
+func (s *Service) deleteRecord(ctx context.Context, table, kind, id string, notFound func(string) error, check func(store.Tx, scope) error) error {
+	sc := overcast.ScopeOf(ctx)
+	return s.update(ctx, func(tx store.Tx) ([]string, error) {
+		var rec map[string]any
+		version, err := getRecord(tx, table, sc, id, &rec, notFound)
+		if err != nil || rec["state"] == stateDeleting {
+			return nil, err
+		}
+		if check != nil {
+			if err := check(tx, sc); err != nil {
+				return nil, err
+			}
+		}
+		rec["state"] = stateDeleting
+		if _, err := store.PutJSON(tx, table, sc.Key(id), rec, version); err != nil {
+			return nil, err
+		}
+		return []string{lifecycleKey(kind, sc, id)}, nil
+	})
 }
 
 // stateOnly reads the state of any of the service's records.

@@ -207,18 +207,7 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 }
 
 func (s *Service) DeleteMountTarget(ctx context.Context, in *api.DeleteMountTargetRequest) error {
-	sc := overcast.ScopeOf(ctx)
-	return s.update(ctx, func(tx store.Tx) ([]string, error) {
-		mt, version, err := getMountTarget(tx, sc, *in.MountTargetId)
-		if err != nil || mt.State == stateDeleting {
-			return nil, err
-		}
-		mt.State = stateDeleting
-		if _, err := store.PutJSON(tx, mountTargetsTable, sc.Key(mt.ID), mt, version); err != nil {
-			return nil, err
-		}
-		return []string{lifecycleKey(kindMountTarget, sc, mt.ID)}, nil
-	})
+	return s.deleteRecord(ctx, mountTargetsTable, kindMountTarget, *in.MountTargetId, mountTargetNotFound, nil)
 }
 
 func (s *Service) DescribeMountTargetSecurityGroups(ctx context.Context, in *api.DescribeMountTargetSecurityGroupsRequest) (*api.DescribeMountTargetSecurityGroupsResponse, error) {
