@@ -163,7 +163,7 @@ func (s *Service) reconcileFileSystem(ctx context.Context, sc scope, id string) 
 	dir := s.fileSystemDir(sc, id)
 	return s.reconcileRecord(ctx, fileSystemsTable, sc, id, func(tx store.Tx, state string) error {
 		if state == stateCreating {
-			return os.MkdirAll(dir, 0o777)
+			return os.MkdirAll(dir, 0o755) // a new EFS root is root's, 755
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("efs: removing the data of %s: %w", id, err)
