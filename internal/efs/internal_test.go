@@ -228,3 +228,43 @@ func TestCleanRootPath(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleResumes stops overcast while a file system is creating and
+// another deleting: the next start finishes both, from the store alone.
+func TestLifecycleResumes(t *testing.T) {
+	dir := t.TempDir()
+	env := servicetest.Env(t, servicetest.InDir(dir))
+	s := New(env, subnets)
+	env.Controllers.Start()
+	ctx := overcast.WithCaller(context.Background(), overcast.RootCaller(testAccount, testRegion))
+	deleted := available(t, s, ctx, "deleted")
+	env.Controllers.Stop()
+
+	created, err := s.CreateFileSystem(ctx, &api.CreateFileSystemRequest{CreationToken: new("created")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteFileSystem(ctx, &api.DeleteFileSystemRequest{FileSystemId: new(deleted)}); err != nil {
+		t.Fatal(err)
+	}
+	deletedDir := s.fileSystemDir(overcast.ScopeOf(ctx), deleted)
+	if err := env.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	env = servicetest.Env(t, servicetest.InDir(dir))
+	s = New(env, subnets)
+	env.Controllers.Start()
+	waitState(t, "the file system created before the restart", func() (string, error) {
+		out, err := s.DescribeFileSystems(ctx, &api.DescribeFileSystemsRequest{FileSystemId: created.FileSystemId})
+		if err != nil {
+			return "", err
+		}
+		return *out.FileSystems[0].LifeCycleState, nil
+	})
+	servicetest.WaitFor(t, "the file system deleted before the restart to go", func() bool {
+		_, err := os.Stat(deletedDir)
+		_, derr := s.DescribeFileSystems(ctx, &api.DescribeFileSystemsRequest{FileSystemId: new(deleted)})
+		return errors.Is(err, os.ErrNotExist) && codeOf(derr) == "FileSystemNotFound"
+	})
+}
