@@ -34,6 +34,9 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
+	// EFS's subnets are EC2's once it is wired (efs.Subnets); nil stands
+	// in a default subnet layout until then.
+	efsSvc := efs.New(env.Named("efs"), nil)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -42,7 +45,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
-		efs.New(env.Named("efs"), nil),
+		efsSvc,
 	}, keys, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"overcast"
@@ -202,15 +203,5 @@ func mergeTags(tags []tag, add api.Tags) []tag {
 }
 
 func removeTags(tags []tag, keys []string) []tag {
-	out := tags[:0]
-	for _, t := range tags {
-		keep := true
-		for _, k := range keys {
-			keep = keep && t.Key != k
-		}
-		if keep {
-			out = append(out, t)
-		}
-	}
-	return out
+	return slices.DeleteFunc(tags, func(t tag) bool { return slices.Contains(keys, t.Key) })
 }

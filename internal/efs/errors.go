@@ -84,3 +84,8 @@ func accessPointLimitExceeded(fsID string) error {
 func policyNotFound(fsID string) error {
 	return coded(api.NewPolicyNotFound("File system '%s' does not have a file system policy.", fsID))
 }
+
+func availabilityZonesMismatch(fs *fileSystem, mt *mountTarget) error {
+	return coded(api.NewAvailabilityZonesMismatch("One Zone file system '%s' is in %s; subnet '%s' is in %s.",
+		fs.ID, fs.AvailabilityZone, mt.SubnetID, mt.AvailabilityZone))
+}

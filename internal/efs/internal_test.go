@@ -65,14 +65,19 @@ func available(t *testing.T, s *Service, ctx context.Context, token string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, "file system", func() (string, error) {
-		out, err := s.DescribeFileSystems(ctx, &api.DescribeFileSystemsRequest{FileSystemId: fs.FileSystemId})
+	waitAvailable(t, s, ctx, *fs.FileSystemId)
+	return *fs.FileSystemId
+}
+
+func waitAvailable(t *testing.T, s *Service, ctx context.Context, id string) {
+	t.Helper()
+	waitState(t, "file system "+id, func() (string, error) {
+		out, err := s.DescribeFileSystems(ctx, &api.DescribeFileSystemsRequest{FileSystemId: new(id)})
 		if err != nil {
 			return "", err
 		}
 		return *out.FileSystems[0].LifeCycleState, nil
 	})
-	return *fs.FileSystemId
 }
 
 func waitState(t *testing.T, what string, state func() (string, error)) {
@@ -113,6 +118,17 @@ func TestMountTargetPerZone(t *testing.T) {
 		if _, err := create(tc.subnet, tc.ip); codeOf(err) != tc.want {
 			t.Errorf("in %s %s: got %v, want %s", tc.subnet, tc.ip, err, tc.want)
 		}
+	}
+
+	// A One Zone file system has its mount target in its zone only.
+	oneZone, err := s.CreateFileSystem(ctx, &api.CreateFileSystemRequest{CreationToken: new("one-zone"), AvailabilityZoneName: new("eu-west-1b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAvailable(t, s, ctx, *oneZone.FileSystemId)
+	_, err = s.CreateMountTarget(ctx, &api.CreateMountTargetRequest{FileSystemId: oneZone.FileSystemId, SubnetId: new("subnet-a")})
+	if codeOf(err) != "AvailabilityZonesMismatch" {
+		t.Errorf("a One Zone file system's mount target in another zone: got %v, want AvailabilityZonesMismatch", err)
 	}
 
 	// A /28 has 16 addresses: 4 reserved at the start, the broadcast at
@@ -255,13 +271,7 @@ func TestLifecycleResumes(t *testing.T) {
 	env = servicetest.Env(t, servicetest.InDir(dir))
 	s = New(env, subnets)
 	env.Controllers.Start()
-	waitState(t, "the file system created before the restart", func() (string, error) {
-		out, err := s.DescribeFileSystems(ctx, &api.DescribeFileSystemsRequest{FileSystemId: created.FileSystemId})
-		if err != nil {
-			return "", err
-		}
-		return *out.FileSystems[0].LifeCycleState, nil
-	})
+	waitAvailable(t, s, ctx, *created.FileSystemId)
 	servicetest.WaitFor(t, "the file system deleted before the restart to go", func() bool {
 		_, err := os.Stat(deletedDir)
 		_, derr := s.DescribeFileSystems(ctx, &api.DescribeFileSystemsRequest{FileSystemId: new(deleted)})

@@ -80,6 +80,9 @@ func (s *Service) CreateMountTarget(ctx context.Context, in *api.CreateMountTarg
 		if fs.State != stateAvailable {
 			return nil, incorrectFileSystemState(fs)
 		}
+		if fs.AvailabilityZone != "" && fs.AvailabilityZone != mt.AvailabilityZone {
+			return nil, availabilityZonesMismatch(fs, mt)
+		}
 		used := map[netip.Addr]bool{}
 		err = store.ScanJSON(tx, mountTargetsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, o mountTarget, _ int64) error {
 			if o.FileSystemID == fs.ID && o.AvailabilityZone == mt.AvailabilityZone {
