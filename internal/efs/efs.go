@@ -121,6 +121,9 @@ type fileSystem struct {
 	Tags             []tag             `json:"tags,omitempty"`
 	Lifecycle        []lifecyclePolicy `json:"lifecycle,omitempty"`
 	Policy           string            `json:"policy,omitempty"`
+	// Backup is the status of the automatic backup policy: stored and
+	// reported, no backups are made.
+	Backup string `json:"backup,omitempty"`
 }
 
 type lifecyclePolicy struct {

@@ -113,6 +113,16 @@ func TestFileSystemLifecycle(t *testing.T) {
 		t.Errorf("UpdateFileSystem: got %s %v", upd.ThroughputMode, upd.ProvisionedThroughputInMibps)
 	}
 
+	backup := awstest.Call(t, c.DescribeBackupPolicy, &efs.DescribeBackupPolicyInput{FileSystemId: aws.String(id)})
+	if backup.BackupPolicy.Status != types.StatusDisabled {
+		t.Errorf("backup policy: got %s, want DISABLED for a Regional file system created without Backup", backup.BackupPolicy.Status)
+	}
+	awstest.Call(t, c.PutBackupPolicy, &efs.PutBackupPolicyInput{FileSystemId: aws.String(id), BackupPolicy: &types.BackupPolicy{Status: types.StatusEnabled}})
+	backup = awstest.Call(t, c.DescribeBackupPolicy, &efs.DescribeBackupPolicyInput{FileSystemId: aws.String(id)})
+	if backup.BackupPolicy.Status != types.StatusEnabled {
+		t.Errorf("backup policy after PutBackupPolicy: got %s, want ENABLED", backup.BackupPolicy.Status)
+	}
+
 	if err := os.WriteFile(filepath.Join(dir, "data.txt"), []byte("shared"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -279,4 +289,27 @@ func TestRestartKeepsState(t *testing.T) {
 	})
 	_, err := c.CreateFileSystem(context.Background(), &efs.CreateFileSystemInput{CreationToken: aws.String("durable")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "FileSystemAlreadyExists", Status: 409})
+}
+
+func TestLifecycleAndFileSystemPolicies(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t)
+	id := createAvailable(t, c, "policies")
+	awstest.Call(t, c.PutLifecycleConfiguration, &efs.PutLifecycleConfigurationInput{FileSystemId: aws.String(id),
+		LifecyclePolicies: []types.LifecyclePolicy{{TransitionToIA: types.TransitionToIARulesAfter30Days},
+			{TransitionToPrimaryStorageClass: types.TransitionToPrimaryStorageClassRulesAfter1Access}}})
+	lc := awstest.Call(t, c.DescribeLifecycleConfiguration, &efs.DescribeLifecycleConfigurationInput{FileSystemId: aws.String(id)})
+	if len(lc.LifecyclePolicies) != 2 || lc.LifecyclePolicies[0].TransitionToIA != types.TransitionToIARulesAfter30Days ||
+		lc.LifecyclePolicies[1].TransitionToPrimaryStorageClass != types.TransitionToPrimaryStorageClassRulesAfter1Access {
+		t.Errorf("DescribeLifecycleConfiguration: got %+v", lc.LifecyclePolicies)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"elasticfilesystem:ClientMount","Resource":"*"}]}`
+	awstest.Call(t, c.PutFileSystemPolicy, &efs.PutFileSystemPolicyInput{FileSystemId: aws.String(id), Policy: aws.String(policy)})
+	got := awstest.Call(t, c.DescribeFileSystemPolicy, &efs.DescribeFileSystemPolicyInput{FileSystemId: aws.String(id)})
+	if aws.ToString(got.Policy) != policy {
+		t.Errorf("DescribeFileSystemPolicy: got %s, want %s", aws.ToString(got.Policy), policy)
+	}
+	awstest.Call(t, c.DeleteFileSystemPolicy, &efs.DeleteFileSystemPolicyInput{FileSystemId: aws.String(id)})
+	_, err := c.DescribeFileSystemPolicy(ctx, &efs.DescribeFileSystemPolicyInput{FileSystemId: aws.String(id)})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "PolicyNotFound", Status: 404})
 }

@@ -65,6 +65,11 @@ func (s *Service) CreateFileSystem(ctx context.Context, in *api.CreateFileSystem
 		AvailabilityZone: deref(in.AvailabilityZoneName, ""), Tags: mergeTags(nil, in.Tags),
 	}
 	fs.ARN = sc.ARN("elasticfilesystem", "file-system/"+fs.ID)
+	// Backups are on when asked, and by default for One Zone file systems.
+	fs.Backup = api.StatusDISABLED
+	if deref(in.Backup, fs.AvailabilityZone != "") {
+		fs.Backup = api.StatusENABLED
+	}
 	if fs.Encrypted {
 		fs.KmsKeyID = deref(in.KmsKeyId, sc.ARN("kms", "alias/aws/elasticfilesystem"))
 	}
@@ -332,4 +337,27 @@ func (s *Service) DeleteFileSystemPolicy(ctx context.Context, in *api.DeleteFile
 		fs.Policy = ""
 		return nil
 	})
+}
+
+func (s *Service) PutBackupPolicy(ctx context.Context, in *api.PutBackupPolicyRequest) (*api.BackupPolicyDescription, error) {
+	status := *in.BackupPolicy.Status
+	if status != api.StatusENABLED && status != api.StatusDISABLED {
+		return nil, coded(api.NewValidationException("Backup policy status must be ENABLED or DISABLED."))
+	}
+	err := s.modifyFileSystem(ctx, *in.FileSystemId, func(fs *fileSystem) error {
+		fs.Backup = status
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.BackupPolicyDescription{BackupPolicy: &api.BackupPolicy{Status: new(status)}}, nil
+}
+
+func (s *Service) DescribeBackupPolicy(ctx context.Context, in *api.DescribeBackupPolicyRequest) (*api.BackupPolicyDescription, error) {
+	fs, err := s.viewFileSystem(ctx, *in.FileSystemId)
+	if err != nil {
+		return nil, err
+	}
+	return &api.BackupPolicyDescription{BackupPolicy: &api.BackupPolicy{Status: new(deref(nonEmpty(fs.Backup), api.StatusDISABLED))}}, nil
 }
