@@ -9,6 +9,7 @@ import (
 	"overcast/internal/docker"
 	"overcast/internal/ecr"
 	"overcast/internal/ecs"
+	"overcast/internal/efs"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -34,6 +35,9 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
+	// EFS's subnets are EC2's once it is wired (efs.Subnets); nil stands
+	// in a default subnet layout until then.
+	efsSvc := efs.New(env.Named("efs"), nil)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -43,6 +47,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
 		ecs.New(env.Named("ecs"), nil), // EC2 instances join clusters once internal/ec2 adapts to ecs.Instances
+		efsSvc,
 	}, keys, nil
 }
 
