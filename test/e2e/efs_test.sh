@@ -79,9 +79,10 @@ for cli in "${CLIS[@]}"; do
   awsc "$cli" efs tag-resource --resource-id "$fs" --tags Key=team,Value=core >/dev/null
   got=$(awsc "$cli" efs list-tags-for-resource --resource-id "$fs" --query 'sort_by(Tags,&Key)[].Key' --output text)
   expect_eq "list-tags-for-resource" "$got" "Name	team"
-  # describe-tags is left out: the aws CLI v1 sends its URI's trailing
-  # slash (/2015-02-01/tags/fs-.../), which the REST router does not match
-  # yet; the SDK test covers the operation.
+  # The legacy describe-tags: the CLIs send its URI's trailing slash
+  # (/2015-02-01/tags/fs-.../).
+  got=$(awsc "$cli" efs describe-tags --file-system-id "$fs" --query 'sort_by(Tags,&Key)[].Key' --output text)
+  expect_eq "describe-tags" "$got" "Name	team"
 
   # Deleting, in order; the data goes with the file system.
   awsc "$cli" efs delete-access-point --access-point-id "$ap" >/dev/null
