@@ -7,6 +7,7 @@ import (
 	"overcast"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
+	"overcast/internal/ec2"
 	"overcast/internal/ecr"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
@@ -41,6 +42,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
+		ec2.New(env.Named("ec2"), nil),
 	}, keys, nil
 }
 
