@@ -153,9 +153,12 @@ func notFound(code, what string, ids []string) error {
 	return badRequest(code, "The %s IDs '%s' do not exist", what, strings.Join(ids, ", "))
 }
 
-// malformed is the "<Kind>ID.Malformed" error for an ID without its
-// prefix.
+// malformed is the "<Kind>ID.Malformed" error for an ID that is not one:
+// AWS names the prefix it expects, except for instance IDs.
 func malformed(code, id, prefix string) error {
+	if prefix == "i" {
+		return badRequest(code, `Invalid id: "%s"`, id)
+	}
 	return badRequest(code, `Invalid id: "%s" (expecting "%s-...")`, id, prefix)
 }
 
