@@ -31,7 +31,9 @@ func TestErrors(t *testing.T) {
 		mutate(in)
 		return in
 	}
-	bad := func(code, message string) awstest.APIError { return awstest.APIError{Code: code, Status: 400, Message: message} }
+	bad := func(code, message string) awstest.APIError {
+		return awstest.APIError{Code: code, Status: 400, Message: message}
+	}
 	awstest.RunErrorCases(t, []awstest.ErrorCase{
 		{Name: "describe a missing instance", Call: awstest.Fails(c.DescribeInstances, &ec2.DescribeInstancesInput{InstanceIds: []string{missingInstance}}),
 			Want: bad("InvalidInstanceID.NotFound", "The instance ID '"+missingInstance+"' does not exist")},

@@ -48,7 +48,7 @@ func TestInstanceForOtherServices(t *testing.T) {
 	res, err := s.RunInstances(ctx, &api.RunInstancesRequest{ImageId: new(Images[1].ID), InstanceType: new("m7g.xlarge"),
 		MinCount: new(int32(1)), MaxCount: new(int32(1)), UserData: new(base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=prod"))),
 		IamInstanceProfile: &api.IamInstanceProfileSpecification{Name: new("ecsInstanceRole")},
-		TagSpecifications: api.TagSpecificationList{{ResourceType: new("instance"), Tags: api.TagList{{Key: new("Name"), Value: new("ecs")}}}}})
+		TagSpecifications:  api.TagSpecificationList{{ResourceType: new("instance"), Tags: api.TagList{{Key: new("Name"), Value: new("ecs")}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
