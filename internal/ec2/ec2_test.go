@@ -452,34 +452,13 @@ func TestDescribeInstancesFiltersAndPages(t *testing.T) {
 		}
 	}
 
-	var paged []string
-	pages := 0
-	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5)})
-	for p.HasMorePages() {
-		out := awstest.NextPage(t, p)
-		pages++
-		for _, r := range out.Reservations {
-			for _, i := range r.Instances {
-				paged = append(paged, aws.ToString(i.InstanceId))
-			}
-		}
-	}
+	paged, pages := pagedInstances(t, c, 5)
 	slices.Sort(paged)
 	if diff := cmp.Diff(ids(), paged); diff != "" || pages != 1 {
 		t.Errorf("paged: %d pages (-want +got):\n%s", pages, diff)
 	}
 	more := run(t, c, &ec2.RunInstancesInput{MinCount: aws.Int32(4), MaxCount: aws.Int32(4), InstanceType: types.InstanceTypeT3Nano})
-	paged, pages = nil, 0
-	p = ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5)})
-	for p.HasMorePages() {
-		out := awstest.NextPage(t, p)
-		pages++
-		for _, r := range out.Reservations {
-			for _, i := range r.Instances {
-				paged = append(paged, aws.ToString(i.InstanceId))
-			}
-		}
-	}
+	paged, pages = pagedInstances(t, c, 5)
 	if len(paged) != 4+len(more) || pages != 2 {
 		t.Errorf("paged: got %d instances in %d pages, want 8 in 2", len(paged), pages)
 	}
@@ -668,4 +647,21 @@ func TestRestartKeepsState(t *testing.T) {
 func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
+}
+
+// pagedInstances lists every instance's ID through DescribeInstances'
+// paginator, pageSize at a time, and counts the pages.
+func pagedInstances(t *testing.T, c *ec2.Client, pageSize int32) (ids []string, pages int) {
+	t.Helper()
+	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(pageSize)})
+	for p.HasMorePages() {
+		out := awstest.NextPage(t, p)
+		pages++
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				ids = append(ids, aws.ToString(i.InstanceId))
+			}
+		}
+	}
+	return ids, pages
 }

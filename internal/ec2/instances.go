@@ -70,7 +70,6 @@ type instance struct {
 	ClientToken  string            `json:"clientToken,omitempty"`
 	LaunchTime   time.Time         `json:"launchTime"`
 	Created      time.Time         `json:"created"`
-	RequesterID  string            `json:"requesterId,omitempty"`
 	Tags         map[string]string `json:"tags,omitempty"`
 	// Ended is when the instance became terminated: it is forgotten
 	// terminatedVisibility later.
