@@ -173,16 +173,17 @@ func instanceTypeFilter(t instanceType, name string) ([]string, bool) {
 	return nil, false
 }
 
-// image is one built-in AMI. Its ID is the same in every region: AWS's
+// Image is one built-in AMI. Its ID is the same in every region: AWS's
 // differ by region, but nothing reads meaning into them.
-type image struct {
+type Image struct {
 	ID          string
 	Name        string
 	Description string
 	Arch        string
 	Owner       string
 	Created     string
-	// SSMParameter is the public parameter AWS publishes the image under.
+	// SSMParameter is the public parameter AWS publishes the image under
+	// (what SSM's /aws/service/... parameters should answer).
 	SSMParameter string
 }
 
@@ -192,7 +193,7 @@ const amazonOwner = "137112412989"
 
 // Images are the built-in AMIs: Amazon Linux 2023 and its ECS-optimized
 // variant, for x86_64 and arm64. RunInstances takes these and no others.
-var Images = []image{
+var Images = []Image{
 	{ID: "ami-0a7e5c31a0d1e5f01", Name: "al2023-ami-ecs-hvm-2023.0.20250101-kernel-6.1-x86_64", Arch: "x86_64",
 		Description: "Amazon Linux AMI 2023.0.20250101 x86_64 ECS HVM EBS", Owner: "591542846629", Created: "2025-01-01T00:00:00.000Z",
 		SSMParameter: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"},
@@ -207,10 +208,10 @@ var Images = []image{
 		SSMParameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"},
 }
 
-func imageByID(id string) (image, bool) {
-	i := slices.IndexFunc(Images, func(im image) bool { return im.ID == id })
+func imageByID(id string) (Image, bool) {
+	i := slices.IndexFunc(Images, func(im Image) bool { return im.ID == id })
 	if i < 0 {
-		return image{}, false
+		return Image{}, false
 	}
 	return Images[i], true
 }
@@ -224,7 +225,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	if err := checkIDs(in.ImageIds, "ami", "InvalidAMIID.Malformed"); err != nil {
 		return nil, err
 	}
-	var list []image
+	var list []Image
 	var missing []string
 	for _, id := range dedupe(in.ImageIds) {
 		im, ok := imageByID(id)
@@ -239,10 +240,10 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	if len(in.ImageIds) == 0 {
 		list = slices.Clone(Images)
 	}
-	list = slices.DeleteFunc(list, func(im image) bool {
+	list = slices.DeleteFunc(list, func(im Image) bool {
 		return len(in.Owners) > 0 && !contains(in.Owners, "amazon") && !contains(in.Owners, im.Owner)
 	})
-	page, next, err := describe(list, imageFilter, in.Filters, in.NextToken, in.MaxResults, func(im image) string { return im.ID }, 5, 1000)
+	page, next, err := describe(list, imageFilter, in.Filters, in.NextToken, in.MaxResults, func(im Image) string { return im.ID }, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +263,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	return out, nil
 }
 
-func imageFilter(im image, name string) ([]string, bool) {
+func imageFilter(im Image, name string) ([]string, bool) {
 	switch name {
 	case "image-id":
 		return []string{im.ID}, true

@@ -145,6 +145,11 @@ func TestDefaultNetwork(t *testing.T) {
 		t.Fatalf("default group: got %+v", groups)
 	}
 
+	regions := awstest.Call(t, c.DescribeRegions, &ec2.DescribeRegionsInput{Filters: []types.Filter{filter("region-name", "eu-*")}}).Regions
+	if len(regions) != 5 || aws.ToString(regions[0].Endpoint) != "ec2."+aws.ToString(regions[0].RegionName)+".amazonaws.com" {
+		t.Errorf("DescribeRegions eu-*: got %d regions, first %+v", len(regions), regions[0])
+	}
+
 	attrs := awstest.Call(t, c.DescribeAccountAttributes, &ec2.DescribeAccountAttributesInput{
 		AttributeNames: []types.AccountAttributeName{types.AccountAttributeNameDefaultVpc}}).AccountAttributes
 	if len(attrs) != 1 || aws.ToString(attrs[0].AttributeValues[0].AttributeValue) != aws.ToString(vpc.VpcId) {

@@ -398,3 +398,45 @@ func (s *Service) DescribeAccountAttributes(ctx context.Context, in *api.Describ
 	}
 	return out, nil
 }
+
+// regions are the regions DescribeRegions lists: AWS's commercial regions
+// enabled by default. Every one of them works in overcast.
+var regions = []string{"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+	"ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1",
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2"}
+
+// DescribeRegions lists the regions, with the endpoint names AWS reports.
+func (s *Service) DescribeRegions(ctx context.Context, in *api.DescribeRegionsRequest) (*api.DescribeRegionsResult, error) {
+	list := regions
+	if len(in.RegionNames) > 0 {
+		list = nil
+		for _, name := range dedupe(in.RegionNames) {
+			if !contains(regions, name) {
+				return nil, badRequest("InvalidParameterValue", "Invalid region: %s", name)
+			}
+			list = append(list, name)
+		}
+	}
+	list, _, err := describe(list, regionFilter, in.Filters, nil, nil, func(r string) string { return r }, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.DescribeRegionsResult{Regions: api.RegionList{}}
+	for _, r := range list {
+		out.Regions = append(out.Regions, api.Region{RegionName: new(r), Endpoint: new("ec2." + r + ".amazonaws.com"),
+			OptInStatus: new("opt-in-not-required")})
+	}
+	return out, nil
+}
+
+func regionFilter(r, name string) ([]string, bool) {
+	switch name {
+	case "region-name":
+		return []string{r}, true
+	case "endpoint":
+		return []string{"ec2." + r + ".amazonaws.com"}, true
+	case "opt-in-status":
+		return []string{"opt-in-not-required"}, true
+	}
+	return nil, false
+}
