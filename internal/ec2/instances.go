@@ -492,20 +492,22 @@ func instanceFilter(sc scope) fields[instance] {
 // no-op).
 type transitions struct {
 	next   map[string]string
-	refuse func(id string) error
+	refuse func(id, state string) error
 }
 
 var (
 	terminate = transitions{next: map[string]string{statePending: stateShuttingDown, stateRunning: stateShuttingDown,
 		stateStopping: stateShuttingDown, stateStopped: stateShuttingDown, stateShuttingDown: stateShuttingDown,
 		stateTerminated: stateTerminated}}
-	stop = transitions{next: map[string]string{statePending: stateStopping, stateRunning: stateStopping,
-		stateStopping: stateStopping, stateStopped: stateStopped},
-		refuse: func(id string) error {
+	stop = transitions{next: map[string]string{stateRunning: stateStopping, stateStopping: stateStopping, stateStopped: stateStopped},
+		refuse: func(id, state string) error {
+			if state == statePending {
+				return badRequest("IncorrectInstanceState", "Instance '%s' cannot be stopped as it has never reached the 'running' state.", id)
+			}
 			return badRequest("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be stopped.", id)
 		}}
 	start = transitions{next: map[string]string{stateStopped: statePending, statePending: statePending, stateRunning: stateRunning},
-		refuse: func(id string) error {
+		refuse: func(id, _ string) error {
 			return badRequest("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be started.", id)
 		}}
 )
@@ -532,7 +534,7 @@ func (s *Service) change(ctx context.Context, ids []string, t transitions) (api.
 			previous := inst.State
 			next, ok := t.next[previous]
 			if !ok {
-				return t.refuse(inst.ID)
+				return t.refuse(inst.ID, previous)
 			}
 			if next != previous {
 				inst.Reason, inst.StateReason = "", ""

@@ -147,3 +147,21 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestStopBeforeRunning(t *testing.T) {
+	s := New(servicetest.Env(t), nil) // no controllers: the instance stays pending
+	ctx := callerCtx()
+	res, err := s.RunInstances(ctx, &api.RunInstancesRequest{ImageId: new(Images[0].ID), MinCount: new(int32(1)), MaxCount: new(int32(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *res.Instances[0].InstanceId
+	if *res.Instances[0].InstanceType != "m1.small" {
+		t.Errorf("default instance type: got %s, want m1.small", *res.Instances[0].InstanceType)
+	}
+	_, err = s.StopInstances(ctx, &api.StopInstancesRequest{InstanceIds: api.InstanceIdStringList{id}})
+	want := "Instance '" + id + "' cannot be stopped as it has never reached the 'running' state."
+	if awsCode(err) != "IncorrectInstanceState" || err.(interface{ ErrorMessage() string }).ErrorMessage() != want {
+		t.Errorf("stopping a pending instance: got %v, want IncorrectInstanceState %q", err, want)
+	}
+}
