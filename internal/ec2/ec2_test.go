@@ -89,6 +89,13 @@ func waitState(t *testing.T, c *ec2.Client, id string, want types.InstanceStateN
 	return got
 }
 
+// runRunning launches a t3.micro and waits for it to run.
+func runRunning(t *testing.T, c *ec2.Client) types.Instance {
+	t.Helper()
+	id := aws.ToString(run(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro})[0].InstanceId)
+	return waitState(t, c, id, types.InstanceStateNameRunning)
+}
+
 func run(t *testing.T, c *ec2.Client, in *ec2.RunInstancesInput) []types.Instance {
 	t.Helper()
 	if in.ImageId == nil {
@@ -297,8 +304,8 @@ func TestRunDescribeTerminate(t *testing.T) {
 
 func TestStopStart(t *testing.T) {
 	_, c, clk := start(t)
-	id := aws.ToString(run(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro})[0].InstanceId)
-	before := waitState(t, c, id, types.InstanceStateNameRunning)
+	before := runRunning(t, c)
+	id := aws.ToString(before.InstanceId)
 
 	stopping := awstest.Call(t, c.StopInstances, &ec2.StopInstancesInput{InstanceIds: []string{id}}).StoppingInstances
 	if stopping[0].CurrentState.Name != types.InstanceStateNameStopping {
@@ -627,9 +634,8 @@ func TestCatalog(t *testing.T) {
 
 func TestRestartKeepsState(t *testing.T) {
 	srv, c, _ := start(t)
-	inst := run(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro})[0]
+	inst := runRunning(t, c)
 	id := aws.ToString(inst.InstanceId)
-	waitState(t, c, id, types.InstanceStateNameRunning)
 	awstest.Call(t, c.StopInstances, &ec2.StopInstancesInput{InstanceIds: []string{id}})
 	vpc := awstest.Call(t, c.DescribeVpcs, &ec2.DescribeVpcsInput{}).Vpcs[0]
 

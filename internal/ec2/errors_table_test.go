@@ -12,9 +12,7 @@ import (
 
 func TestErrors(t *testing.T) {
 	_, c, _ := start(t)
-	inst := run(t, c, &ec2.RunInstancesInput{InstanceType: types.InstanceTypeT3Micro})[0]
-	id := aws.ToString(inst.InstanceId)
-	waitState(t, c, id, types.InstanceStateNameRunning)
+	id := aws.ToString(runRunning(t, c).InstanceId)
 	awstest.Call(t, c.TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	waitState(t, c, id, types.InstanceStateNameTerminated)
 	group := awstest.Call(t, c.CreateSecurityGroup, &ec2.CreateSecurityGroupInput{GroupName: aws.String("app"), Description: aws.String("app")})
