@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 
 	"overcast"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
+	"overcast/internal/ec2"
 	"overcast/internal/ecr"
 	"overcast/internal/ecs"
 	"overcast/internal/efs"
@@ -35,9 +38,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
-	// EFS's subnets are EC2's once it is wired (efs.Subnets); nil stands
-	// in a default subnet layout until then.
-	efsSvc := efs.New(env.Named("efs"), nil)
+	ec2Svc := ec2.New(env.Named("ec2"), nil)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -46,8 +47,9 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
-		ecs.New(env.Named("ecs"), nil), // EC2 instances join clusters once internal/ec2 adapts to ecs.Instances
-		efsSvc,
+		ec2Svc,
+		ecs.New(env.Named("ecs"), ecsInstances{ec2Svc}),
+		efs.New(env.Named("efs"), efsSubnets{ec2Svc}),
 	}, keys, nil
 }
 
@@ -91,4 +93,38 @@ type stsDirectory struct{ *iam.Service }
 func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, error) {
 	r, err := d.Service.RoleByARN(ctx, arn)
 	return sts.Role(r), err
+}
+
+// ecsInstances lets ECS read the EC2 instances that join its clusters.
+type ecsInstances struct{ ec2 *ec2.Service }
+
+var _ ecs.Instances = ecsInstances{}
+
+func (a ecsInstances) Instance(ctx context.Context, account, region, id string) (ecs.Instance, error) {
+	i, err := a.ec2.Instance(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrInstanceNotFound) {
+		return ecs.Instance{}, fmt.Errorf("%w: %s", ecs.ErrInstanceNotFound, id)
+	}
+	if err != nil {
+		return ecs.Instance{}, err
+	}
+	return ecs.Instance{ID: i.ID, Type: i.Type, ImageID: i.ImageID, State: i.State, AvailabilityZone: i.AvailabilityZone,
+		SubnetID: i.SubnetID, VPCID: i.VPCID, PrivateIP: i.PrivateIP, Architecture: i.Architecture, VCPUs: i.VCPUs,
+		MemoryMiB: i.MemoryMiB, UserData: i.UserData, IamInstanceProfileArn: i.IamInstanceProfileArn, LaunchTime: i.LaunchTime}, nil
+}
+
+// efsSubnets gives EFS's mount targets EC2's subnets and their addresses.
+type efsSubnets struct{ ec2 *ec2.Service }
+
+var _ efs.Subnets = efsSubnets{}
+
+func (a efsSubnets) Subnet(ctx context.Context, account, region, id string) (efs.Subnet, error) {
+	sn, err := a.ec2.Subnet(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrSubnetNotFound) {
+		return efs.Subnet{}, fmt.Errorf("%w: %s", efs.ErrSubnetNotFound, id)
+	}
+	if err != nil {
+		return efs.Subnet{}, err
+	}
+	return efs.Subnet{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.AvailabilityZone, CIDR: sn.CIDR}, nil
 }
