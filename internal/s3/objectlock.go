@@ -160,18 +160,17 @@ func (s *Service) PutObjectLockConfiguration(ctx context.Context, in *api.PutObj
 }
 
 func (s *Service) GetObjectLockConfiguration(ctx context.Context, in *api.GetObjectLockConfigurationRequest) (*api.GetObjectLockConfigurationOutput, error) {
-	out := &api.GetObjectLockConfigurationOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketObjectLockConfiguration", func(b *bucketRecord) error {
-		if !b.ObjectLock {
-			return errNoSuchConfig("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", b.Name)
-		}
-		out.ObjectLockConfiguration = &api.ObjectLockConfiguration{ObjectLockEnabled: new("Enabled")}
-		if b.LockRetention != nil {
-			out.ObjectLockConfiguration.Rule = &api.ObjectLockRule{DefaultRetention: b.LockRetention}
-		}
-		return nil
-	})
-	return out, err
+	b, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketObjectLockConfiguration",
+		"ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket",
+		func(b *bucketRecord) (*bucketRecord, bool) { return b, b.ObjectLock })
+	if err != nil {
+		return nil, err
+	}
+	cfg := &api.ObjectLockConfiguration{ObjectLockEnabled: new("Enabled")}
+	if b.LockRetention != nil {
+		cfg.Rule = &api.ObjectLockRule{DefaultRetention: b.LockRetention}
+	}
+	return &api.GetObjectLockConfigurationOutput{ObjectLockConfiguration: cfg}, nil
 }
 
 // lockedVersion finds the version a retention or legal hold request
