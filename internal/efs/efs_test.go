@@ -3,14 +3,19 @@ package efs_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/efs/types"
 	"github.com/google/go-cmp/cmp"
@@ -20,11 +25,32 @@ import (
 	"overcast/internal/clock"
 )
 
-const (
-	account = "000000000000"
-	subnetA = "subnet-0000000000000000a"
-	subnetB = "subnet-0000000000000000b"
-)
+const account = "000000000000"
+
+// defaultSubnets are two of EC2's default subnets, in different zones:
+// mount targets live in EC2's subnets.
+func defaultSubnets(t *testing.T, srv *awstest.Server) (a, b ec2types.Subnet) {
+	t.Helper()
+	ec2c := ec2.NewFromConfig(awstest.KeepRequestBodies(srv.Config()))
+	out := awstest.Call(t, ec2c.DescribeSubnets, &ec2.DescribeSubnetsInput{})
+	if len(out.Subnets) < 2 {
+		t.Fatalf("default subnets: got %d, want 3", len(out.Subnets))
+	}
+	slices.SortFunc(out.Subnets, func(x, y ec2types.Subnet) int {
+		return strings.Compare(aws.ToString(x.AvailabilityZone), aws.ToString(y.AvailabilityZone))
+	})
+	return out.Subnets[0], out.Subnets[1]
+}
+
+// nthAddress is the address n after the first of a subnet's CIDR block.
+func nthAddress(t *testing.T, sn ec2types.Subnet, n int) string {
+	t.Helper()
+	ip := netip.MustParsePrefix(aws.ToString(sn.CidrBlock)).Addr()
+	for range n {
+		ip = ip.Next()
+	}
+	return ip.String()
+}
 
 func start(t *testing.T) (*awstest.Server, *efs.Client) {
 	t.Helper()
@@ -169,11 +195,12 @@ func TestTags(t *testing.T) {
 
 func TestMountTargets(t *testing.T) {
 	ctx := context.Background()
-	_, c := start(t)
+	srv, c := start(t)
+	subnetA, subnetB := defaultSubnets(t, srv)
 	id := createAvailable(t, c, "mounted")
 	mt := awstest.Call(t, c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id),
-		SubnetId: aws.String(subnetA), SecurityGroups: []string{"sg-0000000000000000a"}})
-	if mt.LifeCycleState != types.LifeCycleStateCreating || aws.ToString(mt.IpAddress) != "127.0.64.4" ||
+		SubnetId: subnetA.SubnetId, SecurityGroups: []string{"sg-0000000000000000a"}})
+	if mt.LifeCycleState != types.LifeCycleStateCreating || aws.ToString(mt.IpAddress) != nthAddress(t, subnetA, 4) ||
 		aws.ToString(mt.AvailabilityZoneName) != "us-east-1a" || aws.ToString(mt.AvailabilityZoneId) != "use1-az1" {
 		t.Errorf("CreateMountTarget: got %s %s %s %s, want creating, the subnet's first free loopback address, its zone",
 			mt.LifeCycleState, aws.ToString(mt.IpAddress), aws.ToString(mt.AvailabilityZoneName), aws.ToString(mt.AvailabilityZoneId))
@@ -184,9 +211,9 @@ func TestMountTargets(t *testing.T) {
 		return err == nil && out.MountTargets[0].LifeCycleState == types.LifeCycleStateAvailable
 	})
 
-	// One mount target per Availability Zone: the default subnets are all
-	// in the first one.
-	_, err := c.CreateMountTarget(ctx, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: aws.String(subnetB)})
+	// One mount target per Availability Zone: a second one in the zone
+	// (EC2's default VPC has one subnet a zone) is refused.
+	_, err := c.CreateMountTarget(ctx, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: subnetA.SubnetId})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "MountTargetConflict", Status: 409, Message: "mount target already exists in this AZ"})
 
 	fs := awstest.Call(t, c.DescribeFileSystems, &efs.DescribeFileSystemsInput{FileSystemId: aws.String(id)})
@@ -214,10 +241,11 @@ func TestMountTargets(t *testing.T) {
 		return errors.As(err, &nf)
 	})
 	// A caller's address is kept.
+	want := nthAddress(t, subnetB, 7)
 	mt2 := awstest.Call(t, c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id),
-		SubnetId: aws.String(subnetB), IpAddress: aws.String("127.0.100.7")})
-	if aws.ToString(mt2.IpAddress) != "127.0.100.7" {
-		t.Errorf("IpAddress: got %s, want the caller's 127.0.100.7", aws.ToString(mt2.IpAddress))
+		SubnetId: subnetB.SubnetId, IpAddress: aws.String(want)})
+	if aws.ToString(mt2.IpAddress) != want {
+		t.Errorf("IpAddress: got %s, want the caller's %s", aws.ToString(mt2.IpAddress), want)
 	}
 }
 
@@ -275,8 +303,9 @@ func TestAccessPointsCreateTheirRootDirectory(t *testing.T) {
 
 func TestRestartKeepsState(t *testing.T) {
 	srv, c := start(t)
+	subnetA, _ := defaultSubnets(t, srv)
 	id := createAvailable(t, c, "durable")
-	mt := awstest.Call(t, c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: aws.String(subnetA)})
+	mt := awstest.Call(t, c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: subnetA.SubnetId})
 	ap := awstest.Call(t, c.CreateAccessPoint, &efs.CreateAccessPointInput{ClientToken: aws.String("t"), FileSystemId: aws.String(id)})
 	srv.Restart(t)
 	c = efs.NewFromConfig(srv.Config())

@@ -14,9 +14,10 @@ import (
 // the operations' Errors sections in the EFS API Reference, with the
 // messages AWS words them with where users quote them.
 func TestErrorsTable(t *testing.T) {
-	_, c := start(t)
+	srv, c := start(t)
+	subnetA, subnetB := defaultSubnets(t, srv)
 	id := createAvailable(t, c, "errors")
-	awstest.Call(t, c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: aws.String(subnetA)})
+	awstest.Call(t, c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: subnetA.SubnetId})
 	const (
 		noFS = "fs-00000000000000000"
 		noMT = "fsmt-00000000000000000"
@@ -43,14 +44,14 @@ func TestErrorsTable(t *testing.T) {
 		{Name: "DeleteFileSystem: it has mount targets", Want: awstest.APIError{Code: "FileSystemInUse", Status: 409},
 			Call: awstest.Fails(c.DeleteFileSystem, &efs.DeleteFileSystemInput{FileSystemId: aws.String(id)})},
 		{Name: "CreateMountTarget: no such file system", Want: fsNotFound,
-			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(noFS), SubnetId: aws.String(subnetA)})},
+			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(noFS), SubnetId: subnetA.SubnetId})},
 		{Name: "CreateMountTarget: a second one in the zone", Want: awstest.APIError{Code: "MountTargetConflict", Status: 409, Message: "mount target already exists in this AZ"},
-			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: aws.String(subnetB)})},
+			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: subnetA.SubnetId})},
 		{Name: "CreateMountTarget: six security groups", Want: awstest.APIError{Code: "SecurityGroupLimitExceeded", Status: 400},
-			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: aws.String(subnetB),
+			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: subnetB.SubnetId,
 				SecurityGroups: []string{"sg-00000001", "sg-00000002", "sg-00000003", "sg-00000004", "sg-00000005", "sg-00000006"}})},
 		{Name: "CreateMountTarget: an address outside the subnet", Want: badRequest,
-			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: aws.String(subnetB), IpAddress: aws.String("10.0.0.5")})},
+			Call: awstest.Fails(c.CreateMountTarget, &efs.CreateMountTargetInput{FileSystemId: aws.String(id), SubnetId: subnetB.SubnetId, IpAddress: aws.String("10.0.0.5")})},
 		{Name: "DescribeMountTargets: no such mount target", Want: mtNotFound,
 			Call: awstest.Fails(c.DescribeMountTargets, &efs.DescribeMountTargetsInput{MountTargetId: aws.String(noMT)})},
 		{Name: "DescribeMountTargets: no file system, mount target or access point", Want: badRequest,

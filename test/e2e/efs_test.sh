@@ -30,7 +30,10 @@ ap_state() { awsc "$1" efs describe-access-points --access-point-id "$2" --query
 for cli in "${CLIS[@]}"; do
   tag=$(cli_tag "$cli")
   echo "  $cli ($tag)"
-  if [ "$tag" = v1 ]; then subnets=(subnet-0000000000000001a subnet-0000000000000001b); else subnets=(subnet-0000000000000002a subnet-0000000000000002b); fi
+  # Mount targets live in EC2's default subnets, one per zone.
+  read -r -a subnets < <(awsc "$cli" ec2 describe-subnets --filters Name=default-for-az,Values=true \
+    --query 'sort_by(Subnets,&AvailabilityZone)[].SubnetId' --output text)
+  [ "${#subnets[@]}" = 3 ] || fail "default subnets: got '${subnets[*]}'"
 
   # A file system: creating, then available; its token names it again.
   read -r fs state < <(awsc "$cli" efs create-file-system --creation-token "e2e-$tag" --performance-mode generalPurpose \
@@ -51,7 +54,7 @@ for cli in "${CLIS[@]}"; do
     --security-groups sg-0000000000000000a --query '[MountTargetId,IpAddress]' --output text)
   [[ $ip == 127.* ]] || fail "mount target address: got '$ip', want a loopback address"
   wait_for "$mt to be available" is_state mt_state "$cli" "$mt" available
-  if out=$(awsc "$cli" efs create-mount-target --file-system-id "$fs" --subnet-id "${subnets[1]}" 2>&1); then
+  if out=$(awsc "$cli" efs create-mount-target --file-system-id "$fs" --subnet-id "${subnets[0]}" 2>&1); then
     fail "a second mount target in the zone succeeded"
   fi
   expect_contains "second mount target" "$out" MountTargetConflict
