@@ -64,6 +64,13 @@ func (m *Manager) Add(cfg Config) *Controller {
 	return c
 }
 
+// AddFunc adds a controller named name that reconciles with reconcile every
+// key keys lists when it starts (how a restart resumes half-done work) and
+// every key enqueued.
+func (m *Manager) AddFunc(name string, reconcile ReconcilerFunc, keys func(context.Context) ([]string, error)) *Controller {
+	return m.Add(Config{Name: name, Reconciler: reconcile, Keys: keys})
+}
+
 // Periodic is a controller of one key that runs a pass of work every
 // interval, and when woken.
 type Periodic struct{ c *Controller }

@@ -16,30 +16,21 @@ package ec2
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"overcast"
 	api "overcast/internal/api/ec2"
 	"overcast/internal/awsproto"
-	"overcast/internal/bus"
 	"overcast/internal/controller"
-	"overcast/internal/ids"
 	"overcast/internal/service"
-	"overcast/internal/store"
 )
 
 // Service is the EC2 API, and the instances and network interfaces other
 // services (ECS, Elastic Beanstalk, Auto Scaling) use.
 type Service struct {
 	api.UnimplementedServer
-	db       store.Store
-	bus      bus.Publisher
-	now      func() time.Time
-	ids      *ids.Source
-	log      *slog.Logger
+	service.Base
 	profiles InstanceProfiles
 
 	// lifecycle moves each instance through AWS's state machine
@@ -61,12 +52,8 @@ type InstanceProfiles interface {
 
 // New returns the service. profiles may be nil (see InstanceProfiles).
 func New(env *service.Env, profiles InstanceProfiles) *Service {
-	s := &Service{db: env.Store, bus: env.Bus, now: env.Clock.Now, ids: env.IDs, log: env.Logger, profiles: profiles}
-	s.lifecycle = env.Controllers.Add(controller.Config{
-		Name:       "ec2-instances",
-		Reconciler: controller.ReconcilerFunc(s.reconcileInstance),
-		Keys:       s.changingInstances,
-	})
+	s := &Service{Base: env.Base(), profiles: profiles}
+	s.lifecycle = env.Controllers.AddFunc("ec2-instances", s.reconcileInstance, s.changingInstances)
 	return s
 }
 

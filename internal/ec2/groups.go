@@ -54,15 +54,15 @@ func derefInt(p *int32) int32 {
 }
 
 func (s *Service) newDefaultGroup(vpcID string) group {
-	g := group{ID: s.ids.Resource("sg"), Name: "default", Description: "default VPC security group", VPCID: vpcID}
-	g.Ingress = []rule{{ID: s.ids.Resource("sgr"), Protocol: "-1", GroupID: g.ID}}
+	g := group{ID: s.IDs.Resource("sg"), Name: "default", Description: "default VPC security group", VPCID: vpcID}
+	g.Ingress = []rule{{ID: s.IDs.Resource("sgr"), Protocol: "-1", GroupID: g.ID}}
 	g.Egress = []rule{s.allTrafficOut()}
 	return g
 }
 
 // allTrafficOut is the egress rule every new group starts with.
 func (s *Service) allTrafficOut() rule {
-	return rule{ID: s.ids.Resource("sgr"), Protocol: "-1", CIDR: "0.0.0.0/0"}
+	return rule{ID: s.IDs.Resource("sgr"), Protocol: "-1", CIDR: "0.0.0.0/0"}
 }
 
 func groupNotFound(id string) error {
@@ -97,9 +97,9 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, in *api.CreateSecurit
 	if in.VpcId != nil {
 		vpcID = *in.VpcId
 	}
-	g := group{ID: s.ids.Resource("sg"), Name: name, Description: *in.Description, VPCID: vpcID, Tags: tags,
+	g := group{ID: s.IDs.Resource("sg"), Name: name, Description: *in.Description, VPCID: vpcID, Tags: tags,
 		Egress: []rule{s.allTrafficOut()}}
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if _, err := tx.Get(vpcsTable, sc.Key(vpcID)); errors.Is(err, store.ErrNotFound) {
 			return notFound("InvalidVpcID.NotFound", "vpc", []string{vpcID})
 		} else if err != nil {
@@ -174,7 +174,7 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, in *api.DeleteSecurit
 		return nil, err
 	}
 	var g group
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var version int64
 		var err error
 		g, version, err = findGroup(tx, sc, d, in.GroupId, in.GroupName)
@@ -236,7 +236,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSe
 		return nil, err
 	}
 	var groups []group
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		var missing []string
 		for _, id := range dedupe(in.GroupIds) {
 			var g group
@@ -412,7 +412,7 @@ func (s *Service) requestedRules(tx store.Tx, sc scope, d defaults, perms []api.
 			return nil, invalidParameterValue("Invalid value for portRange. Must specify both from and to ports with TCP/UDP.")
 		}
 		add := func(r rule, description *string) {
-			r.ID, r.Description = s.ids.Resource("sgr"), derefString(description)
+			r.ID, r.Description = s.IDs.Resource("sgr"), derefString(description)
 			rules = append(rules, r)
 		}
 		for _, ipr := range p.IpRanges {
@@ -475,7 +475,7 @@ func (s *Service) changeRules(ctx context.Context, id, name *string, egress, rev
 	}
 	var g group
 	var changed []rule
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var version int64
 		g, version, err = findGroup(tx, sc, d, id, name)
 		if err != nil {

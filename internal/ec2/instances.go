@@ -103,7 +103,7 @@ func (s *Service) RunInstances(ctx context.Context, in *api.RunInstancesRequest)
 		return nil, err
 	}
 	var launched []instance
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		launched = nil
 		if spec.ClientToken != "" {
 			if launched, err = byClientToken(tx, sc, spec.ClientToken); err != nil || len(launched) > 0 {
@@ -126,16 +126,16 @@ func (s *Service) RunInstances(ctx context.Context, in *api.RunInstancesRequest)
 			return badRequest("InsufficientFreeAddressesInSubnet",
 				"There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.ID)
 		}
-		reservation := s.ids.Resource("r")
+		reservation := s.IDs.Resource("r")
 		for n := range count {
 			inst := spec.instance
-			inst.ID, inst.ReservationID, inst.LaunchIndex = s.ids.Resource("i"), reservation, int32(n)
+			inst.ID, inst.ReservationID, inst.LaunchIndex = s.IDs.Resource("i"), reservation, int32(n)
 			inst.SubnetID, inst.VPCID, inst.Zone = sn.ID, sn.VPCID, sn.Zone
 			eni, err := s.newInterface(tx, sc, sn, groups, "", spec.interfaceTags)
 			if err != nil {
 				return err
 			}
-			eni.InstanceID, eni.AttachmentID, eni.AttachTime = inst.ID, "eni-attach-"+s.ids.Hex(17), inst.LaunchTime
+			eni.InstanceID, eni.AttachmentID, eni.AttachTime = inst.ID, "eni-attach-"+s.IDs.Hex(17), inst.LaunchTime
 			if _, err := store.PutJSON(tx, interfacesTable, sc.Key(eni.ID), eni, store.AnyVersion); err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func (s *Service) RunInstances(ctx context.Context, in *api.RunInstancesRequest)
 	if err != nil {
 		return nil, err
 	}
-	s.bus.Notify()
+	s.Bus.Notify()
 	for _, inst := range launched {
 		s.lifecycle.Enqueue(sc.Key(inst.ID))
 	}
@@ -224,11 +224,11 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	if err != nil {
 		return spec, err
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	spec.instance = instance{Type: typeName, ImageID: im.ID, UserData: userData, ProfileARN: profileARN,
 		KeyName: derefString(in.KeyName), ClientToken: derefString(in.ClientToken), LaunchTime: now, Created: now, Tags: tags}
 	if profileARN != "" {
-		spec.ProfileID = "AIPA" + strings.ToUpper(s.ids.Hex(17))
+		spec.ProfileID = "AIPA" + strings.ToUpper(s.IDs.Hex(17))
 	}
 	spec.SubnetID = derefString(in.SubnetId)
 	groups := slices.Clone(in.SecurityGroupIds)
@@ -255,7 +255,7 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 		}
 	}
 	if len(spec.groupNames) > 0 {
-		err := s.db.View(ctx, func(tx store.Tx) error {
+		err := s.Store.View(ctx, func(tx store.Tx) error {
 			for _, name := range spec.groupNames {
 				g, ok, err := groupByName(tx, sc, d.VPCID, name)
 				if err == nil && !ok {
@@ -393,7 +393,7 @@ func (s *Service) loadInstances(ctx context.Context, sc scope, ids []string) ([]
 		return nil, err
 	}
 	var list []instance
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		list, err = loadAll[instance](tx, instancesTable, sc, ids, "InvalidInstanceID.NotFound", "instance")
 		return err
 	})
@@ -524,7 +524,7 @@ func (s *Service) change(ctx context.Context, ids []string, t transitions) (api.
 	}
 	var out api.InstanceStateChangeList
 	var changed []string
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		out, changed = api.InstanceStateChangeList{}, nil
 		list, err := loadAll[instance](tx, instancesTable, sc, ids, "InvalidInstanceID.NotFound", "instance")
 		if err != nil {
@@ -540,10 +540,10 @@ func (s *Service) change(ctx context.Context, ids []string, t transitions) (api.
 				inst.Reason, inst.StateReason = "", ""
 				switch next {
 				case stateStopping, stateShuttingDown:
-					inst.Reason = "User initiated (" + s.now().UTC().Format("2006-01-02 15:04:05") + " GMT)"
+					inst.Reason = "User initiated (" + s.Now().UTC().Format("2006-01-02 15:04:05") + " GMT)"
 					inst.StateReason = "Client.UserInitiatedShutdown"
 				case statePending:
-					inst.LaunchTime = s.now().UTC()
+					inst.LaunchTime = s.Now().UTC()
 				}
 				if err := s.putInstance(ctx, tx, sc, &inst, next, store.AnyVersion); err != nil {
 					return err
@@ -558,7 +558,7 @@ func (s *Service) change(ctx context.Context, ids []string, t transitions) (api.
 	if err != nil {
 		return nil, err
 	}
-	s.bus.Notify()
+	s.Bus.Notify()
 	for _, id := range changed {
 		s.lifecycle.Enqueue(sc.Key(id))
 	}
@@ -732,7 +732,7 @@ var ErrInstanceNotFound = errors.New("ec2: instance not found")
 func (s *Service) Instance(ctx context.Context, account, region, id string) (InstanceInfo, error) {
 	sc := scope{Account: account, Region: region}
 	var i instance
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, instancesTable, sc.Key(id), &i)
 		return err
 	})

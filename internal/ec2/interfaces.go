@@ -42,7 +42,7 @@ func (n networkInterface) status() string {
 // newInterface allocates an address of sn and records an interface
 // holding it.
 func (s *Service) newInterface(tx store.Tx, sc scope, sn subnet, groups []string, description string, tags map[string]string) (networkInterface, error) {
-	n := networkInterface{ID: s.ids.Resource("eni"), SubnetID: sn.ID, VPCID: sn.VPCID, Zone: sn.Zone, Groups: groups,
+	n := networkInterface{ID: s.IDs.Resource("eni"), SubnetID: sn.ID, VPCID: sn.VPCID, Zone: sn.Zone, Groups: groups,
 		Description: description, Tags: tags, MAC: s.newMAC()}
 	ip, err := allocateAddress(tx, sc, sn, n.ID)
 	if err != nil {
@@ -68,7 +68,7 @@ func deleteInterface(tx store.Tx, sc scope, n networkInterface) error {
 // newMAC is a locally administered unicast MAC address, like AWS's
 // (0e:..., 02:..., 12:...).
 func (s *Service) newMAC() string {
-	b := s.ids.Bytes(5)
+	b := s.IDs.Bytes(5)
 	return fmt.Sprintf("0e:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4])
 }
 
@@ -125,7 +125,7 @@ func (s *Service) CreateNetworkInterface(ctx context.Context, in *api.CreateNetw
 	}
 	var n networkInterface
 	var groupNames map[string]string
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		sn, groups, err := subnetAndGroups(tx, sc, d, *in.SubnetId, in.Groups)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, in *api.Describ
 	}
 	var list []networkInterface
 	names := map[string]string{}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		list, err = loadAll[networkInterface](tx, interfacesTable, sc, in.NetworkInterfaceIds, "InvalidNetworkInterfaceID.NotFound", "networkInterface")
 		for _, n := range list {
@@ -280,7 +280,7 @@ func (s *Service) DeleteNetworkInterface(ctx context.Context, in *api.DeleteNetw
 	if !wellFormed(id, "eni") {
 		return malformed("InvalidNetworkInterfaceID.Malformed", id, "eni")
 	}
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		n, err := getInterface(tx, sc, id)
 		if err != nil {
 			return err
@@ -324,7 +324,7 @@ func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subn
 		return NetworkInterfaceInfo{}, err
 	}
 	var n networkInterface
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		sn, groups, err := subnetAndGroups(tx, sc, d, subnetID, securityGroups)
 		if err != nil {
 			return err
@@ -348,7 +348,7 @@ func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subn
 // interface already gone is not an error: releasing is idempotent.
 func (s *Service) ReleaseInterface(ctx context.Context, account, region, eniID string) error {
 	sc := scope{Account: account, Region: region}
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var n networkInterface
 		_, err := store.GetJSON(tx, interfacesTable, sc.Key(eniID), &n)
 		if errors.Is(err, store.ErrNotFound) {

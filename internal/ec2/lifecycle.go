@@ -29,7 +29,7 @@ func (s *Service) putInstance(ctx context.Context, tx store.Tx, sc scope, inst *
 	if err != nil {
 		return err
 	}
-	return s.bus.Publish(ctx, tx, bus.Event{Source: EventSource, Type: EventStateType, Account: sc.Account, Region: sc.Region,
+	return s.Bus.Publish(ctx, tx, bus.Event{Source: EventSource, Type: EventStateType, Account: sc.Account, Region: sc.Region,
 		Resources: []string{instanceARN(sc, inst.ID)}, Detail: detail})
 }
 
@@ -41,7 +41,7 @@ var settles = map[string]string{statePending: stateRunning, stateStopping: state
 // transitional ones, and the terminated ones it must forget.
 func (s *Service) changingInstances(ctx context.Context) ([]string, error) {
 	var keys []string
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, instancesTable, store.ScanOptions{}, func(key string, i instance, _ int64) error {
 			if _, changing := settles[i.State]; changing || i.State == stateTerminated {
 				keys = append(keys, key)
@@ -60,7 +60,7 @@ func (s *Service) reconcileInstance(ctx context.Context, key string) (controller
 	sc := scope{Account: account, Region: region}
 	var result controller.Result
 	changed := false
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		result, changed = controller.Result{}, false
 		var inst instance
 		version, err := store.GetJSON(tx, instancesTable, key, &inst)
@@ -70,7 +70,7 @@ func (s *Service) reconcileInstance(ctx context.Context, key string) (controller
 		if err != nil {
 			return err
 		}
-		now := s.now().UTC()
+		now := s.Now().UTC()
 		if inst.State == stateTerminated {
 			if forget := inst.Ended.Add(terminatedVisibility); now.Before(forget) {
 				result = controller.At(forget)
@@ -102,8 +102,8 @@ func (s *Service) reconcileInstance(ctx context.Context, key string) (controller
 		return controller.Result{}, err
 	}
 	if changed {
-		s.bus.Notify()
-		s.log.Debug("ec2: instance state settled", "instance", id)
+		s.Bus.Notify()
+		s.Logger.Debug("ec2: instance state settled", "instance", id)
 	}
 	return result, nil
 }

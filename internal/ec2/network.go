@@ -48,14 +48,14 @@ const subnetBits = 20
 // ensureDefaults returns sc's default network, making it on first use.
 func (s *Service) ensureDefaults(ctx context.Context, sc scope) (defaults, error) {
 	var d defaults
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, defaultsTable, sc.Key(""), &d)
 		return err
 	})
 	if !errors.Is(err, store.ErrNotFound) {
 		return d, err
 	}
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, defaultsTable, sc.Key(""), &d)
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -74,13 +74,13 @@ func (s *Service) createDefaults(tx store.Tx, sc scope) (defaults, error) {
 	if err != nil {
 		return defaults{}, err
 	}
-	v := vpc{ID: s.ids.Resource("vpc"), CIDR: fmt.Sprintf("127.%d.0.0/16", block), Default: true}
+	v := vpc{ID: s.IDs.Resource("vpc"), CIDR: fmt.Sprintf("127.%d.0.0/16", block), Default: true}
 	d := defaults{VPCID: v.ID}
 	if _, err := store.PutJSON(tx, vpcsTable, sc.Key(v.ID), v, 0); err != nil {
 		return d, err
 	}
 	for i, suffix := range zoneSuffixes {
-		sn := subnet{ID: s.ids.Resource("subnet"), VPCID: v.ID, Zone: sc.Region + suffix, Default: true,
+		sn := subnet{ID: s.IDs.Resource("subnet"), VPCID: v.ID, Zone: sc.Region + suffix, Default: true,
 			CIDR: fmt.Sprintf("127.%d.%d.0/%d", block, i<<(subnetBits-16), subnetBits)}
 		if _, err := store.PutJSON(tx, subnetsTable, sc.Key(sn.ID), sn, 0); err != nil {
 			return d, err
@@ -203,7 +203,7 @@ func (s *Service) DescribeVpcs(ctx context.Context, in *api.DescribeVpcsRequest)
 		return nil, err
 	}
 	var vpcs []vpc
-	err = s.db.View(ctx, func(tx store.Tx) (err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) (err error) {
 		vpcs, err = loadAll[vpc](tx, vpcsTable, sc, in.VpcIds, "InvalidVpcID.NotFound", "vpc")
 		return err
 	})
@@ -256,7 +256,7 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRe
 	}
 	var subnets []subnet
 	free := map[string]int{}
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		subnets, err = loadAll[subnet](tx, subnetsTable, sc, in.SubnetIds, "InvalidSubnetID.NotFound", "subnet")
 		for _, sn := range subnets {
 			if err == nil {
@@ -457,7 +457,7 @@ func (s *Service) Subnet(ctx context.Context, account, region, id string) (Subne
 		return SubnetInfo{}, err
 	}
 	var sn subnet
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, subnetsTable, sc.Key(id), &sn)
 		return err
 	})

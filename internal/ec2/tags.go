@@ -91,7 +91,7 @@ func (s *Service) retag(ctx context.Context, ids []string, change func(tags map[
 	if _, err := s.ensureDefaults(ctx, sc); err != nil {
 		return err
 	}
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		for _, id := range ids {
 			table, ok := tableOf(id)
 			if !ok {
@@ -170,7 +170,7 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsRequest)
 		return nil, err
 	}
 	var all []tagDescription
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		for _, table := range taggedTables {
 			err := store.ScanJSON(tx, table, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, r struct {
 				ID   string            `json:"id"`

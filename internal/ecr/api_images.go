@@ -194,7 +194,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 // namedImages visits the images ids name, each once, that status keeps;
 // an ID naming no image is ImageNotFoundException.
 func (s *Service) namedImages(ctx context.Context, repo registry.Repo, ids []api.ImageIdentifier, status string, fn func(*image)) error {
-	return s.db.View(ctx, func(tx store.Tx) error {
+	return s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func (s *Service) namedImages(ctx context.Context, repo registry.Repo, ids []api
 // next page's token.
 func (s *Service) pageImages(ctx context.Context, repo registry.Repo, status, token *string, maxResults *int32, fn func(*image)) (next *string, err error) {
 	keep := func(img *image) bool { return tagStatusMatches(tagStatusOr(status), img) }
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -267,8 +267,8 @@ func (s *Service) BatchGetImage(ctx context.Context, in *api.BatchGetImageReques
 		return nil, err
 	}
 	out := &api.BatchGetImageResponse{Images: api.ImageList{}, Failures: api.ImageFailureList{}}
-	now := s.now()
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	now := s.Now()
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ func (s *Service) BatchDeleteImage(ctx context.Context, in *api.BatchDeleteImage
 	}
 	var out *api.BatchDeleteImageResponse
 	var evs []imageEvent
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		out = &api.BatchDeleteImageResponse{ImageIds: api.ImageIdentifierList{}, Failures: api.ImageFailureList{}}
 		evs = nil
 		if _, _, err := getRepo(tx, repo); err != nil {
@@ -450,7 +450,7 @@ func scanStatus(*scanResult) *api.ImageScanStatus {
 }
 
 func (s *Service) publishScanEvent(ctx context.Context, tx store.Tx, repo registry.Repo, img image) error {
-	if s.events == nil {
+	if s.Bus == nil {
 		return nil
 	}
 	b, _ := json.Marshal(map[string]any{"scan-status": "COMPLETE", "repository-name": repo.Name,
@@ -475,9 +475,9 @@ func (s *Service) StartImageScan(ctx context.Context, in *api.StartImageScanRequ
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	var d string
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -518,7 +518,7 @@ func (s *Service) DescribeImageScanFindings(ctx context.Context, in *api.Describ
 		return nil, err
 	}
 	var img image
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}

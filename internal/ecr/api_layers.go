@@ -171,7 +171,7 @@ func (s *Service) DownloadHandler() http.Handler {
 			return
 		}
 		var c content
-		err := s.db.View(r.Context(), func(tx store.Tx) error {
+		err := s.Store.View(r.Context(), func(tx store.Tx) error {
 			if ok, err := hasLayer(tx, repo, string(d)); err != nil || !ok {
 				if err == nil {
 					err = store.ErrNotFound
@@ -187,7 +187,7 @@ func (s *Service) DownloadHandler() http.Handler {
 			return
 		}
 		if err != nil {
-			s.logger.Error("ecr: layer download", "err", err)
+			s.Logger.Error("ecr: layer download", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}

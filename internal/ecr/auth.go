@@ -76,7 +76,7 @@ func (s *Service) Authenticate(ctx context.Context, user, password string) (regi
 		return registry.Identity{}, false
 	}
 	exp, err := strconv.ParseInt(f[3], 10, 64)
-	if err != nil || !s.now().Before(time.Unix(exp, 0)) {
+	if err != nil || !s.Now().Before(time.Unix(exp, 0)) {
 		return registry.Identity{}, false
 	}
 	return registry.Identity{Account: f[1], Region: f[2], Principal: f[4]}, true
@@ -86,7 +86,7 @@ func (s *Service) Authenticate(ctx context.Context, user, password string) (regi
 // in a region, for overcast's own pulls (ECS tasks, Beanstalk, CodeBuild):
 // user AWS and a fresh token of the account's root.
 func (s *Service) RegistryCredentials(account, region string) (username, password string, expires time.Time) {
-	expires = s.now().Add(TokenLifetime)
+	expires = s.Now().Add(TokenLifetime)
 	return "AWS", s.registryToken(account, region, overcast.RootCaller(account, region).ARN, expires), expires
 }
 
@@ -101,7 +101,7 @@ func (s *Service) RegistryHost() string { return s.host }
 func (s *Service) GetAuthorizationToken(ctx context.Context, in *api.GetAuthorizationTokenRequest) (*api.GetAuthorizationTokenResponse, error) {
 	c := overcast.CallerFrom(ctx)
 	reg := callerRegistry(ctx, nil)
-	expires := s.now().Add(TokenLifetime).UTC().Truncate(time.Second)
+	expires := s.Now().Add(TokenLifetime).UTC().Truncate(time.Second)
 	token := s.registryToken(reg.account, reg.region, c.ARN, expires)
 	data := api.AuthorizationData{
 		AuthorizationToken: new(base64.StdEncoding.EncodeToString([]byte("AWS:" + token))),
@@ -117,7 +117,7 @@ func (s *Service) GetAuthorizationToken(ctx context.Context, in *api.GetAuthoriz
 
 // downloadToken authorizes one blob of one repository for a short while.
 func (s *Service) downloadToken(r registry.Repo, d string) string {
-	exp := s.now().Add(downloadLifetime).Unix()
+	exp := s.Now().Add(downloadLifetime).Unix()
 	return s.tokens.sign("d1", r.Account, r.Region, r.Name, d, strconv.FormatInt(exp, 10))
 }
 
@@ -127,7 +127,7 @@ func (s *Service) verifyDownload(token string) (registry.Repo, registry.Digest, 
 		return registry.Repo{}, "", false
 	}
 	exp, err := strconv.ParseInt(f[5], 10, 64)
-	if err != nil || !s.now().Before(time.Unix(exp, 0)) {
+	if err != nil || !s.Now().Before(time.Unix(exp, 0)) {
 		return registry.Repo{}, "", false
 	}
 	return registry.Repo{Account: f[1], Region: f[2], Name: f[3]}, registry.Digest(f[4]), true

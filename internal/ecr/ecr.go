@@ -3,7 +3,6 @@ package ecr
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"overcast/internal/bus"
 	"overcast/internal/controller"
 	"overcast/internal/ecr/registry"
-	"overcast/internal/ids"
 	"overcast/internal/secretbox"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -27,12 +25,8 @@ import (
 // idle uploads.
 type Service struct {
 	api.UnimplementedServer
-	db     store.Store
+	service.Base
 	blobs  blob.Store
-	events bus.Publisher
-	now    func() time.Time
-	ids    *ids.Source
-	logger *slog.Logger
 	tokens *tokenSigner
 	host   string
 	// grace keeps blobs that no image references yet (a push in
@@ -65,18 +59,15 @@ func New(env *service.Env) (*Service, error) {
 		return nil, fmt.Errorf("ecr: %w", err)
 	}
 	s := &Service{
-		db: env.Store, blobs: env.Blobs, events: env.Bus, now: env.Clock.Now, ids: env.IDs, logger: env.Logger,
+		Base: env.Base(), blobs: env.Blobs,
 		tokens: newTokenSigner(key), host: env.Addresses.Host, grace: time.Hour,
 		uploads: newUploads(), pulls: newPullRecorder(),
 	}
-	s.housekeeping = env.Controllers.Add(controller.Config{
-		Name:       "ecr-housekeeping",
-		Reconciler: controller.ReconcilerFunc(s.reconcileHousekeeping),
-		Keys:       func(context.Context) ([]string, error) { return []string{housekeepingKey}, nil },
-	})
+	onlyHousekeeping := func(context.Context) ([]string, error) { return []string{housekeepingKey}, nil }
+	s.housekeeping = env.Controllers.AddFunc("ecr-housekeeping", s.reconcileHousekeeping, onlyHousekeeping)
 	s.pullTimes = env.Controllers.Every("ecr-pull-times", time.Minute, s.flushPulls)
 	s.idleUploads = env.Controllers.Every("ecr-idle-uploads", uploadIdle/4, func(ctx context.Context) error {
-		for _, u := range s.uploads.idle(s.now().Add(-uploadIdle)) {
+		for _, u := range s.uploads.idle(s.Now().Add(-uploadIdle)) {
 			s.cancel(ctx, u)
 		}
 		return nil
@@ -105,7 +96,7 @@ func isRegistryRequest(r *http.Request) bool {
 }
 
 // Registry is the OCI data plane over this service, for the gateway's /v2/.
-func (s *Service) Registry() *registry.Handler { return registry.New(s, s.logger) }
+func (s *Service) Registry() *registry.Handler { return registry.New(s, s.Logger) }
 
 // Store tables; see the package comment.
 const (
@@ -175,14 +166,14 @@ func (s *Service) Close() error {
 
 // publish writes events in tx; nil-safe.
 func (s *Service) publish(ctx context.Context, tx store.Tx, evs ...bus.Event) error {
-	if s.events == nil || len(evs) == 0 {
+	if s.Bus == nil || len(evs) == 0 {
 		return nil
 	}
-	return s.events.Publish(ctx, tx, evs...)
+	return s.Bus.Publish(ctx, tx, evs...)
 }
 
 func (s *Service) notify() {
-	if s.events != nil {
-		s.events.Notify()
+	if s.Bus != nil {
+		s.Bus.Notify()
 	}
 }

@@ -28,7 +28,7 @@ const housekeepingKey = "housekeeping"
 // store, so a restart neither repeats a pass too soon nor skips one.
 func (s *Service) reconcileHousekeeping(ctx context.Context, _ string) (controller.Result, error) {
 	var last time.Time
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, metaTable, housekeepingKey, &last)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -38,7 +38,7 @@ func (s *Service) reconcileHousekeeping(ctx context.Context, _ string) (controll
 	if err != nil {
 		return controller.Result{}, err
 	}
-	now := s.now()
+	now := s.Now()
 	// A clock that went backwards (a test, a host clock reset) runs a pass.
 	if due := last.Add(passInterval); now.Before(due) && !now.Before(last) {
 		return controller.At(due), nil
@@ -49,7 +49,7 @@ func (s *Service) reconcileHousekeeping(ctx context.Context, _ string) (controll
 	if _, err := s.CollectGarbage(ctx); err != nil {
 		return controller.Result{}, err
 	}
-	err = s.db.Update(ctx, func(tx store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, metaTable, housekeepingKey, now, store.AnyVersion)
 		return err
 	})
@@ -70,14 +70,14 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	var st GCStats
-	cutoff := s.now().Add(-s.grace)
+	cutoff := s.Now().Add(-s.grace)
 
 	// Mark and sweep each repository's links in one transaction: a
 	// manifest put, which checks links in its own transaction, is either
 	// wholly before (its image marks the links) or wholly after (it sees
 	// them gone and fails with MANIFEST_BLOB_UNKNOWN).
 	var repos []registry.Repo
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(reposTable, store.ScanOptions{}, func(it store.Item) error {
 			if parts := strings.SplitN(it.Key, "/", 3); len(parts) == 3 {
 				repos = append(repos, registry.Repo{Account: parts[0], Region: parts[1], Name: parts[2]})
@@ -98,7 +98,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	// Links of repositories that were deleted went with them; sweep
 	// content no link references.
 	var dropped []string
-	err = s.db.Update(ctx, func(tx store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		dropped = nil
 		live := map[string]bool{}
 		err := tx.Scan(layersTable, store.ScanOptions{}, func(it store.Item) error {
@@ -139,7 +139,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 	// Delete the blobs of dropped content and of uploads nobody finished.
 	live := s.uploads.live()
 	var orphans []string
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, orphansTable, store.ScanOptions{}, func(id string, o orphan, _ int64) error {
 			if !live[id] && (o.At.IsZero() || o.At.Before(cutoff)) {
 				orphans = append(orphans, id)
@@ -164,7 +164,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 // older than cutoff.
 func (s *Service) sweepLinks(ctx context.Context, repo registry.Repo, cutoff time.Time) (int, error) {
 	n := 0
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		n = 0
 		marked := map[string]bool{}
 		err := store.ScanJSON(tx, imagesTable, store.ScanOptions{Prefix: imagesPrefix(repo)}, func(_ string, img image, _ int64) error {

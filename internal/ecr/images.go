@@ -66,7 +66,7 @@ type imageEvent struct {
 }
 
 func (s *Service) publishImageEvents(ctx context.Context, tx store.Tx, evs []imageEvent) error {
-	if s.events == nil {
+	if s.Bus == nil {
 		return nil
 	}
 	var out []bus.Event
@@ -136,11 +136,11 @@ func (s *Service) putImage(ctx context.Context, p putRequest) (putResult, error)
 			return putResult{}, derr(kindTagInvalid, "Invalid parameter at 'imageTag' failed to satisfy constraint: 'tag %q must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'", t)
 		}
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	var res putResult
 	var evs []imageEvent
 	var scanned bool
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		evs, scanned = nil, false
 		rec, _, err := getRepo(tx, p.repo)
 		if err != nil {
@@ -363,7 +363,7 @@ func putReferrer(tx store.Tx, repo registry.Repo, d string, m *registry.Manifest
 
 // repoExists tells a missing image from a missing repository.
 func (s *Service) repoExists(ctx context.Context, repo registry.Repo) error {
-	return s.db.View(ctx, func(tx store.Tx) error {
+	return s.Store.View(ctx, func(tx store.Tx) error {
 		_, _, err := getRepo(tx, repo)
 		return err
 	})
@@ -375,7 +375,7 @@ func (s *Service) repoExists(ctx context.Context, repo registry.Repo) error {
 func (s *Service) GetManifest(ctx context.Context, repo registry.Repo, ref string) (registry.Content, error) {
 	var val []byte
 	var d string
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		d = ref
 		if !registry.LooksLikeDigest(ref) {
 			var err error
@@ -397,7 +397,7 @@ func (s *Service) GetManifest(ctx context.Context, repo registry.Repo, ref strin
 		return registry.Content{}, err
 	}
 	mt, body, _ := bytes.Cut(val, []byte{'\n'})
-	s.recordPull(imageKey(repo, d), s.now())
+	s.recordPull(imageKey(repo, d), s.Now())
 	return registry.Content{MediaType: string(mt), Digest: registry.Digest(d), Body: body}, nil
 }
 
@@ -426,7 +426,7 @@ func (s *Service) PutManifest(ctx context.Context, repo registry.Repo, ref strin
 // it deletes the image and its tags.
 func (s *Service) DeleteManifest(ctx context.Context, repo registry.Repo, ref string) error {
 	var evs []imageEvent
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		evs = nil
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
@@ -464,7 +464,7 @@ func (s *Service) DeleteManifest(ctx context.Context, repo registry.Repo, ref st
 // Tags implements registry.Backend.
 func (s *Service) Tags(ctx context.Context, repo registry.Repo, last string, n int) ([]string, error) {
 	tags := []string{}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -486,7 +486,7 @@ func (s *Service) Tags(ctx context.Context, repo registry.Repo, last string, n i
 // Referrers implements registry.Backend.
 func (s *Service) Referrers(ctx context.Context, repo registry.Repo, d registry.Digest) ([]registry.Descriptor, error) {
 	var out []registry.Descriptor
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}

@@ -180,8 +180,8 @@ func (s *Service) startUpload(ctx context.Context, repo registry.Repo) (*upload,
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	err = s.db.Update(ctx, func(tx store.Tx) error {
+	now := s.Now()
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, orphansTable, w.ID(), orphan{At: now}, store.AnyVersion)
 		return err
 	})
@@ -189,7 +189,7 @@ func (s *Service) startUpload(ctx context.Context, repo registry.Repo) (*upload,
 		w.Abort()
 		return nil, err
 	}
-	u := &upload{id: s.ids.UUID(), repo: repo, w: w, h: registry.Canonical.Digester(), last: now}
+	u := &upload{id: s.IDs.UUID(), repo: repo, w: w, h: registry.Canonical.Digester(), last: now}
 	s.uploads.mu.Lock()
 	s.uploads.m[u.id] = u
 	s.uploads.mu.Unlock()
@@ -228,7 +228,7 @@ func (s *Service) write(u *upload, offset int64, body io.Reader) (int64, error) 
 		return u.size, werr
 	}
 	u.size += n
-	u.last = s.now()
+	u.last = s.Now()
 	if rerr != nil {
 		return u.size, fmt.Errorf("ecr: reading upload: %w", rerr)
 	}
@@ -340,12 +340,12 @@ func (s *Service) finish(ctx context.Context, u *upload, d registry.Digest) (fin
 		}
 	}
 	var dup, linked bool
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, u.repo); err != nil {
 			return err
 		}
 		var err error
-		dup, linked, err = linkBlob(tx, u.repo, string(d), id, u.size, s.now())
+		dup, linked, err = linkBlob(tx, u.repo, string(d), id, u.size, s.Now())
 		return err
 	})
 	if err != nil {
@@ -370,7 +370,7 @@ func (s *Service) digestBlob(ctx context.Context, id string, want registry.Diges
 }
 
 func (s *Service) dropOrphan(ctx context.Context, id string) {
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		err := tx.Delete(orphansTable, id, store.AnyVersion)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -378,7 +378,7 @@ func (s *Service) dropOrphan(ctx context.Context, id string) {
 		return err
 	})
 	if err != nil {
-		s.logger.Warn("ecr: dropping an orphan record", "blob", id, "err", err)
+		s.Logger.Warn("ecr: dropping an orphan record", "blob", id, "err", err)
 	}
 }
 
@@ -453,7 +453,7 @@ func (s *Service) CancelUpload(ctx context.Context, repo registry.Repo, id strin
 func (s *Service) statLayer(ctx context.Context, repo registry.Repo, d string) (content, error) {
 	var link layerLink
 	var c content
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if link, _, err = getLink(tx, repo, d); err != nil {
 			return err
@@ -461,9 +461,9 @@ func (s *Service) statLayer(ctx context.Context, repo registry.Repo, d string) (
 		c, _, err = getContent(tx, d)
 		return err
 	})
-	now := s.now()
+	now := s.Now()
 	if err == nil && now.Sub(link.At) > s.grace/2 {
-		err = s.db.Update(ctx, func(tx store.Tx) error {
+		err = s.Store.Update(ctx, func(tx store.Tx) error {
 			link, ver, err := getLink(tx, repo, d)
 			if err != nil {
 				return err
@@ -507,7 +507,7 @@ func (s *Service) blobOf(d registry.Digest, c content) registry.Blob {
 // DeleteBlob implements registry.Backend: the link goes, the bytes when
 // nothing else links them.
 func (s *Service) DeleteBlob(ctx context.Context, repo registry.Repo, d registry.Digest) error {
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -523,7 +523,7 @@ func (s *Service) DeleteBlob(ctx context.Context, repo registry.Repo, d registry
 // MountBlob implements registry.Backend.
 func (s *Service) MountBlob(ctx context.Context, from, to registry.Repo, d registry.Digest) (registry.Descriptor, error) {
 	var size int64
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, to); err != nil {
 			return err
 		}
@@ -544,7 +544,7 @@ func (s *Service) MountBlob(ctx context.Context, from, to registry.Repo, d regis
 			return derr(kindBlobUnknown, "blob unknown to registry")
 		}
 		size = c.Size
-		_, _, err = linkBlob(tx, to, string(d), c.BlobID, c.Size, s.now())
+		_, _, err = linkBlob(tx, to, string(d), c.BlobID, c.Size, s.Now())
 		return err
 	})
 	if err != nil {
@@ -594,7 +594,7 @@ func (s *Service) flushPulls(ctx context.Context) error {
 	if m == nil {
 		return nil
 	}
-	return s.db.Update(ctx, func(tx store.Tx) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
 		for key, t := range m {
 			var img image
 			ver, err := store.GetJSON(tx, imagesTable, key, &img)

@@ -320,8 +320,8 @@ func (s *Service) StartLifecyclePolicyPreview(ctx context.Context, in *api.Start
 			return nil, err
 		}
 	}
-	now := s.now()
-	err = s.db.Update(ctx, func(tx store.Tx) error {
+	now := s.Now()
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		rec, _, err := getRepo(tx, repo)
 		if err != nil {
 			return err
@@ -377,7 +377,7 @@ func (s *Service) GetLifecyclePolicyPreview(ctx context.Context, in *api.GetLife
 		}
 	}
 	var pv preview
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := getRepo(tx, repo); err != nil {
 			return err
 		}
@@ -430,7 +430,7 @@ func (s *Service) ApplyLifecyclePolicies(ctx context.Context) (int, error) {
 		policy string
 	}
 	var targets []target
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, reposTable, store.ScanOptions{}, func(key string, rec repository, _ int64) error {
 			if rec.Lifecycle == "" {
 				return nil
@@ -461,10 +461,10 @@ func (s *Service) applyLifecycle(ctx context.Context, repo registry.Repo, text s
 	if err != nil {
 		return 0, nil // stored before a stricter validator; leave it be
 	}
-	now := s.now()
+	now := s.Now()
 	n := 0
 	var evs []imageEvent
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		n, evs = 0, nil
 		rec, ver, err := getRepo(tx, repo)
 		var de *domainError

@@ -40,7 +40,7 @@ func (s *Service) authorize(ctx context.Context, account, principal string, repo
 		return nil
 	}
 	var rec repository
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, reposTable, repoKey(repo), &rec)
 		return err
 	})

@@ -187,7 +187,7 @@ func (s *Service) CreateRepository(ctx context.Context, in *api.CreateRepository
 	if len(in.Tags) > maxResourceTags {
 		return nil, api.NewTooManyTagsException("Tag limit exceeded: a repository can have at most %d tags", maxResourceTags)
 	}
-	rec := repository{Name: name, CreatedAt: s.now().UTC(), Mutability: mode, Exclusions: filters,
+	rec := repository{Name: name, CreatedAt: s.Now().UTC(), Mutability: mode, Exclusions: filters,
 		Encryption: api.EncryptionTypeAES256, Tags: setTags(nil, in.Tags)}
 	if in.ImageScanningConfiguration != nil && in.ImageScanningConfiguration.ScanOnPush != nil {
 		rec.ScanOnPush = *in.ImageScanningConfiguration.ScanOnPush
@@ -206,7 +206,7 @@ func (s *Service) CreateRepository(ctx context.Context, in *api.CreateRepository
 		}
 		rec.Encryption = *e.EncryptionType
 	}
-	err = s.db.Update(ctx, func(tx store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, reposTable, reg.repoKey(name), rec, 0)
 		if errors.Is(err, store.ErrConflict) {
 			return api.NewRepositoryAlreadyExistsException("The repository with name '%s' already exists in the registry with id '%s'", name, reg.account)
@@ -243,7 +243,7 @@ func (s *Service) DescribeRepositories(ctx context.Context, in *api.DescribeRepo
 	}
 	if len(in.RepositoryNames) > 0 {
 		var recs []repository
-		err := s.db.View(ctx, func(tx store.Tx) error {
+		err := s.Store.View(ctx, func(tx store.Tx) error {
 			for _, n := range in.RepositoryNames {
 				rec, _, err := getRepo(tx, reg.repo(n))
 				if err != nil {
@@ -267,7 +267,7 @@ func (s *Service) DescribeRepositories(ctx context.Context, in *api.DescribeRepo
 	var recs []repository
 	var last string
 	more := false
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		opt := store.ScanOptions{Prefix: reg.prefix()}
 		if after != "" {
 			opt.After = reg.prefix() + after
@@ -306,7 +306,7 @@ func (s *Service) DeleteRepository(ctx context.Context, in *api.DeleteRepository
 	}
 	var rec repository
 	var evs []imageEvent
-	err := s.db.Update(ctx, func(tx store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		rec, _, err = getRepo(tx, repo)
 		if err != nil {
@@ -391,7 +391,7 @@ func (s *Service) readRepo(ctx context.Context, repo registry.Repo, action strin
 		return repository{}, err
 	}
 	var rec repository
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		rec, _, err = getRepo(tx, repo)
 		return err
 	})
@@ -404,7 +404,7 @@ func (s *Service) updateRepo(ctx context.Context, repo registry.Repo, action str
 		return repository{}, err
 	}
 	var rec repository
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var ver int64
 		var err error
 		rec, ver, err = getRepo(tx, repo)
@@ -458,7 +458,7 @@ func (s *Service) PutImageScanningConfiguration(ctx context.Context, in *api.Put
 func (s *Service) BatchGetRepositoryScanningConfiguration(ctx context.Context, in *api.BatchGetRepositoryScanningConfigurationRequest) (*api.BatchGetRepositoryScanningConfigurationResponse, error) {
 	reg := callerRegistry(ctx, nil)
 	out := &api.BatchGetRepositoryScanningConfigurationResponse{ScanningConfigurations: api.RepositoryScanningConfigurationList{}, Failures: api.RepositoryScanningConfigurationFailureList{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		for _, n := range in.RepositoryNames {
 			rec, _, err := getRepo(tx, reg.repo(n))
 			if err != nil {
@@ -616,7 +616,7 @@ func (s *Service) DeleteRepositoryPolicy(ctx context.Context, in *api.DeleteRepo
 func (s *Service) Catalog(ctx context.Context, id registry.Identity, last string, n int) ([]string, error) {
 	reg := registryID{id.Account, id.Region}
 	var names []string
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		opt := store.ScanOptions{Prefix: reg.prefix(), Limit: n}
 		if last != "" {
 			opt.After = reg.prefix() + last

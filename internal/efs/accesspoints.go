@@ -37,7 +37,7 @@ func (s *Service) CreateAccessPoint(ctx context.Context, in *api.CreateAccessPoi
 	if len(in.Tags) > maxTags {
 		return nil, badRequest("Tags cannot exceed %d.", maxTags)
 	}
-	ap := &accessPoint{ID: s.ids.Resource("fsap"), ClientToken: *in.ClientToken, FileSystemID: *in.FileSystemId,
+	ap := &accessPoint{ID: s.IDs.Resource("fsap"), ClientToken: *in.ClientToken, FileSystemID: *in.FileSystemId,
 		Tags: mergeTags(nil, in.Tags), Path: "/", State: stateCreating}
 	ap.ARN = sc.ARN("elasticfilesystem", "access-point/"+ap.ID)
 	if u := in.PosixUser; u != nil {
@@ -107,7 +107,7 @@ func (s *Service) DescribeAccessPoints(ctx context.Context, in *api.DescribeAcce
 		return nil, badRequest("Must specify exactly one mutually exclusive parameter.")
 	}
 	out := &api.DescribeAccessPointsResponse{AccessPoints: api.AccessPointDescriptions{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if in.AccessPointId != nil {
 			ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
 			if err == nil {

@@ -10,7 +10,6 @@ package efs
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"time"
@@ -18,19 +17,14 @@ import (
 	"overcast"
 	api "overcast/internal/api/efs"
 	"overcast/internal/controller"
-	"overcast/internal/ids"
 	"overcast/internal/service"
-	"overcast/internal/store"
 )
 
 // Service is the EFS API, and the mount source the ECS agent resolves
 // volumes with.
 type Service struct {
 	api.UnimplementedServer
-	db      store.Store
-	now     func() time.Time
-	ids     *ids.Source
-	log     *slog.Logger
+	service.Base
 	dataDir string
 	subnets Subnets
 
@@ -64,13 +58,9 @@ func New(env *service.Env, subnets Subnets) *Service {
 	if subnets == nil {
 		subnets = defaultSubnets{}
 	}
-	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger,
+	s := &Service{Base: env.Base(),
 		dataDir: filepath.Join(env.DataDir, "efs"), subnets: subnets}
-	s.lifecycle = env.Controllers.Add(controller.Config{
-		Name:       "efs-lifecycle",
-		Reconciler: controller.ReconcilerFunc(s.reconcile),
-		Keys:       s.pending,
-	})
+	s.lifecycle = env.Controllers.AddFunc("efs-lifecycle", s.reconcile, s.pending)
 	return s
 }
 

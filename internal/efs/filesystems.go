@@ -35,7 +35,7 @@ func getFileSystem(tx store.Tx, sc scope, id string) (*fileSystem, int64, error)
 // controller look at the keys fn returned.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) ([]string, error)) error {
 	var keys []string
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var err error
 		keys, err = fn(tx)
 		return err
@@ -59,7 +59,7 @@ func (s *Service) CreateFileSystem(ctx context.Context, in *api.CreateFileSystem
 		return nil, badRequest("KmsKeyId requires Encrypted to be true.")
 	}
 	fs := &fileSystem{
-		ID: s.ids.Resource("fs"), CreationToken: *in.CreationToken, Created: s.now().UTC(), State: stateCreating,
+		ID: s.IDs.Resource("fs"), CreationToken: *in.CreationToken, Created: s.Now().UTC(), State: stateCreating,
 		PerformanceMode: deref(in.PerformanceMode, api.PerformanceModeGeneralPurpose), ThroughputMode: mode,
 		Provisioned: in.ProvisionedThroughputInMibps, Encrypted: deref(in.Encrypted, false),
 		AvailabilityZone: deref(in.AvailabilityZoneName, ""), Tags: mergeTags(nil, in.Tags),
@@ -136,7 +136,7 @@ func (s *Service) DescribeFileSystems(ctx context.Context, in *api.DescribeFileS
 		return nil, badRequest("Request cannot contain both a file system ID and a creation token.")
 	}
 	out := &api.DescribeFileSystemsResponse{Marker: in.Marker, FileSystems: api.FileSystemDescriptions{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if in.FileSystemId != nil {
 			fs, _, err := getFileSystem(tx, sc, *in.FileSystemId)
 			if err != nil {
@@ -260,7 +260,7 @@ func (s *Service) modifyFileSystem(ctx context.Context, id string, change func(f
 func (s *Service) viewFileSystem(ctx context.Context, id string) (*fileSystem, error) {
 	sc := overcast.ScopeOf(ctx)
 	var fs *fileSystem
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		fs, _, err = getFileSystem(tx, sc, id)
 		return err

@@ -73,7 +73,7 @@ func (s *Service) pending(ctx context.Context) ([]string, error) {
 			return nil
 		}
 	}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		for table, kind := range map[string]string{fileSystemsTable: kindFileSystem,
 			mountTargetsTable: kindMountTarget, accessPointsTable: kindAccessPoint} {
 			if err := store.ScanJSON(tx, table, store.ScanOptions{}, collect(kind)); err != nil {
@@ -117,7 +117,7 @@ func (s *Service) reconcile(ctx context.Context, key string) (controller.Result,
 			// symbolic link in the way) is tried again, and reported, on
 			// mount; the access point itself is fine.
 			if _, err := s.accessPointRoot(sc, ap); err != nil {
-				s.log.Warn("efs: cannot prepare an access point's root directory", "accessPoint", ap.ID, "err", err)
+				s.Logger.Warn("efs: cannot prepare an access point's root directory", "accessPoint", ap.ID, "err", err)
 			}
 			return nil
 		})
@@ -128,7 +128,7 @@ func (s *Service) reconcile(ctx context.Context, key string) (controller.Result,
 // reconcileRecord makes a creating record available or forgets a deleting
 // one, after prepare (when not nil) did the work of that state.
 func (s *Service) reconcileRecord(ctx context.Context, table string, sc scope, id string, prepare func(tx store.Tx, state string) error) error {
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var rec map[string]any
 		version, err := store.GetJSON(tx, table, sc.Key(id), &rec)
 		if errors.Is(err, store.ErrNotFound) {
@@ -168,7 +168,7 @@ func (s *Service) reconcileFileSystem(ctx context.Context, sc scope, id string) 
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("efs: removing the data of %s: %w", id, err)
 		}
-		s.log.Info("efs: deleted a file system's data", "fileSystem", id)
+		s.Logger.Info("efs: deleted a file system's data", "fileSystem", id)
 		return s.dropFileSystemIndexes(tx, sc, id)
 	})
 }

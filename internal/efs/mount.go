@@ -27,7 +27,7 @@ func (s *Service) MountSource(ctx context.Context, account, region, fileSystemID
 	sc := overcast.Scope{Account: account, Region: region}
 	var fs *fileSystem
 	var ap *accessPoint
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if fs, _, err = getFileSystem(tx, sc, fileSystemID); err != nil {
 			return err

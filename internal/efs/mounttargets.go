@@ -68,8 +68,8 @@ func (s *Service) CreateMountTarget(ctx context.Context, in *api.CreateMountTarg
 			return nil, badRequest("IP address %s is not in the range of subnet %s (%s).", *in.IpAddress, subnet.ID, subnet.CIDR)
 		}
 	}
-	mt := &mountTarget{ID: s.ids.Resource("fsmt"), FileSystemID: *in.FileSystemId, SubnetID: subnet.ID,
-		VPCID: subnet.VPCID, AvailabilityZone: subnet.AvailabilityZone, NetworkInterface: s.ids.Resource("eni"),
+	mt := &mountTarget{ID: s.IDs.Resource("fsmt"), FileSystemID: *in.FileSystemId, SubnetID: subnet.ID,
+		VPCID: subnet.VPCID, AvailabilityZone: subnet.AvailabilityZone, NetworkInterface: s.IDs.Resource("eni"),
 		SecurityGroups: in.SecurityGroups, State: stateCreating}
 	var out *api.MountTargetDescription
 	err = s.update(ctx, func(tx store.Tx) ([]string, error) {
@@ -176,7 +176,7 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 		return nil, badRequest("Must specify exactly one mutually exclusive parameter.")
 	}
 	out := &api.DescribeMountTargetsResponse{Marker: in.Marker, MountTargets: api.MountTargetDescriptions{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if in.MountTargetId != nil {
 			mt, _, err := getMountTarget(tx, sc, *in.MountTargetId)
 			if err == nil {
@@ -216,7 +216,7 @@ func (s *Service) DeleteMountTarget(ctx context.Context, in *api.DeleteMountTarg
 func (s *Service) DescribeMountTargetSecurityGroups(ctx context.Context, in *api.DescribeMountTargetSecurityGroupsRequest) (*api.DescribeMountTargetSecurityGroupsResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	var mt *mountTarget
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		mt, _, err = getMountTarget(tx, sc, *in.MountTargetId)
 		return err

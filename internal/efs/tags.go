@@ -14,7 +14,7 @@ import (
 func (s *Service) tagged(ctx context.Context, resourceID string, change func([]tag) ([]tag, error)) ([]tag, error) {
 	sc := overcast.ScopeOf(ctx)
 	var tags []tag
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var (
 			version int64
 			err     error

@@ -108,7 +108,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, in *api.ListAccessKeysRequ
 	}
 	acct := accountOf(ctx)
 	var recs []accessKeyRec
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		ids, _, _, err := ownerKeys(tx, acct, owner, time.Time{})
 		if err != nil {
 			return err
@@ -209,7 +209,7 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *api.GetAccessKey
 	var k accessKeyRec
 	var used keyUsage
 	var wasUsed bool
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, accessKeysTable, *in.AccessKeyId, &k)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && k.Account != acct) {
 			return api.NewNoSuchEntityException("The Access Key with id %s cannot be found.", *in.AccessKeyId)

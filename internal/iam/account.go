@@ -41,7 +41,7 @@ func (s *Service) GetAccountSummary(ctx context.Context) (*api.GetAccountSummary
 	for k, v := range quotas {
 		summary[k] = v
 	}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		counts := []struct {
 			key   string
 			table entityTable
@@ -88,7 +88,7 @@ func (s *Service) GetAccountSummary(ctx context.Context) (*api.GetAccountSummary
 
 func (s *Service) ListAccountAliases(ctx context.Context, in *api.ListAccountAliasesRequest) (*api.ListAccountAliasesResponse, error) {
 	var a accountRec
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, accountsTable, accountOf(ctx), &a)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -200,7 +200,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *api.Ge
 		pos++
 		return pos > start && pos <= start+pg.max
 	}
-	err = s.db.View(ctx, func(tx store.Tx) (err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) (err error) {
 		if want(api.EntityTypeUser) {
 			if out.UserDetailList, err = detailsOnPage(tx, acct, users, take, userDetail); err != nil {
 				return err

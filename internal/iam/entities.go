@@ -78,7 +78,7 @@ func (k entityKind[T, P]) load(tx store.Tx, acct, name string) (T, int64, error)
 
 // read is load in a transaction of its own, in the caller's account.
 func (k entityKind[T, P]) read(ctx context.Context, s *Service, name string) (v T, err error) {
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		v, _, err = k.load(tx, accountOf(ctx), name)
 		return err
 	})
@@ -177,7 +177,7 @@ func createDescribed[T any, P record[T], O any](ctx context.Context, s *Service,
 // readDescribed reads the named entity of the caller's account and
 // describes it, in one read transaction.
 func readDescribed[T any, P record[T], O any](ctx context.Context, s *Service, k entityKind[T, P], name string, describe summary[T, O]) (out O, err error) {
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		acct := accountOf(ctx)
 		v, _, err := k.load(tx, acct, name)
 		if err != nil {

@@ -46,7 +46,7 @@ func (s *Service) GetGroup(ctx context.Context, in *api.GetGroupRequest) (*api.G
 	acct := accountOf(ctx)
 	out := &api.GetGroupResponse{Users: api.UserListType{}}
 	var next string
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		g, _, err := groups.load(tx, acct, *in.GroupName)
 		if err != nil {
 			return err

@@ -12,7 +12,6 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/iam"
-	"overcast/internal/ids"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -20,9 +19,7 @@ import (
 // Service is the IAM API.
 type Service struct {
 	api.UnimplementedServer
-	db      store.Store
-	now     func() time.Time
-	ids     *ids.Source
+	service.Base
 	managed *managedPolicies
 	keys    keyCache
 	usage   usageThrottle
@@ -32,7 +29,7 @@ var _ api.Server = (*Service)(nil)
 
 // New returns IAM.
 func New(env *service.Env) *Service {
-	return &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, managed: awsManagedPolicies(),
+	return &Service{Base: env.Base(), managed: awsManagedPolicies(),
 		keys: keyCache{entries: map[string]cachedKey{}}, usage: usageThrottle{last: map[string]keyUsage{}}}
 }
 
@@ -44,11 +41,11 @@ func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 const updateAttempts = 8
 
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return store.UpdateRetry(ctx, s.db, updateAttempts, fn)
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
 }
 
 // clock is the time IAM records: UTC, whole seconds, as AWS reports it.
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
+func (s *Service) clock() time.Time { return s.Now().UTC().Truncate(time.Second) }
 
 func accountOf(ctx context.Context) string { return overcast.CallerFrom(ctx).AccountID }
 
@@ -62,11 +59,11 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (over
 	if len(accessKeyID) != 20 || !strings.HasPrefix(accessKeyID, accessKeyIDPrefix) {
 		return overcast.Credentials{}, overcast.ErrUnknownAccessKey
 	}
-	now := s.now()
+	now := s.Now()
 	e, gen, ok := s.keys.get(accessKeyID, now)
 	if !ok {
 		var rec accessKeyRec
-		err := s.db.View(ctx, func(tx store.Tx) error {
+		err := s.Store.View(ctx, func(tx store.Tx) error {
 			_, err := store.GetJSON(tx, accessKeysTable, accessKeyID, &rec)
 			return err
 		})
@@ -168,7 +165,7 @@ func (s *Service) RoleByARN(ctx context.Context, arn string) (overcast.Role, err
 		return overcast.Role{}, roles.notFound(arn)
 	}
 	var r roleRec
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		r, _, err = roles.load(tx, a.AccountID, name)
 		return err
 	})

@@ -23,14 +23,14 @@ const (
 )
 
 // newID returns prefix and 17 random uppercase letters and digits.
-func (s *Service) newID(prefix string) string { return prefix + s.ids.String(upperAlnum, 17) }
+func (s *Service) newID(prefix string) string { return prefix + s.IDs.String(upperAlnum, 17) }
 
 // newAccessKeyID returns "AKIA" and 16 random uppercase letters and digits:
 // the 20 characters of a real long-term key ID.
-func (s *Service) newAccessKeyID() string { return accessKeyIDPrefix + s.ids.String(upperAlnum, 16) }
+func (s *Service) newAccessKeyID() string { return accessKeyIDPrefix + s.IDs.String(upperAlnum, 16) }
 
 // newSecretAccessKey returns 40 characters of base64's alphabet, like AWS's.
-func (s *Service) newSecretAccessKey() string { return s.ids.String(secretLetter, 40) }
+func (s *Service) newSecretAccessKey() string { return s.IDs.String(secretLetter, 40) }
 
 // stableID derives an ID from a name, for entities that must have the same
 // ID in every account and after every restart (AWS managed policies).

@@ -45,7 +45,7 @@ func describedPage[T, O any](ctx context.Context, s *Service, marker *string, ma
 	acct := accountOf(ctx)
 	var out []O
 	var next string
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		found, n, err := find(tx, acct, pg)
 		if err != nil {
 			return err

@@ -73,7 +73,7 @@ func (s *Service) loadPolicy(tx store.Tx, acct, arn string) (managedPolicy, erro
 
 // readPolicy is loadPolicy in a transaction of its own, in the caller's account.
 func (s *Service) readPolicy(ctx context.Context, arn string) (mp managedPolicy, err error) {
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		mp, err = s.loadPolicy(tx, accountOf(ctx), arn)
 		return err
 	})
@@ -168,7 +168,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *api.CreatePolicyRequest)
 func (s *Service) GetPolicy(ctx context.Context, in *api.GetPolicyRequest) (*api.GetPolicyResponse, error) {
 	acct := accountOf(ctx)
 	var out *api.Policy
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		mp, err := s.loadPolicy(tx, acct, *in.PolicyArn)
 		if err != nil {
 			return err
@@ -198,7 +198,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *api.ListPoliciesRequest)
 
 	out := &api.ListPoliciesResponse{Policies: api.PolicyListType{}}
 	more, last := false, ""
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		// consider adds mp to the page if it passes the filters; it
 		// reports false once the page is full and another policy passed.
 		consider := func(mp managedPolicy, key string) (bool, error) {
@@ -407,7 +407,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *api.ListEntitie
 		PolicyUsers: api.PolicyUserListType{}, PolicyRoles: api.PolicyRoleListType{}}
 	taken := 0
 	var next string
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		mp, err := s.loadPolicy(tx, acct, *in.PolicyArn)
 		if err != nil {
 			return err

@@ -236,7 +236,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteSer
 		if err := releaseAttachments(tx, acct, roles.resource, r.Name, r.Attached, r.Boundary); err != nil {
 			return err
 		}
-		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + s.ids.UUID()
+		taskID = "task/aws-service-role/" + r.ServiceLinked + "/" + r.Name + "/" + s.IDs.UUID()
 		_, err := store.PutJSON(tx, deletionTasksTable, taskID, deletionTask{Account: acct, Status: api.DeletionTaskStatusTypeSUCCEEDED}, 0)
 		return err
 	})
@@ -248,7 +248,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *api.DeleteSer
 
 func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, in *api.GetServiceLinkedRoleDeletionStatusRequest) (*api.GetServiceLinkedRoleDeletionStatusResponse, error) {
 	var task deletionTask
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, deletionTasksTable, *in.DeletionTaskId, &task)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && task.Account != accountOf(ctx)) {
 			return api.NewNoSuchEntityException("Deletion task %s cannot be found.", *in.DeletionTaskId)

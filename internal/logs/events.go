@@ -116,7 +116,7 @@ func (s *Service) putEvents(ctx context.Context, ref groupRef, streamName string
 		return putGroup(tx, &g)
 	})
 	if err == nil && delivered {
-		s.events.Notify()
+		s.Bus.Notify()
 	}
 	return res, err
 }
@@ -229,7 +229,7 @@ func (s *Service) GetLogEvents(ctx context.Context, in *api.GetLogEventsRequest)
 
 	var events []storedEvent
 	var anchor position // where tokens point when nothing was read
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err

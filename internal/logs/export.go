@@ -140,7 +140,7 @@ func (s *Service) CreateExportTask(ctx context.Context, in *api.CreateExportTask
 		strings.NewReader(writeTestContent), int64(len(writeTestContent))); err != nil {
 		return nil, bucketError("PutObject", err)
 	}
-	t := exportTask{ID: s.ids.UUID(), Name: deref(in.TaskName), Account: ref.Account, Region: ref.Region, Group: ref.Name,
+	t := exportTask{ID: s.IDs.UUID(), Name: deref(in.TaskName), Account: ref.Account, Region: ref.Region, Group: ref.Name,
 		GroupID: g.ID, StreamPrefix: deref(in.LogStreamNamePrefix), From: from, To: to, Bucket: *in.Destination, Prefix: prefix,
 		Status: api.ExportTaskStatusCodePENDING, Message: "Pending", Created: s.nowMillis()}
 	err = s.update(ctx, func(tx store.Tx) error {
@@ -166,7 +166,7 @@ func exportKey(prefix string, parts ...string) string {
 // checked before the bucket is written to, and again when the task is
 // stored.
 func (s *Service) checkActiveExports(ctx context.Context, ref groupRef) error {
-	return s.st.View(ctx, func(tx store.Tx) error { return activeExport(tx, ref.Account) })
+	return s.Store.View(ctx, func(tx store.Tx) error { return activeExport(tx, ref.Account) })
 }
 
 func activeExport(tx store.Tx, account string) error {
@@ -202,7 +202,7 @@ func (s *Service) DescribeExportTasks(ctx context.Context, in *api.DescribeExpor
 		return nil, err
 	}
 	var tasks []exportTask
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, exportsTable, store.ScanOptions{Prefix: callerGroup(ctx, "").key()}, func(_ string, t exportTask, _ int64) error {
 			if (in.TaskId == nil || t.ID == *in.TaskId) && (in.StatusCode == nil || t.Status == *in.StatusCode) {
 				tasks = append(tasks, t)
@@ -249,7 +249,7 @@ func (t *exportTask) describe() api.ExportTask {
 // keys, which is how a restart resumes them.
 func (s *Service) activeExportKeys(ctx context.Context) ([]string, error) {
 	var keys []string
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, exportsTable, store.ScanOptions{}, func(key string, t exportTask, _ int64) error {
 			if t.active() {
 				keys = append(keys, key)
@@ -327,7 +327,7 @@ type exportPart struct {
 // t to that stream. A group deleted meanwhile has nothing more.
 func (s *Service) nextExportPart(ctx context.Context, t *exportTask) (*exportPart, error) {
 	var part *exportPart
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, groupRef{Account: t.Account, Region: t.Region, Name: t.Group})
 		if isNotFound(err) || (err == nil && g.ID != t.GroupID) {
 			return nil

@@ -44,7 +44,7 @@ func (s *Service) FilterLogEvents(ctx context.Context, in *api.FilterLogEventsRe
 	}
 
 	out := &api.FilterLogEventsResponse{Events: api.FilteredLogEvents{}, SearchedLogStreams: api.SearchedLogStreams{}}
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err

@@ -21,7 +21,7 @@ import (
 const updateAttempts = 5
 
 func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
-	return store.UpdateRetry(ctx, s.st, updateAttempts, fn)
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
 }
 
 // groupRef names a log group: the caller's account and region unless an
@@ -109,7 +109,7 @@ func loadGroup(tx store.Tx, ref groupRef) (group, int64, error) {
 // viewGroup reads a group in its own snapshot.
 func (s *Service) viewGroup(ctx context.Context, ref groupRef) (group, error) {
 	var g group
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		g, _, err = loadGroup(tx, ref)
 		return err
@@ -119,7 +119,7 @@ func (s *Service) viewGroup(ctx context.Context, ref groupRef) (group, error) {
 
 // viewRecord reads a JSON record in its own snapshot.
 func (s *Service) viewRecord(ctx context.Context, table, key string, v any) error {
-	return s.st.View(ctx, func(tx store.Tx) error {
+	return s.Store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, table, key, v)
 		return err
 	})
@@ -385,7 +385,7 @@ func (s *Service) scanGroups(ctx context.Context, prefix string, token *string, 
 	}
 	var out []group
 	var next *string
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, groupsTable, opt, func(_ string, g group, _ int64) error {
 			if !keep(&g) {
 				return nil

@@ -131,7 +131,7 @@ func (s *Service) StartQuery(ctx context.Context, in *api.StartQueryRequest) (*a
 		limit = maxQueryLimit // the query's own limit wins over StartQuery's
 	}
 	caller := overcast.CallerFrom(ctx)
-	q := queryRecord{ID: s.ids.UUID(), Account: refs[0].Account, Region: refs[0].Region, String: *in.QueryString,
+	q := queryRecord{ID: s.IDs.UUID(), Account: refs[0].Account, Region: refs[0].Region, String: *in.QueryString,
 		Start: *in.StartTime * 1000, End: *in.EndTime * 1000, Limit: limit, Status: api.QueryStatusScheduled, Created: s.nowMillis(), User: caller.ARN}
 	err = s.update(ctx, func(tx store.Tx) error {
 		q.Groups = q.Groups[:0]
@@ -277,7 +277,7 @@ func (s *Service) DescribeQueries(ctx context.Context, in *api.DescribeQueriesRe
 		}
 	}
 	var queries []queryRecord
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, queriesTable, store.ScanOptions{Prefix: callerGroup(ctx, "").key()}, func(_ string, q queryRecord, _ int64) error {
 			inGroup := in.LogGroupName == nil || slices.ContainsFunc(q.Groups, func(g queryGroup) bool { return g.Name == *in.LogGroupName })
 			if inGroup && (in.Status == nil || q.Status == *in.Status) && (in.QueryLanguage == nil || *in.QueryLanguage == api.QueryLanguageCWLI) {
@@ -320,7 +320,7 @@ func (s *Service) runQuery(ctx context.Context, key string) (controller.Result, 
 	}
 	expires := time.UnixMilli(q.Created).Add(queryResultsKept)
 	if !q.active() {
-		if s.now().Before(expires) {
+		if s.Now().Before(expires) {
 			return controller.At(expires), nil
 		}
 		return controller.Result{}, s.update(ctx, func(tx store.Tx) error {
@@ -335,7 +335,7 @@ func (s *Service) runQuery(ctx context.Context, key string) (controller.Result, 
 	if err != nil {
 		return controller.Result{}, err // it compiled when it was started
 	}
-	started := s.now()
+	started := s.Now()
 	if !s.setQuery(ctx, key, func(cur *queryRecord) { cur.Status = api.QueryStatusRunning }) {
 		return controller.Result{}, nil // stopped meanwhile
 	}
@@ -349,7 +349,7 @@ func (s *Service) runQuery(ctx context.Context, key string) (controller.Result, 
 		return controller.Result{}, err
 	}
 	s.setQuery(ctx, key, func(cur *queryRecord) {
-		cur.Status, cur.Results, cur.Duration = api.QueryStatusComplete, results, s.now().Sub(started).Milliseconds()
+		cur.Status, cur.Results, cur.Duration = api.QueryStatusComplete, results, s.Now().Sub(started).Milliseconds()
 		cur.Matched, cur.Scanned, cur.Bytes = stats.Matched, stats.Scanned, stats.Bytes
 	})
 	return controller.At(expires), nil
@@ -381,7 +381,7 @@ type queryStats struct{ Matched, Scanned, Bytes int64 }
 func (s *Service) executeQuery(ctx context.Context, q *queryRecord, compiled *query) ([][]resultField, queryStats, error) {
 	var stats queryStats
 	var results [][]resultField
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		scan := func(yield func(*queryEvent) bool) error {
 			for _, qg := range q.Groups {
 				if err := s.scanQueryGroup(ctx, tx, q, qg, &stats, yield); err != nil {

@@ -56,7 +56,7 @@ func TestQueryLifecycle(t *testing.T) {
 
 	pending := startQuery(s)
 	restarted := start()
-	keys, err := store.TableKeys(ctx, restarted.st, queriesTable)
+	keys, err := store.TableKeys(ctx, restarted.Store, queriesTable)
 	if err != nil || !cmp.Equal(keys, []string{key(pending), key(stopped)}) && !cmp.Equal(keys, []string{key(stopped), key(pending)}) {
 		t.Fatalf("keys after the restart: %v, %v", keys, err)
 	}

@@ -28,15 +28,12 @@ package logs
 import (
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
 	api "overcast/internal/api/logs"
 	"overcast/internal/awsproto"
-	"overcast/internal/bus"
 	"overcast/internal/controller"
-	"overcast/internal/ids"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -75,12 +72,8 @@ const (
 // Service is the CloudWatch Logs API.
 type Service struct {
 	api.UnimplementedServer
-	st      store.Store
-	now     func() time.Time
-	ids     *ids.Source
-	logger  *slog.Logger
-	objects ObjectWriter  // S3, for export tasks
-	events  bus.Publisher // subscription filters' deliveries
+	service.Base
+	objects ObjectWriter // S3, for export tasks
 
 	filterScan   int // maxFilterScan; tests lower it
 	maxLogGroups int // maxLogGroups; tests lower it
@@ -107,30 +100,23 @@ const retentionResync = time.Minute
 
 // New returns CloudWatch Logs; export tasks write to S3 through objects.
 func New(env *service.Env, objects ObjectWriter) *Service {
-	s := &Service{st: env.Store, now: env.Clock.Now, ids: env.IDs, logger: env.Logger, objects: objects, events: env.Bus,
+	s := &Service{Base: env.Base(), objects: objects,
 		filterScan: maxFilterScan, maxLogGroups: maxLogGroups, exportPart: exportPartEvents}
-	s.reclaim = env.Controllers.Add(controller.Config{
-		Name:       "logs-reclaim",
-		Reconciler: controller.ReconcilerFunc(s.reclaimTombstone),
-		Keys:       store.TableKeysFunc(s.st, gcTable), // the tombstones
-	})
+	// reclaim is keyed by the tombstones.
+	s.reclaim = env.Controllers.AddFunc("logs-reclaim", s.reclaimTombstone, store.TableKeysFunc(s.Store, gcTable))
 	s.retention = env.Controllers.Add(controller.Config{
 		Name:       "logs-retention",
 		Reconciler: controller.ReconcilerFunc(s.expireGroup),
 		Keys:       s.retainingGroups,
 		Resync:     retentionResync,
 	})
-	s.exports = env.Controllers.Add(controller.Config{
-		Name:       "logs-export",
-		Reconciler: controller.ReconcilerFunc(s.runExport),
-		Keys:       s.activeExportKeys,
-	})
+	s.exports = env.Controllers.AddFunc("logs-export", s.runExport, s.activeExportKeys)
 	// Queries are keyed by every query: the active ones to run (again,
 	// after a restart), the others to delete when their results expire.
 	s.queries = env.Controllers.Add(controller.Config{
 		Name:       "logs-insights",
 		Reconciler: controller.ReconcilerFunc(s.runQuery),
-		Keys:       store.TableKeysFunc(s.st, queriesTable),
+		Keys:       store.TableKeysFunc(s.Store, queriesTable),
 		Workers:    queryWorkers,
 	})
 	return s
@@ -139,7 +125,7 @@ func New(env *service.Env, objects ObjectWriter) *Service {
 // API is CloudWatch Logs' API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
-func (s *Service) nowMillis() int64 { return s.now().UnixMilli() }
+func (s *Service) nowMillis() int64 { return s.Now().UnixMilli() }
 
 // group is a log group's record.
 type group struct {

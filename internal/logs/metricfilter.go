@@ -211,7 +211,7 @@ func listFilters[T any](ctx context.Context, s *Service, table string, group, pr
 	}
 	var all []entry
 	scope := callerGroup(ctx, "").key() // every group of the caller
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		base := scope
 		if group != nil {
 			ref := callerGroup(ctx, *group)

@@ -255,7 +255,7 @@ func (s *Service) MetricData(ctx context.Context, account, region, namespace, na
 		prefix += name + "\x00"
 	}
 	var out []MetricDatum
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(metricsTable, store.ScanOptions{Prefix: prefix}, func(it store.Item) error {
 			var m minuteStats
 			if err := json.Unmarshal(it.Value, &m); err != nil {

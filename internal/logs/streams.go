@@ -112,7 +112,7 @@ func (s *Service) DescribeLogStreams(ctx context.Context, in *api.DescribeLogStr
 	prefix := deref(in.LogStreamNamePrefix)
 
 	out := &api.DescribeLogStreamsResponse{LogStreams: api.LogStreams{}}
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		g, _, err := loadGroup(tx, ref)
 		if err != nil {
 			return err

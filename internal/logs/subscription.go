@@ -139,7 +139,7 @@ func (s *Service) DescribeSubscriptionFilters(ctx context.Context, in *api.Descr
 // one stream each of the group's subscription filters matches; it reports
 // whether it published anything (the bus is then to be notified).
 func (s *Service) deliver(ctx context.Context, tx store.Tx, g *group, st *stream, events []storedEvent) (bool, error) {
-	if g.Subscriptions == 0 || len(events) == 0 || s.events == nil {
+	if g.Subscriptions == 0 || len(events) == 0 || s.Bus == nil {
 		return false, nil
 	}
 	ref := groupRef{Account: g.Account, Region: g.Region, Name: g.Name}
@@ -165,14 +165,14 @@ func (s *Service) deliver(ctx context.Context, tx store.Tx, g *group, st *stream
 		if err != nil {
 			return err
 		}
-		evs = append(evs, bus.Event{Source: EventSource, Type: DeliveryEventType, Time: s.now(), Account: g.Account, Region: g.Region,
+		evs = append(evs, bus.Event{Source: EventSource, Type: DeliveryEventType, Time: s.Now(), Account: g.Account, Region: g.Region,
 			Resources: []string{g.arn(), f.Destination}, Detail: detail})
 		return nil
 	})
 	if err != nil || len(evs) == 0 {
 		return false, err
 	}
-	return true, s.events.Publish(ctx, tx, evs...)
+	return true, s.Bus.Publish(ctx, tx, evs...)
 }
 
 // Delivery is one batch a subscription filter delivers: where to, and

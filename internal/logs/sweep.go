@@ -34,7 +34,7 @@ func addTombstone(tx store.Tx, groupID, streamID uint64) (key string, err error)
 // reclaims the events of deleted groups and streams, then deletes events
 // older than their group's retention (reads already hide them).
 func (s *Service) Sweep(ctx context.Context) error {
-	tombs, err := store.TableKeys(ctx, s.st, gcTable)
+	tombs, err := store.TableKeys(ctx, s.Store, gcTable)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Service) reclaimTombstone(ctx context.Context, key string) (controller.
 // retention controller's keys.
 func (s *Service) retainingGroups(ctx context.Context) ([]string, error) {
 	var keys []string
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, groupsTable, store.ScanOptions{}, func(key string, g group, _ int64) error {
 			if g.RetentionDays > 0 {
 				keys = append(keys, key)
@@ -133,7 +133,7 @@ func (s *Service) deleteChunk(ctx context.Context, table, prefix string) (more b
 func (s *Service) expire(ctx context.Context, ref groupRef) error {
 	var g group
 	var due []string
-	err := s.st.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if g, _, err = loadGroup(tx, ref); err != nil {
 			return err

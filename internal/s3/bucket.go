@@ -69,7 +69,7 @@ func (s *Service) CreateBucket(ctx context.Context, in *api.CreateBucketRequest)
 			return nil, err
 		}
 	}
-	rec := &bucketRecord{Name: name, Owner: caller.AccountID, Region: region, Created: s.now().UTC(),
+	rec := &bucketRecord{Name: name, Owner: caller.AccountID, Region: region, Created: s.Now().UTC(),
 		ObjectLock: in.ObjectLockEnabledForBucket != nil && *in.ObjectLockEnabledForBucket,
 		Ownership:  deref(in.ObjectOwnership), Tags: tags}
 	if rec.ObjectLock {
@@ -519,7 +519,7 @@ func (s *Service) PutBucketNotificationConfiguration(ctx context.Context, in *ap
 	if cfg == nil {
 		cfg = &api.NotificationConfiguration{}
 	}
-	if err := validateNotification(cfg, s.ids); err != nil {
+	if err := validateNotification(cfg, s.IDs); err != nil {
 		return err
 	}
 	return s.setBucket(ctx, *in.Bucket, "s3:PutBucketNotification", func(b *bucketRecord) { b.Notification = cfg })

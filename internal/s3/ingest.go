@@ -177,7 +177,7 @@ func (s *Service) commitBlob(ctx context.Context, in *ingested) error {
 	if in.w == nil {
 		return nil
 	}
-	if err := s.st.Update(ctx, func(tx store.Tx) error {
+	if err := s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.Put(tableOrphan, in.w.ID(), nil, store.AnyVersion)
 		return err
 	}); err != nil {
@@ -199,6 +199,6 @@ func adopt(tx store.Tx, ids ...string) error {
 // failed after the commit).
 func (s *Service) discard(ctx context.Context, ids ...string) {
 	if err := s.deleteBlobs(context.WithoutCancel(ctx), ids); err != nil {
-		s.logger.Error("s3: discarding blobs", "err", err)
+		s.Logger.Error("s3: discarding blobs", "err", err)
 	}
 }

@@ -174,7 +174,7 @@ func (s *Service) lifecycleBuckets(ctx context.Context) ([]string, error) {
 // reconcileLifecycle applies the rules of one bucket that are due, and
 // asks to look again at the next midnight.
 func (s *Service) reconcileLifecycle(ctx context.Context, bucket string) (controller.Result, error) {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	b, err := s.lookupBucket(ctx, bucket)
 	if isCode(err, "NoSuchBucket") {
 		return controller.Result{}, nil

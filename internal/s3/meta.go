@@ -187,7 +187,7 @@ type partRecord struct {
 
 // newVersionID makes a version ID that sorts by seq; the random tail makes
 // it as unguessable as AWS's.
-func (s *Service) newVersionID(seq uint64) string { return fmt.Sprintf("%016x", seq) + s.ids.Hex(16) }
+func (s *Service) newVersionID(seq uint64) string { return fmt.Sprintf("%016x", seq) + s.IDs.Hex(16) }
 
 // versionSeq returns the seq a version ID was made from.
 func versionSeq(id string) (uint64, bool) {

@@ -111,8 +111,8 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 		return nil, err
 	}
 	caller := overcast.CallerFrom(ctx)
-	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + s.ids.Hex(32), Bucket: bucket, Key: key,
-		Initiated: s.now().UTC(), Initiator: caller.ARN,
+	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + s.IDs.Hex(32), Bucket: bucket, Key: key,
+		Initiated: s.Now().UTC(), Initiator: caller.ARN,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
 		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: set.class,
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: set.sse, LockMode: set.lock.mode, LockUntil: set.lock.until, LegalHold: set.lock.hold}
@@ -212,7 +212,7 @@ func (s *Service) UploadPart(ctx context.Context, in *api.UploadPartRequest) (*a
 // upload of the same part number.
 func (s *Service) savePart(ctx context.Context, u *uploadRecord, number int32, data *ingested) (partRecord, error) {
 	part := partRecord{Number: number, ETag: data.etag(), Size: data.size, Blob: data.w.ID(),
-		Modified: s.now().UTC(), Checksum: data.checksum}
+		Modified: s.Now().UTC(), Checksum: data.checksum}
 	if err := s.commitBlob(ctx, data); err != nil {
 		return part, err
 	}
@@ -351,7 +351,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in *api.CompleteM
 		for _, p := range stored {
 			byNumber[p.Number] = p
 		}
-		rec = &objectRecord{Modified: s.now().UTC(), Owner: b.Owner, Headers: u.Headers, Meta: u.Meta, Tags: u.Tags,
+		rec = &objectRecord{Modified: s.Now().UTC(), Owner: b.Owner, Headers: u.Headers, Meta: u.Meta, Tags: u.Tags,
 			StorageClass: u.StorageClass, Redirect: u.Redirect, SSE: u.SSE, LockMode: u.LockMode, LockUntil: u.LockUntil, LegalHold: u.LegalHold}
 		var etags []string
 		var sums []partChecksum

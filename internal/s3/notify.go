@@ -80,7 +80,7 @@ type EventRecord struct {
 // objectEvent builds the bus event for a change to key.
 func (s *Service) objectEvent(ctx context.Context, b *bucketRecord, name, key string, o *objectRecord) bus.Event {
 	caller := overcast.CallerFrom(ctx)
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	var r EventRecord
 	r.EventVersion, r.EventSource, r.AWSRegion = "2.1", "aws:s3", b.Region
 	r.EventTime = now.Format("2006-01-02T15:04:05.000Z")

@@ -429,7 +429,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 		return nil, err
 	}
 	rec := &objectRecord{
-		Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
+		Size: data.size, ETag: data.etag(), Modified: s.Now().UTC(), Owner: b.Owner,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
 		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, Redirect: deref(in.WebsiteRedirectLocation),
 	}
@@ -464,7 +464,7 @@ func (s *Service) versionSettings(class, sse, lockMode *string, lockUntil *time.
 	if err := checkSSE(sse); err != nil {
 		return versionSettings{}, err
 	}
-	lock, err := lockHeaders(lockMode, lockUntil, hold, s.now())
+	lock, err := lockHeaders(lockMode, lockUntil, hold, s.Now())
 	if err != nil {
 		return versionSettings{}, err
 	}
@@ -552,7 +552,7 @@ func (s *Service) readOnce(ctx context.Context, rr readRequest) (*objectRead, er
 			return err
 		}
 		res.o = o
-		if err := rr.cond.evaluate(o.ETag, o.Modified, s.now(), true); err != nil {
+		if err := rr.cond.evaluate(o.ETag, o.Modified, s.Now(), true); err != nil {
 			if e, ok := err.(*awsproto.Error); ok && e.Status == http.StatusNotModified {
 				e.Header = http.Header{"ETag": {o.etag()}, "Last-Modified": {o.Modified.Format(http.TimeFormat)}}
 			}
@@ -966,7 +966,7 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID strin
 			if err != nil || v == nil {
 				return err // deleting a version that is not there succeeds
 			}
-			if err := checkRemovable(ctx, b, key, v, bypass, s.now()); err != nil {
+			if err := checkRemovable(ctx, b, key, v, bypass, s.Now()); err != nil {
 				return err
 			}
 			if err := s.removeVersion(tx, c, bucket, key, v); err != nil {
@@ -996,7 +996,7 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID strin
 			c.events = append(c.events, s.objectEvent(ctx, b, "ObjectRemoved:Delete", key, cur))
 			return s.removeVersion(tx, c, bucket, key, cur)
 		}
-		marker := &objectRecord{DeleteMarker: true, Modified: s.now().UTC(), Owner: b.Owner}
+		marker := &objectRecord{DeleteMarker: true, Modified: s.Now().UTC(), Owner: b.Owner}
 		if err := s.newVersion(ctx, tx, c, b, key, marker, nil, "ObjectRemoved:DeleteMarkerCreated"); err != nil {
 			return err
 		}
@@ -1105,7 +1105,7 @@ func (s *Service) sourceObject(ctx context.Context, tx store.Tx, cs copySource, 
 			return nil, nil, errNoSuchKey(cs.key)
 		}
 	}
-	if err := c.evaluateCopySource(o.ETag, o.Modified, s.now()); err != nil {
+	if err := c.evaluateCopySource(o.ETag, o.Modified, s.Now()); err != nil {
 		return nil, nil, err
 	}
 	return sb, o, nil
@@ -1171,7 +1171,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 		return nil, errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 
-	rec := &objectRecord{Size: src.Size, ETag: src.ETag, Modified: s.now().UTC(), Owner: dst.Owner,
+	rec := &objectRecord{Size: src.Size, ETag: src.ETag, Modified: s.Now().UTC(), Owner: dst.Owner,
 		Headers: src.Headers, Meta: src.Meta, Tags: src.Tags, Checksum: src.Checksum, PartSizes: src.PartSizes,
 		Redirect: src.Redirect, Inline: src.Inline}
 	if directive == "REPLACE" {
@@ -1236,7 +1236,7 @@ func (s *Service) copyBlobs(ctx context.Context, src, rec *objectRecord) error {
 	for _, sg := range src.Segments {
 		id, err := blob.Copy(ctx, s.blobs, sg.Blob)
 		if err == nil {
-			err = s.st.Update(ctx, func(tx store.Tx) error {
+			err = s.Store.Update(ctx, func(tx store.Tx) error {
 				_, err := tx.Put(tableOrphan, id, nil, store.AnyVersion)
 				return err
 			})

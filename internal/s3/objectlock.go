@@ -228,7 +228,7 @@ func (s *Service) PutObjectRetention(ctx context.Context, in *api.PutObjectReten
 	if (mode != "" && mode != lockGovernance && mode != lockCompliance) || (mode == "") != (r.RetainUntilDate == nil) {
 		return nil, errMalformedXML()
 	}
-	now := s.now()
+	now := s.Now()
 	if r.RetainUntilDate != nil && !r.RetainUntilDate.After(now) {
 		return nil, errInvalidArgument("The retain until date must be in the future!", "RetainUntilDate", r.RetainUntilDate.UTC().Format(time.RFC3339))
 	}

@@ -160,7 +160,7 @@ func (s *Service) checkPostPolicy(ctx context.Context, f *postForm, bucket strin
 	if err != nil {
 		return overcast.Caller{}, nil, errInvalidPolicy("Invalid Policy: Invalid 'expiration' value: '" + p.Expiration + "'")
 	}
-	if s.now().After(exp) {
+	if s.Now().After(exp) {
 		return overcast.Caller{}, nil, s3err(http.StatusForbidden, "AccessDenied", "Invalid according to Policy: Policy expired.")
 	}
 	return caller, &p, nil
@@ -302,7 +302,7 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	if t, err := http.ParseTime(f.get("expires")); err == nil {
 		expires = &t
 	}
-	rec := &objectRecord{Size: data.size, ETag: data.etag(), Modified: s.now().UTC(), Owner: b.Owner,
+	rec := &objectRecord{Size: data.size, ETag: data.etag(), Modified: s.Now().UTC(), Owner: b.Owner,
 		Headers: contentHeaders{Type: f.get("content-type"), Encoding: f.get("content-encoding"), Disposition: f.get("content-disposition"),
 			Language: f.get("content-language"), CacheControl: f.get("cache-control"), Expires: expires},
 		Meta: meta, Tags: tags, Checksum: data.checksum, StorageClass: class,

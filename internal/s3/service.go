@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"overcast/internal/blob"
 	"overcast/internal/bus"
 	"overcast/internal/controller"
-	"overcast/internal/ids"
 	"overcast/internal/policy"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -30,12 +28,8 @@ import (
 type Service struct {
 	api.UnimplementedServer
 
-	st          store.Store
+	service.Base
 	blobs       blob.Store
-	events      bus.Publisher
-	now         func() time.Time
-	ids         *ids.Source
-	logger      *slog.Logger
 	inlineLimit int // object bytes up to this size live in the store, with the metadata; tests lower it
 	keys        KeyLookup
 	strict      bool
@@ -62,18 +56,14 @@ const defaultInlineLimit = 128 << 10
 // uploads, which S3 checks itself; nil accepts any (as the gateway does
 // outside --strict).
 func New(env *service.Env, keys KeyLookup) *Service {
-	s := &Service{st: env.Store, blobs: env.Blobs, events: env.Bus, now: env.Clock.Now, ids: env.IDs, logger: env.Logger,
+	s := &Service{Base: env.Base(), blobs: env.Blobs,
 		inlineLimit: defaultInlineLimit, keys: keys, strict: env.Strict}
 	s.clock.now = env.Clock.Now
 	s.buckets = map[string]cachedBucket{}
 	s.inUse.refs = map[string]int{}
 	s.inUse.doomed = map[string]bool{}
 	s.bucketAPI = awsproto.NewHandler(api.Bind(s), env.Logger)
-	s.lifecycle = env.Controllers.Add(controller.Config{
-		Name:       "s3-lifecycle",
-		Reconciler: controller.ReconcilerFunc(s.reconcileLifecycle),
-		Keys:       s.lifecycleBuckets,
-	})
+	s.lifecycle = env.Controllers.AddFunc("s3-lifecycle", s.reconcileLifecycle, s.lifecycleBuckets)
 	return s
 }
 
@@ -108,7 +98,7 @@ func (s *Service) Start(ctx context.Context) error { return s.Recover(ctx) }
 // dereferenced but not yet deleted. Incomplete multipart uploads are kept:
 // they are listable and can be completed or aborted.
 func (s *Service) Recover(ctx context.Context) error {
-	ids, err := store.TableKeys(ctx, s.st, tableOrphan)
+	ids, err := store.TableKeys(ctx, s.Store, tableOrphan)
 	if err != nil {
 		return fmt.Errorf("s3: recover: %w", err)
 	}
@@ -127,7 +117,7 @@ func (s *Service) deleteBlobs(ctx context.Context, ids []string) error {
 			continue
 		}
 		if err := s.blobs.Delete(ctx, id); err != nil {
-			s.logger.Error("s3: deleting blob", "blob", id, "err", err)
+			s.Logger.Error("s3: deleting blob", "blob", id, "err", err)
 			continue
 		}
 		done = append(done, id)
@@ -140,7 +130,7 @@ func (s *Service) forgetOrphans(ctx context.Context, ids []string) error {
 		n := min(len(ids), 500)
 		batch := ids[:n]
 		ids = ids[n:]
-		err := s.st.Update(ctx, func(tx store.Tx) error {
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
 			for _, id := range batch {
 				if err := tx.Delete(tableOrphan, id, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
@@ -176,27 +166,27 @@ func (c *change) orphan(tx store.Tx, ids ...string) error {
 // the blobs it orphaned and wakes event subscribers.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *change) error) error {
 	var c change
-	err := store.UpdateRetry(ctx, s.st, 5, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, 5, func(tx store.Tx) error {
 		c = change{}
 		if err := fn(tx, &c); err != nil {
 			return err
 		}
-		if len(c.events) > 0 && s.events != nil {
-			return s.events.Publish(ctx, tx, c.events...)
+		if len(c.events) > 0 && s.Bus != nil {
+			return s.Bus.Publish(ctx, tx, c.events...)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(c.events) > 0 && s.events != nil {
-		s.events.Notify()
+	if len(c.events) > 0 && s.Bus != nil {
+		s.Bus.Notify()
 	}
 	if len(c.orphans) > 0 {
 		// The request is answered either way; a failure here leaves the
 		// entries for Recover.
 		if err := s.deleteBlobs(context.WithoutCancel(ctx), c.orphans); err != nil {
-			s.logger.Error("s3: deleting orphaned blobs", "err", err)
+			s.Logger.Error("s3: deleting orphaned blobs", "err", err)
 		}
 	}
 	return nil
@@ -204,7 +194,7 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *change) er
 
 // view runs fn in a read-only snapshot.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	return s.st.View(ctx, fn)
+	return s.Store.View(ctx, fn)
 }
 
 // getBucketCopy reads a bucket into a record of the caller's own, to
@@ -341,7 +331,7 @@ func (u *blobsInUse) deferDelete(id string) bool {
 func (s *Service) releaseBlobs(ids []string) {
 	if free := s.inUse.release(ids); len(free) > 0 {
 		if err := s.deleteBlobs(context.Background(), free); err != nil {
-			s.logger.Error("s3: deleting released blobs", "err", err)
+			s.Logger.Error("s3: deleting released blobs", "err", err)
 		}
 	}
 }

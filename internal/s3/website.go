@@ -285,7 +285,7 @@ func redirectCode(rule *api.RoutingRule) int {
 func (s *Service) websiteError(w http.ResponseWriter, r *http.Request, b *bucketRecord, err error, key string) {
 	apiErr, ok := awsproto.AsAPIError(err)
 	if !ok {
-		s.logger.Error("s3: website", "err", err)
+		s.Logger.Error("s3: website", "err", err)
 		apiErr = awsproto.InternalFailure()
 	}
 	status := apiErr.HTTPStatusCode()

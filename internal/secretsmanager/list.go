@@ -135,9 +135,9 @@ func (s *Service) list(ctx context.Context, sc scope, q listQuery) ([]secret, *s
 			return nil, nil, api.NewInvalidNextTokenException("The NextToken value is invalid.")
 		}
 	}
-	now := s.now()
+	now := s.Now()
 	var all []secret
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		all = all[:0]
 		return store.ScanJSON(tx, secretsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, sec secret, _ int64) error {
 			if sec.expired(now) || (sec.scheduled() && !q.includeDeletion) || !matchFilters(&sec, sc.Region, q.filters) {

@@ -128,7 +128,7 @@ func (s *Service) addVersion(tx store.Tx, sc scope, sec *secret, token *string, 
 		}
 		return id, false, nil
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	sec.Versions = append(sec.Versions, secretVersion{ID: id, Created: now, KmsKeyID: sec.KmsKeyID})
 	if _, err := store.PutJSON(tx, valuesTable, valueKey(sc, sec.Name, id), s.seal(sec, id, value), store.AnyVersion); err != nil {
 		return "", false, err
@@ -153,14 +153,14 @@ func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest)
 		return nil, err
 	}
 	var out *api.CreateSecretResponse
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var old secret
 		storeVer, err := store.GetJSON(tx, secretsTable, sc.Key(name), &old)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			return err
-		case old.expired(s.now()):
+		case old.expired(s.Now()):
 			if err := purge(tx, sc, &old); err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest)
 			}
 			return api.NewResourceExistsException("The operation failed because the secret %s already exists.", name)
 		}
-		now := s.now().UTC()
+		now := s.Now().UTC()
 		sec := secret{Name: name, ARN: s.secretARN(sc, name), Created: now, Changed: now}
 		if in.Description != nil {
 			sec.Description = *in.Description
@@ -238,7 +238,7 @@ func (s *Service) getValue(ctx context.Context, sc scope, id string, versionID, 
 	var sec secret
 	var ver secretVersion
 	var value secretValue
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if sec, _, err = s.lookup(tx, sc, id); err != nil {
 			return err
@@ -274,11 +274,11 @@ func (s *Service) getValue(ctx context.Context, sc scope, id string, versionID, 
 // touch records today as the last access of the secret and the version;
 // since AWS tracks access to the day, it writes at most once a day.
 func (s *Service) touch(ctx context.Context, sc scope, read *secret, versionID string) error {
-	today := day(s.now())
+	today := day(s.Now())
 	if v := read.version(versionID); read.Accessed != nil && read.Accessed.Equal(today) && v != nil && v.Accessed != nil && v.Accessed.Equal(today) {
 		return nil
 	}
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var sec secret
 		ver, err := store.GetJSON(tx, secretsTable, sc.Key(read.Name), &sec)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && sec.ARN != read.ARN) {
@@ -367,7 +367,7 @@ func (s *Service) liveSecret(tx store.Tx, sc scope, id string) (secret, int64, e
 // scheduled for deletion.
 func (s *Service) readSecret(ctx context.Context, sc scope, id string) (secret, error) {
 	var sec secret
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		sec, _, err = s.lookup(tx, sc, id)
 		return err
 	})
@@ -386,7 +386,7 @@ func (s *Service) updateSecret(ctx context.Context, sc scope, id string,
 	read func(tx store.Tx, sc scope, id string) (secret, int64, error),
 	change func(tx store.Tx, sec *secret) error,
 ) error {
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		sec, ver, err := read(tx, sc, id)
 		if err != nil {
 			return err
@@ -471,7 +471,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 			}
 			out.VersionId = new(id)
 		}
-		sec.Changed = s.now().UTC()
+		sec.Changed = s.Now().UTC()
 		return out, nil
 	})
 }
@@ -493,9 +493,9 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 	}
 	var out *api.DeleteSecretResponse
 	var scheduled string // the deletion index entry the controller acts on
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		scheduled = ""
-		now := s.now().UTC()
+		now := s.Now().UTC()
 		sec, ver, err := s.lookup(tx, sc, *in.SecretId)
 		var notFound *api.ResourceNotFoundException
 		if errors.As(err, &notFound) && force {

@@ -8,7 +8,6 @@ package secretsmanager
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -25,11 +24,8 @@ import (
 // services (ECS task secrets) use.
 type Service struct {
 	api.UnimplementedServer
-	db     store.Store
+	service.Base
 	sealer service.Sealer
-	now    func() time.Time
-	ids    *ids.Source
-	log    *slog.Logger
 
 	// deletions purges each secret scheduled for deletion when its
 	// recovery window ends. Expired secrets are invisible to the API as
@@ -41,12 +37,9 @@ var _ api.Server = (*Service)(nil)
 
 // New returns the service.
 func New(env *service.Env) *Service {
-	s := &Service{db: env.Store, sealer: env.Sealer, now: env.Clock.Now, ids: env.IDs, log: env.Logger}
-	s.deletions = env.Controllers.Add(controller.Config{
-		Name:       "secretsmanager-deletions",
-		Reconciler: controller.ReconcilerFunc(s.reconcileDeletion),
-		Keys:       store.TableKeysFunc(s.db, deletionsTable), // the deletion index
-	})
+	s := &Service{Base: env.Base(), sealer: env.Sealer}
+	scheduled := store.TableKeysFunc(s.Store, deletionsTable) // the deletion index
+	s.deletions = env.Controllers.AddFunc("secretsmanager-deletions", s.reconcileDeletion, scheduled)
 	return s
 }
 
@@ -225,7 +218,7 @@ func (s *Service) lookup(tx store.Tx, sc scope, id string) (secret, int64, error
 		if err != nil {
 			return 0, false, err
 		}
-		if sec.expired(s.now()) {
+		if sec.expired(s.Now()) {
 			return 0, false, nil
 		}
 		return ver, true, nil
@@ -283,12 +276,12 @@ const deletionTimeFormat = "20060102T150405.000000000Z"
 // secretARN is a new ARN for a secret: AWS appends a hyphen and six random
 // characters, so that a re-created secret never has an old one's ARN.
 func (s *Service) secretARN(sc scope, name string) string {
-	return overcast.NewARN("secretsmanager", sc.Region, sc.Account, "secret:"+name+"-"+s.ids.String(ids.Alnum, 6)).String()
+	return overcast.NewARN("secretsmanager", sc.Region, sc.Account, "secret:"+name+"-"+s.IDs.String(ids.Alnum, 6)).String()
 }
 
 // newVersionID is a random UUID, what AWS uses when a request brings no
 // ClientRequestToken.
-func (s *Service) newVersionID() string { return s.ids.UUID() }
+func (s *Service) newVersionID() string { return s.IDs.UUID() }
 
 // day is the date AWS reports for LastAccessedDate: access is tracked to
 // the day.

@@ -30,10 +30,10 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 // sweepBatch handles up to sweepBatch due index entries, returning how
 // many it handled and how many secrets it purged.
 func (s *Service) sweepBatch(ctx context.Context) (handled, purged int, err error) {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	// Everything due sorts before this bound: keys start with the due time.
 	bound := now.Format(deletionTimeFormat) + "|\xff"
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		handled, purged = 0, 0
 		var due []string
 		err := tx.Scan(deletionsTable, store.ScanOptions{Limit: sweepBatch}, func(it store.Item) error {
@@ -92,12 +92,12 @@ func (s *Service) reconcileDeletion(ctx context.Context, key string) (controller
 	if err != nil {
 		return controller.Result{}, nil // not an entry this service wrote
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	if now.Before(due) {
 		return controller.At(due), nil
 	}
 	var purged bool
-	err = store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if _, err := tx.Get(deletionsTable, key); errors.Is(err, store.ErrNotFound) {
 			purged = false
 			return nil // handled already
@@ -107,7 +107,7 @@ func (s *Service) reconcileDeletion(ctx context.Context, key string) (controller
 		return err
 	})
 	if purged {
-		s.log.Info("secretsmanager: purged a secret whose recovery window ended", "key", key)
+		s.Logger.Info("secretsmanager: purged a secret whose recovery window ended", "key", key)
 	}
 	return controller.Result{}, err
 }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"overcast"
 	"overcast/internal/awsproto"
@@ -68,6 +69,22 @@ type Sealer interface {
 }
 
 var _ Sealer = (*secretbox.Box)(nil)
+
+// Base is what nearly every service keeps of its Env, for its Service type
+// to embed: the store, the bus to report changes on, the clock's Now, the
+// ID source and the logger.
+type Base struct {
+	Store  store.Store
+	Bus    bus.Publisher
+	Now    func() time.Time
+	IDs    *ids.Source
+	Logger *slog.Logger
+}
+
+// Base returns the part of env a service keeps in its Base.
+func (env *Env) Base() Base {
+	return Base{Store: env.Store, Bus: env.Bus, Now: env.Clock.Now, IDs: env.IDs, Logger: env.Logger}
+}
 
 // Named returns a copy of env whose logger says which service logs.
 func (env *Env) Named(name string) *Env {

@@ -237,7 +237,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *api.DescribeParame
 	}
 	var page []parameter
 	var next *string
-	err = s.db.View(ctx, func(tx store.Tx) (err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) (err error) {
 		page, next, err = scanParameters(tx, sc, sc.Prefix(), after, limit, func(p *parameter) bool { return matchAll(filters, p) })
 		return err
 	})
@@ -321,7 +321,7 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *api.GetParameters
 	}
 	var found []resolved
 	var next *string
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		page, tok, err := scanParameters(tx, sc, prefix, after, limit, func(p *parameter) bool {
 			return inPath(p.Name, path, recursive) && matchAll(filters, p)
 		})

@@ -46,7 +46,7 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 	}
 	caller := overcast.CallerFrom(ctx).ARN
 	var out *api.PutParameterResult
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		old, storeVersion, err := getParameter(tx, sc, name)
 		exists := err == nil
 		switch {
@@ -72,7 +72,7 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 		if err != nil {
 			return err
 		}
-		v.Modified = s.now().UTC()
+		v.Modified = s.Now().UTC()
 		v.ModifiedBy = caller
 		if exists {
 			v.Version = old.Version + 1
@@ -302,7 +302,7 @@ type resolved struct {
 // resolve is lookup in a read transaction of its own.
 func (s *Service) resolve(ctx context.Context, r ref) (resolved, error) {
 	var res resolved
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		res, err = lookup(tx, r)
 		return err
 	})
@@ -422,7 +422,7 @@ func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersReques
 	sc := overcast.ScopeOf(ctx)
 	out := &api.GetParametersResult{InvalidParameters: api.ParameterNameList{}}
 	var found []resolved
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		found = found[:0]
 		out.InvalidParameters = out.InvalidParameters[:0]
 		seen := map[string]bool{}
@@ -462,7 +462,7 @@ func (s *Service) GetParameters(ctx context.Context, in *api.GetParametersReques
 // DeleteParameter deletes a parameter and all its versions.
 func (s *Service) DeleteParameter(ctx context.Context, in *api.DeleteParameterRequest) (*api.DeleteParameterResult, error) {
 	sc := overcast.ScopeOf(ctx)
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		deleted, err := deleteParameter(tx, sc, *in.Name)
 		if err == nil && !deleted {
 			return &api.ParameterNotFound{}
@@ -479,7 +479,7 @@ func (s *Service) DeleteParameter(ctx context.Context, in *api.DeleteParameterRe
 func (s *Service) DeleteParameters(ctx context.Context, in *api.DeleteParametersRequest) (*api.DeleteParametersResult, error) {
 	sc := overcast.ScopeOf(ctx)
 	var out *api.DeleteParametersResult
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		out = &api.DeleteParametersResult{DeletedParameters: api.ParameterNameList{}, InvalidParameters: api.ParameterNameList{}}
 		for _, n := range in.Names {
 			deleted, err := deleteParameter(tx, sc, n)
@@ -539,7 +539,7 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *api.GetParameterH
 	var name string
 	var versions []version
 	var next *string
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		res, err := lookup(tx, r)
 		if err != nil {
 			return err
@@ -597,7 +597,7 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *api.LabelParame
 	sc := overcast.ScopeOf(ctx)
 	name := *in.Name
 	var out *api.LabelParameterVersionResult
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		p, storeVersion, err := namedParameter(tx, sc, name)
 		if err != nil {
 			return err
@@ -667,7 +667,7 @@ func (s *Service) UnlabelParameterVersion(ctx context.Context, in *api.UnlabelPa
 	sc := overcast.ScopeOf(ctx)
 	name, target := *in.Name, *in.ParameterVersion
 	var out *api.UnlabelParameterVersionResult
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		p, storeVersion, err := namedParameter(tx, sc, name)
 		if err != nil {
 			return err

@@ -25,16 +25,15 @@ import (
 // services (ECS task secrets) use.
 type Service struct {
 	api.UnimplementedServer
-	db     store.Store
+	service.Base
 	sealer service.Sealer
-	now    func() time.Time
 }
 
 var _ api.Server = (*Service)(nil)
 
 // New returns the service.
 func New(env *service.Env) *Service {
-	return &Service{db: env.Store, sealer: env.Sealer, now: env.Clock.Now}
+	return &Service{Base: env.Base(), sealer: env.Sealer}
 }
 
 // API is Parameter Store's API for the gateway.

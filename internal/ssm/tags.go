@@ -41,7 +41,7 @@ func (s *Service) taggedParameter(tx store.Tx, sc scope, resourceType, resourceI
 // tagging request names.
 func (s *Service) retag(ctx context.Context, resourceType, resourceID string, change func(tags []tag) ([]tag, error)) error {
 	sc := overcast.ScopeOf(ctx)
-	return store.UpdateRetry(ctx, s.db, updateAttempts, func(tx store.Tx) error {
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		p, ver, err := s.taggedParameter(tx, sc, resourceType, resourceID)
 		if err != nil {
 			return err
@@ -86,7 +86,7 @@ func (s *Service) RemoveTagsFromResource(ctx context.Context, in *api.RemoveTags
 func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceRequest) (*api.ListTagsForResourceResult, error) {
 	sc := overcast.ScopeOf(ctx)
 	var p parameter
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		p, _, err = s.taggedParameter(tx, sc, *in.ResourceType, *in.ResourceId)
 		return err
 	})

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"overcast"
 	api "overcast/internal/api/sts"
 	"overcast/internal/awsproto"
-	"overcast/internal/ids"
 	"overcast/internal/policy"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -36,11 +34,8 @@ type Role = overcast.Role
 // Service is the STS API and the key store of temporary credentials.
 type Service struct {
 	api.UnimplementedServer
-	st     store.Store
-	now    func() time.Time
-	ids    *ids.Source
-	logger *slog.Logger
-	dir    Directory
+	service.Base
+	dir Directory
 	// strict refuses AssumeRole when the role's trust policy does not
 	// allow the caller. Outside strict mode the refusal is logged and the
 	// role assumed anyway: identity enforcement is opt-in, as --strict is.
@@ -54,7 +49,7 @@ var _ api.Server = (*Service)(nil)
 
 // New returns STS, which finds roles and long-term keys in dir.
 func New(env *service.Env, dir Directory) *Service {
-	return &Service{st: env.Store, now: env.Clock.Now, ids: env.IDs, logger: env.Logger, dir: dir,
+	return &Service{Base: env.Base(), dir: dir,
 		strict: env.Strict, cache: map[string]session{}}
 }
 
@@ -84,7 +79,7 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (over
 	sess, ok := s.cache[accessKeyID]
 	s.mu.RUnlock()
 	if !ok {
-		err := s.st.View(ctx, func(tx store.Tx) error {
+		err := s.Store.View(ctx, func(tx store.Tx) error {
 			_, err := store.GetJSON(tx, sessionsTable, accessKeyID, &sess)
 			return err
 		})
@@ -111,8 +106,8 @@ func (s *Service) remember(id string, sess session) {
 
 // issue stores new temporary credentials for caller.
 func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Duration) (*api.Credentials, error) {
-	now := s.now().UTC().Truncate(time.Second)
-	id := "ASIA" + s.ids.String(idAlphabet, 16)
+	now := s.Now().UTC().Truncate(time.Second)
+	id := "ASIA" + s.IDs.String(idAlphabet, 16)
 	sess := session{
 		SecretAccessKey: s.randomSecret(),
 		SessionToken:    s.randomToken(),
@@ -121,7 +116,7 @@ func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Dura
 	}
 	sess.Caller.AccessKeyID = id
 	sess.Caller.SessionToken = sess.SessionToken
-	err := s.st.Update(ctx, func(tx store.Tx) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, sessionsTable, id, sess, 0)
 		return err
 	})
@@ -200,7 +195,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		if s.strict {
 			return nil, notAuthorized(caller, "sts:AssumeRole", role.ARN)
 		}
-		s.logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
+		s.Logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
 			"role", role.ARN, "caller", caller.ARN)
 	}
 	creds, assumedARN, assumedID, err := s.assume(ctx, role, name, time.Duration(d)*time.Second)
@@ -240,7 +235,7 @@ func (s *Service) AssumeRoleAsService(ctx context.Context, servicePrincipal, rol
 			return overcast.Credentials{}, &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden,
 				Message: fmt.Sprintf("%s is not authorized to perform: sts:AssumeRole on resource: %s", servicePrincipal, role.ARN)}
 		}
-		s.logger.Warn("trust policy does not allow the service; assuming the role anyway outside --strict",
+		s.Logger.Warn("trust policy does not allow the service; assuming the role anyway outside --strict",
 			"role", role.ARN, "service", servicePrincipal)
 	}
 	creds, _, _, err := s.assume(ctx, role, sessionName, d)
@@ -333,11 +328,11 @@ func notAuthorized(c overcast.Caller, action, resource string) error {
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 // randomSecret is 40 characters, like AWS's secret keys.
-func (s *Service) randomSecret() string { return base64.StdEncoding.EncodeToString(s.ids.Bytes(30)) }
+func (s *Service) randomSecret() string { return base64.StdEncoding.EncodeToString(s.IDs.Bytes(30)) }
 
 // randomToken is an opaque session token, about as long as AWS's.
 func (s *Service) randomToken() string {
-	return "IQoJb3JpZ2luX2VjE" + base64.StdEncoding.EncodeToString(s.ids.Bytes(192))
+	return "IQoJb3JpZ2luX2VjE" + base64.StdEncoding.EncodeToString(s.IDs.Bytes(192))
 }
 
 // sessionDuration is how long GetSessionToken's and GetFederationToken's
