@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -124,7 +123,7 @@ func (s *Service) DescribeInstanceTypes(ctx context.Context, in *api.DescribeIns
 		}
 		slices.SortFunc(list, func(a, b instanceType) int { return strings.Compare(a.Name, b.Name) })
 	}
-	page, next, err := describe(list, instanceTypeFilter, in.Filters, in.NextToken, in.MaxResults,
+	page, next, err := describe(list, instanceTypeFilters, in.Filters, in.NextToken, in.MaxResults,
 		func(t instanceType) string { return t.Name }, 5, 100)
 	if err != nil {
 		return nil, err
@@ -149,29 +148,17 @@ func (s *Service) DescribeInstanceTypes(ctx context.Context, in *api.DescribeIns
 	return out, nil
 }
 
-func instanceTypeFilter(t instanceType, name string) ([]string, bool) {
-	switch name {
-	case "instance-type":
-		return []string{t.Name}, true
-	case "processor-info.supported-architecture":
-		return t.Arch, true
-	case "vcpu-info.default-vcpus":
-		return []string{fmt.Sprint(t.VCPUs)}, true
-	case "memory-info.size-in-mib":
-		return []string{fmt.Sprint(t.MemoryMiB)}, true
-	case "current-generation":
-		return []string{fmt.Sprint(!t.PreviousGeneration)}, true
-	case "burstable-performance-supported":
-		return []string{fmt.Sprint(t.Burstable)}, true
-	case "free-tier-eligible":
-		return []string{fmt.Sprint(t.FreeTier)}, true
-	case "hypervisor":
-		return []string{t.Hypervisor}, true
-	case "supported-usage-class":
-		return []string{"on-demand", "spot"}, true
-	}
-	return nil, false
-}
+var instanceTypeFilters = fields[instanceType]{values: map[string]func(instanceType) any{
+	"instance-type":                         func(t instanceType) any { return t.Name },
+	"processor-info.supported-architecture": func(t instanceType) any { return t.Arch },
+	"vcpu-info.default-vcpus":               func(t instanceType) any { return t.VCPUs },
+	"memory-info.size-in-mib":               func(t instanceType) any { return t.MemoryMiB },
+	"current-generation":                    func(t instanceType) any { return !t.PreviousGeneration },
+	"burstable-performance-supported":       func(t instanceType) any { return t.Burstable },
+	"free-tier-eligible":                    func(t instanceType) any { return t.FreeTier },
+	"hypervisor":                            func(t instanceType) any { return t.Hypervisor },
+	"supported-usage-class":                 always[instanceType]("on-demand", "spot"),
+}}
 
 // Image is one built-in AMI. Its ID is the same in every region: AWS's
 // differ by region, but nothing reads meaning into them.
@@ -243,7 +230,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	list = slices.DeleteFunc(list, func(im Image) bool {
 		return len(in.Owners) > 0 && !contains(in.Owners, "amazon") && !contains(in.Owners, im.Owner)
 	})
-	page, next, err := describe(list, imageFilter, in.Filters, in.NextToken, in.MaxResults, func(im Image) string { return im.ID }, 5, 1000)
+	page, next, err := describe(list, imageFilters, in.Filters, in.NextToken, in.MaxResults, func(im Image) string { return im.ID }, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -263,34 +250,18 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	return out, nil
 }
 
-func imageFilter(im Image, name string) ([]string, bool) {
-	switch name {
-	case "image-id":
-		return []string{im.ID}, true
-	case "name":
-		return []string{im.Name}, true
-	case "description":
-		return []string{im.Description}, true
-	case "architecture":
-		return []string{im.Arch}, true
-	case "owner-id":
-		return []string{im.Owner}, true
-	case "owner-alias":
-		return []string{"amazon"}, true
-	case "state":
-		return []string{"available"}, true
-	case "image-type":
-		return []string{"machine"}, true
-	case "is-public":
-		return []string{"true"}, true
-	case "root-device-type":
-		return []string{"ebs"}, true
-	case "virtualization-type":
-		return []string{"hvm"}, true
-	case "platform-details":
-		return []string{"Linux/UNIX"}, true
-	case "hypervisor":
-		return []string{"xen"}, true
-	}
-	return nil, false
-}
+var imageFilters = fields[Image]{values: map[string]func(Image) any{
+	"image-id":            func(im Image) any { return im.ID },
+	"name":                func(im Image) any { return im.Name },
+	"description":         func(im Image) any { return im.Description },
+	"architecture":        func(im Image) any { return im.Arch },
+	"owner-id":            func(im Image) any { return im.Owner },
+	"owner-alias":         always[Image]("amazon"),
+	"state":               always[Image]("available"),
+	"image-type":          always[Image]("machine"),
+	"is-public":           always[Image]("true"),
+	"root-device-type":    always[Image]("ebs"),
+	"virtualization-type": always[Image]("hvm"),
+	"platform-details":    always[Image]("Linux/UNIX"),
+	"hypervisor":          always[Image]("xen"),
+}}

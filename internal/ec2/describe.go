@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -16,12 +17,70 @@ func scopeOf(ctx context.Context) scope { return overcast.ScopeOf(ctx) }
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
-// fields answers a Describe call's filter: the values of the named field
-// of a resource, or ok false when no such filter exists for that call.
-type fields[T any] func(item T, name string) (values []string, ok bool)
+// fields are the filters a Describe call takes.
+type fields[T any] struct {
+	// values gives, by filter name, a resource's values for that filter:
+	// a string, a []string, a bool or a number; nil is none.
+	values map[string]func(T) any
+	// tags, when set, gives a resource's tags for the tag filters
+	// (tag:<key>, tag-key, tag-value).
+	tags func(T) map[string]string
+	// more answers the names neither values nor tags do (whole families of
+	// filters, ip-permission.<field>): a resource's values, or ok false
+	// when no such filter exists.
+	more func(it T, name string) (values []string, ok bool)
+}
 
-// tagField answers the tag filters every Describe call takes: tag:<key>,
-// tag-key and tag-value.
+// lookup returns the values it has for the filter name, or ok false when
+// the call has no such filter.
+func (f fields[T]) lookup(it T, name string) (values []string, ok bool) {
+	if value, ok := f.values[name]; ok {
+		return filterValues(value(it)), true
+	}
+	if f.tags != nil {
+		if values, ok := tagField(f.tags(it), name); ok {
+			return values, true
+		}
+	}
+	if f.more != nil {
+		return f.more(it, name)
+	}
+	return nil, false
+}
+
+// has says whether the call takes the filter name, before any resource is
+// looked at: only more is asked, about the zero resource.
+func (f fields[T]) has(name string) bool {
+	if _, ok := f.values[name]; ok {
+		return true
+	}
+	if _, ok := tagField(nil, name); ok && f.tags != nil {
+		return true
+	}
+	if f.more == nil {
+		return false
+	}
+	var zero T
+	_, ok := f.more(zero, name)
+	return ok
+}
+
+// always is a filter every resource answers with the same values.
+func always[T any](values ...string) func(T) any { return func(T) any { return values } }
+
+func filterValues(v any) []string {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{v}
+	case []string:
+		return v
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+// tagField answers the tag filters: tag:<key>, tag-key and tag-value.
 func tagField(tags map[string]string, name string) ([]string, bool) {
 	if key, ok := strings.CutPrefix(name, "tag:"); ok {
 		if v, ok := tags[key]; ok {
@@ -55,18 +114,17 @@ func sortedKeys(m map[string]string) []string {
 // filters, OR across a filter's values, which may hold the wildcards * and
 // ?) and returns the page NextToken and MaxResults ask for. minMax..maxMax
 // is the call's MaxResults range; 0 means the call does not paginate.
-func describe[T any](items []T, field fields[T], filters []api.Filter, token *string, maxResults *int32,
+func describe[T any](items []T, fs fields[T], filters []api.Filter, token *string, maxResults *int32,
 	id func(T) string, minMax, maxMax int32) ([]T, *string, error) {
-	var zero T
 	for _, f := range filters {
 		name := derefString(f.Name)
-		if _, ok := field(zero, name); !ok {
+		if !fs.has(name) {
 			return nil, nil, invalidParameterValue("The filter '%s' is invalid", name)
 		}
 	}
 	var matched []T
 	for _, it := range items {
-		if matchesAll(it, field, filters) {
+		if matchesAll(it, fs, filters) {
 			matched = append(matched, it)
 		}
 	}
@@ -104,9 +162,9 @@ func describe[T any](items []T, field fields[T], filters []api.Filter, token *st
 	return page, next, nil
 }
 
-func matchesAll[T any](it T, field fields[T], filters []api.Filter) bool {
+func matchesAll[T any](it T, fs fields[T], filters []api.Filter) bool {
 	for _, f := range filters {
-		values, _ := field(it, derefString(f.Name))
+		values, _ := fs.lookup(it, derefString(f.Name))
 		if !slices.ContainsFunc(values, func(v string) bool {
 			return slices.ContainsFunc(f.Values, func(pattern string) bool { return globMatch(pattern, v) })
 		}) {

@@ -97,6 +97,13 @@ func TestDefaultNetwork(t *testing.T) {
 	if aws.ToString(vpc.OwnerId) != "000000000000" || vpc.State != types.VpcStateAvailable {
 		t.Errorf("VPC: got owner %s state %s", aws.ToString(vpc.OwnerId), vpc.State)
 	}
+	// A filter computed from the VPC's ID is checked for before any VPC is
+	// looked at.
+	byOptions := awstest.Call(t, c.DescribeVpcs, &ec2.DescribeVpcsInput{Filters: []types.Filter{
+		filter("dhcp-options-id", aws.ToString(vpc.DhcpOptionsId))}}).Vpcs
+	if len(byOptions) != 1 || aws.ToString(byOptions[0].VpcId) != aws.ToString(vpc.VpcId) {
+		t.Errorf("VPCs by dhcp-options-id: got %d, want the default VPC", len(byOptions))
+	}
 
 	subnets := awstest.Call(t, c.DescribeSubnets, &ec2.DescribeSubnetsInput{Filters: []types.Filter{
 		filter("vpc-id", aws.ToString(vpc.VpcId)), filter("default-for-az", "true")}}).Subnets

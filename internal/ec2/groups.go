@@ -285,32 +285,32 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSe
 }
 
 func groupFilter(sc scope) fields[group] {
-	return func(g group, name string) ([]string, bool) {
-		switch name {
-		case "group-id":
-			return []string{g.ID}, true
-		case "group-name":
-			return []string{g.Name}, true
-		case "description":
-			return []string{g.Description}, true
-		case "vpc-id":
-			return []string{g.VPCID}, true
-		case "owner-id":
-			return []string{sc.Account}, true
-		}
-		rules := g.Ingress
-		if rest, ok := strings.CutPrefix(name, "egress."); ok {
-			rules, name = g.Egress, rest
-		}
-		if field, ok := strings.CutPrefix(name, "ip-permission."); ok {
-			var values []string
-			for _, r := range rules {
-				values = append(values, ruleField(r, field)...)
-			}
-			return values, contains([]string{"cidr", "ipv6-cidr", "from-port", "to-port", "protocol", "group-id", "prefix-list-id"}, field)
-		}
-		return tagField(g.Tags, name)
+	return fields[group]{values: map[string]func(group) any{
+		"group-id":    func(g group) any { return g.ID },
+		"group-name":  func(g group) any { return g.Name },
+		"description": func(g group) any { return g.Description },
+		"vpc-id":      func(g group) any { return g.VPCID },
+		"owner-id":    always[group](sc.Account),
+	}, tags: func(g group) map[string]string { return g.Tags }, more: ruleFilter}
+}
+
+// ruleFilter answers the filters on a group's rules:
+// ip-permission.<field> for its ingress rules, egress.ip-permission.<field>
+// for its egress rules.
+func ruleFilter(g group, name string) ([]string, bool) {
+	rules := g.Ingress
+	if rest, ok := strings.CutPrefix(name, "egress."); ok {
+		rules, name = g.Egress, rest
 	}
+	field, ok := strings.CutPrefix(name, "ip-permission.")
+	if !ok {
+		return nil, false
+	}
+	var values []string
+	for _, r := range rules {
+		values = append(values, ruleField(r, field)...)
+	}
+	return values, contains([]string{"cidr", "ipv6-cidr", "from-port", "to-port", "protocol", "group-id", "prefix-list-id"}, field)
 }
 
 func ruleField(r rule, field string) []string {

@@ -430,61 +430,50 @@ func (s *Service) DescribeInstances(ctx context.Context, in *api.DescribeInstanc
 }
 
 func instanceFilter(sc scope) fields[instance] {
-	return func(i instance, name string) ([]string, bool) {
-		live := func(v string) []string {
+	// live is a filter of the instance's network, which a terminated
+	// instance no longer has.
+	live := func(value func(i instance) string) func(instance) any {
+		return func(i instance) any {
 			if i.State == stateTerminated {
 				return nil
 			}
-			return []string{v}
+			return value(i)
 		}
-		switch name {
-		case "instance-id":
-			return []string{i.ID}, true
-		case "instance-state-name":
-			return []string{i.State}, true
-		case "instance-state-code":
-			return []string{fmt.Sprint(stateCodes[i.State])}, true
-		case "instance-type":
-			return []string{i.Type}, true
-		case "image-id":
-			return []string{i.ImageID}, true
-		case "reservation-id":
-			return []string{i.ReservationID}, true
-		case "availability-zone":
-			return []string{i.Zone}, true
-		case "subnet-id":
-			return live(i.SubnetID), true
-		case "vpc-id":
-			return live(i.VPCID), true
-		case "private-ip-address", "network-interface.addresses.private-ip-address":
-			return live(i.PrivateIP), true
-		case "private-dns-name":
-			return live(privateDNSName(sc.Region, i.PrivateIP)), true
-		case "network-interface.network-interface-id":
-			return live(i.InterfaceID), true
-		case "instance.group-id", "group-id":
-			return i.groupIDs(), true
-		case "instance.group-name", "group-name":
-			var names []string
-			for _, g := range i.Groups {
-				names = append(names, g.Name)
-			}
-			return names, true
-		case "key-name":
-			return []string{i.KeyName}, true
-		case "iam-instance-profile.arn":
-			return []string{i.ProfileARN}, true
-		case "architecture":
-			return []string{instanceTypes[i.Type].Architecture()}, true
-		case "launch-index":
-			return []string{fmt.Sprint(i.LaunchIndex)}, true
-		case "owner-id":
-			return []string{sc.Account}, true
-		case "client-token":
-			return []string{i.ClientToken}, true
-		}
-		return tagField(i.Tags, name)
 	}
+	privateIP := live(func(i instance) string { return i.PrivateIP })
+	groupIDs := func(i instance) any { return i.groupIDs() }
+	groupNames := func(i instance) any {
+		var names []string
+		for _, g := range i.Groups {
+			names = append(names, g.Name)
+		}
+		return names
+	}
+	return fields[instance]{values: map[string]func(instance) any{
+		"instance-id":         func(i instance) any { return i.ID },
+		"instance-state-name": func(i instance) any { return i.State },
+		"instance-state-code": func(i instance) any { return stateCodes[i.State] },
+		"instance-type":       func(i instance) any { return i.Type },
+		"image-id":            func(i instance) any { return i.ImageID },
+		"reservation-id":      func(i instance) any { return i.ReservationID },
+		"availability-zone":   func(i instance) any { return i.Zone },
+		"subnet-id":           live(func(i instance) string { return i.SubnetID }),
+		"vpc-id":              live(func(i instance) string { return i.VPCID }),
+		"private-ip-address":  privateIP,
+		"network-interface.addresses.private-ip-address": privateIP,
+		"private-dns-name":                       live(func(i instance) string { return privateDNSName(sc.Region, i.PrivateIP) }),
+		"network-interface.network-interface-id": live(func(i instance) string { return i.InterfaceID }),
+		"instance.group-id":                      groupIDs,
+		"group-id":                               groupIDs,
+		"instance.group-name":                    groupNames,
+		"group-name":                             groupNames,
+		"key-name":                               func(i instance) any { return i.KeyName },
+		"iam-instance-profile.arn":               func(i instance) any { return i.ProfileARN },
+		"architecture":                           func(i instance) any { return instanceTypes[i.Type].Architecture() },
+		"launch-index":                           func(i instance) any { return i.LaunchIndex },
+		"owner-id":                               always[instance](sc.Account),
+		"client-token":                           func(i instance) any { return i.ClientToken },
+	}, tags: func(i instance) map[string]string { return i.Tags }}
 }
 
 // transitions says, for a request that changes instances' state, what each
@@ -605,7 +594,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, in *api.DescribeIn
 	if !derefBool(in.IncludeAllInstances) {
 		list = slices.DeleteFunc(list, func(i instance) bool { return i.State != stateRunning })
 	}
-	page, next, err := describe(list, statusFilter, in.Filters, in.NextToken, in.MaxResults, func(i instance) string { return i.ID }, 5, 1000)
+	page, next, err := describe(list, statusFilters, in.Filters, in.NextToken, in.MaxResults, func(i instance) string { return i.ID }, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -635,24 +624,24 @@ func statusSummary(i instance, check string) *api.InstanceStatusSummary {
 	return &api.InstanceStatusSummary{Status: new(checkStatus(i)), Details: details}
 }
 
-func statusFilter(i instance, name string) ([]string, bool) {
-	switch name {
-	case "availability-zone":
-		return []string{i.Zone}, true
-	case "instance-state-name":
-		return []string{i.State}, true
-	case "instance-state-code":
-		return []string{fmt.Sprint(stateCodes[i.State])}, true
-	case "instance-status.status", "system-status.status":
-		return []string{checkStatus(i)}, true
-	case "instance-status.reachability", "system-status.reachability":
+var statusFilters = func() fields[instance] {
+	status := func(i instance) any { return checkStatus(i) }
+	reachability := func(i instance) any {
 		if i.State == stateRunning {
-			return []string{"passed"}, true
+			return "passed"
 		}
-		return nil, true
+		return nil
 	}
-	return nil, false
-}
+	return fields[instance]{values: map[string]func(instance) any{
+		"availability-zone":            func(i instance) any { return i.Zone },
+		"instance-state-name":          func(i instance) any { return i.State },
+		"instance-state-code":          func(i instance) any { return stateCodes[i.State] },
+		"instance-status.status":       status,
+		"system-status.status":         status,
+		"instance-status.reachability": reachability,
+		"system-status.reachability":   reachability,
+	}}
+}()
 
 func derefBool(p *bool) bool { return p != nil && *p }
 

@@ -224,50 +224,37 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, in *api.Describ
 }
 
 func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInterface] {
-	return func(n networkInterface, name string) ([]string, bool) {
-		switch name {
-		case "network-interface-id":
-			return []string{n.ID}, true
-		case "subnet-id":
-			return []string{n.SubnetID}, true
-		case "vpc-id":
-			return []string{n.VPCID}, true
-		case "availability-zone":
-			return []string{n.Zone}, true
-		case "private-ip-address", "addresses.private-ip-address":
-			return []string{n.PrivateIP}, true
-		case "private-dns-name":
-			return []string{privateDNSName(sc.Region, n.PrivateIP)}, true
-		case "mac-address":
-			return []string{n.MAC}, true
-		case "description":
-			return []string{n.Description}, true
-		case "status":
-			return []string{n.status()}, true
-		case "group-id":
-			return n.Groups, true
-		case "group-name":
+	privateIP := func(n networkInterface) any { return n.PrivateIP }
+	return fields[networkInterface]{values: map[string]func(networkInterface) any{
+		"network-interface-id":         func(n networkInterface) any { return n.ID },
+		"subnet-id":                    func(n networkInterface) any { return n.SubnetID },
+		"vpc-id":                       func(n networkInterface) any { return n.VPCID },
+		"availability-zone":            func(n networkInterface) any { return n.Zone },
+		"private-ip-address":           privateIP,
+		"addresses.private-ip-address": privateIP,
+		"private-dns-name":             func(n networkInterface) any { return privateDNSName(sc.Region, n.PrivateIP) },
+		"mac-address":                  func(n networkInterface) any { return n.MAC },
+		"description":                  func(n networkInterface) any { return n.Description },
+		"status":                       func(n networkInterface) any { return n.status() },
+		"group-id":                     func(n networkInterface) any { return n.Groups },
+		"group-name": func(n networkInterface) any {
 			var names []string
 			for _, id := range n.Groups {
 				names = append(names, groupNames[id])
 			}
-			return names, true
-		case "attachment.instance-id":
-			return []string{n.InstanceID}, true
-		case "attachment.status":
+			return names
+		},
+		"attachment.instance-id": func(n networkInterface) any { return n.InstanceID },
+		"attachment.status": func(n networkInterface) any {
 			if n.InstanceID != "" {
-				return []string{"attached"}, true
+				return "attached"
 			}
-			return nil, true
-		case "owner-id":
-			return []string{sc.Account}, true
-		case "requester-managed":
-			return []string{fmt.Sprint(n.RequesterManaged)}, true
-		case "interface-type":
-			return []string{"interface"}, true
-		}
-		return tagField(n.Tags, name)
-	}
+			return nil
+		},
+		"owner-id":          always[networkInterface](sc.Account),
+		"requester-managed": func(n networkInterface) any { return n.RequesterManaged },
+		"interface-type":    always[networkInterface]("interface"),
+	}, tags: func(n networkInterface) map[string]string { return n.Tags }}
 }
 
 // DeleteNetworkInterface deletes an interface that is not in use.

@@ -226,23 +226,19 @@ func (s *Service) DescribeVpcs(ctx context.Context, in *api.DescribeVpcsRequest)
 }
 
 func vpcFilter(sc scope, d defaults) fields[vpc] {
-	return func(v vpc, name string) ([]string, bool) {
-		switch name {
-		case "vpc-id":
-			return []string{v.ID}, true
-		case "cidr", "cidr-block-association.cidr-block", "cidrBlock":
-			return []string{v.CIDR}, true
-		case "is-default", "isDefault":
-			return []string{fmt.Sprint(v.Default)}, true
-		case "state":
-			return []string{"available"}, true
-		case "owner-id":
-			return []string{sc.Account}, true
-		case "dhcp-options-id":
-			return []string{"dopt-" + v.ID[4:12]}, true
-		}
-		return tagField(v.Tags, name)
-	}
+	cidr := func(v vpc) any { return v.CIDR }
+	isDefault := func(v vpc) any { return v.Default }
+	return fields[vpc]{values: map[string]func(vpc) any{
+		"vpc-id":                            func(v vpc) any { return v.ID },
+		"cidr":                              cidr,
+		"cidr-block-association.cidr-block": cidr,
+		"cidrBlock":                         cidr,
+		"is-default":                        isDefault,
+		"isDefault":                         isDefault,
+		"state":                             always[vpc]("available"),
+		"owner-id":                          always[vpc](sc.Account),
+		"dhcp-options-id":                   func(v vpc) any { return "dopt-" + v.ID[4:12] },
+	}, tags: func(v vpc) map[string]string { return v.Tags }}
 }
 
 // DescribeSubnets lists the scope's subnets.
@@ -287,31 +283,27 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRe
 }
 
 func subnetFilter(sc scope) fields[subnet] {
-	return func(sn subnet, name string) ([]string, bool) {
-		switch name {
-		case "subnet-id":
-			return []string{sn.ID}, true
-		case "vpc-id":
-			return []string{sn.VPCID}, true
-		case "availability-zone", "availabilityZone":
-			return []string{sn.Zone}, true
-		case "availability-zone-id", "availabilityZoneId":
-			return []string{zoneID(sn.Zone)}, true
-		case "cidr-block", "cidr", "cidrBlock":
-			return []string{sn.CIDR}, true
-		case "default-for-az", "defaultForAz":
-			return []string{fmt.Sprint(sn.Default)}, true
-		case "state":
-			return []string{"available"}, true
-		case "owner-id":
-			return []string{sc.Account}, true
-		case "subnet-arn":
-			return []string{sc.ARN("ec2", "subnet/"+sn.ID)}, true
-		case "map-public-ip-on-launch":
-			return []string{"false"}, true
-		}
-		return tagField(sn.Tags, name)
-	}
+	zone := func(sn subnet) any { return sn.Zone }
+	zoneID := func(sn subnet) any { return zoneID(sn.Zone) }
+	cidr := func(sn subnet) any { return sn.CIDR }
+	isDefault := func(sn subnet) any { return sn.Default }
+	return fields[subnet]{values: map[string]func(subnet) any{
+		"subnet-id":               func(sn subnet) any { return sn.ID },
+		"vpc-id":                  func(sn subnet) any { return sn.VPCID },
+		"availability-zone":       zone,
+		"availabilityZone":        zone,
+		"availability-zone-id":    zoneID,
+		"availabilityZoneId":      zoneID,
+		"cidr-block":              cidr,
+		"cidr":                    cidr,
+		"cidrBlock":               cidr,
+		"default-for-az":          isDefault,
+		"defaultForAz":            isDefault,
+		"state":                   always[subnet]("available"),
+		"owner-id":                always[subnet](sc.Account),
+		"subnet-arn":              func(sn subnet) any { return sc.ARN("ec2", "subnet/"+sn.ID) },
+		"map-public-ip-on-launch": always[subnet]("false"),
+	}, tags: func(sn subnet) map[string]string { return sn.Tags }}
 }
 
 // zone is an availability zone of a region, for DescribeAvailabilityZones.
@@ -332,7 +324,7 @@ func (s *Service) DescribeAvailabilityZones(ctx context.Context, in *api.Describ
 			return nil, invalidParameterValue("The zone '%s' does not exist.", name)
 		}
 	}
-	zones, _, err := describe(zones, zoneFilter, in.Filters, nil, nil, func(z zone) string { return z.Name }, 0, 0)
+	zones, _, err := describe(zones, zoneFilters, in.Filters, nil, nil, func(z zone) string { return z.Name }, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -346,25 +338,19 @@ func (s *Service) DescribeAvailabilityZones(ctx context.Context, in *api.Describ
 	return out, nil
 }
 
-func zoneFilter(z zone, name string) ([]string, bool) {
-	switch name {
-	case "zone-name":
-		return []string{z.Name}, true
-	case "zone-id":
-		return []string{zoneID(z.Name)}, true
-	case "region-name":
-		return []string{z.Region}, true
-	case "state":
-		return []string{"available"}, true
-	case "zone-type":
-		return []string{"availability-zone"}, true
-	case "opt-in-status":
-		return []string{"opt-in-not-required"}, true
-	case "group-name", "network-border-group":
-		return []string{z.Region}, true
-	}
-	return nil, false
-}
+var zoneFilters = func() fields[zone] {
+	region := func(z zone) any { return z.Region }
+	return fields[zone]{values: map[string]func(zone) any{
+		"zone-name":            func(z zone) any { return z.Name },
+		"zone-id":              func(z zone) any { return zoneID(z.Name) },
+		"region-name":          region,
+		"state":                always[zone]("available"),
+		"zone-type":            always[zone]("availability-zone"),
+		"opt-in-status":        always[zone]("opt-in-not-required"),
+		"group-name":           region,
+		"network-border-group": region,
+	}}
+}()
 
 // DescribeAccountAttributes reports the account's default VPC and the
 // supported platforms, which tools (the CLI's run-instances, Beanstalk)
@@ -417,7 +403,7 @@ func (s *Service) DescribeRegions(ctx context.Context, in *api.DescribeRegionsRe
 			list = append(list, name)
 		}
 	}
-	list, _, err := describe(list, regionFilter, in.Filters, nil, nil, func(r string) string { return r }, 0, 0)
+	list, _, err := describe(list, regionFilters, in.Filters, nil, nil, func(r string) string { return r }, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -429,17 +415,11 @@ func (s *Service) DescribeRegions(ctx context.Context, in *api.DescribeRegionsRe
 	return out, nil
 }
 
-func regionFilter(r, name string) ([]string, bool) {
-	switch name {
-	case "region-name":
-		return []string{r}, true
-	case "endpoint":
-		return []string{"ec2." + r + ".amazonaws.com"}, true
-	case "opt-in-status":
-		return []string{"opt-in-not-required"}, true
-	}
-	return nil, false
-}
+var regionFilters = fields[string]{values: map[string]func(string) any{
+	"region-name":   func(r string) any { return r },
+	"endpoint":      func(r string) any { return "ec2." + r + ".amazonaws.com" },
+	"opt-in-status": always[string]("opt-in-not-required"),
+}}
 
 // SubnetInfo is a subnet as other services (EFS's mount targets) see it.
 type SubnetInfo struct {

@@ -190,7 +190,7 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsRequest)
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := describe(all, tagDescriptionFilter, in.Filters, in.NextToken, in.MaxResults,
+	page, next, err := describe(all, tagDescriptionFilters, in.Filters, in.NextToken, in.MaxResults,
 		func(t tagDescription) string { return t.ResourceID + "\x00" + t.Key }, 5, 1000)
 	if err != nil {
 		return nil, err
@@ -203,22 +203,17 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsRequest)
 	return out, nil
 }
 
-func tagDescriptionFilter(t tagDescription, name string) ([]string, bool) {
-	switch name {
-	case "key":
-		return []string{t.Key}, true
-	case "value":
+var tagDescriptionFilters = fields[tagDescription]{values: map[string]func(tagDescription) any{
+	"key":           func(t tagDescription) any { return t.Key },
+	"value":         func(t tagDescription) any { return t.Value },
+	"resource-id":   func(t tagDescription) any { return t.ResourceID },
+	"resource-type": func(t tagDescription) any { return resourceType(t.ResourceID) },
+}, more: func(t tagDescription, name string) ([]string, bool) {
+	// tag:<key> is the tags of that key; DescribeTags has no tag-key or
+	// tag-value (key and value are those).
+	key, ok := strings.CutPrefix(name, "tag:")
+	if ok && key == t.Key {
 		return []string{t.Value}, true
-	case "resource-id":
-		return []string{t.ResourceID}, true
-	case "resource-type":
-		return []string{resourceType(t.ResourceID)}, true
 	}
-	if key, ok := strings.CutPrefix(name, "tag:"); ok {
-		if key == t.Key {
-			return []string{t.Value}, true
-		}
-		return nil, true
-	}
-	return nil, false
-}
+	return nil, ok
+}}

@@ -58,8 +58,7 @@ func New(env *service.Env, subnets Subnets) *Service {
 	if subnets == nil {
 		subnets = defaultSubnets{}
 	}
-	s := &Service{Base: env.Base(),
-		dataDir: filepath.Join(env.DataDir, "efs"), subnets: subnets}
+	s := &Service{Base: env.Base(), dataDir: filepath.Join(env.DataDir, "efs"), subnets: subnets}
 	s.lifecycle = env.Controllers.AddFunc("efs-lifecycle", s.reconcile, s.pending)
 	return s
 }
