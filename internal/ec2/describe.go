@@ -242,6 +242,20 @@ func loadAll[T any](tx store.Tx, table string, sc scope, ids []string, notFoundC
 	return out, nil
 }
 
+// viewRecord reads the scope's record id of table for another service,
+// failing with notFound, wrapped with the ID, when there is none.
+func viewRecord[T any](ctx context.Context, db store.Store, table string, sc scope, id string, notFound error) (T, error) {
+	var v T
+	err := db.View(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, table, sc.Key(id), &v)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = fmt.Errorf("%w: %s", notFound, id)
+	}
+	return v, err
+}
+
 func dedupe(ids []string) []string {
 	var out []string
 	for _, id := range ids {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -720,14 +719,7 @@ var ErrInstanceNotFound = errors.New("ec2: instance not found")
 // Instance returns one instance of account's region.
 func (s *Service) Instance(ctx context.Context, account, region, id string) (InstanceInfo, error) {
 	sc := scope{Account: account, Region: region}
-	var i instance
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		_, err := store.GetJSON(tx, instancesTable, sc.Key(id), &i)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return InstanceInfo{}, fmt.Errorf("%w: %s", ErrInstanceNotFound, id)
-	}
+	i, err := viewRecord[instance](ctx, s.Store, instancesTable, sc, id, ErrInstanceNotFound)
 	if err != nil {
 		return InstanceInfo{}, err
 	}

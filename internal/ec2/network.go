@@ -436,14 +436,7 @@ func (s *Service) Subnet(ctx context.Context, account, region, id string) (Subne
 	if _, err := s.ensureDefaults(ctx, sc); err != nil {
 		return SubnetInfo{}, err
 	}
-	var sn subnet
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		_, err := store.GetJSON(tx, subnetsTable, sc.Key(id), &sn)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return SubnetInfo{}, fmt.Errorf("%w: %s", ErrSubnetNotFound, id)
-	}
+	sn, err := viewRecord[subnet](ctx, s.Store, subnetsTable, sc, id, ErrSubnetNotFound)
 	if err != nil {
 		return SubnetInfo{}, err
 	}
