@@ -42,7 +42,7 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
-		ecs.New(env.Named("ecs"), nil), // EC2 instances join clusters once internal/ec2 adapts to ecs.Instances
+		ecs.New(env.Named("ecs"), ecs.Options{}), // Instances and Interfaces: once internal/ec2 adapts to them
 	}, keys, nil
 }
 

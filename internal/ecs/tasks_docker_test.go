@@ -1,0 +1,342 @@
+package ecs_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"overcast/internal/awstest"
+	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
+)
+
+// testImage is the docker package's test app as /app, serving on :8080;
+// imported once per test process and removed by the tests' cleanups.
+var testImage struct {
+	once sync.Once
+	ref  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testImage.ref != "" {
+		if e, err := docker.New(docker.Options{}); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := e.RemoveImage(ctx, testImage.ref, true); err != nil {
+				fmt.Fprintln(os.Stderr, "removing the test image:", err)
+			}
+			cancel()
+			e.Close()
+		}
+	}
+	os.Exit(code)
+}
+
+func appImage(t *testing.T) string {
+	t.Helper()
+	e := dockertest.Engine(t)
+	testImage.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		program, err := dockertest.App()
+		if err != nil {
+			testImage.err = err
+			return
+		}
+		b := make([]byte, 4)
+		rand.Read(b)
+		ref := "overcast-test/ecs-tasks:" + hex.EncodeToString(b)
+		rootfs := bytes.NewReader(dockertest.Tar(map[string][]byte{"app": program}))
+		_, testImage.err = e.ImportImage(ctx, "ecs-test", rootfs, ref, docker.ImageConfig{
+			Entrypoint: []string{"/app"}, Cmd: []string{"serve", ":8080"},
+		})
+		testImage.ref = ref
+	})
+	if testImage.err != nil {
+		t.Fatalf("making the test image: %v", testImage.err)
+	}
+	return testImage.ref
+}
+
+// taskEnv is a server with a Docker engine, its ECS client, and a cleanup
+// that removes the containers of the tasks the test ran.
+type taskEnv struct {
+	srv    *awstest.Server
+	c      *ecs.Client
+	engine *docker.Engine
+	image  string
+	ctx    context.Context
+	mu     sync.Mutex
+	tasks  []string
+}
+
+func newTaskEnv(t *testing.T) *taskEnv {
+	t.Helper()
+	engine := dockertest.Engine(t)
+	image := appImage(t)
+	srv, c := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	e := &taskEnv{srv: srv, c: c, engine: engine, image: image, ctx: ctx}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, arn := range e.tasks {
+			if err := engine.Purge(ctx, map[string]string{docker.LabelTask: arn}); err != nil {
+				t.Errorf("removing the containers of %s: %v", arn, err)
+			}
+		}
+	})
+	return e
+}
+
+// run runs a task and returns it, failing the test on failures.
+func (e *taskEnv) run(t *testing.T, in *ecs.RunTaskInput) types.Task {
+	t.Helper()
+	out := awstest.Call(t, e.c.RunTask, in)
+	if len(out.Failures) != 0 || len(out.Tasks) != 1 {
+		t.Fatalf("RunTask: got tasks %d, failures %+v", len(out.Tasks), out.Failures)
+	}
+	e.mu.Lock()
+	e.tasks = append(e.tasks, aws.ToString(out.Tasks[0].TaskArn))
+	e.mu.Unlock()
+	return out.Tasks[0]
+}
+
+func (e *taskEnv) describe(t *testing.T, cluster, arn string) types.Task {
+	t.Helper()
+	d := awstest.Call(t, e.c.DescribeTasks, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}, Include: []types.TaskField{types.TaskFieldTags}})
+	if len(d.Tasks) != 1 {
+		t.Fatalf("DescribeTasks %s: got %+v", arn, d)
+	}
+	return d.Tasks[0]
+}
+
+func (e *taskEnv) waitRunning(t *testing.T, cluster, arn string) types.Task {
+	t.Helper()
+	w := ecs.NewTasksRunningWaiter(e.c, func(o *ecs.TasksRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
+	})
+	if err := w.Wait(e.ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}, 2*time.Minute); err != nil {
+		t.Fatalf("waiting for %s to run: %v (task: %+v)", arn, err, e.describe(t, cluster, arn))
+	}
+	return e.describe(t, cluster, arn)
+}
+
+func (e *taskEnv) waitStopped(t *testing.T, cluster, arn string) types.Task {
+	t.Helper()
+	w := ecs.NewTasksStoppedWaiter(e.c, func(o *ecs.TasksStoppedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
+	})
+	if err := w.Wait(e.ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}, 2*time.Minute); err != nil {
+		t.Fatalf("waiting for %s to stop: %v", arn, err)
+	}
+	return e.describe(t, cluster, arn)
+}
+
+// get is the body of url, or "" once attempts have failed.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	var body string
+	awstest.WaitFor(t, "an answer from "+url, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == http.StatusOK
+	})
+	return body
+}
+
+func (e *taskEnv) cluster(t *testing.T, name string) {
+	t.Helper()
+	awstest.Call(t, e.c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String(name)})
+}
+
+// registerInstance registers a container instance directly, as an agent
+// on a host without an EC2 instance overcast knows.
+func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) string {
+	t.Helper()
+	return aws.ToString(awstest.Call(t, e.c.RegisterContainerInstance, &ecs.RegisterContainerInstanceInput{
+		Cluster:                  aws.String(cluster),
+		InstanceIdentityDocument: aws.String(identity("i-0"+strings.ToLower(cluster), "us-east-1a")),
+		TotalResources: []types.Resource{
+			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 2048},
+			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: memory},
+		},
+	}).ContainerInstance.ContainerInstanceArn)
+}
+
+// registerEC2 registers an EC2 task definition of one container of the
+// test image, which mutate changes.
+func (e *taskEnv) registerEC2(t *testing.T, family string, memory int32, mutate func(*types.ContainerDefinition)) {
+	t.Helper()
+	cd := types.ContainerDefinition{Name: aws.String("main"), Image: aws.String(e.image), Memory: aws.Int32(memory)}
+	if mutate != nil {
+		mutate(&cd)
+	}
+	awstest.Call(t, e.c.RegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2}, ContainerDefinitions: []types.ContainerDefinition{cd}})
+}
+
+func publish8080(cd *types.ContainerDefinition) {
+	cd.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+}
+
+func TestFargateTaskServesOnItsInterface(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "fargate")
+	td := web("fargate-web")
+	td.ContainerDefinitions[0].Image = aws.String(e.image)
+	td.ContainerDefinitions[0].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	awstest.Call(t, e.c.RegisterTaskDefinition, td)
+
+	// awsvpc needs a network configuration.
+	_, err := e.c.RunTask(e.ctx, &ecs.RunTaskInput{Cluster: aws.String("fargate"), TaskDefinition: aws.String("fargate-web"), LaunchType: types.LaunchTypeFargate})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Network Configuration must be provided"})
+	_, err = e.c.RunTask(e.ctx, &ecs.RunTaskInput{Cluster: aws.String("fargate"), TaskDefinition: aws.String("fargate-web"), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+		PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeDistinctInstance}}})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Placement constraints are not supported with FARGATE"})
+
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("fargate"), TaskDefinition: aws.String("fargate-web"),
+		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE")}},
+		NetworkConfiguration:     &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}, SecurityGroups: []string{"sg-1"}}},
+		Tags:                     []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}}, StartedBy: aws.String("me")})
+	arn := aws.ToString(task.TaskArn)
+	if !strings.HasPrefix(arn, arnPrefix+"task/fargate/") || len(arn) != len(arnPrefix+"task/fargate/")+32 {
+		t.Errorf("task ARN: got %s", arn)
+	}
+	if aws.ToString(task.LastStatus) != "PROVISIONING" || aws.ToString(task.Group) != "family:fargate-web" || task.LaunchType != types.LaunchTypeFargate {
+		t.Errorf("RunTask: got status %s group %s launch type %s", aws.ToString(task.LastStatus), aws.ToString(task.Group), task.LaunchType)
+	}
+	running := e.waitRunning(t, "fargate", arn)
+	var ip, eni string
+	for _, a := range running.Attachments {
+		for _, d := range a.Details {
+			switch aws.ToString(d.Name) {
+			case "privateIPv4Address":
+				ip = aws.ToString(d.Value)
+			case "networkInterfaceId":
+				eni = aws.ToString(d.Value)
+			}
+		}
+	}
+	if !strings.HasPrefix(ip, "127.") || !strings.HasPrefix(eni, "eni-") || len(running.Tags) != 1 {
+		t.Fatalf("running task: got attachments %+v tags %v", running.Attachments, running.Tags)
+	}
+	if body := get(t, fmt.Sprintf("http://%s:8080/", ip)); !strings.HasPrefix(body, "hello from") {
+		t.Errorf("GET the task: got %q", body)
+	}
+	list := awstest.Call(t, e.c.ListTasks, &ecs.ListTasksInput{Cluster: aws.String("fargate"), StartedBy: aws.String("me")})
+	if len(list.TaskArns) != 1 || list.TaskArns[0] != arn {
+		t.Errorf("ListTasks: got %v, want [%s]", list.TaskArns, arn)
+	}
+
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("fargate"), Task: aws.String(arn), Reason: aws.String("done")})
+	stopped := e.waitStopped(t, "fargate", arn)
+	if stopped.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(stopped.StoppedReason) != "done" || stopped.StoppedAt == nil {
+		t.Errorf("stopped: got code %s reason %q at %v", stopped.StopCode, aws.ToString(stopped.StoppedReason), stopped.StoppedAt)
+	}
+	list = awstest.Call(t, e.c.ListTasks, &ecs.ListTasksInput{Cluster: aws.String("fargate"), DesiredStatus: types.DesiredStatusStopped})
+	if len(list.TaskArns) != 1 {
+		t.Errorf("ListTasks STOPPED: got %v", list.TaskArns)
+	}
+}
+
+func TestEC2TaskDynamicPort(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "ec2")
+
+	// No container instance yet.
+	e.registerEC2(t, "bridge-web", 128, publish8080)
+	_, err := e.c.RunTask(e.ctx, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("bridge-web")})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "No Container Instances were found in your cluster."})
+
+	instance := e.registerInstance(t, "ec2", 1024)
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("bridge-web:1")})
+	if aws.ToString(task.ContainerInstanceArn) != instance {
+		t.Errorf("container instance: got %s, want %s", aws.ToString(task.ContainerInstanceArn), instance)
+	}
+	running := e.waitRunning(t, "ec2", aws.ToString(task.TaskArn))
+	bindings := running.Containers[0].NetworkBindings
+	if len(bindings) != 1 || aws.ToInt32(bindings[0].HostPort) == 0 {
+		t.Fatalf("network bindings: got %+v", bindings)
+	}
+	url := fmt.Sprintf("http://%s:%d/", aws.ToString(bindings[0].BindIP), aws.ToInt32(bindings[0].HostPort))
+	if body := get(t, url); !strings.HasPrefix(body, "hello from") {
+		t.Errorf("GET %s: got %q", url, body)
+	}
+
+	// The instance has 1024 MiB, 128 of it taken: a 2048 MiB task fits nowhere.
+	e.registerEC2(t, "big", 2048, nil)
+	big := awstest.Call(t, e.c.RunTask, &ecs.RunTaskInput{Cluster: aws.String("ec2"), TaskDefinition: aws.String("big")})
+	if len(big.Tasks) != 0 || len(big.Failures) != 1 || aws.ToString(big.Failures[0].Reason) != "RESOURCE:MEMORY" || aws.ToString(big.Failures[0].Arn) != instance {
+		t.Errorf("too big a task: got tasks %d failures %+v, want RESOURCE:MEMORY for %s", len(big.Tasks), big.Failures, instance)
+	}
+
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("ec2"), Task: task.TaskArn})
+	stopped := e.waitStopped(t, "ec2", aws.ToString(task.TaskArn))
+	if stopped.StopCode != types.TaskStopCodeUserInitiated {
+		t.Errorf("stop code: got %s", stopped.StopCode)
+	}
+}
+
+func TestEssentialContainerExit(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "exits")
+	e.registerInstance(t, "exits", 1024)
+	e.registerEC2(t, "exiter", 64, func(cd *types.ContainerDefinition) { cd.Command = []string{"exit", "7"} })
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("exits"), TaskDefinition: aws.String("exiter")})
+	stopped := e.waitStopped(t, "exits", aws.ToString(task.TaskArn))
+	if stopped.StopCode != types.TaskStopCodeEssentialContainerExited || len(stopped.Containers) != 1 || aws.ToInt32(stopped.Containers[0].ExitCode) != 7 {
+		t.Errorf("stopped: got code %s reason %q containers %+v", stopped.StopCode, aws.ToString(stopped.StoppedReason), stopped.Containers)
+	}
+}
+
+func TestRestartAdoptsRunningTask(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "keep")
+	e.registerInstance(t, "keep", 1024)
+	e.registerEC2(t, "kept", 64, publish8080)
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("keep"), TaskDefinition: aws.String("kept")})
+	arn := aws.ToString(task.TaskArn)
+	before := e.waitRunning(t, "keep", arn)
+
+	e.srv.Restart(t)
+	e.c = ecs.NewFromConfig(e.srv.Config())
+	after := e.waitRunning(t, "keep", arn)
+	if got, want := aws.ToString(after.Containers[0].RuntimeId), aws.ToString(before.Containers[0].RuntimeId); got != want || got == "" {
+		t.Errorf("runtime ID after the restart: got %s, want %s (the same container)", got, want)
+	}
+	cs, err := e.engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: arn})
+	if err != nil || len(cs) != 1 {
+		t.Errorf("containers of the task: got %d (%v), want 1", len(cs), err)
+	}
+	b := after.Containers[0].NetworkBindings
+	if len(b) != 1 {
+		t.Fatalf("bindings after the restart: got %+v", b)
+	}
+	if body := get(t, fmt.Sprintf("http://%s:%d/", aws.ToString(b[0].BindIP), aws.ToInt32(b[0].HostPort))); !strings.HasPrefix(body, "hello from") {
+		t.Errorf("GET after the restart: got %q", body)
+	}
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("keep"), Task: aws.String(arn)})
+	e.waitStopped(t, "keep", arn)
+}
