@@ -9,6 +9,7 @@ import (
 	"overcast/internal/docker"
 	"overcast/internal/ecr"
 	"overcast/internal/ecs"
+	"overcast/internal/ecs/agent"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -34,15 +35,20 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
+	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
+	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
+		// Instances and Interfaces: once internal/ec2 adapts to them.
+		Agent: agent.Config{Logs: taskLogs{logsSvc}},
+	})
 	return []any{
 		iamSvc,
 		stsSvc,
 		s3Svc,
-		logs.New(env.Named("logs"), logsBuckets{s3Svc}),
+		logsSvc,
 		secretsmanager.New(env.Named("secretsmanager")),
 		ssm.New(env.Named("ssm")),
 		ecrSvc,
-		ecs.New(env.Named("ecs"), ecs.Options{}), // Instances and Interfaces: once internal/ec2 adapts to them
+		ecsSvc,
 	}, keys, nil
 }
 

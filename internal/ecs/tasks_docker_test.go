@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -109,12 +110,20 @@ func (e *taskEnv) run(t *testing.T, in *ecs.RunTaskInput) types.Task {
 	t.Helper()
 	out := awstest.Call(t, e.c.RunTask, in)
 	if len(out.Failures) != 0 || len(out.Tasks) != 1 {
-		t.Fatalf("RunTask: got tasks %d, failures %+v", len(out.Tasks), out.Failures)
+		t.Fatalf("RunTask: got tasks %d, failures %s", len(out.Tasks), failures(out.Failures))
 	}
 	e.mu.Lock()
 	e.tasks = append(e.tasks, aws.ToString(out.Tasks[0].TaskArn))
 	e.mu.Unlock()
 	return out.Tasks[0]
+}
+
+func failures(fs []types.Failure) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "[%s: %s] ", aws.ToString(f.Arn), aws.ToString(f.Reason))
+	}
+	return b.String()
 }
 
 func (e *taskEnv) describe(t *testing.T, cluster, arn string) types.Task {
@@ -181,6 +190,9 @@ func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) s
 			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 2048},
 			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: memory},
 		},
+		// What an agent registers that the tests' task definitions require.
+		Attributes: []types.Attribute{{Name: aws.String("com.amazonaws.ecs.capability.logging-driver.awslogs")},
+			{Name: aws.String("com.amazonaws.ecs.capability.docker-remote-api.1.19")}},
 	}).ContainerInstance.ContainerInstanceArn)
 }
 
@@ -303,12 +315,23 @@ func TestEssentialContainerExit(t *testing.T) {
 	e := newTaskEnv(t)
 	e.cluster(t, "exits")
 	e.registerInstance(t, "exits", 1024)
-	e.registerEC2(t, "exiter", 64, func(cd *types.ContainerDefinition) { cd.Command = []string{"exit", "7"} })
+	e.registerEC2(t, "exiter", 64, func(cd *types.ContainerDefinition) {
+		cd.Command = []string{"exit", "7", "last words"}
+		cd.LogConfiguration = &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{
+			"awslogs-group": "/ecs/exiter", "awslogs-create-group": "true", "awslogs-stream-prefix": "ecs"}}
+	})
 	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("exits"), TaskDefinition: aws.String("exiter")})
 	stopped := e.waitStopped(t, "exits", aws.ToString(task.TaskArn))
 	if stopped.StopCode != types.TaskStopCodeEssentialContainerExited || len(stopped.Containers) != 1 || aws.ToInt32(stopped.Containers[0].ExitCode) != 7 {
 		t.Errorf("stopped: got code %s reason %q containers %+v", stopped.StopCode, aws.ToString(stopped.StoppedReason), stopped.Containers)
 	}
+	// Its output went to CloudWatch Logs, in the stream ECS names.
+	id := aws.ToString(task.TaskArn)[strings.LastIndex(aws.ToString(task.TaskArn), "/")+1:]
+	logsClient := cloudwatchlogs.NewFromConfig(e.srv.Config())
+	awstest.WaitFor(t, "the container's output in CloudWatch Logs", func() bool {
+		out, err := logsClient.GetLogEvents(e.ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("/ecs/exiter"), LogStreamName: aws.String("ecs/main/" + id)})
+		return err == nil && len(out.Events) == 1 && aws.ToString(out.Events[0].Message) == "last words"
+	})
 }
 
 func TestRestartAdoptsRunningTask(t *testing.T) {

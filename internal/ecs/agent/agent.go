@@ -76,6 +76,8 @@ type LogDestination struct {
 	Group  string `json:"g"`
 	Stream string `json:"s"`
 	Region string `json:"r,omitempty"`
+	// Account is the task's: the group's owner.
+	Account string `json:"a,omitempty"`
 	// CreateGroup is awslogs-create-group: make the group when missing.
 	CreateGroup bool `json:"c,omitempty"`
 }
