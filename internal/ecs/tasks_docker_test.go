@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
 )
@@ -85,11 +86,11 @@ type taskEnv struct {
 	tasks  []string
 }
 
-func newTaskEnv(t *testing.T) *taskEnv {
+func newTaskEnv(t *testing.T, opts ...awstest.Option) *taskEnv {
 	t.Helper()
 	engine := dockertest.Engine(t)
 	image := appImage(t)
-	srv, c := start(t)
+	srv, c := start(t, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	e := &taskEnv{srv: srv, c: c, engine: engine, image: image, ctx: ctx}
@@ -362,4 +363,65 @@ func TestRestartAdoptsRunningTask(t *testing.T) {
 	}
 	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("keep"), Task: aws.String(arn)})
 	e.waitStopped(t, "keep", arn)
+}
+
+func TestVanishedContainersStopTheTask(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "gone")
+	e.registerInstance(t, "gone", 1024)
+	e.registerEC2(t, "gone", 64, nil)
+	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("gone"), TaskDefinition: aws.String("gone")}).TaskArn)
+	e.waitRunning(t, "gone", arn)
+
+	// While overcast is down, someone removes the task's containers.
+	if err := e.srv.Main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.engine.Purge(e.ctx, map[string]string{docker.LabelTask: arn}); err != nil {
+		t.Fatal(err)
+	}
+	e.srv = awstest.Start(t, awstest.InDir(e.srv.DataDir))
+	e.c = ecs.NewFromConfig(e.srv.Config())
+	stopped := e.waitStopped(t, "gone", arn)
+	if !strings.Contains(aws.ToString(stopped.StoppedReason), "containers no longer exist") {
+		t.Errorf("stopped reason: got %q", aws.ToString(stopped.StoppedReason))
+	}
+}
+
+func TestStoppedTasksGoAfterAnHour(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	e := newTaskEnv(t, awstest.Clock(fake))
+	e.cluster(t, "hour")
+	td := web("hour")
+	td.ContainerDefinitions[0].Image = aws.String(e.image)
+	awstest.Call(t, e.c.RegisterTaskDefinition, td)
+	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("hour"), TaskDefinition: aws.String("hour"), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}}).TaskArn)
+	e.waitRunning(t, "hour", arn)
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("hour"), Task: aws.String(arn)})
+	e.waitStopped(t, "hour", arn)
+
+	fake.Advance(59 * time.Minute)
+	if d := awstest.Call(t, e.c.DescribeTasks, &ecs.DescribeTasksInput{Cluster: aws.String("hour"), Tasks: []string{arn}}); len(d.Tasks) != 1 {
+		t.Fatalf("after 59 minutes: got %+v, want the task still there", d.Failures)
+	}
+	fake.Advance(time.Minute)
+	awstest.WaitFor(t, "the stopped task to go", func() bool {
+		d := awstest.Call(t, e.c.DescribeTasks, &ecs.DescribeTasksInput{Cluster: aws.String("hour"), Tasks: []string{arn}})
+		return len(d.Tasks) == 0 && len(d.Failures) == 1 && aws.ToString(d.Failures[0].Reason) == "MISSING"
+	})
+}
+
+func TestNoEngineRefusesTasksOnly(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+t.TempDir()+"/no-docker.sock")
+	_, c := start(t)
+	awstest.Call(t, c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("idle")})
+	awstest.Call(t, c.RegisterTaskDefinition, web("idle"))
+	_, err := c.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String("idle"), TaskDefinition: aws.String("idle"), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ServerException", Message: "No Docker engine is reachable"})
+	list := awstest.Call(t, c.ListTasks, &ecs.ListTasksInput{Cluster: aws.String("idle")})
+	if len(list.TaskArns) != 0 {
+		t.Errorf("ListTasks: got %v, want none", list.TaskArns)
+	}
 }
