@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"overcast/internal/awstest"
+	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
@@ -229,6 +232,7 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 		PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeDistinctInstance}}})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "Placement constraints are not supported with FARGATE"})
 
+	statuses := e.taskChanges(t)
 	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("fargate"), TaskDefinition: aws.String("fargate-web"),
 		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE")}},
 		NetworkConfiguration:     &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}, SecurityGroups: []string{"sg-1"}}},
@@ -271,6 +275,39 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 	list = awstest.Call(t, e.c.ListTasks, &ecs.ListTasksInput{Cluster: aws.String("fargate"), DesiredStatus: types.DesiredStatusStopped})
 	if len(list.TaskArns) != 1 {
 		t.Errorf("ListTasks STOPPED: got %v", list.TaskArns)
+	}
+	want := []string{"PROVISIONING", "PENDING", "RUNNING", "STOPPING", "DEPROVISIONING", "STOPPED"}
+	awstest.WaitFor(t, "the task's state changes on the bus", func() bool { return slices.Equal(statuses(arn), want) })
+}
+
+// taskChanges follows the "ECS Task State Change" events on the server's
+// bus; the function it returns is the task's successive lastStatus values.
+func (e *taskEnv) taskChanges(t *testing.T) func(arn string) []string {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	_, err := e.srv.Main.Bus().Subscribe(ctx, "test-"+t.Name(), bus.Pattern{Source: "aws.ecs", Types: []string{"ECS Task State Change"}},
+		func(_ context.Context, ev bus.Event) error {
+			var detail struct{ TaskArn, LastStatus string }
+			if err := json.Unmarshal(ev.Detail, &detail); err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if s := seen[detail.TaskArn]; len(s) == 0 || s[len(s)-1] != detail.LastStatus {
+				seen[detail.TaskArn] = append(s, detail.LastStatus)
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(arn string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen[arn])
 	}
 }
 
