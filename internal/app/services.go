@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	"net/http"
 
 	"overcast"
 	s3api "overcast/internal/api/s3"
@@ -22,7 +23,7 @@ import (
 // buildServices builds every service, in dependency order: each may take
 // the ones before it, through the small interfaces it defines. This list
 // is the one place a new service is added (ADDING_A_SERVICE.md).
-func buildServices(env *service.Env) ([]any, keyStores, error) {
+func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, error) {
 	iamSvc := iam.New(env.Named("iam"))
 	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
 	keys := keyStores{stsSvc, iamSvc}
@@ -36,9 +37,14 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
 	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
+	endpoint, err := taskEndpoint(env, stsSvc, gateway)
+	if err != nil {
+		return nil, nil, err
+	}
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		// Instances and Interfaces: once internal/ec2 adapts to them.
-		Agent: agent.Config{Logs: taskLogs{logsSvc}},
+		Agent:    agent.Config{Logs: taskLogs{logsSvc}},
+		Endpoint: endpoint,
 	})
 	return []any{
 		iamSvc,

@@ -49,6 +49,7 @@ type Service struct {
 	engineReachable func(context.Context) bool
 	stopAgent       context.CancelFunc
 	interfaces      NetworkInterfaces
+	endpoint        TaskEndpoint
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
 }
@@ -65,6 +66,9 @@ type Options struct {
 	// Agent configures the agent that runs tasks on env.Docker: Secrets,
 	// EnvironmentFiles, Logs, Network. Labels and OnChange are ECS's.
 	Agent agent.Config
+	// Endpoint serves tasks their credentials and metadata; nil: tasks run
+	// without. Start starts it; when it cannot, tasks run without too.
+	Endpoint TaskEndpoint
 }
 
 var _ api.Server = (*Service)(nil)
@@ -73,13 +77,16 @@ var _ api.Server = (*Service)(nil)
 func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger, bus: env.Bus, instances: instances,
-		interfaces: opts.Interfaces}
+		interfaces: opts.Interfaces, endpoint: opts.Endpoint}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}
 	if env.Docker != nil {
 		cfg := opts.Agent
 		cfg.OnChange = s.onAgentChange
+		if cfg.Network == "" && s.endpoint != nil {
+			cfg.Network = s.endpoint.Network()
+		}
 		if cfg.Logger == nil {
 			cfg.Logger = env.Logger
 		}

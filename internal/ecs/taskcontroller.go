@@ -80,12 +80,19 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 	case t.LastStatus == taskProvisioning:
 		return s.provisionTask(ctx, sc, key, t, v)
 	}
+	// Registering every time re-registers the running tasks after a
+	// restart, and keeps their metadata current.
+	envs, err := s.registerTask(ctx, sc, t)
+	if err != nil {
+		return controller.Result{}, err
+	}
 	var o agent.Observed
 	if t.Launched {
 		o, err = s.agent.Observe(ctx, t.ARN)
 	} else {
 		var spec agent.Spec
 		if spec, err = s.taskSpec(ctx, sc, t); err == nil {
+			spec.ContainerEnvironment = envs
 			o, err = s.agent.Start(ctx, spec)
 		}
 	}
@@ -156,6 +163,9 @@ func (s *Service) stopTask(ctx context.Context, sc scope, key string, t task, v 
 		if err := s.interfaces.ReleaseInterface(ctx, sc.Account, sc.Region, t.Interface.ID); err != nil {
 			return controller.Result{}, err
 		}
+	}
+	if s.endpoint != nil {
+		s.endpoint.Deregister(t.ARN)
 	}
 	now := s.now().UTC()
 	t.LastStatus, t.StoppedAt = taskStopped, &now
@@ -259,7 +269,14 @@ func (s *Service) onAgentChange(o agent.Observed) {
 // the engine's events.
 func (s *Service) Start(ctx context.Context) error {
 	if s.agent == nil {
+		s.endpoint = nil
 		return nil
+	}
+	if s.endpoint != nil {
+		if err := s.endpoint.Start(ctx); err != nil {
+			s.log.Warn("ecs: tasks run without credentials and metadata: the task endpoint cannot start", "err", err)
+			s.endpoint = nil
+		}
 	}
 	if _, err := s.agent.Adopt(ctx); err != nil {
 		s.log.Warn("ecs: adopting running tasks", "err", err)
@@ -281,7 +298,11 @@ func (s *Service) Close() error {
 		return nil
 	}
 	s.stopAgent()
-	return s.agent.Close()
+	err := s.agent.Close()
+	if s.endpoint != nil {
+		err = errors.Join(err, s.endpoint.Close())
+	}
+	return err
 }
 
 // loopbackInterfaces hands out ENIs with loopback addresses from

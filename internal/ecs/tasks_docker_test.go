@@ -462,3 +462,31 @@ func TestNoEngineRefusesTasksOnly(t *testing.T) {
 		t.Errorf("ListTasks: got %v, want none", list.TaskArns)
 	}
 }
+
+func TestTaskContainersFindTheEndpoint(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "creds")
+	e.registerInstance(t, "creds", 1024)
+	e.registerEC2(t, "creds", 64, publish8080)
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("creds"), TaskDefinition: aws.String("creds"),
+		Overrides: &types.TaskOverride{TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/app")}})
+	running := e.waitRunning(t, "creds", aws.ToString(task.TaskArn))
+	b := running.Containers[0].NetworkBindings[0]
+	env := func(name string) string {
+		return get(t, fmt.Sprintf("http://%s:%d/env?name=%s", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort), name))
+	}
+	if got := env("AWS_REGION"); got != "us-east-1" {
+		t.Errorf("AWS_REGION: got %q", got)
+	}
+	metadata := env("ECS_CONTAINER_METADATA_URI_V4")
+	if metadata == "" {
+		// Only one overcast on the machine can serve 169.254.170.2.
+		t.Skip("the task endpoint did not start (is 169.254.170.2 taken?): no endpoint variables to check")
+	}
+	if !strings.HasPrefix(metadata, "http://169.254.170.2") {
+		t.Errorf("ECS_CONTAINER_METADATA_URI_V4: got %q", metadata)
+	}
+	if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")+env("AWS_CONTAINER_CREDENTIALS_FULL_URI") == "" {
+		t.Errorf("a task with a role got no credentials URI")
+	}
+}

@@ -186,6 +186,13 @@ func (a *Agent) allowedHostPath(path string) (string, error) {
 func (a *Agent) planContainer(spec Spec, mode string, order int, d ecs.ContainerDefinition, o ecs.ContainerOverride,
 	volumes map[string]string, hostPaths map[string]bool, names map[string]bool) (*planned, error) {
 	c := &planned{name: deref(d.Name), image: deref(d.Image), secrets: d.Secrets, env: map[string]string{}, base: spec.Environment}
+	if own := spec.ContainerEnvironment[c.name]; len(own) > 0 {
+		c.base = maps.Clone(spec.Environment)
+		if c.base == nil {
+			c.base = map[string]string{}
+		}
+		maps.Copy(c.base, own)
+	}
 	if c.name == "" || c.image == "" {
 		return nil, fmt.Errorf("a container needs a name and an image")
 	}
