@@ -37,13 +37,16 @@ func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, er
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
 	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
+	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
+	ssmSvc := ssm.New(env.Named("ssm"))
 	endpoint, err := taskEndpoint(env, stsSvc, gateway)
 	if err != nil {
 		return nil, nil, err
 	}
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		// Instances and Interfaces: once internal/ec2 adapts to them.
-		Agent:    agent.Config{Logs: taskLogs{logsSvc}},
+		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
+			EnvironmentFiles: taskEnvFiles{s3Svc}},
 		Endpoint: endpoint,
 	})
 	return []any{
@@ -51,8 +54,8 @@ func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, er
 		stsSvc,
 		s3Svc,
 		logsSvc,
-		secretsmanager.New(env.Named("secretsmanager")),
-		ssm.New(env.Named("ssm")),
+		secretsSvc,
+		ssmSvc,
 		ecrSvc,
 		ecsSvc,
 	}, keys, nil

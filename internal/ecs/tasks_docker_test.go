@@ -20,6 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"overcast/internal/awstest"
 	"overcast/internal/bus"
@@ -195,8 +199,8 @@ func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) s
 			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: memory},
 		},
 		// What an agent registers that the tests' task definitions require.
-		Attributes: []types.Attribute{{Name: aws.String("com.amazonaws.ecs.capability.logging-driver.awslogs")},
-			{Name: aws.String("com.amazonaws.ecs.capability.docker-remote-api.1.19")}},
+		Attributes: attributes("com.amazonaws.ecs.capability.logging-driver.awslogs", "com.amazonaws.ecs.capability.docker-remote-api.1.19",
+			"ecs.capability.secrets.ssm.environment-variables", "ecs.capability.secrets.asm.environment-variables", "ecs.capability.env-files.s3"),
 	}).ContainerInstance.ContainerInstanceArn)
 }
 
@@ -214,6 +218,14 @@ func (e *taskEnv) registerEC2(t *testing.T, family string, memory int32, mutate 
 
 func publish8080(cd *types.ContainerDefinition) {
 	cd.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+}
+
+func attributes(names ...string) []types.Attribute {
+	out := make([]types.Attribute, 0, len(names))
+	for _, n := range names {
+		out = append(out, types.Attribute{Name: aws.String(n)})
+	}
+	return out
 }
 
 func TestFargateTaskServesOnItsInterface(t *testing.T) {
@@ -488,5 +500,35 @@ func TestTaskContainersFindTheEndpoint(t *testing.T) {
 	}
 	if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")+env("AWS_CONTAINER_CREDENTIALS_FULL_URI") == "" {
 		t.Errorf("a task with a role got no credentials URI")
+	}
+}
+
+func TestTaskSecretsAndEnvironmentFiles(t *testing.T) {
+	e := newTaskEnv(t)
+	cfg := e.srv.Config()
+	awstest.Call(t, ssm.NewFromConfig(cfg).PutParameter, &ssm.PutParameterInput{Name: aws.String("/app/db-password"), Value: aws.String("hunter2"), Type: ssmtypes.ParameterTypeSecureString})
+	secret := awstest.Call(t, secretsmanager.NewFromConfig(cfg).CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("app/api"), SecretString: aws.String(`{"token":"t0k3n","port":8443}`)})
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("config")})
+	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("config"), Key: aws.String("app.env"),
+		Body: strings.NewReader("# settings\nMODE=production\n\nGREETING=hello=world\n")})
+
+	e.cluster(t, "secrets")
+	e.registerInstance(t, "secrets", 1024)
+	e.registerEC2(t, "secrets", 64, func(cd *types.ContainerDefinition) {
+		publish8080(cd)
+		cd.Secrets = []types.Secret{
+			{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("/app/db-password")},
+			{Name: aws.String("API_TOKEN"), ValueFrom: aws.String(aws.ToString(secret.ARN) + ":token::")},
+		}
+		cd.EnvironmentFiles = []types.EnvironmentFile{{Type: types.EnvironmentFileTypeS3, Value: aws.String("arn:aws:s3:::config/app.env")}}
+	})
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("secrets"), TaskDefinition: aws.String("secrets")})
+	running := e.waitRunning(t, "secrets", aws.ToString(task.TaskArn))
+	b := running.Containers[0].NetworkBindings[0]
+	for name, want := range map[string]string{"DB_PASSWORD": "hunter2", "API_TOKEN": "t0k3n", "MODE": "production", "GREETING": "hello=world"} {
+		if got := get(t, fmt.Sprintf("http://%s:%d/env?name=%s", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort), name)); got != want {
+			t.Errorf("%s: got %q, want %q", name, got, want)
+		}
 	}
 }
