@@ -290,9 +290,9 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 	if l.launchType == launchFargate && len(l.strategies) > 0 {
 		return nil, invalidParameter("Placement strategies are not supported with FARGATE launch type.")
 	}
-	if err := s.runnable(ctx); err != nil {
-		return nil, err
-	}
+	// The engine is asked before the transaction, its answer given after
+	// the request's own errors.
+	engineErr := s.runnable(ctx)
 	out := &api.RunTaskResponse{Tasks: api.Tasks{}, Failures: api.Failures{}}
 	var keys []string
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -311,6 +311,9 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 		def := td.Def
 		if err := checkLaunch(def, l.launchType, r.network); err != nil {
 			return err
+		}
+		if engineErr != nil {
+			return engineErr
 		}
 		base := s.newTask(sc, c.Name, def, r, l)
 		hosts, failures, err := s.hosts(tx, sc, c.Name, &base, l)
