@@ -1,7 +1,6 @@
 package ecs_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -61,19 +60,10 @@ func appImage(t *testing.T) string {
 	testImage.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		program, err := dockertest.App()
-		if err != nil {
-			testImage.err = err
-			return
-		}
 		b := make([]byte, 4)
 		rand.Read(b)
-		ref := "overcast-test/ecs-tasks:" + hex.EncodeToString(b)
-		rootfs := bytes.NewReader(dockertest.Tar(map[string][]byte{"app": program}))
-		_, testImage.err = e.ImportImage(ctx, "ecs-test", rootfs, ref, docker.ImageConfig{
-			Entrypoint: []string{"/app"}, Cmd: []string{"serve", ":8080"},
-		})
-		testImage.ref = ref
+		testImage.ref = "overcast-test/ecs-tasks:" + hex.EncodeToString(b)
+		testImage.err = dockertest.ImportApp(ctx, e, testImage.ref, nil, nil)
 	})
 	if testImage.err != nil {
 		t.Fatalf("making the test image: %v", testImage.err)
