@@ -93,7 +93,13 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 		var spec agent.Spec
 		if spec, err = s.taskSpec(ctx, sc, t); err == nil {
 			spec.ContainerEnvironment = envs
+			pullStarted := s.now()
 			o, err = s.agent.Start(ctx, spec)
+			// Start pulls the images: what it took is the pull, unless the
+			// agent timed it itself.
+			if o.PullStartedAt.IsZero() && err == nil {
+				o.PullStartedAt, o.PullStoppedAt = pullStarted, s.now()
+			}
 		}
 	}
 	if errors.Is(err, agent.ErrNoTask) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -521,4 +523,64 @@ func TestTaskSecretsAndEnvironmentFiles(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", name, got, want)
 		}
 	}
+}
+
+// The way users run their own images: docker push to ECR, then a task
+// definition naming the repository's URI, which the agent pulls.
+func TestTaskRunsAnECRImage(t *testing.T) {
+	e := newTaskEnv(t)
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker client to push with")
+	}
+	awstest.Call(t, ecr.NewFromConfig(e.srv.Config()).CreateRepository, &ecr.CreateRepositoryInput{RepositoryName: aws.String("web")})
+	host := e.srv.RegistryHost()
+	pushed := host + "/web:v1"
+	t.Cleanup(func() { e.engine.RemoveImage(context.Background(), pushed, true) })
+	dockerConfig := t.TempDir() // leave the user's logins alone
+	cli := func(stdin string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("docker", args...)
+		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	user, password := e.srv.RegistryLogin(t)
+	cli(password, "login", "--username", user, "--password-stdin", host)
+	cli("", "tag", e.image, pushed)
+	cli("", "push", pushed)
+	cli("", "rmi", pushed) // the agent must pull it
+
+	e.cluster(t, "ecr")
+	td := web("from-ecr")
+	td.ContainerDefinitions[0].Image = aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/web:v1")
+	td.ExecutionRoleArn = aws.String("arn:aws:iam::000000000000:role/ecsTaskExecutionRole")
+	td.ContainerDefinitions[0].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	awstest.Call(t, e.c.RegisterTaskDefinition, td)
+	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String("from-ecr"), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}}).TaskArn)
+	running := e.waitRunning(t, "ecr", arn)
+	// The agent pulled the image under the registry's reference: remove it after.
+	if cs, err := e.engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: arn}); err == nil {
+		for _, c := range cs {
+			if strings.HasPrefix(c.Image, host+"/") {
+				t.Cleanup(func() { e.engine.RemoveImage(context.Background(), c.Image, true) })
+			}
+		}
+	}
+	if running.PullStartedAt == nil || running.PullStoppedAt == nil {
+		t.Errorf("pull times: got %v, %v", running.PullStartedAt, running.PullStoppedAt)
+	}
+	ip := ""
+	for _, d := range running.Attachments[0].Details {
+		if aws.ToString(d.Name) == "privateIPv4Address" {
+			ip = aws.ToString(d.Value)
+		}
+	}
+	if body := get(t, "http://"+ip+":8080/"); !strings.HasPrefix(body, "hello from") {
+		t.Errorf("GET the task: got %q", body)
+	}
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("ecr"), Task: aws.String(arn)})
+	e.waitStopped(t, "ecr", arn)
 }
