@@ -254,11 +254,15 @@ func (s *Service) taskSpec(ctx context.Context, sc scope, t task) (agent.Spec, e
 	case t.Interface != nil:
 		spec.HostIP = t.Interface.PrivateIP
 	case t.EC2InstanceID != "" && s.instances != nil:
+		// An agent registered by hand names an instance EC2 may not know:
+		// its tasks publish on 127.0.0.1.
 		inst, err := s.instances.Instance(ctx, sc.Account, sc.Region, t.EC2InstanceID)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrInstanceNotFound) {
 			return spec, fmt.Errorf("ecs: the EC2 instance of task %s: %w", t.ARN, err)
 		}
-		spec.HostIP = inst.PrivateIP
+		if inst.PrivateIP != "" {
+			spec.HostIP = inst.PrivateIP
+		}
 	}
 	return spec, nil
 }

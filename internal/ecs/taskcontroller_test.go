@@ -51,6 +51,7 @@ func TestTaskHostAddress(t *testing.T) {
 	}{
 		{"EC2 instance", task{EC2InstanceID: "i-1"}, "127.0.3.7"},
 		{"registered directly", task{}, "127.0.0.1"},
+		{"an instance EC2 does not know", task{EC2InstanceID: "i-404"}, "127.0.0.1"},
 		{"awsvpc", task{Interface: &NetworkInterfaceInfo{PrivateIP: "127.100.0.9"}}, "127.100.0.9"},
 	} {
 		spec, err := s.taskSpec(ctx, sc, tt.t)

@@ -473,7 +473,8 @@ func TestTaskContainersFindTheEndpoint(t *testing.T) {
 	e.registerInstance(t, "creds", 1024)
 	e.registerEC2(t, "creds", 64, publish8080)
 	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("creds"), TaskDefinition: aws.String("creds"),
-		Overrides: &types.TaskOverride{TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/app")}})
+		Overrides: &types.TaskOverride{TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/app"),
+			ContainerOverrides: []types.ContainerOverride{{Name: aws.String("main"), Environment: []types.KeyValuePair{{Name: aws.String("STAGE"), Value: aws.String("beta")}}}}}})
 	running := e.waitRunning(t, "creds", aws.ToString(task.TaskArn))
 	b := running.Containers[0].NetworkBindings[0]
 	env := func(name string) string {
@@ -481,6 +482,9 @@ func TestTaskContainersFindTheEndpoint(t *testing.T) {
 	}
 	if got := env("AWS_REGION"); got != "us-east-1" {
 		t.Errorf("AWS_REGION: got %q", got)
+	}
+	if got := env("STAGE"); got != "beta" {
+		t.Errorf("STAGE (a container override): got %q", got)
 	}
 	metadata := env("ECS_CONTAINER_METADATA_URI_V4")
 	if metadata == "" {
