@@ -31,6 +31,7 @@ import (
 	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
+	"overcast/internal/service/servicetest"
 )
 
 // testImage is the docker package's test app as /app, serving on :8080;
@@ -192,7 +193,8 @@ func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) s
 		},
 		// What an agent registers that the tests' task definitions require.
 		Attributes: attributes("com.amazonaws.ecs.capability.logging-driver.awslogs", "com.amazonaws.ecs.capability.docker-remote-api.1.19",
-			"ecs.capability.secrets.ssm.environment-variables", "ecs.capability.secrets.asm.environment-variables", "ecs.capability.env-files.s3"),
+			"ecs.capability.secrets.ssm.environment-variables", "ecs.capability.secrets.asm.environment-variables", "ecs.capability.env-files.s3",
+			"ecs.capability.container-health-check"),
 	}).ContainerInstance.ContainerInstanceArn)
 }
 
@@ -587,4 +589,20 @@ func TestTaskRunsAnECRImage(t *testing.T) {
 	}
 	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("ecr"), Task: aws.String(arn)})
 	e.waitStopped(t, "ecr", arn)
+}
+
+func TestTaskHealth(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "health")
+	e.registerInstance(t, "health", 1024)
+	e.registerEC2(t, "health", 64, func(cd *types.ContainerDefinition) {
+		cd.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/app", "get", "http://127.0.0.1:8080/"}, Interval: aws.Int32(5), Retries: aws.Int32(3)}
+	})
+	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("health"), TaskDefinition: aws.String("health")}).TaskArn)
+	e.waitRunning(t, "health", arn)
+	// Docker runs the first check an interval after the start.
+	servicetest.WaitForEvery(t, "the task to be HEALTHY", 200*time.Millisecond, time.Minute, func() bool {
+		task := e.describe(t, "health", arn)
+		return task.HealthStatus == types.HealthStatusHealthy && task.Containers[0].HealthStatus == types.HealthStatusHealthy
+	})
 }
