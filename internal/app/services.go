@@ -2,15 +2,19 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
 	"overcast"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
+	"overcast/internal/ec2"
 	"overcast/internal/ecr"
 	"overcast/internal/ecs"
 	"overcast/internal/ecs/agent"
+	"overcast/internal/efs"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -43,8 +47,10 @@ func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, er
 	if err != nil {
 		return nil, nil, err
 	}
+	ec2Svc := ec2.New(env.Named("ec2"), nil)
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
-		// Instances and Interfaces: once internal/ec2 adapts to them.
+		Instances:  ecsInstances{ec2Svc},
+		Interfaces: ecsInterfaces{ec2Svc},
 		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
 			EnvironmentFiles: taskEnvFiles{s3Svc}},
 		Endpoint: endpoint,
@@ -57,7 +63,9 @@ func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, er
 		secretsSvc,
 		ssmSvc,
 		ecrSvc,
+		ec2Svc,
 		ecsSvc,
+		efs.New(env.Named("efs"), efsSubnets{ec2Svc}),
 	}, keys, nil
 }
 
@@ -101,4 +109,48 @@ type stsDirectory struct{ *iam.Service }
 func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, error) {
 	r, err := d.Service.RoleByARN(ctx, arn)
 	return sts.Role(r), err
+}
+
+// ecsInterfaces lets ECS attach its awsvpc tasks' network interfaces.
+type ecsInterfaces struct{ *ec2.Service }
+
+var _ ecs.NetworkInterfaces = ecsInterfaces{}
+
+func (a ecsInterfaces) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (ecs.NetworkInterfaceInfo, error) {
+	n, err := a.Service.AttachTaskInterface(ctx, account, region, subnetID, securityGroups, description)
+	return ecs.NetworkInterfaceInfo(n), err
+}
+
+// ecsInstances lets ECS read the EC2 instances that join its clusters.
+type ecsInstances struct{ ec2 *ec2.Service }
+
+var _ ecs.Instances = ecsInstances{}
+
+func (a ecsInstances) Instance(ctx context.Context, account, region, id string) (ecs.Instance, error) {
+	i, err := a.ec2.Instance(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrInstanceNotFound) {
+		return ecs.Instance{}, fmt.Errorf("%w: %s", ecs.ErrInstanceNotFound, id)
+	}
+	if err != nil {
+		return ecs.Instance{}, err
+	}
+	return ecs.Instance{ID: i.ID, Type: i.Type, ImageID: i.ImageID, State: i.State, AvailabilityZone: i.AvailabilityZone,
+		SubnetID: i.SubnetID, VPCID: i.VPCID, PrivateIP: i.PrivateIP, Architecture: i.Architecture, VCPUs: i.VCPUs,
+		MemoryMiB: i.MemoryMiB, UserData: i.UserData, IamInstanceProfileArn: i.IamInstanceProfileArn, LaunchTime: i.LaunchTime}, nil
+}
+
+// efsSubnets gives EFS's mount targets EC2's subnets and their addresses.
+type efsSubnets struct{ ec2 *ec2.Service }
+
+var _ efs.Subnets = efsSubnets{}
+
+func (a efsSubnets) Subnet(ctx context.Context, account, region, id string) (efs.Subnet, error) {
+	sn, err := a.ec2.Subnet(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrSubnetNotFound) {
+		return efs.Subnet{}, fmt.Errorf("%w: %s", efs.ErrSubnetNotFound, id)
+	}
+	if err != nil {
+		return efs.Subnet{}, err
+	}
+	return efs.Subnet{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.AvailabilityZone, CIDR: sn.CIDR}, nil
 }

@@ -23,6 +23,10 @@ type route struct {
 	// tells them apart is which required members the request carries.
 	required   []binding
 	superseded bool // loses ties to the operation that replaced it
+	// trailingSlash is a template that ends in "/" (EFS's
+	// "/2015-02-01/tags/{FileSystemId}/"): clients send the slash, and
+	// the request's last, empty segment is no label.
+	trailingSlash bool
 }
 
 type binding struct {
@@ -41,6 +45,7 @@ type queryConstraint struct{ key, value string } // value "" means only presence
 func compileRoute(op *Operation) route {
 	rt := route{op: op, method: op.HTTPMethod}
 	path, query, _ := strings.Cut(op.RequestURI, "?")
+	rt.trailingSlash = len(path) > 1 && strings.HasSuffix(path, "/")
 	for _, s := range strings.Split(strings.Trim(path, "/"), "/") {
 		if s == "" {
 			continue
@@ -135,6 +140,9 @@ func (rt *route) match(method string, segs []string, query url.Values) (map[stri
 		} else if segs[i] != s.literal {
 			return nil, false
 		}
+		i++
+	}
+	if rt.trailingSlash && i == len(segs)-1 && segs[i] == "" {
 		i++
 	}
 	if i != len(segs) {

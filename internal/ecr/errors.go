@@ -68,46 +68,45 @@ func denied(r registry.Repo, principal, action string) *domainError {
 		principal, action, registryID{r.Account, r.Region}.arn(r.Name), action)
 }
 
+// apiExceptions words each kind of domain error as the ECR API does.
+var apiExceptions = map[errKind]func(msg string) error{
+	kindRepoNotFound:     exception(api.NewRepositoryNotFoundException),
+	kindImageNotFound:    exception(api.NewImageNotFoundException),
+	kindTagImmutable:     exception(api.NewImageTagAlreadyExistsException),
+	kindLayersMissing:    exception(api.NewLayersNotFoundException),
+	kindImagesMissing:    exception(api.NewReferencedImagesNotFoundException),
+	kindManifestInvalid:  exception(api.NewInvalidParameterException),
+	kindDigestMismatch:   exception(api.NewImageDigestDoesNotMatchException),
+	kindImageExists:      exception(api.NewImageAlreadyExistsException),
+	kindUploadNotFound:   exception(api.NewUploadNotFoundException),
+	kindDenied:           func(msg string) error { return awsproto.Errorf(403, "AccessDeniedException", "%s", msg) },
+	kindLayerInvalid:     exception(api.NewInvalidLayerException),
+	kindBlobUnknown:      exception(api.NewInvalidLayerException),
+	kindLayerExists:      exception(api.NewLayerAlreadyExistsException),
+	kindEmptyUpload:      exception(api.NewEmptyUploadException),
+	kindInvalidParameter: exception(api.NewInvalidParameterException),
+	kindTagInvalid:       exception(api.NewInvalidParameterException),
+}
+
+// exception adapts a generated exception constructor to apiExceptions.
+func exception[E error](newException func(format string, args ...any) E) func(msg string) error {
+	return func(msg string) error { return newException("%s", msg) }
+}
+
 // apiError words a domain error as the ECR API does; other errors pass.
 func apiError(err error) error {
 	var e *domainError
 	if !errors.As(err, &e) {
 		return err
 	}
-	switch e.kind {
-	case kindRepoNotFound:
-		return api.NewRepositoryNotFoundException("%s", e.msg)
-	case kindImageNotFound:
-		return api.NewImageNotFoundException("%s", e.msg)
-	case kindTagImmutable:
-		return api.NewImageTagAlreadyExistsException("%s", e.msg)
-	case kindLayersMissing:
-		return api.NewLayersNotFoundException("%s", e.msg)
-	case kindImagesMissing:
-		return api.NewReferencedImagesNotFoundException("%s", e.msg)
-	case kindManifestInvalid:
-		return api.NewInvalidParameterException("%s", e.msg)
-	case kindDigestMismatch:
-		return api.NewImageDigestDoesNotMatchException("%s", e.msg)
-	case kindImageExists:
-		return api.NewImageAlreadyExistsException("%s", e.msg)
-	case kindUploadNotFound:
-		return api.NewUploadNotFoundException("%s", e.msg)
-	case kindDenied:
-		return awsproto.Errorf(403, "AccessDeniedException", "%s", e.msg)
-	case kindLayerInvalid, kindBlobUnknown:
-		return api.NewInvalidLayerException("%s", e.msg)
-	case kindLayerPart:
+	if e.kind == kindLayerPart {
 		x := api.NewInvalidLayerPartException("%s", e.msg)
 		x.LastValidByteReceived = new(e.lastByte)
 		x.UploadId, x.RegistryId, x.RepositoryName = new(e.upload), new(e.reg.account), new(e.repo)
 		return x
-	case kindLayerExists:
-		return api.NewLayerAlreadyExistsException("%s", e.msg)
-	case kindEmptyUpload:
-		return api.NewEmptyUploadException("%s", e.msg)
-	case kindInvalidParameter, kindTagInvalid:
-		return api.NewInvalidParameterException("%s", e.msg)
+	}
+	if word, ok := apiExceptions[e.kind]; ok {
+		return word(e.msg)
 	}
 	return err
 }

@@ -121,11 +121,11 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 		if err != nil {
 			return err
 		}
-		for i, d := range dead {
-			if err := tx.Delete(contentTable, d, store.AnyVersion); err != nil {
-				return err
-			}
-			if _, err := store.PutJSON(tx, orphansTable, dropped[i], orphan{}, store.AnyVersion); err != nil {
+		if err := store.DeleteKeys(tx, contentTable, dead); err != nil {
+			return err
+		}
+		for _, id := range dropped {
+			if _, err := store.PutJSON(tx, orphansTable, id, orphan{}, store.AnyVersion); err != nil {
 				return err
 			}
 		}
@@ -186,10 +186,8 @@ func (s *Service) sweepLinks(ctx context.Context, repo registry.Repo, cutoff tim
 		if err != nil {
 			return err
 		}
-		for _, k := range dead {
-			if err := tx.Delete(layersTable, k, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		if err := store.DeleteKeys(tx, layersTable, dead); err != nil {
+			return err
 		}
 		n = len(dead)
 		return nil

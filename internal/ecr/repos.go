@@ -500,16 +500,24 @@ func resourceRepo(arn string) (registry.Repo, error) {
 	return registry.Repo{Account: a.AccountID, Region: a.Region, Name: strings.TrimPrefix(a.Resource, "repository/")}, nil
 }
 
+// changeTags runs change on the tags of the repository arn names. AWS
+// checks the ARN before the tags, so invalid (what checking the new tags
+// found, if anything) refuses the change only after that.
+func (s *Service) changeTags(ctx context.Context, arn, action string, invalid error, change func(rec *repository) error) error {
+	repo, err := resourceRepo(arn)
+	if err != nil {
+		return err
+	}
+	if invalid != nil {
+		return invalid
+	}
+	_, err = s.updateRepo(ctx, repo, action, change)
+	return err
+}
+
 // TagResource adds or overwrites a repository's tags.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.TagResourceResponse, error) {
-	repo, err := resourceRepo(*in.ResourceArn)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	_, err = s.updateRepo(ctx, repo, "ecr:TagResource", func(rec *repository) error {
+	err := s.changeTags(ctx, *in.ResourceArn, "ecr:TagResource", checkTags(in.Tags), func(rec *repository) error {
 		rec.Tags = setTags(rec.Tags, in.Tags)
 		if len(rec.Tags) > maxResourceTags {
 			return api.NewTooManyTagsException("Tag limit exceeded: a repository can have at most %d tags", maxResourceTags)
@@ -524,11 +532,7 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (
 
 // UntagResource removes tags by key.
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceRequest) (*api.UntagResourceResponse, error) {
-	repo, err := resourceRepo(*in.ResourceArn)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateRepo(ctx, repo, "ecr:UntagResource", func(rec *repository) error {
+	err := s.changeTags(ctx, *in.ResourceArn, "ecr:UntagResource", nil, func(rec *repository) error {
 		rec.Tags = slices.DeleteFunc(rec.Tags, func(t resourceTag) bool { return slices.Contains(in.TagKeys, t.Key) })
 		return nil
 	})

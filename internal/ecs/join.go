@@ -80,7 +80,12 @@ func (s *Service) reconcileJoin(ctx context.Context, key string) (controller.Res
 	}
 	sc := scope{Account: parts[0], Region: parts[1]}
 	inst, err := s.instances.Instance(ctx, sc.Account, sc.Region, parts[2])
-	if errors.Is(err, ErrInstanceNotFound) {
+	// An instance EC2 does not know was terminated and forgotten, if
+	// overcast joined it; a container instance registered by the API
+	// with an identity document of its own (an agent outside overcast's
+	// EC2) is not EC2's to end.
+	unknown := errors.Is(err, ErrInstanceNotFound)
+	if unknown {
 		inst, err = Instance{ID: parts[2], State: "terminated"}, nil
 	}
 	if err != nil {
@@ -99,6 +104,9 @@ func (s *Service) reconcileJoin(ctx context.Context, key string) (controller.Res
 		})
 	case "terminated":
 		return controller.Result{}, s.changeJoined(ctx, sc, inst.ID, func(tx store.Tx, ci containerInstance, v int64) error {
+			if unknown && !ci.Joined {
+				return nil
+			}
 			_, err := s.deregister(tx, sc, ci, v)
 			return err
 		})

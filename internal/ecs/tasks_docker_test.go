@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -175,6 +176,16 @@ func get(t *testing.T, url string) string {
 	return body
 }
 
+// awsvpc is a network configuration in one of EC2's default subnets.
+func (e *taskEnv) awsvpc(t *testing.T) *types.NetworkConfiguration {
+	t.Helper()
+	out := awstest.Call(t, ec2.NewFromConfig(e.srv.Config()).DescribeSubnets, &ec2.DescribeSubnetsInput{})
+	if len(out.Subnets) == 0 {
+		t.Fatal("EC2 has no default subnet")
+	}
+	return &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{aws.ToString(out.Subnets[0].SubnetId)}}}
+}
+
 func (e *taskEnv) cluster(t *testing.T, name string) {
 	t.Helper()
 	awstest.Call(t, e.c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String(name)})
@@ -241,7 +252,7 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 	statuses := e.taskChanges(t)
 	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("fargate"), TaskDefinition: aws.String("fargate-web"),
 		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE")}},
-		NetworkConfiguration:     &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}, SecurityGroups: []string{"sg-1"}}},
+		NetworkConfiguration:     e.awsvpc(t),
 		Tags:                     []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}}, StartedBy: aws.String("me")})
 	arn := aws.ToString(task.TaskArn)
 	if !strings.HasPrefix(arn, arnPrefix+"task/fargate/") || len(arn) != len(arnPrefix+"task/fargate/")+32 {
@@ -268,6 +279,10 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 	if body := get(t, fmt.Sprintf("http://%s:8080/", ip)); !strings.HasPrefix(body, "hello from") {
 		t.Errorf("GET the task: got %q", body)
 	}
+	enis := awstest.Call(t, ec2.NewFromConfig(e.srv.Config()).DescribeNetworkInterfaces, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
+	if len(enis.NetworkInterfaces) != 1 || aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress) != ip {
+		t.Errorf("EC2's view of the task's interface: got %+v", enis.NetworkInterfaces)
+	}
 	list := awstest.Call(t, e.c.ListTasks, &ecs.ListTasksInput{Cluster: aws.String("fargate"), StartedBy: aws.String("me")})
 	if len(list.TaskArns) != 1 || list.TaskArns[0] != arn {
 		t.Errorf("ListTasks: got %v, want [%s]", list.TaskArns, arn)
@@ -282,6 +297,9 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 	if len(list.TaskArns) != 1 {
 		t.Errorf("ListTasks STOPPED: got %v", list.TaskArns)
 	}
+	// The task gave its interface back to EC2.
+	_, err = ec2.NewFromConfig(e.srv.Config()).DescribeNetworkInterfaces(e.ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidNetworkInterfaceID.NotFound"})
 	want := []string{"PROVISIONING", "PENDING", "RUNNING", "STOPPING", "DEPROVISIONING", "STOPPED"}
 	awstest.WaitFor(t, "the task's state changes on the bus", func() bool { return slices.Equal(statuses(arn), want) })
 }
@@ -439,7 +457,7 @@ func TestStoppedTasksGoAfterAnHour(t *testing.T) {
 	td.ContainerDefinitions[0].Image = aws.String(e.image)
 	awstest.Call(t, e.c.RegisterTaskDefinition, td)
 	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("hour"), TaskDefinition: aws.String("hour"), LaunchType: types.LaunchTypeFargate,
-		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}}).TaskArn)
+		NetworkConfiguration: e.awsvpc(t)}).TaskArn)
 	e.waitRunning(t, "hour", arn)
 	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("hour"), Task: aws.String(arn)})
 	e.waitStopped(t, "hour", arn)
@@ -565,7 +583,7 @@ func TestTaskRunsAnECRImage(t *testing.T) {
 	td.ContainerDefinitions[0].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
 	awstest.Call(t, e.c.RegisterTaskDefinition, td)
 	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String("from-ecr"), LaunchType: types.LaunchTypeFargate,
-		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}}).TaskArn)
+		NetworkConfiguration: e.awsvpc(t)}).TaskArn)
 	running := e.waitRunning(t, "ecr", arn)
 	// The agent pulled the image under the registry's reference: remove it after.
 	if cs, err := e.engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: arn}); err == nil {

@@ -244,22 +244,23 @@ func failure(proto string, k failureKind, msg string) *awsproto.Error {
 		status int
 		msg    string
 	}
+	// Outside S3 an unknown key and a malformed session token are the same
+	// invalid security token.
+	invalidToken := func(restXML code) map[string]code {
+		return map[string]code{
+			"query":    {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
+			"json":     {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
+			"rest-xml": restXML,
+		}
+	}
 	table := map[failureKind]map[string]code{
 		missingAuth: {
 			"query":    {"MissingAuthenticationToken", 403, "Request is missing Authentication Token"},
 			"json":     {"MissingAuthenticationTokenException", 403, "Missing Authentication Token"},
 			"rest-xml": {"AccessDenied", 403, "Access Denied"},
 		},
-		unknownKey: {
-			"query":    {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
-			"json":     {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
-			"rest-xml": {"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."},
-		},
-		badToken: {
-			"query":    {"InvalidClientTokenId", 403, "The security token included in the request is invalid."},
-			"json":     {"UnrecognizedClientException", 403, "The security token included in the request is invalid."},
-			"rest-xml": {"InvalidToken", 400, "The provided token is malformed or otherwise invalid."},
-		},
+		unknownKey: invalidToken(code{"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."}),
+		badToken:   invalidToken(code{"InvalidToken", 400, "The provided token is malformed or otherwise invalid."}),
 		expiredToken: {
 			"query":    {"ExpiredToken", 403, "The security token included in the request is expired"},
 			"json":     {"ExpiredTokenException", 403, "The security token included in the request is expired"},

@@ -81,7 +81,7 @@ func TestUnimplementedOperation(t *testing.T) {
 	tests := []struct {
 		name, target, contentType, body, path, method, wantInBody string
 	}{
-		{"json", "AmazonEC2ContainerServiceV20141113.ListClusters", "application/x-amz-json-1.1", "{}", "/", "POST", `"__type":"NotImplemented"`},
+		{"json", "TrentService.ListKeys", "application/x-amz-json-1.1", "{}", "/", "POST", `"__type":"NotImplemented"`},
 		{"query", "", "application/x-www-form-urlencoded", "Action=DescribeEnvironments&Version=2010-12-01", "/", "POST", "<Code>NotImplemented</Code>"},
 		{"rest-xml", "", "", "", "/2020-05-31/distribution", "GET", "<Code>NotImplemented</Code>"},
 	}

@@ -311,12 +311,6 @@ func (s *Service) DescribeQueries(ctx context.Context, in *api.DescribeQueriesRe
 	return out, nil
 }
 
-// queryKeys lists every query: the active ones to run (again, after a
-// restart), the others to delete when their results expire.
-func (s *Service) queryKeys(ctx context.Context) ([]string, error) {
-	return store.TableKeys(ctx, s.st, queriesTable)
-}
-
 // runQuery runs a Scheduled (or, after a restart, Running) query to
 // completion, and deletes a finished one's results after seven days.
 func (s *Service) runQuery(ctx context.Context, key string) (controller.Result, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	api "overcast/internal/api/logs"
+	"overcast/internal/store"
 )
 
 func queryStatus(t *testing.T, s *Service, id string) string {
@@ -55,7 +56,7 @@ func TestQueryLifecycle(t *testing.T) {
 
 	pending := startQuery(s)
 	restarted := start()
-	keys, err := restarted.queryKeys(ctx)
+	keys, err := store.TableKeys(ctx, restarted.st, queriesTable)
 	if err != nil || !cmp.Equal(keys, []string{key(pending), key(stopped)}) && !cmp.Equal(keys, []string{key(stopped), key(pending)}) {
 		t.Fatalf("keys after the restart: %v, %v", keys, err)
 	}

@@ -112,7 +112,7 @@ func New(env *service.Env, objects ObjectWriter) *Service {
 	s.reclaim = env.Controllers.Add(controller.Config{
 		Name:       "logs-reclaim",
 		Reconciler: controller.ReconcilerFunc(s.reclaimTombstone),
-		Keys:       s.tombstoneKeys,
+		Keys:       store.TableKeysFunc(s.st, gcTable), // the tombstones
 	})
 	s.retention = env.Controllers.Add(controller.Config{
 		Name:       "logs-retention",
@@ -125,10 +125,12 @@ func New(env *service.Env, objects ObjectWriter) *Service {
 		Reconciler: controller.ReconcilerFunc(s.runExport),
 		Keys:       s.activeExportKeys,
 	})
+	// Queries are keyed by every query: the active ones to run (again,
+	// after a restart), the others to delete when their results expire.
 	s.queries = env.Controllers.Add(controller.Config{
 		Name:       "logs-insights",
 		Reconciler: controller.ReconcilerFunc(s.runQuery),
-		Keys:       s.queryKeys,
+		Keys:       store.TableKeysFunc(s.st, queriesTable),
 		Workers:    queryWorkers,
 	})
 	return s

@@ -34,7 +34,7 @@ func addTombstone(tx store.Tx, groupID, streamID uint64) (key string, err error)
 // reclaims the events of deleted groups and streams, then deletes events
 // older than their group's retention (reads already hide them).
 func (s *Service) Sweep(ctx context.Context) error {
-	tombs, err := s.tombstoneKeys(ctx)
+	tombs, err := store.TableKeys(ctx, s.st, gcTable)
 	if err != nil {
 		return err
 	}
@@ -59,11 +59,6 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// tombstoneKeys lists the tombstones: the reclaim controller's keys.
-func (s *Service) tombstoneKeys(ctx context.Context) ([]string, error) {
-	return store.TableKeys(ctx, s.st, gcTable)
 }
 
 // reclaimTombstone deletes one chunk of what a tombstone stands for, and
@@ -215,10 +210,8 @@ func (s *Service) expireChunk(ctx context.Context, ref groupRef, groupID uint64,
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if err := tx.Delete(eventsTable, k, store.AnyVersion); err != nil {
-				return err
-			}
+		if err := store.DeleteKeys(tx, eventsTable, keys); err != nil {
+			return err
 		}
 		done = reachedCutoff || len(keys) < sweepChunk
 		if !done {

@@ -54,9 +54,7 @@ func TestBucketPolicy(t *testing.T) {
 		{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::policy",
 		 "Condition":{"StringLike":{"s3:prefix":"public/*"}}},
 		{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::policy/public/*"}]}`
-	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("policy"), Policy: aws.String(doc)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: aws.String("policy"), Policy: aws.String(doc)})
 	got, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("policy")})
 	if err != nil || aws.ToString(got.Policy) != doc {
 		t.Errorf("GetBucketPolicy: got %q, %v", aws.ToString(got.Policy), err)
@@ -89,9 +87,7 @@ func TestBucketPolicy(t *testing.T) {
 	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("policy"), Key: aws.String("public/a.txt")})
 	wantError(t, "owner delete under a Deny", err, "AccessDenied", http.StatusForbidden)
 
-	if _, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String("policy")}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.DeleteBucketPolicy, &s3.DeleteBucketPolicyInput{Bucket: aws.String("policy")})
 	if got, _, _ := rawRequest(t, "GET", srv.URL+"/policy/public/a.txt", nil, nil); got != 403 {
 		t.Errorf("anonymous GET after DeleteBucketPolicy: got %d, want 403", got)
 	}
@@ -106,9 +102,7 @@ func TestCrossAccount(t *testing.T) {
 	_, err := other.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("k")})
 	wantError(t, "other account without a grant", err, "AccessDenied", http.StatusForbidden)
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}]}`
-	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("shared"), Policy: aws.String(doc)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: aws.String("shared"), Policy: aws.String(doc)})
 	if got := getObject(t, other, "shared", "k"); got != "v" {
 		t.Errorf("granted account: got %q", got)
 	}
@@ -122,10 +116,8 @@ func TestPublicAccessBlock(t *testing.T) {
 	putObject(t, c, "pab", "k", "v")
 	_, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String("pab")})
 	wantError(t, "no configuration", err, "NoSuchPublicAccessBlockConfiguration", http.StatusNotFound)
-	if _, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String("pab"),
-		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{BlockPublicPolicy: aws.Bool(true)}}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutPublicAccessBlock, &s3.PutPublicAccessBlockInput{Bucket: aws.String("pab"),
+		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{BlockPublicPolicy: aws.Bool(true)}})
 	public := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::pab/*"}]}`
 	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pab"), Policy: aws.String(public)})
 	wantError(t, "public policy under BlockPublicPolicy", err, "AccessDenied", http.StatusForbidden)
@@ -139,16 +131,12 @@ func TestPublicAccessBlock(t *testing.T) {
 	if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String("pab")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pab"), Policy: aws.String(public)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: aws.String("pab"), Policy: aws.String(public)})
 	if got, _, _ := rawRequest(t, "GET", srv.URL+"/pab/k", nil, nil); got != 200 {
 		t.Errorf("public policy: got %d, want 200", got)
 	}
-	if _, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String("pab"),
-		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{RestrictPublicBuckets: aws.Bool(true)}}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutPublicAccessBlock, &s3.PutPublicAccessBlockInput{Bucket: aws.String("pab"),
+		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{RestrictPublicBuckets: aws.Bool(true)}})
 	if got, _, _ := rawRequest(t, "GET", srv.URL+"/pab/k", nil, nil); got != 403 {
 		t.Errorf("public policy under RestrictPublicBuckets: got %d, want 403", got)
 	}
@@ -187,9 +175,7 @@ func TestReadObjectAs(t *testing.T) {
 	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"AllowCloudFrontServicePrincipal","Effect":"Allow",
 		"Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::origin/*",
 		"Condition":{"StringEquals":{"AWS:SourceArn":"` + dist + `"}}}]}`
-	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("origin"), Policy: aws.String(doc)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: aws.String("origin"), Policy: aws.String(doc)})
 	status, body, h := read(dist, nil)
 	if status != 200 || body != "<h1>cdn</h1>" || h.Get("Content-Type") != "text/html" || h.Get("ETag") == "" {
 		t.Errorf("allowed distribution: got %d %q %v", status, body, h)

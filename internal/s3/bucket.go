@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/s3"
+	"overcast/internal/policy"
 	"overcast/internal/store"
 )
 
@@ -212,16 +214,33 @@ func (s *Service) GetBucketLocation(ctx context.Context, in *api.GetBucketLocati
 	return out, nil
 }
 
-// bucketConfig runs a read of a bucket's configuration.
-func (s *Service) bucketConfig(ctx context.Context, name, action string, fn func(b *bucketRecord) error) error {
+// ownedBucket reads a bucket for a read of its configuration, which only
+// its owner may make.
+func (s *Service) ownedBucket(ctx context.Context, name, action string) (*bucketRecord, error) {
 	b, err := s.lookupBucket(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := ownerOnly(ctx, b, action); err != nil {
-		return err
+		return nil, err
 	}
-	return fn(b)
+	return b, nil
+}
+
+// bucketPart reads one optional part of a bucket's configuration: get
+// returns it and whether the bucket has it. A bucket without it is S3's
+// 404 with code and msg.
+func bucketPart[T any](ctx context.Context, s *Service, bucket, action, code, msg string, get func(b *bucketRecord) (T, bool)) (T, error) {
+	var none T
+	b, err := s.ownedBucket(ctx, bucket, action)
+	if err != nil {
+		return none, err
+	}
+	part, ok := get(b)
+	if !ok {
+		return none, errNoSuchConfig(code, msg, b.Name)
+	}
+	return part, nil
 }
 
 // changeBucket runs a read-modify-write of a bucket's configuration.
@@ -273,13 +292,11 @@ func (s *Service) PutBucketVersioning(ctx context.Context, in *api.PutBucketVers
 }
 
 func (s *Service) GetBucketVersioning(ctx context.Context, in *api.GetBucketVersioningRequest) (*api.GetBucketVersioningOutput, error) {
-	out := &api.GetBucketVersioningOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketVersioning", func(b *bucketRecord) error {
-		out.Status = nonEmpty(b.Versioning)
-		out.MFADelete = nonEmpty(b.MFADelete)
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketVersioning")
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetBucketVersioningOutput{Status: nonEmpty(b.Versioning), MFADelete: nonEmpty(b.MFADelete)}, nil
 }
 
 func tagsFrom(set api.TagSet) []tag {
@@ -310,15 +327,9 @@ func (s *Service) PutBucketTagging(ctx context.Context, in *api.PutBucketTagging
 }
 
 func (s *Service) GetBucketTagging(ctx context.Context, in *api.GetBucketTaggingRequest) (*api.GetBucketTaggingOutput, error) {
-	out := &api.GetBucketTaggingOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketTagging", func(b *bucketRecord) error {
-		if len(b.Tags) == 0 {
-			return errNoSuchConfig("NoSuchTagSet", "The TagSet does not exist", b.Name)
-		}
-		out.TagSet = tagSet(b.Tags)
-		return nil
-	})
-	return out, err
+	tags, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketTagging", "NoSuchTagSet", "The TagSet does not exist",
+		func(b *bucketRecord) (api.TagSet, bool) { return tagSet(b.Tags), len(b.Tags) > 0 })
+	return &api.GetBucketTaggingOutput{TagSet: tags}, err
 }
 
 func (s *Service) DeleteBucketTagging(ctx context.Context, in *api.DeleteBucketTaggingRequest) error {
@@ -342,15 +353,9 @@ func (s *Service) PutBucketPolicy(ctx context.Context, in *api.PutBucketPolicyRe
 }
 
 func (s *Service) GetBucketPolicy(ctx context.Context, in *api.GetBucketPolicyRequest) (*api.GetBucketPolicyOutput, error) {
-	out := &api.GetBucketPolicyOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketPolicy", func(b *bucketRecord) error {
-		if b.Policy == "" {
-			return errNoSuchConfig("NoSuchBucketPolicy", "The bucket policy does not exist", b.Name)
-		}
-		out.Policy = new(b.Policy)
-		return nil
-	})
-	return out, err
+	doc, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketPolicy", "NoSuchBucketPolicy", "The bucket policy does not exist",
+		func(b *bucketRecord) (*string, bool) { return new(b.Policy), b.Policy != "" })
+	return &api.GetBucketPolicyOutput{Policy: doc}, err
 }
 
 func (s *Service) DeleteBucketPolicy(ctx context.Context, in *api.DeleteBucketPolicyRequest) error {
@@ -358,16 +363,15 @@ func (s *Service) DeleteBucketPolicy(ctx context.Context, in *api.DeleteBucketPo
 }
 
 func (s *Service) GetBucketPolicyStatus(ctx context.Context, in *api.GetBucketPolicyStatusRequest) (*api.GetBucketPolicyStatusOutput, error) {
-	out := &api.GetBucketPolicyStatusOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketPolicyStatus", func(b *bucketRecord) error {
-		p := parsedPolicy(b)
-		if p == nil {
-			return errNoSuchConfig("NoSuchBucketPolicy", "The bucket policy does not exist", b.Name)
-		}
-		out.PolicyStatus = &api.PolicyStatus{IsPublic: new(p.Public())}
-		return nil
-	})
-	return out, err
+	p, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketPolicyStatus", "NoSuchBucketPolicy", "The bucket policy does not exist",
+		func(b *bucketRecord) (*policy.Document, bool) {
+			p := parsedPolicy(b)
+			return p, p != nil
+		})
+	if err != nil {
+		return &api.GetBucketPolicyStatusOutput{}, err
+	}
+	return &api.GetBucketPolicyStatusOutput{PolicyStatus: &api.PolicyStatus{IsPublic: new(p.Public())}}, nil
 }
 
 func (s *Service) PutPublicAccessBlock(ctx context.Context, in *api.PutPublicAccessBlockRequest) error {
@@ -385,15 +389,12 @@ func (s *Service) PutPublicAccessBlock(ctx context.Context, in *api.PutPublicAcc
 func isTrue(p *bool) bool { return p != nil && *p }
 
 func (s *Service) GetPublicAccessBlock(ctx context.Context, in *api.GetPublicAccessBlockRequest) (*api.GetPublicAccessBlockOutput, error) {
-	out := &api.GetPublicAccessBlockOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketPublicAccessBlock", func(b *bucketRecord) error {
-		if b.PublicAccessBlock == nil {
-			return errNoSuchConfig("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", b.Name)
-		}
-		out.PublicAccessBlockConfiguration = b.PublicAccessBlock
-		return nil
-	})
-	return out, err
+	cfg, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketPublicAccessBlock",
+		"NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found",
+		func(b *bucketRecord) (*api.PublicAccessBlockConfiguration, bool) {
+			return b.PublicAccessBlock, b.PublicAccessBlock != nil
+		})
+	return &api.GetPublicAccessBlockOutput{PublicAccessBlockConfiguration: cfg}, err
 }
 
 func (s *Service) DeletePublicAccessBlock(ctx context.Context, in *api.DeletePublicAccessBlockRequest) error {
@@ -434,15 +435,9 @@ func (s *Service) PutBucketCors(ctx context.Context, in *api.PutBucketCorsReques
 }
 
 func (s *Service) GetBucketCors(ctx context.Context, in *api.GetBucketCorsRequest) (*api.GetBucketCorsOutput, error) {
-	out := &api.GetBucketCorsOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketCORS", func(b *bucketRecord) error {
-		if len(b.CORS) == 0 {
-			return errNoSuchConfig("NoSuchCORSConfiguration", "The CORS configuration does not exist", b.Name)
-		}
-		out.CORSRules = b.CORS
-		return nil
-	})
-	return out, err
+	rules, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketCORS", "NoSuchCORSConfiguration", "The CORS configuration does not exist",
+		func(b *bucketRecord) ([]api.CORSRule, bool) { return b.CORS, len(b.CORS) > 0 })
+	return &api.GetBucketCorsOutput{CORSRules: rules}, err
 }
 
 func (s *Service) DeleteBucketCors(ctx context.Context, in *api.DeleteBucketCorsRequest) error {
@@ -505,16 +500,14 @@ func validateWebsite(cfg *api.WebsiteConfiguration) error {
 }
 
 func (s *Service) GetBucketWebsite(ctx context.Context, in *api.GetBucketWebsiteRequest) (*api.GetBucketWebsiteOutput, error) {
-	out := &api.GetBucketWebsiteOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketWebsite", func(b *bucketRecord) error {
-		if b.Website == nil {
-			return errNoSuchConfig("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration", b.Name)
-		}
-		w := b.Website
-		out.RedirectAllRequestsTo, out.IndexDocument, out.ErrorDocument, out.RoutingRules = w.RedirectAllRequestsTo, w.IndexDocument, w.ErrorDocument, w.RoutingRules
-		return nil
-	})
-	return out, err
+	w, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketWebsite",
+		"NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration",
+		func(b *bucketRecord) (*api.WebsiteConfiguration, bool) { return b.Website, b.Website != nil })
+	if err != nil {
+		return &api.GetBucketWebsiteOutput{}, err
+	}
+	return &api.GetBucketWebsiteOutput{RedirectAllRequestsTo: w.RedirectAllRequestsTo, IndexDocument: w.IndexDocument,
+		ErrorDocument: w.ErrorDocument, RoutingRules: w.RoutingRules}, nil
 }
 
 func (s *Service) DeleteBucketWebsite(ctx context.Context, in *api.DeleteBucketWebsiteRequest) error {
@@ -533,24 +526,22 @@ func (s *Service) PutBucketNotificationConfiguration(ctx context.Context, in *ap
 }
 
 func (s *Service) GetBucketNotificationConfiguration(ctx context.Context, in *api.GetBucketNotificationConfigurationRequest) (*api.NotificationConfiguration, error) {
-	out := &api.NotificationConfiguration{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketNotification", func(b *bucketRecord) error {
-		if b.Notification != nil {
-			out = b.Notification
-		}
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketNotification")
+	if err != nil {
+		return nil, err
+	}
+	if b.Notification == nil {
+		return &api.NotificationConfiguration{}, nil
+	}
+	return b.Notification, nil
 }
 
 func (s *Service) GetBucketAcl(ctx context.Context, in *api.GetBucketAclRequest) (*api.GetBucketAclOutput, error) {
-	out := &api.GetBucketAclOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketAcl", func(b *bucketRecord) error {
-		out.Owner = ownerOf(b.Owner)
-		out.Grants = ownerGrants(b.Owner)
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketAcl")
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetBucketAclOutput{Owner: ownerOf(b.Owner), Grants: ownerGrants(b.Owner)}, nil
 }
 
 // ownerGrants is the ACL of every bucket and object: ACLs are disabled
@@ -561,22 +552,23 @@ func ownerGrants(account string) api.Grants {
 }
 
 func (s *Service) PutBucketAcl(ctx context.Context, in *api.PutBucketAclRequest) error {
-	return s.bucketConfig(ctx, *in.Bucket, "s3:PutBucketAcl", func(b *bucketRecord) error { return nil })
+	_, err := s.ownedBucket(ctx, *in.Bucket, "s3:PutBucketAcl")
+	return err
 }
 
 func (s *Service) GetBucketEncryption(ctx context.Context, in *api.GetBucketEncryptionRequest) (*api.GetBucketEncryptionOutput, error) {
-	out := &api.GetBucketEncryptionOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetEncryptionConfiguration", func(b *bucketRecord) error {
-		out.ServerSideEncryptionConfiguration = b.Encryption
-		if b.Encryption == nil {
-			// Every bucket encrypts with SSE-S3 unless told otherwise.
-			out.ServerSideEncryptionConfiguration = &api.ServerSideEncryptionConfiguration{Rules: api.ServerSideEncryptionRules{{
-				ApplyServerSideEncryptionByDefault: &api.ServerSideEncryptionByDefault{SSEAlgorithm: new("AES256")},
-				BucketKeyEnabled:                   new(false)}}}
-		}
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetEncryptionConfiguration")
+	if err != nil {
+		return nil, err
+	}
+	cfg := b.Encryption
+	if cfg == nil {
+		// Every bucket encrypts with SSE-S3 unless told otherwise.
+		cfg = &api.ServerSideEncryptionConfiguration{Rules: api.ServerSideEncryptionRules{{
+			ApplyServerSideEncryptionByDefault: &api.ServerSideEncryptionByDefault{SSEAlgorithm: new("AES256")},
+			BucketKeyEnabled:                   new(false)}}}
+	}
+	return &api.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: cfg}, nil
 }
 
 func (s *Service) PutBucketEncryption(ctx context.Context, in *api.PutBucketEncryptionRequest) error {
@@ -594,16 +586,16 @@ func (s *Service) DeleteBucketEncryption(ctx context.Context, in *api.DeleteBuck
 }
 
 func (s *Service) GetBucketOwnershipControls(ctx context.Context, in *api.GetBucketOwnershipControlsRequest) (*api.GetBucketOwnershipControlsOutput, error) {
-	out := &api.GetBucketOwnershipControlsOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketOwnershipControls", func(b *bucketRecord) error {
-		o := b.Ownership
-		if o == "" {
-			o = "BucketOwnerEnforced"
-		}
-		out.OwnershipControls = &api.OwnershipControls{Rules: api.OwnershipControlsRules{{ObjectOwnership: new(o)}}}
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketOwnershipControls")
+	if err != nil {
+		return nil, err
+	}
+	o := b.Ownership
+	if o == "" {
+		o = "BucketOwnerEnforced"
+	}
+	return &api.GetBucketOwnershipControlsOutput{
+		OwnershipControls: &api.OwnershipControls{Rules: api.OwnershipControlsRules{{ObjectOwnership: new(o)}}}}, nil
 }
 
 func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.PutBucketLifecycleConfigurationRequest) (*api.PutBucketLifecycleConfigurationOutput, error) {
@@ -621,15 +613,14 @@ func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.P
 }
 
 func (s *Service) GetBucketLifecycleConfiguration(ctx context.Context, in *api.GetBucketLifecycleConfigurationRequest) (*api.GetBucketLifecycleConfigurationOutput, error) {
-	out := &api.GetBucketLifecycleConfigurationOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetLifecycleConfiguration", func(b *bucketRecord) error {
-		if b.Lifecycle == nil {
-			return errNoSuchConfig("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", b.Name)
-		}
-		out.Rules = b.Lifecycle.Rules
-		return nil
-	})
-	return out, err
+	cfg, err := bucketPart(ctx, s, *in.Bucket, "s3:GetLifecycleConfiguration", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist",
+		func(b *bucketRecord) (*api.BucketLifecycleConfiguration, bool) {
+			return b.Lifecycle, b.Lifecycle != nil
+		})
+	if err != nil {
+		return &api.GetBucketLifecycleConfigurationOutput{}, err
+	}
+	return &api.GetBucketLifecycleConfigurationOutput{Rules: cfg.Rules}, nil
 }
 
 func (s *Service) DeleteBucketLifecycle(ctx context.Context, in *api.DeleteBucketLifecycleRequest) error {
@@ -637,29 +628,26 @@ func (s *Service) DeleteBucketLifecycle(ctx context.Context, in *api.DeleteBucke
 }
 
 func (s *Service) GetBucketAccelerateConfiguration(ctx context.Context, in *api.GetBucketAccelerateConfigurationRequest) (*api.GetBucketAccelerateConfigurationOutput, error) {
-	out := &api.GetBucketAccelerateConfigurationOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetAccelerateConfiguration", func(b *bucketRecord) error {
-		out.Status = nonEmpty(b.Accelerate)
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetAccelerateConfiguration")
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetBucketAccelerateConfigurationOutput{Status: nonEmpty(b.Accelerate)}, nil
 }
 
 func (s *Service) GetBucketRequestPayment(ctx context.Context, in *api.GetBucketRequestPaymentRequest) (*api.GetBucketRequestPaymentOutput, error) {
-	out := &api.GetBucketRequestPaymentOutput{Payer: new("BucketOwner")}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketRequestPayment", func(b *bucketRecord) error {
-		if b.RequestPayer != "" {
-			out.Payer = new(b.RequestPayer)
-		}
-		return nil
-	})
-	return out, err
+	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketRequestPayment")
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetBucketRequestPaymentOutput{Payer: new(cmp.Or(b.RequestPayer, "BucketOwner"))}, nil
 }
 
 func (s *Service) GetBucketLogging(ctx context.Context, in *api.GetBucketLoggingRequest) (*api.GetBucketLoggingOutput, error) {
-	out := &api.GetBucketLoggingOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketLogging", func(b *bucketRecord) error { return nil })
-	return out, err
+	if _, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketLogging"); err != nil {
+		return nil, err
+	}
+	return &api.GetBucketLoggingOutput{}, nil
 }
 
 // objectForTagging finds the version a tagging operation addresses.

@@ -151,9 +151,7 @@ func TestBucketTagging(t *testing.T) {
 	if diff := cmp.Diff([]string{"env=dev", "team=web"}, got); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
-	if _, err := c.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: aws.String("tagged")}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.DeleteBucketTagging, &s3.DeleteBucketTaggingInput{Bucket: aws.String("tagged")})
 	_, err = c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
 	wantError(t, "after delete", err, "NoSuchTagSet", http.StatusNotFound)
 }

@@ -70,10 +70,8 @@ func TestNotifications(t *testing.T) {
 			Filter: &types.NotificationConfigurationFilter{Key: &types.S3KeyFilter{FilterRules: []types.FilterRule{{Name: "prefix", Value: aws.String("in/")}}}}}},
 		EventBridgeConfiguration: &types.EventBridgeConfiguration{},
 	}
-	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
-		NotificationConfiguration: cfg}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.PutBucketNotificationConfiguration, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
+		NotificationConfiguration: cfg})
 	got, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("notify")})
 	if err != nil || len(got.QueueConfigurations) != 1 || aws.ToString(got.QueueConfigurations[0].Id) != "uploads" || got.EventBridgeConfiguration == nil {
 		t.Errorf("GetBucketNotificationConfiguration: %+v, %v", got, err)
@@ -83,10 +81,8 @@ func TestNotifications(t *testing.T) {
 	c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("notify"), Key: aws.String("out/b.txt"), CopySource: aws.String("notify/in/a.txt")})
 	id := createUpload(t, c, "notify", "in/mp")
 	etag := uploadPart(t, c, "notify", "in/mp", id, 1, []byte("part"))
-	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("notify"), Key: aws.String("in/mp"),
-		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.CompleteMultipartUpload, &s3.CompleteMultipartUploadInput{Bucket: aws.String("notify"), Key: aws.String("in/mp"),
+		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}})
 	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("notify"), Key: aws.String("in/a.txt")})
 	setVersioning(t, c, "notify", types.BucketVersioningStatusEnabled)
 	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("notify"), Key: aws.String("out/b.txt")})

@@ -6,7 +6,6 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"hash"
 	"io"
 	"sync"
@@ -193,12 +192,7 @@ func (s *Service) commitBlob(ctx context.Context, in *ingested) error {
 
 // adopt removes the orphan entries of blobs the transaction now references.
 func adopt(tx store.Tx, ids ...string) error {
-	for _, id := range ids {
-		if err := tx.Delete(tableOrphan, id, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
+	return store.DeleteKeys(tx, tableOrphan, ids)
 }
 
 // discard deletes a committed blob that ended up unused (its request

@@ -169,9 +169,7 @@ func TestMultipartAbortRemovesData(t *testing.T) {
 	if n := countBlobs(t, srv); n != 2 {
 		t.Fatalf("got %d blobs with two parts uploaded, want 2", n)
 	}
-	if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("abort"), Key: aws.String("k"), UploadId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.AbortMultipartUpload, &s3.AbortMultipartUploadInput{Bucket: aws.String("abort"), Key: aws.String("k"), UploadId: aws.String(id)})
 	if n := countBlobs(t, srv); n != 0 {
 		t.Errorf("got %d blobs after abort, want 0", n)
 	}
@@ -213,11 +211,9 @@ func TestUploadPartCopy(t *testing.T) {
 	_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String("upc"), Key: aws.String("dst"), UploadId: aws.String(id),
 		PartNumber: aws.Int32(3), CopySource: aws.String("upc/src"), CopySourceRange: aws.String(fmt.Sprintf("bytes=0-%d", 7<<20))})
 	wantError(t, "range past the source", err, "InvalidRange", http.StatusRequestedRangeNotSatisfiable)
-	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("upc"), Key: aws.String("dst"), UploadId: aws.String(id),
+	awstest.Call(t, c.CompleteMultipartUpload, &s3.CompleteMultipartUploadInput{Bucket: aws.String("upc"), Key: aws.String("dst"), UploadId: aws.String(id),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
-			{PartNumber: aws.Int32(1), ETag: cp1.CopyPartResult.ETag}, {PartNumber: aws.Int32(2), ETag: cp2.CopyPartResult.ETag}}}}); err != nil {
-		t.Fatal(err)
-	}
+			{PartNumber: aws.Int32(1), ETag: cp1.CopyPartResult.ETag}, {PartNumber: aws.Int32(2), ETag: cp2.CopyPartResult.ETag}}}})
 	if got := getObject(t, c, "upc", "dst"); got != string(src) {
 		t.Errorf("copied upload differs")
 	}
@@ -299,10 +295,8 @@ func TestListPartsPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n := int32(1); n <= 5; n++ {
-		if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: key, UploadId: up.UploadId, PartNumber: aws.Int32(n),
-			Body: strings.NewReader("part")}); err != nil {
-			t.Fatal(err)
-		}
+		awstest.Call(t, c.UploadPart, &s3.UploadPartInput{Bucket: bucket, Key: key, UploadId: up.UploadId, PartNumber: aws.Int32(n),
+			Body: strings.NewReader("part")})
 	}
 	type page struct {
 		Parts     []int32

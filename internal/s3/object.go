@@ -798,23 +798,16 @@ func (s *Service) GetObject(ctx context.Context, in *api.GetObjectRequest) (*api
 	if err != nil {
 		return nil, err
 	}
-	o := res.o
-	out := &api.GetObjectOutput{Body: res.body, ContentLength: new(res.r.length)}
-	var h objectHeaders
-	h.fill(res, deref(in.ChecksumMode) == "ENABLED")
-	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
-	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
-	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
-	out.VersionId, out.TagCount, out.StorageClass = h.versionID, h.tagCount, h.storageClass
-	out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus = h.lockMode, h.lockUntil, h.legalHold
-	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
-	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
-	out.ChecksumType = h.checksumType
-	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
-	if res.ranged {
-		out.ContentRange = new(fmt.Sprintf("bytes %d-%d/%d", res.r.start, res.r.start+res.r.length-1, o.Size))
-		awsproto.SetResponseStatus(ctx, http.StatusPartialContent)
-	}
+	h := objectHead(ctx, res, deref(in.ChecksumMode) == "ENABLED")
+	out := &api.GetObjectOutput{Body: res.body, ContentLength: h.ContentLength, ContentRange: h.ContentRange,
+		ETag: h.ETag, LastModified: h.LastModified, AcceptRanges: h.AcceptRanges,
+		ContentType: h.ContentType, ContentEncoding: h.ContentEncoding, ContentDisposition: h.ContentDisposition,
+		ContentLanguage: h.ContentLanguage, CacheControl: h.CacheControl, Expires: h.Expires,
+		VersionId: h.VersionId, TagCount: h.TagCount, StorageClass: h.StorageClass,
+		ObjectLockMode: h.ObjectLockMode, ObjectLockRetainUntilDate: h.ObjectLockRetainUntilDate, ObjectLockLegalHoldStatus: h.ObjectLockLegalHoldStatus,
+		WebsiteRedirectLocation: h.WebsiteRedirectLocation, ServerSideEncryption: h.ServerSideEncryption, PartsCount: h.PartsCount,
+		ChecksumType: h.ChecksumType, ChecksumCRC32: h.ChecksumCRC32, ChecksumCRC32C: h.ChecksumCRC32C,
+		ChecksumCRC64NVME: h.ChecksumCRC64NVME, ChecksumSHA1: h.ChecksumSHA1, ChecksumSHA256: h.ChecksumSHA256}
 	applyOverrides(&out.ContentType, in.ResponseContentType)
 	applyOverrides(&out.ContentDisposition, in.ResponseContentDisposition)
 	applyOverrides(&out.ContentEncoding, in.ResponseContentEncoding)
@@ -832,73 +825,58 @@ func (s *Service) HeadObject(ctx context.Context, in *api.HeadObjectRequest) (*a
 	if err != nil {
 		return nil, err
 	}
-	o := res.o
-	out := &api.HeadObjectOutput{ContentLength: new(res.r.length)}
-	var h objectHeaders
-	h.fill(res, deref(in.ChecksumMode) == "ENABLED")
-	out.ETag, out.LastModified, out.AcceptRanges = h.etag, h.modified, h.acceptRanges
-	out.ContentType, out.ContentEncoding, out.ContentDisposition = h.contentType, h.encoding, h.disposition
-	out.ContentLanguage, out.CacheControl, out.Expires = h.language, h.cacheControl, h.expires
-	out.VersionId, out.StorageClass = h.versionID, h.storageClass
-	out.ObjectLockMode, out.ObjectLockRetainUntilDate, out.ObjectLockLegalHoldStatus = h.lockMode, h.lockUntil, h.legalHold
-	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
-	out.WebsiteRedirectLocation, out.ServerSideEncryption, out.PartsCount = h.redirect, h.sse, h.partsCount
-	out.ChecksumType = h.checksumType
-	checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(h.checksum)
-	if res.ranged {
-		out.ContentRange = new(fmt.Sprintf("bytes %d-%d/%d", res.r.start, res.r.start+res.r.length-1, o.Size))
-		awsproto.SetResponseStatus(ctx, http.StatusPartialContent)
-	}
-	if h.tagCount != nil {
-		awsproto.ResponseHeader(ctx).Set("x-amz-tagging-count", strconv.Itoa(int(*h.tagCount)))
+	out := objectHead(ctx, res, deref(in.ChecksumMode) == "ENABLED")
+	if out.TagCount != nil {
+		awsproto.ResponseHeader(ctx).Set("x-amz-tagging-count", strconv.Itoa(int(*out.TagCount)))
+		out.TagCount = nil
 	}
 	return out, nil
 }
 
-// objectHeaders are the response headers of a GET or HEAD.
-type objectHeaders struct {
-	etag, acceptRanges, contentType, encoding, disposition, language, cacheControl *string
-	versionID, storageClass, redirect, sse, checksumType                           *string
-	lockMode, legalHold                                                            *string
-	modified, expires, lockUntil                                                   *time.Time
-	tagCount, partsCount                                                           *int32
-	checksum                                                                       *checksum
-}
-
-func (h *objectHeaders) fill(res *objectRead, withChecksum bool) {
+// objectHead is the answer to a GET or HEAD but for the body. It writes
+// the object's user metadata, which has no field, to the response headers,
+// and a range's 206 status.
+func objectHead(ctx context.Context, res *objectRead, withChecksum bool) *api.HeadObjectOutput {
 	o := res.o
-	h.etag = new(o.etag())
-	h.modified = new(o.Modified)
-	h.acceptRanges = new("bytes")
+	out := &api.HeadObjectOutput{ContentLength: new(res.r.length)}
+	out.ETag = new(o.etag())
+	out.LastModified = new(o.Modified)
+	out.AcceptRanges = new("bytes")
 	ct := o.Headers.Type
 	if ct == "" {
 		ct = "binary/octet-stream"
 	}
-	h.contentType = new(ct)
-	h.encoding, h.disposition = nonEmpty(o.Headers.Encoding), nonEmpty(o.Headers.Disposition)
-	h.language, h.cacheControl, h.expires = nonEmpty(o.Headers.Language), nonEmpty(o.Headers.CacheControl), o.Headers.Expires
+	out.ContentType = new(ct)
+	out.ContentEncoding, out.ContentDisposition = nonEmpty(o.Headers.Encoding), nonEmpty(o.Headers.Disposition)
+	out.ContentLanguage, out.CacheControl, out.Expires = nonEmpty(o.Headers.Language), nonEmpty(o.Headers.CacheControl), o.Headers.Expires
 	if res.b.versioned() || o.VersionID != "null" {
-		h.versionID = new(o.VersionID)
+		out.VersionId = new(o.VersionID)
 	}
 	if len(o.Tags) > 0 {
-		h.tagCount = new(int32(len(o.Tags)))
+		out.TagCount = new(int32(len(o.Tags)))
 	}
-	h.storageClass = nonEmpty(o.StorageClass)
-	h.lockMode, h.legalHold = nonEmpty(o.LockMode), nonEmpty(o.LegalHold)
+	out.StorageClass = nonEmpty(o.StorageClass)
+	out.ObjectLockMode, out.ObjectLockLegalHoldStatus = nonEmpty(o.LockMode), nonEmpty(o.LegalHold)
 	if o.LockMode != "" {
-		h.lockUntil = o.LockUntil
+		out.ObjectLockRetainUntilDate = o.LockUntil
 	}
-	h.redirect = nonEmpty(o.Redirect)
-	h.sse = new(sseOf(o))
+	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
+	out.WebsiteRedirectLocation = nonEmpty(o.Redirect)
+	out.ServerSideEncryption = new(sseOf(o))
 	if res.partCnt > 0 {
-		h.partsCount = new(res.partCnt)
+		out.PartsCount = new(res.partCnt)
 	}
 	// A checksum covers the whole object (or, for composite ones, is only
 	// meaningful whole): not sent for ranges.
 	if withChecksum && o.Checksum != nil && !res.ranged && res.partCnt == 0 {
-		h.checksum = o.Checksum
-		h.checksumType = new(o.Checksum.Type)
+		out.ChecksumType = new(o.Checksum.Type)
+		checksumFields{&out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256}.set(o.Checksum)
 	}
+	if res.ranged {
+		out.ContentRange = new(fmt.Sprintf("bytes %d-%d/%d", res.r.start, res.r.start+res.r.length-1, o.Size))
+		awsproto.SetResponseStatus(ctx, http.StatusPartialContent)
+	}
+	return out
 }
 
 // setMetadata writes an object's user metadata as S3 does: x-amz-meta-

@@ -84,9 +84,7 @@ func TestPutGetHeadDelete(t *testing.T) {
 	if got := getObject(t, c, "objects", "dir/hello.txt"); got != "second" {
 		t.Errorf("after overwrite: got %q", got)
 	}
-	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("objects"), Key: aws.String("dir/hello.txt")}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.DeleteObject, &s3.DeleteObjectInput{Bucket: aws.String("objects"), Key: aws.String("dir/hello.txt")})
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("objects"), Key: aws.String("dir/hello.txt")})
 	wantError(t, "GetObject after delete", err, "NoSuchKey", http.StatusNotFound)
 	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("objects"), Key: aws.String("dir/hello.txt")})
@@ -447,9 +445,7 @@ func TestObjectTagging(t *testing.T) {
 	if len(out.TagSet) != 1 || aws.ToString(out.TagSet[0].Key) != "only" {
 		t.Errorf("after PutObjectTagging: %+v", out.TagSet)
 	}
-	if _, err := c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: aws.String("otags"), Key: aws.String("k")}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.DeleteObjectTagging, &s3.DeleteObjectTaggingInput{Bucket: aws.String("otags"), Key: aws.String("k")})
 	out, _ = c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("otags"), Key: aws.String("k")})
 	if len(out.TagSet) != 0 {
 		t.Errorf("after DeleteObjectTagging: %+v", out.TagSet)
@@ -486,10 +482,8 @@ func TestCopyObject(t *testing.T) {
 	if aws.ToString(head.ContentType) != "text/x-original" || head.Metadata["k"] != "orig" {
 		t.Errorf("COPY directive: got type %s, meta %v", aws.ToString(head.ContentType), head.Metadata)
 	}
-	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced"), CopySource: aws.String("/src/orig"),
-		MetadataDirective: types.MetadataDirectiveReplace, ContentType: aws.String("text/new"), Metadata: map[string]string{"k": "new"}}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.CopyObject, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced"), CopySource: aws.String("/src/orig"),
+		MetadataDirective: types.MetadataDirectiveReplace, ContentType: aws.String("text/new"), Metadata: map[string]string{"k": "new"}})
 	head, _ = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced")})
 	if aws.ToString(head.ContentType) != "text/new" || head.Metadata["k"] != "new" {
 		t.Errorf("REPLACE directive: got type %s, meta %v", aws.ToString(head.ContentType), head.Metadata)
@@ -497,9 +491,7 @@ func TestCopyObject(t *testing.T) {
 	if got := getObject(t, c, "dst", "replaced"); got != "copy me" {
 		t.Errorf("copied body: %q", got)
 	}
-	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("big"), CopySource: aws.String("src/big")}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.CopyObject, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("big"), CopySource: aws.String("src/big")})
 	// The copy is independent of its source.
 	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("src"), Key: aws.String("big")})
 	if got := getObject(t, c, "dst", "big"); got != big {
@@ -710,9 +702,7 @@ func TestGetObjectAttributes(t *testing.T) {
 	_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String("attrs"), Key: aws.String("missing"), ObjectAttributes: every})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "NoSuchKey", Status: http.StatusNotFound})
 	// Behind a delete marker the key is gone; its versions are still there.
-	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("attrs"), Key: aws.String("small")}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.DeleteObject, &s3.DeleteObjectInput{Bucket: aws.String("attrs"), Key: aws.String("small")})
 	_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String("attrs"), Key: aws.String("small"), ObjectAttributes: every})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "NoSuchKey", Status: http.StatusNotFound})
 	old, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String("attrs"), Key: aws.String("small"),

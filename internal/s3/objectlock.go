@@ -160,18 +160,17 @@ func (s *Service) PutObjectLockConfiguration(ctx context.Context, in *api.PutObj
 }
 
 func (s *Service) GetObjectLockConfiguration(ctx context.Context, in *api.GetObjectLockConfigurationRequest) (*api.GetObjectLockConfigurationOutput, error) {
-	out := &api.GetObjectLockConfigurationOutput{}
-	err := s.bucketConfig(ctx, *in.Bucket, "s3:GetBucketObjectLockConfiguration", func(b *bucketRecord) error {
-		if !b.ObjectLock {
-			return errNoSuchConfig("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", b.Name)
-		}
-		out.ObjectLockConfiguration = &api.ObjectLockConfiguration{ObjectLockEnabled: new("Enabled")}
-		if b.LockRetention != nil {
-			out.ObjectLockConfiguration.Rule = &api.ObjectLockRule{DefaultRetention: b.LockRetention}
-		}
-		return nil
-	})
-	return out, err
+	b, err := bucketPart(ctx, s, *in.Bucket, "s3:GetBucketObjectLockConfiguration",
+		"ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket",
+		func(b *bucketRecord) (*bucketRecord, bool) { return b, b.ObjectLock })
+	if err != nil {
+		return nil, err
+	}
+	cfg := &api.ObjectLockConfiguration{ObjectLockEnabled: new("Enabled")}
+	if b.LockRetention != nil {
+		cfg.Rule = &api.ObjectLockRule{DefaultRetention: b.LockRetention}
+	}
+	return &api.GetObjectLockConfigurationOutput{ObjectLockConfiguration: cfg}, nil
 }
 
 // lockedVersion finds the version a retention or legal hold request
@@ -187,15 +186,22 @@ func (s *Service) lockedVersion(ctx context.Context, tx store.Tx, bucket, key, v
 	return b, o, nil
 }
 
-// readLock runs a read of the lock of one version.
-func (s *Service) readLock(ctx context.Context, bucket, key, versionID, action string, read func(o *objectRecord) error) error {
-	return s.view(ctx, func(tx store.Tx) error {
+// lockPart reads one part of the lock of one version: get returns it and
+// whether the version has it; a version without it is NoSuchObjectLockConfiguration.
+func lockPart[T any](ctx context.Context, s *Service, bucket, key, versionID, action string, get func(o *objectRecord) (T, bool)) (T, error) {
+	var part T
+	err := s.view(ctx, func(tx store.Tx) error {
 		_, o, err := s.lockedVersion(ctx, tx, bucket, key, versionID, action)
 		if err != nil {
 			return err
 		}
-		return read(o)
+		var ok bool
+		if part, ok = get(o); !ok {
+			return errNoObjectLock()
+		}
+		return nil
 	})
+	return part, err
 }
 
 // changeLock runs a read-modify-write of the lock of one version.
@@ -244,22 +250,14 @@ func (s *Service) PutObjectRetention(ctx context.Context, in *api.PutObjectReten
 		o.LockMode, o.LockUntil = mode, r.RetainUntilDate
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.PutObjectRetentionOutput{}, nil
+	return &api.PutObjectRetentionOutput{}, err
 }
 
 func (s *Service) GetObjectRetention(ctx context.Context, in *api.GetObjectRetentionRequest) (*api.GetObjectRetentionOutput, error) {
-	out := &api.GetObjectRetentionOutput{}
-	err := s.readLock(ctx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectRetention", func(o *objectRecord) error {
-		if o.LockMode == "" {
-			return errNoObjectLock()
-		}
-		out.Retention = &api.ObjectLockRetention{Mode: new(o.LockMode), RetainUntilDate: o.LockUntil}
-		return nil
+	r, err := lockPart(ctx, s, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectRetention", func(o *objectRecord) (*api.ObjectLockRetention, bool) {
+		return &api.ObjectLockRetention{Mode: new(o.LockMode), RetainUntilDate: o.LockUntil}, o.LockMode != ""
 	})
-	return out, err
+	return &api.GetObjectRetentionOutput{Retention: r}, err
 }
 
 func (s *Service) PutObjectLegalHold(ctx context.Context, in *api.PutObjectLegalHoldRequest) (*api.PutObjectLegalHoldOutput, error) {
@@ -274,20 +272,12 @@ func (s *Service) PutObjectLegalHold(ctx context.Context, in *api.PutObjectLegal
 		o.LegalHold = status
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.PutObjectLegalHoldOutput{}, nil
+	return &api.PutObjectLegalHoldOutput{}, err
 }
 
 func (s *Service) GetObjectLegalHold(ctx context.Context, in *api.GetObjectLegalHoldRequest) (*api.GetObjectLegalHoldOutput, error) {
-	out := &api.GetObjectLegalHoldOutput{}
-	err := s.readLock(ctx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectLegalHold", func(o *objectRecord) error {
-		if o.LegalHold == "" {
-			return errNoObjectLock()
-		}
-		out.LegalHold = &api.ObjectLockLegalHold{Status: new(o.LegalHold)}
-		return nil
+	hold, err := lockPart(ctx, s, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectLegalHold", func(o *objectRecord) (*api.ObjectLockLegalHold, bool) {
+		return &api.ObjectLockLegalHold{Status: new(o.LegalHold)}, o.LegalHold != ""
 	})
-	return out, err
+	return &api.GetObjectLegalHoldOutput{LegalHold: hold}, err
 }

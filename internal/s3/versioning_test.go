@@ -112,9 +112,7 @@ func TestVersioning(t *testing.T) {
 		t.Errorf("after removing the marker: got %q", got)
 	}
 	// Deleting a version for good.
-	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("versions"), Key: aws.String("k"), VersionId: aws.String(v2)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.DeleteObject, &s3.DeleteObjectInput{Bucket: aws.String("versions"), Key: aws.String("k"), VersionId: aws.String(v2)})
 	if got := getObject(t, c, "versions", "k"); got != "one" {
 		t.Errorf("after deleting the latest version: got %q", got)
 	}
@@ -390,15 +388,11 @@ func TestDefaultRetention(t *testing.T) {
 	// Multipart uploads and copies get it too, or what they ask for.
 	id := createUpload(t, c, "default", "mp")
 	etag := uploadPart(t, c, "default", "mp", id, 1, []byte("part"))
-	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("default"), Key: aws.String("mp"),
-		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.CompleteMultipartUpload, &s3.CompleteMultipartUploadInput{Bucket: aws.String("default"), Key: aws.String("mp"),
+		UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(etag)}}}})
 	asked := clk.Now().Add(72 * time.Hour).Truncate(time.Second)
-	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("default"), Key: aws.String("copy"), CopySource: aws.String("default/k"),
-		ObjectLockMode: types.ObjectLockModeCompliance, ObjectLockRetainUntilDate: aws.Time(asked)}); err != nil {
-		t.Fatal(err)
-	}
+	awstest.Call(t, c.CopyObject, &s3.CopyObjectInput{Bucket: aws.String("default"), Key: aws.String("copy"), CopySource: aws.String("default/k"),
+		ObjectLockMode: types.ObjectLockModeCompliance, ObjectLockRetainUntilDate: aws.Time(asked)})
 	type retention struct {
 		Mode  types.ObjectLockRetentionMode
 		Until time.Time

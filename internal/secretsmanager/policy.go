@@ -36,16 +36,10 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *api.PutResourcePoli
 	if public && in.BlockPublicPolicy != nil && *in.BlockPublicPolicy {
 		return nil, api.NewPublicPolicyException("You can't attach this resource policy because it grants broad access to the secret, and BlockPublicPolicy is set.")
 	}
-	var out *api.PutResourcePolicyResponse
-	err := s.updateSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) error {
+	return updateAnswering(ctx, s, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) (*api.PutResourcePolicyResponse, error) {
 		sec.Policy = *in.ResourcePolicy
-		out = &api.PutResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
-		return nil
+		return &api.PutResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // GetResourcePolicy returns a secret's resource policy, if it has one.
@@ -63,19 +57,14 @@ func (s *Service) GetResourcePolicy(ctx context.Context, in *api.GetResourcePoli
 
 // DeleteResourcePolicy removes a secret's resource policy.
 func (s *Service) DeleteResourcePolicy(ctx context.Context, in *api.DeleteResourcePolicyRequest) (*api.DeleteResourcePolicyResponse, error) {
-	var out *api.DeleteResourcePolicyResponse
-	err := s.updateSecret(ctx, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) error {
-		out = &api.DeleteResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
+	return updateAnswering(ctx, s, overcast.ScopeOf(ctx), *in.SecretId, s.liveSecret, func(_ store.Tx, sec *secret) (*api.DeleteResourcePolicyResponse, error) {
+		out := &api.DeleteResourcePolicyResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		if sec.Policy == "" {
-			return errNoChange
+			return out, errNoChange
 		}
 		sec.Policy = ""
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ValidateResourcePolicy checks a policy without attaching it.

@@ -402,6 +402,23 @@ func (s *Service) updateSecret(ctx context.Context, sc scope, id string,
 	})
 }
 
+// updateAnswering is updateSecret for an operation that answers with what
+// change returns, as of the attempt that succeeded (or made no change).
+func updateAnswering[R any](ctx context.Context, s *Service, sc scope, id string,
+	read func(tx store.Tx, sc scope, id string) (secret, int64, error),
+	change func(tx store.Tx, sec *secret) (*R, error),
+) (*R, error) {
+	var out *R
+	err := s.updateSecret(ctx, sc, id, read, func(tx store.Tx, sec *secret) (err error) {
+		out, err = change(tx, sec)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PutSecretValue adds a version; it becomes AWSCURRENT unless the request
 // names other stages.
 func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequest) (*api.PutSecretValueResponse, error) {
@@ -417,23 +434,18 @@ func (s *Service) PutSecretValue(ctx context.Context, in *api.PutSecretValueRequ
 	if len(stages) == 0 {
 		stages = []string{stageCurrent}
 	}
-	var out *api.PutSecretValueResponse
-	err = s.updateSecret(ctx, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) error {
+	return updateAnswering(ctx, s, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) (*api.PutSecretValueResponse, error) {
 		id, created, err := s.addVersion(tx, sc, sec, in.ClientRequestToken, value, stages)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = &api.PutSecretValueResponse{ARN: new(sec.ARN), Name: new(sec.Name), VersionId: new(id),
+		out := &api.PutSecretValueResponse{ARN: new(sec.ARN), Name: new(sec.Name), VersionId: new(id),
 			VersionStages: slices.Clone(sec.version(id).Stages)}
 		if !created {
-			return errNoChange
+			return out, errNoChange
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // UpdateSecret changes a secret's description or key, and with a value
@@ -444,9 +456,8 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 	if err != nil {
 		return nil, err
 	}
-	var out *api.UpdateSecretResponse
-	err = s.updateSecret(ctx, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) error {
-		out = &api.UpdateSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
+	return updateAnswering(ctx, s, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) (*api.UpdateSecretResponse, error) {
+		out := &api.UpdateSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		if in.Description != nil {
 			sec.Description = *in.Description
 		}
@@ -456,17 +467,13 @@ func (s *Service) UpdateSecret(ctx context.Context, in *api.UpdateSecretRequest)
 		if hasValue {
 			id, _, err := s.addVersion(tx, sc, sec, in.ClientRequestToken, value, []string{stageCurrent})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			out.VersionId = new(id)
 		}
 		sec.Changed = s.now().UTC()
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteSecret schedules a secret for deletion after a recovery window, or
@@ -537,22 +544,17 @@ func (s *Service) DeleteSecret(ctx context.Context, in *api.DeleteSecretRequest)
 // RestoreSecret cancels a scheduled deletion.
 func (s *Service) RestoreSecret(ctx context.Context, in *api.RestoreSecretRequest) (*api.RestoreSecretResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	var out *api.RestoreSecretResponse
-	err := s.updateSecret(ctx, sc, *in.SecretId, s.lookup, func(tx store.Tx, sec *secret) error {
-		out = &api.RestoreSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
+	return updateAnswering(ctx, s, sc, *in.SecretId, s.lookup, func(tx store.Tx, sec *secret) (*api.RestoreSecretResponse, error) {
+		out := &api.RestoreSecretResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		if !sec.scheduled() {
-			return errNoChange
+			return out, errNoChange
 		}
 		if err := tx.Delete(deletionsTable, deletionKey(*sec.DeletionDate, sc, sec.Name), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		sec.DeletionDate = nil
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DescribeSecret returns a secret's metadata, without values; it works on
@@ -616,42 +618,37 @@ func (s *Service) ListSecretVersionIds(ctx context.Context, in *api.ListSecretVe
 func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *api.UpdateSecretVersionStageRequest) (*api.UpdateSecretVersionStageResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	stage := *in.VersionStage
-	var out *api.UpdateSecretVersionStageResponse
-	err := s.updateSecret(ctx, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) error {
-		out = &api.UpdateSecretVersionStageResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
+	return updateAnswering(ctx, s, sc, *in.SecretId, s.liveSecret, func(tx store.Tx, sec *secret) (*api.UpdateSecretVersionStageResponse, error) {
+		out := &api.UpdateSecretVersionStageResponse{ARN: new(sec.ARN), Name: new(sec.Name)}
 		holder := sec.withStage(stage)
 		if in.RemoveFromVersionId != nil {
 			from := sec.version(*in.RemoveFromVersionId)
 			if from == nil {
-				return api.NewInvalidParameterException("The version %s doesn't exist in secret %s.", *in.RemoveFromVersionId, sec.Name)
+				return nil, api.NewInvalidParameterException("The version %s doesn't exist in secret %s.", *in.RemoveFromVersionId, sec.Name)
 			}
 			if !slices.Contains(from.Stages, stage) {
-				return api.NewInvalidParameterException("The staging label %s is not attached to version %s, so it can't be removed from it.", stage, from.ID)
+				return nil, api.NewInvalidParameterException("The staging label %s is not attached to version %s, so it can't be removed from it.", stage, from.ID)
 			}
 		}
 		if in.MoveToVersionId != nil {
 			to := sec.version(*in.MoveToVersionId)
 			if to == nil {
-				return api.NewInvalidParameterException("The version %s doesn't exist in secret %s.", *in.MoveToVersionId, sec.Name)
+				return nil, api.NewInvalidParameterException("The version %s doesn't exist in secret %s.", *in.MoveToVersionId, sec.Name)
 			}
 			if holder != nil && holder.ID != to.ID && (in.RemoveFromVersionId == nil || *in.RemoveFromVersionId != holder.ID) {
-				return api.NewInvalidParameterException("The parameter RemoveFromVersionId can't be empty. Staging label %s is currently "+
+				return nil, api.NewInvalidParameterException("The parameter RemoveFromVersionId can't be empty. Staging label %s is currently "+
 					"attached to version %s, so you must explicitly reference that version in RemoveFromVersionId.", stage, holder.ID)
 			}
 			attachStages(sec, to.ID, []string{stage})
 		} else if in.RemoveFromVersionId != nil {
 			if stage == stageCurrent {
-				return api.NewInvalidParameterException("You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.")
+				return nil, api.NewInvalidParameterException("You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.")
 			}
 			from := sec.version(*in.RemoveFromVersionId)
 			from.Stages = slices.DeleteFunc(from.Stages, func(s string) bool { return s == stage })
 		}
-		return pruneValues(tx, sc, sec)
+		return out, pruneValues(tx, sc, sec)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // TagResource adds or overwrites tags.

@@ -45,7 +45,7 @@ func New(env *service.Env) *Service {
 	s.deletions = env.Controllers.Add(controller.Config{
 		Name:       "secretsmanager-deletions",
 		Reconciler: controller.ReconcilerFunc(s.reconcileDeletion),
-		Keys:       s.scheduledDeletions,
+		Keys:       store.TableKeysFunc(s.db, deletionsTable), // the deletion index
 	})
 	return s
 }

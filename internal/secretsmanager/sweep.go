@@ -84,11 +84,6 @@ func purgeDue(tx store.Tx, key string, now time.Time) (bool, error) {
 	return false, err
 }
 
-// scheduledDeletions lists the deletion index: the controller's keys.
-func (s *Service) scheduledDeletions(ctx context.Context) ([]string, error) {
-	return store.TableKeys(ctx, s.db, deletionsTable)
-}
-
 // reconcileDeletion purges the secret of one deletion index entry once it
 // is due, and until then asks to look again when it will be.
 func (s *Service) reconcileDeletion(ctx context.Context, key string) (controller.Result, error) {

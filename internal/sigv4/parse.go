@@ -158,31 +158,19 @@ const msgQueryParams = "Query-string authentication version 4 requires the X-Amz
 // parseQuery parses presigned-URL authentication. It returns ErrNoAuth when
 // the query has no SigV4 parameters at all.
 func parseQuery(r *http.Request, headerAuth bool) (*Auth, error) {
-	var alg, credential, date, signedHeaders, signature, expires, token, contentSHA string
-	var haveAlg, haveAny, haveExpires bool
+	q := map[string]string{} // the last value of each parameter
 	forEachQueryParam(r.URL.RawQuery, func(k, v string) {
-		switch k {
-		case "X-Amz-Algorithm":
-			alg, haveAlg = v, true
-		case "X-Amz-Credential":
-			credential, haveAny = v, true
-		case "X-Amz-Date":
-			date = v
-		case "X-Amz-SignedHeaders":
-			signedHeaders = v
-		case "X-Amz-Signature":
-			signature, haveAny = v, true
-		case "X-Amz-Expires":
-			expires, haveExpires = v, true
-		case "X-Amz-Security-Token":
-			token = v
-		default:
-			if strings.EqualFold(k, "X-Amz-Content-Sha256") {
-				contentSHA = v
-			}
+		if strings.EqualFold(k, "X-Amz-Content-Sha256") {
+			k = "X-Amz-Content-Sha256" // the one parameter named in any case
 		}
+		q[k] = v
 	})
-	if !haveAlg && !haveAny {
+	alg, haveAlg := q["X-Amz-Algorithm"]
+	credential, haveCredential := q["X-Amz-Credential"]
+	signature, haveSignature := q["X-Amz-Signature"]
+	expires, haveExpires := q["X-Amz-Expires"]
+	date, signedHeaders, token, contentSHA := q["X-Amz-Date"], q["X-Amz-SignedHeaders"], q["X-Amz-Security-Token"], q["X-Amz-Content-Sha256"]
+	if !haveAlg && !haveCredential && !haveSignature {
 		// X-Amz-Date or X-Amz-Security-Token alone do not make a presigned
 		// URL; the request may still use header auth.
 		return nil, ErrNoAuth
