@@ -3,6 +3,7 @@ package ecs_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -623,4 +625,35 @@ func TestTaskHealth(t *testing.T) {
 		task := e.describe(t, "health", arn)
 		return task.HealthStatus == types.HealthStatusHealthy && task.Containers[0].HealthStatus == types.HealthStatusHealthy
 	})
+}
+
+// An EC2 instance that joins a cluster runs its tasks on its own address.
+func TestTaskOnAnEC2Instance(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "fleet")
+	ec2c := ec2.NewFromConfig(awstest.KeepRequestBodies(e.srv.Config()))
+	images := awstest.Call(t, ec2c.DescribeImages, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("name"), Values: []string{"al2023-ami-ecs-hvm-*"}}, {Name: aws.String("architecture"), Values: []string{"x86_64"}}}})
+	if len(images.Images) == 0 {
+		t.Fatal("no ECS-optimized x86_64 image")
+	}
+	userData := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=fleet >> /etc/ecs/ecs.config\n"))
+	inst := awstest.Call(t, ec2c.RunInstances, &ec2.RunInstancesInput{ImageId: images.Images[0].ImageId, InstanceType: ec2types.InstanceTypeT3Medium,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: aws.String(userData)}).Instances[0]
+	awstest.WaitFor(t, "the instance to join cluster fleet", func() bool {
+		return len(awstest.Call(t, e.c.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("fleet")}).ContainerInstanceArns) == 1
+	})
+	e.registerEC2(t, "fleet-web", 64, publish8080)
+	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("fleet"), TaskDefinition: aws.String("fleet-web")})
+	running := e.waitRunning(t, "fleet", aws.ToString(task.TaskArn))
+	b := running.Containers[0].NetworkBindings[0]
+	if got, want := aws.ToString(b.BindIP), aws.ToString(inst.PrivateIpAddress); got != want {
+		t.Errorf("binding's address: got %s, want the instance's %s", got, want)
+	}
+	if body := get(t, fmt.Sprintf("http://%s:%d/", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort))); !strings.HasPrefix(body, "hello from") {
+		t.Errorf("GET the task: got %q", body)
+	}
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("fleet"), Task: task.TaskArn})
+	e.waitStopped(t, "fleet", aws.ToString(task.TaskArn))
+	awstest.Call(t, ec2c.TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{aws.ToString(inst.InstanceId)}})
 }
