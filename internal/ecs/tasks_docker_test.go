@@ -188,6 +188,26 @@ func (e *taskEnv) awsvpc(t *testing.T) *types.NetworkConfiguration {
 	return &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{aws.ToString(out.Subnets[0].SubnetId)}}}
 }
 
+// wantServes checks the test app answers at url.
+func wantServes(t *testing.T, url string) {
+	t.Helper()
+	if body := get(t, url); !strings.HasPrefix(body, "hello from") {
+		t.Errorf("GET %s: got %q", url, body)
+	}
+}
+
+// bindingURL is http://address:port of a network binding.
+func bindingURL(b types.NetworkBinding) string {
+	return fmt.Sprintf("http://%s:%d", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort))
+}
+
+// stop stops a task and waits until it has.
+func (e *taskEnv) stop(t *testing.T, cluster, arn string) types.Task {
+	t.Helper()
+	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String("done")})
+	return e.waitStopped(t, cluster, arn)
+}
+
 func (e *taskEnv) cluster(t *testing.T, name string) {
 	t.Helper()
 	awstest.Call(t, e.c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String(name)})
@@ -278,9 +298,7 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 	if !strings.HasPrefix(ip, "127.") || !strings.HasPrefix(eni, "eni-") || len(running.Tags) != 1 {
 		t.Fatalf("running task: got attachments %+v tags %v", running.Attachments, running.Tags)
 	}
-	if body := get(t, fmt.Sprintf("http://%s:8080/", ip)); !strings.HasPrefix(body, "hello from") {
-		t.Errorf("GET the task: got %q", body)
-	}
+	wantServes(t, "http://"+ip+":8080/")
 	enis := awstest.Call(t, ec2.NewFromConfig(e.srv.Config()).DescribeNetworkInterfaces, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
 	if len(enis.NetworkInterfaces) != 1 || aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress) != ip {
 		t.Errorf("EC2's view of the task's interface: got %+v", enis.NetworkInterfaces)
@@ -290,8 +308,7 @@ func TestFargateTaskServesOnItsInterface(t *testing.T) {
 		t.Errorf("ListTasks: got %v, want [%s]", list.TaskArns, arn)
 	}
 
-	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("fargate"), Task: aws.String(arn), Reason: aws.String("done")})
-	stopped := e.waitStopped(t, "fargate", arn)
+	stopped := e.stop(t, "fargate", arn)
 	if stopped.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(stopped.StoppedReason) != "done" || stopped.StoppedAt == nil {
 		t.Errorf("stopped: got code %s reason %q at %v", stopped.StopCode, aws.ToString(stopped.StoppedReason), stopped.StoppedAt)
 	}
@@ -356,10 +373,8 @@ func TestEC2TaskDynamicPort(t *testing.T) {
 	if len(bindings) != 1 || aws.ToInt32(bindings[0].HostPort) == 0 {
 		t.Fatalf("network bindings: got %+v", bindings)
 	}
-	url := fmt.Sprintf("http://%s:%d/", aws.ToString(bindings[0].BindIP), aws.ToInt32(bindings[0].HostPort))
-	if body := get(t, url); !strings.HasPrefix(body, "hello from") {
-		t.Errorf("GET %s: got %q", url, body)
-	}
+	url := bindingURL(bindings[0]) + "/"
+	wantServes(t, url)
 
 	// The instance has 1024 MiB, 128 of it taken: a 2048 MiB task fits nowhere.
 	e.registerEC2(t, "big", 2048, nil)
@@ -368,8 +383,7 @@ func TestEC2TaskDynamicPort(t *testing.T) {
 		t.Errorf("too big a task: got tasks %d failures %+v, want RESOURCE:MEMORY for %s", len(big.Tasks), big.Failures, instance)
 	}
 
-	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("ec2"), Task: task.TaskArn})
-	stopped := e.waitStopped(t, "ec2", aws.ToString(task.TaskArn))
+	stopped := e.stop(t, "ec2", aws.ToString(task.TaskArn))
 	if stopped.StopCode != types.TaskStopCodeUserInitiated {
 		t.Errorf("stop code: got %s", stopped.StopCode)
 	}
@@ -421,11 +435,8 @@ func TestRestartAdoptsRunningTask(t *testing.T) {
 	if len(b) != 1 {
 		t.Fatalf("bindings after the restart: got %+v", b)
 	}
-	if body := get(t, fmt.Sprintf("http://%s:%d/", aws.ToString(b[0].BindIP), aws.ToInt32(b[0].HostPort))); !strings.HasPrefix(body, "hello from") {
-		t.Errorf("GET after the restart: got %q", body)
-	}
-	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("keep"), Task: aws.String(arn)})
-	e.waitStopped(t, "keep", arn)
+	wantServes(t, bindingURL(b[0])+"/")
+	e.stop(t, "keep", arn)
 }
 
 func TestVanishedContainersStopTheTask(t *testing.T) {
@@ -461,8 +472,7 @@ func TestStoppedTasksGoAfterAnHour(t *testing.T) {
 	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("hour"), TaskDefinition: aws.String("hour"), LaunchType: types.LaunchTypeFargate,
 		NetworkConfiguration: e.awsvpc(t)}).TaskArn)
 	e.waitRunning(t, "hour", arn)
-	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("hour"), Task: aws.String(arn)})
-	e.waitStopped(t, "hour", arn)
+	e.stop(t, "hour", arn)
 
 	fake.Advance(59 * time.Minute)
 	if d := awstest.Call(t, e.c.DescribeTasks, &ecs.DescribeTasksInput{Cluster: aws.String("hour"), Tasks: []string{arn}}); len(d.Tasks) != 1 {
@@ -500,7 +510,7 @@ func TestTaskContainersFindTheEndpoint(t *testing.T) {
 	running := e.waitRunning(t, "creds", aws.ToString(task.TaskArn))
 	b := running.Containers[0].NetworkBindings[0]
 	env := func(name string) string {
-		return get(t, fmt.Sprintf("http://%s:%d/env?name=%s", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort), name))
+		return get(t, bindingURL(b)+"/env?name="+name)
 	}
 	if got := env("AWS_REGION"); got != "us-east-1" {
 		t.Errorf("AWS_REGION: got %q", got)
@@ -545,7 +555,7 @@ func TestTaskSecretsAndEnvironmentFiles(t *testing.T) {
 	running := e.waitRunning(t, "secrets", aws.ToString(task.TaskArn))
 	b := running.Containers[0].NetworkBindings[0]
 	for name, want := range map[string]string{"DB_PASSWORD": "hunter2", "API_TOKEN": "t0k3n", "MODE": "production", "GREETING": "hello=world"} {
-		if got := get(t, fmt.Sprintf("http://%s:%d/env?name=%s", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort), name)); got != want {
+		if got := get(t, bindingURL(b)+"/env?name="+name); got != want {
 			t.Errorf("%s: got %q, want %q", name, got, want)
 		}
 	}
@@ -604,11 +614,8 @@ func TestTaskRunsAnECRImage(t *testing.T) {
 			ip = aws.ToString(d.Value)
 		}
 	}
-	if body := get(t, "http://"+ip+":8080/"); !strings.HasPrefix(body, "hello from") {
-		t.Errorf("GET the task: got %q", body)
-	}
-	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("ecr"), Task: aws.String(arn)})
-	e.waitStopped(t, "ecr", arn)
+	wantServes(t, "http://"+ip+":8080/")
+	e.stop(t, "ecr", arn)
 }
 
 func TestTaskHealth(t *testing.T) {
@@ -650,10 +657,7 @@ func TestTaskOnAnEC2Instance(t *testing.T) {
 	if got, want := aws.ToString(b.BindIP), aws.ToString(inst.PrivateIpAddress); got != want {
 		t.Errorf("binding's address: got %s, want the instance's %s", got, want)
 	}
-	if body := get(t, fmt.Sprintf("http://%s:%d/", aws.ToString(b.BindIP), aws.ToInt32(b.HostPort))); !strings.HasPrefix(body, "hello from") {
-		t.Errorf("GET the task: got %q", body)
-	}
-	awstest.Call(t, e.c.StopTask, &ecs.StopTaskInput{Cluster: aws.String("fleet"), Task: task.TaskArn})
-	e.waitStopped(t, "fleet", aws.ToString(task.TaskArn))
+	wantServes(t, bindingURL(b)+"/")
+	e.stop(t, "fleet", aws.ToString(task.TaskArn))
 	awstest.Call(t, ec2c.TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{aws.ToString(inst.InstanceId)}})
 }
