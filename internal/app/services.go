@@ -51,6 +51,7 @@ func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, er
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		Instances:  ecsInstances{ec2Svc},
 		Interfaces: ecsInterfaces{ec2Svc},
+		Subnets:    ecsInterfaces{ec2Svc},
 		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
 			EnvironmentFiles: taskEnvFiles{s3Svc}},
 		Endpoint: endpoint,
@@ -111,7 +112,8 @@ func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, erro
 	return sts.Role(r), err
 }
 
-// ecsInterfaces lets ECS attach its awsvpc tasks' network interfaces.
+// ecsInterfaces lets ECS attach its awsvpc tasks' network interfaces in
+// EC2's subnets.
 type ecsInterfaces struct{ *ec2.Service }
 
 var _ ecs.NetworkInterfaces = ecsInterfaces{}
@@ -119,6 +121,14 @@ var _ ecs.NetworkInterfaces = ecsInterfaces{}
 func (a ecsInterfaces) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (ecs.NetworkInterfaceInfo, error) {
 	n, err := a.Service.AttachTaskInterface(ctx, account, region, subnetID, securityGroups, description)
 	return ecs.NetworkInterfaceInfo(n), err
+}
+
+func (a ecsInterfaces) CheckSubnet(ctx context.Context, account, region, id string) error {
+	_, err := a.Service.Subnet(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrSubnetNotFound) {
+		return fmt.Errorf("%w: %s", ecs.ErrSubnetNotFound, id)
+	}
+	return err
 }
 
 // ecsInstances lets ECS read the EC2 instances that join its clusters.

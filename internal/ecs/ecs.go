@@ -49,6 +49,7 @@ type Service struct {
 	engineReachable func(context.Context) bool
 	stopAgent       context.CancelFunc
 	interfaces      NetworkInterfaces
+	subnets         Subnets
 	endpoint        TaskEndpoint
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
@@ -63,6 +64,8 @@ type Options struct {
 	// Interfaces attaches awsvpc tasks' ENIs; nil hands out loopback
 	// addresses of overcast's own.
 	Interfaces NetworkInterfaces
+	// Subnets checks awsvpc tasks' subnets; nil accepts any.
+	Subnets Subnets
 	// Agent configures the agent that runs tasks on env.Docker: Secrets,
 	// EnvironmentFiles, Logs, Network. Labels and OnChange are ECS's.
 	Agent agent.Config
@@ -77,7 +80,7 @@ var _ api.Server = (*Service)(nil)
 func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger, bus: env.Bus, instances: instances,
-		interfaces: opts.Interfaces, endpoint: opts.Endpoint}
+		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}

@@ -22,6 +22,17 @@ type NetworkInterfaces interface {
 	ReleaseInterface(ctx context.Context, account, region, eniID string) error
 }
 
+// Subnets lets RunTask refuse an awsvpc configuration naming a subnet EC2
+// does not have, as ECS does, instead of failing the task later.
+type Subnets interface {
+	// CheckSubnet returns an error wrapping ErrSubnetNotFound for a
+	// subnet the account and region do not have.
+	CheckSubnet(ctx context.Context, account, region, id string) error
+}
+
+// ErrSubnetNotFound is what Subnets returns for an unknown subnet.
+var ErrSubnetNotFound = errors.New("ecs: no such subnet")
+
 // NetworkInterfaceInfo is an ENI attached to a task. PrivateIP is a
 // loopback address of the host: the task's ports are published there.
 type NetworkInterfaceInfo struct {

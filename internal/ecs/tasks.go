@@ -293,6 +293,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 	// The engine is asked before the transaction, its answer given after
 	// the request's own errors.
 	engineErr := s.runnable(ctx)
+	subnetErr := s.checkSubnets(ctx, sc, r.network)
 	out := &api.RunTaskResponse{Tasks: api.Tasks{}, Failures: api.Failures{}}
 	var keys []string
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -311,6 +312,9 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 		def := td.Def
 		if err := checkLaunch(def, l.launchType, r.network); err != nil {
 			return err
+		}
+		if subnetErr != nil && deref(def.NetworkMode) == networkAwsvpc {
+			return subnetErr
 		}
 		if engineErr != nil {
 			return engineErr
@@ -358,6 +362,23 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 func (s *Service) runnable(ctx context.Context) error {
 	if s.agent == nil || !s.engineReachable(ctx) {
 		return api.NewServerException("No Docker engine is reachable: overcast cannot run ECS tasks until one is (set DOCKER_HOST or start dockerd).")
+	}
+	return nil
+}
+
+// checkSubnets refuses subnets EC2 does not have, with ECS's message.
+func (s *Service) checkSubnets(ctx context.Context, sc scope, network *api.NetworkConfiguration) error {
+	if s.subnets == nil || network == nil || network.AwsvpcConfiguration == nil {
+		return nil
+	}
+	for _, id := range network.AwsvpcConfiguration.Subnets {
+		err := s.subnets.CheckSubnet(ctx, sc.Account, sc.Region, id)
+		if errors.Is(err, ErrSubnetNotFound) {
+			return invalidParameter("Error retrieving subnet information for [%s]: The subnet ID '%s' does not exist (ErrorCode: InvalidSubnetID.NotFound)", id, id)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
