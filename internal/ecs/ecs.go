@@ -11,9 +11,12 @@ package ecs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +27,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/ecs/agent"
 	"overcast/internal/ids"
 	"overcast/internal/service"
@@ -87,6 +91,15 @@ func New(env *service.Env, opts Options) *Service {
 	if env.Docker != nil {
 		cfg := opts.Agent
 		cfg.OnChange = s.onAgentChange
+		// Another overcast on the same engine runs its own tasks: this one
+		// adopts and supervises only those of its data dir.
+		cfg.Labels = maps.Clone(cfg.Labels)
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		dir, _ := filepath.Abs(env.DataDir)
+		sum := sha256.Sum256([]byte(dir))
+		cfg.Labels[docker.LabelInstance] = hex.EncodeToString(sum[:8])
 		if cfg.Network == "" && s.endpoint != nil {
 			cfg.Network = s.endpoint.Network()
 		}

@@ -179,9 +179,11 @@ func get(t *testing.T, url string) string {
 }
 
 // awsvpc is a network configuration in one of EC2's default subnets.
-func (e *taskEnv) awsvpc(t *testing.T) *types.NetworkConfiguration {
+func (e *taskEnv) awsvpc(t *testing.T) *types.NetworkConfiguration { return awsvpc(t, e.srv) }
+
+func awsvpc(t *testing.T, srv *awstest.Server) *types.NetworkConfiguration {
 	t.Helper()
-	out := awstest.Call(t, ec2.NewFromConfig(e.srv.Config()).DescribeSubnets, &ec2.DescribeSubnetsInput{})
+	out := awstest.Call(t, ec2.NewFromConfig(srv.Config()).DescribeSubnets, &ec2.DescribeSubnetsInput{})
 	if len(out.Subnets) == 0 {
 		t.Fatal("EC2 has no default subnet")
 	}
@@ -487,11 +489,11 @@ func TestStoppedTasksGoAfterAnHour(t *testing.T) {
 
 func TestNoEngineRefusesTasksOnly(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+t.TempDir()+"/no-docker.sock")
-	_, c := start(t)
+	srv, c := start(t)
 	awstest.Call(t, c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("idle")})
 	awstest.Call(t, c.RegisterTaskDefinition, web("idle"))
 	_, err := c.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String("idle"), TaskDefinition: aws.String("idle"), LaunchType: types.LaunchTypeFargate,
-		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+		NetworkConfiguration: awsvpc(t, srv)})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ServerException", Message: "No Docker engine is reachable"})
 	list := awstest.Call(t, c.ListTasks, &ecs.ListTasksInput{Cluster: aws.String("idle")})
 	if len(list.TaskArns) != 0 {
