@@ -229,7 +229,7 @@ func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) s
 		// What an agent registers that the tests' task definitions require.
 		Attributes: attributes("com.amazonaws.ecs.capability.logging-driver.awslogs", "com.amazonaws.ecs.capability.docker-remote-api.1.19",
 			"ecs.capability.secrets.ssm.environment-variables", "ecs.capability.secrets.asm.environment-variables", "ecs.capability.env-files.s3",
-			"ecs.capability.container-health-check"),
+			"ecs.capability.container-health-check", "com.amazonaws.ecs.capability.ecr-auth"),
 	}).ContainerInstance.ContainerInstanceArn)
 }
 
@@ -662,4 +662,18 @@ func TestTaskOnAnEC2Instance(t *testing.T) {
 	wantServes(t, bindingURL(b)+"/")
 	e.stop(t, "fleet", aws.ToString(task.TaskArn))
 	awstest.Call(t, ec2c.TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{aws.ToString(inst.InstanceId)}})
+}
+
+func TestTaskFailsToStart(t *testing.T) {
+	e := newTaskEnv(t)
+	e.cluster(t, "broken")
+	e.registerInstance(t, "broken", 1024)
+	e.registerEC2(t, "broken", 64, func(cd *types.ContainerDefinition) {
+		cd.Image = aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/nope:v1")
+	})
+	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("broken"), TaskDefinition: aws.String("broken")}).TaskArn)
+	stopped := e.waitStopped(t, "broken", arn)
+	if stopped.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.Contains(aws.ToString(stopped.StoppedReason), "CannotPullContainerError") {
+		t.Errorf("stopped: got code %s reason %q", stopped.StopCode, aws.ToString(stopped.StoppedReason))
+	}
 }
