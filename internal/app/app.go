@@ -50,6 +50,9 @@ type Main struct {
 	ln       net.Listener
 	srv      *http.Server
 	served   chan error
+	// api is the gateway, for what services serve that forwards to it
+	// (the ECS task endpoint); set once the gateway is built.
+	api *lateHandler
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -78,7 +81,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if m.services, m.keys, err = buildServices(env); err != nil {
+	m.api = &lateHandler{}
+	if m.services, m.keys, err = buildServices(env, m.api); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	for _, s := range m.services {
@@ -90,7 +94,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.env.Controllers.Start()
 	m.srv = &http.Server{
-		Handler:           gateway.New(m.gatewayConfig(env)),
+		Handler:           m.api.set(gateway.New(m.gatewayConfig(env))),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}

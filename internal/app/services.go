@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"overcast"
 	s3api "overcast/internal/api/s3"
@@ -12,6 +13,7 @@ import (
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
 	"overcast/internal/ecs"
+	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
@@ -25,7 +27,7 @@ import (
 // buildServices builds every service, in dependency order: each may take
 // the ones before it, through the small interfaces it defines. This list
 // is the one place a new service is added (ADDING_A_SERVICE.md).
-func buildServices(env *service.Env) ([]any, keyStores, error) {
+func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, error) {
 	iamSvc := iam.New(env.Named("iam"))
 	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
 	keys := keyStores{stsSvc, iamSvc}
@@ -38,17 +40,32 @@ func buildServices(env *service.Env) ([]any, keyStores, error) {
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
+	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
+	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
+	ssmSvc := ssm.New(env.Named("ssm"))
+	endpoint, err := taskEndpoint(env, stsSvc, gateway)
+	if err != nil {
+		return nil, nil, err
+	}
 	ec2Svc := ec2.New(env.Named("ec2"), nil)
+	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
+		Instances:  ecsInstances{ec2Svc},
+		Interfaces: ecsInterfaces{ec2Svc},
+		Subnets:    ecsInterfaces{ec2Svc},
+		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
+			EnvironmentFiles: taskEnvFiles{s3Svc}},
+		Endpoint: endpoint,
+	})
 	return []any{
 		iamSvc,
 		stsSvc,
 		s3Svc,
-		logs.New(env.Named("logs"), logsBuckets{s3Svc}),
-		secretsmanager.New(env.Named("secretsmanager")),
-		ssm.New(env.Named("ssm")),
+		logsSvc,
+		secretsSvc,
+		ssmSvc,
 		ecrSvc,
 		ec2Svc,
-		ecs.New(env.Named("ecs"), ecsInstances{ec2Svc}),
+		ecsSvc,
 		efs.New(env.Named("efs"), efsSubnets{ec2Svc}),
 	}, keys, nil
 }
@@ -93,6 +110,25 @@ type stsDirectory struct{ *iam.Service }
 func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, error) {
 	r, err := d.Service.RoleByARN(ctx, arn)
 	return sts.Role(r), err
+}
+
+// ecsInterfaces lets ECS attach its awsvpc tasks' network interfaces in
+// EC2's subnets.
+type ecsInterfaces struct{ *ec2.Service }
+
+var _ ecs.NetworkInterfaces = ecsInterfaces{}
+
+func (a ecsInterfaces) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (ecs.NetworkInterfaceInfo, error) {
+	n, err := a.Service.AttachTaskInterface(ctx, account, region, subnetID, securityGroups, description)
+	return ecs.NetworkInterfaceInfo(n), err
+}
+
+func (a ecsInterfaces) CheckSubnet(ctx context.Context, account, region, id string) error {
+	_, err := a.Service.Subnet(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrSubnetNotFound) {
+		return fmt.Errorf("%w: %s", ecs.ErrSubnetNotFound, id)
+	}
+	return err
 }
 
 // ecsInstances lets ECS read the EC2 instances that join its clusters.

@@ -528,6 +528,10 @@ func (h *Handler) writeOutput(w http.ResponseWriter, r *http.Request, proto stri
 	}
 }
 
+// EncodeJSON is v, a generated shape, as the JSON protocols write it: what
+// a service puts in an event's detail to show a resource as its API does.
+func EncodeJSON(v any) []byte { return encodeJSONOutput(v) }
+
 func encodeJSONOutput(out any) []byte {
 	v := reflect.ValueOf(out)
 	if out == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {

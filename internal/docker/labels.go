@@ -31,6 +31,9 @@ const (
 	LabelBuild       = "overcast.codebuild.build"              // CodeBuild build ARN
 	LabelEnvironment = "overcast.elasticbeanstalk.environment" // Beanstalk environment ID
 	LabelDeployment  = "overcast.codedeploy.deployment"        // CodeDeploy deployment ID
+	// LabelInstance names the overcast (by its data dir) that created the
+	// object: two on one engine each adopt only their own.
+	LabelInstance = "overcast.instance"
 	// LabelTest marks what a test created, for its cleanup.
 	LabelTest = "overcast.test"
 )

@@ -11,9 +11,12 @@ package ecs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +27,8 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
+	"overcast/internal/ecs/agent"
 	"overcast/internal/ids"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -42,14 +47,75 @@ type Service struct {
 	// joins registers EC2 instances as container instances as they start,
 	// and disconnects or deregisters them as they stop or terminate.
 	joins *controller.Controller
+
+	// agent runs the tasks' containers; nil without a Docker engine.
+	agent           *agent.Agent
+	engineReachable func(context.Context) bool
+	stopAgent       context.CancelFunc
+	interfaces      NetworkInterfaces
+	subnets         Subnets
+	endpoint        TaskEndpoint
+	// tasks is the task controller (taskcontroller.go).
+	tasks *controller.Controller
+}
+
+// Options are what ECS takes of the rest of overcast; every field may be
+// left out.
+type Options struct {
+	// Instances is how ECS reads the EC2 instances that join clusters and
+	// host tasks; nil when EC2 is not there (no instance joins).
+	Instances Instances
+	// Interfaces attaches awsvpc tasks' ENIs; nil hands out loopback
+	// addresses of overcast's own.
+	Interfaces NetworkInterfaces
+	// Subnets checks awsvpc tasks' subnets; nil accepts any.
+	Subnets Subnets
+	// Agent configures the agent that runs tasks on env.Docker: Secrets,
+	// EnvironmentFiles, Logs, Network. Labels and OnChange are ECS's.
+	Agent agent.Config
+	// Endpoint serves tasks their credentials and metadata; nil: tasks run
+	// without. Start starts it; when it cannot, tasks run without too.
+	Endpoint TaskEndpoint
 }
 
 var _ api.Server = (*Service)(nil)
 
-// New returns the service. instances is how ECS reads the EC2 instances
-// that join clusters; nil when EC2 is not there (no instance joins).
-func New(env *service.Env, instances Instances) *Service {
-	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger, bus: env.Bus, instances: instances}
+// New returns the service.
+func New(env *service.Env, opts Options) *Service {
+	instances := opts.Instances
+	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger, bus: env.Bus, instances: instances,
+		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint}
+	if s.interfaces == nil {
+		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
+	}
+	if env.Docker != nil {
+		cfg := opts.Agent
+		cfg.OnChange = s.onAgentChange
+		// Another overcast on the same engine runs its own tasks: this one
+		// adopts and supervises only those of its data dir.
+		cfg.Labels = maps.Clone(cfg.Labels)
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		dir, _ := filepath.Abs(env.DataDir)
+		sum := sha256.Sum256([]byte(dir))
+		cfg.Labels[docker.LabelInstance] = hex.EncodeToString(sum[:8])
+		if cfg.Network == "" && s.endpoint != nil {
+			cfg.Network = s.endpoint.Network()
+		}
+		if cfg.Logger == nil {
+			cfg.Logger = env.Logger
+		}
+		s.agent = agent.New(env.Docker, cfg)
+		s.engineReachable = env.Docker.Reachable
+	}
+	s.tasks = env.Controllers.Add(controller.Config{
+		Name:       "ecs-tasks",
+		Reconciler: controller.ReconcilerFunc(s.reconcileTask),
+		Keys:       s.taskKeys,
+		Resync:     time.Minute,
+		Workers:    4,
+	})
 	if instances != nil {
 		s.joins = env.Controllers.Add(controller.Config{
 			Name:       "ecs-instance-joins",

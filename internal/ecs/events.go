@@ -3,9 +3,12 @@ package ecs
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"strings"
 	"time"
 
 	api "overcast/internal/api/ecs"
+	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/store"
 )
@@ -70,4 +73,43 @@ func (s *Service) publishInstanceChange(tx store.Tx, sc scope, ci containerInsta
 	// The transaction carries the event: Publish needs no context of its own.
 	return s.bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Container Instance State Change",
 		Account: sc.Account, Region: sc.Region, Resources: []string{ci.ARN}, Detail: b})
+}
+
+// publishTaskChange publishes an "ECS Task State Change" event whose
+// detail is the task as DescribeTasks shows it, in the transaction that
+// changed it.
+func (s *Service) publishTaskChange(tx store.Tx, sc scope, t *task) error {
+	view := t.view(sc, false)
+	var detail map[string]any
+	if err := json.Unmarshal(awsproto.EncodeJSON(&view), &detail); err != nil {
+		return err
+	}
+	isoTimes(detail)
+	detail["updatedAt"] = s.now().UTC().Format("2006-01-02T15:04:05.000Z")
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	return s.bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Task State Change",
+		Account: sc.Account, Region: sc.Region, Resources: []string{t.ARN}, Detail: b})
+}
+
+// isoTimes rewrites the API's epoch-second timestamps (the members named
+// "...At") as the ISO 8601 strings events carry.
+func isoTimes(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if f, ok := x.(float64); ok && strings.HasSuffix(k, "At") {
+				sec, frac := math.Modf(f)
+				v[k] = time.Unix(int64(sec), int64(frac*1e9)).UTC().Format("2006-01-02T15:04:05.000Z")
+				continue
+			}
+			isoTimes(x)
+		}
+	case []any:
+		for _, x := range v {
+			isoTimes(x)
+		}
+	}
 }

@@ -50,7 +50,7 @@ func (f *fakeEC2) set(t *testing.T, inst Instance) {
 func startJoins(t *testing.T, opts ...servicetest.Option) (*Service, *fakeEC2, *service.Env) {
 	env := servicetest.Env(t, opts...)
 	ec2 := &fakeEC2{bus: env.Bus, all: map[string]Instance{}}
-	s := New(env, ec2)
+	s := New(env, Options{Instances: ec2})
 	env.Controllers.Start()
 	waitWatching(t, env)
 	return s, ec2, env
@@ -183,7 +183,7 @@ func TestJoinsSurviveRestart(t *testing.T) {
 	env2 := servicetest.Env(t, servicetest.InDir(dir))
 	ec2.bus = env2.Bus
 	delete(ec2.all, "i-5")
-	s2 := New(env2, ec2)
+	s2 := New(env2, Options{Instances: ec2})
 	env2.Controllers.Start()
 	servicetest.WaitFor(t, "i-5 to be deregistered after the restart", func() bool {
 		ci := joined(t, s2, "default", "i-5")

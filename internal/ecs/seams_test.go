@@ -17,7 +17,7 @@ import (
 // servicesTable; clusters and container instances count from them.
 func TestCountsDeriveFromTasksAndServices(t *testing.T) {
 	env := servicetest.Env(t)
-	s := New(env, nil)
+	s := New(env, Options{})
 	ctx := context.Background()
 	sc := overcast.ScopeOf(ctx)
 	if _, err := s.CreateCluster(ctx, &api.CreateClusterRequest{ClusterName: new("c")}); err != nil {

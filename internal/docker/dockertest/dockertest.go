@@ -112,3 +112,19 @@ func Tar(files map[string][]byte) []byte {
 	tw.Close()
 	return buf.Bytes()
 }
+
+// ImportApp imports the test app as image ref: /app, its entrypoint,
+// serving HTTP on :8080 unless given another command, and files next to
+// it; labels go on the image.
+func ImportApp(ctx context.Context, e *docker.Engine, ref string, files map[string][]byte, labels map[string]string) error {
+	program, err := App()
+	if err != nil {
+		return err
+	}
+	all := map[string][]byte{"app": program}
+	maps.Copy(all, files)
+	_, err = e.ImportImage(ctx, "dockertest", bytes.NewReader(Tar(all)), ref, docker.ImageConfig{
+		Entrypoint: []string{"/app"}, Cmd: []string{"serve", ":8080"}, Labels: labels,
+	})
+	return err
+}

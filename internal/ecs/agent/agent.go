@@ -76,6 +76,8 @@ type LogDestination struct {
 	Group  string `json:"g"`
 	Stream string `json:"s"`
 	Region string `json:"r,omitempty"`
+	// Account is the task's: the group's owner.
+	Account string `json:"a,omitempty"`
 	// CreateGroup is awslogs-create-group: make the group when missing.
 	CreateGroup bool `json:"c,omitempty"`
 }
@@ -133,6 +135,9 @@ type Spec struct {
 	// credentials and metadata endpoints, AWS_REGION ...); the task
 	// definition's variables override it.
 	Environment map[string]string
+	// ContainerEnvironment is, by container name, what the agent gives
+	// one container over Environment (its task metadata endpoint).
+	ContainerEnvironment map[string]map[string]string
 }
 
 // TaskID is the last part of the task's ARN.

@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -74,22 +73,11 @@ func appImage(t testing.TB, e *docker.Engine) string {
 		defer cancel()
 		image.checked = true
 		image.pauseWasThere, _ = e.ImageExists(ctx, pauseRef)
-		program, err := dockertest.App()
-		if err != nil {
-			image.err = err
-			return
-		}
-		rootfs := bytes.NewReader(dockertest.Tar(map[string][]byte{"app": program, "greeting": []byte(greeting)}))
 		ref := "overcast-test/ecs-app:" + runID
-		if _, err := e.ImportImage(ctx, "ecs-test", rootfs, ref, docker.ImageConfig{
-			Entrypoint: []string{"/app"},
-			Cmd:        []string{"serve", ":8080"},
-			Labels:     map[string]string{docker.LabelTest: runID},
-		}); err != nil {
-			image.err = err
-			return
+		if image.err = dockertest.ImportApp(ctx, e, ref, map[string][]byte{"greeting": []byte(greeting)},
+			map[string]string{docker.LabelTest: runID}); image.err == nil {
+			image.ref = ref
 		}
-		image.ref = ref
 	})
 	if image.err != nil {
 		t.Fatalf("making the test image: %v", image.err)

@@ -186,6 +186,13 @@ func (a *Agent) allowedHostPath(path string) (string, error) {
 func (a *Agent) planContainer(spec Spec, mode string, order int, d ecs.ContainerDefinition, o ecs.ContainerOverride,
 	volumes map[string]string, hostPaths map[string]bool, names map[string]bool) (*planned, error) {
 	c := &planned{name: deref(d.Name), image: deref(d.Image), secrets: d.Secrets, env: map[string]string{}, base: spec.Environment}
+	if own := spec.ContainerEnvironment[c.name]; len(own) > 0 {
+		c.base = maps.Clone(spec.Environment)
+		if c.base == nil {
+			c.base = map[string]string{}
+		}
+		maps.Copy(c.base, own)
+	}
 	if c.name == "" || c.image == "" {
 		return nil, fmt.Errorf("a container needs a name and an image")
 	}
@@ -358,7 +365,7 @@ func (a *Agent) planContainer(spec Spec, mode string, order int, d ecs.Container
 	if lc := d.LogConfiguration; lc != nil {
 		switch driver := deref(lc.LogDriver); driver {
 		case "awslogs":
-			c.meta.Log = awslogsDestination(lc.Options, c.name, spec.TaskID())
+			c.meta.Log = awslogsDestination(lc.Options, c.name, spec.TaskARN)
 		default:
 			s.Log = &docker.LogConfig{Driver: driver, Options: lc.Options}
 		}
@@ -414,9 +421,16 @@ func (c *planned) planNetwork(s *docker.ContainerSpec, network, mode, hostIP str
 
 // awslogsDestination reads the awslogs driver's options; the stream is
 // prefix/container/task-id, as ECS names it.
-func awslogsDestination(opts map[string]string, container, taskID string) *LogDestination {
+func awslogsDestination(opts map[string]string, container, taskARN string) *LogDestination {
 	d := &LogDestination{Group: opts["awslogs-group"], Region: opts["awslogs-region"], CreateGroup: opts["awslogs-create-group"] == "true"}
-	d.Stream = container + "/" + taskID
+	// The task's account owns the group; its region is the default.
+	if parts := strings.SplitN(taskARN, ":", 6); len(parts) == 6 {
+		d.Account = parts[4]
+		if d.Region == "" {
+			d.Region = parts[3]
+		}
+	}
+	d.Stream = container + "/" + taskID(taskARN)
 	if p := opts["awslogs-stream-prefix"]; p != "" {
 		d.Stream = p + "/" + d.Stream
 	}

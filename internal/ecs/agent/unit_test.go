@@ -91,7 +91,7 @@ func TestPlanContainer(t *testing.T) {
 	}
 	wantMeta := containerMeta{Order: 0, Image: "nginx", Essential: true, HostIP: "127.0.1.2",
 		DependsOn: []dependency{{Container: "db", Condition: "HEALTHY"}},
-		Log:       &LogDestination{Group: "g", Stream: "p/app/0123abcd"},
+		Log:       &LogDestination{Group: "g", Stream: "p/app/0123abcd", Region: "us-east-1", Account: "000000000000"},
 		Ports:     []portMapping{{ContainerPort: 80, HostPort: 8080, Protocol: "tcp"}}}
 	if diff := cmp.Diff(wantMeta, app.meta); diff != "" {
 		t.Errorf("app's meta (-want +got):\n%s", diff)

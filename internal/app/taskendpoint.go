@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"overcast"
+	"overcast/internal/ecs/taskendpoint"
+	"overcast/internal/service"
+	"overcast/internal/sts"
+)
+
+// taskEndpointKeyFile holds the key the ECS task endpoint derives its IDs
+// from: running containers keep their URIs across restarts.
+const taskEndpointKeyFile = "ecs-task-endpoint.key"
+
+// taskEndpoint is the ECS task endpoint over the engine, issuing task role
+// credentials through STS and forwarding API calls to the gateway.
+func taskEndpoint(env *service.Env, stsSvc *sts.Service, gateway http.Handler) (*taskendpoint.Server, error) {
+	key, err := endpointKey(filepath.Join(env.DataDir, taskEndpointKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	return taskendpoint.New(taskendpoint.Config{Key: key, Credentials: taskRoles{stsSvc}, API: gateway,
+		Engine: env.Docker, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
+}
+
+// endpointKey reads the key at path, making it on first use.
+func endpointKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil && len(key) == 32 {
+		return key, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("app: task endpoint key: %w", err)
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("app: task endpoint key: %w", err)
+	}
+	return key, nil
+}
+
+// taskRoles issues task role credentials as ECS does: STS, with the
+// tasks service as the principal assuming the role.
+type taskRoles struct{ sts *sts.Service }
+
+var _ taskendpoint.RoleCredentials = taskRoles{}
+
+func (r taskRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, session string) (overcast.Credentials, error) {
+	ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: account})
+	return r.sts.AssumeRoleAsService(ctx, taskendpoint.ServicePrincipal, roleARN, session, time.Hour)
+}
+
+// lateHandler is a handler set after those who forward to it are built:
+// the gateway, which is made of the services.
+type lateHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (l *lateHandler) set(h http.Handler) http.Handler {
+	l.h.Store(&h)
+	return h
+}
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := l.h.Load()
+	if h == nil {
+		http.Error(w, "overcast is starting", http.StatusServiceUnavailable)
+		return
+	}
+	(*h).ServeHTTP(w, r)
+}
