@@ -63,7 +63,7 @@ func up(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger,
+	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1"})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

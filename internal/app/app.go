@@ -38,6 +38,10 @@ type Config struct {
 	Clock   clock.Clock // tests inject a fake one
 	IDs     *ids.Source // tests inject a seeded one
 	Pprof   bool        // serve Go's profiler under /_overcast/debug/pprof/
+	// TaskEndpoint serves ECS tasks their role credentials and metadata
+	// on 169.254.170.2, one address per machine: overcast up takes it;
+	// test servers do not, unless a test asks (awstest.TaskEndpoint).
+	TaskEndpoint bool
 }
 
 // Main is a running overcast.
@@ -82,7 +86,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.api = &lateHandler{}
-	if m.services, m.keys, err = buildServices(env, m.api); err != nil {
+	if m.services, m.keys, err = buildServices(env, m.api, m.cfg.TaskEndpoint); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	for _, s := range m.services {

@@ -27,7 +27,7 @@ import (
 // buildServices builds every service, in dependency order: each may take
 // the ones before it, through the small interfaces it defines. This list
 // is the one place a new service is added (ADDING_A_SERVICE.md).
-func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, error) {
+func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool) ([]any, keyStores, error) {
 	iamSvc := iam.New(env.Named("iam"))
 	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
 	keys := keyStores{stsSvc, iamSvc}
@@ -43,9 +43,13 @@ func buildServices(env *service.Env, gateway http.Handler) ([]any, keyStores, er
 	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
 	ssmSvc := ssm.New(env.Named("ssm"))
-	endpoint, err := taskEndpoint(env, stsSvc, gateway)
-	if err != nil {
-		return nil, nil, err
+	var endpoint ecs.TaskEndpoint
+	if withTaskEndpoint {
+		te, err := taskEndpoint(env, stsSvc, gateway)
+		if err != nil {
+			return nil, nil, err
+		}
+		endpoint = te
 	}
 	ec2Svc := ec2.New(env.Named("ec2"), nil)
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{

@@ -33,6 +33,8 @@ type options struct {
 	clock   clock.Clock
 	ids     *ids.Source
 	logger  *slog.Logger
+	// taskEndpoint: serve ECS tasks on 169.254.170.2 (app.Config.TaskEndpoint).
+	taskEndpoint bool
 }
 
 // Option changes how Start runs overcast.
@@ -44,6 +46,10 @@ func InDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 
 // Strict runs overcast with --strict.
 func Strict() Option { return func(o *options) { o.strict = true } }
+
+// TaskEndpoint makes the server serve ECS tasks' credentials and metadata
+// on 169.254.170.2, as overcast up does: one server on the machine can.
+func TaskEndpoint() Option { return func(o *options) { o.taskEndpoint = true } }
 
 // Clock injects the server's clock, usually a *clock.Fake the test
 // advances: every timer of the services and controllers runs on it.
@@ -77,7 +83,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict,
+	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
 		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids})
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("awstest: starting overcast: %v", err)

@@ -502,7 +502,7 @@ func TestNoEngineRefusesTasksOnly(t *testing.T) {
 }
 
 func TestTaskContainersFindTheEndpoint(t *testing.T) {
-	e := newTaskEnv(t)
+	e := newTaskEnv(t, awstest.TaskEndpoint())
 	e.cluster(t, "creds")
 	e.registerInstance(t, "creds", 1024)
 	e.registerEC2(t, "creds", 64, publish8080)

@@ -105,8 +105,13 @@ func TestTaskRoleInContainer(t *testing.T) {
 	}
 	srv := taskendpoint.New(taskendpoint.Config{Key: []byte(run), Credentials: stsRoles{sts.NewFromConfig(api.Config())},
 		API: httputil.NewSingleHostReverseProxy(target), Engine: e, Network: network})
-	if err := srv.Start(ctx); errors.Is(err, syscall.EADDRINUSE) {
-		// An overcast running tasks (another package's tests) serves it.
+	// An overcast serving tasks (the ECS package's tests, run in
+	// parallel) may hold the address for a while: wait for it.
+	err = srv.Start(ctx)
+	for deadline := time.Now().Add(2 * time.Minute); errors.Is(err, syscall.EADDRINUSE) && time.Now().Before(deadline); err = srv.Start(ctx) {
+		time.Sleep(time.Second)
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
 		t.Skipf("%s is served by another process: %v", taskendpoint.Address, err)
 	} else if err != nil {
 		t.Fatal(err)
