@@ -59,7 +59,7 @@ for cli in "${CLIS[@]}"; do
   awsc "$cli" ecs create-cluster --cluster-name "$c" >/dev/null
   cat >"$work/td.json" <<JSON
 {
-  "family": "web-$tag",
+  "family": "runner-$tag",
   "networkMode": "awsvpc",
   "requiresCompatibilities": ["FARGATE"],
   "cpu": "256",
@@ -70,13 +70,13 @@ for cli in "${CLIS[@]}"; do
     "image": "000000000000.dkr.ecr.us-east-1.amazonaws.com/tasks-$tag/web:v1",
     "portMappings": [{"containerPort": 8080}],
     "logConfiguration": {"logDriver": "awslogs",
-      "options": {"awslogs-group": "/ecs/web-$tag", "awslogs-create-group": "true", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
+      "options": {"awslogs-group": "/ecs/runner-$tag", "awslogs-create-group": "true", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
   }]
 }
 JSON
   awsc "$cli" ecs register-task-definition --cli-input-json "file://$work/td.json" >/dev/null
 
-  task=$(awsc "$cli" ecs run-task --cluster "$c" --task-definition "web-$tag" --launch-type FARGATE \
+  task=$(awsc "$cli" ecs run-task --cluster "$c" --task-definition "runner-$tag" --launch-type FARGATE \
     --network-configuration "awsvpcConfiguration={subnets=[$subnet],assignPublicIp=DISABLED}" \
     --query 'tasks[0].taskArn' --output text)
   expect_contains "run-task ARN" "$task" "arn:aws:ecs:us-east-1:000000000000:task/$c/"
@@ -91,7 +91,7 @@ JSON
   got=$(awsc "$cli" ecs describe-tasks --cluster "$c" --tasks "$task" --query '[tasks[0].lastStatus, tasks[0].stopCode, tasks[0].stoppedReason]' --output text)
   expect_eq "stopped task" "$got" "STOPPED	UserInitiated	e2e done"
   id=${task##*/}
-  got=$(awsc "$cli" logs get-log-events --log-group-name "/ecs/web-$tag" --log-stream-name "ecs/web/$id" --query 'events[0].message' --output text)
+  got=$(awsc "$cli" logs get-log-events --log-group-name "/ecs/runner-$tag" --log-stream-name "ecs/web/$id" --query 'events[0].message' --output text)
   expect_eq "the task's output in CloudWatch Logs" "$got" "listening"
   # The agent pulled the image under the registry's name.
   for i in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep "tasks-$tag/web:v1"); do images+=("$i"); done
