@@ -52,12 +52,13 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		endpoint = te
 	}
 	ec2Svc := ec2.New(env.Named("ec2"), nil)
+	efsSvc := efs.New(env.Named("efs"), efsSubnets{ec2Svc})
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		Instances:  ecsInstances{ec2Svc},
 		Interfaces: ecsInterfaces{ec2Svc},
 		Subnets:    ecsInterfaces{ec2Svc},
 		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
-			EnvironmentFiles: taskEnvFiles{s3Svc}},
+			EnvironmentFiles: taskEnvFiles{s3Svc}, FileSystems: efsSvc},
 		Endpoint: endpoint,
 	})
 	return []any{
@@ -70,7 +71,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ecrSvc,
 		ec2Svc,
 		ecsSvc,
-		efs.New(env.Named("efs"), efsSubnets{ec2Svc}),
+		efsSvc,
 	}, keys, nil
 }
 

@@ -71,6 +71,12 @@ type LogSink interface {
 	PutLogEvents(ctx context.Context, dest LogDestination, events []LogEvent) error
 }
 
+// FileSystems gives the host directory of an EFS file system (or of one
+// of its access points): every task that mounts it binds that directory.
+type FileSystems interface {
+	MountSource(ctx context.Context, account, region, fileSystemID, accessPointID, rootDirectory string) (string, error)
+}
+
 // LogDestination is where one container's awslogs output goes.
 type LogDestination struct {
 	Group  string `json:"g"`
@@ -104,6 +110,8 @@ type Config struct {
 	Secrets          Secrets
 	EnvironmentFiles EnvironmentFiles
 	Logs             LogSink
+	// FileSystems mounts EFS volumes; nil refuses them.
+	FileSystems FileSystems
 	// OnChange is called, from the agent's goroutines, each time a task's
 	// observed state changes.
 	OnChange func(Observed)

@@ -20,6 +20,9 @@ func (a *Agent) launch(ctx context.Context, t *task, spec Spec) (*failure, error
 	if err != nil {
 		return &failure{code: StopCodeTaskFailedToStart, reason: "CannotCreateContainerError: " + err.Error()}, nil
 	}
+	if f, err := a.mountEFS(ctx, p, spec.TaskARN); f != nil || err != nil {
+		return f, err
+	}
 	for _, c := range p.containers {
 		if err := a.resolveEnv(ctx, c); err != nil {
 			return &failure{code: StopCodeTaskFailedToStart, container: c.name,
@@ -114,6 +117,30 @@ func engineMessage(err error) string {
 		return de.Err.Error()
 	}
 	return err.Error()
+}
+
+// mountEFS binds each EFS volume's host directory where the plan holds its
+// placeholder; the path comes from EFS, so no allowed root applies.
+func (a *Agent) mountEFS(ctx context.Context, p *plan, taskARN string) (*failure, error) {
+	account, region := arnAccountRegion(taskARN)
+	for _, fs := range p.efs {
+		path, err := a.cfg.FileSystems.MountSource(ctx, account, region, fs.fileSystemID, fs.accessPointID, fs.rootDirectory)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return &failure{code: StopCodeTaskFailedToStart,
+				reason: "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: " + err.Error()}, nil
+		}
+		for _, c := range p.containers {
+			for i, m := range c.spec.Mounts {
+				if m.Type == docker.MountBind && m.Source == fs.source {
+					c.spec.Mounts[i].Source = path
+				}
+			}
+		}
+	}
+	return nil, nil
 }
 
 // resolveEnv merges the container's environment: the agent's own first,

@@ -26,6 +26,14 @@ type plan struct {
 	mode       string
 	containers []*planned
 	volumes    []plannedVolume
+	efs        []plannedEFS
+}
+
+// plannedEFS is an EFS volume: its containers bind source until launch
+// replaces it with the file system's host directory.
+type plannedEFS struct {
+	source                                     string
+	fileSystemID, accessPointID, rootDirectory string
 }
 
 // planned is one container to create.
@@ -103,6 +111,16 @@ func (a *Agent) plan(spec Spec) (*plan, error) {
 			}
 			p.volumes = append(p.volumes, pv)
 			volumes[vname] = pv.docker
+		case v.EfsVolumeConfiguration != nil && a.cfg.FileSystems != nil:
+			c := v.EfsVolumeConfiguration
+			fs := plannedEFS{source: "efs:" + vname, fileSystemID: deref(c.FileSystemId), rootDirectory: deref(c.RootDirectory)}
+			if c.AuthorizationConfig != nil {
+				fs.accessPointID = deref(c.AuthorizationConfig.AccessPointId)
+			}
+			// transitEncryption and IAM authorization have nothing to
+			// protect on one host.
+			p.efs = append(p.efs, fs)
+			volumes[vname], hostPaths[vname] = fs.source, true
 		case v.EfsVolumeConfiguration != nil, v.FsxWindowsFileServerVolumeConfiguration != nil, v.S3filesVolumeConfiguration != nil:
 			return nil, fmt.Errorf("volume %s: only host and Docker volumes are supported", vname)
 		default:
@@ -424,15 +442,22 @@ func (c *planned) planNetwork(s *docker.ContainerSpec, network, mode, hostIP str
 func awslogsDestination(opts map[string]string, container, taskARN string) *LogDestination {
 	d := &LogDestination{Group: opts["awslogs-group"], Region: opts["awslogs-region"], CreateGroup: opts["awslogs-create-group"] == "true"}
 	// The task's account owns the group; its region is the default.
-	if parts := strings.SplitN(taskARN, ":", 6); len(parts) == 6 {
-		d.Account = parts[4]
-		if d.Region == "" {
-			d.Region = parts[3]
-		}
+	var region string
+	d.Account, region = arnAccountRegion(taskARN)
+	if d.Region == "" {
+		d.Region = region
 	}
 	d.Stream = container + "/" + taskID(taskARN)
 	if p := opts["awslogs-stream-prefix"]; p != "" {
 		d.Stream = p + "/" + d.Stream
 	}
 	return d
+}
+
+// arnAccountRegion is the account and region of an ARN (the task's).
+func arnAccountRegion(arn string) (account, region string) {
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		return parts[4], parts[3]
+	}
+	return "", ""
 }

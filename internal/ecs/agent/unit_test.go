@@ -299,3 +299,50 @@ func TestAPIContainers(t *testing.T) {
 		t.Errorf("APIContainers (-want +got):\n%s", diff)
 	}
 }
+
+// fakeFileSystems mounts each file system at /efs/<account>/<region>/<id>,
+// and fails for fs-gone.
+type fakeFileSystems struct{}
+
+func (fakeFileSystems) MountSource(_ context.Context, account, region, fileSystemID, accessPointID, rootDirectory string) (string, error) {
+	if fileSystemID == "fs-gone" {
+		return "", errors.New("efs: cannot mount: file system fs-gone not found")
+	}
+	return "/efs/" + account + "/" + region + "/" + fileSystemID + "/" + accessPointID + rootDirectory, nil
+}
+
+func TestMountEFS(t *testing.T) {
+	a := New(nil, Config{FileSystems: fakeFileSystems{}})
+	efsDef := func(fsID string) ecs.TaskDefinition {
+		return ecs.TaskDefinition{Family: new("f"),
+			Volumes: []ecs.Volume{{Name: new("shared"), EfsVolumeConfiguration: &ecs.EFSVolumeConfiguration{
+				FileSystemId: new(fsID), TransitEncryption: new("ENABLED"),
+				AuthorizationConfig: &ecs.EFSAuthorizationConfig{AccessPointId: new("fsap-1"), Iam: new("ENABLED")}}}},
+			ContainerDefinitions: []ecs.ContainerDefinition{{Name: new("web"), Image: new("nginx"), MountPoints: []ecs.MountPoint{
+				{SourceVolume: new("shared"), ContainerPath: new("/data")},
+				{SourceVolume: new("shared"), ContainerPath: new("/ro"), ReadOnly: new(true)}}}}}
+	}
+	spec := Spec{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/c/0123abcd", Definition: efsDef("fs-1")}
+	p, err := a.plan(spec)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if f, err := a.mountEFS(context.Background(), p, spec.TaskARN); f != nil || err != nil {
+		t.Fatalf("mountEFS: got %+v, %v", f, err)
+	}
+	source := "/efs/123456789012/eu-west-1/fs-1/fsap-1"
+	want := []docker.Mount{{Type: docker.MountBind, Source: source, Target: "/data"}, {Type: docker.MountBind, Source: source, Target: "/ro", ReadOnly: true}}
+	if diff := cmp.Diff(want, p.containers[0].spec.Mounts); diff != "" {
+		t.Errorf("mounts (-want +got):\n%s", diff)
+	}
+
+	spec.Definition = efsDef("fs-gone")
+	if p, err = a.plan(spec); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	f, err := a.mountEFS(context.Background(), p, spec.TaskARN)
+	wantReason := "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: efs: cannot mount: file system fs-gone not found"
+	if err != nil || f == nil || f.code != StopCodeTaskFailedToStart || f.reason != wantReason {
+		t.Errorf("mountEFS of a missing file system: got %+v, %v; want TaskFailedToStart %q", f, err, wantReason)
+	}
+}
