@@ -219,9 +219,16 @@ func (e *taskEnv) cluster(t *testing.T, name string) {
 // on a host without an EC2 instance overcast knows.
 func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) string {
 	t.Helper()
+	return e.registerInstanceIn(t, cluster, "i-0"+strings.ToLower(cluster), "us-east-1a", memory)
+}
+
+// registerInstanceIn registers a container instance of an EC2 instance id
+// in zone az.
+func (e *taskEnv) registerInstanceIn(t *testing.T, cluster, id, az string, memory int32) string {
+	t.Helper()
 	return aws.ToString(awstest.Call(t, e.c.RegisterContainerInstance, &ecs.RegisterContainerInstanceInput{
 		Cluster:                  aws.String(cluster),
-		InstanceIdentityDocument: aws.String(identity("i-0"+strings.ToLower(cluster), "us-east-1a")),
+		InstanceIdentityDocument: aws.String(identity(id, az)),
 		TotalResources: []types.Resource{
 			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 2048},
 			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: memory},
@@ -229,7 +236,8 @@ func (e *taskEnv) registerInstance(t *testing.T, cluster string, memory int32) s
 		// What an agent registers that the tests' task definitions require.
 		Attributes: attributes("com.amazonaws.ecs.capability.logging-driver.awslogs", "com.amazonaws.ecs.capability.docker-remote-api.1.19",
 			"ecs.capability.secrets.ssm.environment-variables", "ecs.capability.secrets.asm.environment-variables", "ecs.capability.env-files.s3",
-			"ecs.capability.container-health-check", "com.amazonaws.ecs.capability.ecr-auth"),
+			"ecs.capability.container-health-check", "com.amazonaws.ecs.capability.ecr-auth",
+			"ecs.capability.efs", "ecs.capability.efsAuth", "ecs.capability.container-ordering"),
 	}).ContainerInstance.ContainerInstanceArn)
 }
 

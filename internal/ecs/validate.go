@@ -390,6 +390,14 @@ func requiresAttributes(td *api.TaskDefinition) api.RequiresAttributes {
 	if td.PidMode != nil || td.IpcMode != nil {
 		set[attributePrefix+"pid-ipc-namespace-sharing"] = true
 	}
+	for _, v := range td.Volumes {
+		if efs := v.EfsVolumeConfiguration; efs != nil {
+			set[attributePrefix+"efs"] = true
+			if efs.AuthorizationConfig != nil {
+				set[attributePrefix+"efsAuth"] = true
+			}
+		}
+	}
 	for _, c := range td.ContainerDefinitions {
 		if isECRImage(deref(c.Image)) {
 			set[capabilityPrefix+"ecr-auth"] = true
