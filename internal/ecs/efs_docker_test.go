@@ -43,7 +43,7 @@ func TestEFSVolumeSharedAcrossInstances(t *testing.T) {
 		t.Helper()
 		task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("efs"), TaskDefinition: aws.String("efs"), Group: aws.String("sharers"),
 			PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeDistinctInstance}},
-			Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("copy"), Command: []string{"copy", src, dst}}}}})
+			Overrides:            &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("copy"), Command: []string{"copy", src, dst}}}}})
 		arn := aws.ToString(task.TaskArn)
 		var code *int32
 		awstest.WaitFor(t, "the copy container of "+arn+" to exit", func() bool {
