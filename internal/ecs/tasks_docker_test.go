@@ -237,7 +237,7 @@ func (e *taskEnv) registerInstanceIn(t *testing.T, cluster, id, az string, memor
 		Attributes: attributes("com.amazonaws.ecs.capability.logging-driver.awslogs", "com.amazonaws.ecs.capability.docker-remote-api.1.19",
 			"ecs.capability.secrets.ssm.environment-variables", "ecs.capability.secrets.asm.environment-variables", "ecs.capability.env-files.s3",
 			"ecs.capability.container-health-check", "com.amazonaws.ecs.capability.ecr-auth",
-			"ecs.capability.efs", "ecs.capability.efsAuth", "ecs.capability.container-ordering"),
+			"ecs.capability.efs", "ecs.capability.efsAuth"),
 	}).ContainerInstance.ContainerInstanceArn)
 }
 
