@@ -65,6 +65,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&s.opts)
 	}
+	if s.opts.taskEndpoint {
+		HoldTaskEndpointAddress(t)
+	}
 	s.DataDir = s.opts.dataDir
 	if s.DataDir == "" {
 		s.DataDir = t.TempDir()

@@ -105,13 +105,10 @@ func TestTaskRoleInContainer(t *testing.T) {
 	}
 	srv := taskendpoint.New(taskendpoint.Config{Key: []byte(run), Credentials: stsRoles{sts.NewFromConfig(api.Config())},
 		API: httputil.NewSingleHostReverseProxy(target), Engine: e, Network: network})
-	// An overcast serving tasks (the ECS package's tests, run in
-	// parallel) may hold the address for a while: wait for it.
-	err = srv.Start(ctx)
-	for deadline := time.Now().Add(2 * time.Minute); errors.Is(err, syscall.EADDRINUSE) && time.Now().Before(deadline); err = srv.Start(ctx) {
-		time.Sleep(time.Second)
-	}
-	if errors.Is(err, syscall.EADDRINUSE) {
+	// The ECS package's tests, run in parallel, serve the address too.
+	awstest.HoldTaskEndpointAddress(t)
+	if err := srv.Start(ctx); errors.Is(err, syscall.EADDRINUSE) {
+		// A running overcast (not a test) serves it.
 		t.Skipf("%s is served by another process: %v", taskendpoint.Address, err)
 	} else if err != nil {
 		t.Fatal(err)
