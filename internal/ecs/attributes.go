@@ -131,7 +131,7 @@ func (s *Service) ListAttributes(ctx context.Context, in *api.ListAttributesRequ
 	}
 	sc := overcast.ScopeOf(ctx)
 	var all api.Attributes
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		c, _, err := s.activeCluster(tx, sc, in.Cluster)
 		if err != nil {
 			return err

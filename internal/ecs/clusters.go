@@ -50,7 +50,7 @@ func (s *Service) readCluster(tx store.Tx, sc scope, name string) (cluster, int6
 	if err != nil {
 		return c, 0, err
 	}
-	if c.Deleted != nil && s.now().Sub(*c.Deleted) >= inactiveFor {
+	if c.Deleted != nil && s.Now().Sub(*c.Deleted) >= inactiveFor {
 		return c, 0, store.ErrNotFound
 	}
 	return c, v, nil
@@ -85,7 +85,7 @@ func (s *Service) ensureCluster(tx store.Tx, sc scope, ref *string) (cluster, er
 }
 
 func (s *Service) newCluster(sc scope, name string) cluster {
-	return cluster{Name: name, ARN: clusterARN(sc, name), Status: statusActive, Created: s.now().UTC()}
+	return cluster{Name: name, ARN: clusterARN(sc, name), Status: statusActive, Created: s.Now().UTC()}
 }
 
 // insightsDefault gives a new cluster that names no containerInsights
@@ -313,7 +313,7 @@ func (s *Service) DescribeClusters(ctx context.Context, in *api.DescribeClusters
 		return nil, invalidParameter("Clusters cannot have more than 100 elements")
 	}
 	out := &api.DescribeClustersResponse{Clusters: api.Clusters{}, Failures: api.Failures{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		for _, ref := range refs {
 			name := clusterName(&ref)
 			c, _, err := s.readCluster(tx, sc, name)
@@ -338,7 +338,7 @@ func (s *Service) DescribeClusters(ctx context.Context, in *api.DescribeClusters
 func (s *Service) ListClusters(ctx context.Context, in *api.ListClustersRequest) (*api.ListClustersResponse, error) {
 	sc := overcast.ScopeOf(ctx)
 	out := &api.ListClustersResponse{}
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		out.ClusterArns, out.NextToken, err = listARNs(tx, clustersTable, sc.Prefix(), in.NextToken, in.MaxResults, false,
 			func(c cluster) bool { return c.Status == statusActive }, func(c cluster) string { return c.ARN })
 		return err
@@ -427,7 +427,7 @@ func (s *Service) DeleteCluster(ctx context.Context, in *api.DeleteClusterReques
 		case tasks > 0:
 			return api.NewClusterContainsTasksException("The Cluster cannot be deleted while Tasks are active.")
 		}
-		now := s.now().UTC()
+		now := s.Now().UTC()
 		c.Status, c.Deleted = statusInactive, &now
 		if _, err := store.PutJSON(tx, clustersTable, sc.Key(c.Name), c, v); err != nil {
 			return err

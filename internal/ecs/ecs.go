@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -25,11 +24,9 @@ import (
 	"overcast"
 	api "overcast/internal/api/ecs"
 	"overcast/internal/awsproto"
-	"overcast/internal/bus"
 	"overcast/internal/controller"
 	"overcast/internal/docker"
 	"overcast/internal/ecs/agent"
-	"overcast/internal/ids"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -37,11 +34,7 @@ import (
 // Service is the ECS API.
 type Service struct {
 	api.UnimplementedServer
-	db  store.Store
-	now func() time.Time
-	ids *ids.Source
-	log *slog.Logger
-	bus bus.Publisher
+	service.Base
 
 	instances Instances
 	// joins registers EC2 instances as container instances as they start,
@@ -83,7 +76,7 @@ var _ api.Server = (*Service)(nil)
 // New returns the service.
 func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
-	s := &Service{db: env.Store, now: env.Clock.Now, ids: env.IDs, log: env.Logger, bus: env.Bus, instances: instances,
+	s := &Service{Base: env.Base(), instances: instances,
 		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
@@ -210,9 +203,9 @@ func errClusterNotFound() error { return api.NewClusterNotFoundException("Cluste
 // update runs fn in a retried read-modify-write transaction, then wakes
 // the bus for the events it published.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	err := store.UpdateRetry(ctx, s.db, updateAttempts, fn)
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
 	if err == nil {
-		s.bus.Notify()
+		s.Bus.Notify()
 	}
 	return err
 }

@@ -59,7 +59,7 @@ func (s *Service) publishInstanceChange(tx store.Tx, sc scope, ci containerInsta
 	detail := instanceChange{AgentConnected: ci.AgentConnected, ClusterArn: clusterARN(sc, ci.Cluster),
 		ContainerInstanceArn: ci.ARN, EC2InstanceID: ci.EC2InstanceID, Status: ci.Status, Version: ci.Version,
 		RegisteredResources: changeResources(view.RegisteredResources), RemainingResources: changeResources(view.RemainingResources),
-		Attributes: make([]changeAttribute, 0, len(ci.Attributes)), UpdatedAt: s.now().UTC()}
+		Attributes: make([]changeAttribute, 0, len(ci.Attributes)), UpdatedAt: s.Now().UTC()}
 	for _, a := range ci.Attributes {
 		detail.Attributes = append(detail.Attributes, changeAttribute{Name: a.Name, Value: a.Value})
 	}
@@ -71,7 +71,7 @@ func (s *Service) publishInstanceChange(tx store.Tx, sc scope, ci containerInsta
 		return err
 	}
 	// The transaction carries the event: Publish needs no context of its own.
-	return s.bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Container Instance State Change",
+	return s.Bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Container Instance State Change",
 		Account: sc.Account, Region: sc.Region, Resources: []string{ci.ARN}, Detail: b})
 }
 
@@ -85,12 +85,12 @@ func (s *Service) publishTaskChange(tx store.Tx, sc scope, t *task) error {
 		return err
 	}
 	isoTimes(detail)
-	detail["updatedAt"] = s.now().UTC().Format("2006-01-02T15:04:05.000Z")
+	detail["updatedAt"] = s.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return err
 	}
-	return s.bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Task State Change",
+	return s.Bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Task State Change",
 		Account: sc.Account, Region: sc.Region, Resources: []string{t.ARN}, Detail: b})
 }
 

@@ -139,7 +139,7 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 	if err != nil {
 		return containerInstance{}, err
 	}
-	ci := containerInstance{Cluster: c.Name, Status: statusActive, RegisteredAt: s.now().UTC()}
+	ci := containerInstance{Cluster: c.Name, Status: statusActive, RegisteredAt: s.Now().UTC()}
 	existing := ""
 	if r.reuseARN != "" {
 		if cl, id := instanceRef(r.cluster, r.reuseARN); cl == c.Name {
@@ -164,7 +164,7 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 		}
 	}
 	if ci.ID == "" {
-		ci.ID = strings.ReplaceAll(s.ids.UUID(), "-", "")
+		ci.ID = strings.ReplaceAll(s.IDs.UUID(), "-", "")
 		ci.ARN = instanceARN(sc, c.Name, ci.ID)
 	}
 	ci.EC2InstanceID = r.doc.InstanceID
@@ -387,7 +387,7 @@ func (s *Service) liveInstance(tx store.Tx, sc scope, clusterRef *string, ref st
 // visible says whether a container instance still shows: a deregistered
 // one does for inactiveFor.
 func (s *Service) visible(ci containerInstance) bool {
-	return ci.Deregistered == nil || s.now().Sub(*ci.Deregistered) < inactiveFor
+	return ci.Deregistered == nil || s.Now().Sub(*ci.Deregistered) < inactiveFor
 }
 
 // putInstance writes a changed container instance, counting the change
@@ -435,7 +435,7 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, in *api.Descri
 	}
 	sc := overcast.ScopeOf(ctx)
 	out := &api.DescribeContainerInstancesResponse{ContainerInstances: api.ContainerInstances{}, Failures: api.Failures{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return s.eachInstance(tx, sc, in.Cluster, in.ContainerInstances, &out.Failures, func(ci containerInstance, _ int64) error {
 			return s.appendView(tx, sc, ci, slices.Contains(in.Include, "TAGS"), &out.ContainerInstances)
 		})
@@ -480,7 +480,7 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 		want = []string{*in.Status}
 	}
 	out := &api.ListContainerInstancesResponse{}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		c, _, err := s.activeCluster(tx, sc, in.Cluster)
 		if err != nil {
 			return err
@@ -520,7 +520,7 @@ func (s *Service) DeregisterContainerInstance(ctx context.Context, in *api.Dereg
 // deregister marks a container instance INACTIVE; it stays visible for
 // inactiveFor. Its tasks are the task controller's to stop.
 func (s *Service) deregister(tx store.Tx, sc scope, ci containerInstance, version int64) (containerInstance, error) {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	ci.Status, ci.AgentConnected, ci.Deregistered = statusInactive, false, &now
 	if err := s.putInstance(tx, sc, &ci, version); err != nil {
 		return ci, err
@@ -569,7 +569,7 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, in *api.Upd
 // is always the latest.
 func (s *Service) UpdateContainerAgent(ctx context.Context, in *api.UpdateContainerAgentRequest) (*api.UpdateContainerAgentResponse, error) {
 	sc := overcast.ScopeOf(ctx)
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := s.liveInstance(tx, sc, in.Cluster, deref(in.ContainerInstance)); err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func joinKeys(ev bus.Event) []string {
 // joinedInstances are the EC2 instances registered as container
 // instances: a restart looks at each again.
 func (s *Service) joinedInstances(ctx context.Context) ([]string, error) {
-	return store.TableKeys(ctx, s.db, ec2IndexTable)
+	return store.TableKeys(ctx, s.Store, ec2IndexTable)
 }
 
 // joinRetry is how often an instance whose agent cannot register (its
@@ -141,7 +141,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 	if err != nil {
 		// The agent refuses to start with a bad config: the instance
 		// never registers.
-		s.log.Warn("ecs: EC2 instance's agent config is invalid; not registering", "instance", inst.ID, "err", err)
+		s.Logger.Warn("ecs: EC2 instance's agent config is invalid; not registering", "instance", inst.ID, "err", err)
 		return controller.Result{}, nil
 	}
 	// The agent registers the MemTotal of /proc/meminfo, in MiB, less
@@ -151,7 +151,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 	// own, so its MemTotal is the instance type's memory.
 	mem := inst.MemoryMiB - cfg.ReservedMemory
 	if mem <= 0 {
-		s.log.Warn("ecs: ECS_RESERVED_MEMORY exceeds the instance's memory; not registering", "instance", inst.ID)
+		s.Logger.Warn("ecs: ECS_RESERVED_MEMORY exceeds the instance's memory; not registering", "instance", inst.ID)
 		return controller.Result{}, nil
 	}
 	attrs := agentCapabilities()
@@ -196,7 +196,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 		return err
 	})
 	if retry {
-		s.log.Warn("ecs: EC2 instance's cluster does not exist; its agent retries", "instance", inst.ID, "cluster", cfg.Cluster)
+		s.Logger.Warn("ecs: EC2 instance's cluster does not exist; its agent retries", "instance", inst.ID, "cluster", cfg.Cluster)
 		return controller.After(joinRetry), err
 	}
 	return controller.Result{}, err

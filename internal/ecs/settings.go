@@ -131,7 +131,7 @@ func (s *Service) ListAccountSettings(ctx context.Context, in *api.ListAccountSe
 		slices.Sort(names)
 	}
 	var all api.Settings
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		for _, name := range names {
 			value, userSet, err := effectiveSetting(tx, sc, principal, name)
 			if err != nil {

@@ -19,7 +19,7 @@ func (s *Service) withTags(ctx context.Context, arn string, write bool, fn func(
 		return invalidParameter("The ARN provided is invalid.")
 	}
 	kind, name, _ := strings.Cut(a.Resource, "/")
-	run := s.db.View
+	run := s.Store.View
 	if write {
 		run = func(ctx context.Context, fn func(store.Tx) error) error { return s.update(ctx, fn) }
 	}

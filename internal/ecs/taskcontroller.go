@@ -55,7 +55,7 @@ func taskScope(key string) scope {
 // taskKeys lists the tasks the controller has work on: all of them, since
 // stopped ones are deleted when their hour is over.
 func (s *Service) taskKeys(ctx context.Context) ([]string, error) {
-	return store.TableKeys(ctx, s.db, tasksTable)
+	return store.TableKeys(ctx, s.Store, tasksTable)
 }
 
 // reconcileTask moves a task toward its desired status: it attaches the
@@ -67,7 +67,7 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 	ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: sc.Account, Region: sc.Region})
 	var t task
 	var v int64
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		v, err = store.GetJSON(tx, tasksTable, key, &t)
 		return err
@@ -104,12 +104,12 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 		var spec agent.Spec
 		if spec, err = s.taskSpec(ctx, sc, t); err == nil {
 			spec.ContainerEnvironment = envs
-			pullStarted := s.now()
+			pullStarted := s.Now()
 			o, err = s.agent.Start(ctx, spec)
 			// Start pulls the images: what it took is the pull, unless the
 			// agent timed it itself.
 			if o.PullStartedAt.IsZero() && err == nil {
-				o.PullStartedAt, o.PullStoppedAt = pullStarted, s.now()
+				o.PullStartedAt, o.PullStoppedAt = pullStarted, s.Now()
 			}
 		}
 	}
@@ -146,7 +146,7 @@ func (s *Service) provisionTask(ctx context.Context, sc scope, key string, t tas
 			t.StoppedReason = "ResourceInitializationError: failed to attach the network interface: " + err.Error()
 			return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
 		}
-		t.Interface, t.AttachmentID = &eni, s.ids.UUID()
+		t.Interface, t.AttachmentID = &eni, s.IDs.UUID()
 	}
 	t.LastStatus = taskPending
 	return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
@@ -156,7 +156,7 @@ func (s *Service) provisionTask(ctx context.Context, sc scope, key string, t tas
 // STOPPED, going through STOPPING and DEPROVISIONING as ECS does.
 func (s *Service) stopTask(ctx context.Context, sc scope, key string, t task, v int64) (controller.Result, error) {
 	if t.LastStatus != taskStopping && t.LastStatus != taskDeprovisioning {
-		t.LastStatus, t.StoppingAt = taskStopping, new(s.now().UTC())
+		t.LastStatus, t.StoppingAt = taskStopping, new(s.Now().UTC())
 		if err := s.saveTask(ctx, sc, key, &t, &v); err != nil {
 			return controller.Result{}, err
 		}
@@ -184,7 +184,7 @@ func (s *Service) stopTask(ctx context.Context, sc scope, key string, t task, v 
 	if s.endpoint != nil {
 		s.endpoint.Deregister(t.ARN)
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	t.LastStatus, t.StoppedAt = taskStopped, &now
 	for i := range t.Containers {
 		t.Containers[i].LastStatus = new(taskStopped)
@@ -201,10 +201,10 @@ func (s *Service) expireTask(ctx context.Context, key string, t task, v int64) (
 	if t.StoppedAt == nil {
 		return controller.Result{}, nil
 	}
-	if gone := t.StoppedAt.Add(stoppedFor); s.now().Before(gone) {
+	if gone := t.StoppedAt.Add(stoppedFor); s.Now().Before(gone) {
 		return controller.At(gone), nil
 	}
-	err := s.db.Update(ctx, func(tx store.Tx) error { return tx.Delete(tasksTable, key, v) })
+	err := s.Store.Update(ctx, func(tx store.Tx) error { return tx.Delete(tasksTable, key, v) })
 	if isNotFound(err) || errors.Is(err, store.ErrConflict) {
 		err = nil
 	}
@@ -295,18 +295,18 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	if s.endpoint != nil {
 		if err := s.endpoint.Start(ctx); err != nil {
-			s.log.Warn("ecs: tasks run without credentials and metadata: the task endpoint cannot start", "err", err)
+			s.Logger.Warn("ecs: tasks run without credentials and metadata: the task endpoint cannot start", "err", err)
 			s.endpoint = nil
 		}
 	}
 	if _, err := s.agent.Adopt(ctx); err != nil {
-		s.log.Warn("ecs: adopting running tasks", "err", err)
+		s.Logger.Warn("ecs: adopting running tasks", "err", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.stopAgent = cancel
 	go func() {
 		if err := s.agent.Run(runCtx); err != nil && runCtx.Err() == nil {
-			s.log.Warn("ecs: following the engine's events", "err", err)
+			s.Logger.Warn("ecs: following the engine's events", "err", err)
 		}
 	}()
 	return nil

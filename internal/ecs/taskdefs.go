@@ -94,7 +94,7 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, in *api.RegisterTa
 	def.Compatibilities = compatibilities(def)
 	def.RequiresAttributes = requiresAttributes(def)
 	def.Status = new(tdActive)
-	def.RegisteredAt = new(s.now().UTC())
+	def.RegisteredAt = new(s.Now().UTC())
 	def.RegisteredBy = new(overcast.CallerFrom(ctx).ARN)
 	rec := taskDef{Tags: fromTags(in.Tags)}
 	err = s.update(ctx, func(tx store.Tx) error {
@@ -131,7 +131,7 @@ func (s *Service) DescribeTaskDefinition(ctx context.Context, in *api.DescribeTa
 	}
 	sc := overcast.ScopeOf(ctx)
 	var td taskDef
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		td, _, err = readTaskDef(tx, sc, ref)
 		return err
 	})
@@ -152,7 +152,7 @@ func (s *Service) ListTaskDefinitions(ctx context.Context, in *api.ListTaskDefin
 	sc := overcast.ScopeOf(ctx)
 	status := cmp.Or(deref(in.Status), tdActive)
 	out := &api.ListTaskDefinitionsResponse{}
-	err := s.db.View(ctx, func(tx store.Tx) (err error) {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		out.TaskDefinitionArns, out.NextToken, err = listARNs(tx, taskDefsTable, sc.Key(deref(in.FamilyPrefix)), in.NextToken,
 			in.MaxResults, deref(in.Sort) == "DESC",
 			func(t taskDef) bool { return deref(t.Def.Status) == status },
@@ -171,7 +171,7 @@ func (s *Service) ListTaskDefinitionFamilies(ctx context.Context, in *api.ListTa
 	}
 	limit := pageSize(in.MaxResults)
 	out := &api.ListTaskDefinitionFamiliesResponse{Families: api.StringList{}}
-	err = s.db.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		// A family is ACTIVE while it has an ACTIVE revision, INACTIVE
 		// when it has revisions and none is ACTIVE.
 		families := map[string]bool{}
@@ -222,7 +222,7 @@ func (s *Service) DeregisterTaskDefinition(ctx context.Context, in *api.Deregist
 			return err
 		}
 		td.Def.Status = new(tdInactive)
-		td.Def.DeregisteredAt = new(s.now().UTC())
+		td.Def.DeregisteredAt = new(s.Now().UTC())
 		_, err = store.PutJSON(tx, taskDefsTable, revisionKey(sc, ref.family, ref.rev), td, v)
 		return err
 	})
@@ -271,7 +271,7 @@ func (s *Service) DeleteTaskDefinitions(ctx context.Context, in *api.DeleteTaskD
 				continue
 			case tdInactive:
 				td.Def.Status = new(tdDeleteInProgress)
-				td.Def.DeleteRequestedAt = new(s.now().UTC())
+				td.Def.DeleteRequestedAt = new(s.Now().UTC())
 				if _, err := store.PutJSON(tx, taskDefsTable, revisionKey(sc, ref.family, ref.rev), td, v); err != nil {
 					return err
 				}

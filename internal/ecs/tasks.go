@@ -336,7 +336,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 		}
 		for _, h := range hosts {
 			t := base
-			t.ID = s.ids.Hex(32)
+			t.ID = s.IDs.Hex(32)
 			t.ARN = taskARN(sc, c.Name, t.ID)
 			t.ContainerInstance, t.ContainerInstanceARN, t.EC2InstanceID = h.key, h.arn, h.ec2
 			key := taskKey(sc, c.Name, t.ID)
@@ -408,7 +408,7 @@ func checkLaunch(def api.TaskDefinition, launchType string, network *api.Network
 func (s *Service) newTask(sc scope, cluster string, def api.TaskDefinition, r runRequest, l launch) task {
 	t := task{Cluster: cluster, Definition: def, DesiredStatus: taskRunning, LaunchType: l.launchType,
 		CapacityProvider: l.capacityProvider, Overrides: r.overrides, StartedBy: deref(r.startedBy),
-		Tags: fromTags(r.tags), EnableExecuteCommand: deref(r.execCommand), CreatedAt: s.now().UTC()}
+		Tags: fromTags(r.tags), EnableExecuteCommand: deref(r.execCommand), CreatedAt: s.Now().UTC()}
 	t.Group = deref(r.group)
 	if t.Group == "" {
 		t.Group = "family:" + deref(def.Family)
@@ -583,7 +583,7 @@ func (s *Service) putTask(tx store.Tx, sc scope, key string, t *task, version in
 func (s *Service) readTask(tx store.Tx, key string) (task, int64, error) {
 	var t task
 	v, err := store.GetJSON(tx, tasksTable, key, &t)
-	if err == nil && t.StoppedAt != nil && s.now().Sub(*t.StoppedAt) >= stoppedFor {
+	if err == nil && t.StoppedAt != nil && s.Now().Sub(*t.StoppedAt) >= stoppedFor {
 		return t, 0, store.ErrNotFound
 	}
 	return t, v, err
@@ -640,7 +640,7 @@ func (s *Service) DescribeTasks(ctx context.Context, in *api.DescribeTasksReques
 	}
 	tags := slices.Contains(in.Include, "TAGS")
 	out := &api.DescribeTasksResponse{Tasks: api.Tasks{}, Failures: api.Failures{}}
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := s.activeCluster(tx, sc, in.Cluster); err != nil {
 			return err
 		}
@@ -684,7 +684,7 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 	family := deref(in.Family)
 	service := deref(in.ServiceName)
 	keep := func(t task) bool {
-		if t.StoppedAt != nil && s.now().Sub(*t.StoppedAt) >= stoppedFor {
+		if t.StoppedAt != nil && s.Now().Sub(*t.StoppedAt) >= stoppedFor {
 			return false
 		}
 		switch {
@@ -700,7 +700,7 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 		return true
 	}
 	var out api.ListTasksResponse
-	err := s.db.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		if _, _, err := s.activeCluster(tx, sc, in.Cluster); err != nil {
 			return err
 		}
