@@ -11,7 +11,6 @@ overcast / docker. Needs bin/overcast (make build), Go, Docker and boto3.
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -19,6 +18,8 @@ import time
 import urllib.request
 
 import boto3
+
+from bench import free_port  # bench/bench.py, the STS/IAM benchmark's helpers
 
 APP = r'''package main
 
@@ -32,14 +33,6 @@ func main() {
 	http.ListenAndServe(":8080", nil)
 }
 '''
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def build_image(work, tag):
