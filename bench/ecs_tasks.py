@@ -2,11 +2,13 @@
 """ECS RunTask against a plain `docker run` of the same image, in one run.
 
 For each round: overcast's RunTask of a Fargate task (awsvpc: its own
-loopback address) until DescribeTasks says RUNNING, and until the task's
-web server answers at the reported address; then `docker run -d` of the
-same local image with a published port, until it returns (the container is
-started) and until the server answers. Medians of the rounds and the ratio
-overcast / docker. Needs bin/overcast (make build), Go, Docker and boto3.
+loopback address), then of an EC2 task (bridge mode, dynamic host port on
+an instance that joined the cluster from its user data), each until
+DescribeTasks says RUNNING and until the task's web server answers at the
+reported address; then `docker run -d` of the same local image with a
+published port, until it returns (the container is started) and until the
+server answers. Medians of the rounds and the ratios overcast / docker.
+Needs bin/overcast (make build), Go, Docker and boto3.
 """
 import argparse
 import json
@@ -61,10 +63,19 @@ def wait_http(url, deadline=60):
     raise RuntimeError("no answer from " + url)
 
 
-def overcast_round(ecs, cluster, subnet):
+def fargate_address(task):
+    ip = next(d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "privateIPv4Address")
+    return "%s:8080" % ip
+
+
+def binding_address(task):
+    b = task["containers"][0]["networkBindings"][0]
+    return "%s:%d" % (b["bindIP"], b["hostPort"])
+
+
+def overcast_round(ecs, cluster, address, **run):
     t0 = time.monotonic()
-    task = ecs.run_task(cluster=cluster, taskDefinition="bench", launchType="FARGATE",
-                        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})["tasks"][0]
+    task = ecs.run_task(cluster=cluster, **run)["tasks"][0]
     arn = task["taskArn"]
     while True:
         t = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
@@ -74,8 +85,7 @@ def overcast_round(ecs, cluster, subnet):
         if t["lastStatus"] == "STOPPED":
             raise RuntimeError("task stopped: " + t.get("stoppedReason", ""))
         time.sleep(0.005)
-    ip = next(d["value"] for a in t["attachments"] for d in a["details"] if d["name"] == "privateIPv4Address")
-    wait_http("http://%s:8080/" % ip)
+    wait_http("http://%s/" % address(t))
     serving = time.monotonic() - t0
     ecs.stop_task(cluster=cluster, task=arn)
     while ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]["lastStatus"] != "STOPPED":
@@ -120,24 +130,43 @@ def main():
                                      cpu="256", memory="512",
                                      containerDefinitions=[{"name": "app", "image": image,
                                                             "portMappings": [{"containerPort": 8080}]}])
-        overcast_round(ecs, "bench", subnet)  # warm-up: the pause image is built once
-        docker_round(image)
-        o_run, o_serve, d_run, d_serve = [], [], [], []
+        ecs.register_task_definition(family="bench-ec2", networkMode="bridge", requiresCompatibilities=["EC2"],
+                                     containerDefinitions=[{"name": "app", "image": image, "memory": 128,
+                                                            "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])
+        ami = ec2.describe_images(Filters=[{"Name": "name", "Values": ["al2023-ami-ecs-hvm-*"]},
+                                           {"Name": "architecture", "Values": ["x86_64"]}])["Images"][0]["ImageId"]
+        ec2.run_instances(ImageId=ami, InstanceType="t3.medium", MinCount=1, MaxCount=1,
+                          UserData="#!/bin/bash\necho ECS_CLUSTER=bench >> /etc/ecs/ecs.config\n")
+        end = time.monotonic() + 60
+        while not ecs.list_container_instances(cluster="bench")["containerInstanceArns"]:
+            if time.monotonic() > end:
+                raise RuntimeError("the instance did not join the cluster")
+            time.sleep(0.1)
+        kinds = {
+            "Fargate": lambda: overcast_round(ecs, "bench", fargate_address, taskDefinition="bench", launchType="FARGATE",
+                                              networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}}),
+            "EC2": lambda: overcast_round(ecs, "bench", binding_address, taskDefinition="bench-ec2", launchType="EC2"),
+            "docker": lambda: docker_round(image),
+        }
+        for run in kinds.values():  # warm-up: the pause image is built once
+            run()
+        started = {k: [] for k in kinds}
+        serving = {k: [] for k in kinds}
         for _ in range(args.rounds):
-            r, s = overcast_round(ecs, "bench", subnet)
-            o_run.append(r)
-            o_serve.append(s)
-            r, s = docker_round(image)
-            d_run.append(r)
-            d_serve.append(s)
-        med = lambda xs: statistics.median(xs) * 1000
-        rows = [("started (RunTask -> RUNNING / docker run -d returns)", med(o_run), med(d_run)),
-                ("serving (until the web server answers)", med(o_serve), med(d_serve))]
-        print("| ms, median of %d rounds | overcast RunTask | docker run | ratio |" % args.rounds)
-        print("|---|---|---|---|")
-        for name, o, d in rows:
-            print("| %s | %.0f | %.0f | %.2fx |" % (name, o, d, o / d))
-        print(json.dumps({"overcast_running_ms": [x * 1000 for x in o_run], "docker_started_ms": [x * 1000 for x in d_run]}))
+            for k, run in kinds.items():
+                r, s = run()
+                started[k].append(r)
+                serving[k].append(s)
+        med = {k: statistics.median(v) * 1000 for k, v in started.items()}
+        med_serving = {k: statistics.median(v) * 1000 for k, v in serving.items()}
+        print("| ms, median of %d rounds | Fargate RunTask | EC2 RunTask | docker run | Fargate / docker | EC2 / docker |"
+              % args.rounds)
+        print("|---|---|---|---|---|---|")
+        for name, m in (("started (RunTask -> RUNNING / docker run -d returns)", med),
+                        ("serving (until the web server answers)", med_serving)):
+            print("| %s | %.0f | %.0f | %.0f | %.2fx | %.2fx |" % (name, m["Fargate"], m["EC2"], m["docker"],
+                                                                   m["Fargate"] / m["docker"], m["EC2"] / m["docker"]))
+        print(json.dumps({k: [round(x * 1000) for x in v] for k, v in started.items()}))
     finally:
         proc.terminate()
         proc.wait()

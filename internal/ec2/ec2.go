@@ -75,6 +75,10 @@ const (
 	groupsTable     = "ec2.groups"
 	instancesTable  = "ec2.instances"
 	interfacesTable = "ec2.interfaces"
+	// requesterTable indexes requester-managed interfaces by their
+	// description (what they were made for): key scope/description,
+	// value the interface ID.
+	requesterTable = "ec2.requester"
 )
 
 const updateAttempts = 10

@@ -58,6 +58,11 @@ func deleteInterface(tx store.Tx, sc scope, n networkInterface) error {
 	if err := releaseAddress(tx, sc, n.SubnetID, n.PrivateIP); err != nil {
 		return err
 	}
+	if n.RequesterManaged && n.Description != "" {
+		if err := tx.Delete(requesterTable, sc.Key(n.Description), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	err := tx.Delete(interfacesTable, sc.Key(n.ID), store.AnyVersion)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -303,7 +308,10 @@ type NetworkInterfaceInfo struct {
 // AttachTaskInterface makes a requester-managed interface in a subnet of
 // account's region for a task (ECS's awsvpc network mode): it holds its own
 // address, from the same allocator as instances', until ReleaseInterface.
-// No security groups means the VPC's default group.
+// No security groups means the VPC's default group. The description names
+// what the interface is for, once: asking again for the same one returns
+// the interface made the first time, so a caller that crashed before
+// recording it does not leak it.
 func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (NetworkInterfaceInfo, error) {
 	sc := scope{Account: account, Region: region}
 	d, err := s.ensureDefaults(ctx, sc)
@@ -312,6 +320,12 @@ func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subn
 	}
 	var n networkInterface
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+		var made string
+		if _, err := store.GetJSON(tx, requesterTable, sc.Key(description), &made); err == nil && description != "" {
+			if _, err := store.GetJSON(tx, interfacesTable, sc.Key(made), &n); err == nil {
+				return nil
+			}
+		}
 		sn, groups, err := subnetAndGroups(tx, sc, d, subnetID, securityGroups)
 		if err != nil {
 			return err
@@ -321,6 +335,11 @@ func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subn
 			return err
 		}
 		n.RequesterManaged = true
+		if description != "" {
+			if _, err := store.PutJSON(tx, requesterTable, sc.Key(description), n.ID, store.AnyVersion); err != nil {
+				return err
+			}
+		}
 		_, err = store.PutJSON(tx, interfacesTable, sc.Key(n.ID), n, store.AnyVersion)
 		return err
 	})

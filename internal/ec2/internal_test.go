@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -89,8 +90,8 @@ func TestTaskInterfaces(t *testing.T) {
 	free := *sn.AvailableIpAddressCount
 	seen := map[string]bool{}
 	var enis []NetworkInterfaceInfo
-	for range 5 {
-		eni, err := s.AttachTaskInterface(context.Background(), testAccount, testRegion, *sn.SubnetId, nil, "arn:aws:ecs:eu-west-1:000000000000:attachment/a")
+	for i := range 5 {
+		eni, err := s.AttachTaskInterface(context.Background(), testAccount, testRegion, *sn.SubnetId, nil, fmt.Sprintf("arn:aws:ecs:eu-west-1:000000000000:attachment/a%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,6 +101,12 @@ func TestTaskInterfaces(t *testing.T) {
 		}
 		seen[eni.PrivateIP] = true
 		enis = append(enis, eni)
+	}
+	// Asking again for the same attachment (a caller that crashed before
+	// recording what it got) returns the same interface.
+	again, err := s.AttachTaskInterface(context.Background(), testAccount, testRegion, *sn.SubnetId, nil, "arn:aws:ecs:eu-west-1:000000000000:attachment/a3")
+	if err != nil || again != enis[3] {
+		t.Errorf("attaching attachment/a3 again: got %+v (%v), want %+v", again, err, enis[3])
 	}
 	if err := s.DeleteNetworkInterface(ctx, &api.DeleteNetworkInterfaceRequest{NetworkInterfaceId: new(enis[0].ID)}); awsCode(err) != "InvalidNetworkInterface.InUse" {
 		t.Errorf("deleting a task's interface: got %v, want InvalidNetworkInterface.InUse", err)

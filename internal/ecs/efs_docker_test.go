@@ -2,6 +2,7 @@ package ecs_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -10,6 +11,7 @@ import (
 	efstypes "github.com/aws/aws-sdk-go-v2/service/efs/types"
 
 	"overcast/internal/awstest"
+	"overcast/internal/service/servicetest"
 )
 
 // Two tasks on two instances share one EFS file system: what the first
@@ -46,7 +48,9 @@ func TestEFSVolumeSharedAcrossInstances(t *testing.T) {
 			Overrides:            &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("copy"), Command: []string{"copy", src, dst}}}}})
 		arn := aws.ToString(task.TaskArn)
 		var code *int32
-		awstest.WaitFor(t, "the copy container of "+arn+" to exit", func() bool {
+		// A container's start is the engine's: on a loaded machine it takes
+		// longer than WaitFor's bound.
+		servicetest.WaitForEvery(t, "the copy container of "+arn+" to exit", 100*time.Millisecond, 2*time.Minute, func() bool {
 			for _, c := range e.describe(t, "efs", arn).Containers {
 				if aws.ToString(c.Name) == "copy" {
 					code = c.ExitCode

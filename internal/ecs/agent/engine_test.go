@@ -110,6 +110,30 @@ func TestAWSVPC(t *testing.T) {
 	}
 }
 
+// TestAWSVPCAlone: the one container of an awsvpc task holds the task's
+// network itself, reachable at the task's address with no pause container.
+func TestAWSVPCAlone(t *testing.T) {
+	en := newEnv(t, agent.Config{Network: "overcast-agent-alone-" + runID})
+	web := def("web", true, "serve", ":8080")
+	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
+	spec := en.spec(agent.ModeAWSVPC, web)
+	en.start(t, en.agent, spec)
+	o := en.waitTask(t, en.agent, spec.TaskARN, "the task to run", status(agent.StatusRunning))
+	if got := get(t, fmt.Sprintf("http://%s:8080/", spec.HostIP)); !strings.HasPrefix(got, "hello from") {
+		t.Errorf("GET the task's address: got %q, want the app's greeting", got)
+	}
+	c := container(t, o, "web")
+	if len(c.NetworkBindings) != 1 || *c.NetworkBindings[0].BindIP != spec.HostIP || *c.NetworkBindings[0].HostPort != 8080 {
+		t.Errorf("web's bindings: got %+v, want %s:8080", c.NetworkBindings, spec.HostIP)
+	}
+	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 1 {
+		t.Errorf("containers of the running task: got %d (%v), want 1 (no pause container)", len(cs), err)
+	}
+	if _, err := en.agent.Stop(en.ctx, spec.TaskARN, "done"); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
 func TestEssentialContainerExit(t *testing.T) {
 	en := newEnv(t, agent.Config{})
 	web := def("web", false, "serve", ":8080")

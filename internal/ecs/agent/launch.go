@@ -66,13 +66,29 @@ func (a *Agent) launch(ctx context.Context, t *task, spec Spec) (*failure, error
 			return createFailure("", err)
 		}
 	}
+	var pauseStarted <-chan error
 	if p.mode == ModeAWSVPC {
-		pauseID, err := a.startPause(ctx, spec, p, labels())
-		if err != nil {
-			return createFailure(pauseName, err)
-		}
-		for _, c := range p.containers {
-			c.spec.NetworkMode = "container:" + pauseID
+		if len(p.containers) == 1 {
+			// The network namespace of a task of one container has no one
+			// else to outlive: the container holds it, as a pause container
+			// would, and the task starts as fast as a plain docker run.
+			c := p.containers[0]
+			c.meta.OwnsNetwork = true
+			c.spec.NetworkMode, c.spec.Hostname = a.cfg.Network, taskHostname(spec)
+			c.spec.Ports = publish(c.meta.Ports, spec.HostIP)
+		} else {
+			pauseID, err := a.createPause(ctx, spec, p, labels())
+			if err != nil {
+				return createFailure(pauseName, err)
+			}
+			for _, c := range p.containers {
+				c.spec.NetworkMode = "container:" + pauseID
+			}
+			// The pause container starts while the others are created:
+			// joining a namespace needs it only when they start.
+			started := make(chan error, 1)
+			go func() { started <- a.engine.StartContainer(ctx, pauseID) }()
+			pauseStarted = started
 		}
 	}
 	if p.mode == ModeBridge {
@@ -100,6 +116,14 @@ func (a *Agent) launch(ctx context.Context, t *task, spec Spec) (*failure, error
 		}
 		if !progress {
 			return &failure{code: StopCodeTaskFailedToStart, reason: "CannotCreateContainerError: links and volumesFrom form a cycle"}, nil
+		}
+	}
+	if pauseStarted != nil {
+		if err := <-pauseStarted; err != nil {
+			if errors.Is(err, docker.ErrUnavailable) || ctx.Err() != nil {
+				return nil, err
+			}
+			return createFailure(pauseName, err)
 		}
 	}
 	return nil, nil
@@ -209,10 +233,9 @@ func (a *Agent) makeVolumes(ctx context.Context, p *plan, labels func() map[stri
 	return nil, nil
 }
 
-// startPause creates and starts the container owning an awsvpc task's
-// network namespace; it publishes every port of the task on the task's
-// own address.
-func (a *Agent) startPause(ctx context.Context, spec Spec, p *plan, labels map[string]string) (string, error) {
+// createPause creates the container owning an awsvpc task's network
+// namespace; it publishes every port of the task on the task's own address.
+func (a *Agent) createPause(ctx context.Context, spec Spec, p *plan, labels map[string]string) (string, error) {
 	ref, err := a.pauseImage(ctx)
 	if err != nil {
 		return "", err
@@ -225,18 +248,26 @@ func (a *Agent) startPause(ctx context.Context, spec Spec, p *plan, labels map[s
 		Labels:      labels,
 		Image:       ref,
 		NetworkMode: a.cfg.Network,
-		Hostname:    "ip-" + unsafeName.ReplaceAllString(spec.HostIP, "-"),
+		Hostname:    taskHostname(spec),
 	}
 	for _, c := range p.containers {
-		for _, pm := range c.meta.Ports {
-			s.Ports = append(s.Ports, docker.PortBinding{ContainerPort: pm.ContainerPort, Protocol: pm.Protocol, HostIP: spec.HostIP, HostPort: pm.HostPort})
-		}
+		s.Ports = append(s.Ports, publish(c.meta.Ports, spec.HostIP)...)
 	}
-	id, err := a.engine.CreateContainer(ctx, s)
-	if err != nil {
-		return "", err
+	return a.engine.CreateContainer(ctx, s)
+}
+
+// taskHostname is an awsvpc task's host name, from its address as on EC2.
+func taskHostname(spec Spec) string {
+	return "ip-" + unsafeName.ReplaceAllString(spec.HostIP, "-")
+}
+
+// publish binds ports on the task's own address.
+func publish(ports []portMapping, hostIP string) []docker.PortBinding {
+	var out []docker.PortBinding
+	for _, pm := range ports {
+		out = append(out, docker.PortBinding{ContainerPort: pm.ContainerPort, Protocol: pm.Protocol, HostIP: hostIP, HostPort: pm.HostPort})
 	}
-	return id, a.engine.StartContainer(ctx, id)
+	return out
 }
 
 // ensureNetwork creates Config.Network when the engine lacks it.

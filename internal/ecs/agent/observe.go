@@ -30,10 +30,13 @@ type containerMeta struct {
 	Log          *LogDestination `json:"l,omitempty"`
 	// Ports are the container's port mappings; in awsvpc mode the pause
 	// container publishes them.
-	Ports   []portMapping `json:"p,omitempty"`
-	AWSVPC  bool          `json:"v,omitempty"`
-	HostIP  string        `json:"h,omitempty"`
-	HostNet bool          `json:"n,omitempty"`
+	Ports  []portMapping `json:"p,omitempty"`
+	AWSVPC bool          `json:"v,omitempty"`
+	// OwnsNetwork marks the one container of an awsvpc task, which holds
+	// the task's network namespace itself and publishes its own ports.
+	OwnsNetwork bool   `json:"on,omitempty"`
+	HostIP      string `json:"h,omitempty"`
+	HostNet     bool   `json:"n,omitempty"`
 }
 
 type dependency struct {
@@ -338,7 +341,7 @@ func bindings(m *member, pause *docker.Container) []ecs.NetworkBinding {
 		for _, p := range m.meta.Ports {
 			out = append(out, binding("0.0.0.0", p.ContainerPort, p.ContainerPort, p.Protocol))
 		}
-	case m.meta.AWSVPC:
+	case m.meta.AWSVPC && !m.meta.OwnsNetwork:
 		if pause == nil {
 			return nil
 		}

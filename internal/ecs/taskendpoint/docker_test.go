@@ -126,9 +126,9 @@ func TestTaskRoleInContainer(t *testing.T) {
 		docker.ImageConfig{Entrypoint: []string{"/app"}, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	// A task container, on the tasks' network.
+	// A task container, on the tasks' network (the engine's default).
 	code, out := runContainer(ctx, t, e, docker.ContainerSpec{Owner: "ecs-test", Labels: labels, Image: image,
-		Env: envs["app"], Networks: []docker.NetworkAttachment{{Network: network}}})
+		Env: envs["app"], NetworkMode: srv.Network()})
 	if code != 0 {
 		t.Fatalf("task container: exit %d\n%s", code, out)
 	}
@@ -141,9 +141,14 @@ func TestTaskRoleInContainer(t *testing.T) {
 			t.Errorf("container output lacks %q:\n%s", want, out)
 		}
 	}
-	// Another container, on Docker's default network, is refused even
-	// with the task's variables.
-	code, out = runContainer(ctx, t, e, docker.ContainerSpec{Owner: "ecs-test", Labels: labels, Image: image, Env: envs["app"]})
+	// Another container, on a network of its own, is refused even with
+	// the task's variables.
+	other := "overcast-test-other-" + run
+	if _, err := e.CreateNetwork(ctx, docker.NetworkSpec{Name: other, Owner: "ecs-test", Labels: labels}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.RemoveNetwork(context.WithoutCancel(ctx), other) })
+	code, out = runContainer(ctx, t, e, docker.ContainerSpec{Owner: "ecs-test", Labels: labels, Image: image, Env: envs["app"], NetworkMode: other})
 	if code == 0 || strings.Contains(out, "credentials: {") {
 		t.Errorf("a container off the tasks' network: exit %d, want a failure to get credentials\n%s", code, out)
 	}

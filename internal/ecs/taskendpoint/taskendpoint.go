@@ -8,9 +8,10 @@
 // Reachability: overcast creates a bridge network (NetworkName) whose
 // subnet is 169.254.170.0/24 and whose gateway is 169.254.170.2, so the
 // host's bridge interface owns that address, and listens there. Task
-// containers join the network (bridge-mode tasks directly, awsvpc tasks
-// through their pause container); host-mode containers reach it through
-// the host. Requests from any other source address are refused. Binding
+// containers run on the engine's default bridge (TasksNetwork) and reach
+// the address through the host, which owns it; host-mode containers reach
+// it directly. Requests from sources other than those two networks and
+// loopback are refused. Binding
 // port 80 needs root; without it the endpoint listens on FallbackPort of
 // the same address and containers get AWS_CONTAINER_CREDENTIALS_FULL_URI
 // and AWS_CONTAINER_AUTHORIZATION_TOKEN instead of the relative URI, which
@@ -28,6 +29,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,9 +44,14 @@ import (
 const (
 	// Address is where ECS serves credentials and metadata to tasks.
 	Address = "169.254.170.2"
-	// NetworkName is the Docker network task containers join to reach
-	// Address.
+	// NetworkName is the Docker network whose gateway is Address: it gives
+	// the host that address.
 	NetworkName = "overcast-tasks"
+	// TasksNetwork is the network task containers join: the engine's
+	// default bridge. The engine starts a container there faster than on
+	// a network of its own making (no embedded DNS server to set up in
+	// each container), and the host routes Address for it.
+	TasksNetwork = "bridge"
 	// Subnet is NetworkName's range; the gateway, the host's side, is
 	// Address.
 	Subnet = "169.254.170.0/24"
@@ -101,7 +108,7 @@ type Config struct {
 // Server is the task endpoint.
 type Server struct {
 	cfg     Config
-	subnet  netip.Prefix
+	subnets []netip.Prefix // the sources that are task containers
 	mux     *http.ServeMux
 	mu      sync.RWMutex
 	tasks   map[string]*task       // by task ARN
@@ -140,7 +147,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, subnet: netip.MustParsePrefix(Subnet),
+	s := &Server{cfg: cfg, subnets: []netip.Prefix{netip.MustParsePrefix(Subnet)},
 		tasks: map[string]*task{}, byCreds: map[string]*task{}, byEndpt: map[string]endpointRef{},
 		baseURL: "http://" + Address, listen: net.Listen}
 	s.mux = http.NewServeMux()
@@ -161,7 +168,7 @@ func New(cfg Config) *Server {
 }
 
 // Network is the Docker network task containers must join.
-func (s *Server) Network() string { return s.cfg.Network }
+func (s *Server) Network() string { return TasksNetwork }
 
 // BaseURL is the endpoint as containers reach it.
 func (s *Server) BaseURL() string {
@@ -183,6 +190,17 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 		addr = port80
+	}
+	if s.cfg.Engine != nil {
+		// Without the default bridge's range, tasks there are refused,
+		// which says more than failing to start.
+		if n, err := s.cfg.Engine.InspectNetwork(ctx, TasksNetwork); err == nil {
+			if p, err := netip.ParsePrefix(n.Subnet); err == nil {
+				s.mu.Lock()
+				s.subnets = append(s.subnets, p)
+				s.mu.Unlock()
+			}
+		}
 	}
 	ln, err := s.listen("tcp", addr)
 	if errors.Is(err, syscall.EACCES) && s.cfg.Listen == "" {
@@ -264,7 +282,9 @@ func (s *Server) allowed(remote string) bool {
 		return false
 	}
 	ip := ap.Addr().Unmap()
-	return s.subnet.Contains(ip) || ip.IsLoopback()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return ip.IsLoopback() || slices.ContainsFunc(s.subnets, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
 
 func (s *Server) forward(w http.ResponseWriter, r *http.Request) {
