@@ -350,6 +350,26 @@ func TestTaskDefinitionValidation(t *testing.T) {
 		{"dependsOn no container", ec2(container("x", func(c *types.ContainerDefinition) {
 			c.DependsOn = []types.ContainerDependency{{ContainerName: aws.String("nope"), Condition: types.ContainerConditionStart}}
 		})), client("Cannot depend on container + 'nope' because it does not exist")},
+		{"efs access point without transit encryption", with(ec2(container("x")), func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("v"), EfsVolumeConfiguration: &types.EFSVolumeConfiguration{FileSystemId: aws.String("fs-12345678"),
+				AuthorizationConfig: &types.EFSAuthorizationConfig{AccessPointId: aws.String("fsap-12345678")}}}}
+		}), client("transit encryption must be enabled when using an EFS access point.")},
+		{"efs IAM without transit encryption", with(ec2(container("x")), func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("v"), EfsVolumeConfiguration: &types.EFSVolumeConfiguration{FileSystemId: aws.String("fs-12345678"),
+				TransitEncryption: types.EFSTransitEncryptionDisabled, AuthorizationConfig: &types.EFSAuthorizationConfig{Iam: types.EFSAuthorizationConfigIAMEnabled}}}}
+		}), client("transit encryption must be enabled when using EFS IAM authorization.")},
+		{"efs access point with a root directory", with(ec2(container("x")), func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("v"), EfsVolumeConfiguration: &types.EFSVolumeConfiguration{FileSystemId: aws.String("fs-12345678"),
+				RootDirectory: aws.String("/data"), TransitEncryption: types.EFSTransitEncryptionEnabled,
+				AuthorizationConfig: &types.EFSAuthorizationConfig{AccessPointId: aws.String("fsap-12345678")}}}}
+		}), client(`When using an EFS access point, the root directory must either be set to "/" or be omitted.`)},
+		{"two kinds of volume", with(ec2(container("x")), func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("v"), Host: &types.HostVolumeProperties{},
+				EfsVolumeConfiguration: &types.EFSVolumeConfiguration{FileSystemId: aws.String("fs-12345678")}}}
+		}), client("Volume 'v' can specify only one of host")},
+		{"duplicate volume names", with(ec2(container("x")), func(in *ecs.RegisterTaskDefinitionInput) {
+			in.Volumes = []types.Volume{{Name: aws.String("v")}, {Name: aws.String("v")}}
+		}), client("Volume names must be unique within a Task Definition: 'v'.")},
 		{"fargate host volume", fargate("256", "512", func(in *ecs.RegisterTaskDefinitionInput) {
 			in.Volumes = []types.Volume{{Name: aws.String("v"), Host: &types.HostVolumeProperties{SourcePath: aws.String("/data")}}}
 		}), client("Fargate compatible task definitions do not support sourcePath")},

@@ -116,10 +116,55 @@ func taskDefinitionFrom(in *api.RegisterTaskDefinitionRequest) (*api.TaskDefinit
 			return nil, err
 		}
 	}
+	if err := checkVolumes(td); err != nil {
+		return nil, err
+	}
 	if err := checkContainers(td, mode, cpu, mem, fargate); err != nil {
 		return nil, err
 	}
 	return td, nil
+}
+
+// checkVolumes holds each volume to one kind, and EFS volumes to ECS's
+// rules: an access point or IAM authorization needs transit encryption,
+// and an access point sets the root directory itself.
+func checkVolumes(td *api.TaskDefinition) error {
+	seen := map[string]bool{}
+	for _, v := range td.Volumes {
+		name := deref(v.Name)
+		if seen[name] {
+			return clientError("Volume names must be unique within a Task Definition: '%s'.", name)
+		}
+		seen[name] = true
+		kinds := 0
+		for _, set := range []bool{v.Host != nil, v.DockerVolumeConfiguration != nil, v.EfsVolumeConfiguration != nil,
+			v.FsxWindowsFileServerVolumeConfiguration != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds > 1 {
+			return clientError("Volume '%s' can specify only one of host, dockerVolumeConfiguration, efsVolumeConfiguration and fsxWindowsFileServerVolumeConfiguration.", name)
+		}
+		efs := v.EfsVolumeConfiguration
+		if efs == nil {
+			continue
+		}
+		encrypted := deref(efs.TransitEncryption) == "ENABLED"
+		switch {
+		case deref(efs.FileSystemId) == "":
+			return clientError("Volume '%s': efsVolumeConfiguration.fileSystemId should not be null or empty.", name)
+		case efs.AuthorizationConfig == nil:
+			continue
+		case deref(efs.AuthorizationConfig.AccessPointId) != "" && !encrypted:
+			return clientError("Volume '%s': transit encryption must be enabled when using an EFS access point.", name)
+		case deref(efs.AuthorizationConfig.Iam) == "ENABLED" && !encrypted:
+			return clientError("Volume '%s': transit encryption must be enabled when using EFS IAM authorization.", name)
+		case deref(efs.AuthorizationConfig.AccessPointId) != "" && deref(efs.RootDirectory) != "" && deref(efs.RootDirectory) != "/":
+			return clientError("When using an EFS access point, the root directory must either be set to \"/\" or be omitted.")
+		}
+	}
+	return nil
 }
 
 func checkFargate(td *api.TaskDefinition, mode string, cpu, mem int) error {
