@@ -31,7 +31,11 @@ var _ agent.Secrets = taskSecrets{}
 func (r taskSecrets) Resolve(ctx context.Context, valueFrom string) (string, error) {
 	a, isARN := overcast.ParseARN(valueFrom)
 	if isARN {
-		ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: a.AccountID, Region: a.Region})
+		// The secret's account and region, read by the caller (the task's
+		// execution role, when it has one).
+		c := overcast.CallerFrom(ctx)
+		c.AccountID, c.Region = a.AccountID, a.Region
+		ctx = overcast.WithCaller(ctx, c)
 	}
 	if isARN && a.Service == "secretsmanager" {
 		return r.secret(ctx, valueFrom)

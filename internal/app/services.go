@@ -59,7 +59,8 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		Subnets:    ecsInterfaces{ec2Svc},
 		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
 			EnvironmentFiles: taskEnvFiles{s3Svc}, FileSystems: efsSvc},
-		Endpoint: endpoint,
+		Endpoint:       endpoint,
+		ExecutionRoles: taskRoles{stsSvc},
 	})
 	return []any{
 		iamSvc,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"overcast"
+	"overcast/internal/ecs"
 	"overcast/internal/ecs/taskendpoint"
 	"overcast/internal/service"
 	"overcast/internal/sts"
@@ -59,6 +60,16 @@ var _ taskendpoint.RoleCredentials = taskRoles{}
 func (r taskRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, session string) (overcast.Credentials, error) {
 	ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: account})
 	return r.sts.AssumeRoleAsService(ctx, taskendpoint.ServicePrincipal, roleARN, session, time.Hour)
+}
+
+var _ ecs.ExecutionRoles = taskRoles{}
+
+// AssumeExecutionRole is the session the agent pulls images and reads
+// secrets in: the same service principal assumes the execution role.
+func (r taskRoles) AssumeExecutionRole(ctx context.Context, roleARN, session string) (overcast.Caller, error) {
+	a, _ := overcast.ParseARN(roleARN)
+	creds, err := r.TaskRoleCredentials(ctx, a.AccountID, roleARN, session)
+	return creds.Caller, err
 }
 
 // lateHandler is a handler set after those who forward to it are built:

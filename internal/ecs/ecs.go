@@ -48,6 +48,7 @@ type Service struct {
 	interfaces      NetworkInterfaces
 	subnets         Subnets
 	endpoint        TaskEndpoint
+	executionRoles  ExecutionRoles
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
 }
@@ -69,6 +70,17 @@ type Options struct {
 	// Endpoint serves tasks their credentials and metadata; nil: tasks run
 	// without. Start starts it; when it cannot, tasks run without too.
 	Endpoint TaskEndpoint
+	// ExecutionRoles assumes task definitions' execution roles, as whom
+	// the agent pulls images and reads secrets and environment files;
+	// nil: the agent acts as the task's account.
+	ExecutionRoles ExecutionRoles
+}
+
+// ExecutionRoles assumes an execution role for ecs-tasks.amazonaws.com;
+// a role that does not exist, or whose trust policy refuses ECS, is an
+// error the task fails to start with.
+type ExecutionRoles interface {
+	AssumeExecutionRole(ctx context.Context, roleARN, session string) (overcast.Caller, error)
 }
 
 var _ api.Server = (*Service)(nil)
@@ -77,7 +89,7 @@ var _ api.Server = (*Service)(nil)
 func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{Base: env.Base(), instances: instances,
-		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint}
+		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint, executionRoles: opts.ExecutionRoles}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}

@@ -102,7 +102,13 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 		o, err = s.agent.Observe(ctx, t.ARN)
 	} else {
 		var spec agent.Spec
-		if spec, err = s.taskSpec(ctx, sc, t); err == nil {
+		spec, err = s.taskSpec(ctx, sc, t)
+		var refused *startRefused
+		if errors.As(err, &refused) {
+			t.DesiredStatus, t.StopCode, t.StoppedReason = taskStopped, agent.StopCodeTaskFailedToStart, refused.reason
+			return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
+		}
+		if err == nil {
 			spec.ContainerEnvironment = envs
 			pullStarted := s.Now()
 			o, err = s.agent.Start(ctx, spec)
@@ -275,8 +281,24 @@ func (s *Service) taskSpec(ctx context.Context, sc scope, t task) (agent.Spec, e
 			spec.HostIP = inst.PrivateIP
 		}
 	}
+	if role := deref(t.Definition.ExecutionRoleArn); role != "" && s.executionRoles != nil {
+		caller, err := s.executionRoles.AssumeExecutionRole(ctx, role, t.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return spec, err
+			}
+			return spec, &startRefused{"ResourceInitializationError: unable to pull secrets or registry auth: " +
+				"unable to assume the execution role " + role + ": " + err.Error()}
+		}
+		spec.Caller = &caller
+	}
 	return spec, nil
 }
+
+// startRefused is a task that cannot start, and why, in ECS's words.
+type startRefused struct{ reason string }
+
+func (e *startRefused) Error() string { return e.reason }
 
 // onAgentChange enqueues the task the agent saw change.
 func (s *Service) onAgentChange(o agent.Observed) {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -251,6 +252,15 @@ func (e *taskEnv) registerEC2(t *testing.T, family string, memory int32, mutate 
 	}
 	awstest.Call(t, e.c.RegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityEc2}, ContainerDefinitions: []types.ContainerDefinition{cd}})
+}
+
+// executionRole creates ecsTaskExecutionRole, trusting ECS tasks, and
+// returns its ARN.
+func (e *taskEnv) executionRole(t *testing.T) *string {
+	t.Helper()
+	out := awstest.Call(t, iam.NewFromConfig(e.srv.Config()).CreateRole, &iam.CreateRoleInput{RoleName: aws.String("ecsTaskExecutionRole"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	return out.Role.Arn
 }
 
 func publish8080(cd *types.ContainerDefinition) {
@@ -553,14 +563,15 @@ func TestTaskSecretsAndEnvironmentFiles(t *testing.T) {
 
 	e.cluster(t, "secrets")
 	e.registerInstance(t, "secrets", 1024)
-	e.registerEC2(t, "secrets", 64, func(cd *types.ContainerDefinition) {
-		publish8080(cd)
-		cd.Secrets = []types.Secret{
+	cd := types.ContainerDefinition{Name: aws.String("main"), Image: aws.String(e.image), Memory: aws.Int32(64),
+		Secrets: []types.Secret{
 			{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("/app/db-password")},
 			{Name: aws.String("API_TOKEN"), ValueFrom: aws.String(aws.ToString(secret.ARN) + ":token::")},
-		}
-		cd.EnvironmentFiles = []types.EnvironmentFile{{Type: types.EnvironmentFileTypeS3, Value: aws.String("arn:aws:s3:::config/app.env")}}
-	})
+		},
+		EnvironmentFiles: []types.EnvironmentFile{{Type: types.EnvironmentFileTypeS3, Value: aws.String("arn:aws:s3:::config/app.env")}}}
+	publish8080(&cd)
+	awstest.Call(t, e.c.RegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("secrets"),
+		ExecutionRoleArn: e.executionRole(t), ContainerDefinitions: []types.ContainerDefinition{cd}}) // who reads them
 	task := e.run(t, &ecs.RunTaskInput{Cluster: aws.String("secrets"), TaskDefinition: aws.String("secrets")})
 	running := e.waitRunning(t, "secrets", aws.ToString(task.TaskArn))
 	b := running.Containers[0].NetworkBindings[0]
@@ -601,7 +612,7 @@ func TestTaskRunsAnECRImage(t *testing.T) {
 	e.cluster(t, "ecr")
 	td := web("from-ecr")
 	td.ContainerDefinitions[0].Image = aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/web:v1")
-	td.ExecutionRoleArn = aws.String("arn:aws:iam::000000000000:role/ecsTaskExecutionRole")
+	td.ExecutionRoleArn = e.executionRole(t)
 	td.ContainerDefinitions[0].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
 	awstest.Call(t, e.c.RegisterTaskDefinition, td)
 	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("ecr"), TaskDefinition: aws.String("from-ecr"), LaunchType: types.LaunchTypeFargate,
@@ -676,12 +687,28 @@ func TestTaskFailsToStart(t *testing.T) {
 	e := newTaskEnv(t)
 	e.cluster(t, "broken")
 	e.registerInstance(t, "broken", 1024)
-	e.registerEC2(t, "broken", 64, func(cd *types.ContainerDefinition) {
-		cd.Image = aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/nope:v1")
-	})
-	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("broken"), TaskDefinition: aws.String("broken")}).TaskArn)
-	stopped := e.waitStopped(t, "broken", arn)
-	if stopped.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.Contains(aws.ToString(stopped.StoppedReason), "CannotPullContainerError") {
-		t.Errorf("stopped: got code %s reason %q", stopped.StopCode, aws.ToString(stopped.StoppedReason))
+	tests := []struct {
+		family string
+		def    ecs.RegisterTaskDefinitionInput
+		want   string
+	}{
+		{"unpullable", ecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("main"),
+			Image: aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/nope:v1"), Memory: aws.Int32(64)}}},
+			"CannotPullContainerError"},
+		{"no-execution-role", ecs.RegisterTaskDefinitionInput{ExecutionRoleArn: aws.String("arn:aws:iam::000000000000:role/missing"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("main"), Image: aws.String(e.image), Memory: aws.Int32(64)}}},
+			"ResourceInitializationError: unable to pull secrets or registry auth: unable to assume the execution role arn:aws:iam::000000000000:role/missing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.family, func(t *testing.T) {
+			tc.def.Family = aws.String(tc.family)
+			awstest.Call(t, e.c.RegisterTaskDefinition, &tc.def)
+			arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("broken"), TaskDefinition: aws.String(tc.family)}).TaskArn)
+			stopped := e.waitStopped(t, "broken", arn)
+			if stopped.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.Contains(aws.ToString(stopped.StoppedReason), tc.want) {
+				t.Errorf("stopped: got code %s reason %q, want %s and %q", stopped.StopCode, aws.ToString(stopped.StoppedReason),
+					types.TaskStopCodeTaskFailedToStart, tc.want)
+			}
+		})
 	}
 }

@@ -57,6 +57,9 @@ for cli in "${CLIS[@]}"; do
   docker rmi "$uri:v1" >/dev/null
 
   awsc "$cli" ecs create-cluster --cluster-name "$c" >/dev/null
+  # The execution role pulls the image and writes the logs: it must exist.
+  role=$(awsc "$cli" iam create-role --role-name "ecsTaskExecutionRole-$tag" --query Role.Arn --output text \
+    --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
   cat >"$work/td.json" <<JSON
 {
   "family": "runner-$tag",
@@ -64,7 +67,7 @@ for cli in "${CLIS[@]}"; do
   "requiresCompatibilities": ["FARGATE"],
   "cpu": "256",
   "memory": "512",
-  "executionRoleArn": "arn:aws:iam::000000000000:role/ecsTaskExecutionRole",
+  "executionRoleArn": "$role",
   "containerDefinitions": [{
     "name": "web",
     "image": "000000000000.dkr.ecr.us-east-1.amazonaws.com/tasks-$tag/web:v1",

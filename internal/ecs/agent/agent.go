@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"overcast"
 	"overcast/internal/api/ecs"
 	"overcast/internal/docker"
 )
@@ -146,6 +147,10 @@ type Spec struct {
 	// ContainerEnvironment is, by container name, what the agent gives
 	// one container over Environment (its task metadata endpoint).
 	ContainerEnvironment map[string]map[string]string
+	// Caller is who the agent acts as to read secrets and environment
+	// files and to pull images: the task's execution role. Nil: the
+	// caller of the context Start gets.
+	Caller *overcast.Caller
 }
 
 // TaskID is the last part of the task's ARN.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"overcast"
 	"overcast/internal/docker"
 )
 
@@ -16,6 +17,9 @@ import (
 // task-level failure comes back as a failure, an engine that cannot be
 // reached as an error.
 func (a *Agent) launch(ctx context.Context, t *task, spec Spec) (*failure, error) {
+	if spec.Caller != nil {
+		ctx = overcast.WithCaller(ctx, *spec.Caller)
+	}
 	p, err := a.plan(spec)
 	if err != nil {
 		return &failure{code: StopCodeTaskFailedToStart, reason: "CannotCreateContainerError: " + err.Error()}, nil
