@@ -112,6 +112,7 @@ func (s *Server) Register(ctx context.Context, info TaskInfo) (map[string]map[st
 		s.mu.Unlock()
 		env := map[string]string{
 			"ECS_CONTAINER_METADATA_URI_V4": base + "/v4/" + endpoint,
+			"ECS_CONTAINER_METADATA_URI":    base + "/v3/" + endpoint,
 			"AWS_ENDPOINT_URL":              base,
 		}
 		if info.LaunchType != "" {

@@ -1,7 +1,7 @@
 // Package taskendpoint is what the ECS agent serves to a task's containers
 // on 169.254.170.2: the task role's credentials
-// (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), task metadata v4
-// (ECS_CONTAINER_METADATA_URI_V4) and, overcast's addition, the AWS API
+// (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), task metadata v4 and v3
+// (ECS_CONTAINER_METADATA_URI_V4, ECS_CONTAINER_METADATA_URI) and, overcast's addition, the AWS API
 // itself (AWS_ENDPOINT_URL), so that an unmodified SDK in a task finds its
 // credentials and its endpoint the way it does on ECS.
 //
@@ -153,16 +153,20 @@ func New(cfg Config) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/v2/credentials", s.serveCredentials)
 	s.mux.HandleFunc("/v2/credentials/{id...}", s.serveCredentials)
-	s.mux.HandleFunc("GET /v4/{endpoint}", s.serveContainerMetadata)
-	s.mux.HandleFunc("GET /v4/{endpoint}/task", s.serveTaskMetadata)
-	// Overcast keeps no container instance tags and the task's tags are
-	// the ECS API's: the tagged form is the plain one.
-	s.mux.HandleFunc("GET /v4/{endpoint}/taskWithTags", s.serveTaskMetadata)
-	s.mux.HandleFunc("GET /v4/{endpoint}/stats", s.serveContainerStats)
-	s.mux.HandleFunc("GET /v4/{endpoint}/task/stats", s.serveTaskStats)
-	s.mux.HandleFunc("/v4/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, "404 page not found")
-	})
+	// Version 3 (ECS_CONTAINER_METADATA_URI) has the same paths and a
+	// subset of version 4's fields: clients of either read what they know.
+	for _, v := range []string{"v3", "v4"} {
+		s.mux.HandleFunc("GET /"+v+"/{endpoint}", s.serveContainerMetadata)
+		s.mux.HandleFunc("GET /"+v+"/{endpoint}/task", s.serveTaskMetadata)
+		// Overcast keeps no container instance tags and the task's tags
+		// are the ECS API's: the tagged form is the plain one.
+		s.mux.HandleFunc("GET /"+v+"/{endpoint}/taskWithTags", s.serveTaskMetadata)
+		s.mux.HandleFunc("GET /"+v+"/{endpoint}/stats", s.serveContainerStats)
+		s.mux.HandleFunc("GET /"+v+"/{endpoint}/task/stats", s.serveTaskStats)
+		s.mux.HandleFunc("/"+v+"/", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusNotFound, "404 page not found")
+		})
+	}
 	s.mux.HandleFunc("/", s.forward)
 	return s
 }

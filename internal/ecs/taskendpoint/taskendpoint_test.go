@@ -273,6 +273,8 @@ func TestMetadata(t *testing.T) {
 		{app + "/task", 200, task},
 		{sidecar + "/task", 200, task},
 		{app + "/taskWithTags", 200, task},
+		{envs["app"]["ECS_CONTAINER_METADATA_URI"], 200, container}, // version 3
+		{envs["app"]["ECS_CONTAINER_METADATA_URI"] + "/task", 200, task},
 		{app + "/stats", 200, `{"read":"2026-12-06T12:00:00Z","pids_stats":{"current":3}}`},
 		{app + "/task/stats", 200, `{"c0ffee":{"read":"2026-12-06T12:00:00Z","pids_stats":{"current":3}}}`},
 		{unknown, 404, `"V4 container metadata handler: unable to get container ID from request: unable to get docker ID from v3 endpoint ID: nope"`},
