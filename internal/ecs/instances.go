@@ -258,12 +258,20 @@ type instanceUsage struct {
 // usage reads the tasks on a container instance. The task records are the
 // task controller's: it fills taskStatus's reservation fields.
 func usage(tx store.Tx, sc scope, ci containerInstance) (instanceUsage, error) {
-	var u instanceUsage
-	key := instanceKey(sc, ci.Cluster, ci.ID)
-	err := store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(ci.Cluster + "/")}, func(_ string, t taskStatus, _ int64) error {
-		if t.ContainerInstance != key || t.LastStatus == "STOPPED" {
+	all, err := clusterUsage(tx, sc, ci.Cluster)
+	return all[instanceKey(sc, ci.Cluster, ci.ID)], err
+}
+
+// clusterUsage reads what the tasks of a cluster take of each of its
+// container instances, by instance key, in one pass over the tasks: a
+// placement over every instance must not read the tasks once per instance.
+func clusterUsage(tx store.Tx, sc scope, cluster string) (map[string]instanceUsage, error) {
+	all := map[string]instanceUsage{}
+	err := store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(_ string, t taskStatus, _ int64) error {
+		if t.ContainerInstance == "" || t.LastStatus == "STOPPED" {
 			return nil
 		}
+		u := all[t.ContainerInstance]
 		if t.LastStatus == "RUNNING" {
 			u.running++
 		} else {
@@ -279,9 +287,10 @@ func usage(tx store.Tx, sc scope, ci containerInstance) (instanceUsage, error) {
 		u.Memory += t.Memory
 		u.Ports = append(u.Ports, t.Ports...)
 		u.PortsUDP = append(u.PortsUDP, t.PortsUDP...)
+		all[t.ContainerInstance] = u
 		return nil
 	})
-	return u, err
+	return all, err
 }
 
 func resources(cpu, mem int, ports, portsUDP []string) api.Resources {
@@ -457,12 +466,15 @@ func compileInstanceFilter(expr string) (func(tx store.Tx, sc scope, ci containe
 	if err != nil {
 		return nil, invalidParameter("%s", err.Error())
 	}
+	var all map[string]instanceUsage // read once, at the first instance
 	return func(tx store.Tx, sc scope, ci containerInstance) bool {
-		u, err := usage(tx, sc, ci)
-		if err != nil {
-			return false
+		if all == nil {
+			var err error
+			if all, err = clusterUsage(tx, sc, ci.Cluster); err != nil {
+				return false
+			}
 		}
-		return e.Match(placementInstance(ci, u))
+		return e.Match(placementInstance(ci, all[instanceKey(sc, ci.Cluster, ci.ID)]))
 	}, nil
 }
 

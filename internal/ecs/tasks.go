@@ -527,16 +527,16 @@ func (s *Service) hosts(tx store.Tx, sc scope, cluster string, t *task, l launch
 	}
 	var candidates []*placement.Instance
 	byARN := map[string]containerInstance{}
-	err := store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(_ string, ci containerInstance, _ int64) error {
+	all, err := clusterUsage(tx, sc, cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(_ string, ci containerInstance, _ int64) error {
 		if ci.Status == statusInactive {
 			return nil
 		}
-		u, err := usage(tx, sc, ci)
-		if err != nil {
-			return err
-		}
 		byARN[ci.ARN] = ci
-		candidates = append(candidates, placementInstance(ci, u))
+		candidates = append(candidates, placementInstance(ci, all[instanceKey(sc, ci.Cluster, ci.ID)]))
 		return nil
 	})
 	if err != nil {
