@@ -17,10 +17,7 @@ import subprocess
 import tempfile
 import time
 
-import boto3
-
-from bench import free_port
-from ecs_tasks import build_image, wait_http
+from ecs_tasks import Overcast, build_image
 
 
 def main():
@@ -28,53 +25,47 @@ def main():
     ap.add_argument("--instances", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = tempfile.mkdtemp()
     image = "overcast-bench/place:%d" % os.getpid()
     build_image(work, image)
-    port = free_port()
-    log = open(os.path.join(work, "overcast.log"), "w")
-    proc = subprocess.Popen([os.path.join(root, "bin", "overcast"), "up", "--addr", "127.0.0.1:%d" % port,
-                             "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
     try:
-        endpoint = "http://127.0.0.1:%d" % port
-        wait_http(endpoint + "/_overcast/health")
-        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-        ecs = session.client("ecs", endpoint_url=endpoint)
-        ecs.create_cluster(clusterName="place")
-        zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-        for i in range(args.instances):
-            doc = {"instanceId": "i-%017x" % i, "instanceType": "m5.large", "availabilityZone": zones[i % 3],
-                   "region": "us-east-1", "imageId": "ami-0a7e5c31a0d1e5f01", "architecture": "x86_64"}
-            ecs.register_container_instance(cluster="place", instanceIdentityDocument=json.dumps(doc), totalResources=[
-                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": 1024 + 64 * (i % 40)}])
-        ecs.register_task_definition(family="place", networkMode="bridge", requiresCompatibilities=["EC2"],
-                                     containerDefinitions=[{"name": "app", "image": image, "memory": 64, "cpu": 128,
-                                                            "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])
-        strategy = [{"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "memory"}]
-        times = []
-        for r in range(args.rounds + 1):  # the first is a warm-up
-            t0 = time.monotonic()
-            out = ecs.run_task(cluster="place", taskDefinition="place", launchType="EC2", count=10,
-                               placementStrategy=strategy)
-            elapsed = time.monotonic() - t0
-            if out["failures"] or len(out["tasks"]) != 10:
-                raise RuntimeError("RunTask: %s" % out["failures"])
-            if r:
-                times.append(elapsed * 1000)
-            arns = [t["taskArn"] for t in out["tasks"]]
-            ecs.get_waiter("tasks_running").wait(cluster="place", tasks=arns, WaiterConfig={"Delay": 1})
-            for arn in arns:
-                ecs.stop_task(cluster="place", task=arn)
-            ecs.get_waiter("tasks_stopped").wait(cluster="place", tasks=arns, WaiterConfig={"Delay": 1})
-        print("| RunTask count=10 over %d container instances | median ms | min | max |" % args.instances)
-        print("|---|---|---|---|")
-        print("| overcast, through the API (boto3) | %.1f | %.1f | %.1f |" % (statistics.median(times), min(times), max(times)))
+        with Overcast(work) as oc:
+            place(oc.client("ecs"), image, args)
     finally:
-        proc.terminate()
-        proc.wait()
         subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def place(ecs, image, args):
+    ecs.create_cluster(clusterName="place")
+    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    for i in range(args.instances):
+        doc = {"instanceId": "i-%017x" % i, "instanceType": "m5.large", "availabilityZone": zones[i % 3],
+               "region": "us-east-1", "imageId": "ami-0a7e5c31a0d1e5f01", "architecture": "x86_64"}
+        ecs.register_container_instance(cluster="place", instanceIdentityDocument=json.dumps(doc), totalResources=[
+            {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
+            {"name": "MEMORY", "type": "INTEGER", "integerValue": 1024 + 64 * (i % 40)}])
+    ecs.register_task_definition(family="place", networkMode="bridge", requiresCompatibilities=["EC2"],
+                                 containerDefinitions=[{"name": "app", "image": image, "memory": 64, "cpu": 128,
+                                                        "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])
+    strategy = [{"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "memory"}]
+    times = []
+    for r in range(args.rounds + 1):  # the first is a warm-up
+        t0 = time.monotonic()
+        out = ecs.run_task(cluster="place", taskDefinition="place", launchType="EC2", count=10,
+                           placementStrategy=strategy)
+        elapsed = time.monotonic() - t0
+        if out["failures"] or len(out["tasks"]) != 10:
+            raise RuntimeError("RunTask: %s" % out["failures"])
+        if r:
+            times.append(elapsed * 1000)
+        arns = [t["taskArn"] for t in out["tasks"]]
+        ecs.get_waiter("tasks_running").wait(cluster="place", tasks=arns, WaiterConfig={"Delay": 1})
+        for arn in arns:
+            ecs.stop_task(cluster="place", task=arn)
+        ecs.get_waiter("tasks_stopped").wait(cluster="place", tasks=arns, WaiterConfig={"Delay": 1})
+    print("| RunTask count=10 over %d container instances | median ms | min | max |" % args.instances)
+    print("|---|---|---|---|")
+    print("| overcast, through the API (boto3) | %.1f | %.1f | %.1f |" % (statistics.median(times), min(times), max(times)))
 
 
 if __name__ == "__main__":

@@ -15,10 +15,7 @@ import subprocess
 import tempfile
 import time
 
-import boto3
-
-from bench import free_port
-from ecs_tasks import build_image, wait_http
+from ecs_tasks import Overcast, build_image
 
 
 def rss_mib(pid):
@@ -43,22 +40,22 @@ def main():
     ap.add_argument("--tasks", type=int, default=100)
     ap.add_argument("--settle", type=float, default=15, help="seconds of idleness before reading RSS")
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = tempfile.mkdtemp()
     image = "overcast-bench/rss:%d" % os.getpid()
     build_image(work, image)
-    port = free_port()
-    log = open(os.path.join(work, "overcast.log"), "w")
-    proc = subprocess.Popen([os.path.join(root, "bin", "overcast"), "up", "--addr", "127.0.0.1:%d" % port,
-                             "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
-    arns = []
-    ecs = None
     try:
-        endpoint = "http://127.0.0.1:%d" % port
-        wait_http(endpoint + "/_overcast/health")
-        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-        ecs = session.client("ecs", endpoint_url=endpoint)
-        ec2 = session.client("ec2", endpoint_url=endpoint)
+        with Overcast(work) as oc:
+            measure(oc, image, args)
+    finally:
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def measure(oc, image, args):
+    proc = oc.proc
+    arns = []
+    ecs = oc.client("ecs")
+    try:
+        ec2 = oc.client("ec2")
         subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
         ecs.create_cluster(clusterName="rss")
         ecs.register_task_definition(family="rss", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
@@ -104,9 +101,6 @@ def main():
                 if all(t["lastStatus"] == "STOPPED" for t in ts):
                     break
                 time.sleep(1)
-        proc.terminate()
-        proc.wait()
-        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -106,71 +106,92 @@ def docker_round(image):
     return started, serving
 
 
+class Overcast:
+    """`overcast up` (bin/overcast) on a free port with a fresh data dir in
+    work, and boto3 clients for it; a context manager that stops it."""
+
+    def __init__(self, work):
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        port = free_port()
+        log = open(os.path.join(work, "overcast.log"), "w")
+        self.proc = subprocess.Popen([os.path.join(root, "bin", "overcast"), "up", "--addr", "127.0.0.1:%d" % port,
+                                      "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
+        self.endpoint = "http://127.0.0.1:%d" % port
+        self.session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                             region_name="us-east-1")
+
+    def __enter__(self):
+        wait_http(self.endpoint + "/_overcast/health")
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait()
+
+    def client(self, name):
+        return self.session.client(name, endpoint_url=self.endpoint)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = tempfile.mkdtemp()
     image = "overcast-bench/app:%d" % os.getpid()
     build_image(work, image)
-    port = free_port()
-    log = open(os.path.join(work, "overcast.log"), "w")
-    proc = subprocess.Popen([os.path.join(root, "bin", "overcast"), "up", "--addr", "127.0.0.1:%d" % port,
-                             "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
     try:
-        endpoint = "http://127.0.0.1:%d" % port
-        wait_http(endpoint + "/_overcast/health")
-        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-        ecs = session.client("ecs", endpoint_url=endpoint)
-        ec2 = session.client("ec2", endpoint_url=endpoint)
-        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-        ecs.create_cluster(clusterName="bench")
-        ecs.register_task_definition(family="bench", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                                     cpu="256", memory="512",
-                                     containerDefinitions=[{"name": "app", "image": image,
-                                                            "portMappings": [{"containerPort": 8080}]}])
-        ecs.register_task_definition(family="bench-ec2", networkMode="bridge", requiresCompatibilities=["EC2"],
-                                     containerDefinitions=[{"name": "app", "image": image, "memory": 128,
-                                                            "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])
-        ami = ec2.describe_images(Filters=[{"Name": "name", "Values": ["al2023-ami-ecs-hvm-*"]},
-                                           {"Name": "architecture", "Values": ["x86_64"]}])["Images"][0]["ImageId"]
-        ec2.run_instances(ImageId=ami, InstanceType="t3.medium", MinCount=1, MaxCount=1,
-                          UserData="#!/bin/bash\necho ECS_CLUSTER=bench >> /etc/ecs/ecs.config\n")
-        end = time.monotonic() + 60
-        while not ecs.list_container_instances(cluster="bench")["containerInstanceArns"]:
-            if time.monotonic() > end:
-                raise RuntimeError("the instance did not join the cluster")
-            time.sleep(0.1)
-        kinds = {
-            "Fargate": lambda: overcast_round(ecs, "bench", fargate_address, taskDefinition="bench", launchType="FARGATE",
-                                              networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}}),
-            "EC2": lambda: overcast_round(ecs, "bench", binding_address, taskDefinition="bench-ec2", launchType="EC2"),
-            "docker": lambda: docker_round(image),
-        }
-        for run in kinds.values():  # warm-up: the pause image is built once
-            run()
-        started = {k: [] for k in kinds}
-        serving = {k: [] for k in kinds}
-        for _ in range(args.rounds):
-            for k, run in kinds.items():
-                r, s = run()
-                started[k].append(r)
-                serving[k].append(s)
-        med = {k: statistics.median(v) * 1000 for k, v in started.items()}
-        med_serving = {k: statistics.median(v) * 1000 for k, v in serving.items()}
-        print("| ms, median of %d rounds | Fargate RunTask | EC2 RunTask | docker run | Fargate / docker | EC2 / docker |"
-              % args.rounds)
-        print("|---|---|---|---|---|---|")
-        for name, m in (("started (RunTask -> RUNNING / docker run -d returns)", med),
-                        ("serving (until the web server answers)", med_serving)):
-            print("| %s | %.0f | %.0f | %.0f | %.2fx | %.2fx |" % (name, m["Fargate"], m["EC2"], m["docker"],
-                                                                   m["Fargate"] / m["docker"], m["EC2"] / m["docker"]))
-        print(json.dumps({k: [round(x * 1000) for x in v] for k, v in started.items()}))
+        with Overcast(work) as oc:
+            run_rounds(oc, image, args.rounds)
     finally:
-        proc.terminate()
-        proc.wait()
         subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def run_rounds(oc, image, rounds):
+    ecs = oc.client("ecs")
+    ec2 = oc.client("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    ecs.create_cluster(clusterName="bench")
+    ecs.register_task_definition(family="bench", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                                 cpu="256", memory="512",
+                                 containerDefinitions=[{"name": "app", "image": image,
+                                                        "portMappings": [{"containerPort": 8080}]}])
+    ecs.register_task_definition(family="bench-ec2", networkMode="bridge", requiresCompatibilities=["EC2"],
+                                 containerDefinitions=[{"name": "app", "image": image, "memory": 128,
+                                                        "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])
+    ami = ec2.describe_images(Filters=[{"Name": "name", "Values": ["al2023-ami-ecs-hvm-*"]},
+                                       {"Name": "architecture", "Values": ["x86_64"]}])["Images"][0]["ImageId"]
+    ec2.run_instances(ImageId=ami, InstanceType="t3.medium", MinCount=1, MaxCount=1,
+                      UserData="#!/bin/bash\necho ECS_CLUSTER=bench >> /etc/ecs/ecs.config\n")
+    end = time.monotonic() + 60
+    while not ecs.list_container_instances(cluster="bench")["containerInstanceArns"]:
+        if time.monotonic() > end:
+            raise RuntimeError("the instance did not join the cluster")
+        time.sleep(0.1)
+    kinds = {
+        "Fargate": lambda: overcast_round(ecs, "bench", fargate_address, taskDefinition="bench", launchType="FARGATE",
+                                          networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}}),
+        "EC2": lambda: overcast_round(ecs, "bench", binding_address, taskDefinition="bench-ec2", launchType="EC2"),
+        "docker": lambda: docker_round(image),
+    }
+    for run in kinds.values():  # warm-up: the pause image is built once
+        run()
+    started = {k: [] for k in kinds}
+    serving = {k: [] for k in kinds}
+    for _ in range(rounds):
+        for k, run in kinds.items():
+            r, s = run()
+            started[k].append(r)
+            serving[k].append(s)
+    med = {k: statistics.median(v) * 1000 for k, v in started.items()}
+    med_serving = {k: statistics.median(v) * 1000 for k, v in serving.items()}
+    print("| ms, median of %d rounds | Fargate RunTask | EC2 RunTask | docker run | Fargate / docker | EC2 / docker |"
+          % rounds)
+    print("|---|---|---|---|---|---|")
+    for name, m in (("started (RunTask -> RUNNING / docker run -d returns)", med),
+                    ("serving (until the web server answers)", med_serving)):
+        print("| %s | %.0f | %.0f | %.0f | %.2fx | %.2fx |" % (name, m["Fargate"], m["EC2"], m["docker"],
+                                                               m["Fargate"] / m["docker"], m["EC2"] / m["docker"]))
+    print(json.dumps({k: [round(x * 1000) for x in v] for k, v in started.items()}))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ type Service struct {
 	executionRoles  ExecutionRoles
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
+	// services is the service controller (servicecontroller.go).
+	services *controller.Controller
 }
 
 // Options are what ECS takes of the rest of overcast; every field may be
@@ -120,6 +122,14 @@ func New(env *service.Env, opts Options) *Service {
 		Keys:       s.taskKeys,
 		Resync:     time.Minute,
 		Workers:    4,
+	})
+	s.services = env.Controllers.Add(controller.Config{
+		Name:       "ecs-services",
+		Reconciler: controller.ReconcilerFunc(s.reconcileService),
+		Keys:       s.serviceKeys,
+		Resync:     time.Minute,
+		Watch:      []controller.Watch{{Pattern: taskStateChanges, Keys: serviceKeysOfTask}},
+		Workers:    2,
 	})
 	if instances != nil {
 		s.joins = env.Controllers.Add(controller.Config{

@@ -1,0 +1,429 @@
+package ecs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/ecs"
+	"overcast/internal/bus"
+	"overcast/internal/controller"
+	"overcast/internal/ecs/agent"
+	"overcast/internal/store"
+)
+
+// taskStateChanges are the events the task controller publishes; those of
+// a service's tasks wake the service controller.
+var taskStateChanges = bus.Pattern{Source: "aws.ecs", Types: []string{"ECS Task State Change"}}
+
+// serviceKeysOfTask turns a task's state change into its service's key.
+func serviceKeysOfTask(ev bus.Event) []string {
+	var detail struct {
+		Group      string `json:"group"`
+		ClusterArn string `json:"clusterArn"`
+	}
+	if json.Unmarshal(ev.Detail, &detail) != nil || !strings.HasPrefix(detail.Group, "service:") {
+		return nil
+	}
+	cluster := resourceName(detail.ClusterArn, "cluster")
+	return []string{serviceKey(scope{Account: ev.Account, Region: ev.Region}, cluster, strings.TrimPrefix(detail.Group, "service:"))}
+}
+
+func (s *Service) serviceKeys(ctx context.Context) ([]string, error) {
+	return store.TableKeys(ctx, s.Store, servicesTable)
+}
+
+// serviceTasks are a service's tasks that have not stopped, and what the
+// circuit breaker counts: by deployment ID, the tasks that stopped before
+// they ever ran or whose essential container exited.
+type serviceTasks struct {
+	active map[string][]task // by deployment ID, oldest first
+	failed map[string]int
+}
+
+func (s *Service) readServiceTasks(tx store.Tx, sc scope, sv *serviceRecord) (serviceTasks, error) {
+	st := serviceTasks{active: map[string][]task{}, failed: map[string]int{}}
+	group := serviceGroup(sv.Name)
+	err := store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(sv.Cluster + "/")}, func(_ string, t task, _ int64) error {
+		if t.Group != group {
+			return nil
+		}
+		switch {
+		case t.DesiredStatus != taskStopped:
+			st.active[t.StartedBy] = append(st.active[t.StartedBy], t)
+		case t.StopCode == agent.StopCodeTaskFailedToStart || t.StopCode == agent.StopCodeEssentialContainerExited:
+			st.failed[t.StartedBy]++
+		}
+		return nil
+	})
+	for _, ts := range st.active {
+		slices.SortFunc(ts, func(a, b task) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	}
+	return st, err
+}
+
+// unprovenFor is how long ECS waits after a task without container health
+// checks reaches RUNNING before it counts the task as healthy.
+const unprovenFor = 40 * time.Second
+
+// healthy says whether a service's task counts toward its healthy
+// minimum: HEALTHY by its essential containers' health checks, or, with
+// none, RUNNING for unprovenFor.
+func healthy(t task, now time.Time) bool {
+	if t.LastStatus != taskRunning {
+		return false
+	}
+	for _, c := range t.Definition.ContainerDefinitions {
+		if c.HealthCheck != nil && (c.Essential == nil || *c.Essential) {
+			return t.HealthStatus == "HEALTHY"
+		}
+	}
+	return t.StartedAt != nil && now.Sub(*t.StartedAt) >= unprovenFor
+}
+
+// reconcileService keeps a service's tasks at its desired count and rolls
+// its deployments: it starts tasks of the PRIMARY deployment up to the
+// maximum percent, stops older deployments' tasks down to the minimum
+// healthy percent, replaces tasks that stop, trips the circuit breaker and
+// writes the service's events.
+func (s *Service) reconcileService(ctx context.Context, key string) (controller.Result, error) {
+	sc := taskScope(key)
+	ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: sc.Account, Region: sc.Region})
+	var sv serviceRecord
+	var st serviceTasks
+	var v int64
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if v, err = store.GetJSON(tx, servicesTable, key, &sv); err != nil {
+			return err
+		}
+		st, err = s.readServiceTasks(tx, sc, &sv)
+		return err
+	})
+	if isNotFound(err) {
+		return controller.Result{}, nil
+	}
+	if err != nil || sv.Status == serviceInactive || len(sv.View.Deployments) == 0 {
+		return controller.Result{}, err
+	}
+	now := s.Now().UTC()
+	primary := &sv.View.Deployments[0]
+	desired := int(deref(sv.View.DesiredCount))
+	if sv.Status == serviceDraining {
+		desired = 0
+	}
+	daemon := deref(sv.View.SchedulingStrategy) == schedulingDaemon
+	var daemonHosts []string
+	if daemon && sv.Status == serviceActive {
+		if daemonHosts, err = s.daemonHosts(ctx, sc, &sv); err != nil {
+			return controller.Result{}, err
+		}
+		desired = len(daemonHosts)
+		sv.View.DesiredCount, primary.DesiredCount = new(int32(desired)), new(int32(desired))
+	}
+	cfg := sv.View.DeploymentConfiguration
+	maxTotal := desired * int(deref(cfg.MaximumPercent)) / 100
+	minHealthy := int(math.Ceil(float64(desired) * float64(deref(cfg.MinimumHealthyPercent)) / 100))
+
+	// The circuit breaker: enough of the PRIMARY deployment's tasks failed.
+	if cb := cfg.DeploymentCircuitBreaker; cb != nil && deref(cb.Enable) && deref(primary.RolloutState) == rolloutInProgress {
+		failed := st.failed[deref(primary.Id)]
+		primary.FailedTasks = new(int32(failed))
+		threshold := min(max(int(math.Ceil(0.5*float64(desired))), 10), 200)
+		if failed >= threshold {
+			primary.RolloutState = new(rolloutFailed)
+			primary.RolloutStateReason = new("ECS deployment circuit breaker: tasks failed to start.")
+			s.addEvent(&sv, "deployment %s deployment failed: tasks failed to start.", deref(primary.Id))
+			if deref(cb.Rollback) {
+				if last := lastCompleted(sv.View.Deployments[1:]); last != nil {
+					sv.View.TaskDefinition = last.TaskDefinition
+					primary.Status = new(deploymentActive)
+					d := s.newDeployment(&sv, now)
+					d.RolloutStateReason = new("ECS deployment circuit breaker: rolling back to deploymentId " + deref(last.Id) + ".")
+					sv.View.Deployments = append(api.Deployments{d}, sv.View.Deployments...)
+					s.addEvent(&sv, "rolling back to deployment %s.", deref(last.Id))
+					primary = &sv.View.Deployments[0]
+				}
+			}
+		}
+	}
+
+	active := 0
+	healthyCount := 0
+	for _, ts := range st.active {
+		active += len(ts)
+		for _, t := range ts {
+			if healthy(t, now) {
+				healthyCount++
+			}
+		}
+	}
+	primaryTasks := st.active[deref(primary.Id)]
+	var stops []task
+	var stopReason string
+	// Older deployments give way, down to the minimum healthy.
+	for _, d := range sv.View.Deployments[1:] {
+		for _, t := range st.active[deref(d.Id)] {
+			if healthy(t, now) {
+				if healthyCount-1 < minHealthy {
+					continue
+				}
+				healthyCount--
+			}
+			stops = append(stops, t)
+		}
+	}
+	stopReason = "Scaling activity initiated by (deployment " + deref(primary.Id) + ")"
+	// Too many of the PRIMARY's: stop the newest, unhealthy ones first.
+	if extra := len(primaryTasks) - desired; extra > 0 && !daemon {
+		byPreference := slices.Clone(primaryTasks)
+		slices.SortStableFunc(byPreference, func(a, b task) int {
+			if healthy(a, now) == healthy(b, now) {
+				return 0
+			}
+			if healthy(b, now) {
+				return -1
+			}
+			return 1
+		})
+		stops = append(stops, byPreference[:extra]...)
+	}
+	// A task its container health checks find unhealthy is replaced.
+	for _, t := range primaryTasks {
+		if t.LastStatus == taskRunning && t.HealthStatus == "UNHEALTHY" && !slices.ContainsFunc(stops, func(x task) bool { return x.ARN == t.ARN }) {
+			if err := s.stopServiceTask(ctx, sc, t, "Task failed container health checks"); err != nil {
+				return controller.Result{}, err
+			}
+			s.addEvent(&sv, "has stopped 1 running tasks: (task %s).", t.ID)
+			active--
+		}
+	}
+	if daemon {
+		for _, t := range primaryTasks {
+			if !slices.Contains(daemonHosts, t.ContainerInstanceARN) {
+				stops = append(stops, t)
+			}
+		}
+	}
+	for _, t := range stops {
+		if err := s.stopServiceTask(ctx, sc, t, stopReason); err != nil {
+			return controller.Result{}, err
+		}
+		active--
+	}
+
+	// The PRIMARY's missing tasks start, within the maximum.
+	if sv.Status == serviceActive {
+		if daemon {
+			have := map[string]bool{}
+			for _, t := range primaryTasks {
+				have[t.ContainerInstanceARN] = true
+			}
+			var missing []string
+			for _, h := range daemonHosts {
+				if !have[h] {
+					missing = append(missing, h)
+				}
+			}
+			for len(missing) > 0 {
+				n := min(len(missing), maxRunCount)
+				s.startServiceTasks(ctx, sc, &sv, primary, launch{launchType: sv.LaunchType, count: n, instances: missing[:n]})
+				missing = missing[n:]
+			}
+		} else if n := min(desired-len(primaryTasks), maxTotal-active, maxRunCount); n > 0 && deref(primary.RolloutState) != rolloutFailed {
+			s.startServiceTasks(ctx, sc, &sv, primary, launch{launchType: sv.LaunchType, count: n,
+				constraints: sv.View.PlacementConstraints, strategies: serviceStrategies(&sv)})
+		}
+	}
+
+	// Counts, and the end of deployments whose tasks are all gone.
+	running, pending := 0, 0
+	kept := sv.View.Deployments[:1]
+	for i := range sv.View.Deployments {
+		d := &sv.View.Deployments[i]
+		r, p := 0, 0
+		for _, t := range st.active[deref(d.Id)] {
+			if slices.ContainsFunc(stops, func(x task) bool { return x.ARN == t.ARN }) {
+				continue
+			}
+			if t.LastStatus == taskRunning {
+				r++
+			} else {
+				p++
+			}
+		}
+		d.RunningCount, d.PendingCount = new(int32(r)), new(int32(p))
+		running, pending = running+r, pending+p
+		if i > 0 && r+p > 0 {
+			kept = append(kept, *d)
+		}
+	}
+	sv.View.Deployments = kept
+	primary = &sv.View.Deployments[0]
+	sv.View.RunningCount, sv.View.PendingCount = new(int32(running)), new(int32(pending))
+
+	primaryHealthy := 0
+	for _, t := range st.active[deref(primary.Id)] {
+		if healthy(t, now) {
+			primaryHealthy++
+		}
+	}
+	steady := len(sv.View.Deployments) == 1 && running == desired && pending == 0 && primaryHealthy == desired
+	if steady && deref(primary.RolloutState) == rolloutInProgress {
+		primary.RolloutState = new(rolloutCompleted)
+		primary.RolloutStateReason = new("ECS deployment " + deref(primary.Id) + " completed.")
+		s.addEvent(&sv, "deployment %s deployment completed.", deref(primary.Id))
+	}
+	if steady && !sv.Steady {
+		s.addEvent(&sv, "has reached a steady state.")
+	}
+	sv.Steady = steady
+	if sv.Status == serviceDraining && running+pending == 0 {
+		sv.Status, sv.View.Status = serviceInactive, new(serviceInactive)
+	}
+	primary.UpdatedAt = new(now)
+	err = s.update(ctx, func(tx store.Tx) error {
+		var cur serviceRecord
+		cv, err := store.GetJSON(tx, servicesTable, key, &cur)
+		if err != nil {
+			return err
+		}
+		if cv != v {
+			return errServiceChanged
+		}
+		_, err = store.PutJSON(tx, servicesTable, key, sv, v)
+		return err
+	})
+	if err == errServiceChanged {
+		return controller.Result{Requeue: true}, nil
+	}
+	if err != nil {
+		return controller.Result{}, err
+	}
+	if steady || sv.Status == serviceInactive {
+		return controller.Result{RequeueAfter: 30 * time.Second}, nil
+	}
+	return controller.Result{RequeueAfter: time.Second}, nil
+}
+
+// errServiceChanged: the record changed while the controller worked (an
+// UpdateService); it looks again.
+var errServiceChanged = errors.New("ecs: the service changed")
+
+// lastCompleted is the newest deployment that completed, for a rollback.
+func lastCompleted(ds api.Deployments) *api.Deployment {
+	for i := range ds {
+		if deref(ds[i].RolloutState) == rolloutCompleted {
+			return &ds[i]
+		}
+	}
+	return nil
+}
+
+// serviceStrategies are the service's placement strategies; a REPLICA
+// service on EC2 without any spreads its tasks over Availability Zones
+// (Fargate spreads them over its subnets instead).
+func serviceStrategies(sv *serviceRecord) api.PlacementStrategies {
+	if len(sv.View.PlacementStrategy) > 0 || sv.LaunchType == launchFargate {
+		return sv.View.PlacementStrategy
+	}
+	return api.PlacementStrategies{{Type: new("spread"), Field: new("attribute:ecs.availability-zone")}}
+}
+
+// startServiceTasks runs tasks of a deployment; what cannot be placed is
+// a service event.
+func (s *Service) startServiceTasks(ctx context.Context, sc scope, sv *serviceRecord, d *api.Deployment, l launch) {
+	network := d.NetworkConfiguration
+	if network != nil && network.AwsvpcConfiguration != nil && len(network.AwsvpcConfiguration.Subnets) > 1 && l.count > 1 {
+		// An awsvpc task takes the first subnet: one at a time, each in
+		// the next subnet, the tasks spread over the subnets' zones.
+		count := l.count
+		l.count = 1
+		for range count {
+			s.startServiceTasks(ctx, sc, sv, d, l)
+		}
+		return
+	}
+	if network != nil && network.AwsvpcConfiguration != nil && len(network.AwsvpcConfiguration.Subnets) > 1 {
+		n, vpc := *network, *network.AwsvpcConfiguration
+		sv.Launched++
+		i := sv.Launched % len(vpc.Subnets)
+		vpc.Subnets = append(slices.Clone(vpc.Subnets[i:]), vpc.Subnets[:i]...)
+		n.AwsvpcConfiguration = &vpc
+		network = &n
+	}
+	propagate := deref(sv.View.PropagateTags)
+	var tags api.Tags
+	if propagate == "SERVICE" {
+		tags = sv.View.Tags
+	}
+	out, err := s.run(ctx, runRequest{cluster: new(sv.Cluster), definition: deref(d.TaskDefinition), group: new(serviceGroup(sv.Name)),
+		startedBy: d.Id, network: network, tags: tags, propagate: &propagate, execCommand: sv.View.EnableExecuteCommand}, l)
+	if err != nil {
+		s.addEvent(sv, "was unable to place a task: %s", err.Error())
+		return
+	}
+	if len(out.Failures) > 0 {
+		reasons := make([]string, 0, len(out.Failures))
+		for _, f := range out.Failures {
+			reasons = append(reasons, deref(f.Reason))
+		}
+		s.addEvent(sv, "was unable to place a task because no container instance met all of its requirements. Reasons: %s.",
+			strings.Join(slices.Compact(reasons), ", "))
+	}
+	for _, t := range out.Tasks {
+		arn := deref(t.TaskArn)
+		s.addEvent(sv, "has started 1 tasks: (task %s).", arn[strings.LastIndex(arn, "/")+1:])
+	}
+}
+
+// stopServiceTask asks one of the service's tasks to stop.
+func (s *Service) stopServiceTask(ctx context.Context, sc scope, t task, reason string) error {
+	key := taskKey(sc, t.Cluster, t.ID)
+	err := s.update(ctx, func(tx store.Tx) error {
+		cur, v, err := s.readTask(tx, key)
+		if err != nil || cur.DesiredStatus == taskStopped {
+			return err
+		}
+		cur.DesiredStatus, cur.StopCode, cur.StoppedReason = taskStopped, "ServiceSchedulerInitiated", reason
+		_, err = s.putTask(tx, sc, key, &cur, v)
+		return err
+	})
+	if isNotFound(err) {
+		return nil
+	}
+	if err == nil && s.tasks != nil {
+		s.tasks.Enqueue(key)
+	}
+	return err
+}
+
+// daemonHosts are the container instance ARNs a DAEMON service runs one
+// task on: the cluster's ACTIVE instances that meet its constraints.
+func (s *Service) daemonHosts(ctx context.Context, sc scope, sv *serviceRecord) ([]string, error) {
+	var hosts []string
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		match := func(store.Tx, scope, containerInstance) bool { return true }
+		for _, c := range sv.View.PlacementConstraints {
+			if deref(c.Type) == "memberOf" {
+				m, err := compileInstanceFilter(deref(c.Expression))
+				if err != nil {
+					return err
+				}
+				match = m
+			}
+		}
+		return store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Key(sv.Cluster + "/")}, func(_ string, ci containerInstance, _ int64) error {
+			if ci.Status == statusActive && match(tx, sc, ci) {
+				hosts = append(hosts, ci.ARN)
+			}
+			return nil
+		})
+	})
+	return hosts, err
+}
