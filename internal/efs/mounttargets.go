@@ -35,14 +35,7 @@ func getMountTarget(tx store.Tx, sc scope, id string) (*mountTarget, int64, erro
 
 // mountTargetsOf lists a file system's mount targets, of every state.
 func mountTargetsOf(tx store.Tx, sc scope, fsID string) ([]mountTarget, error) {
-	var out []mountTarget
-	err := store.ScanJSON(tx, mountTargetsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, mt mountTarget, _ int64) error {
-		if mt.FileSystemID == fsID {
-			out = append(out, mt)
-		}
-		return nil
-	})
-	return out, err
+	return store.FilterJSON(tx, mountTargetsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(mt mountTarget) bool { return mt.FileSystemID == fsID })
 }
 
 func (s *Service) CreateMountTarget(ctx context.Context, in *api.CreateMountTargetRequest) (*api.MountTargetDescription, error) {
