@@ -135,33 +135,44 @@ func (s *Service) DescribeFileSystems(ctx context.Context, in *api.DescribeFileS
 	if in.FileSystemId != nil && in.CreationToken != nil {
 		return nil, badRequest("Request cannot contain both a file system ID and a creation token.")
 	}
-	out := &api.DescribeFileSystemsResponse{Marker: in.Marker, FileSystems: api.FileSystemDescriptions{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if in.FileSystemId != nil {
-			fs, _, err := getFileSystem(tx, sc, *in.FileSystemId)
-			if err != nil {
-				return err
-			}
-			d, err := describeFileSystem(tx, sc, fs)
-			if err == nil {
-				out.FileSystems = append(out.FileSystems, *d)
-			}
-			return err
-		}
-		next, err := page(tx, fileSystemsTable, sc, in.Marker, in.MaxItems, func(fs *fileSystem) (bool, error) {
-			if in.CreationToken != nil && fs.CreationToken != *in.CreationToken {
-				return false, nil
-			}
-			d, err := describeFileSystem(tx, sc, fs)
-			if err == nil {
-				out.FileSystems = append(out.FileSystems, *d)
-			}
-			return err == nil, err
-		})
-		out.NextMarker = next
+	out := &api.DescribeFileSystemsResponse{Marker: in.Marker}
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		out.FileSystems, out.NextMarker, err = describeRecords(tx, sc, fileSystemsTable, in.FileSystemId, getFileSystem, in.Marker, in.MaxItems,
+			func(fs *fileSystem) bool { return in.CreationToken == nil || fs.CreationToken == *in.CreationToken },
+			func(fs *fileSystem) (*api.FileSystemDescription, error) { return describeFileSystem(tx, sc, fs) })
 		return err
 	})
 	return out, err
+}
+
+// describeRecords answers EFS's Describe calls: the record id names when
+// it is set (get answers for an unknown one), else the page of the scope's
+// records of table that keep accepts, each as view describes it.
+func describeRecords[T, V any](tx store.Tx, sc scope, table string, id *string, get func(store.Tx, scope, string) (*T, int64, error),
+	marker *string, maxItems *int32, keep func(*T) bool, view func(*T) (*V, error)) ([]V, *string, error) {
+	views := []V{}
+	if id != nil {
+		rec, _, err := get(tx, sc, *id)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := view(rec)
+		if err != nil {
+			return nil, nil, err
+		}
+		return append(views, *v), nil, nil
+	}
+	next, err := page(tx, table, sc, marker, maxItems, func(rec *T) (bool, error) {
+		if !keep(rec) {
+			return false, nil
+		}
+		v, err := view(rec)
+		if err == nil {
+			views = append(views, *v)
+		}
+		return err == nil, err
+	})
+	return views, next, err
 }
 
 // page visits the records of table in scope sc after the marker (an ID),

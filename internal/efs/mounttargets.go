@@ -168,35 +168,25 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 	if given != 1 {
 		return nil, badRequest("Must specify exactly one mutually exclusive parameter.")
 	}
-	out := &api.DescribeMountTargetsResponse{Marker: in.Marker, MountTargets: api.MountTargetDescriptions{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if in.MountTargetId != nil {
-			mt, _, err := getMountTarget(tx, sc, *in.MountTargetId)
-			if err == nil {
-				out.MountTargets = append(out.MountTargets, *describeMountTarget(sc, mt))
-			}
-			return err
-		}
+	out := &api.DescribeMountTargetsResponse{Marker: in.Marker}
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		fsID := deref(in.FileSystemId, "")
-		if in.AccessPointId != nil {
-			ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
-			if err != nil {
+		if in.MountTargetId == nil {
+			if in.AccessPointId != nil {
+				ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
+				if err != nil {
+					return err
+				}
+				fsID = ap.FileSystemID
+			}
+			if _, _, err := getFileSystem(tx, sc, fsID); err != nil {
 				return err
 			}
-			fsID = ap.FileSystemID
-		}
-		if _, _, err := getFileSystem(tx, sc, fsID); err != nil {
-			return err
 		}
 		max := deref(in.MaxItems, defaultMountTargetItems)
-		next, err := page(tx, mountTargetsTable, sc, in.Marker, &max, func(mt *mountTarget) (bool, error) {
-			if mt.FileSystemID != fsID {
-				return false, nil
-			}
-			out.MountTargets = append(out.MountTargets, *describeMountTarget(sc, mt))
-			return true, nil
-		})
-		out.NextMarker = next
+		out.MountTargets, out.NextMarker, err = describeRecords(tx, sc, mountTargetsTable, in.MountTargetId, getMountTarget, in.Marker, &max,
+			func(mt *mountTarget) bool { return mt.FileSystemID == fsID },
+			func(mt *mountTarget) (*api.MountTargetDescription, error) { return describeMountTarget(sc, mt), nil })
 		return err
 	})
 	return out, err
