@@ -11,7 +11,7 @@ import (
 
 func getAccessPoint(tx store.Tx, sc scope, id string) (*accessPoint, int64, error) {
 	var ap accessPoint
-	version, err := getRecord(tx, accessPointsTable, sc, id, &ap, accessPointNotFound)
+	version, err := getRecord(tx, accessPointKind, sc, id, &ap)
 	return &ap, version, err
 }
 
@@ -122,5 +122,5 @@ func (s *Service) DescribeAccessPoints(ctx context.Context, in *api.DescribeAcce
 }
 
 func (s *Service) DeleteAccessPoint(ctx context.Context, in *api.DeleteAccessPointRequest) error {
-	return s.deleteRecord(ctx, accessPointsTable, kindAccessPoint, *in.AccessPointId, accessPointNotFound, nil)
+	return s.deleteRecord(ctx, accessPointKind, *in.AccessPointId, nil)
 }

@@ -16,18 +16,19 @@ const (
 	emptySize = 6144
 )
 
-// getRecord reads the record key of table into v, or answers notFound.
-func getRecord(tx store.Tx, table string, sc scope, id string, v any, notFound func(string) error) (int64, error) {
-	version, err := store.GetJSON(tx, table, sc.Key(id), v)
+// getRecord reads the record id of a kind into v, or answers the kind's
+// notFound.
+func getRecord(tx store.Tx, kind recordKind, sc scope, id string, v any) (int64, error) {
+	version, err := store.GetJSON(tx, kind.table, sc.Key(id), v)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, notFound(id)
+		return 0, kind.notFound(id)
 	}
 	return version, err
 }
 
 func getFileSystem(tx store.Tx, sc scope, id string) (*fileSystem, int64, error) {
 	var fs fileSystem
-	version, err := getRecord(tx, fileSystemsTable, sc, id, &fs, fileSystemNotFound)
+	version, err := getRecord(tx, fileSystemKind, sc, id, &fs)
 	return &fs, version, err
 }
 
@@ -242,7 +243,7 @@ func (s *Service) UpdateFileSystem(ctx context.Context, in *api.UpdateFileSystem
 
 func (s *Service) DeleteFileSystem(ctx context.Context, in *api.DeleteFileSystemRequest) error {
 	id := *in.FileSystemId
-	return s.deleteRecord(ctx, fileSystemsTable, kindFileSystem, id, fileSystemNotFound, func(tx store.Tx, sc scope) error {
+	return s.deleteRecord(ctx, fileSystemKind, id, func(tx store.Tx, sc scope) error {
 		mounts, err := mountTargetsOf(tx, sc, id)
 		if err == nil && len(mounts) > 0 {
 			err = fileSystemInUse(id)

@@ -29,7 +29,7 @@ func (defaultSubnets) Subnet(ctx context.Context, account, region, subnetID stri
 
 func getMountTarget(tx store.Tx, sc scope, id string) (*mountTarget, int64, error) {
 	var mt mountTarget
-	version, err := getRecord(tx, mountTargetsTable, sc, id, &mt, mountTargetNotFound)
+	version, err := getRecord(tx, mountTargetKind, sc, id, &mt)
 	return &mt, version, err
 }
 
@@ -193,7 +193,7 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 }
 
 func (s *Service) DeleteMountTarget(ctx context.Context, in *api.DeleteMountTargetRequest) error {
-	return s.deleteRecord(ctx, mountTargetsTable, kindMountTarget, *in.MountTargetId, mountTargetNotFound, nil)
+	return s.deleteRecord(ctx, mountTargetKind, *in.MountTargetId, nil)
 }
 
 func (s *Service) DescribeMountTargetSecurityGroups(ctx context.Context, in *api.DescribeMountTargetSecurityGroupsRequest) (*api.DescribeMountTargetSecurityGroupsResponse, error) {
