@@ -113,7 +113,7 @@ func (s *Service) DescribeAccessPoints(ctx context.Context, in *api.DescribeAcce
 				return err
 			}
 		}
-		out.AccessPoints, out.NextToken, err = describeRecords(tx, sc, accessPointsTable, in.AccessPointId, getAccessPoint, in.NextToken, in.MaxResults,
+		out.AccessPoints, out.NextToken, err = describeRecords(tx, sc, accessPointKind, in.AccessPointId, in.NextToken, in.MaxResults,
 			func(ap *accessPoint) bool { return in.FileSystemId == nil || ap.FileSystemID == *in.FileSystemId },
 			func(ap *accessPoint) (*api.AccessPointDescription, error) { return describeAccessPoint(sc, ap), nil })
 		return err

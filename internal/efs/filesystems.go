@@ -138,7 +138,7 @@ func (s *Service) DescribeFileSystems(ctx context.Context, in *api.DescribeFileS
 	}
 	out := &api.DescribeFileSystemsResponse{Marker: in.Marker}
 	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		out.FileSystems, out.NextMarker, err = describeRecords(tx, sc, fileSystemsTable, in.FileSystemId, getFileSystem, in.Marker, in.MaxItems,
+		out.FileSystems, out.NextMarker, err = describeRecords(tx, sc, fileSystemKind, in.FileSystemId, in.Marker, in.MaxItems,
 			func(fs *fileSystem) bool { return in.CreationToken == nil || fs.CreationToken == *in.CreationToken },
 			func(fs *fileSystem) (*api.FileSystemDescription, error) { return describeFileSystem(tx, sc, fs) })
 		return err
@@ -146,24 +146,24 @@ func (s *Service) DescribeFileSystems(ctx context.Context, in *api.DescribeFileS
 	return out, err
 }
 
-// describeRecords answers EFS's Describe calls: the record id names when
-// it is set (get answers for an unknown one), else the page of the scope's
-// records of table that keep accepts, each as view describes it.
-func describeRecords[T, V any](tx store.Tx, sc scope, table string, id *string, get func(store.Tx, scope, string) (*T, int64, error),
-	marker *string, maxItems *int32, keep func(*T) bool, view func(*T) (*V, error)) ([]V, *string, error) {
+// describeRecords answers EFS's Describe calls: the record of the kind id
+// names when it is set, else the page of the scope's records of the kind
+// that keep accepts, each as view describes it.
+func describeRecords[T, V any](tx store.Tx, sc scope, kind recordKind, id *string, marker *string, maxItems *int32,
+	keep func(*T) bool, view func(*T) (*V, error)) ([]V, *string, error) {
 	views := []V{}
 	if id != nil {
-		rec, _, err := get(tx, sc, *id)
-		if err != nil {
+		var rec T
+		if _, err := getRecord(tx, kind, sc, *id, &rec); err != nil {
 			return nil, nil, err
 		}
-		v, err := view(rec)
+		v, err := view(&rec)
 		if err != nil {
 			return nil, nil, err
 		}
 		return append(views, *v), nil, nil
 	}
-	next, err := page(tx, table, sc, marker, maxItems, func(rec *T) (bool, error) {
+	next, err := page(tx, kind.table, sc, marker, maxItems, func(rec *T) (bool, error) {
 		if !keep(rec) {
 			return false, nil
 		}

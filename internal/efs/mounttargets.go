@@ -184,7 +184,7 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 			}
 		}
 		max := deref(in.MaxItems, defaultMountTargetItems)
-		out.MountTargets, out.NextMarker, err = describeRecords(tx, sc, mountTargetsTable, in.MountTargetId, getMountTarget, in.Marker, &max,
+		out.MountTargets, out.NextMarker, err = describeRecords(tx, sc, mountTargetKind, in.MountTargetId, in.Marker, &max,
 			func(mt *mountTarget) bool { return mt.FileSystemID == fsID },
 			func(mt *mountTarget) (*api.MountTargetDescription, error) { return describeMountTarget(sc, mt), nil })
 		return err
