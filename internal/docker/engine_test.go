@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
 )
 
 func TestVersion(t *testing.T) {
@@ -253,18 +253,7 @@ func TestServePublished(t *testing.T) {
 	}
 
 	url := fmt.Sprintf("http://127.0.0.1:%d/env?name=GREETING", c.Ports[0].HostPort)
-	var body string
-	waitFor(t, "the published port to answer", func() bool {
-		resp, err := http.Get(url)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		body = string(b)
-		return resp.StatusCode == http.StatusOK
-	})
-	if body != "hello, host" {
+	if body := dockertest.Get(t, url); body != "hello, host" {
 		t.Errorf("GET %s: got %q, want %q", url, body, "hello, host")
 	}
 

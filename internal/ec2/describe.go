@@ -162,6 +162,34 @@ func describe[T any](items []T, fs fields[T], filters []api.Filter, token *strin
 	return page, next, nil
 }
 
+// describeViews is describe for the calls that page resources by ID,
+// with MaxResults from 5 to 1000, answering each as view shows it.
+func describeViews[T, V any](items []T, fs fields[T], filters []api.Filter, token *string, maxResults *int32,
+	id func(T) string, view func(T) V) ([]V, *string, error) {
+	page, next, err := describe(items, fs, filters, token, maxResults, id, 5, 1000)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := make([]V, 0, len(page))
+	for _, it := range page {
+		views = append(views, view(it))
+	}
+	return views, next, nil
+}
+
+// describing is how the Describe calls of the default network's resources
+// start: the caller's scope, the IDs asked for checked against prefix
+// (malformedCode when one is not an ID), and the scope's default network,
+// made on first use.
+func (s *Service) describing(ctx context.Context, ids []string, prefix, malformedCode string) (scope, defaults, error) {
+	sc := scopeOf(ctx)
+	if err := checkIDs(ids, prefix, malformedCode); err != nil {
+		return sc, defaults{}, err
+	}
+	d, err := s.ensureDefaults(ctx, sc)
+	return sc, d, err
+}
+
 func matchesAll[T any](it T, fs fields[T], filters []api.Filter) bool {
 	for _, f := range filters {
 		values, _ := fs.lookup(it, derefString(f.Name))
@@ -215,14 +243,10 @@ func derefString(p *string) string {
 // loadAll reads the scope's records of a table: all of them, or those ids
 // name, failing with notFoundCode for the ones that do not exist.
 func loadAll[T any](tx store.Tx, table string, sc scope, ids []string, notFoundCode, what string) ([]T, error) {
-	var out []T
 	if len(ids) == 0 {
-		err := store.ScanJSON(tx, table, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, v T, _ int64) error {
-			out = append(out, v)
-			return nil
-		})
-		return out, err
+		return store.FilterJSON[T](tx, table, store.ScanOptions{Prefix: sc.Prefix()}, nil)
 	}
+	var out []T
 	var missing []string
 	for _, id := range dedupe(ids) {
 		var v T

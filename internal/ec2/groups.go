@@ -227,11 +227,7 @@ func groupInUse(tx store.Tx, sc scope, id string) (bool, error) {
 
 // DescribeSecurityGroups lists the scope's security groups.
 func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSecurityGroupsRequest) (*api.DescribeSecurityGroupsResult, error) {
-	sc := scopeOf(ctx)
-	if err := checkIDs(in.GroupIds, "sg", "InvalidGroupId.Malformed"); err != nil {
-		return nil, err
-	}
-	d, err := s.ensureDefaults(ctx, sc)
+	sc, d, err := s.describing(ctx, in.GroupIds, "sg", "InvalidGroupId.Malformed")
 	if err != nil {
 		return nil, err
 	}
@@ -270,18 +266,17 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSe
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := describe(groups, groupFilter(sc), in.Filters, in.NextToken, in.MaxResults, func(g group) string { return g.ID }, 5, 1000)
+	views, next, err := describeViews(groups, groupFilter(sc), in.Filters, in.NextToken, in.MaxResults, func(g group) string { return g.ID },
+		func(g group) api.SecurityGroup {
+			return api.SecurityGroup{GroupId: new(g.ID), GroupName: new(g.Name),
+				Description: new(g.Description), VpcId: new(g.VPCID), OwnerId: new(sc.Account),
+				SecurityGroupArn: new(sc.ARN("ec2", "security-group/"+g.ID)), Tags: apiTags(g.Tags),
+				IpPermissions: permissions(sc, g.VPCID, g.Ingress), IpPermissionsEgress: permissions(sc, g.VPCID, g.Egress)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeSecurityGroupsResult{NextToken: next, SecurityGroups: api.SecurityGroupList{}}
-	for _, g := range page {
-		out.SecurityGroups = append(out.SecurityGroups, api.SecurityGroup{GroupId: new(g.ID), GroupName: new(g.Name),
-			Description: new(g.Description), VpcId: new(g.VPCID), OwnerId: new(sc.Account),
-			SecurityGroupArn: new(sc.ARN("ec2", "security-group/"+g.ID)), Tags: apiTags(g.Tags),
-			IpPermissions: permissions(sc, g.VPCID, g.Ingress), IpPermissionsEgress: permissions(sc, g.VPCID, g.Egress)})
-	}
-	return out, nil
+	return &api.DescribeSecurityGroupsResult{NextToken: next, SecurityGroups: views}, nil
 }
 
 func groupFilter(sc scope) fields[group] {

@@ -316,13 +316,7 @@ func groupRefs(tx store.Tx, sc scope, ids []string) ([]groupRef, error) {
 }
 
 func byClientToken(tx store.Tx, sc scope, token string) ([]instance, error) {
-	var out []instance
-	err := store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, i instance, _ int64) error {
-		if i.ClientToken == token {
-			out = append(out, i)
-		}
-		return nil
-	})
+	out, err := store.FilterJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Prefix()}, func(i instance) bool { return i.ClientToken == token })
 	slices.SortFunc(out, func(a, b instance) int { return int(a.LaunchIndex - b.LaunchIndex) })
 	return out, err
 }
@@ -593,19 +587,18 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, in *api.DescribeIn
 	if !derefBool(in.IncludeAllInstances) {
 		list = slices.DeleteFunc(list, func(i instance) bool { return i.State != stateRunning })
 	}
-	page, next, err := describe(list, statusFilters, in.Filters, in.NextToken, in.MaxResults, func(i instance) string { return i.ID }, 5, 1000)
+	views, next, err := describeViews(list, statusFilters, in.Filters, in.NextToken, in.MaxResults, func(i instance) string { return i.ID },
+		func(i instance) api.InstanceStatus {
+			return api.InstanceStatus{InstanceId: new(i.ID),
+				AvailabilityZone: new(i.Zone), AvailabilityZoneId: new(zoneID(i.Zone)), InstanceState: apiState(i.State),
+				InstanceStatus: statusSummary(i, "reachability"), SystemStatus: statusSummary(i, "reachability"),
+				AttachedEbsStatus: &api.EbsStatusSummary{Status: new(checkStatus(i)), Details: api.EbsStatusDetailsList{}},
+				Events:            api.InstanceStatusEventList{}}
+		})
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeInstanceStatusResult{NextToken: next, InstanceStatuses: api.InstanceStatusList{}}
-	for _, i := range page {
-		out.InstanceStatuses = append(out.InstanceStatuses, api.InstanceStatus{InstanceId: new(i.ID),
-			AvailabilityZone: new(i.Zone), AvailabilityZoneId: new(zoneID(i.Zone)), InstanceState: apiState(i.State),
-			InstanceStatus: statusSummary(i, "reachability"), SystemStatus: statusSummary(i, "reachability"),
-			AttachedEbsStatus: &api.EbsStatusSummary{Status: new(checkStatus(i)), Details: api.EbsStatusDetailsList{}},
-			Events:            api.InstanceStatusEventList{}})
-	}
-	return out, nil
+	return &api.DescribeInstanceStatusResult{NextToken: next, InstanceStatuses: views}, nil
 }
 
 func checkStatus(i instance) string {

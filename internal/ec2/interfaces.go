@@ -216,16 +216,13 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, in *api.Describ
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := describe(list, interfaceFilter(sc, names), in.Filters, in.NextToken, in.MaxResults,
-		func(n networkInterface) string { return n.ID }, 5, 1000)
+	views, next, err := describeViews(list, interfaceFilter(sc, names), in.Filters, in.NextToken, in.MaxResults,
+		func(n networkInterface) string { return n.ID },
+		func(n networkInterface) api.NetworkInterface { return *interfaceView(sc, n, names) })
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeNetworkInterfacesResult{NextToken: next, NetworkInterfaces: api.NetworkInterfaceList{}}
-	for _, n := range page {
-		out.NetworkInterfaces = append(out.NetworkInterfaces, *interfaceView(sc, n, names))
-	}
-	return out, nil
+	return &api.DescribeNetworkInterfacesResult{NextToken: next, NetworkInterfaces: views}, nil
 }
 
 func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInterface] {

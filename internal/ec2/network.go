@@ -194,11 +194,7 @@ func zoneID(zone string) string {
 
 // DescribeVpcs lists the scope's VPCs.
 func (s *Service) DescribeVpcs(ctx context.Context, in *api.DescribeVpcsRequest) (*api.DescribeVpcsResult, error) {
-	sc := scopeOf(ctx)
-	if err := checkIDs(in.VpcIds, "vpc", "InvalidVpcID.Malformed"); err != nil {
-		return nil, err
-	}
-	d, err := s.ensureDefaults(ctx, sc)
+	sc, d, err := s.describing(ctx, in.VpcIds, "vpc", "InvalidVpcID.Malformed")
 	if err != nil {
 		return nil, err
 	}
@@ -210,19 +206,18 @@ func (s *Service) DescribeVpcs(ctx context.Context, in *api.DescribeVpcsRequest)
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := describe(vpcs, vpcFilter(sc, d), in.Filters, in.NextToken, in.MaxResults, func(v vpc) string { return v.ID }, 5, 1000)
+	views, next, err := describeViews(vpcs, vpcFilter(sc, d), in.Filters, in.NextToken, in.MaxResults, func(v vpc) string { return v.ID },
+		func(v vpc) api.Vpc {
+			return api.Vpc{VpcId: new(v.ID), CidrBlock: new(v.CIDR), State: new("available"),
+				OwnerId: new(sc.Account), IsDefault: new(v.Default), InstanceTenancy: new("default"),
+				DhcpOptionsId: new("dopt-" + v.ID[4:12]), Tags: apiTags(v.Tags),
+				CidrBlockAssociationSet: api.VpcCidrBlockAssociationSet{{AssociationId: new("vpc-cidr-assoc-" + v.ID[4:]),
+					CidrBlock: new(v.CIDR), CidrBlockState: &api.VpcCidrBlockState{State: new("associated")}}}}
+		})
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeVpcsResult{NextToken: next, Vpcs: api.VpcList{}}
-	for _, v := range page {
-		out.Vpcs = append(out.Vpcs, api.Vpc{VpcId: new(v.ID), CidrBlock: new(v.CIDR), State: new("available"),
-			OwnerId: new(sc.Account), IsDefault: new(v.Default), InstanceTenancy: new("default"),
-			DhcpOptionsId: new("dopt-" + v.ID[4:12]), Tags: apiTags(v.Tags),
-			CidrBlockAssociationSet: api.VpcCidrBlockAssociationSet{{AssociationId: new("vpc-cidr-assoc-" + v.ID[4:]),
-				CidrBlock: new(v.CIDR), CidrBlockState: &api.VpcCidrBlockState{State: new("associated")}}}})
-	}
-	return out, nil
+	return &api.DescribeVpcsResult{NextToken: next, Vpcs: views}, nil
 }
 
 func vpcFilter(sc scope, d defaults) fields[vpc] {
@@ -243,16 +238,13 @@ func vpcFilter(sc scope, d defaults) fields[vpc] {
 
 // DescribeSubnets lists the scope's subnets.
 func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRequest) (*api.DescribeSubnetsResult, error) {
-	sc := scopeOf(ctx)
-	if err := checkIDs(in.SubnetIds, "subnet", "InvalidSubnetID.Malformed"); err != nil {
-		return nil, err
-	}
-	if _, err := s.ensureDefaults(ctx, sc); err != nil {
+	sc, _, err := s.describing(ctx, in.SubnetIds, "subnet", "InvalidSubnetID.Malformed")
+	if err != nil {
 		return nil, err
 	}
 	var subnets []subnet
 	free := map[string]int{}
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) (err error) {
 		subnets, err = loadAll[subnet](tx, subnetsTable, sc, in.SubnetIds, "InvalidSubnetID.NotFound", "subnet")
 		for _, sn := range subnets {
 			if err == nil {
@@ -264,22 +256,21 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRe
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := describe(subnets, subnetFilter(sc), in.Filters, in.NextToken, in.MaxResults, func(sn subnet) string { return sn.ID }, 5, 1000)
+	views, next, err := describeViews(subnets, subnetFilter(sc), in.Filters, in.NextToken, in.MaxResults, func(sn subnet) string { return sn.ID },
+		func(sn subnet) api.Subnet {
+			return api.Subnet{SubnetId: new(sn.ID), VpcId: new(sn.VPCID), CidrBlock: new(sn.CIDR),
+				State: new("available"), AvailabilityZone: new(sn.Zone), AvailabilityZoneId: new(zoneID(sn.Zone)),
+				AvailableIpAddressCount: new(int32(free[sn.ID])), DefaultForAz: new(sn.Default), MapPublicIpOnLaunch: new(false),
+				OwnerId: new(sc.Account), SubnetArn: new(sc.ARN("ec2", "subnet/"+sn.ID)), Tags: apiTags(sn.Tags),
+				AssignIpv6AddressOnCreation: new(false), MapCustomerOwnedIpOnLaunch: new(false), EnableDns64: new(false),
+				Ipv6Native: new(false), Ipv6CidrBlockAssociationSet: api.SubnetIpv6CidrBlockAssociationSet{},
+				PrivateDnsNameOptionsOnLaunch: &api.PrivateDnsNameOptionsOnLaunch{HostnameType: new("ip-name"),
+					EnableResourceNameDnsARecord: new(false), EnableResourceNameDnsAAAARecord: new(false)}}
+		})
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeSubnetsResult{NextToken: next, Subnets: api.SubnetList{}}
-	for _, sn := range page {
-		out.Subnets = append(out.Subnets, api.Subnet{SubnetId: new(sn.ID), VpcId: new(sn.VPCID), CidrBlock: new(sn.CIDR),
-			State: new("available"), AvailabilityZone: new(sn.Zone), AvailabilityZoneId: new(zoneID(sn.Zone)),
-			AvailableIpAddressCount: new(int32(free[sn.ID])), DefaultForAz: new(sn.Default), MapPublicIpOnLaunch: new(false),
-			OwnerId: new(sc.Account), SubnetArn: new(sc.ARN("ec2", "subnet/"+sn.ID)), Tags: apiTags(sn.Tags),
-			AssignIpv6AddressOnCreation: new(false), MapCustomerOwnedIpOnLaunch: new(false), EnableDns64: new(false),
-			Ipv6Native: new(false), Ipv6CidrBlockAssociationSet: api.SubnetIpv6CidrBlockAssociationSet{},
-			PrivateDnsNameOptionsOnLaunch: &api.PrivateDnsNameOptionsOnLaunch{HostnameType: new("ip-name"),
-				EnableResourceNameDnsARecord: new(false), EnableResourceNameDnsAAAARecord: new(false)}})
-	}
-	return out, nil
+	return &api.DescribeSubnetsResult{NextToken: next, Subnets: views}, nil
 }
 
 func subnetFilter(sc scope) fields[subnet] {

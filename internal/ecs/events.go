@@ -3,51 +3,22 @@ package ecs
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
-	api "overcast/internal/api/ecs"
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/store"
 )
 
-// instanceChange is the detail of ECS's "ECS Container Instance State
-// Change" event, as EventBridge rules match it.
-type instanceChange struct {
-	AgentConnected       bool              `json:"agentConnected"`
-	Attributes           []changeAttribute `json:"attributes"`
-	ClusterArn           string            `json:"clusterArn"`
-	ContainerInstanceArn string            `json:"containerInstanceArn"`
-	EC2InstanceID        string            `json:"ec2InstanceId,omitempty"`
-	RegisteredResources  []changeResource  `json:"registeredResources"`
-	RemainingResources   []changeResource  `json:"remainingResources"`
-	Status               string            `json:"status"`
-	Version              int64             `json:"version"`
-	VersionInfo          map[string]string `json:"versionInfo"`
-	UpdatedAt            time.Time         `json:"updatedAt"`
-}
-
-type changeAttribute struct {
-	Name  string `json:"name"`
-	Value string `json:"value,omitempty"`
-}
-
-type changeResource struct {
-	Name           string   `json:"name"`
-	Type           string   `json:"type"`
-	IntegerValue   int32    `json:"integerValue,omitempty"`
-	StringSetValue []string `json:"stringSetValue,omitempty"`
-}
-
-func changeResources(rs api.Resources) []changeResource {
-	out := make([]changeResource, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, changeResource{Name: deref(r.Name), Type: deref(r.Type), IntegerValue: deref(r.IntegerValue), StringSetValue: r.StringSetValue})
-	}
-	return out
-}
+// instanceChangeMembers are the members of a container instance, as the
+// API shows it, that the detail of ECS's "ECS Container Instance State
+// Change" event carries, with clusterArn and updatedAt.
+var instanceChangeMembers = []string{"agentConnected", "attributes", "containerInstanceArn", "ec2InstanceId",
+	"registeredResources", "remainingResources", "status", "version", "versionInfo"}
 
 // publishInstanceChange publishes a container instance's state, in the
 // transaction that changed it.
@@ -56,23 +27,20 @@ func (s *Service) publishInstanceChange(tx store.Tx, sc scope, ci containerInsta
 	if err != nil {
 		return err
 	}
-	detail := instanceChange{AgentConnected: ci.AgentConnected, ClusterArn: clusterARN(sc, ci.Cluster),
-		ContainerInstanceArn: ci.ARN, EC2InstanceID: ci.EC2InstanceID, Status: ci.Status, Version: ci.Version,
-		RegisteredResources: changeResources(view.RegisteredResources), RemainingResources: changeResources(view.RemainingResources),
-		Attributes: make([]changeAttribute, 0, len(ci.Attributes)), UpdatedAt: s.Now().UTC()}
-	for _, a := range ci.Attributes {
-		detail.Attributes = append(detail.Attributes, changeAttribute{Name: a.Name, Value: a.Value})
-	}
-	if v := ci.VersionInfo; v != nil {
-		detail.VersionInfo = map[string]string{"agentHash": deref(v.AgentHash), "agentVersion": deref(v.AgentVersion), "dockerVersion": deref(v.DockerVersion)}
-	}
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return err
-	}
-	// The transaction carries the event: Publish needs no context of its own.
-	return s.Bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Container Instance State Change",
-		Account: sc.Account, Region: sc.Region, Resources: []string{ci.ARN}, Detail: b})
+	return s.publishChange(tx, sc, "ECS Container Instance State Change", ci.ARN, view, func(detail map[string]any) {
+		maps.DeleteFunc(detail, func(member string, _ any) bool { return !slices.Contains(instanceChangeMembers, member) })
+		detail["clusterArn"] = clusterARN(sc, ci.Cluster)
+		// The event's resources leave out the values they do not have,
+		// which the API shows as zeros.
+		for _, member := range []string{"registeredResources", "remainingResources"} {
+			resources, _ := detail[member].([]any)
+			for _, r := range resources {
+				if r, ok := r.(map[string]any); ok {
+					maps.DeleteFunc(r, func(_ string, v any) bool { return isZero(v) })
+				}
+			}
+		}
+	})
 }
 
 // publishTaskChange publishes an "ECS Task State Change" event whose
@@ -80,9 +48,20 @@ func (s *Service) publishInstanceChange(tx store.Tx, sc scope, ci containerInsta
 // changed it.
 func (s *Service) publishTaskChange(tx store.Tx, sc scope, t *task) error {
 	view := t.view(sc, false)
+	return s.publishChange(tx, sc, "ECS Task State Change", t.ARN, &view, nil)
+}
+
+// publishChange publishes an event of the detail type about the resource
+// arn, in the transaction tx. Its detail is view, a generated shape, as the
+// API shows it, with edit's changes (when edit is set), timestamps in ISO
+// 8601 and updatedAt.
+func (s *Service) publishChange(tx store.Tx, sc scope, detailType, arn string, view any, edit func(detail map[string]any)) error {
 	var detail map[string]any
-	if err := json.Unmarshal(awsproto.EncodeJSON(&view), &detail); err != nil {
+	if err := json.Unmarshal(awsproto.EncodeJSON(view), &detail); err != nil {
 		return err
+	}
+	if edit != nil {
+		edit(detail)
 	}
 	isoTimes(detail)
 	detail["updatedAt"] = s.Now().UTC().Format("2006-01-02T15:04:05.000Z")
@@ -90,8 +69,20 @@ func (s *Service) publishTaskChange(tx store.Tx, sc scope, t *task) error {
 	if err != nil {
 		return err
 	}
-	return s.Bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: "ECS Task State Change",
-		Account: sc.Account, Region: sc.Region, Resources: []string{t.ARN}, Detail: b})
+	// The transaction carries the event: Publish needs no context of its own.
+	return s.Bus.Publish(context.Background(), tx, bus.Event{Source: "aws.ecs", Type: detailType,
+		Account: sc.Account, Region: sc.Region, Resources: []string{arn}, Detail: b})
+}
+
+// isZero says whether v, a decoded JSON value, is 0 or an empty list.
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case float64:
+		return v == 0
+	case []any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // isoTimes rewrites the API's epoch-second timestamps (the members named

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -193,19 +194,9 @@ func TestJoinsSurviveRestart(t *testing.T) {
 
 func TestContainerInstanceChangesArePublished(t *testing.T) {
 	s, ec2, env := startJoins(t)
-	var mu sync.Mutex
-	var seen []instanceChange
+	events := make(chan bus.Event, 16)
 	sub, err := env.Bus.Subscribe(context.Background(), "test", bus.Pattern{Source: "aws.ecs", Types: []string{"ECS Container Instance State Change"}},
-		func(_ context.Context, ev bus.Event) error {
-			var d instanceChange
-			if err := json.Unmarshal(ev.Detail, &d); err != nil {
-				return err
-			}
-			mu.Lock()
-			seen = append(seen, d)
-			mu.Unlock()
-			return nil
-		})
+		func(_ context.Context, ev bus.Event) error { events <- ev; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,13 +208,25 @@ func TestContainerInstanceChangesArePublished(t *testing.T) {
 		ContainerInstances: []string{arn}, Status: new(statusDraining)}); err != nil {
 		t.Fatal(err)
 	}
-	servicetest.WaitFor(t, "two state changes", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(seen) == 2
-	})
+	servicetest.WaitFor(t, "two state changes", func() bool { return len(events) == 2 })
+	// The detail has the API's names, not registeredAt, and resources
+	// without the zeros the API shows.
+	var seen [2]struct {
+		Status, ContainerInstanceArn, ClusterArn, Ec2InstanceId, UpdatedAt string
+		Version                                                            int64
+		RegisteredResources                                                []json.RawMessage
+		RegisteredAt                                                       any
+	}
+	for i := range seen {
+		if err := json.Unmarshal((<-events).Detail, &seen[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cpu := `{"integerValue":2048,"name":"CPU","type":"INTEGER"}`
 	if seen[0].Status != statusActive || seen[1].Status != statusDraining || seen[1].Version != seen[0].Version+1 ||
-		seen[0].ContainerInstanceArn != arn || seen[0].EC2InstanceID != "i-6" || len(seen[0].RegisteredResources) != 4 {
+		seen[0].ContainerInstanceArn != arn || seen[0].Ec2InstanceId != "i-6" || !strings.HasSuffix(seen[0].ClusterArn, ":cluster/default") ||
+		seen[0].UpdatedAt == "" || seen[0].RegisteredAt != nil ||
+		len(seen[0].RegisteredResources) != 4 || string(seen[0].RegisteredResources[0]) != cpu {
 		t.Errorf("state changes: got %+v", seen)
 	}
 }

@@ -9,20 +9,15 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecs"
-	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
 )
 
 // The task and service controllers write their records in tasksTable and
 // servicesTable; clusters and container instances count from them.
 func TestCountsDeriveFromTasksAndServices(t *testing.T) {
-	env := servicetest.Env(t)
-	s := New(env, Options{})
+	env, s := withCluster(t, "c")
 	ctx := context.Background()
 	sc := overcast.ScopeOf(ctx)
-	if _, err := s.CreateCluster(ctx, &api.CreateClusterRequest{ClusterName: new("c")}); err != nil {
-		t.Fatal(err)
-	}
 	reg, err := s.RegisterContainerInstance(ctx, &api.RegisterContainerInstanceRequest{Cluster: new("c"),
 		TotalResources: api.Resources{{Name: new("CPU"), IntegerValue: new(int32(2048))}, {Name: new("MEMORY"), IntegerValue: new(int32(4096))}}})
 	if err != nil {

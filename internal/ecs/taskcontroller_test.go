@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecs"
+	"overcast/internal/service"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
 )
@@ -59,6 +60,17 @@ func TestTaskHostAddress(t *testing.T) {
 			t.Errorf("%s: got %q (%v), want %q", tt.name, spec.HostIP, err, tt.want)
 		}
 	}
+}
+
+// withCluster is the service on a fresh environment, with one cluster.
+func withCluster(t *testing.T, cluster string) (*service.Env, *Service) {
+	t.Helper()
+	env := servicetest.Env(t)
+	s := New(env, Options{})
+	if _, err := s.CreateCluster(context.Background(), &api.CreateClusterRequest{ClusterName: &cluster}); err != nil {
+		t.Fatal(err)
+	}
+	return env, s
 }
 
 // An awsvpc task gets its ENI while PROVISIONING, and gives it back
@@ -131,13 +143,9 @@ func TestTaskInterfaceLifecycle(t *testing.T) {
 }
 
 func TestListTasksFiltersAndPages(t *testing.T) {
-	env := servicetest.Env(t)
-	s := New(env, Options{})
+	env, s := withCluster(t, "c")
 	ctx := context.Background()
 	sc := overcast.ScopeOf(ctx)
-	if _, err := s.CreateCluster(ctx, &api.CreateClusterRequest{ClusterName: new("c")}); err != nil {
-		t.Fatal(err)
-	}
 	put := func(id, family, startedBy, desired, launch string) string {
 		tk := task{ID: id, ARN: taskARN(sc, "c", id), Cluster: "c", DesiredStatus: desired, LaunchType: launch, StartedBy: startedBy,
 			Definition: api.TaskDefinition{Family: new(family)}}

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -162,23 +160,6 @@ func (e *taskEnv) waitStopped(t *testing.T, cluster, arn string) types.Task {
 	return e.describe(t, cluster, arn)
 }
 
-// get is the body of url, or "" once attempts have failed.
-func get(t *testing.T, url string) string {
-	t.Helper()
-	var body string
-	awstest.WaitFor(t, "an answer from "+url, func() bool {
-		resp, err := http.Get(url)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		body = string(b)
-		return resp.StatusCode == http.StatusOK
-	})
-	return body
-}
-
 // awsvpc is a network configuration in one of EC2's default subnets.
 func (e *taskEnv) awsvpc(t *testing.T) *types.NetworkConfiguration { return awsvpc(t, e.srv) }
 
@@ -194,7 +175,7 @@ func awsvpc(t *testing.T, srv *awstest.Server) *types.NetworkConfiguration {
 // wantServes checks the test app answers at url.
 func wantServes(t *testing.T, url string) {
 	t.Helper()
-	if body := get(t, url); !strings.HasPrefix(body, "hello from") {
+	if body := dockertest.Get(t, url); !strings.HasPrefix(body, "hello from") {
 		t.Errorf("GET %s: got %q", url, body)
 	}
 }
@@ -530,7 +511,7 @@ func TestTaskContainersFindTheEndpoint(t *testing.T) {
 	running := e.waitRunning(t, "creds", aws.ToString(task.TaskArn))
 	b := running.Containers[0].NetworkBindings[0]
 	env := func(name string) string {
-		return get(t, bindingURL(b)+"/env?name="+name)
+		return dockertest.Get(t, bindingURL(b)+"/env?name="+name)
 	}
 	if got := env("AWS_REGION"); got != "us-east-1" {
 		t.Errorf("AWS_REGION: got %q", got)
@@ -576,7 +557,7 @@ func TestTaskSecretsAndEnvironmentFiles(t *testing.T) {
 	running := e.waitRunning(t, "secrets", aws.ToString(task.TaskArn))
 	b := running.Containers[0].NetworkBindings[0]
 	for name, want := range map[string]string{"DB_PASSWORD": "hunter2", "API_TOKEN": "t0k3n", "MODE": "production", "GREETING": "hello=world"} {
-		if got := get(t, bindingURL(b)+"/env?name="+name); got != want {
+		if got := dockertest.Get(t, bindingURL(b)+"/env?name="+name); got != want {
 			t.Errorf("%s: got %q, want %q", name, got, want)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 func getAccessPoint(tx store.Tx, sc scope, id string) (*accessPoint, int64, error) {
 	var ap accessPoint
-	version, err := getRecord(tx, accessPointsTable, sc, id, &ap, accessPointNotFound)
+	version, err := getRecord(tx, accessPointKind, sc, id, &ap)
 	return &ap, version, err
 }
 
@@ -106,33 +106,21 @@ func (s *Service) DescribeAccessPoints(ctx context.Context, in *api.DescribeAcce
 	if in.AccessPointId != nil && in.FileSystemId != nil {
 		return nil, badRequest("Must specify exactly one mutually exclusive parameter.")
 	}
-	out := &api.DescribeAccessPointsResponse{AccessPoints: api.AccessPointDescriptions{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if in.AccessPointId != nil {
-			ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
-			if err == nil {
-				out.AccessPoints = append(out.AccessPoints, *describeAccessPoint(sc, ap))
-			}
-			return err
-		}
-		if in.FileSystemId != nil {
+	out := &api.DescribeAccessPointsResponse{}
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		if in.AccessPointId == nil && in.FileSystemId != nil {
 			if _, _, err := getFileSystem(tx, sc, *in.FileSystemId); err != nil {
 				return err
 			}
 		}
-		next, err := page(tx, accessPointsTable, sc, in.NextToken, in.MaxResults, func(ap *accessPoint) (bool, error) {
-			if in.FileSystemId != nil && ap.FileSystemID != *in.FileSystemId {
-				return false, nil
-			}
-			out.AccessPoints = append(out.AccessPoints, *describeAccessPoint(sc, ap))
-			return true, nil
-		})
-		out.NextToken = next
+		out.AccessPoints, out.NextToken, err = describeRecords(tx, sc, accessPointKind, in.AccessPointId, in.NextToken, in.MaxResults,
+			func(ap *accessPoint) bool { return in.FileSystemId == nil || ap.FileSystemID == *in.FileSystemId },
+			func(ap *accessPoint) (*api.AccessPointDescription, error) { return describeAccessPoint(sc, ap), nil })
 		return err
 	})
 	return out, err
 }
 
 func (s *Service) DeleteAccessPoint(ctx context.Context, in *api.DeleteAccessPointRequest) error {
-	return s.deleteRecord(ctx, accessPointsTable, kindAccessPoint, *in.AccessPointId, accessPointNotFound, nil)
+	return s.deleteRecord(ctx, accessPointKind, *in.AccessPointId, nil)
 }

@@ -16,18 +16,6 @@ func coded[E interface {
 	return e
 }
 
-func fileSystemNotFound(id string) error {
-	return coded(api.NewFileSystemNotFound("File system '%s' does not exist.", id))
-}
-
-func mountTargetNotFound(id string) error {
-	return coded(api.NewMountTargetNotFound("Mount target '%s' does not exist.", id))
-}
-
-func accessPointNotFound(id string) error {
-	return coded(api.NewAccessPointNotFound("Access point '%s' does not exist.", id))
-}
-
 func badRequest(format string, args ...any) error {
 	return coded(api.NewBadRequest(format, args...))
 }

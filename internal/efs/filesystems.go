@@ -16,18 +16,19 @@ const (
 	emptySize = 6144
 )
 
-// getRecord reads the record key of table into v, or answers notFound.
-func getRecord(tx store.Tx, table string, sc scope, id string, v any, notFound func(string) error) (int64, error) {
-	version, err := store.GetJSON(tx, table, sc.Key(id), v)
+// getRecord reads the record id of a kind into v, or answers the kind's
+// notFound.
+func getRecord(tx store.Tx, kind recordKind, sc scope, id string, v any) (int64, error) {
+	version, err := store.GetJSON(tx, kind.table, sc.Key(id), v)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, notFound(id)
+		return 0, kind.notFound(id)
 	}
 	return version, err
 }
 
 func getFileSystem(tx store.Tx, sc scope, id string) (*fileSystem, int64, error) {
 	var fs fileSystem
-	version, err := getRecord(tx, fileSystemsTable, sc, id, &fs, fileSystemNotFound)
+	version, err := getRecord(tx, fileSystemKind, sc, id, &fs)
 	return &fs, version, err
 }
 
@@ -135,33 +136,44 @@ func (s *Service) DescribeFileSystems(ctx context.Context, in *api.DescribeFileS
 	if in.FileSystemId != nil && in.CreationToken != nil {
 		return nil, badRequest("Request cannot contain both a file system ID and a creation token.")
 	}
-	out := &api.DescribeFileSystemsResponse{Marker: in.Marker, FileSystems: api.FileSystemDescriptions{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if in.FileSystemId != nil {
-			fs, _, err := getFileSystem(tx, sc, *in.FileSystemId)
-			if err != nil {
-				return err
-			}
-			d, err := describeFileSystem(tx, sc, fs)
-			if err == nil {
-				out.FileSystems = append(out.FileSystems, *d)
-			}
-			return err
-		}
-		next, err := page(tx, fileSystemsTable, sc, in.Marker, in.MaxItems, func(fs *fileSystem) (bool, error) {
-			if in.CreationToken != nil && fs.CreationToken != *in.CreationToken {
-				return false, nil
-			}
-			d, err := describeFileSystem(tx, sc, fs)
-			if err == nil {
-				out.FileSystems = append(out.FileSystems, *d)
-			}
-			return err == nil, err
-		})
-		out.NextMarker = next
+	out := &api.DescribeFileSystemsResponse{Marker: in.Marker}
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		out.FileSystems, out.NextMarker, err = describeRecords(tx, sc, fileSystemKind, in.FileSystemId, in.Marker, in.MaxItems,
+			func(fs *fileSystem) bool { return in.CreationToken == nil || fs.CreationToken == *in.CreationToken },
+			func(fs *fileSystem) (*api.FileSystemDescription, error) { return describeFileSystem(tx, sc, fs) })
 		return err
 	})
 	return out, err
+}
+
+// describeRecords answers EFS's Describe calls: the record of the kind id
+// names when it is set, else the page of the scope's records of the kind
+// that keep accepts, each as view describes it.
+func describeRecords[T, V any](tx store.Tx, sc scope, kind recordKind, id *string, marker *string, maxItems *int32,
+	keep func(*T) bool, view func(*T) (*V, error)) ([]V, *string, error) {
+	views := []V{}
+	if id != nil {
+		var rec T
+		if _, err := getRecord(tx, kind, sc, *id, &rec); err != nil {
+			return nil, nil, err
+		}
+		v, err := view(&rec)
+		if err != nil {
+			return nil, nil, err
+		}
+		return append(views, *v), nil, nil
+	}
+	next, err := page(tx, kind.table, sc, marker, maxItems, func(rec *T) (bool, error) {
+		if !keep(rec) {
+			return false, nil
+		}
+		v, err := view(rec)
+		if err == nil {
+			views = append(views, *v)
+		}
+		return err == nil, err
+	})
+	return views, next, err
 }
 
 // page visits the records of table in scope sc after the marker (an ID),
@@ -231,7 +243,7 @@ func (s *Service) UpdateFileSystem(ctx context.Context, in *api.UpdateFileSystem
 
 func (s *Service) DeleteFileSystem(ctx context.Context, in *api.DeleteFileSystemRequest) error {
 	id := *in.FileSystemId
-	return s.deleteRecord(ctx, fileSystemsTable, kindFileSystem, id, fileSystemNotFound, func(tx store.Tx, sc scope) error {
+	return s.deleteRecord(ctx, fileSystemKind, id, func(tx store.Tx, sc scope) error {
 		mounts, err := mountTargetsOf(tx, sc, id)
 		if err == nil && len(mounts) > 0 {
 			err = fileSystemInUse(id)

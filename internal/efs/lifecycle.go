@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"overcast"
+	api "overcast/internal/api/efs"
 	"overcast/internal/controller"
 	"overcast/internal/store"
 )
@@ -19,6 +20,26 @@ const (
 	kindFileSystem  = "filesystem"
 	kindMountTarget = "mounttarget"
 	kindAccessPoint = "accesspoint"
+)
+
+// recordKind is a kind of record with a lifecycle: the table its records
+// live in, its name in the lifecycle controller's keys, and the error EFS
+// answers for an ID it does not know.
+type recordKind struct {
+	table, name string
+	notFound    func(id string) error
+}
+
+var (
+	fileSystemKind = recordKind{fileSystemsTable, kindFileSystem, func(id string) error {
+		return coded(api.NewFileSystemNotFound("File system '%s' does not exist.", id))
+	}}
+	mountTargetKind = recordKind{mountTargetsTable, kindMountTarget, func(id string) error {
+		return coded(api.NewMountTargetNotFound("Mount target '%s' does not exist.", id))
+	}}
+	accessPointKind = recordKind{accessPointsTable, kindAccessPoint, func(id string) error {
+		return coded(api.NewAccessPointNotFound("Access point '%s' does not exist.", id))
+	}}
 )
 
 func lifecycleKey(kind string, sc scope, id string) string { return kind + "|" + sc.Key(id) }
@@ -35,11 +56,11 @@ func parseLifecycleKey(key string) (kind string, sc scope, id string, ok bool) {
 // deleteRecord marks a file system, mount target or access point deleting,
 // after check (when not nil) allowed it, for the lifecycle controller to
 // finish. Deleting one already deleting succeeds, as in EFS.
-func (s *Service) deleteRecord(ctx context.Context, table, kind, id string, notFound func(string) error, check func(store.Tx, scope) error) error {
+func (s *Service) deleteRecord(ctx context.Context, kind recordKind, id string, check func(store.Tx, scope) error) error {
 	sc := overcast.ScopeOf(ctx)
 	return s.update(ctx, func(tx store.Tx) ([]string, error) {
 		var rec map[string]any
-		version, err := getRecord(tx, table, sc, id, &rec, notFound)
+		version, err := getRecord(tx, kind, sc, id, &rec)
 		if err != nil || rec["state"] == stateDeleting {
 			return nil, err
 		}
@@ -49,10 +70,10 @@ func (s *Service) deleteRecord(ctx context.Context, table, kind, id string, notF
 			}
 		}
 		rec["state"] = stateDeleting
-		if _, err := store.PutJSON(tx, table, sc.Key(id), rec, version); err != nil {
+		if _, err := store.PutJSON(tx, kind.table, sc.Key(id), rec, version); err != nil {
 			return nil, err
 		}
-		return []string{lifecycleKey(kind, sc, id)}, nil
+		return []string{lifecycleKey(kind.name, sc, id)}, nil
 	})
 }
 
@@ -74,9 +95,8 @@ func (s *Service) pending(ctx context.Context) ([]string, error) {
 		}
 	}
 	err := s.Store.View(ctx, func(tx store.Tx) error {
-		for table, kind := range map[string]string{fileSystemsTable: kindFileSystem,
-			mountTargetsTable: kindMountTarget, accessPointsTable: kindAccessPoint} {
-			if err := store.ScanJSON(tx, table, store.ScanOptions{}, collect(kind)); err != nil {
+		for _, kind := range []recordKind{fileSystemKind, mountTargetKind, accessPointKind} {
+			if err := store.ScanJSON(tx, kind.table, store.ScanOptions{}, collect(kind.name)); err != nil {
 				return err
 			}
 		}

@@ -29,20 +29,13 @@ func (defaultSubnets) Subnet(ctx context.Context, account, region, subnetID stri
 
 func getMountTarget(tx store.Tx, sc scope, id string) (*mountTarget, int64, error) {
 	var mt mountTarget
-	version, err := getRecord(tx, mountTargetsTable, sc, id, &mt, mountTargetNotFound)
+	version, err := getRecord(tx, mountTargetKind, sc, id, &mt)
 	return &mt, version, err
 }
 
 // mountTargetsOf lists a file system's mount targets, of every state.
 func mountTargetsOf(tx store.Tx, sc scope, fsID string) ([]mountTarget, error) {
-	var out []mountTarget
-	err := store.ScanJSON(tx, mountTargetsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, mt mountTarget, _ int64) error {
-		if mt.FileSystemID == fsID {
-			out = append(out, mt)
-		}
-		return nil
-	})
-	return out, err
+	return store.FilterJSON(tx, mountTargetsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(mt mountTarget) bool { return mt.FileSystemID == fsID })
 }
 
 func (s *Service) CreateMountTarget(ctx context.Context, in *api.CreateMountTargetRequest) (*api.MountTargetDescription, error) {
@@ -175,42 +168,32 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 	if given != 1 {
 		return nil, badRequest("Must specify exactly one mutually exclusive parameter.")
 	}
-	out := &api.DescribeMountTargetsResponse{Marker: in.Marker, MountTargets: api.MountTargetDescriptions{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if in.MountTargetId != nil {
-			mt, _, err := getMountTarget(tx, sc, *in.MountTargetId)
-			if err == nil {
-				out.MountTargets = append(out.MountTargets, *describeMountTarget(sc, mt))
-			}
-			return err
-		}
+	out := &api.DescribeMountTargetsResponse{Marker: in.Marker}
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		fsID := deref(in.FileSystemId, "")
-		if in.AccessPointId != nil {
-			ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
-			if err != nil {
+		if in.MountTargetId == nil {
+			if in.AccessPointId != nil {
+				ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
+				if err != nil {
+					return err
+				}
+				fsID = ap.FileSystemID
+			}
+			if _, _, err := getFileSystem(tx, sc, fsID); err != nil {
 				return err
 			}
-			fsID = ap.FileSystemID
-		}
-		if _, _, err := getFileSystem(tx, sc, fsID); err != nil {
-			return err
 		}
 		max := deref(in.MaxItems, defaultMountTargetItems)
-		next, err := page(tx, mountTargetsTable, sc, in.Marker, &max, func(mt *mountTarget) (bool, error) {
-			if mt.FileSystemID != fsID {
-				return false, nil
-			}
-			out.MountTargets = append(out.MountTargets, *describeMountTarget(sc, mt))
-			return true, nil
-		})
-		out.NextMarker = next
+		out.MountTargets, out.NextMarker, err = describeRecords(tx, sc, mountTargetKind, in.MountTargetId, in.Marker, &max,
+			func(mt *mountTarget) bool { return mt.FileSystemID == fsID },
+			func(mt *mountTarget) (*api.MountTargetDescription, error) { return describeMountTarget(sc, mt), nil })
 		return err
 	})
 	return out, err
 }
 
 func (s *Service) DeleteMountTarget(ctx context.Context, in *api.DeleteMountTargetRequest) error {
-	return s.deleteRecord(ctx, mountTargetsTable, kindMountTarget, *in.MountTargetId, mountTargetNotFound, nil)
+	return s.deleteRecord(ctx, mountTargetKind, *in.MountTargetId, nil)
 }
 
 func (s *Service) DescribeMountTargetSecurityGroups(ctx context.Context, in *api.DescribeMountTargetSecurityGroupsRequest) (*api.DescribeMountTargetSecurityGroupsResponse, error) {

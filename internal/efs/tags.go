@@ -78,21 +78,20 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 }
 
 // CreateTags, DeleteTags and DescribeTags are the file-system-only tag
-// operations EFS had before TagResource.
+// operations EFS had before TagResource, UntagResource and
+// ListTagsForResource, which serve them.
 func (s *Service) CreateTags(ctx context.Context, in *api.CreateTagsRequest) error {
-	_, err := s.tagged(ctx, *in.FileSystemId, addTags(in.Tags))
-	return err
+	return s.TagResource(ctx, &api.TagResourceRequest{ResourceId: in.FileSystemId, Tags: in.Tags})
 }
 
 func (s *Service) DeleteTags(ctx context.Context, in *api.DeleteTagsRequest) error {
-	_, err := s.tagged(ctx, *in.FileSystemId, dropTags(in.TagKeys))
-	return err
+	return s.UntagResource(ctx, &api.UntagResourceRequest{ResourceId: in.FileSystemId, TagKeys: in.TagKeys})
 }
 
 func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsRequest) (*api.DescribeTagsResponse, error) {
-	tags, err := s.tagged(ctx, *in.FileSystemId, nil)
+	out, err := s.ListTagsForResource(ctx, &api.ListTagsForResourceRequest{ResourceId: in.FileSystemId})
 	if err != nil {
 		return nil, err
 	}
-	return &api.DescribeTagsResponse{Tags: apiTags(tags)}, nil
+	return &api.DescribeTagsResponse{Tags: out.Tags}, nil
 }

@@ -38,3 +38,16 @@ func ScanJSON[T any](tx Tx, table string, opt ScanOptions, fn func(key string, v
 		return fn(it.Key, v, it.Version)
 	})
 }
+
+// FilterJSON is ScanJSON collecting, in key order, the values keep accepts
+// (every one when keep is nil).
+func FilterJSON[T any](tx Tx, table string, opt ScanOptions, keep func(T) bool) ([]T, error) {
+	var out []T
+	err := ScanJSON(tx, table, opt, func(_ string, v T, _ int64) error {
+		if keep == nil || keep(v) {
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	"overcast/internal/docker"
+	"overcast/internal/service/servicetest"
 )
 
 // Engine connects to the engine at DOCKER_HOST, skipping the test when
@@ -127,4 +130,22 @@ func ImportApp(ctx context.Context, e *docker.Engine, ref string, files map[stri
 		Entrypoint: []string{"/app"}, Cmd: []string{"serve", ":8080"}, Labels: labels,
 	})
 	return err
+}
+
+// Get is the body of url once it answers 200 OK: a container's server,
+// which may still be starting. The test fails if it never answers.
+func Get(t testing.TB, url string) string {
+	t.Helper()
+	var body string
+	servicetest.WaitForEvery(t, "an answer from "+url, 50*time.Millisecond, 20*time.Second, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == http.StatusOK
+	})
+	return body
 }

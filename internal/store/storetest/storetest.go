@@ -1241,6 +1241,10 @@ func testJSON(t *testing.T, s store.Store) {
 		if diff := cmp.Diff([]doc{docs[1], docs[0], docs[2]}, scanned); diff != "" {
 			t.Errorf("ScanJSON (-want +got):\n%s", diff)
 		}
+		kept, err := store.FilterJSON(tx, "docs", store.ScanOptions{Limit: 3}, func(d doc) bool { return d.Name != docs[0].Name })
+		if diff := cmp.Diff([]doc{docs[1], docs[2]}, kept); err != nil || diff != "" {
+			t.Errorf("FilterJSON: %v (-want +got):\n%s", err, diff)
+		}
 		err = store.ScanJSON(tx, "docs", store.ScanOptions{}, func(string, doc, int64) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), "zbad") {
 			t.Errorf("ScanJSON over bad JSON: got %v, want an error naming zbad", err)
