@@ -1,0 +1,101 @@
+package acm
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+
+	"overcast"
+	api "overcast/internal/api/acm"
+)
+
+// Errors of the methods the load balancer calls, for it to answer with its
+// own codes (CertificateNotFound, UnsupportedCertificate).
+var (
+	// ErrCertificateNotFound: no certificate has that ARN in the account
+	// and region.
+	ErrCertificateNotFound = errors.New("acm: certificate not found")
+	// ErrCertificateNotIssued: the certificate exists but is not ISSUED
+	// (failed, or expired).
+	ErrCertificateNotIssued = errors.New("acm: certificate is not issued")
+)
+
+// TLSCertificate is the certificate an ARN names, with its private key and
+// chain, ready for a TLS server (an HTTPS listener's tls.Config).
+func (s *Service) TLSCertificate(ctx context.Context, account, region, arn string) (*tls.Certificate, error) {
+	sc := overcast.Scope{Account: account, Region: region}
+	c, err := s.view(ctx, sc, arn)
+	if err != nil {
+		return nil, asListenerError(err, arn)
+	}
+	if c.status(s.Now()) != api.CertificateStatusISSUED || c.CertPEM == "" {
+		return nil, fmt.Errorf("%w: %s is %s", ErrCertificateNotIssued, arn, c.status(s.Now()))
+	}
+	if len(c.SealedKey) == 0 {
+		return nil, errNoKey
+	}
+	keyDER, err := s.sealer.Open(c.SealedKey, sealContext(c.ARN))
+	if err != nil {
+		return nil, fmt.Errorf("acm: opening the key of %s: %w", arn, err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(keyDER)
+	if err != nil {
+		return nil, fmt.Errorf("acm: the stored key of %s: %w", arn, err)
+	}
+	certs, err := parseCertificates([]byte(c.CertPEM + c.ChainPEM))
+	if err != nil {
+		return nil, fmt.Errorf("acm: the stored certificate of %s: %w", arn, err)
+	}
+	out := &tls.Certificate{PrivateKey: key, Leaf: certs[0]}
+	for _, x := range certs {
+		out.Certificate = append(out.Certificate, x.Raw)
+	}
+	return out, nil
+}
+
+// Use records that user (a load balancer's ARN) uses the certificate: it
+// shows in InUseBy, and DeleteCertificate refuses it until Release.
+func (s *Service) Use(ctx context.Context, arn, user string) error {
+	return s.setUser(ctx, arn, user, true)
+}
+
+// Release undoes Use. Releasing a certificate user does not use, or one
+// that no longer exists, does nothing.
+func (s *Service) Release(ctx context.Context, arn, user string) error {
+	err := s.setUser(ctx, arn, user, false)
+	if errors.Is(err, ErrCertificateNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) setUser(ctx context.Context, arn, user string, use bool) error {
+	a, ok := overcast.ParseARN(arn)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrCertificateNotFound, arn)
+	}
+	sc := overcast.Scope{Account: a.AccountID, Region: a.Region}
+	err := s.update(ctx, sc, arn, func(c *certificate) error {
+		i := slices.Index(c.InUseBy, user)
+		switch {
+		case use && i < 0:
+			c.InUseBy = append(c.InUseBy, user)
+			slices.Sort(c.InUseBy)
+		case !use && i >= 0:
+			c.InUseBy = slices.Delete(c.InUseBy, i, i+1)
+		}
+		return nil
+	})
+	return asListenerError(err, arn)
+}
+
+func asListenerError(err error, arn string) error {
+	var nf *api.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %s", ErrCertificateNotFound, arn)
+	}
+	return err
+}
