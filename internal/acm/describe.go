@@ -25,7 +25,7 @@ func (s *Service) detail(c *certificate) *api.CertificateDetail {
 		SubjectAlternativeNames: slices.Clone(c.Names),
 		Status:                  new(c.status(s.Now())),
 		Type:                    new(c.Type),
-		KeyAlgorithm:            new(c.KeyAlgorithm),
+		KeyAlgorithm:            new(wireKeyAlgorithm(c.KeyAlgorithm)),
 		InUseBy:                 append(api.InUseList{}, c.InUseBy...),
 		RenewalEligibility:      new(c.renewalEligibility()),
 		CreatedAt:               new(c.Created),
@@ -70,6 +70,11 @@ func (s *Service) detail(c *certificate) *api.CertificateDetail {
 	return d
 }
 
+// wireKeyAlgorithm is how ACM writes a key algorithm in what it returns:
+// "RSA-2048", "EC-prime256v1", although requests and filters spell them
+// as the model's enum does ("RSA_2048").
+func wireKeyAlgorithm(alg string) string { return strings.Replace(alg, "_", "-", 1) }
+
 // validationOption is one DomainValidationOptions entry: validated, with
 // the CNAME (DNS) or the addresses mail went to (EMAIL).
 func (c *certificate) validationOption(v domainValidation) api.DomainValidation {
@@ -109,7 +114,7 @@ func (s *Service) summary(c *certificate) api.CertificateSummary {
 		HasAdditionalSubjectAlternativeNames: new(false),
 		Status:                               new(c.status(s.Now())),
 		Type:                                 new(c.Type),
-		KeyAlgorithm:                         new(c.KeyAlgorithm),
+		KeyAlgorithm:                         new(wireKeyAlgorithm(c.KeyAlgorithm)),
 		KeyUsages:                            api.KeyUsageNames{},
 		ExtendedKeyUsages:                    api.ExtendedKeyUsageNames{},
 		InUse:                                new(len(c.InUseBy) > 0),

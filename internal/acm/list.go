@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 
 	"overcast"
 	api "overcast/internal/api/acm"
@@ -42,7 +43,7 @@ func (f listFilter) match(sum *api.CertificateSummary) bool {
 	if sum.ExportOption != nil {
 		export = *sum.ExportOption
 	}
-	return anyOf(f.statuses, []string{*sum.Status}) && anyOf(f.keyTypes, []string{*sum.KeyAlgorithm}) &&
+	return anyOf(f.statuses, []string{*sum.Status}) && anyOf(f.keyTypes, []string{strings.Replace(*sum.KeyAlgorithm, "-", "_", 1)}) &&
 		anyOf(f.keyUsages, sum.KeyUsages) && anyOf(f.extKeyUsages, sum.ExtendedKeyUsages) &&
 		(f.exportOption == "" || f.exportOption == export) &&
 		(f.managedBy == "" || (sum.ManagedBy != nil && *sum.ManagedBy == f.managedBy))
