@@ -374,6 +374,12 @@ func TestTagsAndExport(t *testing.T) {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 
+	awstest.Call(t, c.UpdateCertificateOptions, &acm.UpdateCertificateOptionsInput{CertificateArn: out.CertificateArn,
+		Options: &types.CertificateOptions{CertificateTransparencyLoggingPreference: types.CertificateTransparencyLoggingPreferenceDisabled}})
+	d := awstest.Call(t, c.DescribeCertificate, &acm.DescribeCertificateInput{CertificateArn: out.CertificateArn}).Certificate
+	if d.Options.CertificateTransparencyLoggingPreference != types.CertificateTransparencyLoggingPreferenceDisabled || d.Options.Export != types.CertificateExportEnabled {
+		t.Errorf("options after UpdateCertificateOptions: got %+v, want CT logging DISABLED, export ENABLED", d.Options)
+	}
 	exp := awstest.Call(t, c.ExportCertificate, &acm.ExportCertificateInput{CertificateArn: out.CertificateArn, Passphrase: []byte("passphrase")})
 	block, _ := pem.Decode([]byte(aws.ToString(exp.PrivateKey)))
 	if block == nil || block.Type != "ENCRYPTED PRIVATE KEY" || aws.ToString(exp.Certificate) == "" || aws.ToString(exp.CertificateChain) == "" {

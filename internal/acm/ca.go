@@ -102,14 +102,16 @@ func (a *authority) create(ctx context.Context) (caRecord, error) {
 	if err != nil {
 		return caRecord{}, fmt.Errorf("acm: CA key: %w", err)
 	}
-	now := a.now().UTC().Truncate(time.Hour)
+	// From the day before: every certificate it issues starts at the
+	// beginning of a day, and must not start before its issuer.
+	day := a.now().UTC().Truncate(24 * time.Hour)
 	name := pkix.Name{Organization: []string{"Overcast"}, CommonName: "Overcast Local Root CA"}
 	tmpl := &x509.Certificate{
 		SerialNumber:          randomSerial(),
 		Subject:               name,
 		Issuer:                name,
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(caValidity),
+		NotBefore:             day.Add(-24 * time.Hour),
+		NotAfter:              day.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,

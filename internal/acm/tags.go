@@ -72,3 +72,19 @@ func (s *Service) ListTagsForCertificate(ctx context.Context, in *api.ListTagsFo
 	}
 	return out, nil
 }
+
+// UpdateCertificateOptions changes whether a certificate is logged for
+// certificate transparency. Whether it may be exported is settled when it
+// is requested.
+func (s *Service) UpdateCertificateOptions(ctx context.Context, in *api.UpdateCertificateOptionsRequest) error {
+	return s.update(ctx, overcast.ScopeOf(ctx), *in.CertificateArn, func(c *certificate) error {
+		if c.Type == api.CertificateTypeIMPORTED {
+			return api.NewInvalidStateException("Certificate %s is an imported certificate: its options can't be updated.", c.ARN)
+		}
+		if e := in.Options.Export; e != nil && *e != c.Export {
+			return api.NewInvalidParameterException("The Export option of certificate %s can't be changed after it is requested.", c.ARN)
+		}
+		c.CTLogging = cmpOr(in.Options.CertificateTransparencyLoggingPreference, c.CTLogging)
+		return nil
+	})
+}
