@@ -16,6 +16,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"overcast"
@@ -30,6 +31,8 @@ type Service struct {
 	service.Base
 	sealer service.Sealer
 	ca     *authority
+	// tlsCache holds the certificates TLSCertificate parsed, by store key.
+	tlsCache sync.Map
 }
 
 var _ api.Server = (*Service)(nil)

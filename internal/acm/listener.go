@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/acm"
+	"overcast/internal/store"
 )
 
 // Errors of the methods the load balancer calls, for it to answer with its
@@ -24,30 +25,62 @@ var (
 )
 
 // TLSCertificate is the certificate an ARN names, with its private key and
-// chain, ready for a TLS server (an HTTPS listener's tls.Config).
+// chain, ready for a TLS server (an HTTPS listener's tls.Config). A
+// listener may call it for every handshake: the parsed certificate is kept
+// until the record changes (a re-import).
 func (s *Service) TLSCertificate(ctx context.Context, account, region, arn string) (*tls.Certificate, error) {
 	sc := overcast.Scope{Account: account, Region: region}
-	c, err := s.view(ctx, sc, arn)
+	var c certificate
+	var ver int64
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		c, ver, err = s.lookup(tx, sc, arn)
+		return err
+	})
 	if err != nil {
 		return nil, asListenerError(err, arn)
 	}
-	if c.status(s.Now()) != api.CertificateStatusISSUED || c.CertPEM == "" {
-		return nil, fmt.Errorf("%w: %s is %s", ErrCertificateNotIssued, arn, c.status(s.Now()))
+	key := sc.Key(c.ID)
+	if hit, ok := s.tlsCache.Load(key); ok && hit.(cachedTLS).version == ver {
+		cert := hit.(cachedTLS).cert
+		if s.Now().After(cert.Leaf.NotAfter) {
+			return nil, fmt.Errorf("%w: %s is %s", ErrCertificateNotIssued, arn, api.CertificateStatusEXPIRED)
+		}
+		return cert, nil
 	}
+	if st := c.status(s.Now()); st != api.CertificateStatusISSUED || c.CertPEM == "" {
+		return nil, fmt.Errorf("%w: %s is %s", ErrCertificateNotIssued, arn, st)
+	}
+	cert, err := s.tlsCertificate(&c)
+	if err != nil {
+		return nil, err
+	}
+	s.tlsCache.Store(key, cachedTLS{version: ver, cert: cert})
+	return cert, nil
+}
+
+// cachedTLS is a certificate TLSCertificate parsed, for the record version
+// it was parsed from.
+type cachedTLS struct {
+	version int64
+	cert    *tls.Certificate
+}
+
+func (s *Service) tlsCertificate(c *certificate) (*tls.Certificate, error) {
 	if len(c.SealedKey) == 0 {
 		return nil, errNoKey
 	}
 	keyDER, err := s.sealer.Open(c.SealedKey, sealContext(c.ARN))
 	if err != nil {
-		return nil, fmt.Errorf("acm: opening the key of %s: %w", arn, err)
+		return nil, fmt.Errorf("acm: opening the key of %s: %w", c.ARN, err)
 	}
 	key, err := x509.ParsePKCS8PrivateKey(keyDER)
 	if err != nil {
-		return nil, fmt.Errorf("acm: the stored key of %s: %w", arn, err)
+		return nil, fmt.Errorf("acm: the stored key of %s: %w", c.ARN, err)
 	}
 	certs, err := parseCertificates([]byte(c.CertPEM + c.ChainPEM))
 	if err != nil {
-		return nil, fmt.Errorf("acm: the stored certificate of %s: %w", arn, err)
+		return nil, fmt.Errorf("acm: the stored certificate of %s: %w", c.ARN, err)
 	}
 	out := &tls.Certificate{PrivateKey: key, Leaf: certs[0]}
 	for _, x := range certs {

@@ -136,3 +136,43 @@ func TestFailedPrivateRequest(t *testing.T) {
 		t.Errorf("GetCertificate of a failed request: got %v, want RequestInProgressException", err)
 	}
 }
+
+// TestTLSCertificateFollowsReimport: a listener asking again after a
+// re-import gets the new certificate; asking again before gets the one it
+// has.
+func TestTLSCertificateFollowsReimport(t *testing.T) {
+	s, ctx := newTestService(t)
+	mint := func(name string) *api.ImportCertificateRequest {
+		certPEM, key, err := s.ca.issue(ctx, []string{name}, keyECP256, s.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ := x509.MarshalPKCS8PrivateKey(key)
+		return &api.ImportCertificateRequest{Certificate: []byte(certPEM), PrivateKey: pemBlock("PRIVATE KEY", der)}
+	}
+	out, err := s.ImportCertificate(ctx, mint("first.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *out.CertificateArn
+	first, err := s.TLSCertificate(ctx, "123456789012", "eu-west-1", arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.TLSCertificate(ctx, "123456789012", "eu-west-1", arn)
+	if err != nil || again != first {
+		t.Errorf("second TLSCertificate: got %p (%v), want the certificate parsed before, %p", again, err, first)
+	}
+	in := mint("second.example.com")
+	in.CertificateArn = &arn
+	if _, err := s.ImportCertificate(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.TLSCertificate(ctx, "123456789012", "eu-west-1", arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Leaf.Subject.CommonName; got != "second.example.com" {
+		t.Errorf("after re-import: got %s, want second.example.com", got)
+	}
+}
