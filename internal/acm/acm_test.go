@@ -390,3 +390,17 @@ func TestTagsAndExport(t *testing.T) {
 		t.Errorf("Exported after ExportCertificate: got %+v", page.CertificateSummaryList)
 	}
 }
+
+func TestAccountConfiguration(t *testing.T) {
+	_, c := start(t)
+	got := awstest.Call(t, c.GetAccountConfiguration, &acm.GetAccountConfigurationInput{})
+	if aws.ToInt32(got.ExpiryEvents.DaysBeforeExpiry) != 45 {
+		t.Errorf("default DaysBeforeExpiry: got %d, want 45", aws.ToInt32(got.ExpiryEvents.DaysBeforeExpiry))
+	}
+	awstest.Call(t, c.PutAccountConfiguration, &acm.PutAccountConfigurationInput{IdempotencyToken: aws.String("t1"),
+		ExpiryEvents: &types.ExpiryEventsConfiguration{DaysBeforeExpiry: aws.Int32(30)}})
+	got = awstest.Call(t, c.GetAccountConfiguration, &acm.GetAccountConfigurationInput{})
+	if aws.ToInt32(got.ExpiryEvents.DaysBeforeExpiry) != 30 {
+		t.Errorf("DaysBeforeExpiry after PutAccountConfiguration: got %d, want 30", aws.ToInt32(got.ExpiryEvents.DaysBeforeExpiry))
+	}
+}

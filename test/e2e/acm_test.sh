@@ -28,6 +28,7 @@ for cli in "${CLIS[@]}"; do
   again=$(awsc "$cli" acm request-certificate --domain-name "$d" --subject-alternative-names "*.$d" \
     --idempotency-token "e2e$tag" --query CertificateArn --output text)
   expect_eq "same idempotency token" "$again" "$arn"
+  awsc "$cli" acm wait certificate-validated --certificate-arn "$arn"
 
   got=$(awsc "$cli" acm describe-certificate --certificate-arn "$arn" \
     --query 'Certificate.[Status,Type,DomainName,KeyAlgorithm,Issuer,DomainValidationOptions[0].ValidationStatus,DomainValidationOptions[0].ResourceRecord.Type]' \
