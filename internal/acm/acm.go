@@ -5,7 +5,8 @@
 // load balancer reads them (TLSCertificate) and marks them in use.
 //
 // The local CA is one RSA root per data dir, made on first use. Its
-// certificate is written to <data dir>/acm/ca.pem (CAFile) and served at
+// certificate is written to <data dir>/acm/ca.pem (CAFile) then and at
+// every start after, and served at
 // GET /_overcast/acm/ca.pem (CAPath), so that `curl --cacert` verifies what
 // overcast's listeners present. Private keys, the root's included, are
 // sealed at rest with the data dir's local key.
@@ -46,6 +47,10 @@ func New(env *service.Env) *Service {
 
 // API is ACM's API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+
+// Start writes CAFile again from the stored CA, so that the file is where
+// the user was told before any certificate is asked for.
+func (s *Service) Start(ctx context.Context) error { return s.ca.loadExisting(ctx) }
 
 // Planes serve the local CA's root certificate to anyone: it is public.
 func (s *Service) Planes() []service.Plane {

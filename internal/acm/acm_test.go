@@ -150,7 +150,11 @@ func TestCAFileAndURL(t *testing.T) {
 		t.Errorf("issued certificate does not verify against the served root: %v", err)
 	}
 
+	os.Remove(filepath.Join(srv.DataDir, acmsvc.CAFile))
 	srv.Restart(t)
+	if file, err := os.ReadFile(filepath.Join(srv.DataDir, acmsvc.CAFile)); err != nil || string(file) != caPEM {
+		t.Errorf("%s after a restart: got %q (%v), want it written again at start", acmsvc.CAFile, file, err)
+	}
 	if again := fetchCA(t, srv.URL); again != caPEM {
 		t.Errorf("root after a restart: got another one")
 	}

@@ -28,8 +28,8 @@ import (
 const CAPath = "/_overcast/acm/ca.pem"
 
 // CAFile is where the root certificate is written under the data dir once
-// the CA exists (on first use): a file a user can point curl or a trust
-// store at.
+// the CA exists (on first use, and at every start after): a file a user
+// can point curl or a trust store at.
 const CAFile = "acm/ca.pem"
 
 const (
@@ -95,6 +95,24 @@ func (a *authority) load(ctx context.Context) (*x509.Certificate, crypto.Signer,
 		return nil, nil, err
 	}
 	return a.cert, a.key, nil
+}
+
+// loadExisting loads the CA if one was made before, writing CAFile, and
+// leaves a new data dir without one: making a root costs an RSA key that
+// a run using no certificate need not pay for.
+func (a *authority) loadExisting(ctx context.Context) error {
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get(caTable, caKey)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, _, err = a.load(ctx)
+	return err
 }
 
 func (a *authority) create(ctx context.Context) (caRecord, error) {
