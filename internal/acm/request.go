@@ -108,8 +108,12 @@ func (s *Service) RequestCertificate(ctx context.Context, in *api.RequestCertifi
 	token := ""
 	if in.IdempotencyToken != nil {
 		token = *in.IdempotencyToken
-		if arn, found, err := s.byToken(ctx, sc, token); err != nil || found {
-			return &api.RequestCertificateResponse{CertificateArn: new(arn)}, err
+		arn, found, err := s.byToken(ctx, sc, token)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return &api.RequestCertificateResponse{CertificateArn: new(arn)}, nil
 		}
 	}
 
@@ -135,20 +139,8 @@ func (s *Service) RequestCertificate(ctx context.Context, in *api.RequestCertifi
 		// fails it, as it does for a CA it cannot find.
 		c.Type, c.Status, c.FailureReason = api.CertificateTypePRIVATE, api.CertificateStatusFAILED, api.FailureReasonPCARESOURCENOTFOUND
 		c.AuthorityARN, c.Validations, c.ValidationMethod = *in.CertificateAuthorityArn, nil, ""
-	} else {
-		certPEM, key, err := s.ca.issue(ctx, names, alg, now)
-		if err != nil {
-			return nil, err
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return nil, err
-		}
-		caPEM, err := s.ca.PEM(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.CertPEM, c.ChainPEM, c.SealedKey, c.Issued = certPEM, string(caPEM), s.sealer.Seal(keyDER, sealContext(c.ARN)), new(now)
+	} else if err := s.issueTo(ctx, &c); err != nil {
+		return nil, err
 	}
 
 	arn := c.ARN
@@ -168,6 +160,24 @@ func (s *Service) RequestCertificate(ctx context.Context, in *api.RequestCertifi
 		return nil, err
 	}
 	return &api.RequestCertificateResponse{CertificateArn: new(arn)}, nil
+}
+
+// issueTo has the local CA sign c's names with a new key, sealed at rest.
+func (s *Service) issueTo(ctx context.Context, c *certificate) error {
+	certPEM, key, err := s.ca.issue(ctx, c.Names, c.KeyAlgorithm, c.Created)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	caPEM, err := s.ca.PEM(ctx)
+	if err != nil {
+		return err
+	}
+	c.CertPEM, c.ChainPEM, c.SealedKey, c.Issued = certPEM, string(caPEM), s.sealer.Seal(keyDER, sealContext(c.ARN)), new(c.Created)
+	return nil
 }
 
 func cmpOr(p *string, def string) string {
