@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"overcast"
+	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -43,6 +44,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
 	ssmSvc := ssm.New(env.Named("ssm"))
+	acmSvc := acm.New(env.Named("acm"))
 	var endpoint ecs.TaskEndpoint
 	if withTaskEndpoint {
 		te, err := taskEndpoint(env, stsSvc, gateway)
@@ -69,6 +71,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		logsSvc,
 		secretsSvc,
 		ssmSvc,
+		acmSvc,
 		ecrSvc,
 		ec2Svc,
 		ecsSvc,

@@ -1,0 +1,134 @@
+package acm
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+
+	"overcast"
+	api "overcast/internal/api/acm"
+	"overcast/internal/store"
+)
+
+// Errors of the methods the load balancer calls, for it to answer with its
+// own codes (CertificateNotFound, UnsupportedCertificate).
+var (
+	// ErrCertificateNotFound: no certificate has that ARN in the account
+	// and region.
+	ErrCertificateNotFound = errors.New("acm: certificate not found")
+	// ErrCertificateNotIssued: the certificate exists but is not ISSUED
+	// (failed, or expired).
+	ErrCertificateNotIssued = errors.New("acm: certificate is not issued")
+)
+
+// TLSCertificate is the certificate an ARN names, with its private key and
+// chain, ready for a TLS server (an HTTPS listener's tls.Config). A
+// listener may call it for every handshake: the parsed certificate is kept
+// until the record changes (a re-import).
+func (s *Service) TLSCertificate(ctx context.Context, account, region, arn string) (*tls.Certificate, error) {
+	sc := overcast.Scope{Account: account, Region: region}
+	var c certificate
+	var ver int64
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		c, ver, err = s.lookup(tx, sc, arn)
+		return err
+	})
+	if err != nil {
+		return nil, asListenerError(err, arn)
+	}
+	key := sc.Key(c.ID)
+	if hit, ok := s.tlsCache.Load(key); ok && hit.(cachedTLS).version == ver {
+		cert := hit.(cachedTLS).cert
+		if s.Now().After(cert.Leaf.NotAfter) {
+			return nil, fmt.Errorf("%w: %s is %s", ErrCertificateNotIssued, arn, api.CertificateStatusEXPIRED)
+		}
+		return cert, nil
+	}
+	if st := c.status(s.Now()); st != api.CertificateStatusISSUED || c.CertPEM == "" {
+		return nil, fmt.Errorf("%w: %s is %s", ErrCertificateNotIssued, arn, st)
+	}
+	cert, err := s.tlsCertificate(&c)
+	if err != nil {
+		return nil, err
+	}
+	s.tlsCache.Store(key, cachedTLS{version: ver, cert: cert})
+	return cert, nil
+}
+
+// cachedTLS is a certificate TLSCertificate parsed, for the record version
+// it was parsed from.
+type cachedTLS struct {
+	version int64
+	cert    *tls.Certificate
+}
+
+func (s *Service) tlsCertificate(c *certificate) (*tls.Certificate, error) {
+	if len(c.SealedKey) == 0 {
+		return nil, errNoKey
+	}
+	keyDER, err := s.sealer.Open(c.SealedKey, sealContext(c.ARN))
+	if err != nil {
+		return nil, fmt.Errorf("acm: opening the key of %s: %w", c.ARN, err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(keyDER)
+	if err != nil {
+		return nil, fmt.Errorf("acm: the stored key of %s: %w", c.ARN, err)
+	}
+	certs, err := parseCertificates([]byte(c.CertPEM + c.ChainPEM))
+	if err != nil {
+		return nil, fmt.Errorf("acm: the stored certificate of %s: %w", c.ARN, err)
+	}
+	out := &tls.Certificate{PrivateKey: key, Leaf: certs[0]}
+	for _, x := range certs {
+		out.Certificate = append(out.Certificate, x.Raw)
+	}
+	return out, nil
+}
+
+// Use records that user (a load balancer's ARN) uses the certificate: it
+// shows in InUseBy, and DeleteCertificate refuses it until Release.
+func (s *Service) Use(ctx context.Context, arn, user string) error {
+	return s.setUser(ctx, arn, user, true)
+}
+
+// Release undoes Use. Releasing a certificate user does not use, or one
+// that no longer exists, does nothing.
+func (s *Service) Release(ctx context.Context, arn, user string) error {
+	err := s.setUser(ctx, arn, user, false)
+	if errors.Is(err, ErrCertificateNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) setUser(ctx context.Context, arn, user string, use bool) error {
+	a, ok := overcast.ParseARN(arn)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrCertificateNotFound, arn)
+	}
+	sc := overcast.Scope{Account: a.AccountID, Region: a.Region}
+	err := s.update(ctx, sc, arn, func(c *certificate) error {
+		i := slices.Index(c.InUseBy, user)
+		switch {
+		case use && i < 0:
+			c.InUseBy = append(c.InUseBy, user)
+			slices.Sort(c.InUseBy)
+		case !use && i >= 0:
+			c.InUseBy = slices.Delete(c.InUseBy, i, i+1)
+		}
+		return nil
+	})
+	return asListenerError(err, arn)
+}
+
+func asListenerError(err error, arn string) error {
+	var nf *api.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %s", ErrCertificateNotFound, arn)
+	}
+	return err
+}
