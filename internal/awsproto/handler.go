@@ -138,6 +138,8 @@ func (h *Handler) UnsignedOperation(r *http.Request) bool {
 	case "json":
 		_, name, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 		op = h.byName[name]
+	case protoCBOR:
+		op, _ = h.cborOperation(r)
 	case "query", "ec2":
 		body, _ := r.Context().Value(bodyKey).([]byte)
 		values, err := queryValues(r, body)
@@ -276,6 +278,8 @@ func (h *Handler) decode(r *http.Request, proto string) (*Operation, any, error)
 		return h.decodeQueryRequest(r, proto)
 	case "rest-json", "rest-xml":
 		return h.decodeRESTRequest(r, proto)
+	case protoCBOR:
+		return h.decodeCBORRequest(r)
 	}
 	return nil, nil, &Error{Code: "UnsupportedProtocol", Status: http.StatusNotImplemented,
 		Message: fmt.Sprintf("overcast does not speak the %s protocol of %s yet.", proto, h.svc.ServiceID)}
@@ -483,6 +487,8 @@ func contentType(svc *Service, proto string) string {
 		return "application/json"
 	case "rest-xml":
 		return "application/xml"
+	case protoCBOR:
+		return cborContentType
 	}
 	return "text/xml"
 }
@@ -508,6 +514,12 @@ func (h *Handler) writeOutput(w http.ResponseWriter, r *http.Request, proto stri
 		body = encodeEC2Output(h.svc, op, out, reqID)
 	case "rest-json", "rest-xml":
 		status, body, stream = encodeRESTOutput(h.svc, proto, out, hdr, status)
+	case protoCBOR:
+		hdr.Set("Smithy-Protocol", cborProtocolName)
+		if op.NewOutput != nil {
+			hdr.Set("Content-Type", cborContentType)
+			body = encodeCBOROutput(out)
+		}
 	}
 	if stream != nil {
 		defer stream.Close()
@@ -703,9 +715,9 @@ func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, r
 	}
 	var body []byte
 	switch proto {
-	case "json", "rest-json":
+	case "json", "rest-json", protoCBOR:
 		typ := e.ErrorCode()
-		if svc != nil && svc.QueryCompatible && proto == "json" {
+		if svc != nil && svc.QueryCompatible && proto != "rest-json" {
 			// Query-compatible services name the shape in the JSON body and
 			// the query-era code in a header; the HTTP status is JSON's.
 			hdr.Set("x-amzn-query-error", e.ErrorCode()+";"+fault)
@@ -717,6 +729,11 @@ func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, r
 			}
 		}
 		hdr.Set("Content-Type", contentType(svc, proto))
+		if proto == protoCBOR {
+			hdr.Set("Smithy-Protocol", cborProtocolName)
+			body = encodeCBORError(svc, e, t, v, typ)
+			break
+		}
 		hdr.Set("X-Amzn-ErrorType", typ)
 		scope := allMembers
 		if proto == "rest-json" {

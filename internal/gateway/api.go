@@ -138,6 +138,8 @@ func withBody(r *http.Request, body []byte) *http.Request {
 func callerEnvelope(r *http.Request) (*awsproto.Service, string) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
+	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
+		return nil, "smithy-rpc-v2-cbor"
 	case r.Header.Get("X-Amz-Target") != "":
 		version := "1.0"
 		if ct == "application/x-amz-json-1.1" {
