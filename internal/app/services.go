@@ -9,6 +9,7 @@ import (
 
 	"overcast"
 	s3api "overcast/internal/api/s3"
+	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -43,6 +44,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
 	ssmSvc := ssm.New(env.Named("ssm"))
+	cloudwatchSvc := cloudwatch.New(env.Named("cloudwatch"), nil)
 	var endpoint ecs.TaskEndpoint
 	if withTaskEndpoint {
 		te, err := taskEndpoint(env, stsSvc, gateway)
@@ -68,6 +70,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		logsSvc,
 		secretsSvc,
 		ssmSvc,
+		cloudwatchSvc,
 		ecrSvc,
 		ec2Svc,
 		ecsSvc,
