@@ -74,18 +74,9 @@ func (h *Handler) decodeCBORRequest(r *http.Request) (*Operation, any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return op, nil, err
-	}
-	if op.NewInput == nil {
-		return op, nil, nil
-	}
-	in := op.NewInput()
-	if err := decodeCBOR(body, reflect.ValueOf(in)); err != nil {
-		return op, nil, serializationError(protoCBOR, "%v", err)
-	}
-	return op, in, validate(in, &h.policy)
+	return h.decodeRPCBody(r, op, protoCBOR, func(body []byte, in any) error {
+		return decodeCBOR(body, reflect.ValueOf(in))
+	})
 }
 
 // decodeCBOR decodes a CBOR document into the structure v points to. The

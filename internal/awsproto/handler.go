@@ -297,6 +297,14 @@ func (h *Handler) decodeJSONRequest(r *http.Request) (*Operation, any, error) {
 		return nil, nil, &Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("%s has no operation %s.", h.svc.ServiceID, name)}
 	}
+	return h.decodeRPCBody(r, op, "json", func(body []byte, in any) error {
+		return decodeJSON(body, reflect.ValueOf(in), allMembers)
+	})
+}
+
+// decodeRPCBody decodes the body of an RPC protocol's request (the whole
+// input, no HTTP bindings) with decode, and validates the input.
+func (h *Handler) decodeRPCBody(r *http.Request, op *Operation, proto string, decode func(body []byte, in any) error) (*Operation, any, error) {
 	body, err := readBody(r)
 	if err != nil {
 		return op, nil, err
@@ -305,8 +313,8 @@ func (h *Handler) decodeJSONRequest(r *http.Request) (*Operation, any, error) {
 		return op, nil, nil
 	}
 	in := op.NewInput()
-	if err := decodeJSON(body, reflect.ValueOf(in), allMembers); err != nil {
-		return op, nil, serializationError("json", "%v", err)
+	if err := decode(body, in); err != nil {
+		return op, nil, serializationError(proto, "%v", err)
 	}
 	return op, in, validate(in, &h.policy)
 }

@@ -166,7 +166,7 @@ func (s *Service) PutMetricAlarm(ctx context.Context, in *api.PutMetricAlarmInpu
 			StateUpdated: now, StateTransitioned: now,
 		}
 		for _, t := range in.Tags {
-			a.Tags = setTag(a.Tags, *t.Key, *t.Value)
+			a.Tags = withTag(a.Tags, *t.Key, *t.Value)
 		}
 		summary := fmt.Sprintf("Alarm %q created", a.Name)
 		if exists {
@@ -463,13 +463,9 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, in *api.DescribeAlar
 
 // Tags: only alarms are taggable here.
 
-func setTag(tags []tag, key, value string) []tag {
-	if i := slices.IndexFunc(tags, func(t tag) bool { return t.Key == key }); i >= 0 {
-		tags = slices.Clone(tags)
-		tags[i].Value = value
-		return tags
-	}
-	return append(tags, tag{Key: key, Value: value})
+// withTag sets a tag, replacing any of the same key.
+func withTag(tags []tag, key, value string) []tag {
+	return append(slices.DeleteFunc(slices.Clone(tags), func(t tag) bool { return t.Key == key }), tag{Key: key, Value: value})
 }
 
 // taggedAlarm resolves a tagging call's ARN to an alarm's name.
@@ -505,7 +501,7 @@ func (s *Service) retag(ctx context.Context, arn string, change func([]tag) []ta
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceInput) (*api.TagResourceOutput, error) {
 	err := s.retag(ctx, *in.ResourceARN, func(tags []tag) []tag {
 		for _, t := range in.Tags {
-			tags = setTag(tags, *t.Key, *t.Value)
+			tags = withTag(tags, *t.Key, *t.Value)
 		}
 		return tags
 	})
