@@ -44,27 +44,33 @@ var (
 	}()
 )
 
-// cborOperation finds the operation an RPC v2 request names in the last
-// four segments of its path: service/<service>/operation/<op>. The service
-// is the model's service shape, bare or namespaced.
-func (h *Handler) cborOperation(r *http.Request) (*Operation, error) {
-	segs := strings.Split(strings.TrimSuffix(r.URL.Path, "/"), "/")
-	unknown := &Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
-		Message: fmt.Sprintf("%s has no operation for %s %s.", h.svc.ServiceID, r.Method, r.URL.Path)}
-	if len(segs) < 4 || r.Method != http.MethodPost {
-		return nil, unknown
+// CBORTarget reads the service and operation an RPC v2 request names in
+// the last four segments of its path: service/<service>/operation/<op>.
+// The service is the model's service shape (the JSON protocols' target
+// prefix), bare or namespaced (com.amazonaws.cloudwatch.Granite...).
+func CBORTarget(path string) (service, operation string, ok bool) {
+	segs := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	if len(segs) < 4 {
+		return "", "", false
 	}
 	segs = segs[len(segs)-4:]
-	svc := segs[1]
-	if i := strings.LastIndexByte(svc, '.'); i >= 0 {
-		svc = svc[i+1:]
+	if segs[0] != "service" || segs[2] != "operation" || strings.Contains(segs[3], ".") {
+		return "", "", false
 	}
-	if segs[0] != "service" || segs[2] != "operation" || svc != h.svc.TargetPrefix {
-		return nil, unknown
+	service = segs[1]
+	if i := strings.LastIndexByte(service, '.'); i >= 0 {
+		service = service[i+1:]
 	}
-	op := h.byName[segs[3]]
-	if op == nil {
-		return nil, unknown
+	return service, segs[3], true
+}
+
+// cborOperation finds the operation an RPC v2 request names.
+func (h *Handler) cborOperation(r *http.Request) (*Operation, error) {
+	svc, name, ok := CBORTarget(r.URL.Path)
+	op := h.byName[name]
+	if !ok || r.Method != http.MethodPost || svc != h.svc.TargetPrefix || op == nil {
+		return nil, &Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("%s has no operation for %s %s.", h.svc.ServiceID, r.Method, r.URL.Path)}
 	}
 	return op, nil
 }

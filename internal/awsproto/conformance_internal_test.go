@@ -192,13 +192,13 @@ func RunProtocolConformance(t *testing.T, types map[string]reflect.Type) {
 	sort.Strings(names)
 	for _, k := range names {
 		c := counts[k]
-		t.Logf("%-22s pass %3d  fail %3d  skip %3d", k, c.pass, c.fail, c.skip)
+		t.Logf("%-26s pass %3d  fail %3d  skip %3d", k, c.pass, c.fail, c.skip)
 		total.pass += c.pass
 		total.fail += c.fail
 		total.skip += c.skip
 	}
 	all := total.pass + total.fail + total.skip
-	t.Logf("%-22s pass %3d  fail %3d  skip %3d  (%.1f%% of %d cases pass)", "total", total.pass, total.fail, total.skip,
+	t.Logf("%-26s pass %3d  fail %3d  skip %3d  (%.1f%% of %d cases pass)", "total", total.pass, total.fail, total.skip,
 		100*float64(total.pass)/float64(all), all)
 	if float64(total.pass) < 0.95*float64(all) {
 		t.Errorf("only %d of %d protocol cases pass; at least 95%% must", total.pass, all)

@@ -524,7 +524,8 @@ func (h *Handler) writeOutput(w http.ResponseWriter, r *http.Request, proto stri
 		status, body, stream = encodeRESTOutput(h.svc, proto, out, hdr, status)
 	case protoCBOR:
 		hdr.Set("Smithy-Protocol", cborProtocolName)
-		if op.NewOutput != nil {
+		// An operation without output answers without a body.
+		if v := reflect.ValueOf(out); op.NewOutput != nil || (out != nil && !(v.Kind() == reflect.Pointer && v.IsNil())) {
 			hdr.Set("Content-Type", cborContentType)
 			body = encodeCBOROutput(out)
 		}
@@ -727,12 +728,13 @@ func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, r
 		typ := e.ErrorCode()
 		if svc != nil && svc.QueryCompatible && proto != "rest-json" {
 			// Query-compatible services name the shape in the JSON body and
-			// the query-era code in a header; the HTTP status is JSON's.
+			// the query-era code in a header; the HTTP status is JSON's
+			// (server faults, 501 NotImplemented among them, keep theirs).
 			hdr.Set("x-amzn-query-error", e.ErrorCode()+";"+fault)
 			if t != nil {
 				typ = t.shapeName
 			}
-			if status != http.StatusInternalServerError {
+			if status < http.StatusInternalServerError {
 				status = http.StatusBadRequest
 			}
 		}
