@@ -468,31 +468,30 @@ func withTag(tags []tag, key, value string) []tag {
 	return append(slices.DeleteFunc(slices.Clone(tags), func(t tag) bool { return t.Key == key }), tag{Key: key, Value: value})
 }
 
-// taggedAlarm resolves a tagging call's ARN to an alarm's name.
-func taggedAlarm(sc scope, arn string) (string, error) {
-	prefix := sc.ARN("cloudwatch", "alarm:")
-	if !strings.HasPrefix(arn, prefix) {
-		return "", &api.ResourceNotFoundException{ResourceType: new("Alarm"), ResourceId: new(arn)}
+// taggedAlarm reads the alarm a tagging call's ARN names: only alarms
+// are taggable here.
+func taggedAlarm(tx store.Tx, sc scope, arn string) (alarm, int64, error) {
+	notFound := &api.ResourceNotFoundException{ResourceType: new("Alarm"), ResourceId: new(arn)}
+	name, ok := strings.CutPrefix(arn, sc.ARN("cloudwatch", "alarm:"))
+	if !ok {
+		return alarm{}, 0, notFound
 	}
-	return strings.TrimPrefix(arn, prefix), nil
+	a, ver, err := getAlarm(tx, sc, name)
+	if isNotFound(err) {
+		return a, ver, notFound
+	}
+	return a, ver, err
 }
 
 func (s *Service) retag(ctx context.Context, arn string, change func([]tag) []tag) error {
 	sc := overcast.ScopeOf(ctx)
-	name, err := taggedAlarm(sc, arn)
-	if err != nil {
-		return err
-	}
 	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		a, ver, err := getAlarm(tx, sc, name)
-		if isNotFound(err) {
-			return &api.ResourceNotFoundException{ResourceType: new("Alarm"), ResourceId: new(arn)}
-		}
+		a, ver, err := taggedAlarm(tx, sc, arn)
 		if err != nil {
 			return err
 		}
 		a.Tags = change(a.Tags)
-		_, err = store.PutJSON(tx, alarmsTable, sc.Key(name), a, ver)
+		_, err = store.PutJSON(tx, alarmsTable, sc.Key(a.Name), a, ver)
 		return err
 	})
 }
@@ -524,13 +523,16 @@ func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceInput)
 
 // ListTagsForResource lists an alarm's tags.
 func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceInput) (*api.ListTagsForResourceOutput, error) {
-	var tags []tag
-	err := s.retag(ctx, *in.ResourceARN, func(t []tag) []tag { tags = t; return t })
+	var a alarm
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		a, _, err = taggedAlarm(tx, overcast.ScopeOf(ctx), *in.ResourceARN)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	out := &api.ListTagsForResourceOutput{Tags: api.TagList{}}
-	for _, t := range tags {
+	for _, t := range a.Tags {
 		out.Tags = append(out.Tags, api.Tag{Key: new(t.Key), Value: new(t.Value)})
 	}
 	return out, nil

@@ -343,6 +343,14 @@ func TestSetAlarmStateAndActions(t *testing.T) {
 	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "team" {
 		t.Errorf("ListTagsForResource: %+v", tags.Tags)
 	}
+	awstest.Call(t, c.UntagResource, &cloudwatch.UntagResourceInput{ResourceARN: a.AlarmArn, TagKeys: []string{"team"}})
+	awstest.Call(t, c.TagResource, &cloudwatch.TagResourceInput{ResourceARN: a.AlarmArn, Tags: []types.Tag{{Key: aws.String("tier"), Value: aws.String("1")}}})
+	tags = awstest.Call(t, c.ListTagsForResource, &cloudwatch.ListTagsForResourceInput{ResourceARN: a.AlarmArn})
+	if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "tier" {
+		t.Errorf("ListTagsForResource after untag and tag: %+v", tags.Tags)
+	}
+	_, err := c.ListTagsForResource(context.Background(), &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String("arn:aws:cloudwatch:us-east-1:000000000000:alarm:nope")})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException"})
 	awstest.Call(t, c.DeleteAlarms, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"manual"}})
 	if out := awstest.Call(t, c.DescribeAlarms, &cloudwatch.DescribeAlarmsInput{}); len(out.MetricAlarms) != 0 {
 		t.Errorf("DescribeAlarms after DeleteAlarms: %d alarms", len(out.MetricAlarms))
