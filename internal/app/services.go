@@ -10,6 +10,7 @@ import (
 	"overcast"
 	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
+	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -45,6 +46,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
 	ssmSvc := ssm.New(env.Named("ssm"))
 	acmSvc := acm.New(env.Named("acm"))
+	cloudwatchSvc := cloudwatch.New(env.Named("cloudwatch"), nil)
 	var endpoint ecs.TaskEndpoint
 	if withTaskEndpoint {
 		te, err := taskEndpoint(env, stsSvc, gateway)
@@ -72,6 +74,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		secretsSvc,
 		ssmSvc,
 		acmSvc,
+		cloudwatchSvc,
 		ecrSvc,
 		ec2Svc,
 		ecsSvc,

@@ -138,6 +138,8 @@ func (h *Handler) UnsignedOperation(r *http.Request) bool {
 	case "json":
 		_, name, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 		op = h.byName[name]
+	case protoCBOR:
+		op, _ = h.cborOperation(r)
 	case "query", "ec2":
 		body, _ := r.Context().Value(bodyKey).([]byte)
 		values, err := queryValues(r, body)
@@ -276,6 +278,8 @@ func (h *Handler) decode(r *http.Request, proto string) (*Operation, any, error)
 		return h.decodeQueryRequest(r, proto)
 	case "rest-json", "rest-xml":
 		return h.decodeRESTRequest(r, proto)
+	case protoCBOR:
+		return h.decodeCBORRequest(r)
 	}
 	return nil, nil, &Error{Code: "UnsupportedProtocol", Status: http.StatusNotImplemented,
 		Message: fmt.Sprintf("overcast does not speak the %s protocol of %s yet.", proto, h.svc.ServiceID)}
@@ -293,6 +297,14 @@ func (h *Handler) decodeJSONRequest(r *http.Request) (*Operation, any, error) {
 		return nil, nil, &Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("%s has no operation %s.", h.svc.ServiceID, name)}
 	}
+	return h.decodeRPCBody(r, op, "json", func(body []byte, in any) error {
+		return decodeJSON(body, reflect.ValueOf(in), allMembers)
+	})
+}
+
+// decodeRPCBody decodes the body of an RPC protocol's request (the whole
+// input, no HTTP bindings) with decode, and validates the input.
+func (h *Handler) decodeRPCBody(r *http.Request, op *Operation, proto string, decode func(body []byte, in any) error) (*Operation, any, error) {
 	body, err := readBody(r)
 	if err != nil {
 		return op, nil, err
@@ -301,8 +313,8 @@ func (h *Handler) decodeJSONRequest(r *http.Request) (*Operation, any, error) {
 		return op, nil, nil
 	}
 	in := op.NewInput()
-	if err := decodeJSON(body, reflect.ValueOf(in), allMembers); err != nil {
-		return op, nil, serializationError("json", "%v", err)
+	if err := decode(body, in); err != nil {
+		return op, nil, serializationError(proto, "%v", err)
 	}
 	return op, in, validate(in, &h.policy)
 }
@@ -483,6 +495,8 @@ func contentType(svc *Service, proto string) string {
 		return "application/json"
 	case "rest-xml":
 		return "application/xml"
+	case protoCBOR:
+		return cborContentType
 	}
 	return "text/xml"
 }
@@ -508,6 +522,13 @@ func (h *Handler) writeOutput(w http.ResponseWriter, r *http.Request, proto stri
 		body = encodeEC2Output(h.svc, op, out, reqID)
 	case "rest-json", "rest-xml":
 		status, body, stream = encodeRESTOutput(h.svc, proto, out, hdr, status)
+	case protoCBOR:
+		hdr.Set("Smithy-Protocol", cborProtocolName)
+		// An operation without output answers without a body.
+		if v := reflect.ValueOf(out); op.NewOutput != nil || (out != nil && !(v.Kind() == reflect.Pointer && v.IsNil())) {
+			hdr.Set("Content-Type", cborContentType)
+			body = encodeCBOROutput(out)
+		}
 	}
 	if stream != nil {
 		defer stream.Close()
@@ -703,20 +724,26 @@ func WriteError(w http.ResponseWriter, svc *Service, proto string, e APIError, r
 	}
 	var body []byte
 	switch proto {
-	case "json", "rest-json":
+	case "json", "rest-json", protoCBOR:
 		typ := e.ErrorCode()
-		if svc != nil && svc.QueryCompatible && proto == "json" {
+		if svc != nil && svc.QueryCompatible && proto != "rest-json" {
 			// Query-compatible services name the shape in the JSON body and
-			// the query-era code in a header; the HTTP status is JSON's.
+			// the query-era code in a header; the HTTP status is JSON's
+			// (server faults, 501 NotImplemented among them, keep theirs).
 			hdr.Set("x-amzn-query-error", e.ErrorCode()+";"+fault)
 			if t != nil {
 				typ = t.shapeName
 			}
-			if status != http.StatusInternalServerError {
+			if status < http.StatusInternalServerError {
 				status = http.StatusBadRequest
 			}
 		}
 		hdr.Set("Content-Type", contentType(svc, proto))
+		if proto == protoCBOR {
+			hdr.Set("Smithy-Protocol", cborProtocolName)
+			body = encodeCBORError(svc, e, t, v, typ)
+			break
+		}
 		hdr.Set("X-Amzn-ErrorType", typ)
 		scope := allMembers
 		if proto == "rest-json" {

@@ -1,12 +1,13 @@
 // Package awsproto is the hand-written runtime of AWS's wire protocols —
-// json (1.0 and 1.1), query, ec2, rest-json and rest-xml — for the server
-// side: it decodes requests into the generated shapes of internal/api/<svc>,
-// calls the service, and encodes results and errors the way AWS does.
+// json (1.0 and 1.1), query, ec2, rest-json, rest-xml and Smithy RPC v2
+// CBOR — for the server side: it decodes requests into the generated shapes
+// of internal/api/<svc>, calls the service, and encodes results and errors
+// the way AWS does.
 //
 // The generated shapes carry botocore's traits in `aws:"..."` struct tags
 // (and lists and maps in an AWSCollection method); this package compiles
 // them once per type into a plan and walks values by reflection. Service
-// code never sees JSON, XML or form encoding.
+// code never sees JSON, XML, CBOR or form encoding.
 package awsproto
 
 import "context"

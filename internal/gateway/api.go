@@ -85,8 +85,8 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, a *api, pro
 }
 
 // resolve finds the API a request is for: the SigV4 credential scope
-// names it; unsigned requests are recognized by their X-Amz-Target, by the
-// Version of a query request, and the fallback API (S3) takes the rest. It
+// names it; unsigned requests are recognized by their X-Amz-Target (or the
+// service an RPC v2 CBOR path names), by the Version of a query request, and the fallback API (S3) takes the rest. It
 // may buffer a form body to read Version, in which case it returns the
 // request carrying it. It returns no API for a request that names a
 // service overcast does not serve: a scope, or (S3 taking neither) a
@@ -98,6 +98,12 @@ func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*api, *http.Reques
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		prefix, _, _ := strings.Cut(target, ".")
 		return g.byTarget[prefix], r, nil
+	}
+	if r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {
+		// RPC v2 names the service shape, the JSON protocols' target prefix, in the path.
+		if svc, _, ok := awsproto.CBORTarget(r.URL.Path); ok {
+			return g.byTarget[svc], r, nil
+		}
 	}
 	if query := r.URL.Query(); query.Get("Version") != "" {
 		if a := g.byVersion[query.Get("Version")]; a != nil || query.Has("Action") {
@@ -138,6 +144,8 @@ func withBody(r *http.Request, body []byte) *http.Request {
 func callerEnvelope(r *http.Request) (*awsproto.Service, string) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
+	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
+		return nil, "smithy-rpc-v2-cbor"
 	case r.Header.Get("X-Amz-Target") != "":
 		version := "1.0"
 		if ct == "application/x-amz-json-1.1" {

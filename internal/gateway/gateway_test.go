@@ -84,6 +84,8 @@ func TestUnimplementedOperation(t *testing.T) {
 		{"json", "TrentService.ListKeys", "application/x-amz-json-1.1", "{}", "/", "POST", `"__type":"NotImplemented"`},
 		{"query", "", "application/x-www-form-urlencoded", "Action=DescribeEnvironments&Version=2010-12-01", "/", "POST", "<Code>NotImplemented</Code>"},
 		{"rest-xml", "", "", "", "/2020-05-31/distribution", "GET", "<Code>NotImplemented</Code>"},
+		// CBOR strings travel as they are: the __type's text shows in the bytes.
+		{"rpc-v2-cbor", "", "", "", "/service/GraniteServiceVersion20100801/operation/ListDashboards", "POST", "com.amazonaws.cloudwatch#NotImplemented"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +95,9 @@ func TestUnimplementedOperation(t *testing.T) {
 			}
 			if tt.target != "" {
 				req.Header.Set("X-Amz-Target", tt.target)
+			}
+			if tt.name == "rpc-v2-cbor" {
+				req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
 			}
 			if tt.name == "rest-xml" {
 				// CloudFront is only found by its signature's scope.

@@ -17,7 +17,7 @@ type suite struct {
 }
 
 // addProtocolTests generates the typed shapes of every protocol test suite
-// (except the CBOR ones, which overcast does not speak) into one package,
+// into one package,
 // with a table from "<file>/<direction>/<suite index>/<shape>" to the type.
 func addProtocolTests(files map[string][]byte, testsDir, outDir string) error {
 	var paths []string
@@ -36,9 +36,6 @@ func addProtocolTests(files map[string][]byte, testsDir, outDir string) error {
 	table.WriteString("// Types maps \"<file>/<direction>/<suite>/<shape>\" to the generated type of each shape.\nvar Types = map[string]reflect.Type{\n")
 	for _, path := range paths {
 		base := strings.TrimSuffix(filepath.Base(path), ".json")
-		if strings.HasPrefix(base, "smithy-rpc-v2-cbor") {
-			continue
-		}
 		dir := filepath.Base(filepath.Dir(path))
 		b, err := os.ReadFile(path)
 		if err != nil {
