@@ -289,7 +289,15 @@ func (s *Service) reconcileAlarm(ctx context.Context, key string) (controller.Re
 		if err != nil {
 			return err
 		}
-		next = now.Truncate(a.evaluationInterval()).Add(a.evaluationInterval())
+		iv := a.evaluationInterval()
+		next = now.Truncate(iv).Add(iv)
+		// A state set since the last tick (a new alarm, SetAlarmState)
+		// holds until the next one: a resync or a restart waking the
+		// alarm early does not evaluate it.
+		if due := a.StateUpdated.Truncate(iv).Add(iv); now.Before(due) {
+			next = due
+			return nil
+		}
 		rng, err := a.slots(tx, sc, now)
 		if err != nil {
 			return err
