@@ -12,6 +12,7 @@ import (
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/service/servicetest"
+	"overcast/internal/tabletest"
 )
 
 func mustPolicy(t *testing.T, text string) *lifecyclePolicy {
@@ -141,24 +142,20 @@ func TestLifecyclePolicyValidation(t *testing.T) {
 
 func TestImmutable(t *testing.T) {
 	filters := []exclusionFilter{{"WILDCARD", "latest"}, {"WILDCARD", "dev-*"}}
-	tests := []struct {
-		mode, tag string
-		want      bool
-	}{
-		{"MUTABLE", "v1", false},
-		{"IMMUTABLE", "v1", true},
-		{"IMMUTABLE_WITH_EXCLUSION", "v1", true},
-		{"IMMUTABLE_WITH_EXCLUSION", "latest", false},
-		{"IMMUTABLE_WITH_EXCLUSION", "dev-42", false},
-		{"MUTABLE_WITH_EXCLUSION", "v1", false},
-		{"MUTABLE_WITH_EXCLUSION", "dev-42", true},
+	type modeTag struct{ mode, tag string }
+	immutable := func(in modeTag) bool {
+		r := repository{Mutability: in.mode, Exclusions: filters}
+		return r.immutable(in.tag)
 	}
-	for _, tt := range tests {
-		r := repository{Mutability: tt.mode, Exclusions: filters}
-		if got := r.immutable(tt.tag); got != tt.want {
-			t.Errorf("%s, tag %s: got immutable %v, want %v", tt.mode, tt.tag, got, tt.want)
-		}
-	}
+	tabletest.Run(t, "immutable", immutable, map[modeTag]bool{
+		{"MUTABLE", "v1"}:                      false,
+		{"IMMUTABLE", "v1"}:                    true,
+		{"IMMUTABLE_WITH_EXCLUSION", "v1"}:     true,
+		{"IMMUTABLE_WITH_EXCLUSION", "latest"}: false,
+		{"IMMUTABLE_WITH_EXCLUSION", "dev-42"}: false,
+		{"MUTABLE_WITH_EXCLUSION", "v1"}:       false,
+		{"MUTABLE_WITH_EXCLUSION", "dev-42"}:   true,
+	})
 }
 
 func TestRepoPolicy(t *testing.T) {

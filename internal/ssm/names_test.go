@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awsproto"
+	"overcast/internal/tabletest"
 )
 
 func TestValidateName(t *testing.T) {
@@ -140,44 +141,28 @@ func TestApplyLabels(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
-	norm := []struct {
-		in, want string
-		ok       bool
-	}{
-		{"/", "/", true},
-		{"/a", "/a", true},
-		{"/a/", "/a", true},
-		{"/a/b.c-d_e", "/a/b.c-d_e", true},
-		{"a", "", false},
-		{"//", "", false},
-		{"/###", "", false},
-	}
-	for _, tt := range norm {
-		got, err := normalizePath(tt.in)
-		if got != tt.want || (err == nil) != tt.ok {
-			t.Errorf("normalizePath(%q): got %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-	in := []struct {
+	tabletest.RunCommaOK(t, "normalizePath", tabletest.NoError(normalizePath), map[string]string{
+		"/":          "/",
+		"/a":         "/a",
+		"/a/":        "/a",
+		"/a/b.c-d_e": "/a/b.c-d_e",
+	}, "a", "//", "/###")
+	type namePath struct {
 		name, path string
 		recursive  bool
-		want       bool
-	}{
-		{"foo", "/", false, true},
-		{"/foo", "/", false, true},
-		{"/foo/bar", "/", false, false},
-		{"/foo/bar", "/", true, true},
-		{"/foo/bar", "/foo", false, true},
-		{"/foo/bar/baz", "/foo", false, false},
-		{"/foo/bar/baz", "/foo", true, true},
-		{"/foobar/x", "/foo", true, false},
-		{"foo", "/foo", true, false},
 	}
-	for _, tt := range in {
-		if got := inPath(tt.name, tt.path, tt.recursive); got != tt.want {
-			t.Errorf("inPath(%q, %q, %v): got %v, want %v", tt.name, tt.path, tt.recursive, got, tt.want)
-		}
-	}
+	inPathOf := func(in namePath) bool { return inPath(in.name, in.path, in.recursive) }
+	tabletest.Run(t, "inPath", inPathOf, map[namePath]bool{
+		{"foo", "/", false}:             true,
+		{"/foo", "/", false}:            true,
+		{"/foo/bar", "/", false}:        false,
+		{"/foo/bar", "/", true}:         true,
+		{"/foo/bar", "/foo", false}:     true,
+		{"/foo/bar/baz", "/foo", false}: false,
+		{"/foo/bar/baz", "/foo", true}:  true,
+		{"/foobar/x", "/foo", true}:     false,
+		{"foo", "/foo", true}:           false,
+	})
 }
 
 func TestChooseTier(t *testing.T) {
