@@ -1,11 +1,13 @@
-// Package tabletest checks a pure function against a table that maps each
-// input to the result it must give, so that a unit test is its table and
-// not also a loop written again for every function.
+// Package tabletest runs the tables tests are made of, so that a test is
+// its table and not also a loop written again for every one: a pure
+// function's inputs mapped to the results each must give (Run,
+// RunCommaOK), or a conformance suite's named tests (Suite).
 package tabletest
 
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -62,5 +64,15 @@ func NoError[In, T any](f func(In) (T, error)) func(In) (T, bool) {
 	return func(in In) (T, bool) {
 		v, err := f(in)
 		return v, err == nil
+	}
+}
+
+// Suite runs each of a conformance suite's tests as a subtest of t, in the
+// order of their names, giving each a value (a store, say) that open makes
+// for that subtest alone.
+func Suite[S any](t *testing.T, open func(t *testing.T) S, tests map[string]func(t *testing.T, s S)) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(tests)) {
+		t.Run(name, func(t *testing.T) { tests[name](t, open(t)) })
 	}
 }

@@ -54,3 +54,22 @@ func TestRunCommaOK(t *testing.T) {
 		t.Errorf("got errors %q, want %q", r.errors, want)
 	}
 }
+
+func TestSuiteGivesEachTestItsOwnValueInNameOrder(t *testing.T) {
+	var opened, ran []string
+	open := func(t *testing.T) string {
+		opened = append(opened, t.Name())
+		return t.Name()
+	}
+	record := func(t *testing.T, s string) {
+		if s != t.Name() {
+			t.Errorf("got the value made for %s, want the one made for %s", s, t.Name())
+		}
+		ran = append(ran, s)
+	}
+	tabletest.Suite(t, open, map[string]func(*testing.T, string){"b": record, "a": record})
+	want := []string{t.Name() + "/a", t.Name() + "/b"}
+	if strings.Join(ran, " ") != strings.Join(want, " ") || len(opened) != 2 {
+		t.Errorf("ran %q after opening %q, want each of %q once, in order", ran, opened, want)
+	}
+}
