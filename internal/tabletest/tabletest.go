@@ -59,11 +59,16 @@ type result[T any] struct {
 func (r result[T]) String() string { return fmt.Sprintf("%#v, %v", r.Value, r.OK) }
 
 // NoError makes a function that returns an error a comma-ok one for
-// RunCommaOK: ok says that the error was nil.
+// RunCommaOK: ok says that the error was nil. With an error, it gives the
+// zero value, whatever f returned beside it.
 func NoError[In, T any](f func(In) (T, error)) func(In) (T, bool) {
 	return func(in In) (T, bool) {
 		v, err := f(in)
-		return v, err == nil
+		if err != nil {
+			var zero T
+			return zero, false
+		}
+		return v, true
 	}
 }
 
