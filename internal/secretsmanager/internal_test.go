@@ -79,40 +79,35 @@ func TestResolveSecret(t *testing.T) {
 	}
 	arn := *first.ARN
 	partial := arn[:len(arn)-7]
-	tests := []struct {
-		valueFrom, want, code string
-	}{
-		{"app/db", `{"username":"admin","password":"pw2"}`, ""},
-		{arn, `{"username":"admin","password":"pw2"}`, ""},
-		{arn + ":password::", "pw2", ""},
-		{arn + ":password:AWSPREVIOUS:", "pw1", ""},
-		{arn + ":password::" + *first.VersionId, "pw1", ""},
-		{arn + ":password:AWSCURRENT:" + *first.VersionId, "", "InvalidRequestException"},
-		{partial + ":username", "admin", ""},
-		{arn + ":port:AWSPREVIOUS", "5432", ""},
-		{arn + ":opts:AWSPREVIOUS", `{"ssl":true}`, ""},
-		{arn + ":missing", "", "ResourceNotFoundException"},
-		{*west.ARN + ":password", "west", ""},
-		{"bin", "raw-bytes", ""},
-		{"bin:key", "", "not-api"},
-		{"plain", "", "InvalidRequestException"},
-		{"nope", "", "ResourceNotFoundException"},
-		{"arn:aws:secretsmanager:us-east-1:222222222222:secret:app/db", "", "ResourceNotFoundException"},
-	}
-	for _, tt := range tests {
-		got, err := s.ResolveSecret(context.Background(), "111111111111", "us-east-1", tt.valueFrom)
-		code := ""
-		if err != nil {
-			if e, ok := awsproto.AsAPIError(err); ok {
-				code = e.ErrorCode()
-			} else {
-				code = "not-api"
-			}
+	// resolve is the secret's value, or "error" and the API error's code.
+	resolve := func(valueFrom string) string {
+		v, err := s.ResolveSecret(context.Background(), "111111111111", "us-east-1", valueFrom)
+		if err == nil {
+			return v
 		}
-		if got != tt.want || code != tt.code {
-			t.Errorf("ResolveSecret(%q): got %q, %q (%v); want %q, %q", tt.valueFrom, got, code, err, tt.want, tt.code)
+		if e, ok := awsproto.AsAPIError(err); ok {
+			return "error " + e.ErrorCode()
 		}
+		return "error not-api"
 	}
+	tabletest.Run(t, "ResolveSecret", resolve, map[string]string{
+		"app/db":                               `{"username":"admin","password":"pw2"}`,
+		arn:                                    `{"username":"admin","password":"pw2"}`,
+		arn + ":password::":                    "pw2",
+		arn + ":password:AWSPREVIOUS:":         "pw1",
+		arn + ":password::" + *first.VersionId: "pw1",
+		arn + ":password:AWSCURRENT:" + *first.VersionId: "error InvalidRequestException",
+		partial + ":username":                            "admin",
+		arn + ":port:AWSPREVIOUS":                        "5432",
+		arn + ":opts:AWSPREVIOUS":                        `{"ssl":true}`,
+		arn + ":missing":                                 "error ResourceNotFoundException",
+		*west.ARN + ":password":                          "west",
+		"bin":                                            "raw-bytes",
+		"bin:key":                                        "error not-api",
+		"plain":                                          "error InvalidRequestException",
+		"nope":                                           "error ResourceNotFoundException",
+		"arn:aws:secretsmanager:us-east-1:222222222222:secret:app/db": "error ResourceNotFoundException",
+	})
 }
 
 // countItems counts the items of a table whose key contains substr.
