@@ -130,8 +130,15 @@ func (a ecsInterfaces) AttachTaskInterface(ctx context.Context, account, region,
 
 func (a ecsInterfaces) CheckSubnet(ctx context.Context, account, region, id string) error {
 	_, err := a.Service.Subnet(ctx, account, region, id)
-	if errors.Is(err, ec2.ErrSubnetNotFound) {
-		return fmt.Errorf("%w: %s", ecs.ErrSubnetNotFound, id)
+	return notFoundAs(err, ec2.ErrSubnetNotFound, ecs.ErrSubnetNotFound, id)
+}
+
+// notFoundAs is err, but with the consumer's sentinel mine, naming id, in
+// the place of EC2's sentinel theirs: the adapters' services know only
+// their own errors.
+func notFoundAs(err, theirs, mine error, id string) error {
+	if errors.Is(err, theirs) {
+		return fmt.Errorf("%w: %s", mine, id)
 	}
 	return err
 }
@@ -143,11 +150,8 @@ var _ ecs.Instances = ecsInstances{}
 
 func (a ecsInstances) Instance(ctx context.Context, account, region, id string) (ecs.Instance, error) {
 	i, err := a.ec2.Instance(ctx, account, region, id)
-	if errors.Is(err, ec2.ErrInstanceNotFound) {
-		return ecs.Instance{}, fmt.Errorf("%w: %s", ecs.ErrInstanceNotFound, id)
-	}
 	if err != nil {
-		return ecs.Instance{}, err
+		return ecs.Instance{}, notFoundAs(err, ec2.ErrInstanceNotFound, ecs.ErrInstanceNotFound, id)
 	}
 	return ecs.Instance{ID: i.ID, Type: i.Type, ImageID: i.ImageID, State: i.State, AvailabilityZone: i.AvailabilityZone,
 		SubnetID: i.SubnetID, VPCID: i.VPCID, PrivateIP: i.PrivateIP, Architecture: i.Architecture, VCPUs: i.VCPUs,
@@ -161,11 +165,8 @@ var _ efs.Subnets = efsSubnets{}
 
 func (a efsSubnets) Subnet(ctx context.Context, account, region, id string) (efs.Subnet, error) {
 	sn, err := a.ec2.Subnet(ctx, account, region, id)
-	if errors.Is(err, ec2.ErrSubnetNotFound) {
-		return efs.Subnet{}, fmt.Errorf("%w: %s", efs.ErrSubnetNotFound, id)
-	}
 	if err != nil {
-		return efs.Subnet{}, err
+		return efs.Subnet{}, notFoundAs(err, ec2.ErrSubnetNotFound, efs.ErrSubnetNotFound, id)
 	}
 	return efs.Subnet{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.AvailabilityZone, CIDR: sn.CIDR}, nil
 }
