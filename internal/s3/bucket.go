@@ -685,20 +685,30 @@ func (s *Service) objectVersion(ctx context.Context, tx store.Tx, bucket, key, v
 	return b, o, nil
 }
 
-func (s *Service) GetObjectTagging(ctx context.Context, in *api.GetObjectTaggingRequest) (*api.GetObjectTaggingOutput, error) {
-	out := &api.GetObjectTaggingOutput{}
+// objectView answers a read of a subresource (tagging, ACL) of the
+// object version versionID names with what view makes of it.
+func objectView[O any](ctx context.Context, s *Service, bucket, key string, versionID *string, action string,
+	view func(b *bucketRecord, o *objectRecord) *O) (*O, error) {
+	var out *O
 	err := s.view(ctx, func(tx store.Tx) error {
-		b, o, err := s.objectForTagging(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectTagging")
+		b, o, err := s.objectForTagging(ctx, tx, bucket, key, deref(versionID), action)
 		if err != nil {
 			return err
 		}
-		out.TagSet = tagSet(o.Tags)
-		if b.versioned() {
-			out.VersionId = new(o.VersionID)
-		}
+		out = view(b, o)
 		return nil
 	})
 	return out, err
+}
+
+func (s *Service) GetObjectTagging(ctx context.Context, in *api.GetObjectTaggingRequest) (*api.GetObjectTaggingOutput, error) {
+	return objectView(ctx, s, *in.Bucket, *in.Key, in.VersionId, "s3:GetObjectTagging", func(b *bucketRecord, o *objectRecord) *api.GetObjectTaggingOutput {
+		out := &api.GetObjectTaggingOutput{TagSet: tagSet(o.Tags)}
+		if b.versioned() {
+			out.VersionId = new(o.VersionID)
+		}
+		return out
+	})
 }
 
 // retag replaces the tags of one version in place.
@@ -745,23 +755,15 @@ func (s *Service) DeleteObjectTagging(ctx context.Context, in *api.DeleteObjectT
 }
 
 func (s *Service) GetObjectAcl(ctx context.Context, in *api.GetObjectAclRequest) (*api.GetObjectAclOutput, error) {
-	out := &api.GetObjectAclOutput{}
-	err := s.view(ctx, func(tx store.Tx) error {
-		b, _, err := s.objectForTagging(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectAcl")
-		if err != nil {
-			return err
-		}
-		out.Owner = ownerOf(b.Owner)
-		out.Grants = ownerGrants(b.Owner)
-		return nil
+	return objectView(ctx, s, *in.Bucket, *in.Key, in.VersionId, "s3:GetObjectAcl", func(b *bucketRecord, _ *objectRecord) *api.GetObjectAclOutput {
+		return &api.GetObjectAclOutput{Owner: ownerOf(b.Owner), Grants: ownerGrants(b.Owner)}
 	})
-	return out, err
 }
 
+// PutObjectAcl checks that the object is there and that the caller may
+// change it, and keeps nothing: ACLs are disabled.
 func (s *Service) PutObjectAcl(ctx context.Context, in *api.PutObjectAclRequest) (*api.PutObjectAclOutput, error) {
-	err := s.view(ctx, func(tx store.Tx) error {
-		_, _, err := s.objectForTagging(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:PutObjectAcl")
-		return err
+	return objectView(ctx, s, *in.Bucket, *in.Key, in.VersionId, "s3:PutObjectAcl", func(*bucketRecord, *objectRecord) *api.PutObjectAclOutput {
+		return &api.PutObjectAclOutput{}
 	})
-	return &api.PutObjectAclOutput{}, err
 }
