@@ -79,16 +79,8 @@ func TestResolveSecret(t *testing.T) {
 	}
 	arn := *first.ARN
 	partial := arn[:len(arn)-7]
-	// resolve is the secret's value, or "error" and the API error's code.
 	resolve := func(valueFrom string) string {
-		v, err := s.ResolveSecret(context.Background(), "111111111111", "us-east-1", valueFrom)
-		if err == nil {
-			return v
-		}
-		if e, ok := awsproto.AsAPIError(err); ok {
-			return "error " + e.ErrorCode()
-		}
-		return "error not-api"
+		return tabletest.Outcome(s.ResolveSecret(context.Background(), "111111111111", "us-east-1", valueFrom))
 	}
 	tabletest.Run(t, "ResolveSecret", resolve, map[string]string{
 		"app/db":                               `{"username":"admin","password":"pw2"}`,
@@ -103,7 +95,7 @@ func TestResolveSecret(t *testing.T) {
 		arn + ":missing":                                 "error ResourceNotFoundException",
 		*west.ARN + ":password":                          "west",
 		"bin":                                            "raw-bytes",
-		"bin:key":                                        "error not-api",
+		"bin:key":                                        `error secretsmanager: "bin:key" is neither a secret name nor a secret ARN`,
 		"plain":                                          "error InvalidRequestException",
 		"nope":                                           "error ResourceNotFoundException",
 		"arn:aws:secretsmanager:us-east-1:222222222222:secret:app/db": "error ResourceNotFoundException",

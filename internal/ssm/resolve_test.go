@@ -3,12 +3,10 @@ package ssm
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"testing"
 
 	"overcast"
 	api "overcast/internal/api/ssm"
-	"overcast/internal/awsproto"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
 	"overcast/internal/tabletest"
@@ -43,16 +41,8 @@ func TestResolveParameter(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// resolve is the parameter's value, or "error" and the API error's code.
 	resolve := func(ref string) string {
-		v, err := s.ResolveParameter(context.Background(), "111111111111", "us-east-1", ref)
-		if err == nil {
-			return v
-		}
-		if e, ok := awsproto.AsAPIError(err); ok {
-			return "error " + e.ErrorCode()
-		}
-		return fmt.Sprintf("error %v, not an API error", err)
+		return tabletest.Outcome(s.ResolveParameter(context.Background(), "111111111111", "us-east-1", ref))
 	}
 	tabletest.Run(t, "ResolveParameter", resolve, map[string]string{
 		"/app/db/password":     "v2",

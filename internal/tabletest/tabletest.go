@@ -6,6 +6,7 @@ package tabletest
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -80,4 +81,18 @@ func Suite[S any](t *testing.T, open func(t *testing.T) S, tests map[string]func
 	for _, name := range slices.Sorted(maps.Keys(tests)) {
 		t.Run(name, func(t *testing.T) { tests[name](t, open(t)) })
 	}
+}
+
+// Outcome is how a table states the result of a call that can fail: its
+// value, or "error" and the error's code when it has one (as AWS's errors
+// do, with an ErrorCode method), else its text.
+func Outcome(v string, err error) string {
+	if err == nil {
+		return v
+	}
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		return "error " + coded.ErrorCode()
+	}
+	return "error " + err.Error()
 }

@@ -73,3 +73,24 @@ func TestSuiteGivesEachTestItsOwnValueInNameOrder(t *testing.T) {
 		t.Errorf("ran %q after opening %q, want each of %q once, in order", ran, opened, want)
 	}
 }
+
+type codedError struct{}
+
+func (codedError) Error() string     { return "coded: the text" }
+func (codedError) ErrorCode() string { return "NoSuchThing" }
+
+func TestOutcome(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		err  error
+		want string
+	}{
+		{"v", nil, "v"},
+		{"", fmt.Errorf("wrapped: %w", codedError{}), "error NoSuchThing"},
+		{"ignored", errors.New("plain"), "error plain"},
+	} {
+		if got := tabletest.Outcome(c.v, c.err); got != c.want {
+			t.Errorf("Outcome(%q, %v): got %q, want %q", c.v, c.err, got, c.want)
+		}
+	}
+}
