@@ -80,17 +80,10 @@ func (codedError) Error() string     { return "coded: the text" }
 func (codedError) ErrorCode() string { return "NoSuchThing" }
 
 func TestOutcome(t *testing.T) {
-	for _, c := range []struct {
-		v    string
-		err  error
-		want string
-	}{
-		{"v", nil, "v"},
-		{"", fmt.Errorf("wrapped: %w", codedError{}), "error NoSuchThing"},
-		{"ignored", errors.New("plain"), "error plain"},
-	} {
-		if got := tabletest.Outcome(c.v, c.err); got != c.want {
-			t.Errorf("Outcome(%q, %v): got %q, want %q", c.v, c.err, got, c.want)
-		}
-	}
+	outcome := func(err error) string { return tabletest.Outcome("value", err) }
+	tabletest.Run(t, "Outcome", outcome, map[error]string{
+		nil:                                     "value",
+		fmt.Errorf("wrapped: %w", codedError{}): "error NoSuchThing",
+		errors.New("plain"):                     "error plain",
+	})
 }
