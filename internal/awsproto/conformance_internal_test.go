@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"overcast/internal/awsproto/botocore"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -62,28 +63,9 @@ func init() {
 }
 
 type protoCase struct {
-	ID    string `json:"id"`
-	Given struct {
-		Name string `json:"name"`
-		HTTP struct {
-			Method       string `json:"method"`
-			RequestURI   string `json:"requestUri"`
-			ResponseCode int    `json:"responseCode"`
-		} `json:"http"`
-		Input *struct {
-			Shape        string          `json:"shape"`
-			LocationName string          `json:"locationName"`
-			XMLNamespace json.RawMessage `json:"xmlNamespace"`
-		} `json:"input"`
-		Output *struct {
-			Shape         string `json:"shape"`
-			ResultWrapper string `json:"resultWrapper"`
-		} `json:"output"`
-		Errors []struct {
-			Shape string `json:"shape"`
-		} `json:"errors"`
-	} `json:"given"`
-	Params     json.RawMessage `json:"params"`
+	ID         string             `json:"id"`
+	Given      botocore.Operation `json:"given"`
+	Params     json.RawMessage    `json:"params"`
 	Serialized *struct {
 		Method  string            `json:"method"`
 		URI     string            `json:"uri"`

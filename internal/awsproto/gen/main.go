@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"overcast/internal/awsproto/botocore"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -90,7 +91,7 @@ func addServices(files map[string][]byte, modelsDir, outDir string) error {
 		if matches, _ := filepath.Glob(filepath.Join(dir, "*", "service-2.json")); len(matches) == 0 {
 			continue
 		}
-		m, err := LoadModel(dir)
+		m, err := botocore.LoadModel(dir)
 		if err != nil {
 			return err
 		}
