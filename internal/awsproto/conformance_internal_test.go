@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"overcast/internal/awsproto/botocore"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 // The botocore protocol test vectors are the codec's conformance suite.

@@ -2,12 +2,13 @@ package logs
 
 import (
 	"fmt"
-	"overcast/internal/tabletest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/tabletest"
 )
 
 // queryEvents are the events TestQuery's queries read, oldest first.

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"overcast/internal/awsproto/botocore"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 // header starts every generated file; cmd/go recognizes it.

@@ -2,9 +2,10 @@ package main
 
 import (
 	"os"
-	"overcast/internal/tabletest"
 	"path/filepath"
 	"testing"
+
+	"overcast/internal/tabletest"
 )
 
 // TestGeneratedFilesUpToDate fails when running the generator would change

@@ -16,10 +16,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"overcast/internal/awsproto/botocore"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 func main() {

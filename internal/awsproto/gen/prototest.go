@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"overcast/internal/awsproto/botocore"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 // suite is one entry of a botocore protocol test file.

@@ -1,12 +1,13 @@
 package registry
 
 import (
-	"overcast/internal/tabletest"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"overcast/internal/tabletest"
 )
 
 func TestParseRange(t *testing.T) {
