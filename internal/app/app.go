@@ -8,6 +8,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,15 +62,9 @@ type Main struct {
 
 // New returns a Main for cfg; Run starts it.
 func New(cfg Config) *Main {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real()
-	}
-	if cfg.IDs == nil {
-		cfg.IDs = ids.Random()
-	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
+	cfg.Clock = cmp.Or(cfg.Clock, clock.Real())
+	cfg.IDs = cmp.Or(cfg.IDs, ids.Random())
 	return &Main{cfg: cfg}
 }
 

@@ -56,11 +56,12 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		endpoint = te
 	}
 	ec2Svc := ec2.New(env.Named("ec2"), nil)
-	efsSvc := efs.New(env.Named("efs"), efsSubnets{ec2Svc})
+	ofEC2 := fromEC2{ec2Svc}
+	efsSvc := efs.New(env.Named("efs"), ofEC2)
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
-		Instances:  ecsInstances{ec2Svc},
-		Interfaces: ecsInterfaces{ec2Svc},
-		Subnets:    ecsInterfaces{ec2Svc},
+		Instances:  ofEC2,
+		Interfaces: ofEC2,
+		Subnets:    ofEC2,
 		Agent: agent.Config{Logs: taskLogs{logsSvc}, Secrets: taskSecrets{secretsSvc, ssmSvc},
 			EnvironmentFiles: taskEnvFiles{s3Svc}, FileSystems: efsSvc},
 		Endpoint:       endpoint,
@@ -124,55 +125,56 @@ func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, erro
 	return sts.Role(r), err
 }
 
-// ecsInterfaces lets ECS attach its awsvpc tasks' network interfaces in
-// EC2's subnets.
-type ecsInterfaces struct{ *ec2.Service }
+// fromEC2 is what ECS and EFS use of EC2 (instances that join clusters,
+// subnets, awsvpc tasks' network interfaces) in their own types and
+// errors, so that neither imports it.
+type fromEC2 struct{ ec2 *ec2.Service }
 
-var _ ecs.NetworkInterfaces = ecsInterfaces{}
+var (
+	_ ecs.Instances         = fromEC2{}
+	_ ecs.NetworkInterfaces = fromEC2{}
+	_ ecs.Subnets           = fromEC2{}
+	_ efs.Subnets           = fromEC2{}
+)
 
-func (a ecsInterfaces) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (ecs.NetworkInterfaceInfo, error) {
-	n, err := a.Service.AttachTaskInterface(ctx, account, region, subnetID, securityGroups, description)
+func (a fromEC2) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (ecs.NetworkInterfaceInfo, error) {
+	n, err := a.ec2.AttachTaskInterface(ctx, account, region, subnetID, securityGroups, description)
 	return ecs.NetworkInterfaceInfo(n), err
 }
 
-func (a ecsInterfaces) CheckSubnet(ctx context.Context, account, region, id string) error {
-	_, err := a.Service.Subnet(ctx, account, region, id)
-	if errors.Is(err, ec2.ErrSubnetNotFound) {
-		return fmt.Errorf("%w: %s", ecs.ErrSubnetNotFound, id)
+func (a fromEC2) ReleaseInterface(ctx context.Context, account, region, eniID string) error {
+	return a.ec2.ReleaseInterface(ctx, account, region, eniID)
+}
+
+func (a fromEC2) CheckSubnet(ctx context.Context, account, region, id string) error {
+	_, err := a.ec2.Subnet(ctx, account, region, id)
+	return notFoundAs(err, ec2.ErrSubnetNotFound, ecs.ErrSubnetNotFound, id)
+}
+
+// notFoundAs is err, but with the consumer's sentinel mine, naming id, in
+// the place of EC2's sentinel theirs.
+func notFoundAs(err, theirs, mine error, id string) error {
+	if errors.Is(err, theirs) {
+		return fmt.Errorf("%w: %s", mine, id)
 	}
 	return err
 }
 
-// ecsInstances lets ECS read the EC2 instances that join its clusters.
-type ecsInstances struct{ ec2 *ec2.Service }
-
-var _ ecs.Instances = ecsInstances{}
-
-func (a ecsInstances) Instance(ctx context.Context, account, region, id string) (ecs.Instance, error) {
+func (a fromEC2) Instance(ctx context.Context, account, region, id string) (ecs.Instance, error) {
 	i, err := a.ec2.Instance(ctx, account, region, id)
-	if errors.Is(err, ec2.ErrInstanceNotFound) {
-		return ecs.Instance{}, fmt.Errorf("%w: %s", ecs.ErrInstanceNotFound, id)
-	}
 	if err != nil {
-		return ecs.Instance{}, err
+		return ecs.Instance{}, notFoundAs(err, ec2.ErrInstanceNotFound, ecs.ErrInstanceNotFound, id)
 	}
 	return ecs.Instance{ID: i.ID, Type: i.Type, ImageID: i.ImageID, State: i.State, AvailabilityZone: i.AvailabilityZone,
 		SubnetID: i.SubnetID, VPCID: i.VPCID, PrivateIP: i.PrivateIP, Architecture: i.Architecture, VCPUs: i.VCPUs,
 		MemoryMiB: i.MemoryMiB, UserData: i.UserData, IamInstanceProfileArn: i.IamInstanceProfileArn, LaunchTime: i.LaunchTime}, nil
 }
 
-// efsSubnets gives EFS's mount targets EC2's subnets and their addresses.
-type efsSubnets struct{ ec2 *ec2.Service }
-
-var _ efs.Subnets = efsSubnets{}
-
-func (a efsSubnets) Subnet(ctx context.Context, account, region, id string) (efs.Subnet, error) {
+// Subnet is EFS's view of a subnet, for its mount targets.
+func (a fromEC2) Subnet(ctx context.Context, account, region, id string) (efs.Subnet, error) {
 	sn, err := a.ec2.Subnet(ctx, account, region, id)
-	if errors.Is(err, ec2.ErrSubnetNotFound) {
-		return efs.Subnet{}, fmt.Errorf("%w: %s", efs.ErrSubnetNotFound, id)
-	}
 	if err != nil {
-		return efs.Subnet{}, err
+		return efs.Subnet{}, notFoundAs(err, ec2.ErrSubnetNotFound, efs.ErrSubnetNotFound, id)
 	}
 	return efs.Subnet{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.AvailabilityZone, CIDR: sn.CIDR}, nil
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 // The botocore protocol test vectors are the codec's conformance suite.
@@ -62,28 +64,9 @@ func init() {
 }
 
 type protoCase struct {
-	ID    string `json:"id"`
-	Given struct {
-		Name string `json:"name"`
-		HTTP struct {
-			Method       string `json:"method"`
-			RequestURI   string `json:"requestUri"`
-			ResponseCode int    `json:"responseCode"`
-		} `json:"http"`
-		Input *struct {
-			Shape        string          `json:"shape"`
-			LocationName string          `json:"locationName"`
-			XMLNamespace json.RawMessage `json:"xmlNamespace"`
-		} `json:"input"`
-		Output *struct {
-			Shape         string `json:"shape"`
-			ResultWrapper string `json:"resultWrapper"`
-		} `json:"output"`
-		Errors []struct {
-			Shape string `json:"shape"`
-		} `json:"errors"`
-	} `json:"given"`
-	Params     json.RawMessage `json:"params"`
+	ID         string             `json:"id"`
+	Given      botocore.Operation `json:"given"`
+	Params     json.RawMessage    `json:"params"`
 	Serialized *struct {
 		Method  string            `json:"method"`
 		URI     string            `json:"uri"`
@@ -400,55 +383,49 @@ func decodeParams(t *testing.T, raw json.RawMessage) any {
 // normalizeParams drops nulls and turns numbers into float64, so parameters
 // from the test file and from a decoded value compare.
 func normalizeParams(v any) any {
+	return rebuild(v, func(leaf any) any {
+		switch x := leaf.(type) {
+		case json.Number:
+			f, _ := x.Float64()
+			return f
+		case int64:
+			return float64(x)
+		case float32:
+			return float64(x)
+		}
+		return leaf
+	}, func(member any) bool { return member != nil })
+}
+
+// dropEmpty removes empty lists and maps from structure members.
+func dropEmpty(v any) any {
+	return rebuild(v, func(leaf any) any { return leaf }, func(member any) bool {
+		l, isList := member.([]any)
+		m, isMap := member.(map[string]any)
+		return !(isList && len(l) == 0) && !(isMap && len(m) == 0)
+	})
+}
+
+// rebuild copies a decoded JSON value bottom up, each leaf as leaf turns
+// it, keeping of each map only the members (rebuilt) that keep accepts.
+func rebuild(v any, leaf func(any) any, keep func(member any) bool) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range x {
-			if e == nil {
-				continue
+			if e = rebuild(e, leaf, keep); keep(e) {
+				out[k] = e
 			}
-			out[k] = normalizeParams(e)
 		}
 		return out
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, e := range x {
-			out = append(out, normalizeParams(e))
+			out = append(out, rebuild(e, leaf, keep))
 		}
 		return out
-	case json.Number:
-		f, _ := x.Float64()
-		return f
-	case int64:
-		return float64(x)
-	case float32:
-		return float64(x)
 	}
-	return v
-}
-
-// dropEmpty removes empty lists and maps from structure members.
-func dropEmpty(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, e := range x {
-			e = dropEmpty(e)
-			if l, ok := e.([]any); ok && len(l) == 0 {
-				continue
-			}
-			if m, ok := e.(map[string]any); ok && len(m) == 0 {
-				continue
-			}
-			out[k] = e
-		}
-		return out
-	case []any:
-		for i := range x {
-			x[i] = dropEmpty(x[i])
-		}
-	}
-	return v
+	return leaf(v)
 }
 
 // toParams renders a decoded value the way the test files write

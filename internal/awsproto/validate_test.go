@@ -3,7 +3,6 @@ package awsproto_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +28,7 @@ import (
 	"overcast/internal/api/ssm"
 	"overcast/internal/api/sts"
 	"overcast/internal/awsproto"
+	"overcast/internal/awsproto/wiretest"
 )
 
 // request builds one request of a service in the protocol it speaks.
@@ -237,45 +237,11 @@ func TestModelValidation(t *testing.T) {
 // protocol's envelope.
 func errorOf(t *testing.T, proto string, rec *httptest.ResponseRecorder) (code, message string) {
 	t.Helper()
-	body := rec.Body.Bytes()
-	switch proto {
-	case "json", "rest-json":
-		var e struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
-		}
-		if err := json.Unmarshal(body, &e); err != nil {
-			t.Fatalf("%s body %s: %v", proto, body, err)
-		}
-		code = rec.Header().Get("X-Amzn-ErrorType")
-		if q := rec.Header().Get("x-amzn-query-error"); q != "" {
-			code, _, _ = strings.Cut(q, ";")
-		}
-		return code, e.Message
-	case "ec2":
-		var e struct {
-			Code    string `xml:"Errors>Error>Code"`
-			Message string `xml:"Errors>Error>Message"`
-		}
-		if err := xml.Unmarshal(body, &e); err != nil {
-			t.Fatalf("ec2 body %s: %v", body, err)
-		}
-		return e.Code, e.Message
+	code, message, err := wiretest.ReadError(proto, rec.Header(), rec.Body.Bytes())
+	if err != nil {
+		t.Fatal(err)
 	}
-	// query and rest-xml wrap the error in ErrorResponse, S3 does not.
-	var e struct {
-		Code     string `xml:"Code"`
-		Message  string `xml:"Message"`
-		Wrapped  string `xml:"Error>Code"`
-		WMessage string `xml:"Error>Message"`
-	}
-	if err := xml.Unmarshal(body, &e); err != nil {
-		t.Fatalf("%s body %s: %v", proto, body, err)
-	}
-	if e.Wrapped != "" {
-		return e.Wrapped, e.WMessage
-	}
-	return e.Code, e.Message
+	return code, message
 }
 
 // TestEveryServiceHasAValidationPolicy keeps the per-service table in

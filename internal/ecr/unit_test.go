@@ -12,6 +12,7 @@ import (
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/service/servicetest"
+	"overcast/internal/tabletest"
 )
 
 func mustPolicy(t *testing.T, text string) *lifecyclePolicy {
@@ -141,24 +142,20 @@ func TestLifecyclePolicyValidation(t *testing.T) {
 
 func TestImmutable(t *testing.T) {
 	filters := []exclusionFilter{{"WILDCARD", "latest"}, {"WILDCARD", "dev-*"}}
-	tests := []struct {
-		mode, tag string
-		want      bool
-	}{
-		{"MUTABLE", "v1", false},
-		{"IMMUTABLE", "v1", true},
-		{"IMMUTABLE_WITH_EXCLUSION", "v1", true},
-		{"IMMUTABLE_WITH_EXCLUSION", "latest", false},
-		{"IMMUTABLE_WITH_EXCLUSION", "dev-42", false},
-		{"MUTABLE_WITH_EXCLUSION", "v1", false},
-		{"MUTABLE_WITH_EXCLUSION", "dev-42", true},
+	type modeTag struct{ mode, tag string }
+	immutable := func(in modeTag) bool {
+		r := repository{Mutability: in.mode, Exclusions: filters}
+		return r.immutable(in.tag)
 	}
-	for _, tt := range tests {
-		r := repository{Mutability: tt.mode, Exclusions: filters}
-		if got := r.immutable(tt.tag); got != tt.want {
-			t.Errorf("%s, tag %s: got immutable %v, want %v", tt.mode, tt.tag, got, tt.want)
-		}
-	}
+	tabletest.Run(t, "immutable", immutable, map[modeTag]bool{
+		{"MUTABLE", "v1"}:                      false,
+		{"IMMUTABLE", "v1"}:                    true,
+		{"IMMUTABLE_WITH_EXCLUSION", "v1"}:     true,
+		{"IMMUTABLE_WITH_EXCLUSION", "latest"}: false,
+		{"IMMUTABLE_WITH_EXCLUSION", "dev-42"}: false,
+		{"MUTABLE_WITH_EXCLUSION", "v1"}:       false,
+		{"MUTABLE_WITH_EXCLUSION", "dev-42"}:   true,
+	})
 }
 
 func TestRepoPolicy(t *testing.T) {
@@ -200,47 +197,36 @@ func TestRepoPolicy(t *testing.T) {
 
 func TestParseImageURI(t *testing.T) {
 	const dig = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	tests := []struct {
-		uri    string
-		want   ImageRef
-		wantOK bool
-		pull   string
-	}{
-		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1", ImageRef{"123456789012", "eu-west-1", "team/app", "v1", ""}, true,
+	// parse also checks that a parsed reference's URI parses back to it.
+	type parsed struct {
+		Ref  ImageRef
+		Pull string // the reference docker pulls through overcast
+	}
+	parse := func(uri string) (parsed, bool) {
+		got, ok := ParseImageURI(uri, "000000000000", "us-east-1")
+		if !ok {
+			return parsed{Ref: got}, false
+		}
+		if again, ok := ParseImageURI(got.URI(), "x", "y"); !ok || again != got {
+			t.Errorf("URI %q does not parse back: got %+v, %v", got.URI(), again, ok)
+		}
+		return parsed{got, got.PullReference("127.0.0.1:4566")}, true
+	}
+	tabletest.RunCommaOK(t, "ParseImageURI", parse, map[string]parsed{
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1": {ImageRef{"123456789012", "eu-west-1", "team/app", "v1", ""},
 			"127.0.0.1:4566/123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1"},
-		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app@" + dig, ImageRef{"123456789012", "us-east-1", "app", "", dig}, true,
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/app@" + dig: {ImageRef{"123456789012", "us-east-1", "app", "", dig},
 			"127.0.0.1:4566/123456789012.dkr.ecr.us-east-1.amazonaws.com/app@" + dig},
-		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app", ImageRef{"123456789012", "us-east-1", "app", "latest", ""}, true,
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/app": {ImageRef{"123456789012", "us-east-1", "app", "latest", ""},
 			"127.0.0.1:4566/123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"},
-		{"127.0.0.1:4566/app:v2", ImageRef{"000000000000", "us-east-1", "app", "v2", ""}, true,
+		"127.0.0.1:4566/app:v2": {ImageRef{"000000000000", "us-east-1", "app", "v2", ""},
 			"127.0.0.1:4566/000000000000.dkr.ecr.us-east-1.amazonaws.com/app:v2"},
-		{"localhost:4566/ns/app:v2@" + dig, ImageRef{"000000000000", "us-east-1", "ns/app", "", dig}, true,
+		"localhost:4566/ns/app:v2@" + dig: {ImageRef{"000000000000", "us-east-1", "ns/app", "", dig},
 			"127.0.0.1:4566/000000000000.dkr.ecr.us-east-1.amazonaws.com/ns/app@" + dig},
-		{"127.0.0.1:4566/222222222222.dkr.ecr.ap-south-1.amazonaws.com/app:1", ImageRef{"222222222222", "ap-south-1", "app", "1", ""}, true,
+		"127.0.0.1:4566/222222222222.dkr.ecr.ap-south-1.amazonaws.com/app:1": {ImageRef{"222222222222", "ap-south-1", "app", "1", ""},
 			"127.0.0.1:4566/222222222222.dkr.ecr.ap-south-1.amazonaws.com/app:1"},
-		{"nginx:latest", ImageRef{}, false, ""},
-		{"docker.io/library/nginx", ImageRef{}, false, ""},
-		{"public.ecr.aws/nginx/nginx:1", ImageRef{}, false, ""},
-		{"10.0.0.5:5000/app:1", ImageRef{}, false, ""},
-		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/App:1", ImageRef{}, false, ""},
-		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:short", ImageRef{}, false, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.uri, func(t *testing.T) {
-			got, ok := ParseImageURI(tt.uri, "000000000000", "us-east-1")
-			if ok != tt.wantOK || got != tt.want {
-				t.Fatalf("got %+v, %v, want %+v, %v", got, ok, tt.want, tt.wantOK)
-			}
-			if ok {
-				if p := got.PullReference("127.0.0.1:4566"); p != tt.pull {
-					t.Errorf("PullReference: got %q, want %q", p, tt.pull)
-				}
-				if again, ok := ParseImageURI(got.URI(), "x", "y"); !ok || again != got {
-					t.Errorf("URI %q does not parse back: got %+v, %v", got.URI(), again, ok)
-				}
-			}
-		})
-	}
+	}, "nginx:latest", "docker.io/library/nginx", "public.ecr.aws/nginx/nginx:1", "10.0.0.5:5000/app:1",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/App:1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:short")
 }
 
 func TestTokens(t *testing.T) {

@@ -1,8 +1,6 @@
 package gateway_test
 
 import (
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 
 	"overcast/internal/api"
 	"overcast/internal/awsproto"
+	"overcast/internal/awsproto/wiretest"
 	"overcast/internal/gateway"
 	"overcast/internal/service"
 )
@@ -53,43 +52,9 @@ func readWireError(status int, h http.Header, body []byte, head bool) (wireError
 	case head:
 		return e, nil
 	}
-	switch proto {
-	case "json", "rest-json":
-		var doc struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
-		}
-		if err := json.Unmarshal(body, &doc); err != nil {
-			return e, fmt.Errorf("%s body %q: %v", proto, body, err)
-		}
-		e.Code, e.Message = h.Get("X-Amzn-ErrorType"), doc.Message
-		if proto == "json" && doc.Type != e.Code {
-			return e, fmt.Errorf("__type %q differs from X-Amzn-ErrorType %q", doc.Type, e.Code)
-		}
-	default:
-		// query and rest-xml wrap Error in ErrorResponse; S3 sends it bare.
-		var doc struct {
-			XMLName xml.Name
-			Error   struct{ Code, Message string }
-			Code    string
-			Message string
-		}
-		if err := xml.Unmarshal(body, &doc); err != nil {
-			return e, fmt.Errorf("%s body %q: %v", proto, body, err)
-		}
-		switch doc.XMLName.Local {
-		case "ErrorResponse":
-			e.Code, e.Message = doc.Error.Code, doc.Error.Message
-		case "Error":
-			e.Code, e.Message = doc.Code, doc.Message
-		default:
-			return e, fmt.Errorf("%s body has root <%s>", proto, doc.XMLName.Local)
-		}
-	}
-	if e.Code == "" {
-		return e, fmt.Errorf("%s error without a code: %q", proto, body)
-	}
-	return e, nil
+	var err error
+	e.Code, e.Message, err = wiretest.ReadError(proto, h, body)
+	return e, err
 }
 
 // answer runs req through gw and reads the error it answered.

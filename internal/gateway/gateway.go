@@ -9,6 +9,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -82,12 +83,8 @@ type Gateway struct {
 
 // New returns a gateway serving cfg.
 func New(cfg Config) *Gateway {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real()
-	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
+	cfg.Clock = cmp.Or(cfg.Clock, clock.Real())
 	g := &Gateway{
 		cfg:       cfg,
 		logger:    cfg.Logger,

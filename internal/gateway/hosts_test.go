@@ -8,28 +8,16 @@ import (
 	"testing"
 
 	"overcast/internal/service"
+	"overcast/internal/tabletest"
 )
 
 func TestVirtualHost(t *testing.T) {
 	a := &api{API: service.API{VirtualHosts: []string{".s3.localhost"}}}
-	tests := []struct {
-		host   string
-		bucket string
-		ok     bool
-	}{
-		{"photos.s3.localhost:4566", "photos", true},
-		{"my.dotted.bucket.s3.localhost", "my.dotted.bucket", true},
-		{"PHOTOS.S3.LOCALHOST.", "photos", true},
-		{"s3.localhost:4566", "", false},
-		{"127.0.0.1:4566", "", false},
-		{"x.s3-website.localhost", "", false},
-	}
-	for _, tt := range tests {
-		bucket, ok := a.virtualHost(tt.host)
-		if bucket != tt.bucket || ok != tt.ok {
-			t.Errorf("virtualHost(%q): got %q %v, want %q %v", tt.host, bucket, ok, tt.bucket, tt.ok)
-		}
-	}
+	tabletest.RunCommaOK(t, "virtualHost", a.virtualHost, map[string]string{
+		"photos.s3.localhost:4566":      "photos",
+		"my.dotted.bucket.s3.localhost": "my.dotted.bucket",
+		"PHOTOS.S3.LOCALHOST.":          "photos",
+	}, "s3.localhost:4566", "127.0.0.1:4566", "x.s3-website.localhost")
 }
 
 func TestPathStyle(t *testing.T) {

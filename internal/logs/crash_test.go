@@ -3,7 +3,6 @@ package logs_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"overcast/internal/awstest"
+	"overcast/internal/childtest"
 	"overcast/internal/store"
 	"overcast/internal/store/sqlite"
 )
@@ -36,17 +36,11 @@ const (
 // resumes the reclaim from the store and finishes it: what ARCHITECTURE
 // promises of every controller.
 func TestKillDuringReclaim(t *testing.T) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		crashChild(t, dir)
+	if childtest.IsChild(t, crashChildEnv, crashChild) {
 		return
 	}
-	if testing.Short() {
-		t.Skip("kills a child process; skipped in -short")
-	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringReclaim$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
+	cmd := childtest.Command(t, crashChildEnv, dir)
 	out, err := cmd.Output()
 	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() || status.Signal() != syscall.SIGKILL {
 		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out)

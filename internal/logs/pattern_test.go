@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"overcast/internal/awsproto"
+	"overcast/internal/tabletest"
 )
 
 func TestPatternMatch(t *testing.T) {
@@ -120,26 +121,20 @@ func TestPatternErrors(t *testing.T) {
 }
 
 func TestGlob(t *testing.T) {
-	tests := []struct {
-		pat, s string
-		want   bool
-	}{
-		{"abc", "abc", true},
-		{"abc", "abcd", false},
-		{"*", "", true},
-		{"a*", "abc", true},
-		{"*c", "abc", true},
-		{"a*c", "abc", true},
-		{"a*c", "ab", false},
-		{"a*b*c", "axxbyyc", true},
-		{"a*b*c", "axxcyyb", false},
-		{"ab*ba", "aba", false},
-	}
-	for _, tt := range tests {
-		if got := glob(tt.pat, tt.s); got != tt.want {
-			t.Errorf("glob(%q, %q): got %v, want %v", tt.pat, tt.s, got, tt.want)
-		}
-	}
+	type patternString struct{ pat, s string }
+	globOf := func(in patternString) bool { return glob(in.pat, in.s) }
+	tabletest.Run(t, "glob", globOf, map[patternString]bool{
+		{"abc", "abc"}:       true,
+		{"abc", "abcd"}:      false,
+		{"*", ""}:            true,
+		{"a*", "abc"}:        true,
+		{"*c", "abc"}:        true,
+		{"a*c", "abc"}:       true,
+		{"a*c", "ab"}:        false,
+		{"a*b*c", "axxbyyc"}: true,
+		{"a*b*c", "axxcyyb"}: false,
+		{"ab*ba", "aba"}:     false,
+	})
 }
 
 // apiCode returns an API error's code and message.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/tabletest"
 )
 
 // queryEvents are the events TestQuery's queries read, oldest first.
@@ -148,25 +150,27 @@ func TestQueryDefaults(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	tests := []struct{ query, want string }{
-		{"fieldz @message", "unexpected symbol found fieldz at line 1 and position 1"},
-		{"fields @message\n| sort", "unexpected end of query at line 2 and position 7"},
-		{"fields a | filter a = ", "unexpected end of query at line 1 and position 23"},
-		{"filter a ! b", "unexpected symbol found ! at line 1 and position 10"},
-		{"stats foo(x)", "unexpected symbol found foo at line 1 and position 7"},
-		{"stats count(*) by bin(5q)", "unexpected symbol found 5q at line 1 and position 23"},
-		{`parse @message "a * b *" as x`, "the pattern has 2 wildcards for 1 fields at line 1 and position 16"},
-		{`parse @message /(\d+)/`, "every group of a parse regular expression must be named, as (?<name>...) at line 1 and position 16"},
-		{"limit 0", "unexpected symbol found 0 at line 1 and position 7"},
-		{`filter @message like "x`, "unterminated string at line 1 and position 22"},
-		{"", "unexpected end of query at line 1 and position 1"},
-		{"fields a b", "unexpected symbol found b at line 1 and position 10"},
-	}
-	for _, tt := range tests {
-		_, err := compileQuery(tt.query)
-		code, msg := apiCode(err)
-		if code != "MalformedQueryException" || msg != tt.want {
-			t.Errorf("compileQuery(%q): got %s %q, want MalformedQueryException %q", tt.query, code, msg, tt.want)
+	// malformed is compileQuery's MalformedQueryException message, or
+	// what it answered instead.
+	malformed := func(query string) string {
+		_, err := compileQuery(query)
+		if code, msg := apiCode(err); code == "MalformedQueryException" {
+			return msg
 		}
+		return fmt.Sprintf("not MalformedQueryException: %v", err)
 	}
+	tabletest.Run(t, "compileQuery", malformed, map[string]string{
+		"fieldz @message":               "unexpected symbol found fieldz at line 1 and position 1",
+		"fields @message\n| sort":       "unexpected end of query at line 2 and position 7",
+		"fields a | filter a = ":        "unexpected end of query at line 1 and position 23",
+		"filter a ! b":                  "unexpected symbol found ! at line 1 and position 10",
+		"stats foo(x)":                  "unexpected symbol found foo at line 1 and position 7",
+		"stats count(*) by bin(5q)":     "unexpected symbol found 5q at line 1 and position 23",
+		`parse @message "a * b *" as x`: "the pattern has 2 wildcards for 1 fields at line 1 and position 16",
+		`parse @message /(\d+)/`:        "every group of a parse regular expression must be named, as (?<name>...) at line 1 and position 16",
+		"limit 0":                       "unexpected symbol found 0 at line 1 and position 7",
+		`filter @message like "x`:       "unterminated string at line 1 and position 22",
+		"":                              "unexpected end of query at line 1 and position 1",
+		"fields a b":                    "unexpected symbol found b at line 1 and position 10",
+	})
 }

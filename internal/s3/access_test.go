@@ -24,8 +24,7 @@ import (
 )
 
 func TestBucketPolicy(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "policy")
+	srv, c := startWithBucket(t, "policy")
 	putObject(t, c, "policy", "public/a.txt", "public")
 	putObject(t, c, "policy", "private/b.txt", "private")
 
@@ -95,8 +94,7 @@ func TestBucketPolicy(t *testing.T) {
 
 // TestCrossAccount: another account's keys need a policy Allow.
 func TestCrossAccount(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "shared")
+	srv, c := startWithBucket(t, "shared")
 	putObject(t, c, "shared", "k", "v")
 	other := newClient(srv, signedBy("111122223333", "x"))
 	_, err := other.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("k")})
@@ -111,8 +109,7 @@ func TestCrossAccount(t *testing.T) {
 }
 
 func TestPublicAccessBlock(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "pab")
+	srv, c := startWithBucket(t, "pab")
 	putObject(t, c, "pab", "k", "v")
 	_, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String("pab")})
 	wantError(t, "no configuration", err, "NoSuchPublicAccessBlockConfiguration", http.StatusNotFound)
@@ -152,8 +149,7 @@ func TestPublicAccessBlock(t *testing.T) {
 // TestReadObjectAs is CloudFront's way in: a service principal with a
 // distribution ARN, judged by the bucket policy.
 func TestReadObjectAs(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "origin")
+	srv, c := startWithBucket(t, "origin")
 	putObject(t, c, "origin", "index.html", "<h1>cdn</h1>", func(in *s3.PutObjectInput) { in.ContentType = aws.String("text/html") })
 	svc := app.ServiceOf[*s3svc.Service](srv.Main)
 	const dist = "arn:aws:cloudfront::000000000000:distribution/EDFDVBD6EXAMPLE"
@@ -197,8 +193,7 @@ func TestReadObjectAs(t *testing.T) {
 
 // TestPresigned: URLs presigned by the SDK work with plain net/http.
 func TestPresigned(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "presign")
+	srv, c := startWithBucket(t, "presign")
 	// A real IAM key, so that signatures are verified.
 	signer := newClient(srv, signedBy(userKey(t, srv, "presigner")))
 	ps := s3.NewPresignClient(signer)
@@ -249,8 +244,7 @@ func TestPresigned(t *testing.T) {
 // TestPresignedV2: query-string authentication version 2, which aws CLI
 // v1's `s3 presign` produces, is verified against the key's secret.
 func TestPresignedV2(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "sigv2")
+	srv, c := startWithBucket(t, "sigv2")
 	putObject(t, c, "sigv2", "dir/a b.txt", "signed v2")
 	id, secret := userKey(t, srv, "v2user")
 	sign := func(path string, expires int64, secret string) string {
@@ -275,8 +269,7 @@ func TestPresignedV2(t *testing.T) {
 // refused, while anonymous requests remain anonymous (bucket policies
 // decide), as on AWS.
 func TestStrict(t *testing.T) {
-	srv, c := start(t, awstest.Strict())
-	createBucket(t, c, "strict")
+	srv, c := startWithBucket(t, "strict", awstest.Strict())
 	putObject(t, c, "strict", "k", "v")
 	if status, _, _ := rawRequest(t, "GET", srv.URL+"/strict/k", nil, nil); status != 403 {
 		t.Errorf("anonymous GET of a private object: got %d, want 403", status)

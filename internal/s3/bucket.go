@@ -227,6 +227,16 @@ func (s *Service) ownedBucket(ctx context.Context, name, action string) (*bucket
 	return b, nil
 }
 
+// bucketView answers a Get of a bucket's settings, which only its owner
+// may read, with what view makes of the bucket.
+func bucketView[O any](ctx context.Context, s *Service, bucket, action string, view func(b *bucketRecord) *O) (*O, error) {
+	b, err := s.ownedBucket(ctx, bucket, action)
+	if err != nil {
+		return nil, err
+	}
+	return view(b), nil
+}
+
 // bucketPart reads one optional part of a bucket's configuration: get
 // returns it and whether the bucket has it. A bucket without it is S3's
 // 404 with code and msg.
@@ -292,11 +302,9 @@ func (s *Service) PutBucketVersioning(ctx context.Context, in *api.PutBucketVers
 }
 
 func (s *Service) GetBucketVersioning(ctx context.Context, in *api.GetBucketVersioningRequest) (*api.GetBucketVersioningOutput, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketVersioning")
-	if err != nil {
-		return nil, err
-	}
-	return &api.GetBucketVersioningOutput{Status: nonEmpty(b.Versioning), MFADelete: nonEmpty(b.MFADelete)}, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetBucketVersioning", func(b *bucketRecord) *api.GetBucketVersioningOutput {
+		return &api.GetBucketVersioningOutput{Status: nonEmpty(b.Versioning), MFADelete: nonEmpty(b.MFADelete)}
+	})
 }
 
 func tagsFrom(set api.TagSet) []tag {
@@ -526,22 +534,18 @@ func (s *Service) PutBucketNotificationConfiguration(ctx context.Context, in *ap
 }
 
 func (s *Service) GetBucketNotificationConfiguration(ctx context.Context, in *api.GetBucketNotificationConfigurationRequest) (*api.NotificationConfiguration, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketNotification")
-	if err != nil {
-		return nil, err
-	}
-	if b.Notification == nil {
-		return &api.NotificationConfiguration{}, nil
-	}
-	return b.Notification, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetBucketNotification", func(b *bucketRecord) *api.NotificationConfiguration {
+		if b.Notification == nil {
+			return &api.NotificationConfiguration{}
+		}
+		return b.Notification
+	})
 }
 
 func (s *Service) GetBucketAcl(ctx context.Context, in *api.GetBucketAclRequest) (*api.GetBucketAclOutput, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketAcl")
-	if err != nil {
-		return nil, err
-	}
-	return &api.GetBucketAclOutput{Owner: ownerOf(b.Owner), Grants: ownerGrants(b.Owner)}, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetBucketAcl", func(b *bucketRecord) *api.GetBucketAclOutput {
+		return &api.GetBucketAclOutput{Owner: ownerOf(b.Owner), Grants: ownerGrants(b.Owner)}
+	})
 }
 
 // ownerGrants is the ACL of every bucket and object: ACLs are disabled
@@ -557,18 +561,16 @@ func (s *Service) PutBucketAcl(ctx context.Context, in *api.PutBucketAclRequest)
 }
 
 func (s *Service) GetBucketEncryption(ctx context.Context, in *api.GetBucketEncryptionRequest) (*api.GetBucketEncryptionOutput, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetEncryptionConfiguration")
-	if err != nil {
-		return nil, err
-	}
-	cfg := b.Encryption
-	if cfg == nil {
-		// Every bucket encrypts with SSE-S3 unless told otherwise.
-		cfg = &api.ServerSideEncryptionConfiguration{Rules: api.ServerSideEncryptionRules{{
-			ApplyServerSideEncryptionByDefault: &api.ServerSideEncryptionByDefault{SSEAlgorithm: new("AES256")},
-			BucketKeyEnabled:                   new(false)}}}
-	}
-	return &api.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: cfg}, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetEncryptionConfiguration", func(b *bucketRecord) *api.GetBucketEncryptionOutput {
+		cfg := b.Encryption
+		if cfg == nil {
+			// Every bucket encrypts with SSE-S3 unless told otherwise.
+			cfg = &api.ServerSideEncryptionConfiguration{Rules: api.ServerSideEncryptionRules{{
+				ApplyServerSideEncryptionByDefault: &api.ServerSideEncryptionByDefault{SSEAlgorithm: new("AES256")},
+				BucketKeyEnabled:                   new(false)}}}
+		}
+		return &api.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: cfg}
+	})
 }
 
 func (s *Service) PutBucketEncryption(ctx context.Context, in *api.PutBucketEncryptionRequest) error {
@@ -586,16 +588,14 @@ func (s *Service) DeleteBucketEncryption(ctx context.Context, in *api.DeleteBuck
 }
 
 func (s *Service) GetBucketOwnershipControls(ctx context.Context, in *api.GetBucketOwnershipControlsRequest) (*api.GetBucketOwnershipControlsOutput, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketOwnershipControls")
-	if err != nil {
-		return nil, err
-	}
-	o := b.Ownership
-	if o == "" {
-		o = "BucketOwnerEnforced"
-	}
-	return &api.GetBucketOwnershipControlsOutput{
-		OwnershipControls: &api.OwnershipControls{Rules: api.OwnershipControlsRules{{ObjectOwnership: new(o)}}}}, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetBucketOwnershipControls", func(b *bucketRecord) *api.GetBucketOwnershipControlsOutput {
+		o := b.Ownership
+		if o == "" {
+			o = "BucketOwnerEnforced"
+		}
+		return &api.GetBucketOwnershipControlsOutput{
+			OwnershipControls: &api.OwnershipControls{Rules: api.OwnershipControlsRules{{ObjectOwnership: new(o)}}}}
+	})
 }
 
 func (s *Service) PutBucketLifecycleConfiguration(ctx context.Context, in *api.PutBucketLifecycleConfigurationRequest) (*api.PutBucketLifecycleConfigurationOutput, error) {
@@ -628,19 +628,15 @@ func (s *Service) DeleteBucketLifecycle(ctx context.Context, in *api.DeleteBucke
 }
 
 func (s *Service) GetBucketAccelerateConfiguration(ctx context.Context, in *api.GetBucketAccelerateConfigurationRequest) (*api.GetBucketAccelerateConfigurationOutput, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetAccelerateConfiguration")
-	if err != nil {
-		return nil, err
-	}
-	return &api.GetBucketAccelerateConfigurationOutput{Status: nonEmpty(b.Accelerate)}, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetAccelerateConfiguration", func(b *bucketRecord) *api.GetBucketAccelerateConfigurationOutput {
+		return &api.GetBucketAccelerateConfigurationOutput{Status: nonEmpty(b.Accelerate)}
+	})
 }
 
 func (s *Service) GetBucketRequestPayment(ctx context.Context, in *api.GetBucketRequestPaymentRequest) (*api.GetBucketRequestPaymentOutput, error) {
-	b, err := s.ownedBucket(ctx, *in.Bucket, "s3:GetBucketRequestPayment")
-	if err != nil {
-		return nil, err
-	}
-	return &api.GetBucketRequestPaymentOutput{Payer: new(cmp.Or(b.RequestPayer, "BucketOwner"))}, nil
+	return bucketView(ctx, s, *in.Bucket, "s3:GetBucketRequestPayment", func(b *bucketRecord) *api.GetBucketRequestPaymentOutput {
+		return &api.GetBucketRequestPaymentOutput{Payer: new(cmp.Or(b.RequestPayer, "BucketOwner"))}
+	})
 }
 
 func (s *Service) GetBucketLogging(ctx context.Context, in *api.GetBucketLoggingRequest) (*api.GetBucketLoggingOutput, error) {
@@ -689,20 +685,30 @@ func (s *Service) objectVersion(ctx context.Context, tx store.Tx, bucket, key, v
 	return b, o, nil
 }
 
-func (s *Service) GetObjectTagging(ctx context.Context, in *api.GetObjectTaggingRequest) (*api.GetObjectTaggingOutput, error) {
-	out := &api.GetObjectTaggingOutput{}
+// objectView answers a read of a subresource (tagging, ACL) of the
+// object version versionID names with what view makes of it.
+func objectView[O any](ctx context.Context, s *Service, bucket, key string, versionID *string, action string,
+	view func(b *bucketRecord, o *objectRecord) *O) (*O, error) {
+	var out *O
 	err := s.view(ctx, func(tx store.Tx) error {
-		b, o, err := s.objectForTagging(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectTagging")
+		b, o, err := s.objectForTagging(ctx, tx, bucket, key, deref(versionID), action)
 		if err != nil {
 			return err
 		}
-		out.TagSet = tagSet(o.Tags)
-		if b.versioned() {
-			out.VersionId = new(o.VersionID)
-		}
+		out = view(b, o)
 		return nil
 	})
 	return out, err
+}
+
+func (s *Service) GetObjectTagging(ctx context.Context, in *api.GetObjectTaggingRequest) (*api.GetObjectTaggingOutput, error) {
+	return objectView(ctx, s, *in.Bucket, *in.Key, in.VersionId, "s3:GetObjectTagging", func(b *bucketRecord, o *objectRecord) *api.GetObjectTaggingOutput {
+		out := &api.GetObjectTaggingOutput{TagSet: tagSet(o.Tags)}
+		if b.versioned() {
+			out.VersionId = new(o.VersionID)
+		}
+		return out
+	})
 }
 
 // retag replaces the tags of one version in place.
@@ -749,23 +755,15 @@ func (s *Service) DeleteObjectTagging(ctx context.Context, in *api.DeleteObjectT
 }
 
 func (s *Service) GetObjectAcl(ctx context.Context, in *api.GetObjectAclRequest) (*api.GetObjectAclOutput, error) {
-	out := &api.GetObjectAclOutput{}
-	err := s.view(ctx, func(tx store.Tx) error {
-		b, _, err := s.objectForTagging(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:GetObjectAcl")
-		if err != nil {
-			return err
-		}
-		out.Owner = ownerOf(b.Owner)
-		out.Grants = ownerGrants(b.Owner)
-		return nil
+	return objectView(ctx, s, *in.Bucket, *in.Key, in.VersionId, "s3:GetObjectAcl", func(b *bucketRecord, _ *objectRecord) *api.GetObjectAclOutput {
+		return &api.GetObjectAclOutput{Owner: ownerOf(b.Owner), Grants: ownerGrants(b.Owner)}
 	})
-	return out, err
 }
 
+// PutObjectAcl checks that the object is there and that the caller may
+// change it, and keeps nothing: ACLs are disabled.
 func (s *Service) PutObjectAcl(ctx context.Context, in *api.PutObjectAclRequest) (*api.PutObjectAclOutput, error) {
-	err := s.view(ctx, func(tx store.Tx) error {
-		_, _, err := s.objectForTagging(ctx, tx, *in.Bucket, *in.Key, deref(in.VersionId), "s3:PutObjectAcl")
-		return err
+	return objectView(ctx, s, *in.Bucket, *in.Key, in.VersionId, "s3:PutObjectAcl", func(*bucketRecord, *objectRecord) *api.PutObjectAclOutput {
+		return &api.PutObjectAclOutput{}
 	})
-	return &api.PutObjectAclOutput{}, err
 }

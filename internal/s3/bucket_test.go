@@ -19,8 +19,7 @@ import (
 )
 
 func TestBuckets(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "alpha")
+	srv, c := startWithBucket(t, "alpha")
 	createBucket(t, c, "beta")
 
 	// Re-creating a bucket you own in us-east-1 is a 200 OK, as on AWS;
@@ -94,8 +93,7 @@ func TestBuckets(t *testing.T) {
 }
 
 func TestBucketLocation(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "east")
+	srv, c := startWithBucket(t, "east")
 	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("east")})
 	if err != nil || loc.LocationConstraint != "" {
 		t.Errorf("us-east-1 location: got %q, %v; want empty", loc.LocationConstraint, err)
@@ -131,8 +129,7 @@ func TestInvalidBucketNames(t *testing.T) {
 }
 
 func TestBucketTagging(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "tagged")
+	_, c := startWithBucket(t, "tagged")
 	_, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
 	wantError(t, "no tags", err, "NoSuchTagSet", http.StatusNotFound)
 	tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}, {Key: aws.String("env"), Value: aws.String("dev")}}
@@ -236,8 +233,7 @@ func TestBucketTrailingSlash(t *testing.T) {
 }
 
 func TestLifecycleValidation(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "rules")
+	_, c := startWithBucket(t, "rules")
 	days := func(n int32) *types.LifecycleExpiration { return &types.LifecycleExpiration{Days: aws.Int32(n)} }
 	all := &types.LifecycleRuleFilter{}
 	tagged := &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}}
@@ -301,8 +297,7 @@ func TestLifecycleValidation(t *testing.T) {
 }
 
 func TestEncryptionValidation(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "sse")
+	_, c := startWithBucket(t, "sse")
 	rule := func(alg types.ServerSideEncryption, key *string) types.ServerSideEncryptionRule {
 		return types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: alg, KMSMasterKeyID: key}}
 	}
@@ -399,8 +394,7 @@ func waitForList(t *testing.T, what string, want []string, list func() []string)
 
 func TestLifecycleExpiration(t *testing.T) {
 	clk := clock.NewFake(lifecycleEpoch)
-	_, c := start(t, awstest.Clock(clk))
-	createBucket(t, c, "expiring")
+	_, c := startWithBucket(t, "expiring", awstest.Clock(clk))
 	for _, k := range []string{"logs/a", "logs/b", "keep/c"} {
 		putObject(t, c, "expiring", k, "x")
 	}
@@ -475,8 +469,7 @@ func TestLifecycleVersions(t *testing.T) {
 
 func TestLifecycleNewerNoncurrentVersions(t *testing.T) {
 	clk := clock.NewFake(lifecycleEpoch)
-	_, c := start(t, awstest.Clock(clk))
-	createBucket(t, c, "kept")
+	_, c := startWithBucket(t, "kept", awstest.Clock(clk))
 	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("kept"),
 		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
 		t.Fatal(err)
@@ -495,8 +488,7 @@ func TestLifecycleNewerNoncurrentVersions(t *testing.T) {
 
 func TestLifecycleAbortsUploads(t *testing.T) {
 	clk := clock.NewFake(lifecycleEpoch)
-	srv, c := start(t, awstest.Clock(clk))
-	createBucket(t, c, "uploads")
+	srv, c := startWithBucket(t, "uploads", awstest.Clock(clk))
 	old := createUpload(t, c, "uploads", "tmp/old")
 	uploadPart(t, c, "uploads", "tmp/old", old, 1, []byte("part"))
 	createUpload(t, c, "uploads", "other/kept")
@@ -547,8 +539,7 @@ func listAllV2(t *testing.T, c *s3.Client, in s3.ListObjectsV2Input) (keys, pref
 }
 
 func TestListObjects(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "listing")
+	_, c := startWithBucket(t, "listing")
 	keys := []string{"a.txt", "b/1", "b/2", "b/c/3", "c/4", "d", "d/5", "e+f g", "z"}
 	for _, k := range keys {
 		putObject(t, c, "listing", k, k)
@@ -635,8 +626,7 @@ func TestListObjects(t *testing.T) {
 // TestListManyKeysUnderOnePrefix: a delimiter listing skips a whole
 // "directory" at once.
 func TestListManyKeysUnderOnePrefix(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "wide")
+	_, c := startWithBucket(t, "wide")
 	for i := range 1500 {
 		putObject(t, c, "wide", fmt.Sprintf("dir/%04d", i), "")
 	}

@@ -52,8 +52,7 @@ func (l *eventLog) wait(t *testing.T, n int) []bus.Event {
 }
 
 func TestNotifications(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "notify")
+	srv, c := startWithBucket(t, "notify")
 	log := subscribe(t, srv.Main.Bus(), "test")
 
 	_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notify"),
@@ -117,8 +116,7 @@ func TestNotifications(t *testing.T) {
 // TestEventsSurviveRestart: events committed while no subscriber ran are
 // delivered to the durable subscription after a restart.
 func TestEventsSurviveRestart(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "durable")
+	srv, c := startWithBucket(t, "durable")
 	log := subscribe(t, srv.Main.Bus(), "pipeline")
 	putObject(t, c, "durable", "one", "1")
 	log.wait(t, 1)

@@ -37,6 +37,15 @@ func start(t *testing.T, opts ...awstest.Option) (*awstest.Server, *s3.Client) {
 	return srv, newClient(srv)
 }
 
+// startWithBucket is start, with a bucket of the given name made by the
+// client, as most tests begin.
+func startWithBucket(t *testing.T, bucket string, opts ...awstest.Option) (*awstest.Server, *s3.Client) {
+	t.Helper()
+	srv, c := start(t, opts...)
+	createBucket(t, c, bucket)
+	return srv, c
+}
+
 // trailingSlash makes a client address bucket requests as "/<bucket>/",
 // signed so, as the AWS SDK for JavaScript v3 does with forcePathStyle.
 func trailingSlash(o *s3.Options) {

@@ -98,7 +98,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	tags, err := parseTagging(in.Tagging)
+	set, err := s.versionSettings(in.Tagging, in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -106,15 +106,11 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in *api.CreateMulti
 	if err != nil {
 		return nil, err
 	}
-	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
-	if err != nil {
-		return nil, err
-	}
 	caller := overcast.CallerFrom(ctx)
 	u := &uploadRecord{ID: fmt.Sprintf("%016x", s.clock.next(0)) + s.IDs.Hex(32), Bucket: bucket, Key: key,
 		Initiated: s.Now().UTC(), Initiator: caller.ARN,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: set.class,
+		Meta:    in.Metadata, Tags: set.tags, ChecksumAlg: alg, ChecksumType: typ, StorageClass: set.class,
 		Redirect: deref(in.WebsiteRedirectLocation), SSE: set.sse, LockMode: set.lock.mode, LockUntil: set.lock.until, LegalHold: set.lock.hold}
 	err = s.update(ctx, func(tx store.Tx, c *change) error {
 		b, err := s.authorizedBucket(ctx, tx, bucket, "s3:PutObject", key, nil)

@@ -49,8 +49,7 @@ func uploadPart(t *testing.T, c *s3.Client, bucket, key, id string, n int32, dat
 }
 
 func TestMultipartUpload(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "mpu")
+	_, c := startWithBucket(t, "mpu")
 	create, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("big"),
 		ContentType: aws.String("application/x-big"), Metadata: map[string]string{"m": "1"}})
 	if err != nil {
@@ -146,8 +145,7 @@ func TestMultipartUpload(t *testing.T) {
 }
 
 func TestMultipartEntityTooSmall(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "small")
+	_, c := startWithBucket(t, "small")
 	id := createUpload(t, c, "small", "k")
 	e1 := uploadPart(t, c, "small", "k", id, 1, []byte("tiny"))
 	e2 := uploadPart(t, c, "small", "k", id, 2, []byte("tiny"))
@@ -161,8 +159,7 @@ func TestMultipartEntityTooSmall(t *testing.T) {
 
 // TestMultipartAbortRemovesData: aborting deletes the parts' bytes.
 func TestMultipartAbortRemovesData(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "abort")
+	srv, c := startWithBucket(t, "abort")
 	id := createUpload(t, c, "abort", "k")
 	uploadPart(t, c, "abort", "k", id, 1, randomBytes(1<<20, 5))
 	uploadPart(t, c, "abort", "k", id, 2, randomBytes(1<<20, 6))
@@ -193,8 +190,7 @@ func countBlobs(t *testing.T, srv *awstest.Server) int {
 }
 
 func TestUploadPartCopy(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "upc")
+	_, c := startWithBucket(t, "upc")
 	src := randomBytes(6<<20, 7)
 	putObject(t, c, "upc", "src", string(src))
 	id := createUpload(t, c, "upc", "dst")
@@ -222,8 +218,7 @@ func TestUploadPartCopy(t *testing.T) {
 // TestUploadManager: the SDK's transfer manager, multipart with
 // concurrent parts and checksums, and its downloader with ranged GETs.
 func TestUploadManager(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "manager")
+	_, c := startWithBucket(t, "manager")
 	data := randomBytes(23<<20+17, 11)
 	up := manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize = 5 << 20; u.Concurrency = 4 })
 	res, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String("manager"), Key: aws.String("managed"), Body: bytes.NewReader(data)})
@@ -252,8 +247,7 @@ func TestUploadManager(t *testing.T) {
 }
 
 func TestUnknownUpload(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "uploads")
+	_, c := startWithBucket(t, "uploads")
 	putObject(t, c, "uploads", "src", "x")
 	bucket, key, id := aws.String("uploads"), aws.String("k"), aws.String("no-such-upload")
 	calls := map[string]func() error{
@@ -287,8 +281,7 @@ func TestUnknownUpload(t *testing.T) {
 }
 
 func TestListPartsPages(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "parts")
+	_, c := startWithBucket(t, "parts")
 	bucket, key := aws.String("parts"), aws.String("k")
 	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: key})
 	if err != nil {

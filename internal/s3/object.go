@@ -396,11 +396,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	if err != nil {
 		return nil, err
 	}
-	tags, err := parseTagging(in.Tagging)
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
+	set, err := s.versionSettings(in.Tagging, in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +427,7 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 	rec := &objectRecord{
 		Size: data.size, ETag: data.etag(), Modified: s.Now().UTC(), Owner: b.Owner,
 		Headers: headersOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires),
-		Meta:    in.Metadata, Tags: tags, Checksum: data.checksum, Redirect: deref(in.WebsiteRedirectLocation),
+		Meta:    in.Metadata, Tags: set.tags, Checksum: data.checksum, Redirect: deref(in.WebsiteRedirectLocation),
 	}
 	set.apply(rec)
 	if b, err = s.storeBody(ctx, bucket, key, rec, data, "ObjectCreated:Put", in.IfMatch, in.IfNoneMatch, aclCondition); err != nil {
@@ -447,16 +443,21 @@ func (s *Service) PutObject(ctx context.Context, in *api.PutObjectRequest) (*api
 }
 
 // versionSettings are what a request that creates a version asks of it
-// besides its bytes and metadata: a storage class ("" for STANDARD),
+// besides its bytes and metadata: tags, a storage class ("" for STANDARD),
 // server-side encryption and Object Lock.
 type versionSettings struct {
+	tags       []tag
 	class, sse string
 	lock       objectLock
 }
 
 // versionSettings reads them from the request's headers, refusing what S3
 // refuses.
-func (s *Service) versionSettings(class, sse, lockMode *string, lockUntil *time.Time, hold *string) (versionSettings, error) {
+func (s *Service) versionSettings(tagging, class, sse, lockMode *string, lockUntil *time.Time, hold *string) (versionSettings, error) {
+	tags, err := parseTagging(tagging)
+	if err != nil {
+		return versionSettings{}, err
+	}
 	c, err := storageClass(class)
 	if err != nil {
 		return versionSettings{}, err
@@ -468,9 +469,10 @@ func (s *Service) versionSettings(class, sse, lockMode *string, lockUntil *time.
 	if err != nil {
 		return versionSettings{}, err
 	}
-	return versionSettings{class: c, sse: deref(sse), lock: lock}, nil
+	return versionSettings{tags: tags, class: c, sse: deref(sse), lock: lock}, nil
 }
 
+// apply sets all but the tags, which a copy may take from its source.
 func (v versionSettings) apply(rec *objectRecord) {
 	rec.StorageClass, rec.SSE = v.class, v.sse
 	v.lock.set(rec)
@@ -1128,13 +1130,9 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 	if tagDirective != "" && tagDirective != "COPY" && tagDirective != "REPLACE" {
 		return nil, errInvalidArgument("Unknown tagging directive.", "TaggingDirective", tagDirective)
 	}
-	newTags, err := parseTagging(in.Tagging)
-	if err != nil {
-		return nil, err
-	}
 	// The copy's class, encryption and lock are the request's: STANDARD,
 	// and unlocked, unless it says otherwise, whatever the source's.
-	set, err := s.versionSettings(in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
+	set, err := s.versionSettings(in.Tagging, in.StorageClass, in.ServerSideEncryption, in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -1179,7 +1177,7 @@ func (s *Service) CopyObject(ctx context.Context, in *api.CopyObjectRequest) (*a
 		rec.Meta = in.Metadata
 	}
 	if tagDirective == "REPLACE" {
-		rec.Tags = newTags
+		rec.Tags = set.tags
 	}
 	if in.WebsiteRedirectLocation != nil {
 		rec.Redirect = *in.WebsiteRedirectLocation

@@ -28,8 +28,7 @@ import (
 )
 
 func TestPutGetHeadDelete(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "objects")
+	_, c := startWithBucket(t, "objects")
 	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	put := putObject(t, c, "objects", "dir/hello.txt", "hello, world", func(in *s3.PutObjectInput) {
 		in.ContentType = aws.String("text/plain")
@@ -103,8 +102,7 @@ func TestPutGetHeadDelete(t *testing.T) {
 // with the key in lower case, which clients that read header names as
 // received report as the key.
 func TestMetadataKeysLowerCase(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "meta")
+	srv, c := startWithBucket(t, "meta")
 	makePublic(t, c, "meta")
 	if _, err := c.PutBucketWebsite(ctx, &s3.PutBucketWebsiteInput{Bucket: aws.String("meta"),
 		WebsiteConfiguration: &types.WebsiteConfiguration{IndexDocument: &types.IndexDocument{Suffix: aws.String("index.html")}}}); err != nil {
@@ -143,8 +141,7 @@ func TestErrorDocument(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "keys")
+	srv, c := startWithBucket(t, "keys")
 	// Keys that look like paths stay keys: nothing escapes the data dir.
 	for _, key := range []string{"../../../etc/passwd", "/etc/passwd", "a/../../b", "..", "./x", "%2e%2e/x", "ünïcödé/ключ", "with space", "a+b", "q?x=1", "hash#frag"} {
 		putObject(t, c, "keys", key, "v:"+key)
@@ -172,8 +169,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestRanges(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "ranges")
+	_, c := startWithBucket(t, "ranges")
 	putObject(t, c, "ranges", "digits", "0123456789")
 	tests := []struct {
 		rng, body, contentRange string
@@ -201,8 +197,7 @@ func TestRanges(t *testing.T) {
 }
 
 func TestRangeStatus(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "pub")
+	srv, c := startWithBucket(t, "pub")
 	putObject(t, c, "pub", "f", "0123456789")
 	makePublic(t, c, "pub")
 	status, h, body := rawRequest(t, "GET", srv.URL+"/pub/f", nil, http.Header{"Range": {"bytes=2-4"}})
@@ -216,8 +211,7 @@ func TestRangeStatus(t *testing.T) {
 }
 
 func TestConditionalRequests(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "cond")
+	srv, c := startWithBucket(t, "cond")
 	put := putObject(t, c, "cond", "k", "data")
 	makePublic(t, c, "cond")
 	etag := aws.ToString(put.ETag)
@@ -265,8 +259,7 @@ func TestConditionalRequests(t *testing.T) {
 // HEAD and the source of copies, at the second S3 keeps.
 func TestDateConditions(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	_, c := start(t, awstest.Clock(clk))
-	createBucket(t, c, "dates")
+	_, c := startWithBucket(t, "dates", awstest.Clock(clk))
 	putObject(t, c, "dates", "k", "data")
 	mod := clk.Now().Truncate(time.Second)
 	clk.Advance(time.Hour)
@@ -327,8 +320,7 @@ func TestDateConditions(t *testing.T) {
 }
 
 func TestConditionalWrites(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "cwrites")
+	_, c := startWithBucket(t, "cwrites")
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cwrites"), Key: aws.String("k"), Body: strings.NewReader("1"),
 		IfNoneMatch: aws.String("*")}); err != nil {
 		t.Fatalf("If-None-Match * on a new key: %v", err)
@@ -353,8 +345,7 @@ func TestConditionalWrites(t *testing.T) {
 }
 
 func TestIntegrity(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "integrity")
+	_, c := startWithBucket(t, "integrity")
 	body := "checksummed body"
 	goodMD5 := md5.Sum([]byte(body))
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("integrity"), Key: aws.String("md5"), Body: strings.NewReader(body),
@@ -415,8 +406,7 @@ func TestIntegrity(t *testing.T) {
 }
 
 func TestObjectTagging(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "otags")
+	_, c := startWithBucket(t, "otags")
 	putObject(t, c, "otags", "k", "v", func(in *s3.PutObjectInput) { in.Tagging = aws.String("a=1&b=two%20words") })
 	out, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("otags"), Key: aws.String("k")})
 	if err != nil {
@@ -461,8 +451,7 @@ func TestObjectTagging(t *testing.T) {
 }
 
 func TestCopyObject(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "src")
+	_, c := startWithBucket(t, "src")
 	createBucket(t, c, "dst")
 	put := putObject(t, c, "src", "orig", "copy me", func(in *s3.PutObjectInput) {
 		in.ContentType = aws.String("text/x-original")
@@ -520,8 +509,7 @@ func TestCopyObject(t *testing.T) {
 }
 
 func TestStorageClasses(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "classes")
+	_, c := startWithBucket(t, "classes")
 	putObject(t, c, "classes", "cold", "x", func(in *s3.PutObjectInput) { in.StorageClass = types.StorageClassGlacier })
 
 	invalid := awstest.APIError{Code: "InvalidStorageClass", Status: http.StatusBadRequest, Message: "The storage class you specified is not valid"}
@@ -565,8 +553,7 @@ func TestStorageClasses(t *testing.T) {
 }
 
 func TestDeleteObjects(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "multi")
+	_, c := startWithBucket(t, "multi")
 	for _, k := range []string{"a", "b", "c"} {
 		putObject(t, c, "multi", k, k)
 	}
@@ -594,8 +581,7 @@ func TestDeleteObjects(t *testing.T) {
 }
 
 func TestMalformedXML(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "xml")
+	srv, _ := startWithBucket(t, "xml")
 	// Signed with a key overcast does not know, which it accepts unverified
 	// outside --strict: the body is what is under test.
 	now := time.Now().UTC()
@@ -618,8 +604,7 @@ func TestMalformedXML(t *testing.T) {
 }
 
 func TestGetObjectAttributes(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "attrs")
+	_, c := startWithBucket(t, "attrs")
 	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("attrs"),
 		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
 		t.Fatal(err)
@@ -728,8 +713,7 @@ func postForm(t *testing.T, url string, fields map[string]string, file string) (
 
 // TestPostObject: the SDK's presigned POST, as an HTML form would send it.
 func TestPostObject(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "forms")
+	srv, c := startWithBucket(t, "forms")
 	log := subscribe(t, srv.Main.Bus(), "post")
 	signer := newClient(srv, signedBy(userKey(t, srv, "poster")))
 	post, err := s3.NewPresignClient(signer).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String("forms"), Key: aws.String("uploads/${filename}")},

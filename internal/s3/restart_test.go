@@ -42,8 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestEverythingSurvivesRestart(t *testing.T) {
-	srv, c := start(t)
-	createBucket(t, c, "durable")
+	srv, c := startWithBucket(t, "durable")
 	setVersioning(t, c, "durable", types.BucketVersioningStatusEnabled)
 	makePublic(t, c, "durable")
 	c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: aws.String("durable"), CORSConfiguration: &types.CORSConfiguration{

@@ -93,8 +93,7 @@ func TestStreamingOneGigabyte(t *testing.T) {
 	if v := os.Getenv("OVERCAST_STREAM_SIZE"); v != "" {
 		size, _ = strconv.ParseInt(v, 10, 64)
 	}
-	srv, c := start(t)
-	createBucket(t, c, "stream")
+	srv, c := startWithBucket(t, "stream")
 	ps := s3.NewPresignClient(c)
 	put, err := ps.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("stream"), Key: aws.String("huge")})
 	if err != nil {

@@ -36,8 +36,7 @@ func getVersion(t *testing.T, c *s3.Client, bucket, key, version string) (string
 }
 
 func TestVersioning(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "versions")
+	_, c := startWithBucket(t, "versions")
 	v, _ := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("versions")})
 	if v.Status != "" {
 		t.Errorf("new bucket versioning: got %q, want none", v.Status)
@@ -125,8 +124,7 @@ func TestVersioning(t *testing.T) {
 // TestVersioningSuspended: writes make the null version, replacing the
 // previous null version and keeping the others.
 func TestVersioningSuspended(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "suspended")
+	_, c := startWithBucket(t, "suspended")
 	setVersioning(t, c, "suspended", types.BucketVersioningStatusEnabled)
 	v1 := aws.ToString(putObject(t, c, "suspended", "k", "kept").VersionId)
 	setVersioning(t, c, "suspended", types.BucketVersioningStatusSuspended)
@@ -190,8 +188,7 @@ func deleteVersion(c *s3.Client, bucket, key string, version *string, bypass boo
 }
 
 func TestObjectLockConfiguration(t *testing.T) {
-	_, c := start(t)
-	createBucket(t, c, "plain")
+	_, c := startWithBucket(t, "plain")
 	bucket := aws.String("plain")
 	_, err := c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: bucket})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "ObjectLockConfigurationNotFoundError", Status: http.StatusNotFound})

@@ -14,6 +14,7 @@ import (
 	"overcast/internal/clock"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
+	"overcast/internal/tabletest"
 )
 
 func newTestService(t *testing.T) (*Service, store.Store, *clock.Fake) {
@@ -49,36 +50,16 @@ func codeOf(t *testing.T, err error) string {
 
 func TestParseValueFrom(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db-AbCdEf"
-	tests := []struct {
-		in   string
-		want ValueFrom
-		ok   bool
-	}{
-		{"app/db", ValueFrom{Account: "000000000000", Region: "us-east-1", SecretID: "app/db"}, true},
-		{arn, ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn}, true},
-		{arn + ":username::", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn, JSONKey: "username"}, true},
-		{arn + ":username:AWSPREVIOUS:", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn, JSONKey: "username", VersionStage: "AWSPREVIOUS"}, true},
-		{arn + "::AWSCURRENT", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn, VersionStage: "AWSCURRENT"}, true},
-		{arn + ":::11111111-1111-4111-8111-111111111111", ValueFrom{Account: "123456789012", Region: "eu-west-1", SecretID: arn,
-			VersionID: "11111111-1111-4111-8111-111111111111"}, true},
-		{arn + ":a:b:c:d", ValueFrom{}, false},
-		{"arn:aws:ssm:us-east-1:123456789012:parameter/x", ValueFrom{}, false},
-		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:", ValueFrom{}, false},
-		{"name:key", ValueFrom{}, false},
-		{"", ValueFrom{}, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseValueFrom("000000000000", "us-east-1", tt.in)
-		if (err == nil) != tt.ok {
-			t.Errorf("ParseValueFrom(%q): got error %v, want ok=%v", tt.in, err, tt.ok)
-			continue
-		}
-		if tt.ok {
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseValueFrom(%q) (-want +got):\n%s", tt.in, diff)
-			}
-		}
-	}
+	parse := func(in string) (ValueFrom, error) { return ParseValueFrom("000000000000", "us-east-1", in) }
+	tabletest.RunCommaOK(t, "ParseValueFrom", tabletest.NoError(parse), map[string]ValueFrom{
+		"app/db":                       {Account: "000000000000", Region: "us-east-1", SecretID: "app/db"},
+		arn:                            {Account: "123456789012", Region: "eu-west-1", SecretID: arn},
+		arn + ":username::":            {Account: "123456789012", Region: "eu-west-1", SecretID: arn, JSONKey: "username"},
+		arn + "::AWSCURRENT":           {Account: "123456789012", Region: "eu-west-1", SecretID: arn, VersionStage: "AWSCURRENT"},
+		arn + ":username:AWSPREVIOUS:": {Account: "123456789012", Region: "eu-west-1", SecretID: arn, JSONKey: "username", VersionStage: "AWSPREVIOUS"},
+		arn + ":::11111111-1111-4111-8111-111111111111": {Account: "123456789012", Region: "eu-west-1", SecretID: arn,
+			VersionID: "11111111-1111-4111-8111-111111111111"},
+	}, arn+":a:b:c:d", "arn:aws:ssm:us-east-1:123456789012:parameter/x", "arn:aws:secretsmanager:us-east-1:123456789012:secret:", "name:key", "")
 }
 
 func TestResolveSecret(t *testing.T) {
@@ -98,40 +79,27 @@ func TestResolveSecret(t *testing.T) {
 	}
 	arn := *first.ARN
 	partial := arn[:len(arn)-7]
-	tests := []struct {
-		valueFrom, want, code string
-	}{
-		{"app/db", `{"username":"admin","password":"pw2"}`, ""},
-		{arn, `{"username":"admin","password":"pw2"}`, ""},
-		{arn + ":password::", "pw2", ""},
-		{arn + ":password:AWSPREVIOUS:", "pw1", ""},
-		{arn + ":password::" + *first.VersionId, "pw1", ""},
-		{arn + ":password:AWSCURRENT:" + *first.VersionId, "", "InvalidRequestException"},
-		{partial + ":username", "admin", ""},
-		{arn + ":port:AWSPREVIOUS", "5432", ""},
-		{arn + ":opts:AWSPREVIOUS", `{"ssl":true}`, ""},
-		{arn + ":missing", "", "ResourceNotFoundException"},
-		{*west.ARN + ":password", "west", ""},
-		{"bin", "raw-bytes", ""},
-		{"bin:key", "", "not-api"},
-		{"plain", "", "InvalidRequestException"},
-		{"nope", "", "ResourceNotFoundException"},
-		{"arn:aws:secretsmanager:us-east-1:222222222222:secret:app/db", "", "ResourceNotFoundException"},
+	resolve := func(valueFrom string) string {
+		return tabletest.Outcome(s.ResolveSecret(context.Background(), "111111111111", "us-east-1", valueFrom))
 	}
-	for _, tt := range tests {
-		got, err := s.ResolveSecret(context.Background(), "111111111111", "us-east-1", tt.valueFrom)
-		code := ""
-		if err != nil {
-			if e, ok := awsproto.AsAPIError(err); ok {
-				code = e.ErrorCode()
-			} else {
-				code = "not-api"
-			}
-		}
-		if got != tt.want || code != tt.code {
-			t.Errorf("ResolveSecret(%q): got %q, %q (%v); want %q, %q", tt.valueFrom, got, code, err, tt.want, tt.code)
-		}
-	}
+	tabletest.Run(t, "ResolveSecret", resolve, map[string]string{
+		"app/db":                               `{"username":"admin","password":"pw2"}`,
+		arn:                                    `{"username":"admin","password":"pw2"}`,
+		arn + ":password::":                    "pw2",
+		arn + ":password:AWSPREVIOUS:":         "pw1",
+		arn + ":password::" + *first.VersionId: "pw1",
+		arn + ":password:AWSCURRENT:" + *first.VersionId: "error InvalidRequestException",
+		partial + ":username":                            "admin",
+		arn + ":port:AWSPREVIOUS":                        "5432",
+		arn + ":opts:AWSPREVIOUS":                        `{"ssl":true}`,
+		arn + ":missing":                                 "error ResourceNotFoundException",
+		*west.ARN + ":password":                          "west",
+		"bin":                                            "raw-bytes",
+		"bin:key":                                        `error secretsmanager: "bin:key" is neither a secret name nor a secret ARN`,
+		"plain":                                          "error InvalidRequestException",
+		"nope":                                           "error ResourceNotFoundException",
+		"arn:aws:secretsmanager:us-east-1:222222222222:secret:app/db": "error ResourceNotFoundException",
+	})
 }
 
 // countItems counts the items of a table whose key contains substr.

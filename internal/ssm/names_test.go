@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awsproto"
+	"overcast/internal/tabletest"
 )
 
 func TestValidateName(t *testing.T) {
@@ -54,42 +55,28 @@ func TestValidateName(t *testing.T) {
 
 func TestParseRef(t *testing.T) {
 	home := scope{Account: "000000000000", Region: "us-east-1"}
-	tests := []struct {
-		in       string
-		ok       bool
-		scope    scope
-		names    []string
-		selector string
-	}{
-		{"name", true, home, []string{"name"}, ""},
-		{"/a/b", true, home, []string{"/a/b"}, ""},
-		{"/a/b:3", true, home, []string{"/a/b"}, "3"},
-		{"/a/b:prod", true, home, []string{"/a/b"}, "prod"},
-		{"name:", false, home, nil, ""},
-		{"name:1:2", false, home, nil, ""},
-		{":1", false, home, nil, ""},
-		{"arn:aws:ssm:eu-west-1:123456789012:parameter/a/b", true, scope{Account: "123456789012", Region: "eu-west-1"}, []string{"/a/b"}, ""},
-		{"arn:aws:ssm:us-east-1:000000000000:parameter/top", true, home, []string{"top", "/top"}, ""},
-		{"arn:aws:ssm:us-east-1:000000000000:parameter/a/b:7", true, home, []string{"/a/b"}, "7"},
-		{"arn:aws:ssm:us-east-1:000000000000:document/x", false, home, nil, ""},
-		{"arn:aws:s3:us-east-1:000000000000:parameter/x", false, home, nil, ""},
-		{"arn:aws:ssm:us-east-1:nope:parameter/x", false, home, nil, ""},
+	type parsed struct {
+		Scope    scope
+		Names    []string
+		Selector string
 	}
-	for _, tt := range tests {
-		r, ok := parseRef(home, tt.in)
-		if ok != tt.ok {
-			t.Errorf("parseRef(%q): got ok=%v, want %v", tt.in, ok, tt.ok)
-			continue
-		}
+	parse := func(in string) (parsed, bool) {
+		r, ok := parseRef(home, in)
 		if !ok {
-			continue
+			return parsed{}, false
 		}
-		got := []any{r.scope, r.names, r.selector}
-		want := []any{tt.scope, tt.names, tt.selector}
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(scope{})); diff != "" {
-			t.Errorf("parseRef(%q) (-want +got):\n%s", tt.in, diff)
-		}
+		return parsed{r.scope, r.names, r.selector}, true
 	}
+	tabletest.RunCommaOK(t, "parseRef", parse, map[string]parsed{
+		"name":      {home, []string{"name"}, ""},
+		"/a/b":      {home, []string{"/a/b"}, ""},
+		"/a/b:3":    {home, []string{"/a/b"}, "3"},
+		"/a/b:prod": {home, []string{"/a/b"}, "prod"},
+		"arn:aws:ssm:eu-west-1:123456789012:parameter/a/b":   {scope{Account: "123456789012", Region: "eu-west-1"}, []string{"/a/b"}, ""},
+		"arn:aws:ssm:us-east-1:000000000000:parameter/top":   {home, []string{"top", "/top"}, ""},
+		"arn:aws:ssm:us-east-1:000000000000:parameter/a/b:7": {home, []string{"/a/b"}, "7"},
+	}, "name:", "name:1:2", ":1", "arn:aws:ssm:us-east-1:000000000000:document/x",
+		"arn:aws:s3:us-east-1:000000000000:parameter/x", "arn:aws:ssm:us-east-1:nope:parameter/x")
 }
 
 func TestSelectorVersion(t *testing.T) {
@@ -140,44 +127,28 @@ func TestApplyLabels(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
-	norm := []struct {
-		in, want string
-		ok       bool
-	}{
-		{"/", "/", true},
-		{"/a", "/a", true},
-		{"/a/", "/a", true},
-		{"/a/b.c-d_e", "/a/b.c-d_e", true},
-		{"a", "", false},
-		{"//", "", false},
-		{"/###", "", false},
-	}
-	for _, tt := range norm {
-		got, err := normalizePath(tt.in)
-		if got != tt.want || (err == nil) != tt.ok {
-			t.Errorf("normalizePath(%q): got %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-	in := []struct {
+	tabletest.RunCommaOK(t, "normalizePath", tabletest.NoError(normalizePath), map[string]string{
+		"/":          "/",
+		"/a":         "/a",
+		"/a/":        "/a",
+		"/a/b.c-d_e": "/a/b.c-d_e",
+	}, "a", "//", "/###")
+	type namePath struct {
 		name, path string
 		recursive  bool
-		want       bool
-	}{
-		{"foo", "/", false, true},
-		{"/foo", "/", false, true},
-		{"/foo/bar", "/", false, false},
-		{"/foo/bar", "/", true, true},
-		{"/foo/bar", "/foo", false, true},
-		{"/foo/bar/baz", "/foo", false, false},
-		{"/foo/bar/baz", "/foo", true, true},
-		{"/foobar/x", "/foo", true, false},
-		{"foo", "/foo", true, false},
 	}
-	for _, tt := range in {
-		if got := inPath(tt.name, tt.path, tt.recursive); got != tt.want {
-			t.Errorf("inPath(%q, %q, %v): got %v, want %v", tt.name, tt.path, tt.recursive, got, tt.want)
-		}
-	}
+	inPathOf := func(in namePath) bool { return inPath(in.name, in.path, in.recursive) }
+	tabletest.Run(t, "inPath", inPathOf, map[namePath]bool{
+		{"foo", "/", false}:             true,
+		{"/foo", "/", false}:            true,
+		{"/foo/bar", "/", false}:        false,
+		{"/foo/bar", "/", true}:         true,
+		{"/foo/bar", "/foo", false}:     true,
+		{"/foo/bar/baz", "/foo", false}: false,
+		{"/foo/bar/baz", "/foo", true}:  true,
+		{"/foobar/x", "/foo", true}:     false,
+		{"foo", "/foo", true}:           false,
+	})
 }
 
 func TestChooseTier(t *testing.T) {

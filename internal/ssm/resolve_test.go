@@ -7,9 +7,9 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ssm"
-	"overcast/internal/awsproto"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
+	"overcast/internal/tabletest"
 )
 
 func newTestService(t *testing.T) (*Service, store.Store) {
@@ -41,34 +41,23 @@ func TestResolveParameter(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tests := []struct {
-		ref, want, code string
-	}{
-		{"/app/db/password", "v2", ""},
-		{"/app/db/password:1", "v1", ""},
-		{"/app/db/password:old", "v1", ""},
-		{"plain", "text", ""},
-		{"arn:aws:ssm:us-east-1:111111111111:parameter/app/db/password", "v2", ""},
-		{"arn:aws:ssm:us-east-1:111111111111:parameter/plain", "text", ""},
+	resolve := func(ref string) string {
+		return tabletest.Outcome(s.ResolveParameter(context.Background(), "111111111111", "us-east-1", ref))
+	}
+	tabletest.Run(t, "ResolveParameter", resolve, map[string]string{
+		"/app/db/password":     "v2",
+		"/app/db/password:1":   "v1",
+		"/app/db/password:old": "v1",
+		"plain":                "text",
+		"arn:aws:ssm:us-east-1:111111111111:parameter/app/db/password": "v2",
+		"arn:aws:ssm:us-east-1:111111111111:parameter/plain":           "text",
 		// A full ARN reaches another region of the account, as in ECS.
-		{"arn:aws:ssm:us-west-2:111111111111:parameter/app/db/password", "west", ""},
-		{"/app/db/password:9", "", "ParameterVersionNotFound"},
-		{"/missing", "", "ParameterNotFound"},
-		{"arn:aws:ssm:us-east-1:222222222222:parameter/app/db/password", "", "ParameterNotFound"},
-		{"a:b:c", "", "ParameterNotFound"},
-	}
-	for _, tt := range tests {
-		got, err := s.ResolveParameter(context.Background(), "111111111111", "us-east-1", tt.ref)
-		code := ""
-		if e, ok := awsproto.AsAPIError(err); ok {
-			code = e.ErrorCode()
-		} else if err != nil {
-			t.Errorf("ResolveParameter(%q): got %v, want an API error", tt.ref, err)
-		}
-		if got != tt.want || code != tt.code {
-			t.Errorf("ResolveParameter(%q): got %q, %q; want %q, %q", tt.ref, got, code, tt.want, tt.code)
-		}
-	}
+		"arn:aws:ssm:us-west-2:111111111111:parameter/app/db/password": "west",
+		"/app/db/password:9": "error ParameterVersionNotFound",
+		"/missing":           "error ParameterNotFound",
+		"arn:aws:ssm:us-east-1:222222222222:parameter/app/db/password": "error ParameterNotFound",
+		"a:b:c": "error ParameterNotFound",
+	})
 }
 
 // TestStoreHoldsNoPlaintext looks at every item the service wrote.

@@ -5,12 +5,7 @@
 # batch-delete-image.
 source "$(dirname "$0")/lib.sh"
 
-if ! docker version >/dev/null 2>&1; then
-  [ "${OVERCAST_TEST_DOCKER:-}" = 1 ] && fail "no Docker engine reachable and OVERCAST_TEST_DOCKER=1"
-  echo "  skip: no Docker engine reachable"
-  exit 0
-fi
-
+require_docker
 registry=${OVERCAST_ENDPOINT#http://}
 work=$(mktemp -d)
 images=()

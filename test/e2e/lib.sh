@@ -10,6 +10,15 @@ CLIS=(aws /usr/bin/aws)
 
 fail() { echo "  FAIL: $*" >&2; exit 1; }
 
+# require_docker ends the script, passing, when no Docker engine is
+# reachable, unless OVERCAST_TEST_DOCKER=1 asks for the Docker tests to run.
+require_docker() {
+  docker version >/dev/null 2>&1 && return
+  [ "${OVERCAST_TEST_DOCKER:-}" = 1 ] && fail "no Docker engine reachable and OVERCAST_TEST_DOCKER=1"
+  echo "  skip: no Docker engine reachable"
+  exit 0
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 

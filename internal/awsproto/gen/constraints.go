@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"overcast/internal/awsproto"
+	"overcast/internal/awsproto/botocore"
 )
 
 // The model's constraints (min, max, pattern, enum) travel to the codec as
@@ -27,7 +28,7 @@ func (g *generator) inputShapes() map[string]bool {
 		for _, r := range s.Members {
 			visit(r.Shape)
 		}
-		for _, r := range []*Ref{s.Member, s.Key, s.Value} {
+		for _, r := range []*botocore.Ref{s.Member, s.Key, s.Value} {
 			if r != nil {
 				visit(r.Shape)
 			}
@@ -42,7 +43,7 @@ func (g *generator) inputShapes() map[string]bool {
 }
 
 // constrained reports whether a shape has a constraint the codec checks.
-func constrained(s *Shape) bool {
+func constrained(s *botocore.Shape) bool {
 	if s.Streaming || s.Document {
 		return false
 	}
@@ -107,7 +108,7 @@ func (g *generator) constraintDecls() {
 
 // constraintsMethod emits the AWSConstraints method of an input structure
 // with constrained members.
-func (g *generator) constraintsMethod(name, goName string, s *Shape) {
+func (g *generator) constraintsMethod(name, goName string, s *botocore.Shape) {
 	if !g.inputs[name] {
 		return
 	}
@@ -125,7 +126,7 @@ func (g *generator) constraintsMethod(name, goName string, s *Shape) {
 
 // elemConstraint is the Constraint field of a list or map element's
 // traits, or "".
-func (g *generator) elemConstraint(collection string, r *Ref) string {
+func (g *generator) elemConstraint(collection string, r *botocore.Ref) string {
 	if !g.inputs[collection] {
 		return ""
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"overcast/internal/tabletest"
 )
 
 // TestGeneratedFilesUpToDate fails when running the generator would change
@@ -45,16 +47,11 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 }
 
 func TestExportName(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"userNameType", "UserNameType"},
-		{"3dThing", "X3dThing"},
-		{"a-b.c", "A_b_c"},
-	}
-	for _, tt := range tests {
-		if got := exportName(tt.in); got != tt.want {
-			t.Errorf("exportName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
+	tabletest.Run(t, "exportName", exportName, map[string]string{
+		"userNameType": "UserNameType",
+		"3dThing":      "X3dThing",
+		"a-b.c":        "A_b_c",
+	})
 	if got := camel("us-east-1"); got != "UsEast1" {
 		t.Errorf("camel = %q, want UsEast1", got)
 	}

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 func main() {
@@ -90,7 +92,7 @@ func addServices(files map[string][]byte, modelsDir, outDir string) error {
 		if matches, _ := filepath.Glob(filepath.Join(dir, "*", "service-2.json")); len(matches) == 0 {
 			continue
 		}
-		m, err := LoadModel(dir)
+		m, err := botocore.LoadModel(dir)
 		if err != nil {
 			return err
 		}

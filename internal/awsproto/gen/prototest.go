@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"overcast/internal/awsproto/botocore"
 )
 
 // suite is one entry of a botocore protocol test file.
 type suite struct {
-	Metadata Metadata          `json:"metadata"`
-	Shapes   map[string]*Shape `json:"shapes"`
+	Metadata botocore.Metadata          `json:"metadata"`
+	Shapes   map[string]*botocore.Shape `json:"shapes"`
 }
 
 // addProtocolTests generates the typed shapes of every protocol test suite
@@ -48,7 +50,7 @@ func addProtocolTests(files map[string][]byte, testsDir, outDir string) error {
 		var body bytes.Buffer
 		for i, s := range suites {
 			prefix := fmt.Sprintf("%s%s%d_", camel(base), camel(dir[:2]), i)
-			g := newGenerator(&Model{Metadata: s.Metadata, Shapes: s.Shapes}, "prototest", prefix, false)
+			g := newGenerator(&botocore.Model{Metadata: s.Metadata, Shapes: s.Shapes}, "prototest", prefix, false)
 			g.types()
 			body.Write(g.out.Bytes())
 			for _, name := range sortedKeys(g.names) {

@@ -21,31 +21,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/blob"
+	"overcast/internal/tabletest"
 )
 
 // Run runs the suite. open must return a new, empty store each time.
 func Run(t *testing.T, open func(t *testing.T) blob.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s blob.Store)
-	}{
-		{"WriteCommitRead", testWriteCommitRead},
-		{"Empty", testEmpty},
-		{"Ranges", testRanges},
-		{"UncommittedInvisible", testUncommittedInvisible},
-		{"Abort", testAbort},
-		{"WriterDone", testWriterDone},
-		{"Delete", testDelete},
-		{"UnknownIDs", testUnknownIDs},
-		{"Walk", testWalk},
-		{"Large", testLarge},
-		{"Concurrent", testConcurrent},
-		{"Copy", testCopy},
-		{"ReadWhileDeleted", testReadWhileDeleted},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
-	}
+	tabletest.Suite(t, open, map[string]func(*testing.T, blob.Store){
+		"WriteCommitRead":      testWriteCommitRead,
+		"Empty":                testEmpty,
+		"Ranges":               testRanges,
+		"UncommittedInvisible": testUncommittedInvisible,
+		"Abort":                testAbort,
+		"WriterDone":           testWriterDone,
+		"Delete":               testDelete,
+		"UnknownIDs":           testUnknownIDs,
+		"Walk":                 testWalk,
+		"Large":                testLarge,
+		"Concurrent":           testConcurrent,
+		"Copy":                 testCopy,
+		"ReadWhileDeleted":     testReadWhileDeleted,
+	})
 }
 
 var ctx = context.Background()

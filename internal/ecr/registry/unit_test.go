@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"overcast/internal/tabletest"
 )
 
 func TestParseRange(t *testing.T) {
@@ -82,24 +84,23 @@ func TestParseManifest(t *testing.T) {
 
 func TestParseRepo(t *testing.T) {
 	id := Identity{Account: "000000000000", Region: "us-east-1"}
-	tests := []struct {
-		path   string
-		want   Repo
-		wantOK bool
-	}{
-		{"app", Repo{"000000000000", "us-east-1", "app"}, true},
-		{"team/app", Repo{"000000000000", "us-east-1", "team/app"}, true},
-		{"111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/app", Repo{"111111111111", "eu-west-1", "team/app"}, true},
-		{"App", Repo{"000000000000", "us-east-1", "App"}, false},
-		{"a", Repo{"000000000000", "us-east-1", "a"}, false},
-		{"a//b", Repo{"000000000000", "us-east-1", "a//b"}, false},
+	// A name that is not valid still comes back, for the error to quote.
+	type parsed struct {
+		Repo  Repo
+		Valid bool
 	}
-	for _, tt := range tests {
-		got, ok := ParseRepo(tt.path, id)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("ParseRepo(%q): got %+v, %v, want %+v, %v", tt.path, got, ok, tt.want, tt.wantOK)
-		}
+	parseRepo := func(path string) parsed {
+		r, ok := ParseRepo(path, id)
+		return parsed{r, ok}
 	}
+	tabletest.Run(t, "ParseRepo", parseRepo, map[string]parsed{
+		"app":      {Repo{"000000000000", "us-east-1", "app"}, true},
+		"team/app": {Repo{"000000000000", "us-east-1", "team/app"}, true},
+		"111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/app": {Repo{"111111111111", "eu-west-1", "team/app"}, true},
+		"App":  {Repo{"000000000000", "us-east-1", "App"}, false},
+		"a":    {Repo{"000000000000", "us-east-1", "a"}, false},
+		"a//b": {Repo{"000000000000", "us-east-1", "a//b"}, false},
+	})
 }
 
 func TestValidTag(t *testing.T) {

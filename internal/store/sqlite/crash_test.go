@@ -6,13 +6,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"overcast/internal/childtest"
 	"overcast/internal/store"
 )
 
@@ -39,12 +39,8 @@ func crashKey(round, writer, i int) string { return fmt.Sprintf("r%d/w%d/%08d", 
 // every commit it acknowledged survives, that no transaction is half
 // applied, and that the file is intact: the durability overcast promises.
 func TestCrashRecovery(t *testing.T) {
-	if v := os.Getenv(crashEnv); v != "" {
-		crashChild(t, v)
+	if childtest.IsChild(t, crashEnv, crashChild) {
 		return
-	}
-	if testing.Short() {
-		t.Skip("kills child processes; skipped in -short")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	for round := range crashRounds {
@@ -62,9 +58,7 @@ type crashAck struct{ round, writer, i int }
 // crashAcks commits, and returns every acknowledgement it printed.
 func runCrashChild(t *testing.T, path string, round int) []crashAck {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashRecovery$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", crashEnv, path, round))
-	cmd.Stderr = os.Stderr
+	cmd := childtest.Command(t, crashEnv, fmt.Sprintf("%s %d", path, round))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

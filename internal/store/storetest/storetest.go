@@ -15,52 +15,48 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/store"
+	"overcast/internal/tabletest"
 )
 
 // Run runs the suite. open must return a new, empty store each time it is
 // called; Run closes it when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
-		{"CRUD", testCRUD},
-		{"Values", testValues},
-		{"Versions", testVersions},
-		{"ConflictKeepsTxUsable", testConflictKeepsTxUsable},
-		{"InvalidArguments", testInvalidArguments},
-		{"TablesAreSeparate", testTablesAreSeparate},
-		{"ScanOrderAndOptions", testScanOrderAndOptions},
-		{"ScanStop", testScanStop},
-		{"ScanWithTxUseInCallback", testScanWithTxUseInCallback},
-		{"ReadYourWrites", testReadYourWrites},
-		{"RollbackOnError", testRollbackOnError},
-		{"RollbackOnPanic", testRollbackOnPanic},
-		{"ViewIsReadOnly", testViewIsReadOnly},
-		{"TxDoneAfterReturn", testTxDoneAfterReturn},
-		{"SnapshotIsolation", testSnapshotIsolation},
-		{"UncommittedInvisible", testUncommittedInvisible},
-		{"ConcurrentTransactions", testConcurrentTransactions},
-		{"ConcurrentCounter", testConcurrentCounter},
-		{"LargeValues", testLargeValues},
-		{"ManyItems", testManyItems},
-		{"ContextCancellation", testContextCancellation},
-		{"JSON", testJSON},
-		{"KeysAndDeleteScanned", testKeysAndDeleteScanned},
-		{"UpdateRetry", testUpdateRetry},
-		{"Close", testClose},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
+	closing := func(t *testing.T) store.Store {
+		s := open(t)
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
 		})
+		return s
 	}
+	tabletest.Suite(t, closing, map[string]func(*testing.T, store.Store){
+		"CRUD":                    testCRUD,
+		"Values":                  testValues,
+		"Versions":                testVersions,
+		"ConflictKeepsTxUsable":   testConflictKeepsTxUsable,
+		"InvalidArguments":        testInvalidArguments,
+		"TablesAreSeparate":       testTablesAreSeparate,
+		"ScanOrderAndOptions":     testScanOrderAndOptions,
+		"ScanStop":                testScanStop,
+		"ScanWithTxUseInCallback": testScanWithTxUseInCallback,
+		"ReadYourWrites":          testReadYourWrites,
+		"RollbackOnError":         testRollbackOnError,
+		"RollbackOnPanic":         testRollbackOnPanic,
+		"ViewIsReadOnly":          testViewIsReadOnly,
+		"TxDoneAfterReturn":       testTxDoneAfterReturn,
+		"SnapshotIsolation":       testSnapshotIsolation,
+		"UncommittedInvisible":    testUncommittedInvisible,
+		"ConcurrentTransactions":  testConcurrentTransactions,
+		"ConcurrentCounter":       testConcurrentCounter,
+		"LargeValues":             testLargeValues,
+		"ManyItems":               testManyItems,
+		"ContextCancellation":     testContextCancellation,
+		"JSON":                    testJSON,
+		"KeysAndDeleteScanned":    testKeysAndDeleteScanned,
+		"UpdateRetry":             testUpdateRetry,
+		"Close":                   testClose,
+	})
 }
 
 var errBoom = errors.New("storetest: boom")

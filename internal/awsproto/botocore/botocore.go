@@ -1,6 +1,10 @@
-package main
+// Package botocore reads botocore's service models (service-2.json): the
+// operations, shapes and traits the code generator turns into the wire
+// layer's Go types, and the protocol test suites describe their cases in.
+package botocore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -146,7 +150,7 @@ func (s *Shape) UnmarshalJSON(b []byte) error {
 
 // objectKeys returns the keys of a JSON object in document order.
 func objectKeys(b []byte) ([]string, error) {
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	if _, err := dec.Token(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,42 @@
+// Package childtest runs a test again in a child process, the way a crash
+// test gets a process it can kill with SIGKILL in the middle of its work.
+//
+//	func TestCrash(t *testing.T) {
+//		if childtest.IsChild(t, crashEnv, crashChild) {
+//			return
+//		}
+//		cmd := childtest.Command(t, crashEnv, dir)
+//		...
+//	}
+package childtest
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// IsChild reports whether this process is a child that Command started for
+// env; if it is, it has run child with env's value.
+func IsChild(t *testing.T, env string, child func(t *testing.T, value string)) bool {
+	value := os.Getenv(env)
+	if value == "" {
+		return false
+	}
+	child(t, value)
+	return true
+}
+
+// Command is the command that runs t's test again, alone, in a child
+// process with env set to value, its stderr passed through. It skips t
+// under -short: a child process is slow.
+func Command(t *testing.T, env, value string) *exec.Cmd {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a child process and kills it; skipped in -short")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+value)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
