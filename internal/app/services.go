@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"overcast"
 	s3api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
 	"overcast/internal/ecs"
 	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
+	"overcast/internal/elbv2"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -61,6 +64,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 			EnvironmentFiles: taskEnvFiles{s3Svc}, FileSystems: efsSvc},
 		Endpoint: endpoint,
 	})
+	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -72,6 +76,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ec2Svc,
 		ecsSvc,
 		efsSvc,
+		elbSvc,
 	}, keys, nil
 }
 
@@ -160,12 +165,56 @@ type efsSubnets struct{ ec2 *ec2.Service }
 var _ efs.Subnets = efsSubnets{}
 
 func (a efsSubnets) Subnet(ctx context.Context, account, region, id string) (efs.Subnet, error) {
-	sn, err := a.ec2.Subnet(ctx, account, region, id)
+	sn, err := ec2Subnet(ctx, a.ec2, account, region, id, efs.ErrSubnetNotFound)
+	return efs.Subnet(sn), err
+}
+
+// ec2Subnet reads an EC2 subnet, with notFound (the caller's error) for one
+// that does not exist.
+func ec2Subnet(ctx context.Context, e *ec2.Service, account, region, id string, notFound error) (ec2.SubnetInfo, error) {
+	sn, err := e.Subnet(ctx, account, region, id)
 	if errors.Is(err, ec2.ErrSubnetNotFound) {
-		return efs.Subnet{}, fmt.Errorf("%w: %s", efs.ErrSubnetNotFound, id)
+		return sn, fmt.Errorf("%w: %s", notFound, id)
 	}
-	if err != nil {
-		return efs.Subnet{}, err
+	return sn, err
+}
+
+// elbNetwork gives ELBv2 EC2's subnets, VPCs and instances, and an
+// interface in each of a load balancer's subnets for its addresses.
+type elbNetwork struct{ ec2 *ec2.Service }
+
+var _ elbv2.Network = elbNetwork{}
+
+func (a elbNetwork) Subnet(ctx context.Context, account, region, id string) (elbv2.Subnet, error) {
+	sn, err := ec2Subnet(ctx, a.ec2, account, region, id, elbv2.ErrSubnetNotFound)
+	return elbv2.Subnet(sn), err
+}
+
+func (a elbNetwork) VPC(ctx context.Context, account, region, id string) (elbv2.VPC, error) {
+	v, err := a.ec2.VPC(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrVPCNotFound) {
+		return elbv2.VPC{}, fmt.Errorf("%w: %s", elbv2.ErrVPCNotFound, id)
 	}
-	return efs.Subnet{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.AvailabilityZone, CIDR: sn.CIDR}, nil
+	return elbv2.VPC(v), err
+}
+
+func (a elbNetwork) Instance(ctx context.Context, account, region, id string) (elbv2.Instance, error) {
+	i, err := a.ec2.Instance(ctx, account, region, id)
+	if errors.Is(err, ec2.ErrInstanceNotFound) {
+		return elbv2.Instance{}, fmt.Errorf("%w: %s", elbv2.ErrInstanceNotFound, id)
+	}
+	return elbv2.Instance{ID: i.ID, State: i.State, VPCID: i.VPCID, PrivateIP: i.PrivateIP, AvailabilityZone: i.AvailabilityZone}, err
+}
+
+func (a elbNetwork) AttachInterface(ctx context.Context, account, region, subnetID string, groups []string, description string) (elbv2.Interface, error) {
+	n, err := a.ec2.AttachTaskInterface(ctx, account, region, subnetID, groups, description)
+	var ae *awsproto.Error
+	if errors.As(err, &ae) && strings.HasPrefix(ae.Code, "InvalidGroup") {
+		return elbv2.Interface{}, fmt.Errorf("%w: %s", elbv2.ErrSecurityGroupNotFound, ae.Message)
+	}
+	return elbv2.Interface{ID: n.ID, PrivateIP: n.PrivateIP}, err
+}
+
+func (a elbNetwork) ReleaseInterface(ctx context.Context, account, region, id string) error {
+	return a.ec2.ReleaseInterface(ctx, account, region, id)
 }

@@ -1,0 +1,332 @@
+package elbv2
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	api "overcast/internal/api/elbv2"
+	"overcast/internal/clock"
+)
+
+// albPages are the bodies of the responses the load balancer makes up
+// itself, as ALB words them.
+var albPages = map[int]string{
+	http.StatusBadRequest:         "400 Bad Request",
+	http.StatusMethodNotAllowed:   "405 Method Not Allowed",
+	http.StatusBadGateway:         "502 Bad Gateway",
+	http.StatusServiceUnavailable: "503 Service Temporarily Unavailable",
+	http.StatusGatewayTimeout:     "504 Gateway Time-out",
+}
+
+// writeALBError answers with one of ALB's own error pages.
+func writeALBError(w http.ResponseWriter, code int) {
+	title := albPages[code]
+	h := w.Header()
+	h.Set("Server", "awselb/2.0")
+	h.Set("Content-Type", "text/html")
+	body := "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title + "</h1></center>\r\n</body>\r\n</html>\r\n"
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	io.WriteString(w, body)
+}
+
+// proxy forwards requests to targets over one load balancer's pool of
+// keep-alive connections.
+type proxy struct {
+	rp    *httputil.ReverseProxy
+	clock clock.Clock
+}
+
+type forwardKey struct{}
+
+// forward is what the proxy needs to know of a request it forwards.
+type forward struct {
+	lb       *lbRoutes
+	listener *listenerRoutes
+	target   string
+	https    bool
+}
+
+var bufferPool = &bytePool{pool: sync.Pool{New: func() any { return make([]byte, 32*1024) }}}
+
+type bytePool struct{ pool sync.Pool }
+
+func (b *bytePool) Get() []byte  { return b.pool.Get().([]byte) }
+func (b *bytePool) Put(p []byte) { b.pool.Put(p) } //nolint:staticcheck // slices are what ReverseProxy pools
+
+func newProxy(t *http.Transport, c clock.Clock) *proxy {
+	p := &proxy{clock: c}
+	p.rp = &httputil.ReverseProxy{Transport: t, Rewrite: p.rewrite, ErrorHandler: proxyError, BufferPool: bufferPool,
+		ErrorLog: log.New(io.Discard, "", 0)}
+	return p
+}
+
+// rewrite addresses the request to its target with the headers ALB adds.
+func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
+	f := pr.In.Context().Value(forwardKey{}).(*forward)
+	pr.Out.URL.Scheme = "http"
+	if f.https {
+		pr.Out.URL.Scheme = "https"
+	}
+	pr.Out.URL.Host = f.target
+	pr.Out.Host = forwardedHost(pr.In.Host, f.listener.port, f.lb.preserveHost)
+	h := pr.Out.Header
+	client, clientPort, _ := net.SplitHostPort(pr.In.RemoteAddr)
+	prior := strings.Join(pr.In.Header.Values("X-Forwarded-For"), ", ")
+	switch f.lb.xffMode {
+	case "preserve":
+		if prior != "" {
+			h.Set("X-Forwarded-For", prior)
+		}
+	case "remove":
+	default:
+		entry := client
+		if f.lb.xffClientPort {
+			entry = net.JoinHostPort(client, clientPort)
+		}
+		if prior != "" {
+			entry = prior + ", " + entry
+		}
+		h.Set("X-Forwarded-For", entry)
+	}
+	h.Set("X-Forwarded-Proto", strings.ToLower(f.listener.protocol))
+	h.Set("X-Forwarded-Port", strconv.Itoa(int(f.listener.port)))
+	h.Set("X-Amzn-Trace-Id", traceHeader(pr.In.Header.Get("X-Amzn-Trace-Id"), p.clock.Now()))
+}
+
+// forwardedHost is the Host a target sees: unless the load balancer
+// preserves it, the listener's port is added on ports other than 80 and
+// 443 and removed on those.
+func forwardedHost(host string, port int32, preserve bool) string {
+	if preserve {
+		return host
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if port == 80 || port == 443 {
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// traceHeader is the X-Amzn-Trace-Id a target sees: a new Root when the
+// request has none, else a new Self in front (or the old Self replaced),
+// other fields kept.
+func traceHeader(existing string, now time.Time) string {
+	// Trace IDs are per request and need no reproducibility: a fast
+	// generator, not the service's ID source.
+	id := fmt.Sprintf("1-%08x-%016x%08x", now.Unix(), rand.Uint64(), rand.Uint32())
+	if existing == "" {
+		return "Root=" + id
+	}
+	fields := strings.Split(existing, ";")
+	hasRoot := false
+	for i, f := range fields {
+		k, _, _ := strings.Cut(strings.TrimSpace(f), "=")
+		switch k {
+		case "Root":
+			hasRoot = true
+		case "Self":
+			fields[i] = "Self=" + id
+			return strings.Join(fields, ";")
+		}
+	}
+	if !hasRoot {
+		return "Root=" + id + ";" + existing
+	}
+	return "Self=" + id + ";" + existing
+}
+
+// proxyError answers for a target that failed: 504 when it did not
+// connect or answer in time, 502 for anything else it did wrong.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away (ALB logs 460; nobody is left to answer)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		writeALBError(w, http.StatusGatewayTimeout)
+		return
+	}
+	writeALBError(w, http.StatusBadGateway)
+}
+
+// serve runs the first rule of the listener whose conditions the request
+// meets.
+func (lb *lbRoutes) serve(w http.ResponseWriter, r *http.Request, l *listenerRoutes) {
+	if r.Method == http.MethodTrace {
+		writeALBError(w, http.StatusMethodNotAllowed)
+		return
+	}
+	host := hostOnly(r.Host)
+	for _, rule := range l.rules {
+		if matchAll(rule.match, r, host) {
+			lb.run(w, r, l, rule.action)
+			return
+		}
+	}
+	writeALBError(w, http.StatusServiceUnavailable)
+}
+
+func matchAll(ms []requestMatcher, r *http.Request, host string) bool {
+	for _, m := range ms {
+		if !m(r, host) {
+			return false
+		}
+	}
+	return true
+}
+
+func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction) {
+	switch a.kind {
+	case "fixed-response":
+		ct := deref(a.fixed.ContentType)
+		if ct == "" {
+			ct = "text/plain; charset=utf-8"
+		}
+		code, _ := strconv.Atoi(deref(a.fixed.StatusCode))
+		body := deref(a.fixed.MessageBody)
+		w.Header().Set("Server", "awselb/2.0")
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	case "redirect":
+		code := http.StatusMovedPermanently
+		if deref(a.redirect.StatusCode) == "HTTP_302" {
+			code = http.StatusFound
+		}
+		w.Header().Set("Server", "awselb/2.0")
+		w.Header().Set("Location", redirectLocation(a.redirect, r, l))
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(code)
+	case "forward":
+		lb.forward(w, r, l, a)
+	default:
+		writeALBError(w, http.StatusServiceUnavailable)
+	}
+}
+
+// forward picks a target group by weight (or by the group stickiness
+// cookie), a target of it, and proxies the request there.
+func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction) {
+	g := pickGroup(w, r, a, lb.proxy.clock.Now())
+	if g == nil || g.registered == 0 {
+		writeALBError(w, http.StatusServiceUnavailable)
+		return
+	}
+	t := g.pick(w, r, lb.proxy.clock.Now())
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
+	lb.proxy.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func pickGroup(w http.ResponseWriter, r *http.Request, a compiledAction, now time.Time) *groupRoutes {
+	if len(a.groups) == 1 {
+		return a.groups[0].tg
+	}
+	if a.total == 0 {
+		return nil
+	}
+	if a.groupStickiness > 0 {
+		if c, err := r.Cookie("AWSALBTG"); err == nil {
+			arn, _ := base64.RawURLEncoding.DecodeString(c.Value)
+			for _, wg := range a.groups {
+				if wg.tg.arn == string(arn) && wg.weight > 0 {
+					return wg.tg
+				}
+			}
+		}
+	}
+	n := rand.IntN(a.total)
+	var g *groupRoutes
+	for _, wg := range a.groups {
+		if n < wg.weight {
+			g = wg.tg
+			break
+		}
+		n -= wg.weight
+	}
+	if a.groupStickiness > 0 {
+		setStickyCookies(w, "AWSALBTG", base64.RawURLEncoding.EncodeToString([]byte(g.arn)), now.Add(a.groupStickiness))
+	}
+	return g
+}
+
+// pick chooses a target: the sticky one when the client has a cookie for
+// a target still in service, else the next healthy one round robin, else
+// (no target healthy) the next of all, as ALB fails open.
+func (g *groupRoutes) pick(w http.ResponseWriter, r *http.Request, now time.Time) *targetRoutes {
+	anyHealthy := false
+	for _, t := range g.targets {
+		if t.health.healthy.Load() {
+			anyHealthy = true
+			break
+		}
+	}
+	usable := func(t *targetRoutes) bool { return !anyHealthy || t.health.healthy.Load() }
+	var chosen *targetRoutes
+	if g.stickiness > 0 {
+		if c, err := r.Cookie("AWSALB"); err == nil {
+			addr, _ := base64.RawURLEncoding.DecodeString(c.Value)
+			for _, t := range g.targets {
+				if t.addr == string(addr) && usable(t) {
+					chosen = t
+				}
+			}
+		}
+	}
+	for i := 0; chosen == nil && i < len(g.targets); i++ {
+		t := g.targets[int(g.next.Add(1)-1)%len(g.targets)]
+		if usable(t) {
+			chosen = t
+		}
+	}
+	if g.stickiness > 0 {
+		setStickyCookies(w, "AWSALB", base64.RawURLEncoding.EncodeToString([]byte(chosen.addr)), now.Add(g.stickiness))
+	}
+	return chosen
+}
+
+// setStickyCookies sets a stickiness cookie and its CORS twin, with
+// Expires as ALB does.
+func setStickyCookies(w http.ResponseWriter, name, value string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Expires: expires, Path: "/"})
+	http.SetCookie(w, &http.Cookie{Name: name + "CORS", Value: value, Expires: expires, Path: "/", SameSite: http.SameSiteNoneMode, Secure: true})
+}
+
+// redirectLocation fills a redirect's parts, keeping the request's where
+// the action leaves #{...} placeholders or nothing.
+func redirectLocation(c *api.RedirectActionConfig, r *http.Request, l *listenerRoutes) string {
+	sub := strings.NewReplacer("#{protocol}", strings.ToLower(l.protocol), "#{host}", hostOnly(r.Host),
+		"#{port}", strconv.Itoa(int(l.port)), "#{path}", strings.TrimPrefix(r.URL.EscapedPath(), "/"), "#{query}", r.URL.RawQuery)
+	part := func(p *string, def string) string {
+		if p == nil || *p == "" {
+			return sub.Replace(def)
+		}
+		return sub.Replace(*p)
+	}
+	proto := strings.ToLower(part(c.Protocol, "#{protocol}"))
+	port := part(c.Port, "#{port}")
+	loc := proto + "://" + part(c.Host, "#{host}")
+	if !(proto == "http" && port == "80") && !(proto == "https" && port == "443") {
+		loc += ":" + port
+	}
+	loc += part(c.Path, "/#{path}")
+	if q := part(c.Query, "#{query}"); q != "" {
+		loc += "?" + q
+	}
+	return loc
+}
