@@ -93,6 +93,7 @@ type backend struct {
 	*httptest.Server
 	name    string
 	healthy atomic.Bool
+	checks  atomic.Int32 // health checks received
 	mu      sync.Mutex
 	seen    []*http.Request
 }
@@ -103,6 +104,7 @@ func newBackend(t *testing.T, name string) *backend {
 	b.healthy.Store(true)
 	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("User-Agent") == "ELB-HealthChecker/2.0" {
+			b.checks.Add(1)
 			if !b.healthy.Load() {
 				w.WriteHeader(http.StatusInternalServerError)
 			}
@@ -121,6 +123,12 @@ func (b *backend) port() int32 {
 	u, _ := url.Parse(b.URL)
 	p, _ := strconv.Atoi(u.Port())
 	return int32(p)
+}
+
+func (b *backend) served() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.seen)
 }
 
 func (b *backend) last() *http.Request {

@@ -286,7 +286,9 @@ func (s *Service) targetHealth(ctx context.Context, sc scope, arn string, asked 
 	}
 	if len(asked) == 0 {
 		for _, t := range tg.Targets {
-			describe(t, stateOf(t))
+			if st := stateOf(t); st != stateNotRegistered {
+				describe(t, st)
+			}
 		}
 		return out, nil
 	}
