@@ -25,12 +25,11 @@ type plane struct {
 
 	routes atomic.Pointer[routes]
 
-	mu         sync.Mutex
-	servers    map[string]*http.Server    // by listen address
-	failed     map[string]string          // listen addresses that could not be bound, and why
-	transports map[string]*http.Transport // by load balancer ARN: keep-alive pools to its targets
-	timeouts   map[string]time.Duration   // the idle timeout each transport was built for
-	closed     bool
+	mu      sync.Mutex
+	servers map[string]*http.Server // by listen address
+	failed  map[string]string       // listen addresses that could not be bound, and why
+	proxies map[string]*proxy       // by load balancer ARN, kept across changes: keep-alive pools to its targets
+	closed  bool
 }
 
 type routes struct {
@@ -51,6 +50,7 @@ type lbRoutes struct {
 
 type listenerRoutes struct {
 	port     int32
+	portText string // X-Forwarded-Port
 	protocol string
 	rules    []compiledRule // by priority, the default rule last
 }
@@ -95,7 +95,7 @@ type targetRoutes struct {
 
 func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
 	p := &plane{logger: logger, clock: c, host: host, servers: map[string]*http.Server{}, failed: map[string]string{},
-		transports: map[string]*http.Transport{}, timeouts: map[string]time.Duration{}}
+		proxies: map[string]*proxy{}}
 	p.routes.Store(&routes{})
 	return p
 }
@@ -132,7 +132,7 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 			xffMode: lb.Attributes["routing.http.xff_header_processing.mode"], xffClientPort: lb.Attributes["routing.http.xff_client_port.enabled"] == "true",
 			preserveHost: lb.Attributes["routing.http.preserve_host_header.enabled"] == "true"}
 		idle, _ := strconv.Atoi(lb.Attributes["idle_timeout.timeout_seconds"])
-		lr.proxy = newProxy(p.transport(lb.ARN, time.Duration(idle)*time.Second), p.clock)
+		lr.proxy = p.proxy(lb.ARN, time.Duration(idle)*time.Second)
 		r.byHost[strings.ToLower(lb.DNSName)] = lr
 		for _, z := range lb.Zones {
 			r.byIP[z.IP] = lr
@@ -149,40 +149,32 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 			}
 		}
 	}
-	for arn, t := range p.transports {
+	for arn, px := range p.proxies {
 		if !slices.ContainsFunc(lbs, func(lb loadBalancer) bool { return lb.ARN == arn }) {
-			t.CloseIdleConnections()
-			delete(p.transports, arn)
-			delete(p.timeouts, arn)
+			px.close()
+			delete(p.proxies, arn)
 		}
 	}
 	p.routes.Store(r)
 	p.bind(want)
 }
 
-// transport is the load balancer's pool of connections to its targets;
-// the idle timeout bounds the wait for a target's answer (504 after it).
-func (p *plane) transport(arn string, idle time.Duration) *http.Transport {
-	if t := p.transports[arn]; t != nil && p.timeouts[arn] == idle {
-		return t
+// proxy is the load balancer's proxy, made again only when its idle
+// timeout changes.
+func (p *plane) proxy(arn string, idle time.Duration) *proxy {
+	if px := p.proxies[arn]; px != nil && px.idle == idle {
+		return px
 	}
-	if t := p.transports[arn]; t != nil {
-		t.CloseIdleConnections()
+	if px := p.proxies[arn]; px != nil {
+		px.close()
 	}
-	t := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       idle,
-		ResponseHeaderTimeout: idle,
-		DisableCompression:    true,
-	}
-	p.transports[arn], p.timeouts[arn] = t, idle
-	return t
+	px := newProxy(idle, p.clock)
+	p.proxies[arn] = px
+	return px
 }
 
 func compileListener(l listener, groups map[string]*groupRoutes) *listenerRoutes {
-	lr := &listenerRoutes{port: l.Port, protocol: l.Protocol}
+	lr := &listenerRoutes{port: l.Port, portText: strconv.Itoa(int(l.Port)), protocol: l.Protocol}
 	for _, r := range l.Rules {
 		lr.rules = append(lr.rules, compiledRule{match: compileConditions(r.Conditions), action: compileActions(r.Actions, groups)})
 	}
@@ -262,8 +254,8 @@ func (p *plane) close() {
 		srv.Close()
 		delete(p.servers, addr)
 	}
-	for _, t := range p.transports {
-		t.CloseIdleConnections()
+	for _, px := range p.proxies {
+		px.close()
 	}
 }
 

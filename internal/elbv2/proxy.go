@@ -2,15 +2,16 @@ package elbv2
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,10 +44,15 @@ func writeALBError(w http.ResponseWriter, code int) {
 }
 
 // proxy forwards requests to targets over one load balancer's pool of
-// keep-alive connections.
+// keep-alive connections. Plain requests take a lean path straight onto
+// the transport; upgrades (WebSockets) go through httputil.ReverseProxy,
+// which knows how to splice the two connections.
 type proxy struct {
-	rp    *httputil.ReverseProxy
-	clock clock.Clock
+	idle      time.Duration
+	pool      *connPool
+	transport *http.Transport
+	upgrades  *httputil.ReverseProxy
+	clock     clock.Clock
 }
 
 type forwardKey struct{}
@@ -59,32 +65,135 @@ type forward struct {
 	https    bool
 }
 
-var bufferPool = &bytePool{pool: sync.Pool{New: func() any { return make([]byte, 32*1024) }}}
+var bufferPool = &bytePool{pool: sync.Pool{New: func() any { return new([32 * 1024]byte) }}}
 
 type bytePool struct{ pool sync.Pool }
 
-func (b *bytePool) Get() []byte  { return b.pool.Get().([]byte) }
-func (b *bytePool) Put(p []byte) { b.pool.Put(p) } //nolint:staticcheck // slices are what ReverseProxy pools
+func (b *bytePool) Get() []byte  { return b.pool.Get().(*[32 * 1024]byte)[:] }
+func (b *bytePool) Put(p []byte) { b.pool.Put((*[32 * 1024]byte)(p)) }
 
-func newProxy(t *http.Transport, c clock.Clock) *proxy {
-	p := &proxy{clock: c}
-	p.rp = &httputil.ReverseProxy{Transport: t, Rewrite: p.rewrite, ErrorHandler: proxyError, BufferPool: bufferPool,
-		ErrorLog: log.New(io.Discard, "", 0)}
+// newProxy makes a load balancer's proxy, whose idle timeout bounds the
+// wait for a target's answer (504 after it).
+func newProxy(idle time.Duration, c clock.Clock) *proxy {
+	t := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   maxIdlePerTarget,
+		IdleConnTimeout:       idle,
+		ResponseHeaderTimeout: idle,
+		DisableCompression:    true,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // ALB does not verify targets' certificates
+	}
+	p := &proxy{idle: idle, pool: newConnPool(idle), transport: t, clock: c}
+	p.upgrades = &httputil.ReverseProxy{Transport: t, ErrorHandler: proxyError, BufferPool: bufferPool, ErrorLog: log.New(io.Discard, "", 0),
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			f := pr.In.Context().Value(forwardKey{}).(*forward)
+			pr.Out.URL.Scheme, pr.Out.URL.Host = f.scheme(), f.target
+			pr.Out.Host = forwardedHost(pr.In.Host, f.listener.port, f.lb.preserveHost)
+			p.addHeaders(pr.Out.Header, pr.In, f)
+		}}
 	return p
 }
 
-// rewrite addresses the request to its target with the headers ALB adds.
-func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
-	f := pr.In.Context().Value(forwardKey{}).(*forward)
-	pr.Out.URL.Scheme = "http"
+func (f *forward) scheme() string {
 	if f.https {
-		pr.Out.URL.Scheme = "https"
+		return "https"
 	}
-	pr.Out.URL.Host = f.target
-	pr.Out.Host = forwardedHost(pr.In.Host, f.listener.port, f.lb.preserveHost)
-	h := pr.Out.Header
-	client, clientPort, _ := net.SplitHostPort(pr.In.RemoteAddr)
-	prior := strings.Join(pr.In.Header.Values("X-Forwarded-For"), ", ")
+	return "http"
+}
+
+// hopHeaders are the hop-by-hop headers a proxy does not pass on.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade"}
+
+// serve forwards r to the target and copies the answer back.
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) {
+	if r.Header.Get("Upgrade") != "" {
+		p.upgrades.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
+		return
+	}
+	out := &http.Request{Method: r.Method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		URL:    &url.URL{Scheme: f.scheme(), Host: f.target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery},
+		Header: make(http.Header, len(r.Header)+4), Body: r.Body, ContentLength: r.ContentLength,
+		Host: forwardedHost(r.Host, f.listener.port, f.lb.preserveHost)}
+	if r.ContentLength == 0 {
+		out.Body = nil
+	}
+	copyHeader(out.Header, r.Header)
+	removeHopHeaders(out.Header)
+	out.Header.Del("X-Forwarded-For")
+	p.addHeaders(out.Header, r, f)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = []string{""} // none, rather than Go's
+	}
+	resp, c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out)
+	if err != nil {
+		proxyError(w, r, err)
+		return
+	}
+	removeHopHeaders(resp.Header)
+	copyHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	complete := copyBody(w, resp)
+	resp.Body.Close()
+	p.pool.release(f.target, c, complete && !resp.Close)
+}
+
+// copyBody copies a target's answer to the client and reports whether it
+// was read to its end (so that the connection can serve another request).
+func copyBody(w http.ResponseWriter, resp *http.Response) bool {
+	buf := bufferPool.Get()
+	defer bufferPool.Put(buf)
+	if resp.ContentLength != -1 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		_, err := io.CopyBuffer(w, resp.Body, buf)
+		return err == nil
+	}
+	// A response of unknown length may be a stream: pass each piece on
+	// as it comes.
+	flusher, _ := w.(http.Flusher)
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return false
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		if err != nil {
+			return err == io.EOF
+		}
+	}
+}
+
+func (p *proxy) close() {
+	p.pool.close()
+	p.transport.CloseIdleConnections()
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, vv := range src {
+		dst[k] = append(dst[k], vv...)
+	}
+}
+
+func removeHopHeaders(h http.Header) {
+	for _, f := range h["Connection"] {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		delete(h, name)
+	}
+}
+
+// addHeaders sets the X-Forwarded-* and X-Amzn-Trace-Id headers ALB adds.
+func (p *proxy) addHeaders(h http.Header, in *http.Request, f *forward) {
+	client, clientPort, _ := net.SplitHostPort(in.RemoteAddr)
+	prior := strings.Join(in.Header.Values("X-Forwarded-For"), ", ")
 	switch f.lb.xffMode {
 	case "preserve":
 		if prior != "" {
@@ -99,11 +208,11 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 		if prior != "" {
 			entry = prior + ", " + entry
 		}
-		h.Set("X-Forwarded-For", entry)
+		h["X-Forwarded-For"] = []string{entry}
 	}
-	h.Set("X-Forwarded-Proto", strings.ToLower(f.listener.protocol))
-	h.Set("X-Forwarded-Port", strconv.Itoa(int(f.listener.port)))
-	h.Set("X-Amzn-Trace-Id", traceHeader(pr.In.Header.Get("X-Amzn-Trace-Id"), p.clock.Now()))
+	h["X-Forwarded-Proto"] = []string{strings.ToLower(f.listener.protocol)}
+	h["X-Forwarded-Port"] = []string{f.listener.portText}
+	h["X-Amzn-Trace-Id"] = []string{traceHeader(in.Header.Get("X-Amzn-Trace-Id"), p.clock.Now())}
 }
 
 // forwardedHost is the Host a target sees: unless the load balancer
@@ -128,7 +237,8 @@ func forwardedHost(host string, port int32, preserve bool) string {
 func traceHeader(existing string, now time.Time) string {
 	// Trace IDs are per request and need no reproducibility: a fast
 	// generator, not the service's ID source.
-	id := fmt.Sprintf("1-%08x-%016x%08x", now.Unix(), rand.Uint64(), rand.Uint32())
+	var b [35]byte
+	id := string(appendTraceID(b[:0], now))
 	if existing == "" {
 		return "Root=" + id
 	}
@@ -148,6 +258,24 @@ func traceHeader(existing string, now time.Time) string {
 		return "Root=" + id + ";" + existing
 	}
 	return "Self=" + id + ";" + existing
+}
+
+// appendTraceID appends 1-<8 hex epoch seconds>-<24 random hex>.
+func appendTraceID(b []byte, now time.Time) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '1', '-')
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[uint32(now.Unix())>>shift&0xf])
+	}
+	b = append(b, '-')
+	r1, r2 := rand.Uint64(), rand.Uint32()
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[r1>>shift&0xf])
+	}
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[r2>>shift&0xf])
+	}
+	return b
 }
 
 // proxyError answers for a target that failed: 504 when it did not
@@ -229,8 +357,7 @@ func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerR
 		return
 	}
 	t := g.pick(w, r, lb.proxy.clock.Now())
-	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
-	lb.proxy.rp.ServeHTTP(w, r.WithContext(ctx))
+	lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
 }
 
 func pickGroup(w http.ResponseWriter, r *http.Request, a compiledAction, now time.Time) *groupRoutes {
