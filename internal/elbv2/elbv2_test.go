@@ -217,6 +217,10 @@ func TestServesThroughDNSNameAndOwnAddress(t *testing.T) {
 			t.Errorf("through %s: got %d %q, want 200 \"a\"", ip, code, body)
 		}
 	}
+	// overcast's own port serves the DNS name too, with the first listener.
+	if code, body, _ := get(t, strings.TrimPrefix(f.srv.URL, "http://"), aws.ToString(lb.DNSName), "/", nil); code != 200 || body != "a" {
+		t.Errorf("through overcast's port: got %d %q, want 200 \"a\"", code, body)
+	}
 	out := awstest.Call(t, f.elb.DescribeLoadBalancers, &elb.DescribeLoadBalancersInput{Names: []string{"web"}})
 	if got := out.LoadBalancers[0].State.Code; got != types.LoadBalancerStateEnumActive {
 		t.Errorf("got state %s on describe, want active", got)
