@@ -15,11 +15,11 @@ import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 import boto3
 
 from bench import free_port, run_wrk  # bench/bench.py, the STS/IAM benchmark's helpers
+from ecs_tasks import wait_http
 
 BACKEND = r'''package main
 
@@ -67,20 +67,6 @@ GET_SCRIPT = '''
 wrk.method = "GET"
 wrk.headers["Host"] = {host}
 '''
-
-
-def wait_http(url, host=None, deadline=30):
-    end = time.time() + deadline
-    while time.time() < end:
-        try:
-            req = urllib.request.Request(url, headers={"Host": host} if host else {})
-            with urllib.request.urlopen(req, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("%s did not answer" % url)
 
 
 def build(work, name, src, pkg_dir=None):
@@ -143,7 +129,7 @@ def main():
         endpoint = "http://127.0.0.1:%d" % api_port
         wait_http(endpoint + "/_overcast/health")
         alb_port, dns = load_balancer(endpoint, backend_port)
-        wait_http("http://127.0.0.1:%d/" % alb_port, dns)
+        wait_http("http://127.0.0.1:%d/" % alb_port, host=dns)
 
         nginx_port = free_port()
         conf = os.path.join(work, "nginx.conf")

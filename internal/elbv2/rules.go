@@ -34,20 +34,28 @@ func checkConditions(in api.RuleConditionList) (api.RuleConditionList, error) {
 		}
 		var n int
 		switch field {
-		case "host-header":
-			if c.HostHeaderConfig == nil {
-				c.HostHeaderConfig = &api.HostHeaderConditionConfig{Values: c.Values}
-			} else if len(c.Values) > 0 {
-				return nil, bothValues("HostHeaderConfig", field)
+		case "host-header", "path-pattern":
+			// The legacy Values and the config say the same; ELBv2
+			// reports both.
+			var values *api.ListOfString
+			fresh := false
+			if field == "host-header" {
+				if fresh = c.HostHeaderConfig == nil; fresh {
+					c.HostHeaderConfig = &api.HostHeaderConditionConfig{}
+				}
+				values = &c.HostHeaderConfig.Values
+			} else {
+				if fresh = c.PathPatternConfig == nil; fresh {
+					c.PathPatternConfig = &api.PathPatternConditionConfig{}
+				}
+				values = &c.PathPatternConfig.Values
 			}
-			c.Values, n = c.HostHeaderConfig.Values, len(c.HostHeaderConfig.Values)
-		case "path-pattern":
-			if c.PathPatternConfig == nil {
-				c.PathPatternConfig = &api.PathPatternConditionConfig{Values: c.Values}
+			if fresh {
+				*values = c.Values
 			} else if len(c.Values) > 0 {
-				return nil, bothValues("PathPatternConfig", field)
+				return nil, validation("You cannot provide both Values and '%s' for a condition of type '%s'", configName(field), field)
 			}
-			c.Values, n = c.PathPatternConfig.Values, len(c.PathPatternConfig.Values)
+			c.Values, n = *values, len(*values)
 		case "http-header":
 			if c.HttpHeaderConfig == nil || deref(c.HttpHeaderConfig.HttpHeaderName) == "" {
 				return nil, validation("A header name must be specified for a condition of type 'http-header'")
@@ -88,12 +96,12 @@ func checkConditions(in api.RuleConditionList) (api.RuleConditionList, error) {
 	return out, nil
 }
 
-func bothValues(config, field string) error {
-	return validation("You cannot provide both Values and '%s' for a condition of type '%s'", config, field)
-}
-
 func configName(field string) string {
 	switch field {
+	case "host-header":
+		return "HostHeaderConfig"
+	case "path-pattern":
+		return "PathPatternConfig"
 	case "http-header":
 		return "HttpHeaderConfig"
 	case "http-request-method":
