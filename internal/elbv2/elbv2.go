@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"overcast"
@@ -39,6 +40,9 @@ type Service struct {
 	// checks runs the health checks and ends deregistration delays, one
 	// key per target group.
 	checks *controller.Controller
+	// syncMu makes syncs one at a time, so that an older read of the
+	// store never replaces a newer one in the data plane.
+	syncMu sync.Mutex
 }
 
 var _ api.Server = (*Service)(nil)
@@ -383,6 +387,8 @@ func getRecord[T any](tx store.Tx, table string, sc scope, arn string, notFound 
 // sync brings the data plane and the health checks in line with the
 // store, after a change commits or when overcast starts.
 func (s *Service) sync(ctx context.Context) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
 	var lbs []loadBalancer
 	var tgs []targetGroup
 	err := s.Store.View(ctx, func(tx store.Tx) error {

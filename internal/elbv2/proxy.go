@@ -120,6 +120,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) {
 	}
 	copyHeader(out.Header, r.Header)
 	removeHopHeaders(out.Header)
+	// The client's 100-continue is answered by this server when the body
+	// is read; the target must not send a second one.
+	delete(out.Header, "Expect")
 	out.Header.Del("X-Forwarded-For")
 	p.addHeaders(out.Header, r, f)
 	if _, ok := out.Header["User-Agent"]; !ok {
