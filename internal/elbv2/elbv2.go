@@ -11,6 +11,7 @@ package elbv2
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -407,8 +408,31 @@ func (s *Service) sync(ctx context.Context) error {
 		return err
 	}
 	s.health.sync(tgs, usedTargetGroups(lbs))
-	s.plane.update(lbs, tgs, s.health)
+	s.plane.update(lbs, tgs, s.health, s.certificates(ctx, lbs))
 	return nil
+}
+
+// certificates loads what the HTTPS listeners serve. One that cannot be
+// loaded is logged and left out: the listener serves its others, or no
+// TLS handshake succeeds.
+func (s *Service) certificates(ctx context.Context, lbs []loadBalancer) map[string]*tls.Certificate {
+	certs := map[string]*tls.Certificate{}
+	for _, lb := range lbs {
+		for _, l := range lb.Listeners {
+			for _, arn := range l.Certificates {
+				if _, ok := certs[arn]; ok || s.certs == nil {
+					continue
+				}
+				c, err := s.certs.Certificate(ctx, arn)
+				if err != nil {
+					s.Logger.Warn("elbv2: a listener's certificate cannot be served", "listener", l.ARN, "certificate", arn, "err", err)
+					continue
+				}
+				certs[arn] = c
+			}
+		}
+	}
+	return certs
 }
 
 // changed syncs after a committed change, logging (not failing the call)

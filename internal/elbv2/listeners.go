@@ -2,6 +2,7 @@ package elbv2
 
 import (
 	"context"
+	"crypto/tls"
 	"slices"
 	"strings"
 
@@ -12,9 +13,11 @@ import (
 // Certificates is where HTTPS listeners' certificates come from (ACM).
 // Without one, HTTPS listeners are refused with CertificateNotFound.
 type Certificates interface {
-	// CheckCertificate returns nil when arn names a certificate a
-	// listener can serve.
-	CheckCertificate(ctx context.Context, arn string) error
+	// Certificate returns the certificate and key an ARN names, for an
+	// HTTPS listener to serve; an error when it cannot be served, best an
+	// awsproto.Error with ELBv2's code (CertificateNotFound,
+	// UnsupportedCertificate).
+	Certificate(ctx context.Context, arn string) (*tls.Certificate, error)
 }
 
 // CreateListener adds a listener to a load balancer and starts serving
@@ -102,7 +105,7 @@ func (s *Service) checkProtocol(ctx context.Context, l *listener, certs api.Cert
 		if s.certs == nil {
 			return apiError("CertificateNotFound", "Certificate '%s' not found", arn)
 		}
-		if err := s.certs.CheckCertificate(ctx, arn); err != nil {
+		if _, err := s.certs.Certificate(ctx, arn); err != nil {
 			return err
 		}
 		l.Certificates = append(l.Certificates, arn)

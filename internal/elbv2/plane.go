@@ -1,6 +1,8 @@
 package elbv2
 
 import (
+	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,11 +27,12 @@ type plane struct {
 
 	routes atomic.Pointer[routes]
 
-	mu      sync.Mutex
-	servers map[string]*http.Server // by listen address
-	failed  map[string]string       // listen addresses that could not be bound, and why
-	proxies map[string]*proxy       // by load balancer ARN, kept across changes: keep-alive pools to its targets
-	closed  bool
+	mu       sync.Mutex
+	servers  map[string]*http.Server // by listen address
+	serveTLS map[string]bool         // listen addresses served with TLS
+	failed   map[string]string       // listen addresses that could not be bound, and why
+	proxies  map[string]*proxy       // by load balancer ARN, kept across changes: keep-alive pools to its targets
+	closed   bool
 }
 
 type routes struct {
@@ -49,6 +52,7 @@ type lbRoutes struct {
 }
 
 type listenerRoutes struct {
+	certs    []*tls.Certificate // HTTPS: the default first
 	port     int32
 	portText string // X-Forwarded-Port
 	protocol string
@@ -94,7 +98,7 @@ type targetRoutes struct {
 }
 
 func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
-	p := &plane{logger: logger, clock: c, host: host, servers: map[string]*http.Server{}, failed: map[string]string{},
+	p := &plane{logger: logger, clock: c, host: host, servers: map[string]*http.Server{}, serveTLS: map[string]bool{}, failed: map[string]string{},
 		proxies: map[string]*proxy{}}
 	p.routes.Store(&routes{})
 	return p
@@ -102,7 +106,7 @@ func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
 
 // update rebuilds the routing table from the store's records and binds or
 // closes listen addresses to match.
-func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChecker) {
+func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChecker, certs map[string]*tls.Certificate) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -126,7 +130,7 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 		groups[tg.ARN] = g
 	}
 	r := &routes{byHost: map[string]*lbRoutes{}, byIP: map[string]*lbRoutes{}, byPort: map[int32][]*lbRoutes{}}
-	want := map[string]bool{}
+	want := map[string]bool{} // listen address: with TLS
 	for _, lb := range lbs {
 		lr := &lbRoutes{arn: lb.ARN, dnsName: lb.DNSName, listeners: map[int32]*listenerRoutes{},
 			xffMode: lb.Attributes["routing.http.xff_header_processing.mode"], xffClientPort: lb.Attributes["routing.http.xff_client_port.enabled"] == "true",
@@ -139,13 +143,19 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 		}
 		for _, l := range lb.Listeners {
 			lr.listeners[l.Port] = compileListener(l, groups)
+			for _, arn := range l.Certificates {
+				if c := certs[arn]; c != nil {
+					lr.listeners[l.Port].certs = append(lr.listeners[l.Port].certs, c)
+				}
+			}
 			if lr.firstListenerPort == 0 || l.Port < lr.firstListenerPort {
 				lr.firstListenerPort = l.Port
 			}
 			r.byPort[l.Port] = append(r.byPort[l.Port], lr)
-			want[joinHostPort(p.host, l.Port)] = true
+			https := l.Protocol == "HTTPS"
+			want[joinHostPort(p.host, l.Port)] = https
 			for _, z := range lb.Zones {
-				want[joinHostPort(z.IP, l.Port)] = true
+				want[joinHostPort(z.IP, l.Port)] = https
 			}
 		}
 	}
@@ -216,17 +226,17 @@ func compileActions(actions api.Actions, groups map[string]*groupRoutes) compile
 // listener has succeeded all the same.
 func (p *plane) bind(want map[string]bool) {
 	for addr, srv := range p.servers {
-		if !want[addr] {
+		if https, ok := want[addr]; !ok || https != p.serveTLS[addr] {
 			srv.Close()
 			delete(p.servers, addr)
 		}
 	}
 	for addr := range p.failed {
-		if !want[addr] {
+		if _, ok := want[addr]; !ok {
 			delete(p.failed, addr)
 		}
 	}
-	for addr := range want {
+	for addr, https := range want {
 		if p.servers[addr] != nil {
 			continue
 		}
@@ -241,9 +251,40 @@ func (p *plane) bind(want map[string]bool) {
 		delete(p.failed, addr)
 		srv := &http.Server{Handler: http.HandlerFunc(p.serveListener), ReadHeaderTimeout: 60 * time.Second,
 			ErrorLog: slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug)}
-		p.servers[addr] = srv
+		p.servers[addr], p.serveTLS[addr] = srv, https
+		if https {
+			srv.TLSConfig = &tls.Config{GetCertificate: p.certificate}
+			go srv.ServeTLS(ln, "", "")
+			continue
+		}
 		go srv.Serve(ln)
 	}
+}
+
+// certificate chooses what an HTTPS listener presents: the certificates
+// of the load balancer the address or the server name (SNI) points to,
+// the one matching the name, else the listener's default.
+func (p *plane) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	ip, portText, _ := net.SplitHostPort(hello.Conn.LocalAddr().String())
+	port, _ := strconv.Atoi(portText)
+	rt := p.routes.Load()
+	lb := rt.byIP[ip]
+	if lb == nil {
+		lb = rt.byHost[strings.ToLower(hello.ServerName)]
+	}
+	if lb == nil && len(rt.byPort[int32(port)]) > 0 {
+		lb = rt.byPort[int32(port)][0]
+	}
+	if lb == nil || lb.listeners[int32(port)] == nil || len(lb.listeners[int32(port)].certs) == 0 {
+		return nil, errors.New("elbv2: no certificate for this listener")
+	}
+	certs := lb.listeners[int32(port)].certs
+	for _, c := range certs {
+		if hello.SupportsCertificate(c) == nil {
+			return c, nil
+		}
+	}
+	return certs[0], nil
 }
 
 func (p *plane) close() {
