@@ -86,6 +86,9 @@ func TestGoMethodsForECS(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("target health (-want +got):\n%s", diff)
 	}
+	if lb, err := s.LoadBalancerOf(bg, arn); err != nil || lb != "" {
+		t.Errorf("LoadBalancerOf a group no listener uses: got %q, %v, want \"\"", lb, err)
+	}
 	if err := s.Register(bg, arn, Target{ID: "i-2"}); err == nil || !isCode(err, "InvalidTarget") {
 		t.Errorf("registering an unknown instance: got %v, want InvalidTarget", err)
 	}
@@ -166,6 +169,9 @@ func TestHTTPSListener(t *testing.T) {
 	}
 	if err := listen(certARN); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.LoadBalancerOf(ctx, tgARN); err != nil || got != *lb.LoadBalancers[0].LoadBalancerArn {
+		t.Errorf("LoadBalancerOf the listener's group: got %q, %v, want the load balancer", got, err)
 	}
 	dns := *lb.LoadBalancers[0].DNSName
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: dns}}}

@@ -308,3 +308,17 @@ func (s *Service) updateListener(ctx context.Context, arn string, fn func(tx sto
 	}
 	return err
 }
+
+// DescribeListenerAttributes answers for an HTTP or HTTPS listener, which
+// has no attributes of its own to report (mutual TLS headers are not
+// built): the Terraform AWS provider reads them on every plan.
+func (s *Service) DescribeListenerAttributes(ctx context.Context, in *api.DescribeListenerAttributesInput) (*api.DescribeListenerAttributesOutput, error) {
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		_, _, err := findListener(tx, scopeOf(ctx), *in.ListenerArn)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.DescribeListenerAttributesOutput{Attributes: api.ListenerAttributes{}}, nil
+}

@@ -313,3 +313,23 @@ func healthCheckPort(tg targetGroup, t target) string {
 	}
 	return tg.HealthCheck.Port
 }
+
+// LoadBalancerOf is the load balancer whose listeners or rules forward to
+// the target group an ARN names, or "" when none does (ECS refuses a
+// service whose target group has no load balancer).
+func (s *Service) LoadBalancerOf(ctx context.Context, targetGroupARN string) (string, error) {
+	sc, err := scopeOfARN(targetGroupARN)
+	if err != nil {
+		return "", err
+	}
+	var lb string
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		if _, _, err := getRecord[targetGroup](tx, targetGroupsTable, sc, targetGroupARN, targetGroupNotFound(targetGroupARN)); err != nil {
+			return err
+		}
+		used, err := usedIn(tx, sc)
+		lb = used[targetGroupARN]
+		return err
+	})
+	return lb, err
+}
