@@ -2,6 +2,7 @@ package elbv2_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -326,4 +327,32 @@ func TestListenersComeBackAfterRestart(t *testing.T) {
 	if code, body, _ := s.get(t, "/", nil); code != 200 || body != "again" {
 		t.Errorf("after a restart: got %d %q, want 200 \"again\"", code, body)
 	}
+}
+
+func TestListenerOnATakenPort(t *testing.T) {
+	f := start(t)
+	lb := f.loadBalancer(t, "taken")
+	tg, _ := f.healthyGroup(t, "taken")
+	holder, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := int32(holder.Addr().(*net.TCPAddr).Port)
+	// The listener is made all the same; its own addresses serve it.
+	f.listener(t, aws.ToString(lb.LoadBalancerArn), port, forwardTo(tg))
+	f.waitHealth(t, tg, types.TargetHealthStateEnumHealthy)
+	ip := f.ownAddresses(t, aws.ToString(lb.LoadBalancerArn))[0]
+	if code, body, _ := get(t, net.JoinHostPort(ip, strconv.Itoa(int(port))), "", "/", nil); code != 200 || body != "taken" {
+		t.Errorf("through %s: got %d %q, want 200 \"taken\"", ip, code, body)
+	}
+	holder.Close()
+	f.clock.Advance(30 * time.Second)
+	awstest.WaitFor(t, "the freed port to be served", func() bool {
+		resp, err := http.Get("http://" + addr(port) + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 }

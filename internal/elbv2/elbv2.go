@@ -109,6 +109,8 @@ func New(env *service.Env, opts Options) *Service {
 	s.health = newHealthChecker(env.Clock)
 	s.checks = env.Controllers.Add(controller.Config{Name: "elbv2-health", Reconciler: controller.ReconcilerFunc(s.reconcileHealth),
 		Keys: store.TableKeysFunc(s.Store, targetGroupsTable), Workers: 4})
+	// A listener whose port was taken is tried again on every pass.
+	env.Controllers.Every("elbv2-listeners", listenerRetry, s.sync)
 	return s
 }
 
@@ -138,6 +140,10 @@ const (
 
 	updateAttempts = 10
 	arnService     = "elasticloadbalancing"
+	// listenerRetry is how often the data plane is brought in line with
+	// the store even when nothing changed: ports that could not be bound
+	// are tried again.
+	listenerRetry = 30 * time.Second
 )
 
 type scope = overcast.Scope
