@@ -2,6 +2,7 @@ package elbv2_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -355,4 +356,45 @@ func TestListenerOnATakenPort(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
+}
+
+func TestLeastOutstandingRequests(t *testing.T) {
+	f := start(t)
+	release := make(chan struct{})
+	held := make(chan string, 1)
+	hold := func(b *backend) {
+		b.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("User-Agent") == "ELB-HealthChecker/2.0" {
+				return
+			}
+			if r.URL.Path == "/hold" {
+				held <- b.name
+				<-release
+			}
+			io.WriteString(w, b.name)
+		})
+	}
+	// The handlers change before the backends see any request.
+	s := service{lb: f.loadBalancer(t, "lor"), tg: f.targetGroup(t, "lor"), backend: newBackend(t, "lor"), port: freePort(t)}
+	other := newBackend(t, "other")
+	hold(s.backend)
+	hold(other)
+	f.register(t, s.tg, s.backend, other)
+	f.listener(t, aws.ToString(s.lb.LoadBalancerArn), s.port, forwardTo(s.tg))
+	f.waitHealth(t, s.tg, types.TargetHealthStateEnumHealthy)
+	awstest.Call(t, f.elb.ModifyTargetGroupAttributes, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(s.tg),
+		Attributes: []types.TargetGroupAttribute{{Key: aws.String("load_balancing.algorithm.type"), Value: aws.String("least_outstanding_requests")}}})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		http.Get("http://" + addr(s.port) + "/hold")
+	}()
+	busy := <-held
+	for range 5 {
+		if _, body, _ := s.get(t, "/", nil); body == busy {
+			t.Errorf("got a request on %s, which has one in flight, want the idle target", busy)
+		}
+	}
+	close(release)
+	<-done
 }

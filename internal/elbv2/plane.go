@@ -90,11 +90,15 @@ type groupRoutes struct {
 	// stickiness, when positive, keeps a client on one target for that
 	// long (the AWSALB cookie).
 	stickiness time.Duration
+	// leastOutstanding picks the usable target with the fewest requests
+	// in flight instead of the next one round robin.
+	leastOutstanding bool
 }
 
 type targetRoutes struct {
-	addr   string
-	health *targetHealth
+	addr     string
+	health   *targetHealth
+	inflight atomic.Int64
 }
 
 func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
@@ -114,7 +118,8 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 	}
 	groups := map[string]*groupRoutes{}
 	for _, tg := range tgs {
-		g := &groupRoutes{arn: tg.ARN, https: tg.Protocol == "HTTPS"}
+		g := &groupRoutes{arn: tg.ARN, https: tg.Protocol == "HTTPS",
+			leastOutstanding: tg.Attributes["load_balancing.algorithm.type"] == "least_outstanding_requests"}
 		if tg.Attributes["stickiness.enabled"] == "true" && tg.Attributes["stickiness.type"] == "lb_cookie" {
 			secs, _ := strconv.Atoi(tg.Attributes["stickiness.lb_cookie.duration_seconds"])
 			g.stickiness = time.Duration(secs) * time.Second

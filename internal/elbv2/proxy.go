@@ -360,6 +360,8 @@ func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerR
 		return
 	}
 	t := g.pick(w, r, lb.proxy.clock.Now())
+	t.inflight.Add(1)
+	defer t.inflight.Add(-1)
 	lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
 }
 
@@ -418,9 +420,11 @@ func (g *groupRoutes) pick(w http.ResponseWriter, r *http.Request, now time.Time
 			}
 		}
 	}
-	for i := 0; chosen == nil && i < len(g.targets); i++ {
-		t := g.targets[int(g.next.Add(1)-1)%len(g.targets)]
-		if usable(t) {
+	sticky := chosen != nil
+	start := int(g.next.Add(1) - 1)
+	for i := 0; !sticky && i < len(g.targets) && (chosen == nil || g.leastOutstanding); i++ {
+		t := g.targets[(start+i)%len(g.targets)]
+		if usable(t) && (chosen == nil || t.inflight.Load() < chosen.inflight.Load()) {
 			chosen = t
 		}
 	}
