@@ -69,6 +69,24 @@ wrk.headers["Host"] = {host}
 '''
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) of a process and its children processes
+    (nginx's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def build(work, name, src, pkg_dir=None):
     out = os.path.join(work, name)
     if src is not None:
@@ -138,17 +156,22 @@ def main():
         procs.append(subprocess.Popen(["nginx", "-p", work, "-c", conf], stderr=subprocess.DEVNULL))
         wait_http("http://127.0.0.1:%d/" % nginx_port)
 
-        targets = {"alb": (alb_port, dns), "nginx": (nginx_port, "localhost")}
+        targets = {"alb": (alb_port, dns, procs[1].pid), "nginx": (nginx_port, "localhost", procs[2].pid)}
         def run(name, seconds):
-            port, host = targets[name]
-            return run_wrk(port, GET_SCRIPT.format(host=json.dumps(host)), seconds, connections=args.connections)
+            port, host, pid = targets[name]
+            cpu = cpu_seconds(pid)
+            res = run_wrk(port, GET_SCRIPT.format(host=json.dumps(host)), seconds, connections=args.connections)
+            # CPU per request is the proxy's own cost, which the machine's
+            # other load does not change the way it changes throughput.
+            res["cpu_us"] = (cpu_seconds(pid) - cpu) / (res["rps"] * seconds) * 1e6
+            return res
         for name in targets:  # warm-up: connection pools, page cache, CPU frequency
             run(name, 1)
         results = {name: [] for name in targets}
         for _ in range(args.rounds):
             for name in targets:
                 results[name].append(run(name, args.seconds))
-        med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+        med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
                for name, runs in results.items()}
         errors = {name: sum(r["non2xx"] for r in runs) for name, runs in results.items()}
         a, n = med["alb"], med["nginx"]
@@ -158,6 +181,7 @@ def main():
         print("| req/s | %.0f | %.0f | %.2fx |" % (a["rps"], n["rps"], a["rps"] / n["rps"]))
         print("| p50 (ms) | %.2f | %.2f | %.2fx |" % (a["p50_ms"], n["p50_ms"], a["p50_ms"] / n["p50_ms"]))
         print("| p99 (ms) | %.2f | %.2f | %.2fx |" % (a["p99_ms"], n["p99_ms"], a["p99_ms"] / n["p99_ms"]))
+        print("| CPU per request (µs) | %.1f | %.1f | %.2fx |" % (a["cpu_us"], n["cpu_us"], a["cpu_us"] / n["cpu_us"]))
         print("| non-2xx | %d | %d | |" % (errors["alb"], errors["nginx"]))
         print(json.dumps(results))
     finally:
