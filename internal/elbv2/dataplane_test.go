@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -397,4 +398,44 @@ func TestLeastOutstandingRequests(t *testing.T) {
 	}
 	close(release)
 	<-done
+}
+
+func TestBodiesAndProtocols(t *testing.T) {
+	f := start(t)
+	lb := f.loadBalancer(t, "bodies")
+	tg := f.targetGroup(t, "bodies")
+	echo := newBackend(t, "echo")
+	echo.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush() // no Content-Length: the answer is chunked
+		w.Write(body[len(body)/2:])
+	})
+	f.register(t, tg, echo)
+	port := freePort(t)
+	f.listener(t, aws.ToString(lb.LoadBalancerArn), port, forwardTo(tg))
+	f.waitHealth(t, tg, types.TargetHealthStateEnumHealthy)
+
+	payload := strings.Repeat("0123456789", 10_000)
+	for range 2 { // the second on a kept-alive connection
+		resp, err := http.Post("http://"+addr(port)+"/echo", "text/plain", strings.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(got) != payload {
+			t.Errorf("POST of %d bytes: got %d with %d bytes back, want 200 and the same bytes", len(payload), resp.StatusCode, len(got))
+		}
+	}
+	c, err := net.Dial("tcp", addr(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.0\r\nHost: "+aws.ToString(lb.DNSName)+"\r\n\r\n")
+	raw, _ := io.ReadAll(c) // an HTTP/1.0 answer ends with the connection
+	if !strings.HasPrefix(string(raw), "HTTP/1.1 200 OK\r\n") {
+		t.Errorf("HTTP/1.0 request: got %q, want a 200 that ends with the connection", raw)
+	}
 }

@@ -3,6 +3,7 @@ package elbv2
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,10 +29,10 @@ type plane struct {
 	routes atomic.Pointer[routes]
 
 	mu       sync.Mutex
-	servers  map[string]*http.Server // by listen address
-	serveTLS map[string]bool         // listen addresses served with TLS
-	failed   map[string]string       // listen addresses that could not be bound, and why
-	proxies  map[string]*proxy       // by load balancer ARN, kept across changes: keep-alive pools to its targets
+	servers  map[string]io.Closer // by listen address
+	serveTLS map[string]bool      // listen addresses served with TLS
+	failed   map[string]string    // listen addresses that could not be bound, and why
+	proxies  map[string]*proxy    // by load balancer ARN, kept across changes: keep-alive pools to its targets
 	closed   bool
 }
 
@@ -102,7 +103,7 @@ type targetRoutes struct {
 }
 
 func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
-	p := &plane{logger: logger, clock: c, host: host, servers: map[string]*http.Server{}, serveTLS: map[string]bool{}, failed: map[string]string{},
+	p := &plane{logger: logger, clock: c, host: host, servers: map[string]io.Closer{}, serveTLS: map[string]bool{}, failed: map[string]string{},
 		proxies: map[string]*proxy{}}
 	p.routes.Store(&routes{})
 	return p
@@ -254,15 +255,15 @@ func (p *plane) bind(want map[string]bool) {
 			continue
 		}
 		delete(p.failed, addr)
-		srv := &http.Server{Handler: http.HandlerFunc(p.serveListener), ReadHeaderTimeout: 60 * time.Second,
-			ErrorLog: slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug)}
-		p.servers[addr], p.serveTLS[addr] = srv, https
-		if https {
-			srv.TLSConfig = &tls.Config{GetCertificate: p.certificate}
-			go srv.ServeTLS(ln, "", "")
+		p.serveTLS[addr] = https
+		if !https {
+			p.servers[addr] = servePlain(ln, p.serveAt)
 			continue
 		}
-		go srv.Serve(ln)
+		srv := &http.Server{Handler: http.HandlerFunc(p.serveListener), ReadHeaderTimeout: 60 * time.Second,
+			ErrorLog: slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug), TLSConfig: &tls.Config{GetCertificate: p.certificate}}
+		p.servers[addr] = srv
+		go srv.ServeTLS(ln, "", "")
 	}
 }
 
@@ -310,6 +311,11 @@ func (p *plane) close() {
 // one whose DNS name is the Host, else the only one on the port.
 func (p *plane) serveListener(w http.ResponseWriter, r *http.Request) {
 	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	p.serveAt(w, r, local)
+}
+
+// serveAt serves a request that reached the listen address local.
+func (p *plane) serveAt(w http.ResponseWriter, r *http.Request, local net.Addr) {
 	ip, portStr, _ := net.SplitHostPort(local.String())
 	port, _ := strconv.Atoi(portStr)
 	rt := p.routes.Load()
