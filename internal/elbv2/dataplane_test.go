@@ -158,28 +158,35 @@ func TestHealthChecksFlipTargets(t *testing.T) {
 	f.register(t, s.tg, other)
 	f.waitHealth(t, s.tg, types.TargetHealthStateEnumHealthy)
 
-	// One round of checks: every target is checked once more.
+	// One round of checks: every target is checked once more. A check's
+	// result is recorded just after the target answers, so states that
+	// must change are waited for; states that must not are read at once.
 	round := func() {
 		t.Helper()
 		n1, n2 := s.backend.checks.Load(), other.checks.Load()
 		f.clock.Advance(30 * time.Second)
 		awstest.WaitFor(t, "a round of health checks", func() bool { return s.backend.checks.Load() > n1 && other.checks.Load() > n2 })
 	}
-	health := func() types.TargetHealth {
+	health := func(b *backend) types.TargetHealth {
 		t.Helper()
 		out := awstest.Call(t, f.elb.DescribeTargetHealth, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(s.tg),
-			Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(s.backend.port())}}})
+			Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(b.port())}}})
 		return *out.TargetHealthDescriptions[0].TargetHealth
+	}
+	waitState := func(b *backend, state types.TargetHealthStateEnum) {
+		t.Helper()
+		awstest.WaitFor(t, b.name+" "+string(state), func() bool { return health(b).State == state })
 	}
 	s.backend.healthy.Store(false)
 	round()
-	if got := health().State; got != types.TargetHealthStateEnumHealthy {
+	if got := health(s.backend).State; got != types.TargetHealthStateEnumHealthy {
 		t.Errorf("after one failed check: got %s, want healthy (the unhealthy threshold is 2)", got)
 	}
 	round()
+	waitState(s.backend, types.TargetHealthStateEnumUnhealthy)
 	want := types.TargetHealth{State: types.TargetHealthStateEnumUnhealthy, Reason: types.TargetHealthReasonEnumResponseCodeMismatch,
 		Description: aws.String("Health checks failed with these codes: [500]")}
-	if diff := cmp.Diff(want, health(), cmpTargetHealth); diff != "" {
+	if diff := cmp.Diff(want, health(s.backend), cmpTargetHealth); diff != "" {
 		t.Errorf("after two failed checks (-want +got):\n%s", diff)
 	}
 	for range 10 {
@@ -190,6 +197,7 @@ func TestHealthChecksFlipTargets(t *testing.T) {
 	other.healthy.Store(false)
 	round()
 	round()
+	waitState(other, types.TargetHealthStateEnumUnhealthy)
 	// No target healthy: the load balancer fails open to all of them.
 	seen := map[string]bool{}
 	for range 10 {
@@ -203,12 +211,13 @@ func TestHealthChecksFlipTargets(t *testing.T) {
 	for range 4 {
 		round()
 	}
-	if got := health().State; got != types.TargetHealthStateEnumUnhealthy {
+	if got := health(s.backend).State; got != types.TargetHealthStateEnumUnhealthy {
 		t.Errorf("after 4 good checks: got %s, want unhealthy (the healthy threshold is 5)", got)
 	}
 	round()
-	if got := health(); got.State != types.TargetHealthStateEnumHealthy || got.Reason != "" {
-		t.Errorf("after 5 good checks: got %s %s, want healthy with no reason", got.State, got.Reason)
+	waitState(s.backend, types.TargetHealthStateEnumHealthy)
+	if got := health(s.backend); got.Reason != "" {
+		t.Errorf("after 5 good checks: got reason %s, want none", got.Reason)
 	}
 }
 
@@ -437,5 +446,14 @@ func TestBodiesAndProtocols(t *testing.T) {
 	raw, _ := io.ReadAll(c) // an HTTP/1.0 answer ends with the connection
 	if !strings.HasPrefix(string(raw), "HTTP/1.1 200 OK\r\n") {
 		t.Errorf("HTTP/1.0 request: got %q, want a 200 that ends with the connection", raw)
+	}
+}
+
+func TestOversizedHeader(t *testing.T) {
+	f := start(t)
+	s := f.service(t, "big")
+	code, body, _ := s.get(t, "/", http.Header{"X-Big": {strings.Repeat("a", 70<<10)}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "400 Bad Request") {
+		t.Errorf("a 70 KB header: got %d %q, want ALB's 400 page", code, body)
 	}
 }

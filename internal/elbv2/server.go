@@ -83,12 +83,15 @@ func (s *plainServer) serve(c net.Conn) {
 		}
 		s.forget(c)
 	}()
-	br := bufio.NewReaderSize(c, 4<<10)
+	limit := &headerLimit{r: c}
+	br := bufio.NewReaderSize(limit, 4<<10)
 	bw := bufio.NewWriterSize(c, 4<<10)
 	remote, local := c.RemoteAddr().String(), c.LocalAddr()
 	for {
 		c.SetReadDeadline(time.Now().Add(clientIdle))
+		limit.left = maxHeaderBytes
 		req, err := http.ReadRequest(br)
+		limit.left = -1
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !isTimeout(err) {
 				w := &connResponse{bw: bw, header: http.Header{}, chunked: false}
@@ -117,6 +120,33 @@ func (s *plainServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// maxHeaderBytes bounds a request's line and header (ALB answers 400
+// past 64 KB).
+const maxHeaderBytes = 64 << 10
+
+// headerLimit stops reading after left bytes while a request's header is
+// read; left < 0 is no limit (bodies).
+type headerLimit struct {
+	r    io.Reader
+	left int
+}
+
+var errHeaderTooLarge = errors.New("elbv2: request header too large")
+
+func (l *headerLimit) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, errHeaderTooLarge
+	}
+	if l.left > 0 && len(p) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	if l.left > 0 {
+		l.left -= n
+	}
+	return n, err
 }
 
 func isTimeout(err error) bool {
