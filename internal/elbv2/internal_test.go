@@ -186,4 +186,18 @@ func TestHTTPSListener(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "secure" || proto != "https" {
 		t.Errorf("got %d %q with X-Forwarded-Proto %q, want 200 \"secure\" and https", resp.StatusCode, body, proto)
 	}
+	// The request is counted for CloudWatch, against the target group.
+	for _, st := range s.TrafficStats() {
+		if st.TargetGroup != tgARN {
+			continue
+		}
+		st.TargetResponseTime = 0
+		want := TrafficStats{LoadBalancer: *lb.LoadBalancers[0].LoadBalancerArn, TargetGroup: tgARN, Requests: 1,
+			TargetResponses: [6]int64{2: 1}, UnhealthyHosts: 1}
+		if diff := cmp.Diff(want, st); diff != "" {
+			t.Errorf("traffic stats (-want +got):\n%s", diff)
+		}
+		return
+	}
+	t.Errorf("no traffic stats for the target group")
 }

@@ -33,6 +33,7 @@ type plane struct {
 	serveTLS map[string]bool      // listen addresses served with TLS
 	failed   map[string]string    // listen addresses that could not be bound, and why
 	proxies  map[string]*proxy    // by load balancer ARN, kept across changes: keep-alive pools to its targets
+	traffic  map[string]*traffic  // by load balancer or target group ARN, kept across changes
 	closed   bool
 }
 
@@ -50,6 +51,8 @@ type lbRoutes struct {
 	listeners         map[int32]*listenerRoutes
 	firstListenerPort int32
 	proxy             *proxy
+	traffic           *traffic       // answers made without a target group
+	groups            []*groupRoutes // the groups its rules forward to
 }
 
 type listenerRoutes struct {
@@ -94,6 +97,7 @@ type groupRoutes struct {
 	// leastOutstanding picks the usable target with the fewest requests
 	// in flight instead of the next one round robin.
 	leastOutstanding bool
+	traffic          *traffic
 }
 
 type targetRoutes struct {
@@ -104,7 +108,7 @@ type targetRoutes struct {
 
 func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
 	p := &plane{logger: logger, clock: c, host: host, servers: map[string]io.Closer{}, serveTLS: map[string]bool{}, failed: map[string]string{},
-		proxies: map[string]*proxy{}}
+		proxies: map[string]*proxy{}, traffic: map[string]*traffic{}}
 	p.routes.Store(&routes{})
 	return p
 }
@@ -120,7 +124,7 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 	groups := map[string]*groupRoutes{}
 	for _, tg := range tgs {
 		g := &groupRoutes{arn: tg.ARN, https: tg.Protocol == "HTTPS",
-			leastOutstanding: tg.Attributes["load_balancing.algorithm.type"] == "least_outstanding_requests"}
+			leastOutstanding: tg.Attributes["load_balancing.algorithm.type"] == "least_outstanding_requests", traffic: p.trafficOf(tg.ARN)}
 		if tg.Attributes["stickiness.enabled"] == "true" && tg.Attributes["stickiness.type"] == "lb_cookie" {
 			secs, _ := strconv.Atoi(tg.Attributes["stickiness.lb_cookie.duration_seconds"])
 			g.stickiness = time.Duration(secs) * time.Second
@@ -143,6 +147,12 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 			preserveHost: lb.Attributes["routing.http.preserve_host_header.enabled"] == "true"}
 		idle, _ := strconv.Atoi(lb.Attributes["idle_timeout.timeout_seconds"])
 		lr.proxy = p.proxy(lb.ARN, time.Duration(idle)*time.Second)
+		lr.traffic = p.trafficOf(lb.ARN)
+		for _, arn := range lb.targetGroups() {
+			if g := groups[arn]; g != nil {
+				lr.groups = append(lr.groups, g)
+			}
+		}
 		r.byHost[strings.ToLower(lb.DNSName)] = lr
 		for _, z := range lb.Zones {
 			r.byIP[z.IP] = lr
@@ -173,6 +183,17 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 	}
 	p.routes.Store(r)
 	p.bind(want)
+}
+
+// trafficOf is the counters of a load balancer or target group, made on
+// first use.
+func (p *plane) trafficOf(arn string) *traffic {
+	t := p.traffic[arn]
+	if t == nil {
+		t = &traffic{}
+		p.traffic[arn] = t
+	}
+	return t
 }
 
 // proxy is the load balancer's proxy, made again only when its idle

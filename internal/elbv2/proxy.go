@@ -84,7 +84,7 @@ func newProxy(idle time.Duration, c clock.Clock) *proxy {
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // ALB does not verify targets' certificates
 	}
 	p := &proxy{idle: idle, pool: newConnPool(idle), transport: t, clock: c}
-	p.upgrades = &httputil.ReverseProxy{Transport: t, ErrorHandler: proxyError, BufferPool: bufferPool, ErrorLog: log.New(io.Discard, "", 0),
+	p.upgrades = &httputil.ReverseProxy{Transport: t, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { proxyError(w, r, err) }, BufferPool: bufferPool, ErrorLog: log.New(io.Discard, "", 0),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			f := pr.In.Context().Value(forwardKey{}).(*forward)
 			pr.Out.URL.Scheme, pr.Out.URL.Host = f.scheme(), f.target
@@ -105,11 +105,13 @@ func (f *forward) scheme() string {
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer",
 	"Transfer-Encoding", "Upgrade"}
 
-// serve forwards r to the target and copies the answer back.
-func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) {
+// serve forwards r to the target and copies the answer back. It returns
+// the answer's status and whether the target gave it (else the load
+// balancer did).
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) (int, bool) {
 	if r.Header.Get("Upgrade") != "" {
 		p.upgrades.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
-		return
+		return http.StatusSwitchingProtocols, true
 	}
 	out := &http.Request{Method: r.Method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		URL:    &url.URL{Scheme: f.scheme(), Host: f.target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery},
@@ -130,8 +132,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) {
 	}
 	resp, c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out)
 	if err != nil {
-		proxyError(w, r, err)
-		return
+		return proxyError(w, r, err), false
 	}
 	removeHopHeaders(resp.Header)
 	copyHeader(w.Header(), resp.Header)
@@ -139,6 +140,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) {
 	complete := copyBody(w, resp)
 	resp.Body.Close()
 	p.pool.release(f.target, c, complete && !resp.Close)
+	return resp.StatusCode, true
 }
 
 // copyBody copies a target's answer to the client and reports whether it
@@ -283,16 +285,17 @@ func appendTraceID(b []byte, now time.Time) []byte {
 
 // proxyError answers for a target that failed: 504 when it did not
 // connect or answer in time, 502 for anything else it did wrong.
-func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+func proxyError(w http.ResponseWriter, r *http.Request, err error) int {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return // the client went away (ALB logs 460; nobody is left to answer)
+		return 460 // the client went away: ALB logs 460, and nobody is left to answer
 	}
+	code := http.StatusBadGateway
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		writeALBError(w, http.StatusGatewayTimeout)
-		return
+		code = http.StatusGatewayTimeout
 	}
-	writeALBError(w, http.StatusBadGateway)
+	writeALBError(w, code)
+	return code
 }
 
 // serve runs the first rule of the listener whose conditions the request
@@ -300,6 +303,7 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 func (lb *lbRoutes) serve(w http.ResponseWriter, r *http.Request, l *listenerRoutes) {
 	if r.Method == http.MethodTrace {
 		writeALBError(w, http.StatusMethodNotAllowed)
+		lb.traffic.count(http.StatusMethodNotAllowed, false, 0)
 		return
 	}
 	host := hostOnly(r.Host)
@@ -310,6 +314,7 @@ func (lb *lbRoutes) serve(w http.ResponseWriter, r *http.Request, l *listenerRou
 		}
 	}
 	writeALBError(w, http.StatusServiceUnavailable)
+	lb.traffic.count(http.StatusServiceUnavailable, false, 0)
 }
 
 func matchAll(ms []requestMatcher, r *http.Request, host string) bool {
@@ -335,6 +340,7 @@ func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoute
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(code)
 		io.WriteString(w, body)
+		lb.traffic.count(code, false, 0)
 	case "redirect":
 		code := http.StatusMovedPermanently
 		if deref(a.redirect.StatusCode) == "HTTP_302" {
@@ -344,6 +350,7 @@ func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoute
 		w.Header().Set("Location", redirectLocation(a.redirect, r, l))
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(code)
+		lb.traffic.count(code, false, 0)
 	case "forward":
 		lb.forward(w, r, l, a)
 	default:
@@ -357,12 +364,15 @@ func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerR
 	g := pickGroup(w, r, a, lb.proxy.clock.Now())
 	if g == nil || g.registered == 0 {
 		writeALBError(w, http.StatusServiceUnavailable)
+		lb.traffic.count(http.StatusServiceUnavailable, false, 0)
 		return
 	}
 	t := g.pick(w, r, lb.proxy.clock.Now())
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
-	lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
+	start := time.Now() // a measured duration: real time, whatever the service's clock
+	code, fromTarget := lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
+	g.traffic.count(code, fromTarget, time.Since(start))
 }
 
 func pickGroup(w http.ResponseWriter, r *http.Request, a compiledAction, now time.Time) *groupRoutes {
