@@ -42,7 +42,7 @@ type TrafficStats struct {
 	// index 2 is 2XX ... 5 is 5XX.
 	TargetResponses, ELBResponses [6]int64
 	// TargetResponseTime is summed over the targets' answers.
-	TargetResponseTime           time.Duration
+	TargetResponseTime time.Duration
 	// HealthyHosts are the targets in service; UnhealthyHosts the
 	// others registered (initial ones included).
 	HealthyHosts, UnhealthyHosts int
