@@ -50,11 +50,13 @@ def build_image(work, tag):
                    check=True, capture_output=True)
 
 
-def wait_http(url, deadline=60):
+def wait_http(url, deadline=60, host=None):
+    """Waits until url answers 200, sent with host as its Host header when given."""
     end = time.monotonic() + deadline
+    req = urllib.request.Request(url, headers={"Host": host} if host else {})
     while time.monotonic() < end:
         try:
-            with urllib.request.urlopen(url, timeout=1) as r:
+            with urllib.request.urlopen(req, timeout=1) as r:
                 if r.status == 200:
                     return
         except OSError:

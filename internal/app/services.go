@@ -2,14 +2,17 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"overcast"
 	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -17,6 +20,7 @@ import (
 	"overcast/internal/ecs"
 	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
+	"overcast/internal/elbv2"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -67,6 +71,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		Endpoint:       endpoint,
 		ExecutionRoles: taskRoles{stsSvc},
 	})
+	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -80,6 +85,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ec2Svc,
 		ecsSvc,
 		efsSvc,
+		elbSvc,
 	}, keys, nil
 }
 
@@ -177,4 +183,66 @@ func (a fromEC2) Subnet(ctx context.Context, account, region, id string) (efs.Su
 		return efs.Subnet{}, notFoundAs(err, ec2.ErrSubnetNotFound, efs.ErrSubnetNotFound, id)
 	}
 	return efs.Subnet{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.AvailabilityZone, CIDR: sn.CIDR}, nil
+}
+
+// elbNetwork gives ELBv2 EC2's subnets, VPCs and instances, and an
+// interface in each of a load balancer's subnets for its addresses.
+type elbNetwork struct{ ec2 *ec2.Service }
+
+var _ elbv2.Network = elbNetwork{}
+
+func (a elbNetwork) Subnet(ctx context.Context, account, region, id string) (elbv2.Subnet, error) {
+	sn, err := a.ec2.Subnet(ctx, account, region, id)
+	if err != nil {
+		return elbv2.Subnet{}, notFoundAs(err, ec2.ErrSubnetNotFound, elbv2.ErrSubnetNotFound, id)
+	}
+	return elbv2.Subnet(sn), nil
+}
+
+func (a elbNetwork) VPC(ctx context.Context, account, region, id string) (elbv2.VPC, error) {
+	v, err := a.ec2.VPC(ctx, account, region, id)
+	if err != nil {
+		return elbv2.VPC{}, notFoundAs(err, ec2.ErrVPCNotFound, elbv2.ErrVPCNotFound, id)
+	}
+	return elbv2.VPC(v), nil
+}
+
+func (a elbNetwork) Instance(ctx context.Context, account, region, id string) (elbv2.Instance, error) {
+	i, err := a.ec2.Instance(ctx, account, region, id)
+	if err != nil {
+		return elbv2.Instance{}, notFoundAs(err, ec2.ErrInstanceNotFound, elbv2.ErrInstanceNotFound, id)
+	}
+	return elbv2.Instance{ID: i.ID, State: i.State, VPCID: i.VPCID, PrivateIP: i.PrivateIP, AvailabilityZone: i.AvailabilityZone}, nil
+}
+
+func (a elbNetwork) AttachInterface(ctx context.Context, account, region, subnetID string, groups []string, description string) (elbv2.Interface, error) {
+	n, err := a.ec2.AttachTaskInterface(ctx, account, region, subnetID, groups, description)
+	var ae *awsproto.Error
+	if errors.As(err, &ae) && strings.HasPrefix(ae.Code, "InvalidGroup") {
+		return elbv2.Interface{}, fmt.Errorf("%w: %s", elbv2.ErrSecurityGroupNotFound, ae.Message)
+	}
+	return elbv2.Interface{ID: n.ID, PrivateIP: n.PrivateIP}, err
+}
+
+func (a elbNetwork) ReleaseInterface(ctx context.Context, account, region, id string) error {
+	return a.ec2.ReleaseInterface(ctx, account, region, id)
+}
+
+// elbCertificates serves HTTPS listeners the certificates ACM issued or
+// imported, with ELBv2's errors for those it cannot serve.
+type elbCertificates struct{ acm *acm.Service }
+
+var _ elbv2.Certificates = elbCertificates{}
+
+func (c elbCertificates) Certificate(ctx context.Context, arn string) (*tls.Certificate, error) {
+	a, _ := overcast.ParseARN(arn)
+	cert, err := c.acm.TLSCertificate(ctx, a.AccountID, a.Region, arn)
+	switch {
+	case errors.Is(err, acm.ErrCertificateNotFound):
+		return nil, &awsproto.Error{Code: "CertificateNotFound", Status: http.StatusBadRequest, Message: fmt.Sprintf("Certificate '%s' not found", arn)}
+	case errors.Is(err, acm.ErrCertificateNotIssued):
+		return nil, &awsproto.Error{Code: "UnsupportedCertificate", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("The certificate '%s' must have a fully-qualified domain name, a supported signature, and a supported key size.", arn)}
+	}
+	return cert, err
 }

@@ -75,9 +75,9 @@ const (
 	groupsTable     = "ec2.groups"
 	instancesTable  = "ec2.instances"
 	interfacesTable = "ec2.interfaces"
-	// requesterTable indexes requester-managed interfaces by their
-	// description (what they were made for): key scope/description,
-	// value the interface ID.
+	// requesterTable indexes requester-managed interfaces by what they
+	// were made for: key scope/subnet|description (the subnet as asked,
+	// maybe empty), value the interface ID.
 	requesterTable = "ec2.requester"
 )
 

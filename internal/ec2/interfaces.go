@@ -30,6 +30,8 @@ type networkInterface struct {
 	// manages (an ECS task's): users cannot delete it.
 	RequesterManaged bool              `json:"requesterManaged,omitempty"`
 	Tags             map[string]string `json:"tags,omitempty"`
+	// Request is the requester's key in requesterTable, if it has one.
+	Request string `json:"request,omitempty"`
 }
 
 func (n networkInterface) status() string {
@@ -58,8 +60,8 @@ func deleteInterface(tx store.Tx, sc scope, n networkInterface) error {
 	if err := releaseAddress(tx, sc, n.SubnetID, n.PrivateIP); err != nil {
 		return err
 	}
-	if n.RequesterManaged && n.Description != "" {
-		if err := tx.Delete(requesterTable, sc.Key(n.Description), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if n.Request != "" {
+		if err := tx.Delete(requesterTable, n.Request, store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}
@@ -305,10 +307,10 @@ type NetworkInterfaceInfo struct {
 // AttachTaskInterface makes a requester-managed interface in a subnet of
 // account's region for a task (ECS's awsvpc network mode): it holds its own
 // address, from the same allocator as instances', until ReleaseInterface.
-// No security groups means the VPC's default group. The description names
-// what the interface is for, once: asking again for the same one returns
-// the interface made the first time, so a caller that crashed before
-// recording it does not leak it.
+// No security groups means the VPC's default group. The description and
+// subnet name what the interface is for, once: asking again for the same
+// returns the interface made the first time, so a caller that crashed
+// before recording it does not leak it.
 func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subnetID string, securityGroups []string, description string) (NetworkInterfaceInfo, error) {
 	sc := scope{Account: account, Region: region}
 	d, err := s.ensureDefaults(ctx, sc)
@@ -317,8 +319,9 @@ func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subn
 	}
 	var n networkInterface
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+		request := sc.Key(subnetID + "|" + description)
 		var made string
-		if _, err := store.GetJSON(tx, requesterTable, sc.Key(description), &made); err == nil && description != "" {
+		if _, err := store.GetJSON(tx, requesterTable, request, &made); err == nil && description != "" {
 			if _, err := store.GetJSON(tx, interfacesTable, sc.Key(made), &n); err == nil {
 				return nil
 			}
@@ -333,7 +336,8 @@ func (s *Service) AttachTaskInterface(ctx context.Context, account, region, subn
 		}
 		n.RequesterManaged = true
 		if description != "" {
-			if _, err := store.PutJSON(tx, requesterTable, sc.Key(description), n.ID, store.AnyVersion); err != nil {
+			n.Request = request
+			if _, err := store.PutJSON(tx, requesterTable, request, n.ID, store.AnyVersion); err != nil {
 				return err
 			}
 		}

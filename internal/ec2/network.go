@@ -423,13 +423,37 @@ var ErrSubnetNotFound = errors.New("ec2: subnet not found")
 // Subnet returns a subnet of the account and region, making the default
 // network first if this is the first the account asks of the region.
 func (s *Service) Subnet(ctx context.Context, account, region, id string) (SubnetInfo, error) {
-	sc := scope{Account: account, Region: region}
-	if _, err := s.ensureDefaults(ctx, sc); err != nil {
-		return SubnetInfo{}, err
-	}
-	sn, err := viewRecord[subnet](ctx, s.Store, subnetsTable, sc, id, ErrSubnetNotFound)
+	sn, err := networkRecord[subnet](ctx, s, account, region, subnetsTable, id, ErrSubnetNotFound)
 	if err != nil {
 		return SubnetInfo{}, err
 	}
 	return SubnetInfo{ID: sn.ID, VPCID: sn.VPCID, AvailabilityZone: sn.Zone, CIDR: sn.CIDR}, nil
+}
+
+// VPCInfo is a VPC as other services (ELBv2's target groups) see it.
+type VPCInfo struct {
+	ID, CIDR string
+	Default  bool
+}
+
+// ErrVPCNotFound is VPC's error for an ID naming no VPC.
+var ErrVPCNotFound = errors.New("ec2: vpc not found")
+
+// VPC returns a VPC of the account and region, making the default network
+// first if this is the first the account asks of the region.
+func (s *Service) VPC(ctx context.Context, account, region, id string) (VPCInfo, error) {
+	v, err := networkRecord[vpc](ctx, s, account, region, vpcsTable, id, ErrVPCNotFound)
+	return VPCInfo{ID: v.ID, CIDR: v.CIDR, Default: v.Default}, err
+}
+
+// networkRecord reads a record of the account's network in a region,
+// making the default network first if this is the first the account asks
+// of the region.
+func networkRecord[T any](ctx context.Context, s *Service, account, region, table, id string, notFound error) (T, error) {
+	sc := scope{Account: account, Region: region}
+	if _, err := s.ensureDefaults(ctx, sc); err != nil {
+		var zero T
+		return zero, err
+	}
+	return viewRecord[T](ctx, s.Store, table, sc, id, notFound)
 }

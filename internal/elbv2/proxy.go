@@ -1,0 +1,476 @@
+package elbv2
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	api "overcast/internal/api/elbv2"
+	"overcast/internal/clock"
+)
+
+// albPages are the bodies of the responses the load balancer makes up
+// itself, as ALB words them.
+var albPages = map[int]string{
+	http.StatusBadRequest:         "400 Bad Request",
+	http.StatusMethodNotAllowed:   "405 Method Not Allowed",
+	http.StatusBadGateway:         "502 Bad Gateway",
+	http.StatusServiceUnavailable: "503 Service Temporarily Unavailable",
+	http.StatusGatewayTimeout:     "504 Gateway Time-out",
+}
+
+// writeALBError answers with one of ALB's own error pages.
+func writeALBError(w http.ResponseWriter, code int) {
+	title := albPages[code]
+	h := w.Header()
+	h.Set("Server", "awselb/2.0")
+	h.Set("Content-Type", "text/html")
+	body := "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title + "</h1></center>\r\n</body>\r\n</html>\r\n"
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	io.WriteString(w, body)
+}
+
+// proxy forwards requests to targets over one load balancer's pool of
+// keep-alive connections. Plain requests take a lean path straight onto
+// the transport; upgrades (WebSockets) go through httputil.ReverseProxy,
+// which knows how to splice the two connections.
+type proxy struct {
+	idle      time.Duration
+	pool      *connPool
+	transport *http.Transport
+	upgrades  *httputil.ReverseProxy
+	clock     clock.Clock
+}
+
+type forwardKey struct{}
+
+// forward is what the proxy needs to know of a request it forwards.
+type forward struct {
+	lb       *lbRoutes
+	listener *listenerRoutes
+	target   string
+	https    bool
+}
+
+var bufferPool = &bytePool{pool: sync.Pool{New: func() any { return new([32 * 1024]byte) }}}
+
+type bytePool struct{ pool sync.Pool }
+
+func (b *bytePool) Get() []byte  { return b.pool.Get().(*[32 * 1024]byte)[:] }
+func (b *bytePool) Put(p []byte) { b.pool.Put((*[32 * 1024]byte)(p)) }
+
+// newProxy makes a load balancer's proxy, whose idle timeout bounds the
+// wait for a target's answer (504 after it).
+func newProxy(idle time.Duration, c clock.Clock) *proxy {
+	t := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   maxIdlePerTarget,
+		IdleConnTimeout:       idle,
+		ResponseHeaderTimeout: idle,
+		DisableCompression:    true,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // ALB does not verify targets' certificates
+	}
+	p := &proxy{idle: idle, pool: newConnPool(idle), transport: t, clock: c}
+	p.upgrades = &httputil.ReverseProxy{Transport: t, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { proxyError(w, r, err) }, BufferPool: bufferPool, ErrorLog: log.New(io.Discard, "", 0),
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			f := pr.In.Context().Value(forwardKey{}).(*forward)
+			pr.Out.URL.Scheme, pr.Out.URL.Host = f.scheme(), f.target
+			pr.Out.Host = forwardedHost(pr.In.Host, f.listener.port, f.lb.preserveHost)
+			p.addHeaders(pr.Out.Header, pr.In, f)
+		}}
+	return p
+}
+
+func (f *forward) scheme() string {
+	if f.https {
+		return "https"
+	}
+	return "http"
+}
+
+// hopHeaders are the hop-by-hop headers a proxy does not pass on.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer",
+	"Transfer-Encoding", "Upgrade"}
+
+// serve forwards r to the target and copies the answer back. It returns
+// the answer's status and whether the target gave it (else the load
+// balancer did).
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) (int, bool) {
+	if r.Header.Get("Upgrade") != "" {
+		p.upgrades.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
+		return http.StatusSwitchingProtocols, true
+	}
+	out := &http.Request{Method: r.Method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		URL:    &url.URL{Scheme: f.scheme(), Host: f.target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery},
+		Header: make(http.Header, len(r.Header)+4), Body: r.Body, ContentLength: r.ContentLength,
+		Host: forwardedHost(r.Host, f.listener.port, f.lb.preserveHost)}
+	if r.ContentLength == 0 {
+		out.Body = nil
+	}
+	copyHeader(out.Header, r.Header)
+	removeHopHeaders(out.Header)
+	// The client's 100-continue is answered by this server when the body
+	// is read; the target must not send a second one.
+	delete(out.Header, "Expect")
+	out.Header.Del("X-Forwarded-For")
+	p.addHeaders(out.Header, r, f)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = []string{""} // none, rather than Go's
+	}
+	resp, c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out)
+	if err != nil {
+		return proxyError(w, r, err), false
+	}
+	removeHopHeaders(resp.Header)
+	copyHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	complete := copyBody(w, resp)
+	resp.Body.Close()
+	p.pool.release(f.target, c, complete && !resp.Close)
+	return resp.StatusCode, true
+}
+
+// copyBody copies a target's answer to the client and reports whether it
+// was read to its end (so that the connection can serve another request).
+func copyBody(w http.ResponseWriter, resp *http.Response) bool {
+	buf := bufferPool.Get()
+	defer bufferPool.Put(buf)
+	if resp.ContentLength != -1 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		_, err := io.CopyBuffer(w, resp.Body, buf)
+		return err == nil
+	}
+	// A response of unknown length may be a stream: pass each piece on
+	// as it comes.
+	flusher, _ := w.(http.Flusher)
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return false
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		if err != nil {
+			return err == io.EOF
+		}
+	}
+}
+
+func (p *proxy) close() {
+	p.pool.close()
+	p.transport.CloseIdleConnections()
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, vv := range src {
+		dst[k] = append(dst[k], vv...)
+	}
+}
+
+func removeHopHeaders(h http.Header) {
+	for _, f := range h["Connection"] {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		delete(h, name)
+	}
+}
+
+// addHeaders sets the X-Forwarded-* and X-Amzn-Trace-Id headers ALB adds.
+func (p *proxy) addHeaders(h http.Header, in *http.Request, f *forward) {
+	client, clientPort, _ := net.SplitHostPort(in.RemoteAddr)
+	prior := strings.Join(in.Header.Values("X-Forwarded-For"), ", ")
+	switch f.lb.xffMode {
+	case "preserve":
+		if prior != "" {
+			h.Set("X-Forwarded-For", prior)
+		}
+	case "remove":
+	default:
+		entry := client
+		if f.lb.xffClientPort {
+			entry = net.JoinHostPort(client, clientPort)
+		}
+		if prior != "" {
+			entry = prior + ", " + entry
+		}
+		h["X-Forwarded-For"] = []string{entry}
+	}
+	h["X-Forwarded-Proto"] = []string{strings.ToLower(f.listener.protocol)}
+	h["X-Forwarded-Port"] = []string{f.listener.portText}
+	h["X-Amzn-Trace-Id"] = []string{traceHeader(in.Header.Get("X-Amzn-Trace-Id"), p.clock.Now())}
+}
+
+// forwardedHost is the Host a target sees: unless the load balancer
+// preserves it, the listener's port is added on ports other than 80 and
+// 443 and removed on those.
+func forwardedHost(host string, port int32, preserve bool) string {
+	if preserve {
+		return host
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if port == 80 || port == 443 {
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// traceHeader is the X-Amzn-Trace-Id a target sees: a new Root when the
+// request has none, else a new Self in front (or the old Self replaced),
+// other fields kept.
+func traceHeader(existing string, now time.Time) string {
+	// Trace IDs are per request and need no reproducibility: a fast
+	// generator, not the service's ID source.
+	var b [35]byte
+	id := string(appendTraceID(b[:0], now))
+	if existing == "" {
+		return "Root=" + id
+	}
+	fields := strings.Split(existing, ";")
+	hasRoot := false
+	for i, f := range fields {
+		k, _, _ := strings.Cut(strings.TrimSpace(f), "=")
+		switch k {
+		case "Root":
+			hasRoot = true
+		case "Self":
+			fields[i] = "Self=" + id
+			return strings.Join(fields, ";")
+		}
+	}
+	if !hasRoot {
+		return "Root=" + id + ";" + existing
+	}
+	return "Self=" + id + ";" + existing
+}
+
+// appendTraceID appends 1-<8 hex epoch seconds>-<24 random hex>.
+func appendTraceID(b []byte, now time.Time) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '1', '-')
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[uint32(now.Unix())>>shift&0xf])
+	}
+	b = append(b, '-')
+	r1, r2 := rand.Uint64(), rand.Uint32()
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[r1>>shift&0xf])
+	}
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[r2>>shift&0xf])
+	}
+	return b
+}
+
+// proxyError answers for a target that failed: 504 when it did not
+// connect or answer in time, 502 for anything else it did wrong.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) int {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return 460 // the client went away: ALB logs 460, and nobody is left to answer
+	}
+	code := http.StatusBadGateway
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		code = http.StatusGatewayTimeout
+	}
+	writeALBError(w, code)
+	return code
+}
+
+// serve runs the first rule of the listener whose conditions the request
+// meets.
+func (lb *lbRoutes) serve(w http.ResponseWriter, r *http.Request, l *listenerRoutes) {
+	if r.Method == http.MethodTrace {
+		writeALBError(w, http.StatusMethodNotAllowed)
+		lb.traffic.count(http.StatusMethodNotAllowed, false, 0)
+		return
+	}
+	host := hostOnly(r.Host)
+	for _, rule := range l.rules {
+		if matchAll(rule.match, r, host) {
+			lb.run(w, r, l, rule.action)
+			return
+		}
+	}
+	writeALBError(w, http.StatusServiceUnavailable)
+	lb.traffic.count(http.StatusServiceUnavailable, false, 0)
+}
+
+func matchAll(ms []requestMatcher, r *http.Request, host string) bool {
+	for _, m := range ms {
+		if !m(r, host) {
+			return false
+		}
+	}
+	return true
+}
+
+func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction) {
+	switch a.kind {
+	case "fixed-response":
+		ct := deref(a.fixed.ContentType)
+		if ct == "" {
+			ct = "text/plain; charset=utf-8"
+		}
+		code, _ := strconv.Atoi(deref(a.fixed.StatusCode))
+		body := deref(a.fixed.MessageBody)
+		w.Header().Set("Server", "awselb/2.0")
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+		lb.traffic.count(code, false, 0)
+	case "redirect":
+		code := http.StatusMovedPermanently
+		if deref(a.redirect.StatusCode) == "HTTP_302" {
+			code = http.StatusFound
+		}
+		w.Header().Set("Server", "awselb/2.0")
+		w.Header().Set("Location", redirectLocation(a.redirect, r, l))
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(code)
+		lb.traffic.count(code, false, 0)
+	case "forward":
+		lb.forward(w, r, l, a)
+	default:
+		writeALBError(w, http.StatusServiceUnavailable)
+	}
+}
+
+// forward picks a target group by weight (or by the group stickiness
+// cookie), a target of it, and proxies the request there.
+func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction) {
+	g := pickGroup(w, r, a, lb.proxy.clock.Now())
+	if g == nil || g.registered == 0 {
+		writeALBError(w, http.StatusServiceUnavailable)
+		lb.traffic.count(http.StatusServiceUnavailable, false, 0)
+		return
+	}
+	t := g.pick(w, r, lb.proxy.clock.Now())
+	t.inflight.Add(1)
+	defer t.inflight.Add(-1)
+	start := time.Now() // a measured duration: real time, whatever the service's clock
+	code, fromTarget := lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
+	g.traffic.count(code, fromTarget, time.Since(start))
+}
+
+func pickGroup(w http.ResponseWriter, r *http.Request, a compiledAction, now time.Time) *groupRoutes {
+	if len(a.groups) == 1 {
+		return a.groups[0].tg
+	}
+	if a.total == 0 {
+		return nil
+	}
+	if a.groupStickiness > 0 {
+		if c, err := r.Cookie("AWSALBTG"); err == nil {
+			arn, _ := base64.RawURLEncoding.DecodeString(c.Value)
+			for _, wg := range a.groups {
+				if wg.tg.arn == string(arn) && wg.weight > 0 {
+					return wg.tg
+				}
+			}
+		}
+	}
+	n := rand.IntN(a.total)
+	var g *groupRoutes
+	for _, wg := range a.groups {
+		if n < wg.weight {
+			g = wg.tg
+			break
+		}
+		n -= wg.weight
+	}
+	if a.groupStickiness > 0 {
+		setStickyCookies(w, "AWSALBTG", base64.RawURLEncoding.EncodeToString([]byte(g.arn)), now.Add(a.groupStickiness))
+	}
+	return g
+}
+
+// pick chooses a target: the sticky one when the client has a cookie for
+// a target still in service, else the next healthy one round robin, else
+// (no target healthy) the next of all, as ALB fails open.
+func (g *groupRoutes) pick(w http.ResponseWriter, r *http.Request, now time.Time) *targetRoutes {
+	anyHealthy := false
+	for _, t := range g.targets {
+		if t.health.healthy.Load() {
+			anyHealthy = true
+			break
+		}
+	}
+	usable := func(t *targetRoutes) bool { return !anyHealthy || t.health.healthy.Load() }
+	var chosen *targetRoutes
+	if g.stickiness > 0 {
+		if c, err := r.Cookie("AWSALB"); err == nil {
+			addr, _ := base64.RawURLEncoding.DecodeString(c.Value)
+			for _, t := range g.targets {
+				if t.addr == string(addr) && usable(t) {
+					chosen = t
+				}
+			}
+		}
+	}
+	sticky := chosen != nil
+	start := int(g.next.Add(1) - 1)
+	for i := 0; !sticky && i < len(g.targets) && (chosen == nil || g.leastOutstanding); i++ {
+		t := g.targets[(start+i)%len(g.targets)]
+		if usable(t) && (chosen == nil || t.inflight.Load() < chosen.inflight.Load()) {
+			chosen = t
+		}
+	}
+	if g.stickiness > 0 {
+		setStickyCookies(w, "AWSALB", base64.RawURLEncoding.EncodeToString([]byte(chosen.addr)), now.Add(g.stickiness))
+	}
+	return chosen
+}
+
+// setStickyCookies sets a stickiness cookie and its CORS twin, with
+// Expires as ALB does.
+func setStickyCookies(w http.ResponseWriter, name, value string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Expires: expires, Path: "/"})
+	http.SetCookie(w, &http.Cookie{Name: name + "CORS", Value: value, Expires: expires, Path: "/", SameSite: http.SameSiteNoneMode, Secure: true})
+}
+
+// redirectLocation fills a redirect's parts, keeping the request's where
+// the action leaves #{...} placeholders or nothing.
+func redirectLocation(c *api.RedirectActionConfig, r *http.Request, l *listenerRoutes) string {
+	sub := strings.NewReplacer("#{protocol}", strings.ToLower(l.protocol), "#{host}", hostOnly(r.Host),
+		"#{port}", strconv.Itoa(int(l.port)), "#{path}", strings.TrimPrefix(r.URL.EscapedPath(), "/"), "#{query}", r.URL.RawQuery)
+	part := func(p *string, def string) string {
+		if p == nil || *p == "" {
+			return sub.Replace(def)
+		}
+		return sub.Replace(*p)
+	}
+	proto := strings.ToLower(part(c.Protocol, "#{protocol}"))
+	port := part(c.Port, "#{port}")
+	loc := proto + "://" + part(c.Host, "#{host}")
+	if !(proto == "http" && port == "80") && !(proto == "https" && port == "443") {
+		loc += ":" + port
+	}
+	loc += part(c.Path, "/#{path}")
+	if q := part(c.Query, "#{query}"); q != "" {
+		loc += "?" + q
+	}
+	return loc
+}
