@@ -62,6 +62,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	ec2Svc := ec2.New(env.Named("ec2"), nil)
 	ofEC2 := fromEC2{ec2Svc}
 	efsSvc := efs.New(env.Named("efs"), ofEC2)
+	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc}})
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		Instances:  ofEC2,
 		Interfaces: ofEC2,
@@ -70,8 +71,8 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 			EnvironmentFiles: taskEnvFiles{s3Svc}, FileSystems: efsSvc},
 		Endpoint:       endpoint,
 		ExecutionRoles: taskRoles{stsSvc},
+		LoadBalancers:  ecsTargets{elbSvc},
 	})
-	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -245,4 +246,34 @@ func (c elbCertificates) Certificate(ctx context.Context, arn string) (*tls.Cert
 			Message: fmt.Sprintf("The certificate '%s' must have a fully-qualified domain name, a supported signature, and a supported key size.", arn)}
 	}
 	return cert, err
+}
+
+// ecsTargets registers ECS services' tasks in ELBv2's target groups.
+type ecsTargets struct{ elb *elbv2.Service }
+
+var _ ecs.LoadBalancers = ecsTargets{}
+
+func (e ecsTargets) LoadBalancerOf(ctx context.Context, tg string) (string, error) {
+	return e.elb.LoadBalancerOf(ctx, tg)
+}
+
+func (e ecsTargets) TargetType(ctx context.Context, tg string) (string, error) {
+	return e.elb.TargetType(ctx, tg)
+}
+
+func (e ecsTargets) Register(ctx context.Context, tg string, t ecs.Target) error {
+	return e.elb.Register(ctx, tg, elbv2.Target(t))
+}
+
+func (e ecsTargets) Deregister(ctx context.Context, tg string, t ecs.Target) error {
+	return e.elb.Deregister(ctx, tg, elbv2.Target(t))
+}
+
+func (e ecsTargets) TargetStates(ctx context.Context, tg string) (map[ecs.Target]string, error) {
+	health, err := e.elb.TargetHealth(ctx, tg)
+	states := make(map[ecs.Target]string, len(health))
+	for _, h := range health {
+		states[ecs.Target(h.Target)] = h.State
+	}
+	return states, err
 }

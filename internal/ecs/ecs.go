@@ -49,6 +49,7 @@ type Service struct {
 	subnets         Subnets
 	endpoint        TaskEndpoint
 	executionRoles  ExecutionRoles
+	loadBalancers   LoadBalancers
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
 	// services is the service controller (servicecontroller.go).
@@ -72,6 +73,9 @@ type Options struct {
 	// Endpoint serves tasks their credentials and metadata; nil: tasks run
 	// without. Start starts it; when it cannot, tasks run without too.
 	Endpoint TaskEndpoint
+	// LoadBalancers registers services' tasks in their target groups; nil:
+	// services with load balancers are refused.
+	LoadBalancers LoadBalancers
 	// ExecutionRoles assumes task definitions' execution roles, as whom
 	// the agent pulls images and reads secrets and environment files;
 	// nil: the agent acts as the task's account.
@@ -91,7 +95,8 @@ var _ api.Server = (*Service)(nil)
 func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{Base: env.Base(), instances: instances,
-		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint, executionRoles: opts.ExecutionRoles}
+		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint, executionRoles: opts.ExecutionRoles,
+		loadBalancers: opts.LoadBalancers}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}

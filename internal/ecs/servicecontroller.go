@@ -44,6 +44,9 @@ func (s *Service) serviceKeys(ctx context.Context) ([]string, error) {
 type serviceTasks struct {
 	active map[string][]task // by deployment ID, oldest first
 	failed map[string]int
+	// gone are the tasks that stopped in the last hour, whose targets the
+	// service deregisters.
+	gone []task
 }
 
 func (s *Service) readServiceTasks(tx store.Tx, sc scope, sv *serviceRecord) (serviceTasks, error) {
@@ -53,10 +56,12 @@ func (s *Service) readServiceTasks(tx store.Tx, sc scope, sv *serviceRecord) (se
 		if t.Group != group {
 			return nil
 		}
-		switch {
-		case t.DesiredStatus != taskStopped:
+		if t.DesiredStatus != taskStopped {
 			st.active[t.StartedBy] = append(st.active[t.StartedBy], t)
-		case t.StopCode == agent.StopCodeTaskFailedToStart || t.StopCode == agent.StopCodeEssentialContainerExited:
+			return nil
+		}
+		st.gone = append(st.gone, t)
+		if t.StopCode == agent.StopCodeTaskFailedToStart || t.StopCode == agent.StopCodeEssentialContainerExited {
 			st.failed[t.StartedBy]++
 		}
 		return nil
@@ -72,15 +77,24 @@ func (s *Service) readServiceTasks(tx store.Tx, sc scope, sv *serviceRecord) (se
 const unprovenFor = 40 * time.Second
 
 // healthy says whether a service's task counts toward its healthy
-// minimum: HEALTHY by its essential containers' health checks, or, with
-// none, RUNNING for unprovenFor.
-func healthy(t task, now time.Time) bool {
+// minimum: HEALTHY by its essential containers' health checks and healthy
+// in its target groups; with neither kind of check, RUNNING for
+// unprovenFor.
+func healthy(t task, b *balancing, now time.Time) bool {
 	if t.LastStatus != taskRunning {
 		return false
 	}
 	for _, c := range t.Definition.ContainerDefinitions {
+		if c.HealthCheck != nil && (c.Essential == nil || *c.Essential) && t.HealthStatus != "HEALTHY" {
+			return false
+		}
+	}
+	if len(b.lbs) > 0 {
+		return b.healthy(t)
+	}
+	for _, c := range t.Definition.ContainerDefinitions {
 		if c.HealthCheck != nil && (c.Essential == nil || *c.Essential) {
-			return t.HealthStatus == "HEALTHY"
+			return true
 		}
 	}
 	return t.StartedAt != nil && now.Sub(*t.StartedAt) >= unprovenFor
@@ -112,6 +126,15 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 		return controller.Result{}, err
 	}
 	now := s.Now().UTC()
+	b, err := s.readBalancing(ctx, &sv)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	for _, t := range st.gone {
+		if _, err := s.drained(ctx, b, t); err != nil {
+			return controller.Result{}, err
+		}
+	}
 	primary := &sv.View.Deployments[0]
 	desired := int(deref(sv.View.DesiredCount))
 	if sv.Status == serviceDraining {
@@ -158,18 +181,21 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 	for _, ts := range st.active {
 		active += len(ts)
 		for _, t := range ts {
-			if healthy(t, now) {
+			if healthy(t, b, now) {
 				healthyCount++
 			}
 		}
 	}
 	primaryTasks := st.active[deref(primary.Id)]
 	var stops []task
+	// retired are the tasks asked to stop in this pass; a task whose
+	// targets are still draining is not, and still counts.
+	retired := map[string]bool{}
 	var stopReason string
 	// Older deployments give way, down to the minimum healthy.
 	for _, d := range sv.View.Deployments[1:] {
 		for _, t := range st.active[deref(d.Id)] {
-			if healthy(t, now) {
+			if healthy(t, b, now) {
 				if healthyCount-1 < minHealthy {
 					continue
 				}
@@ -182,24 +208,38 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 	// Too many of the PRIMARY's: stop the newest, unhealthy ones first.
 	if extra := len(primaryTasks) - desired; extra > 0 && !daemon {
 		byPreference := slices.Clone(primaryTasks)
-		slices.SortStableFunc(byPreference, func(a, b task) int {
-			if healthy(a, now) == healthy(b, now) {
+		slices.SortStableFunc(byPreference, func(x, y task) int {
+			if healthy(x, b, now) == healthy(y, b, now) {
 				return 0
 			}
-			if healthy(b, now) {
+			if healthy(y, b, now) {
 				return -1
 			}
 			return 1
 		})
 		stops = append(stops, byPreference[:extra]...)
 	}
-	// A task its container health checks find unhealthy is replaced.
+	// A task its container health checks or its target groups find
+	// unhealthy (after the grace period) is replaced.
+	grace := time.Duration(deref(sv.View.HealthCheckGracePeriodSeconds)) * time.Second
 	for _, t := range primaryTasks {
-		if t.LastStatus == taskRunning && t.HealthStatus == "UNHEALTHY" && !slices.ContainsFunc(stops, func(x task) bool { return x.ARN == t.ARN }) {
-			if err := s.stopServiceTask(ctx, sc, t, "Task failed container health checks"); err != nil {
-				return controller.Result{}, err
-			}
+		if t.LastStatus != taskRunning || slices.ContainsFunc(stops, func(x task) bool { return x.ARN == t.ARN }) {
+			continue
+		}
+		reason := ""
+		if t.HealthStatus == "UNHEALTHY" {
+			reason = "Task failed container health checks"
+		} else if tg := b.failedELB(t, grace, now); tg != "" {
+			reason = "Task failed ELB health checks in (target-group " + tg + ")"
+		}
+		if reason == "" {
+			continue
+		}
+		if done, err := s.retire(ctx, sc, b, t, reason); err != nil {
+			return controller.Result{}, err
+		} else if done {
 			s.addEvent(&sv, "has stopped 1 running tasks: (task %s).", t.ID)
+			retired[t.ARN] = true
 			active--
 		}
 	}
@@ -211,10 +251,21 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 		}
 	}
 	for _, t := range stops {
-		if err := s.stopServiceTask(ctx, sc, t, stopReason); err != nil {
+		done, err := s.retire(ctx, sc, b, t, stopReason)
+		if err != nil {
 			return controller.Result{}, err
 		}
-		active--
+		if done {
+			retired[t.ARN] = true
+			active--
+		}
+	}
+	for _, ts := range st.active {
+		for _, t := range ts {
+			if err := s.registerTargets(ctx, b, t); err != nil {
+				s.addEvent(&sv, "was unable to register targets: %s", err.Error())
+			}
+		}
 	}
 
 	// The PRIMARY's missing tasks start, within the maximum.
@@ -248,7 +299,7 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 		d := &sv.View.Deployments[i]
 		r, p := 0, 0
 		for _, t := range st.active[deref(d.Id)] {
-			if slices.ContainsFunc(stops, func(x task) bool { return x.ARN == t.ARN }) {
+			if retired[t.ARN] {
 				continue
 			}
 			if t.LastStatus == taskRunning {
@@ -269,7 +320,7 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 
 	primaryHealthy := 0
 	for _, t := range st.active[deref(primary.Id)] {
-		if healthy(t, now) {
+		if healthy(t, b, now) {
 			primaryHealthy++
 		}
 	}
@@ -380,6 +431,16 @@ func (s *Service) startServiceTasks(ctx context.Context, sc scope, sv *serviceRe
 		arn := deref(t.TaskArn)
 		s.addEvent(sv, "has started 1 tasks: (task %s).", arn[strings.LastIndex(arn, "/")+1:])
 	}
+}
+
+// retire stops one of the service's tasks once its targets have drained:
+// it deregisters them first and reports false until they are gone.
+func (s *Service) retire(ctx context.Context, sc scope, b *balancing, t task, reason string) (bool, error) {
+	done, err := s.drained(ctx, b, t)
+	if err != nil || !done {
+		return false, err
+	}
+	return true, s.stopServiceTask(ctx, sc, t, reason)
 }
 
 // stopServiceTask asks one of the service's tasks to stop.

@@ -109,6 +109,30 @@ func (s *Service) CreateService(ctx context.Context, in *api.CreateServiceReques
 		return nil, err
 	}
 	subnetErr := s.checkSubnets(ctx, sc, in.NetworkConfiguration)
+	if len(in.LoadBalancers) > 0 {
+		// Asked outside the transaction: ELBv2 reads its own records.
+		var def api.TaskDefinition
+		err := s.Store.View(ctx, func(tx store.Tx) error {
+			ref, ok := parseTaskDefRef(deref(in.TaskDefinition))
+			if !ok {
+				return nil // the transaction says so
+			}
+			td, _, err := readTaskDef(tx, sc, ref)
+			def = td.Def
+			if isNotFound(err) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if def.TaskDefinitionArn != nil {
+			if err := s.checkLoadBalancers(ctx, in.LoadBalancers, def); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var view api.Service_
 	var key string
 	err = s.update(ctx, func(tx store.Tx) error {

@@ -333,3 +333,19 @@ func (s *Service) LoadBalancerOf(ctx context.Context, targetGroupARN string) (st
 	})
 	return lb, err
 }
+
+// TargetType is the target type (instance, ip) of the target group an ARN
+// names.
+func (s *Service) TargetType(ctx context.Context, targetGroupARN string) (string, error) {
+	sc, err := scopeOfARN(targetGroupARN)
+	if err != nil {
+		return "", err
+	}
+	var kind string
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		tg, _, err := getRecord[targetGroup](tx, targetGroupsTable, sc, targetGroupARN, targetGroupNotFound(targetGroupARN))
+		kind = tg.TargetType
+		return err
+	})
+	return kind, err
+}
