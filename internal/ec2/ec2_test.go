@@ -3,6 +3,7 @@ package ec2_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -351,8 +352,10 @@ func TestAddressesAreUniqueAndReachable(t *testing.T) {
 		if seen[ip] || !cidr.Contains(addr) {
 			t.Errorf("address %s: got a duplicate or outside %s", ip, cidr)
 		}
-		if offset := addr.As4()[3] + (addr.As4()[2]-cidr.Addr().As4()[2])*255; offset < 4 {
-			t.Errorf("address %s: got one of the four AWS reserves", ip)
+		a, base := addr.As4(), cidr.Addr().As4()
+		offset := binary.BigEndian.Uint32(a[:]) - binary.BigEndian.Uint32(base[:])
+		if offset < 4 || offset == 1<<(32-cidr.Bits())-1 {
+			t.Errorf("address %s: got one of the addresses AWS reserves", ip)
 		}
 		seen[ip] = true
 	}

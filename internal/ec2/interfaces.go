@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -46,7 +47,7 @@ func (n networkInterface) status() string {
 func (s *Service) newInterface(tx store.Tx, sc scope, sn subnet, groups []string, description string, tags map[string]string) (networkInterface, error) {
 	n := networkInterface{ID: s.IDs.Resource("eni"), SubnetID: sn.ID, VPCID: sn.VPCID, Zone: sn.Zone, Groups: groups,
 		Description: description, Tags: tags, MAC: s.newMAC()}
-	ip, err := allocateAddress(tx, sc, sn, n.ID)
+	ip, err := allocateAddress(tx, sc, sn, n.ID, binary.BigEndian.Uint32(s.IDs.Bytes(4)))
 	if err != nil {
 		return n, err
 	}

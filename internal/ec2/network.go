@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -122,9 +123,12 @@ func allocateBlock(tx store.Tx, sc scope) (int, error) {
 
 func addressPrefix(sc scope, subnetID string) string { return sc.Key(subnetID + "/") }
 
-// allocateAddress claims the lowest free address of sn for the network
-// interface owner.
-func allocateAddress(tx store.Tx, sc scope, sn subnet, owner string) (string, error) {
+// allocateAddress claims a free address of sn for the network interface
+// owner: the first free one from a random place, as AWS hands out a
+// subnet's addresses in no order. Besides, two overcasts on one machine
+// (or two test servers) whose default VPCs got the same block rarely give
+// out the same address, which would make their tasks' ports collide.
+func allocateAddress(tx store.Tx, sc scope, sn subnet, owner string, random uint32) (string, error) {
 	prefix := addressPrefix(sc, sn.ID)
 	used := map[string]bool{}
 	err := tx.Scan(addressesTable, store.ScanOptions{Prefix: prefix}, func(it store.Item) error {
@@ -136,14 +140,16 @@ func allocateAddress(tx store.Tx, sc scope, sn subnet, owner string) (string, er
 	}
 	p := netip.MustParsePrefix(sn.CIDR)
 	size := 1 << (32 - p.Bits())
-	addr := p.Addr()
-	for range 4 {
-		addr = addr.Next()
-	}
-	for i := 4; i < size-1; i, addr = i+1, addr.Next() {
-		if !used[addr.String()] {
-			_, err := tx.Put(addressesTable, prefix+addr.String(), []byte(owner), 0)
-			return addr.String(), err
+	base := binary.BigEndian.Uint32(p.Addr().AsSlice())
+	usable := size - 5 // offsets 4 to size-2
+	for i := range usable {
+		offset := 4 + (int(random%uint32(usable))+i)%usable
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], base+uint32(offset))
+		addr := netip.AddrFrom4(b).String()
+		if !used[addr] {
+			_, err := tx.Put(addressesTable, prefix+addr, []byte(owner), 0)
+			return addr, err
 		}
 	}
 	return "", badRequest("InsufficientFreeAddressesInSubnet",
