@@ -47,12 +47,23 @@ type serviceTasks struct {
 	// gone are the tasks that stopped in the last hour, whose targets the
 	// service deregisters.
 	gone []task
+	// draining are the container instances being drained, by ARN.
+	draining map[string]bool
 }
 
 func (s *Service) readServiceTasks(tx store.Tx, sc scope, sv *serviceRecord) (serviceTasks, error) {
-	st := serviceTasks{active: map[string][]task{}, failed: map[string]int{}}
+	st := serviceTasks{active: map[string][]task{}, failed: map[string]int{}, draining: map[string]bool{}}
 	group := serviceGroup(sv.Name)
-	err := store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(sv.Cluster + "/")}, func(_ string, t task, _ int64) error {
+	err := store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Key(sv.Cluster + "/")}, func(_ string, ci containerInstance, _ int64) error {
+		if ci.Status == statusDraining {
+			st.draining[ci.ARN] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	err = store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(sv.Cluster + "/")}, func(_ string, t task, _ int64) error {
 		if t.Group != group {
 			return nil
 		}
@@ -186,15 +197,28 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 			}
 		}
 	}
-	primaryTasks := st.active[deref(primary.Id)]
+	// The PRIMARY's tasks on DRAINING instances leave as an older
+	// deployment's do, replaced within the minimum and maximum.
+	var primaryTasks, leaving []task
+	for _, t := range st.active[deref(primary.Id)] {
+		if st.draining[t.ContainerInstanceARN] {
+			leaving = append(leaving, t)
+		} else {
+			primaryTasks = append(primaryTasks, t)
+		}
+	}
 	var stops []task
 	// retired are the tasks asked to stop in this pass; a task whose
 	// targets are still draining is not, and still counts.
 	retired := map[string]bool{}
 	var stopReason string
 	// Older deployments give way, down to the minimum healthy.
+	giving := [][]task{leaving}
 	for _, d := range sv.View.Deployments[1:] {
-		for _, t := range st.active[deref(d.Id)] {
+		giving = append(giving, st.active[deref(d.Id)])
+	}
+	for _, ts := range giving {
+		for _, t := range ts {
 			if healthy(t, b, now) {
 				if healthyCount-1 < minHealthy {
 					continue

@@ -15,6 +15,7 @@ import (
 
 	"overcast/internal/awstest"
 	"overcast/internal/docker"
+	"overcast/internal/service/servicetest"
 )
 
 // serviceEnv is a task environment whose cleanup also removes the
@@ -242,4 +243,35 @@ func TestServiceErrors(t *testing.T) {
 	if len(out.Services) != 1 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "MISSING" {
 		t.Errorf("DescribeServices idle and missing: %+v", out)
 	}
+}
+
+// Draining a container instance moves the service's task off it: a
+// replacement starts elsewhere before the task there stops.
+func TestServiceLeavesDrainingInstance(t *testing.T) {
+	e := serviceEnv(t, "drain")
+	a := e.registerInstanceIn(t, "drain", "i-0draina", "us-east-1a", 1024)
+	b := e.registerInstanceIn(t, "drain", "i-0drainb", "us-east-1b", 1024)
+	e.registerEC2(t, "drain-web", 32, func(cd *types.ContainerDefinition) {
+		cd.Command = []string{"serve", ":8080"}
+		healthChecked(cd)
+		publish8080(cd)
+	})
+	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("drain"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("drain-web"), DesiredCount: aws.Int32(1)})
+	e.waitStable(t, "drain", "web")
+	first := e.serviceTasks(t, "drain", "web", types.DesiredStatusRunning)[0]
+	from, to := a, b
+	if aws.ToString(first.ContainerInstanceArn) == b {
+		from, to = b, a
+	}
+	awstest.Call(t, e.c.UpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("drain"),
+		ContainerInstances: []string{from}, Status: types.ContainerInstanceStatusDraining})
+	servicetest.WaitForEvery(t, "the service's task to move to "+to, 200*time.Millisecond, 2*time.Minute, func() bool {
+		tasks := e.serviceTasks(t, "drain", "web", types.DesiredStatusRunning)
+		return len(tasks) == 1 && aws.ToString(tasks[0].ContainerInstanceArn) == to && aws.ToString(tasks[0].LastStatus) == "RUNNING"
+	})
+	if got := e.describe(t, "drain", aws.ToString(first.TaskArn)); got.StopCode != types.TaskStopCodeServiceSchedulerInitiated {
+		t.Errorf("the task on the draining instance: stop code %q, want ServiceSchedulerInitiated", got.StopCode)
+	}
+	e.waitStable(t, "drain", "web")
 }
