@@ -141,10 +141,24 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 	if err != nil {
 		return controller.Result{}, err
 	}
+	stillDraining := false
 	for _, t := range st.gone {
-		if _, err := s.drained(ctx, b, t); err != nil {
+		done, err := s.drained(ctx, b, t)
+		if err != nil {
 			return controller.Result{}, err
 		}
+		if t.Draining && done {
+			// Its targets are gone: the task goes on to STOPPING.
+			err = s.changeTask(ctx, sc, t, func(cur *task) bool {
+				was := cur.Draining
+				cur.Draining = false
+				return was
+			})
+			if err != nil {
+				return controller.Result{}, err
+			}
+		}
+		stillDraining = stillDraining || (t.Draining && !done)
 	}
 	primary := &sv.View.Deployments[0]
 	desired := int(deref(sv.View.DesiredCount))
@@ -286,8 +300,25 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 	}
 	for _, ts := range st.active {
 		for _, t := range ts {
+			if retired[t.ARN] || (t.LastStatus != taskRunning && t.LastStatus != taskActivating) {
+				continue
+			}
 			if err := s.registerTargets(ctx, b, t); err != nil {
 				s.addEvent(&sv, "was unable to register targets: %s", err.Error())
+				continue
+			}
+			if t.LastStatus == taskActivating {
+				// Registered: the task is RUNNING.
+				err := s.changeTask(ctx, sc, t, func(cur *task) bool {
+					if cur.Activated || cur.LastStatus != taskActivating {
+						return false
+					}
+					cur.Activated, cur.LastStatus = true, taskRunning
+					return true
+				})
+				if err != nil {
+					return controller.Result{}, err
+				}
 			}
 		}
 	}
@@ -358,7 +389,7 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 		s.addEvent(&sv, "has reached a steady state.")
 	}
 	sv.Steady = steady
-	if sv.Status == serviceDraining && running+pending == 0 {
+	if sv.Status == serviceDraining && running+pending == 0 && !stillDraining {
 		sv.Status, sv.View.Status = serviceInactive, new(serviceInactive)
 	}
 	primary.UpdatedAt = new(now)
@@ -438,7 +469,8 @@ func (s *Service) startServiceTasks(ctx context.Context, sc scope, sv *serviceRe
 		tags = sv.View.Tags
 	}
 	out, err := s.run(ctx, runRequest{cluster: new(sv.Cluster), definition: deref(d.TaskDefinition), group: new(serviceGroup(sv.Name)),
-		startedBy: d.Id, network: network, tags: tags, propagate: &propagate, execCommand: sv.View.EnableExecuteCommand}, l)
+		startedBy: d.Id, network: network, tags: tags, propagate: &propagate, execCommand: sv.View.EnableExecuteCommand,
+		balanced: len(sv.View.LoadBalancers) > 0 && s.loadBalancers != nil}, l)
 	if err != nil {
 		s.addEvent(sv, "was unable to place a task: %s", err.Error())
 		return
@@ -457,25 +489,37 @@ func (s *Service) startServiceTasks(ctx context.Context, sc scope, sv *serviceRe
 	}
 }
 
-// retire stops one of the service's tasks once its targets have drained:
-// it deregisters them first and reports false until they are gone.
+// retire stops one of the service's tasks: one behind load balancers is
+// DEACTIVATING (Draining) while its targets deregister, then stops.
 func (s *Service) retire(ctx context.Context, sc scope, b *balancing, t task, reason string) (bool, error) {
 	done, err := s.drained(ctx, b, t)
-	if err != nil || !done {
+	if err != nil {
 		return false, err
 	}
-	return true, s.stopServiceTask(ctx, sc, t, reason)
+	return true, s.stopServiceTask(ctx, sc, t, reason, !done)
 }
 
-// stopServiceTask asks one of the service's tasks to stop.
-func (s *Service) stopServiceTask(ctx context.Context, sc scope, t task, reason string) error {
+// stopServiceTask asks one of the service's tasks to stop, after its
+// targets have drained when draining.
+func (s *Service) stopServiceTask(ctx context.Context, sc scope, t task, reason string, draining bool) error {
+	return s.changeTask(ctx, sc, t, func(cur *task) bool {
+		if cur.DesiredStatus == taskStopped {
+			return false
+		}
+		cur.DesiredStatus, cur.StopCode, cur.StoppedReason, cur.Draining = taskStopped, "ServiceSchedulerInitiated", reason, draining
+		return true
+	})
+}
+
+// changeTask applies change to a task's record, saves it if change says
+// so, and wakes the task controller.
+func (s *Service) changeTask(ctx context.Context, sc scope, t task, change func(*task) bool) error {
 	key := taskKey(sc, t.Cluster, t.ID)
 	err := s.update(ctx, func(tx store.Tx) error {
 		cur, v, err := s.readTask(tx, key)
-		if err != nil || cur.DesiredStatus == taskStopped {
+		if err != nil || !change(&cur) {
 			return err
 		}
-		cur.DesiredStatus, cur.StopCode, cur.StoppedReason = taskStopped, "ServiceSchedulerInitiated", reason
 		_, err = s.putTask(tx, sc, key, &cur, v)
 		return err
 	})

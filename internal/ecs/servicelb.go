@@ -157,11 +157,9 @@ func (b *balancing) failedELB(t task, grace time.Duration, now time.Time) string
 	return ""
 }
 
-// registerTargets registers a running task's targets that are not registered.
+// registerTargets registers a running task's targets that are not
+// registered.
 func (s *Service) registerTargets(ctx context.Context, b *balancing, t task) error {
-	if t.LastStatus != taskRunning {
-		return nil
-	}
 	for _, lb := range b.lbs {
 		tg := deref(lb.TargetGroupArn)
 		target, ok := targetOf(t, lb)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"overcast/internal/awstest"
+	"overcast/internal/service/servicetest"
 )
 
 // A Fargate service behind an Application Load Balancer: its tasks
@@ -57,6 +59,7 @@ func TestServiceBehindALB(t *testing.T) {
 		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: instanceTG.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidParameterException", Message: "does not have an associated load balancer"})
 
+	statuses := e.taskChanges(t)
 	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("alb"), ServiceName: aws.String("web"), TaskDefinition: aws.String("alb-web:1"),
 		DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: network, LoadBalancers: balanced,
 		HealthCheckGracePeriodSeconds: aws.Int32(30)})
@@ -87,6 +90,7 @@ func TestServiceBehindALB(t *testing.T) {
 	if code, body := get(); code != http.StatusOK || !strings.HasPrefix(body, "hello from") {
 		t.Fatalf("GET through the load balancer: %d %q", code, body)
 	}
+	firstTasks := e.serviceTasks(t, "alb", "web", types.DesiredStatusRunning)
 
 	// Roll to revision 2 while a client keeps asking: no request fails.
 	var ok, failed atomic.Int64
@@ -121,6 +125,19 @@ func TestServiceBehindALB(t *testing.T) {
 	for _, task := range e.serviceTasks(t, "alb", "web", types.DesiredStatusRunning) {
 		if revisionOf(task) != "2" {
 			t.Errorf("running task %s is of revision %s, want 2", aws.ToString(task.TaskArn), revisionOf(task))
+		}
+	}
+	// The replaced tasks went through every state of a task behind a load
+	// balancer.
+	want := []string{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"}
+	for _, task := range firstTasks {
+		arn := aws.ToString(task.TaskArn)
+		servicetest.WaitForEvery(t, "the states of "+arn, 100*time.Millisecond, time.Minute, func() bool {
+			got := statuses(arn)
+			return len(got) > 0 && got[len(got)-1] == "STOPPED"
+		})
+		if got := statuses(arn); !slices.Equal(got, want) {
+			t.Errorf("states of %s: got %v, want %v", arn, got, want)
 		}
 	}
 	awstest.Call(t, e.c.DeleteService, &ecs.DeleteServiceInput{Cluster: aws.String("alb"), Service: aws.String("web"), Force: aws.Bool(true)})

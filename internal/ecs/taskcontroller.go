@@ -161,6 +161,17 @@ func (s *Service) provisionTask(ctx context.Context, sc scope, key string, t tas
 // stopTask stops the task's containers, releases its ENI and marks it
 // STOPPED, going through STOPPING and DEPROVISIONING as ECS does.
 func (s *Service) stopTask(ctx context.Context, sc scope, key string, t task, v int64) (controller.Result, error) {
+	if t.Draining {
+		// The service controller deregisters its targets first; it clears
+		// Draining when they are gone, and wakes the task again.
+		if t.LastStatus != taskDeactivating {
+			t.LastStatus = taskDeactivating
+			if err := s.saveTask(ctx, sc, key, &t, &v); err != nil {
+				return controller.Result{}, err
+			}
+		}
+		return controller.Result{RequeueAfter: 30 * time.Second}, nil
+	}
 	if t.LastStatus != taskStopping && t.LastStatus != taskDeprovisioning {
 		t.LastStatus, t.StoppingAt = taskStopping, new(s.Now().UTC())
 		if err := s.saveTask(ctx, sc, key, &t, &v); err != nil {
@@ -250,6 +261,9 @@ func (s *Service) observed(t *task, o agent.Observed) bool {
 		switch o.LastStatus {
 		case agent.StatusRunning:
 			t.LastStatus = taskRunning
+			if t.Balanced && !t.Activated {
+				t.LastStatus = taskActivating
+			}
 		case agent.StatusPending:
 			t.LastStatus = taskPending
 		}

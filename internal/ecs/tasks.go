@@ -18,7 +18,9 @@ import (
 const (
 	taskProvisioning   = "PROVISIONING"
 	taskPending        = "PENDING"
+	taskActivating     = "ACTIVATING"
 	taskRunning        = "RUNNING"
+	taskDeactivating   = "DEACTIVATING"
 	taskStopping       = "STOPPING"
 	taskDeprovisioning = "DEPROVISIONING"
 	taskStopped        = "STOPPED"
@@ -62,6 +64,13 @@ type task struct {
 	// Launched is set once the agent has started the task: from then on a
 	// task whose containers are gone has stopped, it is not started again.
 	Launched bool `json:"launched,omitempty"`
+	// Balanced marks a service task behind load balancers: it is
+	// ACTIVATING once its containers run, until the service controller
+	// has registered its targets (Activated), and DEACTIVATING when it
+	// stops, while Draining (its targets deregistering) lasts.
+	Balanced  bool `json:"balanced,omitempty"`
+	Activated bool `json:"activated,omitempty"`
+	Draining  bool `json:"draining,omitempty"`
 
 	Containers     api.Containers `json:"containers,omitempty"`
 	HealthStatus   string         `json:"healthStatus,omitempty"`
@@ -221,6 +230,8 @@ type runRequest struct {
 	tags        api.Tags
 	propagate   *string
 	execCommand *bool
+	// balanced: the tasks are a service's behind load balancers.
+	balanced bool
 }
 
 // launch is where RunTask or StartTask puts the tasks: Fargate, placement
@@ -409,7 +420,7 @@ func (s *Service) newTask(sc scope, cluster string, def api.TaskDefinition, r ru
 	t := task{Cluster: cluster, Definition: def, DesiredStatus: taskRunning, LaunchType: l.launchType,
 		CapacityProvider: l.capacityProvider, Overrides: r.overrides, StartedBy: deref(r.startedBy),
 		Tags: fromTags(r.tags), EnableExecuteCommand: deref(r.execCommand), CreatedAt: s.Now().UTC()}
-	t.Group = deref(r.group)
+	t.Group, t.Balanced = deref(r.group), r.balanced
 	if t.Group == "" {
 		t.Group = "family:" + deref(def.Family)
 	}
