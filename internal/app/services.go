@@ -73,6 +73,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ExecutionRoles: taskRoles{stsSvc},
 		LoadBalancers:  ecsTargets{elbSvc},
 	})
+	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
 		iamSvc,
 		stsSvc,
