@@ -72,6 +72,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		Endpoint:       endpoint,
 		ExecutionRoles: taskRoles{stsSvc},
 		LoadBalancers:  ecsTargets{elbSvc},
+		Metrics:        ecsMetrics{cloudwatchSvc},
 	})
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
@@ -277,4 +278,22 @@ func (e ecsTargets) TargetStates(ctx context.Context, tg string) (map[ecs.Target
 		states[ecs.Target(h.Target)] = h.State
 	}
 	return states, err
+}
+
+// ecsMetrics publishes ECS's CPU and memory utilization in CloudWatch.
+type ecsMetrics struct{ cw *cloudwatch.Service }
+
+var _ ecs.Metrics = ecsMetrics{}
+
+func (m ecsMetrics) PutECSMetrics(ctx context.Context, account, region string, points []ecs.MetricPoint) error {
+	data := make([]cloudwatch.Datum, 0, len(points))
+	for _, p := range points {
+		dims := []cloudwatch.Dimension{{Name: "ClusterName", Value: p.ClusterName}}
+		if p.ServiceName != "" {
+			dims = append(dims, cloudwatch.Dimension{Name: "ServiceName", Value: p.ServiceName})
+		}
+		data = append(data, cloudwatch.Datum{MetricName: p.Name, Dimensions: dims, Unit: "Percent",
+			Stats: &cloudwatch.Stats{SampleCount: float64(p.Tasks), Sum: p.Average * float64(p.Tasks), Minimum: p.Minimum, Maximum: p.Maximum}})
+	}
+	return m.cw.Put(ctx, account, region, "AWS/ECS", data)
 }

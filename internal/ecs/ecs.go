@@ -50,6 +50,8 @@ type Service struct {
 	endpoint        TaskEndpoint
 	executionRoles  ExecutionRoles
 	loadBalancers   LoadBalancers
+	metrics         Metrics
+	meter           *usageMeter
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
 	// services is the service controller (servicecontroller.go).
@@ -73,6 +75,9 @@ type Options struct {
 	// Endpoint serves tasks their credentials and metadata; nil: tasks run
 	// without. Start starts it; when it cannot, tasks run without too.
 	Endpoint TaskEndpoint
+	// Metrics receives the services' CPU and memory utilization each
+	// minute; nil: none is published.
+	Metrics Metrics
 	// LoadBalancers registers services' tasks in their target groups; nil:
 	// services with load balancers are refused.
 	LoadBalancers LoadBalancers
@@ -96,7 +101,7 @@ func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{Base: env.Base(), instances: instances,
 		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint, executionRoles: opts.ExecutionRoles,
-		loadBalancers: opts.LoadBalancers}
+		loadBalancers: opts.LoadBalancers, metrics: opts.Metrics}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}
@@ -128,6 +133,10 @@ func New(env *service.Env, opts Options) *Service {
 		Resync:     time.Minute,
 		Workers:    4,
 	})
+	if env.Docker != nil && opts.Metrics != nil {
+		s.meter = &usageMeter{stats: env.Docker, last: map[string]docker.Stats{}}
+		env.Controllers.Every("ecs-metrics", metricsEvery, s.publishMetrics)
+	}
 	s.services = env.Controllers.Add(controller.Config{
 		Name:       "ecs-services",
 		Reconciler: controller.ReconcilerFunc(s.reconcileService),
