@@ -11,13 +11,10 @@ Medians of the rounds. Needs bin/overcast (make build), Go, Docker, boto3.
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import tempfile
 import time
 
-from ecs_tasks import Overcast, build_image
+from ecs_tasks import with_overcast
 
 
 def main():
@@ -25,14 +22,7 @@ def main():
     ap.add_argument("--instances", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
-    work = tempfile.mkdtemp()
-    image = "overcast-bench/place:%d" % os.getpid()
-    build_image(work, image)
-    try:
-        with Overcast(work) as oc:
-            place(oc.client("ecs"), image, args)
-    finally:
-        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+    with_overcast("place", lambda oc, image: place(oc.client("ecs"), image, args))
 
 
 def place(ecs, image, args):

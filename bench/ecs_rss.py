@@ -9,13 +9,10 @@ is the engine's, not overcast's. Needs bin/overcast (make build), Go,
 Docker and boto3.
 """
 import argparse
-import os
 import statistics
-import subprocess
-import tempfile
 import time
 
-from ecs_tasks import Overcast, build_image
+from ecs_tasks import register_fargate, with_overcast
 
 
 def rss_mib(pid):
@@ -40,14 +37,7 @@ def main():
     ap.add_argument("--tasks", type=int, default=100)
     ap.add_argument("--settle", type=float, default=15, help="seconds of idleness before reading RSS")
     args = ap.parse_args()
-    work = tempfile.mkdtemp()
-    image = "overcast-bench/rss:%d" % os.getpid()
-    build_image(work, image)
-    try:
-        with Overcast(work) as oc:
-            measure(oc, image, args)
-    finally:
-        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+    with_overcast("rss", lambda oc, image: measure(oc, image, args))
 
 
 def measure(oc, image, args):
@@ -58,10 +48,7 @@ def measure(oc, image, args):
         ec2 = oc.client("ec2")
         subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
         ecs.create_cluster(clusterName="rss")
-        ecs.register_task_definition(family="rss", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                                     cpu="256", memory="512",
-                                     containerDefinitions=[{"name": "app", "image": image,
-                                                            "portMappings": [{"containerPort": 8080}]}])
+        register_fargate(ecs, "rss", image)
         idle = settled_rss(proc.pid, args.settle)
         t0 = time.monotonic()
         while len(arns) < args.tasks:

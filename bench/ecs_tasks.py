@@ -134,18 +134,32 @@ class Overcast:
         return self.session.client(name, endpoint_url=self.endpoint)
 
 
+def with_overcast(name, run):
+    """Builds the web server's image, runs run(oc, image) against a fresh
+    `overcast up`, and removes the image."""
+    work = tempfile.mkdtemp()
+    image = "overcast-bench/%s:%d" % (name, os.getpid())
+    build_image(work, image)
+    try:
+        with Overcast(work) as oc:
+            run(oc, image)
+    finally:
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def register_fargate(ecs, family, image):
+    """Registers the web server as a Fargate task definition, port 8080."""
+    ecs.register_task_definition(family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                                 cpu="256", memory="512",
+                                 containerDefinitions=[{"name": "app", "image": image,
+                                                        "portMappings": [{"containerPort": 8080}]}])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
-    work = tempfile.mkdtemp()
-    image = "overcast-bench/app:%d" % os.getpid()
-    build_image(work, image)
-    try:
-        with Overcast(work) as oc:
-            run_rounds(oc, image, args.rounds)
-    finally:
-        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+    with_overcast("app", lambda oc, image: run_rounds(oc, image, args.rounds))
 
 
 def run_rounds(oc, image, rounds):
@@ -153,10 +167,7 @@ def run_rounds(oc, image, rounds):
     ec2 = oc.client("ec2")
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     ecs.create_cluster(clusterName="bench")
-    ecs.register_task_definition(family="bench", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                                 cpu="256", memory="512",
-                                 containerDefinitions=[{"name": "app", "image": image,
-                                                        "portMappings": [{"containerPort": 8080}]}])
+    register_fargate(ecs, "bench", image)
     ecs.register_task_definition(family="bench-ec2", networkMode="bridge", requiresCompatibilities=["EC2"],
                                  containerDefinitions=[{"name": "app", "image": image, "memory": 128,
                                                         "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -41,12 +40,7 @@ func TestELBMetricsReachCloudWatch(t *testing.T) {
 		Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(int32(backendPort)), VpcId: lb.VpcId}).TargetGroups[0]
 	awstest.Call(t, lbc.RegisterTargets, &elb.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn,
 		Targets: []elbtypes.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(backendPort))}}})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := awstest.FreePort(t)
 	awstest.Call(t, lbc.CreateListener, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(int32(port)), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroupArn}}})
 

@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,4 +83,16 @@ func HTTPStatus(err error) int {
 		return re.HTTPStatusCode()
 	}
 	return 0
+}
+
+// FreePort is a loopback port nothing listens on now, for a listener a
+// test asks overcast to open (a load balancer's, say).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -49,15 +49,7 @@ func start(t *testing.T) *fixture {
 
 // freePort is a loopback port nothing listens on now: listeners of the
 // tests' load balancers are served there.
-func freePort(t *testing.T) int32 {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return int32(ln.Addr().(*net.TCPAddr).Port)
-}
+func freePort(t *testing.T) int32 { return int32(awstest.FreePort(t)) }
 
 func (f *fixture) loadBalancer(t *testing.T, name string) types.LoadBalancer {
 	t.Helper()
