@@ -282,7 +282,7 @@ type activity struct {
 }
 
 type notScaledReason struct {
-	Code                string `json:"code"`
+	Code              string `json:"code"`
 	Min, Max, Current int32
 }
 

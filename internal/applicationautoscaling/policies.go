@@ -176,7 +176,9 @@ func checkSteps(c *api.StepScalingPolicyConfiguration) error {
 		return api.NewValidationException("AdjustmentType is required for a StepScaling policy.")
 	}
 	steps := slices.Clone(c.StepAdjustments)
-	slices.SortFunc(steps, func(a, b api.StepAdjustment) int { return compareBound(a.MetricIntervalLowerBound, b.MetricIntervalLowerBound) })
+	slices.SortFunc(steps, func(a, b api.StepAdjustment) int {
+		return compareBound(a.MetricIntervalLowerBound, b.MetricIntervalLowerBound)
+	})
 	for i, st := range steps {
 		if st.MetricIntervalLowerBound == nil && st.MetricIntervalUpperBound == nil {
 			return api.NewValidationException("A step adjustment cannot have both a null lower bound and a null upper bound.")
