@@ -319,15 +319,10 @@ func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, cur
 // DescribeScalingActivities lists the namespace's activities, newest
 // first; the ones that did not scale only when asked for.
 func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.DescribeScalingActivitiesRequest) (*api.DescribeScalingActivitiesResponse, error) {
-	sc := overcast.ScopeOf(ctx)
-	var activities []activity
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		activities, err = store.FilterJSON(tx, activitiesTable, store.ScanOptions{Prefix: sc.Key(deref(in.ServiceNamespace) + "|"), Reverse: true}, func(a activity) bool {
-			return (in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension) &&
-				(in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
-				(len(a.NotScaled) == 0 || deref(in.IncludeNotScaledActivities))
-		})
-		return err
+	activities, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, func(a activity) bool {
+		return (in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension) &&
+			(in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
+			(len(a.NotScaled) == 0 || deref(in.IncludeNotScaledActivities))
 	})
 	if err != nil {
 		return nil, err

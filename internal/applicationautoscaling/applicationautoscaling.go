@@ -14,6 +14,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
 	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // Service is the Application Auto Scaling API and the runner of its
@@ -138,6 +139,19 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// inNamespace reads the records of table in the caller's scope and the
+// namespace that keep accepts, in key order or, when newestFirst, the
+// reverse.
+func inNamespace[T any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool, keep func(T) bool) ([]T, error) {
+	opt := store.ScanOptions{Prefix: overcast.ScopeOf(ctx).Key(deref(namespace) + "|"), Reverse: newestFirst}
+	var out []T
+	err := st.View(ctx, func(tx store.Tx) (err error) {
+		out, err = store.FilterJSON(tx, table, opt, keep)
+		return err
+	})
+	return out, err
 }
 
 // timeKey orders records by time in a key.

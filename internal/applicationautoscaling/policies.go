@@ -216,15 +216,10 @@ func compareBound(a, b *float64) int {
 // DescribeScalingPolicies lists the namespace's policies, filtered by
 // names, resource and dimension.
 func (s *Service) DescribeScalingPolicies(ctx context.Context, in *api.DescribeScalingPoliciesRequest) (*api.DescribeScalingPoliciesResponse, error) {
-	sc := overcast.ScopeOf(ctx)
-	var policies []policy
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		policies, err = store.FilterJSON(tx, policiesTable, store.ScanOptions{Prefix: sc.Key(deref(in.ServiceNamespace) + "|")}, func(p policy) bool {
-			return (in.ScalableDimension == nil || p.Dimension == *in.ScalableDimension) &&
-				(in.ResourceId == nil || p.ResourceID == *in.ResourceId) &&
-				(len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name))
-		})
-		return err
+	policies, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, func(p policy) bool {
+		return (in.ScalableDimension == nil || p.Dimension == *in.ScalableDimension) &&
+			(in.ResourceId == nil || p.ResourceID == *in.ResourceId) &&
+			(len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name))
 	})
 	if err != nil {
 		return nil, err

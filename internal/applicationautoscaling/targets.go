@@ -144,14 +144,9 @@ func (s *Service) clampDesiredCount(ctx context.Context, id targetID) error {
 // DescribeScalableTargets lists the namespace's targets, filtered by
 // resource IDs and dimension.
 func (s *Service) DescribeScalableTargets(ctx context.Context, in *api.DescribeScalableTargetsRequest) (*api.DescribeScalableTargetsResponse, error) {
-	sc := overcast.ScopeOf(ctx)
-	var targets []target
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		targets, err = store.FilterJSON(tx, targetsTable, store.ScanOptions{Prefix: sc.Key(deref(in.ServiceNamespace) + "|")}, func(t target) bool {
-			return (in.ScalableDimension == nil || t.Dimension == *in.ScalableDimension) &&
-				(len(in.ResourceIds) == 0 || slices.Contains(in.ResourceIds, t.ResourceID))
-		})
-		return err
+	targets, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, func(t target) bool {
+		return (in.ScalableDimension == nil || t.Dimension == *in.ScalableDimension) &&
+			(len(in.ResourceIds) == 0 || slices.Contains(in.ResourceIds, t.ResourceID))
 	})
 	if err != nil {
 		return nil, err
