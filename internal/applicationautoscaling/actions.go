@@ -286,6 +286,20 @@ type notScaledReason struct {
 	Min, Max, Current int32
 }
 
+func (a activity) toAPI() api.ScalingActivity {
+	out := api.ScalingActivity{ActivityId: new(a.ID), ServiceNamespace: new(a.Namespace), ResourceId: new(a.ResourceID),
+		ScalableDimension: new(a.Dimension), Description: new(a.Description), Cause: new(a.Cause),
+		StartTime: new(a.Start), EndTime: new(a.End), StatusCode: new(a.StatusCode)}
+	if a.StatusMessage != "" {
+		out.StatusMessage = new(a.StatusMessage)
+	}
+	for _, r := range a.NotScaled {
+		out.NotScaledReasons = append(out.NotScaledReasons, api.NotScaledReason{Code: new(r.Code),
+			MinCapacity: new(r.Min), MaxCapacity: new(r.Max), CurrentCapacity: new(r.Current)})
+	}
+	return out
+}
+
 // record saves the activity of an alarm action and, for a scaling, the
 // cooldown state of its target.
 func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, current int32, d decision) error {
@@ -319,27 +333,13 @@ func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, cur
 // DescribeScalingActivities lists the namespace's activities, newest
 // first; the ones that did not scale only when asked for.
 func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.DescribeScalingActivitiesRequest) (*api.DescribeScalingActivitiesResponse, error) {
-	activities, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, func(a activity) bool {
+	views, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, func(a activity) bool {
 		return (in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension) &&
 			(in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
 			(len(a.NotScaled) == 0 || deref(in.IncludeNotScaledActivities))
-	})
+	}, activity.toAPI)
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeScalingActivitiesResponse{ScalingActivities: api.ScalingActivities{}}
-	for _, a := range activities {
-		act := api.ScalingActivity{ActivityId: new(a.ID), ServiceNamespace: new(a.Namespace), ResourceId: new(a.ResourceID),
-			ScalableDimension: new(a.Dimension), Description: new(a.Description), Cause: new(a.Cause),
-			StartTime: new(a.Start), EndTime: new(a.End), StatusCode: new(a.StatusCode)}
-		if a.StatusMessage != "" {
-			act.StatusMessage = new(a.StatusMessage)
-		}
-		for _, r := range a.NotScaled {
-			act.NotScaledReasons = append(act.NotScaledReasons, api.NotScaledReason{Code: new(r.Code),
-				MinCapacity: new(r.Min), MaxCapacity: new(r.Max), CurrentCapacity: new(r.Current)})
-		}
-		out.ScalingActivities = append(out.ScalingActivities, act)
-	}
-	return out, nil
+	return &api.DescribeScalingActivitiesResponse{ScalingActivities: views}, nil
 }

@@ -141,15 +141,20 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// inNamespace reads the records of table in the caller's scope and the
-// namespace that keep accepts, in key order or, when newestFirst, the
-// reverse.
-func inNamespace[T any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool, keep func(T) bool) ([]T, error) {
+// inNamespace is what a Describe operation answers: the records of table
+// in the caller's scope and the namespace that keep accepts, in key order
+// or, when newestFirst, the reverse, as view shows them.
+func inNamespace[T, V any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool,
+	keep func(T) bool, view func(T) V) ([]V, error) {
 	opt := store.ScanOptions{Prefix: overcast.ScopeOf(ctx).Key(deref(namespace) + "|"), Reverse: newestFirst}
-	var out []T
-	err := st.View(ctx, func(tx store.Tx) (err error) {
-		out, err = store.FilterJSON(tx, table, opt, keep)
-		return err
+	out := []V{}
+	err := st.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, table, opt, func(_ string, v T, _ int64) error {
+			if keep(v) {
+				out = append(out, view(v))
+			}
+			return nil
+		})
 	})
 	return out, err
 }

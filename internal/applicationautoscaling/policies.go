@@ -39,7 +39,7 @@ func (p *policy) alarmNames() []string {
 	return names
 }
 
-func (p *policy) toAPI() api.ScalingPolicy {
+func (p policy) toAPI() api.ScalingPolicy {
 	out := api.ScalingPolicy{PolicyARN: new(p.ARN), PolicyName: new(p.Name), ServiceNamespace: new(p.Namespace),
 		ResourceId: new(p.ResourceID), ScalableDimension: new(p.Dimension), PolicyType: new(p.Type),
 		StepScalingPolicyConfiguration: p.Step, TargetTrackingScalingPolicyConfiguration: p.TargetTracking,
@@ -216,19 +216,15 @@ func compareBound(a, b *float64) int {
 // DescribeScalingPolicies lists the namespace's policies, filtered by
 // names, resource and dimension.
 func (s *Service) DescribeScalingPolicies(ctx context.Context, in *api.DescribeScalingPoliciesRequest) (*api.DescribeScalingPoliciesResponse, error) {
-	policies, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, func(p policy) bool {
+	views, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, func(p policy) bool {
 		return (in.ScalableDimension == nil || p.Dimension == *in.ScalableDimension) &&
 			(in.ResourceId == nil || p.ResourceID == *in.ResourceId) &&
 			(len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name))
-	})
+	}, policy.toAPI)
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeScalingPoliciesResponse{ScalingPolicies: api.ScalingPolicies{}}
-	for _, p := range policies {
-		out.ScalingPolicies = append(out.ScalingPolicies, p.toAPI())
-	}
-	return out, nil
+	return &api.DescribeScalingPoliciesResponse{ScalingPolicies: views}, nil
 }
 
 // DeleteScalingPolicy deletes a policy and its alarms.

@@ -36,7 +36,7 @@ type suspended struct {
 	Scheduled bool `json:"scheduled,omitempty"`
 }
 
-func (t *target) toAPI() api.ScalableTarget {
+func (t target) toAPI() api.ScalableTarget {
 	return api.ScalableTarget{ServiceNamespace: new(t.Namespace), ResourceId: new(t.ResourceID), ScalableDimension: new(t.Dimension),
 		MinCapacity: new(t.Min), MaxCapacity: new(t.Max), RoleARN: new(t.RoleARN), CreationTime: new(t.Created),
 		ScalableTargetARN: new(t.ARN),
@@ -144,18 +144,14 @@ func (s *Service) clampDesiredCount(ctx context.Context, id targetID) error {
 // DescribeScalableTargets lists the namespace's targets, filtered by
 // resource IDs and dimension.
 func (s *Service) DescribeScalableTargets(ctx context.Context, in *api.DescribeScalableTargetsRequest) (*api.DescribeScalableTargetsResponse, error) {
-	targets, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, func(t target) bool {
+	views, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, func(t target) bool {
 		return (in.ScalableDimension == nil || t.Dimension == *in.ScalableDimension) &&
 			(len(in.ResourceIds) == 0 || slices.Contains(in.ResourceIds, t.ResourceID))
-	})
+	}, target.toAPI)
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeScalableTargetsResponse{ScalableTargets: api.ScalableTargets{}}
-	for _, t := range targets {
-		out.ScalableTargets = append(out.ScalableTargets, t.toAPI())
-	}
-	return out, nil
+	return &api.DescribeScalableTargetsResponse{ScalableTargets: views}, nil
 }
 
 // DeregisterScalableTarget deletes the target with its policies and their
