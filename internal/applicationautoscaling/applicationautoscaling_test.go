@@ -30,9 +30,9 @@ type clients struct {
 
 // start runs overcast with an ECS service "web" in cluster "prod" that
 // runs no task.
-func start(t *testing.T) clients {
+func start(t *testing.T, opts ...awstest.Option) clients {
 	t.Helper()
-	srv := awstest.Start(t)
+	srv := awstest.Start(t, opts...)
 	c := clients{aas.NewFromConfig(srv.Config()), cloudwatch.NewFromConfig(srv.Config()), ecs.NewFromConfig(srv.Config())}
 	awstest.Call(t, c.ecs.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})
 	awstest.Call(t, c.ecs.RegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
