@@ -47,8 +47,17 @@ func (s scalingAlarms) PutAlarm(ctx context.Context, a applicationautoscaling.Al
 	return s.cw.PutMetricAlarm(ctx, in)
 }
 
+// DeleteAlarms deletes the alarms that still exist: one a user deleted
+// does not keep its policy from being deleted.
 func (s scalingAlarms) DeleteAlarms(ctx context.Context, names []string) error {
-	return s.cw.DeleteAlarms(ctx, &cwapi.DeleteAlarmsInput{AlarmNames: names})
+	for _, name := range names {
+		err := s.cw.DeleteAlarms(ctx, &cwapi.DeleteAlarmsInput{AlarmNames: []string{name}})
+		var gone *cwapi.ResourceNotFound
+		if err != nil && !errors.As(err, &gone) {
+			return err
+		}
+	}
+	return nil
 }
 
 // scalingServices lets Application Auto Scaling read and set ECS

@@ -193,7 +193,9 @@ func TestTargetTrackingPolicyAlarms(t *testing.T) {
 		t.Errorf("got policies %+v, want cpu50 with its configuration and alarms", policies.ScalingPolicies)
 	}
 
-	// Deregistering the target deletes the policy and its alarms.
+	// Deregistering the target deletes the policy and its alarms, even
+	// when a user deleted one of them.
+	awstest.Call(t, c.cw.DeleteAlarms, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{aws.ToString(put.Alarms[0].AlarmName)}})
 	awstest.Call(t, c.aas.DeregisterScalableTarget, &aas.DeregisterScalableTargetInput{ServiceNamespace: types.ServiceNamespaceEcs,
 		ResourceId: aws.String(resourceID), ScalableDimension: dimension})
 	left := awstest.Call(t, c.cw.DescribeAlarms, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String("TargetTracking-")})
