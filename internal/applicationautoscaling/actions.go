@@ -56,7 +56,13 @@ func trackingAlarms(p *policy) []Alarm {
 	}
 	base := Alarm{Description: "DO NOT EDIT OR DELETE. For TargetTrackingScaling policy " + p.ARN + ".",
 		Period: alarmPeriod, Actions: []string{p.ARN}}
-	if spec := tt.PredefinedMetricSpecification; spec != nil {
+	if spec := tt.PredefinedMetricSpecification; spec != nil && *spec.PredefinedMetricType == api.MetricTypeALBRequestCountPerTarget {
+		// The label is "app/<lb>/<id>/targetgroup/<tg>/<id>": the metric is
+		// the target group's.
+		label := *spec.ResourceLabel
+		base.Namespace, base.MetricName, base.Statistic = "AWS/ApplicationELB", "RequestCountPerTarget", "Sum"
+		base.Dimensions = []Dimension{{"TargetGroup", label[strings.Index(label, "targetgroup/"):]}}
+	} else if spec != nil {
 		cluster, service, _ := p.ecsService()
 		base.Namespace, base.MetricName, base.Statistic = "AWS/ECS", predefinedMetrics[*spec.PredefinedMetricType], "Average"
 		base.Dimensions = []Dimension{{"ClusterName", cluster}, {"ServiceName", service}}

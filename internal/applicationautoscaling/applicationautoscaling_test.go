@@ -130,6 +130,12 @@ func TestErrors(t *testing.T) {
 			return err
 		},
 			Want: validation("TargetTrackingScalingPolicyConfiguration is required for a policy of type TargetTrackingScaling")},
+		{Name: "ALBRequestCountPerTarget without its label", Call: awstest.Fails(c.aas.PutScalingPolicy, &aas.PutScalingPolicyInput{
+			PolicyName: aws.String("requests"), ServiceNamespace: types.ServiceNamespaceEcs, ResourceId: aws.String(resourceID),
+			ScalableDimension: dimension, PolicyType: types.PolicyTypeTargetTrackingScaling,
+			TargetTrackingScalingPolicyConfiguration: &types.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(100),
+				PredefinedMetricSpecification: &types.PredefinedMetricSpecification{PredefinedMetricType: types.MetricTypeALBRequestCountPerTarget}}}),
+			Want: validation("ResourceLabel must be specified for ALBRequestCountPerTarget, as app/<load-balancer-name>/<load-balancer-id>/targetgroup/<target-group-name>/<target-group-id>.")},
 		{Name: "step scaling with a gap", Call: awstest.Fails(c.aas.PutScalingPolicy, &aas.PutScalingPolicyInput{
 			PolicyName: aws.String("steps"), ServiceNamespace: types.ServiceNamespaceEcs, ResourceId: aws.String(resourceID),
 			ScalableDimension: dimension, PolicyType: types.PolicyTypeStepScaling,
@@ -244,4 +250,25 @@ func dimensionStrings(dims []cwtypes.Dimension) []string {
 		out = append(out, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
 	}
 	return out
+}
+
+func TestRequestCountPerTargetAlarm(t *testing.T) {
+	c := start(t)
+	awstest.Call(t, c.aas.RegisterScalableTarget, register(1, 4))
+	put := awstest.Call(t, c.aas.PutScalingPolicy, &aas.PutScalingPolicyInput{PolicyName: aws.String("requests"), ServiceNamespace: types.ServiceNamespaceEcs,
+		ResourceId: aws.String(resourceID), ScalableDimension: dimension, PolicyType: types.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &types.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(100),
+			PredefinedMetricSpecification: &types.PredefinedMetricSpecification{PredefinedMetricType: types.MetricTypeALBRequestCountPerTarget,
+				ResourceLabel: aws.String("app/web/50dc6c495c0c9188/targetgroup/web/73e2d6bc24d8a067")}}})
+	out := awstest.Call(t, c.cw.DescribeAlarms, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{aws.ToString(put.Alarms[0].AlarmName)}})
+	if len(out.MetricAlarms) != 1 {
+		t.Fatalf("got %d alarms, want the high one", len(out.MetricAlarms))
+	}
+	a := out.MetricAlarms[0]
+	got := []string{aws.ToString(a.Namespace), aws.ToString(a.MetricName), string(a.Statistic)}
+	got = append(got, dimensionStrings(a.Dimensions)...)
+	want := []string{"AWS/ApplicationELB", "RequestCountPerTarget", "Sum", "TargetGroup=targetgroup/web/73e2d6bc24d8a067"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alarm metric (-want +got):\n%s", diff)
+	}
 }

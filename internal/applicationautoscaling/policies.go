@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"time"
 
@@ -147,7 +148,11 @@ func checkTracking(tt *api.TargetTrackingScalingPolicyConfiguration) error {
 	if (predefined == nil) == (custom == nil) {
 		return api.NewValidationException("Exactly one of PredefinedMetricSpecification or CustomizedMetricSpecification must be specified.")
 	}
-	if predefined != nil {
+	if predefined != nil && *predefined.PredefinedMetricType == api.MetricTypeALBRequestCountPerTarget {
+		if !resourceLabel.MatchString(deref(predefined.ResourceLabel)) {
+			return api.NewValidationException("ResourceLabel must be specified for ALBRequestCountPerTarget, as app/<load-balancer-name>/<load-balancer-id>/targetgroup/<target-group-name>/<target-group-id>.")
+		}
+	} else if predefined != nil {
 		if _, ok := predefinedMetrics[*predefined.PredefinedMetricType]; !ok {
 			return api.NewValidationException("Unsupported predefined metric type %s for service namespace ecs.", *predefined.PredefinedMetricType)
 		}
@@ -165,6 +170,10 @@ func checkTracking(tt *api.TargetTrackingScalingPolicyConfiguration) error {
 	}
 	return nil
 }
+
+// resourceLabel is the ResourceLabel of ALBRequestCountPerTarget: the load
+// balancer and the target group, each as its ARN ends.
+var resourceLabel = regexp.MustCompile(`^app/[^/]+/[^/]+/targetgroup/[^/]+/[^/]+$`)
 
 // checkSteps is AWS's check of step adjustments: bounds are offsets from
 // the alarm threshold, at most one step open on each side, none overlap.
