@@ -339,7 +339,7 @@ func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, cur
 // DescribeScalingActivities lists the namespace's activities, newest
 // first; the ones that did not scale only when asked for.
 func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.DescribeScalingActivitiesRequest) (*api.DescribeScalingActivitiesResponse, error) {
-	views, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, func(a activity) bool {
+	views, next, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, page{deref(in.MaxResults), 50, in.NextToken}, func(a activity) bool {
 		return (in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension) &&
 			(in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
 			(len(a.NotScaled) == 0 || deref(in.IncludeNotScaledActivities))
@@ -347,5 +347,5 @@ func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.Describ
 	if err != nil {
 		return nil, err
 	}
-	return &api.DescribeScalingActivitiesResponse{ScalingActivities: views}, nil
+	return &api.DescribeScalingActivitiesResponse{ScalingActivities: views, NextToken: next}, nil
 }

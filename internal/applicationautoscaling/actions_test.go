@@ -2,6 +2,7 @@ package applicationautoscaling
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -136,6 +137,30 @@ func TestTargetTrackingScalesOutAndIn(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, s.activities(t)); diff != "" {
 		t.Errorf("activities, newest first (-want +got):\n%s", diff)
+	}
+
+	// Pages of 3 hold the same activities.
+	var paged []string
+	var token *string
+	for pages := 0; ; pages++ {
+		out, err := s.svc.DescribeScalingActivities(context.Background(), &api.DescribeScalingActivitiesRequest{ServiceNamespace: new(namespaceECS),
+			IncludeNotScaledActivities: new(true), MaxResults: new(int32(3)), NextToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range out.ScalingActivities {
+			paged = append(paged, *a.Description)
+		}
+		if token = out.NextToken; token == nil || pages > len(want) {
+			break
+		}
+	}
+	if len(paged) != len(want) {
+		t.Errorf("got %d activities in pages of 3, want %d", len(paged), len(want))
+	}
+	if _, err := s.svc.DescribeScalingActivities(context.Background(), &api.DescribeScalingActivitiesRequest{ServiceNamespace: new(namespaceECS),
+		NextToken: new("junk")}); !errors.As(err, new(*api.InvalidNextTokenException)) {
+		t.Errorf("a junk token: got %v, want InvalidNextTokenException", err)
 	}
 
 	out, err := s.svc.DescribeScalingActivities(context.Background(), &api.DescribeScalingActivitiesRequest{ServiceNamespace: new(namespaceECS)})

@@ -7,6 +7,7 @@ package applicationautoscaling
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -141,22 +142,53 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// inNamespace is what a Describe operation answers: the records of table
-// in the caller's scope and the namespace that keep accepts, in key order
-// or, when newestFirst, the reverse, as view shows them.
-func inNamespace[T, V any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool,
-	keep func(T) bool, view func(T) V) ([]V, error) {
-	opt := store.ScanOptions{Prefix: overcast.ScopeOf(ctx).Key(deref(namespace) + "|"), Reverse: newestFirst}
+// page is a Describe operation's page request: at most max records after
+// the token, the key the previous page ended at.
+type page struct {
+	max, limit int32
+	token      *string
+}
+
+// errPageFull ends a scan once a page has one record more than it shows.
+var errPageFull = errors.New("page full")
+
+// inNamespace is what a Describe operation answers: a page of the records
+// of table in the caller's scope and the namespace that keep accepts, in
+// key order or, when newestFirst, the reverse, as view shows them, and
+// the token of the next page if there is one.
+func inNamespace[T, V any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool, pg page,
+	keep func(T) bool, view func(T) V) ([]V, *string, error) {
+	prefix := overcast.ScopeOf(ctx).Key(deref(namespace) + "|")
+	opt := store.ScanOptions{Prefix: prefix, Reverse: newestFirst}
+	if pg.token != nil {
+		if !strings.HasPrefix(*pg.token, deref(namespace)+"|") {
+			return nil, nil, api.NewInvalidNextTokenException("Invalid token")
+		}
+		opt.After = overcast.ScopeOf(ctx).Key(*pg.token)
+	}
+	size := int(pg.limit)
+	if pg.max > 0 && pg.max < pg.limit {
+		size = int(pg.max)
+	}
 	out := []V{}
+	var next *string
 	err := st.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, table, opt, func(_ string, v T, _ int64) error {
-			if keep(v) {
-				out = append(out, view(v))
+		return store.ScanJSON(tx, table, opt, func(key string, v T, _ int64) error {
+			if !keep(v) {
+				return nil
 			}
+			if len(out) == size {
+				return errPageFull
+			}
+			out = append(out, view(v))
+			next = new(strings.TrimPrefix(key, overcast.ScopeOf(ctx).Prefix()))
 			return nil
 		})
 	})
-	return out, err
+	if errors.Is(err, errPageFull) {
+		return out, next, nil
+	}
+	return out, nil, err
 }
 
 // timeKey orders records by time in a key.

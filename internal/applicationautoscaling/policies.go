@@ -225,7 +225,7 @@ func compareBound(a, b *float64) int {
 // DescribeScalingPolicies lists the namespace's policies, filtered by
 // names, resource and dimension.
 func (s *Service) DescribeScalingPolicies(ctx context.Context, in *api.DescribeScalingPoliciesRequest) (*api.DescribeScalingPoliciesResponse, error) {
-	views, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, func(p policy) bool {
+	views, next, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, page{deref(in.MaxResults), 10, in.NextToken}, func(p policy) bool {
 		return (in.ScalableDimension == nil || p.Dimension == *in.ScalableDimension) &&
 			(in.ResourceId == nil || p.ResourceID == *in.ResourceId) &&
 			(len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name))
@@ -233,7 +233,7 @@ func (s *Service) DescribeScalingPolicies(ctx context.Context, in *api.DescribeS
 	if err != nil {
 		return nil, err
 	}
-	return &api.DescribeScalingPoliciesResponse{ScalingPolicies: views}, nil
+	return &api.DescribeScalingPoliciesResponse{ScalingPolicies: views, NextToken: next}, nil
 }
 
 // DeleteScalingPolicy deletes a policy and its alarms.

@@ -144,14 +144,14 @@ func (s *Service) clampDesiredCount(ctx context.Context, id targetID) error {
 // DescribeScalableTargets lists the namespace's targets, filtered by
 // resource IDs and dimension.
 func (s *Service) DescribeScalableTargets(ctx context.Context, in *api.DescribeScalableTargetsRequest) (*api.DescribeScalableTargetsResponse, error) {
-	views, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, func(t target) bool {
+	views, next, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, page{deref(in.MaxResults), 50, in.NextToken}, func(t target) bool {
 		return (in.ScalableDimension == nil || t.Dimension == *in.ScalableDimension) &&
 			(len(in.ResourceIds) == 0 || slices.Contains(in.ResourceIds, t.ResourceID))
 	}, target.toAPI)
 	if err != nil {
 		return nil, err
 	}
-	return &api.DescribeScalableTargetsResponse{ScalableTargets: views}, nil
+	return &api.DescribeScalableTargetsResponse{ScalableTargets: views, NextToken: next}, nil
 }
 
 // DeregisterScalableTarget deletes the target with its policies and their
