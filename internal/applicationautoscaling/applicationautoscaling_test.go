@@ -80,8 +80,18 @@ func TestScalableTargets(t *testing.T) {
 		t.Errorf("got %d targets for another resource, want 0", len(other.ScalableTargets))
 	}
 
+	arn := reg.ScalableTargetARN
+	awstest.Call(t, c.aas.TagResource, &aas.TagResourceInput{ResourceARN: arn, Tags: map[string]string{"team": "web", "env": "prod"}})
+	awstest.Call(t, c.aas.UntagResource, &aas.UntagResourceInput{ResourceARN: arn, TagKeys: []string{"env"}})
+	tags := awstest.Call(t, c.aas.ListTagsForResource, &aas.ListTagsForResourceInput{ResourceARN: arn})
+	if diff := cmp.Diff(map[string]string{"team": "web"}, tags.Tags); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+
 	awstest.Call(t, c.aas.DeregisterScalableTarget, &aas.DeregisterScalableTargetInput{ServiceNamespace: types.ServiceNamespaceEcs,
 		ResourceId: aws.String(resourceID), ScalableDimension: dimension})
+	_, err := c.aas.ListTagsForResource(context.Background(), &aas.ListTagsForResourceInput{ResourceARN: arn})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "ResourceNotFoundException", Status: 400, Message: "No scalable target found for ARN " + *arn})
 	got = awstest.Call(t, c.aas.DescribeScalableTargets, &aas.DescribeScalableTargetsInput{ServiceNamespace: types.ServiceNamespaceEcs})
 	if len(got.ScalableTargets) != 0 {
 		t.Errorf("got %d targets after deregistering, want 0", len(got.ScalableTargets))

@@ -3,6 +3,7 @@ package applicationautoscaling
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -15,12 +16,13 @@ import (
 // policies share.
 type target struct {
 	targetID
-	ARN       string    `json:"arn"`
-	RoleARN   string    `json:"roleArn"`
-	Min       int32     `json:"min"`
-	Max       int32     `json:"max"`
-	Suspended suspended `json:"suspended"`
-	Created   time.Time `json:"created"`
+	ARN       string            `json:"arn"`
+	RoleARN   string            `json:"roleArn"`
+	Min       int32             `json:"min"`
+	Max       int32             `json:"max"`
+	Suspended suspended         `json:"suspended"`
+	Created   time.Time         `json:"created"`
+	Tags      map[string]string `json:"tags,omitempty"`
 	// ScaledOut is when the last scale-out happened and ScaledOutFrom the
 	// capacity it started from: during the scale-out cooldown the metric
 	// still reflects that capacity, so only a larger scale-out proceeds.
@@ -82,7 +84,7 @@ func (s *Service) RegisterScalableTarget(ctx context.Context, in *api.RegisterSc
 			}
 			t = target{targetID: id, ARN: sc.ARN("application-autoscaling", "scalable-target/"+s.IDs.String("0123456789abcdef", 36)),
 				RoleARN: "arn:aws:iam::" + sc.Account + ":role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
-				Created: s.Now()}
+				Created: s.Now(), Tags: maps.Clone(in.Tags)} // later registrations leave tags to TagResource
 		case err != nil:
 			return err
 		}
