@@ -233,3 +233,22 @@ func TestPercentChangeInCapacity(t *testing.T) {
 		}
 	}
 }
+
+func TestSuspendedScaleOut(t *testing.T) {
+	s := startScaling(t, 1, 6, &api.PutScalingPolicyRequest{PolicyType: new(api.PolicyTypeTargetTrackingScaling),
+		TargetTrackingScalingPolicyConfiguration: &api.TargetTrackingScalingPolicyConfiguration{TargetValue: new(50.0),
+			PredefinedMetricSpecification: &api.PredefinedMetricSpecification{PredefinedMetricType: new(api.MetricTypeECSServiceAverageCPUUtilization)}}})
+	if _, err := s.svc.RegisterScalableTarget(context.Background(), &api.RegisterScalableTargetRequest{ServiceNamespace: new(namespaceECS),
+		ResourceId: new("service/prod/web"), ScalableDimension: new(dimensionDesired),
+		SuspendedState: &api.SuspendedState{DynamicScalingOutSuspended: new(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	s.fire(t, *s.policy.Alarms[0].AlarmName, 100, 50)
+	if s.ecs.desired != 2 {
+		t.Errorf("got desired count %d with scale-out suspended, want 2", s.ecs.desired)
+	}
+	s.fire(t, *s.policy.Alarms[1].AlarmName, 10, 50)
+	if s.ecs.desired != 1 {
+		t.Errorf("got desired count %d after a scale-in, want 1: only scale-out is suspended", s.ecs.desired)
+	}
+}
