@@ -12,6 +12,7 @@ import (
 	"overcast"
 	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
+	"overcast/internal/applicationautoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
@@ -50,7 +51,8 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
 	ssmSvc := ssm.New(env.Named("ssm"))
 	acmSvc := acm.New(env.Named("acm"))
-	cloudwatchSvc := cloudwatch.New(env.Named("cloudwatch"), nil)
+	actions := &alarmActions{}
+	cloudwatchSvc := cloudwatch.New(env.Named("cloudwatch"), actions)
 	var endpoint ecs.TaskEndpoint
 	if withTaskEndpoint {
 		te, err := taskEndpoint(env, stsSvc, gateway)
@@ -74,6 +76,8 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		LoadBalancers:  ecsTargets{elbSvc},
 		Metrics:        ecsMetrics{cloudwatchSvc},
 	})
+	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
+	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
 		iamSvc,
@@ -89,6 +93,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ecsSvc,
 		efsSvc,
 		elbSvc,
+		scalingSvc,
 	}, keys, nil
 }
 
