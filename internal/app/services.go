@@ -12,6 +12,7 @@ import (
 	"overcast"
 	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
+	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
@@ -74,6 +75,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		LoadBalancers:  ecsTargets{elbSvc},
 		Metrics:        ecsMetrics{cloudwatchSvc},
 	})
+	autoscalingSvc := autoscaling.New(env.Named("autoscaling"), autoscalingEC2{ec2Svc})
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
 		iamSvc,
@@ -89,6 +91,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ecsSvc,
 		efsSvc,
 		elbSvc,
+		autoscalingSvc,
 	}, keys, nil
 }
 
