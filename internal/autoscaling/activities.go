@@ -36,20 +36,23 @@ func (a activity) view() api.Activity {
 // awsTime is how activity causes write times: 2016-05-05T17:47:52Z.
 func awsTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func activityKey(sc overcast.Scope, groupName string, start time.Time, id string) string {
-	return sc.Key(fmt.Sprintf("%s/%020d/%s", groupName, start.UnixNano(), id))
+// activityKey orders a group's activities by the group's creation (a
+// name can be reused) and their sequence in it.
+func activityKey(sc overcast.Scope, g *group) string {
+	return sc.Key(fmt.Sprintf("%s/%020d/%010d", g.Name, g.Created.UnixNano(), g.Activities))
 }
 
 // recordActivity writes an activity of g about the instance its
 // description ends with.
-func (s *Service) recordActivity(tx store.Tx, sc overcast.Scope, g group, description, cause, status string) (activity, error) {
+func (s *Service) recordActivity(tx store.Tx, sc overcast.Scope, g *group, description, cause, status string) (activity, error) {
 	now := s.Now().UTC()
 	a := activity{ID: s.IDs.UUID(), Group: g.Name, GroupARN: g.ARN, Description: description, Cause: cause, Status: status, Start: now,
 		Instance: description[strings.LastIndex(description, " ")+1:]}
 	if status == "Successful" {
 		a.End = now
 	}
-	_, err := store.PutJSON(tx, activitiesTable, activityKey(sc, g.Name, a.Start, a.ID), a, 0)
+	g.Activities++
+	_, err := store.PutJSON(tx, activitiesTable, activityKey(sc, g), a, 0)
 	return a, err
 }
 
@@ -93,6 +96,7 @@ func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.Describ
 	if err != nil {
 		return nil, err
 	}
+	slices.Reverse(list)
 	slices.SortStableFunc(list, func(a, b activity) int { return b.Start.Compare(a.Start) })
 	if n := int(deref(in.MaxRecords)); n > 0 && len(list) > n {
 		list = list[:n]

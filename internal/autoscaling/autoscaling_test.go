@@ -183,8 +183,8 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 		t.Errorf("DescribeAutoScalingInstances: got %d instances, want the group's 1", len(auto.AutoScalingInstances))
 	}
 
-	awstest.Call(t, f.as.DeleteAutoScalingGroup, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), ForceDelete: aws.Bool(true)})
 	last := f.group(t, "web").Instances[0]
+	awstest.Call(t, f.as.DeleteAutoScalingGroup, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), ForceDelete: aws.Bool(true)})
 	awstest.WaitFor(t, "web deleted", func() bool {
 		out := awstest.Call(t, f.as.DescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})
 		return len(out.AutoScalingGroups) == 0

@@ -42,6 +42,8 @@ type group struct {
 	// Launches counts launches begun: the next one's client token, so a
 	// launch retried after a crash does not make a second instance.
 	Launches int
+	// Activities counts the group's scaling activities: their order.
+	Activities int
 }
 
 type tag struct {
@@ -391,7 +393,7 @@ func (s *Service) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *a
 		i := slices.IndexFunc(g.Instances, func(m member) bool { return m.ID == id })
 		g.Instances[i].Lifecycle = stateTerminating
 		var err error
-		a, err = s.recordActivity(tx, sc, *g, "Terminating EC2 instance: "+id, cause, "InProgress")
+		a, err = s.recordActivity(tx, sc, g, "Terminating EC2 instance: "+id, cause, "InProgress")
 		return err
 	})
 	if err != nil {

@@ -111,7 +111,7 @@ func (s *Service) takeOutOfService(tx store.Tx, sc overcast.Scope, g *group, id,
 		return nil
 	}
 	g.Instances[i].Lifecycle, g.Instances[i].Health = stateTerminating, health
-	_, err := s.recordActivity(tx, sc, *g, "Terminating EC2 instance: "+id, cause, "InProgress")
+	_, err := s.recordActivity(tx, sc, g, "Terminating EC2 instance: "+id, cause, "InProgress")
 	return err
 }
 
@@ -208,7 +208,7 @@ func (s *Service) launch(ctx context.Context, sc overcast.Scope, key string, g g
 		if _, err := store.PutJSON(tx, membersTable, sc.Key(inst.ID), g.Name, store.AnyVersion); err != nil {
 			return err
 		}
-		_, err := s.recordActivity(tx, sc, *g, "Launching a new EC2 instance: "+inst.ID, fmt.Sprintf(
+		_, err := s.recordActivity(tx, sc, g, "Launching a new EC2 instance: "+inst.ID, fmt.Sprintf(
 			"At %s an instance was started in response to a difference between desired and actual capacity, increasing the capacity from %d to %d.",
 			awsTime(s.Now()), count, count+1), "InProgress")
 		return err
