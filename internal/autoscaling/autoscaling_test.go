@@ -54,6 +54,14 @@ func (f fixture) defaultSubnets(t *testing.T) (ids []string, zones map[string]st
 	return ids, zones
 }
 
+// launchConfiguration makes a launch configuration of a t3.micro.
+func (f fixture) launchConfiguration(t *testing.T, name, userData string) {
+	t.Helper()
+	awstest.Call(t, f.as.CreateLaunchConfiguration, &autoscaling.CreateLaunchConfigurationInput{
+		LaunchConfigurationName: aws.String(name), ImageId: aws.String(ecsImage), InstanceType: aws.String("t3.micro"),
+		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte(userData)))})
+}
+
 func (f fixture) group(t *testing.T, name string) astypes.AutoScalingGroup {
 	t.Helper()
 	out := awstest.Call(t, f.as.DescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
@@ -104,9 +112,7 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 	f := start(t)
 	subnets, subnetZones := f.defaultSubnets(t)
 	userData := "#!/bin/bash\necho ECS_CLUSTER=web >> /etc/ecs/ecs.config\n"
-	awstest.Call(t, f.as.CreateLaunchConfiguration, &autoscaling.CreateLaunchConfigurationInput{
-		LaunchConfigurationName: aws.String("web-lc"), ImageId: aws.String(ecsImage), InstanceType: aws.String("t3.micro"),
-		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte(userData)))})
+	f.launchConfiguration(t, "web-lc", userData)
 	awstest.Call(t, f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String("web"), LaunchConfigurationName: aws.String("web-lc"),
 		MinSize: aws.Int32(0), MaxSize: aws.Int32(4), DesiredCapacity: aws.Int32(2),
