@@ -79,3 +79,17 @@ func (a autoscalingEC2) Instance(ctx context.Context, account, region, id string
 	}
 	return autoscaling.Instance{ID: i.ID, State: i.State, AvailabilityZone: i.AvailabilityZone, SubnetID: i.SubnetID}, nil
 }
+
+func (a autoscalingEC2) LaunchTemplate(ctx context.Context, account, region, id, name string) (autoscaling.LaunchTemplate, error) {
+	lt, err := a.ec2.LaunchTemplate(ctx, account, region, id, name)
+	if err != nil {
+		return autoscaling.LaunchTemplate{}, notFoundAs(err, ec2.ErrLaunchTemplateNotFound, autoscaling.ErrLaunchTemplateNotFound, id+name)
+	}
+	profile := lt.ProfileARN
+	if profile == "" {
+		profile = lt.ProfileName
+	}
+	return autoscaling.LaunchTemplate{ID: lt.ID, Name: lt.Name, Settings: autoscaling.Launch{ImageID: lt.ImageID,
+		InstanceType: lt.InstanceType, UserData: lt.UserData, IamInstanceProfile: profile, SecurityGroups: lt.SecurityGroupIDs,
+		Tags: lt.InstanceTags}}, nil
+}

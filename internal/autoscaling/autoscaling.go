@@ -43,6 +43,8 @@ type EC2 interface {
 	// error.
 	TerminateInstance(ctx context.Context, account, region, id string) error
 	Instance(ctx context.Context, account, region, id string) (Instance, error)
+	// LaunchTemplate finds a template by ID or, without one, by name.
+	LaunchTemplate(ctx context.Context, account, region, id, name string) (LaunchTemplate, error)
 }
 
 // ErrSubnetNotFound and ErrInstanceNotFound are what EC2's methods return

@@ -200,3 +200,47 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 	}
 	awstest.Call(t, f.as.DeleteLaunchConfiguration, &autoscaling.DeleteLaunchConfigurationInput{LaunchConfigurationName: aws.String("web-lc")})
 }
+
+func TestGroupFromLaunchTemplate(t *testing.T) {
+	f := start(t)
+	subnets, _ := f.defaultSubnets(t)
+	userData := "#!/bin/bash\necho ECS_CLUSTER=batch >> /etc/ecs/ecs.config\n"
+	created := awstest.Call(t, f.ec2.CreateLaunchTemplate, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("batch"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(ecsImage), InstanceType: ec2types.InstanceTypeT3Small,
+			UserData: aws.String(base64.StdEncoding.EncodeToString([]byte(userData))),
+			TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{{ResourceType: ec2types.ResourceTypeInstance,
+				Tags: []ec2types.Tag{{Key: aws.String("from"), Value: aws.String("template")}}}}}})
+	templateID := aws.ToString(created.LaunchTemplate.LaunchTemplateId)
+	awstest.Call(t, f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("batch"),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("batch"), Version: aws.String("$Latest")},
+		MinSize:        aws.Int32(2), MaxSize: aws.Int32(2), VPCZoneIdentifier: aws.String(strings.Join(subnets, ","))})
+
+	two := f.waitInService(t, "batch", 2)
+	if got := f.group(t, "batch").LaunchTemplate; aws.ToString(got.LaunchTemplateId) != templateID || aws.ToString(got.Version) != "$Latest" {
+		t.Errorf("group's launch template: got %s %s, want %s $Latest", aws.ToString(got.LaunchTemplateId), aws.ToString(got.Version), templateID)
+	}
+	for _, id := range ids(two) {
+		inst := f.ec2Instance(t, id)
+		if inst.InstanceType != ec2types.InstanceTypeT3Small || len(inst.Tags) != 1 || aws.ToString(inst.Tags[0].Value) != "template" {
+			t.Errorf("%s: got type %s and tags %v, want the template's", id, inst.InstanceType, inst.Tags)
+		}
+		attr := awstest.Call(t, f.ec2.DescribeInstanceAttribute, &ec2.DescribeInstanceAttributeInput{
+			InstanceId: aws.String(id), Attribute: ec2types.InstanceAttributeNameUserData})
+		if got, _ := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value)); string(got) != userData {
+			t.Errorf("%s: got user data %q, want the template's", id, got)
+		}
+	}
+
+	_, err := f.as.CreateAutoScalingGroup(t.Context(), &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("none"),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("nope")},
+		MinSize:        aws.Int32(0), MaxSize: aws.Int32(1), VPCZoneIdentifier: aws.String(subnets[0])})
+	awstest.WantAPIError(t, err, awstest.BadRequest("ValidationError", "You must use a valid fully-formed launch template."))
+
+	_, err = f.ec2.CreateLaunchTemplate(t.Context(), &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("batch"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(ecsImage)}})
+	awstest.WantAPIError(t, err, awstest.BadRequest("InvalidLaunchTemplateName.AlreadyExistsException", "Launch template name already in use."))
+	awstest.Call(t, f.ec2.DeleteLaunchTemplate, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String(templateID)})
+	if out := awstest.Call(t, f.ec2.DescribeLaunchTemplates, &ec2.DescribeLaunchTemplatesInput{}); len(out.LaunchTemplates) != 0 {
+		t.Errorf("after DeleteLaunchTemplate: got %d templates, want 0", len(out.LaunchTemplates))
+	}
+}

@@ -24,6 +24,7 @@ const (
 type group struct {
 	Name, ARN           string
 	LaunchConfiguration string
+	LaunchTemplate      *templateRef
 	Min, Max, Desired   int32
 	DefaultCooldown     int32
 	// Subnets are the VPCZoneIdentifier's, Zones theirs (in order), or the
@@ -54,6 +55,7 @@ type tag struct {
 type member struct {
 	ID, Zone, SubnetID  string
 	LaunchConfiguration string
+	LaunchTemplate      *templateRef
 	InstanceType        string
 	Lifecycle, Health   string
 	Launched            time.Time
@@ -63,7 +65,7 @@ func (g group) instanceCount() int32 { return int32(len(g.Instances)) }
 
 func (g group) view(region string) api.AutoScalingGroup {
 	v := api.AutoScalingGroup{AutoScalingGroupName: new(g.Name), AutoScalingGroupARN: new(g.ARN),
-		LaunchConfigurationName: optional(g.LaunchConfiguration), MinSize: new(g.Min), MaxSize: new(g.Max),
+		LaunchConfigurationName: optional(g.LaunchConfiguration), LaunchTemplate: g.LaunchTemplate.view(), MinSize: new(g.Min), MaxSize: new(g.Max),
 		DesiredCapacity: new(g.Desired), DefaultCooldown: new(g.DefaultCooldown),
 		AvailabilityZones: append(api.AvailabilityZones{}, distinct(g.Zones)...), LoadBalancerNames: api.LoadBalancerNames{},
 		TargetGroupARNs: api.TargetGroupARNs{}, HealthCheckType: new(g.HealthCheckType),
@@ -80,7 +82,7 @@ func (g group) view(region string) api.AutoScalingGroup {
 	for _, m := range g.Instances {
 		v.Instances = append(v.Instances, api.Instance{InstanceId: new(m.ID), InstanceType: new(m.InstanceType),
 			AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(m.Health),
-			LaunchConfigurationName: optional(m.LaunchConfiguration), ProtectedFromScaleIn: new(false)})
+			LaunchConfigurationName: optional(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
 	}
 	for _, t := range g.Tags {
 		v.Tags = append(v.Tags, api.TagDescription{ResourceId: new(g.Name), ResourceType: new("auto-scaling-group"),
@@ -142,10 +144,10 @@ func (s *Service) placement(ctx context.Context, vpcZoneIdentifier *string, zone
 }
 
 func checkLaunchSource(lc *string, lt *api.LaunchTemplateSpecification, instanceID *string, mixed *api.MixedInstancesPolicy) error {
-	if lt != nil || mixed != nil || instanceID != nil {
-		return validationError("Only LaunchConfigurationName is supported by overcast's Auto Scaling for now")
+	if mixed != nil || instanceID != nil {
+		return validationError("Only LaunchTemplate and LaunchConfigurationName are supported by overcast's Auto Scaling for now")
 	}
-	if lc == nil {
+	if (lc == nil) == (lt == nil) {
 		return validationError("Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.")
 	}
 	return nil
@@ -176,8 +178,14 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 	if err != nil {
 		return err
 	}
+	var template *templateRef
+	if in.LaunchTemplate != nil {
+		if template, err = s.resolveTemplate(ctx, in.LaunchTemplate); err != nil {
+			return err
+		}
+	}
 	g := group{Name: name, ARN: sc.ARN("autoscaling", "autoScalingGroup:"+s.IDs.UUID()+":autoScalingGroupName/"+name),
-		LaunchConfiguration: *in.LaunchConfigurationName, Min: *in.MinSize, Max: *in.MaxSize, Desired: desired,
+		LaunchConfiguration: deref(in.LaunchConfigurationName), LaunchTemplate: template, Min: *in.MinSize, Max: *in.MaxSize, Desired: desired,
 		DefaultCooldown: 300, Subnets: subnets, Zones: zones, HealthCheckType: healthCheck,
 		TerminationPolicies: []string{"Default"}, Created: s.Now().UTC()}
 	if in.DefaultCooldown != nil {
@@ -193,10 +201,12 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 		g.Tags = append(g.Tags, tag{Key: deref(t.Key), Value: deref(t.Value), PropagateAtLaunch: deref(t.PropagateAtLaunch)})
 	}
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		if _, err := getLaunchConfiguration(tx, sc.Key(g.LaunchConfiguration)); errors.Is(err, store.ErrNotFound) {
-			return launchConfigurationNotFound(g.LaunchConfiguration)
-		} else if err != nil {
-			return err
+		if g.LaunchConfiguration != "" {
+			if _, err := getLaunchConfiguration(tx, sc.Key(g.LaunchConfiguration)); errors.Is(err, store.ErrNotFound) {
+				return launchConfigurationNotFound(g.LaunchConfiguration)
+			} else if err != nil {
+				return err
+			}
 		}
 		return create(tx, groupsTable, sc.Key(name), g,
 			api.NewAlreadyExistsFault("AutoScalingGroup by this name already exists - A group with the name %s already exists", name))
@@ -252,8 +262,15 @@ func (s *Service) updateGroup(ctx context.Context, name string, change func(tx s
 // UpdateAutoScalingGroup changes a group's sizes, launch configuration,
 // placement or health check.
 func (s *Service) UpdateAutoScalingGroup(ctx context.Context, in *api.UpdateAutoScalingGroupType) error {
-	if in.LaunchTemplate != nil || in.MixedInstancesPolicy != nil {
-		return checkLaunchSource(nil, in.LaunchTemplate, nil, in.MixedInstancesPolicy)
+	if in.MixedInstancesPolicy != nil || in.LaunchTemplate != nil && in.LaunchConfigurationName != nil {
+		return checkLaunchSource(in.LaunchConfigurationName, in.LaunchTemplate, nil, in.MixedInstancesPolicy)
+	}
+	var template *templateRef
+	if in.LaunchTemplate != nil {
+		var err error
+		if template, err = s.resolveTemplate(ctx, in.LaunchTemplate); err != nil {
+			return err
+		}
 	}
 	var subnets, zones []string
 	if in.VPCZoneIdentifier != nil || len(in.AvailabilityZones) > 0 {
@@ -270,7 +287,10 @@ func (s *Service) UpdateAutoScalingGroup(ctx context.Context, in *api.UpdateAuto
 			} else if err != nil {
 				return err
 			}
-			g.LaunchConfiguration = *lc
+			g.LaunchConfiguration, g.LaunchTemplate = *lc, nil
+		}
+		if template != nil {
+			g.LaunchConfiguration, g.LaunchTemplate = "", template
 		}
 		min, max, desired := g.Min, g.Max, g.Desired
 		if in.MinSize != nil {
@@ -348,7 +368,7 @@ func (s *Service) DescribeAutoScalingInstances(ctx context.Context, in *api.Desc
 				out.AutoScalingInstances = append(out.AutoScalingInstances, api.AutoScalingInstanceDetails{
 					InstanceId: new(m.ID), InstanceType: new(m.InstanceType), AutoScalingGroupName: new(g.Name),
 					AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(strings.ToUpper(m.Health)),
-					LaunchConfigurationName: optional(m.LaunchConfiguration), ProtectedFromScaleIn: new(false)})
+					LaunchConfigurationName: optional(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
 			}
 			return nil
 		})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -175,25 +176,22 @@ func (s *Service) checkHealth(ctx context.Context, sc overcast.Scope, key string
 
 // launch starts one instance in the zone with fewest of the group's.
 func (s *Service) launch(ctx context.Context, sc overcast.Scope, key string, g group) error {
-	var lc launchConfiguration
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		lc, err = getLaunchConfiguration(tx, sc.Key(g.LaunchConfiguration))
-		return err
-	})
+	settings, err := s.launchSettings(ctx, g)
 	if err != nil {
-		return fmt.Errorf("group %s: launch configuration %s: %w", g.Name, g.LaunchConfiguration, err)
+		return err
 	}
 	subnet, zone := placeNext(g)
-	tags := map[string]string{}
+	tags := maps.Clone(settings.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
 	for _, t := range g.Tags {
 		if t.PropagateAtLaunch {
 			tags[t.Key] = t.Value
 		}
 	}
-	inst, err := s.ec2.RunInstance(ctx, sc.Account, sc.Region, Launch{ImageID: lc.ImageID, InstanceType: lc.InstanceType,
-		UserData: lc.UserData, IamInstanceProfile: lc.IamInstanceProfile, SecurityGroups: lc.SecurityGroups,
-		SubnetID: subnet, AvailabilityZone: zone, Tags: tags, ClientToken: launchToken(g)})
+	settings.SubnetID, settings.AvailabilityZone, settings.Tags, settings.ClientToken = subnet, zone, tags, launchToken(g)
+	inst, err := s.ec2.RunInstance(ctx, sc.Account, sc.Region, settings)
 	if err != nil {
 		return err
 	}
@@ -204,7 +202,7 @@ func (s *Service) launch(ctx context.Context, sc overcast.Scope, key string, g g
 			return nil
 		}
 		g.Instances = append(g.Instances, member{ID: inst.ID, Zone: inst.AvailabilityZone, SubnetID: inst.SubnetID,
-			LaunchConfiguration: lc.Name, InstanceType: lc.InstanceType, Lifecycle: statePending, Health: healthy, Launched: s.Now().UTC()})
+			LaunchConfiguration: g.LaunchConfiguration, LaunchTemplate: g.LaunchTemplate, InstanceType: settings.InstanceType, Lifecycle: statePending, Health: healthy, Launched: s.Now().UTC()})
 		if _, err := store.PutJSON(tx, membersTable, sc.Key(inst.ID), g.Name, store.AnyVersion); err != nil {
 			return err
 		}
@@ -277,11 +275,20 @@ func chooseVictim(g group) string {
 	victim := slices.MinFunc(candidates, func(a, b member) int {
 		return cmp.Or(
 			cmp.Compare(counts[b.Zone], counts[a.Zone]),
-			cmp.Compare(boolRank(a.LaunchConfiguration == g.LaunchConfiguration), boolRank(b.LaunchConfiguration == g.LaunchConfiguration)),
+			cmp.Compare(boolRank(current(g, a)), boolRank(current(g, b))),
 			a.Launched.Compare(b.Launched),
 			cmp.Compare(a.ID, b.ID))
 	})
 	return victim.ID
+}
+
+// current reports whether m was launched from the group's launch
+// configuration or template.
+func current(g group, m member) bool {
+	if g.LaunchTemplate != nil {
+		return m.LaunchTemplate != nil && m.LaunchTemplate.ID == g.LaunchTemplate.ID
+	}
+	return m.LaunchConfiguration == g.LaunchConfiguration
 }
 
 func boolRank(b bool) int {
