@@ -13,6 +13,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
@@ -24,6 +25,7 @@ const ecsImage = "ami-0a7e5c31a0d1e5f01"
 type fixture struct {
 	as  *autoscaling.Client
 	ec2 *ec2.Client
+	ecs *ecs.Client
 	clk *clock.Fake
 }
 
@@ -32,7 +34,7 @@ func start(t *testing.T) fixture {
 	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	srv := awstest.Start(t, awstest.Clock(clk))
 	cfg := awstest.KeepRequestBodies(srv.Config())
-	return fixture{as: autoscaling.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), clk: clk}
+	return fixture{as: autoscaling.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), clk: clk}
 }
 
 // defaultSubnets are the default VPC's subnets of two zones.
@@ -92,6 +94,13 @@ func (f fixture) ec2Instance(t *testing.T, id string) ec2types.Instance {
 	return out.Reservations[0].Instances[0]
 }
 
+func (f fixture) waitTerminated(t *testing.T, id string) {
+	t.Helper()
+	awstest.WaitFor(t, id+" terminated", func() bool {
+		return f.ec2Instance(t, id).State.Name == ec2types.InstanceStateNameTerminated
+	})
+}
+
 func zonesOf(instances []astypes.Instance) map[string]int {
 	zones := map[string]int{}
 	for _, i := range instances {
@@ -111,6 +120,7 @@ func ids(instances []astypes.Instance) []string {
 func TestGroupKeepsDesiredCapacity(t *testing.T) {
 	f := start(t)
 	subnets, subnetZones := f.defaultSubnets(t)
+	awstest.Call(t, f.ecs.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("web")})
 	userData := "#!/bin/bash\necho ECS_CLUSTER=web >> /etc/ecs/ecs.config\n"
 	f.launchConfiguration(t, "web-lc", userData)
 	awstest.Call(t, f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{
@@ -144,6 +154,22 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 		}
 	}
 
+	// The instances' user data names the cluster: they join it.
+	awstest.WaitFor(t, "the group's instances to join the web cluster", func() bool {
+		out := awstest.Call(t, f.ecs.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("web")})
+		if len(out.ContainerInstanceArns) != 2 {
+			return false
+		}
+		described := awstest.Call(t, f.ecs.DescribeContainerInstances, &ecs.DescribeContainerInstancesInput{
+			Cluster: aws.String("web"), ContainerInstances: out.ContainerInstanceArns})
+		var joined []string
+		for _, ci := range described.ContainerInstances {
+			joined = append(joined, aws.ToString(ci.Ec2InstanceId))
+		}
+		slices.Sort(joined)
+		return slices.Equal(joined, slices.Sorted(slices.Values(ids(two))))
+	})
+
 	awstest.Call(t, f.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("web"), DesiredCapacity: aws.Int32(3)})
 	three := f.waitInService(t, "web", 3)
 	if got := zonesOf(three); len(got) != 2 {
@@ -156,9 +182,7 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 		if id == aws.ToString(one[0].InstanceId) {
 			continue
 		}
-		awstest.WaitFor(t, id+" terminated", func() bool {
-			return f.ec2Instance(t, id).State.Name == ec2types.InstanceStateNameTerminated
-		})
+		f.waitTerminated(t, id)
 	}
 
 	// An instance EC2 terminates fails the EC2 health check: the group
@@ -195,9 +219,7 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 		out := awstest.Call(t, f.as.DescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})
 		return len(out.AutoScalingGroups) == 0
 	})
-	if got := f.ec2Instance(t, aws.ToString(last.InstanceId)).State.Name; got != ec2types.InstanceStateNameTerminated {
-		t.Errorf("after ForceDelete: got %s, want terminated", got)
-	}
+	f.waitTerminated(t, aws.ToString(last.InstanceId))
 	awstest.Call(t, f.as.DeleteLaunchConfiguration, &autoscaling.DeleteLaunchConfigurationInput{LaunchConfigurationName: aws.String("web-lc")})
 }
 
