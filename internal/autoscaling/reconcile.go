@@ -73,6 +73,9 @@ func (s *Service) reconcileGroup(ctx context.Context, key string) (controller.Re
 	switch count := g.instanceCount(); {
 	case g.Deleting && count == 0:
 		return controller.Result{}, store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+			if _, err := store.DeleteScanned(tx, policiesTable, store.ScanOptions{Prefix: key + "/"}); err != nil {
+				return err
+			}
 			return tx.Delete(groupsTable, key, store.AnyVersion)
 		})
 	case count < g.Desired:
