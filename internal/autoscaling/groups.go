@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"overcast"
 	api "overcast/internal/api/autoscaling"
 	"overcast/internal/store"
 )
@@ -63,7 +64,7 @@ type member struct {
 
 func (g group) instanceCount() int32 { return int32(len(g.Instances)) }
 
-func (g group) view(region string) api.AutoScalingGroup {
+func (g group) view(account string) api.AutoScalingGroup {
 	v := api.AutoScalingGroup{AutoScalingGroupName: new(g.Name), AutoScalingGroupARN: new(g.ARN),
 		LaunchConfigurationName: optional(g.LaunchConfiguration), LaunchTemplate: g.LaunchTemplate.view(), MinSize: new(g.Min), MaxSize: new(g.Max),
 		DesiredCapacity: new(g.Desired), DefaultCooldown: new(g.DefaultCooldown),
@@ -74,8 +75,7 @@ func (g group) view(region string) api.AutoScalingGroup {
 		EnabledMetrics: api.EnabledMetrics{}, Tags: api.TagDescriptionList{},
 		TerminationPolicies:              append(api.TerminationPolicies{}, g.TerminationPolicies...),
 		NewInstancesProtectedFromScaleIn: new(false), CapacityRebalance: new(false), TrafficSources: api.TrafficSources{},
-		ServiceLinkedRoleARN: new(strings.Replace(g.ARN[:strings.Index(g.ARN, ":autoScalingGroup")], "arn:aws:autoscaling:"+region+":", "arn:aws:iam::", 1) +
-			":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")}
+		ServiceLinkedRoleARN: new(overcast.NewARN("iam", "", account, "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling").String())}
 	if g.Deleting {
 		v.Status = new("Delete in progress")
 	}
@@ -225,7 +225,7 @@ func (s *Service) DescribeAutoScalingGroups(ctx context.Context, in *api.AutoSca
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
 			if len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name) {
-				out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Region))
+				out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Account))
 			}
 			return nil
 		})
