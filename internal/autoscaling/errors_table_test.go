@@ -83,6 +83,9 @@ func TestErrors(t *testing.T) {
 		{Name: "terminate below min", Call: awstest.Fails(f.as.TerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 			InstanceId: busy[0].InstanceId, ShouldDecrementDesiredCapacity: aws.Bool(true)}),
 			Want: bad("ValidationError", "Currently, desiredSize equals minSize (1).")},
+		{Name: "health of unmanaged instance", Call: awstest.Fails(f.as.SetInstanceHealth, &autoscaling.SetInstanceHealthInput{
+			InstanceId: aws.String("i-0123456789abcdef0"), HealthStatus: aws.String("Unhealthy")}),
+			Want: bad("ValidationError", "Instance Id not found - No managed instance found for instance ID: i-0123456789abcdef0")},
 		{Name: "activities of unknown group", Call: awstest.Fails(f.as.DescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{
 			AutoScalingGroupName: aws.String("nope")}),
 			Want: bad("ValidationError", "AutoScalingGroup name not found - ")},
@@ -119,4 +122,12 @@ func TestTerminateInstanceInAutoScalingGroup(t *testing.T) {
 	if got := aws.ToInt32(f.group(t, "g").DesiredCapacity); got != 1 {
 		t.Errorf("desired capacity: got %d, want 1", got)
 	}
+
+	// An instance a user reports unhealthy is replaced.
+	sick := aws.ToString(f.group(t, "g").Instances[0].InstanceId)
+	awstest.Call(t, f.as.SetInstanceHealth, &autoscaling.SetInstanceHealthInput{InstanceId: aws.String(sick), HealthStatus: aws.String("Unhealthy")})
+	awstest.WaitFor(t, "a replacement for "+sick, func() bool {
+		got := f.group(t, "g").Instances
+		return len(got) == 1 && aws.ToString(got[0].InstanceId) != sick && got[0].LifecycleState == astypes.LifecycleStateInService
+	})
 }

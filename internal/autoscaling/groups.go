@@ -381,20 +381,9 @@ func (s *Service) DescribeAutoScalingInstances(ctx context.Context, in *api.Desc
 func (s *Service) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *api.TerminateInstanceInAutoScalingGroupType) (*api.ActivityType, error) {
 	sc := scopeOf(ctx)
 	id := *in.InstanceId
-	var name string
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			if slices.ContainsFunc(g.Instances, func(m member) bool { return m.ID == id }) {
-				name = g.Name
-			}
-			return nil
-		})
-	})
+	name, err := s.groupOfInstance(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	if name == "" {
-		return nil, validationError("Instance Id not found - No managed instance found for instance ID: %s", id)
 	}
 	decrement := *in.ShouldDecrementDesiredCapacity
 	var a activity
@@ -421,4 +410,44 @@ func (s *Service) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *a
 	}
 	v := a.view()
 	return &api.ActivityType{Activity: &v}, nil
+}
+
+// groupOfInstance is the name of the group an instance belongs to.
+func (s *Service) groupOfInstance(ctx context.Context, id string) (string, error) {
+	sc := scopeOf(ctx)
+	var name string
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, membersTable, sc.Key(id), &name)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", validationError("Instance Id not found - No managed instance found for instance ID: %s", id)
+	}
+	return name, err
+}
+
+// SetInstanceHealth marks an instance healthy or unhealthy; an unhealthy
+// one is taken out of service and replaced.
+func (s *Service) SetInstanceHealth(ctx context.Context, in *api.SetInstanceHealthQuery) error {
+	sc := scopeOf(ctx)
+	id, health := *in.InstanceId, *in.HealthStatus
+	if health != healthy && health != unhealthy {
+		return validationError("Valid instance health states are: [Healthy, Unhealthy].")
+	}
+	name, err := s.groupOfInstance(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.updateGroup(ctx, name, func(tx store.Tx, g *group) error {
+		i := slices.IndexFunc(g.Instances, func(m member) bool { return m.ID == id })
+		if i < 0 || g.Instances[i].Lifecycle == stateTerminating {
+			return nil
+		}
+		if health == healthy {
+			g.Instances[i].Health = healthy
+			return nil
+		}
+		return s.takeOutOfService(tx, sc, g, id, unhealthy,
+			fmt.Sprintf("At %s an instance was taken out of service in response to a user health-check.", awsTime(s.Now())))
+	})
 }
