@@ -85,8 +85,7 @@ func (g group) view(account string) api.AutoScalingGroup {
 			LaunchConfigurationName: optional(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
 	}
 	for _, t := range g.Tags {
-		v.Tags = append(v.Tags, api.TagDescription{ResourceId: new(g.Name), ResourceType: new("auto-scaling-group"),
-			Key: new(t.Key), Value: new(t.Value), PropagateAtLaunch: new(t.PropagateAtLaunch)})
+		v.Tags = append(v.Tags, tagView(g, t))
 	}
 	return v
 }
