@@ -1,6 +1,7 @@
 package autoscaling_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -18,6 +19,12 @@ func TestErrors(t *testing.T) {
 	group := func(name string, min, max, desired int32) *autoscaling.CreateAutoScalingGroupInput {
 		return &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), LaunchConfigurationName: aws.String("lc"),
 			MinSize: aws.Int32(min), MaxSize: aws.Int32(max), DesiredCapacity: aws.Int32(desired), VPCZoneIdentifier: aws.String(subnets[0])}
+	}
+	// createWith is a row creating group g changed by change.
+	createWith := func(change func(*autoscaling.CreateAutoScalingGroupInput)) func(context.Context) error {
+		in := group("g", 0, 1, 0)
+		change(in)
+		return awstest.Fails(f.as.CreateAutoScalingGroup, in)
 	}
 	awstest.Call(t, f.as.CreateAutoScalingGroup, group("busy", 1, 2, 1))
 	busy := f.waitInService(t, "busy", 1)
@@ -38,23 +45,19 @@ func TestErrors(t *testing.T) {
 			Want: bad("ResourceInUse", "Cannot delete launch configuration lc because it is attached to AutoScalingGroup busy")},
 		{Name: "group exists", Call: awstest.Fails(f.as.CreateAutoScalingGroup, group("busy", 1, 2, 1)),
 			Want: bad("AlreadyExists", "AutoScalingGroup by this name already exists - A group with the name busy already exists")},
-		{Name: "group with unknown launch configuration", Call: awstest.Fails(f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("g"), LaunchConfigurationName: aws.String("nope"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
-			VPCZoneIdentifier: aws.String(subnets[0])}),
+		{Name: "group with unknown launch configuration", Call: createWith(func(in *autoscaling.CreateAutoScalingGroupInput) { in.LaunchConfigurationName = aws.String("nope") }),
 			Want: bad("ValidationError", "Launch configuration name not found - Launch configuration nope not found")},
-		{Name: "group without launch source", Call: awstest.Fails(f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("g"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1), VPCZoneIdentifier: aws.String(subnets[0])}),
+		{Name: "group without launch source", Call: createWith(func(in *autoscaling.CreateAutoScalingGroupInput) { in.LaunchConfigurationName = nil }),
 			Want: bad("ValidationError", "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.")},
 		{Name: "desired above max", Call: awstest.Fails(f.as.CreateAutoScalingGroup, group("g", 1, 2, 3)),
 			Want: bad("ValidationError", "Desired capacity:3 must be between the specified min size:1 and max size:2")},
 		{Name: "min above max", Call: awstest.Fails(f.as.CreateAutoScalingGroup, group("g", 3, 2, 3)),
 			Want: bad("ValidationError", "Max bound, 2, must be greater than or equal to min bound, 3")},
-		{Name: "unknown subnet", Call: awstest.Fails(f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("g"), LaunchConfigurationName: aws.String("lc"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
-			VPCZoneIdentifier: aws.String("subnet-0123456789abcdef0")}),
+		{Name: "unknown subnet", Call: createWith(func(in *autoscaling.CreateAutoScalingGroupInput) {
+			in.VPCZoneIdentifier = aws.String("subnet-0123456789abcdef0")
+		}),
 			Want: bad("ValidationError", "The subnet ID 'subnet-0123456789abcdef0' does not exist")},
-		{Name: "no placement", Call: awstest.Fails(f.as.CreateAutoScalingGroup, &autoscaling.CreateAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("g"), LaunchConfigurationName: aws.String("lc"), MinSize: aws.Int32(0), MaxSize: aws.Int32(1)}),
+		{Name: "no placement", Call: createWith(func(in *autoscaling.CreateAutoScalingGroupInput) { in.VPCZoneIdentifier = nil }),
 			Want: bad("ValidationError", "At least one Availability Zone or VPC Subnet is required.")},
 		{Name: "set desired on unknown group", Call: awstest.Fails(f.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{
 			AutoScalingGroupName: aws.String("nope"), DesiredCapacity: aws.Int32(1)}),
