@@ -220,10 +220,15 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 // DescribeAutoScalingGroups lists the named groups, or all of them.
 func (s *Service) DescribeAutoScalingGroups(ctx context.Context, in *api.AutoScalingGroupNamesType) (*api.AutoScalingGroupsType, error) {
 	sc := scopeOf(ctx)
+	for _, f := range in.Filters {
+		if name := deref(f.Name); name != "tag-key" && name != "tag-value" && !strings.HasPrefix(name, "tag:") {
+			return nil, validationError("Filter type %s is not correct. Allowed Filter types are: tag-key tag-value tag:<key>", name)
+		}
+	}
 	out := &api.AutoScalingGroupsType{AutoScalingGroups: api.AutoScalingGroups{}}
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			if len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name) {
+			if (len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name)) && matchesTagFilters(g, in.Filters) {
 				out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Account))
 			}
 			return nil
@@ -449,4 +454,25 @@ func (s *Service) SetInstanceHealth(ctx context.Context, in *api.SetInstanceHeal
 		return s.takeOutOfService(tx, sc, g, id, unhealthy,
 			fmt.Sprintf("At %s an instance was taken out of service in response to a user health-check.", awsTime(s.Now())))
 	})
+}
+
+// matchesTagFilters reports whether g has, for every filter, a tag it
+// accepts: tag-key, tag-value, or tag:<key> with one of the values.
+func matchesTagFilters(g group, filters api.Filters) bool {
+	for _, f := range filters {
+		name := deref(f.Name)
+		if !slices.ContainsFunc(g.Tags, func(t tag) bool {
+			switch {
+			case name == "tag-key":
+				return slices.Contains(f.Values, t.Key)
+			case name == "tag-value":
+				return slices.Contains(f.Values, t.Value)
+			default:
+				return "tag:"+t.Key == name && slices.Contains(f.Values, t.Value)
+			}
+		}) {
+			return false
+		}
+	}
+	return true
 }

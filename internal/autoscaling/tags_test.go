@@ -41,6 +41,11 @@ func TestTags(t *testing.T) {
 	if diff := cmp.Diff([]string{"b:team=red"}, describe(astypes.Filter{Name: aws.String("propagate-at-launch"), Values: []string{"true"}})); diff != "" {
 		t.Errorf("DescribeTags propagate-at-launch=true (-want +got):\n%s", diff)
 	}
+	groups := awstest.Call(t, f.as.DescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{
+		Filters: []astypes.Filter{{Name: aws.String("tag:team"), Values: []string{"red", "yellow"}}}})
+	if len(groups.AutoScalingGroups) != 1 || aws.ToString(groups.AutoScalingGroups[0].AutoScalingGroupName) != "b" {
+		t.Errorf("DescribeAutoScalingGroups tag:team=red: got %d groups, want b", len(groups.AutoScalingGroups))
+	}
 	_, err := f.as.DescribeTags(t.Context(), &autoscaling.DescribeTagsInput{Filters: []astypes.Filter{{Name: aws.String("colour"), Values: []string{"x"}}}})
 	awstest.WantAPIError(t, err, awstest.BadRequest("ValidationError", "Filter type colour is not correct."))
 	_, err = f.as.CreateOrUpdateTags(t.Context(), &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{tag("nope", "k", "v", false)}})
