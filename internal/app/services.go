@@ -13,6 +13,7 @@ import (
 	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/applicationautoscaling"
+	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
@@ -78,6 +79,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	})
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
+	autoscalingSvc := autoscaling.New(env.Named("autoscaling"), autoscalingEC2{ec2Svc})
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
 		iamSvc,
@@ -94,6 +96,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		efsSvc,
 		elbSvc,
 		scalingSvc,
+		autoscalingSvc,
 	}, keys, nil
 }
 

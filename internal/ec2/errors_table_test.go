@@ -100,5 +100,11 @@ func TestErrors(t *testing.T) {
 			Want: bad("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID 'eni-0123456789abcdef0' does not exist")},
 		{Name: "an interface in a missing subnet", Call: awstest.Fails(c.CreateNetworkInterface, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String("subnet-0123456789abcdef0")}),
 			Want: bad("InvalidSubnetID.NotFound", "")},
+		{Name: "describe a missing launch template", Call: awstest.Fails(c.DescribeLaunchTemplates, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"nope"}}),
+			Want: bad("InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.")},
+		{Name: "delete a missing launch template", Call: awstest.Fails(c.DeleteLaunchTemplate, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String("lt-0123456789abcdef0")}),
+			Want: bad("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID lt-0123456789abcdef0, does not exist.")},
+		{Name: "malformed launch template ID", Call: awstest.Fails(c.DeleteLaunchTemplate, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String("template")}),
+			Want: bad("InvalidLaunchTemplateId.Malformed", "")},
 	})
 }
