@@ -142,8 +142,9 @@ func New(env *service.Env, opts Options) *Service {
 		Reconciler: controller.ReconcilerFunc(s.reconcileService),
 		Keys:       s.serviceKeys,
 		Resync:     time.Minute,
-		Watch:      []controller.Watch{{Pattern: taskStateChanges, Keys: serviceKeysOfTask}},
-		Workers:    2,
+		Watch: []controller.Watch{{Pattern: taskStateChanges, Keys: serviceKeysOfTask},
+			{Pattern: instanceChanges, Keys: s.serviceKeysOfInstance}},
+		Workers: 2,
 	})
 	if instances != nil {
 		s.joins = env.Controllers.Add(controller.Config{

@@ -34,6 +34,34 @@ func serviceKeysOfTask(ev bus.Event) []string {
 	return []string{serviceKey(scope{Account: ev.Account, Region: ev.Region}, cluster, strings.TrimPrefix(detail.Group, "service:"))}
 }
 
+// instanceChanges are the events of container instances joining, leaving
+// and draining: the services of their cluster look again (DAEMON ones run
+// one task per instance; others leave draining ones).
+var instanceChanges = bus.Pattern{Source: "aws.ecs", Types: []string{"ECS Container Instance State Change"}}
+
+// serviceKeysOfInstance turns a container instance's change into the keys
+// of its cluster's services.
+func (s *Service) serviceKeysOfInstance(ev bus.Event) []string {
+	var detail struct {
+		ClusterArn string `json:"clusterArn"`
+	}
+	if json.Unmarshal(ev.Detail, &detail) != nil || detail.ClusterArn == "" {
+		return nil
+	}
+	prefix := scope{Account: ev.Account, Region: ev.Region}.Key(resourceName(detail.ClusterArn, "cluster") + "/")
+	keys, err := store.TableKeys(context.Background(), s.Store, servicesTable)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func (s *Service) serviceKeys(ctx context.Context) ([]string, error) {
 	return store.TableKeys(ctx, s.Store, servicesTable)
 }

@@ -3,6 +3,7 @@ package ecs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -274,4 +275,36 @@ func TestServiceLeavesDrainingInstance(t *testing.T) {
 		t.Errorf("the task on the draining instance: stop code %q, want ServiceSchedulerInitiated", got.StopCode)
 	}
 	e.waitStable(t, "drain", "web")
+}
+
+// A DAEMON service runs one task on each active container instance, and
+// follows instances joining and leaving.
+func TestDaemonServiceFollowsInstances(t *testing.T) {
+	e := serviceEnv(t, "daemon")
+	e.registerInstanceIn(t, "daemon", "i-0daemona", "us-east-1a", 1024)
+	b := e.registerInstanceIn(t, "daemon", "i-0daemonb", "us-east-1b", 1024)
+	e.registerEC2(t, "agent", 32, func(cd *types.ContainerDefinition) { cd.Command = []string{"serve", ":8080"}; healthChecked(cd) })
+	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("daemon"), ServiceName: aws.String("agent"),
+		TaskDefinition: aws.String("agent"), SchedulingStrategy: types.SchedulingStrategyDaemon})
+	onEach := func(want int) {
+		t.Helper()
+		servicetest.WaitForEvery(t, fmt.Sprintf("one running task on each of %d instances", want), 200*time.Millisecond, 2*time.Minute, func() bool {
+			hosts := map[string]bool{}
+			for _, task := range e.serviceTasks(t, "daemon", "agent", types.DesiredStatusRunning) {
+				if aws.ToString(task.LastStatus) == "RUNNING" {
+					hosts[aws.ToString(task.ContainerInstanceArn)] = true
+				}
+			}
+			return len(hosts) == want
+		})
+	}
+	onEach(2)
+	e.registerInstanceIn(t, "daemon", "i-0daemonc", "us-east-1c", 1024)
+	onEach(3)
+	awstest.Call(t, e.c.UpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("daemon"),
+		ContainerInstances: []string{b}, Status: types.ContainerInstanceStatusDraining})
+	onEach(2)
+	if sv := e.waitStable(t, "daemon", "agent"); sv.DesiredCount != 2 {
+		t.Errorf("desired count after the drain: got %d, want 2", sv.DesiredCount)
+	}
 }
