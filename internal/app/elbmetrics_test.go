@@ -61,6 +61,23 @@ func TestELBMetricsReachCloudWatch(t *testing.T) {
 
 	cw := cloudwatch.NewFromConfig(cfg)
 	lbDimension := aws.ToString(lb.LoadBalancerArn)[len("arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/"):]
+	names := map[string]bool{}
+	wantNames := []string{"RequestCount", "HTTPCode_Target_2XX_Count", "TargetResponseTime", "HealthyHostCount", "UnHealthyHostCount"}
+	awstest.WaitFor(t, "the load balancer's metrics in CloudWatch", func() bool {
+		out, err := cw.ListMetrics(t.Context(), &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ApplicationELB")})
+		if err != nil {
+			return false
+		}
+		for _, m := range out.Metrics {
+			names[aws.ToString(m.MetricName)] = true
+		}
+		for _, n := range wantNames {
+			if !names[n] {
+				return false
+			}
+		}
+		return true
+	})
 	var sum float64
 	awstest.WaitFor(t, "RequestCount in CloudWatch", func() bool {
 		out, err := cw.GetMetricStatistics(t.Context(), &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ApplicationELB"),
@@ -75,15 +92,5 @@ func TestELBMetricsReachCloudWatch(t *testing.T) {
 	})
 	if sum != requests {
 		t.Errorf("RequestCount: got %v, want %d", sum, requests)
-	}
-	metrics := awstest.Call(t, cw.ListMetrics, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ApplicationELB")}).Metrics
-	names := map[string]bool{}
-	for _, m := range metrics {
-		names[aws.ToString(m.MetricName)] = true
-	}
-	for _, want := range []string{"RequestCount", "HTTPCode_Target_2XX_Count", "TargetResponseTime", "HealthyHostCount", "UnHealthyHostCount"} {
-		if !names[want] {
-			t.Errorf("ListMetrics AWS/ApplicationELB lacks %s (has %v)", want, names)
-		}
 	}
 }

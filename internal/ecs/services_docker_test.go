@@ -28,9 +28,20 @@ func serviceEnv(t *testing.T, cluster string) *taskEnv {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		// overcast may be removing some itself: that is no failure.
-		if err := e.engine.Purge(ctx, map[string]string{docker.LabelCluster: arnPrefix + "cluster/" + cluster}); err != nil && !errors.Is(err, docker.ErrConflict) {
-			t.Errorf("removing the containers of the services' tasks: %v", err)
+		// By task: another test run on the same engine may have a cluster
+		// of the same name.
+		for _, desired := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped} {
+			out, err := e.c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), DesiredStatus: desired})
+			if err != nil {
+				t.Errorf("listing the services' tasks: %v", err)
+				return
+			}
+			for _, arn := range out.TaskArns {
+				// overcast may be removing some itself: that is no failure.
+				if err := e.engine.Purge(ctx, map[string]string{docker.LabelTask: arn}); err != nil && !errors.Is(err, docker.ErrConflict) {
+					t.Errorf("removing the containers of %s: %v", arn, err)
+				}
+			}
 		}
 	})
 	return e
