@@ -565,18 +565,19 @@ func (s *Service) changeTask(ctx context.Context, sc scope, t task, change func(
 func (s *Service) daemonHosts(ctx context.Context, sc scope, sv *serviceRecord) ([]string, error) {
 	var hosts []string
 	err := s.Store.View(ctx, func(tx store.Tx) error {
-		match := func(store.Tx, scope, containerInstance) bool { return true }
+		// Every memberOf constraint must hold, as in placement.
+		var matches []func(store.Tx, scope, containerInstance) bool
 		for _, c := range sv.View.PlacementConstraints {
 			if deref(c.Type) == "memberOf" {
 				m, err := compileInstanceFilter(deref(c.Expression))
 				if err != nil {
 					return err
 				}
-				match = m
+				matches = append(matches, m)
 			}
 		}
 		return store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Key(sv.Cluster + "/")}, func(_ string, ci containerInstance, _ int64) error {
-			if ci.Status == statusActive && match(tx, sc, ci) {
+			if ci.Status == statusActive && !slices.ContainsFunc(matches, func(m func(store.Tx, scope, containerInstance) bool) bool { return !m(tx, sc, ci) }) {
 				hosts = append(hosts, ci.ARN)
 			}
 			return nil
