@@ -129,6 +129,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--profile", help="write a CPU profile of overcast during one extra ALB round to this file")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = tempfile.mkdtemp()
@@ -142,8 +143,9 @@ def main():
 
         api_port = free_port()
         log = open(os.path.join(work, "overcast.log"), "w")
+        env = dict(os.environ, OVERCAST_PPROF="1") if args.profile else None
         procs.append(subprocess.Popen([overcast_bin, "up", "--addr", "127.0.0.1:%d" % api_port,
-                                       "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log))
+                                       "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log, env=env))
         endpoint = "http://127.0.0.1:%d" % api_port
         wait_http(endpoint + "/_overcast/health")
         alb_port, dns = load_balancer(endpoint, backend_port)
@@ -171,6 +173,12 @@ def main():
         for _ in range(args.rounds):
             for name in targets:
                 results[name].append(run(name, args.seconds))
+        if args.profile:
+            seconds = args.seconds
+            fetch = subprocess.Popen(["curl", "-s", "-o", args.profile,
+                                      "%s/_overcast/debug/pprof/profile?seconds=%d" % (endpoint, seconds)])
+            run("alb", seconds)
+            fetch.wait()
         med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
                for name, runs in results.items()}
         errors = {name: sum(r["non2xx"] for r in runs) for name, runs in results.items()}

@@ -59,6 +59,7 @@ type listenerRoutes struct {
 	certs    []*tls.Certificate // HTTPS: the default first
 	port     int32
 	portText string // X-Forwarded-Port
+	scheme   string // X-Forwarded-Proto: the protocol in lower case
 	protocol string
 	rules    []compiledRule // by priority, the default rule last
 }
@@ -211,7 +212,7 @@ func (p *plane) proxy(arn string, idle time.Duration) *proxy {
 }
 
 func compileListener(l listener, groups map[string]*groupRoutes) *listenerRoutes {
-	lr := &listenerRoutes{port: l.Port, portText: strconv.Itoa(int(l.Port)), protocol: l.Protocol}
+	lr := &listenerRoutes{port: l.Port, portText: strconv.Itoa(int(l.Port)), protocol: l.Protocol, scheme: strings.ToLower(l.Protocol)}
 	for _, r := range l.Rules {
 		lr.rules = append(lr.rules, compiledRule{match: compileConditions(r.Conditions), action: compileActions(r.Actions, groups)})
 	}

@@ -47,18 +47,18 @@ func newConnPool(idle time.Duration) *connPool {
 // reads the body and then calls release with whether the connection may
 // be used again. A connection from the pool that the target closed
 // meanwhile is replaced once, for requests without a body.
-func (p *connPool) roundTrip(ctx context.Context, addr string, https bool, req *http.Request) (*http.Response, *targetConn, error) {
+func (p *connPool) roundTrip(ctx context.Context, addr string, https bool, req *outgoing) (*http.Response, *targetConn, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := p.get(ctx, addr, https)
 		if err != nil {
 			return nil, nil, err
 		}
-		resp, err := c.send(req, p.idle)
+		resp, err := c.send(req)
 		if err == nil {
 			return resp, c, nil
 		}
 		c.Close()
-		if !reused || attempt > 0 || req.Body != nil || !staleConnection(err) {
+		if !reused || attempt > 0 || req.hasBody() || !staleConnection(err) {
 			return nil, nil, err
 		}
 	}
@@ -70,20 +70,14 @@ func staleConnection(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// send writes req and reads the answer's header, within the idle
-// timeout (a socket deadline: real time, whatever the service's clock).
-// The body is then read without one, as it comes.
-func (c *targetConn) send(req *http.Request, timeout time.Duration) (*http.Response, error) {
-	c.SetDeadline(time.Now().Add(timeout))
-	if err := req.Write(c.bw); err != nil {
+// send writes req and reads the answer's header. The connection's
+// deadline follows its use (see idleConn): the target has the idle
+// timeout to answer, and then between each piece of the body.
+func (c *targetConn) send(req *outgoing) (*http.Response, error) {
+	if err := req.write(c.bw); err != nil {
 		return nil, err
 	}
-	if err := c.bw.Flush(); err != nil {
-		return nil, err
-	}
-	resp, err := http.ReadResponse(c.br, req)
-	c.SetDeadline(time.Time{})
-	return resp, err
+	return http.ReadResponse(c.br, req.in)
 }
 
 func (p *connPool) get(ctx context.Context, addr string, https bool) (*targetConn, bool, error) {
@@ -105,7 +99,8 @@ func (p *connPool) get(ctx context.Context, addr string, https bool) (*targetCon
 	if https {
 		conn = tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // ALB does not verify targets' certificates
 	}
-	return &targetConn{Conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 16<<10)}, false, nil
+	ic := &idleConn{Conn: conn, idle: p.idle}
+	return &targetConn{Conn: ic, br: bufio.NewReaderSize(ic, 16<<10), bw: bufio.NewWriterSize(ic, 16<<10)}, false, nil
 }
 
 // release returns a connection to the pool when reusable, else closes it.
@@ -131,4 +126,41 @@ func (p *connPool) close() {
 		}
 		delete(p.conns, addr)
 	}
+}
+
+// idleConn is a connection that times out when no read or write has
+// started on it for its idle timeout, as ALB's connections do. The
+// deadline moves at most every sixteenth of the timeout (and a second):
+// setting it on every call cost four timer updates per proxied request.
+// A call may thus time out up to that much early.
+type idleConn struct {
+	net.Conn
+	idle  time.Duration
+	moved time.Time // when the deadline was last set, to now + idle
+}
+
+// stop clears the deadline for good.
+func (c *idleConn) stop() {
+	c.idle = 0
+	c.Conn.SetDeadline(time.Time{})
+}
+
+func (c *idleConn) touch() {
+	if c.idle == 0 {
+		return
+	}
+	if now := time.Now(); now.Sub(c.moved) >= min(c.idle/16, time.Second) {
+		c.moved = now
+		c.Conn.SetDeadline(now.Add(c.idle))
+	}
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.touch()
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.touch()
+	return c.Conn.Write(p)
 }

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,23 +112,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) (int, 
 		p.upgrades.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
 		return http.StatusSwitchingProtocols, true
 	}
-	out := &http.Request{Method: r.Method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		URL:    &url.URL{Scheme: f.scheme(), Host: f.target, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery},
-		Header: make(http.Header, len(r.Header)+4), Body: r.Body, ContentLength: r.ContentLength,
-		Host: forwardedHost(r.Host, f.listener.port, f.lb.preserveHost)}
-	if r.ContentLength == 0 {
-		out.Body = nil
-	}
-	copyHeader(out.Header, r.Header)
-	removeHopHeaders(out.Header)
-	// The client's 100-continue is answered by this server when the body
-	// is read; the target must not send a second one.
-	delete(out.Header, "Expect")
-	out.Header.Del("X-Forwarded-For")
-	p.addHeaders(out.Header, r, f)
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header["User-Agent"] = []string{""} // none, rather than Go's
-	}
+	out := &outgoing{in: r, host: forwardedHost(r.Host, f.listener.port, f.lb.preserveHost), added: p.forwardedHeaders(r, f)}
 	resp, c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out)
 	if err != nil {
 		return proxyError(w, r, err), false
@@ -195,29 +178,41 @@ func removeHopHeaders(h http.Header) {
 	}
 }
 
-// addHeaders sets the X-Forwarded-* and X-Amzn-Trace-Id headers ALB adds.
-func (p *proxy) addHeaders(h http.Header, in *http.Request, f *forward) {
+// forwarded is what ALB adds to a request: X-Forwarded-For (none when
+// empty), -Proto and -Port, and X-Amzn-Trace-Id.
+type forwarded struct{ xff, proto, port, trace string }
+
+func (p *proxy) forwardedHeaders(in *http.Request, f *forward) forwarded {
 	client, clientPort, _ := net.SplitHostPort(in.RemoteAddr)
-	prior := strings.Join(in.Header.Values("X-Forwarded-For"), ", ")
+	prior := in.Header["X-Forwarded-For"]
+	fh := forwarded{proto: f.listener.scheme, port: f.listener.portText, trace: traceHeader(in.Header.Get("X-Amzn-Trace-Id"), p.clock.Now())}
 	switch f.lb.xffMode {
 	case "preserve":
-		if prior != "" {
-			h.Set("X-Forwarded-For", prior)
-		}
+		fh.xff = strings.Join(prior, ", ")
 	case "remove":
 	default:
-		entry := client
+		fh.xff = client
 		if f.lb.xffClientPort {
-			entry = net.JoinHostPort(client, clientPort)
+			fh.xff = net.JoinHostPort(client, clientPort)
 		}
-		if prior != "" {
-			entry = prior + ", " + entry
+		if len(prior) > 0 {
+			fh.xff = strings.Join(prior, ", ") + ", " + fh.xff
 		}
-		h["X-Forwarded-For"] = []string{entry}
 	}
-	h["X-Forwarded-Proto"] = []string{strings.ToLower(f.listener.protocol)}
-	h["X-Forwarded-Port"] = []string{f.listener.portText}
-	h["X-Amzn-Trace-Id"] = []string{traceHeader(in.Header.Get("X-Amzn-Trace-Id"), p.clock.Now())}
+	return fh
+}
+
+// addHeaders sets in h the headers ALB adds (for upgrades, which go
+// through httputil.ReverseProxy).
+func (p *proxy) addHeaders(h http.Header, in *http.Request, f *forward) {
+	fh := p.forwardedHeaders(in, f)
+	delete(h, "X-Forwarded-For")
+	if fh.xff != "" {
+		h["X-Forwarded-For"] = []string{fh.xff}
+	}
+	h["X-Forwarded-Proto"] = []string{fh.proto}
+	h["X-Forwarded-Port"] = []string{fh.port}
+	h["X-Amzn-Trace-Id"] = []string{fh.trace}
 }
 
 // forwardedHost is the Host a target sees: unless the load balancer

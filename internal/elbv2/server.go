@@ -25,8 +25,8 @@ type plainServer struct {
 	closed bool
 }
 
-// clientIdle is how long a client connection may wait between requests
-// (ALB's client keep-alive, bounded by its idle timeout).
+// clientIdle is how long a client connection may stay without a read or
+// write (ALB's client keep-alive, bounded by its idle timeout).
 const clientIdle = 60 * time.Second
 
 func servePlain(ln net.Listener, handler func(w http.ResponseWriter, r *http.Request, local net.Addr)) *plainServer {
@@ -83,12 +83,12 @@ func (s *plainServer) serve(c net.Conn) {
 		}
 		s.forget(c)
 	}()
-	limit := &headerLimit{r: c}
+	ic := &idleConn{Conn: c, idle: clientIdle}
+	limit := &headerLimit{r: ic}
 	br := bufio.NewReaderSize(limit, 4<<10)
-	bw := bufio.NewWriterSize(c, 4<<10)
+	bw := bufio.NewWriterSize(ic, 4<<10)
 	remote, local := c.RemoteAddr().String(), c.LocalAddr()
 	for {
-		c.SetReadDeadline(time.Now().Add(clientIdle))
 		limit.left = maxHeaderBytes
 		req, err := http.ReadRequest(br)
 		limit.left = -1
@@ -100,13 +100,12 @@ func (s *plainServer) serve(c net.Conn) {
 			}
 			return
 		}
-		c.SetReadDeadline(time.Time{})
 		req.RemoteAddr = remote
 		if req.Header.Get("Expect") == "100-continue" && req.ProtoAtLeast(1, 1) {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			bw.Flush()
 		}
-		w := &connResponse{conn: c, br: br, bw: bw, header: make(http.Header, 8), req: req, close: req.Close || !req.ProtoAtLeast(1, 1)}
+		w := &connResponse{conn: c, idle: ic, br: br, bw: bw, header: make(http.Header, 8), req: req, close: req.Close || !req.ProtoAtLeast(1, 1)}
 		s.handler(w, req, local)
 		if w.hijacked {
 			hijacked = true
@@ -159,6 +158,7 @@ func isTimeout(err error) bool {
 // Content-Length the handler set or in chunks.
 type connResponse struct {
 	conn        net.Conn
+	idle        *idleConn
 	br          *bufio.Reader
 	bw          *bufio.Writer
 	header      http.Header
@@ -252,5 +252,6 @@ func (w *connResponse) finish() {
 // Hijack hands the connection over (an upgrade to WebSocket).
 func (w *connResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.hijacked = true
+	w.idle.stop() // the connection's idle deadline is its new owner's business
 	return w.conn, bufio.NewReadWriter(w.br, w.bw), nil
 }
