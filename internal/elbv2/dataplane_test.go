@@ -1,11 +1,14 @@
 package elbv2_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -415,6 +418,10 @@ func TestBodiesAndProtocols(t *testing.T) {
 	tg := f.targetGroup(t, "bodies")
 	echo := newBackend(t, "echo")
 	echo.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/framing" { // what the target was told of the request's body and hop-by-hop headers
+			fmt.Fprintf(w, "length=%d chunked=%v secret=%q", r.ContentLength, slices.Contains(r.TransferEncoding, "chunked"), r.Header.Get("X-Secret"))
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		w.Write(body[:len(body)/2])
 		w.(http.Flusher).Flush() // no Content-Length: the answer is chunked
@@ -435,6 +442,38 @@ func TestBodiesAndProtocols(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || string(got) != payload {
 			t.Errorf("POST of %d bytes: got %d with %d bytes back, want 200 and the same bytes", len(payload), resp.StatusCode, len(got))
+		}
+	}
+	// A body of unknown length goes out chunked and comes back whole.
+	resp, err := http.Post("http://"+addr(port)+"/echo", "text/plain", io.MultiReader(strings.NewReader(payload)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != payload {
+		t.Errorf("chunked POST of %d bytes: got %d bytes back, want the same bytes", len(payload), len(got))
+	}
+	for _, tc := range []struct {
+		name, request, want string
+	}{
+		{"empty POST", "POST /framing HTTP/1.1\r\nHost: x\r\n\r\n", `length=0 chunked=false secret=""`},
+		{"chunked", "POST /framing HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", `length=-1 chunked=true secret=""`},
+		{"header named by Connection", "GET /framing HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\n\r\n", `length=0 chunked=false secret=""`},
+	} {
+		c, err := net.Dial("tcp", addr(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, strings.ReplaceAll(tc.request, "Host: x", "Host: "+aws.ToString(lb.DNSName)))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if string(body) != tc.want {
+			t.Errorf("%s: the target saw %s, want %s", tc.name, body, tc.want)
 		}
 	}
 	c, err := net.Dial("tcp", addr(port))
