@@ -417,7 +417,21 @@ func TestBodiesAndProtocols(t *testing.T) {
 	lb := f.loadBalancer(t, "bodies")
 	tg := f.targetGroup(t, "bodies")
 	echo := newBackend(t, "echo")
+	eventRead := make(chan struct{})
 	echo.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/sized": // a HEAD answer tells the length of the body it does not carry
+			w.Header().Set("Content-Length", "42")
+			return
+		case "/events": // a stream: the second event only once the client has the first
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Content-Length", "22")
+			io.WriteString(w, "data: one\n\n")
+			w.(http.Flusher).Flush()
+			<-eventRead
+			io.WriteString(w, "data: two\n\n")
+			return
+		}
 		if r.URL.Path == "/framing" { // what the target was told of the request's body and hop-by-hop headers
 			fmt.Fprintf(w, "length=%d chunked=%v secret=%q", r.ContentLength, slices.Contains(r.TransferEncoding, "chunked"), r.Header.Get("X-Secret"))
 			return
@@ -475,6 +489,43 @@ func TestBodiesAndProtocols(t *testing.T) {
 		if string(body) != tc.want {
 			t.Errorf("%s: the target saw %s, want %s", tc.name, body, tc.want)
 		}
+	}
+
+	// HEAD, then GET on the same connection: the first answer's length
+	// does not make the second one wait for a body.
+	c2, err := net.Dial("tcp", addr(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	host := aws.ToString(lb.DNSName)
+	io.WriteString(c2, "HEAD /sized HTTP/1.1\r\nHost: "+host+"\r\n\r\nGET /framing HTTP/1.1\r\nHost: "+host+"\r\n\r\n")
+	br := bufio.NewReader(c2)
+	head, err := http.ReadResponse(br, &http.Request{Method: http.MethodHead})
+	if err != nil || head.ContentLength != 42 {
+		t.Fatalf("HEAD: got %v, length %d, want a length of 42", err, head.ContentLength)
+	}
+	next, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("GET after HEAD: %v", err)
+	}
+	if body, _ := io.ReadAll(next.Body); !strings.HasPrefix(string(body), "length=0") {
+		t.Errorf("GET after HEAD: got %q", body)
+	}
+
+	// An event stream comes through piece by piece.
+	resp, err = http.Get("http://" + addr(port) + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, len("data: one\n\n"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: one\n\n" {
+		t.Fatalf("event stream: got %q, %v before the target sent the rest, want the first event", first, err)
+	}
+	close(eventRead)
+	if rest, _ := io.ReadAll(resp.Body); string(rest) != "data: two\n\n" {
+		t.Errorf("event stream: got %q after the first event, want the second", rest)
 	}
 	c, err := net.Dial("tcp", addr(port))
 	if err != nil {

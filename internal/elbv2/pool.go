@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"syscall"
 	"time"
@@ -43,23 +42,26 @@ func newConnPool(idle time.Duration) *connPool {
 		conns: map[string][]*targetConn{}}
 }
 
-// roundTrip sends req to addr and reads the answer's header. The caller
-// reads the body and then calls release with whether the connection may
-// be used again. A connection from the pool that the target closed
-// meanwhile is replaced once, for requests without a body.
-func (p *connPool) roundTrip(ctx context.Context, addr string, https bool, req *outgoing) (*http.Response, *targetConn, error) {
+// roundTrip sends req to addr and reads the answer's head with readHead.
+// The caller reads the body and then calls release with whether the
+// connection may be used again. A connection from the pool that the
+// target closed meanwhile is replaced once, for requests without a body.
+func (p *connPool) roundTrip(ctx context.Context, addr string, https bool, req *outgoing, readHead func(*bufio.Reader) error) (*targetConn, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := p.get(ctx, addr, https)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		resp, err := c.send(req)
+		err = req.write(c.bw)
 		if err == nil {
-			return resp, c, nil
+			err = readHead(c.br)
+		}
+		if err == nil {
+			return c, nil
 		}
 		c.Close()
 		if !reused || attempt > 0 || req.hasBody() || !staleConnection(err) {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 }
@@ -68,16 +70,6 @@ func (p *connPool) roundTrip(ctx context.Context, addr string, https bool, req *
 // had closed before the request went out.
 func staleConnection(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-// send writes req and reads the answer's header. The connection's
-// deadline follows its use (see idleConn): the target has the idle
-// timeout to answer, and then between each piece of the body.
-func (c *targetConn) send(req *outgoing) (*http.Response, error) {
-	if err := req.write(c.bw); err != nil {
-		return nil, err
-	}
-	return http.ReadResponse(c.br, req.in)
 }
 
 func (p *connPool) get(ctx context.Context, addr string, https bool) (*targetConn, bool, error) {

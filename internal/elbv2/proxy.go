@@ -1,6 +1,7 @@
 package elbv2
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -113,7 +114,14 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) (int, 
 		return http.StatusSwitchingProtocols, true
 	}
 	out := &outgoing{in: r, host: forwardedHost(r.Host, f.listener.port, f.lb.preserveHost), added: p.forwardedHeaders(r, f)}
-	resp, c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out)
+	if cw, ok := w.(*connResponse); ok {
+		return p.relay(cw, r, f, out)
+	}
+	var resp *http.Response
+	c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out, func(br *bufio.Reader) (err error) {
+		resp, err = http.ReadResponse(br, r)
+		return err
+	})
 	if err != nil {
 		return proxyError(w, r, err), false
 	}

@@ -179,6 +179,14 @@ var _ interface {
 func (w *connResponse) Header() http.Header { return w.header }
 
 func (w *connResponse) WriteHeader(code int) {
+	w.writeHead(code, nil, w.header.Get("Content-Length") != "")
+}
+
+// writeHead writes the status line, the header, then raw header lines
+// (each ending in CRLF) and the framing: hasLength says a Content-Length
+// is among them, else the body goes in chunks or until the connection
+// ends.
+func (w *connResponse) writeHead(code int, raw []byte, hasLength bool) {
 	if w.wroteHeader {
 		return
 	}
@@ -187,7 +195,7 @@ func (w *connResponse) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.bodyless = code == http.StatusNoContent || code == http.StatusNotModified || (w.req != nil && w.req.Method == http.MethodHead)
-	if code != http.StatusSwitchingProtocols && !w.bodyless && w.header.Get("Content-Length") == "" {
+	if code != http.StatusSwitchingProtocols && !w.bodyless && !hasLength {
 		if w.close {
 			w.header.Set("Connection", "close")
 		} else {
@@ -205,12 +213,10 @@ func (w *connResponse) WriteHeader(code int) {
 	w.bw.WriteString("\r\n")
 	for k, vv := range w.header {
 		for _, v := range vv {
-			w.bw.WriteString(k)
-			w.bw.WriteString(": ")
-			w.bw.WriteString(v)
-			w.bw.WriteString("\r\n")
+			writeHeaderLine(w.bw, k, v)
 		}
 	}
+	w.bw.Write(raw)
 	w.bw.WriteString("\r\n")
 }
 
