@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"overcast"
 	api "overcast/internal/api/acm"
@@ -89,40 +90,44 @@ func (s *Service) tlsCertificate(c *certificate) (*tls.Certificate, error) {
 	return out, nil
 }
 
-// Use records that user (a load balancer's ARN) uses the certificate: it
-// shows in InUseBy, and DeleteCertificate refuses it until Release.
-func (s *Service) Use(ctx context.Context, arn, user string) error {
-	return s.setUser(ctx, arn, user, true)
-}
-
-// Release undoes Use. Releasing a certificate user does not use, or one
-// that no longer exists, does nothing.
-func (s *Service) Release(ctx context.Context, arn, user string) error {
-	err := s.setUser(ctx, arn, user, false)
-	if errors.Is(err, ErrCertificateNotFound) {
-		return nil
+// SetUsers records which certificates the users of one kind (their ARNs
+// start with prefix: load balancers) use: certificate ARN → user ARNs.
+// They show in InUseBy, and DeleteCertificate refuses a certificate in
+// use. The caller hands its whole view each time, so a user that went
+// away while overcast was down drops out too; users of other kinds stay.
+func (s *Service) SetUsers(ctx context.Context, prefix string, users map[string][]string) error {
+	var changed []string
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, certificatesTable, store.ScanOptions{}, func(_ string, c certificate, _ int64) error {
+			if !slices.Equal(withUsers(c.InUseBy, prefix, users[c.ARN]), c.InUseBy) {
+				changed = append(changed, c.ARN)
+			}
+			return nil
+		})
+	})
+	for _, arn := range changed {
+		if err != nil {
+			break
+		}
+		a, _ := overcast.ParseARN(arn)
+		err = s.update(ctx, overcast.Scope{Account: a.AccountID, Region: a.Region}, arn, func(c *certificate) error {
+			c.InUseBy = withUsers(c.InUseBy, prefix, users[arn])
+			return nil
+		})
+		if errors.Is(asListenerError(err, arn), ErrCertificateNotFound) {
+			err = nil // deleted meanwhile
+		}
 	}
 	return err
 }
 
-func (s *Service) setUser(ctx context.Context, arn, user string, use bool) error {
-	a, ok := overcast.ParseARN(arn)
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrCertificateNotFound, arn)
-	}
-	sc := overcast.Scope{Account: a.AccountID, Region: a.Region}
-	err := s.update(ctx, sc, arn, func(c *certificate) error {
-		i := slices.Index(c.InUseBy, user)
-		switch {
-		case use && i < 0:
-			c.InUseBy = append(c.InUseBy, user)
-			slices.Sort(c.InUseBy)
-		case !use && i >= 0:
-			c.InUseBy = slices.Delete(c.InUseBy, i, i+1)
-		}
-		return nil
-	})
-	return asListenerError(err, arn)
+// withUsers is current with the users starting with prefix replaced by
+// these, sorted.
+func withUsers(current []string, prefix string, these []string) []string {
+	out := slices.DeleteFunc(slices.Clone(current), func(u string) bool { return strings.HasPrefix(u, prefix) })
+	out = append(out, these...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func asListenerError(err error, arn string) error {

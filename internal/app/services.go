@@ -245,6 +245,10 @@ type elbCertificates struct{ acm *acm.Service }
 
 var _ elbv2.Certificates = elbCertificates{}
 
+func (c elbCertificates) InUse(ctx context.Context, users map[string][]string) error {
+	return c.acm.SetUsers(ctx, "arn:aws:elasticloadbalancing:", users)
+}
+
 func (c elbCertificates) Certificate(ctx context.Context, arn string) (*tls.Certificate, error) {
 	a, _ := overcast.ParseARN(arn)
 	cert, err := c.acm.TLSCertificate(ctx, a.AccountID, a.Region, arn)

@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,8 +37,11 @@ type Service struct {
 	clock   clock.Clock
 	network Network
 	certs   Certificates
-	plane   *plane
-	health  *healthChecker
+	// certUsers is what ACM was last told of the certificates in use
+	// (under syncMu); nil before the first sync.
+	certUsers map[string][]string
+	plane     *plane
+	health    *healthChecker
 	// checks runs the health checks and ends deregistration delays, one
 	// key per target group.
 	checks *controller.Controller
@@ -415,6 +419,32 @@ func (s *Service) sync(ctx context.Context) error {
 	}
 	s.health.sync(tgs, usedTargetGroups(lbs))
 	s.plane.update(lbs, tgs, s.health, s.certificates(ctx, lbs))
+	return s.recordCertificateUsers(ctx, lbs)
+}
+
+// recordCertificateUsers tells ACM which load balancers use which
+// certificates (InUseBy) when that changed since the last sync.
+func (s *Service) recordCertificateUsers(ctx context.Context, lbs []loadBalancer) error {
+	if s.certs == nil {
+		return nil
+	}
+	users := map[string][]string{}
+	for _, lb := range lbs {
+		for _, l := range lb.Listeners {
+			for _, arn := range l.Certificates {
+				if !slices.Contains(users[arn], lb.ARN) {
+					users[arn] = append(users[arn], lb.ARN)
+				}
+			}
+		}
+	}
+	if s.certUsers != nil && maps.EqualFunc(users, s.certUsers, slices.Equal) {
+		return nil
+	}
+	if err := s.certs.InUse(ctx, users); err != nil {
+		return err
+	}
+	s.certUsers = users
 	return nil
 }
 

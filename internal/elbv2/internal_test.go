@@ -118,11 +118,17 @@ func selfSigned(t *testing.T) (*tls.Certificate, *x509.CertPool) {
 
 // oneCertificate is ACM holding one certificate.
 type oneCertificate struct {
-	arn  string
-	cert *tls.Certificate
+	arn   string
+	cert  *tls.Certificate
+	users map[string][]string // as last told by InUse
 }
 
-func (c oneCertificate) Certificate(_ context.Context, arn string) (*tls.Certificate, error) {
+func (c *oneCertificate) InUse(_ context.Context, users map[string][]string) error {
+	c.users = users
+	return nil
+}
+
+func (c *oneCertificate) Certificate(_ context.Context, arn string) (*tls.Certificate, error) {
 	if arn != c.arn {
 		return nil, &awsproto.Error{Code: "CertificateNotFound", Status: 400, Message: "Certificate '" + arn + "' not found"}
 	}
@@ -132,7 +138,8 @@ func (c oneCertificate) Certificate(_ context.Context, arn string) (*tls.Certifi
 func TestHTTPSListener(t *testing.T) {
 	cert, roots := selfSigned(t)
 	const certARN = "arn:aws:acm:us-east-1:000000000000:certificate/8d9c6f64-2f4e-4ea5-9b0e-7d4f3b2b1c1a"
-	s := New(servicetest.Env(t), Options{Network: loopbackNetwork{}, Certificates: oneCertificate{certARN, cert}})
+	acm := &oneCertificate{arn: certARN, cert: cert}
+	s := New(servicetest.Env(t), Options{Network: loopbackNetwork{}, Certificates: acm})
 	t.Cleanup(func() { s.Close() })
 	ctx := overcast.WithCaller(context.Background(), overcast.RootCaller("000000000000", "us-east-1"))
 	var proto string
@@ -169,6 +176,9 @@ func TestHTTPSListener(t *testing.T) {
 	}
 	if err := listen(certARN); err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string][]string{certARN: {*lb.LoadBalancers[0].LoadBalancerArn}}, acm.users); diff != "" {
+		t.Errorf("certificates in use (-want +got):\n%s", diff)
 	}
 	if got, err := s.LoadBalancerOf(ctx, tgARN); err != nil || got != *lb.LoadBalancers[0].LoadBalancerArn {
 		t.Errorf("LoadBalancerOf the listener's group: got %q, %v, want the load balancer", got, err)

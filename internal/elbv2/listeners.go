@@ -18,6 +18,9 @@ type Certificates interface {
 	// awsproto.Error with ELBv2's code (CertificateNotFound,
 	// UnsupportedCertificate).
 	Certificate(ctx context.Context, arn string) (*tls.Certificate, error)
+	// InUse records which load balancers use which certificates
+	// (certificate ARN → load balancer ARNs), the whole set each time.
+	InUse(ctx context.Context, users map[string][]string) error
 }
 
 // CreateListener adds a listener to a load balancer and starts serving

@@ -2,7 +2,9 @@
 # ELBv2 with both aws CLIs and curl: an Application Load Balancer in the
 # default subnets forwarding to a web server on loopback, reached by its
 # DNS name (curl resolves *.localhost) and by its own address; the
-# target-in-service waiter; a fixed-response rule; deletion.
+# target-in-service waiter; a fixed-response rule; an HTTPS listener with
+# an ACM certificate, verified by curl with overcast's CA, and an HTTP →
+# HTTPS redirect; deletion.
 source "$(dirname "$0")/lib.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -43,6 +45,26 @@ for cli in "${CLIS[@]}"; do
     --actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=ok}' >/dev/null
   expect_eq "fixed response" "$(curl -fsS "http://$dns:$port/health")" "ok"
   expect_eq "rules" "$(awsc "$cli" elbv2 describe-rules --listener-arn "$listener" --query 'Rules[].Priority' --output text)" "10	default"
+
+  cert=$(awsc "$cli" acm request-certificate --domain-name "$dns" --query CertificateArn --output text)
+  https_port=$(free_port)
+  https=$(awsc "$cli" elbv2 create-listener --load-balancer-arn "$lb" --protocol HTTPS --port "$https_port" \
+    --certificates "CertificateArn=$cert" --default-actions "Type=forward,TargetGroupArn=$tg" \
+    --query 'Listeners[0].ListenerArn' --output text)
+  curl -fsS "$OVERCAST_ENDPOINT/_overcast/acm/ca.pem" -o "$site/ca.pem"
+  expect_eq "HTTPS verified with overcast's CA" "$(curl -fsS --cacert "$site/ca.pem" "https://$dns:$https_port/")" "hello from the target"
+  expect_eq "certificate in use by" "$(awsc "$cli" acm describe-certificate --certificate-arn "$cert" --query 'Certificate.InUseBy[0]' --output text)" "$lb"
+  out=$(awsc "$cli" acm delete-certificate --certificate-arn "$cert" 2>&1) && fail "deleting a certificate in use succeeded"
+  expect_contains "deleting a certificate in use" "$out" "ResourceInUseException"
+  awsc "$cli" elbv2 create-rule --listener-arn "$listener" --priority 20 --conditions Field=path-pattern,Values='/secure/*' \
+    --actions "Type=redirect,RedirectConfig={Protocol=HTTPS,Port=$https_port,StatusCode=HTTP_301}" >/dev/null
+  expect_eq "HTTP → HTTPS redirect" "$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://$dns:$port/secure/page?x=1")" \
+    "301 https://$dns:$https_port/secure/page?x=1"
+  expect_eq "following the redirect" "$(curl -sSL --cacert "$site/ca.pem" -o /dev/null -w '%{http_code} %{url_effective}' "http://$dns:$port/secure/")" \
+    "404 https://$dns:$https_port/secure/"
+  awsc "$cli" elbv2 delete-listener --listener-arn "$https"
+  expect_eq "certificate in use after the listener went" "$(awsc "$cli" acm describe-certificate --certificate-arn "$cert" --query 'length(Certificate.InUseBy)' --output text)" "0"
+  awsc "$cli" acm delete-certificate --certificate-arn "$cert"
 
   out=$(awsc "$cli" elbv2 delete-target-group --target-group-arn "$tg" 2>&1) && fail "deleting a group in use succeeded"
   expect_contains "deleting a group in use" "$out" "ResourceInUse"
