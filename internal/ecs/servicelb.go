@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	api "overcast/internal/api/ecs"
@@ -96,17 +97,15 @@ func targetOf(t task, lb api.LoadBalancer) (Target, bool) {
 	if t.Interface != nil {
 		return Target{ID: t.Interface.PrivateIP, Port: deref(lb.ContainerPort)}, true
 	}
-	for _, c := range t.Containers {
-		if deref(c.Name) != deref(lb.ContainerName) {
-			continue
-		}
-		for _, b := range c.NetworkBindings {
-			if deref(b.ContainerPort) == deref(lb.ContainerPort) && t.EC2InstanceID != "" {
-				return Target{ID: t.EC2InstanceID, Port: deref(b.HostPort)}, true
-			}
-		}
+	if port, ok := t.Published[publishedKey(deref(lb.ContainerName), deref(lb.ContainerPort))]; ok && t.EC2InstanceID != "" {
+		return Target{ID: t.EC2InstanceID, Port: port}, true
 	}
 	return Target{}, false
+}
+
+// publishedKey names a container port in task.Published.
+func publishedKey(container string, port int32) string {
+	return container + "/" + strconv.Itoa(int(port))
 }
 
 // balancing is a service's view of its target groups in one reconcile.

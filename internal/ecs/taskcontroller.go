@@ -245,6 +245,14 @@ func (s *Service) observed(t *task, o agent.Observed) bool {
 	before, _ := json.Marshal(t)
 	t.Launched = true
 	t.Containers = o.APIContainers()
+	for _, c := range t.Containers {
+		for _, b := range c.NetworkBindings {
+			if t.Published == nil {
+				t.Published = map[string]int32{}
+			}
+			t.Published[publishedKey(deref(c.Name), deref(b.ContainerPort))] = deref(b.HostPort)
+		}
+	}
 	t.HealthStatus = o.HealthStatus
 	stamp := func(dst **time.Time, at time.Time) {
 		if !at.IsZero() {

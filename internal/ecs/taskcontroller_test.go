@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecs"
+	"overcast/internal/ecs/agent"
 	"overcast/internal/service"
 	"overcast/internal/service/servicetest"
 	"overcast/internal/store"
@@ -192,6 +193,25 @@ func TestListTasksFiltersAndPages(t *testing.T) {
 	} {
 		if diff := cmp.Diff(tt.want, list(tt.in)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// A bridge task's target is its instance and the host port its container
+// published; once the container stops, its bindings go, but the target is
+// still known so that the service can deregister it.
+func TestTargetOfStoppedBridgeTask(t *testing.T) {
+	lb := api.LoadBalancer{ContainerName: new("web"), ContainerPort: new(int32(8080))}
+	var tk task
+	tk.EC2InstanceID = "i-0123456789abcdef0"
+	running := agent.Observed{LastStatus: agent.StatusRunning, Containers: []agent.ContainerState{{Name: "web", LastStatus: agent.StatusRunning,
+		NetworkBindings: []api.NetworkBinding{{ContainerPort: new(int32(8080)), HostPort: new(int32(32768)), BindIP: new("0.0.0.0")}}}}}
+	stopped := agent.Observed{LastStatus: agent.StatusStopped, Containers: []agent.ContainerState{{Name: "web", LastStatus: agent.StatusStopped}}}
+	want := Target{ID: "i-0123456789abcdef0", Port: 32768}
+	for _, o := range []agent.Observed{running, stopped} {
+		(&Service{}).observed(&tk, o)
+		if got, ok := targetOf(tk, lb); !ok || got != want {
+			t.Errorf("%s: got target %v, %v, want %v", o.LastStatus, got, ok, want)
 		}
 	}
 }

@@ -71,6 +71,10 @@ type task struct {
 	Balanced  bool `json:"balanced,omitempty"`
 	Activated bool `json:"activated,omitempty"`
 	Draining  bool `json:"draining,omitempty"`
+	// Published are the host ports its containers published while they
+	// ran, by "container/containerPort": the targets of a task whose
+	// containers stopped, and with them their bindings, are still known.
+	Published map[string]int32 `json:"published,omitempty"`
 
 	Containers     api.Containers `json:"containers,omitempty"`
 	HealthStatus   string         `json:"healthStatus,omitempty"`
