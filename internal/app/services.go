@@ -48,7 +48,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	}
 	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
-	logsSvc := logs.New(env.Named("logs"), logsBuckets{s3Svc})
+	logsSvc := logs.New(env.Named("logs"), serviceBuckets{s3Svc})
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
 	ssmSvc := ssm.New(env.Named("ssm"))
 	acmSvc := acm.New(env.Named("acm"))
@@ -65,7 +65,8 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	ec2Svc := ec2.New(env.Named("ec2"), nil)
 	ofEC2 := fromEC2{ec2Svc}
 	efsSvc := efs.New(env.Named("efs"), ofEC2)
-	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc}})
+	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc},
+		LogBuckets: serviceBuckets{s3Svc}})
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		Instances:  ofEC2,
 		Interfaces: ofEC2,
@@ -100,18 +101,22 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	}, keys, nil
 }
 
-// logsBuckets lets CloudWatch Logs' export tasks call S3 as AWS's logs
-// service principal, whom the bucket policy must allow.
-type logsBuckets struct{ s3 *s3.Service }
+// serviceBuckets lets services write to S3 as AWS's service principals
+// do (CloudWatch Logs' export tasks, load balancers' access logs), whom
+// the bucket policy must allow.
+type serviceBuckets struct{ s3 *s3.Service }
 
-var _ logs.ObjectWriter = logsBuckets{}
+var (
+	_ logs.ObjectWriter = serviceBuckets{}
+	_ elbv2.LogBuckets  = serviceBuckets{}
+)
 
-func (b logsBuckets) GetBucketAcl(ctx context.Context, principal, sourceARN, bucket string) error {
+func (b serviceBuckets) GetBucketAcl(ctx context.Context, principal, sourceARN, bucket string) error {
 	_, err := b.s3.GetBucketAcl(s3.AsService(ctx, principal, sourceARN), &s3api.GetBucketAclRequest{Bucket: &bucket})
 	return err
 }
 
-func (b logsBuckets) PutObject(ctx context.Context, principal, sourceARN, bucket, key string, body io.Reader, size int64) error {
+func (b serviceBuckets) PutObject(ctx context.Context, principal, sourceARN, bucket, key string, body io.Reader, size int64) error {
 	_, err := b.s3.PutObject(s3.AsService(ctx, principal, sourceARN), &s3api.PutObjectRequest{Bucket: &bucket, Key: &key,
 		Body: io.NopCloser(body), ContentLength: &size, ACL: new("bucket-owner-full-control")})
 	return err

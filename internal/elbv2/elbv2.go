@@ -37,6 +37,8 @@ type Service struct {
 	clock   clock.Clock
 	network Network
 	certs   Certificates
+	// logBuckets receive access logs.
+	logBuckets LogBuckets
 	// certUsers is what ACM was last told of the certificates in use
 	// (under syncMu); nil before the first sync.
 	certUsers map[string][]string
@@ -97,6 +99,8 @@ type Options struct {
 	// Certificates are HTTPS listeners' certificates; nil refuses HTTPS
 	// listeners.
 	Certificates Certificates
+	// LogBuckets receive access logs; nil delivers none.
+	LogBuckets LogBuckets
 	// ListenHost is the address every listener is also served on, where
 	// requests are told apart by Host; "127.0.0.1" when empty.
 	ListenHost string
@@ -104,7 +108,7 @@ type Options struct {
 
 // New returns the service.
 func New(env *service.Env, opts Options) *Service {
-	s := &Service{Base: env.Base(), clock: env.Clock, network: opts.Network, certs: opts.Certificates}
+	s := &Service{Base: env.Base(), clock: env.Clock, network: opts.Network, certs: opts.Certificates, logBuckets: opts.LogBuckets}
 	host := opts.ListenHost
 	if host == "" {
 		host = "127.0.0.1"
@@ -115,6 +119,7 @@ func New(env *service.Env, opts Options) *Service {
 		Keys: store.TableKeysFunc(s.Store, targetGroupsTable), Workers: 4})
 	// A listener whose port was taken is tried again on every pass.
 	env.Controllers.Every("elbv2-listeners", listenerRetry, s.sync)
+	env.Controllers.Every("elbv2-access-logs", logInterval, s.deliverLogs)
 	return s
 }
 
@@ -135,7 +140,9 @@ func (s *Service) Start(ctx context.Context) error { return s.sync(ctx) }
 // Close stops serving every listener.
 func (s *Service) Close() error {
 	s.plane.close()
-	return nil
+	// What was logged since the last delivery goes out now: S3 closes
+	// after this service.
+	return s.deliverLogs(context.Background())
 }
 
 const (

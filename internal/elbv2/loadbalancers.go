@@ -415,11 +415,29 @@ func (s *Service) ModifyLoadBalancerAttributes(ctx context.Context, in *api.Modi
 	if err := loadBalancerARN.check(arn); err != nil {
 		return nil, err
 	}
-	var attrs map[string]string
-	err := s.updateLoadBalancerTx(ctx, arn, func(_ store.Tx, lb *loadBalancer) error {
-		attrs = lb.Attributes
-		return setAttributes(lb.Attributes, in.Attributes, func(a api.LoadBalancerAttribute) (*string, *string) { return a.Key, a.Value },
+	set := func(attrs map[string]string) error {
+		return setAttributes(attrs, in.Attributes, func(a api.LoadBalancerAttribute) (*string, *string) { return a.Key, a.Value },
 			"Load balancer", checkLoadBalancerAttribute)
+	}
+	// Enabling access logs writes ELB's test file to the bucket first,
+	// outside the change: S3 is another service's store.
+	lb, err := s.loadBalancer(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	if err := set(lb.Attributes); err != nil {
+		return nil, err
+	}
+	logsAsked := slices.ContainsFunc(in.Attributes, func(a api.LoadBalancerAttribute) bool { return strings.HasPrefix(deref(a.Key), "access_logs.s3.") })
+	if a := lb.Attributes; logsAsked && a["access_logs.s3.enabled"] == "true" {
+		if err := s.checkLogBucket(ctx, lb, a["access_logs.s3.bucket"], a["access_logs.s3.prefix"]); err != nil {
+			return nil, err
+		}
+	}
+	var attrs map[string]string
+	err = s.updateLoadBalancerTx(ctx, arn, func(_ store.Tx, lb *loadBalancer) error {
+		attrs = lb.Attributes
+		return set(lb.Attributes)
 	})
 	if err != nil {
 		return nil, err

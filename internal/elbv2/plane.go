@@ -29,11 +29,12 @@ type plane struct {
 	routes atomic.Pointer[routes]
 
 	mu       sync.Mutex
-	servers  map[string]io.Closer // by listen address
-	serveTLS map[string]bool      // listen addresses served with TLS
-	failed   map[string]string    // listen addresses that could not be bound, and why
-	proxies  map[string]*proxy    // by load balancer ARN, kept across changes: keep-alive pools to its targets
-	traffic  map[string]*traffic  // by load balancer or target group ARN, kept across changes
+	servers  map[string]io.Closer  // by listen address
+	serveTLS map[string]bool       // listen addresses served with TLS
+	failed   map[string]string     // listen addresses that could not be bound, and why
+	proxies  map[string]*proxy     // by load balancer ARN, kept across changes: keep-alive pools to its targets
+	traffic  map[string]*traffic   // by load balancer or target group ARN, kept across changes
+	logs     map[string]*accessLog // by load balancer ARN, kept across changes
 	closed   bool
 }
 
@@ -53,6 +54,8 @@ type lbRoutes struct {
 	proxy             *proxy
 	traffic           *traffic       // answers made without a target group
 	groups            []*groupRoutes // the groups its rules forward to
+	accessLog         *accessLog     // nil unless access logs are enabled
+	logName           string         // app/name/id, as access log entries name it
 }
 
 type listenerRoutes struct {
@@ -65,8 +68,9 @@ type listenerRoutes struct {
 }
 
 type compiledRule struct {
-	match  []requestMatcher
-	action compiledAction
+	priority string // "0" for the default rule, as access logs say
+	match    []requestMatcher
+	action   compiledAction
 }
 
 type compiledAction struct {
@@ -109,7 +113,7 @@ type targetRoutes struct {
 
 func newPlane(logger *slog.Logger, c clock.Clock, host string) *plane {
 	p := &plane{logger: logger, clock: c, host: host, servers: map[string]io.Closer{}, serveTLS: map[string]bool{}, failed: map[string]string{},
-		proxies: map[string]*proxy{}, traffic: map[string]*traffic{}}
+		proxies: map[string]*proxy{}, traffic: map[string]*traffic{}, logs: map[string]*accessLog{}}
 	p.routes.Store(&routes{})
 	return p
 }
@@ -149,6 +153,15 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 		idle, _ := strconv.Atoi(lb.Attributes["idle_timeout.timeout_seconds"])
 		lr.proxy = p.proxy(lb.ARN, time.Duration(idle)*time.Second)
 		lr.traffic = p.trafficOf(lb.ARN)
+		lr.logName = lb.ARN[strings.Index(lb.ARN, ":loadbalancer/")+len(":loadbalancer/"):]
+		if lb.Attributes["access_logs.s3.enabled"] == "true" {
+			lr.accessLog = p.logOf(lb.ARN)
+			ip := p.host
+			if len(lb.Zones) > 0 {
+				ip = lb.Zones[0].IP
+			}
+			lr.accessLog.configure(lb.Attributes["access_logs.s3.bucket"], lb.Attributes["access_logs.s3.prefix"], ip)
+		}
 		for _, arn := range lb.targetGroups() {
 			if g := groups[arn]; g != nil {
 				lr.groups = append(lr.groups, g)
@@ -186,6 +199,27 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 	p.bind(want)
 }
 
+// accessLogs are the load balancers' access logs, by ARN; those of load
+// balancers that are gone are handed over one last time.
+func (p *plane) accessLogs() map[string]*accessLog {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]*accessLog, len(p.logs))
+	live := map[string]bool{}
+	if rt := p.routes.Load(); rt != nil {
+		for _, lr := range rt.byHost {
+			live[lr.arn] = true
+		}
+	}
+	for arn, a := range p.logs {
+		out[arn] = a
+		if !live[arn] {
+			delete(p.logs, arn)
+		}
+	}
+	return out
+}
+
 // trafficOf is the counters of a load balancer or target group, made on
 // first use.
 func (p *plane) trafficOf(arn string) *traffic {
@@ -214,9 +248,10 @@ func (p *plane) proxy(arn string, idle time.Duration) *proxy {
 func compileListener(l listener, groups map[string]*groupRoutes) *listenerRoutes {
 	lr := &listenerRoutes{port: l.Port, portText: strconv.Itoa(int(l.Port)), protocol: l.Protocol, scheme: strings.ToLower(l.Protocol)}
 	for _, r := range l.Rules {
-		lr.rules = append(lr.rules, compiledRule{match: compileConditions(r.Conditions), action: compileActions(r.Actions, groups)})
+		lr.rules = append(lr.rules, compiledRule{priority: strconv.Itoa(int(r.Priority)), match: compileConditions(r.Conditions),
+			action: compileActions(r.Actions, groups)})
 	}
-	lr.rules = append(lr.rules, compiledRule{action: compileActions(l.DefaultActions, groups)})
+	lr.rules = append(lr.rules, compiledRule{priority: "0", action: compileActions(l.DefaultActions, groups)})
 	return lr
 }
 

@@ -63,6 +63,7 @@ type forward struct {
 	listener *listenerRoutes
 	target   string
 	https    bool
+	log      *logEntry // nil unless the load balancer logs its requests
 }
 
 var bufferPool = &bytePool{pool: sync.Pool{New: func() any { return new([32 * 1024]byte) }}}
@@ -114,6 +115,9 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) (int, 
 		return http.StatusSwitchingProtocols, true
 	}
 	out := &outgoing{in: r, host: forwardedHost(r.Host, f.listener.port, f.lb.preserveHost), added: p.forwardedHeaders(r, f)}
+	if f.log != nil {
+		f.log.trace = out.added.trace
+	}
 	if cw, ok := w.(*connResponse); ok {
 		return p.relay(cw, r, f, out)
 	}
@@ -304,6 +308,16 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) int {
 // serve runs the first rule of the listener whose conditions the request
 // meets.
 func (lb *lbRoutes) serve(w http.ResponseWriter, r *http.Request, l *listenerRoutes) {
+	if lb.accessLog != nil {
+		lb.serveLogged(w, r, l)
+		return
+	}
+	lb.route(w, r, l, nil)
+}
+
+// route serves a request, noting in e (when not nil) what the access log
+// tells of it.
+func (lb *lbRoutes) route(w http.ResponseWriter, r *http.Request, l *listenerRoutes, e *logEntry) {
 	if r.Method == http.MethodTrace {
 		writeALBError(w, http.StatusMethodNotAllowed)
 		lb.traffic.count(http.StatusMethodNotAllowed, false, 0)
@@ -312,7 +326,10 @@ func (lb *lbRoutes) serve(w http.ResponseWriter, r *http.Request, l *listenerRou
 	host := hostOnly(r.Host)
 	for _, rule := range l.rules {
 		if matchAll(rule.match, r, host) {
-			lb.run(w, r, l, rule.action)
+			if e != nil {
+				e.priority, e.action = rule.priority, rule.action.kind
+			}
+			lb.run(w, r, l, rule.action, e)
 			return
 		}
 	}
@@ -329,7 +346,7 @@ func matchAll(ms []requestMatcher, r *http.Request, host string) bool {
 	return true
 }
 
-func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction) {
+func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction, e *logEntry) {
 	switch a.kind {
 	case "fixed-response":
 		ct := deref(a.fixed.ContentType)
@@ -350,12 +367,16 @@ func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoute
 			code = http.StatusFound
 		}
 		w.Header().Set("Server", "awselb/2.0")
-		w.Header().Set("Location", redirectLocation(a.redirect, r, l))
+		location := redirectLocation(a.redirect, r, l)
+		if e != nil {
+			e.redirect = location
+		}
+		w.Header().Set("Location", location)
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(code)
 		lb.traffic.count(code, false, 0)
 	case "forward":
-		lb.forward(w, r, l, a)
+		lb.forward(w, r, l, a, e)
 	default:
 		writeALBError(w, http.StatusServiceUnavailable)
 	}
@@ -363,7 +384,7 @@ func (lb *lbRoutes) run(w http.ResponseWriter, r *http.Request, l *listenerRoute
 
 // forward picks a target group by weight (or by the group stickiness
 // cookie), a target of it, and proxies the request there.
-func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction) {
+func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerRoutes, a compiledAction, e *logEntry) {
 	g := pickGroup(w, r, a, lb.proxy.clock.Now())
 	if g == nil || g.registered == 0 {
 		writeALBError(w, http.StatusServiceUnavailable)
@@ -374,8 +395,15 @@ func (lb *lbRoutes) forward(w http.ResponseWriter, r *http.Request, l *listenerR
 	t.inflight.Add(1)
 	defer t.inflight.Add(-1)
 	start := time.Now() // a measured duration: real time, whatever the service's clock
-	code, fromTarget := lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https})
-	g.traffic.count(code, fromTarget, time.Since(start))
+	code, fromTarget := lb.proxy.serve(w, r, &forward{lb: lb, listener: l, target: t.addr, https: g.https, log: e})
+	took := time.Since(start)
+	g.traffic.count(code, fromTarget, took)
+	if e != nil {
+		e.target, e.group, e.targetTime = t.addr, g.arn, took
+		if fromTarget {
+			e.targetStatus = code
+		}
+	}
 }
 
 func pickGroup(w http.ResponseWriter, r *http.Request, a compiledAction, now time.Time) *groupRoutes {
