@@ -547,3 +547,38 @@ func TestOversizedHeader(t *testing.T) {
 		t.Errorf("a 70 KB header: got %d %q, want ALB's 400 page", code, body)
 	}
 }
+
+// A target that joins a group in slow start takes a share of requests
+// that grows with the time since it became healthy: none at first, about
+// half its round-robin share halfway, all of it after the duration.
+func TestSlowStart(t *testing.T) {
+	f := start(t)
+	s := f.service(t, "ramp")
+	awstest.Call(t, f.elb.ModifyTargetGroupAttributes, &elb.ModifyTargetGroupAttributesInput{TargetGroupArn: aws.String(s.tg),
+		Attributes: []types.TargetGroupAttribute{{Key: aws.String("slow_start.duration_seconds"), Value: aws.String("30")}}})
+	f.clock.Advance(time.Minute) // the first target is past its own slow start
+	joiner := newBackend(t, "joiner")
+	f.register(t, s.tg, joiner)
+	f.waitHealth(t, s.tg, types.TargetHealthStateEnumHealthy)
+	share := func() float64 {
+		n := 0
+		for range 400 {
+			if _, body, _ := s.get(t, "/", nil); body == "joiner" {
+				n++
+			}
+		}
+		return float64(n) / 400
+	}
+	// Round robin offers the joiner every other request; it takes the
+	// offer with a probability of the time since it became healthy over
+	// the duration.
+	for _, tc := range []struct {
+		after    time.Duration
+		min, max float64
+	}{{0, 0, 0.05}, {15 * time.Second, 0.15, 0.35}, {16 * time.Second, 0.45, 0.55}} {
+		f.clock.Advance(tc.after)
+		if got := share(); got < tc.min || got > tc.max {
+			t.Errorf("%v later: the joiner got %.0f%% of requests, want %.0f%% to %.0f%%", tc.after, got*100, tc.min*100, tc.max*100)
+		}
+	}
+}

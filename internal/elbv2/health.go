@@ -55,7 +55,10 @@ type groupHealth struct {
 // targetHealth is one target's record of checks. healthy is read by the
 // data plane on every request, without the lock.
 type targetHealth struct {
-	healthy   atomic.Bool
+	healthy atomic.Bool
+	// healthySince is when it last became healthy (Unix nanoseconds of
+	// the service's clock), for slow start.
+	healthySince atomic.Int64
 	state     targetState
 	checked   bool
 	successes int32
@@ -138,7 +141,11 @@ func (h *healthChecker) record(e *targetHealth, hc healthCheck, failed *targetSt
 			e.state = stateInitialChecks
 		}
 	}
-	e.healthy.Store(e.state.State == "healthy")
+	healthy := e.state.State == "healthy"
+	if healthy && !e.healthy.Load() {
+		e.healthySince.Store(h.clock.Now().UnixNano())
+	}
+	e.healthy.Store(healthy)
 }
 
 // check runs one health check of a target and returns why it failed, or

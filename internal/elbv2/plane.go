@@ -102,7 +102,10 @@ type groupRoutes struct {
 	// leastOutstanding picks the usable target with the fewest requests
 	// in flight instead of the next one round robin.
 	leastOutstanding bool
-	traffic          *traffic
+	// slowStart, when positive, ramps a newly healthy target's share of
+	// requests up linearly over that long.
+	slowStart time.Duration
+	traffic   *traffic
 }
 
 type targetRoutes struct {
@@ -130,6 +133,9 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 	for _, tg := range tgs {
 		g := &groupRoutes{arn: tg.ARN, https: tg.Protocol == "HTTPS",
 			leastOutstanding: tg.Attributes["load_balancing.algorithm.type"] == "least_outstanding_requests", traffic: p.trafficOf(tg.ARN)}
+		if secs, _ := strconv.Atoi(tg.Attributes["slow_start.duration_seconds"]); secs > 0 {
+			g.slowStart = time.Duration(secs) * time.Second
+		}
 		if tg.Attributes["stickiness.enabled"] == "true" && tg.Attributes["stickiness.type"] == "lb_cookie" {
 			secs, _ := strconv.Atoi(tg.Attributes["stickiness.lb_cookie.duration_seconds"])
 			g.stickiness = time.Duration(secs) * time.Second

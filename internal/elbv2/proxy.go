@@ -462,17 +462,54 @@ func (g *groupRoutes) pick(w http.ResponseWriter, r *http.Request, now time.Time
 		}
 	}
 	sticky := chosen != nil
+	ramping := g.ramping(now)
 	start := int(g.next.Add(1) - 1)
 	for i := 0; !sticky && i < len(g.targets) && (chosen == nil || g.leastOutstanding); i++ {
 		t := g.targets[(start+i)%len(g.targets)]
-		if usable(t) && (chosen == nil || t.inflight.Load() < chosen.inflight.Load()) {
+		if usable(t) && (chosen == nil || t.inflight.Load() < chosen.inflight.Load()) && !ramping(t) {
 			chosen = t
+		}
+	}
+	if chosen == nil { // every usable target passed over while ramping up
+		for i := 0; i < len(g.targets) && chosen == nil; i++ {
+			if t := g.targets[(start+i)%len(g.targets)]; usable(t) {
+				chosen = t
+			}
 		}
 	}
 	if g.stickiness > 0 {
 		setStickyCookies(w, "AWSALB", base64.RawURLEncoding.EncodeToString([]byte(chosen.addr)), now.Add(g.stickiness))
 	}
 	return chosen
+}
+
+// ramping says, for each target in turn, whether to pass it over because
+// it is in slow start: a target that became healthy less than the
+// duration ago takes a share of requests growing linearly with the time
+// since. Slow start applies only while another target is healthy and
+// past it, as ALB's does.
+func (g *groupRoutes) ramping(now time.Time) func(*targetRoutes) bool {
+	if g.slowStart <= 0 {
+		return func(*targetRoutes) bool { return false }
+	}
+	share := func(t *targetRoutes) float64 {
+		since := now.Sub(time.Unix(0, t.health.healthySince.Load()))
+		return float64(since) / float64(g.slowStart)
+	}
+	settled := false
+	for _, t := range g.targets {
+		if t.health.healthy.Load() && share(t) >= 1 {
+			settled = true
+			break
+		}
+	}
+	return func(t *targetRoutes) bool {
+		if !settled || !t.health.healthy.Load() {
+			return false
+		}
+		s := share(t)
+		return s < 1 && rand.Float64() >= s
+	}
 }
 
 // setStickyCookies sets a stickiness cookie and its CORS twin, with
