@@ -42,22 +42,19 @@ func (s *Service) GetAccountSummary(ctx context.Context) (*api.GetAccountSummary
 		summary[k] = v
 	}
 	err := s.Store.View(ctx, func(tx store.Tx) error {
-		counts := []struct {
-			key   string
-			table entityTable
-		}{
-			{api.SummaryKeyTypeUsers, users.table},
-			{api.SummaryKeyTypeGroups, groups.table},
-			{api.SummaryKeyTypeRoles, roles.table},
-			{api.SummaryKeyTypePolicies, policies.table},
-			{api.SummaryKeyTypeInstanceProfiles, instanceProfiles.table},
+		counted := map[string]entityTable{
+			api.SummaryKeyTypeUsers:            users.table,
+			api.SummaryKeyTypeGroups:           groups.table,
+			api.SummaryKeyTypeRoles:            roles.table,
+			api.SummaryKeyTypePolicies:         policies.table,
+			api.SummaryKeyTypeInstanceProfiles: instanceProfiles.table,
 		}
-		for _, c := range counts {
-			n, err := c.table.count(tx, acct)
+		for key, table := range counted {
+			n, err := table.count(tx, acct)
 			if err != nil {
 				return err
 			}
-			summary[c.key] = int32(n)
+			summary[key] = int32(n)
 		}
 		versions := 0
 		err := store.ScanJSON(tx, policies.table.name, store.ScanOptions{Prefix: acct + "/"}, func(_ string, p policyRec, _ int64) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
+	"overcast/internal/service"
 )
 
 const (
@@ -342,11 +343,7 @@ func TestGroups(t *testing.T) {
 }
 
 func groupNames(gs []types.Group) []string {
-	var out []string
-	for _, g := range gs {
-		out = append(out, aws.ToString(g.GroupName))
-	}
-	return out
+	return service.Map(gs, func(g types.Group) string { return aws.ToString(g.GroupName) })
 }
 
 func TestRoles(t *testing.T) {

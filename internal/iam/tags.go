@@ -6,29 +6,26 @@ import (
 	"strings"
 
 	api "overcast/internal/api/iam"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
 const maxTags = 50
 
 func toTags(in api.TagListType) []tag {
-	out := make([]tag, 0, len(in))
-	for _, t := range in {
-		out = append(out, tag{Key: *t.Key, Value: *t.Value})
-	}
-	return out
+	return service.Map(in, func(t api.Tag) tag { return tag{Key: *t.Key, Value: *t.Value} })
 }
 
+// apiTags is nil for no tags: an entity without tags is answered without
+// a Tags member.
 func apiTags(ts []tag) api.TagListType {
 	if len(ts) == 0 {
 		return nil
 	}
-	out := make(api.TagListType, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out
+	return service.Map(ts, apiTag)
 }
+
+func apiTag(t tag) api.Tag { return api.Tag{Key: new(t.Key), Value: new(t.Value)} }
 
 // checkTagKeys rejects a request naming one key twice: IAM tag keys are
 // case-insensitive.
@@ -86,11 +83,7 @@ func tagsPage[R tagsResponse](ts []tag, marker *string, maxItems *int32) (*R, er
 	}
 	items, next := pageSlice(ts, func(t tag) string { return strings.ToLower(t.Key) }, pg)
 	more, m := truncated(next)
-	page := apiTags(items)
-	if page == nil {
-		page = api.TagListType{}
-	}
-	out := R(api.ListUserTagsResponse{Tags: page, IsTruncated: more, Marker: m})
+	out := R(api.ListUserTagsResponse{Tags: service.Map(items, apiTag), IsTruncated: more, Marker: m})
 	return &out, nil
 }
 

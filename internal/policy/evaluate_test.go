@@ -50,25 +50,6 @@ func TestEvaluate(t *testing.T) {
 		{"resource policy variable, someone else's", `{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::b/home/${aws:username}/*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/home/bob/k", NoMatch},
 		{"resource policy variable without a value", `{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::b/home/${aws:username}/*"}`, ciSession, "s3:GetObject", "arn:aws:s3:::b/home//k", NoMatch},
 
-		{"principal star takes anonymous", allowGet, anonymous, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"principal star takes services", allowGet, cloudfront, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"AWS star takes anonymous", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"*","Resource":"*"}`, anonymous, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"AWS star is not a service", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"*","Resource":"*"}`, cloudfront, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"account ID takes its users", `{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"account ID is not another account", `{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, bob, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"account ID is not anonymous", `{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, anonymous, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"account root takes its users", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"*","Resource":"*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"account root takes the root", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"*","Resource":"*"}`, rootOf1, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"account root takes its sessions", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"*","Resource":"*"}`, ciSession, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"user ARN", `{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:user/alice"]},"Action":"*","Resource":"*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"user ARN is not another user", `{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:user/carol"]},"Action":"*","Resource":"*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"role ARN takes its sessions", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:role/ci"},"Action":"*","Resource":"*"}`, ciSession, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"role ARN is not another role's session", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:role/deploy"},"Action":"*","Resource":"*"}`, ciSession, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"session ARN", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::333333333333:assumed-role/ci/build-7"},"Action":"*","Resource":"*"}`, ciSession, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"service principal", `{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"*","Resource":"*"}`, cloudfront, "s3:GetObject", "arn:aws:s3:::b/k", Allowed},
-		{"service principal is not a user", `{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"*","Resource":"*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"another service", `{"Effect":"Allow","Principal":{"Service":"ecs.amazonaws.com"},"Action":"*","Resource":"*"}`, cloudfront, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
-		{"a service is not an account", `{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, Principal{Service: "cloudfront.amazonaws.com", AccountID: "111111111111"}, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
 		{"NotPrincipal excludes", `{"Effect":"Deny","NotPrincipal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, alice, "s3:GetObject", "arn:aws:s3:::b/k", NoMatch},
 		{"NotPrincipal denies the rest", `{"Effect":"Deny","NotPrincipal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, bob, "s3:GetObject", "arn:aws:s3:::b/k", Denied},
 		{"NotPrincipal denies anonymous", `{"Effect":"Deny","NotPrincipal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`, anonymous, "s3:GetObject", "arn:aws:s3:::b/k", Denied},
@@ -82,6 +63,46 @@ func TestEvaluate(t *testing.T) {
 			doc := mustParse(t, `{"Version":"2012-10-17","Statement":[`+tt.statements+`]}`)
 			got := Evaluate(Request{Principal: tt.p, Action: tt.action, Resource: tt.resource}, doc)
 			if got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEvaluatePrincipal checks whom a Principal element takes, in a
+// statement that allows every action on every resource.
+func TestEvaluatePrincipal(t *testing.T) {
+	tests := []struct {
+		name      string
+		principal string // the Principal element's value
+		p         Principal
+		want      Decision
+	}{
+		{"star takes anonymous", `"*"`, anonymous, Allowed},
+		{"star takes services", `"*"`, cloudfront, Allowed},
+		{"AWS star takes anonymous", `{"AWS":"*"}`, anonymous, Allowed},
+		{"AWS star is not a service", `{"AWS":"*"}`, cloudfront, NoMatch},
+		{"account ID takes its users", `{"AWS":"111111111111"}`, alice, Allowed},
+		{"account ID is not another account", `{"AWS":"111111111111"}`, bob, NoMatch},
+		{"account ID is not anonymous", `{"AWS":"111111111111"}`, anonymous, NoMatch},
+		{"account root takes its users", `{"AWS":"arn:aws:iam::111111111111:root"}`, alice, Allowed},
+		{"account root takes the root", `{"AWS":"arn:aws:iam::111111111111:root"}`, rootOf1, Allowed},
+		{"account root takes its sessions", `{"AWS":"arn:aws:iam::333333333333:root"}`, ciSession, Allowed},
+		{"user ARN", `{"AWS":["arn:aws:iam::111111111111:user/alice"]}`, alice, Allowed},
+		{"user ARN is not another user", `{"AWS":["arn:aws:iam::111111111111:user/carol"]}`, alice, NoMatch},
+		{"role ARN takes its sessions", `{"AWS":"arn:aws:iam::333333333333:role/ci"}`, ciSession, Allowed},
+		{"role ARN is not another role's session", `{"AWS":"arn:aws:iam::333333333333:role/deploy"}`, ciSession, NoMatch},
+		{"session ARN", `{"AWS":"arn:aws:sts::333333333333:assumed-role/ci/build-7"}`, ciSession, Allowed},
+		{"service principal", `{"Service":"cloudfront.amazonaws.com"}`, cloudfront, Allowed},
+		{"service principal is not a user", `{"Service":"cloudfront.amazonaws.com"}`, alice, NoMatch},
+		{"another service", `{"Service":"ecs.amazonaws.com"}`, cloudfront, NoMatch},
+		{"a service is not an account", `{"AWS":"111111111111"}`, Principal{Service: "cloudfront.amazonaws.com", AccountID: "111111111111"}, NoMatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			statement := `{"Effect":"Allow","Principal":` + tt.principal + `,"Action":"*","Resource":"*"}`
+			doc := mustParse(t, `{"Version":"2012-10-17","Statement":[`+statement+`]}`)
+			if got := Evaluate(Request{Principal: tt.p, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, doc); got != tt.want {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

@@ -82,12 +82,8 @@ func TestBuckets(t *testing.T) {
 	putObject(t, c, "alpha", "k", "v")
 	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("alpha")})
 	wantError(t, "delete non-empty", err, "BucketNotEmpty", http.StatusConflict)
-	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("alpha"), Key: aws.String("k")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("alpha")}); err != nil {
-		t.Errorf("DeleteBucket: %v", err)
-	}
+	awstest.Call(t, c.DeleteObject, &s3.DeleteObjectInput{Bucket: aws.String("alpha"), Key: aws.String("k")})
+	awstest.Call(t, c.DeleteBucket, &s3.DeleteBucketInput{Bucket: aws.String("alpha")})
 	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("alpha")})
 	wantError(t, "delete deleted", err, "NoSuchBucket", http.StatusNotFound)
 }
@@ -225,9 +221,7 @@ func TestBucketTrailingSlash(t *testing.T) {
 		t.Errorf("GetObject: got %q, want v", got)
 	}
 	createBucket(t, c, "slashed-empty")
-	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("slashed-empty")}); err != nil {
-		t.Errorf("DeleteBucket: %v", err)
-	}
+	awstest.Call(t, c.DeleteBucket, &s3.DeleteBucketInput{Bucket: aws.String("slashed-empty")})
 	_, err = plain.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("slashed-empty")})
 	wantError(t, "HeadBucket after DeleteBucket", err, "", http.StatusNotFound)
 }

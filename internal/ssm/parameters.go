@@ -137,18 +137,10 @@ func nextVersion(old *version, exists bool, in *api.PutParameterRequest, value s
 	if exists {
 		v = *old
 	}
-	if in.Type != nil {
-		v.Type = *in.Type
-	}
-	if in.Description != nil {
-		v.Description = *in.Description
-	}
-	if in.AllowedPattern != nil {
-		v.AllowedPattern = *in.AllowedPattern
-	}
-	if in.Policies != nil {
-		v.Policies = *in.Policies
-	}
+	overwrite(&v.Type, in.Type)
+	overwrite(&v.Description, in.Description)
+	overwrite(&v.AllowedPattern, in.AllowedPattern)
+	overwrite(&v.Policies, in.Policies)
 	switch {
 	case v.Type != api.ParameterTypeSecureString:
 		v.KeyID = ""
@@ -185,6 +177,13 @@ func nextVersion(old *version, exists bool, in *api.PutParameterRequest, value s
 	}
 	v.Tier = tier
 	return v, nil
+}
+
+// overwrite sets *field to what the request says, when it says anything.
+func overwrite(field, requested *string) {
+	if requested != nil {
+		*field = *requested
+	}
 }
 
 func checkDataType(typ, dataType, value string) error {

@@ -6,6 +6,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ssm"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -93,9 +94,6 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListTagsForResourceResult{TagList: api.TagList{}}
-	for _, t := range p.Tags {
-		out.TagList = append(out.TagList, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out, nil
+	tags := service.Map(p.Tags, func(t tag) api.Tag { return api.Tag{Key: new(t.Key), Value: new(t.Value)} })
+	return &api.ListTagsForResourceResult{TagList: tags}, nil
 }
