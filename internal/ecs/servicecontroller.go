@@ -259,8 +259,13 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 	for _, d := range sv.View.Deployments[1:] {
 		giving = append(giving, st.active[deref(d.Id)])
 	}
+	protected := 0 // tasks that would stop but for their scale-in protection
 	for _, ts := range giving {
 		for _, t := range ts {
+			if t.protected(now) {
+				protected++
+				continue
+			}
 			if healthy(t, b, now) {
 				if healthyCount-1 < minHealthy {
 					continue
@@ -273,7 +278,11 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 	stopReason = "Scaling activity initiated by (deployment " + deref(primary.Id) + ")"
 	// Too many of the PRIMARY's: stop the newest, unhealthy ones first.
 	if extra := len(primaryTasks) - desired; extra > 0 && !daemon {
-		byPreference := slices.Clone(primaryTasks)
+		byPreference := slices.DeleteFunc(slices.Clone(primaryTasks), func(t task) bool { return t.protected(now) })
+		if len(byPreference) < extra {
+			protected += extra - len(byPreference)
+			extra = len(byPreference)
+		}
 		slices.SortStableFunc(byPreference, func(x, y task) int {
 			if healthy(x, b, now) == healthy(y, b, now) {
 				return 0
@@ -284,6 +293,9 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 			return 1
 		})
 		stops = append(stops, byPreference[:extra]...)
+	}
+	if protected > 0 {
+		s.addEvent(&sv, "was unable to scale in due to (reason: %d tasks under protection).", protected)
 	}
 	// A task its container health checks or its target groups find
 	// unhealthy (after the grace period) is replaced.

@@ -319,3 +319,46 @@ func TestDaemonServiceFollowsInstances(t *testing.T) {
 		t.Errorf("desired count after the drain: got %d, want 2", sv.DesiredCount)
 	}
 }
+
+// A task under scale-in protection stays when its service scales in, with
+// ECS's event, until the protection ends.
+func TestTaskProtectionHoldsScaleIn(t *testing.T) {
+	e := serviceEnv(t, "guarded")
+	td := web("guarded-web")
+	td.ContainerDefinitions[0].Image = aws.String(e.image)
+	awstest.Call(t, e.c.RegisterTaskDefinition, td)
+	var subnets []string
+	for _, sn := range awstest.Call(t, ec2.NewFromConfig(e.srv.Config()).DescribeSubnets, &ec2.DescribeSubnetsInput{}).Subnets {
+		subnets = append(subnets, aws.ToString(sn.SubnetId))
+	}
+	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("guarded"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("guarded-web"), DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets}}})
+	e.waitStable(t, "guarded", "web")
+	tasks := e.serviceTasks(t, "guarded", "web", types.DesiredStatusRunning)
+	keep := aws.ToString(tasks[0].TaskArn)
+
+	missing := arnPrefix + "task/guarded/0123456789abcdef0123456789abcdef"
+	out := awstest.Call(t, e.c.UpdateTaskProtection, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("guarded"), Tasks: []string{keep, missing},
+		ProtectionEnabled: true, ExpiresInMinutes: aws.Int32(60)})
+	if len(out.ProtectedTasks) != 1 || !out.ProtectedTasks[0].ProtectionEnabled || out.ProtectedTasks[0].ExpirationDate == nil ||
+		len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "MISSING" {
+		t.Fatalf("UpdateTaskProtection: got %+v, failures %+v", out.ProtectedTasks, out.Failures)
+	}
+	awstest.Call(t, e.c.UpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("guarded"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
+	awstest.WaitFor(t, "the unprotected task stopped and ECS said why the other stays", func() bool {
+		running := e.serviceTasks(t, "guarded", "web", types.DesiredStatusRunning)
+		sv := awstest.Call(t, e.c.DescribeServices, &ecs.DescribeServicesInput{Cluster: aws.String("guarded"), Services: []string{"web"}}).Services[0]
+		return len(running) == 1 && aws.ToString(running[0].TaskArn) == keep && len(sv.Events) > 0 &&
+			aws.ToString(sv.Events[0].Message) == "(service web) was unable to scale in due to (reason: 1 tasks under protection)."
+	})
+	got := awstest.Call(t, e.c.GetTaskProtection, &ecs.GetTaskProtectionInput{Cluster: aws.String("guarded"), Tasks: []string{keep}})
+	if len(got.ProtectedTasks) != 1 || !got.ProtectedTasks[0].ProtectionEnabled {
+		t.Errorf("GetTaskProtection: got %+v, want the task protected", got.ProtectedTasks)
+	}
+	awstest.Call(t, e.c.UpdateTaskProtection, &ecs.UpdateTaskProtectionInput{Cluster: aws.String("guarded"), Tasks: []string{keep},
+		ProtectionEnabled: false})
+	awstest.WaitFor(t, "the task stopped once unprotected", func() bool {
+		return len(e.serviceTasks(t, "guarded", "web", types.DesiredStatusRunning)) == 0
+	})
+}

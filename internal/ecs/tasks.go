@@ -75,6 +75,8 @@ type task struct {
 	// ran, by "container/containerPort": the targets of a task whose
 	// containers stopped, and with them their bindings, are still known.
 	Published map[string]int32 `json:"published,omitempty"`
+	// Protection is its scale-in protection (UpdateTaskProtection).
+	Protection *taskProtection `json:"protection,omitempty"`
 
 	Containers     api.Containers `json:"containers,omitempty"`
 	HealthStatus   string         `json:"healthStatus,omitempty"`
