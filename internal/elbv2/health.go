@@ -59,10 +59,10 @@ type targetHealth struct {
 	// healthySince is when it last became healthy (Unix nanoseconds of
 	// the service's clock), for slow start.
 	healthySince atomic.Int64
-	state     targetState
-	checked   bool
-	successes int32
-	failures  int32
+	state        targetState
+	checked      bool
+	successes    int32
+	failures     int32
 }
 
 func newHealthChecker(c clock.Clock) *healthChecker {
