@@ -55,8 +55,9 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	actions := &alarmActions{}
 	cloudwatchSvc := cloudwatch.New(env.Named("cloudwatch"), actions)
 	var endpoint ecs.TaskEndpoint
+	protection := &taskProtection{} // its ecs is set below
 	if withTaskEndpoint {
-		te, err := taskEndpoint(env, stsSvc, gateway)
+		te, err := taskEndpoint(env, stsSvc, gateway, protection)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -78,6 +79,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		LoadBalancers:  ecsTargets{elbSvc},
 		Metrics:        ecsMetrics{cloudwatchSvc},
 	})
+	protection.ecs = ecsSvc
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	autoscalingSvc := autoscaling.New(env.Named("autoscaling"), autoscalingEC2{ec2Svc})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"overcast"
+	ecsapi "overcast/internal/api/ecs"
 	"overcast/internal/ecs"
 	"overcast/internal/ecs/taskendpoint"
 	"overcast/internal/service"
@@ -25,13 +26,13 @@ const taskEndpointKeyFile = "ecs-task-endpoint.key"
 
 // taskEndpoint is the ECS task endpoint over the engine, issuing task role
 // credentials through STS and forwarding API calls to the gateway.
-func taskEndpoint(env *service.Env, stsSvc *sts.Service, gateway http.Handler) (*taskendpoint.Server, error) {
+func taskEndpoint(env *service.Env, stsSvc *sts.Service, gateway http.Handler, protection taskendpoint.TaskProtection) (*taskendpoint.Server, error) {
 	key, err := endpointKey(filepath.Join(env.DataDir, taskEndpointKeyFile))
 	if err != nil {
 		return nil, err
 	}
 	return taskendpoint.New(taskendpoint.Config{Key: key, Credentials: taskRoles{stsSvc}, API: gateway,
-		Engine: env.Docker, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
+		Engine: env.Docker, Protection: protection, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
 }
 
 // endpointKey reads the key at path, making it on first use.
@@ -88,4 +89,37 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	(*h).ServeHTTP(w, r)
+}
+
+// taskProtection serves the task scale-in protection endpoint with ECS's
+// UpdateTaskProtection and GetTaskProtection, called as the task's
+// account. ECS is built after the endpoint: ecs is set once it is.
+type taskProtection struct{ ecs *ecs.Service }
+
+var _ taskendpoint.TaskProtection = (*taskProtection)(nil)
+
+func (p *taskProtection) SetTaskProtection(ctx context.Context, account, region, cluster, taskARN string, enabled bool, minutes *int32) (taskendpoint.Protection, error) {
+	out, err := p.ecs.UpdateTaskProtection(asCaller(ctx, account, region), &ecsapi.UpdateTaskProtectionRequest{Cluster: &cluster,
+		Tasks: []string{taskARN}, ProtectionEnabled: &enabled, ExpiresInMinutes: minutes})
+	if err != nil {
+		return taskendpoint.Protection{}, err
+	}
+	return protectionOf(out.ProtectedTasks, out.Failures)
+}
+
+func (p *taskProtection) TaskProtection(ctx context.Context, account, region, cluster, taskARN string) (taskendpoint.Protection, error) {
+	out, err := p.ecs.GetTaskProtection(asCaller(ctx, account, region), &ecsapi.GetTaskProtectionRequest{Cluster: &cluster, Tasks: []string{taskARN}})
+	if err != nil {
+		return taskendpoint.Protection{}, err
+	}
+	return protectionOf(out.ProtectedTasks, out.Failures)
+}
+
+func protectionOf(tasks ecsapi.ProtectedTasks, failures ecsapi.Failures) (taskendpoint.Protection, error) {
+	if len(failures) > 0 {
+		f := failures[0]
+		return taskendpoint.Protection{}, &taskendpoint.ProtectionFailure{Arn: deref(f.Arn), Reason: deref(f.Reason), Detail: deref(f.Detail)}
+	}
+	t := tasks[0]
+	return taskendpoint.Protection{ExpirationDate: t.ExpirationDate, ProtectionEnabled: deref(t.ProtectionEnabled), TaskArn: deref(t.TaskArn)}, nil
 }

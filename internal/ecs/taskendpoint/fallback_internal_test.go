@@ -68,6 +68,7 @@ func TestFallbackPort(t *testing.T) {
 		"AWS_ENDPOINT_URL":                   "http://169.254.170.2:51679",
 		"ECS_CONTAINER_METADATA_URI_V4":      "http://169.254.170.2:51679/v4/" + s.id("metadata", testTaskARN, "app"),
 		"ECS_CONTAINER_METADATA_URI":         "http://169.254.170.2:51679/v3/" + s.id("metadata", testTaskARN, "app"),
+		"ECS_AGENT_URI":                      "http://169.254.170.2:51679/api/" + s.id("metadata", testTaskARN, "app"),
 	}
 	if diff := cmp.Diff(want, env); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)

@@ -113,6 +113,7 @@ func (s *Server) Register(ctx context.Context, info TaskInfo) (map[string]map[st
 		env := map[string]string{
 			"ECS_CONTAINER_METADATA_URI_V4": base + "/v4/" + endpoint,
 			"ECS_CONTAINER_METADATA_URI":    base + "/v3/" + endpoint,
+			"ECS_AGENT_URI":                 base + "/api/" + endpoint,
 			"AWS_ENDPOINT_URL":              base,
 		}
 		if info.LaunchType != "" {

@@ -96,8 +96,11 @@ type Config struct {
 	// API serves every request the endpoint does not: overcast's gateway.
 	API    http.Handler
 	Engine Engine
-	Clock  clock.Clock
-	Logger *slog.Logger
+	// Protection serves the task scale-in protection endpoint; nil
+	// answers it 404.
+	Protection TaskProtection
+	Clock      clock.Clock
+	Logger     *slog.Logger
 	// Network and Listen override NetworkName and Address:80 (tests). With
 	// Listen set, no network is created and any source address on the
 	// network's subnet or loopback is accepted.
@@ -167,6 +170,8 @@ func New(cfg Config) *Server {
 			writeJSON(w, http.StatusNotFound, "404 page not found")
 		})
 	}
+	s.mux.HandleFunc("GET /api/{endpoint}/task-protection/v1/state", s.serveProtection)
+	s.mux.HandleFunc("PUT /api/{endpoint}/task-protection/v1/state", s.serveProtection)
 	s.mux.HandleFunc("/", s.forward)
 	return s
 }

@@ -360,3 +360,73 @@ func TestStartNeedsTheNetwork(t *testing.T) {
 		}
 	}
 }
+
+// fakeProtection protects taskARN only, as ECS protects service tasks.
+type fakeProtection struct{ until *time.Time }
+
+func (f *fakeProtection) SetTaskProtection(_ context.Context, account, region, cluster, arn string, enabled bool, minutes *int32) (taskendpoint.Protection, error) {
+	if arn != taskARN {
+		return taskendpoint.Protection{}, &taskendpoint.ProtectionFailure{Arn: arn, Reason: "TASK_NOT_VALID", Detail: "The task is not part of a service."}
+	}
+	f.until = nil
+	if enabled {
+		until := start.Add(time.Duration(*minutes) * time.Minute)
+		f.until = &until
+	}
+	return f.TaskProtection(context.Background(), account, region, cluster, arn)
+}
+
+func (f *fakeProtection) TaskProtection(_ context.Context, _, _, _, arn string) (taskendpoint.Protection, error) {
+	return taskendpoint.Protection{ExpirationDate: f.until, ProtectionEnabled: f.until != nil, TaskArn: arn}, nil
+}
+
+// A container protects its task through ECS_AGENT_URI, as ECS's agent
+// lets it.
+func TestTaskProtectionEndpoint(t *testing.T) {
+	srv := taskendpoint.New(taskendpoint.Config{Key: []byte("key"), Credentials: &fakeRoles{clock: clock.NewFake(start)}, Listen: "127.0.0.1:0",
+		Engine: fakeEngine{}, Protection: &fakeProtection{}})
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	state := register(t, srv, testTask())["app"]["ECS_AGENT_URI"] + "/task-protection/v1/state"
+	other := testTask()
+	other.ARN = strings.Replace(taskARN, "0123", "4567", 1)
+	otherState := register(t, srv, other)["app"]["ECS_AGENT_URI"] + "/task-protection/v1/state"
+	put := func(url, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		name, method, url, body string
+		wantStatus              int
+		wantBody                string
+	}{
+		{"unprotected", http.MethodGet, state, "", 200, `{"protection":{"ProtectionEnabled":false,"TaskArn":"` + taskARN + `"}}`},
+		{"protect for an hour", http.MethodPut, state, `{"ProtectionEnabled":true,"ExpiresInMinutes":60}`, 200,
+			`{"protection":{"ExpirationDate":"2026-12-06T13:00:00Z","ProtectionEnabled":true,"TaskArn":"` + taskARN + `"}}`},
+		{"protected", http.MethodGet, state, "", 200,
+			`{"protection":{"ExpirationDate":"2026-12-06T13:00:00Z","ProtectionEnabled":true,"TaskArn":"` + taskARN + `"}}`},
+		{"no ProtectionEnabled", http.MethodPut, state, `{}`, 400,
+			`{"error":{"Arn":"` + taskARN + `","Code":"InvalidParameterException","Message":"Invalid request: ProtectionEnabled is required"}}`},
+		{"a standalone task", http.MethodPut, otherState, `{"ProtectionEnabled":true,"ExpiresInMinutes":5}`, 400,
+			`{"failure":{"Arn":"` + other.ARN + `","Detail":"The task is not part of a service.","Reason":"TASK_NOT_VALID"}}`},
+	} {
+		var status int
+		var body string
+		if tc.method == http.MethodGet {
+			status, body = get(t, tc.url)
+		} else {
+			status, body = put(tc.url, tc.body)
+		}
+		if status != tc.wantStatus || body != tc.wantBody {
+			t.Errorf("%s:\ngot  %d %s\nwant %d %s", tc.name, status, body, tc.wantStatus, tc.wantBody)
+		}
+	}
+}
