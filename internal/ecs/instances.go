@@ -492,18 +492,12 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 		want = []string{*in.Status}
 	}
 	out := &api.ListContainerInstancesResponse{}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		c, _, err := s.activeCluster(tx, sc, in.Cluster)
-		if err != nil {
-			return err
-		}
-		out.ContainerInstanceArns, out.NextToken, err = listARNs(tx, instancesTable, sc.Key(c.Name+"/"), in.NextToken, in.MaxResults, false,
-			func(ci containerInstance) bool {
-				return slices.Contains(want, ci.Status) && s.visible(ci) && match(tx, sc, ci)
-			},
-			func(ci containerInstance) string { return ci.ARN })
-		return err
-	})
+	var err error
+	out.ContainerInstanceArns, out.NextToken, err = listInCluster(ctx, s, in.Cluster, instancesTable, in.NextToken, in.MaxResults,
+		func(tx store.Tx, ci containerInstance) bool {
+			return slices.Contains(want, ci.Status) && s.visible(ci) && match(tx, sc, ci)
+		},
+		func(ci containerInstance) string { return ci.ARN })
 	return out, err
 }
 

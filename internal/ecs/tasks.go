@@ -363,9 +363,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 	if err != nil {
 		return nil, err
 	}
-	if s.tasks != nil {
-		s.tasks.Enqueue(keys...)
-	}
+	enqueue(s.tasks, keys...)
 	return out, nil
 }
 
@@ -634,9 +632,7 @@ func (s *Service) StopTask(ctx context.Context, in *api.StopTaskRequest) (*api.S
 	if err != nil {
 		return nil, err
 	}
-	if s.tasks != nil {
-		s.tasks.Enqueue(key)
-	}
+	enqueue(s.tasks, key)
 	return &api.StopTaskResponse{Task: &view}, nil
 }
 
@@ -686,7 +682,6 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 	if desired != taskRunning && desired != taskStopped && desired != taskPending {
 		return nil, invalidParameter("Invalid desiredStatus: %s", desired)
 	}
-	cluster := clusterName(in.Cluster)
 	var instance string
 	if in.ContainerInstance != nil {
 		c, id := instanceRef(in.Cluster, *in.ContainerInstance)
@@ -694,7 +689,7 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 	}
 	family := deref(in.Family)
 	service := deref(in.ServiceName)
-	keep := func(t task) bool {
+	keep := func(_ store.Tx, t task) bool {
 		if t.StoppedAt != nil && s.Now().Sub(*t.StoppedAt) >= stoppedFor {
 			return false
 		}
@@ -710,18 +705,9 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 		}
 		return true
 	}
-	var out api.ListTasksResponse
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := s.activeCluster(tx, sc, in.Cluster); err != nil {
-			return err
-		}
-		arns, next, err := listARNs(tx, tasksTable, sc.Key(cluster+"/"), in.NextToken, in.MaxResults, false, keep,
-			func(t task) string { return t.ARN })
-		out.TaskArns, out.NextToken = arns, next
-		return err
-	})
+	arns, next, err := listInCluster(ctx, s, in.Cluster, tasksTable, in.NextToken, in.MaxResults, keep, func(t task) string { return t.ARN })
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &api.ListTasksResponse{TaskArns: arns, NextToken: next}, nil
 }
