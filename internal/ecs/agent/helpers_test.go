@@ -35,9 +35,7 @@ const greeting = "hello from the image"
 // image is the test image: the docker package's test app as /app, and
 // /greeting; made once per test process.
 var image struct {
-	once sync.Once
-	ref  string
-	err  error
+	dockertest.OnceImage
 	// pauseWasThere says whether the engine had the pause image before
 	// the tests, so that TestMain removes only one they made.
 	pauseWasThere bool
@@ -68,21 +66,13 @@ func TestMain(m *testing.M) {
 // internal/docker/testdata/testapp for its commands).
 func appImage(t testing.TB, e *docker.Engine) string {
 	t.Helper()
-	image.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
+	return image.Get(t, func(ctx context.Context) (string, error) {
 		image.checked = true
 		image.pauseWasThere, _ = e.ImageExists(ctx, pauseRef)
 		ref := "overcast-test/ecs-app:" + runID
-		if image.err = dockertest.ImportApp(ctx, e, ref, map[string][]byte{"greeting": []byte(greeting)},
-			map[string]string{docker.LabelTest: runID}); image.err == nil {
-			image.ref = ref
-		}
+		return ref, dockertest.ImportApp(ctx, e, ref, map[string][]byte{"greeting": []byte(greeting)},
+			map[string]string{docker.LabelTest: runID})
 	})
-	if image.err != nil {
-		t.Fatalf("making the test image: %v", image.err)
-	}
-	return image.ref
 }
 
 // env is one test's engine, agent and labels.
