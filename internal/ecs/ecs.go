@@ -247,6 +247,15 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 	return err
 }
 
+// nonEmpty is an optional member of the API's shapes: nil for "", which
+// ECS leaves out of its answers.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // enqueue wakes a controller for keys; a Service built without
 // controllers has none to wake.
 func enqueue(c *controller.Controller, keys ...string) {

@@ -341,10 +341,7 @@ func (s *Service) appendView(tx store.Tx, sc scope, ci containerInstance, tags b
 func attributesOf(ci containerInstance, targeted bool) api.Attributes {
 	out := api.Attributes{}
 	for _, a := range ci.Attributes {
-		attr := api.Attribute{Name: new(a.Name)}
-		if a.Value != "" {
-			attr.Value = new(a.Value)
-		}
+		attr := api.Attribute{Name: new(a.Name), Value: nonEmpty(a.Value)}
 		if targeted {
 			attr.TargetType, attr.TargetId = new("container-instance"), new(ci.ARN)
 		}

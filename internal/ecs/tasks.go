@@ -125,15 +125,11 @@ func (t *task) view(sc scope, tags bool) api.Task {
 		PullStartedAt: t.PullStartedAt, PullStoppedAt: t.PullStoppedAt, StartedAt: t.StartedAt,
 		StoppingAt: t.StoppingAt, StoppedAt: t.StoppedAt, ExecutionStoppedAt: t.StoppedAt, ConnectivityAt: t.ConnectivityAt,
 		Attachments: api.Attachments{}, Attributes: api.Attributes{},
+		ContainerInstanceArn: nonEmpty(t.ContainerInstanceARN), CapacityProviderName: nonEmpty(t.CapacityProvider),
+		StartedBy: nonEmpty(t.StartedBy), StopCode: nonEmpty(t.StopCode), StoppedReason: nonEmpty(t.StoppedReason),
 	}
 	if v.Overrides == nil {
 		v.Overrides = &api.TaskOverride{ContainerOverrides: api.ContainerOverrides{}}
-	}
-	if t.ContainerInstanceARN != "" {
-		v.ContainerInstanceArn = new(t.ContainerInstanceARN)
-	}
-	if t.CapacityProvider != "" {
-		v.CapacityProviderName = new(t.CapacityProvider)
 	}
 	if t.LaunchType == launchFargate {
 		v.PlatformVersion, v.PlatformFamily = new(fargatePlatform), new("Linux")
@@ -141,15 +137,6 @@ func (t *task) view(sc scope, tags bool) api.Task {
 	}
 	if t.ConnectivityAt != nil {
 		v.Connectivity = new("CONNECTED")
-	}
-	if t.StartedBy != "" {
-		v.StartedBy = new(t.StartedBy)
-	}
-	if t.StopCode != "" {
-		v.StopCode = new(t.StopCode)
-	}
-	if t.StoppedReason != "" {
-		v.StoppedReason = new(t.StoppedReason)
 	}
 	if eni := t.Interface; eni != nil {
 		v.AvailabilityZone = new(eni.AvailabilityZone)
