@@ -100,17 +100,18 @@ func appendFailure(failures *api.ImageFailureList) func(api.ImageIdentifier, api
 	}
 }
 
-// imageNotFound is the error of an operation on one image that id does
-// not name.
-func imageNotFound(repo registry.Repo, id api.ImageIdentifier) error {
-	return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(id), repo.Name, repo.Account)
+// failNotFound is a resolveImages failed func for operations on named
+// images, which end at the first ID naming none.
+func failNotFound(repo registry.Repo) func(api.ImageIdentifier, api.ImageFailure) error {
+	return func(id api.ImageIdentifier, _ api.ImageFailure) error {
+		return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(id), repo.Name, repo.Account)
+	}
 }
 
 // resolveOneImage is the digest of the image id names in an existing
 // repository, or ImageNotFoundException.
 func resolveOneImage(tx store.Tx, repo registry.Repo, id api.ImageIdentifier) (digest string, err error) {
-	err = resolveImages(tx, repo, []api.ImageIdentifier{id},
-		func(id api.ImageIdentifier, _ api.ImageFailure) error { return imageNotFound(repo, id) },
+	err = resolveImages(tx, repo, []api.ImageIdentifier{id}, failNotFound(repo),
 		func(_ api.ImageIdentifier, d string) error { digest = d; return nil })
 	return digest, err
 }
@@ -215,8 +216,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 func (s *Service) namedImages(ctx context.Context, repo registry.Repo, ids []api.ImageIdentifier, status string, fn func(*image)) error {
 	return s.Store.View(ctx, func(tx store.Tx) error {
 		seen := map[string]bool{}
-		notFound := func(id api.ImageIdentifier, _ api.ImageFailure) error { return imageNotFound(repo, id) }
-		return resolveImages(tx, repo, ids, notFound, func(_ api.ImageIdentifier, d string) error {
+		return resolveImages(tx, repo, ids, failNotFound(repo), func(_ api.ImageIdentifier, d string) error {
 			if seen[d] {
 				return nil
 			}
