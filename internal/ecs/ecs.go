@@ -256,6 +256,21 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
+// missing is ECS's failure for a resource that a request names and
+// that does not exist.
+func missing(arn string) api.Failure {
+	return api.Failure{Arn: new(arn), Reason: new("MISSING")}
+}
+
+// refARN is the ARN a request's reference to a resource stands for: the
+// reference itself when it is an ARN, else arn, made of its name.
+func refARN(ref, arn string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	return arn
+}
+
 // enqueue wakes a controller for keys; a Service built without
 // controllers has none to wake.
 func enqueue(c *controller.Controller, keys ...string) {

@@ -422,7 +422,7 @@ func (s *Service) eachInstance(tx store.Tx, sc scope, clusterRef *string, refs [
 			if _, ok := overcast.ParseARN(ref); !ok {
 				arn = instanceARN(sc, c.Name, ref)
 			}
-			*failures = append(*failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+			*failures = append(*failures, missing(arn))
 			continue
 		}
 		if err != nil {

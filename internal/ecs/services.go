@@ -405,11 +405,7 @@ func (s *Service) DescribeServices(ctx context.Context, in *api.DescribeServices
 		for _, ref := range in.Services {
 			sv, _, err := s.readService(tx, sc, c.Name, ref)
 			if isServiceNotFound(err) {
-				arn := ref
-				if !strings.HasPrefix(arn, "arn:") {
-					arn = serviceARN(sc, c.Name, ref)
-				}
-				out.Failures = append(out.Failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+				out.Failures = append(out.Failures, missing(refARN(ref, serviceARN(sc, c.Name, ref))))
 				continue
 			}
 			if err != nil {

@@ -487,7 +487,7 @@ func (s *Service) hosts(tx store.Tx, sc scope, cluster string, t *task, l launch
 		for _, ref := range l.instances {
 			ci, _, err := s.liveInstance(tx, sc, &cluster, ref)
 			if err != nil {
-				failures = append(failures, api.Failure{Arn: new(ref), Reason: new("MISSING")})
+				failures = append(failures, missing(ref))
 				continue
 			}
 			hosts = append(hosts, host{key: instanceKey(sc, ci.Cluster, ci.ID), arn: ci.ARN, ec2: ci.EC2InstanceID})
@@ -642,11 +642,7 @@ func (s *Service) DescribeTasks(ctx context.Context, in *api.DescribeTasksReques
 			cluster, id := taskRef(in.Cluster, ref)
 			t, _, err := s.readTask(tx, taskKey(sc, cluster, id))
 			if isNotFound(err) {
-				arn := ref
-				if !strings.HasPrefix(arn, "arn:") {
-					arn = taskARN(sc, cluster, id)
-				}
-				out.Failures = append(out.Failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+				out.Failures = append(out.Failures, missing(refARN(ref, taskARN(sc, cluster, id))))
 				continue
 			}
 			if err != nil {
