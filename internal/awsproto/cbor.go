@@ -167,7 +167,17 @@ func encodeCBOR(t *typeInfo, v reflect.Value) []byte {
 }
 
 // cborValue renders v (of plan t) as generic values for the CBOR encoder.
+// Event streams are not part of a CBOR document.
 func cborValue(t *typeInfo, v reflect.Value) any {
+	name := func(m *member) (string, bool) { return m.wireName(), m.t.kind != kindStream }
+	return genericValue(t, v, name, cborScalar)
+}
+
+// genericValue renders v (of plan t) as generic values: structures as
+// maps of their set members under the names name gives (those it refuses
+// left out), lists as []any, maps as map[string]any, and everything else
+// as leaf renders it.
+func genericValue(t *typeInfo, v reflect.Value, name func(*member) (string, bool), leaf func(*typeInfo, reflect.Value) any) any {
 	v = elemOf(v)
 	if !v.IsValid() {
 		return nil
@@ -176,23 +186,31 @@ func cborValue(t *typeInfo, v reflect.Value) any {
 	case kindStruct:
 		out := map[string]any{}
 		for _, m := range t.members {
-			if f := v.Field(m.index); isSet(f) && m.t.kind != kindStream {
-				out[m.wireName()] = cborValue(m.t, f)
+			n, ok := name(m)
+			if f := v.Field(m.index); ok && isSet(f) {
+				out[n] = genericValue(m.t, f, name, leaf)
 			}
 		}
 		return out
 	case kindList:
 		out := make([]any, v.Len())
 		for i := range out {
-			out[i] = cborValue(t.elem, v.Index(i))
+			out[i] = genericValue(t.elem, v.Index(i), name, leaf)
 		}
 		return out
 	case kindMap:
 		out := make(map[string]any, v.Len())
 		for _, k := range v.MapKeys() {
-			out[k.String()] = cborValue(t.elem, v.MapIndex(k))
+			out[k.String()] = genericValue(t.elem, v.MapIndex(k), name, leaf)
 		}
 		return out
+	}
+	return leaf(t, v)
+}
+
+// cborScalar is a scalar as the CBOR encoder takes it.
+func cborScalar(t *typeInfo, v reflect.Value) any {
+	switch t.kind {
 	case kindDocument, kindString:
 		if t.kind == kindString {
 			return v.String()

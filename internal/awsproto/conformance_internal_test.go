@@ -431,33 +431,13 @@ func rebuild(v any, leaf func(any) any, keep func(member any) bool) any {
 // toParams renders a decoded value the way the test files write
 // parameters: member names, epoch-second timestamps, blobs as text.
 func toParams(t *typeInfo, v reflect.Value) any {
-	v = elemOf(v)
-	if !v.IsValid() {
-		return nil
-	}
+	name := func(m *member) (string, bool) { return m.name, true }
+	return genericValue(t, v, name, paramScalar)
+}
+
+// paramScalar is a scalar as the test files write it.
+func paramScalar(t *typeInfo, v reflect.Value) any {
 	switch t.kind {
-	case kindStruct:
-		out := map[string]any{}
-		for _, m := range t.members {
-			f := v.Field(m.index)
-			if !isSet(f) {
-				continue
-			}
-			out[m.name] = toParams(m.t, f)
-		}
-		return out
-	case kindList:
-		out := make([]any, 0, v.Len())
-		for i := 0; i < v.Len(); i++ {
-			out = append(out, toParams(t.elem, v.Index(i)))
-		}
-		return out
-	case kindMap:
-		out := map[string]any{}
-		for _, k := range v.MapKeys() {
-			out[k.String()] = toParams(t.elem, v.MapIndex(k))
-		}
-		return out
 	case kindTime:
 		tm := v.Interface().(time.Time)
 		return float64(tm.UnixMilli()) / 1000

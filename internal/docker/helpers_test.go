@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ func randomHex(n int) string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	// The shared test image is the one object no single test owns.
-	if app.ref != "" {
+	if app.Ref() != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := app.engine.Purge(ctx, map[string]string{docker.LabelTest: runID}); err != nil {
 			fmt.Fprintln(os.Stderr, "removing the test image:", err)
@@ -73,17 +72,15 @@ func testLabels(t testing.TB, e *docker.Engine) map[string]string {
 // app is the test image: testdata/testapp, built static, as the single file
 // /app of an imported root filesystem. It is made once per test process.
 var app struct {
-	once   sync.Once
+	dockertest.OnceImage
 	engine *docker.Engine
 	binary []byte // the program, for tests that package it themselves
-	ref    string
-	err    error
 }
 
 // appBinary builds testdata/testapp as a static Linux binary.
 func appBinary(t testing.TB) []byte {
 	t.Helper()
-	appOnce(t)
+	appImage(t)
 	return app.binary
 }
 
@@ -91,43 +88,26 @@ func appBinary(t testing.TB) []byte {
 // its default command serves HTTP on :8080.
 func appImage(t testing.TB) string {
 	t.Helper()
-	appOnce(t)
-	return app.ref
-}
-
-func appOnce(t testing.TB) {
-	t.Helper()
 	newEngine(t) // skips without an engine
-	app.once.Do(func() {
+	return app.Get(t, func(ctx context.Context) (string, error) {
 		var err error
 		if app.binary, err = dockertest.App(); err != nil {
-			app.err = err
-			return
+			return "", err
 		}
 		// The engine outlives the test that happened to build the image:
 		// TestMain removes the image with it.
 		if app.engine, err = docker.New(docker.Options{}); err != nil {
-			app.err = err
-			return
+			return "", err
 		}
 		ref := "overcast-test/app:" + runID
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
 		_, err = app.engine.ImportImage(ctx, testOwner, bytes.NewReader(rootfsTar(app.binary, "app")), ref, docker.ImageConfig{
 			Entrypoint:   []string{"/app"},
 			Cmd:          []string{"serve", ":8080"},
 			Labels:       map[string]string{docker.LabelTest: runID},
 			ExposedPorts: []string{"8080/tcp"},
 		})
-		if err != nil {
-			app.err = err
-			return
-		}
-		app.ref = ref
+		return ref, err
 	})
-	if app.err != nil {
-		t.Fatalf("making the test image: %v", app.err)
-	}
 }
 
 // rootfsTar is a root filesystem holding the program as /app, and a file

@@ -66,6 +66,56 @@ func resolveImage(tx store.Tx, repo registry.Repo, id api.ImageIdentifier) (stri
 	return d, nil, nil
 }
 
+// resolveImages checks that repo exists, then resolves each of ids in
+// turn: found gets the digest of one that names an image, failed the
+// failure ECR reports for one that does not. Either ends the walk by
+// returning an error.
+func resolveImages(tx store.Tx, repo registry.Repo, ids []api.ImageIdentifier, failed func(api.ImageIdentifier, api.ImageFailure) error, found func(id api.ImageIdentifier, digest string) error) error {
+	if _, _, err := getRepo(tx, repo); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		d, fail, err := resolveImage(tx, repo, id)
+		if err != nil {
+			return err
+		}
+		if fail != nil {
+			err = failed(id, *fail)
+		} else {
+			err = found(id, d)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendFailure is a resolveImages failed func for a batch, which reports
+// an image's failure and goes on with the next.
+func appendFailure(failures *api.ImageFailureList) func(api.ImageIdentifier, api.ImageFailure) error {
+	return func(_ api.ImageIdentifier, f api.ImageFailure) error {
+		*failures = append(*failures, f)
+		return nil
+	}
+}
+
+// failNotFound is a resolveImages failed func for operations on named
+// images, which end at the first ID naming none.
+func failNotFound(repo registry.Repo) func(api.ImageIdentifier, api.ImageFailure) error {
+	return func(id api.ImageIdentifier, _ api.ImageFailure) error {
+		return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(id), repo.Name, repo.Account)
+	}
+}
+
+// resolveOneImage is the digest of the image id names in an existing
+// repository, or ImageNotFoundException.
+func resolveOneImage(tx store.Tx, repo registry.Repo, id api.ImageIdentifier) (digest string, err error) {
+	err = resolveImages(tx, repo, []api.ImageIdentifier{id}, failNotFound(repo),
+		func(_ api.ImageIdentifier, d string) error { digest = d; return nil })
+	return digest, err
+}
+
 // imageIDString is an image ID as ECR's messages render it, a field not
 // given as 'null': "{imageDigest:'null', imageTag:'latest'}".
 func imageIDString(id api.ImageIdentifier) string {
@@ -134,36 +184,6 @@ func tagStatusOr(status *string) string {
 	return *status
 }
 
-// scanImages visits the images of repo after the token's key, at most
-// limit of them passing keep; it returns the next token.
-func scanImages(tx store.Tx, repo registry.Repo, token *string, limit int, keep func(*image) bool, fn func(*image)) (*string, error) {
-	after, err := fromToken(token)
-	if err != nil {
-		return nil, err
-	}
-	opt := store.ScanOptions{Prefix: imagesPrefix(repo)}
-	if after != "" {
-		opt.After = imagesPrefix(repo) + after
-	}
-	n := 0
-	var next *string
-	var last string
-	err = store.ScanJSON(tx, imagesTable, opt, func(key string, img image, _ int64) error {
-		if !keep(&img) {
-			return nil
-		}
-		if n == limit {
-			next = awsproto.PageToken(last)
-			return store.ErrStop
-		}
-		n++
-		last = img.Digest
-		fn(&img)
-		return nil
-	})
-	return next, err
-}
-
 // DescribeImages describes images, all of them (filtered, paginated) or
 // the ones named.
 func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequest) (*api.DescribeImagesResponse, error) {
@@ -195,20 +215,10 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 // an ID naming no image is ImageNotFoundException.
 func (s *Service) namedImages(ctx context.Context, repo registry.Repo, ids []api.ImageIdentifier, status string, fn func(*image)) error {
 	return s.Store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
-		}
 		seen := map[string]bool{}
-		for _, id := range ids {
-			d, fail, err := resolveImage(tx, repo, id)
-			if err != nil {
-				return err
-			}
-			if fail != nil {
-				return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(id), repo.Name, repo.Account)
-			}
+		return resolveImages(tx, repo, ids, failNotFound(repo), func(_ api.ImageIdentifier, d string) error {
 			if seen[d] {
-				continue
+				return nil
 			}
 			seen[d] = true
 			img, _, err := getImage(tx, repo, d)
@@ -218,8 +228,8 @@ func (s *Service) namedImages(ctx context.Context, repo registry.Repo, ids []api
 			if tagStatusMatches(status, &img) {
 				fn(&img)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }
 
@@ -238,6 +248,49 @@ func (s *Service) pageImages(ctx context.Context, repo registry.Repo, status, to
 	return next, err
 }
 
+// scanImages visits the images of repo after the token's key, at most
+// limit of them passing keep; it returns the next token.
+func scanImages(tx store.Tx, repo registry.Repo, token *string, limit int, keep func(*image) bool, fn func(*image)) (*string, error) {
+	after, err := fromToken(token)
+	if err != nil {
+		return nil, err
+	}
+	opt := store.ScanOptions{Prefix: imagesPrefix(repo)}
+	if after != "" {
+		opt.After = imagesPrefix(repo) + after
+	}
+	n := 0
+	var next *string
+	var last string
+	err = store.ScanJSON(tx, imagesTable, opt, func(key string, img image, _ int64) error {
+		if !keep(&img) {
+			return nil
+		}
+		if n == limit {
+			next = awsproto.PageToken(last)
+			return store.ErrStop
+		}
+		n++
+		last = img.Digest
+		fn(&img)
+		return nil
+	})
+	return next, err
+}
+
+// imageIDs are the IDs ECR lists for an image: one per tag, and the
+// digest alone when it has none.
+func imageIDs(img *image) []api.ImageIdentifier {
+	if len(img.Tags) == 0 {
+		return []api.ImageIdentifier{{ImageDigest: new(img.Digest)}}
+	}
+	ids := make([]api.ImageIdentifier, 0, len(img.Tags))
+	for _, t := range img.Tags {
+		ids = append(ids, api.ImageIdentifier{ImageDigest: new(img.Digest), ImageTag: new(t)})
+	}
+	return ids
+}
+
 // ListImages lists image IDs: one per tag, and the digest alone for
 // untagged images.
 func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*api.ListImagesResponse, error) {
@@ -247,12 +300,7 @@ func (s *Service) ListImages(ctx context.Context, in *api.ListImagesRequest) (*a
 	}
 	out := &api.ListImagesResponse{ImageIds: api.ImageIdentifierList{}}
 	out.NextToken, err = s.pageImages(ctx, repo, filterTagStatus(in.Filter), in.NextToken, in.MaxResults, func(img *image) {
-		if len(img.Tags) == 0 {
-			out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest)})
-		}
-		for _, t := range img.Tags {
-			out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(img.Digest), ImageTag: new(t)})
-		}
+		out.ImageIds = append(out.ImageIds, imageIDs(img)...)
 	})
 	if err != nil {
 		return nil, apiError(err)
@@ -269,18 +317,7 @@ func (s *Service) BatchGetImage(ctx context.Context, in *api.BatchGetImageReques
 	out := &api.BatchGetImageResponse{Images: api.ImageList{}, Failures: api.ImageFailureList{}}
 	now := s.Now()
 	err = s.Store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
-		}
-		for _, id := range in.ImageIds {
-			d, fail, err := resolveImage(tx, repo, id)
-			if err != nil {
-				return err
-			}
-			if fail != nil {
-				out.Failures = append(out.Failures, *fail)
-				continue
-			}
+		return resolveImages(tx, repo, in.ImageIds, appendFailure(&out.Failures), func(id api.ImageIdentifier, d string) error {
 			it, err := tx.Get(manifestsTable, imageKey(repo, d))
 			if err != nil {
 				return err
@@ -289,14 +326,14 @@ func (s *Service) BatchGetImage(ctx context.Context, in *api.BatchGetImageReques
 			if len(in.AcceptedMediaTypes) > 0 && !slices.Contains(in.AcceptedMediaTypes, string(mt)) {
 				out.Failures = append(out.Failures, imageFailure(id, "UnsupportedImageType",
 					"The image manifest media type "+string(mt)+" is not one of the accepted media types"))
-				continue
+				return nil
 			}
 			s.recordPull(imageKey(repo, d), now)
 			got := api.ImageIdentifier{ImageDigest: new(d), ImageTag: id.ImageTag}
 			out.Images = append(out.Images, api.Image{RegistryId: new(repo.Account), RepositoryName: new(repo.Name),
 				ImageId: &got, ImageManifest: new(string(body)), ImageManifestMediaType: new(string(mt))})
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, apiError(err)
@@ -328,23 +365,12 @@ func (s *Service) BatchDeleteImage(ctx context.Context, in *api.BatchDeleteImage
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		out = &api.BatchDeleteImageResponse{ImageIds: api.ImageIdentifierList{}, Failures: api.ImageFailureList{}}
 		evs = nil
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
-		}
-		for _, id := range in.ImageIds {
-			d, fail, err := resolveImage(tx, repo, id)
-			if err != nil {
-				return err
-			}
-			if fail != nil {
-				out.Failures = append(out.Failures, *fail)
-				continue
-			}
+		err := resolveImages(tx, repo, in.ImageIds, appendFailure(&out.Failures), func(id api.ImageIdentifier, d string) error {
 			img, _, err := getImage(tx, repo, d)
 			if errors.Is(err, store.ErrNotFound) {
 				// An earlier entry of the batch deleted it.
 				out.Failures = append(out.Failures, imageFailure(id, api.ImageFailureCodeImageNotFound, "Requested image not found"))
-				continue
+				return nil
 			}
 			if err != nil {
 				return err
@@ -358,7 +384,7 @@ func (s *Service) BatchDeleteImage(ctx context.Context, in *api.BatchDeleteImage
 				if len(parents) > 0 {
 					out.Failures = append(out.Failures, imageFailure(id, api.ImageFailureCodeImageReferencedByManifestList,
 						"Requested image referenced by manifest list: ["+strings.Join(parents, ", ")+"]"))
-					continue
+					return nil
 				}
 			}
 			if byTag && len(img.Tags) > 1 {
@@ -367,17 +393,16 @@ func (s *Service) BatchDeleteImage(ctx context.Context, in *api.BatchDeleteImage
 				}
 				evs = append(evs, imageEvent{repo: repo, action: "DELETE", digest: d, tag: *id.ImageTag})
 				out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(d), ImageTag: new(*id.ImageTag)})
-				continue
+				return nil
 			}
 			if err := s.deleteImage(tx, repo, d, &evs); err != nil {
 				return err
 			}
-			if len(img.Tags) == 0 {
-				out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(d)})
-			}
-			for _, t := range img.Tags {
-				out.ImageIds = append(out.ImageIds, api.ImageIdentifier{ImageDigest: new(d), ImageTag: new(t)})
-			}
+			out.ImageIds = append(out.ImageIds, imageIDs(&img)...)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return s.publishImageEvents(ctx, tx, evs)
 	})
@@ -478,16 +503,9 @@ func (s *Service) StartImageScan(ctx context.Context, in *api.StartImageScanRequ
 	now := s.Now().UTC()
 	var d string
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
-		}
-		var fail *api.ImageFailure
 		var err error
-		if d, fail, err = resolveImage(tx, repo, *in.ImageId); err != nil {
+		if d, err = resolveOneImage(tx, repo, *in.ImageId); err != nil {
 			return err
-		}
-		if fail != nil {
-			return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(*in.ImageId), repo.Name, repo.Account)
 		}
 		img, ver, err := getImage(tx, repo, d)
 		if err != nil {
@@ -519,15 +537,9 @@ func (s *Service) DescribeImageScanFindings(ctx context.Context, in *api.Describ
 	}
 	var img image
 	err = s.Store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := getRepo(tx, repo); err != nil {
-			return err
-		}
-		d, fail, err := resolveImage(tx, repo, *in.ImageId)
+		d, err := resolveOneImage(tx, repo, *in.ImageId)
 		if err != nil {
 			return err
-		}
-		if fail != nil {
-			return api.NewImageNotFoundException("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", imageIDString(*in.ImageId), repo.Name, repo.Account)
 		}
 		img, _, err = getImage(tx, repo, d)
 		return err

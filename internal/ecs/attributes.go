@@ -130,8 +130,9 @@ func (s *Service) ListAttributes(ctx context.Context, in *api.ListAttributesRequ
 		return nil, invalidParameter("attributeValue is specified without attributeName.")
 	}
 	sc := overcast.ScopeOf(ctx)
-	var all api.Attributes
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	out := &api.ListAttributesResponse{}
+	var err error
+	out.Attributes, out.NextToken, err = collectPage(ctx, s, in.NextToken, in.MaxResults, func(tx store.Tx, add func(api.Attribute)) error {
 		c, _, err := s.activeCluster(tx, sc, in.Cluster)
 		if err != nil {
 			return err
@@ -147,15 +148,10 @@ func (s *Service) ListAttributes(ctx context.Context, in *api.ListAttributesRequ
 				if in.AttributeValue != nil && deref(a.Value) != *in.AttributeValue {
 					continue
 				}
-				all = append(all, a)
+				add(a)
 			}
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListAttributesResponse{}
-	out.Attributes, out.NextToken, err = pageOf(all, in.NextToken, in.MaxResults)
 	return out, err
 }

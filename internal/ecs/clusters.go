@@ -318,7 +318,7 @@ func (s *Service) DescribeClusters(ctx context.Context, in *api.DescribeClusters
 			name := clusterName(&ref)
 			c, _, err := s.readCluster(tx, sc, name)
 			if isNotFound(err) {
-				out.Failures = append(out.Failures, api.Failure{Arn: new(clusterARN(sc, name)), Reason: new("MISSING")})
+				out.Failures = append(out.Failures, missing(clusterARN(sc, name)))
 				continue
 			}
 			if err != nil {
@@ -462,7 +462,7 @@ func (s *Service) DescribeCapacityProviders(ctx context.Context, in *api.Describ
 		name := resourceName(ref, "capacity-provider")
 		arn := sc.ARN("ecs", "capacity-provider/"+name)
 		if !slices.Contains(builtinCapacityProviders, name) {
-			out.Failures = append(out.Failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+			out.Failures = append(out.Failures, missing(arn))
 			continue
 		}
 		out.CapacityProviders = append(out.CapacityProviders, api.CapacityProvider{CapacityProviderArn: new(arn),

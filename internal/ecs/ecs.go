@@ -247,6 +247,38 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 	return err
 }
 
+// nonEmpty is an optional member of the API's shapes: nil for "", which
+// ECS leaves out of its answers.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// missing is ECS's failure for a resource that a request names and
+// that does not exist.
+func missing(arn string) api.Failure {
+	return api.Failure{Arn: new(arn), Reason: new("MISSING")}
+}
+
+// refARN is the ARN a request's reference to a resource stands for: the
+// reference itself when it is an ARN, else arn, made of its name.
+func refARN(ref, arn string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	return arn
+}
+
+// enqueue wakes a controller for keys; a Service built without
+// controllers has none to wake.
+func enqueue(c *controller.Controller, keys ...string) {
+	if c != nil {
+		c.Enqueue(keys...)
+	}
+}
+
 // resourceName is the name a request gives a resource by name or ARN:
 // the part of an ARN's resource after "<kind>/".
 func resourceName(nameOrARN, kind string) string {
@@ -321,6 +353,35 @@ func listARNs[T any](tx store.Tx, table, prefix string, token *string, max *int3
 		arns = append(arns, arn(v))
 	}
 	return arns, next, err
+}
+
+// listInCluster is a page of a List call over the records of table that
+// belong to an active cluster: the ARNs of those keep accepts.
+func listInCluster[T any](ctx context.Context, s *Service, cluster *string, table string, token *string, max *int32,
+	keep func(store.Tx, T) bool, arn func(T) string) (arns []string, next *string, err error) {
+	sc := overcast.ScopeOf(ctx)
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		c, _, err := s.activeCluster(tx, sc, cluster)
+		if err != nil {
+			return err
+		}
+		arns, next, err = listARNs(tx, table, sc.Key(c.Name+"/"), token, max, false, func(v T) bool { return keep(tx, v) }, arn)
+		return err
+	})
+	return arns, next, err
+}
+
+// collectPage is a page of a List call served from memory: what collect
+// adds in one read transaction, paged by pageOf.
+func collectPage[T any](ctx context.Context, s *Service, token *string, max *int32, collect func(tx store.Tx, add func(T)) error) ([]T, *string, error) {
+	var all []T
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		return collect(tx, func(v T) { all = append(all, v) })
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return pageOf(all, token, max)
 }
 
 // pageOf is the page of a list served from memory that a request's token

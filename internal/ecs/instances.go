@@ -341,10 +341,7 @@ func (s *Service) appendView(tx store.Tx, sc scope, ci containerInstance, tags b
 func attributesOf(ci containerInstance, targeted bool) api.Attributes {
 	out := api.Attributes{}
 	for _, a := range ci.Attributes {
-		attr := api.Attribute{Name: new(a.Name)}
-		if a.Value != "" {
-			attr.Value = new(a.Value)
-		}
+		attr := api.Attribute{Name: new(a.Name), Value: nonEmpty(a.Value)}
 		if targeted {
 			attr.TargetType, attr.TargetId = new("container-instance"), new(ci.ARN)
 		}
@@ -425,7 +422,7 @@ func (s *Service) eachInstance(tx store.Tx, sc scope, clusterRef *string, refs [
 			if _, ok := overcast.ParseARN(ref); !ok {
 				arn = instanceARN(sc, c.Name, ref)
 			}
-			*failures = append(*failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+			*failures = append(*failures, missing(arn))
 			continue
 		}
 		if err != nil {
@@ -492,18 +489,12 @@ func (s *Service) ListContainerInstances(ctx context.Context, in *api.ListContai
 		want = []string{*in.Status}
 	}
 	out := &api.ListContainerInstancesResponse{}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		c, _, err := s.activeCluster(tx, sc, in.Cluster)
-		if err != nil {
-			return err
-		}
-		out.ContainerInstanceArns, out.NextToken, err = listARNs(tx, instancesTable, sc.Key(c.Name+"/"), in.NextToken, in.MaxResults, false,
-			func(ci containerInstance) bool {
-				return slices.Contains(want, ci.Status) && s.visible(ci) && match(tx, sc, ci)
-			},
-			func(ci containerInstance) string { return ci.ARN })
-		return err
-	})
+	var err error
+	out.ContainerInstanceArns, out.NextToken, err = listInCluster(ctx, s, in.Cluster, instancesTable, in.NextToken, in.MaxResults,
+		func(tx store.Tx, ci containerInstance) bool {
+			return slices.Contains(want, ci.Status) && s.visible(ci) && match(tx, sc, ci)
+		},
+		func(ci containerInstance) string { return ci.ARN })
 	return out, err
 }
 

@@ -566,8 +566,8 @@ func (s *Service) changeTask(ctx context.Context, sc scope, t task, change func(
 	if isNotFound(err) {
 		return nil
 	}
-	if err == nil && s.tasks != nil {
-		s.tasks.Enqueue(key)
+	if err == nil {
+		enqueue(s.tasks, key)
 	}
 	return err
 }

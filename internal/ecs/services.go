@@ -190,9 +190,7 @@ func (s *Service) CreateService(ctx context.Context, in *api.CreateServiceReques
 	if err != nil {
 		return nil, err
 	}
-	if s.services != nil {
-		s.services.Enqueue(key)
-	}
+	enqueue(s.services, key)
 	return &api.CreateServiceResponse{Service: &view}, nil
 }
 
@@ -371,8 +369,8 @@ func (s *Service) changeService(ctx context.Context, clusterRef *string, ref str
 		_, err = store.PutJSON(tx, servicesTable, serviceKey(sc, sv.Cluster, sv.Name), sv, v)
 		return err
 	})
-	if err == nil && s.services != nil {
-		s.services.Enqueue(serviceKey(sc, sv.Cluster, sv.Name))
+	if err == nil {
+		enqueue(s.services, serviceKey(sc, sv.Cluster, sv.Name))
 	}
 	return sv.View, err
 }
@@ -407,11 +405,7 @@ func (s *Service) DescribeServices(ctx context.Context, in *api.DescribeServices
 		for _, ref := range in.Services {
 			sv, _, err := s.readService(tx, sc, c.Name, ref)
 			if isServiceNotFound(err) {
-				arn := ref
-				if !strings.HasPrefix(arn, "arn:") {
-					arn = serviceARN(sc, c.Name, ref)
-				}
-				out.Failures = append(out.Failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+				out.Failures = append(out.Failures, missing(refARN(ref, serviceARN(sc, c.Name, ref))))
 				continue
 			}
 			if err != nil {
@@ -436,21 +430,14 @@ func isServiceNotFound(err error) bool {
 // ListServices lists the ARNs of a cluster's services that are not
 // INACTIVE.
 func (s *Service) ListServices(ctx context.Context, in *api.ListServicesRequest) (*api.ListServicesResponse, error) {
-	sc := overcast.ScopeOf(ctx)
 	out := &api.ListServicesResponse{}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		c, _, err := s.activeCluster(tx, sc, in.Cluster)
-		if err != nil {
-			return err
-		}
-		out.ServiceArns, out.NextToken, err = listARNs(tx, servicesTable, sc.Key(c.Name+"/"), in.NextToken, in.MaxResults, false,
-			func(sv serviceRecord) bool {
-				return sv.Status != serviceInactive && (in.LaunchType == nil || *in.LaunchType == sv.LaunchType) &&
-					(in.SchedulingStrategy == nil || *in.SchedulingStrategy == deref(sv.View.SchedulingStrategy))
-			},
-			func(sv serviceRecord) string { return deref(sv.View.ServiceArn) })
-		return err
-	})
+	var err error
+	out.ServiceArns, out.NextToken, err = listInCluster(ctx, s, in.Cluster, servicesTable, in.NextToken, in.MaxResults,
+		func(_ store.Tx, sv serviceRecord) bool {
+			return sv.Status != serviceInactive && (in.LaunchType == nil || *in.LaunchType == sv.LaunchType) &&
+				(in.SchedulingStrategy == nil || *in.SchedulingStrategy == deref(sv.View.SchedulingStrategy))
+		},
+		func(sv serviceRecord) string { return deref(sv.View.ServiceArn) })
 	return out, err
 }
 

@@ -130,8 +130,9 @@ func (s *Service) ListAccountSettings(ctx context.Context, in *api.ListAccountSe
 		}
 		slices.Sort(names)
 	}
-	var all api.Settings
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	out := &api.ListAccountSettingsResponse{}
+	var err error
+	out.Settings, out.NextToken, err = collectPage(ctx, s, in.NextToken, in.MaxResults, func(tx store.Tx, add func(api.Setting)) error {
 		for _, name := range names {
 			value, userSet, err := effectiveSetting(tx, sc, principal, name)
 			if err != nil {
@@ -156,14 +157,9 @@ func (s *Service) ListAccountSettings(ctx context.Context, in *api.ListAccountSe
 			if userSet {
 				typ = "user"
 			}
-			all = append(all, api.Setting{Name: new(name), Value: new(value), PrincipalArn: new(principal), Type: new(typ)})
+			add(api.Setting{Name: new(name), Value: new(value), PrincipalArn: new(principal), Type: new(typ)})
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.ListAccountSettingsResponse{}
-	out.Settings, out.NextToken, err = pageOf(all, in.NextToken, in.MaxResults)
 	return out, err
 }

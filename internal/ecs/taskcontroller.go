@@ -324,8 +324,8 @@ func (e *startRefused) Error() string { return e.reason }
 
 // onAgentChange enqueues the task the agent saw change.
 func (s *Service) onAgentChange(o agent.Observed) {
-	if key := taskKeyOfARN(o.TaskARN); key != "" && s.tasks != nil {
-		s.tasks.Enqueue(key)
+	if key := taskKeyOfARN(o.TaskARN); key != "" {
+		enqueue(s.tasks, key)
 	}
 }
 

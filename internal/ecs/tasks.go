@@ -131,15 +131,11 @@ func (t *task) view(sc scope, tags bool) api.Task {
 		PullStartedAt: t.PullStartedAt, PullStoppedAt: t.PullStoppedAt, StartedAt: t.StartedAt,
 		StoppingAt: t.StoppingAt, StoppedAt: t.StoppedAt, ExecutionStoppedAt: t.StoppedAt, ConnectivityAt: t.ConnectivityAt,
 		Attachments: api.Attachments{}, Attributes: api.Attributes{},
+		ContainerInstanceArn: nonEmpty(t.ContainerInstanceARN), CapacityProviderName: nonEmpty(t.CapacityProvider),
+		StartedBy: nonEmpty(t.StartedBy), StopCode: nonEmpty(t.StopCode), StoppedReason: nonEmpty(t.StoppedReason),
 	}
 	if v.Overrides == nil {
 		v.Overrides = &api.TaskOverride{ContainerOverrides: api.ContainerOverrides{}}
-	}
-	if t.ContainerInstanceARN != "" {
-		v.ContainerInstanceArn = new(t.ContainerInstanceARN)
-	}
-	if t.CapacityProvider != "" {
-		v.CapacityProviderName = new(t.CapacityProvider)
 	}
 	if t.LaunchType == launchFargate {
 		v.PlatformVersion, v.PlatformFamily = new(fargatePlatform), new("Linux")
@@ -147,15 +143,6 @@ func (t *task) view(sc scope, tags bool) api.Task {
 	}
 	if t.ConnectivityAt != nil {
 		v.Connectivity = new("CONNECTED")
-	}
-	if t.StartedBy != "" {
-		v.StartedBy = new(t.StartedBy)
-	}
-	if t.StopCode != "" {
-		v.StopCode = new(t.StopCode)
-	}
-	if t.StoppedReason != "" {
-		v.StoppedReason = new(t.StoppedReason)
 	}
 	if eni := t.Interface; eni != nil {
 		v.AvailabilityZone = new(eni.AvailabilityZone)
@@ -369,9 +356,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 	if err != nil {
 		return nil, err
 	}
-	if s.tasks != nil {
-		s.tasks.Enqueue(keys...)
-	}
+	enqueue(s.tasks, keys...)
 	return out, nil
 }
 
@@ -508,7 +493,7 @@ func (s *Service) hosts(tx store.Tx, sc scope, cluster string, t *task, l launch
 		for _, ref := range l.instances {
 			ci, _, err := s.liveInstance(tx, sc, &cluster, ref)
 			if err != nil {
-				failures = append(failures, api.Failure{Arn: new(ref), Reason: new("MISSING")})
+				failures = append(failures, missing(ref))
 				continue
 			}
 			hosts = append(hosts, host{key: instanceKey(sc, ci.Cluster, ci.ID), arn: ci.ARN, ec2: ci.EC2InstanceID})
@@ -640,9 +625,7 @@ func (s *Service) StopTask(ctx context.Context, in *api.StopTaskRequest) (*api.S
 	if err != nil {
 		return nil, err
 	}
-	if s.tasks != nil {
-		s.tasks.Enqueue(key)
-	}
+	enqueue(s.tasks, key)
 	return &api.StopTaskResponse{Task: &view}, nil
 }
 
@@ -665,11 +648,7 @@ func (s *Service) DescribeTasks(ctx context.Context, in *api.DescribeTasksReques
 			cluster, id := taskRef(in.Cluster, ref)
 			t, _, err := s.readTask(tx, taskKey(sc, cluster, id))
 			if isNotFound(err) {
-				arn := ref
-				if !strings.HasPrefix(arn, "arn:") {
-					arn = taskARN(sc, cluster, id)
-				}
-				out.Failures = append(out.Failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+				out.Failures = append(out.Failures, missing(refARN(ref, taskARN(sc, cluster, id))))
 				continue
 			}
 			if err != nil {
@@ -692,7 +671,6 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 	if desired != taskRunning && desired != taskStopped && desired != taskPending {
 		return nil, invalidParameter("Invalid desiredStatus: %s", desired)
 	}
-	cluster := clusterName(in.Cluster)
 	var instance string
 	if in.ContainerInstance != nil {
 		c, id := instanceRef(in.Cluster, *in.ContainerInstance)
@@ -700,7 +678,7 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 	}
 	family := deref(in.Family)
 	service := deref(in.ServiceName)
-	keep := func(t task) bool {
+	keep := func(_ store.Tx, t task) bool {
 		if t.StoppedAt != nil && s.Now().Sub(*t.StoppedAt) >= stoppedFor {
 			return false
 		}
@@ -716,18 +694,9 @@ func (s *Service) ListTasks(ctx context.Context, in *api.ListTasksRequest) (*api
 		}
 		return true
 	}
-	var out api.ListTasksResponse
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := s.activeCluster(tx, sc, in.Cluster); err != nil {
-			return err
-		}
-		arns, next, err := listARNs(tx, tasksTable, sc.Key(cluster+"/"), in.NextToken, in.MaxResults, false, keep,
-			func(t task) string { return t.ARN })
-		out.TaskArns, out.NextToken = arns, next
-		return err
-	})
+	arns, next, err := listInCluster(ctx, s, in.Cluster, tasksTable, in.NextToken, in.MaxResults, keep, func(t task) string { return t.ARN })
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &api.ListTasksResponse{TaskArns: arns, NextToken: next}, nil
 }

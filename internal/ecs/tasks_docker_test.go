@@ -38,18 +38,14 @@ import (
 
 // testImage is the docker package's test app as /app, serving on :8080;
 // imported once per test process and removed by the tests' cleanups.
-var testImage struct {
-	once sync.Once
-	ref  string
-	err  error
-}
+var testImage dockertest.OnceImage
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if testImage.ref != "" {
+	if testImage.Ref() != "" {
 		if e, err := docker.New(docker.Options{}); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if err := e.RemoveImage(ctx, testImage.ref, true); err != nil {
+			if err := e.RemoveImage(ctx, testImage.Ref(), true); err != nil {
 				fmt.Fprintln(os.Stderr, "removing the test image:", err)
 			}
 			cancel()
@@ -62,18 +58,12 @@ func TestMain(m *testing.M) {
 func appImage(t *testing.T) string {
 	t.Helper()
 	e := dockertest.Engine(t)
-	testImage.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
+	return testImage.Get(t, func(ctx context.Context) (string, error) {
 		b := make([]byte, 4)
 		rand.Read(b)
-		testImage.ref = "overcast-test/ecs-tasks:" + hex.EncodeToString(b)
-		testImage.err = dockertest.ImportApp(ctx, e, testImage.ref, nil, nil)
+		ref := "overcast-test/ecs-tasks:" + hex.EncodeToString(b)
+		return ref, dockertest.ImportApp(ctx, e, ref, nil, nil)
 	})
-	if testImage.err != nil {
-		t.Fatalf("making the test image: %v", testImage.err)
-	}
-	return testImage.ref
 }
 
 // taskEnv is a server with a Docker engine, its ECS client, and a cleanup

@@ -317,16 +317,8 @@ func healthCheckPort(tg targetGroup, t target) string {
 // LoadBalancerOf is the load balancer whose listeners or rules forward to
 // the target group an ARN names, or "" when none does (ECS refuses a
 // service whose target group has no load balancer).
-func (s *Service) LoadBalancerOf(ctx context.Context, targetGroupARN string) (string, error) {
-	sc, err := scopeOfARN(targetGroupARN)
-	if err != nil {
-		return "", err
-	}
-	var lb string
-	err = s.Store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := getRecord[targetGroup](tx, targetGroupsTable, sc, targetGroupARN, targetGroupNotFound(targetGroupARN)); err != nil {
-			return err
-		}
+func (s *Service) LoadBalancerOf(ctx context.Context, targetGroupARN string) (lb string, err error) {
+	err = s.viewTargetGroup(ctx, targetGroupARN, func(tx store.Tx, sc scope, _ targetGroup) error {
 		used, err := usedIn(tx, sc)
 		lb = used[targetGroupARN]
 		return err
@@ -336,16 +328,26 @@ func (s *Service) LoadBalancerOf(ctx context.Context, targetGroupARN string) (st
 
 // TargetType is the target type (instance, ip) of the target group an ARN
 // names.
-func (s *Service) TargetType(ctx context.Context, targetGroupARN string) (string, error) {
-	sc, err := scopeOfARN(targetGroupARN)
-	if err != nil {
-		return "", err
-	}
-	var kind string
-	err = s.Store.View(ctx, func(tx store.Tx) error {
-		tg, _, err := getRecord[targetGroup](tx, targetGroupsTable, sc, targetGroupARN, targetGroupNotFound(targetGroupARN))
+func (s *Service) TargetType(ctx context.Context, targetGroupARN string) (kind string, err error) {
+	err = s.viewTargetGroup(ctx, targetGroupARN, func(_ store.Tx, _ scope, tg targetGroup) error {
 		kind = tg.TargetType
-		return err
+		return nil
 	})
 	return kind, err
+}
+
+// viewTargetGroup runs fn in a read transaction on the target group an
+// ARN names, in the ARN's own account and region.
+func (s *Service) viewTargetGroup(ctx context.Context, arn string, fn func(tx store.Tx, sc scope, tg targetGroup) error) error {
+	sc, err := scopeOfARN(arn)
+	if err != nil {
+		return err
+	}
+	return s.Store.View(ctx, func(tx store.Tx) error {
+		tg, _, err := getRecord[targetGroup](tx, targetGroupsTable, sc, arn, targetGroupNotFound(arn))
+		if err != nil {
+			return err
+		}
+		return fn(tx, sc, tg)
+	})
 }

@@ -149,3 +149,35 @@ func Get(t testing.TB, url string) string {
 	})
 	return body
 }
+
+// OnceImage is a test image that a test process imports once, on first
+// use, for all of its tests.
+type OnceImage struct {
+	once sync.Once
+	ref  string
+	err  error
+}
+
+// Get returns the image's reference, importing it on the first call with
+// importImage; an import that failed fails every test that asks.
+func (o *OnceImage) Get(t testing.TB, importImage func(ctx context.Context) (ref string, err error)) string {
+	t.Helper()
+	o.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ref, err := importImage(ctx)
+		if err != nil {
+			o.err = err
+			return
+		}
+		o.ref = ref
+	})
+	if o.err != nil {
+		t.Fatalf("making the test image: %v", o.err)
+	}
+	return o.ref
+}
+
+// Ref is the image's reference once imported: "" before, or when the
+// import failed.
+func (o *OnceImage) Ref() string { return o.ref }

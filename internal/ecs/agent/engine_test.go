@@ -26,15 +26,13 @@ func portMapping(containerPort int32) ecs.PortMapping {
 
 func TestBridgeDynamicPort(t *testing.T) {
 	en := newEnv(t, agent.Config{})
-	web := def("web", true, "serve", ":8080")
-	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
+	web := webServer()
 	web.Environment = []ecs.KeyValuePair{{Name: new("GREETING"), Value: new("from the definition")}, {Name: new("KEPT"), Value: new("kept")}}
 	spec := en.spec("", web)
 	spec.Overrides = &ecs.TaskOverride{ContainerOverrides: []ecs.ContainerOverride{{
 		Name: new("web"), Environment: []ecs.KeyValuePair{{Name: new("GREETING"), Value: new("from the override")}},
 	}}}
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the task to run", status(agent.StatusRunning))
+	o := en.run(t, spec, "the task to run", status(agent.StatusRunning))
 
 	c := container(t, o, "web")
 	if len(c.NetworkBindings) != 1 {
@@ -67,24 +65,20 @@ func TestBridgeDynamicPort(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stopped task (-want +got):\n%s", diff)
 	}
-	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 0 {
-		t.Errorf("containers after Stop: got %d (%v), want none", len(cs), err)
-	}
+	en.wantContainers(t, 0, "after Stop")
 }
 
 func TestAWSVPC(t *testing.T) {
 	// The agent makes its network.
 	en := newEnv(t, agent.Config{Network: "overcast-agent-test-" + runID})
-	web := def("web", true, "serve", ":8080")
-	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
+	web := webServer()
 	web.HealthCheck = &ecs.HealthCheck{Command: []string{"CMD", "/app", "get", "http://localhost:8080/"}, Interval: new(int32(1)), Retries: new(int32(1))}
 	// The client reaches the web server on localhost: they share the
 	// pause container's network namespace.
 	client := def("client", false, "get", "http://localhost:8080/")
 	client.DependsOn = []ecs.ContainerDependency{{ContainerName: new("web"), Condition: new("HEALTHY")}}
 	spec := en.spec(agent.ModeAWSVPC, web, client)
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the client to have fetched", func(o agent.Observed) bool {
+	o := en.run(t, spec, "the client to have fetched", func(o agent.Observed) bool {
 		c, _ := o.Container("client")
 		return c.LastStatus == agent.StatusStopped
 	})
@@ -94,41 +88,23 @@ func TestAWSVPC(t *testing.T) {
 	if o.LastStatus != agent.StatusRunning || o.IPv4Address != spec.HostIP || o.HealthStatus != agent.HealthHealthy {
 		t.Errorf("task: got %s at %q, health %s, want RUNNING at %s, HEALTHY", o.LastStatus, o.IPv4Address, o.HealthStatus, spec.HostIP)
 	}
-	if got := get(t, fmt.Sprintf("http://%s:8080/", spec.HostIP)); !strings.HasPrefix(got, "hello from") {
-		t.Errorf("GET the task's address: got %q, want the app's greeting", got)
-	}
-	c := container(t, o, "web")
-	if len(c.NetworkBindings) != 1 || *c.NetworkBindings[0].BindIP != spec.HostIP || *c.NetworkBindings[0].HostPort != 8080 {
-		t.Errorf("web's bindings: got %+v, want %s:8080", c.NetworkBindings, spec.HostIP)
-	}
+	wantServedAt(t, o, spec.HostIP)
 
 	if _, err := en.agent.Stop(en.ctx, spec.TaskARN, "done"); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 0 {
-		t.Errorf("containers after Stop (the pause container too): got %d (%v), want none", len(cs), err)
-	}
+	en.wantContainers(t, 0, "after Stop (the pause container too)")
 }
 
 // TestAWSVPCAlone: the one container of an awsvpc task holds the task's
 // network itself, reachable at the task's address with no pause container.
 func TestAWSVPCAlone(t *testing.T) {
 	en := newEnv(t, agent.Config{Network: "overcast-agent-alone-" + runID})
-	web := def("web", true, "serve", ":8080")
-	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
+	web := webServer()
 	spec := en.spec(agent.ModeAWSVPC, web)
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the task to run", status(agent.StatusRunning))
-	if got := get(t, fmt.Sprintf("http://%s:8080/", spec.HostIP)); !strings.HasPrefix(got, "hello from") {
-		t.Errorf("GET the task's address: got %q, want the app's greeting", got)
-	}
-	c := container(t, o, "web")
-	if len(c.NetworkBindings) != 1 || *c.NetworkBindings[0].BindIP != spec.HostIP || *c.NetworkBindings[0].HostPort != 8080 {
-		t.Errorf("web's bindings: got %+v, want %s:8080", c.NetworkBindings, spec.HostIP)
-	}
-	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 1 {
-		t.Errorf("containers of the running task: got %d (%v), want 1 (no pause container)", len(cs), err)
-	}
+	o := en.run(t, spec, "the task to run", status(agent.StatusRunning))
+	wantServedAt(t, o, spec.HostIP)
+	en.wantContainers(t, 1, "of the running task (no pause container)")
 	if _, err := en.agent.Stop(en.ctx, spec.TaskARN, "done"); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
@@ -140,8 +116,7 @@ func TestEssentialContainerExit(t *testing.T) {
 	main := def("main", true, "exit", "7")
 	main.DependsOn = []ecs.ContainerDependency{{ContainerName: new("web"), Condition: new("START")}}
 	spec := en.spec("", web, main)
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the task to stop", status(agent.StatusStopped))
+	o := en.run(t, spec, "the task to stop", status(agent.StatusStopped))
 
 	w, m := container(t, o, "web"), container(t, o, "main")
 	got := []string{o.StopCode, o.StoppedReason, m.LastStatus, exitCode(m), w.LastStatus, exitCode(w)}
@@ -176,8 +151,7 @@ func TestDependsOnSuccessSharedVolumeAndLogs(t *testing.T) {
 		{Name: new("shared")},
 		{Name: new("host"), Host: &ecs.HostVolumeProperties{SourcePath: new(hostDir)}},
 	}
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the task to stop", status(agent.StatusStopped))
+	o := en.run(t, spec, "the task to stop", status(agent.StatusStopped))
 
 	var got []string
 	for _, c := range o.Containers {
@@ -212,8 +186,7 @@ func TestDependsOnSuccessNeverMet(t *testing.T) {
 	app := def("app", true, "serve", ":8080")
 	app.DependsOn = []ecs.ContainerDependency{{ContainerName: new("init"), Condition: new("SUCCESS")}}
 	spec := en.spec("", initc, app)
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the task to stop", status(agent.StatusStopped))
+	o := en.run(t, spec, "the task to stop", status(agent.StatusStopped))
 	c := container(t, o, "app")
 	if o.StopCode != agent.StopCodeTaskFailedToStart || c.LastStatus != agent.StatusStopped || c.ExitCode != nil ||
 		!strings.HasPrefix(c.Reason, "DependencyConditionError") {
@@ -232,8 +205,7 @@ func TestHealthCheck(t *testing.T) {
 	bad := check("bad", false, "/app", "exit", "1")
 	// Only essential containers count for the task's health.
 	spec := en.spec("", good, bad)
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "both health checks to settle", func(o agent.Observed) bool {
+	o := en.run(t, spec, "both health checks to settle", func(o agent.Observed) bool {
 		g, _ := o.Container("good")
 		b, _ := o.Container("bad")
 		return g.HealthStatus != agent.HealthUnknown && b.HealthStatus != agent.HealthUnknown
@@ -283,15 +255,12 @@ func TestHostPathOutsideAllowedRoots(t *testing.T) {
 			t.Errorf("Start with host path %s: got %s %q, want TaskFailedToStart", path, o.StopCode, o.StoppedReason)
 		}
 	}
-	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 0 {
-		t.Errorf("containers: got %d (%v), want none created", len(cs), err)
-	}
+	en.wantContainers(t, 0, "after the refused Starts")
 }
 
 func TestAdoptAfterRestart(t *testing.T) {
 	en := newEnv(t, agent.Config{})
-	web := def("web", true, "serve", ":8080")
-	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
+	web := webServer()
 	side := def("side", false, "serve", ":9090")
 	spec := en.spec("", web, side)
 	// Two Starts at once make one task.
@@ -305,9 +274,7 @@ func TestAdoptAfterRestart(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 	before := en.waitTask(t, en.agent, spec.TaskARN, "the task to run", status(agent.StatusRunning))
-	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 2 {
-		t.Errorf("containers after two Starts: got %d (%v), want 2", len(cs), err)
-	}
+	en.wantContainers(t, 2, "after two Starts")
 	en.agent.Close()
 
 	// A new overcast: starting the task again starts nothing.
@@ -316,9 +283,7 @@ func TestAdoptAfterRestart(t *testing.T) {
 	if diff := cmp.Diff(before.Containers, again.Containers); diff != "" {
 		t.Errorf("Start after a restart (-before +after):\n%s", diff)
 	}
-	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != 2 {
-		t.Errorf("containers: got %d (%v), want the 2 first started", len(cs), err)
-	}
+	en.wantContainers(t, 2, "after a restart (the 2 first started)")
 	b := container(t, again, "web").NetworkBindings[0]
 	if got := get(t, fmt.Sprintf("http://%s:%d/", *b.BindIP, *b.HostPort)); !strings.HasPrefix(got, "hello from") {
 		t.Errorf("GET the adopted task: got %q", got)
@@ -375,8 +340,7 @@ func TestSharedDockerVolume(t *testing.T) {
 	reader.LogConfiguration = &ecs.LogConfiguration{LogDriver: new("awslogs"), Options: map[string]string{"awslogs-group": "g", "awslogs-stream-prefix": "p"}}
 	spec = en.spec("", reader)
 	spec.Definition.Volumes = volume(name, false)
-	en.start(t, en.agent, spec)
-	o := en.waitTask(t, en.agent, spec.TaskARN, "the reader to finish", status(agent.StatusStopped))
+	o := en.run(t, spec, "the reader to finish", status(agent.StatusStopped))
 	if c := container(t, o, "reader"); exitCode(c) != "0" {
 		t.Errorf("reader: got exit code %s, want 0", exitCode(c))
 	}

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,9 +36,7 @@ const greeting = "hello from the image"
 // image is the test image: the docker package's test app as /app, and
 // /greeting; made once per test process.
 var image struct {
-	once sync.Once
-	ref  string
-	err  error
+	dockertest.OnceImage
 	// pauseWasThere says whether the engine had the pause image before
 	// the tests, so that TestMain removes only one they made.
 	pauseWasThere bool
@@ -68,21 +67,13 @@ func TestMain(m *testing.M) {
 // internal/docker/testdata/testapp for its commands).
 func appImage(t testing.TB, e *docker.Engine) string {
 	t.Helper()
-	image.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
+	return image.Get(t, func(ctx context.Context) (string, error) {
 		image.checked = true
 		image.pauseWasThere, _ = e.ImageExists(ctx, pauseRef)
 		ref := "overcast-test/ecs-app:" + runID
-		if image.err = dockertest.ImportApp(ctx, e, ref, map[string][]byte{"greeting": []byte(greeting)},
-			map[string]string{docker.LabelTest: runID}); image.err == nil {
-			image.ref = ref
-		}
+		return ref, dockertest.ImportApp(ctx, e, ref, map[string][]byte{"greeting": []byte(greeting)},
+			map[string]string{docker.LabelTest: runID})
 	})
-	if image.err != nil {
-		t.Fatalf("making the test image: %v", image.err)
-	}
-	return image.ref
 }
 
 // env is one test's engine, agent and labels.
@@ -160,6 +151,13 @@ func (en *env) start(t *testing.T, a *agent.Agent, spec agent.Spec) agent.Observ
 		t.Fatalf("Start: %v", err)
 	}
 	return o
+}
+
+// run starts a task on the test's agent and waits until cond holds.
+func (en *env) run(t *testing.T, spec agent.Spec, what string, cond func(agent.Observed) bool) agent.Observed {
+	t.Helper()
+	en.start(t, en.agent, spec)
+	return en.waitTask(t, en.agent, spec.TaskARN, what, cond)
 }
 
 // waitTask polls the task until cond holds, and returns what it saw.
@@ -243,6 +241,36 @@ func (s *sink) lines(key string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.events[key]...)
+}
+
+// webServer is an essential container "web" serving the test app on
+// port 8080, which it maps.
+func webServer() ecs.ContainerDefinition {
+	web := def("web", true, "serve", ":8080")
+	web.PortMappings = []ecs.PortMapping{portMapping(8080)}
+	return web
+}
+
+// wantServedAt checks that an awsvpc task's web container answers at the
+// task's own address, bound there on port 8080.
+func wantServedAt(t *testing.T, o agent.Observed, hostIP string) {
+	t.Helper()
+	if got := get(t, fmt.Sprintf("http://%s:8080/", hostIP)); !strings.HasPrefix(got, "hello from") {
+		t.Errorf("GET the task's address: got %q, want the app's greeting", got)
+	}
+	c := container(t, o, "web")
+	if len(c.NetworkBindings) != 1 || *c.NetworkBindings[0].BindIP != hostIP || *c.NetworkBindings[0].HostPort != 8080 {
+		t.Errorf("web's bindings: got %+v, want %s:8080", c.NetworkBindings, hostIP)
+	}
+}
+
+// wantContainers checks that the engine holds n containers with the
+// test's labels; when says at which point of the test.
+func (en *env) wantContainers(t *testing.T, n int, when string) {
+	t.Helper()
+	if cs, err := en.engine.ListContainers(en.ctx, en.cfg.Labels); err != nil || len(cs) != n {
+		t.Errorf("containers %s: got %d (%v), want %d", when, len(cs), err, n)
+	}
 }
 
 // def is a container definition of the test image running command.
