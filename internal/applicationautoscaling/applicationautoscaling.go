@@ -131,15 +131,7 @@ func (id targetID) check() error {
 }
 
 func newTargetID(namespace, resourceID, dimension *string) targetID {
-	return targetID{Namespace: deref(namespace), ResourceID: deref(resourceID), Dimension: deref(dimension)}
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	return targetID{Namespace: service.Deref(namespace), ResourceID: service.Deref(resourceID), Dimension: service.Deref(dimension)}
 }
 
 // page is a Describe operation's page request: at most max records after
@@ -158,10 +150,10 @@ var errPageFull = errors.New("page full")
 // the token of the next page if there is one.
 func inNamespace[T, V any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool, pg page,
 	keep func(T) bool, view func(T) V) ([]V, *string, error) {
-	prefix := overcast.ScopeOf(ctx).Key(deref(namespace) + "|")
+	prefix := overcast.ScopeOf(ctx).Key(service.Deref(namespace) + "|")
 	opt := store.ScanOptions{Prefix: prefix, Reverse: newestFirst}
 	if pg.token != nil {
-		if !strings.HasPrefix(*pg.token, deref(namespace)+"|") {
+		if !strings.HasPrefix(*pg.token, service.Deref(namespace)+"|") {
 			return nil, nil, api.NewInvalidNextTokenException("Invalid token")
 		}
 		opt.After = overcast.ScopeOf(ctx).Key(*pg.token)

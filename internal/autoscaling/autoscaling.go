@@ -114,11 +114,3 @@ func launchConfigurationNotFound(name string) error {
 }
 
 func scopeOf(ctx context.Context) overcast.Scope { return overcast.ScopeOf(ctx) }
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -14,17 +15,17 @@ func tagsByGroup(tags api.Tags) ([]string, map[string][]tag, error) {
 	var names []string
 	byGroup := map[string][]tag{}
 	for _, t := range tags {
-		if rt := deref(t.ResourceType); rt != "" && rt != "auto-scaling-group" {
+		if rt := service.Deref(t.ResourceType); rt != "" && rt != "auto-scaling-group" {
 			return nil, nil, validationError("Invalid resource type: %s", rt)
 		}
-		name := deref(t.ResourceId)
+		name := service.Deref(t.ResourceId)
 		if name == "" {
 			return nil, nil, validationError("ResourceId is required for each tag")
 		}
 		if _, seen := byGroup[name]; !seen {
 			names = append(names, name)
 		}
-		byGroup[name] = append(byGroup[name], tag{Key: deref(t.Key), Value: deref(t.Value), PropagateAtLaunch: deref(t.PropagateAtLaunch)})
+		byGroup[name] = append(byGroup[name], tag{Key: service.Deref(t.Key), Value: service.Deref(t.Value), PropagateAtLaunch: service.Deref(t.PropagateAtLaunch)})
 	}
 	return names, byGroup, nil
 }
@@ -70,8 +71,8 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsType) (*
 		"propagate-at-launch": func(_ group, t tag) string { return strconv.FormatBool(t.PropagateAtLaunch) },
 	}
 	for _, f := range in.Filters {
-		if fields[deref(f.Name)] == nil {
-			return nil, validationError("Filter type %s is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch", deref(f.Name))
+		if fields[service.Deref(f.Name)] == nil {
+			return nil, validationError("Filter type %s is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch", service.Deref(f.Name))
 		}
 	}
 	out := &api.TagsType{Tags: api.TagDescriptionList{}}

@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/cloudwatch"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -154,13 +155,13 @@ func (s *Service) PutMetricAlarm(ctx context.Context, in *api.PutMetricAlarmInpu
 			return err
 		}
 		a := alarm{
-			Name: *in.AlarmName, ARN: sc.ARN("cloudwatch", "alarm:"+*in.AlarmName), Description: deref(in.AlarmDescription),
+			Name: *in.AlarmName, ARN: sc.ARN("cloudwatch", "alarm:"+*in.AlarmName), Description: service.Deref(in.AlarmDescription),
 			ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,
 			OKActions:      in.OKActions, AlarmActions: in.AlarmActions, InsufficientDataActions: in.InsufficientDataActions,
 			Namespace: *in.Namespace, MetricName: *in.MetricName, Dimensions: sortedDimensions(dimensionsOf(in.Dimensions)),
-			Statistic: deref(in.Statistic), ExtendedStatistic: deref(in.ExtendedStatistic), Period: *in.Period, Unit: deref(in.Unit),
-			EvaluationPeriods: *in.EvaluationPeriods, DatapointsToAlarm: deref(in.DatapointsToAlarm), Threshold: *in.Threshold,
-			ComparisonOperator: *in.ComparisonOperator, TreatMissingData: deref(in.TreatMissingData), Updated: now,
+			Statistic: service.Deref(in.Statistic), ExtendedStatistic: service.Deref(in.ExtendedStatistic), Period: *in.Period, Unit: service.Deref(in.Unit),
+			EvaluationPeriods: *in.EvaluationPeriods, DatapointsToAlarm: service.Deref(in.DatapointsToAlarm), Threshold: *in.Threshold,
+			ComparisonOperator: *in.ComparisonOperator, TreatMissingData: service.Deref(in.TreatMissingData), Updated: now,
 			MetricQueryID: s.IDs.UUID(),
 			State:         api.StateValueINSUFFICIENTDATA, StateReason: "Unchecked: Initial alarm creation",
 			StateUpdated: now, StateTransitioned: now,
@@ -214,7 +215,7 @@ func (s *Service) addHistory(tx store.Tx, sc scope, name string, at time.Time, t
 }
 
 func (a *alarm) apiAlarm() api.MetricAlarm {
-	m := api.MetricAlarm{
+	return api.MetricAlarm{
 		AlarmName: new(a.Name), AlarmArn: new(a.ARN), AlarmConfigurationUpdatedTimestamp: new(a.Updated),
 		ActionsEnabled: new(a.ActionsEnabled), OKActions: orEmpty(a.OKActions), AlarmActions: orEmpty(a.AlarmActions),
 		InsufficientDataActions: orEmpty(a.InsufficientDataActions),
@@ -223,29 +224,12 @@ func (a *alarm) apiAlarm() api.MetricAlarm {
 		MetricName:                 new(a.MetricName), Namespace: new(a.Namespace), Dimensions: apiDimensions(a.Dimensions),
 		Period: new(a.Period), EvaluationPeriods: new(a.EvaluationPeriods), Threshold: new(a.Threshold),
 		ComparisonOperator: new(a.ComparisonOperator),
+		// Optional settings the alarm was not given are left out.
+		AlarmDescription: service.OmitZero(a.Description), StateReasonData: service.OmitZero(a.StateReasonData),
+		Statistic: service.OmitZero(a.Statistic), ExtendedStatistic: service.OmitZero(a.ExtendedStatistic),
+		Unit: service.OmitZero(a.Unit), DatapointsToAlarm: service.OmitZero(a.DatapointsToAlarm),
+		TreatMissingData: service.OmitZero(a.TreatMissingData),
 	}
-	if a.Description != "" {
-		m.AlarmDescription = new(a.Description)
-	}
-	if a.StateReasonData != "" {
-		m.StateReasonData = new(a.StateReasonData)
-	}
-	if a.Statistic != "" {
-		m.Statistic = new(a.Statistic)
-	}
-	if a.ExtendedStatistic != "" {
-		m.ExtendedStatistic = new(a.ExtendedStatistic)
-	}
-	if a.Unit != "" {
-		m.Unit = new(a.Unit)
-	}
-	if a.DatapointsToAlarm > 0 {
-		m.DatapointsToAlarm = new(a.DatapointsToAlarm)
-	}
-	if a.TreatMissingData != "" {
-		m.TreatMissingData = new(a.TreatMissingData)
-	}
-	return m
 }
 
 func orEmpty(s []string) api.ResourceList {
@@ -404,7 +388,7 @@ func (s *Service) SetAlarmState(ctx context.Context, in *api.SetAlarmStateInput)
 		if err != nil {
 			return err
 		}
-		change, err = s.transition(ctx, tx, sc, &a, ver, evaluation{state: *in.StateValue, reason: *in.StateReason, reasonData: deref(in.StateReasonData)})
+		change, err = s.transition(ctx, tx, sc, &a, ver, evaluation{state: *in.StateValue, reason: *in.StateReason, reasonData: service.Deref(in.StateReasonData)})
 		return err
 	})
 	if err != nil {
@@ -438,7 +422,7 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, in *api.DescribeAlar
 		return nil, err
 	}
 	slices.SortStableFunc(items, func(x, y historyItem) int { return y.Time.Compare(x.Time) })
-	if deref(in.ScanBy) == api.ScanByTimestampAscending {
+	if service.Deref(in.ScanBy) == api.ScanByTimestampAscending {
 		slices.Reverse(items)
 	}
 	offset, limit := 0, maxDescribedAlarms

@@ -15,6 +15,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/cloudwatch"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -171,7 +172,7 @@ func (s *Service) PutMetricData(ctx context.Context, in *api.PutMetricDataInput)
 // datumOf checks one MetricDatum the way AWS does, naming it by its query
 // path (MetricData.member.1.Value) as AWS's messages do.
 func datumOf(path string, md api.MetricDatum, now time.Time) (Datum, error) {
-	d := Datum{MetricName: *md.MetricName, Values: md.Values, Counts: md.Counts, Unit: deref(md.Unit)}
+	d := Datum{MetricName: *md.MetricName, Values: md.Values, Counts: md.Counts, Unit: service.Deref(md.Unit)}
 	for _, dim := range md.Dimensions {
 		d.Dimensions = append(d.Dimensions, Dimension{Name: *dim.Name, Value: *dim.Value})
 	}
@@ -218,14 +219,6 @@ func datumOf(path string, md api.MetricDatum, now time.Time) (Datum, error) {
 		}
 	}
 	return d, nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // bucket is the aggregate of one period of a metric.
@@ -418,7 +411,7 @@ func (s *Service) GetMetricStatistics(ctx context.Context, in *api.GetMetricStat
 	sc := overcast.ScopeOf(ctx)
 	var buckets []bucket
 	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		buckets, err = series(tx, sc, *in.Namespace, *in.MetricName, dimensionsOf(in.Dimensions), start, end, period, deref(in.Unit))
+		buckets, err = series(tx, sc, *in.Namespace, *in.MetricName, dimensionsOf(in.Dimensions), start, end, period, service.Deref(in.Unit))
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -117,7 +118,7 @@ func sortedKeys(m map[string]string) []string {
 func describe[T any](items []T, fs fields[T], filters []api.Filter, token *string, maxResults *int32,
 	id func(T) string, minMax, maxMax int32) ([]T, *string, error) {
 	for _, f := range filters {
-		name := derefString(f.Name)
+		name := service.Deref(f.Name)
 		if !fs.has(name) {
 			return nil, nil, invalidParameterValue("The filter '%s' is invalid", name)
 		}
@@ -192,7 +193,7 @@ func (s *Service) describing(ctx context.Context, ids []string, prefix, malforme
 
 func matchesAll[T any](it T, fs fields[T], filters []api.Filter) bool {
 	for _, f := range filters {
-		values, _ := fs.lookup(it, derefString(f.Name))
+		values, _ := fs.lookup(it, service.Deref(f.Name))
 		if !slices.ContainsFunc(values, func(v string) bool {
 			return slices.ContainsFunc(f.Values, func(pattern string) bool { return globMatch(pattern, v) })
 		}) {
@@ -233,13 +234,6 @@ func globMatch(pattern, s string) bool {
 	return s == ""
 }
 
-func derefString(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // loadAll reads the scope's records of a table: all of them, or those ids
 // name, failing with notFoundCode for the ones that do not exist.
 func loadAll[T any](tx store.Tx, table string, sc scope, ids []string, notFoundCode, what string) ([]T, error) {
@@ -248,7 +242,7 @@ func loadAll[T any](tx store.Tx, table string, sc scope, ids []string, notFoundC
 	}
 	var out []T
 	var missing []string
-	for _, id := range dedupe(ids) {
+	for _, id := range service.Distinct(ids) {
 		var v T
 		_, err := store.GetJSON(tx, table, sc.Key(id), &v)
 		switch {
@@ -278,14 +272,4 @@ func viewRecord[T any](ctx context.Context, db store.Store, table string, sc sco
 		err = fmt.Errorf("%w: %s", notFound, id)
 	}
 	return v, err
-}
-
-func dedupe(ids []string) []string {
-	var out []string
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -181,7 +182,7 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	if !ok {
 		return spec, imageNotFound([]string{*in.ImageId})
 	}
-	typeName := derefString(in.InstanceType)
+	typeName := service.Deref(in.InstanceType)
 	if typeName == "" {
 		typeName = defaultInstanceType
 	}
@@ -225,11 +226,11 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	}
 	now := s.Now().UTC()
 	spec.instance = instance{Type: typeName, ImageID: im.ID, UserData: userData, ProfileARN: profileARN,
-		KeyName: derefString(in.KeyName), ClientToken: derefString(in.ClientToken), LaunchTime: now, Created: now, Tags: tags}
+		KeyName: service.Deref(in.KeyName), ClientToken: service.Deref(in.ClientToken), LaunchTime: now, Created: now, Tags: tags}
 	if profileARN != "" {
 		spec.ProfileID = "AIPA" + strings.ToUpper(s.IDs.Hex(17))
 	}
-	spec.SubnetID = derefString(in.SubnetId)
+	spec.SubnetID = service.Deref(in.SubnetId)
 	groups := slices.Clone(in.SecurityGroupIds)
 	if len(in.NetworkInterfaces) > 0 {
 		primary := in.NetworkInterfaces[0]
@@ -279,7 +280,7 @@ func (s *Service) instanceProfile(ctx context.Context, sc scope, p *api.IamInsta
 	if p == nil || (p.Arn == nil && p.Name == nil) {
 		return "", nil
 	}
-	field, value := "iamInstanceProfile.name", derefString(p.Name)
+	field, value := "iamInstanceProfile.name", service.Deref(p.Name)
 	if p.Arn != nil {
 		field, value = "iamInstanceProfile.arn", *p.Arn
 	}
@@ -341,9 +342,7 @@ func instanceView(sc scope, i instance) api.Instance {
 			HttpPutResponseHopLimit: new(int32(2)), HttpEndpoint: new("enabled"), HttpProtocolIpv6: new("disabled"),
 			InstanceMetadataTags: new("disabled")},
 		SecurityGroups: api.GroupIdentifierList{}, NetworkInterfaces: api.InstanceNetworkInterfaceList{}}
-	if i.KeyName != "" {
-		v.KeyName = new(i.KeyName)
-	}
+	v.KeyName = service.OmitZero(i.KeyName)
 	if i.ProfileARN != "" {
 		v.IamInstanceProfile = &api.IamInstanceProfile{Arn: new(i.ProfileARN), Id: new(i.ProfileID)}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -99,7 +100,7 @@ func subnetAndGroups(tx store.Tx, sc scope, d defaults, subnetID string, groups 
 		}
 		return sn, []string{d.GroupID}, nil
 	}
-	groups = dedupe(groups)
+	groups = service.Distinct(groups)
 	for _, id := range groups {
 		var g group
 		if !wellFormed(id, "sg") {
@@ -138,7 +139,7 @@ func (s *Service) CreateNetworkInterface(ctx context.Context, in *api.CreateNetw
 		if err != nil {
 			return err
 		}
-		if n, err = s.newInterface(tx, sc, sn, groups, derefString(in.Description), tags); err != nil {
+		if n, err = s.newInterface(tx, sc, sn, groups, service.Deref(in.Description), tags); err != nil {
 			return err
 		}
 		groupNames, err = namesOf(tx, sc, n.Groups)
@@ -265,7 +266,7 @@ func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInter
 // DeleteNetworkInterface deletes an interface that is not in use.
 func (s *Service) DeleteNetworkInterface(ctx context.Context, in *api.DeleteNetworkInterfaceRequest) error {
 	sc := scopeOf(ctx)
-	id := derefString(in.NetworkInterfaceId)
+	id := service.Deref(in.NetworkInterfaceId)
 	if id == "" {
 		return missingParameter("NetworkInterfaceId")
 	}

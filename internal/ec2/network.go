@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -393,7 +394,7 @@ func (s *Service) DescribeRegions(ctx context.Context, in *api.DescribeRegionsRe
 	list := regions
 	if len(in.RegionNames) > 0 {
 		list = nil
-		for _, name := range dedupe(in.RegionNames) {
+		for _, name := range service.Distinct(in.RegionNames) {
 			if !contains(regions, name) {
 				return nil, badRequest("InvalidParameterValue", "Invalid region: %s", name)
 			}
