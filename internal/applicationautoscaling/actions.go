@@ -337,10 +337,10 @@ func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, cur
 // DescribeScalingActivities lists the namespace's activities, newest
 // first; the ones that did not scale only when asked for.
 func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.DescribeScalingActivitiesRequest) (*api.DescribeScalingActivitiesResponse, error) {
-	views, next, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, page{service.Deref(in.MaxResults), 50, in.NextToken}, func(a activity) bool {
-		return (in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension) &&
-			(in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
-			(len(a.NotScaled) == 0 || service.Deref(in.IncludeNotScaledActivities))
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: listOf(in.ResourceId),
+		max: service.Deref(in.MaxResults), limit: 50, token: in.NextToken, newestFirst: true}
+	views, next, err := describe(ctx, s.Store, activitiesTable, q, func(a activity) bool {
+		return len(a.NotScaled) == 0 || service.Deref(in.IncludeNotScaledActivities)
 	}, activity.toAPI)
 	if err != nil {
 		return nil, err

@@ -223,10 +223,10 @@ func compareBound(a, b *float64) int {
 // DescribeScalingPolicies lists the namespace's policies, filtered by
 // names, resource and dimension.
 func (s *Service) DescribeScalingPolicies(ctx context.Context, in *api.DescribeScalingPoliciesRequest) (*api.DescribeScalingPoliciesResponse, error) {
-	views, next, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, page{service.Deref(in.MaxResults), 10, in.NextToken}, func(p policy) bool {
-		return (in.ScalableDimension == nil || p.Dimension == *in.ScalableDimension) &&
-			(in.ResourceId == nil || p.ResourceID == *in.ResourceId) &&
-			(len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name))
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: listOf(in.ResourceId),
+		max: service.Deref(in.MaxResults), limit: 10, token: in.NextToken}
+	views, next, err := describe(ctx, s.Store, policiesTable, q, func(p policy) bool {
+		return len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name)
 	}, policy.toAPI)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"time"
 
 	"overcast"
@@ -140,10 +139,9 @@ func (s *Service) clampDesiredCount(ctx context.Context, id targetID) error {
 // DescribeScalableTargets lists the namespace's targets, filtered by
 // resource IDs and dimension.
 func (s *Service) DescribeScalableTargets(ctx context.Context, in *api.DescribeScalableTargetsRequest) (*api.DescribeScalableTargetsResponse, error) {
-	views, next, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, page{service.Deref(in.MaxResults), 50, in.NextToken}, func(t target) bool {
-		return (in.ScalableDimension == nil || t.Dimension == *in.ScalableDimension) &&
-			(len(in.ResourceIds) == 0 || slices.Contains(in.ResourceIds, t.ResourceID))
-	}, target.toAPI)
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: in.ResourceIds,
+		max: service.Deref(in.MaxResults), limit: 50, token: in.NextToken}
+	views, next, err := describe(ctx, s.Store, targetsTable, q, func(target) bool { return true }, target.toAPI)
 	if err != nil {
 		return nil, err
 	}
