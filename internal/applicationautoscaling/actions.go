@@ -275,6 +275,10 @@ func parsedFloat(re *regexp.Regexp, s string) (float64, bool) {
 	return f, err == nil
 }
 
+// activitiesTable holds scaling activities, keyed by scope, targetID
+// and a time-ordered id.
+const activitiesTable = "applicationautoscaling.activities"
+
 // activity is the record of a scaling activity.
 type activity struct {
 	targetID

@@ -72,18 +72,6 @@ func New(env *service.Env, alarms Alarms, services ECSServices) *Service {
 // API is the service's API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
-const (
-	// targetsTable holds the scalable targets, keyed by scope and
-	// targetID.
-	targetsTable = "applicationautoscaling.targets"
-	// policiesTable holds the scaling policies, keyed by scope, targetID
-	// and policy name.
-	policiesTable = "applicationautoscaling.policies"
-	// activitiesTable holds scaling activities, keyed by scope, targetID
-	// and a time-ordered id.
-	activitiesTable = "applicationautoscaling.activities"
-)
-
 // What overcast scales: ECS services' desired counts.
 const (
 	namespaceECS     = "ecs"

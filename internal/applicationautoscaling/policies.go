@@ -14,6 +14,10 @@ import (
 	"overcast/internal/store"
 )
 
+// policiesTable holds the scaling policies, keyed by scope, targetID
+// and policy name.
+const policiesTable = "applicationautoscaling.policies"
+
 // policy is the record of a scaling policy.
 type policy struct {
 	targetID

@@ -12,6 +12,10 @@ import (
 	"overcast/internal/store"
 )
 
+// targetsTable holds the scalable targets, keyed by scope and
+// targetID.
+const targetsTable = "applicationautoscaling.targets"
+
 // target is the record of a scalable target, with the cooldown state its
 // policies share.
 type target struct {

@@ -14,6 +14,9 @@ import (
 	"overcast/internal/store"
 )
 
+// alarmsTable holds one record per metric alarm, keyed by scope and name.
+const alarmsTable = "cloudwatch.alarms"
+
 // alarm is the record of a metric alarm: its configuration and state.
 type alarm struct {
 	Name                    string      `json:"name"`
@@ -198,6 +201,10 @@ func isNotFound(err error) bool {
 	var nf *api.ResourceNotFound
 	return errors.As(err, &nf)
 }
+
+// historyTable holds alarm history items, keyed by scope, alarm name
+// and time.
+const historyTable = "cloudwatch.history"
 
 // historyItem is one entry of an alarm's history.
 type historyItem struct {

@@ -43,6 +43,10 @@ type Stats struct {
 	SampleCount, Sum, Minimum, Maximum float64
 }
 
+// metricsTable holds one record per metric (namespace, name and
+// dimensions), for ListMetrics, keyed by scope and metric ID.
+const metricsTable = "cloudwatch.metrics"
+
 // metric is the record of one metric: its identity and when it last got data.
 type metric struct {
 	Namespace  string      `json:"namespace"`
@@ -50,6 +54,10 @@ type metric struct {
 	Dimensions []Dimension `json:"dimensions,omitempty"` // sorted by name
 	LastPut    time.Time   `json:"lastPut"`
 }
+
+// datapointsTable holds what PutMetricData received, keyed by scope,
+// metric ID and time, so that a prefix scan reads one metric in order.
+const datapointsTable = "cloudwatch.datapoints"
 
 // point is one stored observation: the statistic set of what arrived in
 // one datum, and the raw values (with counts) percentiles are read from.

@@ -13,6 +13,9 @@ import (
 	"overcast/internal/store"
 )
 
+// groupsTable holds one record per security group, keyed by scope and ID.
+const groupsTable = "ec2.groups"
+
 // group is a security group. Its rules are stored and reported, not
 // enforced: every address is loopback, which no rule could keep apart.
 type group struct {

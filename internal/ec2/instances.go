@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -38,9 +39,8 @@ const terminatedVisibility = time.Hour
 // maxUserData is AWS's limit on user data, before base64.
 const maxUserData = 16 * 1024
 
-// defaultInstanceType is what RunInstances launches when the request names
-// no type, as AWS does.
-const defaultInstanceType = "m1.small"
+// instancesTable holds one record per instance, keyed by scope and ID.
+const instancesTable = "ec2.instances"
 
 // instance is a virtual host: a record whose state the lifecycle
 // controller moves, holding a primary network interface and its address.
@@ -162,6 +162,10 @@ func (s *Service) RunInstances(ctx context.Context, in *api.RunInstancesRequest)
 	return out, nil
 }
 
+// defaultInstanceType is what RunInstances launches when the request names
+// no type, as AWS does.
+const defaultInstanceType = "m1.small"
+
 // launchSpec checks a RunInstances request against what needs no
 // transaction, returning the instance every launched one starts from.
 type launchSpec struct {
@@ -182,10 +186,7 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	if !ok {
 		return spec, imageNotFound([]string{*in.ImageId})
 	}
-	typeName := service.Deref(in.InstanceType)
-	if typeName == "" {
-		typeName = defaultInstanceType
-	}
+	typeName := cmp.Or(service.Deref(in.InstanceType), defaultInstanceType)
 	it, ok := instanceTypes[typeName]
 	if !ok {
 		return spec, invalidParameterValue("Invalid value '%s' for InstanceType.", typeName)

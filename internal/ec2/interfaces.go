@@ -12,6 +12,9 @@ import (
 	"overcast/internal/store"
 )
 
+// interfacesTable holds one record per network interface, keyed by scope and ID.
+const interfacesTable = "ec2.interfaces"
+
 // networkInterface is an ENI: an instance's primary interface, one made by
 // CreateNetworkInterface, or an ECS awsvpc task's. It holds one private IP
 // of its subnet for as long as it exists.
@@ -305,6 +308,11 @@ type NetworkInterfaceInfo struct {
 	PrivateDNSName   string
 	MAC              string
 }
+
+// requesterTable indexes requester-managed interfaces by what they
+// were made for: key scope/subnet|description (the subnet as asked,
+// maybe empty), value the interface ID.
+const requesterTable = "ec2.requester"
 
 // AttachTaskInterface makes a requester-managed interface in a subnet of
 // account's region for a task (ECS's awsvpc network mode): it holds its own

@@ -13,6 +13,14 @@ import (
 	"overcast/internal/store"
 )
 
+// defaultsTable holds, per scope, the IDs of the default VPC, its
+// subnets and its default security group.
+const defaultsTable = "ec2.defaults"
+
+// blocksTable allocates each scope's default VPC its own /16 of
+// 127.0.0.0/8: key the second octet (three digits), value the scope.
+const blocksTable = "ec2.blocks"
+
 // defaults are the IDs of a scope's default network, made on first use.
 type defaults struct {
 	VPCID   string   `json:"vpcId"`
@@ -20,12 +28,18 @@ type defaults struct {
 	GroupID string   `json:"groupId"` // the default VPC's default security group
 }
 
+// vpcsTable holds one record per VPC, keyed by scope and ID.
+const vpcsTable = "ec2.vpcs"
+
 type vpc struct {
 	ID      string            `json:"id"`
 	CIDR    string            `json:"cidr"`
 	Default bool              `json:"default,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
 }
+
+// subnetsTable holds one record per subnet, keyed by scope and ID.
+const subnetsTable = "ec2.subnets"
 
 type subnet struct {
 	ID      string            `json:"id"`
@@ -121,6 +135,10 @@ func allocateBlock(tx store.Tx, sc scope) (int, error) {
 // Addresses. A subnet's addresses are its CIDR less the first four and the
 // last, which AWS reserves; one is in use while a network interface holds
 // it, and is never handed out twice meanwhile.
+
+// addressesTable records the private IPs in use, per subnet: key
+// scope/subnet-id/ip, value the network interface holding it.
+const addressesTable = "ec2.addresses"
 
 func addressPrefix(sc scope, subnetID string) string { return sc.Key(subnetID + "/") }
 

@@ -49,6 +49,10 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) ([]string, er
 	return err
 }
 
+// tokensTable maps a scope's creation tokens to the file system each
+// created, for CreateFileSystem's idempotency.
+const tokensTable = "efs.tokens"
+
 func (s *Service) CreateFileSystem(ctx context.Context, in *api.CreateFileSystemRequest) (*api.FileSystemDescription, error) {
 	sc := overcast.ScopeOf(ctx)
 	if len(in.Tags) > maxTags {
