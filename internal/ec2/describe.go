@@ -23,6 +23,9 @@ type fields[T any] struct {
 	// values gives, by filter name, a resource's values for that filter:
 	// a string, a []string, a bool or a number; nil is none.
 	values map[string]func(T) any
+	// aliases are the other names AWS takes for some of those filters:
+	// alias → the name in values that answers it.
+	aliases map[string]string
 	// tags, when set, gives a resource's tags for the tag filters
 	// (tag:<key>, tag-key, tag-value).
 	tags func(T) map[string]string
@@ -35,7 +38,7 @@ type fields[T any] struct {
 // lookup returns the values it has for the filter name, or ok false when
 // the call has no such filter.
 func (f fields[T]) lookup(it T, name string) (values []string, ok bool) {
-	if value, ok := f.values[name]; ok {
+	if value, ok := f.value(name); ok {
 		return filterValues(value(it)), true
 	}
 	if f.tags != nil {
@@ -49,10 +52,19 @@ func (f fields[T]) lookup(it T, name string) (values []string, ok bool) {
 	return nil, false
 }
 
+// value is what answers the filter name or the one it is an alias of.
+func (f fields[T]) value(name string) (func(T) any, bool) {
+	if canonical, ok := f.aliases[name]; ok {
+		name = canonical
+	}
+	value, ok := f.values[name]
+	return value, ok
+}
+
 // has says whether the call takes the filter name, before any resource is
 // looked at: only more is asked, about the zero resource.
 func (f fields[T]) has(name string) bool {
-	if _, ok := f.values[name]; ok {
+	if _, ok := f.value(name); ok {
 		return true
 	}
 	if _, ok := tagField(nil, name); ok && f.tags != nil {

@@ -433,8 +433,6 @@ func instanceFilter(sc scope) fields[instance] {
 			return value(i)
 		}
 	}
-	privateIP := live(func(i instance) string { return i.PrivateIP })
-	groupIDs := func(i instance) any { return i.groupIDs() }
 	groupNames := func(i instance) any {
 		var names []string
 		for _, g := range i.Groups {
@@ -443,22 +441,19 @@ func instanceFilter(sc scope) fields[instance] {
 		return names
 	}
 	return fields[instance]{values: map[string]func(instance) any{
-		"instance-id":         func(i instance) any { return i.ID },
-		"instance-state-name": func(i instance) any { return i.State },
-		"instance-state-code": func(i instance) any { return stateCodes[i.State] },
-		"instance-type":       func(i instance) any { return i.Type },
-		"image-id":            func(i instance) any { return i.ImageID },
-		"reservation-id":      func(i instance) any { return i.ReservationID },
-		"availability-zone":   func(i instance) any { return i.Zone },
-		"subnet-id":           live(func(i instance) string { return i.SubnetID }),
-		"vpc-id":              live(func(i instance) string { return i.VPCID }),
-		"private-ip-address":  privateIP,
-		"network-interface.addresses.private-ip-address": privateIP,
+		"instance-id":                            func(i instance) any { return i.ID },
+		"instance-state-name":                    func(i instance) any { return i.State },
+		"instance-state-code":                    func(i instance) any { return stateCodes[i.State] },
+		"instance-type":                          func(i instance) any { return i.Type },
+		"image-id":                               func(i instance) any { return i.ImageID },
+		"reservation-id":                         func(i instance) any { return i.ReservationID },
+		"availability-zone":                      func(i instance) any { return i.Zone },
+		"subnet-id":                              live(func(i instance) string { return i.SubnetID }),
+		"vpc-id":                                 live(func(i instance) string { return i.VPCID }),
+		"private-ip-address":                     live(func(i instance) string { return i.PrivateIP }),
 		"private-dns-name":                       live(func(i instance) string { return privateDNSName(sc.Region, i.PrivateIP) }),
 		"network-interface.network-interface-id": live(func(i instance) string { return i.InterfaceID }),
-		"instance.group-id":                      groupIDs,
-		"group-id":                               groupIDs,
-		"instance.group-name":                    groupNames,
+		"group-id":                               func(i instance) any { return i.groupIDs() },
 		"group-name":                             groupNames,
 		"key-name":                               func(i instance) any { return i.KeyName },
 		"iam-instance-profile.arn":               func(i instance) any { return i.ProfileARN },
@@ -466,6 +461,10 @@ func instanceFilter(sc scope) fields[instance] {
 		"launch-index":                           func(i instance) any { return i.LaunchIndex },
 		"owner-id":                               always[instance](sc.Account),
 		"client-token":                           func(i instance) any { return i.ClientToken },
+	}, aliases: map[string]string{
+		"network-interface.addresses.private-ip-address": "private-ip-address",
+		"instance.group-id":   "group-id",
+		"instance.group-name": "group-name",
 	}, tags: func(i instance) map[string]string { return i.Tags }}
 }
 
@@ -629,9 +628,11 @@ var statusFilters = func() fields[instance] {
 		"instance-state-name":          func(i instance) any { return i.State },
 		"instance-state-code":          func(i instance) any { return stateCodes[i.State] },
 		"instance-status.status":       status,
-		"system-status.status":         status,
 		"instance-status.reachability": reachability,
-		"system-status.reachability":   reachability,
+	}, aliases: map[string]string{
+		// A virtual host's system is as healthy as the host itself.
+		"system-status.status":       "instance-status.status",
+		"system-status.reachability": "instance-status.reachability",
 	}}
 }()
 

@@ -233,19 +233,17 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, in *api.Describ
 }
 
 func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInterface] {
-	privateIP := func(n networkInterface) any { return n.PrivateIP }
 	return fields[networkInterface]{values: map[string]func(networkInterface) any{
-		"network-interface-id":         func(n networkInterface) any { return n.ID },
-		"subnet-id":                    func(n networkInterface) any { return n.SubnetID },
-		"vpc-id":                       func(n networkInterface) any { return n.VPCID },
-		"availability-zone":            func(n networkInterface) any { return n.Zone },
-		"private-ip-address":           privateIP,
-		"addresses.private-ip-address": privateIP,
-		"private-dns-name":             func(n networkInterface) any { return privateDNSName(sc.Region, n.PrivateIP) },
-		"mac-address":                  func(n networkInterface) any { return n.MAC },
-		"description":                  func(n networkInterface) any { return n.Description },
-		"status":                       func(n networkInterface) any { return n.status() },
-		"group-id":                     func(n networkInterface) any { return n.Groups },
+		"network-interface-id": func(n networkInterface) any { return n.ID },
+		"subnet-id":            func(n networkInterface) any { return n.SubnetID },
+		"vpc-id":               func(n networkInterface) any { return n.VPCID },
+		"availability-zone":    func(n networkInterface) any { return n.Zone },
+		"private-ip-address":   func(n networkInterface) any { return n.PrivateIP },
+		"private-dns-name":     func(n networkInterface) any { return privateDNSName(sc.Region, n.PrivateIP) },
+		"mac-address":          func(n networkInterface) any { return n.MAC },
+		"description":          func(n networkInterface) any { return n.Description },
+		"status":               func(n networkInterface) any { return n.status() },
+		"group-id":             func(n networkInterface) any { return n.Groups },
 		"group-name": func(n networkInterface) any {
 			var names []string
 			for _, id := range n.Groups {
@@ -263,6 +261,8 @@ func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInter
 		"owner-id":          always[networkInterface](sc.Account),
 		"requester-managed": func(n networkInterface) any { return n.RequesterManaged },
 		"interface-type":    always[networkInterface]("interface"),
+	}, aliases: map[string]string{
+		"addresses.private-ip-address": "private-ip-address",
 	}, tags: func(n networkInterface) map[string]string { return n.Tags }}
 }
 

@@ -246,18 +246,17 @@ func (s *Service) DescribeVpcs(ctx context.Context, in *api.DescribeVpcsRequest)
 }
 
 func vpcFilter(sc scope, d defaults) fields[vpc] {
-	cidr := func(v vpc) any { return v.CIDR }
-	isDefault := func(v vpc) any { return v.Default }
 	return fields[vpc]{values: map[string]func(vpc) any{
-		"vpc-id":                            func(v vpc) any { return v.ID },
-		"cidr":                              cidr,
-		"cidr-block-association.cidr-block": cidr,
-		"cidrBlock":                         cidr,
-		"is-default":                        isDefault,
-		"isDefault":                         isDefault,
-		"state":                             always[vpc]("available"),
-		"owner-id":                          always[vpc](sc.Account),
-		"dhcp-options-id":                   func(v vpc) any { return "dopt-" + v.ID[4:12] },
+		"vpc-id":          func(v vpc) any { return v.ID },
+		"cidr":            func(v vpc) any { return v.CIDR },
+		"is-default":      func(v vpc) any { return v.Default },
+		"state":           always[vpc]("available"),
+		"owner-id":        always[vpc](sc.Account),
+		"dhcp-options-id": func(v vpc) any { return "dopt-" + v.ID[4:12] },
+	}, aliases: map[string]string{
+		"cidr-block-association.cidr-block": "cidr",
+		"cidrBlock":                         "cidr",
+		"isDefault":                         "is-default",
 	}, tags: func(v vpc) map[string]string { return v.Tags }}
 }
 
@@ -299,26 +298,23 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRe
 }
 
 func subnetFilter(sc scope) fields[subnet] {
-	zone := func(sn subnet) any { return sn.Zone }
-	zoneID := func(sn subnet) any { return zoneID(sn.Zone) }
-	cidr := func(sn subnet) any { return sn.CIDR }
-	isDefault := func(sn subnet) any { return sn.Default }
 	return fields[subnet]{values: map[string]func(subnet) any{
 		"subnet-id":               func(sn subnet) any { return sn.ID },
 		"vpc-id":                  func(sn subnet) any { return sn.VPCID },
-		"availability-zone":       zone,
-		"availabilityZone":        zone,
-		"availability-zone-id":    zoneID,
-		"availabilityZoneId":      zoneID,
-		"cidr-block":              cidr,
-		"cidr":                    cidr,
-		"cidrBlock":               cidr,
-		"default-for-az":          isDefault,
-		"defaultForAz":            isDefault,
+		"availability-zone":       func(sn subnet) any { return sn.Zone },
+		"availability-zone-id":    func(sn subnet) any { return zoneID(sn.Zone) },
+		"cidr-block":              func(sn subnet) any { return sn.CIDR },
+		"default-for-az":          func(sn subnet) any { return sn.Default },
 		"state":                   always[subnet]("available"),
 		"owner-id":                always[subnet](sc.Account),
 		"subnet-arn":              func(sn subnet) any { return sc.ARN("ec2", "subnet/"+sn.ID) },
 		"map-public-ip-on-launch": always[subnet]("false"),
+	}, aliases: map[string]string{
+		"availabilityZone":   "availability-zone",
+		"availabilityZoneId": "availability-zone-id",
+		"cidr":               "cidr-block",
+		"cidrBlock":          "cidr-block",
+		"defaultForAz":       "default-for-az",
 	}, tags: func(sn subnet) map[string]string { return sn.Tags }}
 }
 
@@ -355,16 +351,17 @@ func (s *Service) DescribeAvailabilityZones(ctx context.Context, in *api.Describ
 }
 
 var zoneFilters = func() fields[zone] {
-	region := func(z zone) any { return z.Region }
 	return fields[zone]{values: map[string]func(zone) any{
-		"zone-name":            func(z zone) any { return z.Name },
-		"zone-id":              func(z zone) any { return zoneID(z.Name) },
-		"region-name":          region,
-		"state":                always[zone]("available"),
-		"zone-type":            always[zone]("availability-zone"),
-		"opt-in-status":        always[zone]("opt-in-not-required"),
-		"group-name":           region,
-		"network-border-group": region,
+		"zone-name":     func(z zone) any { return z.Name },
+		"zone-id":       func(z zone) any { return zoneID(z.Name) },
+		"region-name":   func(z zone) any { return z.Region },
+		"state":         always[zone]("available"),
+		"zone-type":     always[zone]("availability-zone"),
+		"opt-in-status": always[zone]("opt-in-not-required"),
+	}, aliases: map[string]string{
+		// A zone's group is its region.
+		"group-name":           "region-name",
+		"network-border-group": "region-name",
 	}}
 }()
 
