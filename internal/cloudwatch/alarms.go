@@ -169,9 +169,7 @@ func (s *Service) PutMetricAlarm(ctx context.Context, in *api.PutMetricAlarmInpu
 			State:         api.StateValueINSUFFICIENTDATA, StateReason: "Unchecked: Initial alarm creation",
 			StateUpdated: now, StateTransitioned: now,
 		}
-		for _, t := range in.Tags {
-			a.Tags = withTag(a.Tags, *t.Key, *t.Value)
-		}
+		a.Tags = withTags(a.Tags, in.Tags)
 		summary := fmt.Sprintf("Alarm %q created", a.Name)
 		if exists {
 			// An update keeps the state (and the tags: PutMetricAlarm's
@@ -454,9 +452,21 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, in *api.DescribeAlar
 
 // Tags: only alarms are taggable here.
 
-// withTag sets a tag, replacing any of the same key.
-func withTag(tags []tag, key, value string) []tag {
-	return append(slices.DeleteFunc(slices.Clone(tags), func(t tag) bool { return t.Key == key }), tag{Key: key, Value: value})
+// withTags sets the tags of a request, each replacing any of its key.
+func withTags(tags []tag, set api.TagList) []tag {
+	tags = slices.Clone(tags)
+	for _, t := range set {
+		tags = append(slices.DeleteFunc(tags, func(old tag) bool { return old.Key == *t.Key }), tag{Key: *t.Key, Value: *t.Value})
+	}
+	return tags
+}
+
+func apiTags(tags []tag) api.TagList {
+	out := api.TagList{}
+	for _, t := range tags {
+		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
+	}
+	return out
 }
 
 // taggedAlarm reads the alarm a tagging call's ARN names: only alarms
@@ -489,12 +499,7 @@ func (s *Service) retag(ctx context.Context, arn string, change func([]tag) []ta
 
 // TagResource adds or replaces an alarm's tags.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceInput) (*api.TagResourceOutput, error) {
-	err := s.retag(ctx, *in.ResourceARN, func(tags []tag) []tag {
-		for _, t := range in.Tags {
-			tags = withTag(tags, *t.Key, *t.Value)
-		}
-		return tags
-	})
+	err := s.retag(ctx, *in.ResourceARN, func(tags []tag) []tag { return withTags(tags, in.Tags) })
 	if err != nil {
 		return nil, err
 	}
@@ -522,9 +527,5 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListTagsForResourceOutput{Tags: api.TagList{}}
-	for _, t := range a.Tags {
-		out.Tags = append(out.Tags, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out, nil
+	return &api.ListTagsForResourceOutput{Tags: apiTags(a.Tags)}, nil
 }
