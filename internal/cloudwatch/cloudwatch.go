@@ -49,11 +49,7 @@ type StateChange struct {
 // actions yet.
 func New(env *service.Env, actions AlarmActions) *Service {
 	s := &Service{Base: env.Base(), actions: actions}
-	s.alarms = env.Controllers.Add(controller.Config{
-		Name:       "cloudwatch-alarms",
-		Reconciler: controller.ReconcilerFunc(s.reconcileAlarm),
-		Keys:       store.TableKeysFunc(s.Store, alarmsTable),
-	})
+	s.alarms = env.Controllers.AddFunc("cloudwatch-alarms", s.reconcileAlarm, store.TableKeysFunc(s.Store, alarmsTable))
 	env.Controllers.Every("cloudwatch-retention", time.Hour, s.expireDatapoints)
 	return s
 }
