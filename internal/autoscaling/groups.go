@@ -209,13 +209,10 @@ func (s *Service) DescribeAutoScalingGroups(ctx context.Context, in *api.AutoSca
 		}
 	}
 	out := &api.AutoScalingGroupsType{AutoScalingGroups: api.AutoScalingGroups{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			if (len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name)) && matchesTagFilters(g, in.Filters) {
-				out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Account))
-			}
-			return nil
-		})
+	err := eachInScope(ctx, s.Store, groupsTable, func(g group) {
+		if (len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name)) && matchesTagFilters(g, in.Filters) {
+			out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Account))
+		}
 	})
 	return out, err
 }
@@ -338,21 +335,17 @@ func (s *Service) DeleteAutoScalingGroup(ctx context.Context, in *api.DeleteAuto
 // DescribeAutoScalingInstances lists the named instances of any group, or
 // every group's.
 func (s *Service) DescribeAutoScalingInstances(ctx context.Context, in *api.DescribeAutoScalingInstancesType) (*api.AutoScalingInstancesType, error) {
-	sc := scopeOf(ctx)
 	out := &api.AutoScalingInstancesType{AutoScalingInstances: api.AutoScalingInstances{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			for _, m := range g.Instances {
-				if len(in.InstanceIds) > 0 && !slices.Contains(in.InstanceIds, m.ID) {
-					continue
-				}
-				out.AutoScalingInstances = append(out.AutoScalingInstances, api.AutoScalingInstanceDetails{
-					InstanceId: new(m.ID), InstanceType: new(m.InstanceType), AutoScalingGroupName: new(g.Name),
-					AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(strings.ToUpper(m.Health)),
-					LaunchConfigurationName: service.OmitZero(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
+	err := eachInScope(ctx, s.Store, groupsTable, func(g group) {
+		for _, m := range g.Instances {
+			if len(in.InstanceIds) > 0 && !slices.Contains(in.InstanceIds, m.ID) {
+				continue
 			}
-			return nil
-		})
+			out.AutoScalingInstances = append(out.AutoScalingInstances, api.AutoScalingInstanceDetails{
+				InstanceId: new(m.ID), InstanceType: new(m.InstanceType), AutoScalingGroupName: new(g.Name),
+				AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(strings.ToUpper(m.Health)),
+				LaunchConfigurationName: service.OmitZero(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
+		}
 	})
 	return out, err
 }

@@ -70,15 +70,11 @@ func create(tx store.Tx, table, key string, v any, exists error) error {
 // DescribeLaunchConfigurations lists the named launch configurations, or
 // all of them; names that match none are left out, as AWS does.
 func (s *Service) DescribeLaunchConfigurations(ctx context.Context, in *api.LaunchConfigurationNamesType) (*api.LaunchConfigurationsType, error) {
-	sc := scopeOf(ctx)
 	out := &api.LaunchConfigurationsType{LaunchConfigurations: api.LaunchConfigurations{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, launchConfigsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, lc launchConfiguration, _ int64) error {
-			if len(in.LaunchConfigurationNames) == 0 || slices.Contains(in.LaunchConfigurationNames, lc.Name) {
-				out.LaunchConfigurations = append(out.LaunchConfigurations, lc.view())
-			}
-			return nil
-		})
+	err := eachInScope(ctx, s.Store, launchConfigsTable, func(lc launchConfiguration) {
+		if len(in.LaunchConfigurationNames) == 0 || slices.Contains(in.LaunchConfigurationNames, lc.Name) {
+			out.LaunchConfigurations = append(out.LaunchConfigurations, lc.view())
+		}
 	})
 	return out, err
 }

@@ -63,7 +63,6 @@ func (s *Service) DeleteTags(ctx context.Context, in *api.DeleteTagsType) error 
 // DescribeTags lists the tags of every group, narrowed by the filters
 // auto-scaling-group, key, value and propagate-at-launch.
 func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsType) (*api.TagsType, error) {
-	sc := scopeOf(ctx)
 	fields := map[string]func(g group, t tag) string{
 		"auto-scaling-group":  func(g group, _ tag) string { return g.Name },
 		"key":                 func(_ group, t tag) string { return t.Key },
@@ -76,15 +75,12 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsType) (*
 		}
 	}
 	out := &api.TagsType{Tags: api.TagDescriptionList{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			for _, t := range g.Tags {
-				if !slices.ContainsFunc(in.Filters, func(f api.Filter) bool { return !slices.Contains(f.Values, fields[*f.Name](g, t)) }) {
-					out.Tags = append(out.Tags, tagView(g, t))
-				}
+	err := eachInScope(ctx, s.Store, groupsTable, func(g group) {
+		for _, t := range g.Tags {
+			if !slices.ContainsFunc(in.Filters, func(f api.Filter) bool { return !slices.Contains(f.Values, fields[*f.Name](g, t)) }) {
+				out.Tags = append(out.Tags, tagView(g, t))
 			}
-			return nil
-		})
+		}
 	})
 	return out, err
 }
