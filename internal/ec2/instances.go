@@ -583,7 +583,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, in *api.DescribeIn
 	if err != nil {
 		return nil, err
 	}
-	if !derefBool(in.IncludeAllInstances) {
+	if !service.Deref(in.IncludeAllInstances) {
 		list = slices.DeleteFunc(list, func(i instance) bool { return i.State != stateRunning })
 	}
 	views, next, err := describeViews(list, statusFilters, in.Filters, in.NextToken, in.MaxResults, func(i instance) string { return i.ID },
@@ -635,8 +635,6 @@ var statusFilters = func() fields[instance] {
 		"system-status.reachability": "instance-status.reachability",
 	}}
 }()
-
-func derefBool(p *bool) bool { return p != nil && *p }
 
 // DescribeInstanceAttribute reports one attribute of an instance.
 func (s *Service) DescribeInstanceAttribute(ctx context.Context, in *api.DescribeInstanceAttributeRequest) (*api.InstanceAttribute, error) {
