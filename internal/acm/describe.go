@@ -7,6 +7,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/acm"
+	"overcast/internal/service"
 )
 
 // DescribeCertificate reports a certificate with every field ACM fills.
@@ -42,15 +43,9 @@ func (s *Service) detail(c *certificate) *api.CertificateDetail {
 		// ACM reports no creation time for imported certificates.
 		d.CreatedAt = nil
 	}
-	if c.FailureReason != "" {
-		d.FailureReason = new(c.FailureReason)
-	}
-	if c.AuthorityARN != "" {
-		d.CertificateAuthorityArn = new(c.AuthorityARN)
-	}
-	if c.ManagedBy != "" {
-		d.ManagedBy = new(c.ManagedBy)
-	}
+	d.FailureReason = service.OmitZero(c.FailureReason)
+	d.CertificateAuthorityArn = service.OmitZero(c.AuthorityARN)
+	d.ManagedBy = service.OmitZero(c.ManagedBy)
 	for _, v := range c.Validations {
 		d.DomainValidationOptions = append(d.DomainValidationOptions, c.validationOption(v))
 	}
@@ -129,9 +124,7 @@ func (s *Service) summary(c *certificate) api.CertificateSummary {
 	} else {
 		sum.ExportOption = new(c.Export)
 	}
-	if c.ManagedBy != "" {
-		sum.ManagedBy = new(c.ManagedBy)
-	}
+	sum.ManagedBy = service.OmitZero(c.ManagedBy)
 	if x, err := c.x509(); err == nil {
 		sum.KeyUsages = keyUsages(x)
 		sum.ExtendedKeyUsages = extKeyUsageNamesOf(x)

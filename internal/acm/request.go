@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/acm"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -83,17 +84,11 @@ func (s *Service) RequestCertificate(ctx context.Context, in *api.RequestCertifi
 	if err != nil {
 		return nil, err
 	}
-	method := api.ValidationMethodDNS
-	if in.ValidationMethod != nil {
-		method = *in.ValidationMethod
-	}
+	method := service.DerefOr(in.ValidationMethod, api.ValidationMethodDNS)
 	if method == api.ValidationMethodHTTP && (in.ManagedBy == nil || *in.ManagedBy != api.CertificateManagedByCLOUDFRONT) {
 		return nil, api.NewInvalidParameterException("HTTP validation is only supported for certificates managed by CloudFront.")
 	}
-	alg := keyRSA2048
-	if in.KeyAlgorithm != nil {
-		alg = *in.KeyAlgorithm
-	}
+	alg := service.DerefOr(in.KeyAlgorithm, keyRSA2048)
 	if !slices.Contains(requestableKeys, alg) {
 		return nil, api.NewValidationException("Key algorithm %s is not supported for certificate requests. Supported algorithms: %s.", alg, strings.Join(requestableKeys, ", "))
 	}
@@ -130,9 +125,7 @@ func (s *Service) RequestCertificate(ctx context.Context, in *api.RequestCertifi
 		c.CTLogging = cmpOr(in.Options.CertificateTransparencyLoggingPreference, c.CTLogging)
 		c.Export = cmpOr(in.Options.Export, c.Export)
 	}
-	if in.ManagedBy != nil {
-		c.ManagedBy = *in.ManagedBy
-	}
+	c.ManagedBy = service.Deref(in.ManagedBy)
 	c.Validations = s.validations(names, vds)
 	if in.CertificateAuthorityArn != nil {
 		// No AWS Private CA runs here: ACM accepts the request and then

@@ -11,6 +11,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -37,7 +38,7 @@ const (
 // and a low one unless scale-in is disabled.
 func trackingAlarmRefs(sc overcast.Scope, p *policy, uuid string) []alarmRef {
 	infixes := []string{highAlarmInfix}
-	if !deref(p.TargetTracking.DisableScaleIn) {
+	if !service.Deref(p.TargetTracking.DisableScaleIn) {
 		infixes = append(infixes, lowAlarmInfix)
 	}
 	var refs []alarmRef
@@ -68,7 +69,7 @@ func trackingAlarms(p *policy) []Alarm {
 		base.Dimensions = []Dimension{{"ClusterName", cluster}, {"ServiceName", service}}
 	} else {
 		spec := tt.CustomizedMetricSpecification
-		base.Namespace, base.MetricName, base.Statistic, base.Unit = *spec.Namespace, *spec.MetricName, *spec.Statistic, deref(spec.Unit)
+		base.Namespace, base.MetricName, base.Statistic, base.Unit = *spec.Namespace, *spec.MetricName, *spec.Statistic, service.Deref(spec.Unit)
 		for _, d := range spec.Dimensions {
 			base.Dimensions = append(base.Dimensions, Dimension{*d.Name, *d.Value})
 		}
@@ -165,7 +166,7 @@ func decide(p *policy, t *target, change AlarmChange, metric float64, current in
 	var out bool
 	if tt := p.TargetTracking; tt != nil {
 		out = strings.Contains(change.AlarmName, highAlarmInfix)
-		if !out && deref(tt.DisableScaleIn) {
+		if !out && service.Deref(tt.DisableScaleIn) {
 			return decision{skip: true}
 		}
 		if !out {
@@ -230,7 +231,7 @@ func stepAdjustment(c *api.StepScalingPolicyConfiguration, breach float64) (int3
 
 // adjust applies a step's adjustment to capacity.
 func adjust(c *api.StepScalingPolicyConfiguration, capacity, adj int32) int32 {
-	switch deref(c.AdjustmentType) {
+	switch service.Deref(c.AdjustmentType) {
 	case api.AdjustmentTypeExactCapacity:
 		return adj
 	case api.AdjustmentTypePercentChangeInCapacity:
@@ -244,7 +245,7 @@ func adjust(c *api.StepScalingPolicyConfiguration, capacity, adj int32) int32 {
 		case delta < 0:
 			n = -1
 		}
-		if m := deref(c.MinAdjustmentMagnitude); m > 0 && n != 0 && abs(n) < m {
+		if m := service.Deref(c.MinAdjustmentMagnitude); m > 0 && n != 0 && abs(n) < m {
 			n = m * n / abs(n)
 		}
 		return capacity + n
@@ -274,6 +275,10 @@ func parsedFloat(re *regexp.Regexp, s string) (float64, bool) {
 	return f, err == nil
 }
 
+// activitiesTable holds scaling activities, keyed by scope, targetID
+// and a time-ordered id.
+const activitiesTable = "applicationautoscaling.activities"
+
 // activity is the record of a scaling activity.
 type activity struct {
 	targetID
@@ -295,10 +300,7 @@ type notScaledReason struct {
 func (a activity) toAPI() api.ScalingActivity {
 	out := api.ScalingActivity{ActivityId: new(a.ID), ServiceNamespace: new(a.Namespace), ResourceId: new(a.ResourceID),
 		ScalableDimension: new(a.Dimension), Description: new(a.Description), Cause: new(a.Cause),
-		StartTime: new(a.Start), EndTime: new(a.End), StatusCode: new(a.StatusCode)}
-	if a.StatusMessage != "" {
-		out.StatusMessage = new(a.StatusMessage)
-	}
+		StartTime: new(a.Start), EndTime: new(a.End), StatusCode: new(a.StatusCode), StatusMessage: service.OmitZero(a.StatusMessage)}
 	for _, r := range a.NotScaled {
 		out.NotScaledReasons = append(out.NotScaledReasons, api.NotScaledReason{Code: new(r.Code),
 			MinCapacity: new(r.Min), MaxCapacity: new(r.Max), CurrentCapacity: new(r.Current)})
@@ -339,10 +341,10 @@ func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, cur
 // DescribeScalingActivities lists the namespace's activities, newest
 // first; the ones that did not scale only when asked for.
 func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.DescribeScalingActivitiesRequest) (*api.DescribeScalingActivitiesResponse, error) {
-	views, next, err := inNamespace(ctx, s.Store, activitiesTable, in.ServiceNamespace, true, page{deref(in.MaxResults), 50, in.NextToken}, func(a activity) bool {
-		return (in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension) &&
-			(in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
-			(len(a.NotScaled) == 0 || deref(in.IncludeNotScaledActivities))
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: listOf(in.ResourceId),
+		max: service.Deref(in.MaxResults), limit: 50, token: in.NextToken, newestFirst: true}
+	views, next, err := describe(ctx, s.Store, activitiesTable, q, func(a activity) bool {
+		return len(a.NotScaled) == 0 || service.Deref(in.IncludeNotScaledActivities)
 	}, activity.toAPI)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ package applicationautoscaling
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
 	"overcast/internal/service"
-	"overcast/internal/store"
 )
 
 // Service is the Application Auto Scaling API and the runner of its
@@ -71,18 +69,6 @@ func New(env *service.Env, alarms Alarms, services ECSServices) *Service {
 // API is the service's API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
-const (
-	// targetsTable holds the scalable targets, keyed by scope and
-	// targetID.
-	targetsTable = "applicationautoscaling.targets"
-	// policiesTable holds the scaling policies, keyed by scope, targetID
-	// and policy name.
-	policiesTable = "applicationautoscaling.policies"
-	// activitiesTable holds scaling activities, keyed by scope, targetID
-	// and a time-ordered id.
-	activitiesTable = "applicationautoscaling.activities"
-)
-
 // What overcast scales: ECS services' desired counts.
 const (
 	namespaceECS     = "ecs"
@@ -131,64 +117,7 @@ func (id targetID) check() error {
 }
 
 func newTargetID(namespace, resourceID, dimension *string) targetID {
-	return targetID{Namespace: deref(namespace), ResourceID: deref(resourceID), Dimension: deref(dimension)}
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-// page is a Describe operation's page request: at most max records after
-// the token, the key the previous page ended at.
-type page struct {
-	max, limit int32
-	token      *string
-}
-
-// errPageFull ends a scan once a page has one record more than it shows.
-var errPageFull = errors.New("page full")
-
-// inNamespace is what a Describe operation answers: a page of the records
-// of table in the caller's scope and the namespace that keep accepts, in
-// key order or, when newestFirst, the reverse, as view shows them, and
-// the token of the next page if there is one.
-func inNamespace[T, V any](ctx context.Context, st store.Store, table string, namespace *string, newestFirst bool, pg page,
-	keep func(T) bool, view func(T) V) ([]V, *string, error) {
-	prefix := overcast.ScopeOf(ctx).Key(deref(namespace) + "|")
-	opt := store.ScanOptions{Prefix: prefix, Reverse: newestFirst}
-	if pg.token != nil {
-		if !strings.HasPrefix(*pg.token, deref(namespace)+"|") {
-			return nil, nil, api.NewInvalidNextTokenException("Invalid token")
-		}
-		opt.After = overcast.ScopeOf(ctx).Key(*pg.token)
-	}
-	size := int(pg.limit)
-	if pg.max > 0 && pg.max < pg.limit {
-		size = int(pg.max)
-	}
-	out := []V{}
-	var next *string
-	err := st.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, table, opt, func(key string, v T, _ int64) error {
-			if !keep(v) {
-				return nil
-			}
-			if len(out) == size {
-				return errPageFull
-			}
-			out = append(out, view(v))
-			next = new(strings.TrimPrefix(key, overcast.ScopeOf(ctx).Prefix()))
-			return nil
-		})
-	})
-	if errors.Is(err, errPageFull) {
-		return out, next, nil
-	}
-	return out, nil, err
+	return targetID{Namespace: service.Deref(namespace), ResourceID: service.Deref(resourceID), Dimension: service.Deref(dimension)}
 }
 
 // timeKey orders records by time in a key.

@@ -10,8 +10,13 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
+
+// policiesTable holds the scaling policies, keyed by scope, targetID
+// and policy name.
+const policiesTable = "applicationautoscaling.policies"
 
 // policy is the record of a scaling policy.
 type policy struct {
@@ -73,11 +78,8 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *api.PutScalingPolicy
 	if err := id.check(); err != nil {
 		return nil, err
 	}
-	p := policy{targetID: id, Name: *in.PolicyName, Type: api.PolicyTypeStepScaling,
+	p := policy{targetID: id, Name: *in.PolicyName, Type: service.DerefOr(in.PolicyType, api.PolicyTypeStepScaling),
 		Step: in.StepScalingPolicyConfiguration, TargetTracking: in.TargetTrackingScalingPolicyConfiguration}
-	if in.PolicyType != nil {
-		p.Type = *in.PolicyType
-	}
 	if err := checkPolicy(&p); err != nil {
 		return nil, err
 	}
@@ -149,7 +151,7 @@ func checkTracking(tt *api.TargetTrackingScalingPolicyConfiguration) error {
 		return api.NewValidationException("Exactly one of PredefinedMetricSpecification or CustomizedMetricSpecification must be specified.")
 	}
 	if predefined != nil && *predefined.PredefinedMetricType == api.MetricTypeALBRequestCountPerTarget {
-		if !resourceLabel.MatchString(deref(predefined.ResourceLabel)) {
+		if !resourceLabel.MatchString(service.Deref(predefined.ResourceLabel)) {
 			return api.NewValidationException("ResourceLabel must be specified for ALBRequestCountPerTarget, as app/<load-balancer-name>/<load-balancer-id>/targetgroup/<target-group-name>/<target-group-id>.")
 		}
 	} else if predefined != nil {
@@ -225,10 +227,10 @@ func compareBound(a, b *float64) int {
 // DescribeScalingPolicies lists the namespace's policies, filtered by
 // names, resource and dimension.
 func (s *Service) DescribeScalingPolicies(ctx context.Context, in *api.DescribeScalingPoliciesRequest) (*api.DescribeScalingPoliciesResponse, error) {
-	views, next, err := inNamespace(ctx, s.Store, policiesTable, in.ServiceNamespace, false, page{deref(in.MaxResults), 10, in.NextToken}, func(p policy) bool {
-		return (in.ScalableDimension == nil || p.Dimension == *in.ScalableDimension) &&
-			(in.ResourceId == nil || p.ResourceID == *in.ResourceId) &&
-			(len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name))
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: listOf(in.ResourceId),
+		max: service.Deref(in.MaxResults), limit: 10, token: in.NextToken}
+	views, next, err := describe(ctx, s.Store, policiesTable, q, func(p policy) bool {
+		return len(in.PolicyNames) == 0 || slices.Contains(in.PolicyNames, p.Name)
 	}, policy.toAPI)
 	if err != nil {
 		return nil, err

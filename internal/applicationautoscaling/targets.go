@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"time"
 
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
+
+// targetsTable holds the scalable targets, keyed by scope and
+// targetID.
+const targetsTable = "applicationautoscaling.targets"
 
 // target is the record of a scalable target, with the cooldown state its
 // policies share.
@@ -88,12 +92,7 @@ func (s *Service) RegisterScalableTarget(ctx context.Context, in *api.RegisterSc
 		case err != nil:
 			return err
 		}
-		if in.MinCapacity != nil {
-			t.Min = *in.MinCapacity
-		}
-		if in.MaxCapacity != nil {
-			t.Max = *in.MaxCapacity
-		}
+		t.Min, t.Max = service.DerefOr(in.MinCapacity, t.Min), service.DerefOr(in.MaxCapacity, t.Max)
 		if t.Min < 0 || t.Max < 0 {
 			return api.NewValidationException("Minimum and maximum capacity must be non-negative.")
 		}
@@ -101,12 +100,10 @@ func (s *Service) RegisterScalableTarget(ctx context.Context, in *api.RegisterSc
 			return api.NewValidationException("Minimum capacity cannot be greater than maximum capacity")
 		}
 		if st := in.SuspendedState; st != nil {
-			t.Suspended = suspended{In: deref(st.DynamicScalingInSuspended), Out: deref(st.DynamicScalingOutSuspended),
-				Scheduled: deref(st.ScheduledScalingSuspended)}
+			t.Suspended = suspended{In: service.Deref(st.DynamicScalingInSuspended), Out: service.Deref(st.DynamicScalingOutSuspended),
+				Scheduled: service.Deref(st.ScheduledScalingSuspended)}
 		}
-		if in.RoleARN != nil {
-			t.RoleARN = *in.RoleARN
-		}
+		t.RoleARN = service.DerefOr(in.RoleARN, t.RoleARN)
 		arn = t.ARN
 		_, err = store.PutJSON(tx, targetsTable, id.key(sc), t, ver)
 		return err
@@ -146,10 +143,9 @@ func (s *Service) clampDesiredCount(ctx context.Context, id targetID) error {
 // DescribeScalableTargets lists the namespace's targets, filtered by
 // resource IDs and dimension.
 func (s *Service) DescribeScalableTargets(ctx context.Context, in *api.DescribeScalableTargetsRequest) (*api.DescribeScalableTargetsResponse, error) {
-	views, next, err := inNamespace(ctx, s.Store, targetsTable, in.ServiceNamespace, false, page{deref(in.MaxResults), 50, in.NextToken}, func(t target) bool {
-		return (in.ScalableDimension == nil || t.Dimension == *in.ScalableDimension) &&
-			(len(in.ResourceIds) == 0 || slices.Contains(in.ResourceIds, t.ResourceID))
-	}, target.toAPI)
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: in.ResourceIds,
+		max: service.Deref(in.MaxResults), limit: 50, token: in.NextToken}
+	views, next, err := describe(ctx, s.Store, targetsTable, q, func(target) bool { return true }, target.toAPI)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -79,7 +80,7 @@ func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.Describ
 			_, err := tx.Get(groupsTable, sc.Key(*in.AutoScalingGroupName))
 			return err
 		})
-		if errors.Is(err, store.ErrNotFound) && !deref(in.IncludeDeletedGroups) {
+		if errors.Is(err, store.ErrNotFound) && !service.Deref(in.IncludeDeletedGroups) {
 			return nil, groupNotFound(*in.AutoScalingGroupName)
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
@@ -98,7 +99,7 @@ func (s *Service) DescribeScalingActivities(ctx context.Context, in *api.Describ
 	}
 	slices.Reverse(list)
 	slices.SortStableFunc(list, func(a, b activity) int { return b.Start.Compare(a.Start) })
-	if n := int(deref(in.MaxRecords)); n > 0 && len(list) > n {
+	if n := int(service.Deref(in.MaxRecords)); n > 0 && len(list) > n {
 		list = list[:n]
 	}
 	out := &api.ActivitiesType{Activities: api.Activities{}}

@@ -115,10 +115,14 @@ func launchConfigurationNotFound(name string) error {
 
 func scopeOf(ctx context.Context) overcast.Scope { return overcast.ScopeOf(ctx) }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+// eachInScope calls fn with every record of table in the caller's scope,
+// in key order: what the Describe operations list from.
+func eachInScope[T any](ctx context.Context, st store.Store, table string, fn func(T)) error {
+	prefix := scopeOf(ctx).Prefix()
+	return st.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, table, store.ScanOptions{Prefix: prefix}, func(_ string, v T, _ int64) error {
+			fn(v)
+			return nil
+		})
+	})
 }

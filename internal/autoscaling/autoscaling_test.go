@@ -110,11 +110,7 @@ func zonesOf(instances []astypes.Instance) map[string]int {
 }
 
 func ids(instances []astypes.Instance) []string {
-	var out []string
-	for _, i := range instances {
-		out = append(out, aws.ToString(i.InstanceId))
-	}
-	return out
+	return awstest.Strings(instances, func(i astypes.Instance) *string { return i.InstanceId })
 }
 
 func TestGroupKeepsDesiredCapacity(t *testing.T) {

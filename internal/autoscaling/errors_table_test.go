@@ -26,10 +26,29 @@ func TestErrors(t *testing.T) {
 		change(in)
 		return awstest.Fails(f.as.CreateAutoScalingGroup, in)
 	}
+	setDesired := func(name string, desired int32) func(context.Context) error {
+		return awstest.Fails(f.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(desired)})
+	}
+	update := func(in *autoscaling.UpdateAutoScalingGroupInput) func(context.Context) error {
+		return awstest.Fails(f.as.UpdateAutoScalingGroup, in)
+	}
+	deleteGroup := func(name string) func(context.Context) error {
+		return awstest.Fails(f.as.DeleteAutoScalingGroup, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String(name)})
+	}
+	deleteLaunchConfiguration := func(name string) func(context.Context) error {
+		return awstest.Fails(f.as.DeleteLaunchConfiguration, &autoscaling.DeleteLaunchConfigurationInput{LaunchConfigurationName: aws.String(name)})
+	}
+	terminate := func(id *string, decrement bool) func(context.Context) error {
+		return awstest.Fails(f.as.TerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+			InstanceId: id, ShouldDecrementDesiredCapacity: aws.Bool(decrement)})
+	}
 	awstest.Call(t, f.as.CreateAutoScalingGroup, group("busy", 1, 2, 1))
 	busy := f.waitInService(t, "busy", 1)
 
 	bad := awstest.BadRequest
+	noGroup := bad("ValidationError", "AutoScalingGroup name not found - ")
+	const unmanaged = "i-0123456789abcdef0"
+	notManaged := bad("ValidationError", "Instance Id not found - No managed instance found for instance ID: "+unmanaged)
 	awstest.RunErrorCases(t, []awstest.ErrorCase{
 		{Name: "launch configuration exists", Call: awstest.Fails(f.as.CreateLaunchConfiguration, &autoscaling.CreateLaunchConfigurationInput{
 			LaunchConfigurationName: aws.String("lc"), ImageId: aws.String(ecsImage), InstanceType: aws.String("t3.micro")}),
@@ -37,11 +56,9 @@ func TestErrors(t *testing.T) {
 		{Name: "launch configuration without image", Call: awstest.Fails(f.as.CreateLaunchConfiguration, &autoscaling.CreateLaunchConfigurationInput{
 			LaunchConfigurationName: aws.String("no-image"), InstanceType: aws.String("t3.micro")}),
 			Want: bad("ValidationError", "")},
-		{Name: "delete unknown launch configuration", Call: awstest.Fails(f.as.DeleteLaunchConfiguration, &autoscaling.DeleteLaunchConfigurationInput{
-			LaunchConfigurationName: aws.String("nope")}),
+		{Name: "delete unknown launch configuration", Call: deleteLaunchConfiguration("nope"),
 			Want: bad("ValidationError", "Launch configuration name not found - Launch configuration nope not found")},
-		{Name: "delete launch configuration in use", Call: awstest.Fails(f.as.DeleteLaunchConfiguration, &autoscaling.DeleteLaunchConfigurationInput{
-			LaunchConfigurationName: aws.String("lc")}),
+		{Name: "delete launch configuration in use", Call: deleteLaunchConfiguration("lc"),
 			Want: bad("ResourceInUse", "Cannot delete launch configuration lc because it is attached to AutoScalingGroup busy")},
 		{Name: "group exists", Call: awstest.Fails(f.as.CreateAutoScalingGroup, group("busy", 1, 2, 1)),
 			Want: bad("AlreadyExists", "AutoScalingGroup by this name already exists - A group with the name busy already exists")},
@@ -59,39 +76,27 @@ func TestErrors(t *testing.T) {
 			Want: bad("ValidationError", "The subnet ID 'subnet-0123456789abcdef0' does not exist")},
 		{Name: "no placement", Call: createWith(func(in *autoscaling.CreateAutoScalingGroupInput) { in.VPCZoneIdentifier = nil }),
 			Want: bad("ValidationError", "At least one Availability Zone or VPC Subnet is required.")},
-		{Name: "set desired on unknown group", Call: awstest.Fails(f.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{
-			AutoScalingGroupName: aws.String("nope"), DesiredCapacity: aws.Int32(1)}),
-			Want: bad("ValidationError", "AutoScalingGroup name not found - ")},
-		{Name: "set desired above max", Call: awstest.Fails(f.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{
-			AutoScalingGroupName: aws.String("busy"), DesiredCapacity: aws.Int32(5)}),
+		{Name: "set desired on unknown group", Call: setDesired("nope", 1), Want: noGroup},
+		{Name: "set desired above max", Call: setDesired("busy", 5),
 			Want: bad("ValidationError", "New SetDesiredCapacity value 5 is above max value 2 for the AutoScalingGroup.")},
-		{Name: "set desired below min", Call: awstest.Fails(f.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{
-			AutoScalingGroupName: aws.String("busy"), DesiredCapacity: aws.Int32(0)}),
+		{Name: "set desired below min", Call: setDesired("busy", 0),
 			Want: bad("ValidationError", "New SetDesiredCapacity value 0 is below min value 1 for the AutoScalingGroup.")},
-		{Name: "update unknown group", Call: awstest.Fails(f.as.UpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("nope"), MaxSize: aws.Int32(3)}),
-			Want: bad("ValidationError", "AutoScalingGroup name not found - ")},
-		{Name: "update desired above max", Call: awstest.Fails(f.as.UpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("busy"), DesiredCapacity: aws.Int32(3)}),
+		{Name: "update unknown group", Call: update(&autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("nope"), MaxSize: aws.Int32(3)}),
+			Want: noGroup},
+		{Name: "update desired above max", Call: update(&autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("busy"), DesiredCapacity: aws.Int32(3)}),
 			Want: bad("ValidationError", "Desired capacity:3 must be between the specified min size:1 and max size:2")},
-		{Name: "delete group with instances", Call: awstest.Fails(f.as.DeleteAutoScalingGroup, &autoscaling.DeleteAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("busy")}),
+		{Name: "delete group with instances", Call: deleteGroup("busy"),
 			Want: bad("ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.")},
-		{Name: "delete unknown group", Call: awstest.Fails(f.as.DeleteAutoScalingGroup, &autoscaling.DeleteAutoScalingGroupInput{
-			AutoScalingGroupName: aws.String("nope")}),
-			Want: bad("ValidationError", "AutoScalingGroup name not found - ")},
-		{Name: "terminate unmanaged instance", Call: awstest.Fails(f.as.TerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
-			InstanceId: aws.String("i-0123456789abcdef0"), ShouldDecrementDesiredCapacity: aws.Bool(false)}),
-			Want: bad("ValidationError", "Instance Id not found - No managed instance found for instance ID: i-0123456789abcdef0")},
-		{Name: "terminate below min", Call: awstest.Fails(f.as.TerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
-			InstanceId: busy[0].InstanceId, ShouldDecrementDesiredCapacity: aws.Bool(true)}),
+		{Name: "delete unknown group", Call: deleteGroup("nope"), Want: noGroup},
+		{Name: "terminate unmanaged instance", Call: terminate(aws.String(unmanaged), false), Want: notManaged},
+		{Name: "terminate below min", Call: terminate(busy[0].InstanceId, true),
 			Want: bad("ValidationError", "Currently, desiredSize equals minSize (1).")},
 		{Name: "health of unmanaged instance", Call: awstest.Fails(f.as.SetInstanceHealth, &autoscaling.SetInstanceHealthInput{
-			InstanceId: aws.String("i-0123456789abcdef0"), HealthStatus: aws.String("Unhealthy")}),
-			Want: bad("ValidationError", "Instance Id not found - No managed instance found for instance ID: i-0123456789abcdef0")},
+			InstanceId: aws.String(unmanaged), HealthStatus: aws.String("Unhealthy")}),
+			Want: notManaged},
 		{Name: "activities of unknown group", Call: awstest.Fails(f.as.DescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{
 			AutoScalingGroupName: aws.String("nope")}),
-			Want: bad("ValidationError", "AutoScalingGroup name not found - ")},
+			Want: noGroup},
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -66,9 +67,9 @@ func (g group) instanceCount() int32 { return int32(len(g.Instances)) }
 
 func (g group) view(account string) api.AutoScalingGroup {
 	v := api.AutoScalingGroup{AutoScalingGroupName: new(g.Name), AutoScalingGroupARN: new(g.ARN),
-		LaunchConfigurationName: optional(g.LaunchConfiguration), LaunchTemplate: g.LaunchTemplate.view(), MinSize: new(g.Min), MaxSize: new(g.Max),
+		LaunchConfigurationName: service.OmitZero(g.LaunchConfiguration), LaunchTemplate: g.LaunchTemplate.view(), MinSize: new(g.Min), MaxSize: new(g.Max),
 		DesiredCapacity: new(g.Desired), DefaultCooldown: new(g.DefaultCooldown),
-		AvailabilityZones: append(api.AvailabilityZones{}, distinct(g.Zones)...), LoadBalancerNames: api.LoadBalancerNames{},
+		AvailabilityZones: append(api.AvailabilityZones{}, service.Distinct(g.Zones)...), LoadBalancerNames: api.LoadBalancerNames{},
 		TargetGroupARNs: api.TargetGroupARNs{}, HealthCheckType: new(g.HealthCheckType),
 		HealthCheckGracePeriod: new(g.HealthCheckGrace), Instances: api.Instances{}, CreatedTime: new(g.Created),
 		SuspendedProcesses: api.SuspendedProcesses{}, VPCZoneIdentifier: new(strings.Join(g.Subnets, ",")),
@@ -82,22 +83,12 @@ func (g group) view(account string) api.AutoScalingGroup {
 	for _, m := range g.Instances {
 		v.Instances = append(v.Instances, api.Instance{InstanceId: new(m.ID), InstanceType: new(m.InstanceType),
 			AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(m.Health),
-			LaunchConfigurationName: optional(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
+			LaunchConfigurationName: service.OmitZero(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
 	}
 	for _, t := range g.Tags {
 		v.Tags = append(v.Tags, tagView(g, t))
 	}
 	return v
-}
-
-func distinct(zones []string) []string {
-	var out []string
-	for _, z := range zones {
-		if !slices.Contains(out, z) {
-			out = append(out, z)
-		}
-	}
-	return out
 }
 
 // checkSizes checks min <= desired <= max as CreateAutoScalingGroup and
@@ -116,7 +107,7 @@ func checkSizes(min, max, desired int32) error {
 // separated) to their zones, or takes the zones asked for.
 func (s *Service) placement(ctx context.Context, vpcZoneIdentifier *string, zones []string) (subnets, subnetZones []string, err error) {
 	sc := scopeOf(ctx)
-	for _, id := range strings.Split(deref(vpcZoneIdentifier), ",") {
+	for _, id := range strings.Split(service.Deref(vpcZoneIdentifier), ",") {
 		if id = strings.TrimSpace(id); id == "" {
 			continue
 		}
@@ -139,7 +130,7 @@ func (s *Service) placement(ctx context.Context, vpcZoneIdentifier *string, zone
 			return nil, nil, validationError("The availability zone %s is not legal", z)
 		}
 	}
-	return nil, distinct(zones), nil
+	return nil, service.Distinct(zones), nil
 }
 
 func checkLaunchSource(lc *string, lt *api.LaunchTemplateSpecification, instanceID *string, mixed *api.MixedInstancesPolicy) error {
@@ -160,14 +151,11 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 	if err := checkLaunchSource(in.LaunchConfigurationName, in.LaunchTemplate, in.InstanceId, in.MixedInstancesPolicy); err != nil {
 		return err
 	}
-	desired := *in.MinSize
-	if in.DesiredCapacity != nil {
-		desired = *in.DesiredCapacity
-	}
+	desired := service.DerefOr(in.DesiredCapacity, *in.MinSize)
 	if err := checkSizes(*in.MinSize, *in.MaxSize, desired); err != nil {
 		return err
 	}
-	healthCheck := deref(in.HealthCheckType)
+	healthCheck := service.Deref(in.HealthCheckType)
 	if healthCheck == "" {
 		healthCheck = "EC2"
 	} else if healthCheck != "EC2" && healthCheck != "ELB" {
@@ -184,20 +172,15 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 		}
 	}
 	g := group{Name: name, ARN: sc.ARN("autoscaling", "autoScalingGroup:"+s.IDs.UUID()+":autoScalingGroupName/"+name),
-		LaunchConfiguration: deref(in.LaunchConfigurationName), LaunchTemplate: template, Min: *in.MinSize, Max: *in.MaxSize, Desired: desired,
-		DefaultCooldown: 300, Subnets: subnets, Zones: zones, HealthCheckType: healthCheck,
+		LaunchConfiguration: service.Deref(in.LaunchConfigurationName), LaunchTemplate: template, Min: *in.MinSize, Max: *in.MaxSize, Desired: desired,
+		DefaultCooldown: service.DerefOr(in.DefaultCooldown, 300), HealthCheckGrace: service.Deref(in.HealthCheckGracePeriod),
+		Subnets: subnets, Zones: zones, HealthCheckType: healthCheck,
 		TerminationPolicies: []string{"Default"}, Created: s.Now().UTC()}
-	if in.DefaultCooldown != nil {
-		g.DefaultCooldown = *in.DefaultCooldown
-	}
-	if in.HealthCheckGracePeriod != nil {
-		g.HealthCheckGrace = *in.HealthCheckGracePeriod
-	}
 	if len(in.TerminationPolicies) > 0 {
 		g.TerminationPolicies = slices.Clone(in.TerminationPolicies)
 	}
 	for _, t := range in.Tags {
-		g.Tags = append(g.Tags, tag{Key: deref(t.Key), Value: deref(t.Value), PropagateAtLaunch: deref(t.PropagateAtLaunch)})
+		g.Tags = append(g.Tags, tag{Key: service.Deref(t.Key), Value: service.Deref(t.Value), PropagateAtLaunch: service.Deref(t.PropagateAtLaunch)})
 	}
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if g.LaunchConfiguration != "" {
@@ -221,18 +204,15 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 func (s *Service) DescribeAutoScalingGroups(ctx context.Context, in *api.AutoScalingGroupNamesType) (*api.AutoScalingGroupsType, error) {
 	sc := scopeOf(ctx)
 	for _, f := range in.Filters {
-		if name := deref(f.Name); name != "tag-key" && name != "tag-value" && !strings.HasPrefix(name, "tag:") {
+		if name := service.Deref(f.Name); name != "tag-key" && name != "tag-value" && !strings.HasPrefix(name, "tag:") {
 			return nil, validationError("Filter type %s is not correct. Allowed Filter types are: tag-key tag-value tag:<key>", name)
 		}
 	}
 	out := &api.AutoScalingGroupsType{AutoScalingGroups: api.AutoScalingGroups{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			if (len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name)) && matchesTagFilters(g, in.Filters) {
-				out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Account))
-			}
-			return nil
-		})
+	err := eachInScope(ctx, s.Store, groupsTable, func(g group) {
+		if (len(in.AutoScalingGroupNames) == 0 || slices.Contains(in.AutoScalingGroupNames, g.Name)) && matchesTagFilters(g, in.Filters) {
+			out.AutoScalingGroups = append(out.AutoScalingGroups, g.view(sc.Account))
+		}
 	})
 	return out, err
 }
@@ -315,15 +295,9 @@ func (s *Service) UpdateAutoScalingGroup(ctx context.Context, in *api.UpdateAuto
 		if zones != nil {
 			g.Subnets, g.Zones = subnets, zones
 		}
-		if in.HealthCheckType != nil {
-			g.HealthCheckType = *in.HealthCheckType
-		}
-		if in.HealthCheckGracePeriod != nil {
-			g.HealthCheckGrace = *in.HealthCheckGracePeriod
-		}
-		if in.DefaultCooldown != nil {
-			g.DefaultCooldown = *in.DefaultCooldown
-		}
+		g.HealthCheckType = service.DerefOr(in.HealthCheckType, g.HealthCheckType)
+		g.HealthCheckGrace = service.DerefOr(in.HealthCheckGracePeriod, g.HealthCheckGrace)
+		g.DefaultCooldown = service.DerefOr(in.DefaultCooldown, g.DefaultCooldown)
 		return nil
 	})
 }
@@ -350,7 +324,7 @@ func (s *Service) SetDesiredCapacity(ctx context.Context, in *api.SetDesiredCapa
 // the controller terminates its instances first.
 func (s *Service) DeleteAutoScalingGroup(ctx context.Context, in *api.DeleteAutoScalingGroupType) error {
 	return s.updateGroup(ctx, *in.AutoScalingGroupName, func(tx store.Tx, g *group) error {
-		if len(g.Instances) > 0 && !deref(in.ForceDelete) {
+		if len(g.Instances) > 0 && !service.Deref(in.ForceDelete) {
 			return api.NewResourceInUseFault("You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.")
 		}
 		g.Deleting, g.Desired, g.Min = true, 0, 0
@@ -361,21 +335,17 @@ func (s *Service) DeleteAutoScalingGroup(ctx context.Context, in *api.DeleteAuto
 // DescribeAutoScalingInstances lists the named instances of any group, or
 // every group's.
 func (s *Service) DescribeAutoScalingInstances(ctx context.Context, in *api.DescribeAutoScalingInstancesType) (*api.AutoScalingInstancesType, error) {
-	sc := scopeOf(ctx)
 	out := &api.AutoScalingInstancesType{AutoScalingInstances: api.AutoScalingInstances{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			for _, m := range g.Instances {
-				if len(in.InstanceIds) > 0 && !slices.Contains(in.InstanceIds, m.ID) {
-					continue
-				}
-				out.AutoScalingInstances = append(out.AutoScalingInstances, api.AutoScalingInstanceDetails{
-					InstanceId: new(m.ID), InstanceType: new(m.InstanceType), AutoScalingGroupName: new(g.Name),
-					AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(strings.ToUpper(m.Health)),
-					LaunchConfigurationName: optional(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
+	err := eachInScope(ctx, s.Store, groupsTable, func(g group) {
+		for _, m := range g.Instances {
+			if len(in.InstanceIds) > 0 && !slices.Contains(in.InstanceIds, m.ID) {
+				continue
 			}
-			return nil
-		})
+			out.AutoScalingInstances = append(out.AutoScalingInstances, api.AutoScalingInstanceDetails{
+				InstanceId: new(m.ID), InstanceType: new(m.InstanceType), AutoScalingGroupName: new(g.Name),
+				AvailabilityZone: new(m.Zone), LifecycleState: new(m.Lifecycle), HealthStatus: new(strings.ToUpper(m.Health)),
+				LaunchConfigurationName: service.OmitZero(m.LaunchConfiguration), LaunchTemplate: m.LaunchTemplate.view(), ProtectedFromScaleIn: new(false)})
+		}
 	})
 	return out, err
 }
@@ -460,7 +430,7 @@ func (s *Service) SetInstanceHealth(ctx context.Context, in *api.SetInstanceHeal
 // accepts: tag-key, tag-value, or tag:<key> with one of the values.
 func matchesTagFilters(g group, filters api.Filters) bool {
 	for _, f := range filters {
-		name := deref(f.Name)
+		name := service.Deref(f.Name)
 		if !slices.ContainsFunc(g.Tags, func(t tag) bool {
 			switch {
 			case name == "tag-key":

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -24,18 +25,11 @@ type launchConfiguration struct {
 func (lc launchConfiguration) view() api.LaunchConfiguration {
 	return api.LaunchConfiguration{LaunchConfigurationName: new(lc.Name), LaunchConfigurationARN: new(lc.ARN),
 		ImageId: new(lc.ImageID), InstanceType: new(lc.InstanceType), UserData: new(lc.UserData),
-		IamInstanceProfile: optional(lc.IamInstanceProfile), KeyName: optional(lc.KeyName),
+		IamInstanceProfile: service.OmitZero(lc.IamInstanceProfile), KeyName: service.OmitZero(lc.KeyName),
 		SecurityGroups: append(api.SecurityGroups{}, lc.SecurityGroups...), CreatedTime: new(lc.Created),
 		BlockDeviceMappings: api.BlockDeviceMappings{}, ClassicLinkVPCSecurityGroups: api.ClassicLinkVPCSecurityGroups{},
 		KernelId: new(""), RamdiskId: new(""), EbsOptimized: new(false),
 		InstanceMonitoring: &api.InstanceMonitoring{Enabled: new(true)}}
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // CreateLaunchConfiguration records the settings a group's instances are
@@ -52,9 +46,9 @@ func (s *Service) CreateLaunchConfiguration(ctx context.Context, in *api.CreateL
 	if in.InstanceType == nil {
 		return validationError("InstanceType must be provided.")
 	}
-	lc := launchConfiguration{Name: name, ImageID: *in.ImageId, InstanceType: *in.InstanceType, UserData: deref(in.UserData),
-		IamInstanceProfile: deref(in.IamInstanceProfile), SecurityGroups: slices.Clone(in.SecurityGroups),
-		KeyName: deref(in.KeyName), Created: s.Now().UTC(),
+	lc := launchConfiguration{Name: name, ImageID: *in.ImageId, InstanceType: *in.InstanceType, UserData: service.Deref(in.UserData),
+		IamInstanceProfile: service.Deref(in.IamInstanceProfile), SecurityGroups: slices.Clone(in.SecurityGroups),
+		KeyName: service.Deref(in.KeyName), Created: s.Now().UTC(),
 		ARN: sc.ARN("autoscaling", "launchConfiguration:"+s.IDs.UUID()+":launchConfigurationName/"+name)}
 	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		return create(tx, launchConfigsTable, sc.Key(name), lc,
@@ -76,15 +70,11 @@ func create(tx store.Tx, table, key string, v any, exists error) error {
 // DescribeLaunchConfigurations lists the named launch configurations, or
 // all of them; names that match none are left out, as AWS does.
 func (s *Service) DescribeLaunchConfigurations(ctx context.Context, in *api.LaunchConfigurationNamesType) (*api.LaunchConfigurationsType, error) {
-	sc := scopeOf(ctx)
 	out := &api.LaunchConfigurationsType{LaunchConfigurations: api.LaunchConfigurations{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, launchConfigsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, lc launchConfiguration, _ int64) error {
-			if len(in.LaunchConfigurationNames) == 0 || slices.Contains(in.LaunchConfigurationNames, lc.Name) {
-				out.LaunchConfigurations = append(out.LaunchConfigurations, lc.view())
-			}
-			return nil
-		})
+	err := eachInScope(ctx, s.Store, launchConfigsTable, func(lc launchConfiguration) {
+		if len(in.LaunchConfigurationNames) == 0 || slices.Contains(in.LaunchConfigurationNames, lc.Name) {
+			out.LaunchConfigurations = append(out.LaunchConfigurations, lc.view())
+		}
 	})
 	return out, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -66,10 +67,10 @@ var adjustmentTypes = []string{"ChangeInCapacity", "ExactCapacity", "PercentChan
 // PutScalingPolicy creates or replaces a simple scaling policy.
 func (s *Service) PutScalingPolicy(ctx context.Context, in *api.PutScalingPolicyType) (*api.PolicyARNType, error) {
 	sc := scopeOf(ctx)
-	if t := deref(in.PolicyType); t != "" && t != "SimpleScaling" {
+	if t := service.Deref(in.PolicyType); t != "" && t != "SimpleScaling" {
 		return nil, validationError("Only SimpleScaling policies are supported by overcast's Auto Scaling for now")
 	}
-	if !slices.Contains(adjustmentTypes, deref(in.AdjustmentType)) {
+	if !slices.Contains(adjustmentTypes, service.Deref(in.AdjustmentType)) {
 		return nil, validationError("AdjustmentType must be one of %s", strings.Join(adjustmentTypes, ", "))
 	}
 	if in.ScalingAdjustment == nil {
@@ -77,7 +78,7 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *api.PutScalingPolicy
 	}
 	group, name := *in.AutoScalingGroupName, *in.PolicyName
 	p := policy{Name: name, Group: group, AdjustmentType: *in.AdjustmentType, ScalingAdjustment: *in.ScalingAdjustment,
-		MinAdjustmentMagnitude: deref(in.MinAdjustmentMagnitude), Cooldown: in.Cooldown, Enabled: in.Enabled == nil || *in.Enabled}
+		MinAdjustmentMagnitude: service.Deref(in.MinAdjustmentMagnitude), Cooldown: in.Cooldown, Enabled: in.Enabled == nil || *in.Enabled}
 	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if _, err := tx.Get(groupsTable, sc.Key(group)); errors.Is(err, store.ErrNotFound) {
 			return groupNotFound(group)

@@ -13,6 +13,7 @@ import (
 	"overcast"
 	"overcast/internal/bus"
 	"overcast/internal/controller"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -244,7 +245,7 @@ func zoneCounts(g group) map[string]int {
 // instances (the first listed on a tie) and, in it, the subnet with fewest.
 func placeNext(g group) (subnet, zone string) {
 	counts := zoneCounts(g)
-	zones := distinct(g.Zones)
+	zones := service.Distinct(g.Zones)
 	zone = slices.MinFunc(zones, func(a, b string) int { return cmp.Compare(counts[a], counts[b]) })
 	best := -1
 	for i, id := range g.Subnets {

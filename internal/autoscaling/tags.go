@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -14,17 +15,17 @@ func tagsByGroup(tags api.Tags) ([]string, map[string][]tag, error) {
 	var names []string
 	byGroup := map[string][]tag{}
 	for _, t := range tags {
-		if rt := deref(t.ResourceType); rt != "" && rt != "auto-scaling-group" {
+		if rt := service.Deref(t.ResourceType); rt != "" && rt != "auto-scaling-group" {
 			return nil, nil, validationError("Invalid resource type: %s", rt)
 		}
-		name := deref(t.ResourceId)
+		name := service.Deref(t.ResourceId)
 		if name == "" {
 			return nil, nil, validationError("ResourceId is required for each tag")
 		}
 		if _, seen := byGroup[name]; !seen {
 			names = append(names, name)
 		}
-		byGroup[name] = append(byGroup[name], tag{Key: deref(t.Key), Value: deref(t.Value), PropagateAtLaunch: deref(t.PropagateAtLaunch)})
+		byGroup[name] = append(byGroup[name], tag{Key: service.Deref(t.Key), Value: service.Deref(t.Value), PropagateAtLaunch: service.Deref(t.PropagateAtLaunch)})
 	}
 	return names, byGroup, nil
 }
@@ -62,7 +63,6 @@ func (s *Service) DeleteTags(ctx context.Context, in *api.DeleteTagsType) error 
 // DescribeTags lists the tags of every group, narrowed by the filters
 // auto-scaling-group, key, value and propagate-at-launch.
 func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsType) (*api.TagsType, error) {
-	sc := scopeOf(ctx)
 	fields := map[string]func(g group, t tag) string{
 		"auto-scaling-group":  func(g group, _ tag) string { return g.Name },
 		"key":                 func(_ group, t tag) string { return t.Key },
@@ -70,20 +70,17 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsType) (*
 		"propagate-at-launch": func(_ group, t tag) string { return strconv.FormatBool(t.PropagateAtLaunch) },
 	}
 	for _, f := range in.Filters {
-		if fields[deref(f.Name)] == nil {
-			return nil, validationError("Filter type %s is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch", deref(f.Name))
+		if fields[service.Deref(f.Name)] == nil {
+			return nil, validationError("Filter type %s is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch", service.Deref(f.Name))
 		}
 	}
 	out := &api.TagsType{Tags: api.TagDescriptionList{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, groupsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, g group, _ int64) error {
-			for _, t := range g.Tags {
-				if !slices.ContainsFunc(in.Filters, func(f api.Filter) bool { return !slices.Contains(f.Values, fields[*f.Name](g, t)) }) {
-					out.Tags = append(out.Tags, tagView(g, t))
-				}
+	err := eachInScope(ctx, s.Store, groupsTable, func(g group) {
+		for _, t := range g.Tags {
+			if !slices.ContainsFunc(in.Filters, func(f api.Filter) bool { return !slices.Contains(f.Values, fields[*f.Name](g, t)) }) {
+				out.Tags = append(out.Tags, tagView(g, t))
 			}
-			return nil
-		})
+		}
 	})
 	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	api "overcast/internal/api/autoscaling"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -34,7 +35,7 @@ func (r *templateRef) view() *api.LaunchTemplateSpecification {
 // whose templates have one version.
 func (s *Service) resolveTemplate(ctx context.Context, spec *api.LaunchTemplateSpecification) (*templateRef, error) {
 	sc := scopeOf(ctx)
-	version := deref(spec.Version)
+	version := service.Deref(spec.Version)
 	switch version {
 	case "":
 		version = "$Default"
@@ -42,7 +43,7 @@ func (s *Service) resolveTemplate(ctx context.Context, spec *api.LaunchTemplateS
 	default:
 		return nil, validationError("You must use a valid fully-formed launch template. The specified launch template version %s does not exist.", version)
 	}
-	lt, err := s.ec2.LaunchTemplate(ctx, sc.Account, sc.Region, deref(spec.LaunchTemplateId), deref(spec.LaunchTemplateName))
+	lt, err := s.ec2.LaunchTemplate(ctx, sc.Account, sc.Region, service.Deref(spec.LaunchTemplateId), service.Deref(spec.LaunchTemplateName))
 	if errors.Is(err, ErrLaunchTemplateNotFound) {
 		return nil, validationError("You must use a valid fully-formed launch template. The specified launch template does not exist.")
 	} else if err != nil {

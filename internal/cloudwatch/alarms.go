@@ -10,8 +10,12 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/cloudwatch"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
+
+// alarmsTable holds one record per metric alarm, keyed by scope and name.
+const alarmsTable = "cloudwatch.alarms"
 
 // alarm is the record of a metric alarm: its configuration and state.
 type alarm struct {
@@ -154,20 +158,18 @@ func (s *Service) PutMetricAlarm(ctx context.Context, in *api.PutMetricAlarmInpu
 			return err
 		}
 		a := alarm{
-			Name: *in.AlarmName, ARN: sc.ARN("cloudwatch", "alarm:"+*in.AlarmName), Description: deref(in.AlarmDescription),
+			Name: *in.AlarmName, ARN: sc.ARN("cloudwatch", "alarm:"+*in.AlarmName), Description: service.Deref(in.AlarmDescription),
 			ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,
 			OKActions:      in.OKActions, AlarmActions: in.AlarmActions, InsufficientDataActions: in.InsufficientDataActions,
 			Namespace: *in.Namespace, MetricName: *in.MetricName, Dimensions: sortedDimensions(dimensionsOf(in.Dimensions)),
-			Statistic: deref(in.Statistic), ExtendedStatistic: deref(in.ExtendedStatistic), Period: *in.Period, Unit: deref(in.Unit),
-			EvaluationPeriods: *in.EvaluationPeriods, DatapointsToAlarm: deref(in.DatapointsToAlarm), Threshold: *in.Threshold,
-			ComparisonOperator: *in.ComparisonOperator, TreatMissingData: deref(in.TreatMissingData), Updated: now,
+			Statistic: service.Deref(in.Statistic), ExtendedStatistic: service.Deref(in.ExtendedStatistic), Period: *in.Period, Unit: service.Deref(in.Unit),
+			EvaluationPeriods: *in.EvaluationPeriods, DatapointsToAlarm: service.Deref(in.DatapointsToAlarm), Threshold: *in.Threshold,
+			ComparisonOperator: *in.ComparisonOperator, TreatMissingData: service.Deref(in.TreatMissingData), Updated: now,
 			MetricQueryID: s.IDs.UUID(),
 			State:         api.StateValueINSUFFICIENTDATA, StateReason: "Unchecked: Initial alarm creation",
 			StateUpdated: now, StateTransitioned: now,
 		}
-		for _, t := range in.Tags {
-			a.Tags = withTag(a.Tags, *t.Key, *t.Value)
-		}
+		a.Tags = withTags(a.Tags, in.Tags)
 		summary := fmt.Sprintf("Alarm %q created", a.Name)
 		if exists {
 			// An update keeps the state (and the tags: PutMetricAlarm's
@@ -198,6 +200,10 @@ func isNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
+// historyTable holds alarm history items, keyed by scope, alarm name
+// and time.
+const historyTable = "cloudwatch.history"
+
 // historyItem is one entry of an alarm's history.
 type historyItem struct {
 	Alarm   string    `json:"alarm"`
@@ -214,7 +220,7 @@ func (s *Service) addHistory(tx store.Tx, sc scope, name string, at time.Time, t
 }
 
 func (a *alarm) apiAlarm() api.MetricAlarm {
-	m := api.MetricAlarm{
+	return api.MetricAlarm{
 		AlarmName: new(a.Name), AlarmArn: new(a.ARN), AlarmConfigurationUpdatedTimestamp: new(a.Updated),
 		ActionsEnabled: new(a.ActionsEnabled), OKActions: orEmpty(a.OKActions), AlarmActions: orEmpty(a.AlarmActions),
 		InsufficientDataActions: orEmpty(a.InsufficientDataActions),
@@ -223,29 +229,12 @@ func (a *alarm) apiAlarm() api.MetricAlarm {
 		MetricName:                 new(a.MetricName), Namespace: new(a.Namespace), Dimensions: apiDimensions(a.Dimensions),
 		Period: new(a.Period), EvaluationPeriods: new(a.EvaluationPeriods), Threshold: new(a.Threshold),
 		ComparisonOperator: new(a.ComparisonOperator),
+		// Optional settings the alarm was not given are left out.
+		AlarmDescription: service.OmitZero(a.Description), StateReasonData: service.OmitZero(a.StateReasonData),
+		Statistic: service.OmitZero(a.Statistic), ExtendedStatistic: service.OmitZero(a.ExtendedStatistic),
+		Unit: service.OmitZero(a.Unit), DatapointsToAlarm: service.OmitZero(a.DatapointsToAlarm),
+		TreatMissingData: service.OmitZero(a.TreatMissingData),
 	}
-	if a.Description != "" {
-		m.AlarmDescription = new(a.Description)
-	}
-	if a.StateReasonData != "" {
-		m.StateReasonData = new(a.StateReasonData)
-	}
-	if a.Statistic != "" {
-		m.Statistic = new(a.Statistic)
-	}
-	if a.ExtendedStatistic != "" {
-		m.ExtendedStatistic = new(a.ExtendedStatistic)
-	}
-	if a.Unit != "" {
-		m.Unit = new(a.Unit)
-	}
-	if a.DatapointsToAlarm > 0 {
-		m.DatapointsToAlarm = new(a.DatapointsToAlarm)
-	}
-	if a.TreatMissingData != "" {
-		m.TreatMissingData = new(a.TreatMissingData)
-	}
-	return m
 }
 
 func orEmpty(s []string) api.ResourceList {
@@ -404,7 +393,7 @@ func (s *Service) SetAlarmState(ctx context.Context, in *api.SetAlarmStateInput)
 		if err != nil {
 			return err
 		}
-		change, err = s.transition(ctx, tx, sc, &a, ver, evaluation{state: *in.StateValue, reason: *in.StateReason, reasonData: deref(in.StateReasonData)})
+		change, err = s.transition(ctx, tx, sc, &a, ver, evaluation{state: *in.StateValue, reason: *in.StateReason, reasonData: service.Deref(in.StateReasonData)})
 		return err
 	})
 	if err != nil {
@@ -438,7 +427,7 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, in *api.DescribeAlar
 		return nil, err
 	}
 	slices.SortStableFunc(items, func(x, y historyItem) int { return y.Time.Compare(x.Time) })
-	if deref(in.ScanBy) == api.ScanByTimestampAscending {
+	if service.Deref(in.ScanBy) == api.ScanByTimestampAscending {
 		slices.Reverse(items)
 	}
 	offset, limit := 0, maxDescribedAlarms
@@ -463,9 +452,21 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, in *api.DescribeAlar
 
 // Tags: only alarms are taggable here.
 
-// withTag sets a tag, replacing any of the same key.
-func withTag(tags []tag, key, value string) []tag {
-	return append(slices.DeleteFunc(slices.Clone(tags), func(t tag) bool { return t.Key == key }), tag{Key: key, Value: value})
+// withTags sets the tags of a request, each replacing any of its key.
+func withTags(tags []tag, set api.TagList) []tag {
+	tags = slices.Clone(tags)
+	for _, t := range set {
+		tags = append(slices.DeleteFunc(tags, func(old tag) bool { return old.Key == *t.Key }), tag{Key: *t.Key, Value: *t.Value})
+	}
+	return tags
+}
+
+func apiTags(tags []tag) api.TagList {
+	out := api.TagList{}
+	for _, t := range tags {
+		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
+	}
+	return out
 }
 
 // taggedAlarm reads the alarm a tagging call's ARN names: only alarms
@@ -498,12 +499,7 @@ func (s *Service) retag(ctx context.Context, arn string, change func([]tag) []ta
 
 // TagResource adds or replaces an alarm's tags.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceInput) (*api.TagResourceOutput, error) {
-	err := s.retag(ctx, *in.ResourceARN, func(tags []tag) []tag {
-		for _, t := range in.Tags {
-			tags = withTag(tags, *t.Key, *t.Value)
-		}
-		return tags
-	})
+	err := s.retag(ctx, *in.ResourceARN, func(tags []tag) []tag { return withTags(tags, in.Tags) })
 	if err != nil {
 		return nil, err
 	}
@@ -531,9 +527,5 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListTagsForResourceOutput{Tags: api.TagList{}}
-	for _, t := range a.Tags {
-		out.Tags = append(out.Tags, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out, nil
+	return &api.ListTagsForResourceOutput{Tags: apiTags(a.Tags)}, nil
 }

@@ -49,31 +49,13 @@ type StateChange struct {
 // actions yet.
 func New(env *service.Env, actions AlarmActions) *Service {
 	s := &Service{Base: env.Base(), actions: actions}
-	s.alarms = env.Controllers.Add(controller.Config{
-		Name:       "cloudwatch-alarms",
-		Reconciler: controller.ReconcilerFunc(s.reconcileAlarm),
-		Keys:       store.TableKeysFunc(s.Store, alarmsTable),
-	})
+	s.alarms = env.Controllers.AddFunc("cloudwatch-alarms", s.reconcileAlarm, store.TableKeysFunc(s.Store, alarmsTable))
 	env.Controllers.Every("cloudwatch-retention", time.Hour, s.expireDatapoints)
 	return s
 }
 
 // API is CloudWatch's API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
-
-const (
-	// metricsTable holds one record per metric (namespace, name and
-	// dimensions), for ListMetrics, keyed by scope and metric ID.
-	metricsTable = "cloudwatch.metrics"
-	// datapointsTable holds what PutMetricData received, keyed by scope,
-	// metric ID and time, so that a prefix scan reads one metric in order.
-	datapointsTable = "cloudwatch.datapoints"
-	// alarmsTable holds one record per metric alarm, keyed by scope and name.
-	alarmsTable = "cloudwatch.alarms"
-	// historyTable holds alarm history items, keyed by scope, alarm name
-	// and time.
-	historyTable = "cloudwatch.history"
-)
 
 // retention bounds how long datapoints are kept: AWS keeps aggregated
 // data for 15 months, a local stack needs the recent past.

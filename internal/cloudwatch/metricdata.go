@@ -8,6 +8,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/cloudwatch"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -51,7 +52,7 @@ func (s *Service) GetMetricData(ctx context.Context, in *api.GetMetricDataInput)
 	results := make(api.MetricDataResults, 0, len(in.MetricDataQueries))
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		for _, q := range in.MetricDataQueries {
-			r, err := metricStatResult(tx, sc, q, start, end, deref(in.ScanBy) == api.ScanByTimestampAscending)
+			r, err := metricStatResult(tx, sc, q, start, end, service.Deref(in.ScanBy) == api.ScanByTimestampAscending)
 			if err != nil {
 				return err
 			}
@@ -106,8 +107,8 @@ func metricStatResult(tx store.Tx, sc scope, q api.MetricDataQuery, start, end t
 	if r.Label == nil {
 		r.Label = ms.Metric.MetricName
 	}
-	buckets, err := series(tx, sc, deref(ms.Metric.Namespace), deref(ms.Metric.MetricName), dimensionsOf(ms.Metric.Dimensions),
-		start, end, time.Duration(*ms.Period)*time.Second, deref(ms.Unit))
+	buckets, err := series(tx, sc, service.Deref(ms.Metric.Namespace), service.Deref(ms.Metric.MetricName), dimensionsOf(ms.Metric.Dimensions),
+		start, end, time.Duration(*ms.Period)*time.Second, service.Deref(ms.Unit))
 	if err != nil {
 		return r, err
 	}

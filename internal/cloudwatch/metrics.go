@@ -15,6 +15,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/cloudwatch"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -42,6 +43,10 @@ type Stats struct {
 	SampleCount, Sum, Minimum, Maximum float64
 }
 
+// metricsTable holds one record per metric (namespace, name and
+// dimensions), for ListMetrics, keyed by scope and metric ID.
+const metricsTable = "cloudwatch.metrics"
+
 // metric is the record of one metric: its identity and when it last got data.
 type metric struct {
 	Namespace  string      `json:"namespace"`
@@ -49,6 +54,10 @@ type metric struct {
 	Dimensions []Dimension `json:"dimensions,omitempty"` // sorted by name
 	LastPut    time.Time   `json:"lastPut"`
 }
+
+// datapointsTable holds what PutMetricData received, keyed by scope,
+// metric ID and time, so that a prefix scan reads one metric in order.
+const datapointsTable = "cloudwatch.datapoints"
 
 // point is one stored observation: the statistic set of what arrived in
 // one datum, and the raw values (with counts) percentiles are read from.
@@ -171,7 +180,7 @@ func (s *Service) PutMetricData(ctx context.Context, in *api.PutMetricDataInput)
 // datumOf checks one MetricDatum the way AWS does, naming it by its query
 // path (MetricData.member.1.Value) as AWS's messages do.
 func datumOf(path string, md api.MetricDatum, now time.Time) (Datum, error) {
-	d := Datum{MetricName: *md.MetricName, Values: md.Values, Counts: md.Counts, Unit: deref(md.Unit)}
+	d := Datum{MetricName: *md.MetricName, Values: md.Values, Counts: md.Counts, Unit: service.Deref(md.Unit)}
 	for _, dim := range md.Dimensions {
 		d.Dimensions = append(d.Dimensions, Dimension{Name: *dim.Name, Value: *dim.Value})
 	}
@@ -218,14 +227,6 @@ func datumOf(path string, md api.MetricDatum, now time.Time) (Datum, error) {
 		}
 	}
 	return d, nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // bucket is the aggregate of one period of a metric.
@@ -418,7 +419,7 @@ func (s *Service) GetMetricStatistics(ctx context.Context, in *api.GetMetricStat
 	sc := overcast.ScopeOf(ctx)
 	var buckets []bucket
 	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		buckets, err = series(tx, sc, *in.Namespace, *in.MetricName, dimensionsOf(in.Dimensions), start, end, period, deref(in.Unit))
+		buckets, err = series(tx, sc, *in.Namespace, *in.MetricName, dimensionsOf(in.Dimensions), start, end, period, service.Deref(in.Unit))
 		return err
 	})
 	if err != nil {

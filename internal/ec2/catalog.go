@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 )
 
 // instanceType is one row of the built-in instance type table.
@@ -107,7 +108,7 @@ func buildInstanceTypes() map[string]instanceType {
 func (s *Service) DescribeInstanceTypes(ctx context.Context, in *api.DescribeInstanceTypesRequest) (*api.DescribeInstanceTypesResult, error) {
 	var list []instanceType
 	var missing []string
-	for _, name := range dedupe(in.InstanceTypes) {
+	for _, name := range service.Distinct(in.InstanceTypes) {
 		t, ok := instanceTypes[name]
 		if !ok {
 			missing = append(missing, name)
@@ -214,7 +215,7 @@ func (s *Service) DescribeImages(ctx context.Context, in *api.DescribeImagesRequ
 	}
 	var list []Image
 	var missing []string
-	for _, id := range dedupe(in.ImageIds) {
+	for _, id := range service.Distinct(in.ImageIds) {
 		im, ok := imageByID(id)
 		if !ok {
 			missing = append(missing, id)

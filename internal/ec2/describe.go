@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -22,6 +23,9 @@ type fields[T any] struct {
 	// values gives, by filter name, a resource's values for that filter:
 	// a string, a []string, a bool or a number; nil is none.
 	values map[string]func(T) any
+	// aliases are the other names AWS takes for some of those filters:
+	// alias → the name in values that answers it.
+	aliases map[string]string
 	// tags, when set, gives a resource's tags for the tag filters
 	// (tag:<key>, tag-key, tag-value).
 	tags func(T) map[string]string
@@ -34,7 +38,7 @@ type fields[T any] struct {
 // lookup returns the values it has for the filter name, or ok false when
 // the call has no such filter.
 func (f fields[T]) lookup(it T, name string) (values []string, ok bool) {
-	if value, ok := f.values[name]; ok {
+	if value, ok := f.value(name); ok {
 		return filterValues(value(it)), true
 	}
 	if f.tags != nil {
@@ -48,10 +52,19 @@ func (f fields[T]) lookup(it T, name string) (values []string, ok bool) {
 	return nil, false
 }
 
+// value is what answers the filter name or the one it is an alias of.
+func (f fields[T]) value(name string) (func(T) any, bool) {
+	if canonical, ok := f.aliases[name]; ok {
+		name = canonical
+	}
+	value, ok := f.values[name]
+	return value, ok
+}
+
 // has says whether the call takes the filter name, before any resource is
 // looked at: only more is asked, about the zero resource.
 func (f fields[T]) has(name string) bool {
-	if _, ok := f.values[name]; ok {
+	if _, ok := f.value(name); ok {
 		return true
 	}
 	if _, ok := tagField(nil, name); ok && f.tags != nil {
@@ -117,7 +130,7 @@ func sortedKeys(m map[string]string) []string {
 func describe[T any](items []T, fs fields[T], filters []api.Filter, token *string, maxResults *int32,
 	id func(T) string, minMax, maxMax int32) ([]T, *string, error) {
 	for _, f := range filters {
-		name := derefString(f.Name)
+		name := service.Deref(f.Name)
 		if !fs.has(name) {
 			return nil, nil, invalidParameterValue("The filter '%s' is invalid", name)
 		}
@@ -192,7 +205,7 @@ func (s *Service) describing(ctx context.Context, ids []string, prefix, malforme
 
 func matchesAll[T any](it T, fs fields[T], filters []api.Filter) bool {
 	for _, f := range filters {
-		values, _ := fs.lookup(it, derefString(f.Name))
+		values, _ := fs.lookup(it, service.Deref(f.Name))
 		if !slices.ContainsFunc(values, func(v string) bool {
 			return slices.ContainsFunc(f.Values, func(pattern string) bool { return globMatch(pattern, v) })
 		}) {
@@ -233,13 +246,6 @@ func globMatch(pattern, s string) bool {
 	return s == ""
 }
 
-func derefString(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // loadAll reads the scope's records of a table: all of them, or those ids
 // name, failing with notFoundCode for the ones that do not exist.
 func loadAll[T any](tx store.Tx, table string, sc scope, ids []string, notFoundCode, what string) ([]T, error) {
@@ -248,7 +254,7 @@ func loadAll[T any](tx store.Tx, table string, sc scope, ids []string, notFoundC
 	}
 	var out []T
 	var missing []string
-	for _, id := range dedupe(ids) {
+	for _, id := range service.Distinct(ids) {
 		var v T
 		_, err := store.GetJSON(tx, table, sc.Key(id), &v)
 		switch {
@@ -278,14 +284,4 @@ func viewRecord[T any](ctx context.Context, db store.Store, table string, sc sco
 		err = fmt.Errorf("%w: %s", notFound, id)
 	}
 	return v, err
-}
-
-func dedupe(ids []string) []string {
-	var out []string
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }

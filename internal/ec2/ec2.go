@@ -60,27 +60,6 @@ func New(env *service.Env, profiles InstanceProfiles) *Service {
 // API is EC2's API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
-const (
-	// defaultsTable holds, per scope, the IDs of the default VPC, its
-	// subnets and its default security group.
-	defaultsTable = "ec2.defaults"
-	// blocksTable allocates each scope's default VPC its own /16 of
-	// 127.0.0.0/8: key the second octet (three digits), value the scope.
-	blocksTable = "ec2.blocks"
-	// addressesTable records the private IPs in use, per subnet: key
-	// scope/subnet-id/ip, value the network interface holding it.
-	addressesTable  = "ec2.addresses"
-	vpcsTable       = "ec2.vpcs"
-	subnetsTable    = "ec2.subnets"
-	groupsTable     = "ec2.groups"
-	instancesTable  = "ec2.instances"
-	interfacesTable = "ec2.interfaces"
-	// requesterTable indexes requester-managed interfaces by what they
-	// were made for: key scope/subnet|description (the subnet as asked,
-	// maybe empty), value the interface ID.
-	requesterTable = "ec2.requester"
-)
-
 const updateAttempts = 10
 
 type scope = overcast.Scope

@@ -417,10 +417,7 @@ func TestDescribeInstancesFiltersAndPages(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	var webIDs []string
-	for _, i := range web {
-		webIDs = append(webIDs, aws.ToString(i.InstanceId))
-	}
+	webIDs := awstest.Strings(web, func(i types.Instance) *string { return i.InstanceId })
 	slices.Sort(webIDs)
 	dbID := []string{aws.ToString(db.InstanceId)}
 	for _, tc := range []struct {

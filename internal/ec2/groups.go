@@ -9,8 +9,12 @@ import (
 	"strings"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
+
+// groupsTable holds one record per security group, keyed by scope and ID.
+const groupsTable = "ec2.groups"
 
 // group is a security group. Its rules are stored and reported, not
 // enforced: every address is loopback, which no rule could keep apart.
@@ -93,10 +97,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, in *api.CreateSecurit
 	if err != nil {
 		return nil, err
 	}
-	vpcID := d.VPCID
-	if in.VpcId != nil {
-		vpcID = *in.VpcId
-	}
+	vpcID := service.DerefOr(in.VpcId, d.VPCID)
 	g := group{ID: s.IDs.Resource("sg"), Name: name, Description: *in.Description, VPCID: vpcID, Tags: tags,
 		Egress: []rule{s.allTrafficOut()}}
 	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
@@ -234,7 +235,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSe
 	var groups []group
 	err = s.Store.View(ctx, func(tx store.Tx) error {
 		var missing []string
-		for _, id := range dedupe(in.GroupIds) {
+		for _, id := range service.Distinct(in.GroupIds) {
 			var g group
 			if _, err := store.GetJSON(tx, groupsTable, sc.Key(id), &g); errors.Is(err, store.ErrNotFound) {
 				missing = append(missing, id)
@@ -246,7 +247,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSe
 		if len(missing) > 0 {
 			return badRequest("InvalidGroup.NotFound", "The security group '%s' does not exist", strings.Join(missing, ", "))
 		}
-		for _, name := range dedupe(in.GroupNames) {
+		for _, name := range service.Distinct(in.GroupNames) {
 			g, ok, err := groupByName(tx, sc, d.VPCID, name)
 			if err == nil && !ok {
 				err = groupNameNotFound(name, d.VPCID)
@@ -339,7 +340,7 @@ func permissions(sc scope, vpcID string, rules []rule) api.IpPermissionList {
 				PrefixListIds: api.PrefixListIdList{}})
 		}
 		p := &out[i]
-		description := optional(r.Description)
+		description := service.OmitZero(r.Description)
 		switch {
 		case r.CIDR != "":
 			p.IpRanges = append(p.IpRanges, api.IpRange{CidrIp: new(r.CIDR), Description: description})
@@ -353,13 +354,6 @@ func permissions(sc scope, vpcID string, rules []rule) api.IpPermissionList {
 		}
 	}
 	return out
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // protocols are the names AWS accepts for IpProtocol besides numbers, and
@@ -392,12 +386,12 @@ func (s *Service) requestedRules(tx store.Tx, sc scope, d defaults, perms []api.
 	}
 	var rules []rule
 	for _, p := range perms {
-		proto, ok := protocols[strings.ToLower(derefString(p.IpProtocol))]
+		proto, ok := protocols[strings.ToLower(service.Deref(p.IpProtocol))]
 		if !ok {
-			if n, err := strconv.Atoi(derefString(p.IpProtocol)); err != nil || n < 0 || n > 255 {
-				return nil, invalidParameterValue("Invalid value '%s' for IP protocol. Unknown protocol.", derefString(p.IpProtocol))
+			if n, err := strconv.Atoi(service.Deref(p.IpProtocol)); err != nil || n < 0 || n > 255 {
+				return nil, invalidParameterValue("Invalid value '%s' for IP protocol. Unknown protocol.", service.Deref(p.IpProtocol))
 			}
-			proto = derefString(p.IpProtocol)
+			proto = service.Deref(p.IpProtocol)
 		}
 		base := rule{Protocol: proto}
 		if proto != "-1" {
@@ -407,17 +401,17 @@ func (s *Service) requestedRules(tx store.Tx, sc scope, d defaults, perms []api.
 			return nil, invalidParameterValue("Invalid value for portRange. Must specify both from and to ports with TCP/UDP.")
 		}
 		add := func(r rule, description *string) {
-			r.ID, r.Description = s.IDs.Resource("sgr"), derefString(description)
+			r.ID, r.Description = s.IDs.Resource("sgr"), service.Deref(description)
 			rules = append(rules, r)
 		}
 		for _, ipr := range p.IpRanges {
 			r := base
-			r.CIDR = derefString(ipr.CidrIp)
+			r.CIDR = service.Deref(ipr.CidrIp)
 			add(r, ipr.Description)
 		}
 		for _, ipr := range p.Ipv6Ranges {
 			r := base
-			r.CIDRv6 = derefString(ipr.CidrIpv6)
+			r.CIDRv6 = service.Deref(ipr.CidrIpv6)
 			add(r, ipr.Description)
 		}
 		for _, pair := range p.UserIdGroupPairs {
@@ -442,7 +436,7 @@ func (s *Service) requestedRules(tx store.Tx, sc scope, d defaults, perms []api.
 		}
 		for _, pl := range p.PrefixListIds {
 			r := base
-			r.PrefixList = derefString(pl.PrefixListId)
+			r.PrefixList = service.Deref(pl.PrefixListId)
 			add(r, pl.Description)
 		}
 	}
@@ -526,8 +520,8 @@ func securityGroupRules(sc scope, g group, egress bool, rules []rule) api.Securi
 	for _, r := range rules {
 		sr := api.SecurityGroupRule{SecurityGroupRuleId: new(r.ID), GroupId: new(g.ID), GroupOwnerId: new(sc.Account),
 			IsEgress: new(egress), IpProtocol: new(r.Protocol), FromPort: new(derefInt(r.From)), ToPort: new(derefInt(r.To)),
-			CidrIpv4: optional(r.CIDR), CidrIpv6: optional(r.CIDRv6), PrefixListId: optional(r.PrefixList),
-			Description: optional(r.Description), SecurityGroupRuleArn: new(sc.ARN("ec2", "security-group-rule/"+r.ID)),
+			CidrIpv4: service.OmitZero(r.CIDR), CidrIpv6: service.OmitZero(r.CIDRv6), PrefixListId: service.OmitZero(r.PrefixList),
+			Description: service.OmitZero(r.Description), SecurityGroupRuleArn: new(sc.ARN("ec2", "security-group-rule/"+r.ID)),
 			Tags: api.TagList{}}
 		if r.GroupID != "" {
 			sr.ReferencedGroupInfo = &api.ReferencedSecurityGroup{GroupId: new(r.GroupID), UserId: new(sc.Account)}
@@ -586,8 +580,8 @@ func revokedRules(g group, removed []rule) api.RevokedSecurityGroupRuleList {
 	for _, r := range removed {
 		out = append(out, api.RevokedSecurityGroupRule{SecurityGroupRuleId: new(r.ID), GroupId: new(g.ID),
 			IpProtocol: new(r.Protocol), FromPort: new(derefInt(r.From)), ToPort: new(derefInt(r.To)),
-			CidrIpv4: optional(r.CIDR), CidrIpv6: optional(r.CIDRv6), PrefixListId: optional(r.PrefixList),
-			ReferencedGroupId: optional(r.GroupID), Description: optional(r.Description)})
+			CidrIpv4: service.OmitZero(r.CIDR), CidrIpv6: service.OmitZero(r.CIDRv6), PrefixListId: service.OmitZero(r.PrefixList),
+			ReferencedGroupId: service.OmitZero(r.GroupID), Description: service.OmitZero(r.Description)})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -37,9 +39,8 @@ const terminatedVisibility = time.Hour
 // maxUserData is AWS's limit on user data, before base64.
 const maxUserData = 16 * 1024
 
-// defaultInstanceType is what RunInstances launches when the request names
-// no type, as AWS does.
-const defaultInstanceType = "m1.small"
+// instancesTable holds one record per instance, keyed by scope and ID.
+const instancesTable = "ec2.instances"
 
 // instance is a virtual host: a record whose state the lifecycle
 // controller moves, holding a primary network interface and its address.
@@ -161,6 +162,10 @@ func (s *Service) RunInstances(ctx context.Context, in *api.RunInstancesRequest)
 	return out, nil
 }
 
+// defaultInstanceType is what RunInstances launches when the request names
+// no type, as AWS does.
+const defaultInstanceType = "m1.small"
+
 // launchSpec checks a RunInstances request against what needs no
 // transaction, returning the instance every launched one starts from.
 type launchSpec struct {
@@ -181,10 +186,7 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	if !ok {
 		return spec, imageNotFound([]string{*in.ImageId})
 	}
-	typeName := derefString(in.InstanceType)
-	if typeName == "" {
-		typeName = defaultInstanceType
-	}
+	typeName := cmp.Or(service.Deref(in.InstanceType), defaultInstanceType)
 	it, ok := instanceTypes[typeName]
 	if !ok {
 		return spec, invalidParameterValue("Invalid value '%s' for InstanceType.", typeName)
@@ -225,11 +227,11 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	}
 	now := s.Now().UTC()
 	spec.instance = instance{Type: typeName, ImageID: im.ID, UserData: userData, ProfileARN: profileARN,
-		KeyName: derefString(in.KeyName), ClientToken: derefString(in.ClientToken), LaunchTime: now, Created: now, Tags: tags}
+		KeyName: service.Deref(in.KeyName), ClientToken: service.Deref(in.ClientToken), LaunchTime: now, Created: now, Tags: tags}
 	if profileARN != "" {
 		spec.ProfileID = "AIPA" + strings.ToUpper(s.IDs.Hex(17))
 	}
-	spec.SubnetID = derefString(in.SubnetId)
+	spec.SubnetID = service.Deref(in.SubnetId)
 	groups := slices.Clone(in.SecurityGroupIds)
 	if len(in.NetworkInterfaces) > 0 {
 		primary := in.NetworkInterfaces[0]
@@ -279,7 +281,7 @@ func (s *Service) instanceProfile(ctx context.Context, sc scope, p *api.IamInsta
 	if p == nil || (p.Arn == nil && p.Name == nil) {
 		return "", nil
 	}
-	field, value := "iamInstanceProfile.name", derefString(p.Name)
+	field, value := "iamInstanceProfile.name", service.Deref(p.Name)
 	if p.Arn != nil {
 		field, value = "iamInstanceProfile.arn", *p.Arn
 	}
@@ -341,9 +343,7 @@ func instanceView(sc scope, i instance) api.Instance {
 			HttpPutResponseHopLimit: new(int32(2)), HttpEndpoint: new("enabled"), HttpProtocolIpv6: new("disabled"),
 			InstanceMetadataTags: new("disabled")},
 		SecurityGroups: api.GroupIdentifierList{}, NetworkInterfaces: api.InstanceNetworkInterfaceList{}}
-	if i.KeyName != "" {
-		v.KeyName = new(i.KeyName)
-	}
+	v.KeyName = service.OmitZero(i.KeyName)
 	if i.ProfileARN != "" {
 		v.IamInstanceProfile = &api.IamInstanceProfile{Arn: new(i.ProfileARN), Id: new(i.ProfileID)}
 	}
@@ -433,8 +433,6 @@ func instanceFilter(sc scope) fields[instance] {
 			return value(i)
 		}
 	}
-	privateIP := live(func(i instance) string { return i.PrivateIP })
-	groupIDs := func(i instance) any { return i.groupIDs() }
 	groupNames := func(i instance) any {
 		var names []string
 		for _, g := range i.Groups {
@@ -443,22 +441,19 @@ func instanceFilter(sc scope) fields[instance] {
 		return names
 	}
 	return fields[instance]{values: map[string]func(instance) any{
-		"instance-id":         func(i instance) any { return i.ID },
-		"instance-state-name": func(i instance) any { return i.State },
-		"instance-state-code": func(i instance) any { return stateCodes[i.State] },
-		"instance-type":       func(i instance) any { return i.Type },
-		"image-id":            func(i instance) any { return i.ImageID },
-		"reservation-id":      func(i instance) any { return i.ReservationID },
-		"availability-zone":   func(i instance) any { return i.Zone },
-		"subnet-id":           live(func(i instance) string { return i.SubnetID }),
-		"vpc-id":              live(func(i instance) string { return i.VPCID }),
-		"private-ip-address":  privateIP,
-		"network-interface.addresses.private-ip-address": privateIP,
+		"instance-id":                            func(i instance) any { return i.ID },
+		"instance-state-name":                    func(i instance) any { return i.State },
+		"instance-state-code":                    func(i instance) any { return stateCodes[i.State] },
+		"instance-type":                          func(i instance) any { return i.Type },
+		"image-id":                               func(i instance) any { return i.ImageID },
+		"reservation-id":                         func(i instance) any { return i.ReservationID },
+		"availability-zone":                      func(i instance) any { return i.Zone },
+		"subnet-id":                              live(func(i instance) string { return i.SubnetID }),
+		"vpc-id":                                 live(func(i instance) string { return i.VPCID }),
+		"private-ip-address":                     live(func(i instance) string { return i.PrivateIP }),
 		"private-dns-name":                       live(func(i instance) string { return privateDNSName(sc.Region, i.PrivateIP) }),
 		"network-interface.network-interface-id": live(func(i instance) string { return i.InterfaceID }),
-		"instance.group-id":                      groupIDs,
-		"group-id":                               groupIDs,
-		"instance.group-name":                    groupNames,
+		"group-id":                               func(i instance) any { return i.groupIDs() },
 		"group-name":                             groupNames,
 		"key-name":                               func(i instance) any { return i.KeyName },
 		"iam-instance-profile.arn":               func(i instance) any { return i.ProfileARN },
@@ -466,6 +461,10 @@ func instanceFilter(sc scope) fields[instance] {
 		"launch-index":                           func(i instance) any { return i.LaunchIndex },
 		"owner-id":                               always[instance](sc.Account),
 		"client-token":                           func(i instance) any { return i.ClientToken },
+	}, aliases: map[string]string{
+		"network-interface.addresses.private-ip-address": "private-ip-address",
+		"instance.group-id":   "group-id",
+		"instance.group-name": "group-name",
 	}, tags: func(i instance) map[string]string { return i.Tags }}
 }
 
@@ -584,7 +583,7 @@ func (s *Service) DescribeInstanceStatus(ctx context.Context, in *api.DescribeIn
 	if err != nil {
 		return nil, err
 	}
-	if !derefBool(in.IncludeAllInstances) {
+	if !service.Deref(in.IncludeAllInstances) {
 		list = slices.DeleteFunc(list, func(i instance) bool { return i.State != stateRunning })
 	}
 	views, next, err := describeViews(list, statusFilters, in.Filters, in.NextToken, in.MaxResults, func(i instance) string { return i.ID },
@@ -629,13 +628,13 @@ var statusFilters = func() fields[instance] {
 		"instance-state-name":          func(i instance) any { return i.State },
 		"instance-state-code":          func(i instance) any { return stateCodes[i.State] },
 		"instance-status.status":       status,
-		"system-status.status":         status,
 		"instance-status.reachability": reachability,
-		"system-status.reachability":   reachability,
+	}, aliases: map[string]string{
+		// A virtual host's system is as healthy as the host itself.
+		"system-status.status":       "instance-status.status",
+		"system-status.reachability": "instance-status.reachability",
 	}}
 }()
-
-func derefBool(p *bool) bool { return p != nil && *p }
 
 // DescribeInstanceAttribute reports one attribute of an instance.
 func (s *Service) DescribeInstanceAttribute(ctx context.Context, in *api.DescribeInstanceAttributeRequest) (*api.InstanceAttribute, error) {

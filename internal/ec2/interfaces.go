@@ -8,8 +8,12 @@ import (
 	"time"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
+
+// interfacesTable holds one record per network interface, keyed by scope and ID.
+const interfacesTable = "ec2.interfaces"
 
 // networkInterface is an ENI: an instance's primary interface, one made by
 // CreateNetworkInterface, or an ECS awsvpc task's. It holds one private IP
@@ -99,7 +103,7 @@ func subnetAndGroups(tx store.Tx, sc scope, d defaults, subnetID string, groups 
 		}
 		return sn, []string{d.GroupID}, nil
 	}
-	groups = dedupe(groups)
+	groups = service.Distinct(groups)
 	for _, id := range groups {
 		var g group
 		if !wellFormed(id, "sg") {
@@ -138,7 +142,7 @@ func (s *Service) CreateNetworkInterface(ctx context.Context, in *api.CreateNetw
 		if err != nil {
 			return err
 		}
-		if n, err = s.newInterface(tx, sc, sn, groups, derefString(in.Description), tags); err != nil {
+		if n, err = s.newInterface(tx, sc, sn, groups, service.Deref(in.Description), tags); err != nil {
 			return err
 		}
 		groupNames, err = namesOf(tx, sc, n.Groups)
@@ -229,19 +233,17 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, in *api.Describ
 }
 
 func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInterface] {
-	privateIP := func(n networkInterface) any { return n.PrivateIP }
 	return fields[networkInterface]{values: map[string]func(networkInterface) any{
-		"network-interface-id":         func(n networkInterface) any { return n.ID },
-		"subnet-id":                    func(n networkInterface) any { return n.SubnetID },
-		"vpc-id":                       func(n networkInterface) any { return n.VPCID },
-		"availability-zone":            func(n networkInterface) any { return n.Zone },
-		"private-ip-address":           privateIP,
-		"addresses.private-ip-address": privateIP,
-		"private-dns-name":             func(n networkInterface) any { return privateDNSName(sc.Region, n.PrivateIP) },
-		"mac-address":                  func(n networkInterface) any { return n.MAC },
-		"description":                  func(n networkInterface) any { return n.Description },
-		"status":                       func(n networkInterface) any { return n.status() },
-		"group-id":                     func(n networkInterface) any { return n.Groups },
+		"network-interface-id": func(n networkInterface) any { return n.ID },
+		"subnet-id":            func(n networkInterface) any { return n.SubnetID },
+		"vpc-id":               func(n networkInterface) any { return n.VPCID },
+		"availability-zone":    func(n networkInterface) any { return n.Zone },
+		"private-ip-address":   func(n networkInterface) any { return n.PrivateIP },
+		"private-dns-name":     func(n networkInterface) any { return privateDNSName(sc.Region, n.PrivateIP) },
+		"mac-address":          func(n networkInterface) any { return n.MAC },
+		"description":          func(n networkInterface) any { return n.Description },
+		"status":               func(n networkInterface) any { return n.status() },
+		"group-id":             func(n networkInterface) any { return n.Groups },
 		"group-name": func(n networkInterface) any {
 			var names []string
 			for _, id := range n.Groups {
@@ -259,13 +261,15 @@ func interfaceFilter(sc scope, groupNames map[string]string) fields[networkInter
 		"owner-id":          always[networkInterface](sc.Account),
 		"requester-managed": func(n networkInterface) any { return n.RequesterManaged },
 		"interface-type":    always[networkInterface]("interface"),
+	}, aliases: map[string]string{
+		"addresses.private-ip-address": "private-ip-address",
 	}, tags: func(n networkInterface) map[string]string { return n.Tags }}
 }
 
 // DeleteNetworkInterface deletes an interface that is not in use.
 func (s *Service) DeleteNetworkInterface(ctx context.Context, in *api.DeleteNetworkInterfaceRequest) error {
 	sc := scopeOf(ctx)
-	id := derefString(in.NetworkInterfaceId)
+	id := service.Deref(in.NetworkInterfaceId)
 	if id == "" {
 		return missingParameter("NetworkInterfaceId")
 	}
@@ -304,6 +308,11 @@ type NetworkInterfaceInfo struct {
 	PrivateDNSName   string
 	MAC              string
 }
+
+// requesterTable indexes requester-managed interfaces by what they
+// were made for: key scope/subnet|description (the subnet as asked,
+// maybe empty), value the interface ID.
+const requesterTable = "ec2.requester"
 
 // AttachTaskInterface makes a requester-managed interface in a subnet of
 // account's region for a task (ECS's awsvpc network mode): it holds its own

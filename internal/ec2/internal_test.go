@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -170,5 +171,38 @@ func TestStopBeforeRunning(t *testing.T) {
 	want := "Instance '" + id + "' cannot be stopped as it has never reached the 'running' state."
 	if awsCode(err) != "IncorrectInstanceState" || err.(interface{ ErrorMessage() string }).ErrorMessage() != want {
 		t.Errorf("stopping a pending instance: got %v, want IncorrectInstanceState %q", err, want)
+	}
+}
+
+// TestFilterAliases holds each filter name AWS takes besides the usual
+// one to the values the usual one gives.
+func TestFilterAliases(t *testing.T) {
+	sc := scope{Account: "000000000000", Region: "us-east-1"}
+	sn := subnet{ID: "subnet-1", Zone: "us-east-1a", CIDR: "127.1.0.0/20", Default: true}
+	inst := instance{ID: "i-1", PrivateIP: "127.1.0.9", Groups: []groupRef{{ID: "sg-1", Name: "web"}}}
+	tests := []struct {
+		alias  string
+		lookup func(name string) ([]string, bool)
+		want   []string
+	}{
+		{"cidrBlock", func(n string) ([]string, bool) { return vpcFilter(sc, defaults{}).lookup(vpc{CIDR: "127.1.0.0/16"}, n) }, []string{"127.1.0.0/16"}},
+		{"isDefault", func(n string) ([]string, bool) { return vpcFilter(sc, defaults{}).lookup(vpc{Default: true}, n) }, []string{"true"}},
+		{"availabilityZone", func(n string) ([]string, bool) { return subnetFilter(sc).lookup(sn, n) }, []string{"us-east-1a"}},
+		{"cidr", func(n string) ([]string, bool) { return subnetFilter(sc).lookup(sn, n) }, []string{"127.1.0.0/20"}},
+		{"defaultForAz", func(n string) ([]string, bool) { return subnetFilter(sc).lookup(sn, n) }, []string{"true"}},
+		{"instance.group-name", func(n string) ([]string, bool) { return instanceFilter(sc).lookup(inst, n) }, []string{"web"}},
+		{"network-interface.addresses.private-ip-address", func(n string) ([]string, bool) { return instanceFilter(sc).lookup(inst, n) }, []string{"127.1.0.9"}},
+		{"network-border-group", func(n string) ([]string, bool) {
+			return zoneFilters.lookup(zone{Name: "us-east-1a", Region: "us-east-1"}, n)
+		}, []string{"us-east-1"}},
+	}
+	for _, tt := range tests {
+		got, ok := tt.lookup(tt.alias)
+		if !ok || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %q (known %v), want %q", tt.alias, got, ok, tt.want)
+		}
+	}
+	if !statusFilters.has("system-status.status") {
+		t.Errorf("system-status.status: got unknown, want a filter of DescribeInstanceStatus")
 	}
 }

@@ -9,8 +9,17 @@ import (
 	"strings"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
+
+// defaultsTable holds, per scope, the IDs of the default VPC, its
+// subnets and its default security group.
+const defaultsTable = "ec2.defaults"
+
+// blocksTable allocates each scope's default VPC its own /16 of
+// 127.0.0.0/8: key the second octet (three digits), value the scope.
+const blocksTable = "ec2.blocks"
 
 // defaults are the IDs of a scope's default network, made on first use.
 type defaults struct {
@@ -19,12 +28,18 @@ type defaults struct {
 	GroupID string   `json:"groupId"` // the default VPC's default security group
 }
 
+// vpcsTable holds one record per VPC, keyed by scope and ID.
+const vpcsTable = "ec2.vpcs"
+
 type vpc struct {
 	ID      string            `json:"id"`
 	CIDR    string            `json:"cidr"`
 	Default bool              `json:"default,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
 }
+
+// subnetsTable holds one record per subnet, keyed by scope and ID.
+const subnetsTable = "ec2.subnets"
 
 type subnet struct {
 	ID      string            `json:"id"`
@@ -120,6 +135,10 @@ func allocateBlock(tx store.Tx, sc scope) (int, error) {
 // Addresses. A subnet's addresses are its CIDR less the first four and the
 // last, which AWS reserves; one is in use while a network interface holds
 // it, and is never handed out twice meanwhile.
+
+// addressesTable records the private IPs in use, per subnet: key
+// scope/subnet-id/ip, value the network interface holding it.
+const addressesTable = "ec2.addresses"
 
 func addressPrefix(sc scope, subnetID string) string { return sc.Key(subnetID + "/") }
 
@@ -227,18 +246,17 @@ func (s *Service) DescribeVpcs(ctx context.Context, in *api.DescribeVpcsRequest)
 }
 
 func vpcFilter(sc scope, d defaults) fields[vpc] {
-	cidr := func(v vpc) any { return v.CIDR }
-	isDefault := func(v vpc) any { return v.Default }
 	return fields[vpc]{values: map[string]func(vpc) any{
-		"vpc-id":                            func(v vpc) any { return v.ID },
-		"cidr":                              cidr,
-		"cidr-block-association.cidr-block": cidr,
-		"cidrBlock":                         cidr,
-		"is-default":                        isDefault,
-		"isDefault":                         isDefault,
-		"state":                             always[vpc]("available"),
-		"owner-id":                          always[vpc](sc.Account),
-		"dhcp-options-id":                   func(v vpc) any { return "dopt-" + v.ID[4:12] },
+		"vpc-id":          func(v vpc) any { return v.ID },
+		"cidr":            func(v vpc) any { return v.CIDR },
+		"is-default":      func(v vpc) any { return v.Default },
+		"state":           always[vpc]("available"),
+		"owner-id":        always[vpc](sc.Account),
+		"dhcp-options-id": func(v vpc) any { return "dopt-" + v.ID[4:12] },
+	}, aliases: map[string]string{
+		"cidr-block-association.cidr-block": "cidr",
+		"cidrBlock":                         "cidr",
+		"isDefault":                         "is-default",
 	}, tags: func(v vpc) map[string]string { return v.Tags }}
 }
 
@@ -280,26 +298,23 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRe
 }
 
 func subnetFilter(sc scope) fields[subnet] {
-	zone := func(sn subnet) any { return sn.Zone }
-	zoneID := func(sn subnet) any { return zoneID(sn.Zone) }
-	cidr := func(sn subnet) any { return sn.CIDR }
-	isDefault := func(sn subnet) any { return sn.Default }
 	return fields[subnet]{values: map[string]func(subnet) any{
 		"subnet-id":               func(sn subnet) any { return sn.ID },
 		"vpc-id":                  func(sn subnet) any { return sn.VPCID },
-		"availability-zone":       zone,
-		"availabilityZone":        zone,
-		"availability-zone-id":    zoneID,
-		"availabilityZoneId":      zoneID,
-		"cidr-block":              cidr,
-		"cidr":                    cidr,
-		"cidrBlock":               cidr,
-		"default-for-az":          isDefault,
-		"defaultForAz":            isDefault,
+		"availability-zone":       func(sn subnet) any { return sn.Zone },
+		"availability-zone-id":    func(sn subnet) any { return zoneID(sn.Zone) },
+		"cidr-block":              func(sn subnet) any { return sn.CIDR },
+		"default-for-az":          func(sn subnet) any { return sn.Default },
 		"state":                   always[subnet]("available"),
 		"owner-id":                always[subnet](sc.Account),
 		"subnet-arn":              func(sn subnet) any { return sc.ARN("ec2", "subnet/"+sn.ID) },
 		"map-public-ip-on-launch": always[subnet]("false"),
+	}, aliases: map[string]string{
+		"availabilityZone":   "availability-zone",
+		"availabilityZoneId": "availability-zone-id",
+		"cidr":               "cidr-block",
+		"cidrBlock":          "cidr-block",
+		"defaultForAz":       "default-for-az",
 	}, tags: func(sn subnet) map[string]string { return sn.Tags }}
 }
 
@@ -336,16 +351,17 @@ func (s *Service) DescribeAvailabilityZones(ctx context.Context, in *api.Describ
 }
 
 var zoneFilters = func() fields[zone] {
-	region := func(z zone) any { return z.Region }
 	return fields[zone]{values: map[string]func(zone) any{
-		"zone-name":            func(z zone) any { return z.Name },
-		"zone-id":              func(z zone) any { return zoneID(z.Name) },
-		"region-name":          region,
-		"state":                always[zone]("available"),
-		"zone-type":            always[zone]("availability-zone"),
-		"opt-in-status":        always[zone]("opt-in-not-required"),
-		"group-name":           region,
-		"network-border-group": region,
+		"zone-name":     func(z zone) any { return z.Name },
+		"zone-id":       func(z zone) any { return zoneID(z.Name) },
+		"region-name":   func(z zone) any { return z.Region },
+		"state":         always[zone]("available"),
+		"zone-type":     always[zone]("availability-zone"),
+		"opt-in-status": always[zone]("opt-in-not-required"),
+	}, aliases: map[string]string{
+		// A zone's group is its region.
+		"group-name":           "region-name",
+		"network-border-group": "region-name",
 	}}
 }()
 
@@ -393,7 +409,7 @@ func (s *Service) DescribeRegions(ctx context.Context, in *api.DescribeRegionsRe
 	list := regions
 	if len(in.RegionNames) > 0 {
 		list = nil
-		for _, name := range dedupe(in.RegionNames) {
+		for _, name := range service.Distinct(in.RegionNames) {
 			if !contains(regions, name) {
 				return nil, badRequest("InvalidParameterValue", "Invalid region: %s", name)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -23,7 +24,7 @@ func apiTags(tags map[string]string) api.TagList {
 // checkTags validates tags as CreateTags and TagSpecifications do.
 func checkTags(tags []api.Tag) error {
 	for _, t := range tags {
-		key := derefString(t.Key)
+		key := service.Deref(t.Key)
 		switch {
 		case t.Key == nil:
 			return missingParameter("Tag.Key")
@@ -31,7 +32,7 @@ func checkTags(tags []api.Tag) error {
 			return invalidParameterValue("Tag key must be between 1 and 128 characters; '%s' is not", key)
 		case strings.HasPrefix(strings.ToLower(key), "aws:"):
 			return invalidParameterValue("Value ( %s ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use", key)
-		case len(derefString(t.Value)) > 256:
+		case len(service.Deref(t.Value)) > 256:
 			return invalidParameterValue("Tag value for key '%s' must be at most 256 characters", key)
 		}
 	}
@@ -44,7 +45,7 @@ func checkTags(tags []api.Tag) error {
 func specTags(specs []api.TagSpecification, resourceType string, others ...string) (map[string]string, error) {
 	tags := map[string]string{}
 	for _, spec := range specs {
-		rt := derefString(spec.ResourceType)
+		rt := service.Deref(spec.ResourceType)
 		if rt != resourceType && !contains(others, rt) {
 			return nil, invalidParameterValue("'%s' is not a valid taggable resource type for this operation.", rt)
 		}
@@ -55,7 +56,7 @@ func specTags(specs []api.TagSpecification, resourceType string, others ...strin
 			continue
 		}
 		for _, t := range spec.Tags {
-			tags[derefString(t.Key)] = derefString(t.Value)
+			tags[service.Deref(t.Key)] = service.Deref(t.Value)
 		}
 	}
 	if len(tags) > maxTags {
@@ -134,7 +135,7 @@ func (s *Service) CreateTags(ctx context.Context, in *api.CreateTagsRequest) err
 	}
 	return s.retag(ctx, in.Resources, func(tags map[string]string) {
 		for _, t := range in.Tags {
-			tags[derefString(t.Key)] = derefString(t.Value)
+			tags[service.Deref(t.Key)] = service.Deref(t.Value)
 		}
 	})
 }
@@ -148,7 +149,7 @@ func (s *Service) DeleteTags(ctx context.Context, in *api.DeleteTagsRequest) err
 			clear(tags)
 		}
 		for _, t := range in.Tags {
-			key := derefString(t.Key)
+			key := service.Deref(t.Key)
 			if t.Value == nil || tags[key] == *t.Value {
 				delete(tags, key)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/ec2"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -52,17 +53,17 @@ func (s *Service) CreateLaunchTemplate(ctx context.Context, in *api.CreateLaunch
 	if err != nil {
 		return nil, err
 	}
-	lt := launchTemplate{ID: s.IDs.Resource("lt"), Name: *in.LaunchTemplateName, ImageID: derefString(data.ImageId),
-		InstanceType: derefString(data.InstanceType), UserData: derefString(data.UserData),
+	lt := launchTemplate{ID: s.IDs.Resource("lt"), Name: *in.LaunchTemplateName, ImageID: service.Deref(data.ImageId),
+		InstanceType: service.Deref(data.InstanceType), UserData: service.Deref(data.UserData),
 		SecurityGroupIDs: slices.Clone(data.SecurityGroupIds), InstanceTags: map[string]string{}, Tags: tags,
-		Created: s.Now().UTC(), CreatedBy: "arn:aws:iam::" + sc.Account + ":root", VersionDescription: derefString(in.VersionDescription)}
+		Created: s.Now().UTC(), CreatedBy: "arn:aws:iam::" + sc.Account + ":root", VersionDescription: service.Deref(in.VersionDescription)}
 	if p := data.IamInstanceProfile; p != nil {
-		lt.ProfileName, lt.ProfileARN = derefString(p.Name), derefString(p.Arn)
+		lt.ProfileName, lt.ProfileARN = service.Deref(p.Name), service.Deref(p.Arn)
 	}
 	for _, spec := range data.TagSpecifications {
-		if derefString(spec.ResourceType) == "instance" {
+		if service.Deref(spec.ResourceType) == "instance" {
 			for _, t := range spec.Tags {
-				lt.InstanceTags[derefString(t.Key)] = derefString(t.Value)
+				lt.InstanceTags[service.Deref(t.Key)] = service.Deref(t.Value)
 			}
 		}
 	}
@@ -156,7 +157,7 @@ func (s *Service) DeleteLaunchTemplate(ctx context.Context, in *api.DeleteLaunch
 	var lt launchTemplate
 	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		var err error
-		if lt, err = template(tx, sc, derefString(in.LaunchTemplateId), derefString(in.LaunchTemplateName)); err != nil {
+		if lt, err = template(tx, sc, service.Deref(in.LaunchTemplateId), service.Deref(in.LaunchTemplateName)); err != nil {
 			return err
 		}
 		return tx.Delete(launchTemplatesTable, sc.Key(lt.ID), store.AnyVersion)

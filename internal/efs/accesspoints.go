@@ -6,6 +6,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/efs"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -44,7 +45,7 @@ func (s *Service) CreateAccessPoint(ctx context.Context, in *api.CreateAccessPoi
 		ap.PosixUser = &posixUser{UID: *u.Uid, GID: *u.Gid, SecondaryGIDs: u.SecondaryGids}
 	}
 	if root := in.RootDirectory; root != nil {
-		path, ok := cleanRootPath(deref(root.Path, "/"))
+		path, ok := cleanRootPath(service.DerefOr(root.Path, "/"))
 		if !ok {
 			return nil, badRequest("Root directory path '%s' must be an absolute path without '.' or '..' components.", *root.Path)
 		}

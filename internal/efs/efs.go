@@ -67,15 +67,6 @@ func New(env *service.Env, subnets Subnets) *Service {
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
 
 const (
-	// fileSystemsTable holds one record per file system, keyed by scope
-	// and ID; mountTargetsTable and accessPointsTable likewise.
-	fileSystemsTable  = "efs.filesystems"
-	mountTargetsTable = "efs.mounttargets"
-	accessPointsTable = "efs.accesspoints"
-	// tokensTable maps a scope's creation tokens to the file system each
-	// created, for CreateFileSystem's idempotency.
-	tokensTable = "efs.tokens"
-
 	updateAttempts = 10
 
 	maxAccessPointsPerFileSystem = 1000
@@ -93,6 +84,9 @@ type tag struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
+
+// fileSystemsTable holds one record per file system, keyed by scope and ID.
+const fileSystemsTable = "efs.filesystems"
 
 // fileSystem is the record of a file system.
 type fileSystem struct {
@@ -121,6 +115,9 @@ type lifecyclePolicy struct {
 	TransitionToArchive             string `json:"toArchive,omitempty"`
 }
 
+// mountTargetsTable holds one record per mount target, keyed by scope and ID.
+const mountTargetsTable = "efs.mounttargets"
+
 // mountTarget is the record of a mount target.
 type mountTarget struct {
 	ID               string   `json:"id"`
@@ -133,6 +130,9 @@ type mountTarget struct {
 	SecurityGroups   []string `json:"securityGroups,omitempty"`
 	State            string   `json:"state"`
 }
+
+// accessPointsTable holds one record per access point, keyed by scope and ID.
+const accessPointsTable = "efs.accesspoints"
 
 // accessPoint is the record of an access point.
 type accessPoint struct {

@@ -1,11 +1,13 @@
 package efs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
 	"overcast"
 	api "overcast/internal/api/efs"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -47,32 +49,36 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) ([]string, er
 	return err
 }
 
+// tokensTable maps a scope's creation tokens to the file system each
+// created, for CreateFileSystem's idempotency.
+const tokensTable = "efs.tokens"
+
 func (s *Service) CreateFileSystem(ctx context.Context, in *api.CreateFileSystemRequest) (*api.FileSystemDescription, error) {
 	sc := overcast.ScopeOf(ctx)
 	if len(in.Tags) > maxTags {
 		return nil, badRequest("Tags cannot exceed %d.", maxTags)
 	}
-	mode := deref(in.ThroughputMode, api.ThroughputModeBursting)
+	mode := service.DerefOr(in.ThroughputMode, api.ThroughputModeBursting)
 	if (mode == api.ThroughputModeProvisioned) != (in.ProvisionedThroughputInMibps != nil) {
 		return nil, badRequest("ProvisionedThroughputInMibps must be set if and only if ThroughputMode is provisioned.")
 	}
-	if in.KmsKeyId != nil && !deref(in.Encrypted, false) {
+	if in.KmsKeyId != nil && !service.Deref(in.Encrypted) {
 		return nil, badRequest("KmsKeyId requires Encrypted to be true.")
 	}
 	fs := &fileSystem{
 		ID: s.IDs.Resource("fs"), CreationToken: *in.CreationToken, Created: s.Now().UTC(), State: stateCreating,
-		PerformanceMode: deref(in.PerformanceMode, api.PerformanceModeGeneralPurpose), ThroughputMode: mode,
-		Provisioned: in.ProvisionedThroughputInMibps, Encrypted: deref(in.Encrypted, false),
-		AvailabilityZone: deref(in.AvailabilityZoneName, ""), Tags: mergeTags(nil, in.Tags),
+		PerformanceMode: service.DerefOr(in.PerformanceMode, api.PerformanceModeGeneralPurpose), ThroughputMode: mode,
+		Provisioned: in.ProvisionedThroughputInMibps, Encrypted: service.Deref(in.Encrypted),
+		AvailabilityZone: service.Deref(in.AvailabilityZoneName), Tags: mergeTags(nil, in.Tags),
 	}
 	fs.ARN = sc.ARN("elasticfilesystem", "file-system/"+fs.ID)
 	// Backups are on when asked, and by default for One Zone file systems.
 	fs.Backup = api.StatusDISABLED
-	if deref(in.Backup, fs.AvailabilityZone != "") {
+	if service.DerefOr(in.Backup, fs.AvailabilityZone != "") {
 		fs.Backup = api.StatusENABLED
 	}
 	if fs.Encrypted {
-		fs.KmsKeyID = deref(in.KmsKeyId, sc.ARN("kms", "alias/aws/elasticfilesystem"))
+		fs.KmsKeyID = service.DerefOr(in.KmsKeyId, sc.ARN("kms", "alias/aws/elasticfilesystem"))
 	}
 	var out *api.FileSystemDescription
 	err := s.update(ctx, func(tx store.Tx) ([]string, error) {
@@ -99,13 +105,6 @@ func (s *Service) CreateFileSystem(ctx context.Context, in *api.CreateFileSystem
 	return out, err
 }
 
-func deref[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
 func describeFileSystem(tx store.Tx, sc scope, fs *fileSystem) (*api.FileSystemDescription, error) {
 	mounts, err := mountTargetsOf(tx, sc, fs.ID)
 	if err != nil {
@@ -122,12 +121,8 @@ func describeFileSystem(tx store.Tx, sc scope, fs *fileSystem) (*api.FileSystemD
 		FileSystemProtection: &api.FileSystemProtectionDescription{
 			ReplicationOverwriteProtection: new(api.ReplicationOverwriteProtectionENABLED)},
 	}
-	if fs.KmsKeyID != "" {
-		d.KmsKeyId = new(fs.KmsKeyID)
-	}
-	if fs.AvailabilityZone != "" {
-		d.AvailabilityZoneName = new(fs.AvailabilityZone)
-	}
+	d.KmsKeyId = service.OmitZero(fs.KmsKeyID)
+	d.AvailabilityZoneName = service.OmitZero(fs.AvailabilityZone)
 	return d, nil
 }
 
@@ -181,7 +176,7 @@ func describeRecords[T, V any](tx store.Tx, sc scope, kind recordKind, id *strin
 // page's marker, nil after the last page.
 func page[T any](tx store.Tx, table string, sc scope, marker *string, maxItems *int32,
 	add func(*T) (bool, error)) (*string, error) {
-	limit := int(deref(maxItems, defaultMaxItems))
+	limit := int(service.DerefOr(maxItems, defaultMaxItems))
 	if limit <= 0 {
 		limit = defaultMaxItems
 	}
@@ -217,9 +212,7 @@ func (s *Service) UpdateFileSystem(ctx context.Context, in *api.UpdateFileSystem
 		if fs.State != stateAvailable {
 			return nil, incorrectFileSystemState(fs)
 		}
-		if in.ThroughputMode != nil {
-			fs.ThroughputMode = *in.ThroughputMode
-		}
+		fs.ThroughputMode = service.DerefOr(in.ThroughputMode, fs.ThroughputMode)
 		if fs.ThroughputMode == api.ThroughputModeProvisioned {
 			if in.ProvisionedThroughputInMibps == nil && fs.Provisioned == nil {
 				return nil, badRequest("ProvisionedThroughputInMibps is required when ThroughputMode is provisioned.")
@@ -283,9 +276,9 @@ func (s *Service) viewFileSystem(ctx context.Context, id string) (*fileSystem, e
 func (s *Service) PutLifecycleConfiguration(ctx context.Context, in *api.PutLifecycleConfigurationRequest) (*api.LifecycleConfigurationDescription, error) {
 	var policies []lifecyclePolicy
 	for _, p := range in.LifecyclePolicies {
-		policies = append(policies, lifecyclePolicy{TransitionToIA: deref(p.TransitionToIA, ""),
-			TransitionToPrimaryStorageClass: deref(p.TransitionToPrimaryStorageClass, ""),
-			TransitionToArchive:             deref(p.TransitionToArchive, "")})
+		policies = append(policies, lifecyclePolicy{TransitionToIA: service.Deref(p.TransitionToIA),
+			TransitionToPrimaryStorageClass: service.Deref(p.TransitionToPrimaryStorageClass),
+			TransitionToArchive:             service.Deref(p.TransitionToArchive)})
 	}
 	err := s.modifyFileSystem(ctx, *in.FileSystemId, func(fs *fileSystem) error {
 		fs.Lifecycle = policies
@@ -308,18 +301,11 @@ func (s *Service) DescribeLifecycleConfiguration(ctx context.Context, in *api.De
 func apiLifecycle(policies []lifecyclePolicy) api.LifecyclePolicies {
 	out := api.LifecyclePolicies{}
 	for _, p := range policies {
-		out = append(out, api.LifecyclePolicy{TransitionToIA: nonEmpty(p.TransitionToIA),
-			TransitionToPrimaryStorageClass: nonEmpty(p.TransitionToPrimaryStorageClass),
-			TransitionToArchive:             nonEmpty(p.TransitionToArchive)})
+		out = append(out, api.LifecyclePolicy{TransitionToIA: service.OmitZero(p.TransitionToIA),
+			TransitionToPrimaryStorageClass: service.OmitZero(p.TransitionToPrimaryStorageClass),
+			TransitionToArchive:             service.OmitZero(p.TransitionToArchive)})
 	}
 	return out
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return new(s)
 }
 
 func (s *Service) PutFileSystemPolicy(ctx context.Context, in *api.PutFileSystemPolicyRequest) (*api.FileSystemPolicyDescription, error) {
@@ -371,5 +357,5 @@ func (s *Service) DescribeBackupPolicy(ctx context.Context, in *api.DescribeBack
 	if err != nil {
 		return nil, err
 	}
-	return &api.BackupPolicyDescription{BackupPolicy: &api.BackupPolicy{Status: new(deref(nonEmpty(fs.Backup), api.StatusDISABLED))}}, nil
+	return &api.BackupPolicyDescription{BackupPolicy: &api.BackupPolicy{Status: new(cmp.Or(fs.Backup, api.StatusDISABLED))}}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/efs"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -170,7 +171,7 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 	}
 	out := &api.DescribeMountTargetsResponse{Marker: in.Marker}
 	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		fsID := deref(in.FileSystemId, "")
+		fsID := service.Deref(in.FileSystemId)
 		if in.MountTargetId == nil {
 			if in.AccessPointId != nil {
 				ap, _, err := getAccessPoint(tx, sc, *in.AccessPointId)
@@ -183,7 +184,7 @@ func (s *Service) DescribeMountTargets(ctx context.Context, in *api.DescribeMoun
 				return err
 			}
 		}
-		max := deref(in.MaxItems, defaultMountTargetItems)
+		max := service.DerefOr(in.MaxItems, defaultMountTargetItems)
 		out.MountTargets, out.NextMarker, err = describeRecords(tx, sc, mountTargetKind, in.MountTargetId, in.Marker, &max,
 			func(mt *mountTarget) bool { return mt.FileSystemID == fsID },
 			func(mt *mountTarget) (*api.MountTargetDescription, error) { return describeMountTarget(sc, mt), nil })

@@ -1,0 +1,46 @@
+package service
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestDeref(t *testing.T) {
+	if got := Deref[string](nil); got != "" {
+		t.Errorf("Deref(nil): got %q, want \"\"", got)
+	}
+	if got := Deref(new(int32(7))); got != 7 {
+		t.Errorf("Deref(&7): got %d, want 7", got)
+	}
+}
+
+func TestOmitZero(t *testing.T) {
+	if got := OmitZero(""); got != nil {
+		t.Errorf("OmitZero(\"\"): got %q, want nil", *got)
+	}
+	if got := OmitZero("a"); got == nil || *got != "a" {
+		t.Errorf("OmitZero(\"a\"): got %v, want a pointer to \"a\"", got)
+	}
+	if got := OmitZero(int32(0)); got != nil {
+		t.Errorf("OmitZero(0): got %d, want nil", *got)
+	}
+}
+
+func TestDistinct(t *testing.T) {
+	got := Distinct([]string{"b", "a", "b", "c", "a"})
+	if want := []string{"b", "a", "c"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := Distinct[string](nil); got != nil {
+		t.Errorf("Distinct(nil): got %q, want nil", got)
+	}
+}
+
+func TestDerefOr(t *testing.T) {
+	if got := DerefOr(nil, "EC2"); got != "EC2" {
+		t.Errorf("DerefOr(nil, EC2): got %q, want EC2", got)
+	}
+	if got := DerefOr(new(""), "EC2"); got != "" {
+		t.Errorf("DerefOr(&\"\", EC2): got %q, want \"\"", got)
+	}
+}
