@@ -1,0 +1,318 @@
+package ecs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/ecs"
+	"overcast/internal/bus"
+	"overcast/internal/controller"
+	"overcast/internal/ecs/agent"
+	"overcast/internal/store"
+)
+
+const (
+	// capacityWait is how long a task of an Auto Scaling group provider
+	// with managed scaling waits in PROVISIONING for an instance to run
+	// on; then it stops, as ECS's do.
+	capacityWait = 30 * time.Minute
+	// capacityRecheck is how often a waiting task looks again when no
+	// container instance change has woken it first.
+	capacityRecheck = 10 * time.Second
+	// reasonNoCapacity is the stopped reason of a task that waited
+	// capacityWait in vain.
+	reasonNoCapacity = "Task stopped because its capacity provider had no container instance with room for it"
+)
+
+// capacityPlan is how a capacity provider strategy places a launch's
+// tasks.
+type capacityPlan struct {
+	strategy api.CapacityProviderStrategy
+	// members are, per Auto Scaling group provider, the EC2 IDs of its
+	// group's instances: its tasks go on their container instances only.
+	members map[string]map[string]bool
+	// managed are the providers with managed scaling: a task that does not
+	// fit their instances waits for more instead of failing.
+	managed map[string]bool
+}
+
+// resolveStrategy is the launch type and strategy RunTask or CreateService
+// places by: the launch type given, the strategy given, or, with neither,
+// the cluster's default strategy (no strategy: EC2). The strategy's
+// providers must be associated with the cluster, except Fargate's own,
+// which overcast lets any cluster use.
+func (s *Service) resolveStrategy(ctx context.Context, clusterRef *string, launchType string, given api.CapacityProviderStrategy) (string, api.CapacityProviderStrategy, error) {
+	if len(given) > 0 && launchType != "" {
+		return "", nil, invalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	if launchType != "" {
+		return launchType, nil, nil
+	}
+	sc := overcast.ScopeOf(ctx)
+	var c cluster
+	found := false
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		c, _, err = s.activeCluster(tx, sc, clusterRef)
+		var missing *api.ClusterNotFoundException
+		if errors.As(err, &missing) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	strategy := providerNames(given)
+	if len(strategy) == 0 && found {
+		strategy = c.Strategy
+	}
+	if len(strategy) == 0 {
+		return launchEC2, nil, nil
+	}
+	for _, item := range strategy {
+		name := deref(item.CapacityProvider)
+		if !slices.Contains(builtinCapacityProviders, name) && !slices.Contains(c.CapacityProviders, name) {
+			return "", nil, invalidParameter("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+		}
+	}
+	if err := checkStrategyKinds(strategy); err != nil {
+		return "", nil, err
+	}
+	if isFargateStrategy(strategy) {
+		return launchFargate, strategy, nil
+	}
+	return launchEC2, strategy, nil
+}
+
+// planCapacity reads, before the launch's transaction, what its Auto
+// Scaling group providers hold: their groups' instances and whether they
+// scale.
+func (s *Service) planCapacity(ctx context.Context, sc scope, l *launch) error {
+	if l.capacity == nil || l.launchType != launchEC2 {
+		return nil
+	}
+	idx, err := s.providerIndex(ctx, sc)
+	if err != nil {
+		return err
+	}
+	l.capacity.members, l.capacity.managed = map[string]map[string]bool{}, map[string]bool{}
+	for _, item := range l.capacity.strategy {
+		name := deref(item.CapacityProvider)
+		members := map[string]bool{}
+		l.capacity.members[name] = members
+		p, ok := idx.active[name]
+		if !ok || s.groups == nil {
+			continue
+		}
+		l.capacity.managed[name] = p.managed()
+		g, err := s.groups.Group(ctx, sc.Account, sc.Region, p.GroupARN)
+		if errors.Is(err, ErrGroupNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, id := range g.Instances {
+			members[id] = true
+		}
+	}
+	return nil
+}
+
+// placeTasks places a launch's tasks: by its capacity provider strategy
+// when it has one, else by placement over the cluster's instances.
+func (s *Service) placeTasks(tx store.Tx, sc scope, cluster string, t *task, l launch) ([]host, api.Failures, error) {
+	if l.capacity == nil {
+		return s.hosts(tx, sc, cluster, t, l)
+	}
+	have := map[string]int{}
+	if strings.HasPrefix(t.Group, "service:") {
+		// A service keeps its base and weights over all its tasks.
+		err := store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(_ string, o task, _ int64) error {
+			if o.Group == t.Group && o.DesiredStatus != taskStopped && o.CapacityProvider != "" {
+				have[o.CapacityProvider]++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	order := assignProviders(l.capacity.strategy, have, l.count)
+	if l.launchType == launchFargate {
+		hosts := make([]host, 0, len(order))
+		for _, p := range order {
+			hosts = append(hosts, host{provider: p})
+		}
+		return hosts, api.Failures{}, nil
+	}
+	var hosts []host
+	failures := api.Failures{}
+	for _, item := range l.capacity.strategy {
+		name := deref(item.CapacityProvider)
+		k := 0
+		for _, p := range order {
+			if p == name {
+				k++
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		pl := l
+		pl.capacity, pl.count, pl.within = nil, k, l.capacity.members[name]
+		placed, refused, err := s.hosts(tx, sc, cluster, t, pl)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, h := range placed {
+			h.provider = name
+			hosts = append(hosts, h)
+		}
+		if !l.capacity.managed[name] {
+			failures = append(failures, refused...)
+			continue
+		}
+		// Managed scaling brings the capacity: the rest wait for it.
+		for range k - len(placed) {
+			hosts = append(hosts, host{provider: name})
+		}
+	}
+	return hosts, failures, nil
+}
+
+// assignProviders gives each of count new tasks its provider by ECS's
+// rules: the provider with a base gets tasks until it has base of them,
+// then the providers share the rest in proportion to their weights (a
+// strategy of one provider weighs it 1 whatever its weight); have counts
+// the tasks each already has.
+func assignProviders(strategy api.CapacityProviderStrategy, have map[string]int, count int) []string {
+	n := map[string]int{}
+	for k, v := range have {
+		n[k] = v
+	}
+	weight := func(item api.CapacityProviderStrategyItem) int {
+		if len(strategy) == 1 {
+			return max(1, int(deref(item.Weight)))
+		}
+		return int(deref(item.Weight))
+	}
+	// beyond is how many tasks a provider would have beyond its base with
+	// one more.
+	beyond := func(item api.CapacityProviderStrategyItem) int {
+		return max(0, n[deref(item.CapacityProvider)]-int(deref(item.Base))) + 1
+	}
+	out := make([]string, 0, count)
+	for range count {
+		best := slices.IndexFunc(strategy, func(item api.CapacityProviderStrategyItem) bool {
+			return n[deref(item.CapacityProvider)] < int(deref(item.Base))
+		})
+		if best < 0 {
+			for i, item := range strategy {
+				w := weight(item)
+				if w == 0 {
+					continue
+				}
+				// The least share beyond base after one more: a/wa < b/wb.
+				if best < 0 || beyond(item)*weight(strategy[best]) < beyond(strategy[best])*w {
+					best = i
+				}
+			}
+		}
+		if best < 0 {
+			break
+		}
+		name := deref(strategy[best].CapacityProvider)
+		n[name]++
+		out = append(out, name)
+	}
+	return out
+}
+
+// assign puts a task on its host: a container instance, Fargate, or, for
+// a provider's task without one, nowhere yet: it waits in PROVISIONING.
+func (h host) assign(t *task) {
+	t.ContainerInstance, t.ContainerInstanceARN, t.EC2InstanceID = h.key, h.arn, h.ec2
+	if h.provider != "" {
+		t.CapacityProvider = h.provider
+	}
+	if t.LaunchType == launchEC2 && h.key == "" && h.provider != "" {
+		t.LastStatus = taskProvisioning
+	}
+}
+
+// awaitingCapacity reports whether a task waits for its Auto Scaling group
+// provider to have an instance to run on.
+func (t *task) awaitingCapacity() bool {
+	return t.LastStatus == taskProvisioning && t.LaunchType == launchEC2 && t.ContainerInstance == "" && t.CapacityProvider != ""
+}
+
+// placeAwaiting tries again to place a task waiting for capacity; it
+// wakes its provider's managed scaling while it cannot, and stops after
+// capacityWait.
+func (s *Service) placeAwaiting(ctx context.Context, sc scope, key string, t task, v int64) (controller.Result, error) {
+	if s.Now().Sub(t.CreatedAt) >= capacityWait {
+		t.DesiredStatus, t.StopCode, t.StoppedReason = taskStopped, agent.StopCodeTaskFailedToStart, reasonNoCapacity
+		return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
+	}
+	l := launch{launchType: launchEC2, count: 1,
+		capacity: &capacityPlan{strategy: api.CapacityProviderStrategy{{CapacityProvider: new(t.CapacityProvider)}}}}
+	if err := s.planCapacity(ctx, sc, &l); err != nil {
+		return controller.Result{}, err
+	}
+	placed := false
+	err := s.update(ctx, func(tx store.Tx) error {
+		cur, cv, err := s.readTask(tx, key)
+		if err != nil || cv != v || !cur.awaitingCapacity() {
+			return err
+		}
+		hosts, _, err := s.placeTasks(tx, sc, cur.Cluster, &cur, l)
+		if err != nil || len(hosts) == 0 || hosts[0].key == "" {
+			return err
+		}
+		hosts[0].assign(&cur)
+		if !cur.awsvpc() {
+			cur.LastStatus = taskPending
+		}
+		placed = true
+		_, err = s.putTask(tx, sc, key, &cur, cv)
+		return err
+	})
+	if err != nil || placed {
+		return controller.Result{Requeue: true}, err
+	}
+	if s.scaling != nil {
+		s.scaling.Enqueue(sc.Key(t.CapacityProvider))
+	}
+	return controller.After(capacityRecheck), nil
+}
+
+// awaitingTaskKeys turns a container instance's change into the keys of
+// the tasks of its cluster waiting for capacity.
+func (s *Service) awaitingTaskKeys(ev bus.Event) []string {
+	var detail struct {
+		ClusterArn string `json:"clusterArn"`
+	}
+	if json.Unmarshal(ev.Detail, &detail) != nil || detail.ClusterArn == "" {
+		return nil
+	}
+	sc := scope{Account: ev.Account, Region: ev.Region}
+	var keys []string
+	_ = s.Store.View(context.Background(), func(tx store.Tx) error {
+		return store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(resourceName(detail.ClusterArn, "cluster") + "/")},
+			func(key string, t task, _ int64) error {
+				if t.awaitingCapacity() {
+					keys = append(keys, key)
+				}
+				return nil
+			})
+	})
+	return keys
+}
