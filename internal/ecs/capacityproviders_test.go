@@ -73,7 +73,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String("web-asg"),
 			ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusEnabled, TargetCapacity: aws.Int32(80)}},
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}}}).CapacityProvider
-	want := & types.CapacityProvider{CapacityProviderArn: aws.String(arnPrefix + "capacity-provider/web-cp"), Name: aws.String("web-cp"),
+	want := &types.CapacityProvider{CapacityProviderArn: aws.String(arnPrefix + "capacity-provider/web-cp"), Name: aws.String("web-cp"),
 		Status: types.CapacityProviderStatusActive, Type: types.CapacityProviderTypeEc2Autoscaling,
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String(asg),
 			ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusEnabled, TargetCapacity: aws.Int32(80),
