@@ -13,6 +13,7 @@ import (
 	"overcast/internal/bus"
 	"overcast/internal/controller"
 	"overcast/internal/ecs/agent"
+	"overcast/internal/ecs/placement"
 	"overcast/internal/store"
 )
 
@@ -169,6 +170,10 @@ func (s *Service) placeTasks(tx store.Tx, sc scope, cluster string, t *task, l l
 		pl := l
 		pl.capacity, pl.count, pl.within = nil, k, l.capacity.members[name]
 		placed, refused, err := s.hosts(tx, sc, cluster, t, pl)
+		if l.capacity.managed[name] && noInstances(err) {
+			// The group has none yet: managed scaling launches them.
+			placed, refused, err = nil, nil, nil
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -186,6 +191,13 @@ func (s *Service) placeTasks(tx store.Tx, sc scope, cluster string, t *task, l l
 		}
 	}
 	return hosts, failures, nil
+}
+
+// noInstances reports whether placement found no container instance at
+// all to choose from.
+func noInstances(err error) bool {
+	var bad *api.InvalidParameterException
+	return errors.As(err, &bad) && deref(bad.Message) == placement.ErrNoContainerInstances.Message
 }
 
 // assignProviders gives each of count new tasks its provider by ECS's

@@ -68,6 +68,8 @@ type groupUsage struct {
 	// how many waiting tasks a new instance will take.
 	size    reservation
 	waiting []reservation
+	// waitingKeys are the waiting tasks' keys.
+	waitingKeys []string
 }
 
 // needed is M: the busy instances, plus the new ones the waiting tasks
@@ -101,11 +103,12 @@ func readGroupUsage(tx store.Tx, sc scope, cluster, provider string, members []s
 		return u, err
 	}
 	busy := map[string]bool{}
-	err = store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(_ string, t task, _ int64) error {
+	err = store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(key string, t task, _ int64) error {
 		switch {
 		case t.LastStatus == taskStopped:
 		case t.awaitingCapacity() && t.CapacityProvider == provider:
 			u.waiting = append(u.waiting, t.reservation)
+			u.waitingKeys = append(u.waitingKeys, key)
 		case byKey[t.ContainerInstance] != "":
 			busy[t.ContainerInstance] = true
 		}
@@ -161,6 +164,10 @@ func (s *Service) reconcileScaling(ctx context.Context, key string) (controller.
 	})
 	if err != nil {
 		return controller.Result{}, err
+	}
+	if len(u.idle) > 0 && s.tasks != nil {
+		// Instances without tasks while tasks wait: they look again.
+		s.tasks.Enqueue(u.waitingKeys...)
 	}
 	m := u.needed()
 	if pub, ok := s.metrics.(ScalingMetrics); ok {
