@@ -82,6 +82,19 @@ func TestStrategyPlacesByBaseAndWeight(t *testing.T) {
 		t.Errorf("tasks per provider (-want +got):\n%s", diff)
 	}
 	e.waitRunning(t, "mix", aws.ToString(out.Tasks[0].TaskArn))
+
+	// A service keeps base and weights over all its tasks.
+	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("mix"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("mix-web"), DesiredCount: aws.Int32(3), CapacityProviderStrategy: []types.CapacityProviderStrategyItem{
+			{CapacityProvider: aws.String("mix-a"), Base: 1, Weight: 1}, {CapacityProvider: aws.String("mix-b"), Weight: 1}}})
+	e.waitStable(t, "mix", "web")
+	perProvider = map[string]int{}
+	for _, task := range e.serviceTasks(t, "mix", "web", types.DesiredStatusRunning) {
+		perProvider[aws.ToString(task.CapacityProviderName)]++
+	}
+	if diff := cmp.Diff(map[string]int{"mix-a": 2, "mix-b": 1}, perProvider); diff != "" {
+		t.Errorf("the service's tasks per provider (-want +got):\n%s", diff)
+	}
 }
 
 // A provider whose group has no instance: the task waits in PROVISIONING,

@@ -88,7 +88,7 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 	first := awstest.Call(t, c.DescribeCapacityProviders, &ecs.DescribeCapacityProvidersInput{MaxResults: aws.Int32(2)})
 	next := awstest.Call(t, c.DescribeCapacityProviders, &ecs.DescribeCapacityProvidersInput{MaxResults: aws.Int32(2), NextToken: first.NextToken,
 		Include: []types.CapacityProviderField{types.CapacityProviderFieldTags}})
-	if got := append(providerNames(first.CapacityProviders), providerNames(next.CapacityProviders)...); !cmp.Equal(got, []string{"FARGATE", "FARGATE_SPOT", "web-cp"}) || next.NextToken != nil {
+	if got := providerNames(first.CapacityProviders, next.CapacityProviders); !cmp.Equal(got, []string{"FARGATE", "FARGATE_SPOT", "web-cp"}) || next.NextToken != nil {
 		t.Errorf("DescribeCapacityProviders pages: got %v, next token %v", got, next.NextToken)
 	}
 	if len(next.CapacityProviders) != 1 || len(next.CapacityProviders[0].Tags) != 1 {
@@ -124,10 +124,13 @@ func TestCapacityProviderLifecycle(t *testing.T) {
 	provider(t, c, "web-cp2", asg, false)
 }
 
-func providerNames(ps []types.CapacityProvider) []string {
+// providerNames are the names of the providers of every page, in order.
+func providerNames(pages ...[]types.CapacityProvider) []string {
 	var out []string
-	for _, p := range ps {
-		out = append(out, aws.ToString(p.Name))
+	for _, page := range pages {
+		for _, p := range page {
+			out = append(out, aws.ToString(p.Name))
+		}
 	}
 	return out
 }
