@@ -282,11 +282,11 @@ func (s *Service) DeleteCapacityProvider(ctx context.Context, in *api.DeleteCapa
 		return nil, invalidParameter("The specified capacity provider '%s' cannot be deleted: Fargate's capacity providers are reserved.", ref)
 	}
 	p, err := s.changeProvider(ctx, ref, func(tx store.Tx, p *capacityProvider) error {
-		idx, err := readProviderIndex(tx, sc)
+		clusterOf, err := providerClusters(tx, sc)
 		if err != nil {
 			return err
 		}
-		if idx.clusterOf[p.Name] != "" {
+		if clusterOf[p.Name] != "" {
 			return api.NewResourceInUseException("The specified capacity provider is in use and cannot be removed.")
 		}
 		now := s.Now().UTC()
@@ -392,7 +392,7 @@ func (s *Service) providerIndex(ctx context.Context, sc scope) (providerIndex, e
 }
 
 func readProviderIndex(tx store.Tx, sc scope) (providerIndex, error) {
-	idx := providerIndex{active: map[string]capacityProvider{}, clusterOf: map[string]string{}, inUse: map[string]bool{}}
+	idx := providerIndex{active: map[string]capacityProvider{}, inUse: map[string]bool{}}
 	err := store.ScanJSON(tx, capacityProvidersTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, p capacityProvider, _ int64) error {
 		if p.Deleted == nil {
 			idx.active[p.Name] = p
@@ -402,15 +402,7 @@ func readProviderIndex(tx store.Tx, sc scope) (providerIndex, error) {
 	if err != nil {
 		return idx, err
 	}
-	err = store.ScanJSON(tx, clustersTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, c cluster, _ int64) error {
-		if c.Status == statusActive {
-			for _, p := range c.CapacityProviders {
-				idx.clusterOf[p] = c.Name
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if idx.clusterOf, err = providerClusters(tx, sc); err != nil {
 		return idx, err
 	}
 	err = store.ScanJSON(tx, tasksTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, t task, _ int64) error {
@@ -431,6 +423,21 @@ func readProviderIndex(tx store.Tx, sc scope) (providerIndex, error) {
 		return nil
 	})
 	return idx, err
+}
+
+// providerClusters maps each capacity provider associated with an ACTIVE
+// cluster to that cluster's name.
+func providerClusters(tx store.Tx, sc scope) (map[string]string, error) {
+	clusterOf := map[string]string{}
+	err := store.ScanJSON(tx, clustersTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, c cluster, _ int64) error {
+		if c.Status == statusActive {
+			for _, p := range c.CapacityProviders {
+				clusterOf[p] = c.Name
+			}
+		}
+		return nil
+	})
+	return clusterOf, err
 }
 
 // check holds a cluster's new capacity providers to ECS's rules: each

@@ -140,8 +140,8 @@ func (s *Service) reconcileScaling(ctx context.Context, key string) (controller.
 		if _, err := store.GetJSON(tx, capacityProvidersTable, key, &p); err != nil {
 			return err
 		}
-		idx, err := readProviderIndex(tx, sc)
-		cluster = idx.clusterOf[name]
+		clusterOf, err := providerClusters(tx, sc)
+		cluster = clusterOf[name]
 		return err
 	})
 	if isNotFound(err) || (err == nil && (p.Deleted != nil || !p.managed())) {
