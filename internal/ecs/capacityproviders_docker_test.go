@@ -139,3 +139,27 @@ func TestManagedScalingFromZero(t *testing.T) {
 	fake.Advance(time.Minute)
 	awstest.WaitFor(t, "managed scaling to take the idle instance away", func() bool { return g.desired(t, "grow-asg") == 0 })
 }
+
+// A task whose provider cannot grow waits 30 minutes for capacity, then
+// stops.
+func TestTaskWaitsForCapacityThenStops(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	e := newTaskEnv(t, awstest.Clock(fake))
+	e.cluster(t, "full")
+	provider(t, e.c, "full-cp", newGroups(e.srv).create(t, "full-asg", "full", 0, 0), true)
+	awstest.Call(t, e.c.PutClusterCapacityProviders, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("full"),
+		CapacityProviders: []string{"full-cp"}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}})
+	e.registerEC2(t, "full-web", 64, nil)
+	arn := aws.ToString(e.run(t, &ecs.RunTaskInput{Cluster: aws.String("full"), TaskDefinition: aws.String("full-web"),
+		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("full-cp")}}}).TaskArn)
+
+	fake.Advance(29 * time.Minute)
+	if got := e.describe(t, "full", arn); aws.ToString(got.LastStatus) != "PROVISIONING" || aws.ToString(got.DesiredStatus) != "RUNNING" {
+		t.Errorf("after 29 minutes: got %s (desired %s), want PROVISIONING", aws.ToString(got.LastStatus), aws.ToString(got.DesiredStatus))
+	}
+	fake.Advance(time.Minute)
+	stopped := e.waitStopped(t, "full", arn)
+	if stopped.StopCode != types.TaskStopCodeTaskFailedToStart || stopped.ContainerInstanceArn != nil {
+		t.Errorf("stopped: got code %s on %v, want TaskFailedToStart on no instance", stopped.StopCode, aws.ToString(stopped.ContainerInstanceArn))
+	}
+}
