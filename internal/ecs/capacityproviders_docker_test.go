@@ -87,7 +87,9 @@ func TestStrategyPlacesByBaseAndWeight(t *testing.T) {
 	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("mix"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String("mix-web"), DesiredCount: aws.Int32(3), CapacityProviderStrategy: []types.CapacityProviderStrategyItem{
 			{CapacityProvider: aws.String("mix-a"), Base: 1, Weight: 1}, {CapacityProvider: aws.String("mix-b"), Weight: 1}}})
-	e.waitStable(t, "mix", "web")
+	if sv := e.waitStable(t, "mix", "web"); sv.LaunchType != "" || len(sv.CapacityProviderStrategy) != 2 {
+		t.Errorf("the service: got launch type %q and strategy %+v, want no launch type and the strategy", sv.LaunchType, sv.CapacityProviderStrategy)
+	}
 	perProvider = map[string]int{}
 	for _, task := range e.serviceTasks(t, "mix", "web", types.DesiredStatusRunning) {
 		perProvider[aws.ToString(task.CapacityProviderName)]++

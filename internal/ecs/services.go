@@ -173,6 +173,10 @@ func (s *Service) CreateService(ctx context.Context, in *api.CreateServiceReques
 			PropagateTags: new(cmpOr(deref(in.PropagateTags), "NONE")), EnableExecuteCommand: new(deref(in.EnableExecuteCommand)),
 			AvailabilityZoneRebalancing: new(cmpOr(deref(in.AvailabilityZoneRebalancing), "DISABLED")),
 		}
+		if len(providers) > 0 {
+			// ECS shows a service placed by a strategy without a launch type.
+			sv.View.LaunchType = nil
+		}
 		if launchType == launchFargate {
 			sv.View.PlatformVersion, sv.View.PlatformFamily = new(cmpOr(deref(in.PlatformVersion), "LATEST")), new("Linux")
 		}
