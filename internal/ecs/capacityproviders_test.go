@@ -154,6 +154,19 @@ func TestCapacityProviderErrors(t *testing.T) {
 	provider(t, c, "b-cp", b, false)
 	awstest.Call(t, c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("a"), CapacityProviders: []string{"a-cp", "FARGATE"}})
 	awstest.Call(t, c.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("b")})
+	awstest.Call(t, c.RegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("batch"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("main"), Image: aws.String("batch"), Memory: aws.Int32(64)}}})
+	sv := awstest.Call(t, c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("a"), ServiceName: aws.String("batch"),
+		TaskDefinition: aws.String("batch"), DesiredCount: aws.Int32(0), CapacityProviderStrategy: []types.CapacityProviderStrategyItem{
+			{CapacityProvider: aws.String("a-cp"), Weight: 1}}}).Service
+	if sv.LaunchType != "" || len(sv.CapacityProviderStrategy) != 1 {
+		t.Errorf("CreateService: got launch type %q, strategy %+v", sv.LaunchType, sv.CapacityProviderStrategy)
+	}
+	sv = awstest.Call(t, c.UpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("a"), Service: aws.String("batch"),
+		CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("a-cp"), Base: 1, Weight: 2}}}).Service
+	if got := sv.CapacityProviderStrategy; len(got) != 1 || got[0].Base != 1 || got[0].Weight != 2 || len(sv.Deployments) != 2 {
+		t.Errorf("UpdateService: got strategy %+v, %d deployments; want the new strategy in a new deployment", got, len(sv.Deployments))
+	}
 	create := func(name, group string, scaling *types.ManagedScaling, protection types.ManagedTerminationProtection) func() *ecs.CreateCapacityProviderInput {
 		return func() *ecs.CreateCapacityProviderInput {
 			return &ecs.CreateCapacityProviderInput{Name: aws.String(name), AutoScalingGroupProvider: &types.AutoScalingGroupProvider{
@@ -211,6 +224,12 @@ func TestCapacityProviderErrors(t *testing.T) {
 			Want: awstest.APIError{Code: "InvalidParameterException", Message: "weight greater than zero"}},
 		{Name: "RunTask with a provider not associated", Call: awstest.Fails(c.RunTask, &ecs.RunTaskInput{Cluster: aws.String("b"), TaskDefinition: aws.String("x"),
 			CapacityProviderStrategy: strategy("b-cp")}),
+			Want: awstest.APIError{Code: "InvalidParameterException", Message: "not associated with the cluster"}},
+		{Name: "UpdateService to Fargate's providers", Call: awstest.Fails(c.UpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("a"),
+			Service: aws.String("batch"), CapacityProviderStrategy: strategy("FARGATE")}),
+			Want: awstest.APIError{Code: "InvalidParameterException", Message: "places tasks on FARGATE"}},
+		{Name: "UpdateService to a provider not associated", Call: awstest.Fails(c.UpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("a"),
+			Service: aws.String("batch"), CapacityProviderStrategy: strategy("b-cp")}),
 			Want: awstest.APIError{Code: "InvalidParameterException", Message: "not associated with the cluster"}},
 		{Name: "CreateService mixing kinds", Call: awstest.Fails(c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("a"), ServiceName: aws.String("s"),
 			TaskDefinition: aws.String("x"), DesiredCount: aws.Int32(1), CapacityProviderStrategy: strategy("a-cp", "FARGATE")}),

@@ -59,19 +59,52 @@ func (s *Service) resolveStrategy(ctx context.Context, clusterRef *string, launc
 	if len(strategy) == 0 {
 		return launchEC2, nil, nil
 	}
+	launchType, err = strategyLaunchType(c, strategy)
+	return launchType, strategy, err
+}
+
+// strategyLaunchType checks a strategy against its cluster and says where
+// it places: Fargate or EC2.
+func strategyLaunchType(c cluster, strategy api.CapacityProviderStrategy) (string, error) {
 	for _, item := range strategy {
 		name := deref(item.CapacityProvider)
 		if !slices.Contains(builtinCapacityProviders, name) && !slices.Contains(c.CapacityProviders, name) {
-			return "", nil, invalidParameter("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+			return "", invalidParameter("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
 		}
 	}
 	if err := checkStrategyKinds(strategy); err != nil {
-		return "", nil, err
+		return "", err
 	}
 	if isFargateStrategy(strategy) {
-		return launchFargate, strategy, nil
+		return launchFargate, nil
 	}
-	return launchEC2, strategy, nil
+	return launchEC2, nil
+}
+
+// updateServiceStrategy gives a service another capacity provider strategy
+// (an empty one: the cluster's default), of the kind its tasks already
+// run on: Fargate's providers, or Auto Scaling groups'.
+func (s *Service) updateServiceStrategy(tx store.Tx, sc scope, sv *serviceRecord, given api.CapacityProviderStrategy) error {
+	c, _, err := s.activeCluster(tx, sc, &sv.Cluster)
+	if err != nil {
+		return err
+	}
+	strategy := providerNames(given)
+	if len(strategy) == 0 {
+		strategy = c.Strategy
+	}
+	launchType, err := strategyLaunchType(c, strategy)
+	if err != nil {
+		return err
+	}
+	if len(strategy) > 0 && launchType != sv.LaunchType {
+		return invalidParameter("The specified capacity provider strategy places tasks on %s, but the service's tasks run on %s: create a new service instead.", launchType, sv.LaunchType)
+	}
+	sv.View.CapacityProviderStrategy = strategy
+	if len(strategy) > 0 {
+		sv.View.LaunchType = nil
+	}
+	return nil
 }
 
 // planCapacity reads, before the launch's transaction, what its Auto

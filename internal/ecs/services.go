@@ -298,6 +298,12 @@ func (s *Service) UpdateService(ctx context.Context, in *api.UpdateServiceReques
 		if in.PlacementStrategy != nil {
 			sv.View.PlacementStrategy, redeploy = in.PlacementStrategy, true
 		}
+		if in.CapacityProviderStrategy != nil {
+			if err := s.updateServiceStrategy(tx, sc, sv, in.CapacityProviderStrategy); err != nil {
+				return err
+			}
+			redeploy = true
+		}
 		if in.LoadBalancers != nil {
 			sv.View.LoadBalancers, redeploy = in.LoadBalancers, true
 		}
