@@ -43,12 +43,12 @@ func (e *taskEnv) waitJoined(t *testing.T, cluster string, n int) {
 	})
 }
 
-// ec2Of is the EC2 instance of a task's container instance.
-func (e *taskEnv) ec2Of(t *testing.T, cluster string, task types.Task) string {
+// instanceOf is a task's container instance.
+func (e *taskEnv) instanceOf(t *testing.T, cluster string, task types.Task) types.ContainerInstance {
 	t.Helper()
 	out := awstest.Call(t, e.c.DescribeContainerInstances, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster),
 		ContainerInstances: []string{aws.ToString(task.ContainerInstanceArn)}})
-	return aws.ToString(out.ContainerInstances[0].Ec2InstanceId)
+	return out.ContainerInstances[0]
 }
 
 // A strategy gives its base to one provider, shares the rest by weight,
@@ -56,11 +56,16 @@ func (e *taskEnv) ec2Of(t *testing.T, cluster string, task types.Task) string {
 func TestStrategyPlacesByBaseAndWeight(t *testing.T) {
 	e := serviceEnv(t, "mix")
 	g := newGroups(e.srv)
-	provider(t, e.c, "mix-a", g.create(t, "mix-a", "mix", 2, 2), false)
-	provider(t, e.c, "mix-b", g.create(t, "mix-b", "mix", 2, 2), false)
-	e.waitJoined(t, "mix", 4)
+	provider(t, e.c, "mix-a", g.create(t, "mix-a", "mix", 0, 2), false)
+	provider(t, e.c, "mix-b", g.create(t, "mix-b", "mix", 0, 2), false)
 	awstest.Call(t, e.c.PutClusterCapacityProviders, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("mix"),
 		CapacityProviders: []string{"mix-a", "mix-b"}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{}})
+	// Instances of a provider's group that register once it is the
+	// cluster's carry its name.
+	for _, name := range []string{"mix-a", "mix-b"} {
+		awstest.Call(t, g.as.SetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(2)})
+	}
+	e.waitJoined(t, "mix", 4)
 	e.registerEC2(t, "mix-web", 32, nil)
 
 	out := awstest.Call(t, e.c.RunTask, &ecs.RunTaskInput{Cluster: aws.String("mix"), TaskDefinition: aws.String("mix-web"), Count: aws.Int32(5),
@@ -74,8 +79,9 @@ func TestStrategyPlacesByBaseAndWeight(t *testing.T) {
 	for _, task := range out.Tasks {
 		name := aws.ToString(task.CapacityProviderName)
 		perProvider[name]++
-		if id := e.ec2Of(t, "mix", task); !slices.Contains(members[name], id) {
-			t.Errorf("a task of %s runs on %s, not one of its group's %v", name, id, members[name])
+		ci := e.instanceOf(t, "mix", task)
+		if id := aws.ToString(ci.Ec2InstanceId); !slices.Contains(members[name], id) || aws.ToString(ci.CapacityProviderName) != name {
+			t.Errorf("a task of %s runs on %s (capacity provider %q), not one of its group's %v", name, id, aws.ToString(ci.CapacityProviderName), members[name])
 		}
 	}
 	if diff := cmp.Diff(map[string]int{"mix-a": 2, "mix-b": 3}, perProvider); diff != "" {
@@ -123,7 +129,7 @@ func TestManagedScalingFromZero(t *testing.T) {
 	awstest.WaitFor(t, "managed scaling to raise the group's desired capacity", func() bool { return g.desired(t, "grow-asg") == 1 })
 	e.waitJoined(t, "grow", 1)
 	running := e.waitRunning(t, "grow", arn)
-	if id := e.ec2Of(t, "grow", running); !slices.Contains(g.instances(t, "grow-asg"), id) {
+	if id := aws.ToString(e.instanceOf(t, "grow", running).Ec2InstanceId); !slices.Contains(g.instances(t, "grow-asg"), id) {
 		t.Errorf("the task runs on %s, not on the group's instance", id)
 	}
 	wantServes(t, bindingURL(running.Containers[0].NetworkBindings[0])+"/")

@@ -274,3 +274,34 @@ func (h host) assign(t *task) {
 		t.LastStatus = taskProvisioning
 	}
 }
+
+// providerOfInstance is the capacity provider of cluster whose Auto
+// Scaling group holds an EC2 instance, "" for none: the container
+// instance's capacityProviderName.
+func (s *Service) providerOfInstance(ctx context.Context, sc scope, cluster, ec2ID string) string {
+	if s.groups == nil || ec2ID == "" {
+		return ""
+	}
+	var providers []capacityProvider
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		clusterOf, err := providerClusters(tx, sc)
+		if err != nil {
+			return err
+		}
+		return store.ScanJSON(tx, capacityProvidersTable, store.ScanOptions{Prefix: sc.Prefix()}, func(_ string, p capacityProvider, _ int64) error {
+			if p.Deleted == nil && clusterOf[p.Name] == cluster {
+				providers = append(providers, p)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return ""
+	}
+	for _, p := range providers {
+		if g, err := s.groups.Group(ctx, sc.Account, sc.Region, p.GroupARN); err == nil && slices.Contains(g.Instances, ec2ID) {
+			return p.Name
+		}
+	}
+	return ""
+}
