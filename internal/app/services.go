@@ -68,6 +68,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	efsSvc := efs.New(env.Named("efs"), ofEC2)
 	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc},
 		LogBuckets: serviceBuckets{s3Svc}})
+	autoscalingSvc := autoscaling.New(env.Named("autoscaling"), autoscalingEC2{ec2Svc})
 	ecsSvc := ecs.New(env.Named("ecs"), ecs.Options{
 		Instances:  ofEC2,
 		Interfaces: ofEC2,
@@ -78,11 +79,11 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		ExecutionRoles: taskRoles{stsSvc},
 		LoadBalancers:  ecsTargets{elbSvc},
 		Metrics:        ecsMetrics{cloudwatchSvc},
+		AutoScaling:    ecsGroups{autoscalingSvc},
 	})
 	protection.ecs = ecsSvc
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
-	autoscalingSvc := autoscaling.New(env.Named("autoscaling"), autoscalingEC2{ec2Svc})
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
 		iamSvc,

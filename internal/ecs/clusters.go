@@ -114,7 +114,11 @@ func (s *Service) CreateCluster(ctx context.Context, in *api.CreateClusterReques
 	if err := applySettings(&c, in.Settings); err != nil {
 		return nil, err
 	}
-	if err := setCapacityProviders(&c, in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
+	known, err := s.providerIndex(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	if err := setCapacityProviders(&c, in.CapacityProviders, in.DefaultCapacityProviderStrategy, known); err != nil {
 		return nil, err
 	}
 	if d := in.ServiceConnectDefaults; d != nil {
@@ -122,7 +126,7 @@ func (s *Service) CreateCluster(ctx context.Context, in *api.CreateClusterReques
 	}
 	var out cluster
 	var cnt counts
-	err := s.update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		old, _, err := s.readCluster(tx, sc, name)
 		if err == nil && old.Status == statusActive {
 			// CreateCluster is idempotent: an existing cluster is returned
@@ -165,13 +169,11 @@ func applySettings(c *cluster, settings api.ClusterSettings) error {
 }
 
 // setCapacityProviders holds a cluster's capacity providers and default
-// strategy to ECS's rules. Only Fargate's providers exist so far: Auto
-// Scaling group providers come with CreateCapacityProvider.
-func setCapacityProviders(c *cluster, providers []string, strategy api.CapacityProviderStrategy) error {
-	for _, p := range providers {
-		if !slices.Contains(builtinCapacityProviders, p) {
-			return invalidParameter("The specified capacity provider '%s' is not in an ACTIVE state. Specify a valid capacity provider and try again.", p)
-		}
+// strategy to ECS's rules (capacityproviders.go has the providers').
+func setCapacityProviders(c *cluster, providers []string, strategy api.CapacityProviderStrategy, known providerIndex) error {
+	strategy = providerNames(strategy)
+	if err := known.check(c.Name, c.CapacityProviders, providers); err != nil {
+		return err
 	}
 	withBase := 0
 	for _, item := range strategy {
@@ -184,6 +186,9 @@ func setCapacityProviders(c *cluster, providers []string, strategy api.CapacityP
 	}
 	if withBase > 1 {
 		return invalidParameter("The specified capacity provider strategy cannot contain more than one capacity provider with a base value greater than zero.")
+	}
+	if err := checkStrategyKinds(strategy); err != nil {
+		return err
 	}
 	c.CapacityProviders = slices.Clone(providers)
 	c.Strategy = strategy
@@ -394,8 +399,12 @@ func (s *Service) UpdateClusterSettings(ctx context.Context, in *api.UpdateClust
 }
 
 func (s *Service) PutClusterCapacityProviders(ctx context.Context, in *api.PutClusterCapacityProvidersRequest) (*api.PutClusterCapacityProvidersResponse, error) {
+	known, err := s.providerIndex(ctx, overcast.ScopeOf(ctx))
+	if err != nil {
+		return nil, err
+	}
 	c, err := s.changeCluster(ctx, in.Cluster, func(c *cluster) error {
-		return setCapacityProviders(c, in.CapacityProviders, in.DefaultCapacityProviderStrategy)
+		return setCapacityProviders(c, in.CapacityProviders, in.DefaultCapacityProviderStrategy, known)
 	})
 	if err != nil {
 		return nil, err
@@ -447,26 +456,4 @@ func pageSize(max *int32) int {
 		return 100
 	}
 	return int(*max)
-}
-
-// DescribeCapacityProviders shows Fargate's capacity providers, which every
-// account has.
-func (s *Service) DescribeCapacityProviders(ctx context.Context, in *api.DescribeCapacityProvidersRequest) (*api.DescribeCapacityProvidersResponse, error) {
-	sc := overcast.ScopeOf(ctx)
-	names := in.CapacityProviders
-	if len(names) == 0 {
-		names = builtinCapacityProviders
-	}
-	out := &api.DescribeCapacityProvidersResponse{CapacityProviders: api.CapacityProviders{}, Failures: api.Failures{}}
-	for _, ref := range names {
-		name := resourceName(ref, "capacity-provider")
-		arn := sc.ARN("ecs", "capacity-provider/"+name)
-		if !slices.Contains(builtinCapacityProviders, name) {
-			out.Failures = append(out.Failures, missing(arn))
-			continue
-		}
-		out.CapacityProviders = append(out.CapacityProviders, api.CapacityProvider{CapacityProviderArn: new(arn),
-			Name: new(name), Status: new(statusActive), Tags: api.Tags{}, Type: new(name)})
-	}
-	return out, nil
 }

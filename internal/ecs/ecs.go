@@ -56,6 +56,10 @@ type Service struct {
 	tasks *controller.Controller
 	// services is the service controller (servicecontroller.go).
 	services *controller.Controller
+	// groups are EC2 Auto Scaling's, for capacity providers; scaling is
+	// their managed scaling (managedscaling.go).
+	groups  AutoScalingGroups
+	scaling *controller.Controller
 }
 
 // Options are what ECS takes of the rest of overcast; every field may be
@@ -85,6 +89,9 @@ type Options struct {
 	// the agent pulls images and reads secrets and environment files;
 	// nil: the agent acts as the task's account.
 	ExecutionRoles ExecutionRoles
+	// AutoScaling reads and scales the Auto Scaling groups of capacity
+	// providers; nil: CreateCapacityProvider is refused.
+	AutoScaling AutoScalingGroups
 }
 
 // ExecutionRoles assumes an execution role for ecs-tasks.amazonaws.com;
@@ -101,7 +108,7 @@ func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{Base: env.Base(), instances: instances,
 		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint, executionRoles: opts.ExecutionRoles,
-		loadBalancers: opts.LoadBalancers, metrics: opts.Metrics}
+		loadBalancers: opts.LoadBalancers, metrics: opts.Metrics, groups: opts.AutoScaling}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}
@@ -131,8 +138,10 @@ func New(env *service.Env, opts Options) *Service {
 		Reconciler: controller.ReconcilerFunc(s.reconcileTask),
 		Keys:       s.taskKeys,
 		Resync:     time.Minute,
+		Watch:      []controller.Watch{{Pattern: instanceChanges, Keys: s.awaitingTaskKeys}},
 		Workers:    4,
 	})
+	s.scaling = env.Controllers.AddFunc("ecs-managed-scaling", s.reconcileScaling, store.TableKeysFunc(s.Store, capacityProvidersTable))
 	if env.Docker != nil && opts.Metrics != nil {
 		s.meter = &usageMeter{stats: env.Docker, last: map[string]docker.Stats{}}
 		env.Controllers.Every("ecs-metrics", metricsEvery, s.publishMetrics)

@@ -37,6 +37,9 @@ type containerInstance struct {
 	// Joined is set for instances overcast registered itself when their
 	// EC2 instance started (see join.go).
 	Joined bool `json:"joined,omitempty"`
+	// CapacityProvider is the capacity provider whose Auto Scaling group
+	// the EC2 instance was in when it registered.
+	CapacityProvider string `json:"capacityProvider,omitempty"`
 }
 
 // attribute is a container instance attribute; Custom ones are the
@@ -95,6 +98,7 @@ type registration struct {
 	version    *api.VersionInfo
 	tags       map[string]string
 	joined     bool
+	provider   string
 }
 
 func (s *Service) RegisterContainerInstance(ctx context.Context, in *api.RegisterContainerInstanceRequest) (*api.RegisterContainerInstanceResponse, error) {
@@ -124,6 +128,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *api.Registe
 	}
 	r.tags = fromTags(in.Tags)
 	sc := overcast.ScopeOf(ctx)
+	r.provider = s.providerOfInstance(ctx, sc, clusterName(in.Cluster), r.doc.InstanceID)
 	view, err := s.changeInstance(ctx, sc, true, func(tx store.Tx) (containerInstance, error) { return s.register(tx, sc, r) })
 	if err != nil {
 		return nil, err
@@ -167,7 +172,7 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 		ci.ID = strings.ReplaceAll(s.IDs.UUID(), "-", "")
 		ci.ARN = instanceARN(sc, c.Name, ci.ID)
 	}
-	ci.EC2InstanceID = r.doc.InstanceID
+	ci.EC2InstanceID, ci.CapacityProvider = r.doc.InstanceID, r.provider
 	ci.AgentConnected = true
 	ci.reservation = reservation{CPU: r.total.CPU, Memory: r.total.Memory,
 		Ports: unionPorts(agentReservedPorts, r.total.Ports), PortsUDP: unionPorts(nil, r.total.PortsUDP)}
@@ -320,6 +325,9 @@ func (s *Service) instanceView(tx store.Tx, sc scope, ci containerInstance, tags
 	}
 	if ci.EC2InstanceID != "" {
 		out.Ec2InstanceId = new(ci.EC2InstanceID)
+	}
+	if ci.CapacityProvider != "" {
+		out.CapacityProviderName = new(ci.CapacityProvider)
 	}
 	if tags {
 		out.Tags = toTags(ci.Tags)

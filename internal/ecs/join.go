@@ -169,6 +169,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 			Region: sc.Region, ImageID: inst.ImageID, Architecture: inst.Architecture, PrivateIP: inst.PrivateIP},
 		total:      reservation{CPU: inst.VCPUs * 1024, Memory: mem, Ports: cfg.ReservedPorts, PortsUDP: cfg.ReservedPortsUDP},
 		attributes: attrs, tags: cfg.Tags, joined: true,
+		provider: s.providerOfInstance(ctx, sc, cfg.Cluster, inst.ID),
 	}
 	retry := false
 	err = s.update(ctx, func(tx store.Tx) error {

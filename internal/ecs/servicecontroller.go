@@ -382,8 +382,11 @@ func (s *Service) reconcileService(ctx context.Context, key string) (controller.
 				missing = missing[n:]
 			}
 		} else if n := min(desired-len(primaryTasks), maxTotal-active, maxRunCount); n > 0 && deref(primary.RolloutState) != rolloutFailed {
-			s.startServiceTasks(ctx, sc, &sv, primary, launch{launchType: sv.LaunchType, count: n,
-				constraints: sv.View.PlacementConstraints, strategies: serviceStrategies(&sv)})
+			l := launch{launchType: sv.LaunchType, count: n, constraints: sv.View.PlacementConstraints, strategies: serviceStrategies(&sv)}
+			if len(sv.View.CapacityProviderStrategy) > 0 {
+				l.capacity = &capacityPlan{strategy: sv.View.CapacityProviderStrategy}
+			}
+			s.startServiceTasks(ctx, sc, &sv, primary, l)
 		}
 	}
 

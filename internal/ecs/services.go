@@ -88,15 +88,9 @@ func (s *Service) CreateService(ctx context.Context, in *api.CreateServiceReques
 	if n := deref(in.DesiredCount); n < 0 {
 		return nil, invalidParameter("Desired count must be greater than or equal to 0.")
 	}
-	launchType := deref(in.LaunchType)
-	if len(in.CapacityProviderStrategy) > 0 {
-		if launchType != "" {
-			return nil, invalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
-		}
-		launchType = launchFargate
-	}
-	if launchType == "" {
-		launchType = launchEC2
+	launchType, providers, err := s.resolveStrategy(ctx, in.Cluster, deref(in.LaunchType), in.CapacityProviderStrategy)
+	if err != nil {
+		return nil, err
 	}
 	if launchType == launchFargate && strategy == schedulingDaemon {
 		return nil, invalidParameter("The daemon scheduling strategy is not supported with the Fargate launch type.")
@@ -170,7 +164,7 @@ func (s *Service) CreateService(ctx context.Context, in *api.CreateServiceReques
 			ServiceArn: new(serviceARN(sc, c.Name, name)), ServiceName: new(name), ClusterArn: new(clusterARN(sc, c.Name)),
 			LoadBalancers: orEmpty(in.LoadBalancers), ServiceRegistries: orEmpty(in.ServiceRegistries), Status: new(serviceActive),
 			DesiredCount: new(deref(in.DesiredCount)), RunningCount: new(int32(0)), PendingCount: new(int32(0)),
-			LaunchType: new(launchType), CapacityProviderStrategy: in.CapacityProviderStrategy, TaskDefinition: td.Def.TaskDefinitionArn,
+			LaunchType: new(launchType), CapacityProviderStrategy: providers, TaskDefinition: td.Def.TaskDefinitionArn,
 			DeploymentConfiguration: cfg, RoleArn: in.Role, Events: api.ServiceEvents{}, CreatedAt: new(now),
 			PlacementConstraints: orEmpty(in.PlacementConstraints), PlacementStrategy: orEmpty(in.PlacementStrategy),
 			NetworkConfiguration: in.NetworkConfiguration, HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
@@ -178,6 +172,10 @@ func (s *Service) CreateService(ctx context.Context, in *api.CreateServiceReques
 			Tags: in.Tags, CreatedBy: new(callerARN(ctx, sc)), EnableECSManagedTags: new(deref(in.EnableECSManagedTags)),
 			PropagateTags: new(cmpOr(deref(in.PropagateTags), "NONE")), EnableExecuteCommand: new(deref(in.EnableExecuteCommand)),
 			AvailabilityZoneRebalancing: new(cmpOr(deref(in.AvailabilityZoneRebalancing), "DISABLED")),
+		}
+		if len(providers) > 0 {
+			// ECS shows a service placed by a strategy without a launch type.
+			sv.View.LaunchType = nil
 		}
 		if launchType == launchFargate {
 			sv.View.PlatformVersion, sv.View.PlatformFamily = new(cmpOr(deref(in.PlatformVersion), "LATEST")), new("Linux")
@@ -297,6 +295,12 @@ func (s *Service) UpdateService(ctx context.Context, in *api.UpdateServiceReques
 		}
 		if in.PlacementStrategy != nil {
 			sv.View.PlacementStrategy, redeploy = in.PlacementStrategy, true
+		}
+		if in.CapacityProviderStrategy != nil {
+			if err := s.updateServiceStrategy(tx, sc, sv, in.CapacityProviderStrategy); err != nil {
+				return err
+			}
+			redeploy = true
 		}
 		if in.LoadBalancers != nil {
 			sv.View.LoadBalancers, redeploy = in.LoadBalancers, true

@@ -68,6 +68,8 @@ func (s *Service) withTags(ctx context.Context, arn string, write bool, fn func(
 				return err
 			}
 			return s.putInstance(tx, sc, &ci, v)
+		case "capacity-provider":
+			return s.tagProvider(tx, sc, name, write, fn)
 		}
 		return invalidParameter("The ARN provided is invalid.")
 	})

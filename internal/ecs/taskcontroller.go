@@ -88,6 +88,8 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 		// this is one left from a run that had one.
 		t.DesiredStatus, t.StoppedReason = taskStopped, "Task stopped because no Docker engine is available"
 		return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
+	case t.awaitingCapacity():
+		return s.placeAwaiting(ctx, sc, key, t, v)
 	case t.LastStatus == taskProvisioning:
 		return s.provisionTask(ctx, sc, key, t, v)
 	}

@@ -235,6 +235,11 @@ type launch struct {
 	constraints                  api.PlacementConstraints
 	strategies                   api.PlacementStrategies
 	instances                    []string // StartTask's
+	// capacity is the capacity provider strategy's plan; nil without one.
+	capacity *capacityPlan
+	// within, when not nil, are the EC2 IDs of the only instances
+	// placement may choose: an Auto Scaling group provider's.
+	within map[string]bool
 }
 
 // RunTask starts tasks on Fargate or, placed by ECS's rules, on the
@@ -247,18 +252,13 @@ func (s *Service) RunTask(ctx context.Context, in *api.RunTaskRequest) (*api.Run
 	if l.count < 1 || l.count > maxRunCount {
 		return nil, invalidParameter("Count must be between 1 and %d.", maxRunCount)
 	}
-	if len(in.CapacityProviderStrategy) > 0 {
-		if l.launchType != "" {
-			return nil, invalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
-		}
-		l.capacityProvider = deref(in.CapacityProviderStrategy[0].CapacityProvider)
-		if !slices.Contains(builtinCapacityProviders, l.capacityProvider) {
-			return nil, invalidParameter("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
-		}
-		l.launchType = launchFargate
+	launchType, strategy, err := s.resolveStrategy(ctx, in.Cluster, l.launchType, in.CapacityProviderStrategy)
+	if err != nil {
+		return nil, err
 	}
-	if l.launchType == "" {
-		l.launchType = launchEC2
+	l.launchType = launchType
+	if len(strategy) > 0 {
+		l.capacity = &capacityPlan{strategy: strategy}
 	}
 	return s.run(ctx, runRequest{cluster: in.Cluster, definition: deref(in.TaskDefinition), group: in.Group, startedBy: in.StartedBy,
 		overrides: in.Overrides, network: in.NetworkConfiguration, tags: in.Tags, propagate: in.PropagateTags,
@@ -298,6 +298,9 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 	// the request's own errors.
 	engineErr := s.runnable(ctx)
 	subnetErr := s.checkSubnets(ctx, sc, r.network)
+	if err := s.planCapacity(ctx, sc, &l); err != nil {
+		return nil, err
+	}
 	out := &api.RunTaskResponse{Tasks: api.Tasks{}, Failures: api.Failures{}}
 	var keys []string
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -324,7 +327,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 			return engineErr
 		}
 		base := s.newTask(sc, c.Name, def, r, l)
-		hosts, failures, err := s.hosts(tx, sc, c.Name, &base, l)
+		hosts, failures, err := s.placeTasks(tx, sc, c.Name, &base, l)
 		if err != nil {
 			return err
 		}
@@ -342,7 +345,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 			t := base
 			t.ID = s.IDs.Hex(32)
 			t.ARN = taskARN(sc, c.Name, t.ID)
-			t.ContainerInstance, t.ContainerInstanceARN, t.EC2InstanceID = h.key, h.arn, h.ec2
+			h.assign(&t)
 			key := taskKey(sc, c.Name, t.ID)
 			if _, err := s.putTask(tx, sc, key, &t, 0); err != nil {
 				return err
@@ -478,8 +481,8 @@ func cmpOrInt(v, def int32) int32 {
 }
 
 // host is a container instance a task was placed on; the zero host is
-// Fargate's.
-type host struct{ key, arn, ec2 string }
+// Fargate's. provider is the capacity provider that placed it.
+type host struct{ key, arn, ec2, provider string }
 
 // hosts places the tasks: count Fargate hosts, the container instances
 // StartTask names, or placement's choice among the cluster's.
@@ -534,7 +537,7 @@ func (s *Service) hosts(tx store.Tx, sc scope, cluster string, t *task, l launch
 		return nil, nil, err
 	}
 	err = store.ScanJSON(tx, instancesTable, store.ScanOptions{Prefix: sc.Key(cluster + "/")}, func(_ string, ci containerInstance, _ int64) error {
-		if ci.Status == statusInactive {
+		if ci.Status == statusInactive || (l.within != nil && !l.within[ci.EC2InstanceID]) {
 			return nil
 		}
 		byARN[ci.ARN] = ci
