@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,7 +283,7 @@ func (s *Service) runScheduled(ctx context.Context, a *scheduledAction) error {
 		what := strings.Join(set, " and ")
 		return putActivity(tx, sc, activity{targetID: a.targetID, ID: s.IDs.UUID(), Start: now, End: now,
 			Description: "Setting " + what, Cause: fmt.Sprintf("scheduled action name %s was triggered", a.Name),
-			StatusCode: api.ScalingActivityStatusCodeSuccessful, StatusMessage: "Successfully set " + what}, 0)
+			StatusCode: api.ScalingActivityStatusCodeSuccessful, StatusMessage: "Successfully set " + what})
 	})
 	if errors.As(err, new(*api.ObjectNotFoundException)) || (err == nil && suspended) {
 		return nil // the target is gone (its actions go with it) or suspended
@@ -302,14 +303,25 @@ func (s *Service) runScheduled(ctx context.Context, a *scheduledAction) error {
 		return putActivity(tx, sc, activity{targetID: a.targetID, ID: s.IDs.UUID(), Start: now, End: s.Now(),
 			Description: fmt.Sprintf("Setting desired count to %d.", bounded), Cause: cause,
 			StatusCode:    api.ScalingActivityStatusCodeSuccessful,
-			StatusMessage: fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", bounded)}, 1)
+			StatusMessage: fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", bounded)})
 	})
 }
 
-// putActivity saves an activity; seq orders activities that start at
-// the same time (a scheduled action's, then the capacity change it
-// caused), newest last in the key as in time.
-func putActivity(tx store.Tx, sc overcast.Scope, a activity, seq int) error {
-	_, err := store.PutJSON(tx, activitiesTable, fmt.Sprintf("%s%s%d%s", a.targetID.key(sc), timeKey(a.Start), seq, a.ID), a, 0)
+// putActivity saves an activity after the target's newest: activities
+// recorded in the same instant (a scheduled action's and the capacity
+// change it causes; any two under a fake clock) keep their order.
+func putActivity(tx store.Tx, sc overcast.Scope, a activity) error {
+	prefix := a.targetID.key(sc)
+	at := timeKey(a.Start)
+	newest, err := store.Keys(tx, activitiesTable, store.ScanOptions{Prefix: prefix, Reverse: true, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(newest) == 1 {
+		if last, err := strconv.ParseInt(strings.TrimPrefix(newest[0], prefix)[:len(at)], 10, 64); err == nil && timeKey(time.Unix(0, last)) >= at {
+			at = timeKey(time.Unix(0, last+1))
+		}
+	}
+	_, err = store.PutJSON(tx, activitiesTable, prefix+at+a.ID, a, 0)
 	return err
 }
