@@ -34,7 +34,11 @@ func parseSchedule(expr string, loc *time.Location) (schedule, error) {
 	case "rate":
 		return parseRate(body)
 	case "cron":
-		return parseCron(body, loc)
+		c, err := parseCron(body, loc)
+		if err != nil {
+			return nil, fmt.Errorf("Invalid CRON expression: %w", err)
+		}
+		return c, nil
 	}
 	return nil, errors.New("a schedule is at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(fields)")
 }

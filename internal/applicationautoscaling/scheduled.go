@@ -67,7 +67,7 @@ func (a *scheduledAction) parsed() (schedule, error) {
 	}
 	sched, err := parseSchedule(a.Schedule, loc)
 	if err != nil {
-		return nil, api.NewValidationException("Invalid schedule expression %s: %s.", a.Schedule, err)
+		return nil, api.NewValidationException("Invalid schedule expression. Details: %s", err)
 	}
 	return sched, nil
 }

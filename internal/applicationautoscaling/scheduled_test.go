@@ -174,9 +174,9 @@ func TestScheduledActionErrors(t *testing.T) {
 		{Name: "min above max", Call: awstest.Fails(c.aas.PutScheduledAction, scheduledAction("a", "rate(5 minutes)", aws.Int32(3), aws.Int32(2))),
 			Want: validation("Minimum capacity cannot be greater than maximum capacity")},
 		{Name: "bad cron", Call: awstest.Fails(c.aas.PutScheduledAction, scheduledAction("a", "cron(0 9 * * * *)", aws.Int32(1), nil)),
-			Want: validation("Invalid schedule expression cron(0 9 * * * *)")},
+			Want: validation("Invalid schedule expression. Details: Invalid CRON expression: one of day-of-month and day-of-week must be ?")},
 		{Name: "bad rate", Call: awstest.Fails(c.aas.PutScheduledAction, scheduledAction("a", "rate(5 weeks)", aws.Int32(1), nil)),
-			Want: validation("Invalid schedule expression rate(5 weeks)")},
+			Want: validation("Invalid schedule expression. Details: a rate expression is rate(value unit)")},
 		{Name: "unknown time zone", Call: awstest.Fails(c.aas.PutScheduledAction, withTimezone),
 			Want: validation("Unrecognized timezone: Mars/Olympus_Mons")},
 		{Name: "delete an unknown action", Call: awstest.Fails(c.aas.DeleteScheduledAction, &aas.DeleteScheduledActionInput{
