@@ -61,7 +61,7 @@ func TestCPULoadScalesServiceOutAndIn(t *testing.T) {
 		ResourceId: aws.String(resource), ScalableDimension: dimension, MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(2)})
 	awstest.Call(t, c.aas.PutScalingPolicy, &aas.PutScalingPolicyInput{PolicyName: aws.String("cpu50"), ServiceNamespace: types.ServiceNamespaceEcs,
 		ResourceId: aws.String(resource), ScalableDimension: dimension, PolicyType: types.PolicyTypeTargetTrackingScaling,
-		TargetTrackingScalingPolicyConfiguration: &types.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(50),
+		TargetTrackingScalingPolicyConfiguration: &types.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(20),
 			PredefinedMetricSpecification: &types.PredefinedMetricSpecification{PredefinedMetricType: types.MetricTypeECSServiceAverageCPUUtilization}}})
 
 	desired := func() int32 {
@@ -83,7 +83,9 @@ func TestCPULoadScalesServiceOutAndIn(t *testing.T) {
 		return out
 	}
 	// setLoad has every running task burn percent of a CPU: against the
-	// task's 256 CPU units, 50% of a CPU is 200% utilization.
+	// task's 256 CPU units a whole CPU is 400% utilization, far above the
+	// 20% target even when the machine's other work leaves the task a
+	// fraction of a core.
 	setLoad := func(percent int) {
 		t.Helper()
 		for _, task := range running() {
@@ -123,9 +125,9 @@ func TestCPULoadScalesServiceOutAndIn(t *testing.T) {
 	}
 
 	awstest.WaitFor(t, "the service's task to run", func() bool { return len(running()) == 1 })
-	setLoad(50)
+	setLoad(100)
 	// Three minutes above the target put the high alarm in ALARM.
-	until("the service to scale out under load", 10, func() bool { return desired() == 2 })
+	until("the service to scale out under load", 15, func() bool { return desired() == 2 })
 	awstest.WaitFor(t, "the second task to run", func() bool { return len(running()) == 2 })
 
 	setLoad(0)

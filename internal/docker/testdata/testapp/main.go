@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -112,9 +113,9 @@ func serve(addr string) {
 	http.HandleFunc("/cpu", func(w http.ResponseWriter, r *http.Request) {
 		percent, _ := strconv.Atoi(r.URL.Query().Get("percent"))
 		cpuLoad.Store(int64(min(max(percent, 0), 100)))
+		burning.Do(func() { go burn() })
 		fmt.Fprintf(w, "using %d%% of a CPU\n", cpuLoad.Load())
 	})
-	go burn()
 	fmt.Println("listening on", addr)
 	fmt.Fprintln(os.Stderr, "serving")
 	fail(http.ListenAndServe(addr, nil).Error())
@@ -122,13 +123,21 @@ func serve(addr string) {
 
 // cpuLoad is the share of one CPU, in percent, that burn keeps busy: the
 // load a test sets with GET /cpu?percent=N to drive CPU utilization.
-var cpuLoad atomic.Int64
+var (
+	cpuLoad atomic.Int64
+	burning sync.Once // burn runs from the first /cpu on
+)
 
-// burn spins for cpuLoad percent of every 10 ms.
+// burn spins for cpuLoad percent of every 10 ms; with no load it checks
+// ten times a second, to stay idle.
 func burn() {
 	const slice = 10 * time.Millisecond
 	for {
 		busy := time.Duration(cpuLoad.Load()) * slice / 100
+		if busy == 0 {
+			time.Sleep(10 * slice)
+			continue
+		}
 		for start := time.Now(); time.Since(start) < busy; {
 		}
 		time.Sleep(slice - busy)
