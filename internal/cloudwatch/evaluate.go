@@ -308,7 +308,7 @@ func (s *Service) reconcileAlarm(ctx context.Context, key string) (controller.Re
 		}
 		change, err = s.transition(ctx, tx, sc, &a, ver, ev)
 		if err == nil && change == nil {
-			change = a.repeat(sc, ev, now)
+			change, err = s.repeat(tx, sc, &a, ver, ev, now)
 		}
 		return err
 	})

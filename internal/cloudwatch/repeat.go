@@ -5,6 +5,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/cloudwatch"
+	"overcast/internal/store"
 )
 
 // Actions run on transitions only, except Auto Scaling actions (Application
@@ -23,16 +24,23 @@ func repeatsActions(actionARN string) bool {
 // hands the alarm's Auto Scaling actions: once per period since the alarm
 // went into ALARM, with the evaluation's own datapoints; nil otherwise.
 // Evaluations run on ticks of the evaluation interval, so a period has
-// passed when the ticks since the transition reach a multiple of it.
-func (a *alarm) repeat(sc scope, ev evaluation, now time.Time) *StateChange {
+// passed when the ticks since the transition reach a multiple of it. The
+// tick is stored in tx, so that a second evaluation in it (a resync, a
+// restart) does not run the actions again.
+func (s *Service) repeat(tx store.Tx, sc scope, a *alarm, ver int64, ev evaluation, now time.Time) (*StateChange, error) {
 	if !a.ActionsEnabled || a.State != api.StateValueALARM || ev.state != a.State {
-		return nil
+		return nil, nil
 	}
 	iv, period := a.evaluationInterval(), time.Duration(a.Period)*time.Second
-	since := now.Truncate(iv).Sub(a.StateTransitioned.Truncate(iv))
-	if since <= 0 || since/period == (since-iv)/period {
-		return nil
+	tick := now.Truncate(iv)
+	since := tick.Sub(a.StateTransitioned.Truncate(iv))
+	if since <= 0 || since/period == (since-iv)/period || !a.ActionsRepeated.Before(tick) {
+		return nil, nil
+	}
+	a.ActionsRepeated = tick
+	if _, err := store.PutJSON(tx, alarmsTable, sc.Key(a.Name), a, ver); err != nil {
+		return nil, err
 	}
 	return &StateChange{Account: sc.Account, Region: sc.Region, AlarmName: a.Name, AlarmARN: a.ARN,
-		Previous: a.State, State: a.State, Reason: ev.reason, ReasonData: ev.reasonData, Time: now}
+		Previous: a.State, State: a.State, Reason: ev.reason, ReasonData: ev.reasonData, Time: now}, nil
 }

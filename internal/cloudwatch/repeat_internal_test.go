@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	api "overcast/internal/api/cloudwatch"
 	"overcast/internal/service/servicetest"
+	"overcast/internal/store"
 )
 
 func TestRepeatCadence(t *testing.T) {
@@ -26,6 +28,7 @@ func TestRepeatCadence(t *testing.T) {
 		{"in OK: never", 60, api.StateValueOK, true, nil},
 		{"actions disabled: never", 60, api.StateValueALARM, false, nil},
 	}
+	s := New(servicetest.Env(t), nil)
 	for _, tt := range tests {
 		a := alarm{Name: "cpu", Period: tt.period, State: tt.state, ActionsEnabled: tt.enabled,
 			StateTransitioned: t0.Add(300 * time.Millisecond)} // a reconcile runs a little after its tick
@@ -33,8 +36,18 @@ func TestRepeatCadence(t *testing.T) {
 		for m := 1; m <= 10; m++ {
 			e := ev
 			e.state = tt.state
-			if a.repeat(scope{}, e, t0.Add(time.Duration(m)*time.Minute+time.Millisecond)) != nil {
-				got = append(got, m)
+			// Twice in the tick, as a resync may: the actions run once.
+			for _, late := range []time.Duration{time.Millisecond, time.Second} {
+				err := s.Store.Update(context.Background(), func(tx store.Tx) error {
+					change, err := s.repeat(tx, scope{}, &a, store.AnyVersion, e, t0.Add(time.Duration(m)*time.Minute+late))
+					if change != nil {
+						got = append(got, m)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
