@@ -97,6 +97,7 @@ type AlarmChange struct {
 	AlarmARN        string
 	Previous, State string // OK, ALARM or INSUFFICIENT_DATA
 	Reason          string
+	ReasonData      string // StateReasonData: JSON with the datapoints
 	Time            time.Time
 }
 
@@ -123,7 +124,7 @@ func (s *Service) RunAlarmAction(ctx context.Context, actionARN string, change A
 	if err != nil || p.ARN == "" {
 		return err // a policy deleted since: nothing to run
 	}
-	metric, ok := newestDatapoint(change.Reason)
+	metric, ok := change.newestDatapoint()
 	if !ok {
 		return nil // no data: AWS does not scale either way
 	}
@@ -177,7 +178,7 @@ func decide(p *policy, t *target, change AlarmChange, metric float64, current in
 			want = max(want, base+1)
 		}
 	} else {
-		threshold, ok := alarmThreshold(change.Reason)
+		threshold, ok := change.threshold()
 		if !ok {
 			return decision{skip: true}
 		}
@@ -333,8 +334,10 @@ func (s *Service) record(ctx context.Context, p *policy, change AlarmChange, cur
 		if _, err := store.PutJSON(tx, targetsTable, p.targetID.key(sc), t, ver); err != nil {
 			return err
 		}
-		_, err = store.PutJSON(tx, activitiesTable, p.targetID.key(sc)+timeKey(now)+a.ID, a, 0)
-		return err
+		if again, err := repeatsNotScaled(tx, sc, a); err != nil || again {
+			return err
+		}
+		return putActivity(tx, sc, a)
 	})
 }
 

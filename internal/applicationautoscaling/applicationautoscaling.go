@@ -13,6 +13,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
+	"overcast/internal/controller"
 	"overcast/internal/service"
 )
 
@@ -21,8 +22,9 @@ import (
 type Service struct {
 	api.UnimplementedServer
 	service.Base
-	alarms   Alarms
-	services ECSServices
+	alarms    Alarms
+	services  ECSServices
+	scheduled *controller.Controller // runs scheduled actions when due
 }
 
 var _ api.Server = (*Service)(nil)
@@ -63,7 +65,9 @@ type Dimension struct{ Name, Value string }
 // New returns the service; alarms and services are how it reaches
 // CloudWatch and ECS.
 func New(env *service.Env, alarms Alarms, services ECSServices) *Service {
-	return &Service{Base: env.Base(), alarms: alarms, services: services}
+	s := &Service{Base: env.Base(), alarms: alarms, services: services}
+	s.scheduled = env.Controllers.AddFunc("applicationautoscaling-scheduled", s.reconcileScheduled, store.TableKeysFunc(s.Store, scheduledTable))
+	return s
 }
 
 // API is the service's API for the gateway.

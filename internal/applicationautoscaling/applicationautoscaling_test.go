@@ -34,14 +34,25 @@ type clients struct {
 // runs no task.
 func start(t *testing.T, opts ...awstest.Option) clients {
 	t.Helper()
+	_, c := startServer(t, opts...)
+	return c
+}
+
+// startServer is start, with the server to restart.
+func startServer(t *testing.T, opts ...awstest.Option) (*awstest.Server, clients) {
+	t.Helper()
 	srv := awstest.Start(t, opts...)
-	c := clients{aas.NewFromConfig(srv.Config()), cloudwatch.NewFromConfig(srv.Config()), ecs.NewFromConfig(srv.Config())}
+	c := connect(srv)
 	awstest.Call(t, c.ecs.CreateCluster, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})
 	awstest.Call(t, c.ecs.RegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("web:latest"), Memory: aws.Int32(64)}}})
 	awstest.Call(t, c.ecs.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(0)})
-	return c
+	return srv, c
+}
+
+func connect(srv *awstest.Server) clients {
+	return clients{aas.NewFromConfig(srv.Config()), cloudwatch.NewFromConfig(srv.Config()), ecs.NewFromConfig(srv.Config())}
 }
 
 func register(min, max int32) *aas.RegisterScalableTargetInput {
@@ -309,10 +320,12 @@ func TestAlarmScalesService(t *testing.T) {
 	}
 	awstest.WaitFor(t, "the service scaled out to 2", func() bool { return desiredCount(t, c) == 2 })
 
-	acts := awstest.Call(t, c.aas.DescribeScalingActivities, &aas.DescribeScalingActivitiesInput{ServiceNamespace: types.ServiceNamespaceEcs})
-	if len(acts.ScalingActivities) != 1 {
-		t.Fatalf("got %d activities, want 1", len(acts.ScalingActivities))
-	}
+	// The activity is recorded once the desired count is set.
+	var acts *aas.DescribeScalingActivitiesOutput
+	awstest.WaitFor(t, "the scaling activity", func() bool {
+		acts = awstest.Call(t, c.aas.DescribeScalingActivities, &aas.DescribeScalingActivitiesInput{ServiceNamespace: types.ServiceNamespaceEcs})
+		return len(acts.ScalingActivities) == 1
+	})
 	a := acts.ScalingActivities[0]
 	wantCause := "monitor alarm " + aws.ToString(put.Alarms[0].AlarmName) + " in state ALARM triggered policy load"
 	if aws.ToString(a.Description) != "Setting desired count to 2." || aws.ToString(a.Cause) != wantCause {

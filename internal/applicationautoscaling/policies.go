@@ -3,7 +3,6 @@ package applicationautoscaling
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"time"
@@ -93,7 +92,7 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *api.PutScalingPolicy
 		ver, err := store.GetJSON(tx, policiesTable, p.key(sc), &prev)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			p.ARN = sc.ARN("autoscaling", fmt.Sprintf("scalingPolicy:%s:resource/%s/%s:policyName/%s", s.IDs.UUID(), id.Namespace, id.ResourceID, p.Name))
+			p.ARN = id.arn(sc, "scalingPolicy", s.IDs.UUID(), p.Name)
 			p.Created = s.Now()
 		case err != nil:
 			return err

@@ -112,32 +112,33 @@ func (s *Service) RegisterScalableTarget(ctx context.Context, in *api.RegisterSc
 		return nil, err
 	}
 	// ECS keeps the desired count within the new bounds right away.
-	if err := s.clampDesiredCount(ctx, id); err != nil {
+	if _, _, err := s.clampDesiredCount(ctx, id); err != nil {
 		return nil, err
 	}
 	return &api.RegisterScalableTargetResponse{ScalableTargetARN: &arn}, nil
 }
 
 // clampDesiredCount moves the service's desired count into its target's
-// bounds, as registering new bounds does on AWS.
-func (s *Service) clampDesiredCount(ctx context.Context, id targetID) error {
+// bounds, as registering new bounds does on AWS; it returns the count
+// before and after (the same when it was within them).
+func (s *Service) clampDesiredCount(ctx context.Context, id targetID) (current, bounded int32, err error) {
 	var t target
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+	err = s.Store.View(ctx, func(tx store.Tx) (err error) {
 		t, _, err = getTarget(tx, overcast.ScopeOf(ctx), id)
 		return err
 	})
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	cluster, name, _ := id.ecsService()
 	current, found, err := s.services.DesiredCount(ctx, cluster, name)
 	if err != nil || !found {
-		return err
+		return current, current, err
 	}
-	if bounded := min(max(current, t.Min), t.Max); bounded != current {
-		return s.services.SetDesiredCount(ctx, cluster, name, bounded)
+	if bounded = min(max(current, t.Min), t.Max); bounded != current {
+		err = s.services.SetDesiredCount(ctx, cluster, name, bounded)
 	}
-	return nil
+	return current, bounded, err
 }
 
 // DescribeScalableTargets lists the namespace's targets, filtered by
@@ -152,8 +153,8 @@ func (s *Service) DescribeScalableTargets(ctx context.Context, in *api.DescribeS
 	return &api.DescribeScalableTargetsResponse{ScalableTargets: views, NextToken: next}, nil
 }
 
-// DeregisterScalableTarget deletes the target with its policies and their
-// alarms.
+// DeregisterScalableTarget deletes the target with its policies, their
+// alarms and its scheduled actions.
 func (s *Service) DeregisterScalableTarget(ctx context.Context, in *api.DeregisterScalableTargetRequest) (*api.DeregisterScalableTargetResponse, error) {
 	id := newTargetID(in.ServiceNamespace, in.ResourceId, in.ScalableDimension)
 	sc := overcast.ScopeOf(ctx)
@@ -169,8 +170,10 @@ func (s *Service) DeregisterScalableTarget(ctx context.Context, in *api.Deregist
 		for _, p := range policies {
 			alarms = append(alarms, p.alarmNames()...)
 		}
-		if _, err := store.DeleteScanned(tx, policiesTable, store.ScanOptions{Prefix: id.key(sc)}); err != nil {
-			return err
+		for _, table := range []string{policiesTable, scheduledTable} {
+			if _, err := store.DeleteScanned(tx, table, store.ScanOptions{Prefix: id.key(sc)}); err != nil {
+				return err
+			}
 		}
 		return tx.Delete(targetsTable, id.key(sc), store.AnyVersion)
 	})

@@ -48,6 +48,9 @@ type alarm struct {
 	StateUpdated      time.Time `json:"stateUpdated"`
 	StateTransitioned time.Time `json:"stateTransitioned"`
 	Tags              []tag     `json:"tags,omitempty"`
+	// ActionsRepeated is the evaluation tick that last ran the Auto
+	// Scaling actions again (see repeat).
+	ActionsRepeated time.Time `json:"actionsRepeated,omitzero"`
 }
 
 type tag struct {

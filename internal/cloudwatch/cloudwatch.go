@@ -28,7 +28,8 @@ type Service struct {
 
 var _ api.Server = (*Service)(nil)
 
-// AlarmActions runs an alarm's actions when its state changes: the app
+// AlarmActions runs an alarm's actions when its state changes, and its
+// Auto Scaling actions again each period it stays in ALARM: the app
 // hands in one that calls Application Auto Scaling policies (and, later,
 // SNS topics). The event on the bus is published either way.
 type AlarmActions interface {
@@ -42,7 +43,10 @@ type StateChange struct {
 	AlarmARN        string
 	Previous, State string // OK, ALARM or INSUFFICIENT_DATA
 	Reason          string
-	Time            time.Time
+	// ReasonData is StateReasonData: JSON with the evaluated datapoints
+	// ("recentDatapoints") and the threshold, when the alarm has them.
+	ReasonData string
+	Time       time.Time
 }
 
 // New returns the service; actions may be nil, when nothing runs alarm

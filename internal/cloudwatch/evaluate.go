@@ -307,6 +307,9 @@ func (s *Service) reconcileAlarm(ctx context.Context, key string) (controller.Re
 			return nil
 		}
 		change, err = s.transition(ctx, tx, sc, &a, ver, ev)
+		if err == nil && change == nil {
+			change, err = s.repeat(tx, sc, &a, ver, ev, now)
+		}
 		return err
 	})
 	if isNotFound(err) {
@@ -345,7 +348,7 @@ func (s *Service) transition(ctx context.Context, tx store.Tx, sc scope, a *alar
 		return nil, nil
 	}
 	return &StateChange{Account: sc.Account, Region: sc.Region, AlarmName: a.Name, AlarmARN: a.ARN,
-		Previous: prev.State, State: a.State, Reason: a.StateReason, Time: now}, nil
+		Previous: prev.State, State: a.State, Reason: a.StateReason, ReasonData: a.StateReasonData, Time: now}, nil
 }
 
 func stateJSON(a *alarm) map[string]any {
@@ -389,8 +392,9 @@ func stateChangeEvent(sc scope, prev, a *alarm, now time.Time) bus.Event {
 		Resources: []string{a.ARN}, Detail: detail}
 }
 
-// runActions calls the actions of the state the alarm moved to; a failing
-// action is logged, as AWS records it in the history and moves on.
+// runActions calls the actions of the state the alarm moved to (only the
+// Auto Scaling ones when it stayed); a failing action is logged, as AWS
+// records it in the history and moves on.
 func (s *Service) runActions(ctx context.Context, sc scope, name string, change *StateChange) {
 	if change == nil || s.actions == nil {
 		return
@@ -406,6 +410,9 @@ func (s *Service) runActions(ctx context.Context, sc scope, name string, change 
 	actions := map[string][]string{api.StateValueOK: a.OKActions, api.StateValueALARM: a.AlarmActions,
 		api.StateValueINSUFFICIENTDATA: a.InsufficientDataActions}[change.State]
 	for _, arn := range actions {
+		if change.Previous == change.State && !repeatsActions(arn) {
+			continue
+		}
 		if err := s.actions.RunAlarmAction(ctx, arn, *change); err != nil && !errors.Is(err, context.Canceled) {
 			s.Logger.Warn("alarm action failed", "alarm", name, "action", arn, "err", err)
 		}

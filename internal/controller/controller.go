@@ -268,6 +268,12 @@ func (c *Controller) schedule(ctx context.Context) {
 		if !next.IsZero() {
 			timer = c.clock.NewTimer(next.Sub(now))
 			fire = timer.C()
+			// A fake clock advanced between reading now and making the
+			// timer would fire it that much late: look again.
+			if c.clock.Now().Sub(now) > time.Millisecond {
+				timer.Stop()
+				continue
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,7 +22,7 @@ func main() {
 	}
 	args := os.Args[2:]
 	switch os.Args[1] {
-	case "serve": // serve ADDR: HTTP; SIGTERM exits 3, SIGUSR1 exits 4
+	case "serve": // serve ADDR: HTTP (GET /cpu?percent=N burns CPU); SIGTERM exits 3, SIGUSR1 exits 4
 		serve(arg(args, 0))
 	case "talk": // talk N: N lines on each stream, then exit 0
 		n, _ := strconv.Atoi(arg(args, 0))
@@ -108,9 +110,38 @@ func serve(addr string) {
 	http.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getenv(r.URL.Query().Get("name")))
 	})
+	http.HandleFunc("/cpu", func(w http.ResponseWriter, r *http.Request) {
+		percent, _ := strconv.Atoi(r.URL.Query().Get("percent"))
+		cpuLoad.Store(int64(min(max(percent, 0), 100)))
+		burning.Do(func() { go burn() })
+		fmt.Fprintf(w, "using %d%% of a CPU\n", cpuLoad.Load())
+	})
 	fmt.Println("listening on", addr)
 	fmt.Fprintln(os.Stderr, "serving")
 	fail(http.ListenAndServe(addr, nil).Error())
+}
+
+// cpuLoad is the share of one CPU, in percent, that burn keeps busy: the
+// load a test sets with GET /cpu?percent=N to drive CPU utilization.
+var (
+	cpuLoad atomic.Int64
+	burning sync.Once // burn runs from the first /cpu on
+)
+
+// burn spins for cpuLoad percent of every 10 ms; with no load it checks
+// ten times a second, to stay idle.
+func burn() {
+	const slice = 10 * time.Millisecond
+	for {
+		busy := time.Duration(cpuLoad.Load()) * slice / 100
+		if busy == 0 {
+			time.Sleep(10 * slice)
+			continue
+		}
+		for start := time.Now(); time.Since(start) < busy; {
+		}
+		time.Sleep(slice - busy)
+	}
 }
 
 func arg(args []string, i int) string {
