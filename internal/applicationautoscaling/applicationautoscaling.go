@@ -15,6 +15,7 @@ import (
 	api "overcast/internal/api/applicationautoscaling"
 	"overcast/internal/controller"
 	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // Service is the Application Auto Scaling API and the runner of its

@@ -12,6 +12,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/applicationautoscaling"
 	"overcast/internal/controller"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -164,23 +165,15 @@ func (a *scheduledAction) update(in *api.PutScheduledActionRequest) error {
 // DescribeScheduledActions lists the namespace's scheduled actions,
 // filtered by names, resource and dimension.
 func (s *Service) DescribeScheduledActions(ctx context.Context, in *api.DescribeScheduledActionsRequest) (*api.DescribeScheduledActionsResponse, error) {
-	out := &api.DescribeScheduledActionsResponse{}
-	var err error
-	out.ScheduledActions, out.NextToken, err = inNamespace(ctx, s.Store, scheduledTable, in.ServiceNamespace, false,
-		page{deref(in.MaxResults), 50, in.NextToken}, describedBy(in), scheduledAction.toAPI)
+	q := query{namespace: in.ServiceNamespace, dimension: in.ScalableDimension, resourceIDs: listOf(in.ResourceId),
+		max: service.Deref(in.MaxResults), limit: 50, token: in.NextToken}
+	views, next, err := describe(ctx, s.Store, scheduledTable, q, func(a scheduledAction) bool {
+		return len(in.ScheduledActionNames) == 0 || slices.Contains(in.ScheduledActionNames, a.Name)
+	}, scheduledAction.toAPI)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
-}
-
-// describedBy is the filter of a DescribeScheduledActions request.
-func describedBy(in *api.DescribeScheduledActionsRequest) func(scheduledAction) bool {
-	return func(a scheduledAction) bool {
-		named := len(in.ScheduledActionNames) == 0 || slices.Contains(in.ScheduledActionNames, a.Name)
-		return named && (in.ResourceId == nil || a.ResourceID == *in.ResourceId) &&
-			(in.ScalableDimension == nil || a.Dimension == *in.ScalableDimension)
-	}
+	return &api.DescribeScheduledActionsResponse{ScheduledActions: views, NextToken: next}, nil
 }
 
 // DeleteScheduledAction deletes a scheduled action.
