@@ -2,7 +2,10 @@ package service
 
 import (
 	"slices"
+	"strconv"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestDeref(t *testing.T) {
@@ -42,5 +45,26 @@ func TestDerefOr(t *testing.T) {
 	}
 	if got := DerefOr(new(""), "EC2"); got != "" {
 		t.Errorf("DerefOr(&\"\", EC2): got %q, want \"\"", got)
+	}
+}
+
+func TestMap(t *testing.T) {
+	type names []int
+	tests := []struct {
+		name string
+		in   names
+		want []string
+	}{
+		{"nil is an empty list", nil, []string{}},
+		{"in order", names{3, 1, 2}, []string{"3", "1", "2"}},
+	}
+	for _, tt := range tests {
+		got := Map(tt.in, strconv.Itoa)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: Map (-want +got):\n%s", tt.name, diff)
+		}
+		if got == nil {
+			t.Errorf("%s: Map returned nil, want an empty list", tt.name)
+		}
 	}
 }
