@@ -184,16 +184,9 @@ func quoteLog(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }
 
-// logs is the access log of a load balancer, made on first use and kept
+// logOf is the access log of a load balancer, made on first use and kept
 // across changes so that no entry is lost when the routes are rebuilt.
-func (p *plane) logOf(arn string) *accessLog {
-	a := p.logs[arn]
-	if a == nil {
-		a = &accessLog{}
-		p.logs[arn] = a
-	}
-	return a
-}
+func (p *plane) logOf(arn string) *accessLog { return entryOf(p.logs, arn) }
 
 // deliverLogs writes each load balancer's buffered entries to its bucket,
 // one gzip file per load balancer and interval, named as ELB names them.

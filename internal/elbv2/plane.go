@@ -228,13 +228,16 @@ func (p *plane) accessLogs() map[string]*accessLog {
 
 // trafficOf is the counters of a load balancer or target group, made on
 // first use.
-func (p *plane) trafficOf(arn string) *traffic {
-	t := p.traffic[arn]
-	if t == nil {
-		t = &traffic{}
-		p.traffic[arn] = t
+func (p *plane) trafficOf(arn string) *traffic { return entryOf(p.traffic, arn) }
+
+// entryOf is m's entry for key, a new zero one on first use.
+func entryOf[V any](m map[string]*V, key string) *V {
+	v := m[key]
+	if v == nil {
+		v = new(V)
+		m[key] = v
 	}
-	return t
+	return v
 }
 
 // proxy is the load balancer's proxy, made again only when its idle

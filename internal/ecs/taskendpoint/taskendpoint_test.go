@@ -112,7 +112,13 @@ func newFixture(t *testing.T, api http.Handler) fixture {
 // get returns a response's status and body; header is name, value pairs.
 func get(t *testing.T, url string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, http.MethodGet, url, "", header...)
+}
+
+// send is get for any method, with a body.
+func send(t *testing.T, method, url, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +132,7 @@ func get(t *testing.T, url string, header ...string) (int, string) {
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	return resp.StatusCode, string(b)
 }
@@ -393,16 +399,6 @@ func TestTaskProtectionEndpoint(t *testing.T) {
 	other := testTask()
 	other.ARN = strings.Replace(taskARN, "0123", "4567", 1)
 	otherState := register(t, srv, other)["app"]["ECS_AGENT_URI"] + "/task-protection/v1/state"
-	put := func(url, body string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
 	for _, tc := range []struct {
 		name, method, url, body string
 		wantStatus              int
@@ -418,13 +414,7 @@ func TestTaskProtectionEndpoint(t *testing.T) {
 		{"a standalone task", http.MethodPut, otherState, `{"ProtectionEnabled":true,"ExpiresInMinutes":5}`, 400,
 			`{"failure":{"Arn":"` + other.ARN + `","Detail":"The task is not part of a service.","Reason":"TASK_NOT_VALID"}}`},
 	} {
-		var status int
-		var body string
-		if tc.method == http.MethodGet {
-			status, body = get(t, tc.url)
-		} else {
-			status, body = put(tc.url, tc.body)
-		}
+		status, body := send(t, tc.method, tc.url, tc.body)
 		if status != tc.wantStatus || body != tc.wantBody {
 			t.Errorf("%s:\ngot  %d %s\nwant %d %s", tc.name, status, body, tc.wantStatus, tc.wantBody)
 		}
