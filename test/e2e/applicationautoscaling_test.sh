@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Application Auto Scaling of an ECS service with both aws CLIs (JSON 1.1):
 # a scalable target, a target tracking policy and the CloudWatch alarms it
-# creates, AWS's errors. Scaling by alarms is covered by the Go tests.
+# creates, scheduled actions, AWS's errors. Scaling by alarms and schedules
+# is covered by the Go tests.
 source "$(dirname "$0")/lib.sh"
 
 for cli in "${CLIS[@]}"; do
@@ -48,6 +49,21 @@ for cli in "${CLIS[@]}"; do
   got=$(awsc "$cli" application-autoscaling describe-scaling-activities --service-namespace ecs --resource-id "$resource" \
     --query 'length(ScalingActivities)' --output text)
   expect_eq "no activities yet" "$got" 0
+
+  awsc "$cli" application-autoscaling put-scheduled-action "${target[@]}" --scheduled-action-name mornings \
+    --schedule 'cron(0 8 ? * MON-FRI *)' --timezone Europe/Paris --scalable-target-action MinCapacity=2,MaxCapacity=4
+  got=$(awsc "$cli" application-autoscaling describe-scheduled-actions --service-namespace ecs --resource-id "$resource" \
+    --query 'ScheduledActions[0].[ScheduledActionName,Schedule,Timezone,ScalableTargetAction.MinCapacity]' --output text)
+  expect_eq "describe-scheduled-actions" "$got" "$(printf 'mornings\tcron(0 8 ? * MON-FRI *)\tEurope/Paris\t2')"
+  if out=$(awsc "$cli" application-autoscaling put-scheduled-action "${target[@]}" --scheduled-action-name bad \
+    --schedule 'cron(99 8 * * ? *)' --scalable-target-action MinCapacity=1 2>&1); then
+    fail "an invalid cron expression was accepted"
+  fi
+  expect_contains "invalid schedule" "$out" "Invalid schedule expression"
+  awsc "$cli" application-autoscaling delete-scheduled-action "${target[@]}" --scheduled-action-name mornings
+  got=$(awsc "$cli" application-autoscaling describe-scheduled-actions --service-namespace ecs --resource-id "$resource" \
+    --query 'length(ScheduledActions)' --output text)
+  expect_eq "scheduled actions after delete" "$got" 0
 
   awsc "$cli" application-autoscaling delete-scaling-policy "${target[@]}" --policy-name cpu
   got=$(awsc "$cli" cloudwatch describe-alarms --alarm-name-prefix "TargetTracking-$resource-" --query 'length(MetricAlarms)' --output text)
