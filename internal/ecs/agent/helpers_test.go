@@ -37,13 +37,8 @@ const greeting = "hello from the image"
 // /greeting; made once per test process.
 var image struct {
 	dockertest.OnceImage
-	// pauseWasThere says whether the engine had the pause image before
-	// the tests, so that TestMain removes only one they made.
-	pauseWasThere bool
-	checked       bool
+	checked bool
 }
-
-const pauseRef = "overcast/ecs-pause:1"
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -53,9 +48,9 @@ func TestMain(m *testing.M) {
 			if err := e.Purge(ctx, map[string]string{docker.LabelTest: runID}); err != nil {
 				fmt.Fprintln(os.Stderr, "removing the test image:", err)
 			}
-			if !image.pauseWasThere {
-				e.RemoveImage(ctx, pauseRef, true)
-			}
+			// The pause image stays: it is shared with every other test
+			// process on the engine (ECS's tests run beside these), as
+			// overcast itself leaves it.
 			e.Close()
 		}
 		cancel()
@@ -69,7 +64,6 @@ func appImage(t testing.TB, e *docker.Engine) string {
 	t.Helper()
 	return image.Get(t, func(ctx context.Context) (string, error) {
 		image.checked = true
-		image.pauseWasThere, _ = e.ImageExists(ctx, pauseRef)
 		ref := "overcast-test/ecs-app:" + runID
 		return ref, dockertest.ImportApp(ctx, e, ref, map[string][]byte{"greeting": []byte(greeting)},
 			map[string]string{docker.LabelTest: runID})
