@@ -134,7 +134,12 @@ func (e *taskEnv) waitRunning(t *testing.T, cluster, arn string) types.Task {
 		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
 	})
 	if err := w.Wait(e.ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}}, 2*time.Minute); err != nil {
-		t.Fatalf("waiting for %s to run: %v (task: %+v)", arn, err, e.describe(t, cluster, arn))
+		task := e.describe(t, cluster, arn)
+		why := []string{aws.ToString(task.LastStatus), string(task.StopCode), aws.ToString(task.StoppedReason)}
+		for _, c := range task.Containers {
+			why = append(why, aws.ToString(c.Name)+": "+aws.ToString(c.Reason))
+		}
+		t.Fatalf("waiting for %s to run: %v (task: %s)", arn, err, strings.Join(why, "; "))
 	}
 	return e.describe(t, cluster, arn)
 }
