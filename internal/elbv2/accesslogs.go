@@ -125,7 +125,7 @@ func (e *logEntry) line(lb *lbRoutes, l *listenerRoutes, r *http.Request, w *cou
 	case r.ProtoMajor == 2:
 		kind = "h2"
 	case w.code == http.StatusSwitchingProtocols:
-		kind = map[string]string{"http": "ws", "https": "wss"}[l.scheme]
+		kind = "ws" + strings.TrimPrefix(l.scheme, "http") // ws or wss
 	}
 	cipher, protocol, domain := "-", "-", "-"
 	if r.TLS != nil {
@@ -201,7 +201,7 @@ func (s *Service) deliverLogs(ctx context.Context) error {
 			continue
 		}
 		sc := scopeOfRecord(arn)
-		id := strings.ReplaceAll(strings.TrimPrefix(arn[strings.Index(arn, ":loadbalancer/")+len(":loadbalancer/"):], "app/"), "/", ".")
+		id := strings.ReplaceAll(strings.TrimPrefix(lbResource(arn), "loadbalancer/app/"), "/", ".")
 		key := fmt.Sprintf("AWSLogs/%s/elasticloadbalancing/%s/%s/%s_elasticloadbalancing_%s_app.%s_%s_%s_%s.log.gz",
 			sc.Account, sc.Region, now.Format("2006/01/02"), sc.Account, sc.Region, id, now.Format("20060102T1504Z"), ip, randomLogSuffix())
 		if prefix != "" {

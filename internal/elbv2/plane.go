@@ -159,7 +159,7 @@ func (p *plane) update(lbs []loadBalancer, tgs []targetGroup, health *healthChec
 		idle, _ := strconv.Atoi(lb.Attributes["idle_timeout.timeout_seconds"])
 		lr.proxy = p.proxy(lb.ARN, time.Duration(idle)*time.Second)
 		lr.traffic = p.trafficOf(lb.ARN)
-		lr.logName = lb.ARN[strings.Index(lb.ARN, ":loadbalancer/")+len(":loadbalancer/"):]
+		lr.logName = strings.TrimPrefix(lbResource(lb.ARN), "loadbalancer/")
 		if lb.Attributes["access_logs.s3.enabled"] == "true" {
 			lr.accessLog = p.logOf(lb.ARN)
 			ip := p.host

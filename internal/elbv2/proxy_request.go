@@ -24,16 +24,18 @@ type outgoing struct {
 // notForwarded are the request headers the load balancer does not pass on
 // as they came: hop-by-hop ones, those it sets itself, and the framing it
 // writes from the body it reads.
-var notForwarded = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
-	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	// The client's 100-continue is answered by this server when the body
-	// is read; the target must not send a second one.
-	"Expect":          true,
-	"Host":            true,
-	"Content-Length":  true,
-	"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Port": true, "X-Amzn-Trace-Id": true,
-}
+var notForwarded = func() map[string]bool {
+	m := map[string]bool{
+		// The client's 100-continue is answered by this server when the
+		// body is read; the target must not send a second one.
+		"Expect": true, "Host": true, "Content-Length": true,
+		"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Port": true, "X-Amzn-Trace-Id": true,
+	}
+	for _, h := range hopHeaders {
+		m[h] = true
+	}
+	return m
+}()
 
 // hasBody reports whether the request carries a body to pass on.
 func (o *outgoing) hasBody() bool {
