@@ -100,11 +100,11 @@ func (s *Service) eachProtectable(tx store.Tx, sc scope, clusterRef *string, ref
 		arn := taskARN(sc, cluster, id)
 		switch {
 		case isNotFound(err):
-			*failures = append(*failures, api.Failure{Arn: new(arn), Reason: new("MISSING")})
+			*failures = append(*failures, missing(arn))
 			continue
 		case err != nil:
 			return err
-		case !strings.HasPrefix(t.Group, "service:"):
+		case !strings.HasPrefix(t.Group, serviceGroup("")):
 			*failures = append(*failures, api.Failure{Arn: new(arn), Reason: new("TASK_NOT_VALID"),
 				Detail: new("The task is not part of a service.")})
 			continue
