@@ -15,6 +15,7 @@ import (
 	"overcast/internal/applicationautoscaling"
 	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
+	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -85,6 +86,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
+	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: newPendingEdge()})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -101,6 +103,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 		elbSvc,
 		scalingSvc,
 		autoscalingSvc,
+		cloudfrontSvc,
 	}, keys, nil
 }
 

@@ -1,0 +1,318 @@
+package cloudfront
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+
+	api "overcast/internal/api/cloudfront"
+	"overcast/internal/cloudfront/edge"
+	"overcast/internal/controller"
+	"overcast/internal/store"
+)
+
+// behavior is what the default cache behaviour and the others have in
+// common, for the checks and lookups that treat them alike.
+type behavior struct {
+	name                  string
+	TargetOriginId        *string
+	TrustedKeyGroups      *api.TrustedKeyGroups
+	FunctionAssociations  *api.FunctionAssociations
+	CachePolicyId         *string
+	OriginRequestPolicyId *string
+	ResponseHeadersID     *string
+	ForwardedValues       *api.ForwardedValues
+	MinTTL, DefaultTTL    *int64
+	MaxTTL                *int64
+}
+
+func behaviors(cfg *api.DistributionConfig) []behavior {
+	var out []behavior
+	if b := cfg.DefaultCacheBehavior; b != nil {
+		out = append(out, behavior{"DefaultCacheBehavior", b.TargetOriginId, b.TrustedKeyGroups, b.FunctionAssociations,
+			b.CachePolicyId, b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues, b.MinTTL, b.DefaultTTL, b.MaxTTL})
+	}
+	if cfg.CacheBehaviors != nil {
+		for _, b := range cfg.CacheBehaviors.Items {
+			out = append(out, behavior{"CacheBehavior " + strOr(b.PathPattern, ""), b.TargetOriginId, b.TrustedKeyGroups, b.FunctionAssociations,
+				b.CachePolicyId, b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues, b.MinTTL, b.DefaultTTL, b.MaxTTL})
+		}
+	}
+	return out
+}
+
+// trustedKeyGroupIDs are the key groups any behaviour trusts, each once.
+func trustedKeyGroupIDs(cfg *api.DistributionConfig) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, b := range behaviors(cfg) {
+		if b.TrustedKeyGroups == nil || b.TrustedKeyGroups.Enabled == nil || !*b.TrustedKeyGroups.Enabled {
+			continue
+		}
+		for _, id := range b.TrustedKeyGroups.Items {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// pathPattern is what CloudFront accepts as a cache behaviour's path
+// pattern.
+var pathPattern = regexp.MustCompile(`^[A-Za-z0-9_\-.*$/~"'@:+&]{1,255}$`)
+
+// resolve checks rec's configuration as CloudFront does when it is created
+// or updated, and returns the distribution as the edge serves it, with
+// every policy, origin access control, key group and function it names.
+func (s *Service) resolve(tx store.Tx, account string, rec *distributionRecord) (*edge.Distribution, error) {
+	cfg := rec.Config
+	d := &edge.Distribution{
+		ID: rec.ID, ARN: s.distributionARN(account, rec.ID), Account: account, DomainName: s.domainName(rec.ID), Config: cfg,
+		CachePolicies:           map[string]*api.CachePolicyConfig{},
+		OriginRequestPolicies:   map[string]*api.OriginRequestPolicyConfig{},
+		ResponseHeadersPolicies: map[string]*api.ResponseHeadersPolicyConfig{},
+		OriginAccessControls:    map[string]*api.OriginAccessControlConfig{},
+		KeyGroups:               map[string][]edge.PublicKey{},
+		Functions:               map[string]edge.Function{},
+	}
+	targets, err := s.resolveOrigins(tx, account, cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAliases(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.DefaultRootObject != nil && strings.HasPrefix(*cfg.DefaultRootObject, "/") {
+		return nil, api.NewInvalidDefaultRootObject("The specified default root object is invalid.")
+	}
+	if cfg.CacheBehaviors != nil {
+		if err := quantityMatches("CacheBehaviors", cfg.CacheBehaviors.Quantity, len(cfg.CacheBehaviors.Items)); err != nil {
+			return nil, err
+		}
+		for _, b := range cfg.CacheBehaviors.Items {
+			if !pathPattern.MatchString(strOr(b.PathPattern, "")) {
+				return nil, api.NewInvalidArgument("The parameter PathPattern is invalid: %q.", strOr(b.PathPattern, ""))
+			}
+		}
+	}
+	if cfg.CustomErrorResponses != nil {
+		if err := quantityMatches("CustomErrorResponses", cfg.CustomErrorResponses.Quantity, len(cfg.CustomErrorResponses.Items)); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range behaviors(cfg) {
+		if err := s.resolveBehavior(tx, account, b, targets, d); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// resolveOrigins checks the origins and origin groups and returns the IDs
+// a behaviour may target.
+func (s *Service) resolveOrigins(tx store.Tx, account string, cfg *api.DistributionConfig, d *edge.Distribution) (map[string]bool, error) {
+	if cfg.Origins == nil || len(cfg.Origins.Items) == 0 {
+		return nil, api.NewInvalidArgument("The parameter Origins must contain at least one origin.")
+	}
+	if err := quantityMatches("Origins", cfg.Origins.Quantity, len(cfg.Origins.Items)); err != nil {
+		return nil, err
+	}
+	targets := map[string]bool{}
+	for _, o := range cfg.Origins.Items {
+		id := strOr(o.Id, "")
+		if targets[id] {
+			return nil, api.NewInvalidArgument("The parameter Origin Id must be unique: %s.", id)
+		}
+		targets[id] = true
+		if (o.S3OriginConfig == nil) == (o.CustomOriginConfig == nil) && o.VpcOriginConfig == nil {
+			return nil, api.NewInvalidOrigin("Exactly one of CustomOriginConfig and S3OriginConfig must be specified")
+		}
+		if o.OriginAccessControlId != nil && *o.OriginAccessControlId != "" {
+			oac, _, err := s.originAccessControls.get(tx, account, *o.OriginAccessControlId)
+			if err != nil {
+				return nil, err
+			}
+			d.OriginAccessControls[oac.ID] = oac.Config
+		}
+	}
+	if cfg.OriginGroups == nil {
+		return targets, nil
+	}
+	if err := quantityMatches("OriginGroups", cfg.OriginGroups.Quantity, len(cfg.OriginGroups.Items)); err != nil {
+		return nil, err
+	}
+	for _, g := range cfg.OriginGroups.Items {
+		for _, m := range g.Members.Items {
+			if !targets[strOr(m.OriginId, "")] || targets[strOr(g.Id, "")] {
+				return nil, api.NewInvalidArgument("The parameter Members has one or more origins for origin group %s that aren't valid. Origins that you specify for an origin group must be associated with the distribution.", strOr(g.Id, ""))
+			}
+		}
+	}
+	for _, g := range cfg.OriginGroups.Items {
+		targets[strOr(g.Id, "")] = true
+	}
+	return targets, nil
+}
+
+func checkAliases(cfg *api.DistributionConfig) error {
+	if cfg.Aliases == nil {
+		return nil
+	}
+	if err := quantityMatches("Aliases", cfg.Aliases.Quantity, len(cfg.Aliases.Items)); err != nil {
+		return err
+	}
+	vc := cfg.ViewerCertificate
+	if len(cfg.Aliases.Items) > 0 && (vc == nil || (strOr(vc.ACMCertificateArn, "") == "" && strOr(vc.IAMCertificateId, "") == "")) {
+		return api.NewInvalidViewerCertificate("To add an alternate domain name (CNAME) to a CloudFront distribution, you must attach a trusted certificate that validates your authorization to use the domain name.")
+	}
+	return nil
+}
+
+// resolveBehavior checks one cache behaviour and adds what it names to d.
+func (s *Service) resolveBehavior(tx store.Tx, account string, b behavior, targets map[string]bool, d *edge.Distribution) error {
+	if !targets[strOr(b.TargetOriginId, "")] {
+		return api.NewNoSuchOrigin("One or more of your origins or origin groups do not exist.")
+	}
+	if strOr(b.CachePolicyId, "") == "" && b.ForwardedValues == nil {
+		return api.NewInvalidArgument("The parameter ForwardedValues is required when a cache policy is not specified in %s.", b.name)
+	}
+	if b.ForwardedValues != nil && b.MinTTL == nil {
+		return api.NewInvalidArgument("The parameter MinTTL is required.")
+	}
+	if ttl := orderTTL(b.MinTTL, b.DefaultTTL, b.MaxTTL); ttl != nil {
+		return ttl
+	}
+	if err := resolveRef(tx, account, s.cachePolicies, b.CachePolicyId, d.CachePolicies); err != nil {
+		return err
+	}
+	if err := resolveRef(tx, account, s.originRequestPolicies, b.OriginRequestPolicyId, d.OriginRequestPolicies); err != nil {
+		return err
+	}
+	if err := resolveRef(tx, account, s.responseHeadersPolicies, b.ResponseHeadersID, d.ResponseHeadersPolicies); err != nil {
+		return err
+	}
+	if kg := b.TrustedKeyGroups; kg != nil {
+		if err := quantityMatches("TrustedKeyGroups", kg.Quantity, len(kg.Items)); err != nil {
+			return err
+		}
+		for _, id := range kg.Items {
+			keys, err := s.keyGroupKeys(tx, account, id)
+			if err != nil {
+				return err
+			}
+			d.KeyGroups[id] = keys
+		}
+	}
+	if fa := b.FunctionAssociations; fa != nil {
+		if err := quantityMatches("FunctionAssociations", fa.Quantity, len(fa.Items)); err != nil {
+			return err
+		}
+		for _, a := range fa.Items {
+			f, err := s.liveFunction(tx, account, strOr(a.FunctionARN, ""))
+			if err != nil {
+				return err
+			}
+			d.Functions[f.ARN] = f
+		}
+	}
+	return nil
+}
+
+// orderTTL checks MinTTL ≤ DefaultTTL ≤ MaxTTL, for the ones given.
+func orderTTL(min, def, max *int64) error {
+	v := func(p *int64, otherwise int64) int64 {
+		if p == nil {
+			return otherwise
+		}
+		return *p
+	}
+	lo, mid, hi := v(min, 0), v(def, v(min, 0)), v(max, 1<<62)
+	if lo > mid || mid > hi || lo > hi {
+		return api.NewInvalidTTLOrder("MinTTL, MaxTTL and DefaultTTL should follow order MinTTL less than or equal to DefaultTTL less than or equal to MaxTTL")
+	}
+	return nil
+}
+
+// resolveRef adds the configuration of the resource id names (if any) to
+// into; an unknown one is the kind's NoSuch<Kind>.
+func resolveRef[C any](tx store.Tx, account string, k configKind[C], id *string, into map[string]*C) error {
+	if id == nil || *id == "" {
+		return nil
+	}
+	r, _, err := k.get(tx, account, *id)
+	if err != nil {
+		return err
+	}
+	into[*id] = r.Config
+	return nil
+}
+
+// deploymentKeys are every distribution and every deployment: at start
+// the edge serves nothing, so each is deployed (or removed) again.
+func (s *Service) deploymentKeys(ctx context.Context) ([]string, error) {
+	var keys []string
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		seen := map[string]bool{}
+		for _, table := range []string{s.distributions.table, deploymentsTable} {
+			ks, err := store.Keys(tx, table, store.ScanOptions{})
+			if err != nil {
+				return err
+			}
+			for _, k := range ks {
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+				}
+			}
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// reconcileDeployment makes the edge serve the current configuration of
+// the distribution key ("<account>/<id>") names, or nothing once it is
+// deleted or disabled, and records the version it serves.
+func (s *Service) reconcileDeployment(ctx context.Context, key string) (controller.Result, error) {
+	account, id, _ := strings.Cut(key, "/")
+	var (
+		rec     *distributionRecord
+		version int64
+		d       *edge.Distribution
+	)
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		rec, version, err = s.distributions.get(tx, account, id)
+		if err != nil {
+			return err
+		}
+		d, err = s.resolve(tx, account, rec)
+		return err
+	})
+	var missing *api.NoSuchDistribution
+	switch {
+	case errors.As(err, &missing):
+		if err := s.opts.Edge.Remove(ctx, id); err != nil {
+			return controller.Result{}, err
+		}
+		return controller.Result{}, s.Store.Update(ctx, func(tx store.Tx) error {
+			return store.DeleteKeys(tx, deploymentsTable, []string{key})
+		})
+	case err != nil:
+		return controller.Result{}, err
+	}
+	if *rec.Config.Enabled {
+		err = s.opts.Edge.Deploy(ctx, d)
+	} else {
+		err = s.opts.Edge.Remove(ctx, id)
+	}
+	if err != nil {
+		return controller.Result{}, err
+	}
+	return controller.Result{}, s.Store.Update(ctx, func(tx store.Tx) error {
+		_, err := store.PutJSON(tx, deploymentsTable, key, deployment{Version: version}, store.AnyVersion)
+		return err
+	})
+}
