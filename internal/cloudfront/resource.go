@@ -94,13 +94,22 @@ func (k kind[T]) matching(tx store.Tx, account, id string, ifMatch *string, ille
 	if _, ok := k.managed[id]; ok {
 		return nil, 0, illegal("Managed resources cannot be changed or deleted: %s", id)
 	}
-	if ifMatch == nil || *ifMatch == "" {
-		return nil, 0, api.NewInvalidIfMatchVersion("The If-Match version is missing or not valid for the resource.")
-	}
-	if *ifMatch != etag(id, version) {
-		return nil, 0, api.NewPreconditionFailed("The request failed because it didn't meet the preconditions in one or more request-header fields.")
+	if err := checkIfMatch(ifMatch, etag(id, version)); err != nil {
+		return nil, 0, err
 	}
 	return v, version, nil
+}
+
+// checkIfMatch checks the If-Match a change came with against the current
+// ETag: missing is InvalidIfMatchVersion, another PreconditionFailed.
+func checkIfMatch(ifMatch *string, current string) error {
+	if ifMatch == nil || *ifMatch == "" {
+		return api.NewInvalidIfMatchVersion("The If-Match version is missing or not valid for the resource.")
+	}
+	if *ifMatch != current {
+		return api.NewPreconditionFailed("The request failed because it didn't meet the preconditions in one or more request-header fields.")
+	}
+	return nil
 }
 
 // update changes the resource id with change, guarded by ifMatch, and
