@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# CloudFront's control plane with both aws CLIs: a distribution is created,
+# waited for until Deployed, invalidated (waited for until Completed),
+# updated with If-Match (a stale ETag is refused), disabled and deleted.
+source "$(dirname "$0")/lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for cli in "${CLIS[@]}"; do
+  tag=$(cli_tag "$cli")
+  echo "  $cli ($tag)"
+  cat >"$work/config.json" <<JSON
+{
+  "CallerReference": "e2e-$tag",
+  "Comment": "e2e $tag",
+  "Enabled": true,
+  "Origins": {"Quantity": 1, "Items": [{"Id": "web", "DomainName": "127.0.0.1",
+    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+  "DefaultCacheBehavior": {"TargetOriginId": "web", "ViewerProtocolPolicy": "allow-all",
+    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
+}
+JSON
+  id=$(awsc "$cli" cloudfront create-distribution --distribution-config "file://$work/config.json" --query Distribution.Id --output text)
+  expect_contains "distribution ID" "$id" "E"
+  domain=$(awsc "$cli" cloudfront get-distribution --id "$id" --query Distribution.DomainName --output text)
+  expect_eq "DomainName" "$domain" "$(echo "$id" | tr 'A-Z' 'a-z').cloudfront.localhost"
+  awsc "$cli" cloudfront wait distribution-deployed --id "$id"
+  expect_eq "status" "$(awsc "$cli" cloudfront get-distribution --id "$id" --query Distribution.Status --output text)" "Deployed"
+
+  inv=$(awsc "$cli" cloudfront create-invalidation --distribution-id "$id" --paths "/index.html" "/img/*" --query Invalidation.Id --output text)
+  awsc "$cli" cloudfront wait invalidation-completed --distribution-id "$id" --id "$inv"
+  got=$(awsc "$cli" cloudfront list-invalidations --distribution-id "$id" --query 'InvalidationList.Items[0].[Id,Status]' --output text)
+  expect_eq "list-invalidations" "$got" "$(printf '%s\tCompleted' "$inv")"
+
+  etag=$(awsc "$cli" cloudfront get-distribution-config --id "$id" --query ETag --output text)
+  awsc "$cli" cloudfront get-distribution-config --id "$id" --query DistributionConfig --output json >"$work/current.json"
+  python3 - "$work/current.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+cfg = json.load(open(path))
+cfg["Enabled"] = False
+json.dump(cfg, open(path, "w"))
+PY
+  if awsc "$cli" cloudfront delete-distribution --id "$id" --if-match "$etag" 2>"$work/err"; then fail "deleted an enabled distribution"; fi
+  expect_contains "delete while enabled" "$(cat "$work/err")" "DistributionNotDisabled"
+  new=$(awsc "$cli" cloudfront update-distribution --id "$id" --if-match "$etag" --distribution-config "file://$work/current.json" --query ETag --output text)
+  [ "$new" != "$etag" ] || fail "update kept the ETag $etag"
+  if awsc "$cli" cloudfront update-distribution --id "$id" --if-match "$etag" --distribution-config "file://$work/current.json" 2>"$work/err" >/dev/null; then
+    fail "an update with a stale ETag went through"
+  fi
+  expect_contains "stale If-Match" "$(cat "$work/err")" "PreconditionFailed"
+  awsc "$cli" cloudfront wait distribution-deployed --id "$id"
+  awsc "$cli" cloudfront delete-distribution --id "$id" --if-match "$new"
+  if awsc "$cli" cloudfront get-distribution --id "$id" 2>"$work/err" >/dev/null; then fail "the distribution is still there"; fi
+  expect_contains "deleted" "$(cat "$work/err")" "NoSuchDistribution"
+done
