@@ -109,9 +109,9 @@ func distribution(origins []api.Origin, change func(c *api.DistributionConfig)) 
 			"optimized": {Name: ptr("optimized"), MinTTL: ptr(int64(1)), DefaultTTL: ptr(int64(86400)), MaxTTL: ptr(int64(31536000)),
 				ParametersInCacheKeyAndForwardedToOrigin: &api.ParametersInCacheKeyAndForwardedToOrigin{
 					EnableAcceptEncodingGzip: ptr(true), EnableAcceptEncodingBrotli: ptr(true),
-					HeadersConfig:            &api.CachePolicyHeadersConfig{HeaderBehavior: ptr("none")},
-					CookiesConfig:            &api.CachePolicyCookiesConfig{CookieBehavior: ptr("none")},
-					QueryStringsConfig:       &api.CachePolicyQueryStringsConfig{QueryStringBehavior: ptr("none")},
+					HeadersConfig:      &api.CachePolicyHeadersConfig{HeaderBehavior: ptr("none")},
+					CookiesConfig:      &api.CachePolicyCookiesConfig{CookieBehavior: ptr("none")},
+					QueryStringsConfig: &api.CachePolicyQueryStringsConfig{QueryStringBehavior: ptr("none")},
 				}},
 			"disabled": {Name: ptr("disabled"), MinTTL: ptr(int64(0)), DefaultTTL: ptr(int64(0)), MaxTTL: ptr(int64(0))},
 		},
