@@ -47,8 +47,8 @@ type Cache struct {
 	disk   tier
 	// diskDir is the directory this cache made inside cfg.DiskDir, so that
 	// several caches may share one DiskDir and Close removes only its own.
-	diskDir  string
-	diskSeq  atomic.Uint64
+	diskDir string
+	diskSeq atomic.Uint64
 
 	// invalidations counts Invalidate calls: a collapsed fetch that began
 	// before one does not store what it fetched, which may predate the
