@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/andybalholm/brotli"
+
+	"overcast/internal/cloudfront/edge/cache"
 )
 
 // compressible are the Content-Types CloudFront compresses.
@@ -32,7 +34,7 @@ func init() {
 // when CloudFront would: status 200, 403 or 404, 1,000 to 10,000,000
 // bytes, a listed Content-Type, and no Content-Encoding from the origin.
 // Otherwise it returns body unchanged.
-func compress(meta *cacheEntry, body []byte, ae string) []byte {
+func compress(meta *cache.Entry, body []byte, ae string) []byte {
 	switch meta.Status {
 	case 200, 403, 404:
 	default:

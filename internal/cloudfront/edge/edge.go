@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -13,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"overcast/internal/cloudfront/edge/cache"
 )
 
 // DomainSuffix ends every distribution's DomainName.
@@ -41,8 +45,9 @@ type Config struct {
 	// DefaultPOP is the code of the POP for viewers whose country no POP
 	// lists (and for every viewer when CountryOf is nil); "": the first.
 	DefaultPOP string
-	// The cache of each POP: memory bound, and a disk tier under
-	// DataDir/<pop code> for objects of DiskThreshold bytes or more.
+	// The cache of each POP: memory bound (0: 256 MiB), and a disk tier
+	// under DataDir/<pop code> for objects larger than DiskThreshold
+	// (0: 1 MiB), up to MaxDisk bytes (0: 4 GiB).
 	MaxMemory, MaxDisk, DiskThreshold int64
 	DataDir                           string
 	Now                               func() time.Time // nil: time.Now
@@ -68,8 +73,7 @@ type Edge struct {
 	mu     sync.Mutex                 // serialises Deploy and Remove
 	routes atomic.Pointer[routeTable] // read on every request without a lock
 
-	bg       sync.WaitGroup // background refreshes
-	closing  context.Context
+	closing  context.Context // ends background refreshes on Close
 	shutdown context.CancelFunc
 }
 
@@ -77,10 +81,7 @@ type Edge struct {
 type pop struct {
 	code  string
 	via   string // Via: 1.1 <hex>.cloudfront.net (CloudFront)
-	cache *popCache
-	// refreshing holds the keys a stale-while-revalidate refresh is under
-	// way for, so that a stale object is refreshed once.
-	refreshing sync.Map
+	cache *cache.Cache
 }
 
 // routeTable is the deployed set: every host a distribution answers on.
@@ -98,6 +99,9 @@ func New(cfg Config) (*Edge, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	cfg.MaxMemory = cmp.Or(cfg.MaxMemory, 256<<20)
+	cfg.MaxDisk = cmp.Or(cfg.MaxDisk, 4<<30)
+	cfg.DiskThreshold = cmp.Or(cfg.DiskThreshold, 1<<20)
 	pops := cfg.POPs
 	if len(pops) == 0 {
 		pops = DefaultPOPs
@@ -109,13 +113,14 @@ func New(cfg Config) (*Edge, error) {
 		}
 		sum := fnv.New128a()
 		sum.Write([]byte(p.Code))
-		pp := &pop{
-			code: p.Code,
-			via:  "1.1 " + hex.EncodeToString(sum.Sum(nil)) + ".cloudfront.net (CloudFront)",
-			cache: newCache(cacheConfig{
-				MaxMemory: cfg.MaxMemory, DiskDir: dir, MaxDisk: cfg.MaxDisk, DiskThreshold: cfg.DiskThreshold, Now: e.now,
-			}),
+		c, err := cache.New(cache.Config{
+			MaxMemory: cfg.MaxMemory, DiskDir: dir, MaxDisk: cfg.MaxDisk, DiskThreshold: cfg.DiskThreshold, Now: e.now,
+		})
+		if err != nil {
+			e.closeCaches()
+			return nil, fmt.Errorf("edge: cache of %s: %w", p.Code, err)
 		}
+		pp := &pop{code: p.Code, via: "1.1 " + hex.EncodeToString(sum.Sum(nil)) + ".cloudfront.net (CloudFront)", cache: c}
 		e.pops = append(e.pops, pp)
 		for _, c := range p.Countries {
 			e.byCountry[strings.ToUpper(c)] = pp
@@ -240,11 +245,18 @@ func (e *Edge) lookup(host string) *deployment {
 // Close stops background refreshes and releases origin connections.
 func (e *Edge) Close() error {
 	e.shutdown()
-	e.bg.Wait()
 	for _, dep := range e.routes.Load().byID {
 		dep.closeIdle()
 	}
-	return nil
+	return e.closeCaches()
+}
+
+func (e *Edge) closeCaches() error {
+	var errs []error
+	for _, p := range e.pops {
+		errs = append(errs, p.cache.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // popFor is the POP that serves a viewer from country.

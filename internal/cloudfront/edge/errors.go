@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"overcast/internal/cloudfront/edge/cache"
 )
 
 // The explanations CloudFront puts in the error pages it generates itself.
@@ -52,8 +54,8 @@ Request ID: `)
 
 // generatedEntry is a response CloudFront makes itself, ready to cache
 // and serve like an origin's.
-func generatedEntry(status int, explanation, requestID string) *cacheEntry {
+func generatedEntry(status int, explanation, requestID string) *cache.Entry {
 	body := errorBody(status, explanation, requestID)
 	h := http.Header{"Content-Type": {"text/html"}, "Server": {"CloudFront"}}
-	return newCacheEntry(cacheEntry{Status: status, Header: h}, body)
+	return cache.NewEntry(cache.Entry{Status: status, Header: h}, body)
 }

@@ -5,13 +5,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"overcast/internal/cloudfront/edge/cache"
 )
 
 // writeRange answers a Range request from a cached 200: one satisfiable
 // range gets a 206, an unsatisfiable one a 416. It reports false when the
 // whole object is to be sent instead: several ranges, or a header it
 // cannot read, as CloudFront does.
-func (x *exchange) writeRange(ent *cacheEntry) bool {
+func (x *exchange) writeRange(ent *cache.Entry) bool {
 	spec, ok := strings.CutPrefix(x.r.Header.Get("Range"), "bytes=")
 	if !ok || strings.Contains(spec, ",") {
 		return false

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"overcast/internal/cloudfront/edge/cache"
 )
 
 // maxObject is the largest response the edge buffers from an origin.
@@ -85,11 +87,11 @@ func (x *exchange) serve() {
 
 // through is the response for path under behaviour b: from the POP's
 // cache when it holds a usable copy, else from the origin.
-func (x *exchange) through(b *behavior, path string) (*cacheEntry, string) {
+func (x *exchange) through(b *behavior, path string) (*cache.Entry, string) {
 	r := x.r
 	ae := b.key.acceptEncoding(r.Header)
 	if !b.cached.has(r.Method) {
-		ent, _, err := x.fetch(b, path, ae, nil, r.Method)
+		ent, _, err := x.fetch(r.Context(), b, path, ae, nil, r.Method)
 		if err != nil {
 			return x.originFailure(err), "Error"
 		}
@@ -101,7 +103,7 @@ func (x *exchange) through(b *behavior, path string) (*cacheEntry, string) {
 	if ok && stale.Fresh(now) {
 		return stale, "Hit"
 	}
-	if ok && stale.Age(now) < stale.TTL+stale.StaleWhileRevalidate {
+	if ok && stale.StaleWhileRevalidateOK(now) {
 		x.refreshInBackground(b, path, ae, key, stale)
 		return stale, "Hit"
 	}
@@ -109,8 +111,8 @@ func (x *exchange) through(b *behavior, path string) (*cacheEntry, string) {
 		stale = nil
 	}
 	var refreshed bool
-	ent, shared, err := x.pop.cache.Fetch(r.Context(), key, func(ctx context.Context) (*cacheEntry, error) {
-		ent, ok304, err := x.fetch(b, path, ae, stale, http.MethodGet)
+	ent, shared, err := x.pop.cache.Fetch(r.Context(), key, func(ctx context.Context) (*cache.Entry, error) {
+		ent, ok304, err := x.fetch(ctx, b, path, ae, stale, http.MethodGet)
 		refreshed = ok304
 		if err != nil {
 			if usable(stale, now) {
@@ -129,7 +131,7 @@ func (x *exchange) through(b *behavior, path string) (*cacheEntry, string) {
 	if shared && ent.TTL == 0 && ent.StaleIfError == 0 {
 		// Nothing to share after all (no-store, max-age=0): CloudFront
 		// collapses only what it may cache.
-		if own, _, err := x.fetch(b, path, ae, nil, http.MethodGet); err == nil {
+		if own, _, err := x.fetch(r.Context(), b, path, ae, nil, http.MethodGet); err == nil {
 			return own, "Miss"
 		}
 	}
@@ -147,37 +149,32 @@ func (x *exchange) through(b *behavior, path string) (*cacheEntry, string) {
 // usable reports whether a stale copy may stand in for an origin that
 // failed: within its stale-if-error window, or, without one, always, as
 // CloudFront serves an expired object rather than an error.
-func usable(stale *cacheEntry, now time.Time) bool {
+func usable(stale *cache.Entry, now time.Time) bool {
 	if stale == nil || stale.Status >= 400 {
 		return false
 	}
 	if stale.StaleIfError > 0 {
-		return stale.Age(now) < stale.TTL+stale.StaleIfError
+		return stale.StaleIfErrorOK(now)
 	}
-	return !stale.noStaleOnError()
+	return !noStaleOnError(stale)
 }
 
 // refreshInBackground fetches a fresh copy of a stale object once, while
 // viewers are served the stale one (stale-while-revalidate).
-func (x *exchange) refreshInBackground(b *behavior, path, ae, key string, stale *cacheEntry) {
-	p := x.pop
-	if _, busy := p.refreshing.LoadOrStore(key, true); busy {
-		return
-	}
-	bg := *x
-	bg.r = x.r.Clone(x.e.closing)
-	x.e.bg.Go(func() {
-		defer p.refreshing.Delete(key)
-		if ent, _, err := bg.fetch(b, path, ae, stale, http.MethodGet); err == nil && ent.Status < 500 {
-			p.cache.Put(key, ent)
+func (x *exchange) refreshInBackground(b *behavior, path, ae, key string, stale *cache.Entry) {
+	x.pop.cache.Refresh(x.e.closing, key, func(ctx context.Context) (*cache.Entry, error) {
+		ent, _, err := x.fetch(ctx, b, path, ae, stale, http.MethodGet)
+		if err == nil && ent.Status >= 500 {
+			return stale, nil
 		}
+		return ent, err
 	})
 }
 
 // originFailure is CloudFront's own answer when no origin answered: 504
 // for a timeout, 502 otherwise; cached for ErrorCachingMinTTL like the
 // origin's own 502 and 504.
-func (x *exchange) originFailure(err error) *cacheEntry {
+func (x *exchange) originFailure(err error) *cache.Entry {
 	status, msg := http.StatusBadGateway, msgOriginConnect
 	if errors.Is(err, errOriginTimeout) {
 		status, msg = http.StatusGatewayTimeout, msgOriginTimeout
@@ -210,8 +207,7 @@ func (x *exchange) cacheKey(b *behavior, path, ae string) string {
 // fetch asks the behaviour's origin (failing over through an origin
 // group) for path. With a stale copy that has a validator, it revalidates:
 // a 304 gives the copy back refreshed, and ok304 is true.
-func (x *exchange) fetch(b *behavior, path, ae string, stale *cacheEntry, method string) (ent *cacheEntry, ok304 bool, err error) {
-	ctx := x.r.Context()
+func (x *exchange) fetch(ctx context.Context, b *behavior, path, ae string, stale *cache.Entry, method string) (ent *cache.Entry, ok304 bool, err error) {
 	members := b.target.members
 	failoverOK := method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 	var resp *http.Response
@@ -239,16 +235,16 @@ func (x *exchange) fetch(b *behavior, path, ae string, stale *cacheEntry, method
 		return nil, false, errOriginTimeout
 	}
 	h := responseHeader(resp.Header)
-	meta := cacheEntry{Status: resp.StatusCode, Header: h, Stored: now, Path: x.dep.dist.ID + path}
+	meta := cache.Entry{Status: resp.StatusCode, Header: h, Stored: now, Path: x.dep.dist.ID + path}
 	x.setTTL(b, &meta, now)
 	if b.compress && ae != "" && resp.ContentLength >= 0 {
 		body = compress(&meta, body, ae)
 	}
-	return newCacheEntry(meta, body), false, nil
+	return cache.NewEntry(meta, body), false, nil
 }
 
 // refresh is a stale copy made fresh by the origin's 304.
-func (x *exchange) refresh(b *behavior, stale *cacheEntry, fresh http.Header, now time.Time) *cacheEntry {
+func (x *exchange) refresh(b *behavior, stale *cache.Entry, fresh http.Header, now time.Time) *cache.Entry {
 	body := make([]byte, stale.Size)
 	if _, err := stale.Body().ReadAt(body, 0); err != nil && err != io.EOF {
 		return stale
@@ -262,12 +258,12 @@ func (x *exchange) refresh(b *behavior, stale *cacheEntry, fresh http.Header, no
 	}
 	meta.Stored = now
 	x.setTTL(b, &meta, now)
-	return newCacheEntry(meta, body)
+	return cache.NewEntry(meta, body)
 }
 
 // setTTL sets how long an origin response stays: the TTL rules for
 // successes, error caching for errors.
-func (x *exchange) setTTL(b *behavior, meta *cacheEntry, now time.Time) {
+func (x *exchange) setTTL(b *behavior, meta *cache.Entry, now time.Time) {
 	cc := parseCacheControl(meta.Header.Values("Cache-Control"))
 	meta.StaleWhileRevalidate, meta.StaleIfError = cc.staleWhileRevalidate, cc.staleIfError
 	if cc.hasStaleIfError && cc.staleIfError == 0 {
@@ -300,7 +296,7 @@ func withNoStaleOnError(h http.Header) http.Header {
 	return h
 }
 
-func (e *cacheEntry) noStaleOnError() bool { return e.Header[noStaleHeader] != nil }
+func noStaleOnError(e *cache.Entry) bool { return e.Header[noStaleHeader] != nil }
 
 // hopHeaders are not passed on by a proxy.
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
@@ -318,7 +314,7 @@ func responseHeader(h http.Header) http.Header {
 // originRequest is the request CloudFront sends the origin for path: the
 // headers, cookies and query strings the cache key and the origin request
 // policy forward, Host set to the origin, and CloudFront's own headers.
-func (x *exchange) originRequest(b *behavior, o *origin, method, path, ae string, stale *cacheEntry) *http.Request {
+func (x *exchange) originRequest(b *behavior, o *origin, method, path, ae string, stale *cache.Entry) *http.Request {
 	r := x.r
 	u := &url.URL{Path: o.path + path}
 	if path == r.URL.Path && r.URL.RawPath != "" {
@@ -470,19 +466,19 @@ func (x *exchange) redirectToHTTPS() {
 	h := x.w.Header()
 	h.Set("Location", "https://"+x.r.Host+x.r.URL.RequestURI())
 	body := []byte("<html>\r\n<head><title>301 Moved Permanently</title></head>\r\n<body>\r\n<center><h1>301 Moved Permanently</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
-	ent := newCacheEntry(cacheEntry{Header: http.Header{"Content-Type": {"text/html"}, "Server": {"CloudFront"}}}, body)
+	ent := cache.NewEntry(cache.Entry{Header: http.Header{"Content-Type": {"text/html"}, "Server": {"CloudFront"}}}, body)
 	x.write(ent, http.StatusMovedPermanently, "Redirect")
 }
 
 // respond writes ent to the viewer with CloudFront's headers.
-func (x *exchange) respond(ent *cacheEntry, xcache string) {
+func (x *exchange) respond(ent *cache.Entry, xcache string) {
 	if ent.Status >= 400 {
 		xcache = "Error"
 	}
 	x.write(ent, ent.Status, xcache)
 }
 
-func (x *exchange) write(ent *cacheEntry, status int, xcache string) {
+func (x *exchange) write(ent *cache.Entry, status int, xcache string) {
 	h := x.w.Header()
 	for k, v := range ent.Header {
 		if k != noStaleHeader {
