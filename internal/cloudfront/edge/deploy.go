@@ -1,0 +1,218 @@
+package edge
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	api "overcast/internal/api/cloudfront"
+)
+
+// deployment is a Distribution compiled for viewers' requests: matchers,
+// key specs and origins built once in Deploy, read without locks after.
+type deployment struct {
+	dist       *Distribution
+	behaviors  []*behavior // in the configuration's order, the default last
+	errorPages map[int]errorPage
+	rootObject string
+	geo        geoRule
+}
+
+type behavior struct {
+	pattern         pathPattern
+	target          *originTarget
+	allowed, cached methodSet
+	ttl             ttlLimits
+	key             keySpec
+	forward         forwardSpec
+	compress        bool
+	viewerProtocol  string
+	trustedKeys     map[string]PublicKey // nil: the behaviour serves unsigned requests
+	responseHeaders *api.ResponseHeadersPolicyConfig
+}
+
+// errorPage is a CustomErrorResponse.
+type errorPage struct {
+	path     string
+	code     int // 0: the origin's
+	minTTL   time.Duration
+	hasTTL   bool
+	pagePath bool
+}
+
+// geoRule is the distribution's geo restriction.
+type geoRule struct {
+	allow     bool // whitelist; false: blacklist
+	countries map[string]bool
+}
+
+func (g *geoRule) blocks(country string) bool {
+	if g.countries == nil || country == "" {
+		return false // no restriction, or a viewer CloudFront cannot place: served
+	}
+	return g.countries[country] != g.allow
+}
+
+type methodSet uint8
+
+var methodBits = map[string]methodSet{
+	http.MethodGet: 1, http.MethodHead: 1 << 1, http.MethodOptions: 1 << 2, http.MethodPut: 1 << 3,
+	http.MethodPost: 1 << 4, http.MethodPatch: 1 << 5, http.MethodDelete: 1 << 6,
+}
+
+func newMethodSet(methods []string) methodSet {
+	var s methodSet
+	for _, m := range methods {
+		s |= methodBits[m]
+	}
+	return s
+}
+
+func (s methodSet) has(method string) bool {
+	switch method { // the common methods without a map lookup
+	case http.MethodGet:
+		return s&1 != 0
+	case http.MethodHead:
+		return s&2 != 0
+	}
+	return s&methodBits[method] != 0
+}
+
+// compile builds the deployment of d; an inconsistent configuration (a
+// behaviour naming an unknown origin or policy) is an error, which the
+// control plane's validation should have refused already.
+func (e *Edge) compile(d *Distribution) (*deployment, error) {
+	c := d.Config
+	if c == nil || c.DefaultCacheBehavior == nil {
+		return nil, fmt.Errorf("edge: distribution %s has no default cache behavior", d.ID)
+	}
+	targets, err := e.compileOrigins(d)
+	if err != nil {
+		return nil, err
+	}
+	dep := &deployment{dist: d, rootObject: strings.TrimPrefix(deref(c.DefaultRootObject), "/")}
+	if c.CacheBehaviors != nil {
+		for i := range c.CacheBehaviors.Items {
+			cb := &c.CacheBehaviors.Items[i]
+			b, err := compileBehavior(d, targets, behaviorFields{
+				deref(cb.TargetOriginId), deref(cb.ViewerProtocolPolicy), cb.AllowedMethods, deref(cb.Compress),
+				cb.CachePolicyId, cb.OriginRequestPolicyId, cb.ResponseHeadersPolicyId, cb.ForwardedValues,
+				cb.MinTTL, cb.DefaultTTL, cb.MaxTTL, cb.TrustedKeyGroups,
+			})
+			if err != nil {
+				return nil, err
+			}
+			b.pattern = compilePattern(deref(cb.PathPattern))
+			dep.behaviors = append(dep.behaviors, b)
+		}
+	}
+	db := c.DefaultCacheBehavior
+	b, err := compileBehavior(d, targets, behaviorFields{
+		deref(db.TargetOriginId), deref(db.ViewerProtocolPolicy), db.AllowedMethods, deref(db.Compress),
+		db.CachePolicyId, db.OriginRequestPolicyId, db.ResponseHeadersPolicyId, db.ForwardedValues,
+		db.MinTTL, db.DefaultTTL, db.MaxTTL, db.TrustedKeyGroups,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.pattern = compilePattern("*")
+	dep.behaviors = append(dep.behaviors, b)
+
+	if c.CustomErrorResponses != nil {
+		dep.errorPages = map[int]errorPage{}
+		for _, er := range c.CustomErrorResponses.Items {
+			p := errorPage{path: deref(er.ResponsePagePath)}
+			p.pagePath = p.path != ""
+			p.code, _ = strconv.Atoi(deref(er.ResponseCode))
+			if er.ErrorCachingMinTTL != nil {
+				p.minTTL, p.hasTTL = time.Duration(*er.ErrorCachingMinTTL)*time.Second, true
+			}
+			dep.errorPages[int(deref(er.ErrorCode))] = p
+		}
+	}
+	if r := c.Restrictions; r != nil && r.GeoRestriction != nil && deref(r.GeoRestriction.RestrictionType) != "none" {
+		dep.geo = geoRule{allow: deref(r.GeoRestriction.RestrictionType) == "whitelist", countries: map[string]bool{}}
+		for _, cc := range r.GeoRestriction.Items {
+			dep.geo.countries[strings.ToUpper(cc)] = true
+		}
+	}
+	return dep, nil
+}
+
+// behaviorFields are the fields CacheBehavior and DefaultCacheBehavior
+// share, so that both compile through one function.
+type behaviorFields struct {
+	target, viewerProtocol                     string
+	allowed                                    *api.AllowedMethods
+	compress                                   bool
+	cachePolicy, originRequest, responseHeader *string
+	forwarded                                  *api.ForwardedValues
+	minTTL, defaultTTL, maxTTL                 *int64
+	keyGroups                                  *api.TrustedKeyGroups
+}
+
+func compileBehavior(d *Distribution, targets map[string]*originTarget, f behaviorFields) (*behavior, error) {
+	b := &behavior{target: targets[f.target], compress: f.compress, viewerProtocol: f.viewerProtocol}
+	if b.target == nil {
+		return nil, fmt.Errorf("edge: behavior targets unknown origin %q", f.target)
+	}
+	b.allowed, b.cached = newMethodSet([]string{"GET", "HEAD"}), newMethodSet([]string{"GET", "HEAD"})
+	if f.allowed != nil {
+		b.allowed = newMethodSet(f.allowed.Items)
+		if f.allowed.CachedMethods != nil {
+			b.cached = newMethodSet(f.allowed.CachedMethods.Items)
+		}
+	}
+	if id := deref(f.cachePolicy); id != "" {
+		p := d.CachePolicies[id]
+		if p == nil {
+			return nil, fmt.Errorf("edge: behavior names unknown cache policy %q", id)
+		}
+		b.ttl = ttlLimits{Min: secondsOf(p.MinTTL, 0), Default: secondsOf(p.DefaultTTL, legacyTTLs.Default), Max: secondsOf(p.MaxTTL, legacyTTLs.Max)}
+		b.key = cachePolicyKey(p)
+	} else {
+		b.ttl = ttlLimits{Min: secondsOf(f.minTTL, 0), Default: secondsOf(f.defaultTTL, legacyTTLs.Default), Max: secondsOf(f.maxTTL, legacyTTLs.Max)}
+		b.key = legacyKey(f.forwarded, f.compress)
+	}
+	if id := deref(f.originRequest); id != "" {
+		p := d.OriginRequestPolicies[id]
+		if p == nil {
+			return nil, fmt.Errorf("edge: behavior names unknown origin request policy %q", id)
+		}
+		b.forward = originRequestForward(p)
+	}
+	if id := deref(f.responseHeader); id != "" {
+		if b.responseHeaders = d.ResponseHeadersPolicies[id]; b.responseHeaders == nil {
+			return nil, fmt.Errorf("edge: behavior names unknown response headers policy %q", id)
+		}
+	}
+	if kg := f.keyGroups; kg != nil && deref(kg.Enabled) {
+		b.trustedKeys = map[string]PublicKey{}
+		for _, id := range kg.Items {
+			for _, k := range d.KeyGroups[id] {
+				b.trustedKeys[k.ID] = k
+			}
+		}
+	}
+	return b, nil
+}
+
+func secondsOf(p *int64, fallback time.Duration) time.Duration {
+	if p == nil {
+		return fallback
+	}
+	return time.Duration(*p) * time.Second
+}
+
+// behaviorFor is the first behaviour whose pattern matches path; the
+// default's matches every path.
+func (dep *deployment) behaviorFor(path string) *behavior {
+	for _, b := range dep.behaviors {
+		if b.pattern.match(path) {
+			return b
+		}
+	}
+	return dep.behaviors[len(dep.behaviors)-1]
+}
