@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 
 	"overcast"
@@ -16,6 +17,7 @@ import (
 	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
+	"overcast/internal/cloudfront/edge"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -86,7 +88,12 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
-	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: newPendingEdge()})
+	cdn, err := edge.New(edge.Config{DataDir: filepath.Join(env.DataDir, "cloudfront-edge"), Now: env.Clock.Now,
+		Logger: env.Logger.With("service", "cloudfront-edge")})
+	if err != nil {
+		return nil, nil, err
+	}
+	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: cdn})
 	return []any{
 		iamSvc,
 		stsSvc,

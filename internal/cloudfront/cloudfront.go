@@ -7,6 +7,7 @@ package cloudfront
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 
@@ -101,4 +102,13 @@ func (s *Service) Planes() []service.Plane {
 // case-insensitive and reported in lower case, as AWS's d111111abcdef8 are.
 func (s *Service) domainName(id string) string {
 	return strings.ToLower(id) + s.opts.DomainSuffix
+}
+
+// Close releases the edge (its caches and origin connections) when it
+// holds any.
+func (s *Service) Close() error {
+	if c, ok := s.opts.Edge.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
