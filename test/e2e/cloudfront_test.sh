@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# CloudFront's control plane with both aws CLIs: a distribution is created,
-# waited for until Deployed, invalidated (waited for until Completed),
-# updated with If-Match (a stale ETag is refused), disabled and deleted.
+# CloudFront with both aws CLIs: a distribution is created, waited for
+# until Deployed, and curl gets its origin's file at its DomainName (a
+# miss, then a hit); an invalidation (waited for until Completed) makes the
+# next request a miss again; it is updated with If-Match (a stale ETag is
+# refused), disabled and deleted.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+mkdir "$work/site" && echo "hello from the origin" >"$work/site/hello.txt"
+origin_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server "$origin_port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
+origin=$!
+trap 'kill $origin; rm -rf "$work"' EXIT
+for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$origin_port/hello.txt" >/dev/null 2>&1 && break; sleep 0.1; done
+edge_port=${OVERCAST_ENDPOINT##*:}
+
+# edge_get DOMAIN: the body and X-Cache of /hello.txt at the distribution.
+edge_get() {
+  local body
+  body=$(curl -sS -D "$work/headers" "http://$1:$edge_port/hello.txt")
+  printf '%s %s' "$body" "$(tr -d '\r' <"$work/headers" | sed -n 's/^[Xx]-[Cc]ache: //p')"
+}
 
 for cli in "${CLIS[@]}"; do
   tag=$(cli_tag "$cli")
@@ -16,7 +31,7 @@ for cli in "${CLIS[@]}"; do
   "Comment": "e2e $tag",
   "Enabled": true,
   "Origins": {"Quantity": 1, "Items": [{"Id": "web", "DomainName": "127.0.0.1",
-    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+    "CustomOriginConfig": {"HTTPPort": $origin_port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
   "DefaultCacheBehavior": {"TargetOriginId": "web", "ViewerProtocolPolicy": "allow-all",
     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
 }
@@ -27,11 +42,14 @@ JSON
   expect_eq "DomainName" "$domain" "$(echo "$id" | tr 'A-Z' 'a-z').cloudfront.localhost"
   awsc "$cli" cloudfront wait distribution-deployed --id "$id"
   expect_eq "status" "$(awsc "$cli" cloudfront get-distribution --id "$id" --query Distribution.Status --output text)" "Deployed"
+  expect_eq "first request" "$(edge_get "$domain")" "hello from the origin Miss from cloudfront"
+  expect_eq "second request" "$(edge_get "$domain")" "hello from the origin Hit from cloudfront"
 
-  inv=$(awsc "$cli" cloudfront create-invalidation --distribution-id "$id" --paths "/index.html" "/img/*" --query Invalidation.Id --output text)
+  inv=$(awsc "$cli" cloudfront create-invalidation --distribution-id "$id" --paths "/hello.txt" "/img/*" --query Invalidation.Id --output text)
   awsc "$cli" cloudfront wait invalidation-completed --distribution-id "$id" --id "$inv"
   got=$(awsc "$cli" cloudfront list-invalidations --distribution-id "$id" --query 'InvalidationList.Items[0].[Id,Status]' --output text)
   expect_eq "list-invalidations" "$got" "$(printf '%s\tCompleted' "$inv")"
+  expect_eq "after the invalidation" "$(edge_get "$domain")" "hello from the origin Miss from cloudfront"
 
   etag=$(awsc "$cli" cloudfront get-distribution-config --id "$id" --query ETag --output text)
   awsc "$cli" cloudfront get-distribution-config --id "$id" --query DistributionConfig --output json >"$work/current.json"
