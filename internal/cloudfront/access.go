@@ -33,14 +33,22 @@ func originAccessIdentityRefs(cfg *api.DistributionConfig) []string {
 	var ids []string
 	if cfg.Origins != nil {
 		for _, o := range cfg.Origins.Items {
-			if o.S3OriginConfig != nil {
-				if _, id, ok := strings.Cut(strOr(o.S3OriginConfig.OriginAccessIdentity, ""), "origin-access-identity/cloudfront/"); ok {
-					ids = append(ids, id)
-				}
+			if id := originAccessIdentityOf(o); id != "" {
+				ids = append(ids, id)
 			}
 		}
 	}
 	return ids
+}
+
+// originAccessIdentityOf is the ID of the OAI an S3 origin names, "" for
+// none.
+func originAccessIdentityOf(o api.Origin) string {
+	if o.S3OriginConfig == nil {
+		return ""
+	}
+	_, id, _ := strings.Cut(strOr(o.S3OriginConfig.OriginAccessIdentity, ""), "origin-access-identity/cloudfront/")
+	return id
 }
 
 func oacOut(r *oacRecord) *api.OriginAccessControl {

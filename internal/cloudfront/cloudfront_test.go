@@ -149,7 +149,11 @@ func sorted(s []string) []string {
 
 func TestDistributionErrors(t *testing.T) {
 	c := newClient(t)
-	d := create(t, c, config("taken")).Distribution
+	taken := config("taken")
+	taken.Aliases = &types.Aliases{Quantity: aws.Int32(1), Items: []string{"www.taken.example"}}
+	taken.ViewerCertificate = &types.ViewerCertificate{ACMCertificateArn: aws.String("arn:aws:acm:us-east-1:000000000000:certificate/x"),
+		SSLSupportMethod: types.SSLSupportMethodSniOnly}
+	d := create(t, c, taken).Distribution
 	with := func(change func(cfg *types.DistributionConfig)) *cloudfront.CreateDistributionInput {
 		cfg := config("bad")
 		change(cfg)
@@ -185,6 +189,21 @@ func TestDistributionErrors(t *testing.T) {
 		{Name: "aliases without a certificate", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
 			cfg.Aliases = &types.Aliases{Quantity: aws.Int32(1), Items: []string{"www.example.com"}}
 		})), Want: awstest.BadRequest("InvalidViewerCertificate", "")},
+		{Name: "alias of another distribution", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.Aliases = &types.Aliases{Quantity: aws.Int32(1), Items: []string{"WWW.taken.example"}}
+			cfg.ViewerCertificate = &types.ViewerCertificate{ACMCertificateArn: aws.String("arn:aws:acm:us-east-1:000000000000:certificate/x"),
+				SSLSupportMethod: types.SSLSupportMethodSniOnly}
+		})), Want: awstest.Conflict("CNAMEAlreadyExists", "")},
+		{Name: "unknown origin access identity", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.Origins.Items[0] = types.Origin{Id: aws.String("web"), DomainName: aws.String("b.s3.localhost"),
+				S3OriginConfig: &types.S3OriginConfig{OriginAccessIdentity: aws.String("origin-access-identity/cloudfront/E0000000000000")}}
+		})), Want: awstest.BadRequest("InvalidOriginAccessIdentity", "")},
+		{Name: "origin group of unknown origins", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.OriginGroups = &types.OriginGroups{Quantity: aws.Int32(1), Items: []types.OriginGroup{{Id: aws.String("group"),
+				FailoverCriteria: &types.OriginGroupFailoverCriteria{StatusCodes: &types.StatusCodes{Quantity: aws.Int32(1), Items: []int32{500}}},
+				Members: &types.OriginGroupMembers{Quantity: aws.Int32(2), Items: []types.OriginGroupMember{
+					{OriginId: aws.String("web")}, {OriginId: aws.String("missing")}}}}}}
+		})), Want: awstest.BadRequest("InvalidArgument", "Members")},
 		{Name: "changed caller reference", Call: awstest.Fails(c.UpdateDistribution, &cloudfront.UpdateDistributionInput{
 			Id: d.Id, IfMatch: aws.String(etagOf(t, c, aws.ToString(d.Id))), DistributionConfig: config("changed"),
 		}), Want: awstest.BadRequest("IllegalUpdate", "")},
@@ -199,4 +218,18 @@ func TestDistributionErrors(t *testing.T) {
 func etagOf(t *testing.T, c *cloudfront.Client, id string) string {
 	t.Helper()
 	return aws.ToString(awstest.Call(t, c.GetDistributionConfig, &cloudfront.GetDistributionConfigInput{Id: &id}).ETag)
+}
+
+// TestGlobalAcrossRegions: CloudFront is global, so a client signing for
+// any region sees the account's distributions.
+func TestGlobalAcrossRegions(t *testing.T) {
+	srv := awstest.Start(t)
+	c := cloudfront.NewFromConfig(srv.Config())
+	id := create(t, c, config("global")).Distribution.Id
+	other := srv.Config()
+	other.Region = "eu-west-1"
+	got := awstest.Call(t, cloudfront.NewFromConfig(other).GetDistribution, &cloudfront.GetDistributionInput{Id: id})
+	if aws.ToString(got.Distribution.Id) != aws.ToString(id) {
+		t.Errorf("got %s from eu-west-1, want %s", aws.ToString(got.Distribution.Id), aws.ToString(id))
+	}
 }

@@ -111,6 +111,35 @@ func (s *Service) resolve(tx store.Tx, account string, rec *distributionRecord) 
 	return d, nil
 }
 
+// validate checks a configuration being created or updated: what resolve
+// checks, and that no other distribution, of any account, has one of its
+// aliases.
+func (s *Service) validate(tx store.Tx, account string, rec *distributionRecord) error {
+	if _, err := s.resolve(tx, account, rec); err != nil {
+		return err
+	}
+	aliases := map[string]bool{}
+	if rec.Config.Aliases != nil {
+		for _, a := range rec.Config.Aliases.Items {
+			aliases[strings.ToLower(a)] = true
+		}
+	}
+	if len(aliases) == 0 {
+		return nil
+	}
+	return store.ScanJSON(tx, s.distributions.table, store.ScanOptions{}, func(_ string, d distributionRecord, _ int64) error {
+		if d.ID == rec.ID || d.Config.Aliases == nil {
+			return nil
+		}
+		for _, a := range d.Config.Aliases.Items {
+			if aliases[strings.ToLower(a)] {
+				return api.NewCNAMEAlreadyExists("One or more of the CNAMEs you provided are already associated with a different resource.")
+			}
+		}
+		return nil
+	})
+}
+
 // resolveOrigins checks the origins and origin groups and returns the IDs
 // a behaviour may target.
 func (s *Service) resolveOrigins(tx store.Tx, account string, cfg *api.DistributionConfig, d *edge.Distribution) (map[string]bool, error) {
@@ -129,6 +158,11 @@ func (s *Service) resolveOrigins(tx store.Tx, account string, cfg *api.Distribut
 		targets[id] = true
 		if (o.S3OriginConfig == nil) == (o.CustomOriginConfig == nil) && o.VpcOriginConfig == nil {
 			return nil, api.NewInvalidOrigin("Exactly one of CustomOriginConfig and S3OriginConfig must be specified")
+		}
+		if oai := originAccessIdentityOf(o); oai != "" {
+			if _, _, err := s.originAccessIdentities.get(tx, account, oai); err != nil {
+				return nil, api.NewInvalidOriginAccessIdentity("The specified origin access identity does not exist or is not valid: %s", oai)
+			}
 		}
 		if o.OriginAccessControlId != nil && *o.OriginAccessControlId != "" {
 			oac, _, err := s.originAccessControls.get(tx, account, *o.OriginAccessControlId)

@@ -72,7 +72,7 @@ func (s *Service) createDistribution(ctx context.Context, cfg *api.DistributionC
 			}
 			return nil
 		}
-		if _, err := s.resolve(tx, account, rec); err != nil {
+		if err := s.validate(tx, account, rec); err != nil {
 			return err
 		}
 		if version, err = store.PutJSON(tx, s.distributions.table, accountKey(account, rec.ID), rec, 0); err != nil {
@@ -137,8 +137,7 @@ func (s *Service) UpdateDistribution(ctx context.Context, in *api.UpdateDistribu
 		}
 		rec.Config = in.DistributionConfig
 		rec.Modified = s.Now()
-		_, err := s.resolve(tx, account, rec)
-		return err
+		return s.validate(tx, account, rec)
 	})
 	if err != nil {
 		return nil, err
@@ -244,10 +243,12 @@ func (s *Service) distributionAt(ctx context.Context, account string, rec *distr
 	d := &api.Distribution{
 		Id: &rec.ID, ARN: new(s.distributionARN(account, rec.ID)), LastModifiedTime: new(rec.Modified),
 		DomainName: new(s.domainName(rec.ID)), DistributionConfig: rec.Config,
-		ActiveTrustedSigners:   &api.ActiveTrustedSigners{Enabled: new(false), Quantity: new(int32(0))},
-		ActiveTrustedKeyGroups: activeKeyGroups(rec.Config),
+		ActiveTrustedSigners: &api.ActiveTrustedSigners{Enabled: new(false), Quantity: new(int32(0))},
 	}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		if d.ActiveTrustedKeyGroups, err = s.activeKeyGroups(tx, account, rec.Config); err != nil {
+			return err
+		}
 		deployed, err := s.deployedVersion(tx, account, rec.ID)
 		if err != nil {
 			return err
@@ -285,12 +286,17 @@ func (s *Service) deployedVersion(tx store.Tx, account, id string) (int64, error
 }
 
 // activeKeyGroups are the key groups the behaviours trust, each with the
-// public keys it holds.
-func activeKeyGroups(cfg *api.DistributionConfig) *api.ActiveTrustedKeyGroups {
+// IDs of the public keys it holds now.
+func (s *Service) activeKeyGroups(tx store.Tx, account string, cfg *api.DistributionConfig) (*api.ActiveTrustedKeyGroups, error) {
 	ids := trustedKeyGroupIDs(cfg)
 	out := &api.ActiveTrustedKeyGroups{Enabled: new(len(ids) > 0), Quantity: new(int32(len(ids)))}
 	for _, id := range ids {
-		out.Items = append(out.Items, api.KGKeyPairIds{KeyGroupId: new(id)})
+		g, _, err := s.keyGroups.get(tx, account, id)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, api.KGKeyPairIds{KeyGroupId: new(id),
+			KeyPairIds: &api.KeyPairIds{Quantity: new(int32(len(g.Config.Items))), Items: api.KeyPairIdList(g.Config.Items)}})
 	}
-	return out
+	return out, nil
 }

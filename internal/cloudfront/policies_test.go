@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
 )
@@ -132,8 +133,12 @@ func TestKeyGroups(t *testing.T) {
 	cfg := config("signed")
 	cfg.DefaultCacheBehavior.TrustedKeyGroups = &types.TrustedKeyGroups{Enabled: aws.Bool(true), Quantity: aws.Int32(1), Items: []string{aws.ToString(group.KeyGroup.Id)}}
 	d := create(t, c, cfg)
-	if active := d.Distribution.ActiveTrustedKeyGroups; !aws.ToBool(active.Enabled) || aws.ToInt32(active.Quantity) != 1 {
-		t.Errorf("got ActiveTrustedKeyGroups enabled %v quantity %d, want the one key group", aws.ToBool(active.Enabled), aws.ToInt32(active.Quantity))
+	active := d.Distribution.ActiveTrustedKeyGroups
+	if !aws.ToBool(active.Enabled) || aws.ToInt32(active.Quantity) != 1 {
+		t.Fatalf("got ActiveTrustedKeyGroups enabled %v quantity %d, want the one key group", aws.ToBool(active.Enabled), aws.ToInt32(active.Quantity))
+	}
+	if diff := cmp.Diff(active.Items[0].KeyPairIds.Items, ids); diff != "" {
+		t.Errorf("ActiveTrustedKeyGroups key pair IDs diff (-got +want):\n%s", diff)
 	}
 	key := awstest.Call(t, c.GetPublicKey, &cloudfront.GetPublicKeyInput{Id: aws.String(ids[0])})
 	awstest.RunErrorCases(t, []awstest.ErrorCase{
