@@ -159,6 +159,9 @@ func (s *Service) DeleteDistribution(ctx context.Context, in *api.DeleteDistribu
 		if *rec.Config.Enabled || deployed != current {
 			return api.NewDistributionNotDisabled("The distribution you are trying to delete has not been disabled.")
 		}
+		if _, err := store.DeleteScanned(tx, invalidationsTable, store.ScanOptions{Prefix: accountKey(account, rec.ID) + "/"}); err != nil {
+			return err
+		}
 		return s.deleteTags(tx, account, s.distributionARN(account, rec.ID))
 	})
 	if err != nil {

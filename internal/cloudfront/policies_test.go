@@ -76,6 +76,10 @@ func TestCachePolicyLifecycle(t *testing.T) {
 			Want: awstest.NotFound("NoSuchCachePolicy", "")},
 	})
 
+	using := awstest.Call(t, c.ListDistributionsByCachePolicyId, &cloudfront.ListDistributionsByCachePolicyIdInput{CachePolicyId: id})
+	if diff := cmp.Diff(using.DistributionIdList.Items, []string{aws.ToString(d.Distribution.Id)}); diff != "" {
+		t.Errorf("ListDistributionsByCachePolicyId diff (-got +want):\n%s", diff)
+	}
 	cfg.DefaultCacheBehavior.CachePolicyId = aws.String(cachingOptimized)
 	awstest.Call(t, c.UpdateDistribution, &cloudfront.UpdateDistributionInput{Id: d.Distribution.Id, IfMatch: d.ETag, DistributionConfig: cfg})
 	awstest.Call(t, c.DeleteCachePolicy, &cloudfront.DeleteCachePolicyInput{Id: id, IfMatch: updated.ETag})

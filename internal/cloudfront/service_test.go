@@ -232,3 +232,35 @@ func isCode(err error, code string) bool {
 	var e interface{ ErrorCode() string }
 	return errors.As(err, &e) && e.ErrorCode() == code
 }
+
+func TestInvalidationResumesAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	env := servicetest.Env(t, servicetest.InDir(dir))
+	s := New(env, Options{Edge: newRecordingEdge()}) // its controllers never start: the invalidation stays InProgress
+	d, err := s.CreateDistribution(ctx, &api.CreateDistributionRequest{DistributionConfig: minimalConfig("r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := s.CreateInvalidation(ctx, &api.CreateInvalidationRequest{DistributionId: d.Distribution.Id,
+		InvalidationBatch: &api.InvalidationBatch{CallerReference: new("i"), Paths: &api.Paths{Quantity: new(int32(1)), Items: []string{"/*"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	restarted := servicetest.Env(t, servicetest.InDir(dir))
+	e := newRecordingEdge()
+	s = New(restarted, Options{Edge: e})
+	restarted.Controllers.Start()
+	servicetest.WaitFor(t, "invalidation completed after a restart", func() bool {
+		got, err := s.GetInvalidation(ctx, &api.GetInvalidationRequest{DistributionId: d.Distribution.Id, Id: inv.Invalidation.Id})
+		return err == nil && *got.Invalidation.Status == "Completed"
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if diff := cmp.Diff(e.invalidated, [][]string{{*d.Distribution.Id, "/*"}}); diff != "" {
+		t.Errorf("invalidations the edge got, diff (-got +want):\n%s", diff)
+	}
+}
