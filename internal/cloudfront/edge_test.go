@@ -65,4 +65,13 @@ func TestEdgeServesDeployedDistribution(t *testing.T) {
 	if n := fetches.Load(); n != 2 {
 		t.Errorf("got %d origin fetches, want 2 (the first miss and the one after the invalidation)", n)
 	}
+
+	// A restarted overcast deploys the distribution to its new edge again.
+	srv.Restart(t)
+	c = cloudfront.NewFromConfig(srv.Config())
+	waitDeployed(t, c, aws.ToString(d.Id))
+	awstest.WaitFor(t, "the edge serves the distribution after a restart", func() bool {
+		body, _ := get()
+		return body == "hello from the origin"
+	})
 }
