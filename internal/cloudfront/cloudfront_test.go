@@ -204,6 +204,23 @@ func TestDistributionErrors(t *testing.T) {
 				Members: &types.OriginGroupMembers{Quantity: aws.Int32(2), Items: []types.OriginGroupMember{
 					{OriginId: aws.String("web")}, {OriginId: aws.String("missing")}}}}}}
 		})), Want: awstest.BadRequest("InvalidArgument", "Members")},
+		{Name: "custom error response for 200", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.CustomErrorResponses = &types.CustomErrorResponses{Quantity: aws.Int32(1), Items: []types.CustomErrorResponse{{ErrorCode: aws.Int32(200)}}}
+		})), Want: awstest.BadRequest("InvalidErrorCode", "")},
+		{Name: "error page without a slash", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.CustomErrorResponses = &types.CustomErrorResponses{Quantity: aws.Int32(1), Items: []types.CustomErrorResponse{{ErrorCode: aws.Int32(404),
+				ResponsePagePath: aws.String("404.html"), ResponseCode: aws.String("404")}}}
+		})), Want: awstest.BadRequest("InvalidRelativePath", "")},
+		{Name: "read timeout", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.Origins.Items[0].CustomOriginConfig.OriginReadTimeout = aws.Int32(181)
+		})), Want: awstest.BadRequest("InvalidOriginReadTimeout", "")},
+		{Name: "geo restriction without countries", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.Restrictions = &types.Restrictions{GeoRestriction: &types.GeoRestriction{RestrictionType: types.GeoRestrictionTypeWhitelist, Quantity: aws.Int32(0)}}
+		})), Want: awstest.BadRequest("InvalidGeoRestrictionParameter", "")},
+		{Name: "bad country", Call: awstest.Fails(c.CreateDistribution, with(func(cfg *types.DistributionConfig) {
+			cfg.Restrictions = &types.Restrictions{GeoRestriction: &types.GeoRestriction{RestrictionType: types.GeoRestrictionTypeBlacklist,
+				Quantity: aws.Int32(1), Items: []string{"usa"}}}
+		})), Want: awstest.BadRequest("InvalidLocationCode", "")},
 		{Name: "changed caller reference", Call: awstest.Fails(c.UpdateDistribution, &cloudfront.UpdateDistributionInput{
 			Id: d.Id, IfMatch: aws.String(etagOf(t, c, aws.ToString(d.Id))), DistributionConfig: config("changed"),
 		}), Want: awstest.BadRequest("IllegalUpdate", "")},

@@ -98,10 +98,11 @@ func (s *Service) resolve(tx store.Tx, account string, rec *distributionRecord) 
 			}
 		}
 	}
-	if cfg.CustomErrorResponses != nil {
-		if err := quantityMatches("CustomErrorResponses", cfg.CustomErrorResponses.Quantity, len(cfg.CustomErrorResponses.Items)); err != nil {
-			return nil, err
-		}
+	if err := checkErrorResponses(cfg.CustomErrorResponses); err != nil {
+		return nil, err
+	}
+	if err := checkRestrictions(cfg.Restrictions); err != nil {
+		return nil, err
 	}
 	for _, b := range behaviors(cfg) {
 		if err := s.resolveBehavior(tx, account, b, targets, d); err != nil {
@@ -158,6 +159,9 @@ func (s *Service) resolveOrigins(tx store.Tx, account string, cfg *api.Distribut
 		targets[id] = true
 		if (o.S3OriginConfig == nil) == (o.CustomOriginConfig == nil) && o.VpcOriginConfig == nil {
 			return nil, api.NewInvalidOrigin("Exactly one of CustomOriginConfig and S3OriginConfig must be specified")
+		}
+		if err := checkOrigin(o); err != nil {
+			return nil, err
 		}
 		if oai := originAccessIdentityOf(o); oai != "" {
 			if _, _, err := s.originAccessIdentities.get(tx, account, oai); err != nil {
