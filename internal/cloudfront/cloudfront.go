@@ -50,8 +50,8 @@ type Options struct {
 	Edge Edge
 	// Functions runs TestFunction; nil answers it 501.
 	Functions FunctionTester
-	// DomainSuffix follows a distribution's ID in its DomainName:
-	// ".cloudfront.localhost".
+	// DomainSuffix follows a distribution's ID in its DomainName; empty
+	// is the edge's own, edge.DomainSuffix (".cloudfront.localhost").
 	DomainSuffix string
 }
 
@@ -72,7 +72,7 @@ var _ api.Server = (*Service)(nil)
 // New builds CloudFront and registers its controllers with env.
 func New(env *service.Env, opts Options) *Service {
 	if opts.DomainSuffix == "" {
-		opts.DomainSuffix = ".cloudfront.localhost"
+		opts.DomainSuffix = edge.DomainSuffix
 	}
 	s := &Service{Base: env.Base(), kinds: newKinds(), opts: opts, url: env.Addresses.URL()}
 	s.deployments = env.Controllers.AddFunc("cloudfront-deployments", s.reconcileDeployment, s.deploymentKeys)

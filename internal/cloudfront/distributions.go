@@ -1,10 +1,10 @@
 package cloudfront
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"reflect"
 
 	"overcast"
 	api "overcast/internal/api/cloudfront"
@@ -99,7 +99,7 @@ func (s *Service) createDistribution(ctx context.Context, cfg *api.DistributionC
 func sameConfig(a, b *api.DistributionConfig) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
-	return reflect.DeepEqual(ja, jb)
+	return bytes.Equal(ja, jb)
 }
 
 func (s *Service) GetDistribution(ctx context.Context, in *api.GetDistributionRequest) (*api.GetDistributionResult, error) {
