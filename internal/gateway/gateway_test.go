@@ -83,7 +83,7 @@ func TestUnimplementedOperation(t *testing.T) {
 	}{
 		{"json", "TrentService.ListKeys", "application/x-amz-json-1.1", "{}", "/", "POST", `"__type":"NotImplemented"`},
 		{"query", "", "application/x-www-form-urlencoded", "Action=DescribeEnvironments&Version=2010-12-01", "/", "POST", "<Code>NotImplemented</Code>"},
-		{"rest-xml", "", "", "", "/2020-05-31/distribution", "GET", "<Code>NotImplemented</Code>"},
+		{"rest-xml", "", "", "", "/2020-05-31/streaming-distribution", "GET", "<Code>NotImplemented</Code>"},
 		// CBOR strings travel as they are: the __type's text shows in the bytes.
 		{"rpc-v2-cbor", "", "", "", "/service/GraniteServiceVersion20100801/operation/ListDashboards", "POST", "com.amazonaws.cloudwatch#NotImplemented"},
 	}
