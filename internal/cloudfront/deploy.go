@@ -60,6 +60,12 @@ func trustedKeyGroupIDs(cfg *api.DistributionConfig) []string {
 	return ids
 }
 
+// CloudFront's quotas on one distribution.
+const (
+	maxOrigins        = 25
+	maxCacheBehaviors = 75
+)
+
 // pathPattern is what CloudFront accepts as a cache behaviour's path
 // pattern.
 var pathPattern = regexp.MustCompile(`^[A-Za-z0-9_\-.*$/~"'@:+&]{1,255}$`)
@@ -91,6 +97,9 @@ func (s *Service) resolve(tx store.Tx, account string, rec *distributionRecord) 
 	if cfg.CacheBehaviors != nil {
 		if err := quantityMatches("CacheBehaviors", cfg.CacheBehaviors.Quantity, len(cfg.CacheBehaviors.Items)); err != nil {
 			return nil, err
+		}
+		if len(cfg.CacheBehaviors.Items) > maxCacheBehaviors {
+			return nil, api.NewTooManyCacheBehaviors("You cannot create more than %d cache behaviors for a distribution.", maxCacheBehaviors)
 		}
 		for _, b := range cfg.CacheBehaviors.Items {
 			if !pathPattern.MatchString(strOr(b.PathPattern, "")) {
@@ -150,6 +159,9 @@ func (s *Service) resolveOrigins(tx store.Tx, account string, cfg *api.Distribut
 	if err := quantityMatches("Origins", cfg.Origins.Quantity, len(cfg.Origins.Items)); err != nil {
 		return nil, err
 	}
+	if len(cfg.Origins.Items) > maxOrigins {
+		return nil, api.NewTooManyOrigins("You cannot create more than %d origins for a distribution.", maxOrigins)
+	}
 	targets := map[string]bool{}
 	for _, o := range cfg.Origins.Items {
 		id := strOr(o.Id, "")
@@ -172,6 +184,10 @@ func (s *Service) resolveOrigins(tx store.Tx, account string, cfg *api.Distribut
 			oac, _, err := s.originAccessControls.get(tx, account, *o.OriginAccessControlId)
 			if err != nil {
 				return nil, err
+			}
+			if originAccessIdentityOf(o) != "" || (*oac.Config.OriginAccessControlOriginType == "s3" && o.S3OriginConfig == nil) {
+				return nil, api.NewIllegalOriginAccessConfiguration("Origin %s: an origin access control of type %s cannot be used with an origin access identity or with a custom origin.",
+					id, *oac.Config.OriginAccessControlOriginType)
 			}
 			d.OriginAccessControls[oac.ID] = oac.Config
 		}

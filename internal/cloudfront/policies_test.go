@@ -95,7 +95,11 @@ func TestOriginAccess(t *testing.T) {
 	cfg.Origins.Items[0] = types.Origin{Id: aws.String("web"), DomainName: aws.String("bucket.s3.localhost"),
 		S3OriginConfig: &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}, OriginAccessControlId: oac.OriginAccessControl.Id}
 	create(t, c, cfg)
-	_, err := c.DeleteOriginAccessControl(ctx, &cloudfront.DeleteOriginAccessControlInput{Id: oac.OriginAccessControl.Id, IfMatch: oac.ETag})
+	custom := config("oac-on-custom")
+	custom.Origins.Items[0].OriginAccessControlId = oac.OriginAccessControl.Id
+	_, err := c.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: custom})
+	awstest.WantAPIError(t, err, awstest.BadRequest("IllegalOriginAccessConfiguration", ""))
+	_, err = c.DeleteOriginAccessControl(ctx, &cloudfront.DeleteOriginAccessControlInput{Id: oac.OriginAccessControl.Id, IfMatch: oac.ETag})
 	awstest.WantAPIError(t, err, awstest.Conflict("OriginAccessControlInUse", ""))
 	list := awstest.Call(t, c.ListOriginAccessControls, &cloudfront.ListOriginAccessControlsInput{})
 	if n := aws.ToInt32(list.OriginAccessControlList.Quantity); n != 1 {
