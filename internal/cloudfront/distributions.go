@@ -32,7 +32,7 @@ func (s *Service) CreateDistribution(ctx context.Context, in *api.CreateDistribu
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateDistributionResult{Distribution: d, ETag: &tag, Location: new(s.url + "/2020-05-31/distribution/" + *d.Id)}, nil
+	return &api.CreateDistributionResult{Distribution: d, ETag: &tag, Location: s.location("distribution", *d.Id)}, nil
 }
 
 func (s *Service) CreateDistributionWithTags(ctx context.Context, in *api.CreateDistributionWithTagsRequest) (*api.CreateDistributionWithTagsResult, error) {
@@ -44,7 +44,7 @@ func (s *Service) CreateDistributionWithTags(ctx context.Context, in *api.Create
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateDistributionWithTagsResult{Distribution: d, ETag: &tag, Location: new(s.url + "/2020-05-31/distribution/" + *d.Id)}, nil
+	return &api.CreateDistributionWithTagsResult{Distribution: d, ETag: &tag, Location: s.location("distribution", *d.Id)}, nil
 }
 
 // createDistribution creates a distribution, or answers the one created
@@ -103,20 +103,12 @@ func sameConfig(a, b *api.DistributionConfig) bool {
 }
 
 func (s *Service) GetDistribution(ctx context.Context, in *api.GetDistributionRequest) (*api.GetDistributionResult, error) {
-	account := overcast.ScopeOf(ctx).Account
-	var (
-		rec     *distributionRecord
-		version int64
-	)
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		rec, version, err = s.distributions.get(tx, account, *in.Id)
-		return err
-	})
+	rec, tag, err := s.distributions.read(ctx, s.Store, *in.Id)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.distribution(ctx, account, rec, version)
-	return &api.GetDistributionResult{Distribution: d, ETag: new(etag(rec.ID, version))}, err
+	d, err := s.distributionAt(ctx, overcast.ScopeOf(ctx).Account, rec, tag)
+	return &api.GetDistributionResult{Distribution: d, ETag: &tag}, err
 }
 
 func (s *Service) GetDistributionConfig(ctx context.Context, in *api.GetDistributionConfigRequest) (*api.GetDistributionConfigResult, error) {

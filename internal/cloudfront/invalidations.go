@@ -72,7 +72,7 @@ func (s *Service) CreateInvalidation(ctx context.Context, in *api.CreateInvalida
 		s.invalidations.Enqueue(accountKey(account, distID) + "/" + inv.ID)
 	}
 	return &api.CreateInvalidationResult{Invalidation: inv.wire(),
-		Location: new(s.url + "/2020-05-31/distribution/" + distID + "/invalidation/" + inv.ID)}, nil
+		Location: s.location("distribution", distID+"/invalidation/"+inv.ID)}, nil
 }
 
 // checkPaths checks an invalidation's paths as CloudFront does: each
