@@ -13,9 +13,9 @@ func TestCacheKey(t *testing.T) {
 	policy := func(headers, hNames, cookies, cNames, query, qNames []string, gzip, br bool) *api.CachePolicyConfig {
 		return &api.CachePolicyConfig{ParametersInCacheKeyAndForwardedToOrigin: &api.ParametersInCacheKeyAndForwardedToOrigin{
 			EnableAcceptEncodingGzip: ptr(gzip), EnableAcceptEncodingBrotli: ptr(br),
-			HeadersConfig:            &api.CachePolicyHeadersConfig{HeaderBehavior: ptr(headers[0]), Headers: &api.Headers{Items: hNames}},
-			CookiesConfig:            &api.CachePolicyCookiesConfig{CookieBehavior: ptr(cookies[0]), Cookies: &api.CookieNames{Items: cNames}},
-			QueryStringsConfig:       &api.CachePolicyQueryStringsConfig{QueryStringBehavior: ptr(query[0]), QueryStrings: &api.QueryStringNames{Items: qNames}},
+			HeadersConfig:      &api.CachePolicyHeadersConfig{HeaderBehavior: ptr(headers[0]), Headers: &api.Headers{Items: hNames}},
+			CookiesConfig:      &api.CachePolicyCookiesConfig{CookieBehavior: ptr(cookies[0]), Cookies: &api.CookieNames{Items: cNames}},
+			QueryStringsConfig: &api.CachePolicyQueryStringsConfig{QueryStringBehavior: ptr(query[0]), QueryStrings: &api.QueryStringNames{Items: qNames}},
 		}}
 	}
 	none := names("none")
