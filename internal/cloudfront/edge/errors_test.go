@@ -87,21 +87,11 @@ func TestCustomErrorPages(t *testing.T) {
 			{ErrorCode: ptr(int32(500)), ResponsePagePath: ptr("/errors/500.html")},
 		}}
 	}))
-	tests := []struct {
-		path       string
-		wantStatus int
-		wantBody   string
-	}{
-		{"/missing", 200, "origin /errors/404.html"},
-		{"/broken", 500, "origin /errors/500.html"},
-		{"/fine", 200, "origin /fine"},
-	}
-	for _, tt := range tests {
-		resp := get(e, "GET", "http://example.com"+tt.path, nil)
-		if got := readBody(t, resp); resp.StatusCode != tt.wantStatus || got != tt.wantBody {
-			t.Errorf("%s: got %d %q, want %d %q", tt.path, resp.StatusCode, got, tt.wantStatus, tt.wantBody)
-		}
-	}
+	checkExchanges(t, e, []exchangeCase{
+		{"GET", "/missing", 200, "origin /errors/404.html"},
+		{"GET", "/broken", 500, "origin /errors/500.html"},
+		{"GET", "/fine", 200, "origin /fine"},
+	})
 }
 
 func TestDefaultRootObject(t *testing.T) {
@@ -109,16 +99,11 @@ func TestDefaultRootObject(t *testing.T) {
 	e, _ := newTestEdge(t, Config{}, distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
 		c.DefaultRootObject = ptr("index.html")
 	}))
-	tests := []struct{ path, want string }{
-		{"/", "body of /index.html"},
-		{"/docs/", "body of /docs/"}, // never a subdirectory
-		{"/index.html", "body of /index.html"},
-	}
-	for _, tt := range tests {
-		if got := readBody(t, get(e, "GET", "http://example.com"+tt.path, nil)); got != tt.want {
-			t.Errorf("%s: got %q, want %q", tt.path, got, tt.want)
-		}
-	}
+	checkExchanges(t, e, []exchangeCase{
+		{"GET", "/", 200, "body of /index.html"},
+		{"GET", "/docs/", 200, "body of /docs/"}, // never a subdirectory
+		{"GET", "/index.html", 200, "body of /index.html"},
+	})
 }
 
 func TestOriginUnreachable(t *testing.T) {

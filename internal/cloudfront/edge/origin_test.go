@@ -31,24 +31,14 @@ func TestOriginGroupFailover(t *testing.T) {
 			c.DefaultCacheBehavior.CachePolicyId = ptr("disabled")
 			c.DefaultCacheBehavior.AllowedMethods = &api.AllowedMethods{Items: []string{"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}}
 		}))
-	tests := []struct {
-		method, path string
-		wantStatus   int
-		wantBody     string
-	}{
+	checkExchanges(t, e, []exchangeCase{
 		{"GET", "/500", 200, "secondary GET"},
 		{"GET", "/404", 200, "secondary GET"},
 		{"GET", "/403", 403, "origin /403"}, // not a failover code
 		{"GET", "/fine", 200, "origin /fine"},
 		{"OPTIONS", "/500", 200, "secondary OPTIONS"},
 		{"POST", "/500", 500, "origin /500"}, // only GET, HEAD and OPTIONS fail over
-	}
-	for _, tt := range tests {
-		resp := get(e, tt.method, "http://example.com"+tt.path, nil)
-		if got := readBody(t, resp); resp.StatusCode != tt.wantStatus || got != tt.wantBody {
-			t.Errorf("%s %s: got %d %q, want %d %q", tt.method, tt.path, resp.StatusCode, got, tt.wantStatus, tt.wantBody)
-		}
-	}
+	})
 }
 
 // fakeBuckets is S3 as the edge sees it: a private bucket that answers
@@ -90,21 +80,11 @@ func TestS3Origins(t *testing.T) {
 	})
 	d.OriginAccessControls = map[string]*api.OriginAccessControlConfig{"oac": {SigningBehavior: ptr("always")}}
 	e, _ := newTestEdge(t, Config{Buckets: s3}, d)
-	tests := []struct {
-		path       string
-		wantStatus int
-		wantBody   string
-	}{
-		{"/a.txt", 200, "private:/a.txt"},
-		{"/unsigned/a.txt", 403, "AccessDenied"},
-		{"/legacy/a.txt", 200, "legacy:/site/legacy/a.txt"},
-	}
-	for _, tt := range tests {
-		resp := get(e, "GET", "http://example.com"+tt.path, nil)
-		if got := readBody(t, resp); resp.StatusCode != tt.wantStatus || got != tt.wantBody {
-			t.Errorf("%s: got %d %q, want %d %q", tt.path, resp.StatusCode, got, tt.wantStatus, tt.wantBody)
-		}
-	}
+	checkExchanges(t, e, []exchangeCase{
+		{"GET", "/a.txt", 200, "private:/a.txt"},
+		{"GET", "/unsigned/a.txt", 403, "AccessDenied"},
+		{"GET", "/legacy/a.txt", 200, "legacy:/site/legacy/a.txt"},
+	})
 	want := []Requester{{DistributionARN: d.ARN}, {}, {OAI: "E2OAI"}}
 	if diff := cmp.Diff(want, s3.got); diff != "" {
 		t.Errorf("requesters (-want +got):\n%s", diff)
