@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	iampolicy "overcast/internal/policy"
 )
 
 // policy is a verified policy statement, what a request is checked
@@ -112,7 +114,7 @@ func cannedPolicy(resource string, expires int64) []byte {
 	buf.WriteString(`{"Statement":[{"Resource":`)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.Encode(resource) // a string always encodes
+	enc.Encode(resource)        // a string always encodes
 	buf.Truncate(buf.Len() - 1) // Encode's newline
 	buf.WriteString(`,"Condition":{"DateLessThan":{"AWS:EpochTime":`)
 	buf.WriteString(strconv.FormatInt(expires, 10))
@@ -135,33 +137,5 @@ func (p *policy) allows(now time.Time, resourceURL string, viewer netip.Addr) bo
 	case p.exact:
 		return p.resource == resourceURL
 	}
-	return matchWildcard(p.resource, resourceURL)
-}
-
-// matchWildcard reports whether s matches pattern, in which * stands for
-// any run of characters (none included) and ? for exactly one; the rest
-// matches itself, case-sensitively. It backtracks only to the last *, so
-// it runs in O(len(pattern)·len(s)) at worst.
-func matchWildcard(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			mark++
-			p, i = star+1, mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
+	return iampolicy.Match(p.resource, resourceURL) // the same * and ? as IAM's resources
 }

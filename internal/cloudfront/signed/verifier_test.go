@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"net"
@@ -58,11 +57,7 @@ func trustedKeys(t testing.TB) map[string]Key {
 	t.Helper()
 	keys := map[string]Key{}
 	for id, pub := range map[string]crypto.PublicKey{rsaKeyID: &rsaPrivate().PublicKey, ecdsaKeyID: &ecdsaPrivate().PublicKey} {
-		der, err := x509.MarshalPKIXPublicKey(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := ParsePublicKey(id, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+		k, err := ParsePublicKey(id, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix(t, pub)})))
 		if err != nil {
 			t.Fatal(err)
 		}
