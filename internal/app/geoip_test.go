@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"overcast/internal/app"
@@ -14,15 +13,7 @@ import (
 // TestGeoIPConfig: a database that does not open stops overcast up with
 // the flag's name; a header is trusted only when configured.
 func TestGeoIPConfig(t *testing.T) {
-	bad := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), GeoIPDB: filepath.Join(t.TempDir(), "absent.mmdb")})
-	err := bad.Run(context.Background())
-	if err == nil {
-		bad.Close()
-		t.Fatal("Run with a missing GeoIP database: got no error")
-	}
-	if !strings.Contains(err.Error(), "--geoip-db") {
-		t.Errorf("error %q does not name --geoip-db", err)
-	}
+	wantRunError(t, app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), GeoIPDB: filepath.Join(t.TempDir(), "absent.mmdb")}, "--geoip-db")
 
 	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), GeoIPHeader: "X-Viewer-Country"})
 	if err := m.Run(context.Background()); err != nil {
