@@ -52,6 +52,15 @@ func TestCheckRemembersVerifiedSignatures(t *testing.T) {
 			t.Errorf("%s: got %d signature checks, want %d", st.name, got, st.wantChecks)
 		}
 	}
+	if got := remembered(v); got != 0 {
+		t.Errorf("after the policy expired: got %d remembered signatures, want 0", got)
+	}
+}
+
+func remembered(v *Verifier) int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.verified)
 }
 
 // TestCheckRemembersCannedURLsPerResource: a canned signature verified
@@ -91,9 +100,7 @@ func TestCheckForgetsBeyondItsBound(t *testing.T) {
 			t.Fatalf("request %d: %v", i, err)
 		}
 	}
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	if got := len(v.verified); got != 3 {
+	if got := remembered(v); got != 3 {
 		t.Errorf("got %d remembered signatures, want 3", got)
 	}
 }

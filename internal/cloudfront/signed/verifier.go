@@ -84,7 +84,11 @@ func (v *Verifier) Check(r *http.Request, resourceURL string, viewerIP net.IP, k
 		return denied
 	}
 	viewer, _ := netip.AddrFromSlice(viewerIP)
-	if !p.allows(v.now(), resourceURL, viewer) {
+	now := v.now()
+	if !p.allows(now, resourceURL, viewer) {
+		if !now.Before(p.notAfter) {
+			v.forget(c.signature, p) // expired for good
+		}
 		return errAccessDenied
 	}
 	return nil
@@ -172,4 +176,13 @@ func (v *Verifier) remember(signature string, known *verification) {
 		}
 	}
 	v.verified[signature] = known
+}
+
+// forget drops what was remembered of signature, if it is still p.
+func (v *Verifier) forget(signature string, p *policy) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if known := v.verified[signature]; known != nil && known.policy == p {
+		delete(v.verified, signature)
+	}
 }
