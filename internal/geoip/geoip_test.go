@@ -1,7 +1,6 @@
 package geoip
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -11,45 +10,29 @@ import (
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"overcast/internal/geoip/geoiptest"
 )
 
-// testDB writes a country database the way MaxMind's and ip-location-db's
-// are shaped, and opens it.
+// testDB is a country database shaped as MaxMind's and ip-location-db's
+// are.
 func testDB(t testing.TB) *DB {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-Country", IncludeReservedNetworks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	geoLite := func(iso string) mmdbtype.Map {
-		return mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(iso), "names": mmdbtype.Map{"en": mmdbtype.String(iso)}}}
-	}
-	for cidr, rec := range map[string]mmdbtype.Map{
+	return open(t, geoiptest.Write(t, mmdbwriter.Options{DatabaseType: "GeoLite2-Country"}, map[string]mmdbtype.Map{
 		"192.0.2.0/24":     geoLite("GB"),
 		"198.51.100.0/24":  geoLite("US"),
 		"2001:db8::/32":    geoLite("DE"),
 		"203.0.113.0/25":   {"country_code": mmdbtype.String("FR")}, // ip-location-db's shape
 		"203.0.113.128/25": {"continent": mmdbtype.Map{"code": mmdbtype.String("EU")}},
-	} {
-		_, network, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(network, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "country.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	}))
+}
+
+func geoLite(iso string) mmdbtype.Map {
+	return mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(iso)}}
+}
+
+func open(t testing.TB, path string) *DB {
+	t.Helper()
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +62,36 @@ func TestCountry(t *testing.T) {
 		got, ok := db.Country(ip)
 		if got != tt.want || ok != tt.wantOK {
 			t.Errorf("Country(%s): got %q, %v, want %q, %v", tt.ip, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+// TestCountryIPv4Database: ip-location-db ships IPv4 and IPv6 databases
+// apart; an IPv6 viewer is not placed by the IPv4 one.
+func TestCountryIPv4Database(t *testing.T) {
+	db := open(t, geoiptest.Write(t, mmdbwriter.Options{DatabaseType: "ip-location-db", IPVersion: 4},
+		map[string]mmdbtype.Map{"192.0.2.0/24": {"country_code": mmdbtype.String("JP")}}))
+	for _, tt := range []struct {
+		ip   string
+		want string
+	}{
+		{"192.0.2.1", "JP"},
+		{"::ffff:192.0.2.1", "JP"},
+		{"2001:db8::1", ""},
+	} {
+		if got, _ := db.Country(netip.MustParseAddr(tt.ip)); got != tt.want {
+			t.Errorf("Country(%s): got %q, want %q", tt.ip, got, tt.want)
+		}
+	}
+}
+
+// TestCountriesHelper: what geoiptest writes for other packages' tests
+// reads back.
+func TestCountriesHelper(t *testing.T) {
+	db := open(t, geoiptest.Countries(t, map[string]string{"192.0.2.0/24": "NO", "2001:db8::/32": "SE"}))
+	for ip, want := range map[string]string{"192.0.2.9": "NO", "2001:db8::9": "SE"} {
+		if got, _ := db.Country(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("Country(%s): got %q, want %q", ip, got, want)
 		}
 	}
 }
