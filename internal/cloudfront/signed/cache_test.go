@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,5 +146,35 @@ func BenchmarkResourceURL(b *testing.B) {
 	r, _ := http.NewRequest(http.MethodGet, page+"&Expires=1&Signature=x&Key-Pair-Id=K", nil)
 	for b.Loop() {
 		ResourceURL(r, "https", r.Host)
+	}
+}
+
+// TestCheckConcurrently: one Verifier serves every request of the edge
+// at once (run with -race).
+func TestCheckConcurrently(t *testing.T) {
+	keys := trustedKeys(t)
+	v := NewVerifier(clock.NewFake(now).Now)
+	v.maxEntries = 2 // forgetting while others read
+	urls := []string{
+		cannedURL(t, ecdsaKeyID, ecdsaPrivate(), page, inAnHour),
+		cannedURL(t, ecdsaKeyID, ecdsaPrivate(), page, inAnHour.Add(time.Second)),
+		cannedURL(t, ecdsaKeyID, ecdsaPrivate(), page, inAnHour.Add(2*time.Second)),
+	}
+	errs := make(chan error, 8*len(urls))
+	var wg sync.WaitGroup
+	for range 8 {
+		for _, u := range urls {
+			wg.Go(func() {
+				r := get(u)
+				errs <- v.Check(r, ResourceURL(r, "https", r.Host), net.ParseIP(viewer), keys)
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Check: got %v, want nil", err)
+		}
 	}
 }
