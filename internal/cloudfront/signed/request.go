@@ -30,8 +30,8 @@ const (
 )
 
 // set stores a signing value named name (a parameter name, or a cookie
-// name without its prefix) and reports whether it is one.
-func (c *credentials) set(name, value string) bool {
+// name without its prefix); other names are not signing values.
+func (c *credentials) set(name, value string) {
 	var field *string
 	switch name {
 	case paramExpires:
@@ -45,12 +45,11 @@ func (c *credentials) set(name, value string) bool {
 	case paramHash:
 		field = &c.hash
 	default:
-		return false
+		return
 	}
 	if *field == "" { // the first one counts, as with url.Values.Get
 		*field = value
 	}
-	return true
 }
 
 // signs reports whether c carries a signature at all; Hash-Algorithm
@@ -64,10 +63,10 @@ func (c *credentials) signs() bool {
 // it.
 func requestCredentials(r *http.Request) credentials {
 	var c credentials
-	forEachParam(r.URL.RawQuery, func(name, value string) bool {
+	for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		name, value, _ := strings.Cut(part, "=")
 		c.set(name, unescape(value))
-		return true
-	})
+	}
 	if c.signs() {
 		return c
 	}
@@ -81,20 +80,6 @@ func requestCredentials(r *http.Request) credentials {
 		}
 	}
 	return c
-}
-
-// forEachParam calls f with each name=value of a raw query string, until
-// f returns false.
-func forEachParam(rawQuery string, f func(name, value string) bool) {
-	for part := range strings.SplitSeq(rawQuery, "&") {
-		if part == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(part, "=")
-		if !f(name, value) {
-			return
-		}
-	}
 }
 
 // unescape percent-decodes a query value; CloudFront's base64 alphabet
