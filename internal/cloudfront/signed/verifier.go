@@ -119,7 +119,7 @@ func (v *Verifier) verify(c credentials, key Key, hash crypto.Hash, resourceURL 
 	known := v.verified[c.signature]
 	v.mu.RUnlock()
 	if known != nil && known.keyID == key.ID && known.public == key.Public && known.hash == hash &&
-		known.material == material && known.cookie == c.cookie && (!canned || known.policy.resource == resourceURL) {
+		known.material == material && known.cookie == c.cookie && known.policy.exact == canned && (!canned || known.policy.resource == resourceURL) {
 		return known.policy, nil
 	}
 
