@@ -118,8 +118,7 @@ func (v *Verifier) verify(c credentials, key Key, hash crypto.Hash, resourceURL 
 	v.mu.RLock()
 	known := v.verified[c.signature]
 	v.mu.RUnlock()
-	if known != nil && known.keyID == key.ID && known.public == key.Public && known.hash == hash &&
-		known.material == material && known.cookie == c.cookie && known.policy.exact == canned && (!canned || known.policy.resource == resourceURL) {
+	if known != nil && known.answers(c, key, hash, material, resourceURL) {
 		return known.policy, nil
 	}
 
@@ -158,6 +157,16 @@ func (v *Verifier) verify(c credentials, key Key, hash crypto.Hash, resourceURL 
 	v.remember(strings.Clone(c.signature), &verification{keyID: key.ID, public: key.Public, hash: hash,
 		material: strings.Clone(material), cookie: c.cookie, policy: p})
 	return p, nil
+}
+
+// answers reports whether a request signed with the same signature sent
+// what was verified: the same key, hash, policy (for a canned one, the
+// same URL) and in the same place.
+func (known *verification) answers(c credentials, key Key, hash crypto.Hash, material, resourceURL string) bool {
+	canned := c.policy == ""
+	return known.keyID == key.ID && known.public == key.Public && known.hash == hash &&
+		known.material == material && known.cookie == c.cookie &&
+		known.policy.exact == canned && (!canned || known.policy.resource == resourceURL)
 }
 
 // remember stores a verification, making room by forgetting an arbitrary
