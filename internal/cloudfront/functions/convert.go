@@ -17,7 +17,7 @@ import (
 // (map[string]any, []any, string, int64, float64...) to read back.
 
 // eventValue is ev as the maps the handler receives.
-func eventValue(ev *Event) map[string]any {
+func eventValue(vm *goja.Runtime, ev *Event) map[string]any {
 	o := map[string]any{
 		"version": ev.Version,
 		"context": map[string]any{
@@ -32,26 +32,18 @@ func eventValue(ev *Event) map[string]any {
 		o["request"] = map[string]any{
 			"method":      r.Method,
 			"uri":         r.URI,
-			"querystring": valuesMap(r.QueryString),
-			"headers":     valuesMap(r.Headers),
-			"cookies":     valuesMap(r.Cookies),
+			"querystring": newValuesObject(vm, r.QueryString),
+			"headers":     newValuesObject(vm, r.Headers),
+			"cookies":     newValuesObject(vm, r.Cookies),
 		}
 	}
 	if r := ev.Response; r != nil {
 		o["response"] = map[string]any{
 			"statusCode":        int64(r.StatusCode),
 			"statusDescription": r.StatusDescription,
-			"headers":           valuesMap(r.Headers),
-			"cookies":           valuesMap(r.Cookies),
+			"headers":           newValuesObject(vm, r.Headers),
+			"cookies":           newValuesObject(vm, r.Cookies),
 		}
-	}
-	return o
-}
-
-func valuesMap(values map[string]Value) map[string]any {
-	o := make(map[string]any, len(values))
-	for name, v := range values {
-		o[name] = valueMap(v)
 	}
 	return o
 }
@@ -209,27 +201,35 @@ func readBody(v any) (*Body, error) {
 // multiValue array wins; otherwise a changed value replaces the first of
 // the original values only.
 func readValues(o map[string]any, field string, orig map[string]Value) (map[string]Value, error) {
-	out := map[string]Value{}
-	var fields map[string]any
-	switch v := o[field].(type) {
-	case nil:
-		return out, nil
-	case map[string]any:
-		fields = v
-	default:
-		return nil, invalidResult("%s is not an object", field)
+	v := o[field]
+	if obj, ok := v.(*goja.Object); ok {
+		v = obj.Export()
 	}
-	for name, entry := range fields {
+	switch v := v.(type) {
+	case nil:
+		return map[string]Value{}, nil
+	case *valuesObject:
+		return v.values(field)
+	case map[string]any:
+		out := make(map[string]Value, len(v))
+		return out, readEntries(out, v, field, orig)
+	}
+	return nil, invalidResult("%s is not an object", field)
+}
+
+// readEntries adds entries, as the function left them, to out.
+func readEntries(out map[string]Value, entries map[string]any, field string, orig map[string]Value) error {
+	for name, entry := range entries {
 		got, err := readValue(entry, field, name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if field == "headers" {
 			name = strings.ToLower(name)
 		}
 		out[name] = mergeMultiValue(got, orig[name])
 	}
-	return out, nil
+	return nil
 }
 
 func readValue(entry any, field, name string) (Value, error) {
@@ -237,9 +237,9 @@ func readValue(entry any, field, name string) (Value, error) {
 	if !ok || o["value"] == nil {
 		return Value{}, invalidResult("%s.%s is not an object with a value", field, name)
 	}
-	v := Value{Value: fmt.Sprint(o["value"])}
+	v := Value{Value: text(o["value"])}
 	if a, ok := o["attributes"]; ok && a != nil {
-		v.Attributes = fmt.Sprint(a)
+		v.Attributes = text(a)
 	}
 	multi, _ := o["multiValue"].([]any)
 	for _, item := range multi {
@@ -268,4 +268,13 @@ func mergeMultiValue(got, orig Value) Value {
 
 func sameValue(a, b Value) bool {
 	return a.Value == b.Value && a.Attributes == b.Attributes
+}
+
+// text is v as JavaScript's String(v) would have it, for the strings
+// CloudFront expects where a function may have put a number.
+func text(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
 }

@@ -26,7 +26,7 @@ func (p *Program) Run(ctx context.Context, ev *Event) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, elapsed, runErr := m.run(ctx, m.vm.ToValue(eventValue(ev)))
+	v, elapsed, runErr := m.run(ctx, m.vm.ToValue(eventValue(m.vm, ev)))
 	res := &Result{ComputeUtilization: m.limits.utilization(elapsed)}
 	if runErr == nil {
 		var out *Result
