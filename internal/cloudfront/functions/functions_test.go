@@ -273,6 +273,7 @@ func TestRunFailures(t *testing.T) {
 		{"huge join", `function handler(e) { var a = []; a.length = 1e8; return a.join('xxxxxxxx'); }`, "memory", "memory"},
 		{"growing without bound", `function handler(e) { var a = []; for (;;) a.push({n: 'some text ' + a.length}); }`, "", ""},
 		{"catching the memory error does not help", `function handler(e) { try { 'x'.repeat(1e9); } catch (x) {} return e.request; }`, "memory", "memory"},
+		{"catastrophic regular expression", `function handler(e) { /^(a+)+(?=b)b$/.test('a'.repeat(40)); return e.request; }`, "time", "compute time"},
 		{"thrown error", `function handler(e) { throw new Error('boom'); }`, "", "Error: boom"},
 		{"returns nothing", `function handler(e) {}`, "", "invalid value"},
 		{"returns garbage", `function handler(e) { return 42; }`, "", "invalid value"},
