@@ -141,8 +141,8 @@ func (p *Program) get() (*machine, error) {
 func (p *Program) newMachine() (*machine, error) {
 	m := &machine{vm: goja.New(), limits: p.limits}
 	m.setup(p.runtime == Runtime2)
-	if _, err := m.vm.RunProgram(p.code); err != nil {
-		return nil, &SyntaxError{Message: "The function could not be loaded: " + errorMessage(err)}
+	if err := m.load(p.code); err != nil {
+		return nil, &SyntaxError{Message: "The function could not be loaded: " + err.Error()}
 	}
 	handler, ok := goja.AssertFunction(m.vm.Get("handler"))
 	if !ok {

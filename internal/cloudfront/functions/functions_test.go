@@ -221,6 +221,7 @@ func TestCompileSyntaxByRuntime(t *testing.T) {
 		{"syntax error", Runtime2, `function handler(e) { return e.request`, true},
 		{"no handler", Runtime2, `function handle(e) { return e.request; }`, true},
 		{"handler is not a function", Runtime2, `var handler = 1;`, true},
+		{"code loops while loading", Runtime2, `for (;;) {} function handler(e) { return e.request; }`, true},
 		{"code throws while loading", Runtime2, `throw new Error('x'); function handler(e) { return e.request; }`, true},
 		{"strict mode", Runtime1, `function handler(e) { undeclared = 1; return e.request; }`, false},
 	}

@@ -126,25 +126,45 @@ func (m *machine) setup(v2 bool) {
 func (m *machine) run(ctx context.Context, ev goja.Value) (goja.Value, time.Duration, error) {
 	m.logs = m.logs[:0]
 	m.now = time.Now()
+	var v goja.Value
+	elapsed, err := m.watched(ctx, func() (err error) {
+		if v, err = m.handler(goja.Undefined(), ev); err == nil {
+			v, err = m.settle(v)
+		}
+		return err
+	})
+	return v, elapsed, err
+}
+
+// load runs the function's top-level code, under the same limits as a
+// run: code that loops at load time must not hold Compile.
+func (m *machine) load(code *goja.Program) error {
+	m.now = time.Now()
+	_, err := m.watched(context.Background(), func() error {
+		_, err := m.vm.RunProgram(code)
+		return err
+	})
+	return err
+}
+
+// watched runs f under the watchdog and returns how long it took.
+func (m *machine) watched(ctx context.Context, f func() error) (time.Duration, error) {
 	// Held to one thread, the run's CPU time can be read from the thread's
 	// clock.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	m.begin(ctx, threadClock())
-	v, err := m.handler(goja.Undefined(), ev)
-	if err == nil {
-		v, err = m.settle(v)
-	}
+	err := f()
 	elapsed, stopped := m.end()
 	if stopped != nil {
 		// What the VM returned after a limit stopped it is a consequence,
 		// not the cause.
-		return nil, elapsed, stopped
+		return elapsed, stopped
 	}
 	if err != nil {
-		return nil, elapsed, m.runError(err)
+		return elapsed, m.runError(err)
 	}
-	return v, elapsed, nil
+	return elapsed, nil
 }
 
 // settle returns what a promise returned by an async handler settled to.
