@@ -524,3 +524,54 @@ func TestEventJSONShape(t *testing.T) {
 		}
 	}
 }
+
+// The complete event object of CloudFront's documentation parses, and a
+// function sees its multi-valued cookies with their attributes.
+func TestTestFunctionDocumentedEvent(t *testing.T) {
+	event := `{
+  "version": "1.0",
+  "context": {"distributionDomainName": "d111111abcdef8.cloudfront.net", "distributionId": "EDFDVBD6EXAMPLE", "eventType": "viewer-response", "requestId": "EXAMPLE=="},
+  "viewer": {"ip": "198.51.100.11"},
+  "request": {
+    "method": "GET", "uri": "/media/index.mpd",
+    "querystring": {"ID": {"value": "42"}, "querymv": {"value": "val1", "multiValue": [{"value": "val1"}, {"value": "val2,val3"}]}},
+    "headers": {"host": {"value": "video.example.com"}},
+    "cookies": {"Cookie1": {"value": "value1"}}
+  },
+  "response": {
+    "statusCode": 200, "statusDescription": "OK",
+    "headers": {"content-type": {"value": "application/json"}},
+    "cookies": {
+      "ID": {"value": "id1234", "attributes": "Expires=Wed, 05 Apr 2021 07:28:00 GMT"},
+      "Cookie1": {"value": "val1", "attributes": "Secure; Path=/", "multiValue": [
+        {"value": "val1", "attributes": "Secure; Path=/"},
+        {"value": "val2", "attributes": "Path=/cat"}
+      ]}
+    }
+  }
+}`
+	code := `function handler(event) {
+    var c = event.response.cookies.Cookie1;
+    console.log(event.request.querystring.querymv.multiValue[1].value, c.multiValue[1].attributes);
+    c.value = 'changed';
+    return event.response;
+}`
+	got, err := Test(context.Background(), Runtime1, []byte(code), []byte(event))
+	if err != nil || got.FunctionErrorMessage != "" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if diff := cmp.Diff([]string{"val2,val3 Path=/cat"}, got.FunctionExecutionLogs); diff != "" {
+		t.Errorf("logs (-want +got):\n%s", diff)
+	}
+	var out struct{ Response Response }
+	if err := json.Unmarshal([]byte(got.FunctionOutput), &out); err != nil {
+		t.Fatal(err)
+	}
+	wantCookie := Value{Value: "changed", Attributes: "Secure; Path=/", MultiValue: []Value{
+		{Value: "changed", Attributes: "Secure; Path=/"},
+		{Value: "val2", Attributes: "Path=/cat"},
+	}}
+	if diff := cmp.Diff(wantCookie, out.Response.Cookies["Cookie1"]); diff != "" {
+		t.Errorf("a changed value replaces the first of the multiValue only (-want +got):\n%s", diff)
+	}
+}

@@ -3,6 +3,7 @@ package functions
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -95,5 +96,40 @@ func TestBodyBytes(t *testing.T) {
 		if err != nil || string(got) != "hi" {
 			t.Errorf("%+v: got %q, %v; want hi", b, got, err)
 		}
+	}
+}
+
+// The edge's path for a viewer-request function: the viewer's request as
+// an event, the function run, the result back as what goes to the origin.
+func TestRunOnHTTPRequest(t *testing.T) {
+	p := mustCompile(t, Runtime2, `function handler(event) {
+    const request = event.request;
+    request.uri = request.uri.endsWith('/') ? request.uri + 'index.html' : request.uri;
+    request.headers['x-viewer-country'] = { value: request.headers['cloudfront-viewer-country'].value };
+    request.cookies['seen'] = { value: '1' };
+    return request;
+}`)
+	header := http.Header{"Cloudfront-Viewer-Country": {"FR"}, "Cookie": {"session=abc"}}
+	ev := &Event{
+		Version: "1.0",
+		Context: Context{EventType: EventViewerRequest},
+		Request: NewRequest("GET", "/blog/", "page=2", header),
+	}
+	res, err := p.Run(t.Context(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Request.Header()
+	got["Cookie"] = []string{strings.Join(slices.Sorted(slices.Values(strings.Split(got["Cookie"][0], "; "))), "; ")}
+	want := http.Header{
+		"Cloudfront-Viewer-Country": {"FR"},
+		"X-Viewer-Country":          {"FR"},
+		"Cookie":                    {"seen=1; session=abc"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	if res.Request.URI != "/blog/index.html" || res.Request.RawQuery() != "page=2" {
+		t.Errorf("got %s?%s, want /blog/index.html?page=2", res.Request.URI, res.Request.RawQuery())
 	}
 }
