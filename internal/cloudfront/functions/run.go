@@ -43,7 +43,7 @@ func (p *Program) Run(ctx context.Context, ev *Event) (*Result, error) {
 		res.ComputeUtilization = 100
 	}
 	if !m.failed() {
-		p.machines.Put(m)
+		p.put(m)
 	}
 	return res, runErr
 }
