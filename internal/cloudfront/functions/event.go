@@ -67,14 +67,15 @@ type Body struct {
 	Encoding string `json:"encoding"` // "text" or "base64"
 }
 
-// Result is what a function run produced.
+// Result is what a function run produced. Its maps may be the event's own
+// where the function left them untouched.
 type Result struct {
 	// Request is set when a viewer-request function returned a request:
 	// CloudFront goes on with it (same cache behaviour, new URI, headers...).
 	Request *Request
 	// Response is set when a viewer-request function generated a response
-	// (the viewer gets it, no cache or origin involved), or by a
-	// viewer-response function.
+	// (the viewer gets it, no cache or origin involved: CloudFront logs
+	// FunctionGeneratedResponse), or by a viewer-response function.
 	Response *Response
 	// ComputeUtilization is the run time as a percentage of the compute
 	// budget, as TestFunction reports it (0-100).
