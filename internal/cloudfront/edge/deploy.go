@@ -8,6 +8,8 @@ import (
 	"time"
 
 	api "overcast/internal/api/cloudfront"
+	"overcast/internal/cloudfront/functions"
+	"overcast/internal/cloudfront/signed"
 )
 
 // deployment is a Distribution compiled for viewers' requests: matchers,
@@ -29,8 +31,10 @@ type behavior struct {
 	forward         forwardSpec
 	compress        bool
 	viewerProtocol  string
-	trustedKeys     map[string]PublicKey // nil: the behaviour serves unsigned requests
-	responseHeaders *api.ResponseHeadersPolicyConfig
+	trustedKeys     map[string]signed.Key // nil: the behaviour serves unsigned requests
+	responseHeaders *headerPolicy
+	viewerRequest   *functions.Program
+	viewerResponse  *functions.Program
 }
 
 // errorPage is a CustomErrorResponse.
@@ -174,17 +178,18 @@ func compileBehavior(d *Distribution, targets map[string]*originTarget, f *api.C
 		b.forward = originRequestForward(p)
 	}
 	if id := deref(f.ResponseHeadersPolicyId); id != "" {
-		if b.responseHeaders = d.ResponseHeadersPolicies[id]; b.responseHeaders == nil {
+		p := d.ResponseHeadersPolicies[id]
+		if p == nil {
 			return nil, fmt.Errorf("edge: behavior names unknown response headers policy %q", id)
 		}
+		b.responseHeaders = compileHeaderPolicy(p)
 	}
-	if kg := f.TrustedKeyGroups; kg != nil && deref(kg.Enabled) {
-		b.trustedKeys = map[string]PublicKey{}
-		for _, id := range kg.Items {
-			for _, k := range d.KeyGroups[id] {
-				b.trustedKeys[k.ID] = k
-			}
-		}
+	var err error
+	if b.trustedKeys, err = trustedKeys(d, f.TrustedKeyGroups); err != nil {
+		return nil, err
+	}
+	if b.viewerRequest, b.viewerResponse, err = compileFunctions(d, f.FunctionAssociations); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

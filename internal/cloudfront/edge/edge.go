@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"overcast/internal/cloudfront/edge/cache"
+	"overcast/internal/cloudfront/signed"
 )
 
 // DomainSuffix ends every distribution's DomainName.
@@ -69,6 +70,7 @@ type Edge struct {
 	pops       []*pop
 	byCountry  map[string]*pop
 	defaultPOP *pop
+	verifier   *signed.Verifier // remembers verified signatures across requests
 
 	mu     sync.Mutex                 // serialises Deploy and Remove
 	routes atomic.Pointer[routeTable] // read on every request without a lock
@@ -96,6 +98,7 @@ func New(cfg Config) (*Edge, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.verifier = signed.NewVerifier(e.now)
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

@@ -31,6 +31,7 @@ type exchange struct {
 	id      string // X-Amz-Cf-Id
 	ip      netip.Addr
 	country string
+	b       *behavior // the behaviour serving the viewer, once chosen
 }
 
 // ServeHTTP answers a viewer.
@@ -73,9 +74,19 @@ func (x *exchange) serve() {
 		x.refuse(http.StatusForbidden, msgMethodNotAllowed)
 		return
 	}
+	if b.trustedKeys != nil && x.checkSigned(b) {
+		return
+	}
+	if b.viewerRequest != nil {
+		var answered bool
+		if path, answered = x.runViewerRequest(b.viewerRequest, path); answered {
+			return
+		}
+	}
 	if path == "/" && dep.rootObject != "" {
 		path = "/" + dep.rootObject // only the root: never a subdirectory
 	}
+	x.b = b
 	ent, xcache := x.through(b, path)
 	if page, ok := dep.errorPages[ent.Status]; ok && page.pagePath {
 		if x.serveErrorPage(page, ent.Status) {
@@ -493,6 +504,13 @@ func (x *exchange) write(ent *cache.Entry, status int, xcache string) {
 		if age := ent.Age(x.e.now()); age >= time.Second {
 			h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
 		}
+	}
+	if x.b != nil && x.b.responseHeaders != nil {
+		x.b.responseHeaders.apply(h, x.r)
+	}
+	if x.b != nil && x.b.viewerResponse != nil {
+		x.runViewerResponse(ent, status)
+		return
 	}
 	if status == http.StatusOK && x.r.Header["Range"] != nil {
 		if x.writeRange(ent) {
