@@ -59,6 +59,10 @@ type Config struct {
 	// Buckets serves S3 origins; nil: S3 domains are fetched as custom
 	// origins.
 	Buckets Buckets
+	// HTTPSAddr is where viewers reach distributions over HTTPS, with
+	// certificates from Certificates; "" or nil Certificates: no HTTPS.
+	HTTPSAddr    string
+	Certificates Certificates
 }
 
 // Edge is CloudFront's data plane: the POPs that answer viewers for every
@@ -75,6 +79,7 @@ type Edge struct {
 	mu     sync.Mutex                 // serialises Deploy and Remove
 	routes atomic.Pointer[routeTable] // read on every request without a lock
 
+	https    *httpsListener
 	closing  context.Context // ends background refreshes on Close
 	shutdown context.CancelFunc
 }
@@ -140,6 +145,12 @@ func New(cfg Config) (*Edge, error) {
 	}
 	e.closing, e.shutdown = context.WithCancel(context.Background())
 	e.routes.Store(&routeTable{byHost: map[string]*deployment{}, byID: map[string]*deployment{}})
+	if cfg.HTTPSAddr != "" && cfg.Certificates != nil {
+		if err := e.listenHTTPS(cfg.HTTPSAddr, cfg.Certificates); err != nil {
+			e.closeCaches()
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -248,10 +259,14 @@ func (e *Edge) lookup(host string) *deployment {
 // Close stops background refreshes and releases origin connections.
 func (e *Edge) Close() error {
 	e.shutdown()
+	var errs []error
+	if e.https != nil {
+		errs = append(errs, e.https.close())
+	}
 	for _, dep := range e.routes.Load().byID {
 		dep.closeIdle()
 	}
-	return e.closeCaches()
+	return errors.Join(append(errs, e.closeCaches())...)
 }
 
 func (e *Edge) closeCaches() error {
