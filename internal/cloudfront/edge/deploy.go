@@ -20,6 +20,7 @@ type deployment struct {
 	errorPages map[int]errorPage
 	rootObject string
 	geo        geoRule
+	logging    *logTarget // nil: logging is off
 }
 
 type behavior struct {
@@ -126,6 +127,9 @@ func (e *Edge) compile(d *Distribution) (*deployment, error) {
 		for _, cc := range r.GeoRestriction.Items {
 			dep.geo.countries[strings.ToUpper(cc)] = true
 		}
+	}
+	if l := c.Logging; l != nil && deref(l.Enabled) && deref(l.Bucket) != "" {
+		dep.logging = newLogTarget(d.ID, deref(l.Bucket), deref(l.Prefix), deref(l.IncludeCookies))
 	}
 	return dep, nil
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// certificates from Certificates; "" or nil Certificates: no HTTPS.
 	HTTPSAddr    string
 	Certificates Certificates
+	// Logs delivers standard access logs of distributions whose Logging is
+	// enabled, every LogInterval (0: 5 minutes) and on Close.
+	Logs        LogSink
+	LogInterval time.Duration
 }
 
 // Edge is CloudFront's data plane: the POPs that answer viewers for every
@@ -145,6 +149,9 @@ func New(cfg Config) (*Edge, error) {
 	}
 	e.closing, e.shutdown = context.WithCancel(context.Background())
 	e.routes.Store(&routeTable{byHost: map[string]*deployment{}, byID: map[string]*deployment{}})
+	if cfg.Logs != nil {
+		go e.deliverLogs(cmp.Or(cfg.LogInterval, 5*time.Minute))
+	}
 	if cfg.HTTPSAddr != "" && cfg.Certificates != nil {
 		if err := e.listenHTTPS(cfg.HTTPSAddr, cfg.Certificates); err != nil {
 			e.closeCaches()
@@ -178,7 +185,7 @@ func (e *Edge) Deploy(ctx context.Context, d *Distribution) error {
 	}
 	e.routes.Store(next)
 	if prev := old.byID[d.ID]; prev != nil {
-		prev.closeIdle()
+		e.retire(prev)
 	}
 	return nil
 }
@@ -190,9 +197,22 @@ func (e *Edge) Remove(ctx context.Context, id string) error {
 	old := e.routes.Load()
 	e.routes.Store(old.without(id))
 	if prev := old.byID[id]; prev != nil {
-		prev.closeIdle()
+		e.retire(prev)
 	}
 	return nil
+}
+
+// retire releases what a replaced or removed deployment holds: its origin
+// connections, and the log lines it still has, delivered now.
+func (e *Edge) retire(dep *deployment) {
+	dep.closeIdle()
+	if dep.logging != nil && e.cfg.Logs != nil {
+		go func() {
+			if err := dep.logging.flush(e.closing, e.cfg.Logs, e.now()); err != nil {
+				e.log.Warn("edge: access logs not delivered", "distribution", dep.dist.ID, "err", err)
+			}
+		}()
+	}
 }
 
 // without is a copy of t with distribution id removed.
@@ -259,7 +279,9 @@ func (e *Edge) lookup(host string) *deployment {
 // Close stops background refreshes and releases origin connections.
 func (e *Edge) Close() error {
 	e.shutdown()
-	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := []error{e.FlushLogs(ctx)}
 	if e.https != nil {
 		errs = append(errs, e.https.close())
 	}

@@ -46,6 +46,12 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.writeGenerated(http.StatusForbidden, msgBadRequest)
 		return
 	}
+	if t := x.dep.logging; t != nil && e.cfg.Logs != nil {
+		start := e.now()
+		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+		x.w = cw
+		defer func() { x.logLine(t, r, start, cw) }() // the viewer's request, as it came
+	}
 	x.serve()
 }
 
