@@ -93,6 +93,8 @@ type pop struct {
 	code  string
 	via   string // Via: 1.1 <hex>.cloudfront.net (CloudFront)
 	cache *cache.Cache
+	// The header values of every answer, made once.
+	viaValue, codeValue []string
 }
 
 // routeTable is the deployed set: every host a distribution answers on.
@@ -133,6 +135,7 @@ func New(cfg Config) (*Edge, error) {
 			return nil, fmt.Errorf("edge: cache of %s: %w", p.Code, err)
 		}
 		pp := &pop{code: p.Code, via: "1.1 " + hex.EncodeToString(sum.Sum(nil)) + ".cloudfront.net (CloudFront)", cache: c}
+		pp.viaValue, pp.codeValue = []string{pp.via}, []string{pp.code}
 		e.pops = append(e.pops, pp)
 		for _, c := range p.Countries {
 			e.byCountry[strings.ToUpper(c)] = pp

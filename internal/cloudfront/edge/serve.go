@@ -32,6 +32,7 @@ type exchange struct {
 	ip      netip.Addr
 	country string
 	b       *behavior // the behaviour serving the viewer, once chosen
+	now     time.Time // when a hit was looked up, for its Age; zero: read the clock
 }
 
 // ServeHTTP answers a viewer.
@@ -118,6 +119,7 @@ func (x *exchange) through(b *behavior, path string) (*cache.Entry, string) {
 	now := x.e.now()
 	stale, ok := x.pop.cache.Get(key)
 	if ok && stale.Fresh(now) {
+		x.now = now
 		return stale, "Hit"
 	}
 	if ok && stale.StaleWhileRevalidateOK(now) {
@@ -257,6 +259,7 @@ func (x *exchange) fetch(ctx context.Context, b *behavior, path, ae string, stal
 	if b.compress && ae != "" && resp.ContentLength >= 0 {
 		body = compress(&meta, body, ae)
 	}
+	meta.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
 	return cache.NewEntry(meta, body), false, nil
 }
 
@@ -269,10 +272,9 @@ func (x *exchange) refresh(b *behavior, stale *cache.Entry, fresh http.Header, n
 	meta := *stale
 	meta.Header = stale.Header.Clone()
 	for k, v := range responseHeader(fresh) {
-		if k != "Content-Length" {
-			meta.Header[k] = v
-		}
+		meta.Header[k] = v
 	}
+	meta.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
 	meta.Stored = now
 	x.setTTL(b, &meta, now)
 	return cache.NewEntry(meta, body)
@@ -502,12 +504,16 @@ func (x *exchange) write(ent *cache.Entry, status int, xcache string) {
 			h[k] = v
 		}
 	}
-	h["X-Cache"] = []string{xcache + " from cloudfront"}
-	h["Via"] = []string{x.pop.via}
-	h["X-Amz-Cf-Pop"] = []string{x.pop.code}
+	h["X-Cache"] = xcacheValue(xcache)
+	h["Via"] = x.pop.viaValue
+	h["X-Amz-Cf-Pop"] = x.pop.codeValue
 	h["X-Amz-Cf-Id"] = []string{x.id}
 	if xcache == "Hit" || xcache == "RefreshHit" {
-		if age := ent.Age(x.e.now()); age >= time.Second {
+		now := x.now
+		if now.IsZero() {
+			now = x.e.now()
+		}
+		if age := ent.Age(now); age >= time.Second {
 			h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
 		}
 	}
@@ -523,11 +529,31 @@ func (x *exchange) write(ent *cache.Entry, status int, xcache string) {
 			return
 		}
 	}
-	h["Content-Length"] = []string{strconv.FormatInt(ent.Size, 10)}
+	if h["Content-Length"] == nil { // cached entries carry theirs
+		h["Content-Length"] = []string{strconv.FormatInt(ent.Size, 10)}
+	}
 	x.w.WriteHeader(status)
 	if x.r.Method != http.MethodHead {
 		ent.WriteTo(x.w)
 	}
+}
+
+// The X-Cache values, made once: a hit allocates no header values it
+// can share.
+var xcacheValues = map[string][]string{}
+
+func init() {
+	for _, v := range []string{"Hit", "Miss", "RefreshHit", "Error", "Redirect", "FunctionGeneratedResponse",
+		"FunctionExecutionError", "FunctionThrottledError"} {
+		xcacheValues[v] = []string{v + " from cloudfront"}
+	}
+}
+
+func xcacheValue(result string) []string {
+	if v, ok := xcacheValues[result]; ok {
+		return v
+	}
+	return []string{result + " from cloudfront"}
 }
 
 // newRequestID is an X-Amz-Cf-Id: 56 characters of URL-safe base64.
