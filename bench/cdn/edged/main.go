@@ -69,9 +69,9 @@ func distribution(upstream string) *edge.Distribution {
 		CachePolicies: map[string]*api.CachePolicyConfig{"optimized": {Name: s("CachingOptimized"), MinTTL: t(1), DefaultTTL: t(86400), MaxTTL: t(31536000),
 			ParametersInCacheKeyAndForwardedToOrigin: &api.ParametersInCacheKeyAndForwardedToOrigin{
 				EnableAcceptEncodingGzip: new(true), EnableAcceptEncodingBrotli: new(true),
-				HeadersConfig:            &api.CachePolicyHeadersConfig{HeaderBehavior: s("none")},
-				CookiesConfig:            &api.CachePolicyCookiesConfig{CookieBehavior: s("none")},
-				QueryStringsConfig:       &api.CachePolicyQueryStringsConfig{QueryStringBehavior: s("none")},
+				HeadersConfig:      &api.CachePolicyHeadersConfig{HeaderBehavior: s("none")},
+				CookiesConfig:      &api.CachePolicyCookiesConfig{CookieBehavior: s("none")},
+				QueryStringsConfig: &api.CachePolicyQueryStringsConfig{QueryStringBehavior: s("none")},
 			}}},
 	}
 }
