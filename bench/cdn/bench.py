@@ -20,11 +20,8 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        return s.getsockname()[1]
 
 
 def wait_http(url, headers=None, timeout=10):

@@ -16,6 +16,7 @@ import (
 // key specs and origins built once in Deploy, read without locks after.
 type deployment struct {
 	dist       *Distribution
+	enabled    bool        // a disabled distribution answers every viewer 403
 	behaviors  []*behavior // in the configuration's order, the default last
 	errorPages map[int]errorPage
 	rootObject string
@@ -97,7 +98,7 @@ func (e *Edge) compile(d *Distribution) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	dep := &deployment{dist: d, rootObject: strings.TrimPrefix(deref(c.DefaultRootObject), "/")}
+	dep := &deployment{dist: d, enabled: c.Enabled == nil || *c.Enabled, rootObject: strings.TrimPrefix(deref(c.DefaultRootObject), "/")}
 	var behaviors []api.CacheBehavior
 	if c.CacheBehaviors != nil {
 		behaviors = c.CacheBehaviors.Items

@@ -276,7 +276,15 @@ func (e *Edge) lookup(host string) *deployment {
 	if dep := rt.byHost[host]; dep != nil {
 		return dep
 	}
-	return rt.byHost[strings.ToLower(host)]
+	host = strings.ToLower(host)
+	if dep := rt.byHost[host]; dep != nil {
+		return dep
+	}
+	// A wildcard alias (*.example.com) covers one more label.
+	if _, parent, ok := strings.Cut(host, "."); ok {
+		return rt.byHost["*."+parent]
+	}
+	return nil
 }
 
 // Close stops background refreshes and releases origin connections.

@@ -43,7 +43,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.country = e.cfg.CountryOf(r, x.ip)
 		x.pop = e.popFor(x.country)
 	}
-	if x.dep = e.lookup(r.Host); x.dep == nil {
+	if x.dep = e.lookup(r.Host); x.dep == nil || !x.dep.enabled {
 		x.writeGenerated(http.StatusForbidden, msgBadRequest)
 		return
 	}
@@ -524,6 +524,11 @@ func (x *exchange) write(ent *cache.Entry, status int, xcache string) {
 		x.runViewerResponse(ent, status)
 		return
 	}
+	if status == http.StatusOK && notModified(x.r.Header, h) {
+		delete(h, "Content-Length")
+		x.w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	if status == http.StatusOK && x.r.Header["Range"] != nil {
 		if x.writeRange(ent) {
 			return
@@ -574,4 +579,30 @@ func viewerIP(r *http.Request) netip.Addr {
 	}
 	ip, _ := netip.ParseAddr(host)
 	return ip.Unmap()
+}
+
+// notModified reports whether the viewer's validators match the response
+// about to be sent: CloudFront answers such a request with 304 itself.
+func notModified(req, resp http.Header) bool {
+	if inm := req["If-None-Match"]; inm != nil {
+		etag := resp.Get("ETag")
+		if etag == "" {
+			return false
+		}
+		for _, v := range inm {
+			for tag := range strings.SplitSeq(v, ",") {
+				tag = strings.TrimSpace(tag)
+				if tag == "*" || strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(etag, "W/") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if ims := req.Get("If-Modified-Since"); ims != "" {
+		since, err1 := http.ParseTime(ims)
+		modified, err2 := http.ParseTime(resp.Get("Last-Modified"))
+		return err1 == nil && err2 == nil && !modified.After(since)
+	}
+	return false
 }
