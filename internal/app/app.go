@@ -25,6 +25,7 @@ import (
 	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/gateway"
+	"overcast/internal/geoip"
 	"overcast/internal/ids"
 	"overcast/internal/service"
 )
@@ -43,6 +44,13 @@ type Config struct {
 	// on 169.254.170.2, one address per machine: overcast up takes it;
 	// test servers do not, unless a test asks (awstest.TaskEndpoint).
 	TaskEndpoint bool
+	// GeoIPDB is a MaxMind-format country database (GeoLite2-Country,
+	// ip-location-db) CloudFront's edge places viewers with; "" for none.
+	GeoIPDB string
+	// GeoIPHeader names a request header whose two-letter value the edge
+	// takes as the viewer's country, for tests; "" (the default) trusts
+	// no header, since any viewer can send one.
+	GeoIPHeader string
 }
 
 // Main is a running overcast.
@@ -58,6 +66,7 @@ type Main struct {
 	// api is the gateway, for what services serve that forwards to it
 	// (the ECS task endpoint); set once the gateway is built.
 	api *lateHandler
+	geo *geoip.Locator // viewers' countries, for CloudFront's edge
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -76,6 +85,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	if m.geo, err = openGeoIP(m.cfg); err != nil {
+		return err
+	}
 	env, err := m.openEnv(ctx)
 	if err != nil {
 		return err
@@ -224,6 +236,7 @@ func (m *Main) Close() error {
 		m.lock.Close()
 		m.lock = nil
 	}
+	errs = append(errs, m.closeGeoIP())
 	return errors.Join(errs...)
 }
 

@@ -8,16 +8,20 @@ import (
 	"time"
 
 	api "overcast/internal/api/cloudfront"
+	"overcast/internal/cloudfront/functions"
+	"overcast/internal/cloudfront/signed"
 )
 
 // deployment is a Distribution compiled for viewers' requests: matchers,
 // key specs and origins built once in Deploy, read without locks after.
 type deployment struct {
 	dist       *Distribution
+	enabled    bool        // a disabled distribution answers every viewer 403
 	behaviors  []*behavior // in the configuration's order, the default last
 	errorPages map[int]errorPage
 	rootObject string
 	geo        geoRule
+	logging    *logTarget // nil: logging is off
 }
 
 type behavior struct {
@@ -29,8 +33,10 @@ type behavior struct {
 	forward         forwardSpec
 	compress        bool
 	viewerProtocol  string
-	trustedKeys     map[string]PublicKey // nil: the behaviour serves unsigned requests
-	responseHeaders *api.ResponseHeadersPolicyConfig
+	trustedKeys     map[string]signed.Key // nil: the behaviour serves unsigned requests
+	responseHeaders *headerPolicy
+	viewerRequest   *functions.Program
+	viewerResponse  *functions.Program
 }
 
 // errorPage is a CustomErrorResponse.
@@ -92,33 +98,18 @@ func (e *Edge) compile(d *Distribution) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	dep := &deployment{dist: d, rootObject: strings.TrimPrefix(deref(c.DefaultRootObject), "/")}
+	dep := &deployment{dist: d, enabled: c.Enabled == nil || *c.Enabled, rootObject: strings.TrimPrefix(deref(c.DefaultRootObject), "/")}
+	var behaviors []api.CacheBehavior
 	if c.CacheBehaviors != nil {
-		for i := range c.CacheBehaviors.Items {
-			cb := &c.CacheBehaviors.Items[i]
-			b, err := compileBehavior(d, targets, behaviorFields{
-				deref(cb.TargetOriginId), deref(cb.ViewerProtocolPolicy), cb.AllowedMethods, deref(cb.Compress),
-				cb.CachePolicyId, cb.OriginRequestPolicyId, cb.ResponseHeadersPolicyId, cb.ForwardedValues,
-				cb.MinTTL, cb.DefaultTTL, cb.MaxTTL, cb.TrustedKeyGroups,
-			})
-			if err != nil {
-				return nil, err
-			}
-			b.pattern = compilePattern(deref(cb.PathPattern))
-			dep.behaviors = append(dep.behaviors, b)
+		behaviors = c.CacheBehaviors.Items
+	}
+	for _, cb := range append(behaviors, defaultBehavior(c.DefaultCacheBehavior)) {
+		b, err := compileBehavior(d, targets, &cb)
+		if err != nil {
+			return nil, err
 		}
+		dep.behaviors = append(dep.behaviors, b)
 	}
-	db := c.DefaultCacheBehavior
-	b, err := compileBehavior(d, targets, behaviorFields{
-		deref(db.TargetOriginId), deref(db.ViewerProtocolPolicy), db.AllowedMethods, deref(db.Compress),
-		db.CachePolicyId, db.OriginRequestPolicyId, db.ResponseHeadersPolicyId, db.ForwardedValues,
-		db.MinTTL, db.DefaultTTL, db.MaxTTL, db.TrustedKeyGroups,
-	})
-	if err != nil {
-		return nil, err
-	}
-	b.pattern = compilePattern("*")
-	dep.behaviors = append(dep.behaviors, b)
 
 	if c.CustomErrorResponses != nil {
 		dep.errorPages = map[int]errorPage{}
@@ -138,34 +129,42 @@ func (e *Edge) compile(d *Distribution) (*deployment, error) {
 			dep.geo.countries[strings.ToUpper(cc)] = true
 		}
 	}
+	if l := c.Logging; l != nil && deref(l.Enabled) && deref(l.Bucket) != "" {
+		dep.logging = newLogTarget(d.ID, deref(l.Bucket), deref(l.Prefix), deref(l.IncludeCookies))
+	}
 	return dep, nil
 }
 
-// behaviorFields are the fields CacheBehavior and DefaultCacheBehavior
-// share, so that both compile through one function.
-type behaviorFields struct {
-	target, viewerProtocol                     string
-	allowed                                    *api.AllowedMethods
-	compress                                   bool
-	cachePolicy, originRequest, responseHeader *string
-	forwarded                                  *api.ForwardedValues
-	minTTL, defaultTTL, maxTTL                 *int64
-	keyGroups                                  *api.TrustedKeyGroups
+// defaultBehavior is the default cache behaviour as the others are, with
+// the pattern that matches every path.
+func defaultBehavior(db *api.DefaultCacheBehavior) api.CacheBehavior {
+	return api.CacheBehavior{
+		PathPattern: ptrTo("*"), TargetOriginId: db.TargetOriginId, TrustedSigners: db.TrustedSigners, TrustedKeyGroups: db.TrustedKeyGroups,
+		ViewerProtocolPolicy: db.ViewerProtocolPolicy, AllowedMethods: db.AllowedMethods, Compress: db.Compress,
+		FunctionAssociations: db.FunctionAssociations, CachePolicyId: db.CachePolicyId, OriginRequestPolicyId: db.OriginRequestPolicyId,
+		ResponseHeadersPolicyId: db.ResponseHeadersPolicyId, ForwardedValues: db.ForwardedValues,
+		MinTTL: db.MinTTL, DefaultTTL: db.DefaultTTL, MaxTTL: db.MaxTTL,
+	}
 }
 
-func compileBehavior(d *Distribution, targets map[string]*originTarget, f behaviorFields) (*behavior, error) {
-	b := &behavior{target: targets[f.target], compress: f.compress, viewerProtocol: f.viewerProtocol}
+func ptrTo[T any](v T) *T { return &v }
+
+func compileBehavior(d *Distribution, targets map[string]*originTarget, f *api.CacheBehavior) (*behavior, error) {
+	b := &behavior{
+		pattern: compilePattern(deref(f.PathPattern)), target: targets[deref(f.TargetOriginId)],
+		compress: deref(f.Compress), viewerProtocol: deref(f.ViewerProtocolPolicy),
+	}
 	if b.target == nil {
-		return nil, fmt.Errorf("edge: behavior targets unknown origin %q", f.target)
+		return nil, fmt.Errorf("edge: behavior targets unknown origin %q", deref(f.TargetOriginId))
 	}
 	b.allowed, b.cached = newMethodSet([]string{"GET", "HEAD"}), newMethodSet([]string{"GET", "HEAD"})
-	if f.allowed != nil {
-		b.allowed = newMethodSet(f.allowed.Items)
-		if f.allowed.CachedMethods != nil {
-			b.cached = newMethodSet(f.allowed.CachedMethods.Items)
+	if f.AllowedMethods != nil {
+		b.allowed = newMethodSet(f.AllowedMethods.Items)
+		if f.AllowedMethods.CachedMethods != nil {
+			b.cached = newMethodSet(f.AllowedMethods.CachedMethods.Items)
 		}
 	}
-	if id := deref(f.cachePolicy); id != "" {
+	if id := deref(f.CachePolicyId); id != "" {
 		p := d.CachePolicies[id]
 		if p == nil {
 			return nil, fmt.Errorf("edge: behavior names unknown cache policy %q", id)
@@ -173,28 +172,29 @@ func compileBehavior(d *Distribution, targets map[string]*originTarget, f behavi
 		b.ttl = ttlLimits{Min: secondsOf(p.MinTTL, 0), Default: secondsOf(p.DefaultTTL, legacyTTLs.Default), Max: secondsOf(p.MaxTTL, legacyTTLs.Max)}
 		b.key = cachePolicyKey(p)
 	} else {
-		b.ttl = ttlLimits{Min: secondsOf(f.minTTL, 0), Default: secondsOf(f.defaultTTL, legacyTTLs.Default), Max: secondsOf(f.maxTTL, legacyTTLs.Max)}
-		b.key = legacyKey(f.forwarded, f.compress)
+		b.ttl = ttlLimits{Min: secondsOf(f.MinTTL, 0), Default: secondsOf(f.DefaultTTL, legacyTTLs.Default), Max: secondsOf(f.MaxTTL, legacyTTLs.Max)}
+		b.key = legacyKey(f.ForwardedValues, deref(f.Compress))
 	}
-	if id := deref(f.originRequest); id != "" {
+	if id := deref(f.OriginRequestPolicyId); id != "" {
 		p := d.OriginRequestPolicies[id]
 		if p == nil {
 			return nil, fmt.Errorf("edge: behavior names unknown origin request policy %q", id)
 		}
 		b.forward = originRequestForward(p)
 	}
-	if id := deref(f.responseHeader); id != "" {
-		if b.responseHeaders = d.ResponseHeadersPolicies[id]; b.responseHeaders == nil {
+	if id := deref(f.ResponseHeadersPolicyId); id != "" {
+		p := d.ResponseHeadersPolicies[id]
+		if p == nil {
 			return nil, fmt.Errorf("edge: behavior names unknown response headers policy %q", id)
 		}
+		b.responseHeaders = compileHeaderPolicy(p)
 	}
-	if kg := f.keyGroups; kg != nil && deref(kg.Enabled) {
-		b.trustedKeys = map[string]PublicKey{}
-		for _, id := range kg.Items {
-			for _, k := range d.KeyGroups[id] {
-				b.trustedKeys[k.ID] = k
-			}
-		}
+	var err error
+	if b.trustedKeys, err = trustedKeys(d, f.TrustedKeyGroups); err != nil {
+		return nil, err
+	}
+	if b.viewerRequest, b.viewerResponse, err = compileFunctions(d, f.FunctionAssociations); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

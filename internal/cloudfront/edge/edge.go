@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"overcast/internal/cloudfront/edge/cache"
+	"overcast/internal/cloudfront/signed"
 )
 
 // DomainSuffix ends every distribution's DomainName.
@@ -58,6 +59,14 @@ type Config struct {
 	// Buckets serves S3 origins; nil: S3 domains are fetched as custom
 	// origins.
 	Buckets Buckets
+	// HTTPSAddr is where viewers reach distributions over HTTPS, with
+	// certificates from Certificates; "" or nil Certificates: no HTTPS.
+	HTTPSAddr    string
+	Certificates Certificates
+	// Logs delivers standard access logs of distributions whose Logging is
+	// enabled, every LogInterval (0: 5 minutes) and on Close.
+	Logs        LogSink
+	LogInterval time.Duration
 }
 
 // Edge is CloudFront's data plane: the POPs that answer viewers for every
@@ -69,10 +78,12 @@ type Edge struct {
 	pops       []*pop
 	byCountry  map[string]*pop
 	defaultPOP *pop
+	verifier   *signed.Verifier // remembers verified signatures across requests
 
 	mu     sync.Mutex                 // serialises Deploy and Remove
 	routes atomic.Pointer[routeTable] // read on every request without a lock
 
+	https    *httpsListener
 	closing  context.Context // ends background refreshes on Close
 	shutdown context.CancelFunc
 }
@@ -82,6 +93,8 @@ type pop struct {
 	code  string
 	via   string // Via: 1.1 <hex>.cloudfront.net (CloudFront)
 	cache *cache.Cache
+	// The header values of every answer, made once.
+	viaValue, codeValue []string
 }
 
 // routeTable is the deployed set: every host a distribution answers on.
@@ -96,6 +109,7 @@ func New(cfg Config) (*Edge, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.verifier = signed.NewVerifier(e.now)
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -121,6 +135,7 @@ func New(cfg Config) (*Edge, error) {
 			return nil, fmt.Errorf("edge: cache of %s: %w", p.Code, err)
 		}
 		pp := &pop{code: p.Code, via: "1.1 " + hex.EncodeToString(sum.Sum(nil)) + ".cloudfront.net (CloudFront)", cache: c}
+		pp.viaValue, pp.codeValue = []string{pp.via}, []string{pp.code}
 		e.pops = append(e.pops, pp)
 		for _, c := range p.Countries {
 			e.byCountry[strings.ToUpper(c)] = pp
@@ -137,6 +152,15 @@ func New(cfg Config) (*Edge, error) {
 	}
 	e.closing, e.shutdown = context.WithCancel(context.Background())
 	e.routes.Store(&routeTable{byHost: map[string]*deployment{}, byID: map[string]*deployment{}})
+	if cfg.Logs != nil {
+		go e.deliverLogs(cmp.Or(cfg.LogInterval, 5*time.Minute))
+	}
+	if cfg.HTTPSAddr != "" && cfg.Certificates != nil {
+		if err := e.listenHTTPS(cfg.HTTPSAddr, cfg.Certificates); err != nil {
+			e.closeCaches()
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -164,7 +188,7 @@ func (e *Edge) Deploy(ctx context.Context, d *Distribution) error {
 	}
 	e.routes.Store(next)
 	if prev := old.byID[d.ID]; prev != nil {
-		prev.closeIdle()
+		e.retire(prev)
 	}
 	return nil
 }
@@ -176,9 +200,22 @@ func (e *Edge) Remove(ctx context.Context, id string) error {
 	old := e.routes.Load()
 	e.routes.Store(old.without(id))
 	if prev := old.byID[id]; prev != nil {
-		prev.closeIdle()
+		e.retire(prev)
 	}
 	return nil
+}
+
+// retire releases what a replaced or removed deployment holds: its origin
+// connections, and the log lines it still has, delivered now.
+func (e *Edge) retire(dep *deployment) {
+	dep.closeIdle()
+	if dep.logging != nil && e.cfg.Logs != nil {
+		go func() {
+			if err := dep.logging.flush(e.closing, e.cfg.Logs, e.now()); err != nil {
+				e.log.Warn("edge: access logs not delivered", "distribution", dep.dist.ID, "err", err)
+			}
+		}()
+	}
 }
 
 // without is a copy of t with distribution id removed.
@@ -239,16 +276,30 @@ func (e *Edge) lookup(host string) *deployment {
 	if dep := rt.byHost[host]; dep != nil {
 		return dep
 	}
-	return rt.byHost[strings.ToLower(host)]
+	host = strings.ToLower(host)
+	if dep := rt.byHost[host]; dep != nil {
+		return dep
+	}
+	// A wildcard alias (*.example.com) covers one more label.
+	if _, parent, ok := strings.Cut(host, "."); ok {
+		return rt.byHost["*."+parent]
+	}
+	return nil
 }
 
 // Close stops background refreshes and releases origin connections.
 func (e *Edge) Close() error {
 	e.shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := []error{e.FlushLogs(ctx)}
+	if e.https != nil {
+		errs = append(errs, e.https.close())
+	}
 	for _, dep := range e.routes.Load().byID {
 		dep.closeIdle()
 	}
-	return e.closeCaches()
+	return errors.Join(append(errs, e.closeCaches())...)
 }
 
 func (e *Edge) closeCaches() error {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -162,4 +163,22 @@ func readBody(t *testing.T, resp *http.Response) string {
 
 func xcache(resp *http.Response) string {
 	return strings.TrimSuffix(resp.Header.Get("X-Cache"), " from cloudfront")
+}
+
+// exchangeCase is a viewer request and the status and body it should get.
+type exchangeCase struct {
+	method, path string
+	wantStatus   int
+	wantBody     string
+}
+
+// checkExchanges sends each case's request to e and checks the answer.
+func checkExchanges(t *testing.T, e *Edge, cases []exchangeCase) {
+	t.Helper()
+	for _, tt := range cases {
+		resp := get(e, cmp.Or(tt.method, "GET"), "http://example.com"+tt.path, nil)
+		if got := readBody(t, resp); resp.StatusCode != tt.wantStatus || got != tt.wantBody {
+			t.Errorf("%s %s: got %d %q, want %d %q", tt.method, tt.path, resp.StatusCode, got, tt.wantStatus, tt.wantBody)
+		}
+	}
 }

@@ -75,36 +75,34 @@ type keySpec struct {
 type forwardSpec = keySpec
 
 func cachePolicyKey(p *api.CachePolicyConfig) keySpec {
-	var k keySpec
 	in := p.ParametersInCacheKeyAndForwardedToOrigin
 	if in == nil {
-		return k
+		return keySpec{}
 	}
+	k := newKeySpec(in.HeadersConfig, in.CookiesConfig, in.QueryStringsConfig)
 	k.gzip, k.br = deref(in.EnableAcceptEncodingGzip), deref(in.EnableAcceptEncodingBrotli)
-	if c := in.HeadersConfig; c != nil {
-		k.headers = newNameRule(deref(c.HeaderBehavior), headerItems(c.Headers), true)
-	}
-	if c := in.CookiesConfig; c != nil {
-		k.cookies = newNameRule(deref(c.CookieBehavior), cookieItems(c.Cookies), false)
-	}
-	if c := in.QueryStringsConfig; c != nil {
-		k.query = newNameRule(deref(c.QueryStringBehavior), queryItems(c.QueryStrings), false)
-	}
 	return k
 }
 
 func originRequestForward(p *api.OriginRequestPolicyConfig) forwardSpec {
-	var f forwardSpec
-	if c := p.HeadersConfig; c != nil {
-		f.headers = newNameRule(deref(c.HeaderBehavior), headerItems(c.Headers), true)
+	return newKeySpec((*api.CachePolicyHeadersConfig)(p.HeadersConfig), (*api.CachePolicyCookiesConfig)(p.CookiesConfig),
+		(*api.CachePolicyQueryStringsConfig)(p.QueryStringsConfig))
+}
+
+// newKeySpec reads the headers, cookies and query strings settings that
+// cache policies and origin request policies share.
+func newKeySpec(h *api.CachePolicyHeadersConfig, c *api.CachePolicyCookiesConfig, q *api.CachePolicyQueryStringsConfig) keySpec {
+	var k keySpec
+	if h != nil {
+		k.headers = newNameRule(deref(h.HeaderBehavior), headerItems(h.Headers), true)
 	}
-	if c := p.CookiesConfig; c != nil {
-		f.cookies = newNameRule(deref(c.CookieBehavior), cookieItems(c.Cookies), false)
+	if c != nil {
+		k.cookies = newNameRule(deref(c.CookieBehavior), cookieItems(c.Cookies), false)
 	}
-	if c := p.QueryStringsConfig; c != nil {
-		f.query = newNameRule(deref(c.QueryStringBehavior), queryItems(c.QueryStrings), false)
+	if q != nil {
+		k.query = newNameRule(deref(q.QueryStringBehavior), queryItems(q.QueryStrings), false)
 	}
-	return f
+	return k
 }
 
 // legacyKey is the key of a behaviour with ForwardedValues instead of a

@@ -1,6 +1,10 @@
 package edge
 
-import "strings"
+import (
+	"strings"
+
+	"overcast/internal/policy"
+)
 
 // pathPattern is a cache behaviour's PathPattern, compiled once at deploy:
 // `*` matches zero or more characters (across `/`), `?` exactly one, the
@@ -47,32 +51,5 @@ func (p *pathPattern) match(path string) bool {
 	case kindPrefix:
 		return strings.HasPrefix(path, p.literal)
 	}
-	return globMatch(p.pattern, path)
-}
-
-// globMatch is the linear-time wildcard match with one backtrack point:
-// on a mismatch, the last `*` takes one more character.
-func globMatch(pattern, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(pattern) && pattern[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pattern) && pattern[pi] == '*' {
-		pi++
-	}
-	return pi == len(pattern)
+	return policy.Match(p.pattern, path) // the same `*` and `?`, case-sensitive
 }

@@ -131,7 +131,10 @@ func s3Bucket(domain string) (string, bool) {
 	if !ok {
 		bucket, _, ok = strings.Cut(domain, ".s3-")
 	}
-	return bucket, ok && bucket != ""
+	if !ok || bucket == "" {
+		return "", false
+	}
+	return bucket, true
 }
 
 // originClient is the keep-alive pool of one origin: its connection timeout

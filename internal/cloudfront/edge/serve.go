@@ -31,6 +31,8 @@ type exchange struct {
 	id      string // X-Amz-Cf-Id
 	ip      netip.Addr
 	country string
+	b       *behavior // the behaviour serving the viewer, once chosen
+	now     time.Time // when a hit was looked up, for its Age; zero: read the clock
 }
 
 // ServeHTTP answers a viewer.
@@ -41,9 +43,15 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.country = e.cfg.CountryOf(r, x.ip)
 		x.pop = e.popFor(x.country)
 	}
-	if x.dep = e.lookup(r.Host); x.dep == nil {
+	if x.dep = e.lookup(r.Host); x.dep == nil || !x.dep.enabled {
 		x.writeGenerated(http.StatusForbidden, msgBadRequest)
 		return
+	}
+	if t := x.dep.logging; t != nil && e.cfg.Logs != nil {
+		start := e.now()
+		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+		x.w = cw
+		defer func() { x.logLine(t, r, start, cw) }() // the viewer's request, as it came
 	}
 	x.serve()
 }
@@ -73,9 +81,19 @@ func (x *exchange) serve() {
 		x.refuse(http.StatusForbidden, msgMethodNotAllowed)
 		return
 	}
+	if b.trustedKeys != nil && x.checkSigned(b) {
+		return
+	}
+	if b.viewerRequest != nil {
+		var answered bool
+		if path, answered = x.runViewerRequest(b.viewerRequest, path); answered {
+			return
+		}
+	}
 	if path == "/" && dep.rootObject != "" {
 		path = "/" + dep.rootObject // only the root: never a subdirectory
 	}
+	x.b = b
 	ent, xcache := x.through(b, path)
 	if page, ok := dep.errorPages[ent.Status]; ok && page.pagePath {
 		if x.serveErrorPage(page, ent.Status) {
@@ -101,6 +119,7 @@ func (x *exchange) through(b *behavior, path string) (*cache.Entry, string) {
 	now := x.e.now()
 	stale, ok := x.pop.cache.Get(key)
 	if ok && stale.Fresh(now) {
+		x.now = now
 		return stale, "Hit"
 	}
 	if ok && stale.StaleWhileRevalidateOK(now) {
@@ -240,6 +259,7 @@ func (x *exchange) fetch(ctx context.Context, b *behavior, path, ae string, stal
 	if b.compress && ae != "" && resp.ContentLength >= 0 {
 		body = compress(&meta, body, ae)
 	}
+	meta.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
 	return cache.NewEntry(meta, body), false, nil
 }
 
@@ -252,10 +272,9 @@ func (x *exchange) refresh(b *behavior, stale *cache.Entry, fresh http.Header, n
 	meta := *stale
 	meta.Header = stale.Header.Clone()
 	for k, v := range responseHeader(fresh) {
-		if k != "Content-Length" {
-			meta.Header[k] = v
-		}
+		meta.Header[k] = v
 	}
+	meta.Header["Content-Length"] = []string{strconv.Itoa(len(body))}
 	meta.Stored = now
 	x.setTTL(b, &meta, now)
 	return cache.NewEntry(meta, body)
@@ -485,25 +504,61 @@ func (x *exchange) write(ent *cache.Entry, status int, xcache string) {
 			h[k] = v
 		}
 	}
-	h["X-Cache"] = []string{xcache + " from cloudfront"}
-	h["Via"] = []string{x.pop.via}
-	h["X-Amz-Cf-Pop"] = []string{x.pop.code}
+	h["X-Cache"] = xcacheValue(xcache)
+	h["Via"] = x.pop.viaValue
+	h["X-Amz-Cf-Pop"] = x.pop.codeValue
 	h["X-Amz-Cf-Id"] = []string{x.id}
 	if xcache == "Hit" || xcache == "RefreshHit" {
-		if age := ent.Age(x.e.now()); age >= time.Second {
+		now := x.now
+		if now.IsZero() {
+			now = x.e.now()
+		}
+		if age := ent.Age(now); age >= time.Second {
 			h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
 		}
+	}
+	if x.b != nil && x.b.responseHeaders != nil {
+		x.b.responseHeaders.apply(h, x.r)
+	}
+	if x.b != nil && x.b.viewerResponse != nil {
+		x.runViewerResponse(ent, status)
+		return
+	}
+	if status == http.StatusOK && notModified(x.r.Header, h) {
+		delete(h, "Content-Length")
+		x.w.WriteHeader(http.StatusNotModified)
+		return
 	}
 	if status == http.StatusOK && x.r.Header["Range"] != nil {
 		if x.writeRange(ent) {
 			return
 		}
 	}
-	h["Content-Length"] = []string{strconv.FormatInt(ent.Size, 10)}
+	if h["Content-Length"] == nil { // cached entries carry theirs
+		h["Content-Length"] = []string{strconv.FormatInt(ent.Size, 10)}
+	}
 	x.w.WriteHeader(status)
 	if x.r.Method != http.MethodHead {
 		ent.WriteTo(x.w)
 	}
+}
+
+// The X-Cache values, made once: a hit allocates no header values it
+// can share.
+var xcacheValues = map[string][]string{}
+
+func init() {
+	for _, v := range []string{"Hit", "Miss", "RefreshHit", "Error", "Redirect", "FunctionGeneratedResponse",
+		"FunctionExecutionError", "FunctionThrottledError"} {
+		xcacheValues[v] = []string{v + " from cloudfront"}
+	}
+}
+
+func xcacheValue(result string) []string {
+	if v, ok := xcacheValues[result]; ok {
+		return v
+	}
+	return []string{result + " from cloudfront"}
 }
 
 // newRequestID is an X-Amz-Cf-Id: 56 characters of URL-safe base64.
@@ -524,4 +579,30 @@ func viewerIP(r *http.Request) netip.Addr {
 	}
 	ip, _ := netip.ParseAddr(host)
 	return ip.Unmap()
+}
+
+// notModified reports whether the viewer's validators match the response
+// about to be sent: CloudFront answers such a request with 304 itself.
+func notModified(req, resp http.Header) bool {
+	if inm := req["If-None-Match"]; inm != nil {
+		etag := resp.Get("ETag")
+		if etag == "" {
+			return false
+		}
+		for _, v := range inm {
+			for tag := range strings.SplitSeq(v, ",") {
+				tag = strings.TrimSpace(tag)
+				if tag == "*" || strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(etag, "W/") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if ims := req.Get("If-Modified-Since"); ims != "" {
+		since, err1 := http.ParseTime(ims)
+		modified, err2 := http.ParseTime(resp.Get("Last-Modified"))
+		return err1 == nil && err2 == nil && !modified.After(since)
+	}
+	return false
 }

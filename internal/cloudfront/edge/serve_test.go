@@ -14,7 +14,7 @@ import (
 func TestServesHosts(t *testing.T) {
 	o := newTestOrigin(t, nil)
 	e, _ := newTestEdge(t, Config{}, distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
-		c.Aliases = &api.Aliases{Quantity: ptr(int32(1)), Items: []string{"cdn.example.com"}}
+		c.Aliases = &api.Aliases{Quantity: ptr(int32(2)), Items: []string{"cdn.example.com", "*.assets.example.com"}}
 	}))
 	tests := []struct {
 		host string
@@ -25,6 +25,9 @@ func TestServesHosts(t *testing.T) {
 		{"E1Test.CloudFront.Localhost.", true},
 		{"cdn.example.com", true},
 		{"CDN.example.com:8080", true},
+		{"img.assets.example.com", true},
+		{"a.b.assets.example.com", false}, // a wildcard covers one label
+		{"assets.example.com", false},
 		{"other.cloudfront.localhost", false},
 		{"example.com", false},
 	}
@@ -232,6 +235,44 @@ func TestMissHitInvalidate(t *testing.T) {
 		}
 		if want := "body of " + strings.Split(s.path, "?")[0]; body != want {
 			t.Errorf("step %d: got body %q, want %q", i, body, want)
+		}
+	}
+}
+
+func TestDisabledDistribution(t *testing.T) {
+	o := newTestOrigin(t, nil)
+	e, _ := newTestEdge(t, Config{}, distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
+		c.Enabled = ptr(false)
+	}))
+	resp := get(e, "GET", "http://example.com/a", nil)
+	if body := readBody(t, resp); resp.StatusCode != 403 || !strings.Contains(body, msgBadRequest) || o.hits.Load() != 0 {
+		t.Errorf("got %d %q with %d origin requests, want 403 and no origin request", resp.StatusCode, body, o.hits.Load())
+	}
+}
+
+func TestConditionalRequests(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Last-Modified", "Mon, 07 Dec 2026 05:00:00 GMT")
+		w.Write([]byte("content"))
+	})
+	e, _ := newTestEdge(t, Config{}, distribution([]api.Origin{customOrigin("o1", o)}, nil))
+	tests := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"no validator", nil, 200},
+		{"matching ETag", http.Header{"If-None-Match": {`"v1"`}}, 304},
+		{"weak matching ETag", http.Header{"If-None-Match": {`W/"v1"`}}, 304},
+		{"other ETag", http.Header{"If-None-Match": {`"v0", "v2"`}}, 200},
+		{"not modified since", http.Header{"If-Modified-Since": {"Mon, 07 Dec 2026 06:00:00 GMT"}}, 304},
+		{"modified since", http.Header{"If-Modified-Since": {"Mon, 07 Dec 2026 04:00:00 GMT"}}, 200},
+	}
+	for _, tt := range tests {
+		if resp := get(e, "GET", "http://example.com/c", tt.header); resp.StatusCode != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, resp.StatusCode, tt.want)
 		}
 	}
 }
