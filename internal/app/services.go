@@ -12,12 +12,14 @@ import (
 
 	"overcast"
 	"overcast/internal/acm"
+	cloudfrontapi "overcast/internal/api/cloudfront"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/applicationautoscaling"
 	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudfront/edge"
+	"overcast/internal/cloudfront/functions"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -93,7 +95,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	if err != nil {
 		return nil, nil, err
 	}
-	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: cdn})
+	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: cdn, Functions: cloudfrontFunctions{}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -326,4 +328,28 @@ func (m ecsMetrics) PutECSMetrics(ctx context.Context, account, region string, p
 			Stats: &cloudwatch.Stats{SampleCount: float64(p.Tasks), Sum: p.Average * float64(p.Tasks), Minimum: p.Minimum, Maximum: p.Maximum}})
 	}
 	return m.cw.Put(ctx, account, region, "AWS/ECS", data)
+}
+
+// cloudfrontFunctions runs CloudFront's TestFunction on the CloudFront
+// Functions runtime, its refusals in the API's terms.
+type cloudfrontFunctions struct{}
+
+var _ cloudfront.FunctionTester = cloudfrontFunctions{}
+
+func (cloudfrontFunctions) Test(ctx context.Context, runtime string, code, eventObject []byte) (cloudfront.TestOutput, error) {
+	out, err := functions.Test(ctx, runtime, code, eventObject)
+	var (
+		syntax   *functions.SyntaxError
+		badEvent *functions.EventError
+	)
+	switch {
+	case errors.Is(err, functions.ErrCodeTooLarge):
+		return cloudfront.TestOutput{}, cloudfrontapi.NewFunctionSizeLimitExceeded("%v", err)
+	case errors.As(err, &syntax), errors.As(err, &badEvent), errors.Is(err, functions.ErrUnknownRuntime):
+		return cloudfront.TestOutput{}, cloudfrontapi.NewInvalidArgument("%v", err)
+	case err != nil:
+		return cloudfront.TestOutput{}, err
+	}
+	return cloudfront.TestOutput{Output: []byte(out.FunctionOutput), Logs: out.FunctionExecutionLogs,
+		ErrorMessage: out.FunctionErrorMessage, ComputeUtilization: out.ComputeUtilization}, nil
 }

@@ -329,7 +329,7 @@ func (s *Service) deploymentKeys(ctx context.Context) ([]string, error) {
 
 // reconcileDeployment makes the edge serve the current configuration of
 // the distribution key ("<account>/<id>") names, or nothing once it is
-// deleted or disabled, and records the version it serves.
+// deleted, and records the version it serves.
 func (s *Service) reconcileDeployment(ctx context.Context, key string) (controller.Result, error) {
 	account, id, _ := strings.Cut(key, "/")
 	var (
@@ -357,12 +357,9 @@ func (s *Service) reconcileDeployment(ctx context.Context, key string) (controll
 	case err != nil:
 		return controller.Result{}, err
 	}
-	if *rec.Config.Enabled {
-		err = s.opts.Edge.Deploy(ctx, d)
-	} else {
-		err = s.opts.Edge.Remove(ctx, id)
-	}
-	if err != nil {
+	// A disabled distribution is deployed too: the edge answers it as
+	// CloudFront answers a disabled one.
+	if err := s.opts.Edge.Deploy(ctx, d); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{}, s.Store.Update(ctx, func(tx store.Tx) error {

@@ -39,7 +39,29 @@ func TestFunctionsThroughTheSDK(t *testing.T) {
 			FunctionCode: []byte(strings.Repeat("x", 10*1024+1))}), Want: awstest.APIError{Code: "FunctionSizeLimitExceeded", Status: 413}},
 		{Name: "no such function", Call: awstest.Fails(c.DescribeFunction, &cloudfront.DescribeFunctionInput{Name: aws.String("nope")}),
 			Want: awstest.NotFound("NoSuchFunctionExists", "")},
-		{Name: "test without a runtime", Call: awstest.Fails(c.TestFunction, &cloudfront.TestFunctionInput{Name: aws.String("rewrite"),
-			IfMatch: created.ETag, EventObject: []byte("{}")}), Want: awstest.APIError{Code: "NotImplemented", Status: 501}},
+		{Name: "test with a stale ETag", Call: awstest.Fails(c.TestFunction, &cloudfront.TestFunctionInput{Name: aws.String("rewrite"),
+			IfMatch: aws.String("E0000000000000"), EventObject: []byte(viewerRequest)}), Want: awstest.APIError{Code: "PreconditionFailed", Status: 412}},
 	})
+}
+
+const viewerRequest = `{"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "198.51.100.11"},
+	"request": {"method": "GET", "uri": "/index.html", "querystring": {}, "headers": {}, "cookies": {}}}`
+
+// TestTestFunction runs a function on the CloudFront Functions runtime
+// through TestFunction.
+func TestTestFunction(t *testing.T) {
+	c := newClient(t)
+	code := []byte(`function handler(event) { event.request.headers["x-test"] = {value: "yes"}; console.log("ran"); return event.request; }`)
+	created := awstest.Call(t, c.CreateFunction, &cloudfront.CreateFunctionInput{Name: aws.String("header"), FunctionCode: code,
+		FunctionConfig: &types.FunctionConfig{Comment: aws.String(""), Runtime: types.FunctionRuntimeCloudfrontJs20}})
+	got := awstest.Call(t, c.TestFunction, &cloudfront.TestFunctionInput{Name: aws.String("header"), IfMatch: created.ETag,
+		EventObject: []byte(viewerRequest)})
+	r := got.TestResult
+	if !strings.Contains(aws.ToString(r.FunctionOutput), `"x-test"`) || aws.ToString(r.FunctionErrorMessage) != "" ||
+		aws.ToString(r.ComputeUtilization) == "" || len(r.FunctionExecutionLogs) != 1 {
+		t.Errorf("got output %s, error %q, utilization %q, logs %q; want the header added, no error, a utilization and one log line",
+			aws.ToString(r.FunctionOutput), aws.ToString(r.FunctionErrorMessage), aws.ToString(r.ComputeUtilization), r.FunctionExecutionLogs)
+	}
+	_, err := c.TestFunction(ctx, &cloudfront.TestFunctionInput{Name: aws.String("header"), IfMatch: created.ETag, EventObject: []byte("not json")})
+	awstest.WantAPIError(t, err, awstest.BadRequest("InvalidArgument", ""))
 }
