@@ -3,7 +3,7 @@
 # until Deployed, and curl gets its origin's file at its DomainName (a
 # miss, then a hit); an invalidation (waited for until Completed) makes the
 # next request a miss again; it is updated with If-Match (a stale ETag is
-# refused), disabled and deleted.
+# refused), disabled (the edge then answers 403) and deleted.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)
@@ -69,6 +69,7 @@ PY
   fi
   expect_contains "stale If-Match" "$(cat "$work/err")" "PreconditionFailed"
   awsc "$cli" cloudfront wait distribution-deployed --id "$id"
+  expect_eq "disabled distribution" "$(curl -s -o /dev/null -w '%{http_code}' "http://$domain:$edge_port/hello.txt")" "403"
   awsc "$cli" cloudfront delete-distribution --id "$id" --if-match "$new"
   if awsc "$cli" cloudfront get-distribution --id "$id" 2>"$work/err" >/dev/null; then fail "the distribution is still there"; fi
   expect_contains "deleted" "$(cat "$work/err")" "NoSuchDistribution"
