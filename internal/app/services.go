@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +93,7 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	cdn, err := edge.New(edge.Config{DataDir: filepath.Join(env.DataDir, "cloudfront-edge"), Now: env.Clock.Now,
-		Logger: env.Logger.With("service", "cloudfront-edge")})
+		Logger: env.Logger.With("service", "cloudfront-edge"), Buckets: edgeBuckets{s3Svc}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -352,4 +354,38 @@ func (cloudfrontFunctions) Test(ctx context.Context, runtime string, code, event
 	}
 	return cloudfront.TestOutput{Output: []byte(out.FunctionOutput), Logs: out.FunctionExecutionLogs,
 		ErrorMessage: out.FunctionErrorMessage, ComputeUtilization: out.ComputeUtilization}, nil
+}
+
+// edgeBuckets lets CloudFront's edge read S3 origins as AWS's edge does:
+// as the service principal cloudfront.amazonaws.com for the distribution
+// (origin access control), as an origin access identity, or anonymously;
+// the bucket policy decides. S3's refusals reach the edge as S3 answers
+// them over HTTP, for it to pass on or cache.
+type edgeBuckets struct{ s3 *s3.Service }
+
+var _ edge.Buckets = edgeBuckets{}
+
+func (b edgeBuckets) Serve(ctx context.Context, bucket string, r *http.Request, as edge.Requester) (*http.Response, error) {
+	principal, source := "", ""
+	switch {
+	case as.DistributionARN != "":
+		principal, source = "cloudfront.amazonaws.com", as.DistributionARN
+	case as.OAI != "":
+		principal = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity " + as.OAI
+	}
+	resp, err := b.s3.ReadObjectAs(ctx, principal, source, r.Method, bucket, strings.TrimPrefix(r.URL.Path, "/"), r.Header)
+	refusal, ok := awsproto.AsAPIError(err)
+	if err == nil || !ok {
+		return resp, err
+	}
+	var body bytes.Buffer
+	if refusal.HTTPStatusCode() != http.StatusNotModified {
+		body.WriteString(xml.Header + "<Error><Code>")
+		xml.EscapeText(&body, []byte(refusal.ErrorCode()))
+		body.WriteString("</Code><Message>")
+		xml.EscapeText(&body, []byte(refusal.ErrorMessage()))
+		body.WriteString("</Message></Error>")
+	}
+	return &http.Response{StatusCode: refusal.HTTPStatusCode(), Header: http.Header{"Content-Type": {"application/xml"}},
+		Body: io.NopCloser(&body), ContentLength: int64(body.Len()), Request: r}, nil
 }

@@ -6,14 +6,31 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"overcast/internal/awstest"
 )
+
+// viewerGet is a viewer's GET of path at the server url, for host.
+func viewerGet(t *testing.T, url, host, path string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url+path, nil)
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
 
 // TestEdgeServesDeployedDistribution goes through the control plane to
 // the edge: a deployed distribution answers at its DomainName from its
@@ -38,15 +55,8 @@ func TestEdgeServesDeployedDistribution(t *testing.T) {
 
 	get := func() (string, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", srv.URL+"/index.html", nil)
-		req.Host = aws.ToString(d.DomainName)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return string(body), resp.Header.Get("X-Cache")
+		_, body, h := viewerGet(t, srv.URL, aws.ToString(d.DomainName), "/index.html")
+		return body, h.Get("X-Cache")
 	}
 	for i, want := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
 		body, cache := get()
@@ -74,4 +84,43 @@ func TestEdgeServesDeployedDistribution(t *testing.T) {
 		body, _ := get()
 		return body == "hello from the origin"
 	})
+}
+
+// TestPrivateBucketThroughOriginAccessControl: a bucket whose policy lets
+// only the distribution in (cloudfront.amazonaws.com with its ARN as
+// AWS:SourceArn) is served through the distribution and refused to anyone
+// reading it directly.
+func TestPrivateBucketThroughOriginAccessControl(t *testing.T) {
+	srv := awstest.Start(t)
+	c := cloudfront.NewFromConfig(srv.Config())
+	bucket := s3.NewFromConfig(srv.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	awstest.Call(t, bucket.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("private")})
+	awstest.Call(t, bucket.PutObject, &s3.PutObjectInput{Bucket: aws.String("private"), Key: aws.String("secret.txt"),
+		Body: strings.NewReader("only through the distribution")})
+
+	oac := createOAC(t, c, "private")
+	cfg := config("private")
+	cfg.Origins.Items[0] = types.Origin{Id: aws.String("web"), DomainName: aws.String("private.s3.us-east-1.amazonaws.com"),
+		S3OriginConfig: &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}, OriginAccessControlId: oac.OriginAccessControl.Id}
+	d := create(t, c, cfg).Distribution
+	policy := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+		"Action": "s3:GetObject", "Resource": "arn:aws:s3:::private/*",
+		"Condition": {"StringEquals": {"AWS:SourceArn": "` + aws.ToString(d.ARN) + `"}}}]}`
+	awstest.Call(t, bucket.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: aws.String("private"), Policy: aws.String(policy)})
+	waitDeployed(t, c, aws.ToString(d.Id))
+
+	status := func(host, path string) (int, string) {
+		t.Helper()
+		code, body, _ := viewerGet(t, srv.URL, host, path)
+		return code, body
+	}
+	if code, body := status(aws.ToString(d.DomainName), "/secret.txt"); code != 200 || body != "only through the distribution" {
+		t.Errorf("through the distribution: got %d %q, want 200 and the object", code, body)
+	}
+	if code, _ := status(strings.TrimPrefix(srv.URL, "http://"), "/private/secret.txt"); code != http.StatusForbidden {
+		t.Errorf("read directly and anonymously: got %d, want 403", code)
+	}
+	if code, _ := status(aws.ToString(d.DomainName), "/missing.txt"); code != http.StatusForbidden {
+		t.Errorf("a missing object through the distribution: got %d, want 403 (S3's answer without s3:ListBucket)", code)
+	}
 }

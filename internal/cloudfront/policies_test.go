@@ -85,12 +85,19 @@ func TestCachePolicyLifecycle(t *testing.T) {
 	awstest.Call(t, c.DeleteCachePolicy, &cloudfront.DeleteCachePolicyInput{Id: id, IfMatch: updated.ETag})
 }
 
-func TestOriginAccess(t *testing.T) {
-	c := newClient(t)
-	oac := awstest.Call(t, c.CreateOriginAccessControl, &cloudfront.CreateOriginAccessControlInput{OriginAccessControlConfig: &types.OriginAccessControlConfig{
-		Name: aws.String("s3"), SigningProtocol: types.OriginAccessControlSigningProtocolsSigv4,
+// createOAC creates an origin access control for S3 origins that signs
+// always.
+func createOAC(t *testing.T, c *cloudfront.Client, name string) *cloudfront.CreateOriginAccessControlOutput {
+	t.Helper()
+	return awstest.Call(t, c.CreateOriginAccessControl, &cloudfront.CreateOriginAccessControlInput{OriginAccessControlConfig: &types.OriginAccessControlConfig{
+		Name: aws.String(name), SigningProtocol: types.OriginAccessControlSigningProtocolsSigv4,
 		SigningBehavior: types.OriginAccessControlSigningBehaviorsAlways, OriginAccessControlOriginType: types.OriginAccessControlOriginTypesS3,
 	}})
+}
+
+func TestOriginAccess(t *testing.T) {
+	c := newClient(t)
+	oac := createOAC(t, c, "s3")
 	cfg := config("oac")
 	cfg.Origins.Items[0] = types.Origin{Id: aws.String("web"), DomainName: aws.String("bucket.s3.localhost"),
 		S3OriginConfig: &types.S3OriginConfig{OriginAccessIdentity: aws.String("")}, OriginAccessControlId: oac.OriginAccessControl.Id}
