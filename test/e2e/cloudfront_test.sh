@@ -3,7 +3,9 @@
 # until Deployed, and curl gets its origin's file at its DomainName (a
 # miss, then a hit); an invalidation (waited for until Completed) makes the
 # next request a miss again; it is updated with If-Match (a stale ETag is
-# refused), disabled (the edge then answers 403) and deleted.
+# refused), disabled (the edge then answers 403) and deleted. Last, a
+# private bucket behind an origin access control is served through its
+# distribution and refused to a direct read.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)
@@ -74,3 +76,33 @@ PY
   if awsc "$cli" cloudfront get-distribution --id "$id" 2>"$work/err" >/dev/null; then fail "the distribution is still there"; fi
   expect_contains "deleted" "$(cat "$work/err")" "NoSuchDistribution"
 done
+
+# A private bucket behind an origin access control: served through the
+# distribution only (v2 CLI).
+cli=/usr/bin/aws
+echo "  private bucket through an origin access control"
+awsc "$cli" s3api create-bucket --bucket e2e-cf-private >/dev/null
+echo "private object" >"$work/private.txt"
+awsc "$cli" s3api put-object --bucket e2e-cf-private --key private.txt --body "$work/private.txt" >/dev/null
+oac=$(awsc "$cli" cloudfront create-origin-access-control --origin-access-control-config \
+  Name=e2e,SigningProtocol=sigv4,SigningBehavior=always,OriginAccessControlOriginType=s3 --query OriginAccessControl.Id --output text)
+cat >"$work/private.json" <<JSON
+{
+  "CallerReference": "e2e-private", "Comment": "", "Enabled": true,
+  "Origins": {"Quantity": 1, "Items": [{"Id": "bucket", "DomainName": "e2e-cf-private.s3.us-east-1.amazonaws.com",
+    "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": "$oac"}]},
+  "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "allow-all",
+    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
+}
+JSON
+read -r id arn domain < <(awsc "$cli" cloudfront create-distribution --distribution-config "file://$work/private.json" \
+  --query 'Distribution.[Id,ARN,DomainName]' --output text)
+cat >"$work/policy.json" <<JSON
+{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::e2e-cf-private/*",
+  "Condition": {"StringEquals": {"AWS:SourceArn": "$arn"}}}]}
+JSON
+awsc "$cli" s3api put-bucket-policy --bucket e2e-cf-private --policy "file://$work/policy.json"
+awsc "$cli" cloudfront wait distribution-deployed --id "$id"
+expect_eq "through the distribution" "$(curl -sS "http://$domain:$edge_port/private.txt")" "private object"
+expect_eq "read directly" "$(curl -s -o /dev/null -w '%{http_code}' "$OVERCAST_ENDPOINT/e2e-cf-private/private.txt")" "403"
