@@ -161,7 +161,7 @@ func (c *Cache) Put(key string, e *Entry) {
 	if old != nil {
 		old.tier.remove(old)
 	}
-	for _, v := range it.tier.link(it) {
+	for _, v := range it.tier.link(it, c.cfg.Now().UnixNano()) {
 		c.unmap(v)
 	}
 }

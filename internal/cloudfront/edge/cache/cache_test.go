@@ -243,6 +243,31 @@ func TestEvictionKeepsMemoryWithinMax(t *testing.T) {
 	}
 }
 
+func TestEvictionTakesExpiredEntriesFirst(t *testing.T) {
+	const size = 1000
+	cost := entry("/", time.Minute, size).headerBytes + size + 1
+	c, clk := newCache(t, Config{MaxMemory: 3 * cost})
+	c.Put("o", entry("/o", time.Second, size))
+	c.Get("o") // referenced, but soon past its last window
+	c.Put("b", entry("/b", time.Minute, size))
+	c.Put("c", entry("/c", time.Minute, size))
+	clk.Advance(2 * time.Second)
+	c.Put("d", entry("/d", time.Minute, size))
+
+	var left []string
+	for _, key := range []string{"o", "b", "c", "d"} {
+		if _, ok := c.Get(key); ok {
+			left = append(left, key)
+		}
+	}
+	if diff := cmp.Diff([]string{"b", "c", "d"}, left); diff != "" {
+		t.Errorf("keys left (-want +got):\n%s", diff)
+	}
+	if got := c.Stats().Evictions; got != 1 {
+		t.Errorf("got %d evictions, want 1", got)
+	}
+}
+
 // diskFiles lists the files of c's disk tier.
 func diskFiles(t testing.TB, c *Cache) []string {
 	t.Helper()
@@ -323,20 +348,21 @@ func TestDiskTierEviction(t *testing.T) {
 }
 
 func TestBodyReadAt(t *testing.T) {
-	const content = "0123456789"
-	tests := []struct {
-		name    string
+	// Reads of n bytes at off, from a body of ten.
+	type read struct {
 		off     int64
 		n       int
 		want    string
 		wantEOF bool
-	}{
-		{"start", 0, 4, "0123", false},
-		{"middle", 3, 4, "3456", false},
-		{"to the end", 6, 4, "6789", false},
-		{"past the end", 8, 4, "89", true},
-		{"at the end", 10, 4, "", true},
 	}
+	tests := []read{
+		{0, 4, "0123", false},
+		{3, 4, "3456", false},
+		{6, 4, "6789", false},
+		{8, 4, "89", true},
+		{10, 4, "", true},
+	}
+	const content = "0123456789"
 	for _, disk := range []bool{false, true} {
 		cfg := Config{}
 		if disk {
@@ -349,7 +375,7 @@ func TestBodyReadAt(t *testing.T) {
 			t.Fatalf("got entry on disk %v, want %v", e.onDisk(), disk)
 		}
 		for _, tt := range tests {
-			t.Run(fmt.Sprintf("%s disk=%v", tt.name, disk), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%d at %d disk=%v", tt.n, tt.off, disk), func(t *testing.T) {
 				p := make([]byte, tt.n)
 				n, err := e.Body().ReadAt(p, tt.off)
 				if got := string(p[:n]); got != tt.want || (err == io.EOF) != tt.wantEOF {

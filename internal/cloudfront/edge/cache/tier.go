@@ -41,8 +41,9 @@ type tier struct {
 
 // link adds it to the ring just behind the hand, so a new item is the last
 // the hand reaches, and returns the items evicted to stay within max. The
-// caller removes them from their shards.
-func (t *tier) link(it *item) (evicted []*item) {
+// caller removes them from their shards. An item past its last window
+// (until <= now) goes first, whatever its second chance.
+func (t *tier) link(it *item, now int64) (evicted []*item) {
 	t.mu.Lock()
 	if it.gone {
 		t.mu.Unlock()
@@ -62,7 +63,7 @@ func (t *tier) link(it *item) (evicted []*item) {
 	t.bytes += it.cost
 	for t.bytes > t.max && t.hand != nil {
 		victim := t.hand
-		if victim != it && victim.referenced.Load() {
+		if victim != it && victim.until > now && victim.referenced.Load() {
 			victim.referenced.Store(false)
 			t.hand = victim.next
 			continue
