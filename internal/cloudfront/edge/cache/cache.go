@@ -49,6 +49,7 @@ type Cache struct {
 	// several caches may share one DiskDir and Close removes only its own.
 	diskDir string
 	diskSeq atomic.Uint64
+	closed  atomic.Bool // Put stores nothing once Close has begun
 
 	// invalidations counts Invalidate calls: a collapsed fetch that began
 	// before one does not store what it fetched, which may predate the
@@ -104,6 +105,7 @@ func New(cfg Config) (*Cache, error) {
 // Close drops every entry and removes the disk tier's files. Entries still
 // held by readers stay readable.
 func (c *Cache) Close() error {
+	c.closed.Store(true)
 	c.dropIf(func(*item) bool { return true })
 	if c.diskDir == "" {
 		return nil
@@ -170,12 +172,12 @@ func (c *Cache) Put(key string, e *Entry) {
 // large. It returns nil when e is not to be stored.
 func (c *Cache) newItem(key string, e *Entry) (*item, error) {
 	until := e.usefulUntil()
-	if !c.cfg.Now().Before(until) {
+	if c.closed.Load() || !c.cfg.Now().Before(until) {
 		return nil, nil
 	}
 	it := &item{key: key, entry: e, until: until.UnixNano()}
-	if c.diskDir != "" && e.Size > c.cfg.DiskThreshold && !e.onDisk() {
-		if e.Size > c.disk.max {
+	if e.onDisk() || (c.diskDir != "" && e.Size > c.cfg.DiskThreshold) {
+		if c.diskDir == "" || e.Size > c.disk.max {
 			return nil, nil
 		}
 		stored, err := c.writeToDisk(e)
@@ -186,11 +188,6 @@ func (c *Cache) newItem(key string, e *Entry) (*item, error) {
 		return it, nil
 	}
 	it.cost = e.Size + e.headerBytes + int64(len(key))
-	if e.onDisk() {
-		// Already a disk tier entry (Put again under another key): it
-		// shares the file, so only its metadata costs memory.
-		it.cost = e.headerBytes + int64(len(key))
-	}
 	if it.cost > c.memory.max {
 		return nil, nil
 	}
@@ -260,9 +257,8 @@ func (c *Cache) dropIf(match func(*item) bool) int {
 			}
 		}
 		s.mu.Unlock()
-		for _, it := range dropped {
-			it.tier.remove(it)
-		}
+		c.memory.removeAll(dropped)
+		c.disk.removeAll(dropped)
 		total += len(dropped)
 	}
 	return total

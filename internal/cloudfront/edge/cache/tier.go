@@ -79,25 +79,40 @@ func (t *tier) link(it *item, now int64) (evicted []*item) {
 		evicted = append(evicted, victim)
 	}
 	t.mu.Unlock()
-	for _, v := range evicted {
-		t.releaseItem(v)
+	if t.release != nil {
+		for _, v := range evicted {
+			t.release(v)
+		}
 	}
 	return evicted
 }
 
 // remove takes it out of the tier for good.
 func (t *tier) remove(it *item) {
+	t.removeAll([]*item{it})
+}
+
+// removeAll takes those of items that are in t out of it for good, under
+// one lock: an invalidation drops thousands at once.
+func (t *tier) removeAll(items []*item) {
+	var released []*item
 	t.mu.Lock()
-	if it.gone {
-		t.mu.Unlock()
-		return
+	for _, it := range items {
+		if it.tier != t || it.gone {
+			continue
+		}
+		if it.linked {
+			t.unlinkLocked(it)
+		}
+		it.gone = true
+		if t.release != nil {
+			released = append(released, it)
+		}
 	}
-	if it.linked {
-		t.unlinkLocked(it)
-	}
-	it.gone = true
 	t.mu.Unlock()
-	t.releaseItem(it)
+	for _, it := range released {
+		t.release(it)
+	}
 }
 
 func (t *tier) unlinkLocked(it *item) {
@@ -115,12 +130,6 @@ func (t *tier) unlinkLocked(it *item) {
 	it.gone = true
 	t.entries--
 	t.bytes -= it.cost
-}
-
-func (t *tier) releaseItem(it *item) {
-	if t.release != nil {
-		t.release(it)
-	}
 }
 
 // usage returns the tier's figures for Stats.
