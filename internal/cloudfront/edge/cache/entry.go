@@ -12,7 +12,7 @@ import (
 // Entry at once, also after the cache has dropped it.
 type Entry struct {
 	Status int
-	Header http.Header // not to be changed once Put: a hit copies it into the response
+	Header http.Header   // not to be changed once Put: a hit copies it into the response
 	Size   int64         // body length; NewEntry sets it from the body
 	Stored time.Time     // when it came from the origin
 	TTL    time.Duration // fresh until Stored+TTL
