@@ -121,6 +121,12 @@ func (c *Cache) shardFor(key string) *shard {
 // while one of its stale windows is open; the caller checks Fresh. An entry
 // past all its windows is never returned, and dropped.
 func (c *Cache) Get(key string) (*Entry, bool) {
+	return c.GetAt(key, c.cfg.Now())
+}
+
+// GetAt is Get at the time now, for a caller that already has it for Age
+// and Fresh: reading the clock can cost as much as the rest of a hit.
+func (c *Cache) GetAt(key string, now time.Time) (*Entry, bool) {
 	s := c.shardFor(key)
 	s.mu.RLock()
 	it := s.items[key]
@@ -129,7 +135,7 @@ func (c *Cache) Get(key string) (*Entry, bool) {
 		s.misses.Add(1)
 		return nil, false
 	}
-	if c.cfg.Now().UnixNano() >= it.until {
+	if now.UnixNano() >= it.until {
 		c.expired.Add(1)
 		c.drop(s, it)
 		s.misses.Add(1)
