@@ -20,7 +20,7 @@ import (
 
 // Config sizes one point of presence's cache.
 type Config struct {
-	MaxMemory     int64  // bytes of bodies+headers kept in memory; cost-based eviction beyond it
+	MaxMemory     int64  // bytes of bodies+headers kept in memory; cost-based eviction beyond it; 0 keeps nothing
 	DiskDir       string // "" = no disk tier
 	MaxDisk       int64  // bytes on disk
 	DiskThreshold int64  // bodies larger than this go to the disk tier (e.g. 1 MiB)
