@@ -1,6 +1,7 @@
 // Command overcast runs AWS's application-delivery stack on one machine.
 //
 //	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict]
+//	            [--geoip-db GeoLite2-Country.mmdb] [--geoip-header X-Viewer-Country]
 //	overcast version
 package main
 
@@ -47,6 +48,7 @@ func main() {
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
+              [--geoip-db file.mmdb] [--geoip-header name]
   overcast version                                              print the version
 `)
 }
@@ -56,6 +58,9 @@ func up(args []string) error {
 	addr := fs.String("addr", envOr("OVERCAST_ADDR", "127.0.0.1:4566"), "listen address (env OVERCAST_ADDR)")
 	dataDir := fs.String("data-dir", envOr("OVERCAST_DATA_DIR", defaultDataDir()), "state directory (env OVERCAST_DATA_DIR)")
 	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
+	geoipDB := fs.String("geoip-db", os.Getenv("OVERCAST_GEOIP_DB"), "MaxMind-format country database CloudFront's geo restriction reads (env OVERCAST_GEOIP_DB)")
+	geoipHeader := fs.String("geoip-header", os.Getenv("OVERCAST_GEOIP_HEADER"),
+		"trust this request header's two-letter country code over the database, for tests; any viewer can send it (env OVERCAST_GEOIP_HEADER)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the usage, which Parse printed
@@ -64,7 +69,7 @@ func up(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
-		Pprof: os.Getenv("OVERCAST_PPROF") == "1"})
+		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {

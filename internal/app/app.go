@@ -25,6 +25,7 @@ import (
 	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/gateway"
+	"overcast/internal/geoip"
 	"overcast/internal/ids"
 	"overcast/internal/service"
 )
@@ -46,6 +47,13 @@ type Config struct {
 	// LoopbackBlock is the second octet of the first default VPC,
 	// 127.<LoopbackBlock>.0.0/16; 0 means 16 (ec2.Options.FirstBlock).
 	LoopbackBlock int
+	// GeoIPDB is a MaxMind-format country database (GeoLite2-Country,
+	// ip-location-db) CloudFront's edge places viewers with; "" for none.
+	GeoIPDB string
+	// GeoIPHeader names a request header whose two-letter value the edge
+	// takes as the viewer's country, for tests; "" (the default) trusts
+	// no header, since any viewer can send one.
+	GeoIPHeader string
 }
 
 // Main is a running overcast.
@@ -61,6 +69,7 @@ type Main struct {
 	// api is the gateway, for what services serve that forwards to it
 	// (the ECS task endpoint); set once the gateway is built.
 	api *lateHandler
+	geo *geoip.Locator // viewers' countries, for CloudFront's edge
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -79,6 +88,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	if m.geo, err = openGeoIP(m.cfg); err != nil {
+		return err
+	}
 	env, err := m.openEnv(ctx)
 	if err != nil {
 		return err
@@ -227,6 +239,7 @@ func (m *Main) Close() error {
 		m.lock.Close()
 		m.lock = nil
 	}
+	errs = append(errs, m.closeGeoIP())
 	return errors.Join(errs...)
 }
 

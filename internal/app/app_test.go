@@ -16,14 +16,21 @@ func TestDataDirIsExclusive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	second := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: dir})
-	err := second.Run(context.Background())
+	wantRunError(t, app.Config{Addr: "127.0.0.1:0", DataDir: dir}, "in use")
+}
+
+// wantRunError runs an overcast with cfg and wants it to refuse to start
+// with an error that says want.
+func wantRunError(t *testing.T, cfg app.Config, want string) {
+	t.Helper()
+	m := app.New(cfg)
+	err := m.Run(context.Background())
 	if err == nil {
-		second.Close()
-		t.Fatal("a second overcast opened the same data dir")
+		m.Close()
+		t.Fatalf("Run: overcast started, want an error saying %q", want)
 	}
-	if !strings.Contains(err.Error(), "in use") {
-		t.Errorf("error %q does not say the data dir is in use", err)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("Run: got %q, want an error saying %q", err, want)
 	}
 }
 
