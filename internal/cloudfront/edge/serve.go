@@ -130,14 +130,15 @@ func (x *exchange) through(b *behavior, path string) (*cache.Entry, string) {
 		stale = nil
 	}
 	var refreshed bool
+	fx := *x // the fetch may outlive this viewer (it serves the others), and x changes for error pages
 	ent, shared, err := x.pop.cache.Fetch(r.Context(), key, func(ctx context.Context) (*cache.Entry, error) {
-		ent, ok304, err := x.fetch(ctx, b, path, ae, stale, http.MethodGet)
+		ent, ok304, err := fx.fetch(ctx, b, path, ae, stale, http.MethodGet)
 		refreshed = ok304
 		if err != nil {
 			if usable(stale, now) {
 				return stale, nil
 			}
-			return x.originFailure(err), nil
+			return fx.originFailure(err), nil
 		}
 		if ent.Status >= 500 && usable(stale, now) {
 			return stale, nil // an origin error with a copy at hand: the copy
@@ -181,8 +182,9 @@ func usable(stale *cache.Entry, now time.Time) bool {
 // refreshInBackground fetches a fresh copy of a stale object once, while
 // viewers are served the stale one (stale-while-revalidate).
 func (x *exchange) refreshInBackground(b *behavior, path, ae, key string, stale *cache.Entry) {
+	bg := *x // runs after this viewer is answered
 	x.pop.cache.Refresh(x.e.closing, key, func(ctx context.Context) (*cache.Entry, error) {
-		ent, _, err := x.fetch(ctx, b, path, ae, stale, http.MethodGet)
+		ent, _, err := bg.fetch(ctx, b, path, ae, stale, http.MethodGet)
 		if err == nil && ent.Status >= 500 {
 			return stale, nil
 		}
