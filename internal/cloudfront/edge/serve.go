@@ -349,7 +349,7 @@ func (x *exchange) originRequest(b *behavior, o *origin, method, path, ae string
 			"If-None-Match", "If-Modified-Since", "Range":
 			continue
 		}
-		if b.key.headers.has(name) || b.forward.headers.has(name) {
+		if (b.key.headers.has(name) || b.forward.headers.has(name)) && !strings.HasPrefix(name, "Cloudfront-") {
 			out.Header[name] = values
 		}
 	}
@@ -380,6 +380,7 @@ func (x *exchange) originRequest(b *behavior, o *origin, method, path, ae string
 		out.Header["X-Forwarded-For"] = []string{joinHeader(r.Header["X-Forwarded-For"], x.ip.String())}
 	}
 	out.Header["X-Amz-Cf-Id"] = []string{x.id}
+	x.addViewerHeaders(out.Header, &b.key.headers, &b.forward.headers)
 	for _, h := range o.headers {
 		out.Header[h[0]] = []string{h[1]}
 	}
@@ -607,4 +608,36 @@ func notModified(req, resp http.Header) bool {
 		return err1 == nil && err2 == nil && !modified.After(since)
 	}
 	return false
+}
+
+// addViewerHeaders adds the CloudFront-* headers about the viewer that the
+// policies name (an origin request policy's allViewerAndWhitelistCloudFront
+// or a whitelist): CloudFront makes them, the viewer cannot send them.
+func (x *exchange) addViewerHeaders(h http.Header, rules ...*nameRule) {
+	for _, rule := range rules {
+		if rule.mode != ruleWhitelist && rule.mode != ruleAll {
+			continue
+		}
+		for _, name := range rule.list {
+			switch name {
+			case "Cloudfront-Viewer-Country":
+				if x.country != "" {
+					h[name] = []string{x.country}
+				}
+			case "Cloudfront-Forwarded-Proto":
+				proto := "http"
+				if x.r.TLS != nil {
+					proto = "https"
+				}
+				h[name] = []string{proto}
+			case "Cloudfront-Viewer-Address":
+				if x.ip.IsValid() {
+					_, port, _ := net.SplitHostPort(x.r.RemoteAddr)
+					h[name] = []string{x.ip.String() + ":" + port}
+				}
+			case "Cloudfront-Viewer-Http-Version":
+				h[name] = []string{strings.TrimPrefix(x.r.Proto, "HTTP/")}
+			}
+		}
+	}
 }
