@@ -1,0 +1,67 @@
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Certificates gives the viewer HTTPS listener a certificate for each
+// host it is asked for (the SNI name): the lead adapts the local CA that
+// ACM's certificates come from.
+type Certificates interface {
+	Certificate(host string) (*tls.Certificate, error)
+}
+
+// httpsListener is the TLS side of the edge: viewers reach a
+// distribution's domain or alias over HTTPS on it.
+type httpsListener struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+// listenHTTPS opens the viewer HTTPS listener on addr.
+func (e *Edge) listenHTTPS(addr string, certs Certificates) error {
+	cfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			host := hello.ServerName
+			if host == "" || !e.Serves(host) {
+				return nil, fmt.Errorf("edge: no distribution answers for %q", host)
+			}
+			return certs.Certificate(host)
+		},
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("edge: HTTPS listener: %w", err)
+	}
+	srv := &http.Server{Handler: e, TLSConfig: cfg, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(e.log.Handler(), slog.LevelDebug)}
+	e.https = &httpsListener{ln: ln, srv: srv}
+	go func() {
+		if err := srv.Serve(tls.NewListener(ln, cfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("edge: HTTPS listener stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// HTTPSAddr is the address the viewer HTTPS listener listens on, "" when
+// there is none.
+func (e *Edge) HTTPSAddr() string {
+	if e.https == nil {
+		return ""
+	}
+	return e.https.ln.Addr().String()
+}
+
+func (l *httpsListener) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return l.srv.Shutdown(ctx)
+}
