@@ -34,6 +34,8 @@ type Service struct {
 	ca     *authority
 	// tlsCache holds the certificates TLSCertificate parsed, by store key.
 	tlsCache sync.Map
+	// serverCerts holds what ServerCertificate made, by names.
+	serverCerts sync.Map
 }
 
 var _ api.Server = (*Service)(nil)

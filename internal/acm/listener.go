@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"overcast"
 	api "overcast/internal/api/acm"
@@ -136,4 +137,30 @@ func asListenerError(err error, arn string) error {
 		return fmt.Errorf("%w: %s", ErrCertificateNotFound, arn)
 	}
 	return err
+}
+
+// ServerCertificate is a certificate from the local CA for names (the
+// first is the subject), for a server overcast runs under a domain of its
+// own: CloudFront's default *.cloudfront.localhost, as AWS serves
+// *.cloudfront.net with a certificate of its own. It is no ACM
+// certificate (nothing lists it); one is kept per set of names and made
+// again when less than a day of it is left.
+func (s *Service) ServerCertificate(ctx context.Context, names ...string) (*tls.Certificate, error) {
+	key := strings.Join(names, ",")
+	if hit, ok := s.serverCerts.Load(key); ok {
+		if cert := hit.(*tls.Certificate); s.Now().Add(24 * time.Hour).Before(cert.Leaf.NotAfter) {
+			return cert, nil
+		}
+	}
+	certPEM, priv, err := s.ca.issue(ctx, names, keyECP256, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	certs, err := parseCertificates([]byte(certPEM))
+	if err != nil {
+		return nil, err
+	}
+	cert := &tls.Certificate{Certificate: [][]byte{certs[0].Raw}, PrivateKey: priv, Leaf: certs[0]}
+	s.serverCerts.Store(key, cert)
+	return cert, nil
 }

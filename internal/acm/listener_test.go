@@ -174,3 +174,28 @@ func TestTLSCertificateFollowsReimport(t *testing.T) {
 		t.Errorf("after re-import: got %s, want second.example.com", got)
 	}
 }
+
+// TestServerCertificate: overcast's own domains get a certificate of the
+// local CA for their names, made once and kept.
+func TestServerCertificate(t *testing.T) {
+	s, ctx := newTestService(t)
+	cert, err := s.ServerCertificate(ctx, "*.cloudfront.localhost", "cloudfront.localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := s.ca.PEM(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	for _, name := range []string{"e1abcdef.cloudfront.localhost", "cloudfront.localhost"} {
+		if _, err := cert.Leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: name, CurrentTime: s.Now()}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	again, err := s.ServerCertificate(ctx, "*.cloudfront.localhost", "cloudfront.localhost")
+	if err != nil || again != cert {
+		t.Errorf("second call: got a new certificate (%v), want the kept one", err)
+	}
+}

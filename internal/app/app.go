@@ -44,6 +44,9 @@ type Config struct {
 	// on 169.254.170.2, one address per machine: overcast up takes it;
 	// test servers do not, unless a test asks (awstest.TaskEndpoint).
 	TaskEndpoint bool
+	// LoopbackBlock is the second octet of the first default VPC,
+	// 127.<LoopbackBlock>.0.0/16; 0 means 16 (ec2.Options.FirstBlock).
+	LoopbackBlock int
 	// GeoIPDB is a MaxMind-format country database (GeoLite2-Country,
 	// ip-location-db) CloudFront's edge places viewers with; "" for none.
 	GeoIPDB string
@@ -93,7 +96,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.api = &lateHandler{}
-	if m.services, m.keys, err = buildServices(env, m.api, m.cfg.TaskEndpoint); err != nil {
+	if m.services, m.keys, err = buildServices(env, m.api, m.cfg); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	for _, s := range m.services {

@@ -42,7 +42,7 @@ import (
 // buildServices builds every service, in dependency order: each may take
 // the ones before it, through the small interfaces it defines. This list
 // is the one place a new service is added (ADDING_A_SERVICE.md).
-func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool) ([]any, keyStores, error) {
+func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, keyStores, error) {
 	iamSvc := iam.New(env.Named("iam"))
 	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
 	keys := keyStores{stsSvc, iamSvc}
@@ -63,14 +63,14 @@ func buildServices(env *service.Env, gateway http.Handler, withTaskEndpoint bool
 	cloudwatchSvc := cloudwatch.New(env.Named("cloudwatch"), actions)
 	var endpoint ecs.TaskEndpoint
 	protection := &taskProtection{} // its ecs is set below
-	if withTaskEndpoint {
+	if cfg.TaskEndpoint {
 		te, err := taskEndpoint(env, stsSvc, gateway, protection)
 		if err != nil {
 			return nil, nil, err
 		}
 		endpoint = te
 	}
-	ec2Svc := ec2.New(env.Named("ec2"), nil)
+	ec2Svc := ec2.New(env.Named("ec2"), ec2.Options{FirstBlock: cfg.LoopbackBlock})
 	ofEC2 := fromEC2{ec2Svc}
 	efsSvc := efs.New(env.Named("efs"), ofEC2)
 	elbSvc := elbv2.New(env.Named("elbv2"), elbv2.Options{Network: elbNetwork{ec2Svc}, Certificates: elbCertificates{acmSvc},

@@ -25,6 +25,8 @@ type Server struct {
 	DataDir string
 	Main    *app.Main
 	opts    options
+	// loopbackBlock is where the server's default VPCs start (loopback.go).
+	loopbackBlock int
 }
 
 type options struct {
@@ -68,6 +70,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if s.opts.taskEndpoint {
 		HoldTaskEndpointAddress(t)
 	}
+	s.loopbackBlock = holdLoopbackBlock(t)
 	s.DataDir = s.opts.dataDir
 	if s.DataDir == "" {
 		s.DataDir = t.TempDir()
@@ -87,7 +90,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 func (s *Server) start(t testing.TB) {
 	t.Helper()
 	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
-		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids})
+		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids,
+		LoopbackBlock: s.loopbackBlock})
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("awstest: starting overcast: %v", err)
 	}

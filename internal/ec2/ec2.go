@@ -14,6 +14,7 @@
 package ec2
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -32,6 +33,8 @@ type Service struct {
 	api.UnimplementedServer
 	service.Base
 	profiles InstanceProfiles
+	// firstBlock is where default VPCs start (Options.FirstBlock).
+	firstBlock int
 
 	// lifecycle moves each instance through AWS's state machine
 	// (pending → running, stopping → stopped, shutting-down → terminated)
@@ -50,9 +53,19 @@ type InstanceProfiles interface {
 	InstanceProfileARN(ctx context.Context, account, nameOrARN string) (arn string, ok bool, err error)
 }
 
-// New returns the service. profiles may be nil (see InstanceProfiles).
-func New(env *service.Env, profiles InstanceProfiles) *Service {
-	s := &Service{Base: env.Base(), profiles: profiles}
+// Options are what the app tells EC2 beyond the environment.
+type Options struct {
+	Profiles InstanceProfiles // may be nil (see InstanceProfiles)
+	// FirstBlock is the second octet of the first /16 of loopback handed
+	// to a default VPC (127.<FirstBlock>.0.0/16); 0 means 16. Test servers
+	// sharing one Docker engine each take their own, so that two of them
+	// never give containers the same address and port.
+	FirstBlock int
+}
+
+// New returns the service.
+func New(env *service.Env, opts Options) *Service {
+	s := &Service{Base: env.Base(), profiles: opts.Profiles, firstBlock: cmp.Or(opts.FirstBlock, defaultFirstBlock)}
 	s.lifecycle = env.Controllers.AddFunc("ec2-instances", s.reconcileInstance, s.changingInstances)
 	return s
 }

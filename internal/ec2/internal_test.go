@@ -39,7 +39,7 @@ func (p profiles) InstanceProfileARN(_ context.Context, account, nameOrARN strin
 func newService(t *testing.T) *Service {
 	t.Helper()
 	env := servicetest.Env(t)
-	s := New(env, profiles{"ecsInstanceRole": "arn:aws:iam::000000000000:instance-profile/ecsInstanceRole"})
+	s := New(env, Options{Profiles: profiles{"ecsInstanceRole": "arn:aws:iam::000000000000:instance-profile/ecsInstanceRole"}})
 	env.Controllers.Start()
 	return s
 }
@@ -157,7 +157,7 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestStopBeforeRunning(t *testing.T) {
-	s := New(servicetest.Env(t), nil) // no controllers: the instance stays pending
+	s := New(servicetest.Env(t), Options{}) // no controllers: the instance stays pending
 	ctx := callerCtx()
 	res, err := s.RunInstances(ctx, &api.RunInstancesRequest{ImageId: new(Images[0].ID), MinCount: new(int32(1)), MaxCount: new(int32(1))})
 	if err != nil {

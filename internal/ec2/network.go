@@ -53,10 +53,11 @@ type subnet struct {
 // zoneSuffixes are the availability zones of every region: <region>a/b/c.
 var zoneSuffixes = []string{"a", "b", "c"}
 
-// firstBlock is the second octet of the first /16 handed to a default VPC:
-// 127.0.0.0/16 holds the host's own loopback services (127.0.0.1, and
-// 127.0.0.53 for systemd-resolved), which no instance may shadow.
-const firstBlock = 16
+// defaultFirstBlock is the second octet of the first /16 handed to a
+// default VPC: 127.0.0.0/16 holds the host's own loopback services
+// (127.0.0.1, and 127.0.0.53 for systemd-resolved), which no instance may
+// shadow.
+const defaultFirstBlock = 16
 
 // subnetBits is the size of a default subnet, /20 as on AWS.
 const subnetBits = 20
@@ -86,7 +87,7 @@ func (s *Service) ensureDefaults(ctx context.Context, sc scope) (defaults, error
 // scope holds, with a default /20 subnet per zone and a default security
 // group, as AWS makes for every account.
 func (s *Service) createDefaults(tx store.Tx, sc scope) (defaults, error) {
-	block, err := allocateBlock(tx, sc)
+	block, err := allocateBlock(tx, sc, s.firstBlock)
 	if err != nil {
 		return defaults{}, err
 	}
@@ -112,8 +113,9 @@ func (s *Service) createDefaults(tx store.Tx, sc scope) (defaults, error) {
 	return d, err
 }
 
-// allocateBlock claims the lowest free second octet for sc's default VPC.
-func allocateBlock(tx store.Tx, sc scope) (int, error) {
+// allocateBlock claims the lowest free second octet from first on for
+// sc's default VPC.
+func allocateBlock(tx store.Tx, sc scope, first int) (int, error) {
 	used := map[string]bool{}
 	err := tx.Scan(blocksTable, store.ScanOptions{}, func(it store.Item) error {
 		used[it.Key] = true
@@ -122,7 +124,7 @@ func allocateBlock(tx store.Tx, sc scope) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for b := firstBlock; b < 256; b++ {
+	for b := first; b < 256; b++ {
 		key := fmt.Sprintf("%03d", b)
 		if !used[key] {
 			_, err := tx.Put(blocksTable, key, []byte(sc.Prefix()), 0)

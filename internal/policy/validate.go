@@ -413,7 +413,10 @@ func validPrincipal(typ, id string) bool {
 			return true
 		}
 		a, ok := overcast.ParseARN(id)
-		return ok && (a.Service == "iam" || a.Service == "sts") && (overcast.IsAccountID(a.AccountID) || a.AccountID == "aws") && a.Resource != ""
+		// Besides accounts' own, AWS's ("aws") and CloudFront's, whose
+		// origin access identities are users of its account "cloudfront".
+		return ok && (a.Service == "iam" || a.Service == "sts") &&
+			(overcast.IsAccountID(a.AccountID) || a.AccountID == "aws" || a.AccountID == "cloudfront") && a.Resource != ""
 	case "Service":
 		return id == "*" || (strings.Contains(id, ".") && !strings.ContainsFunc(id, unicode.IsSpace))
 	case "Federated", "CanonicalUser":

@@ -125,6 +125,7 @@ func TestValidateResource(t *testing.T) {
 	}{
 		{"bucket policy", s3, `{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"any words","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`, ""},
 		{"service principal and condition", s3, `{"Statement":{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"ForAnyValue:StringLikeIfExists":{"AWS:SourceArn":["arn:aws:cloudfront::*"]},"Null":{"aws:SourceIp":true}}}}`, ""},
+		{"origin access identity", s3, `{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHEXAMPLE"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`, ""},
 		{"not principal and not action", s3, `{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:root"},"NotAction":"s3:Get*","NotResource":"arn:aws:s3:::b/public/*"}}`, ""},
 		{"unknown keys are ignored", s3, `{"Extra":1,"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Comment":"x"}}`, ""},
 		{"repository policy without resource", Scope{Vendor: "ecr"}, `{"Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":["ecr:BatchGetImage"]}}`, ""},

@@ -189,6 +189,32 @@ func TestReadObjectAs(t *testing.T) {
 	if got, _, _ := rawRequest(t, "GET", srv.URL+"/origin/index.html", nil, nil); got != 403 {
 		t.Errorf("anonymous: got %d", got)
 	}
+
+	// A legacy origin access identity is named by its ARN.
+	const oai = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHEXAMPLE"
+	readAsOAI := func(id string) int {
+		resp, err := svc.ReadObjectAs(context.Background(), id, "", "GET", "origin", "index.html", nil)
+		if apiErr, ok := awsproto.AsAPIError(err); ok {
+			return apiErr.HTTPStatusCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := readAsOAI(oai); got != 403 {
+		t.Errorf("identity the policy does not name: got %d, want 403", got)
+	}
+	doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + oai + `"},
+		"Action":"s3:GetObject","Resource":"arn:aws:s3:::origin/*"}]}`
+	awstest.Call(t, c.PutBucketPolicy, &s3.PutBucketPolicyInput{Bucket: aws.String("origin"), Policy: aws.String(doc)})
+	if got := readAsOAI(oai); got != 200 {
+		t.Errorf("identity the policy names: got %d, want 200", got)
+	}
+	if got := readAsOAI(strings.Replace(oai, "E2QWRUHEXAMPLE", "EOTHER", 1)); got != 403 {
+		t.Errorf("another identity: got %d, want 403", got)
+	}
 }
 
 // TestPresigned: URLs presigned by the SDK work with plain net/http.

@@ -5,10 +5,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 
 	"overcast"
 	"overcast/internal/awsproto"
 )
+
+// originAccessIdentityARN starts the ARN of every origin access identity.
+const originAccessIdentityARN = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity "
 
 // ReadObjectAs reads an object on behalf of an AWS service principal, the
 // way CloudFront reads an S3 origin with origin access control: principal
@@ -17,7 +21,10 @@ import (
 // bucket policy decides, as in AWS: it must Allow s3:GetObject to that
 // service principal, and conditions on aws:SourceArn / aws:SourceAccount
 // are evaluated against sourceARN. An empty principal reads as an
-// anonymous caller (a public origin without origin access control).
+// anonymous caller (a public origin without origin access control). A
+// principal that is an origin access identity's ARN
+// ("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity <id>")
+// reads as that identity, which the policy must name in Principal.AWS.
 //
 // h carries the request's Range, If-Match, If-None-Match,
 // If-Modified-Since, If-Unmodified-Since headers (and a HEAD is asked for
@@ -34,9 +41,14 @@ import (
 //		ReadObjectAs(ctx context.Context, principal, sourceARN, method, bucket, key string, h http.Header) (*http.Response, error)
 //	}
 func (s *Service) ReadObjectAs(ctx context.Context, principal, sourceARN, method, bucket, key string, h http.Header) (*http.Response, error) {
-	if principal == "" {
+	switch {
+	case principal == "":
 		ctx = withRequestID(overcast.WithCaller(ctx, anonymous))
-	} else {
+	case strings.HasPrefix(principal, originAccessIdentityARN):
+		// A legacy origin access identity is an IAM user of CloudFront's
+		// own, which bucket policies name by ARN.
+		ctx = withRequestID(overcast.WithCaller(ctx, overcast.Caller{Kind: overcast.PrincipalUser, AccountID: "cloudfront", ARN: principal}))
+	default:
 		ctx = AsService(ctx, principal, sourceARN)
 	}
 	reqID := awsproto.RequestID(ctx)

@@ -50,6 +50,7 @@ type origin struct {
 	attempts   int
 	client     *http.Client
 	readTimout time.Duration
+	keepAlive  time.Duration // OriginKeepaliveTimeout
 }
 
 func (e *Edge) compileOrigins(d *Distribution) (map[string]*originTarget, error) {
@@ -63,7 +64,7 @@ func (e *Edge) compileOrigins(d *Distribution) (map[string]*originTarget, error)
 		og := &origin{
 			id: deref(o.Id), domain: strings.ToLower(deref(o.DomainName)), path: strings.TrimSuffix(deref(o.OriginPath), "/"),
 			attempts: int(deref(o.ConnectionAttempts)), protocol: "http-only", httpPort: 80, httpsPort: 443,
-			readTimout: 30 * time.Second,
+			readTimout: 30 * time.Second, keepAlive: 5 * time.Second,
 		}
 		if og.attempts == 0 {
 			og.attempts = 3
@@ -83,6 +84,9 @@ func (e *Edge) compileOrigins(d *Distribution) (map[string]*originTarget, error)
 			if cc.OriginReadTimeout != nil {
 				og.readTimout = time.Duration(*cc.OriginReadTimeout) * time.Second
 			}
+			if cc.OriginKeepaliveTimeout != nil {
+				og.keepAlive = time.Duration(*cc.OriginKeepaliveTimeout) * time.Second
+			}
 		} else if bucket, ok := s3Bucket(og.domain); ok && e.cfg.Buckets != nil {
 			og.bucket = bucket
 			if o.S3OriginConfig != nil {
@@ -94,7 +98,7 @@ func (e *Edge) compileOrigins(d *Distribution) (map[string]*originTarget, error)
 				}
 			}
 		}
-		og.client = e.originClient(connect, og.readTimout)
+		og.client = e.originClient(connect, og.readTimout, og.keepAlive)
 		targets[og.id] = &originTarget{members: []*origin{og}}
 	}
 	if c.OriginGroups != nil {
@@ -138,15 +142,16 @@ func s3Bucket(domain string) (string, bool) {
 }
 
 // originClient is the keep-alive pool of one origin: its connection timeout
-// bounds each dial and its read timeout the wait for response headers.
-func (e *Edge) originClient(connect, read time.Duration) *http.Client {
+// bounds each dial, its read timeout the wait for response headers, and its
+// keep-alive timeout how long an idle connection stays open.
+func (e *Edge) originClient(connect, read, keepAlive time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialer.DialContext(ctx, network, resolveLocalhost(addr))
 		},
 		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       5 * time.Second, // CloudFront's default origin keep-alive
+		IdleConnTimeout:       keepAlive,
 		ResponseHeaderTimeout: read,
 		DisableCompression:    true, // the edge passes encodings through as they are
 	}

@@ -130,14 +130,15 @@ func (x *exchange) through(b *behavior, path string) (*cache.Entry, string) {
 		stale = nil
 	}
 	var refreshed bool
+	fx := *x // the fetch may outlive this viewer (it serves the others), and x changes for error pages
 	ent, shared, err := x.pop.cache.Fetch(r.Context(), key, func(ctx context.Context) (*cache.Entry, error) {
-		ent, ok304, err := x.fetch(ctx, b, path, ae, stale, http.MethodGet)
+		ent, ok304, err := fx.fetch(ctx, b, path, ae, stale, http.MethodGet)
 		refreshed = ok304
 		if err != nil {
 			if usable(stale, now) {
 				return stale, nil
 			}
-			return x.originFailure(err), nil
+			return fx.originFailure(err), nil
 		}
 		if ent.Status >= 500 && usable(stale, now) {
 			return stale, nil // an origin error with a copy at hand: the copy
@@ -181,8 +182,9 @@ func usable(stale *cache.Entry, now time.Time) bool {
 // refreshInBackground fetches a fresh copy of a stale object once, while
 // viewers are served the stale one (stale-while-revalidate).
 func (x *exchange) refreshInBackground(b *behavior, path, ae, key string, stale *cache.Entry) {
+	bg := *x // runs after this viewer is answered
 	x.pop.cache.Refresh(x.e.closing, key, func(ctx context.Context) (*cache.Entry, error) {
-		ent, _, err := x.fetch(ctx, b, path, ae, stale, http.MethodGet)
+		ent, _, err := bg.fetch(ctx, b, path, ae, stale, http.MethodGet)
 		if err == nil && ent.Status >= 500 {
 			return stale, nil
 		}
@@ -347,7 +349,7 @@ func (x *exchange) originRequest(b *behavior, o *origin, method, path, ae string
 			"If-None-Match", "If-Modified-Since", "Range":
 			continue
 		}
-		if b.key.headers.has(name) || b.forward.headers.has(name) {
+		if (b.key.headers.has(name) || b.forward.headers.has(name)) && !strings.HasPrefix(name, "Cloudfront-") {
 			out.Header[name] = values
 		}
 	}
@@ -378,6 +380,7 @@ func (x *exchange) originRequest(b *behavior, o *origin, method, path, ae string
 		out.Header["X-Forwarded-For"] = []string{joinHeader(r.Header["X-Forwarded-For"], x.ip.String())}
 	}
 	out.Header["X-Amz-Cf-Id"] = []string{x.id}
+	x.addViewerHeaders(out.Header, &b.key.headers, &b.forward.headers)
 	for _, h := range o.headers {
 		out.Header[h[0]] = []string{h[1]}
 	}
@@ -605,4 +608,36 @@ func notModified(req, resp http.Header) bool {
 		return err1 == nil && err2 == nil && !modified.After(since)
 	}
 	return false
+}
+
+// addViewerHeaders adds the CloudFront-* headers about the viewer that the
+// policies name (an origin request policy's allViewerAndWhitelistCloudFront
+// or a whitelist): CloudFront makes them, the viewer cannot send them.
+func (x *exchange) addViewerHeaders(h http.Header, rules ...*nameRule) {
+	for _, rule := range rules {
+		if rule.mode != ruleWhitelist && rule.mode != ruleAll {
+			continue
+		}
+		for _, name := range rule.list {
+			switch name {
+			case "Cloudfront-Viewer-Country":
+				if x.country != "" {
+					h[name] = []string{x.country}
+				}
+			case "Cloudfront-Forwarded-Proto":
+				proto := "http"
+				if x.r.TLS != nil {
+					proto = "https"
+				}
+				h[name] = []string{proto}
+			case "Cloudfront-Viewer-Address":
+				if x.ip.IsValid() {
+					_, port, _ := net.SplitHostPort(x.r.RemoteAddr)
+					h[name] = []string{x.ip.String() + ":" + port}
+				}
+			case "Cloudfront-Viewer-Http-Version":
+				h[name] = []string{strings.TrimPrefix(x.r.Proto, "HTTP/")}
+			}
+		}
+	}
 }

@@ -265,3 +265,22 @@ func TestResponseHeadersPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestCloudFrontViewerHeaders(t *testing.T) {
+	o := newTestOrigin(t, nil)
+	d := distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
+		c.DefaultCacheBehavior.OriginRequestPolicyId = ptr("viewer")
+	})
+	d.OriginRequestPolicies["viewer"] = &api.OriginRequestPolicyConfig{
+		HeadersConfig: &api.OriginRequestPolicyHeadersConfig{HeaderBehavior: ptr("allViewerAndWhitelistCloudFront"),
+			Headers: &api.Headers{Items: []string{"CloudFront-Viewer-Country", "CloudFront-Forwarded-Proto"}}}}
+	e, _ := newTestEdge(t, Config{CountryOf: headerCountry}, d)
+	readBody(t, get(e, "GET", "http://example.com/v", http.Header{"X-Test-Country": {"DE"}, "Cloudfront-Is-Mobile-Viewer": {"forged"}}))
+	got := o.lastRequest().Header
+	want := map[string]string{"Cloudfront-Viewer-Country": "DE", "Cloudfront-Forwarded-Proto": "http", "Cloudfront-Is-Mobile-Viewer": ""}
+	for name, v := range want {
+		if got.Get(name) != v {
+			t.Errorf("%s: got %q, want %q", name, got.Get(name), v)
+		}
+	}
+}

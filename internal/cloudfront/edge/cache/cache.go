@@ -20,7 +20,7 @@ import (
 
 // Config sizes one point of presence's cache.
 type Config struct {
-	MaxMemory     int64  // bytes of bodies+headers kept in memory; cost-based eviction beyond it
+	MaxMemory     int64  // bytes of bodies+headers kept in memory; cost-based eviction beyond it; 0 keeps nothing
 	DiskDir       string // "" = no disk tier
 	MaxDisk       int64  // bytes on disk
 	DiskThreshold int64  // bodies larger than this go to the disk tier (e.g. 1 MiB)
@@ -49,6 +49,7 @@ type Cache struct {
 	// several caches may share one DiskDir and Close removes only its own.
 	diskDir string
 	diskSeq atomic.Uint64
+	closed  atomic.Bool // Put stores nothing once Close has begun
 
 	// invalidations counts Invalidate calls: a collapsed fetch that began
 	// before one does not store what it fetched, which may predate the
@@ -104,6 +105,7 @@ func New(cfg Config) (*Cache, error) {
 // Close drops every entry and removes the disk tier's files. Entries still
 // held by readers stay readable.
 func (c *Cache) Close() error {
+	c.closed.Store(true)
 	c.dropIf(func(*item) bool { return true })
 	if c.diskDir == "" {
 		return nil
@@ -119,6 +121,12 @@ func (c *Cache) shardFor(key string) *shard {
 // while one of its stale windows is open; the caller checks Fresh. An entry
 // past all its windows is never returned, and dropped.
 func (c *Cache) Get(key string) (*Entry, bool) {
+	return c.GetAt(key, c.cfg.Now())
+}
+
+// GetAt is Get at the time now, for a caller that already has it for Age
+// and Fresh: reading the clock can cost as much as the rest of a hit.
+func (c *Cache) GetAt(key string, now time.Time) (*Entry, bool) {
 	s := c.shardFor(key)
 	s.mu.RLock()
 	it := s.items[key]
@@ -127,7 +135,7 @@ func (c *Cache) Get(key string) (*Entry, bool) {
 		s.misses.Add(1)
 		return nil, false
 	}
-	if c.cfg.Now().UnixNano() >= it.until {
+	if now.UnixNano() >= it.until {
 		c.expired.Add(1)
 		c.drop(s, it)
 		s.misses.Add(1)
@@ -161,7 +169,7 @@ func (c *Cache) Put(key string, e *Entry) {
 	if old != nil {
 		old.tier.remove(old)
 	}
-	for _, v := range it.tier.link(it) {
+	for _, v := range it.tier.link(it, c.cfg.Now().UnixNano()) {
 		c.unmap(v)
 	}
 }
@@ -170,12 +178,12 @@ func (c *Cache) Put(key string, e *Entry) {
 // large. It returns nil when e is not to be stored.
 func (c *Cache) newItem(key string, e *Entry) (*item, error) {
 	until := e.usefulUntil()
-	if !c.cfg.Now().Before(until) {
+	if c.closed.Load() || !c.cfg.Now().Before(until) {
 		return nil, nil
 	}
 	it := &item{key: key, entry: e, until: until.UnixNano()}
-	if c.diskDir != "" && e.Size > c.cfg.DiskThreshold && !e.onDisk() {
-		if e.Size > c.disk.max {
+	if e.onDisk() || (c.diskDir != "" && e.Size > c.cfg.DiskThreshold) {
+		if c.diskDir == "" || e.Size > c.disk.max {
 			return nil, nil
 		}
 		stored, err := c.writeToDisk(e)
@@ -186,11 +194,6 @@ func (c *Cache) newItem(key string, e *Entry) (*item, error) {
 		return it, nil
 	}
 	it.cost = e.Size + e.headerBytes + int64(len(key))
-	if e.onDisk() {
-		// Already a disk tier entry (Put again under another key): it
-		// shares the file, so only its metadata costs memory.
-		it.cost = e.headerBytes + int64(len(key))
-	}
 	if it.cost > c.memory.max {
 		return nil, nil
 	}
@@ -260,9 +263,8 @@ func (c *Cache) dropIf(match func(*item) bool) int {
 			}
 		}
 		s.mu.Unlock()
-		for _, it := range dropped {
-			it.tier.remove(it)
-		}
+		c.memory.removeAll(dropped)
+		c.disk.removeAll(dropped)
 		total += len(dropped)
 	}
 	return total

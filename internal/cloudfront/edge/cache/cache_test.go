@@ -216,6 +216,31 @@ func TestInvalidate(t *testing.T) {
 	}
 }
 
+// TestInvalidate100k drops 100,000 entries and logs how long it took
+// (BenchmarkInvalidate100k measures it): CloudFront's promise is 1 s.
+func TestInvalidate100k(t *testing.T) {
+	const n = 100_000
+	c, _ := newCache(t, Config{})
+	for i := range n {
+		c.Put(fmt.Sprint("k", i), entry(fmt.Sprint("/objects/", i), time.Hour, 1))
+	}
+	c.Put("other", entry("/other", time.Hour, 1))
+	start := time.Now()
+	dropped := c.Invalidate("/objects/*")
+	t.Logf("invalidated %d entries in %v", dropped, time.Since(start))
+	if dropped != n {
+		t.Errorf("Invalidate = %d, want %d", dropped, n)
+	}
+	for i := range n {
+		if _, ok := c.Get(fmt.Sprint("k", i)); ok {
+			t.Fatalf("Get(k%d) found an invalidated entry", i)
+		}
+	}
+	if st := c.Stats(); st.Entries != 1 {
+		t.Errorf("got %d entries left, want 1", st.Entries)
+	}
+}
+
 func TestEvictionKeepsMemoryWithinMax(t *testing.T) {
 	const size = 1000
 	cost := entry("/", time.Minute, size).headerBytes + size + int64(len("k000"))
@@ -240,6 +265,31 @@ func TestEvictionKeepsMemoryWithinMax(t *testing.T) {
 	}
 	if _, ok := c.Get("k099"); !ok {
 		t.Errorf("the newest entry was evicted, want it kept")
+	}
+}
+
+func TestEvictionTakesExpiredEntriesFirst(t *testing.T) {
+	const size = 1000
+	cost := entry("/", time.Minute, size).headerBytes + size + 1
+	c, clk := newCache(t, Config{MaxMemory: 3 * cost})
+	c.Put("o", entry("/o", time.Second, size))
+	c.Get("o") // referenced, but soon past its last window
+	c.Put("b", entry("/b", time.Minute, size))
+	c.Put("c", entry("/c", time.Minute, size))
+	clk.Advance(2 * time.Second)
+	c.Put("d", entry("/d", time.Minute, size))
+
+	var left []string
+	for _, key := range []string{"o", "b", "c", "d"} {
+		if _, ok := c.Get(key); ok {
+			left = append(left, key)
+		}
+	}
+	if diff := cmp.Diff([]string{"b", "c", "d"}, left); diff != "" {
+		t.Errorf("keys left (-want +got):\n%s", diff)
+	}
+	if got := c.Stats().Evictions; got != 1 {
+		t.Errorf("got %d evictions, want 1", got)
 	}
 }
 
@@ -322,21 +372,68 @@ func TestDiskTierEviction(t *testing.T) {
 	}
 }
 
-func TestBodyReadAt(t *testing.T) {
-	const content = "0123456789"
+func TestRenewSharesTheBody(t *testing.T) {
+	large := bytes.Repeat([]byte("0123456789"), 100)
 	tests := []struct {
-		name    string
+		name          string
+		disk          bool
+		dropFirst     bool // the renewed entry's file has no name left to link
+		wantDiskFiles int
+	}{
+		{name: "memory"},
+		{name: "disk, linked", disk: true, wantDiskFiles: 1},
+		{name: "disk, copied", disk: true, dropFirst: true, wantDiskFiles: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{}
+			if tt.disk {
+				cfg = Config{DiskDir: t.TempDir(), MaxDisk: 1 << 20, DiskThreshold: 100}
+			}
+			c, clk := newCache(t, cfg)
+			c.Put("k", NewEntry(Entry{Stored: t0, TTL: time.Minute, Path: "/k"}, large))
+			old, _ := c.Get("k")
+			if tt.dropFirst {
+				c.Delete("k")
+			}
+			clk.Advance(2 * time.Minute)
+			c.Put("k", old.Renew(Entry{Stored: clk.Now(), TTL: time.Minute, Path: "/k", Header: http.Header{"Etag": {`"2"`}}}))
+
+			e, ok := c.Get("k")
+			if !ok || !e.Fresh(clk.Now()) || e.Header.Get("Etag") != `"2"` {
+				t.Fatalf("Get after Renew = %+v, %v; want a fresh entry with the new header", e, ok)
+			}
+			if got := body(t, e); got != string(large) {
+				t.Errorf("got a body of %d bytes, want the 1000 of the renewed entry", len(got))
+			}
+			if tt.disk {
+				if got := diskFiles(t, c); len(got) != tt.wantDiskFiles {
+					t.Errorf("got disk files %q, want %d", got, tt.wantDiskFiles)
+				}
+				if got := c.Stats().DiskBytes; got != 1000 {
+					t.Errorf("got %d bytes on disk, want 1000", got)
+				}
+			}
+		})
+	}
+}
+
+func TestBodyReadAt(t *testing.T) {
+	// Reads of n bytes at off, from a body of ten.
+	type read struct {
 		off     int64
 		n       int
 		want    string
 		wantEOF bool
-	}{
-		{"start", 0, 4, "0123", false},
-		{"middle", 3, 4, "3456", false},
-		{"to the end", 6, 4, "6789", false},
-		{"past the end", 8, 4, "89", true},
-		{"at the end", 10, 4, "", true},
 	}
+	tests := []read{
+		{0, 4, "0123", false},
+		{3, 4, "3456", false},
+		{6, 4, "6789", false},
+		{8, 4, "89", true},
+		{10, 4, "", true},
+	}
+	const content = "0123456789"
 	for _, disk := range []bool{false, true} {
 		cfg := Config{}
 		if disk {
@@ -349,7 +446,7 @@ func TestBodyReadAt(t *testing.T) {
 			t.Fatalf("got entry on disk %v, want %v", e.onDisk(), disk)
 		}
 		for _, tt := range tests {
-			t.Run(fmt.Sprintf("%s disk=%v", tt.name, disk), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%d at %d disk=%v", tt.n, tt.off, disk), func(t *testing.T) {
 				p := make([]byte, tt.n)
 				n, err := e.Body().ReadAt(p, tt.off)
 				if got := string(p[:n]); got != tt.want || (err == io.EOF) != tt.wantEOF {

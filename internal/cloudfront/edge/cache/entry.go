@@ -12,7 +12,7 @@ import (
 // Entry at once, also after the cache has dropped it.
 type Entry struct {
 	Status int
-	Header http.Header
+	Header http.Header   // not to be changed once Put: a hit copies it into the response
 	Size   int64         // body length; NewEntry sets it from the body
 	Stored time.Time     // when it came from the origin
 	TTL    time.Duration // fresh until Stored+TTL
@@ -53,6 +53,15 @@ func NewEntry(meta Entry, body []byte) *Entry {
 	e.Size = int64(len(body))
 	e.headerBytes = headerBytes(e.Header)
 	return &e
+}
+
+// Renew returns an entry with meta's fields and e's body, which it shares
+// rather than copies: what an origin's 304 Not Modified makes of an expired
+// entry (CloudFront's RefreshHit). meta.Size is ignored.
+func (e *Entry) Renew(meta Entry) *Entry {
+	r := NewEntry(meta, nil)
+	r.body, r.file, r.Size = e.body, e.file, e.Size
+	return r
 }
 
 // headerBytes is the length of the header's names and values.

@@ -41,8 +41,9 @@ type tier struct {
 
 // link adds it to the ring just behind the hand, so a new item is the last
 // the hand reaches, and returns the items evicted to stay within max. The
-// caller removes them from their shards.
-func (t *tier) link(it *item) (evicted []*item) {
+// caller removes them from their shards. An item past its last window
+// (until <= now) goes first, whatever its second chance.
+func (t *tier) link(it *item, now int64) (evicted []*item) {
 	t.mu.Lock()
 	if it.gone {
 		t.mu.Unlock()
@@ -62,7 +63,7 @@ func (t *tier) link(it *item) (evicted []*item) {
 	t.bytes += it.cost
 	for t.bytes > t.max && t.hand != nil {
 		victim := t.hand
-		if victim != it && victim.referenced.Load() {
+		if victim != it && victim.until > now && victim.referenced.Load() {
 			victim.referenced.Store(false)
 			t.hand = victim.next
 			continue
@@ -78,25 +79,40 @@ func (t *tier) link(it *item) (evicted []*item) {
 		evicted = append(evicted, victim)
 	}
 	t.mu.Unlock()
-	for _, v := range evicted {
-		t.releaseItem(v)
+	if t.release != nil {
+		for _, v := range evicted {
+			t.release(v)
+		}
 	}
 	return evicted
 }
 
 // remove takes it out of the tier for good.
 func (t *tier) remove(it *item) {
+	t.removeAll([]*item{it})
+}
+
+// removeAll takes those of items that are in t out of it for good, under
+// one lock: an invalidation drops thousands at once.
+func (t *tier) removeAll(items []*item) {
+	var released []*item
 	t.mu.Lock()
-	if it.gone {
-		t.mu.Unlock()
-		return
+	for _, it := range items {
+		if it.tier != t || it.gone {
+			continue
+		}
+		if it.linked {
+			t.unlinkLocked(it)
+		}
+		it.gone = true
+		if t.release != nil {
+			released = append(released, it)
+		}
 	}
-	if it.linked {
-		t.unlinkLocked(it)
-	}
-	it.gone = true
 	t.mu.Unlock()
-	t.releaseItem(it)
+	for _, it := range released {
+		t.release(it)
+	}
 }
 
 func (t *tier) unlinkLocked(it *item) {
@@ -114,12 +130,6 @@ func (t *tier) unlinkLocked(it *item) {
 	it.gone = true
 	t.entries--
 	t.bytes -= it.cost
-}
-
-func (t *tier) releaseItem(it *item) {
-	if t.release != nil {
-		t.release(it)
-	}
 }
 
 // usage returns the tier's figures for Stats.
