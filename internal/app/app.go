@@ -54,6 +54,10 @@ type Config struct {
 	// takes as the viewer's country, for tests; "" (the default) trusts
 	// no header, since any viewer can send one.
 	GeoIPHeader string
+	// CloudFrontHTTPSAddr is where CloudFront's edge answers viewers over
+	// HTTPS; "" is the API's host on port 4443 (any free port when the
+	// API's port is 0).
+	CloudFrontHTTPSAddr string
 }
 
 // Main is a running overcast.
@@ -96,7 +100,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.api = &lateHandler{}
-	if m.services, m.keys, err = buildServices(env, m.api, m.cfg); err != nil {
+	if m.services, m.keys, err = buildServices(env, m.api, m.cfg, m.geo); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	for _, s := range m.services {

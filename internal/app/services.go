@@ -1,27 +1,21 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"overcast"
 	"overcast/internal/acm"
-	cloudfrontapi "overcast/internal/api/cloudfront"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/applicationautoscaling"
 	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
-	"overcast/internal/cloudfront/edge"
-	"overcast/internal/cloudfront/functions"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -30,6 +24,7 @@ import (
 	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
 	"overcast/internal/elbv2"
+	"overcast/internal/geoip"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -42,7 +37,7 @@ import (
 // buildServices builds every service, in dependency order: each may take
 // the ones before it, through the small interfaces it defines. This list
 // is the one place a new service is added (ADDING_A_SERVICE.md).
-func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, keyStores, error) {
+func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoip.Locator) ([]any, keyStores, error) {
 	iamSvc := iam.New(env.Named("iam"))
 	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
 	keys := keyStores{stsSvc, iamSvc}
@@ -92,8 +87,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
-	cdn, err := edge.New(edge.Config{DataDir: filepath.Join(env.DataDir, "cloudfront-edge"), Now: env.Clock.Now,
-		Logger: env.Logger.With("service", "cloudfront-edge"), Buckets: edgeBuckets{s3Svc}})
+	cdn, err := cloudfrontEdge(env, cfg, geo, s3Svc, acmSvc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -330,62 +324,4 @@ func (m ecsMetrics) PutECSMetrics(ctx context.Context, account, region string, p
 			Stats: &cloudwatch.Stats{SampleCount: float64(p.Tasks), Sum: p.Average * float64(p.Tasks), Minimum: p.Minimum, Maximum: p.Maximum}})
 	}
 	return m.cw.Put(ctx, account, region, "AWS/ECS", data)
-}
-
-// cloudfrontFunctions runs CloudFront's TestFunction on the CloudFront
-// Functions runtime, its refusals in the API's terms.
-type cloudfrontFunctions struct{}
-
-var _ cloudfront.FunctionTester = cloudfrontFunctions{}
-
-func (cloudfrontFunctions) Test(ctx context.Context, runtime string, code, eventObject []byte) (cloudfront.TestOutput, error) {
-	out, err := functions.Test(ctx, runtime, code, eventObject)
-	var (
-		syntax   *functions.SyntaxError
-		badEvent *functions.EventError
-	)
-	switch {
-	case errors.Is(err, functions.ErrCodeTooLarge):
-		return cloudfront.TestOutput{}, cloudfrontapi.NewFunctionSizeLimitExceeded("%v", err)
-	case errors.As(err, &syntax), errors.As(err, &badEvent), errors.Is(err, functions.ErrUnknownRuntime):
-		return cloudfront.TestOutput{}, cloudfrontapi.NewInvalidArgument("%v", err)
-	case err != nil:
-		return cloudfront.TestOutput{}, err
-	}
-	return cloudfront.TestOutput{Output: []byte(out.FunctionOutput), Logs: out.FunctionExecutionLogs,
-		ErrorMessage: out.FunctionErrorMessage, ComputeUtilization: out.ComputeUtilization}, nil
-}
-
-// edgeBuckets lets CloudFront's edge read S3 origins as AWS's edge does:
-// as the service principal cloudfront.amazonaws.com for the distribution
-// (origin access control), as an origin access identity, or anonymously;
-// the bucket policy decides. S3's refusals reach the edge as S3 answers
-// them over HTTP, for it to pass on or cache.
-type edgeBuckets struct{ s3 *s3.Service }
-
-var _ edge.Buckets = edgeBuckets{}
-
-func (b edgeBuckets) Serve(ctx context.Context, bucket string, r *http.Request, as edge.Requester) (*http.Response, error) {
-	principal, source := "", ""
-	switch {
-	case as.DistributionARN != "":
-		principal, source = "cloudfront.amazonaws.com", as.DistributionARN
-	case as.OAI != "":
-		principal = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity " + as.OAI
-	}
-	resp, err := b.s3.ReadObjectAs(ctx, principal, source, r.Method, bucket, strings.TrimPrefix(r.URL.Path, "/"), r.Header)
-	refusal, ok := awsproto.AsAPIError(err)
-	if err == nil || !ok {
-		return resp, err
-	}
-	var body bytes.Buffer
-	if refusal.HTTPStatusCode() != http.StatusNotModified {
-		body.WriteString(xml.Header + "<Error><Code>")
-		xml.EscapeText(&body, []byte(refusal.ErrorCode()))
-		body.WriteString("</Code><Message>")
-		xml.EscapeText(&body, []byte(refusal.ErrorMessage()))
-		body.WriteString("</Message></Error>")
-	}
-	return &http.Response{StatusCode: refusal.HTTPStatusCode(), Header: http.Header{"Content-Type": {"application/xml"}},
-		Body: io.NopCloser(&body), ContentLength: int64(body.Len()), Request: r}, nil
 }

@@ -106,6 +106,15 @@ func (s *Service) domainName(id string) string {
 
 // Close releases the edge (its caches and origin connections) when it
 // holds any.
+// HTTPSAddr is where the edge answers viewers over HTTPS, "" when it
+// does not.
+func (s *Service) HTTPSAddr() string {
+	if e, ok := s.opts.Edge.(interface{ HTTPSAddr() string }); ok {
+		return e.HTTPSAddr()
+	}
+	return ""
+}
+
 func (s *Service) Close() error {
 	if c, ok := s.opts.Edge.(io.Closer); ok {
 		return c.Close()

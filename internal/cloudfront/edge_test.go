@@ -1,6 +1,8 @@
 package cloudfront_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
@@ -74,6 +76,26 @@ func TestEdgeServesDeployedDistribution(t *testing.T) {
 	}
 	if n := fetches.Load(); n != 2 {
 		t.Errorf("got %d origin fetches, want 2 (the first miss and the one after the invalidation)", n)
+	}
+
+	// Viewers reach the distribution over HTTPS too, with a certificate a
+	// client that trusts the local CA (served by ACM) verifies.
+	_, caPEM, _ := viewerGet(t, srv.URL, "127.0.0.1", "/_overcast/acm/ca.pem")
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM([]byte(caPEM)) {
+		t.Fatalf("the local CA: got %q", caPEM)
+	}
+	https := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: aws.ToString(d.DomainName)}}}
+	req, _ := http.NewRequest("GET", "https://"+srv.Main.CloudFrontHTTPSAddr()+"/index.html", nil)
+	req.Host = aws.ToString(d.DomainName)
+	resp, err := https.Do(req)
+	if err != nil {
+		t.Fatalf("HTTPS viewer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello from the origin" || resp.Header.Get("X-Cache") != "Hit from cloudfront" {
+		t.Errorf("HTTPS viewer: got %q, X-Cache %q; want the cached body", body, resp.Header.Get("X-Cache"))
 	}
 
 	// A restarted overcast deploys the distribution to its new edge again.

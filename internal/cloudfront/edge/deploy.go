@@ -130,7 +130,7 @@ func (e *Edge) compile(d *Distribution) (*deployment, error) {
 		}
 	}
 	if l := c.Logging; l != nil && deref(l.Enabled) && deref(l.Bucket) != "" {
-		dep.logging = newLogTarget(d.ID, deref(l.Bucket), deref(l.Prefix), deref(l.IncludeCookies))
+		dep.logging = newLogTarget(d.ID, d.Account, deref(l.Bucket), deref(l.Prefix), deref(l.IncludeCookies))
 	}
 	return dep, nil
 }

@@ -8,14 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
 // Certificates gives the viewer HTTPS listener a certificate for each
-// host it is asked for (the SNI name): the lead adapts the local CA that
-// ACM's certificates come from.
+// host it is asked for (the SNI name). acmARN is the ACM certificate the
+// distribution's ViewerCertificate names, for its aliases; "" for its
+// own domain, which CloudFront's default certificate covers.
 type Certificates interface {
-	Certificate(host string) (*tls.Certificate, error)
+	Certificate(host, acmARN string) (*tls.Certificate, error)
 }
 
 // httpsListener is the TLS side of the edge: viewers reach a
@@ -31,10 +33,16 @@ func (e *Edge) listenHTTPS(addr string, certs Certificates) error {
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			host := hello.ServerName
-			if host == "" || !e.Serves(host) {
+			dep := e.lookup(host)
+			if host == "" || dep == nil {
 				return nil, fmt.Errorf("edge: no distribution answers for %q", host)
 			}
-			return certs.Certificate(host)
+			arn := ""
+			if vc := dep.dist.Config.ViewerCertificate; vc != nil && vc.ACMCertificateArn != nil &&
+				!strings.EqualFold(strings.TrimSuffix(host, "."), dep.dist.DomainName) {
+				arn = *vc.ACMCertificateArn
+			}
+			return certs.Certificate(host, arn)
 		},
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -21,7 +21,7 @@ type selfSigned struct {
 	pool *x509.CertPool
 }
 
-func (s *selfSigned) Certificate(host string) (*tls.Certificate, error) {
+func (s *selfSigned) Certificate(host, _ string) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err

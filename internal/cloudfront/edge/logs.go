@@ -13,9 +13,11 @@ import (
 	"time"
 )
 
-// LogSink delivers standard access log files to S3.
+// LogSink delivers standard access log files to S3, on behalf of the
+// account that owns the distribution (which enabled logging to a bucket it
+// may write to, as CloudFront requires).
 type LogSink interface {
-	PutLog(ctx context.Context, bucket, key string, body []byte) error
+	PutLog(ctx context.Context, account, bucket, key string, body []byte) error
 }
 
 // logFields is the header of a standard log file: CloudFront's fields, in
@@ -29,18 +31,18 @@ const logFields = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-
 // logTarget is where one distribution's log lines go, and the lines not
 // delivered yet.
 type logTarget struct {
-	distributionID, bucket, prefix string
-	includeCookies                 bool
+	distributionID, account, bucket, prefix string
+	includeCookies                          bool
 
 	mu    sync.Mutex
 	lines bytes.Buffer
 	seq   int
 }
 
-func newLogTarget(id, bucket, prefix string, includeCookies bool) *logTarget {
+func newLogTarget(id, account, bucket, prefix string, includeCookies bool) *logTarget {
 	// The bucket is named by its domain (logs.s3.amazonaws.com).
 	bucket, _, _ = strings.Cut(bucket, ".s3")
-	return &logTarget{distributionID: id, bucket: bucket, prefix: prefix, includeCookies: includeCookies}
+	return &logTarget{distributionID: id, account: account, bucket: bucket, prefix: prefix, includeCookies: includeCookies}
 }
 
 // countingWriter counts the bytes written to the viewer, for sc-bytes.
@@ -152,7 +154,7 @@ func (t *logTarget) flush(ctx context.Context, sink LogSink, now time.Time) erro
 	t.seq++
 	key := t.prefix + t.distributionID + "." + now.UTC().Format("2006-01-02-15") + "." + strconv.FormatInt(now.UnixNano(), 36) + strconv.Itoa(t.seq) + ".gz"
 	t.mu.Unlock()
-	return sink.PutLog(ctx, t.bucket, key, buf.Bytes())
+	return sink.PutLog(ctx, t.account, t.bucket, key, buf.Bytes())
 }
 
 // deliverLogs flushes the logs every interval until the edge closes.

@@ -18,7 +18,7 @@ type memoryLogs struct {
 	files map[string][]byte // bucket/key → body
 }
 
-func (m *memoryLogs) PutLog(ctx context.Context, bucket, key string, body []byte) error {
+func (m *memoryLogs) PutLog(ctx context.Context, _, bucket, key string, body []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.files[bucket+"/"+key] = body
