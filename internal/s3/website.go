@@ -39,6 +39,11 @@ var websiteHostSuffixes = func() []string {
 
 // websiteHost returns the bucket a website host name names.
 func websiteHost(host string) (string, bool) {
+	// Every request the gateway routes asks: rule out the ones for no
+	// website with one search before trying the suffix of every region.
+	if !strings.Contains(strings.ToLower(host), ".s3-website") {
+		return "", false
+	}
 	for _, suffix := range websiteHostSuffixes {
 		if bucket, ok := service.HostLabels(host, suffix); ok {
 			return bucket, true
