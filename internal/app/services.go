@@ -23,6 +23,7 @@ import (
 	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
 	"overcast/internal/elbv2"
+	"overcast/internal/events"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -84,6 +85,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	protection.ecs = ecsSvc
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
+	eventsSvc := events.New(env.Named("events"), events.Targets{Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	return []any{
 		iamSvc,
@@ -101,6 +103,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		elbSvc,
 		scalingSvc,
 		autoscalingSvc,
+		eventsSvc,
 	}, keys, nil
 }
 
