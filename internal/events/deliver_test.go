@@ -27,8 +27,6 @@ const (
 
 var testScope = scope{Account: testAccount, Region: testRegion}
 
-const ()
-
 // sentMessage is a message the fake queue got.
 type sentMessage struct {
 	Principal, Source, Queue string
