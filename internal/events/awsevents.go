@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -58,35 +59,6 @@ func awsEvent(bev bus.Event) (event, bool) {
 	return ev, true
 }
 
-// s3Notification is the part of S3's bus event detail read here.
-type s3Notification struct {
-	Records []struct {
-		EventName    string `json:"eventName"`
-		UserIdentity struct {
-			PrincipalID string `json:"principalId"`
-		} `json:"userIdentity"`
-		RequestParameters struct {
-			SourceIPAddress string `json:"sourceIPAddress"`
-		} `json:"requestParameters"`
-		ResponseElements struct {
-			RequestID string `json:"x-amz-request-id"`
-		} `json:"responseElements"`
-		S3 struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key       string `json:"key"`
-				Size      *int64 `json:"size"`
-				ETag      string `json:"eTag"`
-				VersionID string `json:"versionId"`
-				Sequencer string `json:"sequencer"`
-			} `json:"object"`
-		} `json:"s3"`
-	} `json:"Records"`
-	EventBridge bool `json:"EventBridge"`
-}
-
 // s3DetailTypes maps S3's event names to EventBridge's detail-types.
 var s3DetailTypes = map[string]string{
 	"ObjectCreated":           "Object Created",
@@ -109,12 +81,23 @@ var s3Reasons = map[string]string{
 }
 
 func s3Event(ev event) (event, bool) {
-	var n s3Notification
-	if json.Unmarshal(ev.Detail, &n) != nil || !n.EventBridge || len(n.Records) == 0 {
+	var n map[string]any
+	dec := json.NewDecoder(bytes.NewReader(ev.Detail))
+	dec.UseNumber()
+	if dec.Decode(&n) != nil || n["EventBridge"] != true {
 		return event{}, false
 	}
-	r := n.Records[0]
-	name := r.EventName
+	// The first record of S3's notification, read by path.
+	field := func(path string) (any, bool) {
+		p, _ := parseJSONPath("$.Records[0]." + path)
+		return p.get(n)
+	}
+	text := func(path string) string {
+		v, _ := field(path)
+		s, _ := v.(string)
+		return s
+	}
+	name := text("eventName")
 	dt, ok := s3DetailTypes[name]
 	if !ok {
 		family, _, _ := strings.Cut(name, ":")
@@ -125,25 +108,24 @@ func s3Event(ev event) (event, bool) {
 			return event{}, false
 		}
 	}
-	key, err := url.QueryUnescape(r.S3.Object.Key)
+	key, err := url.QueryUnescape(text("s3.object.key"))
 	if err != nil {
-		key = r.S3.Object.Key
+		key = text("s3.object.key")
 	}
-	object := map[string]any{"key": key, "sequencer": r.S3.Object.Sequencer}
-	if r.S3.Object.Size != nil {
-		object["size"] = *r.S3.Object.Size
+	object := map[string]any{"key": key, "sequencer": text("s3.object.sequencer")}
+	if size, ok := field("s3.object.size"); ok {
+		object["size"] = size
 	}
-	if r.S3.Object.ETag != "" {
-		object["etag"] = r.S3.Object.ETag
+	for from, to := range map[string]string{"eTag": "etag", "versionId": "version-id"} {
+		if v := text("s3.object." + from); v != "" {
+			object[to] = v
+		}
 	}
-	if r.S3.Object.VersionID != "" {
-		object["version-id"] = r.S3.Object.VersionID
-	}
-	requester, _ := strings.CutPrefix(r.UserIdentity.PrincipalID, "AWS:")
+	requester, _ := strings.CutPrefix(text("userIdentity.principalId"), "AWS:")
 	detail := map[string]any{
-		"version": "0", "bucket": map[string]string{"name": r.S3.Bucket.Name}, "object": object,
-		"request-id": r.ResponseElements.RequestID, "requester": requester,
-		"source-ip-address": r.RequestParameters.SourceIPAddress,
+		"version": "0", "bucket": map[string]string{"name": text("s3.bucket.name")}, "object": object,
+		"request-id": text("responseElements.x-amz-request-id"), "requester": requester,
+		"source-ip-address": text("requestParameters.sourceIPAddress"),
 	}
 	if reason, ok := s3Reasons[name]; ok {
 		detail["reason"] = reason

@@ -116,6 +116,18 @@ func (f *fixture) putEvent(source, detailType, detail string) string {
 	return *out.Entries[0].EventId
 }
 
+// failingTargetWithDLQ puts a rule whose queue target refuses with err
+// and has a dead-letter queue, and an event it matches.
+func (f *fixture) failingTargetWithDLQ(err error, policy *api.RetryPolicy) {
+	f.q.fail[queueARN] = err
+	target := queueTarget("q", queueARN)
+	target.RetryPolicy = policy
+	target.DeadLetterConfig = &api.DeadLetterConfig{Arn: new(dlqARN)}
+	f.putRule("orders", `{"source":["shop"]}`, target)
+	f.env.Controllers.Start()
+	f.putEvent("shop", "Order Placed", `{}`)
+}
+
 func queueTarget(id, arn string) api.Target { return api.Target{Id: &id, Arn: &arn} }
 
 func TestPutEventsDeliversTheEventToMatchingRulesTargets(t *testing.T) {
@@ -144,13 +156,8 @@ func TestPutEventsDeliversTheEventToMatchingRulesTargets(t *testing.T) {
 
 func TestFailedDeliveryIsRetriedThenSentToTheDeadLetterQueue(t *testing.T) {
 	f := newFixture(t)
-	f.q.fail[queueARN] = &awsproto.Error{Code: "ServiceUnavailable", Status: 503, Message: "try later"}
-	target := queueTarget("q", queueARN)
-	target.RetryPolicy = &api.RetryPolicy{MaximumRetryAttempts: new(int32(2))}
-	target.DeadLetterConfig = &api.DeadLetterConfig{Arn: new(dlqARN)}
-	f.putRule("orders", `{"source":["shop"]}`, target)
-	f.env.Controllers.Start()
-	f.putEvent("shop", "Order Placed", `{}`)
+	f.failingTargetWithDLQ(&awsproto.Error{Code: "ServiceUnavailable", Status: 503, Message: "try later"},
+		&api.RetryPolicy{MaximumRetryAttempts: new(int32(2))})
 	for attempt := 1; attempt <= 3; attempt++ {
 		servicetest.WaitFor(t, "an attempt", func() bool { return f.q.attemptsOf(queueARN) == attempt })
 		servicetest.Fake(f.env).Advance(time.Minute)
@@ -170,12 +177,7 @@ func TestFailedDeliveryIsRetriedThenSentToTheDeadLetterQueue(t *testing.T) {
 
 func TestRefusedDeliveryGoesToTheDeadLetterQueueWithoutRetries(t *testing.T) {
 	f := newFixture(t)
-	f.q.fail[queueARN] = &awsproto.Error{Code: "AccessDenied", Status: 403, Message: "denied"}
-	target := queueTarget("q", queueARN)
-	target.DeadLetterConfig = &api.DeadLetterConfig{Arn: new(dlqARN)}
-	f.putRule("orders", `{"source":["shop"]}`, target)
-	f.env.Controllers.Start()
-	f.putEvent("shop", "Order Placed", `{}`)
+	f.failingTargetWithDLQ(&awsproto.Error{Code: "AccessDenied", Status: 403, Message: "denied"}, nil)
 	servicetest.WaitFor(t, "the dead letter", func() bool { return len(f.q.messages(dlqARN)) == 1 })
 	m := f.q.messages(dlqARN)[0].Message
 	if got := m.Attributes["ERROR_CODE"].StringValue; got != "NO_PERMISSIONS" {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -326,55 +327,61 @@ func compilePattern(src string) (*pattern, error) {
 // object compiles the members of an object whose '{' has been read into
 // every branch, returning the branches ($or multiplies them).
 func (c *compiler) object(branches []branch, path string, inOr bool) ([]branch, error) {
-	fields := 0
-	for {
-		t, err := c.token()
-		if err != nil {
-			return nil, err
-		}
-		if t == json.Delim('}') {
-			break
-		}
-		fields++
+	fields, err := c.items('}', func(t json.Token) (err error) {
 		name, _ := t.(string)
 		if name == "$or" {
-			if branches, err = c.or(branches, path); err != nil {
-				return nil, err
-			}
-			continue
+			branches, err = c.or(branches, path)
+			return err
 		}
 		if inOr && isMatchKeyword(name) {
-			return nil, c.fail("%s is Ruler reserved fieldName which cannot be used inside $or.", name)
+			return c.fail("%s is Ruler reserved fieldName which cannot be used inside $or.", name)
 		}
 		full := name
 		if path != "" {
 			full = path + "." + name
 		}
-		t, err = c.token()
-		if err != nil {
-			return nil, err
+		if t, err = c.token(); err != nil {
+			return err
 		}
 		switch t {
 		case json.Delim('{'):
-			if branches, err = c.object(branches, full, inOr); err != nil {
-				return nil, err
-			}
+			branches, err = c.object(branches, full, inOr)
+			return err
 		case json.Delim('['):
 			cond, err := c.values(full)
-			if err != nil {
-				return nil, err
-			}
 			for i := range branches {
 				branches[i] = withCondition(branches[i], cond)
 			}
-		default:
-			return nil, c.fail("%q must be an object or an array", name)
+			return err
 		}
+		return c.fail("%q must be an object or an array", name)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if fields == 0 {
 		return nil, c.fail("Empty objects are not allowed")
 	}
 	return branches, nil
+}
+
+// items reads the tokens of an object or array whose opening delimiter
+// has been read, up to its closing one, end, handing each to fn (which
+// reads the rest of the member or element); it returns how many there
+// were.
+func (c *compiler) items(end json.Delim, fn func(t json.Token) error) (int, error) {
+	for n := 0; ; n++ {
+		t, err := c.token()
+		if err != nil {
+			return n, err
+		}
+		if t == end {
+			return n, nil
+		}
+		if err := fn(t); err != nil {
+			return n, err
+		}
+	}
 }
 
 // withCondition returns b with cond, replacing an earlier condition on the
@@ -408,29 +415,19 @@ func (c *compiler) or(branches []branch, path string) ([]branch, error) {
 		return nil, c.fail("It must be an Array followed with $or.")
 	}
 	var out []branch
-	n := 0
-	for {
-		t, err := c.token()
-		if err != nil {
-			return nil, err
-		}
-		if t == json.Delim(']') {
-			break
-		}
+	n, err := c.items(']', func(t json.Token) error {
 		if t != json.Delim('{') {
-			return nil, c.fail("Only JSON object is allowed in array of $or relationship.")
+			return c.fail("Only JSON object is allowed in array of $or relationship.")
 		}
-		n++
-		forked := make([]branch, len(branches))
-		copy(forked, branches)
-		forked, err = c.object(forked, path, true)
-		if err != nil {
-			return nil, err
-		}
+		forked, err := c.object(slices.Clone(branches), path, true)
 		out = append(out, forked...)
-		if len(out) > maxCombinations {
-			return nil, c.fail("Too many combinations in $or: more than %d", maxCombinations)
+		if err == nil && len(out) > maxCombinations {
+			return c.fail("Too many combinations in $or: more than %d", maxCombinations)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if n < 2 {
 		return nil, c.fail("There must have at least 2 Objects in $or relationship.")
@@ -442,31 +439,19 @@ func (c *compiler) or(branches []branch, path string) ([]branch, error) {
 // '[' has been read.
 func (c *compiler) values(path string) (condition, error) {
 	cond := condition{path: path}
-	n := 0
-	for {
-		t, err := c.token()
-		if err != nil {
-			return cond, err
+	n, err := c.items(']', func(t json.Token) error {
+		if t == json.Delim('{') {
+			return c.expression(&cond)
 		}
-		if t == json.Delim(']') {
-			break
+		m, ok := literal(t)
+		if !ok {
+			return c.fail("Match value must be String, number, true, false, or null")
 		}
-		n++
-		switch t := t.(type) {
-		case json.Delim:
-			if t != '{' {
-				return cond, c.fail("Match value must be String, number, true, false, or null")
-			}
-			if err := c.expression(&cond); err != nil {
-				return cond, err
-			}
-		default:
-			m, ok := literal(t)
-			if !ok {
-				return cond, c.fail("Match value must be String, number, true, false, or null")
-			}
-			cond.matchers = append(cond.matchers, m)
-		}
+		cond.matchers = append(cond.matchers, m)
+		return nil
+	})
+	if err != nil {
+		return cond, err
 	}
 	if n == 0 {
 		return cond, c.fail("Empty arrays are not allowed")
@@ -558,13 +543,17 @@ func (c *compiler) expression(cond *condition) error {
 }
 
 // end reads the '}' closing a match expression.
-func (c *compiler) end() error {
+func (c *compiler) end() error { return c.expect('}', "Only one key allowed in match expression") }
+
+// expect reads the closing delimiter d, failing with reason when
+// something else comes.
+func (c *compiler) expect(d json.Delim, reason string) error {
 	t, err := c.token()
 	if err != nil {
 		return err
 	}
-	if t != json.Delim('}') {
-		return c.fail("Only one key allowed in match expression")
+	if t != d {
+		return c.fail("%s", reason)
 	}
 	return nil
 }
@@ -588,17 +577,13 @@ func (c *compiler) affix(op string) (valueMatcher, error) {
 	if op == "suffix" {
 		m.op = opSuffix
 	}
-	t, err := c.token()
+	t, inner, err := c.operand()
 	if err != nil {
 		return m, err
 	}
-	if t == json.Delim('{') {
-		t, err := c.token()
-		if err != nil {
-			return m, err
-		}
-		if t != "equals-ignore-case" {
-			return m, c.fail("Unsupported %s pattern: %v", op, t)
+	if inner != nil {
+		if *inner != "equals-ignore-case" {
+			return m, c.fail("Unsupported %s pattern: %s", op, *inner)
 		}
 		if m.text, err = c.str(op); err != nil {
 			return m, err
@@ -612,6 +597,20 @@ func (c *compiler) affix(op string) (valueMatcher, error) {
 	}
 	m.text = s
 	return m, nil
+}
+
+// operand reads the value of a match expression: a token, or, for an
+// object, the name of its one member (whose value is next to read).
+func (c *compiler) operand() (json.Token, *string, error) {
+	t, err := c.token()
+	if err != nil || t != json.Delim('{') {
+		return t, nil, err
+	}
+	if t, err = c.token(); err != nil {
+		return nil, nil, err
+	}
+	name, _ := t.(string)
+	return t, &name, nil
 }
 
 // wildcard compiles a wildcard pattern: '*' matches any run, "\*" and
@@ -708,25 +707,11 @@ func (c *compiler) numeric() (valueMatcher, error) {
 		return m, c.fail("Bottom must be less than top")
 	}
 	m.hi, m.hiOpen = f, op == "<"
-	t, err = c.token()
-	if err != nil {
-		return m, err
-	}
-	if t != json.Delim(']') {
-		return m, c.fail("Too many terms in numeric range expression")
-	}
-	return m, nil
+	return m, c.expect(']', "Too many terms in numeric range expression")
 }
 
 func (c *compiler) closeNumeric() error {
-	t, err := c.token()
-	if err != nil {
-		return err
-	}
-	if t != json.Delim(']') {
-		return c.fail("Too many elements in numeric expression")
-	}
-	return nil
+	return c.expect(']', "Too many elements in numeric expression")
 }
 
 // anythingBut compiles the value of anything-but: a string, a number, a
@@ -734,16 +719,12 @@ func (c *compiler) closeNumeric() error {
 // wildcard: value or list}.
 func (c *compiler) anythingBut() (valueMatcher, error) {
 	m := valueMatcher{op: opNot, notKinds: kindString}
-	t, err := c.token()
+	t, nested, err := c.operand()
 	if err != nil {
 		return m, err
 	}
-	if t == json.Delim('{') {
-		t, err := c.token()
-		if err != nil {
-			return m, err
-		}
-		op, _ := t.(string)
+	if nested != nil {
+		op := *nested
 		var inner func(s string) (valueMatcher, error)
 		switch op {
 		case "prefix":
@@ -768,24 +749,21 @@ func (c *compiler) anythingBut() (valueMatcher, error) {
 			return m, c.fail("Value of anything-but must be an array or single string/number value.")
 		}
 		var strs, nums int
-		for {
-			t, err := c.token()
-			if err != nil {
-				return m, err
-			}
-			if t == json.Delim(']') {
-				break
-			}
+		_, err := c.items(']', func(t json.Token) error {
 			switch t.(type) {
 			case string:
 				strs++
 			case json.Number:
 				nums++
 			default:
-				return m, c.fail("Inside anything but list, start|null|boolean is not supported.")
+				return c.fail("Inside anything but list, start|null|boolean is not supported.")
 			}
 			v, _ := literal(t)
 			m.not = append(m.not, v)
+			return nil
+		})
+		if err != nil {
+			return m, err
 		}
 		if (strs > 0) == (nums > 0) {
 			return m, c.fail("Inside anything but list, either all values are number or string, mixed type is not supported")
@@ -826,18 +804,10 @@ func (c *compiler) stringsOf(op string, inner func(string) (valueMatcher, error)
 		return []valueMatcher{m}, err
 	}
 	var out []valueMatcher
-	for {
-		t, err := c.token()
-		if err != nil {
-			return nil, err
-		}
-		if t == json.Delim(']') {
-			return out, nil
-		}
+	_, err = c.items(']', func(t json.Token) error {
 		m, err := one(t)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, m)
-	}
+		return err
+	})
+	return out, err
 }
