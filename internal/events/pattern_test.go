@@ -2,6 +2,7 @@ package events
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,70 +18,74 @@ const sampleEvent = `{
   }
 }`
 
+// matchCases are patterns and whether each matches sampleEvent.
+var matchCases = []struct {
+	pattern string
+	want    bool
+}{
+	{`{"source":["aws.ec2"]}`, true},
+	{`{"source":["aws.s3"]}`, false},
+	{`{"source":["aws.s3","aws.ec2"],"detail":{"state":["terminated"]}}`, true},
+	{`{"detail":{"state":["running"]}}`, false},
+	{`{"detail":{"missing":["x"]}}`, false},
+	{`{"detail":{"c-count":[5]}}`, true},
+	{`{"detail":{"c-count":["5"]}}`, false},
+	{`{"detail":{"d-count":[300]}}`, true},
+	{`{"detail":{"d-count":[3e2]}}`, true},
+	{`{"detail":{"flag":[true]}}`, true},
+	{`{"detail":{"flag":["true"]}}`, false},
+	{`{"detail":{"nothing":[null]}}`, true},
+	{`{"detail":{"empty":[null]}}`, false},
+	{`{"detail":{"empty":[""]}}`, true},
+	{`{"detail":{"tags":["b","z"]}}`, true},
+	{`{"detail":{"tags":["z"]}}`, false},
+	{`{"detail":{"state":[{"prefix":"term"}]}}`, true},
+	{`{"detail":{"state":[{"prefix":"TERM"}]}}`, false},
+	{`{"detail":{"state":[{"prefix":{"equals-ignore-case":"TERM"}}]}}`, true},
+	{`{"detail":{"state":[{"suffix":"ated"}]}}`, true},
+	{`{"detail":{"state":[{"suffix":{"equals-ignore-case":"ATED"}}]}}`, true},
+	{`{"detail":{"state":[{"equals-ignore-case":"TERMINATED"}]}}`, true},
+	{`{"detail":{"name":[{"wildcard":"Event*Rule"}]}}`, true},
+	{`{"detail":{"name":[{"wildcard":"*Bridge*"}]}}`, true},
+	{`{"detail":{"name":[{"wildcard":"Event*rule"}]}}`, false},
+	{`{"detail":{"host":[{"wildcard":"*.example.com"}]}}`, true},
+	{`{"detail":{"state":[{"anything-but":"running"}]}}`, true},
+	{`{"detail":{"state":[{"anything-but":["terminated","running"]}]}}`, false},
+	{`{"detail":{"c-count":[{"anything-but":[4,6]}]}}`, true},
+	{`{"detail":{"c-count":[{"anything-but":5}]}}`, false},
+	{`{"detail":{"state":[{"anything-but":{"prefix":"term"}}]}}`, false},
+	{`{"detail":{"state":[{"anything-but":{"suffix":"ing"}}]}}`, true},
+	{`{"detail":{"state":[{"anything-but":{"equals-ignore-case":["TERMINATED"]}}]}}`, false},
+	{`{"detail":{"state":[{"anything-but":{"wildcard":"*min*"}}]}}`, false},
+	{`{"detail":{"missing":[{"anything-but":"x"}]}}`, false},
+	{`{"detail":{"c-count":[{"numeric":[">",0,"<=",5]}]}}`, true},
+	{`{"detail":{"c-count":[{"numeric":[">",0,"<",5]}]}}`, false},
+	{`{"detail":{"c-count":[{"numeric":["=",5]}]}}`, true},
+	{`{"detail":{"d-count":[{"numeric":[">=",300]}]}}`, true},
+	{`{"detail":{"state":[{"numeric":[">",0]}]}}`, false},
+	{`{"detail":{"source-ip":[{"cidr":"10.0.0.0/24"}]}}`, true},
+	{`{"detail":{"source-ip":[{"cidr":"10.0.1.0/24"}]}}`, false},
+	{`{"detail":{"state":[{"exists":true}]}}`, true},
+	{`{"detail":{"state":[{"exists":false}]}}`, false},
+	{`{"detail":{"missing":[{"exists":false}]}}`, true},
+	{`{"detail":{"obj":[{"exists":false}]}}`, true},
+	{`{"detail":{"list":[{"exists":false}]}}`, true},
+	{`{"detail":{"obj":{"x":[1]}}}`, true},
+	{`{"source":["aws.ec2"],"$or":[{"detail":{"state":["running"]}},{"detail":{"c-count":[5]}}]}`, true},
+	{`{"source":["aws.ec2"],"$or":[{"detail":{"state":["running"]}},{"detail":{"c-count":[6]}}]}`, false},
+	{`{"detail":{"$or":[{"state":["x"]},{"$or":[{"flag":[false]},{"tags":["a"]}]}]}}`, true},
+	{`{"detail":{"state":["running"],"state":["terminated"]}}`, true},
+	{`{"resources":[{"prefix":"arn:aws:ec2:"}]}`, true},
+	{`{"resources":[{"prefix":"arn:aws:s3:"}]}`, false},
+	{`{"detail":{"host":[{"wildcard":"api.*.org"}]}}`, false},
+}
+
 func TestPatternMatch(t *testing.T) {
 	ev, err := flatten([]byte(sampleEvent))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		pattern string
-		want    bool
-	}{
-		{`{"source":["aws.ec2"]}`, true},
-		{`{"source":["aws.s3"]}`, false},
-		{`{"source":["aws.s3","aws.ec2"],"detail":{"state":["terminated"]}}`, true},
-		{`{"detail":{"state":["running"]}}`, false},
-		{`{"detail":{"missing":["x"]}}`, false},
-		{`{"detail":{"c-count":[5]}}`, true},
-		{`{"detail":{"c-count":["5"]}}`, false},
-		{`{"detail":{"d-count":[300]}}`, true},
-		{`{"detail":{"d-count":[3e2]}}`, true},
-		{`{"detail":{"flag":[true]}}`, true},
-		{`{"detail":{"flag":["true"]}}`, false},
-		{`{"detail":{"nothing":[null]}}`, true},
-		{`{"detail":{"empty":[null]}}`, false},
-		{`{"detail":{"empty":[""]}}`, true},
-		{`{"detail":{"tags":["b","z"]}}`, true},
-		{`{"detail":{"tags":["z"]}}`, false},
-		{`{"detail":{"state":[{"prefix":"term"}]}}`, true},
-		{`{"detail":{"state":[{"prefix":"TERM"}]}}`, false},
-		{`{"detail":{"state":[{"prefix":{"equals-ignore-case":"TERM"}}]}}`, true},
-		{`{"detail":{"state":[{"suffix":"ated"}]}}`, true},
-		{`{"detail":{"state":[{"suffix":{"equals-ignore-case":"ATED"}}]}}`, true},
-		{`{"detail":{"state":[{"equals-ignore-case":"TERMINATED"}]}}`, true},
-		{`{"detail":{"name":[{"wildcard":"Event*Rule"}]}}`, true},
-		{`{"detail":{"name":[{"wildcard":"*Bridge*"}]}}`, true},
-		{`{"detail":{"name":[{"wildcard":"Event*rule"}]}}`, false},
-		{`{"detail":{"host":[{"wildcard":"*.example.com"}]}}`, true},
-		{`{"detail":{"state":[{"anything-but":"running"}]}}`, true},
-		{`{"detail":{"state":[{"anything-but":["terminated","running"]}]}}`, false},
-		{`{"detail":{"c-count":[{"anything-but":[4,6]}]}}`, true},
-		{`{"detail":{"c-count":[{"anything-but":5}]}}`, false},
-		{`{"detail":{"state":[{"anything-but":{"prefix":"term"}}]}}`, false},
-		{`{"detail":{"state":[{"anything-but":{"suffix":"ing"}}]}}`, true},
-		{`{"detail":{"state":[{"anything-but":{"equals-ignore-case":["TERMINATED"]}}]}}`, false},
-		{`{"detail":{"state":[{"anything-but":{"wildcard":"*min*"}}]}}`, false},
-		{`{"detail":{"missing":[{"anything-but":"x"}]}}`, false},
-		{`{"detail":{"c-count":[{"numeric":[">",0,"<=",5]}]}}`, true},
-		{`{"detail":{"c-count":[{"numeric":[">",0,"<",5]}]}}`, false},
-		{`{"detail":{"c-count":[{"numeric":["=",5]}]}}`, true},
-		{`{"detail":{"d-count":[{"numeric":[">=",300]}]}}`, true},
-		{`{"detail":{"state":[{"numeric":[">",0]}]}}`, false},
-		{`{"detail":{"source-ip":[{"cidr":"10.0.0.0/24"}]}}`, true},
-		{`{"detail":{"source-ip":[{"cidr":"10.0.1.0/24"}]}}`, false},
-		{`{"detail":{"state":[{"exists":true}]}}`, true},
-		{`{"detail":{"state":[{"exists":false}]}}`, false},
-		{`{"detail":{"missing":[{"exists":false}]}}`, true},
-		{`{"detail":{"obj":[{"exists":false}]}}`, true},
-		{`{"detail":{"list":[{"exists":false}]}}`, true},
-		{`{"detail":{"obj":{"x":[1]}}}`, true},
-		{`{"source":["aws.ec2"],"$or":[{"detail":{"state":["running"]}},{"detail":{"c-count":[5]}}]}`, true},
-		{`{"source":["aws.ec2"],"$or":[{"detail":{"state":["running"]}},{"detail":{"c-count":[6]}}]}`, false},
-		{`{"detail":{"$or":[{"state":["x"]},{"$or":[{"flag":[false]},{"tags":["a"]}]}]}}`, true},
-		{`{"detail":{"state":["running"],"state":["terminated"]}}`, true},
-		{`{"resources":[{"prefix":"arn:aws:ec2:"}]}`, true},
-	}
-	for _, tt := range tests {
+	for _, tt := range matchCases {
 		p, err := compilePattern(tt.pattern)
 		if err != nil {
 			t.Errorf("compile %s: %v", tt.pattern, err)
@@ -165,24 +170,31 @@ func TestOrCombinationsLimit(t *testing.T) {
 	}
 }
 
+// TestRuleSetMatch checks that the indexed rule set, on decoded events
+// and on scanned ones, matches exactly the rules each pattern matches on
+// its own.
 func TestRuleSetMatch(t *testing.T) {
-	ev, _ := flatten([]byte(sampleEvent))
-	names := []string{"by-source", "other-source", "numeric", "or"}
-	srcs := []string{`{"source":["aws.ec2"]}`, `{"source":["aws.s3"]}`,
-		`{"detail":{"c-count":[{"numeric":[">",1]}]}}`,
-		`{"$or":[{"source":["aws.s3"]},{"detail-type":["EC2 Instance State-change Notification"]}]}`}
+	var names, want []string
 	var ps []*pattern
-	for _, s := range srcs {
-		p, err := compilePattern(s)
+	for i, tt := range matchCases {
+		p, err := compilePattern(tt.pattern)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps = append(ps, p)
+		name := fmt.Sprint("r", i)
+		names, ps = append(names, name), append(ps, p)
+		if tt.want {
+			want = append(want, name)
+		}
 	}
-	got := newRuleSet(names, ps).match(ev)
-	want := []string{"by-source", "numeric", "or"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("got %v, want %v", got, want)
+	rs := newRuleSet(names, ps)
+	flat, _ := flatten([]byte(sampleEvent))
+	if got := rs.match(flat); !slices.Equal(got, want) {
+		t.Errorf("decoded: got %v, want %v", got, want)
+	}
+	got, err := rs.matchEvent([]byte(sampleEvent))
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("scanned: got %v (%v), want %v", got, err, want)
 	}
 }
 
@@ -213,10 +225,17 @@ func BenchmarkMatch1000Rules(b *testing.B) {
 	}
 	rs := newRuleSet(names, ps)
 	event := []byte(sampleEvent)
-	b.ResetTimer()
+	// The scanner reading only the rules' fields agrees with the full
+	// decoding: r1 (the one numeric rule below 5) and every anything-but.
+	flat, _ := flatten(event)
+	want := rs.match(flat)
+	if got, _ := rs.matchEvent(event); !slices.Equal(got, want) || len(got) != 251 || got[0] != "r1" {
+		b.Fatalf("got %d rules %v, want the 251 of %v", len(got), got, want)
+	}
 	for b.Loop() {
-		ev, _ := flatten(event)
-		rs.match(ev)
+		if _, err := rs.matchEvent(event); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -227,6 +246,30 @@ func BenchmarkFlatten(b *testing.B) {
 	for b.Loop() {
 		if _, err := flatten(event); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestScanLeaves(t *testing.T) {
+	paths := map[string]int{"a": 0, "b.c": 1, "esc\"key": 2, "list.n": 3, "obj": 4}
+	event := `{"a":"x\"y\u00e9","b":{"c":[1,2.50,true,null]},"esc\"key":"v","list":[{"n":1},{"n":"two"}],"obj":{"deep":1},"skip":[{"x":{}}]}`
+	vals, err := scanLeaves([]byte(event), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]string, len(vals))
+	for i, vs := range vals {
+		for _, v := range vs {
+			got[i] = append(got[i], fmt.Sprint(v.kind, ":", v.text))
+		}
+	}
+	want := [][]string{{`0:x"yé`}, {"1:1", "1:2.50", "2:true", "3:null"}, {"0:v"}, {"1:1", "0:two"}, nil}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{``, `[]`, `{"a":`, `{"a":"x}`, `{"a":1,}`, `{"a" 1}`, `{"a":[1,2}`, `{"a":tru}`} {
+		if _, err := scanLeaves([]byte(bad), paths); err == nil {
+			t.Errorf("%q: scanned, want an error", bad)
 		}
 	}
 }

@@ -119,16 +119,16 @@ func (s *Service) route(tx store.Tx, sc scope, bus string, ev event) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	flat, err := flatten(raw)
-	if err != nil {
-		return nil, err
-	}
 	rs, err := s.ruleSetOf(tx, sc, bus)
 	if err != nil {
 		return nil, err
 	}
+	names, err := rs.matchEvent(raw)
+	if err != nil {
+		return nil, err
+	}
 	var keys []string
-	for _, name := range rs.match(flat) {
+	for _, name := range names {
 		r, _, err := getRule(tx, sc, bus, name)
 		if err != nil {
 			continue // deleted since the rule set was compiled
