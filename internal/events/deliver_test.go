@@ -87,8 +87,12 @@ func newFixture(t *testing.T, opts ...servicetest.Option) *fixture {
 	env := servicetest.Env(t, opts...)
 	q := &fakeQueues{fail: map[string]error{}}
 	svc := New(env, Targets{Queues: q})
-	ctx := overcast.WithCaller(context.Background(), overcast.RootCaller(testAccount, testRegion))
-	return &fixture{t: t, env: env, svc: svc, q: q, ctx: ctx}
+	return &fixture{t: t, env: env, svc: svc, q: q, ctx: newFixtureContext()}
+}
+
+// newFixtureContext is a request context of the test account's root.
+func newFixtureContext() context.Context {
+	return overcast.WithCaller(context.Background(), overcast.RootCaller(testAccount, testRegion))
 }
 
 func (f *fixture) putRule(name, pattern string, targets ...api.Target) {
