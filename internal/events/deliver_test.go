@@ -316,3 +316,59 @@ func TestFIFOQueueTargetNeedsAMessageGroup(t *testing.T) {
 		t.Errorf("got group %q dedup %q, want g1 and the event ID %s", m.GroupID, m.DeduplicationID, id)
 	}
 }
+
+// recorder records what the ECS and generic targets get.
+type recorder struct {
+	mu    sync.Mutex
+	tasks []TaskRequest
+	other []Delivery
+}
+
+func (r *recorder) RunTasks(ctx context.Context, req TaskRequest) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tasks = append(r.tasks, req)
+	return nil
+}
+
+func (r *recorder) Deliver(ctx context.Context, d Delivery) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.other = append(r.other, d)
+	return nil
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.tasks) + len(r.other)
+}
+
+func TestECSAndOtherServicesTargets(t *testing.T) {
+	env := servicetest.Env(t)
+	rec := &recorder{}
+	svc := New(env, Targets{Tasks: rec, Others: map[string]Target{"codepipeline": rec}})
+	f := &fixture{t: t, env: env, svc: svc, ctx: newFixtureContext()}
+	cluster := "arn:aws:ecs:us-east-1:123456789012:cluster/jobs"
+	pipeline := "arn:aws:codepipeline:us-east-1:123456789012:release"
+	role := "arn:aws:iam::123456789012:role/events"
+	f.putRule("orders", `{"source":["shop"]}`,
+		api.Target{Id: new("task"), Arn: &cluster, RoleArn: &role, Input: new(`{"containerOverrides":[{"name":"app","command":["run"]}]}`),
+			EcsParameters: &api.EcsParameters{TaskDefinitionArn: new("arn:aws:ecs:us-east-1:123456789012:task-definition/job:3"),
+				TaskCount: new(int32(2)), LaunchType: new("FARGATE"), NetworkConfiguration: &api.NetworkConfiguration{
+					AwsvpcConfiguration: &api.AwsVpcConfiguration{Subnets: []string{"subnet-1"}, AssignPublicIp: new("ENABLED")}}}},
+		api.Target{Id: new("release"), Arn: &pipeline, RoleArn: &role})
+	env.Controllers.Start()
+	f.putEvent("shop", "Order Placed", `{}`)
+	servicetest.WaitFor(t, "both deliveries", func() bool { return rec.count() == 2 })
+	wantTask := TaskRequest{ClusterARN: cluster, RoleARN: role, TaskDefinitionARN: "arn:aws:ecs:us-east-1:123456789012:task-definition/job:3",
+		Count: 2, LaunchType: "FARGATE", Subnets: []string{"subnet-1"}, AssignPublicIP: true, StartedBy: "events-rule/orders",
+		Input: `{"containerOverrides":[{"name":"app","command":["run"]}]}`}
+	if diff := cmp.Diff([]TaskRequest{wantTask}, rec.tasks); diff != "" {
+		t.Errorf("RunTask (-want +got):\n%s", diff)
+	}
+	if len(rec.other) != 1 || rec.other[0].TargetARN != pipeline || rec.other[0].RoleARN != role ||
+		rec.other[0].RuleARN != ruleARN(testScope, defaultBus, "orders") {
+		t.Errorf("pipeline delivery: got %+v", rec.other)
+	}
+}

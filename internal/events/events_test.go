@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
@@ -201,5 +203,42 @@ func TestPutEventsToALogGroup(t *testing.T) {
 	streams := awstest.Call(t, logs.DescribeLogStreams, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("/events/orders")})
 	if len(streams.LogStreams) != 1 || !strings.Contains(aws.ToString(streams.LogStreams[0].LogStreamName), eventID) {
 		t.Errorf("log streams: got %d, want one named after the event", len(streams.LogStreams))
+	}
+}
+
+// TestS3EventsReachRules puts an object in a bucket whose notifications
+// go to EventBridge: S3's bus event becomes EventBridge's "Object Created"
+// on the default bus and reaches a rule's log group.
+func TestS3EventsReachRules(t *testing.T) {
+	srv, c, _ := start(t)
+	ctx := context.Background()
+	logs := cloudwatchlogs.NewFromConfig(srv.Config())
+	s3c := s3.NewFromConfig(srv.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	awstest.Call(t, logs.CreateLogGroup, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/events/uploads")})
+	awstest.Call(t, c.PutRule, &eventbridge.PutRuleInput{Name: aws.String("uploads"),
+		EventPattern: aws.String(`{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"bucket":{"name":["photos"]},"object":{"key":[{"suffix":".jpg"}]}}}`)})
+	awstest.Call(t, c.PutTargets, &eventbridge.PutTargetsInput{Rule: aws.String("uploads"), Targets: []types.Target{{
+		Id: aws.String("log"), Arn: aws.String("arn:aws:logs:us-east-1:" + account + ":log-group:/events/uploads"),
+		InputPath: aws.String("$.detail.object")}}})
+	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("photos")})
+	awstest.Call(t, s3c.PutBucketNotificationConfiguration, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("photos"),
+		NotificationConfiguration: &s3types.NotificationConfiguration{EventBridgeConfiguration: &s3types.EventBridgeConfiguration{}}})
+	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("notes.txt"), Body: strings.NewReader("no")})
+	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("cat.jpg"), Body: strings.NewReader("meow")})
+
+	var messages []string
+	awstest.WaitFor(t, "the S3 event in the log group", func() bool {
+		got, err := logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/events/uploads")})
+		if err != nil {
+			return false
+		}
+		messages = nil
+		for _, e := range got.Events {
+			messages = append(messages, aws.ToString(e.Message))
+		}
+		return len(messages) > 0
+	})
+	if len(messages) != 1 || !strings.Contains(messages[0], `"key":"cat.jpg"`) || !strings.Contains(messages[0], `"size":4`) {
+		t.Errorf("got %v, want the one .jpg object's detail", messages)
 	}
 }
