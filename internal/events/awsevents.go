@@ -25,8 +25,17 @@ func (s *Service) forward(ctx context.Context, bev bus.Event) error {
 		return nil
 	}
 	sc := scope{Account: bev.Account, Region: bev.Region}
+	// Most service events match no rule: find out without a write.
+	var matched []string
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		_, matched, err = s.matchingRules(tx, sc, defaultBus, ev)
+		return err
+	})
+	if err != nil || len(matched) == 0 {
+		return err
+	}
 	var deliveries []string
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) (err error) {
+	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) (err error) {
 		deliveries, err = s.route(tx, sc, defaultBus, ev)
 		return err
 	})

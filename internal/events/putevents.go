@@ -115,15 +115,7 @@ func (s *Service) acceptEntry(sc scope, e *api.PutEventsRequestEntry, now time.T
 // for each target of each matching rule, within tx; it returns the
 // deliveries' keys, to enqueue once tx commits.
 func (s *Service) route(tx store.Tx, sc scope, bus string, ev event) ([]string, error) {
-	raw, err := json.Marshal(ev)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := s.ruleSetOf(tx, sc, bus)
-	if err != nil {
-		return nil, err
-	}
-	names, err := rs.matchEvent(raw)
+	raw, names, err := s.matchingRules(tx, sc, bus, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +135,21 @@ func (s *Service) route(tx store.Tx, sc scope, bus string, ev event) ([]string, 
 		keys = append(keys, k...)
 	}
 	return keys, nil
+}
+
+// matchingRules returns the event's JSON and the names of the bus's
+// enabled rules it matches.
+func (s *Service) matchingRules(tx store.Tx, sc scope, bus string, ev event) ([]byte, []string, error) {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := s.ruleSetOf(tx, sc, bus)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := rs.matchEvent(raw)
+	return raw, names, err
 }
 
 // deliverToRule writes the deliveries of ev to one rule's targets (a
