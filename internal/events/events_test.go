@@ -2,12 +2,17 @@ package events_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -241,4 +246,86 @@ func TestS3EventsReachRules(t *testing.T) {
 	if len(messages) != 1 || !strings.Contains(messages[0], `"key":"cat.jpg"`) || !strings.Contains(messages[0], `"size":4`) {
 		t.Errorf("got %v, want the one .jpg object's detail", messages)
 	}
+}
+
+// logRule puts a rule with the pattern (or, when it starts with "rate(" or
+// "cron(", the schedule) whose target is a new log group, and returns a
+// function reading the group's messages.
+func logRule(t *testing.T, srv *awstest.Server, c *eventbridge.Client, name, patternOrSchedule string) func() []string {
+	t.Helper()
+	logs := cloudwatchlogs.NewFromConfig(srv.Config())
+	group := "/events/" + name
+	awstest.Call(t, logs.CreateLogGroup, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group})
+	in := &eventbridge.PutRuleInput{Name: &name, EventPattern: &patternOrSchedule}
+	if strings.HasPrefix(patternOrSchedule, "rate(") || strings.HasPrefix(patternOrSchedule, "cron(") {
+		in.EventPattern, in.ScheduleExpression = nil, &patternOrSchedule
+	}
+	awstest.Call(t, c.PutRule, in)
+	awstest.Call(t, c.PutTargets, &eventbridge.PutTargetsInput{Rule: &name, Targets: []types.Target{{
+		Id: aws.String("log"), Arn: aws.String("arn:aws:logs:us-east-1:" + account + ":log-group:" + group)}}})
+	return func() []string {
+		got, err := logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: &group})
+		if err != nil {
+			return nil
+		}
+		return awstest.Strings(got.Events, func(e logstypes.FilteredLogEvent) *string { return e.Message })
+	}
+}
+
+// TestECRPushReachesALogGroup pushes an image through ECR's API: its
+// "ECR Image Action" event reaches a rule's log group.
+func TestECRPushReachesALogGroup(t *testing.T) {
+	srv, c, _ := start(t)
+	messages := logRule(t, srv, c, "pushes", `{"source":["aws.ecr"],"detail-type":["ECR Image Action"],"detail":{"action-type":["PUSH"],"repository-name":["web"]}}`)
+	reg := ecr.NewFromConfig(srv.Config())
+	awstest.Call(t, reg.CreateRepository, &ecr.CreateRepositoryInput{RepositoryName: aws.String("web")})
+	upload := func(blob []byte) string {
+		up := awstest.Call(t, reg.InitiateLayerUpload, &ecr.InitiateLayerUploadInput{RepositoryName: aws.String("web")})
+		awstest.Call(t, reg.UploadLayerPart, &ecr.UploadLayerPartInput{RepositoryName: aws.String("web"), UploadId: up.UploadId,
+			PartFirstByte: aws.Int64(0), PartLastByte: aws.Int64(int64(len(blob) - 1)), LayerPartBlob: blob})
+		digest := fmt.Sprintf("sha256:%x", sha256.Sum256(blob))
+		awstest.Call(t, reg.CompleteLayerUpload, &ecr.CompleteLayerUploadInput{RepositoryName: aws.String("web"), UploadId: up.UploadId,
+			LayerDigests: []string{digest}})
+		return digest
+	}
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	layer := []byte("layer bytes")
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",`+
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},`+
+		`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
+		upload(config), len(config), upload(layer), len(layer))
+	awstest.Call(t, reg.PutImage, &ecr.PutImageInput{RepositoryName: aws.String("web"), ImageManifest: aws.String(manifest), ImageTag: aws.String("v1")})
+
+	var got []string
+	awstest.WaitFor(t, "the push event", func() bool { got = messages(); return len(got) > 0 })
+	var ev struct {
+		Source, Account string
+		DetailType      string `json:"detail-type"`
+		Detail          map[string]string
+	}
+	if err := json.Unmarshal([]byte(got[0]), &ev); err != nil {
+		t.Fatal(err)
+	}
+	digest := fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(manifest)))
+	want := map[string]string{"result": "SUCCESS", "repository-name": "web", "image-digest": digest, "action-type": "PUSH", "image-tag": "v1"}
+	if ev.Source != "aws.ecr" || ev.DetailType != "ECR Image Action" || ev.Account != account || !cmp.Equal(ev.Detail, want) {
+		t.Errorf("got %s, want the push of web:v1", got[0])
+	}
+}
+
+// TestScheduledRuleFiresUnderTheFakeClock runs a rate rule in the whole
+// server: each period of the fake clock sends a "Scheduled Event".
+func TestScheduledRuleFiresUnderTheFakeClock(t *testing.T) {
+	srv, c, clk := start(t)
+	messages := logRule(t, srv, c, "ticks", "rate(1 hour)")
+	clk.Advance(59 * time.Minute)
+	clk.Advance(time.Minute)
+	var got []string
+	awstest.WaitFor(t, "the first firing", func() bool { got = messages(); return len(got) == 1 })
+	if !strings.Contains(got[0], `"detail-type":"Scheduled Event"`) || !strings.Contains(got[0], `"time":"2026-03-01T11:00:00Z"`) ||
+		!strings.Contains(got[0], `"resources":["arn:aws:events:us-east-1:`+account+`:rule/ticks"]`) {
+		t.Errorf("got %s, want the rule's Scheduled Event at 11:00", got[0])
+	}
+	clk.Advance(time.Hour)
+	awstest.WaitFor(t, "the second firing", func() bool { return len(messages()) == 2 })
 }
