@@ -108,9 +108,14 @@ func (s *Service) ListEventBuses(ctx context.Context, in *api.ListEventBusesRequ
 	if err != nil {
 		return nil, err
 	}
+	// The default bus comes first; a page ending with it resumes at the
+	// first custom bus (none can be named default).
 	var buses []busRecord
 	if strings.HasPrefix(defaultBus, prefix) && after == "" {
 		buses = append(buses, busRecord{Name: defaultBus, ARN: busARN(sc, defaultBus)})
+	}
+	if after == defaultBus {
+		after = ""
 	}
 	err = s.Store.View(ctx, func(tx store.Tx) error {
 		custom, err := store.FilterJSON[busRecord](tx, busesTable, store.ScanOptions{Prefix: sc.Key(prefix), After: afterKey(sc.Prefix(), after)}, nil)

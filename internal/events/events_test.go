@@ -47,6 +47,19 @@ func TestBusesAndRules(t *testing.T) {
 	if diff := cmp.Diff([]string{"default", "orders"}, names); diff != "" {
 		t.Errorf("buses (-want +got):\n%s", diff)
 	}
+	awstest.Call(t, c.CreateEventBus, &eventbridge.CreateEventBusInput{Name: aws.String("audit")})
+	names = nil
+	for in := (&eventbridge.ListEventBusesInput{Limit: aws.Int32(1)}); ; {
+		page := awstest.Call(t, c.ListEventBuses, in)
+		names = append(names, awstest.Strings(page.EventBuses, func(b types.EventBus) *string { return b.Name })...)
+		if page.NextToken == nil {
+			break
+		}
+		in.NextToken = page.NextToken
+	}
+	if diff := cmp.Diff([]string{"default", "audit", "orders"}, names); diff != "" {
+		t.Errorf("buses one a page (-want +got):\n%s", diff)
+	}
 
 	pattern := `{"source":["shop"],"detail-type":["Order Placed"]}`
 	rule := awstest.Call(t, c.PutRule, &eventbridge.PutRuleInput{Name: aws.String("placed"), EventBusName: aws.String("orders"),
