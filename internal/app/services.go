@@ -28,6 +28,7 @@ import (
 	"overcast/internal/s3"
 	"overcast/internal/secretsmanager"
 	"overcast/internal/service"
+	"overcast/internal/sqs"
 	"overcast/internal/ssm"
 	"overcast/internal/sts"
 )
@@ -85,6 +86,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
+	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -101,6 +103,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		elbSvc,
 		scalingSvc,
 		autoscalingSvc,
+		sqsSvc,
 	}, keys, nil
 }
 
