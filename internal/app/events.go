@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"overcast/internal/ecs"
 	"overcast/internal/events"
 	"overcast/internal/logs"
+	"overcast/internal/sqs"
 )
 
 // eventLogs is CloudWatch Logs as an EventBridge target: each event goes
@@ -72,4 +74,29 @@ func (t eventTasks) RunTasks(ctx context.Context, req events.TaskRequest) error 
 	}
 	_, err := t.ecs.RunTask(ctx, in)
 	return err
+}
+
+// eventQueues is SQS as an EventBridge target and dead-letter queue: the
+// rule sends as events.amazonaws.com, which the queue policy must allow.
+type eventQueues struct{ sqs *sqs.Service }
+
+var _ events.QueueSender = eventQueues{}
+
+func (q eventQueues) SendAs(ctx context.Context, principal, sourceARN, queueARN string, m events.QueueMessage) (string, error) {
+	var attrs map[string]sqs.Attribute
+	for name, a := range m.Attributes {
+		if attrs == nil {
+			attrs = map[string]sqs.Attribute{}
+		}
+		attrs[name] = sqs.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
+	}
+	id, err := q.sqs.SendAs(ctx, principal, sourceARN, queueARN,
+		sqs.Message{Body: m.Body, Attributes: attrs, GroupID: m.GroupID, DeduplicationID: m.DeduplicationID})
+	switch {
+	case errors.Is(err, sqs.ErrNoQueue):
+		return "", &events.PermanentError{Code: "NO_RESOURCE", Err: err}
+	case errors.Is(err, sqs.ErrAccessDenied):
+		return "", &events.PermanentError{Code: "NO_PERMISSIONS", Err: err}
+	}
+	return id, err
 }

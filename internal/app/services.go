@@ -29,6 +29,7 @@ import (
 	"overcast/internal/s3"
 	"overcast/internal/secretsmanager"
 	"overcast/internal/service"
+	"overcast/internal/sqs"
 	"overcast/internal/ssm"
 	"overcast/internal/sts"
 )
@@ -85,8 +86,9 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	protection.ecs = ecsSvc
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
-	eventsSvc := events.New(env.Named("events"), events.Targets{Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
+	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
+	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -103,6 +105,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		elbSvc,
 		scalingSvc,
 		autoscalingSvc,
+		sqsSvc,
 		eventsSvc,
 	}, keys, nil
 }
