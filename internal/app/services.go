@@ -28,6 +28,7 @@ import (
 	"overcast/internal/s3"
 	"overcast/internal/secretsmanager"
 	"overcast/internal/service"
+	"overcast/internal/sns"
 	"overcast/internal/ssm"
 	"overcast/internal/sts"
 )
@@ -85,6 +86,8 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
+	// SNS delivers to SQS once the SQS service offers SendAs (issue 12).
+	snsSvc := sns.New(env.Named("sns"), nil)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -101,6 +104,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		elbSvc,
 		scalingSvc,
 		autoscalingSvc,
+		snsSvc,
 	}, keys, nil
 }
 
