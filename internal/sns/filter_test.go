@@ -41,7 +41,7 @@ func TestFilterPolicyOnAttributes(t *testing.T) {
 		{`{"event":[{"anything-but":["order_placed","x"]}]}`, false},
 		{`{"event":[{"anything-but":{"prefix":"order"}}]}`, false},
 		{`{"missing":[{"anything-but":"x"}]}`, false}, // anything-but needs the key
-		{`{"customer":["vip"]}`, true},                 // any element of an array
+		{`{"customer":["vip"]}`, true},                // any element of an array
 		{`{"customer":[7]}`, true},
 		{`{"customer":[{"anything-but":"vip"}]}`, false}, // every element must differ
 		{`{"customer":["bronze"]}`, false},
@@ -123,4 +123,3 @@ func TestInvalidFilterPolicies(t *testing.T) {
 		}
 	}
 }
-
