@@ -47,6 +47,12 @@ func (s *Service) reconcileDelivery(ctx context.Context, key string) (controller
 		// delivering to a deleted subscription too.
 		return controller.Result{}, s.finish(ctx, key, version, nil)
 	}
+	if prefix, ok := fifoGroup(key); ok {
+		first, err := s.firstKey(ctx, prefix)
+		if err != nil || first != key {
+			return controller.Result{}, err // the one before enqueues this one when done
+		}
+	}
 	if now := s.Now(); now.Before(d.NextAttempt) {
 		return controller.At(d.NextAttempt), nil
 	}
@@ -96,7 +102,36 @@ func (s *Service) finish(ctx context.Context, key string, version int64, failed 
 	if errors.Is(err, store.ErrConflict) {
 		return nil // changed meanwhile: the next reconcile sees it
 	}
+	if prefix, ok := fifoGroup(key); ok && err == nil {
+		next, err := s.firstKey(ctx, prefix)
+		if next != "" {
+			s.deliveries.Enqueue(next)
+		}
+		return err
+	}
 	return err
+}
+
+// fifoGroup is the prefix of a FIFO delivery's message group.
+func fifoGroup(key string) (string, bool) {
+	if !strings.HasPrefix(key, "fifo/") {
+		return "", false
+	}
+	return key[:strings.LastIndexByte(key, '/')+1], true
+}
+
+// firstKey is the first delivery under prefix, or "".
+func (s *Service) firstKey(ctx context.Context, prefix string) (string, error) {
+	var keys []string
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		keys, err = store.Keys(tx, deliveriesTable, store.ScanOptions{Prefix: prefix, Limit: 1})
+		return err
+	})
+	if len(keys) == 0 {
+		return "", err
+	}
+	return keys[0], err
 }
 
 // deadLetter sends a delivery whose retries ran out to the subscription's

@@ -118,6 +118,9 @@ func TestDeliveryToQueues(t *testing.T) {
 
 	var env map[string]any
 	wrapped := q.to(queueARN("wrapped"))
+	if strings.Contains(wrapped[0].Body, "for queues") {
+		wrapped[0], wrapped[1] = wrapped[1], wrapped[0] // no order between messages of a standard topic
+	}
 	if err := json.Unmarshal([]byte(wrapped[0].Body), &env); err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +137,45 @@ func TestDeliveryToQueues(t *testing.T) {
 		t.Errorf("MessageStructure=json envelope: got %v (%v), want the sqs entry", second, err)
 	}
 	raw := q.to(queueARN("raw"))
+	if raw[0].Body == "for queues" {
+		raw[0], raw[1] = raw[1], raw[0]
+	}
 	if raw[0].Body != "first" || raw[0].Attributes["kind"].StringValue != "order" || string(raw[0].Attributes["bin"].BinaryValue) != "hi" {
 		t.Errorf("raw delivery: got %+v", raw[0])
 	}
 	if raw[1].Body != "for queues" {
 		t.Errorf("raw MessageStructure=json delivery: got %q", raw[1].Body)
+	}
+}
+
+// Another account's queue confirms as an endpoint does: it receives the
+// SubscriptionConfirmation, and its owner confirms with the token.
+func TestCrossAccountQueueConfirms(t *testing.T) {
+	s, q := newService(t, servicetest.Env(t))
+	ctx := context.Background()
+	topic := createTopic(t, s, "shared", nil)
+	other := "arn:aws:sqs:us-east-1:111122223333:theirs"
+	sub := subscribe(t, s, topic, "sqs", other, nil)
+	servicetest.WaitFor(t, "the confirmation in the queue", func() bool { return len(q.to(other)) == 1 })
+	var conf map[string]string
+	if err := json.Unmarshal([]byte(q.to(other)[0].Body), &conf); err != nil {
+		t.Fatal(err)
+	}
+	if conf["Type"] != "SubscriptionConfirmation" || !strings.Contains(conf["SubscribeURL"], "Action=ConfirmSubscription") {
+		t.Fatalf("confirmation: got %v", conf)
+	}
+	publish(t, s, &api.PublishInput{TopicArn: &topic, Message: str("before")})
+	if _, err := s.ConfirmSubscription(ctx, &api.ConfirmSubscriptionInput{TopicArn: &topic, Token: str(conf["Token"])}); err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := s.GetSubscriptionAttributes(ctx, &api.GetSubscriptionAttributesInput{SubscriptionArn: &sub})
+	if err != nil || attrs.Attributes["PendingConfirmation"] != "false" {
+		t.Fatalf("after confirming: got %v, %v", attrs, err)
+	}
+	publish(t, s, &api.PublishInput{TopicArn: &topic, Message: str("after")})
+	servicetest.WaitFor(t, "the message after confirmation", func() bool { return len(q.to(other)) == 2 })
+	if body := q.to(other)[1].Body; !strings.Contains(body, `"Message":"after"`) {
+		t.Errorf("got %s, want only the message published after confirmation", body)
 	}
 }
 
@@ -164,6 +201,29 @@ func TestFIFODelivery(t *testing.T) {
 	got := q.to(queueARN("jobs.fifo"))[0]
 	if got.GroupID != "g1" || len(got.DeduplicationID) != 64 {
 		t.Errorf("FIFO delivery: got group %q dedup %q, want g1 and the body's SHA-256", got.GroupID, got.DeduplicationID)
+	}
+}
+
+// A FIFO subscription gets each group's messages one at a time, in the
+// order published, whatever the number of delivery workers.
+func TestFIFOOrderPerGroup(t *testing.T) {
+	s, q := newService(t, servicetest.Env(t))
+	topic := createTopic(t, s, "ordered.fifo", map[string]string{"FifoTopic": "true"})
+	subscribe(t, s, topic, "sqs", queueARN("ordered.fifo"), map[string]string{"RawMessageDelivery": "true"})
+	const n = 20
+	for i := 0; i < n; i++ {
+		for _, g := range []string{"a", "b"} {
+			publish(t, s, &api.PublishInput{TopicArn: &topic, Message: str(fmt.Sprintf("%s%02d", g, i)), MessageGroupId: str(g),
+				MessageDeduplicationId: str(fmt.Sprintf("%s%d", g, i))})
+		}
+	}
+	servicetest.WaitFor(t, "every message", func() bool { return len(q.to(queueARN("ordered.fifo"))) == 2*n })
+	next := map[string]int{}
+	for _, m := range q.to(queueARN("ordered.fifo")) {
+		if want := fmt.Sprintf("%s%02d", m.GroupID, next[m.GroupID]); m.Body != want {
+			t.Fatalf("group %s: got %s, want %s next", m.GroupID, m.Body, want)
+		}
+		next[m.GroupID]++
 	}
 }
 

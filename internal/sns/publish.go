@@ -62,6 +62,13 @@ func deliveryKey(messageID, subARN string) string {
 	return messageID + "/" + subARN[strings.LastIndexByte(subARN, ':')+1:]
 }
 
+// fifoPrefix is the key prefix of a FIFO subscription's deliveries of one
+// message group: their sequence numbers follow, so the first key is the
+// one to deliver next, and a group's messages go one at a time, in order.
+func fifoPrefix(subARN, group string) string {
+	return "fifo/" + subARN[strings.LastIndexByte(subARN, ':')+1:] + "/" + hex.EncodeToString([]byte(group)) + "/"
+}
+
 func confirmationKey(sub *subscription) string {
 	return deliveryKey("confirm-"+sub.Token[:16], sub.ARN)
 }
@@ -350,6 +357,9 @@ func (s *Service) publish(ctx context.Context, t *topic, p publication) (message
 				d.Attributes = p.Attributes
 			}
 			key := deliveryKey(messageID, sub.ARN)
+			if sequence != "" {
+				key = fifoPrefix(sub.ARN, p.GroupID) + sequence
+			}
 			keys = append(keys, key)
 			_, err := store.PutJSON(tx, deliveriesTable, key, d, store.AnyVersion)
 			return err

@@ -161,9 +161,10 @@ func (s *Service) Subscribe(ctx context.Context, in *api.SubscribeInput) (*api.S
 	if err := setSubscriptionAttributes(sub, in.Attributes); err != nil {
 		return nil, err
 	}
-	// SQS queues confirm at once, as AWS confirms a queue of the account;
-	// endpoints must prove they asked.
-	sub.Confirmed = protocol == protoSQS
+	// A queue of the subscriber's own account is confirmed at once; an
+	// endpoint, or another account's queue, must prove it asked.
+	sub.Confirmed = protocol == protoSQS && queueAccount(endpoint) == sub.Owner
+	sub.Authenticated = sub.Confirmed
 	if !sub.Confirmed {
 		sub.Token = s.IDs.Hex(64)
 	}
@@ -204,13 +205,18 @@ func (s *Service) Subscribe(ctx context.Context, in *api.SubscribeInput) (*api.S
 		s.deliveries.Enqueue(confirmationKey(sub))
 	}
 	arn := sub.ARN
-	if !sub.Confirmed && !aws(in.ReturnSubscriptionArn) {
+	if !sub.Confirmed && !isTrue(in.ReturnSubscriptionArn) {
 		arn = pendingARN
 	}
 	return &api.SubscribeResponse{SubscriptionArn: &arn}, nil
 }
 
-func aws(b *bool) bool { return b != nil && *b }
+func isTrue(b *bool) bool { return b != nil && *b }
+
+func queueAccount(queueARN string) string {
+	a, _ := overcast.ParseARN(queueARN)
+	return a.AccountID
+}
 
 // setSubscriptionAttributes checks and applies attrs to sub.
 func setSubscriptionAttributes(sub *subscription, attrs map[string]string) error {
@@ -377,7 +383,7 @@ func (s *Service) GetSubscriptionAttributes(ctx context.Context, in *api.GetSubs
 		"Owner":                        sub.Owner,
 		"Protocol":                     sub.Protocol,
 		"Endpoint":                     sub.Endpoint,
-		"ConfirmationWasAuthenticated": strconv.FormatBool(sub.Authenticated || sub.Protocol == protoSQS),
+		"ConfirmationWasAuthenticated": strconv.FormatBool(sub.Authenticated),
 		"PendingConfirmation":          strconv.FormatBool(!sub.Confirmed),
 		attrRawMessageDelivery:         "false",
 		"SubscriptionPrincipal":        "arn:aws:iam::" + sub.Owner + ":root",
