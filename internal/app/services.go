@@ -23,6 +23,7 @@ import (
 	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
 	"overcast/internal/elbv2"
+	"overcast/internal/events"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
@@ -88,6 +89,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	// SNS delivers to SQS once the SQS service offers SendAs (issue 12).
 	snsSvc := sns.New(env.Named("sns"), nil)
+	eventsSvc := events.New(env.Named("events"), events.Targets{Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}, Topics: eventTopics{snsSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -105,6 +107,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		scalingSvc,
 		autoscalingSvc,
 		snsSvc,
+		eventsSvc,
 	}, keys, nil
 }
 
