@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -256,6 +258,13 @@ func TestDeadLetters(t *testing.T) {
 		})
 		return n == 1
 	})
+	rec := httptest.NewRecorder()
+	s.servePlane(rec, httptest.NewRequest(http.MethodGet, PlanePrefix+"failed", nil))
+	var failed struct{ Deliveries []delivery }
+	if err := json.Unmarshal(rec.Body.Bytes(), &failed); err != nil || len(failed.Deliveries) != 1 ||
+		failed.Deliveries[0].Message != "kept" || !strings.Contains(failed.Deliveries[0].LastError, "does not exist") {
+		t.Errorf("GET %sfailed: got %s (%v), want the failed delivery and its error", PlanePrefix, rec.Body, err)
+	}
 }
 
 func TestPublishAs(t *testing.T) {

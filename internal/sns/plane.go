@@ -34,7 +34,10 @@ func (s *Service) servePlane(w http.ResponseWriter, r *http.Request) {
 		}
 		writeXML(w, unsubscribeResponse{Xmlns: xmlns, RequestID: s.IDs.UUID()})
 	case name == "email":
-		s.serveEmails(w, r)
+		to := r.URL.Query().Get("to")
+		serveList(w, r, s.Store, emailsTable, "emails", func(e email) bool { return to == "" || e.To == to })
+	case name == "failed":
+		serveList[delivery](w, r, s.Store, failedTable, "deliveries", nil)
 	case strings.HasPrefix(name, "SimpleNotificationService-"):
 		pem, ok, err := s.signer.certificate(r.Context(), name)
 		if err != nil {
@@ -101,20 +104,22 @@ func writeXMLError(w http.ResponseWriter, err error) {
 	_, _ = w.Write(b)
 }
 
-// serveEmails lists the recorded emails, oldest first; ?to= selects one
-// address's.
-func (s *Service) serveEmails(w http.ResponseWriter, r *http.Request) {
-	to := r.URL.Query().Get("to")
-	list := []email{}
-	err := s.Store.View(r.Context(), func(tx store.Tx) error {
+// serveList answers with the records of table that keep selects, in key
+// order, as {"<field>": [...]}.
+func serveList[T any](w http.ResponseWriter, r *http.Request, st store.Store, table, field string, keep func(T) bool) {
+	var list []T
+	err := st.View(r.Context(), func(tx store.Tx) error {
 		var err error
-		list, err = store.FilterJSON(tx, emailsTable, store.ScanOptions{}, func(e email) bool { return to == "" || e.To == to })
+		list, err = store.FilterJSON(tx, table, store.ScanOptions{}, keep)
 		return err
 	})
+	if list == nil {
+		list = []T{}
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"emails": list})
+	_ = json.NewEncoder(w).Encode(map[string]any{field: list})
 }

@@ -15,7 +15,9 @@
 // 2: SHA256withRSA) with a key made once per data dir and sealed at rest;
 // its certificate is served at SigningCertURL, under /_overcast/sns/,
 // along with the SubscribeURL and UnsubscribeURL endpoints and the list of
-// recorded emails (GET /_overcast/sns/email).
+// recorded emails (GET /_overcast/sns/email) and the deliveries that
+// failed with no dead-letter queue to take them (GET
+// /_overcast/sns/failed).
 package sns
 
 import (
@@ -100,7 +102,26 @@ func New(env *service.Env, queues Queues) *Service {
 		Keys:       store.TableKeysFunc(s.Store, deliveriesTable),
 		Workers:    4,
 	})
+	env.Controllers.Every("sns-dedup-sweep", dedupWindow, s.sweepDedup)
 	return s
+}
+
+// sweepDedup forgets FIFO deduplication IDs whose window has passed.
+func (s *Service) sweepDedup(ctx context.Context) error {
+	now := s.Now()
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		var expired []string
+		err := store.ScanJSON(tx, dedupTable, store.ScanOptions{}, func(key string, d dedupRecord, _ int64) error {
+			if !now.Before(d.Expires) {
+				expired = append(expired, key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return store.DeleteKeys(tx, dedupTable, expired)
+	})
 }
 
 // API is SNS's API for the gateway.
