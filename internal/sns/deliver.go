@@ -213,7 +213,12 @@ func (s *Service) sendToQueue(ctx context.Context, d *delivery, sub *subscriptio
 	if err != nil {
 		return err
 	}
-	m := QueueMessage{Body: body, GroupID: d.GroupID, DeduplicationID: d.DeduplicationID}
+	// A FIFO topic delivers to standard queues too, best effort: the group
+	// travels (fair queues take it), the deduplication ID only to FIFO ones.
+	m := QueueMessage{Body: body, GroupID: d.GroupID}
+	if strings.HasSuffix(sub.Endpoint, ".fifo") {
+		m.DeduplicationID = d.DeduplicationID
+	}
 	if raw(sub) {
 		if len(d.Attributes) > maxQueueAttributes {
 			return fmt.Errorf("%w: raw delivery of %d message attributes: SQS takes at most %d", ErrRejected, len(d.Attributes), maxQueueAttributes)

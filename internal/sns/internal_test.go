@@ -186,6 +186,7 @@ func TestFIFODelivery(t *testing.T) {
 	s, q := newService(t, env)
 	topic := createTopic(t, s, "jobs.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
 	subscribe(t, s, topic, "sqs", queueARN("jobs.fifo"), nil)
+	subscribe(t, s, topic, "sqs", queueARN("standard"), nil) // best effort, as AWS allows
 	out, err := s.Publish(context.Background(), &api.PublishInput{TopicArn: &topic, Message: str("a"), MessageGroupId: str("g1")})
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +204,10 @@ func TestFIFODelivery(t *testing.T) {
 	got := q.to(queueARN("jobs.fifo"))[0]
 	if got.GroupID != "g1" || len(got.DeduplicationID) != 64 {
 		t.Errorf("FIFO delivery: got group %q dedup %q, want g1 and the body's SHA-256", got.GroupID, got.DeduplicationID)
+	}
+	servicetest.WaitFor(t, "the standard queue's deliveries", func() bool { return len(q.to(queueARN("standard"))) == 2 })
+	if std := q.to(queueARN("standard"))[0]; std.DeduplicationID != "" {
+		t.Errorf("delivery to a standard queue: got deduplication ID %q, want none", std.DeduplicationID)
 	}
 }
 

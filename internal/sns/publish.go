@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -149,6 +148,9 @@ func publishTarget(in *api.PublishInput) (string, error) {
 // publicationOf validates what Publish and PublishBatch entries carry.
 func publicationOf(message, subject, structure *string, attrs api.MessageAttributeMap, group, dedup *string) (publication, error) {
 	p := publication{Message: *message, Subject: deref(subject), GroupID: deref(group), DeduplicationID: deref(dedup)}
+	if subject != nil && *subject == "" {
+		return p, errInvalid("Subject")
+	}
 	if s := deref(structure); s != "" {
 		if s != "json" {
 			return p, errInvalid("MessageStructure")
@@ -169,9 +171,8 @@ func deref(s *string) string {
 	return *s
 }
 
-var attributeName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
-
-// messageAttributes validates message attributes as SNS does.
+// messageAttributes validates message attributes as SNS does; their
+// faults are ParameterValueInvalid, in SNS's words.
 func messageAttributes(in api.MessageAttributeMap) (map[string]Attribute, error) {
 	if len(in) == 0 {
 		return nil, nil
@@ -179,7 +180,10 @@ func messageAttributes(in api.MessageAttributeMap) (map[string]Attribute, error)
 	out := make(map[string]Attribute, len(in))
 	for name, a := range in {
 		attr := Attribute{DataType: deref(a.DataType), StringValue: deref(a.StringValue), BinaryValue: a.BinaryValue}
-		if err := checkAttribute(name, attr); err != nil {
+		if err := checkAttributeName(name); err != nil {
+			return nil, err
+		}
+		if err := checkAttribute(name, attr, a.StringValue != nil); err != nil {
 			return nil, err
 		}
 		out[name] = attr
@@ -187,42 +191,64 @@ func messageAttributes(in api.MessageAttributeMap) (map[string]Attribute, error)
 	return out, nil
 }
 
-func checkAttribute(name string, a Attribute) error {
-	lower := strings.ToLower(name)
-	if !attributeName.MatchString(name) || strings.Contains(name, "..") || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") ||
-		strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
-		return errInvalid("The message attribute name '%s' is invalid.", name)
+func errAttribute(format string, args ...any) error {
+	return api.NewInvalidParameterValueException(format, args...)
+}
+
+func checkAttributeName(name string) error {
+	switch {
+	case len(name) > 256:
+		return errAttribute("Length of message attribute name must be less than 256 bytes.")
+	case strings.HasPrefix(name, "."):
+		return errAttribute("Invalid message attribute name starting with character '.' was found.")
+	case strings.HasSuffix(name, "."):
+		return errAttribute("Invalid message attribute name ending with character '.' was found.")
+	case strings.Contains(name, ".."):
+		return errAttribute("Message attribute name can not have successive '.' character.")
 	}
-	base, _, _ := strings.Cut(a.DataType, ".")
-	if a.DataType == "String.Array" || strings.HasPrefix(a.DataType, "String.Array.") {
-		base = "String.Array"
-	}
-	switch base {
-	case "String", "Number", "String.Array":
-		if a.StringValue == "" {
-			return errInvalid("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, base)
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return errAttribute("Invalid non-alphanumeric character '#x%X' was found in the message attribute name. "+
+				"Can only include alphanumeric characters, hyphens, underscores, or dots.", r)
 		}
-	case "Binary":
-		if len(a.BinaryValue) == 0 {
-			return errInvalid("The message attribute '%s' must contain non-empty message attribute value for message attribute type 'Binary'.", name)
-		}
-	default:
-		return errInvalid("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name)
 	}
-	switch base {
-	case "Number":
+	return nil
+}
+
+// attributeType is a DataType: String, Number or Binary, or String.Array,
+// each possibly with a custom suffix.
+var attributeType = regexp.MustCompile(`^(String|Number|Binary)(\..+)?$`)
+
+func checkAttribute(name string, a Attribute, hasString bool) error {
+	if !attributeType.MatchString(a.DataType) {
+		return errAttribute("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name)
+	}
+	binary := strings.HasPrefix(a.DataType, "Binary")
+	switch {
+	case !hasString && len(a.BinaryValue) == 0:
+		return errAttribute("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, a.DataType)
+	case binary && hasString && a.BinaryValue == nil:
+		return errAttribute("The message attribute '%s' with type '%s' must use field 'Binary'.", name, a.DataType)
+	case !binary && !hasString:
+		return errAttribute("The message attribute '%s' with type '%s' must use field 'String'.", name, a.DataType)
+	case binary && len(a.BinaryValue) == 0, !binary && a.StringValue == "":
+		return errAttribute("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, a.DataType)
+	}
+	switch {
+	case strings.HasPrefix(a.DataType, "Number"):
 		if _, err := strconv.ParseFloat(a.StringValue, 64); err != nil {
-			return errInvalid("Could not cast message attribute '%s' value to number.", name)
+			return errAttribute("Could not cast message attribute '%s' value to number.", name)
 		}
-	case "String.Array":
+	case a.DataType == "String.Array":
 		var list []any
 		if err := json.Unmarshal([]byte(a.StringValue), &list); err != nil {
-			return errInvalid("The message attribute '%s' with type 'String.Array' has an invalid value: must be a JSON array.", name)
+			return errAttribute("The message attribute '%s' with type 'String.Array' has an invalid value: must be a JSON array.", name)
 		}
 		for _, e := range list {
 			switch e.(type) {
 			case map[string]any, []any:
-				return errInvalid("The message attribute '%s' with type 'String.Array' has an invalid value: arrays may only hold strings, numbers, true, false and null.", name)
+				return errAttribute("The message attribute '%s' with type 'String.Array' has an invalid value: "+
+					"arrays may only hold strings, numbers, true, false and null.", name)
 			}
 		}
 	}
@@ -234,11 +260,7 @@ func checkPublication(p *publication) error {
 	if p.Message == "" {
 		return errInvalid("Empty message")
 	}
-	size := len(p.Message)
-	for name, a := range p.Attributes {
-		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
-	}
-	if size > maxMessageBytes {
+	if p.size() > maxMessageBytes {
 		return errInvalid("Message too long")
 	}
 	if p.Subject != "" && (len(p.Subject) > 100 || !utf8.ValidString(p.Subject) || strings.ContainsAny(p.Subject, "\r\n") || !isPrintableASCII(p.Subject)) {
@@ -254,6 +276,16 @@ func checkPublication(p *publication) error {
 		}
 	}
 	return nil
+}
+
+// size is what counts against SNS's message size: the message and its
+// attributes' names, types and values.
+func (p *publication) size() int {
+	n := len(p.Message)
+	for name, a := range p.Attributes {
+		n += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+	}
+	return n
 }
 
 func isPrintableASCII(s string) bool {
@@ -377,53 +409,51 @@ func topicStoreKey(t *topic) string {
 	return sc.Key(name)
 }
 
+// PublishBatch publishes up to ten messages. As on AWS, an invalid entry
+// fails the whole request rather than landing in Failed.
 func (s *Service) PublishBatch(ctx context.Context, in *api.PublishBatchInput) (*api.PublishBatchResponse, error) {
 	entries := in.PublishBatchRequestEntries
 	switch {
 	case len(entries) == 0:
 		return nil, api.NewEmptyBatchRequestException("The batch request doesn't contain any entries")
 	case len(entries) > maxBatchEntries:
-		return nil, api.NewTooManyEntriesInBatchRequestException("The batch request contains more entries than permissible")
+		return nil, api.NewTooManyEntriesInBatchRequestException("The batch request contains more entries than permissible.")
 	}
 	seen := map[string]bool{}
-	total := 0
 	for _, e := range entries {
 		if seen[*e.Id] {
-			return nil, api.NewBatchEntryIdsNotDistinctException("Two or more batch entries in the request have the same Id")
+			return nil, api.NewBatchEntryIdsNotDistinctException("Two or more batch entries in the request have the same Id.")
 		}
 		if !batchID.MatchString(*e.Id) {
 			return nil, api.NewInvalidBatchEntryIdException("A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
 		}
 		seen[*e.Id] = true
-		total += len(*e.Message)
-	}
-	if total > maxMessageBytes {
-		return nil, api.NewBatchRequestTooLongException("The length of all the messages put together is more than the limit.")
 	}
 	t, err := s.viewTopic(ctx, *in.TopicArn, "Publish")
 	if err != nil {
 		return nil, err
 	}
-	out := &api.PublishBatchResponse{Successful: []api.PublishBatchResultEntry{}, Failed: []api.BatchResultErrorEntry{}}
-	for _, e := range entries {
-		p, err := publicationOf(e.Message, e.Subject, e.MessageStructure, e.MessageAttributes, e.MessageGroupId, e.MessageDeduplicationId)
-		id, seq := "", ""
-		if err == nil {
-			id, seq, err = s.publish(ctx, t, p)
-		}
-		var ip *api.InvalidParameterException
-		switch {
-		case errors.As(err, &ip):
-			code, msg, sender := "InvalidParameter", err.Error(), true
-			if ip.Message != nil {
-				msg = *ip.Message
-			}
-			out.Failed = append(out.Failed, api.BatchResultErrorEntry{Id: e.Id, Code: &code, Message: &msg, SenderFault: &sender})
-		case err != nil:
+	pubs := make([]publication, len(entries))
+	total := 0
+	for i, e := range entries {
+		if pubs[i], err = publicationOf(e.Message, e.Subject, e.MessageStructure, e.MessageAttributes, e.MessageGroupId, e.MessageDeduplicationId); err != nil {
 			return nil, err
-		default:
-			out.Successful = append(out.Successful, api.PublishBatchResultEntry{Id: e.Id, MessageId: &id, SequenceNumber: optional(seq)})
 		}
+		if err := checkFIFO(t, &pubs[i]); err != nil {
+			return nil, err
+		}
+		total += pubs[i].size()
+	}
+	if total > maxMessageBytes {
+		return nil, api.NewBatchRequestTooLongException("The length of all the messages put together is more than the limit.")
+	}
+	out := &api.PublishBatchResponse{Successful: []api.PublishBatchResultEntry{}, Failed: []api.BatchResultErrorEntry{}}
+	for i, e := range entries {
+		id, seq, err := s.publish(ctx, t, pubs[i])
+		if err != nil {
+			return nil, err
+		}
+		out.Successful = append(out.Successful, api.PublishBatchResultEntry{Id: e.Id, MessageId: &id, SequenceNumber: optional(seq)})
 	}
 	return out, nil
 }

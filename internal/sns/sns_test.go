@@ -103,6 +103,11 @@ func TestErrors(t *testing.T) {
 	invalid := func(msg string) awstest.APIError {
 		return awstest.BadRequest("InvalidParameter", "Invalid parameter: "+msg)
 	}
+	valueInvalid := func(msg string) awstest.APIError { return awstest.BadRequest("ParameterValueInvalid", msg) }
+	publishAttr := func(name, dataType, value string) func(context.Context) error {
+		return awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: arn, Message: aws.String("m"),
+			MessageAttributes: map[string]types.MessageAttributeValue{name: {DataType: &dataType, StringValue: &value}}})
+	}
 	awstest.RunErrorCases(t, []awstest.ErrorCase{
 		{Name: "bad topic name", Call: awstest.Fails(c.CreateTopic, &sns.CreateTopicInput{Name: aws.String("a b")}), Want: invalid("Topic Name")},
 		{Name: "fifo without suffix", Call: awstest.Fails(c.CreateTopic, &sns.CreateTopicInput{Name: aws.String("x"), Attributes: map[string]string{"FifoTopic": "true"}}),
@@ -111,26 +116,36 @@ func TestErrors(t *testing.T) {
 			Want: invalid("Attributes Reason: Topic already exists with different attributes")},
 		{Name: "missing topic", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: missing, Message: aws.String("m")}), Want: awstest.NotFound("NotFound", "Topic does not exist")},
 		{Name: "empty message", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: arn, Message: aws.String("")}), Want: invalid("Empty message")},
-		{Name: "bad attribute type", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: arn, Message: aws.String("m"),
-			MessageAttributes: map[string]types.MessageAttributeValue{"a": {DataType: aws.String("Blob"), StringValue: aws.String("x")}}}),
-			Want: invalid("The message attribute 'a' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")},
-		{Name: "empty attribute", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: arn, Message: aws.String("m"),
-			MessageAttributes: map[string]types.MessageAttributeValue{"a": {DataType: aws.String("String"), StringValue: aws.String("")}}}),
-			Want: invalid("The message attribute 'a' must contain non-empty message attribute value for message attribute type 'String'.")},
+		{Name: "bad attribute type", Call: publishAttr("a", "Blob", "x"),
+			Want: valueInvalid("The message attribute 'a' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")},
+		{Name: "empty attribute", Call: publishAttr("a", "String.tag", ""),
+			Want: valueInvalid("The message attribute 'a' must contain non-empty message attribute value for message attribute type 'String.tag'.")},
+		{Name: "binary attribute as string", Call: publishAttr("a", "Binary", "x"),
+			Want: valueInvalid("The message attribute 'a' with type 'Binary' must use field 'Binary'.")},
+		{Name: "attribute name", Call: publishAttr("a..b", "String", "x"), Want: valueInvalid("Message attribute name can not have successive '.' character.")},
+		{Name: "empty subject", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: arn, Message: aws.String("m"), Subject: aws.String("")}),
+			Want: invalid("Subject")},
 		{Name: "json without default", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: arn, Message: aws.String(`{"sqs":"x"}`), MessageStructure: aws.String("json")}),
 			Want: invalid("Message Structure - No default entry in JSON message body")},
 		{Name: "fifo without group", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: fifo, Message: aws.String("m"), MessageDeduplicationId: aws.String("d")}),
 			Want: invalid("The MessageGroupId parameter is required for FIFO topics")},
 		{Name: "fifo without dedup", Call: awstest.Fails(c.Publish, &sns.PublishInput{TopicArn: fifo, Message: aws.String("m"), MessageGroupId: aws.String("g")}),
 			Want: invalid("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")},
-		{Name: "fifo topic to standard queue", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: fifo, Protocol: aws.String("sqs"),
-			Endpoint: aws.String("arn:aws:sqs:us-east-1:" + account + ":q")}), Want: invalid("Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS queues")},
+		{Name: "standard topic to fifo queue", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: arn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String("arn:aws:sqs:us-east-1:" + account + ":q.fifo")}),
+			Want: invalid("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")},
+		{Name: "fifo topic to http", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: fifo, Protocol: aws.String("http"),
+			Endpoint: aws.String("http://127.0.0.1/")}), Want: invalid("Invalid protocol type: http")},
+		{Name: "raw email", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: arn, Protocol: aws.String("email"), Endpoint: aws.String("a@example.com"),
+			Attributes: map[string]string{"RawMessageDelivery": "true"}}), Want: invalid("Attributes Reason: Delivery protocol [email] does not support raw message delivery.")},
+		{Name: "duplicate tag keys", Call: awstest.Fails(c.TagResource, &sns.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{
+			{Key: aws.String("k"), Value: aws.String("1")}, {Key: aws.String("k"), Value: aws.String("2")}}}), Want: invalid("Duplicated keys are not allowed.")},
 		{Name: "unknown protocol", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: arn, Protocol: aws.String("pigeon"), Endpoint: aws.String("x")}),
 			Want: invalid("Amazon SNS does not support this protocol string: pigeon")},
 		{Name: "http endpoint for https", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: arn, Protocol: aws.String("https"), Endpoint: aws.String("http://127.0.0.1/")}),
 			Want: invalid("Endpoint must match the specified protocol")},
 		{Name: "bad filter policy", Call: awstest.Fails(c.Subscribe, &sns.SubscribeInput{TopicArn: arn, Protocol: aws.String("email"), Endpoint: aws.String("a@example.com"),
-			Attributes: map[string]string{"FilterPolicy": `{"a":[{"regex":"x"}]}`}}), Want: invalid("FilterPolicy: Unrecognized match type regex")},
+			Attributes: map[string]string{"FilterPolicy": `{"a":[{"regex":"x"}]}`}}), Want: invalid("Attributes Reason: FilterPolicy: Unrecognized match type regex")},
 		{Name: "bad token", Call: awstest.Fails(c.ConfirmSubscription, &sns.ConfirmSubscriptionInput{TopicArn: arn, Token: aws.String("nope")}), Want: invalid("Token")},
 		{Name: "missing subscription", Call: awstest.Fails(c.GetSubscriptionAttributes, &sns.GetSubscriptionAttributesInput{SubscriptionArn: aws.String(aws.ToString(arn) + ":0b0e4a52-0000-4000-8000-000000000000")}),
 			Want: awstest.NotFound("NotFound", "Subscription does not exist")},
@@ -426,17 +441,22 @@ func TestPublishBatch(t *testing.T) {
 		Attributes: map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"}}).TopicArn
 	out := awstest.Call(t, c.PublishBatch, &sns.PublishBatchInput{TopicArn: topic, PublishBatchRequestEntries: []types.PublishBatchRequestEntry{
 		{Id: aws.String("one"), Message: aws.String("1"), MessageGroupId: aws.String("g")},
-		{Id: aws.String("two"), Message: aws.String("2")},
+		{Id: aws.String("two"), Message: aws.String("2"), MessageGroupId: aws.String("g")},
 		{Id: aws.String("dup"), Message: aws.String("1"), MessageGroupId: aws.String("g")},
 	}})
-	if len(out.Successful) != 2 || len(out.Failed) != 1 || aws.ToString(out.Failed[0].Id) != "two" || aws.ToString(out.Failed[0].Code) != "InvalidParameter" {
+	if len(out.Successful) != 3 || len(out.Failed) != 0 {
 		t.Fatalf("PublishBatch: got %d successful, failed %+v", len(out.Successful), out.Failed)
 	}
-	one, dup := out.Successful[0], out.Successful[1]
-	if aws.ToString(one.MessageId) != aws.ToString(dup.MessageId) || aws.ToString(one.SequenceNumber) == "" {
-		t.Errorf("deduplicated entry: got %s/%s and %s/%s, want the first message's ID and sequence number twice",
-			aws.ToString(one.MessageId), aws.ToString(one.SequenceNumber), aws.ToString(dup.MessageId), aws.ToString(dup.SequenceNumber))
+	one, two, dup := out.Successful[0], out.Successful[1], out.Successful[2]
+	if aws.ToString(one.MessageId) != aws.ToString(dup.MessageId) || aws.ToString(one.SequenceNumber) == "" ||
+		aws.ToString(two.SequenceNumber) <= aws.ToString(one.SequenceNumber) {
+		t.Errorf("sequence numbers: got %s, %s and %s for the duplicate of the first, want the first's again",
+			aws.ToString(one.SequenceNumber), aws.ToString(two.SequenceNumber), aws.ToString(dup.SequenceNumber))
 	}
+	// One invalid entry fails the whole batch.
+	_, err := c.PublishBatch(context.Background(), &sns.PublishBatchInput{TopicArn: topic, PublishBatchRequestEntries: []types.PublishBatchRequestEntry{
+		{Id: aws.String("ok"), Message: aws.String("x"), MessageGroupId: aws.String("g")}, {Id: aws.String("nogroup"), Message: aws.String("y")}}})
+	awstest.WantAPIError(t, err, awstest.BadRequest("InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"))
 }
 
 func TestPermissions(t *testing.T) {

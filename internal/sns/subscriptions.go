@@ -56,10 +56,10 @@ const (
 var subscriptionAttributes = map[string]func(sub *subscription, v string) error{
 	attrRawMessageDelivery: func(sub *subscription, v string) error {
 		if !isBool(v) {
-			return errInvalid("Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
+			return errInvalid("RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
 		}
 		if v == "true" && (sub.Protocol == protoEmail || sub.Protocol == protoEmailJSON) {
-			return errInvalid("Attributes Reason: Delivery protocol [%s] does not support raw message delivery.", sub.Protocol)
+			return errInvalid("Delivery protocol [%s] does not support raw message delivery.", sub.Protocol)
 		}
 		return nil
 	},
@@ -72,7 +72,7 @@ var subscriptionAttributes = map[string]func(sub *subscription, v string) error{
 	},
 	attrFilterPolicyScope: func(sub *subscription, v string) error {
 		if v != scopeAttributes && v != scopeBody {
-			return errInvalid("Attributes Reason: FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
+			return errInvalid("FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
 		}
 		if p := sub.Attributes[attrFilterPolicy]; p != "" {
 			_, err := parseFilterPolicy(p, v == scopeBody)
@@ -84,7 +84,11 @@ var subscriptionAttributes = map[string]func(sub *subscription, v string) error{
 		if v == "" {
 			return nil
 		}
-		_, err := parseRedrivePolicy(v)
+		p, err := parseRedrivePolicy(v)
+		if err == nil && strings.HasSuffix(sub.TopicARN, ".fifo") && strings.HasSuffix(sub.Endpoint, ".fifo") &&
+			!strings.HasSuffix(p.DeadLetterTargetArn, ".fifo") {
+			return errInvalid("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
+		}
 		return err
 	},
 	attrDeliveryPolicy: func(sub *subscription, v string) error {
@@ -103,7 +107,7 @@ type redrivePolicy struct {
 func parseRedrivePolicy(v string) (redrivePolicy, error) {
 	var p redrivePolicy
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
-		return p, errInvalid("RedrivePolicy: Redrive policy is not a valid JSON")
+		return p, errInvalid("RedrivePolicy: failed to parse JSON.")
 	}
 	a, ok := overcast.ParseARN(p.DeadLetterTargetArn)
 	if !ok || a.Service != "sqs" {
@@ -113,6 +117,8 @@ func parseRedrivePolicy(v string) (redrivePolicy, error) {
 }
 
 // checkEndpoint validates a subscription's endpoint for its protocol on t.
+// FIFO topics deliver to queues only (standard or FIFO); standard topics
+// do not deliver to FIFO queues.
 func checkEndpoint(t *topic, protocol, endpoint string) error {
 	switch protocol {
 	case protoSQS:
@@ -120,26 +126,26 @@ func checkEndpoint(t *topic, protocol, endpoint string) error {
 		if !ok || a.Service != "sqs" || a.Resource == "" {
 			return errInvalid("SQS endpoint ARN")
 		}
-		if t.fifo() != strings.HasSuffix(a.Resource, ".fifo") {
-			if t.fifo() {
-				return errInvalid("Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS queues as endpoints")
-			}
-			return errInvalid("Endpoint Reason: Please use FIFO SNS topic")
+		if !t.fifo() && strings.HasSuffix(a.Resource, ".fifo") {
+			return errInvalid("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 		}
-	case protoHTTP, protoHTTPS:
-		if !strings.HasPrefix(strings.ToLower(endpoint), protocol+"://") {
-			return errInvalid("Endpoint must match the specified protocol")
-		}
-	case protoEmail, protoEmailJSON:
-		at := strings.IndexByte(endpoint, '@')
-		if at <= 0 || at == len(endpoint)-1 {
-			return errInvalid("Email address")
-		}
+		return nil
+	case protoHTTP, protoHTTPS, protoEmail, protoEmailJSON:
 	default:
 		return errInvalid("Amazon SNS does not support this protocol string: %s", protocol)
 	}
-	if t.fifo() && protocol != protoSQS {
-		return errInvalid("Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS queues as endpoints")
+	if t.fifo() {
+		return errInvalid("Invalid protocol type: %s", protocol)
+	}
+	if protocol == protoHTTP || protocol == protoHTTPS {
+		if !strings.HasPrefix(strings.ToLower(endpoint), protocol+"://") {
+			return errInvalid("Endpoint must match the specified protocol")
+		}
+		return nil
+	}
+	at := strings.IndexByte(endpoint, '@')
+	if at <= 0 || at == len(endpoint)-1 {
+		return errInvalid("Email address")
 	}
 	return nil
 }
@@ -222,12 +228,12 @@ func queueAccount(queueARN string) string {
 func setSubscriptionAttributes(sub *subscription, attrs map[string]string) error {
 	// The scope first: the policy is read in it.
 	if v, ok := attrs[attrFilterPolicyScope]; ok {
-		if err := setSubscriptionAttribute(sub, attrFilterPolicyScope, v); err != nil {
+		if err := subscribeAttribute(sub, attrFilterPolicyScope, v); err != nil {
 			return err
 		}
 	}
 	for k, v := range attrs {
-		if err := setSubscriptionAttribute(sub, k, v); err != nil {
+		if err := subscribeAttribute(sub, k, v); err != nil {
 			return err
 		}
 	}
@@ -242,6 +248,21 @@ func setSubscriptionAttribute(sub *subscription, name, value string) error {
 	if err := check(sub, value); err != nil {
 		return err
 	}
+	return applySubscriptionAttribute(sub, name, value)
+}
+
+// subscribeAttribute is setSubscriptionAttribute for Subscribe, whose
+// faults SNS words as about its Attributes.
+func subscribeAttribute(sub *subscription, name, value string) error {
+	err := setSubscriptionAttribute(sub, name, value)
+	var ip *api.InvalidParameterException
+	if errors.As(err, &ip) && ip.Message != nil {
+		return errInvalid("Attributes Reason: %s", strings.TrimPrefix(*ip.Message, "Invalid parameter: "))
+	}
+	return err
+}
+
+func applySubscriptionAttribute(sub *subscription, name, value string) error {
 	if value == "" {
 		delete(sub.Attributes, name)
 		return nil
@@ -297,13 +318,18 @@ func (s *Service) confirm(ctx context.Context, topicARN, token string, authentic
 	return arn, err
 }
 
+// Unsubscribe is idempotent: a subscription already gone is no error.
 func (s *Service) Unsubscribe(ctx context.Context, in *api.UnsubscribeInput) error {
-	sub, err := s.getSubscription(ctx, *in.SubscriptionArn)
-	if err != nil {
+	arn := *in.SubscriptionArn
+	if _, err := s.getSubscription(ctx, arn); err != nil {
+		var nf *api.NotFoundException
+		if errors.As(err, &nf) {
+			return nil
+		}
 		return err
 	}
 	return s.Store.Update(ctx, func(tx store.Tx) error {
-		err := tx.Delete(subscriptionsTable, sub.ARN, store.AnyVersion)
+		err := tx.Delete(subscriptionsTable, arn, store.AnyVersion)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}

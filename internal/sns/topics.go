@@ -169,7 +169,12 @@ func checkTopicPolicy(doc, arn string) (*policy.Document, error) {
 
 func checkTags(in []api.Tag) ([]tag, error) {
 	tags := make([]tag, 0, len(in))
+	seen := map[string]bool{}
 	for _, t := range in {
+		if seen[*t.Key] {
+			return nil, errInvalid("Duplicated keys are not allowed.")
+		}
+		seen[*t.Key] = true
 		tags = append(tags, tag{Key: *t.Key, Value: *t.Value})
 	}
 	if len(tags) > maxTags {
