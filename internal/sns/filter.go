@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"net/netip"
+		"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +55,6 @@ const (
 	maxFilterPolicyBytes = 256 * 1024
 	maxCombinations      = 150
 	maxAttributeKeys     = 5
-	numericLimit         = 1e9
 )
 
 func errFilter(format string, args ...any) error {
@@ -79,10 +77,10 @@ func parseFilterPolicy(doc string, body bool) (*filterObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	if combos := obj.combinations(); combos > maxCombinations {
+	if combos := obj.combinations(1); combos > maxCombinations {
 		return nil, errFilter("Filter policy is too complex")
 	}
-	if !body && obj.keyCount() > maxAttributeKeys {
+	if len(raw) > maxAttributeKeys {
 		return nil, errFilter("Filter policy can not have more than %d keys", maxAttributeKeys)
 	}
 	return obj, nil
@@ -107,7 +105,7 @@ func (p *policyParser) object(raw map[string]any, depth int) (*filterObject, err
 		switch v := v.(type) {
 		case map[string]any:
 			if !p.body {
-				return nil, errFilter("\"%s\" must be an array", key)
+				return nil, errInvalid("Filter policy scope MessageAttributes does not support nested filter policy")
 			}
 			nested, err := p.object(v, depth+1)
 			if err != nil {
@@ -189,7 +187,7 @@ func (p *policyParser) condition(key string, item any) (condition, error) {
 
 func policyNumber(n json.Number) (float64, error) {
 	f, err := n.Float64()
-	if err != nil || math.Abs(f) > numericLimit {
+	if err != nil {
 		return 0, errFilter("Value of %s is not within the supported range", n)
 	}
 	return f, nil
@@ -220,41 +218,84 @@ func operator(op string, arg any) (condition, error) {
 	case "anything-but":
 		return parseAnythingBut(arg)
 	case "cidr":
-		s, ok := arg.(string)
-		if !ok {
-			return nil, errFilter("cidr match pattern must be a string")
-		}
-		prefix, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, errFilter("Malformed CIDR, one '/' required")
-		}
-		return cidr{prefix.Masked()}, nil
+		return parseCIDR(arg)
 	}
 	return nil, errFilter("Unrecognized match type %s", op)
 }
 
+func parseCIDR(arg any) (condition, error) {
+	s, ok := arg.(string)
+	if !ok {
+		return nil, errFilter("prefix match pattern must be a string") // sic: SNS words it so
+	}
+	addr, bits, found := strings.Cut(s, "/")
+	if !found || strings.Contains(bits, "/") {
+		return nil, errFilter("Malformed CIDR, one '/' required")
+	}
+	if _, err := strconv.Atoi(bits); err != nil {
+		return nil, errFilter("Malformed CIDR, mask bits must be an integer")
+	}
+	prefix, err := netip.ParsePrefix(s)
+	if err != nil {
+		return nil, errFilter("Nonstandard IP address: %s", addr)
+	}
+	return cidr{prefix.Masked()}, nil
+}
+
+// parseNumeric reads [op, n] or a range [">" or ">=", low, "<" or "<=",
+// high], with SNS's faults in the order it finds them.
 func parseNumeric(arg any) (condition, error) {
-	list, ok := arg.([]any)
-	if !ok || len(list) == 0 || len(list)%2 != 0 || len(list) > 4 {
-		return nil, errFilter("Value of numeric must be an array.")
+	list, _ := arg.([]any)
+	if len(list) == 0 {
+		return nil, errFilter("Invalid member in numeric match: ]")
 	}
-	var n numeric
-	for i := 0; i < len(list); i += 2 {
-		op, ok := list[i].(string)
-		num, isNum := list[i+1].(json.Number)
-		if !ok || !isNum {
-			return nil, errFilter("Value of numeric must be an array.")
-		}
-		f, err := policyNumber(num)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains([]string{"=", "<", "<=", ">", ">="}, op) || (op == "=" && len(list) > 2) {
-			return nil, errFilter("Unrecognized numeric range operator: %s", op)
-		}
-		n = append(n, bound{op, f})
+	first, err := numericBound(list[0], list[1:], "Invalid member in numeric match: %v", "Unrecognized numeric range operator: %v",
+		[]string{"<", "<=", "=", ">", ">="})
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	n := numeric{first}
+	if len(list) == 2 {
+		return n, nil
+	}
+	if first.op != ">" && first.op != ">=" {
+		return nil, errFilter("Too many elements in numeric expression")
+	}
+	second, err := numericBound(list[2], list[3:], "Bad value in numeric range: %v", "Bad numeric range operator: %v", []string{"<", "<="})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case second.n <= first.n:
+		return nil, errFilter("Bottom must be less than top")
+	case len(list) > 4:
+		return nil, errFilter("Too many terms in numeric range expression")
+	}
+	return append(n, second), nil
+}
+
+// numericBound reads an operator and the number after it (rest[0]).
+func numericBound(opValue any, rest []any, notString, unknown string, allowed []string) (bound, error) {
+	op, ok := opValue.(string)
+	if !ok {
+		return bound{}, errFilter(notString, opValue)
+	}
+	if !slices.Contains(allowed, op) {
+		return bound{}, errFilter(unknown, op)
+	}
+	name := op
+	if op == "=" {
+		name = "equals"
+	}
+	if len(rest) == 0 {
+		return bound{}, errFilter("Value of %s must be numeric", name)
+	}
+	num, isNum := rest[0].(json.Number)
+	if !isNum {
+		return bound{}, errFilter("Value of %s must be numeric", name)
+	}
+	f, err := policyNumber(num)
+	return bound{op, f}, err
 }
 
 func parseAnythingBut(arg any) (condition, error) {
@@ -264,7 +305,7 @@ func parseAnythingBut(arg any) (condition, error) {
 			return nil, errFilter("Only one key allowed in match expression")
 		}
 		for op, inner := range v {
-			if op != "prefix" && op != "suffix" && op != "equals-ignore-case" {
+			if op != "prefix" && op != "suffix" {
 				return nil, errFilter("Unsupported anything-but pattern: %s", op)
 			}
 			c, err := operator(op, inner)
@@ -306,34 +347,24 @@ func anythingButValue(item any) (condition, error) {
 }
 
 // combinations is the number of conditions the policy expands to, which
-// SNS caps.
-func (o *filterObject) combinations() int {
+// SNS caps: each array counts its length times its nesting depth.
+func (o *filterObject) combinations(depth int) int {
 	total := 1
 	for _, f := range o.fields {
 		if f.object != nil {
-			total *= f.object.combinations()
+			total *= f.object.combinations(depth + 1)
 		} else {
-			total *= len(f.conditions)
+			total *= len(f.conditions) * depth
 		}
 	}
 	for _, alts := range o.ors {
 		sum := 0
 		for _, a := range alts {
-			sum += a.combinations()
+			sum += a.combinations(depth)
 		}
 		total *= sum
 	}
 	return total
-}
-
-func (o *filterObject) keyCount() int {
-	n := len(o.fields)
-	for _, alts := range o.ors {
-		for _, a := range alts {
-			n = max(n, len(o.fields)+a.keyCount())
-		}
-	}
-	return n
 }
 
 // The conditions.
@@ -517,6 +548,12 @@ func bodyLookup(obj map[string]any) lookup {
 	return func(key string) ([]value, lookup, bool) {
 		v, ok := obj[key]
 		if !ok {
+			// SNS also reads a dotted key as a path: "a.b" finds {"a":{"b":…}}.
+			if parent, rest, dotted := strings.Cut(key, "."); dotted {
+				if nested, isObject := obj[parent].(map[string]any); isObject {
+					return bodyLookup(nested)(rest)
+				}
+			}
 			return nil, nil, false
 		}
 		switch v := v.(type) {

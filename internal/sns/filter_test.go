@@ -78,6 +78,7 @@ func TestFilterPolicyOnBody(t *testing.T) {
 		{`{"items":{"sku":["b"]}}`, true},
 		{`{"items":{"sku":["c"]}}`, false},
 		{`{"note":[null]}`, true},
+		{`{"detail.state":["FAILED"]}`, true}, // a dotted key is a path
 		{`{"detail":{"missing":[{"exists":false}]}}`, true},
 		{`{"$or":[{"detail":{"state":["X"]}},{"tags":[{"prefix":"ni"}]}]}`, true},
 	}
@@ -100,13 +101,21 @@ func TestInvalidFilterPolicies(t *testing.T) {
 		want   string
 	}{
 		{`{"a":"b"}`, false, `FilterPolicy: "a" must be an object or an array`},
-		{`{"a":{"b":["c"]}}`, false, `FilterPolicy: "a" must be an array`},
+		{`{"a":{"b":["c"]}}`, false, `Filter policy scope MessageAttributes does not support nested filter policy`},
 		{`{"a":[]}`, false, "FilterPolicy: Empty arrays are not allowed"},
 		{`{}`, false, "FilterPolicy: Empty objects are not allowed"},
 		{`{"a":[{"regex":"x"}]}`, false, "FilterPolicy: Unrecognized match type regex"},
 		{`{"a":[{"prefix":1}]}`, false, "FilterPolicy: prefix match pattern must be a string"},
-		{`{"a":[{"numeric":5}]}`, false, "FilterPolicy: Value of numeric must be an array."},
+		{`{"a":[{"numeric":[]}]}`, false, "FilterPolicy: Invalid member in numeric match: ]"},
 		{`{"a":[{"numeric":["~",5]}]}`, false, "FilterPolicy: Unrecognized numeric range operator: ~"},
+		{`{"a":[{"numeric":["=","x"]}]}`, false, "FilterPolicy: Value of equals must be numeric"},
+		{`{"a":[{"numeric":["<",1,">",0]}]}`, false, "FilterPolicy: Too many elements in numeric expression"},
+		{`{"a":[{"numeric":[">",5,"<",1]}]}`, false, "FilterPolicy: Bottom must be less than top"},
+		{`{"a":[{"numeric":[">",0,">",1]}]}`, false, "FilterPolicy: Bad numeric range operator: >"},
+		{`{"a":[{"cidr":"10.0.0.0/x"}]}`, false, "FilterPolicy: Malformed CIDR, mask bits must be an integer"},
+		{`{"a":[{"cidr":"10.0.0.300/8"}]}`, false, "FilterPolicy: Nonstandard IP address: 10.0.0.300"},
+		{`{"a":[{"anything-but":{"wildcard":"x"}}]}`, false, "FilterPolicy: Unsupported anything-but pattern: wildcard"},
+		{`{"a":{"b":{"c":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26]}},"d":[1,2]}`, true, "FilterPolicy: Filter policy is too complex"},
 		{`{"a":[{"exists":"yes"}]}`, false, "FilterPolicy: exists match pattern must be either true or false."},
 		{`{"a":[{"prefix":"x","suffix":"y"}]}`, false, "FilterPolicy: Only one key allowed in match expression"},
 		{`{"$or":[{"a":["b"]}]}`, false, "FilterPolicy: There must have at least 2 Objects in $or relationship."},
