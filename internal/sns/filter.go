@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-		"net/netip"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
