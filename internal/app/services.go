@@ -30,6 +30,7 @@ import (
 	"overcast/internal/secretsmanager"
 	"overcast/internal/service"
 	"overcast/internal/sns"
+	"overcast/internal/sqs"
 	"overcast/internal/ssm"
 	"overcast/internal/sts"
 )
@@ -87,8 +88,8 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
-	// SNS delivers to SQS once the SQS service offers SendAs (issue 12).
-	snsSvc := sns.New(env.Named("sns"), nil)
+	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
+	snsSvc := sns.New(env.Named("sns"), snsQueues{sqsSvc})
 	eventsSvc := events.New(env.Named("events"), events.Targets{Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}, Topics: eventTopics{snsSvc}})
 	return []any{
 		iamSvc,
@@ -106,6 +107,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		elbSvc,
 		scalingSvc,
 		autoscalingSvc,
+		sqsSvc,
 		snsSvc,
 		eventsSvc,
 	}, keys, nil

@@ -16,15 +16,8 @@ type eventTopics struct{ sns *sns.Service }
 var _ events.TopicPublisher = eventTopics{}
 
 func (t eventTopics) PublishAs(ctx context.Context, principal, sourceARN, topicARN string, m events.TopicMessage) (string, error) {
-	var attrs map[string]sns.Attribute
-	for name, a := range m.Attributes {
-		if attrs == nil {
-			attrs = map[string]sns.Attribute{}
-		}
-		attrs[name] = sns.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
-	}
-	id, err := t.sns.PublishAs(ctx, principal, sourceARN, topicARN,
-		sns.Message{Message: m.Message, Subject: m.Subject, Attributes: attrs, GroupID: m.GroupID, DeduplicationID: m.DeduplicationID})
+	id, err := t.sns.PublishAs(ctx, principal, sourceARN, topicARN, sns.Message{Message: m.Message, Subject: m.Subject,
+		Attributes: convertAttributes[sns.Attribute](m.Attributes), GroupID: m.GroupID, DeduplicationID: m.DeduplicationID})
 	var notFound *snsapi.NotFoundException
 	var denied *snsapi.AuthorizationErrorException
 	switch {
