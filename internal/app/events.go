@@ -83,15 +83,8 @@ type eventQueues struct{ sqs *sqs.Service }
 var _ events.QueueSender = eventQueues{}
 
 func (q eventQueues) SendAs(ctx context.Context, principal, sourceARN, queueARN string, m events.QueueMessage) (string, error) {
-	var attrs map[string]sqs.Attribute
-	for name, a := range m.Attributes {
-		if attrs == nil {
-			attrs = map[string]sqs.Attribute{}
-		}
-		attrs[name] = sqs.Attribute{DataType: a.DataType, StringValue: a.StringValue, BinaryValue: a.BinaryValue}
-	}
-	id, err := q.sqs.SendAs(ctx, principal, sourceARN, queueARN,
-		sqs.Message{Body: m.Body, Attributes: attrs, GroupID: m.GroupID, DeduplicationID: m.DeduplicationID})
+	id, err := q.sqs.SendAs(ctx, principal, sourceARN, queueARN, sqs.Message{Body: m.Body,
+		Attributes: convertAttributes[sqs.Attribute](m.Attributes), GroupID: m.GroupID, DeduplicationID: m.DeduplicationID})
 	switch {
 	case errors.Is(err, sqs.ErrNoQueue):
 		return "", &events.PermanentError{Code: "NO_RESOURCE", Err: err}

@@ -29,6 +29,7 @@ import (
 	"overcast/internal/s3"
 	"overcast/internal/secretsmanager"
 	"overcast/internal/service"
+	"overcast/internal/sns"
 	"overcast/internal/sqs"
 	"overcast/internal/ssm"
 	"overcast/internal/sts"
@@ -88,7 +89,9 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	actions.scaling = scalingSvc
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
-	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
+	snsSvc := sns.New(env.Named("sns"), snsQueues{sqsSvc})
+	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
+		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -106,6 +109,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 		scalingSvc,
 		autoscalingSvc,
 		sqsSvc,
+		snsSvc,
 		eventsSvc,
 	}, keys, nil
 }
