@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -90,20 +89,19 @@ var s3Reasons = map[string]string{
 }
 
 func s3Event(ev event) (event, bool) {
-	var n map[string]any
-	dec := json.NewDecoder(bytes.NewReader(ev.Detail))
-	dec.UseNumber()
-	if dec.Decode(&n) != nil || n["EventBridge"] != true {
+	var flag struct{ EventBridge bool }
+	if json.Unmarshal(ev.Detail, &flag) != nil || !flag.EventBridge {
 		return event{}, false
 	}
 	// The first record of S3's notification, read by path.
-	field := func(path string) (any, bool) {
+	field := func(path string) (json.RawMessage, bool) {
 		p, _ := parseJSONPath("$.Records[0]." + path)
-		return p.get(n)
+		return p.get(ev.Detail)
 	}
 	text := func(path string) string {
 		v, _ := field(path)
-		s, _ := v.(string)
+		var s string
+		_ = json.Unmarshal(v, &s)
 		return s
 	}
 	name := text("eventName")

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -67,28 +66,28 @@ func parseJSONPath(p string) (jsonPath, error) {
 	return out, nil
 }
 
-// get returns the value at p in v, a decoded JSON document.
-func (p jsonPath) get(v any) (any, bool) {
-	for _, s := range p {
-		switch c := v.(type) {
-		case map[string]any:
-			if s.member == "" {
+// get returns the JSON text of the value at p in the document doc, as
+// written there (members in their order, numbers as written).
+func (p jsonPath) get(doc json.RawMessage) (json.RawMessage, bool) {
+	for _, step := range p {
+		if step.member != "" {
+			var obj map[string]json.RawMessage
+			if json.Unmarshal(doc, &obj) != nil {
 				return nil, false
 			}
 			var ok bool
-			if v, ok = c[s.member]; !ok {
+			if doc, ok = obj[step.member]; !ok {
 				return nil, false
 			}
-		case []any:
-			if s.member != "" || s.index >= len(c) {
-				return nil, false
-			}
-			v = c[s.index]
-		default:
+			continue
+		}
+		var arr []json.RawMessage
+		if json.Unmarshal(doc, &arr) != nil || step.index >= len(arr) {
 			return nil, false
 		}
+		doc = arr[step.index]
 	}
-	return v, true
+	return doc, true
 }
 
 // checkTransformer validates an InputTransformer as PutTargets does.
@@ -124,62 +123,59 @@ func targetInput(t *api.Target, inv invocation) (string, error) {
 	case t.Input != nil:
 		return *t.Input, nil
 	case t.InputPath != nil:
-		var doc any
-		if err := json.Unmarshal(inv.event, &doc); err != nil {
-			return "", err
-		}
 		p, err := parseJSONPath(*t.InputPath)
 		if err != nil {
 			return "", err
 		}
-		v, ok := p.get(doc)
-		if !ok {
-			return "", nil
-		}
-		return jsonText(v), nil
+		v, _ := p.get(inv.event)
+		return string(v), nil
 	case t.InputTransformer != nil:
 		return transform(t.InputTransformer, inv)
 	}
 	return string(inv.event), nil
 }
 
-func jsonText(v any) string {
+// envelope is an event without its detail: aws.events.event.
+type envelope struct {
+	Version    string   `json:"version"`
+	ID         string   `json:"id"`
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"`
+	Account    string   `json:"account"`
+	Time       string   `json:"time"`
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
+}
+
+func jsonText(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
-	return string(b)
+	return b
 }
 
 // transform fills in an InputTransformer's template. A placeholder in a
-// JSON value position takes the value's JSON form (strings quoted); inside
+// JSON value position takes the value's JSON text (strings quoted); inside
 // a quoted string it takes the raw text, unescaped, as AWS does.
 // Placeholders naming no variable stay as written.
 func transform(it *api.InputTransformer, inv invocation) (string, error) {
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(inv.event))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return "", err
-	}
-	vars := map[string]any{}
+	vars := map[string]json.RawMessage{}
 	for name, path := range it.InputPathsMap {
 		p, err := parseJSONPath(path)
 		if err != nil {
 			return "", err
 		}
-		if v, ok := p.get(doc); ok {
+		if v, ok := p.get(inv.event); ok {
 			vars[name] = v
 		}
 	}
-	vars["aws.events.rule-arn"] = inv.ruleARN
-	vars["aws.events.rule-name"] = inv.ruleName
-	vars["aws.events.event.ingestion-time"] = inv.ingested.UTC().Format(time.RFC3339Nano)
-	envelope := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if k != "detail" {
-			envelope[k] = v
-		}
+	var env envelope
+	if err := json.Unmarshal(inv.event, &env); err != nil {
+		return "", err
 	}
-	vars["aws.events.event"] = envelope
-	vars["aws.events.event.json"] = doc
+	vars["aws.events.rule-arn"] = jsonText(inv.ruleARN)
+	vars["aws.events.rule-name"] = jsonText(inv.ruleName)
+	vars["aws.events.event.ingestion-time"] = jsonText(inv.ingested.UTC().Format(time.RFC3339Nano))
+	vars["aws.events.event"] = jsonText(env)
+	vars["aws.events.event.json"] = inv.event
 
 	tmpl := service.Deref(it.InputTemplate)
 	var out strings.Builder
@@ -201,7 +197,7 @@ func transform(it *api.InputTransformer, inv invocation) (string, error) {
 					if inString {
 						out.WriteString(rawText(v))
 					} else {
-						out.WriteString(jsonText(v))
+						out.Write(v)
 					}
 					i += end
 					continue
@@ -215,9 +211,10 @@ func transform(it *api.InputTransformer, inv invocation) (string, error) {
 
 // rawText is a value as it goes inside a quoted string: a string's own
 // characters, anything else its JSON text.
-func rawText(v any) string {
-	if s, ok := v.(string); ok {
+func rawText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
 		return s
 	}
-	return jsonText(v)
+	return string(v)
 }

@@ -33,7 +33,9 @@ func TestTargetInput(t *testing.T) {
 		{"reserved variables", transformer(paths, `{"rule": <aws.events.rule-name>, "arn": "<aws.events.rule-arn>", "at": <aws.events.event.ingestion-time>}`),
 			`{"rule": "r", "arn": "arn:aws:events:us-east-1:123456789012:rule/r", "at": "2026-01-01T12:00:00Z"}`},
 		{"the envelope without detail", transformer(nil, `<aws.events.event>`),
-			`{"account":"123456789012","detail-type":"EC2 Instance State-change Notification","id":"e1","region":"us-east-1","resources":["arn:i"],"source":"aws.ec2","time":"2026-01-01T12:00:00Z","version":"0"}`},
+			`{"version":"0","id":"e1","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"123456789012","time":"2026-01-01T12:00:00Z","region":"us-east-1","resources":["arn:i"]}`},
+		{"input path keeps the event's order", api.Target{InputPath: new("$.detail")},
+			`{"instance-id":"i-1","state":"running","count":3,"tags":["a","b"],"obj":{"k":"v"}}`},
 		{"unknown placeholders stay", transformer(paths, `{"x": "<missing> <nope>"}`), `{"x": "<missing> <nope>"}`},
 	}
 	for _, tt := range tests {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # EventBridge with both aws CLIs: a custom bus, a rule with an event
 # pattern and an input transformer, PutEvents (with its per-entry errors),
-# the event delivered to a CloudWatch Logs log group target, the rule
-# listings, TestEventPattern, and AWS's errors for bad patterns and
-# schedules.
+# the event delivered to a CloudWatch Logs log group target and to an SQS
+# queue whose policy lets EventBridge send, the rule listings,
+# TestEventPattern, and AWS's errors for bad patterns and schedules.
 source "$(dirname "$0")/lib.sh"
 
 # log_messages CLI GROUP STREAM: the stream's messages once it has any;
@@ -38,6 +38,12 @@ for cli in "${CLIS[@]}"; do
     \"Arn\":\"arn:aws:logs:us-east-1:000000000000:log-group:$group\",
     \"InputTransformer\":{\"InputPathsMap\":{\"who\":\"\$.detail.customer\",\"total\":\"\$.detail.total\"},
       \"InputTemplate\":\"{\\\"message\\\": \\\"<who> spent <total>\\\", \\\"total\\\": <total>}\"}}]" >/dev/null
+  queue_url=$(awsc "$cli" sqs create-queue --queue-name "events-$tag" --query QueueUrl --output text)
+  queue_arn="arn:aws:sqs:us-east-1:000000000000:events-$tag"
+  policy="{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"events.amazonaws.com\"},\"Action\":\"sqs:SendMessage\",\"Resource\":\"$queue_arn\",\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":\"$rule_arn\"}}}]}"
+  awsc "$cli" sqs set-queue-attributes --queue-url "$queue_url" --attributes "{\"Policy\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$policy")}"
+  awsc "$cli" events put-targets --rule big --event-bus-name "$bus" \
+    --targets "[{\"Id\":\"queue\",\"Arn\":\"$queue_arn\",\"InputPath\":\"\$.detail\"}]" >/dev/null
   expect_eq "rules by target" "$(awsc "$cli" events list-rule-names-by-target --event-bus-name "$bus" \
     --target-arn "arn:aws:logs:us-east-1:000000000000:log-group:$group" --query 'RuleNames[0]' --output text)" big
 
@@ -49,6 +55,8 @@ for cli in "${CLIS[@]}"; do
   expect_eq "failed entries" "$failed" 1
   expect_eq "malformed detail" "$code" MalformedDetail
   expect_eq "delivered" "$(log_messages "$cli" "$group" "$event_id")" '{"message": "ann spent 150", "total": 150}'
+  body=$(awsc "$cli" sqs receive-message --queue-url "$queue_url" --wait-time-seconds 5 --query 'Messages[0].Body' --output text)
+  expect_eq "queue target" "$body" '{"total":150,"customer":"ann"}'
 
   out=$(awsc "$cli" events test-event-pattern --event-pattern '{"detail":{"state":[{"prefix":"run"}]}}' \
     --event '{"id":"1","source":"x","detail-type":"y","account":"000000000000","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"state":"running"}}' \
@@ -72,7 +80,7 @@ for cli in "${CLIS[@]}"; do
     fail "rule with targets deleted"
   fi
   expect_contains "delete with targets" "$out" "Rule can't be deleted since it has targets."
-  awsc "$cli" events remove-targets --rule big --event-bus-name "$bus" --ids log >/dev/null
+  awsc "$cli" events remove-targets --rule big --event-bus-name "$bus" --ids log queue >/dev/null
   awsc "$cli" events delete-rule --name big --event-bus-name "$bus"
   awsc "$cli" events delete-event-bus --name "$bus"
   expect_eq "rules left" "$(awsc "$cli" events list-rules --event-bus-name default --query 'length(Rules)' --output text)" 0
