@@ -53,8 +53,8 @@ func awsEvent(bev bus.Event) (event, bool) {
 	if internalEvents[bev.Source+"/"+bev.Type] || bev.Account == "" || bev.Region == "" {
 		return event{}, false
 	}
-	ev := event{Version: "0", ID: bev.ID, DetailType: bev.Type, Source: bev.Source, Account: bev.Account,
-		Time: bev.Time.UTC().Format(eventTimeFormat), Region: bev.Region, Resources: bev.Resources, Detail: bev.Detail}
+	ev := event{envelope{Version: "0", ID: bev.ID, DetailType: bev.Type, Source: bev.Source, Account: bev.Account,
+		Time: bev.Time.UTC().Format(eventTimeFormat), Region: bev.Region, Resources: bev.Resources}, bev.Detail}
 	if ev.Resources == nil {
 		ev.Resources = []string{}
 	}
@@ -88,6 +88,28 @@ var s3Reasons = map[string]string{
 	"LifecycleExpiration:Delete": "Lifecycle Expiration", "LifecycleExpiration:DeleteMarkerCreated": "Lifecycle Expiration",
 }
 
+// s3Detail is the detail of EventBridge's S3 events, in AWS's order.
+type s3Detail struct {
+	Version string `json:"version"`
+	Bucket  struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object       s3Object `json:"object"`
+	RequestID    string   `json:"request-id"`
+	Requester    string   `json:"requester"`
+	SourceIP     string   `json:"source-ip-address"`
+	Reason       string   `json:"reason,omitempty"`
+	DeletionType string   `json:"deletion-type,omitempty"`
+}
+
+type s3Object struct {
+	Key       string          `json:"key"`
+	Size      json.RawMessage `json:"size,omitempty"`
+	ETag      string          `json:"etag,omitempty"`
+	VersionID string          `json:"version-id,omitempty"`
+	Sequencer string          `json:"sequencer"`
+}
+
 func s3Event(ev event) (event, bool) {
 	var flag struct{ EventBridge bool }
 	if json.Unmarshal(ev.Detail, &flag) != nil || !flag.EventBridge {
@@ -119,29 +141,18 @@ func s3Event(ev event) (event, bool) {
 	if err != nil {
 		key = text("s3.object.key")
 	}
-	object := map[string]any{"key": key, "sequencer": text("s3.object.sequencer")}
-	if size, ok := field("s3.object.size"); ok {
-		object["size"] = size
-	}
-	for from, to := range map[string]string{"eTag": "etag", "versionId": "version-id"} {
-		if v := text("s3.object." + from); v != "" {
-			object[to] = v
-		}
-	}
+	size, _ := field("s3.object.size")
 	requester, _ := strings.CutPrefix(text("userIdentity.principalId"), "AWS:")
-	detail := map[string]any{
-		"version": "0", "bucket": map[string]string{"name": text("s3.bucket.name")}, "object": object,
-		"request-id": text("responseElements.x-amz-request-id"), "requester": requester,
-		"source-ip-address": text("requestParameters.sourceIPAddress"),
-	}
-	if reason, ok := s3Reasons[name]; ok {
-		detail["reason"] = reason
-	}
+	detail := s3Detail{Version: "0", RequestID: text("responseElements.x-amz-request-id"), Requester: requester,
+		SourceIP: text("requestParameters.sourceIPAddress"), Reason: s3Reasons[name]}
+	detail.Bucket.Name = text("s3.bucket.name")
+	detail.Object = s3Object{Key: key, Size: size, ETag: text("s3.object.eTag"), VersionID: text("s3.object.versionId"),
+		Sequencer: text("s3.object.sequencer")}
 	switch name {
 	case "ObjectRemoved:Delete", "LifecycleExpiration:Delete":
-		detail["deletion-type"] = "Permanently Deleted"
+		detail.DeletionType = "Permanently Deleted"
 	case "ObjectRemoved:DeleteMarkerCreated", "LifecycleExpiration:DeleteMarkerCreated":
-		detail["deletion-type"] = "Delete Marker Created"
+		detail.DeletionType = "Delete Marker Created"
 	}
 	ev.DetailType = dt
 	ev.Detail, _ = json.Marshal(detail)

@@ -229,42 +229,28 @@ func TestPutEventsToALogGroup(t *testing.T) {
 // on the default bus and reaches a rule's log group.
 func TestS3EventsReachRules(t *testing.T) {
 	srv, c, _ := start(t)
-	ctx := context.Background()
-	logs := cloudwatchlogs.NewFromConfig(srv.Config())
+	messages := logRule(t, srv, c, "uploads",
+		`{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"bucket":{"name":["photos"]},"object":{"key":[{"suffix":".jpg"}]}}}`,
+		func(t *types.Target) { t.InputPath = aws.String("$.detail.object") })
 	s3c := s3.NewFromConfig(srv.Config(), func(o *s3.Options) { o.UsePathStyle = true })
-	awstest.Call(t, logs.CreateLogGroup, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/events/uploads")})
-	awstest.Call(t, c.PutRule, &eventbridge.PutRuleInput{Name: aws.String("uploads"),
-		EventPattern: aws.String(`{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"bucket":{"name":["photos"]},"object":{"key":[{"suffix":".jpg"}]}}}`)})
-	awstest.Call(t, c.PutTargets, &eventbridge.PutTargetsInput{Rule: aws.String("uploads"), Targets: []types.Target{{
-		Id: aws.String("log"), Arn: aws.String("arn:aws:logs:us-east-1:" + account + ":log-group:/events/uploads"),
-		InputPath: aws.String("$.detail.object")}}})
 	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("photos")})
 	awstest.Call(t, s3c.PutBucketNotificationConfiguration, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("photos"),
 		NotificationConfiguration: &s3types.NotificationConfiguration{EventBridgeConfiguration: &s3types.EventBridgeConfiguration{}}})
 	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("notes.txt"), Body: strings.NewReader("no")})
 	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("cat.jpg"), Body: strings.NewReader("meow")})
 
-	var messages []string
-	awstest.WaitFor(t, "the S3 event in the log group", func() bool {
-		got, err := logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/events/uploads")})
-		if err != nil {
-			return false
-		}
-		messages = nil
-		for _, e := range got.Events {
-			messages = append(messages, aws.ToString(e.Message))
-		}
-		return len(messages) > 0
-	})
-	if len(messages) != 1 || !strings.Contains(messages[0], `"key":"cat.jpg"`) || !strings.Contains(messages[0], `"size":4`) {
-		t.Errorf("got %v, want the one .jpg object's detail", messages)
+	var got []string
+	awstest.WaitFor(t, "the S3 event in the log group", func() bool { got = messages(); return len(got) > 0 })
+	if len(got) != 1 || !strings.HasPrefix(got[0], `{"key":"cat.jpg","size":4,`) {
+		t.Errorf("got %v, want the one .jpg object's detail", got)
 	}
 }
 
 // logRule puts a rule with the pattern (or, when it starts with "rate(" or
-// "cron(", the schedule) whose target is a new log group, and returns a
-// function reading the group's messages.
-func logRule(t *testing.T, srv *awstest.Server, c *eventbridge.Client, name, patternOrSchedule string) func() []string {
+// "cron(", the schedule) whose target, changed by the edits, is a new log
+// group, and returns a function reading the group's messages.
+func logRule(t *testing.T, srv *awstest.Server, c *eventbridge.Client, name, patternOrSchedule string,
+	edits ...func(*types.Target)) func() []string {
 	t.Helper()
 	logs := cloudwatchlogs.NewFromConfig(srv.Config())
 	group := "/events/" + name
@@ -274,8 +260,11 @@ func logRule(t *testing.T, srv *awstest.Server, c *eventbridge.Client, name, pat
 		in.EventPattern, in.ScheduleExpression = nil, &patternOrSchedule
 	}
 	awstest.Call(t, c.PutRule, in)
-	awstest.Call(t, c.PutTargets, &eventbridge.PutTargetsInput{Rule: &name, Targets: []types.Target{{
-		Id: aws.String("log"), Arn: aws.String("arn:aws:logs:us-east-1:" + account + ":log-group:" + group)}}})
+	target := types.Target{Id: aws.String("log"), Arn: aws.String("arn:aws:logs:us-east-1:" + account + ":log-group:" + group)}
+	for _, edit := range edits {
+		edit(&target)
+	}
+	awstest.Call(t, c.PutTargets, &eventbridge.PutTargetsInput{Rule: &name, Targets: []types.Target{target}})
 	return func() []string {
 		got, err := logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: &group})
 		if err != nil {

@@ -15,15 +15,8 @@ import (
 
 // event is an EventBridge event, its members in AWS's order.
 type event struct {
-	Version    string          `json:"version"`
-	ID         string          `json:"id"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Account    string          `json:"account"`
-	Time       string          `json:"time"`
-	Region     string          `json:"region"`
-	Resources  []string        `json:"resources"`
-	Detail     json.RawMessage `json:"detail"`
+	envelope
+	Detail json.RawMessage `json:"detail"`
 }
 
 const eventTimeFormat = "2006-01-02T15:04:05Z"
@@ -32,8 +25,8 @@ func (s *Service) newEvent(sc scope, source, detailType string, at time.Time, re
 	if resources == nil {
 		resources = []string{}
 	}
-	return event{Version: "0", ID: s.IDs.UUID(), DetailType: detailType, Source: source, Account: sc.Account,
-		Time: at.UTC().Format(eventTimeFormat), Region: sc.Region, Resources: resources, Detail: detail}
+	return event{envelope{Version: "0", ID: s.IDs.UUID(), DetailType: detailType, Source: source, Account: sc.Account,
+		Time: at.UTC().Format(eventTimeFormat), Region: sc.Region, Resources: resources}, detail}
 }
 
 // maxEntrySize is the largest event PutEvents takes (1 MB since 2025).

@@ -135,7 +135,8 @@ func targetInput(t *api.Target, inv invocation) (string, error) {
 	return string(inv.event), nil
 }
 
-// envelope is an event without its detail: aws.events.event.
+// envelope is an event without its detail (what the reserved
+// aws.events.event variable holds), its members in AWS's order.
 type envelope struct {
 	Version    string   `json:"version"`
 	ID         string   `json:"id"`
