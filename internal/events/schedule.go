@@ -158,8 +158,8 @@ func (c *cronSpec) parseDOW(f string) error {
 			return errCron
 		}
 		c.nthDOW, c.nth = day, nth
-	case f == "L":
-		c.lastDOW = 7
+	case f == "L": // alone, L is the last day of the week: Saturday
+		c.dow[7] = true
 	case strings.HasSuffix(f, "L"):
 		day, err := fieldValue(strings.TrimSuffix(f, "L"), dayNames)
 		if err != nil || day < 1 || day > 7 {

@@ -47,6 +47,7 @@ func TestCronNext(t *testing.T) {
 		{"cron(0 8 1W * ? *)", "2026-02-01T00:00:00Z", "2026-02-02T08:00:00Z"},   // Sunday the 1st → Monday the 2nd
 		{"cron(0 8 15W * ? *)", "2026-08-01T00:00:00Z", "2026-08-14T08:00:00Z"},  // Saturday the 15th → Friday
 		{"cron(0 0 1 1 ? 2027)", "2026-06-01T00:00:00Z", "2027-01-01T00:00:00Z"},
+		{"cron(0 9 ? * L *)", "2026-01-01T00:00:00Z", "2026-01-03T09:00:00Z"}, // L alone: every Saturday
 	}
 	for _, tt := range tests {
 		s, err := parseSchedule(tt.expr)
