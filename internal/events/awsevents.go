@@ -61,6 +61,9 @@ func awsEvent(bev bus.Event) (event, bool) {
 	if len(ev.Detail) == 0 {
 		ev.Detail = json.RawMessage("{}")
 	}
+	if !json.Valid(ev.Detail) {
+		return event{}, false // nothing could match it, and it must not hold up the bus
+	}
 	if bev.Source == "aws.s3" {
 		return s3Event(ev)
 	}
