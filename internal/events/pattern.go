@@ -278,8 +278,13 @@ func compileErrorMessage(src string, err error) string {
 			col++
 		}
 	}
-	return fmt.Sprintf("Event pattern is not valid. Reason: %s\n at [Source: (String)%q; line: %d, column: %d]",
-		reason, src, line, col)
+	// Jackson quotes the source as it is, cut at 500 characters.
+	shown := `"` + src + `"`
+	if n := len(src) - 500; n > 0 {
+		shown = fmt.Sprintf(`"%s"[truncated %d chars]`, src[:500], n)
+	}
+	return fmt.Sprintf("Event pattern is not valid. Reason: %s\n at [Source: (String)%s; line: %d, column: %d]",
+		reason, shown, line, col)
 }
 
 // compiler reads a pattern token by token, as Ruler's JSON compiler does,

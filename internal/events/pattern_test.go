@@ -141,7 +141,7 @@ func TestPatternErrorMessage(t *testing.T) {
 	_, err := compilePattern(src)
 	got := compileErrorMessage(src, err)
 	want := `Event pattern is not valid. Reason: "source" must be an object or an array` + "\n" +
-		` at [Source: (String)"{\"source\":\"aws.ec2\"}"; line: 1, column: 20]`
+		` at [Source: (String)"{"source":"aws.ec2"}"; line: 1, column: 20]`
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
