@@ -24,11 +24,7 @@ func TestAcknowledgedSendSurvivesKill(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	cmd := childtest.Command(t, crashChildEnv, dir)
-	out, err := cmd.Output()
-	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() || status.Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out)
-	}
+	childtest.RunKilled(t, crashChildEnv, dir)
 	srv := awstest.Start(t, awstest.InDir(dir))
 	c := sqs.NewFromConfig(srv.Config())
 	url := *awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("crash")}).QueueUrl
