@@ -9,6 +9,7 @@ import (
 
 	api "overcast/internal/api/sqs"
 	"overcast/internal/controller"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -48,7 +49,7 @@ func (s *Service) StartMessageMoveTask(ctx context.Context, in *api.StartMessage
 	visible, _, _, _ := src.depth(s.Now())
 	src.mu.Unlock()
 	t := moveTask{Handle: base64.RawURLEncoding.EncodeToString([]byte(*in.SourceArn + "\x00" + s.IDs.UUID())),
-		SourceARN: *in.SourceArn, DestinationARN: deref(in.DestinationArn), MaxPerSecond: deref(in.MaxNumberOfMessagesPerSecond),
+		SourceARN: *in.SourceArn, DestinationARN: service.Deref(in.DestinationArn), MaxPerSecond: service.Deref(in.MaxNumberOfMessagesPerSecond),
 		Status: "RUNNING", ToMove: int64(visible), Started: s.Now()}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, movesTable, t.Handle, t, store.AnyVersion)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"overcast/internal/store"
 )
 
 // queueRecord is a queue as the store keeps it.
@@ -114,6 +116,16 @@ func (q *queue) remove(m *message) {
 		q.messages = slices.DeleteFunc(q.messages, func(m *message) bool { return m.deleted })
 	}
 }
+
+// dropMessages deletes every message of q from the store, in tx.
+func (q *queue) dropMessages(tx store.Tx) error {
+	_, err := store.DeleteScanned(tx, messagesTable, store.ScanOptions{Prefix: q.key + "/"})
+	return err
+}
+
+// clear forgets every message of q, once dropMessages committed; q.mu is
+// held.
+func (q *queue) clear() { q.messages, q.byID, q.live = nil, map[string]*message{}, 0 }
 
 // wake tells long polls a message may be available.
 func (q *queue) wake() {

@@ -13,6 +13,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/sqs"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -121,7 +122,7 @@ func (s *Service) page(qs []*queue, token *string, max *int32) ([]string, *strin
 }
 
 func (s *Service) ListQueues(ctx context.Context, in *api.ListQueuesRequest) (*api.ListQueuesResult, error) {
-	prefix := overcast.ScopeOf(ctx).Key(deref(in.QueueNamePrefix))
+	prefix := overcast.ScopeOf(ctx).Key(service.Deref(in.QueueNamePrefix))
 	var qs []*queue
 	for _, q := range s.allQueues() {
 		if strings.HasPrefix(q.key, prefix) {
@@ -175,15 +176,14 @@ func (s *Service) DeleteQueue(ctx context.Context, in *api.DeleteQueueRequest) e
 		if err := tx.Delete(queuesTable, q.key, store.AnyVersion); err != nil {
 			return err
 		}
-		_, err := store.DeleteScanned(tx, messagesTable, store.ScanOptions{Prefix: q.key + "/"})
-		return err
+		return q.dropMessages(tx)
 	})
 	if err != nil {
 		return err
 	}
 	delete(s.queues, q.key)
 	s.deleted[q.key] = s.Now()
-	q.messages, q.byID, q.live = nil, map[string]*message{}, 0
+	q.clear()
 	q.wake()
 	return nil
 }
@@ -243,23 +243,12 @@ func (s *Service) SetQueueAttributes(ctx context.Context, in *api.SetQueueAttrib
 	if err := s.checkAttributes(in.Attributes, fifo, false, arn); err != nil {
 		return err
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	rec := q.rec
-	rec.Attributes = maps.Clone(rec.Attributes)
-	if rec.Attributes == nil {
-		rec.Attributes = map[string]string{}
-	}
-	maps.Copy(rec.Attributes, in.Attributes)
-	rec.Modified = s.Now()
-	old := q.rec
-	q.rec = rec
-	if err := s.saveQueue(ctx, q); err != nil {
-		q.rec = old
-		return err
-	}
-	q.wake() // a shorter delay may have made messages available
-	return nil
+	return s.updateQueue(ctx, in.QueueUrl, func(q *queue, rec *queueRecord) error {
+		maps.Copy(rec.Attributes, in.Attributes)
+		rec.Modified = s.Now()
+		q.wake() // a shorter delay may have made messages available
+		return nil
+	})
 }
 
 func (s *Service) PurgeQueue(ctx context.Context, in *api.PurgeQueueRequest) error {
@@ -278,14 +267,12 @@ func (s *Service) PurgeQueue(ctx context.Context, in *api.PurgeQueueRequest) err
 		if _, err := store.PutJSON(tx, queuesTable, q.key, q.rec, store.AnyVersion); err != nil {
 			return err
 		}
-		_, err := store.DeleteScanned(tx, messagesTable, store.ScanOptions{Prefix: q.key + "/"})
-		return err
+		return q.dropMessages(tx)
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		q.clear()
 	}
-	q.messages, q.byID, q.live = nil, map[string]*message{}, 0
-	return nil
+	return err
 }
 
 func checkTags(tags map[string]string) error {
@@ -301,7 +288,7 @@ func checkTags(tags map[string]string) error {
 }
 
 // updateQueue changes q's record with change and saves it.
-func (s *Service) updateQueue(ctx context.Context, queueURL *string, change func(rec *queueRecord) error) error {
+func (s *Service) updateQueue(ctx context.Context, queueURL *string, change func(q *queue, rec *queueRecord) error) error {
 	q, err := s.queueByURL(ctx, queueURL)
 	if err != nil {
 		return err
@@ -316,7 +303,7 @@ func (s *Service) updateQueue(ctx context.Context, queueURL *string, change func
 	if rec.Attributes == nil {
 		rec.Attributes = map[string]string{}
 	}
-	if err := change(&rec); err != nil {
+	if err := change(q, &rec); err != nil {
 		return err
 	}
 	old := q.rec
@@ -329,14 +316,14 @@ func (s *Service) updateQueue(ctx context.Context, queueURL *string, change func
 }
 
 func (s *Service) TagQueue(ctx context.Context, in *api.TagQueueRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
 		maps.Copy(rec.Tags, in.Tags)
 		return checkTags(rec.Tags)
 	})
 }
 
 func (s *Service) UntagQueue(ctx context.Context, in *api.UntagQueueRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
 		for _, k := range in.TagKeys {
 			delete(rec.Tags, k)
 		}
@@ -380,7 +367,7 @@ func statementSid(raw json.RawMessage) string {
 }
 
 func (s *Service) AddPermission(ctx context.Context, in *api.AddPermissionRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
 		doc := policyDocument{Version: "2012-10-17", ID: rec.arn() + "/SQSDefaultPolicy"}
 		if p := rec.Attributes[attrPolicy]; p != "" {
 			json.Unmarshal([]byte(p), &doc)
@@ -406,7 +393,7 @@ func (s *Service) AddPermission(ctx context.Context, in *api.AddPermissionReques
 }
 
 func (s *Service) RemovePermission(ctx context.Context, in *api.RemovePermissionRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
 		var doc policyDocument
 		json.Unmarshal([]byte(rec.Attributes[attrPolicy]), &doc)
 		i := slices.IndexFunc(doc.Statement, func(st json.RawMessage) bool { return statementSid(st) == *in.Label })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	api "overcast/internal/api/sqs"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -387,15 +388,11 @@ func (s *Service) DeleteMessageBatch(ctx context.Context, in *api.DeleteMessageB
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DeleteMessageBatchResult{Successful: api.DeleteMessageBatchResultEntryList{}, Failed: api.BatchResultErrorEntryList{}}
-	for i, e := range in.Entries {
-		if errs[i] != nil {
-			out.Failed = append(out.Failed, batchError(e.Id, errs[i]))
-			continue
-		}
-		out.Successful = append(out.Successful, api.DeleteMessageBatchResultEntry{Id: e.Id})
-	}
-	return out, nil
+	ok, failed := batchResults(in.Entries, errs, func(e api.DeleteMessageBatchRequestEntry) *string { return e.Id },
+		func(i int) api.DeleteMessageBatchResultEntry {
+			return api.DeleteMessageBatchResultEntry{Id: in.Entries[i].Id}
+		})
+	return &api.DeleteMessageBatchResult{Successful: ok, Failed: failed}, nil
 }
 
 // visibilityChange is one ChangeMessageVisibility.
@@ -479,19 +476,15 @@ func (s *Service) ChangeMessageVisibilityBatch(ctx context.Context, in *api.Chan
 	}
 	changes := make([]visibilityChange, len(in.Entries))
 	for i, e := range in.Entries {
-		changes[i] = visibilityChange{*e.ReceiptHandle, deref(e.VisibilityTimeout)}
+		changes[i] = visibilityChange{*e.ReceiptHandle, service.Deref(e.VisibilityTimeout)}
 	}
 	errs, err := s.changeVisibility(ctx, q, changes)
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ChangeMessageVisibilityBatchResult{Successful: api.ChangeMessageVisibilityBatchResultEntryList{}, Failed: api.BatchResultErrorEntryList{}}
-	for i, e := range in.Entries {
-		if errs[i] != nil {
-			out.Failed = append(out.Failed, batchError(e.Id, errs[i]))
-			continue
-		}
-		out.Successful = append(out.Successful, api.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})
-	}
-	return out, nil
+	ok, failed := batchResults(in.Entries, errs, func(e api.ChangeMessageVisibilityBatchRequestEntry) *string { return e.Id },
+		func(i int) api.ChangeMessageVisibilityBatchResultEntry {
+			return api.ChangeMessageVisibilityBatchResultEntry{Id: in.Entries[i].Id}
+		})
+	return &api.ChangeMessageVisibilityBatchResult{Successful: ok, Failed: failed}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/sqs"
 	"overcast/internal/awsproto"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -51,7 +52,7 @@ func userAttributes(in api.MessageBodyAttributeMap) (map[string]attributeValue, 
 			strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
 			return nil, invalidParameter("Message (user) attribute name '%s' is invalid. The attribute name can contain only alphanumeric characters, hyphens (-), underscores (_), and periods (.). The name can be up to 256 characters long. The name can't start with AWS. or Amazon. (or any variations in casing), and can't contain successive periods.", name)
 		}
-		a, err := checkAttribute("message (user)", name, deref(v.DataType), v.StringValue, v.BinaryValue)
+		a, err := checkAttribute("message (user)", name, service.Deref(v.DataType), v.StringValue, v.BinaryValue)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +96,7 @@ func systemAttributes(in api.MessageBodySystemAttributeMap) (map[string]attribut
 		if name != "AWSTraceHeader" {
 			return nil, invalidParameter("Message system attribute name '%s' is invalid.", name)
 		}
-		if deref(v.DataType) != "String" {
+		if service.Deref(v.DataType) != "String" {
 			return nil, invalidParameter("The message system attribute '%s' must be of type 'String'.", name)
 		}
 		a, err := checkAttribute("message system", name, "String", v.StringValue, v.BinaryValue)
@@ -276,7 +277,7 @@ func sendInputOf(ctx context.Context, body string, attrs api.MessageBodyAttribut
 	if err != nil {
 		return sendInput{}, err
 	}
-	return sendInput{body: body, attrs: a, sysAttrs: sa, delay: delay, groupID: deref(groupID), dedupID: deref(dedupID),
+	return sendInput{body: body, attrs: a, sysAttrs: sa, delay: delay, groupID: service.Deref(groupID), dedupID: service.Deref(dedupID),
 		senderID: senderID(ctx)}, nil
 }
 
@@ -304,7 +305,7 @@ func (s *Service) SendMessageBatch(ctx context.Context, in *api.SendMessageBatch
 	}
 	total := 0
 	for _, e := range in.Entries {
-		total += len(deref(e.MessageBody))
+		total += len(service.Deref(e.MessageBody))
 	}
 	if total > maxMessageSize {
 		return nil, api.NewBatchRequestTooLong("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxMessageSize, total)
@@ -325,24 +326,20 @@ func (s *Service) SendMessageBatch(ctx context.Context, in *api.SendMessageBatch
 	if err != nil {
 		return nil, err
 	}
-	out := &api.SendMessageBatchResult{Successful: api.SendMessageBatchResultEntryList{}, Failed: api.BatchResultErrorEntryList{}}
 	sentAt := make([]*sent, len(in.Entries))
 	for j, i := range at {
 		if errs[i] = sendErrs[j]; errs[i] == nil {
 			sentAt[i] = &results[j]
 		}
 	}
-	for i, e := range in.Entries {
-		if errs[i] != nil {
-			out.Failed = append(out.Failed, batchError(e.Id, errs[i]))
-			continue
-		}
-		r := sentAt[i]
-		out.Successful = append(out.Successful, api.SendMessageBatchResultEntry{Id: e.Id, MessageId: &r.id,
-			MD5OfMessageBody: &r.md5Body, MD5OfMessageAttributes: optional(r.md5Attrs),
-			MD5OfMessageSystemAttributes: optional(r.md5SysAttrs), SequenceNumber: r.sequenceNumber()})
-	}
-	return out, nil
+	ok, failed := batchResults(in.Entries, errs, func(e api.SendMessageBatchRequestEntry) *string { return e.Id },
+		func(i int) api.SendMessageBatchResultEntry {
+			r := sentAt[i]
+			return api.SendMessageBatchResultEntry{Id: in.Entries[i].Id, MessageId: &r.id, MD5OfMessageBody: &r.md5Body,
+				MD5OfMessageAttributes: optional(r.md5Attrs), MD5OfMessageSystemAttributes: optional(r.md5SysAttrs),
+				SequenceNumber: r.sequenceNumber()}
+		})
+	return &api.SendMessageBatchResult{Successful: ok, Failed: failed}, nil
 }
 
 var batchEntryID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
@@ -357,7 +354,7 @@ func checkBatch[E any](entries []E, id func(E) *string, entryName string) error 
 	}
 	seen := map[string]bool{}
 	for _, e := range entries {
-		v := deref(id(e))
+		v := service.Deref(id(e))
 		if !batchEntryID.MatchString(v) {
 			return api.NewInvalidBatchEntryId("A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
 		}
@@ -367,6 +364,21 @@ func checkBatch[E any](entries []E, id func(E) *string, entryName string) error 
 		seen[v] = true
 	}
 	return nil
+}
+
+// batchResults sorts a batch's entries into the successful ones (made by
+// ok from the entry's index) and the failed ones: both lists are present,
+// empty or not, as AWS answers.
+func batchResults[E, R any](entries []E, errs []error, id func(E) *string, ok func(i int) R) ([]R, api.BatchResultErrorEntryList) {
+	succeeded, failed := []R{}, api.BatchResultErrorEntryList{}
+	for i, e := range entries {
+		if errs[i] != nil {
+			failed = append(failed, batchError(id(e), errs[i]))
+			continue
+		}
+		succeeded = append(succeeded, ok(i))
+	}
+	return succeeded, failed
 }
 
 // batchError is a failed batch entry.
