@@ -78,6 +78,11 @@ func TestTopics(t *testing.T) {
 	}
 
 	awstest.Call(t, c.SetTopicAttributes, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("DisplayName"), AttributeValue: aws.String("New")})
+	role := "arn:aws:iam::" + account + ":role/sns-logs"
+	awstest.Call(t, c.SetTopicAttributes, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("SQSSuccessFeedbackRoleArn"), AttributeValue: &role})
+	if got := awstest.Call(t, c.GetTopicAttributes, &sns.GetTopicAttributesInput{TopicArn: &arn}).Attributes; got["SQSSuccessFeedbackRoleArn"] != role || got["DisplayName"] != "New" {
+		t.Errorf("after SetTopicAttributes: got %v", got)
+	}
 	awstest.Call(t, c.TagResource, &sns.TagResourceInput{ResourceArn: &arn, Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}})
 	awstest.Call(t, c.UntagResource, &sns.UntagResourceInput{ResourceArn: &arn, TagKeys: []string{"team"}})
 	tags := awstest.Call(t, c.ListTagsForResource, &sns.ListTagsForResourceInput{ResourceArn: &arn}).Tags
