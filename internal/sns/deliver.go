@@ -42,9 +42,10 @@ func (s *Service) reconcileDelivery(ctx context.Context, key string) (controller
 	if err != nil {
 		return controller.Result{}, err
 	}
-	if gone {
+	if gone || (d.Type == typeConfirmation && sub.Confirmed) {
 		// Unsubscribed (or its topic deleted) before delivery: AWS stops
-		// delivering to a deleted subscription too.
+		// delivering to a deleted subscription too. A confirmation is
+		// moot once the subscription is confirmed.
 		return controller.Result{}, s.finish(ctx, key, version, nil)
 	}
 	if prefix, ok := fifoGroup(key); ok {
