@@ -523,32 +523,36 @@ func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceReques
 }
 
 func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceRequest) (*api.ListTagsForResourceResponse, error) {
-	out := &api.ListTagsForResourceResponse{Tags: []api.Tag{}}
-	err := s.updateTaggable(ctx, *in.ResourceArn, "ListTagsForResource", func(t *topic) error {
-		for _, tg := range t.Tags {
-			out.Tags = append(out.Tags, api.Tag{Key: &tg.Key, Value: &tg.Value})
-		}
-		return errUnchanged
-	})
-	if errors.Is(err, errUnchanged) {
-		err = nil
+	if _, _, err := topicKey(*in.ResourceArn); err != nil {
+		return nil, errNoResource()
 	}
-	return out, err
+	t, err := s.viewTopic(ctx, *in.ResourceArn, "ListTagsForResource")
+	if err != nil {
+		return nil, asNoResource(err)
+	}
+	out := &api.ListTagsForResourceResponse{Tags: []api.Tag{}}
+	for _, tg := range t.Tags {
+		out.Tags = append(out.Tags, api.Tag{Key: &tg.Key, Value: &tg.Value})
+	}
+	return out, nil
 }
-
-// errUnchanged ends an update that only read.
-var errUnchanged = errors.New("unchanged")
 
 // updateTaggable changes the tags of the topic a tagging call names,
 // answering a missing one as the tagging API does.
 func (s *Service) updateTaggable(ctx context.Context, arn, action string, change func(*topic) error) error {
 	if _, _, err := topicKey(arn); err != nil {
-		return api.NewResourceNotFoundException("Resource does not exist")
+		return errNoResource()
 	}
-	err := s.updateTopic(ctx, arn, action, change)
+	return asNoResource(s.updateTopic(ctx, arn, action, change))
+}
+
+func errNoResource() error { return api.NewResourceNotFoundException("Resource does not exist") }
+
+// asNoResource words a missing topic as the tagging API does.
+func asNoResource(err error) error {
 	var nf *api.NotFoundException
 	if errors.As(err, &nf) {
-		return api.NewResourceNotFoundException("Resource does not exist")
+		return errNoResource()
 	}
 	return err
 }
