@@ -2,6 +2,7 @@ package sqs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,7 +83,12 @@ func TestQueueLifecycle(t *testing.T) {
 	}
 	awstest.Call(t, c.DeleteQueue, &sqs.DeleteQueueInput{QueueUrl: &url})
 	_, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
-	awstest.WantAPIError(t, err, awstest.APIError{Code: "QueueDoesNotExist", Status: 400, Message: "The specified queue does not exist."})
+	// The SDK reports the query-era code, as AWS sends it, and the typed error.
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AWS.SimpleQueueService.NonExistentQueue", Status: 400,
+		Message: "The specified queue does not exist."})
+	if gone := new(types.QueueDoesNotExist); !errors.As(err, &gone) {
+		t.Errorf("got %T, want *types.QueueDoesNotExist", err)
+	}
 }
 
 func TestListQueuesPages(t *testing.T) {
@@ -336,7 +342,7 @@ func TestPurgeAndPermissions(t *testing.T) {
 	awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("x")})
 	awstest.Call(t, c.PurgeQueue, &sqs.PurgeQueueInput{QueueUrl: &url})
 	_, err := c.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &url})
-	awstest.WantAPIError(t, err, awstest.APIError{Code: "PurgeQueueInProgress", Message: "Only one PurgeQueue operation on purge is allowed every 60 seconds."})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AWS.SimpleQueueService.PurgeQueueInProgress", Message: "Only one PurgeQueue operation on purge is allowed every 60 seconds."})
 	fake.Advance(time.Minute)
 	awstest.Call(t, c.PurgeQueue, &sqs.PurgeQueueInput{QueueUrl: &url})
 	if n := queueAttributes(t, c, url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"]; n != "0" {
@@ -368,9 +374,9 @@ func TestBadInput(t *testing.T) {
 	}
 	awstest.RunErrorCases(t, []awstest.ErrorCase{
 		{Name: "no such queue", Call: awstest.Fails(c.SendMessage, &sqs.SendMessageInput{QueueUrl: &missing, MessageBody: aws.String("x")}),
-			Want: awstest.APIError{Code: "QueueDoesNotExist", Status: 400}},
+			Want: awstest.APIError{Code: "AWS.SimpleQueueService.NonExistentQueue", Status: 400}},
 		{Name: "different attributes", Call: awstest.Fails(c.CreateQueue, &sqs.CreateQueueInput{QueueName: aws.String("strict")}),
-			Want: awstest.APIError{Code: "QueueNameExists", Message: "different value for attribute MaximumMessageSize"}},
+			Want: awstest.APIError{Code: "QueueAlreadyExists", Message: "different value for attribute MaximumMessageSize"}},
 		{Name: "bad name", Call: awstest.Fails(c.CreateQueue, &sqs.CreateQueueInput{QueueName: aws.String("no spaces")}),
 			Want: invalid("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")},
 		{Name: "fifo name without attribute", Call: awstest.Fails(c.CreateQueue, &sqs.CreateQueueInput{QueueName: aws.String("x.fifo")}),
@@ -399,10 +405,10 @@ func TestBadInput(t *testing.T) {
 		{Name: "bad receipt handle", Call: awstest.Fails(c.DeleteMessage, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: aws.String("x")}),
 			Want: awstest.APIError{Code: "ReceiptHandleIsInvalid"}},
 		{Name: "empty batch", Call: awstest.Fails(c.SendMessageBatch, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: []types.SendMessageBatchRequestEntry{}}),
-			Want: awstest.APIError{Code: "EmptyBatchRequest"}},
+			Want: awstest.APIError{Code: "AWS.SimpleQueueService.EmptyBatchRequest"}},
 		{Name: "repeated batch ids", Call: awstest.Fails(c.SendMessageBatch, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: []types.SendMessageBatchRequestEntry{
 			{Id: aws.String("a"), MessageBody: aws.String("x")}, {Id: aws.String("a"), MessageBody: aws.String("y")}}}),
-			Want: awstest.APIError{Code: "BatchEntryIdsNotDistinct", Message: "Id a repeated."}},
+			Want: awstest.APIError{Code: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", Message: "Id a repeated."}},
 		{Name: "redrive to a missing queue", Call: awstest.Fails(c.SetQueueAttributes, &sqs.SetQueueAttributesInput{QueueUrl: &url,
 			Attributes: map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:nope","maxReceiveCount":3}`}}),
 			Want: invalid("Dead letter target does not exist.")},
