@@ -42,9 +42,10 @@ func (s *Service) reconcileDelivery(ctx context.Context, key string) (controller
 	if err != nil {
 		return controller.Result{}, err
 	}
-	if gone {
+	if gone || (d.Type == typeConfirmation && sub.Confirmed) {
 		// Unsubscribed (or its topic deleted) before delivery: AWS stops
-		// delivering to a deleted subscription too.
+		// delivering to a deleted subscription too. A confirmation is
+		// moot once the subscription is confirmed.
 		return controller.Result{}, s.finish(ctx, key, version, nil)
 	}
 	if prefix, ok := fifoGroup(key); ok {
@@ -65,7 +66,7 @@ func (s *Service) reconcileDelivery(ctx context.Context, key string) (controller
 	}
 	d.Attempts++
 	d.LastError = attemptErr.Error()
-	delay, retry := retryPolicyOf(&sub).delay(d.Attempts)
+	delay, retry := retryPolicyOf(&sub, d.TopicDeliveryPolicy).delay(d.Attempts)
 	if !retry || errors.Is(attemptErr, ErrRejected) {
 		d.DeadLettering = true
 		return s.deadLetter(ctx, key, version, &d, &sub)
@@ -431,9 +432,10 @@ var serviceRetries = retryPolicy{MinDelayTarget: 1, MaxDelayTarget: 20, NumRetri
 // deliveryPolicy is a DeliveryPolicy attribute: topics nest it under the
 // protocol ("http"), subscriptions give it bare.
 type deliveryPolicy struct {
-	HTTP                      *deliveryPolicy `json:"http,omitempty"`
-	DefaultHealthyRetryPolicy *retryPolicy    `json:"defaultHealthyRetryPolicy,omitempty"`
-	HealthyRetryPolicy        *retryPolicy    `json:"healthyRetryPolicy,omitempty"`
+	HTTP                         *deliveryPolicy `json:"http,omitempty"`
+	DisableSubscriptionOverrides bool            `json:"disableSubscriptionOverrides,omitempty"`
+	DefaultHealthyRetryPolicy    *retryPolicy    `json:"defaultHealthyRetryPolicy,omitempty"`
+	HealthyRetryPolicy           *retryPolicy    `json:"healthyRetryPolicy,omitempty"`
 }
 
 func validDeliveryPolicy(v string) bool {
@@ -486,11 +488,19 @@ func httpPolicyOf(set string) retryPolicy {
 	return rp
 }
 
-// retryPolicyOf is the retry policy of sub's protocol.
-func retryPolicyOf(sub *subscription) retryPolicy {
+// retryPolicyOf is the retry policy of sub's protocol: for HTTP/S the
+// subscription's delivery policy, else the topic's (topicPolicy), unless
+// the topic disables subscription overrides.
+func retryPolicyOf(sub *subscription, topicPolicy string) retryPolicy {
 	switch sub.Protocol {
 	case protoHTTP, protoHTTPS:
-		return httpPolicyOf(sub.Attributes[attrDeliveryPolicy])
+		own := sub.Attributes[attrDeliveryPolicy]
+		var tp deliveryPolicy
+		_ = json.Unmarshal([]byte(topicPolicy), &tp) // validated when set; "" is none
+		if own == "" || (tp.HTTP != nil && tp.HTTP.DisableSubscriptionOverrides) {
+			return httpPolicyOf(topicPolicy)
+		}
+		return httpPolicyOf(own)
 	case protoSQS:
 		return serviceRetries
 	}

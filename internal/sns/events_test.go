@@ -8,13 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"overcast/internal/awstest"
 )
 
-// A rule matching failed builds publishes to a topic whose policy lets
-// EventBridge in; the topic fans out to an HTTP endpoint.
+// The issue's scenario: a rule matching failed builds publishes to a topic
+// whose policy lets EventBridge in; the topic fans out to an SQS queue and
+// an HTTP endpoint.
 func TestEventBridgeRuleToTopic(t *testing.T) {
 	srv, c, _ := start(t)
 	eb := eventbridge.NewFromConfig(srv.Config())
@@ -27,6 +28,10 @@ func TestEventBridgeRuleToTopic(t *testing.T) {
 	awstest.Call(t, c.SetTopicAttributes, &sns.SetTopicAttributesInput{TopicArn: topic, AttributeName: aws.String("Policy"), AttributeValue: &policy})
 	awstest.Call(t, c.Subscribe, &sns.SubscribeInput{TopicArn: topic, Protocol: aws.String("http"), Endpoint: &ep.URL,
 		Attributes: map[string]string{"FilterPolicy": `{"detail":{"project":["web"]}}`, "FilterPolicyScope": "MessageBody"}})
+	q := sqs.NewFromConfig(srv.Config())
+	queueURL, queueARN := queue(t, q, "failures", nil, aws.ToString(topic))
+	awstest.Call(t, c.Subscribe, &sns.SubscribeInput{TopicArn: topic, Protocol: aws.String("sqs"), Endpoint: &queueARN,
+		Attributes: map[string]string{"RawMessageDelivery": "true"}})
 	conf := decode(t, ep.waitFor(t, 1)[0].body)
 	awstest.Call(t, c.ConfirmSubscription, &sns.ConfirmSubscriptionInput{TopicArn: topic, Token: aws.String(conf["Token"])})
 	awstest.Call(t, eb.PutTargets, &eventbridge.PutTargetsInput{Rule: aws.String("failed-builds"),
@@ -44,8 +49,11 @@ func TestEventBridgeRuleToTopic(t *testing.T) {
 	if n["Type"] != "Notification" || !strings.Contains(n["Message"], `"project":"web"`) || !strings.Contains(n["Message"], `"FAILED"`) {
 		t.Errorf("notification: got %v, want the failed web build's event", n)
 	}
-	subs := awstest.Call(t, c.ListSubscriptionsByTopic, &sns.ListSubscriptionsByTopicInput{TopicArn: topic}).Subscriptions
-	if got := awstest.Strings(subs, func(s types.Subscription) *string { return s.Protocol }); len(got) != 1 {
-		t.Errorf("subscriptions: got %v", got)
+	// The queue has no filter: both failed builds, the rule's events as is.
+	got := receive(t, q, queueURL, 2)
+	for _, m := range got {
+		if body := aws.ToString(m.Body); !strings.Contains(body, `"detail-type":"Build State Change"`) || !strings.Contains(body, `"FAILED"`) {
+			t.Errorf("queued event: got %s, want a failed build's event", body)
+		}
 	}
 }

@@ -315,6 +315,31 @@ func TestDeliveriesSurviveRestart(t *testing.T) {
 	}
 }
 
+func TestRetryPolicyOfSubscription(t *testing.T) {
+	topicPolicy := `{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":5,"maxDelayTarget":5,"numRetries":1}}}`
+	locked := `{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":7,"maxDelayTarget":7,"numRetries":1},"disableSubscriptionOverrides":true}}`
+	own := `{"healthyRetryPolicy":{"minDelayTarget":2,"maxDelayTarget":2,"numRetries":1}}`
+	tests := []struct {
+		name        string
+		sub, topic  string
+		wantSeconds int
+	}{
+		{"default", "", "", 20},
+		{"topic's", "", topicPolicy, 5},
+		{"subscription's over the topic's", own, topicPolicy, 2},
+		{"topic's when overrides are disabled", own, locked, 7},
+	}
+	for _, tc := range tests {
+		sub := &subscription{Protocol: protoHTTP, Attributes: map[string]string{}}
+		if tc.sub != "" {
+			sub.Attributes[attrDeliveryPolicy] = tc.sub
+		}
+		if got, _ := retryPolicyOf(sub, tc.topic).delay(1); got != time.Duration(tc.wantSeconds)*time.Second {
+			t.Errorf("%s: got a first retry after %v, want %ds", tc.name, got, tc.wantSeconds)
+		}
+	}
+}
+
 func TestRetryPolicy(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -41,9 +41,11 @@ type delivery struct {
 	DeduplicationID string               `json:"deduplicationId,omitempty"`
 	Sequence        string               `json:"sequence,omitempty"`
 	Token           string               `json:"token,omitempty"`
-	// SignatureVersion is the topic's when the message was published.
-	SignatureVersion string `json:"signatureVersion"`
-	Attempts         int    `json:"attempts,omitempty"`
+	// SignatureVersion and TopicDeliveryPolicy are the topic's when the
+	// message was published.
+	SignatureVersion    string `json:"signatureVersion"`
+	TopicDeliveryPolicy string `json:"topicDeliveryPolicy,omitempty"`
+	Attempts            int    `json:"attempts,omitempty"`
 	// NextAttempt is when to try again after a failure.
 	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 	LastError   string    `json:"lastError,omitempty"`
@@ -384,7 +386,7 @@ func (s *Service) publish(ctx context.Context, t *topic, p publication) (message
 			}
 			d := delivery{Type: typeNotification, SubscriptionARN: sub.ARN, TopicARN: cur.ARN, MessageID: messageID,
 				Message: message, Subject: p.Subject, Timestamp: now, GroupID: p.GroupID, DeduplicationID: p.DeduplicationID,
-				Sequence: sequence, SignatureVersion: cur.signatureVersion()}
+				Sequence: sequence, SignatureVersion: cur.signatureVersion(), TopicDeliveryPolicy: cur.Attributes[attrDeliveryPolicy]}
 			if !p.Structure {
 				d.Attributes = p.Attributes
 			}

@@ -85,17 +85,25 @@ func (g *signer) load(ctx context.Context) error {
 		return nil
 	}
 	var rec signerRecord
-	err := store.UpdateRetry(ctx, g.store, updateAttempts, func(tx store.Tx) error {
+	err := g.store.View(ctx, func(tx store.Tx) error {
 		_, err := store.GetJSON(tx, signerTable, signerKey, &rec)
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		// Made outside the transaction: an RSA key takes a while. Two
+		// overcasts sharing a store race to store theirs; the loser adopts
+		// the winner's.
 		if rec, err = g.create(); err != nil {
 			return err
 		}
-		_, err = store.PutJSON(tx, signerTable, signerKey, rec, 0)
-		return err
-	})
+		err = g.store.Update(ctx, func(tx store.Tx) error {
+			_, err := store.PutJSON(tx, signerTable, signerKey, rec, 0)
+			if errors.Is(err, store.ErrConflict) {
+				_, err = store.GetJSON(tx, signerTable, signerKey, &rec)
+			}
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}

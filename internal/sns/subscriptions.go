@@ -131,6 +131,10 @@ func checkEndpoint(t *topic, protocol, endpoint string) error {
 		}
 		return nil
 	case protoHTTP, protoHTTPS, protoEmail, protoEmailJSON:
+	case "lambda", "firehose", "application", "sms":
+		// AWS's protocols that overcast has nothing to deliver to yet:
+		// refused, rather than accepted and never delivered.
+		return errInvalid("Protocol Reason: overcast does not deliver to %s subscriptions", protocol)
 	default:
 		return errInvalid("Amazon SNS does not support this protocol string: %s", protocol)
 	}

@@ -71,6 +71,34 @@ var topicAttributes = map[string]func(string) bool{
 	"DataProtectionPolicy":        func(v string) bool { return json.Valid([]byte(v)) },
 }
 
+// topicAttribute returns the check of a settable attribute. Delivery
+// status logging attributes (<Protocol>SuccessFeedbackRoleArn, ...) are
+// stored and reported; overcast writes no delivery logs.
+func topicAttribute(name string) (func(string) bool, bool) {
+	if valid, ok := topicAttributes[name]; ok {
+		return valid, true
+	}
+	for _, proto := range []string{"Application", "Firehose", "HTTP", "Lambda", "SQS"} {
+		rest, ok := strings.CutPrefix(name, proto)
+		switch {
+		case !ok:
+		case rest == "SuccessFeedbackRoleArn" || rest == "FailureFeedbackRoleArn":
+			return isRoleARN, true
+		case rest == "SuccessFeedbackSampleRate":
+			return func(v string) bool {
+				n, err := strconv.Atoi(v)
+				return err == nil && n >= 0 && n <= 100
+			}, true
+		}
+	}
+	return nil, false
+}
+
+func isRoleARN(v string) bool {
+	a, ok := overcast.ParseARN(v)
+	return v == "" || ok && a.Service == "iam"
+}
+
 // The attributes only CreateTopic sets.
 var createOnly = []string{attrFifoTopic}
 
@@ -140,7 +168,7 @@ func sameTopic(old *topic, attrs map[string]string, tags []tag) error {
 }
 
 func checkTopicAttribute(name, value, arn string, fifo bool) error {
-	valid, ok := topicAttributes[name]
+	valid, ok := topicAttribute(name)
 	if !ok {
 		return errInvalid("Attributes Reason: Unknown attribute %s", name)
 	}
@@ -335,7 +363,7 @@ func (s *Service) SetTopicAttributes(ctx context.Context, in *api.SetTopicAttrib
 		return errInvalid("AttributeName")
 	}
 	return s.updateTopic(ctx, *in.TopicArn, "SetTopicAttributes", func(t *topic) error {
-		if _, ok := topicAttributes[name]; !ok {
+		if _, ok := topicAttribute(name); !ok {
 			return errInvalid("AttributeName")
 		}
 		if err := checkTopicAttribute(name, value, t.ARN, t.fifo()); err != nil {
@@ -495,32 +523,36 @@ func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceReques
 }
 
 func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForResourceRequest) (*api.ListTagsForResourceResponse, error) {
-	out := &api.ListTagsForResourceResponse{Tags: []api.Tag{}}
-	err := s.updateTaggable(ctx, *in.ResourceArn, "ListTagsForResource", func(t *topic) error {
-		for _, tg := range t.Tags {
-			out.Tags = append(out.Tags, api.Tag{Key: &tg.Key, Value: &tg.Value})
-		}
-		return errUnchanged
-	})
-	if errors.Is(err, errUnchanged) {
-		err = nil
+	if _, _, err := topicKey(*in.ResourceArn); err != nil {
+		return nil, errNoResource()
 	}
-	return out, err
+	t, err := s.viewTopic(ctx, *in.ResourceArn, "ListTagsForResource")
+	if err != nil {
+		return nil, asNoResource(err)
+	}
+	out := &api.ListTagsForResourceResponse{Tags: []api.Tag{}}
+	for _, tg := range t.Tags {
+		out.Tags = append(out.Tags, api.Tag{Key: &tg.Key, Value: &tg.Value})
+	}
+	return out, nil
 }
-
-// errUnchanged ends an update that only read.
-var errUnchanged = errors.New("unchanged")
 
 // updateTaggable changes the tags of the topic a tagging call names,
 // answering a missing one as the tagging API does.
 func (s *Service) updateTaggable(ctx context.Context, arn, action string, change func(*topic) error) error {
 	if _, _, err := topicKey(arn); err != nil {
-		return api.NewResourceNotFoundException("Resource does not exist")
+		return errNoResource()
 	}
-	err := s.updateTopic(ctx, arn, action, change)
+	return asNoResource(s.updateTopic(ctx, arn, action, change))
+}
+
+func errNoResource() error { return api.NewResourceNotFoundException("Resource does not exist") }
+
+// asNoResource words a missing topic as the tagging API does.
+func asNoResource(err error) error {
 	var nf *api.NotFoundException
 	if errors.As(err, &nf) {
-		return api.NewResourceNotFoundException("Resource does not exist")
+		return errNoResource()
 	}
 	return err
 }
