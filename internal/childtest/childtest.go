@@ -53,3 +53,17 @@ func RunKilled(t *testing.T, env, value string) {
 		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out)
 	}
 }
+
+// CrashedDir is a crash test's first half: in the child process it runs
+// child with the data dir and returns ""; in the parent it makes a data
+// dir, runs the child in it until it kills itself (RunKilled), and
+// returns the dir the child left for the test to start again on.
+func CrashedDir(t *testing.T, env string, child func(t *testing.T, dir string)) string {
+	t.Helper()
+	if IsChild(t, env, child) {
+		return ""
+	}
+	dir := t.TempDir()
+	RunKilled(t, env, dir)
+	return dir
+}
