@@ -24,12 +24,15 @@ import (
 	"overcast/internal/ecs/agent"
 	"overcast/internal/efs"
 	"overcast/internal/elbv2"
+	"overcast/internal/events"
 	"overcast/internal/geoip"
 	"overcast/internal/iam"
 	"overcast/internal/logs"
 	"overcast/internal/s3"
 	"overcast/internal/secretsmanager"
 	"overcast/internal/service"
+	"overcast/internal/sns"
+	"overcast/internal/sqs"
 	"overcast/internal/ssm"
 	"overcast/internal/sts"
 )
@@ -92,6 +95,10 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		return nil, nil, err
 	}
 	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: cdn, Functions: cloudfrontFunctions{}})
+	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
+	snsSvc := sns.New(env.Named("sns"), snsQueues{sqsSvc})
+	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
+		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -109,6 +116,9 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		scalingSvc,
 		autoscalingSvc,
 		cloudfrontSvc,
+		sqsSvc,
+		snsSvc,
+		eventsSvc,
 	}, keys, nil
 }
 

@@ -64,20 +64,23 @@ type member struct {
 	name      string // botocore member name
 	locName   string // locationName, "" when absent
 	queryName string
-	loc       location
-	flattened bool // the list or map is flattened, by the reference or by its shape
-	refFlat   bool // the reference itself says flattened
-	ns        XMLNamespace
-	attr      bool
-	tsFormat  string
-	jsonValue bool
-	idem      bool
-	hostLabel bool
-	streaming bool
-	payload   bool
-	required  bool
-	ptr       bool // the field is a pointer
-	t         *typeInfo
+	// queryCompatName names the member in the query protocol of a JSON
+	// service that serves query too, where the two differ.
+	queryCompatName string
+	loc             location
+	flattened       bool // the list or map is flattened, by the reference or by its shape
+	refFlat         bool // the reference itself says flattened
+	ns              XMLNamespace
+	attr            bool
+	tsFormat        string
+	jsonValue       bool
+	idem            bool
+	hostLabel       bool
+	streaming       bool
+	payload         bool
+	required        bool
+	ptr             bool // the field is a pointer
+	t               *typeInfo
 
 	// validation (validate.go)
 	pathName  string // the member in AWS's validation messages: "userName"
@@ -94,6 +97,14 @@ func (m *member) wireName() string {
 	return m.name
 }
 
+// xmlName is the name a member has in query requests and XML bodies.
+func (m *member) xmlName() string {
+	if m.queryCompatName != "" {
+		return m.queryCompatName
+	}
+	return m.wireName()
+}
+
 // flatName is the element (or query key) name of the items of a flattened
 // list. botocore models flatten either on the list shape, where the list's
 // member locationName names the items (SQS's AttributeName.1), or on the
@@ -102,7 +113,7 @@ func (m *member) flatName() string {
 	if !m.refFlat && m.t.kind == kindList && m.t.coll.Member.LocationName != "" {
 		return m.t.coll.Member.LocationName
 	}
-	return m.wireName()
+	return m.xmlName()
 }
 
 // typeInfo is the compiled plan of one Go type.
@@ -277,7 +288,7 @@ func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*type
 		}
 		m := &member{index: i, name: opts[0], ptr: f.Type.Kind() == reflect.Pointer}
 		tagOptions(opts[1:],
-			map[string]*string{"ln": &m.locName, "qn": &m.queryName, "ns": &m.ns.URI, "nsp": &m.ns.Prefix, "ts": &m.tsFormat},
+			map[string]*string{"ln": &m.locName, "qn": &m.queryName, "qcn": &m.queryCompatName, "ns": &m.ns.URI, "nsp": &m.ns.Prefix, "ts": &m.tsFormat},
 			map[string]*bool{"attr": &m.attr, "jsonvalue": &m.jsonValue, "idem": &m.idem, "hostlabel": &m.hostLabel,
 				"stream": &m.streaming, "payload": &m.payload, "req": &m.required},
 			func(k, v string) {

@@ -54,7 +54,7 @@ func (q *queryForm) memberName(m *member) string {
 		}
 		return upperFirst(m.wireName())
 	}
-	return m.wireName()
+	return m.xmlName()
 }
 
 func upperFirst(s string) string {

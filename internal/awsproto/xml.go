@@ -93,7 +93,7 @@ func setXMLStruct(t *typeInfo, v reflect.Value, n *xmlNode, scope scope) error {
 		}
 		f := v.Field(m.index)
 		if m.attr {
-			want := localName(m.wireName())
+			want := localName(m.xmlName())
 			for _, a := range n.attrs {
 				if a.Name.Local == want {
 					if err := setScalar(m.t, alloc(f), a.Value, orDefault(m.tsFormat, tsISO8601)); err != nil {
@@ -105,7 +105,7 @@ func setXMLStruct(t *typeInfo, v reflect.Value, n *xmlNode, scope scope) error {
 		}
 		if m.flattened && (m.t.kind == kindList || m.t.kind == kindMap) {
 			// Accept the items under either naming convention (flatName).
-			name, alt := m.flatName(), m.wireName()
+			name, alt := m.flatName(), m.xmlName()
 			var items []*xmlNode
 			for _, c := range n.children {
 				if c.name == name || c.name == alt {
@@ -126,7 +126,7 @@ func setXMLStruct(t *typeInfo, v reflect.Value, n *xmlNode, scope scope) error {
 			}
 			continue
 		}
-		c := n.child(m.wireName())
+		c := n.child(m.xmlName())
 		if c == nil {
 			continue
 		}
@@ -251,7 +251,7 @@ func (w *xmlWriter) structMembers(t *typeInfo, v reflect.Value, scope scope) {
 
 // member writes one structure member.
 func (w *xmlWriter) member(m *member, f reflect.Value) {
-	name := m.wireName()
+	name := m.xmlName()
 	switch {
 	case m.t.kind == kindList && m.flattened:
 		name = m.flatName()

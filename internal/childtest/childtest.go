@@ -13,6 +13,7 @@ package childtest
 import (
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -39,4 +40,30 @@ func Command(t *testing.T, env, value string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), env+"="+value)
 	cmd.Stderr = os.Stderr
 	return cmd
+}
+
+// RunKilled runs t's test again in a child process (Command) that must
+// end killed by SIGKILL, as a crash test's child kills itself; it fails t
+// otherwise.
+func RunKilled(t *testing.T, env, value string) {
+	t.Helper()
+	cmd := Command(t, env, value)
+	out, err := cmd.Output()
+	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() || status.Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out)
+	}
+}
+
+// CrashedDir is a crash test's first half: in the child process it runs
+// child with the data dir and returns ""; in the parent it makes a data
+// dir, runs the child in it until it kills itself (RunKilled), and
+// returns the dir the child left for the test to start again on.
+func CrashedDir(t *testing.T, env string, child func(t *testing.T, dir string)) string {
+	t.Helper()
+	if IsChild(t, env, child) {
+		return ""
+	}
+	dir := t.TempDir()
+	RunKilled(t, env, dir)
+	return dir
 }

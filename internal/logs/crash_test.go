@@ -40,11 +40,7 @@ func TestKillDuringReclaim(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	cmd := childtest.Command(t, crashChildEnv, dir)
-	out, err := cmd.Output()
-	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() || status.Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out)
-	}
+	childtest.RunKilled(t, crashChildEnv, dir)
 
 	events, tombstones := countTables(t, filepath.Join(dir, "overcast.db"))
 	if events == 0 || events >= crashEvents || tombstones != 1 {

@@ -117,11 +117,12 @@ var Service = &awsproto.Service{
 	ID:              "sqs",
 	ServiceID:       "SQS",
 	APIVersion:      "2012-11-05",
-	Protocols:       []string{"json"},
+	Protocols:       []string{"json", "query"},
 	JSONVersion:     "1.0",
 	TargetPrefix:    "AmazonSQS",
 	SigningName:     "sqs",
 	EndpointPrefix:  "sqs",
+	XMLNamespace:    "http://queue.amazonaws.com/doc/2012-11-05/",
 	QueryCompatible: true,
 	Operations: []awsproto.Operation{
 		{Name: "AddPermission", HTTPMethod: "POST", RequestURI: "/",
@@ -141,13 +142,13 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).ChangeMessageVisibility(ctx, in.(*ChangeMessageVisibilityRequest))
 			}},
 		{Name: "ChangeMessageVisibilityBatch", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(ChangeMessageVisibilityBatchRequest) },
+			NewInput: func() any { return new(ChangeMessageVisibilityBatchRequest) }, ResultWrapper: "ChangeMessageVisibilityBatchResult",
 			NewOutput: func() any { return new(ChangeMessageVisibilityBatchResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).ChangeMessageVisibilityBatch(ctx, in.(*ChangeMessageVisibilityBatchRequest))
 			}},
 		{Name: "CreateQueue", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(CreateQueueRequest) },
+			NewInput: func() any { return new(CreateQueueRequest) }, ResultWrapper: "CreateQueueResult",
 			NewOutput: func() any { return new(CreateQueueResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).CreateQueue(ctx, in.(*CreateQueueRequest))
@@ -158,7 +159,7 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).DeleteMessage(ctx, in.(*DeleteMessageRequest))
 			}},
 		{Name: "DeleteMessageBatch", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(DeleteMessageBatchRequest) },
+			NewInput: func() any { return new(DeleteMessageBatchRequest) }, ResultWrapper: "DeleteMessageBatchResult",
 			NewOutput: func() any { return new(DeleteMessageBatchResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).DeleteMessageBatch(ctx, in.(*DeleteMessageBatchRequest))
@@ -169,19 +170,19 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).DeleteQueue(ctx, in.(*DeleteQueueRequest))
 			}},
 		{Name: "GetQueueAttributes", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(GetQueueAttributesRequest) },
+			NewInput: func() any { return new(GetQueueAttributesRequest) }, ResultWrapper: "GetQueueAttributesResult",
 			NewOutput: func() any { return new(GetQueueAttributesResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).GetQueueAttributes(ctx, in.(*GetQueueAttributesRequest))
 			}},
 		{Name: "GetQueueUrl", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(GetQueueUrlRequest) },
+			NewInput: func() any { return new(GetQueueUrlRequest) }, ResultWrapper: "GetQueueUrlResult",
 			NewOutput: func() any { return new(GetQueueUrlResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).GetQueueUrl(ctx, in.(*GetQueueUrlRequest))
 			}},
 		{Name: "ListDeadLetterSourceQueues", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(ListDeadLetterSourceQueuesRequest) },
+			NewInput: func() any { return new(ListDeadLetterSourceQueuesRequest) }, ResultWrapper: "ListDeadLetterSourceQueuesResult",
 			NewOutput: func() any { return new(ListDeadLetterSourceQueuesResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).ListDeadLetterSourceQueues(ctx, in.(*ListDeadLetterSourceQueuesRequest))
@@ -193,13 +194,13 @@ var Service = &awsproto.Service{
 				return s.(Server).ListMessageMoveTasks(ctx, in.(*ListMessageMoveTasksRequest))
 			}},
 		{Name: "ListQueueTags", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(ListQueueTagsRequest) },
+			NewInput: func() any { return new(ListQueueTagsRequest) }, ResultWrapper: "ListQueueTagsResult",
 			NewOutput: func() any { return new(ListQueueTagsResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).ListQueueTags(ctx, in.(*ListQueueTagsRequest))
 			}},
 		{Name: "ListQueues", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(ListQueuesRequest) },
+			NewInput: func() any { return new(ListQueuesRequest) }, ResultWrapper: "ListQueuesResult",
 			NewOutput: func() any { return new(ListQueuesResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).ListQueues(ctx, in.(*ListQueuesRequest))
@@ -210,7 +211,7 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).PurgeQueue(ctx, in.(*PurgeQueueRequest))
 			}},
 		{Name: "ReceiveMessage", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(ReceiveMessageRequest) },
+			NewInput: func() any { return new(ReceiveMessageRequest) }, ResultWrapper: "ReceiveMessageResult",
 			NewOutput: func() any { return new(ReceiveMessageResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).ReceiveMessage(ctx, in.(*ReceiveMessageRequest))
@@ -221,13 +222,13 @@ var Service = &awsproto.Service{
 				return nil, s.(Server).RemovePermission(ctx, in.(*RemovePermissionRequest))
 			}},
 		{Name: "SendMessage", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(SendMessageRequest) },
+			NewInput: func() any { return new(SendMessageRequest) }, ResultWrapper: "SendMessageResult",
 			NewOutput: func() any { return new(SendMessageResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).SendMessage(ctx, in.(*SendMessageRequest))
 			}},
 		{Name: "SendMessageBatch", HTTPMethod: "POST", RequestURI: "/",
-			NewInput:  func() any { return new(SendMessageBatchRequest) },
+			NewInput: func() any { return new(SendMessageBatchRequest) }, ResultWrapper: "SendMessageBatchResult",
 			NewOutput: func() any { return new(SendMessageBatchResult) },
 			Call: func(ctx context.Context, s, in any) (any, error) {
 				return s.(Server).SendMessageBatch(ctx, in.(*SendMessageBatchRequest))

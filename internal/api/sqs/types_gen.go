@@ -10,13 +10,13 @@ import (
 type AWSAccountIdList []string
 
 func (AWSAccountIdList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "AWSAccountId"}}
 }
 
 type ActionNameList []string
 
 func (ActionNameList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "ActionName"}}
 }
 
 type AddPermissionRequest struct {
@@ -30,15 +30,17 @@ type AddPermissionRequest struct {
 type AttributeNameList []string
 
 func (AttributeNameList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{Constraint: constraintQueueAttributeName}}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "AttributeName", Constraint: constraintQueueAttributeName}}
 }
 
 type BatchEntryIdsNotDistinct struct {
-	_       struct{} `aws:"structure,error=BatchEntryIdsNotDistinct,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.BatchEntryIdsNotDistinct,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *BatchEntryIdsNotDistinct) ErrorCode() string   { return "BatchEntryIdsNotDistinct" }
+func (e *BatchEntryIdsNotDistinct) ErrorCode() string {
+	return "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
+}
 func (e *BatchEntryIdsNotDistinct) HTTPStatusCode() int { return 400 }
 func (e *BatchEntryIdsNotDistinct) ErrorMessage() string {
 	if e.Message == nil {
@@ -54,11 +56,11 @@ func NewBatchEntryIdsNotDistinct(format string, args ...any) *BatchEntryIdsNotDi
 }
 
 type BatchRequestTooLong struct {
-	_       struct{} `aws:"structure,error=BatchRequestTooLong,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.BatchRequestTooLong,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *BatchRequestTooLong) ErrorCode() string   { return "BatchRequestTooLong" }
+func (e *BatchRequestTooLong) ErrorCode() string   { return "AWS.SimpleQueueService.BatchRequestTooLong" }
 func (e *BatchRequestTooLong) HTTPStatusCode() int { return 400 }
 func (e *BatchRequestTooLong) ErrorMessage() string {
 	if e.Message == nil {
@@ -84,10 +86,14 @@ type BatchResultErrorEntry struct {
 type BatchResultErrorEntryList []BatchResultErrorEntry
 
 func (BatchResultErrorEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "BatchResultErrorEntry"}}
 }
 
 type BinaryList [][]byte
+
+func (BinaryList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "BinaryListValue"}}
+}
 
 type CancelMessageMoveTaskRequest struct {
 	_          struct{} `aws:"structure"`
@@ -115,7 +121,7 @@ type ChangeMessageVisibilityBatchRequestEntry struct {
 type ChangeMessageVisibilityBatchRequestEntryList []ChangeMessageVisibilityBatchRequestEntry
 
 func (ChangeMessageVisibilityBatchRequestEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "ChangeMessageVisibilityBatchRequestEntry"}}
 }
 
 type ChangeMessageVisibilityBatchResult struct {
@@ -132,7 +138,7 @@ type ChangeMessageVisibilityBatchResultEntry struct {
 type ChangeMessageVisibilityBatchResultEntryList []ChangeMessageVisibilityBatchResultEntry
 
 func (ChangeMessageVisibilityBatchResultEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "ChangeMessageVisibilityBatchResultEntry"}}
 }
 
 type ChangeMessageVisibilityRequest struct {
@@ -145,8 +151,8 @@ type ChangeMessageVisibilityRequest struct {
 type CreateQueueRequest struct {
 	_          struct{}          `aws:"structure"`
 	QueueName  *string           `aws:"QueueName,req"`
-	Attributes QueueAttributeMap `aws:"Attributes"`
-	Tags       TagMap            `aws:"tags"`
+	Attributes QueueAttributeMap `aws:"Attributes,qcn=Attribute"`
+	Tags       TagMap            `aws:"tags,qcn=Tag"`
 }
 
 type CreateQueueResult struct {
@@ -169,7 +175,7 @@ type DeleteMessageBatchRequestEntry struct {
 type DeleteMessageBatchRequestEntryList []DeleteMessageBatchRequestEntry
 
 func (DeleteMessageBatchRequestEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "DeleteMessageBatchRequestEntry"}}
 }
 
 type DeleteMessageBatchResult struct {
@@ -186,7 +192,7 @@ type DeleteMessageBatchResultEntry struct {
 type DeleteMessageBatchResultEntryList []DeleteMessageBatchResultEntry
 
 func (DeleteMessageBatchResultEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "DeleteMessageBatchResultEntry"}}
 }
 
 type DeleteMessageRequest struct {
@@ -201,11 +207,11 @@ type DeleteQueueRequest struct {
 }
 
 type EmptyBatchRequest struct {
-	_       struct{} `aws:"structure,error=EmptyBatchRequest,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.EmptyBatchRequest,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *EmptyBatchRequest) ErrorCode() string   { return "EmptyBatchRequest" }
+func (e *EmptyBatchRequest) ErrorCode() string   { return "AWS.SimpleQueueService.EmptyBatchRequest" }
 func (e *EmptyBatchRequest) HTTPStatusCode() int { return 400 }
 func (e *EmptyBatchRequest) ErrorMessage() string {
 	if e.Message == nil {
@@ -228,7 +234,7 @@ type GetQueueAttributesRequest struct {
 
 type GetQueueAttributesResult struct {
 	_          struct{}          `aws:"structure"`
-	Attributes QueueAttributeMap `aws:"Attributes"`
+	Attributes QueueAttributeMap `aws:"Attributes,qcn=Attribute"`
 }
 
 type GetQueueUrlRequest struct {
@@ -303,11 +309,11 @@ func NewInvalidAttributeValue(format string, args ...any) *InvalidAttributeValue
 }
 
 type InvalidBatchEntryId struct {
-	_       struct{} `aws:"structure,error=InvalidBatchEntryId,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.InvalidBatchEntryId,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *InvalidBatchEntryId) ErrorCode() string   { return "InvalidBatchEntryId" }
+func (e *InvalidBatchEntryId) ErrorCode() string   { return "AWS.SimpleQueueService.InvalidBatchEntryId" }
 func (e *InvalidBatchEntryId) HTTPStatusCode() int { return 400 }
 func (e *InvalidBatchEntryId) ErrorMessage() string {
 	if e.Message == nil {
@@ -561,7 +567,7 @@ type ListQueueTagsRequest struct {
 
 type ListQueueTagsResult struct {
 	_    struct{} `aws:"structure"`
-	Tags TagMap   `aws:"Tags"`
+	Tags TagMap   `aws:"Tags,qcn=Tag"`
 }
 
 type ListQueuesRequest struct {
@@ -583,47 +589,49 @@ type Message struct {
 	ReceiptHandle          *string                   `aws:"ReceiptHandle"`
 	MD5OfBody              *string                   `aws:"MD5OfBody"`
 	Body                   *string                   `aws:"Body"`
-	Attributes             MessageSystemAttributeMap `aws:"Attributes"`
+	Attributes             MessageSystemAttributeMap `aws:"Attributes,qcn=Attribute"`
 	MD5OfMessageAttributes *string                   `aws:"MD5OfMessageAttributes"`
-	MessageAttributes      MessageBodyAttributeMap   `aws:"MessageAttributes"`
+	MessageAttributes      MessageBodyAttributeMap   `aws:"MessageAttributes,qcn=MessageAttribute"`
 }
 
 type MessageAttributeNameList []string
 
 func (MessageAttributeNameList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "MessageAttributeName"}}
 }
 
 type MessageAttributeValue struct {
 	_                struct{}   `aws:"structure"`
 	StringValue      *string    `aws:"StringValue"`
 	BinaryValue      []byte     `aws:"BinaryValue"`
-	StringListValues StringList `aws:"StringListValues,flat"`
-	BinaryListValues BinaryList `aws:"BinaryListValues,flat"`
+	StringListValues StringList `aws:"StringListValues,qcn=StringListValue,flat"`
+	BinaryListValues BinaryList `aws:"BinaryListValues,qcn=BinaryListValue,flat"`
 	DataType         *string    `aws:"DataType,req"`
 }
 
 type MessageBodyAttributeMap map[string]MessageAttributeValue
 
 func (MessageBodyAttributeMap) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{LocationName: "Name"}, Value: awsproto.ElemTraits{LocationName: "Value"}}
 }
 
 type MessageBodySystemAttributeMap map[string]MessageSystemAttributeValue
 
 func (MessageBodySystemAttributeMap) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{Constraint: constraintMessageSystemAttributeNameForSends}}
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{LocationName: "Name", Constraint: constraintMessageSystemAttributeNameForSends}, Value: awsproto.ElemTraits{LocationName: "Value"}}
 }
 
 type MessageList []Message
 
-func (MessageList) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
-
-type MessageNotInflight struct {
-	_ struct{} `aws:"structure,error=MessageNotInflight,status=400"`
+func (MessageList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "Message"}}
 }
 
-func (e *MessageNotInflight) ErrorCode() string    { return "MessageNotInflight" }
+type MessageNotInflight struct {
+	_ struct{} `aws:"structure,error=AWS.SimpleQueueService.MessageNotInflight,status=400"`
+}
+
+func (e *MessageNotInflight) ErrorCode() string    { return "AWS.SimpleQueueService.MessageNotInflight" }
 func (e *MessageNotInflight) HTTPStatusCode() int  { return 400 }
 func (e *MessageNotInflight) ErrorMessage() string { return "" }
 func (e *MessageNotInflight) Error() string        { return awsproto.ErrorString(e) }
@@ -637,15 +645,15 @@ func (MessageSystemAttributeList) AWSCollection() awsproto.Collection {
 type MessageSystemAttributeMap map[string]string
 
 func (MessageSystemAttributeMap) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{LocationName: "Name"}, Value: awsproto.ElemTraits{LocationName: "Value"}}
 }
 
 type MessageSystemAttributeValue struct {
 	_                struct{}   `aws:"structure"`
 	StringValue      *string    `aws:"StringValue"`
 	BinaryValue      []byte     `aws:"BinaryValue"`
-	StringListValues StringList `aws:"StringListValues,flat"`
-	BinaryListValues BinaryList `aws:"BinaryListValues,flat"`
+	StringListValues StringList `aws:"StringListValues,qcn=StringListValue,flat"`
+	BinaryListValues BinaryList `aws:"BinaryListValues,qcn=BinaryListValue,flat"`
 	DataType         *string    `aws:"DataType,req"`
 }
 
@@ -670,11 +678,13 @@ func NewOverLimit(format string, args ...any) *OverLimit {
 }
 
 type PurgeQueueInProgress struct {
-	_       struct{} `aws:"structure,error=PurgeQueueInProgress,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.PurgeQueueInProgress,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *PurgeQueueInProgress) ErrorCode() string   { return "PurgeQueueInProgress" }
+func (e *PurgeQueueInProgress) ErrorCode() string {
+	return "AWS.SimpleQueueService.PurgeQueueInProgress"
+}
 func (e *PurgeQueueInProgress) HTTPStatusCode() int { return 400 }
 func (e *PurgeQueueInProgress) ErrorMessage() string {
 	if e.Message == nil {
@@ -697,15 +707,17 @@ type PurgeQueueRequest struct {
 type QueueAttributeMap map[string]string
 
 func (QueueAttributeMap) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{Constraint: constraintQueueAttributeName}}
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{LocationName: "Name", Constraint: constraintQueueAttributeName}, Value: awsproto.ElemTraits{LocationName: "Value"}}
 }
 
 type QueueDeletedRecently struct {
-	_       struct{} `aws:"structure,error=QueueDeletedRecently,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.QueueDeletedRecently,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *QueueDeletedRecently) ErrorCode() string   { return "QueueDeletedRecently" }
+func (e *QueueDeletedRecently) ErrorCode() string {
+	return "AWS.SimpleQueueService.QueueDeletedRecently"
+}
 func (e *QueueDeletedRecently) HTTPStatusCode() int { return 400 }
 func (e *QueueDeletedRecently) ErrorMessage() string {
 	if e.Message == nil {
@@ -721,11 +733,11 @@ func NewQueueDeletedRecently(format string, args ...any) *QueueDeletedRecently {
 }
 
 type QueueDoesNotExist struct {
-	_       struct{} `aws:"structure,error=QueueDoesNotExist,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.NonExistentQueue,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *QueueDoesNotExist) ErrorCode() string   { return "QueueDoesNotExist" }
+func (e *QueueDoesNotExist) ErrorCode() string   { return "AWS.SimpleQueueService.NonExistentQueue" }
 func (e *QueueDoesNotExist) HTTPStatusCode() int { return 400 }
 func (e *QueueDoesNotExist) ErrorMessage() string {
 	if e.Message == nil {
@@ -741,11 +753,11 @@ func NewQueueDoesNotExist(format string, args ...any) *QueueDoesNotExist {
 }
 
 type QueueNameExists struct {
-	_       struct{} `aws:"structure,error=QueueNameExists,status=400"`
+	_       struct{} `aws:"structure,error=QueueAlreadyExists,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *QueueNameExists) ErrorCode() string   { return "QueueNameExists" }
+func (e *QueueNameExists) ErrorCode() string   { return "QueueAlreadyExists" }
 func (e *QueueNameExists) HTTPStatusCode() int { return 400 }
 func (e *QueueNameExists) ErrorMessage() string {
 	if e.Message == nil {
@@ -762,7 +774,9 @@ func NewQueueNameExists(format string, args ...any) *QueueNameExists {
 
 type QueueUrlList []string
 
-func (QueueUrlList) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
+func (QueueUrlList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "QueueUrl"}}
+}
 
 type ReceiptHandleIsInvalid struct {
 	_       struct{} `aws:"structure,error=ReceiptHandleIsInvalid,status=400"`
@@ -858,8 +872,8 @@ type SendMessageBatchRequestEntry struct {
 	Id                      *string                       `aws:"Id,req"`
 	MessageBody             *string                       `aws:"MessageBody,req"`
 	DelaySeconds            *int32                        `aws:"DelaySeconds"`
-	MessageAttributes       MessageBodyAttributeMap       `aws:"MessageAttributes"`
-	MessageSystemAttributes MessageBodySystemAttributeMap `aws:"MessageSystemAttributes"`
+	MessageAttributes       MessageBodyAttributeMap       `aws:"MessageAttributes,qcn=MessageAttribute"`
+	MessageSystemAttributes MessageBodySystemAttributeMap `aws:"MessageSystemAttributes,qcn=MessageSystemAttribute"`
 	MessageDeduplicationId  *string                       `aws:"MessageDeduplicationId"`
 	MessageGroupId          *string                       `aws:"MessageGroupId"`
 }
@@ -867,7 +881,7 @@ type SendMessageBatchRequestEntry struct {
 type SendMessageBatchRequestEntryList []SendMessageBatchRequestEntry
 
 func (SendMessageBatchRequestEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "SendMessageBatchRequestEntry"}}
 }
 
 type SendMessageBatchResult struct {
@@ -889,7 +903,7 @@ type SendMessageBatchResultEntry struct {
 type SendMessageBatchResultEntryList []SendMessageBatchResultEntry
 
 func (SendMessageBatchResultEntryList) AWSCollection() awsproto.Collection {
-	return awsproto.Collection{Flattened: true}
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "SendMessageBatchResultEntry"}}
 }
 
 type SendMessageRequest struct {
@@ -897,8 +911,8 @@ type SendMessageRequest struct {
 	QueueUrl                *string                       `aws:"QueueUrl,req"`
 	MessageBody             *string                       `aws:"MessageBody,req"`
 	DelaySeconds            *int32                        `aws:"DelaySeconds"`
-	MessageAttributes       MessageBodyAttributeMap       `aws:"MessageAttributes"`
-	MessageSystemAttributes MessageBodySystemAttributeMap `aws:"MessageSystemAttributes"`
+	MessageAttributes       MessageBodyAttributeMap       `aws:"MessageAttributes,qcn=MessageAttribute"`
+	MessageSystemAttributes MessageBodySystemAttributeMap `aws:"MessageSystemAttributes,qcn=MessageSystemAttribute"`
 	MessageDeduplicationId  *string                       `aws:"MessageDeduplicationId"`
 	MessageGroupId          *string                       `aws:"MessageGroupId"`
 }
@@ -915,7 +929,7 @@ type SendMessageResult struct {
 type SetQueueAttributesRequest struct {
 	_          struct{}          `aws:"structure"`
 	QueueUrl   *string           `aws:"QueueUrl,req"`
-	Attributes QueueAttributeMap `aws:"Attributes,req"`
+	Attributes QueueAttributeMap `aws:"Attributes,qcn=Attribute,req"`
 }
 
 type StartMessageMoveTaskRequest struct {
@@ -932,26 +946,36 @@ type StartMessageMoveTaskResult struct {
 
 type StringList []string
 
+func (StringList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Member: awsproto.ElemTraits{LocationName: "StringListValue"}}
+}
+
 type TagKeyList []string
 
-func (TagKeyList) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
+func (TagKeyList) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Flattened: true, Member: awsproto.ElemTraits{LocationName: "TagKey"}}
+}
 
 type TagMap map[string]string
 
-func (TagMap) AWSCollection() awsproto.Collection { return awsproto.Collection{Flattened: true} }
+func (TagMap) AWSCollection() awsproto.Collection {
+	return awsproto.Collection{Flattened: true, Key: awsproto.ElemTraits{LocationName: "Key"}, Value: awsproto.ElemTraits{LocationName: "Value"}}
+}
 
 type TagQueueRequest struct {
 	_        struct{} `aws:"structure"`
 	QueueUrl *string  `aws:"QueueUrl,req"`
-	Tags     TagMap   `aws:"Tags,req"`
+	Tags     TagMap   `aws:"Tags,qcn=Tag,req"`
 }
 
 type TooManyEntriesInBatchRequest struct {
-	_       struct{} `aws:"structure,error=TooManyEntriesInBatchRequest,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.TooManyEntriesInBatchRequest,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *TooManyEntriesInBatchRequest) ErrorCode() string   { return "TooManyEntriesInBatchRequest" }
+func (e *TooManyEntriesInBatchRequest) ErrorCode() string {
+	return "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"
+}
 func (e *TooManyEntriesInBatchRequest) HTTPStatusCode() int { return 400 }
 func (e *TooManyEntriesInBatchRequest) ErrorMessage() string {
 	if e.Message == nil {
@@ -967,11 +991,13 @@ func NewTooManyEntriesInBatchRequest(format string, args ...any) *TooManyEntries
 }
 
 type UnsupportedOperation struct {
-	_       struct{} `aws:"structure,error=UnsupportedOperation,status=400"`
+	_       struct{} `aws:"structure,error=AWS.SimpleQueueService.UnsupportedOperation,status=400"`
 	Message *string  `aws:"message"`
 }
 
-func (e *UnsupportedOperation) ErrorCode() string   { return "UnsupportedOperation" }
+func (e *UnsupportedOperation) ErrorCode() string {
+	return "AWS.SimpleQueueService.UnsupportedOperation"
+}
 func (e *UnsupportedOperation) HTTPStatusCode() int { return 400 }
 func (e *UnsupportedOperation) ErrorMessage() string {
 	if e.Message == nil {

@@ -91,6 +91,10 @@ type Ref struct {
 	Streaming       bool          `json:"streaming"`
 	EventPayload    bool          `json:"eventpayload"`
 	ResultWrapper   string        `json:"resultWrapper"`
+	// QueryCompatName is the member's name in the query protocol of a
+	// JSON service that also serves query, where it differs from its
+	// JSON name (SQS's Attributes are Attribute.N in query).
+	QueryCompatName string `json:"-"`
 }
 
 // Shape is one named shape.

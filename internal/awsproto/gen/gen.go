@@ -154,6 +154,7 @@ func (g *generator) tag(parent *botocore.Shape, name string, r *botocore.Ref) st
 	}
 	add(r.LocationName != "", "ln="+r.LocationName)
 	add(r.QueryName != "", "qn="+r.QueryName)
+	add(r.QueryCompatName != "", "qcn="+r.QueryCompatName)
 	add(r.Location != "", "loc="+r.Location)
 	// A list shape's own flattened trait travels in its AWSCollection:
 	// the element names differ between the two (see awsproto.member.flatName).

@@ -96,6 +96,9 @@ func addServices(files map[string][]byte, modelsDir, outDir string) error {
 		if err != nil {
 			return err
 		}
+		if err := addQueryCompat(m, e.Name()); err != nil {
+			return err
+		}
 		pkg := packageName(e.Name())
 		gen, err := serviceFiles(m, pkg)
 		if err != nil {
