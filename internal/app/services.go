@@ -90,6 +90,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config) ([]any, k
 	publishELBMetrics(env.Controllers, elbSvc, cloudwatchSvc)
 	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
 	snsSvc := sns.New(env.Named("sns"), snsQueues{sqsSvc})
+	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}, Topics: eventTopics{snsSvc}})
 	return []any{
 		iamSvc,
