@@ -10,22 +10,29 @@ import (
 	"overcast/internal/applicationautoscaling"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/ecs"
+	"overcast/internal/sns"
 )
 
 // alarmActions runs CloudWatch alarms' actions: Application Auto Scaling
-// policies. It is built before the services it calls (CloudWatch comes
-// first in the list), which are set before the controllers start.
+// policies and SNS topics. It is built before the services it calls
+// (CloudWatch comes first in the list), which are set before the
+// controllers start.
 type alarmActions struct {
 	scaling *applicationautoscaling.Service
+	topics  *sns.Service
 }
 
 var _ cloudwatch.AlarmActions = (*alarmActions)(nil)
 
 func (a *alarmActions) RunAlarmAction(ctx context.Context, actionARN string, change cloudwatch.StateChange) error {
-	if parsed, ok := overcast.ParseARN(actionARN); !ok || parsed.Service != "autoscaling" || a.scaling == nil {
-		return nil
+	parsed, _ := overcast.ParseARN(actionARN)
+	switch {
+	case parsed.Service == "autoscaling" && a.scaling != nil:
+		return a.scaling.RunAlarmAction(ctx, actionARN, applicationautoscaling.AlarmChange(change))
+	case parsed.Service == "sns" && a.topics != nil:
+		return publishAlarm(ctx, a.topics, actionARN, change)
 	}
-	return a.scaling.RunAlarmAction(ctx, actionARN, applicationautoscaling.AlarmChange(change))
+	return nil
 }
 
 // scalingAlarms lets Application Auto Scaling create its target tracking

@@ -97,6 +97,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	cloudfrontSvc := cloudfront.New(env.Named("cloudfront"), cloudfront.Options{Edge: cdn, Functions: cloudfrontFunctions{}})
 	sqsSvc := sqs.New(env.Named("sqs"), sqs.Options{Metrics: sqsMetrics{cloudwatchSvc}})
 	snsSvc := sns.New(env.Named("sns"), snsQueues{sqsSvc})
+	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	return []any{

@@ -282,6 +282,15 @@ func TestPublishAs(t *testing.T) {
 	if !errors.As(err, &ae) {
 		t.Fatalf("PublishAs under the default policy: got %v, want AuthorizationError: the policy must allow the service", err)
 	}
+	// CloudWatch names the alarm's account as AWS:SourceOwner, which the
+	// default policy lets in for the topic's own account only.
+	if _, err := s.PublishAs(ctx, "cloudwatch.amazonaws.com", "arn:aws:cloudwatch:us-east-1:000000000000:alarm:a", topic, Message{Message: "x"}); err != nil {
+		t.Errorf("PublishAs for an alarm of the account: %v", err)
+	}
+	_, err = s.PublishAs(ctx, "cloudwatch.amazonaws.com", "arn:aws:cloudwatch:us-east-1:111122223333:alarm:a", topic, Message{Message: "x"})
+	if !errors.As(err, &ae) {
+		t.Errorf("PublishAs for another account's alarm: got %v, want AuthorizationError", err)
+	}
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish",
 		"Resource":"` + topic + `","Condition":{"ArnEquals":{"aws:SourceArn":"` + rule + `"}}}]}`
 	if err := s.SetTopicAttributes(ctx, &api.SetTopicAttributesInput{TopicArn: &topic, AttributeName: str("Policy"), AttributeValue: &policy}); err != nil {

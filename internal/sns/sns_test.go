@@ -200,6 +200,17 @@ func (e *endpoint) waitFor(t *testing.T, n int) []post {
 	return e.received()
 }
 
+// confirmedEndpoint subscribes a new HTTP endpoint to topic and confirms
+// the subscription with the token it receives.
+func confirmedEndpoint(t *testing.T, c *sns.Client, topic *string, attrs map[string]string) *endpoint {
+	t.Helper()
+	ep := newEndpoint(t)
+	awstest.Call(t, c.Subscribe, &sns.SubscribeInput{TopicArn: topic, Protocol: aws.String("http"), Endpoint: &ep.URL, Attributes: attrs})
+	conf := decode(t, ep.waitFor(t, 1)[0].body)
+	awstest.Call(t, c.ConfirmSubscription, &sns.ConfirmSubscriptionInput{TopicArn: topic, Token: aws.String(conf["Token"])})
+	return ep
+}
+
 // verify checks an envelope's signature as a subscriber does: fetch the
 // certificate at SigningCertURL and check the string to sign with it.
 func verify(t *testing.T, msg map[string]string) {

@@ -475,6 +475,13 @@ func (s *Service) callerMay(ctx context.Context, t *topic, action string) bool {
 	return owner
 }
 
+// sourceOwnerServices name the account they act for as AWS:SourceOwner,
+// which the default topic policy lets publish ("AWS": "*" on the owner's
+// account): CloudWatch alarms reach their account's topics without a
+// policy of their own. Other services (EventBridge, S3) need the topic
+// policy to name them.
+var sourceOwnerServices = []string{"cloudwatch.amazonaws.com"}
+
 // serviceMay reports whether the AWS service principal may publish to t
 // for the resource sourceARN: only an Allow in the topic policy lets it,
 // even in the topic owner's account.
@@ -488,7 +495,19 @@ func serviceMay(t *topic, principal, sourceARN string) bool {
 		account = a.AccountID
 	}
 	req := policy.Request{Principal: policy.Principal{Service: principal}, Action: "sns:Publish", Resource: t.ARN,
-		Context: map[string][]string{"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {account}, "aws:SourceOwner": {account}}}
+		Context: map[string][]string{"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {account}}}
+	switch policy.Evaluate(req, pol) {
+	case policy.Allowed:
+		return true
+	case policy.Denied:
+		return false
+	}
+	if !slices.Contains(sourceOwnerServices, principal) {
+		return false
+	}
+	// As a statement for everyone sees it: the principal policy.Principal{}
+	// matches "AWS": "*" alone.
+	req.Principal, req.Context["aws:SourceOwner"] = policy.Principal{}, []string{account}
 	return policy.Evaluate(req, pol) == policy.Allowed
 }
 

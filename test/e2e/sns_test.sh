@@ -108,24 +108,18 @@ EOF
   done
   expect_contains "recorded confirmation email" "$got" "AWS Notification - Subscription Confirmation"
 
-  # Fan-out to a queue whose policy lets the topic in. The aws CLI v2 of
-  # Debian speaks SQS's query protocol: skipped (said so) while SQS does
-  # not answer it.
-  if awsc "$cli" sqs list-queues >/dev/null 2>&1; then
-    q=$(awsc "$cli" sqs create-queue --queue-name "fanout-$tag" --query QueueUrl --output text)
-    qarn=$(awsc "$cli" sqs get-queue-attributes --queue-url "$q" --attribute-names QueueArn --query Attributes.QueueArn --output text)
-    python3 -c 'import json,sys; print(json.dumps({"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-      "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": sys.argv[1],
-      "Condition": {"ArnEquals": {"aws:SourceArn": sys.argv[2]}}}]})}))' "$qarn" "$topic" >"$work/queue-policy.json"
-    awsc "$cli" sqs set-queue-attributes --queue-url "$q" --attributes "file://$work/queue-policy.json"
-    awsc "$cli" sns subscribe --topic-arn "$topic" --protocol sqs --notification-endpoint "$qarn" >/dev/null
-    id=$(awsc "$cli" sns publish --topic-arn "$topic" --message "to the queue" --query MessageId --output text)
-    got=$(awsc "$cli" sqs receive-message --queue-url "$q" --wait-time-seconds 10 --query 'Messages[0].Body' --output text)
-    expect_contains "queued envelope" "$got" "\"MessageId\":\"$id\""
-    expect_contains "queued message" "$got" '"Message":"to the queue"'
-  else
-    echo "  skip: $cli's SQS requests (query protocol) are not served yet"
-  fi
+  # Fan-out to a queue whose policy lets the topic in.
+  q=$(awsc "$cli" sqs create-queue --queue-name "fanout-$tag" --query QueueUrl --output text)
+  qarn=$(awsc "$cli" sqs get-queue-attributes --queue-url "$q" --attribute-names QueueArn --query Attributes.QueueArn --output text)
+  python3 -c 'import json,sys; print(json.dumps({"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": sys.argv[1],
+    "Condition": {"ArnEquals": {"aws:SourceArn": sys.argv[2]}}}]})}))' "$qarn" "$topic" >"$work/queue-policy.json"
+  awsc "$cli" sqs set-queue-attributes --queue-url "$q" --attributes "file://$work/queue-policy.json"
+  awsc "$cli" sns subscribe --topic-arn "$topic" --protocol sqs --notification-endpoint "$qarn" >/dev/null
+  id=$(awsc "$cli" sns publish --topic-arn "$topic" --message "to the queue" --query MessageId --output text)
+  got=$(awsc "$cli" sqs receive-message --queue-url "$q" --wait-time-seconds 10 --query 'Messages[0].Body' --output text)
+  expect_contains "queued envelope" "$got" "\"MessageId\":\"$id\""
+  expect_contains "queued message" "$got" '"Message":"to the queue"'
 
   fifo=$(awsc "$cli" sns create-topic --name "jobs-$tag.fifo" --attributes FifoTopic=true --query TopicArn --output text)
   if out=$(awsc "$cli" sns publish --topic-arn "$fifo" --message x 2>&1); then fail "FIFO publish without a group succeeded"; fi
