@@ -410,11 +410,3 @@ func (s *Service) RemovePermission(ctx context.Context, in *api.RemovePermission
 		return nil
 	})
 }
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}

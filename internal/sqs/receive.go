@@ -365,7 +365,12 @@ func (s *Service) DeleteMessage(ctx context.Context, in *api.DeleteMessageReques
 	if err != nil {
 		return err
 	}
-	errs, err := s.deleteMessages(ctx, q, []string{*in.ReceiptHandle})
+	return onlyError(s.deleteMessages(ctx, q, []string{*in.ReceiptHandle}))
+}
+
+// onlyError is the outcome of a batch of one: the batch's failure, or the
+// entry's.
+func onlyError(errs []error, err error) error {
 	if err != nil {
 		return err
 	}
@@ -459,11 +464,7 @@ func (s *Service) ChangeMessageVisibility(ctx context.Context, in *api.ChangeMes
 	if err != nil {
 		return err
 	}
-	errs, err := s.changeVisibility(ctx, q, []visibilityChange{{*in.ReceiptHandle, *in.VisibilityTimeout}})
-	if err != nil {
-		return err
-	}
-	return errs[0]
+	return onlyError(s.changeVisibility(ctx, q, []visibilityChange{{*in.ReceiptHandle, *in.VisibilityTimeout}}))
 }
 
 func (s *Service) ChangeMessageVisibilityBatch(ctx context.Context, in *api.ChangeMessageVisibilityBatchRequest) (*api.ChangeMessageVisibilityBatchResult, error) {
