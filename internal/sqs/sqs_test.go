@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
@@ -426,4 +428,29 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	if diff := cmp.Diff([]string{"kept"}, bodies(msgs)); diff != "" {
 		t.Errorf("after restart (-want +got):\n%s", diff)
 	}
+}
+
+func TestQueueDepthInCloudWatch(t *testing.T) {
+	srv, c, fake := start(t)
+	url := createQueue(t, c, "worker", nil)
+	for range 3 {
+		awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("job")})
+	}
+	cw := cloudwatch.NewFromConfig(srv.Config())
+	visible := func() float64 {
+		out := awstest.Call(t, cw.GetMetricStatistics, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/SQS"),
+			MetricName: aws.String("ApproximateNumberOfMessagesVisible"),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("QueueName"), Value: aws.String("worker")}},
+			StartTime:  aws.Time(fake.Now().Add(-time.Hour)), EndTime: aws.Time(fake.Now().Add(time.Minute)),
+			Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticMaximum}})
+		max := -1.0
+		for _, d := range out.Datapoints {
+			max = aws.ToFloat64(d.Maximum)
+		}
+		return max
+	}
+	awstest.WaitFor(t, "AWS/SQS ApproximateNumberOfMessagesVisible to be 3", func() bool {
+		fake.Advance(time.Minute)
+		return visible() == 3
+	})
 }
