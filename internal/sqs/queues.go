@@ -54,6 +54,9 @@ func (s *Service) CreateQueue(ctx context.Context, in *api.CreateQueueRequest) (
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		want := withDefaults(in.Attributes, fifo)
+		if !fifo {
+			delete(want, attrFifoQueue) // "false" names the kind every standard queue is
+		}
 		if differs := sameAttributes(withDefaults(q.rec.Attributes, fifo), want); differs != "" {
 			return nil, api.NewQueueNameExists("A queue already exists with the same name and a different value for attribute %s", differs)
 		}

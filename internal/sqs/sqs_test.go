@@ -56,7 +56,7 @@ func TestQueueLifecycle(t *testing.T) {
 		t.Errorf("got queue URL %s, want %s", url, want)
 	}
 	// The same name and attributes is the same queue.
-	if again := createQueue(t, c, "orders", map[string]string{"VisibilityTimeout": "45"}); again != url {
+	if again := createQueue(t, c, "orders", map[string]string{"VisibilityTimeout": "45", "FifoQueue": "false"}); again != url {
 		t.Errorf("got %s creating the queue again, want %s", again, url)
 	}
 	got := awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
