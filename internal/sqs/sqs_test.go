@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -453,4 +454,70 @@ func TestQueueDepthInCloudWatch(t *testing.T) {
 		fake.Advance(time.Minute)
 		return visible() == 3
 	})
+}
+
+// TestFIFOOrderUnderConcurrentConsumers has four consumers receive and
+// delete from one FIFO queue at once: each group's messages are processed
+// in the order they were sent, whoever receives them.
+func TestFIFOOrderUnderConcurrentConsumers(t *testing.T) {
+	_, c, _ := start(t)
+	url := createQueue(t, c, "ordered.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	const groups, perGroup = 3, 20
+	for i := range perGroup {
+		var entries []types.SendMessageBatchRequestEntry
+		for g := range groups {
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint("g", g)),
+				MessageBody: aws.String(fmt.Sprintf("%d-%02d", g, i)), MessageGroupId: aws.String(fmt.Sprint(g))})
+		}
+		awstest.Call(t, c.SendMessageBatch, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
+	}
+	var mu sync.Mutex
+	processed := map[string][]string{} // by group, in the order consumers finished them
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				mu.Lock()
+				n := 0
+				for _, bodies := range processed {
+					n += len(bodies)
+				}
+				mu.Unlock()
+				if n == groups*perGroup {
+					return
+				}
+				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 3,
+					MessageSystemAttributeNames: []types.MessageSystemAttributeName{"MessageGroupId"}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, m := range out.Messages {
+					// Record before deleting: once deleted, the group's
+					// next message may go to another consumer.
+					mu.Lock()
+					g := m.Attributes["MessageGroupId"]
+					processed[g] = append(processed[g], *m.Body)
+					mu.Unlock()
+					if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	for g := range groups {
+		var want []string
+		for i := range perGroup {
+			want = append(want, fmt.Sprintf("%d-%02d", g, i))
+		}
+		if diff := cmp.Diff(want, processed[fmt.Sprint(g)]); diff != "" {
+			t.Errorf("group %d (-want +got):\n%s", g, diff)
+		}
+	}
 }
