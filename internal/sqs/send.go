@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"overcast"
 	api "overcast/internal/api/sqs"
@@ -108,11 +107,12 @@ func systemAttributes(in api.MessageBodySystemAttributeMap) (map[string]attribut
 	return out, nil
 }
 
-// validBody reports whether body has only the characters SQS allows.
+// validBody reports whether body has only the characters SQS allows:
+// #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF (the
+// codec already made bad UTF-8 U+FFFD, and Go strings hold no surrogates).
 func validBody(body string) bool {
 	for _, r := range body {
-		switch {
-		case r == utf8.RuneError, r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0xFFFE && r <= 0xFFFF:
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
 			return false
 		}
 	}
