@@ -69,6 +69,14 @@ type queue struct {
 	// available: long polls wait on it.
 	arrived chan struct{}
 	counts  activity
+	// attempts are FIFO receives by ReceiveRequestAttemptId.
+	attempts map[string]receiveAttempt
+}
+
+// receiveAttempt is what one FIFO receive returned.
+type receiveAttempt struct {
+	at          time.Time
+	ids, tokens []string
 }
 
 type dedupEntry struct {
@@ -84,7 +92,8 @@ type activity struct {
 }
 
 func newQueue(key string, rec queueRecord) *queue {
-	return &queue{key: key, rec: rec, byID: map[string]*message{}, dedup: map[string]dedupEntry{}, arrived: make(chan struct{})}
+	return &queue{key: key, rec: rec, byID: map[string]*message{}, dedup: map[string]dedupEntry{}, arrived: make(chan struct{}),
+		attempts: map[string]receiveAttempt{}}
 }
 
 // load adds a message read from the store at start.

@@ -175,6 +175,10 @@ func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequ
 	if err != nil {
 		return nil, err
 	}
+	attempt := service.Deref(in.ReceiveRequestAttemptId)
+	if msgs := q.retriedAttempt(attempt, s.Now()); msgs != nil {
+		return &api.ReceiveMessageResult{Messages: s.received(q, msgs, in)}, nil
+	}
 	deadline := s.Now().Add(opts.wait)
 	for {
 		msgs, next, arrived, err := s.take(ctx, q, opts)
@@ -182,6 +186,7 @@ func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequ
 			return nil, err
 		}
 		if len(msgs) > 0 {
+			q.rememberAttempt(attempt, msgs, s.Now())
 			return &api.ReceiveMessageResult{Messages: s.received(q, msgs, in)}, nil
 		}
 		now := s.Now()
@@ -202,6 +207,50 @@ func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequ
 		}
 		timer.Stop()
 	}
+}
+
+// rememberAttempt keeps what a FIFO receive with a ReceiveRequestAttemptId
+// returned, for a retry of it within 5 minutes.
+func (q *queue) rememberAttempt(id string, msgs []message, now time.Time) {
+	if id == "" || !q.fifo() {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for k, a := range q.attempts {
+		if now.Sub(a.at) >= dedupInterval {
+			delete(q.attempts, k)
+		}
+	}
+	a := receiveAttempt{at: now}
+	for _, m := range msgs {
+		a.ids, a.tokens = append(a.ids, m.ID), append(a.tokens, m.Token)
+	}
+	q.attempts[id] = a
+}
+
+// retriedAttempt answers a FIFO receive that retries an attempt: the same
+// messages with the same receipt handles, while they are all still in
+// flight under those receipts; nil otherwise.
+func (q *queue) retriedAttempt(id string, now time.Time) []message {
+	if id == "" || !q.fifo() {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a, ok := q.attempts[id]
+	if !ok || now.Sub(a.at) >= dedupInterval {
+		return nil
+	}
+	msgs := make([]message, len(a.ids))
+	for i, mid := range a.ids {
+		m := q.byID[mid]
+		if m == nil || m.Token != a.tokens[i] || !m.inFlight(now) {
+			return nil
+		}
+		msgs[i] = *m
+	}
+	return msgs
 }
 
 func receiveOptionsOf(q *queue, in *api.ReceiveMessageRequest) (receiveOptions, error) {

@@ -290,6 +290,14 @@ func TestFIFO(t *testing.T) {
 	if again[0].Attributes["MessageGroupId"] != "g1" || again[0].Attributes["SequenceNumber"] == "" {
 		t.Errorf("got system attributes %v", again[0].Attributes)
 	}
+	// A retried receive attempt gets the same messages and receipts.
+	fake.Advance(30 * time.Second)
+	attempt := &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 1, ReceiveRequestAttemptId: aws.String("try-1")}
+	tried := receive(t, c, attempt)
+	retried := receive(t, c, attempt)
+	if len(tried) != 1 || len(retried) != 1 || *retried[0].ReceiptHandle != *tried[0].ReceiptHandle {
+		t.Errorf("got %v then %v, want the same message and receipt handle twice", bodies(tried), bodies(retried))
+	}
 	// Deduplication lasts five minutes.
 	fake.Advance(5 * time.Minute)
 	if fresh := send("g1", "a1"); *fresh.MessageId == *first.MessageId {
