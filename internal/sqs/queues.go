@@ -179,6 +179,9 @@ func (s *Service) DeleteQueue(ctx context.Context, in *api.DeleteQueueRequest) e
 		if err := tx.Delete(queuesTable, q.key, store.AnyVersion); err != nil {
 			return err
 		}
+		if err := q.dropExpiredDedup(tx, time.Time{}, true); err != nil {
+			return err
+		}
 		return q.dropMessages(tx)
 	})
 	if err != nil {

@@ -74,10 +74,16 @@ const (
 	messagesTable = "sqs.messages"
 	// movesTable holds message move tasks, keyed by task handle.
 	movesTable = "sqs.moves"
+	// dedupTable holds FIFO queues' deduplication IDs for their 5 minutes,
+	// keyed by queue key and the hex of the ID.
+	dedupTable = "sqs.dedup"
 )
 
 // Start loads the queues and their messages.
 func (s *Service) Start(ctx context.Context) error {
+	// Sequence numbers grow across restarts even when every message is
+	// gone: they start from the clock's microseconds.
+	s.seq.Store(uint64(s.Now().UnixMicro()))
 	return s.Store.View(ctx, func(tx store.Tx) error {
 		err := store.ScanJSON(tx, queuesTable, store.ScanOptions{}, func(key string, rec queueRecord, _ int64) error {
 			s.queues[key] = newQueue(key, rec)
@@ -86,13 +92,22 @@ func (s *Service) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		return store.ScanJSON(tx, messagesTable, store.ScanOptions{}, func(key string, m message, _ int64) error {
+		err = store.ScanJSON(tx, messagesTable, store.ScanOptions{}, func(key string, m message, _ int64) error {
 			qkey := key[:strings.LastIndexByte(key, '/')]
 			if q := s.queues[qkey]; q != nil {
-				q.load(&m)
+				q.insert(&m)
 			}
 			if m.Seq > s.seq.Load() {
 				s.seq.Store(m.Seq)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return store.ScanJSON(tx, dedupTable, store.ScanOptions{}, func(key string, e dedupEntry, _ int64) error {
+			if q := s.queues[key[:strings.LastIndexByte(key, '/')]]; q != nil {
+				q.loadDedup(key, e)
 			}
 			return nil
 		})

@@ -430,8 +430,24 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	srv, c, _ := start(t)
 	url := createQueue(t, c, "durable", nil)
 	awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("kept")})
+	fifo := createQueue(t, c, "durable.fifo", map[string]string{"FifoQueue": "true"})
+	send := &sqs.SendMessageInput{QueueUrl: &fifo, MessageBody: aws.String("once"), MessageGroupId: aws.String("g"),
+		MessageDeduplicationId: aws.String("d-1")}
+	first := awstest.Call(t, c.SendMessage, send)
+	got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &fifo})
+	awstest.Call(t, c.DeleteMessage, &sqs.DeleteMessageInput{QueueUrl: &fifo, ReceiptHandle: got[0].ReceiptHandle})
 	srv.Restart(t)
 	c = sqs.NewFromConfig(srv.Config())
+	fifo = *awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("durable.fifo")}).QueueUrl
+	send.QueueUrl = &fifo
+	// The deduplication ID outlives its message and the restart.
+	again := awstest.Call(t, c.SendMessage, send)
+	if *again.MessageId != *first.MessageId {
+		t.Errorf("got message %s for a duplicate sent after a restart, want %s", *again.MessageId, *first.MessageId)
+	}
+	if left := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &fifo}); len(left) != 0 {
+		t.Errorf("got %v, want the duplicate dropped", bodies(left))
+	}
 	url = *awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("durable")}).QueueUrl
 	msgs := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url})
 	if diff := cmp.Diff([]string{"kept"}, bodies(msgs)); diff != "" {
