@@ -167,7 +167,7 @@ func (q *queue) add(m *message) {
 }
 
 func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequest) (*api.ReceiveMessageResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ReceiveMessage")
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +410,7 @@ func (s *Service) deleteMessages(ctx context.Context, q *queue, handles []string
 }
 
 func (s *Service) DeleteMessage(ctx context.Context, in *api.DeleteMessageRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteMessage")
 	if err != nil {
 		return err
 	}
@@ -427,7 +427,7 @@ func onlyError(errs []error, err error) error {
 }
 
 func (s *Service) DeleteMessageBatch(ctx context.Context, in *api.DeleteMessageBatchRequest) (*api.DeleteMessageBatchResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteMessage")
 	if err != nil {
 		return nil, err
 	}
@@ -509,7 +509,7 @@ func (s *Service) changeVisibility(ctx context.Context, q *queue, changes []visi
 }
 
 func (s *Service) ChangeMessageVisibility(ctx context.Context, in *api.ChangeMessageVisibilityRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ChangeMessageVisibility")
 	if err != nil {
 		return err
 	}
@@ -517,7 +517,7 @@ func (s *Service) ChangeMessageVisibility(ctx context.Context, in *api.ChangeMes
 }
 
 func (s *Service) ChangeMessageVisibilityBatch(ctx context.Context, in *api.ChangeMessageVisibilityBatchRequest) (*api.ChangeMessageVisibilityBatchResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ChangeMessageVisibility")
 	if err != nil {
 		return nil, err
 	}

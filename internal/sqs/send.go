@@ -250,7 +250,7 @@ func senderID(ctx context.Context) string {
 }
 
 func (s *Service) SendMessage(ctx context.Context, in *api.SendMessageRequest) (*api.SendMessageResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SendMessage")
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func optional(s string) *string {
 }
 
 func (s *Service) SendMessageBatch(ctx context.Context, in *api.SendMessageBatchRequest) (*api.SendMessageBatchResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SendMessage") // batches are authorized as their single action
 	if err != nil {
 		return nil, err
 	}

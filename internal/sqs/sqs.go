@@ -12,6 +12,7 @@ package sqs
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -20,8 +21,10 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/sqs"
+	"overcast/internal/awsproto"
 	"overcast/internal/clock"
 	"overcast/internal/controller"
+	"overcast/internal/policy"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -146,6 +149,42 @@ func (s *Service) queueByURL(ctx context.Context, queueURL *string) (*queue, err
 		return nil, errNoQueue()
 	}
 	return s.queueByName(overcast.Scope{Account: account, Region: scope.Region}, name)
+}
+
+// queueFor finds the queue a request names and checks that the caller
+// may do action (SendMessage) on it.
+func (s *Service) queueFor(ctx context.Context, queueURL *string, action string) (*queue, error) {
+	q, err := s.queueByURL(ctx, queueURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.authorize(ctx, action, s.queueURL(q)); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// authorize lets the queue owner's account do anything (IAM identity
+// policies are not enforced yet, as in S3); other accounts need an Allow
+// of sqs:<action> in the queue's policy, as on AWS.
+func (q *queue) authorize(ctx context.Context, action, url string) error {
+	c := overcast.CallerFrom(ctx)
+	if c.AccountID == q.rec.Account || q.allows(policy.PrincipalOf(c), action, nil) {
+		return nil
+	}
+	return &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Access to the resource " + url + " is denied."}
+}
+
+// allows reports whether the queue policy allows principal sqs:<action>,
+// with the condition keys given.
+func (q *queue) allows(principal policy.Principal, action string, conditions map[string][]string) bool {
+	q.mu.Lock()
+	doc := q.rec.Attributes[attrPolicy]
+	arn := q.rec.arn()
+	q.mu.Unlock()
+	pol, _ := policy.Parse(doc) // validated when set; nil when none
+	req := policy.Request{Principal: principal, Action: "sqs:" + action, Resource: arn, Context: conditions}
+	return policy.Evaluate(req, pol) == policy.Allowed
 }
 
 func (s *Service) queueByName(scope overcast.Scope, name string) (*queue, error) {

@@ -348,7 +348,7 @@ func TestDeadLetterQueueAndRedrive(t *testing.T) {
 }
 
 func TestPurgeAndPermissions(t *testing.T) {
-	_, c, fake := start(t)
+	srv, c, fake := start(t)
 	url := createQueue(t, c, "purge", nil)
 	awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("x")})
 	awstest.Call(t, c.PurgeQueue, &sqs.PurgeQueueInput{QueueUrl: &url})
@@ -359,8 +359,15 @@ func TestPurgeAndPermissions(t *testing.T) {
 	if n := queueAttributes(t, c, url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"]; n != "0" {
 		t.Errorf("got %s messages after purge, want 0", n)
 	}
+	// Another account needs the queue policy's Allow.
+	other := sqs.NewFromConfig(srv.ConfigWith("111122223333", "secret", ""))
+	_, err = other.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("from afar")})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied", Message: "Access to the resource " + url + " is denied."})
 	awstest.Call(t, c.AddPermission, &sqs.AddPermissionInput{QueueUrl: &url, Label: aws.String("share"),
 		AWSAccountIds: []string{"111122223333"}, Actions: []string{"SendMessage"}})
+	awstest.Call(t, other.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("from afar")})
+	_, err = other.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &url})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied"})
 	pol := queueAttributes(t, c, url, "Policy")["Policy"]
 	if !strings.Contains(pol, `"Sid":"share"`) || !strings.Contains(pol, "arn:aws:iam::111122223333:root") {
 		t.Errorf("got policy %s, want the share statement", pol)
