@@ -27,3 +27,22 @@ func TestMD5OfAttributes(t *testing.T) {
 		t.Errorf("got body digest %s, want %s", got, want)
 	}
 }
+
+func TestValidBody(t *testing.T) {
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{"plain text", true},
+		{"tab\tnewline\ncarriage\r", true},
+		{"replacement \uFFFD and emoji \U0001F600", true},
+		{"bell \a", false},
+		{"nul \x00", false},
+		{"noncharacter \uFFFF", false},
+	}
+	for _, tt := range tests {
+		if got := validBody(tt.body); got != tt.want {
+			t.Errorf("validBody(%q): got %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}

@@ -65,7 +65,8 @@ func (s *Service) publishMetrics(ctx context.Context) error {
 }
 
 // expireMessages deletes the messages that outlived their queue's
-// retention period (receives skip them already).
+// retention period (receives skip them already), and deduplication IDs
+// past their 5 minutes.
 func (s *Service) expireMessages(ctx context.Context) error {
 	now := s.Now()
 	for _, q := range s.allQueues() {
@@ -77,6 +78,9 @@ func (s *Service) expireMessages(ctx context.Context) error {
 			}
 		}
 		err := s.Store.Update(ctx, func(tx store.Tx) error {
+			if err := q.dropExpiredDedup(tx, now, false); err != nil {
+				return err
+			}
 			for _, m := range expired {
 				if err := tx.Delete(messagesTable, messageKey(q.key, m.Seq), store.AnyVersion); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err

@@ -1,6 +1,7 @@
 package sqs
 
 import (
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,13 +70,27 @@ type queue struct {
 	// available: long polls wait on it.
 	arrived chan struct{}
 	counts  activity
+	// attempts are FIFO receives by ReceiveRequestAttemptId.
+	attempts map[string]receiveAttempt
 }
 
-type dedupEntry struct {
-	at        time.Time
-	messageID string
-	seq       uint64
+// receiveAttempt is what one FIFO receive returned.
+type receiveAttempt struct {
+	at          time.Time
+	ids, tokens []string
 }
+
+// dedupEntry is an accepted deduplication ID, kept in the store too so
+// that a restart does not let a duplicate through.
+type dedupEntry struct {
+	At        time.Time
+	MessageID string
+	Seq       uint64
+}
+
+// dedupKey is where the store keeps a queue's deduplication ID (id may
+// hold any punctuation).
+func dedupKey(queueKey, id string) string { return queueKey + "/" + hex.EncodeToString([]byte(id)) }
 
 // activity counts what happened to a queue since the last metrics pass.
 type activity struct {
@@ -84,14 +99,15 @@ type activity struct {
 }
 
 func newQueue(key string, rec queueRecord) *queue {
-	return &queue{key: key, rec: rec, byID: map[string]*message{}, dedup: map[string]dedupEntry{}, arrived: make(chan struct{})}
+	return &queue{key: key, rec: rec, byID: map[string]*message{}, dedup: map[string]dedupEntry{}, arrived: make(chan struct{}),
+		attempts: map[string]receiveAttempt{}}
 }
 
-// load adds a message read from the store at start.
-func (q *queue) load(m *message) {
-	q.insert(m)
-	if m.DeduplicationID != "" {
-		q.dedup[m.DeduplicationID] = dedupEntry{m.SentAt, m.ID, m.Seq}
+// loadDedup adds a deduplication ID read from the store at start.
+func (q *queue) loadDedup(key string, e dedupEntry) {
+	id, err := hex.DecodeString(key[len(q.key)+1:])
+	if err == nil {
+		q.dedup[string(id)] = e
 	}
 }
 
@@ -121,6 +137,22 @@ func (q *queue) remove(m *message) {
 func (q *queue) dropMessages(tx store.Tx) error {
 	_, err := store.DeleteScanned(tx, messagesTable, store.ScanOptions{Prefix: q.key + "/"})
 	return err
+}
+
+// dropExpiredDedup deletes from the store, in tx, q's deduplication IDs
+// older than the interval (all of them when all is set).
+func (q *queue) dropExpiredDedup(tx store.Tx, now time.Time, all bool) error {
+	var expired []string
+	err := store.ScanJSON(tx, dedupTable, store.ScanOptions{Prefix: q.key + "/"}, func(key string, e dedupEntry, _ int64) error {
+		if all || now.Sub(e.At) >= dedupInterval {
+			expired = append(expired, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return store.DeleteKeys(tx, dedupTable, expired)
 }
 
 // clear forgets every message of q, once dropMessages committed; q.mu is
@@ -180,7 +212,7 @@ func (q *queue) depth(now time.Time) (visible, notVisible, delayed int, oldest t
 // forgetDedup drops deduplication IDs older than SQS's 5-minute interval.
 func (q *queue) forgetDedup(now time.Time) {
 	for id, e := range q.dedup {
-		if now.Sub(e.at) >= dedupInterval {
+		if now.Sub(e.At) >= dedupInterval {
 			delete(q.dedup, id)
 		}
 	}

@@ -54,6 +54,9 @@ func (s *Service) CreateQueue(ctx context.Context, in *api.CreateQueueRequest) (
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		want := withDefaults(in.Attributes, fifo)
+		if !fifo {
+			delete(want, attrFifoQueue) // "false" names the kind every standard queue is
+		}
 		if differs := sameAttributes(withDefaults(q.rec.Attributes, fifo), want); differs != "" {
 			return nil, api.NewQueueNameExists("A queue already exists with the same name and a different value for attribute %s", differs)
 		}
@@ -81,6 +84,9 @@ func (s *Service) GetQueueUrl(ctx context.Context, in *api.GetQueueUrlRequest) (
 	}
 	q, err := s.queueByName(scope, *in.QueueName)
 	if err != nil {
+		return nil, err
+	}
+	if err := q.authorize(ctx, "GetQueueUrl", s.queueURL(q)); err != nil {
 		return nil, err
 	}
 	return &api.GetQueueUrlResult{QueueUrl: new(s.queueURL(q))}, nil
@@ -137,7 +143,7 @@ func (s *Service) ListQueues(ctx context.Context, in *api.ListQueuesRequest) (*a
 }
 
 func (s *Service) ListDeadLetterSourceQueues(ctx context.Context, in *api.ListDeadLetterSourceQueuesRequest) (*api.ListDeadLetterSourceQueuesResult, error) {
-	dlq, err := s.queueByURL(ctx, in.QueueUrl)
+	dlq, err := s.queueFor(ctx, in.QueueUrl, "ListDeadLetterSourceQueues")
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +170,7 @@ func (s *Service) sourcesOf(dlq *queue) []*queue {
 }
 
 func (s *Service) DeleteQueue(ctx context.Context, in *api.DeleteQueueRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteQueue")
 	if err != nil {
 		return err
 	}
@@ -174,6 +180,9 @@ func (s *Service) DeleteQueue(ctx context.Context, in *api.DeleteQueueRequest) e
 	defer q.mu.Unlock()
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Delete(queuesTable, q.key, store.AnyVersion); err != nil {
+			return err
+		}
+		if err := q.dropExpiredDedup(tx, time.Time{}, true); err != nil {
 			return err
 		}
 		return q.dropMessages(tx)
@@ -189,7 +198,7 @@ func (s *Service) DeleteQueue(ctx context.Context, in *api.DeleteQueueRequest) e
 }
 
 func (s *Service) GetQueueAttributes(ctx context.Context, in *api.GetQueueAttributesRequest) (*api.GetQueueAttributesResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "GetQueueAttributes")
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +242,7 @@ func knownAttribute(name string) bool {
 }
 
 func (s *Service) SetQueueAttributes(ctx context.Context, in *api.SetQueueAttributesRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SetQueueAttributes")
 	if err != nil {
 		return err
 	}
@@ -243,7 +252,7 @@ func (s *Service) SetQueueAttributes(ctx context.Context, in *api.SetQueueAttrib
 	if err := s.checkAttributes(in.Attributes, fifo, false, arn); err != nil {
 		return err
 	}
-	return s.updateQueue(ctx, in.QueueUrl, func(q *queue, rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, "SetQueueAttributes", func(q *queue, rec *queueRecord) error {
 		maps.Copy(rec.Attributes, in.Attributes)
 		rec.Modified = s.Now()
 		q.wake() // a shorter delay may have made messages available
@@ -252,7 +261,7 @@ func (s *Service) SetQueueAttributes(ctx context.Context, in *api.SetQueueAttrib
 }
 
 func (s *Service) PurgeQueue(ctx context.Context, in *api.PurgeQueueRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "PurgeQueue")
 	if err != nil {
 		return err
 	}
@@ -288,8 +297,8 @@ func checkTags(tags map[string]string) error {
 }
 
 // updateQueue changes q's record with change and saves it.
-func (s *Service) updateQueue(ctx context.Context, queueURL *string, change func(q *queue, rec *queueRecord) error) error {
-	q, err := s.queueByURL(ctx, queueURL)
+func (s *Service) updateQueue(ctx context.Context, queueURL *string, action string, change func(q *queue, rec *queueRecord) error) error {
+	q, err := s.queueFor(ctx, queueURL, action)
 	if err != nil {
 		return err
 	}
@@ -316,14 +325,14 @@ func (s *Service) updateQueue(ctx context.Context, queueURL *string, change func
 }
 
 func (s *Service) TagQueue(ctx context.Context, in *api.TagQueueRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, "TagQueue", func(_ *queue, rec *queueRecord) error {
 		maps.Copy(rec.Tags, in.Tags)
 		return checkTags(rec.Tags)
 	})
 }
 
 func (s *Service) UntagQueue(ctx context.Context, in *api.UntagQueueRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, "UntagQueue", func(_ *queue, rec *queueRecord) error {
 		for _, k := range in.TagKeys {
 			delete(rec.Tags, k)
 		}
@@ -332,7 +341,7 @@ func (s *Service) UntagQueue(ctx context.Context, in *api.UntagQueueRequest) err
 }
 
 func (s *Service) ListQueueTags(ctx context.Context, in *api.ListQueueTagsRequest) (*api.ListQueueTagsResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ListQueueTags")
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +376,7 @@ func statementSid(raw json.RawMessage) string {
 }
 
 func (s *Service) AddPermission(ctx context.Context, in *api.AddPermissionRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, "AddPermission", func(_ *queue, rec *queueRecord) error {
 		doc := policyDocument{Version: "2012-10-17", ID: rec.arn() + "/SQSDefaultPolicy"}
 		if p := rec.Attributes[attrPolicy]; p != "" {
 			json.Unmarshal([]byte(p), &doc)
@@ -393,7 +402,7 @@ func (s *Service) AddPermission(ctx context.Context, in *api.AddPermissionReques
 }
 
 func (s *Service) RemovePermission(ctx context.Context, in *api.RemovePermissionRequest) error {
-	return s.updateQueue(ctx, in.QueueUrl, func(_ *queue, rec *queueRecord) error {
+	return s.updateQueue(ctx, in.QueueUrl, "RemovePermission", func(_ *queue, rec *queueRecord) error {
 		var doc policyDocument
 		json.Unmarshal([]byte(rec.Attributes[attrPolicy]), &doc)
 		i := slices.IndexFunc(doc.Statement, func(st json.RawMessage) bool { return statementSid(st) == *in.Label })
@@ -409,12 +418,4 @@ func (s *Service) RemovePermission(ctx context.Context, in *api.RemovePermission
 		rec.Attributes[attrPolicy] = string(b)
 		return nil
 	})
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

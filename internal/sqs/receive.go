@@ -167,13 +167,17 @@ func (q *queue) add(m *message) {
 }
 
 func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequest) (*api.ReceiveMessageResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ReceiveMessage")
 	if err != nil {
 		return nil, err
 	}
 	opts, err := receiveOptionsOf(q, in)
 	if err != nil {
 		return nil, err
+	}
+	attempt := service.Deref(in.ReceiveRequestAttemptId)
+	if msgs := q.retriedAttempt(attempt, s.Now()); msgs != nil {
+		return &api.ReceiveMessageResult{Messages: s.received(q, msgs, in)}, nil
 	}
 	deadline := s.Now().Add(opts.wait)
 	for {
@@ -182,6 +186,7 @@ func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequ
 			return nil, err
 		}
 		if len(msgs) > 0 {
+			q.rememberAttempt(attempt, msgs, s.Now())
 			return &api.ReceiveMessageResult{Messages: s.received(q, msgs, in)}, nil
 		}
 		now := s.Now()
@@ -202,6 +207,50 @@ func (s *Service) ReceiveMessage(ctx context.Context, in *api.ReceiveMessageRequ
 		}
 		timer.Stop()
 	}
+}
+
+// rememberAttempt keeps what a FIFO receive with a ReceiveRequestAttemptId
+// returned, for a retry of it within 5 minutes.
+func (q *queue) rememberAttempt(id string, msgs []message, now time.Time) {
+	if id == "" || !q.fifo() {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for k, a := range q.attempts {
+		if now.Sub(a.at) >= dedupInterval {
+			delete(q.attempts, k)
+		}
+	}
+	a := receiveAttempt{at: now}
+	for _, m := range msgs {
+		a.ids, a.tokens = append(a.ids, m.ID), append(a.tokens, m.Token)
+	}
+	q.attempts[id] = a
+}
+
+// retriedAttempt answers a FIFO receive that retries an attempt: the same
+// messages with the same receipt handles, while they are all still in
+// flight under those receipts; nil otherwise.
+func (q *queue) retriedAttempt(id string, now time.Time) []message {
+	if id == "" || !q.fifo() {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a, ok := q.attempts[id]
+	if !ok || now.Sub(a.at) >= dedupInterval {
+		return nil
+	}
+	msgs := make([]message, len(a.ids))
+	for i, mid := range a.ids {
+		m := q.byID[mid]
+		if m == nil || m.Token != a.tokens[i] || !m.inFlight(now) {
+			return nil
+		}
+		msgs[i] = *m
+	}
+	return msgs
 }
 
 func receiveOptionsOf(q *queue, in *api.ReceiveMessageRequest) (receiveOptions, error) {
@@ -361,11 +410,16 @@ func (s *Service) deleteMessages(ctx context.Context, q *queue, handles []string
 }
 
 func (s *Service) DeleteMessage(ctx context.Context, in *api.DeleteMessageRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteMessage")
 	if err != nil {
 		return err
 	}
-	errs, err := s.deleteMessages(ctx, q, []string{*in.ReceiptHandle})
+	return onlyError(s.deleteMessages(ctx, q, []string{*in.ReceiptHandle}))
+}
+
+// onlyError is the outcome of a batch of one: the batch's failure, or the
+// entry's.
+func onlyError(errs []error, err error) error {
 	if err != nil {
 		return err
 	}
@@ -373,7 +427,7 @@ func (s *Service) DeleteMessage(ctx context.Context, in *api.DeleteMessageReques
 }
 
 func (s *Service) DeleteMessageBatch(ctx context.Context, in *api.DeleteMessageBatchRequest) (*api.DeleteMessageBatchResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "DeleteMessage")
 	if err != nil {
 		return nil, err
 	}
@@ -455,19 +509,15 @@ func (s *Service) changeVisibility(ctx context.Context, q *queue, changes []visi
 }
 
 func (s *Service) ChangeMessageVisibility(ctx context.Context, in *api.ChangeMessageVisibilityRequest) error {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ChangeMessageVisibility")
 	if err != nil {
 		return err
 	}
-	errs, err := s.changeVisibility(ctx, q, []visibilityChange{{*in.ReceiptHandle, *in.VisibilityTimeout}})
-	if err != nil {
-		return err
-	}
-	return errs[0]
+	return onlyError(s.changeVisibility(ctx, q, []visibilityChange{{*in.ReceiptHandle, *in.VisibilityTimeout}}))
 }
 
 func (s *Service) ChangeMessageVisibilityBatch(ctx context.Context, in *api.ChangeMessageVisibilityBatchRequest) (*api.ChangeMessageVisibilityBatchResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "ChangeMessageVisibility")
 	if err != nil {
 		return nil, err
 	}

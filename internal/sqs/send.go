@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"overcast"
 	api "overcast/internal/api/sqs"
@@ -108,11 +107,12 @@ func systemAttributes(in api.MessageBodySystemAttributeMap) (map[string]attribut
 	return out, nil
 }
 
-// validBody reports whether body has only the characters SQS allows.
+// validBody reports whether body has only the characters SQS allows:
+// #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF (the
+// codec already made bad UTF-8 U+FFFD, and Go strings hold no surrogates).
 func validBody(body string) bool {
 	for _, r := range body {
-		switch {
-		case r == utf8.RuneError, r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0xFFFE && r <= 0xFFFF:
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
 			return false
 		}
 	}
@@ -177,18 +177,19 @@ func (s *Service) send(ctx context.Context, q *queue, ms []sendInput) ([]sent, [
 	now := s.Now()
 	q.forgetDedup(now)
 	var added []*message
+	var dedups []string
 	for i := range ms {
 		m := &ms[i]
 		if errs[i] = q.checkSend(m); errs[i] != nil {
 			continue
 		}
-		dedupKey := m.dedupID
+		dedupID := m.dedupID
 		if q.attr(attrDeduplicationScope) == "messageGroup" {
-			dedupKey = m.groupID + "\x00" + m.dedupID
+			dedupID = m.groupID + "\x00" + m.dedupID
 		}
-		if e, dup := q.dedup[dedupKey]; dup && m.dedupID != "" {
+		if e, dup := q.dedup[dedupID]; dup && m.dedupID != "" {
 			// A duplicate is acknowledged as the original, and dropped.
-			results[i] = sent{id: e.messageID, seq: e.seq, fifo: true, md5Body: md5Hex(m.body),
+			results[i] = sent{id: e.MessageID, seq: e.Seq, fifo: true, md5Body: md5Hex(m.body),
 				md5Attrs: md5OfAttributes(m.attrs), md5SysAttrs: md5OfAttributes(m.sysAttrs)}
 			continue
 		}
@@ -200,7 +201,8 @@ func (s *Service) send(ctx context.Context, q *queue, ms []sendInput) ([]sent, [
 			MD5OfBody: md5Hex(m.body), MD5OfAttributes: md5OfAttributes(m.attrs), MD5OfSystemAttrs: md5OfAttributes(m.sysAttrs),
 			SentAt: now, VisibleAt: now.Add(delay), GroupID: m.groupID, DeduplicationID: m.dedupID, SenderID: m.senderID}
 		if m.dedupID != "" {
-			q.dedup[dedupKey] = dedupEntry{now, msg.ID, msg.Seq}
+			q.dedup[dedupID] = dedupEntry{now, msg.ID, msg.Seq}
+			dedups = append(dedups, dedupID)
 		}
 		added = append(added, msg)
 		results[i] = sent{id: msg.ID, seq: msg.Seq, fifo: q.fifo(), md5Body: msg.MD5OfBody, md5Attrs: msg.MD5OfAttributes,
@@ -215,15 +217,16 @@ func (s *Service) send(ctx context.Context, q *queue, ms []sendInput) ([]sent, [
 				return err
 			}
 		}
+		for _, id := range dedups {
+			if _, err := store.PutJSON(tx, dedupTable, dedupKey(q.key, id), q.dedup[id], store.AnyVersion); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		for _, m := range added {
-			for k, e := range q.dedup {
-				if e.messageID == m.ID {
-					delete(q.dedup, k)
-				}
-			}
+		for _, id := range dedups {
+			delete(q.dedup, id)
 		}
 		return nil, nil, err
 	}
@@ -247,7 +250,7 @@ func senderID(ctx context.Context) string {
 }
 
 func (s *Service) SendMessage(ctx context.Context, in *api.SendMessageRequest) (*api.SendMessageResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SendMessage")
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +299,7 @@ func optional(s string) *string {
 }
 
 func (s *Service) SendMessageBatch(ctx context.Context, in *api.SendMessageBatchRequest) (*api.SendMessageBatchResult, error) {
-	q, err := s.queueByURL(ctx, in.QueueUrl)
+	q, err := s.queueFor(ctx, in.QueueUrl, "SendMessage") // batches are authorized as their single action
 	if err != nil {
 		return nil, err
 	}

@@ -42,14 +42,9 @@ func (s *Service) SendAs(ctx context.Context, principal, sourceARN, queueARN str
 	if q == nil {
 		return "", fmt.Errorf("%w: %s", ErrNoQueue, queueARN)
 	}
-	q.mu.Lock()
-	doc := q.rec.Attributes[attrPolicy]
-	q.mu.Unlock()
 	source, _ := overcast.ParseARN(sourceARN)
-	pol, _ := policy.Parse(doc) // validated when set; nil when none
-	req := policy.Request{Principal: policy.Principal{Service: principal}, Action: "sqs:SendMessage", Resource: queueARN,
-		Context: map[string][]string{"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {source.AccountID}}}
-	if policy.Evaluate(req, pol) != policy.Allowed {
+	conditions := map[string][]string{"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {source.AccountID}}
+	if !q.allows(policy.Principal{Service: principal}, "SendMessage", conditions) {
 		return "", fmt.Errorf("%w: %s to %s", ErrAccessDenied, principal, queueARN)
 	}
 	in := sendInput{body: m.Body, attrs: map[string]attributeValue{}, groupID: m.GroupID, dedupID: m.DeduplicationID, senderID: principal}

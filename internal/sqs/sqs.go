@@ -12,6 +12,7 @@ package sqs
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -20,8 +21,10 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/sqs"
+	"overcast/internal/awsproto"
 	"overcast/internal/clock"
 	"overcast/internal/controller"
+	"overcast/internal/policy"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -74,10 +77,16 @@ const (
 	messagesTable = "sqs.messages"
 	// movesTable holds message move tasks, keyed by task handle.
 	movesTable = "sqs.moves"
+	// dedupTable holds FIFO queues' deduplication IDs for their 5 minutes,
+	// keyed by queue key and the hex of the ID.
+	dedupTable = "sqs.dedup"
 )
 
 // Start loads the queues and their messages.
 func (s *Service) Start(ctx context.Context) error {
+	// Sequence numbers grow across restarts even when every message is
+	// gone: they start from the clock's microseconds.
+	s.seq.Store(uint64(s.Now().UnixMicro()))
 	return s.Store.View(ctx, func(tx store.Tx) error {
 		err := store.ScanJSON(tx, queuesTable, store.ScanOptions{}, func(key string, rec queueRecord, _ int64) error {
 			s.queues[key] = newQueue(key, rec)
@@ -86,13 +95,22 @@ func (s *Service) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		return store.ScanJSON(tx, messagesTable, store.ScanOptions{}, func(key string, m message, _ int64) error {
+		err = store.ScanJSON(tx, messagesTable, store.ScanOptions{}, func(key string, m message, _ int64) error {
 			qkey := key[:strings.LastIndexByte(key, '/')]
 			if q := s.queues[qkey]; q != nil {
-				q.load(&m)
+				q.insert(&m)
 			}
 			if m.Seq > s.seq.Load() {
 				s.seq.Store(m.Seq)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return store.ScanJSON(tx, dedupTable, store.ScanOptions{}, func(key string, e dedupEntry, _ int64) error {
+			if q := s.queues[key[:strings.LastIndexByte(key, '/')]]; q != nil {
+				q.loadDedup(key, e)
 			}
 			return nil
 		})
@@ -131,6 +149,42 @@ func (s *Service) queueByURL(ctx context.Context, queueURL *string) (*queue, err
 		return nil, errNoQueue()
 	}
 	return s.queueByName(overcast.Scope{Account: account, Region: scope.Region}, name)
+}
+
+// queueFor finds the queue a request names and checks that the caller
+// may do action (SendMessage) on it.
+func (s *Service) queueFor(ctx context.Context, queueURL *string, action string) (*queue, error) {
+	q, err := s.queueByURL(ctx, queueURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.authorize(ctx, action, s.queueURL(q)); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// authorize lets the queue owner's account do anything (IAM identity
+// policies are not enforced yet, as in S3); other accounts need an Allow
+// of sqs:<action> in the queue's policy, as on AWS.
+func (q *queue) authorize(ctx context.Context, action, url string) error {
+	c := overcast.CallerFrom(ctx)
+	if c.AccountID == q.rec.Account || q.allows(policy.PrincipalOf(c), action, nil) {
+		return nil
+	}
+	return &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Access to the resource " + url + " is denied."}
+}
+
+// allows reports whether the queue policy allows principal sqs:<action>,
+// with the condition keys given.
+func (q *queue) allows(principal policy.Principal, action string, conditions map[string][]string) bool {
+	q.mu.Lock()
+	doc := q.rec.Attributes[attrPolicy]
+	arn := q.rec.arn()
+	q.mu.Unlock()
+	pol, _ := policy.Parse(doc) // validated when set; nil when none
+	req := policy.Request{Principal: principal, Action: "sqs:" + action, Resource: arn, Context: conditions}
+	return policy.Evaluate(req, pol) == policy.Allowed
 }
 
 func (s *Service) queueByName(scope overcast.Scope, name string) (*queue, error) {

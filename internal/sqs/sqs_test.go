@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
@@ -54,7 +57,7 @@ func TestQueueLifecycle(t *testing.T) {
 		t.Errorf("got queue URL %s, want %s", url, want)
 	}
 	// The same name and attributes is the same queue.
-	if again := createQueue(t, c, "orders", map[string]string{"VisibilityTimeout": "45"}); again != url {
+	if again := createQueue(t, c, "orders", map[string]string{"VisibilityTimeout": "45", "FifoQueue": "false"}); again != url {
 		t.Errorf("got %s creating the queue again, want %s", again, url)
 	}
 	got := awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
@@ -287,6 +290,14 @@ func TestFIFO(t *testing.T) {
 	if again[0].Attributes["MessageGroupId"] != "g1" || again[0].Attributes["SequenceNumber"] == "" {
 		t.Errorf("got system attributes %v", again[0].Attributes)
 	}
+	// A retried receive attempt gets the same messages and receipts.
+	fake.Advance(30 * time.Second)
+	attempt := &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 1, ReceiveRequestAttemptId: aws.String("try-1")}
+	tried := receive(t, c, attempt)
+	retried := receive(t, c, attempt)
+	if len(tried) != 1 || len(retried) != 1 || *retried[0].ReceiptHandle != *tried[0].ReceiptHandle {
+		t.Errorf("got %v then %v, want the same message and receipt handle twice", bodies(tried), bodies(retried))
+	}
 	// Deduplication lasts five minutes.
 	fake.Advance(5 * time.Minute)
 	if fresh := send("g1", "a1"); *fresh.MessageId == *first.MessageId {
@@ -337,7 +348,7 @@ func TestDeadLetterQueueAndRedrive(t *testing.T) {
 }
 
 func TestPurgeAndPermissions(t *testing.T) {
-	_, c, fake := start(t)
+	srv, c, fake := start(t)
 	url := createQueue(t, c, "purge", nil)
 	awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("x")})
 	awstest.Call(t, c.PurgeQueue, &sqs.PurgeQueueInput{QueueUrl: &url})
@@ -348,8 +359,15 @@ func TestPurgeAndPermissions(t *testing.T) {
 	if n := queueAttributes(t, c, url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"]; n != "0" {
 		t.Errorf("got %s messages after purge, want 0", n)
 	}
+	// Another account needs the queue policy's Allow.
+	other := sqs.NewFromConfig(srv.ConfigWith("111122223333", "secret", ""))
+	_, err = other.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("from afar")})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied", Message: "Access to the resource " + url + " is denied."})
 	awstest.Call(t, c.AddPermission, &sqs.AddPermissionInput{QueueUrl: &url, Label: aws.String("share"),
 		AWSAccountIds: []string{"111122223333"}, Actions: []string{"SendMessage"}})
+	awstest.Call(t, other.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("from afar")})
+	_, err = other.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &url})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied"})
 	pol := queueAttributes(t, c, url, "Policy")["Policy"]
 	if !strings.Contains(pol, `"Sid":"share"`) || !strings.Contains(pol, "arn:aws:iam::111122223333:root") {
 		t.Errorf("got policy %s, want the share statement", pol)
@@ -419,11 +437,118 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	srv, c, _ := start(t)
 	url := createQueue(t, c, "durable", nil)
 	awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("kept")})
+	fifo := createQueue(t, c, "durable.fifo", map[string]string{"FifoQueue": "true"})
+	send := &sqs.SendMessageInput{QueueUrl: &fifo, MessageBody: aws.String("once"), MessageGroupId: aws.String("g"),
+		MessageDeduplicationId: aws.String("d-1")}
+	first := awstest.Call(t, c.SendMessage, send)
+	got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &fifo})
+	awstest.Call(t, c.DeleteMessage, &sqs.DeleteMessageInput{QueueUrl: &fifo, ReceiptHandle: got[0].ReceiptHandle})
 	srv.Restart(t)
 	c = sqs.NewFromConfig(srv.Config())
+	fifo = *awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("durable.fifo")}).QueueUrl
+	send.QueueUrl = &fifo
+	// The deduplication ID outlives its message and the restart.
+	again := awstest.Call(t, c.SendMessage, send)
+	if *again.MessageId != *first.MessageId {
+		t.Errorf("got message %s for a duplicate sent after a restart, want %s", *again.MessageId, *first.MessageId)
+	}
+	if left := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &fifo}); len(left) != 0 {
+		t.Errorf("got %v, want the duplicate dropped", bodies(left))
+	}
 	url = *awstest.Call(t, c.GetQueueUrl, &sqs.GetQueueUrlInput{QueueName: aws.String("durable")}).QueueUrl
 	msgs := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url})
 	if diff := cmp.Diff([]string{"kept"}, bodies(msgs)); diff != "" {
 		t.Errorf("after restart (-want +got):\n%s", diff)
+	}
+}
+
+func TestQueueDepthInCloudWatch(t *testing.T) {
+	srv, c, fake := start(t)
+	url := createQueue(t, c, "worker", nil)
+	for range 3 {
+		awstest.Call(t, c.SendMessage, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("job")})
+	}
+	cw := cloudwatch.NewFromConfig(srv.Config())
+	visible := func() float64 {
+		out := awstest.Call(t, cw.GetMetricStatistics, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/SQS"),
+			MetricName: aws.String("ApproximateNumberOfMessagesVisible"),
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("QueueName"), Value: aws.String("worker")}},
+			StartTime:  aws.Time(fake.Now().Add(-time.Hour)), EndTime: aws.Time(fake.Now().Add(time.Minute)),
+			Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticMaximum}})
+		max := -1.0
+		for _, d := range out.Datapoints {
+			max = aws.ToFloat64(d.Maximum)
+		}
+		return max
+	}
+	awstest.WaitFor(t, "AWS/SQS ApproximateNumberOfMessagesVisible to be 3", func() bool {
+		fake.Advance(time.Minute)
+		return visible() == 3
+	})
+}
+
+// TestFIFOOrderUnderConcurrentConsumers has four consumers receive and
+// delete from one FIFO queue at once: each group's messages are processed
+// in the order they were sent, whoever receives them.
+func TestFIFOOrderUnderConcurrentConsumers(t *testing.T) {
+	_, c, _ := start(t)
+	url := createQueue(t, c, "ordered.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	const groups, perGroup = 3, 20
+	for i := range perGroup {
+		var entries []types.SendMessageBatchRequestEntry
+		for g := range groups {
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint("g", g)),
+				MessageBody: aws.String(fmt.Sprintf("%d-%02d", g, i)), MessageGroupId: aws.String(fmt.Sprint(g))})
+		}
+		awstest.Call(t, c.SendMessageBatch, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
+	}
+	var mu sync.Mutex
+	processed := map[string][]string{} // by group, in the order consumers finished them
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				mu.Lock()
+				n := 0
+				for _, bodies := range processed {
+					n += len(bodies)
+				}
+				mu.Unlock()
+				if n == groups*perGroup {
+					return
+				}
+				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 3,
+					MessageSystemAttributeNames: []types.MessageSystemAttributeName{"MessageGroupId"}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, m := range out.Messages {
+					// Record before deleting: once deleted, the group's
+					// next message may go to another consumer.
+					mu.Lock()
+					g := m.Attributes["MessageGroupId"]
+					processed[g] = append(processed[g], *m.Body)
+					mu.Unlock()
+					if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	for g := range groups {
+		var want []string
+		for i := range perGroup {
+			want = append(want, fmt.Sprintf("%d-%02d", g, i))
+		}
+		if diff := cmp.Diff(want, processed[fmt.Sprint(g)]); diff != "" {
+			t.Errorf("group %d (-want +got):\n%s", g, diff)
+		}
 	}
 }
