@@ -109,7 +109,7 @@ wrk.body = {body}
 """
 
 
-def run_wrk(port, script, seconds, connections=16, threads=2):
+def run_wrk(port, script, seconds, connections=16, threads=2, keep_output=False):
     """Runs wrk with a Lua script against the server and returns its
     throughput, p50 and p99 latency, and count of non-2xx answers."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
@@ -128,7 +128,10 @@ def run_wrk(port, script, seconds, connections=16, threads=2):
         return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = int(non2xx.group(1)) if non2xx else 0
-    return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": errors}
+    res = {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": errors}
+    if keep_output:
+        res["output"] = out  # what the script's done() printed, for its caller to read
+    return res
 
 
 def wrk(port, req, seconds):

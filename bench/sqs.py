@@ -15,10 +15,10 @@ answering; moto keeps them in memory.
 
 Usage: bench/sqs.py [--rounds N] [--seconds S] [--overcast bin/overcast] [--json out.json]
 """
-import argparse, os, re, statistics, subprocess, sys, tempfile, time
+import argparse, os, re, statistics, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import client, free_port, overcast_server, moto, write_json  # noqa: E402
+from bench import client, free_port, overcast_server, moto, run_wrk, write_json  # noqa: E402
 
 LUA = r"""
 local url = "%(url)s"
@@ -65,28 +65,14 @@ end
 """
 
 
-def run(port, url, seconds, connections=16, threads=2):
+def run(port, url, seconds):
     """Runs the send/receive/delete loop and returns messages/s, req/s,
     p50, p99 and non-2xx answers."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        now = time.gmtime()
-        f.write(LUA % {"url": url, "day": time.strftime("%Y%m%d", now), "now": time.strftime("%Y%m%dT%H%M%SZ", now)})
-        path = f.name
-    try:
-        out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                              "--latency", "-s", path, f"http://127.0.0.1:{port}/"],
-                             capture_output=True, text=True, check=True).stdout
-    finally:
-        os.unlink(path)
-
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    deleted = int(re.search(r"deleted: (\d+)", out).group(1))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "mps": deleted / seconds,
-            "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": int(non2xx.group(1)) if non2xx else 0}
+    now = time.gmtime()
+    script = LUA % {"url": url, "day": time.strftime("%Y%m%d", now), "now": time.strftime("%Y%m%dT%H%M%SZ", now)}
+    res = run_wrk(port, script, seconds, keep_output=True)
+    res["mps"] = int(re.search(r"deleted: (\d+)", res.pop("output")).group(1)) / seconds
+    return res
 
 
 def measure(srv, rounds, seconds):
