@@ -68,23 +68,18 @@ func validateReplication(cfg *api.ReplicationConfiguration) error {
 	}
 	ids := map[string]bool{}
 	for i := range cfg.Rules {
-		r := &cfg.Rules[i]
-		id := deref(r.ID)
-		if len(id) > 255 {
-			return errInvalidArgument("ID length should not exceed allowed limit of 255", "ID", id)
-		}
-		if id != "" && ids[id] {
-			return errInvalidArgument("Rule Id must be unique", "ID", id)
-		}
-		ids[id] = true
-		if err := validateReplicationRule(r); err != nil {
+		if err := validateReplicationRule(ids, &cfg.Rules[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func validateReplicationRule(r *api.ReplicationRule) error {
+// validateReplicationRule checks one rule; ids are the rule IDs before it.
+func validateReplicationRule(ids map[string]bool, r *api.ReplicationRule) error {
+	if err := checkRuleID(ids, deref(r.ID)); err != nil {
+		return err
+	}
 	if s := deref(r.Status); s != "Enabled" && s != "Disabled" {
 		return errMalformedXML()
 	}
