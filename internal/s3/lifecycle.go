@@ -389,6 +389,7 @@ func (s *Service) applyPlan(ctx context.Context, tx store.Tx, c *change, b *buck
 		return s.removeVersion(tx, c, b.Name, key, cur)
 	}
 	// A versioned bucket keeps the expired version, behind a delete marker.
+	c.lifecycle = true
 	marker := &objectRecord{DeleteMarker: true, Modified: now, Owner: b.Owner}
 	return s.newVersion(ctx, tx, c, b, key, marker, nil, "LifecycleExpiration:DeleteMarkerCreated")
 }

@@ -104,7 +104,10 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 			}
 		}
 	}
-	repl := replicationFor(b, key, rec)
+	var repl *replicationTask
+	if !c.lifecycle {
+		repl = replicationFor(b, key, rec)
+	}
 	if repl != nil && !rec.DeleteMarker {
 		rec.Replication = replicationPending
 	}

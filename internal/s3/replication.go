@@ -22,8 +22,8 @@ import (
 // or FAILED when the destination is gone or no longer versioned. The task
 // is deleted in the transaction that does so: a restart finds the tasks
 // left and finishes them. Replicas are written past writeVersion, so they
-// are never replicated again, and versions written before the
-// configuration have no task.
+// are never replicated again; versions written before the configuration,
+// and delete markers lifecycle rules make, have no task.
 
 // tableReplication holds the versions waiting to be replicated.
 const tableReplication = "s3.replication" // tableObject key of the source version → replicationTask

@@ -162,12 +162,22 @@ func TestReplicationRuleFilters(t *testing.T) {
 	})
 }
 
+// TestReplicationFailsWithoutDestination: a version whose destination has
+// gone is FAILED, announced as s3:Replication:OperationFailedReplication.
 func TestReplicationFailsWithoutDestination(t *testing.T) {
-	_, east, west := replicationPair(t)
+	srv, east, west := replicationPair(t)
 	putReplication(t, east, v2Rule("all", 1, &types.ReplicationRuleFilter{}, types.DeleteMarkerReplicationStatusDisabled))
 	awstest.Call(t, west.DeleteBucket, &s3.DeleteBucketInput{Bucket: aws.String("replica")})
+	log := subscribe(t, srv.Main.Bus(), "replication-test")
 	put := putObject(t, east, "source", "orphan", "nowhere to go")
 	waitForStatus(t, east, "orphan", *put.VersionId, types.ReplicationStatusFailed)
+	var names []string
+	for _, ev := range log.wait(t, 2) {
+		names = append(names, ev.Type)
+	}
+	if diff := cmp.Diff([]string{"ObjectCreated:Put", "Replication:OperationFailedReplication"}, names); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
 }
 
 func TestReplicationSurvivesRestart(t *testing.T) {

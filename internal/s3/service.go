@@ -154,6 +154,9 @@ type change struct {
 	orphans   []string // blobs no longer referenced
 	events    []bus.Event
 	replicate []string // versions to replicate (tableReplication keys)
+	// lifecycle marks changes a lifecycle rule makes, which S3 does not
+	// replicate.
+	lifecycle bool
 }
 
 // orphan records, inside tx, that blobs are no longer referenced.
