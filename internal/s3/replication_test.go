@@ -65,7 +65,9 @@ func waitForStatus(t *testing.T, c *s3.Client, key, version string, status types
 func TestReplicationCopiesToAnotherRegion(t *testing.T) {
 	_, east, west := replicationPair(t)
 	before := putObject(t, east, "source", "before", "written before the configuration")
-	putReplication(t, east, v2Rule("all", 1, &types.ReplicationRuleFilter{}, types.DeleteMarkerReplicationStatusDisabled))
+	rule := v2Rule("all", 1, &types.ReplicationRuleFilter{}, types.DeleteMarkerReplicationStatusDisabled)
+	rule.Destination.StorageClass = types.StorageClassStandardIa
+	putReplication(t, east, rule)
 	got := awstest.Call(t, east.GetBucketReplication, &s3.GetBucketReplicationInput{Bucket: aws.String("source")})
 	if diff := cmp.Diff([]string{"all"}, awstest.Strings(got.ReplicationConfiguration.Rules, func(r types.ReplicationRule) *string { return r.ID })); diff != "" {
 		t.Errorf("GetBucketReplication rule IDs (-want +got):\n%s", diff)
@@ -84,10 +86,10 @@ func TestReplicationCopiesToAnotherRegion(t *testing.T) {
 	out := awstest.Call(t, west.GetObject, &s3.GetObjectInput{Bucket: aws.String("replica"), Key: aws.String("doc"), VersionId: put.VersionId})
 	body, _ := io.ReadAll(out.Body)
 	out.Body.Close()
-	type copied struct{ Body, Status, Type, Cache, ETag string }
-	want := copied{"hello, replica", "REPLICA", "text/plain", "max-age=60", aws.ToString(put.ETag)}
+	type copied struct{ Body, Status, Type, Cache, ETag, Class string }
+	want := copied{"hello, replica", "REPLICA", "text/plain", "max-age=60", aws.ToString(put.ETag), "STANDARD_IA"}
 	if diff := cmp.Diff(want, copied{string(body), string(out.ReplicationStatus), aws.ToString(out.ContentType),
-		aws.ToString(out.CacheControl), aws.ToString(out.ETag)}); diff != "" {
+		aws.ToString(out.CacheControl), aws.ToString(out.ETag), string(out.StorageClass)}); diff != "" {
 		t.Errorf("the replica (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]string{"owner": "ops"}, out.Metadata); diff != "" {
