@@ -104,21 +104,19 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 			}
 		}
 	}
-	var repl *replicationTask
+	var repl []*replicationTask
 	if !c.lifecycle {
 		repl = replicationFor(b, key, rec)
 	}
-	if repl != nil && !rec.DeleteMarker {
+	if len(repl) > 0 && !rec.DeleteMarker {
 		rec.Replication = replicationPending
 	}
 	sk := objectKey(b.Name, key, rec.Seq)
 	if _, err := store.PutJSON(tx, tableObject, sk, rec, 0); err != nil {
 		return nil, err
 	}
-	if repl != nil {
-		if err := c.scheduleReplication(tx, sk, repl); err != nil {
-			return nil, err
-		}
+	if err := c.scheduleReplication(tx, sk, repl); err != nil {
+		return nil, err
 	}
 	if rec.Inline {
 		if _, err := tx.Put(tableData, sk, inline, 0); err != nil {

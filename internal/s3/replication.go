@@ -26,7 +26,7 @@ import (
 // and delete markers lifecycle rules make, have no task.
 
 // tableReplication holds the versions waiting to be replicated.
-const tableReplication = "s3.replication" // tableObject key of the source version → replicationTask
+const tableReplication = "s3.replication" // tableObject key of the source version NUL destination bucket → replicationTask
 
 // Replication statuses, as x-amz-replication-status reports them.
 const (
@@ -170,41 +170,57 @@ func replicationSelects(r *api.ReplicationRule, key string, o *objectRecord) boo
 	return ruleSelects(lr, key, o)
 }
 
-// replicationFor returns the task for a new version of key in b, or nil
-// when no enabled rule selects it. Of the rules that do, the one with the
-// highest Priority wins; a delete marker is replicated only when that
-// rule says so.
-func replicationFor(b *bucketRecord, key string, o *objectRecord) *replicationTask {
+// replicationFor returns the tasks for a new version of key in b: one a
+// destination some enabled rule selecting it names. Of the rules that
+// name a destination and select the version, the one with the highest
+// Priority wins; a delete marker is replicated only when that rule says so.
+func replicationFor(b *bucketRecord, key string, o *objectRecord) []*replicationTask {
 	if b.Replication == nil || b.Versioning != "Enabled" {
 		return nil
 	}
-	var best *api.ReplicationRule
+	best := map[string]*api.ReplicationRule{}
+	var dests []string
 	for i := range b.Replication.Rules {
 		r := &b.Replication.Rules[i]
 		if deref(r.Status) != "Enabled" || !replicationSelects(r, key, o) {
 			continue
 		}
-		if best == nil || deref32(r.Priority) > deref32(best.Priority) {
-			best = r
+		dest, _ := destinationBucket(*r.Destination.Bucket)
+		if cur, ok := best[dest]; !ok {
+			dests = append(dests, dest)
+		} else if deref32(r.Priority) <= deref32(cur.Priority) {
+			continue
 		}
+		best[dest] = r
 	}
-	if best == nil || (o.DeleteMarker && isV2(best) && deref(best.DeleteMarkerReplication.Status) != "Enabled") {
-		return nil
+	var tasks []*replicationTask
+	for _, dest := range dests {
+		r := best[dest]
+		if o.DeleteMarker && isV2(r) && deref(r.DeleteMarkerReplication.Status) != "Enabled" {
+			continue
+		}
+		class, _ := storageClass(r.Destination.StorageClass)
+		tasks = append(tasks, &replicationTask{Bucket: b.Name, Key: key, Dest: dest, StorageClass: class})
 	}
-	dest, _ := destinationBucket(*best.Destination.Bucket)
-	class, _ := storageClass(best.Destination.StorageClass)
-	return &replicationTask{Bucket: b.Name, Key: key, Dest: dest, StorageClass: class}
+	return tasks
 }
 
 // scheduleReplication records, inside tx, that the version stored at sk
-// is to be replicated; the controller hears of it once tx commits.
-func (c *change) scheduleReplication(tx store.Tx, sk string, t *replicationTask) error {
-	if _, err := store.PutJSON(tx, tableReplication, sk, t, store.AnyVersion); err != nil {
-		return err
+// is to be replicated to each task's destination; the controller hears of
+// it once tx commits.
+func (c *change) scheduleReplication(tx store.Tx, sk string, tasks []*replicationTask) error {
+	for _, t := range tasks {
+		tk := sk + sep + t.Dest
+		if _, err := store.PutJSON(tx, tableReplication, tk, t, store.AnyVersion); err != nil {
+			return err
+		}
+		c.replicate = append(c.replicate, tk)
 	}
-	c.replicate = append(c.replicate, sk)
 	return nil
 }
+
+// sourceKey is the tableObject key of the version a task key replicates.
+func sourceKey(taskKey string) string { return taskKey[:strings.LastIndex(taskKey, sep)] }
 
 func (s *Service) PutBucketReplication(ctx context.Context, in *api.PutBucketReplicationRequest) error {
 	cfg := in.ReplicationConfiguration
@@ -250,16 +266,17 @@ func (s *Service) pendingReplications(ctx context.Context) ([]string, error) {
 	return store.TableKeys(ctx, s.Store, tableReplication)
 }
 
-// reconcileReplication copies one pending version to its destination. The
-// bytes are copied first (blobs cloned, recorded as orphans), then one
+// reconcileReplication copies one pending version to one destination.
+// The bytes are copied first (blobs cloned, recorded as orphans), then one
 // transaction writes the replica, marks the source and drops the task.
-func (s *Service) reconcileReplication(ctx context.Context, sk string) (controller.Result, error) {
+func (s *Service) reconcileReplication(ctx context.Context, tk string) (controller.Result, error) {
+	sk := sourceKey(tk)
 	var t replicationTask
 	var src *objectRecord
 	var inline []byte
 	destOK := false
 	err := s.view(ctx, func(tx store.Tx) error {
-		if _, err := store.GetJSON(tx, tableReplication, sk, &t); err != nil {
+		if _, err := store.GetJSON(tx, tableReplication, tk, &t); err != nil {
 			return err
 		}
 		var o objectRecord
@@ -303,7 +320,7 @@ func (s *Service) reconcileReplication(ctx context.Context, sk string) (controll
 	}
 	ctx = overcast.WithCaller(ctx, replicationCaller)
 	err = s.update(ctx, func(tx store.Tx, c *change) error {
-		return s.finishReplication(ctx, tx, c, sk, &t, src, &replica, inline, destOK)
+		return s.finishReplication(ctx, tx, c, tk, &t, src, &replica, inline, destOK)
 	})
 	if err != nil {
 		s.discard(ctx, replica.blobIDs()...)
@@ -312,12 +329,14 @@ func (s *Service) reconcileReplication(ctx context.Context, sk string) (controll
 	return controller.Result{}, nil
 }
 
-// finishReplication writes the replica and the source's status, and drops
-// the task. destOK says whether the bytes were copied for a destination
-// that could take them; it must still be so now.
-func (s *Service) finishReplication(ctx context.Context, tx store.Tx, c *change, sk string, t *replicationTask,
+// finishReplication writes the replica, drops the task and updates the
+// source's status: FAILED once a destination fails, COMPLETED when the last
+// destination succeeds. destOK says whether the bytes were copied for a
+// destination that could take them; it must still be so now.
+func (s *Service) finishReplication(ctx context.Context, tx store.Tx, c *change, tk string, t *replicationTask,
 	src, replica *objectRecord, inline []byte, destOK bool) error {
-	if err := tx.Delete(tableReplication, sk, store.AnyVersion); isNotFound(err) {
+	sk := sourceKey(tk)
+	if err := tx.Delete(tableReplication, tk, store.AnyVersion); isNotFound(err) {
 		return c.orphan(tx, replica.blobIDs()...) // another pass finished it
 	} else if err != nil {
 		return err
@@ -347,8 +366,17 @@ func (s *Service) finishReplication(ctx context.Context, tx store.Tx, c *change,
 			c.events = append(c.events, s.objectEvent(ctx, b, "Replication:OperationFailedReplication", t.Key, &cur))
 		}
 	}
-	if cur.DeleteMarker {
-		return nil // delete markers report no status
+	if cur.DeleteMarker || cur.Replication == replicationFailed {
+		return nil // delete markers report no status; a failure stays
+	}
+	if status == replicationCompleted {
+		others, err := tx.Count(tableReplication, sk+sep)
+		if err != nil {
+			return err
+		}
+		if others > 0 {
+			return nil // PENDING until every destination has its copy
+		}
 	}
 	cur.Replication = status
 	_, err = store.PutJSON(tx, tableObject, sk, &cur, store.AnyVersion)

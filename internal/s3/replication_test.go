@@ -257,3 +257,33 @@ func TestReplicationConfigurationErrors(t *testing.T) {
 	_, err := east.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String("source")})
 	wantError(t, "GetBucketReplication after delete", err, "ReplicationConfigurationNotFoundError", http.StatusNotFound)
 }
+
+// TestReplicationToTwoDestinations: each destination whose rule selects a
+// version gets a copy, and the source is COMPLETED once both have theirs.
+func TestReplicationToTwoDestinations(t *testing.T) {
+	srv, east, west := replicationPair(t)
+	oregon := newClient(srv, func(o *s3.Options) { o.Region = "us-west-2" })
+	if _, err := oregon.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("replica2"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintUsWest2}}); err != nil {
+		t.Fatal(err)
+	}
+	setVersioning(t, oregon, "replica2", types.BucketVersioningStatusEnabled)
+	docs := v2Rule("docs", 2, &types.ReplicationRuleFilter{Prefix: aws.String("docs/")}, types.DeleteMarkerReplicationStatusDisabled)
+	docs.Destination = &types.Destination{Bucket: aws.String("arn:aws:s3:::replica2")}
+	putReplication(t, east, v2Rule("all", 1, &types.ReplicationRuleFilter{}, types.DeleteMarkerReplicationStatusDisabled), docs)
+
+	both := putObject(t, east, "source", "docs/both", "to two regions")
+	one := putObject(t, east, "source", "misc/one", "to one region")
+	waitForStatus(t, east, "docs/both", *both.VersionId, types.ReplicationStatusCompleted)
+	waitForStatus(t, east, "misc/one", *one.VersionId, types.ReplicationStatusCompleted)
+	for _, c := range []struct {
+		client *s3.Client
+		bucket string
+	}{{west, "replica"}, {oregon, "replica2"}} {
+		if got := getObject(t, c.client, c.bucket, "docs/both"); got != "to two regions" {
+			t.Errorf("%s/docs/both: got %q", c.bucket, got)
+		}
+	}
+	_, err := oregon.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("replica2"), Key: aws.String("misc/one")})
+	wantError(t, "HeadObject of an object the docs rule does not select", err, "NotFound", http.StatusNotFound)
+}
