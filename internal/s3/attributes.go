@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
 	"overcast/internal/store"
 )
 
@@ -56,6 +57,10 @@ func (s *Service) GetObjectAttributes(ctx context.Context, in *api.GetObjectAttr
 		return nil, err
 	}
 	out := &api.GetObjectAttributesOutput{LastModified: new(o.Modified)}
+	// The output has no member for it; S3 sends the header as on a HEAD.
+	if o.Replication != "" {
+		awsproto.ResponseHeader(ctx).Set("x-amz-replication-status", o.Replication)
+	}
 	if b.versioned() || o.VersionID != "null" {
 		out.VersionId = new(o.VersionID)
 	}

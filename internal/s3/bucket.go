@@ -293,6 +293,9 @@ func (s *Service) PutBucketVersioning(ctx context.Context, in *api.PutBucketVers
 			return s3err(http.StatusConflict, "InvalidBucketState",
 				"An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.", "BucketName", b.Name)
 		}
+		if b.Replication != nil && status == "Suspended" {
+			return errReplicationVersioning(b.Name)
+		}
 		b.Versioning = status
 		if cfg.MFADelete != nil {
 			b.MFADelete = *cfg.MFADelete

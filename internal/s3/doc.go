@@ -37,7 +37,9 @@
 // # Background work
 //
 // The s3-lifecycle controller applies buckets' lifecycle rules, a pass over
-// a bucket at each midnight UTC (see lifecycle.go); Object Lock is checked
+// a bucket at each midnight UTC (see lifecycle.go); the s3-replication
+// controller copies the versions replication rules select, one task a
+// version in the store (see replication.go); Object Lock is checked
 // wherever a version would go (see objectlock.go).
 //
 // # Access

@@ -32,14 +32,9 @@ func validateLifecycle(cfg *api.BucketLifecycleConfiguration) error {
 	ids := map[string]bool{}
 	for i := range cfg.Rules {
 		r := &cfg.Rules[i]
-		id := deref(r.ID)
-		if len(id) > 255 {
-			return errInvalidArgument("ID length should not exceed allowed limit of 255", "ID", id)
+		if err := checkRuleID(ids, deref(r.ID)); err != nil {
+			return err
 		}
-		if id != "" && ids[id] {
-			return errInvalidArgument("Rule ID must be unique. Found same ID for more than one rule", "ID", id)
-		}
-		ids[id] = true
 		if s := deref(r.Status); s != "Enabled" && s != "Disabled" {
 			return errMalformedXML()
 		}
@@ -54,6 +49,19 @@ func validateLifecycle(cfg *api.BucketLifecycleConfiguration) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// checkRuleID checks the ID of a lifecycle or replication rule: at most
+// 255 characters, and unique among the IDs seen (which it adds to).
+func checkRuleID(seen map[string]bool, id string) error {
+	if len(id) > 255 {
+		return errInvalidArgument("ID length should not exceed allowed limit of 255", "ID", id)
+	}
+	if id != "" && seen[id] {
+		return errInvalidArgument("Rule ID must be unique. Found same ID for more than one rule", "ID", id)
+	}
+	seen[id] = true
 	return nil
 }
 
@@ -381,6 +389,7 @@ func (s *Service) applyPlan(ctx context.Context, tx store.Tx, c *change, b *buck
 		return s.removeVersion(tx, c, b.Name, key, cur)
 	}
 	// A versioned bucket keeps the expired version, behind a delete marker.
+	c.lifecycle = true
 	marker := &objectRecord{DeleteMarker: true, Modified: now, Owner: b.Owner}
 	return s.newVersion(ctx, tx, c, b, key, marker, nil, "LifecycleExpiration:DeleteMarkerCreated")
 }

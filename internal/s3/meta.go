@@ -80,7 +80,8 @@ type bucketRecord struct {
 	Accelerate        string                                 `json:"accelerate,omitempty"`
 	RequestPayer      string                                 `json:"requestPayer,omitempty"`
 	// LockRetention is the default retention of an Object Lock bucket.
-	LockRetention *api.DefaultRetention `json:"lockRetention,omitempty"`
+	LockRetention *api.DefaultRetention         `json:"lockRetention,omitempty"`
+	Replication   *api.ReplicationConfiguration `json:"replication,omitempty"`
 
 	parsed *policy.Document // Policy, parsed by getBucket
 }
@@ -142,6 +143,9 @@ type objectRecord struct {
 	LockMode  string     `json:"lockMode,omitempty"`
 	LockUntil *time.Time `json:"lockUntil,omitempty"`
 	LegalHold string     `json:"legalHold,omitempty"`
+	// Replication is x-amz-replication-status: PENDING, COMPLETED or
+	// FAILED on a replicated source version, REPLICA on a copy.
+	Replication string `json:"repl,omitempty"`
 }
 
 func (o *objectRecord) etag() string { return `"` + o.ETag + `"` }

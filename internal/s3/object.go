@@ -104,8 +104,18 @@ func (s *Service) writeVersion(tx store.Tx, c *change, b *bucketRecord, key stri
 			}
 		}
 	}
+	var repl []*replicationTask
+	if !c.lifecycle {
+		repl = replicationFor(b, key, rec)
+	}
+	if len(repl) > 0 && !rec.DeleteMarker {
+		rec.Replication = replicationPending
+	}
 	sk := objectKey(b.Name, key, rec.Seq)
 	if _, err := store.PutJSON(tx, tableObject, sk, rec, 0); err != nil {
+		return nil, err
+	}
+	if err := c.scheduleReplication(tx, sk, repl); err != nil {
 		return nil, err
 	}
 	if rec.Inline {
@@ -815,7 +825,8 @@ func (s *Service) GetObject(ctx context.Context, in *api.GetObjectRequest) (*api
 		VersionId: h.VersionId, TagCount: h.TagCount, StorageClass: h.StorageClass,
 		ObjectLockMode: h.ObjectLockMode, ObjectLockRetainUntilDate: h.ObjectLockRetainUntilDate, ObjectLockLegalHoldStatus: h.ObjectLockLegalHoldStatus,
 		WebsiteRedirectLocation: h.WebsiteRedirectLocation, ServerSideEncryption: h.ServerSideEncryption, PartsCount: h.PartsCount,
-		ChecksumType: h.ChecksumType, ChecksumCRC32: h.ChecksumCRC32, ChecksumCRC32C: h.ChecksumCRC32C,
+		ReplicationStatus: h.ReplicationStatus,
+		ChecksumType:      h.ChecksumType, ChecksumCRC32: h.ChecksumCRC32, ChecksumCRC32C: h.ChecksumCRC32C,
 		ChecksumCRC64NVME: h.ChecksumCRC64NVME, ChecksumSHA1: h.ChecksumSHA1, ChecksumSHA256: h.ChecksumSHA256}
 	applyOverrides(&out.ContentType, in.ResponseContentType)
 	applyOverrides(&out.ContentDisposition, in.ResponseContentDisposition)
@@ -871,6 +882,7 @@ func objectHead(ctx context.Context, res *objectRead, withChecksum bool) *api.He
 	}
 	setMetadata(awsproto.ResponseHeader(ctx), o.Meta)
 	out.WebsiteRedirectLocation = nonEmpty(o.Redirect)
+	out.ReplicationStatus = nonEmpty(o.Replication)
 	out.ServerSideEncryption = new(sseOf(o))
 	if res.partCnt > 0 {
 		out.PartsCount = new(res.partCnt)

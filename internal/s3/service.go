@@ -44,6 +44,9 @@ type Service struct {
 	bucketAPI *awsproto.Handler
 	// lifecycle applies buckets' lifecycle rules; see lifecycle.go.
 	lifecycle *controller.Controller
+	// replication copies versions to replication destinations; see
+	// replication.go.
+	replication *controller.Controller
 }
 
 var _ api.Server = (*Service)(nil)
@@ -64,6 +67,7 @@ func New(env *service.Env, keys KeyLookup) *Service {
 	s.inUse.doomed = map[string]bool{}
 	s.bucketAPI = awsproto.NewHandler(api.Bind(s), env.Logger)
 	s.lifecycle = env.Controllers.AddFunc("s3-lifecycle", s.reconcileLifecycle, s.lifecycleBuckets)
+	s.replication = env.Controllers.AddFunc("s3-replication", s.reconcileReplication, s.pendingReplications)
 	return s
 }
 
@@ -147,8 +151,12 @@ func (s *Service) forgetOrphans(ctx context.Context, ids []string) error {
 
 // change collects what a write transaction leaves to do once it commits.
 type change struct {
-	orphans []string // blobs no longer referenced
-	events  []bus.Event
+	orphans   []string // blobs no longer referenced
+	events    []bus.Event
+	replicate []string // versions to replicate (tableReplication keys)
+	// lifecycle marks changes a lifecycle rule makes, which S3 does not
+	// replicate.
+	lifecycle bool
 }
 
 // orphan records, inside tx, that blobs are no longer referenced.
@@ -181,6 +189,9 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *change) er
 	}
 	if len(c.events) > 0 && s.Bus != nil {
 		s.Bus.Notify()
+	}
+	for _, sk := range c.replicate {
+		s.replication.Enqueue(sk)
 	}
 	if len(c.orphans) > 0 {
 		// The request is answered either way; a failure here leaves the

@@ -9,17 +9,6 @@ source "$(dirname "$0")/lib.sh"
 data=""
 [ -n "${OVERCAST_LOG:-}" ] && data="$(dirname "$OVERCAST_LOG")/data/efs/000000000000"
 
-# wait_for WHAT CMD...: runs CMD until it succeeds (background work in
-# overcast's controllers), failing after 10 s.
-wait_for() {
-  local what=$1; shift
-  for _ in $(seq 1 100); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out waiting for $what"
-}
-
 fs_state() { awsc "$1" efs describe-file-systems --file-system-id "$2" --query 'FileSystems[0].LifeCycleState' --output text; }
 is_state() { [ "$("$1" "$2" "$3")" = "$4" ]; }
 fs_gone() { ! out=$(awsc "$1" efs describe-file-systems --file-system-id "$2" 2>&1) && [[ $out == *FileSystemNotFound* ]]; }

@@ -30,3 +30,14 @@ awsc() { local cli=$1; shift; "$cli" --endpoint-url "$OVERCAST_ENDPOINT" "$@"; }
 
 # cli_tag CLI: a short name for resource names (v1 or v2).
 cli_tag() { if [ "$1" = aws ]; then echo v1; else echo v2; fi; }
+
+# wait_for WHAT CMD...: runs CMD until it succeeds (background work in
+# overcast's controllers), failing after 10 s.
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 1 100); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out waiting for $what"
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # S3 with both aws CLIs and curl: buckets, small and multipart copies, sync,
 # listing, removal, presigned URLs, metadata, object attributes, lifecycle
-# validation, Object Lock, s3api multipart, virtual-hosted addressing and
-# the static website endpoint.
+# validation, Object Lock, s3api multipart, virtual-hosted addressing, the
+# static website endpoint and replication to another region.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)
@@ -142,6 +142,32 @@ EOF
 403"
   got=$(curl -fsS "$OVERCAST_ENDPOINT/$b/docs/small.txt")
   expect_eq "public-read object with plain curl" "$got" "small file"
+
+  # Replication to a bucket in another region: PENDING, then COMPLETED on
+  # the source and REPLICA on the copy, with the same version ID.
+  rs="e2e-repl-src-$tag"
+  rd="e2e-repl-dst-$tag"
+  awsc "$cli" s3api create-bucket --bucket "$rs" >/dev/null
+  awsc "$cli" s3api create-bucket --bucket "$rd" --region eu-west-1 \
+    --create-bucket-configuration LocationConstraint=eu-west-1 >/dev/null
+  if out=$(awsc "$cli" s3api put-bucket-replication --bucket "$rs" --replication-configuration \
+    "{\"Role\":\"arn:aws:iam::000000000000:role/r\",\"Rules\":[{\"Status\":\"Enabled\",\"Prefix\":\"\",\"Destination\":{\"Bucket\":\"arn:aws:s3:::$rd\"}}]}" 2>&1); then
+    fail "replication from an unversioned bucket accepted"
+  fi
+  expect_contains "replication from an unversioned bucket" "$out" "Versioning must be 'Enabled'"
+  awsc "$cli" s3api put-bucket-versioning --bucket "$rs" --versioning-configuration Status=Enabled
+  awsc "$cli" s3api put-bucket-versioning --bucket "$rd" --region eu-west-1 --versioning-configuration Status=Enabled
+  awsc "$cli" s3api put-bucket-replication --bucket "$rs" --replication-configuration \
+    "{\"Role\":\"arn:aws:iam::000000000000:role/r\",\"Rules\":[{\"ID\":\"all\",\"Priority\":1,\"Status\":\"Enabled\",\"Filter\":{},\"DeleteMarkerReplication\":{\"Status\":\"Disabled\"},\"Destination\":{\"Bucket\":\"arn:aws:s3:::$rd\"}}]}"
+  got=$(awsc "$cli" s3api get-bucket-replication --bucket "$rs" --query 'ReplicationConfiguration.Rules[0].ID' --output text)
+  expect_eq "get-bucket-replication" "$got" all
+  vid=$(awsc "$cli" s3api put-object --bucket "$rs" --key doc.txt --body "$work/small.txt" --query VersionId --output text)
+  repl_status() { awsc "$cli" s3api head-object --bucket "$1" --key doc.txt --version-id "$vid" --region "$2" --query ReplicationStatus --output text; }
+  is_completed() { [ "$(repl_status "$rs" us-east-1)" = COMPLETED ]; }
+  wait_for "$rs/doc.txt to be replicated" is_completed
+  expect_eq "replica status" "$(repl_status "$rd" eu-west-1)" REPLICA
+  got=$(awsc "$cli" s3 cp "s3://$rd/doc.txt" - --region eu-west-1)
+  expect_eq "replica body" "$got" "small file"
 
   # rm, then the bucket.
   awsc "$cli" s3 rm "s3://$b/tree" --recursive --only-show-errors
