@@ -28,6 +28,11 @@ import {
   ECRClient, CreateRepositoryCommand, DescribeRepositoriesCommand, GetAuthorizationTokenCommand,
   ListImagesCommand, DeleteRepositoryCommand,
 } from "@aws-sdk/client-ecr";
+import {
+  CloudFrontClient, CreateDistributionCommand, GetDistributionCommand, GetDistributionConfigCommand,
+  ListDistributionsCommand, UpdateDistributionCommand, DeleteDistributionCommand, CreateInvalidationCommand,
+  GetInvalidationCommand, ListInvalidationsCommand, waitUntilDistributionDeployed, waitUntilInvalidationCompleted,
+} from "@aws-sdk/client-cloudfront";
 
 const endpoint = process.env.OVERCAST_ENDPOINT;
 if (!endpoint) throw new Error("OVERCAST_ENDPOINT is not set: run through test/e2e/run.sh");
@@ -229,6 +234,48 @@ await step("ecr", async () => {
   await ecr.send(new DeleteRepositoryCommand({ repositoryName }));
   await expectError("DescribeRepositories of a deleted one",
     () => ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] })), "RepositoryNotFoundException");
+});
+
+await step("cloudfront", async () => {
+  const cf = new CloudFrontClient(config());
+  // The SDK's waiters poll every minDelay seconds (60 by default for CloudFront).
+  const waiter = { client: cf, minDelay: 1, maxDelay: 1, maxWaitTime: 30 };
+  const DistributionConfig = {
+    CallerReference: `e2e-js-${run}`, Comment: "js sdk", Enabled: true,
+    Origins: { Quantity: 1, Items: [{ Id: "web", DomainName: "origin.localhost",
+      CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: "http-only" } }] },
+    DefaultCacheBehavior: { TargetOriginId: "web", ViewerProtocolPolicy: "allow-all",
+      CachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6" },
+  };
+  const created = await cf.send(new CreateDistributionCommand({ DistributionConfig }));
+  const { Id, DomainName } = created.Distribution;
+  expectEq("DomainName", DomainName, `${Id.toLowerCase()}.cloudfront.localhost`);
+  expectEq("Location", created.Location.endsWith(`/2020-05-31/distribution/${Id}`), true);
+  await waitUntilDistributionDeployed(waiter, { Id });
+  const got = await cf.send(new GetDistributionCommand({ Id }));
+  expectEq("GetDistribution", [got.Distribution.Status, got.Distribution.DistributionConfig.Comment, got.ETag], ["Deployed", "js sdk", created.ETag]);
+  const listed = await cf.send(new ListDistributionsCommand({}));
+  expectEq("ListDistributions has it", listed.DistributionList.Items.some((d) => d.Id === Id && d.DomainName === DomainName), true);
+
+  const inv = await cf.send(new CreateInvalidationCommand({ DistributionId: Id, InvalidationBatch: {
+    CallerReference: `inv-${run}`, Paths: { Quantity: 2, Items: ["/index.html", "/img/*"] } } }));
+  await waitUntilInvalidationCompleted(waiter, { DistributionId: Id, Id: inv.Invalidation.Id });
+  const gotInv = await cf.send(new GetInvalidationCommand({ DistributionId: Id, Id: inv.Invalidation.Id }));
+  expectEq("GetInvalidation", [gotInv.Invalidation.Status, gotInv.Invalidation.InvalidationBatch.Paths.Items],
+    ["Completed", ["/index.html", "/img/*"]]);
+  const invs = await cf.send(new ListInvalidationsCommand({ DistributionId: Id }));
+  expectEq("ListInvalidations", invs.InvalidationList.Items.map((i) => [i.Id, i.Status]), [[inv.Invalidation.Id, "Completed"]]);
+
+  const current = await cf.send(new GetDistributionConfigCommand({ Id }));
+  await expectError("DeleteDistribution while enabled", () => cf.send(new DeleteDistributionCommand({ Id, IfMatch: current.ETag })),
+    "DistributionNotDisabled");
+  const disabled = await cf.send(new UpdateDistributionCommand({ Id, IfMatch: current.ETag,
+    DistributionConfig: { ...current.DistributionConfig, Enabled: false } }));
+  await expectError("UpdateDistribution with a stale ETag", () => cf.send(new UpdateDistributionCommand({ Id, IfMatch: current.ETag,
+    DistributionConfig: current.DistributionConfig })), "PreconditionFailed");
+  await waitUntilDistributionDeployed(waiter, { Id });
+  await cf.send(new DeleteDistributionCommand({ Id, IfMatch: disabled.ETag }));
+  await expectError("GetDistribution of a deleted one", () => cf.send(new GetDistributionCommand({ Id })), "NoSuchDistribution");
 });
 
 process.exit(failures > 0 ? 1 : 0);

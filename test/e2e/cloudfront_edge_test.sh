@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# CloudFront's edge with both aws CLIs and curl, against an overcast of its
+# own (started with --geoip-header X-Test-Country and an HTTPS listener on a
+# free port). One distribution over two python3 origins (one answers every
+# request with 500) covers: Miss → Hit → create-invalidation → wait → Miss,
+# reached with `curl -H Host:` and with `curl --resolve`; a behaviour with a
+# trusted key group (unsigned → 403 MissingKey, `aws cloudfront sign` URL →
+# 200, expired → 403); CloudFront Functions (create, test, publish) rewriting
+# `/` to `/index.html` on viewer-request and adding a header on
+# viewer-response; an origin group failing over from the 500 origin to the
+# other; a geo blacklist → 403; HTTPS with the local CA and
+# redirect-to-https → 301.
+source "$(dirname "$0")/lib.sh"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${OVERCAST_BIN:-$root/bin/overcast}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_until WHAT CMD...: polls CMD until it succeeds (10 s at most).
+wait_until() {
+  local what=$1
+  shift
+  for _ in $(seq 1 100); do
+    "$@" >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  fail "$what never came up"
+}
+
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+port=$(free_port)
+https_port=$(free_port)
+export OVERCAST_ENDPOINT="http://127.0.0.1:$port"
+"$bin" up --addr "127.0.0.1:$port" --data-dir "$work/data" --geoip-header X-Test-Country \
+  --cloudfront-https-addr "127.0.0.1:$https_port" >"$work/overcast.log" 2>&1 &
+pids+=($!)
+wait_until "overcast" curl -fsS "$OVERCAST_ENDPOINT/_overcast/health"
+
+# The good origin serves files; the bad one answers 500 to everything.
+mkdir -p "$work/site/private" "$work/site/failover" "$work/site/secure"
+echo "hello from the origin" >"$work/site/hello.txt"
+echo "the index page" >"$work/site/index.html"
+echo "a private file" >"$work/site/private/file.txt"
+echo "the second origin" >"$work/site/failover/file.txt"
+echo "a page for HTTPS only" >"$work/site/secure/page.txt"
+good_port=$(free_port)
+bad_port=$(free_port)
+python3 -m http.server "$good_port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
+pids+=($!)
+python3 - "$bad_port" >/dev/null 2>&1 <<'PY' &
+import http.server, sys
+class Broken(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(500)
+        self.send_header("Content-Length", "6")
+        self.end_headers()
+        self.wfile.write(b"broken")
+    do_HEAD = do_GET
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Broken).serve_forever()
+PY
+pids+=($!)
+wait_until "the good origin" curl -fsS "http://127.0.0.1:$good_port/hello.txt"
+wait_until "the bad origin" curl -sS "http://127.0.0.1:$bad_port/"
+
+v2=/usr/bin/aws
+
+# A key group of one public key, for the signed behaviour.
+openssl genrsa -traditional -out "$work/private.pem" 2048 2>/dev/null # PKCS#1: the form CLI v1 reads
+openssl rsa -in "$work/private.pem" -pubout -out "$work/public.pem" 2>/dev/null
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+json.dump({"CallerReference": "e2e-edge", "Name": "e2e-edge", "EncodedKey": open(work + "/public.pem").read()},
+          open(work + "/public-key.json", "w"))
+PY
+key_id=$(awsc "$v2" cloudfront create-public-key --public-key-config "file://$work/public-key.json" --query PublicKey.Id --output text)
+group_id=$(awsc "$v2" cloudfront create-key-group --key-group-config "Name=e2e-edge,Items=$key_id" --query KeyGroup.Id --output text)
+
+# Two functions: one rewrites / to /index.html, one adds a header. Each is
+# tested on its DEVELOPMENT stage, then published.
+cat >"$work/rewrite.js" <<'JS'
+function handler(event) {
+  var request = event.request;
+  if (request.uri === '/') {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+JS
+cat >"$work/header.js" <<'JS'
+function handler(event) {
+  var response = event.response;
+  response.headers['x-e2e-function'] = {value: 'viewer-response'};
+  return response;
+}
+JS
+cat >"$work/event.json" <<'JSON'
+{"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "192.0.2.1"},
+ "request": {"method": "GET", "uri": "/", "headers": {}, "cookies": {}, "querystring": {}}}
+JSON
+declare -A function_arn
+for fn in rewrite header; do
+  read -r etag arn < <(awsc "$v2" cloudfront create-function --name "e2e-$fn" \
+    --function-config Comment=e2e,Runtime=cloudfront-js-2.0 --function-code "fileb://$work/$fn.js" \
+    --query '[ETag,FunctionSummary.FunctionMetadata.FunctionARN]' --output text)
+  if [ $fn = rewrite ]; then
+    out=$(awsc "$v2" cloudfront test-function --name e2e-rewrite --if-match "$etag" --stage DEVELOPMENT \
+      --event-object "fileb://$work/event.json" --query TestResult.FunctionOutput --output text)
+    expect_contains "test-function output" "$out" '"uri":"/index.html"'
+  fi
+  stage=$(awsc "$v2" cloudfront publish-function --name "e2e-$fn" --if-match "$etag" \
+    --query FunctionSummary.FunctionMetadata.Stage --output text)
+  expect_eq "published $fn" "$stage" LIVE
+  function_arn[$fn]=$arn
+done
+
+cat >"$work/config.json" <<JSON
+{
+  "CallerReference": "e2e-edge", "Comment": "edge scenarios", "Enabled": true,
+  "Origins": {"Quantity": 2, "Items": [
+    {"Id": "good", "DomainName": "127.0.0.1",
+     "CustomOriginConfig": {"HTTPPort": $good_port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}},
+    {"Id": "bad", "DomainName": "127.0.0.1",
+     "CustomOriginConfig": {"HTTPPort": $bad_port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+  "OriginGroups": {"Quantity": 1, "Items": [{"Id": "group",
+    "FailoverCriteria": {"StatusCodes": {"Quantity": 1, "Items": [500]}},
+    "Members": {"Quantity": 2, "Items": [{"OriginId": "bad"}, {"OriginId": "good"}]}}]},
+  "DefaultCacheBehavior": {"TargetOriginId": "good", "ViewerProtocolPolicy": "allow-all",
+    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    "FunctionAssociations": {"Quantity": 2, "Items": [
+      {"FunctionARN": "${function_arn[rewrite]}", "EventType": "viewer-request"},
+      {"FunctionARN": "${function_arn[header]}", "EventType": "viewer-response"}]}},
+  "CacheBehaviors": {"Quantity": 3, "Items": [
+    {"PathPattern": "/private/*", "TargetOriginId": "good", "ViewerProtocolPolicy": "allow-all",
+     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+     "TrustedKeyGroups": {"Enabled": true, "Quantity": 1, "Items": ["$group_id"]}},
+    {"PathPattern": "/failover/*", "TargetOriginId": "group", "ViewerProtocolPolicy": "allow-all",
+     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+    {"PathPattern": "/secure/*", "TargetOriginId": "good", "ViewerProtocolPolicy": "redirect-to-https",
+     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}]},
+  "Restrictions": {"GeoRestriction": {"RestrictionType": "blacklist", "Quantity": 1, "Items": ["KP"]}}
+}
+JSON
+read -r id domain < <(awsc "$v2" cloudfront create-distribution --distribution-config "file://$work/config.json" \
+  --query 'Distribution.[Id,DomainName]' --output text)
+awsc aws cloudfront wait distribution-deployed --id "$id"
+
+# get ARGS...: "<status> <X-Cache> <body>" of a curl request.
+get() {
+  local body
+  body=$(curl -sS -D "$work/headers" "$@")
+  printf '%s %s %s' "$(sed -n '1s/^HTTP[^ ]* \([0-9]*\).*/\1/p' "$work/headers")" \
+    "$(tr -d '\r' <"$work/headers" | sed -n 's/^[Xx]-[Cc]ache: \([A-Za-z]*\).*/\1/p')" "$body"
+}
+# status ARGS...: the status code of a curl request.
+status() { curl -sS -o /dev/null -D "$work/headers" -w '%{http_code}' "$@"; }
+# header NAME: that header of the last get or status.
+header() { tr -d '\r' <"$work/headers" | sed -n "s/^$1: //Ip"; }
+
+echo "  Miss → Hit → invalidate → Miss (curl -H Host, then --resolve)"
+by_host=(-H "Host: $domain" "$OVERCAST_ENDPOINT/hello.txt")
+by_resolve=(--resolve "$domain:$port:127.0.0.1" "http://$domain:$port/hello.txt")
+expect_eq "first request" "$(get "${by_host[@]}")" "200 Miss hello from the origin"
+expect_eq "second request" "$(get "${by_resolve[@]}")" "200 Hit hello from the origin"
+for cli in "${CLIS[@]}"; do
+  inv=$(awsc "$cli" cloudfront create-invalidation --distribution-id "$id" --paths "/hello.txt" --query Invalidation.Id --output text)
+  awsc "$cli" cloudfront wait invalidation-completed --distribution-id "$id" --id "$inv"
+  expect_eq "after $(cli_tag "$cli")'s invalidation" "$(get "${by_resolve[@]}")" "200 Miss hello from the origin"
+  expect_eq "then" "$(get "${by_host[@]}")" "200 Hit hello from the origin"
+done
+
+echo "  signed URLs with a trusted key group"
+url="http://$domain:$port/private/file.txt"
+expect_eq "unsigned" "$(get "$url")" "403 Error <?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>MissingKey</Code><Message>Missing Key-Pair-Id query parameter or cookie value</Message></Error>"
+for cli in "${CLIS[@]}"; do
+  signed=$("$cli" cloudfront sign --url "$url" --key-pair-id "$key_id" --private-key "file://$work/private.pem" --date-less-than 2100-01-01)
+  expect_eq "signed by $(cli_tag "$cli")" "$(get "$signed" | cut -d' ' -f1,3-)" "200 a private file"
+  expired=$("$cli" cloudfront sign --url "$url" --key-pair-id "$key_id" --private-key "file://$work/private.pem" --date-less-than 2020-01-01)
+  got=$(get "$expired")
+  expect_eq "expired, signed by $(cli_tag "$cli")" "${got%% *}" 403
+  expect_contains "expired body" "$got" "<Code>AccessDenied</Code>"
+  tampered=${signed/file.txt/other.txt}
+  expect_eq "another path with $(cli_tag "$cli")'s signature" "$(status "$tampered")" 403
+done
+
+echo "  functions on viewer-request and viewer-response"
+expect_eq "/ rewritten" "$(get "http://$domain:$port/" | cut -d' ' -f1,3-)" "200 the index page"
+expect_eq "viewer-response header" "$(header x-e2e-function)" viewer-response
+
+echo "  origin group failover"
+expect_eq "failover" "$(get "http://$domain:$port/failover/file.txt" | cut -d' ' -f1,3-)" "200 the second origin"
+
+echo "  geo restriction"
+got=$(get -H "X-Test-Country: KP" "http://$domain:$port/hello.txt")
+expect_eq "blocked country" "${got%% *}" 403
+expect_eq "another country" "$(get -H "X-Test-Country: US" "http://$domain:$port/hello.txt" | cut -d' ' -f1,3-)" "200 hello from the origin"
+
+echo "  HTTPS with the local CA, redirect-to-https"
+curl -fsS "$OVERCAST_ENDPOINT/_overcast/acm/ca.pem" >"$work/ca.pem"
+tls=(--cacert "$work/ca.pem" --resolve "$domain:$https_port:127.0.0.1")
+expect_eq "HTTPS" "$(get "${tls[@]}" "https://$domain:$https_port/secure/page.txt" | cut -d' ' -f1,3-)" "200 a page for HTTPS only"
+expect_eq "HTTP" "$(status "http://$domain:$port/secure/page.txt")" 301
+location=$(header location)
+expect_eq "redirect Location" "$location" "https://$domain:$https_port/secure/page.txt"
+expect_eq "following the redirect" "$(get "${tls[@]}" "$location" | cut -d' ' -f1,3-)" "200 a page for HTTPS only"
