@@ -5,7 +5,8 @@
 # request with 500) covers: Miss → Hit → create-invalidation → wait → Miss,
 # reached with `curl -H Host:` and with `curl --resolve`; a behaviour with a
 # trusted key group (unsigned → 403 MissingKey, `aws cloudfront sign` URL →
-# 200, expired → 403); CloudFront Functions (create, test, publish) rewriting
+# 200, expired → 403; canned and custom policies as cookies, IP and
+# start-date conditions); CloudFront Functions (create, test, publish) rewriting
 # `/` to `/index.html` on viewer-request and adding a header on
 # viewer-response; an origin group failing over from the 500 origin to the
 # other; a geo blacklist → 403; HTTPS with the local CA and
@@ -185,6 +186,22 @@ for cli in "${CLIS[@]}"; do
   tampered=${signed/file.txt/other.txt}
   expect_eq "another path with $(cli_tag "$cli")'s signature" "$(status "$tampered")" 403
 done
+
+echo "  signed cookies and custom policies (v2)"
+sign() { "$v2" cloudfront sign --url "$url" --key-pair-id "$key_id" --private-key "file://$work/private.pem" "$@"; }
+# cookies_of URL: a signed URL's parameters as CloudFront's signed cookies.
+cookies_of() {
+  python3 -c 'import sys, urllib.parse as u
+print("; ".join("CloudFront-%s=%s" % kv for kv in u.parse_qsl(u.urlsplit(sys.argv[1]).query)))' "$1"
+}
+canned=$(sign --date-less-than 2100-01-01)
+expect_eq "canned policy as cookies" "$(status -b "$(cookies_of "$canned")" "$url")" 200
+custom=$(sign --date-less-than 2100-01-01 --ip-address 127.0.0.1/32)
+expect_contains "custom policy URL" "$custom" "Policy="
+expect_eq "custom policy, the viewer's IP" "$(status "$custom")" 200
+expect_eq "custom policy as cookies" "$(status -b "$(cookies_of "$custom")" "$url")" 200
+expect_eq "custom policy, another IP" "$(status "$(sign --date-less-than 2100-01-01 --ip-address 192.0.2.0/24)")" 403
+expect_eq "custom policy, not valid yet" "$(status "$(sign --date-less-than 2100-01-01 --date-greater-than 2099-01-01)")" 403
 
 echo "  functions on viewer-request and viewer-response"
 expect_eq "/ rewritten" "$(get "http://$domain:$port/" | cut -d' ' -f1,3-)" "200 the index page"

@@ -42,13 +42,22 @@ func (s *selfSigned) Certificate(host, _ string) (*tls.Certificate, error) {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, nil
 }
 
-func TestHTTPSViewers(t *testing.T) {
+// newHTTPSEdge is an edge with an HTTPS listener on a free port, whose
+// certificates certs signs, serving one distribution over a test origin
+// with the viewer protocol policy given.
+func newHTTPSEdge(t *testing.T, viewerProtocol string) (*Edge, *selfSigned) {
+	t.Helper()
 	o := newTestOrigin(t, nil)
 	certs := &selfSigned{pool: x509.NewCertPool()}
 	e, _ := newTestEdge(t, Config{HTTPSAddr: "127.0.0.1:0", Certificates: certs},
 		distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
-			c.DefaultCacheBehavior.ViewerProtocolPolicy = ptr("https-only")
+			c.DefaultCacheBehavior.ViewerProtocolPolicy = ptr(viewerProtocol)
 		}))
+	return e, certs
+}
+
+func TestHTTPSViewers(t *testing.T) {
+	e, certs := newHTTPSEdge(t, "https-only")
 	// The listener asks for the certificate during the handshake, which
 	// puts it in the pool before the client checks it.
 	client := &http.Client{Transport: &http.Transport{
@@ -74,12 +83,7 @@ func TestHTTPSViewers(t *testing.T) {
 // over HTTP on any port to the port of the HTTPS listener, where the
 // redirect can be followed.
 func TestRedirectToHTTPSListener(t *testing.T) {
-	o := newTestOrigin(t, nil)
-	certs := &selfSigned{pool: x509.NewCertPool()}
-	e, _ := newTestEdge(t, Config{HTTPSAddr: "127.0.0.1:0", Certificates: certs},
-		distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
-			c.DefaultCacheBehavior.ViewerProtocolPolicy = ptr("redirect-to-https")
-		}))
+	e, _ := newHTTPSEdge(t, "redirect-to-https")
 	_, port, _ := net.SplitHostPort(e.HTTPSAddr())
 	for _, host := range []string{"e1test.cloudfront.localhost:4566", "e1test.cloudfront.localhost"} {
 		w := httptest.NewRecorder()
