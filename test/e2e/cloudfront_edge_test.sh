@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CloudFront's edge with both aws CLIs and curl, against an overcast of its
 # own (started with --geoip-header X-Test-Country and an HTTPS listener on a
-# free port). One distribution over two python3 origins (one answers every
-# request with 500) covers: Miss → Hit → create-invalidation → wait → Miss,
-# reached with `curl -H Host:` and with `curl --resolve`; a behaviour with a
+# free port). One distribution over three python3 origins (files, one that
+# answers 500, one that answers the headers its query asks for) covers: Miss → Hit → create-invalidation → wait → Miss,
+# reached with `curl -H Host:` and with `curl --resolve`; the TTL rules
+# (Cache-Control, Expires, MinTTL) as a table; a behaviour with a
 # trusted key group (unsigned → 403 MissingKey, `aws cloudfront sign` URL →
 # 200, expired → 403; canned and custom policies as cookies, IP and
 # start-date conditions); CloudFront Functions (create, test, publish) rewriting
@@ -49,10 +50,11 @@ echo "the second origin" >"$work/site/failover/file.txt"
 echo "a page for HTTPS only" >"$work/site/secure/page.txt"
 good_port=$(free_port)
 bad_port=$(free_port)
+echo_port=$(free_port)
 python3 -m http.server "$good_port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
 pids+=($!)
-python3 - "$bad_port" >/dev/null 2>&1 <<'PY' &
-import http.server, sys
+python3 - "$bad_port" "$echo_port" >/dev/null 2>&1 <<'PY' &
+import http.server, sys, threading, urllib.parse
 class Broken(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(500)
@@ -60,11 +62,24 @@ class Broken(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"broken")
     do_HEAD = do_GET
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Broken).serve_forever()
+class Echo(http.server.BaseHTTPRequestHandler):
+    """Answers 200 with each h=Name: value of the query as a header."""
+    def do_GET(self):
+        self.send_response(200)
+        for h in urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("h", []):
+            name, value = h.split(": ", 1)
+            self.send_header(name, value)
+        self.send_header("Content-Length", "4")
+        self.end_headers()
+        self.wfile.write(b"echo")
+bad = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Broken)
+threading.Thread(target=bad.serve_forever, daemon=True).start()
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Echo).serve_forever()
 PY
 pids+=($!)
 wait_until "the good origin" curl -fsS "http://127.0.0.1:$good_port/hello.txt"
 wait_until "the bad origin" curl -sS "http://127.0.0.1:$bad_port/"
+wait_until "the echo origin" curl -fsS "http://127.0.0.1:$echo_port/"
 
 v2=/usr/bin/aws
 
@@ -102,6 +117,18 @@ cat >"$work/event.json" <<'JSON'
 {"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "192.0.2.1"},
  "request": {"method": "GET", "uri": "/", "headers": {}, "cookies": {}, "querystring": {}}}
 JSON
+# Two cache policies for the TTL table, the query string in the key: one
+# that caches only what the origin allows, one with MinTTL 600.
+declare -A ttl_policy
+for p in "ttl 0 0" "min 600 600"; do
+  read -r name min default <<<"$p"
+  ttl_policy[$name]=$(awsc "$v2" cloudfront create-cache-policy --query CachePolicy.Id --output text --cache-policy-config \
+    "{\"Name\": \"e2e-$name\", \"MinTTL\": $min, \"DefaultTTL\": $default, \"MaxTTL\": 3600,
+      \"ParametersInCacheKeyAndForwardedToOrigin\": {\"EnableAcceptEncodingGzip\": false,
+        \"HeadersConfig\": {\"HeaderBehavior\": \"none\"}, \"CookiesConfig\": {\"CookieBehavior\": \"none\"},
+        \"QueryStringsConfig\": {\"QueryStringBehavior\": \"all\"}}}")
+done
+
 declare -A function_arn
 for fn in rewrite header; do
   read -r etag arn < <(awsc "$v2" cloudfront create-function --name "e2e-$fn" \
@@ -121,7 +148,9 @@ done
 cat >"$work/config.json" <<JSON
 {
   "CallerReference": "e2e-edge", "Comment": "edge scenarios", "Enabled": true,
-  "Origins": {"Quantity": 2, "Items": [
+  "Origins": {"Quantity": 3, "Items": [
+    {"Id": "echo", "DomainName": "127.0.0.1",
+     "CustomOriginConfig": {"HTTPPort": $echo_port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}},
     {"Id": "good", "DomainName": "127.0.0.1",
      "CustomOriginConfig": {"HTTPPort": $good_port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}},
     {"Id": "bad", "DomainName": "127.0.0.1",
@@ -134,7 +163,11 @@ cat >"$work/config.json" <<JSON
     "FunctionAssociations": {"Quantity": 2, "Items": [
       {"FunctionARN": "${function_arn[rewrite]}", "EventType": "viewer-request"},
       {"FunctionARN": "${function_arn[header]}", "EventType": "viewer-response"}]}},
-  "CacheBehaviors": {"Quantity": 3, "Items": [
+  "CacheBehaviors": {"Quantity": 5, "Items": [
+    {"PathPattern": "/ttl/*", "TargetOriginId": "echo", "ViewerProtocolPolicy": "allow-all",
+     "CachePolicyId": "${ttl_policy[ttl]}"},
+    {"PathPattern": "/min/*", "TargetOriginId": "echo", "ViewerProtocolPolicy": "allow-all",
+     "CachePolicyId": "${ttl_policy[min]}"},
     {"PathPattern": "/private/*", "TargetOriginId": "good", "ViewerProtocolPolicy": "allow-all",
      "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
      "TrustedKeyGroups": {"Enabled": true, "Quantity": 1, "Items": ["$group_id"]}},
@@ -172,6 +205,31 @@ for cli in "${CLIS[@]}"; do
   expect_eq "after $(cli_tag "$cli")'s invalidation" "$(get "${by_resolve[@]}")" "200 Miss hello from the origin"
   expect_eq "then" "$(get "${by_host[@]}")" "200 Hit hello from the origin"
 done
+
+echo "  TTL rules: the second request of each row"
+# path, then the origin's caching header: under /ttl/ MinTTL 0, DefaultTTL
+# 0, MaxTTL 3600; under /min/ MinTTL and DefaultTTL 600.
+while IFS='|' read -r path cache want; do
+  target=(-G --data-urlencode "h=$cache" "http://$domain:$port$path")
+  [ -n "$cache" ] || target=("http://$domain:$port$path")
+  expect_eq "first request of $path '$cache'" "$(get "${target[@]}")" "200 Miss echo"
+  expect_eq "second request of $path '$cache'" "$(get "${target[@]}")" "200 $want echo"
+done <<'TABLE'
+/ttl/none||Miss
+/ttl/max-age|Cache-Control: max-age=3600|Hit
+/ttl/max-age-0|Cache-Control: max-age=0|Miss
+/ttl/s-maxage|Cache-Control: s-maxage=3600, max-age=0|Hit
+/ttl/s-maxage-0|Cache-Control: s-maxage=0, max-age=3600|Miss
+/ttl/no-store|Cache-Control: no-store|Miss
+/ttl/no-cache|Cache-Control: no-cache|Miss
+/ttl/private|Cache-Control: private, max-age=3600|Miss
+/ttl/expires|Expires: Thu, 01 Jan 2099 00:00:00 GMT|Hit
+/ttl/expired|Expires: Thu, 01 Jan 1998 00:00:00 GMT|Miss
+/ttl/bad-expires|Expires: 0|Miss
+/min/none||Hit
+/min/no-store|Cache-Control: no-store|Hit
+/min/max-age-0|Cache-Control: max-age=0|Hit
+TABLE
 
 echo "  signed URLs with a trusted key group"
 url="http://$domain:$port/private/file.txt"
