@@ -10,7 +10,7 @@
 # start-date conditions); CloudFront Functions (create, test, publish) rewriting
 # `/` to `/index.html` on viewer-request and adding a header on
 # viewer-response; an origin group failing over from the 500 origin to the
-# other; a geo blacklist → 403; HTTPS with the local CA and
+# other; a geo blacklist → 403; HTTPS with the local CA (signed URLs too) and
 # redirect-to-https → 301.
 source "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -273,10 +273,15 @@ got=$(get -H "X-Test-Country: KP" "http://$domain:$port/hello.txt")
 expect_eq "blocked country" "${got%% *}" 403
 expect_eq "another country" "$(get -H "X-Test-Country: US" "http://$domain:$port/hello.txt" | cut -d' ' -f1,3-)" "200 hello from the origin"
 
-echo "  HTTPS with the local CA, redirect-to-https"
+echo "  HTTPS with the local CA, signed URLs over it, redirect-to-https"
 curl -fsS "$OVERCAST_ENDPOINT/_overcast/acm/ca.pem" >"$work/ca.pem"
 tls=(--cacert "$work/ca.pem" --resolve "$domain:$https_port:127.0.0.1")
 expect_eq "HTTPS" "$(get "${tls[@]}" "https://$domain:$https_port/secure/page.txt" | cut -d' ' -f1,3-)" "200 a page for HTTPS only"
+https_url="https://$domain:$https_port/private/file.txt"
+expect_eq "HTTPS unsigned" "$(status "${tls[@]}" "$https_url")" 403
+signed=$("$v2" cloudfront sign --url "$https_url" --key-pair-id "$key_id" --private-key "file://$work/private.pem" --date-less-than 2100-01-01)
+expect_eq "HTTPS signed" "$(get "${tls[@]}" "$signed" | cut -d' ' -f1,3-)" "200 a private file"
+expect_eq "signed for HTTP, asked over HTTPS" "$(status "${tls[@]}" "${canned/http:\/\/$domain:$port/https://$domain:$https_port}")" 403
 expect_eq "HTTP" "$(status "http://$domain:$port/secure/page.txt")" 301
 location=$(header location)
 expect_eq "redirect Location" "$location" "https://$domain:$https_port/secure/page.txt"
