@@ -2,16 +2,17 @@
 # CloudFront's edge with both aws CLIs and curl, against an overcast of its
 # own (started with --geoip-header X-Test-Country and an HTTPS listener on a
 # free port). One distribution over three python3 origins (files, one that
-# answers 500, one that answers the headers its query asks for) covers: Miss → Hit → create-invalidation → wait → Miss,
-# reached with `curl -H Host:` and with `curl --resolve`; the TTL rules
-# (Cache-Control, Expires, MinTTL) as a table; a behaviour with a
-# trusted key group (unsigned → 403 MissingKey, `aws cloudfront sign` URL →
-# 200, expired → 403; canned and custom policies as cookies, IP and
-# start-date conditions); CloudFront Functions (create, test, publish) rewriting
-# `/` to `/index.html` on viewer-request and adding a header on
-# viewer-response; an origin group failing over from the 500 origin to the
-# other; a geo blacklist → 403; HTTPS with the local CA (signed URLs too) and
-# redirect-to-https → 301.
+# answers 500, one that answers the headers its query asks for) covers:
+# Miss → Hit → create-invalidation → wait → Miss, reached with
+# `curl -H Host:` and with `curl --resolve`; the TTL rules (Cache-Control,
+# Expires, MinTTL) as a table; a behaviour with a trusted key group
+# (unsigned → 403 MissingKey, `aws cloudfront sign` URL → 200, expired →
+# 403; canned and custom policies as cookies, IP and start-date
+# conditions); CloudFront Functions (create, test, publish) rewriting `/`
+# to `/index.html` on viewer-request and adding a header on
+# viewer-response, and one looping until its limit (503); an origin group
+# failing over from the 500 origin to the other; a geo blacklist → 403;
+# HTTPS with the local CA (signed URLs too) and redirect-to-https → 301.
 source "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${OVERCAST_BIN:-$root/bin/overcast}
@@ -113,6 +114,11 @@ function handler(event) {
   return response;
 }
 JS
+cat >"$work/loop.js" <<'JS'
+function handler(event) {
+  while (true) {}
+}
+JS
 cat >"$work/event.json" <<'JSON'
 {"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "192.0.2.1"},
  "request": {"method": "GET", "uri": "/", "headers": {}, "cookies": {}, "querystring": {}}}
@@ -130,15 +136,23 @@ for p in "ttl 0 0" "min 600 600"; do
 done
 
 declare -A function_arn
-for fn in rewrite header; do
+for fn in rewrite header loop; do
   read -r etag arn < <(awsc "$v2" cloudfront create-function --name "e2e-$fn" \
     --function-config Comment=e2e,Runtime=cloudfront-js-2.0 --function-code "fileb://$work/$fn.js" \
     --query '[ETag,FunctionSummary.FunctionMetadata.FunctionARN]' --output text)
-  if [ $fn = rewrite ]; then
+  case $fn in
+  rewrite)
     out=$(awsc "$v2" cloudfront test-function --name e2e-rewrite --if-match "$etag" --stage DEVELOPMENT \
       --event-object "fileb://$work/event.json" --query TestResult.FunctionOutput --output text)
     expect_contains "test-function output" "$out" '"uri":"/index.html"'
-  fi
+    ;;
+  loop)
+    IFS=$'\t' read -r error utilization < <(awsc "$v2" cloudfront test-function --name e2e-loop --if-match "$etag" \
+      --event-object "fileb://$work/event.json" --query 'TestResult.[FunctionErrorMessage,ComputeUtilization]' --output text)
+    [ "$error" != None ] && [ -n "$error" ] || fail "test-function of an endless loop: no error"
+    expect_eq "compute utilization of an endless loop" "$utilization" 100
+    ;;
+  esac
   stage=$(awsc "$v2" cloudfront publish-function --name "e2e-$fn" --if-match "$etag" \
     --query FunctionSummary.FunctionMetadata.Stage --output text)
   expect_eq "published $fn" "$stage" LIVE
@@ -163,7 +177,11 @@ cat >"$work/config.json" <<JSON
     "FunctionAssociations": {"Quantity": 2, "Items": [
       {"FunctionARN": "${function_arn[rewrite]}", "EventType": "viewer-request"},
       {"FunctionARN": "${function_arn[header]}", "EventType": "viewer-response"}]}},
-  "CacheBehaviors": {"Quantity": 5, "Items": [
+  "CacheBehaviors": {"Quantity": 6, "Items": [
+    {"PathPattern": "/loop/*", "TargetOriginId": "good", "ViewerProtocolPolicy": "allow-all",
+     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+     "FunctionAssociations": {"Quantity": 1, "Items": [
+       {"FunctionARN": "${function_arn[loop]}", "EventType": "viewer-request"}]}},
     {"PathPattern": "/ttl/*", "TargetOriginId": "echo", "ViewerProtocolPolicy": "allow-all",
      "CachePolicyId": "${ttl_policy[ttl]}"},
     {"PathPattern": "/min/*", "TargetOriginId": "echo", "ViewerProtocolPolicy": "allow-all",
@@ -264,6 +282,10 @@ expect_eq "custom policy, not valid yet" "$(status "$(sign --date-less-than 2100
 echo "  functions on viewer-request and viewer-response"
 expect_eq "/ rewritten" "$(get "http://$domain:$port/" | cut -d' ' -f1,3-)" "200 the index page"
 expect_eq "viewer-response header" "$(header x-e2e-function)" viewer-response
+
+got=$(get "http://$domain:$port/loop/x")
+expect_eq "a function over its limit" "${got%% *}" 503
+expect_eq "its X-Cache" "$(header x-cache)" "FunctionThrottledError from cloudfront"
 
 echo "  origin group failover"
 expect_eq "failover" "$(get "http://$domain:$port/failover/file.txt" | cut -d' ' -f1,3-)" "200 the second origin"
