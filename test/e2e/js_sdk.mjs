@@ -28,6 +28,15 @@ import {
   ECRClient, CreateRepositoryCommand, DescribeRepositoriesCommand, GetAuthorizationTokenCommand,
   ListImagesCommand, DeleteRepositoryCommand,
 } from "@aws-sdk/client-ecr";
+import {
+  CloudFrontClient, CreateDistributionCommand, GetDistributionCommand, GetDistributionConfigCommand,
+  ListDistributionsCommand, UpdateDistributionCommand, DeleteDistributionCommand, CreateInvalidationCommand,
+  GetInvalidationCommand, ListInvalidationsCommand, CreatePublicKeyCommand, CreateKeyGroupCommand,
+  waitUntilDistributionDeployed, waitUntilInvalidationCompleted,
+} from "@aws-sdk/client-cloudfront";
+import { getSignedUrl, getSignedCookies } from "@aws-sdk/cloudfront-signer";
+import { generateKeyPairSync } from "node:crypto";
+import http from "node:http";
 
 const endpoint = process.env.OVERCAST_ENDPOINT;
 if (!endpoint) throw new Error("OVERCAST_ENDPOINT is not set: run through test/e2e/run.sh");
@@ -230,5 +239,96 @@ await step("ecr", async () => {
   await expectError("DescribeRepositories of a deleted one",
     () => ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] })), "RepositoryNotFoundException");
 });
+
+// edgeGet asks the CloudFront edge at endpoint for url, naming its host in
+// the Host header (no DNS needed); cookies, when given, go as Cookie.
+function edgeGet(url, cookies) {
+  const { host, pathname, search } = new URL(url);
+  const headers = { Host: host, ...(cookies && { Cookie: cookies }) };
+  return new Promise((resolve, reject) => {
+    http.get(new URL(pathname + search, endpoint), { headers }, (res) => {
+      let body = "";
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolve([res.statusCode, (res.headers["x-cache"] ?? "").split(" ")[0], body]));
+    }).on("error", reject);
+  });
+}
+
+await step("cloudfront", async () => {
+  const cf = new CloudFrontClient(config());
+  // The SDK's waiters poll every minDelay seconds (60 by default for CloudFront).
+  const waiter = { client: cf, minDelay: 1, maxDelay: 1, maxWaitTime: 30 };
+  const origin = http.createServer((req, res) => {
+    res.setHeader("Cache-Control", "max-age=3600");
+    res.end(`origin ${req.url.split("?")[0]}`);
+  });
+  await new Promise((resolve) => origin.listen(0, "127.0.0.1", resolve));
+  try {
+    await cloudFront(cf, waiter, origin.address().port);
+  } finally {
+    origin.close();
+  }
+});
+
+async function cloudFront(cf, waiter, originPort) {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  const key = await cf.send(new CreatePublicKeyCommand({ PublicKeyConfig: {
+    CallerReference: `e2e-js-${run}`, Name: `e2e-js-${run}`, EncodedKey: publicKey } }));
+  const group = await cf.send(new CreateKeyGroupCommand({ KeyGroupConfig: { Name: `e2e-js-${run}`, Items: [key.PublicKey.Id] } }));
+  const CachePolicyId = "658327ea-f89d-4fab-a63d-7e88639e58f6"; // Managed-CachingOptimized
+  const DistributionConfig = {
+    CallerReference: `e2e-js-${run}`, Comment: "js sdk", Enabled: true,
+    Origins: { Quantity: 1, Items: [{ Id: "web", DomainName: "127.0.0.1",
+      CustomOriginConfig: { HTTPPort: originPort, HTTPSPort: 443, OriginProtocolPolicy: "http-only" } }] },
+    DefaultCacheBehavior: { TargetOriginId: "web", ViewerProtocolPolicy: "allow-all", CachePolicyId },
+    CacheBehaviors: { Quantity: 1, Items: [{ PathPattern: "/private/*", TargetOriginId: "web", ViewerProtocolPolicy: "allow-all",
+      CachePolicyId, TrustedKeyGroups: { Enabled: true, Quantity: 1, Items: [group.KeyGroup.Id] } }] },
+  };
+  const created = await cf.send(new CreateDistributionCommand({ DistributionConfig }));
+  const { Id, DomainName } = created.Distribution;
+  expectEq("DomainName", DomainName, `${Id.toLowerCase()}.cloudfront.localhost`);
+  expectEq("Location", created.Location.endsWith(`/2020-05-31/distribution/${Id}`), true);
+  await waitUntilDistributionDeployed(waiter, { Id });
+  const got = await cf.send(new GetDistributionCommand({ Id }));
+  expectEq("GetDistribution", [got.Distribution.Status, got.Distribution.DistributionConfig.Comment, got.ETag], ["Deployed", "js sdk", created.ETag]);
+  const listed = await cf.send(new ListDistributionsCommand({}));
+  expectEq("ListDistributions has it", listed.DistributionList.Items.some((d) => d.Id === Id && d.DomainName === DomainName), true);
+
+  const base = `http://${DomainName}:${new URL(endpoint).port}`;
+  expectEq("first request", await edgeGet(`${base}/index.html`), [200, "Miss", "origin /index.html"]);
+  expectEq("second request", await edgeGet(`${base}/index.html`), [200, "Hit", "origin /index.html"]);
+  const url = `${base}/private/a.txt`;
+  const keyPairId = key.PublicKey.Id;
+  expectEq("unsigned", (await edgeGet(url))[0], 403);
+  const dateLessThan = new Date(Date.now() + 3600_000).toISOString();
+  expectEq("getSignedUrl", await edgeGet(getSignedUrl({ url, keyPairId, privateKey, dateLessThan })), [200, "Miss", "origin /private/a.txt"]);
+  const cookies = getSignedCookies({ url, keyPairId, privateKey, dateLessThan });
+  const cookieHeader = Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ");
+  expectEq("getSignedCookies", await edgeGet(url, cookieHeader), [200, "Hit", "origin /private/a.txt"]);
+  const expired = getSignedUrl({ url, keyPairId, privateKey, dateLessThan: "2020-01-01T00:00:00Z" });
+  expectEq("expired", (await edgeGet(expired))[0], 403);
+
+  const inv = await cf.send(new CreateInvalidationCommand({ DistributionId: Id, InvalidationBatch: {
+    CallerReference: `inv-${run}`, Paths: { Quantity: 2, Items: ["/index.html", "/img/*"] } } }));
+  await waitUntilInvalidationCompleted(waiter, { DistributionId: Id, Id: inv.Invalidation.Id });
+  const gotInv = await cf.send(new GetInvalidationCommand({ DistributionId: Id, Id: inv.Invalidation.Id }));
+  expectEq("GetInvalidation", [gotInv.Invalidation.Status, gotInv.Invalidation.InvalidationBatch.Paths.Items],
+    ["Completed", ["/index.html", "/img/*"]]);
+  const invs = await cf.send(new ListInvalidationsCommand({ DistributionId: Id }));
+  expectEq("ListInvalidations", invs.InvalidationList.Items.map((i) => [i.Id, i.Status]), [[inv.Invalidation.Id, "Completed"]]);
+  expectEq("after the invalidation", await edgeGet(`${base}/index.html`), [200, "Miss", "origin /index.html"]);
+
+  const current = await cf.send(new GetDistributionConfigCommand({ Id }));
+  await expectError("DeleteDistribution while enabled", () => cf.send(new DeleteDistributionCommand({ Id, IfMatch: current.ETag })),
+    "DistributionNotDisabled");
+  const disabled = await cf.send(new UpdateDistributionCommand({ Id, IfMatch: current.ETag,
+    DistributionConfig: { ...current.DistributionConfig, Enabled: false } }));
+  await expectError("UpdateDistribution with a stale ETag", () => cf.send(new UpdateDistributionCommand({ Id, IfMatch: current.ETag,
+    DistributionConfig: current.DistributionConfig })), "PreconditionFailed");
+  await waitUntilDistributionDeployed(waiter, { Id });
+  await cf.send(new DeleteDistributionCommand({ Id, IfMatch: disabled.ETag }));
+  await expectError("GetDistribution of a deleted one", () => cf.send(new GetDistributionCommand({ Id })), "NoSuchDistribution");
+}
 
 process.exit(failures > 0 ? 1 : 0);

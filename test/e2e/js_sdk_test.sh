@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The AWS SDK for JavaScript v3 against every landed service (js_sdk.mjs):
 # S3 path-style (forcePathStyle: every bucket operation is "/<bucket>/"),
-# IAM, STS, CloudWatch Logs, SSM, Secrets Manager and ECR. The clients are
-# installed with npm, at their latest versions, into a cache directory
-# that later runs reuse.
+# IAM, STS, CloudWatch Logs, SSM, Secrets Manager, ECR and CloudFront (its
+# edge too, with URLs and cookies from @aws-sdk/cloudfront-signer). The
+# clients are installed with npm, at their latest versions, into a cache
+# directory that later runs reuse.
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -11,7 +12,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   exit 0
 fi
 
-packages=(client-s3 client-iam client-sts client-cloudwatch-logs client-ssm client-secrets-manager client-ecr)
+packages=(client-s3 client-iam client-sts client-cloudwatch-logs client-ssm client-secrets-manager client-ecr
+  client-cloudfront cloudfront-signer)
 dir=${OVERCAST_JS_SDK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/overcast/e2e-js-sdk}
 mkdir -p "$dir"
 missing=()

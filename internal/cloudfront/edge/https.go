@@ -68,6 +68,22 @@ func (e *Edge) HTTPSAddr() string {
 	return e.https.ln.Addr().String()
 }
 
+// httpsHost is host (a viewer's Host, maybe with the port it came to)
+// as a redirect to HTTPS names it: the port of the HTTPS listener, none
+// when that is 443 or there is no listener, as CloudFront's Location.
+func (e *Edge) httpsHost(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if e.https == nil {
+		return host
+	}
+	if _, port, err := net.SplitHostPort(e.HTTPSAddr()); err == nil && port != "443" {
+		return net.JoinHostPort(host, port)
+	}
+	return host
+}
+
 func (l *httpsListener) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

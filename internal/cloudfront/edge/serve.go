@@ -486,7 +486,7 @@ func (x *exchange) writeGenerated(status int, explanation string) {
 
 func (x *exchange) redirectToHTTPS() {
 	h := x.w.Header()
-	h.Set("Location", "https://"+x.r.Host+x.r.URL.RequestURI())
+	h.Set("Location", "https://"+x.e.httpsHost(x.r.Host)+x.r.URL.RequestURI())
 	body := []byte("<html>\r\n<head><title>301 Moved Permanently</title></head>\r\n<body>\r\n<center><h1>301 Moved Permanently</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
 	ent := cache.NewEntry(cache.Entry{Header: http.Header{"Content-Type": {"text/html"}, "Server": {"CloudFront"}}}, body)
 	x.write(ent, http.StatusMovedPermanently, "Redirect")

@@ -96,7 +96,7 @@ func TestViewerProtocolPolicy(t *testing.T) {
 		wantStatus   int
 		wantLocation string
 	}{
-		{"/redirect/a?x=1", false, 301, "https://E1TEST.cloudfront.localhost:4566/redirect/a?x=1"},
+		{"/redirect/a?x=1", false, 301, "https://E1TEST.cloudfront.localhost/redirect/a?x=1"}, // no HTTPS listener: 443
 		{"/redirect/a", true, 200, ""},
 		{"/https/a", false, 403, ""},
 		{"/https/a", true, 200, ""},
