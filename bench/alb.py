@@ -87,6 +87,26 @@ def cpu_seconds(pid):
     return total
 
 
+def wrk_cpu(pid, port, script, seconds, connections):
+    """run_wrk, plus the server's CPU time per request (µs): its own cost,
+    which the machine's other load does not change the way it changes
+    throughput."""
+    cpu = cpu_seconds(pid)
+    res = run_wrk(port, script, seconds, connections=connections)
+    res["cpu_us"] = (cpu_seconds(pid) - cpu) / (res["rps"] * seconds) * 1e6
+    return res
+
+
+def stop(procs):
+    """Stops the processes a benchmark started, the last started first."""
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def build(work, name, src, pkg_dir=None):
     out = os.path.join(work, name)
     if src is not None:
@@ -161,12 +181,7 @@ def main():
         targets = {"alb": (alb_port, dns, procs[1].pid), "nginx": (nginx_port, "localhost", procs[2].pid)}
         def run(name, seconds):
             port, host, pid = targets[name]
-            cpu = cpu_seconds(pid)
-            res = run_wrk(port, GET_SCRIPT.format(host=json.dumps(host)), seconds, connections=args.connections)
-            # CPU per request is the proxy's own cost, which the machine's
-            # other load does not change the way it changes throughput.
-            res["cpu_us"] = (cpu_seconds(pid) - cpu) / (res["rps"] * seconds) * 1e6
-            return res
+            return wrk_cpu(pid, port, GET_SCRIPT.format(host=json.dumps(host)), seconds, args.connections)
         for name in targets:  # warm-up: connection pools, page cache, CPU frequency
             run(name, 1)
         results = {name: [] for name in targets}
@@ -193,12 +208,7 @@ def main():
         print("| non-2xx | %d | %d | |" % (errors["alb"], errors["nginx"]))
         print(json.dumps(results))
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 if __name__ == "__main__":

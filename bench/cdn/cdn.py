@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 import boto3
@@ -37,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from bench import free_port, run_wrk  # noqa: E402  bench/bench.py
-from alb import cpu_seconds  # noqa: E402  bench/alb.py
+from bench import free_port  # noqa: E402  bench/bench.py
+from alb import stop, wrk_cpu  # noqa: E402  bench/alb.py
 from ecs_tasks import wait_http  # noqa: E402
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -167,11 +166,7 @@ def main():
 
         def hit(name, path, seconds):
             port, host, pid = servers[name]
-            cpu = cpu_seconds(pid)
-            res = run_wrk(port, GET.format(path=json.dumps(path), host=json.dumps(host)), seconds,
-                          connections=args.connections)
-            res["cpu_us"] = (cpu_seconds(pid) - cpu) / (res["rps"] * seconds) * 1e6
-            return res
+            return wrk_cpu(pid, port, GET.format(path=json.dumps(path), host=json.dumps(host)), seconds, args.connections)
 
         # Warm every cache, and check that hits are hits.
         for name, (port, host, _) in servers.items():
@@ -244,12 +239,7 @@ def main():
         print(json.dumps({"hits": {"%s %s" % k: r for k, r in results.items()}, "fixed": fixed,
                           "collapsed": {k: c[1] for k, c in collapsed.items()}}))
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 if __name__ == "__main__":
