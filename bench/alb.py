@@ -107,6 +107,19 @@ def stop(procs):
             p.kill()
 
 
+def start_overcast(overcast_bin, work, procs, env=None):
+    """Starts overcast up on a free port with its state in work, adds it to
+    procs and returns it, its endpoint and its port once it is healthy."""
+    port = free_port()
+    log = open(os.path.join(work, "overcast.log"), "w")
+    proc = subprocess.Popen([overcast_bin, "up", "--addr", "127.0.0.1:%d" % port,
+                             "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log, env=env)
+    procs.append(proc)
+    endpoint = "http://127.0.0.1:%d" % port
+    wait_http(endpoint + "/_overcast/health")
+    return proc, endpoint, port
+
+
 def build(work, name, src, pkg_dir=None):
     out = os.path.join(work, name)
     if src is not None:
@@ -161,13 +174,8 @@ def main():
         procs.append(subprocess.Popen([backend_bin, str(backend_port)]))
         wait_http("http://127.0.0.1:%d/" % backend_port)
 
-        api_port = free_port()
-        log = open(os.path.join(work, "overcast.log"), "w")
         env = dict(os.environ, OVERCAST_PPROF="1") if args.profile else None
-        procs.append(subprocess.Popen([overcast_bin, "up", "--addr", "127.0.0.1:%d" % api_port,
-                                       "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log, env=env))
-        endpoint = "http://127.0.0.1:%d" % api_port
-        wait_http(endpoint + "/_overcast/health")
+        _, endpoint, _ = start_overcast(overcast_bin, work, procs, env)
         alb_port, dns = load_balancer(endpoint, backend_port)
         wait_http("http://127.0.0.1:%d/" % alb_port, host=dns)
 

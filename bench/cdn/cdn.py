@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from bench import free_port  # noqa: E402  bench/bench.py
-from alb import stop, wrk_cpu  # noqa: E402  bench/alb.py
+from alb import start_overcast, stop, wrk_cpu  # noqa: E402  bench/alb.py
 from ecs_tasks import wait_http  # noqa: E402
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -135,13 +135,7 @@ def main():
         procs.append(subprocess.Popen([origin_bin, str(origin_port)]))
         wait_http("http://127.0.0.1:%d/1k" % origin_port)
 
-        api_port = free_port()
-        log = open(os.path.join(work, "overcast.log"), "w")
-        overcast = subprocess.Popen([overcast_bin, "up", "--addr", "127.0.0.1:%d" % api_port,
-                                     "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
-        procs.append(overcast)
-        endpoint = "http://127.0.0.1:%d" % api_port
-        wait_http(endpoint + "/_overcast/health")
+        overcast, endpoint, api_port = start_overcast(overcast_bin, work, procs)
         domain, signed_path = distribution(endpoint, origin_port)
 
         nginx_port = free_port()
