@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need, idempotently: the aws CLI v2
-# (Debian's awscli, at /usr/bin/aws) and a Docker engine (Debian's docker.io).
+# (Debian's awscli, at /usr/bin/aws), a Docker engine (Debian's docker.io),
+# a static busybox (test build images need a /bin/sh) and debootstrap (the
+# base of the images standing in for CodeBuild's curated ones).
 # The aws CLI v1 ("aws" on PATH) and Go come with the machine.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps: need root to install ${need[*]}" >&2
