@@ -35,9 +35,10 @@ type Options struct {
 
 // Topics is what triggers need from SNS.
 type Topics interface {
-	// Publish publishes message to the topic with ARN topicARN, as
-	// CodeCommit (the service principal) does for a trigger.
-	Publish(ctx context.Context, topicARN, subject, message string) error
+	// Publish publishes message to the topic with ARN topicARN as
+	// CodeCommit's service principal does for a trigger of the repository
+	// with ARN sourceARN (the topic's policy decides).
+	Publish(ctx context.Context, sourceARN, topicARN, subject, message string) error
 }
 
 // Service is the CodeCommit API, and the repository directory the git
