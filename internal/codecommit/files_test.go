@@ -1,7 +1,10 @@
 package codecommit_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -236,4 +239,50 @@ func cmpOr(s *string, def string) *string {
 		return &def
 	}
 	return s
+}
+
+// TestConcurrentCommitsOnOneParent: of writers racing from the same
+// parent, one moves the branch and the others are told their parent is
+// outdated; none is lost silently.
+func TestConcurrentCommitsOnOneParent(t *testing.T) {
+	_, c := start(t)
+	createRepository(t, c, "app")
+	first := putFile(t, c, "app", "main", "", "a.txt", "a")
+	errs := make([]error, 6)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = c.PutFile(context.Background(), &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+				ParentCommitId: &first, FilePath: aws.String(fmt.Sprintf("f%d", i)), FileContent: []byte("x")})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		awstest.WantAPIError(t, err, awstest.BadRequest("ParentCommitIdOutdatedException", ""))
+	}
+	if won != 1 {
+		t.Errorf("PutFiles that won: got %d, want 1", won)
+	}
+}
+
+// TestRepositoriesSurviveARestart: metadata and git data are on disk.
+func TestRepositoriesSurviveARestart(t *testing.T) {
+	srv, c := start(t)
+	created := createRepository(t, c, "app")
+	commit := putFile(t, c, "app", "main", "", "a.txt", "kept")
+	srv.Restart(t)
+	c = codecommit.NewFromConfig(srv.Config())
+	got := awstest.Call(t, c.GetRepository, &codecommit.GetRepositoryInput{RepositoryName: aws.String("app")}).RepositoryMetadata
+	if aws.ToString(got.RepositoryId) != aws.ToString(created.RepositoryId) || aws.ToString(got.DefaultBranch) != "main" {
+		t.Errorf("after a restart: got id %s default branch %q, want %s and main", aws.ToString(got.RepositoryId),
+			aws.ToString(got.DefaultBranch), aws.ToString(created.RepositoryId))
+	}
+	if content := getFile(t, c, "app", commit, "a.txt"); content != "kept" {
+		t.Errorf("a.txt after a restart: got %q, want kept", content)
+	}
 }

@@ -199,4 +199,3 @@ func (s *Service) notify(ctx context.Context, sc scope, r *repository, t trigger
 	}}})
 	return s.opts.Topics.Publish(ctx, s.arn(sc, r.Name), t.DestinationARN, "", string(msg))
 }
-
