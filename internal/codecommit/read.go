@@ -54,6 +54,18 @@ func (s *Service) resolveSpecifier(ctx context.Context, repo *git.Repo, r *repos
 	return "", commitDoesNotExist(spec)
 }
 
+// atCommit reads the repository a request names and resolves its commit
+// specifier.
+func (s *Service) atCommit(ctx context.Context, repositoryName, spec *string) (*git.Repo, string, error) {
+	sc, r, err := s.lookup(ctx, repositoryName)
+	if err != nil {
+		return nil, "", err
+	}
+	repo := s.repo(sc, &r)
+	commit, err := s.resolveSpecifier(ctx, repo, &r, service.Deref(spec))
+	return repo, commit, err
+}
+
 // cleanPath is path as a tree path: without the leading slash AWS allows,
 // or InvalidPathException for one that leaves the repository or names
 // nothing.
@@ -130,16 +142,11 @@ func (s *Service) BatchGetCommits(ctx context.Context, in *api.BatchGetCommitsIn
 
 // GetFile returns a file's content and metadata at a commit.
 func (s *Service) GetFile(ctx context.Context, in *api.GetFileInput) (*api.GetFileOutput, error) {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
 	p, err := cleanPath(service.Deref(in.FilePath))
 	if err != nil {
 		return nil, err
 	}
-	repo := s.repo(sc, &r)
-	commit, err := s.resolveSpecifier(ctx, repo, &r, service.Deref(in.CommitSpecifier))
+	repo, commit, err := s.atCommit(ctx, in.RepositoryName, in.CommitSpecifier)
 	if err != nil {
 		return nil, err
 	}
@@ -197,18 +204,14 @@ func (s *Service) GetBlob(ctx context.Context, in *api.GetBlobInput) (*api.GetBl
 // GetFolder lists a folder's files, folders, symbolic links and
 // submodules at a commit.
 func (s *Service) GetFolder(ctx context.Context, in *api.GetFolderInput) (*api.GetFolderOutput, error) {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
 	folder := strings.Trim(service.Deref(in.FolderPath), "/")
 	if folder != "" {
+		var err error
 		if folder, err = cleanPath(folder); err != nil {
 			return nil, err
 		}
 	}
-	repo := s.repo(sc, &r)
-	commit, err := s.resolveSpecifier(ctx, repo, &r, service.Deref(in.CommitSpecifier))
+	repo, commit, err := s.atCommit(ctx, in.RepositoryName, in.CommitSpecifier)
 	if err != nil {
 		return nil, err
 	}
