@@ -218,10 +218,21 @@ func (s *Service) update(ctx context.Context, name string, change func(r *reposi
 	return r, err
 }
 
-// RepositoryDir is the git directory of the repository called name in the
-// account and region, for the git data plane to serve; a missing
-// repository is a RepositoryDoesNotExistException.
-func (s *Service) RepositoryDir(ctx context.Context, account, region, name string) (string, error) {
+// ErrNoRepository is what RepositoryDir and Repository answer for a name
+// the account has no repository of in the region.
+var ErrNoRepository = errors.New("codecommit: no such repository")
+
+// Repository is a repository as the git data plane serves it.
+type Repository struct {
+	ID, Name string
+	Dir      string // the bare git repository
+	// DefaultBranch is "" until the repository's first branch arrives.
+	DefaultBranch string
+}
+
+// Repository finds the repository called name in the account and region,
+// for the git data plane; ErrNoRepository when there is none.
+func (s *Service) Repository(ctx context.Context, account, region, name string) (Repository, error) {
 	sc := scope{Account: account, Region: region}
 	var r repository
 	err := s.Store.View(ctx, func(tx store.Tx) error {
@@ -229,10 +240,20 @@ func (s *Service) RepositoryDir(ctx context.Context, account, region, name strin
 		r, _, err = getRepository(tx, sc, name)
 		return err
 	})
-	if err != nil {
-		return "", err
+	if isRepositoryMissing(err) {
+		return Repository{}, ErrNoRepository
 	}
-	return s.dir(sc, r.ID), nil
+	if err != nil {
+		return Repository{}, err
+	}
+	return Repository{ID: r.ID, Name: r.Name, Dir: s.dir(sc, r.ID), DefaultBranch: r.DefaultBranch}, nil
+}
+
+// RepositoryDir is the git directory of the repository called name in the
+// account and region; ErrNoRepository when there is none.
+func (s *Service) RepositoryDir(ctx context.Context, account, region, name string) (string, error) {
+	r, err := s.Repository(ctx, account, region, name)
+	return r.Dir, err
 }
 
 // removeAll deletes a repository's git data, logging what it could not.

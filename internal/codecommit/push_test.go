@@ -110,6 +110,14 @@ func TestPushIsReadThroughTheAPI(t *testing.T) {
 	if err != nil || string(file.FileContent) != "pushed\n" || *file.CommitId != commit {
 		t.Fatalf("GetFile of the pushed file: got %+v, %v", file, err)
 	}
+	userGit(t, work, "tag", "v1")
+	userGit(t, work, "push", "--quiet", "file://"+dir, "v1")
+	for _, spec := range []string{"HEAD", "trunk", "refs/heads/trunk", "v1", "refs/tags/v1", commit} {
+		got, err := s.GetFile(ctx, &api.GetFileInput{RepositoryName: new("app"), FilePath: new("hello.txt"), CommitSpecifier: new(spec)})
+		if err != nil || *got.CommitId != commit {
+			t.Errorf("GetFile at %s: got %+v, %v, want commit %s", spec, got, err, commit)
+		}
+	}
 	c, err := s.GetCommit(ctx, &api.GetCommitInput{RepositoryName: new("app"), CommitId: &commit})
 	if err != nil || *c.Commit.Message != "first\n" || *c.Commit.Author.Name != "Ada" {
 		t.Fatalf("GetCommit of the pushed commit: got %+v, %v", c, err)

@@ -30,16 +30,17 @@ func commitDoesNotExist(spec string) error {
 }
 
 // resolveSpecifier is the commit a commit specifier names: a branch, a
-// tag or a full commit ID; none means the default branch.
+// tag, a full reference name or commit ID, or HEAD; none means HEAD, the
+// default branch.
 func (s *Service) resolveSpecifier(ctx context.Context, repo *git.Repo, r *repository, spec string) (string, error) {
-	if spec == "" {
+	if spec == "" || spec == "HEAD" {
 		spec = r.DefaultBranch
 		if spec == "" {
 			return "", withMessage(&api.CommitDoesNotExistException{}, "The repository has no commits.")
 		}
 	}
 	candidates := []string{branchPrefix + spec, "refs/tags/" + spec}
-	if commitIDPattern.MatchString(spec) {
+	if commitIDPattern.MatchString(spec) || strings.HasPrefix(spec, "refs/") && git.ValidBranchName(spec) {
 		candidates = append(candidates, spec)
 	}
 	for _, rev := range candidates {
