@@ -71,6 +71,9 @@ func (s *Service) atCommit(ctx context.Context, repositoryName, spec *string) (*
 // or InvalidPathException for one that leaves the repository or names
 // nothing.
 func cleanPath(p string) (string, error) {
+	if p == "" {
+		return "", withMessage(&api.PathRequiredException{}, "The folderPath for a location cannot be null.")
+	}
 	trimmed := strings.Trim(p, "/")
 	if trimmed == "" || path.Clean(trimmed) != trimmed || strings.HasPrefix(trimmed, "..") || strings.Contains(trimmed, "\x00") {
 		return "", withMessage(&api.InvalidPathException{}, "The specified path is not valid.")
