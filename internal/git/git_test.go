@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -223,5 +224,12 @@ func TestValidBranchName(t *testing.T) {
 		if got := git.ValidBranchName(name); got != want {
 			t.Errorf("ValidBranchName(%q): got %v, want %v", name, got, want)
 		}
+	}
+}
+
+func TestCloneErrorsHideThePassword(t *testing.T) {
+	_, err := git.Clone(context.Background(), "http://user:s3cret@127.0.0.1:1/repo", filepath.Join(t.TempDir(), "x"), "")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Clone of an unreachable URL with a password: got %v, want an error without the password", err)
 	}
 }
