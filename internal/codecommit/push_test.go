@@ -3,6 +3,7 @@ package codecommit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
+	"overcast/internal/awsproto"
 	"overcast/internal/bus"
+	"overcast/internal/git"
 	"overcast/internal/service/servicetest"
 )
 
@@ -170,5 +173,46 @@ func TestPushIsReadThroughTheAPI(t *testing.T) {
 	}
 	if !strings.Contains(got[3], `"eventTriggerName":"deletes"`) || !strings.Contains(got[3], `"deleted":true`) {
 		t.Errorf("the deletion's notification to the deletes trigger: got %s", got[3])
+	}
+}
+
+// TestFilesOverTheAPILimit: a file pushed with git may exceed the 6 MB the
+// API reads; GetFile and GetBlob refuse it as AWS does.
+func TestFilesOverTheAPILimit(t *testing.T) {
+	env := servicetest.Env(t)
+	s := New(env, Options{})
+	ctx := context.Background()
+	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("big")}); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := git.Open(dir)
+	who := git.Signature{Name: "Ada", Email: "ada@example.com", When: env.Clock.Now()}
+	commit, err := repo.WriteCommit(ctx, git.NewCommit{Author: who, Committer: who,
+		Changes: []git.FileChange{{Path: "big.bin", Mode: git.ModeFile, Content: make([]byte, maxFileSize+1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(ctx, "refs/heads/main", commit, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordPush(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "big",
+		[]RefChange{{Ref: "refs/heads/main", Old: git.ZeroID, New: commit}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetFile(ctx, &api.GetFileInput{RepositoryName: new("big"), FilePath: new("big.bin")})
+	if e, ok := errors.AsType[*awsproto.Error](err); !ok || e.Code != "FileTooLargeException" {
+		t.Errorf("GetFile of a 6 MB + 1 file: got %v, want FileTooLargeException", err)
+	}
+	entry, err := repo.Entry(ctx, commit, "big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetBlob(ctx, &api.GetBlobInput{RepositoryName: new("big"), BlobId: new(entry.ID)})
+	if e, ok := errors.AsType[*awsproto.Error](err); !ok || e.Code != "FileTooLargeException" {
+		t.Errorf("GetBlob of a 6 MB + 1 blob: got %v, want FileTooLargeException", err)
 	}
 }
