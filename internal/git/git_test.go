@@ -233,3 +233,17 @@ func TestCloneErrorsHideThePassword(t *testing.T) {
 		t.Errorf("Clone of an unreachable URL with a password: got %v, want an error without the password", err)
 	}
 }
+
+func TestPathsAreLiteral(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	first := commit(t, r, "", file("a*", "star"), file("ab", "b"))
+	second := commit(t, r, first, file("a*", "STAR"), file("ab", "B"))
+	changes, err := r.Diff(ctx, first, second, "a*")
+	if err != nil || len(changes) != 1 || changes[0].Path != "a*" {
+		t.Errorf("Diff of a*: got %+v, %v, want only the file a*", changes, err)
+	}
+	if e, err := r.Entry(ctx, second, "a*"); err != nil || e.Path != "a*" {
+		t.Errorf("Entry a*: got %+v, %v", e, err)
+	}
+}
