@@ -256,6 +256,36 @@ func (s *Service) RepositoryDir(ctx context.Context, account, region, name strin
 	return r.Dir, err
 }
 
+// Start removes what a crash left on disk: the git data of repositories
+// whose creation never committed or whose deletion stopped short, and the
+// temporary files of commits being written.
+func (s *Service) Start(ctx context.Context) error {
+	known := map[string]bool{}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, repositoriesTable, store.ScanOptions{}, func(_ string, r repository, _ int64) error {
+			known[r.ID] = true
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("codecommit: start: %w", err)
+	}
+	dirs, err := filepath.Glob(filepath.Join(s.dataDir, "*", "*", "*.git"))
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs {
+		if !known[strings.TrimSuffix(filepath.Base(dir), ".git")] {
+			s.removeAll(dir)
+			continue
+		}
+		if err := git.Open(dir).RemoveTempFiles(); err != nil {
+			s.Logger.Warn("removing a repository's temporary files", "dir", dir, "err", err)
+		}
+	}
+	return nil
+}
+
 // removeAll deletes a repository's git data, logging what it could not.
 func (s *Service) removeAll(dir string) {
 	if err := os.RemoveAll(dir); err != nil {

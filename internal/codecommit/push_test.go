@@ -216,3 +216,35 @@ func TestFilesOverTheAPILimit(t *testing.T) {
 		t.Errorf("GetBlob of a 6 MB + 1 blob: got %v, want FileTooLargeException", err)
 	}
 }
+
+// TestStartRemovesWhatACrashLeft: git data no repository record names (a
+// creation that never committed) and a commit's temporary index go; a
+// repository's data stays.
+func TestStartRemovesWhatACrashLeft(t *testing.T) {
+	env := servicetest.Env(t)
+	s := New(env, Options{})
+	ctx := context.Background()
+	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(filepath.Dir(kept), "0b0e3e0e-0000-4000-8000-000000000000.git")
+	if _, err := git.InitBare(ctx, orphan, "main"); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(kept, "overcast-index-123")
+	if err := os.WriteFile(index, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{kept: true, orphan: false, index: false} {
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("%s after Start: exists %v, want %v", path, err == nil, want)
+		}
+	}
+}
