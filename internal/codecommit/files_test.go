@@ -192,6 +192,12 @@ func TestFileErrors(t *testing.T) {
 			Want: awstest.BadRequest("InvalidBranchNameException", "")},
 		{Name: "put on a missing branch", Call: awstest.Fails(c.PutFile, put(codecommit.PutFileInput{BranchName: aws.String("nope")})),
 			Want: awstest.BadRequest("BranchDoesNotExistException", "")},
+		{Name: "put with a bad email", Call: awstest.Fails(c.PutFile, put(codecommit.PutFileInput{ParentCommitId: &first, Email: aws.String("a<b>")})),
+			Want: awstest.BadRequest("InvalidEmailException", "")},
+		{Name: "commit over 7 MB in all", Call: awstest.Fails(c.CreateCommit, &codecommit.CreateCommitInput{RepositoryName: aws.String("app"),
+			BranchName: aws.String("main"), ParentCommitId: &first, PutFiles: []types.PutFileEntry{
+				{FilePath: aws.String("x"), FileContent: make([]byte, 4<<20)}, {FilePath: aws.String("y"), FileContent: make([]byte, 4<<20)}}}),
+			Want: awstest.BadRequest("FileContentSizeLimitExceededException", "combined file content change size is 7 MB")},
 		{Name: "put a bad mode", Call: awstest.Fails(c.PutFile, put(codecommit.PutFileInput{ParentCommitId: &first, FileMode: "WEIRD"})),
 			Want: awstest.BadRequest("InvalidFileModeException", "")},
 		{Name: "delete a missing file", Call: awstest.Fails(c.DeleteFile, &codecommit.DeleteFileInput{RepositoryName: aws.String("app"),

@@ -121,6 +121,11 @@ func TestPushIsReadThroughTheAPI(t *testing.T) {
 			t.Errorf("GetFile at %s: got %+v, %v, want commit %s", spec, got, err, commit)
 		}
 	}
+	_, err = s.PutFile(ctx, &api.PutFileInput{RepositoryName: new("app"), BranchName: new("v1"), ParentCommitId: &commit,
+		FilePath: new("x"), FileContent: []byte("x")})
+	if e, ok := errors.AsType[*awsproto.Error](err); !ok || e.Code != "BranchNameIsTagNameException" {
+		t.Errorf("PutFile on the tag v1: got %v, want BranchNameIsTagNameException", err)
+	}
 	c, err := s.GetCommit(ctx, &api.GetCommitInput{RepositoryName: new("app"), CommitId: &commit})
 	if err != nil || *c.Commit.Message != "first\n" || *c.Commit.Author.Name != "Ada" {
 		t.Fatalf("GetCommit of the pushed commit: got %+v, %v", c, err)
