@@ -1,7 +1,6 @@
 package codecommit
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"path"
@@ -250,6 +249,20 @@ func (s *Service) GetFolder(ctx context.Context, in *api.GetFolderInput) (*api.G
 	return out, nil
 }
 
+// pathIn reports whether p names a file or folder in any of commits ("" is
+// none).
+func pathIn(ctx context.Context, repo *git.Repo, p string, commits ...string) bool {
+	for _, c := range commits {
+		if c == "" {
+			continue
+		}
+		if _, err := repo.Entry(ctx, c, p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // GetDifferences lists the files that differ between two commits (or
 // that the after commit adds to an empty tree), optionally below paths.
 func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInput) (*api.GetDifferencesOutput, error) {
@@ -291,7 +304,7 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 		if err != nil {
 			return nil, err
 		}
-		if _, err := repo.Entry(ctx, cmp.Or(before, after), clean); err != nil && p == in.BeforePath && before != "" {
+		if !pathIn(ctx, repo, clean, before, after) {
 			return nil, withMessage(&api.PathDoesNotExistException{}, "The specified path %s does not exist.", clean)
 		}
 		paths = append(paths, clean)
