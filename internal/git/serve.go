@@ -1,7 +1,6 @@
 package git
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,13 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
-
-// serveEnv is the environment every git process serving clients runs
-// with: no system or user configuration, so that what the machine's git
-// is configured to do never changes what overcast serves.
-var serveEnv = []string{"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"}
 
 // ServeOptions are what a served git process sees besides its repository.
 type ServeOptions struct {
@@ -35,7 +28,7 @@ type ServeOptions struct {
 // env is the process environment for o, with config (key, value pairs)
 // set as git configuration.
 func (o ServeOptions) env(config ...string) []string {
-	env := append(append([]string{}, serveEnv...), o.Env...)
+	env := append(baseEnv(), o.Env...)
 	if o.HooksDir != "" {
 		config = append(config, "core.hooksPath", o.HooksDir)
 	}
@@ -55,7 +48,7 @@ func HTTPBackend(dir, root string, o ServeOptions) http.Handler {
 	// http.receivepack enables pushes for every caller, not only those the
 	// web server authenticated (REMOTE_USER): overcast authenticated them.
 	env := append(o.env("http.receivepack", "true"), "GIT_PROJECT_ROOT="+dir, "GIT_HTTP_EXPORT_ALL=1")
-	h := &cgi.Handler{Path: gitPath(), Args: []string{"http-backend"}, Root: root, Env: env, InheritEnv: []string{"PATH"},
+	h := &cgi.Handler{Path: gitPath(), Args: []string{"http-backend"}, Root: root, Env: env,
 		Stderr: io.Discard}
 	if o.Logger != nil {
 		h.Stderr = logWriter{o.Logger}
@@ -77,30 +70,9 @@ func ServePack(ctx context.Context, service, dir string, stdin io.Reader, stdout
 		return fmt.Errorf("git: cannot serve %q", service)
 	}
 	cmd := exec.CommandContext(ctx, gitPath(), sub, dir)
-	cmd.Env = append(os.Environ(), o.env()...)
+	cmd.Env = o.env()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	return cmd.Run()
-}
-
-// RefTips lists the references of the repository dir with the object each
-// points at.
-func RefTips(ctx context.Context, dir string) (map[string]string, error) {
-	cmd := exec.CommandContext(ctx, gitPath(), "--git-dir", dir, "for-each-ref", "--format=%(objectname) %(refname)")
-	cmd.Env = append(os.Environ(), serveEnv...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("git for-each-ref in %s: %w: %s", dir, err, bytes.TrimSpace(stderr.Bytes()))
-	}
-	tips := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if id, ref, ok := strings.Cut(sc.Text(), " "); ok {
-			tips[ref] = id
-		}
-	}
-	return tips, sc.Err()
 }
 
 // WriteHook writes an executable hook script named name (pre-receive...)
@@ -116,7 +88,7 @@ func WriteHook(dir, name, script string) error {
 	return os.Rename(tmp, filepath.Join(dir, name))
 }
 
-// gitPath is the git binary, found once on PATH.
+// gitPath is the git binary on PATH: a CGI handler runs a path, not a name.
 func gitPath() string {
 	if p, err := exec.LookPath("git"); err == nil {
 		return p

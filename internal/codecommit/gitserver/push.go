@@ -40,7 +40,7 @@ type push struct {
 }
 
 func (s *Server) startPush(ctx context.Context, account, region, name string, repo Repository) (*push, error) {
-	before, err := git.RefTips(ctx, repo.Dir)
+	before, err := refTips(ctx, repo.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Server) startPush(ctx context.Context, account, region, name string, re
 // whether or not receive-pack succeeded: a push may update some references
 // and refuse others.
 func (p *push) finish(ctx context.Context) {
-	after, err := git.RefTips(ctx, p.repo.Dir)
+	after, err := refTips(ctx, p.repo.Dir)
 	if err != nil {
 		p.s.logger.Error("listing references after a push", "repository", p.name, "err", err)
 		return
@@ -81,4 +81,17 @@ func refChanges(before, after map[string]string) []RefChange {
 	}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Ref < changes[j].Ref })
 	return changes
+}
+
+// refTips maps each reference of the repository in dir to its object.
+func refTips(ctx context.Context, dir string) (map[string]string, error) {
+	refs, err := git.Open(dir).ListRefs(ctx, "refs/")
+	if err != nil {
+		return nil, err
+	}
+	tips := make(map[string]string, len(refs))
+	for _, r := range refs {
+		tips[r.Name] = r.ObjectID
+	}
+	return tips, nil
 }

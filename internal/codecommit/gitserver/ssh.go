@@ -252,4 +252,3 @@ func (s *Server) findRepository(ctx context.Context, account, name string) (stri
 	}
 	return "", Repository{}, ErrNoRepository
 }
-
