@@ -196,7 +196,7 @@ func (s *Service) lookup(ctx context.Context, name *string) (scope, repository, 
 }
 
 // update applies change to the repository called name and writes it back.
-func (s *Service) update(ctx context.Context, name string, change func(tx store.Tx, r *repository) error) (repository, error) {
+func (s *Service) update(ctx context.Context, name string, change func(r *repository) error) (repository, error) {
 	sc := overcast.ScopeOf(ctx)
 	if err := checkRepositoryName(name); err != nil {
 		return repository{}, err
@@ -208,7 +208,7 @@ func (s *Service) update(ctx context.Context, name string, change func(tx store.
 		if r, ver, err = getRepository(tx, sc, name); err != nil {
 			return err
 		}
-		if err := change(tx, &r); err != nil {
+		if err := change(&r); err != nil {
 			return err
 		}
 		_, err = store.PutJSON(tx, repositoriesTable, sc.Key(r.Name), r, ver)
