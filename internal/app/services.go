@@ -17,7 +17,6 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
-	"overcast/internal/codecommit"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -101,7 +100,10 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{})
+	codecommitSvc, gitSvc, err := codecommitGit(env, cfg, keys, iamSvc)
+	if err != nil {
+		return nil, nil, err
+	}
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -123,6 +125,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		snsSvc,
 		eventsSvc,
 		codecommitSvc,
+		gitSvc,
 	}, keys, nil
 }
 

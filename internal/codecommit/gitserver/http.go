@@ -1,7 +1,6 @@
 package gitserver
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -58,13 +57,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		backend.ServeHTTP(w, r)
 		return
 	}
-	p, err := s.startPush(ctx, caller.AccountID, caller.Region, name, repo)
+	p, err := s.startPush(ctx, caller, name, repo)
 	if err != nil {
 		s.internalError(w, "listing references before a push", err)
 		return
 	}
 	backend.ServeHTTP(w, r)
-	p.finish(context.WithoutCancel(ctx))
+	p.finish(ctx)
 }
 
 func (s *Server) internalError(w http.ResponseWriter, doing string, err error) {

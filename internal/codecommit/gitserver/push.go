@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"overcast"
 	"overcast/internal/git"
 )
 
@@ -33,24 +34,27 @@ func (s *Server) serveOptions(repo Repository) git.ServeOptions {
 // push is a receive-pack in progress: the references before it, to report
 // what it changed.
 type push struct {
-	s                     *Server
-	account, region, name string
-	repo                  Repository
-	before                map[string]string
+	s      *Server
+	caller overcast.Caller // who pushes, in the region of the repository
+	name   string
+	repo   Repository
+	before map[string]string
 }
 
-func (s *Server) startPush(ctx context.Context, account, region, name string, repo Repository) (*push, error) {
+func (s *Server) startPush(ctx context.Context, caller overcast.Caller, name string, repo Repository) (*push, error) {
 	before, err := refTips(ctx, repo.Dir)
 	if err != nil {
 		return nil, err
 	}
-	return &push{s: s, account: account, region: region, name: name, repo: repo, before: before}, nil
+	return &push{s: s, caller: caller, name: name, repo: repo, before: before}, nil
 }
 
-// finish reports the references that changed to CodeCommit. It runs
-// whether or not receive-pack succeeded: a push may update some references
-// and refuse others.
+// finish reports the references that changed to CodeCommit, as the
+// pusher's doing. It runs whether or not receive-pack succeeded, and
+// after the client has gone: a push may update some references and
+// refuse others.
 func (p *push) finish(ctx context.Context) {
+	ctx = overcast.WithCaller(context.WithoutCancel(ctx), p.caller)
 	after, err := refTips(ctx, p.repo.Dir)
 	if err != nil {
 		p.s.logger.Error("listing references after a push", "repository", p.name, "err", err)
@@ -60,7 +64,7 @@ func (p *push) finish(ctx context.Context) {
 	if len(changes) == 0 {
 		return
 	}
-	if err := p.s.opts.Repositories.RecordPush(ctx, p.account, p.region, p.name, changes); err != nil {
+	if err := p.s.opts.Repositories.RecordPush(ctx, p.caller.AccountID, p.caller.Region, p.name, changes); err != nil {
 		p.s.logger.Error("recording a push", "repository", p.name, "err", err)
 	}
 }

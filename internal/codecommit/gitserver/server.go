@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -78,8 +79,9 @@ type Options struct {
 	Keys         KeyStore
 	Credentials  GitCredentials
 	SSHKeys      SSHKeys
-	// SSHAddr is where SSH listens (host:port, port 0 for any); "" for no SSH.
-	SSHAddr string
+	// SSHListener is where SSH clients connect; nil for no SSH. The
+	// server closes it.
+	SSHListener net.Listener
 }
 
 // Server serves CodeCommit's repositories to git clients.
@@ -111,10 +113,10 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := git.WriteHook(s.hooksDir, "pre-receive", preReceiveHook); err != nil {
 		return err
 	}
-	if s.opts.SSHAddr == "" {
+	if s.opts.SSHListener == nil {
 		return nil
 	}
-	srv, err := s.listenSSH(s.opts.SSHAddr)
+	srv, err := s.serveSSH(s.opts.SSHListener)
 	if err != nil {
 		return err
 	}
@@ -124,16 +126,19 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Close stops SSH.
 func (s *Server) Close() error {
-	if s.ssh == nil {
-		return nil
+	switch {
+	case s.ssh != nil:
+		return s.ssh.close()
+	case s.opts.SSHListener != nil:
+		return s.opts.SSHListener.Close()
 	}
-	return s.ssh.close()
+	return nil
 }
 
 // SSHAddr is where SSH listens, "" when it does not.
 func (s *Server) SSHAddr() string {
-	if s.ssh == nil {
+	if s.opts.SSHListener == nil {
 		return ""
 	}
-	return s.ssh.addr()
+	return s.opts.SSHListener.Addr().String()
 }

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"overcast"
 	"overcast/internal/git"
 )
 
@@ -35,7 +36,7 @@ type sshServer struct {
 // the session.
 const accountExtension, userARNExtension = "account", "arn"
 
-func (s *Server) listenSSH(addr string) (*sshServer, error) {
+func (s *Server) serveSSH(ln net.Listener) (*sshServer, error) {
 	hostKey, err := loadOrCreateHostKey(filepath.Join(s.dataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, err
@@ -43,17 +44,12 @@ func (s *Server) listenSSH(addr string) (*sshServer, error) {
 	srv := &sshServer{s: s}
 	srv.config = &ssh.ServerConfig{PublicKeyCallback: srv.checkKey, ServerVersion: "SSH-2.0-overcast"}
 	srv.config.AddHostKey(hostKey)
-	srv.listener, err = net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("codecommit ssh: %w", err)
-	}
+	srv.listener = ln
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
 	srv.wg.Add(1)
 	go srv.accept()
 	return srv, nil
 }
-
-func (srv *sshServer) addr() string { return srv.listener.Addr().String() }
 
 func (srv *sshServer) close() error {
 	srv.cancel()
@@ -127,7 +123,8 @@ func (srv *sshServer) serveConn(c net.Conn) {
 	go ssh.DiscardRequests(reqs)
 	stop := context.AfterFunc(srv.ctx, func() { conn.Close() })
 	defer stop()
-	account := conn.Permissions.Extensions[accountExtension]
+	caller := overcast.Caller{AccountID: conn.Permissions.Extensions[accountExtension], Kind: overcast.PrincipalUser,
+		ARN: conn.Permissions.Extensions[userARNExtension]}
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
 			nc.Reject(ssh.UnknownChannelType, "only sessions are served")
@@ -140,14 +137,14 @@ func (srv *sshServer) serveConn(c net.Conn) {
 		srv.wg.Add(1)
 		go func() {
 			defer srv.wg.Done()
-			srv.serveSession(account, ch, requests)
+			srv.serveSession(caller, ch, requests)
 		}()
 	}
 }
 
 // serveSession runs the one git command an exec request asks for; env
 // requests before it may set GIT_PROTOCOL (protocol version 2).
-func (srv *sshServer) serveSession(account string, ch ssh.Channel, requests <-chan *ssh.Request) {
+func (srv *sshServer) serveSession(caller overcast.Caller, ch ssh.Channel, requests <-chan *ssh.Request) {
 	defer ch.Close()
 	var env []string
 	for req := range requests {
@@ -168,7 +165,7 @@ func (srv *sshServer) serveSession(account string, ch ssh.Channel, requests <-ch
 			}
 			req.Reply(true, nil)
 			go ssh.DiscardRequests(requests)
-			status := srv.exec(account, cmd.Command, env, ch)
+			status := srv.exec(caller, cmd.Command, env, ch)
 			ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 			return
 		default:
@@ -180,14 +177,14 @@ func (srv *sshServer) serveSession(account string, ch ssh.Channel, requests <-ch
 
 // exec runs "git-upload-pack '/v1/repos/<name>'" (or receive-pack) and
 // returns its exit status.
-func (srv *sshServer) exec(account, command string, env []string, ch ssh.Channel) uint32 {
+func (srv *sshServer) exec(caller overcast.Caller, command string, env []string, ch ssh.Channel) uint32 {
 	ctx := srv.ctx
 	service, name, ok := parseGitCommand(command)
 	if !ok {
 		fmt.Fprintf(ch.Stderr(), "fatal: only git-upload-pack and git-receive-pack of %s<name> are served\n", repoPrefix)
 		return 128
 	}
-	region, repo, err := srv.s.findRepository(ctx, account, name)
+	region, repo, err := srv.s.findRepository(ctx, caller.AccountID, name)
 	if errors.Is(err, ErrNoRepository) {
 		fmt.Fprintf(ch.Stderr(), "fatal: repository '%s' not found\n", name)
 		return 128
@@ -200,14 +197,15 @@ func (srv *sshServer) exec(account, command string, env []string, ch ssh.Channel
 	o.Env = append(o.Env, env...)
 	var p *push
 	if service == "git-receive-pack" {
-		if p, err = srv.s.startPush(ctx, account, region, name, repo); err != nil {
+		caller.Region = region
+		if p, err = srv.s.startPush(ctx, caller, name, repo); err != nil {
 			srv.s.logger.Error("listing references before a push", "err", err)
 			return 128
 		}
 	}
 	err = git.ServePack(ctx, service, repo.Dir, ch, ch, ch.Stderr(), o)
 	if p != nil {
-		p.finish(context.WithoutCancel(ctx))
+		p.finish(ctx)
 	}
 	var exit *exec.ExitError
 	switch {
