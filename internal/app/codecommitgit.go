@@ -32,7 +32,9 @@ func codecommitGit(env *service.Env, cfg Config, keys keyStores, iamSvc *iam.Ser
 // codecommitSSHAddr is where git's SSH listens: the configured address,
 // else the API's host on port 2222 when the API has the default port
 // 4566, else any free port of that host.
-func codecommitSSHAddr(cfg Config) string { return sideListenerAddr(cfg, cfg.CodeCommitSSHAddr, "2222") }
+func codecommitSSHAddr(cfg Config) string {
+	return sideListenerAddr(cfg, cfg.CodeCommitSSHAddr, "2222")
+}
 
 // reachableAddr is addr as a client on this machine dials it: loopback
 // for a listener on every interface.
