@@ -8,6 +8,7 @@ import (
 
 	"overcast"
 	ccapi "overcast/internal/api/codecommit"
+	"overcast/internal/awsproto"
 	"overcast/internal/codecommit"
 	"overcast/internal/codecommit/gitserver"
 	"overcast/internal/iam"
@@ -63,7 +64,10 @@ func (g *gitRepositories) Repository(ctx context.Context, account, region, name 
 			return gitserver.Repository{Dir: dir, DefaultBranch: service.Deref(out.RepositoryMetadata.DefaultBranch)}, nil
 		}
 	}
-	if _, ok := errors.AsType[*ccapi.RepositoryDoesNotExistException](err); ok {
+	// CodeCommit answers a name it has no repository for, or could not
+	// have, with its API's errors; git clients get a 404 for either.
+	if e, ok := errors.AsType[awsproto.APIError](err); ok && (e.ErrorCode() == (&ccapi.RepositoryDoesNotExistException{}).ErrorCode() ||
+		e.ErrorCode() == (&ccapi.InvalidRepositoryNameException{}).ErrorCode()) {
 		return gitserver.Repository{}, gitserver.ErrNoRepository
 	}
 	return gitserver.Repository{}, err
