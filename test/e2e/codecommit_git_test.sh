@@ -25,21 +25,23 @@ for cli in "${CLIS[@]}"; do
   awsc "$cli" iam create-user --user-name "$user" >/dev/null
   read -r key secret < <(awsc "$cli" iam create-access-key --user-name "$user" --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
 
-  # A push through the credential helper, as AWS's setup guide configures it,
-  # on the AWS-style host name under .localhost.
+  # A push to the reported clone URL through the credential helper, as
+  # AWS's setup guide configures it: the URL's host is AWS's name under
+  # .localhost, which the helper signs for as is.
   src="$work/src-$tag"
   git init -q -b main "$src"
   echo "hello $tag" >"$src/README.md"
   git -C "$src" add README.md && git -C "$src" commit -qm first
   helper="!AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret $cli codecommit credential-helper \$@"
-  aws_url="http://git-codecommit.us-east-1.amazonaws.com.localhost:$port/v1/repos/$repo"
+  aws_url=$(awsc "$cli" codecommit get-repository --repository-name "$repo" --query repositoryMetadata.cloneUrlHttp --output text)
+  expect_eq "cloneUrlHttp" "$aws_url" "http://git-codecommit.us-east-1.amazonaws.com.localhost:$port/v1/repos/$repo"
   git -C "$src" -c credential.helper="$helper" -c credential.UseHttpPath=true push -q "$aws_url" main \
     || fail "push through the $tag credential helper"
   got=$(awsc "$cli" codecommit get-branch --repository-name "$repo" --branch-name main --query branch.commitId --output text)
   expect_eq "main after the push" "$got" "$(git -C "$src" rev-parse HEAD)"
 
-  # A clone of the reported URL, whose host the helper signs with --ignore-host-check.
-  http_url=$(awsc "$cli" codecommit get-repository --repository-name "$repo" --query repositoryMetadata.cloneUrlHttp --output text)
+  # A clone from the server's own address, whose host the helper signs with --ignore-host-check.
+  http_url="$OVERCAST_ENDPOINT/v1/repos/$repo"
   helper="!AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret $cli codecommit credential-helper --ignore-host-check \$@"
   git -c credential.helper="$helper" -c credential.UseHttpPath=true clone -q "$http_url" "$work/clone-$tag" \
     || fail "clone of $http_url with --ignore-host-check"

@@ -56,23 +56,26 @@ func TestPushCloneFetchWithSignedPassword(t *testing.T) {
 }
 
 // TestCredentialHelpers clones through git's credential helper running
-// `aws codecommit credential-helper`: the aws CLI v1 on the AWS-style host
-// name (no flag needed), and v2 on the reported clone URL with
-// --ignore-host-check.
+// `aws codecommit credential-helper`, with both aws CLIs: from the
+// reported clone URL, whose AWS-style host name the helper signs for as
+// it is, and from the server's address with --ignore-host-check.
 func TestCredentialHelpers(t *testing.T) {
 	g := startGit(t)
 	keyID, secret := g.iamUser(t, "alice")
 	work := newWorkTree(t, map[string][]byte{"a.txt": []byte("a\n")})
 	run(t, work, gitEnv(), "push", "-q", g.signedURL("demo", keyID, secret), "main")
 	meta := awstest.Call(t, g.codecommit.GetRepository, &codecommit.GetRepositoryInput{RepositoryName: aws.String("demo")}).RepositoryMetadata
+	if want := repoURL(g.awsHost(), "demo", "", ""); *meta.CloneUrlHttp != want {
+		t.Errorf("CloneUrlHttp = %s, want %s", *meta.CloneUrlHttp, want)
+	}
 
 	tests := []struct {
 		cli, flags, url string
 	}{
-		{"aws", "", repoURL(g.awsHost(), "demo", "", "")},
-		{"aws", "--ignore-host-check", *meta.CloneUrlHttp},
-		{"/usr/bin/aws", "", repoURL(g.awsHost(), "demo", "", "")},
-		{"/usr/bin/aws", "--ignore-host-check", *meta.CloneUrlHttp},
+		{"aws", "", *meta.CloneUrlHttp},
+		{"aws", "--ignore-host-check", g.URL + "/v1/repos/demo"},
+		{"/usr/bin/aws", "", *meta.CloneUrlHttp},
+		{"/usr/bin/aws", "--ignore-host-check", g.URL + "/v1/repos/demo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cli+tt.flags, func(t *testing.T) {
