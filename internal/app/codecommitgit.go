@@ -7,8 +7,6 @@ import (
 	"strconv"
 
 	"overcast"
-	ccapi "overcast/internal/api/codecommit"
-	"overcast/internal/awsproto"
 	"overcast/internal/codecommit"
 	"overcast/internal/codecommit/gitserver"
 	"overcast/internal/iam"
@@ -18,7 +16,7 @@ import (
 // codecommitGit builds CodeCommit with its git data plane: smart HTTP on
 // the gateway and SSH on its own listener, whose address the API reports
 // in cloneUrlSsh.
-func codecommitGit(env *service.Env, cfg Config, keys keyStores, iamSvc *iam.Service) (*codecommit.Service, *gitserver.Server, error) {
+func codecommitGit(env *service.Env, cfg Config, keys keyStores, iamSvc *iam.Service, opts codecommit.Options) (*codecommit.Service, *gitserver.Server, error) {
 	ln, err := net.Listen("tcp", codecommitSSHAddr(cfg))
 	if err != nil {
 		return nil, nil, err
@@ -26,7 +24,8 @@ func codecommitGit(env *service.Env, cfg Config, keys keyStores, iamSvc *iam.Ser
 	repos := &gitRepositories{}
 	git := gitserver.New(env.Named("codecommit-git"), gitserver.Options{Repositories: repos, Keys: keys,
 		Credentials: gitCredentials{iamSvc}, SSHKeys: gitSSHKeys{iamSvc}, SSHListener: ln})
-	repos.svc = codecommit.New(env.Named("codecommit"), codecommit.Options{SSHAddress: reachableAddr(ln.Addr())})
+	opts.SSHAddress = reachableAddr(ln.Addr())
+	repos.svc = codecommit.New(env.Named("codecommit"), opts)
 	return repos.svc, git, nil
 }
 
@@ -56,21 +55,11 @@ func (m *Main) CodeCommitSSHAddr() string {
 type gitRepositories struct{ svc *codecommit.Service }
 
 func (g *gitRepositories) Repository(ctx context.Context, account, region, name string) (gitserver.Repository, error) {
-	dir, err := g.svc.RepositoryDir(ctx, account, region, name)
-	if err == nil {
-		var out *ccapi.GetRepositoryOutput
-		ctx = overcast.WithCaller(ctx, overcast.RootCaller(account, region))
-		if out, err = g.svc.GetRepository(ctx, &ccapi.GetRepositoryInput{RepositoryName: &name}); err == nil {
-			return gitserver.Repository{Dir: dir, DefaultBranch: service.Deref(out.RepositoryMetadata.DefaultBranch)}, nil
-		}
-	}
-	// CodeCommit answers a name it has no repository for, or could not
-	// have, with its API's errors; git clients get a 404 for either.
-	if e, ok := errors.AsType[awsproto.APIError](err); ok && (e.ErrorCode() == (&ccapi.RepositoryDoesNotExistException{}).ErrorCode() ||
-		e.ErrorCode() == (&ccapi.InvalidRepositoryNameException{}).ErrorCode()) {
+	r, err := g.svc.Repository(ctx, account, region, name)
+	if errors.Is(err, codecommit.ErrNoRepository) {
 		return gitserver.Repository{}, gitserver.ErrNoRepository
 	}
-	return gitserver.Repository{}, err
+	return gitserver.Repository{Dir: r.Dir, DefaultBranch: r.DefaultBranch}, err
 }
 
 func (g *gitRepositories) RecordPush(ctx context.Context, account, region, name string, changes []gitserver.RefChange) error {

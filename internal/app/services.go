@@ -17,6 +17,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
+	"overcast/internal/codecommit"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -100,7 +101,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codecommitSvc, gitSvc, err := codecommitGit(env, cfg, keys, iamSvc)
+	codecommitSvc, gitSvc, err := codecommitGit(env, cfg, keys, iamSvc, codecommit.Options{Topics: codecommitTopics{snsSvc}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -47,6 +47,17 @@ func branchHead(ctx context.Context, repo *git.Repo, branch string) (string, err
 	return id, err
 }
 
+// lookupBranch reads the repository a request names and checks the
+// branch name it gives.
+func (s *Service) lookupBranch(ctx context.Context, repositoryName, branchName *string) (scope, repository, string, error) {
+	sc, r, err := s.lookup(ctx, repositoryName)
+	name := service.Deref(branchName)
+	if err == nil {
+		err = checkBranchName(name)
+	}
+	return sc, r, name, err
+}
+
 // existingBranch returns the commit branch points at, or
 // BranchDoesNotExistException.
 func existingBranch(ctx context.Context, repo *git.Repo, branch string) (string, error) {
@@ -74,14 +85,11 @@ func checkCommitID(ctx context.Context, repo *git.Repo, id string, required, inv
 
 // CreateBranch makes a branch at a commit.
 func (s *Service) CreateBranch(ctx context.Context, in *api.CreateBranchInput) error {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
+	sc, r, name, err := s.lookupBranch(ctx, in.RepositoryName, in.BranchName)
 	if err != nil {
 		return err
 	}
-	name, commit := service.Deref(in.BranchName), service.Deref(in.CommitId)
-	if err := checkBranchName(name); err != nil {
-		return err
-	}
+	commit := service.Deref(in.CommitId)
 	repo := s.repo(sc, &r)
 	if err := checkCommitID(ctx, repo, commit, &api.CommitIdRequiredException{}, &api.InvalidCommitIdException{},
 		&api.CommitDoesNotExistException{}); err != nil {
@@ -99,12 +107,8 @@ func (s *Service) CreateBranch(ctx context.Context, in *api.CreateBranchInput) e
 
 // GetBranch returns the commit a branch points at.
 func (s *Service) GetBranch(ctx context.Context, in *api.GetBranchInput) (*api.GetBranchOutput, error) {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
+	sc, r, name, err := s.lookupBranch(ctx, in.RepositoryName, in.BranchName)
 	if err != nil {
-		return nil, err
-	}
-	name := service.Deref(in.BranchName)
-	if err := checkBranchName(name); err != nil {
 		return nil, err
 	}
 	head, err := existingBranch(ctx, s.repo(sc, &r), name)
@@ -138,12 +142,8 @@ func (s *Service) ListBranches(ctx context.Context, in *api.ListBranchesInput) (
 
 // DeleteBranch deletes a branch other than the default one.
 func (s *Service) DeleteBranch(ctx context.Context, in *api.DeleteBranchInput) (*api.DeleteBranchOutput, error) {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
+	sc, r, name, err := s.lookupBranch(ctx, in.RepositoryName, in.BranchName)
 	if err != nil {
-		return nil, err
-	}
-	name := service.Deref(in.BranchName)
-	if err := checkBranchName(name); err != nil {
 		return nil, err
 	}
 	if name == r.DefaultBranch {
@@ -167,12 +167,8 @@ func (s *Service) DeleteBranch(ctx context.Context, in *api.DeleteBranchInput) (
 // UpdateDefaultBranch makes an existing branch the default, which clones
 // check out.
 func (s *Service) UpdateDefaultBranch(ctx context.Context, in *api.UpdateDefaultBranchInput) error {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
+	sc, r, name, err := s.lookupBranch(ctx, in.RepositoryName, in.DefaultBranchName)
 	if err != nil {
-		return err
-	}
-	name := service.Deref(in.DefaultBranchName)
-	if err := checkBranchName(name); err != nil {
 		return err
 	}
 	repo := s.repo(sc, &r)
@@ -202,6 +198,20 @@ func pageStart(token *string) (int, error) {
 		return 0, invalidContinuationToken
 	}
 	return start, nil
+}
+
+// pageArgs is where a page starts, from a request's continuation token,
+// and how long it is: maxResults, at most def.
+func pageArgs(maxResults *int32, token *string, def int) (start, size int, err error) {
+	size = def
+	if maxResults != nil {
+		if *maxResults < 1 {
+			return 0, 0, withMessage(&api.InvalidMaxResultsException{}, "The specified number of maximum results is not valid.")
+		}
+		size = min(size, int(*maxResults))
+	}
+	start, err = pageStart(token)
+	return start, size, err
 }
 
 // pageOf is the page of all that starts at start, and the token of the

@@ -1,7 +1,6 @@
 package codecommit
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"path"
@@ -30,16 +29,17 @@ func commitDoesNotExist(spec string) error {
 }
 
 // resolveSpecifier is the commit a commit specifier names: a branch, a
-// tag or a full commit ID; none means the default branch.
+// tag, a full reference name or commit ID, or HEAD; none means HEAD, the
+// default branch.
 func (s *Service) resolveSpecifier(ctx context.Context, repo *git.Repo, r *repository, spec string) (string, error) {
-	if spec == "" {
+	if spec == "" || spec == "HEAD" {
 		spec = r.DefaultBranch
 		if spec == "" {
 			return "", withMessage(&api.CommitDoesNotExistException{}, "The repository has no commits.")
 		}
 	}
 	candidates := []string{branchPrefix + spec, "refs/tags/" + spec}
-	if commitIDPattern.MatchString(spec) {
+	if commitIDPattern.MatchString(spec) || strings.HasPrefix(spec, "refs/") && git.ValidBranchName(spec) {
 		candidates = append(candidates, spec)
 	}
 	for _, rev := range candidates {
@@ -54,10 +54,25 @@ func (s *Service) resolveSpecifier(ctx context.Context, repo *git.Repo, r *repos
 	return "", commitDoesNotExist(spec)
 }
 
+// atCommit reads the repository a request names and resolves its commit
+// specifier.
+func (s *Service) atCommit(ctx context.Context, repositoryName, spec *string) (*git.Repo, string, error) {
+	sc, r, err := s.lookup(ctx, repositoryName)
+	if err != nil {
+		return nil, "", err
+	}
+	repo := s.repo(sc, &r)
+	commit, err := s.resolveSpecifier(ctx, repo, &r, service.Deref(spec))
+	return repo, commit, err
+}
+
 // cleanPath is path as a tree path: without the leading slash AWS allows,
 // or InvalidPathException for one that leaves the repository or names
 // nothing.
 func cleanPath(p string) (string, error) {
+	if p == "" {
+		return "", withMessage(&api.PathRequiredException{}, "The folderPath for a location cannot be null.")
+	}
 	trimmed := strings.Trim(p, "/")
 	if trimmed == "" || path.Clean(trimmed) != trimmed || strings.HasPrefix(trimmed, "..") || strings.Contains(trimmed, "\x00") {
 		return "", withMessage(&api.InvalidPathException{}, "The specified path is not valid.")
@@ -130,16 +145,11 @@ func (s *Service) BatchGetCommits(ctx context.Context, in *api.BatchGetCommitsIn
 
 // GetFile returns a file's content and metadata at a commit.
 func (s *Service) GetFile(ctx context.Context, in *api.GetFileInput) (*api.GetFileOutput, error) {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
 	p, err := cleanPath(service.Deref(in.FilePath))
 	if err != nil {
 		return nil, err
 	}
-	repo := s.repo(sc, &r)
-	commit, err := s.resolveSpecifier(ctx, repo, &r, service.Deref(in.CommitSpecifier))
+	repo, commit, err := s.atCommit(ctx, in.RepositoryName, in.CommitSpecifier)
 	if err != nil {
 		return nil, err
 	}
@@ -197,18 +207,14 @@ func (s *Service) GetBlob(ctx context.Context, in *api.GetBlobInput) (*api.GetBl
 // GetFolder lists a folder's files, folders, symbolic links and
 // submodules at a commit.
 func (s *Service) GetFolder(ctx context.Context, in *api.GetFolderInput) (*api.GetFolderOutput, error) {
-	sc, r, err := s.lookup(ctx, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
 	folder := strings.Trim(service.Deref(in.FolderPath), "/")
 	if folder != "" {
+		var err error
 		if folder, err = cleanPath(folder); err != nil {
 			return nil, err
 		}
 	}
-	repo := s.repo(sc, &r)
-	commit, err := s.resolveSpecifier(ctx, repo, &r, service.Deref(in.CommitSpecifier))
+	repo, commit, err := s.atCommit(ctx, in.RepositoryName, in.CommitSpecifier)
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +249,20 @@ func (s *Service) GetFolder(ctx context.Context, in *api.GetFolderInput) (*api.G
 	return out, nil
 }
 
+// pathIn reports whether p names a file or folder in any of commits ("" is
+// none).
+func pathIn(ctx context.Context, repo *git.Repo, p string, commits ...string) bool {
+	for _, c := range commits {
+		if c == "" {
+			continue
+		}
+		if _, err := repo.Entry(ctx, c, p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // GetDifferences lists the files that differ between two commits (or
 // that the after commit adds to an empty tree), optionally below paths.
 func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInput) (*api.GetDifferencesOutput, error) {
@@ -250,14 +270,7 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 	if err != nil {
 		return nil, err
 	}
-	size := differencesPageSize
-	if in.MaxResults != nil {
-		if *in.MaxResults < 1 {
-			return nil, withMessage(&api.InvalidMaxResultsException{}, "The specified number of maximum results is not valid.")
-		}
-		size = min(size, int(*in.MaxResults))
-	}
-	start, err := pageStart(in.NextToken)
+	start, size, err := pageArgs(in.MaxResults, in.NextToken, differencesPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +297,7 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 		if err != nil {
 			return nil, err
 		}
-		if _, err := repo.Entry(ctx, cmp.Or(before, after), clean); err != nil && p == in.BeforePath && before != "" {
+		if !pathIn(ctx, repo, clean, before, after) {
 			return nil, withMessage(&api.PathDoesNotExistException{}, "The specified path %s does not exist.", clean)
 		}
 		paths = append(paths, clean)
@@ -307,6 +320,52 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 			d.AfterBlob = &api.BlobMetadata{BlobId: new(c.AfterBlob), Path: new(c.Path), Mode: new(c.AfterMode)}
 		}
 		out.Differences = append(out.Differences, d)
+	}
+	return out, nil
+}
+
+// ListFileCommitHistory lists the commits that changed a file, newest
+// first, each with the file's blob and the newer versions of it that
+// follow.
+func (s *Service) ListFileCommitHistory(ctx context.Context, in *api.ListFileCommitHistoryRequest) (*api.ListFileCommitHistoryResponse, error) {
+	p, err := cleanPath(service.Deref(in.FilePath))
+	if err != nil {
+		return nil, err
+	}
+	start, size, err := pageArgs(in.MaxResults, in.NextToken, differencesPageSize)
+	if err != nil {
+		return nil, err
+	}
+	repo, commit, err := s.atCommit(ctx, in.RepositoryName, in.CommitSpecifier)
+	if err != nil {
+		return nil, err
+	}
+	history, err := repo.FileHistory(ctx, commit, p)
+	if err != nil {
+		return nil, err
+	}
+	children := map[string][]string{}
+	for _, h := range history {
+		for _, parent := range h.Parents {
+			children[parent] = append(children[parent], h.Commit)
+		}
+	}
+	page, next, err := pageOf(history, start, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListFileCommitHistoryResponse{RevisionDag: api.RevisionDag{}, NextToken: next}
+	for _, h := range page {
+		c, err := repo.ReadCommit(ctx, h.Commit)
+		if err != nil {
+			return nil, err
+		}
+		v := api.FileVersion{Commit: commitOf(c), Path: new(p), RevisionChildren: append(api.RevisionChildren{}, children[h.Commit]...)}
+		// The commit that deleted the file has no blob of it.
+		if e, err := repo.Entry(ctx, h.Commit, p); err == nil {
+			v.BlobId = new(e.ID)
+		}
+		out.RevisionDag = append(out.RevisionDag, v)
 	}
 	return out, nil
 }

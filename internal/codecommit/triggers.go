@@ -197,6 +197,5 @@ func (s *Service) notify(ctx context.Context, sc scope, r *repository, t trigger
 		EventTriggerConfigID: r.TriggersConfigurationID, EventTriggerName: t.Name, EventVersion: "1.0",
 		UserIdentityARN: overcast.CallerFrom(ctx).ARN,
 	}}})
-	return s.opts.Topics.Publish(ctx, t.DestinationARN, "", string(msg))
+	return s.opts.Topics.Publish(ctx, s.arn(sc, r.Name), t.DestinationARN, "", string(msg))
 }
-
