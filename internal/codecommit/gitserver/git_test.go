@@ -264,3 +264,14 @@ func TestPushPublishesStateChanges(t *testing.T) {
 		t.Errorf("state change events (-want +got):\n%s", diff)
 	}
 }
+
+// TestStrictRefusesUnknownKeys: under --strict a key nobody issued gets
+// git's 403 however it signs, while the root keys --strict accepts work.
+func TestStrictRefusesUnknownKeys(t *testing.T) {
+	g := startGit(t, awstest.Strict())
+	out, err := tryGit("", gitEnv(), "ls-remote", g.signedURL("demo", "AKIAUNKNOWNUNKNOWN00", "whatever"))
+	if err == nil || !strings.Contains(out, "The requested URL returned error: 403") {
+		t.Errorf("ls-remote with an unknown key under --strict: got %v, %s; want git's 403", err, out)
+	}
+	run(t, "", gitEnv(), "ls-remote", g.signedURL("demo", "test", "test"))
+}

@@ -30,12 +30,12 @@ type gitServer struct {
 	port       string
 }
 
-func startGit(t *testing.T) *gitServer {
+func startGit(t *testing.T, opts ...awstest.Option) *gitServer {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git binary:", err)
 	}
-	srv := awstest.Start(t)
+	srv := awstest.Start(t, opts...)
 	g := &gitServer{Server: srv, codecommit: codecommit.NewFromConfig(srv.Config()), iam: iam.NewFromConfig(srv.Config())}
 	u, _ := url.Parse(srv.URL)
 	g.port = u.Port()
