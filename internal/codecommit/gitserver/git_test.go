@@ -20,6 +20,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
@@ -274,4 +275,19 @@ func TestStrictRefusesUnknownKeys(t *testing.T) {
 		t.Errorf("ls-remote with an unknown key under --strict: got %v, %s; want git's 403", err, out)
 	}
 	run(t, "", gitEnv(), "ls-remote", g.signedURL("demo", "test", "test"))
+}
+
+// TestSessionCredentials: temporary credentials sign as the helper signs
+// them, with the session token after a % in the user name.
+func TestSessionCredentials(t *testing.T) {
+	g := startGit(t)
+	keyID, secret := g.iamUser(t, "alice")
+	temp := awstest.Call(t, sts.NewFromConfig(g.ConfigWith(keyID, secret, "")).GetSessionToken, &sts.GetSessionTokenInput{}).Credentials
+	user := *temp.AccessKeyId + "%" + *temp.SessionToken
+	run(t, "", gitEnv(), "ls-remote", g.signedURL("demo", user, *temp.SecretAccessKey))
+
+	out, err := tryGit("", gitEnv(), "ls-remote", g.signedURL("demo", *temp.AccessKeyId+"%wrong-token", *temp.SecretAccessKey))
+	if err == nil || !strings.Contains(out, "403") {
+		t.Errorf("ls-remote with another session token: got %v, %s; want git's 403", err, out)
+	}
 }
