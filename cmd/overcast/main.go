@@ -49,7 +49,7 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
               [--geoip-db file.mmdb] [--geoip-header name]
-              [--cloudfront-https-addr host:port]
+              [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
   overcast version                                              print the version
 `)
 }
@@ -64,6 +64,8 @@ func up(args []string) error {
 		"trust this request header's two-letter country code over the database, for tests; any viewer can send it (env OVERCAST_GEOIP_HEADER)")
 	cdnHTTPS := fs.String("cloudfront-https-addr", os.Getenv("OVERCAST_CLOUDFRONT_HTTPS_ADDR"),
 		"where CloudFront distributions answer HTTPS; default: the --addr host, port 4443 when --addr has port 4566, else a free port (env OVERCAST_CLOUDFRONT_HTTPS_ADDR)")
+	gitSSH := fs.String("codecommit-ssh-addr", os.Getenv("OVERCAST_CODECOMMIT_SSH_ADDR"),
+		"where git reaches CodeCommit over SSH; default: the --addr host, port 2222 when --addr has port 4566, else a free port (env OVERCAST_CODECOMMIT_SSH_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the usage, which Parse printed
@@ -72,7 +74,8 @@ func up(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
-		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS})
+		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
+		CodeCommitSSHAddr: *gitSSH})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {
@@ -82,8 +85,8 @@ func up(args []string) error {
 	if *strict {
 		mode = ", strict"
 	}
-	fmt.Fprintf(os.Stderr, "overcast %s listening on %s (data dir %s%s); CloudFront HTTPS on %s\n", buildVersion(), m.URL(), *dataDir, mode,
-		m.CloudFrontHTTPSAddr())
+	fmt.Fprintf(os.Stderr, "overcast %s listening on %s (data dir %s%s); CloudFront HTTPS on %s; CodeCommit SSH on %s\n", buildVersion(),
+		m.URL(), *dataDir, mode, m.CloudFrontHTTPSAddr(), m.CodeCommitSSHAddr())
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "overcast: shutting down")
 	return m.Close()

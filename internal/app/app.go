@@ -58,6 +58,10 @@ type Config struct {
 	// HTTPS; "" is the API's host on port 4443 (any free port when the
 	// API's port is 0).
 	CloudFrontHTTPSAddr string
+	// CodeCommitSSHAddr is where git reaches CodeCommit over SSH; "" is
+	// the API's host on port 2222 (any free port when the API's port is
+	// not 4566).
+	CodeCommitSSHAddr string
 }
 
 // Main is a running overcast.

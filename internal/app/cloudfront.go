@@ -41,18 +41,25 @@ func cloudfrontEdge(env *service.Env, cfg Config, geo *geoip.Locator, s3Svc *s3.
 
 // cloudfrontHTTPSAddr is where viewers reach distributions over HTTPS:
 // the configured address, else the API's host on port 4443 when the API
+// has the default port 4566, else any free port of that host.
+func cloudfrontHTTPSAddr(cfg Config) string {
+	return sideListenerAddr(cfg, cfg.CloudFrontHTTPSAddr, "4443")
+}
+
+// sideListenerAddr is the address of a listener beside the API's:
+// configured when set, else the API's host on defaultPort when the API
 // has the default port 4566, else any free port of that host (several
 // overcasts on other ports, as tests run them, must not collide).
-func cloudfrontHTTPSAddr(cfg Config) string {
-	if cfg.CloudFrontHTTPSAddr != "" {
-		return cfg.CloudFrontHTTPSAddr
+func sideListenerAddr(cfg Config, configured, defaultPort string) string {
+	if configured != "" {
+		return configured
 	}
 	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return ""
 	}
 	if port == "4566" {
-		return net.JoinHostPort(host, "4443")
+		return net.JoinHostPort(host, defaultPort)
 	}
 	return net.JoinHostPort(host, "0")
 }

@@ -101,7 +101,10 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{Topics: codecommitTopics{snsSvc}})
+	codecommitSvc, gitSvc, err := codecommitGit(env, cfg, keys, iamSvc, codecommit.Options{Topics: codecommitTopics{snsSvc}})
+	if err != nil {
+		return nil, nil, err
+	}
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -123,6 +126,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		snsSvc,
 		eventsSvc,
 		codecommitSvc,
+		gitSvc,
 	}, keys, nil
 }
 

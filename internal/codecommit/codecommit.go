@@ -120,7 +120,7 @@ func (s *Service) metadata(sc scope, r *repository) *api.RepositoryMetadata {
 		DefaultBranch:         service.OmitZero(r.DefaultBranch),
 		LastModifiedDate:      new(r.Modified),
 		CreationDate:          new(r.Created),
-		CloneUrlHttp:          new(s.addresses.URL() + "/v1/repos/" + r.Name),
+		CloneUrlHttp:          new(s.addresses.GitURL(sc.Region) + "/v1/repos/" + r.Name),
 		CloneUrlSsh:           new("ssh://" + sshHost + "/v1/repos/" + r.Name),
 		Arn:                   new(s.arn(sc, r.Name)),
 		KmsKeyId:              service.OmitZero(r.KMSKeyID),

@@ -39,8 +39,8 @@ func TestRepositoryLifecycle(t *testing.T) {
 		RepositoryDescription: aws.String("the app"),
 		LastModifiedDate:      &now,
 		CreationDate:          &now,
-		CloneUrlHttp:          aws.String(srv.URL + "/v1/repos/app"),
-		CloneUrlSsh:           aws.String("ssh://127.0.0.1/v1/repos/app"),
+		CloneUrlHttp:          aws.String(gitURL(srv) + "/v1/repos/app"),
+		CloneUrlSsh:           aws.String("ssh://" + srv.Main.CodeCommitSSHAddr() + "/v1/repos/app"),
 		Arn:                   aws.String("arn:aws:codecommit:us-east-1:000000000000:app"),
 	}
 	opts := cmp.Options{cmp.AllowUnexported(types.RepositoryMetadata{}), cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })}
@@ -60,7 +60,7 @@ func TestRepositoryLifecycle(t *testing.T) {
 	awstest.Call(t, c.UpdateRepositoryName, &codecommit.UpdateRepositoryNameInput{OldName: aws.String("app"), NewName: aws.String("web")})
 	renamed := awstest.Call(t, c.GetRepository, &codecommit.GetRepositoryInput{RepositoryName: aws.String("web")}).RepositoryMetadata
 	if aws.ToString(renamed.RepositoryId) != aws.ToString(created.RepositoryId) || aws.ToString(renamed.RepositoryDescription) != "renamed soon" ||
-		aws.ToString(renamed.CloneUrlHttp) != srv.URL+"/v1/repos/web" {
+		aws.ToString(renamed.CloneUrlHttp) != gitURL(srv)+"/v1/repos/web" {
 		t.Errorf("after rename: got id %s description %q clone URL %s, want the same id, the new description and name",
 			aws.ToString(renamed.RepositoryId), aws.ToString(renamed.RepositoryDescription), aws.ToString(renamed.CloneUrlHttp))
 	}
@@ -137,4 +137,11 @@ func TestRepositoryErrors(t *testing.T) {
 		{Name: "batch too many", Call: awstest.Fails(c.BatchGetRepositories, &codecommit.BatchGetRepositoriesInput{RepositoryNames: strings.Split(strings.Repeat("r,", 25)+"r", ",")}),
 			Want: awstest.BadRequest("MaximumRepositoryNamesExceededException", "")},
 	})
+}
+
+// gitURL is where the server's repositories are, as CloneUrlHttp names
+// it: the loopback address under the host name the credential helper
+// signs for.
+func gitURL(srv *awstest.Server) string {
+	return strings.Replace(srv.URL, "127.0.0.1", "git-codecommit.us-east-1.amazonaws.com.localhost", 1)
 }

@@ -231,13 +231,15 @@ type inlinePolicy struct {
 
 type userRec struct {
 	named
-	Tags       []tag          `json:"tags,omitempty"`
-	Inline     []inlinePolicy `json:"inline,omitempty"`
-	Attached   []string       `json:"attached,omitempty"` // policy ARNs
-	Boundary   string         `json:"boundary,omitempty"` // policy ARN
-	Groups     []string       `json:"groups,omitempty"`   // lowercased group names
-	AccessKeys []string       `json:"keys,omitempty"`
-	Login      *loginProfile  `json:"login,omitempty"`
+	Tags         []tag          `json:"tags,omitempty"`
+	Inline       []inlinePolicy `json:"inline,omitempty"`
+	Attached     []string       `json:"attached,omitempty"` // policy ARNs
+	Boundary     string         `json:"boundary,omitempty"` // policy ARN
+	Groups       []string       `json:"groups,omitempty"`   // lowercased group names
+	AccessKeys   []string       `json:"keys,omitempty"`
+	SSHKeys      []string       `json:"sshKeys,omitempty"`
+	ServiceCreds []string       `json:"serviceCreds,omitempty"`
+	Login        *loginProfile  `json:"login,omitempty"`
 }
 
 type loginProfile struct {

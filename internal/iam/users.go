@@ -108,7 +108,8 @@ func (s *Service) accountCreated(ctx context.Context, acct string) (time.Time, e
 
 // UpdateUser renames a user or moves it to another path. Everything that
 // refers to the user by name (group memberships, policy attachments, its
-// access keys) follows it.
+// access keys, SSH keys and service-specific
+// credentials) follows it.
 func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) error {
 	acct := accountOf(ctx)
 	var keys []string
@@ -131,6 +132,12 @@ func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) err
 			if err := renameAttachments(tx, acct, users.resource, oldName, u.Name, u.Attached, u.Boundary); err != nil {
 				return err
 			}
+		}
+		if err := sshKeys.rename(tx, u); err != nil {
+			return err
+		}
+		if err := serviceCreds.rename(tx, u); err != nil {
+			return err
 		}
 		keys = u.AccessKeys
 		for _, id := range u.AccessKeys {
@@ -159,6 +166,8 @@ func (s *Service) DeleteUser(ctx context.Context, in *api.DeleteUserRequest) err
 	return users.remove(ctx, s, *in.UserName, func(tx store.Tx, u userRec) error {
 		err := cmp.Or(mustFirstIf(u.Login != nil, "delete login profile"),
 			mustFirstIf(len(u.AccessKeys) > 0, "delete access keys"),
+			mustFirstIf(len(u.SSHKeys) > 0, "delete SSH public keys"),
+			mustFirstIf(len(u.ServiceCreds) > 0, "delete service-specific credentials"),
 			policiesInUse(&u),
 			mustFirstIf(len(u.Groups) > 0, "remove user from all groups"))
 		if err != nil {

@@ -18,6 +18,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -110,6 +111,20 @@ type Addresses struct {
 
 // URL is the endpoint's base URL.
 func (a Addresses) URL() string { return "http://" + a.Host }
+
+// GitURL is the base URL of CodeCommit's git repositories in region. On
+// loopback it names the host as AWS does, under .localhost
+// (git-codecommit.<region>.amazonaws.com.localhost:<port>), which git's
+// HTTP client resolves to loopback: the aws CLI's credential helper signs
+// only for hosts with amazonaws.com in their name (unless given
+// --ignore-host-check) and takes the region it signs for from the name.
+func (a Addresses) GitURL(region string) string {
+	host, port, err := net.SplitHostPort(a.Host)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return a.URL()
+	}
+	return "http://" + net.JoinHostPort("git-codecommit."+region+".amazonaws.com.localhost", port)
+}
 
 // Starter is a service with work to do once every service is built and
 // before requests are served (recovering what a crash left).
