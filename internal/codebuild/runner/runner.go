@@ -258,4 +258,3 @@ func New(engine Engine, owner string) *Runner {
 func (r *Runner) Run(ctx context.Context, b Build, h Hooks, o Observer) (Result, error) {
 	return r.run(ctx, b, h, o)
 }
-
