@@ -408,7 +408,13 @@ func (x *build) writeEnv(env [][2]string) error {
 		fmt.Fprintf(&sb, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	fmt.Fprintf(&sb, "cd %s\n", shellQuote(x.srcDir))
-	return os.WriteFile(x.hostPath(envFile), []byte(sb.String()), 0o644)
+	// Commands that run-as another user rewrite env.sh too; the scripts
+	// rewrite it in place, which keeps this mode.
+	path := x.hostPath(envFile)
+	if err := os.WriteFile(path, []byte(sb.String()), 0o666); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o666)
 }
 
 func validName(s string) bool {

@@ -475,3 +475,23 @@ func TestMalformedBuildspecFailsDownloadSource(t *testing.T) {
 		})
 	}
 }
+
+func TestRunAs(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+run-as: builder
+phases:
+  install:
+    run-as: root
+    commands:
+      - echo "install uid=$(id -u)"
+  build:
+    commands:
+      - CARRIED=yes
+      - echo "build uid=$(id -u) carried=$CARRIED"
+`, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
+	if r.result.Status != runner.StatusSucceeded {
+		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
+	}
+	r.logHas(t, "\ninstall uid=0\n")
+	r.logHas(t, "\nbuild uid=1000 carried=yes\n")
+}
