@@ -169,6 +169,20 @@ func (r run) logHas(t *testing.T, want string) {
 	}
 }
 
+// wantStatus fails the test (fatally when fatal) unless the build ended
+// with status.
+func (r run) wantStatus(t *testing.T, status string, fatal bool) {
+	t.Helper()
+	if r.result.Status == status {
+		return
+	}
+	report := t.Errorf
+	if fatal {
+		report = t.Fatalf
+	}
+	report("got status %s, want %s; phases %q; log:\n%s", r.result.Status, status, r.obs.phaseSummary(), r.obs.log.String())
+}
+
 // runBuild runs spec over files in the busybox image; adjust changes the
 // build, hooks or observer first.
 func runBuild(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
@@ -220,9 +234,7 @@ phases:
 		h.params["/app/token"] = "s3cr3t"
 		b.Env = []runner.EnvVar{{Name: "GREETING", Value: "hi from the project"}}
 	})
-	if r.result.Status != runner.StatusSucceeded {
-		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
-	}
+	r.wantStatus(t, runner.StatusSucceeded, true)
 	r.logHas(t, "\npwd=SRC/sub/dir tag=v1-0123 greeting=hi from the project token=s3cr3t succeeding=1\n")
 	r.logHas(t, "\nno function\n")
 	r.logHas(t, "\nafter background\n")
@@ -268,9 +280,7 @@ artifacts:
 	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
 		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
 	}
-	if r.result.Status != runner.StatusFailed {
-		t.Errorf("got status %s, want FAILED", r.result.Status)
-	}
+	r.wantStatus(t, runner.StatusFailed, false)
 	r.logHas(t, "Running command exit 3\n")
 	r.logHas(t, "Command did not exit successfully exit 3 exit status 3\n")
 	r.logHas(t, "Phase complete: BUILD State: FAILED\n")
@@ -336,9 +346,7 @@ phases:
 		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
 	}
 	r.logHas(t, "\nattempts=3 succeeding=0\n")
-	if r.result.Status != runner.StatusFailed {
-		t.Errorf("got status %s, want FAILED (the install phase failed)", r.result.Status)
-	}
+	r.wantStatus(t, runner.StatusFailed, false)
 }
 
 func TestTimeoutAndStop(t *testing.T) {
@@ -347,9 +355,7 @@ func TestTimeoutAndStop(t *testing.T) {
 		r := runBuild(t, context.Background(), spec, nil, func(b *runner.Build, h *hooks, o *observer) {
 			b.Timeout = 3 * time.Second
 		})
-		if r.result.Status != runner.StatusTimedOut {
-			t.Errorf("got status %s, want TIMED_OUT; phases %q", r.result.Status, r.obs.phaseSummary())
-		}
+		r.wantStatus(t, runner.StatusTimedOut, false)
 	})
 	t.Run("stop", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -365,9 +371,7 @@ func TestTimeoutAndStop(t *testing.T) {
 		if got := r.obs.phaseSummary(); len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
 			t.Errorf("got phases %q, want them to end with %q", got, want)
 		}
-		if r.result.Status != runner.StatusStopped {
-			t.Errorf("got status %s, want STOPPED", r.result.Status)
-		}
+		r.wantStatus(t, runner.StatusStopped, false)
 	})
 }
 
@@ -395,9 +399,7 @@ artifacts:
 			{Identifier: "docs", Type: "S3", Packaging: "NONE", Name: "docs"},
 		}
 	})
-	if r.result.Status != runner.StatusSucceeded {
-		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
-	}
+	r.wantStatus(t, runner.StatusSucceeded, true)
 	if len(r.hooks.artifacts) != 2 {
 		t.Fatalf("got %d artifacts, want 2", len(r.hooks.artifacts))
 	}
@@ -469,9 +471,7 @@ func TestMalformedBuildspecFailsDownloadSource(t *testing.T) {
 			if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
 				t.Errorf("phases (-want +got):\n%s", diff)
 			}
-			if r.result.Status != runner.StatusFailed {
-				t.Errorf("got status %s, want FAILED", r.result.Status)
-			}
+			r.wantStatus(t, runner.StatusFailed, false)
 		})
 	}
 }
@@ -489,9 +489,7 @@ phases:
       - CARRIED=yes
       - echo "build uid=$(id -u) carried=$CARRIED"
 `, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
-	if r.result.Status != runner.StatusSucceeded {
-		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
-	}
+	r.wantStatus(t, runner.StatusSucceeded, true)
 	r.logHas(t, "\ninstall uid=0\n")
 	r.logHas(t, "\nbuild uid=1000 carried=yes\n")
 }
