@@ -188,6 +188,12 @@ func (r run) wantStatus(t *testing.T, status string, fatal bool) {
 func runBuild(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
 	t.Helper()
 	t.Parallel()
+	return runBuildNow(t, ctx, spec, files, adjust)
+}
+
+// runBuildNow is runBuild for builds that must run one after the other.
+func runBuildNow(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
+	t.Helper()
 	img := image(t)
 	e := dockertest.Engine(t)
 	labels := dockertest.Labels(t, e, runID)
@@ -463,6 +469,8 @@ func TestMalformedBuildspecFailsDownloadSource(t *testing.T) {
 		{"missing file", "", nil, "DOWNLOAD_SOURCE FAILED YAML_FILE_ERROR: YAML file does not exist"},
 		{"parameter", "version: 0.2\nenv:\n  parameter-store:\n    X: /missing\n", nil,
 			"DOWNLOAD_SOURCE FAILED Decrypted Variables Error: parameter does not exist: /missing"},
+		{"secret", "version: 0.2\nenv:\n  secrets-manager:\n    X: prod/db:password\n", nil,
+			"DOWNLOAD_SOURCE FAILED Secrets Manager Error: ResourceNotFoundException: Secrets Manager can't find the specified secret."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -492,4 +500,56 @@ phases:
 	r.wantStatus(t, runner.StatusSucceeded, true)
 	r.logHas(t, "\ninstall uid=0\n")
 	r.logHas(t, "\nbuild uid=1000 carried=yes\n")
+}
+
+func TestLocalCustomCacheCarriesPathsToTheNextBuild(t *testing.T) {
+	cacheDir := t.TempDir()
+	const spec = `version: 0.2
+phases:
+  build:
+    commands:
+      - echo "cached=$(cat /root/.deps/lib.txt 2>/dev/null || echo none) vendored=$(cat vendor/v.txt 2>/dev/null || echo none)"
+      - mkdir -p /root/.deps vendor && echo dep1 > /root/.deps/lib.txt && echo v1 > vendor/v.txt
+cache:
+  paths:
+    - /root/.deps/**/*
+    - vendor/**/*
+`
+	useCache := func(b *runner.Build, h *hooks, o *observer) {
+		b.Artifacts = nil
+		b.Cache = runner.Cache{Type: "LOCAL", Modes: []string{"LOCAL_CUSTOM_CACHE"}, LocalDir: cacheDir}
+	}
+	t.Parallel()
+	cold := runBuildNow(t, context.Background(), spec, nil, useCache)
+	cold.wantStatus(t, runner.StatusSucceeded, true)
+	cold.logHas(t, "\ncached=none vendored=none\n")
+	warm := runBuildNow(t, context.Background(), spec, nil, useCache)
+	warm.wantStatus(t, runner.StatusSucceeded, true)
+	warm.logHas(t, "\ncached=dep1 vendored=v1\n")
+}
+
+func TestReportsAndSecondarySources(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+phases:
+  build:
+    commands:
+      - echo "lib=$CODEBUILD_SRC_DIR_lib"
+      - test -d "$CODEBUILD_SRC_DIR_lib"
+      - mkdir -p reports && echo '<testsuite/>' > reports/unit.xml && echo x > reports/other.txt
+reports:
+  unit-tests:
+    base-directory: reports
+    files: ['*.xml']
+`, nil, func(b *runner.Build, h *hooks, o *observer) {
+		b.Artifacts = nil
+		b.SecondarySources = []string{"lib"}
+	})
+	r.wantStatus(t, runner.StatusSucceeded, true)
+	if len(r.hooks.reports) != 1 || r.hooks.reports[0].Group != "unit-tests" || r.hooks.reports[0].FileFormat != "JUNITXML" ||
+		len(r.hooks.reports[0].Files) != 1 || filepath.Base(r.hooks.reports[0].Files[0]) != "unit.xml" {
+		t.Errorf("got reports %+v, want unit-tests JUNITXML with unit.xml", r.hooks.reports)
+	}
+	if !strings.Contains(r.obs.log.String(), "\nlib=/codebuild/output/src") {
+		t.Errorf("CODEBUILD_SRC_DIR_lib is not under /codebuild/output:\n%s", r.obs.log.String())
+	}
 }
