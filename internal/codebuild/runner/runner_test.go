@@ -236,6 +236,7 @@ phases:
       - type f || echo "no function"
       - sleep 60 &
       - echo after background
+      - echo 0123456789abcdef0123456789abcdef 0
 `, nil, func(b *runner.Build, h *hooks, o *observer) {
 		h.params["/app/token"] = "s3cr3t"
 		b.Env = []runner.EnvVar{{Name: "GREETING", Value: "hi from the project"}}
@@ -244,6 +245,7 @@ phases:
 	r.logHas(t, "\npwd=SRC/sub/dir tag=v1-0123 greeting=hi from the project token=s3cr3t succeeding=1\n")
 	r.logHas(t, "\nno function\n")
 	r.logHas(t, "\nafter background\n")
+	r.logHas(t, "\n0123456789abcdef0123456789abcdef 0\n") // output shaped like the agent's end line
 	want := []runner.EnvVar{{Name: "IMAGE_TAG", Value: "v1-0123", Type: "PLAINTEXT"}, {Name: "MULTI", Value: "a b", Type: "PLAINTEXT"}}
 	if diff := cmp.Diff(want, r.result.ExportedVariables); diff != "" {
 		t.Errorf("exported variables (-want +got):\n%s", diff)
@@ -356,7 +358,9 @@ phases:
 }
 
 func TestTimeoutAndStop(t *testing.T) {
-	const spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo started\n      - sleep 300\n"
+	// The exported variable must not make FINALIZING wait for the
+	// abandoned sleep.
+	const spec = "version: 0.2\nenv:\n  exported-variables: [X]\nphases:\n  build:\n    commands:\n      - echo started\n      - sleep 300\n"
 	t.Run("timeout", func(t *testing.T) {
 		r := runBuild(t, context.Background(), spec, nil, func(b *runner.Build, h *hooks, o *observer) {
 			b.Timeout = 3 * time.Second
