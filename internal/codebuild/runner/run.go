@@ -484,10 +484,14 @@ func (x *build) exec(user, command string) (int, error) {
 	if !x.succeeding {
 		succeeding = "0"
 	}
+	save := "trap '{ export -p; printf \"cd %s\\n\" \"'\\''$PWD'\\''\"; } >" + envFile + " 2>/dev/null' EXIT\n"
+	if x.spec.Version == "0.1" {
+		save = "" // version 0.1: every command starts from the build's first environment
+	}
 	script := "set -a\n" +
 		". " + envFile + " >/dev/null 2>&1\n" +
 		"CODEBUILD_BUILD_SUCCEEDING=" + succeeding + "\n" +
-		"trap '{ export -p; printf \"cd %s\\n\" \"'\\''$PWD'\\''\"; } >" + envFile + " 2>/dev/null' EXIT\n" +
+		save +
 		command + "\n"
 	if err := x.sess.writeScript("script.sh", script); err != nil {
 		return 0, err

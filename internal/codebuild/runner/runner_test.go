@@ -557,3 +557,15 @@ reports:
 		t.Errorf("CODEBUILD_SRC_DIR_lib is not under /codebuild/output:\n%s", r.obs.log.String())
 	}
 }
+
+func TestVersion01RunsEachCommandInAFreshShell(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.1
+phases:
+  build:
+    commands:
+      - mkdir sub && cd sub && X=set
+      - echo "dir=$(basename $(pwd)) x=${X:-unset}"
+`, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
+	r.wantStatus(t, runner.StatusSucceeded, true)
+	r.logHas(t, "\ndir=src x=unset\n")
+}
