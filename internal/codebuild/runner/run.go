@@ -535,7 +535,7 @@ func (x *build) finalize() outcome {
 		defer cancel()
 		var body strings.Builder
 		for _, name := range x.spec.Env.ExportedVariables {
-			if exportable(name) {
+			if x.exportable(name) {
 				fmt.Fprintf(&body, "printf '%%s\\0' \"${%s-}\" | tr '\\n\\0' '\\036\\n'\n", name)
 			}
 		}
@@ -544,7 +544,7 @@ func (x *build) finalize() outcome {
 			values := strings.Split(out, "\n")
 			i := 0
 			for _, name := range x.spec.Env.ExportedVariables {
-				if !exportable(name) || i >= len(values) {
+				if !x.exportable(name) || i >= len(values) {
 					continue
 				}
 				value := strings.ReplaceAll(values[i], "\036", "\n")
@@ -557,9 +557,24 @@ func (x *build) finalize() outcome {
 	return succeeded
 }
 
-// exportable says whether a variable may be exported: AWS_* variables may
-// not.
-func exportable(name string) bool { return validName(name) && !strings.HasPrefix(name, "AWS_") }
+// exportable says whether a variable may be exported: neither AWS_*
+// variables nor secrets may.
+func (x *build) exportable(name string) bool {
+	if !validName(name) || strings.HasPrefix(name, "AWS_") {
+		return false
+	}
+	for _, v := range x.spec.Env.SecretsManager {
+		if v.Name == name {
+			return false
+		}
+	}
+	for _, v := range x.b.Env {
+		if v.Name == name && v.Type == EnvSecretsManager {
+			return false
+		}
+	}
+	return true
+}
 
 // cleanup removes the container; it runs once.
 func (x *build) cleanup() {
