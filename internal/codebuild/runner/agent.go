@@ -33,11 +33,16 @@ const (
 // token is fresh for every command and never reaches the script, so no
 // output can fake the end of a command; background processes that keep
 // log.fifo open do not matter, since the host waits for the token, not EOF.
+// A /bin/sh script runs in a subshell of the loop (the same shell, so the
+// same semantics) rather than a new /bin/sh: a fork without an exec, which
+// is most of a command's overhead; the subshell drops the token first.
 const agentSource = `#!/bin/sh
 exec 3>"$0.log" 4<"$0.cmd"
 while IFS=' ' read -r tok user sh script <&4; do
   [ "$tok" = exit ] && exit 0
-  if [ "$user" = - ]; then
+  if [ "$user" = - ] && [ "$sh" = /bin/sh ]; then
+    ( unset tok; . "$script" ) </dev/null >&3 2>&1 3>&- 4<&-
+  elif [ "$user" = - ]; then
     "$sh" "$script" </dev/null >&3 2>&1 3>&- 4<&-
   else
     su "$user" -s "$sh" -c "$sh $script" </dev/null >&3 2>&1 3>&- 4<&-
