@@ -247,7 +247,7 @@ phases:
 	r.logHas(t, "\nno function\n")
 	r.logHas(t, "\nafter background\n")
 	r.logHas(t, "\n0123456789abcdef0123456789abcdef 0\n") // output shaped like the agent's end line
-	r.logHas(t, "\ntoken=hidden\n") // the agent's end token never reaches a command
+	r.logHas(t, "\ntoken=hidden\n")                       // the agent's end token never reaches a command
 	want := []runner.EnvVar{{Name: "IMAGE_TAG", Value: "v1-0123", Type: "PLAINTEXT"}, {Name: "MULTI", Value: "a b", Type: "PLAINTEXT"}}
 	if diff := cmp.Diff(want, r.result.ExportedVariables); diff != "" {
 		t.Errorf("exported variables (-want +got):\n%s", diff)
