@@ -92,3 +92,18 @@ func TestCollectRefusesEscapes(t *testing.T) {
 		t.Errorf("a symlink to a host file: got %v, want errEscapes", err)
 	}
 }
+
+func TestRelativeToSource(t *testing.T) {
+	x := &build{srcDir: "/codebuild/output/src123/src"}
+	tests := map[string]string{
+		"/codebuild/output/src123/src":      ".",
+		"/codebuild/output/src123/src/dist": "./dist",
+		"/codebuild/output/src123/srcx":     "/codebuild/output/src123/srcx",
+		"dist":                              "dist",
+	}
+	for in, want := range tests {
+		if got := x.relativeToSource(in); got != want {
+			t.Errorf("relativeToSource(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
