@@ -183,6 +183,15 @@ func (r run) wantStatus(t *testing.T, status string, fatal bool) {
 	report("got status %s, want %s; phases %q; log:\n%s", r.result.Status, status, r.obs.phaseSummary(), r.obs.log.String())
 }
 
+// wantPhases fails the test unless the ended phases are want ("TYPE STATUS
+// [CODE: message]").
+func (r run) wantPhases(t *testing.T, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
+		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
+	}
+}
+
 // runBuild runs spec over files in the busybox image; adjust changes the
 // build, hooks or observer first.
 func runBuild(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
@@ -277,7 +286,7 @@ artifacts:
   files:
     - out.txt
 `, nil, nil)
-	want := []string{
+	r.wantPhases(t,
 		"PROVISIONING SUCCEEDED",
 		"DOWNLOAD_SOURCE SUCCEEDED",
 		"INSTALL SUCCEEDED",
@@ -286,10 +295,7 @@ artifacts:
 		"POST_BUILD SUCCEEDED",
 		"UPLOAD_ARTIFACTS SUCCEEDED",
 		"FINALIZING SUCCEEDED",
-	}
-	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
-	}
+	)
 	r.wantStatus(t, runner.StatusFailed, false)
 	r.logHas(t, "Running command exit 3\n")
 	r.logHas(t, "Command did not exit successfully exit 3 exit status 3\n")
@@ -315,15 +321,12 @@ phases:
     commands:
       - echo never
 `, nil, nil)
-	want := []string{
+	r.wantPhases(t,
 		"PROVISIONING SUCCEEDED",
 		"DOWNLOAD_SOURCE SUCCEEDED",
 		"INSTALL FAILED COMMAND_EXECUTION_ERROR: Error while executing command: false. Reason: exit status 1",
 		"FINALIZING SUCCEEDED",
-	}
-	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-		t.Errorf("phases (-want +got):\n%s", diff)
-	}
+	)
 }
 
 func TestOnFailureContinueAndRetry(t *testing.T) {
@@ -342,7 +345,7 @@ phases:
     commands:
       - echo "attempts=$(cat count) succeeding=$CODEBUILD_BUILD_SUCCEEDING"
 `, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
-	want := []string{
+	r.wantPhases(t,
 		"PROVISIONING SUCCEEDED",
 		"DOWNLOAD_SOURCE SUCCEEDED",
 		"INSTALL FAILED COMMAND_EXECUTION_ERROR: Error while executing command: false. Reason: exit status 1",
@@ -351,10 +354,7 @@ phases:
 		"POST_BUILD SUCCEEDED",
 		"UPLOAD_ARTIFACTS SUCCEEDED",
 		"FINALIZING SUCCEEDED",
-	}
-	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
-	}
+	)
 	r.logHas(t, "\nattempts=3 succeeding=0\n")
 	r.wantStatus(t, runner.StatusFailed, false)
 }
@@ -481,10 +481,7 @@ func TestMalformedBuildspecFailsDownloadSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runBuild(t, context.Background(), tt.spec, tt.files, nil)
-			want := []string{"PROVISIONING SUCCEEDED", tt.want, "FINALIZING SUCCEEDED"}
-			if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-				t.Errorf("phases (-want +got):\n%s", diff)
-			}
+			r.wantPhases(t, "PROVISIONING SUCCEEDED", tt.want, "FINALIZING SUCCEEDED")
 			r.wantStatus(t, runner.StatusFailed, false)
 		})
 	}
