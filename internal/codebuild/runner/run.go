@@ -436,10 +436,16 @@ func (x *build) commandPhase(ph *buildspec.Phase) outcome {
 	if user == "" {
 		user = x.spec.RunAs
 	}
+	before := x.succeeding
 	for attempt := 0; ; attempt++ {
+		x.succeeding = before
 		out := x.commands(ph.Commands, user)
 		if out.status == StatusTimedOut || out.status == StatusStopped {
 			return out
+		}
+		// The finally commands of a failing phase see the build failing.
+		if out.status != StatusSucceeded {
+			x.succeeding = false
 		}
 		if fin := x.commands(ph.Finally, user); out.status == StatusSucceeded {
 			out = fin

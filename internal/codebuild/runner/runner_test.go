@@ -278,7 +278,7 @@ phases:
       - exit 3
       - echo never
     finally:
-      - echo "finally ran"
+      - echo "finally ran succeeding=$CODEBUILD_BUILD_SUCCEEDING"
   post_build:
     commands:
       - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
@@ -301,7 +301,7 @@ artifacts:
 	r.logHas(t, "Command did not exit successfully exit 3 exit status 3\n")
 	r.logHas(t, "Phase complete: BUILD State: FAILED\n")
 	r.logHas(t, "Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: exit 3. Reason: exit status 3\n")
-	r.logHas(t, "\nfinally ran\n")
+	r.logHas(t, "\nfinally ran succeeding=0\n")
 	r.logHas(t, "\npost_build succeeding=0\n")
 	if strings.Contains(r.obs.log.String(), "\nnever\n") {
 		t.Errorf("a command after the failed one ran")
