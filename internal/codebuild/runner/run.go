@@ -50,14 +50,16 @@ type build struct {
 	o   Observer
 	ctx context.Context // ends on timeout or stop
 
-	spec        *buildspec.Spec
-	sess        *session
-	containerID string
-	srcRoot     string // /codebuild/output/src<digits>
-	srcDir      string // CODEBUILD_SRC_DIR
-	shell       string
-	succeeding  bool
-	result      Result
+	spec          *buildspec.Spec
+	sess          *session
+	containerID   string
+	srcRoot       string // /codebuild/output/src<digits>
+	srcDir        string // CODEBUILD_SRC_DIR
+	shell         string
+	succeeding    bool
+	download      <-chan downloaded // the sources, downloading since the build began
+	downloadTaken bool
+	result        Result
 }
 
 func (r *Runner) run(ctx context.Context, b Build, h Hooks, o Observer) (Result, error) {
@@ -75,6 +77,18 @@ func (r *Runner) run(ctx context.Context, b Build, h Hooks, o Observer) (Result,
 	defer x.cleanup()
 
 	x.logf("Running on overcast CodeBuild")
+	// The sources download while the container starts: each takes a good
+	// part of a second, and the first command waits for both.
+	downloadCtx, cancelDownload := context.WithCancel(ctx)
+	x.download = x.startDownload(downloadCtx)
+	defer func() {
+		// The caller removes WorkDir once Run returns: no download may
+		// still be writing into it.
+		cancelDownload()
+		if !x.downloadTaken {
+			<-x.download
+		}
+	}()
 	ok := x.phase(PhaseProvisioning, x.provision)
 	ok = ok && x.phase(PhaseDownloadSource, x.downloadSource)
 	if ok {
@@ -183,7 +197,7 @@ func (x *build) provision() outcome {
 	if _, err := x.r.engine.EnsureImage(ctx, x.b.Image); err != nil {
 		return failed(codeClientError, "CannotPullContainerError: %v", err)
 	}
-	for _, dir := range []string{"tmp", "readonly", strings.TrimPrefix(x.srcDir, outputDir+"/")} {
+	for _, dir := range []string{"tmp", "readonly"} {
 		if err := os.MkdirAll(filepath.Join(x.b.WorkDir, dir), 0o777); err != nil {
 			return outcome{status: StatusFault, context: PhaseContext{StatusCode: codeClientError, Message: err.Error()}}
 		}
@@ -235,21 +249,46 @@ func (x *build) provision() outcome {
 	return succeeded
 }
 
-func (x *build) downloadSource() outcome {
-	x.logf("CODEBUILD_SRC_DIR=%s", x.srcDir)
+// downloaded is how the sources' download ended.
+type downloaded struct {
+	sources Sources
+	err     error
+}
+
+// startDownload makes the source directories and downloads the sources
+// into them in the background.
+func (x *build) startDownload(ctx context.Context) <-chan downloaded {
+	done := make(chan downloaded, 1)
 	dirs := map[string]string{"": x.hostPath(x.srcDir)}
 	for _, id := range x.b.SecondarySources {
-		dir := x.srcRoot + "/" + id
-		dirs[id] = x.hostPath(dir)
-		if err := os.MkdirAll(dirs[id], 0o777); err != nil {
-			return failed(codeClientError, "%v", err)
+		dirs[id] = x.hostPath(x.srcRoot + "/" + id)
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			done <- downloaded{err: err}
+			return done
 		}
 	}
-	sources, err := x.h.DownloadSource(x.ctx, dirs)
-	if err != nil {
-		return failed(codeClientError, "%v", err)
+	go func() {
+		sources, err := x.h.DownloadSource(ctx, dirs)
+		done <- downloaded{sources, err}
+	}()
+	return done
+}
+
+func (x *build) downloadSource() outcome {
+	x.logf("CODEBUILD_SRC_DIR=%s", x.srcDir)
+	var d downloaded
+	select {
+	case d = <-x.download:
+		x.downloadTaken = true
+	case <-x.ctx.Done():
+		return x.interrupted()
 	}
-	x.result.ResolvedSourceVersion = sources.ResolvedVersions[""]
+	if d.err != nil {
+		return failed(codeClientError, "%v", d.err)
+	}
+	x.result.ResolvedSourceVersion = d.sources.ResolvedVersions[""]
 
 	if out := x.readBuildspec(); out.status != StatusSucceeded {
 		return out
