@@ -53,6 +53,7 @@ type build struct {
 	spec        *buildspec.Spec
 	sess        *session
 	containerID string
+	detach      func() // ends what Build.AttachNetwork set up
 	srcRoot     string // /codebuild/output/src<digits>
 	srcDir      string // CODEBUILD_SRC_DIR
 	shell       string
@@ -232,7 +233,7 @@ func (x *build) provision() outcome {
 		x.r.engine.WaitContainer(context.WithoutCancel(ctx), id)
 		close(exited)
 	}()
-	return succeeded
+	return x.attachNetwork()
 }
 
 func (x *build) downloadSource() outcome {
@@ -552,6 +553,10 @@ func exportable(name string) bool { return validName(name) && !strings.HasPrefix
 
 // cleanup removes the container; it runs once.
 func (x *build) cleanup() {
+	if x.detach != nil {
+		x.detach()
+		x.detach = nil
+	}
 	if x.containerID != "" {
 		x.r.engine.RemoveContainer(context.WithoutCancel(x.ctx), x.containerID, docker.RemoveOptions{Force: true, Volumes: true})
 		x.containerID = ""

@@ -84,6 +84,10 @@ type Build struct {
 	Labels     map[string]string // extra container labels
 	Mounts     []Mount           // extra bind mounts (e.g. a docker socket)
 	ExtraHosts []string          // host:ip entries
+	// AttachNetwork, when set, is called once the container has started,
+	// with its ID: a vpcConfig build's link to its VPC (vpc.Attacher).
+	// detach is called when the build ends; an error fails PROVISIONING.
+	AttachNetwork func(ctx context.Context, containerID string) (detach func(), err error)
 
 	// WorkDir is a host directory for this build (sources, tmp, artifacts),
 	// created and removed by the caller. The runner bind-mounts it at

@@ -2,6 +2,7 @@ package vpc
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"overcast/internal/docker"
 )
 
 // DefaultInterval is how often a Link looks for listeners that appeared or
@@ -316,4 +319,29 @@ func parseSocketAddr(s string) (netip.AddrPort, bool) {
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], binary.NativeEndian.Uint32(raw))
 	return netip.AddrPortFrom(netip.AddrFrom4(b), uint16(port)), true
+}
+
+// Inspector finds a container's main process; *docker.Engine satisfies it.
+type Inspector interface {
+	InspectContainer(ctx context.Context, id string) (docker.Container, error)
+}
+
+// Attacher is runner.Build.AttachNetwork for a build in the VPC whose
+// range is cidr (from Validate): it links the started container to the
+// VPC until the build ends.
+func Attacher(e Inspector, cidr netip.Prefix, opts LinkOptions) func(ctx context.Context, containerID string) (func(), error) {
+	return func(ctx context.Context, containerID string) (func(), error) {
+		c, err := e.InspectContainer(ctx, containerID)
+		if err != nil {
+			return nil, err
+		}
+		if !c.State.Running {
+			return nil, fmt.Errorf("vpc: the build container %s is not running", containerID)
+		}
+		l, err := Attach(c.State.Pid, cidr, opts)
+		if err != nil {
+			return nil, err
+		}
+		return func() { l.Close() }, nil
+	}
 }
