@@ -107,7 +107,7 @@ phases:
       - docker push "$REPOSITORY_URI:v1"
 `)
 	if res.Status != runner.StatusSucceeded {
-		t.Fatalf("privileged build: got %s, want SUCCEEDED; log:\n%s", res.Status, log)
+		t.Fatalf("privileged build: got %s, want SUCCEEDED; phases %+v; log:\n%s", res.Status, res.Phases, log)
 	}
 	if !strings.Contains(log, images.StandardImage()) {
 		t.Errorf("the log does not say which image stood in for the curated one:\n%s", log)

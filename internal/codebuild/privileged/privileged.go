@@ -14,6 +14,10 @@
 // its layer cache from build to build (what LOCAL_DOCKER_LAYER_CACHE asks
 // for). The cost: what the build runs with docker shares the host's engine,
 // as with CodeBuild's local agent, which mounts the socket the same way.
+//
+// The build container itself runs without --privileged: talking to an
+// engine through its socket needs no kernel privileges, and engines inside
+// VMs (this project's CI among them) refuse to start privileged containers.
 package privileged
 
 import (

@@ -219,7 +219,6 @@ func (x *build) provision() outcome {
 		Mounts:      mounts,
 		NetworkMode: x.b.Network,
 		ExtraHosts:  x.b.ExtraHosts,
-		Privileged:  x.b.Privileged,
 		Init:        true, // reaps the builds' background processes
 	})
 	if err != nil {

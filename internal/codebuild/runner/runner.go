@@ -56,8 +56,13 @@ type Build struct {
 	// Image is an image the engine can resolve. ImageNote, when set, is written
 	// to the log as a [Container] line (e.g. which local image a curated AWS
 	// image name was mapped to).
-	Image      string
-	ImageNote  string
+	Image     string
+	ImageNote string
+	// Privileged is the project's privilegedMode: the build gets a Docker
+	// engine, the host's, through what privileged.Apply adds to Mounts or
+	// System. The container itself runs without extra kernel privileges,
+	// which docker build and push through the engine do not need (and
+	// which engines in VMs may refuse).
 	Privileged bool
 
 	// Buildspec is inline YAML; when empty the runner reads BuildspecFile
