@@ -45,8 +45,8 @@ type buildLog struct {
 }
 
 func (l *buildLog) Phase(runner.Phase) {}
-func (l *buildLog) Log(p []byte)      { l.mu.Lock(); l.b.Write(p); l.mu.Unlock() }
-func (l *buildLog) String() string    { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *buildLog) Log(p []byte)       { l.mu.Lock(); l.b.Write(p); l.mu.Unlock() }
+func (l *buildLog) String() string     { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestPrivilegedBuildPushesToECR runs, on AWS's curated image name, a
 // privileged build that logs in to overcast's ECR with the aws CLI, builds
@@ -123,4 +123,3 @@ phases:
 		t.Errorf("unprivileged build: got %s, want FAILED without an engine; log:\n%s", res.Status, log)
 	}
 }
-
