@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,37 +13,12 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"overcast/internal/awstest"
+	"overcast/internal/codebuild/buildtest"
 	"overcast/internal/codebuild/images"
 	"overcast/internal/codebuild/privileged"
 	"overcast/internal/codebuild/runner"
 	"overcast/internal/docker/dockertest"
 )
-
-// source is a primary source of fixed files; the build needs nothing else
-// from outside.
-type source struct {
-	runner.Hooks // nil: the builds here call no other hook
-	files        map[string]string
-}
-
-func (s source) DownloadSource(_ context.Context, dirs map[string]string) (runner.Sources, error) {
-	for name, body := range s.files {
-		if err := os.WriteFile(filepath.Join(dirs[""], name), []byte(body), 0o644); err != nil {
-			return runner.Sources{}, err
-		}
-	}
-	return runner.Sources{}, nil
-}
-
-// buildLog keeps the build's log.
-type buildLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *buildLog) Phase(runner.Phase) {}
-func (l *buildLog) Log(p []byte)       { l.mu.Lock(); l.b.Write(p); l.mu.Unlock() }
-func (l *buildLog) String() string     { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestPrivilegedBuildPushesToECR runs, on AWS's curated image name, a
 // privileged build that logs in to overcast's ECR with the aws CLI, builds
@@ -77,7 +49,7 @@ func TestPrivilegedBuildPushesToECR(t *testing.T) {
 	build := func(privilegedMode bool, buildspec string) (runner.Result, string) {
 		t.Helper()
 		b := runner.Build{ID: "push:" + hex.EncodeToString(run), Project: "push", Image: image, ImageNote: note,
-			Privileged: privilegedMode, Buildspec: buildspec, Labels: labels, WorkDir: t.TempDir(), Timeout: 10 * time.Minute,
+			Privileged: privilegedMode, Buildspec: buildspec, Labels: labels, Timeout: 10 * time.Minute,
 			// What cb-service hands every build: the API through the task
 			// endpoint (static keys stand in for the service role here).
 			System: map[string]string{"AWS_ENDPOINT_URL": "http://169.254.170.2", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -85,13 +57,8 @@ func TestPrivilegedBuildPushesToECR(t *testing.T) {
 		if err := privileged.Apply(&b, e.Host()); err != nil {
 			t.Fatal(err)
 		}
-		log := &buildLog{}
-		res, err := runner.New(e, "codebuild").Run(ctx, b, source{files: map[string]string{
-			"Dockerfile": "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "built in codebuild\n"}}, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res, log.String()
+		return buildtest.Run(t, ctx, e, b, map[string]string{
+			"Dockerfile": "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "built in codebuild\n"})
 	}
 
 	res, log := build(true, `version: 0.2
