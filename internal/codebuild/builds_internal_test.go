@@ -118,8 +118,8 @@ func newHarness(t *testing.T, r Runner, capacity int) *harness {
 func (h *harness) project(t *testing.T, name string, change func(*api.CreateProjectInput)) {
 	t.Helper()
 	in := &api.CreateProjectInput{Name: &name,
-		Source:      &api.ProjectSource{Type: new("NO_SOURCE"), Buildspec: new("version: 0.2\nphases:\n  build:\n    commands: [echo hi]\n")},
-		Artifacts:   &api.ProjectArtifacts{Type: new("NO_ARTIFACTS")},
+		Source:    &api.ProjectSource{Type: new("NO_SOURCE"), Buildspec: new("version: 0.2\nphases:\n  build:\n    commands: [echo hi]\n")},
+		Artifacts: &api.ProjectArtifacts{Type: new("NO_ARTIFACTS")},
 		Environment: &api.ProjectEnvironment{Type: new("LINUX_CONTAINER"), ComputeType: new("BUILD_GENERAL1_SMALL"), Image: new("local/builder"),
 			EnvironmentVariables: api.EnvironmentVariables{{Name: new("GREETING"), Value: new("/app/greeting"), Type: new("PARAMETER_STORE")}}},
 		ServiceRole: new("codebuild-role"),
