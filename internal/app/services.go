@@ -101,7 +101,8 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codebuildSvc := codebuild.New(env.Named("codebuild"), codebuild.Options{})
+	buildEnv := codebuildEnvironment(env, ec2Svc)
+	codebuildSvc := codebuild.New(env.Named("codebuild"), codebuild.Options{Images: buildEnv, Environment: buildEnv})
 	return []any{
 		iamSvc,
 		stsSvc,
