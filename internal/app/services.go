@@ -18,6 +18,7 @@ import (
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/codebuild"
+	"overcast/internal/codebuild/runner"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -101,7 +102,13 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codebuildSvc := codebuild.New(env.Named("codebuild"), codebuild.Options{})
+	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
+		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Logs: buildLogs{logsSvc},
+		Metrics: buildMetrics{cloudwatchSvc}}
+	if endpoint != nil {
+		buildOpts.Credentials = buildCredentials{endpoint}
+	}
+	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{
 		iamSvc,
 		stsSvc,
