@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -101,17 +100,6 @@ func (l *Link) Close() error {
 	return nil
 }
 
-// Linked are the addresses the namespace has listeners for.
-func (l *Link) Linked() []netip.AddrPort {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]netip.AddrPort, 0, len(l.listeners))
-	for ap := range l.listeners {
-		out = append(out, ap)
-	}
-	return out
-}
-
 // run looks at the host's listeners every interval. It polls the kernel's
 // table, which tells no one of changes, so it ticks in real time.
 func (l *Link) run() {
@@ -159,10 +147,15 @@ func (l *Link) sync() error {
 	if len(missing) == 0 {
 		return nil
 	}
-	made, err := listenInNamespace(l.nsPath, missing)
+	made, failed, err := listenInNamespace(l.nsPath, missing)
 	for ap, ln := range made {
 		l.listeners[ap] = ln
 		go l.serve(ln, ap)
+	}
+	for ap, bindErr := range failed {
+		// The build holds that address itself: the VPC's is shadowed
+		// there, as a local listener would shadow it on a VPC host.
+		l.opts.Logger.Debug("codebuild: vpc address not linked", "ns", l.nsPath, "addr", ap, "err", bindErr)
 	}
 	return err
 }
@@ -213,44 +206,41 @@ func closeWrite(c net.Conn) {
 }
 
 // listenInNamespace opens listeners for addrs inside the network namespace
-// at nsPath. A socket belongs to the namespace it was made in for its
-// whole life, so the thread enters the namespace only to make them.
-func listenInNamespace(nsPath string, addrs []netip.AddrPort) (map[netip.AddrPort]net.Listener, error) {
-	type result struct {
-		made map[netip.AddrPort]net.Listener
-		err  error
-	}
-	ch := make(chan result, 1)
+// at nsPath, and says which addresses could not be bound. A socket belongs
+// to the namespace it was made in for its whole life, so the thread enters
+// the namespace only to make them. The error is about the namespace
+// itself: it cannot be entered (gone, or no privilege).
+func listenInNamespace(nsPath string, addrs []netip.AddrPort) (made map[netip.AddrPort]net.Listener, failed map[netip.AddrPort]error, err error) {
+	made, failed = map[netip.AddrPort]net.Listener{}, map[netip.AddrPort]error{}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		// The thread is never unlocked if it cannot get back to the host's
 		// namespace: the runtime then ends it with the goroutine, rather
 		// than run other goroutines in the container's network.
 		runtime.LockOSThread()
-		made := map[netip.AddrPort]net.Listener{}
-		restored, err := inNamespace(nsPath, func() error {
-			var errs []error
+		var restored bool
+		restored, err = inNamespace(nsPath, func() {
 			for _, ap := range addrs {
 				ln, err := net.Listen("tcp", ap.String())
 				if err != nil {
-					errs = append(errs, err)
+					failed[ap] = err
 					continue
 				}
 				made[ap] = ln
 			}
-			return errors.Join(errs...)
 		})
 		if restored {
 			runtime.UnlockOSThread()
 		}
-		ch <- result{made, err}
 	}()
-	r := <-ch
-	return r.made, r.err
+	<-done
+	return made, failed, err
 }
 
 // inNamespace runs fn in the network namespace at nsPath on the calling
 // (locked) thread, and reports whether the thread is back in its own.
-func inNamespace(nsPath string, fn func() error) (restored bool, err error) {
+func inNamespace(nsPath string, fn func()) (restored bool, err error) {
 	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		return true, fmt.Errorf("vpc: %w", err)
@@ -264,11 +254,11 @@ func inNamespace(nsPath string, fn func() error) (restored bool, err error) {
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		return true, fmt.Errorf("vpc: entering the build container's network namespace needs overcast to run as root on the Docker engine's host: %w", err)
 	}
-	err = fn()
-	if rerr := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); rerr != nil {
-		return false, errors.Join(err, fmt.Errorf("vpc: returning to the host's network namespace: %w", rerr))
+	fn()
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+		return false, fmt.Errorf("vpc: returning to the host's network namespace: %w", err)
 	}
-	return true, err
+	return true, nil
 }
 
 // listenState is TCP_LISTEN in /proc/net/tcp's st column.
