@@ -15,6 +15,7 @@ import (
 	"overcast/internal/codebuild/vpc"
 	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
+	"overcast/internal/service/servicetest"
 )
 
 // TestLinkReachesTheVPCOnly runs two containers on the default bridge and
@@ -46,7 +47,7 @@ func TestLinkReachesTheVPCOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, err := vpc.Attach(c.State.Pid, cidr, vpc.LinkOptions{})
+	link, err := vpc.Attach(c.State.Pid, cidr, vpc.LinkOptions{Interval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +56,19 @@ func TestLinkReachesTheVPCOnly(t *testing.T) {
 	if got, code := get(t, ctx, e, linked, inside); code != 0 || got != "in the vpc" {
 		t.Errorf("linked container: got %q (exit %d), want the VPC server's answer", got, code)
 	}
+	// A server that starts in the VPC during the build becomes reachable,
+	// and one that stops is no longer linked.
+	later, stopLater := serveStoppable(t, netip.AddrPortFrom(inside.Addr(), 0).String(), "started later")
+	servicetest.WaitFor(t, "the later server through the link", func() bool {
+		got, code := get(t, ctx, e, linked, later)
+		return code == 0 && got == "started later"
+	})
+	stopLater()
+	servicetest.WaitFor(t, "the stopped server's address to be unlinked", func() bool {
+		got, code := get(t, ctx, e, linked, later)
+		return code != 0 && strings.Contains(got, "connection refused")
+	})
+
 	for _, tt := range []struct {
 		container, name string
 		target          netip.AddrPort
@@ -73,14 +87,21 @@ func randomHex(n int) string {
 
 func serve(t *testing.T, addr, body string) netip.AddrPort {
 	t.Helper()
+	ap, stop := serveStoppable(t, addr, body)
+	t.Cleanup(stop)
+	return ap
+}
+
+// serveStoppable serves body on addr until stop.
+func serveStoppable(t *testing.T, addr, body string) (netip.AddrPort, func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, body) })}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return netip.MustParseAddrPort(ln.Addr().String())
+	return netip.MustParseAddrPort(ln.Addr().String()), func() { srv.Close() }
 }
 
 func start(t *testing.T, ctx context.Context, e *docker.Engine, image string, labels map[string]string) string {
