@@ -20,7 +20,7 @@ import (
 // codebuild runs `overcast codebuild <subcommand>`.
 func codebuild(args []string) error {
 	if len(args) == 0 || args[0] != "run" {
-		return errors.New("usage: overcast codebuild run [-d dir] [-b buildspec] [-i image] [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]")
+		return errors.New("usage: overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]")
 	}
 	return codebuildRun(args[1:], os.Stdout)
 }
@@ -50,6 +50,7 @@ func codebuildRun(args []string, stdout io.Writer) error {
 	artifacts := fs.String("a", "", "where artifacts land (default: none are kept)")
 	cacheDir := fs.String("c", "", "a directory for the buildspec's cache paths (default: no cache)")
 	timeout := fs.Duration("t", 60*time.Minute, "the build timeout")
+	privileged := fs.Bool("p", false, "privileged mode: the build can use the Docker engine")
 	var env envFlags
 	fs.Var(&env, "e", "an environment variable VAR=value (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -64,7 +65,7 @@ func codebuildRun(args []string, stdout io.Writer) error {
 	}
 	b := runner.Build{
 		ID: "local:" + fmt.Sprint(time.Now().UnixNano()), Project: "local", Number: 1,
-		Image: *image, Env: env, Timeout: *timeout,
+		Image: *image, Env: env, Timeout: *timeout, Privileged: *privileged,
 		System: map[string]string{"CODEBUILD_INITIATOR": "local"},
 	}
 	if *spec != "" {
@@ -105,6 +106,9 @@ func codebuildRun(args []string, stdout io.Writer) error {
 	defer engine.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if err := localEnvironment(ctx, engine, &b); err != nil {
+		return err
+	}
 	res, err := runner.New(engine, "codebuild-local").Run(ctx, b, hooks, runner.WriterObserver{W: stdout})
 	if err != nil {
 		return err

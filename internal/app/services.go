@@ -17,6 +17,8 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
+	"overcast/internal/codebuild"
+	"overcast/internal/codebuild/runner"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -100,6 +102,14 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
+	buildEnv := codebuildEnvironment(env, ec2Svc)
+	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
+		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Logs: buildLogs{logsSvc},
+		Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
+	if endpoint != nil {
+		buildOpts.Credentials = buildCredentials{endpoint}
+	}
+	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -120,6 +130,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		sqsSvc,
 		snsSvc,
 		eventsSvc,
+		codebuildSvc,
 	}, keys, nil
 }
 

@@ -53,6 +53,7 @@ type build struct {
 	spec          *buildspec.Spec
 	sess          *session
 	containerID   string
+	detach        func() // ends what Build.AttachNetwork set up
 	srcRoot       string // /codebuild/output/src<digits>
 	srcDir        string // CODEBUILD_SRC_DIR
 	shell         string
@@ -232,7 +233,6 @@ func (x *build) provision() outcome {
 		Mounts:      mounts,
 		NetworkMode: x.b.Network,
 		ExtraHosts:  x.b.ExtraHosts,
-		Privileged:  x.b.Privileged,
 		Init:        true, // reaps the builds' background processes
 	})
 	if err != nil {
@@ -246,7 +246,7 @@ func (x *build) provision() outcome {
 		x.r.engine.WaitContainer(context.WithoutCancel(ctx), id)
 		close(exited)
 	}()
-	return succeeded
+	return x.attachNetwork()
 }
 
 // downloaded is how the sources' download ended.
@@ -623,6 +623,10 @@ func (x *build) exportable(name string) bool {
 
 // cleanup removes the container; it runs once.
 func (x *build) cleanup() {
+	if x.detach != nil {
+		x.detach()
+		x.detach = nil
+	}
 	if x.containerID != "" {
 		x.r.engine.RemoveContainer(context.WithoutCancel(x.ctx), x.containerID, docker.RemoveOptions{Force: true, Volumes: true})
 		x.containerID = ""
