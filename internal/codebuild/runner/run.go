@@ -60,6 +60,7 @@ type build struct {
 	succeeding    bool
 	download      <-chan downloaded // the sources, downloading since the build began
 	downloadTaken bool
+	masked        []string // parameter and secret values the log hides
 	result        Result
 }
 
@@ -184,7 +185,13 @@ func (x *build) logf(format string, args ...any) {
 	x.o.Log([]byte(line))
 }
 
-func (x *build) output(text string) { x.o.Log([]byte(text + "\n")) }
+// output logs a line of a command's output, secrets masked.
+func (x *build) output(text string) {
+	for _, secret := range x.masked {
+		text = strings.ReplaceAll(text, secret, "***")
+	}
+	x.o.Log([]byte(text + "\n"))
+}
 
 func (x *build) hostPath(containerPath string) string {
 	return filepath.Join(x.b.WorkDir, strings.TrimPrefix(containerPath, outputDir))
@@ -378,32 +385,17 @@ func (x *build) environment() ([][2]string, outcome) {
 	for _, v := range x.spec.Env.Variables {
 		set(v.Name, v.Value)
 	}
+	var vars []EnvVar
 	for _, v := range x.spec.Env.ParameterStore {
-		value, err := x.h.Parameter(x.ctx, v.Value)
-		if err != nil {
-			return nil, failed(codeParameterError, "%v", err)
-		}
-		set(v.Name, value)
+		vars = append(vars, EnvVar{Name: v.Name, Value: v.Value, Type: EnvParameterStore})
 	}
 	for _, v := range x.spec.Env.SecretsManager {
-		value, err := x.secret(v.Value)
-		if err != nil {
-			return nil, failed(codeSecretsError, "%v", err)
-		}
-		set(v.Name, value)
+		vars = append(vars, EnvVar{Name: v.Name, Value: v.Value, Type: EnvSecretsManager})
 	}
-	for _, v := range x.b.Env {
-		value := v.Value
-		var err error
-		switch v.Type {
-		case EnvParameterStore:
-			if value, err = x.h.Parameter(x.ctx, v.Value); err != nil {
-				return nil, failed(codeParameterError, "%v", err)
-			}
-		case EnvSecretsManager:
-			if value, err = x.secret(v.Value); err != nil {
-				return nil, failed(codeSecretsError, "%v", err)
-			}
+	for _, v := range append(vars, x.b.Env...) {
+		value, out := x.resolve(v)
+		if out.status != StatusSucceeded {
+			return nil, out
 		}
 		set(v.Name, value)
 	}
@@ -429,6 +421,30 @@ func (x *build) environment() ([][2]string, outcome) {
 	}
 	set("CODEBUILD_RESOLVED_SOURCE_VERSION", x.result.ResolvedSourceVersion)
 	return env, succeeded
+}
+
+// resolve is a variable's value: PARAMETER_STORE and SECRETS_MANAGER ones
+// are looked up through the hooks, and masked in the log from then on, as
+// CodeBuild does.
+func (x *build) resolve(v EnvVar) (string, outcome) {
+	var value string
+	var err error
+	switch v.Type {
+	case EnvParameterStore:
+		if value, err = x.h.Parameter(x.ctx, v.Value); err != nil {
+			return "", failed(codeParameterError, "%v", err)
+		}
+	case EnvSecretsManager:
+		if value, err = x.secret(v.Value); err != nil {
+			return "", failed(codeSecretsError, "%v", err)
+		}
+	default:
+		return v.Value, succeeded
+	}
+	if strings.TrimSpace(value) != "" {
+		x.masked = append(x.masked, value)
+	}
+	return value, succeeded
 }
 
 func (x *build) secret(ref string) (string, error) {

@@ -252,7 +252,8 @@ phases:
 		b.Env = []runner.EnvVar{{Name: "GREETING", Value: "hi from the project"}}
 	})
 	r.wantStatus(t, runner.StatusSucceeded, true)
-	r.logHas(t, "\npwd=SRC/sub/dir tag=v1-0123 greeting=hi from the project token=s3cr3t succeeding=1\n")
+	// The parameter's value is masked in the log, as CodeBuild masks it.
+	r.logHas(t, "\npwd=SRC/sub/dir tag=v1-0123 greeting=hi from the project token=*** succeeding=1\n")
 	r.logHas(t, "\nno function\n")
 	r.logHas(t, "\nafter background\n")
 	r.logHas(t, "\n0123456789abcdef0123456789abcdef 0\n") // output shaped like the agent's end line
