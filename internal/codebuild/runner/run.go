@@ -317,6 +317,9 @@ func (x *build) downloadSource() outcome {
 	if out := x.restoreCache(); out.status != StatusSucceeded {
 		return out
 	}
+	if x.spec.Env.GitCredentialHelper {
+		x.gitCredentialHelper()
+	}
 	var found []string
 	for _, name := range buildspec.PhaseNames {
 		if ph := x.spec.Phases[name]; ph != nil {
@@ -577,6 +580,20 @@ func (x *build) internal(ctx context.Context, body string) (string, int, error) 
 	var sb strings.Builder
 	status, err := x.sess.run(ctx, "", "/bin/sh", internalFile, func(s string) { sb.WriteString(s + "\n") })
 	return sb.String(), status, err
+}
+
+// gitCredentialHelper points git at the aws CLI's CodeCommit credential
+// helper (env git-credential-helper: yes), as CodeBuild does; an image
+// without git is left as it is.
+func (x *build) gitCredentialHelper() {
+	_, status, err := x.internal(x.ctx, `command -v git >/dev/null 2>&1 || exit 0
+git config --global credential.helper '!aws codecommit credential-helper $@' &&
+git config --global credential.UseHttpPath true`)
+	if err != nil || status != 0 {
+		x.logf("Unable to set up the git credential helper: exit status %d %v", status, err)
+		return
+	}
+	x.logf("Set up the git credential helper")
 }
 
 // expand shell-expands s in the build's environment, as CodeBuild does for
