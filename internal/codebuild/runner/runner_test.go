@@ -18,7 +18,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/codebuild/runner"
-	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
 )
 
@@ -28,37 +27,14 @@ var runID = func() string {
 	return hex.EncodeToString(b)
 }()
 
-var shellImage struct {
-	dockertest.OnceImage
-	engine *docker.Engine
-}
+// shellImage is the image the tests' builds run in: the host's static
+// busybox, a POSIX shell like the images builds run in.
+var shellImage = dockertest.NewShellImage("codebuild-shell", runID)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shellImage.Ref() != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		shellImage.engine.Purge(ctx, map[string]string{docker.LabelTest: runID})
-		cancel()
-		shellImage.engine.Close()
-	}
+	shellImage.Remove()
 	os.Exit(code)
-}
-
-// image is a busybox image made from the host's static busybox: a POSIX
-// shell, like the images builds run in.
-func image(t *testing.T) string {
-	t.Helper()
-	if _, err := dockertest.BusyboxTar(); err != nil {
-		t.Skipf("%v; the runner's tests need a shell image", err)
-	}
-	return shellImage.Get(t, func(ctx context.Context) (string, error) {
-		var err error
-		if shellImage.engine, err = docker.New(docker.Options{}); err != nil {
-			return "", err
-		}
-		ref := "overcast-test/codebuild-shell:" + runID
-		return ref, dockertest.ImportBusybox(ctx, shellImage.engine, ref, map[string]string{docker.LabelTest: runID})
-	})
 }
 
 // hooks is a Hooks for tests: sources from a map, parameters from a map,
@@ -203,7 +179,7 @@ func runBuild(t *testing.T, ctx context.Context, spec string, files map[string]s
 // runBuildNow is runBuild for builds that must run one after the other.
 func runBuildNow(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
 	t.Helper()
-	img := image(t)
+	img := shellImage.Get(t)
 	e := dockertest.Engine(t)
 	labels := dockertest.Labels(t, e, runID)
 	h := &hooks{files: files, params: map[string]string{}}

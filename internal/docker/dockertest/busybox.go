@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"testing"
 	"time"
 
 	"overcast/internal/docker"
@@ -76,4 +77,55 @@ func ImportBusybox(ctx context.Context, e *docker.Engine, ref string, labels map
 		Labels: labels,
 	})
 	return err
+}
+
+// ShellImage is a busybox image (ImportBusybox) that a test process
+// imports once, on first use, for all of its tests: the shell that
+// CodeBuild's tests run builds in.
+type ShellImage struct {
+	OnceImage
+	name, runID string
+	engine      *docker.Engine
+}
+
+// NewShellImage is the shell image overcast-test/<name>:<runID>, labelled
+// with runID as its overcast.test label.
+func NewShellImage(name, runID string) *ShellImage {
+	return &ShellImage{name: name, runID: runID}
+}
+
+// Get returns the image's reference, importing it on first use. Without a
+// static busybox the test is skipped, or fails under OVERCAST_TEST_DOCKER=1;
+// without an engine, see Engine.
+func (s *ShellImage) Get(t testing.TB) string {
+	t.Helper()
+	engine := Engine(t)
+	if _, err := BusyboxTar(); err != nil {
+		if os.Getenv("OVERCAST_TEST_DOCKER") == "1" {
+			t.Fatalf("%v; the test needs a shell image", err)
+		}
+		t.Skipf("%v; the test needs a shell image", err)
+	}
+	return s.OnceImage.Get(t, func(ctx context.Context) (string, error) {
+		// The engine Engine returned closes with the test that happened
+		// to import the image; Remove needs one of its own.
+		var err error
+		if s.engine, err = docker.New(docker.Options{}); err != nil {
+			return "", err
+		}
+		ref := "overcast-test/" + s.name + ":" + s.runID
+		return ref, ImportBusybox(ctx, engine, ref, map[string]string{docker.LabelTest: s.runID})
+	})
+}
+
+// Remove removes the image if it was imported; TestMain calls it after the
+// tests ran.
+func (s *ShellImage) Remove() {
+	if s.Ref() == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.engine.Purge(ctx, map[string]string{docker.LabelTest: s.runID})
+	s.engine.Close()
 }
