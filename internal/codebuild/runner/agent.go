@@ -109,6 +109,9 @@ func newSession(hostTmp string, exited <-chan struct{}) (*session, error) {
 	return s, nil
 }
 
+// maxLine is the longest line the log holds in one piece.
+const maxLine = 1 << 20
+
 // read turns the log FIFO into lines until it is closed.
 func (s *session) read() {
 	r := bufio.NewReaderSize(s.log, 64<<10)
@@ -117,7 +120,14 @@ func (s *session) read() {
 		chunk, err := r.ReadSlice('\n')
 		partial.Write(chunk)
 		if errors.Is(err, bufio.ErrBufferFull) {
-			continue // a long line: keep reading it
+			if partial.Len() < maxLine {
+				continue // a long line: keep reading it
+			}
+			// Output with no newline in sight is logged in pieces
+			// rather than held in memory.
+			s.lines <- line{text: partial.String()}
+			partial.Reset()
+			continue
 		}
 		if err != nil {
 			s.lines <- line{err: err}

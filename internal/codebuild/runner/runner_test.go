@@ -223,6 +223,7 @@ phases:
       - echo after background
       - echo 0123456789abcdef0123456789abcdef 0
       - echo "token=${tok:-hidden}"
+      - head -c 3000000 /dev/zero | tr '\0' x; echo; echo after long line
 `, nil, func(b *runner.Build, h *hooks, o *observer) {
 		h.params["/app/token"] = "s3cr3t"
 		b.Env = []runner.EnvVar{{Name: "GREETING", Value: "hi from the project"}}
@@ -233,6 +234,7 @@ phases:
 	r.logHas(t, "\nno function\n")
 	r.logHas(t, "\nafter background\n")
 	r.logHas(t, "\n0123456789abcdef0123456789abcdef 0\n") // output shaped like the agent's end line
+	r.logHas(t, "x\nafter long line\n")                   // a 3 MB line, logged in pieces
 	r.logHas(t, "\ntoken=hidden\n")                       // the agent's end token never reaches a command
 	want := []runner.EnvVar{{Name: "IMAGE_TAG", Value: "v1-0123", Type: "PLAINTEXT"}, {Name: "MULTI", Value: "a b", Type: "PLAINTEXT"}}
 	if diff := cmp.Diff(want, r.result.ExportedVariables); diff != "" {
