@@ -17,6 +17,8 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
+	"overcast/internal/codebuild"
+	"overcast/internal/codebuild/runner"
 	"overcast/internal/codecommit"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
@@ -105,6 +107,14 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	if err != nil {
 		return nil, nil, err
 	}
+	buildEnv := codebuildEnvironment(env, ec2Svc)
+	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
+		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Logs: buildLogs{logsSvc},
+		Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
+	if endpoint != nil {
+		buildOpts.Credentials = buildCredentials{endpoint}
+	}
+	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -127,6 +137,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		eventsSvc,
 		codecommitSvc,
 		gitSvc,
+		codebuildSvc,
 	}, keys, nil
 }
 
