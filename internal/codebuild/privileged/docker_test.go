@@ -27,7 +27,7 @@ import (
 // engine.
 func TestPrivilegedBuildPushesToECR(t *testing.T) {
 	e := dockertest.Engine(t)
-	srv := awstest.Start(t, awstest.TaskEndpoint())
+	srv := awstest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	run := make([]byte, 4)
@@ -50,9 +50,12 @@ func TestPrivilegedBuildPushesToECR(t *testing.T) {
 		t.Helper()
 		b := runner.Build{ID: "push:" + hex.EncodeToString(run), Project: "push", Image: image, ImageNote: note,
 			Privileged: privilegedMode, Buildspec: buildspec, Labels: labels, Timeout: 10 * time.Minute,
-			// What cb-service hands every build: the API through the task
-			// endpoint (static keys stand in for the service role here).
-			System: map[string]string{"AWS_ENDPOINT_URL": "http://169.254.170.2", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+			// The host's network, to reach the test server's API without the
+			// task endpoint (the service's builds use it: see codebuild's
+			// TestPrivilegedBuildPushesToECRThroughTheAPI); static keys stand
+			// in for the service role.
+			Network: "host",
+			System: map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
 				"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "REPOSITORY_URI": uri}}
 		if err := privileged.Apply(&b, e.Host()); err != nil {
 			t.Fatal(err)
