@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,9 +20,9 @@ import (
 // codebuild runs `overcast codebuild <subcommand>`.
 func codebuild(args []string) error {
 	if len(args) == 0 || args[0] != "run" {
-		return errors.New("usage: overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir]")
+		return errors.New("usage: overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]")
 	}
-	return codebuildRun(args[1:])
+	return codebuildRun(args[1:], os.Stdout)
 }
 
 // envFlags collects repeated -e VAR=value flags.
@@ -41,7 +42,7 @@ func (e *envFlags) Set(s string) error {
 // codebuildRun is a local build of a working directory with its buildspec,
 // the log streamed to stdout: what AWS's local agent (codebuild_build.sh)
 // does, without the API.
-func codebuildRun(args []string) error {
+func codebuildRun(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("codebuild run", flag.ContinueOnError)
 	dir := fs.String("d", ".", "the source directory")
 	spec := fs.String("b", "", "the buildspec: a file path (default buildspec.yml in the source directory)")
@@ -74,7 +75,7 @@ func codebuildRun(args []string) error {
 		}
 		b.Buildspec = string(data)
 	}
-	hooks := runner.LocalHooks{SourceDir: src, Log: func(format string, a ...any) { fmt.Printf(format+"\n", a...) }}
+	hooks := runner.LocalHooks{SourceDir: src, Log: func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }}
 	if *artifacts != "" {
 		if hooks.ArtifactsDir, err = filepath.Abs(*artifacts); err != nil {
 			return err
@@ -108,14 +109,14 @@ func codebuildRun(args []string) error {
 	if err := localEnvironment(ctx, engine, &b); err != nil {
 		return err
 	}
-	res, err := runner.New(engine, "codebuild-local").Run(ctx, b, hooks, runner.WriterObserver{W: os.Stdout})
+	res, err := runner.New(engine, "codebuild-local").Run(ctx, b, hooks, runner.WriterObserver{W: stdout})
 	if err != nil {
 		return err
 	}
 	for _, v := range res.ExportedVariables {
-		fmt.Printf("Exported variable %s=%s\n", v.Name, v.Value)
+		fmt.Fprintf(stdout, "Exported variable %s=%s\n", v.Name, v.Value)
 	}
-	fmt.Printf("Build %s\n", res.Status)
+	fmt.Fprintf(stdout, "Build %s\n", res.Status)
 	if res.Status != runner.StatusSucceeded {
 		return fmt.Errorf("build %s", strings.ToLower(res.Status))
 	}

@@ -185,6 +185,9 @@ type ReportFiles struct {
 type Hooks interface {
 	// DownloadSource fills dirs: "" maps to the primary source directory, each
 	// secondary source identifier to its directory (all already created).
+	// It runs while the container is provisioned, on a goroutine of its
+	// own; its ctx ends if the build ends first, and Run returns only after
+	// it has.
 	DownloadSource(ctx context.Context, dirs map[string]string) (Sources, error)
 	Parameter(ctx context.Context, name string) (string, error)
 	Secret(ctx context.Context, ref SecretRef) (string, error)
