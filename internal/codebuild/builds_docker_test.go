@@ -38,24 +38,8 @@ var runID = func() string {
 	return hex.EncodeToString(b)
 }()
 
-var shellImage struct {
-	dockertest.OnceImage
-	engine *docker.Engine
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shellImage.Ref() != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		shellImage.engine.Purge(ctx, map[string]string{docker.LabelTest: runID})
-		cancel()
-		shellImage.engine.Close()
-	}
-	os.Exit(code)
-}
-
 // buildImage is a busybox image, the shell builds run in (no registry is
-// reachable to pull AWS's images from).
+// reachable to pull AWS's images from), removed when the test ends.
 func buildImage(t *testing.T) string {
 	t.Helper()
 	engine := dockertest.Engine(t)
@@ -65,11 +49,14 @@ func buildImage(t *testing.T) string {
 		}
 		t.Skipf("%v; builds need a shell image", err)
 	}
-	return shellImage.Get(t, func(ctx context.Context) (string, error) {
-		shellImage.engine = engine
-		ref := "overcast-test/codebuild-service:" + runID
-		return ref, dockertest.ImportBusybox(ctx, engine, ref, map[string]string{docker.LabelTest: runID})
-	})
+	labels := dockertest.Labels(t, engine, runID)
+	ref := "overcast-test/codebuild-service:" + strings.ToLower(labels[docker.LabelTest])
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := dockertest.ImportBusybox(ctx, engine, ref, labels); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 // waitForBuild waits for the build to complete and returns it.
