@@ -107,8 +107,8 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
 		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Repositories: codecommitSvc,
 		Logs: buildLogs{logsSvc}, Metrics: buildMetrics{cloudwatchSvc}}
-	if endpoint != nil {
-		buildOpts.Credentials = buildCredentials{endpoint}
+	if te, ok := endpoint.(servingEndpoint); ok {
+		buildOpts.Credentials = buildCredentials{te}
 	}
 	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{

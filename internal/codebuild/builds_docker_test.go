@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codebuild/types"
 	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -410,4 +411,52 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// credentialsBuildspec fetches the build's credentials the way the SDKs
+// do, from the container credentials endpoint.
+const credentialsBuildspec = `version: 0.2
+env:
+  exported-variables:
+    - CREDENTIALS
+    - ENDPOINT
+    - URI
+phases:
+  build:
+    commands:
+      - export ENDPOINT="$AWS_ENDPOINT_URL" URI="$AWS_CONTAINER_CREDENTIALS_FULL_URI$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+      - |
+        if [ -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI" ]; then
+          export CREDENTIALS="$(wget -qO- --header "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")"
+        elif [ -n "$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" ]; then
+          export CREDENTIALS="$(wget -qO- "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" 2>&1)"
+        fi
+`
+
+func TestBuildGetsTheServiceRolesCredentials(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t, awstest.TaskEndpoint())
+	cfg := srv.Config()
+	c := codebuild.NewFromConfig(cfg)
+	awstest.Call(t, iam.NewFromConfig(cfg).CreateRole, &iam.CreateRoleInput{RoleName: aws.String("codebuild-service"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	in := noSourceProject("creds", credentialsBuildspec)
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("creds")}).Build.Id))
+	if b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
+	}
+	vars := exported(b)
+	if vars["URI"] == "" {
+		// Only one overcast on the machine can serve 169.254.170.2.
+		t.Skip("the task endpoint did not start (is 169.254.170.2 taken?): the build got no endpoint")
+	}
+	var creds struct{ AccessKeyId, SecretAccessKey, Token, RoleArn string }
+	if err := json.Unmarshal([]byte(vars["CREDENTIALS"]), &creds); err != nil {
+		t.Fatalf("credentials %q: %v; variables %v", vars["CREDENTIALS"], err, vars)
+	}
+	if creds.AccessKeyId == "" || creds.Token == "" || creds.RoleArn != role {
+		t.Errorf("credentials: got key %q, token %q, role %q; want the service role %s's", creds.AccessKeyId, creds.Token, creds.RoleArn, role)
+	}
 }
