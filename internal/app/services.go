@@ -19,6 +19,7 @@ import (
 	"overcast/internal/cloudwatch"
 	"overcast/internal/codebuild"
 	"overcast/internal/codebuild/runner"
+	"overcast/internal/codecommit"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -102,12 +103,13 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
+	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{Topics: codecommitTopics{snsSvc}})
 	buildEnv := codebuildEnvironment(env, ec2Svc)
 	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
-		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Logs: buildLogs{logsSvc},
-		Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
-	if endpoint != nil {
-		buildOpts.Credentials = buildCredentials{endpoint}
+		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Repositories: codecommitSvc,
+		Logs: buildLogs{logsSvc}, Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
+	if te, ok := endpoint.(servingEndpoint); ok {
+		buildOpts.Credentials = buildCredentials{te}
 	}
 	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{
@@ -130,6 +132,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		sqsSvc,
 		snsSvc,
 		eventsSvc,
+		codecommitSvc,
 		codebuildSvc,
 	}, keys, nil
 }
