@@ -60,22 +60,10 @@ func TestPrivilegedBuildPushesToECR(t *testing.T) {
 		if err := privileged.Apply(&b, e.Host()); err != nil {
 			t.Fatal(err)
 		}
-		return buildtest.Run(t, ctx, e, b, map[string]string{
-			"Dockerfile": "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "built in codebuild\n"})
+		return buildtest.Run(t, ctx, e, b, nil)
 	}
 
-	res, log := build(true, `version: 0.2
-phases:
-  pre_build:
-    commands:
-      - aws ecr get-login-password | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"
-  build:
-    commands:
-      - docker build -t "$REPOSITORY_URI:v1" .
-  post_build:
-    commands:
-      - docker push "$REPOSITORY_URI:v1"
-`)
+	res, log := build(true, buildtest.ECRPushBuildspec)
 	if res.Status != runner.StatusSucceeded {
 		t.Fatalf("privileged build: got %s, want SUCCEEDED; phases %+v; log:\n%s", res.Status, res.Phases, log)
 	}
