@@ -109,10 +109,10 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	}
 	buildEnv := codebuildEnvironment(env, ec2Svc)
 	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
-		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Logs: buildLogs{logsSvc},
-		Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
-	if endpoint != nil {
-		buildOpts.Credentials = buildCredentials{endpoint}
+		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Repositories: codecommitSvc,
+		Logs: buildLogs{logsSvc}, Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
+	if te, ok := endpoint.(servingEndpoint); ok {
+		buildOpts.Credentials = buildCredentials{te}
 	}
 	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{

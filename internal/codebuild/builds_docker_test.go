@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild/types"
+	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -38,24 +41,8 @@ var runID = func() string {
 	return hex.EncodeToString(b)
 }()
 
-var shellImage struct {
-	dockertest.OnceImage
-	engine *docker.Engine
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shellImage.Ref() != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		shellImage.engine.Purge(ctx, map[string]string{docker.LabelTest: runID})
-		cancel()
-		shellImage.engine.Close()
-	}
-	os.Exit(code)
-}
-
 // buildImage is a busybox image, the shell builds run in (no registry is
-// reachable to pull AWS's images from).
+// reachable to pull AWS's images from), removed when the test ends.
 func buildImage(t *testing.T) string {
 	t.Helper()
 	engine := dockertest.Engine(t)
@@ -65,11 +52,14 @@ func buildImage(t *testing.T) string {
 		}
 		t.Skipf("%v; builds need a shell image", err)
 	}
-	return shellImage.Get(t, func(ctx context.Context) (string, error) {
-		shellImage.engine = engine
-		ref := "overcast-test/codebuild-service:" + runID
-		return ref, dockertest.ImportBusybox(ctx, engine, ref, map[string]string{docker.LabelTest: runID})
-	})
+	labels := dockertest.Labels(t, engine, runID)
+	ref := "overcast-test/codebuild-service:" + strings.ToLower(labels[docker.LabelTest])
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := dockertest.ImportBusybox(ctx, engine, ref, labels); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 // waitForBuild waits for the build to complete and returns it.
@@ -258,5 +248,215 @@ func TestFailedBuildNotifiesThroughEventBridge(t *testing.T) {
 	if ev.Source != "aws.codebuild" || ev.DetailType != "CodeBuild Build State Change" || ev.Detail.Status != "FAILED" ||
 		ev.Detail.Project != "broken" || ev.Detail.BuildID != aws.ToString(b.Arn) {
 		t.Errorf("event: got %+v", ev)
+	}
+}
+
+// sourceBuildspec reports what DOWNLOAD_SOURCE brought: the file the
+// source carries and the version CodeBuild resolved.
+const sourceBuildspec = `version: 0.2
+env:
+  exported-variables:
+    - CONTENT
+    - RESOLVED
+phases:
+  build:
+    commands:
+      - export CONTENT="$(cat hello.txt)"
+      - export RESOLVED="$CODEBUILD_RESOLVED_SOURCE_VERSION"
+`
+
+// exported is a build's exported variables by name.
+func exported(b types.Build) map[string]string {
+	out := map[string]string{}
+	for _, v := range b.ExportedEnvironmentVariables {
+		out[aws.ToString(v.Name)] = aws.ToString(v.Value)
+	}
+	return out
+}
+
+func TestCodeCommitSource(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, cc := codebuild.NewFromConfig(cfg), codecommit.NewFromConfig(cfg)
+	repo := awstest.Call(t, cc.CreateRepository, &codecommit.CreateRepositoryInput{RepositoryName: aws.String("app")}).RepositoryMetadata
+	first := awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		FilePath: aws.String("buildspec.yml"), FileContent: []byte(sourceBuildspec)}).CommitId
+	tagged := awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		FilePath: aws.String("hello.txt"), FileContent: []byte("one"), ParentCommitId: first}).CommitId
+	latest := awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		FilePath: aws.String("hello.txt"), FileContent: []byte("two"), ParentCommitId: tagged}).CommitId
+
+	in := noSourceProject("from-codecommit", "")
+	in.Source = &types.ProjectSource{Type: types.SourceTypeCodecommit, Location: repo.CloneUrlHttp}
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+
+	for _, tt := range []struct{ version, content, commit string }{
+		{"", "two", aws.ToString(latest)},
+		{"main", "two", aws.ToString(latest)},
+		{"refs/heads/main", "two", aws.ToString(latest)},
+		{aws.ToString(tagged), "one", aws.ToString(tagged)},
+	} {
+		start := &codebuild.StartBuildInput{ProjectName: aws.String("from-codecommit")}
+		if tt.version != "" {
+			start.SourceVersion = aws.String(tt.version)
+		}
+		b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, start).Build.Id))
+		if b.BuildStatus != types.StatusTypeSucceeded {
+			t.Errorf("version %q: build %s, phases %v", tt.version, b.BuildStatus, phases(b))
+			continue
+		}
+		want := map[string]string{"CONTENT": tt.content, "RESOLVED": tt.commit}
+		if diff := cmp.Diff(want, exported(b)); diff != "" {
+			t.Errorf("version %q (-want +got):\n%s", tt.version, diff)
+		}
+		if got := aws.ToString(b.ResolvedSourceVersion); got != tt.commit {
+			t.Errorf("version %q: resolvedSourceVersion %q, want %q", tt.version, got, tt.commit)
+		}
+	}
+}
+
+// zipOf is a zip archive of the files.
+func zipOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, content)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestS3AndGitSources(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, s3c := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("sources")})
+	put := func(key string, body []byte) {
+		awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("sources"), Key: aws.String(key), Body: bytes.NewReader(body)})
+	}
+	put("app.zip", zipOf(t, map[string]string{"buildspec.yml": sourceBuildspec, "hello.txt": "zipped"}))
+	put("evil.zip", zipOf(t, map[string]string{"buildspec.yml": sourceBuildspec, "../escaped.txt": "out"}))
+	put("folder/buildspec.yml", []byte(sourceBuildspec))
+	put("folder/hello.txt", []byte("foldered"))
+
+	repo := t.TempDir()
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"config", "user.email", "t@example.com"}, {"config", "user.name", "t"}} {
+		gitIn(t, repo, args...)
+	}
+	os.WriteFile(repo+"/buildspec.yml", []byte(sourceBuildspec), 0o644)
+	os.WriteFile(repo+"/hello.txt", []byte("cloned"), 0o644)
+	gitIn(t, repo, "add", ".")
+	gitIn(t, repo, "commit", "-q", "-m", "first")
+	head := strings.TrimSpace(gitIn(t, repo, "rev-parse", "HEAD"))
+
+	in := noSourceProject("sources", "")
+	in.Source = &types.ProjectSource{Type: types.SourceTypeS3, Location: aws.String("sources/app.zip")}
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+
+	for _, tt := range []struct {
+		typ       types.SourceType
+		location  string
+		content   string
+		failPhase types.BuildPhaseType
+	}{
+		{types.SourceTypeS3, "sources/app.zip", "zipped", ""},
+		{types.SourceTypeS3, "sources/folder/", "foldered", ""},
+		{types.SourceTypeS3, "sources/evil.zip", "", types.BuildPhaseTypeDownloadSource},
+		{types.SourceTypeGithub, "file://" + repo, "cloned", ""},
+	} {
+		b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("sources"),
+			SourceTypeOverride: tt.typ, SourceLocationOverride: aws.String(tt.location)}).Build.Id))
+		if tt.failPhase != "" {
+			failed := ""
+			for _, p := range b.Phases {
+				if p.PhaseStatus == types.StatusTypeFailed || p.PhaseStatus == types.StatusTypeFault {
+					failed = string(p.PhaseType)
+				}
+			}
+			if b.BuildStatus == types.StatusTypeSucceeded || failed != string(tt.failPhase) {
+				t.Errorf("%s: got %s failing in %q, want a failure in %s", tt.location, b.BuildStatus, failed, tt.failPhase)
+			}
+			continue
+		}
+		if b.BuildStatus != types.StatusTypeSucceeded {
+			t.Errorf("%s: build %s, phases %v", tt.location, b.BuildStatus, phases(b))
+			continue
+		}
+		if got := exported(b)["CONTENT"]; got != tt.content {
+			t.Errorf("%s: hello.txt %q, want %q", tt.location, got, tt.content)
+		}
+		if tt.typ == types.SourceTypeGithub && exported(b)["RESOLVED"] != head {
+			t.Errorf("%s: resolved %q, want %q", tt.location, exported(b)["RESOLVED"], head)
+		}
+	}
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// credentialsBuildspec fetches the build's credentials the way the SDKs
+// do, from the container credentials endpoint.
+const credentialsBuildspec = `version: 0.2
+env:
+  exported-variables:
+    - CREDENTIALS
+    - ENDPOINT
+    - URI
+phases:
+  build:
+    commands:
+      - export ENDPOINT="$AWS_ENDPOINT_URL" URI="$AWS_CONTAINER_CREDENTIALS_FULL_URI$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+      - |
+        if [ -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI" ]; then
+          export CREDENTIALS="$(wget -qO- --header "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")"
+        elif [ -n "$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" ]; then
+          export CREDENTIALS="$(wget -qO- "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" 2>&1)"
+        fi
+`
+
+func TestBuildGetsTheServiceRolesCredentials(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t, awstest.TaskEndpoint())
+	cfg := srv.Config()
+	c := codebuild.NewFromConfig(cfg)
+	awstest.Call(t, iam.NewFromConfig(cfg).CreateRole, &iam.CreateRoleInput{RoleName: aws.String("codebuild-service"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	in := noSourceProject("creds", credentialsBuildspec)
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("creds")}).Build.Id))
+	if b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
+	}
+	vars := exported(b)
+	if vars["URI"] == "" {
+		// Only one overcast on the machine can serve 169.254.170.2.
+		t.Skip("the task endpoint did not start (is 169.254.170.2 taken?): the build got no endpoint")
+	}
+	var creds struct{ AccessKeyId, SecretAccessKey, Token, RoleArn string }
+	if err := json.Unmarshal([]byte(vars["CREDENTIALS"]), &creds); err != nil {
+		t.Fatalf("credentials %q: %v; variables %v", vars["CREDENTIALS"], err, vars)
+	}
+	if creds.AccessKeyId == "" || creds.Token == "" || creds.RoleArn != role {
+		t.Errorf("credentials: got key %q, token %q, role %q; want the service role %s's", creds.AccessKeyId, creds.Token, creds.RoleArn, role)
 	}
 }

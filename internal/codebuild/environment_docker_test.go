@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"overcast/internal/awstest"
+	"overcast/internal/codebuild/buildtest"
 	"overcast/internal/codebuild/images"
 	"overcast/internal/docker/dockertest"
 )
@@ -59,23 +60,9 @@ func TestPrivilegedBuildPushesToECRThroughTheAPI(t *testing.T) {
 	uri := aws.ToString(awstest.Call(t, repos.CreateRepository, &ecr.CreateRepositoryInput{RepositoryName: aws.String("from-codebuild")}).Repository.RepositoryUri)
 	t.Cleanup(func() { dockertest.Engine(t).RemoveImage(context.Background(), uri+":v1", true) })
 
-	const buildspec = `version: 0.2
-phases:
-  pre_build:
-    commands:
-      - aws ecr get-login-password | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"
-  build:
-    commands:
-      - printf 'FROM scratch\nCOPY hello.txt /hello.txt\n' > Dockerfile
-      - echo built in codebuild > hello.txt
-      - docker build -t "$REPOSITORY_URI:v1" .
-  post_build:
-    commands:
-      - docker push "$REPOSITORY_URI:v1"
-`
 	for _, privileged := range []bool{true, false} {
 		name := map[bool]string{true: "privileged", false: "unprivileged"}[privileged]
-		in := noSourceProject(name, buildspec)
+		in := noSourceProject(name, buildtest.ECRPushBuildspec)
 		in.Environment.PrivilegedMode = aws.Bool(privileged)
 		in.Environment.EnvironmentVariables = []types.EnvironmentVariable{{Name: aws.String("REPOSITORY_URI"), Value: aws.String(uri)}}
 		awstest.Call(t, c.CreateProject, in)

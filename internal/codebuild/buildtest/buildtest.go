@@ -15,6 +15,25 @@ import (
 	"overcast/internal/docker"
 )
 
+// ECRPushBuildspec is the buildspec of a build that pushes to ECR from
+// inside: it logs in to the registry of $REPOSITORY_URI with the aws CLI,
+// builds a one-file image and pushes it as $REPOSITORY_URI:v1. Only a
+// privileged build has the engine it needs.
+const ECRPushBuildspec = `version: 0.2
+phases:
+  pre_build:
+    commands:
+      - aws ecr get-login-password | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"
+  build:
+    commands:
+      - printf 'FROM scratch\nCOPY hello.txt /hello.txt\n' > Dockerfile
+      - echo built in codebuild > hello.txt
+      - docker build -t "$REPOSITORY_URI:v1" .
+  post_build:
+    commands:
+      - docker push "$REPOSITORY_URI:v1"
+`
+
 // Source is Hooks whose primary source is a set of files; the builds run
 // with it call no other hook.
 type Source struct {

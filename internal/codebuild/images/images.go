@@ -24,9 +24,11 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 
 	"overcast/internal/docker"
 )
@@ -240,7 +242,18 @@ func (r *Resolver) ensure(ctx context.Context) error {
 }
 
 // build makes the base (unless it exists) and the stand-in on top of it.
+// Processes sharing the machine (two overcasts, test packages run in
+// parallel) take turns through a lock file: the second finds the image
+// the first built.
 func (r *Resolver) build(ctx context.Context) error {
+	unlock, err := lockFile(filepath.Join(os.TempDir(), "overcast-codebuild-"+strings.ReplaceAll(standardTag, "/", "-")+".lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if ok, err := r.engine.ImageExists(ctx, standardTag); err != nil || ok {
+		return err
+	}
 	log := r.opts.Logger
 	switch ok, err := r.engine.ImageExists(ctx, baseTag); {
 	case err != nil:
@@ -253,7 +266,7 @@ func (r *Resolver) build(ctx context.Context) error {
 	}
 	log.Info("codebuild: building the curated image stand-in", "image", standardTag)
 	var out bytes.Buffer
-	_, err := r.engine.Build(ctx, docker.BuildSpec{
+	_, err = r.engine.Build(ctx, docker.BuildSpec{
 		Owner:   Owner,
 		Context: bytes.NewReader(buildContext(dockerfile(baseTag), awsWrapper)),
 		Tags:    []string{standardTag},
@@ -306,6 +319,20 @@ func (r *Resolver) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("tar of the root filesystem: %w: %s", err, stderr.String())
 	}
 	return importErr
+}
+
+// lockFile waits for an exclusive lock on path (made if missing); unlock
+// releases it, as the process's end does.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // buildContext is a tar of the Dockerfile and the aws wrapper.

@@ -27,7 +27,7 @@ import (
 // engine.
 func TestPrivilegedBuildPushesToECR(t *testing.T) {
 	e := dockertest.Engine(t)
-	srv := awstest.Start(t, awstest.TaskEndpoint())
+	srv := awstest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	run := make([]byte, 4)
@@ -50,29 +50,20 @@ func TestPrivilegedBuildPushesToECR(t *testing.T) {
 		t.Helper()
 		b := runner.Build{ID: "push:" + hex.EncodeToString(run), Project: "push", Image: image, ImageNote: note,
 			Privileged: privilegedMode, Buildspec: buildspec, Labels: labels, Timeout: 10 * time.Minute,
-			// What cb-service hands every build: the API through the task
-			// endpoint (static keys stand in for the service role here).
-			System: map[string]string{"AWS_ENDPOINT_URL": "http://169.254.170.2", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+			// The host's network, to reach the test server's API without the
+			// task endpoint (the service's builds use it: see codebuild's
+			// TestPrivilegedBuildPushesToECRThroughTheAPI); static keys stand
+			// in for the service role.
+			Network: "host",
+			System: map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
 				"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "REPOSITORY_URI": uri}}
 		if err := privileged.Apply(&b, e.Host()); err != nil {
 			t.Fatal(err)
 		}
-		return buildtest.Run(t, ctx, e, b, map[string]string{
-			"Dockerfile": "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "built in codebuild\n"})
+		return buildtest.Run(t, ctx, e, b, nil)
 	}
 
-	res, log := build(true, `version: 0.2
-phases:
-  pre_build:
-    commands:
-      - aws ecr get-login-password | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"
-  build:
-    commands:
-      - docker build -t "$REPOSITORY_URI:v1" .
-  post_build:
-    commands:
-      - docker push "$REPOSITORY_URI:v1"
-`)
+	res, log := build(true, buildtest.ECRPushBuildspec)
 	if res.Status != runner.StatusSucceeded {
 		t.Fatalf("privileged build: got %s, want SUCCEEDED; phases %+v; log:\n%s", res.Status, res.Phases, log)
 	}

@@ -41,6 +41,9 @@ type LinkOptions struct {
 // Link mirrors the host's listeners in a VPC's range into one container's
 // network namespace. Close ends it.
 type Link struct {
+	// ns is the container's network namespace, held open from Attach to
+	// Close: the process's ID could name another process once it ends.
+	ns     *os.File
 	nsPath string
 	cidr   netip.Prefix
 	opts   LinkOptions
@@ -74,10 +77,16 @@ func Attach(pid int, cidr netip.Prefix, opts LinkOptions) (*Link, error) {
 	if opts.ListenersFile == "" {
 		opts.ListenersFile = "/proc/self/net/tcp"
 	}
-	l := &Link{nsPath: fmt.Sprintf("/proc/%d/ns/net", pid), cidr: cidr.Masked(), opts: opts,
+	nsPath := fmt.Sprintf("/proc/%d/ns/net", pid)
+	ns, err := os.Open(nsPath)
+	if err != nil {
+		return nil, fmt.Errorf("vpc: the build container's network namespace: %w", err)
+	}
+	l := &Link{ns: ns, nsPath: nsPath, cidr: cidr.Masked(), opts: opts,
 		listeners: map[netip.AddrPort]net.Listener{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if err := l.sync(); err != nil {
 		l.closeListeners()
+		ns.Close()
 		return nil, err
 	}
 	go l.run()
@@ -97,7 +106,7 @@ func (l *Link) Close() error {
 	close(l.stop)
 	<-l.done
 	l.closeListeners()
-	return nil
+	return l.ns.Close()
 }
 
 // run looks at the host's listeners every interval. It polls the kernel's
@@ -112,10 +121,9 @@ func (l *Link) run() {
 			return
 		case <-t.C:
 			if err := l.sync(); err != nil {
-				// The container is gone (its namespace with it): nothing
-				// more to link.
-				l.opts.Logger.Debug("codebuild: vpc link ends", "ns", l.nsPath, "err", err)
-				return
+				// Nothing is linked anew until it succeeds again; what
+				// is linked stays.
+				l.opts.Logger.Debug("codebuild: vpc link", "ns", l.nsPath, "err", err)
 			}
 		}
 	}
@@ -147,7 +155,7 @@ func (l *Link) sync() error {
 	if len(missing) == 0 {
 		return nil
 	}
-	made, failed, err := listenInNamespace(l.nsPath, missing)
+	made, failed, err := listenInNamespace(l.ns, missing)
 	for ap, ln := range made {
 		l.listeners[ap] = ln
 		go l.serve(ln, ap)
@@ -206,11 +214,11 @@ func closeWrite(c net.Conn) {
 }
 
 // listenInNamespace opens listeners for addrs inside the network namespace
-// at nsPath, and says which addresses could not be bound. A socket belongs
+// ns, and says which addresses could not be bound. A socket belongs
 // to the namespace it was made in for its whole life, so the thread enters
 // the namespace only to make them. The error is about the namespace
 // itself: it cannot be entered (gone, or no privilege).
-func listenInNamespace(nsPath string, addrs []netip.AddrPort) (made map[netip.AddrPort]net.Listener, failed map[netip.AddrPort]error, err error) {
+func listenInNamespace(ns *os.File, addrs []netip.AddrPort) (made map[netip.AddrPort]net.Listener, failed map[netip.AddrPort]error, err error) {
 	made, failed = map[netip.AddrPort]net.Listener{}, map[netip.AddrPort]error{}
 	done := make(chan struct{})
 	go func() {
@@ -220,7 +228,7 @@ func listenInNamespace(nsPath string, addrs []netip.AddrPort) (made map[netip.Ad
 		// than run other goroutines in the container's network.
 		runtime.LockOSThread()
 		var restored bool
-		restored, err = inNamespace(nsPath, func() {
+		restored, err = inNamespace(ns, func() {
 			for _, ap := range addrs {
 				ln, err := net.Listen("tcp", ap.String())
 				if err != nil {
@@ -238,20 +246,15 @@ func listenInNamespace(nsPath string, addrs []netip.AddrPort) (made map[netip.Ad
 	return made, failed, err
 }
 
-// inNamespace runs fn in the network namespace at nsPath on the calling
-// (locked) thread, and reports whether the thread is back in its own.
-func inNamespace(nsPath string, fn func()) (restored bool, err error) {
+// inNamespace runs fn in the network namespace ns on the calling (locked)
+// thread, and reports whether the thread is back in its own.
+func inNamespace(ns *os.File, fn func()) (restored bool, err error) {
 	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		return true, fmt.Errorf("vpc: %w", err)
 	}
 	defer self.Close()
-	target, err := os.Open(nsPath)
-	if err != nil {
-		return true, fmt.Errorf("vpc: the build container's network namespace: %w", err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
 		return true, fmt.Errorf("vpc: entering the build container's network namespace needs overcast to run as root on the Docker engine's host: %w", err)
 	}
 	fn()
