@@ -24,6 +24,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -93,6 +94,8 @@ env:
     STAGE: test
   parameter-store:
     GREETING: /app/greeting
+  secrets-manager:
+    TOKEN: app/api:token
   exported-variables:
     - BUILT_BY
 phases:
@@ -104,7 +107,7 @@ phases:
       - echo "$GREETING from $STAGE" > greeting.txt
   build:
     commands:
-      - mkdir -p out deps && cp greeting.txt out/ && echo cached > deps/marker
+      - mkdir -p out deps && cp greeting.txt out/ && echo cached > deps/marker && echo "$TOKEN" > out/token.txt
       - export BUILT_BY="build $CODEBUILD_BUILD_NUMBER"
   post_build:
     commands:
@@ -112,6 +115,7 @@ phases:
 artifacts:
   files:
     - out/greeting.txt
+    - out/token.txt
 cache:
   paths:
     - deps/**/*
@@ -124,6 +128,8 @@ func TestSeedBuildEndToEnd(t *testing.T) {
 	c, s3c, ssmc := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), ssm.NewFromConfig(cfg)
 	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("artifacts")})
 	awstest.Call(t, ssmc.PutParameter, &ssm.PutParameterInput{Name: aws.String("/app/greeting"), Value: aws.String("hello"), Type: ssmtypes.ParameterTypeSecureString})
+	awstest.Call(t, secretsmanager.NewFromConfig(cfg).CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("app/api"),
+		SecretString: aws.String(`{"token":"t0k3n","port":8443}`)})
 
 	in := noSourceProject("seed", seedBuildspec)
 	in.Environment.Image = aws.String(image)
@@ -156,17 +162,17 @@ func TestSeedBuildEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the artifact is not a zip: %v", err)
 	}
-	var greeting string
+	files := map[string]string{}
 	for _, f := range zr.File {
-		if f.Name == "out/greeting.txt" {
-			rc, _ := f.Open()
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			greeting = string(b)
-		}
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
 	}
-	if greeting != "hello from test\n" {
-		t.Errorf("out/greeting.txt in the artifact: got %q, want the parameter's value", greeting)
+	// The parameter's and the secret's values, as the build saw them.
+	wantFiles := map[string]string{"out/greeting.txt": "hello from test\n", "out/token.txt": "t0k3n\n"}
+	if diff := cmp.Diff(wantFiles, files); diff != "" {
+		t.Errorf("the artifact's files (-want +got):\n%s", diff)
 	}
 	caches := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("artifacts"), Prefix: aws.String("cache/")})
 	if len(caches.Contents) == 0 {
