@@ -466,3 +466,60 @@ func TestBuildGetsTheServiceRolesCredentials(t *testing.T) {
 		t.Errorf("credentials: got key %q, token %q, role %q; want the service role %s's", creds.AccessKeyId, creds.Token, creds.RoleArn, role)
 	}
 }
+
+// TestSecondarySourcesAndArtifacts: a secondary source in
+// CODEBUILD_SRC_DIR_<id>, and secondary artifacts, one zipped and one
+// not, in the BUILD_ID namespace.
+func TestSecondarySourcesAndArtifacts(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, s3c := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	for _, b := range []string{"sources", "out"} {
+		awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String(b)})
+	}
+	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("sources"), Key: aws.String("lib/lib.txt"), Body: strings.NewReader("library")})
+	buildspec := `version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p web api
+      - cp "$CODEBUILD_SRC_DIR_lib/lib.txt" web/index.txt
+      - echo api > api/api.txt
+artifacts:
+  files: ['**/*']
+  secondary-artifacts:
+    web:
+      base-directory: web
+      files: ['**/*']
+    api:
+      base-directory: api
+      files: ['**/*']
+`
+	in := noSourceProject("multi", buildspec)
+	in.Environment.Image = aws.String(image)
+	in.SecondarySources = []types.ProjectSource{{Type: types.SourceTypeS3, Location: aws.String("sources/lib/"), SourceIdentifier: aws.String("lib")}}
+	in.SecondaryArtifacts = []types.ProjectArtifacts{
+		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("web"), Name: aws.String("site"), NamespaceType: types.ArtifactNamespaceBuildId},
+		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("api"), Name: aws.String("api.zip"), Packaging: types.ArtifactPackagingZip},
+	}
+	awstest.Call(t, c.CreateProject, in)
+	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("multi")}).Build.Id))
+	if b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
+	}
+	uuid := strings.TrimPrefix(aws.ToString(b.Id), "multi:")
+	locations := map[string]string{}
+	for _, a := range b.SecondaryArtifacts {
+		locations[aws.ToString(a.ArtifactIdentifier)] = aws.ToString(a.Location)
+	}
+	want := map[string]string{"web": "arn:aws:s3:::out/" + uuid + "/site", "api": "arn:aws:s3:::out/api.zip"}
+	if diff := cmp.Diff(want, locations); diff != "" {
+		t.Errorf("secondary artifact locations (-want +got):\n%s", diff)
+	}
+	obj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("out"), Key: aws.String(uuid + "/site/index.txt")})
+	if body, _ := io.ReadAll(obj.Body); string(body) != "library" {
+		t.Errorf("web/index.txt: got %q, want the secondary source's file", body)
+	}
+	awstest.Call(t, s3c.HeadObject, &s3.HeadObjectInput{Bucket: aws.String("out"), Key: aws.String("api.zip")})
+}
