@@ -14,6 +14,7 @@ import (
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/codebuild/runner"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -56,6 +57,7 @@ func (s *Service) reconcileBuild(ctx context.Context, key string) (controller.Re
 	case running:
 		return controller.Result{}, nil
 	case b.Started:
+		s.removeContainers(ctx, *b.Build.Arn)
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusFault}, &lostHost)
 	case b.StopRequested:
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusStopped}, nil)
@@ -108,6 +110,24 @@ func (s *Service) wakeQueue(ctx context.Context) {
 	}
 	for _, k := range keys {
 		s.builds.Enqueue(k)
+	}
+}
+
+// removeContainers removes what a lost build left on the engine: its
+// container may still run the buildspec overcast stopped watching.
+func (s *Service) removeContainers(ctx context.Context, arn string) {
+	if s.engine == nil {
+		return
+	}
+	left, err := s.engine.ListContainers(ctx, map[string]string{buildLabel: arn})
+	if err != nil {
+		s.Logger.Warn("codebuild: listing a lost build's containers", "build", arn, "err", err)
+		return
+	}
+	for _, c := range left {
+		if err := s.engine.RemoveContainer(ctx, c.ID, docker.RemoveOptions{Force: true, Volumes: true}); err != nil {
+			s.Logger.Warn("codebuild: removing a lost build's container", "build", arn, "container", c.ID, "err", err)
+		}
 	}
 }
 
@@ -178,6 +198,7 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 			"CODEBUILD_PROJECT_ARN":      projectARN(sc, *pb.ProjectName),
 		},
 		SecondarySources: service.Map(pb.SecondarySources, func(src api.ProjectSource) string { return *src.SourceIdentifier }),
+		Labels:           map[string]string{buildLabel: *pb.Arn},
 	}
 	for _, src := range pb.SecondarySources {
 		rb.System["CODEBUILD_SOURCE_REPO_URL_"+*src.SourceIdentifier] = service.Deref(src.Location)
@@ -353,6 +374,12 @@ type observer struct {
 var _ runner.Observer = (*observer)(nil)
 
 func (o *observer) Phase(p runner.Phase) {
+	if o.s.ctx.Err() != nil {
+		// overcast is stopping: what the runner reports as it winds down
+		// is not the build's doing. The build stays in the phase it was
+		// in, which the next start finds lost.
+		return
+	}
 	_, err := o.s.updateBuild(context.Background(), o.key, func(tx store.Tx, b *build) error {
 		if p.Status == "" {
 			startPhase(&b.Build, p)
