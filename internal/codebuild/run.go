@@ -32,6 +32,10 @@ var errStopped = errors.New("codebuild: build stopped")
 var lostHost = runner.PhaseContext{StatusCode: "BUILD_CONTAINER_UNABLE_TO_COMPLETE",
 	Message: "Build container found dead before completing the build: overcast stopped while the build ran"}
 
+// queuedTooLong is the QUEUED phase's context of a build that waited
+// past its queuedTimeoutInMinutes.
+var queuedTooLong = runner.PhaseContext{StatusCode: "BUILD_TIMED_OUT", Message: "Build timed out waiting in the queue"}
+
 // reconcileBuild drives one build: it starts a queued build when there is
 // capacity, stops one StopBuild asked to stop before it ran, and fails one
 // that was running when overcast stopped.
@@ -61,9 +65,15 @@ func (s *Service) reconcileBuild(ctx context.Context, key string) (controller.Re
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusFault}, &lostHost)
 	case b.StopRequested:
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusStopped}, nil)
+	}
+	deadline := b.Build.StartTime.Add(time.Duration(service.DerefOr(b.Build.QueuedTimeoutInMinutes, defaultQueuedTimeoutMinutes)) * time.Minute)
+	switch {
+	case !s.Now().Before(deadline):
+		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusTimedOut}, &queuedTooLong)
 	case full || s.opts.Runner == nil:
-		// It waits in QUEUED: a finishing build wakes the queue.
-		return controller.Result{}, nil
+		// It waits in QUEUED: a finishing build wakes the queue, and its
+		// queued timeout ends the wait.
+		return controller.At(deadline), nil
 	}
 	return controller.Result{}, s.launch(ctx, key)
 }
