@@ -3,6 +3,7 @@ package codebuild_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -499,6 +500,7 @@ artifacts:
 	in := noSourceProject("multi", buildspec)
 	in.Environment.Image = aws.String(image)
 	in.SecondarySources = []types.ProjectSource{{Type: types.SourceTypeS3, Location: aws.String("sources/lib/"), SourceIdentifier: aws.String("lib")}}
+	in.LogsConfig = &types.LogsConfig{S3Logs: &types.S3LogsConfig{Status: types.LogsConfigStatusTypeEnabled, Location: aws.String("out/logs")}}
 	in.SecondaryArtifacts = []types.ProjectArtifacts{
 		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("web"), Name: aws.String("site"), NamespaceType: types.ArtifactNamespaceBuildId},
 		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("api"), Name: aws.String("api.zip"), Packaging: types.ArtifactPackagingZip},
@@ -522,6 +524,14 @@ artifacts:
 		t.Errorf("web/index.txt: got %q, want the secondary source's file", body)
 	}
 	awstest.Call(t, s3c.HeadObject, &s3.HeadObjectInput{Bucket: aws.String("out"), Key: aws.String("api.zip")})
+	logObj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("out"), Key: aws.String("logs/" + uuid + ".gz")})
+	gz, err := gzip.NewReader(logObj.Body)
+	if err != nil {
+		t.Fatalf("the S3 log is not gzipped: %v", err)
+	}
+	if log, _ := io.ReadAll(gz); !strings.Contains(string(log), "Phase complete: BUILD State: SUCCEEDED") {
+		t.Errorf("the S3 log lacks BUILD's end:\n%s", log)
+	}
 }
 
 // TestRestartLosesTheRunningBuild: a build running when overcast stops

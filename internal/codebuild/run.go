@@ -1,10 +1,13 @@
 package codebuild
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -163,6 +166,7 @@ func (s *Service) run(ctx context.Context, key string, b *build) (runner.Result,
 	}
 	defer os.RemoveAll(work)
 	obs := &observer{s: s, key: key, b: b}
+	defer s.writeS3Log(context.WithoutCancel(ctx), b, obs)
 	defer obs.flush()
 	rb, err := s.runnerBuild(ctx, b, work)
 	if err != nil {
@@ -246,6 +250,25 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 		rb.Network = network
 	}
 	return rb, s.applyEnvironment(ctx, sc, &rb, pb.VpcConfig)
+}
+
+// writeS3Log writes the build's log, gzipped, to its S3 logs location as
+// <location>/<build UUID>.gz, when the build's S3 logs are on.
+func (s *Service) writeS3Log(ctx context.Context, b *build, o *observer) {
+	l := b.Build.Logs.S3Logs
+	if l == nil || service.Deref(l.Status) != "ENABLED" || s.opts.Objects == nil {
+		return
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	gz.Write(o.whole)
+	gz.Close()
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(service.Deref(l.Location), "arn:aws:s3:::"), "/")
+	key := strings.TrimPrefix(path.Join(prefix, strings.TrimPrefix(*b.Build.Id, *b.Build.ProjectName+":")+".gz"), "/")
+	sc := b.scope()
+	if err := s.opts.Objects.PutObject(ctx, sc.Account, sc.Region, bucket, key, &buf, int64(buf.Len())); err != nil {
+		s.Logger.Warn("codebuild: writing the build log to S3", "build", *b.Build.Id, "err", err)
+	}
 }
 
 // secondaryVersion is the version StartBuild or the project asks of a
@@ -379,6 +402,7 @@ type observer struct {
 	key     string
 	b       *build
 	partial []byte // the log's last line, until its newline comes
+	whole   []byte // the whole log, for S3 logs; nil when they are off
 }
 
 var _ runner.Observer = (*observer)(nil)
@@ -406,6 +430,9 @@ func (o *observer) Phase(p runner.Phase) {
 }
 
 func (o *observer) Log(p []byte) {
+	if s3 := o.b.Build.Logs.S3Logs; s3 != nil && service.Deref(s3.Status) == "ENABLED" {
+		o.whole = append(o.whole, p...)
+	}
 	o.partial = append(o.partial, p...)
 	i := strings.LastIndexByte(string(o.partial), '\n')
 	if i < 0 {
