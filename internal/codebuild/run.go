@@ -1,10 +1,13 @@
 package codebuild
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/codebuild/runner"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -30,6 +34,10 @@ var errStopped = errors.New("codebuild: build stopped")
 // stopped: its container went with it, as a lost build host's would.
 var lostHost = runner.PhaseContext{StatusCode: "BUILD_CONTAINER_UNABLE_TO_COMPLETE",
 	Message: "Build container found dead before completing the build: overcast stopped while the build ran"}
+
+// queuedTooLong is the QUEUED phase's context of a build that waited
+// past its queuedTimeoutInMinutes.
+var queuedTooLong = runner.PhaseContext{StatusCode: "BUILD_TIMED_OUT", Message: "Build timed out waiting in the queue"}
 
 // reconcileBuild drives one build: it starts a queued build when there is
 // capacity, stops one StopBuild asked to stop before it ran, and fails one
@@ -56,12 +64,19 @@ func (s *Service) reconcileBuild(ctx context.Context, key string) (controller.Re
 	case running:
 		return controller.Result{}, nil
 	case b.Started:
+		s.removeContainers(ctx, *b.Build.Arn)
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusFault}, &lostHost)
 	case b.StopRequested:
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusStopped}, nil)
+	}
+	deadline := b.Build.StartTime.Add(time.Duration(service.DerefOr(b.Build.QueuedTimeoutInMinutes, defaultQueuedTimeoutMinutes)) * time.Minute)
+	switch {
+	case !s.Now().Before(deadline):
+		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusTimedOut}, &queuedTooLong)
 	case full || s.opts.Runner == nil:
-		// It waits in QUEUED: a finishing build wakes the queue.
-		return controller.Result{}, nil
+		// It waits in QUEUED: a finishing build wakes the queue, and its
+		// queued timeout ends the wait.
+		return controller.At(deadline), nil
 	}
 	return controller.Result{}, s.launch(ctx, key)
 }
@@ -111,6 +126,24 @@ func (s *Service) wakeQueue(ctx context.Context) {
 	}
 }
 
+// removeContainers removes what a lost build left on the engine: its
+// container may still run the buildspec overcast stopped watching.
+func (s *Service) removeContainers(ctx context.Context, arn string) {
+	if s.engine == nil {
+		return
+	}
+	left, err := s.engine.ListContainers(ctx, map[string]string{buildLabel: arn})
+	if err != nil {
+		s.Logger.Warn("codebuild: listing a lost build's containers", "build", arn, "err", err)
+		return
+	}
+	for _, c := range left {
+		if err := s.engine.RemoveContainer(ctx, c.ID, docker.RemoveOptions{Force: true, Volumes: true}); err != nil {
+			s.Logger.Warn("codebuild: removing a lost build's container", "build", arn, "container", c.ID, "err", err)
+		}
+	}
+}
+
 // stopRunning stops the build if it runs here, and says whether it did.
 func (s *Service) stopRunning(key string) bool {
 	s.mu.Lock()
@@ -133,6 +166,7 @@ func (s *Service) run(ctx context.Context, key string, b *build) (runner.Result,
 	}
 	defer os.RemoveAll(work)
 	obs := &observer{s: s, key: key, b: b}
+	defer s.writeS3Log(context.WithoutCancel(ctx), b, obs)
 	defer obs.flush()
 	rb, err := s.runnerBuild(ctx, b, work)
 	if err != nil {
@@ -178,6 +212,7 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 			"CODEBUILD_PROJECT_ARN":      projectARN(sc, *pb.ProjectName),
 		},
 		SecondarySources: service.Map(pb.SecondarySources, func(src api.ProjectSource) string { return *src.SourceIdentifier }),
+		Labels:           map[string]string{buildLabel: *pb.Arn},
 	}
 	for _, src := range pb.SecondarySources {
 		rb.System["CODEBUILD_SOURCE_REPO_URL_"+*src.SourceIdentifier] = service.Deref(src.Location)
@@ -215,6 +250,25 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 		rb.Network = network
 	}
 	return rb, s.applyEnvironment(ctx, sc, &rb, pb.VpcConfig)
+}
+
+// writeS3Log writes the build's log, gzipped, to its S3 logs location as
+// <location>/<build UUID>.gz, when the build's S3 logs are on.
+func (s *Service) writeS3Log(ctx context.Context, b *build, o *observer) {
+	l := b.Build.Logs.S3Logs
+	if l == nil || service.Deref(l.Status) != "ENABLED" || s.opts.Objects == nil {
+		return
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	gz.Write(o.whole)
+	gz.Close()
+	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(service.Deref(l.Location), "arn:aws:s3:::"), "/")
+	key := strings.TrimPrefix(path.Join(prefix, strings.TrimPrefix(*b.Build.Id, *b.Build.ProjectName+":")+".gz"), "/")
+	sc := b.scope()
+	if err := s.opts.Objects.PutObject(ctx, sc.Account, sc.Region, bucket, key, &buf, int64(buf.Len())); err != nil {
+		s.Logger.Warn("codebuild: writing the build log to S3", "build", *b.Build.Id, "err", err)
+	}
 }
 
 // secondaryVersion is the version StartBuild or the project asks of a
@@ -348,11 +402,18 @@ type observer struct {
 	key     string
 	b       *build
 	partial []byte // the log's last line, until its newline comes
+	whole   []byte // the whole log, for S3 logs; nil when they are off
 }
 
 var _ runner.Observer = (*observer)(nil)
 
 func (o *observer) Phase(p runner.Phase) {
+	if o.s.ctx.Err() != nil {
+		// overcast is stopping: what the runner reports as it winds down
+		// is not the build's doing. The build stays in the phase it was
+		// in, which the next start finds lost.
+		return
+	}
 	_, err := o.s.updateBuild(context.Background(), o.key, func(tx store.Tx, b *build) error {
 		if p.Status == "" {
 			startPhase(&b.Build, p)
@@ -369,6 +430,9 @@ func (o *observer) Phase(p runner.Phase) {
 }
 
 func (o *observer) Log(p []byte) {
+	if s3 := o.b.Build.Logs.S3Logs; s3 != nil && service.Deref(s3.Status) == "ENABLED" {
+		o.whole = append(o.whole, p...)
+	}
 	o.partial = append(o.partial, p...)
 	i := strings.LastIndexByte(string(o.partial), '\n')
 	if i < 0 {
