@@ -129,7 +129,7 @@ func (c buildCredentials) Register(ctx context.Context, account, region, buildAR
 		return nil, "", nil
 	}
 	envs, err := c.endpoint.Register(ctx, taskendpoint.TaskInfo{ARN: buildARN, Cluster: buildARN, Family: "codebuild",
-		TaskRoleArn: roleARN, Account: account, Region: region, DesiredStatus: "RUNNING", KnownStatus: "RUNNING",
+		TaskRoleArn: roleARN, Principal: "codebuild.amazonaws.com", Account: account, Region: region, DesiredStatus: "RUNNING", KnownStatus: "RUNNING",
 		Containers: []taskendpoint.ContainerInfo{{Name: "build", DesiredStatus: "RUNNING", KnownStatus: "RUNNING"}}})
 	if err != nil {
 		return nil, "", err

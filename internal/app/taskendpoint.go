@@ -58,9 +58,9 @@ type taskRoles struct{ sts *sts.Service }
 
 var _ taskendpoint.RoleCredentials = taskRoles{}
 
-func (r taskRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, session string) (overcast.Credentials, error) {
+func (r taskRoles) TaskRoleCredentials(ctx context.Context, account, principal, roleARN, session string) (overcast.Credentials, error) {
 	ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: account})
-	return r.sts.AssumeRoleAsService(ctx, taskendpoint.ServicePrincipal, roleARN, session, time.Hour)
+	return r.sts.AssumeRoleAsService(ctx, principal, roleARN, session, time.Hour)
 }
 
 var _ ecs.ExecutionRoles = taskRoles{}
@@ -69,7 +69,7 @@ var _ ecs.ExecutionRoles = taskRoles{}
 // secrets in: the same service principal assumes the execution role.
 func (r taskRoles) AssumeExecutionRole(ctx context.Context, roleARN, session string) (overcast.Caller, error) {
 	a, _ := overcast.ParseARN(roleARN)
-	creds, err := r.TaskRoleCredentials(ctx, a.AccountID, roleARN, session)
+	creds, err := r.TaskRoleCredentials(ctx, a.AccountID, taskendpoint.ServicePrincipal, roleARN, session)
 	return creds.Caller, err
 }
 

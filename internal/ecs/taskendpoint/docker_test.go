@@ -32,7 +32,7 @@ import (
 // overcast's own adapter does with the service principal.
 type stsRoles struct{ client *sts.Client }
 
-func (r stsRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, session string) (overcast.Credentials, error) {
+func (r stsRoles) TaskRoleCredentials(ctx context.Context, account, principal, roleARN, session string) (overcast.Credentials, error) {
 	out, err := r.client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &roleARN, RoleSessionName: &session})
 	if err != nil {
 		return overcast.Credentials{}, err

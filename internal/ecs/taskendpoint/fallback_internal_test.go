@@ -23,7 +23,7 @@ func (tasksNetwork) InspectNetwork(ctx context.Context, name string) (docker.Net
 
 type noRoles struct{}
 
-func (noRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, session string) (overcast.Credentials, error) {
+func (noRoles) TaskRoleCredentials(ctx context.Context, account, principal, roleARN, session string) (overcast.Credentials, error) {
 	return overcast.Credentials{}, fmt.Errorf("no roles")
 }
 

@@ -1,6 +1,7 @@
 package taskendpoint
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -10,11 +11,15 @@ import (
 // TaskInfo is what the endpoint knows of a task: the ECS service registers
 // it before creating the containers and again whenever it changes.
 type TaskInfo struct {
-	ARN              string
-	Cluster          string // the cluster's ARN, as the agent reports it
-	Family           string
-	Revision         string
-	TaskRoleArn      string // empty: the containers get no credentials
+	ARN         string
+	Cluster     string // the cluster's ARN, as the agent reports it
+	Family      string
+	Revision    string
+	TaskRoleArn string // empty: the containers get no credentials
+	// Principal is the service that assumes TaskRoleArn: ServicePrincipal
+	// when empty; CodeBuild's builds register with its own, so a role
+	// trusting only codebuild.amazonaws.com works for them and not for tasks.
+	Principal        string
 	Account          string
 	Region           string
 	AvailabilityZone string
@@ -168,7 +173,7 @@ func (s *Server) credentials(ctx context.Context, t *task) (TaskInfo, credential
 	defer t.credsMu.Unlock()
 	if c := t.creds; c.Caller.AccessKeyID == "" || t.credsRole != info.TaskRoleArn ||
 		!s.cfg.Clock.Now().Add(refreshBefore).Before(c.Expires) {
-		c, err := s.cfg.Credentials.TaskRoleCredentials(ctx, info.Account, info.TaskRoleArn, info.ID())
+		c, err := s.cfg.Credentials.TaskRoleCredentials(ctx, info.Account, cmp.Or(info.Principal, ServicePrincipal), info.TaskRoleArn, info.ID())
 		if err != nil {
 			return info, credentialsResponse{}, err
 		}

@@ -73,7 +73,7 @@ const (
 // RoleCredentials issues temporary credentials of a role for a task, as
 // the ECS tasks service assuming it (sessionName is the task's ID).
 type RoleCredentials interface {
-	TaskRoleCredentials(ctx context.Context, account, roleARN, sessionName string) (overcast.Credentials, error)
+	TaskRoleCredentials(ctx context.Context, account, principal, roleARN, sessionName string) (overcast.Credentials, error)
 }
 
 // Engine is what the endpoint needs from Docker: its network, and stats

@@ -31,7 +31,7 @@ type fakeRoles struct {
 	fail  bool
 }
 
-func (f *fakeRoles) TaskRoleCredentials(ctx context.Context, account, roleARN, session string) (overcast.Credentials, error) {
+func (f *fakeRoles) TaskRoleCredentials(ctx context.Context, account, principal, roleARN, session string) (overcast.Credentials, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
