@@ -120,11 +120,11 @@ func TestMergeConflicts(t *testing.T) {
 		level: FileLevel,
 		want:  map[string]kinds{"f": {Content: true, AutoMergeable: true}},
 	}, {
-		name:  "same line",
-		base:  map[string]file{"f": {content: lines}},
-		src:   map[string]file{"f": {content: strings.Replace(lines, "2", "S", 1)}},
-		dst:   map[string]file{"f": {content: strings.Replace(lines, "2", "D", 1)}},
-		want:  map[string]kinds{"f": {Content: true}},
+		name: "same line",
+		base: map[string]file{"f": {content: lines}},
+		src:  map[string]file{"f": {content: strings.Replace(lines, "2", "S", 1)}},
+		dst:  map[string]file{"f": {content: strings.Replace(lines, "2", "D", 1)}},
+		want: map[string]kinds{"f": {Content: true}},
 	}, {
 		name: "add/add",
 		base: map[string]file{"a": {content: "a"}},
