@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // DetailLevel says what counts as a merge conflict, as CodeCommit's conflictDetailLevel does.
@@ -33,15 +31,6 @@ const (
 	StrategyAcceptSource      Strategy = "ACCEPT_SOURCE"
 	StrategyAcceptDestination Strategy = "ACCEPT_DESTINATION"
 	StrategyAutomerge         Strategy = "AUTOMERGE"
-)
-
-// Git file modes as they appear in trees.
-const (
-	ModeFile       = "100644"
-	ModeExecutable = "100755"
-	ModeSymlink    = "120000"
-	ModeGitlink    = "160000"
-	ModeTree       = "040000"
 )
 
 // Version is one side's copy of a path in a merge; a zero Blob means the side has no such path.
@@ -99,66 +88,36 @@ func (m *MergeResult) Clean() bool { return len(m.Conflicts) == 0 }
 // ErrConflicts is returned when a merge result still has conflicts after resolution.
 var ErrConflicts = errors.New("git: unresolved merge conflicts")
 
-// gitCommand runs git against the bare repository at dir, isolated from the user's and system's config.
-func gitCommand(ctx context.Context, dir string, stdin []byte, extraEnv []string, args ...string) ([]byte, int, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"--git-dir=" + dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "LC_ALL=C")
-	cmd.Env = append(cmd.Env, extraEnv...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return stdout.Bytes(), exit.ExitCode(), fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
-	}
-	if err != nil {
-		return nil, -1, fmt.Errorf("git %s: %w", args[0], err)
-	}
-	return stdout.Bytes(), 0, nil
-}
-
-func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
-	out, _, err := gitCommand(ctx, dir, nil, nil, args...)
+// gitWith runs git with extra environment (a temporary index) and stdin.
+func (r *Repo) gitWith(ctx context.Context, env []string, stdin []byte, args ...string) (string, error) {
+	out, err := command{dir: r.Dir, args: args, env: env, stdin: bytes.NewReader(stdin)}.run(ctx)
 	return strings.TrimSpace(string(out)), err
 }
 
 // MergeBase returns the best common ancestor of two commits, or "" when they share no history.
-func MergeBase(ctx context.Context, dir, a, b string) (string, error) {
-	out, code, err := gitCommand(ctx, dir, nil, nil, "merge-base", a, b)
-	if code == 1 {
+func (r *Repo) MergeBase(ctx context.Context, a, b string) (string, error) {
+	out, err := r.git(ctx, nil, "merge-base", a, b)
+	if e, ok := errors.AsType[*Error](err); ok && e.exitCode() == 1 {
 		return "", nil
 	}
 	return strings.TrimSpace(string(out)), err
 }
 
-// IsAncestor reports whether ancestor is reachable from descendant (a fast-forward is possible).
-func IsAncestor(ctx context.Context, dir, ancestor, descendant string) (bool, error) {
-	_, code, err := gitCommand(ctx, dir, nil, nil, "merge-base", "--is-ancestor", ancestor, descendant)
-	switch code {
-	case 0:
-		return true, nil
-	case 1:
-		return false, nil
-	}
-	return false, err
-}
-
 // Merge merges source into destination (both commits) at the given detail level.
-func Merge(ctx context.Context, dir, destination, source string, level DetailLevel) (*MergeResult, error) {
-	base, err := MergeBase(ctx, dir, destination, source)
+func (r *Repo) Merge(ctx context.Context, destination, source string, level DetailLevel) (*MergeResult, error) {
+	base, err := r.MergeBase(ctx, destination, source)
 	if err != nil {
 		return nil, err
 	}
-	out, code, err := gitCommand(ctx, dir, nil, nil, "-c", "merge.conflictStyle=diff3",
-		"merge-tree", "--write-tree", "-z", "--messages", "--allow-unrelated-histories", destination, source)
-	if code != 0 && code != 1 {
+	// merge-tree exits 1 for a merge with conflicts, and still writes its report.
+	var out bytes.Buffer
+	_, err = command{dir: r.Dir, out: &out, args: []string{"-c", "merge.conflictStyle=diff3",
+		"merge-tree", "--write-tree", "-z", "--messages", "--allow-unrelated-histories", destination, source}}.run(ctx)
+	if e, ok := errors.AsType[*Error](err); err != nil && !(ok && e.exitCode() == 1) {
 		return nil, err
 	}
 	res := &MergeResult{Base: base, Source: source, Destination: destination, renamed: map[string]string{}}
-	fields := strings.Split(string(out), "\x00")
+	fields := strings.Split(out.String(), "\x00")
 	res.Tree = fields[0]
 	entries, messages := fields[1:], []string(nil)
 	for i, entry := range entries {
@@ -215,14 +174,14 @@ func Merge(ctx context.Context, dir, destination, source string, level DetailLev
 		res.Conflicts = append(res.Conflicts, *c)
 	}
 	if level == FileLevel && base != "" {
-		more, err := fileLevelConflicts(ctx, dir, base, destination, source, byPath)
+		more, err := r.fileLevelConflicts(ctx, base, destination, source, byPath)
 		if err != nil {
 			return nil, err
 		}
 		res.Conflicts = append(res.Conflicts, more...)
 	}
 	sort.Slice(res.Conflicts, func(i, j int) bool { return res.Conflicts[i].Path < res.Conflicts[j].Path })
-	if err := fillConflictDetails(ctx, dir, res); err != nil {
+	if err := r.fillConflictDetails(ctx, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -248,12 +207,12 @@ func classify(c *Conflict) {
 }
 
 // fileLevelConflicts finds paths both sides changed to different results that git merged cleanly.
-func fileLevelConflicts(ctx context.Context, dir, base, destination, source string, known map[string]*Conflict) ([]Conflict, error) {
-	srcChanges, err := changedPaths(ctx, dir, base, source)
+func (r *Repo) fileLevelConflicts(ctx context.Context, base, destination, source string, known map[string]*Conflict) ([]Conflict, error) {
+	srcChanges, err := r.changedPaths(ctx, base, source)
 	if err != nil {
 		return nil, err
 	}
-	dstChanges, err := changedPaths(ctx, dir, base, destination)
+	dstChanges, err := r.changedPaths(ctx, base, destination)
 	if err != nil {
 		return nil, err
 	}
@@ -275,8 +234,8 @@ func fileLevelConflicts(ctx context.Context, dir, base, destination, source stri
 
 type change struct{ before, after Version }
 
-func changedPaths(ctx context.Context, dir, from, to string) (map[string]change, error) {
-	out, _, err := gitCommand(ctx, dir, nil, nil, "diff-tree", "-r", "-z", "--no-renames", from, to)
+func (r *Repo) changedPaths(ctx context.Context, from, to string) (map[string]change, error) {
+	out, err := r.git(ctx, nil, "diff-tree", "-r", "-z", "--no-renames", from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +263,7 @@ func objectType(mode string) string {
 	switch mode {
 	case ModeSymlink:
 		return "SYMBOLIC_LINK"
-	case ModeGitlink:
+	case ModeSubmodule:
 		return "GIT_LINK"
 	case ModeTree:
 		return "DIRECTORY"
@@ -316,7 +275,7 @@ func objectType(mode string) string {
 func ObjectType(mode string) string { return objectType(mode) }
 
 // fillConflictDetails adds blob sizes and, for content conflicts git could not merge, the hunks.
-func fillConflictDetails(ctx context.Context, dir string, res *MergeResult) error {
+func (r *Repo) fillConflictDetails(ctx context.Context, res *MergeResult) error {
 	var blobs []string
 	for _, c := range res.Conflicts {
 		for _, v := range []Version{c.Base, c.Source, c.Destination} {
@@ -325,7 +284,7 @@ func fillConflictDetails(ctx context.Context, dir string, res *MergeResult) erro
 			}
 		}
 	}
-	sizes, err := blobSizes(ctx, dir, blobs)
+	sizes, err := r.blobSizes(ctx, blobs)
 	if err != nil {
 		return err
 	}
@@ -337,7 +296,7 @@ func fillConflictDetails(ctx context.Context, dir string, res *MergeResult) erro
 		if !c.Content || c.AutoMergeable || !c.Source.Exists() || !c.Destination.Exists() {
 			continue
 		}
-		merged, _, err := gitCommand(ctx, dir, nil, nil, "cat-file", "-p", res.Tree+":"+c.Path)
+		merged, err := r.git(ctx, nil, "cat-file", "-p", res.Tree+":"+c.Path)
 		if err != nil {
 			continue // git left no text version of it (a binary file): no hunks
 		}
@@ -346,16 +305,16 @@ func fillConflictDetails(ctx context.Context, dir string, res *MergeResult) erro
 	return nil
 }
 
-func blobSizes(ctx context.Context, dir string, blobs []string) (map[string]int64, error) {
+func (r *Repo) blobSizes(ctx context.Context, blobs []string) (map[string]int64, error) {
 	sizes := map[string]int64{}
 	if len(blobs) == 0 {
 		return sizes, nil
 	}
-	out, _, err := gitCommand(ctx, dir, []byte(strings.Join(blobs, "\n")+"\n"), nil, "cat-file", "--batch-check=%(objectname) %(objectsize)")
+	out, err := r.gitWith(ctx, nil, []byte(strings.Join(blobs, "\n")+"\n"), "cat-file", "--batch-check=%(objectname) %(objectsize)")
 	if err != nil {
 		return nil, err
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		name, size, _ := strings.Cut(line, " ")
 		n, _ := strconv.ParseInt(size, 10, 64)
 		sizes[name] = n
@@ -433,11 +392,11 @@ func (e *UnresolvedError) Unwrap() error { return ErrConflicts }
 
 // ResolvedTree applies a resolution to a merge and writes the final tree. Conflicts the resolution
 // does not settle fail with an *UnresolvedError.
-func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution) (string, error) {
+func (r *Repo) ResolvedTree(ctx context.Context, m *MergeResult, res Resolution) (string, error) {
 	type entry struct{ mode, blob string } // a zero entry deletes the path
 	edits := map[string]entry{}
 	handled := map[string]bool{}
-	for _, rep := range r.Replace {
+	for _, rep := range res.Replace {
 		handled[rep.Path] = true
 		var v Version
 		switch rep.Take {
@@ -448,7 +407,7 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 			}
 			v = map[string]Version{"base": c.Base, "source": c.Source, "destination": c.Destination}[rep.Take]
 		default:
-			blob, err := gitOutputStdin(ctx, dir, rep.Content, "hash-object", "-w", "--stdin")
+			blob, err := r.WriteObject(ctx, rep.Content)
 			if err != nil {
 				return "", err
 			}
@@ -466,7 +425,7 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 		}
 		edits[rep.Path] = entry{v.Mode, v.Blob}
 	}
-	for _, path := range r.Delete {
+	for _, path := range res.Delete {
 		handled[path] = true
 		edits[path] = entry{}
 	}
@@ -477,11 +436,11 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 		}
 		var v Version
 		switch {
-		case r.Strategy == StrategyAcceptSource:
+		case res.Strategy == StrategyAcceptSource:
 			v = c.Source
-		case r.Strategy == StrategyAcceptDestination:
+		case res.Strategy == StrategyAcceptDestination:
 			v = c.Destination
-		case r.Strategy == StrategyAutomerge && c.AutoMergeable:
+		case res.Strategy == StrategyAutomerge && c.AutoMergeable:
 			continue // git's merged version is already in the tree
 		default:
 			unresolved = append(unresolved, c.Path)
@@ -492,7 +451,7 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 	if len(unresolved) > 0 {
 		return "", &UnresolvedError{Paths: unresolved}
 	}
-	if len(edits) == 0 && len(r.SetModes) == 0 {
+	if len(edits) == 0 && len(res.SetModes) == 0 {
 		return m.Tree, nil
 	}
 	idx, err := os.MkdirTemp("", "overcast-merge-")
@@ -501,7 +460,7 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 	}
 	defer os.RemoveAll(idx)
 	env := []string{"GIT_INDEX_FILE=" + filepath.Join(idx, "index")}
-	if _, _, err := gitCommand(ctx, dir, nil, env, "read-tree", m.Tree); err != nil {
+	if _, err := r.gitWith(ctx, env, nil, "read-tree", m.Tree); err != nil {
 		return "", err
 	}
 	var info bytes.Buffer
@@ -515,12 +474,12 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 			fmt.Fprintf(&info, "%s %s\t%s\x00", e.mode, e.blob, path)
 		}
 	}
-	if _, _, err := gitCommand(ctx, dir, info.Bytes(), env, "update-index", "-z", "--index-info"); err != nil {
+	if _, err := r.gitWith(ctx, env, info.Bytes(), "update-index", "-z", "--index-info"); err != nil {
 		return "", err
 	}
 	var modes bytes.Buffer
-	for path, mode := range r.SetModes {
-		staged, err := gitOutputEnv(ctx, dir, env, "ls-files", "-s", "--", path)
+	for path, mode := range res.SetModes {
+		staged, err := r.gitWith(ctx, env, nil, "ls-files", "-s", "--", path)
 		meta, _, _ := strings.Cut(staged, "\t")
 		parts := strings.Fields(meta)
 		if err != nil || len(parts) != 3 {
@@ -529,12 +488,11 @@ func ResolvedTree(ctx context.Context, dir string, m *MergeResult, r Resolution)
 		fmt.Fprintf(&modes, "%s %s\t%s\x00", mode, parts[1], path)
 	}
 	if modes.Len() > 0 {
-		if _, _, err := gitCommand(ctx, dir, modes.Bytes(), env, "update-index", "-z", "--index-info"); err != nil {
+		if _, err := r.gitWith(ctx, env, modes.Bytes(), "update-index", "-z", "--index-info"); err != nil {
 			return "", err
 		}
 	}
-	out, _, err := gitCommand(ctx, dir, nil, env, "write-tree")
-	return strings.TrimSpace(string(out)), err
+	return r.gitWith(ctx, env, nil, "write-tree")
 }
 
 // ErrNotConflicted is returned when a resolution names a path the merge has no conflict or file for.
@@ -549,38 +507,20 @@ func (m *MergeResult) conflict(path string) *Conflict {
 	return nil
 }
 
-func gitOutputStdin(ctx context.Context, dir string, stdin []byte, args ...string) (string, error) {
-	out, _, err := gitCommand(ctx, dir, stdin, nil, args...)
-	return strings.TrimSpace(string(out)), err
-}
-
-func gitOutputEnv(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	out, _, err := gitCommand(ctx, dir, nil, env, args...)
-	return strings.TrimSpace(string(out)), err
-}
-
-// Person is a commit's author or committer.
-type Person struct {
-	Name, Email string
-	When        time.Time
-}
-
-func (p Person) env(role string) []string {
-	return []string{
-		"GIT_" + role + "_NAME=" + p.Name,
-		"GIT_" + role + "_EMAIL=" + p.Email,
-		"GIT_" + role + "_DATE=" + strconv.FormatInt(p.When.Unix(), 10) + " +0000",
+// FindMergeCommit returns the merge commit reachable from destination that has source as a
+// parent, or "" when source was never merged in by a merge commit.
+func (r *Repo) FindMergeCommit(ctx context.Context, destination, source string) (string, error) {
+	out, err := r.git(ctx, nil, "rev-list", "--merges", "--parents", destination, "^"+source)
+	if err != nil {
+		return "", err
 	}
-}
-
-// CommitTree writes a commit of tree with the given parents (none for a root commit; one for a squash;
-// destination then source for a three-way merge) and returns its id.
-func CommitTree(ctx context.Context, dir, tree string, parents []string, author, committer Person, message string) (string, error) {
-	args := []string{"commit-tree", tree}
-	for _, p := range parents {
-		args = append(args, "-p", p)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		ids := strings.Fields(line)
+		for _, parent := range ids[min(1, len(ids)):] {
+			if parent == source {
+				return ids[0], nil
+			}
+		}
 	}
-	env := append(author.env("AUTHOR"), committer.env("COMMITTER")...)
-	out, _, err := gitCommand(ctx, dir, []byte(message), env, args...)
-	return strings.TrimSpace(string(out)), err
+	return "", nil
 }

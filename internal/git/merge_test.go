@@ -15,9 +15,9 @@ import (
 
 type file struct{ content, mode string }
 
-var testPerson = Person{Name: "Test", Email: "test@example.com", When: time.Unix(1700000000, 0)}
+var testPerson = Signature{Name: "Test", Email: "test@example.com", When: time.Unix(1700000000, 0).UTC()}
 
-func newTestRepo(t *testing.T) string {
+func newTestRepo(t *testing.T) *Repo {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git binary:", err)
@@ -26,18 +26,18 @@ func newTestRepo(t *testing.T) string {
 	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v: %s", err, out)
 	}
-	return dir
+	return Open(dir)
 }
 
 var commits int
 
 // commitFiles writes a commit whose tree holds exactly files, with the given parents.
-func commitFiles(t *testing.T, dir string, files map[string]file, parents ...string) string {
+func commitFiles(t *testing.T, r *Repo, files map[string]file, parents ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	var info strings.Builder
 	for path, f := range files {
-		blob, err := gitOutputStdin(ctx, dir, []byte(f.content), "hash-object", "-w", "--stdin")
+		blob, err := r.WriteObject(ctx, []byte(f.content))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,26 +48,34 @@ func commitFiles(t *testing.T, dir string, files map[string]file, parents ...str
 		fmt.Fprintf(&info, "%s %s\t%s\x00", mode, blob, path)
 	}
 	env := []string{"GIT_INDEX_FILE=" + filepath.Join(t.TempDir(), "index")}
-	if _, _, err := gitCommand(ctx, dir, []byte(info.String()), env, "update-index", "--add", "-z", "--index-info"); err != nil {
+	if _, err := r.gitWith(ctx, env, []byte(info.String()), "update-index", "--add", "-z", "--index-info"); err != nil {
 		t.Fatal(err)
 	}
-	tree, err := gitOutputEnv(ctx, dir, env, "write-tree")
+	tree, err := r.gitWith(ctx, env, nil, "write-tree")
 	if err != nil {
 		t.Fatal(err)
 	}
 	commits++
-	commit, err := CommitTree(ctx, dir, tree, parents, testPerson, testPerson, fmt.Sprintf("commit %d\n", commits))
+	commit, err := commitOf(ctx, r, tree, fmt.Sprintf("commit %d\n", commits), parents...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return commit
 }
 
+func commitOf(ctx context.Context, r *Repo, tree, message string, parents ...string) (string, error) {
+	c := NewCommit{Author: testPerson, Committer: testPerson, Message: message}
+	if len(parents) > 0 {
+		c.Parent, parents = parents[0], parents[1:]
+	}
+	return r.CommitTree(ctx, tree, c, parents...)
+}
+
 // treeFiles lists a tree as path → "mode content".
-func treeFiles(t *testing.T, dir, tree string) map[string]string {
+func treeFiles(t *testing.T, r *Repo, tree string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	out, err := gitOutput(ctx, dir, "ls-tree", "-r", "-z", tree)
+	out, err := r.gitWith(ctx, nil, nil, "ls-tree", "-r", "-z", tree)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +86,7 @@ func treeFiles(t *testing.T, dir, tree string) map[string]string {
 		}
 		meta, path, _ := strings.Cut(entry, "\t")
 		parts := strings.Fields(meta)
-		content, err := gitOutput(ctx, dir, "cat-file", "-p", parts[2])
+		content, err := r.gitWith(ctx, nil, nil, "cat-file", "-p", parts[2])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,15 +161,15 @@ func TestMergeConflicts(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := newTestRepo(t)
-			base := commitFiles(t, dir, tt.base)
-			src := commitFiles(t, dir, tt.src, base)
-			dst := commitFiles(t, dir, tt.dst, base)
+			r := newTestRepo(t)
+			base := commitFiles(t, r, tt.base)
+			src := commitFiles(t, r, tt.src, base)
+			dst := commitFiles(t, r, tt.dst, base)
 			level := tt.level
 			if level == "" {
 				level = LineLevel
 			}
-			m, err := Merge(context.Background(), dir, dst, src, level)
+			m, err := r.Merge(context.Background(), dst, src, level)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +184,7 @@ func TestMergeConflicts(t *testing.T) {
 				t.Errorf("conflicts (-want +got):\n%s", diff)
 			}
 			if tt.wantFiles != nil {
-				if diff := cmp.Diff(tt.wantFiles, treeFiles(t, dir, m.Tree)); diff != "" {
+				if diff := cmp.Diff(tt.wantFiles, treeFiles(t, r, m.Tree)); diff != "" {
 					t.Errorf("merged tree (-want +got):\n%s", diff)
 				}
 			}
@@ -185,11 +193,11 @@ func TestMergeConflicts(t *testing.T) {
 }
 
 func TestMergeConflictDetails(t *testing.T) {
-	dir := newTestRepo(t)
-	base := commitFiles(t, dir, map[string]file{"f": {content: lines}})
-	src := commitFiles(t, dir, map[string]file{"f": {content: strings.Replace(lines, "3\n", "S1\nS2\n", 1)}}, base)
-	dst := commitFiles(t, dir, map[string]file{"f": {content: strings.Replace(lines, "3\n", "D\n", 1)}}, base)
-	m, err := Merge(context.Background(), dir, dst, src, LineLevel)
+	r := newTestRepo(t)
+	base := commitFiles(t, r, map[string]file{"f": {content: lines}})
+	src := commitFiles(t, r, map[string]file{"f": {content: strings.Replace(lines, "3\n", "S1\nS2\n", 1)}}, base)
+	dst := commitFiles(t, r, map[string]file{"f": {content: strings.Replace(lines, "3\n", "D\n", 1)}}, base)
+	m, err := r.Merge(context.Background(), dst, src, LineLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +219,11 @@ func TestMergeConflictDetails(t *testing.T) {
 }
 
 func TestResolvedTree(t *testing.T) {
-	dir := newTestRepo(t)
-	base := commitFiles(t, dir, map[string]file{"f": {content: "base\n"}, "g": {content: lines}, "k": {content: "k"}})
-	src := commitFiles(t, dir, map[string]file{"f": {content: "source\n"}, "g": {content: strings.Replace(lines, "1", "S", 1)}, "k": {content: "k"}}, base)
-	dst := commitFiles(t, dir, map[string]file{"f": {content: "destination\n"}, "g": {content: strings.Replace(lines, "7", "D", 1)}, "k": {content: "k"}}, base)
-	m, err := Merge(context.Background(), dir, dst, src, FileLevel)
+	r := newTestRepo(t)
+	base := commitFiles(t, r, map[string]file{"f": {content: "base\n"}, "g": {content: lines}, "k": {content: "k"}})
+	src := commitFiles(t, r, map[string]file{"f": {content: "source\n"}, "g": {content: strings.Replace(lines, "1", "S", 1)}, "k": {content: "k"}}, base)
+	dst := commitFiles(t, r, map[string]file{"f": {content: "destination\n"}, "g": {content: strings.Replace(lines, "7", "D", 1)}, "k": {content: "k"}}, base)
+	m, err := r.Merge(context.Background(), dst, src, FileLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +264,7 @@ func TestResolvedTree(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tree, err := ResolvedTree(context.Background(), dir, m, tt.r)
+			tree, err := r.ResolvedTree(context.Background(), m, tt.r)
 			var unresolved *UnresolvedError
 			if tt.wantErr != nil {
 				if !errors.As(err, &unresolved) {
@@ -270,7 +278,7 @@ func TestResolvedTree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, treeFiles(t, dir, tree)); diff != "" {
+			if diff := cmp.Diff(tt.want, treeFiles(t, r, tree)); diff != "" {
 				t.Errorf("tree (-want +got):\n%s", diff)
 			}
 		})
@@ -279,31 +287,31 @@ func TestResolvedTree(t *testing.T) {
 
 func TestAncestryAndSquash(t *testing.T) {
 	ctx := context.Background()
-	dir := newTestRepo(t)
-	root := commitFiles(t, dir, map[string]file{"a": {content: "a"}})
-	child := commitFiles(t, dir, map[string]file{"a": {content: "b"}}, root)
-	other := commitFiles(t, dir, map[string]file{"o": {content: "o"}})
+	r := newTestRepo(t)
+	root := commitFiles(t, r, map[string]file{"a": {content: "a"}})
+	child := commitFiles(t, r, map[string]file{"a": {content: "b"}}, root)
+	other := commitFiles(t, r, map[string]file{"o": {content: "o"}})
 	for _, tt := range []struct {
 		ancestor, descendant string
 		want                 bool
 	}{{root, child, true}, {child, root, false}, {root, root, true}, {other, child, false}} {
-		got, err := IsAncestor(ctx, dir, tt.ancestor, tt.descendant)
+		got, err := r.IsAncestor(ctx, tt.ancestor, tt.descendant)
 		if err != nil || got != tt.want {
 			t.Errorf("IsAncestor(%.7s, %.7s): got %v, %v, want %v", tt.ancestor, tt.descendant, got, err, tt.want)
 		}
 	}
-	if got, err := MergeBase(ctx, dir, child, other); err != nil || got != "" {
+	if got, err := r.MergeBase(ctx, child, other); err != nil || got != "" {
 		t.Errorf("MergeBase of unrelated commits: got %q, %v, want none", got, err)
 	}
-	m, err := Merge(ctx, dir, child, other, LineLevel)
+	m, err := r.Merge(ctx, child, other, LineLevel)
 	if err != nil || !m.Clean() {
 		t.Fatalf("merging unrelated histories: got %v, %+v", err, m)
 	}
-	squash, err := CommitTree(ctx, dir, m.Tree, []string{child}, testPerson, testPerson, "squash\n")
+	squash, err := commitOf(ctx, r, m.Tree, "squash\n", child)
 	if err != nil {
 		t.Fatal(err)
 	}
-	parents, err := gitOutput(ctx, dir, "rev-list", "--parents", "-n1", squash)
+	parents, err := r.gitWith(ctx, nil, nil, "rev-list", "--parents", "-n1", squash)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,207 @@
+package codecommit
+
+import (
+	"context"
+	"strconv"
+
+	api "overcast/internal/api/codecommit"
+	"overcast/internal/git"
+	"overcast/internal/service"
+)
+
+// defaultMaxConflictFiles and defaultMaxMergeHunks are AWS's page sizes when the caller names none.
+const (
+	defaultMaxConflictFiles = 100
+	defaultMaxMergeHunks    = 100
+)
+
+// conflictsOf merges for a conflict operation: a fast-forward has no file conflicts, only a yes or no.
+func (s *Service) conflictsOf(ctx context.Context, m *merging, option string) (merged *git.MergeResult, mergeable bool, err error) {
+	if option == fastForwardMerge {
+		ok, err := m.canFastForward(ctx)
+		base, berr := m.git.MergeBase(ctx, m.destination, m.source)
+		if err == nil {
+			err = berr
+		}
+		return &git.MergeResult{Base: base, Source: m.source, Destination: m.destination}, ok, err
+	}
+	if merged, err = m.merge(ctx); err != nil {
+		return nil, false, err
+	}
+	_, err = m.git.ResolvedTree(ctx, merged, git.Resolution{Strategy: m.strategy})
+	return merged, err == nil, ignoreConflicts(err)
+}
+
+func ignoreConflicts(err error) error {
+	if isConflictErr(err) {
+		return nil
+	}
+	return err
+}
+
+// pageToken reads an offset continuation token.
+func pageToken(token *string) (int, error) {
+	if token == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(*token)
+	if err != nil || n < 0 {
+		return 0, withMessage(&api.InvalidContinuationTokenException{}, "The continuation token is not valid.")
+	}
+	return n, nil
+}
+
+// page returns items[from:from+size] and the token of what follows.
+func page[T any](items []T, from, size int) ([]T, *string) {
+	if from > len(items) {
+		from = len(items)
+	}
+	end := min(from+size, len(items))
+	var next *string
+	if end < len(items) {
+		next = new(strconv.Itoa(end))
+	}
+	return items[from:end], next
+}
+
+// GetMergeConflicts lists the files that conflict in a merge.
+func (s *Service) GetMergeConflicts(ctx context.Context, in *api.GetMergeConflictsInput) (*api.GetMergeConflictsOutput, error) {
+	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
+	if err != nil {
+		return nil, err
+	}
+	from, err := pageToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	merged, mergeable, err := s.conflictsOf(ctx, m, service.Deref(in.MergeOption))
+	if err != nil {
+		return nil, err
+	}
+	conflicts, next := page(merged.Conflicts, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	return &api.GetMergeConflictsOutput{
+		Mergeable: new(mergeable), SourceCommitId: new(m.source), DestinationCommitId: new(m.destination),
+		BaseCommitId: service.OmitZero(merged.Base), NextToken: next,
+		ConflictMetadataList: service.Map(conflicts, conflictMetadata),
+	}, nil
+}
+
+// DescribeMergeConflicts describes one conflicting file, with its merge hunks.
+func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMergeConflictsInput) (*api.DescribeMergeConflictsOutput, error) {
+	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
+	if err != nil {
+		return nil, err
+	}
+	from, err := pageToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	merged, _, err := s.conflictsOf(ctx, m, service.Deref(in.MergeOption))
+	if err != nil {
+		return nil, err
+	}
+	path := service.Deref(in.FilePath)
+	for _, c := range merged.Conflicts {
+		if c.Path != path {
+			continue
+		}
+		hunks, next := page(c.Hunks, from, int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks)))
+		return &api.DescribeMergeConflictsOutput{
+			ConflictMetadata: new(conflictMetadata(c)), MergeHunks: service.Map(hunks, mergeHunk), NextToken: next,
+			SourceCommitId: new(m.source), DestinationCommitId: new(m.destination), BaseCommitId: service.OmitZero(merged.Base),
+		}, nil
+	}
+	return nil, withMessage(&api.FileDoesNotExistException{}, "The file %s has no merge conflict.", path)
+}
+
+// BatchDescribeMergeConflicts describes several conflicting files, with their merge hunks.
+func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.BatchDescribeMergeConflictsInput) (*api.BatchDescribeMergeConflictsOutput, error) {
+	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
+	if err != nil {
+		return nil, err
+	}
+	from, err := pageToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	merged, _, err := s.conflictsOf(ctx, m, service.Deref(in.MergeOption))
+	if err != nil {
+		return nil, err
+	}
+	var wanted []git.Conflict
+	for _, c := range merged.Conflicts {
+		if len(in.FilePaths) == 0 || contains(in.FilePaths, c.Path) {
+			wanted = append(wanted, c)
+		}
+	}
+	conflicts, next := page(wanted, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	maxHunks := int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks))
+	out := &api.BatchDescribeMergeConflictsOutput{Conflicts: api.Conflicts{}, NextToken: next,
+		SourceCommitId: new(m.source), DestinationCommitId: new(m.destination), BaseCommitId: service.OmitZero(merged.Base)}
+	for _, c := range conflicts {
+		hunks, _ := page(c.Hunks, 0, maxHunks)
+		out.Conflicts = append(out.Conflicts, api.Conflict{ConflictMetadata: new(conflictMetadata(c)), MergeHunks: service.Map(hunks, mergeHunk)})
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// conflictMetadata is a conflict as the API describes it.
+func conflictMetadata(c git.Conflict) api.ConflictMetadata {
+	sides := [3]git.Version{c.Source, c.Destination, c.Base}
+	var sizes [3]*int64
+	var modes, types [3]*string
+	var binary [3]*bool
+	for i, v := range sides {
+		if !v.Exists() {
+			continue
+		}
+		sizes[i], modes[i], types[i] = new(v.Size), apiFileMode(v.Mode), new(git.ObjectType(v.Mode))
+		// A content conflict git found no lines in is between binary files.
+		binary[i] = new(c.Content && !c.AutoMergeable && len(c.Hunks) == 0 && c.Source.Exists() && c.Destination.Exists())
+	}
+	conflicts := int32(len(c.Hunks))
+	if conflicts == 0 {
+		conflicts = 1
+	}
+	return api.ConflictMetadata{
+		FilePath:           new(c.Path),
+		FileSizes:          &api.FileSizes{Source: sizes[0], Destination: sizes[1], Base: sizes[2]},
+		FileModes:          &api.FileModes{Source: modes[0], Destination: modes[1], Base: modes[2]},
+		ObjectTypes:        &api.ObjectTypes{Source: types[0], Destination: types[1], Base: types[2]},
+		IsBinaryFile:       &api.IsBinaryFile{Source: binary[0], Destination: binary[1], Base: binary[2]},
+		NumberOfConflicts:  new(conflicts),
+		ContentConflict:    new(c.Content),
+		FileModeConflict:   new(c.FileMode),
+		ObjectTypeConflict: new(c.ObjectType),
+		MergeOperations:    &api.MergeOperations{Source: mergeOperation(c.Base, c.Source), Destination: mergeOperation(c.Base, c.Destination)},
+	}
+}
+
+// mergeOperation is what a side did to a file since the base: A(dded), M(odified) or D(eleted).
+func mergeOperation(base, side git.Version) *string {
+	switch {
+	case !base.Exists() && side.Exists():
+		return new("A")
+	case base.Exists() && !side.Exists():
+		return new("D")
+	case base != side:
+		return new("M")
+	}
+	return nil
+}
+
+func mergeHunk(h git.Hunk) api.MergeHunk {
+	detail := func(side git.HunkSide) *api.MergeHunkDetail {
+		return &api.MergeHunkDetail{StartLine: new(int32(side.StartLine)), EndLine: new(int32(side.EndLine)), HunkContent: new(side.Content)}
+	}
+	return api.MergeHunk{IsConflict: new(true), Source: detail(h.Source), Destination: detail(h.Destination), Base: detail(h.Base)}
+}
