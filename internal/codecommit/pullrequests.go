@@ -380,6 +380,11 @@ func (s *Service) CreatePullRequest(ctx context.Context, in *api.CreatePullReque
 	if t.DestinationRef = service.Deref(in0.DestinationReference); t.DestinationRef == "" {
 		t.DestinationRef = r.DefaultBranch
 	}
+	if t.DestinationRef == "" { // no default branch recorded yet: what HEAD names
+		if t.DestinationRef, err = repo.Head(ctx); err != nil {
+			return nil, err
+		}
+	}
 	t.DestinationRef = fullBranchRef(t.DestinationRef)
 	if service.Deref(in0.SourceReference) == "" {
 		return nil, withMessage(&api.ReferenceNameRequiredException{}, "A reference name is required, but none was provided.")
