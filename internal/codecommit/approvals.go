@@ -43,7 +43,7 @@ func checkRuleContent(content string) error {
 func checkRevision(pr *pullRequest, revision *string) error {
 	rev := service.Deref(revision)
 	if rev == "" {
-		return withMessage(&api.RevisionIdRequiredException{}, "A revision ID is required, but was not provided.")
+		return revisionRequired()
 	}
 	if rev != pr.RevisionID {
 		return withMessage(&api.RevisionNotCurrentException{}, "The revision ID provided in the request does not match the current revision ID. Use GetPullRequest to retrieve the current revision ID.")
@@ -192,15 +192,28 @@ func (s *Service) UpdatePullRequestApprovalState(ctx context.Context, in *api.Up
 	return err
 }
 
+// loadRevision reads a pull request and the revision (any, not only the current one) a request names.
+func (s *Service) loadRevision(ctx context.Context, id, revision *string) (pullRequest, string, error) {
+	_, pr, err := s.loadPullRequest(ctx, id)
+	if err != nil {
+		return pr, "", err
+	}
+	rev := service.Deref(revision)
+	if rev == "" {
+		return pr, "", revisionRequired()
+	}
+	return pr, rev, nil
+}
+
+func revisionRequired() error {
+	return withMessage(&api.RevisionIdRequiredException{}, "A revision ID is required, but was not provided.")
+}
+
 // GetPullRequestApprovalStates lists who approves a revision.
 func (s *Service) GetPullRequestApprovalStates(ctx context.Context, in *api.GetPullRequestApprovalStatesInput) (*api.GetPullRequestApprovalStatesOutput, error) {
-	_, pr, err := s.loadPullRequest(ctx, in.PullRequestId)
+	pr, rev, err := s.loadRevision(ctx, in.PullRequestId, in.RevisionId)
 	if err != nil {
 		return nil, err
-	}
-	rev := service.Deref(in.RevisionId)
-	if rev == "" {
-		return nil, withMessage(&api.RevisionIdRequiredException{}, "A revision ID is required, but was not provided.")
 	}
 	out := &api.GetPullRequestApprovalStatesOutput{Approvals: api.ApprovalList{}}
 	for _, a := range pr.Approvals {
@@ -269,13 +282,9 @@ func (s *Service) OverridePullRequestApprovalRules(ctx context.Context, in *api.
 
 // GetPullRequestOverrideState says whether the approval rules of a revision are overridden, and by whom.
 func (s *Service) GetPullRequestOverrideState(ctx context.Context, in *api.GetPullRequestOverrideStateInput) (*api.GetPullRequestOverrideStateOutput, error) {
-	_, pr, err := s.loadPullRequest(ctx, in.PullRequestId)
+	pr, rev, err := s.loadRevision(ctx, in.PullRequestId, in.RevisionId)
 	if err != nil {
 		return nil, err
-	}
-	rev := service.Deref(in.RevisionId)
-	if rev == "" {
-		return nil, withMessage(&api.RevisionIdRequiredException{}, "A revision ID is required, but was not provided.")
 	}
 	if pr.Overrider != "" && pr.OverrideOn == rev {
 		return &api.GetPullRequestOverrideStateOutput{Overridden: new(true), Overrider: new(pr.Overrider)}, nil

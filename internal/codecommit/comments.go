@@ -105,15 +105,22 @@ func commentDoesNotExist(id string) error {
 }
 
 func getComment(tx store.Tx, sc scope, id string) (comment, int64, error) {
-	var c comment
 	if id == "" {
-		return c, 0, withMessage(&api.CommentIdRequiredException{}, "The comment ID is missing or null. A comment ID is required.")
+		return comment{}, 0, withMessage(&api.CommentIdRequiredException{}, "The comment ID is missing or null. A comment ID is required.")
 	}
-	ver, err := store.GetJSON(tx, commentsTable, sc.Key(id), &c)
-	if errors.Is(err, store.ErrNotFound) {
-		err = commentDoesNotExist(id)
-	}
-	return c, ver, err
+	return getItem[comment](tx, commentsTable, sc.Key(id), func() error { return commentDoesNotExist(id) })
+}
+
+// readComment reads the comment a request names.
+func (s *Service) readComment(ctx context.Context, id *string) (comment, error) {
+	sc := overcast.ScopeOf(ctx)
+	var c comment
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		c, _, err = getComment(tx, sc, service.Deref(id))
+		return err
+	})
+	return c, err
 }
 
 // placeComment works out a new comment's thread in a repository: the commits it compares and,
@@ -278,13 +285,7 @@ func (s *Service) PostCommentReply(ctx context.Context, in *api.PostCommentReply
 
 // GetComment returns a comment.
 func (s *Service) GetComment(ctx context.Context, in *api.GetCommentInput) (*api.GetCommentOutput, error) {
-	sc := overcast.ScopeOf(ctx)
-	var c comment
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		c, _, err = getComment(tx, sc, service.Deref(in.CommentId))
-		return err
-	})
+	c, err := s.readComment(ctx, in.CommentId)
 	if err != nil {
 		return nil, err
 	}
@@ -382,11 +383,7 @@ func (s *Service) GetCommentsForPullRequest(ctx context.Context, in *api.GetComm
 		}
 		return nil, withMessage(&api.RepositoryNotAssociatedWithPullRequestException{}, "The repository %s is not associated with the pull request %s.", *in.RepositoryName, pr.ID)
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	size, err := pageSize(in.MaxResults)
+	from, size, err := pageArgs(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -417,11 +414,7 @@ func (s *Service) GetCommentsForComparedCommit(ctx context.Context, in *api.GetC
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	size, err := pageSize(in.MaxResults)
+	from, size, err := pageArgs(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -497,21 +490,11 @@ func (s *Service) PutCommentReaction(ctx context.Context, in *api.PutCommentReac
 
 // GetCommentReactions lists the reactions to a comment and who gave them.
 func (s *Service) GetCommentReactions(ctx context.Context, in *api.GetCommentReactionsInput) (*api.GetCommentReactionsOutput, error) {
-	sc := overcast.ScopeOf(ctx)
-	var c comment
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		c, _, err = getComment(tx, sc, service.Deref(in.CommentId))
-		return err
-	})
+	c, err := s.readComment(ctx, in.CommentId)
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	size, err := pageSize(in.MaxResults)
+	from, size, err := pageArgs(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}

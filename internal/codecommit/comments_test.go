@@ -13,13 +13,9 @@ import (
 )
 
 func TestPullRequestComments(t *testing.T) {
-	srv, c := start(t)
-	meta := createRepository(t, c, "app")
-	repo := repoOnDisk(srv, meta)
-	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText})
-	feature := commitTo(t, repo, "feature", base, map[string]string{"f.txt": featureText})
-	pr := awstest.Call(t, c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("Feature"),
-		Targets: []types.Target{{RepositoryName: aws.String("app"), SourceReference: aws.String("feature")}}}).PullRequest
+	a := newAppRepo(t)
+	srv, c, base, feature := a.srv, a.c, a.base, a.feature
+	pr := a.openPullRequest(t)
 
 	post := &codecommit.PostCommentForPullRequestInput{PullRequestId: pr.PullRequestId, RepositoryName: aws.String("app"),
 		BeforeCommitId: aws.String(base), AfterCommitId: aws.String(feature), Content: aws.String("Why this line?"), ClientRequestToken: aws.String("c1"),

@@ -64,23 +64,42 @@ func page[T any](items []T, from, size int) ([]T, *string) {
 	return items[from:end], next
 }
 
+// conflictQuery is a merge a conflict operation describes, and where its page starts.
+type conflictQuery struct {
+	*merging
+	merged    *git.MergeResult
+	mergeable bool
+	from      int
+}
+
+// queryConflicts resolves and merges what a conflict operation names.
+func (s *Service) queryConflicts(ctx context.Context, repoName, source, destination, level, strategy, option, token *string) (*conflictQuery, error) {
+	from, err := pageToken(token)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.openMerge(ctx, repoName, source, destination, level, strategy)
+	if err != nil {
+		return nil, err
+	}
+	merged, mergeable, err := s.conflictsOf(ctx, m, service.Deref(option))
+	if err != nil {
+		return nil, err
+	}
+	return &conflictQuery{merging: m, merged: merged, mergeable: mergeable, from: from}, nil
+}
+
 // GetMergeConflicts lists the files that conflict in a merge.
 func (s *Service) GetMergeConflicts(ctx context.Context, in *api.GetMergeConflictsInput) (*api.GetMergeConflictsOutput, error) {
-	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
+	q, err := s.queryConflicts(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel,
+		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	merged, mergeable, err := s.conflictsOf(ctx, m, service.Deref(in.MergeOption))
-	if err != nil {
-		return nil, err
-	}
+	m, merged, from := q.merging, q.merged, q.from
 	conflicts, next := page(merged.Conflicts, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
 	return &api.GetMergeConflictsOutput{
-		Mergeable: new(mergeable), SourceCommitId: new(m.source), DestinationCommitId: new(m.destination),
+		Mergeable: new(q.mergeable), SourceCommitId: new(m.source), DestinationCommitId: new(m.destination),
 		BaseCommitId: service.OmitZero(merged.Base), NextToken: next,
 		ConflictMetadataList: service.Map(conflicts, conflictMetadata),
 	}, nil
@@ -88,18 +107,12 @@ func (s *Service) GetMergeConflicts(ctx context.Context, in *api.GetMergeConflic
 
 // DescribeMergeConflicts describes one conflicting file, with its merge hunks.
 func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMergeConflictsInput) (*api.DescribeMergeConflictsOutput, error) {
-	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
+	q, err := s.queryConflicts(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel,
+		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	merged, _, err := s.conflictsOf(ctx, m, service.Deref(in.MergeOption))
-	if err != nil {
-		return nil, err
-	}
+	m, merged, from := q.merging, q.merged, q.from
 	path := service.Deref(in.FilePath)
 	for _, c := range merged.Conflicts {
 		if c.Path != path {
@@ -116,18 +129,12 @@ func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMe
 
 // BatchDescribeMergeConflicts describes several conflicting files, with their merge hunks.
 func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.BatchDescribeMergeConflictsInput) (*api.BatchDescribeMergeConflictsOutput, error) {
-	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
+	q, err := s.queryConflicts(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel,
+		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	merged, _, err := s.conflictsOf(ctx, m, service.Deref(in.MergeOption))
-	if err != nil {
-		return nil, err
-	}
+	m, merged, from := q.merging, q.merged, q.from
 	var wanted []git.Conflict
 	for _, c := range merged.Conflicts {
 		if len(in.FilePaths) == 0 || contains(in.FilePaths, c.Path) {

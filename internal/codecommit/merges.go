@@ -298,25 +298,23 @@ func (s *Service) MergeBranchesByFastForward(ctx context.Context, in *api.MergeB
 
 // MergeBranchesBySquash squashes the source's changes into one commit on the destination branch.
 func (s *Service) MergeBranchesBySquash(ctx context.Context, in *api.MergeBranchesBySquashInput) (*api.MergeBranchesBySquashOutput, error) {
-	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
-	if err != nil {
-		return nil, err
-	}
-	commit, tree, err := s.mergeBranches(ctx, m, in.DestinationCommitSpecifier, in.TargetBranch, squashMerge, in.ConflictResolution,
-		commitRequest{in.AuthorName, in.Email, in.CommitMessage})
-	if err != nil {
-		return nil, err
-	}
-	return &api.MergeBranchesBySquashOutput{CommitId: new(commit), TreeId: new(tree)}, nil
+	// The squash and three-way inputs have the same fields, so one converts to the other.
+	out, err := s.mergeBranchesWithCommit(ctx, squashMerge, (*api.MergeBranchesByThreeWayInput)(in))
+	return (*api.MergeBranchesBySquashOutput)(out), err
 }
 
 // MergeBranchesByThreeWay writes a merge commit of the source into the destination branch.
 func (s *Service) MergeBranchesByThreeWay(ctx context.Context, in *api.MergeBranchesByThreeWayInput) (*api.MergeBranchesByThreeWayOutput, error) {
+	return s.mergeBranchesWithCommit(ctx, threeWayMerge, in)
+}
+
+// mergeBranchesWithCommit is a squash or three-way merge of branches.
+func (s *Service) mergeBranchesWithCommit(ctx context.Context, option string, in *api.MergeBranchesByThreeWayInput) (*api.MergeBranchesByThreeWayOutput, error) {
 	m, err := s.openMerge(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel, in.ConflictResolutionStrategy)
 	if err != nil {
 		return nil, err
 	}
-	commit, tree, err := s.mergeBranches(ctx, m, in.DestinationCommitSpecifier, in.TargetBranch, threeWayMerge, in.ConflictResolution,
+	commit, tree, err := s.mergeBranches(ctx, m, in.DestinationCommitSpecifier, in.TargetBranch, option, in.ConflictResolution,
 		commitRequest{in.AuthorName, in.Email, in.CommitMessage})
 	if err != nil {
 		return nil, err

@@ -80,9 +80,8 @@ func (s *Service) MergePullRequestByFastForward(ctx context.Context, in *api.Mer
 
 // MergePullRequestBySquash merges a pull request as one commit on its destination branch.
 func (s *Service) MergePullRequestBySquash(ctx context.Context, in *api.MergePullRequestBySquashInput) (*api.MergePullRequestBySquashOutput, error) {
-	pr, err := s.mergePullRequest(ctx, prMerge{id: in.PullRequestId, repository: in.RepositoryName, sourceCommit: in.SourceCommitId,
-		option: squashMerge, level: in.ConflictDetailLevel, strategy: in.ConflictResolutionStrategy, resolution: in.ConflictResolution,
-		commit: commitRequest{in.AuthorName, in.Email, in.CommitMessage}})
+	// The squash and three-way inputs have the same fields, so one converts to the other.
+	pr, err := s.mergePullRequest(ctx, withCommit(squashMerge, (*api.MergePullRequestByThreeWayInput)(in)))
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +90,16 @@ func (s *Service) MergePullRequestBySquash(ctx context.Context, in *api.MergePul
 
 // MergePullRequestByThreeWay merges a pull request with a merge commit on its destination branch.
 func (s *Service) MergePullRequestByThreeWay(ctx context.Context, in *api.MergePullRequestByThreeWayInput) (*api.MergePullRequestByThreeWayOutput, error) {
-	pr, err := s.mergePullRequest(ctx, prMerge{id: in.PullRequestId, repository: in.RepositoryName, sourceCommit: in.SourceCommitId,
-		option: threeWayMerge, level: in.ConflictDetailLevel, strategy: in.ConflictResolutionStrategy, resolution: in.ConflictResolution,
-		commit: commitRequest{in.AuthorName, in.Email, in.CommitMessage}})
+	pr, err := s.mergePullRequest(ctx, withCommit(threeWayMerge, in))
 	if err != nil {
 		return nil, err
 	}
 	return &api.MergePullRequestByThreeWayOutput{PullRequest: pr}, nil
+}
+
+// withCommit is the request of a squash or three-way pull request merge.
+func withCommit(option string, in *api.MergePullRequestByThreeWayInput) prMerge {
+	return prMerge{id: in.PullRequestId, repository: in.RepositoryName, sourceCommit: in.SourceCommitId,
+		option: option, level: in.ConflictDetailLevel, strategy: in.ConflictResolutionStrategy, resolution: in.ConflictResolution,
+		commit: commitRequest{in.AuthorName, in.Email, in.CommitMessage}}
 }

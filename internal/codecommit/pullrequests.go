@@ -192,12 +192,26 @@ func pullRequestDoesNotExist(id string) error {
 }
 
 func getPullRequest(tx store.Tx, sc scope, id string) (pullRequest, int64, error) {
-	var pr pullRequest
-	ver, err := store.GetJSON(tx, pullRequestsTable, sc.Key(id), &pr)
+	return getItem[pullRequest](tx, pullRequestsTable, sc.Key(id), func() error { return pullRequestDoesNotExist(id) })
+}
+
+// getItem reads a record, answering missing's error when there is none.
+func getItem[T any](tx store.Tx, table, key string, missing func() error) (T, int64, error) {
+	var v T
+	ver, err := store.GetJSON(tx, table, key, &v)
 	if errors.Is(err, store.ErrNotFound) {
-		err = pullRequestDoesNotExist(id)
+		err = missing()
 	}
-	return pr, ver, err
+	return v, ver, err
+}
+
+// pageArgs reads a list operation's continuation token and page size.
+func pageArgs(token *string, maxResults *int32) (from, size int, err error) {
+	if from, err = pageToken(token); err != nil {
+		return 0, 0, err
+	}
+	size, err = pageSize(maxResults)
+	return from, size, err
 }
 
 // refresh brings an open pull request up to date with its branches: a source branch that moved
@@ -480,11 +494,7 @@ func (s *Service) ListPullRequests(ctx context.Context, in *api.ListPullRequests
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	size, err := pageSize(in.MaxResults)
+	from, size, err := pageArgs(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +536,7 @@ func (s *Service) DescribePullRequestEvents(ctx context.Context, in *api.Describ
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
+	from, size, err := pageArgs(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -536,10 +546,6 @@ func (s *Service) DescribePullRequestEvents(ctx context.Context, in *api.Describ
 		if (typ == "" || *ev.PullRequestEventType == typ) && (actor == "" || *ev.ActorArn == actor) {
 			events = append(events, ev)
 		}
-	}
-	size, err := pageSize(in.MaxResults)
-	if err != nil {
-		return nil, err
 	}
 	events, next := page(events, from, size)
 	return &api.DescribePullRequestEventsOutput{PullRequestEvents: append(api.PullRequestEventList{}, events...), NextToken: next}, nil

@@ -48,6 +48,29 @@ func commitTo(t *testing.T, repo *git.Repo, branch, parent string, files map[str
 	return id
 }
 
+// appRepo is a repository "app" whose main branch has f.txt, and a feature branch that changes it.
+type appRepo struct {
+	srv           *awstest.Server
+	c             *codecommit.Client
+	git           *git.Repo
+	base, feature string
+}
+
+func newAppRepo(t *testing.T) appRepo {
+	t.Helper()
+	srv, c := start(t)
+	repo := repoOnDisk(srv, createRepository(t, c, "app"))
+	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText})
+	return appRepo{srv: srv, c: c, git: repo, base: base, feature: commitTo(t, repo, "feature", base, map[string]string{"f.txt": featureText})}
+}
+
+// openPullRequest opens a pull request from feature into the default branch.
+func (a appRepo) openPullRequest(t *testing.T) *types.PullRequest {
+	t.Helper()
+	return awstest.Call(t, a.c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("Feature"),
+		Targets: []types.Target{{RepositoryName: aws.String("app"), SourceReference: aws.String("feature")}}}).PullRequest
+}
+
 // reviewer makes an IAM user with an access key and returns a CodeCommit client acting as it.
 func reviewer(t *testing.T, srv *awstest.Server, name string) *codecommit.Client {
 	t.Helper()
@@ -189,13 +212,9 @@ func TestPullRequestFromCreateToThreeWayMerge(t *testing.T) {
 
 // TestPullRequestRevisions: moving the source branch makes a new revision, which needs approving again.
 func TestPullRequestRevisions(t *testing.T) {
-	srv, c := start(t)
-	meta := createRepository(t, c, "app")
-	repo := repoOnDisk(srv, meta)
-	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText})
-	first := commitTo(t, repo, "feature", base, map[string]string{"f.txt": featureText})
-	pr := awstest.Call(t, c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("Feature"),
-		Targets: []types.Target{{RepositoryName: aws.String("app"), SourceReference: aws.String("feature")}}}).PullRequest
+	a := newAppRepo(t)
+	srv, c, repo, first := a.srv, a.c, a.git, a.feature
+	pr := a.openPullRequest(t)
 	if got := aws.ToString(pr.PullRequestTargets[0].DestinationReference); got != "refs/heads/main" {
 		t.Errorf("destination: got %s, want the default branch", got)
 	}
@@ -272,11 +291,8 @@ func TestMergeBranches(t *testing.T) {
 }
 
 func TestPullRequestErrors(t *testing.T) {
-	srv, c := start(t)
-	meta := createRepository(t, c, "app")
-	repo := repoOnDisk(srv, meta)
-	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText})
-	commitTo(t, repo, "feature", base, map[string]string{"f.txt": featureText})
+	a := newAppRepo(t)
+	c, base := a.c, a.base
 	target := func(src, dst string) []types.Target {
 		return []types.Target{{RepositoryName: aws.String("app"), SourceReference: aws.String(src), DestinationReference: aws.String(dst)}}
 	}

@@ -79,12 +79,7 @@ func templateDoesNotExist(name string) error {
 }
 
 func getTemplate(tx store.Tx, sc scope, name string) (ruleTemplate, int64, error) {
-	var t ruleTemplate
-	ver, err := store.GetJSON(tx, approvalRuleTemplatesTable, sc.Key(name), &t)
-	if errors.Is(err, store.ErrNotFound) {
-		err = templateDoesNotExist(name)
-	}
-	return t, ver, err
+	return getItem[ruleTemplate](tx, approvalRuleTemplatesTable, sc.Key(name), func() error { return templateDoesNotExist(name) })
 }
 
 // updateTemplate applies change to the template called name and writes it back.
@@ -290,11 +285,7 @@ func (s *Service) ListApprovalRuleTemplates(ctx context.Context, in *api.ListApp
 // listTemplateNames pages through the names of the templates keep accepts (all when nil).
 func (s *Service) listTemplateNames(ctx context.Context, token *string, maxResults *int32, keep func(ruleTemplate) bool) ([]string, *string, error) {
 	sc := overcast.ScopeOf(ctx)
-	from, err := pageToken(token)
-	if err != nil {
-		return nil, nil, err
-	}
-	size, err := pageSize(maxResults)
+	from, size, err := pageArgs(token, maxResults)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -446,11 +437,7 @@ func (s *Service) ListRepositoriesForApprovalRuleTemplate(ctx context.Context, i
 	if err != nil {
 		return nil, err
 	}
-	from, err := pageToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	size, err := pageSize(in.MaxResults)
+	from, size, err := pageArgs(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
