@@ -75,24 +75,37 @@ func (s *Service) CreatePullRequestApprovalRule(ctx context.Context, in *api.Cre
 	if err := checkRuleContent(content); err != nil {
 		return nil, err
 	}
-	var rule approvalRule
-	_, err := s.updateOpenPullRequest(ctx, in.PullRequestId, func(pr *pullRequest) error {
+	rule, err := s.editRule(ctx, in.PullRequestId, eventRuleCreated, func(pr *pullRequest) (*approvalRule, error) {
 		if pr.rule(name) >= 0 {
-			return withMessage(&api.ApprovalRuleNameAlreadyExistsException{}, "An approval rule with that name already exists. Approval rule names must be unique within the scope of a pull request.")
+			return nil, withMessage(&api.ApprovalRuleNameAlreadyExistsException{}, "An approval rule with that name already exists. Approval rule names must be unique within the scope of a pull request.")
 		}
 		if len(pr.Rules) >= maxRulesPerPR {
-			return withMessage(&api.NumberOfRulesExceededException{}, "The approval rule cannot be added. The pull request has the maximum number of approval rules associated with it.")
+			return nil, withMessage(&api.NumberOfRulesExceededException{}, "The approval rule cannot be added. The pull request has the maximum number of approval rules associated with it.")
 		}
 		now := s.Now()
-		rule = approvalRule{ID: s.IDs.UUID(), Name: name, Content: content, Created: now, Modified: now, LastModifiedUser: overcast.CallerFrom(ctx).ARN}
-		pr.Rules = append(pr.Rules, rule)
-		s.ruleEvent(ctx, pr, eventRuleCreated, rule)
-		return nil
+		pr.Rules = append(pr.Rules, approvalRule{ID: s.IDs.UUID(), Name: name, Content: content, Created: now, Modified: now, LastModifiedUser: overcast.CallerFrom(ctx).ARN})
+		return &pr.Rules[len(pr.Rules)-1], nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &api.CreatePullRequestApprovalRuleOutput{ApprovalRule: new(rule.api())}, nil
+}
+
+// editRule applies change, which returns the rule it made or changed, to an open pull request,
+// recording an event of type typ.
+func (s *Service) editRule(ctx context.Context, id *string, typ string, change func(*pullRequest) (*approvalRule, error)) (approvalRule, error) {
+	var rule approvalRule
+	_, err := s.updateOpenPullRequest(ctx, id, func(pr *pullRequest) error {
+		r, err := change(pr)
+		if err != nil {
+			return err
+		}
+		rule = *r
+		s.ruleEvent(ctx, pr, typ, rule)
+		return nil
+	})
+	return rule, err
 }
 
 // UpdatePullRequestApprovalRuleContent replaces an approval rule's content.
@@ -104,23 +117,20 @@ func (s *Service) UpdatePullRequestApprovalRuleContent(ctx context.Context, in *
 	if err := checkRuleContent(content); err != nil {
 		return nil, err
 	}
-	var rule approvalRule
-	_, err := s.updateOpenPullRequest(ctx, in.PullRequestId, func(pr *pullRequest) error {
+	rule, err := s.editRule(ctx, in.PullRequestId, eventRuleUpdated, func(pr *pullRequest) (*approvalRule, error) {
 		i := pr.rule(name)
 		if i < 0 {
-			return approvalRuleDoesNotExist(name)
+			return nil, approvalRuleDoesNotExist(name)
 		}
 		r := &pr.Rules[i]
 		if r.TemplateID != "" {
-			return withMessage(&api.CannotModifyApprovalRuleFromTemplateException{}, "The approval rule cannot be modified for the pull request because it was created by an approval rule template and applied to the pull request automatically.")
+			return nil, withMessage(&api.CannotModifyApprovalRuleFromTemplateException{}, "The approval rule cannot be modified for the pull request because it was created by an approval rule template and applied to the pull request automatically.")
 		}
 		if in.ExistingRuleContentSha256 != nil && *in.ExistingRuleContentSha256 != contentSHA256(r.Content) {
-			return withMessage(&api.InvalidRuleContentSha256Exception{}, "The SHA-256 hash signature for the rule content is not valid.")
+			return nil, withMessage(&api.InvalidRuleContentSha256Exception{}, "The SHA-256 hash signature for the rule content is not valid.")
 		}
 		r.Content, r.Modified, r.LastModifiedUser = content, s.Now(), overcast.CallerFrom(ctx).ARN
-		rule = *r
-		s.ruleEvent(ctx, pr, eventRuleUpdated, rule)
-		return nil
+		return r, nil
 	})
 	if err != nil {
 		return nil, err

@@ -346,11 +346,21 @@ func (s *Service) DeleteCommentContent(ctx context.Context, in *api.DeleteCommen
 	return &api.DeleteCommentContentOutput{Comment: c.api(overcast.CallerFrom(ctx).ARN)}, nil
 }
 
-// commentThreads groups the comments keep accepts by thread, threads and comments oldest first.
-func (s *Service) commentThreads(ctx context.Context, keep func(comment) bool) ([]threadKey, map[threadKey][]comment, error) {
+// commentThread is a page's thread: where its comments are, and the comments, oldest first.
+type commentThread struct {
+	thread
+	comments api.Comments
+}
+
+// commentThreads returns a page of the threads of the comments keep accepts, oldest first.
+func (s *Service) commentThreads(ctx context.Context, token *string, maxResults *int32, keep func(comment) bool) ([]commentThread, *string, error) {
+	from, size, err := pageArgs(token, maxResults)
+	if err != nil {
+		return nil, nil, err
+	}
 	sc := overcast.ScopeOf(ctx)
 	var all []comment
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	err = s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
 		all, err = store.FilterJSON(tx, commentsTable, store.ScanOptions{Prefix: sc.Prefix()}, keep)
 		return err
@@ -368,7 +378,13 @@ func (s *Service) commentThreads(ctx context.Context, keep func(comment) bool) (
 		}
 		byThread[key] = append(byThread[key], c)
 	}
-	return order, byThread, nil
+	order, next := page(order, from, size)
+	caller := overcast.CallerFrom(ctx).ARN
+	threads := service.Map(order, func(k threadKey) commentThread {
+		cs := byThread[k]
+		return commentThread{thread: cs[0].thread, comments: commentsAPI(cs, caller)}
+	})
+	return threads, next, nil
 }
 
 // GetCommentsForPullRequest returns a pull request's comments, by thread.
@@ -383,27 +399,19 @@ func (s *Service) GetCommentsForPullRequest(ctx context.Context, in *api.GetComm
 		}
 		return nil, withMessage(&api.RepositoryNotAssociatedWithPullRequestException{}, "The repository %s is not associated with the pull request %s.", *in.RepositoryName, pr.ID)
 	}
-	from, size, err := pageArgs(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	before, after := service.Deref(in.BeforeCommitId), service.Deref(in.AfterCommitId)
-	order, threads, err := s.commentThreads(ctx, func(c comment) bool {
+	threads, next, err := s.commentThreads(ctx, in.NextToken, in.MaxResults, func(c comment) bool {
 		return c.PullRequest == pr.ID && (before == "" || c.BeforeCommit == before) && (after == "" || c.AfterCommit == after)
 	})
 	if err != nil {
 		return nil, err
 	}
-	order, next := page(order, from, size)
 	out := &api.GetCommentsForPullRequestOutput{CommentsForPullRequestData: api.CommentsForPullRequestData{}, NextToken: next}
-	caller := overcast.CallerFrom(ctx).ARN
-	for _, key := range order {
-		cs := threads[key]
-		th := cs[0].thread
+	for _, th := range threads {
 		out.CommentsForPullRequestData = append(out.CommentsForPullRequestData, api.CommentsForPullRequest{
 			PullRequestId: new(pr.ID), RepositoryName: new(th.Repository), BeforeCommitId: service.OmitZero(th.BeforeCommit),
 			AfterCommitId: new(th.AfterCommit), BeforeBlobId: service.OmitZero(th.BeforeBlob), AfterBlobId: service.OmitZero(th.AfterBlob),
-			Location: th.Location.api(), Comments: commentsAPI(cs, caller)})
+			Location: th.Location.api(), Comments: th.comments})
 	}
 	return out, nil
 }
@@ -414,27 +422,19 @@ func (s *Service) GetCommentsForComparedCommit(ctx context.Context, in *api.GetC
 	if err != nil {
 		return nil, err
 	}
-	from, size, err := pageArgs(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	before, after := service.Deref(in.BeforeCommitId), service.Deref(in.AfterCommitId)
-	order, threads, err := s.commentThreads(ctx, func(c comment) bool {
+	threads, next, err := s.commentThreads(ctx, in.NextToken, in.MaxResults, func(c comment) bool {
 		return c.PullRequest == "" && c.Repository == r.Name && c.AfterCommit == after && (before == "" || c.BeforeCommit == before)
 	})
 	if err != nil {
 		return nil, err
 	}
-	order, next := page(order, from, size)
 	out := &api.GetCommentsForComparedCommitOutput{CommentsForComparedCommitData: api.CommentsForComparedCommitData{}, NextToken: next}
-	caller := overcast.CallerFrom(ctx).ARN
-	for _, key := range order {
-		cs := threads[key]
-		th := cs[0].thread
+	for _, th := range threads {
 		out.CommentsForComparedCommitData = append(out.CommentsForComparedCommitData, api.CommentsForComparedCommit{
 			RepositoryName: new(th.Repository), BeforeCommitId: service.OmitZero(th.BeforeCommit), AfterCommitId: new(th.AfterCommit),
 			BeforeBlobId: service.OmitZero(th.BeforeBlob), AfterBlobId: service.OmitZero(th.AfterBlob),
-			Location: th.Location.api(), Comments: commentsAPI(cs, caller)})
+			Location: th.Location.api(), Comments: th.comments})
 	}
 	return out, nil
 }
