@@ -101,7 +101,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{})
+	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{Topics: codecommitTopics{snsSvc}})
 	return []any{
 		iamSvc,
 		stsSvc,

@@ -35,9 +35,10 @@ type Options struct {
 
 // Topics is what triggers need from SNS.
 type Topics interface {
-	// Publish publishes message to the topic with ARN topicARN, as
-	// CodeCommit (the service principal) does for a trigger.
-	Publish(ctx context.Context, topicARN, subject, message string) error
+	// Publish publishes message to the topic with ARN topicARN as
+	// CodeCommit's service principal does for a trigger of the repository
+	// with ARN sourceARN (the topic's policy decides).
+	Publish(ctx context.Context, sourceARN, topicARN, subject, message string) error
 }
 
 // Service is the CodeCommit API, and the repository directory the git
@@ -196,7 +197,7 @@ func (s *Service) lookup(ctx context.Context, name *string) (scope, repository, 
 }
 
 // update applies change to the repository called name and writes it back.
-func (s *Service) update(ctx context.Context, name string, change func(tx store.Tx, r *repository) error) (repository, error) {
+func (s *Service) update(ctx context.Context, name string, change func(r *repository) error) (repository, error) {
 	sc := overcast.ScopeOf(ctx)
 	if err := checkRepositoryName(name); err != nil {
 		return repository{}, err
@@ -208,7 +209,7 @@ func (s *Service) update(ctx context.Context, name string, change func(tx store.
 		if r, ver, err = getRepository(tx, sc, name); err != nil {
 			return err
 		}
-		if err := change(tx, &r); err != nil {
+		if err := change(&r); err != nil {
 			return err
 		}
 		_, err = store.PutJSON(tx, repositoriesTable, sc.Key(r.Name), r, ver)

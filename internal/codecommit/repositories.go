@@ -6,12 +6,10 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strconv"
 	"unicode/utf8"
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
-	"overcast/internal/awsproto"
 	"overcast/internal/git"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -121,16 +119,9 @@ func (s *Service) ListRepositories(ctx context.Context, in *api.ListRepositories
 	if order != api.OrderEnumAscending && order != api.OrderEnumDescending {
 		return nil, withMessage(&api.InvalidOrderException{}, "The specified sort order is not valid.")
 	}
-	invalidToken := withMessage(&api.InvalidContinuationTokenException{}, "The continuation token is not valid.")
-	after, err := awsproto.PageAfter(in.NextToken, invalidToken)
+	start, err := pageStart(in.NextToken)
 	if err != nil {
 		return nil, err
-	}
-	start := 0
-	if after != "" {
-		if start, err = strconv.Atoi(after); err != nil || start < 0 {
-			return nil, invalidToken
-		}
 	}
 	var all []repository
 	err = s.Store.View(ctx, func(tx store.Tx) error {
@@ -150,16 +141,13 @@ func (s *Service) ListRepositories(ctx context.Context, in *api.ListRepositories
 		}
 		return c
 	})
-	out := &api.ListRepositoriesOutput{Repositories: api.RepositoryNameIdPairList{}}
-	if start > len(all) {
-		return nil, invalidToken
+	page, next, err := pageOf(all, start, listPageSize)
+	if err != nil {
+		return nil, err
 	}
-	end := min(start+listPageSize, len(all))
-	for _, r := range all[start:end] {
+	out := &api.ListRepositoriesOutput{Repositories: api.RepositoryNameIdPairList{}, NextToken: next}
+	for _, r := range page {
 		out.Repositories = append(out.Repositories, api.RepositoryNameIdPair{RepositoryName: new(r.Name), RepositoryId: new(r.ID)})
-	}
-	if end < len(all) {
-		out.NextToken = awsproto.PageToken(strconv.Itoa(end))
 	}
 	return out, nil
 }
@@ -225,7 +213,7 @@ func (s *Service) UpdateRepositoryDescription(ctx context.Context, in *api.Updat
 	if err := checkDescription(in.RepositoryDescription); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, service.Deref(in.RepositoryName), func(_ store.Tx, r *repository) error {
+	_, err := s.update(ctx, service.Deref(in.RepositoryName), func(r *repository) error {
 		r.Description = service.Deref(in.RepositoryDescription)
 		r.Modified = s.Now()
 		return nil
