@@ -378,7 +378,10 @@ func (s *Service) commentThreads(ctx context.Context, token *string, maxResults 
 		}
 		byThread[key] = append(byThread[key], c)
 	}
-	order, next := page(order, from, size)
+	order, next, err := pageOf(order, from, size)
+	if err != nil {
+		return nil, nil, err
+	}
 	caller := overcast.CallerFrom(ctx).ARN
 	threads := service.Map(order, func(k threadKey) commentThread {
 		cs := byThread[k]
@@ -513,6 +516,9 @@ func (s *Service) GetCommentReactions(ctx context.Context, in *api.GetCommentRea
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return *out[i].Reaction.ShortCode < *out[j].Reaction.ShortCode })
-	out, next := page(out, from, size)
+	out, next, err := pageOf(out, from, size)
+	if err != nil {
+		return nil, err
+	}
 	return &api.GetCommentReactionsOutput{ReactionsForComment: append(api.ReactionsForCommentList{}, out...), NextToken: next}, nil
 }

@@ -2,7 +2,6 @@ package codecommit
 
 import (
 	"context"
-	"strconv"
 
 	api "overcast/internal/api/codecommit"
 	"overcast/internal/git"
@@ -39,31 +38,6 @@ func ignoreConflicts(err error) error {
 	return err
 }
 
-// pageToken reads an offset continuation token.
-func pageToken(token *string) (int, error) {
-	if token == nil {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(*token)
-	if err != nil || n < 0 {
-		return 0, withMessage(&api.InvalidContinuationTokenException{}, "The continuation token is not valid.")
-	}
-	return n, nil
-}
-
-// page returns items[from:from+size] and the token of what follows.
-func page[T any](items []T, from, size int) ([]T, *string) {
-	if from > len(items) {
-		from = len(items)
-	}
-	end := min(from+size, len(items))
-	var next *string
-	if end < len(items) {
-		next = new(strconv.Itoa(end))
-	}
-	return items[from:end], next
-}
-
 // conflictQuery is a merge a conflict operation describes, and where its page starts.
 type conflictQuery struct {
 	*merging
@@ -74,7 +48,7 @@ type conflictQuery struct {
 
 // queryConflicts resolves and merges what a conflict operation names.
 func (s *Service) queryConflicts(ctx context.Context, repoName, source, destination, level, strategy, option, token *string) (*conflictQuery, error) {
-	from, err := pageToken(token)
+	from, err := pageStart(token)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +71,10 @@ func (s *Service) GetMergeConflicts(ctx context.Context, in *api.GetMergeConflic
 		return nil, err
 	}
 	m, merged, from := q.merging, q.merged, q.from
-	conflicts, next := page(merged.Conflicts, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	conflicts, next, err := pageOf(merged.Conflicts, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	if err != nil {
+		return nil, err
+	}
 	return &api.GetMergeConflictsOutput{
 		Mergeable: new(q.mergeable), SourceCommitId: new(m.source), DestinationCommitId: new(m.destination),
 		BaseCommitId: service.OmitZero(merged.Base), NextToken: next,
@@ -118,7 +95,10 @@ func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMe
 		if c.Path != path {
 			continue
 		}
-		hunks, next := page(c.Hunks, from, int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks)))
+		hunks, next, err := pageOf(c.Hunks, from, int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks)))
+		if err != nil {
+			return nil, err
+		}
 		return &api.DescribeMergeConflictsOutput{
 			ConflictMetadata: new(conflictMetadata(c)), MergeHunks: service.Map(hunks, mergeHunk), NextToken: next,
 			SourceCommitId: new(m.source), DestinationCommitId: new(m.destination), BaseCommitId: service.OmitZero(merged.Base),
@@ -141,12 +121,15 @@ func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.Batch
 			wanted = append(wanted, c)
 		}
 	}
-	conflicts, next := page(wanted, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	conflicts, next, err := pageOf(wanted, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	if err != nil {
+		return nil, err
+	}
 	maxHunks := int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks))
 	out := &api.BatchDescribeMergeConflictsOutput{Conflicts: api.Conflicts{}, NextToken: next,
 		SourceCommitId: new(m.source), DestinationCommitId: new(m.destination), BaseCommitId: service.OmitZero(merged.Base)}
 	for _, c := range conflicts {
-		hunks, _ := page(c.Hunks, 0, maxHunks)
+		hunks := c.Hunks[:min(maxHunks, len(c.Hunks))]
 		out.Conflicts = append(out.Conflicts, api.Conflict{ConflictMetadata: new(conflictMetadata(c)), MergeHunks: service.Map(hunks, mergeHunk)})
 	}
 	return out, nil
@@ -171,7 +154,7 @@ func conflictMetadata(c git.Conflict) api.ConflictMetadata {
 		if !v.Exists() {
 			continue
 		}
-		sizes[i], modes[i], types[i] = new(v.Size), apiFileMode(v.Mode), new(git.ObjectType(v.Mode))
+		sizes[i], modes[i], types[i] = new(v.Size), service.OmitZero(fileModes[v.Mode]), new(git.ObjectType(v.Mode))
 		// A content conflict git found no lines in is between binary files.
 		binary[i] = new(c.Content && !c.AutoMergeable && len(c.Hunks) == 0 && c.Source.Exists() && c.Destination.Exists())
 	}

@@ -1,12 +1,11 @@
 package codecommit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	"overcast"
 	api "overcast/internal/api/codecommit"
 	"overcast/internal/git"
 	"overcast/internal/service"
@@ -22,30 +21,14 @@ const (
 // maxConflictResolutionEntries is how many entries a conflictResolution may have in all.
 const maxConflictResolutionEntries = 100
 
-// gitModes maps the API's file modes to git's.
-var gitModes = map[string]string{"NORMAL": git.ModeFile, "EXECUTABLE": git.ModeExecutable, "SYMLINK": git.ModeSymlink}
-
-// apiFileMode is a git mode as the API reports it; directories and submodules have none.
-func apiFileMode(mode string) *string {
-	for name, m := range gitModes {
-		if m == mode {
-			return new(name)
-		}
-	}
-	return nil
-}
-
-// resolveSpecifier returns the commit a commit specifier (branch, tag or commit ID) names.
-func resolveSpecifier(ctx context.Context, repo *git.Repo, spec *string) (string, error) {
+// mergeSpecifier returns the commit a merge's commit specifier (branch, tag or commit ID) names:
+// unlike elsewhere, a merge names both sides.
+func (s *Service) mergeSpecifier(ctx context.Context, repo *git.Repo, r *repository, spec *string) (string, error) {
 	name := service.Deref(spec)
 	if name == "" {
 		return "", withMessage(&api.CommitRequiredException{}, "A commit ID or branch name is required but was not specified.")
 	}
-	id, err := repo.ResolveCommit(ctx, name)
-	if errors.Is(err, git.ErrNotFound) {
-		return "", withMessage(&api.CommitDoesNotExistException{}, "Could not find commit or reference %s.", name)
-	}
-	return id, err
+	return s.resolveSpecifier(ctx, repo, r, name)
 }
 
 // merging is a merge of two commits of one repository, as an operation names it.
@@ -68,10 +51,10 @@ func (s *Service) openMerge(ctx context.Context, repoName, source, destination, 
 	m := &merging{sc: sc, repo: r, git: s.repo(sc, &r),
 		level:    git.DetailLevel(service.DerefOr(level, string(git.LineLevel))),
 		strategy: git.Strategy(service.DerefOr(strategy, string(git.StrategyNone)))}
-	if m.source, err = resolveSpecifier(ctx, m.git, source); err != nil {
+	if m.source, err = s.mergeSpecifier(ctx, m.git, &m.repo, source); err != nil {
 		return nil, err
 	}
-	if m.destination, err = resolveSpecifier(ctx, m.git, destination); err != nil {
+	if m.destination, err = s.mergeSpecifier(ctx, m.git, &m.repo, destination); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -189,23 +172,18 @@ func manualMergeRequired() error {
 	return withMessage(&api.ManualMergeRequiredException{}, "The pull request cannot be merged automatically into the destination branch. You must manually merge the branches and resolve any conflicts.")
 }
 
-// commitRequest is the author and message of a commit a merge writes.
-type commitRequest struct {
+// mergeCommitInfo is the author and message of a commit a merge writes.
+type mergeCommitInfo struct {
 	authorName, email, message *string
 }
 
 // signature is who a commit written through the API is by: the name given, else the caller's name.
 func (s *Service) signature(ctx context.Context, name, email *string) git.Signature {
-	n := service.Deref(name)
-	if n == "" {
-		arn := overcast.CallerFrom(ctx).ARN
-		n = arn[strings.LastIndex(arn, "/")+1:]
-	}
-	return git.Signature{Name: n, Email: service.Deref(email), When: s.Now().UTC()}
+	return git.Signature{Name: cmp.Or(service.Deref(name), callerName(ctx)), Email: service.Deref(email), When: s.Now().UTC()}
 }
 
 // writeMergeCommit writes the commit of a squash (one parent) or three-way merge (two parents).
-func (s *Service) writeMergeCommit(ctx context.Context, m *merging, option, tree string, req commitRequest) (string, error) {
+func (s *Service) writeMergeCommit(ctx context.Context, m *merging, option, tree string, req mergeCommitInfo) (string, error) {
 	who := s.signature(ctx, req.authorName, req.email)
 	message := service.Deref(req.message)
 	if message == "" {
@@ -220,7 +198,7 @@ func (s *Service) writeMergeCommit(ctx context.Context, m *merging, option, tree
 
 // mergeCommit does a merge by option and returns the resulting commit (for a fast-forward, the
 // source) and its tree, without moving any branch.
-func (s *Service) mergeCommit(ctx context.Context, m *merging, option string, res *api.ConflictResolution, req commitRequest) (commit, tree string, err error) {
+func (s *Service) mergeCommit(ctx context.Context, m *merging, option string, res *api.ConflictResolution, req mergeCommitInfo) (commit, tree string, err error) {
 	if option == fastForwardMerge {
 		ok, err := m.canFastForward(ctx)
 		if err != nil {
@@ -244,12 +222,12 @@ func (s *Service) mergeCommit(ctx context.Context, m *merging, option string, re
 }
 
 // mergeBranches merges and moves the target branch (by default the destination specifier) to the result.
-func (s *Service) mergeBranches(ctx context.Context, m *merging, destinationSpec, targetBranch *string, option string, res *api.ConflictResolution, req commitRequest) (string, string, error) {
+func (s *Service) mergeBranches(ctx context.Context, m *merging, destinationSpec, targetBranch *string, option string, res *api.ConflictResolution, req mergeCommitInfo) (string, string, error) {
 	branch := service.Deref(targetBranch)
 	if branch == "" {
 		branch = service.Deref(destinationSpec)
 	}
-	if _, err := m.git.ResolveRef(ctx, "refs/heads/"+branch); err != nil {
+	if _, err := m.git.ResolveRef(ctx, branchPrefix+branch); err != nil {
 		if targetBranch != nil {
 			return "", "", withMessage(&api.InvalidTargetBranchException{}, "The specified target branch is not valid: %s", branch)
 		}
@@ -267,7 +245,7 @@ func (s *Service) mergeBranches(ctx context.Context, m *merging, destinationSpec
 
 // moveBranch points branch at commit if it still is where the merge found the destination.
 func (s *Service) moveBranch(ctx context.Context, m *merging, branch, commit string) error {
-	old, err := m.git.ResolveRef(ctx, "refs/heads/"+branch)
+	old, err := m.git.ResolveRef(ctx, branchPrefix+branch)
 	if err != nil {
 		return err
 	}
@@ -276,11 +254,14 @@ func (s *Service) moveBranch(ctx context.Context, m *merging, branch, commit str
 			return withMessage(&api.ConcurrentReferenceUpdateException{}, "The merge cannot be completed because the target branch has been modified. Another user might have modified the target branch while the merge was in progress. Wait a few minutes, and then try again.")
 		}
 	}
-	err = m.git.UpdateRef(ctx, "refs/heads/"+branch, commit, old)
+	err = m.git.UpdateRef(ctx, branchPrefix+branch, commit, old)
 	if errors.Is(err, git.ErrRefChanged) {
 		return withMessage(&api.ConcurrentReferenceUpdateException{}, "The merge cannot be completed because the target branch has been modified. Another user might have modified the target branch while the merge was in progress. Wait a few minutes, and then try again.")
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.recordChanges(ctx, m.sc, m.repo.Name, []RefChange{{Ref: branchPrefix + branch, Old: old, New: commit}})
 }
 
 // MergeBranchesByFastForward moves the destination branch to the source commit.
@@ -289,7 +270,7 @@ func (s *Service) MergeBranchesByFastForward(ctx context.Context, in *api.MergeB
 	if err != nil {
 		return nil, err
 	}
-	commit, tree, err := s.mergeBranches(ctx, m, in.DestinationCommitSpecifier, in.TargetBranch, fastForwardMerge, nil, commitRequest{})
+	commit, tree, err := s.mergeBranches(ctx, m, in.DestinationCommitSpecifier, in.TargetBranch, fastForwardMerge, nil, mergeCommitInfo{})
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +296,7 @@ func (s *Service) mergeBranchesWithCommit(ctx context.Context, option string, in
 		return nil, err
 	}
 	commit, tree, err := s.mergeBranches(ctx, m, in.DestinationCommitSpecifier, in.TargetBranch, option, in.ConflictResolution,
-		commitRequest{in.AuthorName, in.Email, in.CommitMessage})
+		mergeCommitInfo{in.AuthorName, in.Email, in.CommitMessage})
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +310,7 @@ func (s *Service) CreateUnreferencedMergeCommit(ctx context.Context, in *api.Cre
 		return nil, err
 	}
 	commit, tree, err := s.mergeCommit(ctx, m, service.Deref(in.MergeOption), in.ConflictResolution,
-		commitRequest{in.AuthorName, in.Email, in.CommitMessage})
+		mergeCommitInfo{in.AuthorName, in.Email, in.CommitMessage})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package codecommit
 
 import (
 	"context"
+	"strings"
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
@@ -14,7 +15,7 @@ type prMerge struct {
 	option                       string
 	level, strategy              *string
 	resolution                   *api.ConflictResolution
-	commit                       commitRequest
+	commit                       mergeCommitInfo
 }
 
 // mergePullRequest merges an open, approved pull request's source into its destination branch and closes it.
@@ -39,11 +40,11 @@ func (s *Service) mergePullRequest(ctx context.Context, req prMerge) (*api.PullR
 	if !*pr.evaluation().Approved {
 		return nil, withMessage(&api.PullRequestApprovalRulesNotSatisfiedException{}, "The pull request cannot be merged because one or more approval rules applied to the pull request have conditions that have not been met.")
 	}
-	m, err := s.openMerge(ctx, &t.Repository, &t.SourceCommit, &t.DestinationRef, req.level, req.strategy)
+	branch := strings.TrimPrefix(t.DestinationRef, branchPrefix)
+	m, err := s.openMerge(ctx, &t.Repository, &t.SourceCommit, &branch, req.level, req.strategy)
 	if err != nil {
 		return nil, err
 	}
-	branch := t.DestinationRef[len("refs/heads/"):]
 	commit, _, err := s.mergeBranches(ctx, m, &branch, nil, req.option, req.resolution, req.commit)
 	if err != nil {
 		return nil, err
@@ -101,5 +102,5 @@ func (s *Service) MergePullRequestByThreeWay(ctx context.Context, in *api.MergeP
 func withCommit(option string, in *api.MergePullRequestByThreeWayInput) prMerge {
 	return prMerge{id: in.PullRequestId, repository: in.RepositoryName, sourceCommit: in.SourceCommitId,
 		option: option, level: in.ConflictDetailLevel, strategy: in.ConflictResolutionStrategy, resolution: in.ConflictResolution,
-		commit: commitRequest{in.AuthorName, in.Email, in.CommitMessage}}
+		commit: mergeCommitInfo{in.AuthorName, in.Email, in.CommitMessage}}
 }

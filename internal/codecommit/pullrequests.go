@@ -207,7 +207,7 @@ func getItem[T any](tx store.Tx, table, key string, missing func() error) (T, in
 
 // pageArgs reads a list operation's continuation token and page size.
 func pageArgs(token *string, maxResults *int32) (from, size int, err error) {
-	if from, err = pageToken(token); err != nil {
+	if from, err = pageStart(token); err != nil {
 		return 0, 0, err
 	}
 	size, err = pageSize(maxResults)
@@ -516,7 +516,10 @@ func (s *Service) ListPullRequests(ctx context.Context, in *api.ListPullRequests
 	}
 	ids := service.Map(prs, func(pr pullRequest) string { return pr.ID })
 	sortNumeric(ids) // newest first
-	pageIDs, next := page(ids, from, size)
+	pageIDs, next, err := pageOf(ids, from, size)
+	if err != nil {
+		return nil, err
+	}
 	return &api.ListPullRequestsOutput{PullRequestIds: pageIDs, NextToken: next}, nil
 }
 
@@ -547,7 +550,10 @@ func (s *Service) DescribePullRequestEvents(ctx context.Context, in *api.Describ
 			events = append(events, ev)
 		}
 	}
-	events, next := page(events, from, size)
+	events, next, err := pageOf(events, from, size)
+	if err != nil {
+		return nil, err
+	}
 	return &api.DescribePullRequestEventsOutput{PullRequestEvents: append(api.PullRequestEventList{}, events...), NextToken: next}, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codecommit"
@@ -24,28 +23,18 @@ func repoOnDisk(srv *awstest.Server, meta types.RepositoryMetadata) *git.Repo {
 	return git.Open(filepath.Join(srv.DataDir, "codecommit", aws.ToString(meta.AccountId), "us-east-1", aws.ToString(meta.RepositoryId)+".git"))
 }
 
-var committer = git.Signature{Name: "Dev", Email: "dev@example.com", When: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-
-// commitTo writes a commit of files (path → content) on branch, as a push would.
-func commitTo(t *testing.T, repo *git.Repo, branch, parent string, files map[string]string) string {
+// commitTo commits files (path → content) on branch through the API, as a push would.
+func commitTo(t *testing.T, c *codecommit.Client, branch, parent string, files map[string]string) string {
 	t.Helper()
-	ctx := context.Background()
-	c := git.NewCommit{Parent: parent, Author: committer, Committer: committer, Message: "change " + branch + "\n"}
+	in := &codecommit.CreateCommitInput{RepositoryName: aws.String("app"), BranchName: &branch, AuthorName: aws.String("Dev"),
+		CommitMessage: aws.String("change " + branch)}
+	if parent != "" {
+		in.ParentCommitId = &parent
+	}
 	for path, content := range files {
-		c.Changes = append(c.Changes, git.FileChange{Path: path, Mode: git.ModeFile, Content: []byte(content)})
+		in.PutFiles = append(in.PutFiles, types.PutFileEntry{FilePath: aws.String(path), FileContent: []byte(content)})
 	}
-	id, err := repo.WriteCommit(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := repo.ResolveRef(ctx, "refs/heads/"+branch)
-	if err != nil {
-		old = ""
-	}
-	if err := repo.UpdateRef(ctx, "refs/heads/"+branch, id, old); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return aws.ToString(awstest.Call(t, c.CreateCommit, in).CommitId)
 }
 
 // appRepo is a repository "app" whose main branch has f.txt, and a feature branch that changes it.
@@ -60,8 +49,8 @@ func newAppRepo(t *testing.T) appRepo {
 	t.Helper()
 	srv, c := start(t)
 	repo := repoOnDisk(srv, createRepository(t, c, "app"))
-	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText})
-	return appRepo{srv: srv, c: c, git: repo, base: base, feature: commitTo(t, repo, "feature", base, map[string]string{"f.txt": featureText})}
+	base := commitTo(t, c, "main", "", map[string]string{"f.txt": baseText})
+	return appRepo{srv: srv, c: c, git: repo, base: base, feature: commitTo(t, c, "feature", base, map[string]string{"f.txt": featureText})}
 }
 
 // openPullRequest opens a pull request from feature into the default branch.
@@ -95,9 +84,9 @@ func TestPullRequestFromCreateToThreeWayMerge(t *testing.T) {
 	ctx := context.Background()
 	meta := createRepository(t, c, "app")
 	repo := repoOnDisk(srv, meta)
-	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText, "keep.txt": "keep\n"})
-	feature := commitTo(t, repo, "feature", base, map[string]string{"f.txt": featureText})
-	mainTip := commitTo(t, repo, "main", base, map[string]string{"f.txt": mainText})
+	base := commitTo(t, c, "main", "", map[string]string{"f.txt": baseText, "keep.txt": "keep\n"})
+	feature := commitTo(t, c, "feature", base, map[string]string{"f.txt": featureText})
+	mainTip := commitTo(t, c, "main", base, map[string]string{"f.txt": mainText})
 
 	awstest.Call(t, c.CreateApprovalRuleTemplate, &codecommit.CreateApprovalRuleTemplateInput{
 		ApprovalRuleTemplateName: aws.String("needs-review"),
@@ -224,7 +213,7 @@ func TestPullRequestRevisions(t *testing.T) {
 	awstest.Call(t, rc.UpdatePullRequestApprovalState, &codecommit.UpdatePullRequestApprovalStateInput{PullRequestId: pr.PullRequestId,
 		RevisionId: pr.RevisionId, ApprovalState: types.ApprovalStateApprove})
 
-	second := commitTo(t, repo, "feature", first, map[string]string{"g.txt": "more\n"})
+	second := commitTo(t, c, "feature", first, map[string]string{"g.txt": "more\n"})
 	updated := awstest.Call(t, c.GetPullRequest, &codecommit.GetPullRequestInput{PullRequestId: pr.PullRequestId}).PullRequest
 	if aws.ToString(updated.RevisionId) == aws.ToString(pr.RevisionId) || aws.ToString(updated.PullRequestTargets[0].SourceCommit) != second {
 		t.Fatalf("after a push: got revision %s source %s, want a new revision at %s", aws.ToString(updated.RevisionId),
@@ -253,9 +242,9 @@ func TestMergeBranches(t *testing.T) {
 	srv, c := start(t)
 	meta := createRepository(t, c, "app")
 	repo := repoOnDisk(srv, meta)
-	base := commitTo(t, repo, "main", "", map[string]string{"f.txt": baseText})
-	commitTo(t, repo, "a", base, map[string]string{"a.txt": "a\n"})
-	commitTo(t, repo, "b", base, map[string]string{"b.txt": "b\n"})
+	base := commitTo(t, c, "main", "", map[string]string{"f.txt": baseText})
+	commitTo(t, c, "a", base, map[string]string{"a.txt": "a\n"})
+	commitTo(t, c, "b", base, map[string]string{"b.txt": "b\n"})
 	app := aws.String("app")
 
 	_, err := c.MergeBranchesByFastForward(context.Background(), &codecommit.MergeBranchesByFastForwardInput{RepositoryName: app,

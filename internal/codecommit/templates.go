@@ -297,7 +297,10 @@ func (s *Service) listTemplateNames(ctx context.Context, token *string, maxResul
 	if err != nil {
 		return nil, nil, err
 	}
-	names, next := page(service.Map(templates, func(t ruleTemplate) string { return t.Name }), from, size)
+	names, next, err := pageOf(service.Map(templates, func(t ruleTemplate) string { return t.Name }), from, size)
+	if err != nil {
+		return nil, nil, err
+	}
 	return append([]string{}, names...), next, nil
 }
 
@@ -442,6 +445,9 @@ func (s *Service) ListRepositoriesForApprovalRuleTemplate(ctx context.Context, i
 		return nil, err
 	}
 	names := slices.Sorted(slices.Values(t.Repositories))
-	names, next := page(names, from, size)
+	names, next, err := pageOf(names, from, size)
+	if err != nil {
+		return nil, err
+	}
 	return &api.ListRepositoriesForApprovalRuleTemplateOutput{RepositoryNames: append([]string{}, names...), NextToken: next}, nil
 }
