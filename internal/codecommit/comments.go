@@ -222,9 +222,14 @@ func (s *Service) postComment(ctx context.Context, content, token string, th thr
 				return err
 			}
 		}
-		_, err := store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, 0)
-		return err
+		if _, err := store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, 0); err != nil {
+			return err
+		}
+		return s.publishCommentEvent(ctx, tx, sc, &c, true)
 	})
+	if err == nil {
+		s.Bus.Notify()
+	}
 	return c, err
 }
 
@@ -308,9 +313,14 @@ func (s *Service) updateComment(ctx context.Context, id *string, change func(*co
 		if err := change(&c); err != nil {
 			return err
 		}
-		_, err = store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, ver)
-		return err
+		if _, err = store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, ver); err != nil {
+			return err
+		}
+		return s.publishCommentEvent(ctx, tx, sc, &c, false)
 	})
+	if err == nil {
+		s.Bus.Notify()
+	}
 	return c, err
 }
 

@@ -303,11 +303,12 @@ func (s *Service) modifyPullRequest(ctx context.Context, id *string, refresh boo
 	if err := checkPullRequestID(prID); err != nil {
 		return err
 	}
-	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		pr, ver, err := getPullRequest(tx, sc, prID)
 		if err != nil {
 			return err
 		}
+		seen := len(pr.Events)
 		refreshed := false
 		if refresh {
 			if refreshed, err = s.refresh(ctx, tx, sc, &pr); err != nil {
@@ -322,9 +323,15 @@ func (s *Service) modifyPullRequest(ctx context.Context, id *string, refresh boo
 		if unchanged && !refreshed {
 			return nil
 		}
-		_, err = store.PutJSON(tx, pullRequestsTable, sc.Key(prID), pr, ver)
-		return err
+		if _, err := store.PutJSON(tx, pullRequestsTable, sc.Key(prID), pr, ver); err != nil {
+			return err
+		}
+		return s.publishPullRequestEvents(ctx, tx, sc, &pr, seen)
 	})
+	if err == nil {
+		s.Bus.Notify()
+	}
+	return err
 }
 
 // updateOpenPullRequest is updatePullRequest for changes only an open pull request takes.
@@ -470,12 +477,15 @@ func (s *Service) CreatePullRequest(ctx context.Context, in *api.CreatePullReque
 				return err
 			}
 		}
-		_, err = store.PutJSON(tx, pullRequestsTable, sc.Key(id), pr, 0)
-		return err
+		if _, err = store.PutJSON(tx, pullRequestsTable, sc.Key(id), pr, 0); err != nil {
+			return err
+		}
+		return s.publishPullRequestEvents(ctx, tx, sc, &pr, 0)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.Bus.Notify()
 	return &api.CreatePullRequestOutput{PullRequest: pr.api()}, nil
 }
 
