@@ -76,7 +76,7 @@ func (s *Service) publishPullRequestEvents(ctx context.Context, tx store.Tx, sc 
 			Event: busEventNames[typ], IsMerged: capitalized(strconv.FormatBool(t.Merged)),
 			LastModifiedDate: pr.LastActivity.UTC().Format(eventTime), MergeOption: t.MergeOption, PullRequestID: pr.ID,
 			PullRequestStatus: capitalized(pr.Status),
-			RepositoryNames: []string{t.Repository}, RevisionID: pr.RevisionID, SourceCommit: t.SourceCommit,
+			RepositoryNames:   []string{t.Repository}, RevisionID: pr.RevisionID, SourceCommit: t.SourceCommit,
 			SourceReference: t.SourceRef, Title: pr.Title}
 		d.NotificationBody = "A pull request event occurred in the following AWS CodeCommit repository: " + t.Repository +
 			". User: " + d.CallerUserArn + ". Event: " + typ + ". Pull request name: " + pr.ID + "."
