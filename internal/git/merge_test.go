@@ -319,3 +319,32 @@ func TestAncestryAndSquash(t *testing.T) {
 		t.Errorf("got parents %q, want %q", parents, want)
 	}
 }
+
+// TestResolvedTreeOfTypeConflict: git records one side of a file/symlink conflict under another
+// name; the resolved tree has the path once, as chosen.
+func TestResolvedTreeOfTypeConflict(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRepo(t)
+	base := commitFiles(t, r, map[string]file{"l": {content: "x"}})
+	src := commitFiles(t, r, map[string]file{"l": {content: "y"}}, base)
+	dst := commitFiles(t, r, map[string]file{"l": {content: "target", mode: ModeSymlink}}, base)
+	m, err := r.Merge(ctx, dst, src, LineLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		strategy Strategy
+		want     map[string]string
+	}{
+		{StrategyAcceptSource, map[string]string{"l": "100644 y"}},
+		{StrategyAcceptDestination, map[string]string{"l": "120000 target"}},
+	} {
+		tree, err := r.ResolvedTree(ctx, m, Resolution{Strategy: tt.strategy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, treeFiles(t, r, tree)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.strategy, diff)
+		}
+	}
+}
