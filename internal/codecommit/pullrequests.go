@@ -410,6 +410,11 @@ func (s *Service) CreatePullRequest(ctx context.Context, in *api.CreatePullReque
 	if service.Deref(in0.SourceReference) == "" {
 		return nil, withMessage(&api.ReferenceNameRequiredException{}, "A reference name is required, but none was provided.")
 	}
+	for _, ref := range []string{t.SourceRef, t.DestinationRef} {
+		if !strings.HasPrefix(ref, branchPrefix) {
+			return nil, withMessage(&api.ReferenceTypeNotSupportedException{}, "The specified reference is not a supported type: %s. Pull requests are between branches.", ref)
+		}
+	}
 	if t.SourceRef == t.DestinationRef {
 		return nil, withMessage(&api.SourceAndDestinationAreSameException{}, "The source branch and destination branch for the pull request are the same. You must specify different branches for the source and destination.")
 	}
@@ -427,10 +432,8 @@ func (s *Service) CreatePullRequest(ctx context.Context, in *api.CreatePullReque
 	if t.MergeBase, err = repo.MergeBase(ctx, t.DestinationCommit, t.SourceCommit); err != nil {
 		return nil, err
 	}
-	if merged, err := repo.IsAncestor(ctx, t.SourceCommit, t.DestinationCommit); err != nil {
-		return nil, err
-	} else if merged {
-		return nil, withMessage(&api.TipOfSourceReferenceIsDifferentException{}, "The source branch %s has no changes that are not already in the destination branch %s.", t.SourceRef, t.DestinationRef)
+	if t.SourceCommit == t.DestinationCommit {
+		return nil, withMessage(&api.SourceAndDestinationAreSameException{}, "The source branch and destination branch for the pull request are the same commit. There is nothing to merge.")
 	}
 	templates, err := s.templatesFor(ctx, sc, r.Name, t.DestinationRef)
 	if err != nil {

@@ -291,6 +291,8 @@ func TestPullRequestErrors(t *testing.T) {
 	awstest.RunErrorCases(t, []awstest.ErrorCase{
 		{Name: "same source and destination", Call: awstest.Fails(c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("t"), Targets: target("main", "main")}),
 			Want: awstest.APIError{Code: "SourceAndDestinationAreSameException", Status: 400}},
+		{Name: "tag as source", Call: awstest.Fails(c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("t"), Targets: target("refs/tags/v1", "main")}),
+			Want: awstest.APIError{Code: "ReferenceTypeNotSupportedException", Status: 400}},
 		{Name: "missing source branch", Call: awstest.Fails(c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("t"), Targets: target("nope", "main")}),
 			Want: awstest.APIError{Code: "ReferenceDoesNotExistException", Status: 400}},
 		{Name: "missing repository", Call: awstest.Fails(c.CreatePullRequest, &codecommit.CreatePullRequestInput{Title: aws.String("t"),
