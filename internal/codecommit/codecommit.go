@@ -218,10 +218,21 @@ func (s *Service) update(ctx context.Context, name string, change func(r *reposi
 	return r, err
 }
 
-// RepositoryDir is the git directory of the repository called name in the
-// account and region, for the git data plane to serve; a missing
-// repository is a RepositoryDoesNotExistException.
-func (s *Service) RepositoryDir(ctx context.Context, account, region, name string) (string, error) {
+// ErrNoRepository is what RepositoryDir and Repository answer for a name
+// the account has no repository of in the region.
+var ErrNoRepository = errors.New("codecommit: no such repository")
+
+// Repository is a repository as the git data plane serves it.
+type Repository struct {
+	ID, Name string
+	Dir      string // the bare git repository
+	// DefaultBranch is "" until the repository's first branch arrives.
+	DefaultBranch string
+}
+
+// Repository finds the repository called name in the account and region,
+// for the git data plane; ErrNoRepository when there is none.
+func (s *Service) Repository(ctx context.Context, account, region, name string) (Repository, error) {
 	sc := scope{Account: account, Region: region}
 	var r repository
 	err := s.Store.View(ctx, func(tx store.Tx) error {
@@ -229,10 +240,50 @@ func (s *Service) RepositoryDir(ctx context.Context, account, region, name strin
 		r, _, err = getRepository(tx, sc, name)
 		return err
 	})
-	if err != nil {
-		return "", err
+	if isRepositoryMissing(err) {
+		return Repository{}, ErrNoRepository
 	}
-	return s.dir(sc, r.ID), nil
+	if err != nil {
+		return Repository{}, err
+	}
+	return Repository{ID: r.ID, Name: r.Name, Dir: s.dir(sc, r.ID), DefaultBranch: r.DefaultBranch}, nil
+}
+
+// RepositoryDir is the git directory of the repository called name in the
+// account and region; ErrNoRepository when there is none.
+func (s *Service) RepositoryDir(ctx context.Context, account, region, name string) (string, error) {
+	r, err := s.Repository(ctx, account, region, name)
+	return r.Dir, err
+}
+
+// Start removes what a crash left on disk: the git data of repositories
+// whose creation never committed or whose deletion stopped short, and the
+// temporary files of commits being written.
+func (s *Service) Start(ctx context.Context) error {
+	known := map[string]bool{}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, repositoriesTable, store.ScanOptions{}, func(_ string, r repository, _ int64) error {
+			known[r.ID] = true
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("codecommit: start: %w", err)
+	}
+	dirs, err := filepath.Glob(filepath.Join(s.dataDir, "*", "*", "*.git"))
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs {
+		if !known[strings.TrimSuffix(filepath.Base(dir), ".git")] {
+			s.removeAll(dir)
+			continue
+		}
+		if err := git.Open(dir).RemoveTempFiles(); err != nil {
+			s.Logger.Warn("removing a repository's temporary files", "dir", dir, "err", err)
+		}
+	}
+	return nil
 }
 
 // removeAll deletes a repository's git data, logging what it could not.

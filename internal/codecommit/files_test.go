@@ -192,6 +192,12 @@ func TestFileErrors(t *testing.T) {
 			Want: awstest.BadRequest("InvalidBranchNameException", "")},
 		{Name: "put on a missing branch", Call: awstest.Fails(c.PutFile, put(codecommit.PutFileInput{BranchName: aws.String("nope")})),
 			Want: awstest.BadRequest("BranchDoesNotExistException", "")},
+		{Name: "put with a bad email", Call: awstest.Fails(c.PutFile, put(codecommit.PutFileInput{ParentCommitId: &first, Email: aws.String("a<b>")})),
+			Want: awstest.BadRequest("InvalidEmailException", "")},
+		{Name: "commit over 7 MB in all", Call: awstest.Fails(c.CreateCommit, &codecommit.CreateCommitInput{RepositoryName: aws.String("app"),
+			BranchName: aws.String("main"), ParentCommitId: &first, PutFiles: []types.PutFileEntry{
+				{FilePath: aws.String("x"), FileContent: make([]byte, 4<<20)}, {FilePath: aws.String("y"), FileContent: make([]byte, 4<<20)}}}),
+			Want: awstest.BadRequest("FileContentSizeLimitExceededException", "combined file content change size is 7 MB")},
 		{Name: "put a bad mode", Call: awstest.Fails(c.PutFile, put(codecommit.PutFileInput{ParentCommitId: &first, FileMode: "WEIRD"})),
 			Want: awstest.BadRequest("InvalidFileModeException", "")},
 		{Name: "delete a missing file", Call: awstest.Fails(c.DeleteFile, &codecommit.DeleteFileInput{RepositoryName: aws.String("app"),
@@ -214,6 +220,12 @@ func TestFileErrors(t *testing.T) {
 			Want: awstest.BadRequest("FileDoesNotExistException", "")},
 		{Name: "get a file at a missing commit", Call: awstest.Fails(c.GetFile, &codecommit.GetFileInput{RepositoryName: aws.String("app"),
 			FilePath: aws.String("a.txt"), CommitSpecifier: aws.String("nope")}),
+			Want: awstest.BadRequest("CommitDoesNotExistException", "")},
+		{Name: "differences below a missing path", Call: awstest.Fails(c.GetDifferences, &codecommit.GetDifferencesInput{RepositoryName: aws.String("app"),
+			AfterCommitSpecifier: &first, AfterPath: aws.String("nope")}),
+			Want: awstest.BadRequest("PathDoesNotExistException", "")},
+		{Name: "differences after nothing", Call: awstest.Fails(c.GetDifferences, &codecommit.GetDifferencesInput{RepositoryName: aws.String("app"),
+			AfterCommitSpecifier: aws.String("nope")}),
 			Want: awstest.BadRequest("CommitDoesNotExistException", "")},
 		{Name: "get a missing folder", Call: awstest.Fails(c.GetFolder, &codecommit.GetFolderInput{RepositoryName: aws.String("app"), FolderPath: aws.String("nope")}),
 			Want: awstest.BadRequest("FolderDoesNotExistException", "")},
@@ -284,5 +296,52 @@ func TestRepositoriesSurviveARestart(t *testing.T) {
 	}
 	if content := getFile(t, c, "app", commit, "a.txt"); content != "kept" {
 		t.Errorf("a.txt after a restart: got %q, want kept", content)
+	}
+}
+
+func TestSymlinksCommitsAndDifferencePages(t *testing.T) {
+	_, c := start(t)
+	createRepository(t, c, "app")
+	first := putFile(t, c, "app", "main", "", "a.txt", "a")
+	link := awstest.Call(t, c.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		ParentCommitId: &first, FilePath: aws.String("link"), FileContent: []byte("a.txt"), FileMode: types.FileModeTypeEnumSymlink}).CommitId
+	third := putFile(t, c, "app", "main", *link, "b.txt", "b")
+
+	folder := awstest.Call(t, c.GetFolder, &codecommit.GetFolderInput{RepositoryName: aws.String("app"), FolderPath: aws.String("")})
+	if len(folder.SymbolicLinks) != 1 || aws.ToString(folder.SymbolicLinks[0].AbsolutePath) != "link" ||
+		folder.SymbolicLinks[0].FileMode != types.FileModeTypeEnumSymlink || len(folder.Files) != 2 {
+		t.Errorf("GetFolder: got links %+v and %d files, want link as a SYMLINK and 2 files", folder.SymbolicLinks, len(folder.Files))
+	}
+	got := awstest.Call(t, c.GetFile, &codecommit.GetFileInput{RepositoryName: aws.String("app"), FilePath: aws.String("link")})
+	if string(got.FileContent) != "a.txt" || got.FileMode != types.FileModeTypeEnumSymlink {
+		t.Errorf("GetFile of a link: got %q %s, want its target and SYMLINK", got.FileContent, got.FileMode)
+	}
+
+	batch := awstest.Call(t, c.BatchGetCommits, &codecommit.BatchGetCommitsInput{RepositoryName: aws.String("app"),
+		CommitIds: []string{first, third, strings.Repeat("2", 40)}})
+	ids := awstest.Strings(batch.Commits, func(c types.Commit) *string { return c.CommitId })
+	if !cmp.Equal(ids, []string{first, third}) || len(batch.Errors) != 1 || aws.ToString(batch.Errors[0].ErrorCode) != "CommitIdDoesNotExistException" {
+		t.Errorf("BatchGetCommits: got %v and errors %+v", ids, batch.Errors)
+	}
+
+	var paths []string
+	in := &codecommit.GetDifferencesInput{RepositoryName: aws.String("app"), AfterCommitSpecifier: &third, MaxResults: aws.Int32(1)}
+	for page := 0; page < 5; page++ {
+		out := awstest.Call(t, c.GetDifferences, in)
+		for _, d := range out.Differences {
+			paths = append(paths, aws.ToString(d.AfterBlob.Path))
+		}
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if diff := cmp.Diff([]string{"a.txt", "b.txt", "link"}, paths); diff != "" {
+		t.Errorf("GetDifferences one a page (-want +got):\n%s", diff)
+	}
+	only := awstest.Call(t, c.GetDifferences, &codecommit.GetDifferencesInput{RepositoryName: aws.String("app"), BeforeCommitSpecifier: &first,
+		AfterCommitSpecifier: &third, AfterPath: aws.String("b.txt")})
+	if len(only.Differences) != 1 || aws.ToString(only.Differences[0].AfterBlob.Path) != "b.txt" {
+		t.Errorf("GetDifferences of b.txt: got %+v", only.Differences)
 	}
 }

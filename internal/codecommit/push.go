@@ -7,6 +7,8 @@ import (
 
 	"overcast"
 	"overcast/internal/bus"
+	"overcast/internal/git"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -51,6 +53,16 @@ type stateChangeDetail struct {
 // repository was modified, its first branch becomes its default, and each
 // change is published on the bus and sent to the triggers it matches.
 func (s *Service) RecordPush(ctx context.Context, account, region, name string, changes []RefChange) error {
+	// git's own "no object" is the same as none.
+	changes = service.Map(changes, func(c RefChange) RefChange {
+		if c.Old == git.ZeroID {
+			c.Old = ""
+		}
+		if c.New == git.ZeroID {
+			c.New = ""
+		}
+		return c
+	})
 	return s.recordChanges(ctx, overcast.Scope{Account: account, Region: region}, name, changes)
 }
 

@@ -3,6 +3,7 @@ package codecommit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
+	"overcast/internal/awsproto"
 	"overcast/internal/bus"
+	"overcast/internal/git"
 	"overcast/internal/service/servicetest"
 )
 
@@ -110,6 +113,19 @@ func TestPushIsReadThroughTheAPI(t *testing.T) {
 	if err != nil || string(file.FileContent) != "pushed\n" || *file.CommitId != commit {
 		t.Fatalf("GetFile of the pushed file: got %+v, %v", file, err)
 	}
+	userGit(t, work, "tag", "v1")
+	userGit(t, work, "push", "--quiet", "file://"+dir, "v1")
+	for _, spec := range []string{"HEAD", "trunk", "refs/heads/trunk", "v1", "refs/tags/v1", commit} {
+		got, err := s.GetFile(ctx, &api.GetFileInput{RepositoryName: new("app"), FilePath: new("hello.txt"), CommitSpecifier: new(spec)})
+		if err != nil || *got.CommitId != commit {
+			t.Errorf("GetFile at %s: got %+v, %v, want commit %s", spec, got, err, commit)
+		}
+	}
+	_, err = s.PutFile(ctx, &api.PutFileInput{RepositoryName: new("app"), BranchName: new("v1"), ParentCommitId: &commit,
+		FilePath: new("x"), FileContent: []byte("x")})
+	if e, ok := errors.AsType[*awsproto.Error](err); !ok || e.Code != "BranchNameIsTagNameException" {
+		t.Errorf("PutFile on the tag v1: got %v, want BranchNameIsTagNameException", err)
+	}
 	c, err := s.GetCommit(ctx, &api.GetCommitInput{RepositoryName: new("app"), CommitId: &commit})
 	if err != nil || *c.Commit.Message != "first\n" || *c.Commit.Author.Name != "Ada" {
 		t.Fatalf("GetCommit of the pushed commit: got %+v, %v", c, err)
@@ -162,5 +178,78 @@ func TestPushIsReadThroughTheAPI(t *testing.T) {
 	}
 	if !strings.Contains(got[3], `"eventTriggerName":"deletes"`) || !strings.Contains(got[3], `"deleted":true`) {
 		t.Errorf("the deletion's notification to the deletes trigger: got %s", got[3])
+	}
+}
+
+// TestFilesOverTheAPILimit: a file pushed with git may exceed the 6 MB the
+// API reads; GetFile and GetBlob refuse it as AWS does.
+func TestFilesOverTheAPILimit(t *testing.T) {
+	env := servicetest.Env(t)
+	s := New(env, Options{})
+	ctx := context.Background()
+	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("big")}); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := git.Open(dir)
+	who := git.Signature{Name: "Ada", Email: "ada@example.com", When: env.Clock.Now()}
+	commit, err := repo.WriteCommit(ctx, git.NewCommit{Author: who, Committer: who,
+		Changes: []git.FileChange{{Path: "big.bin", Mode: git.ModeFile, Content: make([]byte, maxFileSize+1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(ctx, "refs/heads/main", commit, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordPush(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "big",
+		[]RefChange{{Ref: "refs/heads/main", Old: git.ZeroID, New: commit}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetFile(ctx, &api.GetFileInput{RepositoryName: new("big"), FilePath: new("big.bin")})
+	if e, ok := errors.AsType[*awsproto.Error](err); !ok || e.Code != "FileTooLargeException" {
+		t.Errorf("GetFile of a 6 MB + 1 file: got %v, want FileTooLargeException", err)
+	}
+	entry, err := repo.Entry(ctx, commit, "big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetBlob(ctx, &api.GetBlobInput{RepositoryName: new("big"), BlobId: new(entry.ID)})
+	if e, ok := errors.AsType[*awsproto.Error](err); !ok || e.Code != "FileTooLargeException" {
+		t.Errorf("GetBlob of a 6 MB + 1 blob: got %v, want FileTooLargeException", err)
+	}
+}
+
+// TestStartRemovesWhatACrashLeft: git data no repository record names (a
+// creation that never committed) and a commit's temporary index go; a
+// repository's data stays.
+func TestStartRemovesWhatACrashLeft(t *testing.T) {
+	env := servicetest.Env(t)
+	s := New(env, Options{})
+	ctx := context.Background()
+	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(filepath.Dir(kept), "0b0e3e0e-0000-4000-8000-000000000000.git")
+	if _, err := git.InitBare(ctx, orphan, "main"); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(kept, "overcast-index-123")
+	if err := os.WriteFile(index, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{kept: true, orphan: false, index: false} {
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("%s after Start: exists %v, want %v", path, err == nil, want)
+		}
 	}
 }

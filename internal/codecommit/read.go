@@ -1,7 +1,6 @@
 package codecommit
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"path"
@@ -30,16 +29,17 @@ func commitDoesNotExist(spec string) error {
 }
 
 // resolveSpecifier is the commit a commit specifier names: a branch, a
-// tag or a full commit ID; none means the default branch.
+// tag, a full reference name or commit ID, or HEAD; none means HEAD, the
+// default branch.
 func (s *Service) resolveSpecifier(ctx context.Context, repo *git.Repo, r *repository, spec string) (string, error) {
-	if spec == "" {
+	if spec == "" || spec == "HEAD" {
 		spec = r.DefaultBranch
 		if spec == "" {
 			return "", withMessage(&api.CommitDoesNotExistException{}, "The repository has no commits.")
 		}
 	}
 	candidates := []string{branchPrefix + spec, "refs/tags/" + spec}
-	if commitIDPattern.MatchString(spec) {
+	if commitIDPattern.MatchString(spec) || strings.HasPrefix(spec, "refs/") && git.ValidBranchName(spec) {
 		candidates = append(candidates, spec)
 	}
 	for _, rev := range candidates {
@@ -70,6 +70,9 @@ func (s *Service) atCommit(ctx context.Context, repositoryName, spec *string) (*
 // or InvalidPathException for one that leaves the repository or names
 // nothing.
 func cleanPath(p string) (string, error) {
+	if p == "" {
+		return "", withMessage(&api.PathRequiredException{}, "The folderPath for a location cannot be null.")
+	}
 	trimmed := strings.Trim(p, "/")
 	if trimmed == "" || path.Clean(trimmed) != trimmed || strings.HasPrefix(trimmed, "..") || strings.Contains(trimmed, "\x00") {
 		return "", withMessage(&api.InvalidPathException{}, "The specified path is not valid.")
@@ -246,6 +249,20 @@ func (s *Service) GetFolder(ctx context.Context, in *api.GetFolderInput) (*api.G
 	return out, nil
 }
 
+// pathIn reports whether p names a file or folder in any of commits ("" is
+// none).
+func pathIn(ctx context.Context, repo *git.Repo, p string, commits ...string) bool {
+	for _, c := range commits {
+		if c == "" {
+			continue
+		}
+		if _, err := repo.Entry(ctx, c, p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // GetDifferences lists the files that differ between two commits (or
 // that the after commit adds to an empty tree), optionally below paths.
 func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInput) (*api.GetDifferencesOutput, error) {
@@ -287,7 +304,7 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 		if err != nil {
 			return nil, err
 		}
-		if _, err := repo.Entry(ctx, cmp.Or(before, after), clean); err != nil && p == in.BeforePath && before != "" {
+		if !pathIn(ctx, repo, clean, before, after) {
 			return nil, withMessage(&api.PathDoesNotExistException{}, "The specified path %s does not exist.", clean)
 		}
 		paths = append(paths, clean)

@@ -19,10 +19,18 @@ const (
 	maxFileEntries = 100
 	// maxCommitMessage is the longest commit message the API takes.
 	maxCommitMessage = 100 << 10
+	// maxCommitContent is the combined size of the files one API commit
+	// may write.
+	maxCommitContent = 7 << 20
+	// maxIdentity bounds an author's name and e-mail address.
+	maxIdentity = 1024
 	// keepFile is what keeps a folder a commit empties when the caller
 	// asks to keep empty folders: git stores no empty trees.
 	keepFile = ".gitkeep"
 )
+
+const fileTooLargeMessage = "The file cannot be added because it is too large. The maximum file size is 6 MB, and the combined " +
+	"file content change size is 7 MB. Consider making these changes using a Git client."
 
 // gitModes are git's file modes for CodeCommit's names.
 var gitModes = map[string]string{
@@ -153,15 +161,21 @@ func (s *Service) commit(ctx context.Context, req commitRequest) (commitResult, 
 	}
 	if len(req.edits) > maxFileEntries {
 		return commitResult{}, withMessage(&api.MaximumFileEntriesExceededException{},
-			"The number of specified files to change as part of this commit exceeds the maximum number of files that can be changed in a single commit.")
+			"The number of specified files to change as part of this commit exceeds the maximum number of files that can be changed in a single commit. Consider using a Git client for these changes.")
 	}
-	if len(req.message) > maxCommitMessage {
-		return commitResult{}, withMessage(&api.CommitMessageLengthExceededException{}, "The commit message is too long.")
+	if err := checkCommitRequest(req); err != nil {
+		return commitResult{}, err
 	}
 	repo := s.repo(sc, &r)
 	head, err := branchHead(ctx, repo, req.branch)
 	if err != nil {
 		return commitResult{}, err
+	}
+	if head == "" {
+		if _, err := repo.ResolveRef(ctx, "refs/tags/"+req.branch); err == nil {
+			return commitResult{}, withMessage(&api.BranchNameIsTagNameException{}, "The specified branch name is not valid because it is a tag name. "+
+				"Enter the name of a branch in the repository. For a list of valid branch names, use ListBranches.")
+		}
 	}
 	parent, err := checkParent(ctx, repo, req.branch, head, req.parent)
 	if err != nil {
@@ -207,6 +221,28 @@ func (s *Service) commit(ctx context.Context, req commitRequest) (commitResult, 
 	}
 	res.commit, res.tree = commit, c.Tree
 	return res, nil
+}
+
+// checkCommitRequest answers AWS's errors for a commit's message, author
+// and combined size.
+func checkCommitRequest(req commitRequest) error {
+	switch {
+	case len(req.message) > maxCommitMessage:
+		return withMessage(&api.CommitMessageLengthExceededException{}, "The commit message is too long. Provide a shorter string.")
+	case len(req.name) > maxIdentity:
+		return withMessage(&api.NameLengthExceededException{}, "The user name is not valid because it has exceeded the character limit for author names.")
+	case len(req.email) > maxIdentity || strings.ContainsAny(req.email, "<>\n"):
+		return withMessage(&api.InvalidEmailException{}, "The specified email address either contains one or more characters that are not "+
+			"allowed, or it exceeds the maximum number of characters allowed for an email address.")
+	}
+	total := 0
+	for _, e := range req.edits {
+		total += len(e.content)
+	}
+	if total > maxCommitContent {
+		return withMessage(&api.FileContentSizeLimitExceededException{}, fileTooLargeMessage)
+	}
+	return nil
 }
 
 func parentOutdated() error {
@@ -338,7 +374,7 @@ func planChanges(ctx context.Context, repo *git.Repo, parent string, req commitR
 		}
 		if len(content) > maxFileSize {
 			return nil, res, withMessage(&api.FileContentSizeLimitExceededException{},
-				"The file cannot be added because it is too large. The maximum file size is 6 MB, and the combined file content change size is 7 MB.")
+				fileTooLargeMessage)
 		}
 		blob, err := repo.WriteObject(ctx, content)
 		if err != nil {

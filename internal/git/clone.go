@@ -2,8 +2,10 @@ package git
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"strings"
 )
 
@@ -18,6 +20,9 @@ func Clone(ctx context.Context, url, dir, ref string, env ...string) (string, er
 		return "", fmt.Errorf("git: invalid URL %q", url)
 	}
 	if _, err := (command{args: []string{"clone", "--quiet", "--no-checkout", "--", url, dir}, env: env}).run(ctx); err != nil {
+		if e, ok := errors.AsType[*Error](err); ok {
+			e.Args = []string{"clone", redact(url), dir}
+		}
 		return "", err
 	}
 	work := func(args ...string) ([]byte, error) {
@@ -62,6 +67,17 @@ func Clone(ctx context.Context, url, dir, ref string, env ...string) (string, er
 		}
 	}
 	return "", fmt.Errorf("git: %s: no branch, tag or commit %q: %w", url, ref, ErrNotFound)
+}
+
+// redact is url without the password it may carry, for errors and logs.
+func redact(url string) string {
+	if u, err := neturl.Parse(url); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = neturl.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return url
 }
 
 // Archive writes the tree of commit to w as format ("zip" or "tar"), with

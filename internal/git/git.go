@@ -68,6 +68,8 @@ func baseEnv() []string {
 		"SSH_ASKPASS=",
 		"HOME=" + os.DevNull,
 		"LC_ALL=C",
+		// Paths are file names, never patterns: "a*" is the file a*.
+		"GIT_LITERAL_PATHSPECS=1",
 	}
 	for _, name := range []string{"PATH", "TMPDIR"} {
 		if v, ok := os.LookupEnv(name); ok {

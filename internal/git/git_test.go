@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -223,5 +224,26 @@ func TestValidBranchName(t *testing.T) {
 		if got := git.ValidBranchName(name); got != want {
 			t.Errorf("ValidBranchName(%q): got %v, want %v", name, got, want)
 		}
+	}
+}
+
+func TestCloneErrorsHideThePassword(t *testing.T) {
+	_, err := git.Clone(context.Background(), "http://user:s3cret@127.0.0.1:1/repo", filepath.Join(t.TempDir(), "x"), "")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Clone of an unreachable URL with a password: got %v, want an error without the password", err)
+	}
+}
+
+func TestPathsAreLiteral(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	first := commit(t, r, "", file("a*", "star"), file("ab", "b"))
+	second := commit(t, r, first, file("a*", "STAR"), file("ab", "B"))
+	changes, err := r.Diff(ctx, first, second, "a*")
+	if err != nil || len(changes) != 1 || changes[0].Path != "a*" {
+		t.Errorf("Diff of a*: got %+v, %v, want only the file a*", changes, err)
+	}
+	if e, err := r.Entry(ctx, second, "a*"); err != nil || e.Path != "a*" {
+		t.Errorf("Entry a*: got %+v, %v", e, err)
 	}
 }

@@ -3,6 +3,7 @@ package git
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,6 +33,19 @@ type NewCommit struct {
 	Message   string
 }
 
+// tempIndexPrefix starts the names of WriteCommit's temporary indexes.
+const tempIndexPrefix = "overcast-index-"
+
+// RemoveTempFiles removes the temporary indexes (and their locks) of
+// commits a crash interrupted. Call it only while nothing writes to r.
+func (r *Repo) RemoveTempFiles() error {
+	leftovers, err := filepath.Glob(filepath.Join(r.Dir, tempIndexPrefix+"*"))
+	for _, f := range leftovers {
+		err = errors.Join(err, os.Remove(f))
+	}
+	return err
+}
+
 // WriteObject stores content as a blob and returns its ID.
 func (r *Repo) WriteObject(ctx context.Context, content []byte) (string, error) {
 	out, err := r.git(ctx, bytes.NewReader(content), "hash-object", "-w", "--stdin")
@@ -46,7 +60,7 @@ func (r *Repo) WriteObject(ctx context.Context, content []byte) (string, error) 
 // tree is built in a temporary index of the parent's tree, so that
 // concurrent writers never share one.
 func (r *Repo) WriteCommit(ctx context.Context, c NewCommit) (string, error) {
-	index, err := os.CreateTemp(r.Dir, "overcast-index-*")
+	index, err := os.CreateTemp(r.Dir, tempIndexPrefix+"*")
 	if err != nil {
 		return "", err
 	}

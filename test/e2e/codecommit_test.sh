@@ -9,8 +9,8 @@ trap 'rm -rf "$work"' EXIT
 
 for cli in "${CLIS[@]}"; do
   tag=$(cli_tag "$cli")
-  echo "  $cli ($tag)"
   repo="e2e-$tag"
+  echo "  $cli ($tag): $repo"
 
   got=$(awsc "$cli" codecommit create-repository --repository-name "$repo" --repository-description "e2e repository" \
     --query 'repositoryMetadata.[repositoryName,cloneUrlHttp,Arn]' --output text)
