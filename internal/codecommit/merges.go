@@ -210,6 +210,11 @@ func (s *Service) mergeCommit(ctx context.Context, m *merging, option string, re
 		c, err := m.git.ReadCommit(ctx, m.source)
 		return m.source, c.Tree, err
 	}
+	// The same limits on the author and message as any API commit.
+	if err := checkCommitRequest(commitRequest{name: service.Deref(req.authorName), email: service.Deref(req.email),
+		message: service.Deref(req.message)}); err != nil {
+		return "", "", err
+	}
 	merged, err := m.merge(ctx)
 	if err != nil {
 		return "", "", err

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codecommit/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"overcast/internal/awstest"
 	"overcast/internal/git"
@@ -272,6 +273,9 @@ func TestMergeBranches(t *testing.T) {
 	if !slices.Equal(paths, []string{"a.txt", "b.txt", "f.txt"}) {
 		t.Errorf("squashed tree: got %v", paths)
 	}
+	_, err = c.MergeBranchesByThreeWay(context.Background(), &codecommit.MergeBranchesByThreeWayInput{RepositoryName: app,
+		SourceCommitSpecifier: aws.String("b"), DestinationCommitSpecifier: aws.String("a"), Email: aws.String("<bad>")})
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "InvalidEmailException", Status: 400})
 	unref := awstest.Call(t, c.CreateUnreferencedMergeCommit, &codecommit.CreateUnreferencedMergeCommitInput{RepositoryName: app,
 		SourceCommitSpecifier: aws.String("b"), DestinationCommitSpecifier: aws.String("a"), MergeOption: types.MergeOptionTypeEnumThreeWayMerge})
 	if tip, _ := repo.ResolveRef(context.Background(), "refs/heads/a"); tip == aws.ToString(unref.CommitId) {
@@ -341,4 +345,42 @@ func TestPullRequestErrors(t *testing.T) {
 	awstest.Call(t, c.UpdatePullRequestStatus, &codecommit.UpdatePullRequestStatusInput{PullRequestId: pr.PullRequestId, PullRequestStatus: types.PullRequestStatusEnumClosed})
 	_, err := c.UpdatePullRequestTitle(context.Background(), &codecommit.UpdatePullRequestTitleInput{PullRequestId: pr.PullRequestId, Title: aws.String("new")})
 	awstest.WantAPIError(t, err, awstest.APIError{Code: "PullRequestAlreadyClosedException", Status: 400})
+}
+
+// TestConflictDetailLevels: changes to different lines of one file merge at line level, conflict
+// at file level, and merge again when the strategy is AUTOMERGE.
+func TestConflictDetailLevels(t *testing.T) {
+	_, c := start(t)
+	createRepository(t, c, "app")
+	base := commitTo(t, c, "main", "", map[string]string{"f.txt": "1\n2\n3\n4\n5\n6\n"})
+	commitTo(t, c, "feature", base, map[string]string{"f.txt": "1\nfeature\n3\n4\n5\n6\n"})
+	commitTo(t, c, "main", base, map[string]string{"f.txt": "1\n2\n3\n4\nmain\n6\n"})
+	for _, tt := range []struct {
+		level     types.ConflictDetailLevelTypeEnum
+		strategy  types.ConflictResolutionStrategyTypeEnum
+		mergeable bool
+		conflicts []string
+	}{
+		{types.ConflictDetailLevelTypeEnumLineLevel, "", true, nil},
+		{types.ConflictDetailLevelTypeEnumFileLevel, "", false, []string{"f.txt"}},
+		{types.ConflictDetailLevelTypeEnumFileLevel, types.ConflictResolutionStrategyTypeEnumAutomerge, true, []string{"f.txt"}},
+	} {
+		got := awstest.Call(t, c.GetMergeConflicts, &codecommit.GetMergeConflictsInput{RepositoryName: aws.String("app"),
+			SourceCommitSpecifier: aws.String("feature"), DestinationCommitSpecifier: aws.String("main"), MergeOption: types.MergeOptionTypeEnumThreeWayMerge,
+			ConflictDetailLevel: tt.level, ConflictResolutionStrategy: tt.strategy})
+		paths := awstest.Strings(got.ConflictMetadataList, func(m types.ConflictMetadata) *string { return m.FilePath })
+		if got.Mergeable != tt.mergeable || !cmp.Equal(paths, tt.conflicts, cmpopts.EquateEmpty()) {
+			t.Errorf("%s %s: got mergeable %v conflicts %v, want %v %v", tt.level, tt.strategy, got.Mergeable, paths, tt.mergeable, tt.conflicts)
+		}
+	}
+	batch := awstest.Call(t, c.BatchDescribeMergeConflicts, &codecommit.BatchDescribeMergeConflictsInput{RepositoryName: aws.String("app"),
+		SourceCommitSpecifier: aws.String("feature"), DestinationCommitSpecifier: aws.String("main"), MergeOption: types.MergeOptionTypeEnumSquashMerge,
+		ConflictDetailLevel: types.ConflictDetailLevelTypeEnumFileLevel})
+	if len(batch.Conflicts) != 1 {
+		t.Fatalf("BatchDescribeMergeConflicts: got %d conflicts, want 1", len(batch.Conflicts))
+	}
+	ops := batch.Conflicts[0].ConflictMetadata.MergeOperations
+	if ops.Source != types.ChangeTypeEnumModified || ops.Destination != types.ChangeTypeEnumModified || aws.ToString(batch.BaseCommitId) != base {
+		t.Errorf("merge operations: got %+v base %s, want M and M from %s", ops, aws.ToString(batch.BaseCommitId), base)
+	}
 }
