@@ -454,12 +454,11 @@ func (r *Repo) ResolvedTree(ctx context.Context, m *MergeResult, res Resolution)
 	if len(edits) == 0 && len(res.SetModes) == 0 {
 		return m.Tree, nil
 	}
-	idx, err := os.MkdirTemp("", "overcast-merge-")
+	env, done, err := r.tempIndex()
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(idx)
-	env := []string{"GIT_INDEX_FILE=" + filepath.Join(idx, "index")}
+	defer done()
 	if _, err := r.gitWith(ctx, env, nil, "read-tree", m.Tree); err != nil {
 		return "", err
 	}
@@ -493,6 +492,22 @@ func (r *Repo) ResolvedTree(ctx context.Context, m *MergeResult, res Resolution)
 		}
 	}
 	return r.gitWith(ctx, env, nil, "write-tree")
+}
+
+// tempIndex names a temporary index file in the repository (where RemoveTempFiles finds what a
+// crash left), as the environment for git, and the function that removes it.
+func (r *Repo) tempIndex() (env []string, done func(), err error) {
+	f, err := os.CreateTemp(r.Dir, tempIndexPrefix+"*")
+	if err != nil {
+		return nil, nil, err
+	}
+	// git wants no file rather than an empty one: it only needs the name.
+	f.Close()
+	os.Remove(f.Name())
+	return []string{"GIT_INDEX_FILE=" + filepath.Clean(f.Name())}, func() {
+		os.Remove(f.Name())
+		os.Remove(f.Name() + ".lock")
+	}, nil
 }
 
 // ErrNotConflicted is returned when a resolution names a path the merge has no conflict or file for.
