@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,15 +58,26 @@ func TestPullRequestEventsOnTheBus(t *testing.T) {
 		BeforeCommitId: base.CommitId, AfterCommitId: feature.CommitId, Content: new("Looks good.")}); err != nil {
 		t.Fatal(err)
 	}
+	// A commit on the source branch is a new revision at once, without anyone reading the pull request.
+	if _, err := s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("feature"), ParentCommitId: feature.CommitId,
+		PutFiles: api.PutFileEntries{{FilePath: new("g.txt"), FileContent: []byte("more\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	servicetest.WaitFor(t, "the source branch update", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.ContainsFunc(got, func(e string) bool { return strings.Contains(e, "pullRequestSourceBranchUpdated") })
+	})
 	if _, err := s.UpdatePullRequestStatus(ctx, &api.UpdatePullRequestStatusInput{PullRequestId: id, PullRequestStatus: new(statusClosed)}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		PullRequestEventType + " pullRequestCreated Open False",
 		CommentEventType + " commentOnPullRequestCreated  ",
+		PullRequestEventType + " pullRequestSourceBranchUpdated Open False",
 		PullRequestEventType + " pullRequestStatusChanged Closed False",
 	}
-	servicetest.WaitFor(t, "three pull request events", func() bool {
+	servicetest.WaitFor(t, "four pull request events", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) >= len(want)

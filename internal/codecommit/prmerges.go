@@ -45,7 +45,7 @@ func (s *Service) mergePullRequest(ctx context.Context, req prMerge) (*api.PullR
 	if err != nil {
 		return nil, err
 	}
-	commit, _, err := s.mergeBranches(ctx, m, &branch, nil, req.option, req.resolution, req.commit)
+	commit, _, err := s.mergeBranches(context.WithValue(ctx, mergingKey{}, pr.ID), m, &branch, nil, req.option, req.resolution, req.commit)
 	if err != nil {
 		return nil, err
 	}

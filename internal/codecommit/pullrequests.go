@@ -260,6 +260,36 @@ func (s *Service) refresh(ctx context.Context, tx store.Tx, sc scope, pr *pullRe
 	return changed, nil
 }
 
+// mergingKey marks the context of a pull request's own merge, whose branch move is no news to it.
+type mergingKey struct{}
+
+// branchesMoved brings the open pull requests whose branches changes moved up to date at once, so
+// that their new revisions and merges are published when they happen rather than when next read.
+func (s *Service) branchesMoved(ctx context.Context, sc scope, repository string, changes []RefChange) {
+	moved := map[string]bool{}
+	for _, c := range changes {
+		moved[c.Ref] = true
+	}
+	merging, _ := ctx.Value(mergingKey{}).(string)
+	var prs []pullRequest
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		prs, err = store.FilterJSON(tx, pullRequestsTable, store.ScanOptions{Prefix: sc.Prefix()}, func(pr pullRequest) bool {
+			t := pr.Targets[0]
+			return pr.Status == statusOpen && pr.ID != merging && t.Repository == repository && (moved[t.SourceRef] || moved[t.DestinationRef])
+		})
+		return err
+	})
+	for _, pr := range prs {
+		if err == nil {
+			err = s.updatePullRequest(ctx, &pr.ID, func(*pullRequest) error { return errUnchanged })
+		}
+	}
+	if err != nil {
+		s.Logger.Warn("updating pull requests after a branch moved", "repository", repository, "err", err)
+	}
+}
+
 // closeMerged records that a target merged and closes the pull request.
 func (s *Service) closeMerged(ctx context.Context, pr *pullRequest, t *prTarget) {
 	s.addEvent(ctx, pr, eventMergeStateChanged, func(ev *api.PullRequestEvent) {
