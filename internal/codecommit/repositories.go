@@ -204,7 +204,10 @@ func (s *Service) UpdateRepositoryName(ctx context.Context, in *api.UpdateReposi
 				return withMessage(&api.RepositoryNameExistsException{}, "Repository named %s already exists", newName)
 			}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return renameRepositoryReferences(tx, sc, oldName, newName)
 	})
 }
 

@@ -99,3 +99,35 @@ func TestTemplateAppliesOnlyToItsBranches(t *testing.T) {
 		}
 	}
 }
+
+// TestRenamedRepositoryKeepsItsPullRequests: pull requests, comments and template associations
+// follow a repository to its new name.
+func TestRenamedRepositoryKeepsItsPullRequests(t *testing.T) {
+	a := newAppRepo(t)
+	c := a.c
+	awstest.Call(t, c.CreateApprovalRuleTemplate, &codecommit.CreateApprovalRuleTemplateInput{ApprovalRuleTemplateName: aws.String("one"),
+		ApprovalRuleTemplateContent: aws.String(oneApproval)})
+	awstest.Call(t, c.AssociateApprovalRuleTemplateWithRepository, &codecommit.AssociateApprovalRuleTemplateWithRepositoryInput{
+		ApprovalRuleTemplateName: aws.String("one"), RepositoryName: aws.String("app")})
+	pr := a.openPullRequest(t)
+	awstest.Call(t, c.PostCommentForPullRequest, &codecommit.PostCommentForPullRequestInput{PullRequestId: pr.PullRequestId, RepositoryName: aws.String("app"),
+		BeforeCommitId: &a.base, AfterCommitId: &a.feature, Content: aws.String("ok")})
+	awstest.Call(t, c.UpdateRepositoryName, &codecommit.UpdateRepositoryNameInput{OldName: aws.String("app"), NewName: aws.String("web")})
+
+	got := awstest.Call(t, c.GetPullRequest, &codecommit.GetPullRequestInput{PullRequestId: pr.PullRequestId}).PullRequest
+	if repo := aws.ToString(got.PullRequestTargets[0].RepositoryName); repo != "web" {
+		t.Errorf("pull request target: got %s, want web", repo)
+	}
+	if ids := awstest.Call(t, c.ListPullRequests, &codecommit.ListPullRequestsInput{RepositoryName: aws.String("web")}).PullRequestIds; !cmp.Equal(ids, []string{aws.ToString(pr.PullRequestId)}) {
+		t.Errorf("pull requests of web: got %v", ids)
+	}
+	if names := awstest.Call(t, c.ListAssociatedApprovalRuleTemplatesForRepository, &codecommit.ListAssociatedApprovalRuleTemplatesForRepositoryInput{
+		RepositoryName: aws.String("web")}).ApprovalRuleTemplateNames; !cmp.Equal(names, []string{"one"}) {
+		t.Errorf("templates of web: got %v", names)
+	}
+	comments := awstest.Call(t, c.GetCommentsForPullRequest, &codecommit.GetCommentsForPullRequestInput{PullRequestId: pr.PullRequestId,
+		RepositoryName: aws.String("web")}).CommentsForPullRequestData
+	if len(comments) != 1 || aws.ToString(comments[0].RepositoryName) != "web" {
+		t.Errorf("comments after the rename: got %+v", comments)
+	}
+}
