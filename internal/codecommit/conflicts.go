@@ -41,16 +41,23 @@ func ignoreConflicts(err error) error {
 // conflictQuery is a merge a conflict operation describes, and where its page starts.
 type conflictQuery struct {
 	*merging
-	merged    *git.MergeResult
-	mergeable bool
-	from      int
+	merged             *git.MergeResult
+	mergeable          bool
+	from               int
+	maxFiles, maxHunks int
 }
 
 // queryConflicts resolves and merges what a conflict operation names.
-func (s *Service) queryConflicts(ctx context.Context, repoName, source, destination, level, strategy, option, token *string) (*conflictQuery, error) {
+func (s *Service) queryConflicts(ctx context.Context, repoName, source, destination, level, strategy, option, token *string, maxFiles, maxHunks *int32) (*conflictQuery, error) {
 	from, err := pageStart(token)
 	if err != nil {
 		return nil, err
+	}
+	if maxFiles != nil && *maxFiles < 1 {
+		return nil, withMessage(&api.InvalidMaxConflictFilesException{}, "The specified value for the number of conflict files to return is not valid.")
+	}
+	if maxHunks != nil && *maxHunks < 1 {
+		return nil, withMessage(&api.InvalidMaxMergeHunksException{}, "The specified value for the number of merge hunks to return is not valid.")
 	}
 	m, err := s.openMerge(ctx, repoName, source, destination, level, strategy)
 	if err != nil {
@@ -60,18 +67,19 @@ func (s *Service) queryConflicts(ctx context.Context, repoName, source, destinat
 	if err != nil {
 		return nil, err
 	}
-	return &conflictQuery{merging: m, merged: merged, mergeable: mergeable, from: from}, nil
+	return &conflictQuery{merging: m, merged: merged, mergeable: mergeable, from: from,
+		maxFiles: int(service.DerefOr(maxFiles, defaultMaxConflictFiles)), maxHunks: int(service.DerefOr(maxHunks, defaultMaxMergeHunks))}, nil
 }
 
 // GetMergeConflicts lists the files that conflict in a merge.
 func (s *Service) GetMergeConflicts(ctx context.Context, in *api.GetMergeConflictsInput) (*api.GetMergeConflictsOutput, error) {
 	q, err := s.queryConflicts(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel,
-		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken)
+		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken, in.MaxConflictFiles, nil)
 	if err != nil {
 		return nil, err
 	}
 	m, merged, from := q.merging, q.merged, q.from
-	conflicts, next, err := pageOf(merged.Conflicts, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	conflicts, next, err := pageOf(merged.Conflicts, from, q.maxFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +93,7 @@ func (s *Service) GetMergeConflicts(ctx context.Context, in *api.GetMergeConflic
 // DescribeMergeConflicts describes one conflicting file, with its merge hunks.
 func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMergeConflictsInput) (*api.DescribeMergeConflictsOutput, error) {
 	q, err := s.queryConflicts(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel,
-		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken)
+		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken, nil, in.MaxMergeHunks)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +103,7 @@ func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMe
 		if c.Path != path {
 			continue
 		}
-		hunks, next, err := pageOf(c.Hunks, from, int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks)))
+		hunks, next, err := pageOf(c.Hunks, from, q.maxHunks)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +118,7 @@ func (s *Service) DescribeMergeConflicts(ctx context.Context, in *api.DescribeMe
 // BatchDescribeMergeConflicts describes several conflicting files, with their merge hunks.
 func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.BatchDescribeMergeConflictsInput) (*api.BatchDescribeMergeConflictsOutput, error) {
 	q, err := s.queryConflicts(ctx, in.RepositoryName, in.SourceCommitSpecifier, in.DestinationCommitSpecifier, in.ConflictDetailLevel,
-		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken)
+		in.ConflictResolutionStrategy, in.MergeOption, in.NextToken, in.MaxConflictFiles, in.MaxMergeHunks)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +129,14 @@ func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.Batch
 			wanted = append(wanted, c)
 		}
 	}
-	conflicts, next, err := pageOf(wanted, from, int(service.DerefOr(in.MaxConflictFiles, defaultMaxConflictFiles)))
+	conflicts, next, err := pageOf(wanted, from, q.maxFiles)
 	if err != nil {
 		return nil, err
 	}
-	maxHunks := int(service.DerefOr(in.MaxMergeHunks, defaultMaxMergeHunks))
 	out := &api.BatchDescribeMergeConflictsOutput{Conflicts: api.Conflicts{}, NextToken: next,
 		SourceCommitId: new(m.source), DestinationCommitId: new(m.destination), BaseCommitId: service.OmitZero(merged.Base)}
 	for _, c := range conflicts {
-		hunks := c.Hunks[:min(maxHunks, len(c.Hunks))]
+		hunks := c.Hunks[:min(q.maxHunks, len(c.Hunks))]
 		out.Conflicts = append(out.Conflicts, api.Conflict{ConflictMetadata: new(conflictMetadata(c)), MergeHunks: service.Map(hunks, mergeHunk)})
 	}
 	return out, nil
