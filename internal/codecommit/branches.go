@@ -200,6 +200,20 @@ func pageStart(token *string) (int, error) {
 	return start, nil
 }
 
+// pageArgs is where a page starts, from a request's continuation token,
+// and how long it is: maxResults, at most def.
+func pageArgs(maxResults *int32, token *string, def int) (start, size int, err error) {
+	size = def
+	if maxResults != nil {
+		if *maxResults < 1 {
+			return 0, 0, withMessage(&api.InvalidMaxResultsException{}, "The specified number of maximum results is not valid.")
+		}
+		size = min(size, int(*maxResults))
+	}
+	start, err = pageStart(token)
+	return start, size, err
+}
+
 // pageOf is the page of all that starts at start, and the token of the
 // next page when there is one.
 func pageOf[T any](all []T, start, size int) ([]T, *string, error) {

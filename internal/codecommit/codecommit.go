@@ -219,7 +219,8 @@ func (s *Service) update(ctx context.Context, name string, change func(r *reposi
 }
 
 // ErrNoRepository is what RepositoryDir and Repository answer for a name
-// the account has no repository of in the region.
+// the account has no repository of in the region (wrapped with the API's
+// RepositoryDoesNotExistException, which errors.As finds too).
 var ErrNoRepository = errors.New("codecommit: no such repository")
 
 // Repository is a repository as the git data plane serves it.
@@ -241,7 +242,7 @@ func (s *Service) Repository(ctx context.Context, account, region, name string) 
 		return err
 	})
 	if isRepositoryMissing(err) {
-		return Repository{}, ErrNoRepository
+		return Repository{}, fmt.Errorf("%w: %w", ErrNoRepository, err)
 	}
 	if err != nil {
 		return Repository{}, err

@@ -345,3 +345,24 @@ func TestSymlinksCommitsAndDifferencePages(t *testing.T) {
 		t.Errorf("GetDifferences of b.txt: got %+v", only.Differences)
 	}
 }
+
+func TestListFileCommitHistory(t *testing.T) {
+	_, c := start(t)
+	createRepository(t, c, "app")
+	first := putFile(t, c, "app", "main", "", "a.txt", "1")
+	second := putFile(t, c, "app", "main", first, "b.txt", "other")
+	third := putFile(t, c, "app", "main", second, "a.txt", "2")
+	out := awstest.Call(t, c.ListFileCommitHistory, &codecommit.ListFileCommitHistoryInput{RepositoryName: aws.String("app"), FilePath: aws.String("a.txt")})
+	var got [][]string
+	for _, v := range out.RevisionDag {
+		got = append(got, append([]string{aws.ToString(v.Commit.CommitId), aws.ToString(v.Path)}, v.RevisionChildren...))
+	}
+	if diff := cmp.Diff([][]string{{third, "a.txt"}, {first, "a.txt", third}}, got); diff != "" {
+		t.Errorf("ListFileCommitHistory (-want +got):\n%s", diff)
+	}
+	page := awstest.Call(t, c.ListFileCommitHistory, &codecommit.ListFileCommitHistoryInput{RepositoryName: aws.String("app"),
+		FilePath: aws.String("a.txt"), MaxResults: aws.Int32(1)})
+	if len(page.RevisionDag) != 1 || page.NextToken == nil {
+		t.Errorf("a page of one: got %d versions, next token %v", len(page.RevisionDag), page.NextToken)
+	}
+}

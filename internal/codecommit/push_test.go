@@ -244,6 +244,10 @@ func TestStartRemovesWhatACrashLeft(t *testing.T) {
 	if err := os.WriteFile(index, []byte("partial"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	_, err = s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "nope")
+	if e, ok := errors.AsType[*awsproto.Error](err); !errors.Is(err, ErrNoRepository) || !ok || e.Code != "RepositoryDoesNotExistException" {
+		t.Errorf("RepositoryDir of a missing repository: got %v, want ErrNoRepository and RepositoryDoesNotExistException", err)
+	}
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

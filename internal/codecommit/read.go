@@ -270,14 +270,7 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 	if err != nil {
 		return nil, err
 	}
-	size := differencesPageSize
-	if in.MaxResults != nil {
-		if *in.MaxResults < 1 {
-			return nil, withMessage(&api.InvalidMaxResultsException{}, "The specified number of maximum results is not valid.")
-		}
-		size = min(size, int(*in.MaxResults))
-	}
-	start, err := pageStart(in.NextToken)
+	start, size, err := pageArgs(in.MaxResults, in.NextToken, differencesPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +320,52 @@ func (s *Service) GetDifferences(ctx context.Context, in *api.GetDifferencesInpu
 			d.AfterBlob = &api.BlobMetadata{BlobId: new(c.AfterBlob), Path: new(c.Path), Mode: new(c.AfterMode)}
 		}
 		out.Differences = append(out.Differences, d)
+	}
+	return out, nil
+}
+
+// ListFileCommitHistory lists the commits that changed a file, newest
+// first, each with the file's blob and the newer versions of it that
+// follow.
+func (s *Service) ListFileCommitHistory(ctx context.Context, in *api.ListFileCommitHistoryRequest) (*api.ListFileCommitHistoryResponse, error) {
+	p, err := cleanPath(service.Deref(in.FilePath))
+	if err != nil {
+		return nil, err
+	}
+	start, size, err := pageArgs(in.MaxResults, in.NextToken, differencesPageSize)
+	if err != nil {
+		return nil, err
+	}
+	repo, commit, err := s.atCommit(ctx, in.RepositoryName, in.CommitSpecifier)
+	if err != nil {
+		return nil, err
+	}
+	history, err := repo.FileHistory(ctx, commit, p)
+	if err != nil {
+		return nil, err
+	}
+	children := map[string][]string{}
+	for _, h := range history {
+		for _, parent := range h.Parents {
+			children[parent] = append(children[parent], h.Commit)
+		}
+	}
+	page, next, err := pageOf(history, start, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListFileCommitHistoryResponse{RevisionDag: api.RevisionDag{}, NextToken: next}
+	for _, h := range page {
+		c, err := repo.ReadCommit(ctx, h.Commit)
+		if err != nil {
+			return nil, err
+		}
+		v := api.FileVersion{Commit: commitOf(c), Path: new(p), RevisionChildren: append(api.RevisionChildren{}, children[h.Commit]...)}
+		// The commit that deleted the file has no blob of it.
+		if e, err := repo.Entry(ctx, h.Commit, p); err == nil {
+			v.BlobId = new(e.ID)
+		}
+		out.RevisionDag = append(out.RevisionDag, v)
 	}
 	return out, nil
 }

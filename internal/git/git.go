@@ -117,8 +117,8 @@ type Repo struct {
 func Open(dir string) *Repo { return &Repo{Dir: dir} }
 
 // InitBare makes a bare repository in dir whose HEAD names defaultBranch,
-// and returns it. Pushes to it may update any reference (AWS refuses none
-// of git's own), and it serves git http-backend.
+// and returns it, ready for git http-backend to serve pushes
+// (http.receivepack) and fetches of any reachable commit.
 func InitBare(ctx context.Context, dir, defaultBranch string) (*Repo, error) {
 	if _, err := (command{args: []string{"init", "--bare", "--quiet", "--initial-branch=" + defaultBranch, dir}}).run(ctx); err != nil {
 		return nil, err
@@ -126,7 +126,6 @@ func InitBare(ctx context.Context, dir, defaultBranch string) (*Repo, error) {
 	r := Open(dir)
 	for _, kv := range [][2]string{
 		{"http.receivepack", "true"},
-		{"receive.denyDeleteCurrent", "false"},
 		{"core.logAllRefUpdates", "false"},
 		{"uploadpack.allowReachableSHA1InWant", "true"},
 	} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"overcast/internal/git"
 )
@@ -245,5 +246,20 @@ func TestPathsAreLiteral(t *testing.T) {
 	}
 	if e, err := r.Entry(ctx, second, "a*"); err != nil || e.Path != "a*" {
 		t.Errorf("Entry a*: got %+v, %v", e, err)
+	}
+}
+
+func TestFileHistory(t *testing.T) {
+	r := newRepo(t)
+	first := commit(t, r, "", file("a", "1"), file("b", "1"))
+	second := commit(t, r, first, file("b", "2"))
+	third := commit(t, r, second, file("a", "2"))
+	got, err := r.FileHistory(context.Background(), third, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []git.HistoryEntry{{Commit: third, Parents: []string{first}}, {Commit: first, Parents: []string{}}}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("FileHistory of a (-want +got):\n%s", diff)
 	}
 }

@@ -199,3 +199,30 @@ func (r *Repo) ReadBlob(ctx context.Context, id string, limit int64) ([]byte, er
 	}
 	return r.git(ctx, nil, "cat-file", "blob", id)
 }
+
+// HistoryEntry is a commit that changed a path, with its parents in the
+// path's history (git's simplified history), newest first.
+type HistoryEntry struct {
+	Commit  string
+	Parents []string
+}
+
+// FileHistory lists the commits reachable from commit that changed path,
+// newest first.
+func (r *Repo) FileHistory(ctx context.Context, commit, path string) ([]HistoryEntry, error) {
+	if err := checkRev(commit); err != nil {
+		return nil, err
+	}
+	out, err := r.git(ctx, nil, "rev-list", "--parents", commit, "--", path)
+	if err != nil {
+		return nil, err
+	}
+	var entries []HistoryEntry
+	for line := range strings.Lines(string(out)) {
+		ids := strings.Fields(line)
+		if len(ids) > 0 {
+			entries = append(entries, HistoryEntry{Commit: ids[0], Parents: ids[1:]})
+		}
+	}
+	return entries, nil
+}

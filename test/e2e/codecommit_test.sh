@@ -13,8 +13,10 @@ for cli in "${CLIS[@]}"; do
   echo "  $cli ($tag): $repo"
 
   got=$(awsc "$cli" codecommit create-repository --repository-name "$repo" --repository-description "e2e repository" \
-    --query 'repositoryMetadata.[repositoryName,cloneUrlHttp,Arn]' --output text)
-  expect_eq "create-repository" "$got" "$(printf '%s\t%s/v1/repos/%s\tarn:aws:codecommit:us-east-1:000000000000:%s' "$repo" "$OVERCAST_ENDPOINT" "$repo" "$repo")"
+    --query 'repositoryMetadata.[repositoryName,Arn,cloneUrlHttp]' --output text)
+  IFS=$'\t' read -r name arn url <<<"$got"
+  expect_eq "create-repository" "$name $arn" "$repo arn:aws:codecommit:us-east-1:000000000000:$repo"
+  case "$url" in http://*/v1/repos/"$repo") ;; *) fail "cloneUrlHttp: got '$url', want http://.../v1/repos/$repo";; esac
 
   printf 'hello %s\n' "$tag" >"$work/readme"
   first=$(awsc "$cli" codecommit put-file --repository-name "$repo" --branch-name main --file-path README.md \
