@@ -364,7 +364,7 @@ type commentThread struct {
 
 // commentThreads returns a page of the threads of the comments keep accepts, oldest first.
 func (s *Service) commentThreads(ctx context.Context, token *string, maxResults *int32, keep func(comment) bool) ([]commentThread, *string, error) {
-	from, size, err := pageArgs(token, maxResults)
+	from, size, err := pageArgs(maxResults, token, maxPageSize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -507,7 +507,7 @@ func (s *Service) GetCommentReactions(ctx context.Context, in *api.GetCommentRea
 	if err != nil {
 		return nil, err
 	}
-	from, size, err := pageArgs(in.NextToken, in.MaxResults)
+	from, size, err := pageArgs(in.MaxResults, in.NextToken, maxPageSize)
 	if err != nil {
 		return nil, err
 	}

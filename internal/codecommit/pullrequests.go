@@ -205,15 +205,6 @@ func getItem[T any](tx store.Tx, table, key string, missing func() error) (T, in
 	return v, ver, err
 }
 
-// pageArgs reads a list operation's continuation token and page size.
-func pageArgs(token *string, maxResults *int32) (from, size int, err error) {
-	if from, err = pageStart(token); err != nil {
-		return 0, 0, err
-	}
-	size, err = pageSize(maxResults)
-	return from, size, err
-}
-
 // refresh brings an open pull request up to date with its branches: a source branch that moved
 // makes a new revision, and a source already merged into the destination closes it as merged.
 func (s *Service) refresh(ctx context.Context, tx store.Tx, sc scope, pr *pullRequest) (changed bool, err error) {
@@ -537,7 +528,7 @@ func (s *Service) ListPullRequests(ctx context.Context, in *api.ListPullRequests
 	if err != nil {
 		return nil, err
 	}
-	from, size, err := pageArgs(in.NextToken, in.MaxResults)
+	from, size, err := pageArgs(in.MaxResults, in.NextToken, maxPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -582,7 +573,7 @@ func (s *Service) DescribePullRequestEvents(ctx context.Context, in *api.Describ
 	if err != nil {
 		return nil, err
 	}
-	from, size, err := pageArgs(in.NextToken, in.MaxResults)
+	from, size, err := pageArgs(in.MaxResults, in.NextToken, maxPageSize)
 	if err != nil {
 		return nil, err
 	}

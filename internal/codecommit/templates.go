@@ -285,7 +285,7 @@ func (s *Service) ListApprovalRuleTemplates(ctx context.Context, in *api.ListApp
 // listTemplateNames pages through the names of the templates keep accepts (all when nil).
 func (s *Service) listTemplateNames(ctx context.Context, token *string, maxResults *int32, keep func(ruleTemplate) bool) ([]string, *string, error) {
 	sc := overcast.ScopeOf(ctx)
-	from, size, err := pageArgs(token, maxResults)
+	from, size, err := pageArgs(maxResults, token, maxPageSize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -302,17 +302,6 @@ func (s *Service) listTemplateNames(ctx context.Context, token *string, maxResul
 		return nil, nil, err
 	}
 	return append([]string{}, names...), next, nil
-}
-
-// pageSize checks a maxResults (1 to 100, default 100).
-func pageSize(maxResults *int32) (int, error) {
-	if maxResults == nil {
-		return maxPageSize, nil
-	}
-	if *maxResults < 1 || *maxResults > maxPageSize {
-		return 0, withMessage(&api.InvalidMaxResultsException{}, "The specified number of maximum results is not valid.")
-	}
-	return int(*maxResults), nil
 }
 
 // associate adds (or, with add false, removes) repository to the template's associations.
@@ -440,7 +429,7 @@ func (s *Service) ListRepositoriesForApprovalRuleTemplate(ctx context.Context, i
 	if err != nil {
 		return nil, err
 	}
-	from, size, err := pageArgs(in.NextToken, in.MaxResults)
+	from, size, err := pageArgs(in.MaxResults, in.NextToken, maxPageSize)
 	if err != nil {
 		return nil, err
 	}
