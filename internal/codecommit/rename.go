@@ -40,6 +40,18 @@ func renameRepositoryReferences(tx store.Tx, sc scope, oldName, newName string) 
 	})
 }
 
+// dissociateTemplates removes a deleted repository from the templates associated with it, so that
+// a new repository of the same name starts with none.
+func dissociateTemplates(tx store.Tx, sc scope, repository string) error {
+	return rewriteJSON(tx, approvalRuleTemplatesTable, sc, func(t *ruleTemplate) bool {
+		i := slices.Index(t.Repositories, repository)
+		if i >= 0 {
+			t.Repositories = slices.Delete(t.Repositories, i, i+1)
+		}
+		return i >= 0
+	})
+}
+
 // rewriteJSON applies change to each of the scope's records in table, writing back those it changed.
 func rewriteJSON[T any](tx store.Tx, table string, sc scope, change func(*T) bool) error {
 	type changed struct {

@@ -60,8 +60,9 @@ func TestApprovalRuleTemplateLifecycle(t *testing.T) {
 		t.Errorf("description: got %q", aws.ToString(got.ApprovalRuleTemplateDescription))
 	}
 
-	awstest.Call(t, c.DisassociateApprovalRuleTemplateFromRepository, &codecommit.DisassociateApprovalRuleTemplateFromRepositoryInput{
-		ApprovalRuleTemplateName: aws.String("single"), RepositoryName: aws.String("web")})
+	// Deleting a repository ends its associations: a new one of the same name has none.
+	awstest.Call(t, c.DeleteRepository, &codecommit.DeleteRepositoryInput{RepositoryName: aws.String("web")})
+	createRepository(t, c, "web")
 	for repo, want := range map[string][]string{"app": {"single"}, "web": {}} {
 		names := awstest.Call(t, c.ListAssociatedApprovalRuleTemplatesForRepository, &codecommit.ListAssociatedApprovalRuleTemplatesForRepositoryInput{
 			RepositoryName: aws.String(repo)}).ApprovalRuleTemplateNames
