@@ -108,6 +108,7 @@ func (s *Service) recordChanges(ctx context.Context, sc scope, name string, chan
 		}
 	}
 	s.fireTriggers(ctx, sc, &r, changes)
+	s.branchesMoved(ctx, sc, r.Name, changes)
 	return nil
 }
 

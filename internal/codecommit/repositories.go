@@ -166,7 +166,10 @@ func (s *Service) DeleteRepository(ctx context.Context, in *api.DeleteRepository
 		if r, _, err = getRepository(tx, sc, name); err != nil {
 			return err
 		}
-		return tx.Delete(repositoriesTable, sc.Key(name), store.AnyVersion)
+		if err := tx.Delete(repositoriesTable, sc.Key(name), store.AnyVersion); err != nil {
+			return err
+		}
+		return dissociateTemplates(tx, sc, name)
 	})
 	if isRepositoryMissing(err) {
 		return &api.DeleteRepositoryOutput{}, nil
@@ -204,7 +207,10 @@ func (s *Service) UpdateRepositoryName(ctx context.Context, in *api.UpdateReposi
 				return withMessage(&api.RepositoryNameExistsException{}, "Repository named %s already exists", newName)
 			}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return renameRepositoryReferences(tx, sc, oldName, newName)
 	})
 }
 
