@@ -17,6 +17,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
+	"overcast/internal/codebuild"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -100,6 +101,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
+	codebuildSvc := codebuild.New(env.Named("codebuild"), codebuild.Options{})
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -120,6 +122,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		sqsSvc,
 		snsSvc,
 		eventsSvc,
+		codebuildSvc,
 	}, keys, nil
 }
 
