@@ -27,7 +27,10 @@ var _ api.Server = (*Service)(nil)
 // Options are what CodeBuild takes from the rest of overcast. Every field
 // may be nil: a build then fails in the phase that needed it, with the
 // reason in the phase context, as a build lacking a permission would.
-type Options struct{}
+type Options struct {
+	// ReportBucket receives the raw files of report groups exporting to S3.
+	ReportBucket ReportBucket
+}
 
 // New returns the service.
 func New(env *service.Env, opts Options) *Service {
