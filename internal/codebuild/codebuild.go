@@ -6,35 +6,71 @@
 package codebuild
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"overcast"
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/awsproto"
+	"overcast/internal/controller"
 	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // Service is the CodeBuild API.
 type Service struct {
 	api.UnimplementedServer
 	service.Base
-	opts Options
+	opts    Options
+	workDir string // builds' host directories and local caches
+	builds  *controller.Controller
+	started
 }
 
 var _ api.Server = (*Service)(nil)
 
 // Options are what CodeBuild takes from the rest of overcast. Every field
-// may be nil: a build then fails in the phase that needed it, with the
-// reason in the phase context, as a build lacking a permission would.
+// but Runner may be nil: a build then fails in the phase that needed it,
+// with the reason in the phase context, as a build lacking a permission
+// would. Without a Runner builds stay QUEUED.
 type Options struct {
-	// ReportBucket receives the raw files of report groups exporting to S3.
-	ReportBucket ReportBucket
+	Runner       Runner
+	Objects      Objects
+	Parameters   Parameters
+	Secrets      Secrets
+	Repositories Repositories
+	Logs         Logs
+	Metrics      Metrics
+	Credentials  Credentials
+	Images       Images
+	// Capacity is how many builds run at once; more wait in QUEUED.
+	Capacity int
 }
+
+// defaultCapacity is how many builds run at once when Options leave it
+// unset: a few, since each is a container on this machine.
+const defaultCapacity = 4
 
 // New returns the service.
 func New(env *service.Env, opts Options) *Service {
-	return &Service{Base: env.Base(), opts: opts}
+	s := &Service{Base: env.Base(), opts: opts, workDir: filepath.Join(env.DataDir, "codebuild")}
+	s.running = map[string]context.CancelCauseFunc{}
+	s.capacity = cmp.Or(opts.Capacity, defaultCapacity)
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	s.builds = env.Controllers.AddFunc("codebuild-builds", s.reconcileBuild, store.TableKeysFunc(env.Store, activeTable))
+	return s
+}
+
+// Close stops the running builds and waits for them to end. They are
+// left as they stand: the next start finds them lost, as AWS reports
+// builds whose host went away.
+func (s *Service) Close() error {
+	s.stop()
+	s.wg.Wait()
+	return nil
 }
 
 // API is CodeBuild's API for the gateway.

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"overcast"
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/awsproto"
 	"overcast/internal/codebuild/reports"
@@ -20,12 +19,16 @@ import (
 	"overcast/internal/store"
 )
 
+// Reports hands the build's report files to its report groups.
+func (h *hooks) Reports(ctx context.Context, groups []runner.ReportFiles) error {
+	return h.s.recordReports(ctx, buildReport{Scope: h.sc, Project: *h.b.Build.ProjectName, BuildARN: *h.b.Build.Arn}, groups)
+}
+
 // buildReport is what recordReports knows of the build whose files it reads.
 type buildReport struct {
 	Scope    scope
 	Project  string
 	BuildARN string
-	Role     string // the project's service role: who exports the files
 }
 
 // recordReports turns the files a build's buildspec reports section matched
@@ -192,22 +195,17 @@ func parseReportFiles(format, typ string, paths []string) parsedFiles {
 	return p
 }
 
-// ReportBucket stores the raw files of reports whose group exports to S3.
-// The caller in ctx is who writes: the build's project, in its account.
-type ReportBucket interface {
-	PutObject(ctx context.Context, bucket, key string, body io.Reader, size int64) error
-}
-
 // exportReport copies a report's raw files to its S3 destination: each file
 // under the report's path (packaging NONE), or all of them in one zip
 // named after it (ZIP).
 func (s *Service) exportReport(ctx context.Context, b buildReport, dest *api.S3ReportExportConfig, files []string) error {
-	if s.opts.ReportBucket == nil {
-		return errors.New("no S3 to export reports to")
-	}
-	ctx = overcast.WithCaller(ctx, overcast.Caller{AccountID: b.Scope.Account, Region: b.Scope.Region,
-		Kind: overcast.PrincipalAssumedRole, ARN: b.Role, RoleARN: b.Role})
 	bucket, prefix := *dest.Bucket, service.Deref(dest.Path)
+	if s.opts.Objects == nil {
+		return errMissing("S3")
+	}
+	put := func(key string, body io.Reader, size int64) error {
+		return s.opts.Objects.PutObject(ctx, b.Scope.Account, b.Scope.Region, bucket, key, body, size)
+	}
 	if service.Deref(dest.Packaging) == "ZIP" {
 		var buf bytes.Buffer
 		zw := zip.NewWriter(&buf)
@@ -223,14 +221,14 @@ func (s *Service) exportReport(ctx context.Context, b buildReport, dest *api.S3R
 		if err := zw.Close(); err != nil {
 			return err
 		}
-		return s.opts.ReportBucket.PutObject(ctx, bucket, prefix+".zip", &buf, int64(buf.Len()))
+		return put(prefix+".zip", &buf, int64(buf.Len()))
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		if err := s.opts.ReportBucket.PutObject(ctx, bucket, prefix+"/"+filepath.Base(f), bytes.NewReader(data), int64(len(data))); err != nil {
+		if err := put(prefix+"/"+filepath.Base(f), bytes.NewReader(data), int64(len(data))); err != nil {
 			return err
 		}
 	}

@@ -18,19 +18,20 @@ import (
 	"overcast/internal/service/servicetest"
 )
 
-// memoryBucket is a ReportBucket keeping what it is given.
+// memoryBucket is S3 keeping what it is given.
 type memoryBucket struct {
-	mu      sync.Mutex
-	objects map[string]string // bucket/key → body
-	callers []string
+	Objects
+	mu       sync.Mutex
+	objects  map[string]string // bucket/key → body
+	accounts []string
 }
 
-func (b *memoryBucket) PutObject(ctx context.Context, bucket, key string, body io.Reader, _ int64) error {
+func (b *memoryBucket) PutObject(ctx context.Context, account, region, bucket, key string, body io.Reader, _ int64) error {
 	data, err := io.ReadAll(body)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.objects[bucket+"/"+key] = string(data)
-	b.callers = append(b.callers, overcast.CallerFrom(ctx).ARN)
+	b.accounts = append(b.accounts, account)
 	return err
 }
 
@@ -40,7 +41,7 @@ func newReportsService(t *testing.T) (*Service, *memoryBucket, context.Context) 
 	env := servicetest.Env(t)
 	bucket := &memoryBucket{objects: map[string]string{}}
 	ctx := overcast.WithCaller(context.Background(), overcast.Caller{AccountID: "000000000000", Region: "us-east-1"})
-	return New(env, Options{ReportBucket: bucket}), bucket, ctx
+	return New(env, Options{Objects: bucket}), bucket, ctx
 }
 
 func call[I, O any](t *testing.T, ctx context.Context, op func(context.Context, I) (O, error), in I) O {
@@ -179,8 +180,7 @@ func TestBuildReportsBadInput(t *testing.T) {
 func TestBuildReportsExport(t *testing.T) {
 	s, bucket, ctx := newReportsService(t)
 	sc := overcast.ScopeOf(ctx)
-	role := "arn:aws:iam::000000000000:role/build"
-	b := buildReport{Scope: sc, Project: "app", BuildARN: sc.ARN("codebuild", "build/app:1"), Role: role}
+	b := buildReport{Scope: sc, Project: "app", BuildARN: sc.ARN("codebuild", "build/app:1")}
 	for name, packaging := range map[string]string{"raw": "NONE", "zipped": "ZIP"} {
 		call(t, ctx, s.CreateReportGroup, &api.CreateReportGroupInput{Name: new(name), Type: new("TEST"),
 			ExportConfig: &api.ReportExportConfig{ExportConfigType: new("S3"),
@@ -202,7 +202,7 @@ func TestBuildReportsExport(t *testing.T) {
 	if diff := cmp.Diff([]string{"results/ci/raw/ID/junit.xml", "results/ci/zipped/ID.zip"}, keys); diff != "" {
 		t.Errorf("exported objects (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{role, role}, bucket.callers); diff != "" {
+	if diff := cmp.Diff([]string{sc.Account, sc.Account}, bucket.accounts); diff != "" {
 		t.Errorf("exported as (-want +got):\n%s", diff)
 	}
 }
