@@ -27,6 +27,7 @@ type Service struct {
 	opts    Options
 	workDir string // builds' host directories and local caches
 	builds  *controller.Controller
+	batches *controller.Controller
 	started
 }
 
@@ -61,6 +62,7 @@ func New(env *service.Env, opts Options) *Service {
 	s.capacity = cmp.Or(opts.Capacity, defaultCapacity)
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.builds = env.Controllers.AddFunc("codebuild-builds", s.reconcileBuild, store.TableKeysFunc(env.Store, activeTable))
+	s.addBatches(env)
 	return s
 }
 
