@@ -3,10 +3,10 @@ package codebuild
 import (
 	"context"
 	"errors"
+	"time"
 
 	"overcast"
 	api "overcast/internal/api/codebuild"
-	"overcast/internal/awsproto"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -54,69 +54,40 @@ func (s *Service) ListBuildBatchesForProject(ctx context.Context, in *api.ListBu
 // listBuildBatches pages through the IDs of the batches under prefix,
 // newest first unless order says ASCENDING.
 func (s *Service) listBuildBatches(ctx context.Context, prefix string, filter *api.BuildBatchFilter, order, token *string, size *int32) ([]string, *string, error) {
-	status := ""
+	var status *string
 	if filter != nil {
-		status = service.Deref(filter.Status)
+		status = filter.Status
 	}
-	var all []buildBatch
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		all, err = store.FilterJSON(tx, batchesTable, store.ScanOptions{Prefix: prefix}, func(b buildBatch) bool {
-			return status == "" || *b.Batch.BuildBatchStatus == status
-		})
-		return err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	sortBy(all, func(b buildBatch) string { return timeKey(*b.Batch.StartTime) + *b.Batch.Id }, service.DerefOr(order, "DESCENDING"))
-	return pageOf(service.Map(all, func(b buildBatch) string { return *b.Batch.Id }), token, awsproto.PageSize(size, listPageSize))
+	return listNewestFirst(ctx, s.Store, batchesTable, prefix, listing[buildBatch]{
+		keep:  func(b buildBatch) bool { return status == nil || *b.Batch.BuildBatchStatus == *status },
+		since: func(b buildBatch) time.Time { return *b.Batch.StartTime },
+		id:    func(b buildBatch) string { return *b.Batch.Id },
+	}, order, token, size)
 }
 
 func (s *Service) StopBuildBatch(ctx context.Context, in *api.StopBuildBatchInput) (*api.StopBuildBatchOutput, error) {
-	sc := overcast.ScopeOf(ctx)
-	var out api.BuildBatch
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		b, version, err := getBuildBatch(tx, sc, *in.Id)
-		if err != nil {
-			return err
-		}
-		out = b.Batch
-		if service.Deref(b.Batch.Complete) {
-			return nil
-		}
-		b.StopRequested = true
-		_, err = store.PutJSON(tx, batchesTable, sc.Key(*b.Batch.Id), b, version)
-		return err
+	out, err := s.changeBatch(ctx, *in.Id, func(b *buildBatch) error {
+		b.StopRequested = !service.Deref(b.Batch.Complete)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.batches.Enqueue(sc.Key(*out.Id))
-	return &api.StopBuildBatchOutput{BuildBatch: &out}, nil
+	return &api.StopBuildBatchOutput{BuildBatch: out}, nil
 }
 
 // RetryBuildBatch runs a completed batch's builds again: all of them, or
 // those that did not succeed. Each group keeps its earlier builds in
 // priorBuildSummaryList.
 func (s *Service) RetryBuildBatch(ctx context.Context, in *api.RetryBuildBatchInput) (*api.RetryBuildBatchOutput, error) {
-	sc := overcast.ScopeOf(ctx)
-	retryType := service.DerefOr(in.RetryType, "RETRY_ALL_BUILDS")
-	var out api.BuildBatch
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		b, version, err := getBuildBatch(tx, sc, service.Deref(in.Id))
-		if err != nil {
-			return err
-		}
+	failedOnly := service.Deref(in.RetryType) == "RETRY_FAILED_BUILDS"
+	out, err := s.changeBatch(ctx, service.Deref(in.Id), func(b *buildBatch) error {
 		if !service.Deref(b.Batch.Complete) {
 			return invalidInput("Build batch %s is still in progress: only a completed batch can be retried", *b.Batch.Id)
 		}
-		now := s.Now()
 		for i := range b.Batch.BuildGroups {
 			g := &b.Batch.BuildGroups[i]
-			if g.CurrentBuildSummary == nil {
-				continue
-			}
-			if retryType == "RETRY_FAILED_BUILDS" && service.Deref(g.CurrentBuildSummary.BuildStatus) == statusSucceeded {
+			if g.CurrentBuildSummary == nil || failedOnly && service.Deref(g.CurrentBuildSummary.BuildStatus) == statusSucceeded {
 				continue
 			}
 			g.PriorBuildSummaryList = append(g.PriorBuildSummaryList, *g.CurrentBuildSummary)
@@ -130,20 +101,45 @@ func (s *Service) RetryBuildBatch(ctx context.Context, in *api.RetryBuildBatchIn
 		if len(b.Tasks) == 0 { // it failed reading its batchspec: read it again
 			phase = batchPhaseDownload
 		}
-		startBatchPhase(pb, phase, now)
-		key := sc.Key(*pb.Id)
+		startBatchPhase(pb, phase, s.Now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.RetryBuildBatchOutput{BuildBatch: out}, nil
+}
+
+// changeBatch changes the record of the batch id names with change, keeps
+// it among the active batches while it is not complete, and wakes the
+// controller.
+func (s *Service) changeBatch(ctx context.Context, id string, change func(*buildBatch) error) (*api.BuildBatch, error) {
+	sc := overcast.ScopeOf(ctx)
+	key := sc.Key(buildBatchID(id))
+	var out api.BuildBatch
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+		b, version, err := getBuildBatch(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if err := change(b); err != nil {
+			return err
+		}
 		if _, err := store.PutJSON(tx, batchesTable, key, b, version); err != nil {
 			return err
 		}
 		out = b.Batch
+		if service.Deref(b.Batch.Complete) {
+			return nil
+		}
 		_, err = tx.Put(activeBatchesTable, key, nil, store.AnyVersion)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.batches.Enqueue(sc.Key(*out.Id))
-	return &api.RetryBuildBatchOutput{BuildBatch: &out}, nil
+	s.batches.Enqueue(key)
+	return &out, nil
 }
 
 // DeleteBuildBatch deletes a completed batch and its builds.

@@ -356,23 +356,37 @@ func (s *Service) ListReportsForReportGroup(ctx context.Context, in *api.ListRep
 // listReports pages through the ARNs of the reports under prefix, newest
 // first unless order says ASCENDING.
 func (s *Service) listReports(ctx context.Context, prefix string, filter *api.ReportFilter, order, token *string, size *int32) ([]string, *string, error) {
-	status := ""
+	var status *string
 	if filter != nil {
-		status = service.Deref(filter.Status)
+		status = filter.Status
 	}
-	var all []report
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		all, err = store.FilterJSON(tx, reportsTable, store.ScanOptions{Prefix: prefix}, func(r report) bool {
-			return status == "" || *r.Report.Status == status
-		})
+	return listNewestFirst(ctx, s.Store, reportsTable, prefix, listing[report]{
+		keep:  func(r report) bool { return status == nil || *r.Report.Status == *status },
+		since: func(r report) time.Time { return *r.Report.Created },
+		id:    func(r report) string { return *r.Report.Arn },
+	}, order, token, size)
+}
+
+// listing says how listNewestFirst reads one kind of record.
+type listing[T any] struct {
+	keep  func(T) bool
+	since func(T) time.Time // when the record was made
+	id    func(T) string    // what the list shows, unique
+}
+
+// listNewestFirst pages through the IDs of table's records under prefix
+// that l keeps, newest first unless order says ASCENDING.
+func listNewestFirst[T any](ctx context.Context, st store.Store, table, prefix string, l listing[T], order, token *string, size *int32) ([]string, *string, error) {
+	var all []T
+	err := st.View(ctx, func(tx store.Tx) (err error) {
+		all, err = store.FilterJSON(tx, table, store.ScanOptions{Prefix: prefix}, l.keep)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	sortBy(all, func(r report) string { return timeKey(*r.Report.Created) + *r.Report.Arn }, service.DerefOr(order, "DESCENDING"))
-	arns := service.Map(all, func(r report) string { return *r.Report.Arn })
-	return pageOf(arns, token, awsproto.PageSize(size, listPageSize))
+	sortBy(all, func(v T) string { return timeKey(l.since(v)) + l.id(v) }, service.DerefOr(order, "DESCENDING"))
+	return pageOf(service.Map(all, l.id), token, awsproto.PageSize(size, listPageSize))
 }
 
 func (s *Service) DescribeTestCases(ctx context.Context, in *api.DescribeTestCasesInput) (*api.DescribeTestCasesOutput, error) {

@@ -23,95 +23,100 @@ import (
 var webhookSources = []string{"CODECOMMIT", "GITHUB", "GITHUB_ENTERPRISE", "BITBUCKET", "GITLAB", "GITLAB_SELF_MANAGED"}
 
 func (s *Service) CreateWebhook(ctx context.Context, in *api.CreateWebhookInput) (*api.CreateWebhookOutput, error) {
-	if err := validateFilterGroups(in.FilterGroups); err != nil {
-		return nil, err
-	}
 	sc := overcast.ScopeOf(ctx)
-	name := projectName(*in.ProjectName)
-	var out api.Webhook
-	err := s.updateProject(ctx, sc, name, func(p *project) error {
+	out, err := s.changeWebhook(ctx, *in.ProjectName, in.FilterGroups, func(p *project, name string) (*api.Webhook, error) {
 		src := p.Project.Source
 		if !slices.Contains(webhookSources, *src.Type) {
-			return invalidInput("Source type %s is not supported for webhooks", *src.Type)
+			return nil, invalidInput("Source type %s is not supported for webhooks", *src.Type)
 		}
 		if p.Project.Webhook != nil {
-			return alreadyExists("Webhook already exists for project %s", name)
+			return nil, alreadyExists("Webhook already exists for project %s", name)
 		}
 		now := s.Now()
-		out = api.Webhook{
-			Url:                new(service.DerefOr(src.Location, "")),
+		p.Project.Webhook = &api.Webhook{
+			Url:                new(service.Deref(src.Location)),
 			PayloadUrl:         new(fmt.Sprintf("https://codebuild.%s.amazonaws.com/webhooks?t=%s&v=1", sc.Region, s.IDs.UUID())),
-			Secret:             new(s.IDs.String("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 40)),
+			Secret:             new(s.webhookSecret()),
 			BranchFilter:       in.BranchFilter,
 			FilterGroups:       nonNil(in.FilterGroups),
 			BuildType:          new(service.DerefOr(in.BuildType, api.WebhookBuildTypeBUILD)),
-			ManualCreation:     new(service.DerefOr(in.ManualCreation, false)),
+			ManualCreation:     new(service.Deref(in.ManualCreation)),
 			LastModifiedSecret: &now,
 			ScopeConfiguration: in.ScopeConfiguration,
 			Status:             new("ACTIVE"),
 		}
-		p.Project.Webhook = &out
-		return nil
+		return p.Project.Webhook, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateWebhookOutput{Webhook: &out}, nil
+	return &api.CreateWebhookOutput{Webhook: out}, nil
 }
 
 func (s *Service) UpdateWebhook(ctx context.Context, in *api.UpdateWebhookInput) (*api.UpdateWebhookOutput, error) {
-	if err := validateFilterGroups(in.FilterGroups); err != nil {
-		return nil, err
-	}
-	sc := overcast.ScopeOf(ctx)
-	name := projectName(*in.ProjectName)
-	var out api.Webhook
-	err := s.updateProject(ctx, sc, name, func(p *project) error {
+	rotate := service.Deref(in.RotateSecret)
+	out, err := s.changeWebhook(ctx, *in.ProjectName, in.FilterGroups, func(p *project, name string) (*api.Webhook, error) {
 		w := p.Project.Webhook
 		if w == nil {
-			return notFound("Webhook does not exist for project %s", name)
+			return nil, notFound("Webhook does not exist for project %s", name)
 		}
-		if in.BranchFilter != nil {
-			w.BranchFilter = in.BranchFilter
-		}
+		replace(&w.BranchFilter, in.BranchFilter)
+		replace(&w.BuildType, in.BuildType)
 		if in.FilterGroups != nil {
 			w.FilterGroups = in.FilterGroups
 		}
-		if in.BuildType != nil {
-			w.BuildType = in.BuildType
-		}
-		if service.DerefOr(in.RotateSecret, false) {
+		if rotate {
 			now := s.Now()
-			w.Secret = new(s.IDs.String("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 40))
-			w.LastModifiedSecret = &now
+			w.Secret, w.LastModifiedSecret = new(s.webhookSecret()), &now
 		}
-		out = *w
-		return nil
+		return w, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// The secret shows only when it is made.
-	if !service.DerefOr(in.RotateSecret, false) {
+	if !rotate { // the secret shows only when it is made
 		out.Secret = nil
 	}
-	return &api.UpdateWebhookOutput{Webhook: &out}, nil
+	return &api.UpdateWebhookOutput{Webhook: out}, nil
 }
 
 func (s *Service) DeleteWebhook(ctx context.Context, in *api.DeleteWebhookInput) (*api.DeleteWebhookOutput, error) {
-	sc := overcast.ScopeOf(ctx)
-	name := projectName(*in.ProjectName)
-	err := s.updateProject(ctx, sc, name, func(p *project) error {
+	_, err := s.changeWebhook(ctx, *in.ProjectName, nil, func(p *project, name string) (*api.Webhook, error) {
 		if p.Project.Webhook == nil {
-			return notFound("Webhook does not exist for project %s", name)
+			return nil, notFound("Webhook does not exist for project %s", name)
 		}
 		p.Project.Webhook = nil
-		return nil
+		return nil, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &api.DeleteWebhookOutput{}, nil
+}
+
+// changeWebhook checks filter groups, then changes the webhook of the
+// project nameOrARN names with change, and returns a copy of what change
+// returns.
+func (s *Service) changeWebhook(ctx context.Context, nameOrARN string, groups api.FilterGroups, change func(p *project, name string) (*api.Webhook, error)) (*api.Webhook, error) {
+	if err := validateFilterGroups(groups); err != nil {
+		return nil, err
+	}
+	sc := overcast.ScopeOf(ctx)
+	name := projectName(nameOrARN)
+	var out api.Webhook
+	err := s.updateProject(ctx, sc, name, func(p *project) error {
+		w, err := change(p, name)
+		if w != nil {
+			out = *w
+		}
+		return err
+	})
+	return &out, err
+}
+
+// webhookSecret is a new webhook secret.
+func (s *Service) webhookSecret() string {
+	return s.IDs.String("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 40)
 }
 
 // updateProject changes a project's record with change, retrying lost races.
