@@ -2,6 +2,7 @@
 //
 //	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict]
 //	            [--geoip-db GeoLite2-Country.mmdb] [--geoip-header X-Viewer-Country]
+//	overcast codebuild run [-d dir] [-b buildspec] [-i image] [-e VAR=value ...] [-a artifactsDir]
 //	overcast version
 package main
 
@@ -34,6 +35,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "overcast:", err)
 			os.Exit(1)
 		}
+	case "codebuild":
+		if err := codebuild(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "overcast:", err)
+			os.Exit(1)
+		}
 	case "version", "--version", "-v":
 		fmt.Println("overcast", buildVersion())
 	case "help", "-h", "--help":
@@ -50,6 +56,8 @@ func usage() {
   overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port]
+  overcast codebuild run [-d dir] [-b buildspec] [-i image]     a local CodeBuild build of a directory
+              [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]
   overcast version                                              print the version
 `)
 }

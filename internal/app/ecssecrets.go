@@ -77,12 +77,17 @@ func (r taskSecrets) secret(ctx context.Context, valueFrom string) (string, erro
 	if id := field(9); id != "" {
 		in.VersionId = &id
 	}
-	out, err := r.secrets.GetSecretValue(ctx, in)
+	return secretValue(ctx, r.secrets, in, field(7))
+}
+
+// secretValue is the secret's string, or the value of its JSON's key when
+// key is set (ECS's and CodeBuild's json-key).
+func secretValue(ctx context.Context, secrets *secretsmanager.Service, in *smapi.GetSecretValueRequest, key string) (string, error) {
+	out, err := secrets.GetSecretValue(ctx, in)
 	if err != nil {
 		return "", err
 	}
 	value := deref(out.SecretString)
-	key := field(7)
 	if key == "" {
 		return value, nil
 	}

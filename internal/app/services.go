@@ -18,6 +18,8 @@ import (
 	"overcast/internal/cloudfront"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/codebuild"
+	"overcast/internal/codebuild/runner"
+	"overcast/internal/codecommit"
 	"overcast/internal/docker"
 	"overcast/internal/ec2"
 	"overcast/internal/ecr"
@@ -101,7 +103,14 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	actions.topics = snsSvc
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
-	codebuildSvc := codebuild.New(env.Named("codebuild"), codebuild.Options{})
+	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{Topics: codecommitTopics{snsSvc}})
+	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
+		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Repositories: codecommitSvc,
+		Logs: buildLogs{logsSvc}, Metrics: buildMetrics{cloudwatchSvc}}
+	if endpoint != nil {
+		buildOpts.Credentials = buildCredentials{endpoint}
+	}
+	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{
 		iamSvc,
 		stsSvc,
@@ -122,6 +131,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		sqsSvc,
 		snsSvc,
 		eventsSvc,
+		codecommitSvc,
 		codebuildSvc,
 	}, keys, nil
 }

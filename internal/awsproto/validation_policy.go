@@ -118,11 +118,15 @@ var validationPolicies = map[string]validationPolicy{
 	"kms":                 {code: "ValidationException", model: true},
 	"ecs":                 {code: "ValidationException", model: true},
 	"codebuild":           {code: "ValidationException", model: true},
-	"codecommit":          {code: "ValidationException", model: true},
 	"codedeploy":          {code: "ValidationException", model: true},
 	"codeconnections":     {code: "ValidationException", model: true},
 	"codestarconnections": {code: "ValidationException", model: true},
 	"cloudtrail":          {code: "ValidationException", model: true},
+
+	// CodeCommit names every bad input (InvalidRepositoryNameException,
+	// InvalidSortByException, InvalidBranchNameException, ...): the service
+	// checks them in its words.
+	"codecommit": {code: "ValidationException"},
 }
 
 // validationPolicyFor is svc's row of validationPolicies, or its protocol

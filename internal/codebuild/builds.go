@@ -175,27 +175,20 @@ func initiator(ctx context.Context) string {
 func (s *Service) StopBuild(ctx context.Context, in *api.StopBuildInput) (*api.StopBuildOutput, error) {
 	sc := overcast.ScopeOf(ctx)
 	key := sc.Key(buildID(*in.Id))
-	var out api.Build
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		b, version, err := getBuild(tx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("Build cannot be found: %s", buildID(*in.Id))
+	b, err := s.updateBuild(ctx, key, func(_ store.Tx, b *build) error {
+		if service.Deref(b.Build.BuildComplete) {
+			return errUnchanged
 		}
-		if err != nil {
-			return err
-		}
-		if !service.Deref(b.Build.BuildComplete) {
-			b.StopRequested = true
-			if _, err := store.PutJSON(tx, buildsTable, key, b, version); err != nil {
-				return err
-			}
-		}
-		out = b.Build
+		b.StopRequested = true
 		return nil
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("Build cannot be found: %s", buildID(*in.Id))
+	case err != nil && !errors.Is(err, errUnchanged):
 		return nil, err
 	}
+	out := b.Build
 	if s.stopRunning(key) {
 		// A running build answers as it stands: the runner stops it.
 		out.BuildStatus = new(statusInProgress)

@@ -2,6 +2,7 @@ package codebuild
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -236,7 +237,7 @@ func (h *hooks) put(ctx context.Context, bucket, key, file string) error {
 // cacheObject is where an S3 cache keeps key: under the cache location.
 func (h *hooks) cacheObject(key string) (bucket, object string) {
 	bucket, prefix, _ := strings.Cut(service.Deref(h.b.Build.Cache.Location), "/")
-	return bucket, strings.Trim(path.Join(prefix, key+".tgz"), "/")
+	return bucket, strings.Trim(path.Join(prefix, cmp.Or(key, "cache")+".tgz"), "/")
 }
 
 func (h *hooks) RestoreCache(ctx context.Context, key, dir string) error {

@@ -69,17 +69,10 @@ func (s *Service) reconcileBuild(ctx context.Context, key string) (controller.Re
 
 // launch ends the build's QUEUED phase and hands it to the runner.
 func (s *Service) launch(ctx context.Context, key string) error {
-	var b *build
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		var version int64
-		var err error
-		if b, version, err = getBuild(tx, key); err != nil {
-			return err
-		}
+	b, err := s.updateBuild(ctx, key, func(_ store.Tx, b *build) error {
 		b.Started = true
 		endPhase(&b.Build, runner.Phase{Type: phaseQueued, Status: statusSucceeded, End: s.Now()})
-		_, err = store.PutJSON(tx, buildsTable, key, b, version)
-		return err
+		return nil
 	})
 	if err != nil {
 		return err
@@ -243,15 +236,9 @@ func secondaryVersion(pb api.Build, id string, src api.ProjectSource) string {
 // publishes the build's metrics.
 func (s *Service) complete(ctx context.Context, key string, res runner.Result, cause *runner.PhaseContext) error {
 	now := s.Now()
-	var b *build
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		var version int64
-		var err error
-		if b, version, err = getBuild(tx, key); err != nil {
-			return err
-		}
+	b, err := s.updateBuild(ctx, key, func(tx store.Tx, b *build) error {
 		if service.Deref(b.Build.BuildComplete) {
-			return nil
+			return errUnchanged
 		}
 		pb := &b.Build
 		if open := openPhase(pb); open != nil {
@@ -280,20 +267,43 @@ func (s *Service) complete(ctx context.Context, key string, res runner.Result, c
 				}
 			}
 		}
-		if _, err := store.PutJSON(tx, buildsTable, key, b, version); err != nil {
-			return err
-		}
 		if err := store.DeleteKeys(tx, activeTable, []string{key}); err != nil {
 			return err
 		}
 		return s.publishBuildState(tx, b)
 	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	s.Bus.Notify()
 	s.putBuildMetrics(ctx, b)
 	return nil
+}
+
+// errUnchanged, returned by an updateBuild change, leaves the record as
+// it was.
+var errUnchanged = errors.New("codebuild: nothing to change")
+
+// updateBuild applies change to the build's record in a transaction of
+// its own, and returns the record as written.
+func (s *Service) updateBuild(ctx context.Context, key string, change func(tx store.Tx, b *build) error) (*build, error) {
+	var b *build
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+		var version int64
+		var err error
+		if b, version, err = getBuild(tx, key); err != nil {
+			return err
+		}
+		if err := change(tx, b); err != nil {
+			return err
+		}
+		_, err = store.PutJSON(tx, buildsTable, key, b, version)
+		return err
+	})
+	return b, err
 }
 
 // openPhase is the phase the build is in: the last one, when it has not
@@ -345,23 +355,12 @@ type observer struct {
 var _ runner.Observer = (*observer)(nil)
 
 func (o *observer) Phase(p runner.Phase) {
-	ctx := context.Background()
-	err := store.UpdateRetry(ctx, o.s.Store, updateAttempts, func(tx store.Tx) error {
-		b, version, err := getBuild(tx, o.key)
-		if err != nil {
-			return err
-		}
+	_, err := o.s.updateBuild(context.Background(), o.key, func(tx store.Tx, b *build) error {
 		if p.Status == "" {
 			startPhase(&b.Build, p)
-		} else {
-			endPhase(&b.Build, p)
-		}
-		if _, err := store.PutJSON(tx, buildsTable, o.key, b, version); err != nil {
-			return err
-		}
-		if p.Status == "" {
 			return nil
 		}
+		endPhase(&b.Build, p)
 		return o.s.publishPhaseChange(tx, b, p)
 	})
 	if err != nil {

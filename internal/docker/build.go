@@ -60,7 +60,7 @@ func (e *Engine) Build(ctx context.Context, spec BuildSpec) (string, error) {
 	body := spec.Context
 	if spec.ContextDir != "" {
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(tarDir(pw, spec.ContextDir)) }()
+		go func() { pw.CloseWithError(TarDir(pw, spec.ContextDir)) }()
 		defer pr.Close()
 		body = pr
 	}
@@ -129,10 +129,10 @@ func (s BuildSpec) buildOptions() (client.ImageBuildOptions, error) {
 	return opts, nil
 }
 
-// tarDir writes dir as a tar stream with paths relative to dir. Symbolic
+// TarDir writes dir as a tar stream with paths relative to dir. Symbolic
 // links are stored as links, never followed, so nothing outside dir is
 // sent.
-func tarDir(w io.Writer, dir string) error {
+func TarDir(w io.Writer, dir string) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -462,7 +462,7 @@ func TestTarDir(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "sub", "run.sh"), []byte("#!/bin/sh\n"), 0o755)
 	os.Symlink("/etc/passwd", filepath.Join(dir, "escape"))
 	var buf bytes.Buffer
-	if err := tarDir(&buf, dir); err != nil {
+	if err := TarDir(&buf, dir); err != nil {
 		t.Fatal(err)
 	}
 	type entry struct {

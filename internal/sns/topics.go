@@ -477,10 +477,10 @@ func (s *Service) callerMay(ctx context.Context, t *topic, action string) bool {
 
 // sourceOwnerServices name the account they act for as AWS:SourceOwner,
 // which the default topic policy lets publish ("AWS": "*" on the owner's
-// account): CloudWatch alarms reach their account's topics without a
-// policy of their own. Other services (EventBridge, S3) need the topic
-// policy to name them.
-var sourceOwnerServices = []string{"cloudwatch.amazonaws.com"}
+// account): CloudWatch alarms and CodeCommit triggers reach their
+// account's topics without a policy of their own. Other services
+// (EventBridge, S3) need the topic policy to name them.
+var sourceOwnerServices = []string{"cloudwatch.amazonaws.com", "codecommit.amazonaws.com"}
 
 // serviceMay reports whether the AWS service principal may publish to t
 // for the resource sourceARN: only an Allow in the topic policy lets it,

@@ -212,14 +212,6 @@ type Observer interface {
 	Log(p []byte) // the build log in order, [Container] lines included
 }
 
-// Run runs the build to its end and reports PROVISIONING through FINALIZING
-// to o. Cancelling ctx stops the build (STOPPED); the build's Timeout ends it
-// as TIMED_OUT. The error is for faults of the runner itself (e.g. no engine);
-// a build that fails its buildspec returns a Result with Status FAILED and a
-// nil error.
-//
-//	func (r *Runner) Run(ctx context.Context, b Build, h Hooks, o Observer) (Result, error)
-
 // Result is how the build ended.
 type Result struct {
 	Status string // SUCCEEDED, FAILED, FAULT, TIMED_OUT or STOPPED
@@ -256,4 +248,13 @@ type Runner struct {
 // "codebuild").
 func New(engine Engine, owner string) *Runner {
 	return &Runner{engine: engine, owner: owner, now: time.Now}
+}
+
+// Run runs the build to its end and reports PROVISIONING through FINALIZING
+// to o. Cancelling ctx stops the build (STOPPED); the build's Timeout ends it
+// as TIMED_OUT. The error is for faults of the runner itself (e.g. no engine);
+// a build that fails its buildspec returns a Result with Status FAILED and a
+// nil error.
+func (r *Runner) Run(ctx context.Context, b Build, h Hooks, o Observer) (Result, error) {
+	return r.run(ctx, b, h, o)
 }

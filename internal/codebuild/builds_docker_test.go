@@ -1,0 +1,413 @@
+package codebuild_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/codebuild"
+	"github.com/aws/aws-sdk-go-v2/service/codebuild/types"
+	"github.com/aws/aws-sdk-go-v2/service/codecommit"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/awstest"
+	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
+	"overcast/internal/service/servicetest"
+)
+
+var runID = func() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
+// buildImage is a busybox image, the shell builds run in (no registry is
+// reachable to pull AWS's images from), removed when the test ends.
+func buildImage(t *testing.T) string {
+	t.Helper()
+	engine := dockertest.Engine(t)
+	if _, err := dockertest.BusyboxTar(); err != nil {
+		if os.Getenv("OVERCAST_TEST_DOCKER") == "1" {
+			t.Fatalf("%v; builds need a shell image", err)
+		}
+		t.Skipf("%v; builds need a shell image", err)
+	}
+	labels := dockertest.Labels(t, engine, runID)
+	ref := "overcast-test/codebuild-service:" + strings.ToLower(labels[docker.LabelTest])
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := dockertest.ImportBusybox(ctx, engine, ref, labels); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// waitForBuild waits for the build to complete and returns it.
+func waitForBuild(t *testing.T, c *codebuild.Client, id string) types.Build {
+	t.Helper()
+	var b types.Build
+	servicetest.WaitForEvery(t, "build "+id+" to complete", 100*time.Millisecond, 3*time.Minute, func() bool {
+		out, err := c.BatchGetBuilds(context.Background(), &codebuild.BatchGetBuildsInput{Ids: []string{id}})
+		if err != nil || len(out.Builds) != 1 {
+			return false
+		}
+		b = out.Builds[0]
+		return b.BuildComplete
+	})
+	return b
+}
+
+func phases(b types.Build) []string {
+	var out []string
+	for _, p := range b.Phases {
+		out = append(out, string(p.PhaseType)+":"+string(p.PhaseStatus))
+	}
+	return out
+}
+
+// seedBuildspec is the issue's seed: a parameter-store variable, four
+// phases, an artifact file and a cache path, and an exported variable.
+const seedBuildspec = `version: 0.2
+env:
+  variables:
+    STAGE: test
+  parameter-store:
+    GREETING: /app/greeting
+  exported-variables:
+    - BUILT_BY
+phases:
+  install:
+    commands:
+      - echo installing
+  pre_build:
+    commands:
+      - echo "$GREETING from $STAGE" > greeting.txt
+  build:
+    commands:
+      - mkdir -p out deps && cp greeting.txt out/ && echo cached > deps/marker
+      - export BUILT_BY="build $CODEBUILD_BUILD_NUMBER"
+  post_build:
+    commands:
+      - echo "post_build with CODEBUILD_BUILD_SUCCEEDING=$CODEBUILD_BUILD_SUCCEEDING"
+artifacts:
+  files:
+    - out/greeting.txt
+cache:
+  paths:
+    - deps/**/*
+`
+
+func TestSeedBuildEndToEnd(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, s3c, ssmc := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), ssm.NewFromConfig(cfg)
+	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("artifacts")})
+	awstest.Call(t, ssmc.PutParameter, &ssm.PutParameterInput{Name: aws.String("/app/greeting"), Value: aws.String("hello"), Type: ssmtypes.ParameterTypeSecureString})
+
+	in := noSourceProject("seed", seedBuildspec)
+	in.Environment.Image = aws.String(image)
+	in.Artifacts = &types.ProjectArtifacts{Type: types.ArtifactsTypeS3, Location: aws.String("artifacts"), Name: aws.String("app.zip"),
+		Packaging: types.ArtifactPackagingZip}
+	in.Cache = &types.ProjectCache{Type: types.CacheTypeS3, Location: aws.String("artifacts/cache")}
+	awstest.Call(t, c.CreateProject, in)
+
+	id := aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("seed")}).Build.Id)
+	b := waitForBuild(t, c, id)
+	if b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build status: got %s, want SUCCEEDED; phases %v", b.BuildStatus, phases(b))
+	}
+	want := []string{"SUBMITTED:SUCCEEDED", "QUEUED:SUCCEEDED", "PROVISIONING:SUCCEEDED", "DOWNLOAD_SOURCE:SUCCEEDED",
+		"INSTALL:SUCCEEDED", "PRE_BUILD:SUCCEEDED", "BUILD:SUCCEEDED", "POST_BUILD:SUCCEEDED", "UPLOAD_ARTIFACTS:SUCCEEDED",
+		"FINALIZING:SUCCEEDED", "COMPLETED:"}
+	if diff := cmp.Diff(want, phases(b)); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	if got := aws.ToString(b.Artifacts.Location); got != "arn:aws:s3:::artifacts/app.zip" {
+		t.Errorf("artifact location: got %q, want arn:aws:s3:::artifacts/app.zip", got)
+	}
+	if len(b.ExportedEnvironmentVariables) != 1 || aws.ToString(b.ExportedEnvironmentVariables[0].Value) != "build 1" {
+		t.Errorf("exported variables: got %+v, want BUILT_BY=build 1", b.ExportedEnvironmentVariables)
+	}
+
+	obj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("artifacts"), Key: aws.String("app.zip")})
+	body, _ := io.ReadAll(obj.Body)
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("the artifact is not a zip: %v", err)
+	}
+	var greeting string
+	for _, f := range zr.File {
+		if f.Name == "out/greeting.txt" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			greeting = string(b)
+		}
+	}
+	if greeting != "hello from test\n" {
+		t.Errorf("out/greeting.txt in the artifact: got %q, want the parameter's value", greeting)
+	}
+	caches := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("artifacts"), Prefix: aws.String("cache/")})
+	if len(caches.Contents) == 0 {
+		t.Errorf("no cache saved under s3://artifacts/cache/")
+	}
+
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	events := awstest.Call(t, logs.GetLogEvents, &cloudwatchlogs.GetLogEventsInput{LogGroupName: b.Logs.GroupName,
+		LogStreamName: b.Logs.StreamName, StartFromHead: aws.Bool(true)})
+	var log strings.Builder
+	for _, e := range events.Events {
+		log.WriteString(aws.ToString(e.Message) + "\n")
+	}
+	if !strings.Contains(log.String(), "post_build with CODEBUILD_BUILD_SUCCEEDING=1") {
+		t.Errorf("the log in %s/%s lacks post_build's line:\n%s", aws.ToString(b.Logs.GroupName), aws.ToString(b.Logs.StreamName), log.String())
+	}
+}
+
+// TestFailedBuildNotifiesThroughEventBridge is the seed's "CloudWatch
+// Events rule when a build fails": a rule on CodeBuild Build State Change
+// with build-status FAILED sends the event to a queue.
+func TestFailedBuildNotifiesThroughEventBridge(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, eb, q := codebuild.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+
+	url := aws.ToString(awstest.Call(t, q.CreateQueue, &sqs.CreateQueueInput{QueueName: aws.String("build-failures")}).QueueUrl)
+	queueARN := "arn:aws:sqs:" + region + ":" + account + ":build-failures"
+	ruleARN := aws.ToString(awstest.Call(t, eb.PutRule, &eventbridge.PutRuleInput{Name: aws.String("failed-builds"),
+		EventPattern: aws.String(`{"source":["aws.codebuild"],"detail-type":["CodeBuild Build State Change"],"detail":{"build-status":["FAILED"]}}`)}).RuleArn)
+	awstest.Call(t, q.SetQueueAttributes, &sqs.SetQueueAttributesInput{QueueUrl: &url, Attributes: map[string]string{"Policy": fmt.Sprintf(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":%q,"Condition":{"ArnEquals":{"aws:SourceArn":%q}}}]}`,
+		queueARN, ruleARN)}})
+	awstest.Call(t, eb.PutTargets, &eventbridge.PutTargetsInput{Rule: aws.String("failed-builds"),
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: &queueARN}}})
+
+	in := noSourceProject("broken", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo building\n      - false\n  post_build:\n    commands:\n      - echo \"succeeding=$CODEBUILD_BUILD_SUCCEEDING\"\n")
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+	id := aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("broken")}).Build.Id)
+	b := waitForBuild(t, c, id)
+	if b.BuildStatus != types.StatusTypeFailed {
+		t.Fatalf("build status: got %s, want FAILED", b.BuildStatus)
+	}
+	want := []string{"SUBMITTED:SUCCEEDED", "QUEUED:SUCCEEDED", "PROVISIONING:SUCCEEDED", "DOWNLOAD_SOURCE:SUCCEEDED",
+		"INSTALL:SUCCEEDED", "PRE_BUILD:SUCCEEDED", "BUILD:FAILED", "POST_BUILD:SUCCEEDED", "UPLOAD_ARTIFACTS:SUCCEEDED",
+		"FINALIZING:SUCCEEDED", "COMPLETED:"}
+	if diff := cmp.Diff(want, phases(b)); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	for _, p := range b.Phases {
+		if p.PhaseType == types.BuildPhaseTypeBuild && (len(p.Contexts) == 0 || aws.ToString(p.Contexts[0].StatusCode) != "COMMAND_EXECUTION_ERROR") {
+			t.Errorf("BUILD's contexts: got %+v, want COMMAND_EXECUTION_ERROR", p.Contexts)
+		}
+	}
+
+	var msg string
+	servicetest.WaitForEvery(t, "the failure event in the queue", 100*time.Millisecond, 30*time.Second, func() bool {
+		out, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &url})
+		if err != nil || len(out.Messages) == 0 {
+			return false
+		}
+		msg = aws.ToString(out.Messages[0].Body)
+		return true
+	})
+	var ev struct {
+		DetailType string `json:"detail-type"`
+		Source     string `json:"source"`
+		Detail     struct {
+			Status  string `json:"build-status"`
+			Project string `json:"project-name"`
+			BuildID string `json:"build-id"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(msg), &ev); err != nil {
+		t.Fatalf("message %q: %v", msg, err)
+	}
+	if ev.Source != "aws.codebuild" || ev.DetailType != "CodeBuild Build State Change" || ev.Detail.Status != "FAILED" ||
+		ev.Detail.Project != "broken" || ev.Detail.BuildID != aws.ToString(b.Arn) {
+		t.Errorf("event: got %+v", ev)
+	}
+}
+
+// sourceBuildspec reports what DOWNLOAD_SOURCE brought: the file the
+// source carries and the version CodeBuild resolved.
+const sourceBuildspec = `version: 0.2
+env:
+  exported-variables:
+    - CONTENT
+    - RESOLVED
+phases:
+  build:
+    commands:
+      - export CONTENT="$(cat hello.txt)"
+      - export RESOLVED="$CODEBUILD_RESOLVED_SOURCE_VERSION"
+`
+
+// exported is a build's exported variables by name.
+func exported(b types.Build) map[string]string {
+	out := map[string]string{}
+	for _, v := range b.ExportedEnvironmentVariables {
+		out[aws.ToString(v.Name)] = aws.ToString(v.Value)
+	}
+	return out
+}
+
+func TestCodeCommitSource(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, cc := codebuild.NewFromConfig(cfg), codecommit.NewFromConfig(cfg)
+	repo := awstest.Call(t, cc.CreateRepository, &codecommit.CreateRepositoryInput{RepositoryName: aws.String("app")}).RepositoryMetadata
+	first := awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		FilePath: aws.String("buildspec.yml"), FileContent: []byte(sourceBuildspec)}).CommitId
+	tagged := awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		FilePath: aws.String("hello.txt"), FileContent: []byte("one"), ParentCommitId: first}).CommitId
+	latest := awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: aws.String("app"), BranchName: aws.String("main"),
+		FilePath: aws.String("hello.txt"), FileContent: []byte("two"), ParentCommitId: tagged}).CommitId
+
+	in := noSourceProject("from-codecommit", "")
+	in.Source = &types.ProjectSource{Type: types.SourceTypeCodecommit, Location: repo.CloneUrlHttp}
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+
+	for _, tt := range []struct{ version, content, commit string }{
+		{"", "two", aws.ToString(latest)},
+		{"main", "two", aws.ToString(latest)},
+		{"refs/heads/main", "two", aws.ToString(latest)},
+		{aws.ToString(tagged), "one", aws.ToString(tagged)},
+	} {
+		start := &codebuild.StartBuildInput{ProjectName: aws.String("from-codecommit")}
+		if tt.version != "" {
+			start.SourceVersion = aws.String(tt.version)
+		}
+		b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, start).Build.Id))
+		if b.BuildStatus != types.StatusTypeSucceeded {
+			t.Errorf("version %q: build %s, phases %v", tt.version, b.BuildStatus, phases(b))
+			continue
+		}
+		want := map[string]string{"CONTENT": tt.content, "RESOLVED": tt.commit}
+		if diff := cmp.Diff(want, exported(b)); diff != "" {
+			t.Errorf("version %q (-want +got):\n%s", tt.version, diff)
+		}
+		if got := aws.ToString(b.ResolvedSourceVersion); got != tt.commit {
+			t.Errorf("version %q: resolvedSourceVersion %q, want %q", tt.version, got, tt.commit)
+		}
+	}
+}
+
+// zipOf is a zip archive of the files.
+func zipOf(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, content)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestS3AndGitSources(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, s3c := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("sources")})
+	put := func(key string, body []byte) {
+		awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("sources"), Key: aws.String(key), Body: bytes.NewReader(body)})
+	}
+	put("app.zip", zipOf(t, map[string]string{"buildspec.yml": sourceBuildspec, "hello.txt": "zipped"}))
+	put("evil.zip", zipOf(t, map[string]string{"buildspec.yml": sourceBuildspec, "../escaped.txt": "out"}))
+	put("folder/buildspec.yml", []byte(sourceBuildspec))
+	put("folder/hello.txt", []byte("foldered"))
+
+	repo := t.TempDir()
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"config", "user.email", "t@example.com"}, {"config", "user.name", "t"}} {
+		gitIn(t, repo, args...)
+	}
+	os.WriteFile(repo+"/buildspec.yml", []byte(sourceBuildspec), 0o644)
+	os.WriteFile(repo+"/hello.txt", []byte("cloned"), 0o644)
+	gitIn(t, repo, "add", ".")
+	gitIn(t, repo, "commit", "-q", "-m", "first")
+	head := strings.TrimSpace(gitIn(t, repo, "rev-parse", "HEAD"))
+
+	in := noSourceProject("sources", "")
+	in.Source = &types.ProjectSource{Type: types.SourceTypeS3, Location: aws.String("sources/app.zip")}
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+
+	for _, tt := range []struct {
+		typ       types.SourceType
+		location  string
+		content   string
+		failPhase types.BuildPhaseType
+	}{
+		{types.SourceTypeS3, "sources/app.zip", "zipped", ""},
+		{types.SourceTypeS3, "sources/folder/", "foldered", ""},
+		{types.SourceTypeS3, "sources/evil.zip", "", types.BuildPhaseTypeDownloadSource},
+		{types.SourceTypeGithub, "file://" + repo, "cloned", ""},
+	} {
+		b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("sources"),
+			SourceTypeOverride: tt.typ, SourceLocationOverride: aws.String(tt.location)}).Build.Id))
+		if tt.failPhase != "" {
+			failed := ""
+			for _, p := range b.Phases {
+				if p.PhaseStatus == types.StatusTypeFailed || p.PhaseStatus == types.StatusTypeFault {
+					failed = string(p.PhaseType)
+				}
+			}
+			if b.BuildStatus == types.StatusTypeSucceeded || failed != string(tt.failPhase) {
+				t.Errorf("%s: got %s failing in %q, want a failure in %s", tt.location, b.BuildStatus, failed, tt.failPhase)
+			}
+			continue
+		}
+		if b.BuildStatus != types.StatusTypeSucceeded {
+			t.Errorf("%s: build %s, phases %v", tt.location, b.BuildStatus, phases(b))
+			continue
+		}
+		if got := exported(b)["CONTENT"]; got != tt.content {
+			t.Errorf("%s: hello.txt %q, want %q", tt.location, got, tt.content)
+		}
+		if tt.typ == types.SourceTypeGithub && exported(b)["RESOLVED"] != head {
+			t.Errorf("%s: resolved %q, want %q", tt.location, exported(b)["RESOLVED"], head)
+		}
+	}
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,477 @@
+package runner_test
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/codebuild/runner"
+	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
+)
+
+var runID = func() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
+var shellImage struct {
+	dockertest.OnceImage
+	engine *docker.Engine
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shellImage.Ref() != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		shellImage.engine.Purge(ctx, map[string]string{docker.LabelTest: runID})
+		cancel()
+		shellImage.engine.Close()
+	}
+	os.Exit(code)
+}
+
+// image is a busybox image made from the host's static busybox: a POSIX
+// shell, like the images builds run in.
+func image(t *testing.T) string {
+	t.Helper()
+	if _, err := dockertest.BusyboxTar(); err != nil {
+		t.Skipf("%v; the runner's tests need a shell image", err)
+	}
+	return shellImage.Get(t, func(ctx context.Context) (string, error) {
+		var err error
+		if shellImage.engine, err = docker.New(docker.Options{}); err != nil {
+			return "", err
+		}
+		ref := "overcast-test/codebuild-shell:" + runID
+		return ref, dockertest.ImportBusybox(ctx, shellImage.engine, ref, map[string]string{docker.LabelTest: runID})
+	})
+}
+
+// hooks is a Hooks for tests: sources from a map, parameters from a map,
+// artifacts kept where the runner packed them.
+type hooks struct {
+	files      map[string]string // primary source files
+	params     map[string]string
+	mu         sync.Mutex
+	artifacts  []runner.Artifact
+	reports    []runner.ReportFiles
+	artifactFn func(a runner.Artifact) error
+}
+
+func (h *hooks) DownloadSource(ctx context.Context, dirs map[string]string) (runner.Sources, error) {
+	for name, content := range h.files {
+		p := filepath.Join(dirs[""], name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if strings.HasPrefix(content, "->") {
+			if err := os.Symlink(strings.TrimPrefix(content, "->"), p); err != nil {
+				return runner.Sources{}, err
+			}
+			continue
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return runner.Sources{}, err
+		}
+	}
+	return runner.Sources{ResolvedVersions: map[string]string{"": "0123abcd"}}, nil
+}
+
+func (h *hooks) Parameter(ctx context.Context, name string) (string, error) {
+	if v, ok := h.params[name]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("parameter does not exist: %s", name)
+}
+
+func (h *hooks) Secret(ctx context.Context, ref runner.SecretRef) (string, error) {
+	return "", errors.New("ResourceNotFoundException: Secrets Manager can't find the specified secret.")
+}
+
+func (h *hooks) UploadArtifact(ctx context.Context, a runner.Artifact) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.artifacts = append(h.artifacts, a)
+	return "local:" + a.Name, nil
+}
+
+func (h *hooks) RestoreCache(ctx context.Context, key, dir string) error { return nil }
+func (h *hooks) SaveCache(ctx context.Context, key, dir string) error    { return nil }
+
+func (h *hooks) Reports(ctx context.Context, r []runner.ReportFiles) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reports = append(h.reports, r...)
+	return nil
+}
+
+// observer records the phases and the log, and can call back on a log line.
+type observer struct {
+	mu     sync.Mutex
+	phases []runner.Phase
+	log    strings.Builder
+	onLine func(string)
+}
+
+func (o *observer) Phase(p runner.Phase) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if p.Status != "" {
+		o.phases = append(o.phases, p)
+	}
+}
+
+func (o *observer) Log(p []byte) {
+	o.mu.Lock()
+	o.log.Write(p)
+	o.mu.Unlock()
+	if o.onLine != nil {
+		o.onLine(string(p))
+	}
+}
+
+// phaseSummary is "TYPE STATUS" per ended phase.
+func (o *observer) phaseSummary() []string {
+	var out []string
+	for _, p := range o.phases {
+		s := p.Type + " " + p.Status
+		for _, c := range p.Contexts {
+			s += " " + c.StatusCode + ": " + c.Message
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type run struct {
+	result runner.Result
+	obs    *observer
+	hooks  *hooks
+	build  runner.Build
+}
+
+func (r run) logHas(t *testing.T, want string) {
+	t.Helper()
+	if !strings.Contains(r.obs.log.String(), want) {
+		t.Errorf("the log lacks %q:\n%s", want, r.obs.log.String())
+	}
+}
+
+// runBuild runs spec over files in the busybox image; adjust changes the
+// build, hooks or observer first.
+func runBuild(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
+	t.Helper()
+	t.Parallel()
+	img := image(t)
+	e := dockertest.Engine(t)
+	labels := dockertest.Labels(t, e, runID)
+	h := &hooks{files: files, params: map[string]string{}}
+	o := &observer{}
+	b := runner.Build{
+		ID: "proj:" + runID, Project: "proj", Number: 1, Image: img, Buildspec: spec,
+		Labels: labels, WorkDir: t.TempDir(), Timeout: 2 * time.Minute,
+		Artifacts: []runner.ArtifactTarget{{Type: "S3", Packaging: "ZIP", Name: "out.zip"}},
+	}
+	if adjust != nil {
+		adjust(&b, h, o)
+	}
+	res, err := runner.New(e, "codebuild-test").Run(ctx, b, h, o)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return run{result: res, obs: o, hooks: h, build: b}
+}
+
+func TestShellModelCarriesEnvironmentAndDirectory(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+env:
+  variables:
+    GREETING: hello
+  parameter-store:
+    TOKEN: /app/token
+  exported-variables:
+    - IMAGE_TAG
+    - MULTI
+phases:
+  build:
+    commands:
+      - mkdir -p sub/dir && cd sub/dir
+      - IMAGE_TAG=v1-$(echo ${CODEBUILD_RESOLVED_SOURCE_VERSION} | cut -c1-4)
+      - export MULTI="a
+        b"
+      - f() { echo fn; }
+      - echo "pwd=$(pwd | sed "s|$CODEBUILD_SRC_DIR|SRC|") tag=$IMAGE_TAG greeting=$GREETING token=$TOKEN succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+      - type f || echo "no function"
+      - sleep 60 &
+      - echo after background
+`, nil, func(b *runner.Build, h *hooks, o *observer) {
+		h.params["/app/token"] = "s3cr3t"
+		b.Env = []runner.EnvVar{{Name: "GREETING", Value: "hi from the project"}}
+	})
+	if r.result.Status != runner.StatusSucceeded {
+		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
+	}
+	r.logHas(t, "\npwd=SRC/sub/dir tag=v1-0123 greeting=hi from the project token=s3cr3t succeeding=1\n")
+	r.logHas(t, "\nno function\n")
+	r.logHas(t, "\nafter background\n")
+	want := []runner.EnvVar{{Name: "IMAGE_TAG", Value: "v1-0123", Type: "PLAINTEXT"}, {Name: "MULTI", Value: "a b", Type: "PLAINTEXT"}}
+	if diff := cmp.Diff(want, r.result.ExportedVariables); diff != "" {
+		t.Errorf("exported variables (-want +got):\n%s", diff)
+	}
+	if r.result.ResolvedSourceVersion != "0123abcd" {
+		t.Errorf("got resolved source version %q, want 0123abcd", r.result.ResolvedSourceVersion)
+	}
+}
+
+func TestFailedBuildRunsPostBuildAndUpload(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+phases:
+  install:
+    commands:
+      - echo installing
+  build:
+    commands:
+      - echo building > out.txt
+      - exit 3
+      - echo never
+    finally:
+      - echo "finally ran"
+  post_build:
+    commands:
+      - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+artifacts:
+  files:
+    - out.txt
+`, nil, nil)
+	want := []string{
+		"PROVISIONING SUCCEEDED",
+		"DOWNLOAD_SOURCE SUCCEEDED",
+		"INSTALL SUCCEEDED",
+		"PRE_BUILD SUCCEEDED",
+		"BUILD FAILED COMMAND_EXECUTION_ERROR: Error while executing command: exit 3. Reason: exit status 3",
+		"POST_BUILD SUCCEEDED",
+		"UPLOAD_ARTIFACTS SUCCEEDED",
+		"FINALIZING SUCCEEDED",
+	}
+	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
+		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
+	}
+	if r.result.Status != runner.StatusFailed {
+		t.Errorf("got status %s, want FAILED", r.result.Status)
+	}
+	r.logHas(t, "Running command exit 3\n")
+	r.logHas(t, "Command did not exit successfully exit 3 exit status 3\n")
+	r.logHas(t, "Phase complete: BUILD State: FAILED\n")
+	r.logHas(t, "Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: exit 3. Reason: exit status 3\n")
+	r.logHas(t, "\nfinally ran\n")
+	r.logHas(t, "\npost_build succeeding=0\n")
+	if strings.Contains(r.obs.log.String(), "\nnever\n") {
+		t.Errorf("a command after the failed one ran")
+	}
+	if len(r.hooks.artifacts) != 1 {
+		t.Errorf("got %d artifacts uploaded, want 1", len(r.hooks.artifacts))
+	}
+}
+
+func TestFailedInstallSkipsToFinalizing(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+phases:
+  install:
+    commands:
+      - "false"
+  build:
+    commands:
+      - echo never
+`, nil, nil)
+	want := []string{
+		"PROVISIONING SUCCEEDED",
+		"DOWNLOAD_SOURCE SUCCEEDED",
+		"INSTALL FAILED COMMAND_EXECUTION_ERROR: Error while executing command: false. Reason: exit status 1",
+		"FINALIZING SUCCEEDED",
+	}
+	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+}
+
+func TestOnFailureContinueAndRetry(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+phases:
+  install:
+    on-failure: CONTINUE
+    commands:
+      - "false"
+  pre_build:
+    on-failure: RETRY-2-exit status 4
+    commands:
+      - n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count
+      - '[ "$(cat count)" -ge 3 ] || exit 4'
+  build:
+    commands:
+      - echo "attempts=$(cat count) succeeding=$CODEBUILD_BUILD_SUCCEEDING"
+`, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
+	want := []string{
+		"PROVISIONING SUCCEEDED",
+		"DOWNLOAD_SOURCE SUCCEEDED",
+		"INSTALL FAILED COMMAND_EXECUTION_ERROR: Error while executing command: false. Reason: exit status 1",
+		"PRE_BUILD SUCCEEDED",
+		"BUILD SUCCEEDED",
+		"POST_BUILD SUCCEEDED",
+		"UPLOAD_ARTIFACTS SUCCEEDED",
+		"FINALIZING SUCCEEDED",
+	}
+	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
+		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
+	}
+	r.logHas(t, "\nattempts=3 succeeding=0\n")
+	if r.result.Status != runner.StatusFailed {
+		t.Errorf("got status %s, want FAILED (the install phase failed)", r.result.Status)
+	}
+}
+
+func TestTimeoutAndStop(t *testing.T) {
+	const spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo started\n      - sleep 300\n"
+	t.Run("timeout", func(t *testing.T) {
+		r := runBuild(t, context.Background(), spec, nil, func(b *runner.Build, h *hooks, o *observer) {
+			b.Timeout = 3 * time.Second
+		})
+		if r.result.Status != runner.StatusTimedOut {
+			t.Errorf("got status %s, want TIMED_OUT; phases %q", r.result.Status, r.obs.phaseSummary())
+		}
+	})
+	t.Run("stop", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r := runBuild(t, ctx, spec, nil, func(b *runner.Build, h *hooks, o *observer) {
+			o.onLine = func(line string) {
+				if strings.Contains(line, "Running command sleep 300") {
+					cancel()
+				}
+			}
+		})
+		want := []string{"BUILD STOPPED BUILD_STOPPED: Build was stopped. ", "FINALIZING SUCCEEDED"}
+		if got := r.obs.phaseSummary(); len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
+			t.Errorf("got phases %q, want them to end with %q", got, want)
+		}
+		if r.result.Status != runner.StatusStopped {
+			t.Errorf("got status %s, want STOPPED", r.result.Status)
+		}
+	})
+}
+
+func TestArtifactsZip(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p out/a/b out/c && echo one > out/a/b/one.txt && echo two > out/c/two.txt && echo tmp > out/c/x.tmp
+artifacts:
+  base-directory: out
+  discard-paths: yes
+  files:
+    - '**/*'
+  exclude-paths:
+    - '**/*.tmp'
+  name: app-$CODEBUILD_BUILD_NUMBER.zip
+  secondary-artifacts:
+    docs:
+      files: [c/two.txt]
+      base-directory: out
+`, map[string]string{"README": "readme"}, func(b *runner.Build, h *hooks, o *observer) {
+		b.Artifacts = []runner.ArtifactTarget{
+			{Type: "S3", Packaging: "ZIP", Name: "default", OverrideArtifactName: true},
+			{Identifier: "docs", Type: "S3", Packaging: "NONE", Name: "docs"},
+		}
+	})
+	if r.result.Status != runner.StatusSucceeded {
+		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
+	}
+	if len(r.hooks.artifacts) != 2 {
+		t.Fatalf("got %d artifacts, want 2", len(r.hooks.artifacts))
+	}
+	primary := r.hooks.artifacts[0]
+	if primary.Name != "app-1.zip" {
+		t.Errorf("got artifact name %q, want app-1.zip", primary.Name)
+	}
+	zr, err := zip.OpenReader(primary.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if diff := cmp.Diff([]string{"one.txt", "two.txt"}, names); diff != "" {
+		t.Errorf("zip entries (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(r.hooks.artifacts[1].Path, "c", "two.txt")); err != nil {
+		t.Errorf("the NONE-packaged secondary artifact lacks c/two.txt: %v", err)
+	}
+	if r.result.ArtifactLocations["docs"] != "local:docs" {
+		t.Errorf("got locations %v", r.result.ArtifactLocations)
+	}
+}
+
+func TestArtifactPathsEscapingAreRefused(t *testing.T) {
+	tests := []struct {
+		name, artifacts string
+		files           map[string]string
+	}{
+		{"dot-dot file", "  files: ['../*']\n", nil},
+		{"dot-dot base", "  base-directory: ../..\n  files: ['**/*']\n", nil},
+		{"symlink out", "  files: ['**/*']\n", map[string]string{"passwd": "->/etc/passwd"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runBuild(t, context.Background(), "version: 0.2\nphases:\n  build:\n    commands: [echo hi]\nartifacts:\n"+tt.artifacts, tt.files, nil)
+			got := r.obs.phaseSummary()
+			if !slices.ContainsFunc(got, func(s string) bool {
+				return strings.HasPrefix(s, "UPLOAD_ARTIFACTS FAILED CLIENT_ERROR: ") && strings.Contains(s, "escapes its directory")
+			}) {
+				t.Errorf("got phases %q, want UPLOAD_ARTIFACTS FAILED with CLIENT_ERROR ... escapes its directory", got)
+			}
+			if len(r.hooks.artifacts) != 0 {
+				t.Errorf("an escaping artifact was uploaded")
+			}
+		})
+	}
+}
+
+func TestMalformedBuildspecFailsDownloadSource(t *testing.T) {
+	tests := []struct {
+		name, spec string
+		files      map[string]string
+		want       string
+	}{
+		{"colon", "version: 0.2\n\nphases:\n  build:\n    commands:\n     - echo \"Hello: world\"\n", nil,
+			"DOWNLOAD_SOURCE FAILED YAML_FILE_ERROR: Expected Commands[0] to be of string type: found subkeys instead at line 6, value of the key tag on line 5 might be empty"},
+		{"missing file", "", nil, "DOWNLOAD_SOURCE FAILED YAML_FILE_ERROR: YAML file does not exist"},
+		{"parameter", "version: 0.2\nenv:\n  parameter-store:\n    X: /missing\n", nil,
+			"DOWNLOAD_SOURCE FAILED Decrypted Variables Error: parameter does not exist: /missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runBuild(t, context.Background(), tt.spec, tt.files, nil)
+			want := []string{"PROVISIONING SUCCEEDED", tt.want, "FINALIZING SUCCEEDED"}
+			if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
+				t.Errorf("phases (-want +got):\n%s", diff)
+			}
+			if r.result.Status != runner.StatusFailed {
+				t.Errorf("got status %s, want FAILED", r.result.Status)
+			}
+		})
+	}
+}

@@ -1,0 +1,264 @@
+// Package codecommit implements AWS CodeCommit on real git repositories:
+// each repository is a bare repository on disk (package git reads and
+// writes it), its metadata (name, description, default branch, tags,
+// triggers) a record in the store. The API's commits (PutFile,
+// CreateCommit) and the git data plane's pushes update the same
+// references, with compare-and-swap, so neither loses the other's.
+package codecommit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"overcast"
+	api "overcast/internal/api/codecommit"
+	"overcast/internal/awsproto"
+	"overcast/internal/git"
+	"overcast/internal/service"
+	"overcast/internal/store"
+)
+
+// Options are what the app decides for CodeCommit.
+type Options struct {
+	// SSHAddress is host:port of the git SSH listener, for cloneUrlSsh.
+	// Empty reports the gateway's host on SSH's default port.
+	SSHAddress string
+	// Topics publishes trigger notifications to SNS; nil sends none.
+	Topics Topics
+}
+
+// Topics is what triggers need from SNS.
+type Topics interface {
+	// Publish publishes message to the topic with ARN topicARN as
+	// CodeCommit's service principal does for a trigger of the repository
+	// with ARN sourceARN (the topic's policy decides).
+	Publish(ctx context.Context, sourceARN, topicARN, subject, message string) error
+}
+
+// Service is the CodeCommit API, and the repository directory the git
+// data plane serves.
+type Service struct {
+	api.UnimplementedServer
+	service.Base
+	dataDir   string
+	addresses service.Addresses
+	opts      Options
+}
+
+var _ api.Server = (*Service)(nil)
+
+// New returns the service.
+func New(env *service.Env, opts Options) *Service {
+	return &Service{Base: env.Base(), dataDir: filepath.Join(env.DataDir, "codecommit"), addresses: env.Addresses, opts: opts}
+}
+
+// API is CodeCommit's API for the gateway.
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+
+const (
+	// repositoriesTable holds one record per repository, keyed by scope
+	// and name.
+	repositoriesTable = "codecommit.repositories"
+)
+
+// updateAttempts bounds the retries of a read-modify-write that lost a race.
+const updateAttempts = 10
+
+type scope = overcast.Scope
+
+// repository is a repository's metadata; its git data is on disk under
+// its ID, so that a rename moves nothing.
+type repository struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Description   string            `json:"description,omitempty"`
+	DefaultBranch string            `json:"defaultBranch,omitempty"`
+	Created       time.Time         `json:"created"`
+	Modified      time.Time         `json:"modified"`
+	KMSKeyID      string            `json:"kmsKeyId,omitempty"`
+	Tags          map[string]string `json:"tags,omitempty"`
+	Triggers      []trigger         `json:"triggers,omitempty"`
+	// TriggersConfigurationID changes whenever the triggers do.
+	TriggersConfigurationID string `json:"triggersConfigurationId,omitempty"`
+}
+
+// trigger is one of a repository's triggers.
+type trigger struct {
+	Name           string   `json:"name"`
+	DestinationARN string   `json:"destinationArn"`
+	CustomData     string   `json:"customData,omitempty"`
+	Branches       []string `json:"branches,omitempty"`
+	Events         []string `json:"events"`
+}
+
+// dir is where the repository's git data lives.
+func (s *Service) dir(sc scope, id string) string {
+	return filepath.Join(s.dataDir, sc.Account, sc.Region, id+".git")
+}
+
+func (s *Service) repo(sc scope, r *repository) *git.Repo { return git.Open(s.dir(sc, r.ID)) }
+
+func (s *Service) arn(sc scope, name string) string { return sc.ARN("codecommit", name) }
+
+// metadata is r as the API reports it.
+func (s *Service) metadata(sc scope, r *repository) *api.RepositoryMetadata {
+	sshHost := s.opts.SSHAddress
+	if sshHost == "" {
+		sshHost, _, _ = net.SplitHostPort(s.addresses.Host)
+	}
+	return &api.RepositoryMetadata{
+		AccountId:             new(sc.Account),
+		RepositoryId:          new(r.ID),
+		RepositoryName:        new(r.Name),
+		RepositoryDescription: service.OmitZero(r.Description),
+		DefaultBranch:         service.OmitZero(r.DefaultBranch),
+		LastModifiedDate:      new(r.Modified),
+		CreationDate:          new(r.Created),
+		CloneUrlHttp:          new(s.addresses.URL() + "/v1/repos/" + r.Name),
+		CloneUrlSsh:           new("ssh://" + sshHost + "/v1/repos/" + r.Name),
+		Arn:                   new(s.arn(sc, r.Name)),
+		KmsKeyId:              service.OmitZero(r.KMSKeyID),
+	}
+}
+
+// withMessage is the modeled error e with AWS's message (CodeCommit's
+// model gives its errors no message member, but the service sends one).
+func withMessage(e awsproto.APIError, format string, args ...any) error {
+	return &awsproto.Error{Code: e.ErrorCode(), Status: e.HTTPStatusCode(), Message: fmt.Sprintf(format, args...)}
+}
+
+func repositoryDoesNotExist(name string) error {
+	return withMessage(&api.RepositoryDoesNotExistException{}, "%s does not exist", name)
+}
+
+// checkRepositoryName answers AWS's errors for a name CodeCommit refuses.
+func checkRepositoryName(name string) error {
+	if name == "" {
+		return withMessage(&api.RepositoryNameRequiredException{}, "A repository name is required but was not specified.")
+	}
+	if !validRepositoryName(name) {
+		return withMessage(&api.InvalidRepositoryNameException{}, "The repository name is not valid. Repository names can be any "+
+			"valid combination of letters, numbers, periods, underscores, and dashes between 1 and 100 characters in length. "+
+			"Names are case sensitive. For more information, see Limits in the AWS CodeCommit User Guide.")
+	}
+	return nil
+}
+
+// validRepositoryName: [\w.-]{1,100}, and not ending in .git (which git
+// clients strip).
+func validRepositoryName(name string) bool {
+	if len(name) > 100 || strings.HasSuffix(name, ".git") {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// isRepositoryMissing reports whether err is getRepository's answer for a
+// repository that does not exist.
+func isRepositoryMissing(err error) bool {
+	e, ok := errors.AsType[*awsproto.Error](err)
+	return ok && e.Code == (&api.RepositoryDoesNotExistException{}).ErrorCode()
+}
+
+func getRepository(tx store.Tx, sc scope, name string) (repository, int64, error) {
+	var r repository
+	ver, err := store.GetJSON(tx, repositoriesTable, sc.Key(name), &r)
+	if errors.Is(err, store.ErrNotFound) {
+		err = repositoryDoesNotExist(name)
+	}
+	return r, ver, err
+}
+
+// lookup reads the repository a request names, checking the name first.
+func (s *Service) lookup(ctx context.Context, name *string) (scope, repository, error) {
+	sc := overcast.ScopeOf(ctx)
+	n := service.Deref(name)
+	if err := checkRepositoryName(n); err != nil {
+		return sc, repository{}, err
+	}
+	var r repository
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		r, _, err = getRepository(tx, sc, n)
+		return err
+	})
+	return sc, r, err
+}
+
+// update applies change to the repository called name and writes it back.
+func (s *Service) update(ctx context.Context, name string, change func(r *repository) error) (repository, error) {
+	sc := overcast.ScopeOf(ctx)
+	if err := checkRepositoryName(name); err != nil {
+		return repository{}, err
+	}
+	var r repository
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+		var ver int64
+		var err error
+		if r, ver, err = getRepository(tx, sc, name); err != nil {
+			return err
+		}
+		if err := change(&r); err != nil {
+			return err
+		}
+		_, err = store.PutJSON(tx, repositoriesTable, sc.Key(r.Name), r, ver)
+		return err
+	})
+	return r, err
+}
+
+// ErrNoRepository is what RepositoryDir and Repository answer for a name
+// the account has no repository of in the region.
+var ErrNoRepository = errors.New("codecommit: no such repository")
+
+// Repository is a repository as the git data plane serves it.
+type Repository struct {
+	ID, Name string
+	Dir      string // the bare git repository
+	// DefaultBranch is "" until the repository's first branch arrives.
+	DefaultBranch string
+}
+
+// Repository finds the repository called name in the account and region,
+// for the git data plane; ErrNoRepository when there is none.
+func (s *Service) Repository(ctx context.Context, account, region, name string) (Repository, error) {
+	sc := scope{Account: account, Region: region}
+	var r repository
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		r, _, err = getRepository(tx, sc, name)
+		return err
+	})
+	if isRepositoryMissing(err) {
+		return Repository{}, ErrNoRepository
+	}
+	if err != nil {
+		return Repository{}, err
+	}
+	return Repository{ID: r.ID, Name: r.Name, Dir: s.dir(sc, r.ID), DefaultBranch: r.DefaultBranch}, nil
+}
+
+// RepositoryDir is the git directory of the repository called name in the
+// account and region; ErrNoRepository when there is none.
+func (s *Service) RepositoryDir(ctx context.Context, account, region, name string) (string, error) {
+	r, err := s.Repository(ctx, account, region, name)
+	return r.Dir, err
+}
+
+// removeAll deletes a repository's git data, logging what it could not.
+func (s *Service) removeAll(dir string) {
+	if err := os.RemoveAll(dir); err != nil {
+		s.Logger.Warn("removing a repository's git data", "dir", dir, "err", err)
+	}
+}
