@@ -37,22 +37,39 @@ type buildReport struct {
 // group that cannot take the report is an error for that group only.
 func (s *Service) recordReports(ctx context.Context, b buildReport, groups []runner.ReportFiles) error {
 	var errs []error
+	var arns []string
 	for _, rf := range groups {
-		if err := s.recordReport(ctx, b, rf); err != nil {
+		arn, err := s.recordReport(ctx, b, rf)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("report group %s: %w", rf.Group, err))
+		}
+		if arn != "" {
+			arns = append(arns, arn)
+		}
+	}
+	if len(arns) > 0 {
+		// The build lists its reports; one deleted meanwhile has none.
+		_, err := s.updateBuild(ctx, b.Scope.Key(buildID(b.BuildARN)), func(_ store.Tx, rec *build) error {
+			rec.Build.ReportArns = append(rec.Build.ReportArns, arns...)
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Service) recordReport(ctx context.Context, b buildReport, rf runner.ReportFiles) error {
+// recordReport records one group's report and returns its ARN ("" when
+// the group could not take it).
+func (s *Service) recordReport(ctx context.Context, b buildReport, rf runner.ReportFiles) (string, error) {
 	format := rf.FileFormat
 	if format == "" {
 		format = reports.JUnitXML
 	}
 	typ, err := reports.TypeOf(format)
 	if err != nil {
-		return err
+		return "", err
 	}
 	sc := b.Scope
 	name, byARN := reportGroupName(rf.Group), strings.HasPrefix(rf.Group, "arn:")
@@ -134,12 +151,13 @@ func (s *Service) recordReport(ctx context.Context, b buildReport, rf runner.Rep
 		return err
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
+	errs := parsed.errs
 	if e := group.ExportConfig; e != nil && *e.ExportConfigType == exportS3 {
-		return errors.Join(append(parsed.errs, s.exportReport(ctx, b, r.ExportConfig.S3Destination, rf.Files))...)
+		errs = append(errs, s.exportReport(ctx, b, r.ExportConfig.S3Destination, rf.Files))
 	}
-	return errors.Join(parsed.errs...)
+	return arn, errors.Join(errs...)
 }
 
 // reportExport is where a report's raw files go: under the group's
