@@ -322,7 +322,21 @@ func (s *Service) reconcileBatch(ctx context.Context, key string) (controller.Re
 			startBatchPhase(&b.Batch, batchPhaseRun, now())
 		})
 	}
-	return controller.Result{}, s.runBatch(ctx, key)
+	deadline, err := s.runBatch(ctx, key)
+	if err != nil || deadline.IsZero() {
+		return controller.Result{}, err
+	}
+	return controller.At(deadline), nil
+}
+
+// batchDeadline is when a batch with a timeoutInMins times out; zero when it
+// has none.
+func batchDeadline(b *api.BuildBatch) time.Time {
+	minutes := service.Deref(b.BuildBatchConfig.TimeoutInMins)
+	if minutes <= 0 {
+		return time.Time{}
+	}
+	return b.StartTime.Add(time.Duration(minutes) * time.Minute)
 }
 
 // timeNow is the clock updateBatch hands its change.
@@ -349,14 +363,17 @@ func (s *Service) updateBatch(ctx context.Context, key string, change func(b *bu
 }
 
 // runBatch is one pass of a running batch: it records the builds' statuses,
-// stops them when the batch stops (or fast-fails), starts those that may
-// start, and ends the batch when none runs.
-func (s *Service) runBatch(ctx context.Context, key string) error {
+// stops them when the batch stops (or fast-fails, or times out), starts
+// those that may start, and ends the batch when none runs. It returns the
+// batch's deadline while it runs.
+func (s *Service) runBatch(ctx context.Context, key string) (time.Time, error) {
 	var toStart []batchTask
 	var toStop []string
 	var batch buildBatch
 	err := s.updateBatch(ctx, key, func(b *buildBatch, now timeNow) {
 		toStart, toStop = nil, nil
+		deadline := batchDeadline(&b.Batch)
+		timedOut := !deadline.IsZero() && !now().Before(deadline)
 		statuses := s.childStatuses(ctx, b)
 		failed := false
 		for i, t := range b.Tasks {
@@ -364,7 +381,7 @@ func (s *Service) runBatch(ctx context.Context, key string) error {
 				failed = true
 			}
 		}
-		stopping := b.StopRequested || (b.FastFail && failed)
+		stopping := b.StopRequested || timedOut || (b.FastFail && failed)
 		running := 0
 		for i, t := range b.Tasks {
 			switch st := statuses[i]; {
@@ -383,6 +400,8 @@ func (s *Service) runBatch(ctx context.Context, key string) error {
 			switch {
 			case b.StopRequested:
 				status = statusStopped
+			case timedOut:
+				status = statusTimedOut
 			case failed:
 				status = statusFailed
 			}
@@ -396,18 +415,21 @@ func (s *Service) runBatch(ctx context.Context, key string) error {
 		batch = *b
 	})
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	for _, arn := range toStop {
 		if _, err := s.StopBuild(ctx, &api.StopBuildInput{Id: new(arn)}); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 	var errs []error
 	for _, t := range toStart {
 		errs = append(errs, s.startBatchBuild(ctx, key, &batch, t))
 	}
-	return errors.Join(errs...)
+	if batch.Batch.BuildBatchConfig == nil || service.Deref(batch.Batch.Complete) {
+		return time.Time{}, errors.Join(errs...)
+	}
+	return batchDeadline(&batch.Batch), errors.Join(errs...)
 }
 
 // childStatuses reads the status of each entry's current build: "" for an

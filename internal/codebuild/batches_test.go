@@ -299,3 +299,25 @@ batch:
 		t.Errorf("matrix builds (-want +got):\n%s", diff)
 	}
 }
+
+func TestBuildBatchTimesOut(t *testing.T) {
+	h := newHarness(t, &fakeRunner{block: true}, 0)
+	h.project(t, "slow", func(in *api.CreateProjectInput) {
+		in.Source.Buildspec = new("version: 0.2\nbatch:\n  build-list:\n    - identifier: forever\nphases:\n  build:\n    commands: [sleep 1000]\n")
+		in.Environment.EnvironmentVariables = nil
+		in.BuildBatchConfig = &api.ProjectBuildBatchConfig{ServiceRole: new("batch-role"), TimeoutInMins: new(int32(5))}
+	})
+	id := *h.startBatch(t, "slow").Id
+	servicetest.WaitFor(t, "the batch's build to run", func() bool {
+		g := h.getBatch(t, id).BuildGroups
+		return len(g) == 1 && g[0].CurrentBuildSummary != nil
+	})
+	servicetest.Fake(h.env).Advance(5 * time.Minute)
+	b := h.waitBatch(t, id, statusTimedOut)
+	if diff := cmp.Diff(map[string]string{"forever": statusStopped}, groupBuilds(b)); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+	if _, err := h.s.DeleteBuildBatch(h.ctx, &api.DeleteBuildBatchInput{Id: &id}); err != nil {
+		t.Errorf("DeleteBuildBatch of a timed-out batch: %v", err)
+	}
+}
