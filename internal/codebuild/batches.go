@@ -432,10 +432,11 @@ func (s *Service) runBatch(ctx context.Context, key string) (time.Time, error) {
 	return batchDeadline(&batch.Batch), errors.Join(errs...)
 }
 
-// childStatuses reads the status of each entry's current build: "" for an
-// entry not started.
+// childStatuses reads the status of each entry's current build ("" for an
+// entry not started) and gathers the builds' reports as the batch's.
 func (s *Service) childStatuses(ctx context.Context, b *buildBatch) []string {
 	statuses := make([]string, len(b.Tasks))
+	b.Batch.ReportArns = api.BuildReportArns{}
 	_ = s.Store.View(ctx, func(tx store.Tx) error {
 		for i := range b.Tasks {
 			g := &b.Batch.BuildGroups[i]
@@ -448,6 +449,7 @@ func (s *Service) childStatuses(ctx context.Context, b *buildBatch) []string {
 				continue
 			}
 			statuses[i] = *child.Build.BuildStatus
+			b.Batch.ReportArns = append(b.Batch.ReportArns, child.Build.ReportArns...)
 			g.CurrentBuildSummary.BuildStatus = child.Build.BuildStatus
 			if a := child.Build.Artifacts; a != nil && a.Location != nil {
 				g.CurrentBuildSummary.PrimaryArtifact = &api.ResolvedArtifact{Type: new("S3"), Location: a.Location}
