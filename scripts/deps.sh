@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need, idempotently: the aws CLI v2
-# (Debian's awscli, at /usr/bin/aws) and a Docker engine (Debian's docker.io).
+# (Debian's awscli, at /usr/bin/aws), a Docker engine (Debian's docker.io)
+# and debootstrap (CodeBuild's stand-in for AWS's curated images is built
+# from a bootstrapped Debian).
 # The aws CLI v1 ("aws" on PATH) and Go come with the machine.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps: need root to install ${need[*]}" >&2

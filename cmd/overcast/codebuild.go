@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,9 +20,9 @@ import (
 // codebuild runs `overcast codebuild <subcommand>`.
 func codebuild(args []string) error {
 	if len(args) == 0 || args[0] != "run" {
-		return errors.New("usage: overcast codebuild run [-d dir] [-b buildspec] [-i image] [-e VAR=value ...] [-a artifactsDir]")
+		return errors.New("usage: overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]")
 	}
-	return codebuildRun(args[1:])
+	return codebuildRun(args[1:], os.Stdout)
 }
 
 // envFlags collects repeated -e VAR=value flags.
@@ -41,7 +42,7 @@ func (e *envFlags) Set(s string) error {
 // codebuildRun is a local build of a working directory with its buildspec,
 // the log streamed to stdout: what AWS's local agent (codebuild_build.sh)
 // does, without the API.
-func codebuildRun(args []string) error {
+func codebuildRun(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("codebuild run", flag.ContinueOnError)
 	dir := fs.String("d", ".", "the source directory")
 	spec := fs.String("b", "", "the buildspec: a file path (default buildspec.yml in the source directory)")
@@ -49,6 +50,7 @@ func codebuildRun(args []string) error {
 	artifacts := fs.String("a", "", "where artifacts land (default: none are kept)")
 	cacheDir := fs.String("c", "", "a directory for the buildspec's cache paths (default: no cache)")
 	timeout := fs.Duration("t", 60*time.Minute, "the build timeout")
+	privileged := fs.Bool("p", false, "privileged mode: the build can use the Docker engine")
 	var env envFlags
 	fs.Var(&env, "e", "an environment variable VAR=value (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -63,7 +65,7 @@ func codebuildRun(args []string) error {
 	}
 	b := runner.Build{
 		ID: "local:" + fmt.Sprint(time.Now().UnixNano()), Project: "local", Number: 1,
-		Image: *image, Env: env, Timeout: *timeout,
+		Image: *image, Env: env, Timeout: *timeout, Privileged: *privileged,
 		System: map[string]string{"CODEBUILD_INITIATOR": "local"},
 	}
 	if *spec != "" {
@@ -73,7 +75,7 @@ func codebuildRun(args []string) error {
 		}
 		b.Buildspec = string(data)
 	}
-	hooks := runner.LocalHooks{SourceDir: src, Log: func(format string, a ...any) { fmt.Printf(format+"\n", a...) }}
+	hooks := runner.LocalHooks{SourceDir: src, Log: func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }}
 	if *artifacts != "" {
 		if hooks.ArtifactsDir, err = filepath.Abs(*artifacts); err != nil {
 			return err
@@ -104,14 +106,17 @@ func codebuildRun(args []string) error {
 	defer engine.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	res, err := runner.New(engine, "codebuild-local").Run(ctx, b, hooks, runner.WriterObserver{W: os.Stdout})
+	if err := localEnvironment(ctx, engine, &b); err != nil {
+		return err
+	}
+	res, err := runner.New(engine, "codebuild-local").Run(ctx, b, hooks, runner.WriterObserver{W: stdout})
 	if err != nil {
 		return err
 	}
 	for _, v := range res.ExportedVariables {
-		fmt.Printf("Exported variable %s=%s\n", v.Name, v.Value)
+		fmt.Fprintf(stdout, "Exported variable %s=%s\n", v.Name, v.Value)
 	}
-	fmt.Printf("Build %s\n", res.Status)
+	fmt.Fprintf(stdout, "Build %s\n", res.Status)
 	if res.Status != runner.StatusSucceeded {
 		return fmt.Errorf("build %s", strings.ToLower(res.Status))
 	}

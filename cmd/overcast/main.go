@@ -2,7 +2,7 @@
 //
 //	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict]
 //	            [--geoip-db GeoLite2-Country.mmdb] [--geoip-header X-Viewer-Country]
-//	overcast codebuild run [-d dir] [-b buildspec] [-i image] [-e VAR=value ...] [-a artifactsDir]
+//	overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir]
 //	overcast version
 package main
 

@@ -114,9 +114,20 @@ func (m buildMetrics) Put(ctx context.Context, account, region string, data []co
 
 // buildCredentials gives builds their service role's credentials through
 // the ECS task endpoint: a build is registered as a task of one container.
-type buildCredentials struct{ endpoint ecs.TaskEndpoint }
+type buildCredentials struct{ endpoint servingEndpoint }
+
+// servingEndpoint is the task endpoint, which can say whether it started:
+// ECS starts it, and runs tasks without it when another overcast holds
+// its address; builds then run without credentials too.
+type servingEndpoint interface {
+	ecs.TaskEndpoint
+	Serving() bool
+}
 
 func (c buildCredentials) Register(ctx context.Context, account, region, buildARN, roleARN string) (map[string]string, string, error) {
+	if !c.endpoint.Serving() {
+		return nil, "", nil
+	}
 	envs, err := c.endpoint.Register(ctx, taskendpoint.TaskInfo{ARN: buildARN, Cluster: buildARN, Family: "codebuild",
 		TaskRoleArn: roleARN, Account: account, Region: region, DesiredStatus: "RUNNING", KnownStatus: "RUNNING",
 		Containers: []taskendpoint.ContainerInfo{{Name: "build", DesiredStatus: "RUNNING", KnownStatus: "RUNNING"}}})

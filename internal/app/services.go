@@ -104,11 +104,12 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	eventsSvc := events.New(env.Named("events"), events.Targets{Queues: eventQueues{sqsSvc}, Topics: eventTopics{snsSvc},
 		Logs: eventLogs{logsSvc}, Tasks: eventTasks{ecsSvc}})
 	codecommitSvc := codecommit.New(env.Named("codecommit"), codecommit.Options{Topics: codecommitTopics{snsSvc}})
+	buildEnv := codebuildEnvironment(env, ec2Svc)
 	buildOpts := codebuild.Options{Runner: runner.New(env.Docker, "codebuild"), Objects: buildObjects{s3Svc},
 		Parameters: buildParameters{ssmSvc}, Secrets: buildSecrets{secretsSvc}, Repositories: codecommitSvc,
-		Logs: buildLogs{logsSvc}, Metrics: buildMetrics{cloudwatchSvc}}
-	if endpoint != nil {
-		buildOpts.Credentials = buildCredentials{endpoint}
+		Logs: buildLogs{logsSvc}, Metrics: buildMetrics{cloudwatchSvc}, Images: buildEnv, Environment: buildEnv}
+	if te, ok := endpoint.(servingEndpoint); ok {
+		buildOpts.Credentials = buildCredentials{te}
 	}
 	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
 	return []any{

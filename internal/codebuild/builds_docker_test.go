@@ -22,7 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -92,6 +94,8 @@ env:
     STAGE: test
   parameter-store:
     GREETING: /app/greeting
+  secrets-manager:
+    TOKEN: app/api:token
   exported-variables:
     - BUILT_BY
 phases:
@@ -103,7 +107,7 @@ phases:
       - echo "$GREETING from $STAGE" > greeting.txt
   build:
     commands:
-      - mkdir -p out deps && cp greeting.txt out/ && echo cached > deps/marker
+      - mkdir -p out deps && cp greeting.txt out/ && echo cached > deps/marker && echo "$TOKEN" > out/token.txt
       - export BUILT_BY="build $CODEBUILD_BUILD_NUMBER"
   post_build:
     commands:
@@ -111,6 +115,7 @@ phases:
 artifacts:
   files:
     - out/greeting.txt
+    - out/token.txt
 cache:
   paths:
     - deps/**/*
@@ -123,6 +128,8 @@ func TestSeedBuildEndToEnd(t *testing.T) {
 	c, s3c, ssmc := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), ssm.NewFromConfig(cfg)
 	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("artifacts")})
 	awstest.Call(t, ssmc.PutParameter, &ssm.PutParameterInput{Name: aws.String("/app/greeting"), Value: aws.String("hello"), Type: ssmtypes.ParameterTypeSecureString})
+	awstest.Call(t, secretsmanager.NewFromConfig(cfg).CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("app/api"),
+		SecretString: aws.String(`{"token":"t0k3n","port":8443}`)})
 
 	in := noSourceProject("seed", seedBuildspec)
 	in.Environment.Image = aws.String(image)
@@ -155,17 +162,17 @@ func TestSeedBuildEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the artifact is not a zip: %v", err)
 	}
-	var greeting string
+	files := map[string]string{}
 	for _, f := range zr.File {
-		if f.Name == "out/greeting.txt" {
-			rc, _ := f.Open()
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			greeting = string(b)
-		}
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
 	}
-	if greeting != "hello from test\n" {
-		t.Errorf("out/greeting.txt in the artifact: got %q, want the parameter's value", greeting)
+	// The parameter's and the secret's values, as the build saw them.
+	wantFiles := map[string]string{"out/greeting.txt": "hello from test\n", "out/token.txt": "t0k3n\n"}
+	if diff := cmp.Diff(wantFiles, files); diff != "" {
+		t.Errorf("the artifact's files (-want +got):\n%s", diff)
 	}
 	caches := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("artifacts"), Prefix: aws.String("cache/")})
 	if len(caches.Contents) == 0 {
@@ -410,4 +417,109 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// credentialsBuildspec fetches the build's credentials the way the SDKs
+// do, from the container credentials endpoint.
+const credentialsBuildspec = `version: 0.2
+env:
+  exported-variables:
+    - CREDENTIALS
+    - ENDPOINT
+    - URI
+phases:
+  build:
+    commands:
+      - export ENDPOINT="$AWS_ENDPOINT_URL" URI="$AWS_CONTAINER_CREDENTIALS_FULL_URI$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+      - |
+        if [ -n "$AWS_CONTAINER_CREDENTIALS_FULL_URI" ]; then
+          export CREDENTIALS="$(wget -qO- --header "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")"
+        elif [ -n "$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" ]; then
+          export CREDENTIALS="$(wget -qO- "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" 2>&1)"
+        fi
+`
+
+func TestBuildGetsTheServiceRolesCredentials(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t, awstest.TaskEndpoint())
+	cfg := srv.Config()
+	c := codebuild.NewFromConfig(cfg)
+	awstest.Call(t, iam.NewFromConfig(cfg).CreateRole, &iam.CreateRoleInput{RoleName: aws.String("codebuild-service"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	in := noSourceProject("creds", credentialsBuildspec)
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("creds")}).Build.Id))
+	if b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
+	}
+	vars := exported(b)
+	if vars["URI"] == "" {
+		// Only one overcast on the machine can serve 169.254.170.2.
+		t.Skip("the task endpoint did not start (is 169.254.170.2 taken?): the build got no endpoint")
+	}
+	var creds struct{ AccessKeyId, SecretAccessKey, Token, RoleArn string }
+	if err := json.Unmarshal([]byte(vars["CREDENTIALS"]), &creds); err != nil {
+		t.Fatalf("credentials %q: %v; variables %v", vars["CREDENTIALS"], err, vars)
+	}
+	if creds.AccessKeyId == "" || creds.Token == "" || creds.RoleArn != role {
+		t.Errorf("credentials: got key %q, token %q, role %q; want the service role %s's", creds.AccessKeyId, creds.Token, creds.RoleArn, role)
+	}
+}
+
+// TestSecondarySourcesAndArtifacts: a secondary source in
+// CODEBUILD_SRC_DIR_<id>, and secondary artifacts, one zipped and one
+// not, in the BUILD_ID namespace.
+func TestSecondarySourcesAndArtifacts(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	cfg := srv.Config()
+	c, s3c := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	for _, b := range []string{"sources", "out"} {
+		awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String(b)})
+	}
+	awstest.Call(t, s3c.PutObject, &s3.PutObjectInput{Bucket: aws.String("sources"), Key: aws.String("lib/lib.txt"), Body: strings.NewReader("library")})
+	buildspec := `version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p web api
+      - cp "$CODEBUILD_SRC_DIR_lib/lib.txt" web/index.txt
+      - echo api > api/api.txt
+artifacts:
+  files: ['**/*']
+  secondary-artifacts:
+    web:
+      base-directory: web
+      files: ['**/*']
+    api:
+      base-directory: api
+      files: ['**/*']
+`
+	in := noSourceProject("multi", buildspec)
+	in.Environment.Image = aws.String(image)
+	in.SecondarySources = []types.ProjectSource{{Type: types.SourceTypeS3, Location: aws.String("sources/lib/"), SourceIdentifier: aws.String("lib")}}
+	in.SecondaryArtifacts = []types.ProjectArtifacts{
+		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("web"), Name: aws.String("site"), NamespaceType: types.ArtifactNamespaceBuildId},
+		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("api"), Name: aws.String("api.zip"), Packaging: types.ArtifactPackagingZip},
+	}
+	awstest.Call(t, c.CreateProject, in)
+	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("multi")}).Build.Id))
+	if b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
+	}
+	uuid := strings.TrimPrefix(aws.ToString(b.Id), "multi:")
+	locations := map[string]string{}
+	for _, a := range b.SecondaryArtifacts {
+		locations[aws.ToString(a.ArtifactIdentifier)] = aws.ToString(a.Location)
+	}
+	want := map[string]string{"web": "arn:aws:s3:::out/" + uuid + "/site", "api": "arn:aws:s3:::out/api.zip"}
+	if diff := cmp.Diff(want, locations); diff != "" {
+		t.Errorf("secondary artifact locations (-want +got):\n%s", diff)
+	}
+	obj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("out"), Key: aws.String(uuid + "/site/index.txt")})
+	if body, _ := io.ReadAll(obj.Body); string(body) != "library" {
+		t.Errorf("web/index.txt: got %q, want the secondary source's file", body)
+	}
+	awstest.Call(t, s3c.HeadObject, &s3.HeadObjectInput{Bucket: aws.String("out"), Key: aws.String("api.zip")})
 }

@@ -47,6 +47,7 @@ type Options struct {
 	Metrics      Metrics
 	Credentials  Credentials
 	Images       Images
+	Environment  Environment
 	// Capacity is how many builds run at once; more wait in QUEUED.
 	Capacity int
 }

@@ -63,6 +63,9 @@ func (s *Service) CreateProject(ctx context.Context, in *api.CreateProjectInput)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkVPC(ctx, sc, p.VpcConfig); err != nil {
+		return nil, err
+	}
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		_, err := store.PutJSON(tx, projectsTable, sc.Key(*in.Name), &project{Project: p}, 0)
 		if errors.Is(err, store.ErrConflict) {
@@ -79,6 +82,9 @@ func (s *Service) CreateProject(ctx context.Context, in *api.CreateProjectInput)
 func (s *Service) UpdateProject(ctx context.Context, in *api.UpdateProjectInput) (*api.UpdateProjectOutput, error) {
 	sc := overcast.ScopeOf(ctx)
 	name := projectName(*in.Name)
+	if err := s.checkVPC(ctx, sc, in.VpcConfig); err != nil {
+		return nil, err
+	}
 	var out api.Project
 	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		p, version, err := getProject(tx, sc, name)

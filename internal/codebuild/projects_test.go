@@ -165,3 +165,48 @@ func TestProjectErrors(t *testing.T) {
 			Call: awstest.Fails(c.UpdateProject, &codebuild.UpdateProjectInput{Name: aws.String("nope")})},
 	})
 }
+
+func TestBuildErrors(t *testing.T) {
+	_, c, _ := start(t)
+	awstest.Call(t, c.CreateProject, noSourceProject("app", "version: 0.2"))
+	noProject := awstest.BadRequest("ResourceNotFoundException", "Project cannot be found: arn:aws:codebuild:"+region+":"+account+":project/nope")
+	noBuild := awstest.BadRequest("ResourceNotFoundException", "Build cannot be found: app:00000000-0000-0000-0000-000000000000")
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "StartBuild: no such project", Want: noProject,
+			Call: awstest.Fails(c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("nope")})},
+		{Name: "StartBuild: an S3 source override without a location", Want: awstest.BadRequest("InvalidInputException", "Project source location is required"),
+			Call: awstest.Fails(c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("app"), SourceTypeOverride: types.SourceTypeS3})},
+		{Name: "StartBuild: a reserved variable name", Want: awstest.APIError{Code: "InvalidInputException", Status: 400},
+			Call: awstest.Fails(c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("app"),
+				EnvironmentVariablesOverride: []types.EnvironmentVariable{{Name: aws.String("CODEBUILD_BUILD_ID"), Value: aws.String("x")}}})},
+		{Name: "StopBuild: no such build", Want: noBuild,
+			Call: awstest.Fails(c.StopBuild, &codebuild.StopBuildInput{Id: aws.String("app:00000000-0000-0000-0000-000000000000")})},
+		{Name: "RetryBuild: no such build", Want: noBuild,
+			Call: awstest.Fails(c.RetryBuild, &codebuild.RetryBuildInput{Id: aws.String("app:00000000-0000-0000-0000-000000000000")})},
+		{Name: "ListBuildsForProject: no such project", Want: noProject,
+			Call: awstest.Fails(c.ListBuildsForProject, &codebuild.ListBuildsForProjectInput{ProjectName: aws.String("nope")})},
+		{Name: "ListBuilds: a token overcast did not issue", Want: awstest.BadRequest("InvalidInputException", "Invalid next token"),
+			Call: awstest.Fails(c.ListBuilds, &codebuild.ListBuildsInput{NextToken: aws.String("bogus")})},
+	})
+}
+
+// TestStartBuildIsIdempotent: a retried StartBuild with the same token
+// gets the build the first one started, not a second build.
+func TestStartBuildIsIdempotent(t *testing.T) {
+	_, c, _ := start(t)
+	awstest.Call(t, c.CreateProject, noSourceProject("app", "version: 0.2"))
+	in := &codebuild.StartBuildInput{ProjectName: aws.String("app"), IdempotencyToken: aws.String("once")}
+	first := awstest.Call(t, c.StartBuild, in).Build
+	again := awstest.Call(t, c.StartBuild, in).Build
+	if aws.ToString(first.Id) != aws.ToString(again.Id) {
+		t.Errorf("a retried StartBuild: got build %s, want %s", aws.ToString(again.Id), aws.ToString(first.Id))
+	}
+	other := awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("app")}).Build
+	if aws.ToInt64(other.BuildNumber) != 2 {
+		t.Errorf("the next build's number: got %d, want 2", aws.ToInt64(other.BuildNumber))
+	}
+	got := awstest.Call(t, c.BatchGetBuilds, &codebuild.BatchGetBuildsInput{Ids: []string{aws.ToString(first.Id), "app:nope"}})
+	if len(got.Builds) != 1 || len(got.BuildsNotFound) != 1 {
+		t.Errorf("BatchGetBuilds: got %d builds and not found %v", len(got.Builds), got.BuildsNotFound)
+	}
+}

@@ -216,7 +216,7 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 		}
 		rb.Network = network
 	}
-	return rb, nil
+	return rb, s.applyEnvironment(ctx, sc, &rb, pb.VpcConfig)
 }
 
 // secondaryVersion is the version StartBuild or the project asks of a

@@ -470,6 +470,18 @@ func (s *Service) VPC(ctx context.Context, account, region, id string) (VPCInfo,
 	return VPCInfo{ID: v.ID, CIDR: v.CIDR, Default: v.Default}, err
 }
 
+// ErrSecurityGroupNotFound is SecurityGroupVPC's error for an ID naming
+// no security group.
+var ErrSecurityGroupNotFound = errors.New("ec2: security group not found")
+
+// SecurityGroupVPC returns the ID of the VPC a security group of the
+// account and region belongs to (CodeBuild checks a project's vpcConfig
+// with it).
+func (s *Service) SecurityGroupVPC(ctx context.Context, account, region, id string) (string, error) {
+	g, err := networkRecord[group](ctx, s, account, region, groupsTable, id, ErrSecurityGroupNotFound)
+	return g.VPCID, err
+}
+
 // networkRecord reads a record of the account's network in a region,
 // making the default network first if this is the first the account asks
 // of the region.

@@ -7,6 +7,7 @@ package buildspec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -333,44 +334,69 @@ func (p *parser) vars(n *yaml.Node, what string) []Var {
 	return out
 }
 
-func (p *parser) spec(root *yaml.Node) *Spec {
-	s := &Spec{Phases: map[string]*Phase{}}
-	for _, e := range p.entries(root, "buildspec") {
-		switch e.key {
-		case "version":
-			s.Version = p.str(e.node, "version")
-		case "run-as":
-			s.RunAs = p.str(e.node, "run-as")
-		case "env":
-			s.Env = p.env(e.node)
-		case "proxy":
-			for _, pe := range p.entries(e.node, "proxy") {
-				switch pe.key {
-				case "upload-artifacts":
-					s.Proxy.UploadArtifacts = p.boolean(pe.node, "proxy.upload-artifacts")
-				case "logs":
-					s.Proxy.Logs = p.boolean(pe.node, "proxy.logs")
-				}
-			}
-		case "batch":
-			s.Batch = p.batch(e.node)
-		case "phases":
-			p.phases(s, e.node)
-		case "reports":
-			for _, re := range p.entries(e.node, "reports") {
-				s.Reports = append(s.Reports, p.report(re))
-			}
-		case "artifacts":
-			s.Artifacts = p.artifacts(e.node, "artifacts", "")
-			if s.Artifacts != nil {
-				for _, se := range p.entries(mapValue(e.node, "secondary-artifacts"), "secondary-artifacts") {
-					s.Artifacts.Secondary = append(s.Artifacts.Secondary, p.artifacts(se.node, "secondary-artifacts."+se.key, se.key))
-				}
-			}
-		case "cache":
-			s.Cache = p.cache(e.node)
+// field reads one key's value into a field of the section being parsed;
+// what names the value in errors.
+type field func(p *parser, n *yaml.Node, what string)
+
+func text(dst *string) field {
+	return func(p *parser, n *yaml.Node, what string) { *dst = p.str(n, what) }
+}
+
+func flag(dst *bool) field {
+	return func(p *parser, n *yaml.Node, what string) { *dst = p.boolean(n, what) }
+}
+
+func list(dst *[]string) field {
+	return func(p *parser, n *yaml.Node, what string) { *dst = p.strs(n, what) }
+}
+
+func variables(dst *[]Var) field {
+	return func(p *parser, n *yaml.Node, what string) { *dst = p.vars(n, what) }
+}
+
+func number(dst *int) field {
+	return func(p *parser, n *yaml.Node, what string) { *dst = p.integer(n, what) }
+}
+
+// fields reads the mapping n's known keys with their field readers;
+// unknown keys are ignored, as CodeBuild does.
+func (p *parser) fields(n *yaml.Node, what string, fields map[string]field) {
+	for _, e := range p.entries(n, what) {
+		if read, ok := fields[e.key]; ok {
+			read(p, e.node, what+"."+e.key)
 		}
 	}
+}
+
+func (p *parser) spec(root *yaml.Node) *Spec {
+	s := &Spec{Phases: map[string]*Phase{}}
+	p.fields(root, "buildspec", map[string]field{
+		"version": func(p *parser, n *yaml.Node, _ string) { s.Version = p.str(n, "version") },
+		"run-as":  func(p *parser, n *yaml.Node, _ string) { s.RunAs = p.str(n, "run-as") },
+		"env":     func(p *parser, n *yaml.Node, _ string) { s.Env = p.env(n) },
+		"proxy": func(p *parser, n *yaml.Node, _ string) {
+			p.fields(n, "proxy", map[string]field{
+				"upload-artifacts": flag(&s.Proxy.UploadArtifacts),
+				"logs":             flag(&s.Proxy.Logs),
+			})
+		},
+		"batch":  func(p *parser, n *yaml.Node, _ string) { s.Batch = p.batch(n) },
+		"phases": func(p *parser, n *yaml.Node, _ string) { p.phases(s, n) },
+		"reports": func(p *parser, n *yaml.Node, _ string) {
+			for _, e := range p.entries(n, "reports") {
+				s.Reports = append(s.Reports, p.report(e))
+			}
+		},
+		"artifacts": func(p *parser, n *yaml.Node, _ string) {
+			if s.Artifacts = p.artifacts(n, "artifacts", ""); s.Artifacts == nil {
+				return
+			}
+			for _, e := range p.entries(mapValue(n, "secondary-artifacts"), "secondary-artifacts") {
+				s.Artifacts.Secondary = append(s.Artifacts.Secondary, p.artifacts(e.node, "secondary-artifacts."+e.key, e.key))
+			}
+		},
+		"cache": func(p *parser, n *yaml.Node, _ string) { s.Cache = p.cache(n) },
+	})
 	if p.err != nil {
 		return s
 	}
@@ -399,59 +425,45 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 
 func (p *parser) env(n *yaml.Node) Env {
 	var env Env
-	for _, e := range p.entries(n, "env") {
-		switch e.key {
-		case "shell":
-			env.Shell = p.str(e.node, "env.shell")
+	p.fields(n, "env", map[string]field{
+		"shell": func(p *parser, n *yaml.Node, what string) {
+			env.Shell = p.str(n, what)
 			switch env.Shell {
 			case "", "bash", "/bin/sh", "sh", "powershell.exe", "cmd.exe", "pwsh.exe":
 			default:
-				p.fail(yamlErrorf("invalid shell type %q at line %d", env.Shell, e.node.Line))
+				p.fail(yamlErrorf("invalid shell type %q at line %d", env.Shell, n.Line))
 			}
-		case "variables":
-			env.Variables = p.vars(e.node, "env.variables")
-		case "parameter-store":
-			env.ParameterStore = p.vars(e.node, "env.parameter-store")
-		case "secrets-manager":
-			env.SecretsManager = p.vars(e.node, "env.secrets-manager")
-		case "exported-variables":
-			env.ExportedVariables = p.strs(e.node, "env.exported-variables")
-		case "git-credential-helper":
-			env.GitCredentialHelper = p.boolean(e.node, "env.git-credential-helper")
-		}
-	}
+		},
+		"variables":             variables(&env.Variables),
+		"parameter-store":       variables(&env.ParameterStore),
+		"secrets-manager":       variables(&env.SecretsManager),
+		"exported-variables":    list(&env.ExportedVariables),
+		"git-credential-helper": flag(&env.GitCredentialHelper),
+	})
 	return env
 }
 
 func (p *parser) phases(s *Spec, n *yaml.Node) {
 	for _, e := range p.entries(n, "phases") {
 		name := e.key
-		known := false
-		for _, k := range PhaseNames {
-			known = known || k == name
-		}
-		if !known {
+		if !slices.Contains(PhaseNames, name) {
 			p.fail(yamlErrorf("unknown phase %s at line %d", name, e.line))
 			return
 		}
 		ph := &Phase{Name: name, OnFailure: OnFailure{Action: Abort}}
-		for _, pe := range p.entries(e.node, name) {
-			switch pe.key {
-			case "run-as":
-				ph.RunAs = p.str(pe.node, name+".run-as")
-			case "on-failure":
-				ph.OnFailure = p.onFailure(pe.node)
-			case "runtime-versions":
+		p.fields(e.node, name, map[string]field{
+			"run-as":     text(&ph.RunAs),
+			"on-failure": func(p *parser, n *yaml.Node, _ string) { ph.OnFailure = p.onFailure(n) },
+			"runtime-versions": func(p *parser, n *yaml.Node, what string) {
 				if name != Install {
-					p.fail(yamlErrorf("runtime-versions is only allowed in the install phase, found in %s at line %d", name, pe.line))
+					p.fail(yamlErrorf("runtime-versions is only allowed in the install phase, found in %s at line %d", name, n.Line-1))
 				}
-				ph.RuntimeVersions = p.vars(pe.node, name+".runtime-versions")
-			case "commands":
-				ph.Commands = p.commands(pe.node, "Commands")
-			case "finally":
-				ph.Finally = p.commands(pe.node, "Finally")
-			}
-		}
+				ph.RuntimeVersions = p.vars(n, what)
+			},
+			// CodeBuild names commands this way in its errors.
+			"commands": func(p *parser, n *yaml.Node, _ string) { ph.Commands = p.commands(n, "Commands") },
+			"finally":  func(p *parser, n *yaml.Node, _ string) { ph.Finally = p.commands(n, "Finally") },
+		})
 		s.Phases[name] = ph
 	}
 }
@@ -488,27 +500,23 @@ func (p *parser) onFailure(n *yaml.Node) OnFailure {
 	return OnFailure{Action: Abort}
 }
 
+// reportFormats are the test and coverage report formats CodeBuild reads.
+var reportFormats = []string{"JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX",
+	"CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV"}
+
 func (p *parser) report(e kv) Report {
 	r := Report{Group: e.key, FileFormat: "JUNITXML"}
-	what := "reports." + e.key
-	for _, re := range p.entries(e.node, what) {
-		switch re.key {
-		case "files":
-			r.Files = p.strs(re.node, what+".files")
-		case "base-directory":
-			r.BaseDirectory = p.str(re.node, what+".base-directory")
-		case "discard-paths":
-			r.DiscardPaths = p.boolean(re.node, what+".discard-paths")
-		case "file-format":
-			r.FileFormat = strings.ToUpper(p.str(re.node, what+".file-format"))
-			switch r.FileFormat {
-			case "JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX",
-				"CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV":
-			default:
-				p.fail(yamlErrorf("invalid file-format %s for report group %s at line %d", r.FileFormat, e.key, re.node.Line))
+	p.fields(e.node, "reports."+e.key, map[string]field{
+		"files":          list(&r.Files),
+		"base-directory": text(&r.BaseDirectory),
+		"discard-paths":  flag(&r.DiscardPaths),
+		"file-format": func(p *parser, n *yaml.Node, what string) {
+			r.FileFormat = strings.ToUpper(p.str(n, what))
+			if !slices.Contains(reportFormats, r.FileFormat) {
+				p.fail(yamlErrorf("invalid file-format %s for report group %s at line %d", r.FileFormat, e.key, n.Line))
 			}
-		}
-	}
+		},
+	})
 	if len(r.Files) == 0 && p.err == nil {
 		p.fail(yamlErrorf("files key is missing for report group %s at line %d", e.key, e.line))
 	}
@@ -520,27 +528,17 @@ func (p *parser) artifacts(n *yaml.Node, what, identifier string) *Artifacts {
 		return nil
 	}
 	a := &Artifacts{Identifier: identifier}
-	hasFiles := false
-	for _, e := range p.entries(n, what) {
-		switch e.key {
-		case "files":
-			hasFiles = true
-			a.Files = p.strs(e.node, what+".files")
-		case "name":
-			a.Name = p.str(e.node, what+".name")
-		case "discard-paths":
-			a.DiscardPaths = p.boolean(e.node, what+".discard-paths")
-		case "base-directory":
-			a.BaseDirectory = p.str(e.node, what+".base-directory")
-		case "exclude-paths":
-			a.ExcludePaths = p.strs(e.node, what+".exclude-paths")
-		case "enable-symlinks":
-			a.EnableSymlinks = p.boolean(e.node, what+".enable-symlinks")
-		case "s3-prefix":
-			a.S3Prefix = p.str(e.node, what+".s3-prefix")
-		}
-	}
+	p.fields(n, what, map[string]field{
+		"files":           list(&a.Files),
+		"name":            text(&a.Name),
+		"discard-paths":   flag(&a.DiscardPaths),
+		"base-directory":  text(&a.BaseDirectory),
+		"exclude-paths":   list(&a.ExcludePaths),
+		"enable-symlinks": flag(&a.EnableSymlinks),
+		"s3-prefix":       text(&a.S3Prefix),
+	})
 	// The primary artifacts may hold only secondary-artifacts.
+	hasFiles := mapValue(n, "files") != nil
 	if !hasFiles && p.err == nil && (identifier != "" || mapValue(n, "secondary-artifacts") == nil) {
 		p.fail(yamlErrorf("files key is missing in %s at line %d", what, n.Line))
 	}
@@ -552,51 +550,38 @@ func (p *parser) cache(n *yaml.Node) *Cache {
 		return nil
 	}
 	c := &Cache{}
-	for _, e := range p.entries(n, "cache") {
-		switch e.key {
-		case "paths":
-			c.Paths = p.strs(e.node, "cache.paths")
-		case "key":
-			c.Key = p.str(e.node, "cache.key")
-		case "fallback-keys":
-			c.FallbackKeys = p.strs(e.node, "cache.fallback-keys")
-			if len(c.FallbackKeys) > 5 {
-				p.fail(yamlErrorf("cache.fallback-keys allows at most 5 keys, found %d at line %d", len(c.FallbackKeys), e.node.Line))
+	p.fields(n, "cache", map[string]field{
+		"paths": list(&c.Paths),
+		"key":   text(&c.Key),
+		"fallback-keys": func(p *parser, n *yaml.Node, what string) {
+			if c.FallbackKeys = p.strs(n, what); len(c.FallbackKeys) > 5 {
+				p.fail(yamlErrorf("cache.fallback-keys allows at most 5 keys, found %d at line %d", len(c.FallbackKeys), n.Line))
 			}
-		case "action":
-			c.Action = p.str(e.node, "cache.action")
-			if c.Action != "restore" && c.Action != "save" {
-				p.fail(yamlErrorf("invalid cache action %q at line %d: must be restore or save", c.Action, e.node.Line))
+		},
+		"action": func(p *parser, n *yaml.Node, what string) {
+			if c.Action = p.str(n, what); c.Action != "restore" && c.Action != "save" {
+				p.fail(yamlErrorf("invalid cache action %q at line %d: must be restore or save", c.Action, n.Line))
 			}
-		}
-	}
+		},
+	})
 	return c
 }
 
 func (p *parser) batch(n *yaml.Node) *Batch {
 	b := &Batch{}
-	for _, e := range p.entries(n, "batch") {
-		switch e.key {
-		case "fast-fail":
-			b.FastFail = p.boolean(e.node, "batch.fast-fail")
-		case "build-list":
-			b.BuildList = p.tasks(e.node, "batch.build-list")
-		case "build-graph":
-			b.BuildGraph = p.tasks(e.node, "batch.build-graph")
-		case "build-matrix":
-			b.BuildMatrix = p.matrix(e.node)
-		case "build-fanout":
+	p.fields(n, "batch", map[string]field{
+		"fast-fail":    flag(&b.FastFail),
+		"build-list":   func(p *parser, n *yaml.Node, what string) { b.BuildList = p.tasks(n, what) },
+		"build-graph":  func(p *parser, n *yaml.Node, what string) { b.BuildGraph = p.tasks(n, what) },
+		"build-matrix": func(p *parser, n *yaml.Node, what string) { b.BuildMatrix = p.matrix(n, what) },
+		"build-fanout": func(p *parser, n *yaml.Node, what string) {
 			b.BuildFanout = &BuildFanout{}
-			for _, fe := range p.entries(e.node, "batch.build-fanout") {
-				switch fe.key {
-				case "parallelism":
-					b.BuildFanout.Parallelism = p.integer(fe.node, "batch.build-fanout.parallelism")
-				case "ignore-failure":
-					b.BuildFanout.IgnoreFailure = p.boolean(fe.node, "batch.build-fanout.ignore-failure")
-				}
-			}
-		}
-	}
+			p.fields(n, what, map[string]field{
+				"parallelism":    number(&b.BuildFanout.Parallelism),
+				"ignore-failure": flag(&b.BuildFanout.IgnoreFailure),
+			})
+		},
+	})
 	return b
 }
 
@@ -630,75 +615,48 @@ func (p *parser) tasks(n *yaml.Node, what string) []BatchTask {
 
 func (p *parser) task(n *yaml.Node, what string) BatchTask {
 	var t BatchTask
-	for _, e := range p.entries(n, what) {
-		switch e.key {
-		case "identifier":
-			t.Identifier = p.str(e.node, what+".identifier")
-		case "buildspec":
-			t.Buildspec = p.str(e.node, what+".buildspec")
-		case "env":
-			t.Env = p.batchEnv(e.node, what+".env")
-		case "debug-session":
-			t.DebugSession = p.boolean(e.node, what+".debug-session")
-		case "ignore-failure":
-			t.IgnoreFailure = p.boolean(e.node, what+".ignore-failure")
-		case "depend-on":
-			t.DependOn = p.strs(e.node, what+".depend-on")
-		}
-	}
+	p.fields(n, what, map[string]field{
+		"identifier": text(&t.Identifier),
+		"buildspec":  text(&t.Buildspec),
+		"env": func(p *parser, n *yaml.Node, what string) {
+			p.fields(n, what, map[string]field{
+				"compute-type":    text(&t.Env.ComputeType),
+				"fleet":           text(&t.Env.Fleet),
+				"image":           text(&t.Env.Image),
+				"privileged-mode": flag(&t.Env.PrivilegedMode),
+				"type":            text(&t.Env.Type),
+				"variables":       variables(&t.Env.Variables),
+			})
+		},
+		"debug-session":  flag(&t.DebugSession),
+		"ignore-failure": flag(&t.IgnoreFailure),
+		"depend-on":      list(&t.DependOn),
+	})
 	return t
 }
 
-func (p *parser) batchEnv(n *yaml.Node, what string) BatchEnv {
-	var env BatchEnv
-	for _, e := range p.entries(n, what) {
-		switch e.key {
-		case "compute-type":
-			env.ComputeType = p.str(e.node, what+".compute-type")
-		case "fleet":
-			env.Fleet = p.str(e.node, what+".fleet")
-		case "image":
-			env.Image = p.str(e.node, what+".image")
-		case "privileged-mode":
-			env.PrivilegedMode = p.boolean(e.node, what+".privileged-mode")
-		case "type":
-			env.Type = p.str(e.node, what+".type")
-		case "variables":
-			env.Variables = p.vars(e.node, what+".variables")
-		}
-	}
-	return env
-}
-
-func (p *parser) matrix(n *yaml.Node) *BuildMatrix {
+func (p *parser) matrix(n *yaml.Node, what string) *BuildMatrix {
 	m := &BuildMatrix{}
-	for _, e := range p.entries(n, "batch.build-matrix") {
-		switch e.key {
-		case "static":
-			m.Static = p.task(e.node, "batch.build-matrix.static")
-		case "dynamic":
-			for _, de := range p.entries(e.node, "batch.build-matrix.dynamic") {
-				what := "batch.build-matrix.dynamic." + de.key
-				switch de.key {
-				case "buildspec":
-					m.Dynamic.Buildspec = p.strs(de.node, what)
-				case "env":
-					for _, ee := range p.entries(de.node, what) {
-						switch ee.key {
-						case "compute-type":
-							m.Dynamic.ComputeType = p.strs(ee.node, what+".compute-type")
-						case "image":
-							m.Dynamic.Image = p.strs(ee.node, what+".image")
-						case "variables":
-							for _, ve := range p.entries(ee.node, what+".variables") {
-								m.Dynamic.Variables = append(m.Dynamic.Variables, MatrixVar{Name: ve.key, Values: p.strs(ve.node, what+".variables."+ve.key)})
+	d := &m.Dynamic
+	p.fields(n, what, map[string]field{
+		"static": func(p *parser, n *yaml.Node, what string) { m.Static = p.task(n, what) },
+		"dynamic": func(p *parser, n *yaml.Node, what string) {
+			p.fields(n, what, map[string]field{
+				"buildspec": list(&d.Buildspec),
+				"env": func(p *parser, n *yaml.Node, what string) {
+					p.fields(n, what, map[string]field{
+						"compute-type": list(&d.ComputeType),
+						"image":        list(&d.Image),
+						"variables": func(p *parser, n *yaml.Node, what string) {
+							for _, e := range p.entries(n, what) {
+								d.Variables = append(d.Variables, MatrixVar{Name: e.key, Values: p.strs(e.node, what+"."+e.key)})
 							}
-						}
-					}
-				}
-			}
-		}
-	}
+						},
+					})
+				},
+			})
+		},
+	})
 	return m
 }
 

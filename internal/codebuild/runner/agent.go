@@ -33,11 +33,16 @@ const (
 // token is fresh for every command and never reaches the script, so no
 // output can fake the end of a command; background processes that keep
 // log.fifo open do not matter, since the host waits for the token, not EOF.
+// A /bin/sh script runs in a subshell of the loop (the same shell, so the
+// same semantics) rather than a new /bin/sh: a fork without an exec, which
+// is most of a command's overhead; the subshell drops the token first.
 const agentSource = `#!/bin/sh
 exec 3>"$0.log" 4<"$0.cmd"
 while IFS=' ' read -r tok user sh script <&4; do
   [ "$tok" = exit ] && exit 0
-  if [ "$user" = - ]; then
+  if [ "$user" = - ] && [ "$sh" = /bin/sh ]; then
+    ( unset tok; . "$script" ) </dev/null >&3 2>&1 3>&- 4<&-
+  elif [ "$user" = - ]; then
     "$sh" "$script" </dev/null >&3 2>&1 3>&- 4<&-
   else
     su "$user" -s "$sh" -c "$sh $script" </dev/null >&3 2>&1 3>&- 4<&-
@@ -56,12 +61,19 @@ type session struct {
 	// exited closes when the container ends: the FIFOs, open read-write on
 	// the host, never report EOF by themselves.
 	exited <-chan struct{}
+	// abandoned is set when a command was left running (the build timed
+	// out or was stopped): the agent is still busy with it, so nothing
+	// more can run.
+	abandoned bool
 }
+
+// errAbandoned refuses a script after a command was abandoned.
+var errAbandoned = errors.New("the build container is still running an abandoned command")
 
 // line is one line of the agent's output, or the end of a command.
 type line struct {
 	text   string
-	token  string // set when this line ends a command
+	token  string // set when the line has the shape of a command's end
 	status int
 	err    error // reading failed: the agent is gone
 }
@@ -125,7 +137,7 @@ func lineOf(text string) line {
 	if ok && len(tok) == 32 && isHex(tok) {
 		var n int
 		if _, err := fmt.Sscanf(status, "%d", &n); err == nil {
-			return line{token: tok, status: n}
+			return line{text: text, token: tok, status: n}
 		}
 	}
 	return line{text: text}
@@ -156,7 +168,15 @@ var errAgentGone = errors.New("the build container exited")
 // container's user) with shell, handing each output line to out, and
 // returns the script's exit status. It returns ctx's error when ctx ends
 // first; the command then keeps running until the container is removed.
-func (s *session) run(ctx context.Context, user, shell, scriptPath string, out func(string)) (int, error) {
+func (s *session) run(ctx context.Context, user, shell, scriptPath string, out func(string)) (status int, err error) {
+	if s.abandoned {
+		return 0, errAbandoned
+	}
+	defer func() {
+		if err != nil {
+			s.abandoned = true
+		}
+	}()
 	token := newToken()
 	if user == "" {
 		user = "-"
@@ -178,12 +198,11 @@ func (s *session) run(ctx context.Context, user, shell, scriptPath string, out f
 			if !ok || l.err != nil {
 				return 0, errAgentGone
 			}
-			if l.token != "" {
-				if l.token == token {
-					return l.status, nil
-				}
-				continue // a stale end from an abandoned command
+			if l.token == token {
+				return l.status, nil
 			}
+			// Any other line is output, even one shaped like an end
+			// line: no earlier command is ever left running.
 			if pendingEmpty {
 				out("")
 			}

@@ -295,7 +295,7 @@ func (x *build) artifact(t ArtifactTarget) outcome {
 	}
 	srcHost := x.hostPath(x.srcDir)
 	x.logf("Expanding base directory path: %s", orDot(a.BaseDirectory))
-	base, err := baseDir(srcHost, a.BaseDirectory)
+	base, err := baseDir(srcHost, x.relativeToSource(a.BaseDirectory))
 	if err != nil {
 		return failed(codeClientError, "%v", err)
 	}
@@ -348,6 +348,16 @@ func (x *build) artifact(t ArtifactTarget) outcome {
 	return succeeded
 }
 
+// relativeToSource turns a base-directory written as an absolute path
+// inside CODEBUILD_SRC_DIR into the relative one it means; other paths are
+// left for baseDir to judge.
+func (x *build) relativeToSource(dir string) string {
+	if rel, ok := strings.CutPrefix(path.Clean(dir), x.srcDir); ok && (rel == "" || rel[0] == '/') {
+		return "." + rel
+	}
+	return dir
+}
+
 func orDot(s string) string {
 	if s == "" {
 		return "."
@@ -365,7 +375,7 @@ func (x *build) reports() {
 	var all []ReportFiles
 	for _, r := range x.spec.Reports {
 		x.logf("Preparing to copy %s report %s", r.FileFormat, r.Group)
-		base, err := baseDir(srcHost, r.BaseDirectory)
+		base, err := baseDir(srcHost, x.relativeToSource(r.BaseDirectory))
 		if err != nil {
 			x.logf("Error in %s report: %v", r.Group, err)
 			continue

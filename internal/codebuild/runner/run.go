@@ -50,14 +50,17 @@ type build struct {
 	o   Observer
 	ctx context.Context // ends on timeout or stop
 
-	spec        *buildspec.Spec
-	sess        *session
-	containerID string
-	srcRoot     string // /codebuild/output/src<digits>
-	srcDir      string // CODEBUILD_SRC_DIR
-	shell       string
-	succeeding  bool
-	result      Result
+	spec          *buildspec.Spec
+	sess          *session
+	containerID   string
+	detach        func() // ends what Build.AttachNetwork set up
+	srcRoot       string // /codebuild/output/src<digits>
+	srcDir        string // CODEBUILD_SRC_DIR
+	shell         string
+	succeeding    bool
+	download      <-chan downloaded // the sources, downloading since the build began
+	downloadTaken bool
+	result        Result
 }
 
 func (r *Runner) run(ctx context.Context, b Build, h Hooks, o Observer) (Result, error) {
@@ -75,6 +78,18 @@ func (r *Runner) run(ctx context.Context, b Build, h Hooks, o Observer) (Result,
 	defer x.cleanup()
 
 	x.logf("Running on overcast CodeBuild")
+	// The sources download while the container starts: each takes a good
+	// part of a second, and the first command waits for both.
+	downloadCtx, cancelDownload := context.WithCancel(ctx)
+	x.download = x.startDownload(downloadCtx)
+	defer func() {
+		// The caller removes WorkDir once Run returns: no download may
+		// still be writing into it.
+		cancelDownload()
+		if !x.downloadTaken {
+			<-x.download
+		}
+	}()
 	ok := x.phase(PhaseProvisioning, x.provision)
 	ok = ok && x.phase(PhaseDownloadSource, x.downloadSource)
 	if ok {
@@ -183,7 +198,7 @@ func (x *build) provision() outcome {
 	if _, err := x.r.engine.EnsureImage(ctx, x.b.Image); err != nil {
 		return failed(codeClientError, "CannotPullContainerError: %v", err)
 	}
-	for _, dir := range []string{"tmp", "readonly", strings.TrimPrefix(x.srcDir, outputDir+"/")} {
+	for _, dir := range []string{"tmp", "readonly"} {
 		if err := os.MkdirAll(filepath.Join(x.b.WorkDir, dir), 0o777); err != nil {
 			return outcome{status: StatusFault, context: PhaseContext{StatusCode: codeClientError, Message: err.Error()}}
 		}
@@ -218,7 +233,6 @@ func (x *build) provision() outcome {
 		Mounts:      mounts,
 		NetworkMode: x.b.Network,
 		ExtraHosts:  x.b.ExtraHosts,
-		Privileged:  x.b.Privileged,
 		Init:        true, // reaps the builds' background processes
 	})
 	if err != nil {
@@ -232,24 +246,49 @@ func (x *build) provision() outcome {
 		x.r.engine.WaitContainer(context.WithoutCancel(ctx), id)
 		close(exited)
 	}()
-	return succeeded
+	return x.attachNetwork()
+}
+
+// downloaded is how the sources' download ended.
+type downloaded struct {
+	sources Sources
+	err     error
+}
+
+// startDownload makes the source directories and downloads the sources
+// into them in the background.
+func (x *build) startDownload(ctx context.Context) <-chan downloaded {
+	done := make(chan downloaded, 1)
+	dirs := map[string]string{"": x.hostPath(x.srcDir)}
+	for _, id := range x.b.SecondarySources {
+		dirs[id] = x.hostPath(x.srcRoot + "/" + id)
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			done <- downloaded{err: err}
+			return done
+		}
+	}
+	go func() {
+		sources, err := x.h.DownloadSource(ctx, dirs)
+		done <- downloaded{sources, err}
+	}()
+	return done
 }
 
 func (x *build) downloadSource() outcome {
 	x.logf("CODEBUILD_SRC_DIR=%s", x.srcDir)
-	dirs := map[string]string{"": x.hostPath(x.srcDir)}
-	for _, id := range x.b.SecondarySources {
-		dir := x.srcRoot + "/" + id
-		dirs[id] = x.hostPath(dir)
-		if err := os.MkdirAll(dirs[id], 0o777); err != nil {
-			return failed(codeClientError, "%v", err)
-		}
+	var d downloaded
+	select {
+	case d = <-x.download:
+		x.downloadTaken = true
+	case <-x.ctx.Done():
+		return x.interrupted()
 	}
-	sources, err := x.h.DownloadSource(x.ctx, dirs)
-	if err != nil {
-		return failed(codeClientError, "%v", err)
+	if d.err != nil {
+		return failed(codeClientError, "%v", d.err)
 	}
-	x.result.ResolvedSourceVersion = sources.ResolvedVersions[""]
+	x.result.ResolvedSourceVersion = d.sources.ResolvedVersions[""]
 
 	if out := x.readBuildspec(); out.status != StatusSucceeded {
 		return out
@@ -408,7 +447,13 @@ func (x *build) writeEnv(env [][2]string) error {
 		fmt.Fprintf(&sb, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
 	fmt.Fprintf(&sb, "cd %s\n", shellQuote(x.srcDir))
-	return os.WriteFile(x.hostPath(envFile), []byte(sb.String()), 0o644)
+	// Commands that run-as another user rewrite env.sh too; the scripts
+	// rewrite it in place, which keeps this mode.
+	path := x.hostPath(envFile)
+	if err := os.WriteFile(path, []byte(sb.String()), 0o666); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o666)
 }
 
 func validName(s string) bool {
@@ -430,10 +475,16 @@ func (x *build) commandPhase(ph *buildspec.Phase) outcome {
 	if user == "" {
 		user = x.spec.RunAs
 	}
+	before := x.succeeding
 	for attempt := 0; ; attempt++ {
+		x.succeeding = before
 		out := x.commands(ph.Commands, user)
 		if out.status == StatusTimedOut || out.status == StatusStopped {
 			return out
+		}
+		// The finally commands of a failing phase see the build failing.
+		if out.status != StatusSucceeded {
+			x.succeeding = false
 		}
 		if fin := x.commands(ph.Finally, user); out.status == StatusSucceeded {
 			out = fin
@@ -471,16 +522,21 @@ func (x *build) commands(cmds []buildspec.Command, user string) outcome {
 // left (env.sh) and saves them again when it exits, whatever way it exits.
 // set -a exports every variable the command assigns, so plain assignments
 // carry over; shell state that cannot be exported (functions, arrays) does
-// not.
+// not. The trap writes env.sh in place rather than renaming a new file: a
+// mv would be a second process per command, doubling its overhead.
 func (x *build) exec(user, command string) (int, error) {
 	succeeding := "1"
 	if !x.succeeding {
 		succeeding = "0"
 	}
+	save := "trap '{ export -p; printf \"cd %s\\n\" \"'\\''$PWD'\\''\"; } >" + envFile + " 2>/dev/null' EXIT\n"
+	if x.spec.Version == "0.1" {
+		save = "" // version 0.1: every command starts from the build's first environment
+	}
 	script := "set -a\n" +
 		". " + envFile + " >/dev/null 2>&1\n" +
 		"CODEBUILD_BUILD_SUCCEEDING=" + succeeding + "\n" +
-		"trap '{ export -p; printf \"cd %s\\n\" \"'\\''$PWD'\\''\"; } >" + envFile + ".new 2>/dev/null && mv -f " + envFile + ".new " + envFile + "' EXIT\n" +
+		save +
 		command + "\n"
 	if err := x.sess.writeScript("script.sh", script); err != nil {
 		return 0, err
@@ -524,7 +580,7 @@ func (x *build) finalize() outcome {
 		defer cancel()
 		var body strings.Builder
 		for _, name := range x.spec.Env.ExportedVariables {
-			if exportable(name) {
+			if x.exportable(name) {
 				fmt.Fprintf(&body, "printf '%%s\\0' \"${%s-}\" | tr '\\n\\0' '\\036\\n'\n", name)
 			}
 		}
@@ -533,7 +589,7 @@ func (x *build) finalize() outcome {
 			values := strings.Split(out, "\n")
 			i := 0
 			for _, name := range x.spec.Env.ExportedVariables {
-				if !exportable(name) || i >= len(values) {
+				if !x.exportable(name) || i >= len(values) {
 					continue
 				}
 				value := strings.ReplaceAll(values[i], "\036", "\n")
@@ -546,12 +602,31 @@ func (x *build) finalize() outcome {
 	return succeeded
 }
 
-// exportable says whether a variable may be exported: AWS_* variables may
-// not.
-func exportable(name string) bool { return validName(name) && !strings.HasPrefix(name, "AWS_") }
+// exportable says whether a variable may be exported: neither AWS_*
+// variables nor secrets may.
+func (x *build) exportable(name string) bool {
+	if !validName(name) || strings.HasPrefix(name, "AWS_") {
+		return false
+	}
+	for _, v := range x.spec.Env.SecretsManager {
+		if v.Name == name {
+			return false
+		}
+	}
+	for _, v := range x.b.Env {
+		if v.Name == name && v.Type == EnvSecretsManager {
+			return false
+		}
+	}
+	return true
+}
 
 // cleanup removes the container; it runs once.
 func (x *build) cleanup() {
+	if x.detach != nil {
+		x.detach()
+		x.detach = nil
+	}
 	if x.containerID != "" {
 		x.r.engine.RemoveContainer(context.WithoutCancel(x.ctx), x.containerID, docker.RemoveOptions{Force: true, Volumes: true})
 		x.containerID = ""

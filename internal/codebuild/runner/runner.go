@@ -56,8 +56,13 @@ type Build struct {
 	// Image is an image the engine can resolve. ImageNote, when set, is written
 	// to the log as a [Container] line (e.g. which local image a curated AWS
 	// image name was mapped to).
-	Image      string
-	ImageNote  string
+	Image     string
+	ImageNote string
+	// Privileged is the project's privilegedMode: the build gets a Docker
+	// engine, the host's, through what privileged.Apply adds to Mounts or
+	// System. The container itself runs without extra kernel privileges,
+	// which docker build and push through the engine do not need (and
+	// which engines in VMs may refuse).
 	Privileged bool
 
 	// Buildspec is inline YAML; when empty the runner reads BuildspecFile
@@ -84,6 +89,10 @@ type Build struct {
 	Labels     map[string]string // extra container labels
 	Mounts     []Mount           // extra bind mounts (e.g. a docker socket)
 	ExtraHosts []string          // host:ip entries
+	// AttachNetwork, when set, is called once the container has started,
+	// with its ID: a vpcConfig build's link to its VPC (vpc.Attacher).
+	// detach is called when the build ends; an error fails PROVISIONING.
+	AttachNetwork func(ctx context.Context, containerID string) (detach func(), err error)
 
 	// WorkDir is a host directory for this build (sources, tmp, artifacts),
 	// created and removed by the caller. The runner bind-mounts it at
@@ -176,6 +185,9 @@ type ReportFiles struct {
 type Hooks interface {
 	// DownloadSource fills dirs: "" maps to the primary source directory, each
 	// secondary source identifier to its directory (all already created).
+	// It runs while the container is provisioned, on a goroutine of its
+	// own; its ctx ends if the build ends first, and Run returns only after
+	// it has.
 	DownloadSource(ctx context.Context, dirs map[string]string) (Sources, error)
 	Parameter(ctx context.Context, name string) (string, error)
 	Secret(ctx context.Context, ref SecretRef) (string, error)

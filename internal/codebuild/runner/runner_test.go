@@ -169,11 +169,40 @@ func (r run) logHas(t *testing.T, want string) {
 	}
 }
 
+// wantStatus fails the test (fatally when fatal) unless the build ended
+// with status.
+func (r run) wantStatus(t *testing.T, status string, fatal bool) {
+	t.Helper()
+	if r.result.Status == status {
+		return
+	}
+	report := t.Errorf
+	if fatal {
+		report = t.Fatalf
+	}
+	report("got status %s, want %s; phases %q; log:\n%s", r.result.Status, status, r.obs.phaseSummary(), r.obs.log.String())
+}
+
+// wantPhases fails the test unless the ended phases are want ("TYPE STATUS
+// [CODE: message]").
+func (r run) wantPhases(t *testing.T, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
+		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
+	}
+}
+
 // runBuild runs spec over files in the busybox image; adjust changes the
 // build, hooks or observer first.
 func runBuild(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
 	t.Helper()
 	t.Parallel()
+	return runBuildNow(t, ctx, spec, files, adjust)
+}
+
+// runBuildNow is runBuild for builds that must run one after the other.
+func runBuildNow(t *testing.T, ctx context.Context, spec string, files map[string]string, adjust func(*runner.Build, *hooks, *observer)) run {
+	t.Helper()
 	img := image(t)
 	e := dockertest.Engine(t)
 	labels := dockertest.Labels(t, e, runID)
@@ -216,16 +245,18 @@ phases:
       - type f || echo "no function"
       - sleep 60 &
       - echo after background
+      - echo 0123456789abcdef0123456789abcdef 0
+      - echo "token=${tok:-hidden}"
 `, nil, func(b *runner.Build, h *hooks, o *observer) {
 		h.params["/app/token"] = "s3cr3t"
 		b.Env = []runner.EnvVar{{Name: "GREETING", Value: "hi from the project"}}
 	})
-	if r.result.Status != runner.StatusSucceeded {
-		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
-	}
+	r.wantStatus(t, runner.StatusSucceeded, true)
 	r.logHas(t, "\npwd=SRC/sub/dir tag=v1-0123 greeting=hi from the project token=s3cr3t succeeding=1\n")
 	r.logHas(t, "\nno function\n")
 	r.logHas(t, "\nafter background\n")
+	r.logHas(t, "\n0123456789abcdef0123456789abcdef 0\n") // output shaped like the agent's end line
+	r.logHas(t, "\ntoken=hidden\n")                       // the agent's end token never reaches a command
 	want := []runner.EnvVar{{Name: "IMAGE_TAG", Value: "v1-0123", Type: "PLAINTEXT"}, {Name: "MULTI", Value: "a b", Type: "PLAINTEXT"}}
 	if diff := cmp.Diff(want, r.result.ExportedVariables); diff != "" {
 		t.Errorf("exported variables (-want +got):\n%s", diff)
@@ -247,7 +278,7 @@ phases:
       - exit 3
       - echo never
     finally:
-      - echo "finally ran"
+      - echo "finally ran succeeding=$CODEBUILD_BUILD_SUCCEEDING"
   post_build:
     commands:
       - echo "post_build succeeding=$CODEBUILD_BUILD_SUCCEEDING"
@@ -255,7 +286,7 @@ artifacts:
   files:
     - out.txt
 `, nil, nil)
-	want := []string{
+	r.wantPhases(t,
 		"PROVISIONING SUCCEEDED",
 		"DOWNLOAD_SOURCE SUCCEEDED",
 		"INSTALL SUCCEEDED",
@@ -264,18 +295,13 @@ artifacts:
 		"POST_BUILD SUCCEEDED",
 		"UPLOAD_ARTIFACTS SUCCEEDED",
 		"FINALIZING SUCCEEDED",
-	}
-	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
-	}
-	if r.result.Status != runner.StatusFailed {
-		t.Errorf("got status %s, want FAILED", r.result.Status)
-	}
+	)
+	r.wantStatus(t, runner.StatusFailed, false)
 	r.logHas(t, "Running command exit 3\n")
 	r.logHas(t, "Command did not exit successfully exit 3 exit status 3\n")
 	r.logHas(t, "Phase complete: BUILD State: FAILED\n")
 	r.logHas(t, "Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: exit 3. Reason: exit status 3\n")
-	r.logHas(t, "\nfinally ran\n")
+	r.logHas(t, "\nfinally ran succeeding=0\n")
 	r.logHas(t, "\npost_build succeeding=0\n")
 	if strings.Contains(r.obs.log.String(), "\nnever\n") {
 		t.Errorf("a command after the failed one ran")
@@ -295,15 +321,12 @@ phases:
     commands:
       - echo never
 `, nil, nil)
-	want := []string{
+	r.wantPhases(t,
 		"PROVISIONING SUCCEEDED",
 		"DOWNLOAD_SOURCE SUCCEEDED",
 		"INSTALL FAILED COMMAND_EXECUTION_ERROR: Error while executing command: false. Reason: exit status 1",
 		"FINALIZING SUCCEEDED",
-	}
-	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-		t.Errorf("phases (-want +got):\n%s", diff)
-	}
+	)
 }
 
 func TestOnFailureContinueAndRetry(t *testing.T) {
@@ -322,7 +345,7 @@ phases:
     commands:
       - echo "attempts=$(cat count) succeeding=$CODEBUILD_BUILD_SUCCEEDING"
 `, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
-	want := []string{
+	r.wantPhases(t,
 		"PROVISIONING SUCCEEDED",
 		"DOWNLOAD_SOURCE SUCCEEDED",
 		"INSTALL FAILED COMMAND_EXECUTION_ERROR: Error while executing command: false. Reason: exit status 1",
@@ -331,25 +354,20 @@ phases:
 		"POST_BUILD SUCCEEDED",
 		"UPLOAD_ARTIFACTS SUCCEEDED",
 		"FINALIZING SUCCEEDED",
-	}
-	if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-		t.Errorf("phases (-want +got):\n%s\nlog:\n%s", diff, r.obs.log.String())
-	}
+	)
 	r.logHas(t, "\nattempts=3 succeeding=0\n")
-	if r.result.Status != runner.StatusFailed {
-		t.Errorf("got status %s, want FAILED (the install phase failed)", r.result.Status)
-	}
+	r.wantStatus(t, runner.StatusFailed, false)
 }
 
 func TestTimeoutAndStop(t *testing.T) {
-	const spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo started\n      - sleep 300\n"
+	// The exported variable must not make FINALIZING wait for the
+	// abandoned sleep.
+	const spec = "version: 0.2\nenv:\n  exported-variables: [X]\nphases:\n  build:\n    commands:\n      - echo started\n      - sleep 300\n"
 	t.Run("timeout", func(t *testing.T) {
 		r := runBuild(t, context.Background(), spec, nil, func(b *runner.Build, h *hooks, o *observer) {
 			b.Timeout = 3 * time.Second
 		})
-		if r.result.Status != runner.StatusTimedOut {
-			t.Errorf("got status %s, want TIMED_OUT; phases %q", r.result.Status, r.obs.phaseSummary())
-		}
+		r.wantStatus(t, runner.StatusTimedOut, false)
 	})
 	t.Run("stop", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -365,9 +383,7 @@ func TestTimeoutAndStop(t *testing.T) {
 		if got := r.obs.phaseSummary(); len(got) < 2 || !slices.Equal(got[len(got)-2:], want) {
 			t.Errorf("got phases %q, want them to end with %q", got, want)
 		}
-		if r.result.Status != runner.StatusStopped {
-			t.Errorf("got status %s, want STOPPED", r.result.Status)
-		}
+		r.wantStatus(t, runner.StatusStopped, false)
 	})
 }
 
@@ -395,9 +411,7 @@ artifacts:
 			{Identifier: "docs", Type: "S3", Packaging: "NONE", Name: "docs"},
 		}
 	})
-	if r.result.Status != runner.StatusSucceeded {
-		t.Fatalf("got status %s, want SUCCEEDED; log:\n%s", r.result.Status, r.obs.log.String())
-	}
+	r.wantStatus(t, runner.StatusSucceeded, true)
 	if len(r.hooks.artifacts) != 2 {
 		t.Fatalf("got %d artifacts, want 2", len(r.hooks.artifacts))
 	}
@@ -461,17 +475,96 @@ func TestMalformedBuildspecFailsDownloadSource(t *testing.T) {
 		{"missing file", "", nil, "DOWNLOAD_SOURCE FAILED YAML_FILE_ERROR: YAML file does not exist"},
 		{"parameter", "version: 0.2\nenv:\n  parameter-store:\n    X: /missing\n", nil,
 			"DOWNLOAD_SOURCE FAILED Decrypted Variables Error: parameter does not exist: /missing"},
+		{"secret", "version: 0.2\nenv:\n  secrets-manager:\n    X: prod/db:password\n", nil,
+			"DOWNLOAD_SOURCE FAILED Secrets Manager Error: ResourceNotFoundException: Secrets Manager can't find the specified secret."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runBuild(t, context.Background(), tt.spec, tt.files, nil)
-			want := []string{"PROVISIONING SUCCEEDED", tt.want, "FINALIZING SUCCEEDED"}
-			if diff := cmp.Diff(want, r.obs.phaseSummary()); diff != "" {
-				t.Errorf("phases (-want +got):\n%s", diff)
-			}
-			if r.result.Status != runner.StatusFailed {
-				t.Errorf("got status %s, want FAILED", r.result.Status)
-			}
+			r.wantPhases(t, "PROVISIONING SUCCEEDED", tt.want, "FINALIZING SUCCEEDED")
+			r.wantStatus(t, runner.StatusFailed, false)
 		})
 	}
+}
+
+func TestRunAs(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+run-as: builder
+phases:
+  install:
+    run-as: root
+    commands:
+      - echo "install uid=$(id -u)"
+  build:
+    commands:
+      - CARRIED=yes
+      - echo "build uid=$(id -u) carried=$CARRIED"
+`, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
+	r.wantStatus(t, runner.StatusSucceeded, true)
+	r.logHas(t, "\ninstall uid=0\n")
+	r.logHas(t, "\nbuild uid=1000 carried=yes\n")
+}
+
+func TestLocalCustomCacheCarriesPathsToTheNextBuild(t *testing.T) {
+	cacheDir := t.TempDir()
+	const spec = `version: 0.2
+phases:
+  build:
+    commands:
+      - echo "cached=$(cat /root/.deps/lib.txt 2>/dev/null || echo none) vendored=$(cat vendor/v.txt 2>/dev/null || echo none)"
+      - mkdir -p /root/.deps vendor && echo dep1 > /root/.deps/lib.txt && echo v1 > vendor/v.txt
+cache:
+  paths:
+    - /root/.deps/**/*
+    - vendor/**/*
+`
+	useCache := func(b *runner.Build, h *hooks, o *observer) {
+		b.Artifacts = nil
+		b.Cache = runner.Cache{Type: "LOCAL", Modes: []string{"LOCAL_CUSTOM_CACHE"}, LocalDir: cacheDir}
+	}
+	t.Parallel()
+	cold := runBuildNow(t, context.Background(), spec, nil, useCache)
+	cold.wantStatus(t, runner.StatusSucceeded, true)
+	cold.logHas(t, "\ncached=none vendored=none\n")
+	warm := runBuildNow(t, context.Background(), spec, nil, useCache)
+	warm.wantStatus(t, runner.StatusSucceeded, true)
+	warm.logHas(t, "\ncached=dep1 vendored=v1\n")
+}
+
+func TestReportsAndSecondarySources(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.2
+phases:
+  build:
+    commands:
+      - echo "lib=$CODEBUILD_SRC_DIR_lib"
+      - test -d "$CODEBUILD_SRC_DIR_lib"
+      - mkdir -p reports && echo '<testsuite/>' > reports/unit.xml && echo x > reports/other.txt
+reports:
+  unit-tests:
+    base-directory: reports
+    files: ['*.xml']
+`, nil, func(b *runner.Build, h *hooks, o *observer) {
+		b.Artifacts = nil
+		b.SecondarySources = []string{"lib"}
+	})
+	r.wantStatus(t, runner.StatusSucceeded, true)
+	if len(r.hooks.reports) != 1 || r.hooks.reports[0].Group != "unit-tests" || r.hooks.reports[0].FileFormat != "JUNITXML" ||
+		len(r.hooks.reports[0].Files) != 1 || filepath.Base(r.hooks.reports[0].Files[0]) != "unit.xml" {
+		t.Errorf("got reports %+v, want unit-tests JUNITXML with unit.xml", r.hooks.reports)
+	}
+	if !strings.Contains(r.obs.log.String(), "\nlib=/codebuild/output/src") {
+		t.Errorf("CODEBUILD_SRC_DIR_lib is not under /codebuild/output:\n%s", r.obs.log.String())
+	}
+}
+
+func TestVersion01RunsEachCommandInAFreshShell(t *testing.T) {
+	r := runBuild(t, context.Background(), `version: 0.1
+phases:
+  build:
+    commands:
+      - mkdir sub && cd sub && X=set
+      - echo "dir=$(basename $(pwd)) x=${X:-unset}"
+`, nil, func(b *runner.Build, h *hooks, o *observer) { b.Artifacts = nil })
+	r.wantStatus(t, runner.StatusSucceeded, true)
+	r.logHas(t, "\ndir=src x=unset\n")
 }

@@ -179,6 +179,14 @@ func New(cfg Config) *Server {
 // Network is the Docker network task containers must join.
 func (s *Server) Network() string { return TasksNetwork }
 
+// Serving says whether the endpoint listens: Start succeeded and Close
+// has not run. Another overcast on the machine may hold its address.
+func (s *Server) Serving() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ln != nil
+}
+
 // BaseURL is the endpoint as containers reach it.
 func (s *Server) BaseURL() string {
 	s.mu.RLock()
