@@ -523,3 +523,31 @@ artifacts:
 	}
 	awstest.Call(t, s3c.HeadObject, &s3.HeadObjectInput{Bucket: aws.String("out"), Key: aws.String("api.zip")})
 }
+
+// TestRestartLosesTheRunningBuild: a build running when overcast stops
+// ends FAULT after the restart, as one whose host was lost, with the
+// reason in the phase it was in.
+func TestRestartLosesTheRunningBuild(t *testing.T) {
+	image := buildImage(t)
+	srv := awstest.Start(t)
+	c := codebuild.NewFromConfig(srv.Config())
+	in := noSourceProject("slow", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n")
+	in.Environment.Image = aws.String(image)
+	awstest.Call(t, c.CreateProject, in)
+	id := aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("slow")}).Build.Id)
+	servicetest.WaitForEvery(t, "the build to run its command", 100*time.Millisecond, 2*time.Minute, func() bool {
+		out, err := c.BatchGetBuilds(context.Background(), &codebuild.BatchGetBuildsInput{Ids: []string{id}})
+		return err == nil && len(out.Builds) == 1 && aws.ToString(out.Builds[0].CurrentPhase) == "BUILD"
+	})
+
+	srv.Restart(t)
+	c = codebuild.NewFromConfig(srv.Config())
+	b := waitForBuild(t, c, id)
+	if b.BuildStatus != types.StatusTypeFault {
+		t.Fatalf("the build running at the restart: got %s, want FAULT; phases %v", b.BuildStatus, phases(b))
+	}
+	build := b.Phases[len(b.Phases)-2]
+	if build.PhaseType != types.BuildPhaseTypeBuild || len(build.Contexts) != 1 {
+		t.Errorf("the lost phase: got %s with contexts %+v, want BUILD with the reason", build.PhaseType, build.Contexts)
+	}
+}

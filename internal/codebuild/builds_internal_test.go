@@ -362,3 +362,20 @@ func TestListAndDeleteBuilds(t *testing.T) {
 		t.Errorf("BatchDeleteBuilds: got deleted %v, not deleted %d", del.BuildsDeleted, len(del.BuildsNotDeleted))
 	}
 }
+
+// TestQueuedTimeout: a build that waits in QUEUED past its
+// queuedTimeoutInMinutes ends TIMED_OUT there.
+func TestQueuedTimeout(t *testing.T) {
+	h := newHarness(t, &fakeRunner{block: true}, 1)
+	h.project(t, "app", nil)
+	first := *h.start(t, &api.StartBuildInput{ProjectName: new("app")}).Id
+	servicetest.WaitFor(t, "the first build to run", func() bool { return service.Deref(h.get(t, first).CurrentPhase) == "BUILD" })
+	second := *h.start(t, &api.StartBuildInput{ProjectName: new("app"), QueuedTimeoutInMinutesOverride: new(int32(5))}).Id
+	servicetest.Fake(h.env).Advance(5 * time.Minute)
+	b := h.waitStatus(t, second, statusTimedOut)
+	if diff := cmp.Diff([]string{"SUBMITTED:SUCCEEDED", "QUEUED:TIMED_OUT", "COMPLETED:"}, phaseSequence(b)); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	h.s.StopBuild(h.ctx, &api.StopBuildInput{Id: &first})
+	h.waitStatus(t, first, statusStopped)
+}

@@ -16,6 +16,7 @@ import (
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/awsproto"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -28,8 +29,21 @@ type Service struct {
 	workDir string // builds' host directories and local caches
 	builds  *controller.Controller
 	batches *controller.Controller
+	// engine is where builds' containers run: what a lost build left
+	// there is removed. Nil without an engine.
+	engine Containers
 	started
 }
+
+// Containers is the part of the engine that finds and removes a lost
+// build's container; *docker.Engine satisfies it.
+type Containers interface {
+	ListContainers(ctx context.Context, selector map[string]string) ([]docker.Container, error)
+	RemoveContainer(ctx context.Context, id string, opts docker.RemoveOptions) error
+}
+
+// buildLabel marks a build's container with the build's ARN.
+const buildLabel = "overcast.codebuild.build"
 
 var _ api.Server = (*Service)(nil)
 
@@ -62,6 +76,9 @@ func New(env *service.Env, opts Options) *Service {
 	s.running = map[string]context.CancelCauseFunc{}
 	s.capacity = cmp.Or(opts.Capacity, defaultCapacity)
 	s.ctx, s.stop = context.WithCancel(context.Background())
+	if env.Docker != nil {
+		s.engine = env.Docker
+	}
 	s.builds = env.Controllers.AddFunc("codebuild-builds", s.reconcileBuild, store.TableKeysFunc(env.Store, activeTable))
 	s.addBatches(env)
 	return s

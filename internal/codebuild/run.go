@@ -15,6 +15,7 @@ import (
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/codebuild/runner"
 	"overcast/internal/controller"
+	"overcast/internal/docker"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -31,6 +32,10 @@ var errStopped = errors.New("codebuild: build stopped")
 // stopped: its container went with it, as a lost build host's would.
 var lostHost = runner.PhaseContext{StatusCode: "BUILD_CONTAINER_UNABLE_TO_COMPLETE",
 	Message: "Build container found dead before completing the build: overcast stopped while the build ran"}
+
+// queuedTooLong is the QUEUED phase's context of a build that waited
+// past its queuedTimeoutInMinutes.
+var queuedTooLong = runner.PhaseContext{StatusCode: "BUILD_TIMED_OUT", Message: "Build timed out waiting in the queue"}
 
 // reconcileBuild drives one build: it starts a queued build when there is
 // capacity, stops one StopBuild asked to stop before it ran, and fails one
@@ -57,12 +62,19 @@ func (s *Service) reconcileBuild(ctx context.Context, key string) (controller.Re
 	case running:
 		return controller.Result{}, nil
 	case b.Started:
+		s.removeContainers(ctx, *b.Build.Arn)
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusFault}, &lostHost)
 	case b.StopRequested:
 		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusStopped}, nil)
+	}
+	deadline := b.Build.StartTime.Add(time.Duration(service.DerefOr(b.Build.QueuedTimeoutInMinutes, defaultQueuedTimeoutMinutes)) * time.Minute)
+	switch {
+	case !s.Now().Before(deadline):
+		return controller.Result{}, s.complete(ctx, key, runner.Result{Status: statusTimedOut}, &queuedTooLong)
 	case full || s.opts.Runner == nil:
-		// It waits in QUEUED: a finishing build wakes the queue.
-		return controller.Result{}, nil
+		// It waits in QUEUED: a finishing build wakes the queue, and its
+		// queued timeout ends the wait.
+		return controller.At(deadline), nil
 	}
 	return controller.Result{}, s.launch(ctx, key)
 }
@@ -109,6 +121,24 @@ func (s *Service) wakeQueue(ctx context.Context) {
 	}
 	for _, k := range keys {
 		s.builds.Enqueue(k)
+	}
+}
+
+// removeContainers removes what a lost build left on the engine: its
+// container may still run the buildspec overcast stopped watching.
+func (s *Service) removeContainers(ctx context.Context, arn string) {
+	if s.engine == nil {
+		return
+	}
+	left, err := s.engine.ListContainers(ctx, map[string]string{buildLabel: arn})
+	if err != nil {
+		s.Logger.Warn("codebuild: listing a lost build's containers", "build", arn, "err", err)
+		return
+	}
+	for _, c := range left {
+		if err := s.engine.RemoveContainer(ctx, c.ID, docker.RemoveOptions{Force: true, Volumes: true}); err != nil {
+			s.Logger.Warn("codebuild: removing a lost build's container", "build", arn, "container", c.ID, "err", err)
+		}
 	}
 }
 
@@ -179,6 +209,7 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 			"CODEBUILD_PROJECT_ARN":      projectARN(sc, *pb.ProjectName),
 		},
 		SecondarySources: service.Map(pb.SecondarySources, func(src api.ProjectSource) string { return *src.SourceIdentifier }),
+		Labels:           map[string]string{buildLabel: *pb.Arn},
 	}
 	maps.Copy(rb.System, b.System)
 	for _, src := range pb.SecondarySources {
@@ -355,6 +386,12 @@ type observer struct {
 var _ runner.Observer = (*observer)(nil)
 
 func (o *observer) Phase(p runner.Phase) {
+	if o.s.ctx.Err() != nil {
+		// overcast is stopping: what the runner reports as it winds down
+		// is not the build's doing. The build stays in the phase it was
+		// in, which the next start finds lost.
+		return
+	}
 	_, err := o.s.updateBuild(context.Background(), o.key, func(tx store.Tx, b *build) error {
 		if p.Status == "" {
 			startPhase(&b.Build, p)
