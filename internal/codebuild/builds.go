@@ -56,6 +56,9 @@ type build struct {
 	// Targets are the artifacts the build uploads, primary first, as the
 	// project and the overrides configure them.
 	Targets []runner.ArtifactTarget `json:"targets,omitempty"`
+	// System are CODEBUILD_* variables its origin adds: a batch's
+	// CODEBUILD_BATCH_BUILD_IDENTIFIER, a webhook's CODEBUILD_WEBHOOK_*.
+	System map[string]string `json:"system,omitempty"`
 }
 
 func (b *build) scope() scope { return scope{Account: b.Account, Region: b.Region} }
@@ -79,6 +82,12 @@ func getBuild(tx store.Tx, key string) (*build, int64, error) {
 }
 
 func (s *Service) StartBuild(ctx context.Context, in *api.StartBuildInput) (*api.StartBuildOutput, error) {
+	return s.startBuild(ctx, in, buildOrigin{})
+}
+
+// startBuild starts a build of StartBuild's, a batch's or a webhook's:
+// origin says what the latter two add.
+func (s *Service) startBuild(ctx context.Context, in *api.StartBuildInput, origin buildOrigin) (*api.StartBuildOutput, error) {
 	sc := overcast.ScopeOf(ctx)
 	name := projectName(*in.ProjectName)
 	now := s.Now()
@@ -109,6 +118,7 @@ func (s *Service) StartBuild(ctx context.Context, in *api.StartBuildInput) (*api
 		if err != nil {
 			return err
 		}
+		origin.apply(b)
 		if _, err := store.PutJSON(tx, projectsTable, sc.Key(name), p, version); err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ type Service struct {
 	opts    Options
 	workDir string // builds' host directories and local caches
 	builds  *controller.Controller
+	batches *controller.Controller
 	// engine is where builds' containers run: what a lost build left
 	// there is removed. Nil without an engine.
 	engine Containers
@@ -79,6 +80,7 @@ func New(env *service.Env, opts Options) *Service {
 		s.engine = env.Docker
 	}
 	s.builds = env.Controllers.AddFunc("codebuild-builds", s.reconcileBuild, store.TableKeysFunc(env.Store, activeTable))
+	s.addBatches(env)
 	return s
 }
 

@@ -273,10 +273,6 @@ func (h *hooks) SaveCache(ctx context.Context, key, dir string) error {
 	return h.put(ctx, bucket, object, f.Name())
 }
 
-// Reports hands the build's report files to the report groups; until
-// they exist, a build's reports are left out.
-func (h *hooks) Reports(ctx context.Context, reports []runner.ReportFiles) error { return nil }
-
 // artifactTargets are the artifacts a build uploads, primary first.
 func artifactTargets(primary *api.ProjectArtifacts, secondary api.ProjectArtifactsList) []runner.ArtifactTarget {
 	target := func(a api.ProjectArtifacts) runner.ArtifactTarget {

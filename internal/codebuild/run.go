@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -214,6 +215,7 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 		SecondarySources: service.Map(pb.SecondarySources, func(src api.ProjectSource) string { return *src.SourceIdentifier }),
 		Labels:           map[string]string{buildLabel: *pb.Arn},
 	}
+	maps.Copy(rb.System, b.System)
 	for _, src := range pb.SecondarySources {
 		rb.System["CODEBUILD_SOURCE_REPO_URL_"+*src.SourceIdentifier] = service.Deref(src.Location)
 		rb.System["CODEBUILD_SOURCE_VERSION_"+*src.SourceIdentifier] = secondaryVersion(pb, *src.SourceIdentifier, src)

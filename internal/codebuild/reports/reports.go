@@ -1,0 +1,258 @@
+// Package reports turns the test and coverage result files a build leaves behind
+// into CodeBuild's test cases, code coverages and report summaries.
+//
+// Every test format maps onto CodeBuild's five test case statuses the way the
+// console shows them: a passing test SUCCEEDED, an assertion failure FAILED, an
+// unexpected exception ERROR, a test that did not run SKIPPED, anything the
+// format reports that is none of those UNKNOWN.
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Test case statuses.
+const (
+	Succeeded = "SUCCEEDED"
+	Failed    = "FAILED"
+	Error     = "ERROR"
+	Skipped   = "SKIPPED"
+	Unknown   = "UNKNOWN"
+)
+
+// Report file formats, as a buildspec's file-format names them.
+const (
+	JUnitXML        = "JUNITXML"
+	CucumberJSON    = "CUCUMBERJSON"
+	NUnitXML        = "NUNITXML"
+	NUnit3XML       = "NUNIT3XML"
+	TestNGXML       = "TESTNGXML"
+	VisualStudioTRX = "VISUALSTUDIOTRX"
+
+	CloverXML    = "CLOVERXML"
+	CoberturaXML = "COBERTURAXML"
+	JaCoCoXML    = "JACOCOXML"
+	SimpleCov    = "SIMPLECOV"
+)
+
+// Report types, as a report group's type names them.
+const (
+	TypeTest         = "TEST"
+	TypeCodeCoverage = "CODE_COVERAGE"
+)
+
+// MaxTestCases is how many test cases one report keeps; past it the report is
+// truncated, keeping failures first as CodeBuild does.
+const MaxTestCases = 500
+
+// ErrUnknownFormat is returned for a file-format CodeBuild does not have.
+var ErrUnknownFormat = errors.New("reports: unknown file format")
+
+// TypeOf says whether format is a test or a code coverage format.
+func TypeOf(format string) (string, error) {
+	switch format {
+	case JUnitXML, CucumberJSON, NUnitXML, NUnit3XML, TestNGXML, VisualStudioTRX:
+		return TypeTest, nil
+	case CloverXML, CoberturaXML, JaCoCoXML, SimpleCov:
+		return TypeCodeCoverage, nil
+	}
+	return "", fmt.Errorf("%w %q", ErrUnknownFormat, format)
+}
+
+// TestCase is one test's result.
+type TestCase struct {
+	Name     string
+	Prefix   string // the class, fixture or feature the test belongs to
+	Suite    string
+	Status   string
+	Duration time.Duration
+	Message  string
+	RawPath  string // the result file the test came from
+}
+
+// TestSummary totals a test report.
+type TestSummary struct {
+	Total        int
+	StatusCounts map[string]int
+	Duration     time.Duration
+}
+
+// FileCoverage is one source file's coverage.
+type FileCoverage struct {
+	Path            string
+	LinesCovered    int
+	LinesMissed     int
+	BranchesCovered int
+	BranchesMissed  int
+}
+
+// LinePercentage is the share of the file's lines the tests ran, 0-100.
+func (c FileCoverage) LinePercentage() float64 {
+	return percentage(c.LinesCovered, c.LinesMissed)
+}
+
+// BranchPercentage is the share of the file's branches the tests took, 0-100.
+func (c FileCoverage) BranchPercentage() float64 {
+	return percentage(c.BranchesCovered, c.BranchesMissed)
+}
+
+// CoverageSummary totals a code coverage report.
+type CoverageSummary struct {
+	LinesCovered, LinesMissed       int
+	BranchesCovered, BranchesMissed int
+}
+
+// LinePercentage is the report's line coverage, 0-100.
+func (s CoverageSummary) LinePercentage() float64 {
+	return percentage(s.LinesCovered, s.LinesMissed)
+}
+
+// BranchPercentage is the report's branch coverage, 0-100.
+func (s CoverageSummary) BranchPercentage() float64 {
+	return percentage(s.BranchesCovered, s.BranchesMissed)
+}
+
+func percentage(covered, missed int) float64 {
+	if covered+missed == 0 {
+		return 0
+	}
+	// Two decimals, as the console and the API show them.
+	return math.Round(float64(covered)*10000/float64(covered+missed)) / 100
+}
+
+// ParseTests reads one test result file of the given format. path is recorded
+// as each case's RawPath.
+func ParseTests(format, path string, data []byte) ([]TestCase, error) {
+	var parse func([]byte) ([]TestCase, error)
+	switch format {
+	case JUnitXML:
+		parse = parseJUnit
+	case CucumberJSON:
+		parse = parseCucumber
+	case NUnitXML:
+		parse = parseNUnit2
+	case NUnit3XML:
+		parse = parseNUnit3
+	case TestNGXML:
+		parse = parseTestNG
+	case VisualStudioTRX:
+		parse = parseTRX
+	default:
+		return nil, fmt.Errorf("%w %q for test reports", ErrUnknownFormat, format)
+	}
+	cases, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %s %s: %w", format, path, err)
+	}
+	for i := range cases {
+		cases[i].RawPath = path
+	}
+	return cases, nil
+}
+
+// ParseCoverage reads one coverage file of the given format.
+func ParseCoverage(format string, data []byte) ([]FileCoverage, error) {
+	var parse func([]byte) ([]FileCoverage, error)
+	switch format {
+	case CloverXML:
+		parse = parseClover
+	case CoberturaXML:
+		parse = parseCobertura
+	case JaCoCoXML:
+		parse = parseJaCoCo
+	case SimpleCov:
+		parse = parseSimpleCov
+	default:
+		return nil, fmt.Errorf("%w %q for code coverage reports", ErrUnknownFormat, format)
+	}
+	files, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %s: %w", format, err)
+	}
+	return files, nil
+}
+
+// SummarizeTests totals cases.
+func SummarizeTests(cases []TestCase) TestSummary {
+	s := TestSummary{Total: len(cases), StatusCounts: map[string]int{}}
+	for _, c := range cases {
+		s.StatusCounts[c.Status]++
+		s.Duration += c.Duration
+	}
+	return s
+}
+
+// SummarizeCoverage totals files.
+func SummarizeCoverage(files []FileCoverage) CoverageSummary {
+	var s CoverageSummary
+	for _, f := range files {
+		s.LinesCovered += f.LinesCovered
+		s.LinesMissed += f.LinesMissed
+		s.BranchesCovered += f.BranchesCovered
+		s.BranchesMissed += f.BranchesMissed
+	}
+	return s
+}
+
+// ReportStatus is a finished test report's status: FAILED when any case did
+// not succeed or get skipped, SUCCEEDED otherwise.
+func ReportStatus(cases []TestCase) string {
+	for _, c := range cases {
+		if c.Status != Succeeded && c.Status != Skipped {
+			return Failed
+		}
+	}
+	return Succeeded
+}
+
+// Truncate keeps at most MaxTestCases cases, failing ones first, and says
+// whether any were dropped.
+func Truncate(cases []TestCase) ([]TestCase, bool) {
+	if len(cases) <= MaxTestCases {
+		return cases, false
+	}
+	rank := func(status string) int {
+		switch status {
+		case Failed:
+			return 0
+		case Error:
+			return 1
+		case Unknown:
+			return 2
+		}
+		return 3
+	}
+	sorted := append([]TestCase(nil), cases...)
+	sort.SliceStable(sorted, func(i, j int) bool { return rank(sorted[i].Status) < rank(sorted[j].Status) })
+	return sorted[:MaxTestCases], true
+}
+
+// seconds parses a duration written in (fractional) seconds; junk is zero, as
+// a result file's timing is never worth failing the report over.
+func seconds(s string) time.Duration {
+	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
+	if s == "" {
+		return 0
+	}
+	var f float64
+	if _, err := fmt.Sscan(s, &f); err != nil || f < 0 {
+		return 0
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// message joins a result's message attribute and body, dropping empty ones.
+func message(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
