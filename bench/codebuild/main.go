@@ -5,6 +5,9 @@
 //   - start → first command running: from Runner.Run to the output of the
 //     buildspec's first command (echo) reaching the log, which covers
 //     provisioning the container, DOWNLOAD_SOURCE and the shell agent;
+//   - StartBuild → first command running: the same through the API of an
+//     `overcast up`, from sending StartBuild to the first command calling
+//     back to this process;
 //   - per-command overhead: a BUILD phase of 200 `true` commands, its
 //     duration divided by 200;
 //   - for reference, `docker run --rm <image> true` and one `docker exec`
@@ -139,8 +142,13 @@ func run(rounds, commands int) error {
 		}
 		dockerExec = append(dockerExec, d)
 	}
+	api, err := startToFirstCommand(ctx, ref, rounds)
+	if err != nil {
+		return fmt.Errorf("through the API: %w", err)
+	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
 	fmt.Printf("| metric (median of %d) | ms | target |\n|---|---|---|\n", rounds)
+	fmt.Printf("| StartBuild → first command running (API, `overcast up`) | %s | < 1500 |\n", ms(median(api)))
 	fmt.Printf("| Run → first command's output | %s | < 1500 |\n", ms(median(first)))
 	fmt.Printf("| per-command overhead (%d commands) | %s | < 20 |\n", commands, ms(median(perCommand)))
 	fmt.Printf("| reference: docker run --rm image true | %s | |\n", ms(median(dockerRun)))
