@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"maps"
+	"net/url"
 	"strings"
 	"time"
 
@@ -56,6 +57,12 @@ func (o buildObjects) ListObjects(ctx context.Context, account, region, bucket, 
 func (o buildObjects) PutObject(ctx context.Context, account, region, bucket, key string, body io.Reader, size int64) error {
 	_, err := o.s3.PutObject(asCaller(ctx, account, region), &s3api.PutObjectRequest{Bucket: &bucket, Key: &key,
 		Body: io.NopCloser(body), ContentLength: &size})
+	return err
+}
+
+func (o buildObjects) CopyObject(ctx context.Context, account, region, srcBucket, srcKey, bucket, key string) error {
+	source := srcBucket + "/" + (&url.URL{Path: srcKey}).EscapedPath()
+	_, err := o.s3.CopyObject(asCaller(ctx, account, region), &s3api.CopyObjectRequest{Bucket: &bucket, Key: &key, CopySource: &source})
 	return err
 }
 

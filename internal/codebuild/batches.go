@@ -322,6 +322,9 @@ func (s *Service) reconcileBatch(ctx context.Context, key string) (controller.Re
 			startBatchPhase(&b.Batch, batchPhaseRun, now())
 		})
 	}
+	if *b.Batch.CurrentPhase == batchPhaseCombine { // a restart or a build event came while it combined
+		return controller.Result{}, s.combineArtifacts(ctx, key, &b)
+	}
 	deadline, err := s.runBatch(ctx, key)
 	if err != nil || deadline.IsZero() {
 		return controller.Result{}, err
@@ -407,10 +410,10 @@ func (s *Service) runBatch(ctx context.Context, key string) (time.Time, error) {
 			}
 			endBatchPhase(&b.Batch, status, now(), nil)
 			if service.Deref(b.Batch.BuildBatchConfig.CombineArtifacts) && status == statusSucceeded {
-				startBatchPhase(&b.Batch, batchPhaseCombine, now())
-				endBatchPhase(&b.Batch, statusSucceeded, now(), nil)
+				startBatchPhase(&b.Batch, batchPhaseCombine, now()) // combineArtifacts ends the batch
+			} else {
+				finishBatch(&b.Batch, status, now())
 			}
-			finishBatch(&b.Batch, status, now())
 		}
 		batch = *b
 	})
@@ -425,6 +428,9 @@ func (s *Service) runBatch(ctx context.Context, key string) (time.Time, error) {
 	var errs []error
 	for _, t := range toStart {
 		errs = append(errs, s.startBatchBuild(ctx, key, &batch, t))
+	}
+	if service.Deref(batch.Batch.CurrentPhase) == batchPhaseCombine {
+		return time.Time{}, errors.Join(append(errs, s.combineArtifacts(ctx, key, &batch))...)
 	}
 	if batch.Batch.BuildBatchConfig == nil || service.Deref(batch.Batch.Complete) {
 		return time.Time{}, errors.Join(errs...)

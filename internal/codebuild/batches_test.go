@@ -2,6 +2,8 @@ package codebuild
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +40,28 @@ func (r *batchRunner) Run(ctx context.Context, b runner.Build, h runner.Hooks, o
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	o.Phase(runner.Phase{Type: runner.PhaseBuild, Start: at})
 	o.Phase(runner.Phase{Type: runner.PhaseBuild, Status: status, Start: at, End: at})
-	return runner.Result{Status: status}, nil
+	res := runner.Result{Status: status}
+	if len(b.Artifacts) > 0 && b.Artifacts[0].Type == "S3" {
+		location, err := uploadIdentifier(ctx, b, h, id)
+		if err != nil {
+			return runner.Result{Status: runner.StatusFailed}, err
+		}
+		res.ArtifactLocations = map[string]string{"": location}
+	}
+	return res, nil
+}
+
+// uploadIdentifier uploads a primary artifact of one file, out/<id>.txt,
+// holding the build's batch identifier.
+func uploadIdentifier(ctx context.Context, b runner.Build, h runner.Hooks, id string) (string, error) {
+	dir := filepath.Join(b.WorkDir, "artifact")
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "out", id+".txt"), []byte(id), 0o644); err != nil {
+		return "", err
+	}
+	return h.UploadArtifact(ctx, runner.Artifact{Target: b.Artifacts[0], Path: dir})
 }
 
 func (r *batchRunner) setFail(ids ...string) {
@@ -319,5 +342,124 @@ func TestBuildBatchTimesOut(t *testing.T) {
 	}
 	if _, err := h.s.DeleteBuildBatch(h.ctx, &api.DeleteBuildBatchInput{Id: &id}); err != nil {
 		t.Errorf("DeleteBuildBatch of a timed-out batch: %v", err)
+	}
+}
+
+// combineProject is a project of two builds, lint and unit, whose
+// artifacts go to the bucket artifacts under out/, named bundle.
+func combineProject(t *testing.T, h *harness, combine bool) {
+	h.project(t, "app", func(in *api.CreateProjectInput) {
+		in.Source.Buildspec = new("version: 0.2\nbatch:\n  build-list:\n    - identifier: lint\n    - identifier: unit\nphases:\n  build:\n    commands: [make]\n")
+		in.Environment.EnvironmentVariables = nil
+		in.Artifacts = &api.ProjectArtifacts{Type: new("S3"), Location: new("artifacts"), Path: new("out"), Name: new("bundle"),
+			NamespaceType: new("BUILD_ID"), Packaging: new("NONE")}
+		in.BuildBatchConfig = &api.ProjectBuildBatchConfig{ServiceRole: new("batch-role"), CombineArtifacts: new(combine)}
+	})
+}
+
+func TestBuildBatchCombinesArtifacts(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		combine bool
+	}{
+		{"combined", true},
+		{"separate", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bucket := &memoryBucket{objects: map[string]string{}}
+			h := newHarnessWith(t, Options{Runner: &batchRunner{}, Objects: bucket})
+			combineProject(t, h, tt.combine)
+			b := h.waitBatch(t, *h.startBatch(t, "app").Id, statusSucceeded)
+			uuid := strings.TrimPrefix(*b.Id, "app:")
+
+			wantPhases := []string{"SUBMITTED:SUCCEEDED", "DOWNLOAD_BATCHSPEC:SUCCEEDED", "IN_PROGRESS:SUCCEEDED", "SUCCEEDED:"}
+			wantLocation := "arn:aws:s3:::artifacts"
+			var wantCombined []string
+			if tt.combine {
+				wantPhases = []string{"SUBMITTED:SUCCEEDED", "DOWNLOAD_BATCHSPEC:SUCCEEDED", "IN_PROGRESS:SUCCEEDED", "COMBINE_ARTIFACTS:SUCCEEDED", "SUCCEEDED:"}
+				wantLocation = "arn:aws:s3:::artifacts/out/" + uuid + "/bundle"
+				wantCombined = []string{"out/" + uuid + "/bundle/lint/out/lint.txt", "out/" + uuid + "/bundle/unit/out/unit.txt"}
+			}
+			if diff := cmp.Diff(wantPhases, batchPhases(b)); diff != "" {
+				t.Errorf("phases (-want +got):\n%s", diff)
+			}
+			if got := service.Deref(b.Artifacts.Location); got != wantLocation {
+				t.Errorf("batch artifacts location: got %q, want %q", got, wantLocation)
+			}
+			if diff := cmp.Diff(wantCombined, bucket.keys("artifacts", "out/"+uuid+"/")); diff != "" {
+				t.Errorf("objects in the batch's location (-want +got):\n%s", diff)
+			}
+			// Each build keeps its own artifact either way.
+			for _, g := range b.BuildGroups {
+				child := h.get(t, *g.CurrentBuildSummary.Arn)
+				key := strings.TrimPrefix(*child.Artifacts.Location, "arn:aws:s3:::artifacts/") + "/out/" + *g.Identifier + ".txt"
+				if got := bucket.objects["artifacts/"+key]; got != *g.Identifier {
+					t.Errorf("build %s's own artifact %s: got %q, want %q", *g.Identifier, key, got, *g.Identifier)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildBatchCombineFails(t *testing.T) {
+	bucket := &memoryBucket{objects: map[string]string{}, failCopies: map[string]bool{"artifacts": true}}
+	h := newHarnessWith(t, Options{Runner: &batchRunner{}, Objects: bucket})
+	combineProject(t, h, true)
+	b := h.waitBatch(t, *h.startBatch(t, "app").Id, statusFailed)
+	want := []string{"SUBMITTED:SUCCEEDED", "DOWNLOAD_BATCHSPEC:SUCCEEDED", "IN_PROGRESS:SUCCEEDED", "COMBINE_ARTIFACTS:FAILED", "FAILED:"}
+	if diff := cmp.Diff(want, batchPhases(b)); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	combine := b.Phases[3]
+	if len(combine.Contexts) != 1 || *combine.Contexts[0].StatusCode != "CLIENT_ERROR" || !strings.Contains(*combine.Contexts[0].Message, "Failed to copy s3://artifacts/") {
+		t.Errorf("COMBINE_ARTIFACTS contexts: got %+v, want the failed copy", combine.Contexts)
+	}
+	if got := service.Deref(b.Artifacts.Location); got != "arn:aws:s3:::artifacts" {
+		t.Errorf("batch artifacts location: got %q, want the bucket alone", got)
+	}
+}
+
+func TestRetryBuildKeepsOriginVariables(t *testing.T) {
+	webhook := map[string]string{"CODEBUILD_WEBHOOK_EVENT": "PUSH", "CODEBUILD_WEBHOOK_HEAD_REF": "refs/heads/main", "CODEBUILD_WEBHOOK_TRIGGER": "branch/main"}
+	for _, tt := range []struct {
+		name  string
+		start func(t *testing.T, h *harness) string // the build to retry
+		want  map[string]string
+	}{
+		{"batch child", func(t *testing.T, h *harness) string {
+			b := h.waitBatch(t, *h.startBatch(t, "app").Id, statusSucceeded)
+			return *b.BuildGroups[0].CurrentBuildSummary.Arn
+		}, map[string]string{"CODEBUILD_BATCH_BUILD_IDENTIFIER": "build1", "CODEBUILD_BATCH_BUILD_SHARD": "0", "CODEBUILD_BATCH_BUILD_SHARDS": "1"}},
+		{"webhook build", func(t *testing.T, h *harness) string {
+			out, err := h.s.startBuild(h.ctx, &api.StartBuildInput{ProjectName: new("app")}, buildOrigin{Initiator: "codecommit", System: webhook})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return *out.Build.Id
+		}, webhook},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &batchRunner{}
+			h := newHarness(t, r, 0)
+			batchProject(t, h, "app", "version: 0.2\nbatch:\n  build-fanout:\n    parallelism: 1\nphases:\n  build:\n    commands: [make]\n", nil)
+			out, err := h.s.RetryBuild(h.ctx, &api.RetryBuildInput{Id: new(tt.start(t, h))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.waitStatus(t, *out.Build.Id, statusSucceeded)
+			got := map[string]string{}
+			r.mu.Lock()
+			for _, rb := range r.seen {
+				if rb.ID == *out.Build.Id {
+					for name := range tt.want {
+						got[name] = rb.System[name]
+					}
+				}
+			}
+			r.mu.Unlock()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("the retried build's variables (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -226,7 +226,9 @@ func (s *Service) RetryBuild(ctx context.Context, in *api.RetryBuildInput) (*api
 	if prior.Buildspec == "" {
 		retry.BuildspecOverride = nil
 	}
-	out, err := s.StartBuild(ctx, retry)
+	// The retry keeps the variables its origin gave it (a batch entry's
+	// identifier and shard, a webhook's event), as CodeBuild does.
+	out, err := s.startBuild(ctx, retry, buildOrigin{System: prior.System})
 	if err != nil {
 		return nil, err
 	}

@@ -105,10 +105,17 @@ type harness struct {
 
 func newHarness(t *testing.T, r Runner, capacity int) *harness {
 	t.Helper()
+	return newHarnessWith(t, Options{Runner: r, Capacity: capacity})
+}
+
+// newHarnessWith is a harness whose service has opts, with fake logs,
+// metrics and parameters.
+func newHarnessWith(t *testing.T, opts Options) *harness {
+	t.Helper()
 	env := servicetest.Env(t)
 	h := &harness{env: env, ctx: overcast.WithCaller(context.Background(), overcast.RootCaller("111122223333", "eu-west-1")),
 		logs: &fakeLogs{lines: map[string][]string{}}, metrics: &fakeMetrics{}}
-	opts := Options{Runner: r, Logs: h.logs, Metrics: h.metrics, Parameters: fakeParameters{"/app/greeting": "hello"}, Capacity: capacity}
+	opts.Logs, opts.Metrics, opts.Parameters = h.logs, h.metrics, fakeParameters{"/app/greeting": "hello"}
 	h.s = New(env, opts)
 	t.Cleanup(func() { h.s.Close() })
 	env.Controllers.Start()

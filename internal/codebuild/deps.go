@@ -19,6 +19,9 @@ type Objects interface {
 	// ListObjects lists the keys under prefix.
 	ListObjects(ctx context.Context, account, region, bucket, prefix string) ([]string, error)
 	PutObject(ctx context.Context, account, region, bucket, key string, body io.Reader, size int64) error
+	// CopyObject copies an object within S3, as a batch combines its
+	// builds' artifacts.
+	CopyObject(ctx context.Context, account, region, srcBucket, srcKey, bucket, key string) error
 }
 
 // Parameters is SSM Parameter Store: a parameter's value, decrypted.

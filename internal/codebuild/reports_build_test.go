@@ -2,6 +2,7 @@ package codebuild
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
@@ -21,9 +22,10 @@ import (
 // memoryBucket is S3 keeping what it is given.
 type memoryBucket struct {
 	Objects
-	mu       sync.Mutex
-	objects  map[string]string // bucket/key → body
-	accounts []string
+	mu         sync.Mutex
+	objects    map[string]string // bucket/key → body
+	accounts   []string
+	failCopies map[string]bool // source buckets CopyObject refuses
 }
 
 func (b *memoryBucket) PutObject(ctx context.Context, account, region, bucket, key string, body io.Reader, _ int64) error {
@@ -33,6 +35,37 @@ func (b *memoryBucket) PutObject(ctx context.Context, account, region, bucket, k
 	b.objects[bucket+"/"+key] = string(data)
 	b.accounts = append(b.accounts, account)
 	return err
+}
+
+func (b *memoryBucket) ListObjects(ctx context.Context, account, region, bucket, prefix string) ([]string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var keys []string
+	for k := range b.objects {
+		if key, ok := strings.CutPrefix(k, bucket+"/"); ok && strings.HasPrefix(key, prefix) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// CopyObject copies an object; a source bucket in failCopies refuses.
+func (b *memoryBucket) CopyObject(ctx context.Context, account, region, srcBucket, srcKey, bucket, key string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	body, ok := b.objects[srcBucket+"/"+srcKey]
+	if !ok || b.failCopies[srcBucket] {
+		return fmt.Errorf("NoSuchKey: %s/%s", srcBucket, srcKey)
+	}
+	b.objects[bucket+"/"+key] = body
+	return nil
+}
+
+// keys are the bucket's keys under prefix, sorted.
+func (b *memoryBucket) keys(bucket, prefix string) []string {
+	keys, _ := b.ListObjects(context.Background(), "", "", bucket, prefix)
+	return keys
 }
 
 func testdata(name string) string { return filepath.Join("reports", "testdata", name) }
