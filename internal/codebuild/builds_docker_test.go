@@ -32,7 +32,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
-	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
 	"overcast/internal/service/servicetest"
 )
@@ -43,25 +42,21 @@ var runID = func() string {
 	return hex.EncodeToString(b)
 }()
 
-// buildImage is a busybox image, the shell builds run in (no registry is
-// reachable to pull AWS's images from), removed when the test ends.
+// shellImage is the busybox image builds run in (no registry is reachable
+// to pull AWS's images from), imported once for the package's tests.
+var shellImage = dockertest.NewShellImage("codebuild-service", runID)
+
+// TestMain removes the shell image after the tests ran.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	shellImage.Remove()
+	os.Exit(code)
+}
+
+// buildImage is the shell image's reference, importing it on first use.
 func buildImage(t *testing.T) string {
 	t.Helper()
-	engine := dockertest.Engine(t)
-	if _, err := dockertest.BusyboxTar(); err != nil {
-		if os.Getenv("OVERCAST_TEST_DOCKER") == "1" {
-			t.Fatalf("%v; builds need a shell image", err)
-		}
-		t.Skipf("%v; builds need a shell image", err)
-	}
-	labels := dockertest.Labels(t, engine, runID)
-	ref := "overcast-test/codebuild-service:" + strings.ToLower(labels[docker.LabelTest])
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := dockertest.ImportBusybox(ctx, engine, ref, labels); err != nil {
-		t.Fatal(err)
-	}
-	return ref
+	return shellImage.Get(t)
 }
 
 // waitForBuild waits for the build to complete and returns it.
