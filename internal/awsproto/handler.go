@@ -212,7 +212,9 @@ func (h *Handler) call(ctx context.Context, op *Operation, in any) (out any, err
 	if h.impl == nil {
 		return nil, NotImplemented(op.Name) // a binding without an implementation (tests)
 	}
-	return op.Call(ctx, h.impl, in)
+	return intercepted(ctx, &Call{Service: h.svc, Operation: op, Input: in}, func(ctx context.Context) (any, error) {
+		return op.Call(ctx, h.impl, in)
+	})
 }
 
 // readBody returns the request body, from the gateway's copy when it has

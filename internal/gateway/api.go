@@ -42,6 +42,9 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	if resource != "" {
 		r = pathStyle(r, resource)
 	}
+	if len(g.cfg.Interceptors) > 0 {
+		r = r.WithContext(awsproto.WithInterceptors(r.Context(), g.cfg.Interceptors...))
+	}
 	a.h.ServeHTTP(w, r)
 	return a.h.Service().ID
 }

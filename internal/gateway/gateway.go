@@ -58,6 +58,9 @@ type Config struct {
 	// DockerReachable reports whether a Docker engine answers, for health.
 	DockerReachable func(ctx context.Context) bool
 	Metrics         []MetricsWriter
+	// Interceptors run around every API call, outermost first (see
+	// awsproto.Interceptor): authorization, audit.
+	Interceptors []awsproto.Interceptor
 }
 
 // api is a registered API and the handler that serves it.
