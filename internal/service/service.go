@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"overcast"
+	"overcast/internal/authz"
 	"overcast/internal/awsproto"
 	"overcast/internal/blob"
 	"overcast/internal/bus"
@@ -172,6 +173,9 @@ type API struct {
 	// CORS, when set, answers CORS for resources the service configures
 	// itself (S3 buckets with a CORS configuration).
 	CORS CORSPolicy
+	// Authz is how IAM authorizes each of the API's operations: the
+	// action it needs and the resources it touches (see internal/authz).
+	Authz *authz.Table
 }
 
 // CORSPolicy answers CORS for a service's own resources.
