@@ -170,3 +170,27 @@ type Role struct {
 
 // ErrUnknownAccessKey is what a key lookup returns for a key it does not know.
 var ErrUnknownAccessKey = errors.New("overcast: unknown access key")
+
+// Origin is where an API request came from, as the gateway saw it: what
+// IAM conditions (aws:SourceIp, aws:SecureTransport) and CloudTrail
+// records (sourceIPAddress, userAgent) say of it.
+type Origin struct {
+	SourceIP        string // the client's address, without its port
+	UserAgent       string
+	SecureTransport bool // the request came over TLS
+	Time            time.Time
+}
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying o.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginFrom returns the origin in ctx; false for work that no request
+// started (controllers, tests calling a service directly).
+func OriginFrom(ctx context.Context) (Origin, bool) {
+	o, ok := ctx.Value(originKey{}).(Origin)
+	return o, ok
+}

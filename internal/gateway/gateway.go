@@ -13,6 +13,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -124,7 +125,7 @@ func New(cfg Config) *Gateway {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := awsproto.NewRequestID()
-	r = r.WithContext(awsproto.WithRequestID(r.Context(), reqID))
+	r = r.WithContext(overcast.WithOrigin(awsproto.WithRequestID(r.Context(), reqID), originOf(r, g.cfg.Clock.Now())))
 	sw := &statusWriter{ResponseWriter: w}
 	label := "-" // what served the request, for metrics
 	rt := &route{}
@@ -301,3 +302,12 @@ func (s *statusWriter) Flush() {
 }
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// originOf is where r came from, for IAM conditions and CloudTrail.
+func originOf(r *http.Request, now time.Time) overcast.Origin {
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	return overcast.Origin{SourceIP: ip, UserAgent: r.UserAgent(), SecureTransport: r.TLS != nil, Time: now}
+}
