@@ -386,3 +386,29 @@ func TestQueuedTimeout(t *testing.T) {
 	h.s.StopBuild(h.ctx, &api.StopBuildInput{Id: &first})
 	h.waitStatus(t, first, statusStopped)
 }
+
+func TestCodeCommitRoute(t *testing.T) {
+	const clone = "http://git-codecommit.eu-west-1.amazonaws.com.localhost:4566"
+	tests := []struct {
+		name, cloneBase, endpoint string
+		wantFrom, wantTo, wantHost string
+		wantOK                     bool
+	}{
+		{"endpoint by address", clone, "http://169.254.170.2", clone + "/v1/repos/",
+			"http://git-codecommit.eu-west-1.amazonaws.com/v1/repos/", "git-codecommit.eu-west-1.amazonaws.com:169.254.170.2", true},
+		{"endpoint with a port", clone, "http://172.17.0.1:4566/", clone + "/v1/repos/",
+			"http://git-codecommit.eu-west-1.amazonaws.com:4566/v1/repos/", "git-codecommit.eu-west-1.amazonaws.com:172.17.0.1", true},
+		{"endpoint by name", clone, "http://overcast.internal:4566", clone + "/v1/repos/",
+			"http://overcast.internal:4566/v1/repos/", "", true},
+		{"clone URLs are the endpoint's", "http://10.0.0.5:4566", "http://10.0.0.5:4566/", "", "", "", false},
+		{"no endpoint", clone, "", "", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to, host, ok := codeCommitRoute(tt.cloneBase, tt.endpoint, "eu-west-1")
+			if from != tt.wantFrom || to != tt.wantTo || host != tt.wantHost || ok != tt.wantOK {
+				t.Errorf("got (%q, %q, %q, %v), want (%q, %q, %q, %v)", from, to, host, ok, tt.wantFrom, tt.wantTo, tt.wantHost, tt.wantOK)
+			}
+		})
+	}
+}

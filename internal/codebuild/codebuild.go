@@ -27,6 +27,9 @@ type Service struct {
 	service.Base
 	opts    Options
 	workDir string // builds' host directories and local caches
+	// gitURL is the base of the clone URLs CodeCommit reports in a region,
+	// which a build reaches through its endpoint instead.
+	gitURL func(region string) string
 	builds  *controller.Controller
 	batches *controller.Controller
 	// engine is where builds' containers run: what a lost build left
@@ -72,7 +75,7 @@ const defaultCapacity = 4
 
 // New returns the service.
 func New(env *service.Env, opts Options) *Service {
-	s := &Service{Base: env.Base(), opts: opts, workDir: filepath.Join(env.DataDir, "codebuild")}
+	s := &Service{Base: env.Base(), opts: opts, workDir: filepath.Join(env.DataDir, "codebuild"), gitURL: env.Addresses.GitURL}
 	s.running = map[string]context.CancelCauseFunc{}
 	s.capacity = cmp.Or(opts.Capacity, defaultCapacity)
 	s.ctx, s.stop = context.WithCancel(context.Background())

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild/types"
+	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -119,6 +120,46 @@ func TestVPCBuildReachesInternalALBThroughTheAPI(t *testing.T) {
 	}
 	if b := runProject(t, c, "outside"); b.BuildStatus != types.StatusTypeFailed || failedPhase(b) != "BUILD" {
 		t.Errorf("build outside the VPC: got %s failing in %s, want FAILED in BUILD; phases %+v", b.BuildStatus, failedPhase(b), b.Phases)
+	}
+}
+
+// TestCredentialHelperBuildPushesToCodeCommit is the buildspec's
+// env.git-credential-helper and env.shell on AWS's curated image: the
+// build runs its commands in bash, clones a repository at the clone URL
+// CodeCommit reports, commits and pushes as its service role through the
+// aws CLI's credential helper, and the commit is on the branch. The
+// working directory carries from command to command, as on AWS.
+func TestCredentialHelperBuildPushesToCodeCommit(t *testing.T) {
+	srv, c := curatedBuild(t)
+	cc := codecommit.NewFromConfig(srv.Config())
+	repo := awstest.Call(t, cc.CreateRepository, &codecommit.CreateRepositoryInput{RepositoryName: aws.String("built-here")}).RepositoryMetadata
+	awstest.Call(t, cc.PutFile, &codecommit.PutFileInput{RepositoryName: repo.RepositoryName, BranchName: aws.String("main"),
+		FilePath: aws.String("README.md"), FileContent: []byte("hello\n")})
+
+	buildspec := `version: 0.2
+env:
+  shell: bash
+  git-credential-helper: yes
+phases:
+  build:
+    commands:
+      - '[[ -n "$BASH_VERSION" ]]'
+      - git clone "$REPO_URL" repo
+      - cd repo && grep -q hello README.md
+      - echo "built by $CODEBUILD_BUILD_NUMBER" > built.txt && git add built.txt
+      - git -c user.name=build -c user.email=build@example.com commit -q -m "from the build" && git push -q origin HEAD:main
+`
+	in := noSourceProject("pusher", buildspec)
+	in.Environment.EnvironmentVariables = []types.EnvironmentVariable{{Name: aws.String("REPO_URL"), Value: repo.CloneUrlHttp}}
+	awstest.Call(t, c.CreateProject, in)
+
+	if b := runProject(t, c, "pusher"); b.BuildStatus != types.StatusTypeSucceeded {
+		t.Fatalf("build: got %s, want SUCCEEDED; log:\n%s", b.BuildStatus, logOf(t, srv, b))
+	}
+	got := awstest.Call(t, cc.GetFile, &codecommit.GetFileInput{RepositoryName: repo.RepositoryName,
+		CommitSpecifier: aws.String("main"), FilePath: aws.String("built.txt")})
+	if string(got.FileContent) != "built by 1\n" {
+		t.Errorf("built.txt on main: got %q, want %q", got.FileContent, "built by 1\n")
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -250,6 +253,12 @@ func (s *Service) runnerBuild(ctx context.Context, b *build, work string) (runne
 			rb.System[k] = v
 		}
 		rb.Network = network
+		if from, to, host, ok := codeCommitRoute(s.gitURL(sc.Region), vars["AWS_ENDPOINT_URL"], sc.Region); ok {
+			rb.GitURLs = map[string]string{from: to}
+			if host != "" {
+				rb.ExtraHosts = append(rb.ExtraHosts, host)
+			}
+		}
 	}
 	return rb, s.applyEnvironment(ctx, sc, &rb, pb.VpcConfig)
 }
@@ -473,4 +482,29 @@ type started struct {
 	capacity int
 	ctx      context.Context
 	stop     context.CancelFunc
+}
+
+// codeCommitRoute is how a build reaches CodeCommit's clone URLs, whose
+// base cloneBase names overcast as the host sees it (under .localhost,
+// the container itself in a build): through its endpoint, under the name
+// AWS gives CodeCommit, which the build's hosts file maps to the
+// endpoint's address. The name matters: the aws CLI's credential helper
+// signs only for CodeCommit's host names, and takes the region from it.
+// host is that hosts entry ("name:ip"), empty when the endpoint has a name
+// of its own; ok is false when the build needs no route.
+func codeCommitRoute(cloneBase, endpoint, region string) (from, to, host string, ok bool) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || cloneBase == "" || strings.TrimSuffix(endpoint, "/") == cloneBase {
+		return "", "", "", false
+	}
+	from = cloneBase + "/v1/repos/"
+	ip, err := netip.ParseAddr(u.Hostname())
+	if err != nil {
+		return from, u.Scheme + "://" + u.Host + "/v1/repos/", "", true
+	}
+	name := "git-codecommit." + region + ".amazonaws.com"
+	if port := u.Port(); port != "" {
+		name = net.JoinHostPort(name, port)
+	}
+	return from, u.Scheme + "://" + name + "/v1/repos/", "git-codecommit." + region + ".amazonaws.com:" + ip.String(), true
 }

@@ -317,6 +317,7 @@ func (x *build) downloadSource() outcome {
 	if out := x.restoreCache(); out.status != StatusSucceeded {
 		return out
 	}
+	x.gitURLs()
 	if x.spec.Env.GitCredentialHelper {
 		x.gitCredentialHelper()
 	}
@@ -594,6 +595,23 @@ git config --global credential.UseHttpPath true`)
 		return
 	}
 	x.logf("Set up the git credential helper")
+}
+
+// gitURLs has git in the build rewrite the URLs of Build.GitURLs. An
+// image without git is left as it is.
+func (x *build) gitURLs() {
+	if len(x.b.GitURLs) == 0 {
+		return
+	}
+	var script strings.Builder
+	script.WriteString("command -v git >/dev/null 2>&1 || exit 0\n")
+	for _, from := range slices.Sorted(maps.Keys(x.b.GitURLs)) {
+		to := shellQuote("url." + x.b.GitURLs[from] + ".insteadOf")
+		fmt.Fprintf(&script, "git config --system %s %s 2>/dev/null || git config --global %[1]s %[2]s || exit 1\n", to, shellQuote(from))
+	}
+	if _, status, err := x.internal(x.ctx, script.String()); err != nil || status != 0 {
+		x.logf("Unable to point git at the build's endpoint: exit status %d %v", status, err)
+	}
 }
 
 // expand shell-expands s in the build's environment, as CodeBuild does for

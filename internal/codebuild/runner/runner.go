@@ -103,6 +103,12 @@ type Build struct {
 	Artifacts []ArtifactTarget
 	Cache     Cache
 
+	// GitURLs rewrite the bases of URLs that git in the build would not
+	// reach as they are (CodeCommit's clone URLs name overcast as the host
+	// sees it), to the same repositories as the build reaches them: git's
+	// url.<to>.insteadOf <from>.
+	GitURLs map[string]string
+
 	// SecondarySources are the identifiers of the secondary sources; each gets
 	// a directory and CODEBUILD_SRC_DIR_<id>.
 	SecondarySources []string
