@@ -390,7 +390,7 @@ func TestQueuedTimeout(t *testing.T) {
 func TestCodeCommitRoute(t *testing.T) {
 	const clone = "http://git-codecommit.eu-west-1.amazonaws.com.localhost:4566"
 	tests := []struct {
-		name, cloneBase, endpoint string
+		name, cloneBase, endpoint  string
 		wantFrom, wantTo, wantHost string
 		wantOK                     bool
 	}{

@@ -29,7 +29,7 @@ type Service struct {
 	workDir string // builds' host directories and local caches
 	// gitURL is the base of the clone URLs CodeCommit reports in a region,
 	// which a build reaches through its endpoint instead.
-	gitURL func(region string) string
+	gitURL  func(region string) string
 	builds  *controller.Controller
 	batches *controller.Controller
 	// engine is where builds' containers run: what a lost build left
