@@ -72,6 +72,10 @@ func up(args []string) error {
 		"trust this request header's two-letter country code over the database, for tests; any viewer can send it (env OVERCAST_GEOIP_HEADER)")
 	cdnHTTPS := fs.String("cloudfront-https-addr", os.Getenv("OVERCAST_CLOUDFRONT_HTTPS_ADDR"),
 		"where CloudFront distributions answer HTTPS; default: the --addr host, port 4443 when --addr has port 4566, else a free port (env OVERCAST_CLOUDFRONT_HTTPS_ADDR)")
+	blobs := fs.String("blobs", os.Getenv("OVERCAST_BLOBS"),
+		"where object bytes live: s3://bucket/prefix on an S3-compatible service, shared by several overcasts; empty for the data dir (env OVERCAST_BLOBS)")
+	blobsEndpoint := fs.String("blobs-endpoint", os.Getenv("OVERCAST_BLOBS_ENDPOINT"),
+		"the S3-compatible service's URL for --blobs; empty for AWS's S3 (env OVERCAST_BLOBS_ENDPOINT)")
 	gitSSH := fs.String("codecommit-ssh-addr", os.Getenv("OVERCAST_CODECOMMIT_SSH_ADDR"),
 		"where git reaches CodeCommit over SSH; default: the --addr host, port 2222 when --addr has port 4566, else a free port (env OVERCAST_CODECOMMIT_SSH_ADDR)")
 	if err := fs.Parse(args); err != nil {
@@ -83,7 +87,7 @@ func up(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
-		CodeCommitSSHAddr: *gitSSH})
+		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {

@@ -62,6 +62,11 @@ type Config struct {
 	// the API's host on port 2222 (any free port when the API's port is
 	// not 4566).
 	CodeCommitSSHAddr string
+	// Blobs is where object bytes live: "" for the data dir, or
+	// "s3://bucket/prefix" on an S3-compatible service at BlobsEndpoint
+	// (AWS's S3 when empty), with the environment's AWS credentials.
+	Blobs         string
+	BlobsEndpoint string
 }
 
 // Main is a running overcast.
@@ -137,7 +142,8 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 	if m.lock, err = lockDataDir(dir); err != nil {
 		return nil, err
 	}
-	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict}); err != nil {
+	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict,
+		Blobs: m.cfg.Blobs, BlobsEndpoint: m.cfg.BlobsEndpoint}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {

@@ -37,6 +37,7 @@ type options struct {
 	logger  *slog.Logger
 	// taskEndpoint: serve ECS tasks on 169.254.170.2 (app.Config.TaskEndpoint).
 	taskEndpoint bool
+	configure    []func(*app.Config)
 }
 
 // Option changes how Start runs overcast.
@@ -52,6 +53,12 @@ func Strict() Option { return func(o *options) { o.strict = true } }
 // TaskEndpoint makes the server serve ECS tasks' credentials and metadata
 // on 169.254.170.2, as overcast up does: one server on the machine can.
 func TaskEndpoint() Option { return func(o *options) { o.taskEndpoint = true } }
+
+// Configure changes the server's app.Config before it starts, for the
+// settings no other Option names (where blobs live, say).
+func Configure(f func(*app.Config)) Option {
+	return func(o *options) { o.configure = append(o.configure, f) }
+}
 
 // Clock injects the server's clock, usually a *clock.Fake the test
 // advances: every timer of the services and controllers runs on it.
@@ -89,9 +96,13 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
 		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids,
-		LoopbackBlock: s.loopbackBlock})
+		LoopbackBlock: s.loopbackBlock}
+	for _, f := range s.opts.configure {
+		f(&cfg)
+	}
+	m := app.New(cfg)
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("awstest: starting overcast: %v", err)
 	}

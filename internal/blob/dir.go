@@ -50,15 +50,17 @@ func OpenDir(root string) (*Dir, error) {
 // idLen is the length of an ID: 16 random bytes in hex.
 const idLen = 32
 
-func newID() string {
+// NewID is a new blob ID; every Store makes its IDs this way, so that
+// ValidID can turn away any other string before it names a file or key.
+func NewID() string {
 	var b [idLen / 2]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// validID reports whether id is one this store could have made; anything
+// ValidID reports whether id is one a store could have made; anything
 // else names no file, whatever it contains.
-func validID(id string) bool {
+func ValidID(id string) bool {
 	if len(id) != idLen {
 		return false
 	}
@@ -76,7 +78,7 @@ func (d *Dir) Create(ctx context.Context) (Writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	id := newID()
+	id := NewID()
 	name := filepath.Join(d.root, "tmp", id)
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -89,7 +91,7 @@ func (d *Dir) Open(ctx context.Context, id string, offset, length int64) (io.Rea
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !validID(id) {
+	if !ValidID(id) {
 		return nil, ErrNotFound
 	}
 	f, err := os.Open(d.path(id))
@@ -124,7 +126,7 @@ type sectionReader struct {
 func (r *sectionReader) Close() error { return r.f.Close() }
 
 func (d *Dir) Size(ctx context.Context, id string) (int64, error) {
-	if !validID(id) {
+	if !ValidID(id) {
 		return 0, ErrNotFound
 	}
 	fi, err := os.Stat(d.path(id))
@@ -138,7 +140,7 @@ func (d *Dir) Size(ctx context.Context, id string) (int64, error) {
 }
 
 func (d *Dir) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !ValidID(id) {
 		return nil
 	}
 	if err := os.Remove(d.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -161,7 +163,7 @@ func (d *Dir) Walk(ctx context.Context, fn func(id string) error) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if validID(e.Name()) && e.Name()[:2] == fan.Name() {
+			if ValidID(e.Name()) && e.Name()[:2] == fan.Name() {
 				if err := fn(e.Name()); err != nil {
 					return err
 				}
@@ -174,10 +176,10 @@ func (d *Dir) Walk(ctx context.Context, fn func(id string) error) error {
 // Clone hard-links the blob under a new ID: blobs are immutable, so two
 // names for one file are two independent blobs.
 func (d *Dir) Clone(ctx context.Context, id string) (string, error) {
-	if !validID(id) {
+	if !ValidID(id) {
 		return "", ErrNotFound
 	}
-	nid := newID()
+	nid := NewID()
 	if err := d.mkfan(nid); err != nil {
 		return "", err
 	}

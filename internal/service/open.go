@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"overcast/internal/blob"
+	"overcast/internal/blob/s3blob"
 	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/controller"
@@ -24,6 +25,11 @@ type Options struct {
 	IDs    *ids.Source
 	Logger *slog.Logger
 	Strict bool
+	// Blobs is where blobs live: "" for the data dir, or an S3-compatible
+	// location "s3://bucket/prefix" (at BlobsEndpoint, or AWS's S3 when
+	// empty) that several overcasts can share.
+	Blobs         string
+	BlobsEndpoint string
 }
 
 // Open builds the environment over the data dir dir: the SQLite store,
@@ -45,7 +51,7 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 		return env, fmt.Errorf("service: %w", err)
 	}
 	env.Store = db
-	if env.Blobs, err = blob.OpenDir(filepath.Join(dir, "blobs")); err != nil {
+	if env.Blobs, err = openBlobs(ctx, dir, o); err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}
 	// The local key that seals SecureString parameters and secrets at rest.
@@ -59,6 +65,15 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 	env.Controllers = controller.NewManager(o.Clock, env.Bus, o.Logger)
 	env.Controllers.Every("bus-prune", time.Minute, env.Bus.Prune)
 	return env, nil
+}
+
+// openBlobs opens the blob store o names: the data dir's, or an
+// S3-compatible one.
+func openBlobs(ctx context.Context, dir string, o Options) (blob.Store, error) {
+	if o.Blobs == "" {
+		return blob.OpenDir(filepath.Join(dir, "blobs"))
+	}
+	return s3blob.Open(ctx, o.Blobs, s3blob.Options{Endpoint: o.BlobsEndpoint})
 }
 
 // Close releases what Open opened, the store last.
