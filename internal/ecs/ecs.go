@@ -344,13 +344,9 @@ func checkTags(have map[string]string, add api.Tags) error {
 	return nil
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// deref is service.Deref under the short name the package's many optional
+// request members read best with.
+func deref[T any](p *T) T { return service.Deref(p) }
 
 // listARNs is a page of a List call: the ARNs of the records of table
 // under prefix that keep accepts.
