@@ -256,15 +256,6 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 	return err
 }
 
-// nonEmpty is an optional member of the API's shapes: nil for "", which
-// ECS leaves out of its answers.
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // missing is ECS's failure for a resource that a request names and
 // that does not exist.
 func missing(arn string) api.Failure {
