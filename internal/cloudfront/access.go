@@ -16,29 +16,20 @@ type oacRecord = record[api.OriginAccessControlConfig]
 
 // originAccessControlRefs are the OACs a distribution's origins name.
 func originAccessControlRefs(cfg *api.DistributionConfig) []string {
-	var ids []string
-	if cfg.Origins != nil {
-		for _, o := range cfg.Origins.Items {
-			if id := strOr(o.OriginAccessControlId, ""); id != "" {
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids
+	return namedIDs(origins(cfg), func(o api.Origin) string { return strOr(o.OriginAccessControlId, "") })
 }
 
 // originAccessIdentityRefs are the OAIs a distribution's S3 origins name,
 // as origin-access-identity/cloudfront/<id>.
 func originAccessIdentityRefs(cfg *api.DistributionConfig) []string {
-	var ids []string
-	if cfg.Origins != nil {
-		for _, o := range cfg.Origins.Items {
-			if id := originAccessIdentityOf(o); id != "" {
-				ids = append(ids, id)
-			}
-		}
+	return namedIDs(origins(cfg), originAccessIdentityOf)
+}
+
+func origins(cfg *api.DistributionConfig) []api.Origin {
+	if cfg.Origins == nil {
+		return nil
 	}
-	return ids
+	return cfg.Origins.Items
 }
 
 // originAccessIdentityOf is the ID of the OAI an S3 origin names, "" for

@@ -2,9 +2,6 @@ package cloudfront
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -12,6 +9,7 @@ import (
 
 	api "overcast/internal/api/cloudfront"
 	"overcast/internal/cloudfront/edge"
+	"overcast/internal/cloudfront/signed"
 	"overcast/internal/store"
 )
 
@@ -30,20 +28,10 @@ func checkPublicKey(_ *Service, _ store.Tx, _ string, c *api.PublicKeyConfig) er
 		return invalid
 	}
 	key, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
+	if err != nil || signed.Supported(key) != nil {
 		return invalid
 	}
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		if k.N.BitLen() == 2048 {
-			return nil
-		}
-	case *ecdsa.PublicKey:
-		if k.Curve == elliptic.P256() {
-			return nil
-		}
-	}
-	return invalid
+	return nil
 }
 
 // publicKeyChange refuses changing a public key's key or caller

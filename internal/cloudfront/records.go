@@ -157,14 +157,20 @@ func distributionsUsing(refs func(cfg *api.DistributionConfig) []string) func(s 
 // behaviorRefs is a refs of what a behaviour names by one field.
 func behaviorRefs(field func(b behavior) *string) func(cfg *api.DistributionConfig) []string {
 	return func(cfg *api.DistributionConfig) []string {
-		var ids []string
-		for _, b := range behaviors(cfg) {
-			if id := strOr(field(b), ""); id != "" {
-				ids = append(ids, id)
-			}
-		}
-		return ids
+		return namedIDs(behaviors(cfg), func(b behavior) string { return strOr(field(b), "") })
 	}
+}
+
+// namedIDs are the IDs items name (idOf reads one), leaving out those
+// that name none.
+func namedIDs[T any](items []T, idOf func(T) string) []string {
+	var ids []string
+	for _, item := range items {
+		if id := idOf(item); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // kinds are every kind of resource the control plane stores.

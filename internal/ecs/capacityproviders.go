@@ -10,6 +10,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/ecs"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -150,19 +151,12 @@ func (p *capacityProvider) applyGroupSettings(scaling *api.ManagedScaling, prote
 	if p.Scaling, err = managedScaling(p.Scaling, scaling); err != nil {
 		return err
 	}
-	p.TerminationProtection = deref(cmpPtr(protection, cmpPtr(optionalString(p.TerminationProtection), new(disabled))))
-	p.Draining = deref(cmpPtr(draining, cmpPtr(optionalString(p.Draining), new(enabled))))
+	p.TerminationProtection = deref(cmpPtr(protection, cmpPtr(service.OmitZero(p.TerminationProtection), new(disabled))))
+	p.Draining = deref(cmpPtr(draining, cmpPtr(service.OmitZero(p.Draining), new(enabled))))
 	if p.TerminationProtection == enabled && !p.managed() {
 		return clientError("The managed termination protection setting for the capacity provider is invalid. To enable managed termination protection for a capacity provider, managed scaling must be enabled.")
 	}
 	return nil
-}
-
-func optionalString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // CreateCapacityProvider records an Auto Scaling group capacity provider.

@@ -256,15 +256,6 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 	return err
 }
 
-// nonEmpty is an optional member of the API's shapes: nil for "", which
-// ECS leaves out of its answers.
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // missing is ECS's failure for a resource that a request names and
 // that does not exist.
 func missing(arn string) api.Failure {
@@ -344,13 +335,9 @@ func checkTags(have map[string]string, add api.Tags) error {
 	return nil
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// deref is service.Deref under the short name the package's many optional
+// request members read best with.
+func deref[T any](p *T) T { return service.Deref(p) }
 
 // listARNs is a page of a List call: the ARNs of the records of table
 // under prefix that keep accepts.

@@ -11,6 +11,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/ecs"
 	"overcast/internal/ecs/placement"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -349,7 +350,7 @@ func (s *Service) appendView(tx store.Tx, sc scope, ci containerInstance, tags b
 func attributesOf(ci containerInstance, targeted bool) api.Attributes {
 	out := api.Attributes{}
 	for _, a := range ci.Attributes {
-		attr := api.Attribute{Name: new(a.Name), Value: nonEmpty(a.Value)}
+		attr := api.Attribute{Name: new(a.Name), Value: service.OmitZero(a.Value)}
 		if targeted {
 			attr.TargetType, attr.TargetId = new("container-instance"), new(ci.ARN)
 		}

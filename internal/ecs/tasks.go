@@ -11,6 +11,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/ecs"
 	"overcast/internal/ecs/placement"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -131,8 +132,8 @@ func (t *task) view(sc scope, tags bool) api.Task {
 		PullStartedAt: t.PullStartedAt, PullStoppedAt: t.PullStoppedAt, StartedAt: t.StartedAt,
 		StoppingAt: t.StoppingAt, StoppedAt: t.StoppedAt, ExecutionStoppedAt: t.StoppedAt, ConnectivityAt: t.ConnectivityAt,
 		Attachments: api.Attachments{}, Attributes: api.Attributes{},
-		ContainerInstanceArn: nonEmpty(t.ContainerInstanceARN), CapacityProviderName: nonEmpty(t.CapacityProvider),
-		StartedBy: nonEmpty(t.StartedBy), StopCode: nonEmpty(t.StopCode), StoppedReason: nonEmpty(t.StoppedReason),
+		ContainerInstanceArn: service.OmitZero(t.ContainerInstanceARN), CapacityProviderName: service.OmitZero(t.CapacityProvider),
+		StartedBy: service.OmitZero(t.StartedBy), StopCode: service.OmitZero(t.StopCode), StoppedReason: service.OmitZero(t.StoppedReason),
 	}
 	if v.Overrides == nil {
 		v.Overrides = &api.TaskOverride{ContainerOverrides: api.ContainerOverrides{}}

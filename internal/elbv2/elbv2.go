@@ -355,13 +355,9 @@ func tagsFrom(in api.TagList) ([]tag, error) {
 	return out, nil
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// deref is service.Deref under the short name the package's many optional
+// request members read best with.
+func deref[T any](p *T) T { return service.Deref(p) }
 
 // page cuts one page of list at marker (the index it starts at, as
 // DescribeLoadBalancers' Marker) and returns the next page's marker.

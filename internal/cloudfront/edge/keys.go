@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	api "overcast/internal/api/cloudfront"
+	"overcast/internal/service"
 )
 
 // nameRule is one of a policy's header, cookie or query-string settings:
@@ -150,13 +151,9 @@ func queryItems(q *api.QueryStringNames) []string {
 	return q.Items
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// deref is service.Deref under the short name the package's many optional
+// request members read best with.
+func deref[T any](p *T) T { return service.Deref(p) }
 
 // acceptEncoding is the viewer's Accept-Encoding as CloudFront normalises
 // it for the cache key and the origin: "br,gzip", "br", "gzip" or "".

@@ -39,15 +39,15 @@ func ParsePublicKey(id, encoded string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("signed: public key: %w", err)
 	}
-	if err := supported(pub); err != nil {
+	if err := Supported(pub); err != nil {
 		return Key{}, err
 	}
 	return Key{ID: id, Public: pub}, nil
 }
 
-// supported reports whether CloudFront verifies with pub: RSA 2048 or
-// ECDSA P-256, the keys CreatePublicKey accepts.
-func supported(pub crypto.PublicKey) error {
+// Supported says why CloudFront cannot verify with pub, nil when it can:
+// RSA 2048 or ECDSA P-256, the keys CreatePublicKey accepts.
+func Supported(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() != 2048 {

@@ -8,6 +8,7 @@ import (
 
 	"overcast/internal/api/ecs"
 	"overcast/internal/docker"
+	"overcast/internal/service"
 )
 
 // labelAgent holds, as JSON, what the agent must know of a container's
@@ -395,12 +396,8 @@ func (f *failure) observed(spec Spec) Observed {
 	return o
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
+// deref is service.Deref under the short name the package's many optional
+// request members read best with.
+func deref[T any](p *T) T { return service.Deref(p) }
 
 func essential(d ecs.ContainerDefinition) bool { return d.Essential == nil || *d.Essential }
