@@ -56,6 +56,7 @@ func usage() {
   overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
+              [--idp-ca-file ca.pem]
   overcast codebuild run [-d dir] [-b buildspec] [-i image]     a local CodeBuild build of a directory
               [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]
   overcast version                                              print the version
@@ -78,6 +79,8 @@ func up(args []string) error {
 		"the S3-compatible service's URL for --blobs; empty for AWS's S3 (env OVERCAST_BLOBS_ENDPOINT)")
 	gitSSH := fs.String("codecommit-ssh-addr", os.Getenv("OVERCAST_CODECOMMIT_SSH_ADDR"),
 		"where git reaches CodeCommit over SSH; default: the --addr host, port 2222 when --addr has port 4566, else a free port (env OVERCAST_CODECOMMIT_SSH_ADDR)")
+	idpCA := fs.String("idp-ca-file", os.Getenv("OVERCAST_IDP_CA_FILE"),
+		"PEM certificate authorities trusted, besides the system's, when fetching OpenID Connect issuers' keys (env OVERCAST_IDP_CA_FILE)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the usage, which Parse printed
@@ -87,7 +90,8 @@ func up(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
-		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint})
+		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint,
+		IdPCAFile: *idpCA})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {

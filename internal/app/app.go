@@ -67,6 +67,10 @@ type Config struct {
 	// (AWS's S3 when empty), with the environment's AWS credentials.
 	Blobs         string
 	BlobsEndpoint string
+	// IdPCAFile is a PEM file of certificate authorities trusted, besides
+	// the system's, when STS fetches an OpenID Connect issuer's keys over
+	// HTTPS: a private CI server's, a test issuer's.
+	IdPCAFile string
 }
 
 // Main is a running overcast.

@@ -45,7 +45,11 @@ import (
 // is the one place a new service is added (ADDING_A_SERVICE.md).
 func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoip.Locator) ([]any, keyStores, error) {
 	iamSvc := iam.New(env.Named("iam"))
-	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc})
+	idps, err := idpClient(cfg.IdPCAFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	stsSvc := sts.New(env.Named("sts"), stsDirectory{iamSvc}, sts.Options{Providers: stsDirectory{iamSvc}, IdPClient: idps})
 	keys := keyStores{stsSvc, iamSvc}
 	if env.Strict {
 		keys = append(keys, rootKeys{})
@@ -185,6 +189,11 @@ type stsDirectory struct{ *iam.Service }
 func (d stsDirectory) RoleByARN(ctx context.Context, arn string) (sts.Role, error) {
 	r, err := d.Service.RoleByARN(ctx, arn)
 	return sts.Role(r), err
+}
+
+func (d stsDirectory) OIDCProviderFor(ctx context.Context, account, issuer string) (sts.OIDCProvider, error) {
+	p, err := d.Service.OIDCProviderFor(ctx, account, issuer)
+	return sts.OIDCProvider{ARN: p.ARN, Name: p.Name, ClientIDs: p.ClientIDs, Tags: p.Tags}, err
 }
 
 // fromEC2 is what ECS and EFS use of EC2 (instances that join clusters,

@@ -67,6 +67,11 @@ func Clock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 // IDs injects the server's source of IDs, usually ids.Seeded.
 func IDs(s *ids.Source) Option { return func(o *options) { o.ids = s } }
 
+// IdPCAFile trusts the certificate authorities in a PEM file when STS
+// fetches OpenID Connect issuers' keys (app.Config.IdPCAFile): a test's
+// httptest.NewTLSServer issuer.
+func IdPCAFile(path string) Option { return Configure(func(c *app.Config) { c.IdPCAFile = path }) }
+
 // Start runs overcast until the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()

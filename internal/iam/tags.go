@@ -72,7 +72,8 @@ func indexTag(ts []tag, key string) int {
 
 // tagsResponse is the one shape of the List*Tags responses.
 type tagsResponse interface {
-	api.ListUserTagsResponse | api.ListRoleTagsResponse | api.ListPolicyTagsResponse | api.ListInstanceProfileTagsResponse
+	api.ListUserTagsResponse | api.ListRoleTagsResponse | api.ListPolicyTagsResponse | api.ListInstanceProfileTagsResponse |
+		api.ListOpenIDConnectProviderTagsResponse | api.ListSAMLProviderTagsResponse
 }
 
 // tagsPage answers the List*Tags operations.

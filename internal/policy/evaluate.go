@@ -43,6 +43,10 @@ type Principal struct {
 	// Service is an AWS service principal (cloudfront.amazonaws.com)
 	// acting on its own behalf; it belongs to no account.
 	Service string
+	// Federated is an identity provider's ARN (an IAM OIDC or SAML
+	// provider) vouching for a caller who has no IAM identity yet, as in
+	// AssumeRoleWithWebIdentity and AssumeRoleWithSAML.
+	Federated string
 }
 
 // PrincipalOf is the principal a request's caller is.
@@ -213,12 +217,10 @@ func (ps *Principals) match(p *Principal) bool {
 		return true
 	}
 	if p.Service != "" {
-		for _, s := range ps.Service {
-			if s == p.Service || s == "*" {
-				return true
-			}
-		}
-		return false
+		return namesAny(ps.Service, p.Service)
+	}
+	if p.Federated != "" {
+		return namesAny(ps.Federated, p.Federated)
 	}
 	anonymous := p.anonymous()
 	role := ""
@@ -233,6 +235,16 @@ func (ps *Principals) match(p *Principal) bool {
 		case id == p.AccountID || id == p.ARN || (role != "" && id == role):
 			return true
 		case isAccountRoot(id, p.AccountID):
+			return true
+		}
+	}
+	return false
+}
+
+// namesAny reports whether ids names id, or holds "*".
+func namesAny(ids []string, id string) bool {
+	for _, s := range ids {
+		if s == id || s == "*" {
 			return true
 		}
 	}

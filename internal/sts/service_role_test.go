@@ -37,7 +37,7 @@ func TestAssumeRoleAsService(t *testing.T) {
 			AssumeRolePolicyDocument: trustAccount},
 	}
 	env := servicetest.Env(t)
-	svc := sts.New(env, dir)
+	svc := sts.New(env, dir, sts.Options{})
 	creds, err := svc.AssumeRoleAsService(ctx, "ecs-tasks.amazonaws.com", taskRole, "task-1", 6*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestAssumeRoleAsService(t *testing.T) {
 	}
 	strictEnv := servicetest.Env(t)
 	strictEnv.Strict = true
-	_, err = sts.New(strictEnv, dir).AssumeRoleAsService(ctx, "ecs-tasks.amazonaws.com", otherRole, "t", time.Hour)
+	_, err = sts.New(strictEnv, dir, sts.Options{}).AssumeRoleAsService(ctx, "ecs-tasks.amazonaws.com", otherRole, "t", time.Hour)
 	var apiErr *awsproto.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != "AccessDenied" {
 		t.Errorf("strict, untrusted service: got %v, want AccessDenied", err)

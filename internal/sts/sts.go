@@ -4,6 +4,7 @@
 package sts
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/sts"
 	"overcast/internal/awsproto"
+	"overcast/internal/oidc"
 	"overcast/internal/policy"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -43,14 +45,29 @@ type Service struct {
 
 	mu    sync.RWMutex
 	cache map[string]session // by access key ID; sessions never change, they only expire
+
+	providers Providers
+	keys      *oidc.Keys
 }
 
 var _ api.Server = (*Service)(nil)
 
+// Options are what STS needs beyond its Env and Directory.
+type Options struct {
+	// Providers are IAM's identity providers, for the federated
+	// AssumeRoleWith* operations; nil knows none.
+	Providers Providers
+	// IdPClient fetches OpenID Connect issuers' keys; its TLS settings
+	// say which certificate authorities are trusted. nil is Go's default
+	// client, which trusts the system's.
+	IdPClient *http.Client
+}
+
 // New returns STS, which finds roles and long-term keys in dir.
-func New(env *service.Env, dir Directory) *Service {
+func New(env *service.Env, dir Directory, opts Options) *Service {
 	return &Service{Base: env.Base(), dir: dir,
-		strict: env.Strict, cache: map[string]session{}}
+		strict: env.Strict, cache: map[string]session{}, providers: opts.Providers,
+		keys: &oidc.Keys{Client: cmp.Or(opts.IdPClient, http.DefaultClient), Now: env.Clock.Now}}
 }
 
 // API is STS's API for the gateway.
@@ -169,23 +186,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		}
 		return nil, err
 	}
-	maxDuration := role.MaxSessionDuration
-	if maxDuration == 0 {
-		maxDuration = 3600
-	}
-	d := int32(3600)
-	if in.DurationSeconds != nil {
-		d = *in.DurationSeconds
-	}
-	// Role chaining: a role session may only assume a role for an hour.
-	// AWS says which limit was passed, in a sentence of its own.
-	if caller.Kind == overcast.PrincipalAssumedRole && d > 3600 {
-		return nil, &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
-			Message: "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."}
-	}
-	if d > maxDuration {
-		return nil, &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
-			Message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."}
+	d, err := roleSessionLength(role, in.DurationSeconds, caller.Kind == overcast.PrincipalAssumedRole)
+	if err != nil {
+		return nil, err
 	}
 	externalID := ""
 	if in.ExternalId != nil {
@@ -198,7 +201,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		s.Logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
 			"role", role.ARN, "caller", caller.ARN)
 	}
-	creds, assumedARN, assumedID, err := s.assume(ctx, role, name, time.Duration(d)*time.Second)
+	creds, assumedARN, assumedID, err := s.assume(ctx, role, name, d)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +212,30 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		out.PackedPolicySize = &size
 	}
 	return out, nil
+}
+
+// roleSessionLength is how long a session of role lasts: as requested, an
+// hour by default, within the role's MaxSessionDuration, and within an hour
+// when a role session assumes it (role chaining).
+func roleSessionLength(role Role, requested *int32, chained bool) (time.Duration, error) {
+	maxDuration := role.MaxSessionDuration
+	if maxDuration == 0 {
+		maxDuration = 3600
+	}
+	d := int32(3600)
+	if requested != nil {
+		d = *requested
+	}
+	// AWS says which limit was passed, in a sentence of its own.
+	if chained && d > 3600 {
+		return 0, &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
+			Message: "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."}
+	}
+	if d > maxDuration {
+		return 0, &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest,
+			Message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."}
+	}
+	return time.Duration(d) * time.Second, nil
 }
 
 // assume issues credentials for a session of role named name.
