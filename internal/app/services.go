@@ -196,6 +196,11 @@ func (d stsDirectory) OIDCProviderFor(ctx context.Context, account, issuer strin
 	return sts.OIDCProvider{ARN: p.ARN, Name: p.Name, ClientIDs: p.ClientIDs, Tags: p.Tags}, err
 }
 
+func (d stsDirectory) SAMLProvider(ctx context.Context, arn string) (sts.SAMLProvider, error) {
+	p, err := d.Service.SAMLProviderByARN(ctx, arn)
+	return sts.SAMLProvider{ARN: p.ARN, Name: p.Name, Metadata: p.Metadata, ValidUntil: p.ValidUntil}, err
+}
+
 // fromEC2 is what ECS and EFS use of EC2 (instances that join clusters,
 // subnets, awsvpc tasks' network interfaces) in their own types and
 // errors, so that neither imports it.

@@ -47,12 +47,12 @@ func oidcProviderName(issuer string) (string, bool) {
 	return strings.ToLower(u.Host) + strings.TrimSuffix(u.EscapedPath(), "/"), true
 }
 
-// providerName is the name in a provider ARN of the caller's account, or
-// NoSuchEntity naming the ARN.
-func providerName[T any, P record[T]](ctx context.Context, k entityKind[T, P], arn string) (string, error) {
+// providerName is the name in a provider ARN of account, or NoSuchEntity
+// naming the ARN.
+func providerName[T any, P record[T]](account string, k entityKind[T, P], arn string) (string, error) {
 	a, ok := overcast.ParseARN(arn)
 	name, named := strings.CutPrefix(a.Resource, k.resource+"/")
-	if !ok || a.Service != "iam" || a.AccountID != accountOf(ctx) || !named || name == "" {
+	if !ok || a.Service != "iam" || a.AccountID != account || !named || name == "" {
 		return "", api.NewNoSuchEntityException(k.missing, arn)
 	}
 	return name, nil
@@ -61,7 +61,7 @@ func providerName[T any, P record[T]](ctx context.Context, k entityKind[T, P], a
 // byARN runs op on the provider an ARN names, answering NoSuchEntity with
 // the ARN, as AWS words it, rather than the provider's name.
 func byARN[T any, P record[T]](ctx context.Context, k entityKind[T, P], arn string, op func(name string) error) error {
-	name, err := providerName(ctx, k, arn)
+	name, err := providerName(accountOf(ctx), k, arn)
 	if err != nil {
 		return err
 	}
@@ -86,6 +86,21 @@ func readByARN[T any, P record[T]](ctx context.Context, s *Service, k entityKind
 		return err
 	})
 	return v, err
+}
+
+// removeByARN deletes the provider an ARN names.
+func removeByARN[T any, P record[T]](ctx context.Context, s *Service, k entityKind[T, P], arn string) error {
+	return byARN(ctx, k, arn, func(name string) error {
+		return k.remove(ctx, s, name, func(store.Tx, T) error { return nil })
+	})
+}
+
+func tagByARN[T any, P taggedRecord[T]](ctx context.Context, s *Service, k entityKind[T, P], arn string, add api.TagListType) error {
+	return byARN(ctx, k, arn, func(name string) error { return tagEntity(ctx, s, k, name, add) })
+}
+
+func untagByARN[T any, P taggedRecord[T]](ctx context.Context, s *Service, k entityKind[T, P], arn string, keys []string) error {
+	return byARN(ctx, k, arn, func(name string) error { return untagEntity(ctx, s, k, name, keys) })
 }
 
 func checkThumbprints(ts []string) error {
@@ -172,9 +187,7 @@ func (s *Service) ListOpenIDConnectProviders(ctx context.Context, in *api.ListOp
 }
 
 func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, in *api.DeleteOpenIDConnectProviderRequest) error {
-	return byARN(ctx, oidcProviders, *in.OpenIDConnectProviderArn, func(name string) error {
-		return oidcProviders.remove(ctx, s, name, func(store.Tx, oidcProviderRec) error { return nil })
-	})
+	return removeByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn)
 }
 
 func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, in *api.AddClientIDToOpenIDConnectProviderRequest) error {
@@ -207,19 +220,11 @@ func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, in 
 }
 
 func (s *Service) TagOpenIDConnectProvider(ctx context.Context, in *api.TagOpenIDConnectProviderRequest) error {
-	if err := checkTagKeys(in.Tags); err != nil {
-		return err
-	}
-	return modifyByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn, func(p *oidcProviderRec) error {
-		return addTags(&p.Tags, in.Tags)
-	})
+	return tagByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn, in.Tags)
 }
 
 func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, in *api.UntagOpenIDConnectProviderRequest) error {
-	return modifyByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn, func(p *oidcProviderRec) error {
-		removeTags(&p.Tags, in.TagKeys)
-		return nil
-	})
+	return untagByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn, in.TagKeys)
 }
 
 func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, in *api.ListOpenIDConnectProviderTagsRequest) (*api.ListOpenIDConnectProviderTagsResponse, error) {

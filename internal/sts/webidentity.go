@@ -19,6 +19,9 @@ type Providers interface {
 	// OIDCProviderFor returns account's OpenID Connect provider for an
 	// issuer URL (a token's iss), or an API error (NoSuchEntity).
 	OIDCProviderFor(ctx context.Context, account, issuer string) (OIDCProvider, error)
+	// SAMLProvider returns the SAML provider an ARN names, or an API
+	// error (NoSuchEntity).
+	SAMLProvider(ctx context.Context, arn string) (SAMLProvider, error)
 }
 
 // OIDCProvider is an IAM OpenID Connect provider.
@@ -166,7 +169,10 @@ func audience(c oidc.Claims, clientIDs []string) (string, bool) {
 	return "", false
 }
 
-func notAuthorizedWebIdentity() error {
-	return &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden,
-		Message: "Not authorized to perform sts:AssumeRoleWithWebIdentity"}
+func notAuthorizedWebIdentity() error { return notAuthorizedFederated("sts:AssumeRoleWithWebIdentity") }
+
+// notAuthorizedFederated is AWS's AccessDenied to a federated caller, who
+// has no ARN to name.
+func notAuthorizedFederated(action string) error {
+	return &awsproto.Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Not authorized to perform " + action}
 }
