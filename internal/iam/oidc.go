@@ -103,6 +103,15 @@ func untagByARN[T any, P taggedRecord[T]](ctx context.Context, s *Service, k ent
 	return byARN(ctx, k, arn, func(name string) error { return untagEntity(ctx, s, k, name, keys) })
 }
 
+func listTagsByARN[R tagsResponse, T any, P taggedRecord[T]](ctx context.Context, s *Service, k entityKind[T, P], arn string,
+	marker *string, maxItems *int32) (*R, error) {
+	v, err := readByARN(ctx, s, k, arn)
+	if err != nil {
+		return nil, err
+	}
+	return tagsPage[R](*P(&v).tagList(), marker, maxItems)
+}
+
 func checkThumbprints(ts []string) error {
 	if len(ts) > maxOIDCThumbprints {
 		return api.NewInvalidInputException("Thumbprint list must contain fewer than %d entries.", maxOIDCThumbprints)
@@ -228,11 +237,7 @@ func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, in *api.UntagO
 }
 
 func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, in *api.ListOpenIDConnectProviderTagsRequest) (*api.ListOpenIDConnectProviderTagsResponse, error) {
-	p, err := readByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage[api.ListOpenIDConnectProviderTagsResponse](p.Tags, in.Marker, in.MaxItems)
+	return listTagsByARN[api.ListOpenIDConnectProviderTagsResponse](ctx, s, oidcProviders, *in.OpenIDConnectProviderArn, in.Marker, in.MaxItems)
 }
 
 // OIDCProvider is an OpenID Connect provider as STS needs it to verify a

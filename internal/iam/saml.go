@@ -122,11 +122,7 @@ func (s *Service) UntagSAMLProvider(ctx context.Context, in *api.UntagSAMLProvid
 }
 
 func (s *Service) ListSAMLProviderTags(ctx context.Context, in *api.ListSAMLProviderTagsRequest) (*api.ListSAMLProviderTagsResponse, error) {
-	p, err := readByARN(ctx, s, samlProviders, *in.SAMLProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage[api.ListSAMLProviderTagsResponse](p.Tags, in.Marker, in.MaxItems)
+	return listTagsByARN[api.ListSAMLProviderTagsResponse](ctx, s, samlProviders, *in.SAMLProviderArn, in.Marker, in.MaxItems)
 }
 
 // SAMLProvider is a SAML provider as STS needs it to verify an assertion.
