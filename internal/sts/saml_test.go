@@ -26,7 +26,7 @@ type samlFederation struct {
 func newSAMLFederation(t *testing.T) *samlFederation {
 	t.Helper()
 	f := &samlFederation{idp: samltest.NewIdP(t, "https://idp.example.com/metadata"), srv: awstest.Start(t)}
-	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "x", ""))
+	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "test", ""))
 	p := awstest.Call(t, admin.CreateSAMLProvider, &iam.CreateSAMLProviderInput{Name: aws.String("corp"),
 		SAMLMetadataDocument: aws.String(f.idp.Metadata())})
 	f.provider = aws.ToString(p.SAMLProviderArn)

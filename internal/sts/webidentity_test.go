@@ -33,12 +33,12 @@ type federation struct {
 
 const ciAudience = "sts.amazonaws.com"
 
-func newFederation(t *testing.T) *federation {
+func newFederation(t *testing.T, opts ...awstest.Option) *federation {
 	t.Helper()
 	f := &federation{key: oidctest.MustKey(t, "key-1", "RS256")}
 	f.iss = oidctest.NewIssuer(t, f.key)
-	f.srv = awstest.Start(t, awstest.IdPCAFile(f.iss.CAFile))
-	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "x", ""))
+	f.srv = awstest.Start(t, append(opts, awstest.IdPCAFile(f.iss.CAFile))...)
+	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "test", ""))
 	p := awstest.Call(t, admin.CreateOpenIDConnectProvider, &iam.CreateOpenIDConnectProviderInput{
 		Url: aws.String(f.iss.URL), ClientIDList: []string{ciAudience}})
 	f.provider = aws.ToString(p.OpenIDConnectProviderArn)
@@ -79,8 +79,15 @@ func (f *federation) assume(token string) func(context.Context) error {
 }
 
 func TestAssumeRoleWithWebIdentity(t *testing.T) {
+	t.Run("default", func(t *testing.T) { testAssumeRoleWithWebIdentity(t) })
+	// --strict refuses unsigned requests, but not this one: it is unsigned
+	// on AWS too.
+	t.Run("strict", func(t *testing.T) { testAssumeRoleWithWebIdentity(t, awstest.Strict()) })
+}
+
+func testAssumeRoleWithWebIdentity(t *testing.T, opts ...awstest.Option) {
 	ctx := context.Background()
-	f := newFederation(t)
+	f := newFederation(t, opts...)
 	out, err := f.anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn: aws.String(f.role), RoleSessionName: aws.String("run-42"), WebIdentityToken: aws.String(f.token(t, f.key, nil)),
 		DurationSeconds: aws.Int32(900)})
@@ -141,7 +148,7 @@ func TestAssumeRoleWithWebIdentityRefusals(t *testing.T) {
 func TestAssumeRoleWithWebIdentityUnreachableIssuer(t *testing.T) {
 	ctx := context.Background()
 	f := newFederation(t)
-	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "x", ""))
+	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "test", ""))
 	// An issuer at a closed port: overcast cannot ask it for its keys.
 	awstest.Call(t, admin.CreateOpenIDConnectProvider, &iam.CreateOpenIDConnectProviderInput{
 		Url: aws.String("https://127.0.0.1:1"), ClientIDList: []string{ciAudience}})
@@ -161,7 +168,7 @@ func TestWebIdentityKeysConfiguredByTag(t *testing.T) {
 	if err := os.WriteFile(jwks, oidctest.JWKS(offline), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "x", ""))
+	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "test", ""))
 	const issuer = "https://ci.internal.example/tenant"
 	p := awstest.Call(t, admin.CreateOpenIDConnectProvider, &iam.CreateOpenIDConnectProviderInput{
 		Url: aws.String(issuer), ClientIDList: []string{"overcast"}})
