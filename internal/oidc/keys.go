@@ -118,11 +118,15 @@ type Keys struct {
 	MaxAge time.Duration
 	Now    func() time.Time
 
-	mu   sync.Mutex // held while fetching, so one fetch serves every waiting request
-	sets map[string]keySet
+	mu   sync.Mutex
+	sets map[string]*keySet // by issuer, or by the JWKS URL given instead
 }
 
+// keySet is one source's keys. Its lock is held while it is fetched, so
+// that one fetch serves every request waiting for it, and a slow issuer
+// delays only its own tokens.
 type keySet struct {
+	mu      sync.Mutex
 	keys    []Key
 	fetched time.Time
 }
@@ -136,14 +140,24 @@ func (k *Keys) Key(ctx context.Context, issuer, jwksURL, kid string) (crypto.Pub
 		source = jwksURL
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	set, cached := k.sets[source]
+	if k.sets == nil {
+		k.sets = map[string]*keySet{}
+	}
+	set, ok := k.sets[source]
+	if !ok {
+		set = &keySet{}
+		k.sets[source] = set
+	}
+	k.mu.Unlock()
+
+	set.mu.Lock()
+	defer set.mu.Unlock()
 	maxAge := k.MaxAge
 	if maxAge == 0 {
 		maxAge = time.Hour
 	}
 	now := k.Now()
-	if cached && now.Sub(set.fetched) < maxAge {
+	if !set.fetched.IsZero() && now.Sub(set.fetched) < maxAge {
 		if key, ok := find(set.keys, kid); ok {
 			return key, nil
 		}
@@ -152,10 +166,7 @@ func (k *Keys) Key(ctx context.Context, issuer, jwksURL, kid string) (crypto.Pub
 	if err != nil {
 		return nil, err
 	}
-	if k.sets == nil {
-		k.sets = map[string]keySet{}
-	}
-	k.sets[source] = keySet{keys: keys, fetched: now}
+	set.keys, set.fetched = keys, now
 	if key, ok := find(keys, kid); ok {
 		return key, nil
 	}
