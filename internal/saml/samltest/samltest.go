@@ -28,17 +28,26 @@ type IdP struct {
 // valid for a day around now.
 func NewIdP(t testing.TB, entityID string) *IdP {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	idp, err := GenerateIdP(entityID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return idp
+}
+
+// GenerateIdP is NewIdP outside a test.
+func GenerateIdP(entityID string) (*IdP, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: entityID},
 		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &IdP{EntityID: entityID, cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	return &IdP{EntityID: entityID, cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}, nil
 }
 
 // Metadata is the IdP's metadata document, as IAM's CreateSAMLProvider
@@ -73,6 +82,15 @@ type Assertion struct {
 // Response is a base64 SAML response carrying a, with the assertion signed.
 func (idp *IdP) Response(t testing.TB, a Assertion) string {
 	t.Helper()
+	r, err := idp.Sign(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Sign is Response outside a test.
+func (idp *IdP) Sign(a Assertion) (string, error) {
 	now := time.Now().UTC()
 	if a.SubjectFormat == "" {
 		a.SubjectFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
@@ -134,7 +152,7 @@ func (idp *IdP) Response(t testing.TB, a Assertion) string {
 	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(idp.cert))
 	signed, err := ctx.SignEnveloped(as)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if a.Tamper {
 		signed.FindElement("./Subject/NameID").SetText("admin")
@@ -142,7 +160,7 @@ func (idp *IdP) Response(t testing.TB, a Assertion) string {
 	resp.AddChild(signed)
 	b, err := doc.WriteToBytes()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return base64.StdEncoding.EncodeToString(b)
+	return base64.StdEncoding.EncodeToString(b), nil
 }
