@@ -195,8 +195,14 @@ func (s *Service) ListOpenIDConnectProviders(ctx context.Context, in *api.ListOp
 		})}, nil
 }
 
+// DeleteOpenIDConnectProvider is idempotent, as its reference says: a
+// provider already gone is no error.
 func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, in *api.DeleteOpenIDConnectProviderRequest) error {
-	return removeByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn)
+	err := removeByARN(ctx, s, oidcProviders, *in.OpenIDConnectProviderArn)
+	if _, missing := errors.AsType[*api.NoSuchEntityException](err); missing {
+		return nil
+	}
+	return err
 }
 
 func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, in *api.AddClientIDToOpenIDConnectProviderRequest) error {
