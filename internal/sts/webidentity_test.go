@@ -210,3 +210,18 @@ func TestWebIdentityCredentialProvider(t *testing.T) {
 		t.Errorf("GetCallerIdentity: got %s, want %s", got, want)
 	}
 }
+
+// TestWebIdentityAuthorizedParty takes the audience from azp when the
+// provider lists it, as AWS does for tokens whose aud names another party.
+func TestWebIdentityAuthorizedParty(t *testing.T) {
+	f := newFederation(t)
+	token := f.token(t, f.key, map[string]any{"aud": []string{"https://api.example.com"}, "azp": ciAudience})
+	out, err := f.anon.AssumeRoleWithWebIdentity(context.Background(), &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(f.role), RoleSessionName: aws.String("azp"), WebIdentityToken: aws.String(token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.Audience); got != ciAudience {
+		t.Errorf("Audience: got %s, want %s", got, ciAudience)
+	}
+}
