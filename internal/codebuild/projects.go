@@ -38,9 +38,13 @@ const (
 func projectARN(sc scope, name string) string { return sc.ARN("codebuild", "project/"+name) }
 
 // projectName is the project a name or an ARN names, in the caller's scope.
-func projectName(nameOrARN string) string {
+func projectName(nameOrARN string) string { return arnResource(nameOrARN, ":project/") }
+
+// arnResource is what follows kind (":project/") in an ARN; anything that
+// is not an ARN is the resource's own name or ID.
+func arnResource(nameOrARN, kind string) string {
 	if strings.HasPrefix(nameOrARN, "arn:") {
-		if _, name, ok := strings.Cut(nameOrARN, ":project/"); ok {
+		if _, name, ok := strings.Cut(nameOrARN, kind); ok {
 			return name
 		}
 	}
