@@ -1,10 +1,6 @@
 package codecommit
 
-import (
-	"testing"
-
-	"overcast/internal/tabletest"
-)
+import "testing"
 
 func TestParseRuleContent(t *testing.T) {
 	tests := []struct {
@@ -44,23 +40,29 @@ func TestPoolMemberMatches(t *testing.T) {
 		session  = "arn:aws:sts::123456789012:assumed-role/CodeCommitReview/Mary_Major"
 		other    = "arn:aws:iam::210987654321:user/Mary_Major"
 	)
-	type memberApprover struct{ Member, Approver string }
-	matches := func(in memberApprover) bool { return poolMemberMatches(in.Member, in.Approver) }
-	tabletest.Run(t, "poolMemberMatches", matches, map[memberApprover]bool{
-		{"CodeCommitApprovers:123456789012:Mary_Major", user}:     true,
-		{"CodeCommitApprovers:123456789012:Mary_Major", pathUser}: true,
-		{"CodeCommitApprovers:123456789012:Mary_Major", fed}:      true,
-		{"CodeCommitApprovers:123456789012:Mary_Major", session}:  false,
-		{"CodeCommitApprovers:123456789012:*Mary_Major", session}: true,
-		{"CodeCommitApprovers:123456789012:Mary_Major", other}:    false,
-		{user, user}: true,
-		{user, fed}:  false,
-		{"arn:aws:sts::123456789012:assumed-role/CodeCommitReview/*", session}: true,
-		{"arn:aws:sts::123456789012:assumed-role/Other/*", session}:            false,
-		{"arn:aws:iam::123456789012:role/CodeCommitReview", session}:           true,
-		{"arn:aws:iam::123456789012:user/*", user}:                             true,
-		{"arn:aws:iam::123456789012:user/*", other}:                            false,
-	})
+	tests := []struct {
+		member, approver string
+		want             bool
+	}{
+		{"CodeCommitApprovers:123456789012:Mary_Major", user, true},
+		{"CodeCommitApprovers:123456789012:Mary_Major", pathUser, true},
+		{"CodeCommitApprovers:123456789012:Mary_Major", fed, true},
+		{"CodeCommitApprovers:123456789012:Mary_Major", session, false},
+		{"CodeCommitApprovers:123456789012:*Mary_Major", session, true},
+		{"CodeCommitApprovers:123456789012:Mary_Major", other, false},
+		{user, user, true},
+		{user, fed, false},
+		{"arn:aws:sts::123456789012:assumed-role/CodeCommitReview/*", session, true},
+		{"arn:aws:sts::123456789012:assumed-role/Other/*", session, false},
+		{"arn:aws:iam::123456789012:role/CodeCommitReview", session, true},
+		{"arn:aws:iam::123456789012:user/*", user, true},
+		{"arn:aws:iam::123456789012:user/*", other, false},
+	}
+	for _, tt := range tests {
+		if got := poolMemberMatches(tt.member, tt.approver); got != tt.want {
+			t.Errorf("poolMemberMatches(%q, %q): got %v, want %v", tt.member, tt.approver, got, tt.want)
+		}
+	}
 }
 
 func TestRuleSatisfied(t *testing.T) {
