@@ -350,20 +350,16 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestPullKind(t *testing.T) {
-	tests := []struct {
-		msg  string
-		want error
-	}{
-		{"manifest unknown", ErrNotFound},
-		{"manifest for x:v2 not found: manifest unknown: manifest unknown", ErrNotFound},
-		{"pull access denied for x, repository does not exist or may require 'docker login'", ErrNotFound},
-		{"Head \"http://127.0.0.1:1/v2/x/manifests/v1\": unauthorized: log in", ErrUnauthorized},
-		{"Get \"https://r/v2/\": no basic auth credentials", ErrUnauthorized},
-		{"connection reset by peer", nil},
-	}
-	for _, tt := range tests {
-		if got := pullKind(errors.New(tt.msg)); got != tt.want {
-			t.Errorf("pullKind(%q): got %v, want %v", tt.msg, got, tt.want)
+	for msg, want := range map[string]error{
+		"manifest unknown": ErrNotFound,
+		"manifest for x:v2 not found: manifest unknown: manifest unknown":                   ErrNotFound,
+		"pull access denied for x, repository does not exist or may require 'docker login'": ErrNotFound,
+		"Head \"http://127.0.0.1:1/v2/x/manifests/v1\": unauthorized: log in":               ErrUnauthorized,
+		"Get \"https://r/v2/\": no basic auth credentials":                                  ErrUnauthorized,
+		"connection reset by peer": nil,
+	} {
+		if got := pullKind(errors.New(msg)); got != want {
+			t.Errorf("pullKind(%q): got %v, want %v", msg, got, want)
 		}
 	}
 	if got := pullKind(cerrdefs.ErrNotFound.WithMessage("unauthorized")); got != ErrNotFound {
