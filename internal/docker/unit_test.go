@@ -307,24 +307,21 @@ func TestLabels(t *testing.T) {
 }
 
 func TestErrorKinds(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want error
-	}{
-		{"not found", cerrdefs.ErrNotFound.WithMessage("No such container: x"), ErrNotFound},
-		{"conflict", cerrdefs.ErrConflict.WithMessage(`name "/x" is already in use`), ErrConflict},
-		{"already exists", cerrdefs.ErrAlreadyExists.WithMessage("exists"), ErrConflict},
-		{"invalid", cerrdefs.ErrInvalidArgument.WithMessage("bad"), ErrInvalid},
-		{"unavailable", cerrdefs.ErrUnavailable.WithMessage("down"), ErrUnavailable},
-		{"unauthorized", cerrdefs.ErrUnauthenticated.WithMessage("login"), ErrUnauthorized},
-		{"forbidden", cerrdefs.ErrPermissionDenied.WithMessage("network n has active endpoints"), ErrConflict},
-		{"wrapped", fmt.Errorf("Error response from daemon: %w", cerrdefs.ErrNotFound.WithMessage("gone")), ErrNotFound},
-		{"unknown", errors.New("boom"), nil},
-		{"canceled", fmt.Errorf("get: %w", context.Canceled), nil},
+	// Each engine error, by name, and the kind wrap gives it.
+	tests := map[string]struct{ err, want error }{
+		"not found":      {cerrdefs.ErrNotFound.WithMessage("No such container: x"), ErrNotFound},
+		"conflict":       {cerrdefs.ErrConflict.WithMessage(`name "/x" is already in use`), ErrConflict},
+		"already exists": {cerrdefs.ErrAlreadyExists.WithMessage("exists"), ErrConflict},
+		"invalid":        {cerrdefs.ErrInvalidArgument.WithMessage("bad"), ErrInvalid},
+		"unavailable":    {cerrdefs.ErrUnavailable.WithMessage("down"), ErrUnavailable},
+		"unauthorized":   {cerrdefs.ErrUnauthenticated.WithMessage("login"), ErrUnauthorized},
+		"forbidden":      {cerrdefs.ErrPermissionDenied.WithMessage("network n has active endpoints"), ErrConflict},
+		"wrapped":        {fmt.Errorf("Error response from daemon: %w", cerrdefs.ErrNotFound.WithMessage("gone")), ErrNotFound},
+		"unknown":        {errors.New("boom"), nil},
+		"canceled":       {fmt.Errorf("get: %w", context.Canceled), nil},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
 			err := wrap("op", tt.err)
 			var de *Error
 			if !errors.As(err, &de) || de.Kind != tt.want || de.Op != "op" {
