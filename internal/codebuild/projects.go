@@ -145,25 +145,23 @@ func updatedInput(p api.Project, up *api.CreateProjectInput) *api.CreateProjectI
 	replace(&in.BuildBatchConfig, up.BuildBatchConfig)
 	replace(&in.ConcurrentBuildLimit, up.ConcurrentBuildLimit)
 	replace(&in.AutoRetryLimit, up.AutoRetryLimit)
-	if up.SecondarySources != nil {
-		in.SecondarySources = up.SecondarySources
-	}
-	if up.SecondarySourceVersions != nil {
-		in.SecondarySourceVersions = up.SecondarySourceVersions
-	}
-	if up.SecondaryArtifacts != nil {
-		in.SecondaryArtifacts = up.SecondaryArtifacts
-	}
-	if up.Tags != nil {
-		in.Tags = up.Tags
-	}
-	if up.FileSystemLocations != nil {
-		in.FileSystemLocations = up.FileSystemLocations
-	}
+	replaceList(&in.SecondarySources, up.SecondarySources)
+	replaceList(&in.SecondarySourceVersions, up.SecondarySourceVersions)
+	replaceList(&in.SecondaryArtifacts, up.SecondaryArtifacts)
+	replaceList(&in.Tags, up.Tags)
+	replaceList(&in.FileSystemLocations, up.FileSystemLocations)
 	return in
 }
 
+// replace and replaceList set what an update or override gives, leaving
+// what it does not (nil) as it was.
 func replace[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
+func replaceList[S ~[]E, E any](dst *S, src S) {
 	if src != nil {
 		*dst = src
 	}
