@@ -200,13 +200,18 @@ func (s *Service) lookup(ctx context.Context, name *string) (scope, repository, 
 	if err := checkRepositoryName(n); err != nil {
 		return sc, repository{}, err
 	}
-	var r repository
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		r, _, err = getRepository(tx, sc, n)
+	r, err := viewItem(ctx, s.Store, func(tx store.Tx) (repository, int64, error) { return getRepository(tx, sc, n) })
+	return sc, r, err
+}
+
+// viewItem reads one record with get, in a read-only transaction.
+func viewItem[T any](ctx context.Context, st store.Store, get func(tx store.Tx) (T, int64, error)) (T, error) {
+	var v T
+	err := st.View(ctx, func(tx store.Tx) (err error) {
+		v, _, err = get(tx)
 		return err
 	})
-	return sc, r, err
+	return v, err
 }
 
 // update applies change to the repository called name and writes it back.
@@ -264,12 +269,7 @@ type Repository struct {
 // for the git data plane; ErrNoRepository when there is none.
 func (s *Service) Repository(ctx context.Context, account, region, name string) (Repository, error) {
 	sc := scope{Account: account, Region: region}
-	var r repository
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		r, _, err = getRepository(tx, sc, name)
-		return err
-	})
+	r, err := viewItem(ctx, s.Store, func(tx store.Tx) (repository, int64, error) { return getRepository(tx, sc, name) })
 	if isRepositoryMissing(err) {
 		return Repository{}, fmt.Errorf("%w: %w", ErrNoRepository, err)
 	}

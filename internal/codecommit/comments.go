@@ -114,13 +114,7 @@ func getComment(tx store.Tx, sc scope, id string) (comment, int64, error) {
 // readComment reads the comment a request names.
 func (s *Service) readComment(ctx context.Context, id *string) (comment, error) {
 	sc := overcast.ScopeOf(ctx)
-	var c comment
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		c, _, err = getComment(tx, sc, service.Deref(id))
-		return err
-	})
-	return c, err
+	return viewItem(ctx, s.Store, func(tx store.Tx) (comment, int64, error) { return getComment(tx, sc, service.Deref(id)) })
 }
 
 // placeComment works out a new comment's thread in a repository: the commits it compares and,

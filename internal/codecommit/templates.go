@@ -174,13 +174,7 @@ func (s *Service) readTemplate(ctx context.Context, name *string) (ruleTemplate,
 	if err := checkTemplateName(n); err != nil {
 		return ruleTemplate{}, err
 	}
-	var t ruleTemplate
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		t, _, err = getTemplate(tx, sc, n)
-		return err
-	})
-	return t, err
+	return viewItem(ctx, s.Store, func(tx store.Tx) (ruleTemplate, int64, error) { return getTemplate(tx, sc, n) })
 }
 
 // UpdateApprovalRuleTemplateName renames a template.
