@@ -93,7 +93,9 @@ func (s *Service) startBuild(ctx context.Context, in *api.StartBuildInput, origi
 		}
 		if token := service.Deref(in.IdempotencyToken); token != "" {
 			if prior, err := s.buildWithToken(tx, sc, name, token); prior != nil || err != nil {
-				out, key = prior.Build, ""
+				if prior != nil {
+					out, key = prior.Build, ""
+				}
 				return err
 			}
 		}
