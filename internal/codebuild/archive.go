@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 
+	"overcast/internal/codebuild/runner"
 	"overcast/internal/docker"
 )
 
@@ -44,7 +45,7 @@ func unzip(r io.Reader, dir string) error {
 		if err != nil {
 			return err
 		}
-		err = writeFile(target, rc, e.Mode().Perm()|0o600)
+		err = runner.WriteFile(target, rc, e.Mode().Perm()|0o600)
 		rc.Close()
 		if err != nil {
 			return err
@@ -85,7 +86,7 @@ func untar(r io.Reader, dir string) error {
 		case tar.TypeDir:
 			err = os.MkdirAll(target, 0o755)
 		case tar.TypeReg:
-			err = writeFile(target, tr, fs.FileMode(hdr.Mode).Perm()|0o600)
+			err = runner.WriteFile(target, tr, fs.FileMode(hdr.Mode).Perm()|0o600)
 		}
 		if err != nil {
 			return err

@@ -240,18 +240,10 @@ func childInput(in *api.StartBuildBatchInput, t batchTask) *api.StartBuildInput 
 		EncryptionKeyOverride: in.EncryptionKeyOverride, LogsConfigOverride: in.LogsConfigOverride,
 		ImagePullCredentialsTypeOverride: in.ImagePullCredentialsTypeOverride,
 	}
-	if t.Buildspec != "" {
-		c.BuildspecOverride = &t.Buildspec
-	}
-	if t.Image != "" {
-		c.ImageOverride = &t.Image
-	}
-	if t.ComputeType != "" {
-		c.ComputeTypeOverride = &t.ComputeType
-	}
-	if t.Type != "" {
-		c.EnvironmentTypeOverride = &t.Type
-	}
+	replace(&c.BuildspecOverride, service.OmitZero(t.Buildspec))
+	replace(&c.ImageOverride, service.OmitZero(t.Image))
+	replace(&c.ComputeTypeOverride, service.OmitZero(t.ComputeType))
+	replace(&c.EnvironmentTypeOverride, service.OmitZero(t.Type))
 	if t.Privileged {
 		c.PrivilegedModeOverride = new(true)
 	}

@@ -66,14 +66,7 @@ func (b *build) scope() scope { return scope{Account: b.Account, Region: b.Regio
 func buildARN(sc scope, id string) string { return sc.ARN("codebuild", "build/"+id) }
 
 // buildID is the ID an ID or an ARN names.
-func buildID(idOrARN string) string {
-	if strings.HasPrefix(idOrARN, "arn:") {
-		if _, id, ok := strings.Cut(idOrARN, ":build/"); ok {
-			return id
-		}
-	}
-	return idOrARN
-}
+func buildID(idOrARN string) string { return arnResource(idOrARN, ":build/") }
 
 func getBuild(tx store.Tx, key string) (*build, int64, error) {
 	var b build
@@ -100,7 +93,9 @@ func (s *Service) startBuild(ctx context.Context, in *api.StartBuildInput, origi
 		}
 		if token := service.Deref(in.IdempotencyToken); token != "" {
 			if prior, err := s.buildWithToken(tx, sc, name, token); prior != nil || err != nil {
-				out, key = prior.Build, ""
+				if prior != nil {
+					out, key = prior.Build, ""
+				}
 				return err
 			}
 		}
@@ -244,25 +239,20 @@ func logsConfigOf(l *api.LogsLocation) *api.LogsConfig {
 
 func (s *Service) BatchGetBuilds(ctx context.Context, in *api.BatchGetBuildsInput) (*api.BatchGetBuildsOutput, error) {
 	sc := overcast.ScopeOf(ctx)
-	out := &api.BatchGetBuildsOutput{Builds: api.Builds{}, BuildsNotFound: api.BuildIds{}}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		for _, id := range service.Distinct(in.Ids) {
-			b, _, err := getBuild(tx, sc.Key(buildID(id)))
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				out.BuildsNotFound = append(out.BuildsNotFound, id)
-			case err != nil:
-				return err
-			default:
-				out.Builds = append(out.Builds, b.Build)
-			}
+	found, missing, err := batchGet(ctx, s.Store, in.Ids, func(tx store.Tx, id string) (api.Build, error) {
+		b, _, err := getBuild(tx, sc.Key(buildID(id)))
+		if errors.Is(err, store.ErrNotFound) {
+			return api.Build{}, notFound("Build cannot be found: %s", id)
 		}
-		return nil
+		if err != nil {
+			return api.Build{}, err
+		}
+		return b.Build, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &api.BatchGetBuildsOutput{Builds: found, BuildsNotFound: missing}, nil
 }
 
 func (s *Service) ListBuilds(ctx context.Context, in *api.ListBuildsInput) (*api.ListBuildsOutput, error) {

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,21 +34,21 @@ import (
 	"overcast/internal/service/servicetest"
 )
 
-var runID = func() string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}()
+var runID = dockertest.RandomHex(4)
 
 // shellImage is the busybox image builds run in (no registry is reachable
 // to pull AWS's images from), imported once for the package's tests.
 var shellImage = dockertest.NewShellImage("codebuild-service", runID)
 
 // TestMain removes the shell image after the tests ran.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	shellImage.Remove()
-	os.Exit(code)
+func TestMain(m *testing.M) { shellImage.Main(m) }
+
+// shellProject is noSourceProject running in the shell image.
+func shellProject(t *testing.T, name, buildspec string) *codebuild.CreateProjectInput {
+	t.Helper()
+	in := noSourceProject(name, buildspec)
+	in.Environment.Image = aws.String(buildImage(t))
+	return in
 }
 
 // buildImage is the shell image's reference, importing it on first use.
@@ -118,7 +116,6 @@ cache:
 `
 
 func TestSeedBuildEndToEnd(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t)
 	cfg := srv.Config()
 	c, s3c, ssmc := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), ssm.NewFromConfig(cfg)
@@ -127,8 +124,7 @@ func TestSeedBuildEndToEnd(t *testing.T) {
 	awstest.Call(t, secretsmanager.NewFromConfig(cfg).CreateSecret, &secretsmanager.CreateSecretInput{Name: aws.String("app/api"),
 		SecretString: aws.String(`{"token":"t0k3n","port":8443}`)})
 
-	in := noSourceProject("seed", seedBuildspec)
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "seed", seedBuildspec)
 	in.Artifacts = &types.ProjectArtifacts{Type: types.ArtifactsTypeS3, Location: aws.String("artifacts"), Name: aws.String("app.zip"),
 		Packaging: types.ArtifactPackagingZip}
 	in.Cache = &types.ProjectCache{Type: types.CacheTypeS3, Location: aws.String("artifacts/cache")}
@@ -191,7 +187,6 @@ func TestSeedBuildEndToEnd(t *testing.T) {
 // Events rule when a build fails": a rule on CodeBuild Build State Change
 // with build-status FAILED sends the event to a queue.
 func TestFailedBuildNotifiesThroughEventBridge(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t)
 	cfg := srv.Config()
 	c, eb, q := codebuild.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
@@ -206,8 +201,7 @@ func TestFailedBuildNotifiesThroughEventBridge(t *testing.T) {
 	awstest.Call(t, eb.PutTargets, &eventbridge.PutTargetsInput{Rule: aws.String("failed-builds"),
 		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: &queueARN}}})
 
-	in := noSourceProject("broken", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo building\n      - false\n  post_build:\n    commands:\n      - echo \"succeeding=$CODEBUILD_BUILD_SUCCEEDING\"\n")
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "broken", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo building\n      - false\n  post_build:\n    commands:\n      - echo \"succeeding=$CODEBUILD_BUILD_SUCCEEDING\"\n")
 	awstest.Call(t, c.CreateProject, in)
 	id := aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("broken")}).Build.Id)
 	b := waitForBuild(t, c, id)
@@ -436,16 +430,14 @@ phases:
 `
 
 func TestBuildGetsTheServiceRolesCredentials(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t, awstest.TaskEndpoint())
 	cfg := srv.Config()
 	c := codebuild.NewFromConfig(cfg)
 	awstest.Call(t, iam.NewFromConfig(cfg).CreateRole, &iam.CreateRoleInput{RoleName: aws.String("codebuild-service"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	in := noSourceProject("creds", credentialsBuildspec)
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "creds", credentialsBuildspec)
 	awstest.Call(t, c.CreateProject, in)
-	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("creds")}).Build.Id))
+	b := runProject(t, c, "creds")
 	if b.BuildStatus != types.StatusTypeSucceeded {
 		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
 	}
@@ -467,7 +459,6 @@ func TestBuildGetsTheServiceRolesCredentials(t *testing.T) {
 // CODEBUILD_SRC_DIR_<id>, and secondary artifacts, one zipped and one
 // not, in the BUILD_ID namespace.
 func TestSecondarySourcesAndArtifacts(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t)
 	cfg := srv.Config()
 	c, s3c := codebuild.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
@@ -492,8 +483,7 @@ artifacts:
       base-directory: api
       files: ['**/*']
 `
-	in := noSourceProject("multi", buildspec)
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "multi", buildspec)
 	in.SecondarySources = []types.ProjectSource{{Type: types.SourceTypeS3, Location: aws.String("sources/lib/"), SourceIdentifier: aws.String("lib")}}
 	in.LogsConfig = &types.LogsConfig{S3Logs: &types.S3LogsConfig{Status: types.LogsConfigStatusTypeEnabled, Location: aws.String("out/logs")}}
 	in.SecondaryArtifacts = []types.ProjectArtifacts{
@@ -501,7 +491,7 @@ artifacts:
 		{Type: types.ArtifactsTypeS3, Location: aws.String("out"), ArtifactIdentifier: aws.String("api"), Name: aws.String("api.zip"), Packaging: types.ArtifactPackagingZip},
 	}
 	awstest.Call(t, c.CreateProject, in)
-	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("multi")}).Build.Id))
+	b := runProject(t, c, "multi")
 	if b.BuildStatus != types.StatusTypeSucceeded {
 		t.Fatalf("build %s, phases %v", b.BuildStatus, phases(b))
 	}
@@ -533,11 +523,9 @@ artifacts:
 // ends FAULT after the restart, as one whose host was lost, with the
 // reason in the phase it was in.
 func TestRestartLosesTheRunningBuild(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t)
 	c := codebuild.NewFromConfig(srv.Config())
-	in := noSourceProject("slow", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n")
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "slow", "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n")
 	awstest.Call(t, c.CreateProject, in)
 	id := aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("slow")}).Build.Id)
 	servicetest.WaitForEvery(t, "the build to run its command", 100*time.Millisecond, 2*time.Minute, func() bool {

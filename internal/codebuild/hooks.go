@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -159,7 +158,7 @@ func (h *hooks) getTo(ctx context.Context, bucket, key, dir, rel string) error {
 		return err
 	}
 	defer body.Close()
-	return writeFile(target, body, 0o644)
+	return runner.WriteFile(target, body, 0o644)
 }
 
 func (h *hooks) Parameter(ctx context.Context, name string) (string, error) {
@@ -301,19 +300,4 @@ func within(dir, rel string) (string, error) {
 		return "", fmt.Errorf("%s escapes the source directory", rel)
 	}
 	return filepath.Join(dir, filepath.FromSlash(rel)), nil
-}
-
-func writeFile(target string, r io.Reader, mode fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -38,9 +38,13 @@ const (
 func projectARN(sc scope, name string) string { return sc.ARN("codebuild", "project/"+name) }
 
 // projectName is the project a name or an ARN names, in the caller's scope.
-func projectName(nameOrARN string) string {
+func projectName(nameOrARN string) string { return arnResource(nameOrARN, ":project/") }
+
+// arnResource is what follows kind (":project/") in an ARN; anything that
+// is not an ARN is the resource's own name or ID.
+func arnResource(nameOrARN, kind string) string {
 	if strings.HasPrefix(nameOrARN, "arn:") {
-		if _, name, ok := strings.Cut(nameOrARN, ":project/"); ok {
+		if _, name, ok := strings.Cut(nameOrARN, kind); ok {
 			return name
 		}
 	}
@@ -141,25 +145,23 @@ func updatedInput(p api.Project, up *api.CreateProjectInput) *api.CreateProjectI
 	replace(&in.BuildBatchConfig, up.BuildBatchConfig)
 	replace(&in.ConcurrentBuildLimit, up.ConcurrentBuildLimit)
 	replace(&in.AutoRetryLimit, up.AutoRetryLimit)
-	if up.SecondarySources != nil {
-		in.SecondarySources = up.SecondarySources
-	}
-	if up.SecondarySourceVersions != nil {
-		in.SecondarySourceVersions = up.SecondarySourceVersions
-	}
-	if up.SecondaryArtifacts != nil {
-		in.SecondaryArtifacts = up.SecondaryArtifacts
-	}
-	if up.Tags != nil {
-		in.Tags = up.Tags
-	}
-	if up.FileSystemLocations != nil {
-		in.FileSystemLocations = up.FileSystemLocations
-	}
+	replaceList(&in.SecondarySources, up.SecondarySources)
+	replaceList(&in.SecondarySourceVersions, up.SecondarySourceVersions)
+	replaceList(&in.SecondaryArtifacts, up.SecondaryArtifacts)
+	replaceList(&in.Tags, up.Tags)
+	replaceList(&in.FileSystemLocations, up.FileSystemLocations)
 	return in
 }
 
+// replace and replaceList set what an update or override gives, leaving
+// what it does not (nil) as it was.
 func replace[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
+func replaceList[S ~[]E, E any](dst *S, src S) {
 	if src != nil {
 		*dst = src
 	}

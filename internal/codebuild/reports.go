@@ -527,23 +527,20 @@ func trendValue(r api.Report, field string) (float64, bool) {
 			return float64(*t.Total), true
 		}
 	}
-	if c := r.CodeCoverageSummary; c != nil {
-		switch field {
-		case "LINE_COVERAGE":
-			return *c.LineCoveragePercentage, true
-		case "LINES_COVERED":
-			return float64(*c.LinesCovered), true
-		case "LINES_MISSED":
-			return float64(*c.LinesMissed), true
-		case "BRANCH_COVERAGE":
-			return *c.BranchCoveragePercentage, true
-		case "BRANCHES_COVERED":
-			return float64(*c.BranchesCovered), true
-		case "BRANCHES_MISSED":
-			return float64(*c.BranchesMissed), true
-		}
+	if c, value := r.CodeCoverageSummary, coverageTrends[field]; c != nil && value != nil {
+		return value(c), true
 	}
 	return 0, false
+}
+
+// coverageTrends are the trend fields of coverage reports, and their values.
+var coverageTrends = map[string]func(c *api.CodeCoverageReportSummary) float64{
+	"LINE_COVERAGE":    func(c *api.CodeCoverageReportSummary) float64 { return *c.LineCoveragePercentage },
+	"LINES_COVERED":    func(c *api.CodeCoverageReportSummary) float64 { return float64(*c.LinesCovered) },
+	"LINES_MISSED":     func(c *api.CodeCoverageReportSummary) float64 { return float64(*c.LinesMissed) },
+	"BRANCH_COVERAGE":  func(c *api.CodeCoverageReportSummary) float64 { return *c.BranchCoveragePercentage },
+	"BRANCHES_COVERED": func(c *api.CodeCoverageReportSummary) float64 { return float64(*c.BranchesCovered) },
+	"BRANCHES_MISSED":  func(c *api.CodeCoverageReportSummary) float64 { return float64(*c.BranchesMissed) },
 }
 
 func formatTrend(v float64) string {

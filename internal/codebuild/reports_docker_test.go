@@ -33,14 +33,12 @@ reports:
 `
 
 func TestReportGroupFromJUnitBuild(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t)
 	c := codebuild.NewFromConfig(srv.Config())
-	in := noSourceProject("calc", junitBuildspec)
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "calc", junitBuildspec)
 	awstest.Call(t, c.CreateProject, in)
 
-	b := waitForBuild(t, c, aws.ToString(awstest.Call(t, c.StartBuild, &codebuild.StartBuildInput{ProjectName: aws.String("calc")}).Build.Id))
+	b := runProject(t, c, "calc")
 	if b.BuildStatus != types.StatusTypeSucceeded {
 		t.Fatalf("build status: got %s, want SUCCEEDED; phases %v", b.BuildStatus, phases(b))
 	}
@@ -97,11 +95,9 @@ phases:
 `
 
 func TestBuildBatchWithDependency(t *testing.T) {
-	image := buildImage(t)
 	srv := awstest.Start(t)
 	c := codebuild.NewFromConfig(srv.Config())
-	in := noSourceProject("app", batchBuildspec)
-	in.Environment.Image = aws.String(image)
+	in := shellProject(t, "app", batchBuildspec)
 	in.BuildBatchConfig = &types.ProjectBuildBatchConfig{ServiceRole: aws.String(role),
 		Restrictions: &types.BatchRestrictions{MaximumBuildsAllowed: aws.Int32(5)}}
 	awstest.Call(t, c.CreateProject, in)

@@ -6,6 +6,7 @@ import (
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
+	"overcast/internal/awsproto"
 	"overcast/internal/service"
 )
 
@@ -20,21 +21,30 @@ const (
 const maxApprovalRuleNameLength = 100
 
 func checkRuleName(name string) error {
-	if name == "" {
-		return withMessage(&api.ApprovalRuleNameRequiredException{}, "An approval rule name is required, but was not specified.")
-	}
-	if len([]rune(name)) > maxApprovalRuleNameLength {
-		return withMessage(&api.InvalidApprovalRuleNameException{}, "The name for the approval rule is not valid.")
-	}
-	return nil
+	return checkLength(name, maxApprovalRuleNameLength,
+		withMessage(&api.ApprovalRuleNameRequiredException{}, "An approval rule name is required, but was not specified."),
+		withMessage(&api.InvalidApprovalRuleNameException{}, "The name for the approval rule is not valid."))
 }
 
-func checkRuleContent(content string) error {
-	if content == "" {
-		return withMessage(&api.ApprovalRuleContentRequiredException{}, "The content for the approval rule is empty. You must provide some content for an approval rule. The content cannot be null.")
+// checkRule checks a pull request's approval rule: its name, then its content.
+func checkRule(name, content string) error {
+	if err := checkRuleName(name); err != nil {
+		return err
 	}
-	if _, err := parseRuleContent(content, false); err != nil {
-		return withMessage(&api.InvalidApprovalRuleContentException{}, "The content for the approval rule is not valid: %v", err)
+	return checkContent(content, false,
+		withMessage(&api.ApprovalRuleContentRequiredException{}, "The content for the approval rule is empty. You must provide some content for an approval rule. The content cannot be null."),
+		&api.InvalidApprovalRuleContentException{}, "The content for the approval rule is not valid: %v")
+}
+
+// checkContent refuses empty rule content with missing, and content
+// parseRuleContent refuses with invalid, its message made of format and the
+// parser's error.
+func checkContent(content string, template bool, missing error, invalid awsproto.APIError, format string) error {
+	if content == "" {
+		return missing
+	}
+	if _, err := parseRuleContent(content, template); err != nil {
+		return withMessage(invalid, format, err)
 	}
 	return nil
 }
@@ -69,10 +79,7 @@ func (s *Service) ruleEvent(ctx context.Context, pr *pullRequest, typ string, r 
 // CreatePullRequestApprovalRule adds an approval rule to an open pull request.
 func (s *Service) CreatePullRequestApprovalRule(ctx context.Context, in *api.CreatePullRequestApprovalRuleInput) (*api.CreatePullRequestApprovalRuleOutput, error) {
 	name, content := service.Deref(in.ApprovalRuleName), service.Deref(in.ApprovalRuleContent)
-	if err := checkRuleName(name); err != nil {
-		return nil, err
-	}
-	if err := checkRuleContent(content); err != nil {
+	if err := checkRule(name, content); err != nil {
 		return nil, err
 	}
 	rule, err := s.editRule(ctx, in.PullRequestId, eventRuleCreated, func(pr *pullRequest) (*approvalRule, error) {
@@ -111,10 +118,7 @@ func (s *Service) editRule(ctx context.Context, id *string, typ string, change f
 // UpdatePullRequestApprovalRuleContent replaces an approval rule's content.
 func (s *Service) UpdatePullRequestApprovalRuleContent(ctx context.Context, in *api.UpdatePullRequestApprovalRuleContentInput) (*api.UpdatePullRequestApprovalRuleContentOutput, error) {
 	name, content := service.Deref(in.ApprovalRuleName), service.Deref(in.NewRuleContent)
-	if err := checkRuleName(name); err != nil {
-		return nil, err
-	}
-	if err := checkRuleContent(content); err != nil {
+	if err := checkRule(name, content); err != nil {
 		return nil, err
 	}
 	rule, err := s.editRule(ctx, in.PullRequestId, eventRuleUpdated, func(pr *pullRequest) (*approvalRule, error) {
@@ -180,10 +184,7 @@ func (pr *pullRequest) approvers() []string {
 func (s *Service) UpdatePullRequestApprovalState(ctx context.Context, in *api.UpdatePullRequestApprovalStateInput) error {
 	caller := overcast.CallerFrom(ctx).ARN
 	state := service.Deref(in.ApprovalState)
-	_, err := s.updateOpenPullRequest(ctx, in.PullRequestId, func(pr *pullRequest) error {
-		if err := checkRevision(pr, in.RevisionId); err != nil {
-			return err
-		}
+	return s.updateCurrentRevision(ctx, in.PullRequestId, in.RevisionId, func(pr *pullRequest) error {
 		if pr.Author == caller {
 			return withMessage(&api.PullRequestCannotBeApprovedByAuthorException{}, "The approval cannot be applied because the user approving the pull request matches the user who created the pull request. You cannot approve a pull request that you created.")
 		}
@@ -198,6 +199,17 @@ func (s *Service) UpdatePullRequestApprovalState(ctx context.Context, in *api.Up
 			ev.ApprovalStateChangedEventMetadata = &api.ApprovalStateChangedEventMetadata{RevisionId: new(pr.RevisionID), ApprovalStatus: new(state)}
 		})
 		return nil
+	})
+}
+
+// updateCurrentRevision is updateOpenPullRequest for a change that applies
+// to the revision a request names, which must be the current one.
+func (s *Service) updateCurrentRevision(ctx context.Context, id, revision *string, change func(*pullRequest) error) error {
+	_, err := s.updateOpenPullRequest(ctx, id, func(pr *pullRequest) error {
+		if err := checkRevision(pr, revision); err != nil {
+			return err
+		}
+		return change(pr)
 	})
 	return err
 }
@@ -267,10 +279,7 @@ func (s *Service) EvaluatePullRequestApprovalRules(ctx context.Context, in *api.
 func (s *Service) OverridePullRequestApprovalRules(ctx context.Context, in *api.OverridePullRequestApprovalRulesInput) error {
 	caller := overcast.CallerFrom(ctx).ARN
 	status := service.Deref(in.OverrideStatus)
-	_, err := s.updateOpenPullRequest(ctx, in.PullRequestId, func(pr *pullRequest) error {
-		if err := checkRevision(pr, in.RevisionId); err != nil {
-			return err
-		}
+	return s.updateCurrentRevision(ctx, in.PullRequestId, in.RevisionId, func(pr *pullRequest) error {
 		overridden := pr.Overrider != "" && pr.OverrideOn == pr.RevisionID
 		switch {
 		case status == overrideSet && overridden:
@@ -287,7 +296,6 @@ func (s *Service) OverridePullRequestApprovalRules(ctx context.Context, in *api.
 		})
 		return nil
 	})
-	return err
 }
 
 // GetPullRequestOverrideState says whether the approval rules of a revision are overridden, and by whom.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
@@ -133,6 +134,18 @@ func withMessage(e awsproto.APIError, format string, args ...any) error {
 	return &awsproto.Error{Code: e.ErrorCode(), Status: e.HTTPStatusCode(), Message: fmt.Sprintf(format, args...)}
 }
 
+// checkLength refuses a value of more than max characters with tooLong, and
+// an empty one with missing; a nil missing makes the value optional.
+func checkLength(v string, max int, missing, tooLong error) error {
+	if v == "" && missing != nil {
+		return missing
+	}
+	if utf8.RuneCountInString(v) > max {
+		return tooLong
+	}
+	return nil
+}
+
 func repositoryDoesNotExist(name string) error {
 	return withMessage(&api.RepositoryDoesNotExistException{}, "%s does not exist", name)
 }
@@ -187,13 +200,18 @@ func (s *Service) lookup(ctx context.Context, name *string) (scope, repository, 
 	if err := checkRepositoryName(n); err != nil {
 		return sc, repository{}, err
 	}
-	var r repository
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		r, _, err = getRepository(tx, sc, n)
+	r, err := viewItem(ctx, s.Store, func(tx store.Tx) (repository, int64, error) { return getRepository(tx, sc, n) })
+	return sc, r, err
+}
+
+// viewItem reads one record with get, in a read-only transaction.
+func viewItem[T any](ctx context.Context, st store.Store, get func(tx store.Tx) (T, int64, error)) (T, error) {
+	var v T
+	err := st.View(ctx, func(tx store.Tx) (err error) {
+		v, _, err = get(tx)
 		return err
 	})
-	return sc, r, err
+	return v, err
 }
 
 // update applies change to the repository called name and writes it back.
@@ -203,18 +221,34 @@ func (s *Service) update(ctx context.Context, name string, change func(r *reposi
 		return repository{}, err
 	}
 	var r repository
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		var ver int64
-		var err error
-		if r, ver, err = getRepository(tx, sc, name); err != nil {
-			return err
-		}
-		if err := change(&r); err != nil {
-			return err
-		}
-		_, err = store.PutJSON(tx, repositoriesTable, sc.Key(r.Name), r, ver)
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) (err error) {
+		r, err = rewriteRepository(tx, sc, name, change)
 		return err
 	})
+	return r, err
+}
+
+// updateAndNotify runs fn in an update, retried when it loses a race, and
+// once it commits wakes the bus's deliverers for the events fn published.
+func (s *Service) updateAndNotify(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
+	if err == nil {
+		s.Bus.Notify()
+	}
+	return err
+}
+
+// rewriteRepository applies change to the repository called name and writes
+// it back in tx, at the version read: a write in between fails the update.
+func rewriteRepository(tx store.Tx, sc scope, name string, change func(r *repository) error) (repository, error) {
+	r, ver, err := getRepository(tx, sc, name)
+	if err != nil {
+		return r, err
+	}
+	if err := change(&r); err != nil {
+		return r, err
+	}
+	_, err = store.PutJSON(tx, repositoriesTable, sc.Key(r.Name), r, ver)
 	return r, err
 }
 
@@ -235,12 +269,7 @@ type Repository struct {
 // for the git data plane; ErrNoRepository when there is none.
 func (s *Service) Repository(ctx context.Context, account, region, name string) (Repository, error) {
 	sc := scope{Account: account, Region: region}
-	var r repository
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		r, _, err = getRepository(tx, sc, name)
-		return err
-	})
+	r, err := viewItem(ctx, s.Store, func(tx store.Tx) (repository, int64, error) { return getRepository(tx, sc, name) })
 	if isRepositoryMissing(err) {
 		return Repository{}, fmt.Errorf("%w: %w", ErrNoRepository, err)
 	}

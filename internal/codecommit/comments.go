@@ -114,13 +114,7 @@ func getComment(tx store.Tx, sc scope, id string) (comment, int64, error) {
 // readComment reads the comment a request names.
 func (s *Service) readComment(ctx context.Context, id *string) (comment, error) {
 	sc := overcast.ScopeOf(ctx)
-	var c comment
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		c, _, err = getComment(tx, sc, service.Deref(id))
-		return err
-	})
-	return c, err
+	return viewItem(ctx, s.Store, func(tx store.Tx) (comment, int64, error) { return getComment(tx, sc, service.Deref(id)) })
 }
 
 // placeComment works out a new comment's thread in a repository: the commits it compares and,
@@ -192,7 +186,7 @@ func (s *Service) postComment(ctx context.Context, content, token string, th thr
 	sc := overcast.ScopeOf(ctx)
 	caller := overcast.CallerFrom(ctx).ARN
 	var c comment
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+	err := s.updateAndNotify(ctx, func(tx store.Tx) error {
 		if inReplyTo != "" {
 			parent, _, err := getComment(tx, sc, inReplyTo)
 			if err != nil {
@@ -222,15 +216,18 @@ func (s *Service) postComment(ctx context.Context, content, token string, th thr
 				return err
 			}
 		}
-		if _, err := store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, 0); err != nil {
-			return err
-		}
-		return s.publishCommentEvent(ctx, tx, sc, &c, true)
+		return s.putComment(ctx, tx, sc, &c, 0)
 	})
-	if err == nil {
-		s.Bus.Notify()
-	}
 	return c, err
+}
+
+// putComment writes a comment at version ver (0 for a new one) and publishes
+// its creation or change, in tx.
+func (s *Service) putComment(ctx context.Context, tx store.Tx, sc scope, c *comment, ver int64) error {
+	if _, err := store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, ver); err != nil {
+		return err
+	}
+	return s.publishCommentEvent(ctx, tx, sc, c, ver == 0)
 }
 
 // PostCommentForPullRequest comments on a pull request, or on a line of a file it changes.
@@ -301,7 +298,7 @@ func (s *Service) GetComment(ctx context.Context, in *api.GetCommentInput) (*api
 func (s *Service) updateComment(ctx context.Context, id *string, change func(*comment) error) (comment, error) {
 	sc := overcast.ScopeOf(ctx)
 	var c comment
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+	err := s.updateAndNotify(ctx, func(tx store.Tx) error {
 		var ver int64
 		var err error
 		if c, ver, err = getComment(tx, sc, service.Deref(id)); err != nil {
@@ -313,14 +310,8 @@ func (s *Service) updateComment(ctx context.Context, id *string, change func(*co
 		if err := change(&c); err != nil {
 			return err
 		}
-		if _, err = store.PutJSON(tx, commentsTable, sc.Key(c.ID), c, ver); err != nil {
-			return err
-		}
-		return s.publishCommentEvent(ctx, tx, sc, &c, false)
+		return s.putComment(ctx, tx, sc, &c, ver)
 	})
-	if err == nil {
-		s.Bus.Notify()
-	}
 	return c, err
 }
 

@@ -2,6 +2,7 @@ package codecommit
 
 import (
 	"context"
+	"slices"
 
 	api "overcast/internal/api/codecommit"
 	"overcast/internal/git"
@@ -125,7 +126,7 @@ func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.Batch
 	m, merged, from := q.merging, q.merged, q.from
 	var wanted []git.Conflict
 	for _, c := range merged.Conflicts {
-		if len(in.FilePaths) == 0 || contains(in.FilePaths, c.Path) {
+		if len(in.FilePaths) == 0 || slices.Contains(in.FilePaths, c.Path) {
 			wanted = append(wanted, c)
 		}
 	}
@@ -140,15 +141,6 @@ func (s *Service) BatchDescribeMergeConflicts(ctx context.Context, in *api.Batch
 		out.Conflicts = append(out.Conflicts, api.Conflict{ConflictMetadata: new(conflictMetadata(c)), MergeHunks: service.Map(hunks, mergeHunk)})
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // conflictMetadata is a conflict as the API describes it.

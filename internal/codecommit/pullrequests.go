@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
@@ -324,7 +323,7 @@ func (s *Service) modifyPullRequest(ctx context.Context, id *string, refresh boo
 	if err := checkPullRequestID(prID); err != nil {
 		return err
 	}
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+	return s.updateAndNotify(ctx, func(tx store.Tx) error {
 		pr, ver, err := getPullRequest(tx, sc, prID)
 		if err != nil {
 			return err
@@ -349,10 +348,6 @@ func (s *Service) modifyPullRequest(ctx context.Context, id *string, refresh boo
 		}
 		return s.publishPullRequestEvents(ctx, tx, sc, &pr, seen)
 	})
-	if err == nil {
-		s.Bus.Notify()
-	}
-	return err
 }
 
 // updateOpenPullRequest is updatePullRequest for changes only an open pull request takes.
@@ -372,20 +367,14 @@ func (s *Service) updateOpenPullRequest(ctx context.Context, id *string, change 
 }
 
 func checkTitle(title string) error {
-	if title == "" {
-		return withMessage(&api.TitleRequiredException{}, "A pull request title is required. It cannot be empty or null.")
-	}
-	if utf8.RuneCountInString(title) > maxTitleLength {
-		return withMessage(&api.InvalidTitleException{}, "The title of the pull request is not valid. Pull request titles cannot exceed %d characters in length.", maxTitleLength)
-	}
-	return nil
+	return checkLength(title, maxTitleLength,
+		withMessage(&api.TitleRequiredException{}, "A pull request title is required. It cannot be empty or null."),
+		withMessage(&api.InvalidTitleException{}, "The title of the pull request is not valid. Pull request titles cannot exceed %d characters in length.", maxTitleLength))
 }
 
 func checkPRDescription(d string) error {
-	if utf8.RuneCountInString(d) > maxDescriptionLength {
-		return withMessage(&api.InvalidDescriptionException{}, "The pull request description is not valid. Descriptions cannot be more than %d characters.", maxDescriptionLength)
-	}
-	return nil
+	return checkLength(d, maxDescriptionLength, nil,
+		withMessage(&api.InvalidDescriptionException{}, "The pull request description is not valid. Descriptions cannot be more than %d characters.", maxDescriptionLength))
 }
 
 // fullBranchRef is a branch reference as a pull request names it.
@@ -463,7 +452,7 @@ func (s *Service) CreatePullRequest(ctx context.Context, in *api.CreatePullReque
 	now := s.Now()
 	caller := overcast.CallerFrom(ctx).ARN
 	var pr pullRequest
-	err = store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
+	err = s.updateAndNotify(ctx, func(tx store.Tx) error {
 		if token != "" {
 			var existing string
 			_, err := store.GetJSON(tx, pullRequestTokensTable, sc.Key(token), &existing)
@@ -509,7 +498,6 @@ func (s *Service) CreatePullRequest(ctx context.Context, in *api.CreatePullReque
 	if err != nil {
 		return nil, err
 	}
-	s.Bus.Notify()
 	return &api.CreatePullRequestOutput{PullRequest: pr.api()}, nil
 }
 

@@ -73,23 +73,22 @@ func (s *Service) recordChanges(ctx context.Context, sc scope, name string, chan
 	caller := overcast.CallerFrom(ctx).ARN
 	var r repository
 	var newDefault bool
-	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
-		var ver int64
+	err := s.updateAndNotify(ctx, func(tx store.Tx) error {
 		var err error
-		if r, ver, err = getRepository(tx, sc, name); err != nil {
-			return err
-		}
-		r.Modified = s.Now()
-		newDefault = false
-		if r.DefaultBranch == "" {
-			for _, c := range changes {
-				if branch, ok := strings.CutPrefix(c.Ref, branchPrefix); ok && c.New != "" {
-					r.DefaultBranch, newDefault = branch, true
-					break
+		r, err = rewriteRepository(tx, sc, name, func(r *repository) error {
+			r.Modified = s.Now()
+			newDefault = false
+			if r.DefaultBranch == "" {
+				for _, c := range changes {
+					if branch, ok := strings.CutPrefix(c.Ref, branchPrefix); ok && c.New != "" {
+						r.DefaultBranch, newDefault = branch, true
+						break
+					}
 				}
 			}
-		}
-		if _, err := store.PutJSON(tx, repositoriesTable, sc.Key(name), r, ver); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		events := make([]bus.Event, 0, len(changes))
@@ -101,7 +100,6 @@ func (s *Service) recordChanges(ctx context.Context, sc scope, name string, chan
 	if err != nil {
 		return err
 	}
-	s.Bus.Notify()
 	if newDefault {
 		if err := s.repo(sc, &r).SetHead(ctx, r.DefaultBranch); err != nil {
 			return err

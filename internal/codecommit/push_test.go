@@ -18,6 +18,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/git"
+	"overcast/internal/service"
 	"overcast/internal/service/servicetest"
 )
 
@@ -184,16 +185,8 @@ func TestPushIsReadThroughTheAPI(t *testing.T) {
 // TestFilesOverTheAPILimit: a file pushed with git may exceed the 6 MB the
 // API reads; GetFile and GetBlob refuse it as AWS does.
 func TestFilesOverTheAPILimit(t *testing.T) {
-	env := servicetest.Env(t)
-	s := New(env, Options{})
+	env, s, dir := withRepository(t, "big")
 	ctx := context.Background()
-	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("big")}); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "big")
-	if err != nil {
-		t.Fatal(err)
-	}
 	repo := git.Open(dir)
 	who := git.Signature{Name: "Ada", Email: "ada@example.com", When: env.Clock.Now()}
 	commit, err := repo.WriteCommit(ctx, git.NewCommit{Author: who, Committer: who,
@@ -226,16 +219,8 @@ func TestFilesOverTheAPILimit(t *testing.T) {
 // creation that never committed) and a commit's temporary index go; a
 // repository's data stays.
 func TestStartRemovesWhatACrashLeft(t *testing.T) {
-	env := servicetest.Env(t)
-	s := New(env, Options{})
+	_, s, kept := withRepository(t, "kept")
 	ctx := context.Background()
-	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("kept")}); err != nil {
-		t.Fatal(err)
-	}
-	kept, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "kept")
-	if err != nil {
-		t.Fatal(err)
-	}
 	orphan := filepath.Join(filepath.Dir(kept), "0b0e3e0e-0000-4000-8000-000000000000.git")
 	if _, err := git.InitBare(ctx, orphan, "main"); err != nil {
 		t.Fatal(err)
@@ -244,7 +229,7 @@ func TestStartRemovesWhatACrashLeft(t *testing.T) {
 	if err := os.WriteFile(index, []byte("partial"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "nope")
+	_, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, "nope")
 	if e, ok := errors.AsType[*awsproto.Error](err); !errors.Is(err, ErrNoRepository) || !ok || e.Code != "RepositoryDoesNotExistException" {
 		t.Errorf("RepositoryDir of a missing repository: got %v, want ErrNoRepository and RepositoryDoesNotExistException", err)
 	}
@@ -256,4 +241,21 @@ func TestStartRemovesWhatACrashLeft(t *testing.T) {
 			t.Errorf("%s after Start: exists %v, want %v", path, err == nil, want)
 		}
 	}
+}
+
+// withRepository is a Service, on an environment of its own, holding one
+// new repository, and that repository's git directory.
+func withRepository(t *testing.T, name string) (*service.Env, *Service, string) {
+	t.Helper()
+	env := servicetest.Env(t)
+	s := New(env, Options{})
+	ctx := context.Background()
+	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new(name)}); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := s.RepositoryDir(ctx, overcast.DefaultAccountID, overcast.DefaultRegion, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, s, dir
 }

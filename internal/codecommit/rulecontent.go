@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -77,15 +78,7 @@ func validPoolMember(m string) bool {
 
 // appliesTo reports whether a template's content applies to a pull request into destinationRef.
 func (rc *ruleContent) appliesTo(destinationRef string) bool {
-	if len(rc.DestinationReferences) == 0 {
-		return true
-	}
-	for _, ref := range rc.DestinationReferences {
-		if ref == destinationRef {
-			return true
-		}
-	}
-	return false
+	return len(rc.DestinationReferences) == 0 || slices.Contains(rc.DestinationReferences, destinationRef)
 }
 
 // satisfied reports whether the approvers (caller ARNs) meet every statement of the rule.
@@ -105,12 +98,7 @@ func (rc *ruleContent) satisfied(approvers []string) bool {
 }
 
 func inPool(pool []string, approver string) bool {
-	for _, m := range pool {
-		if poolMemberMatches(m, approver) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(pool, func(m string) bool { return poolMemberMatches(m, approver) })
 }
 
 // poolMemberMatches reports whether the caller ARN approver is the pool member m:

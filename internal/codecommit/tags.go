@@ -26,14 +26,7 @@ func taggedRepository(ctx context.Context, resourceARN *string) (string, error) 
 
 // TagResource adds or replaces tags of a repository.
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceInput) error {
-	name, err := taggedRepository(ctx, in.ResourceArn)
-	if err != nil {
-		return err
-	}
-	if in.Tags == nil {
-		return withMessage(&api.TagsMapRequiredException{}, "A map of tags is required.")
-	}
-	_, err = s.update(ctx, name, func(r *repository) error {
+	return s.retag(ctx, in.ResourceArn, in.Tags != nil, withMessage(&api.TagsMapRequiredException{}, "A map of tags is required."), func(r *repository) error {
 		tags := maps.Clone(r.Tags)
 		if tags == nil {
 			tags = map[string]string{}
@@ -45,25 +38,32 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceInput) err
 		r.Tags = tags
 		return nil
 	})
+}
+
+// retag applies change to the repository resourceARN names; given says
+// whether the request carries the tags to change, missing is its fault
+// when it does not.
+func (s *Service) retag(ctx context.Context, resourceARN *string, given bool, missing error, change func(r *repository) error) error {
+	name, err := taggedRepository(ctx, resourceARN)
+	if err != nil {
+		return err
+	}
+	if !given {
+		return missing
+	}
+	_, err = s.update(ctx, name, change)
 	return err
 }
 
 // UntagResource removes tags from a repository.
 func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceInput) error {
-	name, err := taggedRepository(ctx, in.ResourceArn)
-	if err != nil {
-		return err
-	}
-	if in.TagKeys == nil {
-		return withMessage(&api.TagKeysListRequiredException{}, "A list of tag keys is required. The list cannot be empty or null.")
-	}
-	_, err = s.update(ctx, name, func(r *repository) error {
+	missing := withMessage(&api.TagKeysListRequiredException{}, "A list of tag keys is required. The list cannot be empty or null.")
+	return s.retag(ctx, in.ResourceArn, in.TagKeys != nil, missing, func(r *repository) error {
 		for _, k := range in.TagKeys {
 			delete(r.Tags, k)
 		}
 		return nil
 	})
-	return err
 }
 
 // ListTagsForResource returns a repository's tags.

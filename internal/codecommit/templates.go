@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"overcast"
 	api "overcast/internal/api/codecommit"
@@ -48,30 +47,20 @@ func (t *ruleTemplate) api() *api.ApprovalRuleTemplate {
 }
 
 func checkTemplateName(name string) error {
-	if name == "" {
-		return withMessage(&api.ApprovalRuleTemplateNameRequiredException{}, "An approval rule template name is required, but was not specified.")
-	}
-	if utf8.RuneCountInString(name) > maxTemplateNameLength {
-		return withMessage(&api.InvalidApprovalRuleTemplateNameException{}, "The name of the approval rule template is not valid. Template names must be between 1 and %d valid characters in length.", maxTemplateNameLength)
-	}
-	return nil
+	return checkLength(name, maxTemplateNameLength,
+		withMessage(&api.ApprovalRuleTemplateNameRequiredException{}, "An approval rule template name is required, but was not specified."),
+		withMessage(&api.InvalidApprovalRuleTemplateNameException{}, "The name of the approval rule template is not valid. Template names must be between 1 and %d valid characters in length.", maxTemplateNameLength))
 }
 
 func checkTemplateDescription(d string) error {
-	if utf8.RuneCountInString(d) > maxTemplateDescriptionLength {
-		return withMessage(&api.InvalidApprovalRuleTemplateDescriptionException{}, "The description for the approval rule template is not valid because it exceeds the maximum characters allowed for a description.")
-	}
-	return nil
+	return checkLength(d, maxTemplateDescriptionLength, nil,
+		withMessage(&api.InvalidApprovalRuleTemplateDescriptionException{}, "The description for the approval rule template is not valid because it exceeds the maximum characters allowed for a description."))
 }
 
 func checkTemplateContent(content string) error {
-	if content == "" {
-		return withMessage(&api.ApprovalRuleTemplateContentRequiredException{}, "The content for the approval rule template is empty. You must provide some content for an approval rule template. The content cannot be null.")
-	}
-	if _, err := parseRuleContent(content, true); err != nil {
-		return withMessage(&api.InvalidApprovalRuleTemplateContentException{}, "The content of the approval rule template is not valid: %v", err)
-	}
-	return nil
+	return checkContent(content, true,
+		withMessage(&api.ApprovalRuleTemplateContentRequiredException{}, "The content for the approval rule template is empty. You must provide some content for an approval rule template. The content cannot be null."),
+		&api.InvalidApprovalRuleTemplateContentException{}, "The content of the approval rule template is not valid: %v")
 }
 
 func templateDoesNotExist(name string) error {
@@ -185,67 +174,54 @@ func (s *Service) readTemplate(ctx context.Context, name *string) (ruleTemplate,
 	if err := checkTemplateName(n); err != nil {
 		return ruleTemplate{}, err
 	}
-	var t ruleTemplate
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		t, _, err = getTemplate(tx, sc, n)
-		return err
-	})
-	return t, err
+	return viewItem(ctx, s.Store, func(tx store.Tx) (ruleTemplate, int64, error) { return getTemplate(tx, sc, n) })
 }
 
 // UpdateApprovalRuleTemplateName renames a template.
 func (s *Service) UpdateApprovalRuleTemplateName(ctx context.Context, in *api.UpdateApprovalRuleTemplateNameInput) (*api.UpdateApprovalRuleTemplateNameOutput, error) {
 	newName := service.Deref(in.NewApprovalRuleTemplateName)
-	if err := checkTemplateName(newName); err != nil {
-		return nil, err
+	t, err := s.editTemplate(ctx, in.OldApprovalRuleTemplateName, checkTemplateName(newName), func(t *ruleTemplate) error { t.Name = newName; return nil })
+	return &api.UpdateApprovalRuleTemplateNameOutput{ApprovalRuleTemplate: t}, err
+}
+
+// editTemplate is updateTemplate for an edit of the caller's, stamped with
+// them; invalid is the edit's error (the checks of its new value), which
+// stops it before the template is read.
+func (s *Service) editTemplate(ctx context.Context, name *string, invalid error, edit func(t *ruleTemplate) error) (*api.ApprovalRuleTemplate, error) {
+	if invalid != nil {
+		return nil, invalid
 	}
-	t, err := s.updateTemplate(ctx, in.OldApprovalRuleTemplateName, func(_ store.Tx, t *ruleTemplate) error {
-		t.Name = newName
+	t, err := s.updateTemplate(ctx, name, func(_ store.Tx, t *ruleTemplate) error {
+		if err := edit(t); err != nil {
+			return err
+		}
 		s.modified(ctx, t)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateApprovalRuleTemplateNameOutput{ApprovalRuleTemplate: t.api()}, nil
+	return t.api(), nil
 }
 
 // UpdateApprovalRuleTemplateDescription replaces a template's description.
 func (s *Service) UpdateApprovalRuleTemplateDescription(ctx context.Context, in *api.UpdateApprovalRuleTemplateDescriptionInput) (*api.UpdateApprovalRuleTemplateDescriptionOutput, error) {
 	description := service.Deref(in.ApprovalRuleTemplateDescription)
-	if err := checkTemplateDescription(description); err != nil {
-		return nil, err
-	}
-	t, err := s.updateTemplate(ctx, in.ApprovalRuleTemplateName, func(_ store.Tx, t *ruleTemplate) error {
-		t.Description = description
-		s.modified(ctx, t)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.UpdateApprovalRuleTemplateDescriptionOutput{ApprovalRuleTemplate: t.api()}, nil
+	t, err := s.editTemplate(ctx, in.ApprovalRuleTemplateName, checkTemplateDescription(description), func(t *ruleTemplate) error { t.Description = description; return nil })
+	return &api.UpdateApprovalRuleTemplateDescriptionOutput{ApprovalRuleTemplate: t}, err
 }
 
 // UpdateApprovalRuleTemplateContent replaces a template's content; rules already made from it keep theirs.
 func (s *Service) UpdateApprovalRuleTemplateContent(ctx context.Context, in *api.UpdateApprovalRuleTemplateContentInput) (*api.UpdateApprovalRuleTemplateContentOutput, error) {
 	content := service.Deref(in.NewRuleContent)
-	if err := checkTemplateContent(content); err != nil {
-		return nil, err
-	}
-	t, err := s.updateTemplate(ctx, in.ApprovalRuleTemplateName, func(_ store.Tx, t *ruleTemplate) error {
+	t, err := s.editTemplate(ctx, in.ApprovalRuleTemplateName, checkTemplateContent(content), func(t *ruleTemplate) error {
 		if in.ExistingRuleContentSha256 != nil && *in.ExistingRuleContentSha256 != contentSHA256(t.Content) {
 			return withMessage(&api.InvalidRuleContentSha256Exception{}, "The SHA-256 hash signature for the rule content is not valid.")
 		}
 		t.Content = content
-		s.modified(ctx, t)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &api.UpdateApprovalRuleTemplateContentOutput{ApprovalRuleTemplate: t.api()}, nil
+	return &api.UpdateApprovalRuleTemplateContentOutput{ApprovalRuleTemplate: t}, err
 }
 
 // DeleteApprovalRuleTemplate deletes a template no repository is associated with.
@@ -353,8 +329,11 @@ func (s *Service) DisassociateApprovalRuleTemplateFromRepository(ctx context.Con
 	return s.associate(ctx, in.ApprovalRuleTemplateName, *in.RepositoryName, false)
 }
 
-// batchAssociate runs associate for each repository, collecting per-repository failures.
-func (s *Service) batchAssociate(ctx context.Context, templateName *string, repositories []string, add bool) (done []string, failed [][3]string, err error) {
+// batchAssociate runs associate for each repository, collecting per-repository
+// failures, each made by failure from the repository's name and the error's
+// code and message.
+func batchAssociate[E any](ctx context.Context, s *Service, templateName *string, repositories []string, add bool,
+	failure func(repository, code, message *string) E) (done []string, failed []E, err error) {
 	if _, err := s.readTemplate(ctx, templateName); err != nil {
 		return nil, nil, err
 	}
@@ -364,14 +343,14 @@ func (s *Service) batchAssociate(ctx context.Context, templateName *string, repo
 	if len(repositories) > maxBatchRepositoryNames {
 		return nil, nil, withMessage(&api.MaximumRepositoryNamesExceededException{}, "The maximum number of allowed repository names was exceeded. Currently, this number is %d.", maxBatchRepositoryNames)
 	}
-	done = []string{}
+	done, failed = []string{}, []E{}
 	for _, name := range repositories {
 		err := checkRepositoryName(name)
 		if err == nil {
 			err = s.associate(ctx, templateName, name, add)
 		}
 		if e, ok := errors.AsType[*awsproto.Error](err); ok {
-			failed = append(failed, [3]string{name, e.Code, e.Message})
+			failed = append(failed, failure(new(name), new(e.Code), new(e.Message)))
 			continue
 		}
 		if err != nil {
@@ -384,30 +363,18 @@ func (s *Service) batchAssociate(ctx context.Context, templateName *string, repo
 
 // BatchAssociateApprovalRuleTemplateWithRepositories associates the template with several repositories.
 func (s *Service) BatchAssociateApprovalRuleTemplateWithRepositories(ctx context.Context, in *api.BatchAssociateApprovalRuleTemplateWithRepositoriesInput) (*api.BatchAssociateApprovalRuleTemplateWithRepositoriesOutput, error) {
-	done, failed, err := s.batchAssociate(ctx, in.ApprovalRuleTemplateName, in.RepositoryNames, true)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.BatchAssociateApprovalRuleTemplateWithRepositoriesOutput{AssociatedRepositoryNames: done,
-		Errors: api.BatchAssociateApprovalRuleTemplateWithRepositoriesErrorsList{}}
-	for _, f := range failed {
-		out.Errors = append(out.Errors, api.BatchAssociateApprovalRuleTemplateWithRepositoriesError{RepositoryName: new(f[0]), ErrorCode: new(f[1]), ErrorMessage: new(f[2])})
-	}
-	return out, nil
+	done, failed, err := batchAssociate(ctx, s, in.ApprovalRuleTemplateName, in.RepositoryNames, true, func(repository, code, message *string) api.BatchAssociateApprovalRuleTemplateWithRepositoriesError {
+		return api.BatchAssociateApprovalRuleTemplateWithRepositoriesError{RepositoryName: repository, ErrorCode: code, ErrorMessage: message}
+	})
+	return &api.BatchAssociateApprovalRuleTemplateWithRepositoriesOutput{AssociatedRepositoryNames: done, Errors: failed}, err
 }
 
 // BatchDisassociateApprovalRuleTemplateFromRepositories disassociates the template from several repositories.
 func (s *Service) BatchDisassociateApprovalRuleTemplateFromRepositories(ctx context.Context, in *api.BatchDisassociateApprovalRuleTemplateFromRepositoriesInput) (*api.BatchDisassociateApprovalRuleTemplateFromRepositoriesOutput, error) {
-	done, failed, err := s.batchAssociate(ctx, in.ApprovalRuleTemplateName, in.RepositoryNames, false)
-	if err != nil {
-		return nil, err
-	}
-	out := &api.BatchDisassociateApprovalRuleTemplateFromRepositoriesOutput{DisassociatedRepositoryNames: done,
-		Errors: api.BatchDisassociateApprovalRuleTemplateFromRepositoriesErrorsList{}}
-	for _, f := range failed {
-		out.Errors = append(out.Errors, api.BatchDisassociateApprovalRuleTemplateFromRepositoriesError{RepositoryName: new(f[0]), ErrorCode: new(f[1]), ErrorMessage: new(f[2])})
-	}
-	return out, nil
+	done, failed, err := batchAssociate(ctx, s, in.ApprovalRuleTemplateName, in.RepositoryNames, false, func(repository, code, message *string) api.BatchDisassociateApprovalRuleTemplateFromRepositoriesError {
+		return api.BatchDisassociateApprovalRuleTemplateFromRepositoriesError{RepositoryName: repository, ErrorCode: code, ErrorMessage: message}
+	})
+	return &api.BatchDisassociateApprovalRuleTemplateFromRepositoriesOutput{DisassociatedRepositoryNames: done, Errors: failed}, err
 }
 
 // ListAssociatedApprovalRuleTemplatesForRepository lists the templates associated with a repository.

@@ -307,24 +307,21 @@ func TestLabels(t *testing.T) {
 }
 
 func TestErrorKinds(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want error
-	}{
-		{"not found", cerrdefs.ErrNotFound.WithMessage("No such container: x"), ErrNotFound},
-		{"conflict", cerrdefs.ErrConflict.WithMessage(`name "/x" is already in use`), ErrConflict},
-		{"already exists", cerrdefs.ErrAlreadyExists.WithMessage("exists"), ErrConflict},
-		{"invalid", cerrdefs.ErrInvalidArgument.WithMessage("bad"), ErrInvalid},
-		{"unavailable", cerrdefs.ErrUnavailable.WithMessage("down"), ErrUnavailable},
-		{"unauthorized", cerrdefs.ErrUnauthenticated.WithMessage("login"), ErrUnauthorized},
-		{"forbidden", cerrdefs.ErrPermissionDenied.WithMessage("network n has active endpoints"), ErrConflict},
-		{"wrapped", fmt.Errorf("Error response from daemon: %w", cerrdefs.ErrNotFound.WithMessage("gone")), ErrNotFound},
-		{"unknown", errors.New("boom"), nil},
-		{"canceled", fmt.Errorf("get: %w", context.Canceled), nil},
+	// Each engine error, by name, and the kind wrap gives it.
+	tests := map[string]struct{ err, want error }{
+		"not found":      {cerrdefs.ErrNotFound.WithMessage("No such container: x"), ErrNotFound},
+		"conflict":       {cerrdefs.ErrConflict.WithMessage(`name "/x" is already in use`), ErrConflict},
+		"already exists": {cerrdefs.ErrAlreadyExists.WithMessage("exists"), ErrConflict},
+		"invalid":        {cerrdefs.ErrInvalidArgument.WithMessage("bad"), ErrInvalid},
+		"unavailable":    {cerrdefs.ErrUnavailable.WithMessage("down"), ErrUnavailable},
+		"unauthorized":   {cerrdefs.ErrUnauthenticated.WithMessage("login"), ErrUnauthorized},
+		"forbidden":      {cerrdefs.ErrPermissionDenied.WithMessage("network n has active endpoints"), ErrConflict},
+		"wrapped":        {fmt.Errorf("Error response from daemon: %w", cerrdefs.ErrNotFound.WithMessage("gone")), ErrNotFound},
+		"unknown":        {errors.New("boom"), nil},
+		"canceled":       {fmt.Errorf("get: %w", context.Canceled), nil},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
 			err := wrap("op", tt.err)
 			var de *Error
 			if !errors.As(err, &de) || de.Kind != tt.want || de.Op != "op" {
@@ -350,20 +347,16 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestPullKind(t *testing.T) {
-	tests := []struct {
-		msg  string
-		want error
-	}{
-		{"manifest unknown", ErrNotFound},
-		{"manifest for x:v2 not found: manifest unknown: manifest unknown", ErrNotFound},
-		{"pull access denied for x, repository does not exist or may require 'docker login'", ErrNotFound},
-		{"Head \"http://127.0.0.1:1/v2/x/manifests/v1\": unauthorized: log in", ErrUnauthorized},
-		{"Get \"https://r/v2/\": no basic auth credentials", ErrUnauthorized},
-		{"connection reset by peer", nil},
-	}
-	for _, tt := range tests {
-		if got := pullKind(errors.New(tt.msg)); got != tt.want {
-			t.Errorf("pullKind(%q): got %v, want %v", tt.msg, got, tt.want)
+	for msg, want := range map[string]error{
+		"manifest unknown": ErrNotFound,
+		"manifest for x:v2 not found: manifest unknown: manifest unknown":                   ErrNotFound,
+		"pull access denied for x, repository does not exist or may require 'docker login'": ErrNotFound,
+		"Head \"http://127.0.0.1:1/v2/x/manifests/v1\": unauthorized: log in":               ErrUnauthorized,
+		"Get \"https://r/v2/\": no basic auth credentials":                                  ErrUnauthorized,
+		"connection reset by peer": nil,
+	} {
+		if got := pullKind(errors.New(msg)); got != want {
+			t.Errorf("pullKind(%q): got %v, want %v", msg, got, want)
 		}
 	}
 	if got := pullKind(cerrdefs.ErrNotFound.WithMessage("unauthorized")); got != ErrNotFound {

@@ -158,14 +158,9 @@ func (r *Repo) Merge(ctx context.Context, destination, source string, level Deta
 			byPath[path] = c
 			order = append(order, path)
 		}
-		v := Version{Mode: parts[0], Blob: parts[1]}
-		switch parts[2] {
-		case "1":
-			c.Base = v
-		case "2":
-			c.Destination = v
-		case "3":
-			c.Source = v
+		stages := map[string]*Version{"1": &c.Base, "2": &c.Destination, "3": &c.Source}
+		if side := stages[parts[2]]; side != nil {
+			*side = Version{Mode: parts[0], Blob: parts[1]}
 		}
 	}
 	for _, path := range order {

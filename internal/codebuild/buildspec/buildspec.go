@@ -243,11 +243,7 @@ func (p *parser) fail(e *Error) {
 
 // entries are a mapping's keys and values in order.
 func (p *parser) entries(n *yaml.Node, what string) []kv {
-	if n == nil || isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		p.fail(yamlErrorf("Expected %s to be of map type: found %s instead at line %d", what, kindName(n), n.Line))
+	if !p.holds(n, yaml.MappingNode, "map", what) {
 		return nil
 	}
 	var out []kv
@@ -288,42 +284,42 @@ func (p *parser) boolean(n *yaml.Node, what string) bool {
 	return false
 }
 
-// strs is a list of strings; a single string counts as a list of one, as
-// CodeBuild accepts for files and paths.
-func (p *parser) strs(n *yaml.Node, what string) []string {
+// holds reports whether n holds a value of kind (named typ in the error),
+// failing the parse when it holds another; an absent or null value holds
+// none, and is no fault.
+func (p *parser) holds(n *yaml.Node, kind yaml.Kind, typ, what string) bool {
 	if n == nil || isNull(n) {
+		return false
+	}
+	if n.Kind != kind {
+		p.fail(yamlErrorf("Expected %s to be of %s type: found %s instead at line %d", what, typ, kindName(n), n.Line))
+		return false
+	}
+	return true
+}
+
+// listOf is a list's items, each made by item of its node and path; a
+// single scalar counts as a list of one, as CodeBuild accepts for files,
+// paths and commands.
+func listOf[T any](p *parser, n *yaml.Node, what string, item func(n *yaml.Node, what string) T) []T {
+	if n != nil && n.Kind == yaml.ScalarNode && !isNull(n) {
+		return []T{item(n, what)}
+	}
+	if !p.holds(n, yaml.SequenceNode, "list", what) {
 		return nil
 	}
-	if n.Kind == yaml.ScalarNode {
-		return []string{n.Value}
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.fail(yamlErrorf("Expected %s to be of list type: found %s instead at line %d", what, kindName(n), n.Line))
-		return nil
-	}
-	out := make([]string, 0, len(n.Content))
+	out := make([]T, 0, len(n.Content))
 	for i, c := range n.Content {
-		out = append(out, p.str(c, fmt.Sprintf("%s[%d]", what, i)))
+		out = append(out, item(c, fmt.Sprintf("%s[%d]", what, i)))
 	}
 	return out
 }
 
+// strs is a list of strings.
+func (p *parser) strs(n *yaml.Node, what string) []string { return listOf(p, n, what, p.str) }
+
 func (p *parser) commands(n *yaml.Node, what string) []Command {
-	if n == nil || isNull(n) {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		return []Command{{Text: n.Value, Line: n.Line}}
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.fail(yamlErrorf("Expected %s to be of list type: found %s instead at line %d", what, kindName(n), n.Line))
-		return nil
-	}
-	out := make([]Command, 0, len(n.Content))
-	for i, c := range n.Content {
-		out = append(out, Command{Text: p.str(c, fmt.Sprintf("%s[%d]", what, i)), Line: c.Line})
-	}
-	return out
+	return listOf(p, n, what, func(c *yaml.Node, what string) Command { return Command{Text: p.str(c, what), Line: c.Line} })
 }
 
 func (p *parser) vars(n *yaml.Node, what string) []Var {
@@ -595,11 +591,7 @@ func (p *parser) integer(n *yaml.Node, what string) int {
 }
 
 func (p *parser) tasks(n *yaml.Node, what string) []BatchTask {
-	if n == nil || isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.fail(yamlErrorf("Expected %s to be of list type: found %s instead at line %d", what, kindName(n), n.Line))
+	if !p.holds(n, yaml.SequenceNode, "list", what) {
 		return nil
 	}
 	var out []BatchTask

@@ -9,31 +9,24 @@ import (
 	"testing"
 
 	"overcast/internal/docker"
+	"overcast/internal/tabletest"
 )
 
 func TestCurated(t *testing.T) {
-	tests := []struct {
-		name string
-		want bool
-	}{
-		{"aws/codebuild/standard:7.0", true},
-		{"aws/codebuild/standard:5.0", true},
-		{"aws/codebuild/amazonlinux2-x86_64-standard:5.0", true},
-		{"aws/codebuild/amazonlinux-x86_64-standard:corretto21", true},
-		{"aws/codebuild/amazonlinux2-aarch64-standard:3.0", true},
-		{"aws/codebuild/amazonlinux-aarch64-standard:3.0", true},
-		{"aws/codebuild/amazonlinux-x86_64-lambda-standard:python3.12", true},
-		{"aws/codebuild/windows-base:2019-3.0", true},
-		{"127.0.0.1:4566/000000000000.dkr.ecr.us-east-1.amazonaws.com/app:1", false},
-		{"public.ecr.aws/codebuild/amazonlinux-x86_64-standard:5.0", false},
-		{"debian:bookworm", false},
-		{"aws/codebuild", false},
-	}
-	for _, tt := range tests {
-		if got := Curated(tt.name); got != tt.want {
-			t.Errorf("Curated(%q): got %v, want %v", tt.name, got, tt.want)
-		}
-	}
+	tabletest.Run(t, "Curated", Curated, map[string]bool{
+		"aws/codebuild/standard:7.0":                                        true,
+		"aws/codebuild/standard:5.0":                                        true,
+		"aws/codebuild/amazonlinux2-x86_64-standard:5.0":                    true,
+		"aws/codebuild/amazonlinux-x86_64-standard:corretto21":              true,
+		"aws/codebuild/amazonlinux2-aarch64-standard:3.0":                   true,
+		"aws/codebuild/amazonlinux-aarch64-standard:3.0":                    true,
+		"aws/codebuild/amazonlinux-x86_64-lambda-standard:python3.12":       true,
+		"aws/codebuild/windows-base:2019-3.0":                               true,
+		"127.0.0.1:4566/000000000000.dkr.ecr.us-east-1.amazonaws.com/app:1": false,
+		"public.ecr.aws/codebuild/amazonlinux-x86_64-standard:5.0":          false,
+		"debian:bookworm": false,
+		"aws/codebuild":   false,
+	})
 }
 
 // fakeEngine records builds; images it built exist.

@@ -136,9 +136,8 @@ func parseJaCoCo(data []byte) ([]FileCoverage, error) {
 	if err := decodeXML(data, &root, "report"); err != nil {
 		return nil, err
 	}
-	var files []FileCoverage
-	var walk func(g jacocoGroup)
-	walk = func(g jacocoGroup) {
+	return collect([]jacocoGroup{root}, func(g jacocoGroup) []jacocoGroup { return g.Groups }, func(g jacocoGroup) []FileCoverage {
+		var files []FileCoverage
 		for _, p := range g.Packages {
 			for _, sf := range p.SourceFiles {
 				f := FileCoverage{Path: strings.TrimPrefix(p.Name+"/"+sf.Name, "/")}
@@ -153,12 +152,8 @@ func parseJaCoCo(data []byte) ([]FileCoverage, error) {
 				files = append(files, f)
 			}
 		}
-		for _, child := range g.Groups {
-			walk(child)
-		}
-	}
-	walk(root)
-	return files, nil
+		return files
+	}), nil
 }
 
 // SimpleCov JSON: simplecov's own .resultset.json ({command: {coverage:

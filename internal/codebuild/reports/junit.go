@@ -64,9 +64,8 @@ func parseJUnit(data []byte) ([]TestCase, error) {
 	if err := decodeXML(data, &root, "testsuites", "testsuite"); err != nil {
 		return nil, err
 	}
-	var cases []TestCase
-	var walk func(s junitSuite)
-	walk = func(s junitSuite) {
+	return collect([]junitSuite{root}, func(s junitSuite) []junitSuite { return s.Suites }, func(s junitSuite) []TestCase {
+		cases := make([]TestCase, 0, len(s.Cases))
 		for _, c := range s.Cases {
 			tc := TestCase{Name: c.Name, Prefix: c.Classname, Suite: s.Name, Status: Succeeded, Duration: seconds(c.Time)}
 			// A case can carry several elements; the worst one decides.
@@ -80,10 +79,6 @@ func parseJUnit(data []byte) ([]TestCase, error) {
 			}
 			cases = append(cases, tc)
 		}
-		for _, child := range s.Suites {
-			walk(child)
-		}
-	}
-	walk(root)
-	return cases, nil
+		return cases
+	}), nil
 }

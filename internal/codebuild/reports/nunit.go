@@ -31,6 +31,27 @@ type nunitMessage struct {
 
 func (m nunitMessage) String() string { return message(m.Message, m.StackTrace) }
 
+// nunit2Statuses are the statuses of NUnit 2's results; any other is Unknown.
+var nunit2Statuses = map[string]string{
+	"Success": Succeeded, "Failure": Failed, "Error": Error, "NotRunnable": Error,
+	"Ignored": Skipped, "Skipped": Skipped, "Cancelled": Skipped,
+}
+
+// testCase is tc with status and the message NUnit gives a case of that
+// status, in either version: a failure's, a skip's reason, or both.
+func (c nunitCase) testCase(tc TestCase, status string) TestCase {
+	tc.Status = status
+	switch status {
+	case Failed:
+		tc.Message = c.Failure.String()
+	case Skipped:
+		tc.Message = c.Reason.String()
+	case Error, Unknown:
+		tc.Message = message(c.Failure.String(), c.Reason.String())
+	}
+	return tc
+}
+
 func parseNUnit2(data []byte) ([]TestCase, error) {
 	// The root holds suites directly, not through <results>.
 	var root struct {
@@ -39,33 +60,17 @@ func parseNUnit2(data []byte) ([]TestCase, error) {
 	if err := decodeXML(data, &root, "test-results"); err != nil {
 		return nil, err
 	}
-	var cases []TestCase
-	var walk func(s nunit2Suite)
-	walk = func(s nunit2Suite) {
+	return collect(root.Suites, func(s nunit2Suite) []nunit2Suite { return s.Suites }, func(s nunit2Suite) []TestCase {
+		cases := make([]TestCase, 0, len(s.Cases))
 		for _, c := range s.Cases {
-			tc := TestCase{Name: c.Name, Prefix: namespaceOf(c.Name), Suite: s.Name, Duration: seconds(c.Time)}
-			switch c.Result {
-			case "Success":
-				tc.Status = Succeeded
-			case "Failure":
-				tc.Status, tc.Message = Failed, c.Failure.String()
-			case "Error", "NotRunnable":
-				tc.Status, tc.Message = Error, message(c.Failure.String(), c.Reason.String())
-			case "Ignored", "Skipped", "Cancelled":
-				tc.Status, tc.Message = Skipped, c.Reason.String()
-			default:
-				tc.Status, tc.Message = Unknown, message(c.Failure.String(), c.Reason.String())
+			status, ok := nunit2Statuses[c.Result]
+			if !ok {
+				status = Unknown
 			}
-			cases = append(cases, tc)
+			cases = append(cases, c.testCase(TestCase{Name: c.Name, Prefix: namespaceOf(c.Name), Suite: s.Name, Duration: seconds(c.Time)}, status))
 		}
-		for _, child := range s.Suites {
-			walk(child)
-		}
-	}
-	for _, s := range root.Suites {
-		walk(s)
-	}
-	return cases, nil
+		return cases
+	}), nil
 }
 
 // NUnit 3 XML: <test-run>, suites nesting directly.
@@ -80,9 +85,8 @@ func parseNUnit3(data []byte) ([]TestCase, error) {
 	if err := decodeXML(data, &root, "test-run"); err != nil {
 		return nil, err
 	}
-	var cases []TestCase
-	var walk func(s nunit3Suite)
-	walk = func(s nunit3Suite) {
+	return collect([]nunit3Suite{root}, func(s nunit3Suite) []nunit3Suite { return s.Suites }, func(s nunit3Suite) []TestCase {
+		cases := make([]TestCase, 0, len(s.Cases))
 		for _, c := range s.Cases {
 			name := c.Fullname
 			if name == "" {
@@ -92,29 +96,23 @@ func parseNUnit3(data []byte) ([]TestCase, error) {
 			if prefix == "" {
 				prefix = namespaceOf(name)
 			}
-			tc := TestCase{Name: name, Prefix: prefix, Suite: s.Name, Duration: seconds(c.Duration)}
+			status := Unknown
 			switch {
 			case c.Result == "Passed":
-				tc.Status = Succeeded
+				status = Succeeded
 			// NUnit 3 reports exceptions and unrunnable tests as failures
 			// with a label.
 			case c.Result == "Failed" && (c.Label == "Error" || c.Label == "Invalid" || c.Label == "Cancelled"):
-				tc.Status, tc.Message = Error, message(c.Failure.String(), c.Reason.String())
+				status = Error
 			case c.Result == "Failed":
-				tc.Status, tc.Message = Failed, c.Failure.String()
+				status = Failed
 			case c.Result == "Skipped":
-				tc.Status, tc.Message = Skipped, c.Reason.String()
-			default:
-				tc.Status, tc.Message = Unknown, message(c.Failure.String(), c.Reason.String())
+				status = Skipped
 			}
-			cases = append(cases, tc)
+			cases = append(cases, c.testCase(TestCase{Name: name, Prefix: prefix, Suite: s.Name, Duration: seconds(c.Duration)}, status))
 		}
-		for _, child := range s.Suites {
-			walk(child)
-		}
-	}
-	walk(root)
-	return cases, nil
+		return cases
+	}), nil
 }
 
 // namespaceOf is a dotted test name without its last part: the fixture of

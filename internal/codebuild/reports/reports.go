@@ -125,56 +125,61 @@ func percentage(covered, missed int) float64 {
 	return math.Round(float64(covered)*10000/float64(covered+missed)) / 100
 }
 
+// testParsers and coverageParsers read the formats of test and coverage reports.
+var (
+	testParsers = map[string]func([]byte) ([]TestCase, error){
+		JUnitXML: parseJUnit, CucumberJSON: parseCucumber, NUnitXML: parseNUnit2, NUnit3XML: parseNUnit3,
+		TestNGXML: parseTestNG, VisualStudioTRX: parseTRX,
+	}
+	coverageParsers = map[string]func([]byte) ([]FileCoverage, error){
+		CloverXML: parseClover, CoberturaXML: parseCobertura, JaCoCoXML: parseJaCoCo, SimpleCov: parseSimpleCov,
+	}
+)
+
 // ParseTests reads one test result file of the given format. path is recorded
 // as each case's RawPath.
 func ParseTests(format, path string, data []byte) ([]TestCase, error) {
-	var parse func([]byte) ([]TestCase, error)
-	switch format {
-	case JUnitXML:
-		parse = parseJUnit
-	case CucumberJSON:
-		parse = parseCucumber
-	case NUnitXML:
-		parse = parseNUnit2
-	case NUnit3XML:
-		parse = parseNUnit3
-	case TestNGXML:
-		parse = parseTestNG
-	case VisualStudioTRX:
-		parse = parseTRX
-	default:
-		return nil, fmt.Errorf("%w %q for test reports", ErrUnknownFormat, format)
-	}
-	cases, err := parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("reports: %s %s: %w", format, path, err)
-	}
+	cases, err := parse(testParsers, "test reports", format, format+" "+path, data)
 	for i := range cases {
 		cases[i].RawPath = path
 	}
-	return cases, nil
+	return cases, err
 }
 
 // ParseCoverage reads one coverage file of the given format.
 func ParseCoverage(format string, data []byte) ([]FileCoverage, error) {
-	var parse func([]byte) ([]FileCoverage, error)
-	switch format {
-	case CloverXML:
-		parse = parseClover
-	case CoberturaXML:
-		parse = parseCobertura
-	case JaCoCoXML:
-		parse = parseJaCoCo
-	case SimpleCov:
-		parse = parseSimpleCov
-	default:
-		return nil, fmt.Errorf("%w %q for code coverage reports", ErrUnknownFormat, format)
+	return parse(coverageParsers, "code coverage reports", format, format, data)
+}
+
+// parse reads data with the parser of its format, one of those of a kind of
+// report; source names the file in a parser's error.
+func parse[T any](parsers map[string]func([]byte) ([]T, error), kind, format, source string, data []byte) ([]T, error) {
+	p, ok := parsers[format]
+	if !ok {
+		return nil, fmt.Errorf("%w %q for %s", ErrUnknownFormat, format, kind)
 	}
-	files, err := parse(data)
+	out, err := p(data)
 	if err != nil {
-		return nil, fmt.Errorf("reports: %s: %w", format, err)
+		return nil, fmt.Errorf("reports: %s: %w", source, err)
 	}
-	return files, nil
+	return out, nil
+}
+
+// collect gathers what each node of a tree yields, depth first: a node's
+// own, then its children's.
+func collect[N, T any](roots []N, children func(N) []N, yield func(N) []T) []T {
+	var out []T
+	var walk func(n N)
+	walk = func(n N) {
+		out = append(out, yield(n)...)
+		for _, c := range children(n) {
+			walk(c)
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return out
 }
 
 // SummarizeTests totals cases.

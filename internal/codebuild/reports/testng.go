@@ -28,6 +28,9 @@ type testngResults struct {
 	} `xml:"suite"`
 }
 
+// testngStatuses are the statuses of TestNG's results; any other is Unknown.
+var testngStatuses = map[string]string{"PASS": Succeeded, "FAIL": Failed, "SKIP": Skipped}
+
 func parseTestNG(data []byte) ([]TestCase, error) {
 	var root testngResults
 	if err := decodeXML(data, &root, "testng-results"); err != nil {
@@ -41,19 +44,12 @@ func parseTestNG(data []byte) ([]TestCase, error) {
 					if m.IsConfig { // @BeforeClass and friends are not tests
 						continue
 					}
-					tc := TestCase{Name: m.Name, Prefix: cl.Name, Suite: s.Name,
-						Duration: seconds(m.DurationMS) / 1000, Message: message(m.Exception.Class, m.Exception.Message)}
-					switch m.Status {
-					case "PASS":
-						tc.Status = Succeeded
-					case "FAIL":
-						tc.Status = Failed
-					case "SKIP":
-						tc.Status = Skipped
-					default:
-						tc.Status = Unknown
+					status, ok := testngStatuses[m.Status]
+					if !ok {
+						status = Unknown
 					}
-					cases = append(cases, tc)
+					cases = append(cases, TestCase{Name: m.Name, Prefix: cl.Name, Suite: s.Name, Status: status,
+						Duration: seconds(m.DurationMS) / 1000, Message: message(m.Exception.Class, m.Exception.Message)})
 				}
 			}
 		}

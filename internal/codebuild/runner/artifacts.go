@@ -242,15 +242,24 @@ func copyFile(dst, src string, perm fs.FileMode) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	return WriteFile(dst, in, perm)
+}
+
+// WriteFile writes what r reads to the file target, with mode, making its
+// directory first.
+func WriteFile(target string, r io.Reader, mode fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
 		return err
 	}
-	return out.Close()
+	return f.Close()
 }
 
 // uploadArtifacts handles UPLOAD_ARTIFACTS: report files, the cache, then

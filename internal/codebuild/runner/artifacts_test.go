@@ -7,28 +7,23 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"overcast/internal/tabletest"
 )
 
 func TestMatch(t *testing.T) {
-	tests := []struct {
-		pattern, path string
-		want          bool
-	}{
-		{"**/*", "a.txt", true},
-		{"**/*", "a/b/c.txt", true},
-		{"*.txt", "a/b.txt", false},
-		{"a/**/c.txt", "a/c.txt", true},
-		{"a/**/c.txt", "a/x/y/c.txt", true},
-		{"a/*/c.txt", "a/x/y/c.txt", false},
-		{"target/app.jar", "target/app.jar", true},
-		{"**/*.tmp", "x/y.tmp", true},
-		{"**/*.tmp", "x/y.txt", false},
-	}
-	for _, tt := range tests {
-		if got := match(tt.pattern, tt.path); got != tt.want {
-			t.Errorf("match(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
-		}
-	}
+	type patternPath struct{ Pattern, Path string }
+	tabletest.Run(t, "match", func(in patternPath) bool { return match(in.Pattern, in.Path) }, map[patternPath]bool{
+		{"**/*", "a.txt"}:                    true,
+		{"**/*", "a/b/c.txt"}:                true,
+		{"*.txt", "a/b.txt"}:                 false,
+		{"a/**/c.txt", "a/c.txt"}:            true,
+		{"a/**/c.txt", "a/x/y/c.txt"}:        true,
+		{"a/*/c.txt", "a/x/y/c.txt"}:         false,
+		{"target/app.jar", "target/app.jar"}: true,
+		{"**/*.tmp", "x/y.tmp"}:              true,
+		{"**/*.tmp", "x/y.txt"}:              false,
+	})
 }
 
 func TestCollect(t *testing.T) {

@@ -3,8 +3,6 @@ package runner_test
 import (
 	"archive/zip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -21,21 +19,13 @@ import (
 	"overcast/internal/docker/dockertest"
 )
 
-var runID = func() string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}()
+var runID = dockertest.RandomHex(4)
 
 // shellImage is the image the tests' builds run in: the host's static
 // busybox, a POSIX shell like the images builds run in.
 var shellImage = dockertest.NewShellImage("codebuild-shell", runID)
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	shellImage.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { shellImage.Main(m) }
 
 // hooks is a Hooks for tests: sources from a map, parameters from a map,
 // artifacts kept where the runner packed them.

@@ -31,21 +31,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	caller, err := s.authenticateBasic(ctx, user, password, r.Host, repoPrefix+name)
-	switch {
-	case errors.Is(err, errDenied):
-		http.Error(w, "Forbidden", http.StatusForbidden)
-		return
-	case err != nil:
-		s.internalError(w, "authenticating a git request", err)
+	if s.failed(w, err, errDenied, http.StatusForbidden, "Forbidden", "authenticating a git request") {
 		return
 	}
 	repo, err := s.opts.Repositories.Repository(ctx, caller.AccountID, caller.Region, name)
-	switch {
-	case errors.Is(err, ErrNoRepository):
-		http.Error(w, "Repository not found", http.StatusNotFound)
-		return
-	case err != nil:
-		s.internalError(w, "finding a repository", err)
+	if s.failed(w, err, ErrNoRepository, http.StatusNotFound, "Repository not found", "finding a repository") {
 		return
 	}
 	backend := git.HTTPBackend(repo.Dir, repoPrefix+name, s.serveOptions(repo))
@@ -64,6 +54,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	backend.ServeHTTP(w, r)
 	p.finish(ctx)
+}
+
+// failed answers err, if there is one, and reports whether it did: the
+// refusal known stands for gets status and message, any other error is
+// an internal error while doing.
+func (s *Server) failed(w http.ResponseWriter, err, known error, status int, message, doing string) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, known):
+		http.Error(w, message, status)
+	default:
+		s.internalError(w, doing, err)
+	}
+	return true
 }
 
 func (s *Server) internalError(w http.ResponseWriter, doing string, err error) {

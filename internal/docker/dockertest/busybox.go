@@ -118,6 +118,14 @@ func (s *ShellImage) Get(t testing.TB) string {
 	})
 }
 
+// Main is a TestMain for the tests of a package that use the image: it runs
+// them, then removes the image.
+func (s *ShellImage) Main(m *testing.M) {
+	code := m.Run()
+	s.Remove()
+	os.Exit(code)
+}
+
 // Remove removes the image if it was imported; TestMain calls it after the
 // tests ran.
 func (s *ShellImage) Remove() {

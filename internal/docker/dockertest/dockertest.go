@@ -9,6 +9,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -45,6 +47,14 @@ func Engine(t testing.TB) *docker.Engine {
 		t.Skipf("no Docker engine at %s (%v); set OVERCAST_TEST_DOCKER=1 to make this a failure", e.Host(), err)
 	}
 	return e
+}
+
+// RandomHex is n random bytes in hex: an ID that sets one run's names
+// apart from another's on a shared engine.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Labels are the labels of everything one test creates: overcast.test is
