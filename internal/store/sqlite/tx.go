@@ -8,22 +8,13 @@ import (
 	"io"
 
 	"overcast/internal/store"
+	"overcast/internal/store/sqlkv"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ store.Tx = (*tx)(nil)
-
-// Scans read a batch of rows, close the statement, and only then call the
-// callback, so the callback may use the Tx freely (even start another Scan)
-// with no statement left running underneath. A batch ends at scanBatchRows
-// rows or once it holds scanBatchBytes of values, which bounds memory when
-// values are large.
-const (
-	scanBatchRows  = 256
-	scanBatchBytes = 4 << 20
-)
 
 type tx struct {
 	ctx      context.Context
@@ -35,29 +26,14 @@ type tx struct {
 }
 
 func (t *tx) check(table string, write bool) error {
-	switch {
-	case t.done:
-		return store.ErrTxDone
-	case write && !t.writable:
-		return store.ErrReadOnly
-	case table == "":
-		return fmt.Errorf("%w: empty table name", store.ErrInvalid)
-	}
-	return nil
-}
-
-func checkKey(key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: empty key", store.ErrInvalid)
-	}
-	return nil
+	return sqlkv.Check(t.done, t.writable, write, table)
 }
 
 func (t *tx) Get(table, key string) (store.Item, error) {
 	if err := t.check(table, false); err != nil {
 		return store.Item{}, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := sqlkv.CheckKey(key); err != nil {
 		return store.Item{}, err
 	}
 	found, err := t.c.queryRow(t.ctx, stmtGet, table, []byte(key))
@@ -74,7 +50,7 @@ func (t *tx) Put(table, key string, value []byte, ifVersion int64) (int64, error
 	if err := t.check(table, true); err != nil {
 		return 0, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := sqlkv.CheckKey(key); err != nil {
 		return 0, err
 	}
 	var (
@@ -104,7 +80,7 @@ func (t *tx) Delete(table, key string, ifVersion int64) error {
 	if err := t.check(table, true); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := sqlkv.CheckKey(key); err != nil {
 		return err
 	}
 	if ifVersion < store.AnyVersion {
@@ -146,7 +122,7 @@ func (t *tx) Count(table string, prefix string) (int, error) {
 		found bool
 		err   error
 	)
-	if hi, ok := prefixEnd(prefix); ok {
+	if hi, ok := sqlkv.PrefixEnd(prefix); ok {
 		found, err = t.c.queryRow(t.ctx, stmtCountBounded, table, []byte(prefix), []byte(hi))
 	} else {
 		found, err = t.c.queryRow(t.ctx, stmtCount, table, []byte(prefix))
@@ -160,126 +136,42 @@ func (t *tx) Count(table string, prefix string) (int, error) {
 	return int(t.c.dest[0].(int64)), nil
 }
 
-// bounds turns ScanOptions into an inclusive lower and an optional exclusive
-// upper key bound. An exclusive lower bound k is the inclusive bound
-// k+"\x00", the least string greater than k.
-type bounds struct {
-	lo    string
-	hi    string
-	hasHi bool
-}
-
-func scanBounds(opt store.ScanOptions) bounds {
-	b := bounds{lo: opt.Prefix}
-	b.hi, b.hasHi = prefixEnd(opt.Prefix)
-	if opt.After == "" {
-		return b
-	}
-	if opt.Reverse {
-		if !b.hasHi || opt.After < b.hi {
-			b.hi, b.hasHi = opt.After, true
-		}
-	} else if after := opt.After + "\x00"; after > b.lo {
-		b.lo = after
-	}
-	return b
-}
-
-// prefixEnd returns the least string greater than every string with the
-// given prefix, if there is one: the prefix without its trailing 0xFF bytes,
-// with its last byte incremented. A prefix of only 0xFF bytes (or "") has no
-// end: every greater string starts with it.
-func prefixEnd(prefix string) (string, bool) {
-	for i := len(prefix) - 1; i >= 0; i-- {
-		if prefix[i] != 0xFF {
-			return prefix[:i] + string([]byte{prefix[i] + 1}), true
-		}
-	}
-	return "", false
-}
-
 func (t *tx) Scan(table string, opt store.ScanOptions, fn func(store.Item) error) error {
 	if err := t.check(table, false); err != nil {
 		return err
 	}
-	if opt.Limit < 0 {
-		return fmt.Errorf("%w: negative limit %d", store.ErrInvalid, opt.Limit)
+	read := func(b sqlkv.Bounds, reverse bool, want int, batch []store.Item) ([]store.Item, bool, error) {
+		return t.readBatch(table, b, reverse, want, batch)
 	}
+	wrap := func(err error) error { return t.wrap("scan", table, opt.Prefix, err) }
 	// A nested Scan (from inside fn) must not reuse the outer one's batch.
-	var batch []store.Item
-	if !t.scanning {
-		t.scanning = true
-		defer func() { t.scanning = false }()
-		batch = t.batch[:0]
-		defer func() { clear(batch); t.batch = batch[:0] }()
+	if t.scanning {
+		_, err := sqlkv.Scan(t.ctx, opt, nil, read, wrap, fn)
+		return err
 	}
-	b := scanBounds(opt)
-	remaining := opt.Limit
-	for {
-		if err := t.ctx.Err(); err != nil {
-			return err
-		}
-		want := scanBatchRows
-		if opt.Limit > 0 {
-			want = min(want, remaining)
-		}
-		var (
-			more bool
-			err  error
-		)
-		batch, more, err = t.readBatch(table, b, opt.Reverse, want, batch[:0])
-		if err != nil {
-			return t.wrap("scan", table, opt.Prefix, err)
-		}
-		for i := range batch {
-			// Checked per item: the statement's own interruption only covers
-			// reading, and the caller may be looping over many batches.
-			if err := t.ctx.Err(); err != nil {
-				return err
-			}
-			if err := fn(batch[i]); err != nil {
-				if errors.Is(err, store.ErrStop) {
-					return nil
-				}
-				return err
-			}
-		}
-		if opt.Limit > 0 {
-			remaining -= len(batch)
-			if remaining == 0 {
-				return nil
-			}
-		}
-		if !more {
-			return nil
-		}
-		last := batch[len(batch)-1].Key
-		if opt.Reverse {
-			b.hi, b.hasHi = last, true
-		} else {
-			b.lo = last + "\x00"
-		}
-		clear(batch) // drop references to values already handed out
-	}
+	t.scanning = true
+	batch, err := sqlkv.Scan(t.ctx, opt, t.batch[:0], read, wrap, fn)
+	t.batch, t.scanning = batch[:0], false
+	return err
 }
 
 // readBatch reads up to want rows within b into batch. more reports whether
 // rows may remain beyond the batch.
-func (t *tx) readBatch(table string, b bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error) {
+func (t *tx) readBatch(table string, b sqlkv.Bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error) {
 	var id stmtID
 	switch {
-	case !reverse && !b.hasHi:
+	case !reverse && !b.HasHi:
 		id = stmtScanAsc
 	case !reverse:
 		id = stmtScanAscBounded
-	case !b.hasHi:
+	case !b.HasHi:
 		id = stmtScanDesc
 	default:
 		id = stmtScanDescBounded
 	}
-	args := []driver.Value{table, []byte(b.lo), int64(want)}
-	if b.hasHi {
-		args = append(args, []byte(b.hi))
+	args := []driver.Value{table, []byte(b.Lo), int64(want)}
+	if b.HasHi {
+		args = append(args, []byte(b.Hi))
 	}
 	rows, err := t.c.query(t.ctx, id, args...)
 	if err != nil {
@@ -301,7 +193,7 @@ func (t *tx) readBatch(table string, b bounds, reverse bool, want int, batch []s
 		}
 		it := store.Item{Key: string(blob(dest[0])), Value: blob(dest[1]), Version: dest[2].(int64)}
 		batch = append(batch, it)
-		if size += len(it.Value); size >= scanBatchBytes {
+		if size += len(it.Value); size >= sqlkv.BatchBytes {
 			break
 		}
 	}

@@ -1,0 +1,148 @@
+// Package sqlkv holds what the SQL implementations of store.Store share
+// above their drivers: turning ScanOptions into key bounds over the one
+// items(tbl, key, value, version) table, and reading a scan in batches so
+// that the callback may use the transaction while no statement is running.
+package sqlkv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"overcast/internal/store"
+)
+
+// Scans read a batch of rows, close the statement, and only then call the
+// callback, so the callback may use the Tx freely (even start another Scan)
+// with no statement left running underneath. A batch ends at BatchRows
+// rows or once it holds BatchBytes of values, which bounds memory when
+// values are large.
+const (
+	BatchRows  = 256
+	BatchBytes = 4 << 20
+)
+
+// Bounds is a key range: an inclusive lower bound Lo and, if HasHi, an
+// exclusive upper bound Hi. An exclusive lower bound k is the inclusive
+// bound k+"\x00", the least string greater than k.
+type Bounds struct {
+	Lo    string
+	Hi    string
+	HasHi bool
+}
+
+// ScanBounds is the range a Scan with opt visits.
+func ScanBounds(opt store.ScanOptions) Bounds {
+	b := Bounds{Lo: opt.Prefix}
+	b.Hi, b.HasHi = PrefixEnd(opt.Prefix)
+	if opt.After == "" {
+		return b
+	}
+	if opt.Reverse {
+		if !b.HasHi || opt.After < b.Hi {
+			b.Hi, b.HasHi = opt.After, true
+		}
+	} else if after := opt.After + "\x00"; after > b.Lo {
+		b.Lo = after
+	}
+	return b
+}
+
+// PrefixEnd returns the least string greater than every string with the
+// given prefix, if there is one: the prefix without its trailing 0xFF bytes,
+// with its last byte incremented. A prefix of only 0xFF bytes (or "") has no
+// end: every greater string starts with it.
+func PrefixEnd(prefix string) (string, bool) {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		if prefix[i] != 0xFF {
+			return prefix[:i] + string([]byte{prefix[i] + 1}), true
+		}
+	}
+	return "", false
+}
+
+// ReadBatch reads up to want items within b, in key order (descending if
+// reverse), appending them to batch; more reports whether items may remain
+// beyond the batch. It must not leave a statement running.
+type ReadBatch func(b Bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error)
+
+// Scan implements store.Tx.Scan over read, starting from the (empty)
+// batch it is given, and returns that batch's storage for reuse. Errors of
+// read are wrapped by wrap; fn's are returned unchanged.
+func Scan(ctx context.Context, opt store.ScanOptions, batch []store.Item, read ReadBatch,
+	wrap func(error) error, fn func(store.Item) error) ([]store.Item, error) {
+	if opt.Limit < 0 {
+		return batch, fmt.Errorf("%w: negative limit %d", store.ErrInvalid, opt.Limit)
+	}
+	defer func() { clear(batch) }() // drop references to values handed out
+	b := ScanBounds(opt)
+	remaining := opt.Limit
+	for {
+		if err := ctx.Err(); err != nil {
+			return batch, err
+		}
+		want := BatchRows
+		if opt.Limit > 0 {
+			want = min(want, remaining)
+		}
+		var (
+			more bool
+			err  error
+		)
+		clear(batch)
+		batch, more, err = read(b, opt.Reverse, want, batch[:0])
+		if err != nil {
+			return batch, wrap(err)
+		}
+		for i := range batch {
+			// Checked per item: the statement's own interruption only covers
+			// reading, and the caller may be looping over many batches.
+			if err := ctx.Err(); err != nil {
+				return batch, err
+			}
+			if err := fn(batch[i]); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return batch, nil
+				}
+				return batch, err
+			}
+		}
+		if opt.Limit > 0 {
+			remaining -= len(batch)
+			if remaining == 0 {
+				return batch, nil
+			}
+		}
+		if !more {
+			return batch, nil
+		}
+		last := batch[len(batch)-1].Key
+		if opt.Reverse {
+			b.Hi, b.HasHi = last, true
+		} else {
+			b.Lo = last + "\x00"
+		}
+	}
+}
+
+// CheckKey rejects the empty key no implementation stores.
+func CheckKey(key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: empty key", store.ErrInvalid)
+	}
+	return nil
+}
+
+// Check is what every Tx method checks before touching the database: the
+// transaction is still live, a write is allowed, and the table is named.
+func Check(done, writable, write bool, table string) error {
+	switch {
+	case done:
+		return store.ErrTxDone
+	case write && !writable:
+		return store.ErrReadOnly
+	case table == "":
+		return fmt.Errorf("%w: empty table name", store.ErrInvalid)
+	}
+	return nil
+}
