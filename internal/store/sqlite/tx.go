@@ -21,8 +21,7 @@ type tx struct {
 	c        *conn
 	writable bool
 	done     bool
-	batch    []store.Item // reused by Scan when not nested
-	scanning bool
+	scans    sqlkv.Scanner
 }
 
 func (t *tx) check(table string, write bool) error {
@@ -140,19 +139,7 @@ func (t *tx) Scan(table string, opt store.ScanOptions, fn func(store.Item) error
 	if err := t.check(table, false); err != nil {
 		return err
 	}
-	read := func(b sqlkv.Bounds, reverse bool, want int, batch []store.Item) ([]store.Item, bool, error) {
-		return t.readBatch(table, b, reverse, want, batch)
-	}
-	wrap := func(err error) error { return t.wrap("scan", table, opt.Prefix, err) }
-	// A nested Scan (from inside fn) must not reuse the outer one's batch.
-	if t.scanning {
-		_, err := sqlkv.Scan(t.ctx, opt, nil, read, wrap, fn)
-		return err
-	}
-	t.scanning = true
-	batch, err := sqlkv.Scan(t.ctx, opt, t.batch[:0], read, wrap, fn)
-	t.batch, t.scanning = batch[:0], false
-	return err
+	return t.scans.Scan(t.ctx, table, opt, t.readBatch, t.wrap, fn)
 }
 
 // readBatch reads up to want rows within b into batch. more reports whether

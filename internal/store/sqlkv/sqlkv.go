@@ -61,16 +61,39 @@ func PrefixEnd(prefix string) (string, bool) {
 	return "", false
 }
 
-// ReadBatch reads up to want items within b, in key order (descending if
-// reverse), appending them to batch; more reports whether items may remain
-// beyond the batch. It must not leave a statement running.
-type ReadBatch func(b Bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error)
+// ReadBatch reads up to want items of table within b, in key order
+// (descending if reverse), appending them to batch; more reports whether
+// items may remain beyond the batch. It must not leave a statement running.
+type ReadBatch func(table string, b Bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error)
 
-// Scan implements store.Tx.Scan over read, starting from the (empty)
-// batch it is given, and returns that batch's storage for reuse. Errors of
-// read are wrapped by wrap; fn's are returned unchanged.
-func Scan(ctx context.Context, opt store.ScanOptions, batch []store.Item, read ReadBatch,
-	wrap func(error) error, fn func(store.Item) error) ([]store.Item, error) {
+// Wrap adds the operation and item to a driver's error.
+type Wrap func(op, table, key string, err error) error
+
+// Scanner runs a transaction's scans, keeping the outermost one's batch
+// for the next: a nested Scan (from inside fn) gets a batch of its own.
+type Scanner struct {
+	batch    []store.Item
+	scanning bool
+}
+
+// Scan implements store.Tx.Scan with read; errors of read go through wrap,
+// fn's are returned unchanged.
+func (s *Scanner) Scan(ctx context.Context, table string, opt store.ScanOptions, read ReadBatch, wrap Wrap,
+	fn func(store.Item) error) error {
+	if s.scanning {
+		_, err := scan(ctx, table, opt, nil, read, wrap, fn)
+		return err
+	}
+	s.scanning = true
+	batch, err := scan(ctx, table, opt, s.batch[:0], read, wrap, fn)
+	s.batch, s.scanning = batch[:0], false
+	return err
+}
+
+// scan runs a Scan starting from the (empty) batch it is given, and returns
+// that batch's storage for reuse.
+func scan(ctx context.Context, table string, opt store.ScanOptions, batch []store.Item, read ReadBatch,
+	wrap Wrap, fn func(store.Item) error) ([]store.Item, error) {
 	if opt.Limit < 0 {
 		return batch, fmt.Errorf("%w: negative limit %d", store.ErrInvalid, opt.Limit)
 	}
@@ -90,9 +113,9 @@ func Scan(ctx context.Context, opt store.ScanOptions, batch []store.Item, read R
 			err  error
 		)
 		clear(batch)
-		batch, more, err = read(b, opt.Reverse, want, batch[:0])
+		batch, more, err = read(table, b, opt.Reverse, want, batch[:0])
 		if err != nil {
-			return batch, wrap(err)
+			return batch, wrap("scan", table, opt.Prefix, err)
 		}
 		for i := range batch {
 			// Checked per item: the statement's own interruption only covers
