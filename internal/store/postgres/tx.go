@@ -37,6 +37,10 @@ const (
 	sqlCountBound    = `SELECT count(*) FROM items WHERE tbl = $1 AND key >= $2 AND key < $3`
 )
 
+var scanStatements = sqlkv.ScanStatements[string]{
+	Asc: sqlScanAsc, AscBounded: sqlScanAscBound, Desc: sqlScanDesc, DescBounded: sqlScanDescBound,
+}
+
 type tx struct {
 	ctx      context.Context
 	ptx      pgx.Tx
@@ -178,20 +182,9 @@ func (t *tx) Scan(table string, opt store.ScanOptions, fn func(store.Item) error
 	return t.scans.Scan(t.ctx, table, opt, t.readBatch, t.wrap, fn)
 }
 
-// readBatch reads up to want rows within b into batch. more reports whether
-// rows may remain beyond the batch.
+// readBatch is Scan's sqlkv.ReadBatch: one query, read to its end.
 func (t *tx) readBatch(table string, b sqlkv.Bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error) {
-	var q string
-	switch {
-	case !reverse && !b.HasHi:
-		q = sqlScanAsc
-	case !reverse:
-		q = sqlScanAscBound
-	case !b.HasHi:
-		q = sqlScanDesc
-	default:
-		q = sqlScanDescBound
-	}
+	q := scanStatements.For(b, reverse)
 	args := []any{table, bytes(b.Lo), want}
 	if b.HasHi {
 		args = append(args, bytes(b.Hi))

@@ -142,20 +142,14 @@ func (t *tx) Scan(table string, opt store.ScanOptions, fn func(store.Item) error
 	return t.scans.Scan(t.ctx, table, opt, t.readBatch, t.wrap, fn)
 }
 
+var scanStatements = sqlkv.ScanStatements[stmtID]{
+	Asc: stmtScanAsc, AscBounded: stmtScanAscBounded, Desc: stmtScanDesc, DescBounded: stmtScanDescBounded,
+}
+
 // readBatch reads up to want rows within b into batch. more reports whether
 // rows may remain beyond the batch.
 func (t *tx) readBatch(table string, b sqlkv.Bounds, reverse bool, want int, batch []store.Item) (_ []store.Item, more bool, err error) {
-	var id stmtID
-	switch {
-	case !reverse && !b.HasHi:
-		id = stmtScanAsc
-	case !reverse:
-		id = stmtScanAscBounded
-	case !b.HasHi:
-		id = stmtScanDesc
-	default:
-		id = stmtScanDescBounded
-	}
+	id := scanStatements.For(b, reverse)
 	args := []driver.Value{table, []byte(b.Lo), int64(want)}
 	if b.HasHi {
 		args = append(args, []byte(b.Hi))

@@ -169,3 +169,22 @@ func Check(done, writable, write bool, table string) error {
 	}
 	return nil
 }
+
+// ScanStatements are a driver's four scan statements, by direction and by
+// whether they take an exclusive upper bound.
+type ScanStatements[S any] struct {
+	Asc, AscBounded, Desc, DescBounded S
+}
+
+// For picks the statement that reads b in the given direction.
+func (s ScanStatements[S]) For(b Bounds, reverse bool) S {
+	switch {
+	case !reverse && !b.HasHi:
+		return s.Asc
+	case !reverse:
+		return s.AscBounded
+	case !b.HasHi:
+		return s.Desc
+	}
+	return s.DescBounded
+}
