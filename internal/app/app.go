@@ -34,7 +34,10 @@ import (
 type Config struct {
 	Addr    string // listen address; "127.0.0.1:0" picks a free port
 	DataDir string // state lives here; created if absent
-	Strict  bool   // reject unknown access keys and bad signatures
+	// Store is where the store's state lives instead of the SQLite file in
+	// DataDir: a postgres:// URL (--store); "" for SQLite.
+	Store   string
+	Strict  bool // reject unknown access keys and bad signatures
 	Version string
 	Logger  *slog.Logger
 	Clock   clock.Clock // tests inject a fake one
@@ -137,7 +140,8 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 	if m.lock, err = lockDataDir(dir); err != nil {
 		return nil, err
 	}
-	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict}); err != nil {
+	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict,
+		Store: m.cfg.Store}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
