@@ -58,8 +58,8 @@ func TestStateOnPostgres(t *testing.T) {
 func TestStoreThatCannotOpen(t *testing.T) {
 	for store, want := range map[string]string{
 		"postgres://postgres@/db?host=" + t.TempDir(): "cannot reach postgres@",
-		"mysql://root@localhost/db":                  `store "mysql://root@localhost/db": want a postgres:// URL`,
-		"postgres://u:hunter2@/db?host=/nonexistent": "cannot reach u@/nonexistent",
+		"mysql://root@localhost/db":                   `store "mysql://root@localhost/db": want a postgres:// URL`,
+		"postgres://u:hunter2@/db?host=/nonexistent":  "cannot reach u@/nonexistent",
 	} {
 		wantRunError(t, app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: store}, want)
 	}
