@@ -54,6 +54,7 @@ func Start(t testing.TB) *Server {
 			t.Fatalf("pgtest: %v", err)
 		}
 	}
+	s.reapOrphans(t)
 	// Not t.TempDir: its parents are private to root, and the cluster's
 	// user must reach its directory. A short path too: the socket's path
 	// must fit in 107 bytes.
@@ -61,6 +62,11 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(s.dir) })
+	// The test process's pid, so that a later test can stop this cluster
+	// if this process dies without its cleanup (a timeout, a kill).
+	if err := os.WriteFile(filepath.Join(s.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if s.cred != nil {
 		if err := os.Chown(s.dir, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
 			t.Fatal(err)
@@ -107,6 +113,31 @@ func (s *Server) Resume(t testing.TB) {
 
 func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
 
+// ownerFile, in a cluster's directory, holds the pid of the test process
+// that started it.
+const ownerFile = "owner.pid"
+
+// reapOrphans stops and removes the clusters whose test process is gone:
+// PostgreSQL does not watch its parent, so a test killed before its
+// cleanup would leave its server running for good.
+func (s *Server) reapOrphans(t testing.TB) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "overcast-pg-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // being set up, or not ours
+		}
+		pid, err := strconv.Atoi(string(b))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		// Immediate: nobody is waiting for its data.
+		_ = s.command("pg_ctl", "--pgdata", filepath.Join(dir, "data"), "--silent", "stop", "--mode", "immediate").Run()
+		os.RemoveAll(dir)
+		t.Logf("pgtest: removed the cluster in %s, left by process %d", dir, pid)
+	}
+}
+
 func (s *Server) pgctl(t testing.TB, args ...string) {
 	t.Helper()
 	s.run(t, "pg_ctl", append([]string{"--pgdata", s.dataDir(), "--silent"}, args...)...)
@@ -115,15 +146,21 @@ func (s *Server) pgctl(t testing.TB, args ...string) {
 // run runs one of the cluster's programs as the cluster's user.
 func (s *Server) run(t testing.TB, program string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, program), args...)
+	cmd := s.command(program, args...)
 	cmd.Dir = s.dir
-	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
 		t.Fatalf("pgtest: %s %v: %v\n%s\nserver log:\n%s", program, args, err, out, log)
 	}
+}
+
+// command runs one of PostgreSQL's programs as the cluster's user.
+func (s *Server) command(program string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(s.bin, program), args...)
+	if s.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	}
+	return cmd
 }
 
 // binDir finds the PostgreSQL server programs: on PATH, or where Debian
