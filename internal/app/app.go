@@ -28,6 +28,7 @@ import (
 	"overcast/internal/geoip"
 	"overcast/internal/ids"
 	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // Config is everything `overcast up` can be told.
@@ -155,7 +156,8 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 // generated 501 answers for those not built yet) and data planes.
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
-		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable, Metrics: []gateway.MetricsWriter{env.Controllers}}
+		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable,
+		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Metrics: []gateway.MetricsWriter{env.Controllers}}
 	built := map[string]bool{}
 	for _, s := range m.services {
 		if p, ok := s.(service.APIProvider); ok {

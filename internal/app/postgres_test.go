@@ -1,7 +1,11 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -51,6 +55,51 @@ func TestStateOnPostgres(t *testing.T) {
 			t.Errorf("parameter %s after restart: got %q version %d, want %q version 1", typ, got, p.Parameter.Version, "v-"+string(typ))
 		}
 	}
+}
+
+// TestPostgresGoesAway stops PostgreSQL under a running overcast: health
+// says degraded and API calls fail meanwhile; once it is back, both recover
+// without a restart.
+func TestPostgresGoesAway(t *testing.T) {
+	pg := pgtest.Start(t)
+	srv := awstest.Start(t, awstest.Store(pg.NewDatabase(t)))
+	ssmc := ssm.NewFromConfig(srv.Config())
+	awstest.Call(t, ssmc.PutParameter, &ssm.PutParameterInput{Name: aws.String("p"), Value: aws.String("v"), Type: ssmtypes.ParameterTypeString})
+	get := func() error {
+		_, err := ssmc.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String("p")})
+		return err
+	}
+
+	pg.Stop(t)
+	awstest.WaitFor(t, "health to say degraded", func() bool { return healthStatus(t, srv) == "degraded false" })
+	if err := get(); err == nil {
+		t.Error("GetParameter with PostgreSQL down: got nil error")
+	}
+
+	pg.Resume(t)
+	awstest.WaitFor(t, "health to say ok", func() bool { return healthStatus(t, srv) == "ok true" })
+	if err := get(); err != nil {
+		t.Errorf("GetParameter once PostgreSQL is back: %v", err)
+	}
+}
+
+// healthStatus is /_overcast/health's status and whether the store is
+// reachable, e.g. "ok true".
+func healthStatus(t *testing.T, srv *awstest.Server) string {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/_overcast/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Status string
+		Store  struct{ Reachable bool }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(h.Status, " ", h.Store.Reachable)
 }
 
 // TestStoreThatCannotOpen: a store overcast cannot reach or does not know
