@@ -18,17 +18,17 @@ var _ store.Tx = (*tx)(nil)
 // there. Lower key bounds are inclusive, upper bounds exclusive and left
 // out when there is none (nothing sorts above every bytea).
 const (
-	sqlGet     = `SELECT value, version FROM items WHERE tbl = $1 AND key = $2`
-	sqlVersion = `SELECT version FROM items WHERE tbl = $1 AND key = $2`
-	sqlInsert  = `INSERT INTO items (tbl, key, value, version) VALUES ($1, $2, $3, 1)
+	sqlGet    = `SELECT value, version FROM items WHERE tbl = $1 AND key = $2`
+	sqlInsert = `INSERT INTO items (tbl, key, value, version) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (tbl, key) DO NOTHING RETURNING version`
 	sqlUpsert = `INSERT INTO items (tbl, key, value, version) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value, version = items.version + 1
 		RETURNING version`
 	sqlUpdateIf = `UPDATE items SET value = $3, version = version + 1
 		WHERE tbl = $1 AND key = $2 AND version = $4 RETURNING version`
-	sqlDelete        = `DELETE FROM items WHERE tbl = $1 AND key = $2 RETURNING version`
-	sqlDeleteIf      = `DELETE FROM items WHERE tbl = $1 AND key = $2 AND version = $3 RETURNING version`
+	sqlDelete   = `DELETE FROM items WHERE tbl = $1 AND key = $2 RETURNING version`
+	sqlDeleteIf = `WITH deleted AS (DELETE FROM items WHERE tbl = $1 AND key = $2 AND version = $3 RETURNING 1)
+		SELECT EXISTS (SELECT FROM deleted), EXISTS (SELECT FROM items WHERE tbl = $1 AND key = $2)`
 	sqlScanAsc       = `SELECT key, value, version FROM items WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3`
 	sqlScanAscBound  = `SELECT key, value, version FROM items WHERE tbl = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3`
 	sqlScanDesc      = `SELECT key, value, version FROM items WHERE tbl = $1 AND key >= $2 ORDER BY key DESC LIMIT $3`
@@ -135,29 +135,29 @@ func (t *tx) Delete(table, key string, ifVersion int64) error {
 	if ifVersion < store.AnyVersion {
 		return fmt.Errorf("%w: ifVersion %d", store.ErrInvalid, ifVersion)
 	}
-	q, args := sqlDelete, []any{table, bytes(key)}
-	if ifVersion != store.AnyVersion {
-		q, args = sqlDeleteIf, append(args, ifVersion)
+	// One statement either way: the conditional one also says whether the
+	// item existed, which tells a changed item from a missing one. (Both
+	// parts of it read the same snapshot, from before the DELETE.)
+	args := []any{table, bytes(key)}
+	var deleted, existed bool
+	var err error
+	if ifVersion == store.AnyVersion {
+		var version int64
+		deleted, err = t.queryRow(sqlDelete, args, &version)
+		existed = deleted
+	} else {
+		_, err = t.queryRow(sqlDeleteIf, append(args, ifVersion), &deleted, &existed)
 	}
-	var version int64
-	found, err := t.queryRow(q, args, &version)
-	switch {
-	case err != nil:
+	if err != nil {
 		return t.wrap("delete", table, key, err)
-	case found:
-		return nil
-	case ifVersion == store.AnyVersion:
+	}
+	if !existed {
 		return store.ErrNotFound
 	}
-	// Nothing deleted: tell a missing item from a changed one.
-	exists, err := t.queryRow(sqlVersion, args[:2], &version)
-	switch {
-	case err != nil:
-		return t.wrap("delete", table, key, err)
-	case exists:
+	if !deleted {
 		return store.ErrConflict
 	}
-	return store.ErrNotFound
+	return nil
 }
 
 func (t *tx) Count(table string, prefix string) (int, error) {
