@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"overcast/internal/store"
+	"overcast/internal/store/sqlkv"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -131,10 +132,10 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, writable bool, fn fun
 		}
 		return fmt.Errorf("postgres: begin (%s): %w", db.where, err)
 	}
-	t := &tx{ctx: ctx, ptx: ptx, writable: writable}
+	t := &tx{TxState: sqlkv.TxState{Ctx: ctx, Writable: writable}, ptx: ptx}
 	committed := false
 	defer func() {
-		t.done = true
+		t.Done = true
 		if !committed {
 			// A background context: the rollback must run even when ctx is
 			// what ended the transaction. If it fails, pgx closes the

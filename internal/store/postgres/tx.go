@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -42,20 +41,9 @@ var scanStatements = sqlkv.ScanStatements[string]{
 }
 
 type tx struct {
-	ctx      context.Context
-	ptx      pgx.Tx
-	writable bool
-	done     bool
-	scans    sqlkv.Scanner
-}
-
-// check is sqlkv.Check, plus the context: once it is done, no statement
-// starts (pgx would send it and then cancel it).
-func (t *tx) check(table string, write bool) error {
-	if err := sqlkv.Check(t.done, t.writable, write, table); err != nil {
-		return err
-	}
-	return t.ctx.Err()
+	sqlkv.TxState
+	ptx   pgx.Tx
+	scans sqlkv.Scanner
 }
 
 // bytes is s as a bytea argument: never nil, which pgx would send as NULL.
@@ -64,7 +52,7 @@ func bytes(s string) []byte { return append([]byte{}, s...) }
 // queryRow runs q and scans its one row into dest, reporting whether there
 // was a row.
 func (t *tx) queryRow(q string, args []any, dest ...any) (bool, error) {
-	err := t.ptx.QueryRow(t.ctx, q, args...).Scan(dest...)
+	err := t.ptx.QueryRow(t.Ctx, q, args...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -72,10 +60,7 @@ func (t *tx) queryRow(q string, args []any, dest ...any) (bool, error) {
 }
 
 func (t *tx) Get(table, key string) (store.Item, error) {
-	if err := t.check(table, false); err != nil {
-		return store.Item{}, err
-	}
-	if err := sqlkv.CheckKey(key); err != nil {
+	if err := t.CheckItem(table, key, false, store.AnyVersion); err != nil {
 		return store.Item{}, err
 	}
 	it := store.Item{Key: key}
@@ -93,10 +78,7 @@ func (t *tx) Get(table, key string) (store.Item, error) {
 }
 
 func (t *tx) Put(table, key string, value []byte, ifVersion int64) (int64, error) {
-	if err := t.check(table, true); err != nil {
-		return 0, err
-	}
-	if err := sqlkv.CheckKey(key); err != nil {
+	if err := t.CheckItem(table, key, true, ifVersion); err != nil {
 		return 0, err
 	}
 	if value == nil {
@@ -126,14 +108,8 @@ func (t *tx) Put(table, key string, value []byte, ifVersion int64) (int64, error
 }
 
 func (t *tx) Delete(table, key string, ifVersion int64) error {
-	if err := t.check(table, true); err != nil {
+	if err := t.CheckItem(table, key, true, ifVersion); err != nil {
 		return err
-	}
-	if err := sqlkv.CheckKey(key); err != nil {
-		return err
-	}
-	if ifVersion < store.AnyVersion {
-		return fmt.Errorf("%w: ifVersion %d", store.ErrInvalid, ifVersion)
 	}
 	// One statement either way: the conditional one also says whether the
 	// item existed, which tells a changed item from a missing one. (Both
@@ -161,7 +137,7 @@ func (t *tx) Delete(table, key string, ifVersion int64) error {
 }
 
 func (t *tx) Count(table string, prefix string) (int, error) {
-	if err := t.check(table, false); err != nil {
+	if err := t.Check(table, false); err != nil {
 		return 0, err
 	}
 	q, args := sqlCount, []any{table, bytes(prefix)}
@@ -176,10 +152,10 @@ func (t *tx) Count(table string, prefix string) (int, error) {
 }
 
 func (t *tx) Scan(table string, opt store.ScanOptions, fn func(store.Item) error) error {
-	if err := t.check(table, false); err != nil {
+	if err := t.Check(table, false); err != nil {
 		return err
 	}
-	return t.scans.Scan(t.ctx, table, opt, t.readBatch, t.wrap, fn)
+	return t.scans.Scan(t.Ctx, table, opt, t.readBatch, t.wrap, fn)
 }
 
 // readBatch is Scan's sqlkv.ReadBatch: one query, read to its end.
@@ -189,7 +165,7 @@ func (t *tx) readBatch(table string, b sqlkv.Bounds, reverse bool, want int, bat
 	if b.HasHi {
 		args = append(args, bytes(b.Hi))
 	}
-	rows, err := t.ptx.Query(t.ctx, q, args...)
+	rows, err := t.ptx.Query(t.Ctx, q, args...)
 	if err != nil {
 		return batch, false, err
 	}
@@ -223,7 +199,7 @@ func (t *tx) readBatch(table string, b sqlkv.Bounds, reverse bool, want int, bat
 // serialization failure or deadlock is store.ErrConflict, so that
 // UpdateRetry runs the transaction again.
 func (t *tx) wrap(op, table, key string, err error) error {
-	if ctxErr := t.ctx.Err(); ctxErr != nil {
+	if ctxErr := t.Ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
 	if isConflict(err) {

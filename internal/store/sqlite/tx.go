@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -17,25 +16,16 @@ import (
 var _ store.Tx = (*tx)(nil)
 
 type tx struct {
-	ctx      context.Context
-	c        *conn
-	writable bool
-	done     bool
-	scans    sqlkv.Scanner
-}
-
-func (t *tx) check(table string, write bool) error {
-	return sqlkv.Check(t.done, t.writable, write, table)
+	sqlkv.TxState
+	c     *conn
+	scans sqlkv.Scanner
 }
 
 func (t *tx) Get(table, key string) (store.Item, error) {
-	if err := t.check(table, false); err != nil {
+	if err := t.CheckItem(table, key, false, store.AnyVersion); err != nil {
 		return store.Item{}, err
 	}
-	if err := sqlkv.CheckKey(key); err != nil {
-		return store.Item{}, err
-	}
-	found, err := t.c.queryRow(t.ctx, stmtGet, table, []byte(key))
+	found, err := t.c.queryRow(t.Ctx, stmtGet, table, []byte(key))
 	if err != nil {
 		return store.Item{}, t.wrap("get", table, key, err)
 	}
@@ -46,10 +36,7 @@ func (t *tx) Get(table, key string) (store.Item, error) {
 }
 
 func (t *tx) Put(table, key string, value []byte, ifVersion int64) (int64, error) {
-	if err := t.check(table, true); err != nil {
-		return 0, err
-	}
-	if err := sqlkv.CheckKey(key); err != nil {
+	if err := t.CheckItem(table, key, true, ifVersion); err != nil {
 		return 0, err
 	}
 	var (
@@ -58,11 +45,11 @@ func (t *tx) Put(table, key string, value []byte, ifVersion int64) (int64, error
 	)
 	switch {
 	case ifVersion == store.AnyVersion:
-		found, err = t.c.queryRow(t.ctx, stmtUpsert, table, []byte(key), value)
+		found, err = t.c.queryRow(t.Ctx, stmtUpsert, table, []byte(key), value)
 	case ifVersion == 0:
-		found, err = t.c.queryRow(t.ctx, stmtInsert, table, []byte(key), value)
+		found, err = t.c.queryRow(t.Ctx, stmtInsert, table, []byte(key), value)
 	case ifVersion > 0:
-		found, err = t.c.queryRow(t.ctx, stmtUpdateIf, table, []byte(key), value, ifVersion)
+		found, err = t.c.queryRow(t.Ctx, stmtUpdateIf, table, []byte(key), value, ifVersion)
 	default:
 		return 0, fmt.Errorf("%w: ifVersion %d", store.ErrInvalid, ifVersion)
 	}
@@ -76,17 +63,11 @@ func (t *tx) Put(table, key string, value []byte, ifVersion int64) (int64, error
 }
 
 func (t *tx) Delete(table, key string, ifVersion int64) error {
-	if err := t.check(table, true); err != nil {
+	if err := t.CheckItem(table, key, true, ifVersion); err != nil {
 		return err
-	}
-	if err := sqlkv.CheckKey(key); err != nil {
-		return err
-	}
-	if ifVersion < store.AnyVersion {
-		return fmt.Errorf("%w: ifVersion %d", store.ErrInvalid, ifVersion)
 	}
 	if ifVersion == store.AnyVersion {
-		found, err := t.c.queryRow(t.ctx, stmtDelete, table, []byte(key))
+		found, err := t.c.queryRow(t.Ctx, stmtDelete, table, []byte(key))
 		if err != nil {
 			return t.wrap("delete", table, key, err)
 		}
@@ -95,7 +76,7 @@ func (t *tx) Delete(table, key string, ifVersion int64) error {
 		}
 		return nil
 	}
-	found, err := t.c.queryRow(t.ctx, stmtDeleteIf, table, []byte(key), ifVersion)
+	found, err := t.c.queryRow(t.Ctx, stmtDeleteIf, table, []byte(key), ifVersion)
 	if err != nil {
 		return t.wrap("delete", table, key, err)
 	}
@@ -103,7 +84,7 @@ func (t *tx) Delete(table, key string, ifVersion int64) error {
 		return nil
 	}
 	// Nothing deleted: tell a missing item from a changed one.
-	exists, err := t.c.queryRow(t.ctx, stmtVersion, table, []byte(key))
+	exists, err := t.c.queryRow(t.Ctx, stmtVersion, table, []byte(key))
 	switch {
 	case err != nil:
 		return t.wrap("delete", table, key, err)
@@ -114,7 +95,7 @@ func (t *tx) Delete(table, key string, ifVersion int64) error {
 }
 
 func (t *tx) Count(table string, prefix string) (int, error) {
-	if err := t.check(table, false); err != nil {
+	if err := t.Check(table, false); err != nil {
 		return 0, err
 	}
 	var (
@@ -122,9 +103,9 @@ func (t *tx) Count(table string, prefix string) (int, error) {
 		err   error
 	)
 	if hi, ok := sqlkv.PrefixEnd(prefix); ok {
-		found, err = t.c.queryRow(t.ctx, stmtCountBounded, table, []byte(prefix), []byte(hi))
+		found, err = t.c.queryRow(t.Ctx, stmtCountBounded, table, []byte(prefix), []byte(hi))
 	} else {
-		found, err = t.c.queryRow(t.ctx, stmtCount, table, []byte(prefix))
+		found, err = t.c.queryRow(t.Ctx, stmtCount, table, []byte(prefix))
 	}
 	if err != nil {
 		return 0, t.wrap("count", table, prefix, err)
@@ -136,10 +117,10 @@ func (t *tx) Count(table string, prefix string) (int, error) {
 }
 
 func (t *tx) Scan(table string, opt store.ScanOptions, fn func(store.Item) error) error {
-	if err := t.check(table, false); err != nil {
+	if err := t.Check(table, false); err != nil {
 		return err
 	}
-	return t.scans.Scan(t.ctx, table, opt, t.readBatch, t.wrap, fn)
+	return t.scans.Scan(t.Ctx, table, opt, t.readBatch, t.wrap, fn)
 }
 
 var scanStatements = sqlkv.ScanStatements[stmtID]{
@@ -154,7 +135,7 @@ func (t *tx) readBatch(table string, b sqlkv.Bounds, reverse bool, want int, bat
 	if b.HasHi {
 		args = append(args, []byte(b.Hi))
 	}
-	rows, err := t.c.query(t.ctx, id, args...)
+	rows, err := t.c.query(t.Ctx, id, args...)
 	if err != nil {
 		return batch, false, err
 	}
@@ -193,7 +174,7 @@ func blob(v driver.Value) []byte {
 // wrap adds the operation and item to a driver error. A context error is
 // returned as is, so callers can test it with errors.Is as usual.
 func (t *tx) wrap(op, table, key string, err error) error {
-	if ctxErr := t.ctx.Err(); ctxErr != nil && (errors.Is(err, ctxErr) || isInterrupt(err)) {
+	if ctxErr := t.Ctx.Err(); ctxErr != nil && (errors.Is(err, ctxErr) || isInterrupt(err)) {
 		return ctxErr
 	}
 	return fmt.Errorf("sqlite: %s %s/%q: %w", op, table, key, err)

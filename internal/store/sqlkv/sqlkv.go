@@ -148,28 +148,6 @@ func scan(ctx context.Context, table string, opt store.ScanOptions, batch []stor
 	}
 }
 
-// CheckKey rejects the empty key no implementation stores.
-func CheckKey(key string) error {
-	if key == "" {
-		return fmt.Errorf("%w: empty key", store.ErrInvalid)
-	}
-	return nil
-}
-
-// Check is what every Tx method checks before touching the database: the
-// transaction is still live, a write is allowed, and the table is named.
-func Check(done, writable, write bool, table string) error {
-	switch {
-	case done:
-		return store.ErrTxDone
-	case write && !writable:
-		return store.ErrReadOnly
-	case table == "":
-		return fmt.Errorf("%w: empty table name", store.ErrInvalid)
-	}
-	return nil
-}
-
 // ScanStatements are a driver's four scan statements, by direction and by
 // whether they take an exclusive upper bound.
 type ScanStatements[S any] struct {
@@ -187,4 +165,41 @@ func (s ScanStatements[S]) For(b Bounds, reverse bool) S {
 		return s.Desc
 	}
 	return s.DescBounded
+}
+
+// TxState is what every Tx method checks before touching the database; a
+// driver's Tx embeds it.
+type TxState struct {
+	Ctx      context.Context
+	Writable bool
+	Done     bool // set when the View or Update has returned
+}
+
+// Check fails a call that may not run: the transaction is over or its
+// context done, a write in a View, or no table named.
+func (t *TxState) Check(table string, write bool) error {
+	switch {
+	case t.Done:
+		return store.ErrTxDone
+	case write && !t.Writable:
+		return store.ErrReadOnly
+	case table == "":
+		return fmt.Errorf("%w: empty table name", store.ErrInvalid)
+	}
+	return t.Ctx.Err()
+}
+
+// CheckItem is Check for a call on one item, which also rejects the empty
+// key no implementation stores and an ifVersion below store.AnyVersion.
+func (t *TxState) CheckItem(table, key string, write bool, ifVersion int64) error {
+	if err := t.Check(table, write); err != nil {
+		return err
+	}
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty key", store.ErrInvalid)
+	case ifVersion < store.AnyVersion:
+		return fmt.Errorf("%w: ifVersion %d", store.ErrInvalid, ifVersion)
+	}
+	return nil
 }
