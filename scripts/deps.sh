@@ -2,7 +2,9 @@
 # Installs and starts what the tests need, idempotently: the aws CLI v2
 # (Debian's awscli, at /usr/bin/aws), a Docker engine (Debian's docker.io),
 # a static busybox (test build images need a /bin/sh) and debootstrap (the
-# base of the images standing in for CodeBuild's curated ones).
+# base of the images standing in for CodeBuild's curated ones), and
+# PostgreSQL's server programs (Debian's postgresql: the store's PostgreSQL
+# tests start their own throwaway cluster with initdb and pg_ctl).
 # The aws CLI v1 ("aws" on PATH) and Go come with the machine.
 set -euo pipefail
 
@@ -11,6 +13,7 @@ need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps: need root to install ${need[*]}" >&2

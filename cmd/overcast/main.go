@@ -54,6 +54,7 @@ func main() {
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
+              [--store postgres://user:password@host:port/db]
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
               [--idp-ca-file ca.pem]
@@ -67,6 +68,8 @@ func up(args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("OVERCAST_ADDR", "127.0.0.1:4566"), "listen address (env OVERCAST_ADDR)")
 	dataDir := fs.String("data-dir", envOr("OVERCAST_DATA_DIR", defaultDataDir()), "state directory (env OVERCAST_DATA_DIR)")
+	storeURL := fs.String("store", os.Getenv("OVERCAST_STORE"),
+		"keep state in PostgreSQL at this postgres:// URL instead of SQLite in the data dir (env OVERCAST_STORE)")
 	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
 	geoipDB := fs.String("geoip-db", os.Getenv("OVERCAST_GEOIP_DB"), "MaxMind-format country database CloudFront's geo restriction reads (env OVERCAST_GEOIP_DB)")
 	geoipHeader := fs.String("geoip-header", os.Getenv("OVERCAST_GEOIP_HEADER"),
@@ -88,7 +91,7 @@ func up(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
+	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
 		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint,
 		IdPCAFile: *idpCA})
@@ -100,6 +103,9 @@ func up(args []string) error {
 	mode := ""
 	if *strict {
 		mode = ", strict"
+	}
+	if *storeURL != "" {
+		mode += ", state in PostgreSQL"
 	}
 	fmt.Fprintf(os.Stderr, "overcast %s listening on %s (data dir %s%s); CloudFront HTTPS on %s; CodeCommit SSH on %s\n", buildVersion(),
 		m.URL(), *dataDir, mode, m.CloudFrontHTTPSAddr(), m.CodeCommitSSHAddr())

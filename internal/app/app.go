@@ -28,13 +28,17 @@ import (
 	"overcast/internal/geoip"
 	"overcast/internal/ids"
 	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // Config is everything `overcast up` can be told.
 type Config struct {
 	Addr    string // listen address; "127.0.0.1:0" picks a free port
 	DataDir string // state lives here; created if absent
-	Strict  bool   // reject unknown access keys and bad signatures
+	// Store is where the store's state lives instead of the SQLite file in
+	// DataDir: a postgres:// URL (--store); "" for SQLite.
+	Store   string
+	Strict  bool // reject unknown access keys and bad signatures
 	Version string
 	Logger  *slog.Logger
 	Clock   clock.Clock // tests inject a fake one
@@ -147,7 +151,7 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 		return nil, err
 	}
 	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict,
-		Blobs: m.cfg.Blobs, BlobsEndpoint: m.cfg.BlobsEndpoint}); err != nil {
+		Blobs: m.cfg.Blobs, BlobsEndpoint: m.cfg.BlobsEndpoint, Store: m.cfg.Store}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
@@ -161,7 +165,8 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 // generated 501 answers for those not built yet) and data planes.
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
-		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable, Metrics: []gateway.MetricsWriter{env.Controllers}}
+		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable,
+		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Metrics: []gateway.MetricsWriter{env.Controllers}}
 	built := map[string]bool{}
 	for _, s := range m.services {
 		if p, ok := s.(service.APIProvider); ok {

@@ -31,6 +31,7 @@ type Server struct {
 
 type options struct {
 	dataDir string
+	store   string
 	strict  bool
 	clock   clock.Clock
 	ids     *ids.Source
@@ -46,6 +47,10 @@ type Option func(*options)
 // InDir keeps the state in dir instead of a new temporary directory: a
 // test restarts a server another process ran (and killed) on it.
 func InDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
+
+// Store keeps the server's state where url says (--store), e.g. in a
+// database of a cluster pgtest started, instead of SQLite in the data dir.
+func Store(url string) Option { return func(o *options) { o.store = url } }
 
 // Strict runs overcast with --strict.
 func Strict() Option { return func(o *options) { o.strict = true } }
@@ -101,7 +106,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Store: s.opts.store, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
 		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids,
 		LoopbackBlock: s.loopbackBlock}
 	for _, f := range s.opts.configure {

@@ -58,7 +58,11 @@ type Config struct {
 	Clock   clock.Clock
 	// DockerReachable reports whether a Docker engine answers, for health.
 	DockerReachable func(ctx context.Context) bool
-	Metrics         []MetricsWriter
+	// StoreReachable reports whether the store answers (a PostgreSQL
+	// server may go away and come back); health is degraded while it does
+	// not. nil: always.
+	StoreReachable func(ctx context.Context) bool
+	Metrics        []MetricsWriter
 	// Interceptors run around every API call, outermost first (see
 	// awsproto.Interceptor): authorization, audit.
 	Interceptors []awsproto.Interceptor
@@ -82,7 +86,8 @@ type Gateway struct {
 	virtual   []*api          // APIs with virtual hosts
 	all       []*api
 	metrics   *metrics
-	health    *healthCache
+	health    *healthCache // Docker's
+	storeUp   *healthCache
 }
 
 // New returns a gateway serving cfg.
@@ -97,6 +102,10 @@ func New(cfg Config) *Gateway {
 		byVersion: map[string]*api{},
 		metrics:   newMetrics(),
 		health:    &healthCache{check: cfg.DockerReachable, now: cfg.Clock.Now},
+		storeUp:   &healthCache{check: cfg.StoreReachable, now: cfg.Clock.Now},
+	}
+	if cfg.StoreReachable == nil {
+		g.storeUp.check = func(context.Context) bool { return true }
 	}
 	g.auth = newAuthenticator(cfg.Keys, cfg.Strict, cfg.Clock.Now)
 	for _, reg := range cfg.APIs {

@@ -52,11 +52,14 @@ func TestHealth(t *testing.T) {
 		Docker   struct {
 			Reachable *bool `json:"reachable"`
 		} `json:"docker"`
+		Store struct {
+			Reachable bool `json:"reachable"`
+		} `json:"store"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 		t.Fatal(err)
 	}
-	if h.Status != "ok" || h.Version != "test" || h.Services["sts"] != "available" || h.Services["ecs"] == "" || h.Docker.Reachable == nil {
+	if h.Status != "ok" || h.Version != "test" || h.Services["sts"] != "available" || h.Services["ecs"] == "" || h.Docker.Reachable == nil || !h.Store.Reachable {
 		t.Errorf("health = %+v", h)
 	}
 	if len(h.Services) != len(api.Unimplemented()) {

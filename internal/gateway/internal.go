@@ -37,6 +37,9 @@ type health struct {
 	Docker   struct {
 		Reachable bool `json:"reachable"`
 	} `json:"docker"`
+	Store struct {
+		Reachable bool `json:"reachable"`
+	} `json:"store"`
 }
 
 func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -48,13 +51,18 @@ func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Services[a.h.Service().ID] = state
 	}
-	h.Docker.Reachable = g.health.dockerReachable(r.Context())
+	h.Docker.Reachable = g.health.reachable(r.Context())
+	// Without its store overcast answers nothing but errors; without
+	// Docker it still serves every API that runs no container.
+	if h.Store.Reachable = g.storeUp.reachable(r.Context()); !h.Store.Reachable {
+		h.Status = "degraded"
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(h)
 }
 
-// healthCache keeps health cheap: the Docker probe runs at most every few
-// seconds, however often health is polled.
+// healthCache keeps health cheap: a probe (Docker, the store) runs at most
+// every few seconds, however often health is polled.
 type healthCache struct {
 	check func(ctx context.Context) bool
 	now   func() time.Time
@@ -64,7 +72,7 @@ type healthCache struct {
 	ok      bool
 }
 
-func (c *healthCache) dockerReachable(ctx context.Context) bool {
+func (c *healthCache) reachable(ctx context.Context) bool {
 	if c.check == nil {
 		return false
 	}

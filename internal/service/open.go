@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"overcast/internal/blob"
@@ -16,6 +18,8 @@ import (
 	"overcast/internal/docker"
 	"overcast/internal/ids"
 	"overcast/internal/secretbox"
+	"overcast/internal/store"
+	"overcast/internal/store/postgres"
 	"overcast/internal/store/sqlite"
 )
 
@@ -30,9 +34,44 @@ type Options struct {
 	// empty) that several overcasts can share.
 	Blobs         string
 	BlobsEndpoint string
+	// Store is where state lives: "" for the SQLite file in the data dir,
+	// or a postgres:// (postgresql://) URL.
+	Store string
 }
 
-// Open builds the environment over the data dir dir: the SQLite store,
+// openStore opens the store spec names; see Options.Store.
+func openStore(ctx context.Context, dir, spec string) (store.Store, error) {
+	switch {
+	case spec == "":
+		return asStore(sqlite.Open(ctx, filepath.Join(dir, "overcast.db")))
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return asStore(postgres.Open(ctx, spec))
+	}
+	return nil, fmt.Errorf("store %q: want a postgres:// URL, or nothing for SQLite in the data dir", redact(spec))
+}
+
+// asStore returns a nil Store on failure, never a nil pointer in one.
+func asStore[S store.Store](s S, err error) (store.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// redact hides what may be a password in a store spec that is not a URL
+// Open understands, so that an error can quote the rest.
+func redact(spec string) string {
+	if u, err := url.Parse(spec); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	if len(spec) > 40 {
+		return spec[:40] + "..."
+	}
+	return spec
+}
+
+// Open builds the environment over the data dir dir: the store (SQLite in
+// dir unless o.Store names another),
 // the blob directory, the sealing key, the event bus (whose outbox the
 // controllers prune every minute), the Docker engine client and the
 // controller manager, which is not started. The app and servicetest both
@@ -46,7 +85,7 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 			env = nil
 		}
 	}()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "overcast.db"))
+	db, err := openStore(ctx, dir, o.Store)
 	if err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}

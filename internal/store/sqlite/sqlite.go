@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"overcast/internal/store"
+	"overcast/internal/store/sqlkv"
 
 	"modernc.org/sqlite"
 )
@@ -183,10 +184,10 @@ func (db *DB) run(ctx context.Context, c *conn, writable bool, fn func(store.Tx)
 		ok = true
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	t := &tx{ctx: ctx, c: c, writable: writable}
+	t := &tx{TxState: sqlkv.TxState{Ctx: ctx, Writable: writable}, c: c}
 	committed := false
 	defer func() {
-		t.done = true
+		t.Done = true
 		if committed {
 			return
 		}

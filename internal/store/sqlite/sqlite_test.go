@@ -13,7 +13,6 @@ import (
 
 	"overcast/internal/store"
 	"overcast/internal/store/storetest"
-	"overcast/internal/tabletest"
 )
 
 func openTest(t testing.TB, path string) *DB {
@@ -146,20 +145,6 @@ func TestMigrations(t *testing.T) {
 	if want := fmt.Sprintf("database is at version %d, this build knows versions up to %d", len(migrations)+2, len(migrations)); !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
-}
-
-func TestPrefixEnd(t *testing.T) {
-	// The empty prefix, and one of 0xff bytes alone, have no end: no key
-	// with the prefix sorts last.
-	tabletest.RunCommaOK(t, "prefixEnd", prefixEnd, map[string]string{
-		"a":         "b",
-		"a/":        "a0",
-		"az":        "a{",
-		"a\xff":     "b",
-		"a\xff\xff": "b",
-		"\xfe\xff":  "\xff",
-		"é":         "\xc3\xaa",
-	}, "", "\xff", "\xff\xff")
 }
 
 func TestPragmas(t *testing.T) {

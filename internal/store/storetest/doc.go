@@ -9,6 +9,9 @@
 // keys with 0xFF bytes sort) so that SQLite today and PostgreSQL later behave
 // identically, and services may rely on anything the suite checks.
 //
+// Crash is the other half: a process writing to the store is killed with
+// SIGKILL, and every commit it acknowledged must be there afterwards.
+//
 // Run needs only a function returning a fresh empty store, so it also serves
 // wrappers (a caching or metrics-recording Store) that must not change
 // behaviour.
