@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"overcast/internal/api"
+	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/docker"
@@ -62,6 +63,12 @@ type Config struct {
 	// the API's host on port 2222 (any free port when the API's port is
 	// not 4566).
 	CodeCommitSSHAddr string
+	// DisableCloudTrail turns CloudTrail's recording of every call off
+	// (--cloudtrail=false), to measure what it costs.
+	DisableCloudTrail bool
+	// CloudTrailDelivery is how often trails deliver their log files; 0
+	// is AWS's 5 minutes.
+	CloudTrailDelivery time.Duration
 }
 
 // Main is a running overcast.
@@ -166,6 +173,13 @@ func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	for _, b := range api.Unimplemented() {
 		if !built[b.Service().ID] {
 			cfg.APIs = append(cfg.APIs, service.API{Binding: b})
+		}
+	}
+	for _, s := range m.services {
+		// CloudTrail's recorder goes outermost: it records the calls the
+		// interceptors inside it refuse.
+		if r, ok := s.(interface{ Interceptor() awsproto.Interceptor }); ok && r.Interceptor() != nil {
+			cfg.Interceptors = append([]awsproto.Interceptor{r.Interceptor()}, cfg.Interceptors...)
 		}
 	}
 	if m.cfg.Pprof {
