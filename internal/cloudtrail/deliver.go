@@ -17,8 +17,11 @@ import (
 )
 
 const (
-	// deliveryBatch bounds the events one log file holds.
-	deliveryBatch = 1000
+	// deliverySegments bounds the segments of events one log file holds
+	// (each at most the recorder's batch).
+	deliverySegments = 4
+	// trimBatch bounds the segments one transaction of trim deletes.
+	trimBatch = 1000
 	// keyChars are the characters of a log file name's random suffix.
 	keyChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 )
@@ -74,7 +77,7 @@ func (s *Service) deliverTrail(ctx context.Context, name string) error {
 	for _, region := range regions {
 		for {
 			n, err := s.deliverBatch(ctx, ref, t, region)
-			if err != nil || n < deliveryBatch {
+			if err != nil || n < deliverySegments {
 				break // the error is in the trail's status
 			}
 			if t, err = s.getTrail(ctx, ref); err != nil {
@@ -85,8 +88,9 @@ func (s *Service) deliverTrail(ctx context.Context, name string) error {
 	return nil
 }
 
-// deliverBatch delivers up to deliveryBatch of the events recorded in
-// region after the trail's cursor, and returns how many it looked at.
+// deliverBatch delivers the events of up to deliverySegments segments
+// recorded in region after the trail's cursor, and returns how many
+// segments it looked at.
 func (s *Service) deliverBatch(ctx context.Context, ref trailRef, t trail, region string) (int, error) {
 	prefix := t.Account + "/" + region + "/"
 	cursor, ok := t.Cursors[region]
@@ -97,10 +101,12 @@ func (s *Service) deliverBatch(ctx context.Context, ref trailRef, t trail, regio
 	var times []time.Time
 	last, seen := cursor, 0
 	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, eventsTable, store.ScanOptions{Prefix: prefix, After: prefix + cursor, Limit: deliveryBatch},
-			func(key string, ev event, _ int64) error {
-				seen++
-				last = strings.TrimPrefix(key, prefix)
+		return scanEvents(tx, store.ScanOptions{Prefix: prefix, After: prefix + cursor, Limit: deliverySegments}, nil,
+			func(p position, ev event) error {
+				if k := strings.TrimPrefix(p.key, prefix); k != last {
+					last = k
+					seen++
+				}
 				if t.selects(ev) {
 					records = append(records, ev.Record)
 					times = append(times, ev.Time)
@@ -291,7 +297,7 @@ func (s *Service) trim(ctx context.Context) error {
 		for {
 			var n int
 			err := s.Store.Update(ctx, func(tx store.Tx) error {
-				keys, err := store.Keys(tx, eventsTable, store.ScanOptions{Prefix: p, Limit: deliveryBatch})
+				keys, err := store.Keys(tx, eventsTable, store.ScanOptions{Prefix: p, Limit: trimBatch})
 				if err != nil {
 					return err
 				}
@@ -309,7 +315,7 @@ func (s *Service) trim(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if n < deliveryBatch {
+			if n < trimBatch {
 				break
 			}
 		}

@@ -2,9 +2,7 @@ package cloudtrail
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
-	"strings"
 	"time"
 
 	"overcast"
@@ -45,14 +43,16 @@ func (s *Service) LookupEvents(ctx context.Context, in *api.LookupEventsRequest)
 		limit = int(*in.MaxResults)
 	}
 	scope := overcast.ScopeOf(ctx)
-	after := ""
+	opt := store.ScanOptions{Prefix: scope.Prefix(), Reverse: true}
+	var from *position
 	if in.NextToken != nil {
-		var ok bool
-		if after, ok = decodeToken(*in.NextToken, scope); !ok {
+		p, ok := parsePosition(*in.NextToken, scope)
+		if !ok {
 			return nil, ctError("InvalidNextTokenException", "Invalid NextToken.")
 		}
+		from = &p
 	} else if in.EndTime != nil {
-		after = scope.Prefix() + stampKey(in.EndTime.Add(stampSlack).UnixNano())
+		opt.After = scope.Prefix() + stampKey(in.EndTime.Add(stampSlack).UnixNano())
 	}
 	var earliest string
 	if in.StartTime != nil {
@@ -60,29 +60,26 @@ func (s *Service) LookupEvents(ctx context.Context, in *api.LookupEventsRequest)
 	}
 	s.Flush() // what the caller was answered before asking is in the history
 	out := &api.LookupEventsResponse{Events: api.EventsList{}}
+	var last position
 	err := s.Store.View(ctx, func(tx store.Tx) error {
-		return store.ScanJSON(tx, eventsTable, store.ScanOptions{Prefix: scope.Prefix(), After: after, Reverse: true},
-			func(key string, ev event, _ int64) error {
-				if earliest != "" && key < earliest {
-					return store.ErrStop
-				}
-				if !ev.Management || !match(ev) || !inRange(ev.Time, in.StartTime, in.EndTime) {
-					return nil
-				}
-				if len(out.Events) == limit {
-					out.NextToken = new(encodeToken(key, scope)) // the page ends after the event before this one
-					return store.ErrStop
-				}
-				out.Events = append(out.Events, ev.api())
-				after = key
+		return scanEvents(tx, opt, from, func(p position, ev event) error {
+			if earliest != "" && p.key < earliest {
+				return store.ErrStop
+			}
+			if !ev.Management || !match(ev) || !inRange(ev.Time, in.StartTime, in.EndTime) {
 				return nil
-			})
+			}
+			if len(out.Events) == limit {
+				out.NextToken = new(last.token(scope)) // there is more: the next page starts after the last event of this one
+				return store.ErrStop
+			}
+			out.Events = append(out.Events, ev.api())
+			last = p
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
-	}
-	if out.NextToken != nil {
-		out.NextToken = new(encodeToken(after, scope))
 	}
 	return out, nil
 }
@@ -138,18 +135,4 @@ func (e event) api() api.Event {
 		out.Resources = append(out.Resources, api.Resource{ResourceType: new(r.Type), ResourceName: new(r.Name)})
 	}
 	return out
-}
-
-// A NextToken is the key of the last event of a page, without its
-// scope's prefix: a token is good only in the scope that made it.
-func encodeToken(key string, scope overcast.Scope) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strings.TrimPrefix(key, scope.Prefix())))
-}
-
-func decodeToken(token string, scope overcast.Scope) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) < 21 || b[20] != '/' {
-		return "", false
-	}
-	return scope.Prefix() + string(b), true
 }

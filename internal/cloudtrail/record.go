@@ -20,8 +20,8 @@ import (
 // eventVersion is the record format CloudTrail writes today.
 const eventVersion = "1.11"
 
-// eventsTable holds every recorded event, keyed by
-// account/region/<stamp>/<event ID>: a scope's events in the order the
+// eventsTable holds every recorded event, in segments (segment.go) keyed
+// by account/region/<stamp>/<suffix>: a scope's events in the order the
 // recorder wrote them, which is (nearly) their time order and, unlike it,
 // never changes behind a trail's delivery cursor.
 const eventsTable = "cloudtrail.events"
@@ -270,44 +270,52 @@ func (r *Recorder) drain() {
 func (r *Recorder) writeBatch(batch []call) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	type keyed struct {
+	byScope := map[overcast.Scope][]event{}
+	var scopes []overcast.Scope
+	for _, cl := range batch {
+		scope := scopeOf(cl.caller)
+		if _, ok := byScope[scope]; !ok {
+			scopes = append(scopes, scope)
+		}
+		byScope[scope] = append(byScope[scope], r.event(cl))
+	}
+	type segment struct {
 		key   string
 		value []byte
 	}
-	items := make([]keyed, 0, len(batch))
-	for _, cl := range batch {
-		ev := r.event(cl)
-		b, err := json.Marshal(ev)
+	segments := make([]segment, 0, len(scopes))
+	for _, scope := range scopes {
+		events := byScope[scope]
+		value, err := encodeSegment(events)
 		if err != nil {
-			r.logger.Error("cloudtrail: encoding an event", "event", ev.Name, "err", err)
+			r.logger.Error("cloudtrail: encoding events", "events", len(events), "err", err)
 			continue
 		}
-		scope := scopeOf(cl.caller)
-		items = append(items, keyed{scope.Prefix() + r.nextStamp(ev.Time) + "/" + ev.ID, b})
+		segments = append(segments, segment{segmentKey(scope, r.nextStamp(events[0].Time), r.ids.Hex(4)), value})
 	}
 	err := r.store.Update(context.Background(), func(tx store.Tx) error {
-		for _, it := range items {
-			if _, err := tx.Put(eventsTable, it.key, it.value, store.AnyVersion); err != nil {
+		for _, sg := range segments {
+			if _, err := tx.Put(eventsTable, sg.key, sg.value, store.AnyVersion); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		r.logger.Error("cloudtrail: writing events", "events", len(items), "err", err)
+		r.logger.Error("cloudtrail: writing events", "events", len(batch), "err", err)
 	}
 }
 
-// nextStamp is the key stamp of an event written now: its time in
+// nextStamp is the key stamp of a segment written now: its time in
 // nanoseconds, or one more than the last stamp when the clock has not
 // moved past it, so that keys follow the order of writing.
-func (r *Recorder) nextStamp(t time.Time) string {
+func (r *Recorder) nextStamp(t time.Time) int64 {
 	s := t.UnixNano()
 	if s <= r.stamp {
 		s = r.stamp + 1
 	}
 	r.stamp = s
-	return stampKey(s)
+	return s
 }
 
 // stampKey is a stamp as keys hold it: fixed width, so that keys sort
