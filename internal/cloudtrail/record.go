@@ -50,9 +50,11 @@ type event struct {
 	Resources   []resource `json:"resources,omitempty"`
 	// DataType and ARNs are what data event selectors match: the
 	// resource type (AWS::S3::Object) and the ARNs of the resources.
-	DataType string          `json:"dataType,omitempty"`
-	ARNs     []string        `json:"arns,omitempty"`
-	Record   json.RawMessage `json:"record"`
+	DataType string   `json:"dataType,omitempty"`
+	ARNs     []string `json:"arns,omitempty"`
+	// Record is the record itself, stored beside the fields above
+	// (segment.go) so that it is written as it is, not re-encoded.
+	Record json.RawMessage `json:"-"`
 }
 
 // resource is one resource a call touched, as LookupEvents lists it.

@@ -31,12 +31,33 @@ var flaters = sync.Pool{New: func() any {
 	return w
 }}
 
-// encodeSegment is events, in the order they were written, as stored.
+// storedEvent is an event as a segment holds it: its fields, and its
+// record beside them as it was made.
+type storedEvent struct {
+	Event  event           `json:"e"`
+	Record json.RawMessage `json:"r"`
+}
+
+// encodeSegment is events, in the order they were written, as stored:
+// a JSON array of storedEvents, compressed. The records are appended as
+// they are: encoding/json would validate and compact each again.
 func encodeSegment(events []event) ([]byte, error) {
-	raw, err := json.Marshal(events)
-	if err != nil {
-		return nil, err
+	raw := []byte{'['}
+	for i, ev := range events {
+		fields, err := json.Marshal(ev)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			raw = append(raw, ',')
+		}
+		raw = append(raw, `{"e":`...)
+		raw = append(raw, fields...)
+		raw = append(raw, `,"r":`...)
+		raw = append(raw, ev.Record...)
+		raw = append(raw, '}')
 	}
+	raw = append(raw, ']')
 	var b bytes.Buffer
 	w := flaters.Get().(*flate.Writer)
 	defer flaters.Put(w)
@@ -55,8 +76,16 @@ func decodeSegment(value []byte) ([]event, error) {
 	if err != nil {
 		return nil, err
 	}
-	var events []event
-	return events, json.Unmarshal(raw, &events)
+	var stored []storedEvent
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		return nil, err
+	}
+	events := make([]event, len(stored))
+	for i, st := range stored {
+		events[i] = st.Event
+		events[i].Record = st.Record
+	}
+	return events, nil
 }
 
 // position is an event's place in the history: its segment's key and its
