@@ -32,7 +32,7 @@ const trailPolicy = `{
     {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
      "Resource": "arn:aws:s3:::%[1]s"},
     {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-     "Resource": "arn:aws:s3:::%[1]s/AWSLogs/000000000000/*",
+     "Resource": "arn:aws:s3:::%[1]s/*AWSLogs/000000000000/*",
      "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
   ]
 }`
@@ -337,4 +337,90 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// TestTrailErrors: AWS's errors for trails that cannot be made or found.
+func TestTrailErrors(t *testing.T) {
+	srv := awstest.Start(t)
+	s3c := s3Client(srv, srv.Config())
+	createBucket(t, s3c, "no-policy", "")
+	createBucket(t, s3c, "logs", trailPolicy)
+	c := ct.NewFromConfig(srv.Config())
+	awstest.Call(t, c.CreateTrail, &ct.CreateTrailInput{Name: aws.String("taken"), S3BucketName: aws.String("logs")})
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "bucket missing", Call: awstest.Fails(c.CreateTrail, &ct.CreateTrailInput{Name: aws.String("trail1"), S3BucketName: aws.String("missing")}),
+			Want: awstest.APIError{Code: "S3BucketDoesNotExistException", Status: 400, Message: "S3 bucket does not exist: missing"}},
+		{Name: "bucket policy without CloudTrail", Call: awstest.Fails(c.CreateTrail, &ct.CreateTrailInput{Name: aws.String("trail1"), S3BucketName: aws.String("no-policy")}),
+			Want: awstest.APIError{Code: "InsufficientS3BucketPolicyException", Status: 400, Message: "Incorrect S3 bucket policy is detected for bucket: no-policy"}},
+		{Name: "name taken", Call: awstest.Fails(c.CreateTrail, &ct.CreateTrailInput{Name: aws.String("taken"), S3BucketName: aws.String("logs")}),
+			Want: awstest.APIError{Code: "TrailAlreadyExistsException", Status: 400, Message: "Trail taken already exists for customer: 000000000000"}},
+		{Name: "name too short", Call: awstest.Fails(c.CreateTrail, &ct.CreateTrailInput{Name: aws.String("ab"), S3BucketName: aws.String("logs")}),
+			Want: awstest.APIError{Code: "InvalidTrailNameException", Status: 400,
+				Message: "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters."}},
+		{Name: "unknown trail", Call: awstest.Fails(c.GetTrail, &ct.GetTrailInput{Name: aws.String("nope")}),
+			Want: awstest.APIError{Code: "TrailNotFoundException", Status: 400,
+				Message: "Unknown trail: arn:aws:cloudtrail:us-east-1:000000000000:trail/nope for the user: 000000000000"}},
+		{Name: "selectors of both kinds", Call: awstest.Fails(c.PutEventSelectors, &ct.PutEventSelectorsInput{TrailName: aws.String("taken"),
+			EventSelectors: []types.EventSelector{{ReadWriteType: types.ReadWriteTypeAll}},
+			AdvancedEventSelectors: []types.AdvancedEventSelector{{FieldSelectors: []types.AdvancedFieldSelector{
+				{Field: aws.String("eventCategory"), Equals: []string{"Data"}}}}}}),
+			Want: awstest.APIError{Code: "InvalidParameterCombinationException", Status: 400,
+				Message: "You cannot specify both EventSelectors and AdvancedEventSelectors."}},
+	})
+}
+
+// TestTrailDeliversDataEventsItSelects: object-level S3 calls reach only
+// the trails whose selectors ask for them.
+func TestTrailDeliversDataEventsItSelects(t *testing.T) {
+	ctx := context.Background()
+	fake := clock.NewFake(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	srv := awstest.Start(t, awstest.Clock(fake))
+	s3c := s3Client(srv, srv.Config())
+	createBucket(t, s3c, "trail-logs", trailPolicy)
+	createBucket(t, s3c, "data", "")
+	c := ct.NewFromConfig(srv.Config())
+	for _, name := range []string{"management", "objects"} {
+		awstest.Call(t, c.CreateTrail, &ct.CreateTrailInput{Name: aws.String(name), S3BucketName: aws.String("trail-logs"), S3KeyPrefix: aws.String(name)})
+	}
+	awstest.Call(t, c.PutEventSelectors, &ct.PutEventSelectorsInput{TrailName: aws.String("objects"), EventSelectors: []types.EventSelector{{
+		ReadWriteType: types.ReadWriteTypeWriteOnly, IncludeManagementEvents: aws.Bool(false),
+		DataResources: []types.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::data/"}}}}}})
+	got := awstest.Call(t, c.GetEventSelectors, &ct.GetEventSelectorsInput{TrailName: aws.String("management")})
+	if len(got.EventSelectors) != 1 || got.EventSelectors[0].ReadWriteType != types.ReadWriteTypeAll || !aws.ToBool(got.EventSelectors[0].IncludeManagementEvents) {
+		t.Errorf("default selectors = %+v, want all management events", got.EventSelectors)
+	}
+	for _, name := range []string{"management", "objects"} {
+		awstest.Call(t, c.StartLogging, &ct.StartLoggingInput{Name: aws.String(name)})
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("a.txt"), Body: strings.NewReader("a")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"management", "objects"} {
+		awstest.Call(t, c.StopLogging, &ct.StopLoggingInput{Name: aws.String(name)}) // delivers what is pending
+	}
+	names := func(trail string) []string {
+		out := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("trail-logs"), Prefix: aws.String(trail + "/AWSLogs/")})
+		var names []string
+		for _, o := range out.Contents {
+			obj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("trail-logs"), Key: o.Key})
+			zr, err := gzip.NewReader(obj.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var file struct{ Records []record }
+			if err := json.NewDecoder(zr).Decode(&file); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range file.Records {
+				names = append(names, r.EventName)
+			}
+		}
+		return names
+	}
+	if got := names("objects"); !cmp.Equal(got, []string{"PutObject"}) {
+		t.Errorf("the objects trail delivered %v, want [PutObject]", got)
+	}
+	if got := names("management"); contains(got, "PutObject") || !contains(got, "StartLogging") {
+		t.Errorf("the management trail delivered %v, want management events only", got)
+	}
 }
