@@ -12,17 +12,17 @@ import (
 // operations act on the trail's ARN; LookupEvents, DescribeTrails and
 // ListTrails on "*" (the default).
 var authzTable = authz.Table{Prefix: "cloudtrail", Rules: map[string]authz.Rule{
-	"CreateTrail":       {Resources: trailNamed(func(in *api.CreateTrailRequest) *string { return in.Name })},
-	"UpdateTrail":       {Resources: trailNamed(func(in *api.UpdateTrailRequest) *string { return in.Name })},
-	"DeleteTrail":       {Resources: trailNamed(func(in *api.DeleteTrailRequest) *string { return in.Name })},
-	"GetTrail":          {Resources: trailNamed(func(in *api.GetTrailRequest) *string { return in.Name })},
-	"GetTrailStatus":    {Resources: trailNamed(func(in *api.GetTrailStatusRequest) *string { return in.Name })},
-	"StartLogging":      {Resources: trailNamed(func(in *api.StartLoggingRequest) *string { return in.Name })},
-	"StopLogging":       {Resources: trailNamed(func(in *api.StopLoggingRequest) *string { return in.Name })},
-	"PutEventSelectors": {Resources: trailNamed(func(in *api.PutEventSelectorsRequest) *string { return in.TrailName })},
-	"GetEventSelectors": {Resources: trailNamed(func(in *api.GetEventSelectorsRequest) *string { return in.TrailName })},
-	"AddTags":           {Resources: trailNamed(func(in *api.AddTagsRequest) *string { return in.ResourceId })},
-	"RemoveTags":        {Resources: trailNamed(func(in *api.RemoveTagsRequest) *string { return in.ResourceId })},
+	"CreateTrail":       {Resources: onTrail(func(in *api.CreateTrailRequest) *string { return in.Name })},
+	"UpdateTrail":       {Resources: onTrail(func(in *api.UpdateTrailRequest) *string { return in.Name })},
+	"DeleteTrail":       {Resources: onTrail(func(in *api.DeleteTrailRequest) *string { return in.Name })},
+	"GetTrail":          {Resources: onTrail(func(in *api.GetTrailRequest) *string { return in.Name })},
+	"GetTrailStatus":    {Resources: onTrail(func(in *api.GetTrailStatusRequest) *string { return in.Name })},
+	"StartLogging":      {Resources: onTrail(func(in *api.StartLoggingRequest) *string { return in.Name })},
+	"StopLogging":       {Resources: onTrail(func(in *api.StopLoggingRequest) *string { return in.Name })},
+	"PutEventSelectors": {Resources: onTrail(func(in *api.PutEventSelectorsRequest) *string { return in.TrailName })},
+	"GetEventSelectors": {Resources: onTrail(func(in *api.GetEventSelectorsRequest) *string { return in.TrailName })},
+	"AddTags":           {Resources: onTrail(func(in *api.AddTagsRequest) *string { return in.ResourceId })},
+	"RemoveTags":        {Resources: onTrail(func(in *api.RemoveTagsRequest) *string { return in.ResourceId })},
 	"ListTags": {Resources: authz.On(func(s authz.Scope, in *api.ListTagsRequest) []string {
 		arns := make([]string, 0, len(in.ResourceIdList))
 		for _, id := range in.ResourceIdList {
@@ -32,8 +32,8 @@ var authzTable = authz.Table{Prefix: "cloudtrail", Rules: map[string]authz.Rule{
 	})},
 }}
 
-// trailNamed is the trail a name or ARN in the input names.
-func trailNamed[In any](name func(*In) *string) func(context.Context, authz.Scope, any) []string {
+// onTrail is the trail a name or ARN in the input names.
+func onTrail[In any](name func(*In) *string) func(context.Context, authz.Scope, any) []string {
 	return authz.Named("cloudtrail", "trail/", name)
 }
 

@@ -342,11 +342,7 @@ func (s *Service) PutEventSelectors(ctx context.Context, in *api.PutEventSelecto
 // GetEventSelectors returns the trail's selectors; a trail without any
 // logs every management event, read and write.
 func (s *Service) GetEventSelectors(ctx context.Context, in *api.GetEventSelectorsRequest) (*api.GetEventSelectorsResponse, error) {
-	ref, err := refOf(ctx, *in.TrailName)
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.getTrail(ctx, ref)
+	t, err := s.trailNamed(ctx, *in.TrailName)
 	if err != nil {
 		return nil, err
 	}

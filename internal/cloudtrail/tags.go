@@ -60,11 +60,7 @@ func (s *Service) RemoveTags(ctx context.Context, in *api.RemoveTagsRequest) (*a
 func (s *Service) ListTags(ctx context.Context, in *api.ListTagsRequest) (*api.ListTagsResponse, error) {
 	out := &api.ListTagsResponse{ResourceTagList: api.ResourceTagList{}}
 	for _, id := range in.ResourceIdList {
-		ref, err := refOf(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.getTrail(ctx, ref)
+		t, err := s.trailNamed(ctx, id)
 		if err != nil {
 			return nil, err
 		}

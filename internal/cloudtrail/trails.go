@@ -139,6 +139,15 @@ func (s *Service) getTrail(ctx context.Context, ref trailRef) (trail, error) {
 	return t, err
 }
 
+// trailNamed is the trail a name or ARN names.
+func (s *Service) trailNamed(ctx context.Context, nameOrARN string) (trail, error) {
+	ref, err := refOf(ctx, nameOrARN)
+	if err != nil {
+		return trail{}, err
+	}
+	return s.getTrail(ctx, ref)
+}
+
 // updateTrail changes the trail nameOrARN names with fn.
 func (s *Service) updateTrail(ctx context.Context, nameOrARN string, fn func(*trail) error) (trail, error) {
 	ref, err := refOf(ctx, nameOrARN)
@@ -306,11 +315,7 @@ func (s *Service) DeleteTrail(ctx context.Context, in *api.DeleteTrailRequest) (
 
 // GetTrail describes one trail.
 func (s *Service) GetTrail(ctx context.Context, in *api.GetTrailRequest) (*api.GetTrailResponse, error) {
-	ref, err := refOf(ctx, *in.Name)
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.getTrail(ctx, ref)
+	t, err := s.trailNamed(ctx, *in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -409,11 +414,7 @@ func (s *Service) StopLogging(ctx context.Context, in *api.StopLoggingRequest) (
 
 // GetTrailStatus reports whether the trail logs and how its deliveries went.
 func (s *Service) GetTrailStatus(ctx context.Context, in *api.GetTrailStatusRequest) (*api.GetTrailStatusResponse, error) {
-	ref, err := refOf(ctx, *in.Name)
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.getTrail(ctx, ref)
+	t, err := s.trailNamed(ctx, *in.Name)
 	if err != nil {
 		return nil, err
 	}
