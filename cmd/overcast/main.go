@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"overcast/internal/app"
 )
@@ -58,6 +59,7 @@ func usage() {
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
               [--idp-ca-file ca.pem]
+              [--cloudtrail=false] [--cloudtrail-delivery-interval 5m]
   overcast codebuild run [-d dir] [-b buildspec] [-i image]     a local CodeBuild build of a directory
               [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]
   overcast version                                              print the version
@@ -84,6 +86,8 @@ func up(args []string) error {
 		"where git reaches CodeCommit over SSH; default: the --addr host, port 2222 when --addr has port 4566, else a free port (env OVERCAST_CODECOMMIT_SSH_ADDR)")
 	idpCA := fs.String("idp-ca-file", os.Getenv("OVERCAST_IDP_CA_FILE"),
 		"PEM certificate authorities trusted, besides the system's, when fetching OpenID Connect issuers' keys (env OVERCAST_IDP_CA_FILE)")
+	recording := fs.Bool("cloudtrail", os.Getenv("OVERCAST_CLOUDTRAIL") != "0", "record every API call as a CloudTrail event (env OVERCAST_CLOUDTRAIL=0 turns it off)")
+	delivery := fs.Duration("cloudtrail-delivery-interval", 5*time.Minute, "how often trails deliver log files to S3 and CloudWatch Logs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the usage, which Parse printed
@@ -94,7 +98,7 @@ func up(args []string) error {
 	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
 		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint,
-		IdPCAFile: *idpCA})
+		IdPCAFile: *idpCA, DisableCloudTrail: !*recording, CloudTrailDelivery: *delivery})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {

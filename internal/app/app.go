@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"overcast/internal/api"
+	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/clock"
 	"overcast/internal/docker"
@@ -75,6 +76,12 @@ type Config struct {
 	// the system's, when STS fetches an OpenID Connect issuer's keys over
 	// HTTPS: a private CI server's, a test issuer's.
 	IdPCAFile string
+	// DisableCloudTrail turns CloudTrail's recording of every call off
+	// (--cloudtrail=false), to measure what it costs.
+	DisableCloudTrail bool
+	// CloudTrailDelivery is how often trails deliver their log files; 0
+	// is AWS's 5 minutes.
+	CloudTrailDelivery time.Duration
 }
 
 // Main is a running overcast.
@@ -181,6 +188,13 @@ func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	for _, b := range api.Unimplemented() {
 		if !built[b.Service().ID] {
 			cfg.APIs = append(cfg.APIs, service.API{Binding: b})
+		}
+	}
+	for _, s := range m.services {
+		// CloudTrail's recorder goes outermost: it records the calls the
+		// interceptors inside it refuse.
+		if r, ok := s.(interface{ Interceptor() awsproto.Interceptor }); ok && r.Interceptor() != nil {
+			cfg.Interceptors = append([]awsproto.Interceptor{r.Interceptor()}, cfg.Interceptors...)
 		}
 	}
 	if m.cfg.Pprof {

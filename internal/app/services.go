@@ -13,9 +13,11 @@ import (
 	"overcast/internal/acm"
 	s3api "overcast/internal/api/s3"
 	"overcast/internal/applicationautoscaling"
+	"overcast/internal/authz"
 	"overcast/internal/autoscaling"
 	"overcast/internal/awsproto"
 	"overcast/internal/cloudfront"
+	"overcast/internal/cloudtrail"
 	"overcast/internal/cloudwatch"
 	"overcast/internal/codebuild"
 	"overcast/internal/codebuild/runner"
@@ -119,7 +121,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		buildOpts.Credentials = buildCredentials{te}
 	}
 	codebuildSvc := codebuild.New(env.Named("codebuild"), buildOpts)
-	return []any{
+	services := []any{
 		iamSvc,
 		stsSvc,
 		s3Svc,
@@ -142,7 +144,38 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		codecommitSvc,
 		gitSvc,
 		codebuildSvc,
-	}, keys, nil
+	}
+	// CloudTrail comes last: it records every other service's calls, and
+	// closes first, writing what it still holds while the store is open.
+	tables := authzTables(services)
+	trailSvc := cloudtrail.New(env.Named("cloudtrail"), cloudtrail.Options{Objects: serviceBuckets{s3Svc}, Logs: trailLogs{logsSvc},
+		Record: !cfg.DisableCloudTrail, DeliveryInterval: cfg.CloudTrailDelivery, Tables: tables})
+	tables["cloudtrail"] = trailSvc.API().Authz
+	return append(services, trailSvc), keys, nil
+}
+
+// authzTables are the services' authorization tables, by service ID.
+func authzTables(services []any) map[string]*authz.Table {
+	tables := map[string]*authz.Table{}
+	for _, s := range services {
+		if p, ok := s.(service.APIProvider); ok {
+			if a := p.API(); a.Authz != nil {
+				tables[a.Binding.Service().ID] = a.Authz
+			}
+		}
+	}
+	return tables
+}
+
+// trailLogs lets CloudTrail's trails write to their CloudWatch Logs group.
+type trailLogs struct{ logs *logs.Service }
+
+func (l trailLogs) Append(ctx context.Context, account, region, group, stream string, events []cloudtrail.LogEvent) error {
+	out := make([]logs.Event, len(events))
+	for i, e := range events {
+		out[i] = logs.Event{Timestamp: e.Time, Message: e.Message}
+	}
+	return l.logs.Append(ctx, account, region, group, stream, out)
 }
 
 // serviceBuckets lets services write to S3 as AWS's service principals

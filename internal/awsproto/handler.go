@@ -289,8 +289,8 @@ func (h *Handler) decode(r *http.Request, proto string) (*Operation, any, error)
 
 func (h *Handler) decodeJSONRequest(r *http.Request) (*Operation, any, error) {
 	target := r.Header.Get("X-Amz-Target")
-	prefix, name, ok := strings.Cut(target, ".")
-	if !ok || prefix != h.svc.TargetPrefix {
+	prefix, name, ok := SplitTarget(target)
+	if !ok || (prefix != h.svc.TargetPrefix && prefix != h.svc.TargetShape()) {
 		return nil, nil, &Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("The target %q is not an operation of %s.", target, h.svc.ServiceID)}
 	}

@@ -214,13 +214,23 @@ func appendJSON(b []byte, t *typeInfo, v reflect.Value, tsFormat string, scope s
 				continue
 			}
 			f := v.Field(m.index)
-			if !isSet(f) || m.t.kind == kindStream {
+			if !isSet(f) || m.t.kind == kindStream || (scope == auditRecord && m.t.kind == kindBlob) {
 				continue
 			}
 			if !first {
 				b = append(b, ',')
 			}
 			first = false
+			if scope == auditRecord {
+				b = appendJSONString(b, m.pathName)
+				b = append(b, ':')
+				if m.sensitive {
+					b = appendJSONString(b, hiddenValue)
+				} else {
+					b = appendJSON(b, m.t, f, tsISO8601, auditRecord)
+				}
+				continue
+			}
 			b = appendJSONString(b, m.wireName())
 			b = append(b, ':')
 			b = appendJSON(b, m.t, f, m.tsFormat, allMembers)
@@ -232,7 +242,7 @@ func appendJSON(b []byte, t *typeInfo, v reflect.Value, tsFormat string, scope s
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, t.elem, v.Index(i), t.coll.Member.TimestampFormat, allMembers)
+			b = appendJSON(b, t.elem, v.Index(i), t.coll.Member.TimestampFormat, scope.nested())
 		}
 		return append(b, ']')
 	case kindMap:
@@ -243,7 +253,7 @@ func appendJSON(b []byte, t *typeInfo, v reflect.Value, tsFormat string, scope s
 			}
 			b = appendJSONString(b, k.String())
 			b = append(b, ':')
-			b = appendJSON(b, t.elem, v.MapIndex(k), t.coll.Value.TimestampFormat, allMembers)
+			b = appendJSON(b, t.elem, v.MapIndex(k), t.coll.Value.TimestampFormat, scope.nested())
 		}
 		return append(b, '}')
 	case kindDocument:
@@ -266,6 +276,9 @@ func appendJSON(b []byte, t *typeInfo, v reflect.Value, tsFormat string, scope s
 		return strconv.AppendFloat(b, f, 'f', -1, t.bits)
 	case kindTime:
 		format := orDefault(tsFormat, tsUnix)
+		if scope == auditRecord {
+			format = tsISO8601
+		}
 		s := formatTime(v.Interface().(time.Time), format)
 		if format == tsUnix {
 			return append(b, s...)

@@ -46,7 +46,16 @@ const (
 	allMembers   scope = iota // json, query and ec2: every member
 	requestBody               // REST requests: members not bound to the URI, query string or headers
 	responseBody              // REST responses: also members bound to the URI or query string, which mean nothing in a response
+	auditRecord               // CloudTrail's record of a call: every member, by its lower camel case name (audit.go)
 )
+
+// nested is the scope of the values inside a structure, list or map.
+func (s scope) nested() scope {
+	if s == auditRecord {
+		return auditRecord
+	}
+	return allMembers
+}
 
 func (s scope) includes(m *member) bool {
 	switch s {
@@ -79,6 +88,7 @@ type member struct {
 	streaming       bool
 	payload         bool
 	required        bool
+	sensitive       bool // a secret: records of the call hide it (audit.go)
 	ptr             bool // the field is a pointer
 	t               *typeInfo
 
@@ -290,7 +300,7 @@ func compileStruct(ti *typeInfo, t reflect.Type, building map[reflect.Type]*type
 		tagOptions(opts[1:],
 			map[string]*string{"ln": &m.locName, "qn": &m.queryName, "qcn": &m.queryCompatName, "ns": &m.ns.URI, "nsp": &m.ns.Prefix, "ts": &m.tsFormat},
 			map[string]*bool{"attr": &m.attr, "jsonvalue": &m.jsonValue, "idem": &m.idem, "hostlabel": &m.hostLabel,
-				"stream": &m.streaming, "payload": &m.payload, "req": &m.required},
+				"stream": &m.streaming, "payload": &m.payload, "req": &m.required, "sensitive": &m.sensitive},
 			func(k, v string) {
 				switch k {
 				case "loc":

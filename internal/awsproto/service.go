@@ -10,7 +10,10 @@
 // code never sees JSON, XML, CBOR or form encoding.
 package awsproto
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Service is a generated description of one AWS service.
 type Service struct {
@@ -99,6 +102,24 @@ type ElemTraits struct {
 // collectionShape is implemented by generated list and map types with traits.
 type collectionShape interface {
 	AWSCollection() Collection
+}
+
+// TargetShape is the last dotted element of TargetPrefix: the name of
+// the Smithy service shape, which SDKs generated from Smithy models send
+// as the X-Amz-Target prefix where botocore sends the whole prefix
+// (CloudTrail_20131101 for com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101).
+func (s *Service) TargetShape() string {
+	return s.TargetPrefix[strings.LastIndexByte(s.TargetPrefix, '.')+1:]
+}
+
+// SplitTarget splits an X-Amz-Target header into its service prefix and
+// operation name, at its last dot: some prefixes have dots of their own.
+func SplitTarget(target string) (prefix, operation string, ok bool) {
+	i := strings.LastIndexByte(target, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	return target[:i], target[i+1:], true
 }
 
 // Speaks reports whether the service's model lists the protocol.

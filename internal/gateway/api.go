@@ -99,7 +99,7 @@ func (g *Gateway) resolve(r *http.Request, auth *sigv4.Auth) (*api, *http.Reques
 		return g.bySigning[auth.Service], r, nil
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		prefix, _, _ := strings.Cut(target, ".")
+		prefix, _, _ := awsproto.SplitTarget(target)
 		return g.byTarget[prefix], r, nil
 	}
 	if r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {

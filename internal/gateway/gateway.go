@@ -115,6 +115,7 @@ func New(cfg Config) *Gateway {
 		g.bySigning[svc.SigningName] = a
 		if svc.TargetPrefix != "" {
 			g.byTarget[svc.TargetPrefix] = a
+			g.byTarget[svc.TargetShape()] = a
 		}
 		if svc.Speaks("query") || svc.Speaks("ec2") {
 			g.byVersion[svc.APIVersion] = a

@@ -352,7 +352,7 @@ func (ExpiryEventsConfiguration) AWSConstraints() map[string]*awsproto.Constrain
 type ExportCertificateRequest struct {
 	_              struct{} `aws:"structure"`
 	CertificateArn *string  `aws:"CertificateArn,req"`
-	Passphrase     []byte   `aws:"Passphrase,req"`
+	Passphrase     []byte   `aws:"Passphrase,req,sensitive"`
 }
 
 func (ExportCertificateRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -366,7 +366,7 @@ type ExportCertificateResponse struct {
 	_                struct{} `aws:"structure"`
 	Certificate      *string  `aws:"Certificate"`
 	CertificateChain *string  `aws:"CertificateChain"`
-	PrivateKey       *string  `aws:"PrivateKey"`
+	PrivateKey       *string  `aws:"PrivateKey,sensitive"`
 }
 
 type ExtendedKeyUsage struct {
@@ -446,7 +446,7 @@ type ImportCertificateRequest struct {
 	_                struct{} `aws:"structure"`
 	CertificateArn   *string  `aws:"CertificateArn"`
 	Certificate      []byte   `aws:"Certificate,req"`
-	PrivateKey       []byte   `aws:"PrivateKey,req"`
+	PrivateKey       []byte   `aws:"PrivateKey,req,sensitive"`
 	CertificateChain []byte   `aws:"CertificateChain"`
 	Tags             TagList  `aws:"Tags"`
 }

@@ -611,9 +611,9 @@ type ConnectionFunctionTestResult struct {
 	_                               struct{}                   `aws:"structure"`
 	ConnectionFunctionSummary       *ConnectionFunctionSummary `aws:"ConnectionFunctionSummary"`
 	ComputeUtilization              *string                    `aws:"ComputeUtilization"`
-	ConnectionFunctionExecutionLogs FunctionExecutionLogList   `aws:"ConnectionFunctionExecutionLogs"`
-	ConnectionFunctionErrorMessage  *string                    `aws:"ConnectionFunctionErrorMessage"`
-	ConnectionFunctionOutput        *string                    `aws:"ConnectionFunctionOutput"`
+	ConnectionFunctionExecutionLogs FunctionExecutionLogList   `aws:"ConnectionFunctionExecutionLogs,sensitive"`
+	ConnectionFunctionErrorMessage  *string                    `aws:"ConnectionFunctionErrorMessage,sensitive"`
+	ConnectionFunctionOutput        *string                    `aws:"ConnectionFunctionOutput,sensitive"`
 }
 
 type ConnectionGroup struct {
@@ -868,7 +868,7 @@ type CreateConnectionFunctionRequest struct {
 	_                        struct{}        `aws:"structure"`
 	Name                     *string         `aws:"Name,req"`
 	ConnectionFunctionConfig *FunctionConfig `aws:"ConnectionFunctionConfig,req"`
-	ConnectionFunctionCode   []byte          `aws:"ConnectionFunctionCode,req"`
+	ConnectionFunctionCode   []byte          `aws:"ConnectionFunctionCode,req,sensitive"`
 	Tags                     *Tags           `aws:"Tags"`
 }
 
@@ -990,7 +990,7 @@ type CreateFunctionRequest struct {
 	_              struct{}        `aws:"structure"`
 	Name           *string         `aws:"Name,req"`
 	FunctionConfig *FunctionConfig `aws:"FunctionConfig,req"`
-	FunctionCode   []byte          `aws:"FunctionCode,req"`
+	FunctionCode   []byte          `aws:"FunctionCode,req,sensitive"`
 	Tags           *Tags           `aws:"Tags"`
 }
 
@@ -1562,7 +1562,7 @@ type DistributionConfig struct {
 	DefaultCacheBehavior          *DefaultCacheBehavior          `aws:"DefaultCacheBehavior,req"`
 	CacheBehaviors                *CacheBehaviors                `aws:"CacheBehaviors"`
 	CustomErrorResponses          *CustomErrorResponses          `aws:"CustomErrorResponses"`
-	Comment                       *string                        `aws:"Comment,req"`
+	Comment                       *string                        `aws:"Comment,req,sensitive"`
 	Logging                       *LoggingConfig                 `aws:"Logging"`
 	PriceClass                    *string                        `aws:"PriceClass"`
 	Enabled                       *bool                          `aws:"Enabled,req"`
@@ -1683,7 +1683,7 @@ type DistributionSummary struct {
 	DefaultCacheBehavior          *DefaultCacheBehavior          `aws:"DefaultCacheBehavior,req"`
 	CacheBehaviors                *CacheBehaviors                `aws:"CacheBehaviors,req"`
 	CustomErrorResponses          *CustomErrorResponses          `aws:"CustomErrorResponses,req"`
-	Comment                       *string                        `aws:"Comment,req"`
+	Comment                       *string                        `aws:"Comment,req,sensitive"`
 	PriceClass                    *string                        `aws:"PriceClass,req"`
 	Enabled                       *bool                          `aws:"Enabled,req"`
 	ViewerCertificate             *ViewerCertificate             `aws:"ViewerCertificate,req"`
@@ -2335,7 +2335,7 @@ func (GetConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constr
 
 type GetConnectionFunctionResult struct {
 	_                      struct{} `aws:"structure"`
-	ConnectionFunctionCode []byte   `aws:"ConnectionFunctionCode,payload"`
+	ConnectionFunctionCode []byte   `aws:"ConnectionFunctionCode,payload,sensitive"`
 	ETag                   *string  `aws:"ETag,ln=ETag,loc=header"`
 	ContentType            *string  `aws:"ContentType,ln=Content-Type,loc=header"`
 }
@@ -2487,7 +2487,7 @@ func (GetFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
 
 type GetFunctionResult struct {
 	_            struct{} `aws:"structure"`
-	FunctionCode []byte   `aws:"FunctionCode,payload"`
+	FunctionCode []byte   `aws:"FunctionCode,payload,sensitive"`
 	ETag         *string  `aws:"ETag,ln=ETag,loc=header"`
 	ContentType  *string  `aws:"ContentType,ln=Content-Type,loc=header"`
 }
@@ -4669,7 +4669,7 @@ func (OriginAccessControlSummaryList) AWSCollection() awsproto.Collection {
 type OriginCustomHeader struct {
 	_           struct{} `aws:"structure"`
 	HeaderName  *string  `aws:"HeaderName,req"`
-	HeaderValue *string  `aws:"HeaderValue,req"`
+	HeaderValue *string  `aws:"HeaderValue,req,sensitive"`
 }
 
 type OriginCustomHeadersList []OriginCustomHeader
@@ -5724,7 +5724,7 @@ type StreamingLoggingConfig struct {
 
 type StringSchemaConfig struct {
 	_            struct{} `aws:"structure"`
-	Comment      *string  `aws:"Comment"`
+	Comment      *string  `aws:"Comment,sensitive"`
 	DefaultValue *string  `aws:"DefaultValue"`
 	Required     *bool    `aws:"Required,req"`
 }
@@ -5792,7 +5792,7 @@ type TestConnectionFunctionRequest struct {
 	Id               *string  `aws:"Id,ln=Id,loc=uri,req"`
 	IfMatch          *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	Stage            *string  `aws:"Stage"`
-	ConnectionObject []byte   `aws:"ConnectionObject,req"`
+	ConnectionObject []byte   `aws:"ConnectionObject,req,sensitive"`
 }
 
 func (TestConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -5833,7 +5833,7 @@ type TestFunctionRequest struct {
 	Name        *string  `aws:"Name,ln=Name,loc=uri,req"`
 	IfMatch     *string  `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	Stage       *string  `aws:"Stage"`
-	EventObject []byte   `aws:"EventObject,req"`
+	EventObject []byte   `aws:"EventObject,req,sensitive"`
 }
 
 func (TestFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -5853,9 +5853,9 @@ type TestResult struct {
 	_                     struct{}                 `aws:"structure"`
 	FunctionSummary       *FunctionSummary         `aws:"FunctionSummary"`
 	ComputeUtilization    *string                  `aws:"ComputeUtilization"`
-	FunctionExecutionLogs FunctionExecutionLogList `aws:"FunctionExecutionLogs"`
-	FunctionErrorMessage  *string                  `aws:"FunctionErrorMessage"`
-	FunctionOutput        *string                  `aws:"FunctionOutput"`
+	FunctionExecutionLogs FunctionExecutionLogList `aws:"FunctionExecutionLogs,sensitive"`
+	FunctionErrorMessage  *string                  `aws:"FunctionErrorMessage,sensitive"`
+	FunctionOutput        *string                  `aws:"FunctionOutput,sensitive"`
 }
 
 type TooLongCSPInResponseHeadersPolicy struct {
@@ -7161,7 +7161,7 @@ type UpdateConnectionFunctionRequest struct {
 	Id                       *string         `aws:"Id,ln=Id,loc=uri,req"`
 	IfMatch                  *string         `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	ConnectionFunctionConfig *FunctionConfig `aws:"ConnectionFunctionConfig,req"`
-	ConnectionFunctionCode   []byte          `aws:"ConnectionFunctionCode,req"`
+	ConnectionFunctionCode   []byte          `aws:"ConnectionFunctionCode,req,sensitive"`
 }
 
 func (UpdateConnectionFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -7295,7 +7295,7 @@ type UpdateFunctionRequest struct {
 	Name           *string         `aws:"Name,ln=Name,loc=uri,req"`
 	IfMatch        *string         `aws:"IfMatch,ln=If-Match,loc=header,req"`
 	FunctionConfig *FunctionConfig `aws:"FunctionConfig,req"`
-	FunctionCode   []byte          `aws:"FunctionCode,req"`
+	FunctionCode   []byte          `aws:"FunctionCode,req,sensitive"`
 }
 
 func (UpdateFunctionRequest) AWSConstraints() map[string]*awsproto.Constraint {

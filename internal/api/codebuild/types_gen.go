@@ -410,11 +410,11 @@ type CommandExecution struct {
 	StartTime             *time.Time    `aws:"startTime"`
 	EndTime               *time.Time    `aws:"endTime"`
 	Status                *string       `aws:"status"`
-	Command               *string       `aws:"command"`
+	Command               *string       `aws:"command,sensitive"`
 	Type                  *string       `aws:"type"`
 	ExitCode              *string       `aws:"exitCode"`
-	StandardOutputContent *string       `aws:"standardOutputContent"`
-	StandardErrContent    *string       `aws:"standardErrContent"`
+	StandardOutputContent *string       `aws:"standardOutputContent,sensitive"`
+	StandardErrContent    *string       `aws:"standardErrContent,sensitive"`
 	Logs                  *LogsLocation `aws:"logs"`
 	SandboxArn            *string       `aws:"sandboxArn"`
 }
@@ -936,7 +936,7 @@ type ImageVersions []string
 type ImportSourceCredentialsInput struct {
 	_               struct{} `aws:"structure"`
 	Username        *string  `aws:"username"`
-	Token           *string  `aws:"token,req"`
+	Token           *string  `aws:"token,req,sensitive"`
 	ServerType      *string  `aws:"serverType,req"`
 	AuthType        *string  `aws:"authType,req"`
 	ShouldOverwrite *bool    `aws:"shouldOverwrite"`
@@ -1067,7 +1067,7 @@ type ListCommandExecutionsForSandboxInput struct {
 	SandboxId  *string  `aws:"sandboxId,req"`
 	MaxResults *int32   `aws:"maxResults"`
 	SortOrder  *string  `aws:"sortOrder"`
-	NextToken  *string  `aws:"nextToken"`
+	NextToken  *string  `aws:"nextToken,sensitive"`
 }
 
 func (ListCommandExecutionsForSandboxInput) AWSConstraints() map[string]*awsproto.Constraint {
@@ -1095,7 +1095,7 @@ type ListCuratedEnvironmentImagesOutput struct {
 
 type ListFleetsInput struct {
 	_          struct{} `aws:"structure"`
-	NextToken  *string  `aws:"nextToken"`
+	NextToken  *string  `aws:"nextToken,sensitive"`
 	MaxResults *int32   `aws:"maxResults"`
 	SortOrder  *string  `aws:"sortOrder"`
 	SortBy     *string  `aws:"sortBy"`
@@ -1206,7 +1206,7 @@ type ListSandboxesForProjectInput struct {
 	ProjectName *string  `aws:"projectName,req"`
 	MaxResults  *int32   `aws:"maxResults"`
 	SortOrder   *string  `aws:"sortOrder"`
-	NextToken   *string  `aws:"nextToken"`
+	NextToken   *string  `aws:"nextToken,sensitive"`
 }
 
 func (ListSandboxesForProjectInput) AWSConstraints() map[string]*awsproto.Constraint {
@@ -2020,7 +2020,7 @@ type StartBuildOutput struct {
 type StartCommandExecutionInput struct {
 	_         struct{} `aws:"structure"`
 	SandboxId *string  `aws:"sandboxId,req"`
-	Command   *string  `aws:"command,req"`
+	Command   *string  `aws:"command,req,sensitive"`
 	Type      *string  `aws:"type"`
 }
 
@@ -2056,7 +2056,7 @@ type StartSandboxConnectionOutput struct {
 type StartSandboxInput struct {
 	_                struct{} `aws:"structure"`
 	ProjectName      *string  `aws:"projectName"`
-	IdempotencyToken *string  `aws:"idempotencyToken"`
+	IdempotencyToken *string  `aws:"idempotencyToken,sensitive"`
 }
 
 func (StartSandboxInput) AWSConstraints() map[string]*awsproto.Constraint {

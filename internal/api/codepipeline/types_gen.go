@@ -10,9 +10,9 @@ import (
 
 type AWSSessionCredentials struct {
 	_               struct{} `aws:"structure"`
-	AccessKeyId     *string  `aws:"accessKeyId,req"`
-	SecretAccessKey *string  `aws:"secretAccessKey,req"`
-	SessionToken    *string  `aws:"sessionToken,req"`
+	AccessKeyId     *string  `aws:"accessKeyId,req,sensitive"`
+	SecretAccessKey *string  `aws:"secretAccessKey,req,sensitive"`
+	SessionToken    *string  `aws:"sessionToken,req,sensitive"`
 }
 
 type AcknowledgeJobInput struct {
@@ -1365,7 +1365,7 @@ type JobData struct {
 	PipelineContext     *PipelineContext       `aws:"pipelineContext"`
 	InputArtifacts      ArtifactList           `aws:"inputArtifacts"`
 	OutputArtifacts     ArtifactList           `aws:"outputArtifacts"`
-	ArtifactCredentials *AWSSessionCredentials `aws:"artifactCredentials"`
+	ArtifactCredentials *AWSSessionCredentials `aws:"artifactCredentials,sensitive"`
 	ContinuationToken   *string                `aws:"continuationToken"`
 	EncryptionKey       *EncryptionKey         `aws:"encryptionKey"`
 }
@@ -2644,7 +2644,7 @@ type ThirdPartyJobData struct {
 	PipelineContext     *PipelineContext       `aws:"pipelineContext"`
 	InputArtifacts      ArtifactList           `aws:"inputArtifacts"`
 	OutputArtifacts     ArtifactList           `aws:"outputArtifacts"`
-	ArtifactCredentials *AWSSessionCredentials `aws:"artifactCredentials"`
+	ArtifactCredentials *AWSSessionCredentials `aws:"artifactCredentials,sensitive"`
 	ContinuationToken   *string                `aws:"continuationToken"`
 	EncryptionKey       *EncryptionKey         `aws:"encryptionKey"`
 }

@@ -2794,7 +2794,7 @@ type CopySnapshotRequest struct {
 	DestinationRegion           *string              `aws:"DestinationRegion,ln=destinationRegion"`
 	Encrypted                   *bool                `aws:"Encrypted,ln=encrypted"`
 	KmsKeyId                    *string              `aws:"KmsKeyId,ln=kmsKeyId"`
-	PresignedUrl                *string              `aws:"PresignedUrl,ln=presignedUrl"`
+	PresignedUrl                *string              `aws:"PresignedUrl,ln=presignedUrl,sensitive"`
 	SourceRegion                *string              `aws:"SourceRegion,req"`
 	SourceSnapshotId            *string              `aws:"SourceSnapshotId,req"`
 	TagSpecifications           TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
@@ -3196,7 +3196,7 @@ type CreateDelegateMacVolumeOwnershipTaskRequest struct {
 	ClientToken       *string              `aws:"ClientToken,idem"`
 	DryRun            *bool                `aws:"DryRun"`
 	InstanceId        *string              `aws:"InstanceId,req"`
-	MacCredentials    *string              `aws:"MacCredentials,req"`
+	MacCredentials    *string              `aws:"MacCredentials,req,sensitive"`
 	TagSpecifications TagSpecificationList `aws:"TagSpecifications,ln=TagSpecification"`
 }
 
@@ -3851,7 +3851,7 @@ type CreateMacSystemIntegrityProtectionModificationTaskRequest struct {
 	ClientToken                               *string                                           `aws:"ClientToken,idem"`
 	DryRun                                    *bool                                             `aws:"DryRun"`
 	InstanceId                                *string                                           `aws:"InstanceId,req"`
-	MacCredentials                            *string                                           `aws:"MacCredentials"`
+	MacCredentials                            *string                                           `aws:"MacCredentials,sensitive"`
 	MacSystemIntegrityProtectionConfiguration *MacSystemIntegrityProtectionConfigurationRequest `aws:"MacSystemIntegrityProtectionConfiguration"`
 	MacSystemIntegrityProtectionStatus        *string                                           `aws:"MacSystemIntegrityProtectionStatus,req"`
 	TagSpecifications                         TagSpecificationList                              `aws:"TagSpecifications,ln=TagSpecification"`
@@ -4903,7 +4903,7 @@ type CreateVerifiedAccessNativeApplicationOidcOptions struct {
 	TokenEndpoint            *string  `aws:"TokenEndpoint"`
 	UserInfoEndpoint         *string  `aws:"UserInfoEndpoint"`
 	ClientId                 *string  `aws:"ClientId"`
-	ClientSecret             *string  `aws:"ClientSecret"`
+	ClientSecret             *string  `aws:"ClientSecret,sensitive"`
 	Scope                    *string  `aws:"Scope"`
 }
 
@@ -4920,7 +4920,7 @@ type CreateVerifiedAccessTrustProviderOidcOptions struct {
 	TokenEndpoint         *string  `aws:"TokenEndpoint"`
 	UserInfoEndpoint      *string  `aws:"UserInfoEndpoint"`
 	ClientId              *string  `aws:"ClientId"`
-	ClientSecret          *string  `aws:"ClientSecret"`
+	ClientSecret          *string  `aws:"ClientSecret,sensitive"`
 	Scope                 *string  `aws:"Scope"`
 }
 
@@ -11123,7 +11123,7 @@ type DiskImageDescription struct {
 	_                 struct{} `aws:"structure"`
 	Checksum          *string  `aws:"Checksum,ln=checksum"`
 	Format            *string  `aws:"Format,ln=format"`
-	ImportManifestUrl *string  `aws:"ImportManifestUrl,ln=importManifestUrl"`
+	ImportManifestUrl *string  `aws:"ImportManifestUrl,ln=importManifestUrl,sensitive"`
 	Size              *int64   `aws:"Size,ln=size"`
 }
 
@@ -11131,7 +11131,7 @@ type DiskImageDetail struct {
 	_                 struct{} `aws:"structure"`
 	Format            *string  `aws:"Format,ln=format,req"`
 	Bytes             *int64   `aws:"Bytes,ln=bytes,req"`
-	ImportManifestUrl *string  `aws:"ImportManifestUrl,ln=importManifestUrl,req"`
+	ImportManifestUrl *string  `aws:"ImportManifestUrl,ln=importManifestUrl,req,sensitive"`
 }
 
 func (DiskImageDetail) AWSConstraints() map[string]*awsproto.Constraint {
@@ -12464,7 +12464,7 @@ type FleetLaunchTemplateSpecificationRequest struct {
 	LaunchTemplateId                    *string  `aws:"LaunchTemplateId"`
 	LaunchTemplateName                  *string  `aws:"LaunchTemplateName"`
 	Version                             *string  `aws:"Version"`
-	LaunchTemplateSpecificationUserData *string  `aws:"LaunchTemplateSpecificationUserData"`
+	LaunchTemplateSpecificationUserData *string  `aws:"LaunchTemplateSpecificationUserData,sensitive"`
 }
 
 func (FleetLaunchTemplateSpecificationRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -13024,7 +13024,7 @@ type GetInstanceTpmEkPubResult struct {
 	InstanceId *string  `aws:"InstanceId,ln=instanceId"`
 	KeyType    *string  `aws:"KeyType,ln=keyType"`
 	KeyFormat  *string  `aws:"KeyFormat,ln=keyFormat"`
-	KeyValue   *string  `aws:"KeyValue,ln=keyValue"`
+	KeyValue   *string  `aws:"KeyValue,ln=keyValue,sensitive"`
 }
 
 type GetInstanceTypesFromInstanceRequirementsRequest struct {
@@ -13591,7 +13591,7 @@ type GetPasswordDataResult struct {
 	_            struct{}   `aws:"structure"`
 	InstanceId   *string    `aws:"InstanceId,ln=instanceId"`
 	Timestamp    *time.Time `aws:"Timestamp,ln=timestamp"`
-	PasswordData *string    `aws:"PasswordData,ln=passwordData"`
+	PasswordData *string    `aws:"PasswordData,ln=passwordData,sensitive"`
 }
 
 type GetReservedInstancesExchangeQuoteRequest struct {
@@ -13997,7 +13997,7 @@ type GetVpnConnectionDeviceSampleConfigurationRequest struct {
 
 type GetVpnConnectionDeviceSampleConfigurationResult struct {
 	_                                      struct{} `aws:"structure"`
-	VpnConnectionDeviceSampleConfiguration *string  `aws:"VpnConnectionDeviceSampleConfiguration,ln=vpnConnectionDeviceSampleConfiguration"`
+	VpnConnectionDeviceSampleConfiguration *string  `aws:"VpnConnectionDeviceSampleConfiguration,ln=vpnConnectionDeviceSampleConfiguration,sensitive"`
 }
 
 type GetVpnConnectionDeviceTypesRequest struct {
@@ -14500,7 +14500,7 @@ type ImageDiskContainer struct {
 	DeviceName  *string     `aws:"DeviceName"`
 	Format      *string     `aws:"Format"`
 	SnapshotId  *string     `aws:"SnapshotId"`
-	Url         *string     `aws:"Url"`
+	Url         *string     `aws:"Url,sensitive"`
 	UserBucket  *UserBucket `aws:"UserBucket"`
 }
 
@@ -14839,7 +14839,7 @@ type ImportInstanceLaunchSpecification struct {
 	GroupNames                        SecurityGroupStringList   `aws:"GroupNames,ln=GroupName"`
 	GroupIds                          SecurityGroupIdStringList `aws:"GroupIds,ln=GroupId"`
 	AdditionalInfo                    *string                   `aws:"AdditionalInfo,ln=additionalInfo"`
-	UserData                          *UserData                 `aws:"UserData,ln=userData"`
+	UserData                          *UserData                 `aws:"UserData,ln=userData,sensitive"`
 	InstanceType                      *string                   `aws:"InstanceType,ln=instanceType"`
 	Placement                         *Placement                `aws:"Placement,ln=placement"`
 	Monitoring                        *bool                     `aws:"Monitoring,ln=monitoring"`
@@ -17041,7 +17041,7 @@ type KeyPair struct {
 	Tags           TagList  `aws:"Tags,ln=tagSet"`
 	KeyName        *string  `aws:"KeyName,ln=keyName"`
 	KeyFingerprint *string  `aws:"KeyFingerprint,ln=keyFingerprint"`
-	KeyMaterial    *string  `aws:"KeyMaterial,ln=keyMaterial"`
+	KeyMaterial    *string  `aws:"KeyMaterial,ln=keyMaterial,sensitive"`
 }
 
 type KeyPairIdStringList []string
@@ -17101,7 +17101,7 @@ type LaunchPermissionModifications struct {
 
 type LaunchSpecification struct {
 	_                   struct{}                                  `aws:"structure"`
-	UserData            *string                                   `aws:"UserData,ln=userData"`
+	UserData            *string                                   `aws:"UserData,ln=userData,sensitive"`
 	AddressingType      *string                                   `aws:"AddressingType,ln=addressingType"`
 	BlockDeviceMappings BlockDeviceMappingList                    `aws:"BlockDeviceMappings,ln=blockDeviceMapping"`
 	EbsOptimized        *bool                                     `aws:"EbsOptimized,ln=ebsOptimized"`
@@ -18608,7 +18608,7 @@ type ModifyInstanceAttributeRequest struct {
 	DryRun                            *bool                                       `aws:"DryRun,ln=dryRun"`
 	InstanceId                        *string                                     `aws:"InstanceId,ln=instanceId,req"`
 	Attribute                         *string                                     `aws:"Attribute,ln=attribute"`
-	Value                             *string                                     `aws:"Value,ln=value"`
+	Value                             *string                                     `aws:"Value,ln=value,sensitive"`
 	BlockDeviceMappings               InstanceBlockDeviceMappingSpecificationList `aws:"BlockDeviceMappings,ln=blockDeviceMapping"`
 	DisableApiTermination             *AttributeBooleanValue                      `aws:"DisableApiTermination,ln=disableApiTermination"`
 	InstanceType                      *AttributeValue                             `aws:"InstanceType,ln=instanceType"`
@@ -18630,7 +18630,7 @@ func (ModifyInstanceAttributeRequest) AWSConstraints() map[string]*awsproto.Cons
 
 type ModifyInstanceAttributeUserDataRequest struct {
 	_     struct{} `aws:"structure"`
-	Value *string  `aws:"Value"`
+	Value *string  `aws:"Value,sensitive"`
 }
 
 type ModifyInstanceCapacityReservationAttributesRequest struct {
@@ -19632,7 +19632,7 @@ type ModifyVerifiedAccessNativeApplicationOidcOptions struct {
 	TokenEndpoint            *string  `aws:"TokenEndpoint"`
 	UserInfoEndpoint         *string  `aws:"UserInfoEndpoint"`
 	ClientId                 *string  `aws:"ClientId"`
-	ClientSecret             *string  `aws:"ClientSecret"`
+	ClientSecret             *string  `aws:"ClientSecret,sensitive"`
 	Scope                    *string  `aws:"Scope"`
 }
 
@@ -19648,7 +19648,7 @@ type ModifyVerifiedAccessTrustProviderOidcOptions struct {
 	TokenEndpoint         *string  `aws:"TokenEndpoint"`
 	UserInfoEndpoint      *string  `aws:"UserInfoEndpoint"`
 	ClientId              *string  `aws:"ClientId"`
-	ClientSecret          *string  `aws:"ClientSecret"`
+	ClientSecret          *string  `aws:"ClientSecret,sensitive"`
 	Scope                 *string  `aws:"Scope"`
 }
 
@@ -19977,7 +19977,7 @@ type ModifyVpnTunnelOptionsRequest struct {
 	_                         struct{}                             `aws:"structure"`
 	VpnConnectionId           *string                              `aws:"VpnConnectionId,req"`
 	VpnTunnelOutsideIpAddress *string                              `aws:"VpnTunnelOutsideIpAddress,req"`
-	TunnelOptions             *ModifyVpnTunnelOptionsSpecification `aws:"TunnelOptions,req"`
+	TunnelOptions             *ModifyVpnTunnelOptionsSpecification `aws:"TunnelOptions,req,sensitive"`
 	DryRun                    *bool                                `aws:"DryRun"`
 	SkipTunnelReplacement     *bool                                `aws:"SkipTunnelReplacement"`
 	PreSharedKeyStorage       *string                              `aws:"PreSharedKeyStorage"`
@@ -19992,7 +19992,7 @@ type ModifyVpnTunnelOptionsSpecification struct {
 	_                            struct{}                              `aws:"structure"`
 	TunnelInsideCidr             *string                               `aws:"TunnelInsideCidr"`
 	TunnelInsideIpv6Cidr         *string                               `aws:"TunnelInsideIpv6Cidr"`
-	PreSharedKey                 *string                               `aws:"PreSharedKey"`
+	PreSharedKey                 *string                               `aws:"PreSharedKey,sensitive"`
 	Phase1LifetimeSeconds        *int32                                `aws:"Phase1LifetimeSeconds"`
 	Phase2LifetimeSeconds        *int32                                `aws:"Phase2LifetimeSeconds"`
 	RekeyMarginTimeSeconds       *int32                                `aws:"RekeyMarginTimeSeconds"`
@@ -20623,7 +20623,7 @@ type OidcOptions struct {
 	TokenEndpoint         *string  `aws:"TokenEndpoint,ln=tokenEndpoint"`
 	UserInfoEndpoint      *string  `aws:"UserInfoEndpoint,ln=userInfoEndpoint"`
 	ClientId              *string  `aws:"ClientId,ln=clientId"`
-	ClientSecret          *string  `aws:"ClientSecret,ln=clientSecret"`
+	ClientSecret          *string  `aws:"ClientSecret,ln=clientSecret,sensitive"`
 	Scope                 *string  `aws:"Scope,ln=scope"`
 }
 
@@ -22048,7 +22048,7 @@ type ReportInstanceStatusRequest struct {
 	StartTime   *time.Time           `aws:"StartTime,ln=startTime"`
 	EndTime     *time.Time           `aws:"EndTime,ln=endTime"`
 	ReasonCodes ReasonCodesList      `aws:"ReasonCodes,ln=reasonCode,req"`
-	Description *string              `aws:"Description,ln=description"`
+	Description *string              `aws:"Description,ln=description,sensitive"`
 }
 
 func (ReportInstanceStatusRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -22115,7 +22115,7 @@ type RequestLaunchTemplateData struct {
 	RamDiskId                         *string                                                          `aws:"RamDiskId"`
 	DisableApiTermination             *bool                                                            `aws:"DisableApiTermination"`
 	InstanceInitiatedShutdownBehavior *string                                                          `aws:"InstanceInitiatedShutdownBehavior"`
-	UserData                          *string                                                          `aws:"UserData"`
+	UserData                          *string                                                          `aws:"UserData,sensitive"`
 	TagSpecifications                 LaunchTemplateTagSpecificationRequestList                        `aws:"TagSpecifications,ln=TagSpecification"`
 	ElasticGpuSpecifications          ElasticGpuSpecificationList                                      `aws:"ElasticGpuSpecifications,ln=ElasticGpuSpecification"`
 	ElasticInferenceAccelerators      LaunchTemplateElasticInferenceAcceleratorList                    `aws:"ElasticInferenceAccelerators,ln=ElasticInferenceAccelerator"`
@@ -22202,7 +22202,7 @@ type RequestSpotLaunchSpecification struct {
 	Placement           *SpotPlacement                                    `aws:"Placement,ln=placement"`
 	RamdiskId           *string                                           `aws:"RamdiskId,ln=ramdiskId"`
 	SubnetId            *string                                           `aws:"SubnetId,ln=subnetId"`
-	UserData            *string                                           `aws:"UserData,ln=userData"`
+	UserData            *string                                           `aws:"UserData,ln=userData,sensitive"`
 }
 
 func (RequestSpotLaunchSpecification) AWSConstraints() map[string]*awsproto.Constraint {
@@ -22648,7 +22648,7 @@ type ResponseLaunchTemplateData struct {
 	RamDiskId                         *string                                                   `aws:"RamDiskId,ln=ramDiskId"`
 	DisableApiTermination             *bool                                                     `aws:"DisableApiTermination,ln=disableApiTermination"`
 	InstanceInitiatedShutdownBehavior *string                                                   `aws:"InstanceInitiatedShutdownBehavior,ln=instanceInitiatedShutdownBehavior"`
-	UserData                          *string                                                   `aws:"UserData,ln=userData"`
+	UserData                          *string                                                   `aws:"UserData,ln=userData,sensitive"`
 	TagSpecifications                 LaunchTemplateTagSpecificationList                        `aws:"TagSpecifications,ln=tagSpecificationSet"`
 	ElasticGpuSpecifications          ElasticGpuSpecificationResponseList                       `aws:"ElasticGpuSpecifications,ln=elasticGpuSpecificationSet"`
 	ElasticInferenceAccelerators      LaunchTemplateElasticInferenceAcceleratorResponseList     `aws:"ElasticInferenceAccelerators,ln=elasticInferenceAcceleratorSet"`
@@ -23125,7 +23125,7 @@ type RunInstancesRequest struct {
 	SecurityGroupIds                  SecurityGroupIdStringList                          `aws:"SecurityGroupIds,ln=SecurityGroupId"`
 	SecurityGroups                    SecurityGroupStringList                            `aws:"SecurityGroups,ln=SecurityGroup"`
 	SubnetId                          *string                                            `aws:"SubnetId"`
-	UserData                          *string                                            `aws:"UserData"`
+	UserData                          *string                                            `aws:"UserData,sensitive"`
 	ElasticGpuSpecification           ElasticGpuSpecifications                           `aws:"ElasticGpuSpecification"`
 	ElasticInferenceAccelerators      ElasticInferenceAccelerators                       `aws:"ElasticInferenceAccelerators,ln=ElasticInferenceAccelerator"`
 	TagSpecifications                 TagSpecificationList                               `aws:"TagSpecifications,ln=TagSpecification"`
@@ -23168,7 +23168,7 @@ type RunScheduledInstancesRequest struct {
 	ClientToken         *string                                `aws:"ClientToken,idem"`
 	DryRun              *bool                                  `aws:"DryRun"`
 	InstanceCount       *int32                                 `aws:"InstanceCount"`
-	LaunchSpecification *ScheduledInstancesLaunchSpecification `aws:"LaunchSpecification,req"`
+	LaunchSpecification *ScheduledInstancesLaunchSpecification `aws:"LaunchSpecification,req,sensitive"`
 	ScheduledInstanceId *string                                `aws:"ScheduledInstanceId,req"`
 }
 
@@ -23194,8 +23194,8 @@ type S3Storage struct {
 	AWSAccessKeyId        *string  `aws:"AWSAccessKeyId"`
 	Bucket                *string  `aws:"Bucket,ln=bucket"`
 	Prefix                *string  `aws:"Prefix,ln=prefix"`
-	UploadPolicy          []byte   `aws:"UploadPolicy,ln=uploadPolicy"`
-	UploadPolicySignature *string  `aws:"UploadPolicySignature,ln=uploadPolicySignature"`
+	UploadPolicy          []byte   `aws:"UploadPolicy,ln=uploadPolicy,sensitive"`
+	UploadPolicySignature *string  `aws:"UploadPolicySignature,ln=uploadPolicySignature,sensitive"`
 }
 
 type ScheduledInstance struct {
@@ -23589,7 +23589,7 @@ func (SecondarySubnetList) AWSCollection() awsproto.Collection {
 
 type SecureBlobAttributeValue struct {
 	_     struct{} `aws:"structure"`
-	Value []byte   `aws:"Value,ln=value"`
+	Value []byte   `aws:"Value,ln=value,sensitive"`
 }
 
 type SecurityGroup struct {
@@ -23908,7 +23908,7 @@ type SnapshotDetail struct {
 	SnapshotId    *string            `aws:"SnapshotId,ln=snapshotId"`
 	Status        *string            `aws:"Status,ln=status"`
 	StatusMessage *string            `aws:"StatusMessage,ln=statusMessage"`
-	Url           *string            `aws:"Url,ln=url"`
+	Url           *string            `aws:"Url,ln=url,sensitive"`
 	UserBucket    *UserBucketDetails `aws:"UserBucket,ln=userBucket"`
 }
 
@@ -23922,7 +23922,7 @@ type SnapshotDiskContainer struct {
 	_           struct{}    `aws:"structure"`
 	Description *string     `aws:"Description"`
 	Format      *string     `aws:"Format"`
-	Url         *string     `aws:"Url"`
+	Url         *string     `aws:"Url,sensitive"`
 	UserBucket  *UserBucket `aws:"UserBucket"`
 }
 
@@ -23987,7 +23987,7 @@ type SnapshotTaskDetail struct {
 	SnapshotId    *string            `aws:"SnapshotId,ln=snapshotId"`
 	Status        *string            `aws:"Status,ln=status"`
 	StatusMessage *string            `aws:"StatusMessage,ln=statusMessage"`
-	Url           *string            `aws:"Url,ln=url"`
+	Url           *string            `aws:"Url,ln=url,sensitive"`
 	UserBucket    *UserBucketDetails `aws:"UserBucket,ln=userBucket"`
 }
 
@@ -24044,7 +24044,7 @@ type SpotFleetLaunchSpecification struct {
 	RamdiskId            *string                                   `aws:"RamdiskId,ln=ramdiskId"`
 	SpotPrice            *string                                   `aws:"SpotPrice,ln=spotPrice"`
 	SubnetId             *string                                   `aws:"SubnetId,ln=subnetId"`
-	UserData             *string                                   `aws:"UserData,ln=userData"`
+	UserData             *string                                   `aws:"UserData,ln=userData,sensitive"`
 	WeightedCapacity     *float64                                  `aws:"WeightedCapacity,ln=weightedCapacity"`
 	TagSpecifications    SpotFleetTagSpecificationList             `aws:"TagSpecifications,ln=tagSpecificationSet"`
 	InstanceRequirements *InstanceRequirements                     `aws:"InstanceRequirements,ln=instanceRequirements"`
@@ -25739,7 +25739,7 @@ type TunnelOption struct {
 	OutsideIpAddress             *string                        `aws:"OutsideIpAddress,ln=outsideIpAddress"`
 	TunnelInsideCidr             *string                        `aws:"TunnelInsideCidr,ln=tunnelInsideCidr"`
 	TunnelInsideIpv6Cidr         *string                        `aws:"TunnelInsideIpv6Cidr,ln=tunnelInsideIpv6Cidr"`
-	PreSharedKey                 *string                        `aws:"PreSharedKey,ln=preSharedKey"`
+	PreSharedKey                 *string                        `aws:"PreSharedKey,ln=preSharedKey,sensitive"`
 	Phase1LifetimeSeconds        *int32                         `aws:"Phase1LifetimeSeconds,ln=phase1LifetimeSeconds"`
 	Phase2LifetimeSeconds        *int32                         `aws:"Phase2LifetimeSeconds,ln=phase2LifetimeSeconds"`
 	RekeyMarginTimeSeconds       *int32                         `aws:"RekeyMarginTimeSeconds,ln=rekeyMarginTimeSeconds"`
@@ -26282,7 +26282,7 @@ type VerifiedAccessInstanceUserTrustProviderClientConfiguration struct {
 	TokenEndpoint            *string  `aws:"TokenEndpoint,ln=tokenEndpoint"`
 	UserInfoEndpoint         *string  `aws:"UserInfoEndpoint,ln=userInfoEndpoint"`
 	ClientId                 *string  `aws:"ClientId,ln=clientId"`
-	ClientSecret             *string  `aws:"ClientSecret,ln=clientSecret"`
+	ClientSecret             *string  `aws:"ClientSecret,ln=clientSecret,sensitive"`
 	PkceEnabled              *bool    `aws:"PkceEnabled,ln=pkceEnabled"`
 }
 
@@ -27044,7 +27044,7 @@ type VpnConnection struct {
 	PreSharedKeyArn              *string               `aws:"PreSharedKeyArn,ln=preSharedKeyArn"`
 	VpnConnectionId              *string               `aws:"VpnConnectionId,ln=vpnConnectionId"`
 	State                        *string               `aws:"State,ln=state"`
-	CustomerGatewayConfiguration *string               `aws:"CustomerGatewayConfiguration,ln=customerGatewayConfiguration"`
+	CustomerGatewayConfiguration *string               `aws:"CustomerGatewayConfiguration,ln=customerGatewayConfiguration,sensitive"`
 	Type                         *string               `aws:"Type,ln=type"`
 	CustomerGatewayId            *string               `aws:"CustomerGatewayId,ln=customerGatewayId"`
 	VpnGatewayId                 *string               `aws:"VpnGatewayId,ln=vpnGatewayId"`
@@ -27163,7 +27163,7 @@ type VpnTunnelOptionsSpecification struct {
 	_                            struct{}                              `aws:"structure"`
 	TunnelInsideCidr             *string                               `aws:"TunnelInsideCidr"`
 	TunnelInsideIpv6Cidr         *string                               `aws:"TunnelInsideIpv6Cidr"`
-	PreSharedKey                 *string                               `aws:"PreSharedKey"`
+	PreSharedKey                 *string                               `aws:"PreSharedKey,sensitive"`
 	Phase1LifetimeSeconds        *int32                                `aws:"Phase1LifetimeSeconds"`
 	Phase2LifetimeSeconds        *int32                                `aws:"Phase2LifetimeSeconds"`
 	RekeyMarginTimeSeconds       *int32                                `aws:"RekeyMarginTimeSeconds"`

@@ -502,7 +502,7 @@ type ContainerDefinition struct {
 	_                      struct{}                `aws:"structure"`
 	Name                   *string                 `aws:"name"`
 	Image                  *string                 `aws:"image"`
-	RepositoryCredentials  *RepositoryCredentials  `aws:"repositoryCredentials"`
+	RepositoryCredentials  *RepositoryCredentials  `aws:"repositoryCredentials,sensitive"`
 	Cpu                    *int32                  `aws:"cpu"`
 	Memory                 *int32                  `aws:"memory"`
 	MemoryReservation      *int32                  `aws:"memoryReservation"`
@@ -512,7 +512,7 @@ type ContainerDefinition struct {
 	RestartPolicy          *ContainerRestartPolicy `aws:"restartPolicy"`
 	EntryPoint             StringList              `aws:"entryPoint"`
 	Command                StringList              `aws:"command"`
-	Environment            EnvironmentVariables    `aws:"environment"`
+	Environment            EnvironmentVariables    `aws:"environment,sensitive"`
 	EnvironmentFiles       EnvironmentFiles        `aws:"environmentFiles"`
 	MountPoints            MountPointList          `aws:"mountPoints"`
 	VolumesFrom            VolumeFromList          `aws:"volumesFrom"`
@@ -615,7 +615,7 @@ type ContainerOverride struct {
 	_                    struct{}             `aws:"structure"`
 	Name                 *string              `aws:"name"`
 	Command              StringList           `aws:"command"`
-	Environment          EnvironmentVariables `aws:"environment"`
+	Environment          EnvironmentVariables `aws:"environment,sensitive"`
 	EnvironmentFiles     EnvironmentFiles     `aws:"environmentFiles"`
 	Cpu                  *int32               `aws:"cpu"`
 	Memory               *int32               `aws:"memory"`
@@ -893,7 +893,7 @@ type DaemonContainerDefinition struct {
 	Image                  *string                 `aws:"image,req"`
 	Memory                 *int32                  `aws:"memory"`
 	MemoryReservation      *int32                  `aws:"memoryReservation"`
-	RepositoryCredentials  *RepositoryCredentials  `aws:"repositoryCredentials"`
+	RepositoryCredentials  *RepositoryCredentials  `aws:"repositoryCredentials,sensitive"`
 	HealthCheck            *HealthCheck            `aws:"healthCheck"`
 	Cpu                    *int32                  `aws:"cpu"`
 	Essential              *bool                   `aws:"essential"`
@@ -901,7 +901,7 @@ type DaemonContainerDefinition struct {
 	Command                StringList              `aws:"command"`
 	WorkingDirectory       *string                 `aws:"workingDirectory"`
 	EnvironmentFiles       EnvironmentFiles        `aws:"environmentFiles"`
-	Environment            EnvironmentVariables    `aws:"environment"`
+	Environment            EnvironmentVariables    `aws:"environment,sensitive"`
 	Secrets                SecretList              `aws:"secrets"`
 	ReadonlyRootFilesystem *bool                   `aws:"readonlyRootFilesystem"`
 	MountPoints            MountPointList          `aws:"mountPoints"`
@@ -1773,7 +1773,7 @@ type ExpressGatewayContainer struct {
 	AwsLogsConfiguration  *ExpressGatewayServiceAwsLogsConfiguration `aws:"awsLogsConfiguration"`
 	RepositoryCredentials *ExpressGatewayRepositoryCredentials       `aws:"repositoryCredentials"`
 	Command               StringList                                 `aws:"command"`
-	Environment           EnvironmentVariables                       `aws:"environment"`
+	Environment           EnvironmentVariables                       `aws:"environment,sensitive"`
 	Secrets               SecretList                                 `aws:"secrets"`
 }
 
@@ -3602,7 +3602,7 @@ type Session struct {
 	_          struct{} `aws:"structure"`
 	SessionId  *string  `aws:"sessionId"`
 	StreamUrl  *string  `aws:"streamUrl"`
-	TokenValue *string  `aws:"tokenValue"`
+	TokenValue *string  `aws:"tokenValue,sensitive"`
 }
 
 type Setting struct {

@@ -44,7 +44,7 @@ type ApiDestinationResponseList []ApiDestination
 
 type AppSyncParameters struct {
 	_                struct{} `aws:"structure"`
-	GraphQLOperation *string  `aws:"GraphQLOperation"`
+	GraphQLOperation *string  `aws:"GraphQLOperation,sensitive"`
 }
 
 func (AppSyncParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -185,7 +185,7 @@ type ConnectionBasicAuthResponseParameters struct {
 type ConnectionBodyParameter struct {
 	_             struct{} `aws:"structure"`
 	Key           *string  `aws:"Key"`
-	Value         *string  `aws:"Value"`
+	Value         *string  `aws:"Value,sensitive"`
 	IsValueSecret *bool    `aws:"IsValueSecret"`
 }
 
@@ -194,7 +194,7 @@ type ConnectionBodyParametersList []ConnectionBodyParameter
 type ConnectionHeaderParameter struct {
 	_             struct{} `aws:"structure"`
 	Key           *string  `aws:"Key"`
-	Value         *string  `aws:"Value"`
+	Value         *string  `aws:"Value,sensitive"`
 	IsValueSecret *bool    `aws:"IsValueSecret"`
 }
 
@@ -238,7 +238,7 @@ type ConnectionOAuthResponseParameters struct {
 type ConnectionQueryStringParameter struct {
 	_             struct{} `aws:"structure"`
 	Key           *string  `aws:"Key"`
-	Value         *string  `aws:"Value"`
+	Value         *string  `aws:"Value,sensitive"`
 	IsValueSecret *bool    `aws:"IsValueSecret"`
 }
 
@@ -330,7 +330,7 @@ type CreateArchiveResponse struct {
 type CreateConnectionApiKeyAuthRequestParameters struct {
 	_           struct{} `aws:"structure"`
 	ApiKeyName  *string  `aws:"ApiKeyName,req"`
-	ApiKeyValue *string  `aws:"ApiKeyValue,req"`
+	ApiKeyValue *string  `aws:"ApiKeyValue,req,sensitive"`
 }
 
 func (CreateConnectionApiKeyAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -352,7 +352,7 @@ type CreateConnectionAuthRequestParameters struct {
 type CreateConnectionBasicAuthRequestParameters struct {
 	_        struct{} `aws:"structure"`
 	Username *string  `aws:"Username,req"`
-	Password *string  `aws:"Password,req"`
+	Password *string  `aws:"Password,req,sensitive"`
 }
 
 func (CreateConnectionBasicAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -365,7 +365,7 @@ func (CreateConnectionBasicAuthRequestParameters) AWSConstraints() map[string]*a
 type CreateConnectionOAuthClientRequestParameters struct {
 	_            struct{} `aws:"structure"`
 	ClientID     *string  `aws:"ClientID,req"`
-	ClientSecret *string  `aws:"ClientSecret,req"`
+	ClientSecret *string  `aws:"ClientSecret,req,sensitive"`
 }
 
 func (CreateConnectionOAuthClientRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -1661,10 +1661,10 @@ type RedshiftDataParameters struct {
 	SecretManagerArn *string  `aws:"SecretManagerArn"`
 	Database         *string  `aws:"Database,req"`
 	DbUser           *string  `aws:"DbUser"`
-	Sql              *string  `aws:"Sql"`
+	Sql              *string  `aws:"Sql,sensitive"`
 	StatementName    *string  `aws:"StatementName"`
 	WithEvent        *bool    `aws:"WithEvent"`
-	Sqls             Sqls     `aws:"Sqls"`
+	Sqls             Sqls     `aws:"Sqls,sensitive"`
 }
 
 func (RedshiftDataParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -2117,7 +2117,7 @@ type UpdateArchiveResponse struct {
 type UpdateConnectionApiKeyAuthRequestParameters struct {
 	_           struct{} `aws:"structure"`
 	ApiKeyName  *string  `aws:"ApiKeyName"`
-	ApiKeyValue *string  `aws:"ApiKeyValue"`
+	ApiKeyValue *string  `aws:"ApiKeyValue,sensitive"`
 }
 
 func (UpdateConnectionApiKeyAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -2139,7 +2139,7 @@ type UpdateConnectionAuthRequestParameters struct {
 type UpdateConnectionBasicAuthRequestParameters struct {
 	_        struct{} `aws:"structure"`
 	Username *string  `aws:"Username"`
-	Password *string  `aws:"Password"`
+	Password *string  `aws:"Password,sensitive"`
 }
 
 func (UpdateConnectionBasicAuthRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -2152,7 +2152,7 @@ func (UpdateConnectionBasicAuthRequestParameters) AWSConstraints() map[string]*a
 type UpdateConnectionOAuthClientRequestParameters struct {
 	_            struct{} `aws:"structure"`
 	ClientID     *string  `aws:"ClientID"`
-	ClientSecret *string  `aws:"ClientSecret"`
+	ClientSecret *string  `aws:"ClientSecret,sensitive"`
 }
 
 func (UpdateConnectionOAuthClientRequestParameters) AWSConstraints() map[string]*awsproto.Constraint {

@@ -36,7 +36,7 @@ type AccessKey struct {
 	UserName        *string    `aws:"UserName,req"`
 	AccessKeyId     *string    `aws:"AccessKeyId,req"`
 	Status          *string    `aws:"Status,req"`
-	SecretAccessKey *string    `aws:"SecretAccessKey,req"`
+	SecretAccessKey *string    `aws:"SecretAccessKey,req,sensitive"`
 	CreateDate      *time.Time `aws:"CreateDate"`
 }
 
@@ -192,8 +192,8 @@ type CertificationMapType map[string]string
 
 type ChangePasswordRequest struct {
 	_           struct{} `aws:"structure"`
-	OldPassword *string  `aws:"OldPassword,req"`
-	NewPassword *string  `aws:"NewPassword,req"`
+	OldPassword *string  `aws:"OldPassword,req,sensitive"`
+	NewPassword *string  `aws:"NewPassword,req,sensitive"`
 }
 
 func (ChangePasswordRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -342,7 +342,7 @@ type CreateInstanceProfileResponse struct {
 type CreateLoginProfileRequest struct {
 	_                     struct{} `aws:"structure"`
 	UserName              *string  `aws:"UserName"`
-	Password              *string  `aws:"Password"`
+	Password              *string  `aws:"Password,sensitive"`
 	PasswordResetRequired *bool    `aws:"PasswordResetRequired"`
 }
 
@@ -456,7 +456,7 @@ type CreateSAMLProviderRequest struct {
 	Name                    *string     `aws:"Name,req"`
 	Tags                    TagListType `aws:"Tags"`
 	AssertionEncryptionMode *string     `aws:"AssertionEncryptionMode"`
-	AddPrivateKey           *string     `aws:"AddPrivateKey"`
+	AddPrivateKey           *string     `aws:"AddPrivateKey,sensitive"`
 }
 
 func (CreateSAMLProviderRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -3438,9 +3438,9 @@ type ServiceSpecificCredential struct {
 	ExpirationDate              *time.Time `aws:"ExpirationDate"`
 	ServiceName                 *string    `aws:"ServiceName,req"`
 	ServiceUserName             *string    `aws:"ServiceUserName"`
-	ServicePassword             *string    `aws:"ServicePassword"`
+	ServicePassword             *string    `aws:"ServicePassword,sensitive"`
 	ServiceCredentialAlias      *string    `aws:"ServiceCredentialAlias"`
-	ServiceCredentialSecret     *string    `aws:"ServiceCredentialSecret"`
+	ServiceCredentialSecret     *string    `aws:"ServiceCredentialSecret,sensitive"`
 	ServiceSpecificCredentialId *string    `aws:"ServiceSpecificCredentialId,req"`
 	UserName                    *string    `aws:"UserName,req"`
 	Status                      *string    `aws:"Status,req"`
@@ -3929,7 +3929,7 @@ func (UpdateGroupRequest) AWSConstraints() map[string]*awsproto.Constraint {
 type UpdateLoginProfileRequest struct {
 	_                     struct{} `aws:"structure"`
 	UserName              *string  `aws:"UserName,req"`
-	Password              *string  `aws:"Password"`
+	Password              *string  `aws:"Password,sensitive"`
 	PasswordResetRequired *bool    `aws:"PasswordResetRequired"`
 }
 
@@ -3994,7 +3994,7 @@ type UpdateSAMLProviderRequest struct {
 	SAMLMetadataDocument    *string  `aws:"SAMLMetadataDocument"`
 	SAMLProviderArn         *string  `aws:"SAMLProviderArn,req"`
 	AssertionEncryptionMode *string  `aws:"AssertionEncryptionMode"`
-	AddPrivateKey           *string  `aws:"AddPrivateKey"`
+	AddPrivateKey           *string  `aws:"AddPrivateKey,sensitive"`
 	RemovePrivateKey        *string  `aws:"RemovePrivateKey"`
 }
 
@@ -4111,7 +4111,7 @@ type UploadServerCertificateRequest struct {
 	Path                  *string     `aws:"Path"`
 	ServerCertificateName *string     `aws:"ServerCertificateName,req"`
 	CertificateBody       *string     `aws:"CertificateBody,req"`
-	PrivateKey            *string     `aws:"PrivateKey,req"`
+	PrivateKey            *string     `aws:"PrivateKey,req,sensitive"`
 	CertificateChain      *string     `aws:"CertificateChain"`
 	Tags                  TagListType `aws:"Tags"`
 }
@@ -4180,8 +4180,8 @@ type UserDetail struct {
 type VirtualMFADevice struct {
 	_                struct{}    `aws:"structure"`
 	SerialNumber     *string     `aws:"SerialNumber,req"`
-	Base32StringSeed []byte      `aws:"Base32StringSeed"`
-	QRCodePNG        []byte      `aws:"QRCodePNG"`
+	Base32StringSeed []byte      `aws:"Base32StringSeed,sensitive"`
+	QRCodePNG        []byte      `aws:"QRCodePNG,sensitive"`
 	User             *User       `aws:"User"`
 	EnableDate       *time.Time  `aws:"EnableDate"`
 	Tags             TagListType `aws:"Tags"`

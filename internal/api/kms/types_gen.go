@@ -216,7 +216,7 @@ type CreateCustomKeyStoreRequest struct {
 	CustomKeyStoreName               *string                               `aws:"CustomKeyStoreName,req"`
 	CloudHsmClusterId                *string                               `aws:"CloudHsmClusterId"`
 	TrustAnchorCertificate           *string                               `aws:"TrustAnchorCertificate"`
-	KeyStorePassword                 *string                               `aws:"KeyStorePassword"`
+	KeyStorePassword                 *string                               `aws:"KeyStorePassword,sensitive"`
 	CustomKeyStoreType               *string                               `aws:"CustomKeyStoreType"`
 	XksProxyUriEndpoint              *string                               `aws:"XksProxyUriEndpoint"`
 	XksProxyUriPath                  *string                               `aws:"XksProxyUriPath"`
@@ -432,7 +432,7 @@ func (DecryptRequest) AWSConstraints() map[string]*awsproto.Constraint {
 type DecryptResponse struct {
 	_                      struct{} `aws:"structure"`
 	KeyId                  *string  `aws:"KeyId"`
-	Plaintext              []byte   `aws:"Plaintext"`
+	Plaintext              []byte   `aws:"Plaintext,sensitive"`
 	EncryptionAlgorithm    *string  `aws:"EncryptionAlgorithm"`
 	CiphertextForRecipient []byte   `aws:"CiphertextForRecipient"`
 	KeyMaterialId          *string  `aws:"KeyMaterialId"`
@@ -525,7 +525,7 @@ func (DeriveSharedSecretRequest) AWSConstraints() map[string]*awsproto.Constrain
 type DeriveSharedSecretResponse struct {
 	_                      struct{} `aws:"structure"`
 	KeyId                  *string  `aws:"KeyId"`
-	SharedSecret           []byte   `aws:"SharedSecret"`
+	SharedSecret           []byte   `aws:"SharedSecret,sensitive"`
 	CiphertextForRecipient []byte   `aws:"CiphertextForRecipient"`
 	KeyAgreementAlgorithm  *string  `aws:"KeyAgreementAlgorithm"`
 	KeyOrigin              *string  `aws:"KeyOrigin"`
@@ -683,7 +683,7 @@ func (EnableKeyRotationRequest) AWSConstraints() map[string]*awsproto.Constraint
 type EncryptRequest struct {
 	_                   struct{}              `aws:"structure"`
 	KeyId               *string               `aws:"KeyId,req"`
-	Plaintext           []byte                `aws:"Plaintext,req"`
+	Plaintext           []byte                `aws:"Plaintext,req,sensitive"`
 	EncryptionContext   EncryptionContextType `aws:"EncryptionContext"`
 	GrantTokens         GrantTokenList        `aws:"GrantTokens"`
 	EncryptionAlgorithm *string               `aws:"EncryptionAlgorithm"`
@@ -751,7 +751,7 @@ func (GenerateDataKeyPairRequest) AWSConstraints() map[string]*awsproto.Constrai
 type GenerateDataKeyPairResponse struct {
 	_                        struct{} `aws:"structure"`
 	PrivateKeyCiphertextBlob []byte   `aws:"PrivateKeyCiphertextBlob"`
-	PrivateKeyPlaintext      []byte   `aws:"PrivateKeyPlaintext"`
+	PrivateKeyPlaintext      []byte   `aws:"PrivateKeyPlaintext,sensitive"`
 	PublicKey                []byte   `aws:"PublicKey"`
 	KeyId                    *string  `aws:"KeyId"`
 	KeyPairSpec              *string  `aws:"KeyPairSpec"`
@@ -808,7 +808,7 @@ func (GenerateDataKeyRequest) AWSConstraints() map[string]*awsproto.Constraint {
 type GenerateDataKeyResponse struct {
 	_                      struct{} `aws:"structure"`
 	CiphertextBlob         []byte   `aws:"CiphertextBlob"`
-	Plaintext              []byte   `aws:"Plaintext"`
+	Plaintext              []byte   `aws:"Plaintext,sensitive"`
 	KeyId                  *string  `aws:"KeyId"`
 	CiphertextForRecipient []byte   `aws:"CiphertextForRecipient"`
 	KeyMaterialId          *string  `aws:"KeyMaterialId"`
@@ -842,7 +842,7 @@ type GenerateDataKeyWithoutPlaintextResponse struct {
 
 type GenerateMacRequest struct {
 	_            struct{}       `aws:"structure"`
-	Message      []byte         `aws:"Message,req"`
+	Message      []byte         `aws:"Message,req,sensitive"`
 	KeyId        *string        `aws:"KeyId,req"`
 	MacAlgorithm *string        `aws:"MacAlgorithm,req"`
 	GrantTokens  GrantTokenList `aws:"GrantTokens"`
@@ -881,7 +881,7 @@ func (GenerateRandomRequest) AWSConstraints() map[string]*awsproto.Constraint {
 
 type GenerateRandomResponse struct {
 	_                      struct{} `aws:"structure"`
-	Plaintext              []byte   `aws:"Plaintext"`
+	Plaintext              []byte   `aws:"Plaintext,sensitive"`
 	CiphertextForRecipient []byte   `aws:"CiphertextForRecipient"`
 }
 
@@ -962,7 +962,7 @@ type GetParametersForImportResponse struct {
 	_                 struct{}   `aws:"structure"`
 	KeyId             *string    `aws:"KeyId"`
 	ImportToken       []byte     `aws:"ImportToken"`
-	PublicKey         []byte     `aws:"PublicKey"`
+	PublicKey         []byte     `aws:"PublicKey,sensitive"`
 	ParametersValidTo *time.Time `aws:"ParametersValidTo"`
 }
 
@@ -1830,7 +1830,7 @@ type ScheduleKeyDeletionResponse struct {
 type SignRequest struct {
 	_                struct{}       `aws:"structure"`
 	KeyId            *string        `aws:"KeyId,req"`
-	Message          []byte         `aws:"Message,req"`
+	Message          []byte         `aws:"Message,req,sensitive"`
 	MessageType      *string        `aws:"MessageType"`
 	GrantTokens      GrantTokenList `aws:"GrantTokens"`
 	SigningAlgorithm *string        `aws:"SigningAlgorithm,req"`
@@ -1958,7 +1958,7 @@ type UpdateCustomKeyStoreRequest struct {
 	_                                struct{}                              `aws:"structure"`
 	CustomKeyStoreId                 *string                               `aws:"CustomKeyStoreId,req"`
 	NewCustomKeyStoreName            *string                               `aws:"NewCustomKeyStoreName"`
-	KeyStorePassword                 *string                               `aws:"KeyStorePassword"`
+	KeyStorePassword                 *string                               `aws:"KeyStorePassword,sensitive"`
 	CloudHsmClusterId                *string                               `aws:"CloudHsmClusterId"`
 	XksProxyUriEndpoint              *string                               `aws:"XksProxyUriEndpoint"`
 	XksProxyUriPath                  *string                               `aws:"XksProxyUriPath"`
@@ -2014,7 +2014,7 @@ func (UpdatePrimaryRegionRequest) AWSConstraints() map[string]*awsproto.Constrai
 
 type VerifyMacRequest struct {
 	_            struct{}       `aws:"structure"`
-	Message      []byte         `aws:"Message,req"`
+	Message      []byte         `aws:"Message,req,sensitive"`
 	KeyId        *string        `aws:"KeyId,req"`
 	MacAlgorithm *string        `aws:"MacAlgorithm,req"`
 	Mac          []byte         `aws:"Mac,req"`
@@ -2042,7 +2042,7 @@ type VerifyMacResponse struct {
 type VerifyRequest struct {
 	_                struct{}       `aws:"structure"`
 	KeyId            *string        `aws:"KeyId,req"`
-	Message          []byte         `aws:"Message,req"`
+	Message          []byte         `aws:"Message,req,sensitive"`
 	MessageType      *string        `aws:"MessageType"`
 	Signature        []byte         `aws:"Signature,req"`
 	SigningAlgorithm *string        `aws:"SigningAlgorithm,req"`
@@ -2137,8 +2137,8 @@ func NewXksKeyNotFoundException(format string, args ...any) *XksKeyNotFoundExcep
 
 type XksProxyAuthenticationCredentialType struct {
 	_                  struct{} `aws:"structure"`
-	AccessKeyId        *string  `aws:"AccessKeyId,req"`
-	RawSecretAccessKey *string  `aws:"RawSecretAccessKey,req"`
+	AccessKeyId        *string  `aws:"AccessKeyId,req,sensitive"`
+	RawSecretAccessKey *string  `aws:"RawSecretAccessKey,req,sensitive"`
 }
 
 func (XksProxyAuthenticationCredentialType) AWSConstraints() map[string]*awsproto.Constraint {
@@ -2151,7 +2151,7 @@ func (XksProxyAuthenticationCredentialType) AWSConstraints() map[string]*awsprot
 type XksProxyConfigurationType struct {
 	_                       struct{} `aws:"structure"`
 	Connectivity            *string  `aws:"Connectivity"`
-	AccessKeyId             *string  `aws:"AccessKeyId"`
+	AccessKeyId             *string  `aws:"AccessKeyId,sensitive"`
 	UriEndpoint             *string  `aws:"UriEndpoint"`
 	UriPath                 *string  `aws:"UriPath"`
 	VpcEndpointServiceName  *string  `aws:"VpcEndpointServiceName"`

@@ -175,7 +175,7 @@ func (ArchitecturesList) AWSCollection() awsproto.Collection {
 type CallbackDetails struct {
 	_          struct{}     `aws:"structure"`
 	CallbackId *string      `aws:"CallbackId"`
-	Result     *string      `aws:"Result"`
+	Result     *string      `aws:"Result,sensitive"`
 	Error      *ErrorObject `aws:"Error"`
 }
 
@@ -352,7 +352,7 @@ type CapacityProvidersList []CapacityProvider
 
 type ChainedInvokeDetails struct {
 	_      struct{}     `aws:"structure"`
-	Result *string      `aws:"Result"`
+	Result *string      `aws:"Result,sensitive"`
 	Error  *ErrorObject `aws:"Error"`
 }
 
@@ -605,7 +605,7 @@ type Concurrency struct {
 type ContextDetails struct {
 	_              struct{}     `aws:"structure"`
 	ReplayChildren *bool        `aws:"ReplayChildren"`
-	Result         *string      `aws:"Result"`
+	Result         *string      `aws:"Result,sensitive"`
 	Error          *ErrorObject `aws:"Error"`
 }
 
@@ -1261,18 +1261,18 @@ func (Endpoints) AWSCollection() awsproto.Collection {
 
 type Environment struct {
 	_         struct{}             `aws:"structure"`
-	Variables EnvironmentVariables `aws:"Variables"`
+	Variables EnvironmentVariables `aws:"Variables,sensitive"`
 }
 
 type EnvironmentError struct {
 	_         struct{} `aws:"structure"`
 	ErrorCode *string  `aws:"ErrorCode"`
-	Message   *string  `aws:"Message"`
+	Message   *string  `aws:"Message,sensitive"`
 }
 
 type EnvironmentResponse struct {
 	_         struct{}             `aws:"structure"`
-	Variables EnvironmentVariables `aws:"Variables"`
+	Variables EnvironmentVariables `aws:"Variables,sensitive"`
 	Error     *EnvironmentError    `aws:"Error"`
 }
 
@@ -1295,10 +1295,10 @@ func (EphemeralStorage) AWSConstraints() map[string]*awsproto.Constraint {
 
 type ErrorObject struct {
 	_            struct{}          `aws:"structure"`
-	ErrorMessage *string           `aws:"ErrorMessage"`
-	ErrorType    *string           `aws:"ErrorType"`
-	ErrorData    *string           `aws:"ErrorData"`
-	StackTrace   StackTraceEntries `aws:"StackTrace"`
+	ErrorMessage *string           `aws:"ErrorMessage,sensitive"`
+	ErrorType    *string           `aws:"ErrorType,sensitive"`
+	ErrorData    *string           `aws:"ErrorData,sensitive"`
+	StackTrace   StackTraceEntries `aws:"StackTrace,sensitive"`
 }
 
 type Event struct {
@@ -1344,13 +1344,13 @@ type EventError struct {
 
 type EventInput struct {
 	_         struct{} `aws:"structure"`
-	Payload   *string  `aws:"Payload"`
+	Payload   *string  `aws:"Payload,sensitive"`
 	Truncated *bool    `aws:"Truncated"`
 }
 
 type EventResult struct {
 	_         struct{} `aws:"structure"`
-	Payload   *string  `aws:"Payload"`
+	Payload   *string  `aws:"Payload,sensitive"`
 	Truncated *bool    `aws:"Truncated"`
 }
 
@@ -1436,7 +1436,7 @@ type Execution struct {
 
 type ExecutionDetails struct {
 	_            struct{} `aws:"structure"`
-	InputPayload *string  `aws:"InputPayload"`
+	InputPayload *string  `aws:"InputPayload,sensitive"`
 }
 
 type ExecutionFailedDetails struct {
@@ -1514,7 +1514,7 @@ type FunctionArnList []string
 
 type FunctionCode struct {
 	_                   struct{} `aws:"structure"`
-	ZipFile             []byte   `aws:"ZipFile"`
+	ZipFile             []byte   `aws:"ZipFile,sensitive"`
 	S3Bucket            *string  `aws:"S3Bucket"`
 	S3Key               *string  `aws:"S3Key"`
 	S3ObjectVersion     *string  `aws:"S3ObjectVersion"`
@@ -1547,7 +1547,7 @@ type FunctionCodeLocation struct {
 type FunctionCodeLocationError struct {
 	_         struct{} `aws:"structure"`
 	ErrorCode *string  `aws:"ErrorCode"`
-	Message   *string  `aws:"Message"`
+	Message   *string  `aws:"Message,sensitive"`
 }
 
 type FunctionConfiguration struct {
@@ -1766,8 +1766,8 @@ type GetDurableExecutionResponse struct {
 	DurableExecutionArn   *string        `aws:"DurableExecutionArn,req"`
 	DurableExecutionName  *string        `aws:"DurableExecutionName,req"`
 	FunctionArn           *string        `aws:"FunctionArn,req"`
-	InputPayload          *string        `aws:"InputPayload"`
-	Result                *string        `aws:"Result"`
+	InputPayload          *string        `aws:"InputPayload,sensitive"`
+	Result                *string        `aws:"Result,sensitive"`
 	Error                 *ErrorObject   `aws:"Error"`
 	StartTimestamp        *time.Time     `aws:"StartTimestamp,req"`
 	Status                *string        `aws:"Status,req"`
@@ -2092,7 +2092,7 @@ func (ImageConfig) AWSConstraints() map[string]*awsproto.Constraint {
 type ImageConfigError struct {
 	_         struct{} `aws:"structure"`
 	ErrorCode *string  `aws:"ErrorCode"`
-	Message   *string  `aws:"Message"`
+	Message   *string  `aws:"Message,sensitive"`
 }
 
 type ImageConfigResponse struct {
@@ -2286,7 +2286,7 @@ type InvocationRequest struct {
 	LogType              *string  `aws:"LogType,ln=X-Amz-Log-Type,loc=header"`
 	ClientContext        *string  `aws:"ClientContext,ln=X-Amz-Client-Context,loc=header"`
 	DurableExecutionName *string  `aws:"DurableExecutionName,ln=X-Amz-Durable-Execution-Name,loc=header"`
-	Payload              []byte   `aws:"Payload,payload"`
+	Payload              []byte   `aws:"Payload,payload,sensitive"`
 	Qualifier            *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
 	TenantId             *string  `aws:"TenantId,ln=X-Amz-Tenant-Id,loc=header"`
 }
@@ -2307,7 +2307,7 @@ type InvocationResponse struct {
 	StatusCode          *int32   `aws:"StatusCode,loc=statusCode"`
 	FunctionError       *string  `aws:"FunctionError,ln=X-Amz-Function-Error,loc=header"`
 	LogResult           *string  `aws:"LogResult,ln=X-Amz-Log-Result,loc=header"`
-	Payload             []byte   `aws:"Payload,payload"`
+	Payload             []byte   `aws:"Payload,payload,sensitive"`
 	ExecutedVersion     *string  `aws:"ExecutedVersion,ln=X-Amz-Executed-Version,loc=header"`
 	DurableExecutionArn *string  `aws:"DurableExecutionArn,ln=X-Amz-Durable-Execution-Arn,loc=header"`
 }
@@ -2331,7 +2331,7 @@ type InvokeAsyncResponse struct {
 
 type InvokeResponseStreamUpdate struct {
 	_       struct{} `aws:"structure,event"`
-	Payload []byte   `aws:"Payload,eventpayload"`
+	Payload []byte   `aws:"Payload,eventpayload,sensitive"`
 }
 
 type InvokeWithResponseStreamCompleteEvent struct {
@@ -2347,7 +2347,7 @@ type InvokeWithResponseStreamRequest struct {
 	LogType        *string  `aws:"LogType,ln=X-Amz-Log-Type,loc=header"`
 	ClientContext  *string  `aws:"ClientContext,ln=X-Amz-Client-Context,loc=header"`
 	Qualifier      *string  `aws:"Qualifier,ln=Qualifier,loc=querystring"`
-	Payload        []byte   `aws:"Payload,payload"`
+	Payload        []byte   `aws:"Payload,payload,sensitive"`
 	TenantId       *string  `aws:"TenantId,ln=X-Amz-Tenant-Id,loc=header"`
 	InvocationType *string  `aws:"InvocationType,ln=X-Amz-Invocation-Type,loc=header"`
 }
@@ -2538,7 +2538,7 @@ type LayerVersionContentInput struct {
 	S3Key               *string  `aws:"S3Key"`
 	S3ObjectVersion     *string  `aws:"S3ObjectVersion"`
 	S3ObjectStorageMode *string  `aws:"S3ObjectStorageMode"`
-	ZipFile             []byte   `aws:"ZipFile"`
+	ZipFile             []byte   `aws:"ZipFile,sensitive"`
 }
 
 func (LayerVersionContentInput) AWSConstraints() map[string]*awsproto.Constraint {
@@ -3007,7 +3007,7 @@ type OperationUpdate struct {
 	Type                 *string               `aws:"Type,req"`
 	SubType              *string               `aws:"SubType"`
 	Action               *string               `aws:"Action,req"`
-	Payload              *string               `aws:"Payload"`
+	Payload              *string               `aws:"Payload,sensitive"`
 	Error                *ErrorObject          `aws:"Error"`
 	ContextOptions       *ContextOptions       `aws:"ContextOptions"`
 	StepOptions          *StepOptions          `aws:"StepOptions"`
@@ -3538,7 +3538,7 @@ type RuntimeVersionConfig struct {
 type RuntimeVersionError struct {
 	_         struct{} `aws:"structure"`
 	ErrorCode *string  `aws:"ErrorCode"`
-	Message   *string  `aws:"Message"`
+	Message   *string  `aws:"Message,sensitive"`
 }
 
 type S3FilesMountConnectivityException struct {
@@ -3680,7 +3680,7 @@ type SendDurableExecutionCallbackHeartbeatResponse struct {
 type SendDurableExecutionCallbackSuccessRequest struct {
 	_          struct{} `aws:"structure"`
 	CallbackId *string  `aws:"CallbackId,ln=CallbackId,loc=uri,req"`
-	Result     []byte   `aws:"Result,payload"`
+	Result     []byte   `aws:"Result,payload,sensitive"`
 }
 
 func (SendDurableExecutionCallbackSuccessRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -3889,7 +3889,7 @@ type StepDetails struct {
 	_                    struct{}     `aws:"structure"`
 	Attempt              *int32       `aws:"Attempt"`
 	NextAttemptTimestamp *time.Time   `aws:"NextAttemptTimestamp"`
-	Result               *string      `aws:"Result"`
+	Result               *string      `aws:"Result,sensitive"`
 	Error                *ErrorObject `aws:"Error"`
 }
 
@@ -4208,7 +4208,7 @@ func (UpdateEventSourceMappingRequest) AWSConstraints() map[string]*awsproto.Con
 type UpdateFunctionCodeRequest struct {
 	_                   struct{}          `aws:"structure"`
 	FunctionName        *string           `aws:"FunctionName,ln=FunctionName,loc=uri,req"`
-	ZipFile             []byte            `aws:"ZipFile"`
+	ZipFile             []byte            `aws:"ZipFile,sensitive"`
 	S3Bucket            *string           `aws:"S3Bucket"`
 	S3Key               *string           `aws:"S3Key"`
 	S3ObjectVersion     *string           `aws:"S3ObjectVersion"`

@@ -321,7 +321,7 @@ type ClusterPendingModifiedValues struct {
 	_                                struct{}                       `aws:"structure"`
 	PendingCloudwatchLogsExports     *PendingCloudwatchLogsExports  `aws:"PendingCloudwatchLogsExports"`
 	DBClusterIdentifier              *string                        `aws:"DBClusterIdentifier"`
-	MasterUserPassword               *string                        `aws:"MasterUserPassword"`
+	MasterUserPassword               *string                        `aws:"MasterUserPassword,sensitive"`
 	IAMDatabaseAuthenticationEnabled *bool                          `aws:"IAMDatabaseAuthenticationEnabled"`
 	EngineVersion                    *string                        `aws:"EngineVersion"`
 	BackupRetentionPeriod            *int32                         `aws:"BackupRetentionPeriod"`
@@ -338,7 +338,7 @@ type ConnectionPoolConfiguration struct {
 	MaxIdleConnectionsPercent *int32     `aws:"MaxIdleConnectionsPercent"`
 	ConnectionBorrowTimeout   *int32     `aws:"ConnectionBorrowTimeout"`
 	SessionPinningFilters     StringList `aws:"SessionPinningFilters"`
-	InitQuery                 *string    `aws:"InitQuery"`
+	InitQuery                 *string    `aws:"InitQuery,sensitive"`
 }
 
 type ConnectionPoolConfigurationInfo struct {
@@ -347,7 +347,7 @@ type ConnectionPoolConfigurationInfo struct {
 	MaxIdleConnectionsPercent *int32     `aws:"MaxIdleConnectionsPercent"`
 	ConnectionBorrowTimeout   *int32     `aws:"ConnectionBorrowTimeout"`
 	SessionPinningFilters     StringList `aws:"SessionPinningFilters"`
-	InitQuery                 *string    `aws:"InitQuery"`
+	InitQuery                 *string    `aws:"InitQuery,sensitive"`
 }
 
 type ContextAttribute struct {
@@ -376,7 +376,7 @@ type CopyDBClusterSnapshotMessage struct {
 	SourceDBClusterSnapshotIdentifier *string  `aws:"SourceDBClusterSnapshotIdentifier,req"`
 	TargetDBClusterSnapshotIdentifier *string  `aws:"TargetDBClusterSnapshotIdentifier,req"`
 	KmsKeyId                          *string  `aws:"KmsKeyId"`
-	PreSignedUrl                      *string  `aws:"PreSignedUrl"`
+	PreSignedUrl                      *string  `aws:"PreSignedUrl,sensitive"`
 	CopyTags                          *bool    `aws:"CopyTags"`
 	Tags                              TagList  `aws:"Tags"`
 }
@@ -406,7 +406,7 @@ type CopyDBSnapshotMessage struct {
 	KmsKeyId                     *string  `aws:"KmsKeyId"`
 	Tags                         TagList  `aws:"Tags"`
 	CopyTags                     *bool    `aws:"CopyTags"`
-	PreSignedUrl                 *string  `aws:"PreSignedUrl"`
+	PreSignedUrl                 *string  `aws:"PreSignedUrl,sensitive"`
 	OptionGroupName              *string  `aws:"OptionGroupName"`
 	TargetCustomAvailabilityZone *string  `aws:"TargetCustomAvailabilityZone"`
 	SnapshotTarget               *string  `aws:"SnapshotTarget"`
@@ -529,7 +529,7 @@ type CreateDBClusterMessage struct {
 	EngineVersion                      *string                           `aws:"EngineVersion"`
 	Port                               *int32                            `aws:"Port"`
 	MasterUsername                     *string                           `aws:"MasterUsername"`
-	MasterUserPassword                 *string                           `aws:"MasterUserPassword"`
+	MasterUserPassword                 *string                           `aws:"MasterUserPassword,sensitive"`
 	OptionGroupName                    *string                           `aws:"OptionGroupName"`
 	PreferredBackupWindow              *string                           `aws:"PreferredBackupWindow"`
 	PreferredMaintenanceWindow         *string                           `aws:"PreferredMaintenanceWindow"`
@@ -537,7 +537,7 @@ type CreateDBClusterMessage struct {
 	Tags                               TagList                           `aws:"Tags"`
 	StorageEncrypted                   *bool                             `aws:"StorageEncrypted"`
 	KmsKeyId                           *string                           `aws:"KmsKeyId"`
-	PreSignedUrl                       *string                           `aws:"PreSignedUrl"`
+	PreSignedUrl                       *string                           `aws:"PreSignedUrl,sensitive"`
 	EnableIAMDatabaseAuthentication    *bool                             `aws:"EnableIAMDatabaseAuthentication"`
 	BacktrackWindow                    *int64                            `aws:"BacktrackWindow"`
 	EnableCloudwatchLogsExports        LogTypeList                       `aws:"EnableCloudwatchLogsExports"`
@@ -625,7 +625,7 @@ type CreateDBInstanceMessage struct {
 	DBInstanceClass                    *string                      `aws:"DBInstanceClass,req"`
 	Engine                             *string                      `aws:"Engine,req"`
 	MasterUsername                     *string                      `aws:"MasterUsername"`
-	MasterUserPassword                 *string                      `aws:"MasterUserPassword"`
+	MasterUserPassword                 *string                      `aws:"MasterUserPassword,sensitive"`
 	DBSecurityGroups                   DBSecurityGroupNameList      `aws:"DBSecurityGroups"`
 	VpcSecurityGroupIds                VpcSecurityGroupIdList       `aws:"VpcSecurityGroupIds"`
 	AvailabilityZone                   *string                      `aws:"AvailabilityZone"`
@@ -649,7 +649,7 @@ type CreateDBInstanceMessage struct {
 	DBClusterIdentifier                *string                      `aws:"DBClusterIdentifier"`
 	StorageType                        *string                      `aws:"StorageType"`
 	TdeCredentialArn                   *string                      `aws:"TdeCredentialArn"`
-	TdeCredentialPassword              *string                      `aws:"TdeCredentialPassword"`
+	TdeCredentialPassword              *string                      `aws:"TdeCredentialPassword,sensitive"`
 	StorageEncrypted                   *bool                        `aws:"StorageEncrypted"`
 	KmsKeyId                           *string                      `aws:"KmsKeyId"`
 	Domain                             *string                      `aws:"Domain"`
@@ -717,7 +717,7 @@ type CreateDBInstanceReadReplicaMessage struct {
 	MonitoringInterval                 *int32                       `aws:"MonitoringInterval"`
 	MonitoringRoleArn                  *string                      `aws:"MonitoringRoleArn"`
 	KmsKeyId                           *string                      `aws:"KmsKeyId"`
-	PreSignedUrl                       *string                      `aws:"PreSignedUrl"`
+	PreSignedUrl                       *string                      `aws:"PreSignedUrl,sensitive"`
 	EnableIAMDatabaseAuthentication    *bool                        `aws:"EnableIAMDatabaseAuthentication"`
 	DatabaseInsightsMode               *string                      `aws:"DatabaseInsightsMode"`
 	EnablePerformanceInsights          *bool                        `aws:"EnablePerformanceInsights"`
@@ -966,7 +966,7 @@ type CreateTenantDatabaseMessage struct {
 	DBInstanceIdentifier     *string  `aws:"DBInstanceIdentifier,req"`
 	TenantDBName             *string  `aws:"TenantDBName,req"`
 	MasterUsername           *string  `aws:"MasterUsername,req"`
-	MasterUserPassword       *string  `aws:"MasterUserPassword"`
+	MasterUserPassword       *string  `aws:"MasterUserPassword,sensitive"`
 	CharacterSetName         *string  `aws:"CharacterSetName"`
 	NcharCharacterSetName    *string  `aws:"NcharCharacterSetName"`
 	ManageMasterUserPassword *bool    `aws:"ManageMasterUserPassword"`
@@ -3379,7 +3379,7 @@ func (DoubleRangeList) AWSCollection() awsproto.Collection {
 
 type DownloadDBLogFilePortionDetails struct {
 	_                     struct{} `aws:"structure"`
-	LogFileData           *string  `aws:"LogFileData"`
+	LogFileData           *string  `aws:"LogFileData,sensitive"`
 	Marker                *string  `aws:"Marker"`
 	AdditionalDataPending *bool    `aws:"AdditionalDataPending"`
 }
@@ -4324,7 +4324,7 @@ type ModifyDBClusterMessage struct {
 	DBClusterParameterGroupName        *string                            `aws:"DBClusterParameterGroupName"`
 	VpcSecurityGroupIds                VpcSecurityGroupIdList             `aws:"VpcSecurityGroupIds"`
 	Port                               *int32                             `aws:"Port"`
-	MasterUserPassword                 *string                            `aws:"MasterUserPassword"`
+	MasterUserPassword                 *string                            `aws:"MasterUserPassword,sensitive"`
 	OptionGroupName                    *string                            `aws:"OptionGroupName"`
 	PreferredBackupWindow              *string                            `aws:"PreferredBackupWindow"`
 	PreferredMaintenanceWindow         *string                            `aws:"PreferredMaintenanceWindow"`
@@ -4407,7 +4407,7 @@ type ModifyDBInstanceMessage struct {
 	DBSecurityGroups                   DBSecurityGroupNameList            `aws:"DBSecurityGroups"`
 	VpcSecurityGroupIds                VpcSecurityGroupIdList             `aws:"VpcSecurityGroupIds"`
 	ApplyImmediately                   *bool                              `aws:"ApplyImmediately"`
-	MasterUserPassword                 *string                            `aws:"MasterUserPassword"`
+	MasterUserPassword                 *string                            `aws:"MasterUserPassword,sensitive"`
 	DBParameterGroupName               *string                            `aws:"DBParameterGroupName"`
 	BackupRetentionPeriod              *int32                             `aws:"BackupRetentionPeriod"`
 	PreferredBackupWindow              *string                            `aws:"PreferredBackupWindow"`
@@ -4423,7 +4423,7 @@ type ModifyDBInstanceMessage struct {
 	NewDBInstanceIdentifier            *string                            `aws:"NewDBInstanceIdentifier"`
 	StorageType                        *string                            `aws:"StorageType"`
 	TdeCredentialArn                   *string                            `aws:"TdeCredentialArn"`
-	TdeCredentialPassword              *string                            `aws:"TdeCredentialPassword"`
+	TdeCredentialPassword              *string                            `aws:"TdeCredentialPassword,sensitive"`
 	CACertificateIdentifier            *string                            `aws:"CACertificateIdentifier"`
 	Domain                             *string                            `aws:"Domain"`
 	DomainFqdn                         *string                            `aws:"DomainFqdn"`
@@ -4682,7 +4682,7 @@ type ModifyTenantDatabaseMessage struct {
 	_                        struct{} `aws:"structure"`
 	DBInstanceIdentifier     *string  `aws:"DBInstanceIdentifier,req"`
 	TenantDBName             *string  `aws:"TenantDBName,req"`
-	MasterUserPassword       *string  `aws:"MasterUserPassword"`
+	MasterUserPassword       *string  `aws:"MasterUserPassword,sensitive"`
 	NewTenantDBName          *string  `aws:"NewTenantDBName"`
 	ManageMasterUserPassword *bool    `aws:"ManageMasterUserPassword"`
 	RotateMasterUserPassword *bool    `aws:"RotateMasterUserPassword"`
@@ -4860,7 +4860,7 @@ type OptionNamesList []string
 type OptionSetting struct {
 	_             struct{} `aws:"structure"`
 	Name          *string  `aws:"Name"`
-	Value         *string  `aws:"Value"`
+	Value         *string  `aws:"Value,sensitive"`
 	DefaultValue  *string  `aws:"DefaultValue"`
 	Description   *string  `aws:"Description"`
 	ApplyType     *string  `aws:"ApplyType"`
@@ -5031,7 +5031,7 @@ type PendingModifiedValues struct {
 	_                                struct{}                      `aws:"structure"`
 	DBInstanceClass                  *string                       `aws:"DBInstanceClass"`
 	AllocatedStorage                 *int32                        `aws:"AllocatedStorage"`
-	MasterUserPassword               *string                       `aws:"MasterUserPassword"`
+	MasterUserPassword               *string                       `aws:"MasterUserPassword,sensitive"`
 	Port                             *int32                        `aws:"Port"`
 	BackupRetentionPeriod            *int32                        `aws:"BackupRetentionPeriod"`
 	MultiAZ                          *bool                         `aws:"MultiAZ"`
@@ -5480,7 +5480,7 @@ type RestoreDBClusterFromS3Message struct {
 	EngineVersion                    *string                           `aws:"EngineVersion"`
 	Port                             *int32                            `aws:"Port"`
 	MasterUsername                   *string                           `aws:"MasterUsername,req"`
-	MasterUserPassword               *string                           `aws:"MasterUserPassword"`
+	MasterUserPassword               *string                           `aws:"MasterUserPassword,sensitive"`
 	OptionGroupName                  *string                           `aws:"OptionGroupName"`
 	PreferredBackupWindow            *string                           `aws:"PreferredBackupWindow"`
 	PreferredMaintenanceWindow       *string                           `aws:"PreferredMaintenanceWindow"`
@@ -5631,7 +5631,7 @@ type RestoreDBInstanceFromDBSnapshotMessage struct {
 	Tags                            TagList                      `aws:"Tags"`
 	StorageType                     *string                      `aws:"StorageType"`
 	TdeCredentialArn                *string                      `aws:"TdeCredentialArn"`
-	TdeCredentialPassword           *string                      `aws:"TdeCredentialPassword"`
+	TdeCredentialPassword           *string                      `aws:"TdeCredentialPassword,sensitive"`
 	VpcSecurityGroupIds             VpcSecurityGroupIdList       `aws:"VpcSecurityGroupIds"`
 	Domain                          *string                      `aws:"Domain"`
 	DomainFqdn                      *string                      `aws:"DomainFqdn"`
@@ -5676,7 +5676,7 @@ type RestoreDBInstanceFromS3Message struct {
 	DBInstanceClass                    *string                      `aws:"DBInstanceClass,req"`
 	Engine                             *string                      `aws:"Engine,req"`
 	MasterUsername                     *string                      `aws:"MasterUsername"`
-	MasterUserPassword                 *string                      `aws:"MasterUserPassword"`
+	MasterUserPassword                 *string                      `aws:"MasterUserPassword,sensitive"`
 	DBSecurityGroups                   DBSecurityGroupNameList      `aws:"DBSecurityGroups"`
 	VpcSecurityGroupIds                VpcSecurityGroupIdList       `aws:"VpcSecurityGroupIds"`
 	AvailabilityZone                   *string                      `aws:"AvailabilityZone"`
@@ -5760,7 +5760,7 @@ type RestoreDBInstanceToPointInTimeMessage struct {
 	Tags                                TagList                      `aws:"Tags"`
 	StorageType                         *string                      `aws:"StorageType"`
 	TdeCredentialArn                    *string                      `aws:"TdeCredentialArn"`
-	TdeCredentialPassword               *string                      `aws:"TdeCredentialPassword"`
+	TdeCredentialPassword               *string                      `aws:"TdeCredentialPassword,sensitive"`
 	VpcSecurityGroupIds                 VpcSecurityGroupIdList       `aws:"VpcSecurityGroupIds"`
 	Domain                              *string                      `aws:"Domain"`
 	DomainIAMRoleName                   *string                      `aws:"DomainIAMRoleName"`
@@ -6021,7 +6021,7 @@ type StartDBInstanceAutomatedBackupsReplicationMessage struct {
 	SourceDBInstanceArn   *string  `aws:"SourceDBInstanceArn,req"`
 	BackupRetentionPeriod *int32   `aws:"BackupRetentionPeriod"`
 	KmsKeyId              *string  `aws:"KmsKeyId"`
-	PreSignedUrl          *string  `aws:"PreSignedUrl"`
+	PreSignedUrl          *string  `aws:"PreSignedUrl,sensitive"`
 	Tags                  TagList  `aws:"Tags"`
 }
 
@@ -6338,7 +6338,7 @@ func (e *TenantDatabaseNotFoundFault) Error() string        { return awsproto.Er
 
 type TenantDatabasePendingModifiedValues struct {
 	_                  struct{} `aws:"structure"`
-	MasterUserPassword *string  `aws:"MasterUserPassword"`
+	MasterUserPassword *string  `aws:"MasterUserPassword,sensitive"`
 	TenantDBName       *string  `aws:"TenantDBName"`
 }
 

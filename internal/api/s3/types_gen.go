@@ -394,7 +394,7 @@ type CompleteMultipartUploadOutput struct {
 	ChecksumType         *string  `aws:"ChecksumType"`
 	ServerSideEncryption *string  `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
 	VersionId            *string  `aws:"VersionId,ln=x-amz-version-id,loc=header"`
-	SSEKMSKeyId          *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
+	SSEKMSKeyId          *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
 	BucketKeyEnabled     *bool    `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestCharged       *string  `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
 }
@@ -422,7 +422,7 @@ type CompleteMultipartUploadRequest struct {
 	IfMatch              *string                   `aws:"IfMatch,ln=If-Match,loc=header"`
 	IfNoneMatch          *string                   `aws:"IfNoneMatch,ln=If-None-Match,loc=header"`
 	SSECustomerAlgorithm *string                   `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey       *string                   `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey       *string                   `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5    *string                   `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 }
 
@@ -480,8 +480,8 @@ type CopyObjectOutput struct {
 	ServerSideEncryption    *string           `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
 	SSECustomerAlgorithm    *string           `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5       *string           `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId             *string           `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext *string           `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId             *string           `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext *string           `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled        *bool             `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestCharged          *string           `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
 }
@@ -517,13 +517,13 @@ type CopyObjectRequest struct {
 	StorageClass                   *string    `aws:"StorageClass,ln=x-amz-storage-class,loc=header"`
 	WebsiteRedirectLocation        *string    `aws:"WebsiteRedirectLocation,ln=x-amz-website-redirect-location,loc=header"`
 	SSECustomerAlgorithm           *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey                 *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey                 *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5              *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId                    *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext        *string    `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId                    *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext        *string    `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled               *bool      `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	CopySourceSSECustomerAlgorithm *string    `aws:"CopySourceSSECustomerAlgorithm,ln=x-amz-copy-source-server-side-encryption-customer-algorithm,loc=header"`
-	CopySourceSSECustomerKey       *string    `aws:"CopySourceSSECustomerKey,ln=x-amz-copy-source-server-side-encryption-customer-key,loc=header"`
+	CopySourceSSECustomerKey       *string    `aws:"CopySourceSSECustomerKey,ln=x-amz-copy-source-server-side-encryption-customer-key,loc=header,sensitive"`
 	CopySourceSSECustomerKeyMD5    *string    `aws:"CopySourceSSECustomerKeyMD5,ln=x-amz-copy-source-server-side-encryption-customer-key-MD5,loc=header"`
 	RequestPayer                   *string    `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	Tagging                        *string    `aws:"Tagging,ln=x-amz-tagging,loc=header"`
@@ -667,8 +667,8 @@ type CreateMultipartUploadOutput struct {
 	ServerSideEncryption    *string    `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
 	SSECustomerAlgorithm    *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5       *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId             *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext *string    `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId             *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext *string    `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled        *bool      `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestCharged          *string    `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
 	ChecksumAlgorithm       *string    `aws:"ChecksumAlgorithm,ln=x-amz-checksum-algorithm,loc=header"`
@@ -695,10 +695,10 @@ type CreateMultipartUploadRequest struct {
 	StorageClass              *string    `aws:"StorageClass,ln=x-amz-storage-class,loc=header"`
 	WebsiteRedirectLocation   *string    `aws:"WebsiteRedirectLocation,ln=x-amz-website-redirect-location,loc=header"`
 	SSECustomerAlgorithm      *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey            *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey            *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5         *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId               *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext   *string    `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId               *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext   *string    `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled          *bool      `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestPayer              *string    `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	Tagging                   *string    `aws:"Tagging,ln=x-amz-tagging,loc=header"`
@@ -727,8 +727,8 @@ func (CreateMultipartUploadRequest) AWSConstraints() map[string]*awsproto.Constr
 type CreateSessionOutput struct {
 	_                       struct{}            `aws:"structure"`
 	ServerSideEncryption    *string             `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
-	SSEKMSKeyId             *string             `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext *string             `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId             *string             `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext *string             `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled        *bool               `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	Credentials             *SessionCredentials `aws:"Credentials,ln=Credentials,req"`
 }
@@ -738,8 +738,8 @@ type CreateSessionRequest struct {
 	SessionMode             *string  `aws:"SessionMode,ln=x-amz-create-session-mode,loc=header"`
 	Bucket                  *string  `aws:"Bucket,ln=Bucket,loc=uri,req"`
 	ServerSideEncryption    *string  `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
-	SSEKMSKeyId             *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext *string  `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId             *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext *string  `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled        *bool    `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 }
 
@@ -1030,7 +1030,7 @@ type DestinationResult struct {
 type Encryption struct {
 	_              struct{} `aws:"structure"`
 	EncryptionType *string  `aws:"EncryptionType,req"`
-	KMSKeyId       *string  `aws:"KMSKeyId"`
+	KMSKeyId       *string  `aws:"KMSKeyId,sensitive"`
 	KMSContext     *string  `aws:"KMSContext"`
 }
 
@@ -1521,7 +1521,7 @@ type GetObjectAttributesRequest struct {
 	MaxParts             *int32               `aws:"MaxParts,ln=x-amz-max-parts,loc=header"`
 	PartNumberMarker     *int32               `aws:"PartNumberMarker,ln=x-amz-part-number-marker,loc=header"`
 	SSECustomerAlgorithm *string              `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey       *string              `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey       *string              `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5    *string              `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	RequestPayer         *string              `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner  *string              `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
@@ -1602,7 +1602,7 @@ type GetObjectOutput struct {
 	Metadata                  Metadata      `aws:"Metadata,ln=x-amz-meta-,loc=headers"`
 	SSECustomerAlgorithm      *string       `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5         *string       `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId               *string       `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
+	SSEKMSKeyId               *string       `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
 	BucketKeyEnabled          *bool         `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	StorageClass              *string       `aws:"StorageClass,ln=x-amz-storage-class,loc=header"`
 	RequestCharged            *string       `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
@@ -1631,7 +1631,7 @@ type GetObjectRequest struct {
 	ResponseExpires            *time.Time `aws:"ResponseExpires,ln=response-expires,loc=querystring,ts=rfc822"`
 	VersionId                  *string    `aws:"VersionId,ln=versionId,loc=querystring"`
 	SSECustomerAlgorithm       *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey             *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey             *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5          *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	RequestPayer               *string    `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	PartNumber                 *int32     `aws:"PartNumber,ln=partNumber,loc=querystring"`
@@ -1816,7 +1816,7 @@ type HeadObjectOutput struct {
 	Metadata                  Metadata   `aws:"Metadata,ln=x-amz-meta-,loc=headers"`
 	SSECustomerAlgorithm      *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5         *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId               *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
+	SSEKMSKeyId               *string    `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
 	BucketKeyEnabled          *bool      `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	StorageClass              *string    `aws:"StorageClass,ln=x-amz-storage-class,loc=header"`
 	RequestCharged            *string    `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
@@ -1845,7 +1845,7 @@ type HeadObjectRequest struct {
 	ResponseExpires            *time.Time `aws:"ResponseExpires,ln=response-expires,loc=querystring,ts=rfc822"`
 	VersionId                  *string    `aws:"VersionId,ln=versionId,loc=querystring"`
 	SSECustomerAlgorithm       *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey             *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey             *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5          *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	RequestPayer               *string    `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	PartNumber                 *int32     `aws:"PartNumber,ln=partNumber,loc=querystring"`
@@ -2498,7 +2498,7 @@ type ListPartsRequest struct {
 	RequestPayer         *string  `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner  *string  `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
 	SSECustomerAlgorithm *string  `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey       *string  `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey       *string  `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5    *string  `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 }
 
@@ -3414,8 +3414,8 @@ type PutObjectOutput struct {
 	VersionId               *string  `aws:"VersionId,ln=x-amz-version-id,loc=header"`
 	SSECustomerAlgorithm    *string  `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5       *string  `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId             *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext *string  `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId             *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext *string  `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled        *bool    `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	Size                    *int64   `aws:"Size,ln=x-amz-object-size,loc=header"`
 	RequestCharged          *string  `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
@@ -3458,10 +3458,10 @@ type PutObjectRequest struct {
 	StorageClass              *string       `aws:"StorageClass,ln=x-amz-storage-class,loc=header"`
 	WebsiteRedirectLocation   *string       `aws:"WebsiteRedirectLocation,ln=x-amz-website-redirect-location,loc=header"`
 	SSECustomerAlgorithm      *string       `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey            *string       `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey            *string       `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5         *string       `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId               *string       `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
-	SSEKMSEncryptionContext   *string       `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header"`
+	SSEKMSKeyId               *string       `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
+	SSEKMSEncryptionContext   *string       `aws:"SSEKMSEncryptionContext,ln=x-amz-server-side-encryption-context,loc=header,sensitive"`
 	BucketKeyEnabled          *bool         `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestPayer              *string       `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	Tagging                   *string       `aws:"Tagging,ln=x-amz-tagging,loc=header"`
@@ -3860,12 +3860,12 @@ type S3TablesDestinationResult struct {
 
 type SSEKMS struct {
 	_     struct{} `aws:"structure,ln=SSE-KMS"`
-	KeyId *string  `aws:"KeyId,req"`
+	KeyId *string  `aws:"KeyId,req,sensitive"`
 }
 
 type SSEKMSEncryption struct {
 	_                struct{} `aws:"structure,ln=SSE-KMS"`
-	KMSKeyArn        *string  `aws:"KMSKeyArn,req"`
+	KMSKeyArn        *string  `aws:"KMSKeyArn,req,sensitive"`
 	BucketKeyEnabled *bool    `aws:"BucketKeyEnabled"`
 }
 
@@ -3904,7 +3904,7 @@ type SelectObjectContentRequest struct {
 	Bucket               *string              `aws:"Bucket,ln=Bucket,loc=uri,req"`
 	Key                  *string              `aws:"Key,ln=Key,loc=uri,req"`
 	SSECustomerAlgorithm *string              `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey       *string              `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey       *string              `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5    *string              `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	Expression           *string              `aws:"Expression,req"`
 	ExpressionType       *string              `aws:"ExpressionType,req"`
@@ -3939,7 +3939,7 @@ func (SelectParameters) AWSConstraints() map[string]*awsproto.Constraint {
 type ServerSideEncryptionByDefault struct {
 	_              struct{} `aws:"structure"`
 	SSEAlgorithm   *string  `aws:"SSEAlgorithm,req"`
-	KMSMasterKeyID *string  `aws:"KMSMasterKeyID"`
+	KMSMasterKeyID *string  `aws:"KMSMasterKeyID,sensitive"`
 }
 
 func (ServerSideEncryptionByDefault) AWSConstraints() map[string]*awsproto.Constraint {
@@ -3969,8 +3969,8 @@ func (ServerSideEncryptionRules) AWSCollection() awsproto.Collection {
 type SessionCredentials struct {
 	_               struct{}   `aws:"structure"`
 	AccessKeyId     *string    `aws:"AccessKeyId,ln=AccessKeyId,req"`
-	SecretAccessKey *string    `aws:"SecretAccessKey,ln=SecretAccessKey,req"`
-	SessionToken    *string    `aws:"SessionToken,ln=SessionToken,req"`
+	SecretAccessKey *string    `aws:"SecretAccessKey,ln=SecretAccessKey,req,sensitive"`
+	SessionToken    *string    `aws:"SessionToken,ln=SessionToken,req,sensitive"`
 	Expiration      *time.Time `aws:"Expiration,ln=Expiration,req"`
 }
 
@@ -4229,7 +4229,7 @@ type UploadPartCopyOutput struct {
 	ServerSideEncryption *string         `aws:"ServerSideEncryption,ln=x-amz-server-side-encryption,loc=header"`
 	SSECustomerAlgorithm *string         `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5    *string         `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId          *string         `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
+	SSEKMSKeyId          *string         `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
 	BucketKeyEnabled     *bool           `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestCharged       *string         `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
 }
@@ -4247,10 +4247,10 @@ type UploadPartCopyRequest struct {
 	PartNumber                     *int32     `aws:"PartNumber,ln=partNumber,loc=querystring,req"`
 	UploadId                       *string    `aws:"UploadId,ln=uploadId,loc=querystring,req"`
 	SSECustomerAlgorithm           *string    `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey                 *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey                 *string    `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5              *string    `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	CopySourceSSECustomerAlgorithm *string    `aws:"CopySourceSSECustomerAlgorithm,ln=x-amz-copy-source-server-side-encryption-customer-algorithm,loc=header"`
-	CopySourceSSECustomerKey       *string    `aws:"CopySourceSSECustomerKey,ln=x-amz-copy-source-server-side-encryption-customer-key,loc=header"`
+	CopySourceSSECustomerKey       *string    `aws:"CopySourceSSECustomerKey,ln=x-amz-copy-source-server-side-encryption-customer-key,loc=header,sensitive"`
 	CopySourceSSECustomerKeyMD5    *string    `aws:"CopySourceSSECustomerKeyMD5,ln=x-amz-copy-source-server-side-encryption-customer-key-MD5,loc=header"`
 	RequestPayer                   *string    `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner            *string    `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
@@ -4281,7 +4281,7 @@ type UploadPartOutput struct {
 	ChecksumXXHASH128    *string  `aws:"ChecksumXXHASH128,ln=x-amz-checksum-xxhash128,loc=header"`
 	SSECustomerAlgorithm *string  `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
 	SSECustomerKeyMD5    *string  `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
-	SSEKMSKeyId          *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
+	SSEKMSKeyId          *string  `aws:"SSEKMSKeyId,ln=x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
 	BucketKeyEnabled     *bool    `aws:"BucketKeyEnabled,ln=x-amz-server-side-encryption-bucket-key-enabled,loc=header"`
 	RequestCharged       *string  `aws:"RequestCharged,ln=x-amz-request-charged,loc=header"`
 }
@@ -4307,7 +4307,7 @@ type UploadPartRequest struct {
 	PartNumber           *int32        `aws:"PartNumber,ln=partNumber,loc=querystring,req"`
 	UploadId             *string       `aws:"UploadId,ln=uploadId,loc=querystring,req"`
 	SSECustomerAlgorithm *string       `aws:"SSECustomerAlgorithm,ln=x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSECustomerKey       *string       `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header"`
+	SSECustomerKey       *string       `aws:"SSECustomerKey,ln=x-amz-server-side-encryption-customer-key,loc=header,sensitive"`
 	SSECustomerKeyMD5    *string       `aws:"SSECustomerKeyMD5,ln=x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	RequestPayer         *string       `aws:"RequestPayer,ln=x-amz-request-payer,loc=header"`
 	ExpectedBucketOwner  *string       `aws:"ExpectedBucketOwner,ln=x-amz-expected-bucket-owner,loc=header"`
@@ -4390,7 +4390,7 @@ type WriteGetObjectResponseRequest struct {
 	Restore                   *string       `aws:"Restore,ln=x-amz-fwd-header-x-amz-restore,loc=header"`
 	ServerSideEncryption      *string       `aws:"ServerSideEncryption,ln=x-amz-fwd-header-x-amz-server-side-encryption,loc=header"`
 	SSECustomerAlgorithm      *string       `aws:"SSECustomerAlgorithm,ln=x-amz-fwd-header-x-amz-server-side-encryption-customer-algorithm,loc=header"`
-	SSEKMSKeyId               *string       `aws:"SSEKMSKeyId,ln=x-amz-fwd-header-x-amz-server-side-encryption-aws-kms-key-id,loc=header"`
+	SSEKMSKeyId               *string       `aws:"SSEKMSKeyId,ln=x-amz-fwd-header-x-amz-server-side-encryption-aws-kms-key-id,loc=header,sensitive"`
 	SSECustomerKeyMD5         *string       `aws:"SSECustomerKeyMD5,ln=x-amz-fwd-header-x-amz-server-side-encryption-customer-key-MD5,loc=header"`
 	StorageClass              *string       `aws:"StorageClass,ln=x-amz-fwd-header-x-amz-storage-class,loc=header"`
 	TagCount                  *int32        `aws:"TagCount,ln=x-amz-fwd-header-x-amz-tagging-count,loc=header"`

@@ -67,8 +67,8 @@ type CreateSecretRequest struct {
 	ClientRequestToken          *string                  `aws:"ClientRequestToken,idem"`
 	Description                 *string                  `aws:"Description"`
 	KmsKeyId                    *string                  `aws:"KmsKeyId"`
-	SecretBinary                []byte                   `aws:"SecretBinary"`
-	SecretString                *string                  `aws:"SecretString"`
+	SecretBinary                []byte                   `aws:"SecretBinary,sensitive"`
+	SecretString                *string                  `aws:"SecretString,sensitive"`
 	Tags                        TagListType              `aws:"Tags"`
 	AddReplicaRegions           AddReplicaRegionListType `aws:"AddReplicaRegions"`
 	ForceOverwriteReplicaSecret *bool                    `aws:"ForceOverwriteReplicaSecret"`
@@ -266,7 +266,7 @@ func (GetRandomPasswordRequest) AWSConstraints() map[string]*awsproto.Constraint
 
 type GetRandomPasswordResponse struct {
 	_              struct{} `aws:"structure"`
-	RandomPassword *string  `aws:"RandomPassword"`
+	RandomPassword *string  `aws:"RandomPassword,sensitive"`
 }
 
 type GetResourcePolicyRequest struct {
@@ -307,8 +307,8 @@ type GetSecretValueResponse struct {
 	ARN           *string                 `aws:"ARN"`
 	Name          *string                 `aws:"Name"`
 	VersionId     *string                 `aws:"VersionId"`
-	SecretBinary  []byte                  `aws:"SecretBinary"`
-	SecretString  *string                 `aws:"SecretString"`
+	SecretBinary  []byte                  `aws:"SecretBinary,sensitive"`
+	SecretString  *string                 `aws:"SecretString,sensitive"`
 	VersionStages SecretVersionStagesType `aws:"VersionStages"`
 	CreatedDate   *time.Time              `aws:"CreatedDate"`
 }
@@ -551,10 +551,10 @@ type PutSecretValueRequest struct {
 	_                  struct{}                `aws:"structure"`
 	SecretId           *string                 `aws:"SecretId,req"`
 	ClientRequestToken *string                 `aws:"ClientRequestToken,idem"`
-	SecretBinary       []byte                  `aws:"SecretBinary"`
-	SecretString       *string                 `aws:"SecretString"`
+	SecretBinary       []byte                  `aws:"SecretBinary,sensitive"`
+	SecretString       *string                 `aws:"SecretString,sensitive"`
 	VersionStages      SecretVersionStagesType `aws:"VersionStages"`
-	RotationToken      *string                 `aws:"RotationToken"`
+	RotationToken      *string                 `aws:"RotationToken,sensitive"`
 }
 
 func (PutSecretValueRequest) AWSConstraints() map[string]*awsproto.Constraint {
@@ -781,8 +781,8 @@ type SecretValueEntry struct {
 	ARN           *string                 `aws:"ARN"`
 	Name          *string                 `aws:"Name"`
 	VersionId     *string                 `aws:"VersionId"`
-	SecretBinary  []byte                  `aws:"SecretBinary"`
-	SecretString  *string                 `aws:"SecretString"`
+	SecretBinary  []byte                  `aws:"SecretBinary,sensitive"`
+	SecretString  *string                 `aws:"SecretString,sensitive"`
 	VersionStages SecretVersionStagesType `aws:"VersionStages"`
 	CreatedDate   *time.Time              `aws:"CreatedDate"`
 }
@@ -875,8 +875,8 @@ type UpdateSecretRequest struct {
 	ClientRequestToken *string  `aws:"ClientRequestToken,idem"`
 	Description        *string  `aws:"Description"`
 	KmsKeyId           *string  `aws:"KmsKeyId"`
-	SecretBinary       []byte   `aws:"SecretBinary"`
-	SecretString       *string  `aws:"SecretString"`
+	SecretBinary       []byte   `aws:"SecretBinary,sensitive"`
+	SecretString       *string  `aws:"SecretString,sensitive"`
 	Type               *string  `aws:"Type"`
 }
 

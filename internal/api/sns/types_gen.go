@@ -90,7 +90,7 @@ type BatchResultErrorEntryList []BatchResultErrorEntry
 
 type CheckIfPhoneNumberIsOptedOutInput struct {
 	_           struct{} `aws:"structure"`
-	PhoneNumber *string  `aws:"phoneNumber,req"`
+	PhoneNumber *string  `aws:"phoneNumber,req,sensitive"`
 }
 
 type CheckIfPhoneNumberIsOptedOutResponse struct {
@@ -157,7 +157,7 @@ type CreatePlatformEndpointInput struct {
 
 type CreateSMSSandboxPhoneNumberInput struct {
 	_            struct{} `aws:"structure"`
-	PhoneNumber  *string  `aws:"PhoneNumber,req"`
+	PhoneNumber  *string  `aws:"PhoneNumber,req,sensitive"`
 	LanguageCode *string  `aws:"LanguageCode"`
 }
 
@@ -199,7 +199,7 @@ type DeletePlatformApplicationInput struct {
 
 type DeleteSMSSandboxPhoneNumberInput struct {
 	_           struct{} `aws:"structure"`
-	PhoneNumber *string  `aws:"PhoneNumber,req"`
+	PhoneNumber *string  `aws:"PhoneNumber,req,sensitive"`
 }
 
 func (DeleteSMSSandboxPhoneNumberInput) AWSConstraints() map[string]*awsproto.Constraint {
@@ -633,7 +633,7 @@ type ListPhoneNumbersOptedOutInput struct {
 
 type ListPhoneNumbersOptedOutResponse struct {
 	_            struct{}        `aws:"structure"`
-	PhoneNumbers PhoneNumberList `aws:"phoneNumbers"`
+	PhoneNumbers PhoneNumberList `aws:"phoneNumbers,sensitive"`
 	NextToken    *string         `aws:"nextToken"`
 }
 
@@ -757,7 +757,7 @@ type NumberCapabilityList []string
 
 type OptInPhoneNumberInput struct {
 	_           struct{} `aws:"structure"`
-	PhoneNumber *string  `aws:"phoneNumber,req"`
+	PhoneNumber *string  `aws:"phoneNumber,req,sensitive"`
 }
 
 type OptInPhoneNumberResponse struct {
@@ -787,7 +787,7 @@ func NewOptedOutException(format string, args ...any) *OptedOutException {
 type PhoneNumberInformation struct {
 	_                  struct{}             `aws:"structure"`
 	CreatedAt          *time.Time           `aws:"CreatedAt"`
-	PhoneNumber        *string              `aws:"PhoneNumber"`
+	PhoneNumber        *string              `aws:"PhoneNumber,sensitive"`
 	Status             *string              `aws:"Status"`
 	Iso2CountryCode    *string              `aws:"Iso2CountryCode"`
 	RouteType          *string              `aws:"RouteType"`
@@ -864,7 +864,7 @@ type PublishInput struct {
 	_                      struct{}            `aws:"structure"`
 	TopicArn               *string             `aws:"TopicArn"`
 	TargetArn              *string             `aws:"TargetArn"`
-	PhoneNumber            *string             `aws:"PhoneNumber"`
+	PhoneNumber            *string             `aws:"PhoneNumber,sensitive"`
 	Message                *string             `aws:"Message,req"`
 	Subject                *string             `aws:"Subject"`
 	MessageStructure       *string             `aws:"MessageStructure"`
@@ -933,7 +933,7 @@ func NewResourceNotFoundException(format string, args ...any) *ResourceNotFoundE
 
 type SMSSandboxPhoneNumber struct {
 	_           struct{} `aws:"structure"`
-	PhoneNumber *string  `aws:"PhoneNumber"`
+	PhoneNumber *string  `aws:"PhoneNumber,sensitive"`
 	Status      *string  `aws:"Status"`
 }
 
@@ -1273,7 +1273,7 @@ func NewVerificationException(format string, args ...any) *VerificationException
 
 type VerifySMSSandboxPhoneNumberInput struct {
 	_               struct{} `aws:"structure"`
-	PhoneNumber     *string  `aws:"PhoneNumber,req"`
+	PhoneNumber     *string  `aws:"PhoneNumber,req,sensitive"`
 	OneTimePassword *string  `aws:"OneTimePassword,req"`
 }
 

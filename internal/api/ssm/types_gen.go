@@ -196,7 +196,7 @@ type AssociationDescription struct {
 	Overview                      *AssociationOverview               `aws:"Overview"`
 	DocumentVersion               *string                            `aws:"DocumentVersion"`
 	AutomationTargetParameterName *string                            `aws:"AutomationTargetParameterName"`
-	Parameters                    Parameters                         `aws:"Parameters"`
+	Parameters                    Parameters                         `aws:"Parameters,sensitive"`
 	AssociationId                 *string                            `aws:"AssociationId"`
 	Targets                       Targets                            `aws:"Targets"`
 	ScheduleExpression            *string                            `aws:"ScheduleExpression"`
@@ -390,7 +390,7 @@ type AssociationVersionInfo struct {
 	CreatedDate                   *time.Time                         `aws:"CreatedDate"`
 	Name                          *string                            `aws:"Name"`
 	DocumentVersion               *string                            `aws:"DocumentVersion"`
-	Parameters                    Parameters                         `aws:"Parameters"`
+	Parameters                    Parameters                         `aws:"Parameters,sensitive"`
 	Targets                       Targets                            `aws:"Targets"`
 	ScheduleExpression            *string                            `aws:"ScheduleExpression"`
 	OutputLocation                *InstanceAssociationOutputLocation `aws:"OutputLocation"`
@@ -902,7 +902,7 @@ type Command struct {
 	DocumentVersion        *string                   `aws:"DocumentVersion"`
 	Comment                *string                   `aws:"Comment"`
 	ExpiresAfter           *time.Time                `aws:"ExpiresAfter"`
-	Parameters             Parameters                `aws:"Parameters"`
+	Parameters             Parameters                `aws:"Parameters,sensitive"`
 	InstanceIds            InstanceIdList            `aws:"InstanceIds"`
 	Targets                Targets                   `aws:"Targets"`
 	RequestedDateTime      *time.Time                `aws:"RequestedDateTime"`
@@ -1181,7 +1181,7 @@ type CreateAssociationBatchRequestEntry struct {
 	_                             struct{}                           `aws:"structure"`
 	Name                          *string                            `aws:"Name,req"`
 	InstanceId                    *string                            `aws:"InstanceId"`
-	Parameters                    Parameters                         `aws:"Parameters"`
+	Parameters                    Parameters                         `aws:"Parameters,sensitive"`
 	AutomationTargetParameterName *string                            `aws:"AutomationTargetParameterName"`
 	DocumentVersion               *string                            `aws:"DocumentVersion"`
 	Targets                       Targets                            `aws:"Targets"`
@@ -1232,7 +1232,7 @@ type CreateAssociationRequest struct {
 	Name                          *string                            `aws:"Name,req"`
 	DocumentVersion               *string                            `aws:"DocumentVersion"`
 	InstanceId                    *string                            `aws:"InstanceId"`
-	Parameters                    Parameters                         `aws:"Parameters"`
+	Parameters                    Parameters                         `aws:"Parameters,sensitive"`
 	Targets                       Targets                            `aws:"Targets"`
 	ScheduleExpression            *string                            `aws:"ScheduleExpression"`
 	OutputLocation                *InstanceAssociationOutputLocation `aws:"OutputLocation"`
@@ -1342,7 +1342,7 @@ type CreateDocumentResult struct {
 type CreateMaintenanceWindowRequest struct {
 	_                        struct{} `aws:"structure"`
 	Name                     *string  `aws:"Name,req"`
-	Description              *string  `aws:"Description"`
+	Description              *string  `aws:"Description,sensitive"`
 	StartDate                *string  `aws:"StartDate"`
 	EndDate                  *string  `aws:"EndDate"`
 	Schedule                 *string  `aws:"Schedule,req"`
@@ -1493,8 +1493,8 @@ type CreateResourceDataSyncResult struct {
 type Credentials struct {
 	_               struct{}   `aws:"structure"`
 	AccessKeyId     *string    `aws:"AccessKeyId,req"`
-	SecretAccessKey *string    `aws:"SecretAccessKey,req"`
-	SessionToken    *string    `aws:"SessionToken,req"`
+	SecretAccessKey *string    `aws:"SecretAccessKey,req,sensitive"`
+	SessionToken    *string    `aws:"SessionToken,req,sensitive"`
 	ExpirationTime  *time.Time `aws:"ExpirationTime,req"`
 }
 
@@ -3259,12 +3259,12 @@ type GetMaintenanceWindowExecutionTaskInvocationResult struct {
 	InvocationId      *string    `aws:"InvocationId"`
 	ExecutionId       *string    `aws:"ExecutionId"`
 	TaskType          *string    `aws:"TaskType"`
-	Parameters        *string    `aws:"Parameters"`
+	Parameters        *string    `aws:"Parameters,sensitive"`
 	Status            *string    `aws:"Status"`
 	StatusDetails     *string    `aws:"StatusDetails"`
 	StartTime         *time.Time `aws:"StartTime"`
 	EndTime           *time.Time `aws:"EndTime"`
-	OwnerInformation  *string    `aws:"OwnerInformation"`
+	OwnerInformation  *string    `aws:"OwnerInformation,sensitive"`
 	WindowTargetId    *string    `aws:"WindowTargetId"`
 }
 
@@ -3288,7 +3288,7 @@ type GetMaintenanceWindowExecutionTaskResult struct {
 	TaskArn            *string                             `aws:"TaskArn"`
 	ServiceRole        *string                             `aws:"ServiceRole"`
 	Type               *string                             `aws:"Type"`
-	TaskParameters     MaintenanceWindowTaskParametersList `aws:"TaskParameters"`
+	TaskParameters     MaintenanceWindowTaskParametersList `aws:"TaskParameters,sensitive"`
 	Priority           *int32                              `aws:"Priority"`
 	MaxConcurrency     *string                             `aws:"MaxConcurrency"`
 	MaxErrors          *string                             `aws:"MaxErrors"`
@@ -3315,7 +3315,7 @@ type GetMaintenanceWindowResult struct {
 	_                        struct{}   `aws:"structure"`
 	WindowId                 *string    `aws:"WindowId"`
 	Name                     *string    `aws:"Name"`
-	Description              *string    `aws:"Description"`
+	Description              *string    `aws:"Description,sensitive"`
 	StartDate                *string    `aws:"StartDate"`
 	EndDate                  *string    `aws:"EndDate"`
 	Schedule                 *string    `aws:"Schedule"`
@@ -3351,14 +3351,14 @@ type GetMaintenanceWindowTaskResult struct {
 	TaskArn                  *string                                    `aws:"TaskArn"`
 	ServiceRoleArn           *string                                    `aws:"ServiceRoleArn"`
 	TaskType                 *string                                    `aws:"TaskType"`
-	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters"`
+	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters,sensitive"`
 	TaskInvocationParameters *MaintenanceWindowTaskInvocationParameters `aws:"TaskInvocationParameters"`
 	Priority                 *int32                                     `aws:"Priority"`
 	MaxConcurrency           *string                                    `aws:"MaxConcurrency"`
 	MaxErrors                *string                                    `aws:"MaxErrors"`
 	LoggingInfo              *LoggingInfo                               `aws:"LoggingInfo"`
 	Name                     *string                                    `aws:"Name"`
-	Description              *string                                    `aws:"Description"`
+	Description              *string                                    `aws:"Description,sensitive"`
 	CutoffBehavior           *string                                    `aws:"CutoffBehavior"`
 	AlarmConfiguration       *AlarmConfiguration                        `aws:"AlarmConfiguration"`
 }
@@ -3743,7 +3743,7 @@ type InstanceInfo struct {
 	AgentVersion       *string  `aws:"AgentVersion"`
 	ComputerName       *string  `aws:"ComputerName"`
 	InstanceStatus     *string  `aws:"InstanceStatus"`
-	IpAddress          *string  `aws:"IpAddress"`
+	IpAddress          *string  `aws:"IpAddress,sensitive"`
 	ManagedStatus      *string  `aws:"ManagedStatus"`
 	Name               *string  `aws:"Name"`
 	PlatformType       *string  `aws:"PlatformType"`
@@ -3772,7 +3772,7 @@ type InstanceInformation struct {
 	RegistrationDate                       *time.Time                             `aws:"RegistrationDate"`
 	ResourceType                           *string                                `aws:"ResourceType"`
 	Name                                   *string                                `aws:"Name"`
-	IPAddress                              *string                                `aws:"IPAddress"`
+	IPAddress                              *string                                `aws:"IPAddress,sensitive"`
 	ComputerName                           *string                                `aws:"ComputerName"`
 	AssociationStatus                      *string                                `aws:"AssociationStatus"`
 	LastAssociationExecutionDate           *time.Time                             `aws:"LastAssociationExecutionDate"`
@@ -3828,7 +3828,7 @@ type InstancePatchState struct {
 	BaselineId                       *string    `aws:"BaselineId,req"`
 	SnapshotId                       *string    `aws:"SnapshotId"`
 	InstallOverrideList              *string    `aws:"InstallOverrideList"`
-	OwnerInformation                 *string    `aws:"OwnerInformation"`
+	OwnerInformation                 *string    `aws:"OwnerInformation,sensitive"`
 	InstalledCount                   *int32     `aws:"InstalledCount"`
 	InstalledOtherCount              *int32     `aws:"InstalledOtherCount"`
 	InstalledPendingRebootCount      *int32     `aws:"InstalledPendingRebootCount"`
@@ -3882,7 +3882,7 @@ type InstanceProperty struct {
 	KeyName                                *string                                `aws:"KeyName"`
 	InstanceState                          *string                                `aws:"InstanceState"`
 	Architecture                           *string                                `aws:"Architecture"`
-	IPAddress                              *string                                `aws:"IPAddress"`
+	IPAddress                              *string                                `aws:"IPAddress,sensitive"`
 	LaunchTime                             *time.Time                             `aws:"LaunchTime"`
 	PingStatus                             *string                                `aws:"PingStatus"`
 	LastPingDateTime                       *time.Time                             `aws:"LastPingDateTime"`
@@ -5619,12 +5619,12 @@ type MaintenanceWindowExecutionTaskInvocationIdentity struct {
 	InvocationId      *string    `aws:"InvocationId"`
 	ExecutionId       *string    `aws:"ExecutionId"`
 	TaskType          *string    `aws:"TaskType"`
-	Parameters        *string    `aws:"Parameters"`
+	Parameters        *string    `aws:"Parameters,sensitive"`
 	Status            *string    `aws:"Status"`
 	StatusDetails     *string    `aws:"StatusDetails"`
 	StartTime         *time.Time `aws:"StartTime"`
 	EndTime           *time.Time `aws:"EndTime"`
-	OwnerInformation  *string    `aws:"OwnerInformation"`
+	OwnerInformation  *string    `aws:"OwnerInformation,sensitive"`
 	WindowTargetId    *string    `aws:"WindowTargetId"`
 }
 
@@ -5654,7 +5654,7 @@ type MaintenanceWindowIdentity struct {
 	_                 struct{} `aws:"structure"`
 	WindowId          *string  `aws:"WindowId"`
 	Name              *string  `aws:"Name"`
-	Description       *string  `aws:"Description"`
+	Description       *string  `aws:"Description,sensitive"`
 	Enabled           *bool    `aws:"Enabled"`
 	Duration          *int32   `aws:"Duration"`
 	Cutoff            *int32   `aws:"Cutoff"`
@@ -5678,7 +5678,7 @@ type MaintenanceWindowLambdaParameters struct {
 	_             struct{} `aws:"structure"`
 	ClientContext *string  `aws:"ClientContext"`
 	Qualifier     *string  `aws:"Qualifier"`
-	Payload       []byte   `aws:"Payload"`
+	Payload       []byte   `aws:"Payload,sensitive"`
 }
 
 func (MaintenanceWindowLambdaParameters) AWSConstraints() map[string]*awsproto.Constraint {
@@ -5699,7 +5699,7 @@ type MaintenanceWindowRunCommandParameters struct {
 	NotificationConfig     *NotificationConfig     `aws:"NotificationConfig"`
 	OutputS3BucketName     *string                 `aws:"OutputS3BucketName"`
 	OutputS3KeyPrefix      *string                 `aws:"OutputS3KeyPrefix"`
-	Parameters             Parameters              `aws:"Parameters"`
+	Parameters             Parameters              `aws:"Parameters,sensitive"`
 	ServiceRoleArn         *string                 `aws:"ServiceRoleArn"`
 	TimeoutSeconds         *int32                  `aws:"TimeoutSeconds"`
 }
@@ -5718,7 +5718,7 @@ func (MaintenanceWindowRunCommandParameters) AWSConstraints() map[string]*awspro
 
 type MaintenanceWindowStepFunctionsParameters struct {
 	_     struct{} `aws:"structure"`
-	Input *string  `aws:"Input"`
+	Input *string  `aws:"Input,sensitive"`
 	Name  *string  `aws:"Name"`
 }
 
@@ -5735,9 +5735,9 @@ type MaintenanceWindowTarget struct {
 	WindowTargetId   *string  `aws:"WindowTargetId"`
 	ResourceType     *string  `aws:"ResourceType"`
 	Targets          Targets  `aws:"Targets"`
-	OwnerInformation *string  `aws:"OwnerInformation"`
+	OwnerInformation *string  `aws:"OwnerInformation,sensitive"`
 	Name             *string  `aws:"Name"`
-	Description      *string  `aws:"Description"`
+	Description      *string  `aws:"Description,sensitive"`
 }
 
 type MaintenanceWindowTargetList []MaintenanceWindowTarget
@@ -5749,14 +5749,14 @@ type MaintenanceWindowTask struct {
 	TaskArn            *string                         `aws:"TaskArn"`
 	Type               *string                         `aws:"Type"`
 	Targets            Targets                         `aws:"Targets"`
-	TaskParameters     MaintenanceWindowTaskParameters `aws:"TaskParameters"`
+	TaskParameters     MaintenanceWindowTaskParameters `aws:"TaskParameters,sensitive"`
 	Priority           *int32                          `aws:"Priority"`
 	LoggingInfo        *LoggingInfo                    `aws:"LoggingInfo"`
 	ServiceRoleArn     *string                         `aws:"ServiceRoleArn"`
 	MaxConcurrency     *string                         `aws:"MaxConcurrency"`
 	MaxErrors          *string                         `aws:"MaxErrors"`
 	Name               *string                         `aws:"Name"`
-	Description        *string                         `aws:"Description"`
+	Description        *string                         `aws:"Description,sensitive"`
 	CutoffBehavior     *string                         `aws:"CutoffBehavior"`
 	AlarmConfiguration *AlarmConfiguration             `aws:"AlarmConfiguration"`
 }
@@ -5773,7 +5773,7 @@ type MaintenanceWindowTaskList []MaintenanceWindowTask
 
 type MaintenanceWindowTaskParameterValueExpression struct {
 	_      struct{}                                `aws:"structure"`
-	Values MaintenanceWindowTaskParameterValueList `aws:"Values"`
+	Values MaintenanceWindowTaskParameterValueList `aws:"Values,sensitive"`
 }
 
 type MaintenanceWindowTaskParameterValueList []string
@@ -6598,7 +6598,7 @@ type Parameter struct {
 	_                struct{}   `aws:"structure"`
 	Name             *string    `aws:"Name"`
 	Type             *string    `aws:"Type"`
-	Value            *string    `aws:"Value"`
+	Value            *string    `aws:"Value,sensitive"`
 	Version          *int64     `aws:"Version"`
 	Selector         *string    `aws:"Selector"`
 	SourceResult     *string    `aws:"SourceResult"`
@@ -6635,7 +6635,7 @@ type ParameterHistory struct {
 	LastModifiedDate *time.Time          `aws:"LastModifiedDate"`
 	LastModifiedUser *string             `aws:"LastModifiedUser"`
 	Description      *string             `aws:"Description"`
-	Value            *string             `aws:"Value"`
+	Value            *string             `aws:"Value,sensitive"`
 	AllowedPattern   *string             `aws:"AllowedPattern"`
 	Version          *int64              `aws:"Version"`
 	Labels           ParameterLabelList  `aws:"Labels"`
@@ -7035,7 +7035,7 @@ type PatchSource struct {
 	_             struct{}               `aws:"structure"`
 	Name          *string                `aws:"Name,req"`
 	Products      PatchSourceProductList `aws:"Products,req"`
-	Configuration *string                `aws:"Configuration,req"`
+	Configuration *string                `aws:"Configuration,req,sensitive"`
 }
 
 func (PatchSource) AWSConstraints() map[string]*awsproto.Constraint {
@@ -7140,7 +7140,7 @@ type PutParameterRequest struct {
 	_              struct{} `aws:"structure"`
 	Name           *string  `aws:"Name,req"`
 	Description    *string  `aws:"Description"`
-	Value          *string  `aws:"Value,req"`
+	Value          *string  `aws:"Value,req,sensitive"`
 	Type           *string  `aws:"Type"`
 	KeyId          *string  `aws:"KeyId"`
 	Overwrite      *bool    `aws:"Overwrite"`
@@ -7236,9 +7236,9 @@ type RegisterTargetWithMaintenanceWindowRequest struct {
 	WindowId         *string  `aws:"WindowId,req"`
 	ResourceType     *string  `aws:"ResourceType,req"`
 	Targets          Targets  `aws:"Targets,req"`
-	OwnerInformation *string  `aws:"OwnerInformation"`
+	OwnerInformation *string  `aws:"OwnerInformation,sensitive"`
 	Name             *string  `aws:"Name"`
-	Description      *string  `aws:"Description"`
+	Description      *string  `aws:"Description,sensitive"`
 	ClientToken      *string  `aws:"ClientToken,idem"`
 }
 
@@ -7266,14 +7266,14 @@ type RegisterTaskWithMaintenanceWindowRequest struct {
 	TaskArn                  *string                                    `aws:"TaskArn,req"`
 	ServiceRoleArn           *string                                    `aws:"ServiceRoleArn"`
 	TaskType                 *string                                    `aws:"TaskType,req"`
-	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters"`
+	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters,sensitive"`
 	TaskInvocationParameters *MaintenanceWindowTaskInvocationParameters `aws:"TaskInvocationParameters"`
 	Priority                 *int32                                     `aws:"Priority"`
 	MaxConcurrency           *string                                    `aws:"MaxConcurrency"`
 	MaxErrors                *string                                    `aws:"MaxErrors"`
 	LoggingInfo              *LoggingInfo                               `aws:"LoggingInfo"`
 	Name                     *string                                    `aws:"Name"`
-	Description              *string                                    `aws:"Description"`
+	Description              *string                                    `aws:"Description,sensitive"`
 	ClientToken              *string                                    `aws:"ClientToken,idem"`
 	CutoffBehavior           *string                                    `aws:"CutoffBehavior"`
 	AlarmConfiguration       *AlarmConfiguration                        `aws:"AlarmConfiguration"`
@@ -7863,7 +7863,7 @@ type SendCommandRequest struct {
 	DocumentHashType       *string                 `aws:"DocumentHashType"`
 	TimeoutSeconds         *int32                  `aws:"TimeoutSeconds"`
 	Comment                *string                 `aws:"Comment"`
-	Parameters             Parameters              `aws:"Parameters"`
+	Parameters             Parameters              `aws:"Parameters,sensitive"`
 	OutputS3Region         *string                 `aws:"OutputS3Region"`
 	OutputS3BucketName     *string                 `aws:"OutputS3BucketName"`
 	OutputS3KeyPrefix      *string                 `aws:"OutputS3KeyPrefix"`
@@ -8678,7 +8678,7 @@ func NewUnsupportedPlatformType(format string, args ...any) *UnsupportedPlatform
 type UpdateAssociationRequest struct {
 	_                             struct{}                           `aws:"structure"`
 	AssociationId                 *string                            `aws:"AssociationId,req"`
-	Parameters                    Parameters                         `aws:"Parameters"`
+	Parameters                    Parameters                         `aws:"Parameters,sensitive"`
 	DocumentVersion               *string                            `aws:"DocumentVersion"`
 	ScheduleExpression            *string                            `aws:"ScheduleExpression"`
 	OutputLocation                *InstanceAssociationOutputLocation `aws:"OutputLocation"`
@@ -8838,7 +8838,7 @@ type UpdateMaintenanceWindowRequest struct {
 	_                        struct{} `aws:"structure"`
 	WindowId                 *string  `aws:"WindowId,req"`
 	Name                     *string  `aws:"Name"`
-	Description              *string  `aws:"Description"`
+	Description              *string  `aws:"Description,sensitive"`
 	StartDate                *string  `aws:"StartDate"`
 	EndDate                  *string  `aws:"EndDate"`
 	Schedule                 *string  `aws:"Schedule"`
@@ -8867,7 +8867,7 @@ type UpdateMaintenanceWindowResult struct {
 	_                        struct{} `aws:"structure"`
 	WindowId                 *string  `aws:"WindowId"`
 	Name                     *string  `aws:"Name"`
-	Description              *string  `aws:"Description"`
+	Description              *string  `aws:"Description,sensitive"`
 	StartDate                *string  `aws:"StartDate"`
 	EndDate                  *string  `aws:"EndDate"`
 	Schedule                 *string  `aws:"Schedule"`
@@ -8884,9 +8884,9 @@ type UpdateMaintenanceWindowTargetRequest struct {
 	WindowId         *string  `aws:"WindowId,req"`
 	WindowTargetId   *string  `aws:"WindowTargetId,req"`
 	Targets          Targets  `aws:"Targets"`
-	OwnerInformation *string  `aws:"OwnerInformation"`
+	OwnerInformation *string  `aws:"OwnerInformation,sensitive"`
 	Name             *string  `aws:"Name"`
-	Description      *string  `aws:"Description"`
+	Description      *string  `aws:"Description,sensitive"`
 	Replace          *bool    `aws:"Replace"`
 }
 
@@ -8906,9 +8906,9 @@ type UpdateMaintenanceWindowTargetResult struct {
 	WindowId         *string  `aws:"WindowId"`
 	WindowTargetId   *string  `aws:"WindowTargetId"`
 	Targets          Targets  `aws:"Targets"`
-	OwnerInformation *string  `aws:"OwnerInformation"`
+	OwnerInformation *string  `aws:"OwnerInformation,sensitive"`
 	Name             *string  `aws:"Name"`
-	Description      *string  `aws:"Description"`
+	Description      *string  `aws:"Description,sensitive"`
 }
 
 type UpdateMaintenanceWindowTaskRequest struct {
@@ -8918,14 +8918,14 @@ type UpdateMaintenanceWindowTaskRequest struct {
 	Targets                  Targets                                    `aws:"Targets"`
 	TaskArn                  *string                                    `aws:"TaskArn"`
 	ServiceRoleArn           *string                                    `aws:"ServiceRoleArn"`
-	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters"`
+	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters,sensitive"`
 	TaskInvocationParameters *MaintenanceWindowTaskInvocationParameters `aws:"TaskInvocationParameters"`
 	Priority                 *int32                                     `aws:"Priority"`
 	MaxConcurrency           *string                                    `aws:"MaxConcurrency"`
 	MaxErrors                *string                                    `aws:"MaxErrors"`
 	LoggingInfo              *LoggingInfo                               `aws:"LoggingInfo"`
 	Name                     *string                                    `aws:"Name"`
-	Description              *string                                    `aws:"Description"`
+	Description              *string                                    `aws:"Description,sensitive"`
 	Replace                  *bool                                      `aws:"Replace"`
 	CutoffBehavior           *string                                    `aws:"CutoffBehavior"`
 	AlarmConfiguration       *AlarmConfiguration                        `aws:"AlarmConfiguration"`
@@ -8953,14 +8953,14 @@ type UpdateMaintenanceWindowTaskResult struct {
 	Targets                  Targets                                    `aws:"Targets"`
 	TaskArn                  *string                                    `aws:"TaskArn"`
 	ServiceRoleArn           *string                                    `aws:"ServiceRoleArn"`
-	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters"`
+	TaskParameters           MaintenanceWindowTaskParameters            `aws:"TaskParameters,sensitive"`
 	TaskInvocationParameters *MaintenanceWindowTaskInvocationParameters `aws:"TaskInvocationParameters"`
 	Priority                 *int32                                     `aws:"Priority"`
 	MaxConcurrency           *string                                    `aws:"MaxConcurrency"`
 	MaxErrors                *string                                    `aws:"MaxErrors"`
 	LoggingInfo              *LoggingInfo                               `aws:"LoggingInfo"`
 	Name                     *string                                    `aws:"Name"`
-	Description              *string                                    `aws:"Description"`
+	Description              *string                                    `aws:"Description,sensitive"`
 	CutoffBehavior           *string                                    `aws:"CutoffBehavior"`
 	AlarmConfiguration       *AlarmConfiguration                        `aws:"AlarmConfiguration"`
 }

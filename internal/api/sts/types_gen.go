@@ -52,7 +52,7 @@ type AssumeRoleWithSAMLRequest struct {
 	_               struct{}                 `aws:"structure"`
 	RoleArn         *string                  `aws:"RoleArn,req"`
 	PrincipalArn    *string                  `aws:"PrincipalArn,req"`
-	SAMLAssertion   *string                  `aws:"SAMLAssertion,req"`
+	SAMLAssertion   *string                  `aws:"SAMLAssertion,req,sensitive"`
 	PolicyArns      PolicyDescriptorListType `aws:"PolicyArns"`
 	Policy          *string                  `aws:"Policy"`
 	DurationSeconds *int32                   `aws:"DurationSeconds"`
@@ -85,7 +85,7 @@ type AssumeRoleWithWebIdentityRequest struct {
 	_                struct{}                 `aws:"structure"`
 	RoleArn          *string                  `aws:"RoleArn,req"`
 	RoleSessionName  *string                  `aws:"RoleSessionName,req"`
-	WebIdentityToken *string                  `aws:"WebIdentityToken,req"`
+	WebIdentityToken *string                  `aws:"WebIdentityToken,req,sensitive"`
 	ProviderId       *string                  `aws:"ProviderId"`
 	PolicyArns       PolicyDescriptorListType `aws:"PolicyArns"`
 	Policy           *string                  `aws:"Policy"`
@@ -143,7 +143,7 @@ type AssumedRoleUser struct {
 type Credentials struct {
 	_               struct{}   `aws:"structure"`
 	AccessKeyId     *string    `aws:"AccessKeyId,req"`
-	SecretAccessKey *string    `aws:"SecretAccessKey,req"`
+	SecretAccessKey *string    `aws:"SecretAccessKey,req,sensitive"`
 	SessionToken    *string    `aws:"SessionToken,req"`
 	Expiration      *time.Time `aws:"Expiration,req"`
 }
@@ -239,7 +239,7 @@ type GetCallerIdentityResponse struct {
 
 type GetDelegatedAccessTokenRequest struct {
 	_            struct{} `aws:"structure"`
-	TradeInToken *string  `aws:"TradeInToken,req"`
+	TradeInToken *string  `aws:"TradeInToken,req,sensitive"`
 }
 
 type GetDelegatedAccessTokenResponse struct {
@@ -313,7 +313,7 @@ func (GetWebIdentityTokenRequest) AWSConstraints() map[string]*awsproto.Constrai
 
 type GetWebIdentityTokenResponse struct {
 	_                struct{}   `aws:"structure"`
-	WebIdentityToken *string    `aws:"WebIdentityToken"`
+	WebIdentityToken *string    `aws:"WebIdentityToken,sensitive"`
 	Expiration       *time.Time `aws:"Expiration"`
 }
 

@@ -180,7 +180,23 @@ func (g *generator) tag(parent *botocore.Shape, name string, r *botocore.Ref) st
 	}
 	add(s.Document, "document")
 	add(s.Type == "structure" && s.Union, "union")
+	add(g.sensitive(s), "sensitive")
 	return "`aws:\"" + strings.Join(opts, ",") + "\"`"
+}
+
+// sensitive reports whether a member's values are secrets that records
+// of the call (CloudTrail) must hide: its shape is marked sensitive, or the
+// elements or values of its list or map are.
+func (g *generator) sensitive(s *botocore.Shape) bool {
+	if s.Sensitive {
+		return true
+	}
+	for _, r := range []*botocore.Ref{s.Member, s.Value} {
+		if r != nil && g.m.Shapes[r.Shape].Sensitive {
+			return true
+		}
+	}
+	return false
 }
 
 // structTag is the tag of the blank first field that carries a structure's

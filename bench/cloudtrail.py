@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""What CloudTrail's recording costs (issue 14's figures).
+
+Two overcast servers run side by side, one with --cloudtrail=false and one
+recording every call (the default). For each round, each load runs against
+one then the other, so that both see the same machine: sts:GetCallerIdentity
+(query protocol) and S3 GET of a 4 KB object (1,000 keys), under 16
+connections (wrk, 2 threads), requests SigV4-signed once by botocore with an
+IAM key and replayed. The figures are medians of the rounds; the loss is
+1 - recording/off throughput. The recording server's event history must
+hold the calls afterwards (checked with LookupEvents).
+
+On a machine shared with other work, throughput swings with what else
+runs; the server's CPU time per request (from /proc, user + system,
+including the recorder's writer and the store) does not, and its ratio is
+the throughput a saturated server loses: "CPU loss" below.
+
+Usage: bench/cloudtrail.py [--rounds N] [--seconds S]
+"""
+import argparse, os, shutil, statistics, sys, tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bench import Server, client, free_port, run_wrk, signed_request, wrk, write_json  # noqa: E402
+from s3 import real_key, s3_client, signed, wrk_many  # noqa: E402
+
+
+def cpu_seconds(srv):
+    """The server process's CPU time so far, user + system."""
+    with open(f"/proc/{srv.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(srv, run, seconds):
+    """Runs a load and adds the server's CPU microseconds per request."""
+    c0 = cpu_seconds(srv)
+    r = run(seconds)
+    r["cpu_us"] = (cpu_seconds(srv) - c0) * 1e6 / max(1, r["rps"] * seconds)
+    return r
+
+
+def start(binary, data_dir, recording):
+    port = free_port()
+    cmd = [binary, "up", "--addr", f"127.0.0.1:{port}", "--data-dir", data_dir]
+    if not recording:
+        cmd.append("--cloudtrail=false")
+    srv = Server("overcast", cmd, port, "/_overcast/health")
+    srv.start()
+    return srv, port
+
+
+def loads(port):
+    """The loads to measure on one server: name → function of seconds."""
+    key, secret = real_key("overcast", port)
+    sts = signed_request(port, "sts", "Action=GetCallerIdentity&Version=2011-06-15", key, secret)
+    c = s3_client(port, key, secret)
+    c.create_bucket(Bucket="bench")
+    body = os.urandom(2048).hex().encode()  # 4,096 bytes
+    for i in range(1000):
+        c.put_object(Bucket="bench", Key=f"small/{i:04d}", Body=body)
+    gets = [("GET", f"/bench/small/{i:04d}", signed(port, "GET", f"/bench/small/{i:04d}", b"", key, secret), None)
+            for i in range(1000)]
+    return {
+        "sts:GetCallerIdentity": lambda s: wrk(port, sts, s),
+        "S3 GET 4 KB": lambda s: wrk_many(port, gets, s),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--overcast", default="bin/overcast")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is needed (apt-get install wrk)")
+    tmp = tempfile.mkdtemp()
+    servers = {}
+    try:
+        for mode, recording in (("off", False), ("recording", True)):
+            servers[mode] = start(args.overcast, f"{tmp}/{mode}", recording)
+        runs = {mode: loads(port) for mode, (_, port) in servers.items()}
+        figures = {mode: {op: [] for op in runs[mode]} for mode in runs}
+        for mode in runs:  # warm-up
+            for run in runs[mode].values():
+                run(1)
+        for _ in range(args.rounds):
+            for op in runs["off"]:
+                for mode in ("off", "recording"):
+                    figures[mode][op].append(measured(servers[mode][0], runs[mode][op], args.seconds))
+        ct = client("cloudtrail", servers["recording"][1])
+        recorded = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}],
+                                    MaxResults=50)["Events"]
+        if len(recorded) < 50:
+            raise RuntimeError(f"the recording server's history holds {len(recorded)} GetCallerIdentity events")
+        rss = {mode: srv.rss_mb() for mode, (srv, _) in servers.items()}
+    finally:
+        for srv, _ in servers.values():
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    results = {}
+    print(f"rounds={args.rounds} seconds={args.seconds} connections=16 cpus={os.cpu_count()}")
+    print("| load | off req/s | recording req/s | loss | off CPU µs/req | recording CPU µs/req | CPU loss | off p50 (ms) | recording p50 (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for op in figures["off"]:
+        m = {mode: {k: statistics.median(r[k] for r in figures[mode][op]) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
+             for mode in figures}
+        loss = 1 - m["recording"]["rps"] / m["off"]["rps"]
+        cpu_loss = 1 - m["off"]["cpu_us"] / m["recording"]["cpu_us"]
+        results[op] = {**m, "loss": loss, "cpu_loss": cpu_loss}
+        print(f"| {op} | {m['off']['rps']:.0f} | {m['recording']['rps']:.0f} | {loss * 100:.1f}% | "
+              f"{m['off']['cpu_us']:.0f} | {m['recording']['cpu_us']:.0f} | {cpu_loss * 100:.1f}% | "
+              f"{m['off']['p50_ms']:.2f} | {m['recording']['p50_ms']:.2f} |")
+    print(f"| RSS after load (MB) | {rss['off']:.1f} | {rss['recording']:.1f} | | | | | | |")
+    write_json(args.json, {"loads": results, "rss_mb": rss})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+package cloudtrail
+
+import (
+	"context"
+	"testing"
+
+	"overcast"
+	"overcast/internal/api/sts"
+	"overcast/internal/awsproto"
+	"overcast/internal/service/servicetest"
+)
+
+// BenchmarkRecord is what recording one sts:GetCallerIdentity costs the
+// writer, by stage.
+func BenchmarkRecord(b *testing.B) {
+	env := servicetest.Env(b)
+	r := NewRecorder(env.Store, env.IDs, env.Clock.Now, env.Logger, nil)
+	defer r.Close()
+	op := &sts.Service.Operations[0]
+	for i := range sts.Service.Operations {
+		if sts.Service.Operations[i].Name == "GetCallerIdentity" {
+			op = &sts.Service.Operations[i]
+		}
+	}
+	caller := overcast.Caller{AccountID: "000000000000", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLE", Kind: overcast.PrincipalUser,
+		ARN: "arn:aws:iam::000000000000:user/bench", UserID: "AIDAEXAMPLE"}
+	cl := call{c: &awsproto.Call{Service: sts.Service, Operation: op, Input: &sts.GetCallerIdentityRequest{}}, caller: caller,
+		origin: overcast.Origin{SourceIP: "127.0.0.1", UserAgent: "bench", Time: env.Clock.Now()}, requestID: "req",
+		out: &sts.GetCallerIdentityResponse{Account: new("000000000000"), Arn: new(caller.ARN), UserId: new(caller.UserID)}}
+	batch := make([]call, batchSize)
+	for i := range batch {
+		batch[i] = cl
+	}
+	b.Run("event", func(b *testing.B) {
+		for b.Loop() {
+			r.event(cl)
+		}
+	})
+	events := make([]event, batchSize)
+	for i := range events {
+		events[i] = r.event(cl)
+	}
+	b.Run("encode/event", func(b *testing.B) {
+		for b.Loop() {
+			encodeSegment(events)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batchSize), "ns/event")
+	})
+	b.Run("batch/event", func(b *testing.B) {
+		for b.Loop() {
+			r.writeBatch(batch)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batchSize), "ns/event")
+	})
+	b.Run("intercept", func(b *testing.B) {
+		ctx := overcast.WithCaller(context.Background(), caller)
+		next := func(context.Context) (any, error) { return cl.out, nil }
+		for b.Loop() {
+			r.Intercept(ctx, cl.c, next)
+		}
+		r.Flush()
+	})
+}
