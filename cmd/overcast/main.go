@@ -1,6 +1,6 @@
 // Command overcast runs AWS's application-delivery stack on one machine.
 //
-//	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict]
+//	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict] [--enforce-iam]
 //	            [--geoip-db GeoLite2-Country.mmdb] [--geoip-header X-Viewer-Country]
 //	overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir]
 //	overcast version
@@ -53,7 +53,7 @@ func main() {
 
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
-  overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
+  overcast up [--addr host:port] [--data-dir dir] [--strict] [--enforce-iam]   serve the AWS endpoint
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
   overcast codebuild run [-d dir] [-b buildspec] [-i image]     a local CodeBuild build of a directory
@@ -67,6 +67,8 @@ func up(args []string) error {
 	addr := fs.String("addr", envOr("OVERCAST_ADDR", "127.0.0.1:4566"), "listen address (env OVERCAST_ADDR)")
 	dataDir := fs.String("data-dir", envOr("OVERCAST_DATA_DIR", defaultDataDir()), "state directory (env OVERCAST_DATA_DIR)")
 	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
+	enforceIAM := fs.Bool("enforce-iam", os.Getenv("OVERCAST_ENFORCE_IAM") == "1",
+		"authorize every call by the caller's IAM policies, as AWS does; --strict implies it (env OVERCAST_ENFORCE_IAM=1)")
 	geoipDB := fs.String("geoip-db", os.Getenv("OVERCAST_GEOIP_DB"), "MaxMind-format country database CloudFront's geo restriction reads (env OVERCAST_GEOIP_DB)")
 	geoipHeader := fs.String("geoip-header", os.Getenv("OVERCAST_GEOIP_HEADER"),
 		"trust this request header's two-letter country code over the database, for tests; any viewer can send it (env OVERCAST_GEOIP_HEADER)")
@@ -81,7 +83,7 @@ func up(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
+	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Strict: *strict, EnforceIAM: *enforceIAM, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
 		CodeCommitSSHAddr: *gitSSH})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -90,8 +92,11 @@ func up(args []string) error {
 		return err
 	}
 	mode := ""
-	if *strict {
+	switch {
+	case *strict:
 		mode = ", strict"
+	case *enforceIAM:
+		mode = ", IAM enforced"
 	}
 	fmt.Fprintf(os.Stderr, "overcast %s listening on %s (data dir %s%s); CloudFront HTTPS on %s; CodeCommit SSH on %s\n", buildVersion(),
 		m.URL(), *dataDir, mode, m.CloudFrontHTTPSAddr(), m.CodeCommitSSHAddr())

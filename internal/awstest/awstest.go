@@ -32,6 +32,7 @@ type Server struct {
 type options struct {
 	dataDir string
 	strict  bool
+	enforce bool
 	clock   clock.Clock
 	ids     *ids.Source
 	logger  *slog.Logger
@@ -48,6 +49,10 @@ func InDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 
 // Strict runs overcast with --strict.
 func Strict() Option { return func(o *options) { o.strict = true } }
+
+// EnforceIAM runs overcast with --enforce-iam: every call is authorized
+// by the caller's IAM policies.
+func EnforceIAM() Option { return func(o *options) { o.enforce = true } }
 
 // TaskEndpoint makes the server serve ECS tasks' credentials and metadata
 // on 169.254.170.2, as overcast up does: one server on the machine can.
@@ -89,7 +94,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
+	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Strict: s.opts.strict, EnforceIAM: s.opts.enforce, TaskEndpoint: s.opts.taskEndpoint,
 		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids,
 		LoopbackBlock: s.loopbackBlock})
 	if err := m.Run(context.Background()); err != nil {

@@ -1,0 +1,141 @@
+package authz_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"overcast/internal/awstest"
+)
+
+const account = "000000000000"
+
+// newUser creates an IAM user with an inline policy (if any) and returns
+// an SDK config signing as it.
+func newUser(t *testing.T, srv *awstest.Server, name, inline string) aws.Config {
+	t.Helper()
+	c := iam.NewFromConfig(srv.Config())
+	awstest.Call(t, c.CreateUser, &iam.CreateUserInput{UserName: &name})
+	if inline != "" {
+		awstest.Call(t, c.PutUserPolicy, &iam.PutUserPolicyInput{UserName: &name, PolicyName: aws.String("inline"), PolicyDocument: &inline})
+	}
+	k := awstest.Call(t, c.CreateAccessKey, &iam.CreateAccessKeyInput{UserName: &name}).AccessKey
+	return srv.ConfigWith(*k.AccessKeyId, *k.SecretAccessKey, "")
+}
+
+// bucketWith creates a bucket as the root, with objects at keys.
+func bucketWith(t *testing.T, srv *awstest.Server, bucket string, keys ...string) {
+	t.Helper()
+	c := s3.NewFromConfig(srv.Config(), func(o *s3.Options) { o.UsePathStyle = true })
+	awstest.Call(t, c.CreateBucket, &s3.CreateBucketInput{Bucket: &bucket})
+	for _, k := range keys {
+		awstest.Call(t, c.PutObject, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(k), Body: strings.NewReader("data")})
+	}
+}
+
+func s3As(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+func get(c *s3.Client, bucket, key string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+}
+
+func TestEnforceIdentityPolicy(t *testing.T) {
+	srv := awstest.Start(t, awstest.EnforceIAM())
+	bucketWith(t, srv, "data", "reports/q1.csv", "private/salary.csv")
+	dev := s3As(newUser(t, srv, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/reports/*"}]}`))
+	ctx := context.Background()
+	if err := get(dev, "data", "reports/q1.csv")(ctx); err != nil {
+		t.Fatalf("GetObject on the allowed prefix: %v", err)
+	}
+	userARN := "arn:aws:iam::" + account + ":user/dev"
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "GetObject elsewhere", Call: get(dev, "data", "private/salary.csv"), Want: awstest.APIError{Code: "AccessDenied", Status: 403,
+			Message: `User: ` + userARN + ` is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::data/private/salary.csv" because no identity-based policy allows the s3:GetObject action`}},
+		{Name: "ListObjectsV2 needs s3:ListBucket", Call: awstest.Fails(dev.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("data")}),
+			Want: awstest.APIError{Code: "AccessDenied", Status: 403, Message: `perform: s3:ListBucket on resource: "arn:aws:s3:::data" because no identity-based policy allows the s3:ListBucket action`}},
+		{Name: "HeadObject needs s3:GetObject", Call: awstest.Fails(dev.HeadObject, &s3.HeadObjectInput{Bucket: aws.String("data"), Key: aws.String("private/salary.csv")}),
+			Want: awstest.APIError{Status: 403}},
+		{Name: "IAM", Call: awstest.Fails(iam.NewFromConfig(newUser(t, srv, "nobody", "")).ListUsers, &iam.ListUsersInput{}),
+			Want: awstest.APIError{Code: "AccessDenied", Status: 403, Message: "User: arn:aws:iam::" + account + ":user/nobody is not authorized to perform: iam:ListUsers on resource: * because no identity-based policy allows the iam:ListUsers action"}},
+	})
+	// Anyone may ask who they are.
+	who := awstest.Call(t, sts.NewFromConfig(newUser(t, srv, "who", "")).GetCallerIdentity, &sts.GetCallerIdentityInput{})
+	if got, want := aws.ToString(who.Arn), "arn:aws:iam::"+account+":user/who"; got != want {
+		t.Errorf("GetCallerIdentity: got %s, want %s", got, want)
+	}
+}
+
+func TestEnforceExplicitDenyAndBoundary(t *testing.T) {
+	srv := awstest.Start(t, awstest.EnforceIAM())
+	bucketWith(t, srv, "data", "a.txt", "secret/b.txt")
+	c := iam.NewFromConfig(srv.Config())
+	ctx := context.Background()
+	denier := s3As(newUser(t, srv, "denier", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+		{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/secret/*"}]}`))
+	if err := get(denier, "data", "a.txt")(ctx); err != nil {
+		t.Fatalf("GetObject allowed by s3:*: %v", err)
+	}
+	boundary := awstest.Call(t, c.CreatePolicy, &iam.CreatePolicyInput{PolicyName: aws.String("only-list"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)}).Policy
+	bounded := s3As(newUser(t, srv, "bounded", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`))
+	awstest.Call(t, c.PutUserPermissionsBoundary, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"), PermissionsBoundary: boundary.Arn})
+	awstest.Call(t, bounded.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("data")})
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "explicit deny", Call: get(denier, "data", "secret/b.txt"), Want: awstest.APIError{Code: "AccessDenied", Status: 403,
+			Message: `on resource: "arn:aws:s3:::data/secret/b.txt" with an explicit deny in an identity-based policy`}},
+		{Name: "boundary caps", Call: get(bounded, "data", "a.txt"), Want: awstest.APIError{Code: "AccessDenied", Status: 403,
+			Message: `because no permissions boundary allows the s3:GetObject action`}},
+	})
+	// Removing the boundary takes effect at once: IAM's writes empty the cache.
+	awstest.Call(t, c.DeleteUserPermissionsBoundary, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bounded")})
+	if err := get(bounded, "data", "a.txt")(ctx); err != nil {
+		t.Errorf("GetObject once the boundary is gone: %v", err)
+	}
+}
+
+func TestEnforceSourceIP(t *testing.T) {
+	srv := awstest.Start(t, awstest.EnforceIAM())
+	bucketWith(t, srv, "data", "a.txt")
+	ctx := context.Background()
+	local := s3As(newUser(t, srv, "local", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+		"Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`))
+	remote := s3As(newUser(t, srv, "remote", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+		"Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}`))
+	if err := get(local, "data", "a.txt")(ctx); err != nil {
+		t.Errorf("GetObject from loopback allowed for 127.0.0.0/8: %v", err)
+	}
+	awstest.WantAPIError(t, get(remote, "data", "a.txt")(ctx), awstest.APIError{Code: "AccessDenied", Status: 403})
+}
+
+func TestEnforceSessionPolicy(t *testing.T) {
+	srv := awstest.Start(t, awstest.EnforceIAM())
+	bucketWith(t, srv, "data", "a.txt", "b.txt")
+	c := iam.NewFromConfig(srv.Config())
+	ctx := context.Background()
+	role := awstest.Call(t, c.CreateRole, &iam.CreateRoleInput{RoleName: aws.String("reader"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole"}]}`)}).Role
+	awstest.Call(t, c.PutRolePolicy, &iam.PutRolePolicyInput{RoleName: aws.String("reader"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)})
+	creds := awstest.Call(t, sts.NewFromConfig(srv.Config()).AssumeRole, &sts.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: aws.String("ss"),
+		Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/a.txt"}]}`)}).Credentials
+	session := s3As(srv.ConfigWith(*creds.AccessKeyId, *creds.SecretAccessKey, *creds.SessionToken))
+	if err := get(session, "data", "a.txt")(ctx); err != nil {
+		t.Errorf("GetObject the session policy allows: %v", err)
+	}
+	awstest.WantAPIError(t, get(session, "data", "b.txt")(ctx), awstest.APIError{Code: "AccessDenied", Status: 403,
+		Message: "User: arn:aws:sts::" + account + `:assumed-role/reader/ss is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::data/b.txt" because no session policy allows the s3:GetObject action`})
+}
