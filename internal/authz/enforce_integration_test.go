@@ -2,10 +2,14 @@ package authz_test
 
 import (
 	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -138,4 +142,53 @@ func TestEnforceSessionPolicy(t *testing.T) {
 	}
 	awstest.WantAPIError(t, get(session, "data", "b.txt")(ctx), awstest.APIError{Code: "AccessDenied", Status: 403,
 		Message: "User: arn:aws:sts::" + account + `:assumed-role/reader/ss is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::data/b.txt" because no session policy allows the s3:GetObject action`})
+}
+
+// assumeRole creates a role the account trusts, with an inline policy,
+// and returns a config signing as a session of it.
+func assumeRole(t *testing.T, srv *awstest.Server, name, inline string) aws.Config {
+	t.Helper()
+	c := iam.NewFromConfig(srv.Config())
+	role := awstest.Call(t, c.CreateRole, &iam.CreateRoleInput{RoleName: &name,
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole"}]}`)}).Role
+	awstest.Call(t, c.PutRolePolicy, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("inline"), PolicyDocument: &inline})
+	creds := awstest.Call(t, sts.NewFromConfig(srv.Config()).AssumeRole, &sts.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: aws.String("session")}).Credentials
+	return srv.ConfigWith(*creds.AccessKeyId, *creds.SecretAccessKey, *creds.SessionToken)
+}
+
+// TestEnforceRegistryPull: docker's pulls through the registry are
+// authorized as the principal whose GetAuthorizationToken made the token.
+func TestEnforceRegistryPull(t *testing.T) {
+	srv := awstest.Start(t, awstest.EnforceIAM())
+	awstest.Call(t, ecr.NewFromConfig(srv.Config()).CreateRepository, &ecr.CreateRepositoryInput{RepositoryName: aws.String("app")})
+	pull := func(cfg aws.Config) (int, string) {
+		t.Helper()
+		auth := awstest.Call(t, ecr.NewFromConfig(cfg).GetAuthorizationToken, &ecr.GetAuthorizationTokenInput{}).AuthorizationData[0]
+		token, err := base64.StdEncoding.DecodeString(*auth.AuthorizationToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user, password, _ := strings.Cut(string(token), ":")
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2/app/manifests/latest", nil)
+		req.SetBasicAuth(user, password)
+		req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	tokenOnly := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}`
+	reader := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"}]}`
+	status, body := pull(assumeRole(t, srv, "no-pull", tokenOnly))
+	wantMsg := "User: arn:aws:sts::" + account + ":assumed-role/no-pull/session is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:" + account + ":repository/app because no identity-based policy allows the ecr:BatchGetImage action"
+	if status != http.StatusForbidden || !strings.Contains(body, wantMsg) {
+		t.Errorf("pull by a role without ecr:BatchGetImage: got %d %s, want 403 with %q", status, body, wantMsg)
+	}
+	// A role that may pull gets as far as the missing manifest.
+	if status, body := pull(assumeRole(t, srv, "puller", reader)); status != http.StatusNotFound {
+		t.Errorf("pull by a role with ecr:BatchGetImage: got %d %s, want 404 (no such manifest)", status, body)
+	}
 }

@@ -92,8 +92,15 @@ func (s *Service) Authenticate(ctx context.Context, user, password string) (regi
 // in a region, for overcast's own pulls (ECS tasks, Beanstalk, CodeBuild):
 // user AWS and a fresh token of the account's root.
 func (s *Service) RegistryCredentials(account, region string) (username, password string, expires time.Time) {
+	return s.RegistryCredentialsAs(overcast.RootCaller(account, region), account, region)
+}
+
+// RegistryCredentialsAs is RegistryCredentials for work done as caller
+// (an ECS task's execution role): under --enforce-iam its pulls are
+// authorized by caller's policies, as AWS authorizes them.
+func (s *Service) RegistryCredentialsAs(caller overcast.Caller, account, region string) (username, password string, expires time.Time) {
 	expires = s.Now().Add(TokenLifetime)
-	return "AWS", s.registryToken(account, region, overcast.RootCaller(account, region), expires), expires
+	return "AWS", s.registryToken(account, region, caller, expires), expires
 }
 
 // RegistryHost is host:port of the registry, the host of every repository
