@@ -3,6 +3,7 @@ package authz_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -11,8 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
 )
@@ -190,5 +194,63 @@ func TestEnforceRegistryPull(t *testing.T) {
 	// A role that may pull gets as far as the missing manifest.
 	if status, body := pull(assumeRole(t, srv, "puller", reader)); status != http.StatusNotFound {
 		t.Errorf("pull by a role with ecr:BatchGetImage: got %d %s, want 404 (no such manifest)", status, body)
+	}
+}
+
+func TestSimulatePolicies(t *testing.T) {
+	srv := awstest.Start(t)
+	c := iam.NewFromConfig(srv.Config())
+	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::data/reports/*\"},\n    {\"Effect\": \"Deny\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"IpAddress\": {\"aws:SourceIp\": \"203.0.113.0/24\"}}}\n  ]\n}"
+	newUser(t, srv, "dev", doc)
+	principal := awstest.Call(t, c.SimulatePrincipalPolicy, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String("arn:aws:iam::" + account + ":user/dev"),
+		ActionNames:     []string{"s3:GetObject"},
+		ResourceArns:    []string{"arn:aws:s3:::data/reports/q1.csv", "arn:aws:s3:::data/private/x"},
+		ContextEntries:  []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:SourceIp"), ContextKeyType: iamtypes.ContextKeyTypeEnumIp, ContextKeyValues: []string{"10.0.0.1"}}},
+	})
+	type result struct {
+		Resource, Decision string
+		Matched            []string
+	}
+	summarize := func(rs []iamtypes.EvaluationResult) []result {
+		var out []result
+		for _, r := range rs {
+			res := result{Resource: aws.ToString(r.EvalResourceName), Decision: string(r.EvalDecision)}
+			for _, m := range r.MatchedStatements {
+				res.Matched = append(res.Matched, fmt.Sprintf("%s/%s %d:%d-%d:%d", aws.ToString(m.SourcePolicyId), m.SourcePolicyType,
+					m.StartPosition.Line, m.StartPosition.Column, m.EndPosition.Line, m.EndPosition.Column))
+			}
+			out = append(out, res)
+		}
+		return out
+	}
+	want := []result{
+		{Resource: "arn:aws:s3:::data/reports/q1.csv", Decision: "allowed", Matched: []string{"inline/user 4:5-4:92"}},
+		{Resource: "arn:aws:s3:::data/private/x", Decision: "implicitDeny"},
+	}
+	if diff := cmp.Diff(want, summarize(principal.EvaluationResults)); diff != "" {
+		t.Errorf("SimulatePrincipalPolicy (-want +got):\n%s", diff)
+	}
+	custom := awstest.Call(t, c.SimulateCustomPolicy, &iam.SimulateCustomPolicyInput{
+		PolicyInputList:                    []string{doc},
+		PermissionsBoundaryPolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
+		ActionNames:                        []string{"s3:GetObject"},
+		ResourceArns:                       []string{"arn:aws:s3:::data/reports/q1.csv"},
+		ContextEntries:                     []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:SourceIp"), ContextKeyType: iamtypes.ContextKeyTypeEnumIp, ContextKeyValues: []string{"203.0.113.9"}}},
+	})
+	want = []result{{Resource: "arn:aws:s3:::data/reports/q1.csv", Decision: "explicitDeny", Matched: []string{"PolicyInputList.1/none 5:5-5:121"}}}
+	if diff := cmp.Diff(want, summarize(custom.EvaluationResults)); diff != "" {
+		t.Errorf("SimulateCustomPolicy (-want +got):\n%s", diff)
+	}
+	bounded := awstest.Call(t, c.SimulateCustomPolicy, &iam.SimulateCustomPolicyInput{
+		PolicyInputList:                    []string{doc},
+		PermissionsBoundaryPolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
+		ActionNames:                        []string{"s3:GetObject"},
+		ResourceArns:                       []string{"arn:aws:s3:::data/reports/q1.csv"},
+	}).EvaluationResults[0]
+	if bounded.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeImplicitDeny || bounded.PermissionsBoundaryDecisionDetail == nil ||
+		bounded.PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary {
+		t.Errorf("SimulateCustomPolicy with a boundary that does not allow: got %s, %+v; want implicitDeny, not allowed by the boundary",
+			bounded.EvalDecision, bounded.PermissionsBoundaryDecisionDetail)
 	}
 }

@@ -62,7 +62,7 @@ func (c *identityCache) invalidate() {
 	clear(c.entries)
 }
 
-// IdentityOf returns the policies of the user or role arn names: its
+// IdentityOf returns the policies of the user, role (or group) arn names: its
 // inline and attached policies, a user's groups' too, its permissions
 // boundary and its tags; nil for an ARN IAM does not know.
 func (s *Service) IdentityOf(ctx context.Context, arn string) (*authz.Identity, error) {
@@ -101,6 +101,10 @@ func (s *Service) loadIdentity(tx store.Tx, arn string) (*authz.Identity, error)
 		var r roleRec
 		acct, r, err = roles.loadByARN(tx, arn)
 		entity, inlineType, inline, attached, boundary, tags = r.Name, "role", r.Inline, r.Attached, r.Boundary, r.Tags
+	case strings.Contains(arn, ":group/"): // for the simulator
+		var g groupRec
+		acct, g, err = groups.loadByARN(tx, arn)
+		entity, inlineType, inline, attached = g.Name, "group", g.Inline, g.Attached
 	default:
 		return nil, nil
 	}
