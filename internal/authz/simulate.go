@@ -107,4 +107,3 @@ func position(text string, offset int) Position {
 	}
 	return p
 }
-
