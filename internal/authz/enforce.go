@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"overcast"
@@ -137,6 +138,14 @@ func (e *Evaluator) authorize(ctx context.Context, caller overcast.Caller, in an
 
 // decide looks up the resource's owner and policy, then decides.
 func (e *Evaluator) decide(ctx context.Context, ev *evaluation, action, resource string, extra map[string][]string) (Decision, error) {
+	// A service that enforces its resource policies itself (S3) needs no
+	// look-up when the caller's own policies allow the call: its owner's
+	// policy is applied by the service, denies and other accounts' grants.
+	if src, ok := e.resourcesOf(resource).(SelfEnforcing); ok && src.EnforcesResourcePolicies() && !ev.root {
+		if d := ev.decide(action, resource, Resource{}, extra); d.Allowed() && !ev.anonymous() {
+			return d, nil
+		}
+	}
 	res, err := e.resourceOf(ctx, resource)
 	if err != nil {
 		return Decision{}, err
@@ -156,6 +165,19 @@ func ownedBy(arn, account string) bool {
 	}
 	a, ok := overcast.ParseARN(arn)
 	return !ok || a.AccountID == "" || a.AccountID == account
+}
+
+// SelfEnforcing is implemented by the Resources of a service that enforces
+// its resource policies itself, whatever the caller's identity policies
+// say (S3 its bucket policies).
+type SelfEnforcing interface {
+	EnforcesResourcePolicies() bool
+}
+
+// resourcesOf is the service that describes the ARN's resources, or nil.
+func (e *Evaluator) resourcesOf(arn string) Resources {
+	service, _, _ := strings.Cut(strings.TrimPrefix(arn, "arn:aws:"), ":")
+	return e.src.Resources[service]
 }
 
 // resourceOf asks the service that owns the ARN's resource about it; an

@@ -270,6 +270,8 @@ func decisionWord(allowed bool) string {
 	return "implicitDeny"
 }
 
+func (s *subject) anonymous() bool { return s.caller.Kind == overcast.PrincipalAnonymous }
+
 // identityPolicies are the principal's identity-based policies; a
 // federated user's session policies are its only ones.
 func (e *evaluation) identityPolicies() []Policy {

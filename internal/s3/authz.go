@@ -167,7 +167,11 @@ func aclKeys(in any) map[string][]string {
 	return nil
 }
 
-var _ authz.Resources = (*Service)(nil)
+var _ authz.SelfEnforcing = (*Service)(nil)
+
+// EnforcesResourcePolicies: S3 applies its bucket policies itself (an
+// explicit Deny, another account's need of an Allow), in every mode.
+func (s *Service) EnforcesResourcePolicies() bool { return true }
 
 // ResourceOf describes the bucket an S3 ARN names (its objects share its
 // owner and policy), for authorization.
