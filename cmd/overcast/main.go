@@ -1,6 +1,6 @@
 // Command overcast runs AWS's application-delivery stack on one machine.
 //
-//	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict]
+//	overcast up [--addr 127.0.0.1:4566] [--data-dir ~/.overcast] [--strict] [--enforce-iam]
 //	            [--geoip-db GeoLite2-Country.mmdb] [--geoip-header X-Viewer-Country]
 //	overcast codebuild run [-d dir] [-b buildspec] [-i image] [-p] [-e VAR=value ...] [-a artifactsDir]
 //	overcast version
@@ -54,7 +54,7 @@ func main() {
 
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
-  overcast up [--addr host:port] [--data-dir dir] [--strict]   serve the AWS endpoint
+  overcast up [--addr host:port] [--data-dir dir] [--strict] [--enforce-iam]   serve the AWS endpoint
               [--store postgres://user:password@host:port/db]
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
@@ -73,6 +73,8 @@ func up(args []string) error {
 	storeURL := fs.String("store", os.Getenv("OVERCAST_STORE"),
 		"keep state in PostgreSQL at this postgres:// URL instead of SQLite in the data dir (env OVERCAST_STORE)")
 	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
+	enforceIAM := fs.Bool("enforce-iam", os.Getenv("OVERCAST_ENFORCE_IAM") == "1",
+		"authorize every call by the caller's IAM policies, as AWS does; --strict implies it (env OVERCAST_ENFORCE_IAM=1)")
 	geoipDB := fs.String("geoip-db", os.Getenv("OVERCAST_GEOIP_DB"), "MaxMind-format country database CloudFront's geo restriction reads (env OVERCAST_GEOIP_DB)")
 	geoipHeader := fs.String("geoip-header", os.Getenv("OVERCAST_GEOIP_HEADER"),
 		"trust this request header's two-letter country code over the database, for tests; any viewer can send it (env OVERCAST_GEOIP_HEADER)")
@@ -95,7 +97,7 @@ func up(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Strict: *strict, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
+	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Strict: *strict, EnforceIAM: *enforceIAM, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
 		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint,
 		IdPCAFile: *idpCA, DisableCloudTrail: !*recording, CloudTrailDelivery: *delivery})
@@ -105,8 +107,11 @@ func up(args []string) error {
 		return err
 	}
 	mode := ""
-	if *strict {
+	switch {
+	case *strict:
 		mode = ", strict"
+	case *enforceIAM:
+		mode = ", IAM enforced"
 	}
 	if *storeURL != "" {
 		mode += ", state in PostgreSQL"

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"overcast/internal/api"
+	"overcast/internal/authz"
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/clock"
@@ -38,13 +39,16 @@ type Config struct {
 	DataDir string // state lives here; created if absent
 	// Store is where the store's state lives instead of the SQLite file in
 	// DataDir: a postgres:// URL (--store); "" for SQLite.
-	Store   string
-	Strict  bool // reject unknown access keys and bad signatures
-	Version string
-	Logger  *slog.Logger
-	Clock   clock.Clock // tests inject a fake one
-	IDs     *ids.Source // tests inject a seeded one
-	Pprof   bool        // serve Go's profiler under /_overcast/debug/pprof/
+	Store  string
+	Strict bool // reject unknown access keys and bad signatures
+	// EnforceIAM authorizes every call by the caller's IAM policies, as
+	// AWS does (--enforce-iam; --strict implies it).
+	EnforceIAM bool
+	Version    string
+	Logger     *slog.Logger
+	Clock      clock.Clock // tests inject a fake one
+	IDs        *ids.Source // tests inject a seeded one
+	Pprof      bool        // serve Go's profiler under /_overcast/debug/pprof/
 	// TaskEndpoint serves ECS tasks their role credentials and metadata
 	// on 169.254.170.2, one address per machine: overcast up takes it;
 	// test servers do not, unless a test asks (awstest.TaskEndpoint).
@@ -98,6 +102,8 @@ type Main struct {
 	// (the ECS task endpoint); set once the gateway is built.
 	api *lateHandler
 	geo *geoip.Locator // viewers' countries, for CloudFront's edge
+	// authz is the IAM evaluator under --enforce-iam; nil otherwise.
+	authz *authz.Evaluator
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -189,6 +195,10 @@ func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 		if !built[b.Service().ID] {
 			cfg.APIs = append(cfg.APIs, service.API{Binding: b})
 		}
+	}
+	if m.cfg.EnforceIAM || m.cfg.Strict {
+		m.authz = m.enforcement(cfg.APIs)
+		cfg.Interceptors = append(cfg.Interceptors, m.authz.Interceptor())
 	}
 	for _, s := range m.services {
 		// CloudTrail's recorder goes outermost: it records the calls the

@@ -201,7 +201,7 @@ func (b serviceBuckets) PutObject(ctx context.Context, principal, sourceARN, buc
 
 // ecrPulls lets the Docker engine pull overcast's own ECR images (an ECS
 // task's or a build's image URI): they resolve to the local registry, with
-// a token of the owning account.
+// a token of the owning account, or of the principal in ctx.
 type ecrPulls struct{ *ecr.Service }
 
 func (e ecrPulls) Resolve(ctx context.Context, image string) (string, *docker.Credentials, bool, error) {
@@ -210,7 +210,12 @@ func (e ecrPulls) Resolve(ctx context.Context, image string) (string, *docker.Cr
 	if !ok {
 		return "", nil, false, nil
 	}
+	// Work done as a principal (a task pulling with its execution role)
+	// pulls as it; the rest as the owning account.
 	user, password, _ := e.RegistryCredentials(ref.Account, ref.Region)
+	if c := overcast.CallerFrom(ctx); c.Kind != overcast.PrincipalRoot && c.ARN != "" {
+		user, password, _ = e.RegistryCredentialsAs(c, ref.Account, ref.Region)
+	}
 	host := e.RegistryHost()
 	return ref.PullReference(host), &docker.Credentials{Username: user, Password: password, ServerAddress: host}, true, nil
 }

@@ -33,6 +33,7 @@ type options struct {
 	dataDir string
 	store   string
 	strict  bool
+	enforce bool
 	clock   clock.Clock
 	ids     *ids.Source
 	logger  *slog.Logger
@@ -54,6 +55,10 @@ func Store(url string) Option { return func(o *options) { o.store = url } }
 
 // Strict runs overcast with --strict.
 func Strict() Option { return func(o *options) { o.strict = true } }
+
+// EnforceIAM runs overcast with --enforce-iam: every call is authorized
+// by the caller's IAM policies.
+func EnforceIAM() Option { return func(o *options) { o.enforce = true } }
 
 // TaskEndpoint makes the server serve ECS tasks' credentials and metadata
 // on 169.254.170.2, as overcast up does: one server on the machine can.
@@ -106,7 +111,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Store: s.opts.store, Strict: s.opts.strict, TaskEndpoint: s.opts.taskEndpoint,
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: s.DataDir, Store: s.opts.store, Strict: s.opts.strict, EnforceIAM: s.opts.enforce, TaskEndpoint: s.opts.taskEndpoint,
 		Version: "test", Logger: s.opts.logger, Clock: s.opts.clock, IDs: s.opts.ids,
 		LoopbackBlock: s.loopbackBlock}
 	for _, f := range s.opts.configure {

@@ -61,8 +61,10 @@ func (t *tokenSigner) verify(token string) ([]string, bool) {
 }
 
 // registryToken is the password docker sends: who, where, until when.
-func (s *Service) registryToken(account, region, principal string, expires time.Time) string {
-	return s.tokens.sign("r1", account, region, strconv.FormatInt(expires.Unix(), 10), principal)
+// The caller's role and access key follow, for authorizing it by its IAM
+// policies.
+func (s *Service) registryToken(account, region string, c overcast.Caller, expires time.Time) string {
+	return s.tokens.sign("r1", account, region, strconv.FormatInt(expires.Unix(), 10), c.ARN, c.RoleARN, c.AccessKeyID)
 }
 
 // Authenticate implements registry.Backend: Basic auth with user AWS and a
@@ -72,22 +74,33 @@ func (s *Service) Authenticate(ctx context.Context, user, password string) (regi
 		return registry.Identity{}, false
 	}
 	f, ok := s.tokens.verify(password)
-	if !ok || len(f) != 5 || f[0] != "r1" {
+	if !ok || (len(f) != 5 && len(f) != 7) || f[0] != "r1" {
 		return registry.Identity{}, false
 	}
 	exp, err := strconv.ParseInt(f[3], 10, 64)
 	if err != nil || !s.Now().Before(time.Unix(exp, 0)) {
 		return registry.Identity{}, false
 	}
-	return registry.Identity{Account: f[1], Region: f[2], Principal: f[4]}, true
+	id := registry.Identity{Account: f[1], Region: f[2], Principal: f[4]}
+	if len(f) == 7 {
+		id.RoleARN, id.AccessKeyID = f[5], f[6]
+	}
+	return id, true
 }
 
 // RegistryCredentials returns docker credentials for an account's registry
 // in a region, for overcast's own pulls (ECS tasks, Beanstalk, CodeBuild):
 // user AWS and a fresh token of the account's root.
 func (s *Service) RegistryCredentials(account, region string) (username, password string, expires time.Time) {
+	return s.RegistryCredentialsAs(overcast.RootCaller(account, region), account, region)
+}
+
+// RegistryCredentialsAs is RegistryCredentials for work done as caller
+// (an ECS task's execution role): under --enforce-iam its pulls are
+// authorized by caller's policies, as AWS authorizes them.
+func (s *Service) RegistryCredentialsAs(caller overcast.Caller, account, region string) (username, password string, expires time.Time) {
 	expires = s.Now().Add(TokenLifetime)
-	return "AWS", s.registryToken(account, region, overcast.RootCaller(account, region).ARN, expires), expires
+	return "AWS", s.registryToken(account, region, caller, expires), expires
 }
 
 // RegistryHost is host:port of the registry, the host of every repository
@@ -102,7 +115,7 @@ func (s *Service) GetAuthorizationToken(ctx context.Context, in *api.GetAuthoriz
 	c := overcast.CallerFrom(ctx)
 	reg := callerRegistry(ctx, nil)
 	expires := s.Now().Add(TokenLifetime).UTC().Truncate(time.Second)
-	token := s.registryToken(reg.account, reg.region, c.ARN, expires)
+	token := s.registryToken(reg.account, reg.region, c, expires)
 	data := api.AuthorizationData{
 		AuthorizationToken: new(base64.StdEncoding.EncodeToString([]byte("AWS:" + token))),
 		ExpiresAt:          new(expires),

@@ -44,6 +44,8 @@ type Service struct {
 	idleUploads  *controller.Periodic
 	// gcMu keeps two collections from running at once.
 	gcMu sync.Mutex
+	// authorizer, under --enforce-iam, checks IAM policies.
+	authorizer Authorizer
 }
 
 var (
@@ -76,7 +78,7 @@ func New(env *service.Env) (*Service, error) {
 }
 
 // API is ECR's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: &table} }
 
 // Planes are the registry under /v2/ (requests without a SigV4
 // signature: the ECR API's own REST-free JSON calls carry one) and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"overcast"
 	api "overcast/internal/api/ecr"
 	"overcast/internal/ecr/registry"
 	"overcast/internal/policy"
@@ -29,13 +30,17 @@ func repoPolicyAllows(p *policy.Document, repo registry.Repo, account, principal
 
 // Authorize implements registry.Backend; see authorize.
 func (s *Service) Authorize(ctx context.Context, id registry.Identity, repo registry.Repo, action string) error {
-	return registryError(s.authorize(ctx, id.Account, id.Principal, repo, action))
+	return registryError(s.authorize(ctx, callerOf(id), repo, action))
 }
 
 // authorize lets an account do anything to its own repositories (IAM
 // identity policies are not enforced yet) and another account what the
 // repository's policy grants it.
-func (s *Service) authorize(ctx context.Context, account, principal string, repo registry.Repo, action string) error {
+func (s *Service) authorize(ctx context.Context, caller overcast.Caller, repo registry.Repo, action string) error {
+	if s.authorizer != nil {
+		return s.authorizeAs(ctx, caller, repo, action)
+	}
+	account, principal := caller.AccountID, caller.ARN
 	if account == repo.Account {
 		return nil
 	}

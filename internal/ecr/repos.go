@@ -239,7 +239,7 @@ func (s *Service) DescribeRepositories(ctx context.Context, in *api.DescribeRepo
 	}
 	out := &api.DescribeRepositoriesResponse{Repositories: api.RepositoryList{}}
 	visible := func(name string) bool {
-		return s.authorize(ctx, c.AccountID, c.ARN, reg.repo(name), "ecr:DescribeRepositories") == nil
+		return s.authorize(ctx, c, reg.repo(name), "ecr:DescribeRepositories") == nil
 	}
 	if len(in.RepositoryNames) > 0 {
 		var recs []repository
@@ -381,7 +381,7 @@ func (s *Service) authorizedRepo(ctx context.Context, registryID *string, name, 
 // its policy).
 func (s *Service) authorizeAPI(ctx context.Context, repo registry.Repo, action string) error {
 	c := overcast.CallerFrom(ctx)
-	return apiError(s.authorize(ctx, c.AccountID, c.ARN, repo, action))
+	return apiError(s.authorize(ctx, c, repo, action))
 }
 
 // readRepo reads a repository's record for an action the caller must be

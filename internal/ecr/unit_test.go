@@ -1,6 +1,7 @@
 package ecr
 
 import (
+	"overcast"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,7 +238,7 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := s.registryToken("111111111111", "eu-west-1", "arn:aws:iam::111111111111:user/a", now.Add(TokenLifetime))
+	tok := s.registryToken("111111111111", "eu-west-1", overcast.Caller{ARN: "arn:aws:iam::111111111111:user/a"}, now.Add(TokenLifetime))
 	id, ok := s.Authenticate(t.Context(), "AWS", tok)
 	if !ok || id.Account != "111111111111" || id.Region != "eu-west-1" || id.Principal != "arn:aws:iam::111111111111:user/a" {
 		t.Fatalf("got %+v, %v, want the token's identity", id, ok)

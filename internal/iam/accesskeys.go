@@ -272,7 +272,8 @@ func (s *Service) RecordAccessKeyUse(ctx context.Context, accessKeyID, service, 
 	if fresh {
 		return nil
 	}
-	return s.update(ctx, func(tx store.Tx) error {
+	// Not s.update: a key's last use changes no one's permissions.
+	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		if _, err := tx.Get(accessKeysTable, accessKeyID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil // deleted meanwhile

@@ -23,6 +23,8 @@ type Service struct {
 	managed *managedPolicies
 	keys    keyCache
 	usage   usageThrottle
+	// identities caches what authorization reads of users and roles.
+	identities identityCache
 }
 
 var _ api.Server = (*Service)(nil)
@@ -34,14 +36,17 @@ func New(env *service.Env) *Service {
 }
 
 // API is IAM's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: iamTable()} }
 
 // updateAttempts bounds how often a write re-runs after losing a race with
 // another writer (store.ErrConflict).
 const updateAttempts = 8
 
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
+	// Any write may change what some principal's policies say.
+	s.identities.invalidate()
+	return err
 }
 
 // clock is the time IAM records: UTC, whole seconds, as AWS reports it.
@@ -154,29 +159,39 @@ func (c *keyCache) invalidate(ids ...string) {
 // The role is looked up in the ARN's account, not the caller's: assuming a
 // role in another account is what cross-account trust is for.
 func (s *Service) RoleByARN(ctx context.Context, arn string) (overcast.Role, error) {
-	a, ok := overcast.ParseARN(arn)
-	if !ok || a.Service != "iam" || !overcast.IsAccountID(a.AccountID) || !strings.HasPrefix(a.Resource, "role/") {
-		return overcast.Role{}, roles.notFound(arn)
-	}
-	rest := strings.TrimPrefix(a.Resource, "role")
-	i := strings.LastIndexByte(rest, '/')
-	path, name := rest[:i+1], rest[i+1:]
-	if name == "" {
-		return overcast.Role{}, roles.notFound(arn)
-	}
 	var r roleRec
+	var acct string
 	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		r, _, err = roles.load(tx, a.AccountID, name)
+		acct, r, err = roles.loadByARN(tx, arn)
 		return err
 	})
-	if err == nil && r.Path != path {
-		err = roles.notFound(name)
-	}
 	if err != nil {
 		return overcast.Role{}, err
 	}
-	return overcast.Role{ARN: roles.arn(a.AccountID, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
-		AccountID: a.AccountID, AssumeRolePolicyDocument: r.Trust, MaxSessionDuration: r.MaxSession}, nil
+	return overcast.Role{ARN: roles.arn(acct, r.Path, r.Name), RoleID: r.ID, Name: r.Name, Path: r.Path,
+		AccountID: acct, AssumeRolePolicyDocument: r.Trust, MaxSessionDuration: r.MaxSession}, nil
+}
+
+// loadByARN reads the entity an ARN names, in the ARN's account, or
+// NoSuchEntity.
+func (k entityKind[T, P]) loadByARN(tx store.Tx, arn string) (acct string, v T, err error) {
+	a, ok := overcast.ParseARN(arn)
+	if !ok || a.Service != "iam" || !overcast.IsAccountID(a.AccountID) || !strings.HasPrefix(a.Resource, k.resource+"/") {
+		return "", v, k.notFound(arn)
+	}
+	rest := strings.TrimPrefix(a.Resource, k.resource)
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:]
+	if name == "" {
+		return "", v, k.notFound(arn)
+	}
+	v, _, err = k.load(tx, a.AccountID, name)
+	if err == nil {
+		if _, p := P(&v).ident(); p != path {
+			err = k.notFound(name)
+		}
+	}
+	return a.AccountID, v, err
 }
 
 // orDefault returns *s, or def when s is nil.

@@ -144,6 +144,23 @@ func Evaluate(r Request, docs ...*Document) Decision {
 	return d
 }
 
+// Matching returns the indexes of doc's statements that apply to r, Allow
+// and Deny alike: what IAM's policy simulator reports as matched
+// statements, and what tells an evaluator which kind of policy denied.
+func Matching(r Request, doc *Document) []int {
+	if doc == nil {
+		return nil
+	}
+	e := &evaluation{Request: &r, variables: doc.Version == "2012-10-17"}
+	var matched []int
+	for i := range doc.Statement {
+		if doc.Statement[i].applies(e) {
+			matched = append(matched, i)
+		}
+	}
+	return matched
+}
+
 // evaluation is a Request being evaluated against one document.
 type evaluation struct {
 	*Request

@@ -81,7 +81,7 @@ const BucketHostSuffix = ".s3.localhost"
 // presigned URLs work, buckets are reachable as virtual hosts, and buckets
 // answer CORS with their own configuration.
 func (s *Service) API() service.API {
-	return service.API{Binding: api.Bind(s), Anonymous: true, Fallback: true, PresignedV2: true,
+	return service.API{Binding: api.Bind(s), Authz: &table, Anonymous: true, Fallback: true, PresignedV2: true,
 		VirtualHosts: []string{BucketHostSuffix}, CORS: s}
 }
 

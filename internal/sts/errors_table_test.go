@@ -26,11 +26,17 @@ func TestErrorsTable(t *testing.T) {
 	root := srv.Config()
 	admin := iam.NewFromConfig(root)
 	awstest.Call(t, admin.CreateUser, &iam.CreateUserInput{UserName: aws.String("dev")})
+	// --strict enforces IAM: dev needs an identity policy to assume roles
+	// that trust its account.
+	awstest.Call(t, admin.PutUserPolicy, &iam.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("sts"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}`)})
 	key := awstest.Call(t, admin.CreateAccessKey, &iam.CreateAccessKeyInput{UserName: aws.String("dev")}).AccessKey
 	user := sts.NewFromConfig(srv.ConfigWith(*key.AccessKeyId, *key.SecretAccessKey, ""))
 	awstest.Call(t, admin.CreateRole, &iam.CreateRoleInput{RoleName: aws.String("deployer"), AssumeRolePolicyDocument: aws.String(trustAccount)})
 	awstest.Call(t, admin.CreateRole, &iam.CreateRoleInput{RoleName: aws.String("long"), AssumeRolePolicyDocument: aws.String(trustAccount),
 		MaxSessionDuration: aws.Int32(43200)})
+	awstest.Call(t, admin.PutRolePolicy, &iam.PutRolePolicyInput{RoleName: aws.String("long"), PolicyName: aws.String("sts"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}`)})
 	awstest.Call(t, admin.CreateRole, &iam.CreateRoleInput{RoleName: aws.String("svc"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	assumed := awstest.Call(t, user.AssumeRole, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/long"),

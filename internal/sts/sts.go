@@ -71,7 +71,7 @@ func New(env *service.Env, dir Directory, opts Options) *Service {
 }
 
 // API is STS's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: &table} }
 
 const sessionsTable = "sts.sessions"
 
@@ -81,6 +81,9 @@ type session struct {
 	SessionToken    string          `json:"token"`
 	Expires         time.Time       `json:"expires"`
 	Caller          overcast.Caller `json:"caller"`
+	// Policies are the session policies the credentials were issued
+	// with, which cap what they may do.
+	Policies sessionPolicies `json:"policies,omitzero"`
 }
 
 // maxCachedSessions bounds the cache; beyond it the cache starts over and
@@ -123,6 +126,12 @@ func (s *Service) remember(id string, sess session) {
 
 // issue stores new temporary credentials for caller.
 func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Duration) (*api.Credentials, error) {
+	return s.issueCapped(ctx, caller, d, sessionPolicies{})
+}
+
+// issueCapped stores new temporary credentials for caller, capped by
+// session policies.
+func (s *Service) issueCapped(ctx context.Context, caller overcast.Caller, d time.Duration, pols sessionPolicies) (*api.Credentials, error) {
 	now := s.Now().UTC().Truncate(time.Second)
 	id := "ASIA" + s.IDs.String(idAlphabet, 16)
 	sess := session{
@@ -130,6 +139,7 @@ func (s *Service) issue(ctx context.Context, caller overcast.Caller, d time.Dura
 		SessionToken:    s.randomToken(),
 		Expires:         now.Add(d),
 		Caller:          caller,
+		Policies:        pols,
 	}
 	sess.Caller.AccessKeyID = id
 	sess.Caller.SessionToken = sess.SessionToken
@@ -201,7 +211,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		s.Logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
 			"role", role.ARN, "caller", caller.ARN)
 	}
-	creds, assumedARN, assumedID, err := s.assume(ctx, role, name, d)
+	creds, assumedARN, assumedID, err := s.assumeCapped(ctx, role, name, time.Duration(d)*time.Second, policiesOf(in.Policy, in.PolicyArns))
 	if err != nil {
 		return nil, err
 	}
@@ -240,10 +250,15 @@ func roleSessionLength(role Role, requested *int32, chained bool) (time.Duration
 
 // assume issues credentials for a session of role named name.
 func (s *Service) assume(ctx context.Context, role Role, name string, d time.Duration) (creds *api.Credentials, assumedARN, assumedID string, err error) {
+	return s.assumeCapped(ctx, role, name, d, sessionPolicies{})
+}
+
+// assumeCapped is assume for a session capped by session policies.
+func (s *Service) assumeCapped(ctx context.Context, role Role, name string, d time.Duration, pols sessionPolicies) (creds *api.Credentials, assumedARN, assumedID string, err error) {
 	assumedARN = overcast.NewARN("sts", "", role.AccountID, "assumed-role/"+role.Name+"/"+name).String()
 	assumedID = role.RoleID + ":" + name
-	creds, err = s.issue(ctx, overcast.Caller{AccountID: role.AccountID, Kind: overcast.PrincipalAssumedRole,
-		ARN: assumedARN, UserID: assumedID, RoleARN: role.ARN}, d)
+	creds, err = s.issueCapped(ctx, overcast.Caller{AccountID: role.AccountID, Kind: overcast.PrincipalAssumedRole,
+		ARN: assumedARN, UserID: assumedID, RoleARN: role.ARN}, d, pols)
 	return creds, assumedARN, assumedID, err
 }
 
@@ -303,8 +318,8 @@ func (s *Service) GetFederationToken(ctx context.Context, in *api.GetFederationT
 	d := sessionDuration(caller, in.DurationSeconds)
 	arn := overcast.NewARN("sts", "", caller.AccountID, "federated-user/"+name).String()
 	userID := caller.AccountID + ":" + name
-	creds, err := s.issue(ctx, overcast.Caller{AccountID: caller.AccountID, Kind: overcast.PrincipalFederated, ARN: arn, UserID: userID},
-		time.Duration(d)*time.Second)
+	creds, err := s.issueCapped(ctx, overcast.Caller{AccountID: caller.AccountID, Kind: overcast.PrincipalFederated, ARN: arn, UserID: userID},
+		time.Duration(d)*time.Second, policiesOf(in.Policy, in.PolicyArns))
 	if err != nil {
 		return nil, err
 	}

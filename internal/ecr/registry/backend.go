@@ -16,6 +16,9 @@ type Identity struct {
 	Account, Region string
 	// Principal is the ARN of whoever asked for the token.
 	Principal string
+	// RoleARN is the role behind an assumed-role principal, and
+	// AccessKeyID the key that asked, whose session policies apply.
+	RoleARN, AccessKeyID string
 }
 
 // Actions a request performs, in ECR's IAM vocabulary: what repository
