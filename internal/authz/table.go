@@ -8,6 +8,8 @@ package authz
 import (
 	"context"
 	"strings"
+
+	"overcast"
 )
 
 // Scope is where a call is made: what the ARNs of its resources are built
@@ -28,6 +30,12 @@ func (s Scope) GlobalARN(service, resource string) string {
 	return "arn:" + s.partition() + ":" + service + "::" + s.AccountID + ":" + resource
 }
 
+// Local is s as services scope their resources, for their own ARN
+// helpers.
+func (s Scope) Local() overcast.Scope {
+	return overcast.Scope{Account: s.AccountID, Region: s.Region}
+}
+
 func (s Scope) partition() string {
 	if s.Partition == "" {
 		return "aws"
@@ -45,8 +53,9 @@ type Rule struct {
 	// action takes no resource and is checked against "*" (ListBuckets).
 	Resources func(ctx context.Context, s Scope, in any) []string
 	// Context returns the service's condition keys for the call
-	// (s3:prefix, s3:x-amz-acl), added to the global ones.
-	Context func(in any) map[string][]string
+	// (s3:prefix, s3:x-amz-acl), added to the global ones. It has the
+	// scope for the keys whose values are ARNs (ecs:cluster).
+	Context func(s Scope, in any) map[string][]string
 	// Also are further checks the operation needs: CopyObject must read
 	// its source as well as write its destination.
 	Also []Rule
@@ -99,7 +108,7 @@ func (t *Table) check(ctx context.Context, op string, rule Rule, s Scope, in any
 		}
 	}
 	if rule.Context != nil {
-		c.Context = rule.Context(in)
+		c.Context = rule.Context(s, in)
 	}
 	return c
 }
@@ -128,5 +137,48 @@ func Named[In any](service, resourceType string, name func(*In) *string) func(co
 			return []string{*n}
 		}
 		return []string{s.ARN(service, resourceType+*n)}
+	})
+}
+
+// Keys adapts a function of an operation's typed input to Rule.Context.
+func Keys[In any](f func(s Scope, in *In) map[string][]string) func(Scope, any) map[string][]string {
+	return func(s Scope, in any) map[string][]string {
+		typed, ok := in.(*In)
+		if !ok || typed == nil {
+			return nil
+		}
+		return f(s, typed)
+	}
+}
+
+// ARN is On for an input that names its one resource by ARN
+// (ResourceArn): the ARN as given, none when it is empty.
+func ARN[In any](arn func(*In) *string) func(context.Context, Scope, any) []string {
+	return On(func(_ Scope, in *In) []string {
+		if a := arn(in); a != nil && *a != "" {
+			return []string{*a}
+		}
+		return nil
+	})
+}
+
+// ARNs is On for an input that names its resources by ARN (a list of
+// them); the empty ones are left out.
+func ARNs[In any](arns func(*In) []string) func(context.Context, Scope, any) []string {
+	return Each(arns, func(_ Scope, arn string) string { return arn })
+}
+
+// Each is On for an input that names several resources, each turned
+// into its ARN by arn (ECS's DescribeClusters, SSM's GetParameters);
+// names that give no ARN are left out.
+func Each[In any](names func(*In) []string, arn func(s Scope, name string) string) func(context.Context, Scope, any) []string {
+	return On(func(s Scope, in *In) []string {
+		var out []string
+		for _, n := range names(in) {
+			if a := arn(s, n); a != "" {
+				out = append(out, a)
+			}
+		}
+		return out
 	})
 }

@@ -1,0 +1,94 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// The helpers here read an input's fields by name, so that a table's
+// rules are one line each across the many operations that name their
+// resource the same way (ResourceArn, Cluster, QueueUrl). A name the
+// input does not have is a mistake in the table: they panic, and
+// internal/app's test calls every rule of every table to find it.
+
+// Field is the string field name of in, a generated request (a pointer
+// to its struct): "" when it is unset or in is nil.
+func Field(in any, name string) string {
+	f := field(in, name)
+	if !f.IsValid() {
+		return ""
+	}
+	if f.Kind() == reflect.Pointer {
+		if f.IsNil() {
+			return ""
+		}
+		f = f.Elem()
+	}
+	if f.Kind() != reflect.String {
+		panic(fmt.Sprintf("authz: field %s of %T is not a string", name, in))
+	}
+	return f.String()
+}
+
+// Fields is the strings of in's field name, a list of them or one.
+func Fields(in any, name string) []string {
+	f := field(in, name)
+	if !f.IsValid() {
+		return nil
+	}
+	if f.Kind() != reflect.Slice {
+		if s := Field(in, name); s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	if f.Type().Elem().Kind() != reflect.String {
+		panic(fmt.Sprintf("authz: field %s of %T is not a list of strings", name, in))
+	}
+	out := make([]string, 0, f.Len())
+	for i := range f.Len() {
+		out = append(out, f.Index(i).String())
+	}
+	return out
+}
+
+func field(in any, name string) reflect.Value {
+	v := reflect.ValueOf(in)
+	if !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		return reflect.Value{}
+	}
+	v = reflect.Indirect(v)
+	if v.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("authz: %T is not a request", in))
+	}
+	f := v.FieldByName(name)
+	if !f.IsValid() {
+		panic(fmt.Sprintf("authz: %T has no field %s", in, name))
+	}
+	return f
+}
+
+// Ref is Rule.Resources for an input that names its resources in its
+// field name (one or a list): arn of each, or the name itself when it is
+// already an ARN. A nil arn takes names as ARNs.
+func Ref(name string, arn func(s Scope, name string) string) func(context.Context, Scope, any) []string {
+	return func(_ context.Context, s Scope, in any) []string {
+		var out []string
+		for _, n := range Fields(in, name) {
+			switch {
+			case n == "":
+			case strings.HasPrefix(n, "arn:") || arn == nil:
+				out = append(out, n)
+			default:
+				out = append(out, arn(s, n))
+			}
+		}
+		return out
+	}
+}
+
+// ResourceARN is Rule.Resources for the many operations that name their
+// resource by ARN in ResourceArn (TagResource, ListTagsForResource).
+var ResourceARN = Ref("ResourceArn", nil)
