@@ -92,3 +92,11 @@ func Ref(name string, arn func(s Scope, name string) string) func(context.Contex
 // ResourceARN is Rule.Resources for the many operations that name their
 // resource by ARN in ResourceArn (TagResource, ListTagsForResource).
 var ResourceARN = Ref("ResourceArn", nil)
+
+// HasField reports whether in, a generated request, has a field name:
+// for the rules shared by inputs that name their resource in different
+// fields.
+func HasField(in any, name string) bool {
+	v := reflect.Indirect(reflect.ValueOf(in))
+	return v.Kind() == reflect.Struct && v.FieldByName(name).IsValid()
+}
