@@ -100,3 +100,15 @@ func HasField(in any, name string) bool {
 	v := reflect.Indirect(reflect.ValueOf(in))
 	return v.Kind() == reflect.Struct && v.FieldByName(name).IsValid()
 }
+
+// Union is Rule.Resources for an input that names its resources in
+// several ways (SNS's Publish: TopicArn or TargetArn): all of them.
+func Union(of ...func(context.Context, Scope, any) []string) func(context.Context, Scope, any) []string {
+	return func(ctx context.Context, s Scope, in any) []string {
+		var out []string
+		for _, f := range of {
+			out = append(out, f(ctx, s, in)...)
+		}
+		return out
+	}
+}
