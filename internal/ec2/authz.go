@@ -80,4 +80,3 @@ func runInstancesResources(s authz.Scope, in *api.RunInstancesRequest) []string 
 	}
 	return out
 }
-

@@ -126,4 +126,6 @@ func (s *Service) DeleteAccessPoint(ctx context.Context, in *api.DeleteAccessPoi
 	return s.deleteRecord(ctx, accessPointKind, *in.AccessPointId, nil)
 }
 
-func accessPointARN(sc scope, id string) string { return sc.ARN("elasticfilesystem", "access-point/"+id) }
+func accessPointARN(sc scope, id string) string {
+	return sc.ARN("elasticfilesystem", "access-point/"+id)
+}
