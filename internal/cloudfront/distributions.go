@@ -23,7 +23,9 @@ type deployment struct {
 
 const deploymentsTable = "cloudfront.deployments"
 
-func (s *Service) distributionARN(account, id string) string { return resourceARN(account, "distribution", id) }
+func (s *Service) distributionARN(account, id string) string {
+	return resourceARN(account, "distribution", id)
+}
 
 // resourceARN is the ARN of CloudFront's resource id of a type
 // ("distribution", "cache-policy"): CloudFront is global, its ARNs have no

@@ -25,7 +25,9 @@ const (
 	maxFunctionCode = 10 * 1024
 )
 
-func (s *Service) functionARN(account, name string) string { return resourceARN(account, "function", name) }
+func (s *Service) functionARN(account, name string) string {
+	return resourceARN(account, "function", name)
+}
 
 // stageETag is the ETag of a stage: DEVELOPMENT's is the record's.
 func stageETag(name, stage string, version int64) string {
