@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -111,4 +112,73 @@ func Union(of ...func(context.Context, Scope, any) []string) func(context.Contex
 		}
 		return out
 	}
+}
+
+// RequestTags are the aws:RequestTag/<key> and aws:TagKeys condition keys
+// of a call that tags what it creates or names (the same for every
+// service): from its Tags field, a map of them or a list of Key/Value
+// pairs (CloudFront's under Items), or a list of keys alone, and from its
+// TagKeys. Nil for a call with no tags.
+func RequestTags(in any) map[string][]string {
+	v := reflect.Indirect(reflect.ValueOf(in))
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	keys := map[string][]string{}
+	add := func(k string, value *string) {
+		if value != nil {
+			keys["aws:RequestTag/"+k] = []string{*value}
+		}
+		if !slices.Contains(keys["aws:TagKeys"], k) {
+			keys["aws:TagKeys"] = append(keys["aws:TagKeys"], k)
+		}
+	}
+	tags := reflect.Indirect(v.FieldByName("Tags"))
+	if tags.Kind() == reflect.Struct {
+		tags = tags.FieldByName("Items")
+	}
+	switch tags.Kind() {
+	case reflect.Map:
+		if tags.Type().Key().Kind() == reflect.String {
+			for _, k := range tags.MapKeys() {
+				add(k.String(), stringOf(tags.MapIndex(k)))
+			}
+		}
+	case reflect.Slice:
+		for i := range tags.Len() {
+			t := reflect.Indirect(tags.Index(i))
+			switch t.Kind() {
+			case reflect.String:
+				add(t.String(), nil)
+			case reflect.Struct:
+				if k := stringOf(t.FieldByName("Key")); k != nil {
+					add(*k, stringOf(t.FieldByName("Value")))
+				}
+			}
+		}
+	}
+	if tagKeys := v.FieldByName("TagKeys"); tagKeys.Kind() == reflect.Slice && tagKeys.Type().Elem().Kind() == reflect.String {
+		for i := range tagKeys.Len() {
+			add(tagKeys.Index(i).String(), nil)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys
+}
+
+// stringOf is v's string, through a pointer; nil when it has none.
+func stringOf(v reflect.Value) *string {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.String {
+		return nil
+	}
+	s := v.String()
+	return &s
 }

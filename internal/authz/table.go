@@ -7,6 +7,7 @@ package authz
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"overcast"
@@ -81,10 +82,7 @@ type Check struct {
 // Checks returns what a call of op with input in must be allowed, in
 // order; nil when the operation is not authorized by IAM at all.
 func (t *Table) Checks(ctx context.Context, op string, s Scope, in any) []Check {
-	rule, ok := t.Rules[op]
-	if !ok {
-		return []Check{{Action: t.Prefix + ":" + op, Resources: []string{"*"}}}
-	}
+	rule := t.Rules[op]
 	if rule.Unauthorized {
 		return nil
 	}
@@ -107,8 +105,14 @@ func (t *Table) check(ctx context.Context, op string, rule Rule, s Scope, in any
 			c.Resources = arns
 		}
 	}
+	// The tags a call brings are the same condition keys in every
+	// service; the rule's own keys come on top.
+	c.Context = RequestTags(in)
 	if rule.Context != nil {
-		c.Context = rule.Context(s, in)
+		if c.Context == nil {
+			c.Context = map[string][]string{}
+		}
+		maps.Copy(c.Context, rule.Context(s, in))
 	}
 	return c
 }
