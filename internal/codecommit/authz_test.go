@@ -15,24 +15,7 @@ import (
 func TestAuthzTable(t *testing.T) {
 	s := New(servicetest.Env(t), Options{})
 	ctx := overcast.WithCaller(context.Background(), overcast.RootCaller(authztest.Scope.AccountID, authztest.Scope.Region))
-	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("app")}); err != nil {
-		t.Fatal(err)
-	}
-	base, err := s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("main"),
-		PutFiles: api.PutFileEntries{{FilePath: new("f.txt"), FileContent: []byte("one\n")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	feature, err := s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("feature"), ParentCommitId: base.CommitId,
-		PutFiles: api.PutFileEntries{{FilePath: new("f.txt"), FileContent: []byte("two\n")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := s.CreatePullRequest(ctx, &api.CreatePullRequestInput{Title: new("Feature"),
-		Targets: api.TargetList{{RepositoryName: new("app"), SourceReference: new("feature")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, feature, pr := openPullRequest(t, s, ctx)
 	c, err := s.PostCommentForPullRequest(ctx, &api.PostCommentForPullRequestInput{PullRequestId: pr.PullRequest.PullRequestId,
 		RepositoryName: new("app"), BeforeCommitId: base.CommitId, AfterCommitId: feature.CommitId, Content: new("Looks good.")})
 	if err != nil {
