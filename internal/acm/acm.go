@@ -48,7 +48,7 @@ func New(env *service.Env) *Service {
 }
 
 // API is ACM's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // Start writes CAFile again from the stored CA, so that the file is where
 // the user was told before any certificate is asked for.

@@ -72,7 +72,7 @@ func New(env *service.Env, alarms Alarms, services ECSServices) *Service {
 }
 
 // API is the service's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: s.authzTable()} }
 
 // What overcast scales: ECS services' desired counts.
 const (

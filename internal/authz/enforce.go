@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -283,66 +282,7 @@ func requestContext(ctx context.Context, s *subject, in any) map[string][]string
 			keys["aws:PrincipalTag/"+k] = []string{v}
 		}
 	}
-	if tags := requestTags(in); len(tags) > 0 {
-		names := make([]string, 0, len(tags))
-		for k, v := range tags {
-			keys["aws:RequestTag/"+k] = []string{v}
-			names = append(names, k)
-		}
-		keys["aws:TagKeys"] = names
-	}
 	return keys
-}
-
-// requestTags are the tags a call's input sets, from its Tags field in
-// either of AWS's shapes: a list of Key/Value pairs, or a map.
-func requestTags(in any) map[string]string {
-	v := reflect.ValueOf(in)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	f := v.Elem().FieldByName("Tags")
-	if !f.IsValid() {
-		return nil
-	}
-	tags := map[string]string{}
-	switch f.Kind() {
-	case reflect.Slice:
-		for i := range f.Len() {
-			t := reflect.Indirect(f.Index(i))
-			if t.Kind() != reflect.Struct {
-				return nil
-			}
-			k, v := stringField(t, "Key"), stringField(t, "Value")
-			if k != "" {
-				tags[k] = v
-			}
-		}
-	case reflect.Map:
-		iter := f.MapRange()
-		for iter.Next() {
-			if iter.Key().Kind() == reflect.String {
-				tags[iter.Key().String()] = stringOf(iter.Value())
-			}
-		}
-	}
-	return tags
-}
-
-func stringField(v reflect.Value, name string) string {
-	f := v.FieldByName(name)
-	if !f.IsValid() {
-		return ""
-	}
-	return stringOf(f)
-}
-
-func stringOf(v reflect.Value) string {
-	v = reflect.Indirect(v)
-	if v.Kind() == reflect.String {
-		return v.String()
-	}
-	return ""
 }
 
 // ParsePolicy parses a stored policy document for evaluation; a document

@@ -7,7 +7,10 @@ package authz
 
 import (
 	"context"
+	"maps"
 	"strings"
+
+	"overcast"
 )
 
 // Scope is where a call is made: what the ARNs of its resources are built
@@ -28,6 +31,12 @@ func (s Scope) GlobalARN(service, resource string) string {
 	return "arn:" + s.partition() + ":" + service + "::" + s.AccountID + ":" + resource
 }
 
+// Local is s as services scope their resources, for their own ARN
+// helpers.
+func (s Scope) Local() overcast.Scope {
+	return overcast.Scope{Account: s.AccountID, Region: s.Region}
+}
+
 func (s Scope) partition() string {
 	if s.Partition == "" {
 		return "aws"
@@ -45,8 +54,9 @@ type Rule struct {
 	// action takes no resource and is checked against "*" (ListBuckets).
 	Resources func(ctx context.Context, s Scope, in any) []string
 	// Context returns the service's condition keys for the call
-	// (s3:prefix, s3:x-amz-acl), added to the global ones.
-	Context func(in any) map[string][]string
+	// (s3:prefix, s3:x-amz-acl), added to the global ones. It has the
+	// scope for the keys whose values are ARNs (ecs:cluster).
+	Context func(s Scope, in any) map[string][]string
 	// Also are further checks the operation needs: CopyObject must read
 	// its source as well as write its destination.
 	Also []Rule
@@ -72,10 +82,7 @@ type Check struct {
 // Checks returns what a call of op with input in must be allowed, in
 // order; nil when the operation is not authorized by IAM at all.
 func (t *Table) Checks(ctx context.Context, op string, s Scope, in any) []Check {
-	rule, ok := t.Rules[op]
-	if !ok {
-		return []Check{{Action: t.Prefix + ":" + op, Resources: []string{"*"}}}
-	}
+	rule := t.Rules[op]
 	if rule.Unauthorized {
 		return nil
 	}
@@ -98,8 +105,14 @@ func (t *Table) check(ctx context.Context, op string, rule Rule, s Scope, in any
 			c.Resources = arns
 		}
 	}
+	// The tags a call brings are the same condition keys in every
+	// service; the rule's own keys come on top.
+	c.Context = RequestTags(in)
 	if rule.Context != nil {
-		c.Context = rule.Context(in)
+		if c.Context == nil {
+			c.Context = map[string][]string{}
+		}
+		maps.Copy(c.Context, rule.Context(s, in))
 	}
 	return c
 }

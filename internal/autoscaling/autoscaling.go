@@ -99,7 +99,7 @@ func New(env *service.Env, ec2 EC2) *Service {
 }
 
 // API is what the gateway serves.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: s.authzTable()} }
 
 func validationError(format string, args ...any) error {
 	return &awsproto.Error{Code: "ValidationError", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}

@@ -171,7 +171,7 @@ func (s *Service) CreateAutoScalingGroup(ctx context.Context, in *api.CreateAuto
 			return err
 		}
 	}
-	g := group{Name: name, ARN: sc.ARN("autoscaling", "autoScalingGroup:"+s.IDs.UUID()+":autoScalingGroupName/"+name),
+	g := group{Name: name, ARN: groupARN(sc, s.IDs.UUID(), name),
 		LaunchConfiguration: service.Deref(in.LaunchConfigurationName), LaunchTemplate: template, Min: *in.MinSize, Max: *in.MaxSize, Desired: desired,
 		DefaultCooldown: service.DerefOr(in.DefaultCooldown, 300), HealthCheckGrace: service.Deref(in.HealthCheckGracePeriod),
 		Subnets: subnets, Zones: zones, HealthCheckType: healthCheck,
@@ -445,4 +445,10 @@ func matchesTagFilters(g group, filters api.Filters) bool {
 		}
 	}
 	return true
+}
+
+// groupARN is the ARN of the group name, whose ARN has a UUID so that a
+// re-created group never has an old one's.
+func groupARN(sc overcast.Scope, uuid, name string) string {
+	return sc.ARN("autoscaling", "autoScalingGroup:"+uuid+":autoScalingGroupName/"+name)
 }

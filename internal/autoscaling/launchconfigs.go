@@ -3,6 +3,7 @@ package autoscaling
 import (
 	"context"
 	"errors"
+	"overcast"
 	"slices"
 	"time"
 
@@ -49,7 +50,7 @@ func (s *Service) CreateLaunchConfiguration(ctx context.Context, in *api.CreateL
 	lc := launchConfiguration{Name: name, ImageID: *in.ImageId, InstanceType: *in.InstanceType, UserData: service.Deref(in.UserData),
 		IamInstanceProfile: service.Deref(in.IamInstanceProfile), SecurityGroups: slices.Clone(in.SecurityGroups),
 		KeyName: service.Deref(in.KeyName), Created: s.Now().UTC(),
-		ARN: sc.ARN("autoscaling", "launchConfiguration:"+s.IDs.UUID()+":launchConfigurationName/"+name)}
+		ARN: launchConfigurationARN(sc, s.IDs.UUID(), name)}
 	return store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		return create(tx, launchConfigsTable, sc.Key(name), lc,
 			api.NewAlreadyExistsFault("Launch Configuration by this name already exists - A launch configuration already exists with the name %s", name))
@@ -108,4 +109,8 @@ func getLaunchConfiguration(tx store.Tx, key string) (launchConfiguration, error
 	var lc launchConfiguration
 	_, err := store.GetJSON(tx, launchConfigsTable, key, &lc)
 	return lc, err
+}
+
+func launchConfigurationARN(sc overcast.Scope, uuid, name string) string {
+	return sc.ARN("autoscaling", "launchConfiguration:"+uuid+":launchConfigurationName/"+name)
 }

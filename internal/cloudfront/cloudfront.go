@@ -81,7 +81,7 @@ func New(env *service.Env, opts Options) *Service {
 }
 
 // API is what the gateway serves.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // Planes is the edge: requests for a host it serves (a distribution's
 // domain name or alias) are viewers', which the edge authenticates itself

@@ -24,7 +24,14 @@ type deployment struct {
 const deploymentsTable = "cloudfront.deployments"
 
 func (s *Service) distributionARN(account, id string) string {
-	return overcast.NewARN("cloudfront", "", account, "distribution/"+id).String()
+	return resourceARN(account, "distribution", id)
+}
+
+// resourceARN is the ARN of CloudFront's resource id of a type
+// ("distribution", "cache-policy"): CloudFront is global, its ARNs have no
+// region.
+func resourceARN(account, resourceType, id string) string {
+	return overcast.NewARN("cloudfront", "", account, resourceType+"/"+id).String()
 }
 
 func (s *Service) CreateDistribution(ctx context.Context, in *api.CreateDistributionRequest) (*api.CreateDistributionResult, error) {

@@ -26,7 +26,7 @@ const (
 )
 
 func (s *Service) functionARN(account, name string) string {
-	return overcast.NewARN("cloudfront", "", account, "function/"+name).String()
+	return resourceARN(account, "function", name)
 }
 
 // stageETag is the ETag of a stage: DEVELOPMENT's is the record's.

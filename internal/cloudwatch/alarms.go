@@ -161,7 +161,7 @@ func (s *Service) PutMetricAlarm(ctx context.Context, in *api.PutMetricAlarmInpu
 			return err
 		}
 		a := alarm{
-			Name: *in.AlarmName, ARN: sc.ARN("cloudwatch", "alarm:"+*in.AlarmName), Description: service.Deref(in.AlarmDescription),
+			Name: *in.AlarmName, ARN: alarmARN(sc, *in.AlarmName), Description: service.Deref(in.AlarmDescription),
 			ActionsEnabled: in.ActionsEnabled == nil || *in.ActionsEnabled,
 			OKActions:      in.OKActions, AlarmActions: in.AlarmActions, InsufficientDataActions: in.InsufficientDataActions,
 			Namespace: *in.Namespace, MetricName: *in.MetricName, Dimensions: sortedDimensions(dimensionsOf(in.Dimensions)),
@@ -476,7 +476,7 @@ func apiTags(tags []tag) api.TagList {
 // are taggable here.
 func taggedAlarm(tx store.Tx, sc scope, arn string) (alarm, int64, error) {
 	notFound := &api.ResourceNotFoundException{ResourceType: new("Alarm"), ResourceId: new(arn)}
-	name, ok := strings.CutPrefix(arn, sc.ARN("cloudwatch", "alarm:"))
+	name, ok := strings.CutPrefix(arn, alarmARN(sc, ""))
 	if !ok {
 		return alarm{}, 0, notFound
 	}
@@ -532,3 +532,6 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	}
 	return &api.ListTagsForResourceOutput{Tags: apiTags(a.Tags)}, nil
 }
+
+// alarmARN is the ARN of the alarm name.
+func alarmARN(sc scope, name string) string { return sc.ARN("cloudwatch", "alarm:"+name) }

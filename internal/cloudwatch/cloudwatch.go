@@ -59,7 +59,7 @@ func New(env *service.Env, actions AlarmActions) *Service {
 }
 
 // API is CloudWatch's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // retention bounds how long datapoints are kept: AWS keeps aggregated
 // data for 15 months, a local stack needs the recent past.

@@ -97,7 +97,7 @@ func (s *Service) Close() error {
 }
 
 // API is CodeBuild's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // updateAttempts bounds the retries of a read-modify-write that lost a race.
 const updateAttempts = 10

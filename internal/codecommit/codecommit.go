@@ -60,7 +60,7 @@ func New(env *service.Env, opts Options) *Service {
 }
 
 // API is CodeCommit's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: s.authzTable()} }
 
 const (
 	// repositoriesTable holds one record per repository, keyed by scope

@@ -35,24 +35,7 @@ func TestPullRequestEventsOnTheBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("app")}); err != nil {
-		t.Fatal(err)
-	}
-	base, err := s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("main"),
-		PutFiles: api.PutFileEntries{{FilePath: new("f.txt"), FileContent: []byte("one\n")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	feature, err := s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("feature"), ParentCommitId: base.CommitId,
-		PutFiles: api.PutFileEntries{{FilePath: new("f.txt"), FileContent: []byte("two\n")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := s.CreatePullRequest(ctx, &api.CreatePullRequestInput{Title: new("Feature"),
-		Targets: api.TargetList{{RepositoryName: new("app"), SourceReference: new("feature")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, feature, pr := openPullRequest(t, s, ctx)
 	id := pr.PullRequest.PullRequestId
 	if _, err := s.PostCommentForPullRequest(ctx, &api.PostCommentForPullRequestInput{PullRequestId: id, RepositoryName: new("app"),
 		BeforeCommitId: base.CommitId, AfterCommitId: feature.CommitId, Content: new("Looks good.")}); err != nil {
@@ -89,4 +72,30 @@ func TestPullRequestEventsOnTheBus(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
+}
+
+// openPullRequest makes repository app, with a commit on main and one on
+// feature, and a pull request of feature into main.
+func openPullRequest(t *testing.T, s *Service, ctx context.Context) (base, feature *api.CreateCommitOutput, pr *api.CreatePullRequestOutput) {
+	t.Helper()
+	var err error
+	if _, err = s.CreateRepository(ctx, &api.CreateRepositoryInput{RepositoryName: new("app")}); err != nil {
+		t.Fatal(err)
+	}
+	base, err = s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("main"),
+		PutFiles: api.PutFileEntries{{FilePath: new("f.txt"), FileContent: []byte("one\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feature, err = s.CreateCommit(ctx, &api.CreateCommitInput{RepositoryName: new("app"), BranchName: new("feature"), ParentCommitId: base.CommitId,
+		PutFiles: api.PutFileEntries{{FilePath: new("f.txt"), FileContent: []byte("two\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err = s.CreatePullRequest(ctx, &api.CreatePullRequestInput{Title: new("Feature"),
+		Targets: api.TargetList{{RepositoryName: new("app"), SourceReference: new("feature")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, feature, pr
 }

@@ -71,7 +71,7 @@ func New(env *service.Env, opts Options) *Service {
 }
 
 // API is EC2's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 const updateAttempts = 10
 

@@ -119,7 +119,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, in *api.CreateSecurit
 		return nil, err
 	}
 	return &api.CreateSecurityGroupResult{GroupId: new(g.ID), Tags: apiTags(tags),
-		SecurityGroupArn: new(sc.ARN("ec2", "security-group/"+g.ID))}, nil
+		SecurityGroupArn: new(resourceARN(sc, "security-group", g.ID))}, nil
 }
 
 func groupByName(tx store.Tx, sc scope, vpcID, name string) (group, bool, error) {
@@ -271,7 +271,7 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, in *api.DescribeSe
 		func(g group) api.SecurityGroup {
 			return api.SecurityGroup{GroupId: new(g.ID), GroupName: new(g.Name),
 				Description: new(g.Description), VpcId: new(g.VPCID), OwnerId: new(sc.Account),
-				SecurityGroupArn: new(sc.ARN("ec2", "security-group/"+g.ID)), Tags: apiTags(g.Tags),
+				SecurityGroupArn: new(resourceARN(sc, "security-group", g.ID)), Tags: apiTags(g.Tags),
 				IpPermissions: permissions(sc, g.VPCID, g.Ingress), IpPermissionsEgress: permissions(sc, g.VPCID, g.Egress)}
 		})
 	if err != nil {
@@ -521,7 +521,7 @@ func securityGroupRules(sc scope, g group, egress bool, rules []rule) api.Securi
 		sr := api.SecurityGroupRule{SecurityGroupRuleId: new(r.ID), GroupId: new(g.ID), GroupOwnerId: new(sc.Account),
 			IsEgress: new(egress), IpProtocol: new(r.Protocol), FromPort: new(derefInt(r.From)), ToPort: new(derefInt(r.To)),
 			CidrIpv4: service.OmitZero(r.CIDR), CidrIpv6: service.OmitZero(r.CIDRv6), PrefixListId: service.OmitZero(r.PrefixList),
-			Description: service.OmitZero(r.Description), SecurityGroupRuleArn: new(sc.ARN("ec2", "security-group-rule/"+r.ID)),
+			Description: service.OmitZero(r.Description), SecurityGroupRuleArn: new(resourceARN(sc, "security-group-rule", r.ID)),
 			Tags: api.TagList{}}
 		if r.GroupID != "" {
 			sr.ReferencedGroupInfo = &api.ReferencedSecurityGroup{GroupId: new(r.GroupID), UserId: new(sc.Account)}

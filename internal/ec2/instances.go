@@ -324,7 +324,11 @@ func byClientToken(tx store.Tx, sc scope, token string) ([]instance, error) {
 }
 
 // instanceARN is the ARN AWS's events name an instance by.
-func instanceARN(sc scope, id string) string { return sc.ARN("ec2", "instance/"+id) }
+func instanceARN(sc scope, id string) string { return resourceARN(sc, "instance", id) }
+
+// resourceARN is the ARN of EC2's resource id of a type ("subnet",
+// "security-group"): "<type>/<id>".
+func resourceARN(sc scope, resourceType, id string) string { return sc.ARN("ec2", resourceType+"/"+id) }
 
 func instanceView(sc scope, i instance) api.Instance {
 	it := instanceTypes[i.Type]

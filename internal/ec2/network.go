@@ -287,7 +287,7 @@ func (s *Service) DescribeSubnets(ctx context.Context, in *api.DescribeSubnetsRe
 			return api.Subnet{SubnetId: new(sn.ID), VpcId: new(sn.VPCID), CidrBlock: new(sn.CIDR),
 				State: new("available"), AvailabilityZone: new(sn.Zone), AvailabilityZoneId: new(zoneID(sn.Zone)),
 				AvailableIpAddressCount: new(int32(free[sn.ID])), DefaultForAz: new(sn.Default), MapPublicIpOnLaunch: new(false),
-				OwnerId: new(sc.Account), SubnetArn: new(sc.ARN("ec2", "subnet/"+sn.ID)), Tags: apiTags(sn.Tags),
+				OwnerId: new(sc.Account), SubnetArn: new(resourceARN(sc, "subnet", sn.ID)), Tags: apiTags(sn.Tags),
 				AssignIpv6AddressOnCreation: new(false), MapCustomerOwnedIpOnLaunch: new(false), EnableDns64: new(false),
 				Ipv6Native: new(false), Ipv6CidrBlockAssociationSet: api.SubnetIpv6CidrBlockAssociationSet{},
 				PrivateDnsNameOptionsOnLaunch: &api.PrivateDnsNameOptionsOnLaunch{HostnameType: new("ip-name"),
@@ -309,7 +309,7 @@ func subnetFilter(sc scope) fields[subnet] {
 		"default-for-az":          func(sn subnet) any { return sn.Default },
 		"state":                   always[subnet]("available"),
 		"owner-id":                always[subnet](sc.Account),
-		"subnet-arn":              func(sn subnet) any { return sc.ARN("ec2", "subnet/"+sn.ID) },
+		"subnet-arn":              func(sn subnet) any { return resourceARN(sc, "subnet", sn.ID) },
 		"map-public-ip-on-launch": always[subnet]("false"),
 	}, aliases: map[string]string{
 		"availabilityZone":   "availability-zone",

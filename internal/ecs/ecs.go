@@ -167,7 +167,9 @@ func New(env *service.Env, opts Options) *Service {
 }
 
 // API is ECS's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API {
+	return service.API{Binding: api.Bind(s), Authz: s.authzTable()}
+}
 
 const (
 	// clustersTable holds one record per cluster, keyed by scope and name.

@@ -40,7 +40,7 @@ func (s *Service) CreateAccessPoint(ctx context.Context, in *api.CreateAccessPoi
 	}
 	ap := &accessPoint{ID: s.IDs.Resource("fsap"), ClientToken: *in.ClientToken, FileSystemID: *in.FileSystemId,
 		Tags: mergeTags(nil, in.Tags), Path: "/", State: stateCreating}
-	ap.ARN = sc.ARN("elasticfilesystem", "access-point/"+ap.ID)
+	ap.ARN = accessPointARN(sc, ap.ID)
 	if u := in.PosixUser; u != nil {
 		ap.PosixUser = &posixUser{UID: *u.Uid, GID: *u.Gid, SecondaryGIDs: u.SecondaryGids}
 	}
@@ -124,4 +124,8 @@ func (s *Service) DescribeAccessPoints(ctx context.Context, in *api.DescribeAcce
 
 func (s *Service) DeleteAccessPoint(ctx context.Context, in *api.DeleteAccessPointRequest) error {
 	return s.deleteRecord(ctx, accessPointKind, *in.AccessPointId, nil)
+}
+
+func accessPointARN(sc scope, id string) string {
+	return sc.ARN("elasticfilesystem", "access-point/"+id)
 }

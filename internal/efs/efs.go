@@ -64,7 +64,7 @@ func New(env *service.Env, subnets Subnets) *Service {
 }
 
 // API is EFS's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: s.authzTable()} }
 
 const (
 	updateAttempts = 10

@@ -71,7 +71,7 @@ func (s *Service) CreateFileSystem(ctx context.Context, in *api.CreateFileSystem
 		Provisioned: in.ProvisionedThroughputInMibps, Encrypted: service.Deref(in.Encrypted),
 		AvailabilityZone: service.Deref(in.AvailabilityZoneName), Tags: mergeTags(nil, in.Tags),
 	}
-	fs.ARN = sc.ARN("elasticfilesystem", "file-system/"+fs.ID)
+	fs.ARN = fileSystemARN(sc, fs.ID)
 	// Backups are on when asked, and by default for One Zone file systems.
 	fs.Backup = api.StatusDISABLED
 	if service.DerefOr(in.Backup, fs.AvailabilityZone != "") {
@@ -359,3 +359,5 @@ func (s *Service) DescribeBackupPolicy(ctx context.Context, in *api.DescribeBack
 	}
 	return &api.BackupPolicyDescription{BackupPolicy: &api.BackupPolicy{Status: new(cmp.Or(fs.Backup, api.StatusDISABLED))}}, nil
 }
+
+func fileSystemARN(sc scope, id string) string { return sc.ARN("elasticfilesystem", "file-system/"+id) }

@@ -124,7 +124,7 @@ func New(env *service.Env, opts Options) *Service {
 }
 
 // API is ELBv2's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // Planes serves load balancers on the gateway's port too, by Host
 // (<dns name>, the listener's port chosen by the port in Host or the

@@ -95,7 +95,7 @@ func New(env *service.Env, targets Targets) *Service {
 }
 
 // API is EventBridge's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // Start subscribes to the internal bus, whose events become AWS events.
 func (s *Service) Start(ctx context.Context) error {

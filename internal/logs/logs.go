@@ -123,7 +123,7 @@ func New(env *service.Env, objects ObjectWriter) *Service {
 }
 
 // API is CloudWatch Logs' API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 func (s *Service) nowMillis() int64 { return s.Now().UnixMilli() }
 
@@ -153,8 +153,15 @@ func (g *group) retentionCutoff(now int64) int64 {
 }
 
 func (g *group) arn() string {
-	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", g.Region, g.Account, g.Name)
+	return groupRef{Account: g.Account, Region: g.Region, Name: g.Name}.arn()
 }
+
+func (r groupRef) arn() string {
+	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", r.Region, r.Account, r.Name)
+}
+
+// streamARN is the ARN of the group's stream name.
+func (r groupRef) streamARN(name string) string { return r.arn() + ":log-stream:" + name }
 
 // stream is a log stream's record, including the counters DescribeLogStreams
 // reports, kept up to date by every write so that describing is one read.

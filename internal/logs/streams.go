@@ -222,7 +222,7 @@ func (st *stream) describe(g *group) api.LogStream {
 	ls := api.LogStream{
 		LogStreamName: new(st.Name),
 		CreationTime:  new(st.Created),
-		Arn:           new(g.arn() + ":log-stream:" + st.Name),
+		Arn:           new(groupRef{Account: g.Account, Region: g.Region, Name: g.Name}.streamARN(st.Name)),
 		StoredBytes:   new(st.StoredBytes),
 	}
 	if st.HasEvents {

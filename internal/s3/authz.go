@@ -145,7 +145,7 @@ func deletedObjects(_ context.Context, _ authz.Scope, in any) []string {
 }
 
 // listingKeys are s3:prefix, s3:delimiter and s3:max-keys of a listing.
-func listingKeys(in any) map[string][]string {
+func listingKeys(_ authz.Scope, in any) map[string][]string {
 	keys := map[string][]string{"s3:prefix": {authz.StringField(in, "Prefix")}}
 	if d := authz.StringField(in, "Delimiter"); d != "" {
 		keys["s3:delimiter"] = []string{d}
@@ -160,7 +160,7 @@ func listingKeys(in any) map[string][]string {
 }
 
 // aclKeys is s3:x-amz-acl, the canned ACL a write sets.
-func aclKeys(in any) map[string][]string {
+func aclKeys(_ authz.Scope, in any) map[string][]string {
 	if acl := authz.StringField(in, "ACL"); acl != "" {
 		return map[string][]string{"s3:x-amz-acl": {acl}}
 	}

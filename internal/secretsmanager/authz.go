@@ -2,6 +2,7 @@ package secretsmanager
 
 import (
 	"context"
+	"strings"
 
 	"overcast"
 	"overcast/internal/authz"
@@ -34,4 +35,59 @@ func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, e
 		}
 	}
 	return res, nil
+}
+
+// authzTable is how IAM authorizes Secrets Manager's operations (the
+// Service Authorization Reference's "AWS Secrets Manager"): on the secret
+// a call names, by name or by (partial) ARN, as its full ARN with the
+// random suffix. It is the Service's own because only the store knows
+// that suffix; a secret that does not exist is its partial ARN.
+func (s *Service) authzTable() *authz.Table {
+	onSecret := authz.Rule{Resources: s.secretARNs("SecretId")}
+	return &authz.Table{Prefix: "secretsmanager", Rules: map[string]authz.Rule{
+		"CreateSecret":             {Resources: s.secretARNs("Name")},
+		"DescribeSecret":           onSecret,
+		"GetSecretValue":           onSecret,
+		"PutSecretValue":           onSecret,
+		"UpdateSecret":             onSecret,
+		"UpdateSecretVersionStage": onSecret,
+		"DeleteSecret":             onSecret,
+		"RestoreSecret":            onSecret,
+		"ListSecretVersionIds":     onSecret,
+		"GetResourcePolicy":        onSecret,
+		"PutResourcePolicy":        onSecret,
+		"DeleteResourcePolicy":     onSecret,
+		"ValidateResourcePolicy":   onSecret,
+		"TagResource":              onSecret,
+		"UntagResource":            onSecret,
+		// Each secret a batch reads needs GetSecretValue as well.
+		"BatchGetSecretValue": {Also: []authz.Rule{{Action: "GetSecretValue", Resources: s.secretARNs("SecretIdList")}}},
+	}}
+}
+
+// secretARNs is Rule.Resources for the secrets an input's field names.
+func (s *Service) secretARNs(field string) func(context.Context, authz.Scope, any) []string {
+	return func(ctx context.Context, as authz.Scope, in any) []string {
+		sc := as.Local()
+		var out []string
+		for _, id := range authz.Fields(in, field) {
+			if id == "" {
+				continue
+			}
+			var sec secret
+			err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+				sec, _, err = s.lookup(tx, sc, id)
+				return err
+			})
+			switch {
+			case err == nil:
+				out = append(out, sec.ARN)
+			case strings.HasPrefix(id, "arn:"):
+				out = append(out, id)
+			default:
+				out = append(out, partialARN(sc, id))
+			}
+		}
+		return out
+	}
 }

@@ -44,7 +44,7 @@ func New(env *service.Env) *Service {
 }
 
 // API is Secrets Manager's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: s.authzTable()} }
 
 const (
 	// secretsTable holds one record per secret, keyed by scope and name.
@@ -276,7 +276,13 @@ const deletionTimeFormat = "20060102T150405.000000000Z"
 // secretARN is a new ARN for a secret: AWS appends a hyphen and six random
 // characters, so that a re-created secret never has an old one's ARN.
 func (s *Service) secretARN(sc scope, name string) string {
-	return overcast.NewARN("secretsmanager", sc.Region, sc.Account, "secret:"+name+"-"+s.IDs.String(ids.Alnum, 6)).String()
+	return partialARN(sc, name+"-"+s.IDs.String(ids.Alnum, 6))
+}
+
+// partialARN is a secret's ARN without its random suffix: what a secret
+// that does not exist (yet) is authorized as.
+func partialARN(sc scope, name string) string {
+	return overcast.NewARN("secretsmanager", sc.Region, sc.Account, "secret:"+name).String()
 }
 
 // newVersionID is a random UUID, what AWS uses when a request brings no

@@ -125,7 +125,7 @@ func (s *Service) sweepDedup(ctx context.Context) error {
 }
 
 // API is SNS's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 // Planes serve what SNS's messages point subscribers at; none needs a
 // signature, as on AWS.

@@ -124,7 +124,7 @@ func (s *Service) CreateTopic(ctx context.Context, in *api.CreateTopicInput) (*a
 	if attrs[attrFifoTopic] == "false" {
 		delete(attrs, attrFifoTopic)
 	}
-	arn := sc.ARN("sns", name)
+	arn := topicARN(sc, name)
 	for k, v := range attrs {
 		if err := checkTopicAttribute(k, v, arn, fifo); err != nil {
 			return nil, err
@@ -592,3 +592,6 @@ func (s *Service) subscriptionCounts(ctx context.Context, topicARN string) (map[
 	return map[string]string{"SubscriptionsConfirmed": strconv.Itoa(confirmed), "SubscriptionsPending": strconv.Itoa(pending),
 		"SubscriptionsDeleted": "0"}, err
 }
+
+// topicARN is the ARN of the topic name.
+func topicARN(sc scope, name string) string { return sc.ARN("sns", name) }

@@ -67,7 +67,7 @@ func New(env *service.Env, opts Options) *Service {
 }
 
 // API is SQS's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 const (
 	// queuesTable holds one record per queue, keyed by scope and name.
@@ -128,15 +128,23 @@ func (s *Service) queueURL(q *queue) string {
 // errNoQueue is SQS's error for a queue that does not exist.
 func errNoQueue() error { return api.NewQueueDoesNotExist("The specified queue does not exist.") }
 
-// queueByURL finds the queue a request's QueueUrl names: the account and
-// name are the URL's path (any host: AWS's own form works too); a bare
-// name is the caller's queue.
+// queueByURL finds the queue a request's QueueUrl names.
 func (s *Service) queueByURL(ctx context.Context, queueURL *string) (*queue, error) {
 	if queueURL == nil {
 		return nil, errNoQueue()
 	}
-	scope := overcast.ScopeOf(ctx)
-	path := *queueURL
+	scope, name, ok := queueOfURL(overcast.ScopeOf(ctx), *queueURL)
+	if !ok {
+		return nil, errNoQueue()
+	}
+	return s.queueByName(scope, name)
+}
+
+// queueOfURL is the scope and name of the queue a QueueUrl names: the
+// account and name are the URL's path (any host: AWS's own form works
+// too); a bare name is a queue of the caller's scope.
+func queueOfURL(scope overcast.Scope, queueURL string) (overcast.Scope, string, bool) {
+	path := queueURL
 	if u, err := url.Parse(path); err == nil && u.Host != "" {
 		path = u.Path
 	}
@@ -146,9 +154,9 @@ func (s *Service) queueByURL(ctx context.Context, queueURL *string) (*queue, err
 	case len(parts) == 2 && overcast.IsAccountID(parts[0]):
 		account = parts[0]
 	case len(parts) != 1:
-		return nil, errNoQueue()
+		return scope, "", false
 	}
-	return s.queueByName(overcast.Scope{Account: account, Region: scope.Region}, name)
+	return overcast.Scope{Account: account, Region: scope.Region}, name, true
 }
 
 // queueFor finds the queue a request names and checks that the caller

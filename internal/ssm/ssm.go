@@ -37,7 +37,7 @@ func New(env *service.Env) *Service {
 }
 
 // API is Parameter Store's API for the gateway.
-func (s *Service) API() service.API { return service.API{Binding: api.Bind(s)} }
+func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
 
 const (
 	// parametersTable holds one record per parameter: its latest version,
