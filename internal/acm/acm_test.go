@@ -37,9 +37,7 @@ func start(t *testing.T) (*awstest.Server, *acm.Client) {
 
 func startClock(t *testing.T) (*awstest.Server, *acm.Client, *clock.Fake) {
 	t.Helper()
-	clk := clock.NewFake(testNow)
-	srv := awstest.Start(t, awstest.Clock(clk))
-	return srv, acm.NewFromConfig(srv.Config()), clk
+	return awstest.StartClient(t, testNow, acm.NewFromConfig)
 }
 
 var (

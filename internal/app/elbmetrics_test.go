@@ -16,15 +16,13 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"overcast/internal/awstest"
-	"overcast/internal/clock"
 )
 
 // The load balancers' traffic reaches CloudWatch as AWS/ApplicationELB
 // metrics, a minute at a time.
 func TestELBMetricsReachCloudWatch(t *testing.T) {
 	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	fake := clock.NewFake(start)
-	srv := awstest.Start(t, awstest.Clock(fake))
+	srv, fake := awstest.StartAt(t, start)
 	cfg := srv.Config()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
 	t.Cleanup(backend.Close)

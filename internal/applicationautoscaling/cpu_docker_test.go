@@ -18,7 +18,6 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"overcast/internal/awstest"
-	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
 )
@@ -41,8 +40,7 @@ func TestCPULoadScalesServiceOutAndIn(t *testing.T) {
 	}
 	t.Cleanup(func() { engine.RemoveImage(context.Background(), image, true) })
 
-	fake := clock.NewFake(time.Now().UTC().Truncate(time.Minute))
-	srv := awstest.Start(t, awstest.Clock(fake))
+	srv, fake := awstest.StartAt(t, time.Now().UTC().Truncate(time.Minute))
 	c := connect(srv)
 	const cluster, service = "load", "cpu"
 	t.Cleanup(func() { purgeTasks(t, engine, c.ecs, cluster) })

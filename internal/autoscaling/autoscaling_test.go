@@ -31,8 +31,7 @@ type fixture struct {
 
 func start(t *testing.T) fixture {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
+	srv, clk := awstest.StartAt(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	cfg := awstest.KeepRequestBodies(srv.Config())
 	return fixture{as: autoscaling.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), clk: clk}
 }

@@ -10,15 +10,13 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"overcast/internal/awstest"
-	"overcast/internal/clock"
 )
 
 // After a restart the group, read back from the store, still keeps its
 // capacity: an instance stopped then fails the EC2 health check, is
 // terminated and replaced.
 func TestGroupResumesAfterRestart(t *testing.T) {
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
+	srv, clk := awstest.StartAt(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	connect := func() fixture {
 		cfg := awstest.KeepRequestBodies(srv.Config())
 		return fixture{as: autoscaling.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), clk: clk}

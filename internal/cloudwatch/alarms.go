@@ -53,10 +53,7 @@ type alarm struct {
 	ActionsRepeated time.Time `json:"actionsRepeated,omitzero"`
 }
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 // stat is the alarm's statistic, standard or extended.
 func (a *alarm) stat() string {
@@ -457,19 +454,14 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, in *api.DescribeAlar
 
 // withTags sets the tags of a request, each replacing any of its key.
 func withTags(tags []tag, set api.TagList) []tag {
-	tags = slices.Clone(tags)
 	for _, t := range set {
-		tags = append(slices.DeleteFunc(tags, func(old tag) bool { return old.Key == *t.Key }), tag{Key: *t.Key, Value: *t.Value})
+		tags = service.SetTag(tags, *t.Key, *t.Value)
 	}
 	return tags
 }
 
 func apiTags(tags []tag) api.TagList {
-	out := api.TagList{}
-	for _, t := range tags {
-		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out
+	return service.Map(tags, func(t tag) api.Tag { return api.Tag{Key: new(t.Key), Value: new(t.Value)} })
 }
 
 // taggedAlarm reads the alarm a tagging call's ARN names: only alarms

@@ -23,9 +23,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func start(t *testing.T) (*awstest.Server, *cloudwatch.Client, *clock.Fake) {
 	t.Helper()
-	fake := clock.NewFake(t0)
-	srv := awstest.Start(t, awstest.Clock(fake))
-	return srv, cloudwatch.NewFromConfig(srv.Config()), fake
+	return awstest.StartClient(t, t0, cloudwatch.NewFromConfig)
 }
 
 func dims(kv ...string) []types.Dimension {

@@ -31,8 +31,7 @@ const (
 
 func start(t *testing.T) (*awstest.Server, *ec2.Client, *clock.Fake) {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
+	srv, clk := awstest.StartAt(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	return srv, client(srv.Config()), clk
 }
 

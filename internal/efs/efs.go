@@ -80,10 +80,7 @@ const (
 
 type scope = overcast.Scope
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 // fileSystemsTable holds one record per file system, keyed by scope and ID.
 const fileSystemsTable = "efs.filesystems"
@@ -160,11 +157,7 @@ type creationInfo struct {
 }
 
 func apiTags(tags []tag) api.Tags {
-	out := api.Tags{}
-	for _, t := range tags {
-		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out
+	return service.Map(tags, func(t tag) api.Tag { return api.Tag{Key: new(t.Key), Value: new(t.Value)} })
 }
 
 // name is the value of the Name tag, which EFS reports as the name.
@@ -180,16 +173,7 @@ func name(tags []tag) *string {
 // mergeTags sets each of add on tags, replacing a key's old value.
 func mergeTags(tags []tag, add api.Tags) []tag {
 	for _, a := range add {
-		t := tag{Key: *a.Key, Value: *a.Value}
-		replaced := false
-		for i := range tags {
-			if tags[i].Key == t.Key {
-				tags[i], replaced = t, true
-			}
-		}
-		if !replaced {
-			tags = append(tags, t)
-		}
+		tags = service.SetTag(tags, *a.Key, *a.Value)
 	}
 	return tags
 }

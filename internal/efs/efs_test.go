@@ -22,7 +22,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"overcast/internal/awstest"
-	"overcast/internal/clock"
 )
 
 const account = "000000000000"
@@ -54,9 +53,8 @@ func nthAddress(t *testing.T, sn ec2types.Subnet, n int) string {
 
 func start(t *testing.T) (*awstest.Server, *efs.Client) {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
-	return srv, efs.NewFromConfig(srv.Config())
+	srv, c, _ := awstest.StartClient(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC), efs.NewFromConfig)
+	return srv, c
 }
 
 // waitFileSystem waits until the file system is in state, or is gone when

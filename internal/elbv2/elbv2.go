@@ -159,10 +159,7 @@ const (
 
 type scope = overcast.Scope
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 // loadBalancer is the record of a load balancer, with its listeners and
 // their rules: they live and die with it.
@@ -337,11 +334,7 @@ func parentARN(arn string) string {
 func (s *Service) newID() string { return s.IDs.Hex(16) }
 
 func apiTags(tags []tag) api.TagList {
-	out := api.TagList{}
-	for _, t := range tags {
-		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out
+	return service.Map(tags, func(t tag) api.Tag { return api.Tag{Key: new(t.Key), Value: new(t.Value)} })
 }
 
 func tagsFrom(in api.TagList) ([]tag, error) {

@@ -36,8 +36,7 @@ type fixture struct {
 
 func start(t *testing.T) *fixture {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
+	srv, clk := awstest.StartAt(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	f := &fixture{srv: srv, clock: clk, elb: elb.NewFromConfig(srv.Config())}
 	out := awstest.Call(t, ec2.NewFromConfig(srv.Config()).DescribeSubnets, &ec2.DescribeSubnetsInput{})
 	for _, sn := range out.Subnets {

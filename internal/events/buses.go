@@ -151,10 +151,7 @@ func afterKey(prefix, after string) string {
 }
 
 // tag is one tag of a bus or rule.
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 // putTags merges tags into the resource's.
 func putTags(tx store.Tx, arn string, tags api.TagList) error {
@@ -166,12 +163,7 @@ func putTags(tx store.Tx, arn string, tags api.TagList) error {
 		return err
 	}
 	for _, t := range tags {
-		i := slices.IndexFunc(have, func(h tag) bool { return h.Key == *t.Key })
-		if i >= 0 {
-			have[i].Value = *t.Value
-		} else {
-			have = append(have, tag{Key: *t.Key, Value: *t.Value})
-		}
+		have = service.SetTag(have, *t.Key, *t.Value)
 	}
 	if len(have) > 50 {
 		return limitExceeded("The requested resource exceeds the maximum number allowed.")

@@ -25,9 +25,7 @@ import (
 
 func start(t *testing.T) (*awstest.Server, *eventbridge.Client, *clock.Fake) {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
-	return srv, eventbridge.NewFromConfig(srv.Config()), clk
+	return awstest.StartClient(t, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), eventbridge.NewFromConfig)
 }
 
 const account = "000000000000"

@@ -10,6 +10,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/awsproto"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -45,15 +46,7 @@ func requestValue(str *string, bin []byte) (v secretValue, ok bool, err error) {
 func setTags(tags []tag, add api.TagListType) ([]tag, error) {
 	out := slices.Clone(tags)
 	for _, t := range add {
-		value := ""
-		if t.Value != nil {
-			value = *t.Value
-		}
-		if i := slices.IndexFunc(out, func(x tag) bool { return x.Key == *t.Key }); i >= 0 {
-			out[i].Value = value
-		} else {
-			out = append(out, tag{Key: *t.Key, Value: value})
-		}
+		out = service.SetTag(out, *t.Key, service.Deref(t.Value))
 	}
 	if len(out) > maxTags {
 		return nil, api.NewInvalidParameterException("The request failed because it would exceed the limit of %d tags per secret.", maxTags)

@@ -103,10 +103,7 @@ type secretVersion struct {
 	KmsKeyID string     `json:"kmsKeyId,omitempty"`
 }
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 // sealedValue is one version's value, in valuesTable.
 type sealedValue struct {
@@ -169,11 +166,7 @@ func (s *secret) stagesMap() api.SecretVersionsToStagesMapType {
 }
 
 func (s *secret) apiTags() api.TagListType {
-	out := api.TagListType{}
-	for _, t := range s.Tags {
-		out = append(out, api.Tag{Key: new(t.Key), Value: new(t.Value)})
-	}
-	return out
+	return service.Map(s.Tags, func(t tag) api.Tag { return api.Tag{Key: new(t.Key), Value: new(t.Value)} })
 }
 
 // sealContext binds a value to the secret (its ARN names the account,

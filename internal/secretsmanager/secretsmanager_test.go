@@ -21,9 +21,7 @@ import (
 
 func start(t *testing.T) (*awstest.Server, *secretsmanager.Client, *clock.Fake) {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
-	return srv, secretsmanager.NewFromConfig(srv.Config()), clk
+	return awstest.StartClient(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC), secretsmanager.NewFromConfig)
 }
 
 var arnPattern = regexp.MustCompile(`^arn:aws:secretsmanager:us-east-1:000000000000:secret:(.+)-[A-Za-z0-9]{6}$`)

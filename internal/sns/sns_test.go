@@ -29,9 +29,7 @@ import (
 
 func start(t *testing.T) (*awstest.Server, *sns.Client, *clock.Fake) {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(clk))
-	return srv, sns.NewFromConfig(srv.Config()), clk
+	return awstest.StartClient(t, time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC), sns.NewFromConfig)
 }
 
 const account = "000000000000"

@@ -14,6 +14,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/sns"
 	"overcast/internal/policy"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -31,10 +32,7 @@ type topic struct {
 	Sequence int64 `json:"sequence,omitempty"`
 }
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 func (t *topic) fifo() bool { return t.Attributes[attrFifoTopic] == "true" }
 

@@ -25,9 +25,7 @@ var ctx = context.Background()
 // start runs overcast on a fake clock and returns an SQS client.
 func start(t *testing.T) (*awstest.Server, *sqs.Client, *clock.Fake) {
 	t.Helper()
-	fake := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	srv := awstest.Start(t, awstest.Clock(fake))
-	return srv, sqs.NewFromConfig(srv.Config()), fake
+	return awstest.StartClient(t, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), sqs.NewFromConfig)
 }
 
 func createQueue(t *testing.T, c *sqs.Client, name string, attrs map[string]string) string {

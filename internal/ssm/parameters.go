@@ -12,6 +12,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/ssm"
 	"overcast/internal/awsproto"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -65,7 +66,7 @@ func (s *Service) PutParameter(ctx context.Context, in *api.PutParameterRequest)
 		if !exists {
 			p = parameter{Name: name, Oldest: 1}
 			for _, t := range in.Tags {
-				p.Tags = setTag(p.Tags, *t.Key, *t.Value)
+				p.Tags = service.SetTag(p.Tags, *t.Key, *t.Value)
 			}
 		}
 		v, err := nextVersion(&old.version, exists, in, value)

@@ -105,10 +105,7 @@ type label struct {
 	Version int64  `json:"version"`
 }
 
-type tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
+type tag = service.Tag
 
 // labelsOf returns the labels attached to version v, in attachment order.
 func (p *parameter) labelsOf(v int64) []string {

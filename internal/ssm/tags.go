@@ -10,16 +10,6 @@ import (
 	"overcast/internal/store"
 )
 
-// setTag adds a tag or replaces the value of the tag with the same key.
-func setTag(tags []tag, key, value string) []tag {
-	if i := slices.IndexFunc(tags, func(t tag) bool { return t.Key == key }); i >= 0 {
-		tags = slices.Clone(tags)
-		tags[i].Value = value
-		return tags
-	}
-	return append(tags, tag{Key: key, Value: value})
-}
-
 // taggedParameter resolves a tagging request's resource: only parameters
 // are taggable here, named by name or ARN.
 func (s *Service) taggedParameter(tx store.Tx, sc scope, resourceType, resourceID string) (parameter, int64, error) {
@@ -59,7 +49,7 @@ func (s *Service) retag(ctx context.Context, resourceType, resourceID string, ch
 func (s *Service) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceRequest) (*api.AddTagsToResourceResult, error) {
 	err := s.retag(ctx, *in.ResourceType, *in.ResourceId, func(tags []tag) ([]tag, error) {
 		for _, t := range in.Tags {
-			tags = setTag(tags, *t.Key, *t.Value)
+			tags = service.SetTag(tags, *t.Key, *t.Value)
 		}
 		if len(tags) > maxTags {
 			return nil, &api.TooManyTagsError{}
