@@ -211,7 +211,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *api.AssumeRoleRequest) (*a
 		s.Logger.Warn("trust policy does not allow the caller; assuming the role anyway outside --strict",
 			"role", role.ARN, "caller", caller.ARN)
 	}
-	creds, assumedARN, assumedID, err := s.assumeCapped(ctx, role, name, time.Duration(d)*time.Second, policiesOf(in.Policy, in.PolicyArns))
+	creds, assumedARN, assumedID, err := s.assumeCapped(ctx, role, name, d, policiesOf(in.Policy, in.PolicyArns))
 	if err != nil {
 		return nil, err
 	}
