@@ -2,6 +2,7 @@ package app
 
 import (
 	"overcast/internal/authz"
+	"overcast/internal/codecommit/gitserver"
 	"overcast/internal/ecr"
 	"overcast/internal/service"
 )
@@ -9,7 +10,8 @@ import (
 // enforcement is the IAM evaluator of --enforce-iam over the services that
 // hold policies: IAM's identities, STS's sessions, and the resource
 // policies of the services that have them, found by what each implements.
-// It gives the registry's pulls and pushes to ECR to authorize too.
+// It gives the registry's pulls and pushes to ECR, and git's fetches and
+// pushes to CodeCommit's git server, to authorize too.
 func (m *Main) enforcement(apis []service.API) *authz.Evaluator {
 	src := authz.Sources{Resources: map[string]authz.Resources{}}
 	tables := map[string]*authz.Table{}
@@ -33,8 +35,11 @@ func (m *Main) enforcement(apis []service.API) *authz.Evaluator {
 	}
 	e := authz.NewEvaluator(src, tables)
 	for _, s := range m.services {
-		if r, ok := s.(*ecr.Service); ok {
-			r.SetAuthorizer(e)
+		switch s := s.(type) {
+		case *ecr.Service:
+			s.SetAuthorizer(e)
+		case *gitserver.Server:
+			s.SetAuthorizer(e)
 		}
 	}
 	return e

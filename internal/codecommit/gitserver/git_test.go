@@ -291,3 +291,30 @@ func TestSessionCredentials(t *testing.T) {
 		t.Errorf("ls-remote with another session token: got %v, %s; want git's 403", err, out)
 	}
 }
+
+// TestEnforceGitPullAndPush: under --enforce-iam git's fetches need
+// codecommit:GitPull and its pushes codecommit:GitPush on the repository,
+// as on AWS: a user allowed only to pull clones, and its push is refused
+// with the reason; the account root may do both.
+func TestEnforceGitPullAndPush(t *testing.T) {
+	g := startGit(t, awstest.EnforceIAM())
+	work := newWorkTree(t, map[string][]byte{"a.txt": []byte("a\n")})
+	run(t, work, gitEnv(), "push", "-q", g.signedURL("demo", "test", "test"), "main")
+
+	keyID, secret := g.iamUser(t, "reader")
+	awstest.Call(t, g.iam.PutUserPolicy, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("pull"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"codecommit:GitPull","Resource":"arn:aws:codecommit:us-east-1:000000000000:demo"}]}`)})
+	clone := t.TempDir()
+	run(t, clone, gitEnv(), "clone", "-q", g.signedURL("demo", keyID, secret), ".")
+
+	commitFiles(t, clone, map[string][]byte{"b.txt": []byte("b\n")}, "second")
+	out, err := tryGit(clone, gitEnv(), "push", g.signedURL("demo", keyID, secret), "HEAD:main")
+	if err == nil || !strings.Contains(out, "403") {
+		t.Errorf("push without codecommit:GitPush: got %v, %s; want git's 403", err, out)
+	}
+	unknownKey, unknownSecret := g.iamUser(t, "nobody")
+	out, err = tryGit(t.TempDir(), gitEnv(), "ls-remote", g.signedURL("demo", unknownKey, unknownSecret))
+	if err == nil || !strings.Contains(out, "403") {
+		t.Errorf("ls-remote without codecommit:GitPull: got %v, %s; want git's 403", err, out)
+	}
+}

@@ -38,6 +38,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.failed(w, err, ErrNoRepository, http.StatusNotFound, "Repository not found", "finding a repository") {
 		return
 	}
+	push := rest == "git-receive-pack" || r.URL.Query().Get("service") == "git-receive-pack"
+	if err := s.authorize(ctx, caller, caller.Region, name, push); err != nil {
+		// git shows the body of a refusal: the reason, as AWS gives it.
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
 	backend := git.HTTPBackend(repo.Dir, repoPrefix+name, s.serveOptions(repo))
 	// Go's CGI handler refuses chunked bodies, which git sends for any push
 	// over its post buffer; http-backend reads a body of no stated length

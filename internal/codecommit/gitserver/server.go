@@ -93,6 +93,8 @@ type Server struct {
 	hooksDir string
 	logger   *slog.Logger
 	ssh      *sshServer
+	// authorizer, under --enforce-iam, checks fetches and pushes.
+	authorizer Authorizer
 }
 
 // New builds the git server; Start writes its hooks and starts SSH.

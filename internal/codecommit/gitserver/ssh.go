@@ -193,6 +193,10 @@ func (srv *sshServer) exec(caller overcast.Caller, command string, env []string,
 		srv.s.logger.Error("finding a repository", "err", err)
 		return 128
 	}
+	if err := srv.s.authorize(ctx, caller, region, name, service == "git-receive-pack"); err != nil {
+		fmt.Fprintf(ch.Stderr(), "fatal: %v\n", err)
+		return 128
+	}
 	o := srv.s.serveOptions(repo)
 	o.Env = append(o.Env, env...)
 	var p *push
