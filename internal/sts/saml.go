@@ -81,7 +81,7 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *api.AssumeRoleWith
 	if !allows(role.AssumeRolePolicyDocument, r) {
 		return nil, notAuthorizedSAML()
 	}
-	creds, assumedARN, assumedID, err := s.assume(ctx, role, names[0], d)
+	creds, assumedARN, assumedID, err := s.assumeCapped(ctx, role, names[0], d, policiesOf(in.Policy, in.PolicyArns))
 	if err != nil {
 		return nil, err
 	}

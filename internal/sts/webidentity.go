@@ -90,7 +90,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *api.AssumeR
 	if !allows(role.AssumeRolePolicyDocument, r) {
 		return nil, notAuthorizedWebIdentity()
 	}
-	creds, assumedARN, assumedID, err := s.assume(ctx, role, name, d)
+	creds, assumedARN, assumedID, err := s.assumeCapped(ctx, role, name, d, policiesOf(in.Policy, in.PolicyArns))
 	if err != nil {
 		return nil, err
 	}

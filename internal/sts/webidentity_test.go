@@ -225,3 +225,27 @@ func TestWebIdentityAuthorizedParty(t *testing.T) {
 		t.Errorf("Audience: got %s, want %s", got, ciAudience)
 	}
 }
+
+// TestWebIdentitySessionPolicy: a session policy passed with a web
+// identity token cuts the session down, as with AssumeRole: under
+// --enforce-iam the role may list roles and users, the session only roles.
+func TestWebIdentitySessionPolicy(t *testing.T) {
+	ctx := context.Background()
+	f := newFederation(t, awstest.EnforceIAM())
+	admin := iam.NewFromConfig(f.srv.ConfigWith("123456789012", "test", ""))
+	awstest.Call(t, admin.PutRolePolicy, &iam.PutRolePolicyInput{RoleName: aws.String("deploy"), PolicyName: aws.String("list"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","iam:ListUsers"],"Resource":"*"}]}`)})
+	out := awstest.Call(t, f.anon.AssumeRoleWithWebIdentity, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(f.role), RoleSessionName: aws.String("ci"), WebIdentityToken: aws.String(f.token(t, f.key, nil)),
+		Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)})
+	c := out.Credentials
+	session := iam.NewFromConfig(f.srv.ConfigWith(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
+	if _, err := session.ListRoles(ctx, &iam.ListRolesInput{}); err != nil {
+		t.Errorf("ListRoles, which the session policy allows: %v", err)
+	}
+	_, err := session.ListUsers(ctx, &iam.ListUsersInput{})
+	// Message is matched as a substring: the session and the reason.
+	awstest.WantAPIError(t, err, awstest.APIError{Code: "AccessDenied", Status: 403,
+		Message: "assumed-role/deploy/ci is not authorized to perform: iam:ListUsers"})
+	awstest.WantAPIError(t, err, awstest.APIError{Message: "because no session policy allows the iam:ListUsers action"})
+}
