@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """What CloudTrail's recording costs (issue 14's figures).
 
-Two overcast servers run side by side, one with --cloudtrail=false and one
-recording every call (the default). For each round, each load runs against
+Three overcast servers run side by side: one with --cloudtrail=false, one
+recording every call (the default: management events into the event
+history; S3 object reads are data events, which CloudTrail records only
+for trails that select them), and one recording with a logging trail that
+selects the bench bucket's data events, so that every S3 GET is recorded
+too. For each round, each load runs against
 one then the other, so that both see the same machine: sts:GetCallerIdentity
 (query protocol) and S3 GET of a 4 KB object (1,000 keys), under 16
 connections (wrk, 2 threads), requests SigV4-signed once by botocore with an
@@ -49,9 +53,36 @@ def start(binary, data_dir, recording):
     return srv, port
 
 
-def loads(port):
+TRAIL_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+     "Resource": "arn:aws:s3:::trail-logs"},
+    {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+     "Resource": "arn:aws:s3:::trail-logs/AWSLogs/000000000000/*",
+     "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+  ]
+}"""
+
+
+def data_trail(port):
+    """A logging trail selecting every object event of the bench bucket."""
+    s3c = s3_client(port)
+    s3c.create_bucket(Bucket="trail-logs")
+    s3c.put_bucket_policy(Bucket="trail-logs", Policy=TRAIL_POLICY)
+    ct = client("cloudtrail", port)
+    ct.create_trail(Name="objects", S3BucketName="trail-logs")
+    ct.put_event_selectors(TrailName="objects", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bench/"]}]}])
+    ct.start_logging(Name="objects")
+
+
+def loads(port, trail=False):
     """The loads to measure on one server: name → function of seconds."""
     key, secret = real_key("overcast", port)
+    if trail:
+        data_trail(port)
     sts = signed_request(port, "sts", "Action=GetCallerIdentity&Version=2011-06-15", key, secret)
     c = s3_client(port, key, secret)
     c.create_bucket(Bucket="bench")
@@ -78,22 +109,26 @@ def main():
     tmp = tempfile.mkdtemp()
     servers = {}
     try:
-        for mode, recording in (("off", False), ("recording", True)):
-            servers[mode] = start(args.overcast, f"{tmp}/{mode}", recording)
-        runs = {mode: loads(port) for mode, (_, port) in servers.items()}
+        modes = ("off", "recording", "data trail")
+        for mode in modes:
+            servers[mode] = start(args.overcast, f"{tmp}/{mode}", mode != "off")
+        runs = {mode: loads(port, trail=mode == "data trail") for mode, (_, port) in servers.items()}
         figures = {mode: {op: [] for op in runs[mode]} for mode in runs}
         for mode in runs:  # warm-up
             for run in runs[mode].values():
                 run(1)
-        for _ in range(args.rounds):
+        for i in range(args.rounds):
             for op in runs["off"]:
-                for mode in ("off", "recording"):
+                # Alternate which server goes first: whatever drifts on the
+                # machine during a round then falls on both alike.
+                for mode in modes if i % 2 == 0 else reversed(modes):
                     figures[mode][op].append(measured(servers[mode][0], runs[mode][op], args.seconds))
-        ct = client("cloudtrail", servers["recording"][1])
-        recorded = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}],
-                                    MaxResults=50)["Events"]
-        if len(recorded) < 50:
-            raise RuntimeError(f"the recording server's history holds {len(recorded)} GetCallerIdentity events")
+        for mode in modes[1:]:
+            ct = client("cloudtrail", servers[mode][1])
+            recorded = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}],
+                                        MaxResults=50)["Events"]
+            if len(recorded) < 50:
+                raise RuntimeError(f"the {mode} server's history holds {len(recorded)} GetCallerIdentity events")
         rss = {mode: srv.rss_mb() for mode, (srv, _) in servers.items()}
     finally:
         for srv, _ in servers.values():
@@ -102,18 +137,19 @@ def main():
 
     results = {}
     print(f"rounds={args.rounds} seconds={args.seconds} connections=16 cpus={os.cpu_count()}")
-    print("| load | off req/s | recording req/s | loss | off CPU µs/req | recording CPU µs/req | CPU loss | off p50 (ms) | recording p50 (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| load | server | req/s | loss | CPU µs/req | CPU loss | p50 (ms) |")
+    print("|---|---|---|---|---|---|---|")
     for op in figures["off"]:
         m = {mode: {k: statistics.median(r[k] for r in figures[mode][op]) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
              for mode in figures}
-        loss = 1 - m["recording"]["rps"] / m["off"]["rps"]
-        cpu_loss = 1 - m["off"]["cpu_us"] / m["recording"]["cpu_us"]
-        results[op] = {**m, "loss": loss, "cpu_loss": cpu_loss}
-        print(f"| {op} | {m['off']['rps']:.0f} | {m['recording']['rps']:.0f} | {loss * 100:.1f}% | "
-              f"{m['off']['cpu_us']:.0f} | {m['recording']['cpu_us']:.0f} | {cpu_loss * 100:.1f}% | "
-              f"{m['off']['p50_ms']:.2f} | {m['recording']['p50_ms']:.2f} |")
-    print(f"| RSS after load (MB) | {rss['off']:.1f} | {rss['recording']:.1f} | | | | | | |")
+        results[op] = m
+        for mode in modes:
+            loss = 1 - m[mode]["rps"] / m["off"]["rps"]
+            cpu_loss = 1 - m["off"]["cpu_us"] / m[mode]["cpu_us"]
+            m[mode].update(loss=loss, cpu_loss=cpu_loss)
+            print(f"| {op} | {mode} | {m[mode]['rps']:.0f} | {loss * 100:.1f}% | {m[mode]['cpu_us']:.0f} | "
+                  f"{cpu_loss * 100:.1f}% | {m[mode]['p50_ms']:.2f} |")
+    print("| RSS after load (MB) | " + " / ".join(f"{mode} {rss[mode]:.1f}" for mode in modes) + " | | | | | |")
     write_json(args.json, {"loads": results, "rss_mb": rss})
 
 

@@ -299,6 +299,11 @@ func sortedMapKeys(v reflect.Value) []reflect.Value {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s as a JSON string, for code that writes JSON
+// by hand where encoding/json's reflection costs too much (CloudTrail's
+// recorder writes a record per API call).
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // appendJSONString writes s as a JSON string, escaping what JSON requires
 // and replacing invalid UTF-8.
 func appendJSONString(b []byte, s string) []byte {

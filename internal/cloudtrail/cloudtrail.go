@@ -103,6 +103,14 @@ func (s *Service) Flush() {
 	}
 }
 
+// changedTrails is called after a trail changed: which calls the
+// recorder keeps depends on the trails' selectors.
+func (s *Service) changedTrails(ctx context.Context) {
+	if s.recorder != nil {
+		s.recorder.ReloadSelectors(ctx)
+	}
+}
+
 // Close writes the events still queued: shutting down loses none.
 func (s *Service) Close() error {
 	if s.recorder == nil {

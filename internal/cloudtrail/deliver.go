@@ -108,7 +108,7 @@ func (s *Service) deliverBatch(ctx context.Context, ref trailRef, t trail, regio
 					seen++
 				}
 				if t.selects(ev) {
-					records = append(records, ev.Record)
+					records = append(records, ev.record())
 					times = append(times, ev.Time)
 				}
 				return nil
@@ -336,6 +336,7 @@ func (s *Service) PutEventSelectors(ctx context.Context, in *api.PutEventSelecto
 	if err != nil {
 		return nil, err
 	}
+	s.changedTrails(ctx)
 	return &api.PutEventSelectorsResponse{TrailARN: new(t.ARN), EventSelectors: t.EventSelectors, AdvancedEventSelectors: t.AdvancedEventSelectors}, nil
 }
 

@@ -124,7 +124,7 @@ func (e event) hasResource(f func(resource) bool) bool {
 // api is the event as LookupEvents lists it.
 func (e event) api() api.Event {
 	out := api.Event{EventId: new(e.ID), EventName: new(e.Name), ReadOnly: new(strconv.FormatBool(e.ReadOnly)),
-		EventTime: new(e.Time), EventSource: new(e.Source), Resources: api.ResourceList{}, CloudTrailEvent: new(string(e.Record))}
+		EventTime: new(e.Time), EventSource: new(e.Source), Resources: api.ResourceList{}, CloudTrailEvent: new(string(e.record()))}
 	if e.AccessKeyID != "" {
 		out.AccessKeyId = new(e.AccessKeyID)
 	}

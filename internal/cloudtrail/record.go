@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"overcast"
@@ -55,52 +56,26 @@ type event struct {
 	// resource type (AWS::S3::Object) and the ARNs of the resources.
 	DataType string   `json:"dataType,omitempty"`
 	ARNs     []string `json:"arns,omitempty"`
-	// Record is the record itself, stored beside the fields above
-	// (segment.go) so that it is written as it is, not re-encoded.
-	Record json.RawMessage `json:"-"`
+	// Record is the record itself, for events of the first segment
+	// format; events of compact segments render it from their segment
+	// when asked (record).
+	Record  json.RawMessage `json:"-"`
+	compact *compactSegment
+	index   int
+}
+
+// record is the event's CloudTrail record.
+func (e event) record() json.RawMessage {
+	if e.Record == nil && e.compact != nil {
+		return e.compact.render(e.index, e.ID)
+	}
+	return e.Record
 }
 
 // resource is one resource a call touched, as LookupEvents lists it.
 type resource struct {
 	Type string `json:"type"`
 	Name string `json:"name"`
-}
-
-// record is CloudTrail's record of an API call, in its field order.
-type record struct {
-	EventVersion       string          `json:"eventVersion"`
-	UserIdentity       userIdentity    `json:"userIdentity"`
-	EventTime          string          `json:"eventTime"`
-	EventSource        string          `json:"eventSource"`
-	EventName          string          `json:"eventName"`
-	AWSRegion          string          `json:"awsRegion"`
-	SourceIPAddress    string          `json:"sourceIPAddress"`
-	UserAgent          string          `json:"userAgent"`
-	ErrorCode          string          `json:"errorCode,omitempty"`
-	ErrorMessage       string          `json:"errorMessage,omitempty"`
-	RequestParameters  json.RawMessage `json:"requestParameters"`
-	ResponseElements   json.RawMessage `json:"responseElements"`
-	RequestID          string          `json:"requestID"`
-	EventID            string          `json:"eventID"`
-	ReadOnly           bool            `json:"readOnly"`
-	Resources          []recordARN     `json:"resources,omitempty"`
-	EventType          string          `json:"eventType"`
-	ManagementEvent    bool            `json:"managementEvent"`
-	RecipientAccountID string          `json:"recipientAccountId"`
-	EventCategory      string          `json:"eventCategory"`
-	TLSDetails         *tlsDetails     `json:"tlsDetails,omitempty"`
-}
-
-// recordARN is a resource in a data event's record.
-type recordARN struct {
-	Type      string `json:"type"`
-	ARN       string `json:"ARN"`
-	AccountID string `json:"accountId,omitempty"`
-}
-
-type tlsDetails struct {
-	TLSVersion  string `json:"tlsVersion"`
-	CipherSuite string `json:"cipherSuite"`
 }
 
 // userIdentity is who made a call, as CloudTrail describes each kind of
@@ -132,12 +107,36 @@ type sessionIssuer struct {
 // needs, taken on the request path without any encoding.
 type call struct {
 	c         *awsproto.Call
+	category  category
 	caller    overcast.Caller
 	origin    overcast.Origin
 	requestID string
 	out       any
 	err       error
 }
+
+// recorded is a call made into an event, as a segment stores it.
+type recorded struct {
+	time                                time.Time
+	flags                               int
+	requestID                           string
+	name, source                        string
+	identity, username, accessKeyID     string
+	sourceIP, userAgent                 string
+	errorCode, errorMessage             string
+	requestParameters, responseElements []byte
+	dataType                            string
+	resources                           []resource
+}
+
+// identity is a caller as records name it, made once per caller.
+type identity struct {
+	json     string // the record's userIdentity
+	username string // LookupEvents' Username
+}
+
+// maxIdentities bounds the writer's cache of callers' identities.
+const maxIdentities = 4096
 
 // Recorder records every API call the gateway serves as a CloudTrail
 // event. Its Intercept runs outermost around each call (so it records
@@ -156,8 +155,15 @@ type Recorder struct {
 	stopped chan struct{}
 	flushed chan chan struct{}
 
-	writeMu sync.Mutex // the writer, and calls that outlive Close
-	stamp   int64      // the last key stamp written, for their order
+	writeMu    sync.Mutex // the writer, and calls that outlive Close
+	stamp      int64      // the last key stamp written, for their order
+	identities map[overcast.Caller]identity
+
+	// dataScopes is where some logging trail may select data events
+	// (selectors.go): elsewhere, data events are dropped on the request
+	// path, as AWS records them only for the trails that ask.
+	dataScopes atomic.Pointer[dataScopes]
+	stop       chan struct{} // closed by Close: stops reloadSelectors
 }
 
 // NewRecorder returns a running Recorder writing to st; tables are the
@@ -165,16 +171,24 @@ type Recorder struct {
 // resources each call touches. Close flushes and stops it.
 func NewRecorder(st store.Store, idSource *ids.Source, now func() time.Time, logger *slog.Logger, tables map[string]*authz.Table) *Recorder {
 	r := &Recorder{store: st, ids: idSource, now: now, logger: logger, tables: tables,
-		queue: make(chan call, queueSize), stopped: make(chan struct{}), flushed: make(chan chan struct{})}
+		queue: make(chan call, queueSize), stopped: make(chan struct{}), flushed: make(chan chan struct{}),
+		identities: map[overcast.Caller]identity{}, stop: make(chan struct{})}
+	r.ReloadSelectors(context.Background())
 	go r.write()
+	go r.reloadSelectors()
 	return r
 }
 
 // Intercept is the awsproto.Interceptor that records each call.
 func (r *Recorder) Intercept(ctx context.Context, c *awsproto.Call, next func(context.Context) (any, error)) (any, error) {
 	out, err := next(ctx)
+	caller := overcast.CallerFrom(ctx)
+	category := categoryOf(c.Service.ID, c.Operation.Name)
+	if !category.management && !r.dataScopes.Load().has(scopeOf(caller)) {
+		return out, err // a data event no trail asks for
+	}
 	origin, _ := overcast.OriginFrom(ctx)
-	r.enqueue(call{c: c, caller: overcast.CallerFrom(ctx), origin: origin, requestID: awsproto.RequestID(ctx), out: out, err: err})
+	r.enqueue(call{c: c, category: category, caller: caller, origin: origin, requestID: awsproto.RequestID(ctx), out: out, err: err})
 	return out, err
 }
 
@@ -210,6 +224,7 @@ func (r *Recorder) Close() error {
 	}
 	r.closed = true
 	close(r.queue)
+	close(r.stop)
 	r.mu.Unlock()
 	<-r.stopped
 	return nil
@@ -290,14 +305,22 @@ func (r *Recorder) drain() {
 func (r *Recorder) writeBatch(batch []call) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
-	byScope := map[overcast.Scope][]event{}
+	encoders := map[overcast.Scope]*segmentEncoder{}
 	var scopes []overcast.Scope
-	for _, cl := range batch {
-		scope := scopeOf(cl.caller)
-		if _, ok := byScope[scope]; !ok {
+	first := map[overcast.Scope]time.Time{}
+	for i := range batch {
+		scope := scopeOf(batch[i].caller)
+		e, ok := encoders[scope]
+		if !ok {
+			e = newSegmentEncoder(scope)
+			encoders[scope] = e
 			scopes = append(scopes, scope)
 		}
-		byScope[scope] = append(byScope[scope], r.event(cl))
+		ev := r.event(&batch[i], scope)
+		if !ok {
+			first[scope] = ev.time
+		}
+		e.add(&ev)
 	}
 	type segment struct {
 		key   string
@@ -305,13 +328,7 @@ func (r *Recorder) writeBatch(batch []call) {
 	}
 	segments := make([]segment, 0, len(scopes))
 	for _, scope := range scopes {
-		events := byScope[scope]
-		value, err := encodeSegment(events)
-		if err != nil {
-			r.logger.Error("cloudtrail: encoding events", "events", len(events), "err", err)
-			continue
-		}
-		segments = append(segments, segment{segmentKey(scope, r.nextStamp(events[0].Time), r.ids.Hex(4)), value})
+		segments = append(segments, segment{segmentKey(scope, r.nextStamp(first[scope]), r.ids.Hex(4)), encoders[scope].finish()})
 	}
 	err := r.store.Update(context.Background(), func(tx store.Tx) error {
 		for _, sg := range segments {
@@ -350,65 +367,66 @@ func scopeOf(c overcast.Caller) overcast.Scope {
 	return overcast.Scope{Account: c.AccountID, Region: region}
 }
 
-// event builds the record of a call.
-func (r *Recorder) event(cl call) event {
+// event makes a call the event a segment stores.
+func (r *Recorder) event(cl *call, scope overcast.Scope) recorded {
 	c := cl.c
 	at := cl.origin.Time
 	if at.IsZero() {
 		at = r.now()
 	}
-	at = at.UTC().Truncate(time.Second)
-	scope := scopeOf(cl.caller)
+	id := r.identity(cl.caller)
+	ev := recorded{
+		time:              at.UTC().Truncate(time.Second),
+		requestID:         cl.requestID,
+		name:              c.Operation.Name,
+		source:            eventSource(c.Service),
+		identity:          id.json,
+		username:          id.username,
+		accessKeyID:       cl.caller.AccessKeyID,
+		sourceIP:          cl.origin.SourceIP,
+		userAgent:         cl.origin.UserAgent,
+		requestParameters: awsproto.AuditJSON(c.Input),
+		dataType:          cl.category.resourceType,
+	}
 	readOnly := isReadOnly(c.Operation.Name)
-	category := categoryOf(c.Service.ID, c.Operation.Name)
-	rec := record{
-		EventVersion:       eventVersion,
-		UserIdentity:       identityOf(cl.caller),
-		EventTime:          at.Format(time.RFC3339),
-		EventSource:        eventSource(c.Service),
-		EventName:          c.Operation.Name,
-		AWSRegion:          scope.Region,
-		SourceIPAddress:    cl.origin.SourceIP,
-		UserAgent:          cl.origin.UserAgent,
-		RequestParameters:  awsproto.AuditJSON(c.Input),
-		RequestID:          cl.requestID,
-		EventID:            r.ids.UUID(),
-		ReadOnly:           readOnly,
-		EventType:          "AwsApiCall",
-		ManagementEvent:    category.management,
-		RecipientAccountID: scope.Account,
-		EventCategory:      category.name,
+	if readOnly {
+		ev.flags |= flagReadOnly
+	}
+	if cl.category.management {
+		ev.flags |= flagManagement
 	}
 	if cl.origin.SecureTransport {
-		rec.TLSDetails = &tlsDetails{TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256"}
+		ev.flags |= flagTLS
 	}
 	if cl.err != nil {
-		rec.ErrorCode, rec.ErrorMessage = "InternalFailure", "An internal error occurred."
+		ev.errorCode, ev.errorMessage = "InternalFailure", "An internal error occurred."
 		if e, ok := awsproto.AsAPIError(cl.err); ok {
-			rec.ErrorCode, rec.ErrorMessage = e.ErrorCode(), e.ErrorMessage()
+			ev.errorCode, ev.errorMessage = e.ErrorCode(), e.ErrorMessage()
 		}
 	} else if !readOnly {
-		rec.ResponseElements = awsproto.AuditJSON(cl.out)
+		ev.responseElements = awsproto.AuditJSON(cl.out)
 	}
-	resources := r.resources(cl, scope)
-	var arns []string
-	if !category.management {
-		for _, res := range resources {
-			if strings.HasPrefix(res.Name, "arn:") {
-				rec.Resources = append(rec.Resources, recordARN{Type: res.Type, ARN: res.Name, AccountID: scope.Account})
-				arns = append(arns, res.Name)
-			}
-		}
+	ev.resources = r.resources(cl, scope)
+	return ev
+}
+
+// identity is how records name caller, from the writer's cache.
+func (r *Recorder) identity(caller overcast.Caller) identity {
+	if id, ok := r.identities[caller]; ok {
+		return id
 	}
-	b, _ := json.Marshal(rec)
-	return event{ID: rec.EventID, Time: at, Name: rec.EventName, Source: rec.EventSource, Username: usernameOf(cl.caller),
-		AccessKeyID: cl.caller.AccessKeyID, ReadOnly: readOnly, Management: category.management, Resources: resources,
-		DataType: category.resourceType, ARNs: arns, Record: b}
+	if len(r.identities) >= maxIdentities {
+		clear(r.identities)
+	}
+	b, _ := json.Marshal(identityOf(caller))
+	id := identity{json: string(b), username: usernameOf(caller)}
+	r.identities[caller] = id
+	return id
 }
 
 // resources are the resources a call touched: the ARNs its service's
 // authorization table names for it, typed as CloudTrail types them.
-func (r *Recorder) resources(cl call, scope overcast.Scope) []resource {
+func (r *Recorder) resources(cl *call, scope overcast.Scope) []resource {
 	t := r.tables[cl.c.Service.ID]
 	if t == nil {
 		if cl.c.Service.ID == "s3" {

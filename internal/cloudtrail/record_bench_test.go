@@ -24,27 +24,34 @@ func BenchmarkRecord(b *testing.B) {
 	}
 	caller := overcast.Caller{AccountID: "000000000000", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLE", Kind: overcast.PrincipalUser,
 		ARN: "arn:aws:iam::000000000000:user/bench", UserID: "AIDAEXAMPLE"}
-	cl := call{c: &awsproto.Call{Service: sts.Service, Operation: op, Input: &sts.GetCallerIdentityRequest{}}, caller: caller,
+	cl := call{category: managementEvent, c: &awsproto.Call{Service: sts.Service, Operation: op, Input: &sts.GetCallerIdentityRequest{}}, caller: caller,
 		origin: overcast.Origin{SourceIP: "127.0.0.1", UserAgent: "bench", Time: env.Clock.Now()}, requestID: "req",
 		out: &sts.GetCallerIdentityResponse{Account: new("000000000000"), Arn: new(caller.ARN), UserId: new(caller.UserID)}}
 	batch := make([]call, batchSize)
 	for i := range batch {
 		batch[i] = cl
 	}
+	scope := scopeOf(caller)
 	b.Run("event", func(b *testing.B) {
 		for b.Loop() {
-			r.event(cl)
+			r.event(&cl, scope)
 		}
 	})
-	events := make([]event, batchSize)
+	events := make([]recorded, batchSize)
 	for i := range events {
-		events[i] = r.event(cl)
+		events[i] = r.event(&cl, scope)
 	}
 	b.Run("encode/event", func(b *testing.B) {
+		var size int
 		for b.Loop() {
-			encodeSegment(events)
+			e := newSegmentEncoder(scope)
+			for i := range events {
+				e.add(&events[i])
+			}
+			size = len(e.finish())
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batchSize), "ns/event")
+		b.ReportMetric(float64(size)/batchSize, "bytes/event")
 	})
 	b.Run("batch/event", func(b *testing.B) {
 		for b.Loop() {

@@ -252,6 +252,7 @@ func (s *Service) CreateTrail(ctx context.Context, in *api.CreateTrailRequest) (
 	if err != nil {
 		return nil, err
 	}
+	s.changedTrails(ctx)
 	return &api.CreateTrailResponse{Name: &t.Name, S3BucketName: &t.S3BucketName, S3KeyPrefix: in.S3KeyPrefix,
 		SnsTopicName: in.SnsTopicName, IncludeGlobalServiceEvents: &t.IncludeGlobalServiceEvents, IsMultiRegionTrail: &t.IsMultiRegionTrail,
 		TrailARN: &t.ARN, LogFileValidationEnabled: &t.LogFileValidationEnabled, CloudWatchLogsLogGroupArn: in.CloudWatchLogsLogGroupArn,
@@ -288,6 +289,7 @@ func (s *Service) UpdateTrail(ctx context.Context, in *api.UpdateTrailRequest) (
 		return nil, err
 	}
 	v := t.api()
+	s.changedTrails(ctx)
 	return &api.UpdateTrailResponse{Name: v.Name, S3BucketName: v.S3BucketName, S3KeyPrefix: v.S3KeyPrefix, SnsTopicName: v.SnsTopicName,
 		IncludeGlobalServiceEvents: v.IncludeGlobalServiceEvents, IsMultiRegionTrail: v.IsMultiRegionTrail, TrailARN: v.TrailARN,
 		LogFileValidationEnabled: v.LogFileValidationEnabled, CloudWatchLogsLogGroupArn: v.CloudWatchLogsLogGroupArn,
@@ -310,6 +312,7 @@ func (s *Service) DeleteTrail(ctx context.Context, in *api.DeleteTrailRequest) (
 	if err != nil {
 		return nil, err
 	}
+	s.changedTrails(ctx)
 	return &api.DeleteTrailResponse{}, nil
 }
 
@@ -390,6 +393,7 @@ func (s *Service) StartLogging(ctx context.Context, in *api.StartLoggingRequest)
 	if err != nil {
 		return nil, err
 	}
+	s.changedTrails(ctx)
 	return &api.StartLoggingResponse{}, nil
 }
 
@@ -409,6 +413,7 @@ func (s *Service) StopLogging(ctx context.Context, in *api.StopLoggingRequest) (
 	if err != nil {
 		return nil, err
 	}
+	s.changedTrails(ctx)
 	return &api.StopLoggingResponse{}, nil
 }
 

@@ -51,6 +51,13 @@ func (s *Source) read(b []byte) {
 func (s *Source) UUID() string {
 	var u [16]byte
 	s.read(u[:])
+	return FormatUUID(u)
+}
+
+// FormatUUID is u as a version 4 UUID, its version and variant bits set:
+// for IDs derived from other unique values, which need no randomness of
+// their own (CloudTrail's event IDs).
+func FormatUUID(u [16]byte) string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	var b [36]byte
