@@ -2,6 +2,7 @@ package ecs_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -222,6 +225,46 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	if count["first"] != 2 || count["second"] != 2 {
 		t.Errorf("tasks per engine: got %v, want 2 on each", count)
 	}
+
+	// EC2 instances run their tasks on the engine of their zone: a and b,
+	// the first and second engines.
+	ec2c := ec2.NewFromConfig(e.srv.Config())
+	images := awstest.Call(t, ec2c.DescribeImages, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("name"), Values: []string{"al2023-ami-ecs-hvm-*"}}, {Name: aws.String("architecture"), Values: []string{"x86_64"}}}})
+	userData := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=hosts >> /etc/ecs/ecs.config\n"))
+	var instances []string
+	for _, zone := range []string{"us-east-1a", "us-east-1b"} {
+		subnet := awstest.Call(t, ec2c.DescribeSubnets, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("availability-zone"), Values: []string{zone}}}}).Subnets[0].SubnetId
+		inst := awstest.Call(t, ec2c.RunInstances, &ec2.RunInstancesInput{ImageId: images.Images[0].ImageId, InstanceType: ec2types.InstanceTypeT3Medium,
+			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: aws.String(userData), SubnetId: subnet}).Instances[0]
+		instances = append(instances, aws.ToString(inst.InstanceId))
+	}
+	t.Cleanup(func() { ec2c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: instances}) })
+	awstest.WaitFor(t, "the instances to join cluster hosts", func() bool {
+		return len(awstest.Call(t, e.c.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("hosts")}).ContainerInstanceArns) == 2
+	})
+	e.registerEC2(t, "spread-ec2", 64, func(cd *types.ContainerDefinition) {
+		cd.Image = td.ContainerDefinitions[0].Image
+		publish8080(cd)
+	})
+	placed := awstest.Call(t, e.c.RunTask, &ecs.RunTaskInput{Cluster: aws.String("hosts"), TaskDefinition: aws.String("spread-ec2"), Count: aws.Int32(2),
+		PlacementStrategy: []types.PlacementStrategy{{Type: types.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")}}})
+	if len(placed.Tasks) != 2 || len(placed.Failures) != 0 {
+		t.Fatalf("RunTask on EC2: got %d tasks, failures %s", len(placed.Tasks), failures(placed.Failures))
+	}
+	engines := map[string]bool{}
+	for _, task := range placed.Tasks {
+		arn := aws.ToString(task.TaskArn)
+		running := e.waitRunning(t, "hosts", arn)
+		wantServes(t, bindingURL(running.Containers[0].NetworkBindings[0])+"/")
+		engines[fmt.Sprint(onEngine(first, arn), onEngine(second.engine, arn))] = true
+		e.stop(t, "hosts", arn)
+	}
+	if !engines["true false"] || !engines["false true"] {
+		t.Errorf("EC2 tasks on the engines (first, second): got %v, want one on each", engines)
+	}
+	awstest.Call(t, ec2c.TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: instances})
 
 	// A service's two tasks run one on each engine.
 	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("hosts"), ServiceName: aws.String("web"),
