@@ -240,7 +240,9 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: aws.String(userData), SubnetId: subnet}).Instances[0]
 		instances = append(instances, aws.ToString(inst.InstanceId))
 	}
-	t.Cleanup(func() { ec2c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: instances}) })
+	t.Cleanup(func() {
+		ec2c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: instances})
+	})
 	awstest.WaitFor(t, "the instances to join cluster hosts", func() bool {
 		return len(awstest.Call(t, e.c.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("hosts")}).ContainerInstanceArns) == 2
 	})

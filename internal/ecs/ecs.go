@@ -44,16 +44,16 @@ type Service struct {
 
 	// dockerHosts run the tasks' containers, an agent on each engine;
 	// none without a Docker engine (hosts.go).
-	dockerHosts   []*dockerHost
-	hostLostAfter time.Duration
-	stopAgent     context.CancelFunc
-	interfaces      NetworkInterfaces
-	subnets         Subnets
-	endpoint        TaskEndpoint
-	executionRoles  ExecutionRoles
-	loadBalancers   LoadBalancers
-	metrics         Metrics
-	meter           *usageMeter
+	dockerHosts    []*dockerHost
+	hostLostAfter  time.Duration
+	stopAgent      context.CancelFunc
+	interfaces     NetworkInterfaces
+	subnets        Subnets
+	endpoint       TaskEndpoint
+	executionRoles ExecutionRoles
+	loadBalancers  LoadBalancers
+	metrics        Metrics
+	meter          *usageMeter
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
 	// services is the service controller (servicecontroller.go).
