@@ -123,7 +123,7 @@ def run_setting(work, image, hosts, n, rounds):
         one_round(ecs, hosts, subnets, n)  # warm-up: every engine pulls the image
         results = [one_round(ecs, hosts, subnets, n) for _ in range(rounds)]
     # The engines' pulls of it go with this overcast's registry address.
-    subprocess.run(["docker", "rmi", "-f", oc.registry + "/bench:v1"], capture_output=True)
+    subprocess.run(["docker", "rmi", "-f", oc.registry + "/" + uri], capture_output=True)
     return results
 
 

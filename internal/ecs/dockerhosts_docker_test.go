@@ -182,7 +182,10 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	cli("", "tag", e.image, pushed)
 	cli("", "push", pushed)
 	cli("", "rmi", pushed)
-	t.Cleanup(func() { first.RemoveImage(context.Background(), pushed, true) })
+	t.Cleanup(func() {
+		// What the first engine pulled, under the registry's reference.
+		first.RemoveImage(context.Background(), registry+"/000000000000.dkr.ecr.us-east-1.amazonaws.com/spread:v1", true)
+	})
 
 	td := web("spread")
 	td.ContainerDefinitions[0].Image = aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/spread:v1")
