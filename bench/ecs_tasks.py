@@ -110,15 +110,17 @@ def docker_round(image):
 
 class Overcast:
     """`overcast up` (bin/overcast) on a free port with a fresh data dir in
-    work, and boto3 clients for it; a context manager that stops it."""
+    work and the flags in extra, and boto3 clients for it; a context
+    manager that stops it."""
 
-    def __init__(self, work):
+    def __init__(self, work, extra=()):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         port = free_port()
         log = open(os.path.join(work, "overcast.log"), "w")
         self.proc = subprocess.Popen([os.path.join(root, "bin", "overcast"), "up", "--addr", "127.0.0.1:%d" % port,
-                                      "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
-        self.endpoint = "http://127.0.0.1:%d" % port
+                                      "--data-dir", os.path.join(work, "data"), *extra], stdout=log, stderr=log)
+        self.registry = "127.0.0.1:%d" % port
+        self.endpoint = "http://" + self.registry
         self.session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
                                              region_name="us-east-1")
 

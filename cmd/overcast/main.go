@@ -16,10 +16,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
 	"overcast/internal/app"
+	"overcast/internal/docker"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -60,6 +62,7 @@ func usage() {
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
               [--idp-ca-file ca.pem]
               [--cloudtrail=false] [--cloudtrail-delivery-interval 5m]
+              [--docker-host unix:///path|tcp://host:port ...] [--docker-tls-ca/-cert/-key file]
   overcast codebuild run [-d dir] [-b buildspec] [-i image]     a local CodeBuild build of a directory
               [-e VAR=value ...] [-a artifactsDir] [-c cacheDir]
   overcast version                                              print the version
@@ -90,17 +93,32 @@ func up(args []string) error {
 		"PEM certificate authorities trusted, besides the system's, when fetching OpenID Connect issuers' keys (env OVERCAST_IDP_CA_FILE)")
 	recording := fs.Bool("cloudtrail", os.Getenv("OVERCAST_CLOUDTRAIL") != "0", "record every API call as a CloudTrail event (env OVERCAST_CLOUDTRAIL=0 turns it off)")
 	delivery := fs.Duration("cloudtrail-delivery-interval", 5*time.Minute, "how often trails deliver log files to S3 and CloudWatch Logs")
+	var hosts dockerHostsFlag
+	if v := os.Getenv("OVERCAST_DOCKER_HOSTS"); v != "" {
+		hosts.fromEnv = strings.Split(v, ",")
+	}
+	fs.Var(&hosts, "docker-host", "a Docker engine ECS tasks run on, unix:///path or tcp://host:port; repeat it for several, "+
+		"each standing for a host of its own (env OVERCAST_DOCKER_HOSTS, comma-separated); default: DOCKER_HOST or the local socket")
+	tlsCA := fs.String("docker-tls-ca", os.Getenv("OVERCAST_DOCKER_TLS_CA"), "CA certificate (PEM) of tcp:// --docker-host engines using TLS (env OVERCAST_DOCKER_TLS_CA)")
+	tlsCert := fs.String("docker-tls-cert", os.Getenv("OVERCAST_DOCKER_TLS_CERT"), "client certificate (PEM) for tcp:// --docker-host engines (env OVERCAST_DOCKER_TLS_CERT)")
+	tlsKey := fs.String("docker-tls-key", os.Getenv("OVERCAST_DOCKER_TLS_KEY"), "client key (PEM) for tcp:// --docker-host engines (env OVERCAST_DOCKER_TLS_KEY)")
+	hostLost := fs.Duration("docker-host-lost-after", time.Minute, "how long one of several --docker-host engines may not answer before its tasks stop and run elsewhere")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the usage, which Parse printed
 		}
 		return err
 	}
+	dockerHosts, err := hosts.options(*tlsCA, *tlsCert, *tlsKey)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	m := app.New(app.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Strict: *strict, EnforceIAM: *enforceIAM, Version: buildVersion(), Logger: logger, TaskEndpoint: true,
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
 		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint,
-		IdPCAFile: *idpCA, DisableCloudTrail: !*recording, CloudTrailDelivery: *delivery})
+		IdPCAFile: *idpCA, DisableCloudTrail: !*recording, CloudTrailDelivery: *delivery,
+		DockerHosts: dockerHosts, DockerHostLostAfter: *hostLost})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {
@@ -121,6 +139,49 @@ func up(args []string) error {
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "overcast: shutting down")
 	return m.Close()
+}
+
+// dockerHostsFlag is --docker-host, repeatable; the flags replace
+// OVERCAST_DOCKER_HOSTS's list rather than add to it.
+type dockerHostsFlag struct{ fromEnv, given []string }
+
+func (f *dockerHostsFlag) String() string { return strings.Join(f.list(), ",") }
+
+func (f *dockerHostsFlag) Set(v string) error {
+	f.given = append(f.given, v)
+	return nil
+}
+
+func (f *dockerHostsFlag) list() []string {
+	if len(f.given) > 0 {
+		return f.given
+	}
+	return f.fromEnv
+}
+
+// options checks each host's form and gives tcp:// hosts the TLS files;
+// DOCKER_CERT_PATH's ca.pem, cert.pem and key.pem serve when none is
+// given, as for the docker CLI.
+func (f *dockerHostsFlag) options(ca, cert, key string) ([]docker.Options, error) {
+	var out []docker.Options
+	for _, h := range f.list() {
+		h = strings.TrimSpace(h)
+		switch {
+		case h == "":
+			continue
+		case strings.HasPrefix(h, "unix:///"):
+			out = append(out, docker.Options{Host: h})
+		case strings.HasPrefix(h, "tcp://"):
+			o := docker.Options{Host: h, TLSCA: ca, TLSCert: cert, TLSKey: key}
+			if dir := os.Getenv("DOCKER_CERT_PATH"); dir != "" && ca == "" && cert == "" && key == "" {
+				o.TLSCA, o.TLSCert, o.TLSKey = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+			}
+			out = append(out, o)
+		default:
+			return nil, fmt.Errorf("--docker-host %q: want unix:///path or tcp://host:port", h)
+		}
+	}
+	return out, nil
 }
 
 func envOr(name, def string) string {

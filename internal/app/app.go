@@ -86,6 +86,13 @@ type Config struct {
 	// CloudTrailDelivery is how often trails deliver their log files; 0
 	// is AWS's 5 minutes.
 	CloudTrailDelivery time.Duration
+	// DockerHosts are the engines ECS tasks run on (--docker-host), each
+	// a host of its own; none is the one DOCKER_HOST or the local socket
+	// names. Each must answer at start.
+	DockerHosts []docker.Options
+	// DockerHostLostAfter is how long an engine may stop answering before
+	// ECS takes its host for lost and stops its tasks; 0 is a minute.
+	DockerHostLostAfter time.Duration
 }
 
 // Main is a running overcast.
@@ -164,7 +171,7 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 		return nil, err
 	}
 	if m.env, err = service.Open(ctx, dir, service.Options{Clock: m.cfg.Clock, IDs: m.cfg.IDs, Logger: m.cfg.Logger, Strict: m.cfg.Strict,
-		Blobs: m.cfg.Blobs, BlobsEndpoint: m.cfg.BlobsEndpoint, Store: m.cfg.Store}); err != nil {
+		Blobs: m.cfg.Blobs, BlobsEndpoint: m.cfg.BlobsEndpoint, Store: m.cfg.Store, DockerHosts: m.cfg.DockerHosts}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if m.ln, err = net.Listen("tcp", m.cfg.Addr); err != nil {
@@ -178,7 +185,7 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 // generated 501 answers for those not built yet) and data planes.
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
-		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable,
+		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable, DockerHosts: engineHealth(env.Engines, len(m.cfg.DockerHosts) > 0, m.cfg.Clock.Now),
 		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Metrics: []gateway.MetricsWriter{env.Controllers}}
 	built := map[string]bool{}
 	for _, s := range m.services {

@@ -60,7 +60,12 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 	if err != nil {
 		return nil, nil, err
 	}
-	env.Docker.SetRegistryAuth(ecrPulls{ecrSvc})
+	// Every engine pulls overcast's ECR images at the registry's loopback
+	// address: engines on this machine reach it; a remote engine would
+	// need overcast listening where it can reach (README, --docker-host).
+	for _, e := range env.Engines {
+		e.SetRegistryAuth(ecrPulls{ecrSvc})
+	}
 	s3Svc := s3.New(env.Named("s3"), s3Keys(keys, env.Clock.Now))
 	logsSvc := logs.New(env.Named("logs"), serviceBuckets{s3Svc})
 	secretsSvc := secretsmanager.New(env.Named("secretsmanager"))
@@ -94,6 +99,7 @@ func buildServices(env *service.Env, gateway http.Handler, cfg Config, geo *geoi
 		LoadBalancers:  ecsTargets{elbSvc},
 		Metrics:        ecsMetrics{cloudwatchSvc},
 		AutoScaling:    ecsGroups{autoscalingSvc},
+		HostLostAfter:  cfg.DockerHostLostAfter,
 	})
 	protection.ecs = ecsSvc
 	scalingSvc := applicationautoscaling.New(env.Named("applicationautoscaling"), scalingAlarms{cloudwatchSvc}, scalingServices{ecsSvc})

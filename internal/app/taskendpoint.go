@@ -31,8 +31,12 @@ func taskEndpoint(env *service.Env, stsSvc *sts.Service, gateway http.Handler, p
 	if err != nil {
 		return nil, err
 	}
+	var others []taskendpoint.BridgeEngine
+	for _, e := range env.Engines[min(1, len(env.Engines)):] {
+		others = append(others, e)
+	}
 	return taskendpoint.New(taskendpoint.Config{Key: key, Credentials: taskRoles{stsSvc}, API: gateway,
-		Engine: env.Docker, Protection: protection, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
+		Engine: env.Docker, BridgeEngines: others, Protection: protection, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
 }
 
 // endpointKey reads the key at path, making it on first use.

@@ -14,7 +14,9 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +55,11 @@ type Options struct {
 	// pullable reference and credentials; nil pulls every image as named.
 	// SetRegistryAuth sets it later.
 	RegistryAuth RegistryAuth
+	// TLSCA, TLSCert and TLSKey are PEM files for a tcp:// engine
+	// listening with TLS (dockerd --tlsverify): the CA that signed the
+	// engine's certificate, and the client's certificate and key. Empty:
+	// DOCKER_CERT_PATH's, if set.
+	TLSCA, TLSCert, TLSKey string
 }
 
 // Engine is a connection to one Docker Engine. It is safe for concurrent
@@ -72,7 +79,14 @@ func New(opts Options) (*Engine, error) {
 	if host == "" {
 		host = Host()
 	}
-	api, err := client.New(client.FromEnv, client.WithHost(host))
+	with := []client.Opt{client.FromEnv, client.WithHost(host)}
+	if opts.TLSCA != "" || opts.TLSCert != "" || opts.TLSKey != "" {
+		if !strings.HasPrefix(host, "tcp://") {
+			return nil, wrap("connect", fmt.Errorf("TLS files given for %s: TLS is for tcp:// hosts", host))
+		}
+		with = append(with, client.WithTLSClientConfig(opts.TLSCA, opts.TLSCert, opts.TLSKey))
+	}
+	api, err := client.New(with...)
 	if err != nil {
 		return nil, wrap("connect", err)
 	}
@@ -152,4 +166,32 @@ func (e *Engine) Version(ctx context.Context) (Version, error) {
 		}
 	}
 	return out, nil
+}
+
+// Info is what the engine says of the machine it runs on: what a
+// container instance it stands for registers.
+type Info struct {
+	// Name is the engine's host name; ID its daemon's identity.
+	Name, ID string
+	// CPUs and MemoryBytes are the machine's (docker info's NCPU and
+	// MemTotal).
+	CPUs        int
+	MemoryBytes int64
+	// EngineVersion is the engine's release, e.g. "20.10.24+dfsg1".
+	EngineVersion string
+	OS, Arch      string
+}
+
+// Info asks the engine about its machine.
+func (e *Engine) Info(ctx context.Context) (Info, error) {
+	if err := e.Ping(ctx); err != nil {
+		return Info{}, err
+	}
+	r, err := e.api.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return Info{}, wrap("info", err)
+	}
+	i := r.Info
+	return Info{Name: i.Name, ID: i.ID, CPUs: i.NCPU, MemoryBytes: i.MemTotal, EngineVersion: i.ServerVersion,
+		OS: i.OSType, Arch: i.Architecture}, nil
 }

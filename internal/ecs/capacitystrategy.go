@@ -145,6 +145,15 @@ func (s *Service) planCapacity(ctx context.Context, sc scope, l *launch) error {
 // placeTasks places a launch's tasks: by its capacity provider strategy
 // when it has one, else by placement over the cluster's instances.
 func (s *Service) placeTasks(tx store.Tx, sc scope, cluster string, t *task, l launch) ([]host, api.Failures, error) {
+	hosts, failures, err := s.placeOnCapacity(tx, sc, cluster, t, l)
+	if err == nil && l.launchType == launchFargate {
+		err = s.spreadFargate(tx, sc, cluster, hosts)
+	}
+	return hosts, failures, err
+}
+
+// placeOnCapacity is placeTasks before Fargate tasks get their engines.
+func (s *Service) placeOnCapacity(tx store.Tx, sc scope, cluster string, t *task, l launch) ([]host, api.Failures, error) {
 	if l.capacity == nil {
 		return s.hosts(tx, sc, cluster, t, l)
 	}
@@ -266,7 +275,7 @@ func assignProviders(strategy api.CapacityProviderStrategy, have map[string]int,
 // assign puts a task on its host: a container instance, Fargate, or, for
 // a provider's task without one, nowhere yet: it waits in PROVISIONING.
 func (h host) assign(t *task) {
-	t.ContainerInstance, t.ContainerInstanceARN, t.EC2InstanceID = h.key, h.arn, h.ec2
+	t.ContainerInstance, t.ContainerInstanceARN, t.EC2InstanceID, t.Engine = h.key, h.arn, h.ec2, h.engine
 	if h.provider != "" {
 		t.CapacityProvider = h.provider
 	}

@@ -10,6 +10,7 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,17 +42,18 @@ type Service struct {
 	// and disconnects or deregisters them as they stop or terminate.
 	joins *controller.Controller
 
-	// agent runs the tasks' containers; nil without a Docker engine.
-	agent           *agent.Agent
-	engineReachable func(context.Context) bool
-	stopAgent       context.CancelFunc
-	interfaces      NetworkInterfaces
-	subnets         Subnets
-	endpoint        TaskEndpoint
-	executionRoles  ExecutionRoles
-	loadBalancers   LoadBalancers
-	metrics         Metrics
-	meter           *usageMeter
+	// dockerHosts run the tasks' containers, an agent on each engine;
+	// none without a Docker engine (hosts.go).
+	dockerHosts    []*dockerHost
+	hostLostAfter  time.Duration
+	stopAgent      context.CancelFunc
+	interfaces     NetworkInterfaces
+	subnets        Subnets
+	endpoint       TaskEndpoint
+	executionRoles ExecutionRoles
+	loadBalancers  LoadBalancers
+	metrics        Metrics
+	meter          *usageMeter
 	// tasks is the task controller (taskcontroller.go).
 	tasks *controller.Controller
 	// services is the service controller (servicecontroller.go).
@@ -92,6 +94,10 @@ type Options struct {
 	// AutoScaling reads and scales the Auto Scaling groups of capacity
 	// providers; nil: CreateCapacityProvider is refused.
 	AutoScaling AutoScalingGroups
+	// HostLostAfter is how long one of several Docker engines may not
+	// answer before its host counts as lost and its tasks stop; 0 is a
+	// minute.
+	HostLostAfter time.Duration
 }
 
 // ExecutionRoles assumes an execution role for ecs-tasks.amazonaws.com;
@@ -108,7 +114,8 @@ func New(env *service.Env, opts Options) *Service {
 	instances := opts.Instances
 	s := &Service{Base: env.Base(), instances: instances,
 		interfaces: opts.Interfaces, subnets: opts.Subnets, endpoint: opts.Endpoint, executionRoles: opts.ExecutionRoles,
-		loadBalancers: opts.LoadBalancers, metrics: opts.Metrics, groups: opts.AutoScaling}
+		loadBalancers: opts.LoadBalancers, metrics: opts.Metrics, groups: opts.AutoScaling,
+		hostLostAfter: cmp.Or(opts.HostLostAfter, defaultHostLostAfter)}
 	if s.interfaces == nil {
 		s.interfaces = loopbackInterfaces{db: env.Store, ids: env.IDs}
 	}
@@ -130,8 +137,13 @@ func New(env *service.Env, opts Options) *Service {
 		if cfg.Logger == nil {
 			cfg.Logger = env.Logger
 		}
-		s.agent = agent.New(env.Docker, cfg)
-		s.engineReachable = env.Docker.Reachable
+		engines := env.Engines
+		if len(engines) == 0 {
+			engines = []*docker.Engine{env.Docker}
+		}
+		for _, e := range engines {
+			s.dockerHosts = append(s.dockerHosts, newDockerHost(e, agent.New(e, cfg)))
+		}
 	}
 	s.tasks = env.Controllers.Add(controller.Config{
 		Name:       "ecs-tasks",
@@ -155,6 +167,11 @@ func New(env *service.Env, opts Options) *Service {
 			{Pattern: instanceChanges, Keys: s.serviceKeysOfInstance}},
 		Workers: 2,
 	})
+	if s.several() {
+		// One engine that stops answering is overcast's own trouble, its
+		// tasks adopted when it is back; one of several is a host lost.
+		env.Controllers.Every("ecs-docker-hosts", hostCheckEvery(s.hostLostAfter), s.checkHosts)
+	}
 	if instances != nil {
 		s.joins = env.Controllers.Add(controller.Config{
 			Name:       "ecs-instance-joins",
@@ -220,6 +237,9 @@ type taskStatus struct {
 	Group string `json:"group,omitempty"`
 	// reservation is what the task reserves on its container instance.
 	reservation
+	// Engine is the Docker engine (its --docker-host) the task runs on,
+	// "" for the first.
+	Engine string `json:"engine,omitempty"`
 }
 
 // reservation is CPU units, MiB of memory and ports: what a container

@@ -41,6 +41,10 @@ type containerInstance struct {
 	// CapacityProvider is the capacity provider whose Auto Scaling group
 	// the EC2 instance was in when it registered.
 	CapacityProvider string `json:"capacityProvider,omitempty"`
+	// Engine is the Docker engine (its --docker-host) its tasks run on,
+	// "" for the first; HostLost is set while that engine is lost.
+	Engine   string `json:"engine,omitempty"`
+	HostLost bool   `json:"hostLost,omitempty"`
 }
 
 // attribute is a container instance attribute; Custom ones are the
@@ -100,6 +104,8 @@ type registration struct {
 	tags       map[string]string
 	joined     bool
 	provider   string
+	// engine is the Docker engine the instance's tasks run on.
+	engine string
 }
 
 func (s *Service) RegisterContainerInstance(ctx context.Context, in *api.RegisterContainerInstanceRequest) (*api.RegisterContainerInstanceResponse, error) {
@@ -173,7 +179,7 @@ func (s *Service) register(tx store.Tx, sc scope, r registration) (containerInst
 		ci.ID = strings.ReplaceAll(s.IDs.UUID(), "-", "")
 		ci.ARN = instanceARN(sc, c.Name, ci.ID)
 	}
-	ci.EC2InstanceID, ci.CapacityProvider = r.doc.InstanceID, r.provider
+	ci.EC2InstanceID, ci.CapacityProvider, ci.Engine = r.doc.InstanceID, r.provider, r.engine
 	ci.AgentConnected = true
 	ci.reservation = reservation{CPU: r.total.CPU, Memory: r.total.Memory,
 		Ports: unionPorts(agentReservedPorts, r.total.Ports), PortsUDP: unionPorts(nil, r.total.PortsUDP)}

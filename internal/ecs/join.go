@@ -160,6 +160,10 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 			attrs = append(attrs, a)
 		}
 	}
+	engine := s.engineForZone(inst.AvailabilityZone)
+	if engine != "" {
+		attrs = append(attrs, attribute{Name: hostAttribute, Value: engine})
+	}
 	for k, v := range cfg.InstanceAttributes {
 		attrs = append(attrs, attribute{Name: k, Value: v, Custom: true})
 	}
@@ -170,6 +174,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 		total:      reservation{CPU: inst.VCPUs * 1024, Memory: mem, Ports: cfg.ReservedPorts, PortsUDP: cfg.ReservedPortsUDP},
 		attributes: attrs, tags: cfg.Tags, joined: true,
 		provider: s.providerOfInstance(ctx, sc, cfg.Cluster, inst.ID),
+		engine:   engine,
 	}
 	retry := false
 	err = s.update(ctx, func(tx store.Tx) error {

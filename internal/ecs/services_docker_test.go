@@ -21,9 +21,9 @@ import (
 
 // serviceEnv is a task environment whose cleanup also removes the
 // containers of the services' tasks, which the test does not run itself.
-func serviceEnv(t *testing.T, cluster string) *taskEnv {
+func serviceEnv(t *testing.T, cluster string, opts ...awstest.Option) *taskEnv {
 	t.Helper()
-	e := newTaskEnv(t)
+	e := newTaskEnv(t, opts...)
 	e.cluster(t, cluster)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

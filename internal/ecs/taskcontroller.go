@@ -83,10 +83,15 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 		return s.expireTask(ctx, key, t, v)
 	case t.DesiredStatus == taskStopped:
 		return s.stopTask(ctx, sc, key, t, v)
-	case s.agent == nil:
+	case len(s.dockerHosts) == 0:
 		// No engine: the task cannot run. RunTask refuses new tasks, so
 		// this is one left from a run that had one.
 		t.DesiredStatus, t.StoppedReason = taskStopped, "Task stopped because no Docker engine is available"
+		return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
+	case s.host(t.Engine) == nil || s.host(t.Engine).isLost():
+		// Its host is gone, or overcast no longer runs with it: nothing
+		// there can be stopped, and services replace the task elsewhere.
+		t.DesiredStatus, t.StopCode, t.StoppedReason, t.HostLost = taskStopped, stopCodeHostLost, hostLostReason(t), true
 		return controller.Result{Requeue: true}, s.saveTask(ctx, sc, key, &t, &v)
 	case t.awaitingCapacity():
 		return s.placeAwaiting(ctx, sc, key, t, v)
@@ -99,9 +104,13 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 	if err != nil {
 		return controller.Result{}, err
 	}
+	h := s.host(t.Engine)
+	agt := h.agent
+	ctx, cancel := h.bind(ctx)
+	defer cancel()
 	var o agent.Observed
 	if t.Launched {
-		o, err = s.agent.Observe(ctx, t.ARN)
+		o, err = agt.Observe(ctx, t.ARN)
 	} else {
 		var spec agent.Spec
 		spec, err = s.taskSpec(ctx, sc, t)
@@ -113,7 +122,7 @@ func (s *Service) reconcileTask(ctx context.Context, key string) (controller.Res
 		if err == nil {
 			spec.ContainerEnvironment = envs
 			pullStarted := s.Now()
-			o, err = s.agent.Start(ctx, spec)
+			o, err = agt.Start(ctx, spec)
 			// Start pulls the images: what it took is the pull, unless the
 			// agent timed it itself.
 			if o.PullStartedAt.IsZero() && err == nil {
@@ -180,8 +189,12 @@ func (s *Service) stopTask(ctx context.Context, sc scope, key string, t task, v 
 			return controller.Result{}, err
 		}
 	}
-	if t.LastStatus == taskStopping && s.agent != nil {
-		o, err := s.agent.Stop(ctx, t.ARN, t.StoppedReason)
+	if h := s.host(t.Engine); h != nil && t.LastStatus == taskStopping && (t.HostLost || h.isLost()) {
+		h.agent.Lost(t.ARN)
+	} else if h != nil && t.LastStatus == taskStopping {
+		stopCtx, cancel := h.bind(ctx)
+		o, err := h.agent.Stop(stopCtx, t.ARN, t.StoppedReason)
+		cancel()
 		if err != nil && !errors.Is(err, agent.ErrNoTask) {
 			return controller.Result{}, err
 		}
@@ -335,7 +348,7 @@ func (s *Service) onAgentChange(o agent.Observed) {
 // supervisors watch them again before the controller looks, and follows
 // the engine's events.
 func (s *Service) Start(ctx context.Context) error {
-	if s.agent == nil {
+	if len(s.dockerHosts) == 0 {
 		s.endpoint = nil
 		return nil
 	}
@@ -345,27 +358,32 @@ func (s *Service) Start(ctx context.Context) error {
 			s.endpoint = nil
 		}
 	}
-	if _, err := s.agent.Adopt(ctx); err != nil {
-		s.Logger.Warn("ecs: adopting running tasks", "err", err)
-	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.stopAgent = cancel
-	go func() {
-		if err := s.agent.Run(runCtx); err != nil && runCtx.Err() == nil {
-			s.Logger.Warn("ecs: following the engine's events", "err", err)
+	for _, h := range s.dockerHosts {
+		if _, err := h.agent.Adopt(ctx); err != nil {
+			s.Logger.Warn("ecs: adopting running tasks", "host", h.name, "err", err)
 		}
-	}()
+		go func() {
+			if err := h.agent.Run(runCtx); err != nil && runCtx.Err() == nil {
+				s.Logger.Warn("ecs: following the engine's events", "host", h.name, "err", err)
+			}
+		}()
+	}
 	return nil
 }
 
 // Close stops supervising tasks; their containers keep running for the
 // next overcast to adopt.
 func (s *Service) Close() error {
-	if s.agent == nil {
+	if len(s.dockerHosts) == 0 {
 		return nil
 	}
 	s.stopAgent()
-	err := s.agent.Close()
+	var err error
+	for _, h := range s.dockerHosts {
+		err = errors.Join(err, h.agent.Close())
+	}
 	if s.endpoint != nil {
 		err = errors.Join(err, s.endpoint.Close())
 	}

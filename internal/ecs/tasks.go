@@ -65,6 +65,9 @@ type task struct {
 	// Launched is set once the agent has started the task: from then on a
 	// task whose containers are gone has stopped, it is not started again.
 	Launched bool `json:"launched,omitempty"`
+	// HostLost is set when the task stopped because its Docker engine
+	// was lost: nothing of it is asked of that engine any more.
+	HostLost bool `json:"hostLost,omitempty"`
 	// Balanced marks a service task behind load balancers: it is
 	// ACTIVATING once its containers run, until the service controller
 	// has registered its targets (Activated), and DEACTIVATING when it
@@ -366,7 +369,7 @@ func (s *Service) run(ctx context.Context, r runRequest, l launch) (*api.RunTask
 
 // runnable refuses to start tasks when there is no engine to run them on.
 func (s *Service) runnable(ctx context.Context) error {
-	if s.agent == nil || !s.engineReachable(ctx) {
+	if !slices.ContainsFunc(s.dockerHosts, func(h *dockerHost) bool { return !h.isLost() && h.engine.Reachable(ctx) }) {
 		return api.NewServerException("No Docker engine is reachable: overcast cannot run ECS tasks until one is (set DOCKER_HOST or start dockerd).")
 	}
 	return nil
@@ -483,7 +486,7 @@ func cmpOrInt(v, def int32) int32 {
 
 // host is a container instance a task was placed on; the zero host is
 // Fargate's. provider is the capacity provider that placed it.
-type host struct{ key, arn, ec2, provider string }
+type host struct{ key, arn, ec2, provider, engine string }
 
 // hosts places the tasks: count Fargate hosts, the container instances
 // StartTask names, or placement's choice among the cluster's.
@@ -500,7 +503,7 @@ func (s *Service) hosts(tx store.Tx, sc scope, cluster string, t *task, l launch
 				failures = append(failures, missing(ref))
 				continue
 			}
-			hosts = append(hosts, host{key: instanceKey(sc, ci.Cluster, ci.ID), arn: ci.ARN, ec2: ci.EC2InstanceID})
+			hosts = append(hosts, host{key: instanceKey(sc, ci.Cluster, ci.ID), arn: ci.ARN, ec2: ci.EC2InstanceID, engine: ci.Engine})
 		}
 		return hosts, failures, nil
 	}
@@ -555,7 +558,7 @@ func (s *Service) hosts(tx store.Tx, sc scope, cluster string, t *task, l launch
 	hosts := make([]host, 0, len(placed))
 	for _, p := range placed {
 		ci := byARN[p.Instance.ARN]
-		hosts = append(hosts, host{key: instanceKey(sc, ci.Cluster, ci.ID), arn: ci.ARN, ec2: ci.EC2InstanceID})
+		hosts = append(hosts, host{key: instanceKey(sc, ci.Cluster, ci.ID), arn: ci.ARN, ec2: ci.EC2InstanceID, engine: ci.Engine})
 	}
 	for _, f := range refused {
 		failures = append(failures, api.Failure{Arn: new(f.ARN), Reason: new(f.Reason)})

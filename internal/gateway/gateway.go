@@ -58,6 +58,10 @@ type Config struct {
 	Clock   clock.Clock
 	// DockerReachable reports whether a Docker engine answers, for health.
 	DockerReachable func(ctx context.Context) bool
+	// DockerHosts reports each engine given with --docker-host, for
+	// health, which is degraded while one does not answer; nil when
+	// overcast runs on the default engine alone.
+	DockerHosts func(ctx context.Context) []DockerHost
 	// StoreReachable reports whether the store answers (a PostgreSQL
 	// server may go away and come back); health is degraded while it does
 	// not. nil: always.

@@ -35,7 +35,8 @@ type health struct {
 	Version  string            `json:"version"`
 	Services map[string]string `json:"services"`
 	Docker   struct {
-		Reachable bool `json:"reachable"`
+		Reachable bool         `json:"reachable"`
+		Hosts     []DockerHost `json:"hosts,omitempty"`
 	} `json:"docker"`
 	Store struct {
 		Reachable bool `json:"reachable"`
@@ -52,6 +53,16 @@ func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 		h.Services[a.h.Service().ID] = state
 	}
 	h.Docker.Reachable = g.health.reachable(r.Context())
+	if g.cfg.DockerHosts != nil {
+		// An engine given on purpose that stops answering is capacity
+		// lost: its tasks stop and run elsewhere, which health says.
+		h.Docker.Hosts = g.cfg.DockerHosts(r.Context())
+		for _, d := range h.Docker.Hosts {
+			if !d.Reachable {
+				h.Status = "degraded"
+			}
+		}
+	}
 	// Without its store overcast answers nothing but errors; without
 	// Docker it still serves every API that runs no container.
 	if h.Store.Reachable = g.storeUp.reachable(r.Context()); !h.Store.Reachable {
@@ -59,6 +70,14 @@ func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(h)
+}
+
+// DockerHost is one engine's entry in health.
+type DockerHost struct {
+	Host      string `json:"host"`
+	Reachable bool   `json:"reachable"`
+	// Error is why it does not answer.
+	Error string `json:"error,omitempty"`
 }
 
 // healthCache keeps health cheap: a probe (Docker, the store) runs at most

@@ -37,6 +37,12 @@ type Options struct {
 	// Store is where state lives: "" for the SQLite file in the data dir,
 	// or a postgres:// (postgresql://) URL.
 	Store string
+	// DockerHosts are the engines containers run on (--docker-host), the
+	// first being Env.Docker; none means the one DOCKER_HOST names, or the
+	// local socket. Each named engine must answer when Open runs: a host
+	// given on purpose that is not there is a mistake to report at start,
+	// not capacity to lose silently later.
+	DockerHosts []docker.Options
 }
 
 // openStore opens the store spec names; see Options.Store.
@@ -97,9 +103,10 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 	if env.Sealer, err = secretbox.LoadOrCreate(filepath.Join(dir, "secretbox.key")); err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}
-	if env.Docker, err = docker.New(docker.Options{}); err != nil {
+	if env.Engines, err = openEngines(ctx, o.DockerHosts); err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}
+	env.Docker = env.Engines[0]
 	env.Bus = bus.New(db, bus.Options{Clock: o.Clock, IDs: o.IDs, Logger: o.Logger})
 	env.Controllers = controller.NewManager(o.Clock, env.Bus, o.Logger)
 	env.Controllers.Every("bus-prune", time.Minute, env.Bus.Prune)
@@ -115,14 +122,53 @@ func openBlobs(ctx context.Context, dir string, o Options) (blob.Store, error) {
 	return s3blob.Open(ctx, o.Blobs, s3blob.Options{Endpoint: o.BlobsEndpoint})
 }
 
+// openEngines connects to the engines hosts name, checking that each
+// answers, or to the default engine, unchecked, when hosts is empty.
+func openEngines(ctx context.Context, hosts []docker.Options) (engines []*docker.Engine, err error) {
+	if len(hosts) == 0 {
+		e, err := docker.New(docker.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return []*docker.Engine{e}, nil
+	}
+	defer func() {
+		if err != nil {
+			for _, e := range engines {
+				e.Close()
+			}
+			engines = nil
+		}
+	}()
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h.Host] {
+			return engines, fmt.Errorf("docker host %s is given twice", h.Host)
+		}
+		seen[h.Host] = true
+		e, err := docker.New(h)
+		if err != nil {
+			return engines, fmt.Errorf("docker host %s: %w", h.Host, err)
+		}
+		engines = append(engines, e)
+		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = e.Ping(pingCtx)
+		cancel()
+		if err != nil {
+			return engines, fmt.Errorf("docker host %s does not answer: %w", h.Host, err)
+		}
+	}
+	return engines, nil
+}
+
 // Close releases what Open opened, the store last.
 func (env *Env) Close() error {
 	var errs []error
 	if env.Bus != nil {
 		errs = append(errs, env.Bus.Close())
 	}
-	if env.Docker != nil {
-		errs = append(errs, env.Docker.Close())
+	for _, e := range env.Engines {
+		errs = append(errs, e.Close())
 	}
 	if env.Store != nil {
 		errs = append(errs, env.Store.Close())

@@ -51,6 +51,9 @@ type Env struct {
 	// environments). It may not answer: callers report ErrUnavailable as
 	// AWS would report a capacity problem, they do not fail to start.
 	Docker *docker.Engine
+	// Engines are all the engines ECS tasks run on (--docker-host),
+	// Docker first; each stands for a host of its own.
+	Engines []*docker.Engine
 	// Sealer encrypts values at rest under the data dir's local key (the
 	// stand-in for KMS).
 	Sealer  Sealer

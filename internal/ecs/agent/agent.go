@@ -467,7 +467,9 @@ func (a *Agent) Stop(ctx context.Context, arn, reason string) (Observed, error) 
 	if len(cs) == 0 {
 		t.requestStop(StopCodeUserInitiated, reason)
 		t.wake()
-		<-t.done
+		if err := waitDone(ctx, t); err != nil {
+			return Observed{}, err
+		}
 		a.forget(t)
 		return Observed{}, fmt.Errorf("%w: %s", ErrNoTask, arn)
 	}
@@ -478,7 +480,10 @@ func (a *Agent) Stop(ctx context.Context, arn, reason string) (Observed, error) 
 	}
 	t.requestStop(code, why)
 	t.wake()
-	<-t.done // the supervisor starts nothing more
+	// The supervisor starts nothing more once done.
+	if err := waitDone(ctx, t); err != nil {
+		return Observed{}, err
+	}
 	if cs, err = a.engine.ListContainers(ctx, a.selector(arn)); err != nil {
 		return Observed{}, err
 	}
@@ -496,6 +501,35 @@ func (a *Agent) Stop(ctx context.Context, arn, reason string) (Observed, error) 
 	a.forget(t)
 	a.notify(o)
 	return o, nil
+}
+
+// Lost stops supervising a task whose engine has been lost, without
+// asking the engine anything: nothing there answers. Should the engine
+// come back with the task's containers, Stop removes them.
+func (a *Agent) Lost(arn string) {
+	a.mu.Lock()
+	t := a.tasks[arn]
+	delete(a.failed, arn)
+	a.mu.Unlock()
+	if t == nil {
+		return
+	}
+	// Its supervisor ends at its next look; waiting for it could mean
+	// waiting on a call to the engine that is gone.
+	t.requestStop(StopCodeUserInitiated, "")
+	t.wake()
+	a.forget(t)
+}
+
+// waitDone waits for the task's supervisor to end, or ctx: a supervisor
+// may be held by an engine that stopped answering.
+func waitDone(ctx context.Context, t *task) error {
+	select {
+	case <-t.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // remove deletes the task's containers (pause last: the others use its

@@ -89,3 +89,26 @@ func TestPort80(t *testing.T) {
 		t.Error("got AWS_CONTAINER_CREDENTIALS_FULL_URI too")
 	}
 }
+
+// otherBridge is another engine whose default bridge is 10.213.7.0/24.
+type otherBridge struct{}
+
+func (otherBridge) InspectNetwork(ctx context.Context, name string) (docker.Network, error) {
+	return docker.Network{Name: name, Subnet: "10.213.7.0/24", Gateway: "10.213.7.1"}, nil
+}
+
+// TestOtherEnginesTasksAllowed: containers on the default bridges of the
+// other engines (--docker-host) are tasks; other sources are not.
+func TestOtherEnginesTasksAllowed(t *testing.T) {
+	s := New(Config{Key: []byte("key"), Credentials: noRoles{}, Engine: tasksNetwork{}, BridgeEngines: []BridgeEngine{otherBridge{}}})
+	s.listen = func(network, addr string) (net.Listener, error) { return net.Listen(network, "127.0.0.1:0") }
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for remote, want := range map[string]bool{"10.213.7.5:40000": true, "169.254.170.9:40000": true, "10.213.8.5:40000": false} {
+		if got := s.allowed(remote); got != want {
+			t.Errorf("allowed(%s): got %v, want %v", remote, got, want)
+		}
+	}
+}

@@ -86,6 +86,12 @@ type Engine interface {
 
 var _ Engine = (*docker.Engine)(nil)
 
+// BridgeEngine is what the endpoint needs of another engine: its default
+// bridge's subnet.
+type BridgeEngine interface {
+	InspectNetwork(ctx context.Context, nameOrID string) (docker.Network, error)
+}
+
 // Config configures a Server.
 type Config struct {
 	// Key derives credential and metadata IDs from task ARNs. It must
@@ -96,6 +102,10 @@ type Config struct {
 	// API serves every request the endpoint does not: overcast's gateway.
 	API    http.Handler
 	Engine Engine
+	// BridgeEngines are the other engines tasks run on (--docker-host):
+	// their default bridges' containers are tasks too, reaching Address
+	// through this machine. Stats of their containers are not served.
+	BridgeEngines []BridgeEngine
 	// Protection serves the task scale-in protection endpoint; nil
 	// answers it 404.
 	Protection TaskProtection
@@ -208,10 +218,14 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		addr = port80
 	}
+	engines := slices.Clone(s.cfg.BridgeEngines)
 	if s.cfg.Engine != nil {
+		engines = append([]BridgeEngine{s.cfg.Engine}, engines...)
+	}
+	for _, e := range engines {
 		// Without the default bridge's range, tasks there are refused,
 		// which says more than failing to start.
-		if n, err := s.cfg.Engine.InspectNetwork(ctx, TasksNetwork); err == nil {
+		if n, err := e.InspectNetwork(ctx, TasksNetwork); err == nil {
 			if p, err := netip.ParsePrefix(n.Subnet); err == nil {
 				s.mu.Lock()
 				s.subnets = append(s.subnets, p)

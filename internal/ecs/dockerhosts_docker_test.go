@@ -1,0 +1,347 @@
+package ecs_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"overcast/internal/app"
+	"overcast/internal/awstest"
+	"overcast/internal/docker"
+	"overcast/internal/docker/dockertest"
+)
+
+// secondEngine is a dockerd of the test's own beside the machine's: its
+// own socket, data and exec roots, and bridge (on a subnet of its own,
+// without iptables rules, which belong to the first engine), so that it
+// stands for a second host. freeze stops the daemon's processes (SIGSTOP)
+// as a host that stops answering, thaw lets them go on.
+type secondEngine struct {
+	opts         docker.Options
+	engine       *docker.Engine
+	freeze, thaw func()
+}
+
+func startSecondEngine(t *testing.T) secondEngine {
+	t.Helper()
+	dockertest.Engine(t) // the first engine, or skip (fail under OVERCAST_TEST_DOCKER=1)
+	if os.Geteuid() != 0 {
+		t.Skip("starting a second dockerd needs root")
+	}
+	dockerd, err := exec.LookPath("dockerd")
+	if err != nil {
+		t.Skip("no dockerd to start a second engine with")
+	}
+	id := dockertest.RandomHex(4)
+	dir := filepath.Join("/tmp", "ovc-dh-"+id) // short: a socket path has 108 bytes
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bridge := "ovcdh" + id
+	var subnet string
+	for n := 200; n < 250 && subnet == ""; n++ {
+		candidate := fmt.Sprintf("10.213.%d.", n)
+		if out, _ := exec.Command("ip", "-4", "-o", "addr").Output(); !strings.Contains(string(out), candidate) {
+			subnet = candidate
+		}
+	}
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("link", "add", bridge, "type", "bridge")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
+	ip("addr", "add", subnet+"1/24", "dev", bridge)
+	ip("link", "set", bridge, "up")
+
+	host := "unix://" + filepath.Join(dir, "docker.sock")
+	logFile, err := os.Create(filepath.Join(dir, "dockerd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(dockerd, "--host", host, "--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "docker.pid"), "--bridge", bridge, "--iptables=false", "--ip-masq=false")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting a second dockerd: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
+		select {
+		case <-exited:
+			return
+		default:
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}
+	t.Cleanup(func() {
+		stop()
+		logFile.Close()
+		if t.Failed() {
+			if log, err := os.ReadFile(logFile.Name()); err == nil {
+				t.Logf("second dockerd's log (tail):\n%s", tail(string(log), 3000))
+			}
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Logf("removing the second dockerd's directory: %v", err)
+		}
+	})
+	opts := docker.Options{Host: host}
+	e, err := docker.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for e.Ping(ctx) != nil {
+		select {
+		case <-ctx.Done():
+			stop()
+			t.Fatalf("the second dockerd does not answer at %s", host)
+		case <-exited:
+			t.Fatalf("the second dockerd exited: see %s", logFile.Name())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	signal := func(sig syscall.Signal) func() {
+		return func() {
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Errorf("signalling the second dockerd: %v", err)
+			}
+		}
+	}
+	t.Cleanup(signal(syscall.SIGCONT)) // before stop, which runs first
+	return secondEngine{opts: opts, engine: e, freeze: signal(syscall.SIGSTOP), thaw: signal(syscall.SIGCONT)}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// Tasks spread over two engines, each pulling the image from overcast's
+// ECR; when the second engine goes away its tasks stop as ECS stops those
+// of a lost host, health says so, and a service gets back to its count on
+// the engine left.
+func TestTasksSpreadOverDockerHosts(t *testing.T) {
+	second := startSecondEngine(t)
+	first := dockertest.Engine(t)
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker client to push with")
+	}
+	e := serviceEnv(t, "hosts", awstest.Configure(func(c *app.Config) {
+		c.DockerHosts = []docker.Options{{Host: first.Host()}, second.opts}
+		c.DockerHostLostAfter = 2 * time.Second
+	}))
+
+	// The image is in overcast's ECR only: each engine pulls it.
+	awstest.Call(t, ecr.NewFromConfig(e.srv.Config()).CreateRepository, &ecr.CreateRepositoryInput{RepositoryName: aws.String("spread")})
+	registry := e.srv.RegistryHost()
+	pushed := registry + "/spread:v1"
+	dockerConfig := t.TempDir()
+	cli := func(stdin string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("docker", args...)
+		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig, "DOCKER_HOST="+first.Host())
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	user, password := e.srv.RegistryLogin(t)
+	cli(password, "login", "--username", user, "--password-stdin", registry)
+	cli("", "tag", e.image, pushed)
+	cli("", "push", pushed)
+	cli("", "rmi", pushed)
+	t.Cleanup(func() {
+		// What the first engine pulled, under the registry's reference.
+		first.RemoveImage(context.Background(), registry+"/000000000000.dkr.ecr.us-east-1.amazonaws.com/spread:v1", true)
+	})
+
+	td := web("spread")
+	td.ContainerDefinitions[0].Image = aws.String("000000000000.dkr.ecr.us-east-1.amazonaws.com/spread:v1")
+	td.ExecutionRoleArn = e.executionRole(t)
+	td.ContainerDefinitions[0].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	healthChecked(&td.ContainerDefinitions[0])
+	awstest.Call(t, e.c.RegisterTaskDefinition, td)
+
+	out := awstest.Call(t, e.c.RunTask, &ecs.RunTaskInput{Cluster: aws.String("hosts"), TaskDefinition: aws.String("spread"),
+		LaunchType: types.LaunchTypeFargate, Count: aws.Int32(4), NetworkConfiguration: e.awsvpc(t)})
+	if len(out.Tasks) != 4 || len(out.Failures) != 0 {
+		t.Fatalf("RunTask: got %d tasks, failures %s", len(out.Tasks), failures(out.Failures))
+	}
+	onEngine := func(eng *docker.Engine, arn string) bool {
+		cs, err := eng.ListContainers(e.ctx, map[string]string{docker.LabelTask: arn})
+		if err != nil {
+			t.Fatalf("listing the containers of %s on %s: %v", arn, eng.Host(), err)
+		}
+		return len(cs) > 0
+	}
+	count := map[string]int{}
+	for _, task := range out.Tasks {
+		arn := aws.ToString(task.TaskArn)
+		running := e.waitRunning(t, "hosts", arn)
+		switch first, second := onEngine(first, arn), onEngine(second.engine, arn); {
+		case first && !second:
+			count["first"]++
+		case second && !first:
+			count["second"]++
+		default:
+			t.Errorf("task %s: containers on the first engine %v, on the second %v; want on one", arn, first, second)
+		}
+		for _, d := range running.Attachments[0].Details {
+			if aws.ToString(d.Name) == "privateIPv4Address" {
+				wantServes(t, "http://"+aws.ToString(d.Value)+":8080/")
+			}
+		}
+		e.stop(t, "hosts", arn)
+	}
+	if count["first"] != 2 || count["second"] != 2 {
+		t.Errorf("tasks per engine: got %v, want 2 on each", count)
+	}
+
+	// EC2 instances run their tasks on the engine of their zone: a and b,
+	// the first and second engines.
+	ec2c := ec2.NewFromConfig(e.srv.Config())
+	images := awstest.Call(t, ec2c.DescribeImages, &ec2.DescribeImagesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("name"), Values: []string{"al2023-ami-ecs-hvm-*"}}, {Name: aws.String("architecture"), Values: []string{"x86_64"}}}})
+	userData := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=hosts >> /etc/ecs/ecs.config\n"))
+	var instances []string
+	for _, zone := range []string{"us-east-1a", "us-east-1b"} {
+		subnet := awstest.Call(t, ec2c.DescribeSubnets, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("availability-zone"), Values: []string{zone}}}}).Subnets[0].SubnetId
+		inst := awstest.Call(t, ec2c.RunInstances, &ec2.RunInstancesInput{ImageId: images.Images[0].ImageId, InstanceType: ec2types.InstanceTypeT3Medium,
+			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), UserData: aws.String(userData), SubnetId: subnet}).Instances[0]
+		instances = append(instances, aws.ToString(inst.InstanceId))
+	}
+	t.Cleanup(func() {
+		ec2c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: instances})
+	})
+	awstest.WaitFor(t, "the instances to join cluster hosts", func() bool {
+		return len(awstest.Call(t, e.c.ListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("hosts")}).ContainerInstanceArns) == 2
+	})
+	e.registerEC2(t, "spread-ec2", 64, func(cd *types.ContainerDefinition) {
+		cd.Image = td.ContainerDefinitions[0].Image
+		publish8080(cd)
+	})
+	placed := awstest.Call(t, e.c.RunTask, &ecs.RunTaskInput{Cluster: aws.String("hosts"), TaskDefinition: aws.String("spread-ec2"), Count: aws.Int32(2),
+		PlacementStrategy: []types.PlacementStrategy{{Type: types.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")}}})
+	if len(placed.Tasks) != 2 || len(placed.Failures) != 0 {
+		t.Fatalf("RunTask on EC2: got %d tasks, failures %s", len(placed.Tasks), failures(placed.Failures))
+	}
+	engines := map[string]bool{}
+	for _, task := range placed.Tasks {
+		arn := aws.ToString(task.TaskArn)
+		running := e.waitRunning(t, "hosts", arn)
+		wantServes(t, bindingURL(running.Containers[0].NetworkBindings[0])+"/")
+		engines[fmt.Sprint(onEngine(first, arn), onEngine(second.engine, arn))] = true
+		e.stop(t, "hosts", arn)
+	}
+	if !engines["true false"] || !engines["false true"] {
+		t.Errorf("EC2 tasks on the engines (first, second): got %v, want one on each", engines)
+	}
+	awstest.Call(t, ec2c.TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: instances})
+
+	// A service's two tasks run one on each engine.
+	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("hosts"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("spread"), DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: e.awsvpc(t)})
+	e.waitStable(t, "hosts", "web")
+	var lost []string
+	for _, task := range e.serviceTasks(t, "hosts", "web", types.DesiredStatusRunning) {
+		if arn := aws.ToString(task.TaskArn); onEngine(second.engine, arn) {
+			lost = append(lost, arn)
+		}
+	}
+	if len(lost) != 1 {
+		t.Fatalf("service tasks on the second engine: got %d, want 1", len(lost))
+	}
+
+	// The second host stops answering. A dockerd that exits stops its
+	// containers first, which the agent would see exit; a host that is
+	// lost says nothing.
+	second.freeze()
+	stopped := e.waitStopped(t, "hosts", lost[0])
+	if got, want := aws.ToString(stopped.StoppedReason), "Host EC2 (instance "+second.opts.Host+") stopped/terminated."; got != want || stopped.StopCode != types.TaskStopCodeTerminationNotice {
+		t.Errorf("the lost host's task stopped with %s %q, want %s %q", stopped.StopCode, got, types.TaskStopCodeTerminationNotice, want)
+	}
+	health := overcastHealth(t, e.srv.URL)
+	if health.Status != "degraded" || len(health.Docker.Hosts) != 2 || !health.Docker.Hosts[0].Reachable || health.Docker.Hosts[1].Reachable {
+		t.Errorf("health with the second host gone: %+v", health)
+	}
+	stable := e.waitStable(t, "hosts", "web")
+	if stable.RunningCount != 2 {
+		t.Errorf("running tasks after the host was lost: got %d, want 2", stable.RunningCount)
+	}
+	for _, task := range e.serviceTasks(t, "hosts", "web", types.DesiredStatusRunning) {
+		if arn := aws.ToString(task.TaskArn); !onEngine(first, arn) {
+			t.Errorf("task %s runs on no engine left", arn)
+		}
+	}
+
+	// Back, the host's leftover containers of the lost task go.
+	second.thaw()
+	deadline := time.Now().Add(30 * time.Second)
+	for onEngine(second.engine, lost[0]) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lost task's containers are still on the second engine once it is back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	awstest.Call(t, e.c.UpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("hosts"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
+	awstest.Call(t, e.c.DeleteService, &ecs.DeleteServiceInput{Cluster: aws.String("hosts"), Service: aws.String("web"), Force: aws.Bool(true)})
+}
+
+type healthBody struct {
+	Status string `json:"status"`
+	Docker struct {
+		Hosts []struct {
+			Host      string `json:"host"`
+			Reachable bool   `json:"reachable"`
+		} `json:"hosts"`
+	} `json:"docker"`
+}
+
+func overcastHealth(t *testing.T, url string) healthBody {
+	t.Helper()
+	resp, err := http.Get(url + "/_overcast/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var h healthBody
+	if err := json.Unmarshal(body, &h); err != nil {
+		t.Fatalf("health: %v\n%s", err, body)
+	}
+	return h
+}
