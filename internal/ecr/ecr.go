@@ -33,6 +33,9 @@ type Service struct {
 
 	uploads *uploads
 	pulls   *pullRecorder
+	// shared: replicas share the store, and uploads are parked there
+	// between requests (handoff.go).
+	shared bool
 
 	// housekeeping applies lifecycle policies and collects garbage every
 	// passInterval of the clock; pullTimes records pull times in batches;
@@ -62,7 +65,7 @@ func New(env *service.Env) (*Service, error) {
 	s := &Service{
 		Base: env.Base(), blobs: env.Blobs,
 		tokens: newTokenSigner(key), host: env.Addresses.Host, grace: time.Hour,
-		uploads: newUploads(), pulls: newPullRecorder(),
+		uploads: newUploads(), pulls: newPullRecorder(), shared: env.Shared,
 	}
 	onlyHousekeeping := func(context.Context) ([]string, error) { return []string{housekeepingKey}, nil }
 	s.housekeeping = env.Controllers.AddFunc("ecr-housekeeping", s.reconcileHousekeeping, onlyHousekeeping)
@@ -71,7 +74,7 @@ func New(env *service.Env) (*Service, error) {
 		for _, u := range s.uploads.idle(s.Now().Add(-uploadIdle)) {
 			s.cancel(ctx, u)
 		}
-		return nil
+		return s.dropIdleParked(ctx, s.Now().Add(-uploadIdle))
 	})
 	return s, nil
 }
