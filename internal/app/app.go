@@ -205,7 +205,7 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
 		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable,
-		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Metrics: []gateway.MetricsWriter{env.Controllers}}
+		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Leading: env.Controllers.Running, Metrics: []gateway.MetricsWriter{env.Controllers}}
 	built := map[string]bool{}
 	for _, s := range m.services {
 		if p, ok := s.(service.APIProvider); ok {
