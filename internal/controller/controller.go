@@ -133,6 +133,8 @@ type Controller struct {
 	// that runs it (Manager.SetForwarder).
 	active  atomic.Bool
 	forward func(controller string, keys []string)
+	// periodic marks a pass added by Every: Manager.Resync skips it.
+	periodic bool
 }
 
 func newController(cfg Config, c clock.Clock, logger *slog.Logger) *Controller {

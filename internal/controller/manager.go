@@ -120,6 +120,7 @@ func (m *Manager) Every(name string, every time.Duration, pass func(ctx context.
 			return Result{}, pass(ctx)
 		}),
 	})
+	c.periodic = true
 	return &Periodic{c}
 }
 
@@ -147,6 +148,7 @@ func (m *Manager) EveryLocal(name string, every time.Duration, pass func(ctx con
 			return Result{}, pass(ctx)
 		}),
 	})
+	c.periodic = true
 	return &Periodic{c}
 }
 
@@ -256,12 +258,13 @@ func (m *Manager) Enqueue(controller string, keys ...string) {
 
 // Resync lists the keys of every shared controller running here and
 // enqueues them: what catches up on keys whose forwarding was lost (the
-// leader's connection dropped while another process forwarded).
+// leader's connection dropped while another process forwarded). Periodic
+// passes are left to their period: a Wake lost costs at most that.
 func (m *Manager) Resync(ctx context.Context) {
 	m.mu.Lock()
 	var ctrls []*Controller
 	for _, c := range m.ctrls {
-		if !c.cfg.Local && c.cfg.Keys != nil && c.active.Load() {
+		if !c.cfg.Local && !c.periodic && c.cfg.Keys != nil && c.active.Load() {
 			ctrls = append(ctrls, c)
 		}
 	}
