@@ -134,7 +134,10 @@ func TestStandbyForwardsAndRunsLocalPasses(t *testing.T) {
 	m.SetForwarder(fwd)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); m.RunLeased(ctx, controller.NewLease(st, "controllers", "standby", ttl, fake)) }()
+	go func() {
+		defer close(done)
+		m.RunLeased(ctx, controller.NewLease(st, "controllers", "standby", ttl, fake))
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 
 	servicetest.WaitFor(t, "the local pass on the standby", func() bool { return local.Load() == 1 })

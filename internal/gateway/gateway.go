@@ -66,7 +66,7 @@ type Config struct {
 	// health: where replicas share a store, one at a time does. Nil means
 	// always.
 	Leading func() bool
-	Metrics        []MetricsWriter
+	Metrics []MetricsWriter
 	// Interceptors run around every API call, outermost first (see
 	// awsproto.Interceptor): authorization, audit.
 	Interceptors []awsproto.Interceptor
