@@ -23,8 +23,8 @@ Usage: bench/replicas.py [--rounds 3] [--seconds 5] [--failovers 5] [--lease-ttl
 import argparse, http.client, json, os, pwd, shutil, statistics, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import WRK_SCRIPT, Server, client, free_port, load, run_wrk, signed_request  # noqa: E402
-from s3 import LUA, signed  # noqa: E402
+from bench import Server, client, free_port, load, signed_request, wrk  # noqa: E402
+from s3 import signed, wrk_many  # noqa: E402
 
 PG_USER = "overcast-pg"
 
@@ -104,29 +104,10 @@ def ops(port, key, secret):
             raise RuntimeError(f"populating {path}: {r.status}")
     c.close()
     return {
-        "sts:GetCallerIdentity": lambda s, c: wrk_sts(port, sts, s, c),
-        "S3 PUT 4 KB": lambda s, c: wrk_s3(port, puts, s, c),
-        "S3 GET 4 KB": lambda s, c: wrk_s3(port, gets, s, c),
+        "sts:GetCallerIdentity": lambda s, c: wrk(port, sts, s, c),
+        "S3 PUT 4 KB": lambda s, c: wrk_many(port, puts, s, c),
+        "S3 GET 4 KB": lambda s, c: wrk_many(port, gets, s, c),
     }
-
-
-def wrk_sts(port, req, seconds, connections):
-    """bench.wrk with a connection count."""
-    headers = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in req.headers.items()
-                        if k.lower() not in ("content-length", "host"))
-    body = req.body.decode() if isinstance(req.body, bytes) else req.body
-    return run_wrk(port, WRK_SCRIPT.format(body=json.dumps(body), headers=headers), seconds,
-                   connections=connections, threads=min(2, connections))
-
-
-def wrk_s3(port, requests, seconds, connections):
-    """s3.wrk_many with a connection count."""
-    lines = []
-    for method, path, headers, body in requests:
-        h = "{" + ",".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in headers.items()) + "}"
-        b = json.dumps(body.decode()) if body else "nil"
-        lines.append(f"reqs[#reqs+1] = wrk.format({json.dumps(method)}, {json.dumps(path)}, {h}, {b})")
-    return run_wrk(port, LUA % "\n".join(lines), seconds, connections=connections, threads=min(2, connections))
 
 
 def together(loads, seconds):
