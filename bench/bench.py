@@ -134,11 +134,12 @@ def run_wrk(port, script, seconds, connections=16, threads=2, keep_output=False)
     return res
 
 
-def wrk(port, req, seconds):
+def wrk(port, req, seconds, connections=16):
     headers = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in req.headers.items()
                         if k.lower() not in ("content-length", "host"))
     body = req.body.decode() if isinstance(req.body, bytes) else req.body
-    return run_wrk(port, WRK_SCRIPT.format(body=json.dumps(body), headers=headers), seconds)
+    return run_wrk(port, WRK_SCRIPT.format(body=json.dumps(body), headers=headers), seconds,
+                   connections=connections, threads=min(2, connections))
 
 
 def load(run, rounds, seconds):

@@ -63,14 +63,14 @@ end
 """
 
 
-def wrk_many(port, requests, seconds):
+def wrk_many(port, requests, seconds, connections=16):
     """Runs wrk cycling through the prepared (method, path, headers, body)."""
     lines = []
     for method, path, headers, body in requests:
         h = "{" + ",".join(f"[{json.dumps(k)}]={json.dumps(v)}" for k, v in headers.items()) + "}"
         b = json.dumps(body.decode()) if body else "nil"
         lines.append(f"reqs[#reqs+1] = wrk.format({json.dumps(method)}, {json.dumps(path)}, {h}, {b})")
-    return run_wrk(port, LUA % "\n".join(lines), seconds)
+    return run_wrk(port, LUA % "\n".join(lines), seconds, connections=connections, threads=min(2, connections))
 
 
 class RSSSampler:

@@ -57,7 +57,7 @@ func main() {
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   overcast up [--addr host:port] [--data-dir dir] [--strict] [--enforce-iam]   serve the AWS endpoint
-              [--store postgres://user:password@host:port/db]
+              [--store postgres://user:password@host:port/db] [--lease-ttl 5s]
               [--geoip-db file.mmdb] [--geoip-header name]
               [--cloudfront-https-addr host:port] [--codecommit-ssh-addr host:port]
               [--idp-ca-file ca.pem]
@@ -75,6 +75,8 @@ func up(args []string) error {
 	dataDir := fs.String("data-dir", envOr("OVERCAST_DATA_DIR", defaultDataDir()), "state directory (env OVERCAST_DATA_DIR)")
 	storeURL := fs.String("store", os.Getenv("OVERCAST_STORE"),
 		"keep state in PostgreSQL at this postgres:// URL instead of SQLite in the data dir (env OVERCAST_STORE)")
+	leaseTTL := fs.Duration("lease-ttl", 5*time.Second,
+		"with --store shared by several overcasts: how long the controllers' lease outlives its holder; another replica takes them over within about that long")
 	strict := fs.Bool("strict", os.Getenv("OVERCAST_STRICT") == "1", "reject unknown access keys and unsigned requests (env OVERCAST_STRICT=1)")
 	enforceIAM := fs.Bool("enforce-iam", os.Getenv("OVERCAST_ENFORCE_IAM") == "1",
 		"authorize every call by the caller's IAM policies, as AWS does; --strict implies it (env OVERCAST_ENFORCE_IAM=1)")
@@ -118,7 +120,7 @@ func up(args []string) error {
 		Pprof: os.Getenv("OVERCAST_PPROF") == "1", GeoIPDB: *geoipDB, GeoIPHeader: *geoipHeader, CloudFrontHTTPSAddr: *cdnHTTPS,
 		CodeCommitSSHAddr: *gitSSH, Blobs: *blobs, BlobsEndpoint: *blobsEndpoint,
 		IdPCAFile: *idpCA, DisableCloudTrail: !*recording, CloudTrailDelivery: *delivery,
-		DockerHosts: dockerHosts, DockerHostLostAfter: *hostLost})
+		DockerHosts: dockerHosts, DockerHostLostAfter: *hostLost, LeaseTTL: *leaseTTL})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {

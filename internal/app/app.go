@@ -25,6 +25,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/bus"
 	"overcast/internal/clock"
+	"overcast/internal/controller"
 	"overcast/internal/docker"
 	"overcast/internal/gateway"
 	"overcast/internal/geoip"
@@ -93,6 +94,11 @@ type Config struct {
 	// DockerHostLostAfter is how long an engine may stop answering before
 	// ECS takes its host for lost and stops its tasks; 0 is a minute.
 	DockerHostLostAfter time.Duration
+	// LeaseTTL is how long the controllers' lease lasts unrenewed when
+	// several overcasts share a PostgreSQL store (--lease-ttl): after
+	// the leader dies, another takes over within about that long. 0 is 5
+	// seconds.
+	LeaseTTL time.Duration
 }
 
 // Main is a running overcast.
@@ -111,6 +117,9 @@ type Main struct {
 	geo *geoip.Locator // viewers' countries, for CloudFront's edge
 	// authz is the IAM evaluator under --enforce-iam; nil otherwise.
 	authz *authz.Evaluator
+	// replication runs the controllers under a lease when the store is
+	// shared; nil otherwise.
+	replication *replication
 }
 
 // New returns a Main for cfg; Run starts it.
@@ -147,7 +156,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			}
 		}
 	}
-	m.env.Controllers.Start()
+	m.startControllers()
 	m.srv = &http.Server{
 		Handler:           m.api.set(gateway.New(m.gatewayConfig(env))),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -157,6 +166,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() { m.served <- m.srv.Serve(m.ln) }()
 	return nil
 }
+
+// startControllers runs the controllers: here alone when the store is this
+// process's, or when this process holds the lease among those sharing it.
+func (m *Main) startControllers() {
+	st, ok := m.env.Store.(sharedStore)
+	if !m.env.Shared || !ok {
+		m.env.Controllers.Start()
+		return
+	}
+	lease := controller.NewLease(m.env.Store, controllersLease, leaseHolder(), cmp.Or(m.cfg.LeaseTTL, defaultLeaseTTL), m.cfg.Clock)
+	m.replication = startReplication(m.env.Controllers, st, lease, m.cfg.Logger)
+}
+
+// Leading reports whether this process runs the controllers of the state
+// in the store: always when the store is its own; when it is shared, while
+// this process holds the lease.
+func (m *Main) Leading() bool { return m.env.Controllers.Running() }
 
 // openEnv opens what every service shares: the data dir (locked against
 // a second overcast), the environment over it (service.Open) and the
@@ -186,7 +212,8 @@ func (m *Main) openEnv(ctx context.Context) (*service.Env, error) {
 func (m *Main) gatewayConfig(env *service.Env) gateway.Config {
 	cfg := gateway.Config{Keys: m.keys, Strict: m.cfg.Strict, Version: m.cfg.Version, Logger: m.cfg.Logger,
 		Clock: m.cfg.Clock, DockerReachable: env.Docker.Reachable, DockerHosts: engineHealth(env.Engines, len(m.cfg.DockerHosts) > 0, m.cfg.Clock.Now),
-		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Metrics: []gateway.MetricsWriter{env.Controllers}}
+		StoreReachable: func(ctx context.Context) bool { return store.Ping(ctx, env.Store) == nil }, Leading: env.Controllers.Running,
+		Metrics: []gateway.MetricsWriter{env.Controllers}}
 	built := map[string]bool{}
 	for _, s := range m.services {
 		if p, ok := s.(service.APIProvider); ok {
@@ -275,6 +302,10 @@ func (m *Main) Close() error {
 		m.srv = nil
 	} else if m.ln != nil {
 		m.ln.Close()
+	}
+	if m.replication != nil {
+		m.replication.stop()
+		m.replication = nil
 	}
 	if m.env != nil {
 		m.env.Controllers.Stop()

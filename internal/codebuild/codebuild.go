@@ -15,6 +15,7 @@ import (
 	"overcast"
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/awsproto"
+	"overcast/internal/bus"
 	"overcast/internal/controller"
 	"overcast/internal/docker"
 	"overcast/internal/service"
@@ -84,6 +85,11 @@ func New(env *service.Env, opts Options) *Service {
 	}
 	s.builds = env.Controllers.AddFunc("codebuild-builds", s.reconcileBuild, store.TableKeysFunc(env.Store, activeTable))
 	s.addBatches(env)
+	// Webhooks build CodeCommit's pushes, in the process running the
+	// controllers: replicas sharing a store would each build them.
+	if env.Bus != nil {
+		env.Controllers.Subscribe("codebuild-webhooks", bus.Pattern{Source: codecommitSource, Types: []string{repositoryStateChange}}, s.onPush)
+	}
 	return s
 }
 

@@ -11,7 +11,6 @@ import (
 	"overcast"
 	api "overcast/internal/api/codebuild"
 	"overcast/internal/bus"
-	"overcast/internal/controller"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -152,16 +151,6 @@ type repositoryChange struct {
 	CallerUserArn     string `json:"callerUserArn"`
 }
 
-// startWebhooks subscribes the webhooks to CodeCommit's pushes.
-func (s *Service) startWebhooks(ctx context.Context) error {
-	sub, ok := s.Bus.(controller.Subscriber)
-	if !ok {
-		return nil
-	}
-	_, err := sub.Subscribe(ctx, "codebuild-webhooks", bus.Pattern{Source: codecommitSource, Types: []string{repositoryStateChange}}, s.onPush)
-	return err
-}
-
 // onPush starts a build of every project whose webhook the push passes.
 // The event's ID is each build's idempotency token, so a redelivered event
 // starts nothing new.
@@ -260,7 +249,3 @@ func (s *Service) startWebhookBuild(ctx context.Context, sc scope, p project, t 
 	_, err := s.startBuild(ctx, &api.StartBuildInput{ProjectName: p.Project.Name, SourceVersion: &t.Commit, IdempotencyToken: &token}, origin)
 	return err
 }
-
-// Start subscribes CodeBuild to the bus events it acts on: the webhooks
-// to CodeCommit's pushes.
-func (s *Service) Start(ctx context.Context) error { return s.startWebhooks(ctx) }

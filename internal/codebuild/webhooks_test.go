@@ -106,9 +106,6 @@ func TestWebhookStartsBuildsOnPush(t *testing.T) {
 		in.Environment.EnvironmentVariables = nil
 	})
 	h.project(t, "other", nil)
-	if err := h.s.Start(h.ctx); err != nil {
-		t.Fatal(err)
-	}
 	created, err := h.s.CreateWebhook(h.ctx, &api.CreateWebhookInput{ProjectName: new("app"),
 		FilterGroups: api.FilterGroups{{filter("EVENT", "PUSH", false), filter("HEAD_REF", "^refs/heads/main$", false)}}})
 	if err != nil {

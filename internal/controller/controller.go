@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"overcast/internal/bus"
@@ -77,6 +78,12 @@ type Watch struct {
 	Pattern bus.Pattern
 	// Keys returns the keys an event concerns; nil means none.
 	Keys func(ev bus.Event) []string
+	// Handle, when set, handles each event itself instead of Keys (see
+	// Manager.Subscribe); an error retries the event.
+	Handle bus.Handler
+	// Subscription names the durable subscription; "" is one derived
+	// from the controller's name.
+	Subscription string
 }
 
 // Config describes a controller.
@@ -94,6 +101,10 @@ type Config struct {
 	Watch  []Watch
 	// Workers reconcile different keys in parallel; default 1.
 	Workers int
+	// Local marks a controller of this process's own state (what it
+	// keeps in memory) rather than of the state in the store: it runs in
+	// every process sharing a store, not only in the lease holder.
+	Local bool
 	// MinBackoff and MaxBackoff bound the wait before a failed key is
 	// retried: it doubles from MinBackoff (default 100ms) with every
 	// consecutive failure, up to MaxBackoff (default 5m).
@@ -116,6 +127,14 @@ type Controller struct {
 	failures   map[string]int       // consecutive failures per key
 	work       chan struct{}        // a key became ready
 	reschedule chan struct{}        // delayed changed
+
+	// active is set while the controller runs in this process; forward,
+	// when set, carries keys enqueued while it does not to the process
+	// that runs it (Manager.SetForwarder).
+	active  atomic.Bool
+	forward func(controller string, keys []string)
+	// periodic marks a pass added by Every: Manager.Resync skips it.
+	periodic bool
 }
 
 func newController(cfg Config, c clock.Clock, logger *slog.Logger) *Controller {
@@ -141,7 +160,17 @@ func (c *Controller) Name() string { return c.cfg.Name }
 
 // Enqueue asks for key to be reconciled as soon as a worker is free. It
 // never blocks; keys enqueued before the controller starts wait for it.
+// In a process that shares its store and does not hold the lease, they go
+// to the one that does as well.
 func (c *Controller) Enqueue(keys ...string) {
+	c.enqueue(keys)
+	if c.forward != nil && !c.active.Load() {
+		c.forward(c.cfg.Name, keys)
+	}
+}
+
+// enqueue queues keys in this process only.
+func (c *Controller) enqueue(keys []string) {
 	c.mu.Lock()
 	for _, key := range keys {
 		c.enqueueLocked(key)
@@ -197,20 +226,33 @@ func signal(ch chan struct{}) {
 	}
 }
 
+// watch subscribes the controller's watches, so that the events published
+// once it returns reach the queue; the returned function unsubscribes.
+func (c *Controller) watch(subscribe func(name string, w Watch) (func(), error)) (func(), error) {
+	var unsubscribe []func()
+	stop := func() {
+		for _, u := range unsubscribe {
+			u()
+		}
+	}
+	for i, w := range c.cfg.Watch {
+		name := w.Subscription
+		if name == "" {
+			name = fmt.Sprintf("controller/%s/%d", c.cfg.Name, i)
+		}
+		u, err := subscribe(name, w)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("controller %s: watching %s: %w", c.cfg.Name, w.Pattern.Source, err)
+		}
+		unsubscribe = append(unsubscribe, u)
+	}
+	return stop, nil
+}
+
 // run works the queue until ctx ends; it returns once every goroutine it
 // started has.
-func (c *Controller) run(ctx context.Context, subscribe func(name string, w Watch) (func(), error)) error {
-	var unsubscribe []func()
-	for i, w := range c.cfg.Watch {
-		stop, err := subscribe(fmt.Sprintf("controller/%s/%d", c.cfg.Name, i), w)
-		if err != nil {
-			for _, u := range unsubscribe {
-				u()
-			}
-			return fmt.Errorf("controller %s: watching %s: %w", c.cfg.Name, w.Pattern.Source, err)
-		}
-		unsubscribe = append(unsubscribe, stop)
-	}
+func (c *Controller) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.schedule(ctx) })
 	wg.Go(func() { c.resync(ctx) })
@@ -218,10 +260,6 @@ func (c *Controller) run(ctx context.Context, subscribe func(name string, w Watc
 		wg.Go(func() { c.worker(ctx) })
 	}
 	wg.Wait()
-	for _, u := range unsubscribe {
-		u()
-	}
-	return nil
 }
 
 // resync lists the keys at start and every Resync.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"overcast/internal/clock"
@@ -89,9 +90,19 @@ func (l *Lease) Release(ctx context.Context) error {
 // RunLeased runs the manager's controllers only while the holder has l:
 // it starts them when it takes the lease, renews it every third of its
 // time to live, and stops them when a renewal fails or is refused before
-// the lease runs out — before another process can take it. It returns
+// the lease runs out — before another process can take it. Local
+// controllers (Config.Local) run throughout, and keys enqueued while the
+// others do not run here go to the forwarder (SetForwarder). It returns
 // when ctx ends, with the controllers stopped and the lease released.
 func (m *Manager) RunLeased(ctx context.Context, l *Lease) {
+	m.startGroup(&m.local)
+	fwdCtx, stopForwarding := context.WithCancel(ctx)
+	var forwarding sync.WaitGroup
+	forwarding.Go(func() { m.sendForwarded(fwdCtx) })
+	defer func() {
+		stopForwarding()
+		forwarding.Wait()
+	}()
 	every := l.ttl / 3
 	var until time.Time
 	for {
@@ -99,14 +110,14 @@ func (m *Manager) RunLeased(ctx context.Context, l *Lease) {
 		switch {
 		case err == nil && held:
 			until = next
-			m.Start()
+			m.startGroup(&m.shared)
 		case err == nil || !m.clock.Now().Before(until.Add(-every)):
 			// Refused, or unable to renew with less than a third of the
 			// lease left: stop before it can pass to another process.
 			if err != nil {
 				m.logger.Warn("controller: renewing the lease", "lease", l.name, "err", err)
 			}
-			m.Stop()
+			m.stopGroup(&m.shared)
 		}
 		t := m.clock.NewTimer(every)
 		select {
@@ -124,9 +135,10 @@ func (m *Manager) RunLeased(ctx context.Context, l *Lease) {
 	}
 }
 
-// Running reports whether the manager's controllers are running.
+// Running reports whether the manager's controllers of shared state are
+// running: in a process that shares its store, whether it leads.
 func (m *Manager) Running() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.running
+	return m.shared.running
 }

@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,5 +84,97 @@ func TestLeaseHandsControllersOver(t *testing.T) {
 	servicetest.WaitFor(t, "its pass", func() bool { return reconciles[other].Load() == 1 })
 	if reconciles[leader].Load() != 1 {
 		t.Errorf("the stopped leader reconciled %d times, want 1", reconciles[leader].Load())
+	}
+}
+
+// forwarder records what a standby replica forwards.
+type forwarder struct {
+	mu   sync.Mutex
+	keys map[string][]string
+}
+
+func (f *forwarder) Forward(_ context.Context, controller string, keys []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys[controller] = append(f.keys[controller], keys...)
+	return nil
+}
+
+func (f *forwarder) got(controller string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.keys[controller]...)
+}
+
+// TestStandbyForwardsAndRunsLocalPasses: a replica waiting for the lease
+// forwards the keys enqueued on it rather than reconciling them, and still
+// runs the passes over its own memory; keys forwarded to it are queued for
+// when it leads.
+func TestStandbyForwardsAndRunsLocalPasses(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "shared.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fake := clock.NewFake(epoch)
+	const ttl = 9 * time.Second
+	if held, _, err := controller.NewLease(st, "controllers", "leader", ttl, fake).Acquire(context.Background()); err != nil || !held {
+		t.Fatalf("the leader's Acquire: held %v, err %v", held, err)
+	}
+
+	m := controller.NewManager(fake, nil, quiet())
+	var reconciled sync.Map
+	work := m.AddFunc("work", func(_ context.Context, key string) (controller.Result, error) {
+		reconciled.Store(key, true)
+		return controller.Result{}, nil
+	}, nil)
+	var local atomic.Int32
+	m.EveryLocal("local", time.Hour, func(context.Context) error { local.Add(1); return nil })
+	fwd := &forwarder{keys: map[string][]string{}}
+	m.SetForwarder(fwd)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.RunLeased(ctx, controller.NewLease(st, "controllers", "standby", ttl, fake))
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	servicetest.WaitFor(t, "the local pass on the standby", func() bool { return local.Load() == 1 })
+	work.Enqueue("task-1")
+	servicetest.WaitFor(t, "task-1 forwarded", func() bool { return len(fwd.got("work")) == 1 })
+	m.Enqueue("work", "task-2") // forwarded here by another replica: queued, not forwarded again
+	if m.Running() {
+		t.Fatal("the standby runs the shared controllers while another holds the lease")
+	}
+
+	// The leader dies; the standby takes over and reconciles both keys.
+	servicetest.WaitFor(t, "the standby leading", func() bool { fake.Advance(time.Second); return m.Running() })
+	servicetest.WaitFor(t, "both keys reconciled", func() bool {
+		_, one := reconciled.Load("task-1")
+		_, two := reconciled.Load("task-2")
+		return one && two
+	})
+	if got := fwd.got("work"); len(got) != 1 || got[0] != "task-1" {
+		t.Errorf("forwarded %v, want [task-1]", got)
+	}
+}
+
+// TestResyncLeavesPeriodicPasses: Resync re-lists the controllers of
+// stored keys, not periodic passes; a pass that resyncs (the leader's
+// catch-up) would otherwise run itself again and again.
+func TestResyncLeavesPeriodicPasses(t *testing.T) {
+	fake := clock.NewFake(epoch)
+	m := controller.NewManager(fake, nil, quiet())
+	var passes atomic.Int32
+	m.Every("resync", time.Minute, func(ctx context.Context) error { passes.Add(1); m.Resync(ctx); return nil })
+	var listed atomic.Int32
+	m.Add(controller.Config{Name: "stored", Keys: func(context.Context) ([]string, error) { listed.Add(1); return []string{"k"}, nil },
+		Reconciler: controller.ReconcilerFunc(func(context.Context, string) (controller.Result, error) { return controller.Result{}, nil })})
+	m.Start()
+	t.Cleanup(m.Stop)
+	servicetest.WaitFor(t, "the pass and the keys listed by it", func() bool { return passes.Load() == 1 && listed.Load() >= 2 })
+	if n := passes.Load(); n != 1 {
+		t.Errorf("passes: got %d, want 1", n)
 	}
 }

@@ -48,6 +48,9 @@ func (s *Service) UploadLayerPart(ctx context.Context, in *api.UploadLayerPartRe
 		return nil, x
 	}
 	size, err := s.write(u, first, bytes.NewReader(in.LayerPartBlob))
+	if err == nil {
+		err = s.park(ctx, u)
+	}
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -79,7 +82,7 @@ func (s *Service) CompleteLayerUpload(ctx context.Context, in *api.CompleteLayer
 	if s.uploads.take(u.id) == nil {
 		return nil, apiError(uploadNotFound(repo, u.id))
 	}
-	res, err := s.finish(ctx, u, d)
+	res, err := s.finishJoined(ctx, u, d)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -97,7 +100,7 @@ func (s *Service) apiUpload(ctx context.Context, registryID *string, repoName, i
 	if err := s.authorizeAPI(ctx, repo, action); err != nil {
 		return nil, err
 	}
-	u, err := s.findUpload(repo, id)
+	u, err := s.findUpload(ctx, repo, id)
 	return u, apiError(err)
 }
 

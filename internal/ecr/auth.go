@@ -24,7 +24,7 @@ const TokenLifetime = 12 * time.Hour
 const downloadLifetime = time.Hour
 
 // keySize is the size of the HMAC key; the key file is kept by
-// secretbox.LoadOrCreateKey (see app).
+// service.Env.Key.
 const keySize = secretbox.KeySize
 
 // tokenSigner makes and checks stateless tokens: fields joined by '|',

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"overcast/internal/bus"
 	"overcast/internal/controller"
 	"overcast/internal/ecr/registry"
-	"overcast/internal/secretbox"
 	"overcast/internal/service"
 	"overcast/internal/store"
 )
@@ -35,6 +33,9 @@ type Service struct {
 
 	uploads *uploads
 	pulls   *pullRecorder
+	// shared: replicas share the store, and uploads are parked there
+	// between requests (handoff.go).
+	shared bool
 
 	// housekeeping applies lifecycle policies and collects garbage every
 	// passInterval of the clock; pullTimes records pull times in batches;
@@ -54,25 +55,26 @@ var (
 )
 
 // New returns the service. Authorization tokens are signed with a key
-// kept in the data dir, so they survive restarts.
+// kept in the data dir (or the shared store), so they survive restarts and
+// every replica accepts them.
 func New(env *service.Env) (*Service, error) {
-	key, err := secretbox.LoadOrCreateKey(filepath.Join(env.DataDir, "ecr-token.key"))
+	key, err := env.Key(context.Background(), "ecr-token.key")
 	if err != nil {
 		return nil, fmt.Errorf("ecr: %w", err)
 	}
 	s := &Service{
 		Base: env.Base(), blobs: env.Blobs,
 		tokens: newTokenSigner(key), host: env.Addresses.Host, grace: time.Hour,
-		uploads: newUploads(), pulls: newPullRecorder(),
+		uploads: newUploads(), pulls: newPullRecorder(), shared: env.Shared,
 	}
 	onlyHousekeeping := func(context.Context) ([]string, error) { return []string{housekeepingKey}, nil }
 	s.housekeeping = env.Controllers.AddFunc("ecr-housekeeping", s.reconcileHousekeeping, onlyHousekeeping)
-	s.pullTimes = env.Controllers.Every("ecr-pull-times", time.Minute, s.flushPulls)
-	s.idleUploads = env.Controllers.Every("ecr-idle-uploads", uploadIdle/4, func(ctx context.Context) error {
+	s.pullTimes = env.Controllers.EveryLocal("ecr-pull-times", time.Minute, s.flushPulls)
+	s.idleUploads = env.Controllers.EveryLocal("ecr-idle-uploads", uploadIdle/4, func(ctx context.Context) error {
 		for _, u := range s.uploads.idle(s.Now().Add(-uploadIdle)) {
 			s.cancel(ctx, u)
 		}
-		return nil
+		return s.dropIdleParked(ctx, s.Now().Add(-uploadIdle))
 	})
 	return s, nil
 }

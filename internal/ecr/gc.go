@@ -138,6 +138,9 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCStats, error) {
 
 	// Delete the blobs of dropped content and of uploads nobody finished.
 	live := s.uploads.live()
+	if err := s.parkedParts(ctx, live); err != nil {
+		return st, err
+	}
 	var orphans []string
 	err = s.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, orphansTable, store.ScanOptions{}, func(id string, o orphan, _ int64) error {

@@ -110,6 +110,11 @@ type upload struct {
 	// broken is set when a write failed: the stored bytes and the hash
 	// disagree, so the upload can only be abandoned.
 	broken error
+	// parts are the blobs of what the upload received before it was
+	// parked, and version its record's, when replicas share the store
+	// (handoff.go).
+	parts   []string
+	version int64
 }
 
 type uploads struct {
@@ -176,6 +181,24 @@ func (s *Service) startUpload(ctx context.Context, repo registry.Repo) (*upload,
 	if err := s.repoExists(ctx, repo); err != nil {
 		return nil, err
 	}
+	w, err := s.newUploadWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := &upload{id: s.IDs.UUID(), repo: repo, w: w, h: registry.Canonical.Digester(), last: s.Now()}
+	s.uploads.mu.Lock()
+	s.uploads.m[u.id] = u
+	s.uploads.mu.Unlock()
+	// Where replicas share the store, the next request may reach another.
+	if err := s.park(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// newUploadWriter opens a blob writer, recording its ID as an orphan
+// first so that a crash mid-upload leaks nothing.
+func (s *Service) newUploadWriter(ctx context.Context) (blob.Writer, error) {
 	w, err := s.blobs.Create(ctx)
 	if err != nil {
 		return nil, err
@@ -189,15 +212,19 @@ func (s *Service) startUpload(ctx context.Context, repo registry.Repo) (*upload,
 		w.Abort()
 		return nil, err
 	}
-	u := &upload{id: s.IDs.UUID(), repo: repo, w: w, h: registry.Canonical.Digester(), last: now}
-	s.uploads.mu.Lock()
-	s.uploads.m[u.id] = u
-	s.uploads.mu.Unlock()
-	return u, nil
+	return w, nil
 }
 
-func (s *Service) findUpload(repo registry.Repo, id string) (*upload, error) {
+// findUpload is upload id of repo: in memory, or parked in the store by
+// another replica.
+func (s *Service) findUpload(ctx context.Context, repo registry.Repo, id string) (*upload, error) {
 	u := s.uploads.get(id)
+	if u == nil && s.shared {
+		var err error
+		if u, err = s.adopt(ctx, repo, id); err != nil {
+			return nil, err
+		}
+	}
 	if u == nil || u.repo != repo {
 		return nil, uploadNotFound(repo, id)
 	}
@@ -298,6 +325,16 @@ type finishResult struct {
 	size int64
 	// linked: the repository already had the blob (LayerAlreadyExists).
 	linked bool
+}
+
+// finishJoined finishes u, joining the parts it was parked with first,
+// and forgets its parked record either way.
+func (s *Service) finishJoined(ctx context.Context, u *upload, d registry.Digest) (finishResult, error) {
+	defer s.forget(context.WithoutCancel(ctx), u)
+	if err := s.joinParts(ctx, u); err != nil {
+		return finishResult{}, err
+	}
+	return s.finish(ctx, u, d)
 }
 
 // finish verifies an upload is d and links it into its repository. A
@@ -402,35 +439,41 @@ func (s *Service) StartUpload(ctx context.Context, repo registry.Repo) (string, 
 
 // UploadSize implements registry.Backend.
 func (s *Service) UploadSize(ctx context.Context, repo registry.Repo, id string) (int64, error) {
-	u, err := s.findUpload(repo, id)
+	u, err := s.findUpload(ctx, repo, id)
 	if err != nil {
 		return 0, registryError(err)
 	}
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.size, nil
+	size := u.size
+	u.mu.Unlock()
+	// An upload adopted to answer goes back to the store: the next part
+	// may reach another replica.
+	return size, registryError(s.park(ctx, u))
 }
 
 // WriteUpload implements registry.Backend.
 func (s *Service) WriteUpload(ctx context.Context, repo registry.Repo, id string, offset int64, body io.Reader) (int64, error) {
-	u, err := s.findUpload(repo, id)
+	u, err := s.findUpload(ctx, repo, id)
 	if err != nil {
 		return 0, registryError(err)
 	}
 	n, err := s.write(u, offset, body)
+	if err == nil {
+		err = s.park(ctx, u)
+	}
 	return n, registryError(err)
 }
 
 // FinishUpload implements registry.Backend.
 func (s *Service) FinishUpload(ctx context.Context, repo registry.Repo, id string, d registry.Digest) (registry.Descriptor, error) {
-	if _, err := s.findUpload(repo, id); err != nil {
+	if _, err := s.findUpload(ctx, repo, id); err != nil {
 		return registry.Descriptor{}, registryError(err)
 	}
 	u := s.uploads.take(id)
 	if u == nil {
 		return registry.Descriptor{}, registryError(uploadNotFound(repo, id))
 	}
-	res, err := s.finish(ctx, u, d)
+	res, err := s.finishJoined(ctx, u, d)
 	if err != nil {
 		return registry.Descriptor{}, registryError(err)
 	}
@@ -439,11 +482,12 @@ func (s *Service) FinishUpload(ctx context.Context, repo registry.Repo, id strin
 
 // CancelUpload implements registry.Backend.
 func (s *Service) CancelUpload(ctx context.Context, repo registry.Repo, id string) error {
-	if _, err := s.findUpload(repo, id); err != nil {
+	if _, err := s.findUpload(ctx, repo, id); err != nil {
 		return registryError(err)
 	}
 	if u := s.uploads.take(id); u != nil {
 		s.cancel(ctx, u)
+		s.forget(ctx, u)
 	}
 	return nil
 }

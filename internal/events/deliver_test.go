@@ -239,9 +239,6 @@ func TestServiceEventsBecomeAWSEvents(t *testing.T) {
 	f := newFixture(t)
 	f.putRule("pushes", `{"source":["aws.ecr"],"detail-type":["ECR Image Action"],"detail":{"action-type":["PUSH"]}}`,
 		queueTarget("q", queueARN))
-	if err := f.svc.Start(f.ctx); err != nil {
-		t.Fatal(err)
-	}
 	f.env.Controllers.Start()
 	detail := `{"result":"SUCCESS","repository-name":"web","image-digest":"sha256:abc","action-type":"PUSH","image-tag":"latest"}`
 	err := f.env.Bus.Publish(f.ctx, nil,

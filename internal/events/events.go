@@ -13,7 +13,6 @@
 package events
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,8 +73,6 @@ type Service struct {
 	// is not cached.
 	ruleSets map[string]*ruleSet
 	gen      uint64
-
-	sub *bus.Subscription
 }
 
 var _ api.Server = (*Service)(nil)
@@ -91,24 +88,16 @@ func New(env *service.Env, targets Targets) *Service {
 	})
 	s.schedules = env.Controllers.AddFunc("events-schedules", s.reconcileSchedule,
 		store.TableKeysFunc(s.Store, schedulesTable))
+	// The internal bus's events become AWS events, in the process running
+	// the controllers: replicas sharing a store would each forward them.
+	if env.Bus != nil {
+		env.Controllers.Subscribe("events-service-events", bus.Pattern{}, s.forward)
+	}
 	return s
 }
 
 // API is EventBridge's API for the gateway.
 func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), Authz: authzTable} }
-
-// Start subscribes to the internal bus, whose events become AWS events.
-func (s *Service) Start(ctx context.Context) error {
-	if s.bus == nil {
-		return nil
-	}
-	sub, err := s.bus.Subscribe(ctx, "events-service-events", bus.Pattern{}, s.forward)
-	if err != nil {
-		return err
-	}
-	s.sub = sub
-	return nil
-}
 
 // busRecord is a custom event bus; the default bus of each account and
 // region exists without one.

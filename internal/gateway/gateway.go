@@ -66,7 +66,11 @@ type Config struct {
 	// server may go away and come back); health is degraded while it does
 	// not. nil: always.
 	StoreReachable func(ctx context.Context) bool
-	Metrics        []MetricsWriter
+	// Leading reports whether this process runs the controllers, for
+	// health: where replicas share a store, one at a time does. Nil means
+	// always.
+	Leading func() bool
+	Metrics []MetricsWriter
 	// Interceptors run around every API call, outermost first (see
 	// awsproto.Interceptor): authorization, audit.
 	Interceptors []awsproto.Interceptor

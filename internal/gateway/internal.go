@@ -41,6 +41,9 @@ type health struct {
 	Store struct {
 		Reachable bool `json:"reachable"`
 	} `json:"store"`
+	// Controllers is "running" where this process reconciles desired
+	// state, "standby" on a replica that waits for the lease.
+	Controllers string `json:"controllers"`
 }
 
 func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +65,10 @@ func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 				h.Status = "degraded"
 			}
 		}
+	}
+	h.Controllers = "running"
+	if g.cfg.Leading != nil && !g.cfg.Leading() {
+		h.Controllers = "standby"
 	}
 	// Without its store overcast answers nothing but errors; without
 	// Docker it still serves every API that runs no container.

@@ -96,11 +96,16 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 		return env, fmt.Errorf("service: %w", err)
 	}
 	env.Store = db
+	env.Shared = o.Store != ""
 	if env.Blobs, err = openBlobs(ctx, dir, o); err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}
-	// The local key that seals SecureString parameters and secrets at rest.
-	if env.Sealer, err = secretbox.LoadOrCreate(filepath.Join(dir, "secretbox.key")); err != nil {
+	// The key that seals SecureString parameters and secrets at rest.
+	key, err := env.Key(ctx, "secretbox.key")
+	if err != nil {
+		return env, fmt.Errorf("service: %w", err)
+	}
+	if env.Sealer, err = secretbox.New(key); err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}
 	if env.Engines, err = openEngines(ctx, o.DockerHosts); err != nil {

@@ -58,6 +58,11 @@ type Env struct {
 	// stand-in for KMS).
 	Sealer  Sealer
 	DataDir string
+	// Shared is set when the store may be shared with other overcast
+	// processes (PostgreSQL): what must agree across them lives in the
+	// store rather than in the data dir (Key), and controllers of shared
+	// state run in one process at a time.
+	Shared bool
 	// Strict is --strict: unknown keys and bad signatures are refused, and
 	// services enforce what AWS enforces that is lenient by default.
 	Strict bool
