@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"overcast"
@@ -45,7 +46,8 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *api.SimulateP
 		caller.Kind, caller.RoleARN = overcast.PrincipalAssumedRole, source
 	}
 	return simulate(ctx, simulation{caller: caller, identity: &sim, callerARN: in.CallerArn, actions: in.ActionNames,
-		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries})
+		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
+		marker: in.Marker, maxItems: in.MaxItems})
 }
 
 // SimulateCustomPolicy simulates policies given in the request.
@@ -61,7 +63,8 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, in *api.SimulateCust
 	caller := overcast.CallerFrom(ctx)
 	caller.Kind = overcast.PrincipalUser // the simulated caller is never the root, whom policies do not bind
 	return simulate(ctx, simulation{caller: caller, identity: sim, callerARN: in.CallerArn, actions: in.ActionNames,
-		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries})
+		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
+		marker: in.Marker, maxItems: in.MaxItems})
 }
 
 // simulatedPolicies validates and parses the documents of a request's
@@ -102,9 +105,25 @@ type simulation struct {
 	resourcePolicy *string
 	resourceOwner  *string
 	context        []api.ContextEntry
+	// marker and maxItems page the results, one per action and resource,
+	// in the order of the request's lists.
+	marker   *string
+	maxItems *int32
 }
 
 func simulate(ctx context.Context, q simulation) (*api.SimulatePolicyResponse, error) {
+	pg, err := newPage(q.marker, q.maxItems)
+	if err != nil {
+		return nil, err
+	}
+	first := 0
+	if pg.after != "" {
+		// A marker is the index of the page's first result: the results
+		// of the same request come in the same order every time.
+		if first, err = strconv.Atoi(pg.after); err != nil || first < 0 {
+			return nil, validationError("Invalid Marker.")
+		}
+	}
 	sim := authz.Simulation{Caller: q.caller, Identity: q.identity, Context: map[string][]string{}}
 	if q.callerARN != nil {
 		sim.Caller.ARN = *q.callerARN
@@ -134,8 +153,16 @@ func simulate(ctx context.Context, q simulation) (*api.SimulatePolicyResponse, e
 		resources = []string{"*"}
 	}
 	out := &api.SimulatePolicyResponse{IsTruncated: new(false)}
+	i := -1
 	for _, action := range q.actions {
 		for _, resource := range resources {
+			if i++; i < first {
+				continue
+			}
+			if i >= first+pg.max {
+				out.IsTruncated, out.Marker = new(true), new(encodeMarker(strconv.Itoa(i)))
+				return out, nil
+			}
 			d := authz.Simulate(sim, action, resource)
 			r := api.EvaluationResult{EvalActionName: new(action), EvalResourceName: new(resource), EvalDecision: new(d.EvalDecision),
 				MatchedStatements: matchedStatements(d.Matched)}
