@@ -19,6 +19,10 @@ type Policy struct {
 	Doc  *policy.Document
 	// Text is the document as stored, for the positions of its statements.
 	Text string
+	// ARN is a managed policy's; Holder the name of the user, group or
+	// role an inline policy is embedded in: what the simulator's
+	// PolicyExclusionList names policies by.
+	ARN, Holder string
 }
 
 // Identity is what IAM holds about a user or a role that authorization

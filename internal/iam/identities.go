@@ -152,7 +152,9 @@ func isNoSuchEntity(err error) bool {
 // addPolicies adds one holder's inline and attached policies to id.
 func (s *Service) addPolicies(tx store.Tx, acct string, id *authz.Identity, typ, holder string, inline []inlinePolicy, attached []string) error {
 	for _, p := range inline {
-		id.Policies = append(id.Policies, authz.ParsePolicy(p.Name, typ, p.Document))
+		parsed := authz.ParsePolicy(p.Name, typ, p.Document)
+		parsed.Holder = holder
+		id.Policies = append(id.Policies, parsed)
 	}
 	for _, arn := range attached {
 		p, err := s.managedPolicy(tx, acct, arn)
@@ -180,6 +182,7 @@ func (s *Service) managedPolicy(tx store.Tx, acct, arn string) (*authz.Policy, e
 	for _, v := range mp.rec.Versions {
 		if v.ID == mp.rec.DefaultVersion {
 			p := authz.ParsePolicy(mp.rec.Name, typ, v.Document)
+			p.ARN = arn
 			return &p, nil
 		}
 	}

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	api "overcast/internal/api/iam"
 	"overcast/internal/authz"
 	"overcast/internal/policy"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -32,12 +34,24 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *api.SimulateP
 	if id == nil {
 		return nil, api.NewNoSuchEntityException("Entity %s does not exist.", source)
 	}
+	if err := checkExclusions(in.PolicyExclusionList); err != nil {
+		return nil, err
+	}
 	extra, err := simulatedPolicies("PolicyInputList", in.PolicyInputList)
 	if err != nil {
 		return nil, err
 	}
 	sim := *id
-	sim.Policies = append(append([]authz.Policy(nil), id.Policies...), extra...)
+	sim.Policies = nil
+	for _, p := range id.Policies {
+		if !excluded(p, in.PolicyExclusionList) {
+			sim.Policies = append(sim.Policies, p)
+		}
+	}
+	sim.Policies = append(sim.Policies, extra...)
+	if slices.ContainsFunc(in.PolicyExclusionList, func(e api.PolicyIdentifier) bool { return service.Deref(e.PolicyType) == "permission-boundary" }) {
+		sim.Boundary = nil
+	}
 	if err := withBoundary(&sim, in.PermissionsBoundaryPolicyInputList); err != nil {
 		return nil, err
 	}
@@ -65,6 +79,54 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, in *api.SimulateCust
 	return simulate(ctx, simulation{caller: caller, identity: sim, callerARN: in.CallerArn, actions: in.ActionNames,
 		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
 		marker: in.Marker, maxItems: in.MaxItems})
+}
+
+// excluded reports whether the simulation leaves p, one of the
+// principal's permissions policies, out: its type, its ARN (with * and ?)
+// or, inline, its name and holder (whose name may have wildcards) is one
+// of the exclusions. Service control and resource control policies are
+// none of overcast's.
+func excluded(p authz.Policy, exclusions []api.PolicyIdentifier) bool {
+	for _, e := range exclusions {
+		switch {
+		case e.PolicyType != nil:
+			t := *e.PolicyType
+			if t == p.Type || (t == "inline" && p.ARN == "" && p.Holder != "") {
+				return true
+			}
+		case e.PolicyArn != nil:
+			if p.ARN != "" && policy.Match(*e.PolicyArn, p.ARN) {
+				return true
+			}
+		case e.InlinePolicyIdentifier != nil:
+			i := e.InlinePolicyIdentifier
+			if p.ARN == "" && p.ID == service.Deref(i.PolicyName) && p.Type == service.Deref(i.AttachmentType) &&
+				policy.Match(service.Deref(i.AttachmentName), p.Holder) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkExclusions refuses exclusions that name no policy, or a managed
+// policy by something that is not an IAM policy ARN.
+func checkExclusions(exclusions []api.PolicyIdentifier) error {
+	for i, e := range exclusions {
+		given := 0
+		for _, set := range []bool{e.PolicyType != nil, e.PolicyArn != nil, e.InlinePolicyIdentifier != nil} {
+			if set {
+				given++
+			}
+		}
+		if given != 1 {
+			return api.NewInvalidInputException("PolicyExclusionList.%d must specify exactly one of PolicyType, PolicyArn or InlinePolicyIdentifier.", i+1)
+		}
+		if e.PolicyArn != nil && !strings.HasPrefix(*e.PolicyArn, "arn:aws:iam::") {
+			return api.NewInvalidInputException("ARN %s is not valid.", *e.PolicyArn)
+		}
+	}
+	return nil
 }
 
 // simulatedPolicies validates and parses the documents of a request's

@@ -87,3 +87,45 @@ func results(rs []types.EvaluationResult) []string {
 	}
 	return out
 }
+
+// PolicyExclusionList leaves the principal's policies it names out of the
+// simulation: by type, by ARN with wildcards, or inline by name and holder.
+func TestSimulatorExcludesPolicies(t *testing.T) {
+	c, _ := start(t)
+	awstest.Call(t, c.CreateUser, &iam.CreateUserInput{UserName: aws.String("ops")})
+	awstest.Call(t, c.PutUserPolicy, &iam.PutUserPolicyInput{UserName: aws.String("ops"), PolicyName: aws.String("read"), PolicyDocument: aws.String(readS3)})
+	awstest.Call(t, c.AttachUserPolicy, &iam.AttachUserPolicyInput{UserName: aws.String("ops"), PolicyArn: aws.String(adminARN)})
+	simulate := func(exclusions ...types.PolicyIdentifier) []string {
+		out := awstest.Call(t, c.SimulatePrincipalPolicy, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + account + ":user/ops"),
+			ActionNames: []string{"s3:GetObject", "s3:PutObject"}, PolicyExclusionList: exclusions})
+		var got []string
+		for _, r := range out.EvaluationResults {
+			got = append(got, string(r.EvalDecision))
+		}
+		return got
+	}
+	admin := &types.PolicyIdentifierMemberPolicyArn{Value: "arn:aws:iam::aws:policy/Admin*"}
+	tests := []struct {
+		name       string
+		exclusions []types.PolicyIdentifier
+		want       []string
+	}{
+		{"none", nil, []string{"allowed", "allowed"}},
+		{"managed by ARN", []types.PolicyIdentifier{admin}, []string{"allowed", "implicitDeny"}},
+		{"aws-managed", []types.PolicyIdentifier{&types.PolicyIdentifierMemberPolicyType{Value: types.PolicyIdentifierPolicyTypeAwsManaged}},
+			[]string{"allowed", "implicitDeny"}},
+		{"inline and managed", []types.PolicyIdentifier{admin, &types.PolicyIdentifierMemberPolicyType{Value: types.PolicyIdentifierPolicyTypeInline}},
+			[]string{"implicitDeny", "implicitDeny"}},
+		{"inline by holder", []types.PolicyIdentifier{admin, &types.PolicyIdentifierMemberInlinePolicyIdentifier{Value: types.InlinePolicyIdentifierType{
+			PolicyName: aws.String("read"), AttachmentType: types.AttachmentTypeUser, AttachmentName: aws.String("ops")}}},
+			[]string{"implicitDeny", "implicitDeny"}},
+		{"another holder", []types.PolicyIdentifier{admin, &types.PolicyIdentifierMemberInlinePolicyIdentifier{Value: types.InlinePolicyIdentifierType{
+			PolicyName: aws.String("read"), AttachmentType: types.AttachmentTypeRole, AttachmentName: aws.String("ops")}}},
+			[]string{"allowed", "implicitDeny"}},
+	}
+	for _, tc := range tests {
+		if diff := cmp.Diff(tc.want, simulate(tc.exclusions...)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
