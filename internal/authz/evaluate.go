@@ -19,6 +19,10 @@ type Policy struct {
 	Doc  *policy.Document
 	// Text is the document as stored, for the positions of its statements.
 	Text string
+	// ARN is a managed policy's; Holder the name of the user, group or
+	// role an inline policy is embedded in: what the simulator's
+	// PolicyExclusionList names policies by.
+	ARN, Holder string
 }
 
 // Identity is what IAM holds about a user or a role that authorization
@@ -152,7 +156,7 @@ func (e *evaluation) decide(action, resource string, res Resource, extra map[str
 	d := Decision{Action: action, Resource: resource}
 	r := policy.Request{Principal: e.principal, Action: action, Resource: resource, Context: e.context}
 	if len(extra) > 0 || len(res.Tags) > 0 {
-		r.Context = withKeys(e.context, extra, res.Tags)
+		r.Context = withKeys(e.context, extra, res.Tags, resourceTagKeys(resource))
 	}
 	identity := e.identityPolicies()
 	var boundary []Policy
@@ -304,9 +308,31 @@ func match(r *policy.Request, policies []Policy) (denies, allows []Matched) {
 	return denies, allows
 }
 
+// serviceResourceTags are the services that name the resource's tags with
+// a key of their own as well as aws:ResourceTag (the Service Authorization
+// Reference's condition keys): policies written before the global key
+// existed use them.
+var serviceResourceTags = map[string]string{
+	"ecr":            "ecr:ResourceTag/",
+	"iam":            "iam:ResourceTag/",
+	"secretsmanager": "secretsmanager:ResourceTag/",
+	"ssm":            "ssm:resourceTag/",
+}
+
+// resourceTagKeys are the prefixes of the condition keys that carry the
+// tags of the resource arn names.
+func resourceTagKeys(arn string) []string {
+	service, _, _ := strings.Cut(strings.TrimPrefix(arn, "arn:aws:"), ":")
+	if own, ok := serviceResourceTags[service]; ok {
+		return []string{"aws:ResourceTag/", own}
+	}
+	return []string{"aws:ResourceTag/"}
+}
+
 // withKeys returns base with the keys of extra and the resource's tags
-// (aws:ResourceTag/<key>) added, in a new map.
-func withKeys(base, extra map[string][]string, tags map[string]string) map[string][]string {
+// (under each of tagKeys, aws:ResourceTag/<key> and the service's own)
+// added, in a new map.
+func withKeys(base, extra map[string][]string, tags map[string]string, tagKeys []string) map[string][]string {
 	out := make(map[string][]string, len(base)+len(extra)+len(tags))
 	for k, v := range base {
 		out[k] = v
@@ -315,7 +341,9 @@ func withKeys(base, extra map[string][]string, tags map[string]string) map[strin
 		out[k] = v
 	}
 	for k, v := range tags {
-		out["aws:ResourceTag/"+k] = []string{v}
+		for _, prefix := range tagKeys {
+			out[prefix+k] = []string{v}
+		}
 	}
 	return out
 }

@@ -143,3 +143,12 @@ func Named[In any](service, resourceType string, name func(*In) *string) func(co
 		return []string{s.ARN(service, resourceType+*n)}
 	})
 }
+
+// Made is Rule.Resources for a call that makes a resource whose ID only the
+// call draws (a distribution, a file system): AWS authorizes it on the
+// resource's ARN with the ID a wildcard ("arn:aws:cloudfront::<acct>:
+// distribution/*"), so that a policy granting the resource type allows it
+// and one naming a particular resource does not.
+func Made(arn func(s Scope) string) func(context.Context, Scope, any) []string {
+	return func(_ context.Context, s Scope, _ any) []string { return []string{arn(s)} }
+}

@@ -39,3 +39,11 @@ func intercepted(ctx context.Context, c *Call, call func(ctx context.Context) (a
 	}
 	return next(ctx)
 }
+
+// Intercept runs a call that a RawServer serves itself (S3's browser POST
+// uploads, which the model has no operation for) through the interceptors
+// in ctx, as the Handler runs the model's calls: authorization may refuse
+// it and CloudTrail records it like any other.
+func Intercept(ctx context.Context, c *Call, call func(ctx context.Context) (any, error)) (any, error) {
+	return intercepted(ctx, c, call)
+}

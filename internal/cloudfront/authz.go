@@ -6,8 +6,17 @@ import "overcast/internal/authz"
 // Authorization Reference's "Amazon CloudFront"): on the distribution,
 // function, policy, origin access identity or control a call names by ID
 // (a function by name). Key groups and public keys are no resource of
-// IAM's, and neither is what a Create* or a List* call makes or lists.
+// IAM's, and neither is what a List* call lists; what a Create* call makes
+// is its type's ARN with the ID it does not have yet a wildcard.
 var authzTable = &authz.Table{Prefix: "cloudfront", Rules: map[string]authz.Rule{
+	"CreateDistribution":                   made("distribution"),
+	"CreateDistributionWithTags":           made("distribution"),
+	"CreateCachePolicy":                    made("cache-policy"),
+	"CreateOriginRequestPolicy":            made("origin-request-policy"),
+	"CreateResponseHeadersPolicy":          made("response-headers-policy"),
+	"CreateCloudFrontOriginAccessIdentity": made("origin-access-identity"),
+	"CreateOriginAccessControl":            made("origin-access-control"),
+
 	"GetDistribution":       on("distribution", "Id"),
 	"GetDistributionConfig": on("distribution", "Id"),
 	"UpdateDistribution":    on("distribution", "Id"),
@@ -57,4 +66,9 @@ func on(resourceType, field string) authz.Rule {
 	return authz.Rule{Resources: authz.Ref(field, func(s authz.Scope, id string) string {
 		return resourceARN(s.AccountID, resourceType, id)
 	})}
+}
+
+// made is the rule of the Create* operation of a resource type.
+func made(resourceType string) authz.Rule {
+	return authz.Rule{Resources: authz.Made(func(s authz.Scope) string { return resourceARN(s.AccountID, resourceType, "*") })}
 }

@@ -398,29 +398,34 @@ func TestTrailDeliversDataEventsItSelects(t *testing.T) {
 	for _, name := range []string{"management", "objects"} {
 		awstest.Call(t, c.StopLogging, &ct.StopLoggingInput{Name: aws.String(name)}) // delivers what is pending
 	}
-	names := func(trail string) []string {
-		out := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("trail-logs"), Prefix: aws.String(trail + "/AWSLogs/")})
-		var names []string
-		for _, o := range out.Contents {
-			obj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("trail-logs"), Key: o.Key})
-			zr, err := gzip.NewReader(obj.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var file struct{ Records []record }
-			if err := json.NewDecoder(zr).Decode(&file); err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range file.Records {
-				names = append(names, r.EventName)
-			}
-		}
-		return names
-	}
+	names := func(trail string) []string { return deliveredEventNames(t, s3c, trail) }
 	if got := names("objects"); !cmp.Equal(got, []string{"PutObject"}) {
 		t.Errorf("the objects trail delivered %v, want [PutObject]", got)
 	}
 	if got := names("management"); contains(got, "PutObject") || !contains(got, "StartLogging") {
 		t.Errorf("the management trail delivered %v, want management events only", got)
 	}
+}
+
+// deliveredEventNames are the names of the events a trail delivered to
+// the trail-logs bucket under its prefix, in order.
+func deliveredEventNames(t *testing.T, s3c *s3.Client, trail string) []string {
+	t.Helper()
+	out := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("trail-logs"), Prefix: aws.String(trail + "/AWSLogs/")})
+	var names []string
+	for _, o := range out.Contents {
+		obj := awstest.Call(t, s3c.GetObject, &s3.GetObjectInput{Bucket: aws.String("trail-logs"), Key: o.Key})
+		zr, err := gzip.NewReader(obj.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct{ Records []record }
+		if err := json.NewDecoder(zr).Decode(&file); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range file.Records {
+			names = append(names, r.EventName)
+		}
+	}
+	return names
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"strings"
 
+	"overcast"
 	"overcast/internal/authz"
+	"overcast/internal/awsproto"
+	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // authzTable is how IAM authorizes CodeBuild's operations (the Service
@@ -78,4 +82,36 @@ func groupsOfReports(field string) func(context.Context, authz.Scope, any) []str
 		}
 		return out
 	}
+}
+
+var _ authz.Resources = (*Service)(nil)
+
+// ResourceOf describes the project a CodeBuild ARN names, for
+// authorization: its account and its tags (aws:ResourceTag). Report
+// groups are authorized by their ARN alone.
+func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, error) {
+	a, _ := overcast.ParseARN(arn)
+	res := authz.Resource{Owner: a.AccountID}
+	name, ok := strings.CutPrefix(a.Resource, "project/")
+	if !ok || name == "" {
+		return res, nil
+	}
+	var p *project
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		p, _, err = getProject(tx, scope{Account: a.AccountID, Region: a.Region}, name)
+		return err
+	})
+	if _, missing := awsproto.AsAPIError(err); missing {
+		return res, nil // no such project: the operation says so
+	}
+	if err != nil {
+		return res, err
+	}
+	for _, t := range p.Project.Tags {
+		if res.Tags == nil {
+			res.Tags = map[string]string{}
+		}
+		res.Tags[service.Deref(t.Key)] = service.Deref(t.Value)
+	}
+	return res, nil
 }

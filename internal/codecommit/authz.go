@@ -3,8 +3,10 @@ package codecommit
 import (
 	"context"
 
+	"overcast"
 	api "overcast/internal/api/codecommit"
 	"overcast/internal/authz"
+	"overcast/internal/awsproto"
 	"overcast/internal/store"
 )
 
@@ -164,4 +166,24 @@ func (s *Service) GitCheck(as authz.Scope, repository string, push bool) authz.C
 		action = "codecommit:GitPush"
 	}
 	return authz.Check{Action: action, Resources: []string{s.repositoryARN(as, repository)}}
+}
+
+var _ authz.Resources = (*Service)(nil)
+
+// ResourceOf describes the repository a CodeCommit ARN names, for
+// authorization of the API and of git alike: its account and its tags
+// (aws:ResourceTag).
+func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, error) {
+	a, _ := overcast.ParseARN(arn)
+	res := authz.Resource{Owner: a.AccountID}
+	if !validRepositoryName(a.Resource) {
+		return res, nil
+	}
+	sc := scope{Account: a.AccountID, Region: a.Region}
+	r, err := viewItem(ctx, s.Store, func(tx store.Tx) (repository, int64, error) { return getRepository(tx, sc, a.Resource) })
+	if _, missing := awsproto.AsAPIError(err); missing {
+		return res, nil // no such repository: the operation says so
+	}
+	res.Tags = r.Tags
+	return res, err
 }

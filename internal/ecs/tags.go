@@ -13,7 +13,11 @@ import (
 // ECS tags clusters, task definitions and container instances here;
 // services and tasks join when they land.
 func (s *Service) withTags(ctx context.Context, arn string, write bool, fn func(tags map[string]string) (map[string]string, error)) error {
-	sc := overcast.ScopeOf(ctx)
+	return s.withTagsIn(ctx, overcast.ScopeOf(ctx), arn, write, fn)
+}
+
+// withTagsIn is withTags in scope sc, whoever the caller is.
+func (s *Service) withTagsIn(ctx context.Context, sc scope, arn string, write bool, fn func(tags map[string]string) (map[string]string, error)) error {
 	a, ok := overcast.ParseARN(arn)
 	if !ok || a.Service != "ecs" {
 		return invalidParameter("The ARN provided is invalid.")

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -562,28 +560,8 @@ func TestTaskSecretsAndEnvironmentFiles(t *testing.T) {
 // definition naming the repository's URI, which the agent pulls.
 func TestTaskRunsAnECRImage(t *testing.T) {
 	e := newTaskEnv(t)
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker client to push with")
-	}
-	awstest.Call(t, ecr.NewFromConfig(e.srv.Config()).CreateRepository, &ecr.CreateRepositoryInput{RepositoryName: aws.String("web")})
+	e.pushToECR(t, "web", "v1")
 	host := e.srv.RegistryHost()
-	pushed := host + "/web:v1"
-	t.Cleanup(func() { e.engine.RemoveImage(context.Background(), pushed, true) })
-	dockerConfig := t.TempDir() // leave the user's logins alone
-	cli := func(stdin string, args ...string) {
-		t.Helper()
-		cmd := exec.Command("docker", args...)
-		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
-		cmd.Stdin = strings.NewReader(stdin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	user, password := e.srv.RegistryLogin(t)
-	cli(password, "login", "--username", user, "--password-stdin", host)
-	cli("", "tag", e.image, pushed)
-	cli("", "push", pushed)
-	cli("", "rmi", pushed) // the agent must pull it
 
 	e.cluster(t, "ecr")
 	td := web("from-ecr")

@@ -18,6 +18,7 @@ func (s *Service) authzTable() *authz.Table {
 	mountTarget := authz.Rule{Resources: s.mountTargetFileSystem}
 	resource := authz.Rule{Resources: authz.Ref("ResourceId", resourceNamed)}
 	return &authz.Table{Prefix: "elasticfilesystem", Rules: map[string]authz.Rule{
+		"CreateFileSystem":                  {Resources: authz.Made(func(s authz.Scope) string { return fileSystemNamed(s, "*") })},
 		"DescribeFileSystems":               fileSystem,
 		"UpdateFileSystem":                  fileSystem,
 		"DeleteFileSystem":                  fileSystem,

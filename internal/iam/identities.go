@@ -140,12 +140,7 @@ func (s *Service) loadIdentity(tx store.Tx, arn string) (*authz.Identity, error)
 		}
 		id.Boundary = p
 	}
-	if len(tags) > 0 {
-		id.Tags = make(map[string]string, len(tags))
-		for _, t := range tags {
-			id.Tags[t.Key] = t.Value
-		}
-	}
+	id.Tags = tagMap(tags)
 	return id, nil
 }
 
@@ -157,7 +152,9 @@ func isNoSuchEntity(err error) bool {
 // addPolicies adds one holder's inline and attached policies to id.
 func (s *Service) addPolicies(tx store.Tx, acct string, id *authz.Identity, typ, holder string, inline []inlinePolicy, attached []string) error {
 	for _, p := range inline {
-		id.Policies = append(id.Policies, authz.ParsePolicy(p.Name, typ, p.Document))
+		parsed := authz.ParsePolicy(p.Name, typ, p.Document)
+		parsed.Holder = holder
+		id.Policies = append(id.Policies, parsed)
 	}
 	for _, arn := range attached {
 		p, err := s.managedPolicy(tx, acct, arn)
@@ -185,6 +182,7 @@ func (s *Service) managedPolicy(tx store.Tx, acct, arn string) (*authz.Policy, e
 	for _, v := range mp.rec.Versions {
 		if v.ID == mp.rec.DefaultVersion {
 			p := authz.ParsePolicy(mp.rec.Name, typ, v.Document)
+			p.ARN = arn
 			return &p, nil
 		}
 	}
@@ -234,26 +232,48 @@ func iamTable() *authz.Table {
 var _ authz.Resources = (*Service)(nil)
 
 // ResourceOf describes an IAM resource for authorization: a role's trust
-// policy is its resource-based policy, which sts:AssumeRole is decided by.
+// policy is its resource-based policy, which sts:AssumeRole is decided by;
+// roles' and users' tags are aws:ResourceTag and iam:ResourceTag.
 func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, error) {
 	acct := ""
 	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
 		acct = parts[4]
 	}
-	if !strings.Contains(arn, ":role/") {
-		return authz.Resource{Owner: acct}, nil
+	res := authz.Resource{Owner: acct}
+	var err error
+	switch {
+	case strings.Contains(arn, ":role/"):
+		var r roleRec
+		err = s.Store.View(ctx, func(tx store.Tx) (err error) {
+			_, r, err = roles.loadByARN(tx, arn)
+			return err
+		})
+		if err == nil {
+			trust := authz.ParsePolicy(r.Name, "resource", r.Trust)
+			res.Policy, res.Tags = &trust, tagMap(r.Tags)
+		}
+	case strings.Contains(arn, ":user/"):
+		var u userRec
+		err = s.Store.View(ctx, func(tx store.Tx) (err error) {
+			_, u, err = users.loadByARN(tx, arn)
+			return err
+		})
+		res.Tags = tagMap(u.Tags)
 	}
-	var r roleRec
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
-		_, r, err = roles.loadByARN(tx, arn)
-		return err
-	})
 	if isNoSuchEntity(err) {
 		return authz.Resource{Owner: acct}, nil
 	}
-	if err != nil {
-		return authz.Resource{}, err
+	return res, err
+}
+
+// tagMap is an entity's tags by key, nil for none.
+func tagMap(tags []tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
 	}
-	trust := authz.ParsePolicy(r.Name, "resource", r.Trust)
-	return authz.Resource{Owner: acct, Policy: &trust}, nil
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
 }

@@ -3,12 +3,15 @@ package iam
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"overcast"
 	api "overcast/internal/api/iam"
 	"overcast/internal/authz"
 	"overcast/internal/policy"
+	"overcast/internal/service"
 	"overcast/internal/store"
 )
 
@@ -31,12 +34,24 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *api.SimulateP
 	if id == nil {
 		return nil, api.NewNoSuchEntityException("Entity %s does not exist.", source)
 	}
+	if err := checkExclusions(in.PolicyExclusionList); err != nil {
+		return nil, err
+	}
 	extra, err := simulatedPolicies("PolicyInputList", in.PolicyInputList)
 	if err != nil {
 		return nil, err
 	}
 	sim := *id
-	sim.Policies = append(append([]authz.Policy(nil), id.Policies...), extra...)
+	sim.Policies = nil
+	for _, p := range id.Policies {
+		if !excluded(p, in.PolicyExclusionList) {
+			sim.Policies = append(sim.Policies, p)
+		}
+	}
+	sim.Policies = append(sim.Policies, extra...)
+	if slices.ContainsFunc(in.PolicyExclusionList, func(e api.PolicyIdentifier) bool { return service.Deref(e.PolicyType) == "permission-boundary" }) {
+		sim.Boundary = nil
+	}
 	if err := withBoundary(&sim, in.PermissionsBoundaryPolicyInputList); err != nil {
 		return nil, err
 	}
@@ -45,7 +60,8 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *api.SimulateP
 		caller.Kind, caller.RoleARN = overcast.PrincipalAssumedRole, source
 	}
 	return simulate(ctx, simulation{caller: caller, identity: &sim, callerARN: in.CallerArn, actions: in.ActionNames,
-		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries})
+		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
+		marker: in.Marker, maxItems: in.MaxItems})
 }
 
 // SimulateCustomPolicy simulates policies given in the request.
@@ -61,7 +77,56 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, in *api.SimulateCust
 	caller := overcast.CallerFrom(ctx)
 	caller.Kind = overcast.PrincipalUser // the simulated caller is never the root, whom policies do not bind
 	return simulate(ctx, simulation{caller: caller, identity: sim, callerARN: in.CallerArn, actions: in.ActionNames,
-		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries})
+		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
+		marker: in.Marker, maxItems: in.MaxItems})
+}
+
+// excluded reports whether the simulation leaves p, one of the
+// principal's permissions policies, out: its type, its ARN (with * and ?)
+// or, inline, its name and holder (whose name may have wildcards) is one
+// of the exclusions. Service control and resource control policies are
+// none of overcast's.
+func excluded(p authz.Policy, exclusions []api.PolicyIdentifier) bool {
+	for _, e := range exclusions {
+		switch {
+		case e.PolicyType != nil:
+			t := *e.PolicyType
+			if t == p.Type || (t == "inline" && p.ARN == "" && p.Holder != "") {
+				return true
+			}
+		case e.PolicyArn != nil:
+			if p.ARN != "" && policy.Match(*e.PolicyArn, p.ARN) {
+				return true
+			}
+		case e.InlinePolicyIdentifier != nil:
+			i := e.InlinePolicyIdentifier
+			if p.ARN == "" && p.ID == service.Deref(i.PolicyName) && p.Type == service.Deref(i.AttachmentType) &&
+				policy.Match(service.Deref(i.AttachmentName), p.Holder) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkExclusions refuses exclusions that name no policy, or a managed
+// policy by something that is not an IAM policy ARN.
+func checkExclusions(exclusions []api.PolicyIdentifier) error {
+	for i, e := range exclusions {
+		given := 0
+		for _, set := range []bool{e.PolicyType != nil, e.PolicyArn != nil, e.InlinePolicyIdentifier != nil} {
+			if set {
+				given++
+			}
+		}
+		if given != 1 {
+			return api.NewInvalidInputException("PolicyExclusionList.%d must specify exactly one of PolicyType, PolicyArn or InlinePolicyIdentifier.", i+1)
+		}
+		if e.PolicyArn != nil && !strings.HasPrefix(*e.PolicyArn, "arn:aws:iam::") {
+			return api.NewInvalidInputException("ARN %s is not valid.", *e.PolicyArn)
+		}
+	}
+	return nil
 }
 
 // simulatedPolicies validates and parses the documents of a request's
@@ -102,9 +167,25 @@ type simulation struct {
 	resourcePolicy *string
 	resourceOwner  *string
 	context        []api.ContextEntry
+	// marker and maxItems page the results, one per action and resource,
+	// in the order of the request's lists.
+	marker   *string
+	maxItems *int32
 }
 
 func simulate(ctx context.Context, q simulation) (*api.SimulatePolicyResponse, error) {
+	pg, err := newPage(q.marker, q.maxItems)
+	if err != nil {
+		return nil, err
+	}
+	first := 0
+	if pg.after != "" {
+		// A marker is the index of the page's first result: the results
+		// of the same request come in the same order every time.
+		if first, err = strconv.Atoi(pg.after); err != nil || first < 0 {
+			return nil, validationError("Invalid Marker.")
+		}
+	}
 	sim := authz.Simulation{Caller: q.caller, Identity: q.identity, Context: map[string][]string{}}
 	if q.callerARN != nil {
 		sim.Caller.ARN = *q.callerARN
@@ -134,8 +215,16 @@ func simulate(ctx context.Context, q simulation) (*api.SimulatePolicyResponse, e
 		resources = []string{"*"}
 	}
 	out := &api.SimulatePolicyResponse{IsTruncated: new(false)}
+	i := -1
 	for _, action := range q.actions {
 		for _, resource := range resources {
+			if i++; i < first {
+				continue
+			}
+			if i >= first+pg.max {
+				out.IsTruncated, out.Marker = new(true), new(encodeMarker(strconv.Itoa(i)))
+				return out, nil
+			}
 			d := authz.Simulate(sim, action, resource)
 			r := api.EvaluationResult{EvalActionName: new(action), EvalResourceName: new(resource), EvalDecision: new(d.EvalDecision),
 				MatchedStatements: matchedStatements(d.Matched)}

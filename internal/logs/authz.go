@@ -2,8 +2,11 @@ package logs
 
 import (
 	"context"
+	"strings"
 
+	"overcast"
 	"overcast/internal/authz"
+	"overcast/internal/awsproto"
 )
 
 // authzTable is how IAM authorizes CloudWatch Logs' operations (the
@@ -82,4 +85,25 @@ func logStreams(_ context.Context, s authz.Scope, in any) []string {
 		out = append(out, ref.streamARN(stream))
 	}
 	return out
+}
+
+var _ authz.Resources = (*Service)(nil)
+
+// ResourceOf describes the log group an ARN names (its streams are
+// tagged as it is), for authorization: its account and its tags
+// (aws:ResourceTag).
+func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, error) {
+	group, _, _ := strings.Cut(arn, ":log-stream:")
+	ref, ok := groupFromARN(group)
+	if !ok {
+		a, _ := overcast.ParseARN(arn)
+		return authz.Resource{Owner: a.AccountID}, nil
+	}
+	res := authz.Resource{Owner: ref.Account}
+	g, err := s.viewGroup(ctx, ref)
+	if _, missing := awsproto.AsAPIError(err); missing {
+		return res, nil // no such group: the operation says so
+	}
+	res.Tags = g.Tags
+	return res, err
 }

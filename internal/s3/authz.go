@@ -79,6 +79,8 @@ func s3Rules() map[string]authz.Rule {
 		"CreateSession":          {Action: "s3express:CreateSession", Resources: bucketResource},
 		"WriteGetObjectResponse": {Action: "s3-object-lambda:WriteGetObjectResponse"},
 		"DeleteObjects":          {Action: "DeleteObject", Resources: deletedObjects},
+		// A browser POST upload writes its key (see post.go).
+		"PostObject": {Action: "PutObject", Resources: objectResource, Context: aclKeys},
 	}
 	for op, action := range onBucket {
 		rules[op] = authz.Rule{Action: action, Resources: bucketResource}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"overcast"
+	api "overcast/internal/api/s3"
+	"overcast/internal/awsproto"
 	"overcast/internal/sigv4"
 )
 
@@ -246,6 +248,28 @@ func (s *Service) postObject(w http.ResponseWriter, r *http.Request, bucket stri
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	// Authorization and CloudTrail see the upload as PostObject, a
+	// PutObject of the key: what AWS authorizes it as and records.
+	in := &api.PutObjectRequest{Bucket: &bucket, Key: &key, ACL: nonEmpty(f.get("acl"))}
+	_, err = awsproto.Intercept(ctx, &awsproto.Call{Service: api.Service, Operation: &postObjectOperation, Input: in},
+		func(ctx context.Context) (any, error) { return nil, s.storePost(ctx, w, f, policy, bucket, key) })
+	return err
+}
+
+// postObjectOperation is the browser POST upload as an operation, for the
+// interceptors; its input is a PutObjectRequest of the bucket and key.
+var postObjectOperation = awsproto.Operation{Name: "PostObject", HTTPMethod: http.MethodPost, RequestURI: "/{Bucket}",
+	NewInput: func() any { return new(api.PutObjectRequest) }}
+
+// RawOperations are the operations S3 serves outside its model, which its
+// authorization table has rules for.
+func (s *Service) RawOperations() []awsproto.Operation {
+	return []awsproto.Operation{postObjectOperation}
+}
+
+// storePost stores the file of a POST upload that may be made.
+func (s *Service) storePost(ctx context.Context, w http.ResponseWriter, f *postForm, policy *postPolicy, bucket, key string) error {
+	var err error
 	minLen, maxLen := int64(0), int64(maxPutSize)
 	if policy != nil {
 		if minLen, maxLen, err = policy.checkConditions(f, bucket, key); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"overcast"
+	api "overcast/internal/api/secretsmanager"
 	"overcast/internal/authz"
 	"overcast/internal/store"
 )
@@ -45,7 +46,7 @@ func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, e
 func (s *Service) authzTable() *authz.Table {
 	onSecret := authz.Rule{Resources: s.secretARNs("SecretId")}
 	return &authz.Table{Prefix: "secretsmanager", Rules: map[string]authz.Rule{
-		"CreateSecret":             {Resources: s.secretARNs("Name")},
+		"CreateSecret":             {Resources: s.createdSecret},
 		"DescribeSecret":           onSecret,
 		"GetSecretValue":           onSecret,
 		"PutSecretValue":           onSecret,
@@ -63,6 +64,26 @@ func (s *Service) authzTable() *authz.Table {
 		// Each secret a batch reads needs GetSecretValue as well.
 		"BatchGetSecretValue": {Also: []authz.Rule{{Action: "GetSecretValue", Resources: s.secretARNs("SecretIdList")}}},
 	}}
+}
+
+// createdSecret is the secret CreateSecret makes, by the full ARN it will
+// have (AWS authorizes "secret:<name>-<random suffix>", which policies
+// match with "secret:<name>-*"), or the one of that name that exists.
+func (s *Service) createdSecret(ctx context.Context, as authz.Scope, input any) []string {
+	in, ok := input.(*api.CreateSecretRequest)
+	if !ok || in == nil || in.Name == nil || *in.Name == "" {
+		return nil
+	}
+	sc := as.Local()
+	var sec secret
+	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+		sec, _, err = s.lookup(tx, sc, *in.Name)
+		return err
+	})
+	if err == nil {
+		return []string{sec.ARN}
+	}
+	return []string{s.newSecretARN(sc, in)}
 }
 
 // secretARNs is Rule.Resources for the secrets an input's field names.

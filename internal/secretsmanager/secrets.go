@@ -176,7 +176,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *api.CreateSecretRequest)
 			return api.NewResourceExistsException("The operation failed because the secret %s already exists.", name)
 		}
 		now := s.Now().UTC()
-		sec := secret{Name: name, ARN: s.secretARN(sc, name), Created: now, Changed: now}
+		sec := secret{Name: name, ARN: s.newSecretARN(sc, in), Created: now, Changed: now}
 		if in.Description != nil {
 			sec.Description = *in.Description
 		}

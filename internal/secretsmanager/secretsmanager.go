@@ -8,9 +8,12 @@ package secretsmanager
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"overcast"
 	api "overcast/internal/api/secretsmanager"
@@ -31,6 +34,11 @@ type Service struct {
 	// recovery window ends. Expired secrets are invisible to the API as
 	// soon as their deletion date passes; the controller frees the space.
 	deletions *controller.Controller
+
+	// suffixes are the random suffixes drawn for CreateSecret calls that
+	// authorization saw before the call ran, by the call's input: the
+	// secret gets the ARN its creation was authorized on.
+	suffixes sync.Map // weak.Pointer[api.CreateSecretRequest] -> string
 }
 
 var _ api.Server = (*Service)(nil)
@@ -270,6 +278,23 @@ const deletionTimeFormat = "20060102T150405.000000000Z"
 // characters, so that a re-created secret never has an old one's ARN.
 func (s *Service) secretARN(sc scope, name string) string {
 	return partialARN(sc, name+"-"+s.IDs.String(ids.Alnum, 6))
+}
+
+// newSecretARN is the ARN the secret a CreateSecret call makes gets: the
+// same whether authorization or the call asks first, because IAM
+// authorizes the creation on the ARN with its random suffix.
+func (s *Service) newSecretARN(sc scope, in *api.CreateSecretRequest) string {
+	key := weak.Make(in)
+	if suffix, ok := s.suffixes.Load(key); ok {
+		return partialARN(sc, *in.Name+"-"+suffix.(string))
+	}
+	suffix, loaded := s.suffixes.LoadOrStore(key, s.IDs.String(ids.Alnum, 6))
+	if !loaded {
+		// A call refused before it ran leaves its suffix behind: it goes
+		// with the input.
+		runtime.AddCleanup(in, func(key weak.Pointer[api.CreateSecretRequest]) { s.suffixes.Delete(key) }, key)
+	}
+	return partialARN(sc, *in.Name+"-"+suffix.(string))
 }
 
 // partialARN is a secret's ARN without its random suffix: what a secret

@@ -22,3 +22,16 @@ func SetTag(tags []Tag, key, value string) []Tag {
 	tags[i].Value = value
 	return tags
 }
+
+// TagMap is tags by key, nil for none: what authorization reads as the
+// resource's aws:ResourceTag keys.
+func TagMap(tags []Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}

@@ -3,7 +3,10 @@ package ssm
 import (
 	"context"
 
+	"overcast"
 	"overcast/internal/authz"
+	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // authzTable is how IAM authorizes Systems Manager's parameter operations
@@ -47,4 +50,31 @@ func taggedParameter(ctx context.Context, s authz.Scope, in any) []string {
 		return nil
 	}
 	return parameters("ResourceId")(ctx, s, in)
+}
+
+var _ authz.Resources = (*Service)(nil)
+
+// ResourceOf describes the parameter an SSM ARN names, for authorization:
+// its account and its tags (aws:ResourceTag, ssm:resourceTag).
+func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, error) {
+	a, _ := overcast.ParseARN(arn)
+	res := authz.Resource{Owner: a.AccountID}
+	r, ok := parseRef(scope{Account: a.AccountID, Region: a.Region}, arn)
+	if !ok {
+		return res, nil
+	}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		for _, name := range r.names {
+			p, _, err := getParameter(tx, r.scope, name)
+			if err == nil {
+				res.Tags = service.TagMap(p.Tags)
+				return nil
+			}
+			if !isNotFound(err) {
+				return err
+			}
+		}
+		return nil // no such parameter: the operation says so
+	})
+	return res, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"overcast"
@@ -44,7 +45,7 @@ func (a *Agent) launch(ctx context.Context, t *task, spec Spec) (*failure, error
 				return nil, err
 			}
 			return &failure{code: StopCodeTaskFailedToStart, container: c.name,
-				reason: "CannotPullContainerError: " + engineMessage(err)}, nil
+				reason: "CannotPullContainerError: " + pullMessage(c.image, engineMessage(err))}, nil
 		}
 		c.spec.Image = ref
 	}
@@ -139,6 +140,27 @@ func createFailure(container string, err error) (*failure, error) {
 }
 
 // engineMessage is the engine's own words, without this side's operation.
+// pullMessage is why the image could not be pulled as the ECS agent puts
+// it: a registry's refusal (an execution role without ecr:BatchGetImage)
+// as the agent's failed manifest resolution of the image the task
+// definition names, with the registry's reason; other failures as the
+// engine reported them.
+func pullMessage(image, engine string) string {
+	_, denial, ok := strings.Cut(engine, "denied: ")
+	if !ok {
+		return engine
+	}
+	host, tag := image, "latest"
+	if i := strings.IndexByte(image, '/'); i >= 0 {
+		host = image[:i]
+	}
+	if i := strings.LastIndexAny(image, ":@"); i > len(host) {
+		tag = image[i+1:]
+	}
+	return fmt.Sprintf("pull image manifest has been retried 1 time(s): failed to resolve ref %s: pulling from host %s failed with status code [manifests %s]: 403 Forbidden: %s",
+		image, host, tag, denial)
+}
+
 func engineMessage(err error) string {
 	var de *docker.Error
 	if errors.As(err, &de) {

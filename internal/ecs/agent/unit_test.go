@@ -346,3 +346,26 @@ func TestMountEFS(t *testing.T) {
 		t.Errorf("mountEFS of a missing file system: got %+v, %v; want TaskFailedToStart %q", f, err, wantReason)
 	}
 }
+
+func TestPullMessage(t *testing.T) {
+	denied := "Error response from daemon: pull access denied for 127.0.0.1:5000/000000000000.dkr.ecr.us-east-1.amazonaws.com/web, " +
+		"repository does not exist or may require 'docker login': denied: User: arn:aws:sts::000000000000:assumed-role/exec/1 is not authorized to perform: ecr:BatchGetImage"
+	tests := []struct {
+		image, engine, want string
+	}{
+		{"000000000000.dkr.ecr.us-east-1.amazonaws.com/web:v1", denied,
+			"pull image manifest has been retried 1 time(s): failed to resolve ref 000000000000.dkr.ecr.us-east-1.amazonaws.com/web:v1: " +
+				"pulling from host 000000000000.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests v1]: 403 Forbidden: " +
+				"User: arn:aws:sts::000000000000:assumed-role/exec/1 is not authorized to perform: ecr:BatchGetImage"},
+		{"000000000000.dkr.ecr.us-east-1.amazonaws.com/web", denied,
+			"pull image manifest has been retried 1 time(s): failed to resolve ref 000000000000.dkr.ecr.us-east-1.amazonaws.com/web: " +
+				"pulling from host 000000000000.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests latest]: 403 Forbidden: " +
+				"User: arn:aws:sts::000000000000:assumed-role/exec/1 is not authorized to perform: ecr:BatchGetImage"},
+		{"nginx", "manifest unknown", "manifest unknown"},
+	}
+	for _, tc := range tests {
+		if got := pullMessage(tc.image, tc.engine); got != tc.want {
+			t.Errorf("pullMessage(%q):\n got %q\nwant %q", tc.image, got, tc.want)
+		}
+	}
+}
