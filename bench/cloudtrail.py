@@ -21,7 +21,7 @@ the throughput a saturated server loses: "CPU loss" below.
 
 Usage: bench/cloudtrail.py [--rounds N] [--seconds S]
 """
-import argparse, os, shutil, statistics, sys, tempfile
+import argparse, os, shutil, statistics, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench import Server, client, free_port, run_wrk, signed_request, wrk, write_json  # noqa: E402
@@ -33,6 +33,14 @@ def cpu_seconds(srv):
     with open(f"/proc/{srv.proc.pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(port):
+    """Lets the events of the load before be written (LookupEvents flushes
+    the recorder) and the store's writes settle, so that a load's figures
+    are its own and not the tail of the one before."""
+    client("cloudtrail", port).lookup_events(MaxResults=1)
+    time.sleep(1)
 
 
 def measured(srv, run, seconds):
@@ -122,6 +130,7 @@ def main():
                 # Alternate which server goes first: whatever drifts on the
                 # machine during a round then falls on both alike.
                 for mode in modes if i % 2 == 0 else reversed(modes):
+                    settle(servers[mode][1])
                     figures[mode][op].append(measured(servers[mode][0], runs[mode][op], args.seconds))
         for mode in modes[1:]:
             ct = client("cloudtrail", servers[mode][1])
