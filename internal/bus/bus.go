@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"overcast/internal/clock"
@@ -108,6 +109,10 @@ type Bus struct {
 	// item in tableMeta, which every publisher would write: on a store that
 	// runs Updates concurrently, that makes concurrent publishers conflict.
 	seq store.Sequencer
+	// seqRaised is set once this bus has made the Sequencer's numbers
+	// follow those of the counter, which a database written by an older
+	// overcast may hold.
+	seqRaised atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -168,6 +173,16 @@ func lastSeq(tx store.Tx) (uint64, error) {
 // nextSeq takes the sequence number of a new event in tx.
 func (b *Bus) nextSeq(tx store.Tx) (uint64, error) {
 	if b.seq != nil {
+		if !b.seqRaised.Load() {
+			last, err := lastSeq(tx) // a point read of an item no one writes now
+			if err != nil {
+				return 0, err
+			}
+			if err := b.seq.RaiseSeq(tx, seqName, last); err != nil {
+				return 0, err
+			}
+			b.seqRaised.Store(true)
+		}
 		return b.seq.NextSeq(tx, seqName)
 	}
 	v, err := tx.Put(tableMeta, "seq", nil, store.AnyVersion)

@@ -164,3 +164,29 @@ func TestLateCommitDeliveredPostgres(t *testing.T) {
 		t.Errorf("delivered %v; want [early late]", ids)
 	}
 }
+
+// TestSequenceFollowsCounterPostgres: on a database whose outbox an older
+// overcast numbered with the counter item, the sequence carries on above it.
+func TestSequenceFollowsCounterPostgres(t *testing.T) {
+	ctx := context.Background()
+	st := openPostgres(t)
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		for range 5 {
+			if _, err := tx.Put("events.meta", "seq", nil, store.AnyVersion); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := bus.New(st, bus.Options{Logger: quiet})
+	defer b.Close()
+	evs := []bus.Event{{Source: "test", Type: "T"}}
+	if err := b.Publish(ctx, nil, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if evs[0].Seq != 6 {
+		t.Errorf("first event numbered %d after the counter's 5; want 6", evs[0].Seq)
+	}
+}

@@ -15,6 +15,10 @@ type Sequencer interface {
 	// use in tx. The number is taken whether or not tx commits: it never
 	// conflicts with another transaction's.
 	NextSeq(tx Tx, name string) (uint64, error)
+	// RaiseSeq makes every number NextSeq hands out from now on greater
+	// than n (for a sequence taking over from a counter kept otherwise).
+	// Like NextSeq, it is not undone if tx rolls back.
+	RaiseSeq(tx Tx, name string, n uint64) error
 	// SettledSeq returns a number n of the named sequence such that every
 	// transaction that took a number up to n has committed or rolled back:
 	// a View started after SettledSeq returns sees all of them that

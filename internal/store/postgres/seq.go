@@ -28,7 +28,8 @@ var _ store.Sequencer = (*DB)(nil)
 const (
 	// The condition runs before the projection: the ID comes first.
 	sqlNextSeq = `SELECT nextval($1::regclass) WHERE pg_current_xact_id() IS NOT NULL`
-	sqlSeqLast = `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s`
+	sqlRaiseSeq = `SELECT setval($1::regclass, $2) FROM %s WHERE NOT is_called OR last_value < $2`
+	sqlSeqLast  = `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s`
 	sqlXid     = `SELECT pg_current_xact_id()::text::bigint`
 	sqlXmin    = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
 )
@@ -97,6 +98,27 @@ func (db *DB) NextSeq(stx store.Tx, name string) (uint64, error) {
 		return 0, t.wrap("nextval", name, "", err)
 	}
 	return uint64(n), nil
+}
+
+// RaiseSeq implements store.Sequencer.
+func (db *DB) RaiseSeq(stx store.Tx, name string, n uint64) error {
+	t, ok := stx.(*tx)
+	if !ok {
+		return fmt.Errorf("%w: a transaction of another store", store.ErrInvalid)
+	}
+	if err := t.Check(name, true); err != nil {
+		return err
+	}
+	s, err := db.sequence(t.Ctx, name)
+	if err != nil || n == 0 {
+		return err
+	}
+	// One statement, so that a NextSeq elsewhere between the test and the
+	// set cannot be undone by it.
+	if _, err := t.ptx.Exec(t.Ctx, fmt.Sprintf(sqlRaiseSeq, s.ident), s.ident, int64(n)); err != nil {
+		return t.wrap("setval", name, "", err)
+	}
+	return nil
 }
 
 // SettledSeq implements store.Sequencer.
