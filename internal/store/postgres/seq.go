@@ -27,11 +27,11 @@ var _ store.Sequencer = (*DB)(nil)
 // transactions above it count toward neither its xmin nor its xmax.)
 const (
 	// The condition runs before the projection: the ID comes first.
-	sqlNextSeq = `SELECT nextval($1::regclass) WHERE pg_current_xact_id() IS NOT NULL`
+	sqlNextSeq  = `SELECT nextval($1::regclass) WHERE pg_current_xact_id() IS NOT NULL`
 	sqlRaiseSeq = `SELECT setval($1::regclass, $2) FROM %s WHERE NOT is_called OR last_value < $2`
 	sqlSeqLast  = `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s`
-	sqlXid     = `SELECT pg_current_xact_id()::text::bigint`
-	sqlXmin    = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+	sqlXid      = `SELECT pg_current_xact_id()::text::bigint`
+	sqlXmin     = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
 )
 
 // maxMarks bounds the marks kept while a long transaction holds xmin back;
