@@ -80,16 +80,23 @@ func (db *DB) sequence(ctx context.Context, name string) (*sequence, error) {
 	return s, nil
 }
 
-// NextSeq implements store.Sequencer.
-func (db *DB) NextSeq(stx store.Tx, name string) (uint64, error) {
+// writeSeq returns stx as this package's transaction, if it can write,
+// and the named sequence.
+func (db *DB) writeSeq(stx store.Tx, name string) (*tx, *sequence, error) {
 	t, ok := stx.(*tx)
 	if !ok {
-		return 0, fmt.Errorf("%w: a transaction of another store", store.ErrInvalid)
+		return nil, nil, fmt.Errorf("%w: a transaction of another store", store.ErrInvalid)
 	}
 	if err := t.Check(name, true); err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	s, err := db.sequence(t.Ctx, name)
+	return t, s, err
+}
+
+// NextSeq implements store.Sequencer.
+func (db *DB) NextSeq(stx store.Tx, name string) (uint64, error) {
+	t, s, err := db.writeSeq(stx, name)
 	if err != nil {
 		return 0, err
 	}
@@ -102,14 +109,7 @@ func (db *DB) NextSeq(stx store.Tx, name string) (uint64, error) {
 
 // RaiseSeq implements store.Sequencer.
 func (db *DB) RaiseSeq(stx store.Tx, name string, n uint64) error {
-	t, ok := stx.(*tx)
-	if !ok {
-		return fmt.Errorf("%w: a transaction of another store", store.ErrInvalid)
-	}
-	if err := t.Check(name, true); err != nil {
-		return err
-	}
-	s, err := db.sequence(t.Ctx, name)
+	t, s, err := db.writeSeq(stx, name)
 	if err != nil || n == 0 {
 		return err
 	}
