@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,5 +112,42 @@ func TestStoreThatCannotOpen(t *testing.T) {
 		"postgres://u:hunter2@/db?host=/nonexistent":  "cannot reach u@/nonexistent",
 	} {
 		wantRunError(t, app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: store}, want)
+	}
+}
+
+// TestConcurrentPutsOnPostgres: concurrent PutObject calls on PostgreSQL
+// all succeed at the first attempt. Each publishes a bus event, and the
+// events' numbering once made concurrent writers conflict (and answer 500).
+func TestConcurrentPutsOnPostgres(t *testing.T) {
+	srv := awstest.Start(t, awstest.Store(pgtest.Start(t).NewDatabase(t)))
+	s3c := s3.NewFromConfig(srv.Config(), func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.Retryer = aws.NopRetryer{} // a failure must show, not be retried away
+	})
+	awstest.Call(t, s3c.CreateBucket, &s3.CreateBucketInput{Bucket: aws.String("busy")})
+
+	const workers, puts = 16, 200
+	keys := make(chan string, puts)
+	for i := range puts {
+		keys <- fmt.Sprintf("k/%03d", i)
+	}
+	close(keys)
+	body := strings.Repeat("x", 4096)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for key := range keys {
+				_, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("busy"),
+					Key: aws.String(key), Body: strings.NewReader(body)})
+				if err != nil {
+					t.Errorf("PutObject %s: %v", key, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	list := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("busy")})
+	if n := aws.ToInt32(list.KeyCount); n != puts {
+		t.Errorf("ListObjectsV2: %d objects, want %d", n, puts)
 	}
 }

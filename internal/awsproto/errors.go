@@ -74,6 +74,20 @@ func InternalFailure() *Error {
 		Message: "The request processing has failed because of an unknown error, exception or failure."}
 }
 
+// Overloaded is sent for a write that kept losing races with other
+// requests' writes (store.ErrConflict after the retries): the request was
+// fine and may well succeed again, so the client gets the throttling error
+// its SDK retries with backoff, S3's SlowDown or everyone else's
+// ServiceUnavailable, not an InternalFailure.
+func Overloaded(svcID string) *Error {
+	if svcID == "s3" {
+		return &Error{Code: "SlowDown", Status: http.StatusServiceUnavailable,
+			Message: "Please reduce your request rate."}
+	}
+	return &Error{Code: "ServiceUnavailable", Status: http.StatusServiceUnavailable,
+		Message: "The service is unavailable. Please try again later."}
+}
+
 // serializationError reports a request the codec could not decode, with the
 // code each protocol family uses for it.
 func serializationError(protocol string, format string, args ...any) *Error {

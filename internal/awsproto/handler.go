@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"overcast/internal/store"
 )
 
 // MaxBodySize bounds the request bodies the codec buffers. Operations whose
@@ -677,9 +679,15 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, proto strin
 		if op != nil {
 			opName = op.Name
 		}
-		h.logger.Error("operation failed", "service", h.svc.ID, "operation", opName,
-			"requestId", RequestID(r.Context()), "err", err)
-		apiErr = InternalFailure()
+		if errors.Is(err, store.ErrConflict) {
+			h.logger.Warn("operation lost too many write races", "service", h.svc.ID, "operation", opName,
+				"requestId", RequestID(r.Context()), "err", err)
+			apiErr = Overloaded(h.svc.ID)
+		} else {
+			h.logger.Error("operation failed", "service", h.svc.ID, "operation", opName,
+				"requestId", RequestID(r.Context()), "err", err)
+			apiErr = InternalFailure()
+		}
 	}
 	WriteError(w, h.svc, proto, apiErr, RequestID(r.Context()), r.Method == http.MethodHead)
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"overcast/internal/clock"
@@ -21,6 +23,9 @@ const (
 	tableOutbox = "events.outbox" // %020d sequence → Event
 	tableCursor = "events.cursor" // subscription name → last sequence handled
 	tableMeta   = "events.meta"   // "seq": its version is the last sequence assigned
+	// seqName is the store.Sequencer sequence numbering the outbox, on
+	// stores that have one (and then tableMeta is unused).
+	seqName = "events"
 )
 
 // Event is something that happened, shaped like an EventBridge event so
@@ -100,6 +105,14 @@ var _ Publisher = (*Bus)(nil)
 type Bus struct {
 	st   store.Store
 	opts Options
+	// seq, when the store offers it, numbers events instead of the counter
+	// item in tableMeta, which every publisher would write: on a store that
+	// runs Updates concurrently, that makes concurrent publishers conflict.
+	seq store.Sequencer
+	// seqRaised is set once this bus has made the Sequencer's numbers
+	// follow those of the counter, which a database written by an older
+	// overcast may hold.
+	seqRaised atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -129,7 +142,8 @@ func New(st store.Store, opts Options) *Bus {
 		opts.MaxBackoff = 30 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Bus{st: st, opts: opts, ctx: ctx, cancel: cancel, subs: map[string]*Subscription{}}
+	seq, _ := st.(store.Sequencer)
+	return &Bus{st: st, opts: opts, seq: seq, ctx: ctx, cancel: cancel, subs: map[string]*Subscription{}}
 }
 
 // Close stops every subscription, waiting for handlers that are running.
@@ -156,6 +170,47 @@ func lastSeq(tx store.Tx) (uint64, error) {
 	return uint64(it.Version), nil
 }
 
+// nextSeq takes the sequence number of a new event in tx.
+func (b *Bus) nextSeq(tx store.Tx) (uint64, error) {
+	if b.seq != nil {
+		if !b.seqRaised.Load() {
+			last, err := lastSeq(tx) // a point read of an item no one writes now
+			if err != nil {
+				return 0, err
+			}
+			if err := b.seq.RaiseSeq(tx, seqName, last); err != nil {
+				return 0, err
+			}
+			b.seqRaised.Store(true)
+		}
+		return b.seq.NextSeq(tx, seqName)
+	}
+	v, err := tx.Put(tableMeta, "seq", nil, store.AnyVersion)
+	return uint64(v), err
+}
+
+// settled returns, with a Sequencer, the sequence number up to which no
+// event can still appear in the outbox: numbers are taken in one order and
+// committed in another, and a subscription moving past a number taken by a
+// transaction not yet committed would never see its event. The View
+// reading the outbox must start after the call. Without a Sequencer,
+// numbers are taken in commit order and every one read is settled:
+// settled returns the largest number.
+func (b *Bus) settled(ctx context.Context) (uint64, error) {
+	if b.seq == nil {
+		return math.MaxUint64, nil
+	}
+	return b.seq.SettledSeq(ctx, seqName)
+}
+
+// lastSettled is the sequence number a new subscription starts after.
+func lastSettled(tx store.Tx, settled uint64) (uint64, error) {
+	if settled != math.MaxUint64 {
+		return settled, nil
+	}
+	return lastSeq(tx)
+}
+
 // Publish appends events to the outbox within tx, so they exist exactly
 // when tx commits; call Notify after the commit. With a nil tx Publish runs
 // its own transaction and notifies. It fills in ID, Seq and Time.
@@ -172,11 +227,11 @@ func (b *Bus) Publish(ctx context.Context, tx store.Tx, evs ...Event) error {
 	}
 	for i := range evs {
 		ev := &evs[i]
-		v, err := tx.Put(tableMeta, "seq", nil, store.AnyVersion)
+		seq, err := b.nextSeq(tx)
 		if err != nil {
 			return fmt.Errorf("bus: %w", err)
 		}
-		ev.Seq = uint64(v)
+		ev.Seq = seq
 		if ev.ID == "" {
 			ev.ID = b.opts.IDs.UUID()
 		}
@@ -221,8 +276,12 @@ func (b *Bus) Subscribe(ctx context.Context, name string, pattern Pattern, h Han
 	if name == "" {
 		return nil, errors.New("bus: a subscription needs a name")
 	}
+	settled, err := b.settled(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s: %w", name, err)
+	}
 	var cursor uint64
-	err := b.st.Update(ctx, func(tx store.Tx) error {
+	err = b.st.Update(ctx, func(tx store.Tx) error {
 		it, err := tx.Get(tableCursor, name)
 		if err == nil {
 			cursor, err = strconv.ParseUint(string(it.Value), 10, 64)
@@ -231,7 +290,7 @@ func (b *Bus) Subscribe(ctx context.Context, name string, pattern Pattern, h Han
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if cursor, err = lastSeq(tx); err != nil {
+		if cursor, err = lastSettled(tx, settled); err != nil {
 			return err
 		}
 		_, err = tx.Put(tableCursor, name, []byte(strconv.FormatUint(cursor, 10)), 0)
@@ -313,13 +372,22 @@ func (s *Subscription) run(ctx context.Context, cursor uint64) {
 }
 
 // deliverBatch hands the events after cursor to the handler and returns
-// the new cursor.
+// the new cursor. It reads no event past what is settled, and, having
+// read all up to there, moves the cursor there: past the gaps a Sequencer
+// leaves where transactions rolled back.
 func (s *Subscription) deliverBatch(ctx context.Context, cursor uint64) (uint64, error) {
+	settled, err := s.b.settled(ctx)
+	if err != nil || settled <= cursor {
+		return cursor, err
+	}
 	var batch []Event
-	err := s.b.st.View(ctx, func(tx store.Tx) error {
+	err = s.b.st.View(ctx, func(tx store.Tx) error {
 		batch = batch[:0]
 		return store.ScanJSON(tx, tableOutbox, store.ScanOptions{After: seqKey(cursor), Limit: batchSize},
 			func(_ string, ev Event, _ int64) error {
+				if ev.Seq > settled {
+					return store.ErrStop
+				}
 				batch = append(batch, ev)
 				return nil
 			})
@@ -334,6 +402,9 @@ func (s *Subscription) deliverBatch(ctx context.Context, cursor uint64) (uint64,
 			}
 		}
 		cursor = ev.Seq
+	}
+	if len(batch) < batchSize && settled != math.MaxUint64 {
+		cursor = max(cursor, settled)
 	}
 	return cursor, nil
 }
@@ -375,9 +446,13 @@ func (s *Subscription) saveCursor(ctx context.Context, cursor uint64) error {
 // Prune deletes the events every subscription has handled, and those
 // older than the retention period.
 func (b *Bus) Prune(ctx context.Context) error {
+	settled, err := b.settled(ctx)
+	if err != nil {
+		return err
+	}
 	var upTo uint64
-	err := b.st.View(ctx, func(tx store.Tx) error {
-		last, err := lastSeq(tx)
+	err = b.st.View(ctx, func(tx store.Tx) error {
+		last, err := lastSettled(tx, settled)
 		if err != nil {
 			return err
 		}

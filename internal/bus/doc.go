@@ -8,8 +8,14 @@
 //
 //   - Publish writes the event into the outbox table inside the caller's
 //     own store transaction, so an event exists if and only if the change
-//     it reports was committed. A per-bus counter read and bumped in that
-//     same transaction numbers events in commit order.
+//     it reports was committed. On SQLite, a counter item bumped in that
+//     same transaction numbers events in commit order. On a store that
+//     runs Updates concurrently (PostgreSQL), that counter would make every
+//     pair of publishers conflict: the store's store.Sequencer numbers
+//     them instead, without conflicts but not in commit order and with
+//     gaps where transactions rolled back, and subscriptions read only
+//     up to the number it says is settled (every transaction that took a
+//     number up to there has ended), so a late commit is not skipped.
 //   - Each subscription has a durable name and a cursor (the last event it
 //     handled) in the store. Its goroutine reads the outbox after the
 //     cursor, hands matching events to the handler one at a time, retries a

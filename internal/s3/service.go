@@ -170,11 +170,18 @@ func (c *change) orphan(tx store.Tx, ids ...string) error {
 	return nil
 }
 
+// updateAttempts bounds update's retries. On PostgreSQL, SERIALIZABLE
+// tracks reads by index page, so concurrent writes to neighbouring keys
+// (distinct objects of one bucket) abort one another now and then although
+// they do not really conflict; the retries absorb that, and past them the
+// client gets SlowDown to retry in its turn.
+const updateAttempts = 20
+
 // update runs fn in a store transaction (retrying lost races), then deletes
 // the blobs it orphaned and wakes event subscribers.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *change) error) error {
 	var c change
-	err := store.UpdateRetry(ctx, s.Store, 5, func(tx store.Tx) error {
+	err := store.UpdateRetry(ctx, s.Store, updateAttempts, func(tx store.Tx) error {
 		c = change{}
 		if err := fn(tx, &c); err != nil {
 			return err

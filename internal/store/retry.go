@@ -39,8 +39,11 @@ func UpdateRetry(ctx context.Context, s Store, attempts int, fn func(Tx) error) 
 
 // retryBackoff is full jitter over an exponential ceiling: the first retry
 // usually goes immediately, since a lost race rarely repeats, and the ceiling
-// stays small because store transactions are short.
+// starts small because store transactions are short. It still grows to
+// 100ms by the 12th attempt: PostgreSQL's SERIALIZABLE aborts writers of
+// neighbouring keys by the dozen when many run at once, and the late
+// retries must wait for the crowd to thin out rather than rejoin it.
 func retryBackoff(attempt int) time.Duration {
-	ceiling := min(50*time.Microsecond<<min(attempt, 16), 20*time.Millisecond)
+	ceiling := min(50*time.Microsecond<<min(attempt, 16), 100*time.Millisecond)
 	return rand.N(ceiling)
 }

@@ -42,6 +42,9 @@ type DB struct {
 	mu      sync.Mutex
 	closed  bool
 	running sync.WaitGroup
+
+	// seqs holds the *sequence of each name NextSeq or SettledSeq used.
+	seqs sync.Map
 }
 
 // Open connects to the database url names (a postgres:// URL or a
