@@ -307,7 +307,6 @@ func (r *Recorder) writeBatch(batch []call) {
 	defer r.writeMu.Unlock()
 	encoders := map[overcast.Scope]*segmentEncoder{}
 	var scopes []overcast.Scope
-	first := map[overcast.Scope]time.Time{}
 	for i := range batch {
 		scope := scopeOf(batch[i].caller)
 		e, ok := encoders[scope]
@@ -317,9 +316,6 @@ func (r *Recorder) writeBatch(batch []call) {
 			scopes = append(scopes, scope)
 		}
 		ev := r.event(&batch[i], scope)
-		if !ok {
-			first[scope] = ev.time
-		}
 		e.add(&ev)
 	}
 	type segment struct {
@@ -328,7 +324,7 @@ func (r *Recorder) writeBatch(batch []call) {
 	}
 	segments := make([]segment, 0, len(scopes))
 	for _, scope := range scopes {
-		segments = append(segments, segment{segmentKey(scope, r.nextStamp(first[scope]), r.ids.Hex(4)), encoders[scope].finish()})
+		segments = append(segments, segment{segmentKey(scope, r.nextStamp(time.Unix(encoders[scope].base, 0)), r.ids.Hex(4)), encoders[scope].finish()})
 	}
 	err := r.store.Update(context.Background(), func(tx store.Tx) error {
 		for _, sg := range segments {
