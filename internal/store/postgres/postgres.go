@@ -16,7 +16,7 @@ import (
 	"overcast/internal/store/sqlkv"
 )
 
-var _ store.Store = (*DB)(nil)
+var _ store.SoloUpdater = (*DB)(nil)
 
 const (
 	// defaultMaxConns bounds the pool unless the URL says pool_max_conns.
@@ -45,6 +45,9 @@ type DB struct {
 
 	// seqs holds the *sequence of each name NextSeq or SettledSeq used.
 	seqs sync.Map
+
+	// writers is held shared by each Update and exclusively by UpdateAlone.
+	writers sync.RWMutex
 }
 
 // Open connects to the database url names (a postgres:// URL or a
@@ -103,6 +106,16 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update implements store.Store.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	db.writers.RLock()
+	defer db.writers.RUnlock()
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, true, fn)
+}
+
+// UpdateAlone implements store.SoloUpdater. It waits for the Updates under
+// way, and new ones wait for it; a View is never held up.
+func (db *DB) UpdateAlone(ctx context.Context, fn func(store.Tx) error) error {
+	db.writers.Lock()
+	defer db.writers.Unlock()
 	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, true, fn)
 }
 
