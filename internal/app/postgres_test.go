@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -133,6 +134,7 @@ func TestConcurrentPutsOnPostgres(t *testing.T) {
 	}
 	close(keys)
 	body := strings.Repeat("x", 4096)
+	start := time.Now()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -146,6 +148,7 @@ func TestConcurrentPutsOnPostgres(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("%d PUTs by %d workers in %v", puts, workers, time.Since(start).Round(time.Millisecond))
 	list := awstest.Call(t, s3c.ListObjectsV2, &s3.ListObjectsV2Input{Bucket: aws.String("busy")})
 	if n := aws.ToInt32(list.KeyCount); n != puts {
 		t.Errorf("ListObjectsV2: %d objects, want %d", n, puts)

@@ -19,6 +19,7 @@ import (
 type watchedDB struct {
 	*postgres.DB
 	looked chan struct{}
+	url    string
 }
 
 func (w *watchedDB) SettledSeq(ctx context.Context, name string) (uint64, error) {
@@ -33,12 +34,23 @@ func (w *watchedDB) SettledSeq(ctx context.Context, name string) (uint64, error)
 
 func openPostgres(t *testing.T) *watchedDB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t))
+	url := pgtest.Start(t).NewDatabase(t)
+	return &watchedDB{DB: openURL(t, url), looked: make(chan struct{}, 1), url: url}
+}
+
+// replica opens w's database again, as another overcast process would:
+// Updates in one process take turns, so transactions that overlap must
+// come from different ones.
+func (w *watchedDB) replica(t *testing.T) *postgres.DB { return openURL(t, w.url) }
+
+func openURL(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &watchedDB{DB: db, looked: make(chan struct{}, 1)}
+	return db
 }
 
 // seqRecorder remembers the sequence numbers of the events it handles.
@@ -74,8 +86,8 @@ func (r *seqRecorder) wait(t *testing.T, n int) ([]uint64, []string) {
 }
 
 // TestConcurrentPublishersPostgres: publishers in concurrent transactions
-// never conflict over the sequence, and the subscriber gets every event
-// once, in sequence order.
+// (of four processes) never conflict over the sequence, and the subscriber
+// gets every event once, in sequence order.
 func TestConcurrentPublishersPostgres(t *testing.T) {
 	ctx := context.Background()
 	st := openPostgres(t)
@@ -86,14 +98,34 @@ func TestConcurrentPublishersPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	const writers, each = 16, 25
+	var (
+		publishers []*bus.Bus
+		stores     []store.Store
+	)
+	for range 4 {
+		pst := st.replica(t)
+		pb := bus.New(pst, bus.Options{Logger: quiet})
+		defer pb.Close()
+		publishers, stores = append(publishers, pb), append(stores, pst)
+	}
+	want := make(chan string, writers*each+len(publishers))
+	// A bus's first Publish reads the outbox once (to carry on above an
+	// older counter); done at once, those reads would conflict.
+	for i, pb := range publishers {
+		id := fmt.Sprintf("first-%d", i)
+		if err := pb.Publish(ctx, nil, bus.Event{ID: id, Source: "aws.s3", Type: "ObjectCreated:Put"}); err != nil {
+			t.Fatal(err)
+		}
+		want <- id
+	}
 	var wg sync.WaitGroup
-	want := make(chan string, writers*each)
 	for w := range writers {
+		pb, pst := publishers[w%len(publishers)], stores[w%len(stores)]
 		wg.Go(func() {
 			for i := range each {
 				ev := bus.Event{ID: fmt.Sprintf("%d-%d", w, i), Source: "aws.s3", Type: "ObjectCreated:Put"}
 				// One attempt: publishers must not conflict with each other.
-				if err := st.Update(ctx, func(tx store.Tx) error { return b.Publish(ctx, tx, ev) }); err != nil {
+				if err := pst.Update(ctx, func(tx store.Tx) error { return pb.Publish(ctx, tx, ev) }); err != nil {
 					t.Errorf("publish: %v", err)
 					return
 				}
@@ -107,7 +139,7 @@ func TestConcurrentPublishersPostgres(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	seqs, ids := rec.wait(t, writers*each)
+	seqs, ids := rec.wait(t, cap(want))
 	if !slices.IsSorted(seqs) || len(slices.Compact(slices.Clone(seqs))) != len(seqs) {
 		t.Errorf("delivered out of order or twice: %v", seqs)
 	}
@@ -134,11 +166,15 @@ func TestLateCommitDeliveredPostgres(t *testing.T) {
 	if _, err := b.Subscribe(ctx, "test", bus.Pattern{}, rec.handle); err != nil {
 		t.Fatal(err)
 	}
+	// "early" is published by another process.
+	other := st.replica(t)
+	ob := bus.New(other, bus.Options{Logger: quiet})
+	defer ob.Close()
 	published, release := make(chan struct{}), make(chan struct{})
 	held := make(chan error, 1)
 	go func() {
-		held <- st.Update(ctx, func(tx store.Tx) error {
-			if err := b.Publish(ctx, tx, bus.Event{ID: "early", Source: "test", Type: "T"}); err != nil {
+		held <- other.Update(ctx, func(tx store.Tx) error {
+			if err := ob.Publish(ctx, tx, bus.Event{ID: "early", Source: "test", Type: "T"}); err != nil {
 				return err
 			}
 			close(published)

@@ -142,12 +142,20 @@ func (s *Service) newVersion(ctx context.Context, tx store.Tx, c *change, b *buc
 // overwrite stores the only version a never-versioned bucket keeps of a
 // key. It lives at seq 0, which sorts after (is older than) every version
 // written once versioning is turned on, as the null version from before
-// must; so a write is a point read and an in-place replace.
+// must; so a write is an insert, or a point read and an in-place replace.
 func (s *Service) overwrite(tx store.Tx, c *change, b *bucketRecord, key string, rec *objectRecord, inline []byte) (*objectRecord, error) {
 	sk := objectKey(b.Name, key, 0)
+	rec.Seq, rec.VersionID = 0, "null"
+	// A new key is written without being read first: on PostgreSQL,
+	// SERIALIZABLE tracks a read of a missing key by its index page, so
+	// concurrent PUTs of neighbouring new keys would abort one another.
 	var prev *objectRecord
-	var old objectRecord
-	if _, err := store.GetJSON(tx, tableObject, sk, &old); err == nil {
+	_, err := store.PutJSON(tx, tableObject, sk, rec, 0)
+	if errors.Is(err, store.ErrConflict) { // the key exists: replace it
+		var old objectRecord
+		if _, err := store.GetJSON(tx, tableObject, sk, &old); err != nil {
+			return nil, err
+		}
 		prev = &old
 		if err := c.orphan(tx, old.blobIDs()...); err != nil {
 			return nil, err
@@ -157,11 +165,9 @@ func (s *Service) overwrite(tx store.Tx, c *change, b *bucketRecord, key string,
 				return nil, err
 			}
 		}
-	} else if !isNotFound(err) {
-		return nil, err
+		_, err = store.PutJSON(tx, tableObject, sk, rec, store.AnyVersion)
 	}
-	rec.Seq, rec.VersionID = 0, "null"
-	if _, err := store.PutJSON(tx, tableObject, sk, rec, store.AnyVersion); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if rec.Inline {

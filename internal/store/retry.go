@@ -10,23 +10,6 @@ import (
 	"overcast/internal/clock"
 )
 
-// SoloUpdater is a Store whose concurrent Updates can abort one another
-// although they touch different items: PostgreSQL at SERIALIZABLE tracks
-// what a transaction read by index page, so two writers that each look up
-// a key and then insert a neighbouring one form a cycle, and one of them
-// fails, again and again while the crowd lasts.
-type SoloUpdater interface {
-	Store
-	// UpdateAlone is Update run while no other Update of this Store value
-	// runs: only writers in other processes can still abort it.
-	UpdateAlone(ctx context.Context, fn func(Tx) error) error
-}
-
-// soloAfter is the attempt from which UpdateRetry runs fn alone on a
-// SoloUpdater. A race lost once is usually won at once on the next try;
-// one lost twice means a crowd, which would otherwise keep aborting it.
-const soloAfter = 2
-
 // UpdateRetry runs fn in a new Update transaction, again and again while it
 // fails with ErrConflict, at most attempts times (at least once). Use it for
 // read-modify-write cycles guarded by ifVersion: the conflict means another
@@ -34,12 +17,9 @@ const soloAfter = 2
 //
 // Between attempts it waits a short random time, growing with the attempt
 // number, so that writers contending for one item spread out instead of
-// colliding in lockstep. From the third attempt on, a SoloUpdater runs fn
-// alone in this process. Any other error, including ctx's, is returned at
-// once.
+// colliding in lockstep. Any other error, including ctx's, is returned at once.
 func UpdateRetry(ctx context.Context, s Store, attempts int, fn func(Tx) error) error {
 	attempts = max(attempts, 1)
-	solo, _ := s.(SoloUpdater)
 	var err error
 	for attempt := range attempts {
 		if attempt > 0 {
@@ -49,11 +29,7 @@ func UpdateRetry(ctx context.Context, s Store, attempts int, fn func(Tx) error) 
 				return werr
 			}
 		}
-		if solo != nil && attempt >= soloAfter {
-			err = solo.UpdateAlone(ctx, fn)
-		} else {
-			err = s.Update(ctx, fn)
-		}
+		err = s.Update(ctx, fn)
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}

@@ -43,8 +43,8 @@ type Item struct {
 // for concurrent use.
 //
 // Updates are serializable: each sees all or none of any other Update's
-// writes. An implementation that runs Updates concurrently (PostgreSQL at
-// SERIALIZABLE) reports a serialization failure as ErrConflict, which
+// writes. An implementation whose Updates run concurrently (PostgreSQL at
+// SERIALIZABLE, across processes) reports a serialization failure as ErrConflict, which
 // UpdateRetry retries like any lost race. A View sees one consistent
 // snapshot, including every Update that returned before it started, for its
 // whole duration. Do not call Update from inside another Update's fn on the

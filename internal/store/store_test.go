@@ -63,25 +63,3 @@ func TestPutJSONEncodeError(t *testing.T) {
 		t.Errorf("got %q, want it to start with %q", err, want)
 	}
 }
-
-// soloStore conflicts on every Update and commits on UpdateAlone.
-type soloStore struct {
-	conflictStore
-	alone int
-}
-
-func (s *soloStore) UpdateAlone(ctx context.Context, fn func(Tx) error) error {
-	s.alone++
-	return nil
-}
-
-// TestUpdateRetryGoesSolo: a transaction that lost twice runs alone.
-func TestUpdateRetryGoesSolo(t *testing.T) {
-	s := &soloStore{}
-	if err := UpdateRetry(context.Background(), s, 10, func(Tx) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if s.updates != soloAfter || s.alone != 1 {
-		t.Errorf("got %d shared attempts and %d alone, want %d and 1", s.updates, s.alone, soloAfter)
-	}
-}

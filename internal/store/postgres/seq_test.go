@@ -14,8 +14,13 @@ import (
 // until it ends, then must reach the later one.
 func TestSequenceSettles(t *testing.T) {
 	ctx := context.Background()
-	db := openTest(t, pgtest.Start(t).NewDatabase(t))
+	url := pgtest.Start(t).NewDatabase(t)
+	db := openTest(t, url)
 	defer db.Close()
+	// Another replica: Updates in one process take turns, so only another
+	// process's can take a number while one holds an earlier number.
+	replica := openTest(t, url)
+	defer replica.Close()
 
 	if n, err := db.SettledSeq(ctx, "s"); err != nil || n != 0 {
 		t.Fatalf("SettledSeq of a new sequence: %d, %v; want 0", n, err)
@@ -36,8 +41,8 @@ func TestSequenceSettles(t *testing.T) {
 	}()
 	first := <-took
 	var second uint64
-	if err := db.Update(ctx, func(tx store.Tx) (err error) {
-		second, err = db.NextSeq(tx, "s")
+	if err := replica.Update(ctx, func(tx store.Tx) (err error) {
+		second, err = replica.NextSeq(tx, "s")
 		return err
 	}); err != nil {
 		t.Fatal(err)

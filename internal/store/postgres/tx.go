@@ -203,7 +203,8 @@ func (t *tx) wrap(op, table, key string, err error) error {
 		return ctxErr
 	}
 	if isConflict(err) {
-		return fmt.Errorf("%w: postgres: %s %s/%q: %v", store.ErrConflict, op, table, key, err)
+		t.Failed = fmt.Errorf("%w: postgres: %s %s/%q: %v", store.ErrConflict, op, table, key, err)
+		return t.Failed
 	}
 	return fmt.Errorf("postgres: %s %s/%q: %w", op, table, key, err)
 }

@@ -173,6 +173,12 @@ type TxState struct {
 	Ctx      context.Context
 	Writable bool
 	Done     bool // set when the View or Update has returned
+	// Failed, once set, is what every later call returns: the database
+	// aborted the transaction (a serialization failure), so a caller that
+	// takes the ErrConflict for a failed condition and goes on gets the
+	// conflict again, for UpdateRetry, not the database's "transaction is
+	// aborted".
+	Failed error
 }
 
 // Check fails a call that may not run: the transaction is over or its
@@ -181,6 +187,8 @@ func (t *TxState) Check(table string, write bool) error {
 	switch {
 	case t.Done:
 		return store.ErrTxDone
+	case t.Failed != nil:
+		return t.Failed
 	case write && !t.Writable:
 		return store.ErrReadOnly
 	case table == "":
