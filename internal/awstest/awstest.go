@@ -10,12 +10,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"overcast/internal/app"
 	"overcast/internal/clock"
+	"overcast/internal/docker"
 	"overcast/internal/ids"
 )
 
@@ -125,8 +127,33 @@ func (s *Server) start(t testing.TB) {
 	t.Cleanup(func() {
 		if s.Main == m {
 			m.Close()
+			removeContainers(t, cfg)
 		}
 	})
+}
+
+// removeContainers removes what the server left running on its Docker
+// engines. An overcast's tasks outlive it, as they must across a restart,
+// but a test's would otherwise outlive the test run.
+func removeContainers(t testing.TB, cfg app.Config) {
+	hosts := cfg.DockerHosts
+	if len(hosts) == 0 {
+		hosts = []docker.Options{{}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, h := range hosts {
+		e, err := docker.New(h)
+		if err != nil {
+			continue
+		}
+		if e.Reachable(ctx) {
+			if err := e.Purge(ctx, map[string]string{docker.LabelInstance: docker.InstanceOf(cfg.DataDir)}); err != nil {
+				t.Logf("awstest: removing the server's containers: %v", err)
+			}
+		}
+		e.Close()
+	}
 }
 
 // Restart stops the server and starts a new one on the same data dir, as a

@@ -1,7 +1,10 @@
 package docker
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
+	"path/filepath"
 	"slices"
 
 	"github.com/moby/moby/client"
@@ -39,6 +42,14 @@ const (
 )
 
 const managedValue = "true"
+
+// InstanceOf is the LabelInstance value of the overcast whose data dir is
+// dataDir.
+func InstanceOf(dataDir string) string {
+	dir, _ := filepath.Abs(dataDir)
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:8])
+}
 
 // ManagedLabels is labels plus the two every overcast object carries. The
 // managed pair wins over a caller's attempt to set it.

@@ -12,11 +12,8 @@ package ecs
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,9 +125,7 @@ func New(env *service.Env, opts Options) *Service {
 		if cfg.Labels == nil {
 			cfg.Labels = map[string]string{}
 		}
-		dir, _ := filepath.Abs(env.DataDir)
-		sum := sha256.Sum256([]byte(dir))
-		cfg.Labels[docker.LabelInstance] = hex.EncodeToString(sum[:8])
+		cfg.Labels[docker.LabelInstance] = docker.InstanceOf(env.DataDir)
 		if cfg.Network == "" && s.endpoint != nil {
 			cfg.Network = s.endpoint.Network()
 		}
