@@ -29,6 +29,7 @@ import (
 	"overcast/internal/docker"
 	"overcast/internal/gateway"
 	"overcast/internal/geoip"
+	"overcast/internal/http1"
 	"overcast/internal/ids"
 	"overcast/internal/service"
 	"overcast/internal/store"
@@ -110,6 +111,7 @@ type Main struct {
 	keys     keyStores
 	ln       net.Listener
 	srv      *http.Server
+	lean     *http1.Server // takes the connections first; see Run
 	served   chan error
 	// api is the gateway, for what services serve that forwards to it
 	// (the ECS task endpoint); set once the gateway is built.
@@ -157,13 +159,20 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	m.startControllers()
+	gw := gateway.New(m.gatewayConfig(env))
 	m.srv = &http.Server{
-		Handler:           m.api.set(gateway.New(m.gatewayConfig(env))),
+		Handler:           m.api.set(gw),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	// The lean loop takes every connection and answers the requests of
+	// the planes that allow it (CloudFront's viewers); a connection's
+	// first other request sends it, with what was read of it, to net/http.
+	handoff := http1.NewListener(m.ln.Addr())
+	m.lean = http1.Serve(m.ln, func(w http.ResponseWriter, r *http.Request, _ net.Addr) { m.srv.Handler.ServeHTTP(w, r) },
+		http1.Options{Date: true, Keep: gw.Lean, Handoff: handoff.Push})
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.srv.Serve(m.ln) }()
+	go func() { m.served <- m.srv.Serve(handoff) }()
 	return nil
 }
 
@@ -293,6 +302,9 @@ func (m *Main) Close() error {
 	if m.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if err := m.lean.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
 		if err := m.srv.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}

@@ -95,6 +95,7 @@ func (s *Service) Planes() []service.Plane {
 		Match:   func(r *http.Request) bool { return s.opts.Edge.Serves(r.Host) },
 		Auth:    service.AuthNone,
 		Handler: s.opts.Edge,
+		Lean:    true, // viewers' hits are the edge's hot path
 	}}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	api "overcast/internal/api/elbv2"
 	"overcast/internal/clock"
+	"overcast/internal/http1"
 )
 
 // plane is the data plane: the servers listeners are served on and the
@@ -240,6 +241,10 @@ func entryOf[V any](m map[string]*V, key string) *V {
 	return v
 }
 
+// clientIdle is how long a client connection may stay without a read or
+// write (ALB's client keep-alive, bounded by its idle timeout).
+const clientIdle = 60 * time.Second
+
 // proxy is the load balancer's proxy, made again only when its idle
 // timeout changes.
 func (p *plane) proxy(arn string, idle time.Duration) *proxy {
@@ -323,7 +328,8 @@ func (p *plane) bind(want map[string]bool) {
 		delete(p.failed, addr)
 		p.serveTLS[addr] = https
 		if !https {
-			p.servers[addr] = servePlain(ln, p.serveAt)
+			p.servers[addr] = http1.Serve(ln, p.serveAt, http1.Options{Idle: clientIdle,
+				BadRequest: func(w http.ResponseWriter) { writeALBError(w, http.StatusBadRequest) }})
 			continue
 		}
 		srv := &http.Server{Handler: http.HandlerFunc(p.serveListener), ReadHeaderTimeout: 60 * time.Second,

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"overcast/internal/http1"
 )
 
 // connPool keeps idle HTTP/1.1 connections to targets, per target
@@ -91,7 +93,7 @@ func (p *connPool) get(ctx context.Context, addr string, https bool) (*targetCon
 	if https {
 		conn = tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // ALB does not verify targets' certificates
 	}
-	ic := &idleConn{Conn: conn, idle: p.idle}
+	ic := &http1.IdleConn{Conn: conn, Idle: p.idle}
 	return &targetConn{Conn: ic, br: bufio.NewReaderSize(ic, 16<<10), bw: bufio.NewWriterSize(ic, 16<<10)}, false, nil
 }
 
@@ -118,41 +120,4 @@ func (p *connPool) close() {
 		}
 		delete(p.conns, addr)
 	}
-}
-
-// idleConn is a connection that times out when no read or write has
-// started on it for its idle timeout, as ALB's connections do. The
-// deadline moves at most every sixteenth of the timeout (and a second):
-// setting it on every call cost four timer updates per proxied request.
-// A call may thus time out up to that much early.
-type idleConn struct {
-	net.Conn
-	idle  time.Duration
-	moved time.Time // when the deadline was last set, to now + idle
-}
-
-// stop clears the deadline for good.
-func (c *idleConn) stop() {
-	c.idle = 0
-	c.Conn.SetDeadline(time.Time{})
-}
-
-func (c *idleConn) touch() {
-	if c.idle == 0 {
-		return
-	}
-	if now := time.Now(); now.Sub(c.moved) >= min(c.idle/16, time.Second) {
-		c.moved = now
-		c.Conn.SetDeadline(now.Add(c.idle))
-	}
-}
-
-func (c *idleConn) Read(p []byte) (int, error) {
-	c.touch()
-	return c.Conn.Read(p)
-}
-
-func (c *idleConn) Write(p []byte) (int, error) {
-	c.touch()
-	return c.Conn.Write(p)
 }

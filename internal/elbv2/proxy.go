@@ -19,6 +19,7 @@ import (
 
 	api "overcast/internal/api/elbv2"
 	"overcast/internal/clock"
+	"overcast/internal/http1"
 )
 
 // albPages are the bodies of the responses the load balancer makes up
@@ -118,7 +119,7 @@ func (p *proxy) serve(w http.ResponseWriter, r *http.Request, f *forward) (int, 
 	if f.log != nil {
 		f.log.trace = out.added.trace
 	}
-	if cw, ok := w.(*connResponse); ok {
+	if cw, ok := w.(*http1.Response); ok {
 		return p.relay(cw, r, f, out)
 	}
 	var resp *http.Response

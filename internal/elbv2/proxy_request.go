@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"overcast/internal/http1"
 )
 
 // outgoing is a request as a target sees it: the client's request line
@@ -69,19 +71,19 @@ func (o *outgoing) write(bw *bufio.Writer) error {
 			continue
 		}
 		for _, v := range vv {
-			writeHeaderLine(bw, k, v)
+			http1.WriteHeaderLine(bw, k, v)
 		}
 	}
 	if o.added.xff != "" {
-		writeHeaderLine(bw, "X-Forwarded-For", o.added.xff)
+		http1.WriteHeaderLine(bw, "X-Forwarded-For", o.added.xff)
 	}
-	writeHeaderLine(bw, "X-Forwarded-Proto", o.added.proto)
-	writeHeaderLine(bw, "X-Forwarded-Port", o.added.port)
-	writeHeaderLine(bw, "X-Amzn-Trace-Id", o.added.trace)
+	http1.WriteHeaderLine(bw, "X-Forwarded-Proto", o.added.proto)
+	http1.WriteHeaderLine(bw, "X-Forwarded-Port", o.added.port)
+	http1.WriteHeaderLine(bw, "X-Amzn-Trace-Id", o.added.trace)
 	chunked := false
 	switch {
 	case r.ContentLength > 0:
-		writeHeaderLine(bw, "Content-Length", strconv.FormatInt(r.ContentLength, 10))
+		http1.WriteHeaderLine(bw, "Content-Length", strconv.FormatInt(r.ContentLength, 10))
 	case o.hasBody():
 		chunked = true
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
@@ -106,11 +108,4 @@ func (o *outgoing) write(bw *bufio.Writer) error {
 		}
 	}
 	return bw.Flush()
-}
-
-func writeHeaderLine(bw *bufio.Writer, name, value string) {
-	bw.WriteString(name)
-	bw.WriteString(": ")
-	bw.WriteString(value)
-	bw.WriteString("\r\n")
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
+
+	"overcast/internal/http1"
 )
 
 // responseHead is a target's answer head as a plain listener relays it:
@@ -206,16 +208,16 @@ func parseLength(v []byte) (int64, bool) {
 // relay forwards r to the target and passes its answer on to a plain
 // listener's client as it reads it: the header lines as the target wrote
 // them (less the hop-by-hop ones), the body with its own framing.
-func (p *proxy) relay(w *connResponse, r *http.Request, f *forward, out *outgoing) (int, bool) {
+func (p *proxy) relay(w *http1.Response, r *http.Request, f *forward, out *outgoing) (int, bool) {
 	h := headPool.Get().(*responseHead)
 	defer headPool.Put(h)
 	c, err := p.pool.roundTrip(r.Context(), f.target, f.https, out, h.read)
 	if err != nil {
 		return proxyError(w, r, err), false
 	}
-	w.writeHead(h.code, h.lines, h.length >= 0)
+	w.WriteHead(h.code, h.lines, h.length >= 0)
 	reusable := !h.close
-	if !w.bodyless {
+	if !w.Bodyless() {
 		reusable = relayBody(w, c.br, h) && reusable
 	}
 	p.pool.release(f.target, c, reusable)
@@ -224,9 +226,9 @@ func (p *proxy) relay(w *connResponse, r *http.Request, f *forward, out *outgoin
 
 // relayBody copies the body of an answer and reports whether it was read
 // to its end.
-func relayBody(w *connResponse, br *bufio.Reader, h *responseHead) bool {
+func relayBody(w *http1.Response, br *bufio.Reader, h *responseHead) bool {
 	if h.length >= 0 && !h.stream {
-		_, err := io.CopyN(w.bw, br, h.length)
+		_, err := io.CopyN(w.Buffer(), br, h.length)
 		return err == nil
 	}
 	var body io.Reader = br
@@ -241,7 +243,7 @@ func relayBody(w *connResponse, br *bufio.Reader, h *responseHead) bool {
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil || w.bw.Flush() != nil {
+			if _, werr := w.Write(buf[:n]); werr != nil || w.Buffer().Flush() != nil {
 				return false
 			}
 		}

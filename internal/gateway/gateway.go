@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"overcast"
 	"overcast/internal/awsproto"
 	"overcast/internal/clock"
+	"overcast/internal/http1"
 	"overcast/internal/service"
 )
 
@@ -188,6 +190,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	label = g.serveAPI(sw, r, reqID, rt, nil, "")
+}
+
+// Lean is an http1.Options.Keep: whether the request whose head this is
+// goes to a data plane that may be served on the lean HTTP/1.1 loop. It
+// routes on the request line and Host, as ServeHTTP does.
+func (g *Gateway) Lean(head []byte) bool {
+	target, host := http1.RequestLine(head)
+	path, _, _ := strings.Cut(target, "?")
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "/_overcast/") {
+		return false
+	}
+	r := &http.Request{Method: http.MethodGet, Host: host, URL: &url.URL{Path: path}, Header: http.Header{}}
+	for _, p := range g.cfg.Planes {
+		if p.Match(r) {
+			return p.Lean
+		}
+	}
+	return false
 }
 
 // route is what the gateway has found a request to be for, so that a
