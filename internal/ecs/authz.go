@@ -2,7 +2,6 @@ package ecs
 
 import (
 	"context"
-	"strings"
 
 	"overcast"
 	"overcast/internal/authz"
@@ -161,25 +160,6 @@ func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, e
 	a, _ := overcast.ParseARN(arn)
 	res := authz.Resource{Owner: a.AccountID}
 	sc := scope{Account: a.AccountID, Region: a.Region}
-	// Services and tasks carry the tags they were created with, which
-	// TagResource does not reach yet.
-	kind, rest, _ := strings.Cut(a.Resource, "/")
-	if cluster, name, ok := strings.Cut(rest, "/"); ok && (kind == "service" || kind == "task") {
-		err := s.Store.View(ctx, func(tx store.Tx) error {
-			if kind == "service" {
-				sv, _, err := s.readService(tx, sc, cluster, name)
-				res.Tags = fromTags(sv.View.Tags)
-				return err
-			}
-			t, _, err := s.readTask(tx, taskKeyOfARN(arn))
-			res.Tags = t.Tags
-			return err
-		})
-		if _, missing := awsproto.AsAPIError(err); missing || isNotFound(err) {
-			return authz.Resource{Owner: a.AccountID}, nil
-		}
-		return res, err
-	}
 	err := s.withTagsIn(ctx, sc, arn, false, func(tags map[string]string) (map[string]string, error) {
 		res.Tags = tags
 		return tags, nil

@@ -46,8 +46,10 @@ func (s *Service) placeAwaiting(ctx context.Context, sc scope, key string, t tas
 	}
 	placed := false
 	err := s.update(ctx, func(tx store.Tx) error {
+		// Its Version, not the record's: a tag write in between changes
+		// nothing placement planned for.
 		cur, cv, err := s.readTask(tx, key)
-		if err != nil || cv != v || !cur.awaitingCapacity() {
+		if err != nil || cur.Version != t.Version || !cur.awaitingCapacity() {
 			return err
 		}
 		hosts, _, err := s.placeTasks(tx, sc, cur.Cluster, &cur, l)

@@ -9,9 +9,10 @@ import (
 	"overcast/internal/store"
 )
 
-// taggable locates the record a resource ARN names and the tags in it.
-// ECS tags clusters, task definitions and container instances here;
-// services and tasks join when they land.
+// withTags locates the record a resource ARN names and hands fn the tags
+// in it, saving what fn returns when write is set: clusters, task
+// definitions, container instances, capacity providers, services and
+// tasks.
 func (s *Service) withTags(ctx context.Context, arn string, write bool, fn func(tags map[string]string) (map[string]string, error)) error {
 	return s.withTagsIn(ctx, overcast.ScopeOf(ctx), arn, write, fn)
 }
@@ -74,9 +75,73 @@ func (s *Service) withTagsIn(ctx context.Context, sc scope, arn string, write bo
 			return s.putInstance(tx, sc, &ci, v)
 		case "capacity-provider":
 			return s.tagProvider(tx, sc, name, write, fn)
+		case "service":
+			return s.tagService(tx, sc, name, write, fn)
+		case "task":
+			return s.tagTask(tx, sc, name, write, fn)
 		}
 		return invalidParameter("The ARN provided is invalid.")
 	})
+}
+
+// errShortARN is ECS's answer to a tagging operation on a service or task
+// ARN of the old format, which has no cluster in it.
+func errShortARN() error {
+	return invalidParameter("Long arn format must be used for tagging operations")
+}
+
+// tagService is withTags' case for service ARNs, "<cluster>/<name>" after
+// "service/". A service that is INACTIVE is gone, its tags with it.
+func (s *Service) tagService(tx store.Tx, sc scope, ref string, write bool, fn func(map[string]string) (map[string]string, error)) error {
+	cluster, name, ok := strings.Cut(ref, "/")
+	if !ok {
+		return errShortARN()
+	}
+	if strings.Contains(name, "/") {
+		return invalidParameter("The ARN provided is invalid.")
+	}
+	sv, v, err := s.readService(tx, sc, cluster, name)
+	if isServiceNotFound(err) || (err == nil && sv.Status == serviceInactive) {
+		return api.NewResourceNotFoundException("The specified resource could not be found.")
+	}
+	if err != nil {
+		return err
+	}
+	tags, err := fn(fromTags(sv.View.Tags))
+	if err != nil || !write {
+		return err
+	}
+	sv.View.Tags = toTags(tags)
+	// The service controller writes over the version it read, and looks
+	// again when that changed: it does not write the old tags back.
+	_, err = store.PutJSON(tx, servicesTable, serviceKey(sc, cluster, name), sv, v)
+	return err
+}
+
+// tagTask is withTags' case for task ARNs, "<cluster>/<id>" after
+// "task/": running tasks and the stopped ones DescribeTasks still shows.
+func (s *Service) tagTask(tx store.Tx, sc scope, ref string, write bool, fn func(map[string]string) (map[string]string, error)) error {
+	cluster, id, ok := strings.Cut(ref, "/")
+	if !ok {
+		return errShortARN()
+	}
+	key := taskKey(sc, cluster, id)
+	t, v, err := s.readTask(tx, key)
+	if isNotFound(err) {
+		return api.NewResourceNotFoundException("The specified resource could not be found.")
+	}
+	if err != nil {
+		return err
+	}
+	if t.Tags, err = fn(t.Tags); err != nil || !write {
+		return err
+	}
+	// Tags are no change of the task's state: its version stays and no
+	// state change is published. That is also how the task controller,
+	// writing a copy it read before, tells a tag write from a change it
+	// must not overwrite (saveTask).
+	_, err = store.PutJSON(tx, tasksTable, key, t, v)
+	return err
 }
 
 func (s *Service) TagResource(ctx context.Context, in *api.TagResourceRequest) (*api.TagResourceResponse, error) {

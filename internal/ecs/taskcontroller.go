@@ -237,22 +237,36 @@ func (s *Service) expireTask(ctx context.Context, key string, t task, v int64) (
 		return controller.At(gone), nil
 	}
 	err := s.Store.Update(ctx, func(tx store.Tx) error { return tx.Delete(tasksTable, key, v) })
-	if isNotFound(err) || errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
+		// Written since it was read (its tags, say): look again.
+		return controller.Result{Requeue: true}, nil
+	}
+	if isNotFound(err) {
 		err = nil
 	}
 	return controller.Result{}, err
 }
 
-// saveTask writes t over version *v, publishing its state.
+// saveTask writes t over version *v, publishing its state. A write in
+// between that left the task's Version as it was changed only its tags
+// (TagResource, UntagResource): t takes them and is written over that
+// write instead of failing, or of putting the old tags back.
 func (s *Service) saveTask(ctx context.Context, sc scope, key string, t *task, v *int64) error {
-	version := t.Version
-	err := s.update(ctx, func(tx store.Tx) error {
+	version, read := t.Version, *v
+	return s.update(ctx, func(tx store.Tx) error {
 		t.Version = version
-		var err error
-		*v, err = s.putTask(tx, sc, key, t, *v)
+		over := read
+		var cur task
+		cv, err := store.GetJSON(tx, tasksTable, key, &cur)
+		if err == nil && cv != read && cur.Version == version {
+			t.Tags, over = cur.Tags, cv
+		}
+		saved, err := s.putTask(tx, sc, key, t, over)
+		if err == nil {
+			*v = saved
+		}
 		return err
 	})
-	return err
 }
 
 // observed applies what the agent observed to t; false if nothing changed.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ECS's control plane with both aws CLIs: clusters, task definitions
 # registered from a JSON file (revisions, Fargate validation, deregister and
-# delete), container instances and their attributes, tags, errors.
+# delete), container instances and their attributes, tags (of a cluster and
+# a service), errors.
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)
@@ -104,6 +105,23 @@ JSON
   awsc "$cli" ecs untag-resource --resource-arn "$arn" --tag-keys team >/dev/null
   got=$(awsc "$cli" ecs list-tags-for-resource --resource-arn "$arn" --query 'tags[].key' --output text)
   expect_eq "list-tags-for-resource" "$got" env
+
+  # A service of no task, tagged by its ARN; its ARN of the old format is refused.
+  awsc "$cli" ecs register-task-definition --family "batch-$tag" --container-definitions name=main,image=batch,memory=64 >/dev/null
+  svc=$(awsc "$cli" ecs create-service --cluster "$c" --service-name api --task-definition "batch-$tag" --desired-count 0 \
+    --query service.serviceArn --output text)
+  expect_eq "create-service ARN" "$svc" "arn:aws:ecs:us-east-1:000000000000:service/$c/api"
+  awsc "$cli" ecs tag-resource --resource-arn "$svc" --tags key=team,value=api key=env,value=e2e >/dev/null
+  awsc "$cli" ecs untag-resource --resource-arn "$svc" --tag-keys env >/dev/null
+  got=$(awsc "$cli" ecs describe-services --cluster "$c" --services api --include TAGS --query 'services[0].tags[].[key, value]' --output text)
+  expect_eq "describe-services --include TAGS" "$got" "team	api"
+  if out=$(awsc "$cli" ecs list-tags-for-resource --resource-arn "arn:aws:ecs:us-east-1:000000000000:service/api" 2>&1); then
+    fail "list-tags-for-resource of a short service ARN succeeded"
+  fi
+  expect_contains "short service ARN" "$out" "Long arn format must be used for tagging operations"
+  awsc "$cli" ecs delete-service --cluster "$c" --service api >/dev/null
+  inactive() { [ "$(awsc "$cli" ecs describe-services --cluster "$c" --services api --query 'services[0].status' --output text)" = INACTIVE ]; }
+  wait_for "the deleted service to be INACTIVE" inactive
 
   # Errors.
   if out=$(awsc "$cli" ecs describe-task-definition --task-definition "nope-$tag" 2>&1); then
