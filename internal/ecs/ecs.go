@@ -75,7 +75,7 @@ type Options struct {
 	Interfaces NetworkInterfaces
 	// Subnets checks awsvpc tasks' subnets; nil accepts any.
 	Subnets Subnets
-	// Agent configures the agent that runs tasks on env.Docker: Secrets,
+	// Agent configures the agents that run tasks on each engine: Secrets,
 	// EnvironmentFiles, Logs, Network. Labels and OnChange are ECS's.
 	Agent agent.Config
 	// Endpoint serves tasks their credentials and metadata; nil: tasks run
