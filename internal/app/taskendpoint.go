@@ -35,8 +35,13 @@ func taskEndpoint(env *service.Env, stsSvc *sts.Service, gateway http.Handler, p
 	for _, e := range env.Engines[min(1, len(env.Engines)):] {
 		others = append(others, e)
 	}
+	// ECS names a task's engine by its host when there are several.
+	stats := map[string]taskendpoint.StatsReader{}
+	for _, e := range env.Engines {
+		stats[e.Host()] = e
+	}
 	return taskendpoint.New(taskendpoint.Config{Key: key, Credentials: taskRoles{stsSvc}, API: gateway,
-		Engine: env.Docker, BridgeEngines: others, Protection: protection, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
+		Engine: env.Docker, BridgeEngines: others, EngineStats: stats, Protection: protection, Clock: env.Clock, Logger: env.Logger.With("service", "ecs-task-endpoint")}), nil
 }
 
 // endpointKey reads the key at path, making it on first use.

@@ -16,14 +16,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/app"
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 	"overcast/internal/docker"
 	"overcast/internal/docker/dockertest"
 )
@@ -319,6 +323,103 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	}
 	awstest.Call(t, e.c.UpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("hosts"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})
 	awstest.Call(t, e.c.DeleteService, &ecs.DeleteServiceInput{Cluster: aws.String("hosts"), Service: aws.String("web"), Force: aws.Bool(true)})
+}
+
+// A service with a task on each of two engines gets CPU and memory
+// utilization from both: each task is measured on its own engine. The
+// fake clock moves a minute at a time, each step waiting for ECS's
+// datapoints of that minute.
+func TestServiceMetricsOverDockerHosts(t *testing.T) {
+	second := startSecondEngine(t)
+	first := dockertest.Engine(t)
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Minute))
+	e := serviceEnv(t, "metrics", awstest.Clock(clk), awstest.Configure(func(c *app.Config) {
+		c.DockerHosts = []docker.Options{{Host: first.Host()}, second.opts}
+	}))
+	td := web("metrics")
+	// The image is in overcast's ECR only: each engine pulls it.
+	e.pushToECR(t, "metrics", "v1")
+	image := "000000000000.dkr.ecr.us-east-1.amazonaws.com/metrics:v1"
+	t.Cleanup(func() {
+		// What the first engine pulled, under the registry's reference.
+		first.RemoveImage(context.Background(), e.srv.RegistryHost()+"/"+image, true)
+	})
+	td.ContainerDefinitions[0].Image = aws.String(image)
+	td.ExecutionRoleArn = e.executionRole(t)
+	td.ContainerDefinitions[0].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	awstest.Call(t, e.c.RegisterTaskDefinition, td)
+	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("metrics"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("metrics"), DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate,
+		NetworkConfiguration: e.awsvpc(t)})
+	awstest.WaitFor(t, "the service's two tasks to run", func() bool {
+		n := 0
+		for _, task := range e.serviceTasks(t, "metrics", "web", types.DesiredStatusRunning) {
+			if aws.ToString(task.LastStatus) == "RUNNING" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	onSecond := 0
+	for _, task := range e.serviceTasks(t, "metrics", "web", types.DesiredStatusRunning) {
+		if cs, err := second.engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: aws.ToString(task.TaskArn)}); err == nil && len(cs) > 0 {
+			onSecond++
+		}
+	}
+	if onSecond != 1 {
+		t.Fatalf("service tasks on the second engine: got %d, want 1", onSecond)
+	}
+
+	cw := cloudwatch.NewFromConfig(e.srv.Config())
+	// samples are the tasks each series of the minute at counts: the
+	// SampleCount of its datapoint, by metric and scope.
+	samples := func(at time.Time) map[string][]float64 {
+		var queries []cwtypes.MetricDataQuery
+		for _, metric := range []string{"CPUUtilization", "MemoryUtilization"} {
+			for _, dims := range [][]cwtypes.Dimension{
+				{{Name: aws.String("ClusterName"), Value: aws.String("metrics")}, {Name: aws.String("ServiceName"), Value: aws.String("web")}},
+				{{Name: aws.String("ClusterName"), Value: aws.String("metrics")}},
+			} {
+				scope := "cluster"
+				if len(dims) == 2 {
+					scope = "service"
+				}
+				queries = append(queries, cwtypes.MetricDataQuery{Id: aws.String(strings.ToLower(metric[:3]) + "_" + scope),
+					MetricStat: &cwtypes.MetricStat{Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ECS"), MetricName: aws.String(metric), Dimensions: dims},
+						Period: aws.Int32(60), Stat: aws.String("SampleCount")}})
+			}
+		}
+		out := awstest.Call(t, cw.GetMetricData, &cloudwatch.GetMetricDataInput{MetricDataQueries: queries,
+			StartTime: aws.Time(at), EndTime: aws.Time(at.Add(time.Minute))})
+		got := map[string][]float64{}
+		for _, r := range out.MetricDataResults {
+			got[aws.ToString(r.Id)] = r.Values
+		}
+		return got
+	}
+	// Memory has a datapoint from the first sample, CPU from the second
+	// (or the first, had the pass at start already seen the tasks).
+	wants := []map[string][]float64{
+		{"mem_service": {2}, "mem_cluster": {2}},
+		{"cpu_service": {2}, "cpu_cluster": {2}, "mem_service": {2}, "mem_cluster": {2}},
+	}
+	for i, want := range wants {
+		clk.Advance(time.Minute)
+		at := clk.Now()
+		var got map[string][]float64
+		awstest.WaitFor(t, fmt.Sprintf("ECS's memory datapoint of minute %d", i+1), func() bool {
+			got = samples(at)
+			return len(got["mem_service"]) > 0
+		})
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				delete(got, k)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("minute %d: tasks counted (-want +got):\n%s", i+1, diff)
+		}
+	}
 }
 
 type healthBody struct {

@@ -72,7 +72,7 @@ type Options struct {
 	Interfaces NetworkInterfaces
 	// Subnets checks awsvpc tasks' subnets; nil accepts any.
 	Subnets Subnets
-	// Agent configures the agent that runs tasks on env.Docker: Secrets,
+	// Agent configures the agents that run tasks on each engine: Secrets,
 	// EnvironmentFiles, Logs, Network. Labels and OnChange are ECS's.
 	Agent agent.Config
 	// Endpoint serves tasks their credentials and metadata; nil: tasks run
@@ -149,8 +149,12 @@ func New(env *service.Env, opts Options) *Service {
 		Workers:    4,
 	})
 	s.scaling = env.Controllers.AddFunc("ecs-managed-scaling", s.reconcileScaling, store.TableKeysFunc(s.Store, capacityProvidersTable))
-	if env.Docker != nil && opts.Metrics != nil {
-		s.meter = &usageMeter{stats: env.Docker, last: map[string]docker.Stats{}}
+	if len(s.dockerHosts) > 0 && opts.Metrics != nil {
+		engines := map[string]containerStats{}
+		for _, h := range s.dockerHosts {
+			engines[h.name] = h
+		}
+		s.meter = newUsageMeter(s.dockerHosts[0].name, engines)
 		env.Controllers.Every("ecs-metrics", metricsEvery, s.publishMetrics)
 	}
 	s.services = env.Controllers.Add(controller.Config{

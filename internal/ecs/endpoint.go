@@ -36,7 +36,7 @@ func (s *Service) taskInfo(sc scope, t task) taskendpoint.TaskInfo {
 		Account: sc.Account, Region: sc.Region, AvailabilityZone: sc.Region + "a", LaunchType: t.LaunchType,
 		ServiceName: strings.TrimPrefix(t.Group, "service:"), DesiredStatus: t.DesiredStatus, KnownStatus: t.LastStatus,
 		CPU: float64(t.CPU) / 1024, Memory: int64(t.Memory),
-		PullStartedAt: t.PullStartedAt, PullStoppedAt: t.PullStoppedAt, ExecutionStoppedAt: t.StoppedAt}
+		PullStartedAt: t.PullStartedAt, PullStoppedAt: t.PullStoppedAt, ExecutionStoppedAt: t.StoppedAt, Engine: t.Engine}
 	if !strings.HasPrefix(t.Group, "service:") {
 		info.ServiceName = ""
 	}

@@ -52,6 +52,20 @@ func (h *dockerHost) bind(ctx context.Context) (context.Context, context.CancelF
 	return ctx, cancel
 }
 
+// ContainerStats reads a container's usage on the host's engine; a lost
+// host's engine is not asked.
+func (h *dockerHost) ContainerStats(ctx context.Context, id string) (docker.Stats, error) {
+	if h.isLost() {
+		return docker.Stats{}, &docker.Error{Op: "stats " + id, Kind: docker.ErrUnavailable, Err: errHostLost}
+	}
+	ctx, cancel := h.bind(ctx)
+	defer cancel()
+	return h.engine.ContainerStats(ctx, id)
+}
+
+// errHostLost is why a lost host's engine is not asked.
+var errHostLost = errors.New("the Docker host is lost")
+
 func (h *dockerHost) isLost() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -1,7 +1,9 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"overcast/internal/docker"
@@ -25,25 +27,77 @@ type MetricPoint struct {
 	Tasks                     int
 }
 
-// containerStats reads a container's usage; docker.Engine does.
+// containerStats reads a container's usage; docker.Engine does, and
+// dockerHost does for its engine.
 type containerStats interface {
 	ContainerStats(ctx context.Context, id string) (docker.Stats, error)
 }
 
+// statsTimeout bounds one container's stats read: an engine that hangs
+// rather than refuses is skipped for the minute like one that is down.
+const statsTimeout = 10 * time.Second
+
 // usageMeter turns containers' cumulative CPU time into use over the
-// minute, remembering each container's last sample.
+// minute, remembering each container's last sample. A task's containers
+// are read on the engine the task runs on.
 type usageMeter struct {
-	stats containerStats
-	last  map[string]docker.Stats // by container ID
+	// engines reads containers on each engine tasks run on, by the name
+	// task records give it (dockerHost.name); first is the engine of
+	// records that name none.
+	engines map[string]containerStats
+	first   string
+	last    map[sample]docker.Stats
+
+	// What one minute's measuring (begin to forget) found: the
+	// containers of running tasks, and the engines that did not answer,
+	// skipped for the rest of the minute.
+	seen map[sample]bool
+	down map[string]bool
+}
+
+// sample names a container by its engine too: IDs are the engines' own.
+type sample struct{ engine, container string }
+
+func newUsageMeter(first string, engines map[string]containerStats) *usageMeter {
+	return &usageMeter{engines: engines, first: first, last: map[sample]docker.Stats{}}
 }
 
 // taskUsage is a task's use of what it reserves, in percent.
 type taskUsage struct{ cpu, memory float64 }
 
-// measure reads a running task's containers: CPU over the time since the
-// last sample against the task's CPU units, memory against its memory;
-// ok is false until there is a previous sample or without a reservation.
+// begin starts a minute's measuring.
+func (m *usageMeter) begin() {
+	m.seen, m.down = map[sample]bool{}, map[string]bool{}
+}
+
+// forget drops the samples of containers no running task has any more,
+// once a minute's measuring is done.
+func (m *usageMeter) forget() {
+	for k := range m.last {
+		if !m.seen[k] {
+			delete(m.last, k)
+		}
+	}
+}
+
+// measure reads a running task's containers on its engine: CPU over the
+// time since the last sample against the task's CPU units, memory against
+// its memory. cpuOK is false until there is a previous sample, and either
+// is false without its reservation; neither is ok when the task's engine
+// does not answer, or is not one overcast runs with.
 func (m *usageMeter) measure(ctx context.Context, t task) (u taskUsage, cpuOK, memOK bool) {
+	engine := cmp.Or(t.Engine, m.first)
+	for _, c := range t.Containers {
+		if id := deref(c.RuntimeId); id != "" {
+			// Seen even when not read: an engine down for a minute keeps
+			// its samples, and CPU is then measured over two minutes.
+			m.seen[sample{engine, id}] = true
+		}
+	}
+	stats := m.engines[engine]
+	if stats == nil || m.down[engine] {
+		return u, false, false
+	}
 	var cpuUnits, memBytes float64
 	sampled := true
 	for _, c := range t.Containers {
@@ -51,13 +105,20 @@ func (m *usageMeter) measure(ctx context.Context, t task) (u taskUsage, cpuOK, m
 		if id == "" {
 			continue
 		}
-		cur, err := m.stats.ContainerStats(ctx, id)
+		readCtx, cancel := context.WithTimeout(ctx, statsTimeout)
+		cur, err := stats.ContainerStats(readCtx, id)
+		cancel()
 		if err != nil {
+			if errors.Is(err, docker.ErrUnavailable) || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil) {
+				m.down[engine] = true
+				return taskUsage{}, false, false
+			}
 			sampled = false
 			continue
 		}
-		prev, seen := m.last[id]
-		m.last[id] = cur
+		key := sample{engine, id}
+		prev, seen := m.last[key]
+		m.last[key] = cur
 		memBytes += float64(cur.MemoryBytes)
 		if !seen || !cur.Read.After(prev.Read) {
 			sampled = false
@@ -114,7 +175,7 @@ func (s *Service) publishMetrics(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
+	s.meter.begin()
 	for i, sv := range services {
 		sc := taskScope(keys[i])
 		var st serviceTasks
@@ -134,9 +195,6 @@ func (s *Service) publishMetrics(ctx context.Context) error {
 					continue
 				}
 				u, cpuOK, memOK := s.meter.measure(ctx, t)
-				for _, c := range t.Containers {
-					seen[deref(c.RuntimeId)] = true
-				}
 				for _, k := range [][2]string{{sv.Cluster, sv.Name}, {sv.Cluster, ""}} {
 					se := byScope[sc][k]
 					if se == nil {
@@ -153,10 +211,9 @@ func (s *Service) publishMetrics(ctx context.Context) error {
 			}
 		}
 	}
-	for id := range s.meter.last {
-		if !seen[id] {
-			delete(s.meter.last, id) // a container that is gone
-		}
+	s.meter.forget()
+	for engine := range s.meter.down {
+		s.Logger.Warn("ecs: a Docker engine's task stats could not be read; its tasks are left out of this minute's metrics", "host", engine)
 	}
 	for sc, all := range byScope {
 		var points []MetricPoint

@@ -197,13 +197,31 @@ func (s *Server) serveContainerStats(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, prefix+noContainer+r.PathValue("endpoint"))
 		return
 	}
-	stats, err := s.cfg.Engine.ContainerStats(r.Context(), c.DockerID)
+	engine := s.statsOn(info)
+	if engine == nil {
+		s.cfg.Logger.Warn("container stats: the task's Docker engine is not one the endpoint knows", "container", c.DockerID, "engine", info.Engine)
+		writeJSON(w, http.StatusInternalServerError, "Unable to get container stats for: "+c.DockerID)
+		return
+	}
+	stats, err := engine.ContainerStats(r.Context(), c.DockerID)
 	if err != nil {
 		s.cfg.Logger.Warn("container stats", "container", c.DockerID, "err", err)
 		writeJSON(w, http.StatusInternalServerError, "Unable to get container stats for: "+c.DockerID)
 		return
 	}
 	writeJSON(w, http.StatusOK, stats.Raw)
+}
+
+// statsOn is the engine the task's containers run on; nil when the
+// endpoint knows none by the name the task gives.
+func (s *Server) statsOn(info TaskInfo) StatsReader {
+	if engine, ok := s.cfg.EngineStats[info.Engine]; ok {
+		return engine
+	}
+	if info.Engine == "" && s.cfg.Engine != nil {
+		return s.cfg.Engine
+	}
+	return nil
 }
 
 // serveTaskStats answers the stats of each of the task's containers by
@@ -215,13 +233,17 @@ func (s *Server) serveTaskStats(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, "V4 task stats handler"+noTask+r.PathValue("endpoint"))
 		return
 	}
+	engine := s.statsOn(info)
 	out := map[string]json.RawMessage{}
 	for _, c := range info.Containers {
 		if c.DockerID == "" {
 			continue
 		}
 		out[c.DockerID] = json.RawMessage("null")
-		if stats, err := s.cfg.Engine.ContainerStats(r.Context(), c.DockerID); err == nil && len(stats.Raw) > 0 {
+		if engine == nil {
+			continue
+		}
+		if stats, err := engine.ContainerStats(r.Context(), c.DockerID); err == nil && len(stats.Raw) > 0 {
 			out[c.DockerID] = stats.Raw
 		}
 	}

@@ -34,6 +34,9 @@ type TaskInfo struct {
 	PullStoppedAt      *time.Time
 	ExecutionStoppedAt *time.Time
 	Containers         []ContainerInfo
+	// Engine names the Docker engine (its --docker-host) the containers
+	// run on, as Config.EngineStats does; "" is Config.Engine.
+	Engine string
 }
 
 // ContainerInfo is one of a task's containers.

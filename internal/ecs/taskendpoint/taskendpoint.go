@@ -86,6 +86,11 @@ type Engine interface {
 
 var _ Engine = (*docker.Engine)(nil)
 
+// StatsReader reads a container's stats on one engine.
+type StatsReader interface {
+	ContainerStats(ctx context.Context, id string) (docker.Stats, error)
+}
+
 // BridgeEngine is what the endpoint needs of another engine: its default
 // bridge's subnet.
 type BridgeEngine interface {
@@ -104,8 +109,12 @@ type Config struct {
 	Engine Engine
 	// BridgeEngines are the other engines tasks run on (--docker-host):
 	// their default bridges' containers are tasks too, reaching Address
-	// through this machine. Stats of their containers are not served.
+	// through this machine.
 	BridgeEngines []BridgeEngine
+	// EngineStats reads the stats of tasks' containers on each engine a
+	// TaskInfo.Engine names, by that name: the stats paths ask the engine
+	// the task runs on. A task that names none is on Engine.
+	EngineStats map[string]StatsReader
 	// Protection serves the task scale-in protection endpoint; nil
 	// answers it 404.
 	Protection TaskProtection

@@ -420,3 +420,43 @@ func TestTaskProtectionEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// A task on another Docker engine (--docker-host) reads its containers'
+// stats on that engine; one whose engine the endpoint does not know gets
+// none, as for a container without stats.
+func TestStatsOnTheTasksEngine(t *testing.T) {
+	clk := clock.NewFake(start)
+	const onFirst, onSecond = `{"read":"2026-12-06T12:00:00Z","pids_stats":{"current":3}}`, `{"read":"2026-12-06T12:00:00Z","pids_stats":{"current":7}}`
+	srv := taskendpoint.New(taskendpoint.Config{Key: []byte("key"), Credentials: &fakeRoles{clock: clk}, Clock: clk, Listen: "127.0.0.1:0",
+		Engine:      fakeEngine{"c0ffee": onFirst},
+		EngineStats: map[string]taskendpoint.StatsReader{"unix:///second.sock": fakeEngine{"c0ffee": onSecond}}})
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	onEngine := func(arn, engine string) string {
+		info := testTask()
+		info.ARN, info.Engine = arn, engine
+		return register(t, srv, info)["app"]["ECS_CONTAINER_METADATA_URI_V4"]
+	}
+	first := onEngine(taskARN, "")
+	second := onEngine(strings.Replace(taskARN, "0123", "4567", 1), "unix:///second.sock")
+	gone := onEngine(strings.Replace(taskARN, "0123", "89ab", 1), "unix:///gone.sock")
+	tests := []struct {
+		url        string
+		wantStatus int
+		wantBody   string
+	}{
+		{first + "/stats", 200, onFirst},
+		{second + "/stats", 200, onSecond},
+		{second + "/task/stats", 200, `{"c0ffee":` + onSecond + `}`},
+		{gone + "/stats", 500, `"Unable to get container stats for: c0ffee"`},
+		{gone + "/task/stats", 200, `{"c0ffee":null}`},
+	}
+	for _, tt := range tests {
+		status, body := get(t, tt.url)
+		if status != tt.wantStatus || body != tt.wantBody {
+			t.Errorf("GET %s:\ngot  %d %s\nwant %d %s", strings.TrimPrefix(tt.url, srv.BaseURL()), status, body, tt.wantStatus, tt.wantBody)
+		}
+	}
+}
