@@ -201,7 +201,7 @@ func (g *Gateway) Lean(head []byte) bool {
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "/_overcast/") {
 		return false
 	}
-	r := &http.Request{Method: http.MethodGet, Host: host, URL: &url.URL{Path: path}, Header: http.Header{}}
+	r := &http.Request{Method: http.MethodGet, Host: host, URL: &url.URL{Path: path}}
 	for _, p := range g.cfg.Planes {
 		if p.Match(r) {
 			return p.Lean

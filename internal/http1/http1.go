@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,9 +50,9 @@ type Server struct {
 	opts    Options
 
 	mu       sync.Mutex
-	conns    map[net.Conn]bool // true while a request is being answered
-	closing  bool
-	drained  chan struct{} // closed when closing and conns is empty
+	conns    map[net.Conn]*atomic.Bool // true while a request is being answered
+	closing  atomic.Bool               // set under mu
+	drained  chan struct{}             // closed when closing and conns is empty
 	accepted sync.WaitGroup
 }
 
@@ -66,7 +67,7 @@ func Serve(ln net.Listener, handler Handler, opts Options) *Server {
 	if opts.Idle == 0 {
 		opts.Idle = defaultIdle
 	}
-	s := &Server{ln: ln, handler: handler, opts: opts, conns: map[net.Conn]bool{}, drained: make(chan struct{})}
+	s := &Server{ln: ln, handler: handler, opts: opts, conns: map[net.Conn]*atomic.Bool{}, drained: make(chan struct{})}
 	s.accepted.Add(1)
 	go s.accept()
 	return s
@@ -84,14 +85,15 @@ func (s *Server) accept() {
 			return
 		}
 		s.mu.Lock()
-		if s.closing {
+		if s.closing.Load() {
 			s.mu.Unlock()
 			c.Close()
 			return
 		}
-		s.conns[c] = false
+		busy := new(atomic.Bool)
+		s.conns[c] = busy
 		s.mu.Unlock()
-		go s.serve(c)
+		go s.serve(c, busy)
 	}
 }
 
@@ -113,7 +115,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.stop()
 	s.mu.Lock()
 	for c, busy := range s.conns {
-		if !busy {
+		if !busy.Load() {
 			c.Close()
 		}
 	}
@@ -129,11 +131,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) stop() error {
 	s.mu.Lock()
-	if s.closing {
+	if s.closing.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closing = true
+	s.closing.Store(true)
 	if len(s.conns) == 0 {
 		close(s.drained)
 	}
@@ -143,26 +145,25 @@ func (s *Server) stop() error {
 	return err
 }
 
-// busy marks c as answering a request or not; it reports false when the
-// server is shutting down and c should close instead of reading another.
-func (s *Server) busy(c net.Conn, busy bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conns[c] = busy
-	return busy || !s.closing
+// mark records whether a connection is answering a request; it reports
+// false when the server is shutting down and the connection should close
+// instead of reading another.
+func (s *Server) mark(busy *atomic.Bool, now bool) bool {
+	busy.Store(now)
+	return now || !s.closing.Load()
 }
 
 func (s *Server) forget(c net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	if s.closing && len(s.conns) == 0 {
+	if s.closing.Load() && len(s.conns) == 0 {
 		close(s.drained)
 	}
 }
 
 // serve reads requests off one connection and answers each in turn.
-func (s *Server) serve(c net.Conn) {
+func (s *Server) serve(c net.Conn, busy *atomic.Bool) {
 	keepConn := false // hijacked or handed off: its new owner closes it
 	defer func() {
 		if !keepConn {
@@ -210,7 +211,7 @@ func (s *Server) serve(c net.Conn) {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			bw.Flush()
 		}
-		s.busy(c, true)
+		s.mark(busy, true)
 		w := &Response{conn: c, idle: ic, br: br, bw: bw, header: make(http.Header, 8), req: req,
 			close: req.Close || !req.ProtoAtLeast(1, 1), date: s.opts.Date}
 		s.handler(w, req, local)
@@ -222,7 +223,7 @@ func (s *Server) serve(c net.Conn) {
 		if _, err := io.Copy(io.Discard, req.Body); err != nil {
 			return
 		}
-		if bw.Flush() != nil || w.close || !s.busy(c, false) {
+		if bw.Flush() != nil || w.close || !s.mark(busy, false) {
 			return
 		}
 	}
