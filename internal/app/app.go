@@ -170,7 +170,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// first other request sends it, with what was read of it, to net/http.
 	handoff := http1.NewListener(m.ln.Addr())
 	m.lean = http1.Serve(m.ln, func(w http.ResponseWriter, r *http.Request, _ net.Addr) { m.srv.Handler.ServeHTTP(w, r) },
-		http1.Options{Date: true, Keep: gw.Lean, Handoff: handoff.Push})
+		http1.Options{Date: true, Keep: gw.Lean, Handoff: handoff.Push, Logger: m.cfg.Logger})
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.srv.Serve(handoff) }()
 	return nil

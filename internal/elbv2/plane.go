@@ -328,7 +328,7 @@ func (p *plane) bind(want map[string]bool) {
 		delete(p.failed, addr)
 		p.serveTLS[addr] = https
 		if !https {
-			p.servers[addr] = http1.Serve(ln, p.serveAt, http1.Options{Idle: clientIdle,
+			p.servers[addr] = http1.Serve(ln, p.serveAt, http1.Options{Idle: clientIdle, Logger: p.logger,
 				BadRequest: func(w http.ResponseWriter) { writeALBError(w, http.StatusBadRequest) }})
 			continue
 		}

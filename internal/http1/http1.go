@@ -13,8 +13,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +43,10 @@ type Options struct {
 	// is handed off too.
 	Keep    func(head []byte) bool
 	Handoff func(c net.Conn)
+	// Logger hears of handlers that panic (default slog.Default()). As
+	// with net/http, such a panic closes the connection, and
+	// http.ErrAbortHandler does so quietly.
+	Logger *slog.Logger
 }
 
 // Server serves one listener.
@@ -66,6 +72,9 @@ const defaultIdle = 60 * time.Second
 func Serve(ln net.Listener, handler Handler, opts Options) *Server {
 	if opts.Idle == 0 {
 		opts.Idle = defaultIdle
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
 	s := &Server{ln: ln, handler: handler, opts: opts, conns: map[net.Conn]*atomic.Bool{}, drained: make(chan struct{})}
 	s.accepted.Add(1)
@@ -166,6 +175,9 @@ func (s *Server) forget(c net.Conn) {
 func (s *Server) serve(c net.Conn, busy *atomic.Bool) {
 	keepConn := false // hijacked or handed off: its new owner closes it
 	defer func() {
+		if p := recover(); p != nil && p != http.ErrAbortHandler {
+			s.opts.Logger.Error("http1: panic serving a request", "remote", c.RemoteAddr().String(), "panic", p, "stack", string(debug.Stack()))
+		}
 		if !keepConn {
 			c.Close()
 		}

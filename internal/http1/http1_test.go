@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -180,4 +181,33 @@ func TestRequestLine(t *testing.T) {
 			t.Errorf("RequestLine(%q) = %q, %q; want %q, %q", tc.head, target, host, tc.target, tc.host)
 		}
 	}
+}
+
+// TestPanicClosesConnection: a handler's panic ends its connection, as
+// with net/http, and the server goes on serving others.
+func TestPanicClosesConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := Serve(ln, func(w http.ResponseWriter, r *http.Request, _ net.Addr) {
+		if r.URL.Path == "/abort" {
+			panic(http.ErrAbortHandler)
+		}
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		io.WriteString(w, "ok")
+	}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer srv.Close()
+	for _, path := range []string{"/abort", "/panic"} {
+		if _, err := http.Get("http://" + ln.Addr().String() + path); err == nil {
+			t.Errorf("GET %s answered; want the connection closed", path)
+		}
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatalf("GET / after the panics: %v", err)
+	}
+	resp.Body.Close()
 }
