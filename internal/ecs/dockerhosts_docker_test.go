@@ -351,15 +351,24 @@ func TestServiceMetricsOverDockerHosts(t *testing.T) {
 	awstest.Call(t, e.c.CreateService, &ecs.CreateServiceInput{Cluster: aws.String("metrics"), ServiceName: aws.String("web"),
 		TaskDefinition: aws.String("metrics"), DesiredCount: aws.Int32(2), LaunchType: types.LaunchTypeFargate,
 		NetworkConfiguration: e.awsvpc(t)})
-	awstest.WaitFor(t, "the service's two tasks to run", func() bool {
+	// Longer than awstest.WaitFor's 10 s: each engine pulls the image
+	// from overcast's ECR before its task starts, slow on a loaded machine.
+	deadline := time.Now().Add(2 * time.Minute) // a hang, not a measurement
+	for {
 		n := 0
 		for _, task := range e.serviceTasks(t, "metrics", "web", types.DesiredStatusRunning) {
 			if aws.ToString(task.LastStatus) == "RUNNING" {
 				n++
 			}
 		}
-		return n == 2
-	})
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service's two tasks are not running after 2 minutes (%d are)", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	onSecond := 0
 	for _, task := range e.serviceTasks(t, "metrics", "web", types.DesiredStatusRunning) {
 		if cs, err := second.engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: aws.ToString(task.TaskArn)}); err == nil && len(cs) > 0 {
