@@ -16,6 +16,7 @@ import (
 	"overcast/internal/awsproto"
 	"overcast/internal/controller"
 	"overcast/internal/service"
+	"overcast/internal/store"
 )
 
 // ObjectWriter is what trails need of S3, which CloudTrail calls as its
@@ -60,6 +61,7 @@ const retention = 90 * 24 * time.Hour
 type Service struct {
 	api.UnimplementedServer
 	service.Base
+	history  store.Store // the events (service.Env.History); s.Store has the trails
 	objects  ObjectWriter
 	logs     LogWriter
 	recorder *Recorder
@@ -70,9 +72,9 @@ var _ api.Server = (*Service)(nil)
 
 // New returns CloudTrail; with opts.Record, its Recorder is running.
 func New(env *service.Env, opts Options) *Service {
-	s := &Service{Base: env.Base(), objects: opts.Objects, logs: opts.Logs}
+	s := &Service{Base: env.Base(), history: env.History, objects: opts.Objects, logs: opts.Logs}
 	if opts.Record {
-		s.recorder = NewRecorder(env.Store, env.IDs, env.Clock.Now, env.Logger, opts.Tables)
+		s.recorder = NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, opts.Tables)
 	}
 	interval := opts.DeliveryInterval
 	if interval <= 0 {
@@ -80,6 +82,7 @@ func New(env *service.Env, opts Options) *Service {
 	}
 	s.delivery = env.Controllers.Every("cloudtrail-delivery", interval, s.deliver)
 	env.Controllers.Every("cloudtrail-retention", time.Hour, s.trim)
+	env.Controllers.EveryLocal("cloudtrail-history-move", 0, s.moveHistory) // once, at start
 	return s
 }
 

@@ -100,7 +100,7 @@ func (s *Service) deliverBatch(ctx context.Context, ref trailRef, t trail, regio
 	var records []json.RawMessage
 	var times []time.Time
 	last, seen := cursor, 0
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	err := s.history.View(ctx, func(tx store.Tx) error {
 		return scanEvents(tx, store.ScanOptions{Prefix: prefix, After: prefix + cursor, Limit: deliverySegments}, nil,
 			func(p position, ev event) error {
 				if k := strings.TrimPrefix(p.key, prefix); k != last {
@@ -226,7 +226,7 @@ func (s *Service) writeLogEvents(ctx context.Context, t trail, region string, ti
 // regions are the regions of an account that have events.
 func (s *Service) regions(ctx context.Context, account string) ([]string, error) {
 	var regions []string
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	err := s.history.View(ctx, func(tx store.Tx) error {
 		prefixes, err := scopePrefixes(tx, account+"/")
 		for _, p := range prefixes {
 			_, region, _ := strings.Cut(strings.TrimSuffix(p, "/"), "/")
@@ -242,7 +242,7 @@ func (s *Service) regions(ctx context.Context, account string) ([]string, error)
 // now starts delivering from.
 func (s *Service) ends(ctx context.Context, account string) (map[string]string, error) {
 	ends := map[string]string{}
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	err := s.history.View(ctx, func(tx store.Tx) error {
 		prefixes, err := scopePrefixes(tx, account+"/")
 		for _, p := range prefixes {
 			_, region, _ := strings.Cut(strings.TrimSuffix(p, "/"), "/")
@@ -286,7 +286,7 @@ func scopePrefixes(tx store.Tx, prefix string) ([]string, error) {
 func (s *Service) trim(ctx context.Context) error {
 	cutoff := stampKey(s.Now().Add(-retention).UnixNano())
 	var prefixes []string
-	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
+	err := s.history.View(ctx, func(tx store.Tx) (err error) {
 		prefixes, err = scopePrefixes(tx, "")
 		return err
 	})
@@ -296,7 +296,7 @@ func (s *Service) trim(ctx context.Context) error {
 	for _, p := range prefixes {
 		for {
 			var n int
-			err := s.Store.Update(ctx, func(tx store.Tx) error {
+			err := s.history.Update(ctx, func(tx store.Tx) error {
 				keys, err := store.Keys(tx, eventsTable, store.ScanOptions{Prefix: p, Limit: trimBatch})
 				if err != nil {
 					return err

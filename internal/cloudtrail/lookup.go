@@ -61,7 +61,7 @@ func (s *Service) LookupEvents(ctx context.Context, in *api.LookupEventsRequest)
 	s.Flush() // what the caller was answered before asking is in the history
 	out := &api.LookupEventsResponse{Events: api.EventsList{}}
 	var last position
-	err := s.Store.View(ctx, func(tx store.Tx) error {
+	err := s.history.View(ctx, func(tx store.Tx) error {
 		return scanEvents(tx, opt, from, func(p position, ev event) error {
 			if earliest != "" && p.key < earliest {
 				return store.ErrStop

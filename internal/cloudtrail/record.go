@@ -143,11 +143,12 @@ const maxIdentities = 4096
 // the calls IAM refuses too); a writer goroutine turns calls into records
 // and writes them to the store in batches, off the request path.
 type Recorder struct {
-	store  store.Store
-	ids    *ids.Source
-	now    func() time.Time
-	logger *slog.Logger
-	tables map[string]*authz.Table // by awsproto.Service.ID: the resources of a call
+	store   store.Store // the trails, for their selectors
+	history store.Store // the events (service.Env.History)
+	ids     *ids.Source
+	now     func() time.Time
+	logger  *slog.Logger
+	tables  map[string]*authz.Table // by awsproto.Service.ID: the resources of a call
 
 	mu      sync.RWMutex // guards closed against sends on queue
 	closed  bool
@@ -166,11 +167,12 @@ type Recorder struct {
 	stop       chan struct{} // closed by Close: stops reloadSelectors
 }
 
-// NewRecorder returns a running Recorder writing to st; tables are the
+// NewRecorder returns a running Recorder writing to history, reading the
+// trails' selectors from st; tables are the
 // services' authorization tables (by service ID), which say what
 // resources each call touches. Close flushes and stops it.
-func NewRecorder(st store.Store, idSource *ids.Source, now func() time.Time, logger *slog.Logger, tables map[string]*authz.Table) *Recorder {
-	r := &Recorder{store: st, ids: idSource, now: now, logger: logger, tables: tables,
+func NewRecorder(st, history store.Store, idSource *ids.Source, now func() time.Time, logger *slog.Logger, tables map[string]*authz.Table) *Recorder {
+	r := &Recorder{store: st, history: history, ids: idSource, now: now, logger: logger, tables: tables,
 		queue: make(chan call, queueSize), stopped: make(chan struct{}), flushed: make(chan chan struct{}),
 		identities: map[overcast.Caller]identity{}, stop: make(chan struct{})}
 	r.ReloadSelectors(context.Background())
@@ -326,7 +328,7 @@ func (r *Recorder) writeBatch(batch []call) {
 	for _, scope := range scopes {
 		segments = append(segments, segment{segmentKey(scope, r.nextStamp(time.Unix(encoders[scope].base, 0)), r.ids.Hex(4)), encoders[scope].finish()})
 	}
-	err := r.store.Update(context.Background(), func(tx store.Tx) error {
+	err := r.history.Update(context.Background(), func(tx store.Tx) error {
 		for _, sg := range segments {
 			if _, err := tx.Put(eventsTable, sg.key, sg.value, store.AnyVersion); err != nil {
 				return err

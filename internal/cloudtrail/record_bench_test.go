@@ -14,7 +14,7 @@ import (
 // writer, by stage.
 func BenchmarkRecord(b *testing.B) {
 	env := servicetest.Env(b)
-	r := NewRecorder(env.Store, env.IDs, env.Clock.Now, env.Logger, nil)
+	r := NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, nil)
 	defer r.Close()
 	op := &sts.Service.Operations[0]
 	for i := range sts.Service.Operations {

@@ -69,7 +69,7 @@ func operation(svc *awsproto.Service, name string) *awsproto.Operation {
 // CloudTrail writes them.
 func TestCompactSegmentRendersRecords(t *testing.T) {
 	env := servicetest.Env(t)
-	r := NewRecorder(env.Store, env.IDs, env.Clock.Now, env.Logger, nil)
+	r := NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, nil)
 	defer r.Close()
 	at := time.Date(2026, 12, 7, 10, 11, 12, 500, time.UTC)
 	user := overcast.Caller{AccountID: "000000000000", Region: "eu-west-1", AccessKeyID: "AKIAEXAMPLE", Kind: overcast.PrincipalUser,
@@ -91,7 +91,7 @@ func TestCompactSegmentRendersRecords(t *testing.T) {
 	r.writeBatch(calls)
 
 	var events []event
-	err := env.Store.View(context.Background(), func(tx store.Tx) error {
+	err := env.History.View(context.Background(), func(tx store.Tx) error {
 		return scanEvents(tx, store.ScanOptions{Prefix: "000000000000/eu-west-1/"}, nil, func(_ position, ev event) error {
 			events = append(events, ev)
 			return nil
@@ -223,14 +223,14 @@ func TestDataEventsOnlyWhereATrailAsks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r := NewRecorder(env.Store, env.IDs, env.Clock.Now, env.Logger, nil)
+			r := NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, nil)
 			defer r.Close()
 			ctx := overcast.WithCaller(context.Background(), overcast.RootCaller(tt.scope.Account, tt.scope.Region))
 			c := &awsproto.Call{Service: s3.Service, Operation: operation(s3.Service, "GetObject"), Input: &s3.GetObjectRequest{Bucket: new("b"), Key: new("k")}}
 			r.Intercept(ctx, c, func(context.Context) (any, error) { return &s3.GetObjectOutput{}, nil })
 			r.Flush()
 			var n int
-			err := env.Store.View(context.Background(), func(tx store.Tx) error {
+			err := env.History.View(context.Background(), func(tx store.Tx) error {
 				return scanEvents(tx, store.ScanOptions{}, nil, func(position, event) error { n++; return nil })
 			})
 			if err != nil {

@@ -45,15 +45,24 @@ type Options struct {
 	DockerHosts []docker.Options
 }
 
-// openStore opens the store spec names; see Options.Store.
-func openStore(ctx context.Context, dir, spec string) (store.Store, error) {
+// openStore opens the store spec names and the history store beside it;
+// see Options.Store and Env.History.
+func openStore(ctx context.Context, dir, spec string) (main, history store.Store, err error) {
 	switch {
 	case spec == "":
-		return asStore(sqlite.Open(ctx, filepath.Join(dir, "overcast.db")))
+		if main, err = asStore(sqlite.Open(ctx, filepath.Join(dir, "overcast.db"))); err != nil {
+			return nil, nil, err
+		}
+		if history, err = asStore(sqlite.Open(ctx, filepath.Join(dir, "history.db"))); err != nil {
+			main.Close()
+			return nil, nil, err
+		}
+		return main, history, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		return asStore(postgres.Open(ctx, spec))
+		main, err = asStore(postgres.Open(ctx, spec))
+		return main, main, err
 	}
-	return nil, fmt.Errorf("store %q: want a postgres:// URL, or nothing for SQLite in the data dir", redact(spec))
+	return nil, nil, fmt.Errorf("store %q: want a postgres:// URL, or nothing for SQLite in the data dir", redact(spec))
 }
 
 // asStore returns a nil Store on failure, never a nil pointer in one.
@@ -76,9 +85,9 @@ func redact(spec string) string {
 	return spec
 }
 
-// Open builds the environment over the data dir dir: the store (SQLite in
-// dir unless o.Store names another),
-// the blob directory, the sealing key, the event bus (whose outbox the
+// Open builds the environment over the data dir dir: the store and the
+// history store (SQLite files in dir unless o.Store names another), the
+// blob directory, the sealing key, the event bus (whose outbox the
 // controllers prune every minute), the Docker engine client and the
 // controller manager, which is not started. The app and servicetest both
 // build theirs here, so a test's environment is overcast's. Close
@@ -91,11 +100,11 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 			env = nil
 		}
 	}()
-	db, err := openStore(ctx, dir, o.Store)
+	db, history, err := openStore(ctx, dir, o.Store)
 	if err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}
-	env.Store = db
+	env.Store, env.History = db, history
 	env.Shared = o.Store != ""
 	if env.Blobs, err = openBlobs(ctx, dir, o); err != nil {
 		return env, fmt.Errorf("service: %w", err)
@@ -174,6 +183,9 @@ func (env *Env) Close() error {
 	}
 	for _, e := range env.Engines {
 		errs = append(errs, e.Close())
+	}
+	if env.History != nil && env.History != env.Store {
+		errs = append(errs, env.History.Close())
 	}
 	if env.Store != nil {
 		errs = append(errs, env.Store.Close())

@@ -40,8 +40,16 @@ import (
 // every field set; a test makes one with servicetest.Env.
 type Env struct {
 	Store store.Store
-	Blobs blob.Store
-	Bus   *bus.Bus
+	// History is where a record written with nearly every call and read
+	// apart from all else is kept (CloudTrail's event history). Under
+	// SQLite it is a database file of its own: a commit to a file makes
+	// each of that file's readers drop its page cache and memory map at
+	// its next read, so a history in the main file would have every
+	// other read in overcast (an S3 GET, say) pay for each call recorded.
+	// Under PostgreSQL, whose readers keep their buffers, it is Store.
+	History store.Store
+	Blobs   blob.Store
+	Bus     *bus.Bus
 	// Controllers runs the service's reconcile loops and periodic passes.
 	Controllers *controller.Manager
 	Clock       clock.Clock
