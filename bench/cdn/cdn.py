@@ -189,9 +189,14 @@ def main():
 
         # p99 at a fixed rate: half of nginx's 1 KB hit rate.
         rate = int(med[("nginx", "/1k")]["rps"] / 2)
+        # A p99 is the tail of one run: take the median of as many runs as
+        # the rounds, the servers' order alternating, so that a stall of
+        # the machine's (the generator needs about a core at this rate)
+        # does not land on one server every time.
         fixed = {name: [] for name in servers}
-        for _ in range(max(1, args.rounds // 2)):
-            for name, (port, host, _) in servers.items():
+        for i in range(args.rounds):
+            for name in (list(servers) if i % 2 == 0 else list(reversed(servers))):
+                port, host, _ = servers[name]
                 out = subprocess.run([loadgen_bin, "rate", "http://127.0.0.1:%d/1k" % port, host, str(rate),
                                       str(args.seconds), str(args.connections)], capture_output=True, text=True, check=True)
                 fixed[name].append(json.loads(out.stdout))

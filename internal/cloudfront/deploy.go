@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 
 	api "overcast/internal/api/cloudfront"
@@ -18,6 +19,7 @@ type behavior struct {
 	name                  string
 	TargetOriginId        *string
 	TrustedKeyGroups      *api.TrustedKeyGroups
+	TrustedSigners        *api.TrustedSigners
 	FunctionAssociations  *api.FunctionAssociations
 	CachePolicyId         *string
 	OriginRequestPolicyId *string
@@ -30,12 +32,12 @@ type behavior struct {
 func behaviors(cfg *api.DistributionConfig) []behavior {
 	var out []behavior
 	if b := cfg.DefaultCacheBehavior; b != nil {
-		out = append(out, behavior{"DefaultCacheBehavior", b.TargetOriginId, b.TrustedKeyGroups, b.FunctionAssociations,
+		out = append(out, behavior{"DefaultCacheBehavior", b.TargetOriginId, b.TrustedKeyGroups, b.TrustedSigners, b.FunctionAssociations,
 			b.CachePolicyId, b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues, b.MinTTL, b.DefaultTTL, b.MaxTTL})
 	}
 	if cfg.CacheBehaviors != nil {
 		for _, b := range cfg.CacheBehaviors.Items {
-			out = append(out, behavior{"CacheBehavior " + strOr(b.PathPattern, ""), b.TargetOriginId, b.TrustedKeyGroups, b.FunctionAssociations,
+			out = append(out, behavior{"CacheBehavior " + strOr(b.PathPattern, ""), b.TargetOriginId, b.TrustedKeyGroups, b.TrustedSigners, b.FunctionAssociations,
 				b.CachePolicyId, b.OriginRequestPolicyId, b.ResponseHeadersPolicyId, b.ForwardedValues, b.MinTTL, b.DefaultTTL, b.MaxTTL})
 		}
 	}
@@ -60,10 +62,50 @@ func trustedKeyGroupIDs(cfg *api.DistributionConfig) []string {
 	return ids
 }
 
+// trustedSignerAccounts are the accounts any behaviour trusts as signers,
+// each once, as the configuration names them ("self" or an account ID).
+func trustedSignerAccounts(cfg *api.DistributionConfig) []string {
+	var out []string
+	for _, b := range behaviors(cfg) {
+		if ts := b.TrustedSigners; ts != nil && ts.Enabled != nil && *ts.Enabled {
+			for _, a := range ts.Items {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// signerKeys are the key pairs of a trusted signer: the CloudFront public
+// keys of the account it names ("self" is the distribution's). On AWS an
+// account's key pairs are made by its root user in the console, which no
+// API reaches; here the account's public keys (CreatePublicKey) stand for
+// them, so trusted signers work as they do there.
+func (s *Service) signerKeys(tx store.Tx, account, signer string) ([]edge.PublicKey, error) {
+	if signer == "self" {
+		signer = account
+	}
+	if !accountID.MatchString(signer) {
+		return nil, api.NewTrustedSignerDoesNotExist("One or more of your trusted signers don't exist: %s.", signer)
+	}
+	recs, err := s.publicKeys.all(tx, signer, func(*publicKeyRecord) bool { return true })
+	keys := make([]edge.PublicKey, 0, len(recs))
+	for _, r := range recs {
+		keys = append(keys, edge.PublicKey{ID: r.Value.ID, PEM: strOr(r.Value.Config.EncodedKey, "")})
+	}
+	return keys, err
+}
+
+// accountID is what a trusted signer names besides "self".
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
 // CloudFront's quotas on one distribution.
 const (
 	maxOrigins        = 25
 	maxCacheBehaviors = 75
+	maxTrustedSigners = 5
 )
 
 // pathPattern is what CloudFront accepts as a cache behaviour's path
@@ -82,6 +124,7 @@ func (s *Service) resolve(tx store.Tx, account string, rec *distributionRecord) 
 		ResponseHeadersPolicies: map[string]*api.ResponseHeadersPolicyConfig{},
 		OriginAccessControls:    map[string]*api.OriginAccessControlConfig{},
 		KeyGroups:               map[string][]edge.PublicKey{},
+		Signers:                 map[string][]edge.PublicKey{},
 		Functions:               map[string]edge.Function{},
 	}
 	targets, err := s.resolveOrigins(tx, account, cfg, d)
@@ -258,6 +301,21 @@ func (s *Service) resolveBehavior(tx store.Tx, account string, b behavior, targe
 				return err
 			}
 			d.KeyGroups[id] = keys
+		}
+	}
+	if ts := b.TrustedSigners; ts != nil {
+		if err := quantityMatches("TrustedSigners", ts.Quantity, len(ts.Items)); err != nil {
+			return err
+		}
+		if len(ts.Items) > maxTrustedSigners {
+			return api.NewTooManyTrustedSigners("Your request contains more trusted signers than are allowed per distribution.")
+		}
+		for _, signer := range ts.Items {
+			keys, err := s.signerKeys(tx, account, signer)
+			if err != nil {
+				return err
+			}
+			d.Signers[signer] = keys
 		}
 	}
 	if fa := b.FunctionAssociations; fa != nil {

@@ -245,10 +245,12 @@ func (s *Service) distributionAt(ctx context.Context, account string, rec *distr
 	d := &api.Distribution{
 		Id: &rec.ID, ARN: new(s.distributionARN(account, rec.ID)), LastModifiedTime: new(rec.Modified),
 		DomainName: new(s.domainName(rec.ID)), DistributionConfig: rec.Config,
-		ActiveTrustedSigners: &api.ActiveTrustedSigners{Enabled: new(false), Quantity: new(int32(0))},
 	}
 	err := s.Store.View(ctx, func(tx store.Tx) (err error) {
 		if d.ActiveTrustedKeyGroups, err = s.activeKeyGroups(tx, account, rec.Config); err != nil {
+			return err
+		}
+		if d.ActiveTrustedSigners, err = s.activeSigners(tx, account, rec.Config); err != nil {
 			return err
 		}
 		deployed, err := s.deployedVersion(tx, account, rec.ID)
@@ -289,6 +291,26 @@ func (s *Service) deployedVersion(tx store.Tx, account, id string) (int64, error
 
 // activeKeyGroups are the key groups the behaviours trust, each with the
 // IDs of the public keys it holds now.
+// activeSigners are the trusted signers of cfg's behaviours with their key
+// pairs (signerKeys).
+func (s *Service) activeSigners(tx store.Tx, account string, cfg *api.DistributionConfig) (*api.ActiveTrustedSigners, error) {
+	signers := trustedSignerAccounts(cfg)
+	out := &api.ActiveTrustedSigners{Enabled: new(len(signers) > 0), Quantity: new(int32(len(signers)))}
+	for _, signer := range signers {
+		keys, err := s.signerKeys(tx, account, signer)
+		if err != nil {
+			return nil, err
+		}
+		ids := api.KeyPairIdList{}
+		for _, k := range keys {
+			ids = append(ids, k.ID)
+		}
+		out.Items = append(out.Items, api.Signer{AwsAccountNumber: new(signer),
+			KeyPairIds: &api.KeyPairIds{Quantity: new(int32(len(ids))), Items: ids}})
+	}
+	return out, nil
+}
+
 func (s *Service) activeKeyGroups(tx store.Tx, account string, cfg *api.DistributionConfig) (*api.ActiveTrustedKeyGroups, error) {
 	ids := trustedKeyGroupIDs(cfg)
 	out := &api.ActiveTrustedKeyGroups{Enabled: new(len(ids) > 0), Quantity: new(int32(len(ids)))}

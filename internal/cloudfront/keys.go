@@ -6,7 +6,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"slices"
+	"strings"
 
+	"overcast"
 	api "overcast/internal/api/cloudfront"
 	"overcast/internal/cloudfront/edge"
 	"overcast/internal/cloudfront/signed"
@@ -91,9 +93,37 @@ func publicKeyOut(r *publicKeyRecord) *api.PublicKey {
 }
 
 func (s *Service) CreatePublicKey(ctx context.Context, in *api.CreatePublicKeyRequest) (*api.CreatePublicKeyResult, error) {
-	return answer(got(s.publicKeys.add(ctx, s, s.newID("K"), in.PublicKeyConfig)), func(r *publicKeyRecord, tag *string) *api.CreatePublicKeyResult {
+	out, err := answer(got(s.publicKeys.add(ctx, s, s.newID("K"), in.PublicKeyConfig)), func(r *publicKeyRecord, tag *string) *api.CreatePublicKeyResult {
 		return &api.CreatePublicKeyResult{PublicKey: publicKeyOut(r), ETag: tag, Location: s.location("public-key", r.ID)}
 	})
+	if err == nil {
+		s.redeployKeyUsers(ctx)
+	}
+	return out, err
+}
+
+// redeployKeyUsers has the edge take up the caller's account's public keys
+// anew where a distribution trusts them: as a trusted signer's key pairs
+// (of any distribution that trusts the account), or in a key group.
+// Controllers' resyncs catch up on a distribution it could not read.
+func (s *Service) redeployKeyUsers(ctx context.Context) {
+	keyAccount := overcast.ScopeOf(ctx).Account
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, s.distributions.table, store.ScanOptions{}, func(key string, d distributionRecord, _ int64) error {
+			account, _, _ := strings.Cut(key, "/")
+			trusts := account == keyAccount && len(trustedKeyGroupIDs(d.Config)) > 0
+			for _, signer := range trustedSignerAccounts(d.Config) {
+				trusts = trusts || signer == keyAccount || (signer == "self" && account == keyAccount)
+			}
+			if trusts {
+				s.deployments.Enqueue(key)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		s.Logger.Warn("cloudfront: redeploying the distributions trusting changed keys", "account", keyAccount, "err", err)
+	}
 }
 
 func (s *Service) GetPublicKey(ctx context.Context, in *api.GetPublicKeyRequest) (*api.GetPublicKeyResult, error) {
@@ -115,7 +145,11 @@ func (s *Service) UpdatePublicKey(ctx context.Context, in *api.UpdatePublicKeyRe
 }
 
 func (s *Service) DeletePublicKey(ctx context.Context, in *api.DeletePublicKeyRequest) error {
-	return s.publicKeys.drop(ctx, s, *in.Id, in.IfMatch)
+	err := s.publicKeys.drop(ctx, s, *in.Id, in.IfMatch)
+	if err == nil {
+		s.redeployKeyUsers(ctx)
+	}
+	return err
 }
 
 func (s *Service) ListPublicKeys(ctx context.Context, in *api.ListPublicKeysRequest) (*api.ListPublicKeysResult, error) {
@@ -154,9 +188,13 @@ func (s *Service) GetKeyGroupConfig(ctx context.Context, in *api.GetKeyGroupConf
 }
 
 func (s *Service) UpdateKeyGroup(ctx context.Context, in *api.UpdateKeyGroupRequest) (*api.UpdateKeyGroupResult, error) {
-	return answer(got(s.keyGroups.replace(ctx, s, *in.Id, in.IfMatch, in.KeyGroupConfig)), func(r *keyGroupRecord, tag *string) *api.UpdateKeyGroupResult {
+	out, err := answer(got(s.keyGroups.replace(ctx, s, *in.Id, in.IfMatch, in.KeyGroupConfig)), func(r *keyGroupRecord, tag *string) *api.UpdateKeyGroupResult {
 		return &api.UpdateKeyGroupResult{KeyGroup: keyGroupOut(r), ETag: tag}
 	})
+	if err == nil {
+		s.redeployKeyUsers(ctx)
+	}
+	return out, err
 }
 
 func (s *Service) DeleteKeyGroup(ctx context.Context, in *api.DeleteKeyGroupRequest) error {

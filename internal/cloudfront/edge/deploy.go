@@ -190,7 +190,7 @@ func compileBehavior(d *Distribution, targets map[string]*originTarget, f *api.C
 		b.responseHeaders = compileHeaderPolicy(p)
 	}
 	var err error
-	if b.trustedKeys, err = trustedKeys(d, f.TrustedKeyGroups); err != nil {
+	if b.trustedKeys, err = trustedKeys(d, f.TrustedKeyGroups, f.TrustedSigners); err != nil {
 		return nil, err
 	}
 	if b.viewerRequest, b.viewerResponse, err = compileFunctions(d, f.FunctionAssociations); err != nil {

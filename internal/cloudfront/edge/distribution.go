@@ -26,6 +26,9 @@ type Distribution struct {
 	OriginAccessControls map[string]*api.OriginAccessControlConfig
 	// KeyGroups are the trusted key groups the behaviours name, by ID.
 	KeyGroups map[string][]PublicKey
+	// Signers are the key pairs of the trusted signers the behaviours
+	// name, by the name they give ("self" or an account ID).
+	Signers map[string][]PublicKey
 	// Functions are the LIVE stage of the CloudFront Functions the
 	// behaviours associate, by ARN.
 	Functions map[string]Function

@@ -21,19 +21,38 @@ import (
 // when a function throws or goes over its limits.
 const msgFunctionFailed = "The CloudFront function associated with the CloudFront distribution is invalid or could not run."
 
-// trustedKeys parses the public keys of the key groups a behaviour trusts.
-func trustedKeys(d *Distribution, groups *api.TrustedKeyGroups) (map[string]signed.Key, error) {
-	if groups == nil || !deref(groups.Enabled) {
-		return nil, nil
-	}
-	keys := map[string]signed.Key{}
-	for _, id := range groups.Items {
-		for _, k := range d.KeyGroups[id] {
+// trustedKeys parses the public keys a behaviour trusts: those of its
+// trusted key groups and of its trusted signers. It is nil when the
+// behaviour trusts neither, and not nil (if empty) when it trusts a signer
+// with no keys: then no signature passes, as on CloudFront.
+func trustedKeys(d *Distribution, groups *api.TrustedKeyGroups, signers *api.TrustedSigners) (map[string]signed.Key, error) {
+	var keys map[string]signed.Key
+	add := func(owner string, pks []PublicKey) error {
+		for _, k := range pks {
 			key, err := signed.ParsePublicKey(k.ID, k.PEM)
 			if err != nil {
-				return nil, fmt.Errorf("edge: key %s of key group %s: %w", k.ID, id, err)
+				return fmt.Errorf("edge: key %s of %s: %w", k.ID, owner, err)
 			}
 			keys[k.ID] = key
+		}
+		return nil
+	}
+	if groups != nil && deref(groups.Enabled) {
+		keys = map[string]signed.Key{}
+		for _, id := range groups.Items {
+			if err := add("key group "+id, d.KeyGroups[id]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if signers != nil && deref(signers.Enabled) {
+		if keys == nil {
+			keys = map[string]signed.Key{}
+		}
+		for _, signer := range signers.Items {
+			if err := add("trusted signer "+signer, d.Signers[signer]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return keys, nil

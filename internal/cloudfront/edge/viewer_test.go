@@ -156,6 +156,32 @@ func TestSignedURLs(t *testing.T) {
 	}
 }
 
+// TestTrustedSignerWithoutKeys: a behaviour trusting a signer that has no
+// key pairs serves nothing, signed or not, as on CloudFront; it is not
+// left open.
+func TestTrustedSignerWithoutKeys(t *testing.T) {
+	o := newTestOrigin(t, nil)
+	private, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := distribution([]api.Origin{customOrigin("o1", o)}, func(c *api.DistributionConfig) {
+		c.DefaultCacheBehavior.TrustedSigners = &api.TrustedSigners{Enabled: ptr(true), Items: []string{"111122223333"}}
+	})
+	d.Signers = map[string][]PublicKey{"111122223333": nil}
+	e, clk := newTestEdge(t, Config{}, d)
+	const file = "http://E1TEST.cloudfront.localhost:4566/private/a.txt"
+	signed, err := sign.NewURLSigner("K1", private).Sign(file, clk.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{file, signed} {
+		if resp := get(e, "GET", u, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("GET %s: got %d, want 403", u, resp.StatusCode)
+		}
+	}
+}
+
 func TestFunctions(t *testing.T) {
 	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
