@@ -61,7 +61,7 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *api.SimulateP
 	}
 	return simulate(ctx, simulation{caller: caller, identity: &sim, callerARN: in.CallerArn, actions: in.ActionNames,
 		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
-		marker: in.Marker, maxItems: in.MaxItems})
+		marker: in.Marker, maxItems: in.MaxItems, scenario: in.ResourceHandlingOption})
 }
 
 // SimulateCustomPolicy simulates policies given in the request.
@@ -78,7 +78,7 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, in *api.SimulateCust
 	caller.Kind = overcast.PrincipalUser // the simulated caller is never the root, whom policies do not bind
 	return simulate(ctx, simulation{caller: caller, identity: sim, callerARN: in.CallerArn, actions: in.ActionNames,
 		resources: in.ResourceArns, resourcePolicy: in.ResourcePolicy, resourceOwner: in.ResourceOwner, context: in.ContextEntries,
-		marker: in.Marker, maxItems: in.MaxItems})
+		marker: in.Marker, maxItems: in.MaxItems, scenario: in.ResourceHandlingOption})
 }
 
 // excluded reports whether the simulation leaves p, one of the
@@ -171,11 +171,51 @@ type simulation struct {
 	// in the order of the request's lists.
 	marker   *string
 	maxItems *int32
+	// scenario is the ResourceHandlingOption: resources the simulation
+	// must be given.
+	scenario *string
+}
+
+// scenarioResources are, for each ResourceHandlingOption, the EC2
+// resource types a simulation of it must name in ResourceArns, as the
+// simulator enforces: every EC2 scenario needs an instance, an image, a
+// security group and a network interface, and the subnet and volume where
+// its name says so.
+var scenarioResources = map[string][]string{
+	"EC2-VPC-InstanceStore":        {"instance", "image", "security-group", "network-interface"},
+	"EC2-VPC-InstanceStore-Subnet": {"instance", "image", "security-group", "network-interface", "subnet"},
+	"EC2-VPC-EBS":                  {"instance", "image", "security-group", "network-interface", "volume"},
+	"EC2-VPC-EBS-Subnet":           {"instance", "image", "security-group", "network-interface", "subnet", "volume"},
+}
+
+// checkScenario refuses a ResourceHandlingOption the simulator does not
+// know, and resources that lack one its scenario needs.
+func checkScenario(scenario *string, resources []string) error {
+	if scenario == nil {
+		return nil
+	}
+	needs, ok := scenarioResources[*scenario]
+	if !ok {
+		return api.NewInvalidInputException("Invalid ResourceHandlingOption %s: expected one of EC2-VPC-InstanceStore, EC2-VPC-InstanceStore-Subnet, EC2-VPC-EBS, EC2-VPC-EBS-Subnet.", *scenario)
+	}
+	for _, kind := range needs {
+		named := slices.ContainsFunc(resources, func(arn string) bool {
+			parts := strings.SplitN(arn, ":", 6)
+			return len(parts) == 6 && parts[2] == "ec2" && strings.HasPrefix(parts[5], kind+"/")
+		})
+		if !named {
+			return api.NewInvalidInputException("The ResourceHandlingOption %s requires a %s resource in ResourceArns.", *scenario, kind)
+		}
+	}
+	return nil
 }
 
 func simulate(ctx context.Context, q simulation) (*api.SimulatePolicyResponse, error) {
 	pg, err := newPage(q.marker, q.maxItems)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkScenario(q.scenario, q.resources); err != nil {
 		return nil, err
 	}
 	first := 0

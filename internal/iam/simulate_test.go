@@ -129,3 +129,32 @@ func TestSimulatorExcludesPolicies(t *testing.T) {
 		}
 	}
 }
+
+// A ResourceHandlingOption names an EC2 scenario whose resources the
+// simulation must be given, as the simulator enforces; with them, each
+// action is judged on each resource.
+func TestSimulatorScenarios(t *testing.T) {
+	c, _ := start(t)
+	const runInstances = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:RunInstances","Resource":"*"}]}`
+	arn := func(kind string) string { return "arn:aws:ec2:us-east-1:" + account + ":" + kind + "/x-1" }
+	store := []string{arn("instance"), "arn:aws:ec2:us-east-1::image/ami-1", arn("security-group"), arn("network-interface")}
+	simulate := func(scenario string, resources []string) (*iam.SimulateCustomPolicyOutput, error) {
+		return c.SimulateCustomPolicy(context.Background(), &iam.SimulateCustomPolicyInput{PolicyInputList: []string{runInstances},
+			ActionNames: []string{"ec2:RunInstances"}, ResourceArns: resources, ResourceHandlingOption: aws.String(scenario)})
+	}
+	out, err := simulate("EC2-VPC-InstanceStore", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(out.EvaluationResults); got != len(store) {
+		t.Errorf("EC2-VPC-InstanceStore: %d results, want one per resource (%d)", got, len(store))
+	}
+	awstest.RunErrorCases(t, []awstest.ErrorCase{
+		{Name: "unknown scenario", Call: func(context.Context) error { _, err := simulate("EC2-Classic-EBS", store); return err },
+			Want: awstest.BadRequest("InvalidInput", "ResourceHandlingOption")},
+		{Name: "volume missing", Call: func(context.Context) error { _, err := simulate("EC2-VPC-EBS", store); return err },
+			Want: awstest.BadRequest("InvalidInput", "volume")},
+		{Name: "subnet missing", Call: func(context.Context) error { _, err := simulate("EC2-VPC-InstanceStore-Subnet", store); return err },
+			Want: awstest.BadRequest("InvalidInput", "subnet")},
+	})
+}
