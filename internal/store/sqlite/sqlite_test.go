@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -217,5 +218,49 @@ func TestBrokenConnectionIsReplaced(t *testing.T) {
 	}
 	if err := db.View(ctx, func(tx store.Tx) error { _, err := tx.Get("t", "k"); return err }); err != nil {
 		t.Errorf("View after broken readers: %v", err)
+	}
+}
+
+// TestOpenDoesNotWaitForAWriter: opening a database already at this
+// build's schema takes no write lock, so it does not wait behind a long
+// transaction of another handle (another process, in overcast's case).
+func TestOpenDoesNotWaitForAWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "overcast.db")
+	db := openTest(t, path)
+	release, holding := make(chan struct{}), make(chan struct{})
+	writing := make(chan error, 1)
+	go func() {
+		writing <- db.Update(ctx, func(tx store.Tx) error {
+			if _, err := tx.Put("t", "k", []byte("v"), store.AnyVersion); err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	opened := make(chan error, 1)
+	go func() {
+		second, err := Open(ctx, path)
+		if err == nil {
+			second.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Errorf("Open beside a writer: %v", err)
+		}
+		close(release)
+	case <-time.After(3 * time.Second):
+		t.Error("Open waited for another handle's write transaction")
+		close(release)
+		<-opened
+	}
+	if err := <-writing; err != nil {
+		t.Fatal(err)
 	}
 }
