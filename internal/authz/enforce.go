@@ -54,15 +54,38 @@ func (d *Denied) Message(quoteResource bool) string {
 // it with the protocol's AccessDenied error.
 func (e *Evaluator) Interceptor() awsproto.Interceptor {
 	return func(ctx context.Context, c *Call, next func(ctx context.Context) (any, error)) (any, error) {
-		checks := e.checksOf(ctx, c)
+		authCtx := context.WithValue(ctx, describedKey{}, &described{})
+		checks := e.checksOf(authCtx, c)
 		if len(checks) == 0 {
 			return next(ctx)
 		}
-		if err := e.authorize(ctx, overcast.CallerFrom(ctx), c.Input, checks); err != nil {
+		if err := e.authorize(authCtx, overcast.CallerFrom(ctx), c.Input, checks); err != nil {
 			return nil, RefusalFor(c.Service, err)
 		}
 		return next(ctx)
 	}
+}
+
+// described holds what a table's Resources functions read of the resources
+// they named while one call was being authorized (Describe).
+type described struct{ byARN map[string]Resource }
+
+type describedKey struct{}
+
+// Describe hands the evaluator authorizing the call in ctx what a table's
+// Resources function read of the resource arn names while naming it (a
+// secret read to find its full ARN has its tags and policy at hand), so
+// that the evaluator does not ask the service to read it again
+// (Resources.ResourceOf). Outside an authorization it does nothing.
+func Describe(ctx context.Context, arn string, r Resource) {
+	d, ok := ctx.Value(describedKey{}).(*described)
+	if !ok {
+		return
+	}
+	if d.byARN == nil {
+		d.byARN = map[string]Resource{}
+	}
+	d.byARN[arn] = r
 }
 
 // Call is awsproto's, named here for the interceptor's signature.
@@ -189,6 +212,11 @@ func (e *Evaluator) resourceOf(ctx context.Context, arn string) (Resource, error
 	a, ok := overcast.ParseARN(arn)
 	if !ok {
 		return Resource{}, nil
+	}
+	if d, ok := ctx.Value(describedKey{}).(*described); ok {
+		if r, ok := d.byARN[arn]; ok {
+			return r, nil
+		}
 	}
 	if src := e.src.Resources[a.Service]; src != nil {
 		return src.ResourceOf(ctx, arn)

@@ -25,6 +25,12 @@ func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, e
 	if err != nil {
 		return res, nil // no such secret: the operation says so
 	}
+	return describe(sec, a.AccountID), nil
+}
+
+// describe is what IAM weighs of the secret: its policy and tags.
+func describe(sec secret, owner string) authz.Resource {
+	res := authz.Resource{Owner: owner}
 	if sec.Policy != "" {
 		p := authz.ParsePolicy(sec.Name, "resource", sec.Policy)
 		res.Policy = &p
@@ -35,7 +41,7 @@ func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, e
 			res.Tags[t.Key] = t.Value
 		}
 	}
-	return res, nil
+	return res
 }
 
 // authzTable is how IAM authorizes Secrets Manager's operations (the
@@ -103,6 +109,8 @@ func (s *Service) secretARNs(field string) func(context.Context, authz.Scope, an
 			switch {
 			case err == nil:
 				out = append(out, sec.ARN)
+				owner, _ := overcast.ParseARN(sec.ARN)
+				authz.Describe(ctx, sec.ARN, describe(sec, owner.AccountID))
 			case strings.HasPrefix(id, "arn:"):
 				out = append(out, id)
 			default:
