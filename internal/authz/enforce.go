@@ -259,6 +259,16 @@ func (e *Evaluator) subjectOf(ctx context.Context, caller overcast.Caller) (*sub
 		if err != nil {
 			return nil, err
 		}
+		if sess != nil && sess.Parent != "" && caller.Kind == overcast.PrincipalFederated && e.src.Identities != nil {
+			id, err := e.src.Identities.IdentityOf(ctx, sess.Parent)
+			if err != nil {
+				return nil, err
+			}
+			if id == nil {
+				id = &Identity{} // the user is gone: its federated users may do nothing
+			}
+			s.identity = id
+		}
 		if sess != nil && sess.HasPolicies {
 			s.capped = true
 			if sess.Policy != nil {

@@ -254,3 +254,33 @@ func TestSimulatePolicies(t *testing.T) {
 			bounded.EvalDecision, bounded.PermissionsBoundaryDecisionDetail)
 	}
 }
+
+// TestEnforceFederatedUser: a federated user may do what both the IAM
+// user that called GetFederationToken and the session policy allow, and
+// nothing when no session policy was given; the account root's federated
+// users are bound by their session policy alone.
+func TestEnforceFederatedUser(t *testing.T) {
+	srv := awstest.Start(t, awstest.EnforceIAM())
+	bucketWith(t, srv, "data", "a.txt", "b.txt")
+	ctx := context.Background()
+	issuer := newUser(t, srv, "issuer", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"sts:GetFederationToken","Resource":"*"},
+		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/a.txt"}]}`)
+	everything := aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	federate := func(cfg aws.Config, name string, policy *string) *s3.Client {
+		creds := awstest.Call(t, sts.NewFromConfig(cfg).GetFederationToken, &sts.GetFederationTokenInput{Name: aws.String(name), Policy: policy}).Credentials
+		return s3As(srv.ConfigWith(*creds.AccessKeyId, *creds.SecretAccessKey, *creds.SessionToken))
+	}
+	bob := federate(issuer, "bob", everything)
+	if err := get(bob, "data", "a.txt")(ctx); err != nil {
+		t.Errorf("GetObject both allow: %v", err)
+	}
+	awstest.WantAPIError(t, get(bob, "data", "b.txt")(ctx), awstest.APIError{Code: "AccessDenied", Status: 403,
+		Message: "User: arn:aws:sts::" + account + `:federated-user/bob is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::data/b.txt" because no identity-based policy allows the s3:GetObject action`})
+	carol := federate(issuer, "carol", nil)
+	awstest.WantAPIError(t, get(carol, "data", "a.txt")(ctx), awstest.APIError{Code: "AccessDenied", Status: 403})
+	dave := federate(srv.Config(), "dave", everything)
+	if err := get(dave, "data", "b.txt")(ctx); err != nil {
+		t.Errorf("GetObject by the root's federated user under an allowing session policy: %v", err)
+	}
+}

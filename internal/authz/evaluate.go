@@ -52,6 +52,11 @@ type Session struct {
 	Policy      *Policy  // the inline Policy, if any
 	PolicyARNs  []string // the PolicyArns
 	HasPolicies bool     // either was given: the session is capped by them
+	// Parent is the IAM user whose policies (and boundary) also bound a
+	// federated user's session: the user that called GetFederationToken.
+	// "" for the account root's federated users, bound by their session
+	// policies alone.
+	Parent string
 }
 
 // Sessions is what the evaluator needs of STS.

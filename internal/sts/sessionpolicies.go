@@ -3,6 +3,7 @@ package sts
 import (
 	"context"
 
+	"overcast"
 	api "overcast/internal/api/sts"
 	"overcast/internal/authz"
 )
@@ -13,6 +14,11 @@ import (
 type sessionPolicies struct {
 	Policy string   `json:"policy,omitempty"`
 	ARNs   []string `json:"arns,omitempty"`
+	// Parent is the IAM user whose GetFederationToken made a federated
+	// user's session ("" when the account root made it): the session may
+	// do only what both that user's policies and the session policies
+	// allow, and nothing at all without session policies.
+	Parent string `json:"parent,omitempty"`
 }
 
 func policiesOf(inline *string, arns api.PolicyDescriptorListType) sessionPolicies {
@@ -45,10 +51,13 @@ func (s *Service) SessionOf(ctx context.Context, accessKeyID string) (*authz.Ses
 		s.mu.RUnlock()
 	}
 	p := sess.Policies
-	if p.Policy == "" && len(p.ARNs) == 0 {
+	federated := sess.Caller.Kind == overcast.PrincipalFederated
+	if p.Policy == "" && len(p.ARNs) == 0 && !federated {
 		return nil, nil
 	}
-	out := &authz.Session{PolicyARNs: p.ARNs, HasPolicies: true}
+	// A federated user's session is capped even without session policies:
+	// then it may do nothing, as on AWS.
+	out := &authz.Session{PolicyARNs: p.ARNs, HasPolicies: true, Parent: p.Parent}
 	if p.Policy != "" {
 		parsed := authz.ParsePolicy("SessionPolicy", "none", p.Policy)
 		out.Policy = &parsed

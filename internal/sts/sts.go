@@ -318,8 +318,12 @@ func (s *Service) GetFederationToken(ctx context.Context, in *api.GetFederationT
 	d := sessionDuration(caller, in.DurationSeconds)
 	arn := overcast.NewARN("sts", "", caller.AccountID, "federated-user/"+name).String()
 	userID := caller.AccountID + ":" + name
+	pols := policiesOf(in.Policy, in.PolicyArns)
+	if caller.Kind == overcast.PrincipalUser {
+		pols.Parent = caller.ARN
+	}
 	creds, err := s.issueCapped(ctx, overcast.Caller{AccountID: caller.AccountID, Kind: overcast.PrincipalFederated, ARN: arn, UserID: userID},
-		time.Duration(d)*time.Second, policiesOf(in.Policy, in.PolicyArns))
+		time.Duration(d)*time.Second, pols)
 	if err != nil {
 		return nil, err
 	}
