@@ -10,7 +10,7 @@ import (
 
 type fakeIdentities struct{ id *Identity }
 
-func (f fakeIdentities) IdentityOf(context.Context, string) (*Identity, error) { return f.id, nil }
+func (f fakeIdentities) IdentityOf(context.Context, string) (*Identity, error)  { return f.id, nil }
 func (f fakeIdentities) ManagedPolicy(context.Context, string) (*Policy, error) { return nil, nil }
 
 type fakeSessions struct{}
