@@ -34,24 +34,35 @@ func viewerGet(t *testing.T, url, host, path string) (int, string, http.Header) 
 	return resp.StatusCode, string(body), resp.Header
 }
 
+// originPort serves h on loopback while the test runs and returns its
+// port, for a distribution's custom origin.
+func originPort(t *testing.T, h http.HandlerFunc) *int32 {
+	t.Helper()
+	origin := httptest.NewServer(h)
+	t.Cleanup(origin.Close)
+	_, port, _ := net.SplitHostPort(origin.Listener.Addr().String())
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.Int32(int32(p))
+}
+
 // TestEdgeServesDeployedDistribution goes through the control plane to
 // the edge: a deployed distribution answers at its DomainName from its
 // origin, caches, and an invalidation makes the next request a miss.
 func TestEdgeServesDeployedDistribution(t *testing.T) {
 	var fetches atomic.Int32
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	port := originPort(t, func(w http.ResponseWriter, r *http.Request) {
 		fetches.Add(1)
 		w.Header().Set("Cache-Control", "max-age=3600")
 		io.WriteString(w, "hello from the origin")
-	}))
-	defer origin.Close()
-	_, port, _ := net.SplitHostPort(origin.Listener.Addr().String())
-	p, _ := strconv.Atoi(port)
+	})
 
 	srv := awstest.Start(t)
 	c := cloudfront.NewFromConfig(srv.Config())
 	cfg := config("edge")
-	cfg.Origins.Items[0].CustomOriginConfig.HTTPPort = aws.Int32(int32(p))
+	cfg.Origins.Items[0].CustomOriginConfig.HTTPPort = port
 	d := create(t, c, cfg).Distribution
 	waitDeployed(t, c, aws.ToString(d.Id))
 

@@ -5,10 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 
@@ -28,13 +25,10 @@ import (
 // key created later is taken up without touching the distribution, and a
 // deleted one stops working.
 func TestTrustedSigners(t *testing.T) {
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	port := originPort(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=3600")
 		io.WriteString(w, "private")
-	}))
-	defer origin.Close()
-	_, port, _ := net.SplitHostPort(origin.Listener.Addr().String())
-	p, _ := strconv.Atoi(port)
+	})
 
 	srv := awstest.Start(t)
 	c := cloudfront.NewFromConfig(srv.Config())
@@ -47,7 +41,7 @@ func TestTrustedSigners(t *testing.T) {
 	first, firstKey := newKey("first")
 
 	cfg := config("signers")
-	cfg.Origins.Items[0].CustomOriginConfig.HTTPPort = aws.Int32(int32(p))
+	cfg.Origins.Items[0].CustomOriginConfig.HTTPPort = port
 	cfg.DefaultCacheBehavior.TrustedSigners = &types.TrustedSigners{Enabled: aws.Bool(true), Quantity: aws.Int32(1), Items: []string{"self"}}
 	d := create(t, c, cfg).Distribution
 	active := d.ActiveTrustedSigners
