@@ -90,7 +90,7 @@ func (s *Service) signerKeys(tx store.Tx, account, signer string) ([]edge.Public
 	if !accountID.MatchString(signer) {
 		return nil, api.NewTrustedSignerDoesNotExist("One or more of your trusted signers don't exist: %s.", signer)
 	}
-	recs, err := s.publicKeys.all(tx, signer, func(*publicKeyRecord) bool { return true })
+	recs, err := s.publicKeys.all(tx, signer, nil)
 	keys := make([]edge.PublicKey, 0, len(recs))
 	for _, r := range recs {
 		keys = append(keys, edge.PublicKey{ID: r.Value.ID, PEM: strOr(r.Value.Config.EncodedKey, "")})

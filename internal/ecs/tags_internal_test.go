@@ -49,21 +49,13 @@ func TestTaskControllerKeepsTagsWrittenMeanwhile(t *testing.T) {
 				Definition: api.TaskDefinition{NetworkMode: new("awsvpc")}, Tags: map[string]string{"team": "web"},
 				Network: &api.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
 			tk.LastStatus = taskProvisioning
-			var v int64
-			err := env.Store.Update(ctx, func(tx store.Tx) error {
-				var err error
-				v, err = s.putTask(tx, sc, key, &tk, 0)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := storeNewTask(t, env, s, key, &tk)
 			created := tk.Version
 
 			if err := tt.between(ctx, s, tk.ARN); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.provisionTask(ctx, sc, key, tk, v)
+			_, err := s.provisionTask(ctx, sc, key, tk, v)
 			if saved := err == nil; saved != tt.wantSaved {
 				t.Fatalf("the controller's write: got error %v, want saved %v", err, tt.wantSaved)
 			}

@@ -87,15 +87,7 @@ func TestTaskInterfaceLifecycle(t *testing.T) {
 		Definition: api.TaskDefinition{NetworkMode: new("awsvpc")},
 		Network:    &api.AwsVpcConfiguration{Subnets: []string{"subnet-1", "subnet-2"}, SecurityGroups: []string{"sg-1"}}}
 	tk.LastStatus = taskProvisioning
-	var v int64
-	err := env.Store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		v, err = s.putTask(tx, sc, key, &tk, 0)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := storeNewTask(t, env, s, key, &tk)
 	if _, err := s.provisionTask(ctx, sc, key, tk, v); err != nil {
 		t.Fatal(err)
 	}
@@ -214,4 +206,20 @@ func TestTargetOfStoppedBridgeTask(t *testing.T) {
 			t.Errorf("%s: got target %v, %v, want %v", o.LastStatus, got, ok, want)
 		}
 	}
+}
+
+// storeNewTask writes tk as a new task under key, as RunTask would, and
+// returns its version.
+func storeNewTask(t *testing.T, env *service.Env, s *Service, key string, tk *task) int64 {
+	t.Helper()
+	var v int64
+	err := env.Store.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		v, err = s.putTask(tx, overcast.ScopeOf(context.Background()), key, tk, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
