@@ -190,6 +190,19 @@ func (s *Server) serve(c net.Conn, busy *atomic.Bool) {
 	remote, local := c.RemoteAddr().String(), c.LocalAddr()
 	for {
 		limit.left = MaxHeaderBytes
+		if first, err := br.Peek(1); err != nil {
+			return // the client went away or idled out between requests
+		} else if first[0] == tlsHandshake {
+			// A TLS client waits for the server's hello, and a request
+			// head never comes: answering at once lets it fail fast
+			// ("first record does not look like a TLS handshake"), and
+			// one that tries HTTPS before HTTP, as Docker does with a
+			// registry on a loopback address, goes on to HTTP without
+			// waiting out its handshake timeout.
+			bw.WriteString("HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTPS request to an HTTP server.\n")
+			bw.Flush()
+			return
+		}
 		if s.opts.Keep != nil {
 			head, err := peekHead(br)
 			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
@@ -242,6 +255,10 @@ func (s *Server) serve(c net.Conn, busy *atomic.Bool) {
 }
 
 var headEnd = []byte("\r\n\r\n")
+
+// tlsHandshake is the first byte of a TLS connection (the content type of
+// its ClientHello record); no HTTP method starts with it.
+const tlsHandshake = 0x16
 
 // peekHead returns the request head at the start of br without consuming
 // it, reading until the blank line; bufio.ErrBufferFull when it does not

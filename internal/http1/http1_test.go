@@ -3,6 +3,7 @@ package http1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,6 +93,23 @@ func TestLargeHeadHandedOff(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "net/http GET /big " {
 		t.Errorf("got %q, want net/http's answer", body)
+	}
+}
+
+// TestTLSClientAnsweredAtOnce: a client that speaks TLS to the plain port
+// fails its handshake on the answer, as it does with net/http, instead of
+// waiting for a server hello that never comes.
+func TestTLSClientAnsweredAtOnce(t *testing.T) {
+	addr, _ := startPair(t, Options{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute)) // a hang fails instead of blocking the run
+	err = tls.Client(c, &tls.Config{InsecureSkipVerify: true}).Handshake()
+	if err == nil || isTimeout(err) || !strings.Contains(err.Error(), "does not look like a TLS handshake") {
+		t.Errorf("TLS handshake with the plain port: got %v, want the answer to be no TLS", err)
 	}
 }
 
