@@ -54,6 +54,9 @@ func (d *Denied) Message(quoteResource bool) string {
 // it with the protocol's AccessDenied error.
 func (e *Evaluator) Interceptor() awsproto.Interceptor {
 	return func(ctx context.Context, c *Call, next func(ctx context.Context) (any, error)) (any, error) {
+		if c.Refused {
+			return next(ctx) // refused before anything could be authorized: the refusal stands
+		}
 		authCtx := context.WithValue(ctx, describedKey{}, &described{})
 		checks := e.checksOf(authCtx, c)
 		if len(checks) == 0 {

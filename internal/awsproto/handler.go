@@ -179,6 +179,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op, in, err := h.decode(r, proto)
 	if err != nil {
+		if op != nil {
+			refusal := err
+			_, err = intercepted(r.Context(), &Call{Service: h.svc, Operation: op, Input: in, Refused: true},
+				func(context.Context) (any, error) { return nil, refusal })
+		}
 		h.writeError(w, r, proto, op, err)
 		return
 	}

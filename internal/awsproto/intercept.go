@@ -7,6 +7,12 @@ type Call struct {
 	Service   *Service
 	Operation *Operation
 	Input     any
+	// Refused is a call the codec refused (a body that does not parse,
+	// a parameter that fails validation): Input is what could be read of
+	// it, maybe nil, and next returns the refusal. Interceptors see it
+	// so that CloudTrail records it, as AWS records such calls with their
+	// error; one that acts on calls (authorization) passes it on.
+	Refused bool
 }
 
 // Interceptor runs around every call a Handler decodes: IAM authorization

@@ -208,6 +208,25 @@ func TestFailedCallRecordsItsError(t *testing.T) {
 	}
 }
 
+// TestRefusedCallIsRecorded: a call whose parameters fail validation is
+// answered before it reaches IAM, and recorded with its error all the same.
+func TestRefusedCallIsRecorded(t *testing.T) {
+	srv := awstest.Start(t)
+	name := strings.Repeat("n", 129) // the model allows 128
+	_, err := iam.NewFromConfig(srv.Config()).GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String(name)})
+	if awstest.ErrorCode(err) != "ValidationError" {
+		t.Fatalf("GetUser with a long name: %v", err)
+	}
+	events := lookup(t, ct.NewFromConfig(srv.Config()), types.LookupAttributeKeyEventName, "GetUser")
+	if len(events) != 1 {
+		t.Fatalf("got %d GetUser events, want 1", len(events))
+	}
+	r := parse(t, events[0])
+	if r.ErrorCode != "ValidationError" || !strings.Contains(r.ErrorMessage, "userName") || !strings.Contains(string(r.RequestParameters), name) {
+		t.Errorf("record = %+v, want ValidationError with the name asked for", r)
+	}
+}
+
 // TestLookupEventsPages: newest first, MaxResults a page, NextToken the
 // rest, and a time range.
 func TestLookupEventsPages(t *testing.T) {
