@@ -54,8 +54,8 @@ func (d *Denied) Message(quoteResource bool) string {
 // it with the protocol's AccessDenied error.
 func (e *Evaluator) Interceptor() awsproto.Interceptor {
 	return func(ctx context.Context, c *Call, next func(ctx context.Context) (any, error)) (any, error) {
-		if c.Refused {
-			return next(ctx) // refused before anything could be authorized: the refusal stands
+		if c.Refused || c.Authorized {
+			return next(ctx) // refused before it could be authorized, or authorized already
 		}
 		authCtx := context.WithValue(ctx, describedKey{}, &described{})
 		checks := e.checksOf(authCtx, c)

@@ -13,6 +13,11 @@ type Call struct {
 	// so that CloudTrail records it, as AWS records such calls with their
 	// error; one that acts on calls (authorization) passes it on.
 	Refused bool
+	// Authorized is a call a data plane served and authorized by its own
+	// rules (docker's pulls from the registry, as ECR's BatchGetImage),
+	// run through the interceptors to be recorded: one that authorizes
+	// passes it on.
+	Authorized bool
 }
 
 // Interceptor runs around every call a Handler decodes: IAM authorization

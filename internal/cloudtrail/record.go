@@ -512,12 +512,12 @@ func typeName(s string) string {
 	return b.String()
 }
 
-// eventSource is the service's name in records: its endpoint prefix
-// under amazonaws.com.
+// eventSource is the service's name in records: its signing name under
+// amazonaws.com.
 func eventSource(svc *awsproto.Service) string {
-	prefix := svc.EndpointPrefix
+	prefix := svc.SigningName // ECR's events come from ecr.amazonaws.com, not its endpoint api.ecr
 	if prefix == "" {
-		prefix = svc.SigningName
+		prefix = svc.EndpointPrefix
 	}
 	return prefix + ".amazonaws.com"
 }
@@ -533,7 +533,7 @@ func isReadOnly(op string) bool {
 	return false
 }
 
-var readOnlyVerbs = []string{"Get", "List", "Describe", "Head", "Lookup", "BatchGet", "Search", "Select", "Check", "Query",
+var readOnlyVerbs = []string{"Get", "List", "Describe", "Head", "Lookup", "BatchGet", "BatchCheck", "Search", "Select", "Check", "Query",
 	"Scan", "Simulate", "Test", "Validate", "Preview", "Filter", "Estimate", "Lookup", "Receive"}
 
 // category says whether an operation's events are management events

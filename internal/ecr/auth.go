@@ -62,9 +62,9 @@ func (t *tokenSigner) verify(token string) ([]string, bool) {
 
 // registryToken is the password docker sends: who, where, until when.
 // The caller's role and access key follow, for authorizing it by its IAM
-// policies.
+// policies, and its unique ID, for CloudTrail's records of its pulls.
 func (s *Service) registryToken(account, region string, c overcast.Caller, expires time.Time) string {
-	return s.tokens.sign("r1", account, region, strconv.FormatInt(expires.Unix(), 10), c.ARN, c.RoleARN, c.AccessKeyID)
+	return s.tokens.sign("r1", account, region, strconv.FormatInt(expires.Unix(), 10), c.ARN, c.RoleARN, c.AccessKeyID, c.UserID)
 }
 
 // Authenticate implements registry.Backend: Basic auth with user AWS and a
@@ -74,7 +74,7 @@ func (s *Service) Authenticate(ctx context.Context, user, password string) (regi
 		return registry.Identity{}, false
 	}
 	f, ok := s.tokens.verify(password)
-	if !ok || (len(f) != 5 && len(f) != 7) || f[0] != "r1" {
+	if !ok || len(f) < 5 || len(f) > 8 || len(f) == 6 || f[0] != "r1" {
 		return registry.Identity{}, false
 	}
 	exp, err := strconv.ParseInt(f[3], 10, 64)
@@ -82,8 +82,11 @@ func (s *Service) Authenticate(ctx context.Context, user, password string) (regi
 		return registry.Identity{}, false
 	}
 	id := registry.Identity{Account: f[1], Region: f[2], Principal: f[4]}
-	if len(f) == 7 {
+	if len(f) >= 7 {
 		id.RoleARN, id.AccessKeyID = f[5], f[6]
+	}
+	if len(f) == 8 {
+		id.UserID = f[7]
 	}
 	return id, true
 }

@@ -78,7 +78,7 @@ func (s *Service) ResourceOf(ctx context.Context, arn string) (authz.Resource, e
 
 // callerOf is the principal a registry token speaks for.
 func callerOf(id registry.Identity) overcast.Caller {
-	c := overcast.Caller{AccountID: id.Account, Region: id.Region, ARN: id.Principal, RoleARN: id.RoleARN, AccessKeyID: id.AccessKeyID}
+	c := overcast.Caller{AccountID: id.Account, Region: id.Region, ARN: id.Principal, RoleARN: id.RoleARN, AccessKeyID: id.AccessKeyID, UserID: id.UserID}
 	switch {
 	case strings.HasSuffix(id.Principal, ":root"):
 		c.Kind = overcast.PrincipalRoot

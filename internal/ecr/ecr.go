@@ -87,7 +87,7 @@ func (s *Service) API() service.API { return service.API{Binding: api.Bind(s), A
 // downloads GetDownloadUrlForLayer hands out.
 func (s *Service) Planes() []service.Plane {
 	return []service.Plane{
-		{Name: "ecr-registry", Match: isRegistryRequest, Handler: s.Registry()},
+		{Name: "ecr-registry", Match: isRegistryRequest, Handler: s.Registry(), Intercepted: true},
 		{Name: "ecr-download", Match: service.PathPrefix(DownloadPathPrefix), Handler: s.DownloadHandler()},
 	}
 }

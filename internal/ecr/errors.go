@@ -137,5 +137,5 @@ func registryError(err error) error {
 	if code == "" {
 		return err
 	}
-	return &registry.Error{Code: code, Message: e.msg}
+	return &registry.Error{Code: code, Message: e.msg, Cause: e}
 }

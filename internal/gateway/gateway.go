@@ -280,6 +280,9 @@ func (g *Gateway) servePlane(w http.ResponseWriter, r *http.Request, reqID strin
 			return
 		}
 	}
+	if p.Intercepted && len(g.cfg.Interceptors) > 0 {
+		r = r.WithContext(awsproto.WithInterceptors(r.Context(), g.cfg.Interceptors...))
+	}
 	p.Handler.ServeHTTP(w, r)
 }
 

@@ -231,6 +231,11 @@ type Plane struct {
 	// sniffed for its type): the gateway may answer them on its lean
 	// HTTP/1.1 loop, which costs less CPU per request.
 	Lean bool
+	// Intercepted planes serve calls of an API themselves and run them
+	// through awsproto.Intercept (the registry records docker's pulls as
+	// ECR's BatchGetImage): the gateway hands them the interceptors it
+	// runs around the APIs' calls.
+	Intercepted bool
 }
 
 // Matcher selects a plane's requests.

@@ -59,6 +59,15 @@ for cli in "${CLIS[@]}"; do
   echo "    docker run: $out"
   expect_eq "docker run output" "$out" "hello from overcast ECR one"
 
+  # CloudTrail shows the push and the pull as the ECR calls they stand
+  # for, made by docker.
+  for name in PutImage BatchGetImage; do
+    got=$(awsc "$cli" cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=$name \
+      --query 'Events[0].CloudTrailEvent' --output text)
+    expect_contains "lookup-events $name" "$got" "\"repositoryName\":\"$repo\""
+    expect_contains "lookup-events $name user agent" "$got" '"userAgent":"docker/'
+  done
+
   got=$(awsc "$cli" ecr describe-images --repository-name "$repo" \
     --query 'imageDetails[0].[imageDigest,imageTags[0],imageManifestMediaType]' --output text)
   expect_eq "describe-images" "$got" "$digest	v1	application/vnd.docker.distribution.manifest.v2+json"

@@ -19,6 +19,9 @@ type Identity struct {
 	// RoleARN is the role behind an assumed-role principal, and
 	// AccessKeyID the key that asked, whose session policies apply.
 	RoleARN, AccessKeyID string
+	// UserID is the principal's unique ID (AIDA..., AROA...:session), as
+	// CloudTrail names it.
+	UserID string
 }
 
 // Actions a request performs, in ECR's IAM vocabulary: what repository

@@ -62,9 +62,14 @@ type Error struct {
 	Code    Code
 	Message string
 	Detail  any
+	// Cause is the backend's error this words, for an Auditor that words
+	// it otherwise.
+	Cause error
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("registry: %s: %s", e.Code, e.Message) }
+
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Status is the HTTP status the error is answered with.
 func (e *Error) Status() int {

@@ -42,6 +42,10 @@ type request struct {
 	// name is the repository as the request spelled it, which is what
 	// Location headers and tag lists must echo.
 	name string
+	// What an Auditor hears of: the route, the path's argument, the
+	// action the request was authorized as, and a manifest put.
+	route, arg, action string
+	manifest           []byte
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,14 +60,51 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, Errorf(CodeUnauthorized, "%s", msg))
 		return
 	}
-	if err := h.route(&request{w: w, r: r, id: id}); err != nil {
+	q := &request{w: w, r: r, id: id}
+	err := h.route(q)
+	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
 			h.logger.Error("registry: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		writeError(w, r, err)
 	}
+	if a, ok := h.b.(Auditor); ok && q.action != "" {
+		a.Audit(r.Context(), Audit{Identity: id, Repo: q.repo, Route: q.route, Arg: q.arg, Action: q.action,
+			Request: r, Header: w.Header(), Manifest: q.manifest, Err: err})
+	}
 }
+
+// Auditor is a Backend that hears of each request authorized as one of
+// ECR's actions once it is answered, refused or failed: package ecr
+// records it as the API call that does the same, as CloudTrail shows
+// docker's pulls and pushes on AWS.
+type Auditor interface {
+	Audit(ctx context.Context, a Audit)
+}
+
+// Audit is one answered request.
+type Audit struct {
+	Identity Identity
+	Repo     Repo
+	// Route is the kind of path (RouteManifest...), Arg the reference,
+	// digest or upload ID it names, and Action what the request was
+	// authorized as (ActionBatchGetImage...).
+	Route, Arg, Action string
+	Request            *http.Request
+	Header             http.Header // the answer's
+	Manifest           []byte      // the manifest a PUT sent
+	Err                error       // how it failed; nil when it did not
+}
+
+// The routes under a repository, as Audit names them.
+const (
+	RouteTags      = "tags"
+	RouteManifest  = "manifest"
+	RouteUpload    = "upload" // Arg "" starts one
+	RouteBlob      = "blob"
+	RouteReferrers = "referrers"
+)
 
 func (h *Handler) authenticate(r *http.Request) (Identity, bool) {
 	user, pass, ok := r.BasicAuth()
@@ -98,6 +139,7 @@ func (h *Handler) route(q *request) error {
 		if err := q.setRepo(name); err != nil {
 			return err
 		}
+		q.route, q.arg = rt.name, arg
 		return rt.serve(h, q, arg)
 	}
 	return &Error{Code: CodeNameUnknown, Message: "The requested resource does not exist."}
@@ -106,23 +148,24 @@ func (h *Handler) route(q *request) error {
 // repoRoute is a path under a repository, by the segments after its name:
 // "*" is any one segment, which serve gets.
 type repoRoute struct {
+	name   string
 	suffix []string
 	serve  func(h *Handler, q *request, arg string) error
 }
 
 // repoRoutes are tried in order: the first that matches serves.
 var repoRoutes = []repoRoute{
-	{[]string{"tags", "list"}, func(h *Handler, q *request, _ string) error { return h.tags(q) }},
-	{[]string{"manifests", "*"}, func(h *Handler, q *request, ref string) error { return h.manifest(q, ref) }},
-	{[]string{"blobs", "uploads", "*"}, func(h *Handler, q *request, id string) error {
+	{RouteTags, []string{"tags", "list"}, func(h *Handler, q *request, _ string) error { return h.tags(q) }},
+	{RouteManifest, []string{"manifests", "*"}, func(h *Handler, q *request, ref string) error { return h.manifest(q, ref) }},
+	{RouteUpload, []string{"blobs", "uploads", "*"}, func(h *Handler, q *request, id string) error {
 		if id == "" {
 			return h.startUpload(q)
 		}
 		return h.upload(q, id)
 	}},
-	{[]string{"blobs", "uploads"}, func(h *Handler, q *request, _ string) error { return h.startUpload(q) }},
-	{[]string{"blobs", "*"}, func(h *Handler, q *request, d string) error { return h.blob(q, d) }},
-	{[]string{"referrers", "*"}, func(h *Handler, q *request, d string) error { return h.referrers(q, d) }},
+	{RouteUpload, []string{"blobs", "uploads"}, func(h *Handler, q *request, _ string) error { return h.startUpload(q) }},
+	{RouteBlob, []string{"blobs", "*"}, func(h *Handler, q *request, d string) error { return h.blob(q, d) }},
+	{RouteReferrers, []string{"referrers", "*"}, func(h *Handler, q *request, d string) error { return h.referrers(q, d) }},
 }
 
 // match reports whether segs end in the route's suffix after a repository
@@ -154,6 +197,7 @@ func (q *request) setRepo(name string) error {
 }
 
 func (h *Handler) authorize(q *request, action string) error {
+	q.action = action
 	return h.b.Authorize(q.r.Context(), q.id, q.repo, action)
 }
 
@@ -215,6 +259,7 @@ func (h *Handler) manifest(q *request, ref string) error {
 		if len(body) > MaxManifestSize {
 			return Errorf(CodeManifestInvalid, "manifest is larger than %d bytes", MaxManifestSize)
 		}
+		q.manifest = body
 		tags := q.r.URL.Query()["tag"]
 		d, m, err := h.b.PutManifest(ctx, q.repo, ref, tags, q.r.Header.Get("Content-Type"), body)
 		if err != nil {
