@@ -838,3 +838,33 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("Ping of a listener that hangs up: got nil, want an error")
 	}
 }
+
+// TestEngineOverTLS: a tcp:// engine that verifies its clients answers
+// with the client certificate the options name, and refuses a client
+// without one.
+func TestEngineOverTLS(t *testing.T) {
+	second := dockertest.StartSecondEngine(t, true)
+	ctx := context.Background()
+	if v, err := second.Engine.Version(ctx); err != nil || v.APIVersion == "" {
+		t.Fatalf("Version over TLS: %+v, %v", v, err)
+	}
+	if _, err := second.Engine.ListContainers(ctx, nil); err != nil {
+		t.Errorf("ListContainers over TLS: %v", err)
+	}
+	for name, opts := range map[string]docker.Options{
+		"no client certificate": {Host: second.Options.Host, TLSCA: second.Options.TLSCA},
+		"no TLS":                {Host: second.Options.Host},
+	} {
+		e, err := docker.New(opts)
+		if err != nil {
+			continue // refused before any connection: as good
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = e.Ping(pingCtx)
+		cancel()
+		e.Close()
+		if err == nil {
+			t.Errorf("%s: Ping succeeded, want the engine to refuse it", name)
+		}
+	}
+}

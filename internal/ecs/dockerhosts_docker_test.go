@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,138 +30,18 @@ import (
 	"overcast/internal/docker/dockertest"
 )
 
-// secondEngine is a dockerd of the test's own beside the machine's: its
-// own socket, data and exec roots, and bridge (on a subnet of its own,
-// without iptables rules, which belong to the first engine), so that it
-// stands for a second host. freeze stops the daemon's processes (SIGSTOP)
-// as a host that stops answering, thaw lets them go on.
-type secondEngine struct {
-	opts         docker.Options
-	engine       *docker.Engine
-	freeze, thaw func()
-}
-
-func startSecondEngine(t *testing.T) secondEngine {
-	t.Helper()
-	dockertest.Engine(t) // the first engine, or skip (fail under OVERCAST_TEST_DOCKER=1)
-	if os.Geteuid() != 0 {
-		t.Skip("starting a second dockerd needs root")
-	}
-	dockerd, err := exec.LookPath("dockerd")
-	if err != nil {
-		t.Skip("no dockerd to start a second engine with")
-	}
-	id := dockertest.RandomHex(4)
-	dir := filepath.Join("/tmp", "ovc-dh-"+id) // short: a socket path has 108 bytes
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	bridge := "ovcdh" + id
-	var subnet string
-	for n := 200; n < 250 && subnet == ""; n++ {
-		candidate := fmt.Sprintf("10.213.%d.", n)
-		if out, _ := exec.Command("ip", "-4", "-o", "addr").Output(); !strings.Contains(string(out), candidate) {
-			subnet = candidate
-		}
-	}
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	ip("link", "add", bridge, "type", "bridge")
-	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
-	ip("addr", "add", subnet+"1/24", "dev", bridge)
-	ip("link", "set", bridge, "up")
-
-	host := "unix://" + filepath.Join(dir, "docker.sock")
-	logFile, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(dockerd, "--host", host, "--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "docker.pid"), "--bridge", bridge, "--iptables=false", "--ip-masq=false")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting a second dockerd: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	stop := func() {
-		select {
-		case <-exited:
-			return
-		default:
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}
-	t.Cleanup(func() {
-		stop()
-		logFile.Close()
-		if t.Failed() {
-			if log, err := os.ReadFile(logFile.Name()); err == nil {
-				t.Logf("second dockerd's log (tail):\n%s", tail(string(log), 3000))
-			}
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			t.Logf("removing the second dockerd's directory: %v", err)
-		}
-	})
-	opts := docker.Options{Host: host}
-	e, err := docker.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for e.Ping(ctx) != nil {
-		select {
-		case <-ctx.Done():
-			stop()
-			t.Fatalf("the second dockerd does not answer at %s", host)
-		case <-exited:
-			t.Fatalf("the second dockerd exited: see %s", logFile.Name())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	signal := func(sig syscall.Signal) func() {
-		return func() {
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Errorf("signalling the second dockerd: %v", err)
-			}
-		}
-	}
-	t.Cleanup(signal(syscall.SIGCONT)) // before stop, which runs first
-	return secondEngine{opts: opts, engine: e, freeze: signal(syscall.SIGSTOP), thaw: signal(syscall.SIGCONT)}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
 // Tasks spread over two engines, each pulling the image from overcast's
 // ECR; when the second engine goes away its tasks stop as ECS stops those
 // of a lost host, health says so, and a service gets back to its count on
 // the engine left.
 func TestTasksSpreadOverDockerHosts(t *testing.T) {
-	second := startSecondEngine(t)
+	second := dockertest.StartSecondEngine(t, true) // over TCP with TLS, as a remote engine
 	first := dockertest.Engine(t)
 	if _, err := exec.LookPath("docker"); err != nil {
 		t.Skip("no docker client to push with")
 	}
 	e := serviceEnv(t, "hosts", awstest.Configure(func(c *app.Config) {
-		c.DockerHosts = []docker.Options{{Host: first.Host()}, second.opts}
+		c.DockerHosts = []docker.Options{{Host: first.Host()}, second.Options}
 		c.DockerHostLostAfter = 2 * time.Second
 	}))
 
@@ -214,7 +92,7 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	for _, task := range out.Tasks {
 		arn := aws.ToString(task.TaskArn)
 		running := e.waitRunning(t, "hosts", arn)
-		switch first, second := onEngine(first, arn), onEngine(second.engine, arn); {
+		switch first, second := onEngine(first, arn), onEngine(second.Engine, arn); {
 		case first && !second:
 			count["first"]++
 		case second && !first:
@@ -267,7 +145,7 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 		arn := aws.ToString(task.TaskArn)
 		running := e.waitRunning(t, "hosts", arn)
 		wantServes(t, bindingURL(running.Containers[0].NetworkBindings[0])+"/")
-		engines[fmt.Sprint(onEngine(first, arn), onEngine(second.engine, arn))] = true
+		engines[fmt.Sprint(onEngine(first, arn), onEngine(second.Engine, arn))] = true
 		e.stop(t, "hosts", arn)
 	}
 	if !engines["true false"] || !engines["false true"] {
@@ -282,7 +160,7 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	e.waitStable(t, "hosts", "web")
 	var lost []string
 	for _, task := range e.serviceTasks(t, "hosts", "web", types.DesiredStatusRunning) {
-		if arn := aws.ToString(task.TaskArn); onEngine(second.engine, arn) {
+		if arn := aws.ToString(task.TaskArn); onEngine(second.Engine, arn) {
 			lost = append(lost, arn)
 		}
 	}
@@ -293,9 +171,9 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	// The second host stops answering. A dockerd that exits stops its
 	// containers first, which the agent would see exit; a host that is
 	// lost says nothing.
-	second.freeze()
+	second.Freeze()
 	stopped := e.waitStopped(t, "hosts", lost[0])
-	if got, want := aws.ToString(stopped.StoppedReason), "Host EC2 (instance "+second.opts.Host+") stopped/terminated."; got != want || stopped.StopCode != types.TaskStopCodeTerminationNotice {
+	if got, want := aws.ToString(stopped.StoppedReason), "Host EC2 (instance "+second.Options.Host+") stopped/terminated."; got != want || stopped.StopCode != types.TaskStopCodeTerminationNotice {
 		t.Errorf("the lost host's task stopped with %s %q, want %s %q", stopped.StopCode, got, types.TaskStopCodeTerminationNotice, want)
 	}
 	health := overcastHealth(t, e.srv.URL)
@@ -313,9 +191,9 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 	}
 
 	// Back, the host's leftover containers of the lost task go.
-	second.thaw()
+	second.Thaw()
 	deadline := time.Now().Add(30 * time.Second)
-	for onEngine(second.engine, lost[0]) {
+	for onEngine(second.Engine, lost[0]) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the lost task's containers are still on the second engine once it is back")
 		}
@@ -330,11 +208,11 @@ func TestTasksSpreadOverDockerHosts(t *testing.T) {
 // fake clock moves a minute at a time, each step waiting for ECS's
 // datapoints of that minute.
 func TestServiceMetricsOverDockerHosts(t *testing.T) {
-	second := startSecondEngine(t)
+	second := dockertest.StartSecondEngine(t, false)
 	first := dockertest.Engine(t)
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Minute))
 	e := serviceEnv(t, "metrics", awstest.Clock(clk), awstest.Configure(func(c *app.Config) {
-		c.DockerHosts = []docker.Options{{Host: first.Host()}, second.opts}
+		c.DockerHosts = []docker.Options{{Host: first.Host()}, second.Options}
 	}))
 	td := web("metrics")
 	// The image is in overcast's ECR only: each engine pulls it.
@@ -371,7 +249,7 @@ func TestServiceMetricsOverDockerHosts(t *testing.T) {
 	}
 	onSecond := 0
 	for _, task := range e.serviceTasks(t, "metrics", "web", types.DesiredStatusRunning) {
-		if cs, err := second.engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: aws.ToString(task.TaskArn)}); err == nil && len(cs) > 0 {
+		if cs, err := second.Engine.ListContainers(e.ctx, map[string]string{docker.LabelTask: aws.ToString(task.TaskArn)}); err == nil && len(cs) > 0 {
 			onSecond++
 		}
 	}
