@@ -74,7 +74,7 @@ var _ api.Server = (*Service)(nil)
 func New(env *service.Env, opts Options) *Service {
 	s := &Service{Base: env.Base(), history: env.History, objects: opts.Objects, logs: opts.Logs}
 	if opts.Record {
-		s.recorder = NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, opts.Tables)
+		s.recorder = NewRecorder(env.Store, env.History, env.DataDir, env.IDs, env.Clock.Now, env.Logger, opts.Tables)
 	}
 	interval := opts.DeliveryInterval
 	if interval <= 0 {

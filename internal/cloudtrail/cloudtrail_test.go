@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast/internal/awstest"
+	"overcast/internal/childtest"
 	"overcast/internal/clock"
 )
 
@@ -289,6 +291,37 @@ func TestRestartLosesNoEvent(t *testing.T) {
 	events := lookup(t, ct.NewFromConfig(srv.Config()), types.LookupAttributeKeyEventName, "GetCallerIdentity")
 	if len(events) != 20 {
 		t.Errorf("got %d GetCallerIdentity events after a restart, want 20", len(events))
+	}
+}
+
+// crashChildEnv, when set to a data dir, makes TestKillLosesNoEvent the
+// child process that calls and is killed.
+const crashChildEnv = "OVERCAST_CLOUDTRAIL_CRASH_CHILD"
+
+// TestKillLosesNoEvent: the events of calls answered just before the
+// process is killed (SIGKILL, while the writer still holds them) are in
+// the history of the next process on the same data dir, once each.
+func TestKillLosesNoEvent(t *testing.T) {
+	dir := childtest.CrashedDir(t, crashChildEnv, func(t *testing.T, dir string) {
+		srv := awstest.Start(t, awstest.InDir(dir))
+		stsc := sts.NewFromConfig(srv.Config())
+		for range 20 {
+			awstest.Call(t, stsc.GetCallerIdentity, &sts.GetCallerIdentityInput{})
+		}
+		syscall.Kill(syscall.Getpid(), syscall.SIGKILL)
+	})
+	if dir == "" {
+		return
+	}
+	srv := awstest.Start(t, awstest.InDir(dir))
+	c := ct.NewFromConfig(srv.Config())
+	if events := lookup(t, c, types.LookupAttributeKeyEventName, "GetCallerIdentity"); len(events) != 20 {
+		t.Errorf("got %d GetCallerIdentity events after kill -9, want 20", len(events))
+	}
+	srv.Restart(t) // what was replayed is not replayed again
+	c = ct.NewFromConfig(srv.Config())
+	if events := lookup(t, c, types.LookupAttributeKeyEventName, "GetCallerIdentity"); len(events) != 20 {
+		t.Errorf("got %d GetCallerIdentity events after a restart that followed, want 20", len(events))
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 func TestHistoryMovesOutOfTheMainStore(t *testing.T) {
 	dir := t.TempDir()
 	old := servicetest.Env(t, servicetest.InDir(dir))
-	r := NewRecorder(old.Store, old.Store, old.IDs, old.Clock.Now, old.Logger, nil) // as before the history store
+	r := NewRecorder(old.Store, old.Store, "", old.IDs, old.Clock.Now, old.Logger, nil) // as before the history store
 	ctx := overcast.WithCaller(context.Background(), overcast.RootCaller("000000000000", "us-east-1"))
 	const calls = 300
 	for range calls {

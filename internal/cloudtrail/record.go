@@ -115,6 +115,14 @@ type call struct {
 	err       error
 }
 
+// pending is an event on its way to the history: its scope, and where
+// the journal ends after it.
+type pending struct {
+	scope overcast.Scope
+	ev    recorded
+	pos   journalPos
+}
+
 // recorded is a call made into an event, as a segment stores it.
 type recorded struct {
 	time                                time.Time
@@ -140,8 +148,10 @@ const maxIdentities = 4096
 
 // Recorder records every API call the gateway serves as a CloudTrail
 // event. Its Intercept runs outermost around each call (so it records
-// the calls IAM refuses too); a writer goroutine turns calls into records
-// and writes them to the store in batches, off the request path.
+// the calls IAM refuses too): it makes the call an event and appends it
+// to the journal (journal.go) before the call is answered; a writer
+// goroutine writes the events to the store in batches, off the request
+// path.
 type Recorder struct {
 	store   store.Store // the trails, for their selectors
 	history store.Store // the events (service.Env.History)
@@ -152,12 +162,20 @@ type Recorder struct {
 
 	mu      sync.RWMutex // guards closed against sends on queue
 	closed  bool
-	queue   chan call
+	queue   chan pending
 	stopped chan struct{}
 	flushed chan chan struct{}
 
-	writeMu    sync.Mutex // the writer, and calls that outlive Close
-	stamp      int64      // the last key stamp written, for their order
+	// journal is nil without a data dir (or when it cannot be opened);
+	// journalID names its checkpoint.
+	journal       *journal
+	journalID     string
+	journalFailed atomic.Bool // an append failed: said once
+
+	writeMu sync.Mutex // the writer, and calls that outlive Close
+	stamp   int64      // the last key stamp written, for their order
+
+	identityMu sync.Mutex
 	identities map[overcast.Caller]identity
 
 	// dataScopes is where some logging trail may select data events
@@ -168,13 +186,25 @@ type Recorder struct {
 }
 
 // NewRecorder returns a running Recorder writing to history, reading the
-// trails' selectors from st; tables are the
-// services' authorization tables (by service ID), which say what
-// resources each call touches. Close flushes and stops it.
-func NewRecorder(st, history store.Store, idSource *ids.Source, now func() time.Time, logger *slog.Logger, tables map[string]*authz.Table) *Recorder {
+// trails' selectors from st, with its journal under dataDir (none when
+// empty); tables are the services' authorization tables (by service ID),
+// which say what resources each call touches. It first writes what a
+// process killed before left in the journal. Close flushes and stops it.
+func NewRecorder(st, history store.Store, dataDir string, idSource *ids.Source, now func() time.Time, logger *slog.Logger, tables map[string]*authz.Table) *Recorder {
 	r := &Recorder{store: st, history: history, ids: idSource, now: now, logger: logger, tables: tables,
-		queue: make(chan call, queueSize), stopped: make(chan struct{}), flushed: make(chan chan struct{}),
+		queue: make(chan pending, queueSize), stopped: make(chan struct{}), flushed: make(chan chan struct{}),
 		identities: map[overcast.Caller]identity{}, stop: make(chan struct{})}
+	if dataDir != "" {
+		dir, id, err := journalID(dataDir)
+		if err == nil {
+			r.journalID = id
+			r.journal, err = openJournal(dir, id, history, r.writeBatch)
+		}
+		if err != nil {
+			r.journalID = ""
+			logger.Error("cloudtrail: no journal: the events of calls answered just before a crash may be lost", "err", err)
+		}
+	}
 	r.ReloadSelectors(context.Background())
 	go r.write()
 	go r.reloadSelectors()
@@ -190,18 +220,28 @@ func (r *Recorder) Intercept(ctx context.Context, c *awsproto.Call, next func(co
 		return out, err // a data event no trail asks for
 	}
 	origin, _ := overcast.OriginFrom(ctx)
-	r.enqueue(call{c: c, category: category, caller: caller, origin: origin, requestID: awsproto.RequestID(ctx), out: out, err: err})
+	cl := call{c: c, category: category, caller: caller, origin: origin, requestID: awsproto.RequestID(ctx), out: out, err: err}
+	scope := scopeOf(caller)
+	r.enqueue(pending{scope: scope, ev: r.event(&cl, scope)})
 	return out, err
 }
 
-func (r *Recorder) enqueue(cl call) {
+// enqueue hands p to the writer, after the journal when there is one: in
+// the journal's order, which the checkpoints count on.
+func (r *Recorder) enqueue(p pending) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.closed {
-		r.writeBatch([]call{cl}) // a call that outlived the shutdown still counts
+		r.writeBatch([]pending{p}) // a call that outlived the shutdown still counts
 		return
 	}
-	r.queue <- cl
+	if j := r.journal; j != nil {
+		if err := j.add(&p, r.queue); err != nil && !r.journalFailed.Swap(true) {
+			r.logger.Error("cloudtrail: writing the journal: events may be lost at a crash", "err", err)
+		}
+		return
+	}
+	r.queue <- p
 }
 
 // Flush returns once every call recorded before it is in the store.
@@ -229,6 +269,9 @@ func (r *Recorder) Close() error {
 	close(r.stop)
 	r.mu.Unlock()
 	<-r.stopped
+	if r.journal != nil {
+		return r.journal.close()
+	}
 	return nil
 }
 
@@ -237,7 +280,7 @@ func (r *Recorder) Close() error {
 // and an idle one writes each call at once.
 func (r *Recorder) write() {
 	defer close(r.stopped)
-	batch := make([]call, 0, batchSize)
+	batch := make([]pending, 0, batchSize)
 	for {
 		select {
 		case cl, ok := <-r.queue:
@@ -284,7 +327,7 @@ func (r *Recorder) write() {
 // drain writes everything queued now, for Flush.
 func (r *Recorder) drain() {
 	for {
-		batch := make([]call, 0, batchSize)
+		batch := make([]pending, 0, batchSize)
 	take:
 		for len(batch) < batchSize {
 			select {
@@ -304,21 +347,26 @@ func (r *Recorder) drain() {
 	}
 }
 
-func (r *Recorder) writeBatch(batch []call) {
+// writeBatch writes a batch of events to the history, with the journal's
+// checkpoint after them in the same transaction.
+func (r *Recorder) writeBatch(batch []pending) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	encoders := map[overcast.Scope]*segmentEncoder{}
 	var scopes []overcast.Scope
+	var last journalPos
 	for i := range batch {
-		scope := scopeOf(batch[i].caller)
+		scope := batch[i].scope
 		e, ok := encoders[scope]
 		if !ok {
 			e = newSegmentEncoder(scope)
 			encoders[scope] = e
 			scopes = append(scopes, scope)
 		}
-		ev := r.event(&batch[i], scope)
-		e.add(&ev)
+		e.add(&batch[i].ev)
+		if last.before(batch[i].pos) {
+			last = batch[i].pos
+		}
 	}
 	type segment struct {
 		key   string
@@ -328,16 +376,24 @@ func (r *Recorder) writeBatch(batch []call) {
 	for _, scope := range scopes {
 		segments = append(segments, segment{segmentKey(scope, r.nextStamp(time.Unix(encoders[scope].base, 0)), r.ids.Hex(4)), encoders[scope].finish()})
 	}
+	checkpoint := r.journalID != "" && last.File > 0
 	err := r.history.Update(context.Background(), func(tx store.Tx) error {
 		for _, sg := range segments {
 			if _, err := tx.Put(eventsTable, sg.key, sg.value, store.AnyVersion); err != nil {
 				return err
 			}
 		}
+		if checkpoint {
+			return putCheckpoint(tx, r.journalID, last)
+		}
 		return nil
 	})
 	if err != nil {
 		r.logger.Error("cloudtrail: writing events", "events", len(batch), "err", err)
+		return
+	}
+	if checkpoint && r.journal != nil {
+		r.journal.committed(last)
 	}
 }
 
@@ -410,6 +466,8 @@ func (r *Recorder) event(cl *call, scope overcast.Scope) recorded {
 
 // identity is how records name caller, from the writer's cache.
 func (r *Recorder) identity(caller overcast.Caller) identity {
+	r.identityMu.Lock()
+	defer r.identityMu.Unlock()
 	if id, ok := r.identities[caller]; ok {
 		return id
 	}

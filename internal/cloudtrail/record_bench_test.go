@@ -14,7 +14,7 @@ import (
 // writer, by stage.
 func BenchmarkRecord(b *testing.B) {
 	env := servicetest.Env(b)
-	r := NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, nil)
+	r := NewRecorder(env.Store, env.History, b.TempDir(), env.IDs, env.Clock.Now, env.Logger, nil)
 	defer r.Close()
 	op := &sts.Service.Operations[0]
 	for i := range sts.Service.Operations {
@@ -27,11 +27,11 @@ func BenchmarkRecord(b *testing.B) {
 	cl := call{category: managementEvent, c: &awsproto.Call{Service: sts.Service, Operation: op, Input: &sts.GetCallerIdentityRequest{}}, caller: caller,
 		origin: overcast.Origin{SourceIP: "127.0.0.1", UserAgent: "bench", Time: env.Clock.Now()}, requestID: "req",
 		out: &sts.GetCallerIdentityResponse{Account: new("000000000000"), Arn: new(caller.ARN), UserId: new(caller.UserID)}}
-	batch := make([]call, batchSize)
-	for i := range batch {
-		batch[i] = cl
-	}
 	scope := scopeOf(caller)
+	batch := make([]pending, batchSize)
+	for i := range batch {
+		batch[i] = pending{scope: scope, ev: r.event(&cl, scope)}
+	}
 	b.Run("event", func(b *testing.B) {
 		for b.Loop() {
 			r.event(&cl, scope)
@@ -59,12 +59,22 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batchSize), "ns/event")
 	})
+	ctx := overcast.WithCaller(context.Background(), caller)
+	next := func(context.Context) (any, error) { return cl.out, nil }
 	b.Run("intercept", func(b *testing.B) {
-		ctx := overcast.WithCaller(context.Background(), caller)
-		next := func(context.Context) (any, error) { return cl.out, nil }
 		for b.Loop() {
 			r.Intercept(ctx, cl.c, next)
 		}
+		r.Flush()
+	})
+	// Concurrent calls share the journal's writes.
+	b.Run("intercept/parallel", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				r.Intercept(ctx, cl.c, next)
+			}
+		})
 		r.Flush()
 	})
 }

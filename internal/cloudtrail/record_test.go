@@ -69,7 +69,7 @@ func operation(svc *awsproto.Service, name string) *awsproto.Operation {
 // CloudTrail writes them.
 func TestCompactSegmentRendersRecords(t *testing.T) {
 	env := servicetest.Env(t)
-	r := NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, nil)
+	r := NewRecorder(env.Store, env.History, "", env.IDs, env.Clock.Now, env.Logger, nil)
 	defer r.Close()
 	at := time.Date(2026, 12, 7, 10, 11, 12, 500, time.UTC)
 	user := overcast.Caller{AccountID: "000000000000", Region: "eu-west-1", AccessKeyID: "AKIAEXAMPLE", Kind: overcast.PrincipalUser,
@@ -88,7 +88,12 @@ func TestCompactSegmentRendersRecords(t *testing.T) {
 			category: categoryOf("s3", "PutObject"), caller: overcast.RootCaller("000000000000", "eu-west-1"), origin: origin,
 			requestID: "req-3", out: &s3.PutObjectOutput{ETag: new(`"abc"`)}},
 	}
-	r.writeBatch(calls)
+	var batch []pending
+	for i := range calls {
+		scope := scopeOf(calls[i].caller)
+		batch = append(batch, pending{scope: scope, ev: r.event(&calls[i], scope)})
+	}
+	r.writeBatch(batch)
 
 	var events []event
 	err := env.History.View(context.Background(), func(tx store.Tx) error {
@@ -223,7 +228,7 @@ func TestDataEventsOnlyWhereATrailAsks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r := NewRecorder(env.Store, env.History, env.IDs, env.Clock.Now, env.Logger, nil)
+			r := NewRecorder(env.Store, env.History, "", env.IDs, env.Clock.Now, env.Logger, nil)
 			defer r.Close()
 			ctx := overcast.WithCaller(context.Background(), overcast.RootCaller(tt.scope.Account, tt.scope.Region))
 			c := &awsproto.Call{Service: s3.Service, Operation: operation(s3.Service, "GetObject"), Input: &s3.GetObjectRequest{Bucket: new("b"), Key: new("k")}}

@@ -1,0 +1,402 @@
+package cloudtrail
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"overcast"
+	"overcast/internal/store"
+)
+
+// The journal is the recorder's write-ahead log. Each event is written to
+// it, without fsync, before its call is answered: a process that is
+// killed leaves it in the kernel's cache, and the next start writes to
+// the history whatever the history does not hold yet. The writer commits,
+// with each batch, where in the journal the batch ends (the checkpoint,
+// in the same transaction), so that an event is written once, crash or
+// not. Concurrent calls share writes: the first to find none under way
+// writes what all of them appended. Files roll over at journalFileSize
+// and go once the history holds all they hold.
+type journal struct {
+	dir string
+
+	mu      sync.Mutex // appends, and the queue sends that follow them, in one order
+	written *sync.Cond // a write ended
+	pos     journalPos // where the journal ends, appends not written yet included
+	chunks  []journalChunk
+	writing bool       // a caller is writing chunks
+	wrote   journalPos // how far the files hold the journal
+	err     error      // the last write's
+	spare   [][]byte
+
+	f      *os.File // the file being written, fileNo: the writing caller's
+	fileNo int64
+
+	filesMu sync.Mutex // the writer's, apart from mu: appends wait on it
+	live    int64      // the oldest file not removed yet
+	done    journalPos // how far the history holds the journal
+}
+
+// journalChunk is what was appended to one file and not written yet.
+type journalChunk struct {
+	file int64
+	b    []byte
+}
+
+// journalPos is a place in the journal: a file's number and an offset in it.
+type journalPos struct {
+	File   int64 `json:"file"`
+	Offset int64 `json:"offset"`
+}
+
+func (p journalPos) before(q journalPos) bool {
+	return p.File < q.File || p.File == q.File && p.Offset < q.Offset
+}
+
+const (
+	// journalDir is the journal's folder under the data dir.
+	journalDir = "cloudtrail-journal"
+	// journalFileSize is the size past which appends go to a new file.
+	journalFileSize = 16 << 20
+	// checkpointTable holds the journal's checkpoint, in the history,
+	// under the journal's ID: processes sharing a store each have theirs.
+	checkpointTable = "cloudtrail.journal"
+)
+
+// openJournal opens the journal in dir, the one named id, writing to
+// history the events that it holds beyond its checkpoint (what a killed
+// process left), and starts a new file for this process's appends.
+func openJournal(dir, id string, history store.Store, write func(batch []pending)) (*journal, error) {
+	files, err := journalFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	var cp journalPos
+	err = history.View(context.Background(), func(tx store.Tx) error {
+		_, err := store.GetJSON(tx, checkpointTable, id, &cp)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cloudtrail: journal checkpoint: %w", err)
+	}
+	next := int64(1)
+	for _, n := range files {
+		next = max(next, n+1)
+		if n < cp.File {
+			continue
+		}
+		if err := replayJournalFile(filepath.Join(dir, journalFileName(n)), n, cp, write); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range files {
+		os.Remove(filepath.Join(dir, journalFileName(n))) // all of it is in the history now
+	}
+	j := &journal{dir: dir, pos: journalPos{File: next}, wrote: journalPos{File: next}, fileNo: next, live: next, done: journalPos{File: next}}
+	j.written = sync.NewCond(&j.mu)
+	if j.f, err = os.OpenFile(filepath.Join(dir, journalFileName(next)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+		return nil, fmt.Errorf("cloudtrail: journal: %w", err)
+	}
+	return j, nil
+}
+
+// journalID makes the journal's folder under dataDir and returns it and
+// the name of this data dir's journal among those sharing a store: made
+// at first use, kept in the folder.
+func journalID(dataDir string) (dir, id string, err error) {
+	dir = filepath.Join(dataDir, journalDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", fmt.Errorf("cloudtrail: journal: %w", err)
+	}
+	file := filepath.Join(dir, "id")
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return dir, strings.TrimSpace(string(b)), nil
+	}
+	id = strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(file, []byte(id+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("cloudtrail: journal: %w", err)
+	}
+	return dir, id, nil
+}
+
+func journalFileName(n int64) string { return fmt.Sprintf("%012d.log", n) }
+
+// journalFiles are the numbers of the journal's files, in order.
+func journalFiles(dir string) ([]int64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cloudtrail: journal: %w", err)
+	}
+	var files []int64
+	for _, e := range entries {
+		if n, err := strconv.ParseInt(strings.TrimSuffix(e.Name(), ".log"), 10, 64); err == nil && strings.HasSuffix(e.Name(), ".log") {
+			files = append(files, n)
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// replayJournalFile writes the events of file n past the checkpoint, in
+// batches; a torn or damaged tail (an append the process died in) ends it.
+func replayJournalFile(path string, n int64, cp journalPos, write func(batch []pending)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cloudtrail: journal: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var off int64
+	batch := make([]pending, 0, batchSize)
+	for {
+		p, size, err := readJournalEntry(br)
+		if err != nil {
+			break // the end, or a tail that was never wholly written
+		}
+		off += size
+		p.pos = journalPos{File: n, Offset: off}
+		if !cp.before(p.pos) {
+			continue // in the history already
+		}
+		if batch = append(batch, p); len(batch) == batchSize {
+			write(batch)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		write(batch)
+	}
+	return nil
+}
+
+// add appends p's event to the journal, sends p on queue (in the
+// journal's order, with its position), and returns once the journal's
+// file holds it, having written it, and what others appended meanwhile,
+// itself when no write was under way.
+func (j *journal) add(p *pending, queue chan<- pending) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.pos.Offset >= journalFileSize {
+		j.pos = journalPos{File: j.pos.File + 1}
+	}
+	if n := len(j.chunks); n == 0 || j.chunks[n-1].file != j.pos.File {
+		var b []byte
+		if k := len(j.spare); k > 0 {
+			b, j.spare = j.spare[k-1], j.spare[:k-1]
+		}
+		j.chunks = append(j.chunks, journalChunk{file: j.pos.File, b: b})
+	}
+	c := &j.chunks[len(j.chunks)-1]
+	size := len(c.b)
+	c.b = appendJournalEntry(c.b, p)
+	j.pos.Offset += int64(len(c.b) - size)
+	p.pos = j.pos
+	queue <- *p // the writer never waits on mu: a full queue only holds appends back
+	for j.writing && j.wrote.before(p.pos) {
+		j.written.Wait()
+	}
+	if !j.wrote.before(p.pos) {
+		return j.err
+	}
+	j.writing = true
+	chunks, end := j.chunks, j.pos
+	j.chunks = nil
+	j.mu.Unlock()
+	err := j.writeChunks(chunks)
+	j.mu.Lock()
+	for _, c := range chunks {
+		j.spare = append(j.spare, c.b[:0])
+	}
+	j.wrote, j.err, j.writing = end, err, false
+	j.written.Broadcast()
+	return err
+}
+
+// writeChunks writes chunks to their files, opening each file as the
+// journal reaches it.
+func (j *journal) writeChunks(chunks []journalChunk) error {
+	var first error
+	for _, c := range chunks {
+		if c.file != j.fileNo {
+			f, err := os.OpenFile(filepath.Join(j.dir, journalFileName(c.file)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			if err != nil {
+				first = cmp.Or(first, err)
+				continue
+			}
+			j.f.Close()
+			j.f, j.fileNo = f, c.file
+		}
+		if _, err := j.f.Write(c.b); err != nil {
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
+}
+
+// committed is told that the history holds everything up to pos: files
+// before pos's go.
+func (j *journal) committed(pos journalPos) {
+	j.filesMu.Lock()
+	defer j.filesMu.Unlock()
+	if j.done.before(pos) {
+		j.done = pos
+	}
+	for ; j.live < j.done.File; j.live++ {
+		os.Remove(filepath.Join(j.dir, journalFileName(j.live)))
+	}
+}
+
+// close closes the journal, removing its files when the history holds all
+// they hold (after the writer's last batch); otherwise the next start
+// writes what is missing.
+func (j *journal) close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.filesMu.Lock()
+	defer j.filesMu.Unlock()
+	err := j.f.Close()
+	if j.done == j.pos {
+		for ; j.live <= j.pos.File; j.live++ {
+			os.Remove(filepath.Join(j.dir, journalFileName(j.live)))
+		}
+	}
+	return err
+}
+
+// An entry is its length (4 bytes, little-endian), its body and the body's
+// CRC-32 (4 bytes): the scope, then the event's fields, each a uvarint or
+// a uvarint length and bytes.
+func appendJournalEntry(b []byte, p *pending) []byte {
+	start := len(b)
+	b = append(b, 0, 0, 0, 0)
+	ev := &p.ev
+	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	raw := func(s []byte) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	str(p.scope.Account)
+	str(p.scope.Region)
+	b = binary.AppendVarint(b, ev.time.Unix())
+	b = binary.AppendUvarint(b, uint64(ev.flags))
+	for _, s := range []string{ev.requestID, ev.name, ev.source, ev.identity, ev.username, ev.accessKeyID,
+		ev.sourceIP, ev.userAgent, ev.errorCode, ev.errorMessage, ev.dataType} {
+		str(s)
+	}
+	raw(ev.requestParameters)
+	raw(ev.responseElements)
+	b = binary.AppendUvarint(b, uint64(len(ev.resources)))
+	for _, r := range ev.resources {
+		str(r.Type)
+		str(r.Name)
+	}
+	body := b[start+4:]
+	binary.LittleEndian.PutUint32(b[start:], uint32(len(body)))
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(body))
+}
+
+var errJournalEntry = errors.New("cloudtrail: damaged journal entry")
+
+// readJournalEntry reads one entry and returns it and its size.
+func readJournalEntry(r io.Reader) (pending, int64, error) {
+	var head [4]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return pending{}, 0, err
+	}
+	n := binary.LittleEndian.Uint32(head[:])
+	if n > 64<<20 {
+		return pending{}, 0, errJournalEntry
+	}
+	body := make([]byte, n+4)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return pending{}, 0, err
+	}
+	if crc32.ChecksumIEEE(body[:n]) != binary.LittleEndian.Uint32(body[n:]) {
+		return pending{}, 0, errJournalEntry
+	}
+	d := journalDecoder{b: body[:n]}
+	var p pending
+	p.scope = overcast.Scope{Account: d.str(), Region: d.str()}
+	ev := &p.ev
+	ev.time = time.Unix(d.varint(), 0).UTC()
+	ev.flags = int(d.uvarint())
+	for _, s := range []*string{&ev.requestID, &ev.name, &ev.source, &ev.identity, &ev.username, &ev.accessKeyID,
+		&ev.sourceIP, &ev.userAgent, &ev.errorCode, &ev.errorMessage, &ev.dataType} {
+		*s = d.str()
+	}
+	ev.requestParameters = d.raw()
+	ev.responseElements = d.raw()
+	for range d.uvarint() {
+		if d.err != nil {
+			break
+		}
+		ev.resources = append(ev.resources, resource{Type: d.str(), Name: d.str()})
+	}
+	if d.err != nil {
+		return pending{}, 0, d.err
+	}
+	return p, int64(n) + 8, nil
+}
+
+// journalDecoder reads an entry's body; the first error sticks.
+type journalDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *journalDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err, d.b = errJournalEntry, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *journalDecoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err, d.b = errJournalEntry, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *journalDecoder) raw() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err, d.b = errJournalEntry, nil
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *journalDecoder) str() string { return string(d.raw()) }
+
+// putCheckpoint records in tx that the history holds the journal up to pos.
+func putCheckpoint(tx store.Tx, id string, pos journalPos) error {
+	b, _ := json.Marshal(pos)
+	_, err := tx.Put(checkpointTable, id, b, store.AnyVersion)
+	return err
+}
