@@ -122,6 +122,16 @@ func SplitTarget(target string) (prefix, operation string, ok bool) {
 	return target[:i], target[i+1:], true
 }
 
+// Operation is the service's operation named name; nil when it has none.
+func (s *Service) Operation(name string) *Operation {
+	for i := range s.Operations {
+		if s.Operations[i].Name == name {
+			return &s.Operations[i]
+		}
+	}
+	return nil
+}
+
 // Speaks reports whether the service's model lists the protocol.
 func (s *Service) Speaks(protocol string) bool {
 	for _, p := range s.Protocols {

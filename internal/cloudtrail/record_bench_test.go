@@ -16,12 +16,7 @@ func BenchmarkRecord(b *testing.B) {
 	env := servicetest.Env(b)
 	r := NewRecorder(env.Store, env.History, b.TempDir(), env.IDs, env.Clock.Now, env.Logger, nil)
 	defer r.Close()
-	op := &sts.Service.Operations[0]
-	for i := range sts.Service.Operations {
-		if sts.Service.Operations[i].Name == "GetCallerIdentity" {
-			op = &sts.Service.Operations[i]
-		}
-	}
+	op := operation(sts.Service, "GetCallerIdentity")
 	caller := overcast.Caller{AccountID: "000000000000", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLE", Kind: overcast.PrincipalUser,
 		ARN: "arn:aws:iam::000000000000:user/bench", UserID: "AIDAEXAMPLE"}
 	cl := call{category: managementEvent, c: &awsproto.Call{Service: sts.Service, Operation: op, Input: &sts.GetCallerIdentityRequest{}}, caller: caller,

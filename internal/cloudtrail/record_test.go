@@ -56,10 +56,8 @@ type recordARN struct {
 }
 
 func operation(svc *awsproto.Service, name string) *awsproto.Operation {
-	for i := range svc.Operations {
-		if svc.Operations[i].Name == name {
-			return &svc.Operations[i]
-		}
+	if op := svc.Operation(name); op != nil {
+		return op
 	}
 	panic("no operation " + name)
 }

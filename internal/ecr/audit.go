@@ -90,17 +90,7 @@ func auditedCall(a registry.Audit) (op *awsproto.Operation, in, out any) {
 	default:
 		return nil, nil, nil
 	}
-	return operation(api.Service, strings.TrimPrefix(a.Action, "ecr:")), in, out
-}
-
-// operation is the service's operation named name.
-func operation(svc *awsproto.Service, name string) *awsproto.Operation {
-	for i := range svc.Operations {
-		if svc.Operations[i].Name == name {
-			return &svc.Operations[i]
-		}
-	}
-	return nil
+	return api.Service.Operation(strings.TrimPrefix(a.Action, "ecr:")), in, out
 }
 
 // acceptedMediaTypes are the media types of an Accept header, as
