@@ -11,11 +11,17 @@
 package childtest
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
+
+// childTimeout bounds a child's run before it must have killed itself.
+const childTimeout = 3 * time.Minute
 
 // IsChild reports whether this process is a child that Command started for
 // env; if it is, it has run child with env's value.
@@ -48,9 +54,24 @@ func Command(t *testing.T, env, value string) *exec.Cmd {
 func RunKilled(t *testing.T, env, value string) {
 	t.Helper()
 	cmd := Command(t, env, value)
-	out, err := cmd.Output()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the child: %v", err)
+	}
+	var hung atomic.Bool
+	// A child that hangs fails its test instead of the whole run's timeout.
+	stop := time.AfterFunc(childTimeout, func() {
+		hung.Store(true)
+		cmd.Process.Kill()
+	})
+	err := cmd.Wait()
+	stop.Stop()
+	if hung.Load() {
+		t.Fatalf("child did not kill itself within %v: %s", childTimeout, out.Bytes())
+	}
 	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() || status.Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out)
+		t.Fatalf("child did not die by SIGKILL (%v): %s", err, out.Bytes())
 	}
 }
 

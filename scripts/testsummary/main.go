@@ -86,6 +86,7 @@ func (s *summary) add(ev event) {
 		if ev.Test == "" {
 			if ev.Action == "fail" {
 				s.failedPkgs = append(s.failedPkgs, ev.Package)
+				s.failures = append(s.failures, s.unfinished(ev.Package)...)
 				s.failures = append(s.failures, fmt.Sprintf("--- package %s failed\n%s", ev.Package, strings.Join(out, "")))
 			}
 			return
@@ -100,6 +101,32 @@ func (s *summary) add(ev event) {
 			s.failures = append(s.failures, fmt.Sprintf("--- %s %s\n%s", ev.Package, ev.Test, strings.Join(out, "")))
 		}
 	}
+}
+
+// unfinishedTail bounds what is printed of a test that never ended: the
+// end of it holds the timeout's panic and the goroutines.
+const unfinishedTail = 300
+
+// unfinished is the output of pkg's tests that never ended (the package
+// timed out or crashed in them), which would otherwise go unprinted.
+func (s *summary) unfinished(pkg string) []string {
+	var keys []string
+	for key := range s.output {
+		if p, test, _ := strings.Cut(key, " "); p == pkg && test != "" {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, key := range keys {
+		lines := s.output[key]
+		delete(s.output, key)
+		if len(lines) > unfinishedTail {
+			lines = lines[len(lines)-unfinishedTail:]
+		}
+		out = append(out, fmt.Sprintf("--- %s did not finish\n%s", key, strings.Join(lines, "")))
+	}
+	return out
 }
 
 // isConformance reports whether a line of a conformance test's output is
