@@ -179,13 +179,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // startControllers runs the controllers: here alone when the store is this
 // process's, or when this process holds the lease among those sharing it.
 func (m *Main) startControllers() {
-	st, ok := m.env.Store.(sharedStore)
-	if !m.env.Shared || !ok {
+	if m.env.Peers == nil {
 		m.env.Controllers.Start()
 		return
 	}
 	lease := controller.NewLease(m.env.Store, controllersLease, leaseHolder(), cmp.Or(m.cfg.LeaseTTL, defaultLeaseTTL), m.cfg.Clock)
-	m.replication = startReplication(m.env.Controllers, st, lease, m.cfg.Logger)
+	m.replication = startReplication(m.env.Controllers, m.env.Peers, lease, m.cfg.Logger)
 }
 
 // Leading reports whether this process runs the controllers of the state

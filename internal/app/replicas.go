@@ -11,14 +11,8 @@ import (
 	"time"
 
 	"overcast/internal/controller"
+	"overcast/internal/service"
 )
-
-// sharedStore is a store several overcast processes share (PostgreSQL):
-// what it adds is a way to wake another process.
-type sharedStore interface {
-	Notify(ctx context.Context, channel, payload string) error
-	Listen(ctx context.Context, channel string, onListen func(), onNotify func(payload string)) error
-}
 
 const (
 	// controllersLease is the lease the process running the controllers
@@ -54,7 +48,7 @@ type replication struct {
 
 // startReplication runs m's controllers as one of several replicas, until
 // stop. holder names this process in the lease.
-func startReplication(m *controller.Manager, st sharedStore, lease *controller.Lease, logger interface {
+func startReplication(m *controller.Manager, st service.Peers, lease *controller.Lease, logger interface {
 	Warn(string, ...any)
 }) *replication {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -91,7 +85,7 @@ func (r *replication) stop() {
 }
 
 // notifier forwards keys by NOTIFY, in payloads small enough.
-type notifier struct{ st sharedStore }
+type notifier struct{ st service.Peers }
 
 func (n notifier) Forward(ctx context.Context, name string, keys []string) error {
 	for len(keys) > 0 {

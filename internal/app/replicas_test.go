@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 
 	"overcast/internal/app"
 	"overcast/internal/awstest"
+	"overcast/internal/clock"
 	"overcast/internal/store/postgres/pgtest"
 )
 
@@ -230,4 +232,31 @@ func TestReplicasLeadOneAtATime(t *testing.T) {
 	}
 	r[leader].Main = nil
 	awstest.WaitFor(t, "the other replica to take over", func() bool { return other.Main.Leading() })
+}
+
+// TestReplicasForgetADeletedKeyAtOnce: a key deleted through one replica
+// stops signing on the other at once, though that one has it cached: the
+// replicas tell each other of IAM's changes. The clock stands still, so
+// the cache never expires on its own.
+func TestReplicasForgetADeletedKeyAtOnce(t *testing.T) {
+	pg := pgtest.Start(t)
+	db := pg.NewDatabase(t)
+	clk := clock.NewFake(time.Now().UTC())
+	var replicas [2]*awstest.Server
+	for i := range replicas {
+		replicas[i] = awstest.Start(t, awstest.Store(db), awstest.Clock(clk))
+	}
+	iamc := iam.NewFromConfig(replicas[0].Config())
+	awstest.Call(t, iamc.CreateUser, &iam.CreateUserInput{UserName: aws.String("leaving")})
+	key := awstest.Call(t, iamc.CreateAccessKey, &iam.CreateAccessKeyInput{UserName: aws.String("leaving")}).AccessKey
+	other := sts.NewFromConfig(replicas[1].ConfigWith(aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey), ""))
+	if arn := aws.ToString(awstest.Call(t, other.GetCallerIdentity, &sts.GetCallerIdentityInput{}).Arn); !strings.HasSuffix(arn, ":user/leaving") {
+		t.Fatalf("the new key signs as %s on the other replica", arn)
+	} // and is in its cache now
+	awstest.Call(t, iamc.DeleteAccessKey, &iam.DeleteAccessKeyInput{UserName: aws.String("leaving"), AccessKeyId: key.AccessKeyId})
+	// Outside --strict an unknown key signs as the account's root.
+	awstest.WaitFor(t, "the deleted key to stop signing as its user on the other replica", func() bool {
+		out, err := other.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+		return err == nil && !strings.HasSuffix(aws.ToString(out.Arn), ":user/leaving")
+	})
 }

@@ -89,7 +89,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *api.CreateAccessKeyRe
 	if err != nil {
 		return nil, err
 	}
-	s.keys.invalidate(k.ID)
+	s.forget(ctx, k.ID)
 	out := &api.AccessKey{AccessKeyId: new(k.ID), SecretAccessKey: new(k.Secret), Status: new(k.Status), CreateDate: new(k.Created)}
 	if k.UserName != "" {
 		out.UserName = new(k.UserName)
@@ -168,7 +168,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, in *api.UpdateAccessKeyRe
 		return err
 	})
 	if err == nil {
-		s.keys.invalidate(*in.AccessKeyId)
+		s.forget(ctx, *in.AccessKeyId)
 	}
 	return err
 }
@@ -197,7 +197,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, in *api.DeleteAccessKeyRe
 		return save(slices.DeleteFunc(slices.Clone(keys), func(id string) bool { return id == k.ID }))
 	})
 	if err == nil {
-		s.keys.invalidate(*in.AccessKeyId)
+		s.forget(ctx, *in.AccessKeyId)
 	}
 	return err
 }

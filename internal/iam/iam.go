@@ -25,13 +25,19 @@ type Service struct {
 	usage   usageThrottle
 	// identities caches what authorization reads of users and roles.
 	identities identityCache
+
+	// peers are the processes sharing the store, told of the changes that
+	// make their caches stale (peers.go); nil when the store is ours.
+	peers         service.Peers
+	stopListening context.CancelFunc
+	listening     sync.WaitGroup
 }
 
 var _ api.Server = (*Service)(nil)
 
 // New returns IAM.
 func New(env *service.Env) *Service {
-	return &Service{Base: env.Base(), managed: awsManagedPolicies(),
+	return &Service{Base: env.Base(), managed: awsManagedPolicies(), peers: env.Peers,
 		keys: keyCache{entries: map[string]cachedKey{}}, usage: usageThrottle{last: map[string]keyUsage{}}}
 }
 
@@ -45,7 +51,7 @@ const updateAttempts = 8
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
 	err := store.UpdateRetry(ctx, s.Store, updateAttempts, fn)
 	// Any write may change what some principal's policies say.
-	s.identities.invalidate()
+	s.forget(ctx)
 	return err
 }
 
@@ -56,8 +62,9 @@ func accountOf(ctx context.Context) string { return overcast.CallerFrom(ctx).Acc
 
 // LookupAccessKey resolves a long-term access key (AKIA...) for the gateway.
 // It runs on every signed request, so answers are cached; every write that
-// changes a key invalidates its entry, and entries expire after
-// keyCacheTTL so that another process sharing the store is seen too.
+// changes a key invalidates its entry, here and in the processes sharing
+// the store (forget), and entries expire after keyCacheTTL in case a
+// notice between them was lost.
 func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (overcast.Credentials, error) {
 	// Every key IAM issues has this shape: anything else (the "test" keys
 	// of local tools, STS's ASIA keys) is not ours, without a query.
@@ -142,6 +149,14 @@ func (c *keyCache) put(id string, gen uint64, e cachedKey) {
 		clear(c.entries)
 	}
 	c.entries[id] = e
+}
+
+// invalidateAll forgets every key.
+func (c *keyCache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
 }
 
 // invalidate forgets ids; call it after the write that changed them

@@ -154,7 +154,7 @@ func (s *Service) UpdateUser(ctx context.Context, in *api.UpdateUserRequest) err
 		return nil
 	})
 	if err == nil {
-		s.keys.invalidate(keys...)
+		s.forget(ctx, keys...)
 	}
 	return err
 }

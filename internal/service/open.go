@@ -106,6 +106,9 @@ func Open(ctx context.Context, dir string, o Options) (env *Env, err error) {
 	}
 	env.Store, env.History = db, history
 	env.Shared = o.Store != ""
+	if p, ok := db.(Peers); ok && env.Shared {
+		env.Peers = p
+	}
 	if env.Blobs, err = openBlobs(ctx, dir, o); err != nil {
 		return env, fmt.Errorf("service: %w", err)
 	}

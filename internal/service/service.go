@@ -71,6 +71,10 @@ type Env struct {
 	// store rather than in the data dir (Key), and controllers of shared
 	// state run in one process at a time.
 	Shared bool
+	// Peers reach the other processes sharing the store, for what they
+	// keep in memory that a write here made stale (IAM's caches of keys
+	// and identities); nil when the store is this process's own.
+	Peers Peers
 	// Strict is --strict: unknown keys and bad signatures are refused, and
 	// services enforce what AWS enforces that is lenient by default.
 	Strict bool
@@ -147,6 +151,15 @@ func (a Addresses) GitURL(region string) string {
 // before requests are served (recovering what a crash left).
 type Starter interface {
 	Start(ctx context.Context) error
+}
+
+// Peers are the other processes sharing a store (PostgreSQL's NOTIFY and
+// LISTEN): a notification on a channel reaches every process listening on
+// it when it is sent, at most once, so a listener catches up in onListen,
+// called each time listening (re)starts, from what the store holds.
+type Peers interface {
+	Notify(ctx context.Context, channel, payload string) error
+	Listen(ctx context.Context, channel string, onListen func(), onNotify func(payload string)) error
 }
 
 // Closer is a service holding something to release when overcast stops.
