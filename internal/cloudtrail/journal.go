@@ -291,7 +291,7 @@ func appendJournalEntry(b []byte, p *pending) []byte {
 	raw := func(s []byte) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
 	str(p.scope.Account)
 	str(p.scope.Region)
-	b = binary.AppendVarint(b, ev.time.Unix())
+	b = binary.AppendUvarint(b, uint64(ev.time.Unix())) // after 1970
 	b = binary.AppendUvarint(b, uint64(ev.flags))
 	for _, s := range []string{ev.requestID, ev.name, ev.source, ev.identity, ev.username, ev.accessKeyID,
 		ev.sourceIP, ev.userAgent, ev.errorCode, ev.errorMessage, ev.dataType} {
@@ -332,7 +332,7 @@ func readJournalEntry(r io.Reader) (pending, int64, error) {
 	var p pending
 	p.scope = overcast.Scope{Account: d.str(), Region: d.str()}
 	ev := &p.ev
-	ev.time = time.Unix(d.varint(), 0).UTC()
+	ev.time = time.Unix(int64(d.uvarint()), 0).UTC()
 	ev.flags = int(d.uvarint())
 	for _, s := range []*string{&ev.requestID, &ev.name, &ev.source, &ev.identity, &ev.username, &ev.accessKeyID,
 		&ev.sourceIP, &ev.userAgent, &ev.errorCode, &ev.errorMessage, &ev.dataType} {
@@ -360,16 +360,6 @@ type journalDecoder struct {
 
 func (d *journalDecoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err, d.b = errJournalEntry, nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *journalDecoder) varint() int64 {
-	v, n := binary.Varint(d.b)
 	if n <= 0 {
 		d.err, d.b = errJournalEntry, nil
 		return 0
