@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"overcast"
 	ec2api "overcast/internal/api/ec2"
@@ -47,14 +48,19 @@ func (a autoscalingEC2) RunInstance(ctx context.Context, account, region string,
 		}
 		in.IamInstanceProfile = profile
 	}
-	if len(l.Tags) > 0 {
-		spec := ec2api.TagSpecification{ResourceType: new("instance")}
-		for k, v := range l.Tags {
-			spec.Tags = append(spec.Tags, ec2api.Tag{Key: new(k), Value: new(v)})
+	reserved := map[string]string{} // aws:autoscaling:groupName, which users may not set
+	spec := ec2api.TagSpecification{ResourceType: new("instance")}
+	for k, v := range l.Tags {
+		if strings.HasPrefix(k, "aws:") {
+			reserved[k] = v
+			continue
 		}
+		spec.Tags = append(spec.Tags, ec2api.Tag{Key: new(k), Value: new(v)})
+	}
+	if len(spec.Tags) > 0 {
 		in.TagSpecifications = ec2api.TagSpecificationList{spec}
 	}
-	r, err := a.ec2.RunInstances(asCaller(ctx, account, region), in)
+	r, err := a.ec2.RunInstances(ec2.WithReservedTags(asCaller(ctx, account, region), reserved), in)
 	if err != nil {
 		return autoscaling.Instance{}, err
 	}

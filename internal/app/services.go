@@ -287,7 +287,8 @@ func (a fromEC2) Instance(ctx context.Context, account, region, id string) (ecs.
 	}
 	return ecs.Instance{ID: i.ID, Type: i.Type, ImageID: i.ImageID, State: i.State, AvailabilityZone: i.AvailabilityZone,
 		SubnetID: i.SubnetID, VPCID: i.VPCID, PrivateIP: i.PrivateIP, Architecture: i.Architecture, VCPUs: i.VCPUs,
-		MemoryMiB: i.MemoryMiB, UserData: i.UserData, IamInstanceProfileArn: i.IamInstanceProfileArn, LaunchTime: i.LaunchTime}, nil
+		MemoryMiB: i.MemoryMiB, UserData: i.UserData, IamInstanceProfileArn: i.IamInstanceProfileArn, LaunchTime: i.LaunchTime,
+		AutoScalingGroup: i.Tags[autoscaling.GroupNameTag]}, nil
 }
 
 // Subnet is EFS's view of a subnet, for its mount targets.

@@ -57,6 +57,10 @@ var (
 // Subnet is a subnet as a group spreads over it.
 type Subnet struct{ ID, AvailabilityZone string }
 
+// GroupNameTag is the tag AWS gives every instance a group launches: its
+// group's name, from the launch on.
+const GroupNameTag = "aws:autoscaling:groupName"
+
 // Launch is one instance to launch: the launch configuration's settings
 // and where it goes.
 type Launch struct {

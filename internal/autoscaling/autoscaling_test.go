@@ -3,6 +3,7 @@ package autoscaling_test
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -138,7 +139,8 @@ func TestGroupKeepsDesiredCapacity(t *testing.T) {
 		for _, tag := range inst.Tags {
 			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
 		}
-		if diff := cmp.Diff(map[string]string{"team": "blue"}, tags); diff != "" {
+		// Every instance of a group carries its name, as on AWS.
+		if diff := cmp.Diff(map[string]string{"team": "blue", "aws:autoscaling:groupName": "web"}, tags); diff != "" {
 			t.Errorf("%s: tags (-want +got):\n%s", id, diff)
 		}
 		attr := awstest.Call(t, f.ec2.DescribeInstanceAttribute, &ec2.DescribeInstanceAttributeInput{
@@ -238,7 +240,12 @@ func TestGroupFromLaunchTemplate(t *testing.T) {
 	}
 	for _, id := range ids(two) {
 		inst := f.ec2Instance(t, id)
-		if inst.InstanceType != ec2types.InstanceTypeT3Small || len(inst.Tags) != 1 || aws.ToString(inst.Tags[0].Value) != "template" {
+		tags := map[string]string{}
+		for _, tag := range inst.Tags {
+			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+		if inst.InstanceType != ec2types.InstanceTypeT3Small || len(tags) != 2 || !slices.Contains(slices.Collect(maps.Values(tags)), "template") ||
+			tags["aws:autoscaling:groupName"] != "batch" {
 			t.Errorf("%s: got type %s and tags %v, want the template's", id, inst.InstanceType, inst.Tags)
 		}
 		attr := awstest.Call(t, f.ec2.DescribeInstanceAttribute, &ec2.DescribeInstanceAttributeInput{

@@ -194,6 +194,7 @@ func (s *Service) launch(ctx context.Context, sc overcast.Scope, key string, g g
 			tags[t.Key] = t.Value
 		}
 	}
+	tags[GroupNameTag] = g.Name
 	settings.SubnetID, settings.AvailabilityZone, settings.Tags, settings.ClientToken = subnet, zone, tags, launchToken(g)
 	inst, err := s.ec2.RunInstance(ctx, sc.Account, sc.Region, settings)
 	if err != nil {

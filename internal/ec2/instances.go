@@ -218,6 +218,12 @@ func (s *Service) launchSpec(ctx context.Context, sc scope, d defaults, in *api.
 	if err != nil {
 		return spec, err
 	}
+	if reserved := reservedTagsOf(ctx); len(reserved) > 0 {
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		maps.Copy(tags, reserved)
+	}
 	if spec.interfaceTags, err = specTags(in.TagSpecifications, "network-interface", "instance", "volume"); err != nil {
 		return spec, err
 	}

@@ -21,6 +21,22 @@ func apiTags(tags map[string]string) api.TagList {
 	return out
 }
 
+type reservedTagsKey struct{}
+
+// WithReservedTags is ctx for a RunInstances that a service makes on its
+// own behalf, adding tags of AWS's reserved aws: prefix that the API
+// refuses from users: an Auto Scaling group's instances carry
+// aws:autoscaling:groupName from their launch, so that whoever sees them
+// start (ECS's agent joining a cluster) knows their group.
+func WithReservedTags(ctx context.Context, tags map[string]string) context.Context {
+	return context.WithValue(ctx, reservedTagsKey{}, tags)
+}
+
+func reservedTagsOf(ctx context.Context) map[string]string {
+	tags, _ := ctx.Value(reservedTagsKey{}).(map[string]string)
+	return tags
+}
+
 // checkTags validates tags as CreateTags and TagSpecifications do.
 func checkTags(tags []api.Tag) error {
 	for _, t := range tags {

@@ -286,8 +286,10 @@ func (h host) assign(t *task) {
 
 // providerOfInstance is the capacity provider of cluster whose Auto
 // Scaling group holds an EC2 instance, "" for none: the container
-// instance's capacityProviderName.
-func (s *Service) providerOfInstance(ctx context.Context, sc scope, cluster, ec2ID string) string {
+// instance's capacityProviderName. The group is the one the instance's
+// tag names (group, which an instance has from its launch on), or the
+// one that lists it.
+func (s *Service) providerOfInstance(ctx context.Context, sc scope, cluster, ec2ID, group string) string {
 	if s.groups == nil || ec2ID == "" {
 		return ""
 	}
@@ -306,6 +308,11 @@ func (s *Service) providerOfInstance(ctx context.Context, sc scope, cluster, ec2
 	})
 	if err != nil {
 		return ""
+	}
+	for _, p := range providers {
+		if group != "" && p.GroupName == group {
+			return p.Name
+		}
 	}
 	for _, p := range providers {
 		if g, err := s.groups.Group(ctx, sc.Account, sc.Region, p.GroupARN); err == nil && slices.Contains(g.Instances, ec2ID) {

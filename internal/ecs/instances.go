@@ -135,7 +135,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, in *api.Registe
 	}
 	r.tags = fromTags(in.Tags)
 	sc := overcast.ScopeOf(ctx)
-	r.provider = s.providerOfInstance(ctx, sc, clusterName(in.Cluster), r.doc.InstanceID)
+	r.provider = s.providerOfInstance(ctx, sc, clusterName(in.Cluster), r.doc.InstanceID, "")
 	view, err := s.changeInstance(ctx, sc, true, func(tx store.Tx) (containerInstance, error) { return s.register(tx, sc, r) })
 	if err != nil {
 		return nil, err

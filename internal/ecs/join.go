@@ -42,6 +42,9 @@ type Instance struct {
 	UserData              []byte
 	IamInstanceProfileArn string
 	LaunchTime            time.Time
+	// AutoScalingGroup is the name of the group that launched it, from
+	// its aws:autoscaling:groupName tag.
+	AutoScalingGroup string
 }
 
 // ec2StateChanges are the events EC2 publishes on the bus when an
@@ -173,7 +176,7 @@ func (s *Service) joinRunning(ctx context.Context, sc scope, inst Instance) (con
 			Region: sc.Region, ImageID: inst.ImageID, Architecture: inst.Architecture, PrivateIP: inst.PrivateIP},
 		total:      reservation{CPU: inst.VCPUs * 1024, Memory: mem, Ports: cfg.ReservedPorts, PortsUDP: cfg.ReservedPortsUDP},
 		attributes: attrs, tags: cfg.Tags, joined: true,
-		provider: s.providerOfInstance(ctx, sc, cfg.Cluster, inst.ID),
+		provider: s.providerOfInstance(ctx, sc, cfg.Cluster, inst.ID, inst.AutoScalingGroup),
 		engine:   engine,
 	}
 	retry := false
