@@ -16,45 +16,36 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"overcast"
 	"overcast/internal/store"
 )
 
-// The journal is the recorder's write-ahead log. Each event is written to
-// it, without fsync, before its call is answered: a process that is
-// killed leaves it in the kernel's cache, and the next start writes to
-// the history whatever the history does not hold yet. The writer commits,
+// The journal is the recorder's write-ahead log. Each event is copied
+// into it before its call is answered: the journal's file is mapped
+// shared into memory, so an append is a copy, no system call, and a
+// process that is killed leaves what it copied in the kernel's page
+// cache, which writes it to the file. The next start writes to the
+// history whatever the history does not hold yet. The writer commits,
 // with each batch, where in the journal the batch ends (the checkpoint,
 // in the same transaction), so that an event is written once, crash or
-// not. Concurrent calls share writes: the first to find none under way
-// writes what all of them appended. Files roll over at journalFileSize
-// and go once the history holds all they hold.
+// not. Files are journalFileSize long (sparse: what was never written
+// takes no disk and reads as zeros, where replay stops) and go once the
+// history holds all they hold.
 type journal struct {
 	dir string
 
-	mu      sync.Mutex // appends, and the queue sends that follow them, in one order
-	written *sync.Cond // a write ended
-	pos     journalPos // where the journal ends, appends not written yet included
-	chunks  []journalChunk
-	writing bool       // a caller is writing chunks
-	wrote   journalPos // how far the files hold the journal
-	err     error      // the last write's
-	spare   [][]byte
-
-	f      *os.File // the file being written, fileNo: the writing caller's
-	fileNo int64
+	mu  sync.Mutex // appends, and the queue sends that follow them, in one order
+	f   *os.File   // the file being appended to, pos.File
+	m   []byte     // f, mapped
+	pos journalPos // where the next append goes
+	buf []byte
 
 	filesMu sync.Mutex // the writer's, apart from mu: appends wait on it
 	live    int64      // the oldest file not removed yet
 	done    journalPos // how far the history holds the journal
-}
-
-// journalChunk is what was appended to one file and not written yet.
-type journalChunk struct {
-	file int64
-	b    []byte
 }
 
 // journalPos is a place in the journal: a file's number and an offset in it.
@@ -109,12 +100,48 @@ func openJournal(dir, id string, history store.Store, write func(batch []pending
 	for _, n := range files {
 		os.Remove(filepath.Join(dir, journalFileName(n))) // all of it is in the history now
 	}
-	j := &journal{dir: dir, pos: journalPos{File: next}, wrote: journalPos{File: next}, fileNo: next, live: next, done: journalPos{File: next}}
-	j.written = sync.NewCond(&j.mu)
-	if j.f, err = os.OpenFile(filepath.Join(dir, journalFileName(next)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+	j := &journal{dir: dir, live: next, done: journalPos{File: next}}
+	if err := j.open(next, journalFileSize); err != nil {
 		return nil, fmt.Errorf("cloudtrail: journal: %w", err)
 	}
 	return j, nil
+}
+
+// open makes file n, size bytes long, the one appends go to.
+func (j *journal) open(n int64, size int) error {
+	f, err := os.OpenFile(filepath.Join(j.dir, journalFileName(n)), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	// Blocks allocated now: a write to a page of a sparse file's map
+	// that finds the disk full kills the process (SIGBUS), where
+	// fallocate fails here, with an error. Where it is not supported, a
+	// sparse file.
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(size)); err != nil {
+		if err := f.Truncate(int64(size)); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	j.unmap()
+	j.f, j.m, j.pos = f, m, journalPos{File: n}
+	return nil
+}
+
+// unmap lets go of the file being appended to.
+func (j *journal) unmap() error {
+	if j.f == nil {
+		return nil
+	}
+	err := syscall.Munmap(j.m)
+	err = cmp.Or(err, j.f.Close())
+	j.f, j.m = nil, nil
+	return err
 }
 
 // journalID makes the journal's folder under dataDir and returns it and
@@ -186,68 +213,24 @@ func replayJournalFile(path string, n int64, cp journalPos, write func(batch []p
 	return nil
 }
 
-// add appends p's event to the journal, sends p on queue (in the
-// journal's order, with its position), and returns once the journal's
-// file holds it, having written it, and what others appended meanwhile,
-// itself when no write was under way.
+// add appends p's event to the journal and sends p on queue, in the
+// journal's order, with its position. An event too big for what is left
+// of the file goes to the next, which is as big as the event needs.
 func (j *journal) add(p *pending, queue chan<- pending) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.pos.Offset >= journalFileSize {
-		j.pos = journalPos{File: j.pos.File + 1}
+	j.buf = appendJournalEntry(j.buf[:0], p)
+	var err error
+	if j.f == nil || int(j.pos.Offset)+len(j.buf) > len(j.m) {
+		err = j.open(j.pos.File+1, max(journalFileSize, len(j.buf)))
 	}
-	if n := len(j.chunks); n == 0 || j.chunks[n-1].file != j.pos.File {
-		var b []byte
-		if k := len(j.spare); k > 0 {
-			b, j.spare = j.spare[k-1], j.spare[:k-1]
-		}
-		j.chunks = append(j.chunks, journalChunk{file: j.pos.File, b: b})
+	if j.f != nil {
+		copy(j.m[j.pos.Offset:], j.buf)
+		j.pos.Offset += int64(len(j.buf))
 	}
-	c := &j.chunks[len(j.chunks)-1]
-	size := len(c.b)
-	c.b = appendJournalEntry(c.b, p)
-	j.pos.Offset += int64(len(c.b) - size)
 	p.pos = j.pos
 	queue <- *p // the writer never waits on mu: a full queue only holds appends back
-	for j.writing && j.wrote.before(p.pos) {
-		j.written.Wait()
-	}
-	if !j.wrote.before(p.pos) {
-		return j.err
-	}
-	j.writing = true
-	chunks, end := j.chunks, j.pos
-	j.chunks = nil
-	j.mu.Unlock()
-	err := j.writeChunks(chunks)
-	j.mu.Lock()
-	for _, c := range chunks {
-		j.spare = append(j.spare, c.b[:0])
-	}
-	j.wrote, j.err, j.writing = end, err, false
-	j.written.Broadcast()
 	return err
-}
-
-// writeChunks writes chunks to their files, opening each file as the
-// journal reaches it.
-func (j *journal) writeChunks(chunks []journalChunk) error {
-	var first error
-	for _, c := range chunks {
-		if c.file != j.fileNo {
-			f, err := os.OpenFile(filepath.Join(j.dir, journalFileName(c.file)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-			if err != nil {
-				first = cmp.Or(first, err)
-				continue
-			}
-			j.f.Close()
-			j.f, j.fileNo = f, c.file
-		}
-		if _, err := j.f.Write(c.b); err != nil {
-			first = cmp.Or(first, err)
-		}
-	}
-	return first
 }
 
 // committed is told that the history holds everything up to pos: files
@@ -271,7 +254,7 @@ func (j *journal) close() error {
 	defer j.mu.Unlock()
 	j.filesMu.Lock()
 	defer j.filesMu.Unlock()
-	err := j.f.Close()
+	err := j.unmap()
 	if j.done == j.pos {
 		for ; j.live <= j.pos.File; j.live++ {
 			os.Remove(filepath.Join(j.dir, journalFileName(j.live)))
@@ -318,7 +301,10 @@ func readJournalEntry(r io.Reader) (pending, int64, error) {
 		return pending{}, 0, err
 	}
 	n := binary.LittleEndian.Uint32(head[:])
-	if n > 64<<20 {
+	if n == 0 {
+		return pending{}, 0, io.EOF // the zeros past the last append
+	}
+	if n > 1<<30 {
 		return pending{}, 0, errJournalEntry
 	}
 	body := make([]byte, n+4)

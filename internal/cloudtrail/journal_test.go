@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"overcast"
+	"overcast/internal/service/servicetest"
 )
 
 // TestJournalReplay: entries read back as written, from past the
@@ -40,6 +41,47 @@ func TestJournalReplay(t *testing.T) {
 	want := []pending{written[1], written[2]}
 	want[0].pos, want[1].pos = journalPos{3, ends[1]}, journalPos{3, ends[2]}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(pending{}, recorded{}, resource{})); diff != "" {
+		t.Errorf("replayed (-want +got):\n%s", diff)
+	}
+}
+
+// TestJournalRollsOver: an event too big for what is left of a file goes
+// to a file of its own, and a journal the history never took is replayed
+// whole, across its files, in order.
+func TestJournalRollsOver(t *testing.T) {
+	env := servicetest.Env(t)
+	dir := t.TempDir()
+	j, err := openJournal(dir, "test", env.History, func([]pending) { t.Error("nothing to replay in a new journal") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := make(chan pending, 3)
+	names := []string{"small", "big", "after"}
+	for _, name := range names {
+		p := pending{ev: recorded{name: name, time: time.Unix(1700000000, 0).UTC()}}
+		if name == "big" {
+			p.ev.requestParameters = make([]byte, journalFileSize)
+		}
+		if err := j.add(&p, queue); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.close(); err != nil { // the history took none of it: the files stay
+		t.Fatal(err)
+	}
+	files, err := journalFiles(dir)
+	if err != nil || len(files) != 3 {
+		t.Fatalf("journal files: %v, %v; want 3", files, err)
+	}
+	var got []string
+	if _, err := openJournal(dir, "test", env.History, func(batch []pending) {
+		for _, p := range batch {
+			got = append(got, p.ev.name)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(names, got); diff != "" {
 		t.Errorf("replayed (-want +got):\n%s", diff)
 	}
 }
