@@ -71,7 +71,7 @@ const (
 // openJournal opens the journal in dir, the one named id, writing to
 // history the events that it holds beyond its checkpoint (what a killed
 // process left), and starts a new file for this process's appends.
-func openJournal(dir, id string, history store.Store, write func(batch []pending)) (*journal, error) {
+func openJournal(dir, id string, history store.Store, write func(batch []pending) error) (*journal, error) {
 	files, err := journalFiles(dir)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,10 @@ func openJournal(dir, id string, history store.Store, write func(batch []pending
 	if err != nil {
 		return nil, fmt.Errorf("cloudtrail: journal checkpoint: %w", err)
 	}
-	next := int64(1)
+	// The new file comes after every file and after the checkpoint: a
+	// journal closed cleanly left no file, and its next must still count
+	// on from the checkpoint, which replay compares positions with.
+	next := cp.File + 1
 	for _, n := range files {
 		next = max(next, n+1)
 		if n < cp.File {
@@ -183,7 +186,8 @@ func journalFiles(dir string) ([]int64, error) {
 
 // replayJournalFile writes the events of file n past the checkpoint, in
 // batches; a torn or damaged tail (an append the process died in) ends it.
-func replayJournalFile(path string, n int64, cp journalPos, write func(batch []pending)) error {
+// A write that fails stops it: the files stay for the next start.
+func replayJournalFile(path string, n int64, cp journalPos, write func(batch []pending) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("cloudtrail: journal: %w", err)
@@ -203,12 +207,14 @@ func replayJournalFile(path string, n int64, cp journalPos, write func(batch []p
 			continue // in the history already
 		}
 		if batch = append(batch, p); len(batch) == batchSize {
-			write(batch)
+			if err := write(batch); err != nil {
+				return err
+			}
 			batch = batch[:0]
 		}
 	}
 	if len(batch) > 0 {
-		write(batch)
+		return write(batch)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"overcast"
 	"overcast/internal/service/servicetest"
+	"overcast/internal/store"
 )
 
 // TestJournalReplay: entries read back as written, from past the
@@ -34,7 +36,7 @@ func TestJournalReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []pending
-	err := replayJournalFile(path, 3, journalPos{File: 3, Offset: ends[0]}, func(batch []pending) { got = append(got, batch...) })
+	err := replayJournalFile(path, 3, journalPos{File: 3, Offset: ends[0]}, func(batch []pending) error { got = append(got, batch...); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestJournalReplay(t *testing.T) {
 func TestJournalRollsOver(t *testing.T) {
 	env := servicetest.Env(t)
 	dir := t.TempDir()
-	j, err := openJournal(dir, "test", env.History, func([]pending) { t.Error("nothing to replay in a new journal") })
+	j, err := openJournal(dir, "test", env.History, func([]pending) error { t.Error("nothing to replay in a new journal"); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +76,40 @@ func TestJournalRollsOver(t *testing.T) {
 		t.Fatalf("journal files: %v, %v; want 3", files, err)
 	}
 	var got []string
-	if _, err := openJournal(dir, "test", env.History, func(batch []pending) {
+	if _, err := openJournal(dir, "test", env.History, func(batch []pending) error {
 		for _, p := range batch {
 			got = append(got, p.ev.name)
 		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(names, got); diff != "" {
 		t.Errorf("replayed (-want +got):\n%s", diff)
+	}
+}
+
+// TestJournalCountsOnFromTheCheckpoint: a journal that was closed cleanly
+// leaves no file; the next one's positions must still come after the
+// checkpoint, or a crash would have its events taken for written.
+func TestJournalCountsOnFromTheCheckpoint(t *testing.T) {
+	env := servicetest.Env(t)
+	err := env.History.Update(context.Background(), func(tx store.Tx) error {
+		return putCheckpoint(tx, "test", journalPos{File: 5, Offset: 100})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := openJournal(t.TempDir(), "test", env.History, func([]pending) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	p := pending{ev: recorded{name: "after", time: time.Unix(1700000000, 0).UTC()}}
+	if err := j.add(&p, make(chan pending, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if cp := (journalPos{File: 5, Offset: 100}); !cp.before(p.pos) {
+		t.Errorf("a new journal appends at %+v, not after the checkpoint %+v", p.pos, cp)
 	}
 }

@@ -349,7 +349,7 @@ func (r *Recorder) drain() {
 
 // writeBatch writes a batch of events to the history, with the journal's
 // checkpoint after them in the same transaction.
-func (r *Recorder) writeBatch(batch []pending) {
+func (r *Recorder) writeBatch(batch []pending) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	encoders := map[overcast.Scope]*segmentEncoder{}
@@ -390,11 +390,12 @@ func (r *Recorder) writeBatch(batch []pending) {
 	})
 	if err != nil {
 		r.logger.Error("cloudtrail: writing events", "events", len(batch), "err", err)
-		return
+		return err
 	}
 	if checkpoint && r.journal != nil {
 		r.journal.committed(last)
 	}
+	return nil
 }
 
 // nextStamp is the key stamp of a segment written now: its time in
