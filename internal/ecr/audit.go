@@ -58,8 +58,7 @@ func auditedCall(a registry.Audit) (op *awsproto.Operation, in, out any) {
 			put.ImageTag, image.ImageId.ImageTag = new(a.Arg), new(a.Arg)
 		}
 		in, out = put, &api.PutImageResponse{Image: image}
-	case a.Route == registry.RouteManifest && a.Action == registry.ActionBatchDeleteImage,
-		a.Route == registry.RouteBlob && a.Action == registry.ActionBatchDeleteImage:
+	case a.Route == registry.RouteManifest && a.Action == registry.ActionBatchDeleteImage:
 		in = &api.BatchDeleteImageRequest{RegistryId: registryID, RepositoryName: repo,
 			ImageIds: api.ImageIdentifierList{{ImageDigest: new(a.Arg)}}}
 		out = &api.BatchDeleteImageResponse{ImageIds: api.ImageIdentifierList{{ImageDigest: new(a.Arg)}}, Failures: api.ImageFailureList{}}
