@@ -31,8 +31,8 @@ import (
 // history whatever the history does not hold yet. The writer commits,
 // with each batch, where in the journal the batch ends (the checkpoint,
 // in the same transaction), so that an event is written once, crash or
-// not. Files are journalFileSize long (sparse: what was never written
-// takes no disk and reads as zeros, where replay stops) and go once the
+// not. Files are journalFileSize long, allocated when made (what was
+// never written reads as zeros, where replay stops), and go once the
 // history holds all they hold.
 type journal struct {
 	dir string
